@@ -1,0 +1,144 @@
+/**
+ * The serving side of the bus, on the NATS services framework (`nc.services.add`): ping, info and
+ * per-endpoint stats come from the standard `$SRV.*` subjects. Each handler gets a decoded,
+ * size-checked request; whatever it throws becomes a typed error reply (with the framework's
+ * Nats-Service-Error headers beside our `swarm-error` header), and the service keeps serving.
+ */
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ErrorCode, HealthRequest, HealthResponse, Rpc, serviceStatusOf, SwarmErrorMessage } from '@swarm/contracts';
+import { extractTraceContext, Logger } from '@swarm/telemetry';
+import { headers as natsHeaders, MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
+import { BusClient, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
+import { SwarmError, toWire } from './swarm-error';
+
+/** NATS' own default max_payload; a service may lower it per endpoint. */
+export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+
+export interface HandlerContext {
+  readonly log: Logger;
+  readonly headers: MsgHdrs | undefined;
+}
+
+export type Handler<Req, Res> = (req: Req, ctx: HandlerContext) => Promise<Res> | Res;
+
+export interface ServeOptions {
+  /** Queue group; replicas in one group share requests. Default: the framework's "q". */
+  queue?: string;
+  maxRequestBytes?: number;
+}
+
+export interface BusServiceOptions {
+  nc: NatsConnection;
+  log: Logger;
+  /** Service name for $SRV discovery, e.g. "credit-svc". */
+  name: string;
+  version: string;
+  description: string;
+  nodeId: string;
+}
+
+export interface BusService {
+  readonly client: BusClient;
+  serve<Req, Res>(rpc: Rpc<Req, Res>, handler: Handler<Req, Res>, opts?: ServeOptions): void;
+  /** Answers `rpc` with this service's health; `details` is read at each request. */
+  serveHealth(rpc: Rpc<HealthRequest, HealthResponse>, details?: () => Record<string, string>, opts?: ServeOptions): void;
+  /** Stops taking requests, then waits (at most `graceMs`) for in-flight handlers. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export async function startBusService(opts: BusServiceOptions): Promise<BusService> {
+  const { nc, log } = opts;
+  const service: Service = await nc.services.add({
+    name: opts.name,
+    version: opts.version,
+    description: opts.description,
+    metadata: { nodeId: opts.nodeId },
+  });
+  const inFlight = new Set<Promise<void>>();
+  const startedAt = Date.now();
+  const client = createBusClient(nc, log);
+  const tracer = trace.getTracer('@swarm/bus');
+
+  function serve<Req, Res>(rpc: Rpc<Req, Res>, handler: Handler<Req, Res>, serveOpts: ServeOptions = {}): void {
+    const maxBytes = serveOpts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    const endpointLog = log.child({ subject: rpc.subject });
+    service.addEndpoint(rpc.endpoint, {
+      subject: rpc.subject,
+      ...(serveOpts.queue ? { queue: serveOpts.queue } : {}),
+      handler: (err, msg) => {
+        if (err) return endpointLog.error({ err }, 'endpoint stopped with an error');
+        const work = handle(msg).finally(() => inFlight.delete(work));
+        inFlight.add(work);
+      },
+    });
+
+    async function handle(msg: ServiceMsg): Promise<void> {
+      const parent = extractTraceContext(msg.headers);
+      await context.with(parent, () =>
+        tracer.startActiveSpan(rpc.subject, { kind: SpanKind.SERVER }, async (span) => {
+          try {
+            const req = decodeRequest(rpc, msg.data, maxBytes);
+            const res = await handler(req, { log: endpointLog, headers: msg.headers });
+            msg.respond(rpc.response.encode(res).finish());
+          } catch (e) {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            respondError(msg, e, endpointLog);
+          } finally {
+            span.end();
+          }
+        }),
+      );
+    }
+  }
+
+  return {
+    client,
+    serve,
+    serveHealth(rpc, details, serveOpts) {
+      serve(rpc, () => ({
+        service: opts.name,
+        nodeId: opts.nodeId,
+        version: opts.version,
+        uptimeMs: BigInt(Date.now() - startedAt),
+        status: 'ok',
+        details: details?.() ?? {},
+      }), serveOpts);
+    },
+    async stop(graceMs) {
+      await service.stop();
+      const drained = Promise.allSettled([...inFlight]);
+      const timedOut = await raceTimeout(drained, graceMs);
+      if (timedOut) log.warn({ inFlight: inFlight.size, graceMs }, 'stopped with requests still in flight');
+    },
+  };
+}
+
+function decodeRequest<Req>(rpc: Rpc<Req, unknown>, data: Uint8Array, maxBytes: number): Req {
+  if (data.byteLength > maxBytes) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request of ${data.byteLength} bytes exceeds the ${maxBytes}-byte limit of ${rpc.subject}`);
+  }
+  try {
+    return rpc.request.decode(data);
+  } catch (err) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, `request on ${rpc.subject} is not a valid ${rpc.endpoint} protobuf message`, false, { cause: err });
+  }
+}
+
+function respondError(msg: ServiceMsg, err: unknown, log: Logger): void {
+  const wire = toWire(err);
+  if (wire.code === ErrorCode.ERROR_CODE_INTERNAL) log.error({ err }, 'handler failed');
+  else log.debug({ code: wire.code, message: wire.message }, 'request refused');
+  const h = natsHeaders();
+  h.set(SWARM_ERROR_HEADER, String(wire.code));
+  msg.respondError(serviceStatusOf(wire.code), wire.message, SwarmErrorMessage.encode(wire).finish(), { headers: h });
+}
+
+function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(true), ms);
+    void p.then(() => {
+      clearTimeout(t);
+      resolve(false);
+    });
+  });
+}

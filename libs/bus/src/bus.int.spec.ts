@@ -1,0 +1,95 @@
+import { CreditBalance, ErrorCode, RouterHealth, SwarmErrorMessage } from '@swarm/contracts';
+import { silentLogger } from '@swarm/telemetry';
+import { NatsServerHandle, startNatsServer } from '@swarm/testing';
+import { connect, headers, NatsConnection } from 'nats';
+import { BusService, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
+
+describe('bus - request/reply over a real nats-server', () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+  let svc: BusService;
+  let seenTraceparent: string | undefined;
+  let release: () => void = () => undefined;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    svc = await startBusService({ nc, log: silentLogger(), name: 'test-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
+    svc.serve(
+      CreditBalance,
+      async (req, ctx) => {
+        seenTraceparent = ctx.headers?.get('traceparent') || undefined;
+        if (req.account === 'broke') throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, 'no account broke');
+        if (req.account === 'bug') throw new Error('secret internal detail');
+        if (req.account === 'slow') await new Promise<void>((r) => (release = r));
+        return { account: req.account, available: 42n, escrowed: 1n };
+      },
+      { maxRequestBytes: 64 },
+    );
+    svc.serveHealth(RouterHealth, () => ({ backend: 'x' }));
+  });
+
+  afterAll(async () => {
+    await svc.stop(1000);
+    await nc.drain();
+    await server.stop();
+  });
+
+  it('returns the typed response', async () => {
+    await expect(svc.client.request(CreditBalance, { account: 'a' })).resolves.toEqual({ account: 'a', available: 42n, escrowed: 1n });
+  });
+
+  it('turns a thrown SwarmError into the same typed error on the caller', async () => {
+    await expect(svc.client.request(CreditBalance, { account: 'broke' })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
+      message: 'no account broke',
+    });
+  });
+
+  it('hides internal errors behind INTERNAL and keeps serving', async () => {
+    const err = await svc.client.request(CreditBalance, { account: 'bug' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SwarmError);
+    expect((err as SwarmError).code).toBe(ErrorCode.ERROR_CODE_INTERNAL);
+    expect((err as SwarmError).message).not.toMatch(/secret/);
+    await expect(svc.client.request(CreditBalance, { account: 'a' })).resolves.toMatchObject({ available: 42n });
+  });
+
+  it('answers malformed protobuf with MALFORMED_MESSAGE and the service-framework headers', async () => {
+    const reply = await nc.request(CreditBalance.subject, new Uint8Array([0xff, 0xff, 0xff, 0xff]), { timeout: 2000 });
+    expect(reply.headers?.get(SWARM_ERROR_HEADER)).toBe(String(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE));
+    expect(reply.headers?.get('Nats-Service-Error-Code')).toBe('400');
+    expect(SwarmErrorMessage.decode(reply.data).code).toBe(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE);
+  });
+
+  it('refuses oversized requests before decoding them', async () => {
+    await expect(svc.client.request(CreditBalance, { account: 'x'.repeat(100) })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+    });
+  });
+
+  it('reports no responders as UNAVAILABLE and silence as DEADLINE_EXCEEDED', async () => {
+    await expect(svc.client.request({ ...CreditBalance, subject: 'swarm.v1.credit.nobody' }, { account: 'a' })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      retryable: true,
+    });
+    const pending = svc.client.request(CreditBalance, { account: 'slow' }, { timeoutMs: 100 });
+    await expect(pending).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    release();
+  });
+
+  it('passes a W3C traceparent header through to the handler', async () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const h = headers();
+    h.set('traceparent', tp);
+    await nc.request(CreditBalance.subject, CreditBalance.request.encode({ account: 'a' }).finish(), { headers: h, timeout: 2000 });
+    // With no SDK registered the context passes through unchanged; with one, the trace id is kept.
+    expect(seenTraceparent).toContain('0af7651916cd43dd8448eb211c80319c');
+  });
+
+  it('answers health and the standard $SRV.PING', async () => {
+    const health = await svc.client.request(RouterHealth, {});
+    expect(health).toMatchObject({ service: 'test-svc', nodeId: 'n1', status: 'ok', details: { backend: 'x' } });
+    const ping = await nc.request('$SRV.PING.test-svc', new Uint8Array(), { timeout: 2000 });
+    expect(JSON.parse(new TextDecoder().decode(ping.data))).toMatchObject({ name: 'test-svc', metadata: { nodeId: 'n1' } });
+  });
+});

@@ -1,0 +1,5 @@
+export { SwarmError, isSwarmError, toWire, fromWire, INTERNAL_MESSAGE } from './swarm-error';
+export { createBusClient, DEFAULT_REQUEST_TIMEOUT_MS, SWARM_ERROR_HEADER } from './bus-client';
+export type { BusClient, RequestOptions } from './bus-client';
+export { startBusService, DEFAULT_MAX_REQUEST_BYTES } from './bus-service';
+export type { BusService, BusServiceOptions, Handler, HandlerContext, ServeOptions } from './bus-service';

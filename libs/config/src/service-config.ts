@@ -1,0 +1,39 @@
+import { enumVar, Env, intVar, loadEnv, optionalStringVar, stringVar } from './env-schema';
+
+export const DEFAULT_GRACE_MS = 5_000;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s/]+(:\d+)?\/?$/;
+
+/** Variables every service process reads. */
+export const SERVICE_VARS = {
+  SWARM_NATS_URL: stringVar({ pattern: NATS_URL, describe: 'a NATS URL like nats://127.0.0.1:4222' }),
+  SWARM_DATA_DIR: stringVar({ describe: "the node's data directory (absolute path)", pattern: /^\// }),
+  SWARM_LOG_LEVEL: enumVar(LOG_LEVELS, 'info'),
+  SWARM_GRACE_MS: intVar({ default: DEFAULT_GRACE_MS, min: 100, max: 120_000 }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalStringVar({ pattern: /^https?:\/\/\S+$/, describe: 'an http(s) URL of an OTLP/HTTP collector' }),
+} as const;
+
+export interface ServiceConfig {
+  readonly natsUrl: string;
+  readonly dataDir: string;
+  readonly logLevel: LogLevel;
+  readonly graceMs: number;
+  readonly otlpEndpoint: string | undefined;
+}
+
+export function toServiceConfig(v: ReturnType<typeof loadEnv<typeof SERVICE_VARS>>): ServiceConfig {
+  return {
+    natsUrl: v.SWARM_NATS_URL,
+    dataDir: v.SWARM_DATA_DIR,
+    logLevel: v.SWARM_LOG_LEVEL,
+    graceMs: v.SWARM_GRACE_MS,
+    otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
+  };
+}
+
+/** Config of a service with no settings of its own (registry, gateway in this issue). */
+export function loadServiceConfig(env: Env): ServiceConfig {
+  return Object.freeze(toServiceConfig(loadEnv(env, SERVICE_VARS)));
+}

@@ -1,0 +1,53 @@
+export { ErrorCode, SwarmError as SwarmErrorMessage, Tensor, HealthRequest, HealthResponse } from './gen/swarm/v1/common';
+export {
+  SubmitTaskRequest,
+  SubmitTaskResponse,
+  TaskTiming,
+  TaskFinished,
+} from './gen/swarm/v1/task';
+export {
+  ReserveRequest,
+  ReserveResponse,
+  SettleRequest,
+  SettleResponse,
+  RefundRequest,
+  RefundResponse,
+  BalanceRequest,
+  BalanceResponse,
+  LedgerEntry,
+  EntryKind,
+} from './gen/swarm/v1/credit';
+export { ExecuteRequest, ExecuteResponse, SkillInfo, ListSkillsRequest, ListSkillsResponse } from './gen/swarm/v1/executor';
+export {
+  Provider,
+  FindProvidersRequest,
+  FindProvidersResponse,
+  PeerInfo,
+  ListPeersRequest,
+  ListPeersResponse,
+} from './gen/swarm/v1/registry';
+export type { Codec, Rpc, EventTopic, ServiceName } from './subjects';
+export {
+  RouterSubmit,
+  RouterHealth,
+  CreditReserve,
+  CreditSettle,
+  CreditRefund,
+  CreditBalance,
+  CreditHealth,
+  ExecutorExecute,
+  ExecutorSkills,
+  ExecutorHealth,
+  EXECUTOR_QUEUE,
+  RegistryFindProviders,
+  RegistryHealth,
+  GatewayPeers,
+  GatewayHealth,
+  HEALTH_BY_SERVICE,
+  TaskFinishedEvents,
+  LedgerEntryEvents,
+  ALL_RPCS,
+} from './subjects';
+export { errorCodeName, ALL_ERROR_CODES, serviceStatusOf } from './error-codes';
+export type { DenseTensor } from './tensor';
+export { elementCount, toTensor, fromTensor } from './tensor';

@@ -1,0 +1,76 @@
+/**
+ * A node's identity: an Ed25519 key pair kept in `<dataDir>/node-key.pem` (mode 0600). The node id
+ * is the hex SHA-256 of the raw 32-byte public key, so anyone holding the key can check the id.
+ * Creation is race-free: several services of one node may start at once and all load the same key.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const KEY_FILE = 'node-key.pem';
+
+export interface NodeIdentity {
+  readonly nodeId: string;
+  /** Raw 32-byte Ed25519 public key. */
+  readonly publicKey: Uint8Array;
+  sign(data: Uint8Array): Uint8Array;
+}
+
+export class IdentityError extends Error {
+  readonly code = 'SWARM_BAD_IDENTITY';
+}
+
+export function nodeIdOf(publicKey: Uint8Array): string {
+  return createHash('sha256').update(publicKey).digest('hex');
+}
+
+export function verifySignature(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+  const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  return verify(null, data, key, signature);
+}
+
+// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4); the raw key follows it.
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentity> {
+  await mkdir(dataDir, { recursive: true });
+  const path = join(dataDir, KEY_FILE);
+  const pem = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return createKeyFile(path);
+    throw err;
+  });
+  return identityFromPem(pem, path);
+}
+
+async function createKeyFile(path: string): Promise<string> {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  await writeFile(tmp, pem, { mode: 0o600 });
+  try {
+    await link(tmp, path); // fails with EEXIST if another process won the race
+    return pem;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return readFile(path, 'utf8');
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+function identityFromPem(pem: string, path: string): NodeIdentity {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (err) {
+    throw new IdentityError(`${path} is not a PEM private key`, { cause: err });
+  }
+  if (key.asymmetricKeyType !== 'ed25519') throw new IdentityError(`${path} holds a ${key.asymmetricKeyType} key, expected ed25519`);
+  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const publicKey = new Uint8Array(spki.subarray(ED25519_SPKI_PREFIX.length));
+  return Object.freeze({
+    nodeId: nodeIdOf(publicKey),
+    publicKey,
+    sign: (data: Uint8Array) => new Uint8Array(sign(null, data, key)),
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * W3C trace context over NATS headers. A bad or missing `traceparent` starts a new trace; it is
+ * never an error.
+ */
+import { context, Context, propagation, ROOT_CONTEXT, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+
+/** The subset of nats' MsgHdrs we need, so this lib does not depend on nats. */
+export interface HeaderCarrier {
+  get(key: string): string;
+  set(key: string, value: string): void;
+  has(key: string): boolean;
+  keys(): string[];
+}
+
+const getter: TextMapGetter<HeaderCarrier> = {
+  keys: (c) => c.keys(),
+  get: (c, key) => (c.has(key) ? c.get(key) : undefined),
+};
+
+const setter: TextMapSetter<HeaderCarrier> = {
+  set: (c, key, value) => c.set(key, value),
+};
+
+export function injectTraceContext(headers: HeaderCarrier, ctx: Context = context.active()): void {
+  propagation.inject(ctx, headers, setter);
+}
+
+export function extractTraceContext(headers: HeaderCarrier | undefined): Context {
+  return headers ? propagation.extract(ROOT_CONTEXT, headers, getter) : ROOT_CONTEXT;
+}
