@@ -3,10 +3,10 @@
  * (never a connection per message). Trace context rides in the `traceparent` header.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode, EventTopic, Rpc, SwarmErrorMessage } from '@swarm/contracts';
+import { ErrorCode, EventTopic, Rpc, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import { injectTraceContext, Logger } from '@swarm/telemetry';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, Msg, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
-import { fromWire, SwarmError } from './swarm-error';
+import { fromWire } from './wire-error';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** Header marking an error reply whose body is a SwarmError message. */

@@ -5,11 +5,11 @@
  * Nats-Service-Error headers beside our `swarm-error` header), and the service keeps serving.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode, HealthRequest, HealthResponse, Rpc, serviceStatusOf, SwarmErrorMessage } from '@swarm/contracts';
+import { ErrorCode, HealthRequest, HealthResponse, Rpc, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import { extractTraceContext, Logger } from '@swarm/telemetry';
 import { headers as natsHeaders, MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
 import { BusClient, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
-import { SwarmError, toWire } from './swarm-error';
+import { toWire } from './wire-error';
 
 /** NATS' own default max_payload; a service may lower it per endpoint. */
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;

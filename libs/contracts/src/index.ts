@@ -51,3 +51,4 @@ export {
 export { errorCodeName, ALL_ERROR_CODES, serviceStatusOf } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor } from './tensor';
+export { SwarmError, isSwarmError } from './swarm-error';

@@ -1,0 +1,18 @@
+/**
+ * The only converters between SwarmError and its wire form: peers see a stable code and a message
+ * written for them, never a stack or internal text (anything that is not a SwarmError becomes
+ * INTERNAL and its detail stays in the local log).
+ */
+import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
+
+export const INTERNAL_MESSAGE = 'internal error (details in the serving node log)';
+
+export function toWire(err: unknown): SwarmErrorMessage {
+  if (err instanceof SwarmError) return { code: err.code, message: err.message, retryable: err.retryable };
+  return { code: ErrorCode.ERROR_CODE_INTERNAL, message: INTERNAL_MESSAGE, retryable: false };
+}
+
+export function fromWire(msg: SwarmErrorMessage): SwarmError {
+  const known = ErrorCode[msg.code] !== undefined && msg.code !== ErrorCode.ERROR_CODE_UNSPECIFIED;
+  return new SwarmError(known ? msg.code : ErrorCode.ERROR_CODE_INTERNAL, msg.message, msg.retryable);
+}
