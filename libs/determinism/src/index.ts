@@ -2,7 +2,8 @@
 export type Clock = { now(): number }; // ms since epoch
 export type Random = () => number; // uniform in [0, 1)
 
-export const systemClock: Clock = Object.freeze({ now: () => Date.now() });
+// performance.now() keeps sub-millisecond precision for timings; timeOrigin anchors it to the epoch.
+export const systemClock: Clock = Object.freeze({ now: () => performance.timeOrigin + performance.now() });
 export const systemRandom: Random = Math.random;
 
 export interface ManualClock extends Clock {

@@ -4,6 +4,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { tsNodeArgs } from '@swarm/runtime';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -18,7 +19,7 @@ export interface ServiceProcess {
 
 export function spawnService(app: string, env: Record<string, string>): ServiceProcess {
   const main = resolve(ROOT, 'apps', app, 'src/main.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, tsNodeArgs(main), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

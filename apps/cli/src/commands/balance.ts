@@ -1,0 +1,18 @@
+import { connectSwarm } from '@swarm/client';
+import { resolveNatsUrl } from '../node-file';
+import { printJson, printTable } from '../output';
+
+export async function balanceCommand(opts: { account?: string; nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
+  const client = await connectSwarm(await resolveNatsUrl(opts));
+  try {
+    const b = await client.balance(opts.account ?? '');
+    if (opts.json) return printJson(b);
+    printTable([
+      ['account', b.account],
+      ['available', `${b.available} credits`],
+      ['escrowed', `${b.escrowed} credits`],
+    ]);
+  } finally {
+    await client.close();
+  }
+}

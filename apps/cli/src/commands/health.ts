@@ -1,0 +1,32 @@
+import { connectSwarm } from '@swarm/client';
+import { errorCodeName, ServiceName } from '@swarm/contracts';
+import { CliError } from '../cli-error';
+import { resolveNatsUrl } from '../node-file';
+import { printGrid, printJson } from '../output';
+
+const SERVICES: ServiceName[] = ['router', 'credit', 'executor', 'registry', 'gateway'];
+const HEALTH_TIMEOUT_MS = 1_000;
+
+/** Health of each of the node's services; exits non-zero when any does not answer. */
+export async function healthCommand(opts: { nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
+  const client = await connectSwarm(await resolveNatsUrl(opts));
+  try {
+    const rows = await Promise.all(
+      SERVICES.map(async (service) => {
+        try {
+          const h = await client.health(service, HEALTH_TIMEOUT_MS);
+          return { service, status: h.status, uptimeMs: Number(h.uptimeMs), version: h.version, details: h.details };
+        } catch (err) {
+          const code = (err as { code?: number }).code;
+          return { service, status: 'down', error: typeof code === 'number' ? errorCodeName(code) : String(err) };
+        }
+      }),
+    );
+    if (opts.json) printJson({ services: rows });
+    else printGrid(['service', 'status', 'uptime', 'details'], rows.map((r) => [r.service, r.status, 'uptimeMs' in r ? `${Math.round((r.uptimeMs ?? 0) / 1000)} s` : '', 'details' in r ? Object.entries(r.details ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') : (r.error ?? '')]));
+    const down = rows.filter((r) => r.status !== 'ok').map((r) => r.service);
+    if (down.length > 0) throw new CliError('SWARM_UNAVAILABLE', `not answering: ${down.join(', ')}`);
+  } finally {
+    await client.close();
+  }
+}

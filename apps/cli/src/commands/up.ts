@@ -1,0 +1,102 @@
+import { connectSwarm, SwarmClient } from '@swarm/client';
+import { seededRandom } from '@swarm/determinism';
+import { demoInputs, getSkill, priceOf } from '@swarm/skills';
+import { fromTensor } from '@swarm/contracts';
+import { CliError } from '../cli-error';
+import { isAlive, readNodeFile, removeNodeFile, resolveHome, writeNodeFile } from '../node-file';
+import { startNode } from '../node-launcher';
+import { ms, printGrid, printJson, printTable } from '../output';
+
+export interface UpOptions {
+  dataDir?: string;
+  executors: number;
+  demo?: boolean;
+  exit?: boolean;
+  json?: boolean;
+}
+
+const DEMO_TASKS = [
+  { skill: 'matmul', size: 256 },
+  { skill: 'vecadd', size: 100_000 },
+  { skill: 'mlp', size: 64 },
+] as const;
+
+export async function upCommand(opts: UpOptions): Promise<void> {
+  const home = resolveHome(opts.dataDir);
+  const existing = await readNodeFile(home);
+  if (existing && existing.pid !== process.pid && isAlive(existing.pid)) {
+    throw new CliError('SWARM_NODE_RUNNING', `a node already runs from ${home} (pid ${existing.pid}, ${existing.natsUrl}); stop it first or use --data-dir`);
+  }
+  const say = (line: string) => process.stderr.write(`  ${line}\n`);
+  process.stderr.write(`starting a SwarmHarness node in ${home}\n`);
+  const node = await startNode({ home, executors: opts.executors, onEvent: say });
+  await writeNodeFile(home, { natsUrl: node.natsUrl, nodeId: node.nodeId, pid: process.pid, startedAt: new Date().toISOString() });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      process.stderr.write('stopping the node…\n');
+      await node.stop();
+      await removeNodeFile(home);
+      process.stderr.write('node stopped\n');
+    })();
+    return stopping;
+  };
+  const onSignal = () => void shutdown().then(() => process.exit(0), () => process.exit(1));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const summary = { natsUrl: node.natsUrl, nodeId: node.nodeId, home, logs: node.logDir, services: node.services };
+  try {
+    const demo = opts.demo ? await runDemo(node.natsUrl, opts.json === true) : undefined;
+    if (opts.json) printJson({ ...summary, ...(demo ? { demo } : {}) });
+    else {
+      printTable([
+        ['node id', node.nodeId],
+        ['NATS URL', node.natsUrl],
+        ['data dir', home],
+        ['logs', node.logDir],
+        ['services', node.services.map((s) => `${s.name} (pid ${s.pid})`).join('\n')],
+      ]);
+    }
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+  if (opts.exit) {
+    await shutdown();
+    return;
+  }
+  process.stderr.write(
+    `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\nCtrl-C stops it.\n`,
+  );
+  await new Promise<never>(() => undefined);
+}
+
+async function runDemo(natsUrl: string, quiet: boolean) {
+  const client: SwarmClient = await connectSwarm(natsUrl, { name: 'swarm-demo' });
+  try {
+    const before = await client.balance();
+    const random = seededRandom(1);
+    const rows = [];
+    for (const task of DEMO_TASKS) {
+      const skill = getSkill(task.skill);
+      const inputs = demoInputs(skill, task.size, random);
+      const budget = priceOf(skill, inputs.map(fromTensor));
+      if (!quiet) process.stderr.write(`  demo: ${task.skill} size ${task.size}, budget ${budget} credits…\n`);
+      const r = await client.submit({ skill: task.skill, inputs, budget, timeoutMs: 60_000 });
+      rows.push({ skill: task.skill, size: task.size, taskId: r.taskId, cost: r.cost, verification: r.verification, executor: r.executorId, backend: r.backend, totalMs: r.timing?.totalMs ?? 0 });
+    }
+    const after = await client.balance();
+    if (!quiet) {
+      printGrid(
+        ['demo task', 'verified by', 'cost', 'executor (backend)', 'time'],
+        rows.map((r) => [`${r.skill} ${r.size}`, r.verification, `${r.cost}`, `${r.executor} (${r.backend})`, ms(r.totalMs)]),
+      );
+      process.stdout.write(`balance of ${after.account.slice(0, 16)}…: ${before.available} → ${after.available} available (the node paid its own executors)\n`);
+    }
+    return { tasks: rows, balanceBefore: before, balanceAfter: after };
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,42 @@
+/** Reads `--input file.json`: { "inputs": [ { "name": "a", "shape": [2, 2], "data": [1, 2, 3, 4] } ] }. */
+import { readFile } from 'node:fs/promises';
+import { Tensor, toTensor } from '@swarm/contracts';
+import { z } from 'zod';
+import { CliError } from './cli-error';
+
+const InputFile = z.object({
+  inputs: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        shape: z.array(z.number().int().positive()).min(1),
+        data: z.array(z.number().finite()),
+      }),
+    )
+    .min(1),
+});
+
+export async function readInputFile(path: string): Promise<Tensor[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CliError('SWARM_BAD_ARGS', `cannot read input file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CliError('SWARM_BAD_ARGS', `input file ${path} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = InputFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CliError('SWARM_BAD_ARGS', `input file ${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}; expected {"inputs":[{"name","shape","data"}]}`);
+  }
+  try {
+    return parsed.data.inputs.map((t) => toTensor(t.name, t.shape, Float32Array.from(t.data)));
+  } catch (err) {
+    throw new CliError('SWARM_BAD_ARGS', `input file ${path}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * `swarm`: start a node, submit tasks, read balances and skills. Every error exits non-zero with
+ * one line `error <CODE>: <message>` on stderr; `--json` prints exactly one JSON document on stdout.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CliError } from './cli-error';
+import { balanceCommand } from './commands/balance';
+import { healthCommand } from './commands/health';
+import { skillsCommand } from './commands/skills';
+import { submitCommand } from './commands/submit';
+import { upCommand } from './commands/up';
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return Number(value);
+}
+
+function build(): Command {
+  const program = new Command('swarm')
+    .description('SwarmHarness: share idle compute; run verified gpu.js tasks and settle credits')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+  const nats = () => new Option('--nats <url>', 'NATS URL of a running node (default: $SWARM_NATS_URL, then the node in --data-dir)');
+  const dataDir = () => new Option('--data-dir <dir>', 'node home (default: $SWARM_HOME or ~/.swarmharness)');
+  const json = () => new Option('--json', 'print one JSON document on stdout');
+
+  program
+    .command('up')
+    .description('start a full node: nats-server + credit, registry, gateway, executor and router services')
+    .addOption(dataDir())
+    .option('--executors <n>', 'executor-svc replicas (one NATS queue group)', positiveInt, 1)
+    .option('--demo', 'run demo tasks (matmul, vecadd, mlp) once the node is up')
+    .option('--exit', 'stop the node after start-up (and the demo) instead of running until Ctrl-C')
+    .addOption(json())
+    .action(upCommand);
+
+  program
+    .command('submit')
+    .description('run one task on the node and print the verified result')
+    .requiredOption('--skill <name>', 'skill to run (see `swarm skills`)')
+    .option('--size <n>', 'generate demo input of this size (matrix side, vector length, batch)', positiveInt)
+    .option('--input <file>', 'JSON input file: {"inputs":[{"name","shape","data"}]}')
+    .option('--budget <credits>', 'most credits to pay (default: the task price)')
+    .option('--timeout <ms>', 'task deadline in ms', positiveInt)
+    .option('--account <id>', 'paying account (default: the node account)')
+    .option('--seed <n>', 'seed for generated input', positiveInt)
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(json())
+    .action(submitCommand);
+
+  program.command('balance').description('show an account balance').option('--account <id>', 'account (default: the node account)').addOption(nats()).addOption(dataDir()).addOption(json()).action(balanceCommand);
+  program.command('skills').description('list installed skills and their prices').addOption(nats()).addOption(dataDir()).addOption(json()).action(skillsCommand);
+  program.command('health').description("show each service's health").addOption(nats()).addOption(dataDir()).addOption(json()).action(healthCommand);
+  return program;
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    process.stderr.write(`error SWARM_BAD_ARGS: ${err.message.replace(/^error: /, '')}\n`);
+    return 2;
+  }
+  const e = err as { code?: unknown; codeName?: string; message?: string };
+  const code = err instanceof CliError ? err.code : (e.codeName ?? (typeof e.code === 'string' ? e.code : 'SWARM_INTERNAL'));
+  process.stderr.write(`error ${code}: ${e.message ?? String(err)}\n`);
+  return 1;
+}
+
+build()
+  .parseAsync(process.argv)
+  .then(
+    () => process.exit(0),
+    (err: unknown) => process.exit(report(err)),
+  );

@@ -1,0 +1,57 @@
+/**
+ * Where a running node is found: `--nats URL`, then SWARM_NATS_URL, then the node.json that
+ * `swarm up` writes into the node's home (SWARM_HOME, default ~/.swarmharness), the way Ray finds
+ * RAY_ADDRESS.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CliError } from './cli-error';
+
+export const NODE_FILE = 'node.json';
+
+export interface NodeFile {
+  natsUrl: string;
+  nodeId: string;
+  pid: number;
+  startedAt: string;
+}
+
+export function resolveHome(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(dataDir ?? env['SWARM_HOME'] ?? join(homedir(), '.swarmharness'));
+}
+
+export async function readNodeFile(home: string): Promise<NodeFile | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(home, NODE_FILE), 'utf8')) as NodeFile;
+    return typeof parsed.natsUrl === 'string' && Number.isInteger(parsed.pid) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function writeNodeFile(home: string, node: NodeFile): Promise<void> {
+  await writeFile(join(home, NODE_FILE), `${JSON.stringify(node, null, 2)}\n`);
+}
+
+export async function removeNodeFile(home: string): Promise<void> {
+  await rm(join(home, NODE_FILE), { force: true });
+}
+
+export async function resolveNatsUrl(opts: { nats?: string; dataDir?: string }, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (opts.nats) return opts.nats;
+  if (env['SWARM_NATS_URL']) return env['SWARM_NATS_URL'];
+  const home = resolveHome(opts.dataDir, env);
+  const node = await readNodeFile(home);
+  if (node && isAlive(node.pid)) return node.natsUrl;
+  throw new CliError('SWARM_NO_NODE', `no running node found (no --nats, no SWARM_NATS_URL, no live node in ${home}); start one with \`swarm up\``);
+}

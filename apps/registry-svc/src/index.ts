@@ -1,0 +1,3 @@
+// For whole-node tests (tools/e2e); the process entry point is main.ts.
+export { startRegistryService } from './service';
+export type { RegistryServiceDeps } from './service';

@@ -1,0 +1,43 @@
+/**
+ * The router's ports onto its node's bus: credit-svc for escrow, registry-svc for providers,
+ * the executor queue group for work. One shared connection; request timeouts follow the task.
+ */
+import { BusClient } from '@swarm/bus';
+import { CreditRefund, CreditReserve, CreditSettle, ExecutorExecute, RegistryFindProviders } from '@swarm/contracts';
+import type { Clock } from '@swarm/determinism';
+import type { Candidate, TaskPorts } from '@swarm/routing';
+
+export const CREDIT_TIMEOUT_MS = 5_000;
+/** Provider lists change slowly; caching them keeps a registry round trip off each task. */
+export const PROVIDER_CACHE_MS = 1_000;
+/** Slack for the executor's reply to travel back after its own time limit. */
+const EXECUTE_REPLY_SLACK_MS = 250;
+
+export function createBusPorts(bus: BusClient, clock: Clock): TaskPorts {
+  const cache = new Map<string, { at: number; providers: Candidate[] }>();
+  return {
+    async reserve(escrowId, account, amount) {
+      await bus.request(CreditReserve, { escrowId, account, amount }, { timeoutMs: CREDIT_TIMEOUT_MS });
+    },
+    async settle(escrowId, payee, amount) {
+      const r = await bus.request(CreditSettle, { escrowId, payee, amount }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      return { paid: r.paid, refunded: r.refunded };
+    },
+    async refund(escrowId) {
+      const r = await bus.request(CreditRefund, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      return { refunded: r.refunded };
+    },
+    async findProviders(skill, signal) {
+      const hit = cache.get(skill);
+      if (hit && clock.now() - hit.at < PROVIDER_CACHE_MS) return hit.providers;
+      const r = await bus.request(RegistryFindProviders, { skill }, { signal });
+      const providers = r.providers.map((p) => ({ nodeId: p.nodeId, local: p.local }));
+      if (providers.length > 0) cache.set(skill, { at: clock.now(), providers });
+      return providers;
+    },
+    async execute(_candidate, task, signal) {
+      const r = await bus.request(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, signal });
+      return { outputs: r.outputs, providerId: r.providerId, executorId: r.executorId, backend: r.backend };
+    },
+  };
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// `npm test`: the whole check in one command, for people and CI alike.
+//   1. generated contracts match proto/     2. type check (tsc, strict)
+//   3. dependency rules on the Nx graph      4. jest (unit + integration, real nats-server/LevelDB)
+// Ends with the plain line `N passed, N failed` (jest tests plus the three checks) that CI reads.
+// Extra arguments go to jest, e.g. `npm test -- libs/bus`.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '../..');
+const bin = (name) => path.join(root, 'node_modules/.bin', name);
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+let passed = 0;
+let failed = 0;
+
+function step(name, cmd, args) {
+  const started = Date.now();
+  process.stderr.write(`\n▶ ${name}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
+  const ok = r.status === 0;
+  process.stderr.write(`${ok ? '✔' : '✘'} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  if (ok) passed += 1;
+  else failed += 1;
+}
+
+step('contracts match proto/', process.execPath, [path.join(__dirname, 'gen-proto.js'), '--check']);
+step('type check', bin('tsc'), ['-p', 'tsconfig.json']);
+step('dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]);
+
+const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-')), 'results.json');
+process.stderr.write('\n▶ jest\n');
+const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+if (fs.existsSync(report)) {
+  const results = JSON.parse(fs.readFileSync(report, 'utf8'));
+  passed += results.numPassedTests;
+  failed += results.numFailedTests + results.numRuntimeErrorTestSuites;
+  for (const suite of results.testResults) {
+    if (suite.status === 'failed' && suite.assertionResults.length === 0) process.stderr.write(`suite failed to run: ${path.relative(root, suite.name)}\n`);
+  }
+} else {
+  failed += 1;
+}
+if (jest.status !== 0 && failed === 0) failed += 1; // jest failed outside any test (config, open handles)
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
