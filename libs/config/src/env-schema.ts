@@ -53,15 +53,16 @@ export function intVar(opts: { default?: number; min: number; max: number }): En
   return envVar(schema as z.ZodType<number, string | undefined>, `an integer in [${opts.min}, ${opts.max}]${dflt}`);
 }
 
-export function bigintVar(opts: { default: bigint; min: bigint }): EnvVar<bigint> {
+export function bigintVar(opts: { default: bigint; min: bigint; max?: bigint }): EnvVar<bigint> {
   const schema = z
     .string()
     .regex(/^\d+$/)
     .transform((s) => BigInt(s))
-    .refine((v) => v >= opts.min)
+    .refine((v) => v >= opts.min && (opts.max === undefined || v <= opts.max))
     .optional()
     .transform((v) => v ?? opts.default);
-  return envVar(schema as z.ZodType<bigint, string | undefined>, `a whole number >= ${opts.min} (default ${opts.default})`);
+  const range = opts.max === undefined ? `>= ${opts.min}` : `in [${opts.min}, ${opts.max}]`;
+  return envVar(schema as z.ZodType<bigint, string | undefined>, `a whole number ${range} (default ${opts.default})`);
 }
 
 export function stringVar(opts: { default?: string; pattern?: RegExp; describe: string }): EnvVar<string> {

@@ -1,0 +1,32 @@
+import { ConfigError } from '@swarm/config';
+import { loadCreditConfig } from './config';
+
+const base = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/var/swarm' };
+
+describe('credit config - loadCreditConfig', () => {
+  it('applies defaults and puts the ledger inside the data dir', () => {
+    const c = loadCreditConfig(base);
+    expect(c).toMatchObject({ natsUrl: base.SWARM_NATS_URL, dataDir: '/var/swarm', genesisGrant: 1000n, syncWrites: true, ledgerPath: '/var/swarm/credit-ledger' });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads the grant and sync setting', () => {
+    expect(loadCreditConfig({ ...base, SWARM_GENESIS_GRANT: '0', SWARM_CREDIT_SYNC_WRITES: 'false' })).toMatchObject({ genesisGrant: 0n, syncWrites: false });
+  });
+
+  it('lists every bad variable at once, including a grant too big for uint64', () => {
+    let err: unknown;
+    try {
+      loadCreditConfig({ SWARM_DATA_DIR: 'relative', SWARM_GENESIS_GRANT: '18446744073709551616', SWARM_CREDIT_SYNC_WRITES: 'yes' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      'SWARM_NATS_URL: expected a NATS URL like nats://127.0.0.1:4222, got nothing',
+      "SWARM_DATA_DIR: expected the node's data directory (absolute path), got 'relative'",
+      "SWARM_GENESIS_GRANT: expected a whole number in [0, 18446744073709551615] (default 1000), got '18446744073709551616'",
+      "SWARM_CREDIT_SYNC_WRITES: expected true|false (default true), got 'yes'",
+    ]);
+  });
+});

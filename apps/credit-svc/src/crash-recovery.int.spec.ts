@@ -1,0 +1,205 @@
+/**
+ * credit-svc as a real child process, SIGKILLed under concurrent load at several moments. What
+ * must hold afterwards: the store audits clean (every operation landed whole or not at all), and
+ * each escrow was closed at most once, so callers retrying after lost replies are safe.
+ */
+import { BusClient, createBusClient } from '@swarm/bus';
+import {
+  CreditHealth,
+  CreditRefund,
+  CreditReserve,
+  CreditSettle,
+  EntryKind,
+  ErrorCode,
+  LedgerEntry,
+  LedgerEntryEvents,
+  RefundRequest,
+  ReserveRequest,
+  Rpc,
+  SettleRequest,
+  SwarmError,
+} from '@swarm/contracts';
+import { Ledger, openLedger } from '@swarm/credit';
+import { manualClock, seededRandom } from '@swarm/determinism';
+import { silentLogger } from '@swarm/telemetry';
+import { NatsServerHandle, ServiceProcess, spawnService, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
+import { connect, NatsConnection } from 'nats';
+import { join } from 'node:path';
+import { LEDGER_DIR } from './config';
+
+/** Committed entries seen on the bus before each SIGKILL: right at the start, then deeper in. */
+const KILL_AFTER_ENTRIES = [1, 20, 60, 120];
+const WORKERS = 8;
+const REQUEST_TIMEOUT_MS = 750;
+/** Retries run on a live service; a generous deadline keeps a slow CI box from failing them. */
+const RETRY_TIMEOUT_MS = 5_000;
+const START_TIMEOUT_MS = 15_000;
+const PAYEES = ['peer-a', 'peer-b', 'peer-c'];
+/** Replies that mean "the service went away; the request may or may not have committed". */
+const LOST = new Set([ErrorCode.ERROR_CODE_UNAVAILABLE, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]);
+
+type Op =
+  | { rpc: typeof CreditReserve; req: ReserveRequest }
+  | { rpc: typeof CreditSettle; req: SettleRequest }
+  | { rpc: typeof CreditRefund; req: RefundRequest };
+
+describe('credit-svc process - crash recovery', () => {
+  let server: NatsServerHandle;
+  let dir: TempDir;
+  let nc: NatsConnection;
+  let bus: BusClient;
+  let proc: ServiceProcess | undefined;
+  let nodeId = '';
+  let entriesSeen = 0;
+  const escrowIds = new Set<string>();
+  /** Requests whose reply was lost; a caller would retry them, and so do we. */
+  let uncertain: Op[] = [];
+  const refused: string[] = [];
+  const random = seededRandom(42);
+
+  beforeAll(async () => {
+    [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-credit-crash-')]);
+    nc = await connect({ servers: server.url });
+    bus = createBusClient(nc, silentLogger());
+    bus.subscribe(LedgerEntryEvents, () => (entriesSeen += 1));
+  });
+
+  afterAll(async () => {
+    await proc?.kill('SIGKILL');
+    await nc.drain();
+    await Promise.all([server.stop(), dir.remove()]);
+  });
+
+  async function startService(): Promise<void> {
+    proc = spawnService('credit-svc', {
+      SWARM_NATS_URL: server.url,
+      SWARM_DATA_DIR: dir.path,
+      SWARM_LOG_LEVEL: 'warn',
+      SWARM_GENESIS_GRANT: '1000000',
+    });
+    const running = proc;
+    const health = await waitFor(
+      async () => {
+        if (running.child.exitCode !== null) throw new Error(`credit-svc exited: ${running.output()}`);
+        return bus.request(CreditHealth, {}, { timeoutMs: 500 });
+      },
+      { timeoutMs: START_TIMEOUT_MS, intervalMs: 50, what: 'credit-svc health' },
+    );
+    nodeId = health.nodeId;
+  }
+
+  const call = (op: Op, timeoutMs: number) => bus.request(op.rpc as Rpc<unknown, unknown>, op.req, { timeoutMs });
+
+  /** false when the reply was lost (recorded for retry) or refused (recorded as a failure). */
+  async function send(op: Op, timeoutMs = REQUEST_TIMEOUT_MS): Promise<boolean> {
+    try {
+      await call(op, timeoutMs);
+      return true;
+    } catch (err) {
+      if (err instanceof SwarmError && LOST.has(err.code)) uncertain.push(op);
+      else refused.push(`${op.rpc.subject} ${JSON.stringify(op.req, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}: ${String(err)}`);
+      return false;
+    }
+  }
+
+  async function worker(round: number, w: number, stop: { now: boolean }): Promise<void> {
+    for (let n = 0; !stop.now; n += 1) {
+      const escrowId = `r${round}-w${w}-${n}`;
+      const amount = BigInt(1 + Math.floor(random() * 20));
+      escrowIds.add(escrowId);
+      if (!(await send({ rpc: CreditReserve, req: { escrowId, account: nodeId, amount } }))) continue;
+      const dice = random();
+      if (dice < 0.45) {
+        const payee = PAYEES[w % PAYEES.length];
+        await send({ rpc: CreditSettle, req: { escrowId, payee, amount: 1n + BigInt(Math.floor(random() * Number(amount))) } });
+      } else if (dice < 0.9) {
+        await send({ rpc: CreditRefund, req: { escrowId } });
+      } // else: left open, closed after the last restart
+    }
+  }
+
+  async function retryUncertain(): Promise<void> {
+    const ops = uncertain;
+    uncertain = [];
+    // Retried in order per escrow, as a caller would: a settle never overtakes its own reserve.
+    for (const op of ops) expect(await send(op, RETRY_TIMEOUT_MS)).toBe(true);
+  }
+
+  async function readStore<T>(fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+    const ledger = await openLedger({ path: join(dir.path, LEDGER_DIR), clock: manualClock(), nodeAccount: nodeId, genesisGrant: 0n, sync: false });
+    try {
+      return await fn(ledger);
+    } finally {
+      await ledger.close();
+    }
+  }
+
+  async function allEntries(ledger: Ledger): Promise<LedgerEntry[]> {
+    const out: LedgerEntry[] = [];
+    for (let page = await ledger.entries(1n, 1000); page.length > 0; page = await ledger.entries(out.length ? out[out.length - 1].seq + 1n : 1n, 1000)) {
+      out.push(...page);
+    }
+    return out;
+  }
+
+  /** Audit clean, credit conserved, and each escrow reserved once and closed at most once. */
+  async function expectConsistentStore(): Promise<{ open: number }> {
+    return readStore(async (ledger) => {
+      const report = await ledger.audit();
+      expect(report.problems).toEqual([]);
+      expect(report.totals.available + report.totals.escrowed).toBe(1_000_000n);
+      const byEscrow = new Map<string, EntryKind[]>();
+      for (const e of await allEntries(ledger)) if (e.escrowId) byEscrow.set(e.escrowId, [...(byEscrow.get(e.escrowId) ?? []), e.kind]);
+      for (const [id, kinds] of byEscrow) {
+        expect(escrowIds.has(id)).toBe(true);
+        const closes = kinds.slice(1);
+        expect([[], [EntryKind.ENTRY_KIND_REFUND], [EntryKind.ENTRY_KIND_SETTLE], [EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_REFUND]]).toContainEqual(closes);
+        expect(kinds[0]).toBe(EntryKind.ENTRY_KIND_RESERVE);
+      }
+      return { open: report.totals.openEscrows };
+    });
+  }
+
+  it('survives SIGKILL at several moments under concurrent load', async () => {
+    for (const [round, killAfter] of KILL_AFTER_ENTRIES.entries()) {
+      await startService();
+      await retryUncertain();
+      const stop = { now: false };
+      const target = entriesSeen + killAfter;
+      const workers = Array.from({ length: WORKERS }, (_, w) => worker(round, w, stop));
+      await waitFor(() => entriesSeen >= target, { timeoutMs: 10_000, what: `${killAfter} entries in round ${round}` });
+      await proc?.kill('SIGKILL');
+      stop.now = true;
+      await Promise.all(workers);
+    }
+    expect(refused).toEqual([]);
+    expect(uncertain.length).toBeGreaterThan(0); // each kill cut requests off; the next round retries them
+    const { open } = await expectConsistentStore();
+    expect(open).toBeGreaterThan(0);
+  });
+
+  it('closes each escrow left open exactly once after a restart, and retries stay safe', async () => {
+    await startService();
+    await retryUncertain();
+    const outcome = async (op: Op) =>
+      call(op, RETRY_TIMEOUT_MS).then(
+        (reply) => reply,
+        (err: SwarmError) => err.code,
+      );
+    for (const escrowId of escrowIds) {
+      const first = await outcome({ rpc: CreditRefund, req: { escrowId } });
+      // Refunded now or earlier -> the refund; settled earlier -> CLOSED; reserve never landed -> NOT_FOUND.
+      if (typeof first === 'number') expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(first);
+      expect(await outcome({ rpc: CreditRefund, req: { escrowId } })).toEqual(first);
+      const settle = await outcome({ rpc: CreditSettle, req: { escrowId, payee: 'peer-z', amount: 1n } });
+      expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(settle);
+    }
+  });
+
+  it('exits 0 on SIGTERM and releases LevelDB, which then audits clean with nothing left open', async () => {
+    const exit = await proc?.kill('SIGTERM');
+    expect(exit).toEqual({ code: 0, signal: null });
+    proc = undefined;
+    expect(await expectConsistentStore()).toEqual({ open: 0 });
+  });
+});

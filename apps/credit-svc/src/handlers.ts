@@ -1,0 +1,59 @@
+import type { Handler } from '@swarm/bus';
+import type {
+  BalanceRequest,
+  BalanceResponse,
+  LedgerEntry,
+  RefundRequest,
+  RefundResponse,
+  ReserveRequest,
+  ReserveResponse,
+  SettleRequest,
+  SettleResponse,
+} from '@swarm/contracts';
+import type { Committed, Ledger } from '@swarm/credit';
+import type { Logger } from '@swarm/telemetry';
+
+export interface CreditHandlerDeps {
+  ledger: Ledger;
+  /** This node's account: what an empty `account` in a BalanceRequest means. */
+  nodeAccount: string;
+  /** Announces one committed entry (LedgerEntryEvents). */
+  publish(entry: LedgerEntry): void;
+  log: Logger;
+}
+
+export interface CreditHandlers {
+  reserve: Handler<ReserveRequest, ReserveResponse>;
+  settle: Handler<SettleRequest, SettleResponse>;
+  refund: Handler<RefundRequest, RefundResponse>;
+  balance: Handler<BalanceRequest, BalanceResponse>;
+}
+
+/**
+ * Per subject: validate -> ledger -> reply. The bus has already refused oversized and malformed
+ * bytes; the ledger validates ids and amounts before queueing, so a bad request never waits
+ * behind real work and never reaches the store.
+ */
+export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
+  const { ledger, log } = deps;
+
+  // Events are announcements after the commit, not the record: the log is. A failed publish
+  // (bus going away) must not turn a committed operation into an error reply.
+  function announce<R>(committed: Committed<R>): R {
+    for (const entry of committed.entries) {
+      try {
+        deps.publish(entry);
+      } catch (err) {
+        log.warn({ err, seq: entry.seq.toString() }, 'could not publish a committed ledger entry');
+      }
+    }
+    return committed.result;
+  }
+
+  return {
+    reserve: async (req) => announce(await ledger.reserve(req)),
+    settle: async (req) => announce(await ledger.settle(req)),
+    refund: async (req) => announce(await ledger.refund(req)),
+    balance: (req) => ledger.balance(req.account === '' ? deps.nodeAccount : req.account),
+  };
+}

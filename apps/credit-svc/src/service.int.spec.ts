@@ -1,0 +1,157 @@
+import { BusClient, createBusClient } from '@swarm/bus';
+import {
+  CreditBalance,
+  CreditHealth,
+  CreditRefund,
+  CreditReserve,
+  CreditSettle,
+  EntryKind,
+  ErrorCode,
+  LedgerEntry,
+  LedgerEntryEvents,
+  SwarmError,
+  SwarmErrorMessage,
+} from '@swarm/contracts';
+import { openLedger } from '@swarm/credit';
+import { manualClock } from '@swarm/determinism';
+import { silentLogger } from '@swarm/telemetry';
+import { NatsServerHandle, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
+import { connect, NatsConnection } from 'nats';
+import { loadCreditConfig } from './config';
+import { CreditService, startCreditService } from './service';
+
+const NODE = 'node-1';
+
+describe('credit-svc - over a real nats-server', () => {
+  let server: NatsServerHandle;
+  let dir: TempDir;
+  let nc: NatsConnection;
+  let svc: CreditService;
+  let bus: BusClient;
+  const events: LedgerEntry[] = [];
+  const clock = manualClock(1_700_000_000_000);
+  const config = () => loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '2000' });
+
+  beforeAll(async () => {
+    [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-credit-svc-')]);
+    nc = await connect({ servers: server.url });
+    bus = createBusClient(nc, silentLogger());
+    bus.subscribe(LedgerEntryEvents, (e) => events.push(e));
+    svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, clock });
+  });
+
+  afterAll(async () => {
+    await svc.stop();
+    await nc.drain();
+    await Promise.all([server.stop(), dir.remove()]);
+  });
+
+  const lastSeq = async () => BigInt((await bus.request(CreditHealth, {})).details['lastSeq'] ?? '-1');
+  const balance = (account: string) => bus.request(CreditBalance, { account });
+
+  async function codeOf(p: Promise<unknown>): Promise<ErrorCode | undefined> {
+    try {
+      await p;
+      return undefined;
+    } catch (err) {
+      expect(err).toBeInstanceOf(SwarmError);
+      return (err as SwarmError).code;
+    }
+  }
+
+  describe('credit-svc - happy path', () => {
+    it('reserves, settles, refunds and reports balances, publishing each committed entry', async () => {
+      expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n });
+      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n })).toEqual({ escrowId: 'task-1', available: 900n });
+      expect(await balance(NODE)).toEqual({ account: NODE, available: 900n, escrowed: 100n });
+      expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
+      await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n });
+      expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
+      expect(await balance('')).toEqual({ account: NODE, available: 940n, escrowed: 0n });
+      expect(await balance('peer-a')).toEqual({ account: 'peer-a', available: 60n, escrowed: 0n });
+
+      await waitFor(() => events.length >= 5, { what: 'ledger entry events' });
+      expect(events.map((e) => [e.seq, e.kind, e.escrowId, e.amount])).toEqual([
+        [2n, EntryKind.ENTRY_KIND_RESERVE, 'task-1', 100n],
+        [3n, EntryKind.ENTRY_KIND_SETTLE, 'task-1', 60n],
+        [4n, EntryKind.ENTRY_KIND_REFUND, 'task-1', 40n],
+        [5n, EntryKind.ENTRY_KIND_RESERVE, 'task-2', 50n],
+        [6n, EntryKind.ENTRY_KIND_REFUND, 'task-2', 50n],
+      ]);
+    });
+
+    it('answers retried requests with the recorded outcome and moves nothing', async () => {
+      const seq = await lastSeq();
+      const published = events.length;
+      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n })).toEqual({ escrowId: 'task-1', available: 940n });
+      expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
+      expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
+      expect(await lastSeq()).toBe(seq);
+      expect(events).toHaveLength(published);
+    });
+
+    it('reports entries and last seq in health', async () => {
+      const health = await bus.request(CreditHealth, {});
+      expect(health).toMatchObject({ service: 'credit-svc', nodeId: NODE, status: 'ok', details: { entries: '6', lastSeq: '6', syncWrites: 'false' } });
+    });
+  });
+
+  describe('credit-svc - bad input', () => {
+    const garbage = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]);
+    const long = 'x'.repeat(129);
+
+    it.each([CreditReserve, CreditSettle, CreditRefund, CreditBalance])('answers malformed bytes on $subject with MALFORMED_MESSAGE', async (rpc) => {
+      const reply = await nc.request(rpc.subject, garbage, { timeout: 2000 });
+      expect(SwarmErrorMessage.decode(reply.data).code).toBe(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE);
+    });
+
+    it('refuses each bad request with a typed error, keeps serving, and moves no credit', async () => {
+      await bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 10n });
+      const seq = await lastSeq();
+      const before = await Promise.all([balance(NODE), balance('peer-a')]);
+
+      const cases: Array<[string, Promise<unknown>, ErrorCode]> = [
+        ['reserve zero', bus.request(CreditReserve, { escrowId: 'z', account: NODE, amount: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['settle zero', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['reserve unknown account', bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
+        ['balance unknown account', balance('ghost'), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
+        ['reserve too much', bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT],
+        ['oversized escrow id', bus.request(CreditReserve, { escrowId: long, account: NODE, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['oversized account', bus.request(CreditReserve, { escrowId: 'o', account: long, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['oversized payee', bus.request(CreditSettle, { escrowId: 'open-1', payee: long, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['oversized refund id', bus.request(CreditRefund, { escrowId: long }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['oversized balance account', balance(long), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['id with bad characters', bus.request(CreditRefund, { escrowId: 'a b' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['request over the size limit', bus.request(CreditRefund, { escrowId: 'y'.repeat(4096) }), ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE],
+        ['settle more than escrowed', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 11n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['settle a missing escrow', bus.request(CreditSettle, { escrowId: 'nope', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
+        ['refund a missing escrow', bus.request(CreditRefund, { escrowId: 'nope' }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
+        ['reserve conflict', bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 11n }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT],
+        ['refund after settle', bus.request(CreditRefund, { escrowId: 'task-1' }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
+        ['settle after refund', bus.request(CreditSettle, { escrowId: 'task-2', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
+        ['second settle, other amount', bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 61n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
+      ];
+      const codes = await Promise.all(cases.map(async ([name, p]) => [name, await codeOf(p)]));
+      expect(codes).toEqual(cases.map(([name, , code]) => [name, code]));
+
+      expect(await lastSeq()).toBe(seq);
+      expect(await Promise.all([balance(NODE), balance('peer-a')])).toEqual(before);
+      // Still serving: the open escrow can be closed normally.
+      expect(await bus.request(CreditRefund, { escrowId: 'open-1' })).toEqual({ escrowId: 'open-1', refunded: 10n });
+    });
+  });
+
+  describe('credit-svc - stop', () => {
+    it('closes LevelDB, leaving a ledger that reopens and audits clean', async () => {
+      await svc.stop();
+      const ledger = await openLedger({ path: config().ledgerPath, clock, nodeAccount: NODE, genesisGrant: 1000n, sync: false });
+      const report = await ledger.audit();
+      expect(report).toMatchObject({ ok: true, problems: [] });
+      expect(report.totals).toMatchObject({ genesis: 1000n, available: 1000n, escrowed: 0n, openEscrows: 0 });
+      await ledger.close();
+      // Serve again on the same store, for afterAll's stop.
+      svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, clock });
+      expect(await balance('')).toMatchObject({ available: 940n });
+    });
+  });
+});

@@ -1,0 +1,21 @@
+export { MAX_UINT64 } from './ledger-records';
+export type { Account, Escrow, EscrowState } from './ledger-records';
+export type { Ledger, Committed } from './ledger';
+export {
+  MAX_ID_LENGTH,
+  validateId,
+  validateAmount,
+  validateReserve,
+  validateSettle,
+  validateRefund,
+  genesisRule,
+  reserveRule,
+  settleRule,
+  refundRule,
+  balanceRule,
+} from './ledger-rules';
+export type { Stamp, Change, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
+export { createAuditor, MAX_AUDIT_PROBLEMS } from './ledger-audit';
+export type { Auditor, AuditReport, AuditTotals } from './ledger-audit';
+export { openLedger, LedgerOpenError, LEDGER_FORMAT, MAX_ENTRIES_PAGE } from './level-ledger';
+export type { LedgerOptions } from './level-ledger';

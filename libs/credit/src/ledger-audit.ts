@@ -1,0 +1,205 @@
+/**
+ * Audit, pure and streaming: replay the log from seq 1 into derived balances and escrows, then
+ * compare them with the stored records. The log is the evidence; stored records are a cache of
+ * it that each operation writes in the same atomic batch, so any difference is a bug or damage.
+ */
+import { EntryKind, LedgerEntry } from '@swarm/contracts';
+import { Account, Escrow, MAX_UINT64 } from './ledger-records';
+
+/** Enough to diagnose; a damaged ledger could otherwise produce one problem per record. */
+export const MAX_AUDIT_PROBLEMS = 100;
+
+export interface AuditTotals {
+  /** Sum of GENESIS entries: all credit that exists. */
+  readonly genesis: bigint;
+  /** Sums over the stored accounts. */
+  readonly available: bigint;
+  readonly escrowed: bigint;
+  readonly accounts: number;
+  readonly escrows: number;
+  readonly openEscrows: number;
+  readonly lastSeq: bigint;
+}
+
+export interface AuditReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly totals: AuditTotals;
+}
+
+export interface Auditor {
+  /** Feed every log entry, in seq order. */
+  replay(entry: LedgerEntry): void;
+  /** Then every stored account and escrow, in any order. */
+  checkAccount(stored: Account): void;
+  checkEscrow(stored: Escrow): void;
+  /** `nextSeq` as stored in the ledger's metadata. */
+  finish(nextSeq: bigint): AuditReport;
+}
+
+interface DerivedAccount {
+  available: bigint;
+  escrowed: bigint;
+}
+
+export function createAuditor(): Auditor {
+  const problems: string[] = [];
+  let dropped = 0;
+  const problem = (p: string) => {
+    if (problems.length < MAX_AUDIT_PROBLEMS) problems.push(p);
+    else dropped += 1;
+  };
+
+  const accounts = new Map<string, DerivedAccount>();
+  const escrows = new Map<string, Escrow>();
+  let expectedSeq = 1n;
+  let genesis = 0n;
+  // A SETTLE that leaves a remainder is followed, in the same operation, by its REFUND.
+  let pendingRest: { escrowId: string; amount: bigint; seq: bigint } | undefined;
+
+  const account = (id: string): DerivedAccount => {
+    let a = accounts.get(id);
+    if (!a) accounts.set(id, (a = { available: 0n, escrowed: 0n }));
+    return a;
+  };
+  const debit = (seq: bigint, id: string, field: keyof DerivedAccount, amount: bigint) => {
+    const a = accounts.get(id);
+    if (!a) return problem(`seq ${seq}: debits ${id}, which was never credited`);
+    if (a[field] < amount) problem(`seq ${seq}: ${id} ${field} would go negative (${a[field]} - ${amount})`);
+    a[field] -= amount;
+  };
+
+  function replay(e: LedgerEntry): void {
+    const seq = e.seq;
+    if (seq !== expectedSeq) problem(`seq ${seq}: expected seq ${expectedSeq}`);
+    expectedSeq = seq + 1n;
+    if (e.amount <= 0n || e.amount > MAX_UINT64) problem(`seq ${seq}: amount ${e.amount} out of range`);
+    if (pendingRest && !(e.kind === EntryKind.ENTRY_KIND_REFUND && e.escrowId === pendingRest.escrowId)) {
+      problem(`seq ${pendingRest.seq}: settle of ${pendingRest.escrowId} left ${pendingRest.amount} escrowed`);
+      pendingRest = undefined;
+    }
+    switch (e.kind) {
+      case EntryKind.ENTRY_KIND_GENESIS:
+        genesis += e.amount;
+        account(e.toAccount).available += e.amount;
+        return;
+      case EntryKind.ENTRY_KIND_RESERVE:
+        if (escrows.has(e.escrowId)) return problem(`seq ${seq}: escrow ${e.escrowId} reserved twice`);
+        debit(seq, e.fromAccount, 'available', e.amount);
+        account(e.fromAccount).escrowed += e.amount;
+        escrows.set(e.escrowId, { id: e.escrowId, payer: e.fromAccount, amount: e.amount, state: 'open' });
+        return;
+      case EntryKind.ENTRY_KIND_SETTLE:
+        return replaySettle(e);
+      case EntryKind.ENTRY_KIND_REFUND:
+        return replayRefund(e);
+      default:
+        problem(`seq ${seq}: unknown entry kind ${e.kind}`);
+    }
+  }
+
+  function replaySettle(e: LedgerEntry): void {
+    const escrow = openEscrowFor(e);
+    if (!escrow) return;
+    if (e.amount > escrow.amount) return problem(`seq ${e.seq}: settles ${e.amount} from escrow ${escrow.id} of ${escrow.amount}`);
+    debit(e.seq, escrow.payer, 'escrowed', e.amount);
+    account(e.toAccount).available += e.amount;
+    const rest = escrow.amount - e.amount;
+    escrows.set(escrow.id, { ...escrow, state: 'settled', payee: e.toAccount, paid: e.amount, refunded: 0n });
+    if (rest > 0n) pendingRest = { escrowId: escrow.id, amount: rest, seq: e.seq };
+  }
+
+  function replayRefund(e: LedgerEntry): void {
+    if (pendingRest) {
+      const { amount } = pendingRest;
+      pendingRest = undefined;
+      const escrow = escrows.get(e.escrowId) as Escrow;
+      if (e.amount !== amount) problem(`seq ${e.seq}: refunds ${e.amount} of the ${amount} left in settled escrow ${escrow.id}`);
+      debit(e.seq, escrow.payer, 'escrowed', e.amount);
+      account(escrow.payer).available += e.amount;
+      escrows.set(escrow.id, { ...escrow, refunded: e.amount });
+      return;
+    }
+    const escrow = openEscrowFor(e);
+    if (!escrow) return;
+    if (e.amount !== escrow.amount) problem(`seq ${e.seq}: refunds ${e.amount} of escrow ${escrow.id} holding ${escrow.amount}`);
+    debit(e.seq, escrow.payer, 'escrowed', e.amount);
+    account(escrow.payer).available += e.amount;
+    escrows.set(escrow.id, { ...escrow, state: 'refunded', refunded: e.amount });
+  }
+
+  function openEscrowFor(e: LedgerEntry): Escrow | undefined {
+    const escrow = escrows.get(e.escrowId);
+    if (!escrow) return void problem(`seq ${e.seq}: escrow ${e.escrowId} was never reserved`);
+    if (escrow.state !== 'open') return void problem(`seq ${e.seq}: escrow ${e.escrowId} closed again (already ${escrow.state})`);
+    if (e.fromAccount !== escrow.payer) problem(`seq ${e.seq}: escrow ${e.escrowId} belongs to ${escrow.payer}, entry says ${e.fromAccount}`);
+    return escrow;
+  }
+
+  const seenAccounts = new Set<string>();
+  const seenEscrows = new Set<string>();
+  const stored = { available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0 };
+  const openByPayer = new Map<string, bigint>();
+  const escrowedByAccount = new Map<string, bigint>();
+
+  return {
+    replay,
+    checkAccount(a) {
+      seenAccounts.add(a.id);
+      stored.accounts += 1;
+      stored.available += a.available;
+      stored.escrowed += a.escrowed;
+      escrowedByAccount.set(a.id, a.escrowed);
+      if (a.available < 0n || a.escrowed < 0n) problem(`account ${a.id} is negative`);
+      const d = accounts.get(a.id);
+      if (!d) return problem(`account ${a.id} is stored but never appears in the log`);
+      if (d.available !== a.available || d.escrowed !== a.escrowed) {
+        problem(`account ${a.id} stores ${a.available}/${a.escrowed}, log gives ${d.available}/${d.escrowed} (available/escrowed)`);
+      }
+    },
+    checkEscrow(s) {
+      seenEscrows.add(s.id);
+      stored.escrows += 1;
+      if (s.state === 'open') {
+        stored.openEscrows += 1;
+        openByPayer.set(s.payer, (openByPayer.get(s.payer) ?? 0n) + s.amount);
+      } else if ((s.paid ?? 0n) + (s.refunded ?? 0n) !== s.amount) {
+        problem(`escrow ${s.id} is ${s.state} but paid + refunded != ${s.amount}`);
+      }
+      const d = escrows.get(s.id);
+      if (!d) return problem(`escrow ${s.id} is stored but never reserved in the log`);
+      if (!sameEscrow(d, s)) problem(`escrow ${s.id} stores ${describe(s)}, log gives ${describe(d)}`);
+    },
+    finish(nextSeq) {
+      if (pendingRest) problem(`seq ${pendingRest.seq}: settle of ${pendingRest.escrowId} left ${pendingRest.amount} escrowed`);
+      const lastSeq = expectedSeq - 1n;
+      if (nextSeq !== expectedSeq) problem(`stored next seq ${nextSeq} but the log ends at ${lastSeq}`);
+      for (const id of accounts.keys()) if (!seenAccounts.has(id)) problem(`account ${id} appears in the log but is not stored`);
+      for (const id of escrows.keys()) if (!seenEscrows.has(id)) problem(`escrow ${id} appears in the log but is not stored`);
+      for (const [id, escrowed] of escrowedByAccount) {
+        const open = openByPayer.get(id) ?? 0n;
+        if (open !== escrowed) problem(`account ${id} escrows ${escrowed} but its open escrows hold ${open}`);
+      }
+      if (stored.available + stored.escrowed !== genesis) {
+        problem(`credit not conserved: accounts hold ${stored.available + stored.escrowed}, genesis granted ${genesis}`);
+      }
+      if (dropped > 0) problems.push(`... and ${dropped} more problems`);
+      return { ok: problems.length === 0, problems: [...problems], totals: { genesis, ...stored, lastSeq } };
+    },
+  };
+}
+
+function sameEscrow(a: Escrow, b: Escrow): boolean {
+  return (
+    a.payer === b.payer &&
+    a.amount === b.amount &&
+    a.state === b.state &&
+    a.payee === b.payee &&
+    (a.paid ?? 0n) === (b.paid ?? 0n) &&
+    (a.refunded ?? 0n) === (b.refunded ?? 0n)
+  );
+}
+
+function describe(e: Escrow): string {
+  return `${e.state} ${e.amount} from ${e.payer}` + (e.state === 'open' ? '' : ` (paid ${e.paid ?? 0n} to ${e.payee ?? '-'}, refunded ${e.refunded ?? 0n})`);
+}

@@ -1,0 +1,144 @@
+import { EntryKind, ErrorCode, LedgerEntry, SwarmError } from '@swarm/contracts';
+import fc from 'fast-check';
+import { createAuditor } from './ledger-audit';
+import { Account, Escrow } from './ledger-records';
+import { Change, genesisRule, refundRule, reserveRule, settleRule } from './ledger-rules';
+
+/** A ledger held in maps: the same records the LevelDB adapter stores, minus the I/O. */
+interface Model {
+  accounts: Map<string, Account>;
+  escrows: Map<string, Escrow>;
+  log: LedgerEntry[];
+  nextSeq: bigint;
+  genesis: bigint;
+}
+
+type Command =
+  | { op: 'reserve'; escrowId: string; account: string; amount: bigint }
+  | { op: 'settle'; escrowId: string; payee: string; amount: bigint }
+  | { op: 'refund'; escrowId: string };
+
+const GRANT = 100n;
+const escrowIds = fc.constantFrom('e0', 'e1', 'e2', 'e3', 'e4', '', 'bad id');
+const accountIds = fc.constantFrom('node', 'peer-a', 'peer-b', 'ghost');
+const amounts = fc.bigInt({ min: 0n, max: 60n });
+const command: fc.Arbitrary<Command> = fc.oneof(
+  fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: accountIds, amount: amounts }),
+  fc.record({ op: fc.constant('settle' as const), escrowId: escrowIds, payee: accountIds, amount: amounts }),
+  fc.record({ op: fc.constant('refund' as const), escrowId: escrowIds }),
+);
+
+/** Codes a well-formed-but-refused operation may produce; anything else is a bug. */
+const REFUSALS = new Set([
+  ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
+  ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+  ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND,
+  ErrorCode.ERROR_CODE_ESCROW_CLOSED,
+  ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+]);
+
+function newModel(): Model {
+  const m: Model = { accounts: new Map(), escrows: new Map(), log: [], nextSeq: 1n, genesis: GRANT };
+  commit(m, genesisRule('node', GRANT, undefined, { nextSeq: 1n, atMs: 0 }));
+  return m;
+}
+
+function commit<R>(m: Model, c: Change<R>): R {
+  // Frozen, so a rule that mutated a record it was given would throw here in strict mode.
+  for (const a of c.accounts) m.accounts.set(a.id, Object.freeze({ ...a }));
+  for (const e of c.escrows) m.escrows.set(e.id, Object.freeze({ ...e }));
+  c.entries.forEach((e, i) => expect(e.seq).toBe(m.nextSeq + BigInt(i)));
+  m.log.push(...c.entries);
+  m.nextSeq += BigInt(c.entries.length);
+  return c.result;
+}
+
+function plan(m: Model, cmd: Command): Change<unknown> {
+  const at = { nextSeq: m.nextSeq, atMs: m.log.length };
+  const escrow = m.escrows.get(cmd.escrowId);
+  switch (cmd.op) {
+    case 'reserve':
+      return reserveRule(cmd, { escrow, payer: m.accounts.get(cmd.account) }, at);
+    case 'settle':
+      return settleRule(cmd, { escrow, payer: escrow && m.accounts.get(escrow.payer), payee: m.accounts.get(cmd.payee) }, at);
+    case 'refund':
+      return refundRule(cmd, { escrow, payer: escrow && m.accounts.get(escrow.payer) }, at);
+  }
+}
+
+type Outcome = { ok: true; result: unknown; entries: number } | { ok: false; code: ErrorCode };
+
+function run(m: Model, cmd: Command): Outcome {
+  let change: Change<unknown>;
+  try {
+    change = plan(m, cmd);
+  } catch (err) {
+    if (!(err instanceof SwarmError) || !REFUSALS.has(err.code)) throw err;
+    return { ok: false, code: err.code };
+  }
+  return { ok: true, result: commit(m, change), entries: change.entries.length };
+}
+
+function checkInvariants(m: Model): void {
+  let total = 0n;
+  const openByPayer = new Map<string, bigint>();
+  for (const e of m.escrows.values()) if (e.state === 'open') openByPayer.set(e.payer, (openByPayer.get(e.payer) ?? 0n) + e.amount);
+  for (const a of m.accounts.values()) {
+    expect(a.available).toBeGreaterThanOrEqual(0n);
+    expect(a.escrowed).toBe(openByPayer.get(a.id) ?? 0n);
+    total += a.available + a.escrowed;
+  }
+  expect(total).toBe(m.genesis);
+}
+
+function audit(m: Model) {
+  const auditor = createAuditor();
+  m.log.forEach((e) => auditor.replay(e));
+  m.accounts.forEach((a) => auditor.checkAccount(a));
+  m.escrows.forEach((e) => auditor.checkEscrow(e));
+  return auditor.finish(m.nextSeq);
+}
+
+describe('ledger rules - properties over random operation sequences', () => {
+  it('never break conservation or non-negativity, and a retry changes nothing', () => {
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 60 }), (cmds) => {
+        const m = newModel();
+        for (const cmd of cmds) {
+          const first = run(m, cmd);
+          checkInvariants(m);
+          // A caller that lost the reply sends the same request again: same answer, no new entries.
+          const again = run(m, cmd);
+          if (first.ok) expect(again).toEqual({ ok: true, result: first.result, entries: 0 });
+          else expect(again).toEqual(first);
+        }
+        expect(audit(m)).toMatchObject({ ok: true, problems: [] });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('close each escrow at most once: one SETTLE (with its remainder REFUND) or one REFUND', () => {
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 60 }), (cmds) => {
+        const m = newModel();
+        cmds.forEach((cmd) => run(m, cmd));
+        const byEscrow = new Map<string, LedgerEntry[]>();
+        for (const e of m.log) if (e.escrowId) byEscrow.set(e.escrowId, [...(byEscrow.get(e.escrowId) ?? []), e]);
+        for (const [id, entries] of byEscrow) {
+          const kinds = entries.map((e) => e.kind);
+          expect(kinds[0]).toBe(EntryKind.ENTRY_KIND_RESERVE);
+          const closes = kinds.slice(1);
+          expect([[], [EntryKind.ENTRY_KIND_REFUND], [EntryKind.ENTRY_KIND_SETTLE], [EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_REFUND]]).toContainEqual(
+            closes,
+          );
+          if (closes.length === 2) expect(entries[2].seq).toBe(entries[1].seq + 1n);
+          const state = (m.escrows.get(id) as Escrow).state;
+          expect(state).toBe(closes.length === 0 ? 'open' : closes[0] === EntryKind.ENTRY_KIND_SETTLE ? 'settled' : 'refunded');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

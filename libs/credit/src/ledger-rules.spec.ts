@@ -1,0 +1,201 @@
+import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import { Account, Escrow, MAX_UINT64 } from './ledger-records';
+import { balanceRule, genesisRule, MAX_ID_LENGTH, refundRule, reserveRule, settleRule, Stamp } from './ledger-rules';
+
+const at: Stamp = { nextSeq: 7n, atMs: 1_000 };
+const node: Account = { id: 'node', available: 100n, escrowed: 0n };
+const open: Escrow = { id: 'e1', payer: 'node', amount: 30n, state: 'open' };
+const nodeWithEscrow: Account = { id: 'node', available: 70n, escrowed: 30n };
+
+function codeOf(fn: () => unknown): ErrorCode | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SwarmError) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+describe('ledger rules - validation', () => {
+  const reserve = (escrowId: string, account: string, amount: bigint) =>
+    codeOf(() => reserveRule({ escrowId, account, amount }, { escrow: undefined, payer: node }, at));
+
+  it.each([
+    ['empty escrow id', '', 'node', 1n],
+    ['escrow id over the length limit', 'e'.repeat(MAX_ID_LENGTH + 1), 'node', 1n],
+    ['escrow id with a space', 'e 1', 'node', 1n],
+    ['escrow id with a slash', 'e/1', 'node', 1n],
+    ['zero amount', 'e1', 'node', 0n],
+    ['amount over uint64', 'e1', 'node', MAX_UINT64 + 1n],
+  ])('refuses %s as INVALID_ARGUMENT', (_, escrowId, account, amount) => {
+    expect(reserve(escrowId, account, amount)).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+  });
+
+  it('accepts ids of exactly the maximum length and the whole charset', () => {
+    const id = 'aZ09._:-'.repeat(MAX_ID_LENGTH / 8);
+    expect(codeOf(() => reserveRule({ escrowId: id, account: 'node', amount: 1n }, { escrow: undefined, payer: node }, at))).toBeUndefined();
+  });
+
+  it('validates before looking at state (bad input on a missing escrow is INVALID_ARGUMENT)', () => {
+    expect(codeOf(() => settleRule({ escrowId: 'nope', payee: '', amount: 1n }, { escrow: undefined, payer: undefined, payee: undefined }, at))).toBe(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+    );
+  });
+
+  it('treats a record passed under the wrong id as a bug, not a user error', () => {
+    expect(() => reserveRule({ escrowId: 'e1', account: 'node', amount: 1n }, { escrow: undefined, payer: { ...node, id: 'x' } }, at)).toThrow(
+      /got record x for node/,
+    );
+  });
+});
+
+describe('ledger rules - genesis', () => {
+  it('credits the grant to a node account that does not exist yet', () => {
+    const c = genesisRule('node', 1000n, undefined, at);
+    expect(c.accounts).toEqual([{ id: 'node', available: 1000n, escrowed: 0n }]);
+    expect(c.entries).toEqual([
+      { seq: 7n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'node', amount: 1000n, atMs: 1000n },
+    ]);
+  });
+
+  it('does nothing once the account exists, or for a zero grant', () => {
+    expect(genesisRule('node', 1000n, node, at).entries).toEqual([]);
+    expect(genesisRule('node', 0n, undefined, at).entries).toEqual([]);
+  });
+});
+
+describe('ledger rules - reserve', () => {
+  it('moves the amount from available to escrowed and opens the escrow', () => {
+    const c = reserveRule({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: undefined, payer: node }, at);
+    expect(c.result).toEqual({ escrowId: 'e1', available: 70n });
+    expect(c.accounts).toEqual([nodeWithEscrow]);
+    expect(c.escrows).toEqual([open]);
+    expect(c.entries).toMatchObject([{ seq: 7n, kind: EntryKind.ENTRY_KIND_RESERVE, escrowId: 'e1', fromAccount: 'node', toAccount: '', amount: 30n }]);
+  });
+
+  it('returns the existing escrow for the same (id, account, amount) without moving credit', () => {
+    const c = reserveRule({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: open, payer: nodeWithEscrow }, at);
+    expect(c).toEqual({ result: { escrowId: 'e1', available: 70n }, accounts: [], escrows: [], entries: [] });
+  });
+
+  it('answers a retry even after the escrow closed and the payer ran dry', () => {
+    const closed: Escrow = { ...open, state: 'refunded', refunded: 30n };
+    const c = reserveRule({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: closed, payer: { ...node, available: 0n } }, at);
+    expect(c.entries).toEqual([]);
+  });
+
+  it('refuses another reserve under an existing id as ESCROW_CONFLICT', () => {
+    const other = { id: 'other', available: 100n, escrowed: 0n };
+    expect(codeOf(() => reserveRule({ escrowId: 'e1', account: 'node', amount: 31n }, { escrow: open, payer: nodeWithEscrow }, at))).toBe(
+      ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+    );
+    expect(codeOf(() => reserveRule({ escrowId: 'e1', account: 'other', amount: 30n }, { escrow: open, payer: other }, at))).toBe(
+      ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+    );
+  });
+
+  it('refuses an unknown payer as UNKNOWN_ACCOUNT', () => {
+    expect(codeOf(() => reserveRule({ escrowId: 'e1', account: 'ghost', amount: 1n }, { escrow: undefined, payer: undefined }, at))).toBe(
+      ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
+    );
+  });
+
+  it('refuses more than available as INSUFFICIENT_CREDIT, saying have and need', () => {
+    expect(() => reserveRule({ escrowId: 'e1', account: 'node', amount: 101n }, { escrow: undefined, payer: node }, at)).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, message: 'account node has 100 available, needs 101' }),
+    );
+  });
+
+  it('lets a reserve take exactly everything available', () => {
+    expect(reserveRule({ escrowId: 'e1', account: 'node', amount: 100n }, { escrow: undefined, payer: node }, at).result.available).toBe(0n);
+  });
+});
+
+describe('ledger rules - settle', () => {
+  const current = { escrow: open, payer: nodeWithEscrow, payee: undefined };
+
+  it('pays the payee, refunds the rest to the payer, and closes the escrow in one change', () => {
+    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n }, current, at);
+    expect(c.result).toEqual({ escrowId: 'e1', paid: 20n, refunded: 10n });
+    expect(c.accounts).toEqual([
+      { id: 'node', available: 80n, escrowed: 0n },
+      { id: 'peer', available: 20n, escrowed: 0n },
+    ]);
+    expect(c.escrows).toEqual([{ ...open, state: 'settled', payee: 'peer', paid: 20n, refunded: 10n }]);
+    expect(c.entries.map((e) => [e.seq, e.kind, e.fromAccount, e.toAccount, e.amount])).toEqual([
+      [7n, EntryKind.ENTRY_KIND_SETTLE, 'node', 'peer', 20n],
+      [8n, EntryKind.ENTRY_KIND_REFUND, 'node', 'node', 10n],
+    ]);
+  });
+
+  it('writes no refund entry when the whole escrow is paid', () => {
+    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 30n }, current, at);
+    expect(c.entries).toHaveLength(1);
+    expect(c.result.refunded).toBe(0n);
+  });
+
+  it('adds to an existing payee account', () => {
+    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 5n }, { ...current, payee: { id: 'peer', available: 1n, escrowed: 2n } }, at);
+    expect(c.accounts[1]).toEqual({ id: 'peer', available: 6n, escrowed: 2n });
+  });
+
+  it('lets a payer pay itself (one record takes payout and refund)', () => {
+    const c = settleRule({ escrowId: 'e1', payee: 'node', amount: 5n }, { ...current, payee: nodeWithEscrow }, at);
+    expect(c.accounts).toEqual([{ id: 'node', available: 100n, escrowed: 0n }]);
+  });
+
+  it('refuses more than escrowed as INVALID_ARGUMENT', () => {
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 31n }, current, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+  });
+
+  it('refuses a missing escrow as ESCROW_NOT_FOUND', () => {
+    expect(codeOf(() => settleRule({ escrowId: 'nope', payee: 'peer', amount: 1n }, { escrow: undefined, payer: undefined, payee: undefined }, at))).toBe(
+      ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND,
+    );
+  });
+
+  it('returns the recorded outcome for the same settle again, and refuses any other close', () => {
+    const settled: Escrow = { ...open, state: 'settled', payee: 'peer', paid: 20n, refunded: 10n };
+    const after = { escrow: settled, payer: node, payee: { id: 'peer', available: 20n, escrowed: 0n } };
+    expect(settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n }, after, at)).toEqual({
+      result: { escrowId: 'e1', paid: 20n, refunded: 10n },
+      accounts: [],
+      escrows: [],
+      entries: [],
+    });
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 21n }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'other', amount: 20n }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+    expect(codeOf(() => refundRule({ escrowId: 'e1' }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+  });
+});
+
+describe('ledger rules - refund', () => {
+  it('returns the whole escrow to the payer once', () => {
+    const c = refundRule({ escrowId: 'e1' }, { escrow: open, payer: nodeWithEscrow }, at);
+    expect(c.result).toEqual({ escrowId: 'e1', refunded: 30n });
+    expect(c.accounts).toEqual([node]);
+    expect(c.escrows).toEqual([{ ...open, state: 'refunded', refunded: 30n }]);
+    expect(c.entries).toMatchObject([{ kind: EntryKind.ENTRY_KIND_REFUND, fromAccount: 'node', toAccount: 'node', amount: 30n }]);
+  });
+
+  it('returns the recorded outcome for a second refund, and refuses a settle after it', () => {
+    const refunded: Escrow = { ...open, state: 'refunded', refunded: 30n };
+    expect(refundRule({ escrowId: 'e1' }, { escrow: refunded, payer: node }, at)).toMatchObject({ result: { refunded: 30n }, entries: [] });
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 1n }, { escrow: refunded, payer: node, payee: undefined }, at))).toBe(
+      ErrorCode.ERROR_CODE_ESCROW_CLOSED,
+    );
+  });
+
+  it('refuses a missing escrow as ESCROW_NOT_FOUND', () => {
+    expect(codeOf(() => refundRule({ escrowId: 'nope' }, { escrow: undefined, payer: undefined }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND);
+  });
+});
+
+describe('ledger rules - balance', () => {
+  it('reads an account and refuses an unknown one', () => {
+    expect(balanceRule('node', nodeWithEscrow)).toEqual({ account: 'node', available: 70n, escrowed: 30n });
+    expect(codeOf(() => balanceRule('ghost', undefined))).toBe(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
+    expect(codeOf(() => balanceRule('', undefined))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * The ledger's rules, pure: given the records an operation touches (undefined = does not exist),
+ * return the records to write and the log entries to append, or throw a SwarmError and change
+ * nothing. Callers must pass every record the operation names; the rules never guess one.
+ *
+ * Invariants kept by every rule (checked by the property tests and by `audit`):
+ * - no balance goes negative;
+ * - sum(available + escrowed) over all accounts == sum of GENESIS entries;
+ * - an escrow is closed (settled or refunded) at most once; a retry of the same close returns the
+ *   recorded outcome and writes nothing.
+ *
+ * Log entry shape: `from_account` is the account whose credit moves, `to_account` the account
+ * credited ('' while the credit sits in an escrow): GENESIS '' -> node, RESERVE payer -> '',
+ * SETTLE payer -> payee, REFUND payer -> payer.
+ */
+import {
+  BalanceResponse,
+  EntryKind,
+  ErrorCode,
+  LedgerEntry,
+  RefundRequest,
+  RefundResponse,
+  ReserveRequest,
+  ReserveResponse,
+  SettleRequest,
+  SettleResponse,
+  SwarmError,
+} from '@swarm/contracts';
+import { Account, Escrow, MAX_UINT64 } from './ledger-records';
+
+export const MAX_ID_LENGTH = 128;
+const ID_CHARSET = /^[A-Za-z0-9._:-]+$/;
+/** How much of a bad id an error message repeats (ids come from peers; don't echo kilobytes). */
+const ID_ECHO_CHARS = 32;
+
+/** Where the next entries go in the log and when they happen. */
+export interface Stamp {
+  readonly nextSeq: bigint;
+  readonly atMs: number;
+}
+
+/** Records to upsert and entries to append (all empty when the operation was a retry). */
+export interface Change<R> {
+  readonly result: R;
+  readonly accounts: readonly Account[];
+  readonly escrows: readonly Escrow[];
+  readonly entries: readonly LedgerEntry[];
+}
+
+export interface ReserveRecords {
+  readonly escrow: Escrow | undefined;
+  /** The account named by the request. */
+  readonly payer: Account | undefined;
+}
+
+export interface SettleRecords {
+  readonly escrow: Escrow | undefined;
+  /** The escrow's payer (undefined only when the escrow is). */
+  readonly payer: Account | undefined;
+  /** The account named as payee; undefined if it has never been credited. */
+  readonly payee: Account | undefined;
+}
+
+export interface RefundRecords {
+  readonly escrow: Escrow | undefined;
+  readonly payer: Account | undefined;
+}
+
+export function validateId(field: string, id: string): void {
+  if (id.length === 0) invalid(`${field} must not be empty`);
+  if (id.length > MAX_ID_LENGTH) invalid(`${field} must be at most ${MAX_ID_LENGTH} characters, got ${id.length}`);
+  if (!ID_CHARSET.test(id)) {
+    invalid(`${field} may contain only [A-Za-z0-9._:-], got ${JSON.stringify(id.slice(0, ID_ECHO_CHARS))}`);
+  }
+}
+
+export function validateAmount(field: string, amount: bigint): void {
+  if (amount <= 0n) invalid(`${field} must be greater than 0, got ${amount}`);
+  if (amount > MAX_UINT64) invalid(`${field} must fit in uint64, got ${amount}`);
+}
+
+export function validateReserve(req: ReserveRequest): void {
+  validateId('escrow_id', req.escrowId);
+  validateId('account', req.account);
+  validateAmount('amount', req.amount);
+}
+
+export function validateSettle(req: SettleRequest): void {
+  validateId('escrow_id', req.escrowId);
+  validateId('payee', req.payee);
+  validateAmount('amount', req.amount);
+}
+
+export function validateRefund(req: RefundRequest): void {
+  validateId('escrow_id', req.escrowId);
+}
+
+/**
+ * Credits `grant` to the node account when that account does not exist yet. Accounts are never
+ * deleted, so this happens at most once per ledger. A zero grant changes nothing.
+ */
+export function genesisRule(nodeAccount: string, grant: bigint, node: Account | undefined, at: Stamp): Change<void> {
+  validateId('node account', nodeAccount);
+  if (grant < 0n || grant > MAX_UINT64) invalid(`genesis grant must be in [0, ${MAX_UINT64}], got ${grant}`);
+  checkRecord(node, nodeAccount);
+  if (node !== undefined || grant === 0n) return unchanged(undefined);
+  return {
+    result: undefined,
+    accounts: [{ id: nodeAccount, available: grant, escrowed: 0n }],
+    escrows: [],
+    entries: [entry(at, 0, EntryKind.ENTRY_KIND_GENESIS, '', '', nodeAccount, grant)],
+  };
+}
+
+export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: Stamp): Change<ReserveResponse> {
+  validateReserve(req);
+  const { escrow, payer } = current;
+  checkRecord(escrow, req.escrowId);
+  checkRecord(payer, req.account);
+  if (escrow) {
+    if (escrow.payer === req.account && escrow.amount === req.amount) {
+      return unchanged({ escrowId: escrow.id, available: payer?.available ?? 0n });
+    }
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+      `escrow ${escrow.id} already exists with a different account or amount`,
+    );
+  }
+  if (!payer) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${req.account} does not exist`);
+  if (payer.available < req.amount) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+      `account ${payer.id} has ${payer.available} available, needs ${req.amount}`,
+    );
+  }
+  const debited: Account = { id: payer.id, available: payer.available - req.amount, escrowed: payer.escrowed + req.amount };
+  return {
+    result: { escrowId: req.escrowId, available: debited.available },
+    accounts: [debited],
+    escrows: [{ id: req.escrowId, payer: payer.id, amount: req.amount, state: 'open' }],
+    entries: [entry(at, 0, EntryKind.ENTRY_KIND_RESERVE, req.escrowId, payer.id, '', req.amount)],
+  };
+}
+
+/** Pays `amount` to the payee and returns the rest of the escrow to the payer, in one change. */
+export function settleRule(req: SettleRequest, current: SettleRecords, at: Stamp): Change<SettleResponse> {
+  validateSettle(req);
+  const escrow = requireEscrow(current.escrow, req.escrowId);
+  if (escrow.state !== 'open') {
+    if (escrow.state === 'settled' && escrow.payee === req.payee && escrow.paid === req.amount) {
+      return unchanged({ escrowId: escrow.id, paid: req.amount, refunded: escrow.refunded ?? 0n });
+    }
+    throw closedError(escrow);
+  }
+  if (req.amount > escrow.amount) {
+    invalid(`settle amount ${req.amount} exceeds the ${escrow.amount} escrowed in ${escrow.id}`);
+  }
+  const payer = requirePayer(current.payer, escrow);
+  checkRecord(current.payee, req.payee);
+  const rest = escrow.amount - req.amount;
+  const released = release(payer, escrow.amount);
+  // A payer may pay itself; then one record takes both the payout and the refund.
+  const accounts: Account[] =
+    req.payee === payer.id
+      ? [{ ...released, available: released.available + escrow.amount }]
+      : [
+          { ...released, available: released.available + rest },
+          {
+            id: req.payee,
+            available: (current.payee?.available ?? 0n) + req.amount,
+            escrowed: current.payee?.escrowed ?? 0n,
+          },
+        ];
+  const entries = [entry(at, 0, EntryKind.ENTRY_KIND_SETTLE, escrow.id, payer.id, req.payee, req.amount)];
+  if (rest > 0n) entries.push(entry(at, 1, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, payer.id, rest));
+  return {
+    result: { escrowId: escrow.id, paid: req.amount, refunded: rest },
+    accounts,
+    escrows: [{ ...escrow, state: 'settled', payee: req.payee, paid: req.amount, refunded: rest }],
+    entries,
+  };
+}
+
+export function refundRule(req: RefundRequest, current: RefundRecords, at: Stamp): Change<RefundResponse> {
+  validateRefund(req);
+  const escrow = requireEscrow(current.escrow, req.escrowId);
+  if (escrow.state === 'refunded') return unchanged({ escrowId: escrow.id, refunded: escrow.refunded ?? escrow.amount });
+  if (escrow.state !== 'open') throw closedError(escrow);
+  const payer = requirePayer(current.payer, escrow);
+  const released = release(payer, escrow.amount);
+  return {
+    result: { escrowId: escrow.id, refunded: escrow.amount },
+    accounts: [{ ...released, available: released.available + escrow.amount }],
+    escrows: [{ ...escrow, state: 'refunded', refunded: escrow.amount }],
+    entries: [entry(at, 0, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, payer.id, escrow.amount)],
+  };
+}
+
+export function balanceRule(id: string, account: Account | undefined): BalanceResponse {
+  validateId('account', id);
+  checkRecord(account, id);
+  if (!account) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${id} does not exist`);
+  return { account: id, available: account.available, escrowed: account.escrowed };
+}
+
+function unchanged<R>(result: R): Change<R> {
+  return { result, accounts: [], escrows: [], entries: [] };
+}
+
+function entry(at: Stamp, offset: number, kind: EntryKind, escrowId: string, from: string, to: string, amount: bigint): LedgerEntry {
+  return {
+    seq: at.nextSeq + BigInt(offset),
+    kind,
+    escrowId,
+    fromAccount: from,
+    toAccount: to,
+    amount,
+    atMs: BigInt(Math.max(0, Math.trunc(at.atMs))),
+  };
+}
+
+function requireEscrow(escrow: Escrow | undefined, id: string): Escrow {
+  checkRecord(escrow, id);
+  if (!escrow) throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND, `escrow ${id} does not exist`);
+  return escrow;
+}
+
+function requirePayer(payer: Account | undefined, escrow: Escrow): Account {
+  checkRecord(payer, escrow.payer);
+  if (!payer) throw new Error(`ledger invariant broken: payer ${escrow.payer} of escrow ${escrow.id} is missing`);
+  return payer;
+}
+
+/** Takes an open escrow's amount out of its payer's escrowed balance. */
+function release(payer: Account, amount: bigint): Account {
+  if (payer.escrowed < amount) {
+    throw new Error(`ledger invariant broken: account ${payer.id} escrows ${payer.escrowed}, less than ${amount}`);
+  }
+  return { id: payer.id, available: payer.available, escrowed: payer.escrowed - amount };
+}
+
+function closedError(escrow: Escrow): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, `escrow ${escrow.id} is already ${escrow.state}`);
+}
+
+/** A record passed under the wrong id is a caller bug, never a user error (becomes INTERNAL). */
+function checkRecord(record: { readonly id: string } | undefined, id: string): void {
+  if (record !== undefined && record.id !== id) throw new Error(`ledger rules got record ${record.id} for ${id}`);
+}
+
+function invalid(message: string): never {
+  throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message);
+}

@@ -1,0 +1,39 @@
+import type {
+  BalanceResponse,
+  LedgerEntry,
+  RefundRequest,
+  RefundResponse,
+  ReserveRequest,
+  ReserveResponse,
+  SettleRequest,
+  SettleResponse,
+} from '@swarm/contracts';
+import type { AuditReport } from './ledger-audit';
+import type { Escrow } from './ledger-records';
+
+/** What an operation answered, and the log entries it committed (none when it was a retry). */
+export interface Committed<R> {
+  readonly result: R;
+  readonly entries: readonly LedgerEntry[];
+}
+
+/**
+ * A node's credit ledger. Mutations are applied one at a time, each as one atomic write of its
+ * records, log entries and next sequence number; a refused operation (SwarmError) changes nothing.
+ */
+export interface Ledger {
+  reserve(req: ReserveRequest): Promise<Committed<ReserveResponse>>;
+  settle(req: SettleRequest): Promise<Committed<SettleResponse>>;
+  refund(req: RefundRequest): Promise<Committed<RefundResponse>>;
+  /** UNKNOWN_ACCOUNT for an account that was never credited. */
+  balance(account: string): Promise<BalanceResponse>;
+  escrow(id: string): Promise<Escrow | undefined>;
+  /** Up to `limit` log entries with seq >= fromSeq, in seq order. */
+  entries(fromSeq: bigint, limit: number): Promise<LedgerEntry[]>;
+  /** Seq of the last committed entry; the log holds exactly this many entries (seq starts at 1). */
+  lastSeq(): bigint;
+  /** Replays the whole log and checks it against the stored records. */
+  audit(): Promise<AuditReport>;
+  /** Refuses new operations, finishes queued ones, closes the store. Idempotent. */
+  close(): Promise<void>;
+}

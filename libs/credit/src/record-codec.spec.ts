@@ -1,0 +1,41 @@
+import { EntryKind, LedgerEntry } from '@swarm/contracts';
+import { MAX_UINT64 } from './ledger-records';
+import { decodeAccount, decodeEntry, decodeEscrow, encodeAccount, encodeEntry, encodeEscrow, seqKey } from './record-codec';
+
+describe('record codec - round trips', () => {
+  it('keeps uint64 amounts exact', () => {
+    const a = { id: 'node', available: MAX_UINT64, escrowed: 2n ** 53n + 1n };
+    expect(decodeAccount('node', encodeAccount(a))).toEqual(a);
+    expect(encodeAccount(a)).toBe('{"available":"18446744073709551615","escrowed":"9007199254740993"}');
+  });
+
+  it('round-trips open and closed escrows', () => {
+    const open = { id: 'e1', payer: 'node', amount: 5n, state: 'open' as const };
+    const settled = { ...open, state: 'settled' as const, payee: 'peer', paid: 3n, refunded: 2n };
+    expect(decodeEscrow('e1', encodeEscrow(open))).toEqual(open);
+    expect(decodeEscrow('e1', encodeEscrow(settled))).toEqual(settled);
+  });
+
+  it('round-trips log entries, storing the kind by name', () => {
+    const e: LedgerEntry = { seq: 9n, kind: EntryKind.ENTRY_KIND_SETTLE, escrowId: 'e1', fromAccount: 'a', toAccount: 'b', amount: 3n, atMs: 1_700_000_000_000n };
+    expect(encodeEntry(e)).toContain('"kind":"SETTLE"');
+    expect(decodeEntry(encodeEntry(e))).toEqual(e);
+  });
+
+  it('orders log keys by seq', () => {
+    expect(seqKey(9n) < seqKey(10n)).toBe(true);
+    expect(seqKey(MAX_UINT64)).toHaveLength(20);
+  });
+});
+
+describe('record codec - damage', () => {
+  it.each([
+    ['not JSON', () => decodeAccount('a', '{')],
+    ['a number where a string belongs', () => decodeAccount('a', '{"available":5,"escrowed":"0"}')],
+    ['a negative amount', () => decodeAccount('a', '{"available":"-5","escrowed":"0"}')],
+    ['an unknown escrow state', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"lost"}')],
+    ['an unknown entry kind', () => decodeEntry('{"seq":"1","kind":"MINT","escrowId":"","from":"","to":"a","amount":"1","atMs":"0"}')],
+  ])('refuses %s', (_, decode) => {
+    expect(decode).toThrow(/corrupt ledger record/);
+  });
+});

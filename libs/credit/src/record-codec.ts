@@ -1,0 +1,127 @@
+/**
+ * How ledger records are stored: compact JSON with every bigint as a decimal string.
+ *
+ * Why JSON and not protobuf: accounts and escrows have no proto message (and the escrow's state
+ * is this service's business, not a wire contract), one codec for every record keeps the store
+ * simple, and the records stay readable with any LevelDB dump tool when a person audits a node
+ * by hand. Why strings for bigint: JSON numbers lose precision above 2^53; uint64 does not fit.
+ * Log entries use the same codec so the log reads the same way; `kind` is stored by name so a
+ * renumbered enum can never silently change history.
+ *
+ * Log keys are the seq zero-padded to 20 digits (uint64's width), so key order is seq order.
+ */
+import { EntryKind, LedgerEntry } from '@swarm/contracts';
+import { Account, Escrow, EscrowState, MAX_UINT64 } from './ledger-records';
+
+const SEQ_KEY_DIGITS = 20;
+const UINT = /^\d{1,20}$/;
+const KIND_NAMES: ReadonlyMap<EntryKind, string> = new Map([
+  [EntryKind.ENTRY_KIND_GENESIS, 'GENESIS'],
+  [EntryKind.ENTRY_KIND_RESERVE, 'RESERVE'],
+  [EntryKind.ENTRY_KIND_SETTLE, 'SETTLE'],
+  [EntryKind.ENTRY_KIND_REFUND, 'REFUND'],
+]);
+const KINDS_BY_NAME: ReadonlyMap<string, EntryKind> = new Map([...KIND_NAMES].map(([k, v]) => [v, k]));
+const ESCROW_STATES: ReadonlySet<string> = new Set<EscrowState>(['open', 'settled', 'refunded']);
+
+export class CorruptRecordError extends Error {
+  constructor(what: string, raw: string) {
+    super(`corrupt ledger record (${what}): ${raw.slice(0, 200)}`);
+    this.name = 'CorruptRecordError';
+  }
+}
+
+export function seqKey(seq: bigint): string {
+  return seq.toString().padStart(SEQ_KEY_DIGITS, '0');
+}
+
+export function encodeAccount(a: Account): string {
+  return JSON.stringify({ available: a.available.toString(), escrowed: a.escrowed.toString() });
+}
+
+export function decodeAccount(id: string, raw: string): Account {
+  const o = parse('account', raw);
+  return { id, available: uint(o, 'available', raw), escrowed: uint(o, 'escrowed', raw) };
+}
+
+export function encodeEscrow(e: Escrow): string {
+  return JSON.stringify({
+    payer: e.payer,
+    amount: e.amount.toString(),
+    state: e.state,
+    ...(e.payee !== undefined ? { payee: e.payee } : {}),
+    ...(e.paid !== undefined ? { paid: e.paid.toString() } : {}),
+    ...(e.refunded !== undefined ? { refunded: e.refunded.toString() } : {}),
+  });
+}
+
+export function decodeEscrow(id: string, raw: string): Escrow {
+  const o = parse('escrow', raw);
+  const state = o['state'];
+  if (typeof state !== 'string' || !ESCROW_STATES.has(state)) throw new CorruptRecordError('escrow state', raw);
+  return {
+    id,
+    payer: str(o, 'payer', raw),
+    amount: uint(o, 'amount', raw),
+    state: state as EscrowState,
+    ...(o['payee'] !== undefined ? { payee: str(o, 'payee', raw) } : {}),
+    ...(o['paid'] !== undefined ? { paid: uint(o, 'paid', raw) } : {}),
+    ...(o['refunded'] !== undefined ? { refunded: uint(o, 'refunded', raw) } : {}),
+  };
+}
+
+export function encodeEntry(e: LedgerEntry): string {
+  const kind = KIND_NAMES.get(e.kind);
+  if (kind === undefined) throw new Error(`cannot store a ledger entry of kind ${e.kind}`);
+  return JSON.stringify({
+    seq: e.seq.toString(),
+    kind,
+    escrowId: e.escrowId,
+    from: e.fromAccount,
+    to: e.toAccount,
+    amount: e.amount.toString(),
+    atMs: e.atMs.toString(),
+  });
+}
+
+export function decodeEntry(raw: string): LedgerEntry {
+  const o = parse('entry', raw);
+  const kind = KINDS_BY_NAME.get(str(o, 'kind', raw));
+  if (kind === undefined) throw new CorruptRecordError('entry kind', raw);
+  return {
+    seq: uint(o, 'seq', raw),
+    kind,
+    escrowId: str(o, 'escrowId', raw),
+    fromAccount: str(o, 'from', raw),
+    toAccount: str(o, 'to', raw),
+    amount: uint(o, 'amount', raw),
+    atMs: uint(o, 'atMs', raw),
+  };
+}
+
+/** A stored uint64 as text (used for the next-seq counter). */
+export function decodeUint(what: string, raw: string): bigint {
+  if (!UINT.test(raw) || BigInt(raw) > MAX_UINT64) throw new CorruptRecordError(what, raw);
+  return BigInt(raw);
+}
+
+function parse(what: string, raw: string): Record<string, unknown> {
+  let o: unknown;
+  try {
+    o = JSON.parse(raw);
+  } catch {
+    throw new CorruptRecordError(what, raw);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new CorruptRecordError(what, raw);
+  return o as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, field: string, raw: string): string {
+  const v = o[field];
+  if (typeof v !== 'string') throw new CorruptRecordError(field, raw);
+  return v;
+}
+
+function uint(o: Record<string, unknown>, field: string, raw: string): bigint {
+  return decodeUint(field, str(o, field, raw));
+}
