@@ -3,7 +3,7 @@
 // project's package.json) and checks that the graph tells the truth about source imports.
 //   type:core    -> core only            type:adapter -> core, adapter
 //   type:app     -> core, adapter        type:testing -> core, adapter, testing
-//   type:e2e     -> anything (whole-node tests compose the apps)
+//   type:e2e, type:tool -> anything (whole-node tests and benchmarks compose the apps)
 // Source: every `@swarm/x` a non-test file imports is a declared dependency; tests may also use
 // @swarm/testing; nobody reaches into another project's src/ or across with a relative path.
 'use strict';
@@ -19,6 +19,7 @@ const ALLOWED = {
   'type:app': ['type:core', 'type:adapter'],
   'type:testing': ['type:core', 'type:adapter', 'type:testing'],
   'type:e2e': ['type:core', 'type:adapter', 'type:testing', 'type:app'],
+  'type:tool': ['type:core', 'type:adapter', 'type:app'],
 };
 
 function projectGraph() {

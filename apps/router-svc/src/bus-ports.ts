@@ -3,7 +3,7 @@
  * the executor queue group for work. One shared connection; request timeouts follow the task.
  */
 import { BusClient } from '@swarm/bus';
-import { CreditRefund, CreditReserve, CreditSettle, ExecutorExecute, RegistryFindProviders } from '@swarm/contracts';
+import { CreditRefund, CreditReserve, CreditSettle, ErrorCode, ExecutorExecute, isSwarmError, RegistryFindProviders, SwarmError } from '@swarm/contracts';
 import type { Clock } from '@swarm/determinism';
 import type { Candidate, TaskPorts } from '@swarm/routing';
 
@@ -36,8 +36,15 @@ export function createBusPorts(bus: BusClient, clock: Clock): TaskPorts {
       return providers;
     },
     async execute(_candidate, task, signal) {
-      const r = await bus.request(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, signal });
-      return { outputs: r.outputs, providerId: r.providerId, executorId: r.executorId, backend: r.backend };
+      try {
+        const r = await bus.request(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, signal });
+        return { outputs: r.outputs, providerId: r.providerId, executorId: r.executorId, backend: r.backend };
+      } catch (err) {
+        if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) throw err;
+        // No executor answered: the cached provider list is stale; the next attempt asks again.
+        cache.clear();
+        throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `no executor is serving ${task.skill}`, true, { cause: err });
+      }
     },
   };
 }

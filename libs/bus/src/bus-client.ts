@@ -58,8 +58,11 @@ async function request<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Re
       opts.signal?.throwIfAborted();
       const h = natsHeaders();
       injectTraceContext(h, context.active());
-      const pending = nc.request(rpc.subject, rpc.request.encode(req).finish(), { timeout, headers: h });
-      const reply = await abortable(pending, opts.signal).catch((err: unknown) => {
+      // nats.js throws some errors (e.g. max payload) synchronously and others through the promise.
+      const reply = await abortable(
+        Promise.resolve().then(() => nc.request(rpc.subject, rpc.request.encode(req).finish(), { timeout, headers: h })),
+        opts.signal,
+      ).catch((err: unknown) => {
         throw translateNatsError(err, rpc, timeout);
       });
       return decodeReply(rpc, reply);
@@ -99,6 +102,9 @@ function translateNatsError(err: unknown, rpc: Rpc<unknown, unknown>, timeoutMs:
   const code = (err as NatsError | undefined)?.code;
   if (code === NatsErrorCode.NoResponders) {
     return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true, { cause: err });
+  }
+  if (code === NatsErrorCode.MaxPayloadExceeded) {
+    return new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} exceeds the NATS server's max payload`, false, { cause: err });
   }
   if (code === NatsErrorCode.Timeout) {
     return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeoutMs} ms`, true, { cause: err });

@@ -2,7 +2,7 @@ import { CreditBalance, ErrorCode, RouterHealth, SwarmErrorMessage } from '@swar
 import { silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer } from '@swarm/testing';
 import { connect, headers, NatsConnection } from 'nats';
-import { BusService, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
+import { BusService, createBusClient, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
 
 describe('bus - request/reply over a real nats-server', () => {
   let server: NatsServerHandle;
@@ -91,5 +91,21 @@ describe('bus - request/reply over a real nats-server', () => {
     expect(health).toMatchObject({ service: 'test-svc', nodeId: 'n1', status: 'ok', details: { backend: 'x' } });
     const ping = await nc.request('$SRV.PING.test-svc', new Uint8Array(), { timeout: 2000 });
     expect(JSON.parse(new TextDecoder().decode(ping.data))).toMatchObject({ name: 'test-svc', metadata: { nodeId: 'n1' } });
+  });
+});
+
+describe('bus - limits of the NATS server', () => {
+  it('reports a request over the server max payload as PAYLOAD_TOO_LARGE', async () => {
+    const server = await startNatsServer({ maxPayloadBytes: 1024 });
+    const nc = await connect({ servers: server.url });
+    try {
+      const client = createBusClient(nc, silentLogger());
+      await expect(client.request(CreditBalance, { account: 'x'.repeat(2000) })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+      });
+    } finally {
+      await nc.close();
+      await server.stop();
+    }
   });
 });

@@ -29,7 +29,8 @@ export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions
     const identity = await loadOrCreateIdentity(config.dataDir);
     const log = createLogger({ service: opts.name, nodeId: identity.nodeId, level: config.logLevel });
     const otel = startTelemetry({ serviceName: opts.name, nodeId: identity.nodeId, otlpEndpoint: config.otlpEndpoint }, log);
-    const nc = await connect({ servers: config.natsUrl, name: opts.name });
+    // Reconnect forever: a restarting nats-server must not take the service down with it.
+    const nc = await connect({ servers: config.natsUrl, name: `${opts.name}:${identity.nodeId.slice(0, 12)}`, maxReconnectAttempts: -1 });
     const svc = await opts.start({ config, log, nc, identity });
     log.info({ pid: process.pid, nats: config.natsUrl }, `${opts.name} started`);
     onShutdown({ graceMs: config.graceMs, log }, async () => {

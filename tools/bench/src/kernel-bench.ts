@@ -1,0 +1,53 @@
+/**
+ * matmul GFLOP/s: the gpu.js kernel through the executor's worker pool (the path tasks take) vs the
+ * plain-JS reference loop, measured in the same run on the same inputs.
+ */
+import { DenseTensor } from '@swarm/contracts';
+import { seededRandom } from '@swarm/determinism';
+import { createKernelPool } from '@swarm/kernels';
+import { demoDenseInputs, getSkill } from '@swarm/skills';
+import { silentLogger } from '@swarm/telemetry';
+
+export interface KernelRow {
+  impl: string;
+  n: number;
+  bestMs: number;
+  gflops: number;
+}
+
+const flops = (n: number) => 2 * n * n * n;
+
+async function best(reps: number, op: () => Promise<unknown> | unknown): Promise<number> {
+  let min = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await op();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min;
+}
+
+export async function benchKernels(sizes: number[], reps: number, threads: number): Promise<{ rows: KernelRow[]; backend: string }> {
+  const rows: KernelRow[] = [];
+  const pool = await createKernelPool({ threads, maxQueue: 16, backend: 'auto', log: silentLogger() });
+  try {
+    for (const n of sizes) {
+      const inputs: DenseTensor[] = demoDenseInputs('matmul', n, seededRandom(n));
+      const reference = getSkill('matmul').reference;
+      const refMs = await best(reps, () => reference(inputs));
+      rows.push({ impl: 'plain JS i-k-j loop (1 thread)', n, bestMs: refMs, gflops: flops(n) / refMs / 1e6 });
+
+      const runOne = () => pool.run('matmul', inputs, { timeoutMs: 120_000 });
+      await Promise.all(Array.from({ length: threads }, runOne)); // compile the kernel in every worker
+      const oneMs = await best(reps, runOne);
+      rows.push({ impl: `gpu.js ${pool.backend}, 1 task`, n, bestMs: oneMs, gflops: flops(n) / oneMs / 1e6 });
+      if (threads > 1) {
+        const allMs = await best(reps, () => Promise.all(Array.from({ length: threads }, runOne)));
+        rows.push({ impl: `gpu.js ${pool.backend}, ${threads} tasks on ${threads} threads`, n, bestMs: allMs, gflops: (threads * flops(n)) / allMs / 1e6 });
+      }
+    }
+    return { rows, backend: pool.backend };
+  } finally {
+    await pool.stop();
+  }
+}

@@ -1,0 +1,39 @@
+import * as hdr from 'hdr-histogram-js';
+
+export interface LatencyStats {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+}
+
+/** Latencies recorded in microseconds into an HDR histogram (3 significant digits). */
+export function latencyRecorder() {
+  const h = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  return {
+    record(ms: number) {
+      h.recordValue(Math.max(1, Math.round(ms * 1000)));
+    },
+    stats(): LatencyStats {
+      return { count: h.totalCount, p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, meanMs: h.mean / 1000 };
+    },
+  };
+}
+
+/** Runs `op` `total` times with at most `concurrency` in flight; returns ops/s and latencies. */
+export async function measure(total: number, concurrency: number, op: () => Promise<unknown>) {
+  const rec = latencyRecorder();
+  let started = 0;
+  const t0 = performance.now();
+  const lane = async () => {
+    while (started < total) {
+      started += 1;
+      const s = performance.now();
+      await op();
+      rec.record(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const seconds = (performance.now() - t0) / 1000;
+  return { opsPerSec: total / seconds, ...rec.stats() };
+}
