@@ -19,7 +19,7 @@ const ALLOWED = {
   'type:app': ['type:core', 'type:adapter'],
   'type:testing': ['type:core', 'type:adapter', 'type:testing'],
   'type:e2e': ['type:core', 'type:adapter', 'type:testing', 'type:app'],
-  'type:tool': ['type:core', 'type:adapter', 'type:app'],
+  'type:tool': ['type:core', 'type:adapter', 'type:testing', 'type:app'],
 };
 
 function projectGraph() {

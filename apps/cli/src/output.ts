@@ -24,14 +24,17 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${toJson(value)}\n`);
 }
 
+/** Colours only for a terminal; piped output stays plain text. */
+const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
+
 export function printTable(rows: Array<[string, string]>, head?: [string, string]): void {
-  const table = new Table(head ? { head } : {});
+  const table = new Table({ ...style(), ...(head ? { head } : {}) });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n`);
 }
 
 export function printGrid(head: string[], rows: string[][]): void {
-  const table = new Table({ head });
+  const table = new Table({ ...style(), head });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n`);
 }

@@ -6,3 +6,5 @@ export { waitFor, countdown } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { spawnService } from './service-process';
 export type { ServiceProcess } from './service-process';
+export { spawnSwarmNode, NODE_START_TIMEOUT_MS } from './swarm-node-process';
+export type { SwarmNodeProcess } from './swarm-node-process';

@@ -2,18 +2,16 @@
  * The node pipeline (submit → escrow → execute → verify → settle → reply, five processes) for a
  * tiny vecadd, next to a raw NATS request/reply round trip on the same nats-server: the floor.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { connectSwarm } from '@swarm/client';
 import { fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
+import { spawnSwarmNode } from '@swarm/testing';
 import { connect } from 'nats';
 import { measure } from './stats';
-
-const ROOT = resolve(__dirname, '../../..');
 
 export interface PipelineBenchOptions {
   sequential: number;
@@ -25,7 +23,8 @@ export interface PipelineBenchOptions {
 
 export async function benchPipeline(opts: PipelineBenchOptions) {
   const home = await mkdtemp(join(tmpdir(), 'swarm-bench-'));
-  const node = await startNode(home, opts.executors);
+  // A real node as `swarm up` runs it; a large grant so the run never runs out of credit.
+  const node = await spawnSwarmNode(home, { executors: opts.executors, env: { SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000' } });
   try {
     const nc = await connect({ servers: node.natsUrl });
     const echo = nc.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
@@ -48,32 +47,4 @@ export async function benchPipeline(opts: PipelineBenchOptions) {
     await node.stop();
     await rm(home, { recursive: true, force: true });
   }
-}
-
-/** A real node via `swarm up --json` (as a user runs it); its JSON summary says where it listens. */
-async function startNode(home: string, executors: number): Promise<{ natsUrl: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin/swarm.js'), 'up', '--json', '--data-dir', home, '--executors', String(executors)], {
-    env: { ...process.env, SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let out = '';
-  const natsUrl = await new Promise<string>((resolveUrl, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString('utf8');
-      try {
-        resolveUrl((JSON.parse(out) as { natsUrl: string }).natsUrl);
-      } catch {
-        // not a whole document yet
-      }
-    });
-    void exited.then(() => reject(new Error(`swarm up exited before it was ready:\n${out}`)));
-  });
-  return {
-    natsUrl,
-    async stop() {
-      child.kill('SIGINT');
-      await exited;
-    },
-  };
 }

@@ -1,0 +1,51 @@
+/**
+ * executor-svc settings. Pure given the machine's CPU count, which main.ts passes in
+ * (os.availableParallelism()) as the default thread count.
+ */
+import { enumVar, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
+import { BACKEND_CHOICES, BackendChoice } from '@swarm/kernels';
+
+/** Tasks that may wait for a free kernel thread before requests are refused as OVERLOADED. */
+export const DEFAULT_MAX_QUEUE = 32;
+/**
+ * Largest element count of a task's inputs together and of each output. 2M f32 values are 8 MB, so
+ * an output this size still fits the node's 8 MiB NATS max_payload with room for framing.
+ */
+export const DEFAULT_MAX_ELEMENTS = 2_000_000;
+export const DEFAULT_MAX_TIMEOUT_MS = 120_000;
+/** Used when a request says timeout 0 (no preference); capped at the configured maximum. */
+export const DEFAULT_EXECUTE_TIMEOUT_MS = 30_000;
+/** The node's nats-server max_payload (DEFAULT_MAX_PAYLOAD_BYTES in @swarm/runtime): 8 MiB. */
+export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+const MAX_THREADS = 256;
+
+export interface ExecutorConfig extends ServiceConfig {
+  readonly threads: number;
+  readonly maxQueue: number;
+  readonly maxElements: number;
+  readonly maxTimeoutMs: number;
+  readonly defaultTimeoutMs: number;
+  readonly backend: BackendChoice;
+  readonly maxRequestBytes: number;
+}
+
+export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
+  const v = loadEnv(env, {
+    ...SERVICE_VARS,
+    SWARM_EXECUTOR_THREADS: intVar({ default: Math.min(Math.max(1, cpus), MAX_THREADS), min: 1, max: MAX_THREADS }),
+    SWARM_EXECUTOR_MAX_QUEUE: intVar({ default: DEFAULT_MAX_QUEUE, min: 0, max: 10_000 }),
+    SWARM_EXECUTOR_MAX_ELEMENTS: intVar({ default: DEFAULT_MAX_ELEMENTS, min: 1, max: MAX_REQUEST_BYTES / 4 }),
+    SWARM_EXECUTOR_MAX_TIMEOUT_MS: intVar({ default: DEFAULT_MAX_TIMEOUT_MS, min: 100, max: 3_600_000 }),
+    SWARM_GPU_BACKEND: enumVar(BACKEND_CHOICES, 'auto'),
+  });
+  return Object.freeze({
+    ...toServiceConfig(v),
+    threads: v.SWARM_EXECUTOR_THREADS,
+    maxQueue: v.SWARM_EXECUTOR_MAX_QUEUE,
+    maxElements: v.SWARM_EXECUTOR_MAX_ELEMENTS,
+    maxTimeoutMs: v.SWARM_EXECUTOR_MAX_TIMEOUT_MS,
+    defaultTimeoutMs: Math.min(DEFAULT_EXECUTE_TIMEOUT_MS, v.SWARM_EXECUTOR_MAX_TIMEOUT_MS),
+    backend: v.SWARM_GPU_BACKEND,
+    maxRequestBytes: MAX_REQUEST_BYTES,
+  });
+}

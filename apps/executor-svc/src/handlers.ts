@@ -1,0 +1,90 @@
+/** Per subject: validate -> kernel pool -> reply. A bad request is refused before any kernel runs. */
+import {
+  DenseTensor,
+  ErrorCode,
+  ExecuteRequest,
+  ExecuteResponse,
+  fromTensor,
+  ListSkillsRequest,
+  ListSkillsResponse,
+  SwarmError,
+  Tensor,
+  toTensor,
+} from '@swarm/contracts';
+import type { Handler } from '@swarm/bus';
+import type { KernelPool } from '@swarm/kernels';
+import { getSkill, listSkills, skillInfo } from '@swarm/skills';
+
+export interface ExecuteLimits {
+  readonly maxElements: number;
+  readonly maxTimeoutMs: number;
+  readonly defaultTimeoutMs: number;
+}
+
+export interface ExecuteDeps {
+  readonly pool: KernelPool;
+  readonly limits: ExecuteLimits;
+  readonly executorId: string;
+  /** This node's id: who gets paid for the work. */
+  readonly providerId: string;
+}
+
+export function executeHandler(deps: ExecuteDeps): Handler<ExecuteRequest, ExecuteResponse> {
+  const { pool, limits } = deps;
+  return async (req) => {
+    const skill = getSkill(req.skill);
+    const timeoutMs = resolveTimeout(req.timeoutMs, limits);
+    const inputs = decodeInputs(req.inputs);
+    skill.validate(inputs, { maxElements: limits.maxElements });
+    const run = await pool.run(skill.name, inputs, { timeoutMs });
+    return {
+      taskId: req.taskId,
+      outputs: run.outputs.map((o) => toTensor(o.name, o.shape, o.data)),
+      executorId: deps.executorId,
+      providerId: deps.providerId,
+      backend: run.backend,
+      executeMs: run.executeMs,
+    };
+  };
+}
+
+export function skillsHandler(pool: KernelPool): Handler<ListSkillsRequest, ListSkillsResponse> {
+  return () => ({ skills: listSkills().map(skillInfo), backend: pool.backend });
+}
+
+/** Health details: read at each request, so they show the load right now. */
+export function healthDetails(pool: KernelPool, executorId: string): () => Record<string, string> {
+  return () => {
+    const s = pool.stats();
+    return {
+      executorId,
+      backend: s.backend,
+      threads: String(s.threads),
+      running: String(s.running),
+      queued: String(s.queued),
+      completed: String(s.completed),
+      failed: String(s.failed),
+      timedOut: String(s.timedOut),
+      overloaded: String(s.overloaded),
+    };
+  };
+}
+
+/** 0 means "no preference": the configured default. */
+export function resolveTimeout(requested: number, limits: ExecuteLimits): number {
+  if (requested === 0) return limits.defaultTimeoutMs;
+  if (!Number.isInteger(requested) || requested < 0 || requested > limits.maxTimeoutMs) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `timeout_ms must be 0 (default ${limits.defaultTimeoutMs}) or in [1, ${limits.maxTimeoutMs}], got ${requested}`);
+  }
+  return requested;
+}
+
+function decodeInputs(tensors: readonly Tensor[]): DenseTensor[] {
+  try {
+    return tensors.map(fromTensor);
+  } catch (err) {
+    // fromTensor throws RangeError when the bytes do not fill the declared shape.
+    if (err instanceof RangeError) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+import { DenseTensor, ErrorCode } from '@swarm/contracts';
+import { getSkill, listSkills, priceOf, SKILL_NAMES, skillInfo } from './catalog';
+
+const square = (n: number): DenseTensor[] => [
+  { name: 'a', shape: [n, n], data: new Float32Array(n * n) },
+  { name: 'b', shape: [n, n], data: new Float32Array(n * n) },
+];
+
+describe('catalog - lookup', () => {
+  it('lists matmul, vecadd and mlp', () => {
+    expect(SKILL_NAMES).toEqual(['matmul', 'vecadd', 'mlp']);
+    expect(listSkills().map((s) => s.name)).toEqual(SKILL_NAMES);
+    expect(getSkill('mlp').name).toBe('mlp');
+  });
+
+  it('refuses an unknown skill with UNKNOWN_SKILL naming the known ones', () => {
+    expect(() => getSkill('sort')).toThrow(expect.objectContaining({
+      code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
+      message: "unknown skill 'sort'; known skills: matmul, vecadd, mlp",
+    }));
+  });
+
+  it('describes each skill for the wire', () => {
+    expect(skillInfo(getSkill('matmul'))).toEqual({
+      name: 'matmul',
+      description: expect.any(String),
+      inputs: 'a:[n,k] b:[k,m]',
+      outputs: 'c:[n,m]',
+      pricePerMwork: 1n,
+      verification: 'freivalds',
+    });
+  });
+});
+
+describe('catalog - priceOf', () => {
+  it('charges ⌈work · price / 1e6⌉ credits', () => {
+    // 256³·2 = 33_554_432 flops at 1 credit per million -> 34 credits.
+    expect(priceOf('matmul', square(256))).toBe(34n);
+    expect(priceOf(getSkill('matmul'), square(100))).toBe(2n);
+  });
+
+  it('charges at least 1 credit', () => {
+    expect(priceOf('matmul', square(1))).toBe(1n);
+  });
+
+  it('refuses an unknown skill', () => {
+    expect(() => priceOf('nope', [])).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL }));
+  });
+});

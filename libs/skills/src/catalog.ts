@@ -1,0 +1,46 @@
+/** The installed skills, looked up by name, and what a call of one costs. */
+import { DenseTensor, ErrorCode, SkillInfo, SwarmError } from '@swarm/contracts';
+import { matmul } from './matmul';
+import { mlp } from './mlp';
+import type { SkillSpec } from './skill-spec';
+import { vecadd } from './vecadd';
+
+const SKILLS: readonly SkillSpec[] = Object.freeze([matmul, vecadd, mlp]);
+const BY_NAME: ReadonlyMap<string, SkillSpec> = new Map(SKILLS.map((s) => [s.name, s]));
+/** Work units per priced unit ("credits per million work units"). */
+const WORK_PER_PRICE_UNIT = 1_000_000n;
+
+export const SKILL_NAMES: readonly string[] = Object.freeze(SKILLS.map((s) => s.name));
+
+/** Throws SwarmError UNKNOWN_SKILL naming the skills that do exist. */
+export function getSkill(name: string): SkillSpec {
+  const skill = BY_NAME.get(name);
+  if (!skill) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_SKILL, `unknown skill '${name}'; known skills: ${SKILL_NAMES.join(', ')}`);
+  }
+  return skill;
+}
+
+export function listSkills(): readonly SkillSpec[] {
+  return SKILLS;
+}
+
+/** Credits for one call on validated inputs: ⌈work · price / 1e6⌉, never less than 1. */
+export function priceOf(skill: SkillSpec | string, inputs: readonly DenseTensor[]): bigint {
+  const spec = typeof skill === 'string' ? getSkill(skill) : skill;
+  const work = BigInt(Math.ceil(spec.work(inputs)));
+  const credits = (work * spec.pricePerMWork + WORK_PER_PRICE_UNIT - 1n) / WORK_PER_PRICE_UNIT;
+  return credits < 1n ? 1n : credits;
+}
+
+/** The wire description of a skill (ExecutorSkills, registry records). */
+export function skillInfo(skill: SkillSpec): SkillInfo {
+  return {
+    name: skill.name,
+    description: skill.description,
+    inputs: skill.inputSignature,
+    outputs: skill.outputSignature,
+    pricePerMwork: skill.pricePerMWork,
+    verification: skill.verification,
+  };
+}

@@ -1,0 +1,11 @@
+export type { SkillSpec, InputLimits, Verdict } from './skill-spec';
+export { getSkill, listSkills, priceOf, skillInfo, SKILL_NAMES } from './catalog';
+export { demoInputs, demoDenseInputs, DEMO_MLP_CLASSES, MAX_DEMO_SIZE } from './demo-inputs';
+export { freivalds, FREIVALDS_ROUNDS } from './freivalds';
+export type { Mat } from './freivalds';
+export { F32_UNIT_ROUNDOFF, f32Gamma } from './f32-error';
+export { matmul, matmulDims, referenceMatmul, MATMUL_PRICE_PER_MWORK } from './matmul';
+export type { MatmulDims } from './matmul';
+export { vecadd, referenceVecadd, VECADD_SAMPLES, VECADD_PRICE_PER_MWORK } from './vecadd';
+export { mlp, mlpDims, referenceMlp, MLP_SAMPLE_ROWS, MLP_PRICE_PER_MWORK } from './mlp';
+export type { MlpDims } from './mlp';

@@ -1,0 +1,93 @@
+/**
+ * Validation shared by every skill: the declared inputs in order, well-formed shapes, the element
+ * limit, and finite values. Throws the SwarmError a caller can act on; never a plain Error.
+ */
+import { DenseTensor, elementCount, ErrorCode, SwarmError } from '@swarm/contracts';
+import type { InputLimits, Verdict } from './skill-spec';
+
+export interface InputDecl {
+  readonly name: string;
+  readonly rank: number;
+}
+
+export function invalid(message: string): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message);
+}
+
+export function signatureOf(decls: readonly InputDecl[], dims: readonly string[][]): string {
+  return decls.map((d, i) => `${d.name}:[${dims[i].join(',')}]`).join(' ');
+}
+
+/** Count, names, ranks, dimensions, data length and the input element limit; then dims() checks consistency. */
+export function checkInputs(skill: string, signature: string, decls: readonly InputDecl[], inputs: readonly DenseTensor[], limits: InputLimits): void {
+  if (inputs.length !== decls.length) {
+    throw invalid(`${skill} expects ${decls.length} inputs (${signature}), got ${inputs.length}`);
+  }
+  let total = 0;
+  decls.forEach((decl, i) => {
+    const t = inputs[i];
+    if (t.name !== decl.name) throw invalid(`${skill} input ${i} must be named '${decl.name}' (${signature}), got '${t.name}'`);
+    if (t.shape.length !== decl.rank) {
+      throw invalid(`${skill} input '${decl.name}' must have rank ${decl.rank} (${signature}), got shape [${t.shape.join(',')}]`);
+    }
+    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
+      throw invalid(`${skill} input '${decl.name}' has shape [${t.shape.join(',')}]; every dimension must be a positive integer`);
+    }
+    const count = elementCount(t.shape);
+    if (t.data.length !== count) {
+      throw invalid(`${skill} input '${decl.name}' has ${t.data.length} values but shape [${t.shape.join(',')}] needs ${count}`);
+    }
+    total += count;
+  });
+  checkElementLimit(skill, 'inputs', total, limits);
+}
+
+export function checkElementLimit(skill: string, what: string, count: number, limits: InputLimits): void {
+  if (count > limits.maxElements) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+      `${skill} ${what} hold ${count} elements; this node accepts at most ${limits.maxElements}`,
+    );
+  }
+}
+
+/** Runs last, after the cheap shape checks: it reads every value. */
+export function checkFinite(skill: string, inputs: readonly DenseTensor[]): void {
+  for (const t of inputs) {
+    const i = firstNonFinite(t.data);
+    if (i >= 0) throw invalid(`${skill} input '${t.name}' holds a non-finite value (${t.data[i]}) at index ${i}`);
+  }
+}
+
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    // v - v is NaN exactly for NaN and ±Infinity, and cheaper than Number.isFinite in this loop.
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/** Checks the claimed outputs against the expected names and shapes; a failed verdict says why. */
+export function checkOutputShapes(
+  method: string,
+  expected: ReadonlyArray<{ readonly name: string; readonly shape: readonly number[] }>,
+  outputs: readonly DenseTensor[],
+): Verdict | undefined {
+  if (outputs.length !== expected.length) {
+    return { ok: false, method, detail: `expected ${expected.length} output(s), got ${outputs.length}` };
+  }
+  for (let i = 0; i < expected.length; i++) {
+    const want = expected[i];
+    const got = outputs[i];
+    const sameShape = got.shape.length === want.shape.length && got.shape.every((d, j) => d === want.shape[j]);
+    if (got.name !== want.name || !sameShape || got.data.length !== elementCount(want.shape)) {
+      return {
+        ok: false,
+        method,
+        detail: `output ${i} should be ${want.name}:[${want.shape.join(',')}], got ${got.name}:[${got.shape.join(',')}] with ${got.data.length} values`,
+      };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,41 @@
+/**
+ * What every skill declares: its typed signature, how its inputs are checked, how much work (and so
+ * credit) a call is, how a result is verified without trusting the executor, and a plain-JS reference.
+ */
+import type { DenseTensor } from '@swarm/contracts';
+import type { Random } from '@swarm/determinism';
+
+export interface InputLimits {
+  /** Largest element count of all inputs together, and of each output. */
+  readonly maxElements: number;
+}
+
+export interface Verdict {
+  readonly ok: boolean;
+  /** The verification method that produced this verdict, e.g. "freivalds". */
+  readonly method: string;
+  /** One line for people: what was checked, or what failed. */
+  readonly detail: string;
+}
+
+export interface SkillSpec {
+  readonly name: string;
+  readonly description: string;
+  /** Human-readable signatures, e.g. "a:[n,k] b:[k,m]" -> "c:[n,m]". */
+  readonly inputSignature: string;
+  readonly outputSignature: string;
+  /** Name of the verification method `verify` applies. */
+  readonly verification: string;
+  /** Credits per million work units (see `work`). */
+  readonly pricePerMWork: bigint;
+  /** Throws SwarmError INVALID_ARGUMENT (count, names, shapes, non-finite values) or PAYLOAD_TOO_LARGE. */
+  validate(inputs: readonly DenseTensor[], limits: InputLimits): void;
+  /** Output names and shapes for validated inputs. */
+  outputShapes(inputs: readonly DenseTensor[]): ReadonlyArray<{ readonly name: string; readonly shape: readonly number[] }>;
+  /** Abstract work units of one call on validated inputs (floating-point operations). */
+  work(inputs: readonly DenseTensor[]): number;
+  /** Checks a claimed result; never throws on a malformed result, says why in the verdict instead. */
+  verify(inputs: readonly DenseTensor[], outputs: readonly DenseTensor[], random: Random): Verdict;
+  /** Plain-JS f32 implementation: the benchmark baseline and the ground truth in tests. */
+  reference(inputs: readonly DenseTensor[]): DenseTensor[];
+}
