@@ -10,9 +10,27 @@ import { skillsCommand } from './commands/skills';
 import { submitCommand } from './commands/submit';
 import { upCommand } from './commands/up';
 
+/** Whole numbers from 1 up to the uint32 fields they end up in. */
 function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a positive whole number');
+  if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > 0xffff_ffff) {
+    throw new InvalidArgumentError('expected a whole number from 1 to 4294967295');
+  }
   return Number(value);
+}
+
+/** Bad usage (flags, arguments, input files) exits 2; every other error exits 1. */
+const EXIT_USAGE = 2;
+const MAX_EXECUTORS = 64;
+
+function seed(value: string): number {
+  if (!/^\d{1,10}$/.test(value) || Number(value) > 0xffff_ffff) throw new InvalidArgumentError('expected a whole number from 0 to 4294967295');
+  return Number(value);
+}
+
+function executors(value: string): number {
+  const n = positiveInt(value);
+  if (n > MAX_EXECUTORS) throw new InvalidArgumentError(`expected at most ${MAX_EXECUTORS}`);
+  return n;
 }
 
 function build(): Command {
@@ -29,7 +47,7 @@ function build(): Command {
     .command('up')
     .description('start a full node: nats-server + credit, registry, gateway, executor and router services')
     .addOption(dataDir())
-    .option('--executors <n>', 'executor-svc replicas (one NATS queue group)', positiveInt, 1)
+    .option('--executors <n>', 'executor-svc replicas (one NATS queue group)', executors, 1)
     .option('--demo', 'run demo tasks (matmul, vecadd, mlp) once the node is up')
     .option('--exit', 'stop the node after start-up (and the demo) instead of running until Ctrl-C')
     .addOption(json())
@@ -43,8 +61,7 @@ function build(): Command {
     .option('--input <file>', 'JSON input file: {"inputs":[{"name","shape","data"}]}')
     .option('--budget <credits>', 'most credits to pay (default: the task price)')
     .option('--timeout <ms>', 'task deadline in ms', positiveInt)
-    .option('--account <id>', 'paying account (default: the node account)')
-    .option('--seed <n>', 'seed for generated input', positiveInt)
+    .option('--seed <n>', 'seed for generated input', seed)
     .addOption(nats())
     .addOption(dataDir())
     .addOption(json())
@@ -59,13 +76,13 @@ function build(): Command {
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    process.stderr.write(`error SWARM_BAD_ARGS: ${err.message.replace(/^error: /, '')}\n`);
-    return 2;
+    process.stderr.write(`error SWARM_BAD_ARGS: ${err.message.replace(/^error: /, '').split('\n')[0]}\n`);
+    return EXIT_USAGE;
   }
   const e = err as { code?: unknown; codeName?: string; message?: string };
   const code = err instanceof CliError ? err.code : (e.codeName ?? (typeof e.code === 'string' ? e.code : 'SWARM_INTERNAL'));
   process.stderr.write(`error ${code}: ${e.message ?? String(err)}\n`);
-  return 1;
+  return code === 'SWARM_BAD_ARGS' ? EXIT_USAGE : 1;
 }
 
 build()

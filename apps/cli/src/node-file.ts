@@ -10,10 +10,13 @@ import { CliError } from './cli-error';
 
 export const NODE_FILE = 'node.json';
 
+/** Written by `swarm up` when it starts (natsUrl empty until the node is ready). */
 export interface NodeFile {
   natsUrl: string;
   nodeId: string;
   pid: number;
+  /** The node's nats-server, so a later `swarm up` can stop it if this launcher was killed. */
+  natsPid?: number;
   startedAt: string;
 }
 
@@ -43,6 +46,30 @@ export async function writeNodeFile(home: string, node: NodeFile): Promise<void>
   await writeFile(join(home, NODE_FILE), `${JSON.stringify(node, null, 2)}\n`);
 }
 
+/**
+ * Claims the home for this process: create-exclusive, so of two `swarm up` started at once only
+ * one gets it. A file left by a launcher that died is replaced, and its nats-server stopped.
+ */
+export async function claimNodeFile(home: string): Promise<void> {
+  const path = join(home, NODE_FILE);
+  const mine: NodeFile = { natsUrl: '', nodeId: '', pid: process.pid, startedAt: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, `${JSON.stringify(mine, null, 2)}\n`, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const existing = await readNodeFile(home);
+    if (existing && isAlive(existing.pid)) {
+      throw new CliError('SWARM_NODE_RUNNING', `a node already runs from ${home} (pid ${existing.pid}${existing.natsUrl ? `, ${existing.natsUrl}` : ', starting'}); stop it first or use --data-dir`);
+    }
+    if (existing?.natsPid && isAlive(existing.natsPid)) process.kill(existing.natsPid, 'SIGTERM');
+    await rm(path, { force: true });
+  }
+  throw new CliError('SWARM_NODE_RUNNING', `another \`swarm up\` is claiming ${home}`);
+}
+
 export async function removeNodeFile(home: string): Promise<void> {
   await rm(join(home, NODE_FILE), { force: true });
 }
@@ -52,6 +79,9 @@ export async function resolveNatsUrl(opts: { nats?: string; dataDir?: string }, 
   if (env['SWARM_NATS_URL']) return env['SWARM_NATS_URL'];
   const home = resolveHome(opts.dataDir, env);
   const node = await readNodeFile(home);
-  if (node && isAlive(node.pid)) return node.natsUrl;
+  if (node && isAlive(node.pid)) {
+    if (node.natsUrl) return node.natsUrl;
+    throw new CliError('SWARM_NO_NODE', `the node in ${home} is still starting; try again in a moment`);
+  }
   throw new CliError('SWARM_NO_NODE', `no running node found (no --nats, no SWARM_NATS_URL, no live node in ${home}); start one with \`swarm up\``);
 }

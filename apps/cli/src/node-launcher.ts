@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { connectSwarm } from '@swarm/client';
+import { connectSwarm, SwarmClient } from '@swarm/client';
 import { ServiceName } from '@swarm/contracts';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { NatsServerHandle, startNatsServer, startSupervised, SupervisedProcess, tsNodeArgs } from '@swarm/runtime';
@@ -38,6 +38,7 @@ export interface NodeOptions {
 
 export interface RunningNode {
   readonly natsUrl: string;
+  readonly natsPid: number;
   readonly nodeId: string;
   readonly logDir: string;
   readonly services: ReadonlyArray<{ name: string; pid: number | undefined }>;
@@ -84,7 +85,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
             }),
           );
         }
-        await waitHealthy(client, spec, () => crashed, logDir);
+        await waitHealthy(client, spec, replicas, () => crashed, logDir);
         say(`${spec.app} ready${replicas > 1 ? ` (${replicas} replicas)` : ''}`);
       }
     } finally {
@@ -96,6 +97,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   }
   return {
     natsUrl: nats.url,
+    natsPid: nats.pid,
     nodeId,
     logDir,
     services: running.map((p) => ({ name: p.name, pid: p.pid() })),
@@ -103,20 +105,22 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   };
 }
 
-async function waitHealthy(client: Awaited<ReturnType<typeof connectSwarm>>, spec: ServiceSpec, crashed: () => string | undefined, logDir: string) {
+/** Ready = health answers and every replica answers $SRV.PING (health reaches one queue member). */
+async function waitHealthy(client: SwarmClient, spec: ServiceSpec, replicas: number, crashed: () => string | undefined, logDir: string) {
   const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
   for (;;) {
     const dead = crashed();
     if (dead) throw new CliError('SWARM_START_FAILED', `${dead} keeps exiting; last lines of ${join(logDir, `${dead}.log`)}:\n${await tail(join(logDir, `${dead}.log`))}`);
     try {
       await client.health(spec.health, 500);
-      return;
+      if (replicas === 1 || (await client.instances(spec.health)).length >= replicas) return;
     } catch {
-      if (Date.now() > deadline) {
-        throw new CliError('SWARM_START_FAILED', `${spec.app} did not answer health within ${SERVICE_START_TIMEOUT_MS / 1000} s; see ${join(logDir, `${spec.app}.log`)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+      // not up yet
     }
+    if (Date.now() > deadline) {
+      throw new CliError('SWARM_START_FAILED', `${spec.app} did not answer health within ${SERVICE_START_TIMEOUT_MS / 1000} s; see ${join(logDir, `${spec.app}.log`)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

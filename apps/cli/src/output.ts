@@ -5,7 +5,10 @@
 import Table from 'cli-table3';
 import ora, { Ora } from 'ora';
 
-/** bigint (proto uint64) becomes a decimal string, Buffers become base64, so JSON.stringify works. */
+/**
+ * One compact line: tensors can hold millions of numbers, which indentation would put one per line.
+ * bigint (proto uint64) becomes a decimal string, Buffers become base64.
+ */
 export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
@@ -16,7 +19,6 @@ export function toJson(value: unknown): string {
       }
       return v;
     },
-    2,
   );
 }
 
@@ -60,4 +62,8 @@ export async function withProgress<T>(text: string, enabled: boolean, work: () =
 
 export function ms(value: number): string {
   return value < 10 ? `${value.toFixed(2)} ms` : `${value.toFixed(0)} ms`;
+}
+
+export function credits(n: bigint): string {
+  return `${n} credit${n === 1n ? '' : 's'}`;
 }

@@ -3,20 +3,16 @@
  * (os.availableParallelism()) as the default thread count.
  */
 import { enumVar, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
+import { BUS_MAX_PAYLOAD_BYTES, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import { BACKEND_CHOICES, BackendChoice } from '@swarm/kernels';
 
 /** Tasks that may wait for a free kernel thread before requests are refused as OVERLOADED. */
 export const DEFAULT_MAX_QUEUE = 32;
-/**
- * Largest element count of a task's inputs together and of each output. 2M f32 values are 8 MB, so
- * an output this size still fits the node's 8 MiB NATS max_payload with room for framing.
- */
-export const DEFAULT_MAX_ELEMENTS = 2_000_000;
-export const DEFAULT_MAX_TIMEOUT_MS = 120_000;
+export const DEFAULT_MAX_ELEMENTS = TASK_MAX_ELEMENTS;
+export const DEFAULT_MAX_TIMEOUT_MS = TASK_MAX_TIMEOUT_MS;
 /** Used when a request says timeout 0 (no preference); capped at the configured maximum. */
-export const DEFAULT_EXECUTE_TIMEOUT_MS = 30_000;
-/** The node's nats-server max_payload (DEFAULT_MAX_PAYLOAD_BYTES in @swarm/runtime): 8 MiB. */
-export const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_EXECUTE_TIMEOUT_MS = TASK_DEFAULT_TIMEOUT_MS;
+export const MAX_REQUEST_BYTES = BUS_MAX_PAYLOAD_BYTES;
 const MAX_THREADS = 256;
 
 export interface ExecutorConfig extends ServiceConfig {

@@ -1,9 +1,5 @@
 import { Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
-
-export const DEFAULT_TASK_TIMEOUT_MS = 30_000;
-export const MAX_TASK_TIMEOUT_MS = 600_000;
-/** Matches the node's nats-server max_payload (8 MiB): a 512×512 f32 matmul is 2 MiB. */
-export const DEFAULT_MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+import { BUS_MAX_PAYLOAD_BYTES, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 
 export interface RouterConfig extends ServiceConfig {
   readonly defaultTimeoutMs: number;
@@ -16,15 +12,15 @@ export interface RouterConfig extends ServiceConfig {
 export function loadRouterConfig(env: Env): RouterConfig {
   const v = loadEnv(env, {
     ...SERVICE_VARS,
-    SWARM_TASK_TIMEOUT_MS: intVar({ default: DEFAULT_TASK_TIMEOUT_MS, min: 100, max: MAX_TASK_TIMEOUT_MS }),
+    SWARM_TASK_TIMEOUT_MS: intVar({ default: TASK_DEFAULT_TIMEOUT_MS, min: 100, max: TASK_MAX_TIMEOUT_MS }),
     SWARM_MAX_ATTEMPTS: intVar({ default: 3, min: 1, max: 10 }),
-    SWARM_MAX_REQUEST_BYTES: intVar({ default: DEFAULT_MAX_REQUEST_BYTES, min: 1024, max: 64 * 1024 * 1024 }),
-    SWARM_MAX_ELEMENTS: intVar({ default: 4_194_304, min: 1, max: 16_777_216 }),
+    SWARM_MAX_REQUEST_BYTES: intVar({ default: BUS_MAX_PAYLOAD_BYTES, min: 1024, max: BUS_MAX_PAYLOAD_BYTES }),
+    SWARM_MAX_ELEMENTS: intVar({ default: TASK_MAX_ELEMENTS, min: 1, max: TASK_MAX_ELEMENTS }),
   });
   return Object.freeze({
     ...toServiceConfig(v),
     defaultTimeoutMs: v.SWARM_TASK_TIMEOUT_MS,
-    maxTimeoutMs: MAX_TASK_TIMEOUT_MS,
+    maxTimeoutMs: TASK_MAX_TIMEOUT_MS,
     maxAttempts: v.SWARM_MAX_ATTEMPTS,
     maxRequestBytes: v.SWARM_MAX_REQUEST_BYTES,
     maxElements: v.SWARM_MAX_ELEMENTS,

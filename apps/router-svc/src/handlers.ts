@@ -3,24 +3,29 @@ import { ErrorCode, SubmitTaskRequest, SubmitTaskResponse, SwarmError } from '@s
 import { RouterComponents, RouterLimits, runTask } from '@swarm/routing';
 import { RouterConfig } from './config';
 
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export interface SubmitDeps {
   components: RouterComponents;
   limits: RouterLimits;
   config: RouterConfig;
   nodeId: string;
   newTaskId(): string;
+  /** Aborted when the router stops: in-flight tasks end early and refund before NATS drains. */
+  shutdown: AbortSignal;
   onFinished(taskId: string, skill: string, outcome: { ok: true; cost: bigint; totalMs: number } | { ok: false; error: unknown; totalMs: number }): void;
 }
 
 export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, SubmitTaskResponse> {
   return async (req, ctx) => {
-    const taskId = req.taskId || deps.newTaskId();
-    const account = req.account || deps.nodeId;
-    if (!ID.test(taskId) || !ID.test(account)) {
-      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'taskId and account must be 1-128 characters of [A-Za-z0-9._:-]');
+    // Until requests are signed, the node spends only its own account, and task ids (which are
+    // escrow ids) come only from the router, so a client cannot replay or collide with one.
+    if (req.account && req.account !== deps.nodeId) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, "this node pays only from its own account; leave 'account' empty");
     }
+    if (req.taskId) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, "task ids are assigned by the router; leave 'taskId' empty");
+    }
+    const taskId = deps.newTaskId();
+    const account = deps.nodeId;
     if (req.timeoutMs > deps.config.maxTimeoutMs) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `timeoutMs must be at most ${deps.config.maxTimeoutMs}`);
     }
@@ -32,7 +37,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         deps.components,
         deps.limits,
         { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, timeoutMs, account },
-        AbortSignal.timeout(timeoutMs),
+        AbortSignal.any([AbortSignal.timeout(timeoutMs), deps.shutdown]),
       );
       log.info({ cost: String(out.cost), executorId: out.executorId, totalMs: out.timing.totalMs, attempts: out.attempts.length }, 'task done');
       deps.onFinished(taskId, req.skill, { ok: true, cost: out.cost, totalMs: out.timing.totalMs });

@@ -29,6 +29,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const svc = await startBusService({ nc, log, name: 'router-svc', version: ROUTER_VERSION, description: 'Task intake, escrow, dispatch, verification, settlement', nodeId });
   const limits = { ...DEFAULT_ROUTER_LIMITS, maxAttempts: config.maxAttempts, maxElements: config.maxElements };
   let finished = 0;
+  const stopping = new AbortController();
   svc.serve(
     RouterSubmit,
     submitHandler({
@@ -37,21 +38,32 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       config,
       nodeId,
       newTaskId: () => `task-${randomUUID()}`,
+      shutdown: stopping.signal,
       onFinished(taskId, skill, outcome) {
         finished += 1;
-        svc.client.publish(TaskFinishedEvents, {
+        // Best effort: the task's outcome is already decided; a failed event must not change it.
+        try {
+          svc.client.publish(TaskFinishedEvents, {
           taskId,
           skill,
           ok: outcome.ok,
           cost: outcome.ok ? outcome.cost : 0n,
           error: outcome.ok ? undefined : toWire(outcome.error),
           totalMs: outcome.totalMs,
-        });
+          });
+        } catch (err) {
+          log.warn({ err, taskId }, 'could not publish the task-finished event');
+        }
       },
     }),
     { maxRequestBytes: config.maxRequestBytes },
   );
   svc.serveHealth(RouterHealth, () => ({ tasksFinished: String(finished) }));
   log.info('router-svc ready');
-  return { stop: () => svc.stop(config.graceMs) };
+  return {
+    async stop() {
+      stopping.abort();
+      await svc.stop(config.graceMs);
+    },
+  };
 }

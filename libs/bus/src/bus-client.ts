@@ -58,9 +58,14 @@ async function request<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Re
       opts.signal?.throwIfAborted();
       const h = natsHeaders();
       injectTraceContext(h, context.active());
-      // nats.js throws some errors (e.g. max payload) synchronously and others through the promise.
+      const data = rpc.request.encode(req).finish();
+      const limit = nc.info?.max_payload;
+      if (limit !== undefined && data.byteLength > limit) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} is ${data.byteLength} bytes; the node's bus takes at most ${limit}`);
+      }
+      // nats.js throws some errors synchronously and others through the promise.
       const reply = await abortable(
-        Promise.resolve().then(() => nc.request(rpc.subject, rpc.request.encode(req).finish(), { timeout, headers: h })),
+        Promise.resolve().then(() => nc.request(rpc.subject, data, { timeout, headers: h })),
         opts.signal,
       ).catch((err: unknown) => {
         throw translateNatsError(err, rpc, timeout);

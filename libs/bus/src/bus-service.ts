@@ -67,7 +67,10 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       ...(serveOpts.queue ? { queue: serveOpts.queue } : {}),
       handler: (err, msg) => {
         if (err) return endpointLog.error({ err }, 'endpoint stopped with an error');
-        const work = handle(msg).finally(() => inFlight.delete(work));
+        // handle() answers every request itself; this catch only guards the process against a bug.
+        const work = handle(msg)
+          .catch((e: unknown) => endpointLog.error({ err: e }, 'request handling failed'))
+          .finally(() => inFlight.delete(work));
         inFlight.add(work);
       },
     });
@@ -130,7 +133,12 @@ function respondError(msg: ServiceMsg, err: unknown, log: Logger): void {
   else log.debug({ code: wire.code, message: wire.message }, 'request refused');
   const h = natsHeaders();
   h.set(SWARM_ERROR_HEADER, String(wire.code));
-  msg.respondError(serviceStatusOf(wire.code), wire.message, SwarmErrorMessage.encode(wire).finish(), { headers: h });
+  try {
+    // Header values are one line: a peer-quoted newline must not split the header block.
+    msg.respondError(serviceStatusOf(wire.code), wire.message.replace(/[\r\n]+/g, ' '), SwarmErrorMessage.encode(wire).finish(), { headers: h });
+  } catch (e) {
+    log.error({ err: e }, 'could not send the error reply');
+  }
 }
 
 function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,14 +1,13 @@
-import { CreditBalance, ErrorCode, RouterHealth, SwarmErrorMessage } from '@swarm/contracts';
-import { silentLogger } from '@swarm/telemetry';
+import { CreditBalance, ErrorCode, HealthResponse, RouterHealth, SwarmErrorMessage } from '@swarm/contracts';
+import { silentLogger, startTelemetry } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer } from '@swarm/testing';
 import { connect, headers, NatsConnection } from 'nats';
-import { BusService, createBusClient, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
+import { BusService, createBusClient, MAX_ERROR_MESSAGE_CHARS, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
 
 describe('bus - request/reply over a real nats-server', () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
   let svc: BusService;
-  let seenTraceparent: string | undefined;
   let release: () => void = () => undefined;
 
   beforeAll(async () => {
@@ -17,8 +16,7 @@ describe('bus - request/reply over a real nats-server', () => {
     svc = await startBusService({ nc, log: silentLogger(), name: 'test-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
     svc.serve(
       CreditBalance,
-      async (req, ctx) => {
-        seenTraceparent = ctx.headers?.get('traceparent') || undefined;
+      async (req) => {
         if (req.account === 'broke') throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, 'no account broke');
         if (req.account === 'bug') throw new Error('secret internal detail');
         if (req.account === 'slow') await new Promise<void>((r) => (release = r));
@@ -77,15 +75,6 @@ describe('bus - request/reply over a real nats-server', () => {
     release();
   });
 
-  it('passes a W3C traceparent header through to the handler', async () => {
-    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const h = headers();
-    h.set('traceparent', tp);
-    await nc.request(CreditBalance.subject, CreditBalance.request.encode({ account: 'a' }).finish(), { headers: h, timeout: 2000 });
-    // With no SDK registered the context passes through unchanged; with one, the trace id is kept.
-    expect(seenTraceparent).toContain('0af7651916cd43dd8448eb211c80319c');
-  });
-
   it('answers health and the standard $SRV.PING', async () => {
     const health = await svc.client.request(RouterHealth, {});
     expect(health).toMatchObject({ service: 'test-svc', nodeId: 'n1', status: 'ok', details: { backend: 'x' } });
@@ -106,6 +95,69 @@ describe('bus - limits of the NATS server', () => {
     } finally {
       await nc.close();
       await server.stop();
+    }
+  });
+});
+
+describe('bus - error replies quoting peer input', () => {
+  it('caps the message so a multi-megabyte peer string cannot break the reply or the service', async () => {
+    const server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    const svc = await startBusService({ nc, log: silentLogger(), name: 'echo-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
+    svc.serve(
+      CreditBalance,
+      (req) => {
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `no account '${req.account}'\nsecond line`);
+      },
+      { maxRequestBytes: 8 * 1024 * 1024 },
+    );
+    try {
+      const err = await svc.client.request(CreditBalance, { account: 'y'.repeat(4_000_000) }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT });
+      expect((err as Error).message.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_CHARS);
+      await expect(svc.client.request(CreditBalance, { account: 'z' })).rejects.toThrow("no account 'z'\nsecond line");
+    } finally {
+      await svc.stop(1000);
+      await nc.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('bus - W3C trace context', () => {
+  it('carries one trace id through a chain of services and starts a new trace on a bad traceparent', async () => {
+    const telemetry = startTelemetry({ serviceName: 'trace-test', nodeId: 'n1' }, silentLogger());
+    const server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    const svc = await startBusService({ nc, log: silentLogger(), name: 'chain-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
+    const seen: string[] = [];
+    svc.serve(RouterHealth, async () => {
+      await svc.client.request(CreditBalance, { account: 'inner' });
+      return HealthResponse.fromPartial({ service: 'chain' });
+    });
+    svc.serve(CreditBalance, (req, ctx) => {
+      seen.push(ctx.headers?.get('traceparent') ?? '');
+      return { account: req.account, available: 0n, escrowed: 0n };
+    });
+    try {
+      const send = async (traceparent: string) => {
+        const h = headers();
+        h.set('traceparent', traceparent);
+        const reply = await nc.request(RouterHealth.subject, RouterHealth.request.encode({}).finish(), { headers: h, timeout: 2000 });
+        expect(reply.headers?.has('swarm-error') ?? false).toBe(false);
+        return seen.at(-1) ?? '';
+      };
+      const inner = await send('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      expect(inner).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+      expect(inner).not.toContain('b7ad6b7169203331'); // a new span of the same trace
+      const fresh = await send('not-a-traceparent');
+      expect(fresh).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+      expect(fresh).not.toContain('0af7651916cd43dd8448eb211c80319c');
+    } finally {
+      await svc.stop(1000);
+      await nc.close();
+      await server.stop();
+      await telemetry.shutdown();
     }
   });
 });

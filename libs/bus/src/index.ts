@@ -1,5 +1,5 @@
 export { SwarmError, isSwarmError } from '@swarm/contracts';
-export { toWire, fromWire, INTERNAL_MESSAGE } from './wire-error';
+export { toWire, fromWire, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS } from './wire-error';
 export { createBusClient, DEFAULT_REQUEST_TIMEOUT_MS, SWARM_ERROR_HEADER } from './bus-client';
 export type { BusClient, RequestOptions } from './bus-client';
 export { startBusService, DEFAULT_MAX_REQUEST_BYTES } from './bus-service';

@@ -6,13 +6,22 @@
 import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 
 export const INTERNAL_MESSAGE = 'internal error (details in the serving node log)';
+/**
+ * Messages may quote peer input; capping them keeps an error reply (header and body) far below
+ * any payload limit, whatever a peer sent.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 512;
 
 export function toWire(err: unknown): SwarmErrorMessage {
-  if (err instanceof SwarmError) return { code: err.code, message: err.message, retryable: err.retryable };
+  if (err instanceof SwarmError) return { code: err.code, message: capMessage(err.message), retryable: err.retryable };
   return { code: ErrorCode.ERROR_CODE_INTERNAL, message: INTERNAL_MESSAGE, retryable: false };
 }
 
 export function fromWire(msg: SwarmErrorMessage): SwarmError {
   const known = ErrorCode[msg.code] !== undefined && msg.code !== ErrorCode.ERROR_CODE_UNSPECIFIED;
-  return new SwarmError(known ? msg.code : ErrorCode.ERROR_CODE_INTERNAL, msg.message, msg.retryable);
+  return new SwarmError(known ? msg.code : ErrorCode.ERROR_CODE_INTERNAL, capMessage(msg.message), msg.retryable);
+}
+
+function capMessage(message: string): string {
+  return message.length <= MAX_ERROR_MESSAGE_CHARS ? message : `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
 }

@@ -14,14 +14,17 @@ import {
   ServiceName,
   SubmitTaskRequest,
   SubmitTaskResponse,
+  TASK_DEFAULT_TIMEOUT_MS,
 } from '@swarm/contracts';
 import { Logger, silentLogger } from '@swarm/telemetry';
-import { connect, NatsConnection } from 'nats';
+import { connect, NatsConnection, RequestStrategy } from 'nats';
 
 export const CONNECT_TIMEOUT_MS = 3_000;
+/** How long `instances` collects $SRV.PING answers on loopback. */
+export const PING_WAIT_MS = 300;
 /** Router time limits the task; the request waits a little longer so its error can arrive. */
 const SUBMIT_REPLY_SLACK_MS = 2_000;
-export const DEFAULT_SUBMIT_TIMEOUT_MS = 30_000;
+export const DEFAULT_SUBMIT_TIMEOUT_MS = TASK_DEFAULT_TIMEOUT_MS;
 
 export class NodeUnreachableError extends Error {
   readonly code = 'SWARM_NO_NODE';
@@ -33,6 +36,11 @@ export interface SwarmClient {
   balance(account?: string): Promise<BalanceResponse>;
   skills(): Promise<ListSkillsResponse>;
   health(service: ServiceName, timeoutMs?: number): Promise<HealthResponse>;
+  /**
+   * Instances of a service that answer the NATS services framework's $SRV.PING within `waitMs`
+   * (health requests go to one replica of a queue group; this counts them all).
+   */
+  instances(service: ServiceName, waitMs?: number): Promise<Array<{ id: string; metadata: Record<string, string> }>>;
   close(): Promise<void>;
 }
 
@@ -47,13 +55,26 @@ export async function connectSwarm(natsUrl: string, opts: { log?: Logger; name?:
   return {
     natsUrl,
     submit(req) {
-      const full = SubmitTaskRequest.fromPartial(req);
-      const timeoutMs = (full.timeoutMs || DEFAULT_SUBMIT_TIMEOUT_MS) + SUBMIT_REPLY_SLACK_MS;
-      return bus.request(RouterSubmit, full, { timeoutMs });
+      // Always send an explicit deadline, so the client never gives up before the router does.
+      const full = SubmitTaskRequest.fromPartial({ ...req, timeoutMs: req.timeoutMs || DEFAULT_SUBMIT_TIMEOUT_MS });
+      return bus.request(RouterSubmit, full, { timeoutMs: full.timeoutMs + SUBMIT_REPLY_SLACK_MS });
     },
     balance: (account = '') => bus.request(CreditBalance, { account }),
     skills: () => bus.request(ExecutorSkills, {}),
     health: (service, timeoutMs) => bus.request(HEALTH_BY_SERVICE[service], {}, timeoutMs ? { timeoutMs } : {}),
+    async instances(service, waitMs = PING_WAIT_MS) {
+      const replies = await nc.requestMany(`$SRV.PING.${service}-svc`, new Uint8Array(), { strategy: RequestStrategy.Timer, maxWait: waitMs });
+      const found: Array<{ id: string; metadata: Record<string, string> }> = [];
+      for await (const m of replies) {
+        try {
+          const ping = JSON.parse(new TextDecoder().decode(m.data)) as { id?: unknown; metadata?: Record<string, string> };
+          if (typeof ping.id === 'string') found.push({ id: ping.id, metadata: ping.metadata ?? {} });
+        } catch {
+          // not a services-framework answer; ignore it
+        }
+      }
+      return found;
+    },
     close: () => nc.drain(),
   };
 }

@@ -52,3 +52,4 @@ export { errorCodeName, ALL_ERROR_CODES, serviceStatusOf } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor } from './tensor';
 export { SwarmError, isSwarmError } from './swarm-error';
+export { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS, TASK_DEFAULT_TIMEOUT_MS } from './limits';

@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BUS_MAX_PAYLOAD_BYTES } from '@swarm/contracts';
 
 /** Room for a 512×512 f32 matmul request (2 MiB) with headroom; NATS' default is 1 MiB. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_PAYLOAD_BYTES = BUS_MAX_PAYLOAD_BYTES;
 export const NATS_START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3_000;
 const SEARCH_PATH = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'];
@@ -54,9 +55,12 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const dir = await mkdtemp(join(tmpdir(), 'swarm-nats-'));
   const conf = join(dir, 'nats.conf');
   await writeFile(conf, `host: "${host}"\nport: -1\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\n`);
-  const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then(() => rm(dir, { recursive: true, force: true }));
+  // Own process group, so a terminal's Ctrl-C does not stop the bus under services still draining.
+  const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).then(async (code) => {
+    await rm(dir, { recursive: true, force: true });
+    return code;
+  });
   try {
     const port = await waitForPort(child, exited);
     return {

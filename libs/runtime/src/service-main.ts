@@ -8,6 +8,7 @@ import { loadOrCreateIdentity, NodeIdentity } from '@swarm/identity';
 import { createLogger, Logger, startTelemetry } from '@swarm/telemetry';
 import { connect, NatsConnection } from 'nats';
 import { onShutdown, runMain } from './shutdown';
+import { STOP_ON_STDIN_EOF } from './supervised-process';
 
 export interface ServiceContext<C> {
   readonly config: C;
@@ -33,10 +34,16 @@ export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions
     const nc = await connect({ servers: config.natsUrl, name: `${opts.name}:${identity.nodeId.slice(0, 12)}`, maxReconnectAttempts: -1 });
     const svc = await opts.start({ config, log, nc, identity });
     log.info({ pid: process.pid, nats: config.natsUrl }, `${opts.name} started`);
-    onShutdown({ graceMs: config.graceMs, log }, async () => {
+    const shutdown = onShutdown({ graceMs: config.graceMs, log }, async () => {
       await svc.stop();
       await nc.drain();
       await otel.shutdown();
     });
+    // Under `swarm up` each service has its own process group (Ctrl-C reaches only the launcher,
+    // which stops services in order); a closed stdin means the launcher is gone, so stop too.
+    if (process.env[STOP_ON_STDIN_EOF] === '1') {
+      process.stdin.on('end', () => shutdown.trigger('launcher gone (stdin closed)'));
+      process.stdin.resume();
+    }
   });
 }

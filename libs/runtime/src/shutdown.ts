@@ -1,9 +1,13 @@
 /**
- * Graceful shutdown for a service process: on the first SIGTERM/SIGINT run `stop` within
- * `graceMs`; exit 0 if it finished, 1 if it failed or ran out of time. A second signal exits at once.
- * Listeners are removed as soon as shutdown begins. Only apps' main.ts call this.
+ * Graceful shutdown for a service process: on the first SIGTERM/SIGINT (or `trigger()`), run `stop`
+ * within `graceMs` plus a fixed slack for closing connections and flushing traces; exit 0 if it
+ * finished, 1 if it failed or ran out of time. A second signal exits at once. Only apps' main
+ * code calls this; libs never exit the process.
  */
 import type { Logger } from '@swarm/telemetry';
+
+/** Time after the grace period for draining NATS and flushing telemetry. */
+export const SHUTDOWN_SLACK_MS = 2_000;
 
 export interface ShutdownOptions {
   graceMs: number;
@@ -11,23 +15,26 @@ export interface ShutdownOptions {
   signals?: NodeJS.Signals[];
 }
 
-export function onShutdown(opts: ShutdownOptions, stop: () => Promise<void>): void {
+export function onShutdown(opts: ShutdownOptions, stop: () => Promise<void>): { trigger(reason: string): void } {
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
-  const begin = (signal: NodeJS.Signals) => {
-    for (const s of signals) process.off(s, begin);
+  let begun = false;
+  const begin = (reason: string) => {
+    if (begun) return;
+    begun = true;
+    for (const s of signals) process.off(s, onSignal);
     for (const s of signals) process.once(s, () => process.exit(130));
-    opts.log.info({ signal, graceMs: opts.graceMs }, 'shutting down');
+    const limitMs = opts.graceMs + SHUTDOWN_SLACK_MS;
+    opts.log.info({ reason, graceMs: opts.graceMs }, 'shutting down');
     const timer = setTimeout(() => {
-      opts.log.error({ graceMs: opts.graceMs }, 'shutdown exceeded its grace period');
+      opts.log.error({ limitMs }, 'shutdown exceeded its grace period');
       process.exit(1);
-    }, opts.graceMs);
+    }, limitMs);
     timer.unref();
     stop().then(
       () => {
         clearTimeout(timer);
         opts.log.info('stopped');
         opts.log.flush?.();
-        process.exitCode = 0;
         // Give pino's async destination a tick to drain, then leave even if a handle lingers.
         setTimeout(() => process.exit(0), 50).unref();
       },
@@ -37,18 +44,23 @@ export function onShutdown(opts: ShutdownOptions, stop: () => Promise<void>): vo
       },
     );
   };
-  for (const s of signals) process.on(s, begin);
+  const onSignal = (signal: NodeJS.Signals) => begin(signal);
+  for (const s of signals) process.on(s, onSignal);
+  return { trigger: begin };
 }
 
+/** sysexits' EX_CONFIG: restarting cannot help, so a supervisor gives up at once. */
+export const EXIT_BAD_CONFIG = 78;
+
 /**
- * Runs an app's async main: an error during start-up is one clear line on stderr and exit 1
- * (config errors list every bad variable).
+ * Runs an app's async main: an error during start-up is one clear line on stderr and exit 1, or
+ * EXIT_BAD_CONFIG for invalid configuration (the message lists every bad variable).
  */
 export function runMain(name: string, main: () => Promise<void>): void {
   main().catch((err: unknown) => {
     const code = (err as { code?: unknown }).code;
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${name}: error ${typeof code === 'string' ? code : 'SWARM_START_FAILED'}: ${message}\n`);
-    process.exit(1);
+    process.exit(code === 'SWARM_BAD_CONFIG' ? EXIT_BAD_CONFIG : 1);
   });
 }

@@ -5,7 +5,10 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, WriteStream } from 'node:fs';
+import { EXIT_BAD_CONFIG } from './shutdown';
 
+/** Set for a supervised child: its stdin stays open for as long as the supervisor lives. */
+export const STOP_ON_STDIN_EOF = 'SWARM_STOP_ON_STDIN_EOF';
 export const RESTART_DELAY_MS = 500;
 export const DEFAULT_MAX_RESTARTS = 5;
 export const RESTART_WINDOW_MS = 60_000;
@@ -30,7 +33,8 @@ export interface SupervisedProcess {
 }
 
 export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
-  const log: WriteStream = createWriteStream(opts.logFile, { flags: 'a' });
+  // One log per run of the supervisor (restarts append), so a start-up error is not mixed with old runs.
+  const log: WriteStream = createWriteStream(opts.logFile, { flags: 'w' });
   const maxRestarts = opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
   let child: ChildProcess | undefined;
   let exited: Promise<number | null> = Promise.resolve(null);
@@ -40,7 +44,9 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
   let restartTimer: NodeJS.Timeout | undefined;
 
   const launch = () => {
-    const c = spawn(opts.command, opts.args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in
+    // order. The open stdin pipe closes if the supervisor dies, and the child then stops itself.
+    const c = spawn(opts.command, opts.args, { env: { ...opts.env, [STOP_ON_STDIN_EOF]: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     child = c;
     c.stdout?.pipe(log, { end: false });
     c.stderr?.pipe(log, { end: false });
@@ -49,7 +55,7 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
       c.once('close', (code, signal) => {
         const now = Date.now();
         recent = [...recent.filter((t) => now - t < RESTART_WINDOW_MS), now];
-        const restarting = !stopping && recent.length <= maxRestarts;
+        const restarting = !stopping && code !== EXIT_BAD_CONFIG && recent.length <= maxRestarts;
         opts.onExit?.({ name: opts.name, code, signal, restarting });
         if (restarting) {
           restarts += 1;

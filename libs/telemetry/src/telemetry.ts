@@ -10,7 +10,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 
 export interface TelemetryOptions {
@@ -33,6 +33,9 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
       const url = `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
       processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
     }
+    // NodeSDK registers no tracer provider without a processor; spans would then be non-recording
+    // and a request with no (or a bad) traceparent would start no trace at all.
+    if (processors.length === 0) processors.push(new NoopSpanProcessor());
     const sdk = new NodeSDK({
       resource: resourceFromAttributes({ 'service.name': opts.serviceName, 'swarm.node_id': opts.nodeId }),
       autoDetectResources: false,

@@ -42,6 +42,9 @@ describe('swarm CLI - against a running node', () => {
 
   it.each([
     ['no credits', ['submit', '--skill', 'matmul', '--size', '64', '--budget', '5000'], 'SWARM_INSUFFICIENT_CREDIT'],
+    ['budget beyond uint64', ['submit', '--skill', 'matmul', '--size', '8', '--budget', '99999999999999999999999'], 'SWARM_BAD_ARGS'],
+    ['timeout beyond uint32', ['submit', '--skill', 'matmul', '--size', '8', '--timeout', '99999999999'], 'SWARM_BAD_ARGS'],
+    ['another account', ['submit', '--skill', 'vecadd', '--size', '8', '--account', 'mallory'], 'SWARM_BAD_ARGS'],
     ['unknown skill', ['submit', '--skill', 'teleport', '--size', '8'], 'SWARM_UNKNOWN_SKILL'],
     ['missing input', ['submit', '--skill', 'matmul', '--input', '/nonexistent/in.json'], 'SWARM_BAD_ARGS'],
     ['size and input both missing', ['submit', '--skill', 'matmul'], 'SWARM_BAD_ARGS'],
@@ -57,7 +60,7 @@ describe('swarm CLI - against a running node', () => {
     const file = join(dir.path, 'bad.json');
     await writeFile(file, '{"inputs": [{"name": "a", "shape": [2, 2], "data": [1, 2, 3]}]}');
     const r = await runCli(['submit', '--skill', 'matmul', '--input', file, '--nats', node.natsUrl]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error SWARM_BAD_ARGS: input file .*bad.json: tensor 'a'/);
   });
 });

@@ -46,6 +46,8 @@ describe('node - task pipeline end to end', () => {
     const want = getSkill(skill).reference(inputs.map(fromTensor))[0];
     const got = fromTensor(res.outputs[0] as never);
     expect(got.shape).toEqual(want?.shape);
+    const worst = got.data.reduce((m, v, i) => Math.max(m, Math.abs(v - (want?.data[i] ?? NaN))), 0);
+    expect(worst).toBeLessThan(1e-3);
     // Settle pays the price and returns the unused budget in one atomic step (two log entries).
     await waitFor(() => entries.length >= before + 3, { what: 'ledger entries' });
     const moves = entries.slice(before).filter((e) => e.escrowId === res.taskId).map((e) => [e.kind, e.amount]);
@@ -73,7 +75,8 @@ describe('node - task pipeline end to end', () => {
         ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
       ],
       ['oversized request', () => submitDemo('vecadd', 1_000_000, 100n), ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE],
-      ['bad account id', () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 4, seededRandom(1)), budget: 1n, account: 'x y' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+      ['another account', () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 4, seededRandom(1)), budget: 1n, account: 'mallory' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+      ['client-chosen task id', () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 4, seededRandom(1)), budget: 1n, taskId: 'task-replay' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
     ];
     for (const [name, run, code] of cases) {
       const err = await run().then(

@@ -1,6 +1,6 @@
 import { connectSwarm } from '@swarm/client';
 import { resolveNatsUrl } from '../node-file';
-import { printJson, printTable } from '../output';
+import { credits, printJson, printTable } from '../output';
 
 export async function balanceCommand(opts: { account?: string; nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
   const client = await connectSwarm(await resolveNatsUrl(opts));
@@ -9,8 +9,8 @@ export async function balanceCommand(opts: { account?: string; nats?: string; da
     if (opts.json) return printJson(b);
     printTable([
       ['account', b.account],
-      ['available', `${b.available} credits`],
-      ['escrowed', `${b.escrowed} credits`],
+      ['available', credits(b.available)],
+      ['escrowed', credits(b.escrowed)],
     ]);
   } finally {
     await client.close();

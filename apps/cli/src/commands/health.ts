@@ -14,8 +14,8 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
     const rows = await Promise.all(
       SERVICES.map(async (service) => {
         try {
-          const h = await client.health(service, HEALTH_TIMEOUT_MS);
-          return { service, status: h.status, uptimeMs: Number(h.uptimeMs), version: h.version, details: h.details };
+          const [h, instances] = await Promise.all([client.health(service, HEALTH_TIMEOUT_MS), client.instances(service)]);
+          return { service, status: h.status, instances: instances.length, uptimeMs: Number(h.uptimeMs), version: h.version, details: h.details };
         } catch (err) {
           const code = (err as { code?: number }).code;
           return { service, status: 'down', error: typeof code === 'number' ? errorCodeName(code) : String(err) };
@@ -23,7 +23,18 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
       }),
     );
     if (opts.json) printJson({ services: rows });
-    else printGrid(['service', 'status', 'uptime', 'details'], rows.map((r) => [r.service, r.status, 'uptimeMs' in r ? `${Math.round((r.uptimeMs ?? 0) / 1000)} s` : '', 'details' in r ? Object.entries(r.details ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') : (r.error ?? '')]));
+    else {
+      printGrid(
+        ['service', 'status', 'instances', 'uptime', 'details (one instance)'],
+        rows.map((r) => [
+          r.service,
+          r.status,
+          'instances' in r ? String(r.instances) : '0',
+          'uptimeMs' in r ? `${Math.round((r.uptimeMs ?? 0) / 1000)} s` : '',
+          'details' in r ? Object.entries(r.details ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') : (r.error ?? ''),
+        ]),
+      );
+    }
     const down = rows.filter((r) => r.status !== 'ok').map((r) => r.service);
     if (down.length > 0) throw new CliError('SWARM_UNAVAILABLE', `not answering: ${down.join(', ')}`);
   } finally {

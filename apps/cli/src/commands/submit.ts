@@ -5,7 +5,7 @@ import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { CliError } from '../cli-error';
 import { readInputFile } from '../input-file';
 import { resolveNatsUrl } from '../node-file';
-import { ms, printJson, printTable, withProgress } from '../output';
+import { credits, ms, printJson, printTable, withProgress } from '../output';
 
 export interface SubmitOptions {
   skill: string;
@@ -13,7 +13,6 @@ export interface SubmitOptions {
   input?: string;
   budget?: string;
   timeout?: number;
-  account?: string;
   seed?: number;
   nats?: string;
   dataDir?: string;
@@ -30,7 +29,7 @@ export async function submitCommand(opts: SubmitOptions): Promise<void> {
   const client = await connectSwarm(await resolveNatsUrl(opts));
   try {
     const res = await withProgress(`running ${opts.skill} on the node`, !opts.json, () =>
-      client.submit({ skill: opts.skill, inputs, budget, timeoutMs: opts.timeout ?? 0, account: opts.account ?? '' }),
+      client.submit({ skill: opts.skill, inputs, budget, timeoutMs: opts.timeout ?? 0 }),
     );
     if (opts.json) printJson({ ...res, outputs: res.outputs.map(jsonTensor) });
     else printResult(res);
@@ -56,8 +55,12 @@ function defaultBudget(skill: string, inputs: Tensor[]): bigint {
   }
 }
 
+const MAX_UINT64 = (1n << 64n) - 1n;
+
 function parseBudget(text: string): bigint {
-  if (!/^\d+$/.test(text)) throw new CliError('SWARM_BAD_ARGS', `--budget must be a whole number of credits, got '${text}'`);
+  if (!/^\d{1,20}$/.test(text) || BigInt(text) > MAX_UINT64 || BigInt(text) === 0n) {
+    throw new CliError('SWARM_BAD_ARGS', `--budget must be a whole number of credits from 1 to ${MAX_UINT64}, got '${text}'`);
+  }
   return BigInt(text);
 }
 
@@ -83,7 +86,7 @@ function printResult(res: SubmitTaskResponse): void {
     ['task', res.taskId],
     ['result', res.outputs.map(preview).join('\n')],
     ['verified by', res.verification],
-    ['paid', `${res.cost} credits to ${res.providerId.slice(0, 16)}… (refunded ${res.refunded})`],
+    ['paid', `${credits(res.cost)} to ${res.providerId.slice(0, 16)}… (refunded ${res.refunded})`],
     ['executor', `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`],
     ['time', t ? `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}` : ''],
   ]);

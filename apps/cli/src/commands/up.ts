@@ -1,11 +1,11 @@
+import { mkdir } from 'node:fs/promises';
 import { connectSwarm, SwarmClient } from '@swarm/client';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { fromTensor } from '@swarm/contracts';
-import { CliError } from '../cli-error';
-import { isAlive, readNodeFile, removeNodeFile, resolveHome, writeNodeFile } from '../node-file';
-import { startNode } from '../node-launcher';
-import { ms, printGrid, printJson, printTable } from '../output';
+import { claimNodeFile, removeNodeFile, resolveHome, writeNodeFile } from '../node-file';
+import { RunningNode, startNode } from '../node-launcher';
+import { credits, ms, printGrid, printJson, printTable } from '../output';
 
 export interface UpOptions {
   dataDir?: string;
@@ -23,28 +23,42 @@ const DEMO_TASKS = [
 
 export async function upCommand(opts: UpOptions): Promise<void> {
   const home = resolveHome(opts.dataDir);
-  const existing = await readNodeFile(home);
-  if (existing && existing.pid !== process.pid && isAlive(existing.pid)) {
-    throw new CliError('SWARM_NODE_RUNNING', `a node already runs from ${home} (pid ${existing.pid}, ${existing.natsUrl}); stop it first or use --data-dir`);
-  }
+  await mkdir(home, { recursive: true });
+  await claimNodeFile(home);
   const say = (line: string) => process.stderr.write(`  ${line}\n`);
-  process.stderr.write(`starting a SwarmHarness node in ${home}\n`);
-  const node = await startNode({ home, executors: opts.executors, onEvent: say });
-  await writeNodeFile(home, { natsUrl: node.natsUrl, nodeId: node.nodeId, pid: process.pid, startedAt: new Date().toISOString() });
-
+  // Services run in their own process groups, so Ctrl-C reaches only this process, which stops
+  // them in order. Handlers go in before anything starts: a signal during start-up stops cleanly too.
+  let node: RunningNode | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
       process.stderr.write('stopping the node…\n');
-      await node.stop();
+      await node?.stop();
       await removeNodeFile(home);
       process.stderr.write('node stopped\n');
     })();
     return stopping;
   };
-  const onSignal = () => void shutdown().then(() => process.exit(0), () => process.exit(1));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    if (node) void shutdown().then(() => process.exit(0), () => process.exit(1));
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+
+  process.stderr.write(`starting a SwarmHarness node in ${home}\n`);
+  try {
+    node = await startNode({ home, executors: opts.executors, onEvent: say });
+  } catch (err) {
+    await removeNodeFile(home);
+    throw err;
+  }
+  if (interrupted) {
+    await shutdown();
+    process.exitCode = 130;
+    return;
+  }
+  await writeNodeFile(home, { natsUrl: node.natsUrl, nodeId: node.nodeId, pid: process.pid, natsPid: node.natsPid, startedAt: new Date().toISOString() });
 
   const summary = { natsUrl: node.natsUrl, nodeId: node.nodeId, home, logs: node.logDir, services: node.services };
   try {
@@ -83,7 +97,7 @@ async function runDemo(natsUrl: string, quiet: boolean) {
       const skill = getSkill(task.skill);
       const inputs = demoInputs(skill, task.size, random);
       const budget = priceOf(skill, inputs.map(fromTensor));
-      if (!quiet) process.stderr.write(`  demo: ${task.skill} size ${task.size}, budget ${budget} credits…\n`);
+      if (!quiet) process.stderr.write(`  demo: ${task.skill} size ${task.size}, budget ${credits(budget)}…\n`);
       const r = await client.submit({ skill: task.skill, inputs, budget, timeoutMs: 60_000 });
       rows.push({ skill: task.skill, size: task.size, taskId: r.taskId, cost: r.cost, verification: r.verification, executor: r.executorId, backend: r.backend, totalMs: r.timing?.totalMs ?? 0 });
     }

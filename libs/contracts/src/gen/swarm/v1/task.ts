@@ -20,9 +20,15 @@ export interface SubmitTaskRequest {
   budget: bigint;
   /** Relative deadline for the whole task in ms; 0 means the router's default. */
   timeoutMs: number;
-  /** Paying account; empty means this node's own account. */
+  /**
+   * Paying account. Must be empty or this node's own account: until requests are signed, a node
+   * spends only its own credit.
+   */
   account: string;
-  /** Optional client-chosen id (idempotency); empty means the router assigns one. */
+  /**
+   * Reserved for client-chosen ids (idempotent retries); must be empty in this version, the
+   * router assigns every task id (it is also the escrow id).
+   */
   taskId: string;
 }
 

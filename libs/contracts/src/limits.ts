@@ -1,0 +1,13 @@
+/** Node-wide limits every service agrees on; each is named once here. */
+
+/** The node bus's largest message (its nats-server max_payload; tools/compose/nats.conf too). */
+export const BUS_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+/**
+ * Largest element count of a task's inputs together and of each output: 2M f32 values are 8 MB,
+ * so the largest output still fits one bus message with room for framing.
+ */
+export const TASK_MAX_ELEMENTS = 2_000_000;
+/** Longest deadline a task may ask for. */
+export const TASK_MAX_TIMEOUT_MS = 120_000;
+/** Deadline of a task that names none. */
+export const TASK_DEFAULT_TIMEOUT_MS = 30_000;
