@@ -7,11 +7,21 @@ describe('credit config - loadCreditConfig', () => {
   it('applies defaults and puts the ledger inside the data dir', () => {
     const c = loadCreditConfig(base);
     expect(c).toMatchObject({ natsUrl: base.SWARM_NATS_URL, dataDir: '/var/swarm', genesisGrant: 1000n, syncWrites: true, ledgerPath: '/var/swarm/credit-ledger' });
+    expect(c).toMatchObject({ escrowLifetime: { defaultMs: 600_000, maxMs: 3_600_000 }, escrowSweepMs: 1_000 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('reads the grant and sync setting', () => {
     expect(loadCreditConfig({ ...base, SWARM_GENESIS_GRANT: '0', SWARM_CREDIT_SYNC_WRITES: 'false' })).toMatchObject({ genesisGrant: 0n, syncWrites: false });
+  });
+
+  it('reads the escrow lifetimes and sweep interval, refusing a default longer than the maximum', () => {
+    const escrow = { SWARM_ESCROW_DEFAULT_TTL_MS: '5000', SWARM_ESCROW_MAX_TTL_MS: '60000', SWARM_ESCROW_SWEEP_MS: '50' };
+    expect(loadCreditConfig({ ...base, ...escrow })).toMatchObject({ escrowLifetime: { defaultMs: 5_000, maxMs: 60_000 }, escrowSweepMs: 50 });
+    expect(() => loadCreditConfig({ ...base, ...escrow, SWARM_ESCROW_DEFAULT_TTL_MS: '60001' })).toThrow(
+      "SWARM_ESCROW_DEFAULT_TTL_MS: expected at most SWARM_ESCROW_MAX_TTL_MS (60000), got '60001'",
+    );
+    expect(() => loadCreditConfig({ ...base, SWARM_ESCROW_SWEEP_MS: '49' })).toThrow(/SWARM_ESCROW_SWEEP_MS: expected an integer in \[50, 60000\]/);
   });
 
   it('lists every bad variable at once, including a grant too big for uint64', () => {

@@ -1,11 +1,17 @@
-import { MAX_UINT64 } from '@swarm/credit';
-import { bigintVar, booleanVar, Env, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
+import { DEFAULT_ESCROW_LIFETIME, EscrowLifetime, MAX_UINT64 } from '@swarm/credit';
+import { bigintVar, booleanVar, ConfigError, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
 import { join } from 'node:path';
 
 /** Credits a brand-new node starts with (whole credits; amounts are uint64). */
 export const DEFAULT_GENESIS_GRANT = 1_000n;
 /** The ledger lives here inside the node's data dir; only credit-svc opens it. */
 export const LEDGER_DIR = 'credit-ledger';
+/** How often the sweeper refunds expired escrows: a stranded escrow returns within about this. */
+export const DEFAULT_ESCROW_SWEEP_MS = 1_000;
+/** Below this the sweeper would mostly walk an empty index. */
+export const MIN_ESCROW_SWEEP_MS = 50;
+const MIN_ESCROW_TTL_MS = 1_000;
+const MAX_ESCROW_TTL_MS = 7 * 24 * 3_600_000;
 
 export const CREDIT_VARS = {
   ...SERVICE_VARS,
@@ -14,6 +20,10 @@ export const CREDIT_VARS = {
   // power loss. On by default because a ledger that forgets payments after a reboot is worse
   // than a slower one.
   SWARM_CREDIT_SYNC_WRITES: booleanVar(true),
+  SWARM_ESCROW_DEFAULT_TTL_MS: intVar({ default: DEFAULT_ESCROW_LIFETIME.defaultMs, min: MIN_ESCROW_TTL_MS, max: MAX_ESCROW_TTL_MS }),
+  // Must cover the longest task the router accepts plus its settle grace, or reserves are refused.
+  SWARM_ESCROW_MAX_TTL_MS: intVar({ default: DEFAULT_ESCROW_LIFETIME.maxMs, min: MIN_ESCROW_TTL_MS, max: MAX_ESCROW_TTL_MS }),
+  SWARM_ESCROW_SWEEP_MS: intVar({ default: DEFAULT_ESCROW_SWEEP_MS, min: MIN_ESCROW_SWEEP_MS, max: 60_000 }),
 } as const;
 
 export interface CreditConfig extends ServiceConfig {
@@ -21,15 +31,25 @@ export interface CreditConfig extends ServiceConfig {
   readonly syncWrites: boolean;
   /** `<dataDir>/credit-ledger` */
   readonly ledgerPath: string;
+  readonly escrowLifetime: EscrowLifetime;
+  readonly escrowSweepMs: number;
 }
 
 /** Pure: a frozen config, or one ConfigError listing every bad variable. */
 export function loadCreditConfig(env: Env): CreditConfig {
   const v = loadEnv(env, CREDIT_VARS);
+  // The one check across variables; it can only run once both parsed.
+  if (v.SWARM_ESCROW_DEFAULT_TTL_MS > v.SWARM_ESCROW_MAX_TTL_MS) {
+    throw new ConfigError([
+      `SWARM_ESCROW_DEFAULT_TTL_MS: expected at most SWARM_ESCROW_MAX_TTL_MS (${v.SWARM_ESCROW_MAX_TTL_MS}), got '${v.SWARM_ESCROW_DEFAULT_TTL_MS}'`,
+    ]);
+  }
   return Object.freeze({
     ...toServiceConfig(v),
     genesisGrant: v.SWARM_GENESIS_GRANT,
     syncWrites: v.SWARM_CREDIT_SYNC_WRITES,
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),
+    escrowLifetime: Object.freeze({ defaultMs: v.SWARM_ESCROW_DEFAULT_TTL_MS, maxMs: v.SWARM_ESCROW_MAX_TTL_MS }),
+    escrowSweepMs: v.SWARM_ESCROW_SWEEP_MS,
   });
 }

@@ -1,16 +1,19 @@
 /**
  * credit-svc as a real child process, SIGKILLed under concurrent load at several moments. What
  * must hold afterwards: the store audits clean (every operation landed whole or not at all), and
- * each escrow was closed at most once, so callers retrying after lost replies are safe.
+ * each escrow was closed at most once, so callers retrying after lost replies are safe; escrows
+ * that callers left open are refunded by the service itself once their (short) expiry passes.
  */
 import { BusClient, createBusClient } from '@swarm/bus';
 import {
+  CreditBalance,
   CreditHealth,
   CreditRefund,
   CreditReserve,
   CreditSettle,
   EntryKind,
   ErrorCode,
+  isSwarmError,
   LedgerEntry,
   LedgerEntryEvents,
   RefundRequest,
@@ -35,6 +38,11 @@ const REQUEST_TIMEOUT_MS = 750;
 const RETRY_TIMEOUT_MS = 5_000;
 const START_TIMEOUT_MS = 15_000;
 const PAYEES = ['peer-a', 'peer-b', 'peer-c'];
+/**
+ * Escrow lifetime in the service: longer than the last round takes (so escrows are still open
+ * when it is killed), short enough that waiting for the left-over ones to expire stays cheap.
+ */
+const ESCROW_TTL_MS = 3_000;
 /** Replies that mean "the service went away; the request may or may not have committed". */
 const LOST = new Set([ErrorCode.ERROR_CODE_UNAVAILABLE, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]);
 
@@ -76,6 +84,8 @@ describe('credit-svc process - crash recovery', () => {
       SWARM_DATA_DIR: dir.path,
       SWARM_LOG_LEVEL: 'warn',
       SWARM_GENESIS_GRANT: '1000000',
+      SWARM_ESCROW_DEFAULT_TTL_MS: String(ESCROW_TTL_MS),
+      SWARM_ESCROW_SWEEP_MS: '50',
     });
     const running = proc;
     const health = await waitFor(
@@ -107,14 +117,17 @@ describe('credit-svc process - crash recovery', () => {
       const escrowId = `r${round}-w${w}-${n}`;
       const amount = BigInt(1 + Math.floor(random() * 20));
       escrowIds.add(escrowId);
-      if (!(await send({ rpc: CreditReserve, req: { escrowId, account: nodeId, amount } }))) continue;
-      const dice = random();
+      // The service's default lifetime: a retry of a reserve that never landed gets a fresh expiry.
+      if (!(await send({ rpc: CreditReserve, req: { escrowId, account: nodeId, amount, expiresAtMs: 0n } }))) continue;
+      // Each worker leaves its first escrow of a round open, so the last kill surely leaves some
+      // open (earlier rounds' leftovers expire during the next round).
+      const dice = n === 0 ? 1 : random();
       if (dice < 0.45) {
         const payee = PAYEES[w % PAYEES.length];
         await send({ rpc: CreditSettle, req: { escrowId, payee, amount: 1n + BigInt(Math.floor(random() * Number(amount))) } });
       } else if (dice < 0.9) {
         await send({ rpc: CreditRefund, req: { escrowId } });
-      } // else: left open, closed after the last restart
+      } // else: left open, for the service to refund once it expires
     }
   }
 
@@ -122,7 +135,14 @@ describe('credit-svc process - crash recovery', () => {
     const ops = uncertain;
     uncertain = [];
     // Retried in order per escrow, as a caller would: a settle never overtakes its own reserve.
-    for (const op of ops) expect(await send(op, RETRY_TIMEOUT_MS)).toBe(true);
+    for (const op of ops) {
+      const outcome = await call(op, RETRY_TIMEOUT_MS).then(
+        () => 'ok',
+        // A settle retried after its escrow expired is too late: the credit went back to the payer.
+        (err: unknown) => (op.rpc === CreditSettle && isSwarmError(err, ErrorCode.ERROR_CODE_ESCROW_CLOSED) ? 'ok' : String(err)),
+      );
+      expect(outcome).toBe('ok');
+    }
   }
 
   async function readStore<T>(fn: (ledger: Ledger) => Promise<T>): Promise<T> {
@@ -178,9 +198,18 @@ describe('credit-svc process - crash recovery', () => {
     expect(open).toBeGreaterThan(0);
   });
 
-  it('closes each escrow left open exactly once after a restart, and retries stay safe', async () => {
+  it('refunds the escrows left open after the kills once their expiry passes', async () => {
     await startService();
     await retryUncertain();
+    await waitFor(async () => (await bus.request(CreditBalance, { account: nodeId }, { timeoutMs: 500 })).escrowed === 0n, {
+      timeoutMs: ESCROW_TTL_MS + START_TIMEOUT_MS,
+      what: 'every escrow left open to expire',
+    });
+    const health = await bus.request(CreditHealth, {}, { timeoutMs: RETRY_TIMEOUT_MS });
+    expect(health.details['openEscrows']).toBe('0');
+  });
+
+  it('answers each escrow with its one recorded close afterwards, and retries stay safe', async () => {
     const outcome = async (op: Op) =>
       call(op, RETRY_TIMEOUT_MS).then(
         (reply) => reply,

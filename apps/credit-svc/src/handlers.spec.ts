@@ -13,6 +13,7 @@ function fakeLedger(): Ledger & { balances: string[] } {
     reserve: async () => ({ result: { escrowId: 'e1', available: 1n }, entries: [] }),
     settle: async () => ({ result: { escrowId: 'e1', paid: 1n, refunded: 0n }, entries: [] }),
     refund: async () => ({ result: { escrowId: 'e1', refunded: 5n }, entries: [entry] }),
+    expireDue: async () => ({ result: [], entries: [] }),
     balance: async (account) => {
       balances.push(account);
       return { account, available: 0n, escrowed: 0n };
@@ -20,6 +21,7 @@ function fakeLedger(): Ledger & { balances: string[] } {
     escrow: async () => undefined,
     entries: async () => [],
     lastSeq: () => 2n,
+    openEscrows: () => 0,
     audit: async () => ({ ok: true, problems: [], totals: { genesis: 0n, available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, lastSeq: 2n } }),
     close: async () => undefined,
   };

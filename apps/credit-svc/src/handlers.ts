@@ -30,6 +30,20 @@ export interface CreditHandlers {
 }
 
 /**
+ * Announces committed entries. Events are announcements after the commit, not the record: the
+ * log is. A failed publish (bus going away) must not turn a committed operation into an error.
+ */
+export function publishEntries(entries: readonly LedgerEntry[], publish: (entry: LedgerEntry) => void, log: Logger): void {
+  for (const entry of entries) {
+    try {
+      publish(entry);
+    } catch (err) {
+      log.warn({ err, seq: entry.seq.toString() }, 'could not publish a committed ledger entry');
+    }
+  }
+}
+
+/**
  * Per subject: validate -> ledger -> reply. The bus has already refused oversized and malformed
  * bytes; the ledger validates ids and amounts before queueing, so a bad request never waits
  * behind real work and never reaches the store.
@@ -37,16 +51,8 @@ export interface CreditHandlers {
 export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
   const { ledger, log } = deps;
 
-  // Events are announcements after the commit, not the record: the log is. A failed publish
-  // (bus going away) must not turn a committed operation into an error reply.
   function announce<R>(committed: Committed<R>): R {
-    for (const entry of committed.entries) {
-      try {
-        deps.publish(entry);
-      } catch (err) {
-        log.warn({ err, seq: entry.seq.toString() }, 'could not publish a committed ledger entry');
-      }
-    }
+    publishEntries(committed.entries, deps.publish, log);
     return committed.result;
   }
 

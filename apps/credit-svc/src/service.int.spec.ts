@@ -30,7 +30,7 @@ describe('credit-svc - over a real nats-server', () => {
   let bus: BusClient;
   const events: LedgerEntry[] = [];
   const clock = manualClock(1_700_000_000_000);
-  const config = () => loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '2000' });
+  const config = () => loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '2000', SWARM_ESCROW_SWEEP_MS: '50' });
 
   beforeAll(async () => {
     [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-credit-svc-')]);
@@ -62,10 +62,10 @@ describe('credit-svc - over a real nats-server', () => {
   describe('credit-svc - happy path', () => {
     it('reserves, settles, refunds and reports balances, publishing each committed entry', async () => {
       expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n });
-      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n })).toEqual({ escrowId: 'task-1', available: 900n });
+      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n })).toEqual({ escrowId: 'task-1', available: 900n });
       expect(await balance(NODE)).toEqual({ account: NODE, available: 900n, escrowed: 100n });
       expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
-      await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n });
+      await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n, expiresAtMs: 0n });
       expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
       expect(await balance('')).toEqual({ account: NODE, available: 940n, escrowed: 0n });
       expect(await balance('peer-a')).toEqual({ account: 'peer-a', available: 60n, escrowed: 0n });
@@ -83,7 +83,9 @@ describe('credit-svc - over a real nats-server', () => {
     it('answers retried requests with the recorded outcome and moves nothing', async () => {
       const seq = await lastSeq();
       const published = events.length;
-      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n })).toEqual({ escrowId: 'task-1', available: 940n });
+      await expect(bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_ESCROW_CLOSED,
+      });
       expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
       expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
       expect(await lastSeq()).toBe(seq);
@@ -92,7 +94,7 @@ describe('credit-svc - over a real nats-server', () => {
 
     it('reports entries and last seq in health', async () => {
       const health = await bus.request(CreditHealth, {});
-      expect(health).toMatchObject({ service: 'credit-svc', nodeId: NODE, status: 'ok', details: { entries: '6', lastSeq: '6', syncWrites: 'false' } });
+      expect(health).toMatchObject({ service: 'credit-svc', nodeId: NODE, status: 'ok', details: { entries: '6', lastSeq: '6', syncWrites: 'false', openEscrows: '0' } });
     });
   });
 
@@ -106,18 +108,18 @@ describe('credit-svc - over a real nats-server', () => {
     });
 
     it('refuses each bad request with a typed error, keeps serving, and moves no credit', async () => {
-      await bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 10n });
+      await bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 10n, expiresAtMs: 0n });
       const seq = await lastSeq();
       const before = await Promise.all([balance(NODE), balance('peer-a')]);
 
       const cases: Array<[string, Promise<unknown>, ErrorCode]> = [
-        ['reserve zero', bus.request(CreditReserve, { escrowId: 'z', account: NODE, amount: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['reserve zero', bus.request(CreditReserve, { escrowId: 'z', account: NODE, amount: 0n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['settle zero', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['reserve unknown account', bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
+        ['reserve unknown account', bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
         ['balance unknown account', balance('ghost'), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
-        ['reserve too much', bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT],
-        ['oversized escrow id', bus.request(CreditReserve, { escrowId: long, account: NODE, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['oversized account', bus.request(CreditReserve, { escrowId: 'o', account: long, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['reserve too much', bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT],
+        ['oversized escrow id', bus.request(CreditReserve, { escrowId: long, account: NODE, amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['oversized account', bus.request(CreditReserve, { escrowId: 'o', account: long, amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized payee', bus.request(CreditSettle, { escrowId: 'open-1', payee: long, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized refund id', bus.request(CreditRefund, { escrowId: long }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized balance account', balance(long), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
@@ -126,7 +128,7 @@ describe('credit-svc - over a real nats-server', () => {
         ['settle more than escrowed', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 11n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['settle a missing escrow', bus.request(CreditSettle, { escrowId: 'nope', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
         ['refund a missing escrow', bus.request(CreditRefund, { escrowId: 'nope' }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
-        ['reserve conflict', bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 11n }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT],
+        ['reserve conflict', bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 11n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT],
         ['refund after settle', bus.request(CreditRefund, { escrowId: 'task-1' }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
         ['settle after refund', bus.request(CreditSettle, { escrowId: 'task-2', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
         ['second settle, other amount', bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 61n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
@@ -138,6 +140,33 @@ describe('credit-svc - over a real nats-server', () => {
       expect(await Promise.all([balance(NODE), balance('peer-a')])).toEqual(before);
       // Still serving: the open escrow can be closed normally.
       expect(await bus.request(CreditRefund, { escrowId: 'open-1' })).toEqual({ escrowId: 'open-1', refunded: 10n });
+    });
+  });
+
+  describe('credit-svc - escrow expiry', () => {
+    it('refunds an escrow nobody closed once its expiry passes, publishing the REFUND; a settle afterwards is ESCROW_CLOSED', async () => {
+      const before = await balance(NODE);
+      const published = events.length;
+      const expiresAtMs = BigInt(clock.now() + 300);
+      await bus.request(CreditReserve, { escrowId: 'stranded-1', account: NODE, amount: 25n, expiresAtMs });
+      expect(await balance(NODE)).toEqual({ account: NODE, available: before.available - 25n, escrowed: before.escrowed + 25n });
+      expect((await bus.request(CreditHealth, {})).details['openEscrows']).toBe('1');
+
+      clock.advance(300);
+      await waitFor(async () => (await balance(NODE)).escrowed === before.escrowed, { what: 'the expired escrow back in the balance' });
+      expect(await balance(NODE)).toEqual(before);
+      await waitFor(() => events.length >= published + 2, { what: 'the REFUND event' });
+      expect(events.slice(published).map((e) => [e.kind, e.escrowId, e.amount])).toEqual([
+        [EntryKind.ENTRY_KIND_RESERVE, 'stranded-1', 25n],
+        [EntryKind.ENTRY_KIND_REFUND, 'stranded-1', 25n],
+      ]);
+      expect(await codeOf(bus.request(CreditSettle, { escrowId: 'stranded-1', payee: 'peer-a', amount: 25n }))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+      expect((await bus.request(CreditHealth, {})).details['openEscrows']).toBe('0');
+    });
+
+    it('refuses an expiry in the past as INVALID_ARGUMENT', async () => {
+      const reserve = bus.request(CreditReserve, { escrowId: 'late-1', account: NODE, amount: 1n, expiresAtMs: BigInt(clock.now() - 1) });
+      expect(await codeOf(reserve)).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     });
   });
 

@@ -1,10 +1,11 @@
 import { startBusService } from '@swarm/bus';
-import { CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntryEvents } from '@swarm/contracts';
+import { CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntry, LedgerEntryEvents } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit';
 import type { Clock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import type { CreditConfig } from './config';
+import { startEscrowSweeper } from './escrow-sweeper';
 import { createCreditHandlers } from './handlers';
 
 export const SERVICE_NAME = 'credit-svc';
@@ -22,7 +23,7 @@ export interface CreditServiceDeps {
 }
 
 export interface CreditService {
-  /** Stops intake, waits (within the grace period) for in-flight requests, closes the ledger. */
+  /** Stops the sweeper and intake, waits (within the grace period) for in-flight requests, closes the ledger. */
   stop(): Promise<void>;
 }
 
@@ -34,6 +35,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     nodeAccount: nodeId,
     genesisGrant: config.genesisGrant,
     sync: config.syncWrites,
+    escrowLifetime: config.escrowLifetime,
   });
   let bus;
   try {
@@ -43,7 +45,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     throw err;
   }
   const { client } = bus;
-  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish: (entry) => client.publish(LedgerEntryEvents, entry) });
+  const publish = (entry: LedgerEntry) => client.publish(LedgerEntryEvents, entry);
+  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, opts);
   bus.serve(CreditSettle, handlers.settle, opts);
@@ -54,14 +57,21 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     entries: ledger.lastSeq().toString(),
     lastSeq: ledger.lastSeq().toString(),
     syncWrites: String(config.syncWrites),
+    openEscrows: String(ledger.openEscrows()),
   }));
-  log.info({ ledger: config.ledgerPath, lastSeq: ledger.lastSeq().toString(), syncWrites: config.syncWrites }, 'credit-svc serving');
+  const sweeper = startEscrowSweeper({ ledger, clock, intervalMs: config.escrowSweepMs, log, publish });
+  log.info(
+    { ledger: config.ledgerPath, lastSeq: ledger.lastSeq().toString(), syncWrites: config.syncWrites, escrowLifetime: config.escrowLifetime },
+    'credit-svc serving',
+  );
 
   const stopBus = bus.stop.bind(bus);
   let stopping: Promise<void> | undefined;
   return {
     stop() {
       stopping ??= (async () => {
+        // The sweeper first: it writes to the ledger and publishes on the bus.
+        await sweeper.stop();
         await stopBus(config.graceMs);
         await ledger.close();
       })();

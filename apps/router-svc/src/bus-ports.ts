@@ -16,8 +16,9 @@ const EXECUTE_REPLY_SLACK_MS = 250;
 export function createBusPorts(bus: BusClient, clock: Clock): TaskPorts {
   const cache = new Map<string, { at: number; providers: Candidate[] }>();
   return {
-    async reserve(escrowId, account, amount) {
-      await bus.request(CreditReserve, { escrowId, account, amount }, { timeoutMs: CREDIT_TIMEOUT_MS });
+    async reserve(escrowId, account, amount, expiresAtMs) {
+      // Whole ms on the wire; rounding up never expires an escrow before the time asked for.
+      await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)) }, { timeoutMs: CREDIT_TIMEOUT_MS });
     },
     async settle(escrowId, payee, amount) {
       const r = await bus.request(CreditSettle, { escrowId, payee, amount }, { timeoutMs: CREDIT_TIMEOUT_MS });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startBusService, toWire } from '@swarm/bus';
 import { RouterHealth, RouterSubmit, TaskFinishedEvents } from '@swarm/contracts';
-import { Clock, Random } from '@swarm/determinism';
+import { Clock, monotonicClock, Random } from '@swarm/determinism';
 import { DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -33,7 +33,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   svc.serve(
     RouterSubmit,
     submitHandler({
-      components: { ports: createBusPorts(svc.client, clock), clock, random },
+      components: { ports: createBusPorts(svc.client, clock), clock, stopwatch: monotonicClock, random },
       limits,
       config,
       nodeId,

@@ -8,14 +8,17 @@ export {
   validateReserve,
   validateSettle,
   validateRefund,
+  validateLifetime,
+  escrowExpiry,
+  isDue,
   genesisRule,
   reserveRule,
   settleRule,
   refundRule,
   balanceRule,
 } from './ledger-rules';
-export type { Stamp, Change, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
+export type { Stamp, Change, EscrowLifetime, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
 export { createAuditor, MAX_AUDIT_PROBLEMS } from './ledger-audit';
 export type { Auditor, AuditReport, AuditTotals } from './ledger-audit';
-export { openLedger, LedgerOpenError, LEDGER_FORMAT, MAX_ENTRIES_PAGE } from './level-ledger';
+export { openLedger, LedgerOpenError, LEDGER_FORMAT, MAX_ENTRIES_PAGE, DEFAULT_ESCROW_LIFETIME } from './level-ledger';
 export type { LedgerOptions } from './level-ledger';

@@ -29,11 +29,12 @@ const escrows: Escrow[] = [
   { id: 'e2', payer: 'node', amount: 5n, state: 'open' },
 ];
 
-function auditOf(l: LedgerEntry[], a: Account[], e: Escrow[], nextSeq = BigInt(l.length + 1)) {
+function auditOf(l: LedgerEntry[], a: Account[], e: Escrow[], nextSeq = BigInt(l.length + 1), index: Array<[string, number]> = []) {
   const auditor = createAuditor();
   l.forEach((x) => auditor.replay(x));
   a.forEach((x) => auditor.checkAccount(x));
   e.forEach((x) => auditor.checkEscrow(x));
+  index.forEach(([id, at]) => auditor.checkExpiry(id, at));
   return auditor.finish(nextSeq);
 }
 
@@ -78,5 +79,25 @@ describe('ledger audit - replay', () => {
   it('finds an overdraft in the log', () => {
     const r = auditOf([log[0], entry(2n, EntryKind.ENTRY_KIND_RESERVE, 'e1', 'node', '', 101n)], [], []);
     expect(r.problems).toEqual(expect.arrayContaining([expect.stringMatching(/seq 2: node available would go negative/)]));
+  });
+});
+
+describe('ledger audit - expiry index', () => {
+  const expiring: Escrow[] = [{ ...escrows[0], expiresAtMs: 500 }, { ...escrows[1], expiresAtMs: 900 }];
+  const next = BigInt(log.length + 1);
+
+  it('passes when the index lists exactly the open escrows with an expiry', () => {
+    expect(auditOf(log, accounts, expiring, next, [['e2', 900]]).problems).toEqual([]);
+  });
+
+  it('finds an open escrow missing from the index, a closed one still in it, and a wrong or doubled time', () => {
+    expect(auditOf(log, accounts, expiring, next, []).problems).toEqual(['open escrow e2 expires at 900 but is missing from the expiry index']);
+    expect(auditOf(log, accounts, expiring, next, [['e2', 900], ['e1', 500]]).problems).toEqual([
+      'expiry index lists escrow e1, which is not open with an expiry',
+    ]);
+    expect(auditOf(log, accounts, expiring, next, [['e2', 901]]).problems).toEqual(['expiry index lists escrow e2 at 901, but it expires at 900']);
+    expect(auditOf(log, accounts, expiring, next, [['e2', 900], ['e2', 800]]).problems).toEqual([
+      'expiry index lists escrow e2 at 900, 800, but it expires at 900',
+    ]);
   });
 });

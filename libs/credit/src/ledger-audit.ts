@@ -2,6 +2,8 @@
  * Audit, pure and streaming: replay the log from seq 1 into derived balances and escrows, then
  * compare them with the stored records. The log is the evidence; stored records are a cache of
  * it that each operation writes in the same atomic batch, so any difference is a bug or damage.
+ * The expiry index is checked against the stored escrows (the log does not carry expiries): it
+ * must list exactly the open escrows that have an expiry, each once, at that expiry.
  */
 import { EntryKind, LedgerEntry } from '@swarm/contracts';
 import { Account, Escrow, MAX_UINT64 } from './ledger-records';
@@ -33,6 +35,8 @@ export interface Auditor {
   /** Then every stored account and escrow, in any order. */
   checkAccount(stored: Account): void;
   checkEscrow(stored: Escrow): void;
+  /** Then every key of the expiry index, in any order. */
+  checkExpiry(escrowId: string, expiresAtMs: number): void;
   /** `nextSeq` as stored in the ledger's metadata. */
   finish(nextSeq: bigint): AuditReport;
 }
@@ -141,6 +145,9 @@ export function createAuditor(): Auditor {
   const stored = { available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0 };
   const openByPayer = new Map<string, bigint>();
   const escrowedByAccount = new Map<string, bigint>();
+  /** Open escrows with an expiry, as stored, and what the expiry index lists. */
+  const expiring = new Map<string, number>();
+  const indexed = new Map<string, number[]>();
 
   return {
     replay,
@@ -162,6 +169,7 @@ export function createAuditor(): Auditor {
       stored.escrows += 1;
       if (s.state === 'open') {
         stored.openEscrows += 1;
+        if (s.expiresAtMs !== undefined) expiring.set(s.id, s.expiresAtMs);
         openByPayer.set(s.payer, (openByPayer.get(s.payer) ?? 0n) + s.amount);
       } else if ((s.paid ?? 0n) + (s.refunded ?? 0n) !== s.amount) {
         problem(`escrow ${s.id} is ${s.state} but paid + refunded != ${s.amount}`);
@@ -169,6 +177,9 @@ export function createAuditor(): Auditor {
       const d = escrows.get(s.id);
       if (!d) return problem(`escrow ${s.id} is stored but never reserved in the log`);
       if (!sameEscrow(d, s)) problem(`escrow ${s.id} stores ${describe(s)}, log gives ${describe(d)}`);
+    },
+    checkExpiry(escrowId, expiresAtMs) {
+      indexed.set(escrowId, [...(indexed.get(escrowId) ?? []), expiresAtMs]);
     },
     finish(nextSeq) {
       if (pendingRest) problem(`seq ${pendingRest.seq}: settle of ${pendingRest.escrowId} left ${pendingRest.amount} escrowed`);
@@ -180,6 +191,12 @@ export function createAuditor(): Auditor {
         const open = openByPayer.get(id) ?? 0n;
         if (open !== escrowed) problem(`account ${id} escrows ${escrowed} but its open escrows hold ${open}`);
       }
+      for (const [id, at] of indexed) {
+        const want = expiring.get(id);
+        if (want === undefined) problem(`expiry index lists escrow ${id}, which is not open with an expiry`);
+        else if (at.length !== 1 || at[0] !== want) problem(`expiry index lists escrow ${id} at ${at.join(', ')}, but it expires at ${want}`);
+      }
+      for (const [id, at] of expiring) if (!indexed.has(id)) problem(`open escrow ${id} expires at ${at} but is missing from the expiry index`);
       if (stored.available + stored.escrowed !== genesis) {
         problem(`credit not conserved: accounts hold ${stored.available + stored.escrowed}, genesis granted ${genesis}`);
       }

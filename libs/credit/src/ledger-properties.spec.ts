@@ -1,31 +1,43 @@
-import { EntryKind, ErrorCode, LedgerEntry, SwarmError } from '@swarm/contracts';
+import { EntryKind, ErrorCode, LedgerEntry, RefundResponse, SwarmError } from '@swarm/contracts';
 import fc from 'fast-check';
 import { createAuditor } from './ledger-audit';
 import { Account, Escrow } from './ledger-records';
-import { Change, genesisRule, refundRule, reserveRule, settleRule } from './ledger-rules';
+import { Change, EscrowLifetime, genesisRule, isDue, refundRule, reserveRule, settleRule } from './ledger-rules';
 
-/** A ledger held in maps: the same records the LevelDB adapter stores, minus the I/O. */
+/**
+ * A ledger held in maps: the same records the LevelDB adapter stores, minus the I/O, plus the
+ * clock its operations read.
+ */
 interface Model {
   accounts: Map<string, Account>;
   escrows: Map<string, Escrow>;
   log: LedgerEntry[];
   nextSeq: bigint;
   genesis: bigint;
+  now: number;
 }
 
 type Command =
-  | { op: 'reserve'; escrowId: string; account: string; amount: bigint }
+  /** `expiresIn` ms from now; 0 asks for the default lifetime. */
+  | { op: 'reserve'; escrowId: string; account: string; amount: bigint; expiresIn: number }
   | { op: 'settle'; escrowId: string; payee: string; amount: bigint }
-  | { op: 'refund'; escrowId: string };
+  | { op: 'refund'; escrowId: string }
+  /** The clock moves `advance` ms, then expireDue(now, limit) runs. */
+  | { op: 'expire'; advance: number; limit: number };
 
 const GRANT = 100n;
 const escrowIds = fc.constantFrom('e0', 'e1', 'e2', 'e3', 'e4', '', 'bad id');
 const accountIds = fc.constantFrom('node', 'peer-a', 'peer-b', 'ghost');
 const amounts = fc.bigInt({ min: 0n, max: 60n });
+const LIFETIME: EscrowLifetime = { defaultMs: 50, maxMs: 100 };
+const START_MS = 1_000;
+// Reaches past both ends of the valid range (not after now; beyond the maximum lifetime).
+const expiresIn = fc.integer({ min: -10, max: LIFETIME.maxMs + 10 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: accountIds, amount: amounts }),
+  fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: accountIds, amount: amounts, expiresIn }),
   fc.record({ op: fc.constant('settle' as const), escrowId: escrowIds, payee: accountIds, amount: amounts }),
   fc.record({ op: fc.constant('refund' as const), escrowId: escrowIds }),
+  fc.record({ op: fc.constant('expire' as const), advance: fc.integer({ min: 0, max: 80 }), limit: fc.integer({ min: 1, max: 3 }) }),
 );
 
 /** Codes a well-formed-but-refused operation may produce; anything else is a bug. */
@@ -39,8 +51,8 @@ const REFUSALS = new Set([
 ]);
 
 function newModel(): Model {
-  const m: Model = { accounts: new Map(), escrows: new Map(), log: [], nextSeq: 1n, genesis: GRANT };
-  commit(m, genesisRule('node', GRANT, undefined, { nextSeq: 1n, atMs: 0 }));
+  const m: Model = { accounts: new Map(), escrows: new Map(), log: [], nextSeq: 1n, genesis: GRANT, now: START_MS };
+  commit(m, genesisRule('node', GRANT, undefined, { nextSeq: 1n, atMs: START_MS }));
   return m;
 }
 
@@ -54,12 +66,16 @@ function commit<R>(m: Model, c: Change<R>): R {
   return c.result;
 }
 
-function plan(m: Model, cmd: Command): Change<unknown> {
-  const at = { nextSeq: m.nextSeq, atMs: m.log.length };
+type Operation = Exclude<Command, { op: 'expire' }>;
+
+function plan(m: Model, cmd: Operation): Change<unknown> {
+  const at = { nextSeq: m.nextSeq, atMs: m.now };
   const escrow = m.escrows.get(cmd.escrowId);
   switch (cmd.op) {
-    case 'reserve':
-      return reserveRule(cmd, { escrow, payer: m.accounts.get(cmd.account) }, at);
+    case 'reserve': {
+      const expiresAtMs = cmd.expiresIn === 0 ? 0n : BigInt(m.now + cmd.expiresIn);
+      return reserveRule({ ...cmd, expiresAtMs }, { escrow, payer: m.accounts.get(cmd.account) }, at, LIFETIME);
+    }
     case 'settle':
       return settleRule(cmd, { escrow, payer: escrow && m.accounts.get(escrow.payer), payee: m.accounts.get(cmd.payee) }, at);
     case 'refund':
@@ -69,7 +85,33 @@ function plan(m: Model, cmd: Command): Change<unknown> {
 
 type Outcome = { ok: true; result: unknown; entries: number } | { ok: false; code: ErrorCode };
 
+/**
+ * What the LevelDB adapter's expireDue does, minus the index: the due escrows in index order
+ * (expiry, then id), at most `limit`, each refunded by refundRule as its own change.
+ */
+function expireDue(m: Model, limit: number): Outcome {
+  const due = [...m.escrows.values()]
+    .filter((e) => isDue(e, m.now))
+    .sort((a, b) => (a.expiresAtMs as number) - (b.expiresAtMs as number) || (a.id < b.id ? -1 : 1))
+    .slice(0, limit);
+  const result: unknown[] = [];
+  let entries = 0;
+  for (const escrow of due) {
+    const change = refundRule({ escrowId: escrow.id }, { escrow, payer: m.accounts.get(escrow.payer) }, { nextSeq: m.nextSeq, atMs: m.now });
+    entries += change.entries.length;
+    result.push(commit(m, change));
+  }
+  return { ok: true, result, entries };
+}
+
+/** Runs `cmd` once; an expire first moves the clock (a retry of it, via run(), does not). */
+function step(m: Model, cmd: Command): Outcome {
+  if (cmd.op === 'expire') m.now += cmd.advance;
+  return run(m, cmd);
+}
+
 function run(m: Model, cmd: Command): Outcome {
+  if (cmd.op === 'expire') return expireDue(m, cmd.limit);
   let change: Change<unknown>;
   try {
     change = plan(m, cmd);
@@ -97,22 +139,40 @@ function audit(m: Model) {
   m.log.forEach((e) => auditor.replay(e));
   m.accounts.forEach((a) => auditor.checkAccount(a));
   m.escrows.forEach((e) => auditor.checkEscrow(e));
+  // The index the adapter would hold: exactly the open escrows with an expiry.
+  m.escrows.forEach((e) => e.state === 'open' && e.expiresAtMs !== undefined && auditor.checkExpiry(e.id, e.expiresAtMs));
   return auditor.finish(m.nextSeq);
 }
 
 describe('ledger rules - properties over random operation sequences', () => {
-  it('never break conservation or non-negativity, and a retry changes nothing', () => {
+  it('never break conservation or non-negativity, and a retry changes nothing, with expiries at random clock times', () => {
     fc.assert(
       fc.property(fc.array(command, { maxLength: 60 }), (cmds) => {
         const m = newModel();
+        const expired = new Set<string>();
         for (const cmd of cmds) {
-          const first = run(m, cmd);
+          const first = step(m, cmd);
           checkInvariants(m);
+          if (cmd.op === 'expire') {
+            const refunded = (first.ok ? first.result : []) as RefundResponse[];
+            refunded.forEach((r) => expired.add(r.escrowId));
+            // A sweep that was not cut short by its limit leaves nothing due behind.
+            if (refunded.length < cmd.limit) {
+              expect([...m.escrows.values()].filter((e) => isDue(e, m.now))).toEqual([]);
+              expect(run(m, cmd)).toEqual({ ok: true, result: [], entries: 0 });
+            }
+            continue;
+          }
+          if (cmd.op === 'settle' && expired.has(cmd.escrowId) && cmd.amount > 0n) {
+            expect(first).toEqual({ ok: false, code: ErrorCode.ERROR_CODE_ESCROW_CLOSED });
+          }
           // A caller that lost the reply sends the same request again: same answer, no new entries.
           const again = run(m, cmd);
           if (first.ok) expect(again).toEqual({ ok: true, result: first.result, entries: 0 });
           else expect(again).toEqual(first);
         }
+        // Every escrow got an expiry after the moment it was reserved, so none can be stranded.
+        for (const e of m.escrows.values()) expect(e.expiresAtMs).toBeGreaterThan(START_MS);
         expect(audit(m)).toMatchObject({ ok: true, problems: [] });
       }),
       { numRuns: 300 },
@@ -123,7 +183,7 @@ describe('ledger rules - properties over random operation sequences', () => {
     fc.assert(
       fc.property(fc.array(command, { maxLength: 60 }), (cmds) => {
         const m = newModel();
-        cmds.forEach((cmd) => run(m, cmd));
+        cmds.forEach((cmd) => step(m, cmd));
         const byEscrow = new Map<string, LedgerEntry[]>();
         for (const e of m.log) if (e.escrowId) byEscrow.set(e.escrowId, [...(byEscrow.get(e.escrowId) ?? []), e]);
         for (const [id, entries] of byEscrow) {

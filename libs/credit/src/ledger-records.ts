@@ -28,4 +28,9 @@ export interface Escrow {
   readonly payee?: string;
   readonly paid?: bigint;
   readonly refunded?: bigint;
+  /**
+   * When an escrow still open gets refunded by `expireDue` (ms since epoch). Absent on escrows
+   * reserved before expiry existed: those never expire. Kept after closing, as history.
+   */
+  readonly expiresAtMs?: number;
 }

@@ -1,11 +1,29 @@
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import { Account, Escrow, MAX_UINT64 } from './ledger-records';
-import { balanceRule, genesisRule, MAX_ID_LENGTH, refundRule, reserveRule, settleRule, Stamp } from './ledger-rules';
+import {
+  balanceRule,
+  EscrowLifetime,
+  escrowExpiry,
+  genesisRule,
+  isDue,
+  MAX_ID_LENGTH,
+  refundRule,
+  ReserveRecords,
+  reserveRule,
+  settleRule,
+  Stamp,
+  validateLifetime,
+} from './ledger-rules';
 
 const at: Stamp = { nextSeq: 7n, atMs: 1_000 };
+const lifetime: EscrowLifetime = { defaultMs: 600, maxMs: 3_600 };
 const node: Account = { id: 'node', available: 100n, escrowed: 0n };
-const open: Escrow = { id: 'e1', payer: 'node', amount: 30n, state: 'open' };
+const open: Escrow = { id: 'e1', payer: 'node', amount: 30n, state: 'open', expiresAtMs: 1_600 };
 const nodeWithEscrow: Account = { id: 'node', available: 70n, escrowed: 30n };
+
+/** A reserve asking for the default lifetime unless the request names an expiry. */
+const reserve = (req: { escrowId: string; account: string; amount: bigint; expiresAtMs?: bigint }, current: ReserveRecords, stamp: Stamp) =>
+  reserveRule({ expiresAtMs: 0n, ...req }, current, stamp, lifetime);
 
 function codeOf(fn: () => unknown): ErrorCode | undefined {
   try {
@@ -18,8 +36,8 @@ function codeOf(fn: () => unknown): ErrorCode | undefined {
 }
 
 describe('ledger rules - validation', () => {
-  const reserve = (escrowId: string, account: string, amount: bigint) =>
-    codeOf(() => reserveRule({ escrowId, account, amount }, { escrow: undefined, payer: node }, at));
+  const reserveCode = (escrowId: string, account: string, amount: bigint) =>
+    codeOf(() => reserve({ escrowId, account, amount }, { escrow: undefined, payer: node }, at));
 
   it.each([
     ['empty escrow id', '', 'node', 1n],
@@ -29,12 +47,12 @@ describe('ledger rules - validation', () => {
     ['zero amount', 'e1', 'node', 0n],
     ['amount over uint64', 'e1', 'node', MAX_UINT64 + 1n],
   ])('refuses %s as INVALID_ARGUMENT', (_, escrowId, account, amount) => {
-    expect(reserve(escrowId, account, amount)).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(reserveCode(escrowId, account, amount)).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
   });
 
   it('accepts ids of exactly the maximum length and the whole charset', () => {
     const id = 'aZ09._:-'.repeat(MAX_ID_LENGTH / 8);
-    expect(codeOf(() => reserveRule({ escrowId: id, account: 'node', amount: 1n }, { escrow: undefined, payer: node }, at))).toBeUndefined();
+    expect(codeOf(() => reserve({ escrowId: id, account: 'node', amount: 1n }, { escrow: undefined, payer: node }, at))).toBeUndefined();
   });
 
   it('validates before looking at state (bad input on a missing escrow is INVALID_ARGUMENT)', () => {
@@ -44,7 +62,7 @@ describe('ledger rules - validation', () => {
   });
 
   it('treats a record passed under the wrong id as a bug, not a user error', () => {
-    expect(() => reserveRule({ escrowId: 'e1', account: 'node', amount: 1n }, { escrow: undefined, payer: { ...node, id: 'x' } }, at)).toThrow(
+    expect(() => reserve({ escrowId: 'e1', account: 'node', amount: 1n }, { escrow: undefined, payer: { ...node, id: 'x' } }, at)).toThrow(
       /got record x for node/,
     );
   });
@@ -67,7 +85,7 @@ describe('ledger rules - genesis', () => {
 
 describe('ledger rules - reserve', () => {
   it('moves the amount from available to escrowed and opens the escrow', () => {
-    const c = reserveRule({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: undefined, payer: node }, at);
+    const c = reserve({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: undefined, payer: node }, at);
     expect(c.result).toEqual({ escrowId: 'e1', available: 70n });
     expect(c.accounts).toEqual([nodeWithEscrow]);
     expect(c.escrows).toEqual([open]);
@@ -75,40 +93,86 @@ describe('ledger rules - reserve', () => {
   });
 
   it('returns the existing escrow for the same (id, account, amount) without moving credit', () => {
-    const c = reserveRule({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: open, payer: nodeWithEscrow }, at);
+    const c = reserve({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: open, payer: nodeWithEscrow }, at);
     expect(c).toEqual({ result: { escrowId: 'e1', available: 70n }, accounts: [], escrows: [], entries: [] });
   });
 
-  it('answers a retry even after the escrow closed and the payer ran dry', () => {
+  it('refuses to replay the reserve of a closed escrow (it must not look like fresh funds)', () => {
     const closed: Escrow = { ...open, state: 'refunded', refunded: 30n };
-    const c = reserveRule({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: closed, payer: { ...node, available: 0n } }, at);
-    expect(c.entries).toEqual([]);
+    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'node', amount: 30n }, { escrow: closed, payer: { ...node, available: 0n } }, at))).toBe(
+      ErrorCode.ERROR_CODE_ESCROW_CLOSED,
+    );
   });
 
   it('refuses another reserve under an existing id as ESCROW_CONFLICT', () => {
     const other = { id: 'other', available: 100n, escrowed: 0n };
-    expect(codeOf(() => reserveRule({ escrowId: 'e1', account: 'node', amount: 31n }, { escrow: open, payer: nodeWithEscrow }, at))).toBe(
+    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'node', amount: 31n }, { escrow: open, payer: nodeWithEscrow }, at))).toBe(
       ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
     );
-    expect(codeOf(() => reserveRule({ escrowId: 'e1', account: 'other', amount: 30n }, { escrow: open, payer: other }, at))).toBe(
+    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'other', amount: 30n }, { escrow: open, payer: other }, at))).toBe(
       ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
     );
   });
 
   it('refuses an unknown payer as UNKNOWN_ACCOUNT', () => {
-    expect(codeOf(() => reserveRule({ escrowId: 'e1', account: 'ghost', amount: 1n }, { escrow: undefined, payer: undefined }, at))).toBe(
+    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'ghost', amount: 1n }, { escrow: undefined, payer: undefined }, at))).toBe(
       ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
     );
   });
 
   it('refuses more than available as INSUFFICIENT_CREDIT, saying have and need', () => {
-    expect(() => reserveRule({ escrowId: 'e1', account: 'node', amount: 101n }, { escrow: undefined, payer: node }, at)).toThrow(
+    expect(() => reserve({ escrowId: 'e1', account: 'node', amount: 101n }, { escrow: undefined, payer: node }, at)).toThrow(
       expect.objectContaining({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, message: 'account node has 100 available, needs 101' }),
     );
   });
 
   it('lets a reserve take exactly everything available', () => {
-    expect(reserveRule({ escrowId: 'e1', account: 'node', amount: 100n }, { escrow: undefined, payer: node }, at).result.available).toBe(0n);
+    expect(reserve({ escrowId: 'e1', account: 'node', amount: 100n }, { escrow: undefined, payer: node }, at).result.available).toBe(0n);
+  });
+});
+
+describe('ledger rules - expiry', () => {
+  const withExpiry = (expiresAtMs: bigint) => () => reserve({ escrowId: 'e1', account: 'node', amount: 30n, expiresAtMs }, { escrow: undefined, payer: node }, at);
+
+  it('gives an escrow reserved with expires_at_ms 0 the default lifetime, counted from the stamp', () => {
+    expect(withExpiry(0n)().escrows[0]?.expiresAtMs).toBe(1_000 + lifetime.defaultMs);
+    expect(escrowExpiry(0n, 1_000.7, lifetime)).toBe(1_600);
+  });
+
+  it('keeps an expiry the caller asks for, up to exactly the maximum lifetime', () => {
+    expect(withExpiry(1_001n)().escrows[0]?.expiresAtMs).toBe(1_001);
+    expect(withExpiry(4_600n)().escrows[0]?.expiresAtMs).toBe(4_600);
+  });
+
+  it.each([
+    ['in the past', 999n, /is not after now \(1000\)/],
+    ['exactly now', 1_000n, /is not after now/],
+    ['beyond the maximum lifetime', 4_601n, /more than the maximum escrow lifetime of 3600 ms/],
+    ['beyond uint64 precision of a JS number', 2n ** 63n, /more than the maximum/],
+  ])('refuses an expiry %s as INVALID_ARGUMENT', (_, expiresAtMs, message) => {
+    expect(codeOf(withExpiry(expiresAtMs))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(withExpiry(expiresAtMs)).toThrow(message);
+  });
+
+  it('answers a retry with the existing escrow whatever expiry it asks for, even one now in the past', () => {
+    for (const expiresAtMs of [0n, 5n, 1_500n, 2n ** 63n]) {
+      const c = reserve({ escrowId: 'e1', account: 'node', amount: 30n, expiresAtMs }, { escrow: open, payer: nodeWithEscrow }, at);
+      expect(c).toEqual({ result: { escrowId: 'e1', available: 70n }, accounts: [], escrows: [], entries: [] });
+    }
+  });
+
+  it('is due once the clock reaches the expiry, only while open, and never without an expiry', () => {
+    expect(isDue(open, 1_599)).toBe(false);
+    expect(isDue(open, 1_600)).toBe(true);
+    expect(isDue({ ...open, state: 'settled', payee: 'peer', paid: 30n, refunded: 0n }, 9_999)).toBe(false);
+    expect(isDue({ id: 'old', payer: 'node', amount: 1n, state: 'open' }, Number.MAX_SAFE_INTEGER)).toBe(false);
+  });
+
+  it('refuses a lifetime the ledger cannot use', () => {
+    expect(() => validateLifetime({ defaultMs: 600, maxMs: 3_600 })).not.toThrow();
+    for (const bad of [{ defaultMs: 0, maxMs: 10 }, { defaultMs: 11, maxMs: 10 }, { defaultMs: 1.5, maxMs: 10 }]) {
+      expect(() => validateLifetime(bad)).toThrow(RangeError);
+    }
   });
 });
 

@@ -12,6 +12,10 @@
  * Log entry shape: `from_account` is the account whose credit moves, `to_account` the account
  * credited ('' while the credit sits in an escrow): GENESIS '' -> node, RESERVE payer -> '',
  * SETTLE payer -> payee, REFUND payer -> payer.
+ *
+ * Expiry: every escrow reserved gets an `expiresAtMs`; once the clock passes it while the escrow
+ * is still open, the ledger refunds it through `refundRule` (an ordinary REFUND entry), so a
+ * caller that died between reserve and close never strands the payer's credit.
  */
 import {
   BalanceResponse,
@@ -37,6 +41,14 @@ const ID_ECHO_CHARS = 32;
 export interface Stamp {
   readonly nextSeq: bigint;
   readonly atMs: number;
+}
+
+/** How long escrows may live; from the ledger's options. */
+export interface EscrowLifetime {
+  /** Lifetime of an escrow reserved with `expires_at_ms` 0. */
+  readonly defaultMs: number;
+  /** The latest expiry a reserve may ask for, counted from now. */
+  readonly maxMs: number;
 }
 
 /** Records to upsert and entries to append (all empty when the operation was a retry). */
@@ -112,12 +124,46 @@ export function genesisRule(nodeAccount: string, grant: bigint, node: Account | 
   };
 }
 
-export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: Stamp): Change<ReserveResponse> {
+/** A lifetime the ledger can be opened with: whole positive ms, default within max. */
+export function validateLifetime(lifetime: EscrowLifetime): void {
+  const { defaultMs, maxMs } = lifetime;
+  if (!Number.isSafeInteger(defaultMs) || !Number.isSafeInteger(maxMs) || defaultMs < 1 || defaultMs > maxMs) {
+    throw new RangeError(`escrow lifetime needs whole ms with 1 <= default <= max, got default ${defaultMs}, max ${maxMs}`);
+  }
+}
+
+/**
+ * When a new escrow expires: `requested` (ms since epoch) or, for 0, now + the default lifetime.
+ * An expiry not after now would refund the escrow before anyone could use it, and one past the
+ * maximum lifetime would let a caller lock credit up for as long as it likes: both refused.
+ */
+export function escrowExpiry(requested: bigint, nowMs: number, lifetime: EscrowLifetime): number {
+  const now = Math.trunc(nowMs);
+  if (requested === 0n) return now + lifetime.defaultMs;
+  if (requested <= BigInt(now)) invalid(`expires_at_ms ${requested} is not after now (${now})`);
+  if (requested > BigInt(now + lifetime.maxMs)) {
+    invalid(`expires_at_ms ${requested} is more than the maximum escrow lifetime of ${lifetime.maxMs} ms after now (${now})`);
+  }
+  return Number(requested);
+}
+
+/** An open escrow whose expiry has come; escrows without an expiry never are. */
+export function isDue(escrow: Escrow, nowMs: number): boolean {
+  return escrow.state === 'open' && escrow.expiresAtMs !== undefined && escrow.expiresAtMs <= nowMs;
+}
+
+export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: Stamp, lifetime: EscrowLifetime): Change<ReserveResponse> {
   validateReserve(req);
   const { escrow, payer } = current;
   checkRecord(escrow, req.escrowId);
   checkRecord(payer, req.account);
   if (escrow) {
+    // A retry answers with the escrow as recorded; its expiry was fixed by the first reserve
+    // (a retry computing "now + default" again must not move it), so `expires_at_ms` is ignored.
+    // Only while open: replaying the reserve of a closed escrow must not look like fresh funds.
+    if (escrow.state !== 'open') {
+      throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, `escrow ${escrow.id} is already ${escrow.state}`);
+    }
     if (escrow.payer === req.account && escrow.amount === req.amount) {
       return unchanged({ escrowId: escrow.id, available: payer?.available ?? 0n });
     }
@@ -126,6 +172,7 @@ export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: St
       `escrow ${escrow.id} already exists with a different account or amount`,
     );
   }
+  const expiresAtMs = escrowExpiry(req.expiresAtMs, at.atMs, lifetime);
   if (!payer) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${req.account} does not exist`);
   if (payer.available < req.amount) {
     throw new SwarmError(
@@ -137,7 +184,7 @@ export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: St
   return {
     result: { escrowId: req.escrowId, available: debited.available },
     accounts: [debited],
-    escrows: [{ id: req.escrowId, payer: payer.id, amount: req.amount, state: 'open' }],
+    escrows: [{ id: req.escrowId, payer: payer.id, amount: req.amount, state: 'open', expiresAtMs }],
     entries: [entry(at, 0, EntryKind.ENTRY_KIND_RESERVE, req.escrowId, payer.id, '', req.amount)],
   };
 }

@@ -25,6 +25,12 @@ export interface Ledger {
   reserve(req: ReserveRequest): Promise<Committed<ReserveResponse>>;
   settle(req: SettleRequest): Promise<Committed<SettleResponse>>;
   refund(req: RefundRequest): Promise<Committed<RefundResponse>>;
+  /**
+   * Refunds up to `limit` open escrows whose expiry is at or before `nowMs`, earliest first, each
+   * as its own atomic operation (a REFUND entry like `refund`). Answers what it refunded; an
+   * escrow closed meanwhile is skipped, so a settle and an expiry never both close one escrow.
+   */
+  expireDue(nowMs: number, limit: number): Promise<Committed<readonly RefundResponse[]>>;
   /** UNKNOWN_ACCOUNT for an account that was never credited. */
   balance(account: string): Promise<BalanceResponse>;
   escrow(id: string): Promise<Escrow | undefined>;
@@ -32,6 +38,11 @@ export interface Ledger {
   entries(fromSeq: bigint, limit: number): Promise<LedgerEntry[]>;
   /** Seq of the last committed entry; the log holds exactly this many entries (seq starts at 1). */
   lastSeq(): bigint;
+  /**
+   * Open escrows that have an expiry (every escrow reserved since expiry exists), counted in
+   * memory; escrows reserved before then never expire and are not counted.
+   */
+  openEscrows(): number;
   /** Replays the whole log and checks it against the stored records. */
   audit(): Promise<AuditReport>;
   /** Refuses new operations, finishes queued ones, closes the store. Idempotent. */

@@ -1,6 +1,17 @@
 import { EntryKind, LedgerEntry } from '@swarm/contracts';
 import { MAX_UINT64 } from './ledger-records';
-import { decodeAccount, decodeEntry, decodeEscrow, encodeAccount, encodeEntry, encodeEscrow, seqKey } from './record-codec';
+import {
+  decodeAccount,
+  decodeEntry,
+  decodeEscrow,
+  decodeExpiryKey,
+  encodeAccount,
+  encodeEntry,
+  encodeEscrow,
+  expiryKey,
+  expiryKeyBound,
+  seqKey,
+} from './record-codec';
 
 describe('record codec - round trips', () => {
   it('keeps uint64 amounts exact', () => {
@@ -14,6 +25,20 @@ describe('record codec - round trips', () => {
     const settled = { ...open, state: 'settled' as const, payee: 'peer', paid: 3n, refunded: 2n };
     expect(decodeEscrow('e1', encodeEscrow(open))).toEqual(open);
     expect(decodeEscrow('e1', encodeEscrow(settled))).toEqual(settled);
+  });
+
+  it('round-trips an expiry, and reads an escrow stored without one as never expiring', () => {
+    const expiring = { id: 'e1', payer: 'node', amount: 5n, state: 'open' as const, expiresAtMs: 1_700_000_600_000 };
+    expect(encodeEscrow(expiring)).toContain('"expiresAtMs":1700000600000');
+    expect(decodeEscrow('e1', encodeEscrow(expiring))).toEqual(expiring);
+    expect(decodeEscrow('e1', '{"payer":"node","amount":"5","state":"open"}')).not.toHaveProperty('expiresAtMs');
+  });
+
+  it('orders expiry keys by time, then id, and reads them back', () => {
+    expect(expiryKey(999, 'z') < expiryKey(1_000, 'a')).toBe(true);
+    expect(expiryKey(1_000, 'a') < expiryKeyBound(1_001)).toBe(true);
+    expect(expiryKeyBound(1_000) < expiryKey(1_000, 'a')).toBe(true);
+    expect(decodeExpiryKey(expiryKey(Number.MAX_SAFE_INTEGER, 'task-1:a.b'))).toEqual({ expiresAtMs: Number.MAX_SAFE_INTEGER, escrowId: 'task-1:a.b' });
   });
 
   it('round-trips log entries, storing the kind by name', () => {
@@ -34,6 +59,8 @@ describe('record codec - damage', () => {
     ['a number where a string belongs', () => decodeAccount('a', '{"available":5,"escrowed":"0"}')],
     ['a negative amount', () => decodeAccount('a', '{"available":"-5","escrowed":"0"}')],
     ['an unknown escrow state', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"lost"}')],
+    ['an expiry that is not a safe whole number', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"open","expiresAtMs":1.5}')],
+    ['an expiry key without an id', () => decodeExpiryKey('0000000000001000!')],
     ['an unknown entry kind', () => decodeEntry('{"seq":"1","kind":"MINT","escrowId":"","from":"","to":"a","amount":"1","atMs":"0"}')],
   ])('refuses %s', (_, decode) => {
     expect(decode).toThrow(/corrupt ledger record/);

@@ -9,11 +9,16 @@
  * renumbered enum can never silently change history.
  *
  * Log keys are the seq zero-padded to 20 digits (uint64's width), so key order is seq order.
+ * Expiry index keys are the expiry zero-padded to 16 digits (Number.MAX_SAFE_INTEGER's width), '!',
+ * then the escrow id, so key order is expiry order; ids never contain '!' (see validateId).
+ * An escrow's `expiresAtMs` is a JSON number: ms since epoch are safe integers, unlike uint64.
  */
 import { EntryKind, LedgerEntry } from '@swarm/contracts';
 import { Account, Escrow, EscrowState, MAX_UINT64 } from './ledger-records';
 
 const SEQ_KEY_DIGITS = 20;
+const EXPIRY_KEY_DIGITS = 16;
+const EXPIRY_KEY = /^(\d{16})!(.+)$/;
 const UINT = /^\d{1,20}$/;
 const KIND_NAMES: ReadonlyMap<EntryKind, string> = new Map([
   [EntryKind.ENTRY_KIND_GENESIS, 'GENESIS'],
@@ -35,6 +40,23 @@ export function seqKey(seq: bigint): string {
   return seq.toString().padStart(SEQ_KEY_DIGITS, '0');
 }
 
+/** Index key of an open escrow expiring at `expiresAtMs`. */
+export function expiryKey(expiresAtMs: number, escrowId: string): string {
+  return `${expiryKeyBound(expiresAtMs)}!${escrowId}`;
+}
+
+/** Sorts before every expiry key of `expiresAtMs` and after those of any earlier time. */
+export function expiryKeyBound(expiresAtMs: number): string {
+  return String(expiresAtMs).padStart(EXPIRY_KEY_DIGITS, '0');
+}
+
+export function decodeExpiryKey(key: string): { expiresAtMs: number; escrowId: string } {
+  const m = EXPIRY_KEY.exec(key);
+  const expiresAtMs = Number(m?.[1]);
+  if (!m || !Number.isSafeInteger(expiresAtMs)) throw new CorruptRecordError('expiry key', key);
+  return { expiresAtMs, escrowId: m[2] as string };
+}
+
 export function encodeAccount(a: Account): string {
   return JSON.stringify({ available: a.available.toString(), escrowed: a.escrowed.toString() });
 }
@@ -52,6 +74,7 @@ export function encodeEscrow(e: Escrow): string {
     ...(e.payee !== undefined ? { payee: e.payee } : {}),
     ...(e.paid !== undefined ? { paid: e.paid.toString() } : {}),
     ...(e.refunded !== undefined ? { refunded: e.refunded.toString() } : {}),
+    ...(e.expiresAtMs !== undefined ? { expiresAtMs: e.expiresAtMs } : {}),
   });
 }
 
@@ -67,6 +90,8 @@ export function decodeEscrow(id: string, raw: string): Escrow {
     ...(o['payee'] !== undefined ? { payee: str(o, 'payee', raw) } : {}),
     ...(o['paid'] !== undefined ? { paid: uint(o, 'paid', raw) } : {}),
     ...(o['refunded'] !== undefined ? { refunded: uint(o, 'refunded', raw) } : {}),
+    // Absent on escrows reserved before expiry existed: they never expire.
+    ...(o['expiresAtMs'] !== undefined ? { expiresAtMs: safeUint(o, 'expiresAtMs', raw) } : {}),
   };
 }
 
@@ -119,6 +144,12 @@ function parse(what: string, raw: string): Record<string, unknown> {
 function str(o: Record<string, unknown>, field: string, raw: string): string {
   const v = o[field];
   if (typeof v !== 'string') throw new CorruptRecordError(field, raw);
+  return v;
+}
+
+function safeUint(o: Record<string, unknown>, field: string, raw: string): number {
+  const v = o[field];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CorruptRecordError(field, raw);
   return v;
 }
 

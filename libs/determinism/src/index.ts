@@ -2,8 +2,13 @@
 export type Clock = { now(): number }; // ms since epoch
 export type Random = () => number; // uniform in [0, 1)
 
-// performance.now() keeps sub-millisecond precision for timings; timeOrigin anchors it to the epoch.
-export const systemClock: Clock = Object.freeze({ now: () => performance.timeOrigin + performance.now() });
+/** Wall-clock epoch ms: comparable across processes (deadlines, expiries). */
+export const systemClock: Clock = Object.freeze({ now: () => Date.now() });
+/**
+ * Monotonic ms with sub-millisecond precision, for measuring durations only: it does not follow
+ * wall-clock changes and its zero is this process's start.
+ */
+export const monotonicClock: Clock = Object.freeze({ now: () => performance.now() });
 export const systemRandom: Random = Math.random;
 
 export interface ManualClock extends Clock {

@@ -1,7 +1,7 @@
 import { ErrorCode, fromTensor, SwarmError, Tensor, toTensor } from '@swarm/contracts';
 import { manualClock, seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
-import { DEFAULT_ROUTER_LIMITS, runTask } from './run-task';
+import { DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS } from './run-task';
 import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
 
 /** An in-memory ledger and executor: records every call so tests can check what moved. */
@@ -9,7 +9,7 @@ function fakePorts(execute: (inputs: Tensor[], attempt: number) => ExecutionResu
   const calls: string[] = [];
   let attempt = 0;
   const ports: TaskPorts = {
-    reserve: async (id, account, amount) => void calls.push(`reserve ${id} ${account} ${amount}`),
+    reserve: async (id, account, amount, expiresAtMs) => void calls.push(`reserve ${id} ${account} ${amount} until ${expiresAtMs}`),
     settle: async (id, payee, amount) => {
       calls.push(`settle ${id} ${payee} ${amount}`);
       return { paid: amount, refunded: 0n };
@@ -47,16 +47,19 @@ function request(skill: string, size: number, budget?: bigint): TaskRequest {
   return { taskId: 't1', skill, inputs, budget: budget ?? priceOf(skill, inputs.map(fromTensor)), timeoutMs: 10_000, account: 'payer' };
 }
 
-const components = (ports: TaskPorts) => ({ ports, clock: manualClock(1_000), random: seededRandom(1) });
+const START_MS = 1_000;
+const components = (ports: TaskPorts) => ({ ports, clock: manualClock(START_MS), random: seededRandom(1) });
+/** request() gives every task a 10 s deadline; the escrow outlives it by the settle grace. */
+const EXPIRES = START_MS + 10_000 + SETTLE_GRACE_MS;
 const signal = () => new AbortController().signal;
 
 describe('routing - runTask', () => {
-  it('escrows the budget, verifies, then settles the price to the provider', async () => {
+  it('escrows the budget until the deadline plus the settle grace, verifies, then settles the price to the provider', async () => {
     const { ports, calls } = fakePorts(honest('matmul'));
     const req = request('matmul', 16, 10_000n);
     const price = priceOf('matmul', req.inputs.map(fromTensor));
     const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, req, signal());
-    expect(calls).toEqual(['reserve t1 payer 10000', `settle t1 node-a ${price}`]);
+    expect(calls).toEqual([`reserve t1 payer 10000 until ${EXPIRES}`, `settle t1 node-a ${price}`]);
     expect(out.cost).toBe(price);
     expect(out.verification).toMatch(/freivalds/);
     expect(out.attempts).toHaveLength(1);
@@ -74,7 +77,7 @@ describe('routing - runTask', () => {
     const { ports, calls } = fakePorts((inputs) => corrupt(honest('vecadd')(inputs)));
     const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 64), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED });
-    expect(calls).toEqual(['reserve t1 payer ' + request('vecadd', 64).budget, 'refund t1']);
+    expect(calls).toEqual([`reserve t1 payer ${request('vecadd', 64).budget} until ${EXPIRES}`, 'refund t1']);
   });
 
   it('refunds when the executor refuses the task outright', async () => {
@@ -139,5 +142,31 @@ describe('routing - runTask', () => {
     };
     await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
     expect(calls.filter((c) => c.startsWith('settle'))).toHaveLength(2);
+  });
+
+  it('refunds when the reserve reply is lost (the reserve may have committed)', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const reserve = ports.reserve;
+    ports.reserve = async (...args) => {
+      await reserve(...args);
+      throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'lost reply', true);
+    };
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+    });
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+
+  it('keeps the task error when the refund fails too (the escrow then expires)', async () => {
+    const { ports } = fakePorts(() => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'bad shapes');
+    });
+    ports.refund = async () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc down', true);
+    };
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: 'bad shapes',
+    });
   });
 });

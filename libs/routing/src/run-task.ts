@@ -1,16 +1,20 @@
 /**
  * One task through the node: validate -> price -> escrow -> (discover -> dispatch -> verify)* ->
  * settle or refund. The escrow is always closed exactly once: settled when a verified result is
- * paid, refunded on every failure path. Verification happens before any payment.
+ * paid, refunded on every failure path, and refunded by credit-svc at its expiry (deadline +
+ * SETTLE_GRACE_MS) if this process dies in between. Verification happens before any payment.
  */
-import { ErrorCode, fromTensor, isSwarmError, SwarmError, Tensor } from '@swarm/contracts';
+import { ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS, Tensor } from '@swarm/contracts';
 import type { Clock, Random } from '@swarm/determinism';
 import { getSkill, priceOf } from '@swarm/skills';
 import type { AttemptRecord, Candidate, DecodedInputs, ExecutionResult, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 
 export interface RouterComponents {
   readonly ports: TaskPorts;
+  /** Wall-clock epoch ms: deadlines and escrow expiries, which other processes compare. */
   readonly clock: Clock;
+  /** Monotonic, high-resolution ms for the timings a task reports; defaults to `clock`. */
+  readonly stopwatch?: Clock;
   readonly random: Random;
 }
 
@@ -23,7 +27,14 @@ export interface RouterLimits {
   readonly settleRetries: number;
 }
 
-export const DEFAULT_ROUTER_LIMITS: RouterLimits = Object.freeze({ maxAttempts: 3, maxElements: 4_194_304, settleRetries: 2 });
+/**
+ * How long a task's escrow outlives its deadline: room for the last result to arrive, be verified
+ * and settled (with retries) after the deadline. Past it credit-svc refunds the escrow by itself,
+ * so a router that dies mid-task strands the payer's credit only until then.
+ */
+export const SETTLE_GRACE_MS = 30_000;
+
+export const DEFAULT_ROUTER_LIMITS: RouterLimits = Object.freeze({ maxAttempts: 3, maxElements: TASK_MAX_ELEMENTS, settleRetries: 2 });
 
 /** Checks the request and prices it; throws a SwarmError before anything is reserved. */
 export function admitTask(req: TaskRequest, limits: RouterLimits): { inputs: DecodedInputs; price: bigint } {
@@ -44,24 +55,31 @@ export function admitTask(req: TaskRequest, limits: RouterLimits): { inputs: Dec
 }
 
 export async function runTask(c: RouterComponents, limits: RouterLimits, req: TaskRequest, signal: AbortSignal): Promise<TaskOutcome> {
-  const started = c.clock.now();
-  const deadline = started + req.timeoutMs;
+  const watch = c.stopwatch ?? c.clock;
+  const started = watch.now();
+  const deadline = c.clock.now() + req.timeoutMs;
   const { inputs, price } = admitTask(req, limits);
 
-  await c.ports.reserve(req.taskId, req.account, req.budget);
-  const escrowMs = c.clock.now() - started;
+  try {
+    await c.ports.reserve(req.taskId, req.account, req.budget, deadline + SETTLE_GRACE_MS);
+  } catch (err) {
+    // A lost reply may hide a committed reserve: release it now rather than at its expiry.
+    if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
+    throw err;
+  }
+  const escrowMs = watch.now() - started;
 
   let result: { exec: ExecutionResult; verification: string; executeMs: number; verifyMs: number; attempts: AttemptRecord[] };
   try {
     result = await dispatchUntilVerified(c, limits, req, inputs, deadline, signal);
   } catch (err) {
-    await c.ports.refund(req.taskId);
+    await refundQuietly(c.ports, req.taskId);
     throw err;
   }
 
-  const settleStart = c.clock.now();
+  const settleStart = watch.now();
   const settled = await settleWithRetry(c.ports, req.taskId, result.exec.providerId, price, limits.settleRetries);
-  const now = c.clock.now();
+  const now = watch.now();
   return {
     taskId: req.taskId,
     outputs: result.exec.outputs,
@@ -85,6 +103,7 @@ async function dispatchUntilVerified(
   signal: AbortSignal,
 ) {
   const skill = getSkill(req.skill);
+  const watch = c.stopwatch ?? c.clock;
   const attempts: AttemptRecord[] = [];
   let lastError: SwarmError | undefined;
   let executeMs = 0;
@@ -93,21 +112,21 @@ async function dispatchUntilVerified(
     const remaining = Math.floor(deadline - c.clock.now());
     if (remaining <= 0 || signal.aborted) break;
     const candidate = pickCandidate(await c.ports.findProviders(req.skill, signal), req.skill);
-    const t0 = c.clock.now();
+    const t0 = watch.now();
     let exec: ExecutionResult;
     try {
       exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs: remaining }, signal);
     } catch (err) {
-      executeMs += c.clock.now() - t0;
+      executeMs += watch.now() - t0;
       if (!isSwarmError(err) || !err.retryable) throw err;
       lastError = err;
       attempts.push({ providerId: candidate.nodeId, executorId: '', outcome: 'failed', detail: err.message });
       continue;
     }
-    const t1 = c.clock.now();
+    const t1 = watch.now();
     executeMs += t1 - t0;
     const verdict = verifyOutputs(skill, inputs, exec.outputs, c.random);
-    verifyMs += c.clock.now() - t1;
+    verifyMs += watch.now() - t1;
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
     lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`, true);
@@ -139,6 +158,14 @@ function finalError(last: SwarmError | undefined, attempts: number, outOfTime: b
     return new SwarmError(last.code, `no verified result after ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, true);
   }
   return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `execution failed after ${attempts} attempt(s): ${last?.message ?? 'unknown'}`, true);
+}
+
+/**
+ * Refund on a failure path. If it fails too, the caller still gets the task's own error, and the
+ * escrow returns at its expiry (credit-svc's sweeper), so nothing is lost either way.
+ */
+async function refundQuietly(ports: TaskPorts, escrowId: string): Promise<void> {
+  await ports.refund(escrowId).catch(() => undefined);
 }
 
 async function settleWithRetry(ports: TaskPorts, escrowId: string, payee: string, amount: bigint, retries: number) {

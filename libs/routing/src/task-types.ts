@@ -15,7 +15,8 @@ export interface ExecutionResult {
 
 /** The router's I/O, injected so the pipeline stays free of NATS and runs in tests and the simulator. */
 export interface TaskPorts {
-  reserve(escrowId: string, account: string, amount: bigint): Promise<void>;
+  /** `expiresAtMs` (ms since epoch): when the ledger refunds the escrow by itself if it is still open. */
+  reserve(escrowId: string, account: string, amount: bigint, expiresAtMs: number): Promise<void>;
   settle(escrowId: string, payee: string, amount: bigint): Promise<{ paid: bigint; refunded: bigint }>;
   refund(escrowId: string): Promise<{ refunded: bigint }>;
   findProviders(skill: string, signal: AbortSignal): Promise<Candidate[]>;

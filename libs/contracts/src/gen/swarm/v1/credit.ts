@@ -70,6 +70,13 @@ export interface ReserveRequest {
   escrowId: string;
   account: string;
   amount: bigint;
+  /**
+   * When the ledger refunds the escrow by itself if nobody closed it (ms since epoch), so a caller
+   * that dies between reserve and settle never strands the credit. 0 means the ledger's default
+   * lifetime; a time not after now, or beyond the ledger's maximum lifetime, is INVALID_ARGUMENT.
+   * A retry of the same reserve returns the existing escrow and ignores this field.
+   */
+  expiresAtMs: bigint;
 }
 
 export interface ReserveResponse {
@@ -126,7 +133,7 @@ export interface LedgerEntry {
 }
 
 function createBaseReserveRequest(): ReserveRequest {
-  return { escrowId: "", account: "", amount: 0n };
+  return { escrowId: "", account: "", amount: 0n, expiresAtMs: 0n };
 }
 
 export const ReserveRequest: MessageFns<ReserveRequest> = {
@@ -142,6 +149,12 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
         throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
       }
       writer.uint32(24).uint64(message.amount);
+    }
+    if (message.expiresAtMs !== 0n) {
+      if (BigInt.asUintN(64, message.expiresAtMs) !== message.expiresAtMs) {
+        throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.expiresAtMs);
     }
     return writer;
   },
@@ -183,6 +196,14 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
             message.amount = reader.uint64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expiresAtMs = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -204,6 +225,11 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
         : "",
       account: isSet(object.account) ? globalThis.String(object.account) : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? BigInt(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? BigInt(object.expires_at_ms)
+        : 0n,
     };
   },
 
@@ -218,6 +244,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     if (message.amount !== 0n) {
       obj.amount = message.amount.toString();
     }
+    if (message.expiresAtMs !== 0n) {
+      obj.expiresAtMs = message.expiresAtMs.toString();
+    }
     return obj;
   },
 
@@ -229,6 +258,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     message.escrowId = object.escrowId ?? "";
     message.account = object.account ?? "";
     message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
+      ? BigInt(object.expiresAtMs)
+      : 0n;
     return message;
   },
 };
