@@ -6,6 +6,8 @@
 //   type:e2e, type:tool -> anything (whole-node tests and benchmarks compose the apps)
 // Source: every `@swarm/x` a non-test file imports is a declared dependency; tests may also use
 // @swarm/testing; nobody reaches into another project's src/ or across with a relative path.
+// Pure core: a type:core project imports no I/O module and reads no clock or randomness of its
+// own (time and chance are parameters); libs/determinism, which provides them, is the exception.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -42,6 +44,9 @@ function sourceFiles(dir) {
     .map((e) => path.join(e.parentPath ?? e.path, e.name));
 }
 
+const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|child_process|worker_threads|dgram|process)$|^(nats|level|classic-level|piscina|gpu\.js|pino|@grpc\/)/;
+const AMBIENT = /\bDate\.now\(|\bMath\.random\(|\bprocess\.(env|exit)\b/;
+
 const problems = [];
 const graph = projectGraph();
 const projects = Object.values(graph.nodes).filter((n) => n.data.root.startsWith('libs/') || n.data.root.startsWith('apps/') || n.data.root.startsWith('tools/'));
@@ -68,8 +73,11 @@ for (const node of projects) {
     const text = fs.readFileSync(file, 'utf8');
     const isTest = /\.spec\.ts$/.test(file);
     const rel = path.relative(root, file);
-    for (const m of text.matchAll(/(?:from|require\(|import\()\s*['"]([^'"]+)['"]/g)) {
+    const pureCore = tag === 'type:core' && node.name !== '@swarm/determinism' && !isTest;
+    if (pureCore && AMBIENT.test(text)) problems.push(`${rel}: pure core reads the clock, randomness or process state; take them as parameters`);
+    for (const m of text.matchAll(/(?:from|require\(|import\(|^import)\s*['"]([^'"]+)['"]/gm)) {
       const spec = m[1];
+      if (pureCore && IO_MODULES.test(spec)) problems.push(`${rel}: pure core imports '${spec}'; move the I/O into an adapter`);
       const swarm = /^(@swarm\/[^/]+)(\/.*)?$/.exec(spec);
       if (swarm) {
         if (swarm[2]) problems.push(`${rel}: import '${spec}' reaches inside a package; use its index`);

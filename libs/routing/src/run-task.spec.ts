@@ -169,4 +169,13 @@ describe('routing - runTask', () => {
       message: 'bad shapes',
     });
   });
+
+  it('does not pay a result that claims to come from a provider other than the chosen one', async () => {
+    const { ports, calls } = fakePorts((inputs) => ({ ...honest('vecadd')(inputs), providerId: 'mallory' }));
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED,
+    });
+    expect(calls.some((c) => c.startsWith('settle'))).toBe(false);
+    expect(calls.at(-1)).toBe('refund t1');
+  });
 });

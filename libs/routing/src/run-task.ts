@@ -125,7 +125,11 @@ async function dispatchUntilVerified(
     }
     const t1 = watch.now();
     executeMs += t1 - t0;
-    const verdict = verifyOutputs(skill, inputs, exec.outputs, c.random);
+    // Pay only the provider the router chose: whoever answered must say it is that node.
+    const verdict =
+      exec.providerId === candidate.nodeId
+        ? verifyOutputs(skill, inputs, exec.outputs, c.random)
+        : { ok: false, method: skill.verification, detail: `answered by ${exec.providerId}, not the chosen provider ${candidate.nodeId}` };
     verifyMs += watch.now() - t1;
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
