@@ -19,12 +19,14 @@ export interface PipelineBenchOptions {
   concurrency: number;
   vecaddSize: number;
   executors: number;
+  /** fsync each ledger batch (credit-svc's default); off shows what durability costs. */
+  syncWrites: boolean;
 }
 
 export async function benchPipeline(opts: PipelineBenchOptions) {
   const home = await mkdtemp(join(tmpdir(), 'swarm-bench-'));
   // A real node as `swarm up` runs it; a large grant so the run never runs out of credit.
-  const node = await spawnSwarmNode(home, { executors: opts.executors, env: { SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000' } });
+  const node = await spawnSwarmNode(home, { executors: opts.executors, env: { SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000', SWARM_CREDIT_SYNC_WRITES: String(opts.syncWrites) } });
   try {
     const nc = await connect({ servers: node.natsUrl });
     const echo = nc.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
