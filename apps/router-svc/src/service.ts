@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startBusService, toWire } from '@swarm/bus';
-import { RouterHealth, RouterSubmit, TaskFinishedEvents } from '@swarm/contracts';
+import { ErrorCode, RouterHealth, RouterSubmit, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
 import { Clock, monotonicClock, Random } from '@swarm/determinism';
 import { DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
 import type { Logger } from '@swarm/telemetry';
@@ -62,7 +62,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   log.info('router-svc ready');
   return {
     async stop() {
-      stopping.abort();
+      stopping.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router-svc is stopping; the task was ended early and refunded', true));
       await svc.stop(config.graceMs);
     },
   };

@@ -178,4 +178,16 @@ describe('routing - runTask', () => {
     expect(calls.some((c) => c.startsWith('settle'))).toBe(false);
     expect(calls.at(-1)).toBe('refund t1');
   });
+
+  it('ends with the abort reason of a stopping caller, and refunds', async () => {
+    const { ports, calls } = fakePorts(() => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'aborted', true);
+    });
+    const stop = new AbortController();
+    stop.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'stopping', true));
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), stop.signal)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+    });
+    expect(calls.at(-1)).toBe('refund t1');
+  });
 });

@@ -135,6 +135,8 @@ async function dispatchUntilVerified(
     if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
     lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`, true);
   }
+  // A caller that aborts with a SwarmError (e.g. a stopping router) says why in its own words.
+  if (signal.aborted && isSwarmError(signal.reason)) throw signal.reason;
   throw finalError(lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }
 

@@ -1,0 +1,37 @@
+import { connectSwarm } from '@swarm/client';
+import { ErrorCode, fromTensor } from '@swarm/contracts';
+import { seededRandom } from '@swarm/determinism';
+import { demoInputs, priceOf } from '@swarm/skills';
+import { spawnSwarmNode, tempDir, waitFor } from '@swarm/testing';
+
+describe('router-svc - stopped in the middle of a task', () => {
+  it('ends the task early, refunds its escrow before exiting, and is restarted by swarm up', async () => {
+    const home = await tempDir('swarm-restart-');
+    const node = await spawnSwarmNode(home.path);
+    const client = await connectSwarm(node.natsUrl);
+    try {
+      const before = await client.balance();
+      const router = node.services.find((s) => s.name === 'router-svc');
+      // A matmul that takes the single-threaded webasm kernel about a second.
+      const inputs = demoInputs('matmul', 640, seededRandom(2));
+      const pending = client.submit({ skill: 'matmul', inputs, budget: priceOf('matmul', inputs.map(fromTensor)), timeoutMs: 60_000 }).catch((e: unknown) => e);
+      await waitFor(async () => (await client.balance()).escrowed > 0n, { what: 'the escrow', timeoutMs: 20_000 });
+      process.kill(router?.pid as number, 'SIGTERM');
+
+      const err = await pending;
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: expect.stringMatching(/stopping.*refunded/) });
+      // Refunded by the stopping router itself, not 30 s later by the escrow's expiry.
+      expect(await client.balance()).toEqual(before);
+      // The launcher restarts it and the node serves again.
+      const done = await waitFor(
+        () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 8, seededRandom(1)), budget: 1n, timeoutMs: 5_000 }).catch(() => undefined),
+        { what: 'a restarted router', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      expect(done.cost).toBe(1n);
+    } finally {
+      await client.close();
+      expect(await node.stop()).toBe(0);
+      await home.remove();
+    }
+  }, 120_000);
+});
