@@ -124,7 +124,11 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
   if (!signal) return p;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () =>
-      reject(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request aborted: deadline passed', true, { cause: signal.reason }));
+      reject(
+        signal.reason instanceof SwarmError
+          ? signal.reason
+          : new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request aborted: deadline passed', true, { cause: signal.reason }),
+      );
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));

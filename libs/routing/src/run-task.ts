@@ -74,7 +74,9 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     result = await dispatchUntilVerified(c, limits, req, inputs, deadline, signal);
   } catch (err) {
     await refundQuietly(c.ports, req.taskId);
-    throw err;
+    // A caller that aborts with a SwarmError (e.g. a stopping router) says why in its own words,
+    // whichever step the abort interrupted.
+    throw signal.aborted && isSwarmError(signal.reason) ? signal.reason : err;
   }
 
   const settleStart = watch.now();
@@ -135,8 +137,6 @@ async function dispatchUntilVerified(
     if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
     lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`, true);
   }
-  // A caller that aborts with a SwarmError (e.g. a stopping router) says why in its own words.
-  if (signal.aborted && isSwarmError(signal.reason)) throw signal.reason;
   throw finalError(lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }
 

@@ -7,13 +7,13 @@ import { spawnSwarmNode, tempDir, waitFor } from '@swarm/testing';
 describe('router-svc - stopped in the middle of a task', () => {
   it('ends the task early, refunds its escrow before exiting, and is restarted by swarm up', async () => {
     const home = await tempDir('swarm-restart-');
-    const node = await spawnSwarmNode(home.path);
+    const node = await spawnSwarmNode(home.path, { env: { SWARM_GENESIS_GRANT: '100000' } });
     const client = await connectSwarm(node.natsUrl);
     try {
       const before = await client.balance();
       const router = node.services.find((s) => s.name === 'router-svc');
-      // A matmul that takes the single-threaded webasm kernel about a second.
-      const inputs = demoInputs('matmul', 640, seededRandom(2));
+      // A matmul that keeps the webasm kernel busy for a second or more (1 GFLOP).
+      const inputs = demoInputs('matmul', 800, seededRandom(2));
       const pending = client.submit({ skill: 'matmul', inputs, budget: priceOf('matmul', inputs.map(fromTensor)), timeoutMs: 60_000 }).catch((e: unknown) => e);
       await waitFor(async () => (await client.balance()).escrowed > 0n, { what: 'the escrow', timeoutMs: 20_000 });
       process.kill(router?.pid as number, 'SIGTERM');
