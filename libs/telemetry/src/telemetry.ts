@@ -2,16 +2,26 @@
  * OpenTelemetry for one service process. Always installs the W3C propagator and an
  * AsyncLocalStorage context manager so trace context passes through even with no collector;
  * exports spans over OTLP/HTTP only when an endpoint is configured. Everything is passed to
- * NodeSDK explicitly (no resource detectors, no instrumentations, no OTEL_* exporter guessing). A failure to start warns and
- * leaves tracing off; it never stops the service.
+ * NodeSDK explicitly (no resource detectors, no instrumentations, no OTEL_* exporter guessing).
+ * A failure to start warns and leaves tracing off; it never stops the service.
  */
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
+
+/**
+ * The SDK is loaded on first use: requiring sdk-node and the exporter takes most of a second, and
+ * processes that only pass trace context along (the CLI, via @swarm/bus) must not pay for it.
+ */
+function loadSdk() {
+  return {
+    ...(require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks')),
+    ...(require('@opentelemetry/core') as typeof import('@opentelemetry/core')),
+    ...(require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')),
+    ...(require('@opentelemetry/resources') as typeof import('@opentelemetry/resources')),
+    ...(require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node')),
+    ...(require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')),
+  };
+}
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -28,6 +38,8 @@ export interface TelemetryHandle {
 
 export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHandle {
   try {
+    const { AsyncLocalStorageContextManager, BatchSpanProcessor, NodeSDK, NoopSpanProcessor, OTLPTraceExporter, resourceFromAttributes, W3CTraceContextPropagator } =
+      loadSdk();
     const processors: SpanProcessor[] = [...(opts.spanProcessors ?? [])];
     if (opts.otlpEndpoint) {
       const url = `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
