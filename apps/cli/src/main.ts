@@ -4,11 +4,15 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './cli-error';
-import { balanceCommand } from './commands/balance';
-import { healthCommand } from './commands/health';
-import { skillsCommand } from './commands/skills';
-import { submitCommand } from './commands/submit';
-import { upCommand } from './commands/up';
+
+// Each command's module loads only when it runs: a quick `swarm balance` must not load the launcher.
+// Commander passes the parsed options object; each command module states its own option type.
+type Options = Parameters<typeof import('./commands/up').upCommand>[0] & Parameters<typeof import('./commands/submit').submitCommand>[0];
+const upCommand = (o: Options) => (require('./commands/up') as typeof import('./commands/up')).upCommand(o);
+const submitCommand = (o: Options) => (require('./commands/submit') as typeof import('./commands/submit')).submitCommand(o);
+const balanceCommand = (o: Options) => (require('./commands/balance') as typeof import('./commands/balance')).balanceCommand(o);
+const skillsCommand = (o: Options) => (require('./commands/skills') as typeof import('./commands/skills')).skillsCommand(o);
+const healthCommand = (o: Options) => (require('./commands/health') as typeof import('./commands/health')).healthCommand(o);
 
 /** Whole numbers from 1 up to the uint32 fields they end up in. */
 function positiveInt(value: string): number {
