@@ -148,7 +148,9 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
     if (stopped) return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the kernel pool stopped before the kernel finished', true, { cause: err });
     counts.failed += 1;
     if (!probing) log.error({ err, skill }, 'kernel failed');
-    return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `${skill} kernel failed on ${backend}`, false, { cause: err });
+    // Retryable: inputs were validated before the run, so a fault is the worker's (a crash, memory)
+    // and another executor, or this one again, may well succeed; the router bounds the attempts.
+    return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `${skill} kernel failed on ${backend}`, true, { cause: err });
   }
 
   const pool: KernelPool = {
