@@ -1,14 +1,12 @@
 /** Per subject: validate -> kernel pool -> reply. A bad request is refused before any kernel runs. */
 import {
-  DenseTensor,
+  decodeTensors,
   ErrorCode,
   ExecuteRequest,
   ExecuteResponse,
-  fromTensor,
   ListSkillsRequest,
   ListSkillsResponse,
   SwarmError,
-  Tensor,
   toTensor,
 } from '@swarm/contracts';
 import type { Handler } from '@swarm/bus';
@@ -34,7 +32,7 @@ export function executeHandler(deps: ExecuteDeps): Handler<ExecuteRequest, Execu
   return async (req) => {
     const skill = getSkill(req.skill);
     const timeoutMs = resolveTimeout(req.timeoutMs, limits);
-    const inputs = decodeInputs(req.inputs);
+    const inputs = decodeTensors(req.inputs);
     skill.validate(inputs, { maxElements: limits.maxElements });
     const run = await pool.run(skill.name, inputs, { timeoutMs });
     return {
@@ -77,14 +75,4 @@ export function resolveTimeout(requested: number, limits: ExecuteLimits): number
     throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `timeout_ms must be 0 (default ${limits.defaultTimeoutMs}) or in [1, ${limits.maxTimeoutMs}], got ${requested}`);
   }
   return requested;
-}
-
-function decodeInputs(tensors: readonly Tensor[]): DenseTensor[] {
-  try {
-    return tensors.map(fromTensor);
-  } catch (err) {
-    // fromTensor throws RangeError when the bytes do not fill the declared shape.
-    if (err instanceof RangeError) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, err.message);
-    throw err;
-  }
 }

@@ -50,6 +50,6 @@ export {
 } from './subjects';
 export { errorCodeName, ALL_ERROR_CODES, serviceStatusOf } from './error-codes';
 export type { DenseTensor } from './tensor';
-export { elementCount, toTensor, fromTensor } from './tensor';
+export { elementCount, toTensor, fromTensor, decodeTensors } from './tensor';
 export { SwarmError, isSwarmError } from './swarm-error';
 export { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS, TASK_DEFAULT_TIMEOUT_MS } from './limits';

@@ -2,7 +2,8 @@
  * Tensor wire format (see proto/swarm/v1/common.proto): little-endian f32, row-major.
  * Decoding returns a Float32Array view when the bytes are aligned (no copy on the hot path).
  */
-import type { Tensor } from './gen/swarm/v1/common';
+import { ErrorCode, Tensor } from './gen/swarm/v1/common';
+import { SwarmError } from './swarm-error';
 
 export interface DenseTensor {
   readonly name: string;
@@ -36,4 +37,14 @@ export function fromTensor(t: Tensor): DenseTensor {
     ? new Float32Array(t.data.buffer, t.data.byteOffset, count)
     : new Float32Array(t.data.slice().buffer);
   return { name: t.name, shape: [...t.shape], data };
+}
+
+/** Decodes request tensors; bytes that do not fill a declared shape are the sender's INVALID_ARGUMENT. */
+export function decodeTensors(tensors: readonly Tensor[]): DenseTensor[] {
+  try {
+    return tensors.map(fromTensor);
+  } catch (err) {
+    if (err instanceof RangeError) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, err.message);
+    throw err;
+  }
 }

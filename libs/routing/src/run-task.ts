@@ -4,7 +4,7 @@
  * paid, refunded on every failure path, and refunded by credit-svc at its expiry (deadline +
  * SETTLE_GRACE_MS) if this process dies in between. Verification happens before any payment.
  */
-import { ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS, Tensor } from '@swarm/contracts';
+import { decodeTensors, ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS, Tensor } from '@swarm/contracts';
 import type { Clock, Random } from '@swarm/determinism';
 import { getSkill, priceOf } from '@swarm/skills';
 import type { AttemptRecord, Candidate, DecodedInputs, ExecutionResult, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
@@ -40,12 +40,7 @@ export const DEFAULT_ROUTER_LIMITS: RouterLimits = Object.freeze({ maxAttempts: 
 export function admitTask(req: TaskRequest, limits: RouterLimits): { inputs: DecodedInputs; price: bigint } {
   const skill = getSkill(req.skill);
   if (req.budget <= 0n) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'budget must be at least 1 credit');
-  let inputs: DecodedInputs;
-  try {
-    inputs = req.inputs.map(fromTensor);
-  } catch (err) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, (err as Error).message);
-  }
+  const inputs: DecodedInputs = decodeTensors(req.inputs);
   skill.validate(inputs, { maxElements: limits.maxElements });
   const price = priceOf(skill, inputs);
   if (price > req.budget) {
