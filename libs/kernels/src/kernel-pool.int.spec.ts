@@ -87,7 +87,7 @@ describe('kernel pool - running skills on worker threads', () => {
     expect(stats.running + stats.queued).toBe(THREADS + MAX_QUEUE);
     expect(stats.overloaded).toBeGreaterThanOrEqual(1);
     for (const p of busy) expect((await p).code).toBe(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
-    await expect(pool.run('mlp', small('mlp'), { timeoutMs: 20_000 })).resolves.toMatchObject({ outputs: [{ name: 'y' }] });
+    await expect(pool.run('mlp', small('mlp'), { timeoutMs: 20_000 })).resolves.toMatchObject({ outputs: [{ name: 'y' }, { name: 'u' }, { name: 'z' }] });
   });
 
   it('refuses an unknown skill and a non-positive time limit', async () => {

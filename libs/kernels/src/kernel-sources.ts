@@ -18,20 +18,23 @@ export const VECADD = `function vecadd(a, b) {
   return a[this.thread.x] + b[this.thread.x];
 }`;
 
-/** h[r][j] = relu(b1[j] + Σ_p x[r][p]·w1[p][j]) */
+/**
+ * u[r][j] = b1[j] + Σ_p x[r][p]·w1[p][j], the hidden pre-activation: returned with y as a commitment
+ * the verifier checks (libs/skills mlp.ts), so relu is applied where u is read, not here.
+ */
 export const MLP_HIDDEN = `function mlpHidden(x, w1, b1) {
   let sum = b1[this.thread.x];
   for (let p = 0; p < this.constants.inputs; p++) {
     sum += x[this.thread.y * this.constants.inputs + p] * w1[p * this.constants.hidden + this.thread.x];
   }
-  return Math.max(sum, 0);
+  return sum;
 }`;
 
-/** z[r][o] = b2[o] + Σ_j h[r][j]·w2[j][o] */
-export const MLP_LOGITS = `function mlpLogits(h, w2, b2) {
+/** z[r][o] = b2[o] + Σ_j relu(u[r][j])·w2[j][o] */
+export const MLP_LOGITS = `function mlpLogits(u, w2, b2) {
   let sum = b2[this.thread.x];
   for (let j = 0; j < this.constants.hidden; j++) {
-    sum += h[this.thread.y][j] * w2[j * this.constants.outputs + this.thread.x];
+    sum += Math.max(u[this.thread.y][j], 0) * w2[j * this.constants.outputs + this.thread.x];
   }
   return sum;
 }`;

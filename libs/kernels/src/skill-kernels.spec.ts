@@ -1,7 +1,7 @@
 import { seededRandom } from '@swarm/determinism';
 import { demoDenseInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
 import { GPU } from 'gpu.js';
-import { compileSkill, flat } from './skill-kernels';
+import { compileSkill, flat, readBack } from './skill-kernels';
 
 // The kernels in-process (no worker pool): every skill on both CPU-side gpu.js backends.
 describe.each(['webasm', 'cpu'] as const)('skill kernels - %s backend', (mode) => {
@@ -46,5 +46,13 @@ describe('flat - kernel output to one row-major array', () => {
     const v = Float32Array.of(7, 8);
     expect(flat(v, 2)).toBe(v);
     expect(() => flat([[1, 2]], 2)).toThrow(/unexpected kernel output/);
+  });
+});
+
+describe('readBack - pipeline results', () => {
+  it('awaits a device handle\'s toArray (WebGPU) and passes arrays through (webasm, cpu)', async () => {
+    const rows = [Float32Array.of(1, 2)];
+    await expect(readBack({ toArray: async () => rows })).resolves.toBe(rows);
+    await expect(readBack(rows)).resolves.toBe(rows);
   });
 });

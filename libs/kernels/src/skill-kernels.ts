@@ -57,16 +57,21 @@ function compileVecadd(gpu: GPU, shapes: Shapes): CompiledSkill {
 function compileMlp(gpu: GPU, shapes: Shapes): CompiledSkill {
   const [[batch, inputs], [, hidden], , [, outputs]] = shapes;
   const constants = { inputs, hidden, outputs };
-  // Intermediate results stay on the device (textures/buffers) on GPU backends: `pipeline`.
+  // Intermediate results stay on the device (textures/buffers) on GPU backends: `pipeline`. The
+  // activations u and z are also read back: they travel with y as the commitments it is verified by.
   const layer1 = kernel(gpu, MLP_HIDDEN, { output: [hidden, batch], constants, loopMaxIterations: inputs, pipeline: true });
   const layer2 = kernel(gpu, MLP_LOGITS, { output: [outputs, batch], constants, loopMaxIterations: hidden, pipeline: true });
   const lse = kernel(gpu, MLP_LOG_SUM_EXP, { output: [batch], constants, loopMaxIterations: outputs, pipeline: true });
   const softmax = kernel(gpu, MLP_SOFTMAX, { output: [outputs, batch] });
   return compiled([layer1, layer2, lse, softmax], async ([x, w1, b1, w2, b2]) => {
-    const h = await layer1(x, w1, b1);
-    const z = await layer2(h, w2, b2);
+    const u = await layer1(x, w1, b1);
+    const z = await layer2(u, w2, b2);
     const y = await softmax(z, await lse(z));
-    return [{ name: 'y', shape: [batch, outputs], data: flat(y, batch * outputs) }];
+    return [
+      { name: 'y', shape: [batch, outputs], data: flat(y, batch * outputs) },
+      { name: 'u', shape: [batch, hidden], data: flat(await readBack(u), batch * hidden) },
+      { name: 'z', shape: [batch, outputs], data: flat(await readBack(z), batch * outputs) },
+    ];
   });
 }
 
@@ -102,6 +107,15 @@ function backendOf(kernels: IKernelRunShortcut[]): KernelBackend {
   const backends = names.map((n) => BACKEND_BY_KERNEL_CLASS[n] ?? 'cpu');
   if (backends.includes('cpu')) return 'cpu';
   return backends.includes('webasm') ? 'webasm' : 'webgpu';
+}
+
+/**
+ * A pipeline kernel's result as plain arrays: on WebGPU it is a device buffer handle whose toArray()
+ * resolves to what a non-pipeline run returns; on webasm and cpu it already is that.
+ */
+export async function readBack(result: unknown): Promise<unknown> {
+  const handle = result as { toArray?: () => unknown } | null;
+  return typeof handle?.toArray === 'function' ? await handle.toArray() : result;
 }
 
 /**

@@ -28,7 +28,10 @@ describe('catalog - lookup', () => {
       outputs: 'c:[n,m]',
       pricePerMwork: 1n,
       verification: 'freivalds',
+      verificationBound: expect.stringMatching(/probability ≤ 2\^-20/),
+      verificationCost: expect.any(String),
     });
+    for (const skill of listSkills()) expect(skillInfo(skill).verificationBound).toMatch(/accepted|never/);
   });
 });
 

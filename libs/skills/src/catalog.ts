@@ -42,5 +42,7 @@ export function skillInfo(skill: SkillSpec): SkillInfo {
     outputs: skill.outputSignature,
     pricePerMwork: skill.pricePerMWork,
     verification: skill.verification,
+    verificationBound: skill.verificationBound,
+    verificationCost: skill.verificationCost,
   };
 }

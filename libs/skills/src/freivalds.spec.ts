@@ -1,10 +1,12 @@
 import { seededRandom } from '@swarm/determinism';
 import fc from 'fast-check';
-import { freivalds, FREIVALDS_ROUNDS, Mat } from './freivalds';
+import { dotTolerance } from './f32-error';
+import { checkProduct, freivalds, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS, Mat, productCheckMode } from './freivalds';
 import { referenceMatmul } from './matmul';
 
-// Fixed seeds: a correct product is always accepted (the tolerance is a rigorous bound), and a wrong
-// one slips through with probability 2^-20 per case, so a fixed seed keeps the suite deterministic.
+// Fixed seeds: a correct product is accepted (the tolerance covers honest f32 rounding with a wide
+// margin), and a wrong one slips through with probability 2^-20 per case; a fixed seed keeps the
+// suite deterministic.
 const FC = { seed: 20_240_601, numRuns: 150 };
 
 const value = fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true });
@@ -74,15 +76,52 @@ describe('freivalds - wrong products', () => {
     );
   });
 
-  it('rejects NaN and Infinity in the claimed product', () => {
+  it('rejects NaN and Infinity in the claimed product, by projections and by recomputation', () => {
     const a = mat(2, 2, new Float32Array([1, 2, 3, 4]));
     const b = mat(2, 2, new Float32Array([5, 6, 7, 8]));
     for (const poison of [NaN, Infinity, -Infinity]) {
       const c = referenceMatmul(a.data, b.data, { n: 2, k: 2, m: 2 });
       c.fill(poison, 3, 4);
-      // 40 rounds: the poisoned column is drawn with probability 1 - 2^-40.
-      expect(freivalds(a, b, mat(2, 2, c), 40, seededRandom(1))).toBe(false);
+      expect(freivalds(a, b, mat(2, 2, c), 1, seededRandom(1))).toBe(false);
+      expect(checkProduct(a, b, mat(2, 2, c), seededRandom(1), { mode: 'recompute' })).toMatchObject({ ok: false, detail: /^\[1,1\] is -?(NaN|Infinity)/ });
     }
+  });
+
+  it('a single round rejects an element off by 2τ and passes one off by τ/2 (τ: its row block\'s tolerance)', () => {
+    const n = 40;
+    const r = seededRandom(3);
+    const a = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
+    const b = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
+    const c = referenceMatmul(a.data, b.data, { n, k: n, m: n });
+    const tau = rowTolerance(a, b, c, 7);
+    for (const [factor, ok] of [[2, false], [0.5, true]] as const) {
+      for (let trial = 0; trial < 200; trial++) {
+        const bad = Float32Array.from(c);
+        bad[7 * n + (trial % n)] += (trial % 2 ? -factor : factor) * tau;
+        expect(freivalds(a, b, mat(n, n, bad), 1, r)).toBe(ok);
+      }
+    }
+  });
+
+  it('passes two cancelling errors in one block in about half the rounds: the bound per round is 1/2', () => {
+    const n = 30;
+    const r = seededRandom(4);
+    const a = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
+    const b = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
+    const bad = referenceMatmul(a.data, b.data, { n, k: n, m: n });
+    bad[5 * n + 2] += 1;
+    bad[5 * n + 9] -= 1;
+    let passed = 0;
+    const trials = 4_000;
+    for (let t = 0; t < trials; t++) if (freivalds(a, b, mat(n, n, bad), 1, r)) passed += 1;
+    // Binomial(4000, 1/2): sd 32, so ±200 is six sd.
+    expect(Math.abs(passed - trials / 2)).toBeLessThan(200);
+    expect(freivalds(a, b, mat(n, n, bad), FREIVALDS_ROUNDS, r)).toBe(false);
+  });
+
+  it('throws RangeError when the bias does not fit the columns', () => {
+    const a = mat(2, 2, new Float32Array(4));
+    expect(() => checkProduct(a, a, a, seededRandom(1), { bias: new Float32Array(3) })).toThrow(RangeError);
   });
 
   it('throws RangeError when the shapes do not chain', () => {
@@ -92,3 +131,46 @@ describe('freivalds - wrong products', () => {
     expect(() => freivalds(a, mat(3, 2, new Float32Array(5)), mat(2, 2, new Float32Array(4)), 1, seededRandom(1))).toThrow(RangeError);
   });
 });
+
+describe('freivalds - choosing the method', () => {
+  it('recomputes small or thin products and projects large ones', () => {
+    expect(productCheckMode(16, 16, 16)).toBe('recompute');
+    expect(productCheckMode(700, 700, 10)).toBe('recompute');
+    expect(productCheckMode(64, 64, 64)).toBe('freivalds');
+    expect(productCheckMode(700, 700, 700)).toBe('freivalds');
+  });
+
+  it('splits wide products into column blocks of at most FREIVALDS_MAX_BLOCK', () => {
+    const n = 2;
+    const m = 2 * FREIVALDS_MAX_BLOCK + 1;
+    const a = mat(n, 1, Float32Array.of(1, 2));
+    const b = mat(1, m, Float32Array.from({ length: m }, (_, j) => j % 5));
+    const c = referenceMatmul(a.data, b.data, { n, k: 1, m });
+    expect(checkProduct(a, b, mat(n, m, c), seededRandom(1), { mode: 'freivalds' })).toMatchObject({ ok: true, detail: /× 3 column block\(s\)/ });
+    c[m + m - 1] += 1;
+    expect(checkProduct(a, b, mat(n, m, c), seededRandom(1), { mode: 'freivalds' })).toMatchObject({ ok: false, detail: /^row 1, columns 684\.\.1024: / });
+  });
+
+  it('checks a bias added to every row', () => {
+    const a = mat(2, 2, Float32Array.of(1, 2, 3, 4));
+    const b = mat(2, 2, Float32Array.of(5, 6, 7, 8));
+    const bias = Float32Array.of(0.5, -1);
+    const c = mat(2, 2, Float32Array.of(19.5, 21, 43.5, 49));
+    for (const mode of ['freivalds', 'recompute'] as const) {
+      expect(checkProduct(a, b, c, seededRandom(1), { bias, mode }).ok).toBe(true);
+      expect(checkProduct(a, b, c, seededRandom(1), { mode }).ok).toBe(false);
+    }
+  });
+});
+
+/** τ of row i as one block (n ≤ FREIVALDS_MAX_BLOCK), as freivalds.ts computes it. */
+function rowTolerance(a: Mat, b: Mat, c: Float32Array, i: number): number {
+  const { rows: k, cols: m } = b;
+  let cSq = 0;
+  let termSq = 0;
+  for (let j = 0; j < m; j++) {
+    cSq += c[i * m + j] ** 2;
+    for (let p = 0; p < k; p++) termSq += (a.data[i * k + p] * b.data[p * m + j]) ** 2;
+  }
+  return dotTolerance(k, m, cSq, termSq);
+}

@@ -1,12 +1,25 @@
 /**
- * Freivalds' algorithm (1977): checks a claimed product C = A·B in O(n²) per round instead of
- * recomputing it in O(n³). Each round draws r ∈ {0,1}^m and compares A·(B·r) with C·r; a wrong C
- * survives a round with probability at most 1/2, so 20 rounds accept a wrong product < 1e-6 of the time.
- * Exact equality is meaningless in f32, so each row is compared within the rigorous rounding
- * bound γ(k)·(|A|·|B|·r)ᵢ of a correct f32 product (see f32-error.ts).
+ * Checks a claimed product C = A·B (+ a bias added to every row) without trusting whoever computed
+ * it, accepting honest f32 rounding (f32-error.ts) and little more.
+ *
+ * Freivalds (1977), per row and column block: each round draws r ∈ {−1,+1}^m from the verifier's
+ * Random and compares, for every row i and block b of at most FREIVALDS_MAX_BLOCK columns,
+ *   x_ib = Σ_p a_ip·(B_b·r_b)_p + bias_b·r_b   with   y_ib = Σ_{j∈b} c_ij·r_j,
+ * accepting |x_ib − y_ib| ≤ τ_ib (dotTolerance). Soundness, whatever the other errors (swaps,
+ * cancelling pairs): if some c_ij is off by more than τ_ib, fix every r but r_j; the two values of
+ * x_ib − y_ib for r_j = ±1 are more than 2τ_ib apart (less the check's own f64 rounding, < 1e-6 of
+ * τ), so at most one passes. τ depends on A, B and C but not on r. Each round passes such a C with
+ * probability ≤ 1/2, and FREIVALDS_ROUNDS independent rounds with probability ≤ 2^-20.
+ * ±1 rather than {0,1} entries: the error enters every projection at full size, never multiplied by 0.
+ * Blocks keep τ small (it grows with √width): a 0.1% error of one element of a 1000×1000 product
+ * (the node's limit) would sit at τ over a whole row, and 1.3 times above it over blocks of 500
+ * (docs/verification.md). A round costs k·m + n·k·blocks + n·m multiply-adds, the product n·k·m.
+ *
+ * When recomputing every cell is cheaper than the rounds (small or thin products), it recomputes:
+ * each cell against its own τ, deterministic, nothing to predict.
  */
 import type { Random } from '@swarm/determinism';
-import { F32_MIN_NORMAL, f32Gamma } from './f32-error';
+import { dotTolerance } from './f32-error';
 
 /** A row-major f32 matrix. */
 export interface Mat {
@@ -15,61 +28,229 @@ export interface Mat {
   readonly data: Float32Array;
 }
 
+/** Each round passes a C with an element off by more than τ with probability ≤ 1/2: 20 rounds ≤ 2^-20. */
 export const FREIVALDS_ROUNDS = 20;
-/** Slack over the f32 bound for the f64 arithmetic of the check itself. */
-const TOLERANCE_SAFETY = 2;
+/** Widest column block of one projection (see the file comment). */
+export const FREIVALDS_MAX_BLOCK = 512;
+/** r_j comes 32 at a time out of one draw: floor(random·2^32) is 32 uniform bits. */
+const BITS_PER_DRAW = 32;
+const TWO_POW_32 = 2 ** 32;
+/** Largest finite double, as a local constant (a global such as Number is slow to look up under jest). */
+const MAX_F64 = Number.MAX_VALUE;
+// Bound once, for the same reason; per cell it is also branch-free, unlike `x < 0 ? -x : x` on random signs.
+const { abs } = Math;
 
-/** True when C passes `rounds` rounds; throws RangeError when the shapes do not chain. */
-export function freivalds(a: Mat, b: Mat, c: Mat, rounds: number, random: Random): boolean {
+export type ProductCheckMode = 'freivalds' | 'recompute';
+
+export interface ProductCheckOptions {
+  /** Default FREIVALDS_ROUNDS. */
+  readonly rounds?: number;
+  /** Added to every row of A·B: C = A·B + 1·biasᵀ; length B.cols. */
+  readonly bias?: Float32Array;
+  /** Default: whichever costs less for these shapes (productCheckMode). */
+  readonly mode?: ProductCheckMode;
+}
+
+export interface ProductCheck {
+  readonly ok: boolean;
+  readonly mode: ProductCheckMode;
+  /** What was checked, or the first row/block or cell found off and by how much. */
+  readonly detail: string;
+}
+
+/** Multiply-adds of each method, the unit of productCheckMode's comparison and of the bench. */
+export function productCheckCost(n: number, k: number, m: number, rounds = FREIVALDS_ROUNDS): Record<ProductCheckMode, number> {
+  const blocks = Math.ceil(m / FREIVALDS_MAX_BLOCK);
+  // One extra round's worth for the tolerances (|a|², |b|² and c² sums); recompute does two per term.
+  return { freivalds: (rounds + 1) * (k * m + n * k * blocks + n * m), recompute: 2 * n * k * m };
+}
+
+export function productCheckMode(n: number, k: number, m: number, rounds = FREIVALDS_ROUNDS): ProductCheckMode {
+  const cost = productCheckCost(n, k, m, rounds);
+  return cost.recompute <= cost.freivalds ? 'recompute' : 'freivalds';
+}
+
+/** Throws RangeError when the shapes do not chain; otherwise a verdict, never an exception. */
+export function checkProduct(a: Mat, b: Mat, c: Mat, random: Random, opts: ProductCheckOptions = {}): ProductCheck {
   const n = a.rows;
   const k = a.cols;
   const m = b.cols;
-  if (b.rows !== k || c.rows !== n || c.cols !== m) {
-    throw new RangeError(`freivalds: shapes [${n},${k}]·[${b.rows},${m}] do not give [${c.rows},${c.cols}]`);
+  if (b.rows !== k || c.rows !== n || c.cols !== m || (opts.bias && opts.bias.length !== m)) {
+    throw new RangeError(`checkProduct: shapes [${n},${k}]·[${b.rows},${m}] (+ bias [${opts.bias?.length ?? m}]) do not give [${c.rows},${c.cols}]`);
   }
   if (a.data.length !== n * k || b.data.length !== k * m || c.data.length !== n * m) {
-    throw new RangeError('freivalds: data length does not match the shape');
+    throw new RangeError('checkProduct: data length does not match the shape');
   }
-  const tol = TOLERANCE_SAFETY * f32Gamma(k);
-  // A GPU may flush each of the k partial products of a cell to zero.
-  const floor = k * m * F32_MIN_NORMAL;
-  const r = new Float64Array(m);
-  const br = new Float64Array(k);
-  const brAbs = new Float64Array(k);
-  for (let round = 0; round < rounds; round++) {
-    for (let j = 0; j < m; j++) r[j] = random() < 0.5 ? 0 : 1;
-    mulVec(b.data, k, m, r, br, brAbs);
-    for (let i = 0; i < n; i++) {
-      let x = 0;
-      let bound = 0;
-      const ai = i * k;
-      for (let p = 0; p < k; p++) {
-        const av = a.data[ai + p];
-        x += av * br[p];
-        bound += Math.abs(av) * brAbs[p];
-      }
-      let y = 0;
-      const ci = i * m;
-      for (let j = 0; j < m; j++) y += c.data[ci + j] * r[j];
-      // Written so that NaN or Infinity in C fails the comparison.
-      if (!(Math.abs(x - y) <= tol * bound + floor)) return false;
-    }
-  }
-  return true;
+  const rounds = opts.rounds ?? FREIVALDS_ROUNDS;
+  const mode = opts.mode ?? productCheckMode(n, k, m, rounds);
+  // Both methods reject NaN and ±Infinity in C where they read it (an infinite value would make its
+  // own tolerance infinite): no separate pass over C.
+  return mode === 'recompute' ? recompute(a, b, c, opts.bias) : project(a, b, c, rounds, random, opts.bias);
 }
 
-/** out = M·v and outAbs = |M|·v for a non-negative v. */
-function mulVec(mat: Float32Array, rows: number, cols: number, v: Float64Array, out: Float64Array, outAbs: Float64Array): void {
-  for (let p = 0; p < rows; p++) {
-    let s = 0;
-    let sa = 0;
-    const row = p * cols;
-    for (let j = 0; j < cols; j++) {
-      const x = mat[row + j] * v[j];
-      s += x;
-      sa += Math.abs(x);
+/** True when C passes `rounds` rounds of the projection check. */
+export function freivalds(a: Mat, b: Mat, c: Mat, rounds: number, random: Random): boolean {
+  return checkProduct(a, b, c, random, { rounds, mode: 'freivalds' }).ok;
+}
+
+function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: Float32Array | undefined): ProductCheck {
+  const n = a.rows;
+  const k = a.cols;
+  const m = b.cols;
+  const A = a.data;
+  const B = b.data;
+  const C = c.data;
+  const terms = bias ? k + 1 : k;
+  const blocks = Math.ceil(m / FREIVALDS_MAX_BLOCK);
+  // Equal blocks, ending (exclusive) at colEnd[blk]. Hot loops below look up no globals (Math, Number):
+  // under jest's vm sandbox every global lookup costs ~0.5 µs, more than the arithmetic around it.
+  const width = Math.ceil(m / blocks);
+  const colEnd = Int32Array.from({ length: blocks }, (_, blk) => Math.min(m, (blk + 1) * width));
+
+  // Block-major, so each row's projections are contiguous dot products: brT[blk·k + p] = (B_b·r_b)_p,
+  // and (round 0) bSqT[blk·k + p] = Σ_{j∈b} b_pj², the |a|²·|b|² part of each τ.
+  const brT = new Float64Array(k * blocks);
+  const bSqT = new Float64Array(k * blocks);
+  const biasR = new Float64Array(blocks);
+  const biasSq = new Float64Array(blocks);
+  const tol = new Float64Array(n * blocks);
+  const r = new Float64Array(m);
+  for (let round = 0; round < rounds; round++) {
+    const first = round === 0;
+    rademacher(r, random);
+    for (let p = 0; p < k; p++) {
+      const row = p * m;
+      for (let blk = 0, j = 0; blk < blocks; blk++) {
+        const e = colEnd[blk];
+        let t = 0;
+        if (first) {
+          let sq = 0;
+          for (; j < e; j++) {
+            const v = B[row + j];
+            t += v * r[j];
+            sq += v * v;
+          }
+          bSqT[blk * k + p] = sq;
+        } else {
+          for (; j < e; j++) t += B[row + j] * r[j];
+        }
+        brT[blk * k + p] = t;
+      }
     }
-    out[p] = s;
-    outAbs[p] = sa;
+    if (bias) {
+      for (let blk = 0, j = 0; blk < blocks; blk++) {
+        const e = colEnd[blk];
+        let t = 0;
+        let sq = 0;
+        for (; j < e; j++) {
+          t += bias[j] * r[j];
+          sq += bias[j] * bias[j];
+        }
+        biasR[blk] = t;
+        biasSq[blk] = sq;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const ai = i * k;
+      const ci = i * m;
+      for (let blk = 0, j = 0; blk < blocks; blk++) {
+        const j0 = j;
+        const e = colEnd[blk];
+        const base = blk * k;
+        let x = biasR[blk];
+        let y = 0;
+        if (first) {
+          // Round 0 also sums the row's tolerance terms, in the same passes.
+          let s = biasSq[blk];
+          for (let p = 0; p < k; p++) {
+            const av = A[ai + p];
+            x += av * brT[base + p];
+            s += av * av * bSqT[base + p];
+          }
+          let cs = 0;
+          for (; j < e; j++) {
+            const cv = C[ci + j];
+            y += cv * r[j];
+            cs += cv * cv;
+          }
+          // cs is NaN or Infinity exactly when the block holds a NaN or ±Infinity (f32 squares cannot overflow f64).
+          if (!(cs <= MAX_F64)) return { ok: false, mode: 'freivalds', detail: `row ${i}, columns ${j0}..${e - 1} hold a NaN or infinite value` };
+          tol[i * blocks + blk] = dotTolerance(terms, e - j0, cs, s);
+        } else {
+          for (let p = 0; p < k; p++) x += A[ai + p] * brT[base + p];
+          for (; j < e; j++) y += C[ci + j] * r[j];
+        }
+        const d = x - y;
+        const t = tol[i * blocks + blk];
+        // Written so that NaN fails.
+        if (!(abs(d) <= t)) {
+          return {
+            ok: false,
+            mode: 'freivalds',
+            detail: `row ${i}, columns ${j0}..${e - 1}: the ±1 projection differs by ${fmt(Math.abs(d))}, more than f32 rounding allows (${fmt(t)}), in round ${round + 1}`,
+          };
+        }
+      }
+    }
   }
+  return { ok: true, mode: 'freivalds', detail: `${rounds} rounds of ±1 projections passed on ${n} row(s) × ${blocks} column block(s)` };
+}
+
+function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): ProductCheck {
+  const n = a.rows;
+  const k = a.cols;
+  const m = b.cols;
+  const A = a.data;
+  const B = b.data;
+  const C = c.data;
+  const terms = bias ? k + 1 : k;
+  const exact = new Float64Array(m);
+  const sq = new Float64Array(m);
+  for (let i = 0; i < n; i++) {
+    if (bias) {
+      for (let j = 0; j < m; j++) {
+        exact[j] = bias[j];
+        sq[j] = bias[j] * bias[j];
+      }
+    } else {
+      exact.fill(0);
+      sq.fill(0);
+    }
+    // i-k-j order: rows of B and of the accumulators are walked contiguously.
+    for (let p = 0; p < k; p++) {
+      const av = A[i * k + p];
+      if (av === 0) continue;
+      const av2 = av * av;
+      const row = p * m;
+      for (let j = 0; j < m; j++) {
+        const bv = B[row + j];
+        exact[j] += av * bv;
+        sq[j] += av2 * bv * bv;
+      }
+    }
+    const ci = i * m;
+    for (let j = 0; j < m; j++) {
+      const cv = C[ci + j];
+      const t = dotTolerance(terms, 1, cv * cv, sq[j]);
+      // Written so that NaN fails; an infinite cv has an infinite t, hence the second test.
+      if (!(abs(cv - exact[j]) <= t) || cv - cv !== 0) {
+        return { ok: false, mode: 'recompute', detail: `[${i},${j}] is ${cv} but recomputing gives ${exact[j]} (f32 rounding allows ±${fmt(t)})` };
+      }
+    }
+  }
+  return { ok: true, mode: 'recompute', detail: `recomputed all ${n * m} value(s)` };
+}
+
+/** Fills r with independent ±1, 32 per draw. */
+function rademacher(r: Float64Array, random: Random): void {
+  let bits = 0;
+  for (let j = 0; j < r.length; j++) {
+    if (j % BITS_PER_DRAW === 0) bits = (random() * TWO_POW_32) >>> 0;
+    r[j] = bits & 1 ? 1 : -1;
+    bits >>>= 1;
+  }
+}
+
+function fmt(x: number): string {
+  return x.toPrecision(3);
 }

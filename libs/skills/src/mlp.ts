@@ -1,13 +1,18 @@
 /**
  * mlp: an inference-shaped skill, the forward pass of a 2-layer perceptron classifier,
- * y = softmax(relu(x·w1 + b1)·w2 + b2) per row. Verified by the softmax invariants on every row
- * (each in [0,1], each row sums to 1) plus an f64 recomputation of a random sample of rows.
+ * y = softmax(relu(x·w1 + b1)·w2 + b2) per row. Verified by activation commitments (the idea of
+ * TOPLOC and of verifiable inference: checking ≪ inferring): the executor returns, with y, the
+ * activations it computed on the way, u = x·w1 + b1 and z = relu(u)·w2 + b2, and the verifier checks
+ * each layer on its own committed input: u by Freivalds projections (freivalds.ts), z against relu(u)
+ * by projections or, when cheaper (few classes), exact recomputation, and y = softmax(z) element by
+ * element. A wrong u, z or y anywhere fails its layer's check; errors cannot hide in a later layer
+ * because each layer is checked against the executor's own earlier output, never a recomputed one.
  */
 import type { DenseTensor } from '@swarm/contracts';
-import { F32_UNIT_ROUNDOFF, f32Gamma } from './f32-error';
+import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
+import { checkProduct, FREIVALDS_ROUNDS } from './freivalds';
 import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, InputDecl, invalid } from './input-checks';
-import { sampleIndices } from './sample-indices';
-import type { SkillSpec } from './skill-spec';
+import type { SkillSpec, Verdict } from './skill-spec';
 
 const NAME = 'mlp';
 const INPUTS: readonly InputDecl[] = [
@@ -18,18 +23,25 @@ const INPUTS: readonly InputDecl[] = [
   { name: 'b2', rank: 1 },
 ];
 const INPUT_SIGNATURE = 'x:[batch,in] w1:[in,hidden] b1:[hidden] w2:[hidden,out] b2:[out]';
-const METHOD = 'softmax-invariants+sampled-rows';
-/** Rows recomputed per check; batches this small or smaller are recomputed in full. */
-export const MLP_SAMPLE_ROWS = 8;
+const METHOD = 'activation-commitments';
 /** Priced above matmul: three dependent kernels and an exp per output. */
 export const MLP_PRICE_PER_MWORK = 2n;
 /**
- * exp and the division in f32 on GPU backends are a few ulp, not correctly rounded; probabilities
- * are ≤ 1, so this absolute slack covers them with room to spare.
+ * Relative error of an honest f32 softmax y_o = exp(z_o − lse), lse = top + log Σ exp(z − top):
+ * WGSL allows exp 3 + 2|x| ulp and log 3 ulp (2^-21 absolute near 1), one ulp ≤ 2u; the sum of `out`
+ * terms adds γ(out) and each subtraction one rounding. Summed to first order:
+ *   u·(out + 20 + 6·ln(out) + |lse| + 5·|z_o − lse| + 5·(top − min z)),
+ * bounded here with 2·out for out + 6·ln(out), and doubled for margin (SOFTMAX_SAFETY).
  */
-const SOFTMAX_ROUNDING = 1e-5;
-/** Slack over the f32 logit bound for the f64 arithmetic of the check itself. */
-const TOLERANCE_SAFETY = 2;
+const SOFTMAX_SAFETY = 2;
+const SOFTMAX_FIXED_ULPS = 20;
+/** exp below −87.3 is subnormal in f32 and may be flushed to zero: an absolute slack. */
+const SOFTMAX_FLUSH_FLOOR = 2 * F32_MIN_NORMAL;
+// Bound once: the loops below call them per element, and under jest's vm sandbox every lookup of a
+// global such as Math costs ~0.5 µs, more than the exp itself. abs is also branch-free where
+// `x < 0 ? -x : x` mispredicts on random signs.
+const { abs, exp, log } = Math;
+const INF = Infinity;
 
 export interface MlpDims {
   readonly batch: number;
@@ -43,117 +55,112 @@ export function mlpDims(inputs: readonly DenseTensor[]): MlpDims {
   return { batch: x.shape[0], inputs: x.shape[1], hidden: w1.shape[1], outputs: w2.shape[1] };
 }
 
+/** The activations of a forward pass, each rounded to f32 as an executor would return them. */
+export interface MlpActivations {
+  /** [batch, out] probabilities. */
+  readonly y: Float32Array;
+  /** [batch, hidden] hidden pre-activations x·w1 + b1. */
+  readonly u: Float32Array;
+  /** [batch, out] logits relu(u)·w2 + b2. */
+  readonly z: Float32Array;
+}
+
 /**
- * Forward pass of one row in f64 into `probs`. With `withBound` it also returns the largest error a
- * correct f32 implementation could have in any logit: γ(in+1) on each hidden pre-activation
- * (relu is 1-Lipschitz) carried through |w2|, plus γ(hidden+1) on the second layer.
+ * Plain-JS forward pass: each layer in f64 from the previous layer's f32 values, rounded to f32,
+ * exactly the commitments an honest executor returns (z is computed from the u it returns).
  */
-type RowForward = (row: number, probs: Float64Array, withBound: boolean) => number;
-
-function rowForward(inputs: readonly DenseTensor[]): RowForward {
+export function referenceMlp(inputs: readonly DenseTensor[]): MlpActivations {
   const [x, w1, b1, w2, b2] = inputs.map((t) => t.data);
-  const { inputs: I, hidden: H, outputs: O } = mlpDims(inputs);
-  const h = new Float64Array(H);
-  const hAbs = new Float64Array(H);
-  const z = new Float64Array(O);
-  const zAbs = new Float64Array(O);
-  const zProp = new Float64Array(O);
-  const gammaIn = f32Gamma(I + 1);
-  const gammaHidden = f32Gamma(H + 1);
-  return (row, probs, withBound) => {
-    const xi = row * I;
-    for (let j = 0; j < H; j++) {
-      h[j] = b1[j];
-      hAbs[j] = Math.abs(b1[j]);
-    }
-    // i-k-j order: the inner loops walk rows of w1 and w2 contiguously.
-    for (let p = 0; p < I; p++) {
-      const xv = x[xi + p];
-      const base = p * H;
-      for (let j = 0; j < H; j++) h[j] += xv * w1[base + j];
-      if (withBound) {
-        const ax = Math.abs(xv);
-        for (let j = 0; j < H; j++) hAbs[j] += ax * Math.abs(w1[base + j]);
-      }
-    }
-    for (let o = 0; o < O; o++) {
-      z[o] = b2[o];
-      zAbs[o] = Math.abs(b2[o]);
-      zProp[o] = 0;
-    }
-    for (let j = 0; j < H; j++) {
-      const hv = h[j] > 0 ? h[j] : 0;
-      const base = j * O;
-      if (hv !== 0) for (let o = 0; o < O; o++) z[o] += hv * w2[base + o];
-      if (withBound) {
-        const ha = hAbs[j];
-        for (let o = 0; o < O; o++) {
-          const aw = Math.abs(w2[base + o]);
-          zAbs[o] += hv * aw;
-          zProp[o] += ha * aw;
-        }
-      }
-    }
-    softmaxInto(z, probs);
-    if (!withBound) return 0;
-    let worst = 0;
-    for (let o = 0; o < O; o++) {
-      const err = gammaHidden * (zAbs[o] + gammaIn * zProp[o]) + gammaIn * zProp[o];
-      if (err > worst) worst = err;
-    }
-    return worst;
-  };
-}
-
-function softmaxInto(z: Float64Array, probs: Float64Array): void {
-  let max = -Infinity;
-  for (let o = 0; o < z.length; o++) if (z[o] > max) max = z[o];
-  let sum = 0;
-  for (let o = 0; o < z.length; o++) {
-    probs[o] = Math.exp(z[o] - max);
-    sum += probs[o];
-  }
-  for (let o = 0; o < z.length; o++) probs[o] /= sum;
-}
-
-export function referenceMlp(inputs: readonly DenseTensor[]): Float32Array {
-  const { batch, outputs } = mlpDims(inputs);
-  const y = new Float32Array(batch * outputs);
-  const forward = rowForward(inputs);
-  const probs = new Float64Array(outputs);
+  const { batch, inputs: I, hidden: H, outputs: O } = mlpDims(inputs);
+  const u = new Float32Array(batch * H);
+  const z = new Float32Array(batch * O);
+  const y = new Float32Array(batch * O);
+  const acc = new Float64Array(Math.max(H, O));
   for (let row = 0; row < batch; row++) {
-    forward(row, probs, false);
-    y.set(probs, row * outputs);
+    // i-k-j order: the inner loops walk rows of w1 and w2 contiguously.
+    for (let j = 0; j < H; j++) acc[j] = b1[j];
+    for (let p = 0; p < I; p++) {
+      const xv = x[row * I + p];
+      const base = p * H;
+      for (let j = 0; j < H; j++) acc[j] += xv * w1[base + j];
+    }
+    for (let j = 0; j < H; j++) u[row * H + j] = acc[j];
+    for (let o = 0; o < O; o++) acc[o] = b2[o];
+    for (let j = 0; j < H; j++) {
+      const hv = u[row * H + j];
+      if (!(hv > 0)) continue;
+      const base = j * O;
+      for (let o = 0; o < O; o++) acc[o] += hv * w2[base + o];
+    }
+    for (let o = 0; o < O; o++) z[row * O + o] = acc[o];
+    const zr = z.subarray(row * O, (row + 1) * O);
+    const lse = logSumExp(zr);
+    for (let o = 0; o < O; o++) y[row * O + o] = exp(zr[o] - lse);
   }
-  return y;
+  return { y, u, z };
+}
+
+/** log Σ exp(z), shifted by the max so exp never overflows. */
+function logSumExp(z: Float32Array): number {
+  let top = -INF;
+  for (let o = 0; o < z.length; o++) if (z[o] > top) top = z[o];
+  let sum = 0;
+  for (let o = 0; o < z.length; o++) sum += exp(z[o] - top);
+  return top + log(sum);
 }
 
 function outputShapes(inputs: readonly DenseTensor[]) {
-  const { batch, outputs } = mlpDims(inputs);
-  return [{ name: 'y', shape: [batch, outputs] }];
+  const { batch, hidden, outputs } = mlpDims(inputs);
+  return [
+    { name: 'y', shape: [batch, outputs] },
+    { name: 'u', shape: [batch, hidden] },
+    { name: 'z', shape: [batch, outputs] },
+  ];
 }
 
-function checkSoftmaxRows(y: Float32Array, d: MlpDims): string | undefined {
-  // Each y is rounded to f32 once after a normalisation that makes the row sum 1 exactly in real arithmetic.
-  const sumTolerance = 1e-4 + 4 * d.outputs * F32_UNIT_ROUNDOFF;
+/** y against softmax(z) at every element, within the honest f32 error (SOFTMAX_SAFETY). */
+function checkSoftmax(z: Float32Array, y: Float32Array, d: MlpDims): string | undefined {
+  const O = d.outputs;
   for (let row = 0; row < d.batch; row++) {
-    let sum = 0;
-    for (let o = 0; o < d.outputs; o++) {
-      const v = y[row * d.outputs + o];
-      if (!(v >= 0 && v <= 1)) return `y[${row},${o}] = ${v} is not a probability`;
-      sum += v;
+    const zr = z.subarray(row * O, (row + 1) * O);
+    let top = -INF;
+    let bottom = INF;
+    for (let o = 0; o < O; o++) {
+      if (zr[o] > top) top = zr[o];
+      if (zr[o] < bottom) bottom = zr[o];
     }
-    if (!(Math.abs(sum - 1) <= sumTolerance)) return `row ${row} sums to ${sum}, not 1`;
+    const lse = logSumExp(zr);
+    const fixed = 2 * O + SOFTMAX_FIXED_ULPS + abs(lse) + 5 * (top - bottom);
+    for (let o = 0; o < O; o++) {
+      const arg = zr[o] - lse;
+      const p = exp(arg);
+      const tol = SOFTMAX_SAFETY * F32_UNIT_ROUNDOFF * (fixed + 5 * abs(arg)) * p + SOFTMAX_FLUSH_FLOOR;
+      const got = y[row * O + o];
+      // Written so that NaN fails.
+      if (!(abs(got - p) <= tol)) return `y[${row},${o}] = ${got} but softmax(z) gives ${p}`;
+    }
   }
   return undefined;
 }
 
+function fail(detail: string): Verdict {
+  return { ok: false, method: METHOD, detail };
+}
+
 export const mlp: SkillSpec = Object.freeze({
   name: NAME,
-  description: '2-layer perceptron forward pass: softmax(relu(x·w1 + b1)·w2 + b2), one distribution per row of x.',
+  description:
+    '2-layer perceptron forward pass: softmax(relu(x·w1 + b1)·w2 + b2), one distribution per row of x; ' +
+    'also returns the activations u = x·w1 + b1 and z = relu(u)·w2 + b2 it is verified by.',
   inputSignature: INPUT_SIGNATURE,
-  outputSignature: 'y:[batch,out]',
+  outputSignature: 'y:[batch,out] u:[batch,hidden] z:[batch,out]',
   verification: METHOD,
+  verificationBound:
+    `a result with any element of u off by more than τ (as matmul's) is accepted with probability ≤ 2^-${FREIVALDS_ROUNDS}; ` +
+    'with z off by more than τ or y off by more than f32 softmax rounding (~1e-5 relative), never',
+  verificationCost:
+    `layer 1 by ${FREIVALDS_ROUNDS} rounds of ±1 projections, layer 2 (few classes) and softmax recomputed: ` +
+    '10–20% of the forward pass at 700 and 999 wide (the limit)',
   pricePerMWork: MLP_PRICE_PER_MWORK,
 
   validate(inputs, limits) {
@@ -166,8 +173,8 @@ export const mlp: SkillSpec = Object.freeze({
       (b2[0] !== w2[1] && `b2:[${b2[0]}] and w2:[hidden,${w2[1]}] disagree on out`);
     if (mismatch) throw invalid(`mlp needs ${INPUT_SIGNATURE}: ${mismatch}`);
     const d = mlpDims(inputs);
-    checkElementLimit(NAME, 'hidden activations', d.batch * d.hidden, limits);
-    checkElementLimit(NAME, 'output y', d.batch * d.outputs, limits);
+    // The activations travel back with y in one reply, so the limit holds for all three together.
+    checkElementLimit(NAME, 'outputs (y, u, z together)', d.batch * (d.hidden + 2 * d.outputs), limits);
     checkFinite(NAME, inputs);
   },
 
@@ -183,28 +190,44 @@ export const mlp: SkillSpec = Object.freeze({
     const bad = checkOutputShapes(METHOD, outputShapes(inputs), outputs);
     if (bad) return bad;
     const d = mlpDims(inputs);
-    const y = outputs[0].data;
-    const invariant = checkSoftmaxRows(y, d);
-    if (invariant) return { ok: false, method: METHOD, detail: invariant };
-    const forward = rowForward(inputs);
-    const probs = new Float64Array(d.outputs);
-    const rows = sampleIndices(d.batch, MLP_SAMPLE_ROWS, random);
-    for (const row of rows) {
-      const logitError = forward(row, probs, true);
-      // Softmax ignores a common shift, so logit errors ≤ δ move each probability by a factor ≤ e^(2δ).
-      const tol = TOLERANCE_SAFETY * Math.expm1(2 * logitError) + SOFTMAX_ROUNDING;
-      for (let o = 0; o < d.outputs; o++) {
-        const got = y[row * d.outputs + o];
-        if (!(Math.abs(got - probs[o]) <= tol)) {
-          return { ok: false, method: METHOD, detail: `y[${row},${o}] = ${got} but recomputing gives ${probs[o]}` };
-        }
-      }
-    }
-    return { ok: true, method: METHOD, detail: `all ${d.batch} rows are distributions; recomputed ${rows.length} row(s)` };
+    const [x, w1, b1, w2, b2] = inputs.map((t) => t.data);
+    const [y, u, z] = outputs.map((t) => t.data);
+    // Each check stands alone, so the order only decides how soon a wrong result is caught: softmax
+    // O(batch·out) first, then layer 1, whose projections stop at the first bad row (a stale or
+    // wrong u is caught in microseconds), then layer 2 in full. Non-finite values fail the check
+    // that reads them: y and z the softmax, u layer 1, before relu(u) is used.
+    const softmax = checkSoftmax(z, y, d);
+    if (softmax) return fail(softmax);
+    const layer1 = checkProduct(
+      { rows: d.batch, cols: d.inputs, data: x },
+      { rows: d.inputs, cols: d.hidden, data: w1 },
+      { rows: d.batch, cols: d.hidden, data: u },
+      random,
+      { bias: b1 },
+    );
+    if (!layer1.ok) return fail(`u differs from x·w1 + b1 beyond f32 rounding: ${layer1.detail}`);
+    // relu is exact in f32: the verifier applies it to the committed u itself ((v + |v|)/2 is exact
+    // in f64 and branch-free: u has random signs).
+    const h = new Float32Array(u.length);
+    for (let i = 0; i < u.length; i++) h[i] = (u[i] + abs(u[i])) * 0.5;
+    const layer2 = checkProduct(
+      { rows: d.batch, cols: d.hidden, data: h },
+      { rows: d.hidden, cols: d.outputs, data: w2 },
+      { rows: d.batch, cols: d.outputs, data: z },
+      random,
+      { bias: b2 },
+    );
+    if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 beyond f32 rounding: ${layer2.detail}`);
+    return { ok: true, method: METHOD, detail: `u: ${layer1.detail}; z: ${layer2.detail}; y: all ${y.length} checked against softmax(z)` };
   },
 
   reference(inputs) {
-    const { batch, outputs } = mlpDims(inputs);
-    return [{ name: 'y', shape: [batch, outputs], data: referenceMlp(inputs) }];
+    const [y, u, z] = outputShapes(inputs);
+    const act = referenceMlp(inputs);
+    return [
+      { ...y, data: act.y },
+      { ...u, data: act.u },
+      { ...z, data: act.z },
+    ];
   },
 } satisfies SkillSpec);

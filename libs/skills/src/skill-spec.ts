@@ -26,6 +26,10 @@ export interface SkillSpec {
   readonly outputSignature: string;
   /** Name of the verification method `verify` applies. */
   readonly verification: string;
+  /** One line: the false-accept probability `verify` guarantees and what counts as a wrong result. */
+  readonly verificationBound: string;
+  /** One line: what a verification costs next to the task's own compute. */
+  readonly verificationCost: string;
   /** Credits per million work units (see `work`). */
   readonly pricePerMWork: bigint;
   /** Throws SwarmError INVALID_ARGUMENT (count, names, shapes, non-finite values) or PAYLOAD_TOO_LARGE. */

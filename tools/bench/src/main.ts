@@ -1,22 +1,33 @@
 /**
- * `npm run bench`: prints two tables.
+ * `npm run bench`: prints three tables.
  *   1. The node pipeline for a tiny vecadd (five processes, as `swarm up` runs them) next to a raw
  *      NATS request/reply on the same nats-server, the physical floor, in the same run.
  *   2. matmul 256/512 GFLOP/s of the gpu.js kernel vs a plain-JS loop, in the same run.
- * Bounded: fixed request counts; `--quick` runs a smaller set.
+ *   3. Verification time as a % of execution time per skill and size (verify-bench.ts).
+ * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
+ * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
 import { availableParallelism } from 'node:os';
+import { DOT_ERROR_LAMBDA, VALUE_DISTRIBUTIONS } from '@swarm/skills';
 import Table from 'cli-table3';
 import { benchKernels } from './kernel-bench';
 import { benchPipeline } from './pipeline-bench';
+import { benchVerification, calibrateMatmul } from './verify-bench';
 
 const quick = process.argv.includes('--quick');
+const verifyOnly = process.argv.includes('--verify');
+const calibrate = process.argv.includes('--calibrate');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
 const table = (head: string[]) => new Table({ head, ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
 
 async function main(): Promise<void> {
+  if (!verifyOnly) await benchNodeAndKernels();
+  await benchVerify();
+}
+
+async function benchNodeAndKernels(): Promise<void> {
   const base = { sequential: quick ? 100 : 500, concurrent: quick ? 300 : 2000, concurrency: 16, vecaddSize: 16, executors: 1 };
   process.stderr.write('bench: starting a node (swarm up) for the pipeline run…\n');
   const p = await benchPipeline({ ...base, syncWrites: true });
@@ -38,6 +49,25 @@ async function main(): Promise<void> {
   const t2 = table(['implementation', 'n', 'best ms', 'GFLOP/s']);
   for (const r of k.rows) t2.push([r.impl, String(r.n), f(r.bestMs, 1), f(r.gflops, 2)]);
   process.stdout.write(`\nmatmul f32 (gpu.js backend: ${k.backend})\n${t2.toString()}\n`);
+}
+
+async function benchVerify(): Promise<void> {
+  process.stderr.write('bench: verification vs execution…\n');
+  // Up to the node's limit (2M input values): matmul 1000, mlp 999 wide, vecadd 1M.
+  const sizes = quick ? { matmul: [64, 256, 700], vecadd: [65_536, 1_000_000], mlp: [64, 256, 700] } : { matmul: [64, 256, 512, 700, 1000], vecadd: [4_096, 65_536, 1_000_000], mlp: [64, 256, 700, 999] };
+  const v = await benchVerification({ sizes, reps: quick ? 2 : 3 });
+  const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+  const t3 = table(['skill', 'size', 'gpu.js ms', 'plain JS ms', 'verify ms', 'verify/gpu.js', 'verify/plain JS', 'reject ms', 'decode ms']);
+  for (const r of v.rows) {
+    t3.push([r.skill, r.size, f(r.kernelMs, 1), f(r.referenceMs, 1), f(r.verifyMs, 2), pct(r.verifyMs, r.kernelMs), pct(r.verifyMs, r.referenceMs), f(r.rejectMs, 2), f(r.decodeMs, 2)]);
+  }
+  process.stdout.write(`\nVerification vs execution (gpu.js backend: ${v.backend}; verify: the router's check of the kernel's result with the CSPRNG; reject: one element 0.1% off)\n${t3.toString()}\n`);
+  if (!calibrate) return;
+  process.stderr.write('bench: calibrating the matmul f32 error model (minutes)…\n');
+  const c = await calibrateMatmul(quick ? [64, 256] : [64, 256, 700], [...VALUE_DISTRIBUTIONS], DOT_ERROR_LAMBDA);
+  const t4 = table(['n', 'values', 'summation', 'max block ‖e‖/σ', 'max cell |e|/σ', 'λσ / rms(c)']);
+  for (const r of c) t4.push([String(r.n), r.dist, r.order, f(r.block, 3), f(r.cell, 3), r.thresholdRel.toExponential(1)]);
+  process.stdout.write(`\nHonest f32 matmul error vs the model σ = u·√k·‖(c, a·b)‖ (λ = ${DOT_ERROR_LAMBDA})\n${t4.toString()}\n`);
 }
 
 main().then(

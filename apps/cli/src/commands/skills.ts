@@ -1,9 +1,8 @@
-import { connectSwarm } from '@swarm/client';
-import { resolveNatsUrl } from '../node-file';
+import { connectToNode } from '../node-file';
 import { printGrid, printJson } from '../output';
 
 export async function skillsCommand(opts: { nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
-  const client = await connectSwarm(await resolveNatsUrl(opts));
+  const client = await connectToNode(opts);
   try {
     const r = await client.skills();
     if (opts.json) return printJson(r);
@@ -11,6 +10,10 @@ export async function skillsCommand(opts: { nats?: string; dataDir?: string; jso
       ['skill', 'inputs → outputs', 'verified by', 'price', 'description'],
       r.skills.map((s) => [s.name, `${s.inputs} → ${s.outputs}`, s.verification, `${s.pricePerMwork}/Mwork`, s.description]),
     );
+    // The bounds are sentences, too wide for a table column: one block per skill below it.
+    for (const s of r.skills) {
+      process.stdout.write(`${s.name} (${s.verification}): ${s.verificationBound}\n  cost: ${s.verificationCost}\n`);
+    }
     process.stdout.write(`gpu.js backend: ${r.backend}\n`);
   } finally {
     await client.close();

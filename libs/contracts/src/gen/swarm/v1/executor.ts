@@ -39,6 +39,10 @@ export interface SkillInfo {
   /** Credits per million work units (see libs/skills pricing). */
   pricePerMwork: bigint;
   verification: string;
+  /** One line: the false-accept probability of the verification and what counts as a wrong result. */
+  verificationBound: string;
+  /** One line: what verifying a result costs next to computing it. */
+  verificationCost: string;
 }
 
 export interface ListSkillsRequest {
@@ -340,7 +344,16 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
 };
 
 function createBaseSkillInfo(): SkillInfo {
-  return { name: "", description: "", inputs: "", outputs: "", pricePerMwork: 0n, verification: "" };
+  return {
+    name: "",
+    description: "",
+    inputs: "",
+    outputs: "",
+    pricePerMwork: 0n,
+    verification: "",
+    verificationBound: "",
+    verificationCost: "",
+  };
 }
 
 export const SkillInfo: MessageFns<SkillInfo> = {
@@ -365,6 +378,12 @@ export const SkillInfo: MessageFns<SkillInfo> = {
     }
     if (message.verification !== "") {
       writer.uint32(50).string(message.verification);
+    }
+    if (message.verificationBound !== "") {
+      writer.uint32(58).string(message.verificationBound);
+    }
+    if (message.verificationCost !== "") {
+      writer.uint32(66).string(message.verificationCost);
     }
     return writer;
   },
@@ -430,6 +449,22 @@ export const SkillInfo: MessageFns<SkillInfo> = {
             message.verification = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.verificationBound = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.verificationCost = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -454,6 +489,16 @@ export const SkillInfo: MessageFns<SkillInfo> = {
         ? BigInt(object.price_per_mwork)
         : 0n,
       verification: isSet(object.verification) ? globalThis.String(object.verification) : "",
+      verificationBound: isSet(object.verificationBound)
+        ? globalThis.String(object.verificationBound)
+        : isSet(object.verification_bound)
+        ? globalThis.String(object.verification_bound)
+        : "",
+      verificationCost: isSet(object.verificationCost)
+        ? globalThis.String(object.verificationCost)
+        : isSet(object.verification_cost)
+        ? globalThis.String(object.verification_cost)
+        : "",
     };
   },
 
@@ -477,6 +522,12 @@ export const SkillInfo: MessageFns<SkillInfo> = {
     if (message.verification !== "") {
       obj.verification = message.verification;
     }
+    if (message.verificationBound !== "") {
+      obj.verificationBound = message.verificationBound;
+    }
+    if (message.verificationCost !== "") {
+      obj.verificationCost = message.verificationCost;
+    }
     return obj;
   },
 
@@ -493,6 +544,8 @@ export const SkillInfo: MessageFns<SkillInfo> = {
       ? BigInt(object.pricePerMwork)
       : 0n;
     message.verification = object.verification ?? "";
+    message.verificationBound = object.verificationBound ?? "";
+    message.verificationCost = object.verificationCost ?? "";
     return message;
   },
 };

@@ -1,0 +1,97 @@
+/**
+ * Verification against what the executor really returns (issue 10 §2): results of the gpu.js
+ * kernels on both CPU-side backends are always accepted, and wrong results made from them are
+ * rejected, up to the node's limit. Completeness and soundness on plain-JS results, at 10,000 tasks
+ * per skill, are in libs/skills (completeness.spec.ts, soundness.spec.ts).
+ */
+import type { DenseTensor } from '@swarm/contracts';
+import { Random, seededRandom } from '@swarm/determinism';
+import { createAdversary, getSkill, MUTATION_KINDS, randomValues, SKILL_NAMES, VALUE_DISTRIBUTIONS } from '@swarm/skills';
+import { GPU } from 'gpu.js';
+import { compileSkill } from './skill-kernels';
+
+/** Data sets run through each compiled shape (a kernel compiles once per shape). */
+const DATA_PER_SHAPE = 24;
+const TIMEOUT_MS = 120_000;
+/** Wrong results made from the kernel's output at the limit, each verified with fresh randomness. */
+const LIMIT_TRIALS = 500;
+
+type Shapes = number[][];
+
+/** Shapes per skill, smallest first; the last is the node's limit (README), run on webasm only. */
+const SHAPES: Readonly<Record<string, Shapes[]>> = {
+  matmul: [[[1, 1], [1, 1]], [[3, 5], [5, 7]], [[16, 16], [16, 16]], [[64, 33], [33, 50]], [[200, 128], [128, 96]], [[700, 700], [700, 700]]],
+  vecadd: [[[1], [1]], [[33], [33]], [[4_096], [4_096]], [[100_000], [100_000]], [[1_000_000], [1_000_000]]],
+  mlp: [
+    [[1, 1], [1, 1], [1], [1, 1], [1]],
+    [[5, 7], [7, 9], [9], [9, 3], [3]],
+    [[32, 48], [48, 40], [40], [40, 10], [10]],
+    [[128, 160], [160, 96], [96], [96, 16], [16]],
+    [[700, 700], [700, 700], [700], [700, 10], [10]],
+  ],
+};
+const NAMES: Readonly<Record<string, string[]>> = { matmul: ['a', 'b'], vecadd: ['a', 'b'], mlp: ['x', 'w1', 'b1', 'w2', 'b2'] };
+
+function inputsFor(skill: string, shapes: Shapes, data: number, random: Random): DenseTensor[] {
+  const dist = VALUE_DISTRIBUTIONS[data % VALUE_DISTRIBUTIONS.length];
+  return shapes.map((shape, i) => {
+    const count = shape.reduce((n, d) => n * d, 1);
+    const width = shape[shape.length - 1];
+    // mlp weights and biases scaled by 1/√fan-in as in demo-inputs; everything else from `dist`.
+    const weights = skill === 'mlp' && i > 0;
+    const scale = weights ? 1 / Math.sqrt(shape[0]) : 1;
+    const values = randomValues(count, width, weights || (dist === 'sorted' && width > 128) ? 'uniform' : dist, random, scale);
+    return { name: NAMES[skill][i], shape, data: values };
+  });
+}
+
+describe.each(['webasm', 'cpu'] as const)('kernel verification - %s backend', (mode) => {
+  const gpu = new GPU({ mode });
+  afterAll(() => gpu.destroy());
+
+  it.each(SKILL_NAMES)('accepts every %s result of the kernel, several random verifications each', async (name) => {
+    const skill = getSkill(name);
+    const random = seededRandom(7);
+    const rejected: string[] = [];
+    // The limit runs on webasm only: the cpu backend takes seconds there and computes the same way below it.
+    const shapes = mode === 'webasm' ? SHAPES[name] : SHAPES[name].slice(0, -1);
+    for (const shape of shapes) {
+      const compiled = compileSkill(gpu, name, shape);
+      const large = shape[0].reduce((n, d) => n * d, 1) >= 100_000;
+      for (let data = 0; data < (large ? 1 : DATA_PER_SHAPE); data++) {
+        const inputs = inputsFor(name, shape, data, random);
+        const outputs = await compiled.run(inputs.map((t) => t.data));
+        for (let check = 0; check < (large ? 2 : 5); check++) {
+          const verdict = skill.verify(inputs, outputs, random);
+          if (!verdict.ok) rejected.push(`${JSON.stringify(shape)} data ${data}: ${verdict.detail}`);
+        }
+      }
+      compiled.destroy();
+    }
+    expect(rejected).toEqual([]);
+  }, TIMEOUT_MS);
+});
+
+describe('kernel verification - wrong results made from the kernel output at the limit', () => {
+  const gpu = new GPU({ mode: 'webasm' });
+  afterAll(() => gpu.destroy());
+
+  it.each(SKILL_NAMES)(`rejects ${LIMIT_TRIALS} of ${LIMIT_TRIALS} mutations of a %s kernel result`, async (name) => {
+    const skill = getSkill(name);
+    const random = seededRandom(8);
+    const shape = SHAPES[name][SHAPES[name].length - 1];
+    const compiled = compileSkill(gpu, name, shape);
+    const inputs = inputsFor(name, shape, 0, random);
+    const outputs = await compiled.run(inputs.map((t) => t.data));
+    const stale = await compiled.run(inputsFor(name, shape, 0, random).map((t) => t.data));
+    compiled.destroy();
+    const adversary = createAdversary(outputs, stale);
+    const accepted: string[] = [];
+    for (let trial = 0; trial < LIMIT_TRIALS; trial++) {
+      const kind = MUTATION_KINDS[trial % MUTATION_KINDS.length];
+      const target = Math.floor(trial / MUTATION_KINDS.length) % outputs.length;
+      if (adversary.attack(kind, target, random, (wrong) => skill.verify(inputs, wrong, random).ok)) accepted.push(`trial ${trial}: ${kind}`);
+    }
+    expect(accepted).toEqual([]);
+  }, TIMEOUT_MS);
+});
