@@ -29,8 +29,13 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
       const r = await svc.client.request(ExecutorSkills, {}, { timeoutMs: EXECUTOR_PROBE_TIMEOUT_MS });
       return r.skills.map((s) => s.name);
     } catch (err) {
-      // No executor running is a normal answer here ("no providers"), not a registry failure.
-      if (isSwarmError(err) && err.retryable) return [];
+      // No executor running (no responders) is a normal answer here: "no providers". Executors
+      // too busy to answer in time are not absent: saying "no provider" then sent clients away
+      // from a node whose executors were merely loaded.
+      if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) return [];
+      if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `executors did not answer the skills probe within ${EXECUTOR_PROBE_TIMEOUT_MS} ms`, true, { cause: err });
+      }
       throw err;
     }
   }

@@ -3,22 +3,33 @@
  * the executor queue group for work. One shared connection; request timeouts follow the task.
  */
 import { BusClient } from '@swarm/bus';
-import { CreditRefund, CreditReserve, CreditSettle, ErrorCode, ExecutorExecute, isSwarmError, RegistryFindProviders, SwarmError } from '@swarm/contracts';
+import { CreditEscrow, CreditRefund, CreditReserve, CreditSettle, ErrorCode, EscrowState, ExecutorExecute, isSwarmError, RegistryFindProviders, SwarmError } from '@swarm/contracts';
 import type { Clock } from '@swarm/determinism';
-import type { Candidate, TaskPorts } from '@swarm/routing';
+import type { Candidate, EscrowView, TaskPorts } from '@swarm/routing';
 
 export const CREDIT_TIMEOUT_MS = 5_000;
 /** Provider lists change slowly; caching them keeps a registry round trip off each task. */
 export const PROVIDER_CACHE_MS = 1_000;
+/** The registry's own probe of the executors waits up to 1 s; this leaves it room to answer. */
+export const REGISTRY_TIMEOUT_MS = 2_000;
 /** Slack for the executor's reply to travel back after its own time limit. */
 const EXECUTE_REPLY_SLACK_MS = 250;
 
-export function createBusPorts(bus: BusClient, clock: Clock): TaskPorts {
+const ESCROW_STATES: Partial<Record<EscrowState, EscrowView['state']>> = {
+  [EscrowState.ESCROW_STATE_NONE]: 'none',
+  [EscrowState.ESCROW_STATE_OPEN]: 'open',
+  [EscrowState.ESCROW_STATE_SETTLED]: 'settled',
+  [EscrowState.ESCROW_STATE_REFUNDED]: 'refunded',
+};
+
+export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string): TaskPorts {
   const cache = new Map<string, { at: number; providers: Candidate[] }>();
+  // The escrow may pay only these; the registry is local-only, so every provider is this node.
+  const payees = [nodeId];
   return {
     async reserve(escrowId, account, amount, expiresAtMs) {
       // Whole ms on the wire; rounding up never expires an escrow before the time asked for.
-      await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)) }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees }, { timeoutMs: CREDIT_TIMEOUT_MS });
     },
     async settle(escrowId, payee, amount) {
       const r = await bus.request(CreditSettle, { escrowId, payee, amount }, { timeoutMs: CREDIT_TIMEOUT_MS });
@@ -28,10 +39,26 @@ export function createBusPorts(bus: BusClient, clock: Clock): TaskPorts {
       const r = await bus.request(CreditRefund, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS });
       return { refunded: r.refunded };
     },
+    async escrow(escrowId) {
+      const r = await bus.request(CreditEscrow, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      return { state: ESCROW_STATES[r.state] ?? 'none', paid: r.paid, refunded: r.refunded, payee: r.payee, expiresAtMs: Number(r.expiresAtMs) };
+    },
     async findProviders(skill, signal) {
       const hit = cache.get(skill);
       if (hit && clock.now() - hit.at < PROVIDER_CACHE_MS) return hit.providers;
-      const r = await bus.request(RegistryFindProviders, { skill }, { signal });
+      let r;
+      try {
+        r = await bus.request(RegistryFindProviders, { skill }, { timeoutMs: REGISTRY_TIMEOUT_MS, signal });
+      } catch (err) {
+        if (signal.aborted || !isSwarmError(err) || !err.retryable) throw err;
+        // A busy or absent registry says nothing about the providers: the last list it gave is the
+        // best guess (a gone executor shows up as NO_PROVIDER at dispatch, which clears it).
+        if (hit) return hit.providers;
+        if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
+          throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `registry-svc did not answer within ${REGISTRY_TIMEOUT_MS} ms, so the providers of ${skill} are unknown`, true, { cause: err });
+        }
+        throw err;
+      }
       const providers = r.providers.map((p) => ({ nodeId: p.nodeId, local: p.local }));
       if (providers.length > 0) cache.set(skill, { at: clock.now(), providers });
       return providers;

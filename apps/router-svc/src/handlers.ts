@@ -1,21 +1,47 @@
-import { Handler } from '@swarm/bus';
-import { ErrorCode, SubmitTaskRequest, SubmitTaskResponse, SwarmError } from '@swarm/contracts';
-import { RouterComponents, RouterLimits, runTask } from '@swarm/routing';
+import { DEADLINE_HEADER, Handler, toWire } from '@swarm/bus';
+import { ErrorCode, isSwarmError, SubmitTaskRequest, SubmitTaskResponse, SwarmError, TaskState, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
+import {
+  Admission,
+  EscrowView,
+  IDEMPOTENCY_KEY_PATTERN,
+  keyedTaskId,
+  RouterComponents,
+  RouterLimits,
+  runTask,
+  submitBytes,
+  TaskOutcome,
+  TaskRecord,
+  TaskTable,
+} from '@swarm/routing';
+import { capForLog } from '@swarm/telemetry';
+import type { MsgHdrs } from 'nats';
 import { RouterConfig } from './config';
 
 export interface SubmitDeps {
   components: RouterComponents;
   limits: RouterLimits;
   config: RouterConfig;
+  admission: Admission;
   nodeId: string;
   newTaskId(): string;
+  /** What clients were told: keyed retries and status requests answer from it. */
+  tasks: TaskTable<SubmitTaskResponse>;
   /** Aborted when the router stops: in-flight tasks end early and refund before NATS drains. */
   shutdown: AbortSignal;
+  /** Told about each request turned away at intake (no task was started). */
+  onRefused(err: SwarmError): void;
   onFinished(taskId: string, skill: string, outcome: { ok: true; cost: bigint; totalMs: number } | { ok: false; error: unknown; totalMs: number }): void;
 }
 
+/** Task ids the router hands out: `task-` + a UUID or 32 hex (keyed); anything else is unknown. */
+const TASK_ID_PATTERN = /^task-[0-9a-f-]{32,36}$/;
+
 export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, SubmitTaskResponse> {
+  const { clock } = deps.components;
+  const watch = deps.components.stopwatch ?? clock;
   return async (req, ctx) => {
+    // The deadline counts from arrival, so any wait inside the router is part of it.
+    const receivedAt = clock.now();
     // Until requests are signed, the node spends only its own account, and task ids (which are
     // escrow ids) come only from the router, so a client cannot replay or collide with one.
     if (req.account && req.account !== deps.nodeId) {
@@ -24,40 +50,226 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     if (req.taskId) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, "task ids are assigned by the router; leave 'taskId' empty");
     }
-    const taskId = deps.newTaskId();
-    const account = deps.nodeId;
+    const key = req.idempotencyKey;
+    if (key && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be 1-64 of [A-Za-z0-9._:-], got ${key.length} character(s)`);
+    }
     if (req.timeoutMs > deps.config.maxTimeoutMs) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `timeoutMs must be at most ${deps.config.maxTimeoutMs}`);
     }
-    const timeoutMs = req.timeoutMs || deps.config.defaultTimeoutMs;
-    const log = ctx.log.child({ taskId, skill: req.skill });
-    const started = deps.components.clock.now();
+    const deadlineMs = Math.min(receivedAt + (req.timeoutMs || deps.config.defaultTimeoutMs), clientDeadline(ctx.headers) ?? Infinity);
+    const account = deps.nodeId;
+    // A key names one task for good: its id (= escrow id) is derived from it, so even a restarted
+    // router maps a retry onto the same escrow and can ask the ledger what became of it.
+    const taskId = key ? keyedTaskId(account, key) : deps.newTaskId();
+
+    // A retry of a task this router knows joins it (running) or gets its recorded answer, without
+    // taking an admission slot. A REJECTED record ran nothing, so the retry is admitted afresh.
+    const known = key ? deps.tasks.get(taskId) : undefined;
+    if (known && known.state !== 'rejected') return answerRecorded(deps.tasks, known);
+
+    // Intake is bounded before any work (decoding tensors, escrow, dispatch); a refused request
+    // is not referenced past this throw, so its bytes are freed with the reply.
+    let ticket;
     try {
-      const out = await runTask(
-        deps.components,
+      ticket = deps.admission.admit(submitBytes(req));
+    } catch (err) {
+      if (isSwarmError(err)) {
+        deps.onRefused(err);
+        if (key) deps.tasks.reject(taskId, key, err);
+      }
+      throw err;
+    }
+
+    const log = ctx.log.child({ taskId, skill: capForLog(req.skill) });
+    const started = watch.now();
+    let reserved = false;
+    let begun = false;
+    try {
+      if (key) {
+        // Unknown here (another router instance, a restart, retention passed): the ledger says
+        // whether this key's task already ran. Never run it twice.
+        const view = await deps.components.ports.escrow(taskId);
+        // Another submit with this key may have begun while the ledger answered.
+        const now = deps.tasks.get(taskId);
+        if (now && now.state !== 'rejected') return await answerRecorded(deps.tasks, now);
+        if (view.state !== 'none') throw retryAfterLedger(view, clock.now());
+      }
+      const ports = deps.components.ports;
+      const components: RouterComponents = {
+        ...deps.components,
+        ports: {
+          ...ports,
+          reserve: async (...args) => {
+            await ports.reserve(...args);
+            reserved = true;
+          },
+        },
+      };
+      const run = runTask(
+        components,
         deps.limits,
-        { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, timeoutMs, account },
-        AbortSignal.any([AbortSignal.timeout(timeoutMs), deps.shutdown]),
+        { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, deadlineMs, account },
+        AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineMs - clock.now())), deps.shutdown]),
+        // Settle retries outlive the deadline (until shortly before the escrow's expiry): a
+        // verified result is not thrown away because credit-svc was restarting.
+        deps.shutdown,
       );
-      log.info({ cost: String(out.cost), executorId: out.executorId, totalMs: out.timing.totalMs, attempts: out.attempts.length }, 'task done');
-      deps.onFinished(taskId, req.skill, { ok: true, cost: out.cost, totalMs: out.timing.totalMs });
-      return {
-        taskId,
-        outputs: out.outputs,
+      deps.tasks.begin(taskId, key, run.catch(() => undefined));
+      begun = true;
+      const out = await run;
+      const res = toResponse(out, account);
+      deps.tasks.finish(taskId, {
+        state: out.settlement,
         cost: out.cost,
         refunded: out.refunded,
-        timing: out.timing,
         providerId: out.providerId,
-        executorId: out.executorId,
-        backend: out.backend,
-        verification: out.verification,
         attempts: out.attempts.length,
-        account,
-      };
-    } catch (error) {
+        note: out.settlementNote,
+        uncertain: out.settlementUncertain,
+        result: res,
+        resultBytes: out.outputs.reduce((n, t) => n + t.data.byteLength, 0),
+      });
+      log.info({ cost: String(out.cost), settlement: out.settlement, executorId: out.executorId, totalMs: out.timing.totalMs, attempts: out.attempts.length }, 'task done');
+      deps.onFinished(taskId, req.skill, { ok: true, cost: out.cost, totalMs: out.timing.totalMs });
+      return res;
+    } catch (caught) {
+      const error = withRetryHint(caught, deps.admission);
       log.info({ err: error }, 'task failed');
-      deps.onFinished(taskId, req.skill, { ok: false, error, totalMs: deps.components.clock.now() - started });
+      if (begun) {
+        const err = isSwarmError(error) ? error : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
+        // Nothing reserved (bad input, no credit, out of time before the escrow): nothing moved.
+        if (reserved) deps.tasks.finish(taskId, { state: 'refunded', cost: 0n, refunded: req.budget, providerId: '', attempts: 0, note: '', error: err });
+        else deps.tasks.reject(taskId, key, err);
+        deps.onFinished(taskId, req.skill, { ok: false, error, totalMs: watch.now() - started });
+      }
       throw error;
+    } finally {
+      ticket.release(watch.now() - started);
     }
   };
+}
+
+function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
+  return {
+    taskId: out.taskId,
+    outputs: out.outputs,
+    cost: out.cost,
+    refunded: out.refunded,
+    timing: out.timing,
+    providerId: out.providerId,
+    executorId: out.executorId,
+    backend: out.backend,
+    verification: out.verification,
+    attempts: out.attempts.length,
+    account,
+    settlement: out.settlement === 'paid' ? TaskState.TASK_STATE_PAID : TaskState.TASK_STATE_REFUNDED,
+    settlementNote: out.settlementNote,
+  };
+}
+
+/** A keyed retry: wait for a running task, then give the same answer its first submit got. */
+async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: TaskRecord<SubmitTaskResponse>): Promise<SubmitTaskResponse> {
+  if (record.running) await record.running;
+  const r = tasks.get(record.taskId) ?? record;
+  if (r.result) return r.result;
+  if (r.error) throw r.error;
+  if (r.state === 'paid') {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_TASK_RESULT_GONE,
+      `task ${r.taskId} already finished and paid ${r.cost} credit(s) to ${r.providerId || 'its provider'}; its result is no longer held, and it is not run again`,
+    );
+  }
+  throw new SwarmError(ErrorCode.ERROR_CODE_TASK_REFUNDED, `task ${r.taskId} already ended and was refunded (${r.note || 'nothing was charged'}); submit with a new key to run it again`);
+}
+
+/** A keyed submit the router does not remember, but the ledger does: say what became of it. */
+function retryAfterLedger(view: EscrowView, now: number): SwarmError {
+  if (view.state === 'settled') {
+    return new SwarmError(ErrorCode.ERROR_CODE_TASK_RESULT_GONE, `a task with this key already finished and paid ${view.paid} credit(s); its result is no longer held, and it is not run again`);
+  }
+  if (view.state === 'refunded') {
+    return new SwarmError(ErrorCode.ERROR_CODE_TASK_REFUNDED, 'a task with this key already ended and was refunded; nothing was charged. Submit with a new key to run it again');
+  }
+  // Escrowed by a router that stopped (or another instance still running it): it is never paid
+  // past its expiry, when the ledger refunds it; ask again then.
+  const wait = Math.max(0, view.expiresAtMs - now);
+  return new SwarmError(
+    ErrorCode.ERROR_CODE_UNAVAILABLE,
+    `a task with this key is escrowed by a router that is not this one (it stopped, or still runs it); the ledger refunds it within ${Math.ceil(wait / 1000)} s unless it is paid first`,
+    true,
+    { retryAfterMs: Math.min(wait, 0xffff_ffff) },
+  );
+}
+
+/**
+ * What happened to a task: the router's record while it holds one (source "router"), else the
+ * ledger's escrow (source "ledger"), which credit-svc keeps for good. A record whose settlement
+ * the router could not learn asks the ledger first.
+ */
+export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'nodeId'>): Handler<TaskStatusRequest, TaskStatusResponse> {
+  return async (req) => {
+    if ((req.taskId === '') === (req.idempotencyKey === '')) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'give exactly one of taskId or idempotencyKey');
+    }
+    if (req.idempotencyKey && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be 1-64 of [A-Za-z0-9._:-], got ${req.idempotencyKey.length} character(s)`);
+    }
+    const taskId = req.taskId || keyedTaskId(deps.nodeId, req.idempotencyKey);
+    const empty: TaskStatusResponse = { taskId, state: TaskState.TASK_STATE_UNKNOWN, cost: 0n, refunded: 0n, error: undefined, providerId: '', source: '', resultAvailable: false, attempts: 0, note: '' };
+    // Not an id this router could have assigned: unknown, without bothering the ledger.
+    if (!TASK_ID_PATTERN.test(taskId)) return empty;
+    const record = deps.tasks.get(taskId);
+    if (record && !record.uncertain) return fromRecord(record);
+    let view: EscrowView;
+    try {
+      view = await deps.components.ports.escrow(taskId);
+    } catch (err) {
+      if (record) return fromRecord(record);
+      throw err;
+    }
+    if (record && (view.state === 'open' || view.state === 'none')) return fromRecord(record);
+    if (record) {
+      // The ledger's final word replaces the router's guess (a lost settle reply may have committed).
+      record.uncertain = false;
+      record.state = view.state === 'settled' ? 'paid' : 'refunded';
+      record.cost = view.paid;
+      record.refunded = view.refunded;
+      return fromRecord(record);
+    }
+    const state = { none: TaskState.TASK_STATE_UNKNOWN, open: TaskState.TASK_STATE_RUNNING, settled: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED }[view.state];
+    return { ...empty, state, cost: view.paid, refunded: view.refunded, providerId: view.payee, source: view.state === 'none' ? '' : 'ledger' };
+  };
+}
+
+function fromRecord(r: TaskRecord<SubmitTaskResponse>): TaskStatusResponse {
+  const state = { running: TaskState.TASK_STATE_RUNNING, paid: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED, rejected: TaskState.TASK_STATE_REJECTED }[r.state];
+  return {
+    taskId: r.taskId,
+    state,
+    cost: r.cost,
+    refunded: r.refunded,
+    error: r.error ? toWire(r.error) : undefined,
+    providerId: r.providerId,
+    source: 'router',
+    resultAvailable: r.result !== undefined,
+    attempts: r.attempts,
+    note: r.note,
+  };
+}
+
+/** Executors answer OVERLOADED without a hint; the router knows how fast its tasks finish. */
+function withRetryHint(err: unknown, admission: Admission): unknown {
+  if (!isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED) || err.retryAfterMs > 0) return err;
+  return new SwarmError(err.code, err.message, true, { cause: err.cause, retryAfterMs: admission.retryAfterMs() });
+}
+
+/**
+ * The client's absolute deadline (libs/bus sets DEADLINE_HEADER on every request). It can only
+ * shorten the task's deadline, so time a request spent queued before the router saw it counts too.
+ */
+function clientDeadline(headers: MsgHdrs | undefined): number | undefined {
+  const raw = headers?.get(DEADLINE_HEADER);
+  if (!raw || !/^\d{1,15}$/.test(raw)) return undefined;
+  return Number(raw);
 }

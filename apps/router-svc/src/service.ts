@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { startBusService, toWire } from '@swarm/bus';
-import { ErrorCode, RouterHealth, RouterSubmit, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
+import { ErrorCode, RouterHealth, RouterSubmit, RouterTask, SubmitTaskResponse, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
 import { Clock, monotonicClock, Random } from '@swarm/determinism';
-import { DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
+import { createAdmission, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import { RouterConfig } from './config';
-import { submitHandler } from './handlers';
+import { statusHandler, submitHandler } from './handlers';
+import { createVerifyPool } from './verify-pool';
 
 export const ROUTER_VERSION = '0.1.0';
+/** At most one "refusing tasks" warning per interval: a flood must not become a flood of logs. */
+export const OVERLOAD_LOG_INTERVAL_MS = 5_000;
 
 export interface RouterServiceDeps {
   config: RouterConfig;
@@ -26,19 +29,51 @@ export interface RouterService {
 
 export async function startRouterService(deps: RouterServiceDeps): Promise<RouterService> {
   const { config, log, nc, nodeId, clock, random } = deps;
-  const svc = await startBusService({ nc, log, name: 'router-svc', version: ROUTER_VERSION, description: 'Task intake, escrow, dispatch, verification, settlement', nodeId });
-  const limits = { ...DEFAULT_ROUTER_LIMITS, maxAttempts: config.maxAttempts, maxElements: config.maxElements };
+  const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads) : undefined;
+  let svc;
+  try {
+    svc = await startBusService({ nc, log, name: 'router-svc', version: ROUTER_VERSION, description: 'Task intake, escrow, dispatch, verification, settlement', nodeId });
+  } catch (err) {
+    await verifier?.stop();
+    throw err;
+  }
+  const limits = {
+    ...DEFAULT_ROUTER_LIMITS,
+    maxAttempts: config.maxAttempts,
+    maxElements: config.maxElements,
+    attemptMinMs: config.attemptMinMs,
+    attemptWorkPerMs: config.attemptWorkPerMs,
+  };
+  const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, clock);
+  const components = { ports: createBusPorts(svc.client, clock, nodeId), clock, stopwatch: monotonicClock, random, ...(verifier ? { verifier } : {}) };
+  const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
   let finished = 0;
+  let lastOverloadLog = -Infinity;
+  let refusedAtLastLog = 0;
   const stopping = new AbortController();
+  // No subscription pending limit to tune: nats.js hands each message of a callback subscription
+  // (the services framework's) to the handler as soon as it is parsed, so unread requests wait only
+  // in nats-server (which slows the sender when the router falls behind) and the socket buffers.
+  // The handler refuses what is beyond the admission limits at once, so nothing piles up here.
   svc.serve(
     RouterSubmit,
     submitHandler({
-      components: { ports: createBusPorts(svc.client, clock), clock, stopwatch: monotonicClock, random },
+      components,
       limits,
+      tasks,
       config,
+      admission,
       nodeId,
       newTaskId: () => `task-${randomUUID()}`,
       shutdown: stopping.signal,
+      onRefused(err) {
+        const now = clock.now();
+        if (now - lastOverloadLog < OVERLOAD_LOG_INTERVAL_MS) return;
+        const stats = admission.stats();
+        log.warn({ ...stats, refusedSinceLastWarning: stats.refused - refusedAtLastLog, retryAfterMs: err.retryAfterMs }, 'refusing tasks: at capacity');
+        lastOverloadLog = now;
+        refusedAtLastLog = stats.refused;
+      },
       onFinished(taskId, skill, outcome) {
         finished += 1;
         // Best effort: the task's outcome is already decided; a failed event must not change it.
@@ -58,12 +93,26 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     }),
     { maxRequestBytes: config.maxRequestBytes },
   );
-  svc.serveHealth(RouterHealth, () => ({ tasksFinished: String(finished) }));
-  log.info('router-svc ready');
+  svc.serve(RouterTask, statusHandler({ components, tasks, nodeId }));
+  svc.serveHealth(RouterHealth, () => {
+    const s = admission.stats();
+    return {
+      tasksFinished: String(finished),
+      inFlight: String(s.inFlight),
+      inFlightBytes: String(s.inFlightBytes),
+      maxInFlight: String(config.maxInFlight),
+      maxInFlightBytes: String(config.maxInFlightBytes),
+      refusedOverloaded: String(s.refused),
+      tasksRemembered: String(tasks.size()),
+      resultBytesRetained: String(tasks.resultBytes()),
+    };
+  });
+  log.info({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes, verifyThreads: config.verifyThreads }, 'router-svc ready');
   return {
     async stop() {
       stopping.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router-svc is stopping; the task was ended early and refunded', true));
       await svc.stop(config.graceMs);
+      await verifier?.stop();
     },
   };
 }

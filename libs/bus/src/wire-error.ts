@@ -13,13 +13,17 @@ export const INTERNAL_MESSAGE = 'internal error (details in the serving node log
 export const MAX_ERROR_MESSAGE_CHARS = 512;
 
 export function toWire(err: unknown): SwarmErrorMessage {
-  if (err instanceof SwarmError) return { code: err.code, message: capMessage(err.message), retryable: err.retryable };
-  return { code: ErrorCode.ERROR_CODE_INTERNAL, message: INTERNAL_MESSAGE, retryable: false };
+  if (err instanceof SwarmError) {
+    return { code: err.code, message: capMessage(err.message), retryable: err.retryable, retryAfterMs: err.retryAfterMs };
+  }
+  return { code: ErrorCode.ERROR_CODE_INTERNAL, message: INTERNAL_MESSAGE, retryable: false, retryAfterMs: 0 };
 }
 
 export function fromWire(msg: SwarmErrorMessage): SwarmError {
   const known = ErrorCode[msg.code] !== undefined && msg.code !== ErrorCode.ERROR_CODE_UNSPECIFIED;
-  return new SwarmError(known ? msg.code : ErrorCode.ERROR_CODE_INTERNAL, capMessage(msg.message), msg.retryable);
+  // A hint only means something on an error worth retrying; SwarmError bounds its value.
+  const retryAfterMs = msg.retryable ? msg.retryAfterMs : 0;
+  return new SwarmError(known ? msg.code : ErrorCode.ERROR_CODE_INTERNAL, capMessage(msg.message), msg.retryable, { retryAfterMs });
 }
 
 function capMessage(message: string): string {

@@ -5,15 +5,24 @@
 import { errorCodeName } from './error-codes';
 import { ErrorCode } from './gen/swarm/v1/common';
 
+/** Longest retry-after hint carried: a day, far inside the wire's uint32 ms. */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+
 export class SwarmError extends Error {
+  /** How long to wait before sending again (ms); 0 when the sender gives no hint. */
+  readonly retryAfterMs: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly retryable = false,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'SwarmError';
+    // A whole, non-negative number of ms fits the wire's uint32; anything else means "no hint".
+    const after = options?.retryAfterMs ?? 0;
+    this.retryAfterMs = Number.isFinite(after) && after > 0 ? Math.min(Math.ceil(after), MAX_RETRY_AFTER_MS) : 0;
   }
 
   /** `SWARM_INSUFFICIENT_CREDIT` etc. */

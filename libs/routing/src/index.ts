@@ -1,3 +1,20 @@
-export { runTask, admitTask, DEFAULT_ROUTER_LIMITS, SETTLE_GRACE_MS } from './run-task';
+export {
+  runTask,
+  admitTask,
+  verifyResult,
+  attemptTimeoutMs,
+  DEFAULT_ROUTER_LIMITS,
+  SETTLE_GRACE_MS,
+  MAX_SKILL_NAME_CHARS,
+  ATTEMPT_MIN_MS,
+  ATTEMPT_WORK_PER_MS,
+  SETTLE_BACKOFF_MS,
+  SETTLE_BACKOFF_MAX_MS,
+  SETTLE_MARGIN_MS,
+} from './run-task';
 export type { RouterComponents, RouterLimits } from './run-task';
-export type { Candidate, ExecutionResult, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';
+export { createAdmission, submitBytes, INITIAL_TASK_MS_ESTIMATE, MIN_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS } from './admission';
+export type { Admission, AdmissionLimits, AdmissionStats, AdmissionTicket } from './admission';
+export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN } from './task-table';
+export type { TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
+export type { Candidate, EscrowView, ExecutionResult, ResultVerifier, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';

@@ -1,7 +1,7 @@
 import { ErrorCode, fromTensor, SwarmError, Tensor, toTensor } from '@swarm/contracts';
 import { manualClock, seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
-import { DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS } from './run-task';
+import { attemptTimeoutMs, DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS, SETTLE_MARGIN_MS } from './run-task';
 import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
 
 /** An in-memory ledger and executor: records every call so tests can check what moved. */
@@ -17,6 +17,10 @@ function fakePorts(execute: (inputs: Tensor[], attempt: number) => ExecutionResu
     refund: async (id) => {
       calls.push(`refund ${id}`);
       return { refunded: 1n };
+    },
+    escrow: async () => {
+      calls.push('escrow');
+      return { state: 'open', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 };
     },
     findProviders: async () => [{ nodeId: 'node-a', local: true }],
     execute: async (_c, task) => execute(task.inputs, attempt++),
@@ -44,11 +48,15 @@ function corrupt(result: ExecutionResult): ExecutionResult {
 
 function request(skill: string, size: number, budget?: bigint): TaskRequest {
   const inputs = demoInputs(skill, size, seededRandom(7));
-  return { taskId: 't1', skill, inputs, budget: budget ?? priceOf(skill, inputs.map(fromTensor)), timeoutMs: 10_000, account: 'payer' };
+  return { taskId: 't1', skill, inputs, budget: budget ?? priceOf(skill, inputs.map(fromTensor)), deadlineMs: START_MS + 10_000, account: 'payer' };
 }
 
 const START_MS = 1_000;
-const components = (ports: TaskPorts) => ({ ports, clock: manualClock(START_MS), random: seededRandom(1) });
+const components = (ports: TaskPorts) => {
+  const clock = manualClock(START_MS);
+  // Settle backoff waits pass on the manual clock, at once.
+  return { ports, clock, random: seededRandom(1), sleep: async (ms: number) => clock.advance(ms) };
+};
 /** request() gives every task a 10 s deadline; the escrow outlives it by the settle grace. */
 const EXPIRES = START_MS + 10_000 + SETTLE_GRACE_MS;
 const signal = () => new AbortController().signal;
@@ -189,5 +197,201 @@ describe('routing - runTask', () => {
       code: ErrorCode.ERROR_CODE_UNAVAILABLE,
     });
     expect(calls.at(-1)).toBe('refund t1');
+  });
+});
+
+describe('routing - runTask under overload and deadlines', () => {
+  it('answers OVERLOADED (retryable, with the executor hint), not EXECUTION_FAILED, when every attempt finds executors busy', async () => {
+    const { ports, calls } = fakePorts(() => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'executor busy: 2 running and 32 queued', true, { retryAfterMs: 700 });
+    });
+    const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, retryAfterMs: 700, message: expect.stringMatching(/3 attempt.*executor busy/) });
+    expect(calls.filter((c) => c.startsWith('settle'))).toEqual([]);
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+
+  it('answers NO_PROVIDER, not EXECUTION_FAILED, when no executor answers any attempt', async () => {
+    const { ports, calls } = fakePorts(() => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, 'no executor is serving vecadd', true);
+    });
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_NO_PROVIDER,
+      retryable: true,
+    });
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+
+  it('never reserves a task whose deadline passed before it could start (it waited too long)', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const late = { ...request('vecadd', 8), deadlineMs: START_MS - 1 };
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, late, signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      message: expect.stringMatching(/nothing was reserved/),
+    });
+    expect(calls).toEqual([]);
+  });
+
+  it('refunds, and does not pay, a verified result that arrives after the deadline', async () => {
+    const clock = manualClock(START_MS);
+    const { ports, calls } = fakePorts((inputs) => {
+      clock.advance(10_001);
+      return honest('vecadd')(inputs);
+    });
+    await expect(runTask({ ports, clock, random: seededRandom(1) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      message: expect.stringMatching(/after the task deadline; nothing was paid/),
+    });
+    expect(calls.filter((c) => c.startsWith('settle'))).toEqual([]);
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+
+  it('cancels a task whose deadline passes while it runs, and refunds', async () => {
+    const clock = manualClock(START_MS);
+    const deadline = new AbortController();
+    const { ports, calls } = fakePorts(() => new Promise<ExecutionResult>(() => undefined));
+    ports.execute = (_c, _t, s) =>
+      new Promise((_, reject) => {
+        s.addEventListener('abort', () => reject(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request aborted: deadline passed', true)));
+        clock.advance(10_000);
+        deadline.abort();
+      });
+    await expect(runTask({ ports, clock, random: seededRandom(1) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), deadline.signal)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+    });
+    expect(calls).toEqual([`reserve t1 payer ${request('vecadd', 8).budget} until ${EXPIRES}`, 'refund t1']);
+  });
+
+  it('refuses a huge skill name as UNKNOWN_SKILL without quoting it', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const err = (await runTask(components(ports), DEFAULT_ROUTER_LIMITS, { ...request('vecadd', 8), skill: 'x'.repeat(4 << 20) }, signal()).catch((e: unknown) => e)) as SwarmError;
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL });
+    expect(err.message.length).toBeLessThan(200);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('routing - runTask settle until the escrow expiry', () => {
+  const unavailable = () => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc did not answer', true);
+
+  it('keeps retrying a failing settle with backoff and pays once credit-svc is back', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const c = components(ports);
+    const settle = ports.settle;
+    // credit-svc is down for 15 s after the result is verified (a restart).
+    let downUntil = -1;
+    ports.settle = async (...args) => {
+      if (downUntil < 0) downUntil = c.clock.now() + 15_000;
+      calls.push('settle attempt');
+      if (c.clock.now() < downUntil) throw unavailable();
+      return settle(...args);
+    };
+    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(out).toMatchObject({ settlement: 'paid', cost: 1n, settlementNote: expect.stringMatching(/^settled after \d+ failed attempt/) });
+    expect(out.outputs).toHaveLength(1);
+    expect(calls.filter((x) => x.startsWith('settle t1'))).toHaveLength(1);
+    expect(calls).not.toContain('refund t1');
+    // Capped exponential backoff: about 15 s / 2 s + the doubling steps, not a busy loop.
+    expect(calls.filter((x) => x === 'settle attempt').length).toBeLessThan(15);
+  });
+
+  it('refunds shortly before the expiry when settle never succeeds, and still returns the verified outputs', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const c = components(ports);
+    ports.settle = async () => {
+      calls.push('settle attempt');
+      throw unavailable();
+    };
+    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(out).toMatchObject({ settlement: 'refunded', cost: 0n, refunded: 1n, settlementUncertain: false, settlementNote: expect.stringMatching(/settle failed \d+ time\(s\).*refunded, nothing was paid/) });
+    expect(out.outputs).toHaveLength(1);
+    expect(calls.at(-1)).toBe('refund t1');
+    expect(c.clock.now()).toBeLessThan(EXPIRES - SETTLE_MARGIN_MS + DEFAULT_ROUTER_LIMITS.settleBackoffMaxMs);
+    expect(c.clock.now()).toBeGreaterThan(START_MS + 10_000);
+  });
+
+  it('reports paid when the refund is refused because a settle with a lost reply had committed', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const settle = ports.settle;
+    ports.settle = async (...args) => {
+      await settle(...args);
+      throw unavailable();
+    };
+    ports.refund = async () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, 'escrow t1 is settled');
+    };
+    ports.escrow = async () => ({ state: 'settled', paid: 1n, refunded: 0n, payee: 'node-a', expiresAtMs: EXPIRES });
+    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(out).toMatchObject({ settlement: 'paid', cost: 1n, settlementNote: expect.stringMatching(/ledger shows the escrow settled/) });
+    expect(calls.filter((x) => x.startsWith('settle t1')).length).toBeGreaterThan(1);
+  });
+
+  it('says the outcome is uncertain when credit-svc stays unreachable to the end', async () => {
+    const { ports } = fakePorts(honest('vecadd'));
+    ports.settle = async () => Promise.reject(unavailable());
+    ports.refund = async () => Promise.reject(unavailable());
+    ports.escrow = async () => Promise.reject(unavailable());
+    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(out).toMatchObject({ settlement: 'refunded', cost: 0n, settlementUncertain: true, settlementNote: expect.stringMatching(/refunds the escrow at its expiry/) });
+  });
+
+  it('stops retrying at once when the router stops (settle signal), and refunds', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const stopping = new AbortController();
+    ports.settle = async () => {
+      stopping.abort();
+      throw unavailable();
+    };
+    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal(), stopping.signal);
+    expect(out.settlement).toBe('refunded');
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+});
+
+describe('routing - runTask attempt timeouts', () => {
+  it('gives each attempt but the last a timeout from the skill work, so a dead executor costs one attempt, not the deadline', async () => {
+    const clock = manualClock(START_MS);
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const asked: number[] = [];
+    const live = ports.execute;
+    ports.execute = async (cand, task, s) => {
+      asked.push(task.timeoutMs);
+      if (asked.length === 1) {
+        // The executor that took the request died: nothing answers until the attempt times out.
+        clock.advance(task.timeoutMs);
+        throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'no reply', true);
+      }
+      return live(cand, task, s);
+    };
+    const limits = { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 };
+    const req = { ...request('vecadd', 8), deadlineMs: START_MS + 30_000 };
+    const out = await runTask({ ports, clock, random: seededRandom(1) }, limits, req, signal());
+    const work = 8; // vecadd: one addition per element
+    expect(asked[0]).toBe(attemptTimeoutMs(work, limits));
+    expect(asked[0]).toBeLessThan(1_000);
+    expect(out).toMatchObject({ settlement: 'paid', cost: 1n });
+    expect(out.attempts.map((a) => a.outcome)).toEqual(['failed', 'verified']);
+    expect(clock.now() - START_MS).toBeLessThan(1_000);
+    expect(calls.filter((x) => x.startsWith('settle'))).toHaveLength(1);
+  });
+
+  it('gives the last attempt all the time left (a slow but alive executor can still finish)', async () => {
+    const clock = manualClock(START_MS);
+    const { ports } = fakePorts(() => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, 'kernel crashed', true);
+    });
+    const asked: number[] = [];
+    const failing = ports.execute;
+    ports.execute = async (cand, task, s) => {
+      asked.push(task.timeoutMs);
+      return failing(cand, task, s);
+    };
+    await runTask({ ports, clock, random: seededRandom(1) }, { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 }, request('vecadd', 8), signal()).catch(() => undefined);
+    expect(asked).toEqual([501, 501, 10_000]);
+  });
+
+  it('sizes attempts by work: a 700x700 matmul gets more than the minimum', () => {
+    expect(attemptTimeoutMs(2 * 700 ** 3, DEFAULT_ROUTER_LIMITS)).toBeGreaterThan(30_000);
+    expect(attemptTimeoutMs(8, DEFAULT_ROUTER_LIMITS)).toBe(DEFAULT_ROUTER_LIMITS.attemptMinMs + 1);
   });
 });

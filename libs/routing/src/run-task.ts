@@ -3,11 +3,15 @@
  * settle or refund. The escrow is always closed exactly once: settled when a verified result is
  * paid, refunded on every failure path, and refunded by credit-svc at its expiry (deadline +
  * SETTLE_GRACE_MS) if this process dies in between. Verification happens before any payment.
+ *
+ * The deadline is absolute (`req.deadlineMs`, set by the router when the request arrived), so time
+ * a task spent waiting before runTask counts: a task already out of time is never reserved, and a
+ * result that arrives after the deadline is refunded, not paid (its client has given up).
  */
 import { decodeTensors, ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS, Tensor } from '@swarm/contracts';
 import type { Clock, Random } from '@swarm/determinism';
-import { getSkill, priceOf } from '@swarm/skills';
-import type { AttemptRecord, Candidate, DecodedInputs, ExecutionResult, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
+import { getSkill, priceOf, Verdict } from '@swarm/skills';
+import type { AttemptRecord, Candidate, DecodedInputs, ExecutionResult, ResultVerifier, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 
 export interface RouterComponents {
   readonly ports: TaskPorts;
@@ -16,6 +20,13 @@ export interface RouterComponents {
   /** Monotonic, high-resolution ms for the timings a task reports; defaults to `clock`. */
   readonly stopwatch?: Clock;
   readonly random: Random;
+  /** Where results are verified; default: here, with `random`. */
+  readonly verifier?: ResultVerifier;
+  /**
+   * Waits between settle retries; default: a timer. Tests pass one that advances a manual clock.
+   * Resolves early (never rejects) when `signal` aborts.
+   */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface RouterLimits {
@@ -23,8 +34,24 @@ export interface RouterLimits {
   readonly maxAttempts: number;
   /** Largest tensor element count a task may carry. */
   readonly maxElements: number;
-  /** Settle is idempotent, so a lost reply is retried this many extra times. */
-  readonly settleRetries: number;
+  /**
+   * First wait between settle retries; each further wait doubles up to `settleBackoffMaxMs`.
+   * Settle is idempotent, so a retry after a lost reply never pays twice.
+   */
+  readonly settleBackoffMs: number;
+  readonly settleBackoffMaxMs: number;
+  /**
+   * Settle retries stop this long before the escrow's expiry and the escrow is refunded: the
+   * router's own refund then lands before credit-svc's expiry sweep, and the reply can say which.
+   */
+  readonly settleMarginMs: number;
+  /**
+   * Each dispatch attempt but the last waits at most `attemptMinMs + work / attemptWorkPerMs`
+   * (work in the skill's units, floating-point operations): a dead executor then costs about one
+   * such attempt, not the whole deadline. The last attempt gets all the time left.
+   */
+  readonly attemptMinMs: number;
+  readonly attemptWorkPerMs: number;
 }
 
 /**
@@ -34,10 +61,50 @@ export interface RouterLimits {
  */
 export const SETTLE_GRACE_MS = 30_000;
 
-export const DEFAULT_ROUTER_LIMITS: RouterLimits = Object.freeze({ maxAttempts: 3, maxElements: TASK_MAX_ELEMENTS, settleRetries: 2 });
+/**
+ * Room an attempt gets beyond its compute: the bus round trip, the executor's queue (the router
+ * admits at most a node's worth of tasks, so the queue ahead is short) and a cold kernel.
+ */
+export const ATTEMPT_MIN_MS = 5_000;
+/**
+ * Work per ms an executor is assumed to sustain at least: 20 MFLOP/s, 25-50x below what the wasm
+ * and gpu.js CPU kernels measure on one loaded core, so an alive but slow executor is not given up on.
+ */
+export const ATTEMPT_WORK_PER_MS = 20_000;
+export const SETTLE_BACKOFF_MS = 100;
+export const SETTLE_BACKOFF_MAX_MS = 2_000;
+/** Two credit round trips (CREDIT_TIMEOUT_MS in router-svc) fit before the expiry. */
+export const SETTLE_MARGIN_MS = 10_000;
+
+export const DEFAULT_ROUTER_LIMITS: RouterLimits = Object.freeze({
+  maxAttempts: 3,
+  maxElements: TASK_MAX_ELEMENTS,
+  settleBackoffMs: SETTLE_BACKOFF_MS,
+  settleBackoffMaxMs: SETTLE_BACKOFF_MAX_MS,
+  settleMarginMs: SETTLE_MARGIN_MS,
+  attemptMinMs: ATTEMPT_MIN_MS,
+  attemptWorkPerMs: ATTEMPT_WORK_PER_MS,
+});
+
+/** How long one dispatch attempt (not the last) may take for `work` units of the skill's work. */
+export function attemptTimeoutMs(work: number, limits: Pick<RouterLimits, 'attemptMinMs' | 'attemptWorkPerMs'>): number {
+  return limits.attemptMinMs + Math.ceil(work / limits.attemptWorkPerMs);
+}
+
+/** Longer than any installed skill's name; a longer one is refused without being quoted whole. */
+export const MAX_SKILL_NAME_CHARS = 64;
+
+/**
+ * Errors that say no attempt could run for lack of capacity or of a provider: after the last
+ * attempt the caller gets the same code (retryable, with its hint), not EXECUTION_FAILED.
+ */
+const CAPACITY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.ERROR_CODE_OVERLOADED, ErrorCode.ERROR_CODE_NO_PROVIDER, ErrorCode.ERROR_CODE_UNAVAILABLE]);
 
 /** Checks the request and prices it; throws a SwarmError before anything is reserved. */
 export function admitTask(req: TaskRequest, limits: RouterLimits): { inputs: DecodedInputs; price: bigint } {
+  if (req.skill.length > MAX_SKILL_NAME_CHARS) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_SKILL, `unknown skill: a name of ${req.skill.length} characters (skill names have at most ${MAX_SKILL_NAME_CHARS})`);
+  }
   const skill = getSkill(req.skill);
   if (req.budget <= 0n) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'budget must be at least 1 credit');
   const inputs: DecodedInputs = decodeTensors(req.inputs);
@@ -49,14 +116,24 @@ export function admitTask(req: TaskRequest, limits: RouterLimits): { inputs: Dec
   return { inputs, price };
 }
 
-export async function runTask(c: RouterComponents, limits: RouterLimits, req: TaskRequest, signal: AbortSignal): Promise<TaskOutcome> {
+/**
+ * `signal` ends dispatch (the deadline, or the router stopping). `settleSignal` (default `signal`)
+ * ends only the settle retries: a verified result keeps being settled past the deadline, until
+ * shortly before the escrow's expiry, unless the router stops.
+ */
+export async function runTask(c: RouterComponents, limits: RouterLimits, req: TaskRequest, signal: AbortSignal, settleSignal: AbortSignal = signal): Promise<TaskOutcome> {
   const watch = c.stopwatch ?? c.clock;
   const started = watch.now();
-  const deadline = c.clock.now() + req.timeoutMs;
+  const deadline = req.deadlineMs;
   const { inputs, price } = admitTask(req, limits);
 
+  const late = c.clock.now() - deadline;
+  if (late >= 0) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed ${Math.round(late)} ms before it could start; nothing was reserved`, true);
+  }
+  const expiresAtMs = deadline + SETTLE_GRACE_MS;
   try {
-    await c.ports.reserve(req.taskId, req.account, req.budget, deadline + SETTLE_GRACE_MS);
+    await c.ports.reserve(req.taskId, req.account, req.budget, expiresAtMs);
   } catch (err) {
     // A lost reply may hide a committed reserve: release it now rather than at its expiry.
     if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
@@ -74,11 +151,22 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     throw signal.aborted && isSwarmError(signal.reason) ? signal.reason : err;
   }
 
+  // The client waits until about the deadline; paying for a result it will never receive would
+  // charge it for nothing (the executor was told the same limit, so a late result broke it).
+  const overrun = c.clock.now() - deadline;
+  if (overrun > 0) {
+    await refundQuietly(c.ports, req.taskId);
+    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was paid`, true);
+  }
+
   const settleStart = watch.now();
-  const settled = await settleWithRetry(c.ports, req.taskId, result.exec.providerId, price, limits.settleRetries);
+  const settled = await settleUntilExpiry(c, limits, req, result.exec.providerId, price, expiresAtMs, settleSignal);
   const now = watch.now();
   return {
     taskId: req.taskId,
+    settlement: settled.settlement,
+    settlementNote: settled.note,
+    settlementUncertain: settled.uncertain,
     outputs: result.exec.outputs,
     cost: settled.paid,
     refunded: settled.refunded,
@@ -102,6 +190,7 @@ async function dispatchUntilVerified(
   const skill = getSkill(req.skill);
   const watch = c.stopwatch ?? c.clock;
   const attempts: AttemptRecord[] = [];
+  const perAttemptMs = attemptTimeoutMs(skill.work(inputs), limits);
   let lastError: SwarmError | undefined;
   let executeMs = 0;
   let verifyMs = 0;
@@ -112,7 +201,10 @@ async function dispatchUntilVerified(
     const t0 = watch.now();
     let exec: ExecutionResult;
     try {
-      exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs: remaining }, signal);
+      // The executor is told the same limit, so it abandons the attempt when the router does.
+      const isLast = attempts.length + 1 >= limits.maxAttempts;
+      const timeoutMs = isLast ? remaining : Math.min(remaining, perAttemptMs);
+      exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs }, signal);
     } catch (err) {
       executeMs += watch.now() - t0;
       if (!isSwarmError(err) || !err.retryable) throw err;
@@ -124,9 +216,11 @@ async function dispatchUntilVerified(
     executeMs += t1 - t0;
     // Pay only the provider the router chose: whoever answered must say it is that node.
     const verdict =
-      exec.providerId === candidate.nodeId
-        ? verifyOutputs(skill, inputs, exec.outputs, c.random)
-        : { ok: false, method: skill.verification, detail: `answered by ${exec.providerId}, not the chosen provider ${candidate.nodeId}` };
+      exec.providerId !== candidate.nodeId
+        ? { ok: false, method: skill.verification, detail: `answered by ${exec.providerId}, not the chosen provider ${candidate.nodeId}` }
+        : c.verifier
+          ? await c.verifier.verify(req.skill, inputs, exec.outputs)
+          : verifyResult(req.skill, inputs, exec.outputs, c.random);
     verifyMs += watch.now() - t1;
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
@@ -138,15 +232,16 @@ async function dispatchUntilVerified(
 function pickCandidate(candidates: Candidate[], skill: string): Candidate {
   // Scoring across peers arrives with the swarm issue; today every candidate is this node's executors.
   const local = candidates.find((p) => p.local) ?? candidates[0];
-  if (!local) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `no provider offers ${skill} (is executor-svc running?)`, true);
+  if (!local) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${skill} (is executor-svc running?)`, true);
   return local;
 }
 
-function verifyOutputs(skill: ReturnType<typeof getSkill>, inputs: DecodedInputs, outputs: Tensor[], random: Random) {
+/** A skill's verdict on a result; a result that cannot even be decoded is a failed result, not a fault. */
+export function verifyResult(skillName: string, inputs: DecodedInputs, outputs: Tensor[], random: Random): Verdict {
+  const skill = getSkill(skillName);
   try {
     return skill.verify(inputs, outputs.map(fromTensor), random);
   } catch (err) {
-    // A result we cannot even decode is a failed result, not a router fault.
     return { ok: false, method: skill.verification, detail: (err as Error).message };
   }
 }
@@ -157,6 +252,11 @@ function finalError(last: SwarmError | undefined, attempts: number, outOfTime: b
   }
   if (last?.code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED) {
     return new SwarmError(last.code, `no verified result after ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, true);
+  }
+  if (last && CAPACITY_CODES.has(last.code)) {
+    return new SwarmError(last.code, `no executor took the task in ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, true, {
+      retryAfterMs: last.retryAfterMs,
+    });
   }
   return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `execution failed after ${attempts} attempt(s): ${last?.message ?? 'unknown'}`, true);
 }
@@ -169,12 +269,71 @@ async function refundQuietly(ports: TaskPorts, escrowId: string): Promise<void> 
   await ports.refund(escrowId).catch(() => undefined);
 }
 
-async function settleWithRetry(ports: TaskPorts, escrowId: string, payee: string, amount: bigint, retries: number) {
-  for (let i = 0; ; i++) {
+interface Settled {
+  settlement: 'paid' | 'refunded';
+  paid: bigint;
+  refunded: bigint;
+  note: string;
+  uncertain: boolean;
+}
+
+/**
+ * Pays a verified result. A retryable failure (credit-svc restarting, a lost reply) is retried
+ * with capped exponential backoff until `settleMarginMs` before the escrow's expiry; then the
+ * escrow is refunded and the verified outputs still go back to the client, unpaid. A non-retryable
+ * failure (ESCROW_CLOSED: the ledger already closed it) skips to learning how it closed.
+ */
+async function settleUntilExpiry(c: RouterComponents, limits: RouterLimits, req: TaskRequest, payee: string, amount: bigint, expiresAtMs: number, stop: AbortSignal): Promise<Settled> {
+  const sleep = c.sleep ?? timerSleep;
+  let delay = limits.settleBackoffMs;
+  let failures = 0;
+  let last = '';
+  for (;;) {
     try {
-      return await ports.settle(escrowId, payee, amount);
+      const r = await c.ports.settle(req.taskId, payee, amount);
+      return { settlement: 'paid', paid: r.paid, refunded: r.refunded, note: failures ? `settled after ${failures} failed attempt(s) (last: ${last})` : '', uncertain: false };
     } catch (err) {
-      if (i >= retries || !isSwarmError(err) || !err.retryable) throw err;
+      failures += 1;
+      last = err instanceof Error ? err.message : String(err);
+      if (!isSwarmError(err) || !err.retryable) break;
+      if (stop.aborted || c.clock.now() + delay >= expiresAtMs - limits.settleMarginMs) break;
+      await sleep(delay, stop);
+      delay = Math.min(delay * 2, limits.settleBackoffMaxMs);
     }
   }
+  const why = `settle failed ${failures} time(s) (last: ${last})`;
+  try {
+    const r = await c.ports.refund(req.taskId);
+    return { settlement: 'refunded', paid: 0n, refunded: r.refunded, note: `${why}; the escrow was refunded, nothing was paid`, uncertain: false };
+  } catch {
+    // ESCROW_CLOSED here may mean a settle whose reply was lost did commit: the ledger knows.
+  }
+  try {
+    const e = await c.ports.escrow(req.taskId);
+    if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows the escrow settled`, uncertain: false };
+    if (e.state === 'refunded') return { settlement: 'refunded', paid: 0n, refunded: e.refunded, note: `${why}; the ledger refunded the escrow, nothing was paid`, uncertain: false };
+  } catch {
+    // credit-svc still unreachable: fall through to what its expiry sweep will do.
+  }
+  return {
+    settlement: 'refunded',
+    paid: 0n,
+    refunded: req.budget,
+    note: `${why}; credit-svc is unreachable, so the ledger refunds the escrow at its expiry (a status request shows the ledger's final word)`,
+    uncertain: true,
+  };
+}
+
+/** Default sleep: a timer that ends early when `signal` aborts (a stopping router refunds at once). */
+function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

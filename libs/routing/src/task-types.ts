@@ -1,4 +1,5 @@
 import type { DenseTensor, Tensor } from '@swarm/contracts';
+import type { Verdict } from '@swarm/skills';
 
 /** A provider the router may dispatch to (this issue: the node's own executor queue group). */
 export interface Candidate {
@@ -19,6 +20,8 @@ export interface TaskPorts {
   reserve(escrowId: string, account: string, amount: bigint, expiresAtMs: number): Promise<void>;
   settle(escrowId: string, payee: string, amount: bigint): Promise<{ paid: bigint; refunded: bigint }>;
   refund(escrowId: string): Promise<{ refunded: bigint }>;
+  /** The ledger's view of an escrow: how (and whether) it closed, whoever closed it. */
+  escrow(escrowId: string): Promise<EscrowView>;
   findProviders(skill: string, signal: AbortSignal): Promise<Candidate[]>;
   execute(
     candidate: Candidate,
@@ -27,12 +30,30 @@ export interface TaskPorts {
   ): Promise<ExecutionResult>;
 }
 
+export interface EscrowView {
+  readonly state: 'none' | 'open' | 'settled' | 'refunded';
+  readonly paid: bigint;
+  readonly refunded: bigint;
+  readonly payee: string;
+  /** When the ledger refunds it by itself while open (ms since epoch; 0 for none). */
+  readonly expiresAtMs: number;
+}
+
+/**
+ * Checks a result against its task's inputs. A service may run it on worker threads: a large
+ * verification then no longer stalls the event loop that reads (and refuses) new requests.
+ */
+export interface ResultVerifier {
+  verify(skill: string, inputs: DecodedInputs, outputs: Tensor[]): Promise<Verdict>;
+}
+
 export interface TaskRequest {
   readonly taskId: string;
   readonly skill: string;
   readonly inputs: Tensor[];
   readonly budget: bigint;
-  readonly timeoutMs: number;
+  /** Absolute deadline (ms since epoch) for the whole task, counted from when the request arrived. */
+  readonly deadlineMs: number;
   readonly account: string;
 }
 
@@ -45,6 +66,18 @@ export interface AttemptRecord {
 
 export interface TaskOutcome {
   readonly taskId: string;
+  /**
+   * How the escrow closed. 'paid': `cost` went to the provider. 'refunded': settle kept failing
+   * until shortly before the escrow's expiry, so the verified outputs are returned unpaid (cost 0).
+   */
+  readonly settlement: 'paid' | 'refunded';
+  /** Empty when paid at the first try; otherwise what happened to the settle, in words. */
+  readonly settlementNote: string;
+  /**
+   * The router could not learn how the escrow closed (credit-svc unreachable to the end): the
+   * ledger refunds it at its expiry unless a settle whose reply was lost committed first.
+   */
+  readonly settlementUncertain: boolean;
   readonly outputs: Tensor[];
   readonly cost: bigint;
   readonly refunded: bigint;

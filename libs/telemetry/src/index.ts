@@ -1,4 +1,4 @@
-export { createLogger, silentLogger } from './logger';
+export { createLogger, silentLogger, capForLog, MAX_LOG_STRING_CHARS, MAX_LOG_LINE_CHARS } from './logger';
 export type { Logger, LoggerOptions } from './logger';
 export { injectTraceContext, extractTraceContext } from './trace-carrier';
 export type { HeaderCarrier } from './trace-carrier';
