@@ -10,7 +10,8 @@ COPY bin ./bin
 COPY tsconfig.base.json tsconfig.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 ENV NODE_ENV=production
-# The named volume mounted at /data takes this directory's owner, so the service user can write its key and ledger.
-RUN mkdir -p /data && chown node:node /data
+# Named volumes mounted at /data and /bus-conf take these directories' owner and mode, so the
+# service user can write its keys and ledger (and only it can read them).
+RUN mkdir -p /data /bus-conf && chown node:node /data /bus-conf && chmod 700 /data
 USER node
 CMD ["sh", "-c", "exec node --import tsx apps/${SWARM_APP}/src/main.ts"]

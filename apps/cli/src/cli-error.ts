@@ -8,3 +8,62 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
+
+/** Exit statuses of `swarm`, documented in docs/errors.md. */
+export const EXIT_OK = 0;
+/** The command ran and failed: the node refused or failed it, or it could not reach the node. */
+export const EXIT_FAILURE = 1;
+/** Bad command line or input file (SWARM_BAD_ARGS): nothing was sent to the node. */
+export const EXIT_USAGE = 2;
+
+const SWARM_CODE = /^SWARM_[A-Z_]+$/;
+
+/**
+ * nats.js error codes (its `ErrorCode` enum values) as the codes a user can look up. The bus
+ * client translates those of requests; these reach the CLI from connecting and closing.
+ */
+const NATS_CODES: Readonly<Record<string, string>> = {
+  CONNECTION_REFUSED: 'SWARM_NO_NODE',
+  CONNECTION_CLOSED: 'SWARM_NO_NODE',
+  CONNECTION_DRAINING: 'SWARM_NO_NODE',
+  CONNECTION_TIMEOUT: 'SWARM_NO_NODE',
+  DISCONNECT: 'SWARM_NO_NODE',
+  TIMEOUT: 'SWARM_DEADLINE_EXCEEDED',
+  '503': 'SWARM_UNAVAILABLE',
+  MAX_PAYLOAD_EXCEEDED: 'SWARM_PAYLOAD_TOO_LARGE',
+  AUTHORIZATION_VIOLATION: 'SWARM_BUS_DENIED',
+  AUTHENTICATION_EXPIRED: 'SWARM_BUS_DENIED',
+  AUTHENTICATION_TIMEOUT: 'SWARM_BUS_DENIED',
+  BAD_AUTHENTICATION: 'SWARM_BUS_DENIED',
+  BAD_CREDS: 'SWARM_BUS_DENIED',
+  PERMISSIONS_VIOLATION: 'SWARM_PERMISSION_DENIED',
+};
+
+/** Node's errno codes (EEXIST, EPERM, EACCES, ENOSPC…): `code` plus the failed system call. */
+function isSystemError(err: { code?: unknown; syscall?: unknown }): boolean {
+  return typeof err.code === 'string' && /^E[A-Z0-9]+$/.test(err.code) && typeof err.syscall === 'string';
+}
+
+/**
+ * Every error the CLI prints carries a SWARM_* code. A code from below the CLI (Node's errno,
+ * nats.js) is translated; the raw code stays in the message, where it helps diagnose, so
+ * `EEXIST` becomes `error SWARM_OS_ERROR: EEXIST: file already exists, mkdir '…'`.
+ */
+export function toCliError(err: unknown): CliError {
+  if (err instanceof CliError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; codeName?: unknown; syscall?: unknown; message?: unknown };
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
+  // SwarmError (a reply from the node) names its code in codeName; its numeric `code` is the proto enum.
+  if (typeof e.codeName === 'string' && SWARM_CODE.test(e.codeName)) return new CliError(e.codeName, message);
+  const raw = typeof e.code === 'string' ? e.code : undefined;
+  if (raw === undefined) return new CliError('SWARM_INTERNAL', message);
+  if (SWARM_CODE.test(raw)) return new CliError(raw, message);
+  const nats = NATS_CODES[raw];
+  if (nats) return new CliError(nats, nats === 'SWARM_NO_NODE' ? `lost the connection to the node's NATS (${raw}: ${message})` : `${raw}: ${message}`);
+  if (isSystemError(e)) return new CliError('SWARM_OS_ERROR', message.startsWith(raw) ? message : `${raw}: ${message}`);
+  return new CliError('SWARM_INTERNAL', `${raw}: ${message}`);
+}
+
+export function exitStatusOf(err: CliError): number {
+  return err.code === 'SWARM_BAD_ARGS' ? EXIT_USAGE : EXIT_FAILURE;
+}

@@ -1,5 +1,5 @@
 /** Reads `--input file.json`: { "inputs": [ { "name": "a", "shape": [2, 2], "data": [1, 2, 3, 4] } ] }. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Tensor, toTensor } from '@swarm/contracts';
 import { z } from 'zod';
 import { CliError } from './cli-error';
@@ -16,11 +16,23 @@ const InputFile = z.object({
     .min(1),
 });
 
+/**
+ * A task holds at most 2,000,000 values (TASK_MAX_ELEMENTS); written as JSON with full float32
+ * precision that is about 30 MB. Anything much larger cannot be a valid task, so it is refused
+ * before being read into memory.
+ */
+export const MAX_INPUT_FILE_BYTES = 128 * 1024 * 1024;
+
 export async function readInputFile(path: string): Promise<Tensor[]> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_INPUT_FILE_BYTES) {
+      throw new CliError('SWARM_BAD_ARGS', `input file ${path} is ${size} bytes; a task's inputs fit in ${MAX_INPUT_FILE_BYTES} bytes of JSON`);
+    }
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new CliError('SWARM_BAD_ARGS', `cannot read input file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   let json: unknown;

@@ -1,9 +1,12 @@
 /**
- * `swarm`: start a node, submit tasks, read balances and skills. Every error exits non-zero with
- * one line `error <CODE>: <message>` on stderr; `--json` prints exactly one JSON document on stdout.
+ * `swarm`: start a node, submit tasks, read balances and skills, audit the ledger. Every error
+ * exits non-zero with one line `error <CODE>: <message>` on stderr (exit statuses in
+ * docs/errors.md); `--json` prints exactly one JSON document on stdout.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError } from './cli-error';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
+import { flushOutput, guardOutput } from './output';
+import { MAX_TASK_VALUES, MAX_TIMEOUT_MS, sizeLimitsText } from './submit-limits';
 
 // Each command's module loads only when it runs: a quick `swarm balance` must not load the launcher.
 // Commander passes the parsed options object; each command module states its own option type.
@@ -13,6 +16,7 @@ const submitCommand = (o: Options) => (require('./commands/submit') as typeof im
 const balanceCommand = (o: Options) => (require('./commands/balance') as typeof import('./commands/balance')).balanceCommand(o);
 const skillsCommand = (o: Options) => (require('./commands/skills') as typeof import('./commands/skills')).skillsCommand(o);
 const healthCommand = (o: Options) => (require('./commands/health') as typeof import('./commands/health')).healthCommand(o);
+const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof import('./commands/ledger')).ledgerCommand(o);
 
 /** Whole numbers from 1 up to the uint32 fields they end up in. */
 function positiveInt(value: string): number {
@@ -22,13 +26,17 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
-/** Bad usage (flags, arguments, input files) exits 2; every other error exits 1. */
-const EXIT_USAGE = 2;
 const MAX_EXECUTORS = 64;
 
 function seed(value: string): number {
   if (!/^\d{1,10}$/.test(value) || Number(value) > 0xffff_ffff) throw new InvalidArgumentError('expected a whole number from 0 to 4294967295');
   return Number(value);
+}
+
+function timeoutMs(value: string): number {
+  const n = positiveInt(value);
+  if (n > MAX_TIMEOUT_MS) throw new InvalidArgumentError(`expected at most ${MAX_TIMEOUT_MS} (the node's longest task deadline)`);
+  return n;
 }
 
 function executors(value: string): number {
@@ -61,10 +69,10 @@ function build(): Command {
     .command('submit')
     .description('run one task on the node and print the verified result')
     .requiredOption('--skill <name>', 'skill to run (see `swarm skills`)')
-    .option('--size <n>', 'generate demo input of this size (matrix side, vector length, batch)', positiveInt)
-    .option('--input <file>', 'JSON input file: {"inputs":[{"name","shape","data"}]}')
+    .option('--size <n>', `generate demo input: matmul n×n matrices, vecadd length n, mlp batch and width n (${sizeLimitsText()})`, positiveInt)
+    .option('--input <file>', `JSON input file: {"inputs":[{"name","shape","data"}]}, at most ${MAX_TASK_VALUES} values in all`)
     .option('--budget <credits>', 'most credits to pay (default: the task price)')
-    .option('--timeout <ms>', 'task deadline in ms', positiveInt)
+    .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
     .option('--seed <n>', 'seed for generated input', seed)
     .addOption(nats())
     .addOption(dataDir())
@@ -74,24 +82,41 @@ function build(): Command {
   program.command('balance').description('show an account balance').option('--account <id>', 'account (default: the node account)').addOption(nats()).addOption(dataDir()).addOption(json()).action(balanceCommand);
   program.command('skills').description('list installed skills and their prices').addOption(nats()).addOption(dataDir()).addOption(json()).action(skillsCommand);
   program.command('health').description("show each service's health").addOption(nats()).addOption(dataDir()).addOption(json()).action(healthCommand);
+  program
+    .command('ledger')
+    .description("check the node's credit ledger")
+    .option('--audit', 'recompute every balance and escrow from the entry log and compare them with the stored ones; exits 1 on a problem')
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(json())
+    .action(ledgerCommand);
   return program;
 }
 
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
     process.stderr.write(`error SWARM_BAD_ARGS: ${err.message.replace(/^error: /, '').split('\n')[0]}\n`);
     return EXIT_USAGE;
   }
-  const e = err as { code?: unknown; codeName?: string; message?: string };
-  const code = err instanceof CliError ? err.code : (e.codeName ?? (typeof e.code === 'string' ? e.code : 'SWARM_INTERNAL'));
-  process.stderr.write(`error ${code}: ${e.message ?? String(err)}\n`);
-  return code === 'SWARM_BAD_ARGS' ? EXIT_USAGE : 1;
+  const e = toCliError(err);
+  process.stderr.write(`error ${e.code}: ${e.message}\n`);
+  return exitStatusOf(e);
 }
+
+let outputFailed = false;
+guardOutput((err) => {
+  if (outputFailed) return;
+  outputFailed = true;
+  process.stderr.write(`error SWARM_OS_ERROR: cannot write the output: ${err.message}\n`);
+});
 
 build()
   .parseAsync(process.argv)
-  .then(
-    () => process.exit(0),
-    (err: unknown) => process.exit(report(err)),
-  );
+  // A command may set process.exitCode itself (`swarm up` interrupted while starting: 130).
+  .then(() => (typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK), report)
+  .then(async (status) => {
+    // Exit only once the output has reached the reader: a piped JSON document arrives whole.
+    await flushOutput();
+    process.exit(outputFailed && status === EXIT_OK ? EXIT_FAILURE : status);
+  });

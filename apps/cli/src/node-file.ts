@@ -3,9 +3,13 @@
  * `swarm up` writes into the node's home (SWARM_HOME, default ~/.swarmharness), the way Ray finds
  * RAY_ADDRESS.
  */
+import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { connectSwarm, SwarmClient } from '@swarm/client';
+import type { BusRole } from '@swarm/contracts';
+import { busKeyFile } from '@swarm/identity';
 import { CliError } from './cli-error';
 
 export const NODE_FILE = 'node.json';
@@ -43,7 +47,7 @@ export function isAlive(pid: number): boolean {
 }
 
 export async function writeNodeFile(home: string, node: NodeFile): Promise<void> {
-  await writeFile(join(home, NODE_FILE), `${JSON.stringify(node, null, 2)}\n`);
+  await writeFile(join(home, NODE_FILE), `${JSON.stringify(node, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**
@@ -55,7 +59,7 @@ export async function claimNodeFile(home: string): Promise<void> {
   const mine: NodeFile = { natsUrl: '', nodeId: '', pid: process.pid, startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await writeFile(path, `${JSON.stringify(mine, null, 2)}\n`, { flag: 'wx' });
+      await writeFile(path, `${JSON.stringify(mine, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -84,4 +88,22 @@ export async function resolveNatsUrl(opts: { nats?: string; dataDir?: string }, 
     throw new CliError('SWARM_NO_NODE', `the node in ${home} is still starting; try again in a moment`);
   }
   throw new CliError('SWARM_NO_NODE', `no running node found (no --nats, no SWARM_NATS_URL, no live node in ${home}); start one with \`swarm up\``);
+}
+
+/**
+ * The bus key a command connects with: SWARM_NATS_NKEY_FILE, then the role's key of the node in
+ * the home (`<home>/bus/<role>.nk`, made by `swarm up`); none for an open bus.
+ */
+export function resolveBusKey(opts: { dataDir?: string }, role: BusRole, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['SWARM_NATS_NKEY_FILE']) return env['SWARM_NATS_NKEY_FILE'];
+  const file = busKeyFile(resolveHome(opts.dataDir, env), role);
+  return existsSync(file) ? file : undefined;
+}
+
+/**
+ * A connection to the running node as `role`: `client` (submit and read, nothing else) for every
+ * command but the operator's (`observer`: `swarm ledger --audit`).
+ */
+export async function connectToNode(opts: { nats?: string; dataDir?: string }, role: BusRole = 'client', env: NodeJS.ProcessEnv = process.env): Promise<SwarmClient> {
+  return connectSwarm(await resolveNatsUrl(opts, env), { nkeyFile: resolveBusKey(opts, role, env), role });
 }

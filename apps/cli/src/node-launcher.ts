@@ -3,12 +3,12 @@
  * five services as supervised child processes sharing a data dir. Start order puts the router
  * (task intake) last; stop order is the reverse, so the ledger closes after the last settlement.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connectSwarm, SwarmClient } from '@swarm/client';
 import { ServiceName } from '@swarm/contracts';
 import { loadOrCreateIdentity } from '@swarm/identity';
-import { NatsServerHandle, startNatsServer, startSupervised, SupervisedProcess, tsNodeArgs } from '@swarm/runtime';
+import { EXECUTOR_NICENESS, prepareClosedBus, startSupervised, startSupervisedNats, SupervisedNats, SupervisedProcess, tsNodeArgs } from '@swarm/runtime';
 import { CliError } from './cli-error';
 
 export const SERVICE_START_TIMEOUT_MS = 60_000;
@@ -17,6 +17,7 @@ const APPS_DIR = resolve(__dirname, '../..');
 
 interface ServiceSpec {
   app: string;
+  /** Its health subject and its bus identity. */
   health: ServiceName;
 }
 
@@ -34,27 +35,47 @@ export interface NodeOptions {
   /** Extra environment for every service (e.g. SWARM_GENESIS_GRANT). */
   env?: NodeJS.ProcessEnv;
   onEvent?(line: string): void;
+  /** The bus came back as a new process (after a crash); its pid is what node.json should name. */
+  onBusRestart?(natsPid: number): void;
 }
 
 export interface RunningNode {
   readonly natsUrl: string;
-  readonly natsPid: number;
+  /** The node's nats-server process now (it is restarted on the same port if it dies). */
+  natsPid(): number;
   readonly nodeId: string;
   readonly logDir: string;
+  /** Seed file of the node's client identity (what `swarm submit` and the SDK connect with). */
+  readonly clientKeyFile: string;
   readonly services: ReadonlyArray<{ name: string; pid: number | undefined }>;
   stop(): Promise<void>;
 }
 
 export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const say = opts.onEvent ?? (() => undefined);
-  await mkdir(opts.home, { recursive: true });
+  // The home holds the node key, the bus keys and the ledger: the owner's alone.
+  await mkdir(opts.home, { recursive: true, mode: 0o700 });
+  await chmod(opts.home, 0o700);
   const logDir = join(opts.home, 'logs');
-  await mkdir(logDir, { recursive: true });
+  await mkdir(logDir, { recursive: true, mode: 0o700 });
+  await chmod(logDir, 0o700);
   const { nodeId } = await loadOrCreateIdentity(opts.home);
-  const nats: NatsServerHandle = await startNatsServer().catch((err: Error) => {
+  // A closed bus: every service and client connects with its own key and role's permissions.
+  const bus = await prepareClosedBus(opts.home);
+  const nats: SupervisedNats = await startSupervisedNats({
+    authorization: bus.authorization,
+    onEvent(e) {
+      if (e.kind === 'exited') say(`nats-server exited (${e.code === null ? 'killed' : `code ${e.code}`}); restarting it on the same port`);
+      else if (e.kind === 'restart-failed') say(`nats-server did not restart (${e.error}); trying again in ${e.retryInMs} ms`);
+      else {
+        say(`nats-server is back (pid ${e.pid}); services reconnect by themselves`);
+        opts.onBusRestart?.(e.pid);
+      }
+    },
+  }).catch((err: Error) => {
     throw new CliError('SWARM_NATS_SERVER', err.message);
   });
-  say(`nats-server listening on ${nats.url}`);
+  say(`nats-server listening on ${nats.url} (closed bus: one key per service, in ${join(opts.home, 'bus')})`);
   const running: SupervisedProcess[] = [];
   let crashed: string | undefined;
 
@@ -65,7 +86,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 
   try {
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: opts.home };
-    const client = await connectSwarm(nats.url, { name: 'swarm-up' });
+    const client = await connectSwarm(nats.url, { name: 'swarm-up', nkeyFile: bus.seedFile('client') });
     try {
       for (const spec of START_ORDER) {
         const replicas = spec.app === 'executor-svc' ? opts.executors : 1;
@@ -76,7 +97,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
               name,
               command: process.execPath,
               args: tsNodeArgs(join(APPS_DIR, spec.app, 'src/main.ts')),
-              env,
+              env: { ...env, SWARM_NATS_NKEY_FILE: bus.seedFile(spec.health) },
+              // Kernels yield the CPU to the router and the bus, so a flood still gets answers.
+              ...(spec.app === 'executor-svc' ? { niceness: EXECUTOR_NICENESS } : {}),
               logFile: join(logDir, `${name}.log`),
               onExit: ({ code, signal, restarting }) => {
                 say(`${name} exited (${signal ?? `code ${code}`})${restarting ? '; restarting' : ''}`);
@@ -97,9 +120,10 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   }
   return {
     natsUrl: nats.url,
-    natsPid: nats.pid,
+    natsPid: () => nats.pid(),
     nodeId,
     logDir,
+    clientKeyFile: bus.seedFile('client'),
     services: running.map((p) => ({ name: p.name, pid: p.pid() })),
     stop,
   };

@@ -26,6 +26,38 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${toJson(value)}\n`);
 }
 
+/**
+ * Node writes to a pipe asynchronously: `process.exit` right after a large write drops what the
+ * reader has not taken yet, whole 64 KiB pipe buffers of it. The CLI exits once this resolves.
+ */
+export function flushOutput(): Promise<void> {
+  return Promise.all([flushStream(process.stdout), flushStream(process.stderr)]).then(() => undefined);
+}
+
+function flushStream(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) return resolve();
+    // Writes complete in order: this callback runs once everything queued before it is written (or failed).
+    stream.write('', () => resolve());
+  });
+}
+
+/** Ways a write fails because the reader is gone (closed the pipe, or output already failed). */
+const READER_GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * A reader that stops early (`swarm … --json | head -c 20`) closes the pipe and our next write
+ * fails with EPIPE. That is the reader's choice, not a failure of the command: output stops
+ * quietly and the command keeps its exit status. Any other stdout failure (a full disk) goes to
+ * `onFailure`; stderr failures are ignored, there is nowhere left to report them.
+ */
+export function guardOutput(onFailure: (err: NodeJS.ErrnoException) => void): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (!READER_GONE.has(err.code ?? '')) onFailure(err);
+  });
+  process.stderr.on('error', () => undefined);
+}
+
 /** Colours only for a terminal; piped output stays plain text. */
 const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
 

@@ -7,7 +7,7 @@ describe('credit config - loadCreditConfig', () => {
   it('applies defaults and puts the ledger inside the data dir', () => {
     const c = loadCreditConfig(base);
     expect(c).toMatchObject({ natsUrl: base.SWARM_NATS_URL, dataDir: '/var/swarm', genesisGrant: 1000n, syncWrites: true, ledgerPath: '/var/swarm/credit-ledger' });
-    expect(c).toMatchObject({ escrowLifetime: { defaultMs: 600_000, maxMs: 3_600_000 }, escrowSweepMs: 1_000 });
+    expect(c).toMatchObject({ escrowLifetime: { defaultMs: 150_000, maxMs: 180_000 }, escrowSweepMs: 1_000 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 

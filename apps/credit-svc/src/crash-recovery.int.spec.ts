@@ -118,7 +118,7 @@ describe('credit-svc process - crash recovery', () => {
       const amount = BigInt(1 + Math.floor(random() * 20));
       escrowIds.add(escrowId);
       // The service's default lifetime: a retry of a reserve that never landed gets a fresh expiry.
-      if (!(await send({ rpc: CreditReserve, req: { escrowId, account: nodeId, amount, expiresAtMs: 0n } }))) continue;
+      if (!(await send({ rpc: CreditReserve, req: { escrowId, account: nodeId, amount, expiresAtMs: 0n, payees: PAYEES } }))) continue;
       // Each worker leaves its first escrow of a round open, so the last kill surely leaves some
       // open (earlier rounds' leftovers expire during the next round).
       const dice = n === 0 ? 1 : random();

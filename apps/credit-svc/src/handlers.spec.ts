@@ -1,7 +1,7 @@
 import { EntryKind, LedgerEntry } from '@swarm/contracts';
-import type { Ledger } from '@swarm/credit';
+import { AuditReport, Ledger, MAX_UINT64 } from '@swarm/credit';
 import { silentLogger } from '@swarm/telemetry';
-import { createCreditHandlers } from './handlers';
+import { auditResponse, createCreditHandlers, MAX_AUDIT_PROBLEM_CHARS } from './handlers';
 
 const entry: LedgerEntry = { seq: 2n, kind: EntryKind.ENTRY_KIND_REFUND, escrowId: 'e1', fromAccount: 'n', toAccount: 'n', amount: 5n, atMs: 0n };
 const ctx = { log: silentLogger(), headers: undefined };
@@ -22,7 +22,7 @@ function fakeLedger(): Ledger & { balances: string[] } {
     entries: async () => [],
     lastSeq: () => 2n,
     openEscrows: () => 0,
-    audit: async () => ({ ok: true, problems: [], totals: { genesis: 0n, available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, lastSeq: 2n } }),
+    audit: async () => ({ ok: true, problems: [], totals: { genesis: 0n, available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, lastSeq: 2n }, accounts: [] }),
     close: async () => undefined,
   };
 }
@@ -51,5 +51,56 @@ describe('credit handlers - mapping', () => {
       log: silentLogger(),
     });
     await expect(failing.refund({ escrowId: 'e1' }, ctx)).resolves.toEqual({ escrowId: 'e1', refunded: 5n });
+  });
+});
+
+describe('credit handlers - audit', () => {
+  const damaged: AuditReport = {
+    ok: false,
+    problems: ['seq 5: escrow e1 closed again (already settled)', 'x'.repeat(2 * MAX_AUDIT_PROBLEM_CHARS)],
+    totals: { genesis: 100n, available: MAX_UINT64, escrowed: 5n, accounts: 60, escrows: 2, openEscrows: 1, lastSeq: 5n },
+    accounts: [{ id: 'node', storedAvailable: 80n, storedEscrowed: 5n, replayedAvailable: -10n, replayedEscrowed: 5n }],
+  };
+
+  it('answers a bounded summary of what the ledger audit found', () => {
+    const res = auditResponse(damaged, 12.4);
+    expect(res).toMatchObject({
+      ok: false,
+      entriesChecked: 5n,
+      accountsChecked: 60n,
+      escrowsChecked: 2n,
+      openEscrows: 1n,
+      genesis: 100n,
+      available: MAX_UINT64,
+      accounts: [{ account: 'node', storedAvailable: 80n, storedEscrowed: 5n, logAvailable: 0n, logEscrowed: 5n }],
+      accountsOmitted: 59n,
+      durationMs: 12n,
+    });
+    expect(res.problems[0]).toBe('seq 5: escrow e1 closed again (already settled)');
+    expect(res.problems[1]).toHaveLength(MAX_AUDIT_PROBLEM_CHARS);
+  });
+
+  it('runs one audit for requests that arrive while one is running', async () => {
+    let runs = 0;
+    let finish: (r: AuditReport) => void = () => undefined;
+    const ledger: Ledger = {
+      ...fakeLedger(),
+      audit: () => {
+        runs += 1;
+        return new Promise<AuditReport>((r) => (finish = r));
+      },
+    };
+    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger() });
+    const both = Promise.all([h.audit({}, ctx), h.audit({}, ctx)]);
+    finish(damaged);
+    const [a, b] = await both;
+    expect(a.ok).toBe(false);
+    expect(b).toBe(a);
+    expect(runs).toBe(1);
+    finish = () => undefined;
+    const again = h.audit({}, ctx);
+    finish(damaged);
+    await again;
+    expect(runs).toBe(2);
   });
 });

@@ -1,7 +1,11 @@
 import type { Handler } from '@swarm/bus';
 import type {
+  AuditRequest,
+  AuditResponse,
   BalanceRequest,
   BalanceResponse,
+  EscrowRequest,
+  EscrowResponse,
   LedgerEntry,
   RefundRequest,
   RefundResponse,
@@ -10,7 +14,8 @@ import type {
   SettleRequest,
   SettleResponse,
 } from '@swarm/contracts';
-import type { Committed, Ledger } from '@swarm/credit';
+import { escrowStatus, MAX_UINT64, validateEscrowQuery } from '@swarm/credit';
+import type { AuditReport, Committed, Ledger } from '@swarm/credit';
 import type { Logger } from '@swarm/telemetry';
 
 export interface CreditHandlerDeps {
@@ -27,6 +32,43 @@ export interface CreditHandlers {
   settle: Handler<SettleRequest, SettleResponse>;
   refund: Handler<RefundRequest, RefundResponse>;
   balance: Handler<BalanceRequest, BalanceResponse>;
+  audit: Handler<AuditRequest, AuditResponse>;
+  /** What the ledger holds for one escrow (ESCROW_STATE_NONE when it was never reserved). */
+  escrow: Handler<EscrowRequest, EscrowResponse>;
+}
+
+/** A problem line quotes ids (at most 128 chars each); this bounds a damaged record's text too. */
+export const MAX_AUDIT_PROBLEM_CHARS = 512;
+
+const toUint64 = (n: bigint): bigint => (n < 0n ? 0n : n > MAX_UINT64 ? MAX_UINT64 : n);
+
+/**
+ * The wire summary of an audit. The report is already bounded (problems and accounts capped in
+ * libs/credit); sums of a damaged ledger can leave uint64, so every number is clamped and the
+ * problems say what is wrong.
+ */
+export function auditResponse(report: AuditReport, durationMs: number): AuditResponse {
+  const t = report.totals;
+  return {
+    ok: report.ok,
+    entriesChecked: t.lastSeq,
+    accountsChecked: BigInt(t.accounts),
+    escrowsChecked: BigInt(t.escrows),
+    openEscrows: BigInt(t.openEscrows),
+    genesis: toUint64(t.genesis),
+    available: toUint64(t.available),
+    escrowed: toUint64(t.escrowed),
+    accounts: report.accounts.map((a) => ({
+      account: a.id,
+      storedAvailable: toUint64(a.storedAvailable),
+      storedEscrowed: toUint64(a.storedEscrowed),
+      logAvailable: toUint64(a.replayedAvailable),
+      logEscrowed: toUint64(a.replayedEscrowed),
+    })),
+    accountsOmitted: BigInt(Math.max(0, t.accounts - report.accounts.length)),
+    problems: report.problems.map((p) => (p.length > MAX_AUDIT_PROBLEM_CHARS ? `${p.slice(0, MAX_AUDIT_PROBLEM_CHARS - 1)}…` : p)),
+    durationMs: BigInt(Math.max(0, Math.round(durationMs))),
+  };
 }
 
 /**
@@ -50,6 +92,16 @@ export function publishEntries(entries: readonly LedgerEntry[], publish: (entry:
  */
 export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
   const { ledger, log } = deps;
+  // An audit reads the whole log while ledger writes wait behind it: requests that arrive while
+  // one runs share its answer instead of queueing another full replay each.
+  let auditing: Promise<AuditResponse> | undefined;
+  const audit = async (): Promise<AuditResponse> => {
+    const started = performance.now();
+    const report = await ledger.audit();
+    const res = auditResponse(report, performance.now() - started);
+    if (!report.ok) log.warn({ problems: report.problems.length, first: report.problems[0] }, 'ledger audit found problems');
+    return res;
+  };
 
   function announce<R>(committed: Committed<R>): R {
     publishEntries(committed.entries, deps.publish, log);
@@ -61,5 +113,13 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     settle: async (req) => announce(await ledger.settle(req)),
     refund: async (req) => announce(await ledger.refund(req)),
     balance: (req) => ledger.balance(req.account === '' ? deps.nodeAccount : req.account),
+    escrow: async (req) => {
+      validateEscrowQuery(req.escrowId);
+      return escrowStatus(req.escrowId, await ledger.escrow(req.escrowId));
+    },
+    audit: () =>
+      (auditing ??= audit().finally(() => {
+        auditing = undefined;
+      })),
   };
 }

@@ -3,9 +3,11 @@ import {
   CreditBalance,
   CreditHealth,
   CreditRefund,
+  CreditEscrow,
   CreditReserve,
   CreditSettle,
   EntryKind,
+  EscrowState,
   ErrorCode,
   LedgerEntry,
   LedgerEntryEvents,
@@ -21,6 +23,8 @@ import { loadCreditConfig } from './config';
 import { CreditService, startCreditService } from './service';
 
 const NODE = 'node-1';
+/** The providers test escrows are reserved for. */
+const PAYEES = ['peer', 'peer-a', 'peer-b', NODE];
 
 describe('credit-svc - over a real nats-server', () => {
   let server: NatsServerHandle;
@@ -62,10 +66,10 @@ describe('credit-svc - over a real nats-server', () => {
   describe('credit-svc - happy path', () => {
     it('reserves, settles, refunds and reports balances, publishing each committed entry', async () => {
       expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n });
-      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n })).toEqual({ escrowId: 'task-1', available: 900n });
+      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n, payees: PAYEES })).toEqual({ escrowId: 'task-1', available: 900n });
       expect(await balance(NODE)).toEqual({ account: NODE, available: 900n, escrowed: 100n });
       expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
-      await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n, expiresAtMs: 0n });
+      await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n, expiresAtMs: 0n, payees: PAYEES });
       expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
       expect(await balance('')).toEqual({ account: NODE, available: 940n, escrowed: 0n });
       expect(await balance('peer-a')).toEqual({ account: 'peer-a', available: 60n, escrowed: 0n });
@@ -83,7 +87,7 @@ describe('credit-svc - over a real nats-server', () => {
     it('answers retried requests with the recorded outcome and moves nothing', async () => {
       const seq = await lastSeq();
       const published = events.length;
-      await expect(bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n })).rejects.toMatchObject({
+      await expect(bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n, payees: PAYEES })).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_ESCROW_CLOSED,
       });
       expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
@@ -108,18 +112,18 @@ describe('credit-svc - over a real nats-server', () => {
     });
 
     it('refuses each bad request with a typed error, keeps serving, and moves no credit', async () => {
-      await bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 10n, expiresAtMs: 0n });
+      await bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 10n, expiresAtMs: 0n, payees: PAYEES });
       const seq = await lastSeq();
       const before = await Promise.all([balance(NODE), balance('peer-a')]);
 
       const cases: Array<[string, Promise<unknown>, ErrorCode]> = [
-        ['reserve zero', bus.request(CreditReserve, { escrowId: 'z', account: NODE, amount: 0n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['reserve zero', bus.request(CreditReserve, { escrowId: 'z', account: NODE, amount: 0n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['settle zero', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['reserve unknown account', bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
+        ['reserve unknown account', bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
         ['balance unknown account', balance('ghost'), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
-        ['reserve too much', bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT],
-        ['oversized escrow id', bus.request(CreditReserve, { escrowId: long, account: NODE, amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['oversized account', bus.request(CreditReserve, { escrowId: 'o', account: long, amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['reserve too much', bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT],
+        ['oversized escrow id', bus.request(CreditReserve, { escrowId: long, account: NODE, amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['oversized account', bus.request(CreditReserve, { escrowId: 'o', account: long, amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized payee', bus.request(CreditSettle, { escrowId: 'open-1', payee: long, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized refund id', bus.request(CreditRefund, { escrowId: long }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized balance account', balance(long), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
@@ -128,7 +132,7 @@ describe('credit-svc - over a real nats-server', () => {
         ['settle more than escrowed', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 11n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['settle a missing escrow', bus.request(CreditSettle, { escrowId: 'nope', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
         ['refund a missing escrow', bus.request(CreditRefund, { escrowId: 'nope' }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
-        ['reserve conflict', bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 11n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT],
+        ['reserve conflict', bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 11n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT],
         ['refund after settle', bus.request(CreditRefund, { escrowId: 'task-1' }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
         ['settle after refund', bus.request(CreditSettle, { escrowId: 'task-2', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
         ['second settle, other amount', bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 61n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
@@ -148,7 +152,7 @@ describe('credit-svc - over a real nats-server', () => {
       const before = await balance(NODE);
       const published = events.length;
       const expiresAtMs = BigInt(clock.now() + 300);
-      await bus.request(CreditReserve, { escrowId: 'stranded-1', account: NODE, amount: 25n, expiresAtMs });
+      await bus.request(CreditReserve, { escrowId: 'stranded-1', account: NODE, amount: 25n, expiresAtMs, payees: PAYEES });
       expect(await balance(NODE)).toEqual({ account: NODE, available: before.available - 25n, escrowed: before.escrowed + 25n });
       expect((await bus.request(CreditHealth, {})).details['openEscrows']).toBe('1');
 
@@ -165,8 +169,26 @@ describe('credit-svc - over a real nats-server', () => {
     });
 
     it('refuses an expiry in the past as INVALID_ARGUMENT', async () => {
-      const reserve = bus.request(CreditReserve, { escrowId: 'late-1', account: NODE, amount: 1n, expiresAtMs: BigInt(clock.now() - 1) });
+      const reserve = bus.request(CreditReserve, { escrowId: 'late-1', account: NODE, amount: 1n, expiresAtMs: BigInt(clock.now() - 1), payees: PAYEES });
       expect(await codeOf(reserve)).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    });
+  });
+
+  describe('credit-svc - escrow status', () => {
+    it('answers what the ledger holds for an escrow: none, open, settled, refunded; a bad id is refused', async () => {
+      const none = await bus.request(CreditEscrow, { escrowId: 'never-reserved' });
+      expect(none).toMatchObject({ escrowId: 'never-reserved', state: EscrowState.ESCROW_STATE_NONE, amount: 0n });
+      await bus.request(CreditReserve, { escrowId: 'status-1', account: NODE, amount: 20n, expiresAtMs: 0n, payees: PAYEES });
+      expect(await bus.request(CreditEscrow, { escrowId: 'status-1' })).toMatchObject({ state: EscrowState.ESCROW_STATE_OPEN, payer: NODE, amount: 20n });
+      await bus.request(CreditSettle, { escrowId: 'status-1', payee: 'peer-b', amount: 15n });
+      expect(await bus.request(CreditEscrow, { escrowId: 'status-1' })).toMatchObject({ state: EscrowState.ESCROW_STATE_SETTLED, paid: 15n, refunded: 5n, payee: 'peer-b' });
+      await bus.request(CreditReserve, { escrowId: 'status-2', account: NODE, amount: 7n, expiresAtMs: 0n, payees: PAYEES });
+      await bus.request(CreditRefund, { escrowId: 'status-2' });
+      expect(await bus.request(CreditEscrow, { escrowId: 'status-2' })).toMatchObject({ state: EscrowState.ESCROW_STATE_REFUNDED, paid: 0n, refunded: 7n });
+      expect(await codeOf(bus.request(CreditEscrow, { escrowId: 'bad id!' }))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+      // Put the balance back as the other tests expect it: status-1 paid 15 away.
+      await bus.request(CreditReserve, { escrowId: 'status-3', account: 'peer-b', amount: 15n, expiresAtMs: 0n, payees: PAYEES });
+      await bus.request(CreditSettle, { escrowId: 'status-3', payee: NODE, amount: 15n });
     });
   });
 

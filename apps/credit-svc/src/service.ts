@@ -1,5 +1,5 @@
 import { startBusService } from '@swarm/bus';
-import { CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntry, LedgerEntryEvents } from '@swarm/contracts';
+import { CreditAudit, CreditEscrow, CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntry, LedgerEntryEvents } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit';
 import type { Clock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
@@ -52,6 +52,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditSettle, handlers.settle, opts);
   bus.serve(CreditRefund, handlers.refund, opts);
   bus.serve(CreditBalance, handlers.balance, opts);
+  bus.serve(CreditAudit, handlers.audit, opts);
+  bus.serve(CreditEscrow, handlers.escrow, opts);
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => ({
     entries: ledger.lastSeq().toString(),

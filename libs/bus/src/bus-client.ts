@@ -11,6 +11,11 @@ import { fromWire } from './wire-error';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** Header marking an error reply whose body is a SwarmError message. */
 export const SWARM_ERROR_HEADER = 'swarm-error';
+/**
+ * The requester's absolute deadline (ms since epoch) on every request: a responder that finds it
+ * passed (the request waited in a queue) need not start work nobody waits for.
+ */
+export const DEADLINE_HEADER = 'swarm-deadline';
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -58,6 +63,7 @@ async function request<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Re
       opts.signal?.throwIfAborted();
       const h = natsHeaders();
       injectTraceContext(h, context.active());
+      h.set(DEADLINE_HEADER, String(Date.now() + timeout));
       const data = rpc.request.encode(req).finish();
       const limit = nc.info?.max_payload;
       if (limit !== undefined && data.byteLength > limit) {
@@ -107,6 +113,9 @@ function translateNatsError(err: unknown, rpc: Rpc<unknown, unknown>, timeoutMs:
   const code = (err as NatsError | undefined)?.code;
   if (code === NatsErrorCode.NoResponders) {
     return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true, { cause: err });
+  }
+  if (code === NatsErrorCode.PermissionsViolation) {
+    return new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `this bus identity may not use ${rpc.subject}`, false, { cause: err });
   }
   if (code === NatsErrorCode.MaxPayloadExceeded) {
     return new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} exceeds the NATS server's max payload`, false, { cause: err });

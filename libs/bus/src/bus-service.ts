@@ -5,7 +5,7 @@
  * Nats-Service-Error headers beside our `swarm-error` header), and the service keeps serving.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode, HealthRequest, HealthResponse, Rpc, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
+import { ErrorCode, HealthRequest, INBOX_ROOT, HealthResponse, Rpc, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import { extractTraceContext, Logger } from '@swarm/telemetry';
 import { headers as natsHeaders, MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
 import { BusClient, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
@@ -67,6 +67,14 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       ...(serveOpts.queue ? { queue: serveOpts.queue } : {}),
       handler: (err, msg) => {
         if (err) return endpointLog.error({ err }, 'endpoint stopped with an error');
+        if (!isInboxSubject(msg.reply)) {
+          // A requester picks the reply subject; answering a non-inbox one would publish this
+          // service's reply, with this service's rights, onto any subject the requester names
+          // (nats-server's allow_responses does not constrain it). Nobody waits for such a reply,
+          // so the request is not run either.
+          endpointLog.warn({ reply: capSubject(msg.reply) }, 'dropped a request whose reply subject is not an inbox');
+          return;
+        }
         // handle() answers every request itself; this catch only guards the process against a bug.
         const work = handle(msg)
           .catch((e: unknown) => endpointLog.error({ err: e }, 'request handling failed'))
@@ -114,6 +122,17 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       if (timedOut) log.warn({ inFlight: inFlight.size, graceMs }, 'stopped with requests still in flight');
     },
   };
+}
+
+/** `_INBOX.…` (nats.js default) or a role's `_INBOX_<role>.…` (see libs/contracts bus-roles). */
+const INBOX_SUBJECT = new RegExp(`^${INBOX_ROOT}(_[a-z]+)?\\.`);
+
+function isInboxSubject(reply: string | undefined): boolean {
+  return reply !== undefined && INBOX_SUBJECT.test(reply);
+}
+
+function capSubject(subject: string | undefined): string {
+  return subject === undefined ? '' : subject.slice(0, 64);
 }
 
 function decodeRequest<Req>(rpc: Rpc<Req, unknown>, data: Uint8Array, maxBytes: number): Req {

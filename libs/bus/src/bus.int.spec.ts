@@ -9,6 +9,7 @@ describe('bus - request/reply over a real nats-server', () => {
   let nc: NatsConnection;
   let svc: BusService;
   let release: () => void = () => undefined;
+  let handled = 0;
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -20,6 +21,7 @@ describe('bus - request/reply over a real nats-server', () => {
         if (req.account === 'broke') throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, 'no account broke');
         if (req.account === 'bug') throw new Error('secret internal detail');
         if (req.account === 'slow') await new Promise<void>((r) => (release = r));
+        if (req.account.startsWith('count')) handled += 1;
         return { account: req.account, available: 42n, escrowed: 1n };
       },
       { maxRequestBytes: 64 },
@@ -31,6 +33,21 @@ describe('bus - request/reply over a real nats-server', () => {
     await svc.stop(1000);
     await nc.drain();
     await server.stop();
+  });
+
+  it('does not run a request whose reply subject is not an inbox, nor one without a reply', async () => {
+    // Answering would publish this service's reply onto a subject the requester picked.
+    const spied: string[] = [];
+    const spy = nc.subscribe('swarm.v1.credit.>', { callback: (_e, m) => spied.push(m.subject) });
+    const before = handled;
+    nc.publish(CreditBalance.subject, CreditBalance.request.encode({ account: 'count-1' }).finish(), { reply: 'swarm.v1.credit.settle' });
+    nc.publish(CreditBalance.subject, CreditBalance.request.encode({ account: 'count-2' }).finish(), { reply: '_INBOXevil.x' });
+    nc.publish(CreditBalance.subject, CreditBalance.request.encode({ account: 'count-3' }).finish());
+    // An honest request after them is served, so the three were seen (and dropped) first.
+    await expect(svc.client.request(CreditBalance, { account: 'count-4' })).resolves.toMatchObject({ available: 42n });
+    expect(handled - before).toBe(1);
+    expect(spied.filter((s) => s === 'swarm.v1.credit.settle')).toEqual([]);
+    spy.unsubscribe();
   });
 
   it('returns the typed response', async () => {

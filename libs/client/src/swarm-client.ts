@@ -2,18 +2,23 @@
  * A small client for a running node (the CLI is a thin layer on it): an agent or program can
  * submit tasks and read balances and skills without a shell. One NATS connection per client.
  */
-import { createBusClient } from '@swarm/bus';
+import { busConnectOptions, createBusClient } from '@swarm/bus';
 import {
+  AuditResponse,
   BalanceResponse,
+  BusRole,
+  CreditAudit,
   CreditBalance,
   ExecutorSkills,
   HEALTH_BY_SERVICE,
   HealthResponse,
   ListSkillsResponse,
   RouterSubmit,
+  RouterTask,
   ServiceName,
   SubmitTaskRequest,
   SubmitTaskResponse,
+  TaskStatusResponse,
   TASK_DEFAULT_TIMEOUT_MS,
 } from '@swarm/contracts';
 import { Logger, silentLogger } from '@swarm/telemetry';
@@ -25,6 +30,8 @@ export const PING_WAIT_MS = 300;
 /** Router time limits the task; the request waits a little longer so its error can arrive. */
 const SUBMIT_REPLY_SLACK_MS = 2_000;
 export const DEFAULT_SUBMIT_TIMEOUT_MS = TASK_DEFAULT_TIMEOUT_MS;
+/** An audit replays the whole ledger log; a large ledger takes seconds, not the bus's default 5 s. */
+export const AUDIT_TIMEOUT_MS = 60_000;
 
 export class NodeUnreachableError extends Error {
   readonly code = 'SWARM_NO_NODE';
@@ -34,6 +41,10 @@ export interface SwarmClient {
   readonly natsUrl: string;
   submit(req: Partial<SubmitTaskRequest> & Pick<SubmitTaskRequest, 'skill' | 'inputs' | 'budget'>): Promise<SubmitTaskResponse>;
   balance(account?: string): Promise<BalanceResponse>;
+  /** credit-svc recomputes every balance and escrow from the ledger log; a bounded summary. */
+  audit(timeoutMs?: number): Promise<AuditResponse>;
+  /** What happened to a task, by its id or the idempotency key it was submitted with. */
+  task(query: { taskId?: string; idempotencyKey?: string }): Promise<TaskStatusResponse>;
   skills(): Promise<ListSkillsResponse>;
   health(service: ServiceName, timeoutMs?: number): Promise<HealthResponse>;
   /**
@@ -44,11 +55,34 @@ export interface SwarmClient {
   close(): Promise<void>;
 }
 
-export async function connectSwarm(natsUrl: string, opts: { log?: Logger; name?: string } = {}): Promise<SwarmClient> {
+export interface ConnectOptions {
+  log?: Logger;
+  name?: string;
+  /**
+   * Seed file of the bus identity to connect as (a node's `<data-dir>/bus/client.nk`); unset for
+   * an open bus. A closed bus refuses a connection without a known key.
+   */
+  nkeyFile?: string;
+  /** The role that key belongs to: `client` (submit and read) unless an operator tool says otherwise. */
+  role?: BusRole;
+}
+
+export class BusAccessError extends Error {
+  readonly code = 'SWARM_BUS_DENIED';
+}
+
+export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): Promise<SwarmClient> {
+  const auth = await busConnectOptions(opts.role ?? 'client', opts.nkeyFile);
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: natsUrl, name: opts.name ?? 'swarm-client', timeout: CONNECT_TIMEOUT_MS, maxReconnectAttempts: 2 });
+    nc = await connect({ servers: natsUrl, name: opts.name ?? 'swarm-client', timeout: CONNECT_TIMEOUT_MS, maxReconnectAttempts: 2, ...auth });
   } catch (err) {
+    if ((err as { code?: string }).code === 'AUTHORIZATION_VIOLATION') {
+      throw new BusAccessError(
+        `the node's bus at ${natsUrl} refused ${opts.nkeyFile ? `the key in ${opts.nkeyFile}` : 'a connection without a key'}; use the client key of that node (<data-dir>/bus/client.nk, --data-dir or SWARM_NATS_NKEY_FILE)`,
+        { cause: err },
+      );
+    }
     throw new NodeUnreachableError(`cannot reach a node's NATS at ${natsUrl} (${(err as Error).message}); start one with \`swarm up\``, { cause: err });
   }
   const bus = createBusClient(nc, opts.log ?? silentLogger());
@@ -60,6 +94,8 @@ export async function connectSwarm(natsUrl: string, opts: { log?: Logger; name?:
       return bus.request(RouterSubmit, full, { timeoutMs: full.timeoutMs + SUBMIT_REPLY_SLACK_MS });
     },
     balance: (account = '') => bus.request(CreditBalance, { account }),
+    audit: (timeoutMs = AUDIT_TIMEOUT_MS) => bus.request(CreditAudit, {}, { timeoutMs }),
+    task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '' }),
     skills: () => bus.request(ExecutorSkills, {}),
     health: (service, timeoutMs) => bus.request(HEALTH_BY_SERVICE[service], {}, timeoutMs ? { timeoutMs } : {}),
     async instances(service, waitMs = PING_WAIT_MS) {
@@ -75,6 +111,8 @@ export async function connectSwarm(natsUrl: string, opts: { log?: Logger; name?:
       }
       return found;
     },
-    close: () => nc.drain(),
+    // A connection the node already closed has nothing to drain; rejecting here would replace the
+    // error that ended the command with a raw CONNECTION_CLOSED.
+    close: () => (nc.isClosed() || nc.isDraining() ? nc.closed().then(() => undefined) : nc.drain()),
   };
 }

@@ -34,6 +34,6 @@ describe('config - loadServiceConfig', () => {
       /SWARM_NATS_URL: expected a NATS URL.*\n.*SWARM_DATA_DIR: expected the node's data directory/,
     );
     const c = loadServiceConfig({ SWARM_NATS_URL: 'nats://127.0.0.1:4999', SWARM_DATA_DIR: '/tmp/x' });
-    expect(c).toEqual({ natsUrl: 'nats://127.0.0.1:4999', dataDir: '/tmp/x', logLevel: 'info', graceMs: 5000, otlpEndpoint: undefined });
+    expect(c).toEqual({ natsUrl: 'nats://127.0.0.1:4999', dataDir: '/tmp/x', logLevel: 'info', graceMs: 5000, otlpEndpoint: undefined, natsConnectTimeoutMs: 60_000, natsNkeyFile: undefined });
   });
 });

@@ -1,6 +1,8 @@
 import { enumVar, Env, intVar, loadEnv, optionalStringVar, stringVar } from './env-schema';
 
 export const DEFAULT_GRACE_MS = 5_000;
+/** How long a service waits for its bus at start before it gives up (exit 1, SWARM_NO_NODE). */
+export const DEFAULT_NATS_CONNECT_TIMEOUT_MS = 60_000;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -12,6 +14,8 @@ export const SERVICE_VARS = {
   SWARM_DATA_DIR: stringVar({ describe: "the node's data directory (absolute path)", pattern: /^\// }),
   SWARM_LOG_LEVEL: enumVar(LOG_LEVELS, 'info'),
   SWARM_GRACE_MS: intVar({ default: DEFAULT_GRACE_MS, min: 100, max: 120_000 }),
+  SWARM_NATS_CONNECT_TIMEOUT_MS: intVar({ default: DEFAULT_NATS_CONNECT_TIMEOUT_MS, min: 0, max: 3_600_000 }),
+  SWARM_NATS_NKEY_FILE: optionalStringVar({ pattern: /^\//, describe: "absolute path of this process's NKey seed file (bus identity)" }),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalStringVar({ pattern: /^https?:\/\/\S+$/, describe: 'an http(s) URL of an OTLP/HTTP collector' }),
 } as const;
 
@@ -21,6 +25,9 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel;
   readonly graceMs: number;
   readonly otlpEndpoint: string | undefined;
+  readonly natsConnectTimeoutMs: number;
+  /** The service's bus identity; unset on an open bus (tests). */
+  readonly natsNkeyFile: string | undefined;
 }
 
 export function toServiceConfig(v: ReturnType<typeof loadEnv<typeof SERVICE_VARS>>): ServiceConfig {
@@ -30,6 +37,8 @@ export function toServiceConfig(v: ReturnType<typeof loadEnv<typeof SERVICE_VARS
     logLevel: v.SWARM_LOG_LEVEL,
     graceMs: v.SWARM_GRACE_MS,
     otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT,
+    natsConnectTimeoutMs: v.SWARM_NATS_CONNECT_TIMEOUT_MS,
+    natsNkeyFile: v.SWARM_NATS_NKEY_FILE,
   };
 }
 

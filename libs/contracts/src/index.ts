@@ -4,6 +4,9 @@ export {
   SubmitTaskResponse,
   TaskTiming,
   TaskFinished,
+  TaskState,
+  TaskStatusRequest,
+  TaskStatusResponse,
 } from './gen/swarm/v1/task';
 export {
   ReserveRequest,
@@ -16,6 +19,12 @@ export {
   BalanceResponse,
   LedgerEntry,
   EntryKind,
+  AuditRequest,
+  AuditResponse,
+  AuditedAccount,
+  EscrowRequest,
+  EscrowResponse,
+  EscrowState,
 } from './gen/swarm/v1/credit';
 export { ExecuteRequest, ExecuteResponse, SkillInfo, ListSkillsRequest, ListSkillsResponse } from './gen/swarm/v1/executor';
 export {
@@ -30,11 +39,14 @@ export type { Codec, Rpc, EventTopic, ServiceName } from './subjects';
 export {
   RouterSubmit,
   RouterHealth,
+  RouterTask,
   CreditReserve,
   CreditSettle,
   CreditRefund,
   CreditBalance,
   CreditHealth,
+  CreditAudit,
+  CreditEscrow,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,
@@ -48,6 +60,8 @@ export {
   LedgerEntryEvents,
   ALL_RPCS,
 } from './subjects';
+export { BUS_ROLES, SERVICE_ROLES, BUS_PERMISSIONS, INBOX_ROOT, inboxPrefixOf } from './bus-roles';
+export type { BusRole, BusPermissions } from './bus-roles';
 export { errorCodeName, ALL_ERROR_CODES, serviceStatusOf } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor, decodeTensors } from './tensor';

@@ -8,6 +8,10 @@
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { HealthRequest, HealthResponse } from './gen/swarm/v1/common';
 import {
+  AuditRequest,
+  AuditResponse,
+  EscrowRequest,
+  EscrowResponse,
   BalanceRequest,
   BalanceResponse,
   LedgerEntry,
@@ -20,7 +24,7 @@ import {
 } from './gen/swarm/v1/credit';
 import { ExecuteRequest, ExecuteResponse, ListSkillsRequest, ListSkillsResponse } from './gen/swarm/v1/executor';
 import { FindProvidersRequest, FindProvidersResponse, ListPeersRequest, ListPeersResponse } from './gen/swarm/v1/registry';
-import { SubmitTaskRequest, SubmitTaskResponse, TaskFinished } from './gen/swarm/v1/task';
+import { SubmitTaskRequest, SubmitTaskResponse, TaskFinished, TaskStatusRequest, TaskStatusResponse } from './gen/swarm/v1/task';
 
 export interface Codec<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
@@ -55,12 +59,16 @@ function event<T>(subject: string, codec: Codec<T>): EventTopic<T> {
 
 export const RouterSubmit = rpc('swarm.v1.router.submit', SubmitTaskRequest, SubmitTaskResponse);
 export const RouterHealth = rpc('swarm.v1.router.health', HealthRequest, HealthResponse);
+export const RouterTask = rpc('swarm.v1.router.task', TaskStatusRequest, TaskStatusResponse);
 
 export const CreditReserve = rpc('swarm.v1.credit.reserve', ReserveRequest, ReserveResponse);
 export const CreditSettle = rpc('swarm.v1.credit.settle', SettleRequest, SettleResponse);
 export const CreditRefund = rpc('swarm.v1.credit.refund', RefundRequest, RefundResponse);
 export const CreditBalance = rpc('swarm.v1.credit.balance', BalanceRequest, BalanceResponse);
 export const CreditHealth = rpc('swarm.v1.credit.health', HealthRequest, HealthResponse);
+/** Replays the whole ledger log and answers a bounded summary; holds up ledger writes while it runs. */
+export const CreditAudit = rpc('swarm.v1.credit.audit', AuditRequest, AuditResponse);
+export const CreditEscrow = rpc('swarm.v1.credit.escrow', EscrowRequest, EscrowResponse);
 
 export const ExecutorExecute = rpc('swarm.v1.executor.execute', ExecuteRequest, ExecuteResponse);
 export const ExecutorSkills = rpc('swarm.v1.executor.skills', ListSkillsRequest, ListSkillsResponse);
@@ -87,8 +95,8 @@ export const LedgerEntryEvents = event('swarm.v1.events.ledger.entry', LedgerEnt
 
 /** Every request/reply subject, for tests that probe each one with bad input. */
 export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
-  RouterSubmit, RouterHealth,
-  CreditReserve, CreditSettle, CreditRefund, CreditBalance, CreditHealth,
+  RouterSubmit, RouterHealth, RouterTask,
+  CreditReserve, CreditSettle, CreditRefund, CreditBalance, CreditHealth, CreditAudit, CreditEscrow,
   ExecutorExecute, ExecutorSkills, ExecutorHealth,
   RegistryFindProviders, RegistryHealth,
   GatewayPeers, GatewayHealth,

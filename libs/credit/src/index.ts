@@ -18,7 +18,8 @@ export {
   balanceRule,
 } from './ledger-rules';
 export type { Stamp, Change, EscrowLifetime, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
-export { createAuditor, MAX_AUDIT_PROBLEMS } from './ledger-audit';
-export type { Auditor, AuditReport, AuditTotals } from './ledger-audit';
+export { createAuditor, MAX_AUDIT_PROBLEMS, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
+export type { Auditor, AuditReport, AuditTotals, AuditedAccount } from './ledger-audit';
 export { openLedger, LedgerOpenError, LEDGER_FORMAT, MAX_ENTRIES_PAGE, DEFAULT_ESCROW_LIFETIME } from './level-ledger';
 export type { LedgerOptions } from './level-ledger';
+export { escrowStatus, validateEscrowQuery } from './escrow-status';

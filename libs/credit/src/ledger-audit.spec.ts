@@ -1,5 +1,5 @@
 import { EntryKind, LedgerEntry } from '@swarm/contracts';
-import { createAuditor } from './ledger-audit';
+import { createAuditor, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
 import { Account, Escrow } from './ledger-records';
 
 const entry = (seq: bigint, kind: EntryKind, escrowId: string, from: string, to: string, amount: bigint): LedgerEntry => ({
@@ -44,13 +44,26 @@ describe('ledger audit - replay', () => {
       ok: true,
       problems: [],
       totals: { genesis: 100n, available: 95n, escrowed: 5n, accounts: 2, escrows: 2, openEscrows: 1, lastSeq: 5n },
+      accounts: [
+        { id: 'node', storedAvailable: 75n, storedEscrowed: 5n, replayedAvailable: 75n, replayedEscrowed: 5n },
+        { id: 'peer', storedAvailable: 20n, storedEscrowed: 0n, replayedAvailable: 20n, replayedEscrowed: 0n },
+      ],
     });
   });
 
   it('finds a stored balance that the log does not explain', () => {
     const r = auditOf(log, [{ ...accounts[0], available: 76n }, accounts[1]], escrows);
     expect(r.ok).toBe(false);
-    expect(r.problems).toEqual(expect.arrayContaining([expect.stringMatching(/account node stores 76\/5, log gives 75\/5/), expect.stringMatching(/not conserved/)]));
+    expect(r.problems).toEqual(expect.arrayContaining([expect.stringMatching(/account node stores 76\/5, log gives 75\/5/), expect.stringMatching(/not conserved/)]));    expect(r.accounts[0]).toEqual({ id: 'node', storedAvailable: 76n, storedEscrowed: 5n, replayedAvailable: 75n, replayedEscrowed: 5n });
+  });
+
+  it('lists differing accounts first, at most MAX_AUDIT_ACCOUNTS of them', () => {
+    expect(auditOf(log, [accounts[0], { ...accounts[1], available: 21n }], escrows).accounts.map((a) => a.id)).toEqual(['peer', 'node']);
+    const strays: Account[] = Array.from({ length: MAX_AUDIT_ACCOUNTS + 5 }, (_, i) => ({ id: `stray${i}`, available: 0n, escrowed: 0n }));
+    const r = auditOf(log, [...accounts, ...strays], escrows);
+    expect(r.accounts).toHaveLength(MAX_AUDIT_ACCOUNTS);
+    expect(r.accounts[0]).toMatchObject({ id: 'stray0', replayedAvailable: 0n });
+    expect(r.totals.accounts).toBe(MAX_AUDIT_ACCOUNTS + 7);
   });
 
   it('finds an escrow closed twice', () => {

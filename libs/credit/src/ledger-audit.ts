@@ -10,6 +10,8 @@ import { Account, Escrow, MAX_UINT64 } from './ledger-records';
 
 /** Enough to diagnose; a damaged ledger could otherwise produce one problem per record. */
 export const MAX_AUDIT_PROBLEMS = 100;
+/** Accounts a report lists with their stored and replayed balances; the totals cover them all. */
+export const MAX_AUDIT_ACCOUNTS = 50;
 
 export interface AuditTotals {
   /** Sum of GENESIS entries: all credit that exists. */
@@ -23,10 +25,25 @@ export interface AuditTotals {
   readonly lastSeq: bigint;
 }
 
+/** One stored account beside what the log gives it (0/0 when the log never mentions it). */
+export interface AuditedAccount {
+  readonly id: string;
+  readonly storedAvailable: bigint;
+  readonly storedEscrowed: bigint;
+  /** Replayed from the log; negative only in a log that overdraws (a problem says where). */
+  readonly replayedAvailable: bigint;
+  readonly replayedEscrowed: bigint;
+}
+
 export interface AuditReport {
   readonly ok: boolean;
   readonly problems: readonly string[];
   readonly totals: AuditTotals;
+  /**
+   * Stored accounts whose balances differ from the log first, then the others in store order;
+   * at most MAX_AUDIT_ACCOUNTS (`totals.accounts` counts them all).
+   */
+  readonly accounts: readonly AuditedAccount[];
 }
 
 export interface Auditor {
@@ -148,6 +165,8 @@ export function createAuditor(): Auditor {
   /** Open escrows with an expiry, as stored, and what the expiry index lists. */
   const expiring = new Map<string, number>();
   const indexed = new Map<string, number[]>();
+  const differing: AuditedAccount[] = [];
+  const matching: AuditedAccount[] = [];
 
   return {
     replay,
@@ -159,8 +178,13 @@ export function createAuditor(): Auditor {
       escrowedByAccount.set(a.id, a.escrowed);
       if (a.available < 0n || a.escrowed < 0n) problem(`account ${a.id} is negative`);
       const d = accounts.get(a.id);
+      const same = d !== undefined && d.available === a.available && d.escrowed === a.escrowed;
+      const listed = same ? matching : differing;
+      if (listed.length < MAX_AUDIT_ACCOUNTS) {
+        listed.push({ id: a.id, storedAvailable: a.available, storedEscrowed: a.escrowed, replayedAvailable: d?.available ?? 0n, replayedEscrowed: d?.escrowed ?? 0n });
+      }
       if (!d) return problem(`account ${a.id} is stored but never appears in the log`);
-      if (d.available !== a.available || d.escrowed !== a.escrowed) {
+      if (!same) {
         problem(`account ${a.id} stores ${a.available}/${a.escrowed}, log gives ${d.available}/${d.escrowed} (available/escrowed)`);
       }
     },
@@ -173,6 +197,9 @@ export function createAuditor(): Auditor {
         openByPayer.set(s.payer, (openByPayer.get(s.payer) ?? 0n) + s.amount);
       } else if ((s.paid ?? 0n) + (s.refunded ?? 0n) !== s.amount) {
         problem(`escrow ${s.id} is ${s.state} but paid + refunded != ${s.amount}`);
+      }
+      if (s.state === 'settled' && s.payees !== undefined && !s.payees.includes(s.payee ?? '')) {
+        problem(`escrow ${s.id} paid ${s.payee ?? '-'}, who is not among the payees it was reserved for`);
       }
       const d = escrows.get(s.id);
       if (!d) return problem(`escrow ${s.id} is stored but never reserved in the log`);
@@ -201,7 +228,8 @@ export function createAuditor(): Auditor {
         problem(`credit not conserved: accounts hold ${stored.available + stored.escrowed}, genesis granted ${genesis}`);
       }
       if (dropped > 0) problems.push(`... and ${dropped} more problems`);
-      return { ok: problems.length === 0, problems: [...problems], totals: { genesis, ...stored, lastSeq } };
+      const listed = [...differing, ...matching].slice(0, MAX_AUDIT_ACCOUNTS);
+      return { ok: problems.length === 0, problems: [...problems], totals: { genesis, ...stored, lastSeq }, accounts: listed };
     },
   };
 }

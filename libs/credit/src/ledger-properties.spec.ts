@@ -19,7 +19,7 @@ interface Model {
 
 type Command =
   /** `expiresIn` ms from now; 0 asks for the default lifetime. */
-  | { op: 'reserve'; escrowId: string; account: string; amount: bigint; expiresIn: number }
+  | { op: 'reserve'; escrowId: string; account: string; amount: bigint; expiresIn: number; payees: string[] }
   | { op: 'settle'; escrowId: string; payee: string; amount: bigint }
   | { op: 'refund'; escrowId: string }
   /** The clock moves `advance` ms, then expireDue(now, limit) runs. */
@@ -34,7 +34,8 @@ const START_MS = 1_000;
 // Reaches past both ends of the valid range (not after now; beyond the maximum lifetime).
 const expiresIn = fc.integer({ min: -10, max: LIFETIME.maxMs + 10 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: accountIds, amount: amounts, expiresIn }),
+  // Payees: none (refused), some, or all; a settle to anyone else must be refused.
+  fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: accountIds, amount: amounts, expiresIn, payees: fc.uniqueArray(accountIds, { maxLength: 3 }) }),
   fc.record({ op: fc.constant('settle' as const), escrowId: escrowIds, payee: accountIds, amount: amounts }),
   fc.record({ op: fc.constant('refund' as const), escrowId: escrowIds }),
   fc.record({ op: fc.constant('expire' as const), advance: fc.integer({ min: 0, max: 80 }), limit: fc.integer({ min: 1, max: 3 }) }),

@@ -33,4 +33,9 @@ export interface Escrow {
    * reserved before expiry existed: those never expire. Kept after closing, as history.
    */
   readonly expiresAtMs?: number;
+  /**
+   * The only accounts a settle may pay, named by the reserving router. Absent on escrows reserved
+   * before payees were bound: those may pay anyone (they have all expired by now in practice).
+   */
+  readonly payees?: readonly string[];
 }

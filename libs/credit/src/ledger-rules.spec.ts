@@ -16,14 +16,16 @@ import {
 } from './ledger-rules';
 
 const at: Stamp = { nextSeq: 7n, atMs: 1_000 };
+/** The providers test escrows are reserved for. */
+const PAYEES = ['peer', 'peer-a', 'peer-b', 'node'];
 const lifetime: EscrowLifetime = { defaultMs: 600, maxMs: 3_600 };
 const node: Account = { id: 'node', available: 100n, escrowed: 0n };
-const open: Escrow = { id: 'e1', payer: 'node', amount: 30n, state: 'open', expiresAtMs: 1_600 };
+const open: Escrow = { id: 'e1', payer: 'node', amount: 30n, state: 'open', expiresAtMs: 1_600, payees: PAYEES };
 const nodeWithEscrow: Account = { id: 'node', available: 70n, escrowed: 30n };
 
 /** A reserve asking for the default lifetime unless the request names an expiry. */
-const reserve = (req: { escrowId: string; account: string; amount: bigint; expiresAtMs?: bigint }, current: ReserveRecords, stamp: Stamp) =>
-  reserveRule({ expiresAtMs: 0n, ...req }, current, stamp, lifetime);
+const reserve = (req: { escrowId: string; account: string; amount: bigint; expiresAtMs?: bigint; payees?: string[] }, current: ReserveRecords, stamp: Stamp) =>
+  reserveRule({ expiresAtMs: 0n, payees: PAYEES, ...req }, current, stamp, lifetime);
 
 function codeOf(fn: () => unknown): ErrorCode | undefined {
   try {
@@ -126,6 +128,18 @@ describe('ledger rules - reserve', () => {
     );
   });
 
+  it('needs 1 to 16 distinct, valid payees, and a retry must name the same ones', () => {
+    const base = { escrowId: 'e2', account: 'node', amount: 1n };
+    const none = { escrow: undefined, payer: node };
+    expect(codeOf(() => reserve({ ...base, payees: [] }, none, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(codeOf(() => reserve({ ...base, payees: Array.from({ length: 17 }, (_, i) => `p${i}`) }, none, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(codeOf(() => reserve({ ...base, payees: ['peer', 'peer'] }, none, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(codeOf(() => reserve({ ...base, payees: ['bad id'] }, none, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(reserve({ ...base, payees: ['peer'] }, none, at).escrows[0]?.payees).toEqual(['peer']);
+    const retry = { escrowId: 'e1', account: 'node', amount: 30n, payees: ['thief'] };
+    expect(codeOf(() => reserve(retry, { escrow: open, payer: nodeWithEscrow }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
+  });
+
   it('lets a reserve take exactly everything available', () => {
     expect(reserve({ escrowId: 'e1', account: 'node', amount: 100n }, { escrow: undefined, payer: node }, at).result.available).toBe(0n);
   });
@@ -191,6 +205,10 @@ describe('ledger rules - settle', () => {
       [7n, EntryKind.ENTRY_KIND_SETTLE, 'node', 'peer', 20n],
       [8n, EntryKind.ENTRY_KIND_REFUND, 'node', 'node', 10n],
     ]);
+  });
+
+  it('refuses a payee the escrow was not reserved for as ESCROW_CONFLICT, changing nothing', () => {
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'thief', amount: 30n }, current, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
   });
 
   it('writes no refund entry when the whole escrow is paid', () => {

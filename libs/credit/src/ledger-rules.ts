@@ -33,6 +33,8 @@ import {
 import { Account, Escrow, MAX_UINT64 } from './ledger-records';
 
 export const MAX_ID_LENGTH = 128;
+/** Most payees one escrow may name: the candidates of one task, not a mailing list. */
+export const MAX_PAYEES = 16;
 const ID_CHARSET = /^[A-Za-z0-9._:-]+$/;
 /** How much of a bad id an error message repeats (ids come from peers; don't echo kilobytes). */
 const ID_ECHO_CHARS = 32;
@@ -95,6 +97,9 @@ export function validateReserve(req: ReserveRequest): void {
   validateId('escrow_id', req.escrowId);
   validateId('account', req.account);
   validateAmount('amount', req.amount);
+  if (req.payees.length === 0 || req.payees.length > MAX_PAYEES) invalid(`payees must name 1 to ${MAX_PAYEES} accounts, got ${req.payees.length}`);
+  for (const payee of req.payees) validateId('payee', payee);
+  if (new Set(req.payees).size !== req.payees.length) invalid('payees must not repeat an account');
 }
 
 export function validateSettle(req: SettleRequest): void {
@@ -164,12 +169,12 @@ export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: St
     if (escrow.state !== 'open') {
       throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, `escrow ${escrow.id} is already ${escrow.state}`);
     }
-    if (escrow.payer === req.account && escrow.amount === req.amount) {
+    if (escrow.payer === req.account && escrow.amount === req.amount && samePayees(escrow.payees, req.payees)) {
       return unchanged({ escrowId: escrow.id, available: payer?.available ?? 0n });
     }
     throw new SwarmError(
       ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
-      `escrow ${escrow.id} already exists with a different account or amount`,
+      `escrow ${escrow.id} already exists with a different account, amount or payees`,
     );
   }
   const expiresAtMs = escrowExpiry(req.expiresAtMs, at.atMs, lifetime);
@@ -184,7 +189,7 @@ export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: St
   return {
     result: { escrowId: req.escrowId, available: debited.available },
     accounts: [debited],
-    escrows: [{ id: req.escrowId, payer: payer.id, amount: req.amount, state: 'open', expiresAtMs }],
+    escrows: [{ id: req.escrowId, payer: payer.id, amount: req.amount, state: 'open', expiresAtMs, payees: [...req.payees] }],
     entries: [entry(at, 0, EntryKind.ENTRY_KIND_RESERVE, req.escrowId, payer.id, '', req.amount)],
   };
 }
@@ -201,6 +206,9 @@ export function settleRule(req: SettleRequest, current: SettleRecords, at: Stamp
   }
   if (req.amount > escrow.amount) {
     invalid(`settle amount ${req.amount} exceeds the ${escrow.amount} escrowed in ${escrow.id}`);
+  }
+  if (escrow.payees !== undefined && !escrow.payees.includes(req.payee)) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CONFLICT, `escrow ${escrow.id} may pay only the providers named when it was reserved`);
   }
   const payer = requirePayer(current.payer, escrow);
   checkRecord(current.payee, req.payee);
@@ -248,6 +256,11 @@ export function balanceRule(id: string, account: Account | undefined): BalanceRe
   checkRecord(account, id);
   if (!account) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${id} does not exist`);
   return { account: id, available: account.available, escrowed: account.escrowed };
+}
+
+/** Escrows from before payee binding have none; a retry of their reserve cannot happen any more. */
+function samePayees(recorded: readonly string[] | undefined, asked: readonly string[]): boolean {
+  return recorded !== undefined && recorded.length === asked.length && recorded.every((p, i) => p === asked[i]);
 }
 
 function unchanged<R>(result: R): Change<R> {

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { DEFAULT_ESCROW_LIFETIME, Ledger, LedgerOpenError, LedgerOptions, openLedger } from './index';
 
 const GRANT = 1000n;
+/** The providers test escrows are reserved for. */
+const PAYEES = ['peer', 'peer-a', 'peer-b', 'peer-0', 'peer-1', 'peer-2', 'node'];
 
 describe('level ledger - on a real LevelDB', () => {
   let dir: TempDir;
@@ -59,13 +61,13 @@ describe('level ledger - on a real LevelDB', () => {
 
   it('persists balances, escrows and the log across a reopen', async () => {
     let ledger = await open({ sync: true });
-    await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 100n, expiresAtMs: 0n });
+    await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 100n, expiresAtMs: 0n, payees: PAYEES });
     clock.advance(5);
     const settled = await ledger.settle({ escrowId: 'e1', payee: 'peer', amount: 60n });
     expect(settled.result).toEqual({ escrowId: 'e1', paid: 60n, refunded: 40n });
     expect(settled.entries.map((e) => e.seq)).toEqual([3n, 4n]);
-    await ledger.reserve({ escrowId: 'e2', account: 'peer', amount: 10n, expiresAtMs: 0n });
-    await ledger.reserve({ escrowId: 'e3', account: 'node', amount: 7n, expiresAtMs: 0n });
+    await ledger.reserve({ escrowId: 'e2', account: 'peer', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
+    await ledger.reserve({ escrowId: 'e3', account: 'node', amount: 7n, expiresAtMs: 0n, payees: PAYEES });
     await ledger.refund({ escrowId: 'e3' });
     const before = await ledger.entries(1n, 100);
     await ledger.close();
@@ -74,7 +76,7 @@ describe('level ledger - on a real LevelDB', () => {
     expect(await ledger.balance('node')).toEqual({ account: 'node', available: 940n, escrowed: 0n });
     expect(await ledger.balance('peer')).toEqual({ account: 'peer', available: 50n, escrowed: 10n });
     const e1ExpiresAt = 1_700_000_000_000 + DEFAULT_ESCROW_LIFETIME.defaultMs;
-    expect(await ledger.escrow('e1')).toEqual({ id: 'e1', payer: 'node', amount: 100n, state: 'settled', payee: 'peer', paid: 60n, refunded: 40n, expiresAtMs: e1ExpiresAt });
+    expect(await ledger.escrow('e1')).toEqual({ id: 'e1', payer: 'node', amount: 100n, state: 'settled', payee: 'peer', paid: 60n, refunded: 40n, expiresAtMs: e1ExpiresAt, payees: PAYEES });
     expect(await ledger.escrow('e2')).toMatchObject({ state: 'open', payer: 'peer' });
     expect(await ledger.escrow('e3')).toMatchObject({ state: 'refunded', refunded: 7n });
     expect(await ledger.entries(1n, 100)).toEqual(before);
@@ -86,13 +88,13 @@ describe('level ledger - on a real LevelDB', () => {
 
   it('answers retries with the recorded outcome and writes nothing', async () => {
     const ledger = await open();
-    const first = await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 100n, expiresAtMs: 0n });
+    const first = await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 100n, expiresAtMs: 0n, payees: PAYEES });
     expect(first.entries).toHaveLength(1);
-    const again = await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 100n, expiresAtMs: 0n });
+    const again = await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 100n, expiresAtMs: 0n, payees: PAYEES });
     expect(again).toEqual({ result: { escrowId: 'e1', available: 900n }, entries: [] });
     const settled = await ledger.settle({ escrowId: 'e1', payee: 'peer', amount: 100n });
     expect(await ledger.settle({ escrowId: 'e1', payee: 'peer', amount: 100n })).toEqual({ result: settled.result, entries: [] });
-    await ledger.reserve({ escrowId: 'e2', account: 'node', amount: 5n, expiresAtMs: 0n });
+    await ledger.reserve({ escrowId: 'e2', account: 'node', amount: 5n, expiresAtMs: 0n, payees: PAYEES });
     const refunded = await ledger.refund({ escrowId: 'e2' });
     expect(await ledger.refund({ escrowId: 'e2' })).toEqual({ result: refunded.result, entries: [] });
     expect(ledger.lastSeq()).toBe(5n);
@@ -102,15 +104,15 @@ describe('level ledger - on a real LevelDB', () => {
 
   it('refuses bad operations with typed errors and changes nothing', async () => {
     const ledger = await open();
-    await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n });
+    await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
     await ledger.settle({ escrowId: 'e1', payee: 'peer', amount: 10n });
-    await ledger.reserve({ escrowId: 'e2', account: 'node', amount: 10n, expiresAtMs: 0n });
+    await ledger.reserve({ escrowId: 'e2', account: 'node', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
     const seq = ledger.lastSeq();
-    await expectCode(ledger.reserve({ escrowId: 'e3', account: 'node', amount: 0n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
-    await expectCode(ledger.reserve({ escrowId: 'x'.repeat(129), account: 'node', amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
-    await expectCode(ledger.reserve({ escrowId: 'e3', account: 'ghost', amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
-    await expectCode(ledger.reserve({ escrowId: 'e3', account: 'node', amount: 10_000n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
-    await expectCode(ledger.reserve({ escrowId: 'e2', account: 'node', amount: 11n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
+    await expectCode(ledger.reserve({ escrowId: 'e3', account: 'node', amount: 0n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    await expectCode(ledger.reserve({ escrowId: 'x'.repeat(129), account: 'node', amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    await expectCode(ledger.reserve({ escrowId: 'e3', account: 'ghost', amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
+    await expectCode(ledger.reserve({ escrowId: 'e3', account: 'node', amount: 10_000n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
+    await expectCode(ledger.reserve({ escrowId: 'e2', account: 'node', amount: 11n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
     await expectCode(ledger.settle({ escrowId: 'e2', payee: 'peer', amount: 11n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     await expectCode(ledger.settle({ escrowId: 'e9', payee: 'peer', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND);
     await expectCode(ledger.refund({ escrowId: 'e1' }), ErrorCode.ERROR_CODE_ESCROW_CLOSED);
@@ -129,7 +131,7 @@ describe('level ledger - on a real LevelDB', () => {
     // Every escrow gets two reserves, two settles and two refunds racing each other.
     for (let round = 0; round < 2; round += 1) {
       for (const [i, id] of ids.entries()) {
-        ops.push(ledger.reserve({ escrowId: id, account: 'node', amount: BigInt(10 + (i % 5)), expiresAtMs: 0n }));
+        ops.push(ledger.reserve({ escrowId: id, account: 'node', amount: BigInt(10 + (i % 5)), expiresAtMs: 0n, payees: PAYEES }));
         ops.push(ledger.settle({ escrowId: id, payee: `peer-${i % 3}`, amount: BigInt(1 + (i % 7)) }));
         ops.push(ledger.refund({ escrowId: id }));
       }
@@ -155,9 +157,9 @@ describe('level ledger - on a real LevelDB', () => {
 
   it('finishes queued operations on close, then refuses new ones', async () => {
     const ledger = await open();
-    const pending = ledger.reserve({ escrowId: 'e1', account: 'node', amount: 1n, expiresAtMs: 0n });
+    const pending = ledger.reserve({ escrowId: 'e1', account: 'node', amount: 1n, expiresAtMs: 0n, payees: PAYEES });
     const closed = ledger.close();
-    await expectCode(ledger.reserve({ escrowId: 'e2', account: 'node', amount: 1n, expiresAtMs: 0n }), ErrorCode.ERROR_CODE_UNAVAILABLE);
+    await expectCode(ledger.reserve({ escrowId: 'e2', account: 'node', amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_UNAVAILABLE);
     await expect(pending).resolves.toMatchObject({ result: { escrowId: 'e1' } });
     await closed;
     await expect(ledger.close()).resolves.toBeUndefined();
@@ -171,7 +173,7 @@ describe('level ledger - on a real LevelDB', () => {
     const SHORT_MS = 100;
     const openExpiring = () => open({ escrowLifetime: lifetime });
     const reserve = (ledger: Ledger, escrowId: string, amount: bigint, expiresAtMs = 0n) =>
-      ledger.reserve({ escrowId, account: 'node', amount, expiresAtMs });
+      ledger.reserve({ escrowId, account: 'node', amount, expiresAtMs, payees: PAYEES });
 
     it('refunds an escrow once its expiry passes, keeps that across a reopen, and refuses a settle afterwards', async () => {
       let ledger = await openExpiring();
@@ -271,7 +273,7 @@ describe('level ledger - on a real LevelDB', () => {
 
   it('audit finds records the log does not explain, and open refuses a damaged or foreign store', async () => {
     const ledger = await open();
-    await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n });
+    await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
     await ledger.close();
 
     const raw = new Level<string, string>(path);

@@ -61,8 +61,12 @@ export const LEDGER_FORMAT = '1';
  * pull a whole sublevel into memory.
  */
 export const MAX_ENTRIES_PAGE = 10_000;
-/** Lifetimes when the options name none: ten minutes by default, at most an hour. */
-export const DEFAULT_ESCROW_LIFETIME: EscrowLifetime = Object.freeze({ defaultMs: 600_000, maxMs: 3_600_000 });
+/**
+ * Lifetimes when the options name none. An escrow lives for its task: the router asks for the
+ * task deadline (at most 120 s) plus its settle grace (30 s); the maximum adds 30 s of slack and
+ * no more, so nobody can lock credit up for long (an hour-long escrow was an attack).
+ */
+export const DEFAULT_ESCROW_LIFETIME: EscrowLifetime = Object.freeze({ defaultMs: 150_000, maxMs: 180_000 });
 
 export interface LedgerOptions {
   /** Directory of the LevelDB store (created if missing). */

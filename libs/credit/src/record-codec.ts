@@ -75,6 +75,7 @@ export function encodeEscrow(e: Escrow): string {
     ...(e.paid !== undefined ? { paid: e.paid.toString() } : {}),
     ...(e.refunded !== undefined ? { refunded: e.refunded.toString() } : {}),
     ...(e.expiresAtMs !== undefined ? { expiresAtMs: e.expiresAtMs } : {}),
+    ...(e.payees !== undefined ? { payees: e.payees } : {}),
   });
 }
 
@@ -92,6 +93,7 @@ export function decodeEscrow(id: string, raw: string): Escrow {
     ...(o['refunded'] !== undefined ? { refunded: uint(o, 'refunded', raw) } : {}),
     // Absent on escrows reserved before expiry existed: they never expire.
     ...(o['expiresAtMs'] !== undefined ? { expiresAtMs: safeUint(o, 'expiresAtMs', raw) } : {}),
+    ...(o['payees'] !== undefined ? { payees: strings(o, 'payees', raw) } : {}),
   };
 }
 
@@ -144,6 +146,12 @@ function parse(what: string, raw: string): Record<string, unknown> {
 function str(o: Record<string, unknown>, field: string, raw: string): string {
   const v = o[field];
   if (typeof v !== 'string') throw new CorruptRecordError(field, raw);
+  return v;
+}
+
+function strings(o: Record<string, unknown>, field: string, raw: string): string[] {
+  const v = o[field];
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new CorruptRecordError(field, raw);
   return v;
 }
 

@@ -20,7 +20,11 @@ export interface NatsServerOptions {
   /** Binary; default $SWARM_NATS_SERVER, then PATH and the usual install places. */
   binary?: string;
   host?: string;
+  /** Client port; default a free one the OS picks (a restart passes the port it had). */
+  port?: number;
   maxPayloadBytes?: number;
+  /** An `authorization { … }` block (see nats-auth.ts); without it the bus is open to anyone who reaches it. */
+  authorization?: string;
 }
 
 export interface NatsServerHandle {
@@ -54,7 +58,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const host = opts.host ?? '127.0.0.1';
   const dir = await mkdtemp(join(tmpdir(), 'swarm-nats-'));
   const conf = join(dir, 'nats.conf');
-  await writeFile(conf, `host: "${host}"\nport: -1\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\n`);
+  await writeFile(conf, `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\n${opts.authorization ?? ''}`, { mode: 0o600 });
   // Own process group, so a terminal's Ctrl-C does not stop the bus under services still draining.
   const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).then(async (code) => {

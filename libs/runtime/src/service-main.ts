@@ -3,10 +3,13 @@
  * start -> stop on SIGTERM/SIGINT (service first, then drain NATS, then flush traces).
  * Keeps each app's main.ts to its name, its config loader and its start function.
  */
+import { busConnectOptions } from '@swarm/bus';
 import type { ServiceConfig } from '@swarm/config';
+import { SERVICE_ROLES, ServiceName } from '@swarm/contracts';
 import { loadOrCreateIdentity, NodeIdentity } from '@swarm/identity';
 import { createLogger, Logger, startTelemetry } from '@swarm/telemetry';
-import { connect, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connectWithRetry } from './first-connect';
 import { onShutdown, runMain } from './shutdown';
 import { STOP_ON_STDIN_EOF } from './supervised-process';
 
@@ -30,8 +33,14 @@ export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions
     const identity = await loadOrCreateIdentity(config.dataDir);
     const log = createLogger({ service: opts.name, nodeId: identity.nodeId, level: config.logLevel });
     const otel = startTelemetry({ serviceName: opts.name, nodeId: identity.nodeId, otlpEndpoint: config.otlpEndpoint }, log);
-    // Reconnect forever: a restarting nats-server must not take the service down with it.
-    const nc = await connect({ servers: config.natsUrl, name: `${opts.name}:${identity.nodeId.slice(0, 12)}`, maxReconnectAttempts: -1 });
+    const auth = await busConnectOptions(roleOf(opts.name), config.natsNkeyFile);
+    // Wait for a bus that is not up yet, then reconnect forever: a restarting nats-server must not
+    // take the service down with it.
+    const nc = await connectWithRetry(
+      { servers: config.natsUrl, name: `${opts.name}:${identity.nodeId.slice(0, 12)}`, maxReconnectAttempts: -1, ...auth },
+      config.natsConnectTimeoutMs,
+      log,
+    );
     const svc = await opts.start({ config, log, nc, identity });
     log.info({ pid: process.pid, nats: config.natsUrl }, `${opts.name} started`);
     const shutdown = onShutdown({ graceMs: config.graceMs, log }, async () => {
@@ -46,4 +55,11 @@ export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions
       process.stdin.resume();
     }
   });
+}
+
+/** "credit-svc" -> "credit": a service connects with the bus identity of its role. */
+function roleOf(name: string): ServiceName {
+  const role = SERVICE_ROLES.find((r) => `${r}-svc` === name);
+  if (!role) throw new Error(`${name} is not a service with a bus role`);
+  return role;
 }

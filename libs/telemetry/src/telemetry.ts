@@ -23,6 +23,17 @@ function loadSdk() {
   };
 }
 
+/**
+ * One OTLP request, retries included. The exporter's default (10 s, then up to 5 retries with
+ * backoff) made a stop with no collector take 11-15 s, past every service's grace period.
+ */
+export const OTLP_EXPORT_TIMEOUT_MS = 1_000;
+/**
+ * `shutdown()` resolves within this, flushed or not. Services call it last, inside the 2 s
+ * SHUTDOWN_SLACK_MS (libs/runtime) that follows their grace period, after draining NATS.
+ */
+export const TELEMETRY_SHUTDOWN_TIMEOUT_MS = 1_000;
+
 export interface TelemetryOptions {
   serviceName: string;
   nodeId: string;
@@ -43,7 +54,8 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
     const processors: SpanProcessor[] = [...(opts.spanProcessors ?? [])];
     if (opts.otlpEndpoint) {
       const url = `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
-      processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
+      const exporter = new OTLPTraceExporter({ url, timeoutMillis: OTLP_EXPORT_TIMEOUT_MS });
+      processors.push(new BatchSpanProcessor(exporter, { exportTimeoutMillis: OTLP_EXPORT_TIMEOUT_MS }));
     }
     // NodeSDK registers no tracer provider without a processor; spans would then be non-recording
     // and a request with no (or a bad) traceparent would start no trace at all.
@@ -60,10 +72,19 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
     log.info({ otlpEndpoint: opts.otlpEndpoint ?? null }, opts.otlpEndpoint ? 'tracing exports over OTLP/HTTP' : 'tracing propagates only (no OTEL_EXPORTER_OTLP_ENDPOINT)');
     return {
       async shutdown() {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), TELEMETRY_SHUTDOWN_TIMEOUT_MS);
+          timer.unref();
+        });
         try {
-          await sdk.shutdown();
+          // A hung or absent collector must not hold the process: spans still queued are dropped.
+          const outcome = await Promise.race([sdk.shutdown().then(() => 'done' as const), timedOut]);
+          if (outcome === 'timeout') log.warn({ timeoutMs: TELEMETRY_SHUTDOWN_TIMEOUT_MS, otlpEndpoint: opts.otlpEndpoint ?? null }, 'telemetry shutdown timed out; unexported spans dropped');
         } catch (err) {
           log.warn({ err }, 'telemetry shutdown failed');
+        } finally {
+          clearTimeout(timer);
         }
       },
     };

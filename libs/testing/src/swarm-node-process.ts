@@ -11,6 +11,8 @@ export const NODE_START_TIMEOUT_MS = 90_000;
 export interface SwarmNodeProcess {
   readonly natsUrl: string;
   readonly nodeId: string;
+  /** The node's client bus key (`<home>/bus/client.nk`): what a client connects with. */
+  readonly clientKeyFile: string;
   readonly services: ReadonlyArray<{ name: string; pid: number }>;
   /** Resolves with the exit code after Ctrl-C (SIGINT). */
   stop(): Promise<number | null>;
@@ -33,7 +35,7 @@ export function spawnSwarmNode(home: string, opts: { executors?: number; env?: R
     }, NODE_START_TIMEOUT_MS);
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
-      let summary: { natsUrl: string; nodeId: string; services: Array<{ name: string; pid: number }> };
+      let summary: { natsUrl: string; nodeId: string; clientKeyFile: string; services: Array<{ name: string; pid: number }> };
       try {
         summary = JSON.parse(out);
       } catch {

@@ -1,6 +1,8 @@
 /**
  * The node pipeline (submit → escrow → execute → verify → settle → reply, five processes) for a
- * tiny vecadd, next to a raw NATS request/reply round trip on the same nats-server: the floor.
+ * tiny vecadd, next to a raw NATS request/reply round trip: the floor. The floor runs on a second,
+ * open nats-server of the same binary on the same machine: the node's own bus is closed, and no
+ * identity may serve an echo subject on it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { connectSwarm } from '@swarm/client';
 import { fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
-import { spawnSwarmNode } from '@swarm/testing';
+import { spawnSwarmNode, startNatsServer } from '@swarm/testing';
 import { connect } from 'nats';
 import { measure } from './stats';
 
@@ -28,15 +30,17 @@ export async function benchPipeline(opts: PipelineBenchOptions) {
   // A real node as `swarm up` runs it; a large grant so the run never runs out of credit.
   const node = await spawnSwarmNode(home, { executors: opts.executors, env: { SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000', SWARM_CREDIT_SYNC_WRITES: String(opts.syncWrites) } });
   try {
-    const nc = await connect({ servers: node.natsUrl });
+    const floorServer = await startNatsServer();
+    const nc = await connect({ servers: floorServer.url });
     const echo = nc.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
     const payload = new Uint8Array(64);
     const rawSeq = await measure(opts.sequential * 4, 1, () => nc.request('bench.echo', payload, { timeout: 5_000 }));
     const rawPar = await measure(opts.concurrent * 4, opts.concurrency, () => nc.request('bench.echo', payload, { timeout: 5_000 }));
     echo.unsubscribe();
     await nc.drain();
+    await floorServer.stop();
 
-    const client = await connectSwarm(node.natsUrl);
+    const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
     const inputs = demoInputs('vecadd', opts.vecaddSize, seededRandom(3));
     const budget = priceOf('vecadd', inputs.map(fromTensor));
     const submit = () => client.submit({ skill: 'vecadd', inputs, budget, timeoutMs: 10_000 });

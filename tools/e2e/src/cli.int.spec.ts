@@ -1,8 +1,53 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { tempDir, TempDir } from '@swarm/testing';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CreditService, loadCreditConfig, startCreditService } from '@swarm/credit-svc';
+import { systemClock } from '@swarm/determinism';
+import { silentLogger } from '@swarm/telemetry';
+import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
+import { Level } from 'level';
+import { connect, NatsConnection } from 'nats';
 import { InProcessNode, startInProcessNode } from './in-process-node';
 import { runCli } from './run-cli';
+
+const SWARM = resolve(__dirname, '../../../bin/swarm.js');
+const SWARM_CMD = '"$NODE_BIN" "$SWARM_JS"';
+
+/** Runs a bash pipeline (`swarm … | reader`); `${SWARM_CMD}` runs the real CLI. */
+function runPipeline(script: string, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('bash', ['-c', `set -o pipefail; ${script}`], {
+      env: { ...process.env, SWARM_NATS_URL: '', NODE_BIN: process.execPath, SWARM_JS: SWARM },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`pipeline ran past ${timeoutMs} ms: ${script}\n${stderr}`));
+    }, timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A reader that only starts reading after a pause, as a busy consumer does: the pipe fills first. */
+const SLOW_READER = `
+setTimeout(() => {
+  const chunks = [];
+  process.stdin.on('data', (c) => chunks.push(c));
+  process.stdin.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    let values = null;
+    try { values = JSON.parse(text).outputs[0].data.length; } catch {}
+    process.stdout.write(JSON.stringify({ bytes: Buffer.byteLength(text), values }));
+  });
+}, 500);
+`;
 
 describe('swarm CLI - against a running node', () => {
   let node: InProcessNode;
@@ -44,14 +89,18 @@ describe('swarm CLI - against a running node', () => {
     ['no credits', ['submit', '--skill', 'matmul', '--size', '64', '--budget', '5000'], 'SWARM_INSUFFICIENT_CREDIT'],
     ['budget beyond uint64', ['submit', '--skill', 'matmul', '--size', '8', '--budget', '99999999999999999999999'], 'SWARM_BAD_ARGS'],
     ['timeout beyond uint32', ['submit', '--skill', 'matmul', '--size', '8', '--timeout', '99999999999'], 'SWARM_BAD_ARGS'],
+    ['timeout beyond the longest task deadline', ['submit', '--skill', 'matmul', '--size', '8', '--timeout', '120001'], 'SWARM_BAD_ARGS'],
+    ['size beyond what --help states', ['submit', '--skill', 'matmul', '--size', '1001'], 'SWARM_BAD_ARGS'],
+    ['size zero', ['submit', '--skill', 'vecadd', '--size', '0'], 'SWARM_BAD_ARGS'],
     ['another account', ['submit', '--skill', 'vecadd', '--size', '8', '--account', 'mallory'], 'SWARM_BAD_ARGS'],
     ['unknown skill', ['submit', '--skill', 'teleport', '--size', '8'], 'SWARM_UNKNOWN_SKILL'],
     ['missing input', ['submit', '--skill', 'matmul', '--input', '/nonexistent/in.json'], 'SWARM_BAD_ARGS'],
     ['size and input both missing', ['submit', '--skill', 'matmul'], 'SWARM_BAD_ARGS'],
     ['unknown option', ['submit', '--skill', 'matmul', '--size', '8', '--turbo'], 'SWARM_BAD_ARGS'],
+    ['ledger without an action', ['ledger'], 'SWARM_BAD_ARGS'],
   ])('fails clearly: %s', async (_name, args, code) => {
     const r = await runCli([...args, '--nats', node.natsUrl]);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(code === 'SWARM_BAD_ARGS' ? 2 : 1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toMatch(new RegExp(`^error ${code}: .+`));
   });
@@ -63,6 +112,98 @@ describe('swarm CLI - against a running node', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error SWARM_BAD_ARGS: input file .*bad.json: tensor 'a'/);
   });
+
+  it.each([
+    ['not JSON', 'notjson.json', '{"inputs": [', /is not JSON/],
+    ['shapes the skill cannot multiply', 'shapes.json', JSON.stringify({ inputs: [{ name: 'a', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, { name: 'b', shape: [2, 2], data: [1, 2, 3, 4] }] }), /input file .*shapes\.json: matmul/],
+    ['inputs named otherwise', 'names.json', JSON.stringify({ inputs: [{ name: 'x', shape: [1], data: [1] }, { name: 'y', shape: [1], data: [1] }] }), /must be named 'a'/],
+  ])('exits 2 before sending anything on an input file that is %s', async (_name, fileName, text, message) => {
+    const file = join(dir.path, fileName);
+    await writeFile(file, text);
+    const r = await runCli(['submit', '--skill', 'matmul', '--input', file, '--nats', node.natsUrl]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toMatch(/^error SWARM_BAD_ARGS: /);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('delivers the whole JSON document of a large result through a pipe to a slow reader', async () => {
+    const reader = join(dir.path, 'slow-reader.js');
+    await writeFile(reader, SLOW_READER);
+    // 256×256 floats are about 1.2 MB of JSON: more than sixteen 64 KiB pipe buffers.
+    const r = await runPipeline(`${SWARM_CMD} submit --skill matmul --size 256 --seed 3 --json --nats ${node.natsUrl} 2>${dir.path}/pipe.err | "$NODE_BIN" ${reader}`);
+    expect(await readFile(join(dir.path, 'pipe.err'), 'utf8')).toBe('');
+    expect(r.code).toBe(0);
+    const got = JSON.parse(r.stdout) as { bytes: number; values: number | null };
+    expect(got.values).toBe(256 * 256);
+    expect(got.bytes).toBeGreaterThan(16 * 64 * 1024);
+  });
+
+  it('stops quietly, exit 0 and no stack trace, when the reader closes the pipe early', async () => {
+    const r = await runPipeline(`${SWARM_CMD} submit --skill matmul --size 256 --seed 4 --json --nats ${node.natsUrl} 2>${dir.path}/head.err | head -c 20; echo " status=\${PIPESTATUS[0]}"`);
+    expect(await readFile(join(dir.path, 'head.err'), 'utf8')).toBe('');
+    expect(r.stdout).toMatch(/^\{"taskId":"[^"]*.* status=0\n$/s);
+    expect(r.stdout.split(' status=')[0]).toHaveLength(20);
+  });
+
+  it('audits the ledger after tasks, as a table and as one JSON document', async () => {
+    await runCli(['submit', '--skill', 'vecadd', '--size', '16', '--nats', node.natsUrl]);
+    const json = await runCli(['ledger', '--audit', '--json', '--nats', node.natsUrl]);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const audit = JSON.parse(json.stdout) as { ok: boolean; entriesChecked: string; escrowsChecked: string; genesis: string; available: string; escrowed: string; problems: string[]; accounts: Array<Record<string, string>> };
+    expect(audit).toMatchObject({ ok: true, problems: [], genesis: '100', escrowed: '0' });
+    // Genesis, then per task a reserve and a settle (the node pays its own executors).
+    expect(Number(audit.entriesChecked)).toBeGreaterThanOrEqual(5);
+    expect(Number(audit.escrowsChecked)).toBeGreaterThanOrEqual(2);
+    const mine = audit.accounts.find((a) => a['account'] === node.nodeId);
+    expect(mine).toMatchObject({ storedAvailable: '100', logAvailable: '100', storedEscrowed: '0', logEscrowed: '0' });
+
+    const table = await runCli(['ledger', '--audit', '--nats', node.natsUrl]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/ok: the log explains every stored balance and escrow/);
+    expect(table.stdout).toMatch(/each closed at most once/);
+    expect(table.stdout).toMatch(new RegExp(`${node.nodeId.slice(0, 12)}.*100 / 0.*100 / 0.*same`));
+  });
+});
+
+describe('swarm CLI - a ledger audit that finds a problem', () => {
+  let nats: NatsServerHandle;
+  let dir: TempDir;
+  let nc: NatsConnection;
+  let credit: CreditService | undefined;
+  const NODE = 'node-audit-1';
+
+  beforeAll(async () => {
+    [nats, dir] = await Promise.all([startNatsServer(), tempDir('swarm-cli-audit-')]);
+    nc = await connect({ servers: nats.url });
+  });
+
+  afterAll(async () => {
+    await credit?.stop();
+    await nc.drain();
+    await Promise.all([nats.stop(), dir.remove()]);
+  });
+
+  it('prints what differs and exits 1 with SWARM_AUDIT_FAILED', async () => {
+    // Only credit-svc answers an audit. Its ledger is damaged behind its back, as a bug or a bad disk would.
+    const config = loadCreditConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false' });
+    await (await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, clock: systemClock })).stop();
+    const raw = new Level<string, string>(config.ledgerPath);
+    await raw.sublevel<string, string>('acct', {}).put(NODE, '{"available":"1500","escrowed":"0"}');
+    await raw.close();
+    credit = await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, clock: systemClock });
+
+    const table = await runCli(['ledger', '--audit', '--nats', nats.url]);
+    expect(table.code).toBe(1);
+    expect(table.stderr).toMatch(/^error SWARM_AUDIT_FAILED: the ledger audit found problems: account node-audit-1 stores 1500\/0, log gives 1000\/0/);
+    expect(table.stdout).toMatch(/node-audit-1.*1500 \/ 0.*1000 \/ 0.*DIFFERS/);
+    expect(table.stdout).toMatch(/credit not conserved/);
+
+    const json = await runCli(['ledger', '--audit', '--json', '--nats', nats.url]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, accounts: [{ account: NODE, storedAvailable: '1500', logAvailable: '1000' }] });
+  });
 });
 
 describe('swarm CLI - without a node', () => {
@@ -70,6 +211,25 @@ describe('swarm CLI - without a node', () => {
     const r = await runCli(['balance', '--nats', 'nats://127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error SWARM_NO_NODE: cannot reach a node's NATS at nats:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('reports an unreachable node for every command, never a raw NATS code', async () => {
+    for (const args of [['ledger', '--audit'], ['submit', '--skill', 'vecadd', '--size', '4'], ['health']]) {
+      const r = await runCli([...args, '--nats', 'nats://127.0.0.1:1']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error SWARM_NO_NODE: /);
+    }
+  });
+
+  it('reports a file system refusal as SWARM_OS_ERROR with the OS code, not a raw EEXIST or ENOTDIR', async () => {
+    const home = await tempDir('swarm-home-');
+    const file = join(home.path, 'a-file');
+    await writeFile(file, '');
+    const r = await runCli(['up', '--exit', '--data-dir', join(file, 'home')]);
+    await home.remove();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error SWARM_OS_ERROR: ENOTDIR: .*a-file/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('says no node runs in an empty home', async () => {

@@ -1,6 +1,10 @@
 /**
  * A whole node inside the test process: real nats-server, real LevelDB, every service started
  * through its start function (never main.ts), stopped in the launcher's order.
+ *
+ * `closedBus: true` runs it as `swarm up` does: NKey identities in the data dir, nats-server with
+ * the role permissions, each service on its own connection as its role; `connectAs(role)` and
+ * `connectAnonymous()` give tests their own connections (an attacker's, a client's, an observer's).
  */
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { loadServiceConfig } from '@swarm/config';
@@ -12,29 +16,49 @@ import { startRegistryService } from '@swarm/registry-svc';
 import { loadRouterConfig, startRouterService } from '@swarm/router-svc';
 import { silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import { busConnectOptions } from '@swarm/bus';
+import { BusRole } from '@swarm/contracts';
+import { prepareClosedBus } from '@swarm/runtime';
+import { connect, ConnectionOptions, NatsConnection } from 'nats';
 
 export interface InProcessNode {
   readonly natsUrl: string;
   readonly nodeId: string;
   readonly nc: NatsConnection;
   readonly dataDir: string;
+  /** A new connection as `role` (closed bus) or a plain one (open bus); closed by stop(). */
+  connectAs(role: BusRole): Promise<NatsConnection>;
+  /** A new connection without any key; on a closed bus this rejects (AUTHORIZATION_VIOLATION). */
+  connectAnonymous(opts?: Partial<ConnectionOptions>): Promise<NatsConnection>;
   stopExecutor(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startInProcessNode(extraEnv: Record<string, string> = {}): Promise<InProcessNode> {
-  const server: NatsServerHandle = await startNatsServer();
+export interface InProcessNodeOptions {
+  closedBus?: boolean;
+}
+
+export async function startInProcessNode(extraEnv: Record<string, string> = {}, opts: InProcessNodeOptions = {}): Promise<InProcessNode> {
   const dir: TempDir = await tempDir('swarm-node-');
+  const bus = opts.closedBus ? await prepareClosedBus(dir.path) : undefined;
+  const server: NatsServerHandle = await startNatsServer(bus ? { authorization: bus.authorization } : {});
+  const connections: NatsConnection[] = [];
+  const connectAs = async (role: BusRole) => {
+    const c = await connect({ servers: server.url, ...(await busConnectOptions(role, bus?.seedFile(role))) });
+    connections.push(c);
+    return c;
+  };
   const env = { SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_GRACE_MS: '2000', SWARM_EXECUTOR_THREADS: '2', ...extraEnv };
   const { nodeId } = await loadOrCreateIdentity(dir.path);
   const log = silentLogger();
-  const nc = await connect({ servers: server.url });
-  const credit = await startCreditService({ config: loadCreditConfig(env), log, nc, nodeId, clock: systemClock });
-  const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc, nodeId });
-  const gateway = await startGatewayService({ config: loadServiceConfig(env), log, nc, nodeId });
-  let executor: { stop(): Promise<void> } | undefined = await startExecutorService({ config: loadExecutorConfig(env), log, nc, nodeId });
-  const router = await startRouterService({ config: loadRouterConfig(env), log, nc, nodeId, clock: systemClock, random: seededRandom(9) });
+  // Open bus: one shared connection (as before). Closed bus: `nc` is the client identity's.
+  const nc = await (bus ? connectAs('client') : connect({ servers: server.url }));
+  const ncOf = async (role: BusRole) => (bus ? connectAs(role) : nc);
+  const credit = await startCreditService({ config: loadCreditConfig(env), log, nc: await ncOf('credit'), nodeId, clock: systemClock });
+  const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId });
+  const gateway = await startGatewayService({ config: loadServiceConfig(env), log, nc: await ncOf('gateway'), nodeId });
+  let executor: { stop(): Promise<void> } | undefined = await startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId });
+  const router = await startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, clock: systemClock, random: seededRandom(9) });
   const stopExecutor = async () => {
     await executor?.stop();
     executor = undefined;
@@ -44,6 +68,12 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}):
     nodeId,
     nc,
     dataDir: dir.path,
+    connectAs,
+    async connectAnonymous(extra = {}) {
+      const c = await connect({ servers: server.url, ...extra });
+      connections.push(c);
+      return c;
+    },
     stopExecutor,
     async stop() {
       await router.stop();
@@ -52,6 +82,7 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}):
       await registry.stop();
       await credit.stop();
       await nc.drain();
+      await Promise.all(connections.filter((c) => !c.isClosed()).map((c) => c.close()));
       await server.stop();
       await dir.remove();
     },

@@ -8,7 +8,7 @@ describe('router-svc - stopped in the middle of a task', () => {
   it('ends the task early, refunds its escrow before exiting, and is restarted by swarm up', async () => {
     const home = await tempDir('swarm-restart-');
     const node = await spawnSwarmNode(home.path, { env: { SWARM_GENESIS_GRANT: '100000' } });
-    const client = await connectSwarm(node.natsUrl);
+    const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
     try {
       const before = await client.balance();
       const router = node.services.find((s) => s.name === 'router-svc');

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '@swarm/testing';
+import { spawnSwarmNode, tempDir } from '@swarm/testing';
+import { connect } from 'nats';
 import { runCli } from './run-cli';
 
 function alive(pid: number): boolean {
@@ -40,6 +41,30 @@ describe('swarm up - the quick start path with real processes', () => {
       }
     } finally {
       await home.remove();
+    }
+  }, 120_000);
+
+  it('closes the bus: keys and data private, no key or a foreign key refused, the client key works', async () => {
+    const home = await tempDir('swarm-up-');
+    const stranger = await tempDir('swarm-other-');
+    const node = await spawnSwarmNode(home.path);
+    try {
+      const mode = (p: string) => statSync(join(home.path, p)).mode & 0o777;
+      expect({ home: mode('.'), bus: mode('bus'), logs: mode('logs'), nodeFile: mode('node.json'), key: mode('node-key.pem'), client: mode('bus/client.nk') })
+        .toEqual({ home: 0o700, bus: 0o700, logs: 0o700, nodeFile: 0o600, key: 0o600, client: 0o600 });
+      // Whoever cannot read the data dir has no key: the bus refuses it before any subject.
+      await expect(connect({ servers: node.natsUrl })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+      const ok = await runCli(['balance', '--json', '--data-dir', home.path]);
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ account: node.nodeId, available: '1000' });
+      // The right URL but no key of this node (another home): a clear refusal, not a hang.
+      const denied = await runCli(['balance', '--nats', node.natsUrl, '--data-dir', stranger.path]);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/^error SWARM_BUS_DENIED: /m);
+    } finally {
+      await node.stop();
+      await home.remove();
+      await stranger.remove();
     }
   }, 120_000);
 });

@@ -45,7 +45,7 @@ describe('tracing - one task is one trace across the node', () => {
     const home = await tempDir('swarm-trace-');
     try {
       const node = await spawnSwarmNode(home.path, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url } });
-      const client = await connectSwarm(node.natsUrl);
+      const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
       const inputs = demoInputs('vecadd', 64, seededRandom(5));
       const res = await client.submit({ skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: 20_000 });
       await client.close();

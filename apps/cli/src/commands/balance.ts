@@ -1,9 +1,8 @@
-import { connectSwarm } from '@swarm/client';
-import { resolveNatsUrl } from '../node-file';
+import { connectToNode } from '../node-file';
 import { credits, printJson, printTable } from '../output';
 
 export async function balanceCommand(opts: { account?: string; nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
-  const client = await connectSwarm(await resolveNatsUrl(opts));
+  const client = await connectToNode(opts);
   try {
     const b = await client.balance(opts.account ?? '');
     if (opts.json) return printJson(b);

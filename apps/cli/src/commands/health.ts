@@ -1,7 +1,6 @@
-import { connectSwarm } from '@swarm/client';
 import { errorCodeName, ServiceName } from '@swarm/contracts';
 import { CliError } from '../cli-error';
-import { resolveNatsUrl } from '../node-file';
+import { connectToNode } from '../node-file';
 import { printGrid, printJson } from '../output';
 
 const SERVICES: ServiceName[] = ['router', 'credit', 'executor', 'registry', 'gateway'];
@@ -9,7 +8,7 @@ const HEALTH_TIMEOUT_MS = 1_000;
 
 /** Health of each of the node's services; exits non-zero when any does not answer. */
 export async function healthCommand(opts: { nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
-  const client = await connectSwarm(await resolveNatsUrl(opts));
+  const client = await connectToNode(opts);
   try {
     const rows = await Promise.all(
       SERVICES.map(async (service) => {

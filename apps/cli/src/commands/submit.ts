@@ -1,11 +1,12 @@
-import { connectSwarm } from '@swarm/client';
-import { fromTensor, SubmitTaskResponse, Tensor } from '@swarm/contracts';
+import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, TASK_MAX_ELEMENTS, Tensor } from '@swarm/contracts';
 import { seededRandom, systemRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
+import type { SkillSpec } from '@swarm/skills';
 import { CliError } from '../cli-error';
 import { readInputFile } from '../input-file';
-import { resolveNatsUrl } from '../node-file';
+import { connectToNode } from '../node-file';
 import { credits, ms, printJson, printTable, withProgress } from '../output';
+import { MAX_DEMO_SIZE } from '../submit-limits';
 
 export interface SubmitOptions {
   skill: string;
@@ -24,9 +25,12 @@ export async function submitCommand(opts: SubmitOptions): Promise<void> {
   if ((opts.size === undefined) === (opts.input === undefined)) {
     throw new CliError('SWARM_BAD_ARGS', 'give exactly one of --size N (generated demo input) or --input file.json');
   }
+  const budgetArg = opts.budget !== undefined ? parseBudget(opts.budget) : undefined;
   const inputs = opts.input ? await readInputFile(opts.input) : generated(opts.skill, opts.size as number, opts.seed);
-  const budget = opts.budget !== undefined ? parseBudget(opts.budget) : defaultBudget(opts.skill, inputs);
-  const client = await connectSwarm(await resolveNatsUrl(opts));
+  const price = priceLocally(opts.skill, inputs, opts.input ? `input file ${opts.input}` : `--size ${opts.size}`);
+  // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
+  const budget = budgetArg ?? price ?? 1n;
+  const client = await connectToNode(opts);
   try {
     const res = await withProgress(`running ${opts.skill} on the node`, !opts.json, () =>
       client.submit({ skill: opts.skill, inputs, budget, timeoutMs: opts.timeout ?? 0 }),
@@ -39,20 +43,39 @@ export async function submitCommand(opts: SubmitOptions): Promise<void> {
 }
 
 function generated(skill: string, size: number, seed: number | undefined): Tensor[] {
+  // Checked before generating: a --size past the limit would allocate gigabytes first.
+  const max = MAX_DEMO_SIZE[skill];
+  if (max !== undefined && size > max) {
+    throw new CliError('SWARM_BAD_ARGS', `--size for ${skill} must be at most ${max} (a task holds at most ${TASK_MAX_ELEMENTS} input values), got ${size}`);
+  }
   try {
     return demoInputs(getSkill(skill), size, seed === undefined ? systemRandom : seededRandom(seed));
   } catch (err) {
-    throw asCliError(err);
+    // A size the skill refuses is bad usage; anything else (an unknown skill) keeps its own code.
+    if (isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT)) throw new CliError('SWARM_BAD_ARGS', err.message);
+    throw err;
   }
 }
 
-function defaultBudget(skill: string, inputs: Tensor[]): bigint {
+/**
+ * The skill's own input validation (the router runs the same) before anything is sent, so a bad
+ * input file or --size is bad usage (exit 2) wherever it is caught. Answers the task's price, or
+ * undefined for a skill this build does not know: the node decides about those.
+ */
+function priceLocally(skill: string, inputs: Tensor[], source: string): bigint | undefined {
+  let spec: SkillSpec;
   try {
-    return priceOf(getSkill(skill), inputs.map(fromTensor));
+    spec = getSkill(skill);
   } catch {
-    // Unknown skill or bad input: let the router give the authoritative typed error.
-    return 1n;
+    return undefined;
   }
+  const dense = inputs.map(fromTensor);
+  try {
+    spec.validate(dense, { maxElements: TASK_MAX_ELEMENTS });
+  } catch (err) {
+    throw new CliError('SWARM_BAD_ARGS', `${source}: ${(err as Error).message}`);
+  }
+  return priceOf(spec, dense);
 }
 
 const MAX_UINT64 = (1n << 64n) - 1n;
@@ -62,11 +85,6 @@ function parseBudget(text: string): bigint {
     throw new CliError('SWARM_BAD_ARGS', `--budget must be a whole number of credits from 1 to ${MAX_UINT64}, got '${text}'`);
   }
   return BigInt(text);
-}
-
-function asCliError(err: unknown): unknown {
-  const e = err as { codeName?: string; message?: string };
-  return e.codeName ? new CliError(e.codeName, e.message ?? '') : err;
 }
 
 function jsonTensor(t: Tensor) {

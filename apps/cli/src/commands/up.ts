@@ -23,7 +23,7 @@ const DEMO_TASKS = [
 
 export async function upCommand(opts: UpOptions): Promise<void> {
   const home = resolveHome(opts.dataDir);
-  await mkdir(home, { recursive: true });
+  await mkdir(home, { recursive: true, mode: 0o700 });
   await claimNodeFile(home);
   const say = (line: string) => process.stderr.write(`  ${line}\n`);
   // Services run in their own process groups, so Ctrl-C reaches only this process, which stops
@@ -46,9 +46,18 @@ export async function upCommand(opts: UpOptions): Promise<void> {
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
+  const startedAt = new Date().toISOString();
+  const nodeFileOf = (n: RunningNode, natsPid: number) => ({ natsUrl: n.natsUrl, nodeId: n.nodeId, pid: process.pid, natsPid, startedAt });
   process.stderr.write(`starting a SwarmHarness node in ${home}\n`);
   try {
-    node = await startNode({ home, executors: opts.executors, onEvent: say });
+    node = await startNode({
+      home,
+      executors: opts.executors,
+      onEvent: say,
+      onBusRestart: (natsPid) => {
+        if (node) void writeNodeFile(home, nodeFileOf(node, natsPid)).catch(() => undefined);
+      },
+    });
   } catch (err) {
     await removeNodeFile(home);
     throw err;
@@ -58,11 +67,11 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     process.exitCode = 130;
     return;
   }
-  await writeNodeFile(home, { natsUrl: node.natsUrl, nodeId: node.nodeId, pid: process.pid, natsPid: node.natsPid, startedAt: new Date().toISOString() });
+  await writeNodeFile(home, nodeFileOf(node, node.natsPid()));
 
-  const summary = { natsUrl: node.natsUrl, nodeId: node.nodeId, home, logs: node.logDir, services: node.services };
+  const summary = { natsUrl: node.natsUrl, nodeId: node.nodeId, home, logs: node.logDir, clientKeyFile: node.clientKeyFile, services: node.services };
   try {
-    const demo = opts.demo ? await runDemo(node.natsUrl, opts.json === true) : undefined;
+    const demo = opts.demo ? await runDemo(node.natsUrl, node.clientKeyFile, opts.json === true) : undefined;
     if (opts.json) printJson({ ...summary, ...(demo ? { demo } : {}) });
     else {
       printTable([
@@ -70,6 +79,7 @@ export async function upCommand(opts: UpOptions): Promise<void> {
         ['NATS URL', node.natsUrl],
         ['data dir', home],
         ['logs', node.logDir],
+        ['client key', `${node.clientKeyFile} (submit and read only)`],
         ['services', node.services.map((s) => `${s.name} (pid ${s.pid})`).join('\n')],
       ]);
     }
@@ -82,13 +92,13 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     return;
   }
   process.stderr.write(
-    `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\nCtrl-C stops it.\n`,
+    `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${node.clientKeyFile}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\nCtrl-C stops it.\n`,
   );
   await new Promise<never>(() => undefined);
 }
 
-async function runDemo(natsUrl: string, quiet: boolean) {
-  const client: SwarmClient = await connectSwarm(natsUrl, { name: 'swarm-demo' });
+async function runDemo(natsUrl: string, clientKeyFile: string, quiet: boolean) {
+  const client: SwarmClient = await connectSwarm(natsUrl, { name: 'swarm-demo', nkeyFile: clientKeyFile });
   try {
     const before = await client.balance();
     const random = seededRandom(1);

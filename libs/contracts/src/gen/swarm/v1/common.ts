@@ -34,6 +34,18 @@ export enum ErrorCode {
   ERROR_CODE_NO_PROVIDER = 15,
   ERROR_CODE_UNAVAILABLE = 16,
   ERROR_CODE_OVERLOADED = 17,
+  /** ERROR_CODE_PERMISSION_DENIED - The bus refused the publish or subscription: the caller's identity lacks the permission. */
+  ERROR_CODE_PERMISSION_DENIED = 18,
+  /**
+   * ERROR_CODE_TASK_RESULT_GONE - A submit retried with an idempotency key whose task already finished and was paid, but whose
+   * result the router no longer holds (retention passed, or the router restarted). Never re-run.
+   */
+  ERROR_CODE_TASK_RESULT_GONE = 19,
+  /**
+   * ERROR_CODE_TASK_REFUNDED - A submit retried with an idempotency key whose task already ended and was refunded: nothing
+   * was charged; submit with a new key to run it again.
+   */
+  ERROR_CODE_TASK_REFUNDED = 20,
   UNRECOGNIZED = -1,
 }
 
@@ -93,6 +105,15 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 17:
     case "ERROR_CODE_OVERLOADED":
       return ErrorCode.ERROR_CODE_OVERLOADED;
+    case 18:
+    case "ERROR_CODE_PERMISSION_DENIED":
+      return ErrorCode.ERROR_CODE_PERMISSION_DENIED;
+    case 19:
+    case "ERROR_CODE_TASK_RESULT_GONE":
+      return ErrorCode.ERROR_CODE_TASK_RESULT_GONE;
+    case 20:
+    case "ERROR_CODE_TASK_REFUNDED":
+      return ErrorCode.ERROR_CODE_TASK_REFUNDED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -138,6 +159,12 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_UNAVAILABLE";
     case ErrorCode.ERROR_CODE_OVERLOADED:
       return "ERROR_CODE_OVERLOADED";
+    case ErrorCode.ERROR_CODE_PERMISSION_DENIED:
+      return "ERROR_CODE_PERMISSION_DENIED";
+    case ErrorCode.ERROR_CODE_TASK_RESULT_GONE:
+      return "ERROR_CODE_TASK_RESULT_GONE";
+    case ErrorCode.ERROR_CODE_TASK_REFUNDED:
+      return "ERROR_CODE_TASK_REFUNDED";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -150,6 +177,11 @@ export interface SwarmError {
   message: string;
   /** True when the same request may succeed if sent again later. */
   retryable: boolean;
+  /**
+   * With OVERLOADED (and other retryable codes where the sender can tell): wait at least this
+   * long before sending again. 0 means no hint.
+   */
+  retryAfterMs: number;
 }
 
 /**
@@ -181,7 +213,7 @@ export interface HealthResponse_DetailsEntry {
 }
 
 function createBaseSwarmError(): SwarmError {
-  return { code: 0, message: "", retryable: false };
+  return { code: 0, message: "", retryable: false, retryAfterMs: 0 };
 }
 
 export const SwarmError: MessageFns<SwarmError> = {
@@ -194,6 +226,9 @@ export const SwarmError: MessageFns<SwarmError> = {
     }
     if (message.retryable !== false) {
       writer.uint32(24).bool(message.retryable);
+    }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(32).uint32(message.retryAfterMs);
     }
     return writer;
   },
@@ -235,6 +270,14 @@ export const SwarmError: MessageFns<SwarmError> = {
             message.retryable = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.retryAfterMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -252,6 +295,11 @@ export const SwarmError: MessageFns<SwarmError> = {
       code: isSet(object.code) ? errorCodeFromJSON(object.code) : 0,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
     };
   },
 
@@ -266,6 +314,9 @@ export const SwarmError: MessageFns<SwarmError> = {
     if (message.retryable !== false) {
       obj.retryable = message.retryable;
     }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
     return obj;
   },
 
@@ -277,6 +328,7 @@ export const SwarmError: MessageFns<SwarmError> = {
     message.code = object.code ?? 0;
     message.message = object.message ?? "";
     message.retryable = object.retryable ?? false;
+    message.retryAfterMs = object.retryAfterMs ?? 0;
     return message;
   },
 };

@@ -62,6 +62,58 @@ export function entryKindToJSON(object: EntryKind): string {
   }
 }
 
+export enum EscrowState {
+  ESCROW_STATE_UNSPECIFIED = 0,
+  /** ESCROW_STATE_NONE - No escrow with that id was ever reserved. */
+  ESCROW_STATE_NONE = 1,
+  ESCROW_STATE_OPEN = 2,
+  ESCROW_STATE_SETTLED = 3,
+  ESCROW_STATE_REFUNDED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function escrowStateFromJSON(object: any): EscrowState {
+  switch (object) {
+    case 0:
+    case "ESCROW_STATE_UNSPECIFIED":
+      return EscrowState.ESCROW_STATE_UNSPECIFIED;
+    case 1:
+    case "ESCROW_STATE_NONE":
+      return EscrowState.ESCROW_STATE_NONE;
+    case 2:
+    case "ESCROW_STATE_OPEN":
+      return EscrowState.ESCROW_STATE_OPEN;
+    case 3:
+    case "ESCROW_STATE_SETTLED":
+      return EscrowState.ESCROW_STATE_SETTLED;
+    case 4:
+    case "ESCROW_STATE_REFUNDED":
+      return EscrowState.ESCROW_STATE_REFUNDED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return EscrowState.UNRECOGNIZED;
+  }
+}
+
+export function escrowStateToJSON(object: EscrowState): string {
+  switch (object) {
+    case EscrowState.ESCROW_STATE_UNSPECIFIED:
+      return "ESCROW_STATE_UNSPECIFIED";
+    case EscrowState.ESCROW_STATE_NONE:
+      return "ESCROW_STATE_NONE";
+    case EscrowState.ESCROW_STATE_OPEN:
+      return "ESCROW_STATE_OPEN";
+    case EscrowState.ESCROW_STATE_SETTLED:
+      return "ESCROW_STATE_SETTLED";
+    case EscrowState.ESCROW_STATE_REFUNDED:
+      return "ESCROW_STATE_REFUNDED";
+    case EscrowState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Move `amount` from the account's available balance into an escrow named `escrow_id`.
  * Idempotent: the same (escrow_id, account, amount) again returns the same escrow.
@@ -77,6 +129,12 @@ export interface ReserveRequest {
    * A retry of the same reserve returns the existing escrow and ignores this field.
    */
   expiresAtMs: bigint;
+  /**
+   * The only accounts a settle of this escrow may pay: the providers the reserving router may
+   * dispatch the task to (1 to 16 ids). A settle naming any other payee is ESCROW_CONFLICT, so
+   * whoever else reaches `settle` cannot redirect the credit. A retry must name the same payees.
+   */
+  payees: string[];
 }
 
 export interface ReserveResponse {
@@ -85,7 +143,8 @@ export interface ReserveResponse {
 }
 
 /**
- * Close an escrow: pay `amount` (<= escrowed) to `payee`, refund the rest to the payer.
+ * Close an escrow: pay `amount` (<= escrowed) to `payee` (one of the escrow's payees), refund the
+ * rest to the payer.
  * Idempotent for the same arguments; any other close of a closed escrow is ESCROW_CLOSED.
  */
 export interface SettleRequest {
@@ -132,8 +191,74 @@ export interface LedgerEntry {
   atMs: bigint;
 }
 
+/**
+ * Ask credit-svc to audit its ledger: replay the whole entry log, recompute every account and
+ * escrow (each escrow closed at most once, every settle's remainder refunded, credit conserved)
+ * and compare them with the stored records. Read-only; it runs between ledger operations.
+ */
+export interface AuditRequest {
+}
+
+/** A bounded summary of one audit, never the log itself. */
+export interface AuditResponse {
+  /** True when no problem was found. */
+  ok: boolean;
+  /** Log entries replayed: the log's last seq. */
+  entriesChecked: bigint;
+  /** Stored accounts and escrows compared with the log. */
+  accountsChecked: bigint;
+  escrowsChecked: bigint;
+  openEscrows: bigint;
+  /**
+   * All credit ever granted (the GENESIS entries), and what the stored accounts hold; on a sound
+   * ledger available + escrowed = genesis.
+   */
+  genesis: bigint;
+  available: bigint;
+  escrowed: bigint;
+  /** Accounts whose stored balances differ from the log first, then the others; at most 50. */
+  accounts: AuditedAccount[];
+  /** Accounts checked but not listed in `accounts`. */
+  accountsOmitted: bigint;
+  /** What is wrong, one line each; at most 100, then one line saying how many more. */
+  problems: string[];
+  /** How long the audit took on credit-svc. */
+  durationMs: bigint;
+}
+
+/** One stored account beside the balances its log entries give it. */
+export interface AuditedAccount {
+  account: string;
+  storedAvailable: bigint;
+  storedEscrowed: bigint;
+  /** Recomputed from the log (0 where a damaged log would overdraw; a problem then says where). */
+  logAvailable: bigint;
+  logEscrowed: bigint;
+}
+
+/**
+ * What the ledger holds for one escrow (router-svc asks it when a client asks what happened to a
+ * task it no longer remembers: the escrow id is the task id).
+ */
+export interface EscrowRequest {
+  escrowId: string;
+}
+
+export interface EscrowResponse {
+  escrowId: string;
+  state: EscrowState;
+  payer: string;
+  amount: bigint;
+  /** SETTLED: paid to `payee`, the rest refunded; REFUNDED: all of `amount` refunded. */
+  paid: bigint;
+  refunded: bigint;
+  payee: string;
+  /** When an open escrow is refunded by the ledger itself (ms since epoch; 0 for none). */
+  expiresAtMs: bigint;
+}
+
 function createBaseReserveRequest(): ReserveRequest {
-  return { escrowId: "", account: "", amount: 0n, expiresAtMs: 0n };
+  return { escrowId: "", account: "", amount: 0n, expiresAtMs: 0n, payees: [] };
 }
 
 export const ReserveRequest: MessageFns<ReserveRequest> = {
@@ -155,6 +280,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
         throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
       }
       writer.uint32(32).uint64(message.expiresAtMs);
+    }
+    for (const v of message.payees) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -204,6 +332,14 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
             message.expiresAtMs = reader.uint64() as bigint;
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.payees.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -230,6 +366,7 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
         : isSet(object.expires_at_ms)
         ? BigInt(object.expires_at_ms)
         : 0n,
+      payees: globalThis.Array.isArray(object?.payees) ? object.payees.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -247,6 +384,9 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     if (message.expiresAtMs !== 0n) {
       obj.expiresAtMs = message.expiresAtMs.toString();
     }
+    if (message.payees?.length) {
+      obj.payees = message.payees;
+    }
     return obj;
   },
 
@@ -261,6 +401,7 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
       ? BigInt(object.expiresAtMs)
       : 0n;
+    message.payees = object.payees?.map((e) => e) || [];
     return message;
   },
 };
@@ -1097,6 +1238,828 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     message.toAccount = object.toAccount ?? "";
     message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
     message.atMs = (object.atMs !== undefined && object.atMs !== null) ? BigInt(object.atMs) : 0n;
+    return message;
+  },
+};
+
+function createBaseAuditRequest(): AuditRequest {
+  return {};
+}
+
+export const AuditRequest: MessageFns<AuditRequest> = {
+  encode(_: AuditRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): AuditRequest {
+    return {};
+  },
+
+  toJSON(_: AuditRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditRequest>): AuditRequest {
+    return AuditRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<AuditRequest>): AuditRequest {
+    const message = createBaseAuditRequest();
+    return message;
+  },
+};
+
+function createBaseAuditResponse(): AuditResponse {
+  return {
+    ok: false,
+    entriesChecked: 0n,
+    accountsChecked: 0n,
+    escrowsChecked: 0n,
+    openEscrows: 0n,
+    genesis: 0n,
+    available: 0n,
+    escrowed: 0n,
+    accounts: [],
+    accountsOmitted: 0n,
+    problems: [],
+    durationMs: 0n,
+  };
+}
+
+export const AuditResponse: MessageFns<AuditResponse> = {
+  encode(message: AuditResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.entriesChecked !== 0n) {
+      if (BigInt.asUintN(64, message.entriesChecked) !== message.entriesChecked) {
+        throw new globalThis.Error("value provided for field message.entriesChecked of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.entriesChecked);
+    }
+    if (message.accountsChecked !== 0n) {
+      if (BigInt.asUintN(64, message.accountsChecked) !== message.accountsChecked) {
+        throw new globalThis.Error("value provided for field message.accountsChecked of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.accountsChecked);
+    }
+    if (message.escrowsChecked !== 0n) {
+      if (BigInt.asUintN(64, message.escrowsChecked) !== message.escrowsChecked) {
+        throw new globalThis.Error("value provided for field message.escrowsChecked of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.escrowsChecked);
+    }
+    if (message.openEscrows !== 0n) {
+      if (BigInt.asUintN(64, message.openEscrows) !== message.openEscrows) {
+        throw new globalThis.Error("value provided for field message.openEscrows of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.openEscrows);
+    }
+    if (message.genesis !== 0n) {
+      if (BigInt.asUintN(64, message.genesis) !== message.genesis) {
+        throw new globalThis.Error("value provided for field message.genesis of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.genesis);
+    }
+    if (message.available !== 0n) {
+      if (BigInt.asUintN(64, message.available) !== message.available) {
+        throw new globalThis.Error("value provided for field message.available of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.available);
+    }
+    if (message.escrowed !== 0n) {
+      if (BigInt.asUintN(64, message.escrowed) !== message.escrowed) {
+        throw new globalThis.Error("value provided for field message.escrowed of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.escrowed);
+    }
+    for (const v of message.accounts) {
+      AuditedAccount.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.accountsOmitted !== 0n) {
+      if (BigInt.asUintN(64, message.accountsOmitted) !== message.accountsOmitted) {
+        throw new globalThis.Error("value provided for field message.accountsOmitted of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.accountsOmitted);
+    }
+    for (const v of message.problems) {
+      writer.uint32(90).string(v!);
+    }
+    if (message.durationMs !== 0n) {
+      if (BigInt.asUintN(64, message.durationMs) !== message.durationMs) {
+        throw new globalThis.Error("value provided for field message.durationMs of type uint64 too large");
+      }
+      writer.uint32(96).uint64(message.durationMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.entriesChecked = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.accountsChecked = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.escrowsChecked = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.openEscrows = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.genesis = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.available = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.escrowed = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.accounts.push(AuditedAccount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.accountsOmitted = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.problems.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.durationMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditResponse {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      entriesChecked: isSet(object.entriesChecked)
+        ? BigInt(object.entriesChecked)
+        : isSet(object.entries_checked)
+        ? BigInt(object.entries_checked)
+        : 0n,
+      accountsChecked: isSet(object.accountsChecked)
+        ? BigInt(object.accountsChecked)
+        : isSet(object.accounts_checked)
+        ? BigInt(object.accounts_checked)
+        : 0n,
+      escrowsChecked: isSet(object.escrowsChecked)
+        ? BigInt(object.escrowsChecked)
+        : isSet(object.escrows_checked)
+        ? BigInt(object.escrows_checked)
+        : 0n,
+      openEscrows: isSet(object.openEscrows)
+        ? BigInt(object.openEscrows)
+        : isSet(object.open_escrows)
+        ? BigInt(object.open_escrows)
+        : 0n,
+      genesis: isSet(object.genesis) ? BigInt(object.genesis) : 0n,
+      available: isSet(object.available) ? BigInt(object.available) : 0n,
+      escrowed: isSet(object.escrowed) ? BigInt(object.escrowed) : 0n,
+      accounts: globalThis.Array.isArray(object?.accounts)
+        ? object.accounts.map((e: any) => AuditedAccount.fromJSON(e))
+        : [],
+      accountsOmitted: isSet(object.accountsOmitted)
+        ? BigInt(object.accountsOmitted)
+        : isSet(object.accounts_omitted)
+        ? BigInt(object.accounts_omitted)
+        : 0n,
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => globalThis.String(e))
+        : [],
+      durationMs: isSet(object.durationMs)
+        ? BigInt(object.durationMs)
+        : isSet(object.duration_ms)
+        ? BigInt(object.duration_ms)
+        : 0n,
+    };
+  },
+
+  toJSON(message: AuditResponse): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.entriesChecked !== 0n) {
+      obj.entriesChecked = message.entriesChecked.toString();
+    }
+    if (message.accountsChecked !== 0n) {
+      obj.accountsChecked = message.accountsChecked.toString();
+    }
+    if (message.escrowsChecked !== 0n) {
+      obj.escrowsChecked = message.escrowsChecked.toString();
+    }
+    if (message.openEscrows !== 0n) {
+      obj.openEscrows = message.openEscrows.toString();
+    }
+    if (message.genesis !== 0n) {
+      obj.genesis = message.genesis.toString();
+    }
+    if (message.available !== 0n) {
+      obj.available = message.available.toString();
+    }
+    if (message.escrowed !== 0n) {
+      obj.escrowed = message.escrowed.toString();
+    }
+    if (message.accounts?.length) {
+      obj.accounts = message.accounts.map((e) => AuditedAccount.toJSON(e));
+    }
+    if (message.accountsOmitted !== 0n) {
+      obj.accountsOmitted = message.accountsOmitted.toString();
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems;
+    }
+    if (message.durationMs !== 0n) {
+      obj.durationMs = message.durationMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditResponse>): AuditResponse {
+    return AuditResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditResponse>): AuditResponse {
+    const message = createBaseAuditResponse();
+    message.ok = object.ok ?? false;
+    message.entriesChecked = (object.entriesChecked !== undefined && object.entriesChecked !== null)
+      ? BigInt(object.entriesChecked)
+      : 0n;
+    message.accountsChecked = (object.accountsChecked !== undefined && object.accountsChecked !== null)
+      ? BigInt(object.accountsChecked)
+      : 0n;
+    message.escrowsChecked = (object.escrowsChecked !== undefined && object.escrowsChecked !== null)
+      ? BigInt(object.escrowsChecked)
+      : 0n;
+    message.openEscrows = (object.openEscrows !== undefined && object.openEscrows !== null)
+      ? BigInt(object.openEscrows)
+      : 0n;
+    message.genesis = (object.genesis !== undefined && object.genesis !== null) ? BigInt(object.genesis) : 0n;
+    message.available = (object.available !== undefined && object.available !== null) ? BigInt(object.available) : 0n;
+    message.escrowed = (object.escrowed !== undefined && object.escrowed !== null) ? BigInt(object.escrowed) : 0n;
+    message.accounts = object.accounts?.map((e) => AuditedAccount.fromPartial(e)) || [];
+    message.accountsOmitted = (object.accountsOmitted !== undefined && object.accountsOmitted !== null)
+      ? BigInt(object.accountsOmitted)
+      : 0n;
+    message.problems = object.problems?.map((e) => e) || [];
+    message.durationMs = (object.durationMs !== undefined && object.durationMs !== null)
+      ? BigInt(object.durationMs)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseAuditedAccount(): AuditedAccount {
+  return { account: "", storedAvailable: 0n, storedEscrowed: 0n, logAvailable: 0n, logEscrowed: 0n };
+}
+
+export const AuditedAccount: MessageFns<AuditedAccount> = {
+  encode(message: AuditedAccount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== "") {
+      writer.uint32(10).string(message.account);
+    }
+    if (message.storedAvailable !== 0n) {
+      if (BigInt.asUintN(64, message.storedAvailable) !== message.storedAvailable) {
+        throw new globalThis.Error("value provided for field message.storedAvailable of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.storedAvailable);
+    }
+    if (message.storedEscrowed !== 0n) {
+      if (BigInt.asUintN(64, message.storedEscrowed) !== message.storedEscrowed) {
+        throw new globalThis.Error("value provided for field message.storedEscrowed of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.storedEscrowed);
+    }
+    if (message.logAvailable !== 0n) {
+      if (BigInt.asUintN(64, message.logAvailable) !== message.logAvailable) {
+        throw new globalThis.Error("value provided for field message.logAvailable of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.logAvailable);
+    }
+    if (message.logEscrowed !== 0n) {
+      if (BigInt.asUintN(64, message.logEscrowed) !== message.logEscrowed) {
+        throw new globalThis.Error("value provided for field message.logEscrowed of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.logEscrowed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditedAccount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditedAccount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.storedAvailable = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.storedEscrowed = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.logAvailable = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.logEscrowed = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditedAccount {
+    return {
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      storedAvailable: isSet(object.storedAvailable)
+        ? BigInt(object.storedAvailable)
+        : isSet(object.stored_available)
+        ? BigInt(object.stored_available)
+        : 0n,
+      storedEscrowed: isSet(object.storedEscrowed)
+        ? BigInt(object.storedEscrowed)
+        : isSet(object.stored_escrowed)
+        ? BigInt(object.stored_escrowed)
+        : 0n,
+      logAvailable: isSet(object.logAvailable)
+        ? BigInt(object.logAvailable)
+        : isSet(object.log_available)
+        ? BigInt(object.log_available)
+        : 0n,
+      logEscrowed: isSet(object.logEscrowed)
+        ? BigInt(object.logEscrowed)
+        : isSet(object.log_escrowed)
+        ? BigInt(object.log_escrowed)
+        : 0n,
+    };
+  },
+
+  toJSON(message: AuditedAccount): unknown {
+    const obj: any = {};
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.storedAvailable !== 0n) {
+      obj.storedAvailable = message.storedAvailable.toString();
+    }
+    if (message.storedEscrowed !== 0n) {
+      obj.storedEscrowed = message.storedEscrowed.toString();
+    }
+    if (message.logAvailable !== 0n) {
+      obj.logAvailable = message.logAvailable.toString();
+    }
+    if (message.logEscrowed !== 0n) {
+      obj.logEscrowed = message.logEscrowed.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditedAccount>): AuditedAccount {
+    return AuditedAccount.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditedAccount>): AuditedAccount {
+    const message = createBaseAuditedAccount();
+    message.account = object.account ?? "";
+    message.storedAvailable = (object.storedAvailable !== undefined && object.storedAvailable !== null)
+      ? BigInt(object.storedAvailable)
+      : 0n;
+    message.storedEscrowed = (object.storedEscrowed !== undefined && object.storedEscrowed !== null)
+      ? BigInt(object.storedEscrowed)
+      : 0n;
+    message.logAvailable = (object.logAvailable !== undefined && object.logAvailable !== null)
+      ? BigInt(object.logAvailable)
+      : 0n;
+    message.logEscrowed = (object.logEscrowed !== undefined && object.logEscrowed !== null)
+      ? BigInt(object.logEscrowed)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseEscrowRequest(): EscrowRequest {
+  return { escrowId: "" };
+}
+
+export const EscrowRequest: MessageFns<EscrowRequest> = {
+  encode(message: EscrowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.escrowId !== "") {
+      writer.uint32(10).string(message.escrowId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EscrowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEscrowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.escrowId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EscrowRequest {
+    return {
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
+    };
+  },
+
+  toJSON(message: EscrowRequest): unknown {
+    const obj: any = {};
+    if (message.escrowId !== "") {
+      obj.escrowId = message.escrowId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EscrowRequest>): EscrowRequest {
+    return EscrowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EscrowRequest>): EscrowRequest {
+    const message = createBaseEscrowRequest();
+    message.escrowId = object.escrowId ?? "";
+    return message;
+  },
+};
+
+function createBaseEscrowResponse(): EscrowResponse {
+  return { escrowId: "", state: 0, payer: "", amount: 0n, paid: 0n, refunded: 0n, payee: "", expiresAtMs: 0n };
+}
+
+export const EscrowResponse: MessageFns<EscrowResponse> = {
+  encode(message: EscrowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.escrowId !== "") {
+      writer.uint32(10).string(message.escrowId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.payer !== "") {
+      writer.uint32(26).string(message.payer);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asUintN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.amount);
+    }
+    if (message.paid !== 0n) {
+      if (BigInt.asUintN(64, message.paid) !== message.paid) {
+        throw new globalThis.Error("value provided for field message.paid of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.paid);
+    }
+    if (message.refunded !== 0n) {
+      if (BigInt.asUintN(64, message.refunded) !== message.refunded) {
+        throw new globalThis.Error("value provided for field message.refunded of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.refunded);
+    }
+    if (message.payee !== "") {
+      writer.uint32(58).string(message.payee);
+    }
+    if (message.expiresAtMs !== 0n) {
+      if (BigInt.asUintN(64, message.expiresAtMs) !== message.expiresAtMs) {
+        throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.expiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EscrowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEscrowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.escrowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.payer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.amount = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.paid = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.refunded = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.payee = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.expiresAtMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EscrowResponse {
+    return {
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
+      state: isSet(object.state) ? escrowStateFromJSON(object.state) : 0,
+      payer: isSet(object.payer) ? globalThis.String(object.payer) : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      paid: isSet(object.paid) ? BigInt(object.paid) : 0n,
+      refunded: isSet(object.refunded) ? BigInt(object.refunded) : 0n,
+      payee: isSet(object.payee) ? globalThis.String(object.payee) : "",
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? BigInt(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? BigInt(object.expires_at_ms)
+        : 0n,
+    };
+  },
+
+  toJSON(message: EscrowResponse): unknown {
+    const obj: any = {};
+    if (message.escrowId !== "") {
+      obj.escrowId = message.escrowId;
+    }
+    if (message.state !== 0) {
+      obj.state = escrowStateToJSON(message.state);
+    }
+    if (message.payer !== "") {
+      obj.payer = message.payer;
+    }
+    if (message.amount !== 0n) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.paid !== 0n) {
+      obj.paid = message.paid.toString();
+    }
+    if (message.refunded !== 0n) {
+      obj.refunded = message.refunded.toString();
+    }
+    if (message.payee !== "") {
+      obj.payee = message.payee;
+    }
+    if (message.expiresAtMs !== 0n) {
+      obj.expiresAtMs = message.expiresAtMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EscrowResponse>): EscrowResponse {
+    return EscrowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EscrowResponse>): EscrowResponse {
+    const message = createBaseEscrowResponse();
+    message.escrowId = object.escrowId ?? "";
+    message.state = object.state ?? 0;
+    message.payer = object.payer ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.paid = (object.paid !== undefined && object.paid !== null) ? BigInt(object.paid) : 0n;
+    message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
+    message.payee = object.payee ?? "";
+    message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
+      ? BigInt(object.expiresAtMs)
+      : 0n;
     return message;
   },
 };

@@ -12,6 +12,68 @@ export const protobufPackage = "swarm.v1";
 
 export const protobufFileName = "swarm/v1/task.proto";
 
+export enum TaskState {
+  TASK_STATE_UNSPECIFIED = 0,
+  /** TASK_STATE_UNKNOWN - Neither the router nor the ledger knows this task (never submitted, or long forgotten). */
+  TASK_STATE_UNKNOWN = 1,
+  /** TASK_STATE_RUNNING - Escrowed and not finished yet. */
+  TASK_STATE_RUNNING = 2,
+  /** TASK_STATE_PAID - A verified result was paid for: `cost` went to the provider, `refunded` back to the payer. */
+  TASK_STATE_PAID = 3,
+  /** TASK_STATE_REFUNDED - Nothing was paid: the escrow went back to the payer (`error` says why, when known). */
+  TASK_STATE_REFUNDED = 4,
+  /** TASK_STATE_REJECTED - Refused before anything was reserved (bad input, no credit, overloaded, …): nothing moved. */
+  TASK_STATE_REJECTED = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function taskStateFromJSON(object: any): TaskState {
+  switch (object) {
+    case 0:
+    case "TASK_STATE_UNSPECIFIED":
+      return TaskState.TASK_STATE_UNSPECIFIED;
+    case 1:
+    case "TASK_STATE_UNKNOWN":
+      return TaskState.TASK_STATE_UNKNOWN;
+    case 2:
+    case "TASK_STATE_RUNNING":
+      return TaskState.TASK_STATE_RUNNING;
+    case 3:
+    case "TASK_STATE_PAID":
+      return TaskState.TASK_STATE_PAID;
+    case 4:
+    case "TASK_STATE_REFUNDED":
+      return TaskState.TASK_STATE_REFUNDED;
+    case 5:
+    case "TASK_STATE_REJECTED":
+      return TaskState.TASK_STATE_REJECTED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TaskState.UNRECOGNIZED;
+  }
+}
+
+export function taskStateToJSON(object: TaskState): string {
+  switch (object) {
+    case TaskState.TASK_STATE_UNSPECIFIED:
+      return "TASK_STATE_UNSPECIFIED";
+    case TaskState.TASK_STATE_UNKNOWN:
+      return "TASK_STATE_UNKNOWN";
+    case TaskState.TASK_STATE_RUNNING:
+      return "TASK_STATE_RUNNING";
+    case TaskState.TASK_STATE_PAID:
+      return "TASK_STATE_PAID";
+    case TaskState.TASK_STATE_REFUNDED:
+      return "TASK_STATE_REFUNDED";
+    case TaskState.TASK_STATE_REJECTED:
+      return "TASK_STATE_REJECTED";
+    case TaskState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Client -> router-svc: run one skill, paid from `account`, within `budget` credits. */
 export interface SubmitTaskRequest {
   skill: string;
@@ -26,10 +88,45 @@ export interface SubmitTaskRequest {
    */
   account: string;
   /**
-   * Reserved for client-chosen ids (idempotent retries); must be empty in this version, the
-   * router assigns every task id (it is also the escrow id).
+   * Must be empty: the router assigns every task id (it is also the escrow id). Use
+   * `idempotency_key` to make a retry safe.
    */
   taskId: string;
+  /**
+   * Client-chosen key (1-64 of [A-Za-z0-9._:-]) that makes a submit safe to retry: the task id is
+   * derived from it, so the same key again is the same task. While it runs, a retry waits for its
+   * outcome; once it ended, a retry answers that outcome (with the result while the router still
+   * holds it) and never runs or charges the task twice. Empty: every submit is a new task.
+   */
+  idempotencyKey: string;
+}
+
+/**
+ * Client -> router-svc: what happened to a task (by id, or by the idempotency key it was
+ * submitted with). The answer comes from the router's record of recent tasks, or, for a task it
+ * no longer holds (a restart, the retention window passed), from the ledger's escrow.
+ */
+export interface TaskStatusRequest {
+  taskId: string;
+  idempotencyKey: string;
+}
+
+export interface TaskStatusResponse {
+  taskId: string;
+  state: TaskState;
+  cost: bigint;
+  refunded: bigint;
+  /** Why it was refunded or rejected, when the router knows. */
+  error?: SwarmError | undefined;
+  providerId: string;
+  /** "router" (its own record) or "ledger" (only the escrow is known). */
+  source: string;
+  /** A retry of the submit with the same key returns the result itself. */
+  resultAvailable: boolean;
+  /** Dispatch attempts made (router source only). */
+  attempts: number;
+  /** How the escrow was closed, in words (e.g. "settle failed until the escrow's expiry; refunded"). */
+  note: string;
 }
 
 export interface TaskTiming {
@@ -58,6 +155,13 @@ export interface SubmitTaskResponse {
   verification: string;
   attempts: number;
   account: string;
+  /**
+   * How the escrow was closed: PAID (cost went to the provider) or REFUNDED — a verified result
+   * whose settle kept failing until shortly before the escrow's expiry is still returned, but
+   * refunded (cost 0). `settlement_note` says why in words.
+   */
+  settlement: TaskState;
+  settlementNote: string;
 }
 
 /** Event published on TaskEvents once a task ends, paid or not. */
@@ -71,7 +175,7 @@ export interface TaskFinished {
 }
 
 function createBaseSubmitTaskRequest(): SubmitTaskRequest {
-  return { skill: "", inputs: [], budget: 0n, timeoutMs: 0, account: "", taskId: "" };
+  return { skill: "", inputs: [], budget: 0n, timeoutMs: 0, account: "", taskId: "", idempotencyKey: "" };
 }
 
 export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
@@ -96,6 +200,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.taskId !== "") {
       writer.uint32(50).string(message.taskId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(58).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -161,6 +268,14 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
             message.taskId = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -189,6 +304,11 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
         : isSet(object.task_id)
         ? globalThis.String(object.task_id)
         : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -212,6 +332,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     if (message.taskId !== "") {
       obj.taskId = message.taskId;
     }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
     return obj;
   },
 
@@ -226,6 +349,344 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     message.timeoutMs = object.timeoutMs ?? 0;
     message.account = object.account ?? "";
     message.taskId = object.taskId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBaseTaskStatusRequest(): TaskStatusRequest {
+  return { taskId: "", idempotencyKey: "" };
+}
+
+export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
+  encode(message: TaskStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(18).string(message.idempotencyKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskStatusRequest {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+    };
+  },
+
+  toJSON(message: TaskStatusRequest): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskStatusRequest>): TaskStatusRequest {
+    return TaskStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskStatusRequest>): TaskStatusRequest {
+    const message = createBaseTaskStatusRequest();
+    message.taskId = object.taskId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    return message;
+  },
+};
+
+function createBaseTaskStatusResponse(): TaskStatusResponse {
+  return {
+    taskId: "",
+    state: 0,
+    cost: 0n,
+    refunded: 0n,
+    error: undefined,
+    providerId: "",
+    source: "",
+    resultAvailable: false,
+    attempts: 0,
+    note: "",
+  };
+}
+
+export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
+  encode(message: TaskStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.state !== 0) {
+      writer.uint32(16).int32(message.state);
+    }
+    if (message.cost !== 0n) {
+      if (BigInt.asUintN(64, message.cost) !== message.cost) {
+        throw new globalThis.Error("value provided for field message.cost of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.cost);
+    }
+    if (message.refunded !== 0n) {
+      if (BigInt.asUintN(64, message.refunded) !== message.refunded) {
+        throw new globalThis.Error("value provided for field message.refunded of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.refunded);
+    }
+    if (message.error !== undefined) {
+      SwarmError.encode(message.error, writer.uint32(42).fork()).join();
+    }
+    if (message.providerId !== "") {
+      writer.uint32(50).string(message.providerId);
+    }
+    if (message.source !== "") {
+      writer.uint32(58).string(message.source);
+    }
+    if (message.resultAvailable !== false) {
+      writer.uint32(64).bool(message.resultAvailable);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(72).uint32(message.attempts);
+    }
+    if (message.note !== "") {
+      writer.uint32(82).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cost = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.refunded = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = SwarmError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.resultAvailable = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskStatusResponse {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      state: isSet(object.state) ? taskStateFromJSON(object.state) : 0,
+      cost: isSet(object.cost) ? BigInt(object.cost) : 0n,
+      refunded: isSet(object.refunded) ? BigInt(object.refunded) : 0n,
+      error: isSet(object.error) ? SwarmError.fromJSON(object.error) : undefined,
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      resultAvailable: isSet(object.resultAvailable)
+        ? globalThis.Boolean(object.resultAvailable)
+        : isSet(object.result_available)
+        ? globalThis.Boolean(object.result_available)
+        : false,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: TaskStatusResponse): unknown {
+    const obj: any = {};
+    if (message.taskId !== "") {
+      obj.taskId = message.taskId;
+    }
+    if (message.state !== 0) {
+      obj.state = taskStateToJSON(message.state);
+    }
+    if (message.cost !== 0n) {
+      obj.cost = message.cost.toString();
+    }
+    if (message.refunded !== 0n) {
+      obj.refunded = message.refunded.toString();
+    }
+    if (message.error !== undefined) {
+      obj.error = SwarmError.toJSON(message.error);
+    }
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.resultAvailable !== false) {
+      obj.resultAvailable = message.resultAvailable;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskStatusResponse>): TaskStatusResponse {
+    return TaskStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskStatusResponse>): TaskStatusResponse {
+    const message = createBaseTaskStatusResponse();
+    message.taskId = object.taskId ?? "";
+    message.state = object.state ?? 0;
+    message.cost = (object.cost !== undefined && object.cost !== null) ? BigInt(object.cost) : 0n;
+    message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? SwarmError.fromPartial(object.error)
+      : undefined;
+    message.providerId = object.providerId ?? "";
+    message.source = object.source ?? "";
+    message.resultAvailable = object.resultAvailable ?? false;
+    message.attempts = object.attempts ?? 0;
+    message.note = object.note ?? "";
     return message;
   },
 };
@@ -396,6 +857,8 @@ function createBaseSubmitTaskResponse(): SubmitTaskResponse {
     verification: "",
     attempts: 0,
     account: "",
+    settlement: 0,
+    settlementNote: "",
   };
 }
 
@@ -439,6 +902,12 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     }
     if (message.account !== "") {
       writer.uint32(90).string(message.account);
+    }
+    if (message.settlement !== 0) {
+      writer.uint32(96).int32(message.settlement);
+    }
+    if (message.settlementNote !== "") {
+      writer.uint32(106).string(message.settlementNote);
     }
     return writer;
   },
@@ -544,6 +1013,22 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
             message.account = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.settlement = reader.int32() as any;
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.settlementNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -581,6 +1066,12 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
       verification: isSet(object.verification) ? globalThis.String(object.verification) : "",
       attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
       account: isSet(object.account) ? globalThis.String(object.account) : "",
+      settlement: isSet(object.settlement) ? taskStateFromJSON(object.settlement) : 0,
+      settlementNote: isSet(object.settlementNote)
+        ? globalThis.String(object.settlementNote)
+        : isSet(object.settlement_note)
+        ? globalThis.String(object.settlement_note)
+        : "",
     };
   },
 
@@ -619,6 +1110,12 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     if (message.account !== "") {
       obj.account = message.account;
     }
+    if (message.settlement !== 0) {
+      obj.settlement = taskStateToJSON(message.settlement);
+    }
+    if (message.settlementNote !== "") {
+      obj.settlementNote = message.settlementNote;
+    }
     return obj;
   },
 
@@ -640,6 +1137,8 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     message.verification = object.verification ?? "";
     message.attempts = object.attempts ?? 0;
     message.account = object.account ?? "";
+    message.settlement = object.settlement ?? 0;
+    message.settlementNote = object.settlementNote ?? "";
     return message;
   },
 };

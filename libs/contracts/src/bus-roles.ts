@@ -1,0 +1,95 @@
+/**
+ * Who may do what on a node's bus. nats-server enforces this table (one NKey identity per role,
+ * see libs/runtime's nats-auth): being able to reach the bus grants nothing by itself.
+ *
+ * Rules of the table:
+ * - A service subscribes only to its own subjects (and its own `$SRV` discovery subjects), so no
+ *   other identity can answer for it: only router-svc answers `router.submit`, only executor-svc
+ *   takes `executor.execute` (and only in the executor queue group), only registry-svc answers
+ *   `registry.*`.
+ * - Publish rights are the requests a role must make; replies go back through `allow_responses`
+ *   (a responder may publish once to the reply subject of a request it received).
+ * - Each role receives replies on its own inbox prefix, so no identity can read another's replies.
+ * - Clients (CLI, SDK, agents) may submit and read (balance, skills, health, discovery) and
+ *   nothing else: no credit movement, no executor or registry subjects, no events.
+ * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
+ *   tools: `swarm ledger --audit`).
+ */
+import {
+  CreditAudit,
+  CreditBalance,
+  CreditEscrow,
+  CreditRefund,
+  CreditReserve,
+  CreditSettle,
+  EXECUTOR_QUEUE,
+  ExecutorExecute,
+  ExecutorSkills,
+  HEALTH_BY_SERVICE,
+  LedgerEntryEvents,
+  RegistryFindProviders,
+  RouterSubmit,
+  RouterTask,
+  ServiceName,
+  TaskFinishedEvents,
+} from './subjects';
+
+export const SERVICE_ROLES = ['credit', 'registry', 'gateway', 'executor', 'router'] as const satisfies readonly ServiceName[];
+export const BUS_ROLES = [...SERVICE_ROLES, 'client', 'observer'] as const;
+export type BusRole = (typeof BUS_ROLES)[number];
+
+export interface BusPermissions {
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+  /** May answer requests it received (publish once to their reply subjects). */
+  readonly allowResponses: boolean;
+}
+
+/** Replies to a role arrive under this prefix (nats.js `inboxPrefix`). */
+export function inboxPrefixOf(role: BusRole): string {
+  return `_INBOX_${role}`;
+}
+
+/** Every inbox prefix starts so; a responder answers only reply subjects that do (see bus-service). */
+export const INBOX_ROOT = '_INBOX';
+
+/** The services framework's discovery subjects a service named `<service>-svc` listens on. */
+function discoverySubjects(service: ServiceName): string[] {
+  const name = `${service}-svc`;
+  return ['$SRV.PING', '$SRV.INFO', '$SRV.STATS', `$SRV.*.${name}`, `$SRV.*.${name}.*`];
+}
+
+const ALL_HEALTH = Object.values(HEALTH_BY_SERVICE).map((rpc) => rpc.subject);
+/** Read-only service discovery (ping, info, stats of any service). */
+const DISCOVERY_REQUESTS = ['$SRV.PING.>', '$SRV.INFO.>', '$SRV.STATS.>'];
+
+function service(name: ServiceName, publish: string[], serves: string[], makesRequests: boolean): BusPermissions {
+  return Object.freeze({
+    publish: Object.freeze(publish),
+    subscribe: Object.freeze([...serves, ...discoverySubjects(name), ...(makesRequests ? [`${inboxPrefixOf(name)}.>`] : [])]),
+    allowResponses: true,
+  });
+}
+
+export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze({
+  credit: service('credit', [LedgerEntryEvents.subject], ['swarm.v1.credit.>'], false),
+  registry: service('registry', [ExecutorSkills.subject], ['swarm.v1.registry.>'], true),
+  gateway: service('gateway', [], ['swarm.v1.gateway.>'], false),
+  executor: service('executor', [], [`${ExecutorExecute.subject} ${EXECUTOR_QUEUE}`, `${ExecutorSkills.subject} ${EXECUTOR_QUEUE}`, `${HEALTH_BY_SERVICE.executor.subject} ${EXECUTOR_QUEUE}`], false),
+  router: service(
+    'router',
+    [CreditReserve.subject, CreditSettle.subject, CreditRefund.subject, CreditEscrow.subject, RegistryFindProviders.subject, ExecutorExecute.subject, TaskFinishedEvents.subject],
+    ['swarm.v1.router.>'],
+    true,
+  ),
+  client: Object.freeze({
+    publish: Object.freeze([RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, ...ALL_HEALTH, ...DISCOVERY_REQUESTS]),
+    subscribe: Object.freeze([`${inboxPrefixOf('client')}.>`]),
+    allowResponses: false,
+  }),
+  observer: Object.freeze({
+    publish: Object.freeze([CreditBalance.subject, CreditAudit.subject, CreditEscrow.subject, RouterTask.subject, ...ALL_HEALTH, ...DISCOVERY_REQUESTS]),
+    subscribe: Object.freeze(['swarm.v1.events.>', `${inboxPrefixOf('observer')}.>`]),
+    allowResponses: false,
+  }),
+});

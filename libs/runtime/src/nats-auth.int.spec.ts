@@ -1,0 +1,113 @@
+import { busConnectOptions } from '@swarm/bus';
+import { BUS_PERMISSIONS, BusRole, EXECUTOR_QUEUE, inboxPrefixOf } from '@swarm/contracts';
+import { tempDir, TempDir } from '@swarm/testing';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { connect, NatsConnection } from 'nats';
+import { prepareClosedBus, renderAuthorization } from './nats-auth';
+import { NatsServerHandle, startNatsServer } from './nats-server';
+
+jest.setTimeout(30_000);
+
+describe('nats auth - rendering', () => {
+  it('refuses anything that is not a public user NKey', () => {
+    expect(() => renderAuthorization([{ nkey: 'not-a-key", admin: true', permissions: BUS_PERMISSIONS.client }])).toThrow(RangeError);
+  });
+});
+
+describe('nats auth - the role table enforced by a real nats-server', () => {
+  let dir: TempDir;
+  let server: NatsServerHandle;
+  const conns = new Map<BusRole, NatsConnection>();
+  let seedFile: (role: BusRole) => string;
+
+  beforeAll(async () => {
+    dir = await tempDir('swarm-auth-');
+    const bus = await prepareClosedBus(dir.path);
+    seedFile = bus.seedFile;
+    server = await startNatsServer({ authorization: bus.authorization });
+    for (const role of ['client', 'router', 'executor', 'credit', 'observer'] as const) {
+      conns.set(role, await connect({ servers: server.url, ...(await busConnectOptions(role, bus.seedFile(role))) }));
+    }
+  });
+  afterAll(async () => {
+    for (const c of conns.values()) await c.close();
+    await server?.stop();
+    await dir?.remove();
+  });
+
+  /** 'allowed' when the server let the request out (nobody answers: 503), else the refusal. */
+  async function publishAs(role: BusRole, subject: string): Promise<'allowed' | 'denied'> {
+    const nc = conns.get(role) as NatsConnection;
+    try {
+      await nc.request(subject, new Uint8Array(), { timeout: 1_000 });
+      return 'allowed';
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === '503') return 'allowed';
+      if (code === 'PERMISSIONS_VIOLATION') return 'denied';
+      throw err;
+    }
+  }
+
+  async function subscribeAs(role: BusRole, subject: string, queue?: string): Promise<'allowed' | 'denied'> {
+    const nc = conns.get(role) as NatsConnection;
+    let refused = false;
+    const sub = nc.subscribe(subject, { ...(queue ? { queue } : {}), callback: (err) => (refused ||= err !== null) });
+    // A round trip after the SUB: the server has processed it (and sent -ERR) by the time PONG comes.
+    await nc.flush();
+    await nc.flush();
+    if (!sub.isClosed()) sub.unsubscribe();
+    return refused ? 'denied' : 'allowed';
+  }
+
+  it('keeps the bus keys in a 0700 directory as 0600 files', async () => {
+    expect((await stat(join(dir.path, 'bus'))).mode & 0o777).toBe(0o700);
+    expect((await stat(seedFile('router'))).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    ['client', 'swarm.v1.router.submit', 'allowed'],
+    ['client', 'swarm.v1.credit.balance', 'allowed'],
+    ['client', 'swarm.v1.executor.skills', 'allowed'],
+    ['client', 'swarm.v1.credit.health', 'allowed'],
+    ['client', '$SRV.PING.executor-svc', 'allowed'],
+    ['client', 'swarm.v1.credit.reserve', 'denied'],
+    ['client', 'swarm.v1.credit.settle', 'denied'],
+    ['client', 'swarm.v1.credit.refund', 'denied'],
+    ['client', 'swarm.v1.executor.execute', 'denied'],
+    ['client', 'swarm.v1.registry.providers', 'denied'],
+    ['client', 'swarm.v1.events.ledger.entry', 'denied'],
+    ['router', 'swarm.v1.credit.reserve', 'allowed'],
+    ['router', 'swarm.v1.credit.settle', 'allowed'],
+    ['router', 'swarm.v1.executor.execute', 'allowed'],
+    ['router', 'swarm.v1.registry.providers', 'allowed'],
+    ['router', 'swarm.v1.events.ledger.entry', 'denied'],
+    ['executor', 'swarm.v1.credit.settle', 'denied'],
+    ['executor', 'swarm.v1.router.submit', 'denied'],
+    ['observer', 'swarm.v1.credit.settle', 'denied'],
+    ['observer', 'swarm.v1.router.submit', 'denied'],
+  ] as const)('publish: %s -> %s is %s', async (role, subject, expected) => {
+    expect(await publishAs(role, subject)).toBe(expected);
+  });
+
+  it.each([
+    ['executor', 'swarm.v1.executor.execute', EXECUTOR_QUEUE, 'allowed'],
+    ['executor', 'swarm.v1.executor.execute', undefined, 'denied'],
+    ['executor', 'swarm.v1.executor.execute', 'rogue', 'denied'],
+    ['credit', 'swarm.v1.credit.settle', 'q', 'allowed'],
+    ['credit', '$SRV.PING.credit-svc', undefined, 'allowed'],
+    ['credit', '$SRV.PING.router-svc', undefined, 'denied'],
+    ['router', 'swarm.v1.router.submit', 'q', 'allowed'],
+    ['router', `${inboxPrefixOf('router')}.x`, undefined, 'allowed'],
+    ['router', `${inboxPrefixOf('client')}.x`, undefined, 'denied'],
+    ['client', 'swarm.v1.router.submit', 'q', 'denied'],
+    ['client', 'swarm.v1.executor.execute', EXECUTOR_QUEUE, 'denied'],
+    ['client', 'swarm.v1.events.ledger.entry', undefined, 'denied'],
+    ['client', '_INBOX.>', undefined, 'denied'],
+    ['observer', 'swarm.v1.events.ledger.entry', undefined, 'allowed'],
+    ['observer', 'swarm.v1.credit.settle', undefined, 'denied'],
+  ] as const)('subscribe: %s -> %s (queue %s) is %s', async (role, subject, queue, expected) => {
+    expect(await subscribeAs(role, subject, queue)).toBe(expected);
+  });
+});
