@@ -16,6 +16,7 @@ const submitCommand = (o: Options) => (require('./commands/submit') as typeof im
 const balanceCommand = (o: Options) => (require('./commands/balance') as typeof import('./commands/balance')).balanceCommand(o);
 const skillsCommand = (o: Options) => (require('./commands/skills') as typeof import('./commands/skills')).skillsCommand(o);
 const healthCommand = (o: Options) => (require('./commands/health') as typeof import('./commands/health')).healthCommand(o);
+const taskCommand = (id: string | undefined, o: Options & { key?: string }) => (require('./commands/task') as typeof import('./commands/task')).taskCommand(id, o);
 const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof import('./commands/ledger')).ledgerCommand(o);
 
 /** Whole numbers from 1 up to the uint32 fields they end up in. */
@@ -74,6 +75,7 @@ function build(): Command {
     .option('--budget <credits>', 'most credits to pay (default: the task price)')
     .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
     .option('--seed <n>', 'seed for generated input', seed)
+    .option('--key <key>', 'idempotency key (1-64 of A-Za-z0-9._:-; default: a random one): the same key again never runs or charges the task twice; a lost reply is retried once by key')
     .addOption(nats())
     .addOption(dataDir())
     .addOption(json())
@@ -82,6 +84,15 @@ function build(): Command {
   program.command('balance').description('show an account balance').option('--account <id>', 'account (default: the node account)').addOption(nats()).addOption(dataDir()).addOption(json()).action(balanceCommand);
   program.command('skills').description('list installed skills and their prices').addOption(nats()).addOption(dataDir()).addOption(json()).action(skillsCommand);
   program.command('health').description("show each service's health").addOption(nats()).addOption(dataDir()).addOption(json()).action(healthCommand);
+  program
+    .command('task')
+    .description('show what happened to a task: running, paid (cost), refunded or rejected (why); exits 1 with SWARM_TASK_UNKNOWN if the node does not know it')
+    .argument('[task-id]', 'the task id a submit printed')
+    .option('--key <key>', 'the idempotency key it was submitted with, instead of its id')
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(json())
+    .action(taskCommand);
   program
     .command('ledger')
     .description("check the node's credit ledger")

@@ -1,5 +1,6 @@
 import { ConfigError } from '@swarm/config';
-import { DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_BYTES, DEFAULT_VERIFY_THREADS, loadRouterConfig } from './config';
+import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/routing';
+import { DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_BYTES, DEFAULT_TASK_RESULT_BYTES, DEFAULT_TASK_RETENTION_MS, DEFAULT_TASK_TABLE_MAX, DEFAULT_VERIFY_THREADS, loadRouterConfig } from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
 
@@ -34,6 +35,33 @@ describe('router-svc config - intake limits', () => {
   it('refuses a byte limit below the largest request it accepts', () => {
     expect(problems({ SWARM_MAX_REQUEST_BYTES: String(4 << 20), SWARM_ROUTER_MAX_INFLIGHT_BYTES: String(1 << 20) })).toEqual([
       `SWARM_ROUTER_MAX_INFLIGHT_BYTES: expected at least SWARM_MAX_REQUEST_BYTES (${4 << 20}), got '${1 << 20}'`,
+    ]);
+  });
+});
+
+describe('router-svc config - task table and attempts', () => {
+  it('defaults to a bounded task table and work-sized attempts', () => {
+    expect(loadRouterConfig(BASE)).toMatchObject({
+      taskRetentionMs: DEFAULT_TASK_RETENTION_MS,
+      taskTableMax: DEFAULT_TASK_TABLE_MAX,
+      taskResultBytes: DEFAULT_TASK_RESULT_BYTES,
+      attemptMinMs: ATTEMPT_MIN_MS,
+      attemptWorkPerMs: ATTEMPT_WORK_PER_MS,
+    });
+  });
+
+  it('reads them and lists every bad one', () => {
+    expect(loadRouterConfig({ ...BASE, SWARM_ROUTER_TASK_RETENTION_MS: '5000', SWARM_ROUTER_TASK_TABLE_MAX: '10', SWARM_ROUTER_TASK_RESULT_BYTES: '0', SWARM_ROUTER_ATTEMPT_MIN_MS: '250' })).toMatchObject({
+      taskRetentionMs: 5_000,
+      taskTableMax: 10,
+      taskResultBytes: 0,
+      attemptMinMs: 250,
+    });
+    expect(problems({ SWARM_ROUTER_TASK_RETENTION_MS: '10', SWARM_ROUTER_TASK_TABLE_MAX: '0', SWARM_ROUTER_ATTEMPT_MIN_MS: 'soon', SWARM_ROUTER_ATTEMPT_WORK_PER_MS: '0' })).toEqual([
+      expect.stringMatching(/^SWARM_ROUTER_TASK_RETENTION_MS: expected an integer in \[1000, /),
+      expect.stringMatching(/^SWARM_ROUTER_TASK_TABLE_MAX: expected an integer in \[1, /),
+      expect.stringMatching(/^SWARM_ROUTER_ATTEMPT_MIN_MS: expected an integer in \[100, .*got 'soon'/),
+      expect.stringMatching(/^SWARM_ROUTER_ATTEMPT_WORK_PER_MS: expected an integer in \[1, /),
     ]);
   });
 });

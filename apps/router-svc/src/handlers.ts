@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DEADLINE_HEADER, Handler, toWire } from '@swarm/bus';
 import { ErrorCode, isSwarmError, SubmitTaskRequest, SubmitTaskResponse, SwarmError, TaskState, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
 import {
@@ -65,8 +66,9 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
 
     // A retry of a task this router knows joins it (running) or gets its recorded answer, without
     // taking an admission slot. A REJECTED record ran nothing, so the retry is admitted afresh.
+    const fingerprint = key ? submitFingerprint(req) : '';
     const known = key ? deps.tasks.get(taskId) : undefined;
-    if (known && known.state !== 'rejected') return answerRecorded(deps.tasks, known);
+    if (known && known.state !== 'rejected') return answerRecorded(deps.tasks, known, fingerprint);
 
     // Intake is bounded before any work (decoding tensors, escrow, dispatch); a refused request
     // is not referenced past this throw, so its bytes are freed with the reply.
@@ -84,6 +86,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     const log = ctx.log.child({ taskId, skill: capForLog(req.skill) });
     const started = watch.now();
     let reserved = false;
+    let reserveTried = false;
     let begun = false;
     try {
       if (key) {
@@ -92,7 +95,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         const view = await deps.components.ports.escrow(taskId);
         // Another submit with this key may have begun while the ledger answered.
         const now = deps.tasks.get(taskId);
-        if (now && now.state !== 'rejected') return await answerRecorded(deps.tasks, now);
+        if (now && now.state !== 'rejected') return await answerRecorded(deps.tasks, now, fingerprint);
         if (view.state !== 'none') throw retryAfterLedger(view, clock.now());
       }
       const ports = deps.components.ports;
@@ -101,6 +104,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         ports: {
           ...ports,
           reserve: async (...args) => {
+            reserveTried = true;
             await ports.reserve(...args);
             reserved = true;
           },
@@ -115,7 +119,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         // verified result is not thrown away because credit-svc was restarting.
         deps.shutdown,
       );
-      deps.tasks.begin(taskId, key, run.catch(() => undefined));
+      deps.tasks.begin(taskId, key, run.catch(() => undefined), fingerprint);
       begun = true;
       const out = await run;
       const res = toResponse(out, account);
@@ -140,7 +144,9 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         const err = isSwarmError(error) ? error : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
         // Nothing reserved (bad input, no credit, out of time before the escrow): nothing moved.
         if (reserved) deps.tasks.finish(taskId, { state: 'refunded', cost: 0n, refunded: req.budget, providerId: '', attempts: 0, note: '', error: err });
-        else deps.tasks.reject(taskId, key, err);
+        // A reserve that failed may still have committed (a lost reply; run-task then refunds it):
+        // the status request asks the ledger instead of saying "nothing moved".
+        else deps.tasks.reject(taskId, key, err, reserveTried);
         deps.onFinished(taskId, req.skill, { ok: false, error, totalMs: watch.now() - started });
       }
       throw error;
@@ -169,7 +175,10 @@ function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
 }
 
 /** A keyed retry: wait for a running task, then give the same answer its first submit got. */
-async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: TaskRecord<SubmitTaskResponse>): Promise<SubmitTaskResponse> {
+async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: TaskRecord<SubmitTaskResponse>, fingerprint: string): Promise<SubmitTaskResponse> {
+  if (record.fingerprint && record.fingerprint !== fingerprint) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `this idempotency key was already used for a different task (${record.taskId}: other skill, budget or inputs); use a new key`);
+  }
   if (record.running) await record.running;
   const r = tasks.get(record.taskId) ?? record;
   if (r.result) return r.result;
@@ -181,6 +190,18 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
     );
   }
   throw new SwarmError(ErrorCode.ERROR_CODE_TASK_REFUNDED, `task ${r.taskId} already ended and was refunded (${r.note || 'nothing was charged'}); submit with a new key to run it again`);
+}
+
+/**
+ * What a keyed submit asked for, cheaply: skill, budget and input names, shapes and sizes (not
+ * the timeout: a retry may wait longer). Hashing every input byte would cost ~20 ms per 8 MB submit; this catches a key reused
+ * by mistake for another task, which a retry of the same submit never is.
+ */
+function submitFingerprint(req: SubmitTaskRequest): string {
+  // Hashed, so a record stays small whatever a request carried (names are not length-checked yet).
+  return createHash('sha256')
+    .update(JSON.stringify([req.skill, String(req.budget), req.inputs.map((t) => [t.name, t.shape, t.data.byteLength])]))
+    .digest('hex');
 }
 
 /** A keyed submit the router does not remember, but the ledger does: say what became of it. */
@@ -228,7 +249,11 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
       if (record) return fromRecord(record);
       throw err;
     }
-    if (record && (view.state === 'open' || view.state === 'none')) return fromRecord(record);
+    if (record && view.state === 'none') return fromRecord(record);
+    if (record && view.state === 'open') {
+      // Not closed yet (a refund that did not get through): the ledger refunds it at its expiry.
+      return { ...fromRecord(record), state: TaskState.TASK_STATE_RUNNING, source: 'ledger', note: 'the escrow is still open; the ledger refunds it at its expiry unless it is paid first' };
+    }
     if (record) {
       // The ledger's final word replaces the router's guess (a lost settle reply may have committed).
       record.uncertain = false;

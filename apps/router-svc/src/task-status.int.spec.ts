@@ -115,6 +115,8 @@ describe('router-svc - idempotent submits and task status', () => {
   const startRouter = async (env: Record<string, string> = {}) => {
     const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...env });
     router = await startRouterService({ config, log: silentLogger(), nc: routerNc, nodeId: NODE_ID, clock: systemClock, random: seededRandom(1) });
+    // The server has the router's subscriptions once this round trip is back.
+    await routerNc.flush();
   };
   const submit = (req: SubmitTaskRequest) => client.request(RouterSubmit, req, { timeoutMs: req.timeoutMs + 2_000 });
   const status = (q: { taskId?: string; idempotencyKey?: string }) => client.request(RouterTask, { taskId: q.taskId ?? '', idempotencyKey: q.idempotencyKey ?? '' });
@@ -149,6 +151,10 @@ describe('router-svc - idempotent submits and task status', () => {
     expect(first.settlement).toBe(TaskState.TASK_STATE_PAID);
     expect(fakes.escrows.size).toBe(1);
     expect(fakes.state.settles).toBe(1);
+    expect(fakes.state.executeCalls).toBe(1);
+    // The same key for another task is a mistake, not a retry: refused, nothing run.
+    const other = vecadd('same-key');
+    await expect(submit({ ...other, budget: other.budget + 1n })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/already used for a different task/) });
     expect(fakes.state.executeCalls).toBe(1);
   });
 
@@ -233,6 +239,6 @@ describe('router-svc - idempotent submits and task status', () => {
     expect(res).toMatchObject({ cost: 1n, attempts: 2 });
     expect(fakes.state.executeCalls).toBe(2);
     // One 400 ms attempt plus the second, far inside the 20 s deadline.
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
   });
 });

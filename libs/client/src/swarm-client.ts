@@ -30,6 +30,8 @@ export const PING_WAIT_MS = 300;
 /** Router time limits the task; the request waits a little longer so its error can arrive. */
 const SUBMIT_REPLY_SLACK_MS = 2_000;
 export const DEFAULT_SUBMIT_TIMEOUT_MS = TASK_DEFAULT_TIMEOUT_MS;
+/** A status the router no longer holds comes from the ledger, whose request may take up to 5 s. */
+export const TASK_STATUS_TIMEOUT_MS = 10_000;
 /** An audit replays the whole ledger log; a large ledger takes seconds, not the bus's default 5 s. */
 export const AUDIT_TIMEOUT_MS = 60_000;
 
@@ -95,7 +97,7 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     },
     balance: (account = '') => bus.request(CreditBalance, { account }),
     audit: (timeoutMs = AUDIT_TIMEOUT_MS) => bus.request(CreditAudit, {}, { timeoutMs }),
-    task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '' }),
+    task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),
     health: (service, timeoutMs) => bus.request(HEALTH_BY_SERVICE[service], {}, timeoutMs ? { timeoutMs } : {}),
     async instances(service, waitMs = PING_WAIT_MS) {

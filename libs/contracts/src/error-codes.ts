@@ -24,12 +24,16 @@ const CLIENT_CODES = new Set<ErrorCode>([
   ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND,
   ErrorCode.ERROR_CODE_ESCROW_CLOSED,
   ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+  // The key names a task that already ended: the caller must use a new key to run it again.
+  ErrorCode.ERROR_CODE_TASK_RESULT_GONE,
+  ErrorCode.ERROR_CODE_TASK_REFUNDED,
 ]);
 
 /** HTTP-like status for the NATS services framework's Nats-Service-Error-Code header. */
 export function serviceStatusOf(code: ErrorCode): number {
   if (code === ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE) return 413;
   if (code === ErrorCode.ERROR_CODE_PERMISSION_DENIED) return 403;
+  if (code === ErrorCode.ERROR_CODE_TASK_RESULT_GONE || code === ErrorCode.ERROR_CODE_TASK_REFUNDED) return 409;
   if (code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED) return 504;
   if (code === ErrorCode.ERROR_CODE_UNAVAILABLE || code === ErrorCode.ERROR_CODE_OVERLOADED || code === ErrorCode.ERROR_CODE_NO_PROVIDER) return 503;
   return CLIENT_CODES.has(code) ? 400 : 500;

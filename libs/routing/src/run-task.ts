@@ -308,18 +308,21 @@ async function settleUntilExpiry(c: RouterComponents, limits: RouterLimits, req:
   } catch {
     // ESCROW_CLOSED here may mean a settle whose reply was lost did commit: the ledger knows.
   }
-  try {
-    const e = await c.ports.escrow(req.taskId);
-    if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows the escrow settled`, uncertain: false };
-    if (e.state === 'refunded') return { settlement: 'refunded', paid: 0n, refunded: e.refunded, note: `${why}; the ledger refunded the escrow, nothing was paid`, uncertain: false };
-  } catch {
-    // credit-svc still unreachable: fall through to what its expiry sweep will do.
+  // A stopping router has only its grace period left; the ledger's answer is for status requests.
+  if (!stop.aborted) {
+    try {
+      const e = await c.ports.escrow(req.taskId);
+      if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows the escrow settled`, uncertain: false };
+      if (e.state === 'refunded') return { settlement: 'refunded', paid: 0n, refunded: e.refunded, note: `${why}; the ledger refunded the escrow, nothing was paid`, uncertain: false };
+    } catch {
+      // credit-svc still unreachable: fall through to what its expiry sweep will do.
+    }
   }
   return {
     settlement: 'refunded',
     paid: 0n,
     refunded: req.budget,
-    note: `${why}; credit-svc is unreachable, so the ledger refunds the escrow at its expiry (a status request shows the ledger's final word)`,
+    note: `${why}; no refund was confirmed, so the ledger refunds the escrow at its expiry (a status request shows the ledger's final word)`,
     uncertain: true,
   };
 }

@@ -1,4 +1,6 @@
-import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, TASK_MAX_ELEMENTS, Tensor } from '@swarm/contracts';
+import { randomUUID } from 'node:crypto';
+import type { SwarmClient } from '@swarm/client';
+import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, SwarmError, TASK_MAX_ELEMENTS, TaskState, Tensor } from '@swarm/contracts';
 import { seededRandom, systemRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { SkillSpec } from '@swarm/skills';
@@ -7,6 +9,7 @@ import { readInputFile } from '../input-file';
 import { connectToNode } from '../node-file';
 import { credits, ms, printJson, printTable, withProgress } from '../output';
 import { MAX_DEMO_SIZE } from '../submit-limits';
+import { KEY_PATTERN } from './task';
 
 export interface SubmitOptions {
   skill: string;
@@ -18,7 +21,14 @@ export interface SubmitOptions {
   nats?: string;
   dataDir?: string;
   json?: boolean;
+  key?: string;
 }
+
+/**
+ * Errors that may hide a reply lost on the bus (the client gave up waiting, or the router went
+ * away mid-task): the task may have run. One retry with the same key gets its one true outcome.
+ */
+const LOST_REPLY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, ErrorCode.ERROR_CODE_UNAVAILABLE]);
 
 /** Budget when none is given: the task's price, so a submit never pays more than it costs. */
 export async function submitCommand(opts: SubmitOptions): Promise<void> {
@@ -30,15 +40,42 @@ export async function submitCommand(opts: SubmitOptions): Promise<void> {
   const price = priceLocally(opts.skill, inputs, opts.input ? `input file ${opts.input}` : `--size ${opts.size}`);
   // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
   const budget = budgetArg ?? price ?? 1n;
+  if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
+  // Every submit carries a key (a random one unless given), so a lost reply can be retried safely.
+  const key = opts.key ?? `cli-${randomUUID()}`;
   const client = await connectToNode(opts);
   try {
     const res = await withProgress(`running ${opts.skill} on the node`, !opts.json, () =>
-      client.submit({ skill: opts.skill, inputs, budget, timeoutMs: opts.timeout ?? 0 }),
+      submitOnce(client, { skill: opts.skill, inputs, budget, timeoutMs: opts.timeout ?? 0, idempotencyKey: key }),
     );
     if (opts.json) printJson({ ...res, outputs: res.outputs.map(jsonTensor) });
     else printResult(res);
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * Submits, and on a possibly lost reply asks once more with the same key: the router answers what
+ * the task did (joins it while it runs, returns its result, or its recorded error) and never runs
+ * or charges it twice. If the retry only learns the task was refunded, or gets no answer either,
+ * the first error (which says why, as far as this client saw) stands.
+ */
+export async function submitOnce(client: Pick<SwarmClient, 'submit'>, req: Parameters<SwarmClient['submit']>[0]): Promise<SubmitTaskResponse> {
+  try {
+    return await client.submit(req);
+  } catch (first) {
+    if (!req.idempotencyKey || !isSwarmError(first) || !LOST_REPLY_CODES.has(first.code)) throw first;
+    try {
+      return await client.submit(req);
+    } catch (retry) {
+      if (isSwarmError(retry, ErrorCode.ERROR_CODE_TASK_REFUNDED)) {
+        throw new SwarmError(first.code, `${first.message} (the node confirms the task was refunded; nothing was charged)`, first.retryable);
+      }
+      // Still no answer: the first error says more (e.g. "router-svc is stopping; … refunded").
+      if (isSwarmError(retry) && LOST_REPLY_CODES.has(retry.code)) throw first;
+      throw retry;
+    }
   }
 }
 
@@ -102,6 +139,7 @@ function printResult(res: SubmitTaskResponse): void {
   const t = res.timing;
   printTable([
     ['task', res.taskId],
+    ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),
     ['result', res.outputs.map(preview).join('\n')],
     ['verified by', res.verification],
     ['paid', `${credits(res.cost)} to ${res.providerId.slice(0, 16)}… (refunded ${res.refunded})`],

@@ -1,0 +1,58 @@
+import { errorCodeName, TaskState, TaskStatusResponse } from '@swarm/contracts';
+import { CliError } from '../cli-error';
+import { connectToNode } from '../node-file';
+import { credits, printJson, printTable } from '../output';
+
+export interface TaskOptions {
+  key?: string;
+  nats?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Same shape as the router's check, so a bad key is bad usage before anything is sent. */
+export const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const STATE_WORDS: Readonly<Record<number, string>> = {
+  [TaskState.TASK_STATE_RUNNING]: 'running',
+  [TaskState.TASK_STATE_PAID]: 'paid',
+  [TaskState.TASK_STATE_REFUNDED]: 'refunded',
+  [TaskState.TASK_STATE_REJECTED]: 'rejected',
+  [TaskState.TASK_STATE_UNKNOWN]: 'unknown',
+};
+
+/**
+ * `swarm task <id>` / `swarm task --key K`: what happened to a task — the answer a client that lost
+ * its reply relies on. Exit 0 when the node knows the task; SWARM_TASK_UNKNOWN (exit 1) when
+ * neither the router nor the ledger does.
+ */
+export async function taskCommand(id: string | undefined, opts: TaskOptions): Promise<void> {
+  if ((id === undefined) === (opts.key === undefined)) throw new CliError('SWARM_BAD_ARGS', 'give exactly one of a task id or --key K');
+  if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
+  const client = await connectToNode(opts);
+  let s: TaskStatusResponse;
+  try {
+    s = await client.task(id !== undefined ? { taskId: id } : { idempotencyKey: opts.key });
+  } finally {
+    await client.close();
+  }
+  if (s.state === TaskState.TASK_STATE_UNKNOWN || s.state === TaskState.TASK_STATE_UNSPECIFIED) {
+    throw new CliError('SWARM_TASK_UNKNOWN', `neither the router nor the ledger knows task ${id ?? `with key ${opts.key}`} (never submitted here, or not on this node)`);
+  }
+  const state = STATE_WORDS[s.state] ?? 'unknown';
+  if (opts.json) {
+    return printJson({ ...s, state, error: s.error ? { code: errorCodeName(s.error.code), message: s.error.message, retryable: s.error.retryable } : undefined });
+  }
+  const rows: Array<[string, string]> = [
+    ['task', s.taskId],
+    ['state', state],
+  ];
+  if (s.state === TaskState.TASK_STATE_PAID) rows.push(['paid', `${credits(s.cost)} to ${s.providerId ? `${s.providerId.slice(0, 16)}…` : 'the provider'} (refunded ${s.refunded})`]);
+  if (s.state === TaskState.TASK_STATE_REFUNDED) rows.push(['refunded', credits(s.refunded)]);
+  if (s.error) rows.push(['error', `${errorCodeName(s.error.code)}: ${s.error.message}`]);
+  if (s.note) rows.push(['note', s.note]);
+  if (s.attempts) rows.push(['attempts', String(s.attempts)]);
+  rows.push(['result held', s.resultAvailable ? 'yes (submit again with the same --key to get it)' : 'no']);
+  rows.push(['source', s.source === 'ledger' ? 'ledger (the router no longer holds this task)' : s.source]);
+  printTable(rows);
+}

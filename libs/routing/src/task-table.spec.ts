@@ -1,0 +1,85 @@
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { manualClock } from '@swarm/determinism';
+import { createTaskTable, IDEMPOTENCY_KEY_PATTERN, keyedTaskId } from './task-table';
+
+const LIMITS = { retentionMs: 60_000, maxEntries: 3, maxResultBytes: 100 };
+const paid = (result?: string, resultBytes = 0) => ({ state: 'paid' as const, cost: 5n, refunded: 0n, providerId: 'node-a', attempts: 1, note: '', result, resultBytes });
+
+describe('task table - keyed task ids', () => {
+  it('derives the same id from the same account and key, and different ids otherwise', () => {
+    expect(keyedTaskId('acct', 'k1')).toBe(keyedTaskId('acct', 'k1'));
+    expect(keyedTaskId('acct', 'k1')).toMatch(/^task-[0-9a-f]{32}$/);
+    expect(keyedTaskId('acct', 'k2')).not.toBe(keyedTaskId('acct', 'k1'));
+    expect(keyedTaskId('acct2', 'k1')).not.toBe(keyedTaskId('acct', 'k1'));
+    // The separator keeps account/key boundaries apart.
+    expect(keyedTaskId('ab', 'c')).not.toBe(keyedTaskId('a', 'bc'));
+  });
+
+  it('accepts 1-64 shell-safe characters as a key', () => {
+    expect(IDEMPOTENCY_KEY_PATTERN.test('cli-1a2b:3.x_y')).toBe(true);
+    expect(IDEMPOTENCY_KEY_PATTERN.test('')).toBe(false);
+    expect(IDEMPOTENCY_KEY_PATTERN.test('a'.repeat(65))).toBe(false);
+    expect(IDEMPOTENCY_KEY_PATTERN.test('a b')).toBe(false);
+  });
+});
+
+describe('task table - records', () => {
+  it('records a running task, then how it ended', async () => {
+    const table = createTaskTable<string>(LIMITS, manualClock(0));
+    const r = table.begin('t1', 'k', Promise.resolve());
+    expect(r.state).toBe('running');
+    table.finish('t1', paid('result', 6));
+    expect(table.get('t1')).toMatchObject({ state: 'paid', cost: 5n, result: 'result', running: undefined });
+    expect(table.resultBytes()).toBe(6);
+  });
+
+  it('forgets finished tasks after the retention window, never running ones', () => {
+    const clock = manualClock(0);
+    const table = createTaskTable<string>(LIMITS, clock);
+    table.begin('t1', '', Promise.resolve());
+    table.finish('t1', paid('r', 1));
+    table.begin('t2', '', Promise.resolve());
+    clock.advance(60_001);
+    expect(table.get('t1')).toBeUndefined();
+    expect(table.get('t2')).toMatchObject({ state: 'running' });
+    expect(table.resultBytes()).toBe(0);
+  });
+
+  it('holds at most maxEntries, dropping the oldest finished first', () => {
+    const table = createTaskTable<string>(LIMITS, manualClock(0));
+    table.begin('run', '', Promise.resolve());
+    for (const id of ['a', 'b', 'c']) {
+      table.begin(id, '', Promise.resolve());
+      table.finish(id, paid());
+    }
+    expect(table.size()).toBe(3);
+    expect(table.get('run')).toBeDefined();
+    expect(table.get('a')).toBeUndefined();
+    expect(table.get('c')).toBeDefined();
+  });
+
+  it('keeps results within maxResultBytes, dropping the oldest results but keeping their records', () => {
+    const table = createTaskTable<string>(LIMITS, manualClock(0));
+    table.begin('a', '', Promise.resolve());
+    table.finish('a', paid('a', 60));
+    table.begin('b', '', Promise.resolve());
+    table.finish('b', paid('b', 60));
+    expect(table.get('a')).toMatchObject({ state: 'paid', result: undefined });
+    expect(table.get('b')).toMatchObject({ result: 'b' });
+    expect(table.resultBytes()).toBe(60);
+    table.begin('c', '', Promise.resolve());
+    table.finish('c', paid('c', 101));
+    expect(table.get('c')).toMatchObject({ state: 'paid', result: undefined });
+  });
+
+  it('records a refusal, which a later run of the same key replaces, but never overwrites a task that ran', () => {
+    const table = createTaskTable<string>(LIMITS, manualClock(0));
+    const busy = new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
+    table.reject('t1', 'k', busy);
+    expect(table.get('t1')).toMatchObject({ state: 'rejected', error: busy });
+    table.begin('t1', 'k', Promise.resolve());
+    table.finish('t1', paid());
+    table.reject('t1', 'k', busy);
+    expect(table.get('t1')).toMatchObject({ state: 'paid' });
+  });
+});

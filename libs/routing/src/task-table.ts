@@ -1,0 +1,164 @@
+/**
+ * The router's memory of recent tasks: what each client was (or will be) told, so a client that
+ * lost a reply can ask (status request) or retry by idempotency key and get the same answer, and a
+ * retry of a running task joins it instead of running it twice.
+ *
+ * Bounded three ways: finished records are forgotten after `retentionMs`; at most `maxEntries`
+ * records (oldest finished first; running ones are bounded by admission and never dropped, since a
+ * retry must find them); retained results take at most `maxResultBytes` in all (the oldest results
+ * are dropped first, the record of what happened stays). Past these the ledger's escrow is the
+ * record: the router then answers from credit-svc, which never forgets an escrow.
+ */
+import { createHash } from 'node:crypto';
+import type { SwarmError } from '@swarm/contracts';
+import type { Clock } from '@swarm/determinism';
+
+/** The same states as the wire's TaskState, as words the pure code can switch on. */
+export type TaskRecordState = 'running' | 'paid' | 'refunded' | 'rejected';
+
+export interface TaskRecord<R> {
+  readonly taskId: string;
+  readonly key: string;
+  /** What was asked (see the router's submit handler): a key reused for another task is refused. */
+  readonly fingerprint: string;
+  state: TaskRecordState;
+  cost: bigint;
+  refunded: bigint;
+  providerId: string;
+  attempts: number;
+  /** How the escrow was closed, in words (e.g. refunded at expiry after settle kept failing). */
+  note: string;
+  /** Why it was refunded or rejected. */
+  error?: SwarmError;
+  /** The reply itself, while retained (a keyed retry answers it verbatim). */
+  result?: R;
+  resultBytes: number;
+  /**
+   * The router could not learn how the escrow closed (credit-svc stayed unreachable): a status
+   * request asks the ledger first, which has the final word.
+   */
+  uncertain: boolean;
+  /** Settles when the task ends; a retry of a running task awaits it. */
+  running?: Promise<unknown>;
+  finishedAtMs: number;
+}
+
+export interface TaskTableLimits {
+  readonly retentionMs: number;
+  readonly maxEntries: number;
+  readonly maxResultBytes: number;
+}
+
+export interface TaskTable<R> {
+  get(taskId: string): TaskRecord<R> | undefined;
+  /** Records a task that starts now (replacing a REJECTED record of the same key). */
+  begin(taskId: string, key: string, running: Promise<unknown>, fingerprint?: string): TaskRecord<R>;
+  /** Records how a task ended; `result` is kept while it fits `maxResultBytes`. */
+  finish(taskId: string, end: TaskEnd<R>): void;
+  /** A refusal before anything was reserved (only kept for keyed submits, so a client can ask). */
+  /**
+   * `uncertain`: the refusal came from a reserve whose reply was lost, so an escrow may exist (and
+   * been refunded since); the status request then asks the ledger.
+   */
+  reject(taskId: string, key: string, error: SwarmError, uncertain?: boolean): void;
+  size(): number;
+  resultBytes(): number;
+}
+
+export interface TaskEnd<R> {
+  state: Exclude<TaskRecordState, 'running' | 'rejected'>;
+  cost: bigint;
+  refunded: bigint;
+  providerId: string;
+  attempts: number;
+  note: string;
+  error?: SwarmError;
+  result?: R;
+  resultBytes?: number;
+  uncertain?: boolean;
+}
+
+/** 1-64 characters a shell and a log line take as they are. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/**
+ * The task (= escrow) id of a keyed submit: a pure function of payer and key, so a retry maps to
+ * the same escrow even on a router that restarted and remembers nothing. 128 bits of sha256 keep
+ * accidental collisions out of reach; `task-` + 32 hex has the same shape as a random task id.
+ */
+export function keyedTaskId(account: string, key: string): string {
+  return `task-${createHash('sha256').update(account).update('\0').update(key).digest('hex').slice(0, 32)}`;
+}
+
+export function createTaskTable<R>(limits: TaskTableLimits, clock: Clock): TaskTable<R> {
+  // Map keeps insertion order, so iteration visits the oldest records first.
+  const records = new Map<string, TaskRecord<R>>();
+  let bytes = 0;
+
+  const dropResult = (r: TaskRecord<R>) => {
+    bytes -= r.resultBytes;
+    r.result = undefined;
+    r.resultBytes = 0;
+  };
+  const remove = (r: TaskRecord<R>) => {
+    dropResult(r);
+    records.delete(r.taskId);
+  };
+  const expire = () => {
+    const cutoff = clock.now() - limits.retentionMs;
+    for (const r of records.values()) {
+      if (r.state !== 'running' && r.finishedAtMs <= cutoff) remove(r);
+    }
+    if (records.size <= limits.maxEntries) return;
+    for (const r of records.values()) {
+      if (records.size <= limits.maxEntries) break;
+      if (r.state !== 'running') remove(r);
+    }
+  };
+  // Re-inserting moves a record to the newest end of the order.
+  const put = (r: TaskRecord<R>) => {
+    records.delete(r.taskId);
+    records.set(r.taskId, r);
+    expire();
+  };
+
+  return {
+    get(taskId) {
+      expire();
+      return records.get(taskId);
+    },
+    begin(taskId, key, running, fingerprint = '') {
+      const old = records.get(taskId);
+      if (old) remove(old);
+      const r: TaskRecord<R> = { taskId, key, fingerprint, state: 'running', cost: 0n, refunded: 0n, providerId: '', attempts: 0, note: '', resultBytes: 0, uncertain: false, running, finishedAtMs: 0 };
+      put(r);
+      return r;
+    },
+    finish(taskId, end) {
+      const r = records.get(taskId);
+      if (!r) return;
+      Object.assign(r, { ...end, result: undefined, resultBytes: 0, uncertain: end.uncertain ?? false, running: undefined, finishedAtMs: clock.now() });
+      const size = end.resultBytes ?? 0;
+      if (end.result !== undefined && size <= limits.maxResultBytes) {
+        // Oldest results go first; the records of what happened stay.
+        for (const other of records.values()) {
+          if (bytes + size <= limits.maxResultBytes) break;
+          if (other.result !== undefined) dropResult(other);
+        }
+        r.result = end.result;
+        r.resultBytes = size;
+        bytes += size;
+      }
+      put(r);
+    },
+    reject(taskId, key, error, uncertain = false) {
+      const old = records.get(taskId);
+      // A refusal never overwrites the record of a task that ran and ended.
+      if (old && (old.state === 'paid' || old.state === 'refunded')) return;
+      if (old) remove(old);
+      put({ taskId, key, fingerprint: '', state: 'rejected', cost: 0n, refunded: 0n, providerId: '', attempts: 0, note: '', error, resultBytes: 0, uncertain, finishedAtMs: clock.now() });
+    },
+    size: () => records.size,
+    resultBytes: () => bytes,
+  };
+}
