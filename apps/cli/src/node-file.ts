@@ -4,13 +4,14 @@
  * RAY_ADDRESS.
  */
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectSwarm, SwarmClient } from '@swarm/client';
 import type { BusRole } from '@swarm/contracts';
 import { busKeyFile } from '@swarm/identity';
 import { CliError } from './cli-error';
+import type { SupervisionReport } from './node-launcher';
 
 export const NODE_FILE = 'node.json';
 
@@ -22,6 +23,8 @@ export interface NodeFile {
   /** The node's nats-server, so a later `swarm up` can stop it if this launcher was killed. */
   natsPid?: number;
   startedAt: string;
+  /** The supervisor's view of nats-server and each service (restarts, last exit, state). */
+  supervision?: SupervisionReport;
 }
 
 export function resolveHome(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -46,8 +49,11 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Atomic (temp file + rename): a reader never sees half a document, even mid-update. */
 export async function writeNodeFile(home: string, node: NodeFile): Promise<void> {
-  await writeFile(join(home, NODE_FILE), `${JSON.stringify(node, null, 2)}\n`, { mode: 0o600 });
+  const tmp = join(home, `${NODE_FILE}.${process.pid}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(node, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, join(home, NODE_FILE));
 }
 
 /**

@@ -37,7 +37,22 @@ export interface NodeOptions {
   onEvent?(line: string): void;
   /** The bus came back as a new process (after a crash); its pid is what node.json should name. */
   onBusRestart?(natsPid: number): void;
+  /** Every exit and restart of nats-server or a service: what `swarm health` reports. */
+  onSupervision?(report: SupervisionReport): void;
 }
+
+/** What the supervisor knows of one process: `swarm health` shows it beside the bus's answers. */
+export interface ProcessSupervision {
+  /** running; restarting (after an exit, `nextRestartAt`); crash-looping (restarting with a backoff); stopped (a configuration error: not restarted). */
+  state: 'running' | 'restarting' | 'crash-looping' | 'stopped';
+  /** The current process, while one runs. */
+  pid?: number;
+  restarts: number;
+  lastExit?: { code: number | null; signal: string | null; at: string };
+  nextRestartAt?: string;
+}
+
+export type SupervisionReport = Record<string, ProcessSupervision>;
 
 export interface RunningNode {
   readonly natsUrl: string;
@@ -60,15 +75,37 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   await mkdir(logDir, { recursive: true, mode: 0o700 });
   await chmod(logDir, 0o700);
   const { nodeId } = await loadOrCreateIdentity(opts.home);
+  let started = false;
+  const supervision: SupervisionReport = {};
+  const report = () => opts.onSupervision?.(structuredClone(supervision));
+  const recordExit = (name: string, code: number | null, signal: string | null, state: ProcessSupervision['state'], delayMs?: number) => {
+    const now = Date.now();
+    const prev = supervision[name] ?? { state: 'running', restarts: 0 };
+    supervision[name] = {
+      state,
+      restarts: prev.restarts + (state === 'stopped' ? 0 : 1),
+      lastExit: { code, signal, at: new Date(now).toISOString() },
+      ...(delayMs !== undefined ? { nextRestartAt: new Date(now + delayMs).toISOString() } : {}),
+    };
+    report();
+  };
   // A closed bus: every service and client connects with its own key and role's permissions.
   const bus = await prepareClosedBus(opts.home);
   const nats: SupervisedNats = await startSupervisedNats({
     authorization: bus.authorization,
     onEvent(e) {
-      if (e.kind === 'exited') say(`nats-server exited (${e.code === null ? 'killed' : `code ${e.code}`}); restarting it on the same port`);
-      else if (e.kind === 'restart-failed') say(`nats-server did not restart (${e.error}); trying again in ${e.retryInMs} ms`);
-      else {
+      if (e.kind === 'exited') {
+        say(`nats-server exited (${e.code === null ? 'killed' : `code ${e.code}`}); restarting it on the same port`);
+        const prev = supervision['nats-server'];
+        supervision['nats-server'] = { state: 'restarting', restarts: prev?.restarts ?? 0, lastExit: { code: e.code, signal: null, at: new Date().toISOString() } };
+        report();
+      } else if (e.kind === 'restart-failed') {
+        say(`nats-server did not restart (${e.error}); trying again in ${e.retryInMs} ms`);
+      } else {
         say(`nats-server is back (pid ${e.pid}); services reconnect by themselves`);
+        const prev = supervision['nats-server'];
+        supervision['nats-server'] = { ...prev, state: 'running', pid: e.pid, restarts: e.restarts };
+        report();
         opts.onBusRestart?.(e.pid);
       }
     },
@@ -76,6 +113,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     throw new CliError('SWARM_NATS_SERVER', err.message);
   });
   say(`nats-server listening on ${nats.url} (closed bus: one key per service, in ${join(opts.home, 'bus')})`);
+  supervision['nats-server'] = { state: 'running', pid: nats.pid(), restarts: 0 };
   const running: SupervisedProcess[] = [];
   let crashed: string | undefined;
 
@@ -101,9 +139,17 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
               // Kernels yield the CPU to the router and the bus, so a flood still gets answers.
               ...(spec.app === 'executor-svc' ? { niceness: EXECUTOR_NICENESS } : {}),
               logFile: join(logDir, `${name}.log`),
-              onExit: ({ code, signal, restarting }) => {
-                say(`${name} exited (${signal ?? `code ${code}`})${restarting ? '; restarting' : ''}`);
-                if (!restarting) crashed = name;
+              onStart: (pid) => {
+                const prev = supervision[name] ?? { state: 'running', restarts: 0 };
+                supervision[name] = { state: 'running', restarts: prev.restarts, ...(pid ? { pid } : {}), ...(prev.lastExit ? { lastExit: prev.lastExit } : {}) };
+                if (started) report();
+              },
+              onExit: ({ code, signal, restarting, delayMs, crashLoop }) => {
+                say(`${name} exited (${signal ?? `code ${code}`})${restarting ? `; restarting in ${delayMs} ms${crashLoop ? ' (crash loop: backing off)' : ''}` : ''}`);
+                // While starting, a crash loop fails the start (the user sees why at once); once
+                // the node runs, supervision never gives up and the outage shows in `swarm health`.
+                if (!restarting || (crashLoop && !started)) crashed = name;
+                recordExit(name, code, signal, !restarting ? 'stopped' : crashLoop ? 'crash-looping' : 'restarting', restarting ? delayMs : undefined);
               },
             }),
           );
@@ -118,6 +164,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     await stop();
     throw err;
   }
+  started = true;
+  report();
   return {
     natsUrl: nats.url,
     natsPid: () => nats.pid(),

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSupervised } from './supervised-process';
+import { EXIT_BAD_CONFIG } from './shutdown';
+import { ExitInfo, RESTART_DELAY_MS, startSupervised } from './supervised-process';
 
 /** A child that writes `lines` numbered JSON lines of about `width` characters, then exits 0. */
 function writer(lines: number, width: number): string[] {
@@ -69,5 +70,51 @@ describe('supervised process - log file', () => {
     await run(logFile, ['-e', "setTimeout(() => console.log(JSON.stringify({ niceness: require('node:os').getPriority() })), 200)"], undefined, 10);
     const lines = (await readFile(logFile, 'utf8')).trim().split('\n');
     expect(JSON.parse(lines.at(-1) as string)).toEqual({ niceness: 10 });
+  });
+});
+
+describe('supervised process - restarts', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swarm-supervised-'));
+  });
+
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('never gives up on a crash loop: it keeps restarting, backing off', async () => {
+    const exits: ExitInfo[] = [];
+    let fourth!: () => void;
+    const done = new Promise<void>((resolve) => (fourth = resolve));
+    const p = startSupervised({
+      name: 'crasher',
+      command: process.execPath,
+      args: ['-e', 'process.exit(1)'],
+      env: {},
+      logFile: join(dir, 'crasher.log'),
+      maxRestarts: 1,
+      onExit: (e) => {
+        exits.push(e);
+        if (exits.length === 4) fourth();
+      },
+    });
+    await done;
+    await p.stop(1_000);
+    expect(exits.map((e) => [e.restarting, e.crashLoop, e.delayMs])).toEqual([
+      [true, false, RESTART_DELAY_MS],
+      [true, true, RESTART_DELAY_MS * 2],
+      [true, true, RESTART_DELAY_MS * 4],
+      [true, true, RESTART_DELAY_MS * 8],
+    ]);
+    expect(p.restarts()).toBe(4);
+  });
+
+  it('does not restart a configuration error (exit 78): restarting cannot fix it', async () => {
+    let exit!: (e: ExitInfo) => void;
+    const exited = new Promise<ExitInfo>((resolve) => (exit = resolve));
+    const p = startSupervised({ name: 'misconfigured', command: process.execPath, args: ['-e', `process.exit(${EXIT_BAD_CONFIG})`], env: {}, logFile: join(dir, 'bad.log'), onExit: (e) => exit(e) });
+    expect(await exited).toMatchObject({ code: EXIT_BAD_CONFIG, restarting: false });
+    await p.stop(1_000);
+    expect(p.restarts()).toBe(0);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * A service child process under supervision: its output is appended to a log file of bounded size,
- * an unexpected exit restarts it after a short pause (at most `maxRestarts` in a row within
- * `restartWindowMs`, so a crash loop gives up instead of spinning), and stop() is SIGTERM, then
- * SIGKILL after a grace.
+ * an unexpected exit restarts it after a short pause, and stop() is SIGTERM, then SIGKILL after a
+ * grace. Supervision never gives up for good: past `maxRestarts` exits within RESTART_WINDOW_MS
+ * (a crash loop) the pause doubles up to MAX_RESTART_BACKOFF_MS, so a loop does not spin, and a
+ * service whose fault clears (its disk, its bus, its peer) comes back by itself. The one exit not
+ * restarted is a configuration error (EXIT_BAD_CONFIG): restarting cannot fix it.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, openSync, renameSync, statSync, WriteStream } from 'node:fs';
@@ -15,6 +17,8 @@ export const STOP_ON_STDIN_EOF = 'SWARM_STOP_ON_STDIN_EOF';
 export const RESTART_DELAY_MS = 500;
 export const DEFAULT_MAX_RESTARTS = 5;
 export const RESTART_WINDOW_MS = 60_000;
+/** Longest pause between restarts of a crash-looping service. */
+export const MAX_RESTART_BACKOFF_MS = 30_000;
 /**
  * A log reaching this size moves to `<file>.1` (replacing the older one) and a new file starts, so
  * one service's logs take at most about twice this on disk, however much it writes (a flood once
@@ -44,8 +48,22 @@ export interface SupervisedOptions {
    */
   niceness?: number;
   maxRestarts?: number;
-  /** Told about every exit, and whether the supervisor will restart the process. */
-  onExit?(info: { name: string; code: number | null; signal: NodeJS.Signals | null; restarting: boolean }): void;
+  /**
+   * Told about every exit: whether the supervisor will restart the process, after how long, and
+   * whether it is crash-looping (more than `maxRestarts` exits within RESTART_WINDOW_MS).
+   */
+  onExit?(info: ExitInfo): void;
+  /** Told each time the process is (re)launched. */
+  onStart?(pid: number | undefined): void;
+}
+
+export interface ExitInfo {
+  readonly name: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly restarting: boolean;
+  readonly delayMs: number;
+  readonly crashLoop: boolean;
 }
 
 export interface SupervisedProcess {
@@ -81,6 +99,7 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
       }
     }
     log.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), service: opts.name, pid: c.pid, msg: 'supervisor: started' })}\n`);
+    opts.onStart?.(c.pid);
     c.stdout?.pipe(log, { end: false });
     c.stderr?.pipe(log, { end: false });
     exited = new Promise((resolve) => {
@@ -88,11 +107,13 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
       c.once('close', (code, signal) => {
         const now = Date.now();
         recent = [...recent.filter((t) => now - t < RESTART_WINDOW_MS), now];
-        const restarting = !stopping && code !== EXIT_BAD_CONFIG && recent.length <= maxRestarts;
-        opts.onExit?.({ name: opts.name, code, signal, restarting });
+        const restarting = !stopping && code !== EXIT_BAD_CONFIG;
+        const crashLoop = recent.length > maxRestarts;
+        const delayMs = crashLoop ? Math.min(RESTART_DELAY_MS * 2 ** (recent.length - maxRestarts), MAX_RESTART_BACKOFF_MS) : RESTART_DELAY_MS;
+        opts.onExit?.({ name: opts.name, code, signal, restarting, delayMs, crashLoop });
         if (restarting) {
           restarts += 1;
-          restartTimer = setTimeout(launch, RESTART_DELAY_MS);
+          restartTimer = setTimeout(launch, delayMs);
         }
         resolve(code);
       });

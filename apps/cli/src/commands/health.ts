@@ -1,6 +1,7 @@
 import { errorCodeName, ServiceName } from '@swarm/contracts';
 import { CliError } from '../cli-error';
-import { connectToNode } from '../node-file';
+import { connectToNode, readNodeFile, resolveHome } from '../node-file';
+import type { SupervisionReport } from '../node-launcher';
 import { printGrid, printJson } from '../output';
 
 const SERVICES: ServiceName[] = ['router', 'credit', 'executor', 'registry', 'gateway'];
@@ -21,7 +22,8 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
         }
       }),
     );
-    if (opts.json) printJson({ services: rows });
+    const supervision = await supervisionOf(opts, client.natsUrl);
+    if (opts.json) printJson({ services: rows, ...(supervision ? { supervision } : {}) });
     else {
       printGrid(
         ['service', 'status', 'instances', 'uptime', 'details (one instance)'],
@@ -34,9 +36,29 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
         ]),
       );
     }
+    if (!opts.json && supervision) {
+      printGrid(
+        ['process', 'supervisor', 'restarts', 'last exit'],
+        Object.entries(supervision).map(([name, p]) => [
+          name,
+          p.state === 'restarting' || p.state === 'crash-looping' ? `${p.state} (next try ${p.nextRestartAt ?? '?'})` : p.state,
+          String(p.restarts),
+          p.lastExit ? `${p.lastExit.signal ?? (p.lastExit.code === null ? 'killed' : `code ${p.lastExit.code}`)} at ${p.lastExit.at}` : '',
+        ]),
+      );
+    }
     const down = rows.filter((r) => r.status !== 'ok').map((r) => r.service);
-    if (down.length > 0) throw new CliError('SWARM_UNAVAILABLE', `not answering: ${down.join(', ')}`);
+    const outage = Object.entries(supervision ?? {})
+      .filter(([, p]) => p.state === 'stopped' || p.state === 'crash-looping')
+      .map(([name, p]) => `${name} ${p.state}`);
+    if (down.length > 0 || outage.length > 0) throw new CliError('SWARM_UNAVAILABLE', [down.length > 0 ? `not answering: ${down.join(', ')}` : '', ...outage].filter(Boolean).join('; '));
   } finally {
     await client.close();
   }
+}
+
+/** The launcher's record of restarts (node.json), when this is the node `swarm up` runs from the home. */
+async function supervisionOf(opts: { dataDir?: string }, natsUrl: string): Promise<SupervisionReport | undefined> {
+  const node = await readNodeFile(resolveHome(opts.dataDir));
+  return node && node.natsUrl === natsUrl ? node.supervision : undefined;
 }

@@ -3,8 +3,8 @@ import { connectSwarm, SwarmClient } from '@swarm/client';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { fromTensor } from '@swarm/contracts';
-import { claimNodeFile, removeNodeFile, resolveHome, writeNodeFile } from '../node-file';
-import { RunningNode, startNode } from '../node-launcher';
+import { claimNodeFile, NodeFile, removeNodeFile, resolveHome, writeNodeFile } from '../node-file';
+import { RunningNode, startNode, SupervisionReport } from '../node-launcher';
 import { credits, ms, printGrid, printJson, printTable } from '../output';
 
 export interface UpOptions {
@@ -34,6 +34,7 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     stopping ??= (async () => {
       process.stderr.write('stopping the node…\n');
       await node?.stop();
+      await writing; // a node.json update still queued must not recreate the file after removal
       await removeNodeFile(home);
       process.stderr.write('node stopped\n');
     })();
@@ -47,15 +48,25 @@ export async function upCommand(opts: UpOptions): Promise<void> {
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
   const startedAt = new Date().toISOString();
-  const nodeFileOf = (n: RunningNode, natsPid: number) => ({ natsUrl: n.natsUrl, nodeId: n.nodeId, pid: process.pid, natsPid, startedAt });
+  let supervision: SupervisionReport | undefined;
+  const nodeFileOf = (n: RunningNode, natsPid: number): NodeFile => ({ natsUrl: n.natsUrl, nodeId: n.nodeId, pid: process.pid, natsPid, startedAt, ...(supervision ? { supervision } : {}) });
+  // One write at a time, in order: each carries the whole current state.
+  let writing: Promise<void> = Promise.resolve();
+  const updateNodeFile = () => {
+    if (!node || stopping) return;
+    const n = node;
+    writing = writing.then(() => writeNodeFile(home, nodeFileOf(n, n.natsPid()))).catch(() => undefined);
+  };
   process.stderr.write(`starting a SwarmHarness node in ${home}\n`);
   try {
     node = await startNode({
       home,
       executors: opts.executors,
       onEvent: say,
-      onBusRestart: (natsPid) => {
-        if (node) void writeNodeFile(home, nodeFileOf(node, natsPid)).catch(() => undefined);
+      onBusRestart: updateNodeFile,
+      onSupervision: (report) => {
+        supervision = report;
+        updateNodeFile();
       },
     });
   } catch (err) {
