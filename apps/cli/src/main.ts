@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
-import { flushOutput, guardOutput } from './output';
+import { flushOutput, guardOutput, printedJson, printJson } from './output';
 import { MAX_TASK_VALUES, MAX_TIMEOUT_MS, sizeLimitsText } from './submit-limits';
 
 // Each command's module loads only when it runs: a quick `swarm balance` must not load the launcher.
@@ -107,12 +107,18 @@ function build(): Command {
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
-    process.stderr.write(`error SWARM_BAD_ARGS: ${err.message.replace(/^error: /, '').split('\n')[0]}\n`);
+    const message = err.message.replace(/^error: /, '').split('\n')[0] ?? '';
+    process.stderr.write(`error SWARM_BAD_ARGS: ${message}\n`);
+    if (process.argv.includes('--json')) printJson({ error: { code: 'SWARM_BAD_ARGS', message, exitStatus: EXIT_USAGE } });
     return EXIT_USAGE;
   }
   const e = toCliError(err);
   process.stderr.write(`error ${e.code}: ${e.message}\n`);
-  return exitStatusOf(e);
+  const status = exitStatusOf(e);
+  // `--json` promises one document on stdout: a program parsing it gets the error as JSON too
+  // (unless the command already printed its document, e.g. a failed audit's report).
+  if (process.argv.includes('--json') && !printedJson()) printJson({ error: { code: e.code, message: e.message, exitStatus: status } });
+  return status;
 }
 
 let outputFailed = false;

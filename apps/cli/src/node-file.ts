@@ -97,19 +97,38 @@ export async function resolveNatsUrl(opts: { nats?: string; dataDir?: string }, 
 }
 
 /**
- * The bus key a command connects with: SWARM_NATS_NKEY_FILE, then the role's key of the node in
- * the home (`<home>/bus/<role>.nk`, made by `swarm up`); none for an open bus.
+ * The bus key and role a command connects with. An operator command (`observer`) uses the home's
+ * observer key when it can read it; otherwise, and for every client command, SWARM_NATS_NKEY_FILE
+ * (a client key) and then the home's client key; none for an open bus.
  */
-export function resolveBusKey(opts: { dataDir?: string }, role: BusRole, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env['SWARM_NATS_NKEY_FILE']) return env['SWARM_NATS_NKEY_FILE'];
-  const file = busKeyFile(resolveHome(opts.dataDir, env), role);
-  return existsSync(file) ? file : undefined;
+export function resolveBusKey(opts: { dataDir?: string }, role: BusRole, env: NodeJS.ProcessEnv = process.env): { nkeyFile?: string; role: BusRole } {
+  const home = resolveHome(opts.dataDir, env);
+  const own = busKeyFile(home, role);
+  if (role !== 'client' && existsSync(own)) return { nkeyFile: own, role };
+  if (env['SWARM_NATS_NKEY_FILE']) return { nkeyFile: env['SWARM_NATS_NKEY_FILE'], role: 'client' };
+  const client = busKeyFile(home, 'client');
+  return existsSync(client) ? { nkeyFile: client, role: 'client' } : { role: 'client' };
 }
 
 /**
  * A connection to the running node as `role`: `client` (submit and read, nothing else) for every
- * command but the operator's (`observer`: `swarm ledger --audit`).
+ * command but the operator's (`observer`: `swarm health`, `swarm ledger --audit`), which fall back
+ * to the client key when the observer's is not readable.
  */
 export async function connectToNode(opts: { nats?: string; dataDir?: string }, role: BusRole = 'client', env: NodeJS.ProcessEnv = process.env): Promise<SwarmClient> {
-  return connectSwarm(await resolveNatsUrl(opts, env), { nkeyFile: resolveBusKey(opts, role, env), role });
+  const natsUrl = await resolveNatsUrl(opts, env);
+  try {
+    return await connectSwarm(natsUrl, resolveBusKey(opts, role, env));
+  } catch (err) {
+    throw await explainStaleUrl(err, opts, natsUrl, env);
+  }
+}
+
+/** A node restarted on a new port leaves an old SWARM_NATS_URL behind: say so instead of "start one". */
+async function explainStaleUrl(err: unknown, opts: { nats?: string; dataDir?: string }, natsUrl: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  if ((err as { code?: string }).code !== 'SWARM_NO_NODE' || opts.nats || !env['SWARM_NATS_URL']) return err;
+  const home = resolveHome(opts.dataDir, env);
+  const node = await readNodeFile(home);
+  if (!node?.natsUrl || node.natsUrl === natsUrl || !isAlive(node.pid)) return err;
+  return new CliError('SWARM_NO_NODE', `SWARM_NATS_URL is ${natsUrl}, which does not answer, but the node in ${home} listens on ${node.natsUrl}; unset SWARM_NATS_URL (or export the new URL)`);
 }

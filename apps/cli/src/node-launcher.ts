@@ -124,7 +124,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 
   try {
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: opts.home };
-    const client = await connectSwarm(nats.url, { name: 'swarm-up', nkeyFile: bus.seedFile('client') });
+    // The observer: it may count replicas through `$SRV` discovery, which clients may not.
+    const client = await connectSwarm(nats.url, { name: 'swarm-up', nkeyFile: bus.seedFile('observer'), role: 'observer' });
     try {
       for (const spec of START_ORDER) {
         const replicas = spec.app === 'executor-svc' ? opts.executors : 1;

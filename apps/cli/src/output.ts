@@ -22,8 +22,16 @@ export function toJson(value: unknown): string {
   );
 }
 
+let jsonPrinted = false;
+
 export function printJson(value: unknown): void {
+  jsonPrinted = true;
   process.stdout.write(`${toJson(value)}\n`);
+}
+
+/** Whether this run already printed its one JSON document (an error then adds none). */
+export function printedJson(): boolean {
+  return jsonPrinted;
 }
 
 /**

@@ -115,9 +115,11 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         deps.limits,
         { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, deadlineMs, account },
         AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineMs - clock.now())), deps.shutdown]),
-        // Settle retries outlive the deadline (until shortly before the escrow's expiry): a
-        // verified result is not thrown away because credit-svc was restarting.
-        deps.shutdown,
+        // With a key, settle retries outlive the deadline (until shortly before the escrow's
+        // expiry): a verified result is not thrown away because credit-svc was restarting, and
+        // the client learns the outcome by key. Without one the client cannot ask later, so
+        // settling stops at its deadline and the escrow is refunded: never charged unseen.
+        key ? deps.shutdown : AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineMs - clock.now())), deps.shutdown]),
       );
       deps.tasks.begin(taskId, key, run.catch(() => undefined), fingerprint);
       begun = true;
@@ -193,15 +195,16 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
 }
 
 /**
- * What a keyed submit asked for, cheaply: skill, budget and input names, shapes and sizes (not
- * the timeout: a retry may wait longer). Hashing every input byte would cost ~20 ms per 8 MB submit; this catches a key reused
- * by mistake for another task, which a retry of the same submit never is.
+ * What a keyed submit asked for: skill, budget, input names, shapes and every input byte (not the
+ * timeout: a retry may wait longer). The bytes matter: a key reused for other data of the same
+ * shape must be refused, not answered with another task's result (a client could otherwise
+ * squat a key and feed a later submitter the wrong output). SHA-256 of 8 MB is ~10-20 ms here,
+ * small beside running such a task.
  */
 function submitFingerprint(req: SubmitTaskRequest): string {
-  // Hashed, so a record stays small whatever a request carried (names are not length-checked yet).
-  return createHash('sha256')
-    .update(JSON.stringify([req.skill, String(req.budget), req.inputs.map((t) => [t.name, t.shape, t.data.byteLength])]))
-    .digest('hex');
+  const h = createHash('sha256').update(JSON.stringify([req.skill, String(req.budget), req.inputs.map((t) => [t.name, t.shape, t.data.byteLength])]));
+  for (const t of req.inputs) h.update(t.data);
+  return h.digest('hex');
 }
 
 /** A keyed submit the router does not remember, but the ledger does: say what became of it. */

@@ -155,6 +155,10 @@ describe('router-svc - idempotent submits and task status', () => {
     // The same key for another task is a mistake, not a retry: refused, nothing run.
     const other = vecadd('same-key');
     await expect(submit({ ...other, budget: other.budget + 1n })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/already used for a different task/) });
+    // Same skill, budget and shapes, other data: a squatted key must not hand back another task's result.
+    const [a, b] = other.inputs;
+    const flipped = { ...a, data: Buffer.alloc(a.data.byteLength, 7) };
+    await expect(submit({ ...other, inputs: [flipped, b] })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/already used for a different task/) });
     expect(fakes.state.executeCalls).toBe(1);
   });
 

@@ -10,8 +10,10 @@
  * - Publish rights are the requests a role must make; replies go back through `allow_responses`
  *   (a responder may publish once to the reply subject of a request it received).
  * - Each role receives replies on its own inbox prefix, so no identity can read another's replies.
- * - Clients (CLI, SDK, agents) may submit and read (balance, skills, health, discovery) and
- *   nothing else: no credit movement, no executor or registry subjects, no events.
+ * - Clients (CLI, SDK, agents) may submit and read (balance, skills, health, task status) and
+ *   nothing else: no credit movement, no executor or registry subjects, no events, no `$SRV`.
+ *   Every holder of the client key shares one identity (and so each other's replies): per-agent
+ *   identities come with agent accounts.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
  *   tools: `swarm ledger --audit`).
  */
@@ -83,7 +85,10 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
     true,
   ),
   client: Object.freeze({
-    publish: Object.freeze([RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, ...ALL_HEALTH, ...DISCOVERY_REQUESTS]),
+    // No `$SRV` discovery: nats.js answers it inside each service, on whatever reply subject the
+    // requester names and with the service's rights (our inbox check cannot guard it), so a
+    // client could aim a service's JSON at any subject. Discovery is the observer's (operators).
+    publish: Object.freeze([RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, ...ALL_HEALTH]),
     subscribe: Object.freeze([`${inboxPrefixOf('client')}.>`]),
     allowResponses: false,
   }),

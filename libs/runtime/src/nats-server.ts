@@ -13,6 +13,8 @@ import { BUS_MAX_PAYLOAD_BYTES } from '@swarm/contracts';
 /** Room for a 512×512 f32 matmul request (2 MiB) with headroom; NATS' default is 1 MiB. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = BUS_MAX_PAYLOAD_BYTES;
 export const NATS_START_TIMEOUT_MS = 10_000;
+/** One node's services, CLIs and agents need tens of connections; a key holder must not take thousands. */
+export const MAX_CONNECTIONS = 1_000;
 const STOP_GRACE_MS = 3_000;
 const SEARCH_PATH = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'];
 
@@ -58,7 +60,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const host = opts.host ?? '127.0.0.1';
   const dir = await mkdtemp(join(tmpdir(), 'swarm-nats-'));
   const conf = join(dir, 'nats.conf');
-  await writeFile(conf, `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\n${opts.authorization ?? ''}`, { mode: 0o600 });
+  await writeFile(conf, `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\nmax_connections: ${MAX_CONNECTIONS}\n${opts.authorization ?? ''}`, { mode: 0o600 });
   // Own process group, so a terminal's Ctrl-C does not stop the bus under services still draining.
   const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).then(async (code) => {

@@ -22,6 +22,7 @@ import {
   SubmitTaskRequest,
   SwarmError,
   TaskFinishedEvents,
+  TaskState,
   fromTensor,
 } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
@@ -105,7 +106,7 @@ describe('closed bus - attacks from a local process', () => {
       expect((await client.balance()).account).toBe(node.nodeId);
       expect((await client.skills()).skills.map((s) => s.name)).toContain('matmul');
       expect((await client.health('credit')).status).toBe('ok');
-      expect(await client.instances('executor')).toHaveLength(1);
+      expect((await client.task({ taskId: r.taskId })).state).toBe(TaskState.TASK_STATE_PAID);
     } finally {
       await client.close();
     }
@@ -190,6 +191,21 @@ describe('closed bus - attacks from a local process', () => {
     const honest = Number(after.entries) - Number(before.entries);
     expect(honest).toBeGreaterThanOrEqual(2);
     expect(honest).toBeLessThanOrEqual(3);
+    spy.unsubscribe();
+  });
+
+  it('refuses service discovery ($SRV) to a client: its responders would answer onto any subject', async () => {
+    const errors: string[] = [];
+    void (async () => {
+      for await (const st of attacker.status()) if (st.type === 'error') errors.push(String(st.data));
+    })();
+    const seen: string[] = [];
+    const spy = observer.subscribe(LedgerEntryEvents.subject, { callback: (_e, m) => seen.push(new TextDecoder().decode(m.data).slice(0, 20)) });
+    attacker.publish('$SRV.PING.credit-svc', new Uint8Array(), { reply: LedgerEntryEvents.subject });
+    await attacker.flush();
+    await waitFor(() => errors.some((e) => /PERMISSIONS_VIOLATION|Permissions Violation/.test(e)), { what: 'permissions error on $SRV' });
+    await observer.flush();
+    expect(seen.filter((d) => d.startsWith('{'))).toEqual([]);
     spy.unsubscribe();
   });
 

@@ -213,6 +213,28 @@ describe('swarm CLI - without a node', () => {
     expect(r.stderr).toMatch(/^error SWARM_NO_NODE: cannot reach a node's NATS at nats:\/\/127\.0\.0\.1:1/);
   });
 
+  it('prints the error as the one JSON document on stdout under --json, for bad usage too', async () => {
+    const r = await runCli(['balance', '--json', '--nats', 'nats://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'SWARM_NO_NODE', message: expect.stringMatching(/cannot reach a node's NATS/), exitStatus: 1 } });
+    const bad = await runCli(['submit', '--json', '--skill', 'vecadd', '--size', 'abc']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: 'SWARM_BAD_ARGS', exitStatus: 2 } });
+  });
+
+  it('points at the node in the home when SWARM_NATS_URL is stale (the node restarted on a new port)', async () => {
+    const home = await tempDir('swarm-home-');
+    try {
+      // A live node file (this test's own pid stands in for the launcher) with another URL.
+      await writeFile(join(home.path, 'node.json'), JSON.stringify({ natsUrl: 'nats://127.0.0.1:2', nodeId: 'n', pid: process.pid, startedAt: '' }));
+      const r = await runCli(['balance', '--data-dir', home.path], { SWARM_NATS_URL: 'nats://127.0.0.1:1' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error SWARM_NO_NODE: SWARM_NATS_URL is nats:\/\/127\.0\.0\.1:1, which does not answer, but the node in .* listens on nats:\/\/127\.0\.0\.1:2; unset SWARM_NATS_URL/);
+    } finally {
+      await home.remove();
+    }
+  });
+
   it('reports an unreachable node for every command, never a raw NATS code', async () => {
     for (const args of [['ledger', '--audit'], ['submit', '--skill', 'vecadd', '--size', '4'], ['health']]) {
       const r = await runCli([...args, '--nats', 'nats://127.0.0.1:1']);

@@ -9,16 +9,19 @@ const HEALTH_TIMEOUT_MS = 1_000;
 
 /** Health of each of the node's services; exits non-zero when any does not answer. */
 export async function healthCommand(opts: { nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
-  const client = await connectToNode(opts);
+  // As the observer: counting replicas uses `$SRV` discovery, an operator's right, not a client's.
+  const client = await connectToNode(opts, 'observer');
   try {
     const rows = await Promise.all(
       SERVICES.map(async (service) => {
         try {
-          const [h, instances] = await Promise.all([client.health(service, HEALTH_TIMEOUT_MS), client.instances(service)]);
-          return { service, status: h.status, instances: instances.length, uptimeMs: Number(h.uptimeMs), version: h.version, details: h.details };
+          // Counting replicas needs `$SRV` discovery (the observer key): with only a client key, unknown.
+          const [h, instances] = await Promise.all([client.health(service, HEALTH_TIMEOUT_MS), client.instances(service).catch(() => undefined)]);
+          return { service, status: h.status, instances: instances?.length, uptimeMs: Number(h.uptimeMs), version: h.version, details: h.details };
         } catch (err) {
           const code = (err as { code?: number }).code;
-          return { service, status: 'down', error: typeof code === 'number' ? errorCodeName(code) : String(err) };
+          // Only our codes reach the user, never a raw NATS error.
+          return { service, status: 'down', error: typeof code === 'number' ? errorCodeName(code) : 'SWARM_UNAVAILABLE' };
         }
       }),
     );
@@ -30,7 +33,7 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
         rows.map((r) => [
           r.service,
           r.status,
-          'instances' in r ? String(r.instances) : '0',
+          'instances' in r ? (r.instances === undefined ? '?' : String(r.instances)) : '0',
           'uptimeMs' in r ? `${Math.round((r.uptimeMs ?? 0) / 1000)} s` : '',
           'details' in r ? Object.entries(r.details ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') : (r.error ?? ''),
         ]),

@@ -1,4 +1,4 @@
-import type { AuditResponse } from '@swarm/contracts';
+import { AuditResponse, ErrorCode, isSwarmError } from '@swarm/contracts';
 import { CliError } from '../cli-error';
 import { connectToNode } from '../node-file';
 import { ms, printGrid, printJson, printTable, withProgress } from '../output';
@@ -20,7 +20,10 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   // The audit reads every account: an operator's (observer) request, not a client's.
   const client = await connectToNode(opts, 'observer');
   try {
-    const res = await withProgress('auditing the ledger', !opts.json, () => client.audit());
+    const res = await withProgress('auditing the ledger', !opts.json, () => client.audit()).catch((err: unknown) => {
+      if (!isSwarmError(err, ErrorCode.ERROR_CODE_PERMISSION_DENIED)) throw err;
+      throw new CliError('SWARM_PERMISSION_DENIED', "the audit is an operator's request: it needs the node's observer key (<data-dir>/bus/observer.nk, found through --data-dir or SWARM_HOME); a client key may not ask it");
+    });
     if (opts.json) printJson(res);
     else printAudit(res);
     if (!res.ok) {

@@ -52,7 +52,7 @@ export async function taskCommand(id: string | undefined, opts: TaskOptions): Pr
   if (s.error) rows.push(['error', `${errorCodeName(s.error.code)}: ${s.error.message}`]);
   if (s.note) rows.push(['note', s.note]);
   if (s.attempts) rows.push(['attempts', String(s.attempts)]);
-  rows.push(['result held', s.resultAvailable ? 'yes (submit again with the same --key to get it)' : 'no']);
+  rows.push(['result held', s.resultAvailable ? 'yes (a submit with the same idempotency key gets it)' : 'no']);
   rows.push(['source', s.source === 'ledger' ? 'ledger (the router no longer holds this task)' : s.source]);
   printTable(rows);
 }

@@ -23,6 +23,9 @@ const DEMO_TASKS = [
 
 export async function upCommand(opts: UpOptions): Promise<void> {
   const home = resolveHome(opts.dataDir);
+  // Everything the node writes (ledger, logs, keys) is the owner's alone, whatever the user's
+  // umask: services inherit this one.
+  process.umask(0o077);
   await mkdir(home, { recursive: true, mode: 0o700 });
   await claimNodeFile(home);
   const say = (line: string) => process.stderr.write(`  ${line}\n`);
