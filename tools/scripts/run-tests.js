@@ -32,7 +32,9 @@ step('dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js'
 
 const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-')), 'results.json');
 process.stderr.write('\n▶ jest\n');
-const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+// --forceExit: a test that leaks a child process (a failed assertion before its cleanup) must not
+// keep CI waiting after the last test; jest still prints which handles were left open.
+const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
 if (fs.existsSync(report)) {
   const results = JSON.parse(fs.readFileSync(report, 'utf8'));
   passed += results.numPassedTests;

@@ -4,7 +4,7 @@ import { connectSwarm } from '@swarm/client';
 import { fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
-import { spawnSwarmNode, tempDir } from '@swarm/testing';
+import { spawnSwarmNode, SwarmNodeProcess, tempDir } from '@swarm/testing';
 
 interface OtlpSpan {
   traceId: string;
@@ -43,8 +43,9 @@ describe('tracing - one task is one trace across the node', () => {
   it('exports router, credit and executor spans of a submit under one trace id over OTLP/HTTP', async () => {
     const otlp = await startOtlpReceiver();
     const home = await tempDir('swarm-trace-');
+    let node: SwarmNodeProcess | undefined;
     try {
-      const node = await spawnSwarmNode(home.path, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url } });
+      node = await spawnSwarmNode(home.path, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url } });
       const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
       const inputs = demoInputs('vecadd', 64, seededRandom(5));
       const res = await client.submit({ skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: 20_000 });
@@ -72,6 +73,8 @@ describe('tracing - one task is one trace across the node', () => {
       }
       expect(res.taskId).toMatch(/^task-/);
     } finally {
+      // A failed assertion must not leave the node running: its pipes would keep jest alive.
+      await node?.stop();
       otlp.server.close();
       await home.remove();
     }
