@@ -6,8 +6,9 @@
  * verifiers' bound (≤ 2^-20 per wrong result) makes any seed pass with overwhelming probability.
  *
  * At the node's limit one rejection costs milliseconds (a round of projections reads all of a, b
- * and c), so 10,000 there take minutes on a 2-core box: `npm test` runs LIMIT_TRIALS at the limit and
- * SWARM_SOUNDNESS_TRIALS=10000 runs the full count at every size (docs/verification.md has a run).
+ * and c), so the 10,000 there take a minute or two on a 2-core box; `npm test` runs them all (the
+ * issue asks for 10,000 at every size). SWARM_SOUNDNESS_TRIALS=N runs N at every size instead, for
+ * a quick local run.
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { Random, seededRandom } from '@swarm/determinism';
@@ -19,12 +20,10 @@ import type { SkillSpec } from './skill-spec';
 import { randomValues, ValueDistribution } from './value-distributions';
 
 const TRIALS = 10_000;
-const LIMIT_TRIALS = 1_000;
-/** Trials at a size: TRIALS below the limit, LIMIT_TRIALS at it, or the override everywhere. */
-function trialsAt(limit: boolean): number {
+/** Trials at a size: TRIALS, or the override everywhere. */
+function trialsAt(_limit: boolean): number {
   const override = Number(process.env.SWARM_SOUNDNESS_TRIALS);
-  if (override > 0) return override;
-  return limit ? LIMIT_TRIALS : TRIALS;
+  return override > 0 ? override : TRIALS;
 }
 /** The full count at the limit takes minutes. */
 const SIZE_TIMEOUT_MS = 1_800_000;
