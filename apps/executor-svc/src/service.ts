@@ -43,7 +43,9 @@ export async function startExecutorService(deps: ExecutorServiceDeps): Promise<E
   svc.serve(
     ExecutorExecute,
     executeHandler({ pool, limits: config, executorId, providerId: nodeId }),
-    { queue, maxRequestBytes: config.maxRequestBytes },
+    // Acknowledged on arrival: a router that hears nothing within its ack timeout knows no live
+    // replica took the task and tries again at once, instead of waiting out the attempt.
+    { queue, maxRequestBytes: config.maxRequestBytes, ack: true },
   );
   svc.serve(ExecutorSkills, skillsHandler(pool), { queue });
   svc.serveHealth(ExecutorHealth, healthDetails(pool, executorId), { queue });

@@ -2,7 +2,7 @@
  * The router's ports onto its node's bus: credit-svc for escrow, registry-svc for providers,
  * the executor queue group for work. One shared connection; request timeouts follow the task.
  */
-import { BusClient } from '@swarm/bus';
+import { AckTimeoutError, BusClient } from '@swarm/bus';
 import { CreditEscrow, CreditRefund, CreditReserve, CreditSettle, ErrorCode, EscrowState, ExecutorExecute, isSwarmError, RegistryFindProviders, SwarmError } from '@swarm/contracts';
 import type { Clock } from '@swarm/determinism';
 import type { Candidate, EscrowView, TaskPorts } from '@swarm/routing';
@@ -22,7 +22,7 @@ const ESCROW_STATES: Partial<Record<EscrowState, EscrowView['state']>> = {
   [EscrowState.ESCROW_STATE_REFUNDED]: 'refunded',
 };
 
-export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string): TaskPorts {
+export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string, ackTimeoutMs: number): TaskPorts {
   const cache = new Map<string, { at: number; providers: Candidate[] }>();
   // The escrow may pay only these; the registry is local-only, so every provider is this node.
   const payees = [nodeId];
@@ -65,9 +65,11 @@ export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string): Ta
     },
     async execute(_candidate, task, signal) {
       try {
-        const r = await bus.request(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, signal });
+        const r = await bus.requestAcked(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, ackTimeoutMs, signal });
         return { outputs: r.outputs, providerId: r.providerId, executorId: r.executorId, backend: r.backend };
       } catch (err) {
+        // Unacknowledged: the replica that got it is dead or stuck; the next attempt goes elsewhere.
+        if (err instanceof AckTimeoutError) throw err;
         if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) throw err;
         // No executor answered: the cached provider list is stale; the next attempt asks again.
         cache.clear();

@@ -1,5 +1,11 @@
 import { ConfigError, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
 import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/routing';
+
+/**
+ * An executor acknowledges a dispatch from its event loop on arrival (kernels run in worker
+ * threads), so a live one answers in milliseconds; 2 s leaves room for a loaded machine.
+ */
+export const DEFAULT_ACK_TIMEOUT_MS = 2_000;
 import { BUS_MAX_PAYLOAD_BYTES, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 
 /**
@@ -47,6 +53,8 @@ export interface RouterConfig extends ServiceConfig {
   readonly taskResultBytes: number;
   /** Each dispatch attempt but the last: at most attemptMinMs + work / attemptWorkPerMs. */
   readonly attemptMinMs: number;
+  /** How long an executor has to acknowledge a dispatch before the attempt counts as lost. */
+  readonly ackTimeoutMs: number;
   readonly attemptWorkPerMs: number;
 }
 
@@ -64,6 +72,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
     SWARM_ROUTER_TASK_TABLE_MAX: intVar({ default: DEFAULT_TASK_TABLE_MAX, min: 1, max: MAX_TASK_TABLE }),
     SWARM_ROUTER_TASK_RESULT_BYTES: intVar({ default: DEFAULT_TASK_RESULT_BYTES, min: 0, max: MAX_TASK_RESULT_BYTES }),
     SWARM_ROUTER_ATTEMPT_MIN_MS: intVar({ default: ATTEMPT_MIN_MS, min: 100, max: TASK_MAX_TIMEOUT_MS }),
+    SWARM_ROUTER_ACK_TIMEOUT_MS: intVar({ default: DEFAULT_ACK_TIMEOUT_MS, min: 50, max: TASK_MAX_TIMEOUT_MS }),
     SWARM_ROUTER_ATTEMPT_WORK_PER_MS: intVar({ default: ATTEMPT_WORK_PER_MS, min: 1, max: 1_000_000_000 }),
   });
   // Otherwise the largest request the router accepts could never be admitted.
@@ -86,6 +95,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
     taskTableMax: v.SWARM_ROUTER_TASK_TABLE_MAX,
     taskResultBytes: v.SWARM_ROUTER_TASK_RESULT_BYTES,
     attemptMinMs: v.SWARM_ROUTER_ATTEMPT_MIN_MS,
+    ackTimeoutMs: v.SWARM_ROUTER_ACK_TIMEOUT_MS,
     attemptWorkPerMs: v.SWARM_ROUTER_ATTEMPT_WORK_PER_MS,
   });
 }

@@ -45,7 +45,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     attemptWorkPerMs: config.attemptWorkPerMs,
   };
   const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, clock);
-  const components = { ports: createBusPorts(svc.client, clock, nodeId), clock, stopwatch: monotonicClock, random, ...(verifier ? { verifier } : {}) };
+  const components = { ports: createBusPorts(svc.client, clock, nodeId, config.ackTimeoutMs), clock, stopwatch: monotonicClock, random, ...(verifier ? { verifier } : {}) };
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
   let finished = 0;
   let lastOverloadLog = -Infinity;

@@ -5,7 +5,7 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ErrorCode, EventTopic, Rpc, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import { injectTraceContext, Logger } from '@swarm/telemetry';
-import { ErrorCode as NatsErrorCode, headers as natsHeaders, Msg, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
+import { ErrorCode as NatsErrorCode, headers as natsHeaders, Msg, MsgHdrs, NatsConnection, NatsError, RequestStrategy, Subscription } from 'nats';
 import { fromWire } from './wire-error';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -17,13 +17,32 @@ export const SWARM_ERROR_HEADER = 'swarm-error';
  */
 export const DEADLINE_HEADER = 'swarm-deadline';
 
+/**
+ * Set by a requester that wants an accept acknowledgement; a responder serving with `ack` then
+ * sends an empty reply carrying it as soon as the request reached a live process, before the work.
+ */
+export const ACK_HEADER = 'swarm-ack';
+
 export interface RequestOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
 }
 
+export interface AckedRequestOptions extends RequestOptions {
+  /** How long the responder has to acknowledge; past it the request counts as lost. */
+  ackTimeoutMs: number;
+}
+
+/** The responder never acknowledged: nobody alive took the request (retryable). */
+export class AckTimeoutError extends SwarmError {}
+
 export interface BusClient {
   request<Req, Res>(rpc: Rpc<Req, Res>, req: Req, opts?: RequestOptions): Promise<Res>;
+  /**
+   * A request whose responder first acknowledges it (ACK_HEADER), then answers: a dead or stuck
+   * responder costs `ackTimeoutMs`, not the whole `timeoutMs` of the work.
+   */
+  requestAcked<Req, Res>(rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res>;
   publish<T>(topic: EventTopic<T>, msg: T): void;
   /** Calls `onMessage` for each well-formed event; malformed ones are logged and dropped. */
   subscribe<T>(topic: EventTopic<T>, onMessage: (msg: T) => void): Subscription;
@@ -34,6 +53,7 @@ const tracer = () => trace.getTracer('@swarm/bus');
 export function createBusClient(nc: NatsConnection, log: Logger): BusClient {
   return {
     request: (rpc, req, opts) => request(nc, rpc, req, opts),
+    requestAcked: (rpc, req, opts) => requestAcked(nc, rpc, req, opts),
     publish(topic, msg) {
       const h = natsHeaders();
       injectTraceContext(h);
@@ -83,6 +103,71 @@ async function request<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Re
     } finally {
       span.end();
     }
+  });
+}
+
+async function requestAcked<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res> {
+  const timeout = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  return tracer().startActiveSpan(`request ${rpc.subject}`, { kind: SpanKind.CLIENT }, async (span) => {
+    try {
+      opts.signal?.throwIfAborted();
+      const h = natsHeaders();
+      injectTraceContext(h, context.active());
+      h.set(DEADLINE_HEADER, String(Date.now() + timeout));
+      h.set(ACK_HEADER, '1');
+      const data = rpc.request.encode(req).finish();
+      const limit = nc.info?.max_payload;
+      if (limit !== undefined && data.byteLength > limit) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} is ${data.byteLength} bytes; the node's bus takes at most ${limit}`);
+      }
+      // Two replies at most: the acknowledgement, then the answer (or only the answer).
+      const replies = await Promise.resolve()
+        .then(() => nc.requestMany(rpc.subject, data, { strategy: RequestStrategy.Count, maxMessages: 2, maxWait: timeout, headers: h }))
+        .catch((err: unknown) => {
+          throw translateNatsError(err, rpc, timeout);
+        });
+      const it = replies[Symbol.asyncIterator]();
+      try {
+        const next = () =>
+          it.next().then(
+            (r) => r,
+            (err: unknown) => {
+              throw translateNatsError(err, rpc, timeout);
+            },
+          );
+        let first = await abortable(withTimer(next(), opts.ackTimeoutMs, () => new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true)), opts.signal);
+        if (!first.done && first.value.headers?.has(ACK_HEADER)) first = await abortable(next(), opts.signal);
+        if (first.done) throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeout} ms`, true);
+        if (first.value.data.length === 0 && first.value.headers?.code === 503) {
+          throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true);
+        }
+        return decodeReply(rpc, first.value);
+      } finally {
+        void it.return?.();
+      }
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** `p`, or `onTimeout()` thrown once `ms` pass first. */
+function withTimer<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
   });
 }
 

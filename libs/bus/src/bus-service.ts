@@ -8,7 +8,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ErrorCode, HealthRequest, INBOX_ROOT, HealthResponse, Rpc, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import { extractTraceContext, Logger } from '@swarm/telemetry';
 import { headers as natsHeaders, MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
-import { BusClient, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
+import { ACK_HEADER, BusClient, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
 import { toWire } from './wire-error';
 
 /** NATS' own default max_payload; a service may lower it per endpoint. */
@@ -25,6 +25,12 @@ export interface ServeOptions {
   /** Queue group; replicas in one group share requests. Default: the framework's "q". */
   queue?: string;
   maxRequestBytes?: number;
+  /**
+   * Acknowledge a request that asks for it (ACK_HEADER) as soon as it arrives, before decoding or
+   * work: the requester then knows a live replica took it. Needs the role's allow_responses to
+   * permit two replies per request (libs/contracts bus-roles).
+   */
+  ack?: boolean;
 }
 
 export interface BusServiceOptions {
@@ -74,6 +80,15 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
           // so the request is not run either.
           endpointLog.warn({ reply: capSubject(msg.reply) }, 'dropped a request whose reply subject is not an inbox');
           return;
+        }
+        if (serveOpts.ack && msg.headers?.get(ACK_HEADER) === '1') {
+          const h = natsHeaders();
+          h.set(ACK_HEADER, '1');
+          try {
+            msg.respond(new Uint8Array(), { headers: h });
+          } catch (e) {
+            endpointLog.warn({ err: e }, 'could not acknowledge a request');
+          }
         }
         // handle() answers every request itself; this catch only guards the process against a bug.
         const work = handle(msg)

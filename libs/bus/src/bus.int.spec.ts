@@ -1,8 +1,8 @@
-import { CreditBalance, ErrorCode, HealthResponse, RouterHealth, SwarmErrorMessage } from '@swarm/contracts';
+import { CreditBalance, ErrorCode, GatewayHealth, HealthResponse, RouterHealth, RouterSubmit, SwarmErrorMessage } from '@swarm/contracts';
 import { silentLogger, startTelemetry } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer } from '@swarm/testing';
 import { connect, headers, NatsConnection } from 'nats';
-import { BusService, createBusClient, MAX_ERROR_MESSAGE_CHARS, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
+import { AckTimeoutError, BusService, createBusClient, MAX_ERROR_MESSAGE_CHARS, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
 
 describe('bus - request/reply over a real nats-server', () => {
   let server: NatsServerHandle;
@@ -48,6 +48,43 @@ describe('bus - request/reply over a real nats-server', () => {
     expect(handled - before).toBe(1);
     expect(spied.filter((s) => s === 'swarm.v1.credit.settle')).toEqual([]);
     spy.unsubscribe();
+  });
+
+  it('acknowledges on arrival when asked, so a requester learns a live replica took the request', async () => {
+    const acked = await startBusService({ nc, log: silentLogger(), name: 'acked-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
+    let release!: () => void;
+    const working = new Promise<void>((r) => (release = r));
+    acked.serve(GatewayHealth, async () => {
+      await working; // the answer takes as long as the work; the acknowledgement does not wait for it
+      return { service: 'acked', nodeId: 'n1', version: '1', uptimeMs: 0n, status: 'ok', details: {} };
+    }, { ack: true });
+    try {
+      const t0 = Date.now();
+      const answer = acked.client.requestAcked(GatewayHealth, {}, { timeoutMs: 10_000, ackTimeoutMs: 300 });
+      // Past the ack timeout with the work still going: the acknowledgement kept the request alive.
+      await new Promise((r) => setTimeout(r, 500));
+      release();
+      await expect(answer).resolves.toMatchObject({ service: 'acked', status: 'ok' });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+      // A plain request (no ack asked) to the same endpoint gets the answer alone.
+      await expect(acked.client.request(GatewayHealth, {})).resolves.toMatchObject({ service: 'acked' });
+    } finally {
+      await acked.stop(500);
+    }
+  });
+
+  it('gives up on an unacknowledged request after the ack timeout, not the request timeout', async () => {
+    // A stuck replica: it holds the subscription and never answers or acknowledges.
+    const stuck = nc.subscribe('swarm.v1.router.submit', { callback: () => undefined });
+    try {
+      const t0 = Date.now();
+      const err = await svc.client.requestAcked(RouterSubmit, { skill: 'x', inputs: [], budget: 1n, timeoutMs: 0, account: '', taskId: '', idempotencyKey: '' }, { timeoutMs: 20_000, ackTimeoutMs: 300 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(AckTimeoutError);
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+      expect(Date.now() - t0).toBeLessThan(2_000);
+    } finally {
+      stuck.unsubscribe();
+    }
   });
 
   it('returns the typed response', async () => {

@@ -43,8 +43,13 @@ export type BusRole = (typeof BUS_ROLES)[number];
 export interface BusPermissions {
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
-  /** May answer requests it received (publish once to their reply subjects). */
+  /** May answer requests it received (publish to their reply subjects). */
   readonly allowResponses: boolean;
+  /**
+   * Replies allowed per request (nats-server's default is 1): executors send an accept
+   * acknowledgement before their answer (libs/bus `ack`), so 2.
+   */
+  readonly maxResponses?: number;
 }
 
 /** Replies to a role arrive under this prefix (nats.js `inboxPrefix`). */
@@ -65,11 +70,12 @@ const ALL_HEALTH = Object.values(HEALTH_BY_SERVICE).map((rpc) => rpc.subject);
 /** Read-only service discovery (ping, info, stats of any service). */
 const DISCOVERY_REQUESTS = ['$SRV.PING.>', '$SRV.INFO.>', '$SRV.STATS.>'];
 
-function service(name: ServiceName, publish: string[], serves: string[], makesRequests: boolean): BusPermissions {
+function service(name: ServiceName, publish: string[], serves: string[], makesRequests: boolean, maxResponses = 1): BusPermissions {
   return Object.freeze({
     publish: Object.freeze(publish),
     subscribe: Object.freeze([...serves, ...discoverySubjects(name), ...(makesRequests ? [`${inboxPrefixOf(name)}.>`] : [])]),
     allowResponses: true,
+    ...(maxResponses > 1 ? { maxResponses } : {}),
   });
 }
 
@@ -77,7 +83,7 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
   credit: service('credit', [LedgerEntryEvents.subject], ['swarm.v1.credit.>'], false),
   registry: service('registry', [ExecutorSkills.subject], ['swarm.v1.registry.>'], true),
   gateway: service('gateway', [], ['swarm.v1.gateway.>'], false),
-  executor: service('executor', [], [`${ExecutorExecute.subject} ${EXECUTOR_QUEUE}`, `${ExecutorSkills.subject} ${EXECUTOR_QUEUE}`, `${HEALTH_BY_SERVICE.executor.subject} ${EXECUTOR_QUEUE}`], false),
+  executor: service('executor', [], [`${ExecutorExecute.subject} ${EXECUTOR_QUEUE}`, `${ExecutorSkills.subject} ${EXECUTOR_QUEUE}`, `${HEALTH_BY_SERVICE.executor.subject} ${EXECUTOR_QUEUE}`], false, 2),
   router: service(
     'router',
     [CreditReserve.subject, CreditSettle.subject, CreditRefund.subject, CreditEscrow.subject, RegistryFindProviders.subject, ExecutorExecute.subject, TaskFinishedEvents.subject],
