@@ -75,8 +75,9 @@ export function printTable(rows: Array<[string, string]>, head?: [string, string
   process.stdout.write(`${table.toString()}\n`);
 }
 
-export function printGrid(head: string[], rows: string[][]): void {
-  const table = new Table({ ...style(), head });
+/** `colWidths` (with word wrap) keeps a table of long cells inside a terminal's width. */
+export function printGrid(head: string[], rows: string[][], colWidths?: number[]): void {
+  const table = new Table({ ...style(), head, ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: true } : {}) });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n`);
 }

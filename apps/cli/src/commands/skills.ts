@@ -9,6 +9,8 @@ export async function skillsCommand(opts: { nats?: string; dataDir?: string; jso
     printGrid(
       ['skill', 'inputs → outputs', 'verified by', 'price', 'description'],
       r.skills.map((s) => [s.name, `${s.inputs} → ${s.outputs}`, s.verification, `${s.pricePerMwork}/Mwork`, s.description]),
+      // About 110 columns in all: wrapped cells instead of one very wide line per skill.
+      [9, 30, 24, 13, 34],
     );
     // The bounds are sentences, too wide for a table column: one block per skill below it.
     for (const s of r.skills) {
