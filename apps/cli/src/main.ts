@@ -40,6 +40,12 @@ function timeoutMs(value: string): number {
   return n;
 }
 
+/** `--size`: a whole number, checked against the skill's own limit once the skill is known. */
+function size(value: string): number {
+  if (!/^\d{1,10}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`expected a whole number from 1 up to the skill's limit (${sizeLimitsText()})`);
+  return Number(value);
+}
+
 function executors(value: string): number {
   const n = positiveInt(value);
   if (n > MAX_EXECUTORS) throw new InvalidArgumentError(`expected at most ${MAX_EXECUTORS}`);
@@ -70,7 +76,7 @@ function build(): Command {
     .command('submit')
     .description('run one task on the node and print the verified result')
     .requiredOption('--skill <name>', 'skill to run (see `swarm skills`)')
-    .option('--size <n>', `generate demo input: matmul n×n matrices, vecadd length n, mlp batch and width n (${sizeLimitsText()})`, positiveInt)
+    .option('--size <n>', `generate demo input: matmul n×n matrices, vecadd length n, mlp batch and width n (${sizeLimitsText()})`, size)
     .option('--input <file>', `JSON input file: {"inputs":[{"name","shape","data"}]}, at most ${MAX_TASK_VALUES} values in all`)
     .option('--budget <credits>', 'most credits to pay (default: the task price)')
     .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
@@ -106,7 +112,9 @@ function build(): Command {
 
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+    // `swarm` with no command: the help went to stderr, and it is bad usage, not success.
+    if (err.code === 'commander.help') return EXIT_USAGE;
     const message = err.message.replace(/^error: /, '').split('\n')[0] ?? '';
     process.stderr.write(`error SWARM_BAD_ARGS: ${message}\n`);
     if (process.argv.includes('--json')) printJson({ error: { code: 'SWARM_BAD_ARGS', message, exitStatus: EXIT_USAGE } });

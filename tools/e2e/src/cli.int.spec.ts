@@ -207,6 +207,13 @@ describe('swarm CLI - a ledger audit that finds a problem', () => {
 });
 
 describe('swarm CLI - without a node', () => {
+  it('treats no command as bad usage (help on stderr, exit 2) and --help as success', async () => {
+    const bare = await runCli([]);
+    expect({ code: bare.code, stdout: bare.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(bare.stderr).toMatch(/Usage: swarm/);
+    expect((await runCli(['--help'])).code).toBe(0);
+  });
+
   it('says no node is reachable', async () => {
     const r = await runCli(['balance', '--nats', 'nats://127.0.0.1:1']);
     expect(r.code).toBe(1);
