@@ -13,6 +13,7 @@ import {
   TaskOutcome,
   TaskRecord,
   TaskTable,
+  RateLimiter,
 } from '@swarm/routing';
 import { capForLog } from '@swarm/telemetry';
 import type { MsgHdrs } from 'nats';
@@ -231,7 +232,7 @@ function retryAfterLedger(view: EscrowView, now: number): SwarmError {
  * ledger's escrow (source "ledger"), which credit-svc keeps for good. A record whose settlement
  * the router could not learn asks the ledger first.
  */
-export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'nodeId'>): Handler<TaskStatusRequest, TaskStatusResponse> {
+export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'nodeId'> & { ledgerLookups: RateLimiter }): Handler<TaskStatusRequest, TaskStatusResponse> {
   return async (req) => {
     if ((req.taskId === '') === (req.idempotencyKey === '')) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'give exactly one of taskId or idempotencyKey');
@@ -245,6 +246,13 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
     if (!TASK_ID_PATTERN.test(taskId)) return empty;
     const record = deps.tasks.get(taskId);
     if (record && !record.uncertain) return fromRecord(record);
+    // A status request costs its sender nothing; a ledger lookup costs credit-svc a read. Bounded,
+    // so a client cannot flood the ledger with ids (the router's own records answer for free).
+    if (!deps.ledgerLookups.take()) {
+      if (record) return fromRecord(record);
+      const wait = deps.ledgerLookups.waitMs();
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `too many status requests reach the ledger; retry after ${wait} ms`, true, { retryAfterMs: Math.max(wait, 1) });
+    }
     let view: EscrowView;
     try {
       view = await deps.components.ports.escrow(taskId);

@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { startBusService, toWire } from '@swarm/bus';
 import { ErrorCode, RouterHealth, RouterSubmit, RouterTask, SubmitTaskResponse, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
 import { Clock, monotonicClock, Random } from '@swarm/determinism';
-import { createAdmission, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
+import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import { RouterConfig } from './config';
 import { statusHandler, submitHandler } from './handlers';
 import { createVerifyPool } from './verify-pool';
+
+/**
+ * Status requests that reach the ledger: a burst of 1,000, then 500/s. A ledger read costs
+ * credit-svc well under a millisecond, so this bounds a flood without troubling honest use.
+ */
+export const STATUS_LEDGER_LOOKUPS = Object.freeze({ perSecond: 500, burst: 1_000 });
 
 export const ROUTER_VERSION = '0.1.0';
 /** At most one "refusing tasks" warning per interval: a flood must not become a flood of logs. */
@@ -93,7 +99,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     }),
     { maxRequestBytes: config.maxRequestBytes },
   );
-  svc.serve(RouterTask, statusHandler({ components, tasks, nodeId }));
+  svc.serve(RouterTask, statusHandler({ components, tasks, nodeId, ledgerLookups: createRateLimiter(STATUS_LEDGER_LOOKUPS, clock) }));
   svc.serveHealth(RouterHealth, () => {
     const s = admission.stats();
     return {

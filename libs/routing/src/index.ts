@@ -15,6 +15,8 @@ export {
 export type { RouterComponents, RouterLimits } from './run-task';
 export { createAdmission, submitBytes, INITIAL_TASK_MS_ESTIMATE, MIN_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS } from './admission';
 export type { Admission, AdmissionLimits, AdmissionStats, AdmissionTicket } from './admission';
-export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN } from './task-table';
+export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN, REJECTED_SHARE } from './task-table';
+export { createRateLimiter } from './rate-limit';
+export type { RateLimiter } from './rate-limit';
 export type { TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
 export type { Candidate, EscrowView, ExecutionResult, ResultVerifier, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';

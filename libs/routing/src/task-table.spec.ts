@@ -45,6 +45,20 @@ describe('task table - records', () => {
     expect(table.resultBytes()).toBe(0);
   });
 
+  it('keeps refusals to a tenth of the table, so a flood of them never pushes out tasks that ran', () => {
+    const table = createTaskTable<string>({ ...LIMITS, maxEntries: 30 }, manualClock(0));
+    for (const id of ['a', 'b', 'c']) {
+      table.begin(id, id, Promise.resolve());
+      table.finish(id, paid('result', 6));
+    }
+    const refused = new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_SKILL, 'no such skill');
+    for (let i = 0; i < 1_000; i++) table.reject(`r${i}`, `k${i}`, refused);
+    expect(table.size()).toBe(3 + 3);
+    for (const id of ['a', 'b', 'c']) expect(table.get(id)?.result).toBe('result');
+    expect(table.get('r999')?.state).toBe('rejected');
+    expect(table.get('r0')).toBeUndefined();
+  });
+
   it('holds at most maxEntries, dropping the oldest finished first', () => {
     const table = createTaskTable<string>(LIMITS, manualClock(0));
     table.begin('run', '', Promise.resolve());

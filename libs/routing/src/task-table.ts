@@ -49,6 +49,13 @@ export interface TaskTableLimits {
   readonly maxResultBytes: number;
 }
 
+/**
+ * Refusals cost a client nothing to provoke (an unknown skill with a fresh key each time), so
+ * they may hold only this share of the table: a flood of them must not push out the records and
+ * results of tasks that ran.
+ */
+export const REJECTED_SHARE = 0.1;
+
 export interface TaskTable<R> {
   get(taskId: string): TaskRecord<R> | undefined;
   /** Records a task that starts now (replacing a REJECTED record of the same key). */
@@ -156,6 +163,17 @@ export function createTaskTable<R>(limits: TaskTableLimits, clock: Clock): TaskT
       // A refusal never overwrites the record of a task that ran and ended.
       if (old && (old.state === 'paid' || old.state === 'refunded')) return;
       if (old) remove(old);
+      // Room first, oldest refusals out: refusals never evict a record of a task that ran.
+      const cap = Math.max(1, Math.floor(limits.maxEntries * REJECTED_SHARE));
+      let rejected = 0;
+      for (const r of records.values()) if (r.state === 'rejected') rejected += 1;
+      for (const r of records.values()) {
+        if (rejected < cap) break;
+        if (r.state === 'rejected') {
+          remove(r);
+          rejected -= 1;
+        }
+      }
       put({ taskId, key, fingerprint: '', state: 'rejected', cost: 0n, refunded: 0n, providerId: '', attempts: 0, note: '', error, resultBytes: 0, uncertain, finishedAtMs: clock.now() });
     },
     size: () => records.size,
