@@ -77,36 +77,61 @@ export function createBusClient(nc: NatsConnection, log: Logger): BusClient {
 }
 
 async function request<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Req, opts: RequestOptions = {}): Promise<Res> {
-  const timeout = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  return tracer().startActiveSpan(`request ${rpc.subject}`, { kind: SpanKind.CLIENT }, async (span) => {
-    try {
-      opts.signal?.throwIfAborted();
-      const h = natsHeaders();
-      injectTraceContext(h, context.active());
-      h.set(DEADLINE_HEADER, String(Date.now() + timeout));
-      const data = rpc.request.encode(req).finish();
-      const limit = nc.info?.max_payload;
-      if (limit !== undefined && data.byteLength > limit) {
-        throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} is ${data.byteLength} bytes; the node's bus takes at most ${limit}`);
-      }
-      // nats.js throws some errors synchronously and others through the promise.
-      const reply = await abortable(
-        Promise.resolve().then(() => nc.request(rpc.subject, data, { timeout, headers: h })),
-        opts.signal,
-      ).catch((err: unknown) => {
-        throw translateNatsError(err, rpc, timeout);
-      });
-      return decodeReply(rpc, reply);
-    } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-      throw err;
-    } finally {
-      span.end();
-    }
+  return traced(nc, rpc, req, opts, {}, async (data, headers, timeout) => {
+    // nats.js throws some errors synchronously and others through the promise.
+    const reply = await abortable(
+      Promise.resolve().then(() => nc.request(rpc.subject, data, { timeout, headers })),
+      opts.signal,
+    ).catch((err: unknown) => {
+      throw translateNatsError(err, rpc, timeout);
+    });
+    return decodeReply(rpc, reply);
   });
 }
 
 async function requestAcked<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res> {
+  return traced(nc, rpc, req, opts, { [ACK_HEADER]: '1' }, async (data, headers, timeout) => {
+    // Two replies at most: the acknowledgement, then the answer (or only the answer).
+    const replies = await Promise.resolve()
+      .then(() => nc.requestMany(rpc.subject, data, { strategy: RequestStrategy.Count, maxMessages: 2, maxWait: timeout, headers }))
+      .catch((err: unknown) => {
+        throw translateNatsError(err, rpc, timeout);
+      });
+    const it = replies[Symbol.asyncIterator]();
+    try {
+      const next = () =>
+        it.next().then(
+          (r) => r,
+          (err: unknown) => {
+            throw translateNatsError(err, rpc, timeout);
+          },
+        );
+      let first = await abortable(withTimer(next(), opts.ackTimeoutMs, () => new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true)), opts.signal);
+      if (!first.done && first.value.headers?.has(ACK_HEADER)) first = await abortable(next(), opts.signal);
+      if (first.done) throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeout} ms`, true);
+      if (first.value.data.length === 0 && first.value.headers?.code === 503) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true);
+      }
+      return decodeReply(rpc, first.value);
+    } finally {
+      void it.return?.();
+    }
+  });
+}
+
+/**
+ * What every request shares: a client span, the headers (trace context, the requester's
+ * deadline, `extraHeaders`), and the encoded payload refused before sending when the bus could
+ * not carry it. `send` does the exchange itself.
+ */
+function traced<Req, Res>(
+  nc: NatsConnection,
+  rpc: Rpc<Req, Res>,
+  req: Req,
+  opts: RequestOptions,
+  extraHeaders: Readonly<Record<string, string>>,
+  send: (data: Uint8Array, headers: MsgHdrs, timeoutMs: number) => Promise<Res>,
+): Promise<Res> {
   const timeout = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return tracer().startActiveSpan(`request ${rpc.subject}`, { kind: SpanKind.CLIENT }, async (span) => {
     try {
@@ -114,37 +139,13 @@ async function requestAcked<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, re
       const h = natsHeaders();
       injectTraceContext(h, context.active());
       h.set(DEADLINE_HEADER, String(Date.now() + timeout));
-      h.set(ACK_HEADER, '1');
+      for (const [name, value] of Object.entries(extraHeaders)) h.set(name, value);
       const data = rpc.request.encode(req).finish();
       const limit = nc.info?.max_payload;
       if (limit !== undefined && data.byteLength > limit) {
         throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} is ${data.byteLength} bytes; the node's bus takes at most ${limit}`);
       }
-      // Two replies at most: the acknowledgement, then the answer (or only the answer).
-      const replies = await Promise.resolve()
-        .then(() => nc.requestMany(rpc.subject, data, { strategy: RequestStrategy.Count, maxMessages: 2, maxWait: timeout, headers: h }))
-        .catch((err: unknown) => {
-          throw translateNatsError(err, rpc, timeout);
-        });
-      const it = replies[Symbol.asyncIterator]();
-      try {
-        const next = () =>
-          it.next().then(
-            (r) => r,
-            (err: unknown) => {
-              throw translateNatsError(err, rpc, timeout);
-            },
-          );
-        let first = await abortable(withTimer(next(), opts.ackTimeoutMs, () => new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true)), opts.signal);
-        if (!first.done && first.value.headers?.has(ACK_HEADER)) first = await abortable(next(), opts.signal);
-        if (first.done) throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeout} ms`, true);
-        if (first.value.data.length === 0 && first.value.headers?.code === 503) {
-          throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true);
-        }
-        return decodeReply(rpc, first.value);
-      } finally {
-        void it.return?.();
-      }
+      return await send(data, h, timeout);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
       throw err;

@@ -4,14 +4,13 @@
  * learns only the public keys (libs/runtime renders its authorization block), so whoever can read
  * a seed acts with that role's permissions and nobody else can.
  *
- * Creation is race-free like the node key: a seed is written to a temp file and linked into place;
- * whoever links first wins and everyone reads that one.
+ * Creation is race-free like the node key (createPrivateFileOnce).
  */
-import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nkeys } from 'nats';
 import { IdentityError } from './identity';
+import { createPrivateFileOnce } from './private-file';
 
 export const BUS_KEY_DIR = 'bus';
 const SEED_PREFIX = 'SU';
@@ -75,15 +74,5 @@ function publicKeyOfSeed(text: string, path: string): string {
 async function createSeedFile(path: string): Promise<string> {
   const seed = new TextDecoder().decode(nkeys.createUser().getSeed());
   if (!seed.startsWith(SEED_PREFIX)) throw new Error('nkeys produced a seed that is not a user seed');
-  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
-  await writeFile(tmp, `${seed}\n`, { mode: 0o600 });
-  try {
-    await link(tmp, path); // EEXIST if another process won the race
-    return seed;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return readFile(path, 'utf8');
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  return createPrivateFileOnce(path, `${seed}\n`);
 }

@@ -3,9 +3,10 @@
  * is the hex SHA-256 of the raw 32-byte public key, so anyone holding the key can check the id.
  * Creation is race-free: several services of one node may start at once and all load the same key.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign, verify } from 'node:crypto';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createPrivateFileOnce } from './private-file';
 
 export const KEY_FILE = 'node-key.pem';
 
@@ -44,18 +45,7 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentit
 
 async function createKeyFile(path: string): Promise<string> {
   const { privateKey } = generateKeyPairSync('ed25519');
-  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
-  await writeFile(tmp, pem, { mode: 0o600 });
-  try {
-    await link(tmp, path); // fails with EEXIST if another process won the race
-    return pem;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return readFile(path, 'utf8');
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  return createPrivateFileOnce(path, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
 }
 
 function identityFromPem(pem: string, path: string): NodeIdentity {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CreditService, loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { systemClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
@@ -8,31 +7,13 @@ import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/test
 import { Level } from 'level';
 import { connect, NatsConnection } from 'nats';
 import { InProcessNode, startInProcessNode } from './in-process-node';
-import { runCli } from './run-cli';
+import { CliResult, runCli, runProcess, SWARM } from './run-cli';
 
-const SWARM = resolve(__dirname, '../../../bin/swarm.js');
 const SWARM_CMD = '"$NODE_BIN" "$SWARM_JS"';
 
 /** Runs a bash pipeline (`swarm … | reader`); `${SWARM_CMD}` runs the real CLI. */
-function runPipeline(script: string, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn('bash', ['-c', `set -o pipefail; ${script}`], {
-      env: { ...process.env, SWARM_NATS_URL: '', NODE_BIN: process.execPath, SWARM_JS: SWARM },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`pipeline ran past ${timeoutMs} ms: ${script}\n${stderr}`));
-    }, timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+function runPipeline(script: string, timeoutMs = 90_000): Promise<CliResult> {
+  return runProcess('bash', ['-c', `set -o pipefail; ${script}`], { NODE_BIN: process.execPath, SWARM_JS: SWARM }, timeoutMs);
 }
 
 /** A reader that only starts reading after a pause, as a busy consumer does: the pipe fills first. */
