@@ -32,6 +32,8 @@ export interface SubmitDeps {
   shutdown: AbortSignal;
   /** Told about each request turned away at intake (no task was started). */
   onRefused(err: SwarmError): void;
+  /** Told about each request that reached the router after its client's deadline (nobody waits). */
+  onArrivedLate(): void;
   onFinished(taskId: string, skill: string, outcome: { ok: true; cost: bigint; totalMs: number } | { ok: false; error: unknown; totalMs: number }): void;
 }
 
@@ -59,7 +61,15 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     if (req.timeoutMs > deps.config.maxTimeoutMs) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `timeoutMs must be at most ${deps.config.maxTimeoutMs}`);
     }
-    const deadlineMs = Math.min(receivedAt + (req.timeoutMs || deps.config.defaultTimeoutMs), clientDeadline(ctx.headers) ?? Infinity);
+    const requesterDeadline = clientDeadline(ctx.headers);
+    if (requesterDeadline !== undefined && receivedAt >= requesterDeadline) {
+      // The request spent its client's whole wait in transit (queued in the sender, nats-server or
+      // the socket): nothing can answer that client in time. Counted, so a flood's silent requests
+      // can be told from requests the router read in time and failed to answer.
+      deps.onArrivedLate();
+      throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the request arrived ${receivedAt - requesterDeadline} ms after its deadline; nothing was reserved`);
+    }
+    const deadlineMs = Math.min(receivedAt + (req.timeoutMs || deps.config.defaultTimeoutMs), requesterDeadline ?? Infinity);
     const account = deps.nodeId;
     // A key names one task for good: its id (= escrow id) is derived from it, so even a restarted
     // router maps a retry onto the same escrow and can ask the ledger what became of it.

@@ -6,6 +6,9 @@ import { startRouterService } from './service';
 runServiceMain({
   name: 'router-svc',
   loadConfig: loadRouterConfig,
-  start: ({ config, log, nc, identity }) =>
-    startRouterService({ config, log, nc, nodeId: identity.nodeId, clock: systemClock, random: systemRandom }),
+  // Submits can be megabytes each; the router's own requests (reserve, execute acks, settle) get
+  // their replies on a connection of their own, never behind a backlog of submits.
+  outboundConnection: true,
+  start: ({ config, log, nc, outboundNc, identity }) =>
+    startRouterService({ config, log, nc, ...(outboundNc ? { outboundNc } : {}), nodeId: identity.nodeId, clock: systemClock, random: systemRandom }),
 });

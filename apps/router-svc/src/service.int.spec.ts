@@ -198,8 +198,11 @@ describe('router-svc - overload and failures get a clear answer', () => {
     const h = headers();
     h.set(DEADLINE_HEADER, String(Date.now() - 1));
     const reply = await clientNc.request(RouterSubmit.subject, SubmitTaskRequest.encode(vecadd(8)).finish(), { timeout: 5_000, headers: h });
-    expect(SwarmErrorMessage.decode(reply.data)).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, message: expect.stringMatching(/nothing was reserved/) });
+    expect(SwarmErrorMessage.decode(reply.data)).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, message: expect.stringMatching(/arrived \d+ ms after its deadline; nothing was reserved/) });
     expect(fakes.calls).toEqual([]);
+    // Counted apart from refusals: a flood's silent requests are the ones that came too late.
+    const health = await client.request(RouterHealth, {});
+    expect(health.details).toMatchObject({ arrivedAfterDeadline: '1', refusedOverloaded: '0' });
   });
 
   it('logs a bounded line, and answers a bounded reply, for a 4 MB skill name', async () => {

@@ -24,6 +24,8 @@ export interface RouterServiceDeps {
   config: RouterConfig;
   log: Logger;
   nc: NatsConnection;
+  /** For the router's own requests and events (see runServiceMain's outboundConnection); default `nc`. */
+  outboundNc?: NatsConnection;
   nodeId: string;
   clock: Clock;
   random: Random;
@@ -38,7 +40,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads) : undefined;
   let svc;
   try {
-    svc = await startBusService({ nc, log, name: 'router-svc', version: ROUTER_VERSION, description: 'Task intake, escrow, dispatch, verification, settlement', nodeId });
+    svc = await startBusService({ nc, ...(deps.outboundNc ? { clientNc: deps.outboundNc } : {}), log, name: 'router-svc', version: ROUTER_VERSION, description: 'Task intake, escrow, dispatch, verification, settlement', nodeId });
   } catch (err) {
     await verifier?.stop();
     throw err;
@@ -54,6 +56,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const components = { ports: createBusPorts(svc.client, clock, nodeId, config.ackTimeoutMs), clock, stopwatch: monotonicClock, random, ...(verifier ? { verifier } : {}) };
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
   let finished = 0;
+  let arrivedLate = 0;
   let lastOverloadLog = -Infinity;
   let refusedAtLastLog = 0;
   const stopping = new AbortController();
@@ -79,6 +82,9 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
         log.warn({ ...stats, refusedSinceLastWarning: stats.refused - refusedAtLastLog, retryAfterMs: err.retryAfterMs }, 'refusing tasks: at capacity');
         lastOverloadLog = now;
         refusedAtLastLog = stats.refused;
+      },
+      onArrivedLate() {
+        arrivedLate += 1;
       },
       onFinished(taskId, skill, outcome) {
         finished += 1;
@@ -109,6 +115,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       maxInFlight: String(config.maxInFlight),
       maxInFlightBytes: String(config.maxInFlightBytes),
       refusedOverloaded: String(s.refused),
+      arrivedAfterDeadline: String(arrivedLate),
       tasksRemembered: String(tasks.size()),
       resultBytesRetained: String(tasks.resultBytes()),
     };

@@ -35,6 +35,8 @@ export interface ServeOptions {
 
 export interface BusServiceOptions {
   nc: NatsConnection;
+  /** Connection for `client` (the service's own requests and events); default `nc`. */
+  clientNc?: NatsConnection;
   log: Logger;
   /** Service name for $SRV discovery, e.g. "credit-svc". */
   name: string;
@@ -62,7 +64,7 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
   });
   const inFlight = new Set<Promise<void>>();
   const startedAt = Date.now();
-  const client = createBusClient(nc, log);
+  const client = createBusClient(opts.clientNc ?? nc, log);
   const tracer = trace.getTracer('@swarm/bus');
 
   function serve<Req, Res>(rpc: Rpc<Req, Res>, handler: Handler<Req, Res>, serveOpts: ServeOptions = {}): void {

@@ -17,6 +17,13 @@ export interface ServiceContext<C> {
   readonly config: C;
   readonly log: Logger;
   readonly nc: NatsConnection;
+  /**
+   * A second connection for the service's own requests, when `outboundConnection` is set. Replies
+   * to them then never queue behind a flood of large requests arriving on `nc` (nats-server
+   * delivers one connection's messages in order), so an admitted task's reserve reply or executor
+   * ack is not late because thousands of refused 2 MiB submits are still being read.
+   */
+  readonly outboundNc?: NatsConnection;
   readonly identity: NodeIdentity;
 }
 
@@ -25,6 +32,8 @@ export interface ServiceMainOptions<C extends ServiceConfig> {
   name: string;
   loadConfig(env: NodeJS.ProcessEnv): C;
   start(ctx: ServiceContext<C>): Promise<{ stop(): Promise<void> }>;
+  /** Open `outboundNc` beside `nc` (a service that takes large requests and makes its own). */
+  outboundConnection?: boolean;
 }
 
 export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions<C>): void {
@@ -36,16 +45,20 @@ export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions
     const auth = await busConnectOptions(roleOf(opts.name), config.natsNkeyFile);
     // Wait for a bus that is not up yet, then reconnect forever: a restarting nats-server must not
     // take the service down with it.
-    const nc = await connectWithRetry(
-      { servers: config.natsUrl, name: `${opts.name}:${identity.nodeId.slice(0, 12)}`, maxReconnectAttempts: -1, ...auth },
-      config.natsConnectTimeoutMs,
-      log,
-    );
-    const svc = await opts.start({ config, log, nc, identity });
+    const connect = (suffix: string) =>
+      connectWithRetry(
+        { servers: config.natsUrl, name: `${opts.name}${suffix}:${identity.nodeId.slice(0, 12)}`, maxReconnectAttempts: -1, ...auth },
+        config.natsConnectTimeoutMs,
+        log,
+      );
+    const nc = await connect('');
+    const outboundNc = opts.outboundConnection ? await connect('-out') : undefined;
+    const svc = await opts.start({ config, log, nc, identity, ...(outboundNc ? { outboundNc } : {}) });
     log.info({ pid: process.pid, nats: config.natsUrl }, `${opts.name} started`);
     const shutdown = onShutdown({ graceMs: config.graceMs, log }, async () => {
       await svc.stop();
       await nc.drain();
+      await outboundNc?.drain();
       await otel.shutdown();
     });
     // Under `swarm up` each service has its own process group (Ctrl-C reaches only the launcher,

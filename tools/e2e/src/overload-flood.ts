@@ -11,13 +11,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { createBusClient } from '@swarm/bus';
-import { errorCodeName, fromTensor, HEALTH_BY_SERVICE, RouterSubmit, SubmitTaskRequest, SwarmErrorMessage } from '@swarm/contracts';
+import { createBusClient, DEADLINE_HEADER } from '@swarm/bus';
+import { errorCodeName, fromTensor, HEALTH_BY_SERVICE, HealthResponse, RouterHealth, RouterSubmit, SubmitTaskRequest, SwarmErrorMessage } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { ServiceProcess, spawnService, startNatsServer, tempDir, waitFor } from '@swarm/testing';
-import { connect } from 'nats';
+import { connect, headers } from 'nats';
 
 const SERVICES = ['credit-svc', 'registry-svc', 'gateway-svc', 'executor-svc', 'router-svc'] as const;
 const SAMPLE_MS = 50;
@@ -81,10 +81,14 @@ async function main(): Promise<void> {
     const count = (k: string) => void codes.set(k, (codes.get(k) ?? 0) + 1);
     let lastRetryAfter = 0;
     const examples: Record<string, string> = {};
+    const waitMs = timeoutMs + 2_000;
     await Promise.all(
-      Array.from({ length: requests }, () =>
+      Array.from({ length: requests }, () => {
+        // As the bus client does: the router learns when this requester stops waiting.
+        const h = headers();
+        h.set(DEADLINE_HEADER, String(Date.now() + waitMs));
         // The same bytes for every request: the flood costs the sender one copy, not N.
-        nc.request(RouterSubmit.subject, bytes, { timeout: timeoutMs + 2_000 }).then(
+        return nc.request(RouterSubmit.subject, bytes, { timeout: waitMs, headers: h }).then(
           (m) => {
             latencies.push(Date.now() - t0);
             if (!m.headers?.has('swarm-error')) {
@@ -97,14 +101,15 @@ async function main(): Promise<void> {
             examples[errorCodeName(e.code)] ??= e.message.slice(0, 160);
           },
           () => count('no reply (client timeout)'),
-        ),
-      ),
+        );
+      }),
     );
     const floodMs = Date.now() - t0;
     const cpuSeconds = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, Math.round((cpuOf(pid) - (cpuBefore[n] ?? 0)) * 10) / 10]));
     await new Promise((r) => setTimeout(r, SETTLE_AFTER_MS));
     clearInterval(sampler);
     const after = memoryOf(router.pid);
+    const health = HealthResponse.decode((await nc.request(RouterHealth.subject, new Uint8Array(), { timeout: 5_000 })).data);
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
     process.stdout.write(
@@ -116,6 +121,9 @@ async function main(): Promise<void> {
           executorNiceness,
           floodMs,
           replies: Object.fromEntries(codes),
+          // Silent requests the router read only after their deadline had passed (the transport
+          // took the whole wait); any silence beyond this count is the router's fault.
+          routerReadAfterDeadline: Number(health.details['arrivedAfterDeadline'] ?? NaN),
           replyMs: { p50: p(0.5), p99: p(0.99), max: latencies.at(-1) },
           lastRetryAfterMs: lastRetryAfter,
           examples,
