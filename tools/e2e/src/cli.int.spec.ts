@@ -73,7 +73,6 @@ describe('swarm CLI - against a running node', () => {
     ['timeout beyond the longest task deadline', ['submit', '--skill', 'matmul', '--size', '8', '--timeout', '120001'], 'SWARM_BAD_ARGS'],
     ['size beyond what --help states', ['submit', '--skill', 'matmul', '--size', '1001'], 'SWARM_BAD_ARGS'],
     ['size zero', ['submit', '--skill', 'vecadd', '--size', '0'], 'SWARM_BAD_ARGS'],
-    ['another account', ['submit', '--skill', 'vecadd', '--size', '8', '--account', 'mallory'], 'SWARM_BAD_ARGS'],
     ['unknown skill', ['submit', '--skill', 'teleport', '--size', '8'], 'SWARM_UNKNOWN_SKILL'],
     ['missing input', ['submit', '--skill', 'matmul', '--input', '/nonexistent/in.json'], 'SWARM_BAD_ARGS'],
     ['size and input both missing', ['submit', '--skill', 'matmul'], 'SWARM_BAD_ARGS'],

@@ -12,13 +12,22 @@ describe('router-svc - stopped in the middle of a task', () => {
     try {
       const before = await client.balance();
       const router = node.services.find((s) => s.name === 'router-svc');
-      // A matmul that keeps the webasm kernel busy for a second or more (1 GFLOP).
-      const inputs = demoInputs('matmul', 800, seededRandom(2));
-      const pending = client.submit({ skill: 'matmul', inputs, budget: priceOf('matmul', inputs.map(fromTensor)), timeoutMs: 60_000 }).catch((e: unknown) => e);
-      await waitFor(async () => (await client.balance()).escrowed > 0n, { what: 'the escrow', timeoutMs: 20_000 });
-      process.kill(router?.pid as number, 'SIGTERM');
+      // The gate: frozen executors take the task but never answer, so it stays in the middle for
+      // as long as the router keeps retrying (seconds), however fast this host is.
+      const executors = node.services.filter((s) => s.name === 'executor-svc');
+      expect(executors.length).toBeGreaterThan(0);
+      for (const e of executors) process.kill(e.pid, 'SIGSTOP');
+      let err: unknown;
+      try {
+        const inputs = demoInputs('matmul', 64, seededRandom(2));
+        const pending = client.submit({ skill: 'matmul', inputs, budget: priceOf('matmul', inputs.map(fromTensor)), timeoutMs: 60_000 }).catch((e: unknown) => e);
+        await waitFor(async () => (await client.balance()).escrowed > 0n, { what: 'the escrow', timeoutMs: 20_000 });
+        process.kill(router?.pid as number, 'SIGTERM');
+        err = await pending;
+      } finally {
+        for (const e of executors) process.kill(e.pid, 'SIGCONT');
+      }
 
-      const err = await pending;
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: expect.stringMatching(/stopping.*refunded/) });
       // Refunded by the stopping router itself, not 30 s later by the escrow's expiry.
       expect(await client.balance()).toEqual(before);
