@@ -10,8 +10,13 @@ COPY bin ./bin
 COPY tsconfig.base.json tsconfig.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 ENV NODE_ENV=production
-# Named volumes mounted at /data and /bus-conf take these directories' owner and mode, so the
-# service user can write its keys and ledger (and only it can read them).
-RUN mkdir -p /data /bus-conf && chown node:node /data /bus-conf && chmod 700 /data
+# A new named volume takes the owner and mode of the directory it is first mounted on, so these
+# let the service user write what docker-compose.yml keeps in volumes, and nobody else read it:
+# bus-init's node keys (/node), the nats auth config (/bus-conf), one key volume per service role
+# (/keys/<role>), and credit-svc's ledger (/data/credit-ledger). Services mount their key volume
+# read-only on /data.
+RUN mkdir -p /data/credit-ledger /node /bus-conf /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router \
+ && chown -R node:node /data /node /bus-conf /keys \
+ && chmod 700 /data /data/credit-ledger /node /keys /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router
 USER node
 CMD ["sh", "-c", "exec node --import tsx apps/${SWARM_APP}/src/main.ts"]

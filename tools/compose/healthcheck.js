@@ -15,8 +15,12 @@ const PROBE_TIMEOUT_MS = 2_000;
 /** libs/bus SWARM_ERROR_HEADER: present on every error reply. */
 const SWARM_ERROR_HEADER = 'swarm-error';
 const SERVICES = ['router', 'credit', 'executor', 'registry', 'gateway'];
-/** The probe asks as the observer (libs/contracts bus-roles: may ask health, nothing that moves credit). */
-const PROBE_ROLE = 'observer';
+/**
+ * The probe's own identity (libs/contracts bus-roles: may ask health and nothing else). bus-init
+ * puts its key beside the service's own in each service's key volume, so a service container
+ * holds no key that can watch the ledger (the observer's) or move credit.
+ */
+const PROBE_ROLE = 'probe';
 
 /** `credit-svc` -> `swarm.v1.credit.health` (the subject scheme of libs/contracts/src/subjects.ts). */
 function healthSubject(app) {
@@ -25,7 +29,7 @@ function healthSubject(app) {
   return `swarm.v1.${service}.health`;
 }
 
-/** The observer's key in the node's data dir, and its own inbox prefix; none on an open bus. */
+/** The probe key in the container's data dir, and the role's own inbox prefix; none on an open bus. */
 function busAuth(env) {
   const seedFile = join(env.SWARM_DATA_DIR ?? '/data', 'bus', `${PROBE_ROLE}.nk`);
   if (!existsSync(seedFile)) return {};

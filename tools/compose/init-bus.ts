@@ -1,23 +1,30 @@
 /**
- * docker-compose's one-shot `bus-init`: creates the node's bus identities in the data volume
- * (`/data/bus/<role>.nk`, 0600) — or keeps the ones there — and writes the authorization block
- * nats-server includes (`<conf dir>/auth.conf`: public keys and permissions only). The same code
- * `swarm up` runs (libs/runtime prepareClosedBus), so both deployments close the bus alike.
- *   node bin/run-ts.js tools/compose/init-bus.ts <data dir> <conf dir>
+ * docker-compose's one-shot `bus-init` (see role-key-volumes.ts for what it writes where): the
+ * node's keys in the node volume, nats-server's authorization block, and one key volume per
+ * service role. The keys and permissions are the ones `swarm up` uses (libs/runtime
+ * prepareClosedBus), so both deployments close the bus alike.
+ *   node bin/run-ts.js tools/compose/init-bus.ts <node dir> <conf dir> <keys dir>
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { prepareClosedBus } from '@swarm/runtime';
+import { AUTH_CONF_FILE, initComposeBus } from './role-key-volumes';
 
-async function main(dataDir: string | undefined, confDir: string | undefined): Promise<void> {
-  if (!dataDir || !confDir) throw new Error('usage: init-bus.ts <data dir> <conf dir>');
-  const bus = await prepareClosedBus(dataDir);
-  // Public keys only: nats-server reads it, nobody learns a seed from it.
-  await writeFile(join(confDir, 'auth.conf'), bus.authorization, { mode: 0o644 });
-  process.stdout.write(`bus identities in ${join(dataDir, 'bus')}; nats-server authorization in ${join(confDir, 'auth.conf')}\n`);
+const USAGE = 'usage: init-bus.ts <node dir> <conf dir> <keys dir> (absolute paths)';
+const EXIT_BAD_ARGS = 2;
+
+async function main(args: readonly string[]): Promise<void> {
+  const [nodeDir, confDir, keysDir] = args;
+  if (args.length !== 3 || !nodeDir || !confDir || !keysDir || !args.every((a) => a.startsWith('/'))) {
+    process.stderr.write(`error SWARM_BAD_ARGS: ${USAGE}\n`);
+    process.exitCode = EXIT_BAD_ARGS;
+    return;
+  }
+  await initComposeBus({ nodeDir, confDir, keysDir });
+  process.stdout.write(`bus keys in ${nodeDir}; nats-server authorization in ${join(confDir, AUTH_CONF_FILE)}; one key volume per service in ${keysDir}\n`);
 }
 
-main(process.argv[2], process.argv[3]).catch((err: Error) => {
-  process.stderr.write(`error SWARM_BUS_INIT: ${err.message}\n`);
-  process.exit(1);
+main(process.argv.slice(2)).catch((err: Error & { code?: string }) => {
+  // IdentityError carries SWARM_BAD_IDENTITY; a failed file operation keeps its errno and path in the message.
+  const code = err.code?.startsWith('SWARM_') ? err.code : err.code ? 'SWARM_OS_ERROR' : 'SWARM_INTERNAL';
+  process.stderr.write(`error ${code}: ${err.message}\n`);
+  process.exitCode = 1;
 });

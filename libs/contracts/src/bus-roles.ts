@@ -16,6 +16,8 @@
  *   identities come with agent accounts.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
  *   tools: `swarm ledger --audit`).
+ * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
+ *   service container holds its own key and this one, never the observer's (which sees the ledger).
  */
 import {
   CreditAudit,
@@ -37,7 +39,7 @@ import {
 } from './subjects';
 
 export const SERVICE_ROLES = ['credit', 'registry', 'gateway', 'executor', 'router'] as const satisfies readonly ServiceName[];
-export const BUS_ROLES = [...SERVICE_ROLES, 'client', 'observer'] as const;
+export const BUS_ROLES = [...SERVICE_ROLES, 'client', 'observer', 'probe'] as const;
 export type BusRole = (typeof BUS_ROLES)[number];
 
 export interface BusPermissions {
@@ -101,6 +103,11 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
   observer: Object.freeze({
     publish: Object.freeze([CreditBalance.subject, CreditAudit.subject, CreditEscrow.subject, RouterTask.subject, ...ALL_HEALTH, ...DISCOVERY_REQUESTS]),
     subscribe: Object.freeze(['swarm.v1.events.>', `${inboxPrefixOf('observer')}.>`]),
+    allowResponses: false,
+  }),
+  probe: Object.freeze({
+    publish: Object.freeze([...ALL_HEALTH]),
+    subscribe: Object.freeze([`${inboxPrefixOf('probe')}.>`]),
     allowResponses: false,
   }),
 });

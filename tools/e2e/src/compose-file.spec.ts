@@ -10,7 +10,7 @@ interface ComposeService {
   environment?: Record<string, string>;
   restart?: string;
   ports?: string[];
-  volumes?: string[];
+  volumes?: Array<string | object>;
   depends_on?: Record<string, { condition?: string }>;
   healthcheck?: { test?: string[]; interval?: string; retries?: number; start_period?: string };
 }
@@ -80,7 +80,7 @@ describe('docker-compose.yml - as an operator runs it', () => {
 
   it('closes the bus as `swarm up` does: bus-init makes the keys, nats includes the permissions, each service has its own key', () => {
     const init = compose.services['bus-init'] as ComposeService & { command?: string[] };
-    expect(init.command).toEqual(['node', 'bin/run-ts.js', 'tools/compose/init-bus.ts', '/data', '/bus-conf']);
+    expect(init.command).toEqual(['node', 'bin/run-ts.js', 'tools/compose/init-bus.ts', '/node', '/bus-conf', '/keys']);
     expect(init.restart).toBe('no');
     expect(nats.depends_on).toEqual({ 'bus-init': { condition: 'service_completed_successfully' } });
     expect(nats.volumes).toContain('bus-conf:/etc/nats/auth:ro');

@@ -1,11 +1,9 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { resolve } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { busConnectOptions, SWARM_ERROR_HEADER } from '@swarm/bus';
 import { loadServiceConfig } from '@swarm/config';
-import { BUS_PERMISSIONS, BusRole, HEALTH_BY_SERVICE, ServiceName } from '@swarm/contracts';
-import { findNatsServer, prepareClosedBus } from '@swarm/runtime';
+import { BUS_PERMISSIONS, BusRole, CreditBalance, HEALTH_BY_SERVICE, LedgerEntryEvents, ServiceName } from '@swarm/contracts';
 import { startGatewayService } from '@swarm/gateway-svc';
 import { silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
@@ -27,23 +25,28 @@ function runProbe(env: Record<string, string>): Promise<{ code: number; stderr: 
 
 describe('compose healthcheck - the probe docker-compose.yml runs in each service container', () => {
   let nats: NatsServerHandle;
-  let dir: TempDir;
+  let work: TempDir;
+  /** gateway-svc's key volume, its data dir in compose: its own key and the probe key. */
+  let gatewayData: string;
   let nc: NatsConnection;
   let gateway: { stop(): Promise<void> };
 
   beforeAll(async () => {
-    // A closed bus, as docker-compose.yml runs it (bus-init writes the keys into the data volume).
-    dir = await tempDir('swarm-healthcheck-');
-    const bus = await prepareClosedBus(dir.path);
-    nats = await startNatsServer({ authorization: bus.authorization });
-    nc = await connect({ servers: nats.url, ...(await busConnectOptions('gateway', bus.seedFile('gateway'))) });
-    gateway = await startGatewayService({ config: loadServiceConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path }), log: silentLogger(), nc, nodeId: 'node-hc' });
+    // A closed bus laid out as docker-compose.yml's bus-init writes it.
+    work = await tempDir('swarm-healthcheck-');
+    const confDir = join(work.path, 'bus-conf');
+    mkdirSync(confDir);
+    execFileSync(process.execPath, ['bin/run-ts.js', 'tools/compose/init-bus.ts', join(work.path, 'node'), confDir, join(work.path, 'keys')], { cwd: ROOT, stdio: 'pipe' });
+    gatewayData = join(work.path, 'keys', 'gateway');
+    nats = await startNatsServer({ authorization: readFileSync(join(confDir, 'auth.conf'), 'utf8') });
+    nc = await connect({ servers: nats.url, ...(await busConnectOptions('gateway', join(gatewayData, 'bus', 'gateway.nk'))) });
+    gateway = await startGatewayService({ config: loadServiceConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: gatewayData }), log: silentLogger(), nc, nodeId: 'node-hc' });
   });
 
   afterAll(async () => {
-    await gateway.stop();
-    await nc.drain();
-    await Promise.all([nats.stop(), dir.remove()]);
+    await gateway?.stop();
+    await nc?.drain();
+    await Promise.all([nats?.stop(), work?.remove()]);
   });
 
   it('uses the subjects and error header of libs/contracts and libs/bus', () => {
@@ -51,12 +54,29 @@ describe('compose healthcheck - the probe docker-compose.yml runs in each servic
       expect(probe.healthSubject(`${service}-svc`)).toBe(rpc.subject);
     }
     expect(probe.SWARM_ERROR_HEADER).toBe(SWARM_ERROR_HEADER);
-    // It asks as the observer, which may ask every service's health.
-    for (const rpc of Object.values(HEALTH_BY_SERVICE)) expect(BUS_PERMISSIONS[probe.PROBE_ROLE].publish).toContain(rpc.subject);
+    // It asks as the probe role, which may ask every service's health and publish nothing else.
+    expect(probe.PROBE_ROLE).toBe('probe');
+    expect([...BUS_PERMISSIONS[probe.PROBE_ROLE].publish].sort()).toEqual(Object.values(HEALTH_BY_SERVICE).map((rpc) => rpc.subject).sort());
   });
 
-  it('is healthy when the service answers on the bus', async () => {
-    expect(await runProbe({ SWARM_APP: 'gateway-svc', SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path })).toEqual({ code: 0, stderr: '' });
+  it('is healthy when the service answers on the bus, asked with the key in its own key volume', async () => {
+    expect(await runProbe({ SWARM_APP: 'gateway-svc', SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: gatewayData })).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('holds a probe key that nats-server lets ask health and nothing else: no balance, no ledger events', async () => {
+    const probeNc = await connect({ servers: nats.url, ...(await busConnectOptions('probe', join(gatewayData, 'bus', 'probe.nk'))) });
+    try {
+      await expect(probeNc.request(HEALTH_BY_SERVICE.gateway.subject, new Uint8Array(), { timeout: 2_000 })).resolves.toBeDefined();
+      await expect(probeNc.request(CreditBalance.subject, new Uint8Array(), { timeout: 2_000 })).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });
+      let refused = false;
+      const events = probeNc.subscribe(LedgerEntryEvents.subject, { callback: (err) => (refused ||= err !== null) });
+      // A round trip after the SUB: the server has processed it (and sent -ERR) by the time PONG comes.
+      await probeNc.flush();
+      await probeNc.flush();
+      expect({ refused, closed: events.isClosed() }).toEqual({ refused: true, closed: true });
+    } finally {
+      await probeNc.close();
+    }
   });
 
   it('is unhealthy without a key of the node (the bus is closed)', async () => {
@@ -71,29 +91,10 @@ describe('compose healthcheck - the probe docker-compose.yml runs in each servic
   });
 
   it('is unhealthy, within its timeout, when the service does not answer or the bus is down', async () => {
-    const absent = await runProbe({ SWARM_APP: 'router-svc', SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path });
+    const absent = await runProbe({ SWARM_APP: 'router-svc', SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: gatewayData });
     expect(absent.code).toBe(1);
     expect(absent.stderr).toMatch(/^unhealthy: /);
-    expect((await runProbe({ SWARM_APP: 'gateway-svc', SWARM_NATS_URL: 'nats://127.0.0.1:1', SWARM_DATA_DIR: dir.path })).code).toBe(1);
-    expect((await runProbe({ SWARM_APP: 'nats', SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path })).stderr).toMatch(/SWARM_APP must name a service/);
-  });
-
-  it('bus-init writes private keys and an authorization block that makes the compose nats.conf valid', async () => {
-    const work = await tempDir('swarm-bus-init-');
-    try {
-      const data = join(work.path, 'data');
-      const conf = join(work.path, 'etc-nats');
-      mkdirSync(join(conf, 'auth'), { recursive: true });
-      mkdirSync(data);
-      execFileSync(process.execPath, ['bin/run-ts.js', 'tools/compose/init-bus.ts', data, join(conf, 'auth')], { cwd: ROOT, stdio: 'pipe' });
-      expect(readdirSync(join(data, 'bus')).sort()).toEqual(Object.keys(BUS_PERMISSIONS).map((r) => `${r}.nk`).sort());
-      expect(statSync(join(data, 'bus', 'router.nk')).mode & 0o777).toBe(0o600);
-      copyFileSync(join(ROOT, 'tools/compose/nats.conf'), join(conf, 'nats.conf'));
-      // `-t` parses the whole configuration, include and users, without binding ports.
-      const check = spawnSync(findNatsServer(), ['-c', join(conf, 'nats.conf'), '-t'], { encoding: 'utf8' });
-      expect({ status: check.status, said: check.stderr.trim() }).toEqual({ status: 0, said: expect.stringMatching(/configuration file .* is valid$/) });
-    } finally {
-      await work.remove();
-    }
+    expect((await runProbe({ SWARM_APP: 'gateway-svc', SWARM_NATS_URL: 'nats://127.0.0.1:1', SWARM_DATA_DIR: gatewayData })).code).toBe(1);
+    expect((await runProbe({ SWARM_APP: 'nats', SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: gatewayData })).stderr).toMatch(/SWARM_APP must name a service/);
   });
 });
