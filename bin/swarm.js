@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-// The `swarm` command. Sources are TypeScript run through tsx (no separate build step).
+// The `swarm` command runs the compiled CLI (apps/cli/dist). It first compiles any project whose
+// sources changed since its last build (a few ms of stat calls when none did), so a stale build
+// never runs, whether `swarm` came from `npm start`, npx or an `npm link`ed global.
 'use strict';
-require('tsx/cjs/api').register();
-require('../apps/cli/src/main.ts');
+const { ensureCompiled } = require('./ensure-compiled');
+
+ensureCompiled();
+require('../apps/cli/dist/main.js');

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: the whole check in one command, for people and CI alike.
-//   1. generated contracts match proto/     2. type check (tsc, strict)
-//   3. dependency rules on the Nx graph      4. jest (unit + integration, real nats-server/LevelDB)
-// Ends with the plain line `N passed, N failed` (jest tests plus the three checks) that CI reads.
+//   1. build (swc to each project's dist/; what services and `swarm` run)
+//   2. generated contracts match proto/     3. type check (tsc, strict)
+//   4. dependency rules on the Nx graph      5. jest (unit + integration, real nats-server/LevelDB)
+// Ends with the plain line `N passed, N failed` (jest tests plus the four checks) that CI reads.
 // Extra arguments go to jest, e.g. `npm test -- libs/bus`.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -26,6 +27,7 @@ function step(name, cmd, args) {
   else failed += 1;
 }
 
+step('build', process.execPath, [path.join(__dirname, 'build.js')]);
 step('contracts match proto/', process.execPath, [path.join(__dirname, 'gen-proto.js'), '--check']);
 step('type check', bin('tsc'), ['-p', 'tsconfig.json']);
 step('dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]);

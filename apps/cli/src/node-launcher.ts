@@ -1,14 +1,16 @@
 /**
  * `swarm up`: one full node on this machine — its own nats-server on a free loopback port and the
- * five services as supervised child processes sharing a data dir. Start order puts the router
- * (task intake) last; stop order is the reverse, so the ledger closes after the last settlement.
+ * five services as supervised child processes sharing a data dir. All five are spawned at once (each
+ * spends most of its ~0.3–1 s start loading modules, so one after another took their sum); the node
+ * counts as up once each answers health, checked in start order, router (task intake) last. Stop
+ * order is the reverse, so the ledger closes after the last settlement.
  */
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { connectSwarm, SwarmClient } from '@swarm/client';
 import { ServiceName } from '@swarm/contracts';
 import { loadOrCreateIdentity } from '@swarm/identity';
-import { EXECUTOR_NICENESS, prepareClosedBus, startSupervised, startSupervisedNats, SupervisedNats, SupervisedProcess, tsNodeArgs } from '@swarm/runtime';
+import { EXECUTOR_NICENESS, prepareClosedBus, startSupervised, startSupervisedNats, SupervisedNats, SupervisedProcess, compiledNodeArgs } from '@swarm/runtime';
 import { CliError } from './cli-error';
 
 export const SERVICE_START_TIMEOUT_MS = 60_000;
@@ -115,6 +117,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   say(`nats-server listening on ${nats.url} (closed bus: one key per service, in ${join(opts.home, 'bus')})`);
   supervision['nats-server'] = { state: 'running', pid: nats.pid(), restarts: 0 };
   const running: SupervisedProcess[] = [];
+  const replicasOf = (spec: ServiceSpec) => (spec.app === 'executor-svc' ? opts.executors : 1);
   let crashed: string | undefined;
 
   const stop = async () => {
@@ -128,14 +131,14 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const client = await connectSwarm(nats.url, { name: 'swarm-up', nkeyFile: bus.seedFile('observer'), role: 'observer' });
     try {
       for (const spec of START_ORDER) {
-        const replicas = spec.app === 'executor-svc' ? opts.executors : 1;
+        const replicas = replicasOf(spec);
         for (let i = 0; i < replicas; i++) {
           const name = replicas > 1 ? `${spec.app}-${i + 1}` : spec.app;
           running.push(
             startSupervised({
               name,
               command: process.execPath,
-              args: tsNodeArgs(join(APPS_DIR, spec.app, 'src/main.ts')),
+              args: compiledNodeArgs(join(APPS_DIR, spec.app), 'src/main.ts'),
               env: { ...env, SWARM_NATS_NKEY_FILE: bus.seedFile(spec.health) },
               // Kernels yield the CPU to the router and the bus, so a flood still gets answers.
               ...(spec.app === 'executor-svc' ? { niceness: EXECUTOR_NICENESS } : {}),
@@ -155,6 +158,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
             }),
           );
         }
+      }
+      for (const spec of START_ORDER) {
+        const replicas = replicasOf(spec);
         await waitHealthy(client, spec, replicas, () => crashed, logDir);
         say(`${spec.app} ready${replicas > 1 ? ` (${replicas} replicas)` : ''}`);
       }

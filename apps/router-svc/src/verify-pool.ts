@@ -11,8 +11,8 @@ import type { Verdict } from '@swarm/skills';
 import { Piscina } from 'piscina';
 import type { VerifyTask } from './verify-worker';
 
-/** Plain-JS entry that loads the TypeScript worker in every setting (see verify-worker.js). */
-export const VERIFY_WORKER_FILE = resolve(__dirname, 'verify-worker.js');
+/** Plain-JS entry that loads the worker from dist/ or, under jest, from its TypeScript source (see verify-thread.js). */
+export const VERIFY_WORKER_FILE = resolve(__dirname, 'verify-thread.js');
 
 export interface VerifyPool extends ResultVerifier {
   stop(): Promise<void>;

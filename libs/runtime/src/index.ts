@@ -6,7 +6,7 @@ export { startNatsServer, findNatsServer, NatsServerError, DEFAULT_MAX_PAYLOAD_B
 export type { NatsServerHandle, NatsServerOptions } from './nats-server';
 export { startSupervised, createRotatingLog, RESTART_DELAY_MS, MAX_RESTART_BACKOFF_MS, DEFAULT_MAX_RESTARTS, STOP_ON_STDIN_EOF, EXECUTOR_NICENESS, DEFAULT_LOG_MAX_BYTES } from './supervised-process';
 export type { SupervisedOptions, SupervisedProcess, ExitInfo } from './supervised-process';
-export { tsNodeArgs } from './ts-runner';
+export { compiledNodeArgs, compiledPath } from './compiled-entry';
 export { renderAuthorization, prepareClosedBus } from './nats-auth';
 export type { BusUser } from './nats-auth';
 export { startSupervisedNats, NATS_RESTART_MIN_MS, NATS_RESTART_MAX_MS } from './supervised-nats';

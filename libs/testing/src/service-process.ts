@@ -1,10 +1,10 @@
 /**
- * Runs an app's main.ts as a real child process (through tsx, as `swarm up` does in a checkout),
- * for tests that kill, restart or scale services.
+ * Runs an app as a real child process from its compiled main.js, as `swarm up` does, for tests that
+ * kill, restart or scale services (jest's global setup builds first).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { tsNodeArgs } from '@swarm/runtime';
+import { compiledNodeArgs } from '@swarm/runtime';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -18,8 +18,7 @@ export interface ServiceProcess {
 }
 
 export function spawnService(app: string, env: Record<string, string>): ServiceProcess {
-  const main = resolve(ROOT, 'apps', app, 'src/main.ts');
-  const child = spawn(process.execPath, tsNodeArgs(main), {
+  const child = spawn(process.execPath, compiledNodeArgs(resolve(ROOT, 'apps', app), 'src/main.ts'), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,67 @@
+/**
+ * Start times of the real `swarm` command (bin/swarm.js, compiled output, as a user runs it):
+ * `swarm --version`, `swarm up` until the node is running (every service answered health: the moment
+ * `--json` prints its summary), and five nodes started at once in five homes. Goals (issue 11, an
+ * idle 2-core machine): 0.2 s, 3 s, 15 s.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const SWARM = resolve(__dirname, '../../../bin/swarm.js');
+export const START_GOALS_MS = { version: 200, up: 3_000, fiveNodes: 15_000 } as const;
+const UP_TIMEOUT_MS = 120_000;
+
+export interface StartTimes {
+  versionMs: number[];
+  upMs: number[];
+  /** Until the last of five parallel nodes is running; one entry per round. */
+  fiveNodesMs: number[];
+}
+
+function versionOnce(): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [SWARM, '--version'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`swarm --version exited ${r.status}: ${r.stderr}`);
+  return performance.now() - t0;
+}
+
+/** Resolves with the time until the node is running; the node then stops itself (`--exit`). */
+function upOnce(): Promise<number> {
+  const home = mkdtempSync(join(tmpdir(), 'swarm-bench-home-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [SWARM, 'up', '--exit', '--json', '--data-dir', home], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let readyMs: number | undefined;
+  let stderr = '';
+  child.stdout.once('data', () => (readyMs = performance.now() - t0));
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4_000)));
+  const timer = setTimeout(() => child.kill('SIGINT'), UP_TIMEOUT_MS);
+  return new Promise((done, fail) => {
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rmSync(home, { recursive: true, force: true });
+      if (code === 0 && readyMs !== undefined) done(readyMs);
+      else fail(new Error(`swarm up exited ${code} before its node ran:\n${stderr}`));
+    });
+  });
+}
+
+export async function benchStartTimes(rounds: number): Promise<StartTimes> {
+  versionOnce(); // builds if stale and warms the file cache, so no round pays for either
+  const versionMs = Array.from({ length: rounds * 3 }, versionOnce);
+  const upMs: number[] = [];
+  for (let i = 0; i < rounds; i++) upMs.push(await upOnce());
+  const fiveNodesMs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const each = await Promise.all(Array.from({ length: 5 }, upOnce));
+    fiveNodesMs.push(Math.max(...each));
+  }
+  return { versionMs, upMs, fiveNodesMs };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
