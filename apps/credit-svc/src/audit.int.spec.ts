@@ -1,6 +1,6 @@
 import { BusClient, createBusClient } from '@swarm/bus';
 import { CreditAudit } from '@swarm/contracts';
-import { openLedger } from '@swarm/credit';
+import { openLedger } from '@swarm/credit-level';
 import { manualClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';

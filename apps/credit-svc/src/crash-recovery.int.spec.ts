@@ -22,7 +22,8 @@ import {
   SettleRequest,
   SwarmError,
 } from '@swarm/contracts';
-import { Ledger, openLedger } from '@swarm/credit';
+import type { Ledger } from '@swarm/credit';
+import { openLedger } from '@swarm/credit-level';
 import { manualClock, seededRandom } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, ServiceProcess, spawnService, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
@@ -124,7 +125,7 @@ describe('credit-svc process - crash recovery', () => {
       const dice = n === 0 ? 1 : random();
       if (dice < 0.45) {
         const payee = PAYEES[w % PAYEES.length];
-        await send({ rpc: CreditSettle, req: { escrowId, payee, amount: 1n + BigInt(Math.floor(random() * Number(amount))) } });
+        await send({ rpc: CreditSettle, req: { escrowId, payee, amount: 1n + BigInt(Math.floor(random() * Number(amount))), payouts: [] } });
       } else if (dice < 0.9) {
         await send({ rpc: CreditRefund, req: { escrowId } });
       } // else: left open, for the service to refund once it expires
@@ -220,7 +221,7 @@ describe('credit-svc process - crash recovery', () => {
       // Refunded now or earlier -> the refund; settled earlier -> CLOSED; reserve never landed -> NOT_FOUND.
       if (typeof first === 'number') expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(first);
       expect(await outcome({ rpc: CreditRefund, req: { escrowId } })).toEqual(first);
-      const settle = await outcome({ rpc: CreditSettle, req: { escrowId, payee: 'peer-z', amount: 1n } });
+      const settle = await outcome({ rpc: CreditSettle, req: { escrowId, payee: 'peer-z', amount: 1n, payouts: [] } });
       expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(settle);
     }
   });

@@ -1,5 +1,6 @@
 import { BusClient, createBusClient } from '@swarm/bus';
 import {
+  CreditAudit,
   CreditBalance,
   CreditHealth,
   CreditRefund,
@@ -14,7 +15,7 @@ import {
   SwarmError,
   SwarmErrorMessage,
 } from '@swarm/contracts';
-import { openLedger } from '@swarm/credit';
+import { openLedger } from '@swarm/credit-level';
 import { manualClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
@@ -68,7 +69,7 @@ describe('credit-svc - over a real nats-server', () => {
       expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n });
       expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n, payees: PAYEES })).toEqual({ escrowId: 'task-1', available: 900n });
       expect(await balance(NODE)).toEqual({ account: NODE, available: 900n, escrowed: 100n });
-      expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
+      expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n, payouts: [] })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
       await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n, expiresAtMs: 0n, payees: PAYEES });
       expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
       expect(await balance('')).toEqual({ account: NODE, available: 940n, escrowed: 0n });
@@ -90,7 +91,7 @@ describe('credit-svc - over a real nats-server', () => {
       await expect(bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n, payees: PAYEES })).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_ESCROW_CLOSED,
       });
-      expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
+      expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n, payouts: [] })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
       expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
       expect(await lastSeq()).toBe(seq);
       expect(events).toHaveLength(published);
@@ -118,24 +119,24 @@ describe('credit-svc - over a real nats-server', () => {
 
       const cases: Array<[string, Promise<unknown>, ErrorCode]> = [
         ['reserve zero', bus.request(CreditReserve, { escrowId: 'z', account: NODE, amount: 0n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['settle zero', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 0n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['settle zero', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 0n, payouts: [] }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['reserve unknown account', bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
         ['balance unknown account', balance('ghost'), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
         ['reserve too much', bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT],
         ['oversized escrow id', bus.request(CreditReserve, { escrowId: long, account: NODE, amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized account', bus.request(CreditReserve, { escrowId: 'o', account: long, amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['oversized payee', bus.request(CreditSettle, { escrowId: 'open-1', payee: long, amount: 1n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['oversized payee', bus.request(CreditSettle, { escrowId: 'open-1', payee: long, amount: 1n, payouts: [] }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized refund id', bus.request(CreditRefund, { escrowId: long }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized balance account', balance(long), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['id with bad characters', bus.request(CreditRefund, { escrowId: 'a b' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['request over the size limit', bus.request(CreditRefund, { escrowId: 'y'.repeat(4096) }), ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE],
-        ['settle more than escrowed', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 11n }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['settle a missing escrow', bus.request(CreditSettle, { escrowId: 'nope', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
+        ['settle more than escrowed', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 11n, payouts: [] }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+        ['settle a missing escrow', bus.request(CreditSettle, { escrowId: 'nope', payee: 'peer-a', amount: 1n, payouts: [] }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
         ['refund a missing escrow', bus.request(CreditRefund, { escrowId: 'nope' }), ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND],
         ['reserve conflict', bus.request(CreditReserve, { escrowId: 'open-1', account: NODE, amount: 11n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_ESCROW_CONFLICT],
         ['refund after settle', bus.request(CreditRefund, { escrowId: 'task-1' }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
-        ['settle after refund', bus.request(CreditSettle, { escrowId: 'task-2', payee: 'peer-a', amount: 1n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
-        ['second settle, other amount', bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 61n }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
+        ['settle after refund', bus.request(CreditSettle, { escrowId: 'task-2', payee: 'peer-a', amount: 1n, payouts: [] }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
+        ['second settle, other amount', bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 61n, payouts: [] }), ErrorCode.ERROR_CODE_ESCROW_CLOSED],
       ];
       const codes = await Promise.all(cases.map(async ([name, p]) => [name, await codeOf(p)]));
       expect(codes).toEqual(cases.map(([name, , code]) => [name, code]));
@@ -164,7 +165,7 @@ describe('credit-svc - over a real nats-server', () => {
         [EntryKind.ENTRY_KIND_RESERVE, 'stranded-1', 25n],
         [EntryKind.ENTRY_KIND_REFUND, 'stranded-1', 25n],
       ]);
-      expect(await codeOf(bus.request(CreditSettle, { escrowId: 'stranded-1', payee: 'peer-a', amount: 25n }))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+      expect(await codeOf(bus.request(CreditSettle, { escrowId: 'stranded-1', payee: 'peer-a', amount: 25n, payouts: [] }))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
       expect((await bus.request(CreditHealth, {})).details['openEscrows']).toBe('0');
     });
 
@@ -180,7 +181,7 @@ describe('credit-svc - over a real nats-server', () => {
       expect(none).toMatchObject({ escrowId: 'never-reserved', state: EscrowState.ESCROW_STATE_NONE, amount: 0n });
       await bus.request(CreditReserve, { escrowId: 'status-1', account: NODE, amount: 20n, expiresAtMs: 0n, payees: PAYEES });
       expect(await bus.request(CreditEscrow, { escrowId: 'status-1' })).toMatchObject({ state: EscrowState.ESCROW_STATE_OPEN, payer: NODE, amount: 20n });
-      await bus.request(CreditSettle, { escrowId: 'status-1', payee: 'peer-b', amount: 15n });
+      await bus.request(CreditSettle, { escrowId: 'status-1', payee: 'peer-b', amount: 15n, payouts: [] });
       expect(await bus.request(CreditEscrow, { escrowId: 'status-1' })).toMatchObject({ state: EscrowState.ESCROW_STATE_SETTLED, paid: 15n, refunded: 5n, payee: 'peer-b' });
       await bus.request(CreditReserve, { escrowId: 'status-2', account: NODE, amount: 7n, expiresAtMs: 0n, payees: PAYEES });
       await bus.request(CreditRefund, { escrowId: 'status-2' });
@@ -188,7 +189,23 @@ describe('credit-svc - over a real nats-server', () => {
       expect(await codeOf(bus.request(CreditEscrow, { escrowId: 'bad id!' }))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
       // Put the balance back as the other tests expect it: status-1 paid 15 away.
       await bus.request(CreditReserve, { escrowId: 'status-3', account: 'peer-b', amount: 15n, expiresAtMs: 0n, payees: PAYEES });
-      await bus.request(CreditSettle, { escrowId: 'status-3', payee: NODE, amount: 15n });
+      await bus.request(CreditSettle, { escrowId: 'status-3', payee: NODE, amount: 15n, payouts: [] });
+    });
+
+    it('settles one escrow to several payees, reports each payout, and refuses a request in both forms', async () => {
+      await bus.request(CreditReserve, { escrowId: 'split-1', account: NODE, amount: 30n, expiresAtMs: 0n, payees: PAYEES });
+      const both = { escrowId: 'split-1', payee: 'peer-a', amount: 10n, payouts: [{ payee: 'peer-a', amount: 10n }] };
+      expect(await codeOf(bus.request(CreditSettle, both))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+      const payouts = [
+        { payee: 'peer-a', amount: 10n },
+        { payee: NODE, amount: 5n },
+      ];
+      expect(await bus.request(CreditSettle, { escrowId: 'split-1', payee: '', amount: 0n, payouts })).toEqual({ escrowId: 'split-1', paid: 15n, refunded: 15n });
+      expect(await bus.request(CreditEscrow, { escrowId: 'split-1' })).toMatchObject({ state: EscrowState.ESCROW_STATE_SETTLED, paid: 15n, refunded: 15n, payee: '', payouts });
+      // Put the balance back: peer-a returns the 10 it was paid.
+      await bus.request(CreditReserve, { escrowId: 'split-2', account: 'peer-a', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
+      await bus.request(CreditSettle, { escrowId: 'split-2', payee: '', amount: 0n, payouts: [{ payee: NODE, amount: 10n }] });
+      expect(await bus.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
     });
   });
 

@@ -1,6 +1,6 @@
 import { startBusService } from '@swarm/bus';
 import { CreditAudit, CreditEscrow, CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntry, LedgerEntryEvents } from '@swarm/contracts';
-import { openLedger } from '@swarm/credit';
+import { openLedger } from '@swarm/credit-level';
 import type { Clock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -12,6 +12,11 @@ export const SERVICE_NAME = 'credit-svc';
 export const SERVICE_VERSION = '0.1.0';
 /** Three 128-char ids and a uint64 fit in well under 1 KiB; anything bigger is not a credit request. */
 export const MAX_CREDIT_REQUEST_BYTES = 1024;
+/**
+ * A settle may name MAX_PAYOUTS payouts of a 128-char payee and a uint64 each (about 145 bytes
+ * apiece, 2.4 KiB for 16 with the escrow id); 4 KiB fits that with room, and nothing much bigger.
+ */
+export const MAX_SETTLE_REQUEST_BYTES = 4096;
 
 export interface CreditServiceDeps {
   config: CreditConfig;
@@ -49,7 +54,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, opts);
-  bus.serve(CreditSettle, handlers.settle, opts);
+  bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
   bus.serve(CreditRefund, handlers.refund, opts);
   bus.serve(CreditBalance, handlers.balance, opts);
   bus.serve(CreditAudit, handlers.audit, opts);

@@ -3,7 +3,7 @@
  * the executor queue group for work. One shared connection; request timeouts follow the task.
  */
 import { AckTimeoutError, BusClient } from '@swarm/bus';
-import { CreditEscrow, CreditRefund, CreditReserve, CreditSettle, ErrorCode, EscrowState, ExecutorExecute, isSwarmError, RegistryFindProviders, SwarmError } from '@swarm/contracts';
+import { CreditEscrow, CreditRefund, CreditReserve, CreditSettle, ErrorCode, EscrowState, ExecutorExecute, isSwarmError, RegistryFindProviders, SettleRequest, SwarmError } from '@swarm/contracts';
 import type { Clock } from '@swarm/determinism';
 import type { Candidate, EscrowView, TaskPorts } from '@swarm/routing';
 
@@ -32,7 +32,8 @@ export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string, ack
       await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees }, { timeoutMs: CREDIT_TIMEOUT_MS });
     },
     async settle(escrowId, payee, amount) {
-      const r = await bus.request(CreditSettle, { escrowId, payee, amount }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      // One payout: the router pays the provider that ran the task (a Shapley split would name more).
+      const r = await bus.request(CreditSettle, SettleRequest.fromPartial({ escrowId, payouts: [{ payee, amount }] }), { timeoutMs: CREDIT_TIMEOUT_MS });
       return { paid: r.paid, refunded: r.refunded };
     },
     async refund(escrowId) {

@@ -15,7 +15,7 @@ import {
   SwarmErrorMessage,
   toTensor,
 } from '@swarm/contracts';
-import { seededRandom, systemClock } from '@swarm/determinism';
+import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { createLogger, Logger, silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, startNatsServer, waitFor } from '@swarm/testing';
@@ -41,8 +41,10 @@ async function startFakes(nc: NatsConnection) {
     return { escrowId: r.escrowId, available: 1_000_000n };
   });
   svc.serve(CreditSettle, (r) => {
-    calls.push(`settle ${r.amount}`);
-    return { escrowId: r.escrowId, paid: r.amount, refunded: 0n };
+    // The router settles with one payout (SettleRequest.payouts).
+    const amount = r.payouts[0]?.amount ?? r.amount;
+    calls.push(`settle ${amount}`);
+    return { escrowId: r.escrowId, paid: amount, refunded: 0n };
   });
   svc.serve(CreditRefund, (r) => {
     calls.push('refund');
@@ -108,7 +110,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
 
   const startRouter = async (env: Record<string, string> = {}, log: Logger = silentLogger()) => {
     const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...env });
-    router = await startRouterService({ config, log, nc: routerNc, nodeId: NODE_ID, clock: systemClock, random: seededRandom(1) });
+    router = await startRouterService({ config, log, nc: routerNc, nodeId: NODE_ID, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(1) });
     // The server has the router's subscriptions once a round trip after them returns: a request
     // from another connection cannot then find no responders (it did, under load).
     await routerNc.flush();

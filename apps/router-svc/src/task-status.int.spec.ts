@@ -16,7 +16,7 @@ import {
   TaskState,
   toTensor,
 } from '@swarm/contracts';
-import { seededRandom, systemClock } from '@swarm/determinism';
+import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
 import { keyedTaskId } from '@swarm/routing';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
@@ -61,7 +61,9 @@ async function startFakes(nc: NatsConnection) {
     if (!e) throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND, 'no such escrow');
     if (e.state === EscrowState.ESCROW_STATE_OPEN) {
       state.settles += 1;
-      Object.assign(e, { state: EscrowState.ESCROW_STATE_SETTLED, paid: r.amount, refunded: e.amount - r.amount, payee: r.payee });
+      // The router settles with one payout (SettleRequest.payouts).
+      const { payee, amount } = r.payouts[0] ?? r;
+      Object.assign(e, { state: EscrowState.ESCROW_STATE_SETTLED, paid: amount, refunded: e.amount - amount, payee });
     } else if (e.state !== EscrowState.ESCROW_STATE_SETTLED) {
       throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, 'refunded');
     }
@@ -78,8 +80,8 @@ async function startFakes(nc: NatsConnection) {
   svc.serve(CreditEscrow, (r) => {
     down();
     const e = escrows.get(r.escrowId);
-    if (!e) return { escrowId: r.escrowId, state: EscrowState.ESCROW_STATE_NONE, payer: '', amount: 0n, paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0n };
-    return { escrowId: r.escrowId, payer: NODE_ID, ...e };
+    if (!e) return { escrowId: r.escrowId, state: EscrowState.ESCROW_STATE_NONE, payer: '', amount: 0n, paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0n, payouts: [] };
+    return { escrowId: r.escrowId, payer: NODE_ID, payouts: [], ...e };
   });
   svc.serve(RegistryFindProviders, () => ({ providers: [{ nodeId: NODE_ID, local: true, skills: ['vecadd'] }] }));
   svc.serve(ExecutorExecute, async (req) => {
@@ -114,7 +116,7 @@ describe('router-svc - idempotent submits and task status', () => {
 
   const startRouter = async (env: Record<string, string> = {}) => {
     const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...env });
-    router = await startRouterService({ config, log: silentLogger(), nc: routerNc, nodeId: NODE_ID, clock: systemClock, random: seededRandom(1) });
+    router = await startRouterService({ config, log: silentLogger(), nc: routerNc, nodeId: NODE_ID, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(1) });
     // The server has the router's subscriptions once this round trip is back.
     await routerNc.flush();
   };

@@ -13,6 +13,7 @@ export {
   ReserveResponse,
   SettleRequest,
   SettleResponse,
+  Payout,
   RefundRequest,
   RefundResponse,
   BalanceRequest,

@@ -1,6 +1,6 @@
 /** The wire view of one escrow (EscrowResponse): what a router tells a client that lost a reply. */
 import { EscrowResponse, EscrowState } from '@swarm/contracts';
-import type { Escrow } from './ledger-records';
+import { Escrow, paidOut } from './ledger-records';
 import { validateId } from './ledger-rules';
 
 const STATES: Readonly<Record<Escrow['state'], EscrowState>> = {
@@ -16,8 +16,9 @@ export function validateEscrowQuery(id: string): void {
 
 export function escrowStatus(id: string, escrow: Escrow | undefined): EscrowResponse {
   if (!escrow) {
-    return { escrowId: id, state: EscrowState.ESCROW_STATE_NONE, payer: '', amount: 0n, paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0n };
+    return { escrowId: id, state: EscrowState.ESCROW_STATE_NONE, payer: '', amount: 0n, paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0n, payouts: [] };
   }
+  const payouts = paidOut(escrow);
   return {
     escrowId: id,
     state: STATES[escrow.state],
@@ -25,7 +26,8 @@ export function escrowStatus(id: string, escrow: Escrow | undefined): EscrowResp
     amount: escrow.amount,
     paid: escrow.paid ?? 0n,
     refunded: escrow.refunded ?? 0n,
-    payee: escrow.payee ?? '',
+    payee: payouts.length === 1 ? (payouts[0]?.payee ?? '') : '',
     expiresAtMs: BigInt(escrow.expiresAtMs ?? 0),
+    payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })),
   };
 }

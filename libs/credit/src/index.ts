@@ -1,14 +1,17 @@
-export { MAX_UINT64 } from './ledger-records';
+export { MAX_UINT64, paidOut } from './ledger-records';
 export type { Account, Escrow, EscrowState } from './ledger-records';
 export type { Ledger, Committed } from './ledger';
 export {
   MAX_ID_LENGTH,
+  MAX_PAYEES,
+  MAX_PAYOUTS,
   validateId,
   validateAmount,
   validateReserve,
   validateSettle,
   validateRefund,
   validateLifetime,
+  settlePayouts,
   escrowExpiry,
   isDue,
   genesisRule,
@@ -20,6 +23,9 @@ export {
 export type { Stamp, Change, EscrowLifetime, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
 export { createAuditor, MAX_AUDIT_PROBLEMS, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
 export type { Auditor, AuditReport, AuditTotals, AuditedAccount } from './ledger-audit';
-export { openLedger, LedgerOpenError, LEDGER_FORMAT, MAX_ENTRIES_PAGE, DEFAULT_ESCROW_LIFETIME } from './level-ledger';
-export type { LedgerOptions } from './level-ledger';
+export { LedgerOpenError } from './ledger-store';
+export type { LedgerStore, LedgerBatch, ExpiryRef } from './ledger-store';
+export { createLedger, MAX_ENTRIES_PAGE, DEFAULT_ESCROW_LIFETIME } from './create-ledger';
+export type { LedgerComponents, LedgerInit } from './create-ledger';
+export { createMemoryStore } from './memory-store';
 export { escrowStatus, validateEscrowQuery } from './escrow-status';

@@ -114,3 +114,51 @@ describe('ledger audit - expiry index', () => {
     ]);
   });
 });
+
+describe('ledger audit - multi-payee settles', () => {
+  /** genesis 100 -> node; reserve e1 30 for a and b; settle e1: 12 to b, 8 to a, 10 back. */
+  const split: LedgerEntry[] = [
+    entry(1n, EntryKind.ENTRY_KIND_GENESIS, '', '', 'node', 100n),
+    entry(2n, EntryKind.ENTRY_KIND_RESERVE, 'e1', 'node', '', 30n),
+    entry(3n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'b', 12n),
+    entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'a', 8n),
+    entry(5n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'node', 'node', 10n),
+  ];
+  const splitAccounts: Account[] = [
+    { id: 'node', available: 80n, escrowed: 0n },
+    { id: 'a', available: 8n, escrowed: 0n },
+    { id: 'b', available: 12n, escrowed: 0n },
+  ];
+  const splitEscrow: Escrow = {
+    id: 'e1',
+    payer: 'node',
+    amount: 30n,
+    state: 'settled',
+    payouts: [
+      { payee: 'b', amount: 12n },
+      { payee: 'a', amount: 8n },
+    ],
+    paid: 20n,
+    refunded: 10n,
+    payees: ['a', 'b'],
+  };
+
+  it('passes consecutive SETTLEs of one escrow and their remainder REFUND as one settle', () => {
+    expect(auditOf(split, splitAccounts, [splitEscrow])).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('finds a stored split that differs from the log, and a payout to an account never reserved for', () => {
+    const swapped = { ...splitEscrow, payouts: [{ payee: 'a', amount: 8n }, { payee: 'b', amount: 12n }] };
+    expect(auditOf(split, splitAccounts, [swapped]).problems).toEqual([expect.stringMatching(/escrow e1 stores settled 30 from node \(paid 20 to a 8, b 12, refunded 10\), log gives .*to b 12, a 8/)]);
+    expect(auditOf(split, splitAccounts, [{ ...splitEscrow, payees: ['b'] }]).problems).toEqual(['escrow e1 paid a, who is not among the payees it was reserved for']);
+  });
+
+  it('finds a split that pays one account twice, pays more than the escrow, or leaves a remainder', () => {
+    const twice = [...split.slice(0, 3), entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'b', 8n), split[4] as LedgerEntry];
+    expect(auditOf(twice, [], []).problems).toEqual(expect.arrayContaining(['seq 4: settle of e1 pays b twice']));
+    const over = [...split.slice(0, 3), entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'a', 19n)];
+    expect(auditOf(over, [], []).problems).toEqual(expect.arrayContaining(['seq 4: settles 19 from escrow e1 with 18 left']));
+    const unrefunded = [...split.slice(0, 4), entry(5n, EntryKind.ENTRY_KIND_RESERVE, 'e2', 'node', '', 1n)];
+    expect(auditOf(unrefunded, [], []).problems).toEqual(expect.arrayContaining(['seq 3: settle of e1 left 10 escrowed']));
+  });
+});

@@ -4,9 +4,12 @@
  * it that each operation writes in the same atomic batch, so any difference is a bug or damage.
  * The expiry index is checked against the stored escrows (the log does not carry expiries): it
  * must list exactly the open escrows that have an expiry, each once, at that expiry.
+ *
+ * A settle is one SETTLE entry per payout, consecutive, then the REFUND of any remainder; since an
+ * escrow closes once, consecutive SETTLEs of one escrow can only be one settle's payouts.
  */
-import { EntryKind, LedgerEntry } from '@swarm/contracts';
-import { Account, Escrow, MAX_UINT64 } from './ledger-records';
+import { EntryKind, LedgerEntry, Payout } from '@swarm/contracts';
+import { Account, Escrow, MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 /** Enough to diagnose; a damaged ledger could otherwise produce one problem per record. */
 export const MAX_AUDIT_PROBLEMS = 100;
@@ -75,8 +78,9 @@ export function createAuditor(): Auditor {
   const escrows = new Map<string, Escrow>();
   let expectedSeq = 1n;
   let genesis = 0n;
-  // A SETTLE that leaves a remainder is followed, in the same operation, by its REFUND.
-  let pendingRest: { escrowId: string; amount: bigint; seq: bigint } | undefined;
+  // The settle being replayed while it still leaves a remainder: its next entry is another payout
+  // (SETTLE) or the REFUND of what is left.
+  let settling: { escrow: Escrow; payouts: Payout[]; rest: bigint; seq: bigint } | undefined;
 
   const account = (id: string): DerivedAccount => {
     let a = accounts.get(id);
@@ -95,9 +99,10 @@ export function createAuditor(): Auditor {
     if (seq !== expectedSeq) problem(`seq ${seq}: expected seq ${expectedSeq}`);
     expectedSeq = seq + 1n;
     if (e.amount <= 0n || e.amount > MAX_UINT64) problem(`seq ${seq}: amount ${e.amount} out of range`);
-    if (pendingRest && !(e.kind === EntryKind.ENTRY_KIND_REFUND && e.escrowId === pendingRest.escrowId)) {
-      problem(`seq ${pendingRest.seq}: settle of ${pendingRest.escrowId} left ${pendingRest.amount} escrowed`);
-      pendingRest = undefined;
+    const continuesSettle = e.kind === EntryKind.ENTRY_KIND_SETTLE || e.kind === EntryKind.ENTRY_KIND_REFUND;
+    if (settling && !(continuesSettle && e.escrowId === settling.escrow.id)) {
+      problem(`seq ${settling.seq}: settle of ${settling.escrow.id} left ${settling.rest} escrowed`);
+      settling = undefined;
     }
     switch (e.kind) {
       case EntryKind.ENTRY_KIND_GENESIS:
@@ -120,25 +125,37 @@ export function createAuditor(): Auditor {
   }
 
   function replaySettle(e: LedgerEntry): void {
+    if (settling) return replayPayout(e, settling);
     const escrow = openEscrowFor(e);
     if (!escrow) return;
     if (e.amount > escrow.amount) return problem(`seq ${e.seq}: settles ${e.amount} from escrow ${escrow.id} of ${escrow.amount}`);
+    settling = { escrow, payouts: [], rest: escrow.amount, seq: e.seq };
+    replayPayout(e, settling);
+  }
+
+  /** One payout of the settle being replayed. */
+  function replayPayout(e: LedgerEntry, s: NonNullable<typeof settling>): void {
+    const { escrow } = s;
+    // The first payout's payer was checked when the escrow was found open.
+    if (s.payouts.length > 0 && e.fromAccount !== escrow.payer) problem(`seq ${e.seq}: escrow ${escrow.id} belongs to ${escrow.payer}, entry says ${e.fromAccount}`);
+    if (e.amount > s.rest) return problem(`seq ${e.seq}: settles ${e.amount} from escrow ${escrow.id} with ${s.rest} left`);
+    if (s.payouts.some((p) => p.payee === e.toAccount)) problem(`seq ${e.seq}: settle of ${escrow.id} pays ${e.toAccount} twice`);
     debit(e.seq, escrow.payer, 'escrowed', e.amount);
     account(e.toAccount).available += e.amount;
-    const rest = escrow.amount - e.amount;
-    escrows.set(escrow.id, { ...escrow, state: 'settled', payee: e.toAccount, paid: e.amount, refunded: 0n });
-    if (rest > 0n) pendingRest = { escrowId: escrow.id, amount: rest, seq: e.seq };
+    s.payouts.push({ payee: e.toAccount, amount: e.amount });
+    s.rest -= e.amount;
+    escrows.set(escrow.id, settledEscrow(escrow, s.payouts, 0n));
+    if (s.rest === 0n) settling = undefined;
   }
 
   function replayRefund(e: LedgerEntry): void {
-    if (pendingRest) {
-      const { amount } = pendingRest;
-      pendingRest = undefined;
-      const escrow = escrows.get(e.escrowId) as Escrow;
-      if (e.amount !== amount) problem(`seq ${e.seq}: refunds ${e.amount} of the ${amount} left in settled escrow ${escrow.id}`);
+    if (settling) {
+      const { escrow, payouts, rest } = settling;
+      settling = undefined;
+      if (e.amount !== rest) problem(`seq ${e.seq}: refunds ${e.amount} of the ${rest} left in settled escrow ${escrow.id}`);
       debit(e.seq, escrow.payer, 'escrowed', e.amount);
       account(escrow.payer).available += e.amount;
-      escrows.set(escrow.id, { ...escrow, refunded: e.amount });
+      escrows.set(escrow.id, settledEscrow(escrow, payouts, e.amount));
       return;
     }
     const escrow = openEscrowFor(e);
@@ -198,8 +215,11 @@ export function createAuditor(): Auditor {
       } else if ((s.paid ?? 0n) + (s.refunded ?? 0n) !== s.amount) {
         problem(`escrow ${s.id} is ${s.state} but paid + refunded != ${s.amount}`);
       }
-      if (s.state === 'settled' && s.payees !== undefined && !s.payees.includes(s.payee ?? '')) {
-        problem(`escrow ${s.id} paid ${s.payee ?? '-'}, who is not among the payees it was reserved for`);
+      if (s.state === 'settled' && s.payees !== undefined) {
+        const payees = s.payees;
+        const paid = paidOut(s);
+        for (const p of paid) if (!payees.includes(p.payee)) problem(`escrow ${s.id} paid ${p.payee}, who is not among the payees it was reserved for`);
+        if (paid.length === 0) problem(`escrow ${s.id} paid -, who is not among the payees it was reserved for`);
       }
       const d = escrows.get(s.id);
       if (!d) return problem(`escrow ${s.id} is stored but never reserved in the log`);
@@ -209,7 +229,7 @@ export function createAuditor(): Auditor {
       indexed.set(escrowId, [...(indexed.get(escrowId) ?? []), expiresAtMs]);
     },
     finish(nextSeq) {
-      if (pendingRest) problem(`seq ${pendingRest.seq}: settle of ${pendingRest.escrowId} left ${pendingRest.amount} escrowed`);
+      if (settling) problem(`seq ${settling.seq}: settle of ${settling.escrow.id} left ${settling.rest} escrowed`);
       const lastSeq = expectedSeq - 1n;
       if (nextSeq !== expectedSeq) problem(`stored next seq ${nextSeq} but the log ends at ${lastSeq}`);
       for (const id of accounts.keys()) if (!seenAccounts.has(id)) problem(`account ${id} appears in the log but is not stored`);
@@ -239,12 +259,17 @@ function sameEscrow(a: Escrow, b: Escrow): boolean {
     a.payer === b.payer &&
     a.amount === b.amount &&
     a.state === b.state &&
-    a.payee === b.payee &&
+    samePaidOut(paidOut(a), paidOut(b)) &&
     (a.paid ?? 0n) === (b.paid ?? 0n) &&
     (a.refunded ?? 0n) === (b.refunded ?? 0n)
   );
 }
 
+function samePaidOut(a: readonly Payout[], b: readonly Payout[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.payee === b[i]?.payee && p.amount === b[i]?.amount);
+}
+
 function describe(e: Escrow): string {
-  return `${e.state} ${e.amount} from ${e.payer}` + (e.state === 'open' ? '' : ` (paid ${e.paid ?? 0n} to ${e.payee ?? '-'}, refunded ${e.refunded ?? 0n})`);
+  const to = paidOut(e).map((p) => (paidOut(e).length > 1 ? `${p.payee} ${p.amount}` : p.payee)).join(', ') || '-';
+  return `${e.state} ${e.amount} from ${e.payer}` + (e.state === 'open' ? '' : ` (paid ${e.paid ?? 0n} to ${to}, refunded ${e.refunded ?? 0n})`);
 }

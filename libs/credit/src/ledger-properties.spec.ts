@@ -78,7 +78,7 @@ function plan(m: Model, cmd: Operation): Change<unknown> {
       return reserveRule({ ...cmd, expiresAtMs }, { escrow, payer: m.accounts.get(cmd.account) }, at, LIFETIME);
     }
     case 'settle':
-      return settleRule(cmd, { escrow, payer: escrow && m.accounts.get(escrow.payer), payee: m.accounts.get(cmd.payee) }, at);
+      return settleRule({ ...cmd, payouts: [] }, { escrow, payer: escrow && m.accounts.get(escrow.payer), payees: new Map([[cmd.payee, m.accounts.get(cmd.payee)]]) }, at);
     case 'refund':
       return refundRule(cmd, { escrow, payer: escrow && m.accounts.get(escrow.payer) }, at);
   }

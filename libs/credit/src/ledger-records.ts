@@ -2,6 +2,7 @@
  * The ledger's records. Amounts are bigint because they travel as proto uint64; every balance
  * stays within [0, MAX_UINT64] since the sum of all balances equals the sum of genesis grants.
  */
+import type { Payout } from '@swarm/contracts';
 
 /** Largest value a proto uint64 field can carry. */
 export const MAX_UINT64 = (1n << 64n) - 1n;
@@ -17,15 +18,23 @@ export interface Account {
 export type EscrowState = 'open' | 'settled' | 'refunded';
 
 /**
- * Credit set aside by `payer`. Closed exactly once: `settled` (paid to `payee`, the rest refunded)
- * or `refunded` (everything back to the payer); once closed, `paid + refunded === amount`.
+ * Credit set aside by `payer`. Closed exactly once: `settled` (`paid` in total to its payouts, the
+ * rest refunded) or `refunded` (everything back to the payer); once closed,
+ * `paid + refunded === amount`. Read what a settle paid with `paidOut`, never from the fields.
  */
 export interface Escrow {
   readonly id: string;
   readonly payer: string;
   readonly amount: bigint;
   readonly state: EscrowState;
+  /**
+   * A settle that paid one account: that account, paid `paid`. Every escrow settled before
+   * multi-payee settles has this form, and single-payee settles keep it, so their records stay
+   * byte-identical to the format-1 ones.
+   */
   readonly payee?: string;
+  /** A settle that paid two or more accounts: each payout, in the order the settle named them. */
+  readonly payouts?: readonly Payout[];
   readonly paid?: bigint;
   readonly refunded?: bigint;
   /**
@@ -38,4 +47,20 @@ export interface Escrow {
    * before payees were bound: those may pay anyone (they have all expired by now in practice).
    */
   readonly payees?: readonly string[];
+}
+
+/** What a settled escrow paid, whichever form it was recorded in; empty unless settled. */
+export function paidOut(escrow: Escrow): readonly Payout[] {
+  if (escrow.state !== 'settled') return [];
+  if (escrow.payouts !== undefined) return escrow.payouts;
+  return escrow.payee === undefined ? [] : [{ payee: escrow.payee, amount: escrow.paid ?? 0n }];
+}
+
+/** `escrow` settled with `payouts` (at least one) and `refunded` back to its payer. */
+export function settledEscrow(escrow: Escrow, payouts: readonly Payout[], refunded: bigint): Escrow {
+  const { payee: _payee, payouts: _payouts, ...rest } = escrow;
+  const paid = payouts.reduce((sum, p) => sum + p.amount, 0n);
+  const [only] = payouts;
+  const paidTo = payouts.length === 1 && only ? { payee: only.payee } : { payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })) };
+  return { ...rest, state: 'settled', ...paidTo, paid, refunded };
 }

@@ -7,6 +7,7 @@ import {
   genesisRule,
   isDue,
   MAX_ID_LENGTH,
+  MAX_PAYOUTS,
   refundRule,
   ReserveRecords,
   reserveRule,
@@ -58,7 +59,7 @@ describe('ledger rules - validation', () => {
   });
 
   it('validates before looking at state (bad input on a missing escrow is INVALID_ARGUMENT)', () => {
-    expect(codeOf(() => settleRule({ escrowId: 'nope', payee: '', amount: 1n }, { escrow: undefined, payer: undefined, payee: undefined }, at))).toBe(
+    expect(codeOf(() => settleRule({ escrowId: 'nope', payee: '', amount: 1n, payouts: [] }, { escrow: undefined, payer: undefined, payees: new Map() }, at))).toBe(
       ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     );
   });
@@ -191,10 +192,10 @@ describe('ledger rules - expiry', () => {
 });
 
 describe('ledger rules - settle', () => {
-  const current = { escrow: open, payer: nodeWithEscrow, payee: undefined };
+  const current = { escrow: open, payer: nodeWithEscrow, payees: new Map([['peer', undefined]]) };
 
   it('pays the payee, refunds the rest to the payer, and closes the escrow in one change', () => {
-    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n }, current, at);
+    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n, payouts: [] }, current, at);
     expect(c.result).toEqual({ escrowId: 'e1', paid: 20n, refunded: 10n });
     expect(c.accounts).toEqual([
       { id: 'node', available: 80n, escrowed: 0n },
@@ -208,46 +209,46 @@ describe('ledger rules - settle', () => {
   });
 
   it('refuses a payee the escrow was not reserved for as ESCROW_CONFLICT, changing nothing', () => {
-    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'thief', amount: 30n }, current, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'thief', amount: 30n, payouts: [] }, current, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
   });
 
   it('writes no refund entry when the whole escrow is paid', () => {
-    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 30n }, current, at);
+    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 30n, payouts: [] }, current, at);
     expect(c.entries).toHaveLength(1);
     expect(c.result.refunded).toBe(0n);
   });
 
   it('adds to an existing payee account', () => {
-    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 5n }, { ...current, payee: { id: 'peer', available: 1n, escrowed: 2n } }, at);
+    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 5n, payouts: [] }, { ...current, payees: new Map([['peer', { id: 'peer', available: 1n, escrowed: 2n }]]) }, at);
     expect(c.accounts[1]).toEqual({ id: 'peer', available: 6n, escrowed: 2n });
   });
 
   it('lets a payer pay itself (one record takes payout and refund)', () => {
-    const c = settleRule({ escrowId: 'e1', payee: 'node', amount: 5n }, { ...current, payee: nodeWithEscrow }, at);
+    const c = settleRule({ escrowId: 'e1', payee: 'node', amount: 5n, payouts: [] }, { ...current, payees: new Map([['node', nodeWithEscrow]]) }, at);
     expect(c.accounts).toEqual([{ id: 'node', available: 100n, escrowed: 0n }]);
   });
 
   it('refuses more than escrowed as INVALID_ARGUMENT', () => {
-    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 31n }, current, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 31n, payouts: [] }, current, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
   });
 
   it('refuses a missing escrow as ESCROW_NOT_FOUND', () => {
-    expect(codeOf(() => settleRule({ escrowId: 'nope', payee: 'peer', amount: 1n }, { escrow: undefined, payer: undefined, payee: undefined }, at))).toBe(
+    expect(codeOf(() => settleRule({ escrowId: 'nope', payee: 'peer', amount: 1n, payouts: [] }, { escrow: undefined, payer: undefined, payees: new Map() }, at))).toBe(
       ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND,
     );
   });
 
   it('returns the recorded outcome for the same settle again, and refuses any other close', () => {
     const settled: Escrow = { ...open, state: 'settled', payee: 'peer', paid: 20n, refunded: 10n };
-    const after = { escrow: settled, payer: node, payee: { id: 'peer', available: 20n, escrowed: 0n } };
-    expect(settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n }, after, at)).toEqual({
+    const after = { escrow: settled, payer: node, payees: new Map([['peer', { id: 'peer', available: 20n, escrowed: 0n }]]) };
+    expect(settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n, payouts: [] }, after, at)).toEqual({
       result: { escrowId: 'e1', paid: 20n, refunded: 10n },
       accounts: [],
       escrows: [],
       entries: [],
     });
-    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 21n }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
-    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'other', amount: 20n }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 21n, payouts: [] }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'other', amount: 20n, payouts: [] }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
     expect(codeOf(() => refundRule({ escrowId: 'e1' }, after, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
   });
 });
@@ -264,7 +265,7 @@ describe('ledger rules - refund', () => {
   it('returns the recorded outcome for a second refund, and refuses a settle after it', () => {
     const refunded: Escrow = { ...open, state: 'refunded', refunded: 30n };
     expect(refundRule({ escrowId: 'e1' }, { escrow: refunded, payer: node }, at)).toMatchObject({ result: { refunded: 30n }, entries: [] });
-    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 1n }, { escrow: refunded, payer: node, payee: undefined }, at))).toBe(
+    expect(codeOf(() => settleRule({ escrowId: 'e1', payee: 'peer', amount: 1n, payouts: [] }, { escrow: refunded, payer: node, payees: new Map() }, at))).toBe(
       ErrorCode.ERROR_CODE_ESCROW_CLOSED,
     );
   });
@@ -279,5 +280,59 @@ describe('ledger rules - balance', () => {
     expect(balanceRule('node', nodeWithEscrow)).toEqual({ account: 'node', available: 70n, escrowed: 30n });
     expect(codeOf(() => balanceRule('ghost', undefined))).toBe(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
     expect(codeOf(() => balanceRule('', undefined))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+  });
+});
+
+describe('ledger rules - multi-payee settle', () => {
+  const split = (payouts: Array<[string, bigint]>, over: { payee?: string; amount?: bigint } = {}) => ({
+    escrowId: 'e1',
+    payee: over.payee ?? '',
+    amount: over.amount ?? 0n,
+    payouts: payouts.map(([payee, amount]) => ({ payee, amount })),
+  });
+  const current = { escrow: open, payer: nodeWithEscrow, payees: new Map<string, Account | undefined>([['peer-a', { id: 'peer-a', available: 3n, escrowed: 1n }], ['peer-b', undefined]]) };
+
+  it('pays each payout in order, the payer included, then refunds the rest, as one change', () => {
+    const c = settleRule(split([['peer-b', 10n], ['node', 4n], ['peer-a', 6n]]), current, at);
+    expect(c.result).toEqual({ escrowId: 'e1', paid: 20n, refunded: 10n });
+    expect(c.accounts).toEqual([
+      { id: 'node', available: 84n, escrowed: 0n },
+      { id: 'peer-b', available: 10n, escrowed: 0n },
+      { id: 'peer-a', available: 9n, escrowed: 1n },
+    ]);
+    expect(c.escrows).toEqual([
+      { ...open, state: 'settled', payouts: [{ payee: 'peer-b', amount: 10n }, { payee: 'node', amount: 4n }, { payee: 'peer-a', amount: 6n }], paid: 20n, refunded: 10n },
+    ]);
+    expect(c.entries.map((e) => [e.seq, e.kind, e.toAccount, e.amount])).toEqual([
+      [7n, EntryKind.ENTRY_KIND_SETTLE, 'peer-b', 10n],
+      [8n, EntryKind.ENTRY_KIND_SETTLE, 'node', 4n],
+      [9n, EntryKind.ENTRY_KIND_SETTLE, 'peer-a', 6n],
+      [10n, EntryKind.ENTRY_KIND_REFUND, 'node', 10n],
+    ]);
+  });
+
+  it('refuses both forms at once, repeats, zeros, more than MAX_PAYOUTS and more than escrowed as INVALID_ARGUMENT', () => {
+    for (const req of [
+      split([['peer-a', 1n]], { payee: 'peer-a' }),
+      split([['peer-a', 1n]], { amount: 1n }),
+      split([['peer-a', 1n], ['peer-a', 1n]]),
+      split([['peer-a', 0n]]),
+      split(Array.from({ length: MAX_PAYOUTS + 1 }, (_, i): [string, bigint] => [`p${i}`, 1n])),
+      split([['peer-a', 20n], ['peer-b', 11n]]),
+    ]) {
+      expect(codeOf(() => settleRule(req, current, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    }
+    expect(codeOf(() => settleRule(split([['peer-a', 1n], ['thief', 1n]]), current, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
+  });
+
+  it('treats a payee record the caller did not pass as a bug, not as a new account', () => {
+    expect(() => settleRule(split([['peer', 1n]]), current, at)).toThrow(/no record for payee peer/);
+  });
+
+  it('answers a retry naming the same payouts in another order with the recorded outcome', () => {
+    const settled = settleRule(split([['peer-b', 10n], ['peer-a', 6n]]), current, at).escrows[0] as Escrow;
+    const retry = settleRule(split([['peer-a', 6n], ['peer-b', 10n]]), { ...current, escrow: settled }, at);
+    expect(retry).toEqual({ result: { escrowId: 'e1', paid: 16n, refunded: 14n }, accounts: [], escrows: [], entries: [] });
+    expect(codeOf(() => settleRule(split([['peer-a', 6n]]), { ...current, escrow: settled }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
   });
 });

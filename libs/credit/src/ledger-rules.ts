@@ -11,7 +11,8 @@
  *
  * Log entry shape: `from_account` is the account whose credit moves, `to_account` the account
  * credited ('' while the credit sits in an escrow): GENESIS '' -> node, RESERVE payer -> '',
- * SETTLE payer -> payee, REFUND payer -> payer.
+ * SETTLE payer -> payee, REFUND payer -> payer. A settle appends one SETTLE per payout, in the
+ * order the request named them, then one REFUND of the remainder when there is one.
  *
  * Expiry: every escrow reserved gets an `expiresAtMs`; once the clock passes it while the escrow
  * is still open, the ledger refunds it through `refundRule` (an ordinary REFUND entry), so a
@@ -22,6 +23,7 @@ import {
   EntryKind,
   ErrorCode,
   LedgerEntry,
+  Payout,
   RefundRequest,
   RefundResponse,
   ReserveRequest,
@@ -30,11 +32,16 @@ import {
   SettleResponse,
   SwarmError,
 } from '@swarm/contracts';
-import { Account, Escrow, MAX_UINT64 } from './ledger-records';
+import { Account, Escrow, MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 export const MAX_ID_LENGTH = 128;
 /** Most payees one escrow may name: the candidates of one task, not a mailing list. */
 export const MAX_PAYEES = 16;
+/**
+ * Most payouts one settle may name. Each must pay a different payee of the escrow, so a settle of
+ * an escrow with payees can never use more than MAX_PAYEES; the cap bounds the rest up front.
+ */
+export const MAX_PAYOUTS = MAX_PAYEES;
 const ID_CHARSET = /^[A-Za-z0-9._:-]+$/;
 /** How much of a bad id an error message repeats (ids come from peers; don't echo kilobytes). */
 const ID_ECHO_CHARS = 32;
@@ -71,8 +78,11 @@ export interface SettleRecords {
   readonly escrow: Escrow | undefined;
   /** The escrow's payer (undefined only when the escrow is). */
   readonly payer: Account | undefined;
-  /** The account named as payee; undefined if it has never been credited. */
-  readonly payee: Account | undefined;
+  /**
+   * Every payee of the settle's payouts except the payer, each mapped to its account (undefined
+   * if it has never been credited). A payee missing from the map is a caller bug.
+   */
+  readonly payees: ReadonlyMap<string, Account | undefined>;
 }
 
 export interface RefundRecords {
@@ -104,8 +114,33 @@ export function validateReserve(req: ReserveRequest): void {
 
 export function validateSettle(req: SettleRequest): void {
   validateId('escrow_id', req.escrowId);
-  validateId('payee', req.payee);
-  validateAmount('amount', req.amount);
+  settlePayouts(req);
+}
+
+/**
+ * The payouts a settle asks for, validated. One precedence rule: a non-empty `payouts` is the
+ * request, and then `payee` and `amount` must be unset; an empty one means the single payout
+ * `payee`/`amount` (the form from before multi-payee settles, still what old callers send).
+ */
+export function settlePayouts(req: SettleRequest): readonly Payout[] {
+  if (req.payouts.length === 0) {
+    validateId('payee', req.payee);
+    validateAmount('amount', req.amount);
+    return [{ payee: req.payee, amount: req.amount }];
+  }
+  if (req.payee !== '' || req.amount !== 0n) invalid('a settle sets either payouts or payee and amount, not both');
+  if (req.payouts.length > MAX_PAYOUTS) invalid(`payouts must name 1 to ${MAX_PAYOUTS} payees, got ${req.payouts.length}`);
+  const payees = new Set<string>();
+  let total = 0n;
+  for (const p of req.payouts) {
+    validateId('payouts.payee', p.payee);
+    validateAmount('payouts.amount', p.amount);
+    if (payees.has(p.payee)) invalid(`payouts name payee ${p.payee} twice`);
+    payees.add(p.payee);
+    total += p.amount;
+  }
+  if (total > MAX_UINT64) invalid(`payouts must sum to at most uint64, got ${total}`);
+  return req.payouts.map((p) => ({ payee: p.payee, amount: p.amount }));
 }
 
 export function validateRefund(req: RefundRequest): void {
@@ -194,44 +229,47 @@ export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: St
   };
 }
 
-/** Pays `amount` to the payee and returns the rest of the escrow to the payer, in one change. */
+/** Pays every payout and returns the rest of the escrow to the payer, in one change. */
 export function settleRule(req: SettleRequest, current: SettleRecords, at: Stamp): Change<SettleResponse> {
-  validateSettle(req);
+  validateId('escrow_id', req.escrowId);
+  const payouts = settlePayouts(req);
   const escrow = requireEscrow(current.escrow, req.escrowId);
+  const total = payouts.reduce((sum, p) => sum + p.amount, 0n);
   if (escrow.state !== 'open') {
-    if (escrow.state === 'settled' && escrow.payee === req.payee && escrow.paid === req.amount) {
-      return unchanged({ escrowId: escrow.id, paid: req.amount, refunded: escrow.refunded ?? 0n });
+    if (escrow.state === 'settled' && samePayouts(paidOut(escrow), payouts)) {
+      return unchanged({ escrowId: escrow.id, paid: total, refunded: escrow.refunded ?? 0n });
     }
     throw closedError(escrow);
   }
-  if (req.amount > escrow.amount) {
-    invalid(`settle amount ${req.amount} exceeds the ${escrow.amount} escrowed in ${escrow.id}`);
+  if (total > escrow.amount) {
+    invalid(`settle amount ${total} exceeds the ${escrow.amount} escrowed in ${escrow.id}`);
   }
-  if (escrow.payees !== undefined && !escrow.payees.includes(req.payee)) {
+  const { payees } = escrow;
+  if (payees !== undefined && !payouts.every((p) => payees.includes(p.payee))) {
     throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CONFLICT, `escrow ${escrow.id} may pay only the providers named when it was reserved`);
   }
   const payer = requirePayer(current.payer, escrow);
-  checkRecord(current.payee, req.payee);
-  const rest = escrow.amount - req.amount;
+  const rest = escrow.amount - total;
   const released = release(payer, escrow.amount);
-  // A payer may pay itself; then one record takes both the payout and the refund.
-  const accounts: Account[] =
-    req.payee === payer.id
-      ? [{ ...released, available: released.available + escrow.amount }]
-      : [
-          { ...released, available: released.available + rest },
-          {
-            id: req.payee,
-            available: (current.payee?.available ?? 0n) + req.amount,
-            escrowed: current.payee?.escrowed ?? 0n,
-          },
-        ];
-  const entries = [entry(at, 0, EntryKind.ENTRY_KIND_SETTLE, escrow.id, payer.id, req.payee, req.amount)];
-  if (rest > 0n) entries.push(entry(at, 1, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, payer.id, rest));
+  // A payer may pay itself; then its one record takes that payout and the refund.
+  let payerAvailable = released.available + rest;
+  const credited: Account[] = [];
+  for (const p of payouts) {
+    if (p.payee === payer.id) {
+      payerAvailable += p.amount;
+      continue;
+    }
+    if (!current.payees.has(p.payee)) throw new Error(`ledger rules got no record for payee ${p.payee}`);
+    const payee = current.payees.get(p.payee);
+    checkRecord(payee, p.payee);
+    credited.push({ id: p.payee, available: (payee?.available ?? 0n) + p.amount, escrowed: payee?.escrowed ?? 0n });
+  }
+  const entries = payouts.map((p, i) => entry(at, i, EntryKind.ENTRY_KIND_SETTLE, escrow.id, payer.id, p.payee, p.amount));
+  if (rest > 0n) entries.push(entry(at, payouts.length, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, payer.id, rest));
   return {
-    result: { escrowId: escrow.id, paid: req.amount, refunded: rest },
-    accounts,
-    escrows: [{ ...escrow, state: 'settled', payee: req.payee, paid: req.amount, refunded: rest }],
+    result: { escrowId: escrow.id, paid: total, refunded: rest },
+    accounts: [{ ...released, available: payerAvailable }, ...credited],
+    escrows: [settledEscrow(escrow, payouts, rest)],
     entries,
   };
 }
@@ -261,6 +299,12 @@ export function balanceRule(id: string, account: Account | undefined): BalanceRe
 /** Escrows from before payee binding have none; a retry of their reserve cannot happen any more. */
 function samePayees(recorded: readonly string[] | undefined, asked: readonly string[]): boolean {
   return recorded !== undefined && recorded.length === asked.length && recorded.every((p, i) => p === asked[i]);
+}
+
+/** A retry names the same payouts; their order does not change what they pay. */
+function samePayouts(recorded: readonly Payout[], asked: readonly Payout[]): boolean {
+  const byPayee = new Map(recorded.map((p) => [p.payee, p.amount]));
+  return recorded.length === asked.length && asked.every((p) => byPayee.get(p.payee) === p.amount);
 }
 
 function unchanged<R>(result: R): Change<R> {

@@ -8,3 +8,5 @@ export { spawnService } from './service-process';
 export type { ServiceProcess } from './service-process';
 export { spawnSwarmNode, NODE_START_TIMEOUT_MS } from './swarm-node-process';
 export type { SwarmNodeProcess } from './swarm-node-process';
+export { ledgerStoreCompliance } from './ledger-compliance';
+export type { LedgerStoreHarness } from './ledger-compliance';

@@ -116,7 +116,7 @@ describe('closed bus - attacks from a local process', () => {
     const before = await ledgerState(observer, node.nodeId);
     const bus = createBusClient(attacker, log);
     await expectDenied(bus.request(CreditReserve, { escrowId: 'steal-1', account: node.nodeId, amount: 900n, expiresAtMs: BigInt(Date.now() + 3_600_000), payees: ['thief'] }));
-    await expectDenied(bus.request(CreditSettle, { escrowId: 'steal-1', payee: 'thief', amount: 900n }));
+    await expectDenied(bus.request(CreditSettle, { escrowId: 'steal-1', payee: 'thief', amount: 900n, payouts: [] }));
     await expectDenied(bus.request(CreditRefund, { escrowId: 'steal-1' }));
     expect(await ledgerState(observer, node.nodeId)).toEqual(before);
   });
@@ -221,13 +221,13 @@ describe('closed bus - attacks from a local process', () => {
     await waitFor(() => seen.length >= 2, { what: 'ledger events at the observer' });
     sub.unsubscribe();
     // The observer may read but not move credit either.
-    await expectDenied(createBusClient(observer, log).request(CreditSettle, { escrowId: 'x', payee: 'y', amount: 1n }));
+    await expectDenied(createBusClient(observer, log).request(CreditSettle, { escrowId: 'x', payee: 'y', amount: 1n, payouts: [] }));
   });
 
   it('keeps each service to its role: an executor key cannot settle or reserve', async () => {
     const executorKey = await node.connectAs('executor');
     const bus = createBusClient(executorKey, log);
-    await expectDenied(bus.request(CreditSettle, { escrowId: 'x', payee: 'y', amount: 1n }));
+    await expectDenied(bus.request(CreditSettle, { escrowId: 'x', payee: 'y', amount: 1n, payouts: [] }));
     await expectDenied(bus.request(CreditReserve, { escrowId: 'x', account: node.nodeId, amount: 1n, expiresAtMs: 0n, payees: ['y'] }));
   });
 });

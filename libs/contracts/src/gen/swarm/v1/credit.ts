@@ -143,12 +143,24 @@ export interface ReserveResponse {
 }
 
 /**
- * Close an escrow: pay `amount` (<= escrowed) to `payee` (one of the escrow's payees), refund the
- * rest to the payer.
- * Idempotent for the same arguments; any other close of a closed escrow is ESCROW_CLOSED.
+ * Close an escrow: pay each payout (its payee one of the escrow's payees), refund the rest to the
+ * payer. The payouts are either `payouts` (1 to 16 distinct payees, each amount > 0, summing to at
+ * most the escrowed amount) or, when `payouts` is empty, the single payout `payee`/`amount` (the
+ * form before multi-payee settles). A request that sets `payouts` and also `payee` or `amount` is
+ * INVALID_ARGUMENT; a payee the escrow was not reserved for is ESCROW_CONFLICT.
+ * Idempotent for the same payouts (in any order); any other close of a closed escrow is
+ * ESCROW_CLOSED.
  */
 export interface SettleRequest {
   escrowId: string;
+  /** Single-payout form: used only when `payouts` is empty. */
+  payee: string;
+  amount: bigint;
+  payouts: Payout[];
+}
+
+/** Credit paid to one account out of an escrow. */
+export interface Payout {
   payee: string;
   amount: bigint;
 }
@@ -249,12 +261,15 @@ export interface EscrowResponse {
   state: EscrowState;
   payer: string;
   amount: bigint;
-  /** SETTLED: paid to `payee`, the rest refunded; REFUNDED: all of `amount` refunded. */
+  /** SETTLED: `paid` in total to the payouts, the rest refunded; REFUNDED: all of `amount` refunded. */
   paid: bigint;
   refunded: bigint;
+  /** SETTLED to exactly one payee: that payee (also in `payouts`); otherwise empty. */
   payee: string;
   /** When an open escrow is refunded by the ledger itself (ms since epoch; 0 for none). */
   expiresAtMs: bigint;
+  /** SETTLED: every payout, in the order the settle named them. */
+  payouts: Payout[];
 }
 
 function createBaseReserveRequest(): ReserveRequest {
@@ -499,7 +514,7 @@ export const ReserveResponse: MessageFns<ReserveResponse> = {
 };
 
 function createBaseSettleRequest(): SettleRequest {
-  return { escrowId: "", payee: "", amount: 0n };
+  return { escrowId: "", payee: "", amount: 0n, payouts: [] };
 }
 
 export const SettleRequest: MessageFns<SettleRequest> = {
@@ -515,6 +530,9 @@ export const SettleRequest: MessageFns<SettleRequest> = {
         throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
       }
       writer.uint32(24).uint64(message.amount);
+    }
+    for (const v of message.payouts) {
+      Payout.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -556,6 +574,14 @@ export const SettleRequest: MessageFns<SettleRequest> = {
             message.amount = reader.uint64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payouts.push(Payout.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -577,6 +603,7 @@ export const SettleRequest: MessageFns<SettleRequest> = {
         : "",
       payee: isSet(object.payee) ? globalThis.String(object.payee) : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      payouts: globalThis.Array.isArray(object?.payouts) ? object.payouts.map((e: any) => Payout.fromJSON(e)) : [],
     };
   },
 
@@ -591,6 +618,9 @@ export const SettleRequest: MessageFns<SettleRequest> = {
     if (message.amount !== 0n) {
       obj.amount = message.amount.toString();
     }
+    if (message.payouts?.length) {
+      obj.payouts = message.payouts.map((e) => Payout.toJSON(e));
+    }
     return obj;
   },
 
@@ -600,6 +630,95 @@ export const SettleRequest: MessageFns<SettleRequest> = {
   fromPartial(object: DeepPartial<SettleRequest>): SettleRequest {
     const message = createBaseSettleRequest();
     message.escrowId = object.escrowId ?? "";
+    message.payee = object.payee ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.payouts = object.payouts?.map((e) => Payout.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePayout(): Payout {
+  return { payee: "", amount: 0n };
+}
+
+export const Payout: MessageFns<Payout> = {
+  encode(message: Payout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.payee !== "") {
+      writer.uint32(10).string(message.payee);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asUintN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Payout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePayout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.payee = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.amount = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Payout {
+    return {
+      payee: isSet(object.payee) ? globalThis.String(object.payee) : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+    };
+  },
+
+  toJSON(message: Payout): unknown {
+    const obj: any = {};
+    if (message.payee !== "") {
+      obj.payee = message.payee;
+    }
+    if (message.amount !== 0n) {
+      obj.amount = message.amount.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Payout>): Payout {
+    return Payout.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Payout>): Payout {
+    const message = createBasePayout();
     message.payee = object.payee ?? "";
     message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
     return message;
@@ -1862,7 +1981,17 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
 };
 
 function createBaseEscrowResponse(): EscrowResponse {
-  return { escrowId: "", state: 0, payer: "", amount: 0n, paid: 0n, refunded: 0n, payee: "", expiresAtMs: 0n };
+  return {
+    escrowId: "",
+    state: 0,
+    payer: "",
+    amount: 0n,
+    paid: 0n,
+    refunded: 0n,
+    payee: "",
+    expiresAtMs: 0n,
+    payouts: [],
+  };
 }
 
 export const EscrowResponse: MessageFns<EscrowResponse> = {
@@ -1902,6 +2031,9 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
         throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
       }
       writer.uint32(64).uint64(message.expiresAtMs);
+    }
+    for (const v of message.payouts) {
+      Payout.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1983,6 +2115,14 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
             message.expiresAtMs = reader.uint64() as bigint;
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.payouts.push(Payout.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2013,6 +2153,9 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
         : isSet(object.expires_at_ms)
         ? BigInt(object.expires_at_ms)
         : 0n,
+      payouts: globalThis.Array.isArray(object?.payouts)
+        ? object.payouts.map((e: any) => Payout.fromJSON(e))
+        : [],
     };
   },
 
@@ -2042,6 +2185,9 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
     if (message.expiresAtMs !== 0n) {
       obj.expiresAtMs = message.expiresAtMs.toString();
     }
+    if (message.payouts?.length) {
+      obj.payouts = message.payouts.map((e) => Payout.toJSON(e));
+    }
     return obj;
   },
 
@@ -2060,6 +2206,7 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
     message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
       ? BigInt(object.expiresAtMs)
       : 0n;
+    message.payouts = object.payouts?.map((e) => Payout.fromPartial(e)) || [];
     return message;
   },
 };

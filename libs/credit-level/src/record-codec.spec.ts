@@ -1,5 +1,5 @@
 import { EntryKind, LedgerEntry } from '@swarm/contracts';
-import { MAX_UINT64 } from './ledger-records';
+import { MAX_UINT64 } from '@swarm/credit';
 import {
   decodeAccount,
   decodeEntry,
@@ -25,6 +25,16 @@ describe('record codec - round trips', () => {
     const settled = { ...open, state: 'settled' as const, payee: 'peer', paid: 3n, refunded: 2n };
     expect(decodeEscrow('e1', encodeEscrow(open))).toEqual(open);
     expect(decodeEscrow('e1', encodeEscrow(settled))).toEqual(settled);
+  });
+
+  it('round-trips a multi-payee settle, and still reads a single-payee record in the format-1 form', () => {
+    const open = { id: 'e1', payer: 'node', amount: 9n, state: 'open' as const, payees: ['a', 'b'] };
+    const split = { ...open, state: 'settled' as const, payouts: [{ payee: 'b', amount: 2n ** 60n }, { payee: 'a', amount: 1n }], paid: 2n ** 60n + 1n, refunded: 0n };
+    expect(encodeEscrow(split)).toContain('"payouts":[{"payee":"b","amount":"1152921504606846976"},{"payee":"a","amount":"1"}]');
+    expect(decodeEscrow('e1', encodeEscrow(split))).toEqual(split);
+    const formatOne = '{"payer":"node","amount":"9","state":"settled","payee":"a","paid":"5","refunded":"4","payees":["a","b"]}';
+    expect(decodeEscrow('e1', formatOne)).toEqual({ ...open, state: 'settled', payee: 'a', paid: 5n, refunded: 4n });
+    expect(encodeEscrow(decodeEscrow('e1', formatOne))).toBe(formatOne);
   });
 
   it('round-trips an expiry, and reads an escrow stored without one as never expiring', () => {
@@ -60,6 +70,8 @@ describe('record codec - damage', () => {
     ['a negative amount', () => decodeAccount('a', '{"available":"-5","escrowed":"0"}')],
     ['an unknown escrow state', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"lost"}')],
     ['an expiry that is not a safe whole number', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"open","expiresAtMs":1.5}')],
+    ['payouts that are not a list', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"settled","payouts":{"payee":"b"}}')],
+    ['a payout without an amount', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"settled","payouts":[{"payee":"b"}]}')],
     ['an expiry key without an id', () => decodeExpiryKey('0000000000001000!')],
     ['an unknown entry kind', () => decodeEntry('{"seq":"1","kind":"MINT","escrowId":"","from":"","to":"a","amount":"1","atMs":"0"}')],
   ])('refuses %s', (_, decode) => {

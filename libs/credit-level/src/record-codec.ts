@@ -12,9 +12,11 @@
  * Expiry index keys are the expiry zero-padded to 16 digits (Number.MAX_SAFE_INTEGER's width), '!',
  * then the escrow id, so key order is expiry order; ids never contain '!' (see validateId).
  * An escrow's `expiresAtMs` is a JSON number: ms since epoch are safe integers, unlike uint64.
+ * A settle that paid several payees stores `payouts` as [{ payee, amount }] (amount a string);
+ * one that paid one payee stores `payee` and `paid`, as every record did before.
  */
-import { EntryKind, LedgerEntry } from '@swarm/contracts';
-import { Account, Escrow, EscrowState, MAX_UINT64 } from './ledger-records';
+import { EntryKind, LedgerEntry, Payout } from '@swarm/contracts';
+import { Account, Escrow, EscrowState, MAX_UINT64 } from '@swarm/credit';
 
 const SEQ_KEY_DIGITS = 20;
 const EXPIRY_KEY_DIGITS = 16;
@@ -76,6 +78,7 @@ export function encodeEscrow(e: Escrow): string {
     ...(e.refunded !== undefined ? { refunded: e.refunded.toString() } : {}),
     ...(e.expiresAtMs !== undefined ? { expiresAtMs: e.expiresAtMs } : {}),
     ...(e.payees !== undefined ? { payees: e.payees } : {}),
+    ...(e.payouts !== undefined ? { payouts: e.payouts.map((p) => ({ payee: p.payee, amount: p.amount.toString() })) } : {}),
   });
 }
 
@@ -94,6 +97,8 @@ export function decodeEscrow(id: string, raw: string): Escrow {
     // Absent on escrows reserved before expiry existed: they never expire.
     ...(o['expiresAtMs'] !== undefined ? { expiresAtMs: safeUint(o, 'expiresAtMs', raw) } : {}),
     ...(o['payees'] !== undefined ? { payees: strings(o, 'payees', raw) } : {}),
+    // Absent on settles that paid one payee, and on every escrow from before multi-payee settles.
+    ...(o['payouts'] !== undefined ? { payouts: payouts(o, raw) } : {}),
   };
 }
 
@@ -153,6 +158,16 @@ function strings(o: Record<string, unknown>, field: string, raw: string): string
   const v = o[field];
   if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new CorruptRecordError(field, raw);
   return v;
+}
+
+function payouts(o: Record<string, unknown>, raw: string): Payout[] {
+  const v = o['payouts'];
+  if (!Array.isArray(v)) throw new CorruptRecordError('payouts', raw);
+  return v.map((p: unknown) => {
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new CorruptRecordError('payouts', raw);
+    const payout = p as Record<string, unknown>;
+    return { payee: str(payout, 'payee', raw), amount: uint(payout, 'amount', raw) };
+  });
 }
 
 function safeUint(o: Record<string, unknown>, field: string, raw: string): number {

@@ -1,0 +1,14 @@
+/** A node's ledger on LevelDB: a level store under the ledger of @swarm/credit. */
+import { createLedger, Ledger, LedgerInit } from '@swarm/credit';
+import type { Clock } from '@swarm/determinism';
+import { createLevelStore, LevelStoreOptions } from './level-store';
+
+export interface LevelLedgerOptions extends LevelStoreOptions, LedgerInit {
+  readonly clock: Clock;
+}
+
+/** LedgerOpenError when the directory is in use, damaged or of another format. */
+export function openLedger(opts: LevelLedgerOptions): Promise<Ledger> {
+  const { path, sync, clock, ...init } = opts;
+  return createLedger({ store: createLevelStore({ path, sync }), clock }, init);
+}

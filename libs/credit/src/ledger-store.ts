@@ -1,0 +1,61 @@
+/**
+ * What the ledger needs from storage, and nothing of the ledger's logic: point reads, one atomic
+ * batch per operation, ranged reads of the log and of the expiry index, whole-store scans for the
+ * audit. The ledger (create-ledger.ts) decides what goes into a batch; a store only keeps it.
+ * Every store passes the shared compliance suite (`ledgerStoreCompliance` in @swarm/testing).
+ *
+ * Point reads are synchronous: the ledger runs load -> rule -> commit inside a serial queue, and
+ * both stores answer a point read from memory (LevelDB: memtable or block cache via getSync), so
+ * an async hop per record would only lengthen every operation's turn in the queue.
+ */
+import type { LedgerEntry } from '@swarm/contracts';
+import type { Account, Escrow } from './ledger-records';
+
+/** One key of the expiry index: an open escrow and when it expires (ms since epoch). */
+export interface ExpiryRef {
+  readonly expiresAtMs: number;
+  readonly escrowId: string;
+}
+
+/** Everything one ledger operation writes; a store applies all of it or none of it. */
+export interface LedgerBatch {
+  /** Records to upsert (accounts and escrows are never deleted). */
+  readonly accounts: readonly Account[];
+  readonly escrows: readonly Escrow[];
+  /** Log entries to append; their seqs continue the log without gaps. */
+  readonly entries: readonly LedgerEntry[];
+  readonly expiryPuts: readonly ExpiryRef[];
+  readonly expiryDels: readonly ExpiryRef[];
+  /** The seq the next entry will get, stored with the batch. */
+  readonly nextSeq: bigint;
+}
+
+export interface LedgerStore {
+  /**
+   * Opens the store, or opens it again after `close` (the data is kept). LedgerOpenError when it
+   * cannot: held by another process, damaged, or of a format this build does not read.
+   */
+  open(): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+  account(id: string): Account | undefined;
+  escrow(id: string): Escrow | undefined;
+  hasExpiry(ref: ExpiryRef): boolean;
+  /** The stored next seq; 1n for an empty store. */
+  nextSeq(): bigint;
+  commit(batch: LedgerBatch): Promise<void>;
+  /** Up to `limit` log entries with seq >= fromSeq, in seq order. */
+  entries(fromSeq: bigint, limit: number): Promise<LedgerEntry[]>;
+  /** Up to `limit` index keys with expiresAtMs <= untilMs, ordered by expiry, then escrow id. */
+  expiring(untilMs: number, limit: number): Promise<ExpiryRef[]>;
+  /** Whole-store scans: the log in seq order, the rest in any order. */
+  scanLog(): AsyncIterable<LedgerEntry>;
+  scanAccounts(): AsyncIterable<Account>;
+  scanEscrows(): AsyncIterable<Escrow>;
+  scanExpiries(): AsyncIterable<ExpiryRef>;
+}
+
+/** A store that cannot be opened; the message says which and why. */
+export class LedgerOpenError extends Error {
+  readonly code = 'SWARM_LEDGER_OPEN';
+}

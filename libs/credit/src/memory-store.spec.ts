@@ -1,0 +1,17 @@
+import { ledgerStoreCompliance } from '@swarm/testing';
+import { createMemoryStore } from './memory-store';
+
+ledgerStoreCompliance('memory store', async () => ({ store: createMemoryStore(), cleanup: async () => undefined }));
+
+describe('memory store - lifecycle', () => {
+  it('refuses reads while closed and keeps its data for the next open', async () => {
+    const store = createMemoryStore();
+    expect(() => store.account('a')).toThrow(/not open/);
+    await store.open();
+    await store.commit({ accounts: [{ id: 'a', available: 1n, escrowed: 0n }], escrows: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: 1n });
+    await store.close();
+    expect(() => store.nextSeq()).toThrow(/not open/);
+    await store.open();
+    expect(store.account('a')).toEqual({ id: 'a', available: 1n, escrowed: 0n });
+  });
+});
