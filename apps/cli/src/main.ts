@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
-import { MAX_TASK_VALUES, MAX_TIMEOUT_MS, sizeLimitsText } from './submit-limits';
+import { MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 
 // Each command's module loads only when it runs: a quick `swarm balance` must not load the launcher.
 // Commander passes the parsed options object; each command module states its own option type.
@@ -18,6 +18,8 @@ const skillsCommand = (o: Options) => (require('./commands/skills') as typeof im
 const healthCommand = (o: Options) => (require('./commands/health') as typeof import('./commands/health')).healthCommand(o);
 const taskCommand = (id: string | undefined, o: Options & { key?: string }) => (require('./commands/task') as typeof import('./commands/task')).taskCommand(id, o);
 const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof import('./commands/ledger')).ledgerCommand(o);
+// The skill catalog loads only for submit's help and a bad --size (each skill states its own sizes).
+const demoSizes = () => require('./demo-sizes') as typeof import('./demo-sizes');
 
 /** Whole numbers from 1 up to the uint32 fields they end up in. */
 function positiveInt(value: string): number {
@@ -42,7 +44,7 @@ function timeoutMs(value: string): number {
 
 /** `--size`: a whole number, checked against the skill's own limit once the skill is known. */
 function size(value: string): number {
-  if (!/^\d{1,10}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`expected a whole number from 1 up to the skill's limit (${sizeLimitsText()})`);
+  if (!/^\d{1,10}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`expected a whole number from 1 up to the skill's limit (${demoSizes().demoSizeLimitsText()})`);
   return Number(value);
 }
 
@@ -67,7 +69,7 @@ function build(): Command {
     .description('start a full node: nats-server + credit, registry, gateway, executor and router services')
     .addOption(dataDir())
     .option('--executors <n>', 'executor-svc replicas (one NATS queue group)', executors, 1)
-    .option('--demo', 'run demo tasks (matmul, vecadd, mlp) once the node is up')
+    .option('--demo', 'run a demo task of each installed skill once the node is up')
     .option('--exit', 'stop the node after start-up (and the demo) instead of running until Ctrl-C')
     .addOption(json())
     .action(upCommand);
@@ -76,7 +78,7 @@ function build(): Command {
     .command('submit')
     .description('run one task on the node and print the verified result')
     .requiredOption('--skill <name>', 'skill to run (see `swarm skills`)')
-    .option('--size <n>', `generate demo input: matmul n×n matrices, vecadd length n, mlp batch and width n (${sizeLimitsText()})`, size)
+    .option('--size <n>', 'generate demo input of size n (what n means per skill: below)', size)
     .option('--input <file>', `JSON input file: {"inputs":[{"name","shape","data"}]}, at most ${MAX_TASK_VALUES} values in all`)
     .option('--budget <credits>', 'most credits to pay (default: the task price)')
     .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
@@ -85,6 +87,7 @@ function build(): Command {
     .addOption(nats())
     .addOption(dataDir())
     .addOption(json())
+    .addHelpText('after', () => demoSizes().demoSizesHelp())
     .action(submitCommand);
 
   program.command('balance').description('show an account balance').option('--account <id>', 'account (default: the node account)').addOption(nats()).addOption(dataDir()).addOption(json()).action(balanceCommand);

@@ -1,4 +1,5 @@
 import { ConfigError } from '@swarm/config';
+import { SKILL_NAMES } from '@swarm/skills';
 import { DEFAULT_EXECUTE_TIMEOUT_MS, DEFAULT_MAX_ELEMENTS, DEFAULT_MAX_QUEUE, DEFAULT_MAX_TIMEOUT_MS, loadExecutorConfig, MAX_REQUEST_BYTES } from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
@@ -14,6 +15,7 @@ describe('executor config - loadExecutorConfig', () => {
       defaultTimeoutMs: DEFAULT_EXECUTE_TIMEOUT_MS,
       backend: 'auto',
       maxRequestBytes: MAX_REQUEST_BYTES,
+      skills: SKILL_NAMES,
     });
     expect(Object.isFrozen(loadExecutorConfig(BASE, 6))).toBe(true);
   });
@@ -27,10 +29,25 @@ describe('executor config - loadExecutorConfig', () => {
         SWARM_EXECUTOR_MAX_ELEMENTS: '1000',
         SWARM_EXECUTOR_MAX_TIMEOUT_MS: '5000',
         SWARM_GPU_BACKEND: 'cpu',
+        SWARM_SKILLS: 'vecadd',
       },
       8,
     );
-    expect(c).toMatchObject({ threads: 3, maxQueue: 0, maxElements: 1000, maxTimeoutMs: 5000, defaultTimeoutMs: 5000, backend: 'cpu' });
+    expect(c).toMatchObject({ threads: 3, maxQueue: 0, maxElements: 1000, maxTimeoutMs: 5000, defaultTimeoutMs: 5000, backend: 'cpu', skills: ['vecadd'] });
+  });
+
+  it('installs the listed skills in catalog order, each once, spaces allowed', () => {
+    const skills = (list: string) => loadExecutorConfig({ ...BASE, SWARM_SKILLS: list }).skills;
+    expect(skills('mlp, matmul')).toEqual(['matmul', 'mlp']);
+    expect(skills('vecadd,vecadd')).toEqual(['vecadd']);
+    expect(skills('')).toEqual(SKILL_NAMES);
+    expect(Object.isFrozen(skills('mlp'))).toBe(true);
+  });
+
+  it.each(['matmul,fft', 'fft', ',', 'matmul,', 'MATMUL', 'matmul;vecadd', 'mat'])('refuses SWARM_SKILLS=%s naming the known skills', (list) => {
+    expect(() => loadExecutorConfig({ ...BASE, SWARM_SKILLS: list })).toThrow(
+      expect.objectContaining({ problems: [`SWARM_SKILLS: expected a comma-separated list of known skills (${SKILL_NAMES.join(', ')}; default all), got '${list}'`] }),
+    );
   });
 
   it('lists every bad variable at once', () => {

@@ -2,9 +2,10 @@
  * executor-svc settings. Pure given the machine's CPU count, which main.ts passes in
  * (os.availableParallelism()) as the default thread count.
  */
-import { enumVar, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
+import { enumVar, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, stringVar, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import { BACKEND_CHOICES, BackendChoice } from '@swarm/kernels';
+import { SKILL_NAMES, SkillName } from '@swarm/skills';
 
 /** Tasks that may wait for a free kernel thread before requests are refused as OVERLOADED. */
 export const DEFAULT_MAX_QUEUE = 32;
@@ -23,6 +24,21 @@ export interface ExecutorConfig extends ServiceConfig {
   readonly defaultTimeoutMs: number;
   readonly backend: BackendChoice;
   readonly maxRequestBytes: number;
+  /** The skills this executor advertises and runs, in catalog order; the registry routes by them. */
+  readonly skills: readonly SkillName[];
+}
+
+/**
+ * SWARM_SKILLS: a comma-separated subset of the catalog, all of it by default. Every replica of one
+ * node's executor-svc must run the same set: they share one queue group, and the registry asks
+ * whichever replica answers (docs/skills.md).
+ */
+const SKILL_LIST = new RegExp(`^\\s*(${SKILL_NAMES.join('|')})\\s*(,\\s*(${SKILL_NAMES.join('|')})\\s*)*$`);
+
+/** The listed skills in catalog order, each once (the text has matched SKILL_LIST). */
+function installedSkills(list: string): readonly SkillName[] {
+  const names = new Set(list.split(',').map((name) => name.trim()));
+  return Object.freeze(SKILL_NAMES.filter((name) => names.has(name)));
 }
 
 export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
@@ -33,6 +49,11 @@ export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
     SWARM_EXECUTOR_MAX_ELEMENTS: intVar({ default: DEFAULT_MAX_ELEMENTS, min: 1, max: MAX_REQUEST_BYTES / 4 }),
     SWARM_EXECUTOR_MAX_TIMEOUT_MS: intVar({ default: DEFAULT_MAX_TIMEOUT_MS, min: 100, max: 3_600_000 }),
     SWARM_GPU_BACKEND: enumVar(BACKEND_CHOICES, 'auto'),
+    SWARM_SKILLS: stringVar({
+      default: SKILL_NAMES.join(','),
+      pattern: SKILL_LIST,
+      describe: `a comma-separated list of known skills (${SKILL_NAMES.join(', ')}; default all)`,
+    }),
   });
   return Object.freeze({
     ...toServiceConfig(v),
@@ -43,5 +64,6 @@ export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
     defaultTimeoutMs: Math.min(DEFAULT_EXECUTE_TIMEOUT_MS, v.SWARM_EXECUTOR_MAX_TIMEOUT_MS),
     backend: v.SWARM_GPU_BACKEND,
     maxRequestBytes: MAX_REQUEST_BYTES,
+    skills: installedSkills(v.SWARM_SKILLS),
   });
 }

@@ -1,11 +1,12 @@
 import { DenseTensor, ErrorCode, ExecuteRequest, SwarmError, Tensor, toTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import type { KernelPool, KernelRunOptions } from '@swarm/kernels';
-import { demoInputs, getSkill } from '@swarm/skills';
+import { demoInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { executeHandler, healthDetails, resolveTimeout, skillsHandler } from './handlers';
 
 const LIMITS = { maxElements: 10_000, maxTimeoutMs: 5_000, defaultTimeoutMs: 1_000 };
+const ALL_SKILLS = SKILL_NAMES;
 
 /** A pool that runs the reference implementation in-process and records what it was asked. */
 function fakePool() {
@@ -37,7 +38,7 @@ async function refusal(p: Promise<unknown>): Promise<SwarmError> {
 describe('executor handlers - execute', () => {
   it('runs a valid request and answers with who ran it and how', async () => {
     const { pool, calls } = fakePool();
-    const handle = executeHandler({ pool, limits: LIMITS, executorId: 'exec-1', providerId: 'node-1' });
+    const handle = executeHandler({ pool, limits: LIMITS, skills: ALL_SKILLS, executorId: 'exec-1', providerId: 'node-1' });
     const res = await handle(request({}), ctx);
     expect(res).toMatchObject({ taskId: 't1', executorId: 'exec-1', providerId: 'node-1', backend: 'cpu', executeMs: 1.5 });
     expect(res.outputs.map((t) => [t.name, t.shape])).toEqual([['c', [8]]]);
@@ -55,9 +56,19 @@ describe('executor handlers - execute', () => {
 
   it.each(bad)('refuses %s before running anything', async (_what, partial, code) => {
     const { pool, calls } = fakePool();
-    const handle = executeHandler({ pool, limits: LIMITS, executorId: 'exec-1', providerId: 'node-1' });
+    const handle = executeHandler({ pool, limits: LIMITS, skills: ALL_SKILLS, executorId: 'exec-1', providerId: 'node-1' });
     expect((await refusal(Promise.resolve().then(() => handle(request(partial), ctx)))).code).toBe(code);
     expect(calls).toHaveLength(0);
+  });
+
+  it('refuses a skill it does not run as NO_PROVIDER (retryable: another executor may), naming what it runs', async () => {
+    const { pool, calls } = fakePool();
+    const handle = executeHandler({ pool, limits: LIMITS, skills: ['matmul', 'mlp'], executorId: 'exec-1', providerId: 'node-1' });
+    const err = await refusal(Promise.resolve().then(() => handle(request({ skill: 'vecadd' }), ctx)));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true, message: 'this executor does not run vecadd; it runs matmul, mlp' });
+    expect(calls).toHaveLength(0);
+    const matmul = await handle(request({ skill: 'matmul', inputs: demoInputs('matmul', 4, seededRandom(2)) }), ctx);
+    expect(matmul.outputs.map((t) => t.name)).toEqual(['c']);
   });
 });
 
@@ -73,15 +84,22 @@ describe('executor handlers - timeout', () => {
 describe('executor handlers - skills and health', () => {
   it('lists every installed skill with the backend', async () => {
     const { pool } = fakePool();
-    const res = await skillsHandler(pool)({}, ctx);
+    const res = await skillsHandler(pool, ALL_SKILLS)({}, ctx);
     expect(res.backend).toBe('cpu');
-    expect(res.skills.map((s) => s.name)).toEqual(['matmul', 'vecadd', 'mlp']);
+    expect(res.skills.map((s) => s.name)).toEqual(SKILL_NAMES);
+  });
+
+  it('lists only the skills this executor runs', async () => {
+    const { pool } = fakePool();
+    const res = await skillsHandler(pool, ['vecadd'])({}, ctx);
+    expect(res.skills.map((s) => s.name)).toEqual(['vecadd']);
   });
 
   it('reports the pool load as health details', () => {
     const { pool } = fakePool();
-    expect(healthDetails(pool, 'exec-1')()).toEqual({
+    expect(healthDetails(pool, 'exec-1', ['matmul', 'vecadd'])()).toEqual({
       executorId: 'exec-1',
+      skills: 'matmul,vecadd',
       backend: 'cpu',
       threads: '2',
       running: '1',

@@ -22,6 +22,8 @@ export interface ExecuteLimits {
 export interface ExecuteDeps {
   readonly pool: KernelPool;
   readonly limits: ExecuteLimits;
+  /** The skills this executor runs (SWARM_SKILLS); others known to the catalog are refused. */
+  readonly skills: readonly string[];
   readonly executorId: string;
   /** This node's id: who gets paid for the work. */
   readonly providerId: string;
@@ -31,6 +33,11 @@ export function executeHandler(deps: ExecuteDeps): Handler<ExecuteRequest, Execu
   const { pool, limits } = deps;
   return async (req) => {
     const skill = getSkill(req.skill);
+    if (!deps.skills.includes(skill.name)) {
+      // Retryable: another executor may run it (the registry lists this node only for the skills its
+      // executors advertise, so only a replica configured unlike its peers gets here).
+      throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this executor does not run ${skill.name}; it runs ${deps.skills.join(', ')}`, true);
+    }
     const timeoutMs = resolveTimeout(req.timeoutMs, limits);
     const inputs = decodeTensors(req.inputs);
     skill.validate(inputs, { maxElements: limits.maxElements });
@@ -46,16 +53,19 @@ export function executeHandler(deps: ExecuteDeps): Handler<ExecuteRequest, Execu
   };
 }
 
-export function skillsHandler(pool: KernelPool): Handler<ListSkillsRequest, ListSkillsResponse> {
-  return () => ({ skills: listSkills().map(skillInfo), backend: pool.backend });
+/** Only the installed skills: what the registry routes by. */
+export function skillsHandler(pool: KernelPool, skills: readonly string[]): Handler<ListSkillsRequest, ListSkillsResponse> {
+  const installed = listSkills().filter((s) => skills.includes(s.name)).map(skillInfo);
+  return () => ({ skills: installed, backend: pool.backend });
 }
 
 /** Health details: read at each request, so they show the load right now. */
-export function healthDetails(pool: KernelPool, executorId: string): () => Record<string, string> {
+export function healthDetails(pool: KernelPool, executorId: string, skills: readonly string[]): () => Record<string, string> {
   return () => {
     const s = pool.stats();
     return {
       executorId,
+      skills: skills.join(','),
       backend: s.backend,
       threads: String(s.threads),
       running: String(s.running),

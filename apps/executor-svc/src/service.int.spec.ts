@@ -133,6 +133,28 @@ describe('executor-svc - serving skills over the bus', () => {
   });
 });
 
+describe('executor-svc - a subset of the skills installed (SWARM_SKILLS)', () => {
+  it('advertises and runs only those, and refuses the others as NO_PROVIDER', async () => {
+    const server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    let svc: ExecutorService | undefined;
+    try {
+      const client = createBusClient(nc, silentLogger());
+      const env = { SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_EXECUTOR_THREADS: '1', SWARM_GPU_BACKEND: 'cpu', SWARM_SKILLS: 'vecadd' };
+      svc = await startExecutorService({ config: loadExecutorConfig(env), log: silentLogger(), nc, nodeId: NODE_ID });
+      expect((await client.request(ExecutorSkills, {})).skills.map((s) => s.name)).toEqual(['vecadd']);
+      expect((await client.request(ExecutorHealth, {})).details).toMatchObject({ skills: 'vecadd' });
+      const matmul = execute({ skill: 'matmul', inputs: demoInputs('matmul', 4, seededRandom(1)) });
+      expect(await refusal(client.request(ExecutorExecute, matmul, REQUEST_TIMEOUT))).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true });
+      await expect(client.request(ExecutorExecute, execute({}), REQUEST_TIMEOUT)).resolves.toMatchObject({ taskId: 'task-1' });
+    } finally {
+      await svc?.stop();
+      await nc.drain();
+      await server.stop();
+    }
+  });
+});
+
 describe('executor-svc - stop', () => {
   it('finishes an in-flight request before it stops', async () => {
     const server = await startNatsServer();

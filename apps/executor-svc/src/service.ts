@@ -42,14 +42,14 @@ export async function startExecutorService(deps: ExecutorServiceDeps): Promise<E
   const queue = EXECUTOR_QUEUE;
   svc.serve(
     ExecutorExecute,
-    executeHandler({ pool, limits: config, executorId, providerId: nodeId }),
+    executeHandler({ pool, limits: config, skills: config.skills, executorId, providerId: nodeId }),
     // Acknowledged on arrival: a router that hears nothing within its ack timeout knows no live
     // replica took the task and tries again at once, instead of waiting out the attempt.
     { queue, maxRequestBytes: config.maxRequestBytes, ack: true },
   );
-  svc.serve(ExecutorSkills, skillsHandler(pool), { queue });
-  svc.serveHealth(ExecutorHealth, healthDetails(pool, executorId), { queue });
-  log.info({ backend: pool.backend, threads: config.threads, maxQueue: config.maxQueue }, 'executor-svc ready');
+  svc.serve(ExecutorSkills, skillsHandler(pool, config.skills), { queue });
+  svc.serveHealth(ExecutorHealth, healthDetails(pool, executorId, config.skills), { queue });
+  log.info({ backend: pool.backend, threads: config.threads, maxQueue: config.maxQueue, skills: config.skills }, 'executor-svc ready');
   return {
     executorId,
     async stop() {

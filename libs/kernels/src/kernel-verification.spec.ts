@@ -7,6 +7,7 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { Random, seededRandom } from '@swarm/determinism';
 import { createAdversary, getSkill, MUTATION_KINDS, randomValues, SKILL_NAMES, VALUE_DISTRIBUTIONS } from '@swarm/skills';
+import type { SkillName } from '@swarm/skills';
 import { GPU } from 'gpu.js';
 import { compileSkill } from './skill-kernels';
 
@@ -18,8 +19,8 @@ const LIMIT_TRIALS = 500;
 
 type Shapes = number[][];
 
-/** Shapes per skill, smallest first; the last is the node's limit (README), run on webasm only. */
-const SHAPES: Readonly<Record<string, Shapes[]>> = {
+/** Shapes per skill (a new skill must add its own), smallest first; the last is the node's limit (README), run on webasm only. */
+const SHAPES: Readonly<Record<SkillName, Shapes[]>> = {
   matmul: [[[1, 1], [1, 1]], [[3, 5], [5, 7]], [[16, 16], [16, 16]], [[64, 33], [33, 50]], [[200, 128], [128, 96]], [[700, 700], [700, 700]]],
   vecadd: [[[1], [1]], [[33], [33]], [[4_096], [4_096]], [[100_000], [100_000]], [[1_000_000], [1_000_000]]],
   mlp: [
@@ -30,9 +31,8 @@ const SHAPES: Readonly<Record<string, Shapes[]>> = {
     [[700, 700], [700, 700], [700], [700, 10], [10]],
   ],
 };
-const NAMES: Readonly<Record<string, string[]>> = { matmul: ['a', 'b'], vecadd: ['a', 'b'], mlp: ['x', 'w1', 'b1', 'w2', 'b2'] };
-
-function inputsFor(skill: string, shapes: Shapes, data: number, random: Random): DenseTensor[] {
+function inputsFor(skill: SkillName, shapes: Shapes, data: number, random: Random): DenseTensor[] {
+  const names = getSkill(skill).demo.tensors(1).map((t) => t.name);
   const dist = VALUE_DISTRIBUTIONS[data % VALUE_DISTRIBUTIONS.length];
   return shapes.map((shape, i) => {
     const count = shape.reduce((n, d) => n * d, 1);
@@ -41,7 +41,7 @@ function inputsFor(skill: string, shapes: Shapes, data: number, random: Random):
     const weights = skill === 'mlp' && i > 0;
     const scale = weights ? 1 / Math.sqrt(shape[0]) : 1;
     const values = randomValues(count, width, weights || (dist === 'sorted' && width > 128) ? 'uniform' : dist, random, scale);
-    return { name: NAMES[skill][i], shape, data: values };
+    return { name: names[i], shape, data: values };
   });
 }
 
@@ -56,7 +56,7 @@ describe.each(['webasm', 'cpu'] as const)('kernel verification - %s backend', (m
     // The limit runs on webasm only: the cpu backend takes seconds there and computes the same way below it.
     const shapes = mode === 'webasm' ? SHAPES[name] : SHAPES[name].slice(0, -1);
     for (const shape of shapes) {
-      const compiled = compileSkill(gpu, name, shape);
+      const compiled = compileSkill(gpu, skill, shape);
       const large = shape[0].reduce((n, d) => n * d, 1) >= 100_000;
       for (let data = 0; data < (large ? 1 : DATA_PER_SHAPE); data++) {
         const inputs = inputsFor(name, shape, data, random);
@@ -80,7 +80,7 @@ describe('kernel verification - wrong results made from the kernel output at the
     const skill = getSkill(name);
     const random = seededRandom(8);
     const shape = SHAPES[name][SHAPES[name].length - 1];
-    const compiled = compileSkill(gpu, name, shape);
+    const compiled = compileSkill(gpu, skill, shape);
     const inputs = inputsFor(name, shape, 0, random);
     const outputs = await compiled.run(inputs.map((t) => t.data));
     const stale = await compiled.run(inputsFor(name, shape, 0, random).map((t) => t.data));

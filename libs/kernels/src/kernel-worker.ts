@@ -2,6 +2,7 @@
  * Body of a pool worker thread: compiles each (skill, shape) once, keeps the most recent few
  * compiled, runs tasks and hands the outputs back by transfer. Loaded through worker.js.
  */
+import { getSkill } from '@swarm/skills';
 import type { GPU } from 'gpu.js';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { KernelBackend } from './backend';
@@ -56,7 +57,7 @@ function lookup(gpu: GPU, task: KernelTask): CompiledSkill {
     cache.set(key, hit);
     return hit;
   }
-  const compiled = compileSkill(gpu, task.skill, task.shapes);
+  const compiled = compileSkill(gpu, getSkill(task.skill), task.shapes);
   cache.set(key, compiled);
   if (cache.size > KERNEL_CACHE_SIZE) {
     const [oldestKey, oldest] = cache.entries().next().value as [string, CompiledSkill];

@@ -1,5 +1,6 @@
 import { seededRandom } from '@swarm/determinism';
 import { demoDenseInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
+import type { SkillSpec } from '@swarm/skills';
 import { GPU } from 'gpu.js';
 import { compileSkill, flat, readBack } from './skill-kernels';
 
@@ -11,7 +12,7 @@ describe.each(['webasm', 'cpu'] as const)('skill kernels - %s backend', (mode) =
   it.each(SKILL_NAMES)('computes %s like the reference, within what verification accepts', async (name) => {
     const skill = getSkill(name);
     const inputs = demoDenseInputs(name, 33, seededRandom(4));
-    const compiled = compileSkill(gpu, name, inputs.map((t) => t.shape));
+    const compiled = compileSkill(gpu, skill, inputs.map((t) => t.shape));
     const outputs = await compiled.run(inputs.map((t) => t.data));
     expect(compiled.backend).toBe(mode);
     const expected = skill.reference(inputs);
@@ -22,9 +23,44 @@ describe.each(['webasm', 'cpu'] as const)('skill kernels - %s backend', (mode) =
   });
 });
 
-describe('skill kernels - unknown skill', () => {
-  it('has no kernel for a skill it does not know', () => {
-    expect(() => compileSkill(new GPU({ mode: 'cpu' }), 'fft', [[4]])).toThrow("no kernel for skill 'fft'");
+/** What a skill's kernel may use: constants, 2-D outputs, loops, a pipelined result as another kernel's input. */
+const ROWS_FIXTURE: SkillSpec['kernel'] = {
+  compile(kernels, [[rows, cols]]) {
+    const scaled = kernels.kernel(`function scaled(a) {
+  return a[this.thread.y * this.constants.cols + this.thread.x] * this.constants.factor;
+}`, { output: [cols, rows], constants: { cols, factor: 3 }, pipeline: true });
+    const rowSums = kernels.kernel(`function rowSums(s) {
+  let sum = 0;
+  for (let j = 0; j < this.constants.cols; j++) {
+    sum += s[this.thread.x][j];
+  }
+  return sum;
+}`, { output: [rows], constants: { cols }, loopMaxIterations: cols });
+    return async ([a]) => {
+      const s = await scaled(a);
+      return [
+        { name: 's', shape: [rows, cols], data: await kernels.read(s, rows * cols) },
+        { name: 'r', shape: [rows], data: await kernels.read(await rowSums(s), rows) },
+      ];
+    };
+  },
+};
+
+describe.each(['webasm', 'cpu'] as const)('skill kernels - the builder a skill compiles against (%s)', (mode) => {
+  it('honours constants, 2-D outputs and loops, and passes a pipelined result to the next kernel', async () => {
+    const gpu = new GPU({ mode });
+    try {
+      const compiled = compileSkill(gpu, { ...getSkill('vecadd'), kernel: ROWS_FIXTURE }, [[2, 3]]);
+      const out = await compiled.run([Float32Array.of(1, 2, 3, 4, 5, 6)]);
+      expect(out.map((o) => [o.name, o.shape, Array.from(o.data)])).toEqual([
+        ['s', [2, 3], [3, 6, 9, 12, 15, 18]],
+        ['r', [2], [18, 45]],
+      ]);
+      expect(compiled.backend).toBe(mode);
+      compiled.destroy();
+    } finally {
+      gpu.destroy();
+    }
   });
 });
 

@@ -1,10 +1,11 @@
 /**
- * Compiles a skill for one input shape into gpu.js kernels. Runs inside a pool worker; the inputs
- * have passed the skill's `validate`, so shapes are trusted here.
+ * Compiles a skill for one input shape into gpu.js kernels: the skill's `kernel.compile` written
+ * against KernelBuilder (libs/skills), which this implements on gpu.js. Runs inside a pool worker;
+ * the inputs have passed the skill's `validate`, so shapes are trusted here.
  */
-import type { GPU, IKernelRunShortcut, IGPUKernelSettings } from 'gpu.js';
+import type { GPU, IGPUKernelSettings, IKernelRunShortcut, KernelVariable } from 'gpu.js';
+import type { KernelBuilder, KernelResult, SkillSpec } from '@swarm/skills';
 import type { KernelBackend } from './backend';
-import { MATMUL, MLP_HIDDEN, MLP_LOG_SUM_EXP, MLP_LOGITS, MLP_SOFTMAX, VECADD } from './kernel-sources';
 
 export interface KernelTensor {
   readonly name: string;
@@ -19,60 +20,29 @@ export interface CompiledSkill {
   destroy(): void;
 }
 
-type Shapes = ReadonlyArray<readonly number[]>;
-
-export function compileSkill(gpu: GPU, skill: string, shapes: Shapes): CompiledSkill {
-  switch (skill) {
-    case 'matmul':
-      return compileMatmul(gpu, shapes);
-    case 'vecadd':
-      return compileVecadd(gpu, shapes);
-    case 'mlp':
-      return compileMlp(gpu, shapes);
-    default:
-      throw new Error(`no kernel for skill '${skill}'`);
-  }
-}
-
-/** gpu.js honours loopMaxIterations at run time but its typings omit it from kernel settings. */
-type KernelSettings = IGPUKernelSettings & { loopMaxIterations?: number };
-
-function kernel(gpu: GPU, source: string, settings: KernelSettings): IKernelRunShortcut {
-  // Loops are bounded by constants; gpu.js still caps every loop at loopMaxIterations.
-  return gpu.createKernel(source, { tactic: 'precision', precision: 'single', ...settings } as IGPUKernelSettings);
-}
-
-function compileMatmul(gpu: GPU, shapes: Shapes): CompiledSkill {
-  const [[n, k], [, m]] = shapes;
-  const mm = kernel(gpu, MATMUL, { output: [m, n], constants: { k, m }, loopMaxIterations: k });
-  return compiled([mm], async ([a, b]) => [{ name: 'c', shape: [n, m], data: flat(await mm(a, b), n * m) }]);
-}
-
-function compileVecadd(gpu: GPU, shapes: Shapes): CompiledSkill {
-  const [[n]] = shapes;
-  const add = kernel(gpu, VECADD, { output: [n] });
-  return compiled([add], async ([a, b]) => [{ name: 'c', shape: [n], data: flat(await add(a, b), n) }]);
-}
-
-function compileMlp(gpu: GPU, shapes: Shapes): CompiledSkill {
-  const [[batch, inputs], [, hidden], , [, outputs]] = shapes;
-  const constants = { inputs, hidden, outputs };
-  // Intermediate results stay on the device (textures/buffers) on GPU backends: `pipeline`. The
-  // activations u and z are also read back: they travel with y as the commitments it is verified by.
-  const layer1 = kernel(gpu, MLP_HIDDEN, { output: [hidden, batch], constants, loopMaxIterations: inputs, pipeline: true });
-  const layer2 = kernel(gpu, MLP_LOGITS, { output: [outputs, batch], constants, loopMaxIterations: hidden, pipeline: true });
-  const lse = kernel(gpu, MLP_LOG_SUM_EXP, { output: [batch], constants, loopMaxIterations: outputs, pipeline: true });
-  const softmax = kernel(gpu, MLP_SOFTMAX, { output: [outputs, batch] });
-  return compiled([layer1, layer2, lse, softmax], async ([x, w1, b1, w2, b2]) => {
-    const u = await layer1(x, w1, b1);
-    const z = await layer2(u, w2, b2);
-    const y = await softmax(z, await lse(z));
-    return [
-      { name: 'y', shape: [batch, outputs], data: flat(y, batch * outputs) },
-      { name: 'u', shape: [batch, hidden], data: flat(await readBack(u), batch * hidden) },
-      { name: 'z', shape: [batch, outputs], data: flat(await readBack(z), batch * outputs) },
-    ];
-  });
+export function compileSkill(gpu: GPU, skill: SkillSpec, shapes: ReadonlyArray<readonly number[]>): CompiledSkill {
+  const kernels: IKernelRunShortcut[] = [];
+  const builder: KernelBuilder = {
+    kernel(source, settings) {
+      const k = gpu.createKernel(source, {
+        // Loops are bounded by constants; gpu.js still caps every loop at loopMaxIterations (honoured
+        // at run time, though its typings omit it from kernel settings).
+        tactic: 'precision',
+        precision: 'single',
+        output: [...settings.output],
+        ...(settings.constants ? { constants: { ...settings.constants } } : {}),
+        ...(settings.loopMaxIterations !== undefined ? { loopMaxIterations: settings.loopMaxIterations } : {}),
+        ...(settings.pipeline ? { pipeline: true } : {}),
+      } as IGPUKernelSettings);
+      kernels.push(k);
+      // On WebGPU a run answers a promise; elsewhere the result itself. Awaiting covers both.
+      return async (...args) => (await k(...(args as KernelVariable[]))) as unknown as KernelResult;
+    },
+    async read(result, count) {
+      return flat(await readBack(result), count);
+    },
+  };
+  return compiled(kernels, skill.kernel.compile(builder, shapes));
 }
 
 type Runner = (inputs: readonly Float32Array[]) => Promise<KernelTensor[]>;

@@ -1,5 +1,5 @@
 import { DenseTensor, ErrorCode } from '@swarm/contracts';
-import { getSkill, listSkills, priceOf, SKILL_NAMES, skillInfo } from './catalog';
+import { getSkill, isSkillName, listSkills, priceOf, SKILL_NAMES, skillInfo } from './catalog';
 
 const square = (n: number): DenseTensor[] => [
   { name: 'a', shape: [n, n], data: new Float32Array(n * n) },
@@ -11,6 +11,13 @@ describe('catalog - lookup', () => {
     expect(SKILL_NAMES).toEqual(['matmul', 'vecadd', 'mlp']);
     expect(listSkills().map((s) => s.name)).toEqual(SKILL_NAMES);
     expect(getSkill('mlp').name).toBe('mlp');
+  });
+
+  it('names every skill as the registry accepts it, once', () => {
+    for (const name of SKILL_NAMES) expect(name).toMatch(/^[a-z0-9_-]{1,64}$/);
+    expect(new Set(SKILL_NAMES).size).toBe(SKILL_NAMES.length);
+    expect(SKILL_NAMES.every(isSkillName)).toBe(true);
+    expect(isSkillName('sort')).toBe(false);
   });
 
   it('refuses an unknown skill with UNKNOWN_SKILL naming the known ones', () => {

@@ -1,19 +1,29 @@
-/** The installed skills, looked up by name, and what a call of one costs. */
+/**
+ * The skills this build knows, looked up by name, and what a call of one costs. Adding a skill is
+ * its own file (one SkillSpec) and one entry here (docs/skills.md); which of them a node runs is
+ * executor-svc's SWARM_SKILLS.
+ */
 import { DenseTensor, ErrorCode, SkillInfo, SwarmError } from '@swarm/contracts';
 import { matmul } from './matmul';
 import { mlp } from './mlp';
 import type { SkillSpec } from './skill-spec';
 import { vecadd } from './vecadd';
 
-const SKILLS: readonly SkillSpec[] = Object.freeze([matmul, vecadd, mlp]);
-const BY_NAME: ReadonlyMap<string, SkillSpec> = new Map(SKILLS.map((s) => [s.name, s]));
+const SKILLS = Object.freeze([matmul, vecadd, mlp] as const);
+/** A name the catalog knows: tables keyed by it (`Record<SkillName, …>`) must cover every skill. */
+export type SkillName = (typeof SKILLS)[number]['name'];
+const BY_NAME: ReadonlyMap<string, SkillSpec<SkillName>> = new Map(SKILLS.map((s) => [s.name, s]));
 /** Work units per priced unit ("credits per million work units"). */
 const WORK_PER_PRICE_UNIT = 1_000_000n;
 
-export const SKILL_NAMES: readonly string[] = Object.freeze(SKILLS.map((s) => s.name));
+export const SKILL_NAMES: readonly SkillName[] = Object.freeze(SKILLS.map((s) => s.name));
+
+export function isSkillName(name: string): name is SkillName {
+  return BY_NAME.has(name);
+}
 
 /** Throws SwarmError UNKNOWN_SKILL naming the skills that do exist. */
-export function getSkill(name: string): SkillSpec {
+export function getSkill(name: string): SkillSpec<SkillName> {
   const skill = BY_NAME.get(name);
   if (!skill) {
     throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_SKILL, `unknown skill '${name}'; known skills: ${SKILL_NAMES.join(', ')}`);
@@ -21,7 +31,7 @@ export function getSkill(name: string): SkillSpec {
   return skill;
 }
 
-export function listSkills(): readonly SkillSpec[] {
+export function listSkills(): readonly SkillSpec<SkillName>[] {
   return SKILLS;
 }
 

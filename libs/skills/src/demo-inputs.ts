@@ -1,17 +1,16 @@
 /**
- * Example inputs for each skill (`swarm submit --skill matmul --size 256`, benchmarks, tests).
- * `size` is the skill's characteristic dimension: matmul n = k = m = size; vecadd n = size;
- * mlp batch = in = hidden = size with DEMO_MLP_CLASSES outputs.
+ * Example inputs of each skill (`swarm submit --skill matmul --size 256`, `swarm up --demo`,
+ * benchmarks, tests), drawn from the tensors its `demo` declares at a size.
  */
 import { DenseTensor, ErrorCode, SwarmError, Tensor, toTensor } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
 import { getSkill } from './catalog';
 import type { SkillSpec } from './skill-spec';
 
-export const DEMO_MLP_CLASSES = 10;
-/** Largest demo size: a matmul operand of this size is 64 MiB, past what any node accepts. */
-export const MAX_DEMO_SIZE = 1 << 12;
-const MAX_DEMO_VECTOR = 1 << 24;
+/** Most values one example may hold: 128 MiB of f32 (two 4096×4096 matrices), past any node's limit. */
+export const MAX_DEMO_VALUES = 1 << 25;
+/** Sizes are probed up to this when looking for a limit (a demo whose count never grows stops here). */
+const SIZE_SEARCH_CEILING = 2 ** 40;
 
 /** Uniform values in [-scale, scale). */
 function uniform(count: number, scale: number, random: Random): Float32Array {
@@ -20,8 +19,34 @@ function uniform(count: number, scale: number, random: Random): Float32Array {
   return data;
 }
 
-function tensor(name: string, shape: number[], scale: number, random: Random): DenseTensor {
-  return { name, shape, data: uniform(shape.reduce((n, d) => n * d, 1), scale, random) };
+const elements = (shape: readonly number[]) => shape.reduce((n, d) => n * d, 1);
+
+/** How many values the skill's example of this size holds, from its declared shapes alone. */
+export function demoValueCount(skill: SkillSpec, size: number): number {
+  return skill.demo.tensors(size).reduce((n, t) => n + elements(t.shape), 0);
+}
+
+/**
+ * Largest size whose example holds at most `maxValues` values (0 if even size 1 holds more), e.g.
+ * with TASK_MAX_ELEMENTS the largest `--size` a node accepts. Counts only grow with size (SkillDemo).
+ */
+export function maxDemoSize(skill: SkillSpec, maxValues: number): number {
+  const fits = (size: number) => demoValueCount(skill, size) <= maxValues;
+  if (!fits(1)) return 0;
+  let low = 1;
+  let high = 2;
+  while (fits(high)) {
+    if (high >= SIZE_SEARCH_CEILING) return SIZE_SEARCH_CEILING;
+    low = high;
+    high *= 2;
+  }
+  // fits(low) and not fits(high): halve the gap.
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid;
+  }
+  return low;
 }
 
 /** Demo inputs in wire form, ready for a SubmitTask or Execute request. */
@@ -29,27 +54,12 @@ export function demoInputs(skill: SkillSpec | string, size: number, random: Rand
   return demoDenseInputs(skill, size, random).map((t) => toTensor(t.name, t.shape, t.data));
 }
 
+/** Throws SwarmError INVALID_ARGUMENT for a size outside [1, maxDemoSize(MAX_DEMO_VALUES)], UNKNOWN_SKILL for a bad name. */
 export function demoDenseInputs(skill: SkillSpec | string, size: number, random: Random): DenseTensor[] {
   const spec = typeof skill === 'string' ? getSkill(skill) : skill;
-  const max = spec.name === 'vecadd' ? MAX_DEMO_VECTOR : MAX_DEMO_SIZE;
+  const max = maxDemoSize(spec, MAX_DEMO_VALUES);
   if (!Number.isSafeInteger(size) || size < 1 || size > max) {
     throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `demo size for ${spec.name} must be an integer in [1, ${max}], got ${size}`);
   }
-  switch (spec.name) {
-    case 'matmul':
-      return [tensor('a', [size, size], 1, random), tensor('b', [size, size], 1, random)];
-    case 'vecadd':
-      return [tensor('a', [size], 1, random), tensor('b', [size], 1, random)];
-    default: {
-      // 1/√fan-in weights keep activations O(1) whatever the size, so the softmax stays informative.
-      const inScale = 1 / Math.sqrt(size);
-      return [
-        tensor('x', [size, size], 1, random),
-        tensor('w1', [size, size], inScale, random),
-        tensor('b1', [size], 0.1, random),
-        tensor('w2', [size, DEMO_MLP_CLASSES], inScale, random),
-        tensor('b2', [DEMO_MLP_CLASSES], 0.1, random),
-      ];
-    }
-  }
+  return spec.demo.tensors(size).map((t) => ({ name: t.name, shape: [...t.shape], data: uniform(elements(t.shape), t.scale, random) }));
 }

@@ -2,7 +2,8 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
 import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, InputDecl, invalid } from './input-checks';
-import type { SkillSpec } from './skill-spec';
+import type { SkillKernel } from './skill-kernel';
+import type { SkillDemo, SkillSpec } from './skill-spec';
 
 const NAME = 'matmul';
 const INPUTS: readonly InputDecl[] = [
@@ -49,7 +50,32 @@ function outputShapes(inputs: readonly DenseTensor[]) {
   return [{ name: 'c', shape: [n, m] }];
 }
 
-export const matmul: SkillSpec = Object.freeze({
+/** c[i][j] = Σ_p a[i][p]·b[p][j]; threads run along j, so b is read row-wise (SIMD-friendly). */
+const MATMUL_SOURCE = `function matmul(a, b) {
+  let sum = 0;
+  for (let p = 0; p < this.constants.k; p++) {
+    sum += a[this.thread.y * this.constants.k + p] * b[p * this.constants.m + this.thread.x];
+  }
+  return sum;
+}`;
+
+const kernel: SkillKernel = {
+  compile(kernels, [[n, k], [, m]]) {
+    const mm = kernels.kernel(MATMUL_SOURCE, { output: [m, n], constants: { k, m }, loopMaxIterations: k });
+    return async ([a, b]) => [{ name: 'c', shape: [n, m], data: await kernels.read(await mm(a, b), n * m) }];
+  },
+};
+
+const demo: SkillDemo = {
+  sizeMeaning: 'n×n matrices',
+  exampleSize: 256,
+  tensors: (n) => [
+    { name: 'a', shape: [n, n], scale: 1 },
+    { name: 'b', shape: [n, n], scale: 1 },
+  ],
+};
+
+export const matmul: SkillSpec<typeof NAME> = Object.freeze({
   name: NAME,
   description: 'Dense f32 matrix product c = a·b (row-major).',
   inputSignature: INPUT_SIGNATURE,
@@ -99,4 +125,7 @@ export const matmul: SkillSpec = Object.freeze({
     const dims = matmulDims(inputs);
     return [{ name: 'c', shape: [dims.n, dims.m], data: referenceMatmul(inputs[0].data, inputs[1].data, dims) }];
   },
-} satisfies SkillSpec);
+
+  kernel,
+  demo,
+} satisfies SkillSpec<typeof NAME>);

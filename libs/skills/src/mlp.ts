@@ -12,7 +12,8 @@ import type { DenseTensor } from '@swarm/contracts';
 import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
 import { checkProduct, FREIVALDS_ROUNDS } from './freivalds';
 import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, InputDecl, invalid } from './input-checks';
-import type { SkillSpec, Verdict } from './skill-spec';
+import type { SkillKernel } from './skill-kernel';
+import type { SkillDemo, SkillSpec, Verdict } from './skill-spec';
 
 const NAME = 'mlp';
 const INPUTS: readonly InputDecl[] = [
@@ -147,7 +148,87 @@ function fail(detail: string): Verdict {
   return { ok: false, method: METHOD, detail };
 }
 
-export const mlp: SkillSpec = Object.freeze({
+/**
+ * u[r][j] = b1[j] + Σ_p x[r][p]·w1[p][j], the hidden pre-activation: returned with y as a commitment
+ * the verifier checks, so relu is applied where u is read, not here.
+ */
+const MLP_HIDDEN_SOURCE = `function mlpHidden(x, w1, b1) {
+  let sum = b1[this.thread.x];
+  for (let p = 0; p < this.constants.inputs; p++) {
+    sum += x[this.thread.y * this.constants.inputs + p] * w1[p * this.constants.hidden + this.thread.x];
+  }
+  return sum;
+}`;
+
+/** z[r][o] = b2[o] + Σ_j relu(u[r][j])·w2[j][o] */
+const MLP_LOGITS_SOURCE = `function mlpLogits(u, w2, b2) {
+  let sum = b2[this.thread.x];
+  for (let j = 0; j < this.constants.hidden; j++) {
+    sum += Math.max(u[this.thread.y][j], 0) * w2[j * this.constants.outputs + this.thread.x];
+  }
+  return sum;
+}`;
+
+/** lse[r] = log Σ_o exp(z[r][o]), shifted by the row max so exp never overflows. */
+const MLP_LOG_SUM_EXP_SOURCE = `function mlpLogSumExp(z) {
+  let top = z[this.thread.x][0];
+  for (let o = 1; o < this.constants.outputs; o++) {
+    top = Math.max(top, z[this.thread.x][o]);
+  }
+  let sum = 0;
+  for (let o = 0; o < this.constants.outputs; o++) {
+    sum += Math.exp(z[this.thread.x][o] - top);
+  }
+  return top + Math.log(sum);
+}`;
+
+/** y[r][o] = exp(z[r][o] - lse[r]): one pass per cell instead of a row reduction per cell. */
+const MLP_SOFTMAX_SOURCE = `function mlpSoftmax(z, lse) {
+  return Math.exp(z[this.thread.y][this.thread.x] - lse[this.thread.y]);
+}`;
+
+const kernel: SkillKernel = {
+  compile(kernels, [[batch, inputs], [, hidden], , [, outputs]]) {
+    const constants = { inputs, hidden, outputs };
+    // Intermediate results stay on the device on GPU backends (`pipeline`). The activations u and z
+    // are also read back: they travel with y as the commitments it is verified by.
+    const layer1 = kernels.kernel(MLP_HIDDEN_SOURCE, { output: [hidden, batch], constants, loopMaxIterations: inputs, pipeline: true });
+    const layer2 = kernels.kernel(MLP_LOGITS_SOURCE, { output: [outputs, batch], constants, loopMaxIterations: hidden, pipeline: true });
+    const lse = kernels.kernel(MLP_LOG_SUM_EXP_SOURCE, { output: [batch], constants, loopMaxIterations: outputs, pipeline: true });
+    const softmax = kernels.kernel(MLP_SOFTMAX_SOURCE, { output: [outputs, batch] });
+    return async ([x, w1, b1, w2, b2]) => {
+      const u = await layer1(x, w1, b1);
+      const z = await layer2(u, w2, b2);
+      const y = await softmax(z, await lse(z));
+      return [
+        { name: 'y', shape: [batch, outputs], data: await kernels.read(y, batch * outputs) },
+        { name: 'u', shape: [batch, hidden], data: await kernels.read(u, batch * hidden) },
+        { name: 'z', shape: [batch, outputs], data: await kernels.read(z, batch * outputs) },
+      ];
+    };
+  },
+};
+
+/** Classes of the example classifier: few, as in a real one, so layer 2 is cheap next to layer 1. */
+export const DEMO_MLP_CLASSES = 10;
+
+const demo: SkillDemo = {
+  sizeMeaning: `batch = in = hidden = n, ${DEMO_MLP_CLASSES} classes`,
+  exampleSize: 64,
+  tensors(n) {
+    // 1/√fan-in weights keep activations O(1) whatever the size, so the softmax stays informative.
+    const inScale = 1 / Math.sqrt(n);
+    return [
+      { name: 'x', shape: [n, n], scale: 1 },
+      { name: 'w1', shape: [n, n], scale: inScale },
+      { name: 'b1', shape: [n], scale: 0.1 },
+      { name: 'w2', shape: [n, DEMO_MLP_CLASSES], scale: inScale },
+      { name: 'b2', shape: [DEMO_MLP_CLASSES], scale: 0.1 },
+    ];
+  },
+};
+
+export const mlp: SkillSpec<typeof NAME> = Object.freeze({
   name: NAME,
   description:
     '2-layer perceptron forward pass: softmax(relu(x·w1 + b1)·w2 + b2), one distribution per row of x; ' +
@@ -230,4 +311,7 @@ export const mlp: SkillSpec = Object.freeze({
       { ...z, data: act.z },
     ];
   },
-} satisfies SkillSpec);
+
+  kernel,
+  demo,
+} satisfies SkillSpec<typeof NAME>);

@@ -1,9 +1,12 @@
 /**
- * What every skill declares: its typed signature, how its inputs are checked, how much work (and so
- * credit) a call is, how a result is verified without trusting the executor, and a plain-JS reference.
+ * Everything the node knows about a skill, in one object: its typed signature, how its inputs are
+ * checked, how much work (and so credit) a call is, how a result is verified without trusting the
+ * executor, a plain-JS reference, its gpu.js kernels and its example inputs. Every part is required,
+ * so a skill without its kernel or demo does not compile; catalog.ts lists the skills.
  */
 import type { DenseTensor } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
+import type { SkillKernel } from './skill-kernel';
 
 export interface InputLimits {
   /** Largest element count of all inputs together, and of each output. */
@@ -18,8 +21,26 @@ export interface Verdict {
   readonly detail: string;
 }
 
-export interface SkillSpec {
+/** One input of a generated example: values are drawn uniformly from [-scale, scale) (demo-inputs.ts). */
+export interface DemoTensor {
   readonly name: string;
+  readonly shape: readonly number[];
+  readonly scale: number;
+}
+
+/** Example inputs (`swarm submit --size n`, `swarm up --demo`, benchmarks, tests). */
+export interface SkillDemo {
+  /** What the size n means, for `swarm submit --help`, e.g. "n×n matrices". */
+  readonly sizeMeaning: string;
+  /** The size `swarm up --demo` runs. */
+  readonly exampleSize: number;
+  /** The example's tensors at size n ≥ 1; their value count must not shrink as n grows. */
+  tensors(size: number): readonly DemoTensor[];
+}
+
+export interface SkillSpec<Name extends string = string> {
+  /** 1-64 of [a-z0-9_-] (what the registry accepts). */
+  readonly name: Name;
   readonly description: string;
   /** Human-readable signatures, e.g. "a:[n,k] b:[k,m]" -> "c:[n,m]". */
   readonly inputSignature: string;
@@ -42,4 +63,7 @@ export interface SkillSpec {
   verify(inputs: readonly DenseTensor[], outputs: readonly DenseTensor[], random: Random): Verdict;
   /** Plain-JS f32 implementation: the benchmark baseline and the ground truth in tests. */
   reference(inputs: readonly DenseTensor[]): DenseTensor[];
+  /** The gpu.js kernels an executor runs. */
+  readonly kernel: SkillKernel;
+  readonly demo: SkillDemo;
 }

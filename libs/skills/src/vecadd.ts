@@ -8,7 +8,8 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
 import { checkFinite, checkInputs, checkOutputShapes, InputDecl, invalid } from './input-checks';
-import type { SkillSpec } from './skill-spec';
+import type { SkillKernel } from './skill-kernel';
+import type { SkillDemo, SkillSpec } from './skill-spec';
 
 const NAME = 'vecadd';
 const INPUTS: readonly InputDecl[] = [
@@ -40,7 +41,27 @@ function outputShapes(inputs: readonly DenseTensor[]) {
   return [{ name: 'c', shape: [inputs[0].shape[0]] }];
 }
 
-export const vecadd: SkillSpec = Object.freeze({
+const VECADD_SOURCE = `function vecadd(a, b) {
+  return a[this.thread.x] + b[this.thread.x];
+}`;
+
+const kernel: SkillKernel = {
+  compile(kernels, [[n]]) {
+    const add = kernels.kernel(VECADD_SOURCE, { output: [n] });
+    return async ([a, b]) => [{ name: 'c', shape: [n], data: await kernels.read(await add(a, b), n) }];
+  },
+};
+
+const demo: SkillDemo = {
+  sizeMeaning: 'vectors of length n',
+  exampleSize: 100_000,
+  tensors: (n) => [
+    { name: 'a', shape: [n], scale: 1 },
+    { name: 'b', shape: [n], scale: 1 },
+  ],
+};
+
+export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
   name: NAME,
   description: 'Elementwise f32 vector sum c = a + b.',
   inputSignature: INPUT_SIGNATURE,
@@ -84,4 +105,7 @@ export const vecadd: SkillSpec = Object.freeze({
   reference(inputs) {
     return [{ name: 'c', shape: [inputs[0].shape[0]], data: referenceVecadd(inputs[0].data, inputs[1].data) }];
   },
-} satisfies SkillSpec);
+
+  kernel,
+  demo,
+} satisfies SkillSpec<typeof NAME>);

@@ -8,7 +8,7 @@ import { CliError } from '../cli-error';
 import { readInputFile } from '../input-file';
 import { connectToNode } from '../node-file';
 import { credits, ms, printJson, printTable, withProgress } from '../output';
-import { MAX_DEMO_SIZE } from '../submit-limits';
+import { demoSizeLimit } from '../demo-sizes';
 import { KEY_PATTERN } from './task';
 
 export interface SubmitOptions {
@@ -80,15 +80,17 @@ export async function submitOnce(client: Pick<SwarmClient, 'submit'>, req: Param
 }
 
 function generated(skill: string, size: number, seed: number | undefined): Tensor[] {
+  // An unknown skill throws UNKNOWN_SKILL here, keeping its own code.
+  const spec = getSkill(skill);
   // Checked before generating: a --size past the limit would allocate gigabytes first.
-  const max = MAX_DEMO_SIZE[skill];
-  if (max !== undefined && size > max) {
+  const max = demoSizeLimit(spec);
+  if (size > max) {
     throw new CliError('SWARM_BAD_ARGS', `--size for ${skill} must be at most ${max} (a task holds at most ${TASK_MAX_ELEMENTS} input values), got ${size}`);
   }
   try {
-    return demoInputs(getSkill(skill), size, seed === undefined ? systemRandom : seededRandom(seed));
+    return demoInputs(spec, size, seed === undefined ? systemRandom : seededRandom(seed));
   } catch (err) {
-    // A size the skill refuses is bad usage; anything else (an unknown skill) keeps its own code.
+    // A size the skill refuses is bad usage; anything else keeps its own code.
     if (isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT)) throw new CliError('SWARM_BAD_ARGS', err.message);
     throw err;
   }

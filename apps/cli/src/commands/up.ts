@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { connectSwarm, SwarmClient } from '@swarm/client';
 import { seededRandom } from '@swarm/determinism';
-import { demoInputs, getSkill, priceOf } from '@swarm/skills';
+import { demoInputs, listSkills, priceOf } from '@swarm/skills';
 import { fromTensor } from '@swarm/contracts';
 import { claimNodeFile, NodeFile, removeNodeFile, resolveHome, writeNodeFile } from '../node-file';
 import { RunningNode, startNode, SupervisionReport } from '../node-launcher';
@@ -14,12 +14,6 @@ export interface UpOptions {
   exit?: boolean;
   json?: boolean;
 }
-
-const DEMO_TASKS = [
-  { skill: 'matmul', size: 256 },
-  { skill: 'vecadd', size: 100_000 },
-  { skill: 'mlp', size: 64 },
-] as const;
 
 export async function upCommand(opts: UpOptions): Promise<void> {
   const home = resolveHome(opts.dataDir);
@@ -115,15 +109,17 @@ async function runDemo(natsUrl: string, clientKeyFile: string, quiet: boolean) {
   const client: SwarmClient = await connectSwarm(natsUrl, { name: 'swarm-demo', nkeyFile: clientKeyFile });
   try {
     const before = await client.balance();
+    // Each skill the node's executors run (SWARM_SKILLS), at its own example size, in catalog order.
+    const advertised = new Set<string>((await client.skills()).skills.map((s) => s.name));
     const random = seededRandom(1);
     const rows = [];
-    for (const task of DEMO_TASKS) {
-      const skill = getSkill(task.skill);
-      const inputs = demoInputs(skill, task.size, random);
+    for (const skill of listSkills().filter((s) => advertised.has(s.name))) {
+      const size = skill.demo.exampleSize;
+      const inputs = demoInputs(skill, size, random);
       const budget = priceOf(skill, inputs.map(fromTensor));
-      if (!quiet) process.stderr.write(`  demo: ${task.skill} size ${task.size}, budget ${credits(budget)}…\n`);
-      const r = await client.submit({ skill: task.skill, inputs, budget, timeoutMs: 60_000 });
-      rows.push({ skill: task.skill, size: task.size, taskId: r.taskId, cost: r.cost, verification: r.verification, executor: r.executorId, backend: r.backend, totalMs: r.timing?.totalMs ?? 0 });
+      if (!quiet) process.stderr.write(`  demo: ${skill.name} size ${size}, budget ${credits(budget)}…\n`);
+      const r = await client.submit({ skill: skill.name, inputs, budget, timeoutMs: 60_000 });
+      rows.push({ skill: skill.name, size, taskId: r.taskId, cost: r.cost, verification: r.verification, executor: r.executorId, backend: r.backend, totalMs: r.timing?.totalMs ?? 0 });
     }
     const after = await client.balance();
     if (!quiet) {
