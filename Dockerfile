@@ -7,8 +7,11 @@ COPY apps ./apps
 COPY libs ./libs
 COPY tools ./tools
 COPY bin ./bin
-COPY tsconfig.base.json tsconfig.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY tsconfig.base.json tsconfig.json .swcrc ./
+# Services run compiled JavaScript: build with the dev tools (swc), then drop them from the image.
+RUN npm ci --no-audit --no-fund \
+ && node tools/scripts/build.js \
+ && npm prune --omit=dev --no-audit --no-fund
 ENV NODE_ENV=production
 # A new named volume takes the owner and mode of the directory it is first mounted on, so these
 # let the service user write what docker-compose.yml keeps in volumes, and nobody else read it:
@@ -19,4 +22,4 @@ RUN mkdir -p /data/credit-ledger /node /bus-conf /keys/credit /keys/registry /ke
  && chown -R node:node /data /node /bus-conf /keys \
  && chmod 700 /data /data/credit-ledger /node /keys /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router
 USER node
-CMD ["sh", "-c", "exec node --import tsx apps/${SWARM_APP}/src/main.ts"]
+CMD ["sh", "-c", "exec node --enable-source-maps apps/${SWARM_APP}/dist/main.js"]
