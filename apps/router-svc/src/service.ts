@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { startBusService, toWire } from '@swarm/bus';
 import { ErrorCode, RouterHealth, RouterSubmit, RouterTask, SubmitTaskResponse, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
-import { Clock, monotonicClock, Random } from '@swarm/determinism';
+import { Clock, Random, randomUuid } from '@swarm/determinism';
 import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -27,7 +26,11 @@ export interface RouterServiceDeps {
   /** For the router's own requests and events (see runServiceMain's outboundConnection); default `nc`. */
   outboundNc?: NatsConnection;
   nodeId: string;
+  /** Wall-clock ms: deadlines and expiries, comparable with other processes. */
   clock: Clock;
+  /** Monotonic ms, for measuring durations only (systemClock would jump with the wall clock). */
+  stopwatch: Clock;
+  /** Task ids and verification draws: a CSPRNG in production (an executor must not predict them). */
   random: Random;
 }
 
@@ -36,7 +39,7 @@ export interface RouterService {
 }
 
 export async function startRouterService(deps: RouterServiceDeps): Promise<RouterService> {
-  const { config, log, nc, nodeId, clock, random } = deps;
+  const { config, log, nc, nodeId, clock, stopwatch, random } = deps;
   const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads) : undefined;
   let svc;
   try {
@@ -53,7 +56,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     attemptWorkPerMs: config.attemptWorkPerMs,
   };
   const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, clock);
-  const components = { ports: createBusPorts(svc.client, clock, nodeId, config.ackTimeoutMs), clock, stopwatch: monotonicClock, random, ...(verifier ? { verifier } : {}) };
+  const components = { ports: createBusPorts(svc.client, clock, nodeId, config.ackTimeoutMs), clock, stopwatch, random, ...(verifier ? { verifier } : {}) };
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
   let finished = 0;
   let arrivedLate = 0;
@@ -73,7 +76,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       config,
       admission,
       nodeId,
-      newTaskId: () => `task-${randomUUID()}`,
+      newTaskId: () => `task-${randomUuid(random)}`,
       shutdown: stopping.signal,
       onRefused(err) {
         const now = clock.now();

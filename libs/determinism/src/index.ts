@@ -46,6 +46,19 @@ export function cryptoRandom(source: RandomValuesSource = globalThis.crypto): Ra
   };
 }
 
+/**
+ * A random RFC 4122 version-4 UUID drawn from `random`: with systemRandom it is as unguessable as
+ * crypto.randomUUID, with seededRandom it repeats (tests, simulation).
+ */
+export function randomUuid(random: Random): string {
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = Math.floor(random() * 256);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export interface ManualClock extends Clock {
   advance(ms: number): void;
   set(ms: number): void;

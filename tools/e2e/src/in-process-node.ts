@@ -8,7 +8,7 @@
  */
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { loadServiceConfig } from '@swarm/config';
-import { systemClock, seededRandom } from '@swarm/determinism';
+import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
 import { loadExecutorConfig, startExecutorService } from '@swarm/executor-svc';
 import { startGatewayService } from '@swarm/gateway-svc';
 import { loadOrCreateIdentity } from '@swarm/identity';
@@ -58,7 +58,7 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
   const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId });
   const gateway = await startGatewayService({ config: loadServiceConfig(env), log, nc: await ncOf('gateway'), nodeId });
   let executor: { stop(): Promise<void> } | undefined = await startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId });
-  const router = await startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, clock: systemClock, random: seededRandom(9) });
+  const router = await startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(9) });
   const stopExecutor = async () => {
     await executor?.stop();
     executor = undefined;

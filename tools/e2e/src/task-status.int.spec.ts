@@ -4,7 +4,7 @@ import { connectSwarm, SwarmClient } from '@swarm/client';
 import { EntryKind, fromTensor, LedgerEntry, LedgerEntryEvents, RouterSubmit, SubmitTaskResponse, TaskState } from '@swarm/contracts';
 import { loadServiceConfig } from '@swarm/config';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
-import { seededRandom, systemClock } from '@swarm/determinism';
+import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
 import { loadExecutorConfig, startExecutorService } from '@swarm/executor-svc';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { startRegistryService } from '@swarm/registry-svc';
@@ -145,7 +145,7 @@ describe('task status - credit-svc restarts while a verified result is being set
     let credit: { stop(): Promise<void> } | undefined = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, clock: systemClock });
     const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc, nodeId });
     const executor = await startExecutorService({ config: loadExecutorConfig(env), log, nc, nodeId });
-    const router = await startRouterService({ config: loadRouterConfig(env), log, nc, nodeId, clock: systemClock, random: seededRandom(5) });
+    const router = await startRouterService({ config: loadRouterConfig(env), log, nc, nodeId, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(5) });
     const client = await connectSwarm(server.url);
     try {
       // credit-svc goes away right after it commits this task's escrow, and is back 1.5 s later:
