@@ -8,6 +8,7 @@ import {
   BalanceResponse,
   BusRole,
   CreditAudit,
+  ErrorCode,
   CreditBalance,
   ExecutorSkills,
   HEALTH_BY_SERVICE,
@@ -18,11 +19,12 @@ import {
   ServiceName,
   SubmitTaskRequest,
   SubmitTaskResponse,
+  SwarmError,
   TaskStatusResponse,
   TASK_DEFAULT_TIMEOUT_MS,
 } from '@swarm/contracts';
 import { Logger, silentLogger } from '@swarm/telemetry';
-import { connect, NatsConnection, RequestStrategy } from 'nats';
+import { connect, ErrorCode as NatsErrorCode, NatsConnection, RequestStrategy } from 'nats';
 
 export const CONNECT_TIMEOUT_MS = 3_000;
 /** How long `instances` collects $SRV.PING answers on loopback. */
@@ -101,15 +103,20 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     skills: () => bus.request(ExecutorSkills, {}),
     health: (service, timeoutMs) => bus.request(HEALTH_BY_SERVICE[service], {}, timeoutMs ? { timeoutMs } : {}),
     async instances(service, waitMs = PING_WAIT_MS) {
-      const replies = await nc.requestMany(`$SRV.PING.${service}-svc`, new Uint8Array(), { strategy: RequestStrategy.Timer, maxWait: waitMs });
+      const subject = `$SRV.PING.${service}-svc`;
       const found: Array<{ id: string; metadata: Record<string, string> }> = [];
-      for await (const m of replies) {
-        try {
-          const ping = JSON.parse(new TextDecoder().decode(m.data)) as { id?: unknown; metadata?: Record<string, string> };
-          if (typeof ping.id === 'string') found.push({ id: ping.id, metadata: ping.metadata ?? {} });
-        } catch {
-          // not a services-framework answer; ignore it
+      try {
+        const replies = await nc.requestMany(subject, new Uint8Array(), { strategy: RequestStrategy.Timer, maxWait: waitMs });
+        for await (const m of replies) {
+          try {
+            const ping = JSON.parse(new TextDecoder().decode(m.data)) as { id?: unknown; metadata?: Record<string, string> };
+            if (typeof ping.id === 'string') found.push({ id: ping.id, metadata: ping.metadata ?? {} });
+          } catch {
+            // not a services-framework answer; ignore it
+          }
         }
+      } catch (err) {
+        throw discoveryError(err, subject);
       }
       return found;
     },
@@ -117,4 +124,16 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     // error that ended the command with a raw CONNECTION_CLOSED.
     close: () => (nc.isClosed() || nc.isDraining() ? nc.closed().then(() => undefined) : nc.drain()),
   };
+}
+
+/** Discovery bypasses the typed bus client, so its NATS errors get the same SwarmError codes here. */
+function discoveryError(err: unknown, subject: string): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (code === NatsErrorCode.PermissionsViolation) {
+    return new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `this bus identity may not use ${subject} (discovery is the observer role's)`, false, { cause: err });
+  }
+  if (code === NatsErrorCode.ConnectionClosed || code === NatsErrorCode.ConnectionDraining || code === NatsErrorCode.Disconnect) {
+    return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `NATS connection unavailable for ${subject}`, true, { cause: err });
+  }
+  return err;
 }

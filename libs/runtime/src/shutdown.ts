@@ -25,11 +25,12 @@ export function onShutdown(opts: ShutdownOptions, stop: () => Promise<void>): { 
     for (const s of signals) process.once(s, () => process.exit(130));
     const limitMs = opts.graceMs + SHUTDOWN_SLACK_MS;
     opts.log.info({ reason, graceMs: opts.graceMs }, 'shutting down');
+    // Not unref'd: a stop awaiting something that never comes, with no handle left open, would
+    // otherwise let the process end with code 0 as if it had stopped cleanly.
     const timer = setTimeout(() => {
       opts.log.error({ limitMs }, 'shutdown exceeded its grace period');
       process.exit(1);
     }, limitMs);
-    timer.unref();
     stop().then(
       () => {
         clearTimeout(timer);

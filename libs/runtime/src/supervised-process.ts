@@ -105,13 +105,13 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
     exited = new Promise((resolve) => {
       c.once('error', (err) => log.write(`supervisor: cannot start ${opts.name}: ${err.message}\n`));
       c.once('close', (code, signal) => {
-        const now = Date.now();
-        recent = [...recent.filter((t) => now - t < RESTART_WINDOW_MS), now];
+        const next = nextRestart(recent, Date.now(), maxRestarts);
+        recent = next.recentExits;
+        const { delayMs, crashLoop } = next;
         const restarting = !stopping && code !== EXIT_BAD_CONFIG;
-        const crashLoop = recent.length > maxRestarts;
-        const delayMs = crashLoop ? Math.min(RESTART_DELAY_MS * 2 ** (recent.length - maxRestarts), MAX_RESTART_BACKOFF_MS) : RESTART_DELAY_MS;
         opts.onExit?.({ name: opts.name, code, signal, restarting, delayMs, crashLoop });
-        if (restarting) {
+        // onExit may itself have called stop(): no relaunch after it (it would outlive the stop).
+        if (restarting && !stopping) {
           restarts += 1;
           restartTimer = setTimeout(launch, delayMs);
         }
@@ -140,6 +140,18 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
       return code;
     },
   };
+}
+
+/**
+ * The pause before the next launch, given the exit times (ms) within RESTART_WINDOW_MS before this
+ * exit at `now`: RESTART_DELAY_MS, doubling per exit past `maxRestarts` (a crash loop) up to
+ * MAX_RESTART_BACKOFF_MS, and back to RESTART_DELAY_MS once a window passes without exits.
+ */
+export function nextRestart(recentExits: readonly number[], now: number, maxRestarts: number): { recentExits: number[]; delayMs: number; crashLoop: boolean } {
+  const recent = [...recentExits.filter((t) => now - t < RESTART_WINDOW_MS), now];
+  const crashLoop = recent.length > maxRestarts;
+  const delayMs = crashLoop ? Math.min(RESTART_DELAY_MS * 2 ** (recent.length - maxRestarts), MAX_RESTART_BACKOFF_MS) : RESTART_DELAY_MS;
+  return { recentExits: recent, delayMs, crashLoop };
 }
 
 /**
