@@ -3,6 +3,8 @@
  * must hold afterwards: the store audits clean (every operation landed whole or not at all), and
  * each escrow was closed at most once, so callers retrying after lost replies are safe; escrows
  * that callers left open are refunded by the service itself once their (short) expiry passes.
+ * The kills run once (beforeAll); each test then works on its own copy of the killed node's data
+ * dir, so the tests do not depend on each other's order or outcome.
  */
 import { BusClient, createBusClient } from '@swarm/bus';
 import {
@@ -25,9 +27,11 @@ import {
 import type { Ledger } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
 import { manualClock, seededRandom } from '@swarm/determinism';
+import { loadOrCreateIdentity } from '@swarm/identity';
 import { silentLogger } from '@swarm/telemetry';
 import { NatsServerHandle, ServiceProcess, spawnService, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
 import { connect, NatsConnection } from 'nats';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LEDGER_DIR } from './config';
 
@@ -57,11 +61,11 @@ describe('credit-svc process - crash recovery', () => {
   let dir: TempDir;
   let nc: NatsConnection;
   let bus: BusClient;
-  let proc: ServiceProcess | undefined;
-  let nodeId = '';
   let entriesSeen = 0;
+  const copies: TempDir[] = [];
+  const running = new Set<ServiceProcess>();
   const escrowIds = new Set<string>();
-  /** Requests whose reply was lost; a caller would retry them, and so do we. */
+  /** Requests whose reply was lost during the kills; a caller would retry them, and so do the tests. */
   let uncertain: Op[] = [];
   const refused: string[] = [];
   const random = seededRandom(42);
@@ -71,32 +75,42 @@ describe('credit-svc process - crash recovery', () => {
     nc = await connect({ servers: server.url });
     bus = createBusClient(nc, silentLogger());
     bus.subscribe(LedgerEntryEvents, () => (entriesSeen += 1));
-  });
+    await killUnderLoad();
+  }, 120_000);
 
   afterAll(async () => {
-    await proc?.kill('SIGKILL');
+    await Promise.all([...running].map((p) => p.kill('SIGKILL')));
     await nc.drain();
-    await Promise.all([server.stop(), dir.remove()]);
+    await Promise.all([server.stop(), dir.remove(), ...copies.map((c) => c.remove())]);
   });
 
-  async function startService(): Promise<void> {
-    proc = spawnService('credit-svc', {
+  /** A fresh copy of the killed node's data dir (node key and ledger), for one test alone. */
+  async function copyOfKilledNode(): Promise<string> {
+    const copy = await tempDir('swarm-credit-crash-copy-');
+    copies.push(copy);
+    await cp(dir.path, copy.path, { recursive: true });
+    return copy.path;
+  }
+
+  async function startService(dataDir: string): Promise<{ proc: ServiceProcess; nodeId: string }> {
+    const proc = spawnService('credit-svc', {
       SWARM_NATS_URL: server.url,
-      SWARM_DATA_DIR: dir.path,
+      SWARM_DATA_DIR: dataDir,
       SWARM_LOG_LEVEL: 'warn',
       SWARM_GENESIS_GRANT: '1000000',
       SWARM_ESCROW_DEFAULT_TTL_MS: String(ESCROW_TTL_MS),
       SWARM_ESCROW_SWEEP_MS: '50',
     });
-    const running = proc;
+    running.add(proc);
+    void proc.exited.then(() => running.delete(proc));
     const health = await waitFor(
       async () => {
-        if (running.child.exitCode !== null) throw new Error(`credit-svc exited: ${running.output()}`);
+        if (proc.child.exitCode !== null) throw new Error(`credit-svc exited: ${proc.output()}`);
         return bus.request(CreditHealth, {}, { timeoutMs: 500 });
       },
       { timeoutMs: START_TIMEOUT_MS, intervalMs: 50, what: 'credit-svc health' },
     );
-    nodeId = health.nodeId;
+    return { proc, nodeId: health.nodeId };
   }
 
   const call = (op: Op, timeoutMs: number) => bus.request(op.rpc as Rpc<unknown, unknown>, op.req, { timeoutMs });
@@ -113,7 +127,7 @@ describe('credit-svc process - crash recovery', () => {
     }
   }
 
-  async function worker(round: number, w: number, stop: { now: boolean }): Promise<void> {
+  async function worker(nodeId: string, round: number, w: number, stop: { now: boolean }): Promise<void> {
     for (let n = 0; !stop.now; n += 1) {
       const escrowId = `r${round}-w${w}-${n}`;
       const amount = BigInt(1 + Math.floor(random() * 20));
@@ -132,10 +146,8 @@ describe('credit-svc process - crash recovery', () => {
     }
   }
 
-  async function retryUncertain(): Promise<void> {
-    const ops = uncertain;
-    uncertain = [];
-    // Retried in order per escrow, as a caller would: a settle never overtakes its own reserve.
+  /** Retries, in order per escrow as a caller would (a settle never overtakes its own reserve). */
+  async function retry(ops: readonly Op[]): Promise<void> {
     for (const op of ops) {
       const outcome = await call(op, RETRY_TIMEOUT_MS).then(
         () => 'ok',
@@ -146,10 +158,28 @@ describe('credit-svc process - crash recovery', () => {
     }
   }
 
-  async function readStore<T>(fn: (ledger: Ledger) => Promise<T>): Promise<T> {
-    const ledger = await openLedger({ path: join(dir.path, LEDGER_DIR), clock: manualClock(), nodeAccount: nodeId, genesisGrant: 0n, sync: false });
+  /** SIGKILLs credit-svc at several moments under concurrent load; each round first retries the lost requests of the last. */
+  async function killUnderLoad(): Promise<void> {
+    for (const [round, killAfter] of KILL_AFTER_ENTRIES.entries()) {
+      const { proc, nodeId } = await startService(dir.path);
+      const lost = uncertain;
+      uncertain = [];
+      await retry(lost);
+      const stop = { now: false };
+      const target = entriesSeen + killAfter;
+      const workers = Array.from({ length: WORKERS }, (_, w) => worker(nodeId, round, w, stop));
+      await waitFor(() => entriesSeen >= target, { timeoutMs: 10_000, what: `${killAfter} entries in round ${round}` });
+      await proc.kill('SIGKILL');
+      stop.now = true;
+      await Promise.all(workers);
+    }
+  }
+
+  async function readStore<T>(dataDir: string, fn: (ledger: Ledger, nodeId: string) => Promise<T>): Promise<T> {
+    const { nodeId } = await loadOrCreateIdentity(dataDir);
+    const ledger = await openLedger({ path: join(dataDir, LEDGER_DIR), clock: manualClock(), nodeAccount: nodeId, genesisGrant: 0n, sync: false });
     try {
-      return await fn(ledger);
+      return await fn(ledger, nodeId);
     } finally {
       await ledger.close();
     }
@@ -164,8 +194,8 @@ describe('credit-svc process - crash recovery', () => {
   }
 
   /** Audit clean, credit conserved, and each escrow reserved once and closed at most once. */
-  async function expectConsistentStore(): Promise<{ open: number }> {
-    return readStore(async (ledger) => {
+  async function expectConsistentStore(dataDir: string): Promise<{ open: number }> {
+    return readStore(dataDir, async (ledger) => {
       const report = await ledger.audit();
       expect(report.problems).toEqual([]);
       expect(report.totals.available + report.totals.escrowed).toBe(1_000_000n);
@@ -181,55 +211,59 @@ describe('credit-svc process - crash recovery', () => {
     });
   }
 
-  it('survives SIGKILL at several moments under concurrent load', async () => {
-    for (const [round, killAfter] of KILL_AFTER_ENTRIES.entries()) {
-      await startService();
-      await retryUncertain();
-      const stop = { now: false };
-      const target = entriesSeen + killAfter;
-      const workers = Array.from({ length: WORKERS }, (_, w) => worker(round, w, stop));
-      await waitFor(() => entriesSeen >= target, { timeoutMs: 10_000, what: `${killAfter} entries in round ${round}` });
-      await proc?.kill('SIGKILL');
-      stop.now = true;
-      await Promise.all(workers);
-    }
-    expect(refused).toEqual([]);
-    expect(uncertain.length).toBeGreaterThan(0); // each kill cut requests off; the next round retries them
-    const { open } = await expectConsistentStore();
-    expect(open).toBeGreaterThan(0);
-  });
-
-  it('refunds the escrows left open after the kills once their expiry passes', async () => {
-    await startService();
-    await retryUncertain();
+  /** A service on a copy of the killed node, after the callers' retries, once every left-open escrow expired. */
+  async function recoveredService(): Promise<{ proc: ServiceProcess; dataDir: string }> {
+    const dataDir = await copyOfKilledNode();
+    const { proc, nodeId } = await startService(dataDir);
+    await retry(uncertain);
     await waitFor(async () => (await bus.request(CreditBalance, { account: nodeId }, { timeoutMs: 500 })).escrowed === 0n, {
       timeoutMs: ESCROW_TTL_MS + START_TIMEOUT_MS,
       what: 'every escrow left open to expire',
     });
-    const health = await bus.request(CreditHealth, {}, { timeoutMs: RETRY_TIMEOUT_MS });
-    expect(health.details['openEscrows']).toBe('0');
+    return { proc, dataDir };
+  }
+
+  it('survives SIGKILL at several moments under concurrent load', async () => {
+    expect(refused).toEqual([]);
+    expect(uncertain.length).toBeGreaterThan(0); // the last kill cut requests off; callers would retry them
+    const { open } = await expectConsistentStore(await copyOfKilledNode());
+    expect(open).toBeGreaterThan(0);
+  });
+
+  it('refunds the escrows left open after the kills once their expiry passes', async () => {
+    const { proc } = await recoveredService();
+    try {
+      const health = await bus.request(CreditHealth, {}, { timeoutMs: RETRY_TIMEOUT_MS });
+      expect(health.details['openEscrows']).toBe('0');
+    } finally {
+      await proc.kill('SIGKILL');
+    }
   });
 
   it('answers each escrow with its one recorded close afterwards, and retries stay safe', async () => {
-    const outcome = async (op: Op) =>
-      call(op, RETRY_TIMEOUT_MS).then(
-        (reply) => reply,
-        (err: SwarmError) => err.code,
-      );
-    for (const escrowId of escrowIds) {
-      const first = await outcome({ rpc: CreditRefund, req: { escrowId } });
-      // Refunded now or earlier -> the refund; settled earlier -> CLOSED; reserve never landed -> NOT_FOUND.
-      if (typeof first === 'number') expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(first);
-      expect(await outcome({ rpc: CreditRefund, req: { escrowId } })).toEqual(first);
-      const settle = await outcome({ rpc: CreditSettle, req: { escrowId, payee: 'peer-z', amount: 1n, payouts: [] } });
-      expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(settle);
+    const { proc } = await recoveredService();
+    try {
+      const outcome = async (op: Op) =>
+        call(op, RETRY_TIMEOUT_MS).then(
+          (reply) => reply,
+          (err: SwarmError) => err.code,
+        );
+      for (const escrowId of escrowIds) {
+        const first = await outcome({ rpc: CreditRefund, req: { escrowId } });
+        // Refunded now or earlier -> the refund; settled earlier -> CLOSED; reserve never landed -> NOT_FOUND.
+        if (typeof first === 'number') expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(first);
+        expect(await outcome({ rpc: CreditRefund, req: { escrowId } })).toEqual(first);
+        const settle = await outcome({ rpc: CreditSettle, req: { escrowId, payee: 'peer-z', amount: 1n, payouts: [] } });
+        expect([ErrorCode.ERROR_CODE_ESCROW_CLOSED, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(settle);
+      }
+    } finally {
+      await proc.kill('SIGKILL');
     }
   });
 
   it('exits 0 on SIGTERM and releases LevelDB, which then audits clean with nothing left open', async () => {
-    const exit = await proc?.kill('SIGTERM');
-    expect(exit).toEqual({ code: 0, signal: null });
-    proc = undefined;
-    expect(await expectConsistentStore()).toEqual({ open: 0 });
+    const { proc, dataDir } = await recoveredService();
+    expect(await proc.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(await expectConsistentStore(dataDir)).toEqual({ open: 0 });
   });
 });
