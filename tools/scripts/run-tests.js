@@ -47,6 +47,7 @@ if (fs.existsSync(report)) {
 } else {
   failed += 1;
 }
+fs.rmSync(path.dirname(report), { recursive: true, force: true });
 if (jest.status !== 0 && failed === 0) failed += 1; // jest failed outside any test (config, open handles)
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
