@@ -2,10 +2,12 @@
  * The router's ports onto its node's bus: credit-svc for escrow, registry-svc for providers,
  * the executor queue group for work. One shared connection; request timeouts follow the task.
  */
-import { AckTimeoutError, BusClient } from '@swarm/bus';
+import type { BusClient } from '@swarm/bus';
+import { AckTimeoutError } from '@swarm/bus';
 import { CreditEscrow, CreditRefund, CreditReserve, CreditSettle, ErrorCode, EscrowState, ExecutorExecute, isSwarmError, RegistryFindProviders, SettleRequest, SwarmError } from '@swarm/contracts';
 import type { Clock } from '@swarm/determinism';
-import type { Candidate, EscrowView, TaskPorts } from '@swarm/routing';
+import type { EscrowView, TaskPorts } from '@swarm/pipeline';
+import type { Candidate } from '@swarm/scoring';
 
 export const CREDIT_TIMEOUT_MS = 5_000;
 /** Provider lists change slowly; caching them keeps a registry round trip off each task. */

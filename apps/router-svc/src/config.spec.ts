@@ -1,5 +1,5 @@
-import { ConfigError } from '@swarm/config';
-import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/routing';
+import type { ConfigError } from '@swarm/config';
+import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/pipeline';
 import { DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_BYTES, DEFAULT_TASK_RESULT_BYTES, DEFAULT_TASK_RETENTION_MS, DEFAULT_TASK_TABLE_MAX, DEFAULT_VERIFY_THREADS, loadRouterConfig } from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };

@@ -1,5 +1,6 @@
-import { ConfigError, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
-import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/routing';
+import type { Env, ServiceConfig } from '@swarm/config';
+import { ConfigError, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/pipeline';
 
 /**
  * An executor acknowledges a dispatch from its event loop on arrival (kernels run in worker

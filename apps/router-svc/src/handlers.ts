@@ -1,23 +1,13 @@
 import { createHash } from 'node:crypto';
-import { DEADLINE_HEADER, Handler, toWire } from '@swarm/bus';
-import { ErrorCode, isSwarmError, SubmitTaskRequest, SubmitTaskResponse, SwarmError, TaskState, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
-import {
-  Admission,
-  EscrowView,
-  IDEMPOTENCY_KEY_PATTERN,
-  keyedTaskId,
-  RouterComponents,
-  RouterLimits,
-  runTask,
-  submitBytes,
-  TaskOutcome,
-  TaskRecord,
-  TaskTable,
-  RateLimiter,
-} from '@swarm/routing';
+import type { Handler } from '@swarm/bus';
+import { DEADLINE_HEADER, toWire } from '@swarm/bus';
+import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
+import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskRecord, TaskTable } from '@swarm/pipeline';
+import { IDEMPOTENCY_KEY_PATTERN, keyedTaskId, runTask, submitBytes } from '@swarm/pipeline';
 import { capForLog } from '@swarm/telemetry';
 import type { MsgHdrs } from 'nats';
-import { RouterConfig } from './config';
+import type { RouterConfig } from './config';
 
 export interface SubmitDeps {
   components: RouterComponents;

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
-import { BusClient, BusService, createBusClient, DEADLINE_HEADER, startBusService } from '@swarm/bus';
+import type { BusClient, BusService } from '@swarm/bus';
+import { createBusClient, DEADLINE_HEADER, startBusService } from '@swarm/bus';
 import {
   CreditRefund,
   CreditReserve,
@@ -17,11 +18,15 @@ import {
 } from '@swarm/contracts';
 import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
-import { createLogger, Logger, silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, waitFor } from '@swarm/testing';
-import { connect, headers, NatsConnection } from 'nats';
+import type { Logger } from '@swarm/telemetry';
+import { createLogger, silentLogger } from '@swarm/telemetry';
+import type { NatsServerHandle } from '@swarm/testing';
+import { startNatsServer, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect, headers } from 'nats';
 import { loadRouterConfig } from './config';
-import { RouterService, startRouterService } from './service';
+import type { RouterService } from './service';
+import { startRouterService } from './service';
 
 const NODE_ID = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
 

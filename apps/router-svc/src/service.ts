@@ -1,12 +1,18 @@
 import { startBusService, toWire } from '@swarm/bus';
-import { ErrorCode, RouterHealth, RouterSubmit, RouterTask, SubmitTaskResponse, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
-import { Clock, Random, randomUuid } from '@swarm/determinism';
-import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/routing';
+import type { SubmitTaskResponse } from '@swarm/contracts';
+import { ErrorCode, RouterHealth, RouterSubmit, RouterTask, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
+import type { Clock, Random } from '@swarm/determinism';
+import { randomUuid } from '@swarm/determinism';
+import type { RouterComponents, Sleep } from '@swarm/pipeline';
+import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
+import type { AttemptObserver, CandidateSelector } from '@swarm/scoring';
+import { createDefaultSelector } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
-import { RouterConfig } from './config';
+import type { RouterConfig } from './config';
 import { statusHandler, submitHandler } from './handlers';
+import { timerSleep } from './timer-sleep';
 import { createVerifyPool } from './verify-pool';
 
 /**
@@ -30,8 +36,18 @@ export interface RouterServiceDeps {
   clock: Clock;
   /** Monotonic ms, for measuring durations only (systemClock would jump with the wall clock). */
   stopwatch: Clock;
-  /** Task ids and verification draws: a CSPRNG in production (an executor must not predict them). */
+  /**
+   * Task ids, tie-breaks between candidates and verification draws: a CSPRNG in production (an
+   * executor must not predict them). Verification on worker threads (verifyThreads > 0) draws from
+   * each thread's own CSPRNG instead, since a function cannot be handed to another thread.
+   */
   random: Random;
+  /** Waits between settle retries; default: real timers. */
+  sleep?: Sleep;
+  /** Who gets each attempt; default: createDefaultSelector(random). */
+  selector?: CandidateSelector;
+  /** Told how every dispatch attempt ended; default: nobody. */
+  observer?: AttemptObserver;
 }
 
 export interface RouterService {
@@ -56,7 +72,19 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     attemptWorkPerMs: config.attemptWorkPerMs,
   };
   const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, clock);
-  const components = { ports: createBusPorts(svc.client, clock, nodeId, config.ackTimeoutMs), clock, stopwatch, random, ...(verifier ? { verifier } : {}) };
+  // Time and chance come from deps. Real timers remain only at the edges, where a virtual clock
+  // cannot drive them yet (issue 11's scheduler): the default `sleep`, the task deadline signals in
+  // handlers.ts (AbortSignal.timeout) and the request timeouts inside libs/bus.
+  const components: RouterComponents = {
+    ports: createBusPorts(svc.client, clock, nodeId, config.ackTimeoutMs),
+    clock,
+    stopwatch,
+    random,
+    sleep: deps.sleep ?? timerSleep,
+    selector: deps.selector ?? createDefaultSelector(random),
+    ...(deps.observer ? { observer: deps.observer } : {}),
+    ...(verifier ? { verifier } : {}),
+  };
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
   let finished = 0;
   let arrivedLate = 0;

@@ -1,4 +1,5 @@
-import { BusClient, BusService, createBusClient, startBusService } from '@swarm/bus';
+import type { BusClient, BusService } from '@swarm/bus';
+import { createBusClient, startBusService } from '@swarm/bus';
 import {
   CreditEscrow,
   CreditRefund,
@@ -17,13 +18,16 @@ import {
   toTensor,
 } from '@swarm/contracts';
 import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
-import { keyedTaskId } from '@swarm/routing';
+import { keyedTaskId } from '@swarm/pipeline';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle } from '@swarm/testing';
+import { startNatsServer, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { loadRouterConfig } from './config';
-import { RouterService, startRouterService } from './service';
+import type { RouterService } from './service';
+import { startRouterService } from './service';
 
 const NODE_ID = 'b1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
 

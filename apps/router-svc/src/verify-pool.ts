@@ -6,7 +6,7 @@
  * bounds the tasks waiting for a worker.
  */
 import { resolve } from 'node:path';
-import type { ResultVerifier } from '@swarm/routing';
+import type { ResultVerifier } from '@swarm/pipeline';
 import type { Verdict } from '@swarm/skills';
 import { Piscina } from 'piscina';
 import type { VerifyTask } from './verify-worker';

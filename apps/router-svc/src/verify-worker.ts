@@ -1,7 +1,7 @@
 /** Runs in a verification worker thread (see verify-pool.ts). */
 import type { DenseTensor, Tensor } from '@swarm/contracts';
 import { systemRandom } from '@swarm/determinism';
-import { verifyResult } from '@swarm/routing';
+import { verifyResult } from '@swarm/pipeline';
 import type { Verdict } from '@swarm/skills';
 
 export interface VerifyTask {

@@ -19,4 +19,4 @@ export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN, REJECTED_SHARE }
 export { createRateLimiter } from './rate-limit';
 export type { RateLimiter } from './rate-limit';
 export type { TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
-export type { Candidate, EscrowView, ExecutionResult, ResultVerifier, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';
+export type { EscrowView, ExecutionResult, ResultVerifier, Sleep, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';

@@ -11,7 +11,7 @@ function refusal(fn: () => unknown): SwarmError {
   throw new Error('expected a refusal');
 }
 
-describe('routing - admission', () => {
+describe('pipeline - admission', () => {
   it('admits up to the task limit, then refuses with OVERLOADED, retryable, with a retry-after hint', () => {
     const a = createAdmission({ maxInFlight: 2, maxInFlightBytes: 1_000 }, seededRandom(1));
     const t1 = a.admit(10);

@@ -1,6 +1,10 @@
-import { ErrorCode, fromTensor, SwarmError, Tensor, toTensor } from '@swarm/contracts';
+import type { Tensor } from '@swarm/contracts';
+import { ErrorCode, fromTensor, SwarmError, toTensor } from '@swarm/contracts';
+import type { ManualClock } from '@swarm/determinism';
 import { manualClock, seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
+import type { AttemptReport, Candidate, CandidateSelector, SelectionTask } from '@swarm/scoring';
+import type { RouterComponents } from './run-task';
 import { attemptTimeoutMs, DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS, SETTLE_MARGIN_MS } from './run-task';
 import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
 
@@ -40,9 +44,9 @@ function honest(skill: string) {
 }
 
 function corrupt(result: ExecutionResult): ExecutionResult {
-  const d = fromTensor(result.outputs[0] as Tensor);
+  const d = fromTensor(result.outputs[0]);
   const data = Float32Array.from(d.data);
-  data[0] = (data[0] as number) + 1000;
+  data[0] = (data[0]) + 1000;
   return { ...result, outputs: [toTensor(d.name, d.shape, data)] };
 }
 
@@ -52,16 +56,17 @@ function request(skill: string, size: number, budget?: bigint): TaskRequest {
 }
 
 const START_MS = 1_000;
+/** Settle backoff waits pass on the manual clock, at once. */
+const advancing = (clock: ManualClock) => async (ms: number) => clock.advance(ms);
 const components = (ports: TaskPorts) => {
   const clock = manualClock(START_MS);
-  // Settle backoff waits pass on the manual clock, at once.
-  return { ports, clock, random: seededRandom(1), sleep: async (ms: number) => clock.advance(ms) };
+  return { ports, clock, random: seededRandom(1), sleep: advancing(clock) };
 };
 /** request() gives every task a 10 s deadline; the escrow outlives it by the settle grace. */
 const EXPIRES = START_MS + 10_000 + SETTLE_GRACE_MS;
 const signal = () => new AbortController().signal;
 
-describe('routing - runTask', () => {
+describe('pipeline - runTask', () => {
   it('escrows the budget until the deadline plus the settle grace, verifies, then settles the price to the provider', async () => {
     const { ports, calls } = fakePorts(honest('matmul'));
     const req = request('matmul', 16, 10_000n);
@@ -112,7 +117,7 @@ describe('routing - runTask', () => {
     await expect(runTask(c, DEFAULT_ROUTER_LIMITS, { ...base, inputs: wrong }, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     });
-    const torn = [{ name: 'a', shape: [2, 2], data: Buffer.alloc(3) }, base.inputs[1] as Tensor];
+    const torn = [{ name: 'a', shape: [2, 2], data: Buffer.alloc(3) }, base.inputs[1]];
     await expect(runTask(c, DEFAULT_ROUTER_LIMITS, { ...base, inputs: torn }, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     });
@@ -134,7 +139,7 @@ describe('routing - runTask', () => {
       clock.advance(6_000);
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
     });
-    const err = await runTask({ ports, clock, random: seededRandom(1) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    const err = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
     expect(calls.filter((c) => c.startsWith('refund'))).toHaveLength(1);
   });
@@ -200,7 +205,7 @@ describe('routing - runTask', () => {
   });
 });
 
-describe('routing - runTask under overload and deadlines', () => {
+describe('pipeline - runTask under overload and deadlines', () => {
   it('answers OVERLOADED (retryable, with the executor hint), not EXECUTION_FAILED, when every attempt finds executors busy', async () => {
     const { ports, calls } = fakePorts(() => {
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'executor busy: 2 running and 32 queued', true, { retryAfterMs: 700 });
@@ -238,7 +243,7 @@ describe('routing - runTask under overload and deadlines', () => {
       clock.advance(10_001);
       return honest('vecadd')(inputs);
     });
-    await expect(runTask({ ports, clock, random: seededRandom(1) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       message: expect.stringMatching(/after the task deadline; nothing was paid/),
     });
@@ -256,7 +261,7 @@ describe('routing - runTask under overload and deadlines', () => {
         clock.advance(10_000);
         deadline.abort();
       });
-    await expect(runTask({ ports, clock, random: seededRandom(1) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), deadline.signal)).rejects.toMatchObject({
+    await expect(runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), deadline.signal)).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
     });
     expect(calls).toEqual([`reserve t1 payer ${request('vecadd', 8).budget} until ${EXPIRES}`, 'refund t1']);
@@ -271,7 +276,7 @@ describe('routing - runTask under overload and deadlines', () => {
   });
 });
 
-describe('routing - runTask settle until the escrow expiry', () => {
+describe('pipeline - runTask settle until the escrow expiry', () => {
   const unavailable = () => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc did not answer', true);
 
   it('keeps retrying a failing settle with backoff and pays once credit-svc is back', async () => {
@@ -348,7 +353,7 @@ describe('routing - runTask settle until the escrow expiry', () => {
   });
 });
 
-describe('routing - runTask attempt timeouts', () => {
+describe('pipeline - runTask attempt timeouts', () => {
   it('gives each attempt but the last a timeout from the skill work, so a dead executor costs one attempt, not the deadline', async () => {
     const clock = manualClock(START_MS);
     const { ports, calls } = fakePorts(honest('vecadd'));
@@ -365,7 +370,7 @@ describe('routing - runTask attempt timeouts', () => {
     };
     const limits = { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 };
     const req = { ...request('vecadd', 8), deadlineMs: START_MS + 30_000 };
-    const out = await runTask({ ports, clock, random: seededRandom(1) }, limits, req, signal());
+    const out = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, limits, req, signal());
     const work = 8; // vecadd: one addition per element
     expect(asked[0]).toBe(attemptTimeoutMs(work, limits));
     expect(asked[0]).toBeLessThan(1_000);
@@ -386,12 +391,160 @@ describe('routing - runTask attempt timeouts', () => {
       asked.push(task.timeoutMs);
       return failing(cand, task, s);
     };
-    await runTask({ ports, clock, random: seededRandom(1) }, { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 }, request('vecadd', 8), signal()).catch(() => undefined);
+    await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 }, request('vecadd', 8), signal()).catch(() => undefined);
     expect(asked).toEqual([501, 501, 10_000]);
   });
 
   it('sizes attempts by work: a 700x700 matmul gets more than the minimum', () => {
     expect(attemptTimeoutMs(2 * 700 ** 3, DEFAULT_ROUTER_LIMITS)).toBeGreaterThan(30_000);
     expect(attemptTimeoutMs(8, DEFAULT_ROUTER_LIMITS)).toBe(DEFAULT_ROUTER_LIMITS.attemptMinMs + 1);
+  });
+});
+
+describe('pipeline - runTask attempt observer and candidate selector', () => {
+  /** Components whose observer records every report, with a stopwatch the executor advances. */
+  function observed(ports: TaskPorts, extra: Partial<RouterComponents> = {}) {
+    const reports: AttemptReport[] = [];
+    const stopwatch = manualClock(0);
+    const c: RouterComponents = { ...components(ports), stopwatch, observer: { onAttempt: (r) => void reports.push(r) }, ...extra };
+    return { c, reports, stopwatch };
+  }
+  const nodeA: Candidate = { nodeId: 'node-a', local: true };
+  const nodeB: Candidate = { nodeId: 'node-b', local: false, load: 0.1 };
+  /** An honest executor that answers as whichever candidate it was sent to. */
+  const answersAs = (skill: string) => async (cand: Candidate, task: { inputs: Tensor[] }) => ({ ...honest(skill)(task.inputs), providerId: cand.nodeId });
+
+  it('reports a verified attempt as ok, with its duration on the stopwatch', async () => {
+    const { ports } = fakePorts(honest('matmul'));
+    const { c, reports, stopwatch } = observed(ports);
+    const live = ports.execute;
+    ports.execute = async (...args) => {
+      stopwatch.advance(250);
+      return live(...args);
+    };
+    await runTask(c, DEFAULT_ROUTER_LIMITS, request('matmul', 16), signal());
+    expect(reports).toEqual([{ taskId: 't1', skill: 'matmul', candidate: nodeA, outcome: 'ok', ms: 250, errorCode: undefined }]);
+  });
+
+  it('reports an executor failure, then the successful retry', async () => {
+    const { ports } = fakePorts((inputs, attempt) => {
+      if (attempt === 0) throw new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, 'kernel crashed', true);
+      return honest('vecadd')(inputs);
+    });
+    const { c, reports } = observed(ports);
+    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(out.settlement).toBe('paid');
+    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
+      ['failed', ErrorCode.ERROR_CODE_EXECUTION_FAILED],
+      ['ok', undefined],
+    ]);
+  });
+
+  it('reports a result that fails verification as rejected-by-verification', async () => {
+    const { ports } = fakePorts((inputs, attempt) => (attempt === 0 ? corrupt(honest('matmul')(inputs)) : honest('matmul')(inputs)));
+    const { c, reports } = observed(ports);
+    await runTask(c, DEFAULT_ROUTER_LIMITS, request('matmul', 16), signal());
+    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
+      ['rejected-by-verification', ErrorCode.ERROR_CODE_VERIFICATION_FAILED],
+      ['ok', undefined],
+    ]);
+  });
+
+  it('reports an attempt that got no reply in its time as a timeout, and one refused as overloaded', async () => {
+    const { ports } = fakePorts((inputs, attempt) => {
+      if (attempt === 0) throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'no reply', true);
+      if (attempt === 1) throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
+      return honest('vecadd')(inputs);
+    });
+    const { c, reports } = observed(ports);
+    await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
+      ['timeout', ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED],
+      ['overloaded', ErrorCode.ERROR_CODE_OVERLOADED],
+      ['ok', undefined],
+    ]);
+  });
+
+  it('reports a verified result that came after the deadline (refunded) as a timeout', async () => {
+    const { ports } = fakePorts(honest('vecadd'));
+    const { c, reports } = observed(ports);
+    const live = ports.execute;
+    ports.execute = async (...args) => {
+      (c.clock as ManualClock).advance(10_001);
+      return live(...args);
+    };
+    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    expect(reports.map((r) => r.outcome)).toEqual(['timeout']);
+  });
+
+  it('reports a refused task once, as failed, before ending it', async () => {
+    const { ports, calls } = fakePorts(() => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'bad');
+    });
+    const { c, reports } = observed(ports);
+    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([['failed', ErrorCode.ERROR_CODE_INVALID_ARGUMENT]]);
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+
+  it('keeps the task outcome when the observer throws', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const c = { ...components(ports), observer: { onAttempt: () => { throw new Error('learning bug'); } } };
+    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(out.settlement).toBe('paid');
+    expect(calls.filter((x) => x.startsWith('settle'))).toHaveLength(1);
+  });
+
+  it('dispatches to the candidate a custom selector chooses, telling it the attempts so far, and pays that one', async () => {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    ports.findProviders = async () => [nodeA, nodeB];
+    const sentTo: string[] = [];
+    const answer = answersAs('vecadd');
+    ports.execute = async (cand, task) => {
+      sentTo.push(cand.nodeId);
+      if (sentTo.length === 1) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'gone', true);
+      return answer(cand, task);
+    };
+    const seen: Array<{ task: SelectionTask; candidates: string[]; attempts: string[] }> = [];
+    const selector: CandidateSelector = {
+      select(task, candidates, attempts) {
+        seen.push({ task, candidates: candidates.map((x) => x.nodeId), attempts: attempts.map((a) => `${a.candidate.nodeId} ${a.outcome}`) });
+        return candidates.find((x) => x.nodeId === 'node-b');
+      },
+    };
+    const { c, reports } = observed(ports, { selector });
+    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(sentTo).toEqual(['node-b', 'node-b']);
+    expect(seen).toEqual([
+      { task: { taskId: 't1', skill: 'vecadd' }, candidates: ['node-a', 'node-b'], attempts: [] },
+      { task: { taskId: 't1', skill: 'vecadd' }, candidates: ['node-a', 'node-b'], attempts: ['node-b failed'] },
+    ]);
+    expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-b failed', 'node-b ok']);
+    expect(out.providerId).toBe('node-b');
+    expect(calls).toContain('settle t1 node-b 1');
+  });
+
+  it('refunds with NO_PROVIDER, dispatching nothing, when the selector chooses none', async () => {
+    const { ports, calls } = fakePorts(() => {
+      throw new Error('must not be dispatched');
+    });
+    const { c, reports } = observed(ports, { selector: { select: () => undefined } });
+    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
+    expect(reports).toEqual([]);
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+
+  it('by default prefers the local candidate and moves a retry to another candidate after a failure', async () => {
+    const { ports } = fakePorts(honest('vecadd'));
+    ports.findProviders = async () => [nodeB, nodeA];
+    const answer = answersAs('vecadd');
+    ports.execute = async (cand, task) => {
+      if (cand.nodeId === 'node-a') throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
+      return answer(cand, task);
+    };
+    const { c, reports } = observed(ports);
+    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-a overloaded', 'node-b ok']);
+    expect(out.providerId).toBe('node-b');
   });
 });

@@ -1,17 +1,23 @@
 /**
- * One task through the node: validate -> price -> escrow -> (discover -> dispatch -> verify)* ->
- * settle or refund. The escrow is always closed exactly once: settled when a verified result is
- * paid, refunded on every failure path, and refunded by credit-svc at its expiry (deadline +
- * SETTLE_GRACE_MS) if this process dies in between. Verification happens before any payment.
+ * One task through the node: validate -> price -> escrow -> (discover -> choose -> dispatch ->
+ * verify)* -> settle or refund. The escrow is always closed exactly once: settled when a verified
+ * result is paid, refunded on every failure path, and refunded by credit-svc at its expiry
+ * (deadline + SETTLE_GRACE_MS) if this process dies in between. Verification happens before any
+ * payment. The injected selector chooses each attempt's candidate; the injected observer hears how
+ * each attempt ended (a verifier that throws is the router's own fault and reports nothing).
  *
  * The deadline is absolute (`req.deadlineMs`, set by the router when the request arrived), so time
  * a task spent waiting before runTask counts: a task already out of time is never reserved, and a
  * result that arrives after the deadline is refunded, not paid (its client has given up).
  */
-import { decodeTensors, ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS, Tensor } from '@swarm/contracts';
+import type { Tensor } from '@swarm/contracts';
+import { decodeTensors, ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS } from '@swarm/contracts';
 import type { Clock, Random } from '@swarm/determinism';
-import { getSkill, priceOf, Verdict } from '@swarm/skills';
-import type { AttemptRecord, Candidate, DecodedInputs, ExecutionResult, ResultVerifier, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
+import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
+import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
+import type { Verdict } from '@swarm/skills';
+import { getSkill, priceOf } from '@swarm/skills';
+import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 
 export interface RouterComponents {
   readonly ports: TaskPorts;
@@ -23,10 +29,14 @@ export interface RouterComponents {
   /** Where results are verified; default: here, with `random`. */
   readonly verifier?: ResultVerifier;
   /**
-   * Waits between settle retries; default: a timer. Tests pass one that advances a manual clock.
-   * Resolves early (never rejects) when `signal` aborts.
+   * Waits between settle retries. A service passes a timer, tests and the simulator one that
+   * advances their clock: this library sets no timers of its own.
    */
-  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly sleep: Sleep;
+  /** Who gets each attempt; default: `createDefaultSelector(random)` (see @swarm/scoring). */
+  readonly selector?: CandidateSelector;
+  /** Told how every dispatch attempt ended (trust and pheromone learning); default: nobody. */
+  readonly observer?: AttemptObserver;
 }
 
 export interface RouterLimits {
@@ -189,7 +199,15 @@ async function dispatchUntilVerified(
 ) {
   const skill = getSkill(req.skill);
   const watch = c.stopwatch ?? c.clock;
+  const selector = c.selector ?? createDefaultSelector(c.random);
+  const task = { taskId: req.taskId, skill: req.skill };
   const attempts: AttemptRecord[] = [];
+  const reports: AttemptReport[] = [];
+  const report = (candidate: Candidate, outcome: AttemptOutcome, ms: number, errorCode: ErrorCode | undefined) => {
+    const r: AttemptReport = { ...task, candidate, outcome, ms, errorCode };
+    reports.push(r);
+    notify(c.observer ?? IGNORE_ATTEMPTS, r);
+  };
   const perAttemptMs = attemptTimeoutMs(skill.work(inputs), limits);
   let lastError: SwarmError | undefined;
   let executeMs = 0;
@@ -197,7 +215,7 @@ async function dispatchUntilVerified(
   while (attempts.length < limits.maxAttempts) {
     const remaining = Math.floor(deadline - c.clock.now());
     if (remaining <= 0 || signal.aborted) break;
-    const candidate = pickCandidate(await c.ports.findProviders(req.skill, signal), req.skill);
+    const candidate = chooseCandidate(selector, task, await c.ports.findProviders(req.skill, signal), reports);
     const t0 = watch.now();
     let exec: ExecutionResult;
     try {
@@ -206,7 +224,9 @@ async function dispatchUntilVerified(
       const timeoutMs = isLast ? remaining : Math.min(remaining, perAttemptMs);
       exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs }, signal);
     } catch (err) {
-      executeMs += watch.now() - t0;
+      const failedAfter = watch.now() - t0;
+      executeMs += failedAfter;
+      report(candidate, outcomeOfError(err), failedAfter, isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL);
       if (!isSwarmError(err) || !err.retryable) throw err;
       lastError = err;
       attempts.push({ providerId: candidate.nodeId, executorId: '', outcome: 'failed', detail: err.message });
@@ -214,6 +234,8 @@ async function dispatchUntilVerified(
     }
     const t1 = watch.now();
     executeMs += t1 - t0;
+    // A result after the deadline is refunded, not paid (runTask): for its provider, a timeout.
+    const inTime = c.clock.now() <= deadline;
     // Pay only the provider the router chose: whoever answered must say it is that node.
     const verdict =
       exec.providerId !== candidate.nodeId
@@ -221,7 +243,11 @@ async function dispatchUntilVerified(
         : c.verifier
           ? await c.verifier.verify(req.skill, inputs, exec.outputs)
           : verifyResult(req.skill, inputs, exec.outputs, c.random);
-    verifyMs += watch.now() - t1;
+    const t2 = watch.now();
+    verifyMs += t2 - t1;
+    if (!verdict.ok) report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
+    else if (!inTime) report(candidate, 'timeout', t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+    else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
     lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`, true);
@@ -229,11 +255,27 @@ async function dispatchUntilVerified(
   throw finalError(lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }
 
-function pickCandidate(candidates: Candidate[], skill: string): Candidate {
-  // Scoring across peers arrives with the swarm issue; today every candidate is this node's executors.
-  const local = candidates.find((p) => p.local) ?? candidates[0];
-  if (!local) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${skill} (is executor-svc running?)`, true);
-  return local;
+function chooseCandidate(selector: CandidateSelector, task: { taskId: string; skill: string }, candidates: Candidate[], attempts: readonly AttemptReport[]): Candidate {
+  if (candidates.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${task.skill} (is executor-svc running?)`, true);
+  const chosen = selector.select(task, candidates, attempts);
+  if (!chosen) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `none of the ${candidates.length} provider(s) of ${task.skill} was chosen for this task`, true);
+  return chosen;
+}
+
+/** What a failed dispatch says about its candidate (see AttemptOutcome). */
+function outcomeOfError(err: unknown): AttemptOutcome {
+  if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
+  if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';
+  return 'failed';
+}
+
+/** The task's outcome never depends on its observer: a throwing observer is ignored. */
+function notify(observer: AttemptObserver, report: AttemptReport): void {
+  try {
+    observer.onAttempt(report);
+  } catch {
+    // Learning is advisory; a bug there must not fail or refund a task.
+  }
 }
 
 /** A skill's verdict on a result; a result that cannot even be decoded is a failed result, not a fault. */
@@ -284,7 +326,6 @@ interface Settled {
  * failure (ESCROW_CLOSED: the ledger already closed it) skips to learning how it closed.
  */
 async function settleUntilExpiry(c: RouterComponents, limits: RouterLimits, req: TaskRequest, payee: string, amount: bigint, expiresAtMs: number, stop: AbortSignal): Promise<Settled> {
-  const sleep = c.sleep ?? timerSleep;
   let delay = limits.settleBackoffMs;
   let failures = 0;
   let last = '';
@@ -297,7 +338,7 @@ async function settleUntilExpiry(c: RouterComponents, limits: RouterLimits, req:
       last = err instanceof Error ? err.message : String(err);
       if (!isSwarmError(err) || !err.retryable) break;
       if (stop.aborted || c.clock.now() + delay >= expiresAtMs - limits.settleMarginMs) break;
-      await sleep(delay, stop);
+      await c.sleep(delay, stop);
       delay = Math.min(delay * 2, limits.settleBackoffMaxMs);
     }
   }
@@ -325,18 +366,4 @@ async function settleUntilExpiry(c: RouterComponents, limits: RouterLimits, req:
     note: `${why}; no refund was confirmed, so the ledger refunds the escrow at its expiry (a status request shows the ledger's final word)`,
     uncertain: true,
   };
-}
-
-/** Default sleep: a timer that ends early when `signal` aborts (a stopping router refunds at once). */
-function timerSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

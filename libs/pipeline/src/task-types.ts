@@ -1,11 +1,12 @@
 import type { DenseTensor, Tensor } from '@swarm/contracts';
+import type { Candidate } from '@swarm/scoring';
 import type { Verdict } from '@swarm/skills';
 
-/** A provider the router may dispatch to (this issue: the node's own executor queue group). */
-export interface Candidate {
-  readonly nodeId: string;
-  readonly local: boolean;
-}
+/**
+ * Waits `ms` on the caller's clock; resolves early (never rejects) when `signal` aborts. Injected
+ * so the pipeline sets no timers: a virtual clock (tests, the simulator) drives it.
+ */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 export interface ExecutionResult {
   readonly outputs: Tensor[];
@@ -16,18 +17,17 @@ export interface ExecutionResult {
 
 /** The router's I/O, injected so the pipeline stays free of NATS and runs in tests and the simulator. */
 export interface TaskPorts {
+  // Function-valued properties, not methods: a port is a plain function that callers may pass on
+  // or wrap unbound (the router's submit handler wraps `reserve`), so it must not rely on `this`.
   /** `expiresAtMs` (ms since epoch): when the ledger refunds the escrow by itself if it is still open. */
-  reserve(escrowId: string, account: string, amount: bigint, expiresAtMs: number): Promise<void>;
-  settle(escrowId: string, payee: string, amount: bigint): Promise<{ paid: bigint; refunded: bigint }>;
-  refund(escrowId: string): Promise<{ refunded: bigint }>;
+  reserve: (escrowId: string, account: string, amount: bigint, expiresAtMs: number) => Promise<void>;
+  settle: (escrowId: string, payee: string, amount: bigint) => Promise<{ paid: bigint; refunded: bigint }>;
+  refund: (escrowId: string) => Promise<{ refunded: bigint }>;
   /** The ledger's view of an escrow: how (and whether) it closed, whoever closed it. */
-  escrow(escrowId: string): Promise<EscrowView>;
-  findProviders(skill: string, signal: AbortSignal): Promise<Candidate[]>;
-  execute(
-    candidate: Candidate,
-    task: { taskId: string; skill: string; inputs: Tensor[]; timeoutMs: number },
-    signal: AbortSignal,
-  ): Promise<ExecutionResult>;
+  escrow: (escrowId: string) => Promise<EscrowView>;
+  /** Who offers `skill` now (today: this node's executor queue group); the selector picks among them. */
+  findProviders: (skill: string, signal: AbortSignal) => Promise<Candidate[]>;
+  execute: (candidate: Candidate, task: { taskId: string; skill: string; inputs: Tensor[]; timeoutMs: number }, signal: AbortSignal) => Promise<ExecutionResult>;
 }
 
 export interface EscrowView {

@@ -1,0 +1,30 @@
+import type { AttemptReport } from './attempt-report';
+
+/**
+ * A provider a task may be dispatched to, with what it advertises about itself. Advertised facts
+ * are claims, not evidence: a selector may use them to order candidates, never to trust one.
+ */
+export interface Candidate {
+  readonly nodeId: string;
+  /** This node's own executors (no network hop). */
+  readonly local: boolean;
+  /** Advertised load in [0, 1] (1: saturated); absent when the provider says nothing. */
+  readonly load?: number;
+  /** Advertised price in credits per unit of the skill's work; absent when the provider says nothing. */
+  readonly price?: number;
+}
+
+/** What a selector knows about the task it chooses for. */
+export interface SelectionTask {
+  readonly taskId: string;
+  readonly skill: string;
+}
+
+/** Chooses who gets a task's next attempt. */
+export interface CandidateSelector {
+  /**
+   * One of `candidates` for the next attempt, or undefined to dispatch to none (the task then
+   * fails with NO_PROVIDER). `attempts` are this task's attempts so far, oldest first.
+   */
+  select(task: SelectionTask, candidates: readonly Candidate[], attempts: readonly AttemptReport[]): Candidate | undefined;
+}

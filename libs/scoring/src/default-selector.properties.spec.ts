@@ -1,0 +1,86 @@
+import { ErrorCode } from '@swarm/contracts';
+import { seededRandom } from '@swarm/determinism';
+import fc from 'fast-check';
+import type { AttemptOutcome, AttemptReport } from './attempt-report';
+import type { Candidate } from './candidate';
+import { compareScores, createDefaultSelector, scoreCandidate } from './default-selector';
+
+const TASK = { taskId: 't1', skill: 'matmul' };
+const nodeIds = fc.constantFrom('n0', 'n1', 'n2', 'n3', 'n4', 'n5');
+// Includes values a peer might advertise wrongly: NaN, negatives, beyond 1, Infinity.
+const advertised = fc.option(fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(Number.NaN, -1, 2, Number.POSITIVE_INFINITY)), { nil: undefined });
+const candidate: fc.Arbitrary<Candidate> = fc
+  .record({ nodeId: nodeIds, local: fc.boolean(), load: advertised, price: advertised })
+  .map(({ load, price, ...rest }) => ({ ...rest, ...(load === undefined ? {} : { load }), ...(price === undefined ? {} : { price }) }));
+const candidates = fc.uniqueArray(candidate, { selector: (c) => c.nodeId, minLength: 1, maxLength: 6 });
+const outcome = fc.constantFrom<AttemptOutcome>('failed', 'timeout', 'overloaded', 'rejected-by-verification');
+
+/** Failed attempts at some of the candidates (an attempt that ended 'ok' ends the task). */
+function attemptsOn(list: Candidate[]): fc.Arbitrary<AttemptReport[]> {
+  return fc.array(
+    fc.record({ index: fc.nat({ max: list.length - 1 }), outcome }).map(
+      ({ index, outcome: o }): AttemptReport => ({ ...TASK, candidate: list[index], outcome: o, ms: 1, errorCode: ErrorCode.ERROR_CODE_EXECUTION_FAILED }),
+    ),
+    { maxLength: 8 },
+  );
+}
+const situation = candidates.chain((list) => fc.record({ list: fc.constant(list), attempts: attemptsOn(list), seed: fc.integer() }));
+
+describe('scoring - default selector properties', () => {
+  it('always chooses one of the candidates, and never one that failed this task while another has not', () => {
+    fc.assert(
+      fc.property(situation, ({ list, attempts, seed }) => {
+        const chosen = createDefaultSelector(seededRandom(seed)).select(TASK, list, attempts);
+        expect(chosen).toBeDefined();
+        expect(list).toContain(chosen);
+        const failed = new Set(attempts.map((a) => a.candidate.nodeId));
+        if (list.some((c) => !failed.has(c.nodeId))) expect(failed.has((chosen as Candidate).nodeId)).toBe(false);
+      }),
+    );
+  });
+
+  it('chooses a best candidate: none scores strictly better', () => {
+    fc.assert(
+      fc.property(situation, ({ list, attempts, seed }) => {
+        const chosen = createDefaultSelector(seededRandom(seed)).select(TASK, list, attempts) as Candidate;
+        const chosenScore = scoreCandidate(chosen, attempts);
+        for (const c of list) expect(compareScores(scoreCandidate(c, attempts), chosenScore)).toBeGreaterThanOrEqual(0);
+      }),
+    );
+  });
+
+  it('is deterministic for a fixed seed', () => {
+    fc.assert(
+      fc.property(situation, ({ list, attempts, seed }) => {
+        const run = () => {
+          const selector = createDefaultSelector(seededRandom(seed));
+          return [0, 1, 2].map(() => selector.select(TASK, list, attempts)?.nodeId);
+        };
+        expect(run()).toEqual(run());
+      }),
+    );
+  });
+
+  it('does not depend on the order of the candidates, except to break a tie', () => {
+    const reordered = situation.chain((s) => fc.record({ s: fc.constant(s), shuffled: fc.shuffledSubarray(s.list, { minLength: s.list.length }) }));
+    fc.assert(
+      fc.property(reordered, ({ s: { list, attempts, seed }, shuffled }) => {
+        const a = createDefaultSelector(seededRandom(seed)).select(TASK, list, attempts) as Candidate;
+        const b = createDefaultSelector(seededRandom(seed)).select(TASK, shuffled, attempts) as Candidate;
+        expect(compareScores(scoreCandidate(a, attempts), scoreCandidate(b, attempts))).toBe(0);
+      }),
+    );
+  });
+
+  it('compares scores as a total order: antisymmetric, transitive, and total', () => {
+    const score = fc.tuple(candidate, fc.nat({ max: 3 })).map(([c, failures]) => ({ ...scoreCandidate(c, []), failures }));
+    fc.assert(
+      fc.property(score, score, score, (a, b, c) => {
+        expect(compareScores(a, a)).toBe(0);
+        expect(Math.sign(compareScores(a, b))).toBe(-Math.sign(compareScores(b, a)) || 0);
+        if (compareScores(a, b) <= 0 && compareScores(b, c) <= 0) expect(compareScores(a, c)).toBeLessThanOrEqual(0);
+        if (compareScores(a, b) === 0) expect(a).toEqual(b);
+      }),
+    );
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * The default utility: candidates are compared on these criteria in order, each deciding only
+ * when all earlier ones tie.
+ *  1. Fewest failed attempts at this task: whoever failed it is tried again only when every other
+ *     candidate has failed it at least as often (a retry should go elsewhere when it can).
+ *  2. Local before remote: no network hop, and a result from this node's own executors.
+ *  3. Lowest advertised load; unknown or invalid counts as saturated (1).
+ *  4. Lowest advertised price; unknown or invalid counts as the most expensive (Infinity).
+ *  5. Among candidates equal on all of these, one drawn with the injected Random: spreads tasks
+ *     over equals, and repeats exactly with a seeded generator (tests, the simulator).
+ * Advertised load and price are the provider's own claims; trust computed from verified outcomes
+ * (see AttemptObserver) is a later criterion.
+ */
+import type { Random } from '@swarm/determinism';
+import type { AttemptReport } from './attempt-report';
+import type { Candidate, CandidateSelector } from './candidate';
+
+/** A candidate's place in the default order; lower `compareScores` is better. */
+export interface CandidateScore {
+  readonly failures: number;
+  readonly local: boolean;
+  /** In [0, 1]. */
+  readonly load: number;
+  /** Finite and >= 0, or Infinity. */
+  readonly price: number;
+}
+
+const UNKNOWN_LOAD = 1;
+const UNKNOWN_PRICE = Number.POSITIVE_INFINITY;
+
+export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[]): CandidateScore {
+  let failures = 0;
+  for (const a of attempts) if (a.outcome !== 'ok' && a.candidate.nodeId === candidate.nodeId) failures += 1;
+  // Advertised facts come from other nodes: anything outside its range is treated as unsaid, so
+  // a NaN cannot break the order and a negative price cannot buy first place.
+  const { load, price } = candidate;
+  return {
+    failures,
+    local: candidate.local === true,
+    load: typeof load === 'number' && load >= 0 && load <= 1 ? load : UNKNOWN_LOAD,
+    price: typeof price === 'number' && price >= 0 && Number.isFinite(price) ? price : UNKNOWN_PRICE,
+  };
+}
+
+/** A total preorder on scores: negative when `a` is better, 0 when equal, positive when worse. */
+export function compareScores(a: CandidateScore, b: CandidateScore): number {
+  if (a.failures !== b.failures) return a.failures - b.failures;
+  if (a.local !== b.local) return a.local ? -1 : 1;
+  if (a.load !== b.load) return a.load < b.load ? -1 : 1;
+  if (a.price !== b.price) return a.price < b.price ? -1 : 1;
+  return 0;
+}
+
+/** Draws from `random` only when the best candidates tie, so a single candidate costs no draw. */
+export function createDefaultSelector(random: Random): CandidateSelector {
+  return {
+    select(_task, candidates, attempts) {
+      let best: number[] = [];
+      let bestScore: CandidateScore | undefined;
+      candidates.forEach((candidate, i) => {
+        const score = scoreCandidate(candidate, attempts);
+        const order = bestScore === undefined ? -1 : compareScores(score, bestScore);
+        if (order < 0) {
+          best = [i];
+          bestScore = score;
+        } else if (order === 0) best.push(i);
+      });
+      if (best.length === 0) return undefined;
+      // min(): a Random that returns exactly 1 (outside its contract) still picks a tied candidate.
+      const pick = best.length === 1 ? 0 : Math.min(best.length - 1, Math.floor(random() * best.length));
+      return candidates[best[pick]];
+    },
+  };
+}
