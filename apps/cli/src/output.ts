@@ -3,23 +3,53 @@
  * otherwise readable tables. Progress and logs go to stderr.
  */
 import Table from 'cli-table3';
-import ora, { Ora } from 'ora';
+import type { Ora } from 'ora';
+import ora from 'ora';
 
 /**
  * One compact line: tensors can hold millions of numbers, which indentation would put one per line.
- * bigint (proto uint64) becomes a decimal string, Buffers become base64.
+ * Documents built by hand (`swarm up`) follow the proto3 JSON mapping too: bigint (uint64) becomes
+ * a decimal string, bytes become base64.
  */
 export function toJson(value: unknown): string {
   return JSON.stringify(
     value,
     (_key, v: unknown) => {
       if (typeof v === 'bigint') return v.toString();
+      if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
       if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) {
         return Buffer.from((v as { data: number[] }).data).toString('base64');
       }
       return v;
     },
   );
+}
+
+/**
+ * A response message in the proto3 JSON mapping, from its generated `toJSON`: lowerCamelCase
+ * names, int64 as decimal strings, enums as names, bytes as base64. Every field is present
+ * (proto3 JSON's "emit unpopulated" form, so scripts see the same fields every time): toJSON
+ * writes zero scalars (ts-proto emitDefaultValues), this adds the empty lists it leaves out.
+ * Unset message fields stay absent. docs/cli-json.schema.json describes each command's document.
+ */
+export function protoJson<T>(codec: { toJSON(message: T): unknown }, message: T): unknown {
+  return withEmptyLists(message, codec.toJSON(message));
+}
+
+/** ts-proto message keys are the proto3 JSON names, so the message and its JSON walk together. */
+function withEmptyLists(message: unknown, json: unknown): unknown {
+  if (!isRecord(message) || !isRecord(json)) return json;
+  for (const [key, value] of Object.entries(message)) {
+    const field = json[key];
+    if (!Array.isArray(value)) withEmptyLists(value, field);
+    else if (field === undefined) json[key] = [];
+    else if (Array.isArray(field)) value.forEach((item, i) => withEmptyLists(item, field[i]));
+  }
+  return json;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 }
 
 let jsonPrinted = false;

@@ -19,6 +19,8 @@
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
  *   service container holds its own key and this one, never the observer's (which sees the ledger).
  */
+import type {
+  ServiceName} from './subjects';
 import {
   CreditAudit,
   CreditBalance,
@@ -34,7 +36,6 @@ import {
   RegistryFindProviders,
   RouterSubmit,
   RouterTask,
-  ServiceName,
   TaskFinishedEvents,
 } from './subjects';
 

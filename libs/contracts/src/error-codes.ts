@@ -1,5 +1,54 @@
 import { ErrorCode } from './gen/swarm/v1/common';
 
+/** Every code a reply may carry (not the proto placeholders). */
+export type RealErrorCode = Exclude<ErrorCode, ErrorCode.ERROR_CODE_UNSPECIFIED | ErrorCode.UNRECOGNIZED>;
+
+export interface ErrorCodeInfo {
+  /** HTTP-like status for the NATS services framework's Nats-Service-Error-Code header. */
+  readonly status: number;
+  /** Whether the same request may succeed later: `new SwarmError(code, message)` takes this. */
+  readonly retryable: boolean;
+  /** The first sentence of the code's row in docs/errors.md (a test keeps them in step). */
+  readonly meaning: string;
+}
+
+/**
+ * The one table of error codes. Keyed by the enum, so a new proto code does not compile until it
+ * has its row here; docs/errors.md repeats it for people (error-codes.spec.ts compares them).
+ */
+export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Object.freeze({
+  [ErrorCode.ERROR_CODE_INTERNAL]: { status: 500, retryable: false, meaning: 'A bug or unexpected fault on the serving node; details are only in that node\'s log.' },
+  [ErrorCode.ERROR_CODE_MALFORMED_MESSAGE]: { status: 400, retryable: false, meaning: 'The request bytes are not the protobuf message the subject expects.' },
+  [ErrorCode.ERROR_CODE_INVALID_ARGUMENT]: { status: 400, retryable: false, meaning: 'A field is out of range or inconsistent (zero budget, wrong matrix shapes, bad id).' },
+  [ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE]: { status: 413, retryable: false, meaning: 'The request or a tensor exceeds the node\'s size limit.' },
+  [ErrorCode.ERROR_CODE_UNKNOWN_SKILL]: { status: 400, retryable: false, meaning: 'No such skill is installed; `swarm skills` lists them.' },
+  [ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT]: { status: 400, retryable: false, meaning: 'The paying account has fewer available credits than the budget.' },
+  [ErrorCode.ERROR_CODE_BUDGET_TOO_LOW]: { status: 400, retryable: false, meaning: 'The task costs more than its budget; the message says the price.' },
+  [ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT]: { status: 400, retryable: false, meaning: 'The ledger has no such account.' },
+  [ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]: { status: 400, retryable: false, meaning: 'No escrow with that id.' },
+  [ErrorCode.ERROR_CODE_ESCROW_CLOSED]: { status: 400, retryable: false, meaning: 'The escrow was already settled or refunded differently; it closes exactly once.' },
+  [ErrorCode.ERROR_CODE_ESCROW_CONFLICT]: { status: 400, retryable: false, meaning: 'An escrow with that id exists with other terms.' },
+  [ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]: { status: 504, retryable: true, meaning: 'The task or a request did not finish in time.' },
+  [ErrorCode.ERROR_CODE_EXECUTION_FAILED]: { status: 500, retryable: true, meaning: 'The kernel failed on every attempt (the router retries a failed kernel up to its attempt limit).' },
+  [ErrorCode.ERROR_CODE_VERIFICATION_FAILED]: { status: 500, retryable: true, meaning: 'Every result returned failed verification; nothing was paid.' },
+  [ErrorCode.ERROR_CODE_NO_PROVIDER]: { status: 503, retryable: true, meaning: 'No provider offers the skill right now.' },
+  [ErrorCode.ERROR_CODE_UNAVAILABLE]: { status: 503, retryable: true, meaning: 'A service the request needs is not running (no responders on its subject).' },
+  [ErrorCode.ERROR_CODE_OVERLOADED]: { status: 503, retryable: true, meaning: 'The node is at capacity.' },
+  [ErrorCode.ERROR_CODE_PERMISSION_DENIED]: { status: 403, retryable: false, meaning: 'The node\'s bus refused the request: the caller\'s identity may not use that subject.' },
+  [ErrorCode.ERROR_CODE_TASK_RESULT_GONE]: { status: 409, retryable: false, meaning: 'A submit retried with an idempotency key whose task already finished and was paid (the message says how much), but the router no longer holds its result (its retention window passed, or it restarted).' },
+  [ErrorCode.ERROR_CODE_TASK_REFUNDED]: { status: 409, retryable: false, meaning: 'A submit retried with an idempotency key whose task already ended and was refunded (nothing was charged).' },
+});
+
+/** Every real code, in numeric order. */
+export const ALL_ERROR_CODES: readonly RealErrorCode[] = Object.keys(ERROR_CODES)
+  .map((k) => Number(k) as RealErrorCode)
+  .sort((a, b) => a - b);
+
+/** The table's row, or undefined for a number this build does not know (a newer peer's code). */
+export function errorCodeInfo(code: ErrorCode): ErrorCodeInfo | undefined {
+  return Object.hasOwn(ERROR_CODES, code) ? ERROR_CODES[code as RealErrorCode] : undefined;
+}
+
 /** Short stable name shown to people: ERROR_CODE_INSUFFICIENT_CREDIT -> SWARM_INSUFFICIENT_CREDIT. */
 export function errorCodeName(code: ErrorCode): string {
   const name = ErrorCode[code] as string | undefined;
@@ -7,34 +56,12 @@ export function errorCodeName(code: ErrorCode): string {
   return name.replace(/^ERROR_CODE_/, 'SWARM_');
 }
 
-/** Every real code (not UNSPECIFIED/UNRECOGNIZED), in numeric order. */
-export const ALL_ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode)
-  .filter((v): v is ErrorCode => typeof v === 'number' && v > 0)
-  .sort((a, b) => a - b);
-
-/** Codes that describe a bad request (the caller must change it), as opposed to a node fault. */
-const CLIENT_CODES = new Set<ErrorCode>([
-  ErrorCode.ERROR_CODE_MALFORMED_MESSAGE,
-  ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-  ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
-  ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
-  ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
-  ErrorCode.ERROR_CODE_BUDGET_TOO_LOW,
-  ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
-  ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND,
-  ErrorCode.ERROR_CODE_ESCROW_CLOSED,
-  ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
-  // The key names a task that already ended: the caller must use a new key to run it again.
-  ErrorCode.ERROR_CODE_TASK_RESULT_GONE,
-  ErrorCode.ERROR_CODE_TASK_REFUNDED,
-]);
-
 /** HTTP-like status for the NATS services framework's Nats-Service-Error-Code header. */
 export function serviceStatusOf(code: ErrorCode): number {
-  if (code === ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE) return 413;
-  if (code === ErrorCode.ERROR_CODE_PERMISSION_DENIED) return 403;
-  if (code === ErrorCode.ERROR_CODE_TASK_RESULT_GONE || code === ErrorCode.ERROR_CODE_TASK_REFUNDED) return 409;
-  if (code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED) return 504;
-  if (code === ErrorCode.ERROR_CODE_UNAVAILABLE || code === ErrorCode.ERROR_CODE_OVERLOADED || code === ErrorCode.ERROR_CODE_NO_PROVIDER) return 503;
-  return CLIENT_CODES.has(code) ? 400 : 500;
+  return errorCodeInfo(code)?.status ?? 500;
+}
+
+/** Whether a code is worth retrying when its sender does not say; unknown codes are not. */
+export function isRetryableByDefault(code: ErrorCode): boolean {
+  return errorCodeInfo(code)?.retryable ?? false;
 }

@@ -7,6 +7,7 @@ export {
   TaskState,
   TaskStatusRequest,
   TaskStatusResponse,
+  RouterServiceDefinition,
 } from './gen/swarm/v1/task';
 export {
   ReserveRequest,
@@ -26,8 +27,9 @@ export {
   EscrowRequest,
   EscrowResponse,
   EscrowState,
+  CreditServiceDefinition,
 } from './gen/swarm/v1/credit';
-export { ExecuteRequest, ExecuteResponse, SkillInfo, ListSkillsRequest, ListSkillsResponse } from './gen/swarm/v1/executor';
+export { ExecuteRequest, ExecuteResponse, SkillInfo, ListSkillsRequest, ListSkillsResponse, ExecutorServiceDefinition } from './gen/swarm/v1/executor';
 export {
   Provider,
   FindProvidersRequest,
@@ -35,8 +37,10 @@ export {
   PeerInfo,
   ListPeersRequest,
   ListPeersResponse,
+  RegistryServiceDefinition,
+  GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
-export type { Codec, Rpc, EventTopic, ServiceName } from './subjects';
+export type { Codec, Rpc, EventTopic, ServiceName, ServiceDefinition } from './subjects';
 export {
   RouterSubmit,
   RouterHealth,
@@ -60,10 +64,12 @@ export {
   TaskFinishedEvents,
   LedgerEntryEvents,
   ALL_RPCS,
+  ALL_SERVICE_DEFINITIONS,
 } from './subjects';
 export { BUS_ROLES, SERVICE_ROLES, BUS_PERMISSIONS, INBOX_ROOT, inboxPrefixOf } from './bus-roles';
 export type { BusRole, BusPermissions } from './bus-roles';
-export { errorCodeName, ALL_ERROR_CODES, serviceStatusOf } from './error-codes';
+export { errorCodeName, ALL_ERROR_CODES, ERROR_CODES, errorCodeInfo, isRetryableByDefault, serviceStatusOf } from './error-codes';
+export type { ErrorCodeInfo, RealErrorCode } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor, decodeTensors } from './tensor';
 export { SwarmError, isSwarmError } from './swarm-error';

@@ -5,31 +5,19 @@
  * events. Subjects are local to one node's bus; peers never see them (the gateway translates).
  * Only `bus.serve`/`bus.request`/`bus.publish` use these values.
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { HealthRequest, HealthResponse } from './gen/swarm/v1/common';
-import {
-  AuditRequest,
-  AuditResponse,
-  EscrowRequest,
-  EscrowResponse,
-  BalanceRequest,
-  BalanceResponse,
-  LedgerEntry,
-  RefundRequest,
-  RefundResponse,
-  ReserveRequest,
-  ReserveResponse,
-  SettleRequest,
-  SettleResponse,
-} from './gen/swarm/v1/credit';
-import { ExecuteRequest, ExecuteResponse, ListSkillsRequest, ListSkillsResponse } from './gen/swarm/v1/executor';
-import { FindProvidersRequest, FindProvidersResponse, ListPeersRequest, ListPeersResponse } from './gen/swarm/v1/registry';
-import { SubmitTaskRequest, SubmitTaskResponse, TaskFinished, TaskStatusRequest, TaskStatusResponse } from './gen/swarm/v1/task';
+import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { HealthRequest, HealthResponse } from './gen/swarm/v1/common';
+import { CreditServiceDefinition, LedgerEntry } from './gen/swarm/v1/credit';
+import { ExecutorServiceDefinition } from './gen/swarm/v1/executor';
+import { GatewayServiceDefinition, RegistryServiceDefinition } from './gen/swarm/v1/registry';
+import { RouterServiceDefinition, TaskFinished } from './gen/swarm/v1/task';
 
 export interface Codec<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: Uint8Array, length?: number): T;
   fromPartial(object: never): T;
+  /** The proto3 JSON mapping (int64 as strings, enums as names, bytes as base64). */
+  toJSON(message: T): unknown;
 }
 
 export type ServiceName = 'router' | 'credit' | 'executor' | 'registry' | 'gateway';
@@ -39,6 +27,8 @@ export interface Rpc<Req, Res> {
   readonly service: ServiceName;
   /** Endpoint name for the NATS services framework (last subject token). */
   readonly endpoint: string;
+  /** The proto rpc it carries, as gRPC names it: `/swarm.v1.RouterService/SubmitTask`. */
+  readonly method: string;
   readonly request: Codec<Req>;
   readonly response: Codec<Res>;
 }
@@ -48,39 +38,70 @@ export interface EventTopic<T> {
   readonly codec: Codec<T>;
 }
 
-function rpc<Req, Res>(subject: string, request: Codec<Req>, response: Codec<Res>): Rpc<Req, Res> {
-  const [, , service, endpoint] = subject.split('.');
-  return Object.freeze({ subject, service: service as ServiceName, endpoint, request, response });
+/** The shape of a ts-proto generic service definition (outputServices=generic-definitions). */
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly fullName: string;
+  readonly methods: Readonly<Record<string, { readonly name: string; readonly requestType: unknown; readonly responseType: unknown }>>;
+}
+
+type MessageOf<C> = C extends { decode(input: Uint8Array, length?: number): infer T } ? T : never;
+type RequestOf<D extends ServiceDefinition, M extends keyof D['methods']> = MessageOf<D['methods'][M]['requestType']>;
+type ResponseOf<D extends ServiceDefinition, M extends keyof D['methods']> = MessageOf<D['methods'][M]['responseType']>;
+
+/**
+ * The service blocks in proto/ name every request/reply pair; a subject only picks its wire name.
+ * The service token must be the proto service's (`RouterService` -> `router`), checked here at
+ * load; subjects.spec.ts checks that every rpc has exactly one subject.
+ */
+function rpc<D extends ServiceDefinition, M extends keyof D['methods'] & string>(
+  subject: string,
+  definition: D,
+  method: M,
+): Rpc<RequestOf<D, M>, ResponseOf<D, M>> {
+  const [, , service = '', endpoint = ''] = subject.split('.');
+  if (definition.name !== `${service.charAt(0).toUpperCase()}${service.slice(1)}Service`) {
+    throw new Error(`subject ${subject} does not belong to ${definition.fullName}`);
+  }
+  const m = definition.methods[method];
+  return Object.freeze({
+    subject,
+    service: service as ServiceName,
+    endpoint,
+    method: `/${definition.fullName}/${m.name}`,
+    request: m.requestType as Codec<RequestOf<D, M>>,
+    response: m.responseType as Codec<ResponseOf<D, M>>,
+  });
 }
 
 function event<T>(subject: string, codec: Codec<T>): EventTopic<T> {
   return Object.freeze({ subject, codec });
 }
 
-export const RouterSubmit = rpc('swarm.v1.router.submit', SubmitTaskRequest, SubmitTaskResponse);
-export const RouterHealth = rpc('swarm.v1.router.health', HealthRequest, HealthResponse);
-export const RouterTask = rpc('swarm.v1.router.task', TaskStatusRequest, TaskStatusResponse);
+export const RouterSubmit = rpc('swarm.v1.router.submit', RouterServiceDefinition, 'submitTask');
+export const RouterHealth = rpc('swarm.v1.router.health', RouterServiceDefinition, 'health');
+export const RouterTask = rpc('swarm.v1.router.task', RouterServiceDefinition, 'taskStatus');
 
-export const CreditReserve = rpc('swarm.v1.credit.reserve', ReserveRequest, ReserveResponse);
-export const CreditSettle = rpc('swarm.v1.credit.settle', SettleRequest, SettleResponse);
-export const CreditRefund = rpc('swarm.v1.credit.refund', RefundRequest, RefundResponse);
-export const CreditBalance = rpc('swarm.v1.credit.balance', BalanceRequest, BalanceResponse);
-export const CreditHealth = rpc('swarm.v1.credit.health', HealthRequest, HealthResponse);
+export const CreditReserve = rpc('swarm.v1.credit.reserve', CreditServiceDefinition, 'reserve');
+export const CreditSettle = rpc('swarm.v1.credit.settle', CreditServiceDefinition, 'settle');
+export const CreditRefund = rpc('swarm.v1.credit.refund', CreditServiceDefinition, 'refund');
+export const CreditBalance = rpc('swarm.v1.credit.balance', CreditServiceDefinition, 'balance');
+export const CreditHealth = rpc('swarm.v1.credit.health', CreditServiceDefinition, 'health');
 /** Replays the whole ledger log and answers a bounded summary; holds up ledger writes while it runs. */
-export const CreditAudit = rpc('swarm.v1.credit.audit', AuditRequest, AuditResponse);
-export const CreditEscrow = rpc('swarm.v1.credit.escrow', EscrowRequest, EscrowResponse);
+export const CreditAudit = rpc('swarm.v1.credit.audit', CreditServiceDefinition, 'audit');
+export const CreditEscrow = rpc('swarm.v1.credit.escrow', CreditServiceDefinition, 'escrow');
 
-export const ExecutorExecute = rpc('swarm.v1.executor.execute', ExecuteRequest, ExecuteResponse);
-export const ExecutorSkills = rpc('swarm.v1.executor.skills', ListSkillsRequest, ListSkillsResponse);
-export const ExecutorHealth = rpc('swarm.v1.executor.health', HealthRequest, HealthResponse);
+export const ExecutorExecute = rpc('swarm.v1.executor.execute', ExecutorServiceDefinition, 'execute');
+export const ExecutorSkills = rpc('swarm.v1.executor.skills', ExecutorServiceDefinition, 'listSkills');
+export const ExecutorHealth = rpc('swarm.v1.executor.health', ExecutorServiceDefinition, 'health');
 /** Every executor-svc replica joins this queue group, so N replicas share the load. */
 export const EXECUTOR_QUEUE = 'swarm.executor';
 
-export const RegistryFindProviders = rpc('swarm.v1.registry.providers', FindProvidersRequest, FindProvidersResponse);
-export const RegistryHealth = rpc('swarm.v1.registry.health', HealthRequest, HealthResponse);
+export const RegistryFindProviders = rpc('swarm.v1.registry.providers', RegistryServiceDefinition, 'findProviders');
+export const RegistryHealth = rpc('swarm.v1.registry.health', RegistryServiceDefinition, 'health');
 
-export const GatewayPeers = rpc('swarm.v1.gateway.peers', ListPeersRequest, ListPeersResponse);
-export const GatewayHealth = rpc('swarm.v1.gateway.health', HealthRequest, HealthResponse);
+export const GatewayPeers = rpc('swarm.v1.gateway.peers', GatewayServiceDefinition, 'listPeers');
+export const GatewayHealth = rpc('swarm.v1.gateway.health', GatewayServiceDefinition, 'health');
 
 export const HEALTH_BY_SERVICE: Readonly<Record<ServiceName, Rpc<HealthRequest, HealthResponse>>> = Object.freeze({
   router: RouterHealth,
@@ -101,3 +122,12 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   RegistryFindProviders, RegistryHealth,
   GatewayPeers, GatewayHealth,
 ] as ReadonlyArray<Rpc<unknown, unknown>>;
+
+/** The proto services whose rpcs the subjects above carry (for the gateway and the table's test). */
+export const ALL_SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
+  RouterServiceDefinition,
+  CreditServiceDefinition,
+  ExecutorServiceDefinition,
+  RegistryServiceDefinition,
+  GatewayServiceDefinition,
+];

@@ -2,7 +2,8 @@
  * Tensor wire format (see proto/swarm/v1/common.proto): little-endian f32, row-major.
  * Decoding returns a Float32Array view when the bytes are aligned (no copy on the hot path).
  */
-import { ErrorCode, Tensor } from './gen/swarm/v1/common';
+import type { Tensor } from './gen/swarm/v1/common';
+import { ErrorCode } from './gen/swarm/v1/common';
 import { SwarmError } from './swarm-error';
 
 export interface DenseTensor {
@@ -22,7 +23,8 @@ export function toTensor(name: string, shape: readonly number[], data: Float32Ar
   if (data.length !== elementCount(shape)) {
     throw new RangeError(`tensor '${name}': ${data.length} values do not fill shape [${shape.join(',')}]`);
   }
-  return { name, shape: [...shape], data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };
+  // A view, not a copy; a plain Uint8Array so the contracts also run in a browser.
+  return { name, shape: [...shape], data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 /** Throws RangeError when the byte length does not match the shape. */
@@ -33,9 +35,11 @@ export function fromTensor(t: Tensor): DenseTensor {
     throw new RangeError(`tensor '${t.name}': shape [${t.shape.join(',')}] needs ${count * 4} bytes, got ${t.data.byteLength}`);
   }
   const aligned = t.data.byteOffset % 4 === 0;
+  // Decoded bytes are a view into the received message, at any offset: copy when unaligned. A
+  // fresh Uint8Array: slice() of a Node.js buffer is a view, not a copy.
   const data = aligned
     ? new Float32Array(t.data.buffer, t.data.byteOffset, count)
-    : new Float32Array(t.data.slice().buffer);
+    : new Float32Array(new Uint8Array(t.data).buffer);
   return { name: t.name, shape: [...t.shape], data };
 }
 

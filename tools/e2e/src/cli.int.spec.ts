@@ -1,13 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreditService, loadCreditConfig, startCreditService } from '@swarm/credit-svc';
+import type { CreditService } from '@swarm/credit-svc';
+import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { systemClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir } from '@swarm/testing';
 import { Level } from 'level';
-import { connect, NatsConnection } from 'nats';
-import { InProcessNode, startInProcessNode } from './in-process-node';
-import { CliResult, runCli, runProcess, SWARM } from './run-cli';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
+import type { CliResult } from './run-cli';
+import { runCli, runProcess, SWARM } from './run-cli';
 
 const SWARM_CMD = '"$NODE_BIN" "$SWARM_JS"';
 
@@ -24,11 +29,18 @@ setTimeout(() => {
   process.stdin.on('end', () => {
     const text = Buffer.concat(chunks).toString('utf8');
     let values = null;
-    try { values = JSON.parse(text).outputs[0].data.length; } catch {}
+    // proto3 JSON: tensor data is base64 of float32.
+    try { values = Buffer.from(JSON.parse(text).outputs[0].data, 'base64').length / 4; } catch {}
     process.stdout.write(JSON.stringify({ bytes: Buffer.byteLength(text), values }));
   });
 }, 500);
 `;
+
+/** A tensor's `data` in `--json` output (proto3 JSON bytes: base64 of little-endian float32). */
+function floats(base64: string): number[] {
+  const bytes = Buffer.from(base64, 'base64');
+  return Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
+}
 
 describe('swarm CLI - against a running node', () => {
   let node: InProcessNode;
@@ -50,8 +62,9 @@ describe('swarm CLI - against a running node', () => {
     const r = await runCli(['submit', '--skill', 'matmul', '--input', file, '--json', '--nats', node.natsUrl]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { outputs: Array<{ shape: number[]; data: number[] }>; cost: string; verification: string };
-    expect(out.outputs[0]).toEqual({ name: 'c', shape: [2, 2], data: [19, 22, 43, 50] });
+    const out = JSON.parse(r.stdout) as { outputs: Array<{ name: string; shape: number[]; data: string }>; cost: string; verification: string };
+    const [c] = out.outputs;
+    expect({ ...c, data: floats(c?.data ?? '') }).toEqual({ name: 'c', shape: [2, 2], data: [19, 22, 43, 50] });
     expect(out.cost).toBe('1');
   });
 
@@ -110,12 +123,12 @@ describe('swarm CLI - against a running node', () => {
   it('delivers the whole JSON document of a large result through a pipe to a slow reader', async () => {
     const reader = join(dir.path, 'slow-reader.js');
     await writeFile(reader, SLOW_READER);
-    // 256×256 floats are about 1.2 MB of JSON: more than sixteen 64 KiB pipe buffers.
-    const r = await runPipeline(`${SWARM_CMD} submit --skill matmul --size 256 --seed 3 --json --nats ${node.natsUrl} 2>${dir.path}/pipe.err | "$NODE_BIN" ${reader}`);
+    // 500,000 floats are about 2.7 MB of base64 JSON: more than sixteen 64 KiB pipe buffers.
+    const r = await runPipeline(`${SWARM_CMD} submit --skill vecadd --size 500000 --seed 3 --json --nats ${node.natsUrl} 2>${dir.path}/pipe.err | "$NODE_BIN" ${reader}`);
     expect(await readFile(join(dir.path, 'pipe.err'), 'utf8')).toBe('');
     expect(r.code).toBe(0);
     const got = JSON.parse(r.stdout) as { bytes: number; values: number | null };
-    expect(got.values).toBe(256 * 256);
+    expect(got.values).toBe(500_000);
     expect(got.bytes).toBeGreaterThan(16 * 64 * 1024);
   });
 

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { createBusClient, startBusService } from '@swarm/bus';
-import { connectSwarm, SwarmClient } from '@swarm/client';
-import { EntryKind, fromTensor, LedgerEntry, LedgerEntryEvents, RouterSubmit, SubmitTaskResponse, TaskState } from '@swarm/contracts';
+import type { SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
+import type { LedgerEntry } from '@swarm/contracts';
+import { EntryKind, fromTensor, LedgerEntryEvents, RouterSubmit, SubmitTaskResponse, TaskState } from '@swarm/contracts';
 import { loadServiceConfig } from '@swarm/config';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
@@ -13,7 +15,8 @@ import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
 import { connect } from 'nats';
-import { InProcessNode, startInProcessNode } from './in-process-node';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
 import { runCli } from './run-cli';
 
 describe('task status - a whole node on a closed bus', () => {
@@ -62,7 +65,7 @@ describe('task status - a whole node on a closed bus', () => {
 
     const byKey = await runCli(['task', '--key', 'cli-e2e', '--json', ...dir]);
     expect(byKey.code).toBe(0);
-    expect(JSON.parse(byKey.stdout)).toMatchObject({ taskId: res.taskId, state: 'paid', cost: res.cost, source: 'router' });
+    expect(JSON.parse(byKey.stdout)).toMatchObject({ taskId: res.taskId, state: 'TASK_STATE_PAID', cost: res.cost, source: 'router' });
 
     const table = await runCli(['task', res.taskId, ...dir]);
     expect(table.code).toBe(0);

@@ -1,11 +1,12 @@
+import { BalanceResponse } from '@swarm/contracts';
 import { connectToNode } from '../node-file';
-import { credits, printJson, printTable } from '../output';
+import { credits, printJson, printTable, protoJson } from '../output';
 
 export async function balanceCommand(opts: { account?: string; nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
   const client = await connectToNode(opts);
   try {
     const b = await client.balance(opts.account ?? '');
-    if (opts.json) return printJson(b);
+    if (opts.json) return printJson(protoJson(BalanceResponse, b));
     printTable([
       ['account', b.account],
       ['available', credits(b.available)],

@@ -1,8 +1,10 @@
-import { errorCodeName, ServiceName } from '@swarm/contracts';
+import type { ServiceName } from '@swarm/contracts';
+import { errorCodeName, HealthResponse } from '@swarm/contracts';
 import { CliError } from '../cli-error';
-import { connectToNode, readNodeFile, resolveHome } from '../node-file';
-import type { SupervisionReport } from '../node-launcher';
-import { printGrid, printJson } from '../output';
+import { readNodeFile, resolveHome } from '@swarm/node';
+import type { SupervisionReport } from '@swarm/node';
+import { connectToNode } from '../node-file';
+import { printGrid, printJson, protoJson } from '../output';
 
 const SERVICES: ServiceName[] = ['router', 'credit', 'executor', 'registry', 'gateway'];
 const HEALTH_TIMEOUT_MS = 1_000;
@@ -17,7 +19,7 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
         try {
           // Counting replicas needs `$SRV` discovery (the observer key): with only a client key, unknown.
           const [h, instances] = await Promise.all([client.health(service, HEALTH_TIMEOUT_MS), client.instances(service).catch(() => undefined)]);
-          return { service, status: h.status, instances: instances?.length, uptimeMs: Number(h.uptimeMs), version: h.version, details: h.details };
+          return { service, status: h.status, instances: instances?.length, uptimeMs: Number(h.uptimeMs), details: h.details, health: h };
         } catch (err) {
           const code = (err as { code?: number }).code;
           // Only our codes reach the user, never a raw NATS error.
@@ -26,7 +28,7 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
       }),
     );
     const supervision = await supervisionOf(opts, client.natsUrl);
-    if (opts.json) printJson({ services: rows, ...(supervision ? { supervision } : {}) });
+    if (opts.json) printJson({ services: rows.map(healthJson), ...(supervision ? { supervision } : {}) });
     else {
       printGrid(
         ['service', 'status', 'instances', 'uptime', 'details (one instance)'],
@@ -64,4 +66,18 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
 async function supervisionOf(opts: { dataDir?: string }, natsUrl: string): Promise<SupervisionReport | undefined> {
   const node = await readNodeFile(resolveHome(opts.dataDir));
   return node && node.natsUrl === natsUrl ? node.supervision : undefined;
+}
+
+/**
+ * One service's row in `--json`: the summary (`status` is "down" when it did not answer) and, when
+ * it answered, its HealthResponse in the proto3 JSON mapping.
+ */
+function healthJson(row: { service: ServiceName; status: string; instances?: number; health?: HealthResponse; error?: string }) {
+  return {
+    service: row.service,
+    status: row.status,
+    ...(row.instances !== undefined ? { instances: row.instances } : {}),
+    ...(row.health ? { health: protoJson(HealthResponse, row.health) } : {}),
+    ...(row.error !== undefined ? { error: row.error } : {}),
+  };
 }

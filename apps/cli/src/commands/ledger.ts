@@ -1,7 +1,7 @@
 import { AuditResponse, ErrorCode, isSwarmError } from '@swarm/contracts';
 import { CliError } from '../cli-error';
 import { connectToNode } from '../node-file';
-import { ms, printGrid, printJson, printTable, withProgress } from '../output';
+import { ms, printGrid, printJson, printTable, protoJson, withProgress } from '../output';
 
 export interface LedgerOptions {
   audit?: boolean;
@@ -24,7 +24,7 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
       if (!isSwarmError(err, ErrorCode.ERROR_CODE_PERMISSION_DENIED)) throw err;
       throw new CliError('SWARM_PERMISSION_DENIED', "the audit is an operator's request: it needs the node's observer key (<data-dir>/bus/observer.nk, found through --data-dir or SWARM_HOME); a client key may not ask it");
     });
-    if (opts.json) printJson(res);
+    if (opts.json) printJson(protoJson(AuditResponse, res));
     else printAudit(res);
     if (!res.ok) {
       throw new CliError('SWARM_AUDIT_FAILED', `the ledger audit found ${res.problems.length === 1 ? 'a problem' : 'problems'}: ${res.problems[0] ?? 'see above'}`);

@@ -1,11 +1,12 @@
+import { ListSkillsResponse } from '@swarm/contracts';
 import { connectToNode } from '../node-file';
-import { printGrid, printJson } from '../output';
+import { printGrid, printJson, protoJson } from '../output';
 
 export async function skillsCommand(opts: { nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
   const client = await connectToNode(opts);
   try {
     const r = await client.skills();
-    if (opts.json) return printJson(r);
+    if (opts.json) return printJson(protoJson(ListSkillsResponse, r));
     printGrid(
       ['skill', 'inputs → outputs', 'verified by', 'price', 'description'],
       r.skills.map((s) => [s.name, `${s.inputs} → ${s.outputs}`, s.verification, `${s.pricePerMwork}/Mwork`, s.description]),

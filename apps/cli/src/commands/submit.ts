@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { SwarmClient } from '@swarm/client';
-import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, SwarmError, TASK_MAX_ELEMENTS, TaskState, Tensor } from '@swarm/contracts';
+import type { Tensor } from '@swarm/contracts';
+import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, SwarmError, TASK_MAX_ELEMENTS, TaskState } from '@swarm/contracts';
 import { seededRandom, systemRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { SkillSpec } from '@swarm/skills';
 import { CliError } from '../cli-error';
 import { readInputFile } from '../input-file';
 import { connectToNode } from '../node-file';
-import { credits, ms, printJson, printTable, withProgress } from '../output';
+import { credits, ms, printJson, printTable, protoJson, withProgress } from '../output';
 import { demoSizeLimit } from '../demo-sizes';
 import { KEY_PATTERN } from './task';
 
@@ -48,7 +49,8 @@ export async function submitCommand(opts: SubmitOptions): Promise<void> {
     const res = await withProgress(`running ${opts.skill} on the node`, !opts.json, () =>
       submitOnce(client, { skill: opts.skill, inputs, budget, timeoutMs: opts.timeout ?? 0, idempotencyKey: key }),
     );
-    if (opts.json) printJson({ ...res, outputs: res.outputs.map(jsonTensor) });
+    // Tensors as the proto3 JSON mapping has them: `data` is base64 of little-endian float32.
+    if (opts.json) printJson(protoJson(SubmitTaskResponse, res));
     else printResult(res);
   } finally {
     await client.close();
@@ -124,11 +126,6 @@ function parseBudget(text: string): bigint {
     throw new CliError('SWARM_BAD_ARGS', `--budget must be a whole number of credits from 1 to ${MAX_UINT64}, got '${text}'`);
   }
   return BigInt(text);
-}
-
-function jsonTensor(t: Tensor) {
-  const d = fromTensor(t);
-  return { name: d.name, shape: d.shape, data: Array.from(d.data) };
 }
 
 function preview(t: Tensor): string {

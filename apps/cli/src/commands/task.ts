@@ -1,7 +1,7 @@
 import { errorCodeName, TaskState, TaskStatusResponse } from '@swarm/contracts';
 import { CliError } from '../cli-error';
 import { connectToNode } from '../node-file';
-import { credits, printJson, printTable } from '../output';
+import { credits, printJson, printTable, protoJson } from '../output';
 
 export interface TaskOptions {
   key?: string;
@@ -39,10 +39,9 @@ export async function taskCommand(id: string | undefined, opts: TaskOptions): Pr
   if (s.state === TaskState.TASK_STATE_UNKNOWN || s.state === TaskState.TASK_STATE_UNSPECIFIED) {
     throw new CliError('SWARM_TASK_UNKNOWN', `neither the router nor the ledger knows task ${id ?? `with key ${opts.key}`} (never submitted here, or not on this node)`);
   }
+  // The proto3 JSON mapping: `state` is the enum's name (TASK_STATE_PAID), `error.code` too.
+  if (opts.json) return printJson(protoJson(TaskStatusResponse, s));
   const state = STATE_WORDS[s.state] ?? 'unknown';
-  if (opts.json) {
-    return printJson({ ...s, state, error: s.error ? { code: errorCodeName(s.error.code), message: s.error.message, retryable: s.error.retryable } : undefined });
-  }
   const rows: Array<[string, string]> = [
     ['task', s.taskId],
     ['state', state],

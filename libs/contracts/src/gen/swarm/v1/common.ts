@@ -185,25 +185,34 @@ export interface SwarmError {
 }
 
 /**
- * A dense f32 tensor. `data` is little-endian IEEE-754 float32, row-major,
+ * A dense f32 tensor (task inputs and outputs). `data` is little-endian IEEE-754 float32, row-major,
  * exactly product(shape) * 4 bytes; bytes (not repeated float) so decoding is a view, not a copy.
  */
 export interface Tensor {
   name: string;
   shape: number[];
-  data: Buffer;
+  data: Uint8Array;
 }
 
+/**
+ * Every service answers `swarm.v1.<service>.health` with one instance's health. Its five Health
+ * rpcs share these two types on purpose: one checker (`swarm health`, the compose healthchecks)
+ * asks every service the same way.
+ */
 export interface HealthRequest {
 }
 
+/** One service instance's health. */
 export interface HealthResponse {
+  /** The answering process, e.g. "router-svc". */
   service: string;
   nodeId: string;
+  /** The build's version (package.json). */
   version: string;
   uptimeMs: bigint;
   /** "ok" or "degraded"; details say why. */
   status: string;
+  /** Service-specific counters and settings as text (e.g. in-flight tasks, backend). */
   details: { [key: string]: string };
 }
 
@@ -305,16 +314,16 @@ export const SwarmError: MessageFns<SwarmError> = {
 
   toJSON(message: SwarmError): unknown {
     const obj: any = {};
-    if (message.code !== 0) {
+    if (message.code !== undefined) {
       obj.code = errorCodeToJSON(message.code);
     }
-    if (message.message !== "") {
+    if (message.message !== undefined) {
       obj.message = message.message;
     }
-    if (message.retryable !== false) {
+    if (message.retryable !== undefined) {
       obj.retryable = message.retryable;
     }
-    if (message.retryAfterMs !== 0) {
+    if (message.retryAfterMs !== undefined) {
       obj.retryAfterMs = Math.round(message.retryAfterMs);
     }
     return obj;
@@ -334,7 +343,7 @@ export const SwarmError: MessageFns<SwarmError> = {
 };
 
 function createBaseTensor(): Tensor {
-  return { name: "", shape: [], data: Buffer.alloc(0) };
+  return { name: "", shape: [], data: new Uint8Array(0) };
 }
 
 export const Tensor: MessageFns<Tensor> = {
@@ -399,7 +408,7 @@ export const Tensor: MessageFns<Tensor> = {
               break;
             }
 
-            message.data = Buffer.from(reader.bytes());
+            message.data = reader.bytes();
             continue;
           }
         }
@@ -418,19 +427,19 @@ export const Tensor: MessageFns<Tensor> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       shape: globalThis.Array.isArray(object?.shape) ? object.shape.map((e: any) => globalThis.Number(e)) : [],
-      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
     };
   },
 
   toJSON(message: Tensor): unknown {
     const obj: any = {};
-    if (message.name !== "") {
+    if (message.name !== undefined) {
       obj.name = message.name;
     }
     if (message.shape?.length) {
       obj.shape = message.shape.map((e) => Math.round(e));
     }
-    if (message.data.length !== 0) {
+    if (message.data !== undefined) {
       obj.data = base64FromBytes(message.data);
     }
     return obj;
@@ -443,7 +452,7 @@ export const Tensor: MessageFns<Tensor> = {
     const message = createBaseTensor();
     message.name = object.name ?? "";
     message.shape = object.shape?.map((e) => e) || [];
-    message.data = object.data ?? Buffer.alloc(0);
+    message.data = object.data ?? new Uint8Array(0);
     return message;
   },
 };
@@ -640,19 +649,19 @@ export const HealthResponse: MessageFns<HealthResponse> = {
 
   toJSON(message: HealthResponse): unknown {
     const obj: any = {};
-    if (message.service !== "") {
+    if (message.service !== undefined) {
       obj.service = message.service;
     }
-    if (message.nodeId !== "") {
+    if (message.nodeId !== undefined) {
       obj.nodeId = message.nodeId;
     }
-    if (message.version !== "") {
+    if (message.version !== undefined) {
       obj.version = message.version;
     }
-    if (message.uptimeMs !== 0n) {
+    if (message.uptimeMs !== undefined) {
       obj.uptimeMs = message.uptimeMs.toString();
     }
-    if (message.status !== "") {
+    if (message.status !== undefined) {
       obj.status = message.status;
     }
     if (message.details) {
@@ -755,10 +764,10 @@ export const HealthResponse_DetailsEntry: MessageFns<HealthResponse_DetailsEntry
 
   toJSON(message: HealthResponse_DetailsEntry): unknown {
     const obj: any = {};
-    if (message.key !== "") {
+    if (message.key !== undefined) {
       obj.key = message.key;
     }
-    if (message.value !== "") {
+    if (message.value !== undefined) {
       obj.value = message.value;
     }
     return obj;
@@ -776,11 +785,28 @@ export const HealthResponse_DetailsEntry: MessageFns<HealthResponse_DetailsEntry
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
 }
 
 function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;

@@ -6,11 +6,13 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { HealthRequest, HealthResponse } from "./common";
 
 export const protobufPackage = "swarm.v1";
 
 export const protobufFileName = "swarm/v1/credit.proto";
 
+/** What a ledger entry records. */
 export enum EntryKind {
   ENTRY_KIND_UNSPECIFIED = 0,
   ENTRY_KIND_GENESIS = 1,
@@ -62,6 +64,7 @@ export function entryKindToJSON(object: EntryKind): string {
   }
 }
 
+/** The life of an escrow: reserved (OPEN), then closed exactly once. */
 export enum EscrowState {
   ESCROW_STATE_UNSPECIFIED = 0,
   /** ESCROW_STATE_NONE - No escrow with that id was ever reserved. */
@@ -137,8 +140,10 @@ export interface ReserveRequest {
   payees: string[];
 }
 
+/** The escrow now holds the amount. */
 export interface ReserveResponse {
   escrowId: string;
+  /** The payer's available balance after the reserve. */
   available: bigint;
 }
 
@@ -165,9 +170,12 @@ export interface Payout {
   amount: bigint;
 }
 
+/** How a settled escrow was split. */
 export interface SettleResponse {
   escrowId: string;
+  /** Paid to the payouts in total. */
   paid: bigint;
+  /** Returned to the payer: the escrowed amount less `paid`. */
   refunded: bigint;
 }
 
@@ -176,30 +184,39 @@ export interface RefundRequest {
   escrowId: string;
 }
 
+/** A refunded escrow: all of it went back to the payer. */
 export interface RefundResponse {
   escrowId: string;
   refunded: bigint;
 }
 
+/** Ask for one account's balances. */
 export interface BalanceRequest {
   /** Empty means this node's own account. */
   account: string;
 }
 
+/** One account's credits. */
 export interface BalanceResponse {
   account: string;
+  /** Credits the account may spend now. */
   available: bigint;
+  /** Credits held in its open escrows (not available until settled or refunded). */
   escrowed: bigint;
 }
 
 /** One line of the append-only ledger log; also published on LedgerEntries after commit. */
 export interface LedgerEntry {
+  /** Position in the log, from 1, without gaps. */
   seq: bigint;
   kind: EntryKind;
+  /** Empty for GENESIS. */
   escrowId: string;
+  /** Where the credit comes from (empty for GENESIS) and where it goes (the escrow for RESERVE). */
   fromAccount: string;
   toAccount: string;
   amount: bigint;
+  /** When it was committed (ms since epoch). */
   atMs: bigint;
 }
 
@@ -220,6 +237,7 @@ export interface AuditResponse {
   /** Stored accounts and escrows compared with the log. */
   accountsChecked: bigint;
   escrowsChecked: bigint;
+  /** Escrows neither settled nor refunded yet. */
   openEscrows: bigint;
   /**
    * All credit ever granted (the GENESIS entries), and what the stored accounts hold; on a sound
@@ -256,9 +274,11 @@ export interface EscrowRequest {
   escrowId: string;
 }
 
+/** One escrow as the ledger holds it. */
 export interface EscrowResponse {
   escrowId: string;
   state: EscrowState;
+  /** The account that reserved it, and how much. */
   payer: string;
   amount: bigint;
   /** SETTLED: `paid` in total to the payouts, the rest refunded; REFUNDED: all of `amount` refunded. */
@@ -387,16 +407,16 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
 
   toJSON(message: ReserveRequest): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
-    if (message.account !== "") {
+    if (message.account !== undefined) {
       obj.account = message.account;
     }
-    if (message.amount !== 0n) {
+    if (message.amount !== undefined) {
       obj.amount = message.amount.toString();
     }
-    if (message.expiresAtMs !== 0n) {
+    if (message.expiresAtMs !== undefined) {
       obj.expiresAtMs = message.expiresAtMs.toString();
     }
     if (message.payees?.length) {
@@ -493,10 +513,10 @@ export const ReserveResponse: MessageFns<ReserveResponse> = {
 
   toJSON(message: ReserveResponse): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
-    if (message.available !== 0n) {
+    if (message.available !== undefined) {
       obj.available = message.available.toString();
     }
     return obj;
@@ -609,13 +629,13 @@ export const SettleRequest: MessageFns<SettleRequest> = {
 
   toJSON(message: SettleRequest): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
-    if (message.payee !== "") {
+    if (message.payee !== undefined) {
       obj.payee = message.payee;
     }
-    if (message.amount !== 0n) {
+    if (message.amount !== undefined) {
       obj.amount = message.amount.toString();
     }
     if (message.payouts?.length) {
@@ -705,10 +725,10 @@ export const Payout: MessageFns<Payout> = {
 
   toJSON(message: Payout): unknown {
     const obj: any = {};
-    if (message.payee !== "") {
+    if (message.payee !== undefined) {
       obj.payee = message.payee;
     }
-    if (message.amount !== 0n) {
+    if (message.amount !== undefined) {
       obj.amount = message.amount.toString();
     }
     return obj;
@@ -812,13 +832,13 @@ export const SettleResponse: MessageFns<SettleResponse> = {
 
   toJSON(message: SettleResponse): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
-    if (message.paid !== 0n) {
+    if (message.paid !== undefined) {
       obj.paid = message.paid.toString();
     }
-    if (message.refunded !== 0n) {
+    if (message.refunded !== undefined) {
       obj.refunded = message.refunded.toString();
     }
     return obj;
@@ -893,7 +913,7 @@ export const RefundRequest: MessageFns<RefundRequest> = {
 
   toJSON(message: RefundRequest): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
     return obj;
@@ -981,10 +1001,10 @@ export const RefundResponse: MessageFns<RefundResponse> = {
 
   toJSON(message: RefundResponse): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
-    if (message.refunded !== 0n) {
+    if (message.refunded !== undefined) {
       obj.refunded = message.refunded.toString();
     }
     return obj;
@@ -1052,7 +1072,7 @@ export const BalanceRequest: MessageFns<BalanceRequest> = {
 
   toJSON(message: BalanceRequest): unknown {
     const obj: any = {};
-    if (message.account !== "") {
+    if (message.account !== undefined) {
       obj.account = message.account;
     }
     return obj;
@@ -1151,13 +1171,13 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
 
   toJSON(message: BalanceResponse): unknown {
     const obj: any = {};
-    if (message.account !== "") {
+    if (message.account !== undefined) {
       obj.account = message.account;
     }
-    if (message.available !== 0n) {
+    if (message.available !== undefined) {
       obj.available = message.available.toString();
     }
-    if (message.escrowed !== 0n) {
+    if (message.escrowed !== undefined) {
       obj.escrowed = message.escrowed.toString();
     }
     return obj;
@@ -1321,25 +1341,25 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
 
   toJSON(message: LedgerEntry): unknown {
     const obj: any = {};
-    if (message.seq !== 0n) {
+    if (message.seq !== undefined) {
       obj.seq = message.seq.toString();
     }
-    if (message.kind !== 0) {
+    if (message.kind !== undefined) {
       obj.kind = entryKindToJSON(message.kind);
     }
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
-    if (message.fromAccount !== "") {
+    if (message.fromAccount !== undefined) {
       obj.fromAccount = message.fromAccount;
     }
-    if (message.toAccount !== "") {
+    if (message.toAccount !== undefined) {
       obj.toAccount = message.toAccount;
     }
-    if (message.amount !== 0n) {
+    if (message.amount !== undefined) {
       obj.amount = message.amount.toString();
     }
-    if (message.atMs !== 0n) {
+    if (message.atMs !== undefined) {
       obj.atMs = message.atMs.toString();
     }
     return obj;
@@ -1666,40 +1686,40 @@ export const AuditResponse: MessageFns<AuditResponse> = {
 
   toJSON(message: AuditResponse): unknown {
     const obj: any = {};
-    if (message.ok !== false) {
+    if (message.ok !== undefined) {
       obj.ok = message.ok;
     }
-    if (message.entriesChecked !== 0n) {
+    if (message.entriesChecked !== undefined) {
       obj.entriesChecked = message.entriesChecked.toString();
     }
-    if (message.accountsChecked !== 0n) {
+    if (message.accountsChecked !== undefined) {
       obj.accountsChecked = message.accountsChecked.toString();
     }
-    if (message.escrowsChecked !== 0n) {
+    if (message.escrowsChecked !== undefined) {
       obj.escrowsChecked = message.escrowsChecked.toString();
     }
-    if (message.openEscrows !== 0n) {
+    if (message.openEscrows !== undefined) {
       obj.openEscrows = message.openEscrows.toString();
     }
-    if (message.genesis !== 0n) {
+    if (message.genesis !== undefined) {
       obj.genesis = message.genesis.toString();
     }
-    if (message.available !== 0n) {
+    if (message.available !== undefined) {
       obj.available = message.available.toString();
     }
-    if (message.escrowed !== 0n) {
+    if (message.escrowed !== undefined) {
       obj.escrowed = message.escrowed.toString();
     }
     if (message.accounts?.length) {
       obj.accounts = message.accounts.map((e) => AuditedAccount.toJSON(e));
     }
-    if (message.accountsOmitted !== 0n) {
+    if (message.accountsOmitted !== undefined) {
       obj.accountsOmitted = message.accountsOmitted.toString();
     }
     if (message.problems?.length) {
       obj.problems = message.problems;
     }
-    if (message.durationMs !== 0n) {
+    if (message.durationMs !== undefined) {
       obj.durationMs = message.durationMs.toString();
     }
     return obj;
@@ -1867,19 +1887,19 @@ export const AuditedAccount: MessageFns<AuditedAccount> = {
 
   toJSON(message: AuditedAccount): unknown {
     const obj: any = {};
-    if (message.account !== "") {
+    if (message.account !== undefined) {
       obj.account = message.account;
     }
-    if (message.storedAvailable !== 0n) {
+    if (message.storedAvailable !== undefined) {
       obj.storedAvailable = message.storedAvailable.toString();
     }
-    if (message.storedEscrowed !== 0n) {
+    if (message.storedEscrowed !== undefined) {
       obj.storedEscrowed = message.storedEscrowed.toString();
     }
-    if (message.logAvailable !== 0n) {
+    if (message.logAvailable !== undefined) {
       obj.logAvailable = message.logAvailable.toString();
     }
-    if (message.logEscrowed !== 0n) {
+    if (message.logEscrowed !== undefined) {
       obj.logEscrowed = message.logEscrowed.toString();
     }
     return obj;
@@ -1964,7 +1984,7 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
 
   toJSON(message: EscrowRequest): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
     return obj;
@@ -2161,28 +2181,28 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
 
   toJSON(message: EscrowResponse): unknown {
     const obj: any = {};
-    if (message.escrowId !== "") {
+    if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
     }
-    if (message.state !== 0) {
+    if (message.state !== undefined) {
       obj.state = escrowStateToJSON(message.state);
     }
-    if (message.payer !== "") {
+    if (message.payer !== undefined) {
       obj.payer = message.payer;
     }
-    if (message.amount !== 0n) {
+    if (message.amount !== undefined) {
       obj.amount = message.amount.toString();
     }
-    if (message.paid !== 0n) {
+    if (message.paid !== undefined) {
       obj.paid = message.paid.toString();
     }
-    if (message.refunded !== 0n) {
+    if (message.refunded !== undefined) {
       obj.refunded = message.refunded.toString();
     }
-    if (message.payee !== "") {
+    if (message.payee !== undefined) {
       obj.payee = message.payee;
     }
-    if (message.expiresAtMs !== 0n) {
+    if (message.expiresAtMs !== undefined) {
       obj.expiresAtMs = message.expiresAtMs.toString();
     }
     if (message.payouts?.length) {
@@ -2210,6 +2230,81 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
     return message;
   },
 };
+
+/** credit-svc, the only process that reads or writes the ledger: `swarm.v1.credit.<verb>`. */
+export type CreditServiceDefinition = typeof CreditServiceDefinition;
+export const CreditServiceDefinition = {
+  name: "CreditService",
+  fullName: "swarm.v1.CreditService",
+  methods: {
+    /** Escrow credit for a task (router-svc). */
+    reserve: {
+      name: "Reserve",
+      requestType: ReserveRequest as typeof ReserveRequest,
+      requestStream: false,
+      responseType: ReserveResponse as typeof ReserveResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Close an escrow paying its providers (router-svc). */
+    settle: {
+      name: "Settle",
+      requestType: SettleRequest as typeof SettleRequest,
+      requestStream: false,
+      responseType: SettleResponse as typeof SettleResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Close an escrow paying nobody (router-svc). */
+    refund: {
+      name: "Refund",
+      requestType: RefundRequest as typeof RefundRequest,
+      requestStream: false,
+      responseType: RefundResponse as typeof RefundResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Read one account's balances (clients, operators). */
+    balance: {
+      name: "Balance",
+      requestType: BalanceRequest as typeof BalanceRequest,
+      requestStream: false,
+      responseType: BalanceResponse as typeof BalanceResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Replay the ledger log and compare it with the stored records (operators); holds up ledger
+     * writes while it runs.
+     */
+    audit: {
+      name: "Audit",
+      requestType: AuditRequest as typeof AuditRequest,
+      requestStream: false,
+      responseType: AuditResponse as typeof AuditResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Read one escrow (router-svc answering for a task it forgot; operators). */
+    escrow: {
+      name: "Escrow",
+      requestType: EscrowRequest as typeof EscrowRequest,
+      requestStream: false,
+      responseType: EscrowResponse as typeof EscrowResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** This instance's health. */
+    health: {
+      name: "Health",
+      requestType: HealthRequest as typeof HealthRequest,
+      requestStream: false,
+      responseType: HealthResponse as typeof HealthResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

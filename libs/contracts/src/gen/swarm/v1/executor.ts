@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Tensor } from "./common";
+import { HealthRequest, HealthResponse, Tensor } from "./common";
 
 export const protobufPackage = "swarm.v1";
 
@@ -17,27 +17,34 @@ export interface ExecuteRequest {
   taskId: string;
   skill: string;
   inputs: Tensor[];
+  /** The kernel's time limit; past it the executor answers DEADLINE_EXCEEDED. */
   timeoutMs: number;
 }
 
+/** A kernel's result, not yet verified (the router verifies it before paying). */
 export interface ExecuteResponse {
   taskId: string;
   outputs: Tensor[];
+  /** The executor instance, and the node (account) paid for its work. */
   executorId: string;
   providerId: string;
   /** gpu.js backend that ran the kernel: "webgpu", "webasm", "cpu". */
   backend: string;
+  /** Time in the kernel, as the executor measured it. */
   executeMs: number;
 }
 
+/** One installed skill, as `swarm skills` shows it. */
 export interface SkillInfo {
   name: string;
   description: string;
   /** Human-readable input signature, e.g. "a:[n,k] b:[k,m]". */
   inputs: string;
+  /** Human-readable output signature, e.g. "c:[n,m]". */
   outputs: string;
   /** Credits per million work units (see libs/skills pricing). */
   pricePerMwork: bigint;
+  /** How a result is checked, e.g. "freivalds(20 rounds)". */
   verification: string;
   /** One line: the false-accept probability of the verification and what counts as a wrong result. */
   verificationBound: string;
@@ -45,11 +52,14 @@ export interface SkillInfo {
   verificationCost: string;
 }
 
+/** Ask an executor which skills it runs. */
 export interface ListSkillsRequest {
 }
 
+/** The skills one executor runs. */
 export interface ListSkillsResponse {
   skills: SkillInfo[];
+  /** The gpu.js backend its kernels use: "webgpu", "webasm", "cpu". */
   backend: string;
 }
 
@@ -150,16 +160,16 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
 
   toJSON(message: ExecuteRequest): unknown {
     const obj: any = {};
-    if (message.taskId !== "") {
+    if (message.taskId !== undefined) {
       obj.taskId = message.taskId;
     }
-    if (message.skill !== "") {
+    if (message.skill !== undefined) {
       obj.skill = message.skill;
     }
     if (message.inputs?.length) {
       obj.inputs = message.inputs.map((e) => Tensor.toJSON(e));
     }
-    if (message.timeoutMs !== 0) {
+    if (message.timeoutMs !== undefined) {
       obj.timeoutMs = Math.round(message.timeoutMs);
     }
     return obj;
@@ -307,22 +317,22 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
 
   toJSON(message: ExecuteResponse): unknown {
     const obj: any = {};
-    if (message.taskId !== "") {
+    if (message.taskId !== undefined) {
       obj.taskId = message.taskId;
     }
     if (message.outputs?.length) {
       obj.outputs = message.outputs.map((e) => Tensor.toJSON(e));
     }
-    if (message.executorId !== "") {
+    if (message.executorId !== undefined) {
       obj.executorId = message.executorId;
     }
-    if (message.providerId !== "") {
+    if (message.providerId !== undefined) {
       obj.providerId = message.providerId;
     }
-    if (message.backend !== "") {
+    if (message.backend !== undefined) {
       obj.backend = message.backend;
     }
-    if (message.executeMs !== 0) {
+    if (message.executeMs !== undefined) {
       obj.executeMs = floatToJson(message.executeMs);
     }
     return obj;
@@ -504,28 +514,28 @@ export const SkillInfo: MessageFns<SkillInfo> = {
 
   toJSON(message: SkillInfo): unknown {
     const obj: any = {};
-    if (message.name !== "") {
+    if (message.name !== undefined) {
       obj.name = message.name;
     }
-    if (message.description !== "") {
+    if (message.description !== undefined) {
       obj.description = message.description;
     }
-    if (message.inputs !== "") {
+    if (message.inputs !== undefined) {
       obj.inputs = message.inputs;
     }
-    if (message.outputs !== "") {
+    if (message.outputs !== undefined) {
       obj.outputs = message.outputs;
     }
-    if (message.pricePerMwork !== 0n) {
+    if (message.pricePerMwork !== undefined) {
       obj.pricePerMwork = message.pricePerMwork.toString();
     }
-    if (message.verification !== "") {
+    if (message.verification !== undefined) {
       obj.verification = message.verification;
     }
-    if (message.verificationBound !== "") {
+    if (message.verificationBound !== undefined) {
       obj.verificationBound = message.verificationBound;
     }
-    if (message.verificationCost !== "") {
+    if (message.verificationCost !== undefined) {
       obj.verificationCost = message.verificationCost;
     }
     return obj;
@@ -670,7 +680,7 @@ export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
     if (message.skills?.length) {
       obj.skills = message.skills.map((e) => SkillInfo.toJSON(e));
     }
-    if (message.backend !== "") {
+    if (message.backend !== undefined) {
       obj.backend = message.backend;
     }
     return obj;
@@ -686,6 +696,42 @@ export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
     return message;
   },
 };
+
+/** executor-svc replicas, all in the `swarm.executor` queue group: `swarm.v1.executor.<verb>`. */
+export type ExecutorServiceDefinition = typeof ExecutorServiceDefinition;
+export const ExecutorServiceDefinition = {
+  name: "ExecutorService",
+  fullName: "swarm.v1.ExecutorService",
+  methods: {
+    /** Run one skill (router-svc). */
+    execute: {
+      name: "Execute",
+      requestType: ExecuteRequest as typeof ExecuteRequest,
+      requestStream: false,
+      responseType: ExecuteResponse as typeof ExecuteResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** The installed skills and their prices (clients, registry-svc). */
+    listSkills: {
+      name: "ListSkills",
+      requestType: ListSkillsRequest as typeof ListSkillsRequest,
+      requestStream: false,
+      responseType: ListSkillsResponse as typeof ListSkillsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** One replica's health. */
+    health: {
+      name: "Health",
+      requestType: HealthRequest as typeof HealthRequest,
+      requestStream: false,
+      responseType: HealthResponse as typeof HealthResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;

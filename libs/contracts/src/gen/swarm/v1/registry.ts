@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { HealthRequest, HealthResponse } from "./common";
 
 export const protobufPackage = "swarm.v1";
 
@@ -14,26 +15,34 @@ export const protobufFileName = "swarm/v1/registry.proto";
 /** A provider of a skill as the registry knows it. This issue: local executors only. */
 export interface Provider {
   nodeId: string;
+  /** Runs on this node (its executors), so no peer is involved. */
   local: boolean;
+  /** Every skill it offers. */
   skills: string[];
 }
 
+/** Ask who offers a skill. */
 export interface FindProvidersRequest {
   skill: string;
 }
 
+/** Providers of the skill; empty when nobody offers it. */
 export interface FindProvidersResponse {
   providers: Provider[];
 }
 
+/** A peer node the gateway knows. */
 export interface PeerInfo {
   nodeId: string;
+  /** Where the peer's gateway listens. */
   address: string;
 }
 
+/** Ask the gateway for its peers. */
 export interface ListPeersRequest {
 }
 
+/** The gateway's peers (none in this version). */
 export interface ListPeersResponse {
   peers: PeerInfo[];
 }
@@ -119,10 +128,10 @@ export const Provider: MessageFns<Provider> = {
 
   toJSON(message: Provider): unknown {
     const obj: any = {};
-    if (message.nodeId !== "") {
+    if (message.nodeId !== undefined) {
       obj.nodeId = message.nodeId;
     }
-    if (message.local !== false) {
+    if (message.local !== undefined) {
       obj.local = message.local;
     }
     if (message.skills?.length) {
@@ -194,7 +203,7 @@ export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
 
   toJSON(message: FindProvidersRequest): unknown {
     const obj: any = {};
-    if (message.skill !== "") {
+    if (message.skill !== undefined) {
       obj.skill = message.skill;
     }
     return obj;
@@ -350,10 +359,10 @@ export const PeerInfo: MessageFns<PeerInfo> = {
 
   toJSON(message: PeerInfo): unknown {
     const obj: any = {};
-    if (message.nodeId !== "") {
+    if (message.nodeId !== undefined) {
       obj.nodeId = message.nodeId;
     }
-    if (message.address !== "") {
+    if (message.address !== undefined) {
       obj.address = message.address;
     }
     return obj;
@@ -488,6 +497,60 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
     return message;
   },
 };
+
+/** registry-svc: who offers which skill: `swarm.v1.registry.<verb>`. */
+export type RegistryServiceDefinition = typeof RegistryServiceDefinition;
+export const RegistryServiceDefinition = {
+  name: "RegistryService",
+  fullName: "swarm.v1.RegistryService",
+  methods: {
+    /** Providers of one skill (router-svc). */
+    findProviders: {
+      name: "FindProviders",
+      requestType: FindProvidersRequest as typeof FindProvidersRequest,
+      requestStream: false,
+      responseType: FindProvidersResponse as typeof FindProvidersResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** This instance's health. */
+    health: {
+      name: "Health",
+      requestType: HealthRequest as typeof HealthRequest,
+      requestStream: false,
+      responseType: HealthResponse as typeof HealthResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
+
+/** gateway-svc, the node's door to its peers: `swarm.v1.gateway.<verb>`. */
+export type GatewayServiceDefinition = typeof GatewayServiceDefinition;
+export const GatewayServiceDefinition = {
+  name: "GatewayService",
+  fullName: "swarm.v1.GatewayService",
+  methods: {
+    /** The peers this node knows. */
+    listPeers: {
+      name: "ListPeers",
+      requestType: ListPeersRequest as typeof ListPeersRequest,
+      requestStream: false,
+      responseType: ListPeersResponse as typeof ListPeersResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** This instance's health. */
+    health: {
+      name: "Health",
+      requestType: HealthRequest as typeof HealthRequest,
+      requestStream: false,
+      responseType: HealthResponse as typeof HealthResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

@@ -6,12 +6,13 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { SwarmError, Tensor } from "./common";
+import { HealthRequest, HealthResponse, SwarmError, Tensor } from "./common";
 
 export const protobufPackage = "swarm.v1";
 
 export const protobufFileName = "swarm/v1/task.proto";
 
+/** What became of a task. */
 export enum TaskState {
   TASK_STATE_UNSPECIFIED = 0,
   /** TASK_STATE_UNKNOWN - Neither the router nor the ledger knows this task (never submitted, or long forgotten). */
@@ -111,13 +112,18 @@ export interface TaskStatusRequest {
   idempotencyKey: string;
 }
 
+/** What happened to one task. */
 export interface TaskStatusResponse {
   taskId: string;
   state: TaskState;
+  /** Credits paid to the provider, and returned to the payer. */
   cost: bigint;
   refunded: bigint;
   /** Why it was refunded or rejected, when the router knows. */
-  error?: SwarmError | undefined;
+  error?:
+    | SwarmError
+    | undefined;
+  /** The node paid (PAID only). */
   providerId: string;
   /** "router" (its own record) or "ledger" (only the escrow is known). */
   source: string;
@@ -129,16 +135,21 @@ export interface TaskStatusResponse {
   note: string;
 }
 
+/** Where a task's time went, in ms as the router measured it. */
 export interface TaskTiming {
   escrowMs: number;
   executeMs: number;
   verifyMs: number;
   settleMs: number;
+  /** From the submit's arrival to the reply (more than the sum: validation, dispatch, retries). */
   totalMs: number;
 }
 
+/** A task's verified result and what it cost. */
 export interface SubmitTaskResponse {
+  /** Assigned by the router; also the escrow id. */
   taskId: string;
+  /** The verified result, named as `swarm skills` lists the skill's outputs. */
   outputs: Tensor[];
   /** Credits paid to the provider. */
   cost: bigint;
@@ -153,7 +164,9 @@ export interface SubmitTaskResponse {
   backend: string;
   /** How the result was checked, e.g. "freivalds(20 rounds)". */
   verification: string;
+  /** Dispatches made (a failed or rejected result is retried on another dispatch). */
   attempts: number;
+  /** The account that paid. */
   account: string;
   /**
    * How the escrow was closed: PAID (cost went to the provider) or REFUNDED — a verified result
@@ -168,8 +181,10 @@ export interface SubmitTaskResponse {
 export interface TaskFinished {
   taskId: string;
   skill: string;
+  /** True when a verified result was paid for. */
   ok: boolean;
   cost: bigint;
+  /** Why it failed (when not ok). */
   error?: SwarmError | undefined;
   totalMs: number;
 }
@@ -314,25 +329,25 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
 
   toJSON(message: SubmitTaskRequest): unknown {
     const obj: any = {};
-    if (message.skill !== "") {
+    if (message.skill !== undefined) {
       obj.skill = message.skill;
     }
     if (message.inputs?.length) {
       obj.inputs = message.inputs.map((e) => Tensor.toJSON(e));
     }
-    if (message.budget !== 0n) {
+    if (message.budget !== undefined) {
       obj.budget = message.budget.toString();
     }
-    if (message.timeoutMs !== 0) {
+    if (message.timeoutMs !== undefined) {
       obj.timeoutMs = Math.round(message.timeoutMs);
     }
-    if (message.account !== "") {
+    if (message.account !== undefined) {
       obj.account = message.account;
     }
-    if (message.taskId !== "") {
+    if (message.taskId !== undefined) {
       obj.taskId = message.taskId;
     }
-    if (message.idempotencyKey !== "") {
+    if (message.idempotencyKey !== undefined) {
       obj.idempotencyKey = message.idempotencyKey;
     }
     return obj;
@@ -427,10 +442,10 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
 
   toJSON(message: TaskStatusRequest): unknown {
     const obj: any = {};
-    if (message.taskId !== "") {
+    if (message.taskId !== undefined) {
       obj.taskId = message.taskId;
     }
-    if (message.idempotencyKey !== "") {
+    if (message.idempotencyKey !== undefined) {
       obj.idempotencyKey = message.idempotencyKey;
     }
     return obj;
@@ -637,34 +652,34 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
 
   toJSON(message: TaskStatusResponse): unknown {
     const obj: any = {};
-    if (message.taskId !== "") {
+    if (message.taskId !== undefined) {
       obj.taskId = message.taskId;
     }
-    if (message.state !== 0) {
+    if (message.state !== undefined) {
       obj.state = taskStateToJSON(message.state);
     }
-    if (message.cost !== 0n) {
+    if (message.cost !== undefined) {
       obj.cost = message.cost.toString();
     }
-    if (message.refunded !== 0n) {
+    if (message.refunded !== undefined) {
       obj.refunded = message.refunded.toString();
     }
     if (message.error !== undefined) {
       obj.error = SwarmError.toJSON(message.error);
     }
-    if (message.providerId !== "") {
+    if (message.providerId !== undefined) {
       obj.providerId = message.providerId;
     }
-    if (message.source !== "") {
+    if (message.source !== undefined) {
       obj.source = message.source;
     }
-    if (message.resultAvailable !== false) {
+    if (message.resultAvailable !== undefined) {
       obj.resultAvailable = message.resultAvailable;
     }
-    if (message.attempts !== 0) {
+    if (message.attempts !== undefined) {
       obj.attempts = Math.round(message.attempts);
     }
-    if (message.note !== "") {
+    if (message.note !== undefined) {
       obj.note = message.note;
     }
     return obj;
@@ -812,19 +827,19 @@ export const TaskTiming: MessageFns<TaskTiming> = {
 
   toJSON(message: TaskTiming): unknown {
     const obj: any = {};
-    if (message.escrowMs !== 0) {
+    if (message.escrowMs !== undefined) {
       obj.escrowMs = floatToJson(message.escrowMs);
     }
-    if (message.executeMs !== 0) {
+    if (message.executeMs !== undefined) {
       obj.executeMs = floatToJson(message.executeMs);
     }
-    if (message.verifyMs !== 0) {
+    if (message.verifyMs !== undefined) {
       obj.verifyMs = floatToJson(message.verifyMs);
     }
-    if (message.settleMs !== 0) {
+    if (message.settleMs !== undefined) {
       obj.settleMs = floatToJson(message.settleMs);
     }
-    if (message.totalMs !== 0) {
+    if (message.totalMs !== undefined) {
       obj.totalMs = floatToJson(message.totalMs);
     }
     return obj;
@@ -1077,43 +1092,43 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
 
   toJSON(message: SubmitTaskResponse): unknown {
     const obj: any = {};
-    if (message.taskId !== "") {
+    if (message.taskId !== undefined) {
       obj.taskId = message.taskId;
     }
     if (message.outputs?.length) {
       obj.outputs = message.outputs.map((e) => Tensor.toJSON(e));
     }
-    if (message.cost !== 0n) {
+    if (message.cost !== undefined) {
       obj.cost = message.cost.toString();
     }
-    if (message.refunded !== 0n) {
+    if (message.refunded !== undefined) {
       obj.refunded = message.refunded.toString();
     }
     if (message.timing !== undefined) {
       obj.timing = TaskTiming.toJSON(message.timing);
     }
-    if (message.providerId !== "") {
+    if (message.providerId !== undefined) {
       obj.providerId = message.providerId;
     }
-    if (message.executorId !== "") {
+    if (message.executorId !== undefined) {
       obj.executorId = message.executorId;
     }
-    if (message.backend !== "") {
+    if (message.backend !== undefined) {
       obj.backend = message.backend;
     }
-    if (message.verification !== "") {
+    if (message.verification !== undefined) {
       obj.verification = message.verification;
     }
-    if (message.attempts !== 0) {
+    if (message.attempts !== undefined) {
       obj.attempts = Math.round(message.attempts);
     }
-    if (message.account !== "") {
+    if (message.account !== undefined) {
       obj.account = message.account;
     }
-    if (message.settlement !== 0) {
+    if (message.settlement !== undefined) {
       obj.settlement = taskStateToJSON(message.settlement);
     }
-    if (message.settlementNote !== "") {
+    if (message.settlementNote !== undefined) {
       obj.settlementNote = message.settlementNote;
     }
     return obj;
@@ -1267,22 +1282,22 @@ export const TaskFinished: MessageFns<TaskFinished> = {
 
   toJSON(message: TaskFinished): unknown {
     const obj: any = {};
-    if (message.taskId !== "") {
+    if (message.taskId !== undefined) {
       obj.taskId = message.taskId;
     }
-    if (message.skill !== "") {
+    if (message.skill !== undefined) {
       obj.skill = message.skill;
     }
-    if (message.ok !== false) {
+    if (message.ok !== undefined) {
       obj.ok = message.ok;
     }
-    if (message.cost !== 0n) {
+    if (message.cost !== undefined) {
       obj.cost = message.cost.toString();
     }
     if (message.error !== undefined) {
       obj.error = SwarmError.toJSON(message.error);
     }
-    if (message.totalMs !== 0) {
+    if (message.totalMs !== undefined) {
       obj.totalMs = floatToJson(message.totalMs);
     }
     return obj;
@@ -1304,6 +1319,42 @@ export const TaskFinished: MessageFns<TaskFinished> = {
     return message;
   },
 };
+
+/** router-svc, where clients send tasks: `swarm.v1.router.<verb>`. */
+export type RouterServiceDefinition = typeof RouterServiceDefinition;
+export const RouterServiceDefinition = {
+  name: "RouterService",
+  fullName: "swarm.v1.RouterService",
+  methods: {
+    /** Run one task: validate, price, escrow, dispatch, verify, settle or refund, reply. */
+    submitTask: {
+      name: "SubmitTask",
+      requestType: SubmitTaskRequest as typeof SubmitTaskRequest,
+      requestStream: false,
+      responseType: SubmitTaskResponse as typeof SubmitTaskResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** What happened to a task, by id or idempotency key. */
+    taskStatus: {
+      name: "TaskStatus",
+      requestType: TaskStatusRequest as typeof TaskStatusRequest,
+      requestStream: false,
+      responseType: TaskStatusResponse as typeof TaskStatusResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** This instance's health. */
+    health: {
+      name: "Health",
+      requestType: HealthRequest as typeof HealthRequest,
+      requestStream: false,
+      responseType: HealthResponse as typeof HealthResponse,
+      responseStream: false,
+      options: {},
+    },
+  },
+} as const;
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
