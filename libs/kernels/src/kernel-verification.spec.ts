@@ -5,7 +5,8 @@
  * per skill, are in libs/skills (completeness.spec.ts, soundness.spec.ts).
  */
 import type { DenseTensor } from '@swarm/contracts';
-import { Random, seededRandom } from '@swarm/determinism';
+import type { Random } from '@swarm/determinism';
+import { seededRandom } from '@swarm/determinism';
 import { createAdversary, getSkill, MUTATION_KINDS, randomValues, SKILL_NAMES, VALUE_DISTRIBUTIONS } from '@swarm/skills';
 import type { SkillName } from '@swarm/skills';
 import { GPU } from 'gpu.js';
@@ -40,7 +41,7 @@ function inputsFor(skill: SkillName, shapes: Shapes, data: number, random: Rando
     // mlp weights and biases scaled by 1/√fan-in as in demo-inputs; everything else from `dist`.
     const weights = skill === 'mlp' && i > 0;
     const scale = weights ? 1 / Math.sqrt(shape[0]) : 1;
-    const values = randomValues(count, width, weights || (dist === 'sorted' && width > 128) ? 'uniform' : dist, random, scale);
+    const values = randomValues(count, width, weights ? 'uniform' : dist, random, scale);
     return { name: names[i], shape, data: values };
   });
 }

@@ -1,4 +1,5 @@
-import { DenseTensor, ErrorCode } from '@swarm/contracts';
+import type { DenseTensor } from '@swarm/contracts';
+import { ErrorCode } from '@swarm/contracts';
 import { getSkill, isSkillName, listSkills, priceOf, SKILL_NAMES, skillInfo } from './catalog';
 
 const square = (n: number): DenseTensor[] => [

@@ -3,7 +3,8 @@
  * its own file (one SkillSpec) and one entry here (docs/skills.md); which of them a node runs is
  * executor-svc's SWARM_SKILLS.
  */
-import { DenseTensor, ErrorCode, SkillInfo, SwarmError } from '@swarm/contracts';
+import type { DenseTensor, SkillInfo } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { matmul } from './matmul';
 import { mlp } from './mlp';
 import type { SkillSpec } from './skill-spec';

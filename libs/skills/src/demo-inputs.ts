@@ -2,7 +2,8 @@
  * Example inputs of each skill (`swarm submit --skill matmul --size 256`, `swarm up --demo`,
  * benchmarks, tests), drawn from the tensors its `demo` declares at a size.
  */
-import { DenseTensor, ErrorCode, SwarmError, Tensor, toTensor } from '@swarm/contracts';
+import type { DenseTensor, Tensor } from '@swarm/contracts';
+import { ErrorCode, SwarmError, toTensor } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
 import { getSkill } from './catalog';
 import type { SkillSpec } from './skill-spec';

@@ -20,16 +20,21 @@ export const F32_MIN_NORMAL = 2 ** -126;
  * σ = u·√k·√(c² + Σ_p (a_p·b_p)²) captures; the Σ(a_p·b_p)² part also covers the rounding of each
  * product when there is no FMA.
  *
- * Calibration (docs/verification.md, `npm run bench -- --verify --calibrate`, k up to 700): over the
- * gpu.js webasm and cpu kernels and plain-JS i-k-j, i-j-k, reversed, blocked, pairwise and strided
- * orders, on uniform, positive, mixed-magnitude, nearly-constant and cancelling data, the largest
- * observed ‖error‖₂/σ of a row block was 0.79 (0.33 without cancelling data), of one cell 2.5. A
- * block check sums ±1-weighted errors, sub-Gaussian with variance ‖error‖₂² (Hoeffding), so
- * λ = 10 sits 12.5 of those standard deviations out (false reject ≤ 2e^-78 per check), and a cell
- * 4 times its largest error; still, a 0.1% error of one element of a 700×700 product stays at least
- * 1.9 times above λσ (≤ 5.3e-4 of the output's rms).
- * Known limit: inputs whose products are sorted by sign along k (partial sums far larger than the
- * result) carry honest errors ~√k/8 times σ; past k ≈ 128 such a result may be rejected (and refunded).
+ * Drift: when the products are sorted by sign along k (partial sums climbing far above the result,
+ * then cancelling), ‖s‖ is far above √k·|c| and the error grows with it (~√k/8 times the σ above at
+ * k = 700). The model therefore also takes Σ_p (s_p·v)² over each row block's partial sums measured
+ * along one direction v of the block's columns (partialSumDrift below), and uses the larger of that
+ * and k·Σc² (the drift towards the result it replaces): σ² = u²·(k·Σ(a·b)² + max(k·Σc², drift)).
+ * Σ_p (s_p·v)² ≤ Σ_p ‖s_p‖², so the tolerance grows only where the partial sums really are large.
+ *
+ * Calibration (docs/verification.md, `npm run bench -- --verify --calibrate`, k up to 1000): over
+ * the gpu.js webasm and cpu kernels and plain-JS i-k-j, i-j-k, reversed, blocked, pairwise and
+ * strided orders, on uniform, positive, mixed-magnitude, nearly-constant, cancelling and sign-sorted
+ * data, the largest observed ‖error‖₂/σ of a row block and |error|/σ of one cell are listed there. A
+ * block check sums ±1-weighted errors, sub-Gaussian with variance ‖error‖₂² (Hoeffding), so with
+ * block ratios ≤ 0.8, λ = 10 sits ≥ 12.5 of those standard deviations out (false reject ≤ 2e^-78
+ * per check); still, a 0.1% error of one element of a 700×700 product stays at least 1.9 times above
+ * λσ (≤ 5.3e-4 of the output's rms) on all but cancelling and sign-sorted data.
  */
 export const DOT_ERROR_LAMBDA = 10;
 
@@ -42,15 +47,99 @@ export function f64Gamma(terms: number): number {
 /**
  * Largest accepted |Σ_{j∈block} (c_j − exact_j)·r_j| for r_j = ±1, where each c_j is an honest f32
  * dot product of `terms` terms: λ·σ over the block, plus the check's own f64 rounding and subnormal
- * flushing. `cSq` = Σ_j c_j², `termSq` = Σ_j Σ_p (a_p·b_pj)²; a block of width 1 is a single cell.
+ * flushing. `cSq` = Σ_j c_j², `termSq` = Σ_j Σ_p (a_p·b_pj)², `driftSq` = partialSumDrift (0 when
+ * unknown); a block of width 1 is a single cell.
  */
-export function dotTolerance(terms: number, width: number, cSq: number, termSq: number): number {
+export function dotTolerance(terms: number, width: number, cSq: number, termSq: number, driftSq = 0): number {
+  const drift = terms * cSq > driftSq ? terms * cSq : driftSq;
   // `** 0.5` rather than Math.sqrt: called per cell by a recompute, and a global lookup is slow under jest.
-  const model = DOT_ERROR_LAMBDA * F32_UNIT_ROUNDOFF * (terms * (cSq + termSq)) ** 0.5;
+  const model = DOT_ERROR_LAMBDA * F32_UNIT_ROUNDOFF * (terms * termSq + drift) ** 0.5;
   // The check sums terms·width products and width values of c in f64; by Cauchy–Schwarz their
   // absolute sums are at most √(terms·width·termSq) and √(width·cSq).
   const f64 = f64Gamma(terms + width + 2) * ((terms * width * termSq) ** 0.5 + (width * cSq) ** 0.5);
   // A GPU may flush each subnormal product and partial sum of every cell to zero.
   const flushed = 2 * width * (terms + 1) * F32_MIN_NORMAL;
   return model + f64 + flushed;
+}
+
+/**
+ * Σ of the squared partial sums of a sequential dot product, summed forwards or backwards, whichever
+ * is larger. The running sums M_0..M_{steps−1} before each of `steps` terms (M_0 = `first`: the
+ * bias, or 0) come as their `sum` and `sumSq`; `last` is M_steps, the result. Forwards the partial
+ * sums are M_1..M_steps; backwards (the bias last) M_steps − M_p for p < steps, whose squares sum to
+ * steps·last² − 2·last·Σ M_p + Σ M_p². Forwards is never negative, so neither is the result.
+ */
+export function partialSumDrift(steps: number, first: number, sum: number, sumSq: number, last: number): number {
+  const forwards = sumSq - first * first + last * last;
+  const backwards = steps * last * last - 2 * last * sum + sumSq;
+  return forwards > backwards ? forwards : backwards;
+}
+
+/** Power-iteration steps of driftDirections: one already turns noise into a dominant direction. */
+export const DRIFT_POWER_STEPS = 1;
+/** Multiply-adds per element of B spent by driftDirections (column sums, then 2 per power step and β). */
+export const DRIFT_PASSES = 2 + 2 * DRIFT_POWER_STEPS;
+
+export interface DriftDirections {
+  /** Per column block (columns up to colEnd), a unit vector v_b (all 0 when B_b is 0); length m. */
+  readonly v: Float64Array;
+  /** β[blk·k + p] = b_p,b·v_b: the drift of each term along v, block-major like the check's B·r. */
+  readonly beta: Float64Array;
+}
+
+/**
+ * The direction of each column block of B (k×m, row-major) along which partial sums of a·B drift
+ * when the products are sorted by sign: the rows b_p are what a row of A sums, so a drift far above
+ * a random walk needs many of them to share a direction. The block's column sums find a shared part
+ * (b > 0, or every row with the same sign pattern); a power step (BᵀB) also finds one shared up to
+ * each row's sign. Deterministic: the tolerance must not depend on the check's random vectors.
+ */
+export function driftDirections(b: Float32Array, k: number, m: number, colEnd: Int32Array): DriftDirections {
+  const blocks = colEnd.length;
+  const v = new Float64Array(m);
+  const beta = new Float64Array(k * blocks);
+  const along = new Float64Array(k);
+  const next = new Float64Array(m);
+  for (let p = 0; p < k; p++) for (let j = 0; j < m; j++) v[j] += b[p * m + j];
+  for (let blk = 0, j0 = 0; blk < blocks; j0 = colEnd[blk], blk++) {
+    const e = colEnd[blk];
+    // Column sums that cancel exactly (rows of alternating sign): start from a nonzero row instead.
+    let started = normalize(v, j0, e);
+    for (let p = 0; !started && p < k; p++) {
+      for (let j = j0; j < e; j++) v[j] = b[p * m + j];
+      started = normalize(v, j0, e);
+    }
+    for (let step = 0; step < DRIFT_POWER_STEPS; step++) {
+      projectRows(b, m, v, j0, e, along);
+      next.fill(0, j0, e);
+      for (let p = 0; p < k; p++) {
+        const t = along[p];
+        for (let j = j0; j < e; j++) next[j] += t * b[p * m + j];
+      }
+      v.set(next.subarray(j0, e), j0);
+      normalize(v, j0, e);
+    }
+    projectRows(b, m, v, j0, e, along);
+    beta.set(along, blk * k);
+  }
+  return { v, beta };
+}
+
+/** along[p] = Σ_{j0≤j<e} b_pj·v_j. */
+function projectRows(b: Float32Array, m: number, v: Float64Array, j0: number, e: number, along: Float64Array): void {
+  for (let p = 0; p < along.length; p++) {
+    let t = 0;
+    for (let j = j0; j < e; j++) t += b[p * m + j] * v[j];
+    along[p] = t;
+  }
+}
+
+/** Scales v[j0..e) to unit length; false (and untouched) when it is 0. */
+function normalize(v: Float64Array, j0: number, e: number): boolean {
+  let sq = 0;
+  for (let j = j0; j < e; j++) sq += v[j] * v[j];
+  if (!(sq > 0)) return false;
+  const inv = 1 / sq ** 0.5;
+  for (let j = j0; j < e; j++) v[j] *= inv;
+  return true;
 }

@@ -1,8 +1,11 @@
 import { seededRandom } from '@swarm/determinism';
 import fc from 'fast-check';
-import { dotTolerance } from './f32-error';
-import { checkProduct, freivalds, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS, Mat, productCheckMode } from './freivalds';
+import { dotTolerance, driftDirections, partialSumDrift } from './f32-error';
+import { orderedMatmul } from './f32-orders';
+import type { Mat } from './freivalds';
+import { checkProduct, columnBlockEnds, freivalds, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS, productCheckMode } from './freivalds';
 import { referenceMatmul } from './matmul';
+import { randomValues } from './value-distributions';
 
 // Fixed seeds: a correct product is accepted (the tolerance covers honest f32 rounding with a wide
 // margin), and a wrong one slips through with probability 2^-20 per case; a fixed seed keeps the
@@ -87,11 +90,13 @@ describe('freivalds - wrong products', () => {
     }
   });
 
-  it('a single round rejects an element off by 2τ and passes one off by τ/2 (τ: its row block\'s tolerance)', () => {
-    const n = 40;
+  it.each([
+    [40, 'uniform'],
+    [300, 'sorted'],
+  ] as const)('a single round rejects an element off by 2τ and passes one off by τ/2 (τ: its row block\'s tolerance; %i, %s)', (n, dist) => {
     const r = seededRandom(3);
-    const a = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
-    const b = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
+    const a = mat(n, n, randomValues(n * n, n, dist, r));
+    const b = mat(n, n, randomValues(n * n, n, dist === 'sorted' ? 'positive' : dist, r));
     const c = referenceMatmul(a.data, b.data, { n, k: n, m: n });
     const tau = rowTolerance(a, b, c, 7);
     for (const [factor, ok] of [[2, false], [0.5, true]] as const) {
@@ -172,5 +177,90 @@ function rowTolerance(a: Mat, b: Mat, c: Float32Array, i: number): number {
     cSq += c[i * m + j] ** 2;
     for (let p = 0; p < k; p++) termSq += (a.data[i * k + p] * b.data[p * m + j]) ** 2;
   }
-  return dotTolerance(k, m, cSq, termSq);
+  const { beta } = driftDirections(b.data, k, m, columnBlockEnds(m));
+  const running = [0];
+  for (let p = 0; p < k; p++) running.push(running[p] + a.data[i * k + p] * beta[p]);
+  return dotTolerance(k, m, cSq, termSq, bruteDrift(running));
 }
+
+/** partialSumDrift from its definition: running sums M_0..M_k, summed forwards or backwards. */
+function bruteDrift(running: readonly number[]): number {
+  const last = running[running.length - 1];
+  const forwards = running.slice(1).reduce((s, v) => s + v * v, 0);
+  const backwards = running.slice(0, -1).reduce((s, v) => s + (last - v) ** 2, 0);
+  return Math.max(forwards, backwards);
+}
+
+describe('freivalds - partial sums that drift (products sorted by sign along k)', () => {
+  // Rows of a positive then negative, b > 0 (or b's columns of either sign): the partial sums climb
+  // ~k/2 terms high, then cancel, so honest error grows ~√k/8 times the random-walk model at k = 700.
+  it.each([
+    ['positive', 'reference', 'freivalds'],
+    ['positive', 'ijk', 'freivalds'],
+    ['sorted', 'reversed', 'freivalds'],
+    ['positive', 'ijk', 'recompute'],
+    ['sorted', 'reversed', 'recompute'],
+  ] as const)('accepts honest products at the node\'s k = 1000 (b %s, %s order, %s)', (bDist, order, mode) => {
+    const r = seededRandom(11);
+    // Enough rows that HEAD's τ (no drift) rejected every one of these cases.
+    const [n, k, m] = mode === 'freivalds' ? [24, 1000, 1000] : [200, 1000, 6];
+    const a = randomValues(n * k, k, 'sorted', r);
+    const b = randomValues(k * m, m, bDist, r);
+    const c = order === 'reference' ? referenceMatmul(a, b, { n, k, m }) : orderedMatmul(a, b, { n, k, m }, order);
+    expect(checkProduct(mat(n, k, a), mat(k, m, b), mat(n, m, c), r, { mode })).toMatchObject({ ok: true, mode });
+  });
+
+  it('partialSumDrift is the larger sum of squared running sums, forwards or backwards', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 1, maxLength: 40 }), value, (terms, first) => {
+        const running = [first];
+        for (const t of terms) running.push(running[running.length - 1] + t);
+        const before = running.slice(0, -1);
+        const sum = before.reduce((s, v) => s + v, 0);
+        const sumSq = before.reduce((s, v) => s + v * v, 0);
+        const expected = bruteDrift(running);
+        expect(partialSumDrift(terms.length, first, sum, sumSq, running[running.length - 1])).toBeCloseTo(expected, 6 - Math.log10(expected + 1));
+      }),
+      FC,
+    );
+  });
+
+  it('finds the direction the rows of B share: positive rows, column signs, and rows of alternating sign', () => {
+    const k = 50;
+    const m = 20;
+    const r = seededRandom(12);
+    const pattern = Float32Array.from({ length: m }, (_, j) => (j < m / 2 ? 1 : -1));
+    const cases: Record<string, (p: number, j: number) => number> = {
+      positive: () => 0.5 + r() * 0.5,
+      'column signs': (_p, j) => pattern[j] * (0.5 + r() * 0.5),
+      'alternating rows': (p, j) => (p % 2 ? -1 : 1) * pattern[j] * (0.5 + r() * 0.5),
+    };
+    for (const [name, draw] of Object.entries(cases)) {
+      const b = Float32Array.from({ length: k * m }, (_, at) => draw(Math.floor(at / m), at % m));
+      const { v } = driftDirections(b, k, m, columnBlockEnds(m));
+      const shared = name === 'positive' ? new Float32Array(m).fill(1) : pattern;
+      const cosine = Math.abs(v.reduce((s, x, j) => s + x * shared[j], 0)) / Math.sqrt(m);
+      expect({ name, cosine: cosine > 0.95 }).toEqual({ name, cosine: true });
+    }
+  });
+
+  it('raises τ on sign-sorted rows and leaves it unchanged where the partial sums stay near the result', () => {
+    for (const [dist, grows] of [['uniform', false], ['positive', false], ['sorted', true]] as const) {
+      const n = 200;
+      const r = seededRandom(13);
+      const a = mat(n, n, randomValues(n * n, n, dist, r));
+      const b = mat(n, n, randomValues(n * n, n, dist === 'sorted' ? 'positive' : dist, r));
+      const c = referenceMatmul(a.data, b.data, { n, k: n, m: n });
+      const withDrift = rowTolerance(a, b, c, 3);
+      let cSq = 0;
+      let termSq = 0;
+      for (let j = 0; j < n; j++) {
+        cSq += c[3 * n + j] ** 2;
+        for (let p = 0; p < n; p++) termSq += (a.data[3 * n + p] * b.data[p * n + j]) ** 2;
+      }
+      const without = dotTolerance(n, n, cSq, termSq);
+      if (grows) expect(withDrift).toBeGreaterThan(2 * without);
+      else expect(withDrift).toBe(without);
+    }
+  });
+});

@@ -14,12 +14,16 @@
  * Blocks keep τ small (it grows with √width): a 0.1% error of one element of a 1000×1000 product
  * (the node's limit) would sit at τ over a whole row, and 1.3 times above it over blocks of 500
  * (docs/verification.md). A round costs k·m + n·k·blocks + n·m multiply-adds, the product n·k·m.
+ * τ also grows with the partial sums' drift along one direction per block (f32-error.ts), from A
+ * and B alone, never from r. It costs DRIFT_PASSES·k·m once and k per row block, paid only by
+ * blocks that fail the τ without it (sign-sorted data, or a wrong result): τ with drift is never
+ * smaller, so the verdict is exactly that of τ with drift everywhere.
  *
  * When recomputing every cell is cheaper than the rounds (small or thin products), it recomputes:
  * each cell against its own τ, deterministic, nothing to predict.
  */
 import type { Random } from '@swarm/determinism';
-import { dotTolerance } from './f32-error';
+import { dotTolerance, driftDirections, partialSumDrift } from './f32-error';
 
 /** A row-major f32 matrix. */
 export interface Mat {
@@ -62,6 +66,8 @@ export interface ProductCheck {
 export function productCheckCost(n: number, k: number, m: number, rounds = FREIVALDS_ROUNDS): Record<ProductCheckMode, number> {
   const blocks = Math.ceil(m / FREIVALDS_MAX_BLOCK);
   // One extra round's worth for the tolerances (|a|², |b|² and c² sums); recompute does two per term.
+  // Either pays more only where partial sums drift (see project and recompute): at most
+  // DRIFT_PASSES·k·m + n·k·blocks, and 2·n·k·m.
   return { freivalds: (rounds + 1) * (k * m + n * k * blocks + n * m), recompute: 2 * n * k * m };
 }
 
@@ -101,11 +107,10 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
   const B = b.data;
   const C = c.data;
   const terms = bias ? k + 1 : k;
-  const blocks = Math.ceil(m / FREIVALDS_MAX_BLOCK);
-  // Equal blocks, ending (exclusive) at colEnd[blk]. Hot loops below look up no globals (Math, Number):
-  // under jest's vm sandbox every global lookup costs ~0.5 µs, more than the arithmetic around it.
-  const width = Math.ceil(m / blocks);
-  const colEnd = Int32Array.from({ length: blocks }, (_, blk) => Math.min(m, (blk + 1) * width));
+  // Hot loops below look up no globals (Math, Number): under jest's vm sandbox every global lookup
+  // costs ~0.5 µs, more than the arithmetic around it.
+  const colEnd = columnBlockEnds(m);
+  const blocks = colEnd.length;
 
   // Block-major, so each row's projections are contiguous dot products: brT[blk·k + p] = (B_b·r_b)_p,
   // and (round 0) bSqT[blk·k + p] = Σ_{j∈b} b_pj², the |a|²·|b|² part of each τ.
@@ -114,6 +119,11 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
   const biasR = new Float64Array(blocks);
   const biasSq = new Float64Array(blocks);
   const tol = new Float64Array(n * blocks);
+  // τ starts without drift; a block's first failure replaces it by τ with drift (see the file comment).
+  const cSqs = new Float64Array(n * blocks);
+  const termSqs = new Float64Array(n * blocks);
+  const withDrift = new Uint8Array(n * blocks);
+  let drift: BlockDrift | undefined;
   const r = new Float64Array(m);
   for (let round = 0; round < rounds; round++) {
     const first = round === 0;
@@ -176,12 +186,20 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
           // cs is NaN or Infinity exactly when the block holds a NaN or ±Infinity (f32 squares cannot overflow f64).
           if (!(cs <= MAX_F64)) return { ok: false, mode: 'freivalds', detail: `row ${i}, columns ${j0}..${e - 1} hold a NaN or infinite value` };
           tol[i * blocks + blk] = dotTolerance(terms, e - j0, cs, s);
+          cSqs[i * blocks + blk] = cs;
+          termSqs[i * blocks + blk] = s;
         } else {
           for (let p = 0; p < k; p++) x += A[ai + p] * brT[base + p];
           for (; j < e; j++) y += C[ci + j] * r[j];
         }
         const d = x - y;
-        const t = tol[i * blocks + blk];
+        const at = i * blocks + blk;
+        let t = tol[at];
+        if (!(abs(d) <= t) && !withDrift[at]) {
+          drift ??= blockDrift(B, k, m, colEnd, bias);
+          t = tol[at] = dotTolerance(terms, e - j0, cSqs[at], termSqs[at], rowDrift(A, ai, k, drift, blk));
+          withDrift[at] = 1;
+        }
         // Written so that NaN fails.
         if (!(abs(d) <= t)) {
           return {
@@ -194,6 +212,42 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
     }
   }
   return { ok: true, mode: 'freivalds', detail: `${rounds} rounds of ±1 projections passed on ${n} row(s) × ${blocks} column block(s)` };
+}
+
+interface BlockDrift {
+  /** βT[blk·k + p] = b_p,b·v_b (f32-error.ts, driftDirections), block-major like the projections. */
+  readonly betaT: Float64Array;
+  /** bias_b·v_b: where each block's running sums start. */
+  readonly first: Float64Array;
+}
+
+function blockDrift(B: Float32Array, k: number, m: number, colEnd: Int32Array, bias: Float32Array | undefined): BlockDrift {
+  const { v, beta } = driftDirections(B, k, m, colEnd);
+  const first = new Float64Array(colEnd.length);
+  if (bias) for (let blk = 0, j = 0; blk < colEnd.length; blk++) for (; j < colEnd[blk]; j++) first[blk] += bias[j] * v[j];
+  return { betaT: beta, first };
+}
+
+/** partialSumDrift of the row of A at `ai` in column block `blk`: its running sums along v_b. */
+function rowDrift(A: Float32Array, ai: number, k: number, drift: BlockDrift, blk: number): number {
+  const base = blk * k;
+  const first = drift.first[blk];
+  let run = first;
+  let sum = 0;
+  let sumSq = 0;
+  for (let p = 0; p < k; p++) {
+    sum += run;
+    sumSq += run * run;
+    run += A[ai + p] * drift.betaT[base + p];
+  }
+  return partialSumDrift(k, first, sum, sumSq, run);
+}
+
+/** The column blocks of the projections: equal, at most FREIVALDS_MAX_BLOCK wide, each ending (exclusive) at its entry. */
+export function columnBlockEnds(m: number): Int32Array {
+  const blocks = Math.ceil(m / FREIVALDS_MAX_BLOCK);
+  const width = Math.ceil(m / blocks);
+  return Int32Array.from({ length: blocks }, (_, blk) => Math.min(m, (blk + 1) * width));
 }
 
 function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): ProductCheck {
@@ -231,7 +285,10 @@ function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): Prod
     const ci = i * m;
     for (let j = 0; j < m; j++) {
       const cv = C[ci + j];
-      const t = dotTolerance(terms, 1, cv * cv, sq[j]);
+      let t = dotTolerance(terms, 1, cv * cv, sq[j]);
+      // τ with the cell's own partial-sum drift is never smaller; it costs a walk down column j, so
+      // only cells outside the cheaper τ pay it (sign-sorted data: most; others: none).
+      if (!(abs(cv - exact[j]) <= t)) t = dotTolerance(terms, 1, cv * cv, sq[j], cellDrift(A, i * k, B, m, j, k, bias ? bias[j] : 0));
       // Written so that NaN fails; an infinite cv has an infinite t, hence the second test.
       if (!(abs(cv - exact[j]) <= t) || cv - cv !== 0) {
         return { ok: false, mode: 'recompute', detail: `[${i},${j}] is ${cv} but recomputing gives ${exact[j]} (f32 rounding allows ±${fmt(t)})` };
@@ -239,6 +296,19 @@ function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): Prod
     }
   }
   return { ok: true, mode: 'recompute', detail: `recomputed all ${n * m} value(s)` };
+}
+
+/** partialSumDrift of cell j of the row of A at `ai`: its exact running sums, from the bias. */
+function cellDrift(A: Float32Array, ai: number, B: Float32Array, m: number, j: number, k: number, first: number): number {
+  let run = first;
+  let sum = 0;
+  let sumSq = 0;
+  for (let p = 0; p < k; p++) {
+    sum += run;
+    sumSq += run * run;
+    run += A[ai + p] * B[p * m + j];
+  }
+  return partialSumDrift(k, first, sum, sumSq, run);
 }
 
 /** Fills r with independent ±1, 32 per draw. */

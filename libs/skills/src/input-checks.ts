@@ -2,7 +2,8 @@
  * Validation shared by every skill: the declared inputs in order, well-formed shapes, the element
  * limit, and finite values. Throws the SwarmError a caller can act on; never a plain Error.
  */
-import { DenseTensor, elementCount, ErrorCode, SwarmError } from '@swarm/contracts';
+import type { DenseTensor } from '@swarm/contracts';
+import { elementCount, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { InputLimits, Verdict } from './skill-spec';
 
 export interface InputDecl {

@@ -83,10 +83,11 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
   verification: METHOD,
   verificationBound:
     `a c with any element off by more than τ is accepted with probability ≤ 2^-${FREIVALDS_ROUNDS}; ` +
-    `τ = 10·u·√k·‖(c, a·b)‖₂ over the element's row block of ≤ ${FREIVALDS_MAX_BLOCK} columns (≤ 5.3e-4 of c's rms at 700×700)`,
+    `τ = 10·u·√(k·‖a·b‖₂² + max(k·‖c‖₂², Σ_p (s_p·v)²)) over the element's row block of ≤ ${FREIVALDS_MAX_BLOCK} columns, ` +
+    "s_p its partial sums along k (≤ 5.3e-4 of c's rms at 700×700; 3.8e-3 when each row's products are sorted by sign)",
   verificationCost:
     `${FREIVALDS_ROUNDS} rounds of ±1 projections, ${FREIVALDS_ROUNDS + 1}·(2 + blocks)/n of the product's multiply-adds ` +
-    '(12% at 700×700, 8% at 1000×1000); products below ~60 wide are recomputed instead',
+    '(12% at 700×700, 8% at 1000×1000; inputs whose partial sums drift add (4 + blocks)/n); products below ~60 wide are recomputed instead',
   pricePerMWork: MATMUL_PRICE_PER_MWORK,
 
   validate(inputs, limits) {

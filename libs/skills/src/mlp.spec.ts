@@ -1,5 +1,7 @@
-import { DenseTensor, ErrorCode } from '@swarm/contracts';
-import { Random, seededRandom } from '@swarm/determinism';
+import type { DenseTensor } from '@swarm/contracts';
+import { ErrorCode } from '@swarm/contracts';
+import type { Random } from '@swarm/determinism';
+import { seededRandom } from '@swarm/determinism';
 import fc from 'fast-check';
 import { mlp, referenceMlp } from './mlp';
 

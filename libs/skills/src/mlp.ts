@@ -11,7 +11,8 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
 import { checkProduct, FREIVALDS_ROUNDS } from './freivalds';
-import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, InputDecl, invalid } from './input-checks';
+import type { InputDecl } from './input-checks';
+import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec, Verdict } from './skill-spec';
 

@@ -11,13 +11,15 @@
  * a quick local run.
  */
 import type { DenseTensor } from '@swarm/contracts';
-import { Random, seededRandom } from '@swarm/determinism';
+import type { Random } from '@swarm/determinism';
+import { seededRandom } from '@swarm/determinism';
 import { getSkill } from './catalog';
 import { demoDenseInputs } from './demo-inputs';
-import { createAdversary, MUTATION_KINDS } from './mutations';
+import { createAdversary, MUTATION_KINDS, rms } from './mutations';
 import { mlpDims } from './mlp';
 import type { SkillSpec } from './skill-spec';
-import { randomValues, ValueDistribution } from './value-distributions';
+import type { ValueDistribution } from './value-distributions';
+import { randomValues } from './value-distributions';
 
 const TRIALS = 10_000;
 /** Trials at a size: TRIALS, or the override everywhere. */
@@ -85,6 +87,32 @@ describe('soundness - matmul rejects every wrong result', () => {
     const dists = limit ? (['uniform', 'mixed'] as const) : (['uniform', 'positive', 'mixed'] as const);
     const tasks = dists.map((dist) => matmulTask(n, dist, random));
     expect(attack(getSkill('matmul'), tasks, trialsAt(limit), random)).toEqual([]);
+  }, SIZE_TIMEOUT_MS);
+});
+
+describe('soundness - matmul on sign-sorted rows rejects an element off by more than its larger τ', () => {
+  // Partial sums climbing far above the result make honest error, and so τ, larger (f32-error.ts):
+  // τ reaches 1.2e-3 of the output's rms at 256 and 3.8e-3 at 700 (docs/verification.md,
+  // calibration), so the element here is off by about twice that.
+  it.each([
+    [256, 2.5e-3, 4_000],
+    [700, 8e-3, 2_000],
+  ])('n = %i: one element off by %f of the rms, %i trials, every one rejected', (n, relative, trials) => {
+    const random = seededRandom(n + 2);
+    const a = randomValues(n * n, n, 'sorted', random);
+    const b = randomValues(n * n, n, 'positive', random);
+    const inputs = [tensor('a', [n, n], a), tensor('b', [n, n], b)];
+    const [c] = getSkill('matmul').reference(inputs);
+    const delta = relative * rms(c.data);
+    let accepted = 0;
+    for (let trial = 0; trial < trialsAt(n === 700) && trial < trials; trial++) {
+      const at = Math.floor(random() * c.data.length);
+      const honest = c.data[at];
+      c.data[at] += trial % 2 ? delta : -delta;
+      if (getSkill('matmul').verify(inputs, [c], random).ok) accepted += 1;
+      c.data[at] = honest;
+    }
+    expect(accepted).toBe(0);
   }, SIZE_TIMEOUT_MS);
 });
 

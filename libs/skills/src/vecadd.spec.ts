@@ -1,4 +1,5 @@
-import { DenseTensor, ErrorCode } from '@swarm/contracts';
+import type { DenseTensor } from '@swarm/contracts';
+import { ErrorCode } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import fc from 'fast-check';
 import { vecadd } from './vecadd';

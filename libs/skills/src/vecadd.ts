@@ -7,7 +7,8 @@
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
-import { checkFinite, checkInputs, checkOutputShapes, InputDecl, invalid } from './input-checks';
+import type { InputDecl } from './input-checks';
+import { checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec } from './skill-spec';
 

@@ -6,22 +6,26 @@
  * row), and the time to decode the result off the bus (what the router pays anyway).
  *
  * `calibrateMatmul` measures the honest f32 error model of f32-error.ts: the largest observed
- * ‖error‖/σ of a row block and of one cell, per summation order and value distribution.
+ * ‖error‖/σ of a row block and of one cell, per summation order and value distribution, with σ
+ * (partial-sum drift included) as the verifier computes it.
  */
-import { DenseTensor, ExecuteResponse, fromTensor, toTensor } from '@swarm/contracts';
+import type { DenseTensor } from '@swarm/contracts';
+import { ExecuteResponse, fromTensor, toTensor } from '@swarm/contracts';
 import { seededRandom, systemRandom } from '@swarm/determinism';
 import { createKernelPool } from '@swarm/kernels';
+import type { ValueDistribution } from '@swarm/skills';
 import {
+  columnBlockEnds,
   createAdversary,
   demoDenseInputs,
+  driftDirections,
   F32_UNIT_ROUNDOFF,
-  FREIVALDS_MAX_BLOCK,
   getSkill,
   orderedMatmul,
+  partialSumDrift,
   randomValues,
   referenceMatmul,
   SUMMATION_ORDERS,
-  ValueDistribution,
 } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 
@@ -45,7 +49,7 @@ export interface VerifyBenchOptions {
   reps: number;
 }
 
-async function best(reps: number, op: () => Promise<unknown> | unknown): Promise<number> {
+async function best(reps: number, op: () => unknown): Promise<number> {
   let min = Infinity;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -132,8 +136,8 @@ export interface CalibrationRow {
 }
 
 /**
- * Honest f32 error against the model σ = u·√k·√(Σ c² + Σ (a·b)²) (f32-error.ts), for each summation
- * order (plain JS and the gpu.js kernels on webasm and cpu) and value distribution.
+ * Honest f32 error against the model σ = u·√(k·Σ(a·b)² + max(k·Σc², drift)) (f32-error.ts), for each
+ * summation order (plain JS and the gpu.js kernels on webasm and cpu) and value distribution.
  */
 export async function calibrateMatmul(sizes: number[], dists: ValueDistribution[], lambda: number): Promise<CalibrationRow[]> {
   const pools = await Promise.all((['webasm', 'cpu'] as const).map((backend) => createKernelPool({ threads: 1, maxQueue: 1, backend, log: silentLogger() })));
@@ -151,10 +155,10 @@ export async function calibrateMatmul(sizes: number[], dists: ValueDistribution[
           ...SUMMATION_ORDERS.map((o): [string, () => Float32Array] => [o, () => orderedMatmul(a, b, dims, o)]),
           ...pools.map((pool): [string, () => Promise<Float32Array>] => [
             `gpu.js ${pool.backend}`,
-            async () => (await pool.run('matmul', [{ name: 'a', shape: [n, n], data: a }, { name: 'b', shape: [n, n], data: b }], { timeoutMs: 120_000 })).outputs[0].data,
+            async () => (await pool.run('matmul', [{ name: 'a', shape: [n, n], data: a }, { name: 'b', shape: [n, n], data: b }], { timeoutMs: 600_000 })).outputs[0].data,
           ]),
         ];
-        for (const [order, produce] of producers) rows.push({ n, dist, order, ...errorRatios(await produce(), exact, n, lambda) });
+        for (const [order, produce] of producers) rows.push({ n, dist, order, ...errorRatios(await produce(), exact, lambda) });
       }
     }
     return rows;
@@ -163,26 +167,64 @@ export async function calibrateMatmul(sizes: number[], dists: ValueDistribution[
   }
 }
 
-/** The exact product (f64, error ~1e-16 relative) and Σ_p (a_ip·b_pj)² of every cell. */
-function exactProducts(a: Float32Array, b: Float32Array, n: number): { c: Float64Array; sq: Float64Array } {
+interface ExactProducts {
+  n: number;
+  /** The exact product (f64, error ~1e-16 relative). */
+  c: Float64Array;
+  /** Σ_p (a_ip·b_pj)² of every cell. */
+  sq: Float64Array;
+  /** partialSumDrift of every cell: its own running sums, as a recomputing verifier takes it. */
+  cellDrift: Float64Array;
+  /** partialSumDrift of every row block along its drift direction, as the projections take it. */
+  blockDrift: Float64Array;
+}
+
+function exactProducts(a: Float32Array, b: Float32Array, n: number): ExactProducts {
   const c = new Float64Array(n * n);
   const sq = new Float64Array(n * n);
+  const sum = new Float64Array(n * n);
+  const sumSq = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < n; p++) {
       const av = a[i * n + p];
       for (let j = 0; j < n; j++) {
+        const run = c[i * n + j];
+        sum[i * n + j] += run;
+        sumSq[i * n + j] += run * run;
         const t = av * b[p * n + j];
-        c[i * n + j] += t;
+        c[i * n + j] = run + t;
         sq[i * n + j] += t * t;
       }
     }
   }
-  return { c, sq };
+  const cellDrift = c.map((last, at) => partialSumDrift(n, 0, sum[at], sumSq[at], last));
+  const colEnd = columnBlockEnds(n);
+  const { beta } = driftDirections(b, n, n, colEnd);
+  const blockDrift = new Float64Array(n * colEnd.length);
+  for (let i = 0; i < n; i++) {
+    for (let blk = 0; blk < colEnd.length; blk++) {
+      let run = 0;
+      let s1 = 0;
+      let s2 = 0;
+      for (let p = 0; p < n; p++) {
+        s1 += run;
+        s2 += run * run;
+        run += a[i * n + p] * beta[blk * n + p];
+      }
+      blockDrift[i * colEnd.length + blk] = partialSumDrift(n, 0, s1, s2, run);
+    }
+  }
+  return { n, c, sq, cellDrift, blockDrift };
 }
 
-function errorRatios(c: Float32Array, exact: { c: Float64Array; sq: Float64Array }, n: number, lambda: number) {
-  const blocks = Math.ceil(n / FREIVALDS_MAX_BLOCK);
-  const width = Math.ceil(n / blocks);
+/** σ²/u² of a row block or cell of k terms (f32-error.ts, dotTolerance). */
+function modelSq(k: number, cSq: number, termSq: number, drift: number): number {
+  return k * termSq + Math.max(k * cSq, drift);
+}
+
+function errorRatios(c: Float32Array, exact: ExactProducts, lambda: number) {
+  const { n } = exact;
+  const colEnd = columnBlockEnds(n);
   let rms = 0;
   for (let i = 0; i < n * n; i++) rms += exact.c[i] * exact.c[i];
   rms = Math.sqrt(rms / (n * n));
@@ -190,18 +232,21 @@ function errorRatios(c: Float32Array, exact: { c: Float64Array; sq: Float64Array
   let cell = 0;
   let threshold = 0;
   for (let i = 0; i < n; i++) {
-    for (let j0 = 0; j0 < n; j0 += width) {
+    for (let blk = 0, j0 = 0; blk < colEnd.length; j0 = colEnd[blk], blk++) {
       let e2 = 0;
-      let m2 = 0;
-      for (let j = j0; j < Math.min(n, j0 + width); j++) {
-        const e = c[i * n + j] - exact.c[i * n + j];
-        const cellModel = c[i * n + j] ** 2 + exact.sq[i * n + j];
+      let c2 = 0;
+      let t2 = 0;
+      for (let j = j0; j < colEnd[blk]; j++) {
+        const at = i * n + j;
+        const e = c[at] - exact.c[at];
         e2 += e * e;
-        m2 += cellModel;
-        const sigmaCell = F32_UNIT_ROUNDOFF * Math.sqrt(n * cellModel);
+        c2 += c[at] ** 2;
+        t2 += exact.sq[at];
+        // The cell's τ with its own drift (recompute mode), never smaller than without it.
+        const sigmaCell = F32_UNIT_ROUNDOFF * Math.sqrt(modelSq(n, c[at] ** 2, exact.sq[at], exact.cellDrift[at]));
         if (sigmaCell > 0) cell = Math.max(cell, Math.abs(e) / sigmaCell);
       }
-      const sigma = F32_UNIT_ROUNDOFF * Math.sqrt(n * m2);
+      const sigma = F32_UNIT_ROUNDOFF * Math.sqrt(modelSq(n, c2, t2, exact.blockDrift[i * colEnd.length + blk]));
       if (sigma > 0) block = Math.max(block, Math.sqrt(e2) / sigma);
       threshold = Math.max(threshold, (lambda * sigma) / rms);
     }
