@@ -2,9 +2,12 @@
 // `npm test`: the whole check in one command, for people and CI alike.
 //   1. build (swc to each project's dist/; what services and `swarm` run)
 //   2. generated contracts match proto/     3. type check (tsc, strict)
-//   4. dependency rules on the Nx graph      5. jest (unit + integration, real nats-server/LevelDB)
-// Ends with the plain line `N passed, N failed` (jest tests plus the four checks) that CI reads.
+//   4. dependency rules on the Nx graph      5. lint (ESLint, type-aware; purity of type:core)
+//   6. jest (unit + integration, real nats-server/LevelDB)
+// Ends with the plain line `N passed, N failed` (jest tests plus the five checks) that CI reads.
 // Extra arguments go to jest, e.g. `npm test -- libs/bus`.
+// `--unit` (`npm run test:unit`): the fast loop — build, then only the unit specs: no checks, no
+// `*.int.spec.ts` (real processes) and no `*.trials.spec.ts` (10,000-trial statistical suites).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -27,16 +30,25 @@ function step(name, cmd, args) {
   else failed += 1;
 }
 
+const unitOnly = process.argv.includes('--unit');
+const jestArgs = process.argv.slice(2).filter((a) => a !== '--unit');
+if (unitOnly) jestArgs.push('--testPathIgnorePatterns', '\\.(int|trials)\\.spec\\.ts$');
+
 step('build', process.execPath, [path.join(__dirname, 'build.js')]);
-step('contracts match proto/', process.execPath, [path.join(__dirname, 'gen-proto.js'), '--check']);
-step('type check', bin('tsc'), ['-p', 'tsconfig.json']);
-step('dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]);
+if (!unitOnly) runChecks();
+
+function runChecks() {
+  step('contracts match proto/', process.execPath, [path.join(__dirname, 'gen-proto.js'), '--check']);
+  step('type check', bin('tsc'), ['-p', 'tsconfig.json']);
+  step('dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]);
+  step('lint', bin('eslint'), ['--max-warnings=0', '.']);
+}
 
 const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-')), 'results.json');
 process.stderr.write('\n▶ jest\n');
 // --forceExit: a test that leaks a child process (a failed assertion before its cleanup) must not
 // keep CI waiting after the last test; jest still prints which handles were left open.
-const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...process.argv.slice(2)], { cwd: root, env, stdio: 'inherit' });
+const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...jestArgs], { cwd: root, env, stdio: 'inherit' });
 if (fs.existsSync(report)) {
   const results = JSON.parse(fs.readFileSync(report, 'utf8'));
   passed += results.numPassedTests;
