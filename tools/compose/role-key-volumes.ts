@@ -15,7 +15,8 @@
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BusRole, SERVICE_ROLES, ServiceName } from '@swarm/contracts';
+import type { BusRole, ServiceName } from '@swarm/contracts';
+import { SERVICE_ROLES } from '@swarm/contracts';
 import { BUS_KEY_DIR, busKeyFile, KEY_FILE, loadOrCreateIdentity } from '@swarm/identity';
 import { prepareClosedBus } from '@swarm/runtime';
 

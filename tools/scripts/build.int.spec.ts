@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 interface BuildApi {
-  ensureBuilt(opts: { root: string; only?: string[] }): { built: string[]; checked: number };
+  ensureBuilt: (opts: { root: string; only?: string[] }) => { built: string[]; checked: number };
   BuildError: new (message: string) => Error;
 }
 // Plain JavaScript (it runs before anything is compiled), so typed here by hand.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: no types to import
 const { ensureBuilt, BuildError } = require('./build') as BuildApi;
 
 const REPO = join(__dirname, '../..');

@@ -6,8 +6,10 @@
 //   type:e2e, type:tool -> anything (whole-node tests and benchmarks compose the apps)
 // Source: every `@swarm/x` a non-test file imports is a declared dependency; tests may also use
 // @swarm/testing; nobody reaches into another project's src/ or across with a relative path.
-// Pure core: a type:core project imports no I/O module and reads no clock or randomness of its
-// own (time and chance are parameters); libs/determinism, which provides them, is the exception.
+// Manifest: every dependency a project's package.json declares is imported by one of its files (an
+// unused one draws a graph edge that does not exist, and builds and tests what is not needed).
+// The purity of type:core projects (no I/O, clock, randomness, timers) is an ESLint rule chosen by
+// the same tags: tools/scripts/lint-purity.js.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -44,8 +46,16 @@ function sourceFiles(dir) {
     .map((e) => path.join(e.parentPath ?? e.path, e.name));
 }
 
-const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|child_process|worker_threads|dgram|process)$|^(nats|level|classic-level|piscina|gpu\.js|pino|@grpc\/)/;
-const AMBIENT = /\bDate\.now\(|\bMath\.random\(|\bprocess\.(env|exit)\b/;
+/** The package an import names (`@scope/name` or `name`), or undefined for relative and node: imports. */
+function packageOf(spec) {
+  if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) return undefined;
+  return spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+}
+
+function declaredInManifest(projectRoot) {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, projectRoot, 'package.json'), 'utf8'));
+  return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies });
+}
 
 const problems = [];
 const graph = projectGraph();
@@ -68,16 +78,14 @@ for (const node of projects) {
     }
   }
   const srcDir = path.join(root, node.data.root, 'src');
-  if (!fs.existsSync(srcDir)) continue;
-  for (const file of sourceFiles(srcDir)) {
+  const imported = new Set();
+  for (const file of fs.existsSync(srcDir) ? sourceFiles(srcDir) : []) {
     const text = fs.readFileSync(file, 'utf8');
     const isTest = /\.spec\.ts$/.test(file);
     const rel = path.relative(root, file);
-    const pureCore = tag === 'type:core' && node.name !== '@swarm/determinism' && !isTest;
-    if (pureCore && AMBIENT.test(text)) problems.push(`${rel}: pure core reads the clock, randomness or process state; take them as parameters`);
     for (const m of text.matchAll(/(?:from|require\(|import\(|^import)\s*['"]([^'"]+)['"]/gm)) {
       const spec = m[1];
-      if (pureCore && IO_MODULES.test(spec)) problems.push(`${rel}: pure core imports '${spec}'; move the I/O into an adapter`);
+      imported.add(packageOf(spec));
       const swarm = /^(@swarm\/[^/]+)(\/.*)?$/.exec(spec);
       if (swarm) {
         if (swarm[2]) problems.push(`${rel}: import '${spec}' reaches inside a package; use its index`);
@@ -89,6 +97,9 @@ for (const node of projects) {
         if (!target.startsWith(path.join(root, node.data.root) + path.sep)) problems.push(`${rel}: relative import '${spec}' leaves its project`);
       }
     }
+  }
+  for (const dep of declaredInManifest(node.data.root)) {
+    if (!imported.has(dep)) problems.push(`${node.data.root}/package.json: declares ${dep}, which no file in ${node.data.root}/src imports; remove it`);
   }
 }
 

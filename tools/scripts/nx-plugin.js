@@ -1,7 +1,6 @@
 // Nx targets for every workspace project, inferred from its package.json (no per-project config,
-// so a new package gets them at once): build, typecheck and test, each cached with the inputs that
-// decide its result. `nx run-many -t build` / `nx affected -t test` then work offline.
-// Lint is not here yet: ESLint is not set up in this repo (issue 11, third bullet).
+// so a new package gets them at once): build, typecheck, lint and test, each cached with the inputs
+// that decide its result. `nx run-many -t build` / `nx affected -t test` then work offline.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -28,6 +27,24 @@ function targets(workspaceRoot) {
       command: 'node tools/scripts/typecheck.js {projectRoot}',
       cache: true,
       inputs: ['default', '^production', '{workspaceRoot}/tsconfig.base.json', `${SCRIPTS}/typecheck.js`, { externalDependencies: ['typescript'] }],
+      outputs: [],
+    },
+    lint: {
+      command: 'eslint --max-warnings=0 {projectRoot}',
+      cache: true,
+      // Type-aware rules read the types of the packages it imports; the purity rules follow the
+      // nx.tags in every package.json.
+      inputs: [
+        'default',
+        '^production',
+        ...manifests(workspaceRoot),
+        '{workspaceRoot}/eslint.config.mjs',
+        '{workspaceRoot}/tsconfig.json',
+        '{workspaceRoot}/tsconfig.base.json',
+        `${SCRIPTS}/lint-purity.js`,
+        `${SCRIPTS}/workspace-projects.js`,
+        { externalDependencies: ['eslint', '@eslint/js', 'typescript-eslint', 'globals', 'typescript'] },
+      ],
       outputs: [],
     },
     test: {

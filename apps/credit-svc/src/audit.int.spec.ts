@@ -1,11 +1,14 @@
-import { BusClient, createBusClient } from '@swarm/bus';
+import type { BusClient } from '@swarm/bus';
+import { createBusClient } from '@swarm/bus';
 import { CreditAudit } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit-level';
 import { manualClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir } from '@swarm/testing';
 import { Level } from 'level';
-import { connect, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { loadCreditConfig } from './config';
 import { startCreditService } from './service';
 

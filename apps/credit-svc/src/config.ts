@@ -1,5 +1,7 @@
-import { DEFAULT_ESCROW_LIFETIME, EscrowLifetime, MAX_UINT64 } from '@swarm/credit';
-import { bigintVar, booleanVar, ConfigError, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, toServiceConfig } from '@swarm/config';
+import type { EscrowLifetime } from '@swarm/credit';
+import { DEFAULT_ESCROW_LIFETIME, MAX_UINT64 } from '@swarm/credit';
+import type { Env, ServiceConfig } from '@swarm/config';
+import { bigintVar, booleanVar, ConfigError, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { join } from 'node:path';
 
 /** Credits a brand-new node starts with (whole credits; amounts are uint64). */

@@ -6,7 +6,9 @@
  * The kills run once (beforeAll); each test then works on its own copy of the killed node's data
  * dir, so the tests do not depend on each other's order or outcome.
  */
-import { BusClient, createBusClient } from '@swarm/bus';
+import type { BusClient } from '@swarm/bus';
+import { createBusClient } from '@swarm/bus';
+import type { LedgerEntry, RefundRequest, ReserveRequest, SettleRequest } from '@swarm/contracts';
 import {
   CreditBalance,
   CreditHealth,
@@ -16,12 +18,7 @@ import {
   EntryKind,
   ErrorCode,
   isSwarmError,
-  LedgerEntry,
   LedgerEntryEvents,
-  RefundRequest,
-  ReserveRequest,
-  Rpc,
-  SettleRequest,
   SwarmError,
 } from '@swarm/contracts';
 import type { Ledger } from '@swarm/credit';
@@ -29,8 +26,10 @@ import { openLedger } from '@swarm/credit-level';
 import { manualClock, seededRandom } from '@swarm/determinism';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, ServiceProcess, spawnService, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle, ServiceProcess, TempDir } from '@swarm/testing';
+import { spawnService, startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LEDGER_DIR } from './config';
@@ -113,7 +112,7 @@ describe('credit-svc process - crash recovery', () => {
     return { proc, nodeId: health.nodeId };
   }
 
-  const call = (op: Op, timeoutMs: number) => bus.request(op.rpc as Rpc<unknown, unknown>, op.req, { timeoutMs });
+  const call = (op: Op, timeoutMs: number) => bus.request<unknown, unknown>(op.rpc, op.req, { timeoutMs });
 
   /** false when the reply was lost (recorded for retry) or refused (recorded as a failure). */
   async function send(op: Op, timeoutMs = REQUEST_TIMEOUT_MS): Promise<boolean> {

@@ -1,8 +1,10 @@
-import { EntryKind, LedgerEntry, RefundResponse } from '@swarm/contracts';
+import type { LedgerEntry, RefundResponse } from '@swarm/contracts';
+import { EntryKind } from '@swarm/contracts';
 import type { Committed } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
 import { createLogger } from '@swarm/telemetry';
-import { EscrowSweeper, EXPIRE_BATCH, startEscrowSweeper } from './escrow-sweeper';
+import type { EscrowSweeper } from './escrow-sweeper';
+import { EXPIRE_BATCH, startEscrowSweeper } from './escrow-sweeper';
 
 type Expired = Committed<readonly RefundResponse[]>;
 

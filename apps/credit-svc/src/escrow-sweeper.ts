@@ -19,7 +19,7 @@ export interface EscrowSweeperDeps {
   intervalMs: number;
   log: Logger;
   /** Announces one committed entry (LedgerEntryEvents), as the handlers do. */
-  publish(entry: LedgerEntry): void;
+  publish: (entry: LedgerEntry) => void;
 }
 
 export interface EscrowSweeper {

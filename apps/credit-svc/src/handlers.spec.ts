@@ -1,5 +1,7 @@
-import { EntryKind, LedgerEntry } from '@swarm/contracts';
-import { AuditReport, Ledger, MAX_UINT64 } from '@swarm/credit';
+import type { LedgerEntry } from '@swarm/contracts';
+import { EntryKind } from '@swarm/contracts';
+import type { AuditReport, Ledger } from '@swarm/credit';
+import { MAX_UINT64 } from '@swarm/credit';
 import { silentLogger } from '@swarm/telemetry';
 import { auditResponse, createCreditHandlers, MAX_AUDIT_PROBLEM_CHARS } from './handlers';
 

@@ -23,7 +23,7 @@ export interface CreditHandlerDeps {
   /** This node's account: what an empty `account` in a BalanceRequest means. */
   nodeAccount: string;
   /** Announces one committed entry (LedgerEntryEvents). */
-  publish(entry: LedgerEntry): void;
+  publish: (entry: LedgerEntry) => void;
   log: Logger;
 }
 

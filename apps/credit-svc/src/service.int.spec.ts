@@ -1,4 +1,6 @@
-import { BusClient, createBusClient } from '@swarm/bus';
+import type { BusClient } from '@swarm/bus';
+import { createBusClient } from '@swarm/bus';
+import type { LedgerEntry } from '@swarm/contracts';
 import {
   CreditAudit,
   CreditBalance,
@@ -10,7 +12,6 @@ import {
   EntryKind,
   EscrowState,
   ErrorCode,
-  LedgerEntry,
   LedgerEntryEvents,
   SwarmError,
   SwarmErrorMessage,
@@ -18,10 +19,13 @@ import {
 import { openLedger } from '@swarm/credit-level';
 import { manualClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { loadCreditConfig } from './config';
-import { CreditService, startCreditService } from './service';
+import type { CreditService } from './service';
+import { startCreditService } from './service';
 
 const NODE = 'node-1';
 /** The providers test escrows are reserved for. */

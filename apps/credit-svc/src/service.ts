@@ -1,5 +1,6 @@
 import { startBusService } from '@swarm/bus';
-import { CreditAudit, CreditEscrow, CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntry, LedgerEntryEvents } from '@swarm/contracts';
+import type { LedgerEntry } from '@swarm/contracts';
+import { CreditAudit, CreditEscrow, CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntryEvents } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit-level';
 import type { Clock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';

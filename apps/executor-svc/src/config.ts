@@ -2,10 +2,13 @@
  * executor-svc settings. Pure given the machine's CPU count, which main.ts passes in
  * (os.availableParallelism()) as the default thread count.
  */
-import { enumVar, Env, intVar, loadEnv, SERVICE_VARS, ServiceConfig, stringVar, toServiceConfig } from '@swarm/config';
+import type { Env, ServiceConfig } from '@swarm/config';
+import { enumVar, intVar, loadEnv, SERVICE_VARS, stringVar, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
-import { BACKEND_CHOICES, BackendChoice } from '@swarm/kernels';
-import { SKILL_NAMES, SkillName } from '@swarm/skills';
+import type { BackendChoice } from '@swarm/kernels';
+import { BACKEND_CHOICES } from '@swarm/kernels';
+import type { SkillName } from '@swarm/skills';
+import { SKILL_NAMES } from '@swarm/skills';
 
 /** Tasks that may wait for a free kernel thread before requests are refused as OVERLOADED. */
 export const DEFAULT_MAX_QUEUE = 32;

@@ -1,4 +1,5 @@
-import { DenseTensor, ErrorCode, ExecuteRequest, SwarmError, Tensor, toTensor } from '@swarm/contracts';
+import type { ExecuteRequest, Tensor } from '@swarm/contracts';
+import { ErrorCode, SwarmError, toTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import type { KernelPool, KernelRunOptions } from '@swarm/kernels';
 import { demoInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
@@ -15,7 +16,7 @@ function fakePool() {
     backend: 'cpu',
     async run(skill, inputs, opts) {
       calls.push({ skill, opts });
-      return { outputs: getSkill(skill).reference(inputs as DenseTensor[]), backend: 'cpu', executeMs: 1.5 };
+      return { outputs: getSkill(skill).reference(inputs), backend: 'cpu', executeMs: 1.5 };
     },
     stats: () => ({ backend: 'cpu', threads: 2, running: 1, queued: 0, completed: 5, failed: 0, timedOut: 1, overloaded: 0 }),
     stop: async () => undefined,

@@ -1,11 +1,8 @@
 /** Per subject: validate -> kernel pool -> reply. A bad request is refused before any kernel runs. */
+import type { ExecuteRequest, ExecuteResponse, ListSkillsRequest, ListSkillsResponse } from '@swarm/contracts';
 import {
   decodeTensors,
   ErrorCode,
-  ExecuteRequest,
-  ExecuteResponse,
-  ListSkillsRequest,
-  ListSkillsResponse,
   SwarmError,
   toTensor,
 } from '@swarm/contracts';

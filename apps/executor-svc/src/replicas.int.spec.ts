@@ -3,8 +3,10 @@ import { ExecutorExecute } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, SKILL_NAMES } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, ServiceProcess, spawnService, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle, ServiceProcess, TempDir } from '@swarm/testing';
+import { spawnService, startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 
 const REQUESTS = 20;
 /** Two processes start (TypeScript loader, worker threads) at once on a 2-core CI box. */

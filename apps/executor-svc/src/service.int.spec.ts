@@ -1,24 +1,26 @@
-import { BusClient, createBusClient, SWARM_ERROR_HEADER } from '@swarm/bus';
+import type { BusClient } from '@swarm/bus';
+import { createBusClient, SWARM_ERROR_HEADER } from '@swarm/bus';
+import type { DenseTensor, ExecuteRequest, Tensor } from '@swarm/contracts';
 import {
-  DenseTensor,
   ErrorCode,
-  ExecuteRequest,
   ExecutorExecute,
   ExecutorHealth,
   ExecutorSkills,
   fromTensor,
   SwarmError,
   SwarmErrorMessage,
-  Tensor,
   toTensor,
 } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle } from '@swarm/testing';
+import { startNatsServer, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { loadExecutorConfig } from './config';
-import { ExecutorService, startExecutorService } from './service';
+import type { ExecutorService } from './service';
+import { startExecutorService } from './service';
 
 const NODE_ID = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
 const MAX_ELEMENTS = 1_000_000;
@@ -87,7 +89,7 @@ describe('executor-svc - serving skills over the bus', () => {
     const res = await client.request(ExecutorSkills, {});
     expect(res.backend).toBe('webasm');
     expect(res.skills).toEqual(
-      SKILL_NAMES.map((name) => expect.objectContaining({ name, verification: getSkill(name).verification, pricePerMwork: getSkill(name).pricePerMWork })),
+      SKILL_NAMES.map((name): unknown => expect.objectContaining({ name, verification: getSkill(name).verification, pricePerMwork: getSkill(name).pricePerMWork })),
     );
   });
 

@@ -2,8 +2,10 @@ import { createBusClient, startBusService } from '@swarm/bus';
 import { loadServiceConfig } from '@swarm/config';
 import { ErrorCode, EXECUTOR_QUEUE, ExecutorSkills, RegistryFindProviders } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { startRegistryService } from './service';
 
 jest.setTimeout(20_000);

@@ -3,9 +3,12 @@
  * (never a connection per message). Trace context rides in the `traceparent` header.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode, EventTopic, Rpc, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
-import { injectTraceContext, Logger } from '@swarm/telemetry';
-import { ErrorCode as NatsErrorCode, headers as natsHeaders, Msg, MsgHdrs, NatsConnection, NatsError, RequestStrategy, Subscription } from 'nats';
+import type { EventTopic, Rpc } from '@swarm/contracts';
+import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
+import type { Logger } from '@swarm/telemetry';
+import { injectTraceContext } from '@swarm/telemetry';
+import type { Msg, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
+import { ErrorCode as NatsErrorCode, headers as natsHeaders, RequestStrategy } from 'nats';
 import { fromWire } from './wire-error';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;

@@ -5,10 +5,14 @@
  * Nats-Service-Error headers beside our `swarm-error` header), and the service keeps serving.
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ErrorCode, HealthRequest, INBOX_ROOT, HealthResponse, Rpc, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
-import { extractTraceContext, Logger } from '@swarm/telemetry';
-import { headers as natsHeaders, MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
-import { ACK_HEADER, BusClient, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
+import type { HealthRequest, HealthResponse, Rpc } from '@swarm/contracts';
+import { ErrorCode, INBOX_ROOT, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
+import type { Logger } from '@swarm/telemetry';
+import { extractTraceContext } from '@swarm/telemetry';
+import type { MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
+import { headers as natsHeaders } from 'nats';
+import type { BusClient } from './bus-client';
+import { ACK_HEADER, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
 import { toWire } from './wire-error';
 
 /** NATS' own default max_payload; a service may lower it per endpoint. */

@@ -1,8 +1,11 @@
 import { CreditBalance, ErrorCode, GatewayHealth, HealthResponse, RouterHealth, RouterSubmit, SwarmErrorMessage } from '@swarm/contracts';
 import { silentLogger, startTelemetry } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer } from '@swarm/testing';
-import { connect, headers, NatsConnection } from 'nats';
-import { AckTimeoutError, BusService, createBusClient, MAX_ERROR_MESSAGE_CHARS, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
+import type { NatsServerHandle } from '@swarm/testing';
+import { startNatsServer } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect, headers } from 'nats';
+import type { BusService } from './index';
+import { AckTimeoutError, createBusClient, MAX_ERROR_MESSAGE_CHARS, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
 
 describe('bus - request/reply over a real nats-server', () => {
   let server: NatsServerHandle;

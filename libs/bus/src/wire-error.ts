@@ -3,7 +3,8 @@
  * written for them, never a stack or internal text (anything that is not a SwarmError becomes
  * INTERNAL and its detail stays in the local log).
  */
-import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
+import type { SwarmErrorMessage } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 
 export const INTERNAL_MESSAGE = 'internal error (details in the serving node log)';
 /**

@@ -1,12 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { BusService, DEADLINE_HEADER, startBusService } from '@swarm/bus';
+import type { BusService } from '@swarm/bus';
+import { DEADLINE_HEADER, startBusService } from '@swarm/bus';
+import type { BusRole, SubmitTaskRequest, TaskStatusRequest } from '@swarm/contracts';
 import {
   AuditResponse,
   BalanceResponse,
   BUS_PERMISSIONS,
-  BusRole,
   CreditAudit,
   CreditBalance,
   ErrorCode,
@@ -17,17 +18,21 @@ import {
   RouterHealth,
   RouterSubmit,
   RouterTask,
-  SubmitTaskRequest,
   SubmitTaskResponse,
   SwarmError,
   TaskState,
-  TaskStatusRequest,
   TaskStatusResponse,
 } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
-import { connect, NatsConnection, nkeyAuthenticator, nkeys } from 'nats';
-import { BusAccessError, connectSwarm, DEFAULT_SUBMIT_TIMEOUT_MS, NodeUnreachableError, SwarmClient } from './swarm-client';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect, nkeyAuthenticator, nkeys as untypedNkeys } from 'nats';
+import type { SwarmClient } from './swarm-client';
+import { BusAccessError, connectSwarm, DEFAULT_SUBMIT_TIMEOUT_MS, NodeUnreachableError } from './swarm-client';
+
+/** nats re-exports nkeys.js typed as `any`; the calls used here, typed. */
+const nkeys = untypedNkeys as { createUser(): { getSeed(): Uint8Array; getPublicKey(): string } };
 
 jest.setTimeout(60_000);
 

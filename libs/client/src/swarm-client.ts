@@ -3,28 +3,32 @@
  * submit tasks and read balances and skills without a shell. One NATS connection per client.
  */
 import { busConnectOptions, createBusClient } from '@swarm/bus';
-import {
+import type {
   AuditResponse,
   BalanceResponse,
   BusRole,
+  HealthResponse,
+  ListSkillsResponse,
+  ServiceName,
+  SubmitTaskResponse,
+  TaskStatusResponse,
+} from '@swarm/contracts';
+import {
   CreditAudit,
   ErrorCode,
   CreditBalance,
   ExecutorSkills,
   HEALTH_BY_SERVICE,
-  HealthResponse,
-  ListSkillsResponse,
   RouterSubmit,
   RouterTask,
-  ServiceName,
   SubmitTaskRequest,
-  SubmitTaskResponse,
   SwarmError,
-  TaskStatusResponse,
   TASK_DEFAULT_TIMEOUT_MS,
 } from '@swarm/contracts';
-import { Logger, silentLogger } from '@swarm/telemetry';
-import { connect, ErrorCode as NatsErrorCode, NatsConnection, RequestStrategy } from 'nats';
+import type { Logger } from '@swarm/telemetry';
+import { silentLogger } from '@swarm/telemetry';
+import type { NatsConnection } from 'nats';
+import { connect, ErrorCode as NatsErrorCode, RequestStrategy } from 'nats';
 
 export const CONNECT_TIMEOUT_MS = 3_000;
 /** How long `instances` collects $SRV.PING answers on loopback. */

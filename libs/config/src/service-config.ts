@@ -1,4 +1,5 @@
-import { enumVar, Env, intVar, loadEnv, optionalStringVar, stringVar } from './env-schema';
+import type { Env } from './env-schema';
+import { enumVar, intVar, loadEnv, optionalStringVar, stringVar } from './env-schema';
 
 export const DEFAULT_GRACE_MS = 5_000;
 /** How long a service waits for its bus at start before it gives up (exit 1, SWARM_NO_NODE). */

@@ -1,10 +1,12 @@
 import { EntryKind } from '@swarm/contracts';
 import { LedgerOpenError } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
-import { ledgerStoreCompliance, tempDir, TempDir } from '@swarm/testing';
+import type { TempDir } from '@swarm/testing';
+import { ledgerStoreCompliance, tempDir } from '@swarm/testing';
 import { Level } from 'level';
 import { join } from 'node:path';
-import { createLevelStore, LevelLedgerOptions, openLedger } from './index';
+import type { LevelLedgerOptions } from './index';
+import { createLevelStore, openLedger } from './index';
 
 ledgerStoreCompliance('level store', async () => {
   const dir = await tempDir('swarm-ledger-');

@@ -7,7 +7,8 @@
  * expiry!<expiry padded to 16 digits>!<escrow id> (value empty), meta!format, meta!nextSeq.
  * Values: see record-codec.ts. Unchanged since format 1, so existing data directories open.
  */
-import { ExpiryRef, LedgerBatch, LedgerOpenError, LedgerStore } from '@swarm/credit';
+import type { ExpiryRef, LedgerBatch, LedgerStore } from '@swarm/credit';
+import { LedgerOpenError } from '@swarm/credit';
 import { Level } from 'level';
 import {
   decodeAccount,

@@ -1,7 +1,9 @@
 /** A node's ledger on LevelDB: a level store under the ledger of @swarm/credit. */
-import { createLedger, Ledger, LedgerInit } from '@swarm/credit';
+import type { Ledger, LedgerInit } from '@swarm/credit';
+import { createLedger } from '@swarm/credit';
 import type { Clock } from '@swarm/determinism';
-import { createLevelStore, LevelStoreOptions } from './level-store';
+import type { LevelStoreOptions } from './level-store';
+import { createLevelStore } from './level-store';
 
 export interface LevelLedgerOptions extends LevelStoreOptions, LedgerInit {
   readonly clock: Clock;

@@ -1,4 +1,5 @@
-import { EntryKind, LedgerEntry } from '@swarm/contracts';
+import type { LedgerEntry } from '@swarm/contracts';
+import { EntryKind } from '@swarm/contracts';
 import { MAX_UINT64 } from '@swarm/credit';
 import {
   decodeAccount,

@@ -15,8 +15,10 @@
  * A settle that paid several payees stores `payouts` as [{ payee, amount }] (amount a string);
  * one that paid one payee stores `payee` and `paid`, as every record did before.
  */
-import { EntryKind, LedgerEntry, Payout } from '@swarm/contracts';
-import { Account, Escrow, EscrowState, MAX_UINT64 } from '@swarm/credit';
+import type { LedgerEntry, Payout } from '@swarm/contracts';
+import { EntryKind } from '@swarm/contracts';
+import type { Account, Escrow, EscrowState } from '@swarm/credit';
+import { MAX_UINT64 } from '@swarm/credit';
 
 const SEQ_KEY_DIGITS = 20;
 const EXPIRY_KEY_DIGITS = 16;
@@ -56,7 +58,7 @@ export function decodeExpiryKey(key: string): { expiresAtMs: number; escrowId: s
   const m = EXPIRY_KEY.exec(key);
   const expiresAtMs = Number(m?.[1]);
   if (!m || !Number.isSafeInteger(expiresAtMs)) throw new CorruptRecordError('expiry key', key);
-  return { expiresAtMs, escrowId: m[2] as string };
+  return { expiresAtMs, escrowId: m[2] };
 }
 
 export function encodeAccount(a: Account): string {

@@ -7,30 +7,24 @@
  * The expiry index holds exactly the open escrows that have an expiry: commit() derives its put
  * or delete from each escrow record it writes, in the same batch.
  */
+import type { BalanceResponse, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, SettleRequest } from '@swarm/contracts';
 import {
-  BalanceResponse,
   ErrorCode,
-  LedgerEntry,
-  RefundRequest,
-  RefundResponse,
-  ReserveRequest,
-  SettleRequest,
   SwarmError,
 } from '@swarm/contracts';
 import type { Clock } from '@swarm/determinism';
-import { Committed, Ledger } from './ledger';
-import { AuditReport, createAuditor } from './ledger-audit';
-import { Account, Escrow } from './ledger-records';
+import type { Committed, Ledger } from './ledger';
+import type { AuditReport } from './ledger-audit';
+import { createAuditor } from './ledger-audit';
+import type { Account, Escrow } from './ledger-records';
+import type { Change, EscrowLifetime, Stamp } from './ledger-rules';
 import {
   balanceRule,
-  Change,
-  EscrowLifetime,
   genesisRule,
   refundRule,
   reserveRule,
   settlePayouts,
   settleRule,
-  Stamp,
   validateId,
   validateLifetime,
   validateRefund,

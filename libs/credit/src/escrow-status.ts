@@ -1,6 +1,8 @@
 /** The wire view of one escrow (EscrowResponse): what a router tells a client that lost a reply. */
-import { EscrowResponse, EscrowState } from '@swarm/contracts';
-import { Escrow, paidOut } from './ledger-records';
+import type { EscrowResponse } from '@swarm/contracts';
+import { EscrowState } from '@swarm/contracts';
+import type { Escrow } from './ledger-records';
+import { paidOut } from './ledger-records';
 import { validateId } from './ledger-rules';
 
 const STATES: Readonly<Record<Escrow['state'], EscrowState>> = {

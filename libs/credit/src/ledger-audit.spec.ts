@@ -1,6 +1,7 @@
-import { EntryKind, LedgerEntry } from '@swarm/contracts';
+import type { LedgerEntry } from '@swarm/contracts';
+import { EntryKind } from '@swarm/contracts';
 import { createAuditor, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
-import { Account, Escrow } from './ledger-records';
+import type { Account, Escrow } from './ledger-records';
 
 const entry = (seq: bigint, kind: EntryKind, escrowId: string, from: string, to: string, amount: bigint): LedgerEntry => ({
   seq,
@@ -154,7 +155,7 @@ describe('ledger audit - multi-payee settles', () => {
   });
 
   it('finds a split that pays one account twice, pays more than the escrow, or leaves a remainder', () => {
-    const twice = [...split.slice(0, 3), entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'b', 8n), split[4] as LedgerEntry];
+    const twice = [...split.slice(0, 3), entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'b', 8n), split[4]];
     expect(auditOf(twice, [], []).problems).toEqual(expect.arrayContaining(['seq 4: settle of e1 pays b twice']));
     const over = [...split.slice(0, 3), entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'a', 19n)];
     expect(auditOf(over, [], []).problems).toEqual(expect.arrayContaining(['seq 4: settles 19 from escrow e1 with 18 left']));

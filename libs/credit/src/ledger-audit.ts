@@ -8,8 +8,10 @@
  * A settle is one SETTLE entry per payout, consecutive, then the REFUND of any remainder; since an
  * escrow closes once, consecutive SETTLEs of one escrow can only be one settle's payouts.
  */
-import { EntryKind, LedgerEntry, Payout } from '@swarm/contracts';
-import { Account, Escrow, MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
+import type { LedgerEntry, Payout } from '@swarm/contracts';
+import { EntryKind } from '@swarm/contracts';
+import type { Account, Escrow } from './ledger-records';
+import { MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 /** Enough to diagnose; a damaged ledger could otherwise produce one problem per record. */
 export const MAX_AUDIT_PROBLEMS = 100;
@@ -119,6 +121,9 @@ export function createAuditor(): Auditor {
         return replaySettle(e);
       case EntryKind.ENTRY_KIND_REFUND:
         return replayRefund(e);
+      // Listed so that a new kind in the proto fails lint here instead of landing in `default`.
+      case EntryKind.ENTRY_KIND_UNSPECIFIED:
+      case EntryKind.UNRECOGNIZED:
       default:
         problem(`seq ${seq}: unknown entry kind ${e.kind}`);
     }

@@ -1,8 +1,10 @@
-import { EntryKind, ErrorCode, LedgerEntry, RefundResponse, SwarmError } from '@swarm/contracts';
+import type { LedgerEntry, RefundResponse } from '@swarm/contracts';
+import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import fc from 'fast-check';
 import { createAuditor } from './ledger-audit';
-import { Account, Escrow } from './ledger-records';
-import { Change, EscrowLifetime, genesisRule, isDue, refundRule, reserveRule, settleRule } from './ledger-rules';
+import type { Account, Escrow } from './ledger-records';
+import type { Change, EscrowLifetime } from './ledger-rules';
+import { genesisRule, isDue, refundRule, reserveRule, settleRule } from './ledger-rules';
 
 /**
  * A ledger held in maps: the same records the LevelDB adapter stores, minus the I/O, plus the

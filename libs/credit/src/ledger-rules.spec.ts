@@ -1,18 +1,17 @@
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
-import { Account, Escrow, MAX_UINT64 } from './ledger-records';
+import type { Account, Escrow } from './ledger-records';
+import { MAX_UINT64 } from './ledger-records';
+import type { EscrowLifetime, ReserveRecords, Stamp } from './ledger-rules';
 import {
   balanceRule,
-  EscrowLifetime,
   escrowExpiry,
   genesisRule,
   isDue,
   MAX_ID_LENGTH,
   MAX_PAYOUTS,
   refundRule,
-  ReserveRecords,
   reserveRule,
   settleRule,
-  Stamp,
   validateLifetime,
 } from './ledger-rules';
 
@@ -330,7 +329,7 @@ describe('ledger rules - multi-payee settle', () => {
   });
 
   it('answers a retry naming the same payouts in another order with the recorded outcome', () => {
-    const settled = settleRule(split([['peer-b', 10n], ['peer-a', 6n]]), current, at).escrows[0] as Escrow;
+    const settled = settleRule(split([['peer-b', 10n], ['peer-a', 6n]]), current, at).escrows[0];
     const retry = settleRule(split([['peer-a', 6n], ['peer-b', 10n]]), { ...current, escrow: settled }, at);
     expect(retry).toEqual({ result: { escrowId: 'e1', paid: 16n, refunded: 14n }, accounts: [], escrows: [], entries: [] });
     expect(codeOf(() => settleRule(split([['peer-a', 6n]]), { ...current, escrow: settled }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);

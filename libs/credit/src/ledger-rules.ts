@@ -18,10 +18,8 @@
  * is still open, the ledger refunds it through `refundRule` (an ordinary REFUND entry), so a
  * caller that died between reserve and close never strands the payer's credit.
  */
-import {
+import type {
   BalanceResponse,
-  EntryKind,
-  ErrorCode,
   LedgerEntry,
   Payout,
   RefundRequest,
@@ -30,9 +28,14 @@ import {
   ReserveResponse,
   SettleRequest,
   SettleResponse,
+} from '@swarm/contracts';
+import {
+  EntryKind,
+  ErrorCode,
   SwarmError,
 } from '@swarm/contracts';
-import { Account, Escrow, MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
+import type { Account, Escrow } from './ledger-records';
+import { MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 export const MAX_ID_LENGTH = 128;
 /** Most payees one escrow may name: the candidates of one task, not a mailing list. */

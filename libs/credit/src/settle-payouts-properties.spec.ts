@@ -1,8 +1,9 @@
-import { EntryKind, ErrorCode, LedgerEntry, SettleRequest, SwarmError } from '@swarm/contracts';
+import type { LedgerEntry, SettleRequest } from '@swarm/contracts';
+import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import { manualClock } from '@swarm/determinism';
 import fc from 'fast-check';
 import { createLedger } from './create-ledger';
-import { Ledger } from './ledger';
+import type { Ledger } from './ledger';
 import { createMemoryStore } from './memory-store';
 
 type Command =
@@ -95,7 +96,7 @@ describe('ledger - multi-payee settle properties (memory store)', () => {
           // Closed once: nothing, one REFUND, or SETTLEs (distinct reserved payees) then at most one REFUND, as one run of seqs.
           expect(refunds.length).toBeLessThanOrEqual(1);
           expect(closes.map((e) => e.kind)).toEqual([...settles.map(() => EntryKind.ENTRY_KIND_SETTLE), ...refunds.map(() => EntryKind.ENTRY_KIND_REFUND)]);
-          closes.forEach((e, i) => expect(e.seq).toBe((closes[0] as LedgerEntry).seq + BigInt(i)));
+          closes.forEach((e, i) => expect(e.seq).toBe((closes[0]).seq + BigInt(i)));
           expect(new Set(settles.map((e) => e.toAccount)).size).toBe(settles.length);
           for (const s of settles) expect(reservedFor.get(id)).toContain(s.toAccount);
           if (closes.length > 0) expect(closes.reduce((sum, e) => sum + e.amount, 0n)).toBe(reserve?.amount);

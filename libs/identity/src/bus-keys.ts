@@ -8,13 +8,20 @@
  */
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nkeys } from 'nats';
+import { nkeys as untypedNkeys } from 'nats';
 import { IdentityError } from './identity';
 import { createPrivateFileOnce } from './private-file';
 
 export const BUS_KEY_DIR = 'bus';
 const SEED_PREFIX = 'SU';
 const USER_SEED = /^SU[A-Z2-7]{56}$/;
+
+/** nats re-exports nkeys.js typed as `any`; the calls used here, typed. */
+interface UserKeys {
+  createUser(): { getSeed(): Uint8Array };
+  fromSeed(seed: Uint8Array): { getPublicKey(): string };
+}
+const nkeys = untypedNkeys as UserKeys;
 
 export interface BusKey {
   readonly role: string;

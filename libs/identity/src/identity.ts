@@ -3,7 +3,8 @@
  * is the hex SHA-256 of the raw 32-byte public key, so anyone holding the key can check the id.
  * Creation is race-free: several services of one node may start at once and all load the same key.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPrivateFileOnce } from './private-file';

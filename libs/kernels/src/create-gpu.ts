@@ -12,6 +12,7 @@ interface WebGpuModule {
  * A real dynamic import: `webgpu` is ESM-only, and CommonJS transpilers (swc, esbuild) may rewrite a
  * literal `import()` into `require()`, which cannot load ESM on Node 20.
  */
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point: see above
 const importModule = new Function('url', 'return import(url)') as (url: string) => Promise<WebGpuModule>;
 
 export async function createGpu(backend: KernelBackend): Promise<GPU> {

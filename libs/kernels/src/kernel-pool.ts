@@ -5,13 +5,16 @@
  * Admission is bounded: `threads` running plus `maxQueue` waiting, one more is refused as OVERLOADED.
  */
 import { resolve } from 'node:path';
-import { DenseTensor, ErrorCode, SwarmError } from '@swarm/contracts';
+import type { DenseTensor } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { getSkill } from '@swarm/skills';
 import type { Logger } from '@swarm/telemetry';
 import { Piscina } from 'piscina';
-import { BackendChoice, KernelBackend, webgpuInstalled } from './backend';
+import type { BackendChoice, KernelBackend } from './backend';
+import { webgpuInstalled } from './backend';
 import { deadlineSignal } from './deadline-signal';
-import { KernelTaskResult, packTask } from './kernel-task';
+import type { KernelTaskResult } from './kernel-task';
+import { packTask } from './kernel-task';
 import type { KernelWorkerData } from './kernel-worker';
 
 /** Plain-JS entry that loads the TypeScript worker in every setting (see worker.js). */

@@ -7,8 +7,10 @@ import type { GPU } from 'gpu.js';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { KernelBackend } from './backend';
 import { createGpu } from './create-gpu';
-import { KernelTask, KernelTaskResult, shapeKey, unpackInputs } from './kernel-task';
-import { CompiledSkill, compileSkill } from './skill-kernels';
+import type { KernelTask, KernelTaskResult } from './kernel-task';
+import { shapeKey, unpackInputs } from './kernel-task';
+import type { CompiledSkill } from './skill-kernels';
+import { compileSkill } from './skill-kernels';
 
 /**
  * Compiled kernel sets kept per worker. Each holds its own wasm memory or device buffers sized for

@@ -59,7 +59,7 @@ describe.each(['webasm', 'cpu'] as const)('skill kernels - the builder a skill c
       expect(compiled.backend).toBe(mode);
       compiled.destroy();
     } finally {
-      gpu.destroy();
+      await gpu.destroy();
     }
   });
 });

@@ -3,8 +3,8 @@
  * against KernelBuilder (libs/skills), which this implements on gpu.js. Runs inside a pool worker;
  * the inputs have passed the skill's `validate`, so shapes are trusted here.
  */
-import type { GPU, IGPUKernelSettings, IKernelRunShortcut, KernelVariable } from 'gpu.js';
-import type { KernelBuilder, KernelResult, SkillSpec } from '@swarm/skills';
+import type { GPU, IKernelRunShortcut } from 'gpu.js';
+import type { KernelArgument, KernelBuilder, KernelResult, SkillSpec } from '@swarm/skills';
 import type { KernelBackend } from './backend';
 
 export interface KernelTensor {
@@ -33,10 +33,12 @@ export function compileSkill(gpu: GPU, skill: SkillSpec, shapes: ReadonlyArray<r
         ...(settings.constants ? { constants: { ...settings.constants } } : {}),
         ...(settings.loopMaxIterations !== undefined ? { loopMaxIterations: settings.loopMaxIterations } : {}),
         ...(settings.pipeline ? { pipeline: true } : {}),
-      } as IGPUKernelSettings);
+      });
       kernels.push(k);
-      // On WebGPU a run answers a promise; elsewhere the result itself. Awaiting covers both.
-      return async (...args) => (await k(...(args as KernelVariable[]))) as unknown as KernelResult;
+      // On WebGPU a run answers a promise, elsewhere the result itself (gpu.js types only the latter,
+      // and its argument types name DOM classes this build does not load). Awaiting covers both.
+      const run = k as unknown as (...args: KernelArgument[]) => KernelResult | Promise<KernelResult>;
+      return async (...args) => run(...args);
     },
     async read(result, count) {
       return flat(await readBack(result), count);

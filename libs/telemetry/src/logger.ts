@@ -1,4 +1,5 @@
-import pino, { DestinationStream, Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
+import pino from 'pino';
 
 export type { Logger } from 'pino';
 

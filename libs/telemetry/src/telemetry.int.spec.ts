@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TELEMETRY_SHUTDOWN_TIMEOUT_MS } from './telemetry';

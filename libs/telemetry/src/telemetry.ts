@@ -5,6 +5,12 @@
  * NodeSDK explicitly (no resource detectors, no instrumentations, no OTEL_* exporter guessing).
  * A failure to start warns and leaves tracing off; it never stops the service.
  */
+import type * as ContextAsyncHooks from '@opentelemetry/context-async-hooks';
+import type * as OtelCore from '@opentelemetry/core';
+import type * as OtlpHttpExporter from '@opentelemetry/exporter-trace-otlp-http';
+import type * as OtelResources from '@opentelemetry/resources';
+import type * as SdkNode from '@opentelemetry/sdk-node';
+import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 
@@ -13,14 +19,16 @@ import type { Logger } from 'pino';
  * processes that only pass trace context along (the CLI, via @swarm/bus) must not pay for it.
  */
 function loadSdk() {
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
   return {
-    ...(require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks')),
-    ...(require('@opentelemetry/core') as typeof import('@opentelemetry/core')),
-    ...(require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')),
-    ...(require('@opentelemetry/resources') as typeof import('@opentelemetry/resources')),
-    ...(require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node')),
-    ...(require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')),
+    ...(require('@opentelemetry/context-async-hooks') as typeof ContextAsyncHooks),
+    ...(require('@opentelemetry/core') as typeof OtelCore),
+    ...(require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttpExporter),
+    ...(require('@opentelemetry/resources') as typeof OtelResources),
+    ...(require('@opentelemetry/sdk-node') as typeof SdkNode),
+    ...(require('@opentelemetry/sdk-trace-base') as typeof SdkTraceBase),
   };
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 /**

@@ -2,7 +2,8 @@
  * W3C trace context over NATS headers. A bad or missing `traceparent` starts a new trace; it is
  * never an error.
  */
-import { context, Context, propagation, ROOT_CONTEXT, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 
 /** The subset of nats' MsgHdrs we need, so this lib does not depend on nats. */
 export interface HeaderCarrier {

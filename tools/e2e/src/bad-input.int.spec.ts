@@ -1,7 +1,8 @@
 import { ALL_RPCS, ErrorCode, HEALTH_BY_SERVICE, SwarmErrorMessage } from '@swarm/contracts';
 import { SWARM_ERROR_HEADER } from '@swarm/bus';
-import { Msg } from 'nats';
-import { InProcessNode, startInProcessNode } from './in-process-node';
+import type { Msg } from 'nats';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
 
 /** Field 1, wire type 2 (length-delimited): a string field in every request that has one. */
 function stringField1(length: number): Uint8Array {

@@ -6,6 +6,7 @@
  */
 import { createBusClient } from '@swarm/bus';
 import { connectSwarm } from '@swarm/client';
+import type { HealthResponse } from '@swarm/contracts';
 import {
   CreditBalance,
   CreditHealth,
@@ -15,7 +16,6 @@ import {
   ErrorCode,
   EXECUTOR_QUEUE,
   ExecutorExecute,
-  HealthResponse,
   LedgerEntryEvents,
   RegistryFindProviders,
   RouterSubmit,
@@ -30,12 +30,17 @@ import { busKeyFile } from '@swarm/identity';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { waitFor } from '@swarm/testing';
-import { NatsConnection } from 'nats';
-import { InProcessNode, startInProcessNode } from './in-process-node';
+import type { NatsConnection, Status } from 'nats';
+import { Events } from 'nats';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
 
 jest.setTimeout(60_000);
 
 const log = silentLogger();
+
+/** An async error's status carries the server's error code as text (a servers update, an object). */
+const statusText = (s: Status): string => (typeof s.data === 'object' ? JSON.stringify(s.data) : String(s.data));
 
 function vecaddTask(seed: number): SubmitTaskRequest {
   const skill = getSkill('vecadd');
@@ -160,7 +165,7 @@ describe('closed bus - attacks from a local process', () => {
     // A forged reply into the router's inbox is a publish the client may not make.
     const errors: string[] = [];
     void (async () => {
-      for await (const s of attacker.status()) if (s.type === 'error') errors.push(String(s.data));
+      for await (const s of attacker.status()) if (s.type === Events.Error) errors.push(statusText(s));
     })();
     attacker.publish('_INBOX_router.forged.reply', new Uint8Array([1, 2, 3]));
     await attacker.flush();
@@ -197,7 +202,7 @@ describe('closed bus - attacks from a local process', () => {
   it('refuses service discovery ($SRV) to a client: its responders would answer onto any subject', async () => {
     const errors: string[] = [];
     void (async () => {
-      for await (const st of attacker.status()) if (st.type === 'error') errors.push(String(st.data));
+      for await (const st of attacker.status()) if (st.type === Events.Error) errors.push(statusText(st));
     })();
     const seen: string[] = [];
     const spy = observer.subscribe(LedgerEntryEvents.subject, { callback: (_e, m) => seen.push(new TextDecoder().decode(m.data).slice(0, 20)) });

@@ -4,11 +4,13 @@ import { join, resolve } from 'node:path';
 import { BUS_PERMISSIONS, SERVICE_ROLES } from '@swarm/contracts';
 import { KEY_FILE } from '@swarm/identity';
 import { findNatsServer } from '@swarm/runtime';
-import { tempDir, TempDir } from '@swarm/testing';
+import type { TempDir } from '@swarm/testing';
+import { tempDir } from '@swarm/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 const INIT_BUS = 'tools/compose/init-bus.ts';
 /** The role whose key the container healthcheck uses. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JavaScript script, loaded by path
 const { PROBE_ROLE } = require(resolve(ROOT, 'tools/compose/healthcheck.js')) as { PROBE_ROLE: string };
 
 function runInitBus(args: string[]): { status: number | null; stdout: string; stderr: string } {

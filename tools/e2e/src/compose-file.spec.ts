@@ -44,7 +44,7 @@ describe('docker-compose.yml - validity', () => {
 
 describe('docker-compose.yml - as an operator runs it', () => {
   const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
-  const nats = compose.services['nats'] as ComposeService;
+  const nats = compose.services['nats'];
 
   it('checks the bus health, and starts every service only once the bus is healthy', () => {
     expect(nats.healthcheck?.test).toEqual(['CMD', 'wget', '-q', '-O', '/dev/null', 'http://127.0.0.1:8222/healthz']);

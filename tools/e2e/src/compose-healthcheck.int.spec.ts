@@ -3,16 +3,20 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { busConnectOptions, SWARM_ERROR_HEADER } from '@swarm/bus';
 import { loadServiceConfig } from '@swarm/config';
-import { BUS_PERMISSIONS, BusRole, CreditBalance, HEALTH_BY_SERVICE, LedgerEntryEvents, ServiceName } from '@swarm/contracts';
+import type { BusRole, ServiceName } from '@swarm/contracts';
+import { BUS_PERMISSIONS, CreditBalance, HEALTH_BY_SERVICE, LedgerEntryEvents } from '@swarm/contracts';
 import { startGatewayService } from '@swarm/gateway-svc';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 
 const ROOT = resolve(__dirname, '../../..');
 const PROBE = resolve(ROOT, 'tools/compose/healthcheck.js');
 
 /** The probe is plain JavaScript (Docker runs it every interval); it restates two names. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JavaScript script, loaded by path
 const probe = require(PROBE) as { healthSubject(app: string): string; SWARM_ERROR_HEADER: string; PROBE_TIMEOUT_MS: number; PROBE_ROLE: BusRole };
 
 function runProbe(env: Record<string, string>): Promise<{ code: number; stderr: string }> {

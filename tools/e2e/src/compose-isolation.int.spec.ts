@@ -3,11 +3,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import { dirname, join, relative, resolve } from 'node:path';
 import { SERVICE_ROLES } from '@swarm/contracts';
 import { LEDGER_DIR } from '@swarm/credit-svc';
-import { tempDir, TempDir } from '@swarm/testing';
+import type { TempDir } from '@swarm/testing';
+import { tempDir } from '@swarm/testing';
 import { parse } from 'yaml';
 
 const ROOT = resolve(__dirname, '../../..');
 /** The role whose key the container healthcheck uses. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain JavaScript script, loaded by path
 const { PROBE_ROLE } = require(resolve(ROOT, 'tools/compose/healthcheck.js')) as { PROBE_ROLE: string };
 
 /** A service's mounts, short (`src:target[:ro]`) and long syntax alike. */
@@ -64,7 +66,7 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
     // Run bus-init's command as compose does, its paths inside a stand-in for its container where
     // each mount target is a link to that volume's directory.
     work = await tempDir('swarm-compose-isolation-');
-    const init = services['bus-init'] as ComposeService;
+    const init = services['bus-init'];
     const container = join(work.path, 'bus-init');
     for (const m of mountsOf(init)) {
       mkdirSync(volumeDir(m.source), { recursive: true });
@@ -84,7 +86,7 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
   /** Every seed a service's containers can read, as `role -> content`, through all their mounts. */
   function reachableSeeds(name: string): Map<string, string[]> {
     const seeds = new Map<string, string[]>();
-    for (const m of mountsOf(services[name] as ComposeService)) {
+    for (const m of mountsOf(services[name])) {
       const dir = m.type === 'bind' ? resolve(ROOT, m.source) : volumeDir(m.source);
       for (const file of statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? filesUnder(dir) : []) {
         const role = seedRole(file);
@@ -106,7 +108,7 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
 
   it('gives nats-server the authorization block but no seed, and Jaeger nothing', () => {
     expect(reachableSeeds('nats').size).toBe(0);
-    expect(mountsOf(services['nats'] as ComposeService).every((m) => m.readOnly)).toBe(true);
+    expect(mountsOf(services['nats']).every((m) => m.readOnly)).toBe(true);
     const auth = readFileSync(join(volumeDir('bus-conf'), 'auth.conf'), 'utf8');
     expect(auth).toMatch(/^authorization \{/);
     expect(auth).not.toMatch(/"S[A-Z2-7]{20,}/); // user seeds start with S; public keys with U
@@ -114,27 +116,27 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
   });
 
   it('mounts the node volume (every key) in bus-init alone, and each key volume only in bus-init and its service, read-only there', () => {
-    const mountersOf = (volume: string) => Object.keys(services).filter((name) => mountsOf(services[name] as ComposeService).some((m) => m.type === 'volume' && m.source === volume));
+    const mountersOf = (volume: string) => Object.keys(services).filter((name) => mountsOf(services[name]).some((m) => m.type === 'volume' && m.source === volume));
     expect(mountersOf('node-data')).toEqual(['bus-init']);
     for (const { role, app } of apps) {
-      const keyVolume = mountsOf(services[app] as ComposeService).find((m) => m.target === '/data');
+      const keyVolume = mountsOf(services[app]).find((m) => m.target === '/data');
       expect({ app, keyVolume }).toEqual({ app, keyVolume: { type: 'volume', source: `key-${role}`, target: '/data', readOnly: true, nocopy: true } });
       expect(mountersOf(`key-${role}`).sort()).toEqual(['bus-init', app].sort());
     }
   });
 
   it("keeps credit-svc's ledger in a volume no other container mounts", () => {
-    const credit = services['credit-svc'] as ComposeService;
+    const credit = services['credit-svc'];
     const ledgerPath = join(credit.environment?.['SWARM_DATA_DIR'] ?? '', LEDGER_DIR);
     const ledger = mountOf(mountsOf(credit), ledgerPath);
     expect(ledger).toMatchObject({ type: 'volume', target: ledgerPath, readOnly: false });
-    const others = Object.keys(services).filter((name) => name !== 'credit-svc' && mountsOf(services[name] as ComposeService).some((m) => m.source === ledger?.source));
+    const others = Object.keys(services).filter((name) => name !== 'credit-svc' && mountsOf(services[name]).some((m) => m.source === ledger?.source));
     expect(others).toEqual([]);
   });
 
   it('resolves each service key, probe key and writable mount point inside the mounts the service has', () => {
     for (const { role, app } of apps) {
-      const svc = services[app] as ComposeService;
+      const svc = services[app];
       const mounts = mountsOf(svc);
       const dataDir = svc.environment?.['SWARM_DATA_DIR'] ?? '';
       for (const path of [svc.environment?.['SWARM_NATS_NKEY_FILE'] ?? '', join(dataDir, 'bus', `${PROBE_ROLE}.nk`), join(dataDir, 'node-key.pem')]) {
@@ -167,7 +169,7 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
     const mkdir = /^RUN mkdir -p ([^&]+)&& chown -R node:node ([^&]+)&& chmod 700 (.+)$/m.exec(dockerfile);
     const made = (mkdir?.[1] ?? '').trim().split(/\s+/);
     const owned = (mkdir?.[2] ?? '').trim().split(/\s+/);
-    const firstMounts = [...mountsOf(services['bus-init'] as ComposeService), ...mountsOf(services['credit-svc'] as ComposeService).filter((m) => m.source === 'credit-ledger')];
+    const firstMounts = [...mountsOf(services['bus-init']), ...mountsOf(services['credit-svc']).filter((m) => m.source === 'credit-ledger')];
     for (const m of firstMounts) {
       expect({ target: m.target, made: made.some((d) => d === m.target || d.startsWith(`${m.target}/`)) }).toEqual({ target: m.target, made: true });
       expect({ target: m.target, owned: owned.some((d) => m.target === d || m.target.startsWith(`${d}/`)) }).toEqual({ target: m.target, owned: true });

@@ -10,14 +10,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { busConnectOptions, createBusClient } from '@swarm/bus';
-import { connectSwarm, SwarmClient } from '@swarm/client';
+import type { SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
 import { CreditAudit, CreditEscrow, CreditHealth, EscrowState, fromTensor, isSwarmError, TaskState } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { busKeyFile } from '@swarm/identity';
 import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { spawnSwarmNode, SwarmNodeProcess, tempDir, TempDir, waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { SwarmNodeProcess, TempDir } from '@swarm/testing';
+import { spawnSwarmNode, tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 
 jest.setTimeout(240_000);
 

@@ -1,11 +1,14 @@
-import { connectSwarm, SwarmClient } from '@swarm/client';
-import { EntryKind, ErrorCode, fromTensor, LedgerEntry, LedgerEntryEvents, RouterSubmit, SwarmErrorMessage, toTensor } from '@swarm/contracts';
+import type { SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
+import type { LedgerEntry } from '@swarm/contracts';
+import { EntryKind, ErrorCode, fromTensor, LedgerEntryEvents, RouterSubmit, SwarmErrorMessage, toTensor } from '@swarm/contracts';
 import { createBusClient } from '@swarm/bus';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { waitFor } from '@swarm/testing';
-import { InProcessNode, startInProcessNode } from './in-process-node';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
 
 describe('node - task pipeline end to end', () => {
   let node: InProcessNode;
@@ -44,7 +47,7 @@ describe('node - task pipeline end to end', () => {
     expect(res.providerId).toBe(node.nodeId);
     expect(res.timing?.totalMs).toBeGreaterThan(0);
     const want = getSkill(skill).reference(inputs.map(fromTensor))[0];
-    const got = fromTensor(res.outputs[0] as never);
+    const got = fromTensor(res.outputs[0]);
     expect(got.shape).toEqual(want?.shape);
     const worst = got.data.reduce((m, v, i) => Math.max(m, Math.abs(v - (want?.data[i] ?? NaN))), 0);
     expect(worst).toBeLessThan(1e-3);

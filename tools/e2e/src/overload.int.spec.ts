@@ -1,11 +1,15 @@
-import { BusClient, createBusClient } from '@swarm/bus';
-import { CreditBalance, EntryKind, fromTensor, LedgerEntry, LedgerEntryEvents, RouterSubmit, SubmitTaskRequest, SubmitTaskResponse, SwarmError } from '@swarm/contracts';
+import type { BusClient } from '@swarm/bus';
+import { createBusClient } from '@swarm/bus';
+import type { LedgerEntry, SubmitTaskResponse, SwarmError } from '@swarm/contracts';
+import { CreditBalance, EntryKind, fromTensor, LedgerEntryEvents, RouterSubmit, SubmitTaskRequest } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
-import { InProcessNode, startInProcessNode } from './in-process-node';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
 
 /** Issue 10, section 3: a flood sent at once. Sized for a shared 2-core machine. */
 const FLOOD = 300;

@@ -3,11 +3,13 @@
  * they advertise, so the router refuses the rest as NO_PROVIDER before any executor sees it, and
  * refunds the escrow.
  */
-import { connectSwarm, SwarmClient } from '@swarm/client';
+import type { SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
 import { ErrorCode, fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
-import { InProcessNode, startInProcessNode } from './in-process-node';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
 
 describe('node - executors with a subset of the skills installed', () => {
   let node: InProcessNode;

@@ -7,7 +7,8 @@ import { connectSwarm } from '@swarm/client';
 import { EXECUTOR_QUEUE, ExecutorExecute, fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
-import { InProcessNode, startInProcessNode } from './in-process-node';
+import type { InProcessNode } from './in-process-node';
+import { startInProcessNode } from './in-process-node';
 
 jest.setTimeout(60_000);
 

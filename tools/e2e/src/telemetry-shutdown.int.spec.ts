@@ -1,11 +1,14 @@
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createBusClient } from '@swarm/bus';
 import { RouterHealth } from '@swarm/contracts';
 import { SHUTDOWN_SLACK_MS } from '@swarm/runtime';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, ServiceProcess, spawnService, startNatsServer, tempDir, TempDir, waitFor } from '@swarm/testing';
-import { connect, NatsConnection } from 'nats';
+import type { NatsServerHandle, ServiceProcess, TempDir } from '@swarm/testing';
+import { spawnService, startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 
 /** The TypeScript loader and OpenTelemetry SDK start on a shared 2-core box. */
 const START_TIMEOUT_MS = 25_000;

@@ -1,10 +1,12 @@
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connectSwarm } from '@swarm/client';
 import { fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
-import { spawnSwarmNode, SwarmNodeProcess, tempDir } from '@swarm/testing';
+import type { SwarmNodeProcess } from '@swarm/testing';
+import { spawnSwarmNode, tempDir } from '@swarm/testing';
 
 interface OtlpSpan {
   traceId: string;
