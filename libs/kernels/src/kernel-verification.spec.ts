@@ -18,20 +18,8 @@ const TIMEOUT_MS = 120_000;
 /** Wrong results made from the kernel's output at the limit, each verified with fresh randomness. */
 const LIMIT_TRIALS = 500;
 
-type Shapes = number[][];
+type Shapes = ReadonlyArray<readonly number[]>;
 
-/** Shapes per skill (a new skill must add its own), smallest first; the last is the node's limit (README), run on webasm only. */
-const SHAPES: Readonly<Record<SkillName, Shapes[]>> = {
-  matmul: [[[1, 1], [1, 1]], [[3, 5], [5, 7]], [[16, 16], [16, 16]], [[64, 33], [33, 50]], [[200, 128], [128, 96]], [[700, 700], [700, 700]]],
-  vecadd: [[[1], [1]], [[33], [33]], [[4_096], [4_096]], [[100_000], [100_000]], [[1_000_000], [1_000_000]]],
-  mlp: [
-    [[1, 1], [1, 1], [1], [1, 1], [1]],
-    [[5, 7], [7, 9], [9], [9, 3], [3]],
-    [[32, 48], [48, 40], [40], [40, 10], [10]],
-    [[128, 160], [160, 96], [96], [96, 16], [16]],
-    [[700, 700], [700, 700], [700], [700, 10], [10]],
-  ],
-};
 function inputsFor(skill: SkillName, shapes: Shapes, data: number, random: Random): DenseTensor[] {
   const names = getSkill(skill).demo.tensors(1).map((t) => t.name);
   const dist = VALUE_DISTRIBUTIONS[data % VALUE_DISTRIBUTIONS.length];
@@ -55,7 +43,7 @@ describe.each(['webasm', 'cpu'] as const)('kernel verification - %s backend', (m
     const random = seededRandom(7);
     const rejected: string[] = [];
     // The limit runs on webasm only: the cpu backend takes seconds there and computes the same way below it.
-    const shapes = mode === 'webasm' ? SHAPES[name] : SHAPES[name].slice(0, -1);
+    const shapes = mode === 'webasm' ? skill.demo.testShapes : skill.demo.testShapes.slice(0, -1);
     for (const shape of shapes) {
       const compiled = compileSkill(gpu, skill, shape);
       const large = shape[0].reduce((n, d) => n * d, 1) >= 100_000;
@@ -80,7 +68,7 @@ describe('kernel verification - wrong results made from the kernel output at the
   it.each(SKILL_NAMES)(`rejects ${LIMIT_TRIALS} of ${LIMIT_TRIALS} mutations of a %s kernel result`, async (name) => {
     const skill = getSkill(name);
     const random = seededRandom(8);
-    const shape = SHAPES[name][SHAPES[name].length - 1];
+    const shape = skill.demo.testShapes[skill.demo.testShapes.length - 1];
     const compiled = compileSkill(gpu, skill, shape);
     const inputs = inputsFor(name, shape, 0, random);
     const outputs = await compiled.run(inputs.map((t) => t.data));

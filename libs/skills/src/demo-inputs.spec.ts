@@ -67,7 +67,7 @@ describe('maxDemoSize - the largest example within a value limit', () => {
   });
 
   it('answers 0 when even size 1 is too big, and stops at a ceiling for a count that never grows', () => {
-    const fixed = (count: number): SkillSpec => ({ ...getSkill('vecadd'), demo: { sizeMeaning: 'fixed', exampleSize: 1, tensors: () => [{ name: 'a', shape: [count], scale: 1 }] } });
+    const fixed = (count: number): SkillSpec => ({ ...getSkill('vecadd'), demo: { sizeMeaning: 'fixed', exampleSize: 1, tensors: () => [{ name: 'a', shape: [count], scale: 1 }], testShapes: [] } });
     expect(maxDemoSize(getSkill('matmul'), 1)).toBe(0);
     expect(maxDemoSize(fixed(4), 4)).toBe(2 ** 40);
     expect(maxDemoSize(fixed(5), 4)).toBe(0);

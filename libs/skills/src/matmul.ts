@@ -1,7 +1,8 @@
 /** matmul: c = a·b for dense f32 matrices, verified by Freivalds' algorithm per row block (freivalds.ts). */
 import type { DenseTensor } from '@swarm/contracts';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
-import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, InputDecl, invalid } from './input-checks';
+import type { InputDecl } from './input-checks';
+import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec } from './skill-spec';
 
@@ -73,6 +74,7 @@ const demo: SkillDemo = {
     { name: 'a', shape: [n, n], scale: 1 },
     { name: 'b', shape: [n, n], scale: 1 },
   ],
+  testShapes: [[[1, 1], [1, 1]], [[3, 5], [5, 7]], [[16, 16], [16, 16]], [[64, 33], [33, 50]], [[200, 128], [128, 96]], [[700, 700], [700, 700]]],
 };
 
 export const matmul: SkillSpec<typeof NAME> = Object.freeze({

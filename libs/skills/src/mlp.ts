@@ -227,6 +227,13 @@ const demo: SkillDemo = {
       { name: 'b2', shape: [DEMO_MLP_CLASSES], scale: 0.1 },
     ];
   },
+  testShapes: [
+    [[1, 1], [1, 1], [1], [1, 1], [1]],
+    [[5, 7], [7, 9], [9], [9, 3], [3]],
+    [[32, 48], [48, 40], [40], [40, 10], [10]],
+    [[128, 160], [160, 96], [96], [96, 16], [16]],
+    [[700, 700], [700, 700], [700], [700, 10], [10]],
+  ],
 };
 
 export const mlp: SkillSpec<typeof NAME> = Object.freeze({

@@ -36,6 +36,11 @@ export interface SkillDemo {
   readonly exampleSize: number;
   /** The example's tensors at size n ≥ 1; their value count must not shrink as n grows. */
   tensors(size: number): readonly DemoTensor[];
+  /**
+   * Input shapes the kernel conformance tests run (libs/kernels kernel-verification.spec.ts), one
+   * list of input shapes per case, smallest first; the last is at the node's limit (README).
+   */
+  readonly testShapes: ReadonlyArray<ReadonlyArray<readonly number[]>>;
 }
 
 export interface SkillSpec<Name extends string = string> {
