@@ -4,9 +4,12 @@ import { BusUnreachableError, connectWithRetry } from './first-connect';
 import { startNatsServer } from './nats-server';
 import { renderAuthorization } from './nats-auth';
 import { BUS_PERMISSIONS } from '@swarm/contracts';
-import { nkeys } from 'nats';
+import { nkeys as untypedNkeys } from 'nats';
 
 jest.setTimeout(30_000);
+
+/** nats re-exports nkeys.js typed as `any`: the one call used here, typed. */
+const nkeys = untypedNkeys as { createUser(): { getPublicKey(): string } };
 
 /** A loopback port nobody listens on (bound, then released). */
 function freePort(): Promise<number> {

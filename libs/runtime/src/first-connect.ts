@@ -5,7 +5,8 @@
  * since retrying cannot fix it.
  */
 import type { Logger } from '@swarm/telemetry';
-import { connect, ConnectionOptions, NatsConnection } from 'nats';
+import type { ConnectionOptions, NatsConnection } from 'nats';
+import { connect } from 'nats';
 
 export const FIRST_CONNECT_MIN_DELAY_MS = 250;
 export const FIRST_CONNECT_MAX_DELAY_MS = 5_000;

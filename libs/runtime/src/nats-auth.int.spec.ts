@@ -1,11 +1,15 @@
 import { busConnectOptions } from '@swarm/bus';
-import { BUS_PERMISSIONS, BusRole, EXECUTOR_QUEUE, inboxPrefixOf } from '@swarm/contracts';
-import { tempDir, TempDir } from '@swarm/testing';
+import type { BusRole } from '@swarm/contracts';
+import { BUS_PERMISSIONS, EXECUTOR_QUEUE, inboxPrefixOf } from '@swarm/contracts';
+import type { TempDir } from '@swarm/testing';
+import { tempDir } from '@swarm/testing';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
 import { prepareClosedBus, renderAuthorization } from './nats-auth';
-import { NatsServerHandle, startNatsServer } from './nats-server';
+import type { NatsServerHandle } from './nats-server';
+import { startNatsServer } from './nats-server';
 
 jest.setTimeout(30_000);
 

@@ -4,7 +4,8 @@
  * connections without a known key (AUTHORIZATION_VIOLATION) and refuses publishes and
  * subscriptions outside a user's lists (PERMISSIONS_VIOLATION), so the table is the bus's policy.
  */
-import { BUS_PERMISSIONS, BUS_ROLES, BusPermissions, BusRole } from '@swarm/contracts';
+import type { BusPermissions, BusRole } from '@swarm/contracts';
+import { BUS_PERMISSIONS, BUS_ROLES } from '@swarm/contracts';
 import { busKeyFile, loadOrCreateBusKeys } from '@swarm/identity';
 
 export interface BusUser {
@@ -37,7 +38,7 @@ export function renderAuthorization(users: readonly BusUser[]): string {
 }
 
 /** Creates (or loads) every role's key under `dataDir` and returns the authorization block. */
-export async function prepareClosedBus(dataDir: string): Promise<{ authorization: string; seedFile(role: BusRole): string }> {
+export async function prepareClosedBus(dataDir: string): Promise<{ authorization: string; seedFile: (role: BusRole) => string }> {
   const keys = await loadOrCreateBusKeys(dataDir, BUS_ROLES);
   const users = keys.map((k) => ({ nkey: k.publicKey, permissions: BUS_PERMISSIONS[k.role as BusRole] }));
   return { authorization: renderAuthorization(users), seedFile: (role) => busKeyFile(dataDir, role) };

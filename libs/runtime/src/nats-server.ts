@@ -3,19 +3,22 @@
  * Used by `swarm up` and by tests. Ready = it logged its client port; stop = SIGTERM, then
  * SIGKILL after a grace period.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUS_MAX_PAYLOAD_BYTES } from '@swarm/contracts';
+import type { ProcessExit, SpawnedProcess } from './spawn-process';
+import { spawnProcess } from './spawn-process';
 
 /** Room for a 512×512 f32 matmul request (2 MiB) with headroom; NATS' default is 1 MiB. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = BUS_MAX_PAYLOAD_BYTES;
 export const NATS_START_TIMEOUT_MS = 10_000;
 /** One node's services, CLIs and agents need tens of connections; a key holder must not take thousands. */
 export const MAX_CONNECTIONS = 1_000;
-const STOP_GRACE_MS = 3_000;
+export const NATS_STOP_GRACE_MS = 3_000;
+/** nats-server's start-up lines; its port is among them. */
+const START_LOG_CHARS = 64_000;
 const SEARCH_PATH = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'];
 
 export interface NatsServerOptions {
@@ -62,54 +65,45 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const conf = join(dir, 'nats.conf');
   await writeFile(conf, `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\nmax_connections: ${MAX_CONNECTIONS}\n${opts.authorization ?? ''}`, { mode: 0o600 });
   // Own process group, so a terminal's Ctrl-C does not stop the bus under services still draining.
-  const child = spawn(binary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))).then(async (code) => {
+  let onStderr: () => void = () => undefined;
+  const proc = spawnProcess({ command: binary, args: ['-c', conf], stdout: 'ignore', stderr: 'capture', captureChars: START_LOG_CHARS, detached: true, onOutput: () => onStderr() });
+  const exited = proc.exited.then(async (exit) => {
     await rm(dir, { recursive: true, force: true });
-    return code;
+    return exit;
   });
+  const stop = async () => {
+    await proc.stop(NATS_STOP_GRACE_MS);
+    await exited;
+  };
   try {
-    const port = await waitForPort(child, exited);
+    const port = await waitForPort(proc, exited, (listener) => (onStderr = listener));
     return {
       url: `nats://${host}:${port}`,
       port,
-      pid: child.pid as number,
-      exited,
-      stop: () => stopChild(child, exited),
+      pid: proc.pid as number,
+      exited: exited.then((e) => e.code),
+      stop,
     };
   } catch (err) {
-    await stopChild(child, exited);
+    await stop();
     throw err;
   }
 }
 
-function waitForPort(child: ChildProcess, exited: Promise<number | null>): Promise<number> {
+function waitForPort(proc: SpawnedProcess, exited: Promise<ProcessExit>, onStderr: (listener: () => void) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new NatsServerError(`nats-server did not start within ${NATS_START_TIMEOUT_MS} ms:\n${log}`)), NATS_START_TIMEOUT_MS);
-    child.once('error', (err) => {
+    const timer = setTimeout(() => reject(new NatsServerError(`nats-server did not start within ${NATS_START_TIMEOUT_MS} ms:\n${proc.stderr()}`)), NATS_START_TIMEOUT_MS);
+    void exited.then((exit) => {
       clearTimeout(timer);
-      reject(new NatsServerError(`cannot run nats-server: ${err.message}`));
+      reject(new NatsServerError(exit.error !== undefined ? `cannot run nats-server: ${exit.error}` : `nats-server exited with code ${exit.code} before it was ready:\n${proc.stderr()}`));
     });
-    void exited.then((code) => {
+    const poll = () => {
+      const m = /Listening for client connections on [^\s]+:(\d+)/.exec(proc.stderr());
+      if (!m) return;
       clearTimeout(timer);
-      reject(new NatsServerError(`nats-server exited with code ${code} before it was ready:\n${log}`));
-    });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      if (log.length < 64_000) log += chunk;
-      const m = /Listening for client connections on [^\s]+:(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
+      resolve(Number(m[1]));
+    };
+    onStderr(poll);
+    poll();
   });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  await exited;
-  clearTimeout(timer);
 }

@@ -1,16 +1,21 @@
 /**
  * The shared body of every service's main.ts: config -> identity -> logger -> telemetry -> NATS ->
  * start -> stop on SIGTERM/SIGINT (service first, then drain NATS, then flush traces).
- * Keeps each app's main.ts to its name, its config loader and its start function.
+ * Keeps each app's main.ts to its name, its config loader and its start function. The process
+ * ends through runMain with the status its shutdown resolves.
  */
 import { busConnectOptions } from '@swarm/bus';
 import type { ServiceConfig } from '@swarm/config';
-import { SERVICE_ROLES, ServiceName } from '@swarm/contracts';
-import { loadOrCreateIdentity, NodeIdentity } from '@swarm/identity';
-import { createLogger, Logger, startTelemetry } from '@swarm/telemetry';
+import type { ServiceName } from '@swarm/contracts';
+import { SERVICE_ROLES } from '@swarm/contracts';
+import type { NodeIdentity } from '@swarm/identity';
+import { loadOrCreateIdentity } from '@swarm/identity';
+import type { Logger } from '@swarm/telemetry';
+import { createLogger, startTelemetry } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { connectWithRetry } from './first-connect';
-import { onShutdown, runMain } from './shutdown';
+import { runMain } from './run-main';
+import { onShutdown } from './shutdown';
 import { STOP_ON_STDIN_EOF } from './supervised-process';
 
 export interface ServiceContext<C> {
@@ -67,6 +72,7 @@ export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions
       process.stdin.on('end', () => shutdown.trigger('launcher gone (stdin closed)'));
       process.stdin.resume();
     }
+    return shutdown.exitCode;
   });
 }
 

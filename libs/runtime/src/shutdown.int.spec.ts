@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { waitFor } from '@swarm/testing';
 import { compiledNodeArgs } from './compiled-entry';
-import { EXIT_BAD_CONFIG } from './shutdown';
+import { spawnProcess } from './spawn-process';
+import { EXIT_BAD_CONFIG } from './exit-codes';
 
 jest.setTimeout(60_000);
 
@@ -21,25 +21,22 @@ interface LogLine {
 
 /** test-fixtures/shutdown-app as a child process, from its compiled file as services run. */
 function startApp(...args: string[]) {
-  const child = spawn(process.execPath, [...compiledNodeArgs(RUNTIME_DIR, 'src/test-fixtures/shutdown-app.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('close', (code, signal) => r({ code, signal })));
+  const app = spawnProcess({ command: process.execPath, args: [...compiledNodeArgs(RUNTIME_DIR, 'src/test-fixtures/shutdown-app.ts'), ...args] });
+  const lines = () => app.stdout().split('\n');
   return {
-    child,
-    exited,
+    child: app.child,
+    exited: app.exited.then(({ code, signal }) => ({ code, signal })),
     /** What the fixture said on stdout, line by line. */
-    said: () => stdout.split('\n').filter(Boolean),
-    stderr: () => stderr,
+    said: () => lines().filter(Boolean),
+    stderr: () => app.stderr(),
     /** Its JSON log lines (stderr). */
     logs: () =>
-      stderr
+      app
+        .stderr()
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as LogLine),
-    until: (line: string) => waitFor(() => stdout.split('\n').includes(line), { timeoutMs: WAIT_MS, what: `'${line}' from the app` }),
+    until: (line: string) => waitFor(() => lines().includes(line), { timeoutMs: WAIT_MS, what: `'${line}' from the app` }),
   };
 }
 

@@ -1,67 +1,86 @@
 /**
- * Graceful shutdown for a service process: on the first SIGTERM/SIGINT (or `trigger()`), run `stop`
- * within `graceMs` plus a fixed slack for closing connections and flushing traces; exit 0 if it
- * finished, 1 if it failed or ran out of time. A second signal exits at once. Only apps' main
- * code calls this; libs never exit the process.
+ * The one place that listens for SIGTERM/SIGINT (and whatever else a process stops on): on the
+ * first signal (or `trigger()`), run `stop` within `graceMs` plus a fixed slack for closing
+ * connections and flushing traces. `exitCode` then resolves with the status the process should end
+ * with: 0 if stop finished, 1 if it failed or ran out of time, 130 on a second signal (at once).
+ * It never exits the process itself: runMain (run-main.ts) or the app's own main does.
  */
-import type { Logger } from '@swarm/telemetry';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK } from './exit-codes';
 
 /** Time after the grace period for draining NATS and flushing telemetry. */
 export const SHUTDOWN_SLACK_MS = 2_000;
 
-export interface ShutdownOptions {
-  graceMs: number;
-  log: Logger;
-  signals?: NodeJS.Signals[];
+/** What shutdown logs: a pino logger fits; the CLI passes one that writes a line to the terminal. */
+export interface ShutdownLog {
+  info(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
+  flush?(): void;
 }
 
-export function onShutdown(opts: ShutdownOptions, stop: () => Promise<void>): { trigger(reason: string): void } {
+export interface ShutdownOptions {
+  graceMs: number;
+  log: ShutdownLog;
+  signals?: NodeJS.Signals[];
+  /**
+   * Whether a second signal during shutdown cuts it short (default true). `swarm up` says false:
+   * one Ctrl-C under `npm start` arrives twice (the terminal signals the group, npm forwards it).
+   */
+  repeatSignalInterrupts?: boolean;
+}
+
+export interface Shutdown {
+  /** Begins the shutdown as a signal would (once; later calls do nothing). */
+  trigger(reason: string): void;
+  /** Whether it has begun. */
+  begun(): boolean;
+  /** The process's exit status, once shutdown has ended (or been cut short). */
+  readonly exitCode: Promise<number>;
+}
+
+export function onShutdown(opts: ShutdownOptions, stop: () => Promise<void>): Shutdown {
   const signals = opts.signals ?? ['SIGTERM', 'SIGINT'];
   let begun = false;
+  let finish!: (code: number) => void;
+  let finished = false;
+  const exitCode = new Promise<number>((resolve) => (finish = resolve));
+  const end = (code: number) => {
+    if (finished) return;
+    finished = true;
+    for (const s of signals) process.off(s, onRepeat);
+    finish(code);
+  };
+  const onRepeat = () => {
+    if (opts.repeatSignalInterrupts ?? true) end(EXIT_INTERRUPTED);
+  };
   const begin = (reason: string) => {
     if (begun) return;
     begun = true;
     for (const s of signals) process.off(s, onSignal);
-    for (const s of signals) process.once(s, () => process.exit(130));
+    // A listener stays: without one, a second signal would kill the process by default action.
+    for (const s of signals) process.on(s, onRepeat);
     const limitMs = opts.graceMs + SHUTDOWN_SLACK_MS;
     opts.log.info({ reason, graceMs: opts.graceMs }, 'shutting down');
     // Not unref'd: a stop awaiting something that never comes, with no handle left open, would
     // otherwise let the process end with code 0 as if it had stopped cleanly.
     const timer = setTimeout(() => {
       opts.log.error({ limitMs }, 'shutdown exceeded its grace period');
-      process.exit(1);
+      end(EXIT_FAILURE);
     }, limitMs);
     stop().then(
       () => {
         clearTimeout(timer);
-        opts.log.info('stopped');
+        opts.log.info({}, 'stopped');
         opts.log.flush?.();
-        // Give pino's async destination a tick to drain, then leave even if a handle lingers.
-        setTimeout(() => process.exit(0), 50).unref();
+        end(EXIT_OK);
       },
       (err: unknown) => {
+        clearTimeout(timer);
         opts.log.error({ err }, 'shutdown failed');
-        process.exit(1);
+        end(EXIT_FAILURE);
       },
     );
   };
   const onSignal = (signal: NodeJS.Signals) => begin(signal);
   for (const s of signals) process.on(s, onSignal);
-  return { trigger: begin };
-}
-
-/** sysexits' EX_CONFIG: restarting cannot help, so a supervisor gives up at once. */
-export const EXIT_BAD_CONFIG = 78;
-
-/**
- * Runs an app's async main: an error during start-up is one clear line on stderr and exit 1, or
- * EXIT_BAD_CONFIG for invalid configuration (the message lists every bad variable).
- */
-export function runMain(name: string, main: () => Promise<void>): void {
-  main().catch((err: unknown) => {
-    const code = (err as { code?: unknown }).code;
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${name}: error ${typeof code === 'string' ? code : 'SWARM_START_FAILED'}: ${message}\n`);
-    process.exit(code === 'SWARM_BAD_CONFIG' ? EXIT_BAD_CONFIG : 1);
-  });
+  return { trigger: begin, begun: () => begun, exitCode };
 }

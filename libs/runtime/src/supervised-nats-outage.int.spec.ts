@@ -1,6 +1,8 @@
-import { createServer, Server } from 'node:net';
+import type { Server } from 'node:net';
+import { createServer } from 'node:net';
 import { waitFor } from '@swarm/testing';
-import { NATS_RESTART_MIN_MS, NatsSupervisionEvent, startSupervisedNats } from './supervised-nats';
+import type { NatsSupervisionEvent } from './supervised-nats';
+import { NATS_RESTART_MIN_MS, startSupervisedNats } from './supervised-nats';
 
 jest.setTimeout(60_000);
 

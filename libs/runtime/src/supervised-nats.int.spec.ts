@@ -1,6 +1,7 @@
 import { connect, Events } from 'nats';
 import { waitFor } from '@swarm/testing';
-import { NatsSupervisionEvent, startSupervisedNats } from './supervised-nats';
+import type { NatsSupervisionEvent } from './supervised-nats';
+import { startSupervisedNats } from './supervised-nats';
 
 jest.setTimeout(30_000);
 

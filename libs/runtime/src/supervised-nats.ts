@@ -4,7 +4,8 @@
  * forever) finds its bus again. Restarts back off (capped) and never give up: an outage is
  * reported through `onEvent` and the handle's state, not turned into a dead node.
  */
-import { NatsServerHandle, NatsServerOptions, startNatsServer } from './nats-server';
+import type { NatsServerHandle, NatsServerOptions } from './nats-server';
+import { startNatsServer } from './nats-server';
 
 export const NATS_RESTART_MIN_MS = 200;
 export const NATS_RESTART_MAX_MS = 10_000;

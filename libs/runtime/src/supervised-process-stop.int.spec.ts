@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tempDir, TempDir, waitFor } from '@swarm/testing';
-import { ExitInfo, RESTART_DELAY_MS, startSupervised, SupervisedOptions, SupervisedProcess } from './supervised-process';
+import type { TempDir } from '@swarm/testing';
+import { tempDir, waitFor } from '@swarm/testing';
+import type { ExitInfo, SupervisedOptions, SupervisedProcess } from './supervised-process';
+import { RESTART_DELAY_MS, startSupervised } from './supervised-process';
 
 jest.setTimeout(60_000);
 

@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT_BAD_CONFIG } from './shutdown';
-import { ExitInfo, RESTART_DELAY_MS, startSupervised } from './supervised-process';
+import { EXIT_BAD_CONFIG } from './exit-codes';
+import type { ExitInfo } from './supervised-process';
+import { RESTART_DELAY_MS, startSupervised } from './supervised-process';
 
 /** A child that writes `lines` numbered JSON lines of about `width` characters, then exits 0. */
 function writer(lines: number, width: number): string[] {

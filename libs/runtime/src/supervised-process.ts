@@ -6,11 +6,11 @@
  * service whose fault clears (its disk, its bus, its peer) comes back by itself. The one exit not
  * restarted is a configuration error (EXIT_BAD_CONFIG): restarting cannot fix it.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, openSync, renameSync, statSync, WriteStream } from 'node:fs';
 import { setPriority } from 'node:os';
-import { Writable } from 'node:stream';
-import { EXIT_BAD_CONFIG } from './shutdown';
+import { createRotatingLog, DEFAULT_LOG_MAX_BYTES } from './rotating-log';
+import { EXIT_BAD_CONFIG } from './exit-codes';
+import type { ProcessExit, SpawnedProcess } from './spawn-process';
+import { spawnProcess } from './spawn-process';
 
 /** Set for a supervised child: its stdin stays open for as long as the supervisor lives. */
 export const STOP_ON_STDIN_EOF = 'SWARM_STOP_ON_STDIN_EOF';
@@ -19,12 +19,6 @@ export const DEFAULT_MAX_RESTARTS = 5;
 export const RESTART_WINDOW_MS = 60_000;
 /** Longest pause between restarts of a crash-looping service. */
 export const MAX_RESTART_BACKOFF_MS = 30_000;
-/**
- * A log reaching this size moves to `<file>.1` (replacing the older one) and a new file starts, so
- * one service's logs take at most about twice this on disk, however much it writes (a flood once
- * wrote 294 MB in 10 s).
- */
-export const DEFAULT_LOG_MAX_BYTES = 32 * 1024 * 1024;
 /**
  * For executor-svc. Measured (1,000 matmul 512 sent at once to a 2-core node on a busy machine):
  * with executors at niceness 0, 12 requests got no answer before their clients gave up and the
@@ -48,6 +42,8 @@ export interface SupervisedOptions {
    */
   niceness?: number;
   maxRestarts?: number;
+  /** File-mode mask each launch starts with (see spawnProcess). */
+  umask?: number;
   /**
    * Told about every exit: whether the supervisor will restart the process, after how long, and
    * whether it is crash-looping (more than `maxRestarts` exits within RESTART_WINDOW_MS).
@@ -69,6 +65,8 @@ export interface ExitInfo {
 export interface SupervisedProcess {
   readonly name: string;
   pid(): number | undefined;
+  /** Whether a process runs now (false between an exit and its restart). */
+  running(): boolean;
   restarts(): number;
   /** Stops for good: SIGTERM, then SIGKILL after `graceMs`. Resolves with the exit code. */
   stop(graceMs: number): Promise<number | null>;
@@ -79,8 +77,7 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
   // explain it. A marker line at each launch separates the runs.
   const log = createRotatingLog(opts.logFile, opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES);
   const maxRestarts = opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
-  let child: ChildProcess | undefined;
-  let exited: Promise<number | null> = Promise.resolve(null);
+  let proc: SpawnedProcess | undefined;
   let stopping = false;
   let restarts = 0;
   let recent: number[] = [];
@@ -89,55 +86,54 @@ export function startSupervised(opts: SupervisedOptions): SupervisedProcess {
   const launch = () => {
     // Own process group: a terminal's Ctrl-C reaches only the supervisor, which stops children in
     // order. The open stdin pipe closes if the supervisor dies, and the child then stops itself.
-    const c = spawn(opts.command, opts.args, { env: { ...opts.env, [STOP_ON_STDIN_EOF]: '1' }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    child = c;
-    if (opts.niceness !== undefined && c.pid !== undefined) {
+    const p = spawnProcess({
+      command: opts.command,
+      args: opts.args,
+      env: { ...opts.env, [STOP_ON_STDIN_EOF]: '1' },
+      stdin: 'pipe',
+      stdout: log,
+      stderr: log,
+      detached: true,
+      ...(opts.umask !== undefined ? { umask: opts.umask } : {}),
+    });
+    proc = p;
+    if (opts.niceness !== undefined && p.pid !== undefined) {
       try {
-        setPriority(c.pid, opts.niceness);
+        setPriority(p.pid, opts.niceness);
       } catch (err) {
         log.write(`supervisor: cannot set the niceness of ${opts.name}: ${(err as Error).message}\n`);
       }
     }
-    log.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), service: opts.name, pid: c.pid, msg: 'supervisor: started' })}\n`);
-    opts.onStart?.(c.pid);
-    c.stdout?.pipe(log, { end: false });
-    c.stderr?.pipe(log, { end: false });
-    exited = new Promise((resolve) => {
-      c.once('error', (err) => log.write(`supervisor: cannot start ${opts.name}: ${err.message}\n`));
-      c.once('close', (code, signal) => {
-        const next = nextRestart(recent, Date.now(), maxRestarts);
-        recent = next.recentExits;
-        const { delayMs, crashLoop } = next;
-        const restarting = !stopping && code !== EXIT_BAD_CONFIG;
-        opts.onExit?.({ name: opts.name, code, signal, restarting, delayMs, crashLoop });
-        // onExit may itself have called stop(): no relaunch after it (it would outlive the stop).
-        if (restarting && !stopping) {
-          restarts += 1;
-          restartTimer = setTimeout(launch, delayMs);
-        }
-        resolve(code);
-      });
+    log.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), service: opts.name, pid: p.pid, msg: 'supervisor: started' })}\n`);
+    opts.onStart?.(p.pid);
+    void p.exited.then(({ code, signal, error }) => {
+      if (error !== undefined) log.write(`supervisor: cannot start ${opts.name}: ${error}\n`);
+      const next = nextRestart(recent, Date.now(), maxRestarts);
+      recent = next.recentExits;
+      const { delayMs, crashLoop } = next;
+      const restarting = !stopping && code !== EXIT_BAD_CONFIG;
+      opts.onExit?.({ name: opts.name, code, signal, restarting, delayMs, crashLoop });
+      // onExit may itself have called stop(): no relaunch after it (it would outlive the stop).
+      if (restarting && !stopping) {
+        restarts += 1;
+        restartTimer = setTimeout(launch, delayMs);
+      }
     });
   };
   launch();
 
   return {
     name: opts.name,
-    pid: () => child?.pid,
+    pid: () => proc?.pid,
+    running: () => proc?.running() ?? false,
     restarts: () => restarts,
     async stop(graceMs) {
       stopping = true;
       clearTimeout(restartTimer);
-      const c = child;
-      let code: number | null = null;
-      if (c && c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGTERM');
-        const killer = setTimeout(() => c.kill('SIGKILL'), graceMs);
-        code = await exited;
-        clearTimeout(killer);
-      }
+      const p = proc;
+      const exit: ProcessExit | undefined = p?.running() ? await p.stop(graceMs) : undefined;
       await new Promise<void>((r) => log.end(() => r()));
-      return code;
+      return exit?.code ?? null;
     },
   };
 }
@@ -152,59 +148,4 @@ export function nextRestart(recentExits: readonly number[], now: number, maxRest
   const crashLoop = recent.length > maxRestarts;
   const delayMs = crashLoop ? Math.min(RESTART_DELAY_MS * 2 ** (recent.length - maxRestarts), MAX_RESTART_BACKOFF_MS) : RESTART_DELAY_MS;
   return { recentExits: recent, delayMs, crashLoop };
-}
-
-/**
- * A Writable onto `file` (appending) that rotates it once it would pass `maxBytes`: the file
- * becomes `<file>.1` and a new one starts. Lines stay whole: the file being closed is first given
- * the rest of its last line (a line longer than the cap makes it a little larger). Piping into it
- * keeps the pipe's backpressure: a write completes only when the file has it.
- */
-export function createRotatingLog(file: string, maxBytes: number): Writable {
-  // Opened here, not lazily by the stream: a rename must find the file, and a stream must be bound
-  // to its file before the next rotation renames it.
-  const open = () => createWriteStream(file, { fd: openSync(file, 'a') });
-  let size = sizeOf(file);
-  let atLineEnd = true;
-  let out: WriteStream = open();
-  const rotate = () => {
-    // The old stream keeps its descriptor, so what it still holds lands in the renamed file.
-    out.end();
-    renameSync(file, `${file}.1`);
-    out = open();
-    size = 0;
-  };
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      try {
-        let rest = chunk;
-        if (size > 0 && size + rest.length > maxBytes) {
-          const cut = atLineEnd ? 0 : rest.indexOf(0x0a) + 1;
-          // No newline yet: the line goes on here. Ending exactly at the chunk's end: the chunk
-          // goes here whole, and the next write starts the new file with a new line.
-          if ((atLineEnd || cut > 0) && cut < rest.length) {
-            if (cut > 0) out.write(rest.subarray(0, cut));
-            rest = rest.subarray(cut);
-            rotate();
-          }
-        }
-        size += rest.length;
-        if (rest.length > 0) atLineEnd = rest[rest.length - 1] === 0x0a;
-        out.write(rest, (err) => done(err ?? undefined));
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-    final(done) {
-      out.end(() => done());
-    },
-  });
-}
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
 }

@@ -5,8 +5,10 @@
  * can be opened again after each close (data kept), and `cleanup` removes what it left behind.
  * Store-specific behaviour (LevelDB's lock, damaged directories) stays in that store's spec.
  */
-import { EntryKind, ErrorCode, SettleRequest, SwarmError } from '@swarm/contracts';
-import { createLedger, DEFAULT_ESCROW_LIFETIME, Ledger, LedgerInit, LedgerStore } from '@swarm/credit';
+import type { SettleRequest } from '@swarm/contracts';
+import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import type { Ledger, LedgerInit, LedgerStore } from '@swarm/credit';
+import { createLedger, DEFAULT_ESCROW_LIFETIME } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
 
 export interface LedgerStoreHarness {

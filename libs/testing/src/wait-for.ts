@@ -12,12 +12,12 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitForOptions 
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`waitFor(${opts.what ?? 'condition'}) timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+      throw new Error(`waitFor(${opts.what ?? 'condition'}) timed out after ${timeoutMs} ms${last ? `: ${last instanceof Error ? String(last) : JSON.stringify(last)}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));
   }

@@ -2,7 +2,7 @@
  * matmul GFLOP/s: the gpu.js kernel through the executor's worker pool (the path tasks take) vs the
  * plain-JS reference loop, measured in the same run on the same inputs.
  */
-import { DenseTensor } from '@swarm/contracts';
+import type { DenseTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { createKernelPool } from '@swarm/kernels';
 import { demoDenseInputs, getSkill } from '@swarm/skills';
@@ -17,7 +17,7 @@ export interface KernelRow {
 
 const flops = (n: number) => 2 * n * n * n;
 
-async function best(reps: number, op: () => Promise<unknown> | unknown): Promise<number> {
+async function best(reps: number, op: () => unknown): Promise<number> {
   let min = Infinity;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -33,8 +33,8 @@ export async function benchKernels(sizes: number[], reps: number, threads: numbe
   try {
     for (const n of sizes) {
       const inputs: DenseTensor[] = demoDenseInputs('matmul', n, seededRandom(n));
-      const reference = getSkill('matmul').reference;
-      const refMs = await best(reps, () => reference(inputs));
+      const matmul = getSkill('matmul');
+      const refMs = await best(reps, () => matmul.reference(inputs));
       rows.push({ impl: 'plain JS i-k-j loop (1 thread)', n, bestMs: refMs, gflops: flops(n) / refMs / 1e6 });
 
       const runOne = () => pool.run('matmul', inputs, { timeoutMs: 120_000 });

@@ -4,14 +4,17 @@
  * `--json` prints its summary), and five nodes started at once in five homes. Goals (issue 11, an
  * idle 2-core machine): 0.2 s, 3 s, 15 s.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawnProcess } from '@swarm/runtime';
 
 const SWARM = resolve(__dirname, '../../../bin/swarm.js');
 export const START_GOALS_MS = { version: 200, up: 3_000, fiveNodes: 15_000 } as const;
 const UP_TIMEOUT_MS = 120_000;
+/** Enough of swarm up's progress lines to say why a start failed. */
+const STDERR_TAIL_CHARS = 64_000;
 
 export interface StartTimes {
   versionMs: number[];
@@ -28,23 +31,26 @@ function versionOnce(): number {
 }
 
 /** Resolves with the time until the node is running; the node then stops itself (`--exit`). */
-function upOnce(): Promise<number> {
+async function upOnce(): Promise<number> {
   const home = mkdtempSync(join(tmpdir(), 'swarm-bench-home-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [SWARM, 'up', '--exit', '--json', '--data-dir', home], { stdio: ['ignore', 'pipe', 'pipe'] });
   let readyMs: number | undefined;
-  let stderr = '';
-  child.stdout.once('data', () => (readyMs = performance.now() - t0));
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4_000)));
-  const timer = setTimeout(() => child.kill('SIGINT'), UP_TIMEOUT_MS);
-  return new Promise((done, fail) => {
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      rmSync(home, { recursive: true, force: true });
-      if (code === 0 && readyMs !== undefined) done(readyMs);
-      else fail(new Error(`swarm up exited ${code} before its node ran:\n${stderr}`));
-    });
+  const child = spawnProcess({
+    command: process.execPath,
+    args: [SWARM, 'up', '--exit', '--json', '--data-dir', home],
+    stdout: 'ignore',
+    captureChars: STDERR_TAIL_CHARS,
+    onOutput: (stream) => {
+      if (stream === 'stdout') readyMs ??= performance.now() - t0;
+    },
   });
+  // Ctrl-C, not SIGKILL: the node then stops its services and its bus.
+  const timer = setTimeout(() => void child.kill('SIGINT'), UP_TIMEOUT_MS);
+  const exit = await child.exited;
+  clearTimeout(timer);
+  rmSync(home, { recursive: true, force: true });
+  if (exit.code === 0 && readyMs !== undefined) return readyMs;
+  throw new Error(`swarm up exited ${exit.code} before its node ran:\n${child.stderr()}`);
 }
 
 export async function benchStartTimes(rounds: number): Promise<StartTimes> {

@@ -1,6 +1,7 @@
 /**
  * A whole node inside the test process: real nats-server, real LevelDB, every service started
- * through its start function (never main.ts), stopped in the launcher's order.
+ * through its start function (never main.ts), started and stopped in the launcher's order
+ * (NODE_SERVICES).
  *
  * `closedBus: true` runs it as `swarm up` does: NKey identities in the data dir, nats-server with
  * the role permissions, each service on its own connection as its role; `connectAs(role)` and
@@ -12,14 +13,18 @@ import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
 import { loadExecutorConfig, startExecutorService } from '@swarm/executor-svc';
 import { startGatewayService } from '@swarm/gateway-svc';
 import { loadOrCreateIdentity } from '@swarm/identity';
+import type { NodeServiceApp } from '@swarm/node';
+import { NODE_SERVICES } from '@swarm/node';
 import { startRegistryService } from '@swarm/registry-svc';
 import { loadRouterConfig, startRouterService } from '@swarm/router-svc';
 import { silentLogger } from '@swarm/telemetry';
-import { NatsServerHandle, startNatsServer, tempDir, TempDir } from '@swarm/testing';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir } from '@swarm/testing';
 import { busConnectOptions } from '@swarm/bus';
-import { BusRole } from '@swarm/contracts';
+import type { BusRole } from '@swarm/contracts';
 import { prepareClosedBus } from '@swarm/runtime';
-import { connect, ConnectionOptions, NatsConnection } from 'nats';
+import type { ConnectionOptions, NatsConnection } from 'nats';
+import { connect } from 'nats';
 
 export interface InProcessNode {
   readonly natsUrl: string;
@@ -54,15 +59,22 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
   // Open bus: one shared connection (as before). Closed bus: `nc` is the client identity's.
   const nc = await (bus ? connectAs('client') : connect({ servers: server.url }));
   const ncOf = async (role: BusRole) => (bus ? connectAs(role) : nc);
-  const credit = await startCreditService({ config: loadCreditConfig(env), log, nc: await ncOf('credit'), nodeId, clock: systemClock });
-  const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId });
-  const gateway = await startGatewayService({ config: loadServiceConfig(env), log, nc: await ncOf('gateway'), nodeId });
-  let executor: { stop(): Promise<void> } | undefined = await startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId });
-  const router = await startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(9) });
-  const stopExecutor = async () => {
-    await executor?.stop();
-    executor = undefined;
+  // Each service by its start function, in the launcher's order (NODE_SERVICES, @swarm/node).
+  const starters: Record<NodeServiceApp, () => Promise<{ stop(): Promise<void> }>> = {
+    'credit-svc': async () => startCreditService({ config: loadCreditConfig(env), log, nc: await ncOf('credit'), nodeId, clock: systemClock }),
+    'registry-svc': async () => startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId }),
+    'gateway-svc': async () => startGatewayService({ config: loadServiceConfig(env), log, nc: await ncOf('gateway'), nodeId }),
+    'executor-svc': async () => startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId }),
+    'router-svc': async () =>
+      startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(9) }),
   };
+  const running = new Map<NodeServiceApp, { stop(): Promise<void> }>();
+  for (const { app } of NODE_SERVICES) running.set(app, await starters[app]());
+  const stopService = async (app: NodeServiceApp) => {
+    await running.get(app)?.stop();
+    running.delete(app);
+  };
+  const stopExecutor = () => stopService('executor-svc');
   return {
     natsUrl: server.url,
     nodeId,
@@ -76,11 +88,7 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
     },
     stopExecutor,
     async stop() {
-      await router.stop();
-      await stopExecutor();
-      await gateway.stop();
-      await registry.stop();
-      await credit.stop();
+      for (const { app } of [...NODE_SERVICES].reverse()) await stopService(app);
       await nc.drain();
       await Promise.all(connections.filter((c) => !c.isClosed()).map((c) => c.close()));
       await server.stop();

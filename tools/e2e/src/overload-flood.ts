@@ -14,12 +14,13 @@ import { setPriority } from 'node:os';
 import { createBusClient, DEADLINE_HEADER } from '@swarm/bus';
 import { errorCodeName, fromTensor, HEALTH_BY_SERVICE, HealthResponse, RouterHealth, RouterSubmit, SubmitTaskRequest, SwarmErrorMessage } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
+import { NODE_SERVICES } from '@swarm/node';
 import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { ServiceProcess, spawnService, startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import type { ServiceProcess } from '@swarm/testing';
+import { spawnService, startNatsServer, tempDir, waitFor } from '@swarm/testing';
 import { connect, headers } from 'nats';
 
-const SERVICES = ['credit-svc', 'registry-svc', 'gateway-svc', 'executor-svc', 'router-svc'] as const;
 const SAMPLE_MS = 50;
 const SETTLE_AFTER_MS = 3_000;
 /** libs/runtime's EXECUTOR_NICENESS, which `swarm up` applies to executor-svc. */
@@ -54,12 +55,12 @@ async function main(): Promise<void> {
   const procs = new Map<string, ServiceProcess>();
   const nc = await connect({ servers: nats.url });
   try {
-    // credit-svc first: it creates the node key the others read.
-    for (const name of SERVICES) {
+    // In the launcher's order: credit-svc first (it creates the node key the others read).
+    for (const { app: name, role } of NODE_SERVICES) {
       const proc = spawnService(name, env);
       procs.set(name, proc);
       if (name === 'executor-svc') setPriority(proc.pid, executorNiceness);
-      const rpc = HEALTH_BY_SERVICE[name.replace(/-svc$/, '') as keyof typeof HEALTH_BY_SERVICE];
+      const rpc = HEALTH_BY_SERVICE[role];
       await waitFor(() => nc.request(rpc.subject, new Uint8Array(), { timeout: 1_000 }), { what: `${name} health`, timeoutMs: 60_000, intervalMs: 200 });
     }
     const router = procs.get('router-svc') as ServiceProcess;
@@ -109,7 +110,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, SETTLE_AFTER_MS));
     clearInterval(sampler);
     const after = memoryOf(router.pid);
-    const health = HealthResponse.decode((await nc.request(RouterHealth.subject, new Uint8Array(), { timeout: 5_000 })).data);
+    // Behind whatever of the flood the router has still to read (it reads requests in order).
+    const health = HealthResponse.decode((await nc.request(RouterHealth.subject, new Uint8Array(), { timeout: 120_000 })).data);
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
     process.stdout.write(
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await nc.drain();
-    for (const name of [...SERVICES].reverse()) await procs.get(name)?.kill();
+    for (const { app } of [...NODE_SERVICES].reverse()) await procs.get(app)?.kill();
     await nats.stop();
     await home.remove();
   }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { spawnProcess } from '@swarm/runtime';
 
 export const SWARM = resolve(__dirname, '../../../bin/swarm.js');
 
@@ -15,20 +15,10 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
 }
 
 /** A child with no stdin and SWARM_NATS_URL cleared; resolves with its exit code and output. */
-export function runProcess(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliResult> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, SWARM_NATS_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} ran past ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
+export async function runProcess(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliResult> {
+  // No cap: a test compares whole documents (an audit of many entries, a large result).
+  const proc = spawnProcess({ command, args, env: { ...process.env, SWARM_NATS_URL: '', ...env }, captureChars: Number.MAX_SAFE_INTEGER, timeoutMs });
+  const exit = await proc.exited;
+  if (exit.timedOut) throw new Error(`${command} ${args.join(' ')} ran past ${timeoutMs} ms\n${proc.stderr()}`);
+  return { code: exit.code, stdout: proc.stdout(), stderr: proc.stderr() };
 }

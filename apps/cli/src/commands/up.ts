@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { connectSwarm, SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
+import type { SwarmClient } from '@swarm/client';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, listSkills, priceOf } from '@swarm/skills';
 import { fromTensor } from '@swarm/contracts';
-import { claimNodeFile, NodeFile, removeNodeFile, resolveHome, writeNodeFile } from '../node-file';
-import { RunningNode, startNode, SupervisionReport } from '../node-launcher';
+import { resolveHome } from '@swarm/node';
+import { launchNode } from '../node-launcher';
 import { credits, ms, printGrid, printJson, printTable } from '../output';
 
 export interface UpOptions {
@@ -17,65 +17,13 @@ export interface UpOptions {
 
 export async function upCommand(opts: UpOptions): Promise<void> {
   const home = resolveHome(opts.dataDir);
-  // Everything the node writes (ledger, logs, keys) is the owner's alone, whatever the user's
-  // umask: services inherit this one.
-  process.umask(0o077);
-  await mkdir(home, { recursive: true, mode: 0o700 });
-  await claimNodeFile(home);
-  const say = (line: string) => process.stderr.write(`  ${line}\n`);
-  // Services run in their own process groups, so Ctrl-C reaches only this process, which stops
-  // them in order. Handlers go in before anything starts: a signal during start-up stops cleanly too.
-  let node: RunningNode | undefined;
-  let stopping: Promise<void> | undefined;
-  const shutdown = () => {
-    stopping ??= (async () => {
-      process.stderr.write('stopping the node…\n');
-      await node?.stop();
-      await writing; // a node.json update still queued must not recreate the file after removal
-      await removeNodeFile(home);
-      process.stderr.write('node stopped\n');
-    })();
-    return stopping;
-  };
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    if (node) void shutdown().then(() => process.exit(0), () => process.exit(1));
-  };
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
-
-  const startedAt = new Date().toISOString();
-  let supervision: SupervisionReport | undefined;
-  const nodeFileOf = (n: RunningNode, natsPid: number): NodeFile => ({ natsUrl: n.natsUrl, nodeId: n.nodeId, pid: process.pid, natsPid, startedAt, ...(supervision ? { supervision } : {}) });
-  // One write at a time, in order: each carries the whole current state.
-  let writing: Promise<void> = Promise.resolve();
-  const updateNodeFile = () => {
-    if (!node || stopping) return;
-    const n = node;
-    writing = writing.then(() => writeNodeFile(home, nodeFileOf(n, n.natsPid()))).catch(() => undefined);
-  };
   process.stderr.write(`starting a SwarmHarness node in ${home}\n`);
-  try {
-    node = await startNode({
-      home,
-      executors: opts.executors,
-      onEvent: say,
-      onBusRestart: updateNodeFile,
-      onSupervision: (report) => {
-        supervision = report;
-        updateNodeFile();
-      },
-    });
-  } catch (err) {
-    await removeNodeFile(home);
-    throw err;
-  }
-  if (interrupted) {
-    await shutdown();
-    process.exitCode = 130;
+  const launched = await launchNode({ home, executors: opts.executors });
+  if (launched.interrupted) {
+    process.exitCode = await launched.stopped;
     return;
   }
-  await writeNodeFile(home, nodeFileOf(node, node.natsPid()));
+  const { node } = launched;
 
   const summary = { natsUrl: node.natsUrl, nodeId: node.nodeId, home, logs: node.logDir, clientKeyFile: node.clientKeyFile, services: node.services };
   try {
@@ -92,17 +40,17 @@ export async function upCommand(opts: UpOptions): Promise<void> {
       ]);
     }
   } catch (err) {
-    await shutdown();
+    await launched.stop('the demo failed');
     throw err;
   }
   if (opts.exit) {
-    await shutdown();
+    process.exitCode = await launched.stop('--exit');
     return;
   }
   process.stderr.write(
     `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${node.clientKeyFile}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\nCtrl-C stops it.\n`,
   );
-  await new Promise<never>(() => undefined);
+  process.exitCode = await launched.stopped;
 }
 
 async function runDemo(natsUrl: string, clientKeyFile: string, quiet: boolean) {

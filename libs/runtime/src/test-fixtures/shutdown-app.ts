@@ -1,12 +1,14 @@
 /**
  * A stand-in for a service's main.ts, run as a child process by shutdown.int.spec.ts (from its
- * compiled dist/ file, as services run): it goes through onShutdown or runMain as told on its
- * command line and says on stdout what its stop did, so the test sees order and outcome.
+ * compiled dist/ file, as services run): it goes through onShutdown under runMain (as services do)
+ * or runMain alone, as told on its command line, and says on stdout what its stop did, so the test
+ * sees order and outcome.
  *   shutdown-app <resolve|slow|hang|hang-idle|throw> <graceMs>   stop behaviour under onShutdown
  *   shutdown-app main-fails <error code>                        runMain with a failing start
  */
 import { createLogger } from '@swarm/telemetry';
-import { onShutdown, runMain } from '../shutdown';
+import { runMain } from '../run-main';
+import { onShutdown } from '../shutdown';
 
 /** How long a `slow` stop takes: well inside the grace the test gives it. */
 const SLOW_STOP_MS = 300;
@@ -33,11 +35,14 @@ if (mode === 'main-fails') {
   const log = createLogger({ service: 'shutdown-app' });
   // Keeps the process up until a signal, as a service's connections would; stop closes it.
   const keepAlive = setInterval(() => undefined, 1_000);
-  onShutdown({ graceMs: Number(arg), log }, async () => {
-    clearInterval(keepAlive);
-    say('stop begun');
-    await stop();
-    say('stop finished');
+  runMain('shutdown-app', async () => {
+    const shutdown = onShutdown({ graceMs: Number(arg), log }, async () => {
+      clearInterval(keepAlive);
+      say('stop begun');
+      await stop();
+      say('stop finished');
+    });
+    say('ready');
+    return shutdown.exitCode;
   });
-  say('ready');
 }

@@ -1,0 +1,82 @@
+/**
+ * `<home>/node.json`: a running node announces itself there (its NATS URL, its launcher's pid, its
+ * nats-server's pid and the supervision report), so commands find it the way Ray finds RAY_ADDRESS,
+ * and a second launcher on the same home is refused.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { NodeError } from './node-error';
+import type { SupervisionReport } from './supervision';
+
+export const NODE_FILE = 'node.json';
+
+/** Written when a node starts (natsUrl empty until the node is ready). */
+export interface NodeFile {
+  natsUrl: string;
+  nodeId: string;
+  pid: number;
+  /** The node's nats-server, so a later launcher can stop it if this one was killed. */
+  natsPid?: number;
+  startedAt: string;
+  /** The supervisor's view of nats-server and each service (restarts, last exit, state). */
+  supervision?: SupervisionReport;
+}
+
+/** `--data-dir`, then SWARM_HOME, then ~/.swarmharness. */
+export function resolveHome(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(dataDir ?? env['SWARM_HOME'] ?? join(homedir(), '.swarmharness'));
+}
+
+export async function readNodeFile(home: string): Promise<NodeFile | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(home, NODE_FILE), 'utf8')) as NodeFile;
+    return typeof parsed.natsUrl === 'string' && Number.isInteger(parsed.pid) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Atomic (temp file + rename): a reader never sees half a document, even mid-update. */
+export async function writeNodeFile(home: string, node: NodeFile): Promise<void> {
+  const tmp = join(home, `${NODE_FILE}.${process.pid}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(node, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, join(home, NODE_FILE));
+}
+
+/**
+ * Claims the home for this process: create-exclusive, so of two launchers started at once only
+ * one gets it. A file left by a launcher that died is replaced, and its nats-server stopped.
+ */
+export async function claimNodeFile(home: string, startedAt: string): Promise<void> {
+  const path = join(home, NODE_FILE);
+  const mine: NodeFile = { natsUrl: '', nodeId: '', pid: process.pid, startedAt };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(path, `${JSON.stringify(mine, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const existing = await readNodeFile(home);
+    if (existing && isAlive(existing.pid)) {
+      throw new NodeError('SWARM_NODE_RUNNING', `a node already runs from ${home} (pid ${existing.pid}${existing.natsUrl ? `, ${existing.natsUrl}` : ', starting'}); stop it first or use --data-dir`);
+    }
+    if (existing?.natsPid && isAlive(existing.natsPid)) process.kill(existing.natsPid, 'SIGTERM');
+    await rm(path, { force: true });
+  }
+  throw new NodeError('SWARM_NODE_RUNNING', `another \`swarm up\` is claiming ${home}`);
+}
+
+export async function removeNodeFile(home: string): Promise<void> {
+  await rm(join(home, NODE_FILE), { force: true });
+}

@@ -1,0 +1,131 @@
+/**
+ * startNode with real processes: nats-server and the five services from their compiled mains, as
+ * `swarm up` runs them. What `swarm health` reports (restarts, last exit, a crash loop, the bus's
+ * own restart) comes from node.json, which the library keeps; the stop order is seen from outside,
+ * by which processes are still alive as each one stops.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_MAX_RESTARTS } from '@swarm/runtime';
+import type { TempDir } from '@swarm/testing';
+import { tempDir, waitFor } from '@swarm/testing';
+import type { NodeFile } from './node-file';
+import { NODE_FILE } from './node-file';
+import { NODE_SERVICES } from './node-services';
+import type { NodeEvent, RunningNode } from './start-node';
+import { startNode } from './start-node';
+import type { SupervisionReport } from './supervision';
+
+jest.setTimeout(180_000);
+
+/** Generous: the machine running the suite may be busy; these bound a hang, not a speed. */
+const WAIT_MS = 60_000;
+/** A light node: one worker thread per executor. */
+const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn' };
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nodeFile(home: string): NodeFile {
+  return JSON.parse(readFileSync(join(home, NODE_FILE), 'utf8')) as NodeFile;
+}
+
+describe('startNode - stop order', () => {
+  let home: TempDir;
+  afterEach(async () => home?.remove());
+
+  it('stops router-svc first and nats-server last, each while the ones after it still run', async () => {
+    home = await tempDir('swarm-node-');
+    const stopped: Array<{ process: string; stillAlive: string[] }> = [];
+    let pids: Record<string, number> = {};
+    const node = await startNode({
+      home: home.path,
+      env: ENV,
+      onEvent(e: NodeEvent) {
+        if (e.kind !== 'stopped') return;
+        stopped.push({ process: e.process, stillAlive: Object.keys(pids).filter((name) => alive(pids[name])) });
+      },
+    });
+    pids = { ...Object.fromEntries(node.services.map((s) => [s.name, s.pid as number])), 'nats-server': node.natsPid() };
+    expect(node.services.map((s) => s.name)).toEqual(NODE_SERVICES.map((s) => s.app));
+
+    expect(await node.stop()).toBe(0);
+    const order = [...NODE_SERVICES.map((s) => s.app).reverse(), 'nats-server'];
+    expect(order[0]).toBe('router-svc');
+    expect(stopped.map((s) => s.process)).toEqual(order);
+    // Seen from outside: when each one has stopped, exactly the ones after it in the order still run.
+    expect(stopped.map((s) => s.stillAlive.sort())).toEqual(order.map((_, i) => order.slice(i + 1).sort()));
+    expect(Object.values(pids).filter(alive)).toEqual([]);
+    expect(existsSync(join(home.path, NODE_FILE))).toBe(false);
+  });
+});
+
+describe('startNode - the supervision report swarm health shows', () => {
+  let home: TempDir;
+  let node: RunningNode | undefined;
+  afterEach(async () => {
+    await node?.stop();
+    node = undefined;
+    await home?.remove();
+  });
+
+  it('records a killed service restarting, a crash loop as an outage, and nats-server back on its port', async () => {
+    home = await tempDir('swarm-node-');
+    const reports: SupervisionReport[] = [];
+    node = await startNode({ home: home.path, env: ENV, onSupervision: (r) => reports.push(r) });
+    const running = node;
+    const pidOf = (name: string) => nodeFile(home.path).supervision?.[name]?.pid;
+    const started = nodeFile(home.path);
+    expect(started).toMatchObject({ natsUrl: running.natsUrl, nodeId: running.nodeId, pid: process.pid, natsPid: running.natsPid() });
+    expect(started.supervision?.['gateway-svc']).toEqual({ state: 'running', pid: running.services.find((s) => s.name === 'gateway-svc')?.pid, restarts: 0 });
+
+    // One kill: a restart, its last exit, a new process — in node.json, where `swarm health` reads it.
+    const first = pidOf('gateway-svc') as number;
+    process.kill(first, 'SIGKILL');
+    const once = await waitFor(
+      () => {
+        const g = nodeFile(home.path).supervision?.['gateway-svc'];
+        return g?.state === 'running' && g.pid !== first ? g : undefined;
+      },
+      { timeoutMs: WAIT_MS, what: 'gateway-svc restarted' },
+    );
+    expect(once).toMatchObject({ restarts: 1, lastExit: { code: null, signal: 'SIGKILL' } });
+
+    // Killed again and again within the restart window: a crash loop, reported with its next try.
+    for (let kill = 2; kill <= DEFAULT_MAX_RESTARTS + 1; kill++) {
+      const pid = pidOf('gateway-svc') as number;
+      process.kill(pid, 'SIGKILL');
+      await waitFor(
+        () => {
+          const g = nodeFile(home.path).supervision?.['gateway-svc'];
+          return g?.state === 'running' && g.pid !== pid && g.restarts === kill;
+        },
+        { timeoutMs: WAIT_MS, what: `gateway-svc back after kill ${kill}` },
+      );
+    }
+    const loop = reports.map((r) => r['gateway-svc']).find((g) => g?.state === 'crash-looping');
+    expect(loop).toMatchObject({ restarts: DEFAULT_MAX_RESTARTS + 1, lastExit: { signal: 'SIGKILL' }, nextRestartAt: expect.any(String) });
+    // The other services never noticed.
+    expect(running.supervision()['credit-svc']).toMatchObject({ state: 'running', restarts: 0 });
+
+    // The bus: restarted on the same port, its new pid where a later launcher looks for it.
+    const natsBefore = running.natsPid();
+    process.kill(natsBefore, 'SIGKILL');
+    const bus = await waitFor(
+      () => {
+        const f = nodeFile(home.path);
+        return f.supervision?.['nats-server']?.state === 'running' && f.natsPid !== natsBefore ? f : undefined;
+      },
+      { timeoutMs: WAIT_MS, what: 'nats-server restarted' },
+    );
+    expect(bus.natsUrl).toBe(running.natsUrl);
+    expect(bus.supervision?.['nats-server']).toMatchObject({ restarts: 1, pid: running.natsPid(), lastExit: { code: null } });
+    expect(reports.some((r) => r['nats-server']?.state === 'restarting')).toBe(true);
+  });
+});

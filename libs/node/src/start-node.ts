@@ -1,0 +1,249 @@
+/**
+ * One full node on this machine: its own nats-server on a free loopback port (a closed bus: one key
+ * per role) and the services of NODE_SERVICES as supervised child processes sharing a home. All are
+ * spawned at once (each spends most of its ~0.3–1 s start loading modules, so one after another took
+ * their sum); the node counts as up once each answers health, checked in start order, router (task
+ * intake) last. stop() goes in reverse, so the ledger closes after the last settlement.
+ *
+ * The home's node.json announces the node while it runs (claimed at start, written when ready,
+ * updated on every supervision event, removed at stop): `swarm` commands find it there.
+ */
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
+import { loadOrCreateIdentity } from '@swarm/identity';
+import { compiledNodeArgs, EXECUTOR_NICENESS, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
+import type { SupervisedNats, SupervisedProcess } from '@swarm/runtime';
+import { NodeError } from './node-error';
+import type { NodeFile } from './node-file';
+import { claimNodeFile, removeNodeFile, writeNodeFile } from './node-file';
+import type { NodeService } from './node-services';
+import { NODE_SERVICES } from './node-services';
+import type { SupervisionReport } from './supervision';
+import { createSupervisionRecord } from './supervision';
+
+export const SERVICE_START_TIMEOUT_MS = 60_000;
+export const SERVICE_STOP_GRACE_MS = 8_000;
+const HEALTH_POLL_MS = 100;
+const HEALTH_TIMEOUT_MS = 500;
+/** Everything the services write (ledger, logs) is the owner's alone, whatever the caller's umask. */
+const PRIVATE_UMASK = 0o077;
+const PRIVATE_DIR_MODE = 0o700;
+const APPS_DIR = resolve(__dirname, '../../../apps');
+const BUS_PROCESS = 'nats-server';
+
+export interface NodeOptions {
+  home: string;
+  /** executor-svc replicas (one NATS queue group); default 1. */
+  executors?: number;
+  /** Extra environment for every service (e.g. SWARM_GENESIS_GRANT). */
+  env?: NodeJS.ProcessEnv;
+  /** Progress and supervision, one readable line each (`swarm up` prints them). */
+  onEvent?(event: NodeEvent): void;
+  /** Every exit and restart of nats-server or a service: what `swarm health` reports. */
+  onSupervision?(report: SupervisionReport): void;
+}
+
+export interface NodeEvent {
+  /** bus: nats-server up, down or back; ready: a service answers; exited: an exit the supervisor handles; stopped: stop() ended this process. */
+  kind: 'bus' | 'ready' | 'exited' | 'stopped';
+  /** nats-server, or a service replica's name (executor-svc-2). */
+  process: string;
+  message: string;
+}
+
+export interface RunningNode {
+  readonly natsUrl: string;
+  /** The node's nats-server process now (it is restarted on the same port if it dies). */
+  natsPid(): number;
+  readonly nodeId: string;
+  readonly home: string;
+  readonly logDir: string;
+  /** Seed file of the node's client identity (what `swarm submit` and the SDK connect with). */
+  readonly clientKeyFile: string;
+  /** In start order; pids as started (a restart changes them: see supervision()). */
+  readonly services: ReadonlyArray<{ name: string; pid: number | undefined }>;
+  supervision(): SupervisionReport;
+  /**
+   * Stops every service in reverse start order, then nats-server, and removes node.json. Resolves
+   * with 0 when each process stopped by itself within SERVICE_STOP_GRACE_MS, else 1. Once only:
+   * later calls get the same promise.
+   */
+  stop(): Promise<number>;
+}
+
+/** Longest a stop() can take: each process its grace (then SIGKILL), one after another. */
+export function nodeStopGraceMs(executors: number): number {
+  return (NODE_SERVICES.length - 1 + executors) * SERVICE_STOP_GRACE_MS + NATS_STOP_GRACE_MS;
+}
+
+export async function startNode(opts: NodeOptions): Promise<RunningNode> {
+  const home = opts.home;
+  const executors = opts.executors ?? 1;
+  const say = (kind: NodeEvent['kind'], process: string, message: string) => opts.onEvent?.({ kind, process, message });
+  // The home holds the node key, the bus keys and the ledger: the owner's alone.
+  await mkdir(home, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await chmod(home, PRIVATE_DIR_MODE);
+  const startedAt = new Date().toISOString();
+  await claimNodeFile(home, startedAt);
+  const logDir = join(home, 'logs');
+  const record = createSupervisionRecord(Date.now);
+  const running: SupervisedProcess[] = [];
+  let nats: SupervisedNats | undefined;
+  let ready: NodeFile | undefined;
+  let stopping: Promise<number> | undefined;
+  // One node.json write at a time, in order: each carries the whole current state.
+  let writing: Promise<void> = Promise.resolve();
+  const report = () => {
+    opts.onSupervision?.(record.report());
+    if (!ready || stopping) return;
+    const file: NodeFile = { ...ready, natsPid: nats?.pid() ?? ready.natsPid, supervision: record.report() };
+    writing = writing.then(() => writeNodeFile(home, file)).catch(() => undefined);
+  };
+
+  const stopProcesses = async (): Promise<number> => {
+    let clean = true;
+    for (const p of [...running].reverse()) {
+      const wasRunning = p.running();
+      const code = await p.stop(SERVICE_STOP_GRACE_MS);
+      if (wasRunning && code !== 0) clean = false;
+    }
+    if (nats) {
+      await nats.stop();
+      say('stopped', BUS_PROCESS, `${BUS_PROCESS} stopped`);
+    }
+    return clean ? 0 : 1;
+  };
+
+  try {
+    await mkdir(logDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await chmod(logDir, PRIVATE_DIR_MODE);
+    const { nodeId } = await loadOrCreateIdentity(home);
+    // A closed bus: every service and client connects with its own key and role's permissions.
+    const bus = await prepareClosedBus(home);
+    nats = await startSupervisedNats({
+      authorization: bus.authorization,
+      onEvent(e) {
+        if (e.kind === 'exited') {
+          say('bus', BUS_PROCESS, `${BUS_PROCESS} exited (${e.code === null ? 'killed' : `code ${e.code}`}); restarting it on the same port`);
+          record.busExited(e.code);
+        } else if (e.kind === 'restart-failed') {
+          say('bus', BUS_PROCESS, `${BUS_PROCESS} did not restart (${e.error}); trying again in ${e.retryInMs} ms`);
+          return;
+        } else {
+          say('bus', BUS_PROCESS, `${BUS_PROCESS} is back (pid ${e.pid}); services reconnect by themselves`);
+          record.busRestarted(e.pid, e.restarts);
+        }
+        report();
+      },
+    }).catch((err: Error) => {
+      throw new NodeError('SWARM_NATS_SERVER', err.message);
+    });
+    const natsUrl = nats.url;
+    say('bus', BUS_PROCESS, `${BUS_PROCESS} listening on ${natsUrl} (closed bus: one key per service, in ${join(home, 'bus')})`);
+    record.started(BUS_PROCESS, nats.pid());
+    const replicasOf = (spec: NodeService) => (spec.app === 'executor-svc' ? executors : 1);
+    let started = false;
+    let crashed: string | undefined;
+    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, SWARM_NATS_URL: natsUrl, SWARM_DATA_DIR: home };
+    // The observer: it may count replicas through `$SRV` discovery, which clients may not.
+    const client = await connectSwarm(natsUrl, { name: 'swarm-up', nkeyFile: bus.seedFile('observer'), role: 'observer' });
+    try {
+      for (const spec of NODE_SERVICES) {
+        const replicas = replicasOf(spec);
+        for (let i = 0; i < replicas; i++) {
+          const name = replicas > 1 ? `${spec.app}-${i + 1}` : spec.app;
+          running.push(
+            startSupervised({
+              name,
+              command: process.execPath,
+              args: compiledNodeArgs(join(APPS_DIR, spec.app), 'src/main.ts'),
+              env: { ...env, SWARM_NATS_NKEY_FILE: bus.seedFile(spec.role) },
+              umask: PRIVATE_UMASK,
+              // Kernels yield the CPU to the router and the bus, so a flood still gets answers.
+              ...(spec.app === 'executor-svc' ? { niceness: EXECUTOR_NICENESS } : {}),
+              logFile: join(logDir, `${name}.log`),
+              onStart: (pid) => {
+                record.started(name, pid);
+                if (started) report();
+              },
+              onExit: (exit) => {
+                const { code, signal, restarting, delayMs, crashLoop } = exit;
+                const how = `${name} exited (${signal ?? `code ${code}`})`;
+                if (stopping) say('stopped', name, how);
+                else say('exited', name, `${how}${restarting ? `; restarting in ${delayMs} ms${crashLoop ? ' (crash loop: backing off)' : ''}` : ''}`);
+                // While starting, a crash loop fails the start (the user sees why at once); once
+                // the node runs, supervision never gives up and the outage shows in `swarm health`.
+                if (!restarting || (crashLoop && !started)) crashed = name;
+                record.exited(name, exit);
+                report();
+              },
+            }),
+          );
+        }
+      }
+      for (const spec of NODE_SERVICES) {
+        const replicas = replicasOf(spec);
+        await waitHealthy(client, spec, replicas, () => crashed, logDir);
+        say('ready', spec.app, `${spec.app} ready${replicas > 1 ? ` (${replicas} replicas)` : ''}`);
+      }
+    } finally {
+      await client.close();
+    }
+    started = true;
+    ready = { natsUrl, nodeId, pid: process.pid, natsPid: nats.pid(), startedAt };
+    const supervised = nats;
+    await writeNodeFile(home, { ...ready, supervision: record.report() });
+    opts.onSupervision?.(record.report());
+    return {
+      natsUrl,
+      natsPid: () => supervised.pid(),
+      nodeId,
+      home,
+      logDir,
+      clientKeyFile: bus.seedFile('client'),
+      services: running.map((p) => ({ name: p.name, pid: p.pid() })),
+      supervision: () => record.report(),
+      stop() {
+        stopping ??= (async () => {
+          const code = await stopProcesses();
+          // A node.json update still queued must not recreate the file after its removal.
+          await writing;
+          await removeNodeFile(home);
+          return code;
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    stopping = Promise.resolve(1);
+    await stopProcesses();
+    await removeNodeFile(home);
+    throw err;
+  }
+}
+
+/** Ready = health answers and every replica answers $SRV.PING (health reaches one queue member). */
+async function waitHealthy(client: SwarmClient, spec: NodeService, replicas: number, crashed: () => string | undefined, logDir: string): Promise<void> {
+  const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
+  for (;;) {
+    const dead = crashed();
+    if (dead) throw new NodeError('SWARM_START_FAILED', `${dead} keeps exiting; last lines of ${join(logDir, `${dead}.log`)}:\n${await tail(join(logDir, `${dead}.log`))}`);
+    try {
+      await client.health(spec.role, HEALTH_TIMEOUT_MS);
+      if (replicas === 1 || (await client.instances(spec.role)).length >= replicas) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      throw new NodeError('SWARM_START_FAILED', `${spec.app} did not answer health within ${SERVICE_START_TIMEOUT_MS / 1000} s; see ${join(logDir, `${spec.app}.log`)}`);
+    }
+    await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+  }
+}
+
+async function tail(file: string, lines = 15): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
