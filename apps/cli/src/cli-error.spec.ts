@@ -63,7 +63,7 @@ describe('cli errors - docs/errors.md', () => {
 
   it('documents every SWARM_* code the CLI can print', () => {
     const files = readdirSync(__dirname, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
-    const codes = new Set(files.flatMap((f) => [...readFileSync(join(__dirname, f), 'utf8').matchAll(/(?:CliError\(|: )'(SWARM_[A-Z_]+)'/g)].map((m) => m[1] as string)));
+    const codes = new Set(files.flatMap((f) => [...readFileSync(join(__dirname, f), 'utf8').matchAll(/(?:CliError\(|: )'(SWARM_[A-Z_]+)'/g)].map((m) => m[1])));
     // `new CliError('SWARM_…'` and the translation table's `: 'SWARM_…'`, not environment variables.
     expect(codes.size).toBeGreaterThan(5);
     expect([...codes].filter((c) => !doc.includes(`\`${c}\``))).toEqual([]);

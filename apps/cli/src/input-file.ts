@@ -1,6 +1,7 @@
 /** Reads `--input file.json`: { "inputs": [ { "name": "a", "shape": [2, 2], "data": [1, 2, 3, 4] } ] }. */
 import { readFile, stat } from 'node:fs/promises';
-import { Tensor, toTensor } from '@swarm/contracts';
+import type { Tensor } from '@swarm/contracts';
+import { toTensor } from '@swarm/contracts';
 import { z } from 'zod';
 import { CliError } from './cli-error';
 

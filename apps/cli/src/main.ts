@@ -7,19 +7,30 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
 import { MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
+// Types only (erased): the modules themselves load on first use below.
+import type * as BalanceModule from './commands/balance';
+import type * as HealthModule from './commands/health';
+import type * as LedgerModule from './commands/ledger';
+import type * as SkillsModule from './commands/skills';
+import type * as SubmitModule from './commands/submit';
+import type * as TaskModule from './commands/task';
+import type * as UpModule from './commands/up';
+import type * as DemoSizesModule from './demo-sizes';
 
 // Each command's module loads only when it runs: a quick `swarm balance` must not load the launcher.
 // Commander passes the parsed options object; each command module states its own option type.
-type Options = Parameters<typeof import('./commands/up').upCommand>[0] & Parameters<typeof import('./commands/submit').submitCommand>[0];
-const upCommand = (o: Options) => (require('./commands/up') as typeof import('./commands/up')).upCommand(o);
-const submitCommand = (o: Options) => (require('./commands/submit') as typeof import('./commands/submit')).submitCommand(o);
-const balanceCommand = (o: Options) => (require('./commands/balance') as typeof import('./commands/balance')).balanceCommand(o);
-const skillsCommand = (o: Options) => (require('./commands/skills') as typeof import('./commands/skills')).skillsCommand(o);
-const healthCommand = (o: Options) => (require('./commands/health') as typeof import('./commands/health')).healthCommand(o);
-const taskCommand = (id: string | undefined, o: Options & { key?: string }) => (require('./commands/task') as typeof import('./commands/task')).taskCommand(id, o);
-const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof import('./commands/ledger')).ledgerCommand(o);
+type Options = Parameters<typeof UpModule.upCommand>[0] & Parameters<typeof SubmitModule.submitCommand>[0];
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+const upCommand = (o: Options) => (require('./commands/up') as typeof UpModule).upCommand(o);
+const submitCommand = (o: Options) => (require('./commands/submit') as typeof SubmitModule).submitCommand(o);
+const balanceCommand = (o: Options) => (require('./commands/balance') as typeof BalanceModule).balanceCommand(o);
+const skillsCommand = (o: Options) => (require('./commands/skills') as typeof SkillsModule).skillsCommand(o);
+const healthCommand = (o: Options) => (require('./commands/health') as typeof HealthModule).healthCommand(o);
+const taskCommand = (id: string | undefined, o: Options & { key?: string }) => (require('./commands/task') as typeof TaskModule).taskCommand(id, o);
+const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof LedgerModule).ledgerCommand(o);
 // The skill catalog loads only for submit's help and a bad --size (each skill states its own sizes).
-const demoSizes = () => require('./demo-sizes') as typeof import('./demo-sizes');
+const demoSizes = () => require('./demo-sizes') as typeof DemoSizesModule;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Whole numbers from 1 up to the uint32 fields they end up in. */
 function positiveInt(value: string): number {
@@ -139,7 +150,7 @@ guardOutput((err) => {
   process.stderr.write(`error SWARM_OS_ERROR: cannot write the output: ${err.message}\n`);
 });
 
-build()
+void build()
   .parseAsync(process.argv)
   // A command may set process.exitCode itself (`swarm up` interrupted while starting: 130).
   .then(() => (typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK), report)
