@@ -9,13 +9,13 @@ const path = require('node:path');
 const { ROOT, workspaceProjects } = require('./workspace-projects');
 
 const PURE_TAG = 'type:core';
-/** Core projects allowed to touch the clock and randomness: they provide Clock and Random. */
+/** Core projects allowed to touch the clock, timers and randomness: they provide WallClock, Stopwatch, Scheduler and Random. */
 const PURITY_EXEMPT = new Set(['@swarm/determinism']);
 
 const IO_MESSAGE = 'pure core does no I/O: move it into an adapter and pass the result in';
-const TIME_MESSAGE = 'pure core reads no clock: take a Clock (@swarm/determinism) as a parameter';
+const TIME_MESSAGE = 'pure core reads no clock: take a WallClock (deadlines) or a Stopwatch (durations) from @swarm/determinism as a parameter';
 const RANDOM_MESSAGE = 'pure core draws no randomness of its own: take a Random (@swarm/determinism) as a parameter';
-const TIMER_MESSAGE = 'pure core schedules nothing: the caller owns timers (pass deadlines as values or an AbortSignal)';
+const TIMER_MESSAGE = 'pure core schedules nothing: take a Scheduler (@swarm/determinism), or pass deadlines as values or an AbortSignal';
 const PROCESS_MESSAGE = 'pure core reads no process state: take env and arguments as parameters; libs never call process.exit';
 
 /** Node built-ins that do I/O or expose process, clock or timer state; both `x` and `node:x`. */

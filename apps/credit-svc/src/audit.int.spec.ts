@@ -2,7 +2,7 @@ import type { BusClient } from '@swarm/bus';
 import { createBusClient } from '@swarm/bus';
 import { CreditAudit } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit-level';
-import { manualClock } from '@swarm/determinism';
+import { manualClock, systemTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { startNatsServer, tempDir } from '@swarm/testing';
@@ -34,7 +34,7 @@ describe('credit-svc - audit over a real nats-server', () => {
   });
 
   it('answers a clean summary, then finds a stored balance the log does not explain', async () => {
-    let svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, clock });
+    let svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, ...systemTime, clock });
     const clean = await bus.request(CreditAudit, {});
     expect(clean).toMatchObject({ ok: true, problems: [], entriesChecked: 1n, accountsChecked: 1n, genesis: 1000n, available: 1000n, escrowed: 0n, accountsOmitted: 0n });
     expect(clean.accounts).toEqual([{ account: NODE, storedAvailable: 1000n, storedEscrowed: 0n, logAvailable: 1000n, logEscrowed: 0n }]);
@@ -45,7 +45,7 @@ describe('credit-svc - audit over a real nats-server', () => {
     await raw.sublevel<string, string>('acct', {}).put(NODE, '{"available":"1001","escrowed":"0"}');
     await raw.close();
 
-    svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, clock });
+    svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, ...systemTime, clock });
     try {
       const damaged = await bus.request(CreditAudit, {});
       expect(damaged.ok).toBe(false);

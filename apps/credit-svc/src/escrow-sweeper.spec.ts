@@ -1,7 +1,7 @@
 import type { LedgerEntry, RefundResponse } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import type { Committed } from '@swarm/credit';
-import { manualClock } from '@swarm/determinism';
+import { virtualTime } from '@swarm/determinism';
 import { createLogger } from '@swarm/telemetry';
 import type { EscrowSweeper } from './escrow-sweeper';
 import { EXPIRE_BATCH, startEscrowSweeper } from './escrow-sweeper';
@@ -21,9 +21,11 @@ const refundOf = (escrowId: string): LedgerEntry => ({
 const nothing: Expired = { result: [], entries: [] };
 const fullBatch: Expired = { result: Array.from({ length: EXPIRE_BATCH }, (_, i) => ({ escrowId: `e${i}`, refunded: 1n })), entries: [] };
 
-/** A sweeper over a scripted expireDue; time moves only through jest's fake timers. */
+const START_MS = 1_700_000_000_000;
+
+/** A sweeper over a scripted expireDue, on virtual time: sweeps happen only as the test advances it. */
 function sweeperOver(expireDue: (call: number) => Promise<Expired>) {
-  const clock = manualClock(1_000);
+  const time = virtualTime(START_MS);
   const calls: Array<[number, number]> = [];
   const published: LedgerEntry[] = [];
   const logs: Array<Record<string, unknown>> = [];
@@ -35,41 +37,46 @@ function sweeperOver(expireDue: (call: number) => Promise<Expired>) {
         return expireDue(calls.length);
       },
     },
-    clock,
+    clock: time.clock,
+    scheduler: time.scheduler,
     intervalMs: INTERVAL_MS,
     log,
     publish: (e) => published.push(e),
   });
-  return { sweeper, clock, calls, published, logs };
+  return { sweeper, time, calls, published, logs };
 }
 
 describe('escrow sweeper - loop', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
-
-  it('expires what is due at the clock time each interval, publishing the entries and logging each expiry', async () => {
+  it('expires what is due at the wall-clock time each interval, publishing the entries and logging each expiry', async () => {
     const s = sweeperOver(async (call) => (call === 1 ? { result: [{ escrowId: 'e1', refunded: 5n }], entries: [refundOf('e1')] } : nothing));
-    await jest.advanceTimersByTimeAsync(INTERVAL_MS - 1);
+    await s.time.advance(INTERVAL_MS - 1);
     expect(s.calls).toEqual([]);
-    await jest.advanceTimersByTimeAsync(1);
-    expect(s.calls).toEqual([[1_000, EXPIRE_BATCH]]);
+    await s.time.advance(1);
+    expect(s.calls).toEqual([[START_MS + INTERVAL_MS, EXPIRE_BATCH]]);
     expect(s.published).toEqual([refundOf('e1')]);
     expect(s.logs).toMatchObject([{ level: 30, escrowId: 'e1', refunded: '5', msg: 'escrow expired; refunded to its payer' }]);
-    s.clock.advance(INTERVAL_MS);
-    await jest.advanceTimersByTimeAsync(INTERVAL_MS);
+    await s.time.advance(2 * INTERVAL_MS);
     expect(s.calls).toEqual([
-      [1_000, EXPIRE_BATCH],
-      [2_000, EXPIRE_BATCH],
+      [START_MS + INTERVAL_MS, EXPIRE_BATCH],
+      [START_MS + 2 * INTERVAL_MS, EXPIRE_BATCH],
+      [START_MS + 3 * INTERVAL_MS, EXPIRE_BATCH],
     ]);
     await s.sweeper.stop();
   });
 
   it('sweeps again at once after a full batch', async () => {
-    const s = sweeperOver(async (call) => (call === 1 ? fullBatch : nothing));
-    await jest.advanceTimersByTimeAsync(INTERVAL_MS);
-    expect(s.calls).toHaveLength(1);
-    await jest.advanceTimersByTimeAsync(1);
-    expect(s.calls).toHaveLength(2);
+    const s = sweeperOver(async (call) => (call <= 2 ? fullBatch : nothing));
+    await s.time.advance(INTERVAL_MS);
+    const due = START_MS + INTERVAL_MS;
+    expect(s.calls).toEqual([
+      [due, EXPIRE_BATCH],
+      [due, EXPIRE_BATCH],
+      [due, EXPIRE_BATCH],
+    ]);
+    await s.time.advance(INTERVAL_MS - 1);
+    expect(s.calls).toHaveLength(3);
+    await s.time.advance(1);
+    expect(s.calls).toHaveLength(4);
     await s.sweeper.stop();
   });
 
@@ -78,9 +85,11 @@ describe('escrow sweeper - loop', () => {
       if (call === 1) throw new Error('disk on fire');
       return nothing;
     });
-    await jest.advanceTimersByTimeAsync(INTERVAL_MS);
+    await s.time.advance(INTERVAL_MS);
     expect(s.logs).toMatchObject([{ level: 50, err: { message: 'disk on fire' } }]);
-    await jest.advanceTimersByTimeAsync(INTERVAL_MS);
+    await s.time.advance(INTERVAL_MS - 1);
+    expect(s.calls).toHaveLength(1);
+    await s.time.advance(1);
     expect(s.calls).toHaveLength(2);
     await s.sweeper.stop();
   });
@@ -92,15 +101,16 @@ describe('escrow sweeper - loop', () => {
       await gate;
       return nothing;
     });
-    await jest.advanceTimersByTimeAsync(10 * INTERVAL_MS);
+    await s.time.advance(10 * INTERVAL_MS);
     expect(s.calls).toHaveLength(1);
     let stopped = false;
     const stopping = s.sweeper.stop().then(() => (stopped = true));
-    await jest.advanceTimersByTimeAsync(0);
+    await s.time.advance(0);
     expect(stopped).toBe(false);
     release();
     await stopping;
-    await jest.advanceTimersByTimeAsync(10 * INTERVAL_MS);
+    expect(s.time.pending()).toBe(0);
+    await s.time.advance(10 * INTERVAL_MS);
     expect(s.calls).toHaveLength(1);
   });
 });

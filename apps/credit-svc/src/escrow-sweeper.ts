@@ -5,7 +5,7 @@
  */
 import type { LedgerEntry } from '@swarm/contracts';
 import type { Ledger } from '@swarm/credit';
-import type { Clock } from '@swarm/determinism';
+import type { CancelTimer, Scheduler, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import { publishEntries } from './handlers';
 
@@ -14,7 +14,9 @@ export const EXPIRE_BATCH = 1_000;
 
 export interface EscrowSweeperDeps {
   ledger: Pick<Ledger, 'expireDue'>;
-  clock: Clock;
+  /** Escrow expiries are wall-clock epoch ms, set by the router. */
+  clock: WallClock;
+  scheduler: Pick<Scheduler, 'setTimer'>;
   /** Pause between the end of one sweep and the start of the next. */
   intervalMs: number;
   log: Logger;
@@ -28,8 +30,8 @@ export interface EscrowSweeper {
 }
 
 export function startEscrowSweeper(deps: EscrowSweeperDeps): EscrowSweeper {
-  const { ledger, clock, log } = deps;
-  let timer: NodeJS.Timeout | undefined;
+  const { ledger, clock, scheduler, log } = deps;
+  let cancelTimer: CancelTimer | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
 
@@ -46,26 +48,25 @@ export function startEscrowSweeper(deps: EscrowSweeperDeps): EscrowSweeper {
     }
   }
 
-  // A setTimeout chain rather than setInterval: the next sweep is scheduled only once this one has
-  // ended, so a slow sweep (one fsync per refund) never overlaps the next.
+  // A chain of one-shot timers rather than an interval: the next sweep is scheduled only once this
+  // one has ended, so a slow sweep (one fsync per refund) never overlaps the next. (The system
+  // scheduler's timers do not keep the process alive; the bus connection does.)
   function schedule(delayMs: number): void {
-    timer = setTimeout(() => {
-      timer = undefined;
+    cancelTimer = scheduler.setTimer(delayMs, () => {
+      cancelTimer = undefined;
       running = sweep().then((more) => {
         running = undefined;
         if (!stopped) schedule(more ? 0 : deps.intervalMs);
       });
-    }, delayMs);
-    // The bus connection keeps the process alive; a pending sweep alone should not.
-    timer.unref();
+    });
   }
 
   schedule(deps.intervalMs);
   return {
     async stop() {
       stopped = true;
-      clearTimeout(timer);
-      timer = undefined;
+      cancelTimer?.();
+      cancelTimer = undefined;
       await running;
     },
   };

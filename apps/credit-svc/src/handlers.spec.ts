@@ -2,6 +2,7 @@ import type { LedgerEntry } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import type { AuditReport, Ledger } from '@swarm/credit';
 import { MAX_UINT64 } from '@swarm/credit';
+import { manualClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import { auditResponse, createCreditHandlers, MAX_AUDIT_PROBLEM_CHARS } from './handlers';
 
@@ -32,7 +33,7 @@ function fakeLedger(): Ledger & { balances: string[] } {
 describe('credit handlers - mapping', () => {
   it('reads the node account for an empty balance request', async () => {
     const ledger = fakeLedger();
-    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger() });
+    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger(), stopwatch: manualClock() });
     await h.balance({ account: '' }, ctx);
     await h.balance({ account: 'peer' }, ctx);
     expect(ledger.balances).toEqual(['node', 'peer']);
@@ -40,7 +41,7 @@ describe('credit handlers - mapping', () => {
 
   it('publishes committed entries, and still replies when publishing fails', async () => {
     const published: LedgerEntry[] = [];
-    const ok = createCreditHandlers({ ledger: fakeLedger(), nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger() });
+    const ok = createCreditHandlers({ ledger: fakeLedger(), nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger(), stopwatch: manualClock() });
     await expect(ok.refund({ escrowId: 'e1' }, ctx)).resolves.toEqual({ escrowId: 'e1', refunded: 5n });
     expect(published).toEqual([entry]);
 
@@ -51,6 +52,7 @@ describe('credit handlers - mapping', () => {
         throw new Error('connection closed');
       },
       log: silentLogger(),
+      stopwatch: manualClock(),
     });
     await expect(failing.refund({ escrowId: 'e1' }, ctx)).resolves.toEqual({ escrowId: 'e1', refunded: 5n });
   });
@@ -82,7 +84,8 @@ describe('credit handlers - audit', () => {
     expect(res.problems[1]).toHaveLength(MAX_AUDIT_PROBLEM_CHARS);
   });
 
-  it('runs one audit for requests that arrive while one is running', async () => {
+  it('runs one audit for requests that arrive while one is running, timed on the stopwatch', async () => {
+    const stopwatch = manualClock(500);
     let runs = 0;
     let finish: (r: AuditReport) => void = () => undefined;
     const ledger: Ledger = {
@@ -92,11 +95,13 @@ describe('credit handlers - audit', () => {
         return new Promise<AuditReport>((r) => (finish = r));
       },
     };
-    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger() });
+    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger(), stopwatch });
     const both = Promise.all([h.audit({}, ctx), h.audit({}, ctx)]);
+    stopwatch.advance(7);
     finish(damaged);
     const [a, b] = await both;
     expect(a.ok).toBe(false);
+    expect(a.durationMs).toBe(7n);
     expect(b).toBe(a);
     expect(runs).toBe(1);
     finish = () => undefined;

@@ -16,6 +16,7 @@ import type {
 } from '@swarm/contracts';
 import { escrowStatus, MAX_UINT64, validateEscrowQuery } from '@swarm/credit';
 import type { AuditReport, Committed, Ledger } from '@swarm/credit';
+import type { Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 
 export interface CreditHandlerDeps {
@@ -25,6 +26,8 @@ export interface CreditHandlerDeps {
   /** Announces one committed entry (LedgerEntryEvents). */
   publish: (entry: LedgerEntry) => void;
   log: Logger;
+  /** Times audits (durations only). */
+  stopwatch: Stopwatch;
 }
 
 export interface CreditHandlers {
@@ -91,14 +94,14 @@ export function publishEntries(entries: readonly LedgerEntry[], publish: (entry:
  * behind real work and never reaches the store.
  */
 export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
-  const { ledger, log } = deps;
+  const { ledger, log, stopwatch } = deps;
   // An audit reads the whole log while ledger writes wait behind it: requests that arrive while
   // one runs share its answer instead of queueing another full replay each.
   let auditing: Promise<AuditResponse> | undefined;
   const audit = async (): Promise<AuditResponse> => {
-    const started = performance.now();
+    const started = stopwatch.now();
     const report = await ledger.audit();
-    const res = auditResponse(report, performance.now() - started);
+    const res = auditResponse(report, stopwatch.now() - started);
     if (!report.ok) log.warn({ problems: report.problems.length, first: report.problems[0] }, 'ledger audit found problems');
     return res;
   };

@@ -17,7 +17,7 @@ import {
   SwarmErrorMessage,
 } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit-level';
-import { manualClock } from '@swarm/determinism';
+import { manualClock, systemTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
@@ -46,7 +46,7 @@ describe('credit-svc - over a real nats-server', () => {
     nc = await connect({ servers: server.url });
     bus = createBusClient(nc, silentLogger());
     bus.subscribe(LedgerEntryEvents, (e) => events.push(e));
-    svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, clock });
+    svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, ...systemTime, clock });
   });
 
   afterAll(async () => {
@@ -222,7 +222,7 @@ describe('credit-svc - over a real nats-server', () => {
       expect(report.totals).toMatchObject({ genesis: 1000n, available: 1000n, escrowed: 0n, openEscrows: 0 });
       await ledger.close();
       // Serve again on the same store, for afterAll's stop.
-      svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, clock });
+      svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, ...systemTime, clock });
       expect(await balance('')).toMatchObject({ available: 940n });
     });
   });

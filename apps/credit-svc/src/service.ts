@@ -2,7 +2,7 @@ import { startBusService } from '@swarm/bus';
 import type { LedgerEntry } from '@swarm/contracts';
 import { CreditAudit, CreditEscrow, CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntryEvents } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit-level';
-import type { Clock } from '@swarm/determinism';
+import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import type { CreditConfig } from './config';
@@ -25,7 +25,12 @@ export interface CreditServiceDeps {
   nc: NatsConnection;
   /** This node's id, which is also its ledger account. */
   nodeId: string;
-  clock: Clock;
+  /** Ledger timestamps and escrow expiries (epoch ms). */
+  clock: WallClock;
+  /** Audit timings. */
+  stopwatch: Stopwatch;
+  /** Paces the escrow sweeper. */
+  scheduler: Scheduler;
 }
 
 export interface CreditService {
@@ -34,7 +39,7 @@ export interface CreditService {
 }
 
 export async function startCreditService(deps: CreditServiceDeps): Promise<CreditService> {
-  const { config, log, nc, nodeId, clock } = deps;
+  const { config, log, nc, nodeId, clock, stopwatch, scheduler } = deps;
   const ledger = await openLedger({
     path: config.ledgerPath,
     clock,
@@ -52,7 +57,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   }
   const { client } = bus;
   const publish = (entry: LedgerEntry) => client.publish(LedgerEntryEvents, entry);
-  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish });
+  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, opts);
   bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
@@ -67,7 +72,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     syncWrites: String(config.syncWrites),
     openEscrows: String(ledger.openEscrows()),
   }));
-  const sweeper = startEscrowSweeper({ ledger, clock, intervalMs: config.escrowSweepMs, log, publish });
+  const sweeper = startEscrowSweeper({ ledger, clock, scheduler, intervalMs: config.escrowSweepMs, log, publish });
   log.info(
     { ledger: config.ledgerPath, lastSeq: ledger.lastSeq().toString(), syncWrites: config.syncWrites, escrowLifetime: config.escrowLifetime },
     'credit-svc serving',

@@ -5,7 +5,7 @@
 import type { BusClient } from '@swarm/bus';
 import { AckTimeoutError } from '@swarm/bus';
 import { CreditEscrow, CreditRefund, CreditReserve, CreditSettle, ErrorCode, EscrowState, ExecutorExecute, isSwarmError, RegistryFindProviders, SettleRequest, SwarmError } from '@swarm/contracts';
-import type { Clock } from '@swarm/determinism';
+import type { Stopwatch } from '@swarm/determinism';
 import type { EscrowView, TaskPorts } from '@swarm/pipeline';
 import type { Candidate } from '@swarm/scoring';
 
@@ -24,7 +24,8 @@ const ESCROW_STATES: Partial<Record<EscrowState, EscrowView['state']>> = {
   [EscrowState.ESCROW_STATE_REFUNDED]: 'refunded',
 };
 
-export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string, ackTimeoutMs: number): TaskPorts {
+/** `stopwatch` ages the cached provider lists. */
+export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: string, ackTimeoutMs: number): TaskPorts {
   const cache = new Map<string, { at: number; providers: Candidate[] }>();
   // The escrow may pay only these; the registry is local-only, so every provider is this node.
   const payees = [nodeId];
@@ -48,7 +49,7 @@ export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string, ack
     },
     async findProviders(skill, signal) {
       const hit = cache.get(skill);
-      if (hit && clock.now() - hit.at < PROVIDER_CACHE_MS) return hit.providers;
+      if (hit && stopwatch.now() - hit.at < PROVIDER_CACHE_MS) return hit.providers;
       let r;
       try {
         r = await bus.request(RegistryFindProviders, { skill }, { timeoutMs: REGISTRY_TIMEOUT_MS, signal });
@@ -63,7 +64,7 @@ export function createBusPorts(bus: BusClient, clock: Clock, nodeId: string, ack
         throw err;
       }
       const providers = r.providers.map((p) => ({ nodeId: p.nodeId, local: p.local }));
-      if (providers.length > 0) cache.set(skill, { at: clock.now(), providers });
+      if (providers.length > 0) cache.set(skill, { at: stopwatch.now(), providers });
       return providers;
     },
     async execute(_candidate, task, signal) {

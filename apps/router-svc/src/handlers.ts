@@ -3,6 +3,7 @@ import type { Handler } from '@swarm/bus';
 import { DEADLINE_HEADER, toWire } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
+import type { Scheduler } from '@swarm/determinism';
 import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskRecord, TaskTable } from '@swarm/pipeline';
 import { IDEMPOTENCY_KEY_PATTERN, keyedTaskId, runTask, submitBytes } from '@swarm/pipeline';
 import { capForLog } from '@swarm/telemetry';
@@ -15,6 +16,8 @@ export interface SubmitDeps {
   config: RouterConfig;
   admission: Admission;
   nodeId: string;
+  /** Turns the task's wall-clock deadline into the signal that ends it. */
+  scheduler: Pick<Scheduler, 'deadlineSignal'>;
   newTaskId(): string;
   /** What clients were told: keyed retries and status requests answer from it. */
   tasks: TaskTable<SubmitTaskResponse>;
@@ -111,16 +114,17 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
           },
         },
       };
+      const dispatchSignal = AbortSignal.any([deps.scheduler.deadlineSignal(deadlineMs), deps.shutdown]);
       const run = runTask(
         components,
         deps.limits,
         { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, deadlineMs, account },
-        AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineMs - clock.now())), deps.shutdown]),
+        dispatchSignal,
         // With a key, settle retries outlive the deadline (until shortly before the escrow's
         // expiry): a verified result is not thrown away because credit-svc was restarting, and
         // the client learns the outcome by key. Without one the client cannot ask later, so
         // settling stops at its deadline and the escrow is refunded: never charged unseen.
-        key ? deps.shutdown : AbortSignal.any([AbortSignal.timeout(Math.max(0, deadlineMs - clock.now())), deps.shutdown]),
+        key ? deps.shutdown : dispatchSignal,
       );
       deps.tasks.begin(taskId, key, run.catch(() => undefined), fingerprint);
       begun = true;

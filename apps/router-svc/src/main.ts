@@ -1,4 +1,4 @@
-import { monotonicClock, systemClock, systemRandom } from '@swarm/determinism';
+import { systemRandom, systemTime } from '@swarm/determinism';
 import { runServiceMain } from '@swarm/runtime';
 import { loadRouterConfig } from './config';
 import { startRouterService } from './service';
@@ -10,5 +10,5 @@ runServiceMain({
   // their replies on a connection of their own, never behind a backlog of submits.
   outboundConnection: true,
   start: ({ config, log, nc, outboundNc, identity }) =>
-    startRouterService({ config, log, nc, ...(outboundNc ? { outboundNc } : {}), nodeId: identity.nodeId, clock: systemClock, stopwatch: monotonicClock, random: systemRandom }),
+    startRouterService({ config, log, nc, ...(outboundNc ? { outboundNc } : {}), nodeId: identity.nodeId, ...systemTime, random: systemRandom }),
 });

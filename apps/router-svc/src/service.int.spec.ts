@@ -16,7 +16,7 @@ import {
   SwarmErrorMessage,
   toTensor,
 } from '@swarm/contracts';
-import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
+import { seededRandom, systemTime } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { Logger } from '@swarm/telemetry';
 import { createLogger, silentLogger } from '@swarm/telemetry';
@@ -115,7 +115,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
 
   const startRouter = async (env: Record<string, string> = {}, log: Logger = silentLogger()) => {
     const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...env });
-    router = await startRouterService({ config, log, nc: routerNc, nodeId: NODE_ID, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(1) });
+    router = await startRouterService({ config, log, nc: routerNc, nodeId: NODE_ID, ...systemTime, random: seededRandom(1) });
     // The server has the router's subscriptions once a round trip after them returns: a request
     // from another connection cannot then find no responders (it did, under load).
     await routerNc.flush();

@@ -1,9 +1,9 @@
 import { startBusService, toWire } from '@swarm/bus';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, RouterHealth, RouterSubmit, RouterTask, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
-import type { Clock, Random } from '@swarm/determinism';
+import type { Random, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { randomUuid } from '@swarm/determinism';
-import type { RouterComponents, Sleep } from '@swarm/pipeline';
+import type { RouterComponents } from '@swarm/pipeline';
 import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
 import type { AttemptObserver, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector } from '@swarm/scoring';
@@ -12,7 +12,6 @@ import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import type { RouterConfig } from './config';
 import { statusHandler, submitHandler } from './handlers';
-import { timerSleep } from './timer-sleep';
 import { createVerifyPool } from './verify-pool';
 
 /**
@@ -33,17 +32,20 @@ export interface RouterServiceDeps {
   outboundNc?: NatsConnection;
   nodeId: string;
   /** Wall-clock ms: deadlines and expiries, comparable with other processes. */
-  clock: Clock;
-  /** Monotonic ms, for measuring durations only (systemClock would jump with the wall clock). */
-  stopwatch: Clock;
+  clock: WallClock;
+  /**
+   * Monotonic ms for durations: task timings, the ages of cached provider lists and task records,
+   * rate-limit refills, log throttling (the wall clock may jump).
+   */
+  stopwatch: Stopwatch;
+  /** Task deadline signals and the waits between settle retries. */
+  scheduler: Scheduler;
   /**
    * Task ids, tie-breaks between candidates and verification draws: a CSPRNG in production (an
    * executor must not predict them). Verification on worker threads (verifyThreads > 0) draws from
    * each thread's own CSPRNG instead, since a function cannot be handed to another thread.
    */
   random: Random;
-  /** Waits between settle retries; default: real timers. */
-  sleep?: Sleep;
   /** Who gets each attempt; default: createDefaultSelector(random). */
   selector?: CandidateSelector;
   /** Told how every dispatch attempt ended; default: nobody. */
@@ -55,7 +57,7 @@ export interface RouterService {
 }
 
 export async function startRouterService(deps: RouterServiceDeps): Promise<RouterService> {
-  const { config, log, nc, nodeId, clock, stopwatch, random } = deps;
+  const { config, log, nc, nodeId, clock, stopwatch, scheduler, random } = deps;
   const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads) : undefined;
   let svc;
   try {
@@ -71,16 +73,15 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     attemptMinMs: config.attemptMinMs,
     attemptWorkPerMs: config.attemptWorkPerMs,
   };
-  const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, clock);
-  // Time and chance come from deps. Real timers remain only at the edges, where a virtual clock
-  // cannot drive them yet (issue 11's scheduler): the default `sleep`, the task deadline signals in
-  // handlers.ts (AbortSignal.timeout) and the request timeouts inside libs/bus.
+  const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, stopwatch);
+  // Time, timers and chance all come from deps, so virtual time can drive a task end to end. Real
+  // timers remain only inside libs/bus (request timeouts), where the bus itself is real.
   const components: RouterComponents = {
-    ports: createBusPorts(svc.client, clock, nodeId, config.ackTimeoutMs),
+    ports: createBusPorts(svc.client, stopwatch, nodeId, config.ackTimeoutMs),
     clock,
     stopwatch,
     random,
-    sleep: deps.sleep ?? timerSleep,
+    sleep: (ms, signal) => scheduler.sleep(ms, signal),
     selector: deps.selector ?? createDefaultSelector(random),
     ...(deps.observer ? { observer: deps.observer } : {}),
     ...(verifier ? { verifier } : {}),
@@ -104,10 +105,11 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       config,
       admission,
       nodeId,
+      scheduler,
       newTaskId: () => `task-${randomUuid(random)}`,
       shutdown: stopping.signal,
       onRefused(err) {
-        const now = clock.now();
+        const now = stopwatch.now();
         if (now - lastOverloadLog < OVERLOAD_LOG_INTERVAL_MS) return;
         const stats = admission.stats();
         log.warn({ ...stats, refusedSinceLastWarning: stats.refused - refusedAtLastLog, retryAfterMs: err.retryAfterMs }, 'refusing tasks: at capacity');
@@ -136,7 +138,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     }),
     { maxRequestBytes: config.maxRequestBytes },
   );
-  svc.serve(RouterTask, statusHandler({ components, tasks, nodeId, ledgerLookups: createRateLimiter(STATUS_LEDGER_LOOKUPS, clock) }));
+  svc.serve(RouterTask, statusHandler({ components, tasks, nodeId, ledgerLookups: createRateLimiter(STATUS_LEDGER_LOOKUPS, stopwatch) }));
   svc.serveHealth(RouterHealth, () => {
     const s = admission.stats();
     return {

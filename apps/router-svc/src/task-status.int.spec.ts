@@ -17,7 +17,7 @@ import {
   TaskState,
   toTensor,
 } from '@swarm/contracts';
-import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
+import { seededRandom, systemTime } from '@swarm/determinism';
 import { keyedTaskId } from '@swarm/pipeline';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
@@ -120,7 +120,7 @@ describe('router-svc - idempotent submits and task status', () => {
 
   const startRouter = async (env: Record<string, string> = {}) => {
     const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...env });
-    router = await startRouterService({ config, log: silentLogger(), nc: routerNc, nodeId: NODE_ID, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(1) });
+    router = await startRouterService({ config, log: silentLogger(), nc: routerNc, nodeId: NODE_ID, ...systemTime, random: seededRandom(1) });
     // The server has the router's subscriptions once this round trip is back.
     await routerNc.flush();
   };

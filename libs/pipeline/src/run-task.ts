@@ -12,7 +12,7 @@
  */
 import type { Tensor } from '@swarm/contracts';
 import { decodeTensors, ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS } from '@swarm/contracts';
-import type { Clock, Random } from '@swarm/determinism';
+import type { Random, Stopwatch, WallClock } from '@swarm/determinism';
 import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import type { Verdict } from '@swarm/skills';
@@ -22,15 +22,15 @@ import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sle
 export interface RouterComponents {
   readonly ports: TaskPorts;
   /** Wall-clock epoch ms: deadlines and escrow expiries, which other processes compare. */
-  readonly clock: Clock;
+  readonly clock: WallClock;
   /** Monotonic, high-resolution ms for the timings a task reports; defaults to `clock`. */
-  readonly stopwatch?: Clock;
+  readonly stopwatch?: Stopwatch;
   readonly random: Random;
   /** Where results are verified; default: here, with `random`. */
   readonly verifier?: ResultVerifier;
   /**
-   * Waits between settle retries. A service passes a timer, tests and the simulator one that
-   * advances their clock: this library sets no timers of its own.
+   * Waits between settle retries: a Scheduler's `sleep` (@swarm/determinism), real in a service,
+   * virtual in tests and the simulator. This library sets no timers of its own.
    */
   readonly sleep: Sleep;
   /** Who gets each attempt; default: `createDefaultSelector(random)` (see @swarm/scoring). */

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SwarmError } from '@swarm/contracts';
-import type { Clock } from '@swarm/determinism';
+import type { Stopwatch } from '@swarm/determinism';
 
 /** The same states as the wire's TaskState, as words the pure code can switch on. */
 export type TaskRecordState = 'running' | 'paid' | 'refunded' | 'rejected';
@@ -40,6 +40,7 @@ export interface TaskRecord<R> {
   uncertain: boolean;
   /** Settles when the task ends; a retry of a running task awaits it. */
   running?: Promise<unknown>;
+  /** When it ended, on the table's stopwatch (meaningless outside it). */
   finishedAtMs: number;
 }
 
@@ -97,7 +98,11 @@ export function keyedTaskId(account: string, key: string): string {
   return `task-${createHash('sha256').update(account).update('\0').update(key).digest('hex').slice(0, 32)}`;
 }
 
-export function createTaskTable<R>(limits: TaskTableLimits, clock: Clock): TaskTable<R> {
+/**
+ * Retention is an age in this process, so it is measured on a Stopwatch: a wall clock set back
+ * would keep records past their retention, one set forward would forget them early.
+ */
+export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch): TaskTable<R> {
   // Map keeps insertion order, so iteration visits the oldest records first.
   const records = new Map<string, TaskRecord<R>>();
   let bytes = 0;
@@ -112,7 +117,7 @@ export function createTaskTable<R>(limits: TaskTableLimits, clock: Clock): TaskT
     records.delete(r.taskId);
   };
   const expire = () => {
-    const cutoff = clock.now() - limits.retentionMs;
+    const cutoff = stopwatch.now() - limits.retentionMs;
     for (const r of records.values()) {
       if (r.state !== 'running' && r.finishedAtMs <= cutoff) remove(r);
     }
@@ -144,7 +149,7 @@ export function createTaskTable<R>(limits: TaskTableLimits, clock: Clock): TaskT
     finish(taskId, end) {
       const r = records.get(taskId);
       if (!r) return;
-      Object.assign(r, { ...end, result: undefined, resultBytes: 0, uncertain: end.uncertain ?? false, running: undefined, finishedAtMs: clock.now() });
+      Object.assign(r, { ...end, result: undefined, resultBytes: 0, uncertain: end.uncertain ?? false, running: undefined, finishedAtMs: stopwatch.now() });
       const size = end.resultBytes ?? 0;
       if (end.result !== undefined && size <= limits.maxResultBytes) {
         // Oldest results go first; the records of what happened stay.
@@ -174,7 +179,7 @@ export function createTaskTable<R>(limits: TaskTableLimits, clock: Clock): TaskT
           rejected -= 1;
         }
       }
-      put({ taskId, key, fingerprint: '', state: 'rejected', cost: 0n, refunded: 0n, providerId: '', attempts: 0, note: '', error, resultBytes: 0, uncertain, finishedAtMs: clock.now() });
+      put({ taskId, key, fingerprint: '', state: 'rejected', cost: 0n, refunded: 0n, providerId: '', attempts: 0, note: '', error, resultBytes: 0, uncertain, finishedAtMs: stopwatch.now() });
     },
     size: () => records.size,
     resultBytes: () => bytes,

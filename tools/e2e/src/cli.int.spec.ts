@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreditService } from '@swarm/credit-svc';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
-import { systemClock } from '@swarm/determinism';
+import { systemTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { startNatsServer, tempDir } from '@swarm/testing';
@@ -181,11 +181,11 @@ describe('swarm CLI - a ledger audit that finds a problem', () => {
   it('prints what differs and exits 1 with SWARM_AUDIT_FAILED', async () => {
     // Only credit-svc answers an audit. Its ledger is damaged behind its back, as a bug or a bad disk would.
     const config = loadCreditConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false' });
-    await (await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, clock: systemClock })).stop();
+    await (await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, ...systemTime })).stop();
     const raw = new Level<string, string>(config.ledgerPath);
     await raw.sublevel<string, string>('acct', {}).put(NODE, '{"available":"1500","escrowed":"0"}');
     await raw.close();
-    credit = await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, clock: systemClock });
+    credit = await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, ...systemTime });
 
     const table = await runCli(['ledger', '--audit', '--nats', nats.url]);
     expect(table.code).toBe(1);

@@ -9,7 +9,7 @@
  */
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { loadServiceConfig } from '@swarm/config';
-import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
+import { seededRandom, systemTime } from '@swarm/determinism';
 import { loadExecutorConfig, startExecutorService } from '@swarm/executor-svc';
 import { startGatewayService } from '@swarm/gateway-svc';
 import { loadOrCreateIdentity } from '@swarm/identity';
@@ -61,12 +61,12 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
   const ncOf = async (role: BusRole) => (bus ? connectAs(role) : nc);
   // Each service by its start function, in the launcher's order (NODE_SERVICES, @swarm/node).
   const starters: Record<NodeServiceApp, () => Promise<{ stop(): Promise<void> }>> = {
-    'credit-svc': async () => startCreditService({ config: loadCreditConfig(env), log, nc: await ncOf('credit'), nodeId, clock: systemClock }),
+    'credit-svc': async () => startCreditService({ config: loadCreditConfig(env), log, nc: await ncOf('credit'), nodeId, ...systemTime }),
     'registry-svc': async () => startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId }),
     'gateway-svc': async () => startGatewayService({ config: loadServiceConfig(env), log, nc: await ncOf('gateway'), nodeId }),
     'executor-svc': async () => startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId }),
     'router-svc': async () =>
-      startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(9) }),
+      startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, ...systemTime, random: seededRandom(9) }),
   };
   const running = new Map<NodeServiceApp, { stop(): Promise<void> }>();
   for (const { app } of NODE_SERVICES) running.set(app, await starters[app]());

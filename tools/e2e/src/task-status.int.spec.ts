@@ -6,7 +6,7 @@ import type { LedgerEntry } from '@swarm/contracts';
 import { EntryKind, fromTensor, LedgerEntryEvents, RouterSubmit, SubmitTaskResponse, TaskState } from '@swarm/contracts';
 import { loadServiceConfig } from '@swarm/config';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
-import { monotonicClock, seededRandom, systemClock } from '@swarm/determinism';
+import { seededRandom, systemTime } from '@swarm/determinism';
 import { loadExecutorConfig, startExecutorService } from '@swarm/executor-svc';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { startRegistryService } from '@swarm/registry-svc';
@@ -145,10 +145,10 @@ describe('task status - credit-svc restarts while a verified result is being set
     const { nodeId } = await loadOrCreateIdentity(dir.path);
     const log = silentLogger();
     const [creditNc, nc, observerNc] = await Promise.all([1, 2, 3].map(() => connect({ servers: server.url })));
-    let credit: { stop(): Promise<void> } | undefined = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, clock: systemClock });
+    let credit: { stop(): Promise<void> } | undefined = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, ...systemTime });
     const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc, nodeId });
     const executor = await startExecutorService({ config: loadExecutorConfig(env), log, nc, nodeId });
-    const router = await startRouterService({ config: loadRouterConfig(env), log, nc, nodeId, clock: systemClock, stopwatch: monotonicClock, random: seededRandom(5) });
+    const router = await startRouterService({ config: loadRouterConfig(env), log, nc, nodeId, ...systemTime, random: seededRandom(5) });
     const client = await connectSwarm(server.url);
     try {
       // credit-svc goes away right after it commits this task's escrow, and is back 1.5 s later:
@@ -160,7 +160,7 @@ describe('task status - credit-svc restarts while a verified result is being set
           await credit?.stop();
           credit = undefined;
           await new Promise((r) => setTimeout(r, 1_500));
-          credit = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, clock: systemClock });
+          credit = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, ...systemTime });
         })();
       });
       await observerNc.flush();
