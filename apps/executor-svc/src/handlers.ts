@@ -33,7 +33,7 @@ export function executeHandler(deps: ExecuteDeps): Handler<ExecuteRequest, Execu
     if (!deps.skills.includes(skill.name)) {
       // Retryable: another executor may run it (the registry lists this node only for the skills its
       // executors advertise, so only a replica configured unlike its peers gets here).
-      throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this executor does not run ${skill.name}; it runs ${deps.skills.join(', ')}`, true);
+      throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this executor does not run ${skill.name}; it runs ${deps.skills.join(', ')}`);
     }
     const timeoutMs = resolveTimeout(req.timeoutMs, limits);
     const inputs = decodeTensors(req.inputs);

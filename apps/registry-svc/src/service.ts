@@ -34,7 +34,7 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
       // from a node whose executors were merely loaded.
       if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) return [];
       if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
-        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `executors did not answer the skills probe within ${EXECUTOR_PROBE_TIMEOUT_MS} ms`, true, { cause: err });
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `executors did not answer the skills probe within ${EXECUTOR_PROBE_TIMEOUT_MS} ms`, undefined, { cause: err });
       }
       throw err;
     }

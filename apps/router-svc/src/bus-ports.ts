@@ -59,7 +59,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         // best guess (a gone executor shows up as NO_PROVIDER at dispatch, which clears it).
         if (hit) return hit.providers;
         if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
-          throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `registry-svc did not answer within ${REGISTRY_TIMEOUT_MS} ms, so the providers of ${skill} are unknown`, true, { cause: err });
+          throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `registry-svc did not answer within ${REGISTRY_TIMEOUT_MS} ms, so the providers of ${skill} are unknown`, undefined, { cause: err });
         }
         throw err;
       }
@@ -77,7 +77,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) throw err;
         // No executor answered: the cached provider list is stale; the next attempt asks again.
         cache.clear();
-        throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `no executor is serving ${task.skill}`, true, { cause: err });
+        throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `no executor is serving ${task.skill}`, undefined, { cause: err });
       }
     },
   };

@@ -226,7 +226,7 @@ function retryAfterLedger(view: EscrowView, now: number): SwarmError {
   return new SwarmError(
     ErrorCode.ERROR_CODE_UNAVAILABLE,
     `a task with this key is escrowed by a router that is not this one (it stopped, or still runs it); the ledger refunds it within ${Math.ceil(wait / 1000)} s unless it is paid first`,
-    true,
+    undefined,
     { retryAfterMs: Math.min(wait, 0xffff_ffff) },
   );
 }
@@ -255,7 +255,7 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
     if (!deps.ledgerLookups.take()) {
       if (record) return fromRecord(record);
       const wait = deps.ledgerLookups.waitMs();
-      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `too many status requests reach the ledger; retry after ${wait} ms`, true, { retryAfterMs: Math.max(wait, 1) });
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `too many status requests reach the ledger; retry after ${wait} ms`, undefined, { retryAfterMs: Math.max(wait, 1) });
     }
     let view: EscrowView;
     try {

@@ -156,7 +156,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   log.info({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes, verifyThreads: config.verifyThreads }, 'router-svc ready');
   return {
     async stop() {
-      stopping.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router-svc is stopping; the task was ended early and refunded', true));
+      stopping.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router-svc is stopping; the task was ended early and refunded'));
       await svc.stop(config.graceMs);
       await verifier?.stop();
     },

@@ -134,10 +134,10 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
 function discoveryError(err: unknown, subject: string): unknown {
   const code = (err as { code?: unknown }).code;
   if (code === NatsErrorCode.PermissionsViolation) {
-    return new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `this bus identity may not use ${subject} (discovery is the observer role's)`, false, { cause: err });
+    return new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `this bus identity may not use ${subject} (discovery is the observer role's)`, undefined, { cause: err });
   }
   if (code === NatsErrorCode.ConnectionClosed || code === NatsErrorCode.ConnectionDraining || code === NatsErrorCode.Disconnect) {
-    return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `NATS connection unavailable for ${subject}`, true, { cause: err });
+    return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `NATS connection unavailable for ${subject}`, undefined, { cause: err });
   }
   return err;
 }

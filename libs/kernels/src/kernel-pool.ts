@@ -114,10 +114,10 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
 
   async function run(skill: string, inputs: readonly DenseTensor[], runOpts: KernelRunOptions): Promise<KernelRun> {
     getSkill(skill);
-    if (stopped) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the kernel pool is stopping', true);
+    if (stopped) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the kernel pool is stopping');
     if (inFlight >= threads + maxQueue) {
       counts.overloaded += 1;
-      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `executor busy: ${threads} running and ${maxQueue} queued`, true);
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `executor busy: ${threads} running and ${maxQueue} queued`);
     }
     const deadline = deadlineSignal(runOpts);
     inFlight += 1;
@@ -137,23 +137,23 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
   function translate(err: unknown, skill: string, runOpts: KernelRunOptions, timedOut: boolean): SwarmError {
     if (timedOut) {
       counts.timedOut += 1;
-      return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${skill} did not finish within ${runOpts.timeoutMs} ms; the kernel was aborted`, true, { cause: err });
+      return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${skill} did not finish within ${runOpts.timeoutMs} ms; the kernel was aborted`, undefined, { cause: err });
     }
     if (runOpts.signal?.aborted) {
       counts.timedOut += 1;
-      return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${skill} was aborted by its caller`, true, { cause: err });
+      return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${skill} was aborted by its caller`, undefined, { cause: err });
     }
     const message = (err as Error | undefined)?.message ?? '';
     if (message === 'Task queue is at limit' || message.startsWith('No task queue available')) {
       counts.overloaded += 1;
-      return new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `executor busy: ${threads} running and ${maxQueue} queued`, true, { cause: err });
+      return new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `executor busy: ${threads} running and ${maxQueue} queued`, undefined, { cause: err });
     }
-    if (stopped) return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the kernel pool stopped before the kernel finished', true, { cause: err });
+    if (stopped) return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the kernel pool stopped before the kernel finished', undefined, { cause: err });
     counts.failed += 1;
     if (!probing) log.error({ err, skill }, 'kernel failed');
     // Retryable: inputs were validated before the run, so a fault is the worker's (a crash, memory)
     // and another executor, or this one again, may well succeed; the router bounds the attempts.
-    return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `${skill} kernel failed on ${backend}`, true, { cause: err });
+    return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `${skill} kernel failed on ${backend}`, undefined, { cause: err });
   }
 
   const pool: KernelPool = {

@@ -60,7 +60,7 @@ export function createAdmission(limits: AdmissionLimits, random: Random): Admiss
       if (full || heavy) {
         refused += 1;
         const after = retryAfterMs();
-        throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `router-svc is at capacity: ${full ?? heavy}; retry after ${after} ms`, true, {
+        throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `router-svc is at capacity: ${full ?? heavy}; retry after ${after} ms`, undefined, {
           retryAfterMs: after,
         });
       }

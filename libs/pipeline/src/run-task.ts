@@ -139,7 +139,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
 
   const late = c.clock.now() - deadline;
   if (late >= 0) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed ${Math.round(late)} ms before it could start; nothing was reserved`, true);
+    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed ${Math.round(late)} ms before it could start; nothing was reserved`);
   }
   const expiresAtMs = deadline + SETTLE_GRACE_MS;
   try {
@@ -166,7 +166,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   const overrun = c.clock.now() - deadline;
   if (overrun > 0) {
     await refundQuietly(c.ports, req.taskId);
-    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was paid`, true);
+    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was paid`);
   }
 
   const settleStart = watch.now();
@@ -250,15 +250,15 @@ async function dispatchUntilVerified(
     else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
-    lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`, true);
+    lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`);
   }
   throw finalError(lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }
 
 function chooseCandidate(selector: CandidateSelector, task: { taskId: string; skill: string }, candidates: Candidate[], attempts: readonly AttemptReport[]): Candidate {
-  if (candidates.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${task.skill} (is executor-svc running?)`, true);
+  if (candidates.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${task.skill} (is executor-svc running?)`);
   const chosen = selector.select(task, candidates, attempts);
-  if (!chosen) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `none of the ${candidates.length} provider(s) of ${task.skill} was chosen for this task`, true);
+  if (!chosen) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `none of the ${candidates.length} provider(s) of ${task.skill} was chosen for this task`);
   return chosen;
 }
 
@@ -290,7 +290,7 @@ export function verifyResult(skillName: string, inputs: DecodedInputs, outputs: 
 
 function finalError(last: SwarmError | undefined, attempts: number, outOfTime: boolean): SwarmError {
   if (outOfTime) {
-    return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed after ${attempts} attempt(s)${last ? `; last: ${last.message}` : ''}`, true);
+    return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed after ${attempts} attempt(s)${last ? `; last: ${last.message}` : ''}`);
   }
   if (last?.code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED) {
     return new SwarmError(last.code, `no verified result after ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, true);
@@ -300,7 +300,7 @@ function finalError(last: SwarmError | undefined, attempts: number, outOfTime: b
       retryAfterMs: last.retryAfterMs,
     });
   }
-  return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `execution failed after ${attempts} attempt(s): ${last?.message ?? 'unknown'}`, true);
+  return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `execution failed after ${attempts} attempt(s): ${last?.message ?? 'unknown'}`);
 }
 
 /**
