@@ -1,12 +1,12 @@
 /** A node's ledger on LevelDB: a level store under the ledger of @swarm/credit. */
 import type { Ledger, LedgerInit } from '@swarm/credit';
 import { createLedger } from '@swarm/credit';
-import type { Clock } from '@swarm/determinism';
+import type { WallClock } from '@swarm/determinism';
 import type { LevelStoreOptions } from './level-store';
 import { createLevelStore } from './level-store';
 
 export interface LevelLedgerOptions extends LevelStoreOptions, LedgerInit {
-  readonly clock: Clock;
+  readonly clock: WallClock;
 }
 
 /** LedgerOpenError when the directory is in use, damaged or of another format. */

@@ -1,18 +1,22 @@
 /**
  * The ledger over any LedgerStore: it loads the records an operation touches, asks the pure rules
- * what to write, and commits the answer as ONE batch (records + log entries + expiry index +
+ * what to write, and commits the answer in ONE batch (records + log entries + expiry index +
  * next seq), so a crash at any instant leaves either all of an operation or none of it.
- * Operations run through a serial queue so read-modify-write never interleaves.
+ * Operations are applied one at a time in order, so read-modify-write never interleaves; those
+ * queued while a batch is being written share the next one (group-commit.ts), and none is
+ * answered before its batch is durable.
  *
- * The expiry index holds exactly the open escrows that have an expiry: commit() derives its put
- * or delete from each escrow record it writes, in the same batch.
+ * The expiry index holds exactly the open escrows that have an expiry: staged-batch.ts derives its
+ * put or delete from each escrow record written, in the same batch.
  */
 import type { BalanceResponse, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, SettleRequest } from '@swarm/contracts';
 import {
   ErrorCode,
   SwarmError,
 } from '@swarm/contracts';
-import type { Clock } from '@swarm/determinism';
+import type { WallClock } from '@swarm/determinism';
+import type { Staged } from './group-commit';
+import { createGroupCommitter, DEFAULT_MAX_GROUP_OPERATIONS } from './group-commit';
 import type { Committed, Ledger } from './ledger';
 import type { AuditReport } from './ledger-audit';
 import { createAuditor } from './ledger-audit';
@@ -32,7 +36,7 @@ import {
   validateSettle,
 } from './ledger-rules';
 import type { ExpiryRef, LedgerStore } from './ledger-store';
-import { createSerialQueue } from './serial-queue';
+import type { OperationView } from './staged-batch';
 
 /**
  * Largest page `entries()` returns, and most escrows one `expireDue` handles, so one call cannot
@@ -49,7 +53,7 @@ export const DEFAULT_ESCROW_LIFETIME: EscrowLifetime = Object.freeze({ defaultMs
 export interface LedgerComponents {
   /** Closed store; the ledger opens it, and closes it on `close`. */
   readonly store: LedgerStore;
-  readonly clock: Clock;
+  readonly clock: WallClock;
 }
 
 export interface LedgerInit {
@@ -58,70 +62,55 @@ export interface LedgerInit {
   readonly genesisGrant: bigint;
   /** Default DEFAULT_ESCROW_LIFETIME. */
   readonly escrowLifetime?: EscrowLifetime;
+  /**
+   * Most operations sharing one batch; default DEFAULT_MAX_GROUP_OPERATIONS. 1 writes each
+   * operation alone (what the ledger did before group commit; the bench compares the two).
+   */
+  readonly maxGroupOperations?: number;
 }
-
-type Batch = { expiryPuts: ExpiryRef[]; expiryDels: ExpiryRef[] };
 
 export async function createLedger(components: LedgerComponents, init: LedgerInit): Promise<Ledger> {
   const lifetime = init.escrowLifetime ?? DEFAULT_ESCROW_LIFETIME;
   validateLifetime(lifetime);
+  const maxGroupOperations = init.maxGroupOperations ?? DEFAULT_MAX_GROUP_OPERATIONS;
+  if (!Number.isSafeInteger(maxGroupOperations) || maxGroupOperations < 1) {
+    throw new RangeError(`maxGroupOperations must be a whole number >= 1, got ${maxGroupOperations}`);
+  }
   const { store, clock } = components;
   await store.open();
   try {
-    return await startLedger(store, clock, init, lifetime);
+    return await startLedger(store, clock, init, lifetime, maxGroupOperations);
   } catch (err) {
     await store.close();
     throw err;
   }
 }
 
-async function startLedger(store: LedgerStore, clock: Clock, init: LedgerInit, lifetime: EscrowLifetime): Promise<Ledger> {
-  const queue = createSerialQueue();
+async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerInit, lifetime: EscrowLifetime, maxOperations: number): Promise<Ledger> {
   let closing: Promise<void> | undefined;
-  let nextSeq = store.nextSeq();
-  // Counted once here (open escrows are few: each is a task in flight), then kept by commit().
+  // Counted once here (open escrows are few: each is a task in flight), then kept by the committer.
   let openEscrows = 0;
   for await (const _ of store.scanExpiries()) openEscrows += 1;
+  const committer = createGroupCommitter(store, { nextSeq: store.nextSeq(), openEscrows, maxOperations });
 
-  const stamp = (): Stamp => ({ nextSeq, atMs: clock.now() });
-
-  /** An escrow record written open puts its expiry key; written closed, deletes it. */
-  const indexOps = (escrows: readonly Escrow[], extraDels: readonly ExpiryRef[]): Batch => {
-    const batch: Batch = { expiryPuts: [], expiryDels: [...extraDels] };
-    for (const e of escrows) {
-      if (e.expiresAtMs === undefined) continue;
-      (e.state === 'open' ? batch.expiryPuts : batch.expiryDels).push({ expiresAtMs: e.expiresAtMs, escrowId: e.id });
-    }
-    return batch;
-  };
-
-  async function commit<R>(change: Change<R>, extraDels: readonly ExpiryRef[] = []): Promise<Committed<R>> {
-    if (change.entries.length === 0 && extraDels.length === 0) return { result: change.result, entries: [] };
-    const after = nextSeq + BigInt(change.entries.length);
-    const { expiryPuts, expiryDels } = indexOps(change.escrows, extraDels);
-    const opened = expiryPuts.filter((r) => !store.hasExpiry(r)).length - expiryDels.filter((r) => store.hasExpiry(r)).length;
-    await store.commit({ accounts: change.accounts, escrows: change.escrows, entries: change.entries, expiryPuts, expiryDels, nextSeq: after });
-    nextSeq = after;
-    openEscrows += opened;
-    return { result: change.result, entries: change.entries };
-  }
+  const stamp = (view: OperationView): Stamp => ({ nextSeq: view.nextSeq, atMs: clock.now() });
+  const nothing: Change<undefined> = { result: undefined, accounts: [], escrows: [], entries: [] };
 
   /**
-   * One expiry index key, inside the queue: refund the escrow if it is still open with this
-   * expiry; a key whose escrow is closed (or expires at another time) is stale and deleted.
+   * One expiry index key, in its turn: refund the escrow if it is still open with this expiry; a
+   * key whose escrow is closed (or expires at another time) is stale and deleted.
    */
-  async function expireOne(ref: ExpiryRef): Promise<Committed<RefundResponse | undefined>> {
-    // Gone since the walk: a settle or refund queued in between closed the escrow.
-    if (!store.hasExpiry(ref)) return { result: undefined, entries: [] };
-    const escrow = store.escrow(ref.escrowId);
-    if (escrow?.state !== 'open' || escrow.expiresAtMs !== ref.expiresAtMs) {
-      const none: Change<undefined> = { result: undefined, accounts: [], escrows: [], entries: [] };
-      return commit(none, [ref]);
-    }
-    return commit(refundRule({ escrowId: ref.escrowId }, { escrow, payer: store.account(escrow.payer) }, stamp()));
-  }
+  const expireOne =
+    (ref: ExpiryRef) =>
+    (view: OperationView): Staged<RefundResponse | undefined> => {
+      // Gone since the walk: a settle or refund queued in between closed the escrow.
+      if (!view.hasExpiry(ref)) return { change: nothing };
+      const escrow = view.escrow(ref.escrowId);
+      if (escrow?.state !== 'open' || escrow.expiresAtMs !== ref.expiresAtMs) return { change: nothing, extraDels: [ref] };
+      return { change: refundRule({ escrowId: ref.escrowId }, { escrow, payer: view.account(escrow.payer) }, stamp(view)) };
+    };
 
-  function mutate<R>(validate: () => void, apply: () => Change<R>): Promise<Committed<R>> {
+  function mutate<R>(validate: () => void, apply: (view: OperationView) => Change<R>): Promise<Committed<R>> {
     if (closing) return Promise.reject(closedError());
     try {
       // Refuse bad input before queueing, so it never waits behind real work.
@@ -129,38 +118,38 @@ async function startLedger(store: LedgerStore, clock: Clock, init: LedgerInit, l
     } catch (err) {
       return Promise.reject(err);
     }
-    return queue.run(async () => commit(apply()));
+    return committer.run((view) => ({ change: apply(view) }));
   }
 
   /** The accounts of a settle's payees other than the payer (undefined: never credited). */
-  const payeeAccounts = (req: SettleRequest, payer: string | undefined): Map<string, Account | undefined> =>
-    new Map(settlePayouts(req).filter((p) => p.payee !== payer).map((p) => [p.payee, store.account(p.payee)]));
+  const payeeAccounts = (view: OperationView, req: SettleRequest, payer: string | undefined): Map<string, Account | undefined> =>
+    new Map(settlePayouts(req).filter((p) => p.payee !== payer).map((p) => [p.payee, view.account(p.payee)]));
 
   // A zero grant or an existing node account commits nothing here.
-  await commit(genesisRule(init.nodeAccount, init.genesisGrant, store.account(init.nodeAccount), stamp()));
+  await committer.run((view) => ({ change: genesisRule(init.nodeAccount, init.genesisGrant, view.account(init.nodeAccount), stamp(view)) }));
 
   return {
     reserve: (req: ReserveRequest) =>
       mutate(
         () => validateReserve(req),
-        () => reserveRule(req, { escrow: store.escrow(req.escrowId), payer: store.account(req.account) }, stamp(), lifetime),
+        (view) => reserveRule(req, { escrow: view.escrow(req.escrowId), payer: view.account(req.account) }, stamp(view), lifetime),
       ),
     settle: (req: SettleRequest) =>
       mutate(
         () => validateSettle(req),
-        () => {
-          const escrow = store.escrow(req.escrowId);
-          const payer = escrow && store.account(escrow.payer);
-          return settleRule(req, { escrow, payer, payees: payeeAccounts(req, escrow?.payer) }, stamp());
+        (view) => {
+          const escrow = view.escrow(req.escrowId);
+          const payer = escrow && view.account(escrow.payer);
+          return settleRule(req, { escrow, payer, payees: payeeAccounts(view, req, escrow?.payer) }, stamp(view));
         },
       ),
     refund: (req: RefundRequest) =>
       mutate(
         () => validateRefund(req),
-        () => {
-          const escrow = store.escrow(req.escrowId);
-          const payer = escrow && store.account(escrow.payer);
-          return refundRule(req, { escrow, payer }, stamp());
+        (view) => {
+          const escrow = view.escrow(req.escrowId);
+          const payer = escrow && view.account(escrow.payer);
+          return refundRule(req, { escrow, payer }, stamp(view));
         },
       ),
     async expireDue(nowMs: number, limit: number): Promise<Committed<readonly RefundResponse[]>> {
@@ -170,15 +159,15 @@ async function startLedger(store: LedgerStore, clock: Clock, init: LedgerInit, l
       if (!(nowMs >= 0 && nowMs < Number.MAX_SAFE_INTEGER)) {
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `nowMs must be in [0, ${Number.MAX_SAFE_INTEGER}), got ${nowMs}`);
       }
-      // The walk is queued so it sees no half-applied operation. Each refund then takes its own
-      // turn in the queue, so a burst of expiries never holds reserves and settles back for long.
-      const due = await queue.run(() => store.expiring(Math.floor(nowMs), limit));
+      // The walk runs alone so it sees no staged operation. Each refund then takes its own turn,
+      // so a burst of expiries never holds reserves and settles back for long.
+      const due = await committer.exclusive(() => store.expiring(Math.floor(nowMs), limit));
       const result: RefundResponse[] = [];
       const entries: LedgerEntry[] = [];
       for (const ref of due) {
         // Closing: what is committed so far is answered (its entries still need publishing).
         if (closing) break;
-        const done = await queue.run(() => expireOne(ref));
+        const done = await committer.run(expireOne(ref));
         if (done.result) result.push(done.result);
         entries.push(...done.entries);
       }
@@ -187,7 +176,7 @@ async function startLedger(store: LedgerStore, clock: Clock, init: LedgerInit, l
     async balance(account: string): Promise<BalanceResponse> {
       if (closing) throw closedError();
       validateId('account', account);
-      // One record read sees a whole batch or none of it, so no queueing is needed.
+      // The store holds only written batches, whole: a read sees no staged record and no half batch.
       return balanceRule(account, store.account(account));
     },
     async escrow(id: string): Promise<Escrow | undefined> {
@@ -200,12 +189,12 @@ async function startLedger(store: LedgerStore, clock: Clock, init: LedgerInit, l
       checkLimit(limit);
       return store.entries(fromSeq < 1n ? 1n : fromSeq, limit);
     },
-    lastSeq: () => nextSeq - 1n,
-    openEscrows: () => openEscrows,
+    lastSeq: () => committer.nextSeq - 1n,
+    openEscrows: () => committer.openEscrows,
     audit(): Promise<AuditReport> {
       if (closing) return Promise.reject(closedError());
-      // Queued, so it sees no half-applied operation between the log and the records.
-      return queue.run(async () => {
+      // Alone, so it sees no half-applied operation between the log and the records.
+      return committer.exclusive(async () => {
         const auditor = createAuditor();
         for await (const entry of store.scanLog()) auditor.replay(entry);
         for await (const account of store.scanAccounts()) auditor.checkAccount(account);
@@ -215,7 +204,7 @@ async function startLedger(store: LedgerStore, clock: Clock, init: LedgerInit, l
       });
     },
     close() {
-      closing ??= queue.drain().then(() => store.close());
+      closing ??= committer.drain().then(() => store.close());
       return closing;
     },
   };

@@ -1,10 +1,10 @@
 /**
  * What the ledger needs from storage, and nothing of the ledger's logic: point reads, one atomic
- * batch per operation, ranged reads of the log and of the expiry index, whole-store scans for the
+ * batch per group of operations, ranged reads of the log and of the expiry index, whole-store scans for the
  * audit. The ledger (create-ledger.ts) decides what goes into a batch; a store only keeps it.
  * Every store passes the shared compliance suite (`ledgerStoreCompliance` in @swarm/testing).
  *
- * Point reads are synchronous: the ledger runs load -> rule -> commit inside a serial queue, and
+ * Point reads are synchronous: the ledger applies load -> rule -> stage one operation at a time, and
  * both stores answer a point read from memory (LevelDB: memtable or block cache via getSync), so
  * an async hop per record would only lengthen every operation's turn in the queue.
  */
@@ -17,7 +17,7 @@ export interface ExpiryRef {
   readonly escrowId: string;
 }
 
-/** Everything one ledger operation writes; a store applies all of it or none of it. */
+/** Everything one group of ledger operations writes; a store applies all of it or none of it. */
 export interface LedgerBatch {
   /** Records to upsert (accounts and escrows are never deleted). */
   readonly accounts: readonly Account[];

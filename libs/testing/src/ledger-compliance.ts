@@ -7,7 +7,7 @@
  */
 import type { SettleRequest } from '@swarm/contracts';
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
-import type { Ledger, LedgerInit, LedgerStore } from '@swarm/credit';
+import type { Ledger, LedgerBatch, LedgerInit, LedgerStore } from '@swarm/credit';
 import { createLedger, DEFAULT_ESCROW_LIFETIME } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
 
@@ -45,6 +45,57 @@ const settleMany = (escrowId: string, payouts: Array<[string, bigint]>): SettleR
   amount: 0n,
   payouts: payouts.map(([payee, amount]) => ({ payee, amount })),
 });
+
+/**
+ * The store under test, with its writes counted, and the next write made to fail or to wait
+ * (to see what the ledger does while a batch is in flight).
+ */
+function instrumented(inner: LedgerStore) {
+  let commits = 0;
+  let failure: Error | undefined;
+  let gate: { entered: () => void; released: Promise<void> } | undefined;
+  const store: LedgerStore = {
+    open: () => inner.open(),
+    close: () => inner.close(),
+    account: (id) => inner.account(id),
+    escrow: (id) => inner.escrow(id),
+    hasExpiry: (ref) => inner.hasExpiry(ref),
+    nextSeq: () => inner.nextSeq(),
+    async commit(batch: LedgerBatch) {
+      commits += 1;
+      const [err, held] = [failure, gate];
+      failure = undefined;
+      gate = undefined;
+      if (held) {
+        held.entered();
+        await held.released;
+      }
+      if (err) throw err;
+      await inner.commit(batch);
+    },
+    entries: (fromSeq, limit) => inner.entries(fromSeq, limit),
+    expiring: (untilMs, limit) => inner.expiring(untilMs, limit),
+    scanLog: () => inner.scanLog(),
+    scanAccounts: () => inner.scanAccounts(),
+    scanEscrows: () => inner.scanEscrows(),
+    scanExpiries: () => inner.scanExpiries(),
+  };
+  return {
+    store,
+    commits: () => commits,
+    failNextCommit(err: Error) {
+      failure = err;
+    },
+    /** Holds the next write until `release`; `entered` resolves once it has begun. */
+    holdNextCommit() {
+      let entered!: () => void;
+      let release!: () => void;
+      const enteredP = new Promise<void>((r) => (entered = r));
+      gate = { entered, released: new Promise<void>((r) => (release = r)) };
+      return { entered: enteredP, release };
+    },
+  };
+}
 
 export function ledgerStoreCompliance(name: string, makeStore: () => Promise<LedgerStoreHarness>): void {
   describe(`${name} - ledger store compliance`, () => {
@@ -241,6 +292,113 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         expect(['settled', 'refunded']).toContain((await ledger.escrow(id))?.state);
       }
       await ledger.close();
+    });
+
+    describe(`${name} - group commit`, () => {
+      const openInstrumented = async () => {
+        const probe = instrumented(store);
+        const ledger = await createLedger({ store: probe.store, clock }, { nodeAccount: 'node', genesisGrant: GRANT });
+        return { probe, ledger };
+      };
+      const reserve = (ledger: Ledger, escrowId: string, amount: bigint) => ledger.reserve({ escrowId, account: 'node', amount, expiresAtMs: 0n, payees: PAYEES });
+      const outcome = (s: PromiseSettledResult<unknown>) => (s.status === 'fulfilled' ? 'ok' : s.reason instanceof SwarmError ? s.reason.code : String(s.reason));
+
+      it('applies concurrent operations on one escrow and one account in the order issued, in one batch', async () => {
+        const { probe, ledger } = await openInstrumented();
+        const commits = probe.commits();
+        const outcomes = await Promise.allSettled([
+          reserve(ledger, 'e1', 600n),
+          ledger.settle(settleOne('e1', 'peer', 100n)),
+          ledger.refund({ escrowId: 'e1' }),
+          reserve(ledger, 'e1', 600n),
+          reserve(ledger, 'e2', 900n),
+          reserve(ledger, 'e3', 1n),
+          ledger.refund({ escrowId: 'e2' }),
+          reserve(ledger, 'e3', 1n),
+        ]);
+        expect(outcomes.map(outcome)).toEqual([
+          'ok',
+          'ok',
+          ErrorCode.ERROR_CODE_ESCROW_CLOSED,
+          ErrorCode.ERROR_CODE_ESCROW_CLOSED,
+          'ok',
+          ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+          'ok',
+          'ok',
+        ]);
+        // Issued in one tick, so they share one write.
+        expect(probe.commits() - commits).toBe(1);
+        expect((await ledger.entries(2n, 100)).map((e) => [e.seq, e.kind, e.escrowId])).toEqual([
+          [2n, EntryKind.ENTRY_KIND_RESERVE, 'e1'],
+          [3n, EntryKind.ENTRY_KIND_SETTLE, 'e1'],
+          [4n, EntryKind.ENTRY_KIND_REFUND, 'e1'],
+          [5n, EntryKind.ENTRY_KIND_RESERVE, 'e2'],
+          [6n, EntryKind.ENTRY_KIND_REFUND, 'e2'],
+          [7n, EntryKind.ENTRY_KIND_RESERVE, 'e3'],
+        ]);
+        expect(outcomes[1]).toMatchObject({ status: 'fulfilled', value: { result: { escrowId: 'e1', paid: 100n, refunded: 500n } } });
+        expect(await ledger.balance('node')).toEqual({ account: 'node', available: 899n, escrowed: 1n });
+        expect(ledger.openEscrows()).toBe(1);
+        await expectAuditOk(ledger);
+        await ledger.close();
+      });
+
+      it('answers nothing before its batch is written; what queues meanwhile shares the next batch', async () => {
+        const { probe, ledger } = await openInstrumented();
+        const commits = probe.commits();
+        const answered: string[] = [];
+        const track = <T>(label: string, p: Promise<T>) => p.then((v) => (answered.push(label), v));
+        const gate = probe.holdNextCommit();
+        // Alone, so it is written at once, not held back waiting for company.
+        const first = track('e1', reserve(ledger, 'e1', 10n));
+        await gate.entered;
+        const rest = [track('e2', reserve(ledger, 'e2', 20n)), track('settle e1', ledger.settle(settleOne('e1', 'peer', 10n)))];
+        // Reads see only written batches.
+        expect(await ledger.balance('node')).toEqual({ account: 'node', available: GRANT, escrowed: 0n });
+        expect(ledger.lastSeq()).toBe(1n);
+        expect(answered).toEqual([]);
+        gate.release();
+        await Promise.all([first, ...rest]);
+        expect(answered).toEqual(['e1', 'e2', 'settle e1']);
+        expect(probe.commits() - commits).toBe(2);
+        expect(ledger.lastSeq()).toBe(4n);
+        await expectAuditOk(ledger);
+        await ledger.close();
+      });
+
+      it('fails every operation of a batch whose write fails, and leaves the ledger as before', async () => {
+        const { probe, ledger } = await openInstrumented();
+        await reserve(ledger, 'e1', 100n);
+        const before = { seq: ledger.lastSeq(), node: await ledger.balance('node'), e1: await ledger.escrow('e1'), open: ledger.openEscrows(), log: await ledger.entries(1n, 100) };
+        const diskFull = new Error('disk full');
+        probe.failNextCommit(diskFull);
+        const outcomes = await Promise.allSettled([
+          ledger.settle(settleOne('e1', 'peer', 60n)),
+          reserve(ledger, 'e2', 5n),
+          ledger.refund({ escrowId: 'e2' }),
+          // A retry and a refusal: their answers rest on the batch too.
+          reserve(ledger, 'e1', 100n),
+          ledger.refund({ escrowId: 'e9' }),
+        ]);
+        expect(outcomes.map((o) => o.status === 'rejected' && o.reason === diskFull)).toEqual([true, true, true, true, true]);
+        expect(ledger.lastSeq()).toBe(before.seq);
+        expect(await ledger.balance('node')).toEqual(before.node);
+        expect(await ledger.escrow('e1')).toEqual(before.e1);
+        expect(await ledger.escrow('e2')).toBeUndefined();
+        expect(ledger.openEscrows()).toBe(before.open);
+        expect(await ledger.entries(1n, 100)).toEqual(before.log);
+        await expectAuditOk(ledger);
+
+        // Nothing of the failed batch lingers in memory: the same operations now apply afresh.
+        expect((await reserve(ledger, 'e2', 5n)).entries.map((e) => e.seq)).toEqual([before.seq + 1n]);
+        expect((await ledger.settle(settleOne('e1', 'peer', 60n))).result).toEqual({ escrowId: 'e1', paid: 60n, refunded: 40n });
+        await ledger.close();
+        const reopened = await open();
+        expect(reopened.lastSeq()).toBe(before.seq + 3n);
+        expect(await reopened.balance('node')).toEqual({ account: 'node', available: 935n, escrowed: 5n });
+        await expectAuditOk(reopened);
+        await reopened.close();
+      });
     });
 
     it('finishes queued operations on close, then refuses new ones', async () => {

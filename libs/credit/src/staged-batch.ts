@@ -1,0 +1,102 @@
+/**
+ * The records of a group of operations, staged in order and not yet written: an overlay over the
+ * store that later operations of the same group read through, so each sees every earlier one.
+ * It becomes ONE LedgerBatch; dropping it is the rollback (the store never saw any of it).
+ *
+ * The expiry index holds exactly the open escrows that have an expiry: staging an escrow record
+ * open puts its key, closed deletes it; the last word on a key wins, as it would in the store.
+ */
+import type { LedgerEntry } from '@swarm/contracts';
+import type { Account, Escrow } from './ledger-records';
+import type { Change } from './ledger-rules';
+import type { ExpiryRef, LedgerBatch, LedgerStore } from './ledger-store';
+
+/** The point reads an operation's rule needs, through the staged records. */
+export type RecordView = Pick<LedgerStore, 'account' | 'escrow' | 'hasExpiry'>;
+
+/** What an operation reads: records through the staged ones, and the seq its first entry gets. */
+export interface OperationView extends RecordView {
+  readonly nextSeq: bigint;
+}
+
+export interface StagedBatch extends OperationView {
+  /** Operations staged so far, and records they write (a bound on the batch's size). */
+  readonly operations: number;
+  readonly writes: number;
+  /** Open escrows with an expiry the batch adds (negative: closes). */
+  readonly openedEscrows: number;
+  /** Adds one operation's change (whose entries continue at `nextSeq`); `extraDels` drops stale index keys. */
+  stage(change: Change<unknown>, extraDels?: readonly ExpiryRef[]): void;
+  /** Nothing to write: every staged operation was a retry or wrote nothing. */
+  isEmpty(): boolean;
+  toLedgerBatch(): LedgerBatch;
+}
+
+interface IndexKey {
+  readonly ref: ExpiryRef;
+  readonly present: boolean;
+}
+
+const keyOf = (ref: ExpiryRef) => `${ref.expiresAtMs}!${ref.escrowId}`;
+
+export function createStagedBatch(store: RecordView, nextSeq: bigint): StagedBatch {
+  const accounts = new Map<string, Account>();
+  const escrows = new Map<string, Escrow>();
+  const index = new Map<string, IndexKey>();
+  const entries: LedgerEntry[] = [];
+  let seq = nextSeq;
+  let operations = 0;
+  let writes = 0;
+  let openedEscrows = 0;
+
+  const hasExpiry = (ref: ExpiryRef) => index.get(keyOf(ref))?.present ?? store.hasExpiry(ref);
+  const setIndex = (ref: ExpiryRef, present: boolean) => {
+    if (hasExpiry(ref) !== present) openedEscrows += present ? 1 : -1;
+    index.set(keyOf(ref), { ref, present });
+    writes += 1;
+  };
+
+  return {
+    get nextSeq() {
+      return seq;
+    },
+    get operations() {
+      return operations;
+    },
+    get writes() {
+      return writes;
+    },
+    get openedEscrows() {
+      return openedEscrows;
+    },
+    account: (id) => accounts.get(id) ?? store.account(id),
+    escrow: (id) => escrows.get(id) ?? store.escrow(id),
+    hasExpiry,
+    stage(change, extraDels = []) {
+      operations += 1;
+      // A retry or a no-op writes nothing, not even the records it read.
+      if (change.entries.length === 0 && extraDels.length === 0) return;
+      for (const a of change.accounts) accounts.set(a.id, a);
+      for (const e of change.escrows) escrows.set(e.id, e);
+      entries.push(...change.entries);
+      seq += BigInt(change.entries.length);
+      writes += change.accounts.length + change.escrows.length + change.entries.length;
+      for (const ref of extraDels) setIndex(ref, false);
+      for (const e of change.escrows) {
+        if (e.expiresAtMs !== undefined) setIndex({ expiresAtMs: e.expiresAtMs, escrowId: e.id }, e.state === 'open');
+      }
+    },
+    isEmpty: () => writes === 0,
+    toLedgerBatch(): LedgerBatch {
+      const keys = [...index.values()];
+      return {
+        accounts: [...accounts.values()],
+        escrows: [...escrows.values()],
+        entries,
+        expiryPuts: keys.filter((k) => k.present).map((k) => k.ref),
+        expiryDels: keys.filter((k) => !k.present).map((k) => k.ref),
+        nextSeq: seq,
+      };
+    },
+  };
+}
