@@ -35,7 +35,12 @@ function sourceFilesOf(project) {
   return fs
     .readdirSync(src, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && !isSpec(e.name) && !e.name.endsWith('.d.ts'))
-    .map((e) => path.relative(src, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/'))
+    .map((e) =>
+      path
+        .relative(src, path.join(e.parentPath ?? e.path, e.name))
+        .split(path.sep)
+        .join('/'),
+    )
     .sort();
 }
 

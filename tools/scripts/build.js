@@ -145,11 +145,14 @@ function buildProject(root, project, projects, tool, workspace) {
  */
 function ensureBuilt({ root = ROOT, only = [], force = false, log = () => undefined } = {}) {
   const projects = workspaceProjects(root);
-  const selected = only.length === 0 ? projects : only.map((key) => {
-    const p = projects.find((x) => x.root === key.replace(/\/+$/, '') || x.name === key);
-    if (!p) throw new BuildError(`no workspace project '${key}'`);
-    return p;
-  });
+  const selected =
+    only.length === 0
+      ? projects
+      : only.map((key) => {
+          const p = projects.find((x) => x.root === key.replace(/\/+$/, '') || x.name === key);
+          if (!p) throw new BuildError(`no workspace project '${key}'`);
+          return p;
+        });
   const tool = freshness.toolHash(root);
   const workspace = freshness.workspaceHash(projects);
   const built = [];

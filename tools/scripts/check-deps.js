@@ -49,7 +49,10 @@ function sourceFiles(dir) {
 /** The package an import names (`@scope/name` or `name`), or undefined for relative and node: imports. */
 function packageOf(spec) {
   if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) return undefined;
-  return spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+  return spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 }
 
 function declaredInManifest(projectRoot) {

@@ -20,7 +20,15 @@ function targets(workspaceRoot) {
       command: 'node tools/scripts/build.js --project {projectRoot}',
       cache: true,
       dependsOn: ['^build'],
-      inputs: ['production', ...manifests(workspaceRoot), '{workspaceRoot}/.swcrc', `${SCRIPTS}/build.js`, `${SCRIPTS}/build-freshness.js`, `${SCRIPTS}/workspace-projects.js`, { externalDependencies: ['@swc/core'] }],
+      inputs: [
+        'production',
+        ...manifests(workspaceRoot),
+        '{workspaceRoot}/.swcrc',
+        `${SCRIPTS}/build.js`,
+        `${SCRIPTS}/build-freshness.js`,
+        `${SCRIPTS}/workspace-projects.js`,
+        { externalDependencies: ['@swc/core'] },
+      ],
       outputs: [`{projectRoot}/${OUT_DIR}`],
     },
     typecheck: {
@@ -53,7 +61,14 @@ function targets(workspaceRoot) {
       cache: true,
       // Tests that spawn services or `swarm` run the compiled apps this project depends on.
       dependsOn: ['^build'],
-      inputs: ['default', '^production', '{workspaceRoot}/jest.config.js', '{workspaceRoot}/.swcrc', `${SCRIPTS}/jest-global-setup.js`, { externalDependencies: ['jest', '@swc/jest', 'nats'] }],
+      inputs: [
+        'default',
+        '^production',
+        '{workspaceRoot}/jest.config.js',
+        '{workspaceRoot}/.swcrc',
+        `${SCRIPTS}/jest-global-setup.js`,
+        { externalDependencies: ['jest', '@swc/jest', 'nats'] },
+      ],
       outputs: [],
     },
   };
@@ -61,8 +76,7 @@ function targets(workspaceRoot) {
 
 const createNodes = [
   '{libs,apps,tools}/*/package.json',
-  (files, _options, context) =>
-    files.map((file) => [file, { projects: { [path.dirname(file)]: { targets: targets(context.workspaceRoot) } } }]),
+  (files, _options, context) => files.map((file) => [file, { projects: { [path.dirname(file)]: { targets: targets(context.workspaceRoot) } } }]),
 ];
 
 module.exports = { name: 'swarm-targets', createNodes, createNodesV2: createNodes };

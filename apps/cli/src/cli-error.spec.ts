@@ -13,7 +13,10 @@ function natsError(code: string, message: string): Error {
 describe('cli errors - every error has a SWARM_* code', () => {
   it('keeps SWARM codes, from the CLI, a reply or a library', () => {
     expect(toCliError(new CliError('SWARM_BAD_ARGS', 'x'))).toMatchObject({ code: 'SWARM_BAD_ARGS', message: 'x' });
-    expect(toCliError(new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'has 12, needs 269'))).toMatchObject({ code: 'SWARM_INSUFFICIENT_CREDIT', message: 'has 12, needs 269' });
+    expect(toCliError(new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'has 12, needs 269'))).toMatchObject({
+      code: 'SWARM_INSUFFICIENT_CREDIT',
+      message: 'has 12, needs 269',
+    });
     expect(toCliError(Object.assign(new Error('no node'), { code: 'SWARM_NO_NODE' })).code).toBe('SWARM_NO_NODE');
   });
 

@@ -3,7 +3,7 @@ import { getSkill, maxDemoSize, SKILL_NAMES } from '@swarm/skills';
 import { demoSizeLimit, demoSizeLimitsText, demoSizesHelp } from './demo-sizes';
 
 describe('demo sizes - what --help states about --size', () => {
-  it('states each skill\'s limit within a task\'s values', () => {
+  it("states each skill's limit within a task's values", () => {
     expect(demoSizeLimitsText()).toMatch(/^matmul ≤ 1000, vecadd ≤ 1000000, mlp ≤ 997\b/);
     for (const name of SKILL_NAMES) expect(demoSizeLimit(getSkill(name))).toBe(maxDemoSize(getSkill(name), TASK_MAX_ELEMENTS));
   });

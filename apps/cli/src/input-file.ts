@@ -45,7 +45,10 @@ export async function readInputFile(path: string): Promise<Tensor[]> {
   const parsed = InputFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CliError('SWARM_BAD_ARGS', `input file ${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}; expected {"inputs":[{"name","shape","data"}]}`);
+    throw new CliError(
+      'SWARM_BAD_ARGS',
+      `input file ${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}; expected {"inputs":[{"name","shape","data"}]}`,
+    );
   }
   try {
     return parsed.data.inputs.map((t) => toTensor(t.name, t.shape, Float32Array.from(t.data)));

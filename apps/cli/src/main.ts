@@ -55,7 +55,8 @@ function timeoutMs(value: string): number {
 
 /** `--size`: a whole number, checked against the skill's own limit once the skill is known. */
 function size(value: string): number {
-  if (!/^\d{1,10}$/.test(value) || Number(value) < 1) throw new InvalidArgumentError(`expected a whole number from 1 up to the skill's limit (${demoSizes().demoSizeLimitsText()})`);
+  if (!/^\d{1,10}$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError(`expected a whole number from 1 up to the skill's limit (${demoSizes().demoSizeLimitsText()})`);
   return Number(value);
 }
 
@@ -94,14 +95,24 @@ function build(): Command {
     .option('--budget <credits>', 'most credits to pay (default: the task price)')
     .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
     .option('--seed <n>', 'seed for generated input', seed)
-    .option('--key <key>', 'idempotency key (1-64 of A-Za-z0-9._:-; default: a random one): the same key again never runs or charges the task twice; a lost reply is retried once by key')
+    .option(
+      '--key <key>',
+      'idempotency key (1-64 of A-Za-z0-9._:-; default: a random one): the same key again never runs or charges the task twice; a lost reply is retried once by key',
+    )
     .addOption(nats())
     .addOption(dataDir())
     .addOption(json())
     .addHelpText('after', () => demoSizes().demoSizesHelp())
     .action(submitCommand);
 
-  program.command('balance').description('show an account balance').option('--account <id>', 'account (default: the node account)').addOption(nats()).addOption(dataDir()).addOption(json()).action(balanceCommand);
+  program
+    .command('balance')
+    .description('show an account balance')
+    .option('--account <id>', 'account (default: the node account)')
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(json())
+    .action(balanceCommand);
   program.command('skills').description('list installed skills and their prices').addOption(nats()).addOption(dataDir()).addOption(json()).action(skillsCommand);
   program.command('health').description("show each service's health").addOption(nats()).addOption(dataDir()).addOption(json()).action(healthCommand);
   program

@@ -57,5 +57,8 @@ async function explainStaleUrl(err: unknown, opts: { nats?: string; dataDir?: st
   const home = resolveHome(opts.dataDir, env);
   const node = await readNodeFile(home);
   if (!node?.natsUrl || node.natsUrl === natsUrl || !isAlive(node.pid)) return err;
-  return new CliError('SWARM_NO_NODE', `SWARM_NATS_URL is ${natsUrl}, which does not answer, but the node in ${home} listens on ${node.natsUrl}; unset SWARM_NATS_URL (or export the new URL)`);
+  return new CliError(
+    'SWARM_NO_NODE',
+    `SWARM_NATS_URL is ${natsUrl}, which does not answer, but the node in ${home} listens on ${node.natsUrl}; unset SWARM_NATS_URL (or export the new URL)`,
+  );
 }

@@ -42,9 +42,7 @@ export function loadCreditConfig(env: Env): CreditConfig {
   const v = loadEnv(env, CREDIT_VARS);
   // The one check across variables; it can only run once both parsed.
   if (v.SWARM_ESCROW_DEFAULT_TTL_MS > v.SWARM_ESCROW_MAX_TTL_MS) {
-    throw new ConfigError([
-      `SWARM_ESCROW_DEFAULT_TTL_MS: expected at most SWARM_ESCROW_MAX_TTL_MS (${v.SWARM_ESCROW_MAX_TTL_MS}), got '${v.SWARM_ESCROW_DEFAULT_TTL_MS}'`,
-    ]);
+    throw new ConfigError([`SWARM_ESCROW_DEFAULT_TTL_MS: expected at most SWARM_ESCROW_MAX_TTL_MS (${v.SWARM_ESCROW_MAX_TTL_MS}), got '${v.SWARM_ESCROW_DEFAULT_TTL_MS}'`]);
   }
   return Object.freeze({
     ...toServiceConfig(v),

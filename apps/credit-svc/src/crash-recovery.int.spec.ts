@@ -9,18 +9,7 @@
 import type { BusClient } from '@swarm/bus';
 import { createBusClient } from '@swarm/bus';
 import type { LedgerEntry, RefundRequest, ReserveRequest, SettleRequest } from '@swarm/contracts';
-import {
-  CreditBalance,
-  CreditHealth,
-  CreditRefund,
-  CreditReserve,
-  CreditSettle,
-  EntryKind,
-  ErrorCode,
-  isSwarmError,
-  LedgerEntryEvents,
-  SwarmError,
-} from '@swarm/contracts';
+import { CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, EntryKind, ErrorCode, isSwarmError, LedgerEntryEvents, SwarmError } from '@swarm/contracts';
 import type { Ledger } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
 import { manualClock, seededRandom } from '@swarm/determinism';
@@ -50,10 +39,7 @@ const ESCROW_TTL_MS = 3_000;
 /** Replies that mean "the service went away; the request may or may not have committed". */
 const LOST = new Set([ErrorCode.ERROR_CODE_UNAVAILABLE, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]);
 
-type Op =
-  | { rpc: typeof CreditReserve; req: ReserveRequest }
-  | { rpc: typeof CreditSettle; req: SettleRequest }
-  | { rpc: typeof CreditRefund; req: RefundRequest };
+type Op = { rpc: typeof CreditReserve; req: ReserveRequest } | { rpc: typeof CreditSettle; req: SettleRequest } | { rpc: typeof CreditRefund; req: RefundRequest };
 
 describe('credit-svc process - crash recovery', () => {
   let server: NatsServerHandle;

@@ -39,7 +39,8 @@ describe('credit-svc - over a real nats-server', () => {
   let bus: BusClient;
   const events: LedgerEntry[] = [];
   const clock = manualClock(1_700_000_000_000);
-  const config = () => loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '2000', SWARM_ESCROW_SWEEP_MS: '50' });
+  const config = () =>
+    loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '2000', SWARM_ESCROW_SWEEP_MS: '50' });
 
   beforeAll(async () => {
     [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-credit-svc-')]);
@@ -71,7 +72,10 @@ describe('credit-svc - over a real nats-server', () => {
   describe('credit-svc - happy path', () => {
     it('reserves, settles, refunds and reports balances, publishing each committed entry', async () => {
       expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n });
-      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n, payees: PAYEES })).toEqual({ escrowId: 'task-1', available: 900n });
+      expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n, payees: PAYEES })).toEqual({
+        escrowId: 'task-1',
+        available: 900n,
+      });
       expect(await balance(NODE)).toEqual({ account: NODE, available: 900n, escrowed: 100n });
       expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n, payouts: [] })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
       await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n, expiresAtMs: 0n, payees: PAYEES });
@@ -124,9 +128,17 @@ describe('credit-svc - over a real nats-server', () => {
       const cases: Array<[string, Promise<unknown>, ErrorCode]> = [
         ['reserve zero', bus.request(CreditReserve, { escrowId: 'z', account: NODE, amount: 0n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['settle zero', bus.request(CreditSettle, { escrowId: 'open-1', payee: 'peer-a', amount: 0n, payouts: [] }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-        ['reserve unknown account', bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
+        [
+          'reserve unknown account',
+          bus.request(CreditReserve, { escrowId: 'u', account: 'ghost', amount: 1n, expiresAtMs: 0n, payees: PAYEES }),
+          ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
+        ],
         ['balance unknown account', balance('ghost'), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT],
-        ['reserve too much', bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT],
+        [
+          'reserve too much',
+          bus.request(CreditReserve, { escrowId: 'big', account: NODE, amount: 1_000_000n, expiresAtMs: 0n, payees: PAYEES }),
+          ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+        ],
         ['oversized escrow id', bus.request(CreditReserve, { escrowId: long, account: NODE, amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized account', bus.request(CreditReserve, { escrowId: 'o', account: long, amount: 1n, expiresAtMs: 0n, payees: PAYEES }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
         ['oversized payee', bus.request(CreditSettle, { escrowId: 'open-1', payee: long, amount: 1n, payouts: [] }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],

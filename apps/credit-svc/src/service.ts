@@ -73,10 +73,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     openEscrows: String(ledger.openEscrows()),
   }));
   const sweeper = startEscrowSweeper({ ledger, clock, scheduler, intervalMs: config.escrowSweepMs, log, publish });
-  log.info(
-    { ledger: config.ledgerPath, lastSeq: ledger.lastSeq().toString(), syncWrites: config.syncWrites, escrowLifetime: config.escrowLifetime },
-    'credit-svc serving',
-  );
+  log.info({ ledger: config.ledgerPath, lastSeq: ledger.lastSeq().toString(), syncWrites: config.syncWrites, escrowLifetime: config.escrowLifetime }, 'credit-svc serving');
 
   const stopBus = bus.stop.bind(bus);
   let stopping: Promise<void> | undefined;

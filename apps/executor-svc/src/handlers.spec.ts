@@ -31,7 +31,10 @@ function request(partial: Partial<ExecuteRequest>): ExecuteRequest {
 }
 
 async function refusal(p: Promise<unknown>): Promise<SwarmError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SwarmError);
   return err as SwarmError;
 }
@@ -49,8 +52,16 @@ describe('executor handlers - execute', () => {
   const bad: Array<[string, Partial<ExecuteRequest>, ErrorCode]> = [
     ['an unknown skill', { skill: 'sort' }, ErrorCode.ERROR_CODE_UNKNOWN_SKILL],
     ['a timeout over the maximum', { timeoutMs: 5_001 }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-    ['bytes that do not fill the shape', { inputs: [{ name: 'a', shape: [3], data: Buffer.alloc(8) }, toTensor('b', [3], new Float32Array(3))] }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-    ['matrices that do not chain', { skill: 'matmul', inputs: [toTensor('a', [2, 3], new Float32Array(6)), toTensor('b', [2, 3], new Float32Array(6))] }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+    [
+      'bytes that do not fill the shape',
+      { inputs: [{ name: 'a', shape: [3], data: Buffer.alloc(8) }, toTensor('b', [3], new Float32Array(3))] },
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+    ],
+    [
+      'matrices that do not chain',
+      { skill: 'matmul', inputs: [toTensor('a', [2, 3], new Float32Array(6)), toTensor('b', [2, 3], new Float32Array(6))] },
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+    ],
     ['inputs over the element limit', { inputs: demoInputs('vecadd', 6_000, seededRandom(1)) }, ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE],
     ['no inputs', { inputs: [] as Tensor[] }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
   ];

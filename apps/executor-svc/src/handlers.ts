@@ -1,11 +1,6 @@
 /** Per subject: validate -> kernel pool -> reply. A bad request is refused before any kernel runs. */
 import type { ExecuteRequest, ExecuteResponse, ListSkillsRequest, ListSkillsResponse } from '@swarm/contracts';
-import {
-  decodeTensors,
-  ErrorCode,
-  SwarmError,
-  toTensor,
-} from '@swarm/contracts';
+import { decodeTensors, ErrorCode, SwarmError, toTensor } from '@swarm/contracts';
 import type { Handler } from '@swarm/bus';
 import type { KernelPool } from '@swarm/kernels';
 import { getSkill, listSkills, skillInfo } from '@swarm/skills';
@@ -52,7 +47,9 @@ export function executeHandler(deps: ExecuteDeps): Handler<ExecuteRequest, Execu
 
 /** Only the installed skills: what the registry routes by. */
 export function skillsHandler(pool: KernelPool, skills: readonly string[]): Handler<ListSkillsRequest, ListSkillsResponse> {
-  const installed = listSkills().filter((s) => skills.includes(s.name)).map(skillInfo);
+  const installed = listSkills()
+    .filter((s) => skills.includes(s.name))
+    .map(skillInfo);
   return () => ({ skills: installed, backend: pool.backend });
 }
 

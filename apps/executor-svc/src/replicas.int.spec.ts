@@ -57,14 +57,21 @@ describe('executor-svc - replicas share one queue group', () => {
     expect(new Set(replies.map((r) => r.providerId)).size).toBe(1);
 
     const exits = await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
-    expect(exits).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
+    expect(exits).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
   });
 });
 
 describe('executor-svc - installed skills', () => {
-  it('exits 78 (bad config, not restarted) on an unknown name in SWARM_SKILLS, naming the known skills', async () => {
-    const p = spawnService('executor-svc', { SWARM_NATS_URL: 'nats://127.0.0.1:1', SWARM_DATA_DIR: '/tmp/unused', SWARM_SKILLS: 'matmul,fft' });
-    expect(await p.exited).toEqual({ code: 78, signal: null });
-    expect(p.output()).toContain(`SWARM_SKILLS: expected a comma-separated list of known skills (${SKILL_NAMES.join(', ')}; default all), got 'matmul,fft'`);
-  }, START_TIMEOUT_MS);
+  it(
+    'exits 78 (bad config, not restarted) on an unknown name in SWARM_SKILLS, naming the known skills',
+    async () => {
+      const p = spawnService('executor-svc', { SWARM_NATS_URL: 'nats://127.0.0.1:1', SWARM_DATA_DIR: '/tmp/unused', SWARM_SKILLS: 'matmul,fft' });
+      expect(await p.exited).toEqual({ code: 78, signal: null });
+      expect(p.output()).toContain(`SWARM_SKILLS: expected a comma-separated list of known skills (${SKILL_NAMES.join(', ')}; default all), got 'matmul,fft'`);
+    },
+    START_TIMEOUT_MS,
+  );
 });

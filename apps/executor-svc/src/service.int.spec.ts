@@ -1,16 +1,7 @@
 import type { BusClient } from '@swarm/bus';
 import { createBusClient, SWARM_ERROR_HEADER } from '@swarm/bus';
 import type { DenseTensor, ExecuteRequest, Tensor } from '@swarm/contracts';
-import {
-  ErrorCode,
-  ExecutorExecute,
-  ExecutorHealth,
-  ExecutorSkills,
-  fromTensor,
-  SwarmError,
-  SwarmErrorMessage,
-  toTensor,
-} from '@swarm/contracts';
+import { ErrorCode, ExecutorExecute, ExecutorHealth, ExecutorSkills, fromTensor, SwarmError, SwarmErrorMessage, toTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';

@@ -37,7 +37,11 @@ describe('registry-svc - providers of a skill on this node', () => {
     // An executor so busy it never gets to the skills probe.
     const busy = nc.subscribe(ExecutorSkills.subject, { queue: EXECUTOR_QUEUE, callback: () => undefined });
     try {
-      await expect(find('matmul')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/did not answer the skills probe/) });
+      await expect(find('matmul')).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        retryable: true,
+        message: expect.stringMatching(/did not answer the skills probe/),
+      });
     } finally {
       busy.unsubscribe();
     }
@@ -45,7 +49,14 @@ describe('registry-svc - providers of a skill on this node', () => {
 
   it('names this node when an executor has the skill', async () => {
     const executor = await startBusService({ nc, log: silentLogger(), name: 'executor-svc', version: '0.0.1', description: 'fake', nodeId: 'node-r' });
-    executor.serve(ExecutorSkills, () => ({ skills: [{ name: 'matmul', description: '', inputs: '', outputs: '', pricePerMwork: 1n, verification: '', verificationBound: '', verificationCost: '' }], backend: 'cpu' }), { queue: EXECUTOR_QUEUE });
+    executor.serve(
+      ExecutorSkills,
+      () => ({
+        skills: [{ name: 'matmul', description: '', inputs: '', outputs: '', pricePerMwork: 1n, verification: '', verificationBound: '', verificationCost: '' }],
+        backend: 'cpu',
+      }),
+      { queue: EXECUTOR_QUEUE },
+    );
     try {
       await expect(find('matmul')).resolves.toEqual({ providers: [{ nodeId: 'node-r', local: true, skills: ['matmul'] }] });
       await expect(find('vecadd')).resolves.toEqual({ providers: [] });

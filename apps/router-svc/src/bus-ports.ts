@@ -4,7 +4,19 @@
  */
 import type { BusClient } from '@swarm/bus';
 import { AckTimeoutError } from '@swarm/bus';
-import { CreditEscrow, CreditRefund, CreditReserve, CreditSettle, ErrorCode, EscrowState, ExecutorExecute, isSwarmError, RegistryFindProviders, SettleRequest, SwarmError } from '@swarm/contracts';
+import {
+  CreditEscrow,
+  CreditRefund,
+  CreditReserve,
+  CreditSettle,
+  ErrorCode,
+  EscrowState,
+  ExecutorExecute,
+  isSwarmError,
+  RegistryFindProviders,
+  SettleRequest,
+  SwarmError,
+} from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { EscrowView, TaskPorts } from '@swarm/pipeline';
 import type { Candidate } from '@swarm/scoring';
@@ -59,7 +71,12 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         // best guess (a gone executor shows up as NO_PROVIDER at dispatch, which clears it).
         if (hit) return hit.providers;
         if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
-          throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `registry-svc did not answer within ${REGISTRY_TIMEOUT_MS} ms, so the providers of ${skill} are unknown`, undefined, { cause: err });
+          throw new SwarmError(
+            ErrorCode.ERROR_CODE_UNAVAILABLE,
+            `registry-svc did not answer within ${REGISTRY_TIMEOUT_MS} ms, so the providers of ${skill} are unknown`,
+            undefined,
+            { cause: err },
+          );
         }
         throw err;
       }

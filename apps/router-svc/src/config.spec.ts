@@ -1,6 +1,14 @@
 import type { ConfigError } from '@swarm/config';
 import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/pipeline';
-import { DEFAULT_MAX_INFLIGHT, DEFAULT_MAX_INFLIGHT_BYTES, DEFAULT_TASK_RESULT_BYTES, DEFAULT_TASK_RETENTION_MS, DEFAULT_TASK_TABLE_MAX, DEFAULT_VERIFY_THREADS, loadRouterConfig } from './config';
+import {
+  DEFAULT_MAX_INFLIGHT,
+  DEFAULT_MAX_INFLIGHT_BYTES,
+  DEFAULT_TASK_RESULT_BYTES,
+  DEFAULT_TASK_RETENTION_MS,
+  DEFAULT_TASK_TABLE_MAX,
+  DEFAULT_VERIFY_THREADS,
+  loadRouterConfig,
+} from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
 
@@ -51,13 +59,23 @@ describe('router-svc config - task table and attempts', () => {
   });
 
   it('reads them and lists every bad one', () => {
-    expect(loadRouterConfig({ ...BASE, SWARM_ROUTER_TASK_RETENTION_MS: '5000', SWARM_ROUTER_TASK_TABLE_MAX: '10', SWARM_ROUTER_TASK_RESULT_BYTES: '0', SWARM_ROUTER_ATTEMPT_MIN_MS: '250' })).toMatchObject({
+    expect(
+      loadRouterConfig({
+        ...BASE,
+        SWARM_ROUTER_TASK_RETENTION_MS: '5000',
+        SWARM_ROUTER_TASK_TABLE_MAX: '10',
+        SWARM_ROUTER_TASK_RESULT_BYTES: '0',
+        SWARM_ROUTER_ATTEMPT_MIN_MS: '250',
+      }),
+    ).toMatchObject({
       taskRetentionMs: 5_000,
       taskTableMax: 10,
       taskResultBytes: 0,
       attemptMinMs: 250,
     });
-    expect(problems({ SWARM_ROUTER_TASK_RETENTION_MS: '10', SWARM_ROUTER_TASK_TABLE_MAX: '0', SWARM_ROUTER_ATTEMPT_MIN_MS: 'soon', SWARM_ROUTER_ATTEMPT_WORK_PER_MS: '0' })).toEqual([
+    expect(
+      problems({ SWARM_ROUTER_TASK_RETENTION_MS: '10', SWARM_ROUTER_TASK_TABLE_MAX: '0', SWARM_ROUTER_ATTEMPT_MIN_MS: 'soon', SWARM_ROUTER_ATTEMPT_WORK_PER_MS: '0' }),
+    ).toEqual([
       expect.stringMatching(/^SWARM_ROUTER_TASK_RETENTION_MS: expected an integer in \[1000, /),
       expect.stringMatching(/^SWARM_ROUTER_TASK_TABLE_MAX: expected an integer in \[1, /),
       expect.stringMatching(/^SWARM_ROUTER_ATTEMPT_MIN_MS: expected an integer in \[100, .*got 'soon'/),

@@ -126,7 +126,12 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         // settling stops at its deadline and the escrow is refunded: never charged unseen.
         key ? deps.shutdown : dispatchSignal,
       );
-      deps.tasks.begin(taskId, key, run.catch(() => undefined), fingerprint);
+      deps.tasks.begin(
+        taskId,
+        key,
+        run.catch(() => undefined),
+        fingerprint,
+      );
       begun = true;
       const out = await run;
       const res = toResponse(out, account);
@@ -184,7 +189,10 @@ function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
 /** A keyed retry: wait for a running task, then give the same answer its first submit got. */
 async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: TaskRecord<SubmitTaskResponse>, fingerprint: string): Promise<SubmitTaskResponse> {
   if (record.fingerprint && record.fingerprint !== fingerprint) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `this idempotency key was already used for a different task (${record.taskId}: other skill, budget or inputs); use a new key`);
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      `this idempotency key was already used for a different task (${record.taskId}: other skill, budget or inputs); use a new key`,
+    );
   }
   if (record.running) await record.running;
   const r = tasks.get(record.taskId) ?? record;
@@ -196,7 +204,10 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
       `task ${r.taskId} already finished and paid ${r.cost} credit(s) to ${r.providerId || 'its provider'}; its result is no longer held, and it is not run again`,
     );
   }
-  throw new SwarmError(ErrorCode.ERROR_CODE_TASK_REFUNDED, `task ${r.taskId} already ended and was refunded (${r.note || 'nothing was charged'}); submit with a new key to run it again`);
+  throw new SwarmError(
+    ErrorCode.ERROR_CODE_TASK_REFUNDED,
+    `task ${r.taskId} already ended and was refunded (${r.note || 'nothing was charged'}); submit with a new key to run it again`,
+  );
 }
 
 /**
@@ -215,7 +226,10 @@ function submitFingerprint(req: SubmitTaskRequest): string {
 /** A keyed submit the router does not remember, but the ledger does: say what became of it. */
 function retryAfterLedger(view: EscrowView, now: number): SwarmError {
   if (view.state === 'settled') {
-    return new SwarmError(ErrorCode.ERROR_CODE_TASK_RESULT_GONE, `a task with this key already finished and paid ${view.paid} credit(s); its result is no longer held, and it is not run again`);
+    return new SwarmError(
+      ErrorCode.ERROR_CODE_TASK_RESULT_GONE,
+      `a task with this key already finished and paid ${view.paid} credit(s); its result is no longer held, and it is not run again`,
+    );
   }
   if (view.state === 'refunded') {
     return new SwarmError(ErrorCode.ERROR_CODE_TASK_REFUNDED, 'a task with this key already ended and was refunded; nothing was charged. Submit with a new key to run it again');
@@ -245,7 +259,18 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be 1-64 of [A-Za-z0-9._:-], got ${req.idempotencyKey.length} character(s)`);
     }
     const taskId = req.taskId || keyedTaskId(deps.nodeId, req.idempotencyKey);
-    const empty: TaskStatusResponse = { taskId, state: TaskState.TASK_STATE_UNKNOWN, cost: 0n, refunded: 0n, error: undefined, providerId: '', source: '', resultAvailable: false, attempts: 0, note: '' };
+    const empty: TaskStatusResponse = {
+      taskId,
+      state: TaskState.TASK_STATE_UNKNOWN,
+      cost: 0n,
+      refunded: 0n,
+      error: undefined,
+      providerId: '',
+      source: '',
+      resultAvailable: false,
+      attempts: 0,
+      note: '',
+    };
     // Not an id this router could have assigned: unknown, without bothering the ledger.
     if (!TASK_ID_PATTERN.test(taskId)) return empty;
     const record = deps.tasks.get(taskId);
@@ -267,7 +292,12 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
     if (record && view.state === 'none') return fromRecord(record);
     if (record && view.state === 'open') {
       // Not closed yet (a refund that did not get through): the ledger refunds it at its expiry.
-      return { ...fromRecord(record), state: TaskState.TASK_STATE_RUNNING, source: 'ledger', note: 'the escrow is still open; the ledger refunds it at its expiry unless it is paid first' };
+      return {
+        ...fromRecord(record),
+        state: TaskState.TASK_STATE_RUNNING,
+        source: 'ledger',
+        note: 'the escrow is still open; the ledger refunds it at its expiry unless it is paid first',
+      };
     }
     if (record) {
       // The ledger's final word replaces the router's guess (a lost settle reply may have committed).
@@ -277,13 +307,17 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
       record.refunded = view.refunded;
       return fromRecord(record);
     }
-    const state = { none: TaskState.TASK_STATE_UNKNOWN, open: TaskState.TASK_STATE_RUNNING, settled: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED }[view.state];
+    const state = { none: TaskState.TASK_STATE_UNKNOWN, open: TaskState.TASK_STATE_RUNNING, settled: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED }[
+      view.state
+    ];
     return { ...empty, state, cost: view.paid, refunded: view.refunded, providerId: view.payee, source: view.state === 'none' ? '' : 'ledger' };
   };
 }
 
 function fromRecord(r: TaskRecord<SubmitTaskResponse>): TaskStatusResponse {
-  const state = { running: TaskState.TASK_STATE_RUNNING, paid: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED, rejected: TaskState.TASK_STATE_REJECTED }[r.state];
+  const state = { running: TaskState.TASK_STATE_RUNNING, paid: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED, rejected: TaskState.TASK_STATE_REJECTED }[
+    r.state
+  ];
   return {
     taskId: r.taskId,
     state,

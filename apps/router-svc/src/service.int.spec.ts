@@ -205,7 +205,10 @@ describe('router-svc - overload and failures get a clear answer', () => {
     const h = headers();
     h.set(DEADLINE_HEADER, String(Date.now() - 1));
     const reply = await clientNc.request(RouterSubmit.subject, SubmitTaskRequest.encode(vecadd(8)).finish(), { timeout: 5_000, headers: h });
-    expect(SwarmErrorMessage.decode(reply.data)).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, message: expect.stringMatching(/arrived \d+ ms after its deadline; nothing was reserved/) });
+    expect(SwarmErrorMessage.decode(reply.data)).toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      message: expect.stringMatching(/arrived \d+ ms after its deadline; nothing was reserved/),
+    });
     expect(fakes.calls).toEqual([]);
     // Counted apart from refusals: a flood's silent requests are the ones that came too late.
     const health = await client.request(RouterHealth, {});

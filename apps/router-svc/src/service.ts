@@ -61,7 +61,15 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads) : undefined;
   let svc;
   try {
-    svc = await startBusService({ nc, ...(deps.outboundNc ? { clientNc: deps.outboundNc } : {}), log, name: 'router-svc', version: ROUTER_VERSION, description: 'Task intake, escrow, dispatch, verification, settlement', nodeId });
+    svc = await startBusService({
+      nc,
+      ...(deps.outboundNc ? { clientNc: deps.outboundNc } : {}),
+      log,
+      name: 'router-svc',
+      version: ROUTER_VERSION,
+      description: 'Task intake, escrow, dispatch, verification, settlement',
+      nodeId,
+    });
   } catch (err) {
     await verifier?.stop();
     throw err;
@@ -124,12 +132,12 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
         // Best effort: the task's outcome is already decided; a failed event must not change it.
         try {
           svc.client.publish(TaskFinishedEvents, {
-          taskId,
-          skill,
-          ok: outcome.ok,
-          cost: outcome.ok ? outcome.cost : 0n,
-          error: outcome.ok ? undefined : toWire(outcome.error),
-          totalMs: outcome.totalMs,
+            taskId,
+            skill,
+            ok: outcome.ok,
+            cost: outcome.ok ? outcome.cost : 0n,
+            error: outcome.ok ? undefined : toWire(outcome.error),
+            totalMs: outcome.totalMs,
           });
         } catch (err) {
           log.warn({ err, taskId }, 'could not publish the task-finished event');

@@ -160,11 +160,17 @@ describe('router-svc - idempotent submits and task status', () => {
     expect(fakes.state.executeCalls).toBe(1);
     // The same key for another task is a mistake, not a retry: refused, nothing run.
     const other = vecadd('same-key');
-    await expect(submit({ ...other, budget: other.budget + 1n })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/already used for a different task/) });
+    await expect(submit({ ...other, budget: other.budget + 1n })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: expect.stringMatching(/already used for a different task/),
+    });
     // Same skill, budget and shapes, other data: a squatted key must not hand back another task's result.
     const [a, b] = other.inputs;
     const flipped = { ...a, data: Buffer.alloc(a.data.byteLength, 7) };
-    await expect(submit({ ...other, inputs: [flipped, b] })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/already used for a different task/) });
+    await expect(submit({ ...other, inputs: [flipped, b] })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: expect.stringMatching(/already used for a different task/),
+    });
     expect(fakes.state.executeCalls).toBe(1);
   });
 
@@ -189,7 +195,14 @@ describe('router-svc - idempotent submits and task status', () => {
     expect(await status({ idempotencyKey: 'k-running' })).toMatchObject({ state: TaskState.TASK_STATE_RUNNING, source: 'router' });
     release();
     const paid = await running;
-    expect(await status({ taskId: paid.taskId })).toMatchObject({ state: TaskState.TASK_STATE_PAID, cost: 1n, providerId: NODE_ID, source: 'router', resultAvailable: true, attempts: 1 });
+    expect(await status({ taskId: paid.taskId })).toMatchObject({
+      state: TaskState.TASK_STATE_PAID,
+      cost: 1n,
+      providerId: NODE_ID,
+      source: 'router',
+      resultAvailable: true,
+      attempts: 1,
+    });
 
     // Refunded: the result came after a 300 ms deadline.
     fakes.state.holdExecute = new Promise<void>((r) => setTimeout(r, 600));
@@ -218,7 +231,13 @@ describe('router-svc - idempotent submits and task status', () => {
     const first = await submit(vecadd('restart-key'));
     await router?.stop();
     await startRouter();
-    expect(await status({ idempotencyKey: 'restart-key' })).toMatchObject({ taskId: first.taskId, state: TaskState.TASK_STATE_PAID, cost: 1n, source: 'ledger', resultAvailable: false });
+    expect(await status({ idempotencyKey: 'restart-key' })).toMatchObject({
+      taskId: first.taskId,
+      state: TaskState.TASK_STATE_PAID,
+      cost: 1n,
+      source: 'ledger',
+      resultAvailable: false,
+    });
     await expect(submit(vecadd('restart-key'))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_TASK_RESULT_GONE, message: expect.stringMatching(/paid 1 credit/) });
     expect(fakes.state.executeCalls).toBe(1);
     expect(fakes.state.settles).toBe(1);

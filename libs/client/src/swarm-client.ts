@@ -3,16 +3,7 @@
  * submit tasks and read balances and skills without a shell. One NATS connection per client.
  */
 import { busConnectOptions, createBusClient } from '@swarm/bus';
-import type {
-  AuditResponse,
-  BalanceResponse,
-  BusRole,
-  HealthResponse,
-  ListSkillsResponse,
-  ServiceName,
-  SubmitTaskResponse,
-  TaskStatusResponse,
-} from '@swarm/contracts';
+import type { AuditResponse, BalanceResponse, BusRole, HealthResponse, ListSkillsResponse, ServiceName, SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
 import {
   CreditAudit,
   ErrorCode,

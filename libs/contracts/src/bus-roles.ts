@@ -19,8 +19,7 @@
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
  *   service container holds its own key and this one, never the observer's (which sees the ledger).
  */
-import type {
-  ServiceName} from './subjects';
+import type { ServiceName } from './subjects';
 import {
   CreditAudit,
   CreditBalance,
@@ -86,7 +85,13 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
   credit: service('credit', [LedgerEntryEvents.subject], ['swarm.v1.credit.>'], false),
   registry: service('registry', [ExecutorSkills.subject], ['swarm.v1.registry.>'], true),
   gateway: service('gateway', [], ['swarm.v1.gateway.>'], false),
-  executor: service('executor', [], [`${ExecutorExecute.subject} ${EXECUTOR_QUEUE}`, `${ExecutorSkills.subject} ${EXECUTOR_QUEUE}`, `${HEALTH_BY_SERVICE.executor.subject} ${EXECUTOR_QUEUE}`], false, 2),
+  executor: service(
+    'executor',
+    [],
+    [`${ExecutorExecute.subject} ${EXECUTOR_QUEUE}`, `${ExecutorSkills.subject} ${EXECUTOR_QUEUE}`, `${HEALTH_BY_SERVICE.executor.subject} ${EXECUTOR_QUEUE}`],
+    false,
+    2,
+  ),
   router: service(
     'router',
     [CreditReserve.subject, CreditSettle.subject, CreditRefund.subject, CreditEscrow.subject, RegistryFindProviders.subject, ExecutorExecute.subject, TaskFinishedEvents.subject],

@@ -17,8 +17,14 @@ describe('error codes - docs/errors.md', () => {
   const doc = readFileSync(resolve(__dirname, '../../../docs/errors.md'), 'utf8');
   const rows = documentedRows(doc);
 
-  it('documents every code with the table\'s name, status, retryable and meaning', () => {
-    const want = ALL_ERROR_CODES.map((code) => ({ code, name: errorCodeName(code), status: ERROR_CODES[code].status, retryable: ERROR_CODES[code].retryable, meaning: ERROR_CODES[code].meaning }));
+  it("documents every code with the table's name, status, retryable and meaning", () => {
+    const want = ALL_ERROR_CODES.map((code) => ({
+      code,
+      name: errorCodeName(code),
+      status: ERROR_CODES[code].status,
+      retryable: ERROR_CODES[code].retryable,
+      meaning: ERROR_CODES[code].meaning,
+    }));
     // The doc may say more after the table's one line: compare only as much of it.
     const got = rows.map((r) => ({ ...r, meaning: r.meaning.slice(0, errorCodeInfo(r.code)?.meaning.length) }));
     expect(got).toEqual(want);
@@ -32,9 +38,7 @@ describe('error codes - docs/errors.md', () => {
 
 describe('error codes - table', () => {
   it('holds every proto code but the placeholders', () => {
-    const protoCodes = Object.values(ErrorCode).filter(
-      (v): v is ErrorCode => typeof v === 'number' && v !== ErrorCode.ERROR_CODE_UNSPECIFIED && v !== ErrorCode.UNRECOGNIZED,
-    );
+    const protoCodes = Object.values(ErrorCode).filter((v): v is ErrorCode => typeof v === 'number' && v !== ErrorCode.ERROR_CODE_UNSPECIFIED && v !== ErrorCode.UNRECOGNIZED);
     expect([...ALL_ERROR_CODES]).toEqual(protoCodes.sort((a, b) => a - b));
     expect(errorCodeInfo(ErrorCode.ERROR_CODE_UNSPECIFIED)).toBeUndefined();
   });
@@ -56,7 +60,7 @@ describe('error codes - names', () => {
 });
 
 describe('SwarmError - retryable', () => {
-  it('takes the table\'s value unless the caller says otherwise', () => {
+  it("takes the table's value unless the caller says otherwise", () => {
     expect(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'late').retryable).toBe(true);
     expect(new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, 'closed').retryable).toBe(false);
     expect(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'never here', false).retryable).toBe(false);

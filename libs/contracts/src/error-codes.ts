@@ -17,10 +17,10 @@ export interface ErrorCodeInfo {
  * has its row here; docs/errors.md repeats it for people (error-codes.spec.ts compares them).
  */
 export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Object.freeze({
-  [ErrorCode.ERROR_CODE_INTERNAL]: { status: 500, retryable: false, meaning: 'A bug or unexpected fault on the serving node; details are only in that node\'s log.' },
+  [ErrorCode.ERROR_CODE_INTERNAL]: { status: 500, retryable: false, meaning: "A bug or unexpected fault on the serving node; details are only in that node's log." },
   [ErrorCode.ERROR_CODE_MALFORMED_MESSAGE]: { status: 400, retryable: false, meaning: 'The request bytes are not the protobuf message the subject expects.' },
   [ErrorCode.ERROR_CODE_INVALID_ARGUMENT]: { status: 400, retryable: false, meaning: 'A field is out of range or inconsistent (zero budget, wrong matrix shapes, bad id).' },
-  [ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE]: { status: 413, retryable: false, meaning: 'The request or a tensor exceeds the node\'s size limit.' },
+  [ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE]: { status: 413, retryable: false, meaning: "The request or a tensor exceeds the node's size limit." },
   [ErrorCode.ERROR_CODE_UNKNOWN_SKILL]: { status: 400, retryable: false, meaning: 'No such skill is installed; `swarm skills` lists them.' },
   [ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT]: { status: 400, retryable: false, meaning: 'The paying account has fewer available credits than the budget.' },
   [ErrorCode.ERROR_CODE_BUDGET_TOO_LOW]: { status: 400, retryable: false, meaning: 'The task costs more than its budget; the message says the price.' },
@@ -29,14 +29,27 @@ export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Objec
   [ErrorCode.ERROR_CODE_ESCROW_CLOSED]: { status: 400, retryable: false, meaning: 'The escrow was already settled or refunded differently; it closes exactly once.' },
   [ErrorCode.ERROR_CODE_ESCROW_CONFLICT]: { status: 400, retryable: false, meaning: 'An escrow with that id exists with other terms.' },
   [ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]: { status: 504, retryable: true, meaning: 'The task or a request did not finish in time.' },
-  [ErrorCode.ERROR_CODE_EXECUTION_FAILED]: { status: 500, retryable: true, meaning: 'The kernel failed on every attempt (the router retries a failed kernel up to its attempt limit).' },
+  [ErrorCode.ERROR_CODE_EXECUTION_FAILED]: {
+    status: 500,
+    retryable: true,
+    meaning: 'The kernel failed on every attempt (the router retries a failed kernel up to its attempt limit).',
+  },
   [ErrorCode.ERROR_CODE_VERIFICATION_FAILED]: { status: 500, retryable: true, meaning: 'Every result returned failed verification; nothing was paid.' },
   [ErrorCode.ERROR_CODE_NO_PROVIDER]: { status: 503, retryable: true, meaning: 'No provider offers the skill right now.' },
   [ErrorCode.ERROR_CODE_UNAVAILABLE]: { status: 503, retryable: true, meaning: 'A service the request needs is not running (no responders on its subject).' },
   [ErrorCode.ERROR_CODE_OVERLOADED]: { status: 503, retryable: true, meaning: 'The node is at capacity.' },
-  [ErrorCode.ERROR_CODE_PERMISSION_DENIED]: { status: 403, retryable: false, meaning: 'The node\'s bus refused the request: the caller\'s identity may not use that subject.' },
-  [ErrorCode.ERROR_CODE_TASK_RESULT_GONE]: { status: 409, retryable: false, meaning: 'A submit retried with an idempotency key whose task already finished and was paid (the message says how much), but the router no longer holds its result (its retention window passed, or it restarted).' },
-  [ErrorCode.ERROR_CODE_TASK_REFUNDED]: { status: 409, retryable: false, meaning: 'A submit retried with an idempotency key whose task already ended and was refunded (nothing was charged).' },
+  [ErrorCode.ERROR_CODE_PERMISSION_DENIED]: { status: 403, retryable: false, meaning: "The node's bus refused the request: the caller's identity may not use that subject." },
+  [ErrorCode.ERROR_CODE_TASK_RESULT_GONE]: {
+    status: 409,
+    retryable: false,
+    meaning:
+      'A submit retried with an idempotency key whose task already finished and was paid (the message says how much), but the router no longer holds its result (its retention window passed, or it restarted).',
+  },
+  [ErrorCode.ERROR_CODE_TASK_REFUNDED]: {
+    status: 409,
+    retryable: false,
+    meaning: 'A submit retried with an idempotency key whose task already ended and was refunded (nothing was charged).',
+  },
 });
 
 /** Every real code, in numeric order. */

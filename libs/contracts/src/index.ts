@@ -1,14 +1,5 @@
 export { ErrorCode, SwarmError as SwarmErrorMessage, Tensor, HealthRequest, HealthResponse } from './gen/swarm/v1/common';
-export {
-  SubmitTaskRequest,
-  SubmitTaskResponse,
-  TaskTiming,
-  TaskFinished,
-  TaskState,
-  TaskStatusRequest,
-  TaskStatusResponse,
-  RouterServiceDefinition,
-} from './gen/swarm/v1/task';
+export { SubmitTaskRequest, SubmitTaskResponse, TaskTiming, TaskFinished, TaskState, TaskStatusRequest, TaskStatusResponse, RouterServiceDefinition } from './gen/swarm/v1/task';
 export {
   ReserveRequest,
   ReserveResponse,

@@ -12,7 +12,7 @@ describe('subjects - the proto service blocks', () => {
     expect(new Set(ALL_RPCS.map((r) => r.subject)).size).toBe(ALL_RPCS.length);
   });
 
-  it('carry each rpc\'s own request and response types', () => {
+  it("carry each rpc's own request and response types", () => {
     const mismatched = ALL_RPCS.filter((r) => {
       const m = protoMethods.find((p) => p.method === r.method);
       return m?.request !== r.request || m.response !== r.response;

@@ -54,11 +54,7 @@ type ResponseOf<D extends ServiceDefinition, M extends keyof D['methods']> = Mes
  * The service token must be the proto service's (`RouterService` -> `router`), checked here at
  * load; subjects.spec.ts checks that every rpc has exactly one subject.
  */
-function rpc<D extends ServiceDefinition, M extends keyof D['methods'] & string>(
-  subject: string,
-  definition: D,
-  method: M,
-): Rpc<RequestOf<D, M>, ResponseOf<D, M>> {
+function rpc<D extends ServiceDefinition, M extends keyof D['methods'] & string>(subject: string, definition: D, method: M): Rpc<RequestOf<D, M>, ResponseOf<D, M>> {
   const [, , service = '', endpoint = ''] = subject.split('.');
   if (definition.name !== `${service.charAt(0).toUpperCase()}${service.slice(1)}Service`) {
     throw new Error(`subject ${subject} does not belong to ${definition.fullName}`);
@@ -116,11 +112,23 @@ export const LedgerEntryEvents = event('swarm.v1.events.ledger.entry', LedgerEnt
 
 /** Every request/reply subject, for tests that probe each one with bad input. */
 export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
-  RouterSubmit, RouterHealth, RouterTask,
-  CreditReserve, CreditSettle, CreditRefund, CreditBalance, CreditHealth, CreditAudit, CreditEscrow,
-  ExecutorExecute, ExecutorSkills, ExecutorHealth,
-  RegistryFindProviders, RegistryHealth,
-  GatewayPeers, GatewayHealth,
+  RouterSubmit,
+  RouterHealth,
+  RouterTask,
+  CreditReserve,
+  CreditSettle,
+  CreditRefund,
+  CreditBalance,
+  CreditHealth,
+  CreditAudit,
+  CreditEscrow,
+  ExecutorExecute,
+  ExecutorSkills,
+  ExecutorHealth,
+  RegistryFindProviders,
+  RegistryHealth,
+  GatewayPeers,
+  GatewayHealth,
 ] as ReadonlyArray<Rpc<unknown, unknown>>;
 
 /** The proto services whose rpcs the subjects above carry (for the gateway and the table's test). */

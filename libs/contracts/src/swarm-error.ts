@@ -37,4 +37,3 @@ export class SwarmError extends Error {
 export function isSwarmError(err: unknown, code?: ErrorCode): err is SwarmError {
   return err instanceof SwarmError && (code === undefined || err.code === code);
 }
-

@@ -37,9 +37,7 @@ export function fromTensor(t: Tensor): DenseTensor {
   const aligned = t.data.byteOffset % 4 === 0;
   // Decoded bytes are a view into the received message, at any offset: copy when unaligned. A
   // fresh Uint8Array: slice() of a Node.js buffer is a view, not a copy.
-  const data = aligned
-    ? new Float32Array(t.data.buffer, t.data.byteOffset, count)
-    : new Float32Array(new Uint8Array(t.data).buffer);
+  const data = aligned ? new Float32Array(t.data.buffer, t.data.byteOffset, count) : new Float32Array(new Uint8Array(t.data).buffer);
   return { name: t.name, shape: [...t.shape], data };
 }
 

@@ -69,7 +69,15 @@ describe('level store - on a real LevelDB', () => {
     expect(ledger.openEscrows()).toBe(1);
     expect(await ledger.escrow('old')).toMatchObject({ state: 'settled', payee: 'peer', paid: 20n, refunded: 10n });
     expect((await ledger.audit()).problems).toEqual([]);
-    const settled = await ledger.settle({ escrowId: 'open', payee: '', amount: 0n, payouts: [{ payee: 'peer', amount: 3n }, { payee: 'node', amount: 2n }] });
+    const settled = await ledger.settle({
+      escrowId: 'open',
+      payee: '',
+      amount: 0n,
+      payouts: [
+        { payee: 'peer', amount: 3n },
+        { payee: 'node', amount: 2n },
+      ],
+    });
     expect(settled.entries.map((e) => e.kind)).toEqual([EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_SETTLE]);
     expect((await ledger.audit()).problems).toEqual([]);
     await ledger.close();

@@ -10,19 +10,7 @@
 import type { ExpiryRef, LedgerBatch, LedgerStore } from '@swarm/credit';
 import { LedgerOpenError } from '@swarm/credit';
 import { Level } from 'level';
-import {
-  decodeAccount,
-  decodeEntry,
-  decodeEscrow,
-  decodeExpiryKey,
-  decodeUint,
-  encodeAccount,
-  encodeEntry,
-  encodeEscrow,
-  expiryKey,
-  expiryKeyBound,
-  seqKey,
-} from './record-codec';
+import { decodeAccount, decodeEntry, decodeEscrow, decodeExpiryKey, decodeUint, encodeAccount, encodeEntry, encodeEscrow, expiryKey, expiryKeyBound, seqKey } from './record-codec';
 
 /**
  * Bumped when the layout or codec changes incompatibly; a ledger of another format is refused.
@@ -114,11 +102,15 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
       o.formatWritten = true;
     },
     async entries(fromSeq, limit) {
-      const values = await current().log.values({ gte: seqKey(fromSeq < 1n ? 1n : fromSeq), limit }).all();
+      const values = await current()
+        .log.values({ gte: seqKey(fromSeq < 1n ? 1n : fromSeq), limit })
+        .all();
       return values.map(decodeEntry);
     },
     async expiring(untilMs, limit) {
-      const keys = await current().expiry.keys({ lt: expiryKeyBound(untilMs + 1), limit }).all();
+      const keys = await current()
+        .expiry.keys({ lt: expiryKeyBound(untilMs + 1), limit })
+        .all();
       return keys.map(decodeExpiryKey);
     },
     scanLog: () => scanValues(current().log, decodeEntry),

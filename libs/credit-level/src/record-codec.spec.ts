@@ -1,18 +1,7 @@
 import type { LedgerEntry } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import { MAX_UINT64 } from '@swarm/credit';
-import {
-  decodeAccount,
-  decodeEntry,
-  decodeEscrow,
-  decodeExpiryKey,
-  encodeAccount,
-  encodeEntry,
-  encodeEscrow,
-  expiryKey,
-  expiryKeyBound,
-  seqKey,
-} from './record-codec';
+import { decodeAccount, decodeEntry, decodeEscrow, decodeExpiryKey, encodeAccount, encodeEntry, encodeEscrow, expiryKey, expiryKeyBound, seqKey } from './record-codec';
 
 describe('record codec - round trips', () => {
   it('keeps uint64 amounts exact', () => {
@@ -30,7 +19,16 @@ describe('record codec - round trips', () => {
 
   it('round-trips a multi-payee settle, and still reads a single-payee record in the format-1 form', () => {
     const open = { id: 'e1', payer: 'node', amount: 9n, state: 'open' as const, payees: ['a', 'b'] };
-    const split = { ...open, state: 'settled' as const, payouts: [{ payee: 'b', amount: 2n ** 60n }, { payee: 'a', amount: 1n }], paid: 2n ** 60n + 1n, refunded: 0n };
+    const split = {
+      ...open,
+      state: 'settled' as const,
+      payouts: [
+        { payee: 'b', amount: 2n ** 60n },
+        { payee: 'a', amount: 1n },
+      ],
+      paid: 2n ** 60n + 1n,
+      refunded: 0n,
+    };
     expect(encodeEscrow(split)).toContain('"payouts":[{"payee":"b","amount":"1152921504606846976"},{"payee":"a","amount":"1"}]');
     expect(decodeEscrow('e1', encodeEscrow(split))).toEqual(split);
     const formatOne = '{"payer":"node","amount":"9","state":"settled","payee":"a","paid":"5","refunded":"4","payees":["a","b"]}';

@@ -10,10 +10,7 @@
  * put or delete from each escrow record written, in the same batch.
  */
 import type { BalanceResponse, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, SettleRequest } from '@swarm/contracts';
-import {
-  ErrorCode,
-  SwarmError,
-} from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { Staged } from './group-commit';
 import { createGroupCommitter, DEFAULT_MAX_GROUP_OPERATIONS } from './group-commit';
@@ -123,7 +120,11 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
 
   /** The accounts of a settle's payees other than the payer (undefined: never credited). */
   const payeeAccounts = (view: OperationView, req: SettleRequest, payer: string | undefined): Map<string, Account | undefined> =>
-    new Map(settlePayouts(req).filter((p) => p.payee !== payer).map((p) => [p.payee, view.account(p.payee)]));
+    new Map(
+      settlePayouts(req)
+        .filter((p) => p.payee !== payer)
+        .map((p) => [p.payee, view.account(p.payee)]),
+    );
 
   // A zero grant or an existing node account commits nothing here.
   await committer.run((view) => ({ change: genesisRule(init.nodeAccount, init.genesisGrant, view.account(init.nodeAccount), stamp(view)) }));

@@ -15,8 +15,25 @@ describe('escrow status - wire view', () => {
   });
 
   it('lists every payout of a multi-payee settle and leaves payee empty', () => {
-    const settled: Escrow = { ...open, state: 'settled', payouts: [{ payee: 'b', amount: 5n }, { payee: 'a', amount: 7n }], paid: 12n, refunded: 18n };
-    expect(escrowStatus('e1', settled)).toMatchObject({ payee: '', paid: 12n, refunded: 18n, payouts: [{ payee: 'b', amount: 5n }, { payee: 'a', amount: 7n }] });
+    const settled: Escrow = {
+      ...open,
+      state: 'settled',
+      payouts: [
+        { payee: 'b', amount: 5n },
+        { payee: 'a', amount: 7n },
+      ],
+      paid: 12n,
+      refunded: 18n,
+    };
+    expect(escrowStatus('e1', settled)).toMatchObject({
+      payee: '',
+      paid: 12n,
+      refunded: 18n,
+      payouts: [
+        { payee: 'b', amount: 5n },
+        { payee: 'a', amount: 7n },
+      ],
+    });
   });
 
   it('answers NONE with no payouts for an escrow never reserved', () => {

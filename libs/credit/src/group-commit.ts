@@ -124,9 +124,7 @@ export function createGroupCommitter(store: LedgerStore, init: GroupCommitInit):
 
   return {
     run<R>(apply: (view: OperationView) => Staged<R>): Promise<Committed<R>> {
-      return new Promise<Committed<R>>((resolve, reject) =>
-        enqueue({ kind: 'operation', apply, resolve: resolve as (done: Committed<unknown>) => void, reject }),
-      );
+      return new Promise<Committed<R>>((resolve, reject) => enqueue({ kind: 'operation', apply, resolve: resolve as (done: Committed<unknown>) => void, reject }));
     },
     exclusive,
     drain: () => exclusive(async () => undefined),

@@ -55,7 +55,8 @@ describe('ledger audit - replay', () => {
   it('finds a stored balance that the log does not explain', () => {
     const r = auditOf(log, [{ ...accounts[0], available: 76n }, accounts[1]], escrows);
     expect(r.ok).toBe(false);
-    expect(r.problems).toEqual(expect.arrayContaining([expect.stringMatching(/account node stores 76\/5, log gives 75\/5/), expect.stringMatching(/not conserved/)]));    expect(r.accounts[0]).toEqual({ id: 'node', storedAvailable: 76n, storedEscrowed: 5n, replayedAvailable: 75n, replayedEscrowed: 5n });
+    expect(r.problems).toEqual(expect.arrayContaining([expect.stringMatching(/account node stores 76\/5, log gives 75\/5/), expect.stringMatching(/not conserved/)]));
+    expect(r.accounts[0]).toEqual({ id: 'node', storedAvailable: 76n, storedEscrowed: 5n, replayedAvailable: 75n, replayedEscrowed: 5n });
   });
 
   it('lists differing accounts first, at most MAX_AUDIT_ACCOUNTS of them', () => {
@@ -97,7 +98,10 @@ describe('ledger audit - replay', () => {
 });
 
 describe('ledger audit - expiry index', () => {
-  const expiring: Escrow[] = [{ ...escrows[0], expiresAtMs: 500 }, { ...escrows[1], expiresAtMs: 900 }];
+  const expiring: Escrow[] = [
+    { ...escrows[0], expiresAtMs: 500 },
+    { ...escrows[1], expiresAtMs: 900 },
+  ];
   const next = BigInt(log.length + 1);
 
   it('passes when the index lists exactly the open escrows with an expiry', () => {
@@ -106,13 +110,19 @@ describe('ledger audit - expiry index', () => {
 
   it('finds an open escrow missing from the index, a closed one still in it, and a wrong or doubled time', () => {
     expect(auditOf(log, accounts, expiring, next, []).problems).toEqual(['open escrow e2 expires at 900 but is missing from the expiry index']);
-    expect(auditOf(log, accounts, expiring, next, [['e2', 900], ['e1', 500]]).problems).toEqual([
-      'expiry index lists escrow e1, which is not open with an expiry',
-    ]);
+    expect(
+      auditOf(log, accounts, expiring, next, [
+        ['e2', 900],
+        ['e1', 500],
+      ]).problems,
+    ).toEqual(['expiry index lists escrow e1, which is not open with an expiry']);
     expect(auditOf(log, accounts, expiring, next, [['e2', 901]]).problems).toEqual(['expiry index lists escrow e2 at 901, but it expires at 900']);
-    expect(auditOf(log, accounts, expiring, next, [['e2', 900], ['e2', 800]]).problems).toEqual([
-      'expiry index lists escrow e2 at 900, 800, but it expires at 900',
-    ]);
+    expect(
+      auditOf(log, accounts, expiring, next, [
+        ['e2', 900],
+        ['e2', 800],
+      ]).problems,
+    ).toEqual(['expiry index lists escrow e2 at 900, 800, but it expires at 900']);
   });
 });
 
@@ -149,8 +159,16 @@ describe('ledger audit - multi-payee settles', () => {
   });
 
   it('finds a stored split that differs from the log, and a payout to an account never reserved for', () => {
-    const swapped = { ...splitEscrow, payouts: [{ payee: 'a', amount: 8n }, { payee: 'b', amount: 12n }] };
-    expect(auditOf(split, splitAccounts, [swapped]).problems).toEqual([expect.stringMatching(/escrow e1 stores settled 30 from node \(paid 20 to a 8, b 12, refunded 10\), log gives .*to b 12, a 8/)]);
+    const swapped = {
+      ...splitEscrow,
+      payouts: [
+        { payee: 'a', amount: 8n },
+        { payee: 'b', amount: 12n },
+      ],
+    };
+    expect(auditOf(split, splitAccounts, [swapped]).problems).toEqual([
+      expect.stringMatching(/escrow e1 stores settled 30 from node \(paid 20 to a 8, b 12, refunded 10\), log gives .*to b 12, a 8/),
+    ]);
     expect(auditOf(split, splitAccounts, [{ ...splitEscrow, payees: ['b'] }]).problems).toEqual(['escrow e1 paid a, who is not among the payees it was reserved for']);
   });
 

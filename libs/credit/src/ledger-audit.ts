@@ -275,6 +275,9 @@ function samePaidOut(a: readonly Payout[], b: readonly Payout[]): boolean {
 }
 
 function describe(e: Escrow): string {
-  const to = paidOut(e).map((p) => (paidOut(e).length > 1 ? `${p.payee} ${p.amount}` : p.payee)).join(', ') || '-';
+  const to =
+    paidOut(e)
+      .map((p) => (paidOut(e).length > 1 ? `${p.payee} ${p.amount}` : p.payee))
+      .join(', ') || '-';
   return `${e.state} ${e.amount} from ${e.payer}` + (e.state === 'open' ? '' : ` (paid ${e.paid ?? 0n} to ${to}, refunded ${e.refunded ?? 0n})`);
 }

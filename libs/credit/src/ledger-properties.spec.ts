@@ -193,9 +193,7 @@ describe('ledger rules - properties over random operation sequences', () => {
           const kinds = entries.map((e) => e.kind);
           expect(kinds[0]).toBe(EntryKind.ENTRY_KIND_RESERVE);
           const closes = kinds.slice(1);
-          expect([[], [EntryKind.ENTRY_KIND_REFUND], [EntryKind.ENTRY_KIND_SETTLE], [EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_REFUND]]).toContainEqual(
-            closes,
-          );
+          expect([[], [EntryKind.ENTRY_KIND_REFUND], [EntryKind.ENTRY_KIND_SETTLE], [EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_REFUND]]).toContainEqual(closes);
           if (closes.length === 2) expect(entries[2].seq).toBe(entries[1].seq + 1n);
           const state = (m.escrows.get(id) as Escrow).state;
           expect(state).toBe(closes.length === 0 ? 'open' : closes[0] === EntryKind.ENTRY_KIND_SETTLE ? 'settled' : 'refunded');

@@ -2,18 +2,7 @@ import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Account, Escrow } from './ledger-records';
 import { MAX_UINT64 } from './ledger-records';
 import type { EscrowLifetime, ReserveRecords, Stamp } from './ledger-rules';
-import {
-  balanceRule,
-  escrowExpiry,
-  genesisRule,
-  isDue,
-  MAX_ID_LENGTH,
-  MAX_PAYOUTS,
-  refundRule,
-  reserveRule,
-  settleRule,
-  validateLifetime,
-} from './ledger-rules';
+import { balanceRule, escrowExpiry, genesisRule, isDue, MAX_ID_LENGTH, MAX_PAYOUTS, refundRule, reserveRule, settleRule, validateLifetime } from './ledger-rules';
 
 const at: Stamp = { nextSeq: 7n, atMs: 1_000 };
 /** The providers test escrows are reserved for. */
@@ -38,8 +27,7 @@ function codeOf(fn: () => unknown): ErrorCode | undefined {
 }
 
 describe('ledger rules - validation', () => {
-  const reserveCode = (escrowId: string, account: string, amount: bigint) =>
-    codeOf(() => reserve({ escrowId, account, amount }, { escrow: undefined, payer: node }, at));
+  const reserveCode = (escrowId: string, account: string, amount: bigint) => codeOf(() => reserve({ escrowId, account, amount }, { escrow: undefined, payer: node }, at));
 
   it.each([
     ['empty escrow id', '', 'node', 1n],
@@ -64,9 +52,7 @@ describe('ledger rules - validation', () => {
   });
 
   it('treats a record passed under the wrong id as a bug, not a user error', () => {
-    expect(() => reserve({ escrowId: 'e1', account: 'node', amount: 1n }, { escrow: undefined, payer: { ...node, id: 'x' } }, at)).toThrow(
-      /got record x for node/,
-    );
+    expect(() => reserve({ escrowId: 'e1', account: 'node', amount: 1n }, { escrow: undefined, payer: { ...node, id: 'x' } }, at)).toThrow(/got record x for node/);
   });
 });
 
@@ -74,9 +60,7 @@ describe('ledger rules - genesis', () => {
   it('credits the grant to a node account that does not exist yet', () => {
     const c = genesisRule('node', 1000n, undefined, at);
     expect(c.accounts).toEqual([{ id: 'node', available: 1000n, escrowed: 0n }]);
-    expect(c.entries).toEqual([
-      { seq: 7n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'node', amount: 1000n, atMs: 1000n },
-    ]);
+    expect(c.entries).toEqual([{ seq: 7n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'node', amount: 1000n, atMs: 1000n }]);
   });
 
   it('does nothing once the account exists, or for a zero grant', () => {
@@ -108,18 +92,12 @@ describe('ledger rules - reserve', () => {
 
   it('refuses another reserve under an existing id as ESCROW_CONFLICT', () => {
     const other = { id: 'other', available: 100n, escrowed: 0n };
-    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'node', amount: 31n }, { escrow: open, payer: nodeWithEscrow }, at))).toBe(
-      ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
-    );
-    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'other', amount: 30n }, { escrow: open, payer: other }, at))).toBe(
-      ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
-    );
+    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'node', amount: 31n }, { escrow: open, payer: nodeWithEscrow }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
+    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'other', amount: 30n }, { escrow: open, payer: other }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
   });
 
   it('refuses an unknown payer as UNKNOWN_ACCOUNT', () => {
-    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'ghost', amount: 1n }, { escrow: undefined, payer: undefined }, at))).toBe(
-      ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
-    );
+    expect(codeOf(() => reserve({ escrowId: 'e1', account: 'ghost', amount: 1n }, { escrow: undefined, payer: undefined }, at))).toBe(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
   });
 
   it('refuses more than available as INSUFFICIENT_CREDIT, saying have and need', () => {
@@ -184,7 +162,11 @@ describe('ledger rules - expiry', () => {
 
   it('refuses a lifetime the ledger cannot use', () => {
     expect(() => validateLifetime({ defaultMs: 600, maxMs: 3_600 })).not.toThrow();
-    for (const bad of [{ defaultMs: 0, maxMs: 10 }, { defaultMs: 11, maxMs: 10 }, { defaultMs: 1.5, maxMs: 10 }]) {
+    for (const bad of [
+      { defaultMs: 0, maxMs: 10 },
+      { defaultMs: 11, maxMs: 10 },
+      { defaultMs: 1.5, maxMs: 10 },
+    ]) {
       expect(() => validateLifetime(bad)).toThrow(RangeError);
     }
   });
@@ -289,10 +271,25 @@ describe('ledger rules - multi-payee settle', () => {
     amount: over.amount ?? 0n,
     payouts: payouts.map(([payee, amount]) => ({ payee, amount })),
   });
-  const current = { escrow: open, payer: nodeWithEscrow, payees: new Map<string, Account | undefined>([['peer-a', { id: 'peer-a', available: 3n, escrowed: 1n }], ['peer-b', undefined]]) };
+  const current = {
+    escrow: open,
+    payer: nodeWithEscrow,
+    payees: new Map<string, Account | undefined>([
+      ['peer-a', { id: 'peer-a', available: 3n, escrowed: 1n }],
+      ['peer-b', undefined],
+    ]),
+  };
 
   it('pays each payout in order, the payer included, then refunds the rest, as one change', () => {
-    const c = settleRule(split([['peer-b', 10n], ['node', 4n], ['peer-a', 6n]]), current, at);
+    const c = settleRule(
+      split([
+        ['peer-b', 10n],
+        ['node', 4n],
+        ['peer-a', 6n],
+      ]),
+      current,
+      at,
+    );
     expect(c.result).toEqual({ escrowId: 'e1', paid: 20n, refunded: 10n });
     expect(c.accounts).toEqual([
       { id: 'node', available: 84n, escrowed: 0n },
@@ -300,7 +297,17 @@ describe('ledger rules - multi-payee settle', () => {
       { id: 'peer-a', available: 9n, escrowed: 1n },
     ]);
     expect(c.escrows).toEqual([
-      { ...open, state: 'settled', payouts: [{ payee: 'peer-b', amount: 10n }, { payee: 'node', amount: 4n }, { payee: 'peer-a', amount: 6n }], paid: 20n, refunded: 10n },
+      {
+        ...open,
+        state: 'settled',
+        payouts: [
+          { payee: 'peer-b', amount: 10n },
+          { payee: 'node', amount: 4n },
+          { payee: 'peer-a', amount: 6n },
+        ],
+        paid: 20n,
+        refunded: 10n,
+      },
     ]);
     expect(c.entries.map((e) => [e.seq, e.kind, e.toAccount, e.amount])).toEqual([
       [7n, EntryKind.ENTRY_KIND_SETTLE, 'peer-b', 10n],
@@ -314,14 +321,31 @@ describe('ledger rules - multi-payee settle', () => {
     for (const req of [
       split([['peer-a', 1n]], { payee: 'peer-a' }),
       split([['peer-a', 1n]], { amount: 1n }),
-      split([['peer-a', 1n], ['peer-a', 1n]]),
+      split([
+        ['peer-a', 1n],
+        ['peer-a', 1n],
+      ]),
       split([['peer-a', 0n]]),
       split(Array.from({ length: MAX_PAYOUTS + 1 }, (_, i): [string, bigint] => [`p${i}`, 1n])),
-      split([['peer-a', 20n], ['peer-b', 11n]]),
+      split([
+        ['peer-a', 20n],
+        ['peer-b', 11n],
+      ]),
     ]) {
       expect(codeOf(() => settleRule(req, current, at))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     }
-    expect(codeOf(() => settleRule(split([['peer-a', 1n], ['thief', 1n]]), current, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
+    expect(
+      codeOf(() =>
+        settleRule(
+          split([
+            ['peer-a', 1n],
+            ['thief', 1n],
+          ]),
+          current,
+          at,
+        ),
+      ),
+    ).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
   });
 
   it('treats a payee record the caller did not pass as a bug, not as a new account', () => {
@@ -329,8 +353,22 @@ describe('ledger rules - multi-payee settle', () => {
   });
 
   it('answers a retry naming the same payouts in another order with the recorded outcome', () => {
-    const settled = settleRule(split([['peer-b', 10n], ['peer-a', 6n]]), current, at).escrows[0];
-    const retry = settleRule(split([['peer-a', 6n], ['peer-b', 10n]]), { ...current, escrow: settled }, at);
+    const settled = settleRule(
+      split([
+        ['peer-b', 10n],
+        ['peer-a', 6n],
+      ]),
+      current,
+      at,
+    ).escrows[0];
+    const retry = settleRule(
+      split([
+        ['peer-a', 6n],
+        ['peer-b', 10n],
+      ]),
+      { ...current, escrow: settled },
+      at,
+    );
     expect(retry).toEqual({ result: { escrowId: 'e1', paid: 16n, refunded: 14n }, accounts: [], escrows: [], entries: [] });
     expect(codeOf(() => settleRule(split([['peer-a', 6n]]), { ...current, escrow: settled }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
   });

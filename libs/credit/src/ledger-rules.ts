@@ -18,22 +18,8 @@
  * is still open, the ledger refunds it through `refundRule` (an ordinary REFUND entry), so a
  * caller that died between reserve and close never strands the payer's credit.
  */
-import type {
-  BalanceResponse,
-  LedgerEntry,
-  Payout,
-  RefundRequest,
-  RefundResponse,
-  ReserveRequest,
-  ReserveResponse,
-  SettleRequest,
-  SettleResponse,
-} from '@swarm/contracts';
-import {
-  EntryKind,
-  ErrorCode,
-  SwarmError,
-} from '@swarm/contracts';
+import type { BalanceResponse, LedgerEntry, Payout, RefundRequest, RefundResponse, ReserveRequest, ReserveResponse, SettleRequest, SettleResponse } from '@swarm/contracts';
+import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Account, Escrow } from './ledger-records';
 import { MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
@@ -210,18 +196,12 @@ export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: St
     if (escrow.payer === req.account && escrow.amount === req.amount && samePayees(escrow.payees, req.payees)) {
       return unchanged({ escrowId: escrow.id, available: payer?.available ?? 0n });
     }
-    throw new SwarmError(
-      ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
-      `escrow ${escrow.id} already exists with a different account, amount or payees`,
-    );
+    throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CONFLICT, `escrow ${escrow.id} already exists with a different account, amount or payees`);
   }
   const expiresAtMs = escrowExpiry(req.expiresAtMs, at.atMs, lifetime);
   if (!payer) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${req.account} does not exist`);
   if (payer.available < req.amount) {
-    throw new SwarmError(
-      ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
-      `account ${payer.id} has ${payer.available} available, needs ${req.amount}`,
-    );
+    throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, `account ${payer.id} has ${payer.available} available, needs ${req.amount}`);
   }
   const debited: Account = { id: payer.id, available: payer.available - req.amount, escrowed: payer.escrowed + req.amount };
   return {

@@ -1,13 +1,4 @@
-import type {
-  BalanceResponse,
-  LedgerEntry,
-  RefundRequest,
-  RefundResponse,
-  ReserveRequest,
-  ReserveResponse,
-  SettleRequest,
-  SettleResponse,
-} from '@swarm/contracts';
+import type { BalanceResponse, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, ReserveResponse, SettleRequest, SettleResponse } from '@swarm/contracts';
 import type { AuditReport } from './ledger-audit';
 import type { Escrow } from './ledger-records';
 

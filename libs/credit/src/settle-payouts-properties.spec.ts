@@ -29,7 +29,16 @@ const settleRequest: fc.Arbitrary<SettleRequest> = fc.oneof(
 const reservedPayees: fc.Arbitrary<string[]> = fc.oneof(fc.constant<string[]>(['node', 'peer-a', 'peer-b', 'peer-c']), fc.uniqueArray(accountIds, { minLength: 1, maxLength: 4 }));
 // Weighted so that most settles find an open escrow to act on.
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: fc.constantFrom('node', 'peer-a'), amount: fc.bigInt({ min: 1n, max: 80n }), payees: reservedPayees }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('reserve' as const),
+      escrowId: escrowIds,
+      account: fc.constantFrom('node', 'peer-a'),
+      amount: fc.bigInt({ min: 1n, max: 80n }),
+      payees: reservedPayees,
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('settle' as const), req: settleRequest }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('refund' as const), escrowId: escrowIds }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('expire' as const), advance: fc.integer({ min: 0, max: 60 }) }) },
@@ -96,7 +105,7 @@ describe('ledger - multi-payee settle properties (memory store)', () => {
           // Closed once: nothing, one REFUND, or SETTLEs (distinct reserved payees) then at most one REFUND, as one run of seqs.
           expect(refunds.length).toBeLessThanOrEqual(1);
           expect(closes.map((e) => e.kind)).toEqual([...settles.map(() => EntryKind.ENTRY_KIND_SETTLE), ...refunds.map(() => EntryKind.ENTRY_KIND_REFUND)]);
-          closes.forEach((e, i) => expect(e.seq).toBe((closes[0]).seq + BigInt(i)));
+          closes.forEach((e, i) => expect(e.seq).toBe(closes[0].seq + BigInt(i)));
           expect(new Set(settles.map((e) => e.toAccount)).size).toBe(settles.length);
           for (const s of settles) expect(reservedFor.get(id)).toContain(s.toAccount);
           if (closes.length > 0) expect(closes.reduce((sum, e) => sum + e.amount, 0n)).toBe(reserve?.amount);

@@ -11,7 +11,15 @@ describe('kernel task - packing', () => {
       { name: 'b', shape: [3, 1], data: b },
     ]);
     expect(task.packed.byteLength).toBe(9 * 4);
-    expect(task).toMatchObject({ skill: 'matmul', names: ['a', 'b'], shapes: [[2, 3], [3, 1]], offsets: [0, 6] });
+    expect(task).toMatchObject({
+      skill: 'matmul',
+      names: ['a', 'b'],
+      shapes: [
+        [2, 3],
+        [3, 1],
+      ],
+      offsets: [0, 6],
+    });
     const [ua, ub] = unpackInputs(task);
     expect(Array.from(ua)).toEqual([3, 3, 3, 3, 3, 3]);
     expect(Array.from(ub)).toEqual([1, 2, 3]);

@@ -37,7 +37,14 @@ export function packTask(skill: string, inputs: readonly KernelTensor[]): Kernel
 }
 
 export function unpackInputs(task: KernelTask): Float32Array[] {
-  return task.shapes.map((shape, i) => new Float32Array(task.packed, task.offsets[i] * 4, shape.reduce((n, d) => n * d, 1)));
+  return task.shapes.map(
+    (shape, i) =>
+      new Float32Array(
+        task.packed,
+        task.offsets[i] * 4,
+        shape.reduce((n, d) => n * d, 1),
+      ),
+  );
 }
 
 /** Cache key: one compiled kernel set per skill and input shape. */

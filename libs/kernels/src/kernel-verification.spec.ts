@@ -21,7 +21,9 @@ const LIMIT_TRIALS = 500;
 type Shapes = ReadonlyArray<readonly number[]>;
 
 function inputsFor(skill: SkillName, shapes: Shapes, data: number, random: Random): DenseTensor[] {
-  const names = getSkill(skill).demo.tensors(1).map((t) => t.name);
+  const names = getSkill(skill)
+    .demo.tensors(1)
+    .map((t) => t.name);
   const dist = VALUE_DISTRIBUTIONS[data % VALUE_DISTRIBUTIONS.length];
   return shapes.map((shape, i) => {
     const count = shape.reduce((n, d) => n * d, 1);
@@ -38,49 +40,57 @@ describe.each(['webasm', 'cpu'] as const)('kernel verification - %s backend', (m
   const gpu = new GPU({ mode });
   afterAll(() => gpu.destroy());
 
-  it.each(SKILL_NAMES)('accepts every %s result of the kernel, several random verifications each', async (name) => {
-    const skill = getSkill(name);
-    const random = seededRandom(7);
-    const rejected: string[] = [];
-    // The limit runs on webasm only: the cpu backend takes seconds there and computes the same way below it.
-    const shapes = mode === 'webasm' ? skill.demo.testShapes : skill.demo.testShapes.slice(0, -1);
-    for (const shape of shapes) {
-      const compiled = compileSkill(gpu, skill, shape);
-      const large = shape[0].reduce((n, d) => n * d, 1) >= 100_000;
-      for (let data = 0; data < (large ? 1 : DATA_PER_SHAPE); data++) {
-        const inputs = inputsFor(name, shape, data, random);
-        const outputs = await compiled.run(inputs.map((t) => t.data));
-        for (let check = 0; check < (large ? 2 : 5); check++) {
-          const verdict = skill.verify(inputs, outputs, random);
-          if (!verdict.ok) rejected.push(`${JSON.stringify(shape)} data ${data}: ${verdict.detail}`);
+  it.each(SKILL_NAMES)(
+    'accepts every %s result of the kernel, several random verifications each',
+    async (name) => {
+      const skill = getSkill(name);
+      const random = seededRandom(7);
+      const rejected: string[] = [];
+      // The limit runs on webasm only: the cpu backend takes seconds there and computes the same way below it.
+      const shapes = mode === 'webasm' ? skill.demo.testShapes : skill.demo.testShapes.slice(0, -1);
+      for (const shape of shapes) {
+        const compiled = compileSkill(gpu, skill, shape);
+        const large = shape[0].reduce((n, d) => n * d, 1) >= 100_000;
+        for (let data = 0; data < (large ? 1 : DATA_PER_SHAPE); data++) {
+          const inputs = inputsFor(name, shape, data, random);
+          const outputs = await compiled.run(inputs.map((t) => t.data));
+          for (let check = 0; check < (large ? 2 : 5); check++) {
+            const verdict = skill.verify(inputs, outputs, random);
+            if (!verdict.ok) rejected.push(`${JSON.stringify(shape)} data ${data}: ${verdict.detail}`);
+          }
         }
+        compiled.destroy();
       }
-      compiled.destroy();
-    }
-    expect(rejected).toEqual([]);
-  }, TIMEOUT_MS);
+      expect(rejected).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe('kernel verification - wrong results made from the kernel output at the limit', () => {
   const gpu = new GPU({ mode: 'webasm' });
   afterAll(() => gpu.destroy());
 
-  it.each(SKILL_NAMES)(`rejects ${LIMIT_TRIALS} of ${LIMIT_TRIALS} mutations of a %s kernel result`, async (name) => {
-    const skill = getSkill(name);
-    const random = seededRandom(8);
-    const shape = skill.demo.testShapes[skill.demo.testShapes.length - 1];
-    const compiled = compileSkill(gpu, skill, shape);
-    const inputs = inputsFor(name, shape, 0, random);
-    const outputs = await compiled.run(inputs.map((t) => t.data));
-    const stale = await compiled.run(inputsFor(name, shape, 0, random).map((t) => t.data));
-    compiled.destroy();
-    const adversary = createAdversary(outputs, stale);
-    const accepted: string[] = [];
-    for (let trial = 0; trial < LIMIT_TRIALS; trial++) {
-      const kind = MUTATION_KINDS[trial % MUTATION_KINDS.length];
-      const target = Math.floor(trial / MUTATION_KINDS.length) % outputs.length;
-      if (adversary.attack(kind, target, random, (wrong) => skill.verify(inputs, wrong, random).ok)) accepted.push(`trial ${trial}: ${kind}`);
-    }
-    expect(accepted).toEqual([]);
-  }, TIMEOUT_MS);
+  it.each(SKILL_NAMES)(
+    `rejects ${LIMIT_TRIALS} of ${LIMIT_TRIALS} mutations of a %s kernel result`,
+    async (name) => {
+      const skill = getSkill(name);
+      const random = seededRandom(8);
+      const shape = skill.demo.testShapes[skill.demo.testShapes.length - 1];
+      const compiled = compileSkill(gpu, skill, shape);
+      const inputs = inputsFor(name, shape, 0, random);
+      const outputs = await compiled.run(inputs.map((t) => t.data));
+      const stale = await compiled.run(inputsFor(name, shape, 0, random).map((t) => t.data));
+      compiled.destroy();
+      const adversary = createAdversary(outputs, stale);
+      const accepted: string[] = [];
+      for (let trial = 0; trial < LIMIT_TRIALS; trial++) {
+        const kind = MUTATION_KINDS[trial % MUTATION_KINDS.length];
+        const target = Math.floor(trial / MUTATION_KINDS.length) % outputs.length;
+        if (adversary.attack(kind, target, random, (wrong) => skill.verify(inputs, wrong, random).ok)) accepted.push(`trial ${trial}: ${kind}`);
+      }
+      expect(accepted).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
 });

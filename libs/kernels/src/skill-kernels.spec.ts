@@ -12,7 +12,11 @@ describe.each(['webasm', 'cpu'] as const)('skill kernels - %s backend', (mode) =
   it.each(SKILL_NAMES)('computes %s like the reference, within what verification accepts', async (name) => {
     const skill = getSkill(name);
     const inputs = demoDenseInputs(name, 33, seededRandom(4));
-    const compiled = compileSkill(gpu, skill, inputs.map((t) => t.shape));
+    const compiled = compileSkill(
+      gpu,
+      skill,
+      inputs.map((t) => t.shape),
+    );
     const outputs = await compiled.run(inputs.map((t) => t.data));
     expect(compiled.backend).toBe(mode);
     const expected = skill.reference(inputs);
@@ -26,16 +30,22 @@ describe.each(['webasm', 'cpu'] as const)('skill kernels - %s backend', (mode) =
 /** What a skill's kernel may use: constants, 2-D outputs, loops, a pipelined result as another kernel's input. */
 const ROWS_FIXTURE: SkillSpec['kernel'] = {
   compile(kernels, [[rows, cols]]) {
-    const scaled = kernels.kernel(`function scaled(a) {
+    const scaled = kernels.kernel(
+      `function scaled(a) {
   return a[this.thread.y * this.constants.cols + this.thread.x] * this.constants.factor;
-}`, { output: [cols, rows], constants: { cols, factor: 3 }, pipeline: true });
-    const rowSums = kernels.kernel(`function rowSums(s) {
+}`,
+      { output: [cols, rows], constants: { cols, factor: 3 }, pipeline: true },
+    );
+    const rowSums = kernels.kernel(
+      `function rowSums(s) {
   let sum = 0;
   for (let j = 0; j < this.constants.cols; j++) {
     sum += s[this.thread.x][j];
   }
   return sum;
-}`, { output: [rows], constants: { cols }, loopMaxIterations: cols });
+}`,
+      { output: [rows], constants: { cols }, loopMaxIterations: cols },
+    );
     return async ([a]) => {
       const s = await scaled(a);
       return [
@@ -86,7 +96,7 @@ describe('flat - kernel output to one row-major array', () => {
 });
 
 describe('readBack - pipeline results', () => {
-  it('awaits a device handle\'s toArray (WebGPU) and passes arrays through (webasm, cpu)', async () => {
+  it("awaits a device handle's toArray (WebGPU) and passes arrays through (webasm, cpu)", async () => {
     const rows = [Float32Array.of(1, 2)];
     await expect(readBack({ toArray: async () => rows })).resolves.toBe(rows);
     await expect(readBack(rows)).resolves.toBe(rows);

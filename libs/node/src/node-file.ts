@@ -69,7 +69,10 @@ export async function claimNodeFile(home: string, startedAt: string): Promise<vo
     }
     const existing = await readNodeFile(home);
     if (existing && isAlive(existing.pid)) {
-      throw new NodeError('SWARM_NODE_RUNNING', `a node already runs from ${home} (pid ${existing.pid}${existing.natsUrl ? `, ${existing.natsUrl}` : ', starting'}); stop it first or use --data-dir`);
+      throw new NodeError(
+        'SWARM_NODE_RUNNING',
+        `a node already runs from ${home} (pid ${existing.pid}${existing.natsUrl ? `, ${existing.natsUrl}` : ', starting'}); stop it first or use --data-dir`,
+      );
     }
     if (existing?.natsPid && isAlive(existing.natsPid)) process.kill(existing.natsPid, 'SIGTERM');
     await rm(path, { force: true });

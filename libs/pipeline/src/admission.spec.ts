@@ -58,7 +58,13 @@ describe('pipeline - admission', () => {
 
   it('counts a submit by its tensor bytes and strings', () => {
     const data = new Uint8Array(4_000);
-    const bytes = submitBytes({ skill: 'matmul', inputs: [{ name: 'a', shape: [20, 50], data }, { name: 'b', shape: [50, 20], data }] });
+    const bytes = submitBytes({
+      skill: 'matmul',
+      inputs: [
+        { name: 'a', shape: [20, 50], data },
+        { name: 'b', shape: [50, 20], data },
+      ],
+    });
     expect(bytes).toBeGreaterThanOrEqual(8_000);
     expect(bytes).toBeLessThan(8_100);
   });

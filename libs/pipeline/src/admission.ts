@@ -55,8 +55,7 @@ export function createAdmission(limits: AdmissionLimits, random: Random): Admiss
   return {
     admit(bytes) {
       const full = inFlight >= limits.maxInFlight ? `${inFlight} tasks in flight (limit ${limits.maxInFlight})` : undefined;
-      const heavy =
-        inFlightBytes + bytes > limits.maxInFlightBytes ? `${inFlightBytes} request bytes in flight + ${bytes} (limit ${limits.maxInFlightBytes})` : undefined;
+      const heavy = inFlightBytes + bytes > limits.maxInFlightBytes ? `${inFlightBytes} request bytes in flight + ${bytes} (limit ${limits.maxInFlightBytes})` : undefined;
       if (full || heavy) {
         refused += 1;
         const after = retryAfterMs();

@@ -46,7 +46,7 @@ function honest(skill: string) {
 function corrupt(result: ExecutionResult): ExecutionResult {
   const d = fromTensor(result.outputs[0]);
   const data = Float32Array.from(d.data);
-  data[0] = (data[0]) + 1000;
+  data[0] = data[0] + 1000;
   return { ...result, outputs: [toTensor(d.name, d.shape, data)] };
 }
 
@@ -308,7 +308,13 @@ describe('pipeline - runTask settle until the escrow expiry', () => {
       throw unavailable();
     };
     const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
-    expect(out).toMatchObject({ settlement: 'refunded', cost: 0n, refunded: 1n, settlementUncertain: false, settlementNote: expect.stringMatching(/settle failed \d+ time\(s\).*refunded, nothing was paid/) });
+    expect(out).toMatchObject({
+      settlement: 'refunded',
+      cost: 0n,
+      refunded: 1n,
+      settlementUncertain: false,
+      settlementNote: expect.stringMatching(/settle failed \d+ time\(s\).*refunded, nothing was paid/),
+    });
     expect(out.outputs).toHaveLength(1);
     expect(calls.at(-1)).toBe('refund t1');
     expect(c.clock.now()).toBeLessThan(EXPIRES - SETTLE_MARGIN_MS + DEFAULT_ROUTER_LIMITS.settleBackoffMaxMs);
@@ -391,7 +397,9 @@ describe('pipeline - runTask attempt timeouts', () => {
       asked.push(task.timeoutMs);
       return failing(cand, task, s);
     };
-    await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 }, request('vecadd', 8), signal()).catch(() => undefined);
+    await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 }, request('vecadd', 8), signal()).catch(
+      () => undefined,
+    );
     expect(asked).toEqual([501, 501, 10_000]);
   });
 
@@ -489,7 +497,14 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
 
   it('keeps the task outcome when the observer throws', async () => {
     const { ports, calls } = fakePorts(honest('vecadd'));
-    const c = { ...components(ports), observer: { onAttempt: () => { throw new Error('learning bug'); } } };
+    const c = {
+      ...components(ports),
+      observer: {
+        onAttempt: () => {
+          throw new Error('learning bug');
+        },
+      },
+    };
     const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
     expect(out.settlement).toBe('paid');
     expect(calls.filter((x) => x.startsWith('settle'))).toHaveLength(1);

@@ -189,14 +189,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   };
 }
 
-async function dispatchUntilVerified(
-  c: RouterComponents,
-  limits: RouterLimits,
-  req: TaskRequest,
-  inputs: DecodedInputs,
-  deadline: number,
-  signal: AbortSignal,
-) {
+async function dispatchUntilVerified(c: RouterComponents, limits: RouterLimits, req: TaskRequest, inputs: DecodedInputs, deadline: number, signal: AbortSignal) {
   const skill = getSkill(req.skill);
   const watch = c.stopwatch ?? c.clock;
   const selector = c.selector ?? createDefaultSelector(c.random);
@@ -325,7 +318,15 @@ interface Settled {
  * escrow is refunded and the verified outputs still go back to the client, unpaid. A non-retryable
  * failure (ESCROW_CLOSED: the ledger already closed it) skips to learning how it closed.
  */
-async function settleUntilExpiry(c: RouterComponents, limits: RouterLimits, req: TaskRequest, payee: string, amount: bigint, expiresAtMs: number, stop: AbortSignal): Promise<Settled> {
+async function settleUntilExpiry(
+  c: RouterComponents,
+  limits: RouterLimits,
+  req: TaskRequest,
+  payee: string,
+  amount: bigint,
+  expiresAtMs: number,
+  stop: AbortSignal,
+): Promise<Settled> {
   let delay = limits.settleBackoffMs;
   let failures = 0;
   let last = '';
@@ -354,7 +355,8 @@ async function settleUntilExpiry(c: RouterComponents, limits: RouterLimits, req:
     try {
       const e = await c.ports.escrow(req.taskId);
       if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows the escrow settled`, uncertain: false };
-      if (e.state === 'refunded') return { settlement: 'refunded', paid: 0n, refunded: e.refunded, note: `${why}; the ledger refunded the escrow, nothing was paid`, uncertain: false };
+      if (e.state === 'refunded')
+        return { settlement: 'refunded', paid: 0n, refunded: e.refunded, note: `${why}; the ledger refunded the escrow, nothing was paid`, uncertain: false };
     } catch {
       // credit-svc still unreachable: fall through to what its expiry sweep will do.
     }

@@ -142,7 +142,21 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
     begin(taskId, key, running, fingerprint = '') {
       const old = records.get(taskId);
       if (old) remove(old);
-      const r: TaskRecord<R> = { taskId, key, fingerprint, state: 'running', cost: 0n, refunded: 0n, providerId: '', attempts: 0, note: '', resultBytes: 0, uncertain: false, running, finishedAtMs: 0 };
+      const r: TaskRecord<R> = {
+        taskId,
+        key,
+        fingerprint,
+        state: 'running',
+        cost: 0n,
+        refunded: 0n,
+        providerId: '',
+        attempts: 0,
+        note: '',
+        resultBytes: 0,
+        uncertain: false,
+        running,
+        finishedAtMs: 0,
+      };
       put(r);
       return r;
     },
@@ -179,7 +193,21 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
           rejected -= 1;
         }
       }
-      put({ taskId, key, fingerprint: '', state: 'rejected', cost: 0n, refunded: 0n, providerId: '', attempts: 0, note: '', error, resultBytes: 0, uncertain, finishedAtMs: stopwatch.now() });
+      put({
+        taskId,
+        key,
+        fingerprint: '',
+        state: 'rejected',
+        cost: 0n,
+        refunded: 0n,
+        providerId: '',
+        attempts: 0,
+        note: '',
+        error,
+        resultBytes: 0,
+        uncertain,
+        finishedAtMs: stopwatch.now(),
+      });
     },
     size: () => records.size,
     resultBytes: () => bytes,

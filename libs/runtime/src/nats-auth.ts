@@ -27,9 +27,7 @@ export function renderAuthorization(users: readonly BusUser[]): string {
       permissions: {
         publish: { allow: [...u.permissions.publish] },
         subscribe: { allow: [...u.permissions.subscribe] },
-        ...(u.permissions.allowResponses
-          ? { allow_responses: u.permissions.maxResponses ? { max: u.permissions.maxResponses, expires: RESPONSE_WINDOW } : true }
-          : {}),
+        ...(u.permissions.allowResponses ? { allow_responses: u.permissions.maxResponses ? { max: u.permissions.maxResponses, expires: RESPONSE_WINDOW } : true } : {}),
       },
     };
   });

@@ -63,10 +63,22 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const host = opts.host ?? '127.0.0.1';
   const dir = await mkdtemp(join(tmpdir(), 'swarm-nats-'));
   const conf = join(dir, 'nats.conf');
-  await writeFile(conf, `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\nmax_connections: ${MAX_CONNECTIONS}\n${opts.authorization ?? ''}`, { mode: 0o600 });
+  await writeFile(
+    conf,
+    `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\nmax_connections: ${MAX_CONNECTIONS}\n${opts.authorization ?? ''}`,
+    { mode: 0o600 },
+  );
   // Own process group, so a terminal's Ctrl-C does not stop the bus under services still draining.
   let onStderr: () => void = () => undefined;
-  const proc = spawnProcess({ command: binary, args: ['-c', conf], stdout: 'ignore', stderr: 'capture', captureChars: START_LOG_CHARS, detached: true, onOutput: () => onStderr() });
+  const proc = spawnProcess({
+    command: binary,
+    args: ['-c', conf],
+    stdout: 'ignore',
+    stderr: 'capture',
+    captureChars: START_LOG_CHARS,
+    detached: true,
+    onOutput: () => onStderr(),
+  });
   const exited = proc.exited.then(async (exit) => {
     await rm(dir, { recursive: true, force: true });
     return exit;
@@ -95,7 +107,11 @@ function waitForPort(proc: SpawnedProcess, exited: Promise<ProcessExit>, onStder
     const timer = setTimeout(() => reject(new NatsServerError(`nats-server did not start within ${NATS_START_TIMEOUT_MS} ms:\n${proc.stderr()}`)), NATS_START_TIMEOUT_MS);
     void exited.then((exit) => {
       clearTimeout(timer);
-      reject(new NatsServerError(exit.error !== undefined ? `cannot run nats-server: ${exit.error}` : `nats-server exited with code ${exit.code} before it was ready:\n${proc.stderr()}`));
+      reject(
+        new NatsServerError(
+          exit.error !== undefined ? `cannot run nats-server: ${exit.error}` : `nats-server exited with code ${exit.code} before it was ready:\n${proc.stderr()}`,
+        ),
+      );
     });
     const poll = () => {
       const m = /Listening for client connections on [^\s]+:(\d+)/.exec(proc.stderr());

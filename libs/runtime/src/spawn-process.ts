@@ -103,10 +103,13 @@ export function spawnProcess(opts: SpawnProcessOptions): SpawnedProcess {
   let error: string | undefined;
   let timedOut = false;
   child.once('error', (err) => (error = err.message));
-  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, opts.timeoutMs);
+  const timer =
+    opts.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs);
   const exited = new Promise<ProcessExit>((resolve) =>
     child.once('close', (code, signal) => {
       clearTimeout(timer);

@@ -11,9 +11,7 @@ export const NATS_RESTART_MIN_MS = 200;
 export const NATS_RESTART_MAX_MS = 10_000;
 
 export type NatsSupervisionEvent =
-  | { kind: 'exited'; code: number | null; pid: number }
-  | { kind: 'restarted'; pid: number; restarts: number }
-  | { kind: 'restart-failed'; error: string; retryInMs: number };
+  { kind: 'exited'; code: number | null; pid: number } | { kind: 'restarted'; pid: number; restarts: number } | { kind: 'restart-failed'; error: string; retryInMs: number };
 
 export interface SupervisedNats {
   readonly url: string;

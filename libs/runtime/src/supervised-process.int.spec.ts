@@ -113,7 +113,14 @@ describe('supervised process - restarts', () => {
   it('does not restart a configuration error (exit 78): restarting cannot fix it', async () => {
     let exit!: (e: ExitInfo) => void;
     const exited = new Promise<ExitInfo>((resolve) => (exit = resolve));
-    const p = startSupervised({ name: 'misconfigured', command: process.execPath, args: ['-e', `process.exit(${EXIT_BAD_CONFIG})`], env: {}, logFile: join(dir, 'bad.log'), onExit: (e) => exit(e) });
+    const p = startSupervised({
+      name: 'misconfigured',
+      command: process.execPath,
+      args: ['-e', `process.exit(${EXIT_BAD_CONFIG})`],
+      env: {},
+      logFile: join(dir, 'bad.log'),
+      onExit: (e) => exit(e),
+    });
     expect(await exited).toMatchObject({ code: EXIT_BAD_CONFIG, restarting: false });
     await p.stop(1_000);
     expect(p.restarts()).toBe(0);

@@ -18,9 +18,9 @@ const outcome = fc.constantFrom<AttemptOutcome>('failed', 'timeout', 'overloaded
 /** Failed attempts at some of the candidates (an attempt that ended 'ok' ends the task). */
 function attemptsOn(list: Candidate[]): fc.Arbitrary<AttemptReport[]> {
   return fc.array(
-    fc.record({ index: fc.nat({ max: list.length - 1 }), outcome }).map(
-      ({ index, outcome: o }): AttemptReport => ({ ...TASK, candidate: list[index], outcome: o, ms: 1, errorCode: ErrorCode.ERROR_CODE_EXECUTION_FAILED }),
-    ),
+    fc
+      .record({ index: fc.nat({ max: list.length - 1 }), outcome })
+      .map(({ index, outcome: o }): AttemptReport => ({ ...TASK, candidate: list[index], outcome: o, ms: 1, errorCode: ErrorCode.ERROR_CODE_EXECUTION_FAILED })),
     { maxLength: 8 },
   );
 }

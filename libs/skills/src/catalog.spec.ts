@@ -23,10 +23,12 @@ describe('catalog - lookup', () => {
   });
 
   it('refuses an unknown skill with UNKNOWN_SKILL naming the known ones', () => {
-    expect(() => getSkill('sort')).toThrow(expect.objectContaining({
-      code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
-      message: `unknown skill 'sort'; known skills: ${SKILL_NAMES.join(', ')}`,
-    }));
+    expect(() => getSkill('sort')).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
+        message: `unknown skill 'sort'; known skills: ${SKILL_NAMES.join(', ')}`,
+      }),
+    );
   });
 
   it('describes each skill for the wire', () => {

@@ -15,7 +15,10 @@ describe('demoInputs - generated inputs', () => {
 
   it('sizes each skill by its characteristic dimension', () => {
     const shapes = (name: string) => demoDenseInputs(name, 8, seededRandom(1)).map((t) => t.shape);
-    expect(shapes('matmul')).toEqual([[8, 8], [8, 8]]);
+    expect(shapes('matmul')).toEqual([
+      [8, 8],
+      [8, 8],
+    ]);
     expect(shapes('vecadd')).toEqual([[8], [8]]);
     expect(shapes('mlp')).toEqual([[8, 8], [8, 8], [8], [8, DEMO_MLP_CLASSES], [DEMO_MLP_CLASSES]]);
   });
@@ -40,7 +43,7 @@ describe('demoInputs - generated inputs', () => {
     expect(spread(b1.data)).toBeLessThanOrEqual(0.1);
   });
 
-  it('runs each skill\'s `swarm up --demo` size within the node\'s limit', () => {
+  it("runs each skill's `swarm up --demo` size within the node's limit", () => {
     for (const skill of SKILL_NAMES.map(getSkill)) {
       expect(skill.demo.exampleSize).toBeGreaterThanOrEqual(1);
       expect(skill.demo.exampleSize).toBeLessThanOrEqual(maxDemoSize(skill, TASK_MAX_ELEMENTS));
@@ -56,7 +59,7 @@ describe('maxDemoSize - the largest example within a value limit', () => {
     expect(maxDemoSize(getSkill('matmul'), MAX_DEMO_VALUES)).toBe(4_096);
   });
 
-  it.each(SKILL_NAMES)('%s: the limit size passes the skill\'s own validation and one more does not', (name) => {
+  it.each(SKILL_NAMES)("%s: the limit size passes the skill's own validation and one more does not", (name) => {
     const skill = getSkill(name);
     const max = maxDemoSize(skill, TASK_MAX_ELEMENTS);
     const limits = { maxElements: TASK_MAX_ELEMENTS };
@@ -67,7 +70,10 @@ describe('maxDemoSize - the largest example within a value limit', () => {
   });
 
   it('answers 0 when even size 1 is too big, and stops at a ceiling for a count that never grows', () => {
-    const fixed = (count: number): SkillSpec => ({ ...getSkill('vecadd'), demo: { sizeMeaning: 'fixed', exampleSize: 1, tensors: () => [{ name: 'a', shape: [count], scale: 1 }], testShapes: [] } });
+    const fixed = (count: number): SkillSpec => ({
+      ...getSkill('vecadd'),
+      demo: { sizeMeaning: 'fixed', exampleSize: 1, tensors: () => [{ name: 'a', shape: [count], scale: 1 }], testShapes: [] },
+    });
     expect(maxDemoSize(getSkill('matmul'), 1)).toBe(0);
     expect(maxDemoSize(fixed(4), 4)).toBe(2 ** 40);
     expect(maxDemoSize(fixed(5), 4)).toBe(0);

@@ -15,18 +15,18 @@ const FC = { seed: 20_240_601, numRuns: 150 };
 const value = fc.float({ min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true });
 
 /** Random a:[n,k], b:[k,m] with values spanning many magnitudes, and their f32 product. */
-const product = fc
-  .record({ n: fc.integer({ min: 1, max: 12 }), k: fc.integer({ min: 1, max: 12 }), m: fc.integer({ min: 1, max: 12 }) })
-  .chain(({ n, k, m }) =>
-    fc.record({
+const product = fc.record({ n: fc.integer({ min: 1, max: 12 }), k: fc.integer({ min: 1, max: 12 }), m: fc.integer({ min: 1, max: 12 }) }).chain(({ n, k, m }) =>
+  fc
+    .record({
       a: fc.float32Array({ minLength: n * k, maxLength: n * k, min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }),
       b: fc.float32Array({ minLength: k * m, maxLength: k * m, min: -1000, max: 1000, noNaN: true, noDefaultInfinity: true }),
       seed: fc.integer(),
-    }).map(({ a, b, seed }) => {
+    })
+    .map(({ a, b, seed }) => {
       const c = referenceMatmul(a, b, { n, k, m });
       return { a: mat(n, k, a), b: mat(k, m, b), c: mat(n, m, c), seed };
     }),
-  );
+);
 
 /** Σ_p |a_ip| Σ_j |b_pj|: the scale of row i of a·b. */
 function rowScale(a: Mat, b: Mat, i: number): number {
@@ -93,13 +93,16 @@ describe('freivalds - wrong products', () => {
   it.each([
     [40, 'uniform'],
     [300, 'sorted'],
-  ] as const)('a single round rejects an element off by 2τ and passes one off by τ/2 (τ: its row block\'s tolerance; %i, %s)', (n, dist) => {
+  ] as const)("a single round rejects an element off by 2τ and passes one off by τ/2 (τ: its row block's tolerance; %i, %s)", (n, dist) => {
     const r = seededRandom(3);
     const a = mat(n, n, randomValues(n * n, n, dist, r));
     const b = mat(n, n, randomValues(n * n, n, dist === 'sorted' ? 'positive' : dist, r));
     const c = referenceMatmul(a.data, b.data, { n, k: n, m: n });
     const tau = rowTolerance(a, b, c, 7);
-    for (const [factor, ok] of [[2, false], [0.5, true]] as const) {
+    for (const [factor, ok] of [
+      [2, false],
+      [0.5, true],
+    ] as const) {
       for (let trial = 0; trial < 200; trial++) {
         const bad = Float32Array.from(c);
         bad[7 * n + (trial % n)] += (trial % 2 ? -factor : factor) * tau;
@@ -111,8 +114,16 @@ describe('freivalds - wrong products', () => {
   it('passes two cancelling errors in one block in about half the rounds: the bound per round is 1/2', () => {
     const n = 30;
     const r = seededRandom(4);
-    const a = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
-    const b = mat(n, n, Float32Array.from({ length: n * n }, () => r() * 2 - 1));
+    const a = mat(
+      n,
+      n,
+      Float32Array.from({ length: n * n }, () => r() * 2 - 1),
+    );
+    const b = mat(
+      n,
+      n,
+      Float32Array.from({ length: n * n }, () => r() * 2 - 1),
+    );
     const bad = referenceMatmul(a.data, b.data, { n, k: n, m: n });
     bad[5 * n + 2] += 1;
     bad[5 * n + 9] -= 1;
@@ -149,7 +160,11 @@ describe('freivalds - choosing the method', () => {
     const n = 2;
     const m = 2 * FREIVALDS_MAX_BLOCK + 1;
     const a = mat(n, 1, Float32Array.of(1, 2));
-    const b = mat(1, m, Float32Array.from({ length: m }, (_, j) => j % 5));
+    const b = mat(
+      1,
+      m,
+      Float32Array.from({ length: m }, (_, j) => j % 5),
+    );
     const c = referenceMatmul(a.data, b.data, { n, k: 1, m });
     expect(checkProduct(a, b, mat(n, m, c), seededRandom(1), { mode: 'freivalds' })).toMatchObject({ ok: true, detail: /× 3 column block\(s\)/ });
     c[m + m - 1] += 1;
@@ -200,7 +215,7 @@ describe('freivalds - partial sums that drift (products sorted by sign along k)'
     ['sorted', 'reversed', 'freivalds'],
     ['positive', 'ijk', 'recompute'],
     ['sorted', 'reversed', 'recompute'],
-  ] as const)('accepts honest products at the node\'s k = 1000 (b %s, %s order, %s)', (bDist, order, mode) => {
+  ] as const)("accepts honest products at the node's k = 1000 (b %s, %s order, %s)", (bDist, order, mode) => {
     const r = seededRandom(11);
     // Enough rows that HEAD's τ (no drift) rejected every one of these cases.
     const [n, k, m] = mode === 'freivalds' ? [24, 1000, 1000] : [200, 1000, 6];
@@ -245,7 +260,11 @@ describe('freivalds - partial sums that drift (products sorted by sign along k)'
   });
 
   it('raises τ on sign-sorted rows and leaves it unchanged where the partial sums stay near the result', () => {
-    for (const [dist, grows] of [['uniform', false], ['positive', false], ['sorted', true]] as const) {
+    for (const [dist, grows] of [
+      ['uniform', false],
+      ['positive', false],
+      ['sorted', true],
+    ] as const) {
       const n = 200;
       const r = seededRandom(13);
       const a = mat(n, n, randomValues(n * n, n, dist, r));

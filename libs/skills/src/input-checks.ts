@@ -45,10 +45,7 @@ export function checkInputs(skill: string, signature: string, decls: readonly In
 
 export function checkElementLimit(skill: string, what: string, count: number, limits: InputLimits): void {
   if (count > limits.maxElements) {
-    throw new SwarmError(
-      ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
-      `${skill} ${what} hold ${count} elements; this node accepts at most ${limits.maxElements}`,
-    );
+    throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${skill} ${what} hold ${count} elements; this node accepts at most ${limits.maxElements}`);
   }
 }
 

@@ -74,7 +74,32 @@ const demo: SkillDemo = {
     { name: 'a', shape: [n, n], scale: 1 },
     { name: 'b', shape: [n, n], scale: 1 },
   ],
-  testShapes: [[[1, 1], [1, 1]], [[3, 5], [5, 7]], [[16, 16], [16, 16]], [[64, 33], [33, 50]], [[200, 128], [128, 96]], [[700, 700], [700, 700]]],
+  testShapes: [
+    [
+      [1, 1],
+      [1, 1],
+    ],
+    [
+      [3, 5],
+      [5, 7],
+    ],
+    [
+      [16, 16],
+      [16, 16],
+    ],
+    [
+      [64, 33],
+      [33, 50],
+    ],
+    [
+      [200, 128],
+      [128, 96],
+    ],
+    [
+      [700, 700],
+      [700, 700],
+    ],
+  ],
 };
 
 export const matmul: SkillSpec<typeof NAME> = Object.freeze({
@@ -115,12 +140,7 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     const bad = checkOutputShapes(METHOD, outputShapes(inputs), outputs);
     if (bad) return bad;
     const { n, k, m } = matmulDims(inputs);
-    const check = checkProduct(
-      { rows: n, cols: k, data: inputs[0].data },
-      { rows: k, cols: m, data: inputs[1].data },
-      { rows: n, cols: m, data: outputs[0].data },
-      random,
-    );
+    const check = checkProduct({ rows: n, cols: k, data: inputs[0].data }, { rows: k, cols: m, data: inputs[1].data }, { rows: n, cols: m, data: outputs[0].data }, random);
     return { ok: check.ok, method: METHOD, detail: check.ok ? check.detail : `c differs from a·b beyond f32 rounding: ${check.detail}` };
   },
 

@@ -248,8 +248,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     `a result with any element of u off by more than τ (as matmul's) is accepted with probability ≤ 2^-${FREIVALDS_ROUNDS}; ` +
     'with z off by more than τ or y off by more than f32 softmax rounding (~1e-5 relative), never',
   verificationCost:
-    `layer 1 by ${FREIVALDS_ROUNDS} rounds of ±1 projections, layer 2 (few classes) and softmax recomputed: ` +
-    '10–20% of the forward pass at 700 and 999 wide (the limit)',
+    `layer 1 by ${FREIVALDS_ROUNDS} rounds of ±1 projections, layer 2 (few classes) and softmax recomputed: ` + '10–20% of the forward pass at 700 and 999 wide (the limit)',
   pricePerMWork: MLP_PRICE_PER_MWORK,
 
   validate(inputs, limits) {
@@ -287,25 +286,17 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     // that reads them: y and z the softmax, u layer 1, before relu(u) is used.
     const softmax = checkSoftmax(z, y, d);
     if (softmax) return fail(softmax);
-    const layer1 = checkProduct(
-      { rows: d.batch, cols: d.inputs, data: x },
-      { rows: d.inputs, cols: d.hidden, data: w1 },
-      { rows: d.batch, cols: d.hidden, data: u },
-      random,
-      { bias: b1 },
-    );
+    const layer1 = checkProduct({ rows: d.batch, cols: d.inputs, data: x }, { rows: d.inputs, cols: d.hidden, data: w1 }, { rows: d.batch, cols: d.hidden, data: u }, random, {
+      bias: b1,
+    });
     if (!layer1.ok) return fail(`u differs from x·w1 + b1 beyond f32 rounding: ${layer1.detail}`);
     // relu is exact in f32: the verifier applies it to the committed u itself ((v + |v|)/2 is exact
     // in f64 and branch-free: u has random signs).
     const h = new Float32Array(u.length);
     for (let i = 0; i < u.length; i++) h[i] = (u[i] + abs(u[i])) * 0.5;
-    const layer2 = checkProduct(
-      { rows: d.batch, cols: d.hidden, data: h },
-      { rows: d.hidden, cols: d.outputs, data: w2 },
-      { rows: d.batch, cols: d.outputs, data: z },
-      random,
-      { bias: b2 },
-    );
+    const layer2 = checkProduct({ rows: d.batch, cols: d.hidden, data: h }, { rows: d.hidden, cols: d.outputs, data: w2 }, { rows: d.batch, cols: d.outputs, data: z }, random, {
+      bias: b2,
+    });
     if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 beyond f32 rounding: ${layer2.detail}`);
     return { ok: true, method: METHOD, detail: `u: ${layer1.detail}; z: ${layer2.detail}; y: all ${y.length} checked against softmax(z)` };
   },

@@ -82,12 +82,21 @@ function attack(skill: SkillSpec, tasks: Task[], trials: number, random: Random)
 describe('soundness - matmul rejects every wrong result', () => {
   // 700: the largest square product the node takes (README); the ladder also crosses from exact
   // recomputation (8) to one and two column blocks of projections.
-  it.each([[8, false], [64, false], [160, false], [700, true]])('n = %i: every trial rejected', (n, limit) => {
-    const random = seededRandom(n);
-    const dists = limit ? (['uniform', 'mixed'] as const) : (['uniform', 'positive', 'mixed'] as const);
-    const tasks = dists.map((dist) => matmulTask(n, dist, random));
-    expect(attack(getSkill('matmul'), tasks, trialsAt(limit), random)).toEqual([]);
-  }, SIZE_TIMEOUT_MS);
+  it.each([
+    [8, false],
+    [64, false],
+    [160, false],
+    [700, true],
+  ])(
+    'n = %i: every trial rejected',
+    (n, limit) => {
+      const random = seededRandom(n);
+      const dists = limit ? (['uniform', 'mixed'] as const) : (['uniform', 'positive', 'mixed'] as const);
+      const tasks = dists.map((dist) => matmulTask(n, dist, random));
+      expect(attack(getSkill('matmul'), tasks, trialsAt(limit), random)).toEqual([]);
+    },
+    SIZE_TIMEOUT_MS,
+  );
 });
 
 describe('soundness - matmul on sign-sorted rows rejects an element off by more than its larger τ', () => {
@@ -97,52 +106,83 @@ describe('soundness - matmul on sign-sorted rows rejects an element off by more 
   it.each([
     [256, 2.5e-3, 4_000],
     [700, 8e-3, 2_000],
-  ])('n = %i: one element off by %f of the rms, %i trials, every one rejected', (n, relative, trials) => {
-    const random = seededRandom(n + 2);
-    const a = randomValues(n * n, n, 'sorted', random);
-    const b = randomValues(n * n, n, 'positive', random);
-    const inputs = [tensor('a', [n, n], a), tensor('b', [n, n], b)];
-    const [c] = getSkill('matmul').reference(inputs);
-    const delta = relative * rms(c.data);
-    let accepted = 0;
-    for (let trial = 0; trial < trialsAt(n === 700) && trial < trials; trial++) {
-      const at = Math.floor(random() * c.data.length);
-      const honest = c.data[at];
-      c.data[at] += trial % 2 ? delta : -delta;
-      if (getSkill('matmul').verify(inputs, [c], random).ok) accepted += 1;
-      c.data[at] = honest;
-    }
-    expect(accepted).toBe(0);
-  }, SIZE_TIMEOUT_MS);
+  ])(
+    'n = %i: one element off by %f of the rms, %i trials, every one rejected',
+    (n, relative, trials) => {
+      const random = seededRandom(n + 2);
+      const a = randomValues(n * n, n, 'sorted', random);
+      const b = randomValues(n * n, n, 'positive', random);
+      const inputs = [tensor('a', [n, n], a), tensor('b', [n, n], b)];
+      const [c] = getSkill('matmul').reference(inputs);
+      const delta = relative * rms(c.data);
+      let accepted = 0;
+      for (let trial = 0; trial < trialsAt(n === 700) && trial < trials; trial++) {
+        const at = Math.floor(random() * c.data.length);
+        const honest = c.data[at];
+        c.data[at] += trial % 2 ? delta : -delta;
+        if (getSkill('matmul').verify(inputs, [c], random).ok) accepted += 1;
+        c.data[at] = honest;
+      }
+      expect(accepted).toBe(0);
+    },
+    SIZE_TIMEOUT_MS,
+  );
 });
 
 describe('soundness - vecadd rejects every wrong result', () => {
   // 1,000,000: a and b together hold the node's 2M input values.
-  it.each([[16, false], [4_096, false], [32_768, false], [1_000_000, true]])('n = %i: every trial rejected', (n, limit) => {
-    const random = seededRandom(n);
-    const tasks = (['uniform', 'mixed'] as const).map((dist) => vecaddTask(n, dist, random));
-    expect(attack(getSkill('vecadd'), tasks, trialsAt(limit), random)).toEqual([]);
-  }, SIZE_TIMEOUT_MS);
+  it.each([
+    [16, false],
+    [4_096, false],
+    [32_768, false],
+    [1_000_000, true],
+  ])(
+    'n = %i: every trial rejected',
+    (n, limit) => {
+      const random = seededRandom(n);
+      const tasks = (['uniform', 'mixed'] as const).map((dist) => vecaddTask(n, dist, random));
+      expect(attack(getSkill('vecadd'), tasks, trialsAt(limit), random)).toEqual([]);
+    },
+    SIZE_TIMEOUT_MS,
+  );
 });
 
 describe('soundness - mlp rejects every wrong result (y, u and z mutated in turn)', () => {
-  it.each([[8, false], [64, false], [160, false], [700, true]])('batch = in = hidden = %i: every trial rejected', (size, limit) => {
-    const random = seededRandom(size);
-    const tasks = (['uniform', 'positive'] as const).map((dist) => mlpTask(size, dist, random));
-    expect(attack(getSkill('mlp'), tasks, trialsAt(limit), random)).toEqual([]);
-  }, SIZE_TIMEOUT_MS);
+  it.each([
+    [8, false],
+    [64, false],
+    [160, false],
+    [700, true],
+  ])(
+    'batch = in = hidden = %i: every trial rejected',
+    (size, limit) => {
+      const random = seededRandom(size);
+      const tasks = (['uniform', 'positive'] as const).map((dist) => mlpTask(size, dist, random));
+      expect(attack(getSkill('mlp'), tasks, trialsAt(limit), random)).toEqual([]);
+    },
+    SIZE_TIMEOUT_MS,
+  );
 
-  it.each([[8, 2_000], [64, 500], [160, 200], [700, 20]])('size %i: a wrong u with z and y computed consistently from it is rejected (%i trials)', (size, trials) => {
-    const random = seededRandom(size + 1);
-    const task = mlpTask(size, 'uniform', random);
-    const adversary = createAdversary(task.outputs);
-    let accepted = 0;
-    for (let trial = 0; trial < trials; trial++) {
-      const consistent = adversary.attack('one-off', 1, random, ([, u]) => forwardFrom(task.inputs, u.data));
-      if (getSkill('mlp').verify(task.inputs, consistent, random).ok) accepted += 1;
-    }
-    expect(accepted).toBe(0);
-  }, SIZE_TIMEOUT_MS);
+  it.each([
+    [8, 2_000],
+    [64, 500],
+    [160, 200],
+    [700, 20],
+  ])(
+    'size %i: a wrong u with z and y computed consistently from it is rejected (%i trials)',
+    (size, trials) => {
+      const random = seededRandom(size + 1);
+      const task = mlpTask(size, 'uniform', random);
+      const adversary = createAdversary(task.outputs);
+      let accepted = 0;
+      for (let trial = 0; trial < trials; trial++) {
+        const consistent = adversary.attack('one-off', 1, random, ([, u]) => forwardFrom(task.inputs, u.data));
+        if (getSkill('mlp').verify(task.inputs, consistent, random).ok) accepted += 1;
+      }
+      expect(accepted).toBe(0);
+    },
+    SIZE_TIMEOUT_MS,
+  );
 });
 
 /** y, u, z for a given u: what an executor that got layer 1 wrong would return, consistent from there on. */

@@ -33,7 +33,18 @@ describe('vecadd - verify', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 300 }), fc.nat(), fc.integer(), (n, at, seed) => {
         const r = seededRandom(seed);
-        const inputs = [t('a', [n], Array.from({ length: n }, () => r() * 200 - 100)), t('b', [n], Array.from({ length: n }, () => r() - 0.5))];
+        const inputs = [
+          t(
+            'a',
+            [n],
+            Array.from({ length: n }, () => r() * 200 - 100),
+          ),
+          t(
+            'b',
+            [n],
+            Array.from({ length: n }, () => r() - 0.5),
+          ),
+        ];
         const [c] = vecadd.reference(inputs);
         expect(vecadd.verify(inputs, [c], r).ok).toBe(true);
         const bad = Float32Array.from(c.data);

@@ -60,7 +60,13 @@ const demo: SkillDemo = {
     { name: 'a', shape: [n], scale: 1 },
     { name: 'b', shape: [n], scale: 1 },
   ],
-  testShapes: [[[1], [1]], [[33], [33]], [[4_096], [4_096]], [[100_000], [100_000]], [[1_000_000], [1_000_000]]],
+  testShapes: [
+    [[1], [1]],
+    [[33], [33]],
+    [[4_096], [4_096]],
+    [[100_000], [100_000]],
+    [[1_000_000], [1_000_000]],
+  ],
 };
 
 export const vecadd: SkillSpec<typeof NAME> = Object.freeze({

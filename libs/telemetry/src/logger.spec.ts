@@ -42,7 +42,7 @@ describe('logger - untrusted strings', () => {
     const { stream, lines } = sink();
     createLogger({ service: 'test', destination: stream }).child({ skill: HUGE }).error('task failed');
     expect(lines).toHaveLength(1);
-    expect((lines[0]).length).toBeLessThan(MAX_LOG_LINE_CHARS);
+    expect(lines[0].length).toBeLessThan(MAX_LOG_LINE_CHARS);
     expect(JSON.parse(lines[0])).toMatchObject({ level: 50, msg: 'log line cut', chars: expect.any(Number) });
   });
 

@@ -204,7 +204,17 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       expect(await ledger.balance('node')).toEqual({ account: 'node', available: 940n, escrowed: 0n });
       expect(await ledger.balance('peer')).toEqual({ account: 'peer', available: 50n, escrowed: 10n });
       const e1ExpiresAt = reservedAt + DEFAULT_ESCROW_LIFETIME.defaultMs;
-      expect(await ledger.escrow('e1')).toEqual({ id: 'e1', payer: 'node', amount: 100n, state: 'settled', payee: 'peer', paid: 60n, refunded: 40n, expiresAtMs: e1ExpiresAt, payees: PAYEES });
+      expect(await ledger.escrow('e1')).toEqual({
+        id: 'e1',
+        payer: 'node',
+        amount: 100n,
+        state: 'settled',
+        payee: 'peer',
+        paid: 60n,
+        refunded: 40n,
+        expiresAtMs: e1ExpiresAt,
+        payees: PAYEES,
+      });
       expect(await ledger.escrow('e2')).toMatchObject({ state: 'open', payer: 'peer' });
       expect(await ledger.escrow('e3')).toMatchObject({ state: 'refunded', refunded: 7n });
       expect(await ledger.entries(1n, 100)).toEqual(before);
@@ -435,7 +445,13 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       it('pays every payout, refunds the rest in the same operation, and keeps it across a reopen', async () => {
         let ledger = await open();
         await reserveSplit(ledger, 's1', 100n);
-        const settled = await ledger.settle(settleMany('s1', [['peer-b', 50n], ['peer-a', 30n], ['node', 5n]]));
+        const settled = await ledger.settle(
+          settleMany('s1', [
+            ['peer-b', 50n],
+            ['peer-a', 30n],
+            ['node', 5n],
+          ]),
+        );
         expect(settled.result).toEqual({ escrowId: 's1', paid: 85n, refunded: 15n });
         expect(settled.entries.map((e) => [e.seq, e.kind, e.fromAccount, e.toAccount, e.amount])).toEqual([
           [3n, EntryKind.ENTRY_KIND_SETTLE, 'node', 'peer-b', 50n],
@@ -444,8 +460,24 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
           [6n, EntryKind.ENTRY_KIND_REFUND, 'node', 'node', 15n],
         ]);
         // A retry, in any order, answers the recorded outcome; any other close is refused.
-        expect(await ledger.settle(settleMany('s1', [['node', 5n], ['peer-a', 30n], ['peer-b', 50n]]))).toEqual({ result: settled.result, entries: [] });
-        await expectCode(ledger.settle(settleMany('s1', [['peer-b', 50n], ['peer-a', 30n]])), ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+        expect(
+          await ledger.settle(
+            settleMany('s1', [
+              ['node', 5n],
+              ['peer-a', 30n],
+              ['peer-b', 50n],
+            ]),
+          ),
+        ).toEqual({ result: settled.result, entries: [] });
+        await expectCode(
+          ledger.settle(
+            settleMany('s1', [
+              ['peer-b', 50n],
+              ['peer-a', 30n],
+            ]),
+          ),
+          ErrorCode.ERROR_CODE_ESCROW_CLOSED,
+        );
         await ledger.close();
 
         ledger = await open();
@@ -471,7 +503,12 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       it('pays the whole escrow with no refund when the payouts sum to it', async () => {
         const ledger = await open();
         await reserveSplit(ledger, 's1', 10n);
-        const settled = await ledger.settle(settleMany('s1', [['peer-a', 4n], ['peer-c', 6n]]));
+        const settled = await ledger.settle(
+          settleMany('s1', [
+            ['peer-a', 4n],
+            ['peer-c', 6n],
+          ]),
+        );
         expect(settled.result).toEqual({ escrowId: 's1', paid: 10n, refunded: 0n });
         expect(settled.entries.map((e) => e.kind)).toEqual([EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_SETTLE]);
         await expectAuditOk(ledger);
@@ -485,12 +522,48 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         const cases: Array<[SettleRequest, ErrorCode]> = [
           [{ ...settleMany('s1', [['peer-a', 1n]]), payee: 'peer-a' }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
           [{ ...settleMany('s1', [['peer-a', 1n]]), amount: 1n }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-          [settleMany('s1', [['peer-a', 1n], ['peer-a', 2n]]), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-          [settleMany('s1', [['peer-a', 1n], ['peer-b', 0n]]), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-          [settleMany('s1', [['peer-a', 1n], ['bad id', 1n]]), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-          [settleMany('s1', Array.from({ length: 17 }, (_, i): [string, bigint] => [`p${i}`, 1n])), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-          [settleMany('s1', [['peer-a', 6n], ['peer-b', 5n]]), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-          [settleMany('s1', [['peer-a', 1n], ['thief', 1n]]), ErrorCode.ERROR_CODE_ESCROW_CONFLICT],
+          [
+            settleMany('s1', [
+              ['peer-a', 1n],
+              ['peer-a', 2n],
+            ]),
+            ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+          ],
+          [
+            settleMany('s1', [
+              ['peer-a', 1n],
+              ['peer-b', 0n],
+            ]),
+            ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+          ],
+          [
+            settleMany('s1', [
+              ['peer-a', 1n],
+              ['bad id', 1n],
+            ]),
+            ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+          ],
+          [
+            settleMany(
+              's1',
+              Array.from({ length: 17 }, (_, i): [string, bigint] => [`p${i}`, 1n]),
+            ),
+            ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+          ],
+          [
+            settleMany('s1', [
+              ['peer-a', 6n],
+              ['peer-b', 5n],
+            ]),
+            ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+          ],
+          [
+            settleMany('s1', [
+              ['peer-a', 1n],
+              ['thief', 1n],
+            ]),
+            ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+          ],
         ];
         for (const [req, code] of cases) await expectCode(ledger.settle(req), code);
         expect(ledger.lastSeq()).toBe(seq);
@@ -505,8 +578,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       const lifetime = { defaultMs: 60_000, maxMs: 120_000 };
       const SHORT_MS = 100;
       const openExpiring = () => open({ escrowLifetime: lifetime });
-      const reserve = (ledger: Ledger, escrowId: string, amount: bigint, expiresAtMs = 0n) =>
-        ledger.reserve({ escrowId, account: 'node', amount, expiresAtMs, payees: PAYEES });
+      const reserve = (ledger: Ledger, escrowId: string, amount: bigint, expiresAtMs = 0n) => ledger.reserve({ escrowId, account: 'node', amount, expiresAtMs, payees: PAYEES });
 
       it('refunds an escrow once its expiry passes, keeps that across a reopen, and refuses a settle afterwards', async () => {
         let ledger = await openExpiring();
@@ -583,7 +655,14 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
 
         // A key left behind (by a bug or a crash of an older build) under a closed escrow.
         await store.open();
-        await store.commit({ accounts: [], escrows: [], entries: [], expiryPuts: [{ expiresAtMs: clock.now() + SHORT_MS, escrowId: 'e1' }], expiryDels: [], nextSeq: store.nextSeq() });
+        await store.commit({
+          accounts: [],
+          escrows: [],
+          entries: [],
+          expiryPuts: [{ expiresAtMs: clock.now() + SHORT_MS, escrowId: 'e1' }],
+          expiryDels: [],
+          nextSeq: store.nextSeq(),
+        });
         await store.close();
         ledger = await openExpiring();
         expect((await ledger.audit()).problems).toEqual(['expiry index lists escrow e1, which is not open with an expiry']);

@@ -155,7 +155,17 @@ export async function calibrateMatmul(sizes: number[], dists: ValueDistribution[
           ...SUMMATION_ORDERS.map((o): [string, () => Float32Array] => [o, () => orderedMatmul(a, b, dims, o)]),
           ...pools.map((pool): [string, () => Promise<Float32Array>] => [
             `gpu.js ${pool.backend}`,
-            async () => (await pool.run('matmul', [{ name: 'a', shape: [n, n], data: a }, { name: 'b', shape: [n, n], data: b }], { timeoutMs: 600_000 })).outputs[0].data,
+            async () =>
+              (
+                await pool.run(
+                  'matmul',
+                  [
+                    { name: 'a', shape: [n, n], data: a },
+                    { name: 'b', shape: [n, n], data: b },
+                  ],
+                  { timeoutMs: 600_000 },
+                )
+              ).outputs[0].data,
           ]),
         ];
         for (const [order, produce] of producers) rows.push({ n, dist, order, ...errorRatios(await produce(), exact, lambda) });

@@ -103,7 +103,7 @@ describe('swarm health --json - with the supervisor of `swarm up`', () => {
     await home?.remove();
   });
 
-  it('shows each process\'s record, after a restart too', async () => {
+  it("shows each process's record, after a restart too", async () => {
     const nodeFile = () => JSON.parse(readFileSync(join(home.path, 'node.json'), 'utf8')) as { supervision?: Record<string, { pid?: number }> };
     const gatewayPid = nodeFile().supervision?.['gateway-svc']?.pid;
     if (!gatewayPid) throw new Error('node.json names no gateway-svc pid');

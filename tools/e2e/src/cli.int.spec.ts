@@ -58,7 +58,15 @@ describe('swarm CLI - against a running node', () => {
 
   it('submits from an input file and prints one JSON document', async () => {
     const file = join(dir.path, 'in.json');
-    await writeFile(file, JSON.stringify({ inputs: [{ name: 'a', shape: [2, 2], data: [1, 2, 3, 4] }, { name: 'b', shape: [2, 2], data: [5, 6, 7, 8] }] }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        inputs: [
+          { name: 'a', shape: [2, 2], data: [1, 2, 3, 4] },
+          { name: 'b', shape: [2, 2], data: [5, 6, 7, 8] },
+        ],
+      }),
+    );
     const r = await runCli(['submit', '--skill', 'matmul', '--input', file, '--json', '--nats', node.natsUrl]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -108,8 +116,28 @@ describe('swarm CLI - against a running node', () => {
 
   it.each([
     ['not JSON', 'notjson.json', '{"inputs": [', /is not JSON/],
-    ['shapes the skill cannot multiply', 'shapes.json', JSON.stringify({ inputs: [{ name: 'a', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, { name: 'b', shape: [2, 2], data: [1, 2, 3, 4] }] }), /input file .*shapes\.json: matmul/],
-    ['inputs named otherwise', 'names.json', JSON.stringify({ inputs: [{ name: 'x', shape: [1], data: [1] }, { name: 'y', shape: [1], data: [1] }] }), /must be named 'a'/],
+    [
+      'shapes the skill cannot multiply',
+      'shapes.json',
+      JSON.stringify({
+        inputs: [
+          { name: 'a', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] },
+          { name: 'b', shape: [2, 2], data: [1, 2, 3, 4] },
+        ],
+      }),
+      /input file .*shapes\.json: matmul/,
+    ],
+    [
+      'inputs named otherwise',
+      'names.json',
+      JSON.stringify({
+        inputs: [
+          { name: 'x', shape: [1], data: [1] },
+          { name: 'y', shape: [1], data: [1] },
+        ],
+      }),
+      /must be named 'a'/,
+    ],
   ])('exits 2 before sending anything on an input file that is %s', async (_name, fileName, text, message) => {
     const file = join(dir.path, fileName);
     await writeFile(file, text);
@@ -133,7 +161,9 @@ describe('swarm CLI - against a running node', () => {
   });
 
   it('stops quietly, exit 0 and no stack trace, when the reader closes the pipe early', async () => {
-    const r = await runPipeline(`${SWARM_CMD} submit --skill matmul --size 256 --seed 4 --json --nats ${node.natsUrl} 2>${dir.path}/head.err | head -c 20; echo " status=\${PIPESTATUS[0]}"`);
+    const r = await runPipeline(
+      `${SWARM_CMD} submit --skill matmul --size 256 --seed 4 --json --nats ${node.natsUrl} 2>${dir.path}/head.err | head -c 20; echo " status=\${PIPESTATUS[0]}"`,
+    );
     expect(await readFile(join(dir.path, 'head.err'), 'utf8')).toBe('');
     expect(r.stdout).toMatch(/^\{"taskId":"[^"]*.* status=0\n$/s);
     expect(r.stdout.split(' status=')[0]).toHaveLength(20);
@@ -144,7 +174,16 @@ describe('swarm CLI - against a running node', () => {
     const json = await runCli(['ledger', '--audit', '--json', '--nats', node.natsUrl]);
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
-    const audit = JSON.parse(json.stdout) as { ok: boolean; entriesChecked: string; escrowsChecked: string; genesis: string; available: string; escrowed: string; problems: string[]; accounts: Array<Record<string, string>> };
+    const audit = JSON.parse(json.stdout) as {
+      ok: boolean;
+      entriesChecked: string;
+      escrowsChecked: string;
+      genesis: string;
+      available: string;
+      escrowed: string;
+      problems: string[];
+      accounts: Array<Record<string, string>>;
+    };
     expect(audit).toMatchObject({ ok: true, problems: [], genesis: '100', escrowed: '0' });
     // Genesis, then per task a reserve and a settle (the node pays its own executors).
     expect(Number(audit.entriesChecked)).toBeGreaterThanOrEqual(5);
@@ -229,7 +268,9 @@ describe('swarm CLI - without a node', () => {
       await writeFile(join(home.path, 'node.json'), JSON.stringify({ natsUrl: 'nats://127.0.0.1:2', nodeId: 'n', pid: process.pid, startedAt: '' }));
       const r = await runCli(['balance', '--data-dir', home.path], { SWARM_NATS_URL: 'nats://127.0.0.1:1' });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^error SWARM_NO_NODE: SWARM_NATS_URL is nats:\/\/127\.0\.0\.1:1, which does not answer, but the node in .* listens on nats:\/\/127\.0\.0\.1:2; unset SWARM_NATS_URL/);
+      expect(r.stderr).toMatch(
+        /^error SWARM_NO_NODE: SWARM_NATS_URL is nats:\/\/127\.0\.0\.1:1, which does not answer, but the node in .* listens on nats:\/\/127\.0\.0\.1:2; unset SWARM_NATS_URL/,
+      );
     } finally {
       await home.remove();
     }

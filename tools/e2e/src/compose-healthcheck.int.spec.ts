@@ -60,7 +60,11 @@ describe('compose healthcheck - the probe docker-compose.yml runs in each servic
     expect(probe.SWARM_ERROR_HEADER).toBe(SWARM_ERROR_HEADER);
     // It asks as the probe role, which may ask every service's health and publish nothing else.
     expect(probe.PROBE_ROLE).toBe('probe');
-    expect([...BUS_PERMISSIONS[probe.PROBE_ROLE].publish].sort()).toEqual(Object.values(HEALTH_BY_SERVICE).map((rpc) => rpc.subject).sort());
+    expect([...BUS_PERMISSIONS[probe.PROBE_ROLE].publish].sort()).toEqual(
+      Object.values(HEALTH_BY_SERVICE)
+        .map((rpc) => rpc.subject)
+        .sort(),
+    );
   });
 
   it('is healthy when the service answers on the bus, asked with the key in its own key volume', async () => {

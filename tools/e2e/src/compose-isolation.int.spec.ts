@@ -39,9 +39,7 @@ function mountsOf(svc: ComposeService): Mount[] {
 
 /** The mount a container path falls in: the one with the longest target that contains it. */
 function mountOf(mounts: readonly Mount[], path: string): Mount | undefined {
-  return mounts
-    .filter((m) => path === m.target || path.startsWith(`${m.target}/`))
-    .sort((a, b) => b.target.length - a.target.length)[0];
+  return mounts.filter((m) => path === m.target || path.startsWith(`${m.target}/`)).sort((a, b) => b.target.length - a.target.length)[0];
 }
 
 function filesUnder(dir: string): string[] {
@@ -55,7 +53,10 @@ function seedRole(file: string): string | undefined {
 }
 
 describe('docker-compose.yml - each container reaches only its own keys', () => {
-  const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+  const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+    volumes: Record<string, unknown>;
+  };
   const services = compose.services;
   const apps = SERVICE_ROLES.map((role) => ({ role, app: `${role}-svc` }));
   let work: TempDir;
@@ -148,7 +149,10 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
       // A mount nested in a read-only one needs its mount point to exist already (Docker cannot
       // create a directory in a read-only mount).
       for (const nested of mounts) {
-        const parent = mountOf(mounts.filter((m) => m !== nested), nested.target);
+        const parent = mountOf(
+          mounts.filter((m) => m !== nested),
+          nested.target,
+        );
         if (parent?.readOnly) {
           const point = join(volumeDir(parent.source), relative(parent.target, nested.target));
           expect({ app, point: nested.target, isDir: statSync(point, { throwIfNoEntry: false })?.isDirectory() }).toEqual({ app, point: nested.target, isDir: true });
@@ -163,7 +167,7 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
     expect(mounts.filter((m) => m.type === 'bind').map((m) => `${m.name} ${m.source}`)).toEqual(['nats ./tools/compose/nats.conf']);
   });
 
-  it('gives every volume a directory in the image owned by the service user, so a new volume is that user\'s', () => {
+  it("gives every volume a directory in the image owned by the service user, so a new volume is that user's", () => {
     // A new named volume takes the owner of the image directory it is first mounted on.
     const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
     const mkdir = /^RUN mkdir -p ([^&]+)&& chown -R node:node ([^&]+)&& chmod 700 (.+)$/m.exec(dockerfile);

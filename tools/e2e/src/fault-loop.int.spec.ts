@@ -45,7 +45,12 @@ describe('fault loop - kill -9 under load, then compare what clients saw with th
     home = await tempDir('swarm-faults-');
     node = await spawnSwarmNode(home.path, { env: { SWARM_GENESIS_GRANT: '1000000', SWARM_LOG_LEVEL: 'warn', SWARM_TASK_TIMEOUT_MS: String(TASK_TIMEOUT_MS) } });
     client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
-    observer = await connect({ servers: node.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 100, ...(await busConnectOptions('observer', busKeyFile(home.path, 'observer'))) });
+    observer = await connect({
+      servers: node.natsUrl,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      ...(await busConnectOptions('observer', busKeyFile(home.path, 'observer'))),
+    });
   });
 
   afterAll(async () => {
@@ -118,14 +123,17 @@ describe('fault loop - kill -9 under load, then compare what clients saw with th
         ((status.state === TaskState.TASK_STATE_REJECTED || status.state === TaskState.TASK_STATE_UNKNOWN) && ledger === EscrowState.ESCROW_STATE_NONE);
       if (!statusAgrees) mismatches.push(`${s.key}: status ${TaskState[status.state]} cost ${status.cost}, ledger ${EscrowState[ledger]} paid ${ledgerPaid ?? '-'}`);
       // What the client was told directly must be true too.
-      if (s.kind === 'paid' && !(ledgerPaid === s.cost && s.taskId === status.taskId)) mismatches.push(`${s.key}: told paid ${s.cost}, ledger ${EscrowState[ledger]} ${ledgerPaid ?? '-'}`);
+      if (s.kind === 'paid' && !(ledgerPaid === s.cost && s.taskId === status.taskId))
+        mismatches.push(`${s.key}: told paid ${s.cost}, ledger ${EscrowState[ledger]} ${ledgerPaid ?? '-'}`);
       if (s.kind === 'error' && !s.lost && ledger === EscrowState.ESCROW_STATE_SETTLED) mismatches.push(`${s.key}: told ${s.message}, but the ledger paid ${ledgerPaid}`);
     }
     expect(mismatches).toEqual([]);
 
     const audit = await credit.request(CreditAudit, {}, { timeoutMs: 30_000 });
     expect({ ok: audit.ok, problems: audit.problems }).toEqual({ ok: true, problems: [] });
-    const byTarget = Object.fromEntries(TARGETS.map((t) => [t, { paid: seen.filter((s) => s.target === t && s.kind === 'paid').length, errors: seen.filter((s) => s.target === t && s.kind === 'error').length }]));
+    const byTarget = Object.fromEntries(
+      TARGETS.map((t) => [t, { paid: seen.filter((s) => s.target === t && s.kind === 'paid').length, errors: seen.filter((s) => s.target === t && s.kind === 'error').length }]),
+    );
     process.stderr.write(`fault loop: ${JSON.stringify(byTarget)}\n`);
   });
 });

@@ -65,8 +65,7 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
     'registry-svc': async () => startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId }),
     'gateway-svc': async () => startGatewayService({ config: loadServiceConfig(env), log, nc: await ncOf('gateway'), nodeId }),
     'executor-svc': async () => startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId }),
-    'router-svc': async () =>
-      startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, ...systemTime, random: seededRandom(9) }),
+    'router-svc': async () => startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, ...systemTime, random: seededRandom(9) }),
   };
   const running = new Map<NodeServiceApp, { stop(): Promise<void> }>();
   for (const { app } of NODE_SERVICES) running.set(app, await starters[app]());

@@ -53,7 +53,10 @@ describe('node - task pipeline end to end', () => {
     expect(worst).toBeLessThan(1e-3);
     // Settle pays the price and returns the unused budget in one atomic step (two log entries).
     await waitFor(() => entries.length >= before + 3, { what: 'ledger entries' });
-    const moves = entries.slice(before).filter((e) => e.escrowId === res.taskId).map((e) => [e.kind, e.amount]);
+    const moves = entries
+      .slice(before)
+      .filter((e) => e.escrowId === res.taskId)
+      .map((e) => [e.kind, e.amount]);
     expect(moves).toEqual([
       [EntryKind.ENTRY_KIND_RESERVE, price + 5n],
       [EntryKind.ENTRY_KIND_SETTLE, price],
@@ -78,8 +81,16 @@ describe('node - task pipeline end to end', () => {
         ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
       ],
       ['oversized request', () => submitDemo('vecadd', 1_000_000, 100n), ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE],
-      ['another account', () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 4, seededRandom(1)), budget: 1n, account: 'mallory' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
-      ['client-chosen task id', () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 4, seededRandom(1)), budget: 1n, taskId: 'task-replay' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT],
+      [
+        'another account',
+        () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 4, seededRandom(1)), budget: 1n, account: 'mallory' }),
+        ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      ],
+      [
+        'client-chosen task id',
+        () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 4, seededRandom(1)), budget: 1n, taskId: 'task-replay' }),
+        ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      ],
     ];
     for (const [name, run, code] of cases) {
       const err = await run().then(

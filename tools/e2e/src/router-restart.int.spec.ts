@@ -32,10 +32,11 @@ describe('router-svc - stopped in the middle of a task', () => {
       // Refunded by the stopping router itself, not 30 s later by the escrow's expiry.
       expect(await client.balance()).toEqual(before);
       // The launcher restarts it and the node serves again.
-      const done = await waitFor(
-        () => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 8, seededRandom(1)), budget: 1n, timeoutMs: 5_000 }).catch(() => undefined),
-        { what: 'a restarted router', timeoutMs: 30_000, intervalMs: 200 },
-      );
+      const done = await waitFor(() => client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 8, seededRandom(1)), budget: 1n, timeoutMs: 5_000 }).catch(() => undefined), {
+        what: 'a restarted router',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      });
       expect(done.cost).toBe(1n);
     } finally {
       await client.close();

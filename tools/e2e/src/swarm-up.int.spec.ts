@@ -50,8 +50,16 @@ describe('swarm up - the quick start path with real processes', () => {
     const node = await spawnSwarmNode(home.path);
     try {
       const mode = (p: string) => statSync(join(home.path, p)).mode & 0o777;
-      expect({ home: mode('.'), bus: mode('bus'), logs: mode('logs'), nodeFile: mode('node.json'), key: mode('node-key.pem'), client: mode('bus/client.nk'), ledger: mode('credit-ledger'), log: mode('logs/credit-svc.log') })
-        .toEqual({ home: 0o700, bus: 0o700, logs: 0o700, nodeFile: 0o600, key: 0o600, client: 0o600, ledger: 0o700, log: 0o600 });
+      expect({
+        home: mode('.'),
+        bus: mode('bus'),
+        logs: mode('logs'),
+        nodeFile: mode('node.json'),
+        key: mode('node-key.pem'),
+        client: mode('bus/client.nk'),
+        ledger: mode('credit-ledger'),
+        log: mode('logs/credit-svc.log'),
+      }).toEqual({ home: 0o700, bus: 0o700, logs: 0o700, nodeFile: 0o600, key: 0o600, client: 0o600, ledger: 0o700, log: 0o600 });
       // Whoever cannot read the data dir has no key: the bus refuses it before any subject.
       await expect(connect({ servers: node.natsUrl })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
       const ok = await runCli(['balance', '--json', '--data-dir', home.path]);

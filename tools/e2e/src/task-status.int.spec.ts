@@ -53,7 +53,13 @@ describe('task status - a whole node on a closed bus', () => {
     expect(ofTask(EntryKind.ENTRY_KIND_RESERVE)).toHaveLength(1);
     expect(ofTask(EntryKind.ENTRY_KIND_SETTLE)).toHaveLength(1);
     expect(ofTask(EntryKind.ENTRY_KIND_SETTLE)[0]?.amount).toBe(first.cost);
-    expect(await client.task({ idempotencyKey: 'e2e-once' })).toMatchObject({ taskId: first.taskId, state: TaskState.TASK_STATE_PAID, cost: first.cost, source: 'router', resultAvailable: true });
+    expect(await client.task({ idempotencyKey: 'e2e-once' })).toMatchObject({
+      taskId: first.taskId,
+      state: TaskState.TASK_STATE_PAID,
+      cost: first.cost,
+      source: 'router',
+      resultAvailable: true,
+    });
     expect(await client.task({ taskId: 'task-00000000000000000000000000000000' })).toMatchObject({ state: TaskState.TASK_STATE_UNKNOWN });
   });
 
@@ -94,7 +100,13 @@ describe('swarm submit - a lost reply', () => {
     svc.serve(RouterSubmit, async (req): Promise<SubmitTaskResponse> => {
       keys.push(req.idempotencyKey);
       if (keys.length === 1) await held;
-      return SubmitTaskResponse.fromPartial({ taskId: 'task-0123456789abcdef0123456789abcdef', outputs: req.inputs.slice(0, 1), cost: 1n, settlement: TaskState.TASK_STATE_PAID, attempts: 1 });
+      return SubmitTaskResponse.fromPartial({
+        taskId: 'task-0123456789abcdef0123456789abcdef',
+        outputs: req.inputs.slice(0, 1),
+        cost: 1n,
+        settlement: TaskState.TASK_STATE_PAID,
+        attempts: 1,
+      });
     });
     try {
       const r = await runCli(['submit', '--skill', 'vecadd', '--size', '4', '--timeout', '300', '--json', '--nats', server.url], { SWARM_HOME: home.path });

@@ -37,7 +37,11 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
           r.status,
           'instances' in r ? (r.instances === undefined ? '?' : String(r.instances)) : '0',
           'uptimeMs' in r ? `${Math.round((r.uptimeMs ?? 0) / 1000)} s` : '',
-          'details' in r ? Object.entries(r.details ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') : (r.error ?? ''),
+          'details' in r
+            ? Object.entries(r.details ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')
+            : (r.error ?? ''),
         ]),
       );
     }
@@ -56,7 +60,8 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
     const outage = Object.entries(supervision ?? {})
       .filter(([, p]) => p.state === 'stopped' || p.state === 'crash-looping')
       .map(([name, p]) => `${name} ${p.state}`);
-    if (down.length > 0 || outage.length > 0) throw new CliError('SWARM_UNAVAILABLE', [down.length > 0 ? `not answering: ${down.join(', ')}` : '', ...outage].filter(Boolean).join('; '));
+    if (down.length > 0 || outage.length > 0)
+      throw new CliError('SWARM_UNAVAILABLE', [down.length > 0 ? `not answering: ${down.join(', ')}` : '', ...outage].filter(Boolean).join('; '));
   } finally {
     await client.close();
   }

@@ -22,7 +22,10 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   try {
     const res = await withProgress('auditing the ledger', !opts.json, () => client.audit()).catch((err: unknown) => {
       if (!isSwarmError(err, ErrorCode.ERROR_CODE_PERMISSION_DENIED)) throw err;
-      throw new CliError('SWARM_PERMISSION_DENIED', "the audit is an operator's request: it needs the node's observer key (<data-dir>/bus/observer.nk, found through --data-dir or SWARM_HOME); a client key may not ask it");
+      throw new CliError(
+        'SWARM_PERMISSION_DENIED',
+        "the audit is an operator's request: it needs the node's observer key (<data-dir>/bus/observer.nk, found through --data-dir or SWARM_HOME); a client key may not ask it",
+      );
     });
     if (opts.json) printJson(protoJson(AuditResponse, res));
     else printAudit(res);

@@ -46,7 +46,8 @@ export async function taskCommand(id: string | undefined, opts: TaskOptions): Pr
     ['task', s.taskId],
     ['state', state],
   ];
-  if (s.state === TaskState.TASK_STATE_PAID) rows.push(['paid', `${credits(s.cost)} to ${s.providerId ? `${s.providerId.slice(0, 16)}…` : 'the provider'} (refunded ${s.refunded})`]);
+  if (s.state === TaskState.TASK_STATE_PAID)
+    rows.push(['paid', `${credits(s.cost)} to ${s.providerId ? `${s.providerId.slice(0, 16)}…` : 'the provider'} (refunded ${s.refunded})`]);
   if (s.state === TaskState.TASK_STATE_REFUNDED) rows.push(['refunded', credits(s.refunded)]);
   if (s.error) rows.push(['error', `${errorCodeName(s.error.code)}: ${s.error.message}`]);
   if (s.note) rows.push(['note', s.note]);

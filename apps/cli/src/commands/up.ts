@@ -67,7 +67,16 @@ async function runDemo(natsUrl: string, clientKeyFile: string, quiet: boolean) {
       const budget = priceOf(skill, inputs.map(fromTensor));
       if (!quiet) process.stderr.write(`  demo: ${skill.name} size ${size}, budget ${credits(budget)}…\n`);
       const r = await client.submit({ skill: skill.name, inputs, budget, timeoutMs: 60_000 });
-      rows.push({ skill: skill.name, size, taskId: r.taskId, cost: r.cost, verification: r.verification, executor: r.executorId, backend: r.backend, totalMs: r.timing?.totalMs ?? 0 });
+      rows.push({
+        skill: skill.name,
+        size,
+        taskId: r.taskId,
+        cost: r.cost,
+        verification: r.verification,
+        executor: r.executorId,
+        backend: r.backend,
+        totalMs: r.timing?.totalMs ?? 0,
+      });
     }
     const after = await client.balance();
     if (!quiet) {

@@ -5,12 +5,12 @@
 // source: swarm/v1/registry.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { HealthRequest, HealthResponse } from "./common";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { HealthRequest, HealthResponse } from './common';
 
-export const protobufPackage = "swarm.v1";
+export const protobufPackage = 'swarm.v1';
 
-export const protobufFileName = "swarm/v1/registry.proto";
+export const protobufFileName = 'swarm/v1/registry.proto';
 
 /** A provider of a skill as the registry knows it. This issue: local executors only. */
 export interface Provider {
@@ -39,8 +39,7 @@ export interface PeerInfo {
 }
 
 /** Ask the gateway for its peers. */
-export interface ListPeersRequest {
-}
+export interface ListPeersRequest {}
 
 /** The gateway's peers (none in this version). */
 export interface ListPeersResponse {
@@ -48,12 +47,12 @@ export interface ListPeersResponse {
 }
 
 function createBaseProvider(): Provider {
-  return { nodeId: "", local: false, skills: [] };
+  return { nodeId: '', local: false, skills: [] };
 }
 
 export const Provider: MessageFns<Provider> = {
   encode(message: Provider, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.nodeId !== "") {
+    if (message.nodeId !== '') {
       writer.uint32(10).string(message.nodeId);
     }
     if (message.local !== false) {
@@ -69,7 +68,7 @@ export const Provider: MessageFns<Provider> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -116,11 +115,7 @@ export const Provider: MessageFns<Provider> = {
 
   fromJSON(object: any): Provider {
     return {
-      nodeId: isSet(object.nodeId)
-        ? globalThis.String(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.String(object.node_id)
-        : "",
+      nodeId: isSet(object.nodeId) ? globalThis.String(object.nodeId) : isSet(object.node_id) ? globalThis.String(object.node_id) : '',
       local: isSet(object.local) ? globalThis.Boolean(object.local) : false,
       skills: globalThis.Array.isArray(object?.skills) ? object.skills.map((e: any) => globalThis.String(e)) : [],
     };
@@ -145,7 +140,7 @@ export const Provider: MessageFns<Provider> = {
   },
   fromPartial(object: DeepPartial<Provider>): Provider {
     const message = createBaseProvider();
-    message.nodeId = object.nodeId ?? "";
+    message.nodeId = object.nodeId ?? '';
     message.local = object.local ?? false;
     message.skills = object.skills?.map((e) => e) || [];
     return message;
@@ -153,12 +148,12 @@ export const Provider: MessageFns<Provider> = {
 };
 
 function createBaseFindProvidersRequest(): FindProvidersRequest {
-  return { skill: "" };
+  return { skill: '' };
 }
 
 export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
   encode(message: FindProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.skill !== "") {
+    if (message.skill !== '') {
       writer.uint32(10).string(message.skill);
     }
     return writer;
@@ -168,7 +163,7 @@ export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -198,7 +193,7 @@ export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
   },
 
   fromJSON(object: any): FindProvidersRequest {
-    return { skill: isSet(object.skill) ? globalThis.String(object.skill) : "" };
+    return { skill: isSet(object.skill) ? globalThis.String(object.skill) : '' };
   },
 
   toJSON(message: FindProvidersRequest): unknown {
@@ -214,7 +209,7 @@ export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
   },
   fromPartial(object: DeepPartial<FindProvidersRequest>): FindProvidersRequest {
     const message = createBaseFindProvidersRequest();
-    message.skill = object.skill ?? "";
+    message.skill = object.skill ?? '';
     return message;
   },
 };
@@ -235,7 +230,7 @@ export const FindProvidersResponse: MessageFns<FindProvidersResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -266,9 +261,7 @@ export const FindProvidersResponse: MessageFns<FindProvidersResponse> = {
 
   fromJSON(object: any): FindProvidersResponse {
     return {
-      providers: globalThis.Array.isArray(object?.providers)
-        ? object.providers.map((e: any) => Provider.fromJSON(e))
-        : [],
+      providers: globalThis.Array.isArray(object?.providers) ? object.providers.map((e: any) => Provider.fromJSON(e)) : [],
     };
   },
 
@@ -291,15 +284,15 @@ export const FindProvidersResponse: MessageFns<FindProvidersResponse> = {
 };
 
 function createBasePeerInfo(): PeerInfo {
-  return { nodeId: "", address: "" };
+  return { nodeId: '', address: '' };
 }
 
 export const PeerInfo: MessageFns<PeerInfo> = {
   encode(message: PeerInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.nodeId !== "") {
+    if (message.nodeId !== '') {
       writer.uint32(10).string(message.nodeId);
     }
-    if (message.address !== "") {
+    if (message.address !== '') {
       writer.uint32(18).string(message.address);
     }
     return writer;
@@ -309,7 +302,7 @@ export const PeerInfo: MessageFns<PeerInfo> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -348,12 +341,8 @@ export const PeerInfo: MessageFns<PeerInfo> = {
 
   fromJSON(object: any): PeerInfo {
     return {
-      nodeId: isSet(object.nodeId)
-        ? globalThis.String(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.String(object.node_id)
-        : "",
-      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      nodeId: isSet(object.nodeId) ? globalThis.String(object.nodeId) : isSet(object.node_id) ? globalThis.String(object.node_id) : '',
+      address: isSet(object.address) ? globalThis.String(object.address) : '',
     };
   },
 
@@ -373,8 +362,8 @@ export const PeerInfo: MessageFns<PeerInfo> = {
   },
   fromPartial(object: DeepPartial<PeerInfo>): PeerInfo {
     const message = createBasePeerInfo();
-    message.nodeId = object.nodeId ?? "";
-    message.address = object.address ?? "";
+    message.nodeId = object.nodeId ?? '';
+    message.address = object.address ?? '';
     return message;
   },
 };
@@ -392,7 +381,7 @@ export const ListPeersRequest: MessageFns<ListPeersRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -447,7 +436,7 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -501,12 +490,12 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
 /** registry-svc: who offers which skill: `swarm.v1.registry.<verb>`. */
 export type RegistryServiceDefinition = typeof RegistryServiceDefinition;
 export const RegistryServiceDefinition = {
-  name: "RegistryService",
-  fullName: "swarm.v1.RegistryService",
+  name: 'RegistryService',
+  fullName: 'swarm.v1.RegistryService',
   methods: {
     /** Providers of one skill (router-svc). */
     findProviders: {
-      name: "FindProviders",
+      name: 'FindProviders',
       requestType: FindProvidersRequest as typeof FindProvidersRequest,
       requestStream: false,
       responseType: FindProvidersResponse as typeof FindProvidersResponse,
@@ -515,7 +504,7 @@ export const RegistryServiceDefinition = {
     },
     /** This instance's health. */
     health: {
-      name: "Health",
+      name: 'Health',
       requestType: HealthRequest as typeof HealthRequest,
       requestStream: false,
       responseType: HealthResponse as typeof HealthResponse,
@@ -528,12 +517,12 @@ export const RegistryServiceDefinition = {
 /** gateway-svc, the node's door to its peers: `swarm.v1.gateway.<verb>`. */
 export type GatewayServiceDefinition = typeof GatewayServiceDefinition;
 export const GatewayServiceDefinition = {
-  name: "GatewayService",
-  fullName: "swarm.v1.GatewayService",
+  name: 'GatewayService',
+  fullName: 'swarm.v1.GatewayService',
   methods: {
     /** The peers this node knows. */
     listPeers: {
-      name: "ListPeers",
+      name: 'ListPeers',
       requestType: ListPeersRequest as typeof ListPeersRequest,
       requestStream: false,
       responseType: ListPeersResponse as typeof ListPeersResponse,
@@ -542,7 +531,7 @@ export const GatewayServiceDefinition = {
     },
     /** This instance's health. */
     health: {
-      name: "Health",
+      name: 'Health',
       requestType: HealthRequest as typeof HealthRequest,
       requestStream: false,
       responseType: HealthResponse as typeof HealthResponse,
@@ -554,11 +543,17 @@ export const GatewayServiceDefinition = {
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint ? string | number | bigint
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
+export type DeepPartial<T> = T extends bigint
+  ? string | number | bigint
+  : T extends Builtin
+    ? T
+    : T extends globalThis.Array<infer U>
+      ? globalThis.Array<DeepPartial<U>>
+      : T extends ReadonlyArray<infer U>
+        ? ReadonlyArray<DeepPartial<U>>
+        : T extends {}
+          ? { [K in keyof T]?: DeepPartial<T[K]> }
+          : Partial<T>;
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
