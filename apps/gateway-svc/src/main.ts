@@ -1,9 +1,10 @@
-import { loadServiceConfig } from '@swarm/config';
+import { systemTime } from '@swarm/determinism';
 import { runServiceMain } from '@swarm/runtime';
+import { loadGatewayConfig } from './config';
 import { startGatewayService } from './service';
 
 runServiceMain({
   name: 'gateway-svc',
-  loadConfig: loadServiceConfig,
-  start: ({ config, log, nc, identity }) => startGatewayService({ config, log, nc, nodeId: identity.nodeId }),
+  loadConfig: loadGatewayConfig,
+  start: ({ config, log, nc }) => startGatewayService({ config, log, nc, time: systemTime }),
 });

@@ -50,6 +50,17 @@ export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Objec
     retryable: false,
     meaning: 'A submit retried with an idempotency key whose task already ended and was refunded (nothing was charged).',
   },
+  [ErrorCode.ERROR_CODE_INVALID_RECORD]: {
+    status: 400,
+    retryable: false,
+    meaning:
+      'A signed NodeRecord failed validation (bad signature, node id not the hash of its key, wrong proof of work, expired or issued in the future, a field out of range); nothing was stored.',
+  },
+  [ErrorCode.ERROR_CODE_STALE_RECORD]: {
+    status: 409,
+    retryable: false,
+    meaning: 'A NodeRecord is not newer than the one already held for that node (a replay or a reordered republish); nothing was stored.',
+  },
 });
 
 /** Every real code, in numeric order. */

@@ -31,6 +31,8 @@ export {
   RegistryServiceDefinition,
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
+export { NodeRecord, SignedNodeRecord, RecordSkill, NodeResources } from './gen/swarm/v1/record';
+export { NodeInfoRequest, NodeInfoResponse, PingRequest, PingResponse, PeerServiceDefinition } from './gen/swarm/v1/gateway';
 export type { Codec, Rpc, EventTopic, ServiceName, ServiceDefinition } from './subjects';
 export {
   RouterSubmit,

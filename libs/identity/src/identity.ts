@@ -35,13 +35,19 @@ export function verifySignature(publicKey: Uint8Array, data: Uint8Array, signatu
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export async function loadOrCreateIdentity(dataDir: string): Promise<NodeIdentity> {
+  return (await loadOrCreateNodeKey(dataDir)).identity;
+}
+
+/** The identity with its private key, for the node's TLS certificate (node-certificate.ts). */
+export async function loadOrCreateNodeKey(dataDir: string): Promise<{ identity: NodeIdentity; privateKey: KeyObject }> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, KEY_FILE);
   const pem = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return createKeyFile(path);
     throw err;
   });
-  return identityFromPem(pem, path);
+  const privateKey = privateKeyFromPem(pem, path);
+  return { identity: identityOf(privateKey), privateKey };
 }
 
 async function createKeyFile(path: string): Promise<string> {
@@ -49,7 +55,7 @@ async function createKeyFile(path: string): Promise<string> {
   return createPrivateFileOnce(path, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
 }
 
-function identityFromPem(pem: string, path: string): NodeIdentity {
+function privateKeyFromPem(pem: string, path: string): KeyObject {
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
@@ -57,8 +63,17 @@ function identityFromPem(pem: string, path: string): NodeIdentity {
     throw new IdentityError(`${path} is not a PEM private key`, { cause: err });
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new IdentityError(`${path} holds a ${key.asymmetricKeyType} key, expected ed25519`);
-  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  const publicKey = new Uint8Array(spki.subarray(ED25519_SPKI_PREFIX.length));
+  return key;
+}
+
+/** Raw 32-byte Ed25519 public key of a public or private KeyObject. */
+export function rawEd25519PublicKey(key: KeyObject): Uint8Array {
+  const spki = (key.type === 'private' ? createPublicKey(key) : key).export({ type: 'spki', format: 'der' });
+  return new Uint8Array(spki.subarray(ED25519_SPKI_PREFIX.length));
+}
+
+function identityOf(key: KeyObject): NodeIdentity {
+  const publicKey = rawEd25519PublicKey(key);
   return Object.freeze({
     nodeId: nodeIdOf(publicKey),
     publicKey,

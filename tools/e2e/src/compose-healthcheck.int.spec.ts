@@ -2,10 +2,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { busConnectOptions, SWARM_ERROR_HEADER } from '@swarm/bus';
-import { loadServiceConfig } from '@swarm/config';
 import type { BusRole, ServiceName } from '@swarm/contracts';
 import { BUS_PERMISSIONS, CreditBalance, HEALTH_BY_SERVICE, LedgerEntryEvents } from '@swarm/contracts';
-import { startGatewayService } from '@swarm/gateway-svc';
+import { systemTime } from '@swarm/determinism';
+import { loadGatewayConfig, startGatewayService } from '@swarm/gateway-svc';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { startNatsServer, tempDir } from '@swarm/testing';
@@ -44,7 +44,7 @@ describe('compose healthcheck - the probe docker-compose.yml runs in each servic
     gatewayData = join(work.path, 'keys', 'gateway');
     nats = await startNatsServer({ authorization: readFileSync(join(confDir, 'auth.conf'), 'utf8') });
     nc = await connect({ servers: nats.url, ...(await busConnectOptions('gateway', join(gatewayData, 'bus', 'gateway.nk'))) });
-    gateway = await startGatewayService({ config: loadServiceConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: gatewayData }), log: silentLogger(), nc, nodeId: 'node-hc' });
+    gateway = await startGatewayService({ config: loadGatewayConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: gatewayData }), log: silentLogger(), nc, time: systemTime });
   });
 
   afterAll(async () => {

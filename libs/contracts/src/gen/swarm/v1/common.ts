@@ -5,11 +5,11 @@
 // source: swarm/v1/common.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
-export const protobufPackage = 'swarm.v1';
+export const protobufPackage = "swarm.v1";
 
-export const protobufFileName = 'swarm/v1/common.proto';
+export const protobufFileName = "swarm/v1/common.proto";
 
 /**
  * Stable error codes carried by every error reply. Numbers never change meaning;
@@ -46,76 +46,92 @@ export enum ErrorCode {
    * was charged; submit with a new key to run it again.
    */
   ERROR_CODE_TASK_REFUNDED = 20,
+  /**
+   * ERROR_CODE_INVALID_RECORD - A signed NodeRecord failed validation (bad signature, node id not the hash of its key, wrong
+   * proof of work, expired or issued in the future, a field out of range); nothing was stored.
+   */
+  ERROR_CODE_INVALID_RECORD = 21,
+  /**
+   * ERROR_CODE_STALE_RECORD - A NodeRecord is not newer than the one already held for that node (a replay or a reordered
+   * republish); nothing was stored.
+   */
+  ERROR_CODE_STALE_RECORD = 22,
   UNRECOGNIZED = -1,
 }
 
 export function errorCodeFromJSON(object: any): ErrorCode {
   switch (object) {
     case 0:
-    case 'ERROR_CODE_UNSPECIFIED':
+    case "ERROR_CODE_UNSPECIFIED":
       return ErrorCode.ERROR_CODE_UNSPECIFIED;
     case 1:
-    case 'ERROR_CODE_INTERNAL':
+    case "ERROR_CODE_INTERNAL":
       return ErrorCode.ERROR_CODE_INTERNAL;
     case 2:
-    case 'ERROR_CODE_MALFORMED_MESSAGE':
+    case "ERROR_CODE_MALFORMED_MESSAGE":
       return ErrorCode.ERROR_CODE_MALFORMED_MESSAGE;
     case 3:
-    case 'ERROR_CODE_INVALID_ARGUMENT':
+    case "ERROR_CODE_INVALID_ARGUMENT":
       return ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
     case 4:
-    case 'ERROR_CODE_PAYLOAD_TOO_LARGE':
+    case "ERROR_CODE_PAYLOAD_TOO_LARGE":
       return ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE;
     case 5:
-    case 'ERROR_CODE_UNKNOWN_SKILL':
+    case "ERROR_CODE_UNKNOWN_SKILL":
       return ErrorCode.ERROR_CODE_UNKNOWN_SKILL;
     case 6:
-    case 'ERROR_CODE_INSUFFICIENT_CREDIT':
+    case "ERROR_CODE_INSUFFICIENT_CREDIT":
       return ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT;
     case 7:
-    case 'ERROR_CODE_BUDGET_TOO_LOW':
+    case "ERROR_CODE_BUDGET_TOO_LOW":
       return ErrorCode.ERROR_CODE_BUDGET_TOO_LOW;
     case 8:
-    case 'ERROR_CODE_UNKNOWN_ACCOUNT':
+    case "ERROR_CODE_UNKNOWN_ACCOUNT":
       return ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT;
     case 9:
-    case 'ERROR_CODE_ESCROW_NOT_FOUND':
+    case "ERROR_CODE_ESCROW_NOT_FOUND":
       return ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND;
     case 10:
-    case 'ERROR_CODE_ESCROW_CLOSED':
+    case "ERROR_CODE_ESCROW_CLOSED":
       return ErrorCode.ERROR_CODE_ESCROW_CLOSED;
     case 11:
-    case 'ERROR_CODE_ESCROW_CONFLICT':
+    case "ERROR_CODE_ESCROW_CONFLICT":
       return ErrorCode.ERROR_CODE_ESCROW_CONFLICT;
     case 12:
-    case 'ERROR_CODE_DEADLINE_EXCEEDED':
+    case "ERROR_CODE_DEADLINE_EXCEEDED":
       return ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED;
     case 13:
-    case 'ERROR_CODE_EXECUTION_FAILED':
+    case "ERROR_CODE_EXECUTION_FAILED":
       return ErrorCode.ERROR_CODE_EXECUTION_FAILED;
     case 14:
-    case 'ERROR_CODE_VERIFICATION_FAILED':
+    case "ERROR_CODE_VERIFICATION_FAILED":
       return ErrorCode.ERROR_CODE_VERIFICATION_FAILED;
     case 15:
-    case 'ERROR_CODE_NO_PROVIDER':
+    case "ERROR_CODE_NO_PROVIDER":
       return ErrorCode.ERROR_CODE_NO_PROVIDER;
     case 16:
-    case 'ERROR_CODE_UNAVAILABLE':
+    case "ERROR_CODE_UNAVAILABLE":
       return ErrorCode.ERROR_CODE_UNAVAILABLE;
     case 17:
-    case 'ERROR_CODE_OVERLOADED':
+    case "ERROR_CODE_OVERLOADED":
       return ErrorCode.ERROR_CODE_OVERLOADED;
     case 18:
-    case 'ERROR_CODE_PERMISSION_DENIED':
+    case "ERROR_CODE_PERMISSION_DENIED":
       return ErrorCode.ERROR_CODE_PERMISSION_DENIED;
     case 19:
-    case 'ERROR_CODE_TASK_RESULT_GONE':
+    case "ERROR_CODE_TASK_RESULT_GONE":
       return ErrorCode.ERROR_CODE_TASK_RESULT_GONE;
     case 20:
-    case 'ERROR_CODE_TASK_REFUNDED':
+    case "ERROR_CODE_TASK_REFUNDED":
       return ErrorCode.ERROR_CODE_TASK_REFUNDED;
+    case 21:
+    case "ERROR_CODE_INVALID_RECORD":
+      return ErrorCode.ERROR_CODE_INVALID_RECORD;
+    case 22:
+    case "ERROR_CODE_STALE_RECORD":
+      return ErrorCode.ERROR_CODE_STALE_RECORD;
     case -1:
-    case 'UNRECOGNIZED':
+    case "UNRECOGNIZED":
     default:
       return ErrorCode.UNRECOGNIZED;
   }
@@ -124,50 +140,54 @@ export function errorCodeFromJSON(object: any): ErrorCode {
 export function errorCodeToJSON(object: ErrorCode): string {
   switch (object) {
     case ErrorCode.ERROR_CODE_UNSPECIFIED:
-      return 'ERROR_CODE_UNSPECIFIED';
+      return "ERROR_CODE_UNSPECIFIED";
     case ErrorCode.ERROR_CODE_INTERNAL:
-      return 'ERROR_CODE_INTERNAL';
+      return "ERROR_CODE_INTERNAL";
     case ErrorCode.ERROR_CODE_MALFORMED_MESSAGE:
-      return 'ERROR_CODE_MALFORMED_MESSAGE';
+      return "ERROR_CODE_MALFORMED_MESSAGE";
     case ErrorCode.ERROR_CODE_INVALID_ARGUMENT:
-      return 'ERROR_CODE_INVALID_ARGUMENT';
+      return "ERROR_CODE_INVALID_ARGUMENT";
     case ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE:
-      return 'ERROR_CODE_PAYLOAD_TOO_LARGE';
+      return "ERROR_CODE_PAYLOAD_TOO_LARGE";
     case ErrorCode.ERROR_CODE_UNKNOWN_SKILL:
-      return 'ERROR_CODE_UNKNOWN_SKILL';
+      return "ERROR_CODE_UNKNOWN_SKILL";
     case ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT:
-      return 'ERROR_CODE_INSUFFICIENT_CREDIT';
+      return "ERROR_CODE_INSUFFICIENT_CREDIT";
     case ErrorCode.ERROR_CODE_BUDGET_TOO_LOW:
-      return 'ERROR_CODE_BUDGET_TOO_LOW';
+      return "ERROR_CODE_BUDGET_TOO_LOW";
     case ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT:
-      return 'ERROR_CODE_UNKNOWN_ACCOUNT';
+      return "ERROR_CODE_UNKNOWN_ACCOUNT";
     case ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND:
-      return 'ERROR_CODE_ESCROW_NOT_FOUND';
+      return "ERROR_CODE_ESCROW_NOT_FOUND";
     case ErrorCode.ERROR_CODE_ESCROW_CLOSED:
-      return 'ERROR_CODE_ESCROW_CLOSED';
+      return "ERROR_CODE_ESCROW_CLOSED";
     case ErrorCode.ERROR_CODE_ESCROW_CONFLICT:
-      return 'ERROR_CODE_ESCROW_CONFLICT';
+      return "ERROR_CODE_ESCROW_CONFLICT";
     case ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED:
-      return 'ERROR_CODE_DEADLINE_EXCEEDED';
+      return "ERROR_CODE_DEADLINE_EXCEEDED";
     case ErrorCode.ERROR_CODE_EXECUTION_FAILED:
-      return 'ERROR_CODE_EXECUTION_FAILED';
+      return "ERROR_CODE_EXECUTION_FAILED";
     case ErrorCode.ERROR_CODE_VERIFICATION_FAILED:
-      return 'ERROR_CODE_VERIFICATION_FAILED';
+      return "ERROR_CODE_VERIFICATION_FAILED";
     case ErrorCode.ERROR_CODE_NO_PROVIDER:
-      return 'ERROR_CODE_NO_PROVIDER';
+      return "ERROR_CODE_NO_PROVIDER";
     case ErrorCode.ERROR_CODE_UNAVAILABLE:
-      return 'ERROR_CODE_UNAVAILABLE';
+      return "ERROR_CODE_UNAVAILABLE";
     case ErrorCode.ERROR_CODE_OVERLOADED:
-      return 'ERROR_CODE_OVERLOADED';
+      return "ERROR_CODE_OVERLOADED";
     case ErrorCode.ERROR_CODE_PERMISSION_DENIED:
-      return 'ERROR_CODE_PERMISSION_DENIED';
+      return "ERROR_CODE_PERMISSION_DENIED";
     case ErrorCode.ERROR_CODE_TASK_RESULT_GONE:
-      return 'ERROR_CODE_TASK_RESULT_GONE';
+      return "ERROR_CODE_TASK_RESULT_GONE";
     case ErrorCode.ERROR_CODE_TASK_REFUNDED:
-      return 'ERROR_CODE_TASK_REFUNDED';
+      return "ERROR_CODE_TASK_REFUNDED";
+    case ErrorCode.ERROR_CODE_INVALID_RECORD:
+      return "ERROR_CODE_INVALID_RECORD";
+    case ErrorCode.ERROR_CODE_STALE_RECORD:
+      return "ERROR_CODE_STALE_RECORD";
     case ErrorCode.UNRECOGNIZED:
     default:
-      return 'UNRECOGNIZED';
+      return "UNRECOGNIZED";
   }
 }
 
@@ -199,7 +219,8 @@ export interface Tensor {
  * rpcs share these two types on purpose: one checker (`swarm health`, the compose healthchecks)
  * asks every service the same way.
  */
-export interface HealthRequest {}
+export interface HealthRequest {
+}
 
 /** One service instance's health. */
 export interface HealthResponse {
@@ -221,7 +242,7 @@ export interface HealthResponse_DetailsEntry {
 }
 
 function createBaseSwarmError(): SwarmError {
-  return { code: 0, message: '', retryable: false, retryAfterMs: 0 };
+  return { code: 0, message: "", retryable: false, retryAfterMs: 0 };
 }
 
 export const SwarmError: MessageFns<SwarmError> = {
@@ -229,7 +250,7 @@ export const SwarmError: MessageFns<SwarmError> = {
     if (message.code !== 0) {
       writer.uint32(8).int32(message.code);
     }
-    if (message.message !== '') {
+    if (message.message !== "") {
       writer.uint32(18).string(message.message);
     }
     if (message.retryable !== false) {
@@ -245,7 +266,7 @@ export const SwarmError: MessageFns<SwarmError> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -301,9 +322,13 @@ export const SwarmError: MessageFns<SwarmError> = {
   fromJSON(object: any): SwarmError {
     return {
       code: isSet(object.code) ? errorCodeFromJSON(object.code) : 0,
-      message: isSet(object.message) ? globalThis.String(object.message) : '',
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
       retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
-      retryAfterMs: isSet(object.retryAfterMs) ? globalThis.Number(object.retryAfterMs) : isSet(object.retry_after_ms) ? globalThis.Number(object.retry_after_ms) : 0,
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
     };
   },
 
@@ -330,7 +355,7 @@ export const SwarmError: MessageFns<SwarmError> = {
   fromPartial(object: DeepPartial<SwarmError>): SwarmError {
     const message = createBaseSwarmError();
     message.code = object.code ?? 0;
-    message.message = object.message ?? '';
+    message.message = object.message ?? "";
     message.retryable = object.retryable ?? false;
     message.retryAfterMs = object.retryAfterMs ?? 0;
     return message;
@@ -338,12 +363,12 @@ export const SwarmError: MessageFns<SwarmError> = {
 };
 
 function createBaseTensor(): Tensor {
-  return { name: '', shape: [], data: new Uint8Array(0) };
+  return { name: "", shape: [], data: new Uint8Array(0) };
 }
 
 export const Tensor: MessageFns<Tensor> = {
   encode(message: Tensor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.name !== '') {
+    if (message.name !== "") {
       writer.uint32(10).string(message.name);
     }
     if (message.shape.length !== 0) {
@@ -363,7 +388,7 @@ export const Tensor: MessageFns<Tensor> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -420,7 +445,7 @@ export const Tensor: MessageFns<Tensor> = {
 
   fromJSON(object: any): Tensor {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : '',
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
       shape: globalThis.Array.isArray(object?.shape) ? object.shape.map((e: any) => globalThis.Number(e)) : [],
       data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
     };
@@ -445,7 +470,7 @@ export const Tensor: MessageFns<Tensor> = {
   },
   fromPartial(object: DeepPartial<Tensor>): Tensor {
     const message = createBaseTensor();
-    message.name = object.name ?? '';
+    message.name = object.name ?? "";
     message.shape = object.shape?.map((e) => e) || [];
     message.data = object.data ?? new Uint8Array(0);
     return message;
@@ -465,7 +490,7 @@ export const HealthRequest: MessageFns<HealthRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -505,27 +530,27 @@ export const HealthRequest: MessageFns<HealthRequest> = {
 };
 
 function createBaseHealthResponse(): HealthResponse {
-  return { service: '', nodeId: '', version: '', uptimeMs: 0n, status: '', details: {} };
+  return { service: "", nodeId: "", version: "", uptimeMs: 0n, status: "", details: {} };
 }
 
 export const HealthResponse: MessageFns<HealthResponse> = {
   encode(message: HealthResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.service !== '') {
+    if (message.service !== "") {
       writer.uint32(10).string(message.service);
     }
-    if (message.nodeId !== '') {
+    if (message.nodeId !== "") {
       writer.uint32(18).string(message.nodeId);
     }
-    if (message.version !== '') {
+    if (message.version !== "") {
       writer.uint32(26).string(message.version);
     }
     if (message.uptimeMs !== 0n) {
       if (BigInt.asUintN(64, message.uptimeMs) !== message.uptimeMs) {
-        throw new globalThis.Error('value provided for field message.uptimeMs of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.uptimeMs of type uint64 too large");
       }
       writer.uint32(32).uint64(message.uptimeMs);
     }
-    if (message.status !== '') {
+    if (message.status !== "") {
       writer.uint32(42).string(message.status);
     }
     globalThis.Object.entries(message.details).forEach(([key, value]: [string, string]) => {
@@ -538,7 +563,7 @@ export const HealthResponse: MessageFns<HealthResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -612,13 +637,22 @@ export const HealthResponse: MessageFns<HealthResponse> = {
 
   fromJSON(object: any): HealthResponse {
     return {
-      service: isSet(object.service) ? globalThis.String(object.service) : '',
-      nodeId: isSet(object.nodeId) ? globalThis.String(object.nodeId) : isSet(object.node_id) ? globalThis.String(object.node_id) : '',
-      version: isSet(object.version) ? globalThis.String(object.version) : '',
-      uptimeMs: isSet(object.uptimeMs) ? BigInt(object.uptimeMs) : isSet(object.uptime_ms) ? BigInt(object.uptime_ms) : 0n,
-      status: isSet(object.status) ? globalThis.String(object.status) : '',
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
+      uptimeMs: isSet(object.uptimeMs)
+        ? BigInt(object.uptimeMs)
+        : isSet(object.uptime_ms)
+        ? BigInt(object.uptime_ms)
+        : 0n,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
       details: isObject(object.details)
-        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce((acc: { [key: string]: string }, [key, value]: [string, any]) => {
+        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
             globalThis.Object.defineProperty(acc, key, {
               value: globalThis.String(value),
               enumerable: true,
@@ -626,7 +660,9 @@ export const HealthResponse: MessageFns<HealthResponse> = {
               writable: true,
             });
             return acc;
-          }, {})
+          },
+          {},
+        )
         : {},
     };
   },
@@ -665,31 +701,34 @@ export const HealthResponse: MessageFns<HealthResponse> = {
   },
   fromPartial(object: DeepPartial<HealthResponse>): HealthResponse {
     const message = createBaseHealthResponse();
-    message.service = object.service ?? '';
-    message.nodeId = object.nodeId ?? '';
-    message.version = object.version ?? '';
-    message.uptimeMs = object.uptimeMs !== undefined && object.uptimeMs !== null ? BigInt(object.uptimeMs) : 0n;
-    message.status = object.status ?? '';
-    message.details = (globalThis.Object.entries(object.details ?? {}) as [string, string][]).reduce((acc: { [key: string]: string }, [key, value]: [string, string]) => {
-      if (value !== undefined) {
-        acc[key] = globalThis.String(value);
-      }
-      return acc;
-    }, {});
+    message.service = object.service ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.version = object.version ?? "";
+    message.uptimeMs = (object.uptimeMs !== undefined && object.uptimeMs !== null) ? BigInt(object.uptimeMs) : 0n;
+    message.status = object.status ?? "";
+    message.details = (globalThis.Object.entries(object.details ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
 
 function createBaseHealthResponse_DetailsEntry(): HealthResponse_DetailsEntry {
-  return { key: '', value: '' };
+  return { key: "", value: "" };
 }
 
 export const HealthResponse_DetailsEntry: MessageFns<HealthResponse_DetailsEntry> = {
   encode(message: HealthResponse_DetailsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== '') {
+    if (message.key !== "") {
       writer.uint32(10).string(message.key);
     }
-    if (message.value !== '') {
+    if (message.value !== "") {
       writer.uint32(18).string(message.value);
     }
     return writer;
@@ -699,7 +738,7 @@ export const HealthResponse_DetailsEntry: MessageFns<HealthResponse_DetailsEntry
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -738,8 +777,8 @@ export const HealthResponse_DetailsEntry: MessageFns<HealthResponse_DetailsEntry
 
   fromJSON(object: any): HealthResponse_DetailsEntry {
     return {
-      key: isSet(object.key) ? globalThis.String(object.key) : '',
-      value: isSet(object.value) ? globalThis.String(object.value) : '',
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
     };
   },
 
@@ -759,15 +798,15 @@ export const HealthResponse_DetailsEntry: MessageFns<HealthResponse_DetailsEntry
   },
   fromPartial(object: DeepPartial<HealthResponse_DetailsEntry>): HealthResponse_DetailsEntry {
     const message = createBaseHealthResponse_DetailsEntry();
-    message.key = object.key ?? '';
-    message.value = object.value ?? '';
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
   if ((globalThis as any).Buffer) {
-    return Uint8Array.from((globalThis as any).Buffer.from(b64, 'base64'));
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
   } else {
     const bin = globalThis.atob(b64);
     const arr = new Uint8Array(bin.length);
@@ -780,32 +819,26 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   if ((globalThis as any).Buffer) {
-    return (globalThis as any).Buffer.from(arr).toString('base64');
+    return (globalThis as any).Buffer.from(arr).toString("base64");
   } else {
     const bin: string[] = [];
     arr.forEach((byte) => {
       bin.push(globalThis.String.fromCharCode(byte));
     });
-    return globalThis.btoa(bin.join(''));
+    return globalThis.btoa(bin.join(""));
   }
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint
-  ? string | number | bigint
-  : T extends Builtin
-    ? T
-    : T extends globalThis.Array<infer U>
-      ? globalThis.Array<DeepPartial<U>>
-      : T extends ReadonlyArray<infer U>
-        ? ReadonlyArray<DeepPartial<U>>
-        : T extends {}
-          ? { [K in keyof T]?: DeepPartial<T[K]> }
-          : Partial<T>;
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 function isObject(value: any): boolean {
-  return typeof value === 'object' && value !== null;
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -5,12 +5,12 @@
 // source: swarm/v1/credit.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { HealthRequest, HealthResponse } from './common';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { HealthRequest, HealthResponse } from "./common";
 
-export const protobufPackage = 'swarm.v1';
+export const protobufPackage = "swarm.v1";
 
-export const protobufFileName = 'swarm/v1/credit.proto';
+export const protobufFileName = "swarm/v1/credit.proto";
 
 /** What a ledger entry records. */
 export enum EntryKind {
@@ -25,22 +25,22 @@ export enum EntryKind {
 export function entryKindFromJSON(object: any): EntryKind {
   switch (object) {
     case 0:
-    case 'ENTRY_KIND_UNSPECIFIED':
+    case "ENTRY_KIND_UNSPECIFIED":
       return EntryKind.ENTRY_KIND_UNSPECIFIED;
     case 1:
-    case 'ENTRY_KIND_GENESIS':
+    case "ENTRY_KIND_GENESIS":
       return EntryKind.ENTRY_KIND_GENESIS;
     case 2:
-    case 'ENTRY_KIND_RESERVE':
+    case "ENTRY_KIND_RESERVE":
       return EntryKind.ENTRY_KIND_RESERVE;
     case 3:
-    case 'ENTRY_KIND_SETTLE':
+    case "ENTRY_KIND_SETTLE":
       return EntryKind.ENTRY_KIND_SETTLE;
     case 4:
-    case 'ENTRY_KIND_REFUND':
+    case "ENTRY_KIND_REFUND":
       return EntryKind.ENTRY_KIND_REFUND;
     case -1:
-    case 'UNRECOGNIZED':
+    case "UNRECOGNIZED":
     default:
       return EntryKind.UNRECOGNIZED;
   }
@@ -49,18 +49,18 @@ export function entryKindFromJSON(object: any): EntryKind {
 export function entryKindToJSON(object: EntryKind): string {
   switch (object) {
     case EntryKind.ENTRY_KIND_UNSPECIFIED:
-      return 'ENTRY_KIND_UNSPECIFIED';
+      return "ENTRY_KIND_UNSPECIFIED";
     case EntryKind.ENTRY_KIND_GENESIS:
-      return 'ENTRY_KIND_GENESIS';
+      return "ENTRY_KIND_GENESIS";
     case EntryKind.ENTRY_KIND_RESERVE:
-      return 'ENTRY_KIND_RESERVE';
+      return "ENTRY_KIND_RESERVE";
     case EntryKind.ENTRY_KIND_SETTLE:
-      return 'ENTRY_KIND_SETTLE';
+      return "ENTRY_KIND_SETTLE";
     case EntryKind.ENTRY_KIND_REFUND:
-      return 'ENTRY_KIND_REFUND';
+      return "ENTRY_KIND_REFUND";
     case EntryKind.UNRECOGNIZED:
     default:
-      return 'UNRECOGNIZED';
+      return "UNRECOGNIZED";
   }
 }
 
@@ -78,22 +78,22 @@ export enum EscrowState {
 export function escrowStateFromJSON(object: any): EscrowState {
   switch (object) {
     case 0:
-    case 'ESCROW_STATE_UNSPECIFIED':
+    case "ESCROW_STATE_UNSPECIFIED":
       return EscrowState.ESCROW_STATE_UNSPECIFIED;
     case 1:
-    case 'ESCROW_STATE_NONE':
+    case "ESCROW_STATE_NONE":
       return EscrowState.ESCROW_STATE_NONE;
     case 2:
-    case 'ESCROW_STATE_OPEN':
+    case "ESCROW_STATE_OPEN":
       return EscrowState.ESCROW_STATE_OPEN;
     case 3:
-    case 'ESCROW_STATE_SETTLED':
+    case "ESCROW_STATE_SETTLED":
       return EscrowState.ESCROW_STATE_SETTLED;
     case 4:
-    case 'ESCROW_STATE_REFUNDED':
+    case "ESCROW_STATE_REFUNDED":
       return EscrowState.ESCROW_STATE_REFUNDED;
     case -1:
-    case 'UNRECOGNIZED':
+    case "UNRECOGNIZED":
     default:
       return EscrowState.UNRECOGNIZED;
   }
@@ -102,18 +102,18 @@ export function escrowStateFromJSON(object: any): EscrowState {
 export function escrowStateToJSON(object: EscrowState): string {
   switch (object) {
     case EscrowState.ESCROW_STATE_UNSPECIFIED:
-      return 'ESCROW_STATE_UNSPECIFIED';
+      return "ESCROW_STATE_UNSPECIFIED";
     case EscrowState.ESCROW_STATE_NONE:
-      return 'ESCROW_STATE_NONE';
+      return "ESCROW_STATE_NONE";
     case EscrowState.ESCROW_STATE_OPEN:
-      return 'ESCROW_STATE_OPEN';
+      return "ESCROW_STATE_OPEN";
     case EscrowState.ESCROW_STATE_SETTLED:
-      return 'ESCROW_STATE_SETTLED';
+      return "ESCROW_STATE_SETTLED";
     case EscrowState.ESCROW_STATE_REFUNDED:
-      return 'ESCROW_STATE_REFUNDED';
+      return "ESCROW_STATE_REFUNDED";
     case EscrowState.UNRECOGNIZED:
     default:
-      return 'UNRECOGNIZED';
+      return "UNRECOGNIZED";
   }
 }
 
@@ -225,7 +225,8 @@ export interface LedgerEntry {
  * escrow (each escrow closed at most once, every settle's remainder refunded, credit conserved)
  * and compare them with the stored records. Read-only; it runs between ledger operations.
  */
-export interface AuditRequest {}
+export interface AuditRequest {
+}
 
 /** A bounded summary of one audit, never the log itself. */
 export interface AuditResponse {
@@ -292,26 +293,26 @@ export interface EscrowResponse {
 }
 
 function createBaseReserveRequest(): ReserveRequest {
-  return { escrowId: '', account: '', amount: 0n, expiresAtMs: 0n, payees: [] };
+  return { escrowId: "", account: "", amount: 0n, expiresAtMs: 0n, payees: [] };
 }
 
 export const ReserveRequest: MessageFns<ReserveRequest> = {
   encode(message: ReserveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
-    if (message.account !== '') {
+    if (message.account !== "") {
       writer.uint32(18).string(message.account);
     }
     if (message.amount !== 0n) {
       if (BigInt.asUintN(64, message.amount) !== message.amount) {
-        throw new globalThis.Error('value provided for field message.amount of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
       }
       writer.uint32(24).uint64(message.amount);
     }
     if (message.expiresAtMs !== 0n) {
       if (BigInt.asUintN(64, message.expiresAtMs) !== message.expiresAtMs) {
-        throw new globalThis.Error('value provided for field message.expiresAtMs of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
       }
       writer.uint32(32).uint64(message.expiresAtMs);
     }
@@ -325,7 +326,7 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -388,10 +389,18 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
 
   fromJSON(object: any): ReserveRequest {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
-      account: isSet(object.account) ? globalThis.String(object.account) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
-      expiresAtMs: isSet(object.expiresAtMs) ? BigInt(object.expiresAtMs) : isSet(object.expires_at_ms) ? BigInt(object.expires_at_ms) : 0n,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? BigInt(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? BigInt(object.expires_at_ms)
+        : 0n,
       payees: globalThis.Array.isArray(object?.payees) ? object.payees.map((e: any) => globalThis.String(e)) : [],
     };
   },
@@ -421,27 +430,29 @@ export const ReserveRequest: MessageFns<ReserveRequest> = {
   },
   fromPartial(object: DeepPartial<ReserveRequest>): ReserveRequest {
     const message = createBaseReserveRequest();
-    message.escrowId = object.escrowId ?? '';
-    message.account = object.account ?? '';
-    message.amount = object.amount !== undefined && object.amount !== null ? BigInt(object.amount) : 0n;
-    message.expiresAtMs = object.expiresAtMs !== undefined && object.expiresAtMs !== null ? BigInt(object.expiresAtMs) : 0n;
+    message.escrowId = object.escrowId ?? "";
+    message.account = object.account ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
+      ? BigInt(object.expiresAtMs)
+      : 0n;
     message.payees = object.payees?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseReserveResponse(): ReserveResponse {
-  return { escrowId: '', available: 0n };
+  return { escrowId: "", available: 0n };
 }
 
 export const ReserveResponse: MessageFns<ReserveResponse> = {
   encode(message: ReserveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
     if (message.available !== 0n) {
       if (BigInt.asUintN(64, message.available) !== message.available) {
-        throw new globalThis.Error('value provided for field message.available of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.available of type uint64 too large");
       }
       writer.uint32(16).uint64(message.available);
     }
@@ -452,7 +463,7 @@ export const ReserveResponse: MessageFns<ReserveResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -491,7 +502,11 @@ export const ReserveResponse: MessageFns<ReserveResponse> = {
 
   fromJSON(object: any): ReserveResponse {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
       available: isSet(object.available) ? BigInt(object.available) : 0n,
     };
   },
@@ -512,27 +527,27 @@ export const ReserveResponse: MessageFns<ReserveResponse> = {
   },
   fromPartial(object: DeepPartial<ReserveResponse>): ReserveResponse {
     const message = createBaseReserveResponse();
-    message.escrowId = object.escrowId ?? '';
-    message.available = object.available !== undefined && object.available !== null ? BigInt(object.available) : 0n;
+    message.escrowId = object.escrowId ?? "";
+    message.available = (object.available !== undefined && object.available !== null) ? BigInt(object.available) : 0n;
     return message;
   },
 };
 
 function createBaseSettleRequest(): SettleRequest {
-  return { escrowId: '', payee: '', amount: 0n, payouts: [] };
+  return { escrowId: "", payee: "", amount: 0n, payouts: [] };
 }
 
 export const SettleRequest: MessageFns<SettleRequest> = {
   encode(message: SettleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
-    if (message.payee !== '') {
+    if (message.payee !== "") {
       writer.uint32(18).string(message.payee);
     }
     if (message.amount !== 0n) {
       if (BigInt.asUintN(64, message.amount) !== message.amount) {
-        throw new globalThis.Error('value provided for field message.amount of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
       }
       writer.uint32(24).uint64(message.amount);
     }
@@ -546,7 +561,7 @@ export const SettleRequest: MessageFns<SettleRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -601,8 +616,12 @@ export const SettleRequest: MessageFns<SettleRequest> = {
 
   fromJSON(object: any): SettleRequest {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
-      payee: isSet(object.payee) ? globalThis.String(object.payee) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
+      payee: isSet(object.payee) ? globalThis.String(object.payee) : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
       payouts: globalThis.Array.isArray(object?.payouts) ? object.payouts.map((e: any) => Payout.fromJSON(e)) : [],
     };
@@ -630,26 +649,26 @@ export const SettleRequest: MessageFns<SettleRequest> = {
   },
   fromPartial(object: DeepPartial<SettleRequest>): SettleRequest {
     const message = createBaseSettleRequest();
-    message.escrowId = object.escrowId ?? '';
-    message.payee = object.payee ?? '';
-    message.amount = object.amount !== undefined && object.amount !== null ? BigInt(object.amount) : 0n;
+    message.escrowId = object.escrowId ?? "";
+    message.payee = object.payee ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
     message.payouts = object.payouts?.map((e) => Payout.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBasePayout(): Payout {
-  return { payee: '', amount: 0n };
+  return { payee: "", amount: 0n };
 }
 
 export const Payout: MessageFns<Payout> = {
   encode(message: Payout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.payee !== '') {
+    if (message.payee !== "") {
       writer.uint32(10).string(message.payee);
     }
     if (message.amount !== 0n) {
       if (BigInt.asUintN(64, message.amount) !== message.amount) {
-        throw new globalThis.Error('value provided for field message.amount of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
       }
       writer.uint32(16).uint64(message.amount);
     }
@@ -660,7 +679,7 @@ export const Payout: MessageFns<Payout> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -699,7 +718,7 @@ export const Payout: MessageFns<Payout> = {
 
   fromJSON(object: any): Payout {
     return {
-      payee: isSet(object.payee) ? globalThis.String(object.payee) : '',
+      payee: isSet(object.payee) ? globalThis.String(object.payee) : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
     };
   },
@@ -720,30 +739,30 @@ export const Payout: MessageFns<Payout> = {
   },
   fromPartial(object: DeepPartial<Payout>): Payout {
     const message = createBasePayout();
-    message.payee = object.payee ?? '';
-    message.amount = object.amount !== undefined && object.amount !== null ? BigInt(object.amount) : 0n;
+    message.payee = object.payee ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
     return message;
   },
 };
 
 function createBaseSettleResponse(): SettleResponse {
-  return { escrowId: '', paid: 0n, refunded: 0n };
+  return { escrowId: "", paid: 0n, refunded: 0n };
 }
 
 export const SettleResponse: MessageFns<SettleResponse> = {
   encode(message: SettleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
     if (message.paid !== 0n) {
       if (BigInt.asUintN(64, message.paid) !== message.paid) {
-        throw new globalThis.Error('value provided for field message.paid of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.paid of type uint64 too large");
       }
       writer.uint32(16).uint64(message.paid);
     }
     if (message.refunded !== 0n) {
       if (BigInt.asUintN(64, message.refunded) !== message.refunded) {
-        throw new globalThis.Error('value provided for field message.refunded of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.refunded of type uint64 too large");
       }
       writer.uint32(24).uint64(message.refunded);
     }
@@ -754,7 +773,7 @@ export const SettleResponse: MessageFns<SettleResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -801,7 +820,11 @@ export const SettleResponse: MessageFns<SettleResponse> = {
 
   fromJSON(object: any): SettleResponse {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
       paid: isSet(object.paid) ? BigInt(object.paid) : 0n,
       refunded: isSet(object.refunded) ? BigInt(object.refunded) : 0n,
     };
@@ -826,20 +849,20 @@ export const SettleResponse: MessageFns<SettleResponse> = {
   },
   fromPartial(object: DeepPartial<SettleResponse>): SettleResponse {
     const message = createBaseSettleResponse();
-    message.escrowId = object.escrowId ?? '';
-    message.paid = object.paid !== undefined && object.paid !== null ? BigInt(object.paid) : 0n;
-    message.refunded = object.refunded !== undefined && object.refunded !== null ? BigInt(object.refunded) : 0n;
+    message.escrowId = object.escrowId ?? "";
+    message.paid = (object.paid !== undefined && object.paid !== null) ? BigInt(object.paid) : 0n;
+    message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
     return message;
   },
 };
 
 function createBaseRefundRequest(): RefundRequest {
-  return { escrowId: '' };
+  return { escrowId: "" };
 }
 
 export const RefundRequest: MessageFns<RefundRequest> = {
   encode(message: RefundRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
     return writer;
@@ -849,7 +872,7 @@ export const RefundRequest: MessageFns<RefundRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -880,7 +903,11 @@ export const RefundRequest: MessageFns<RefundRequest> = {
 
   fromJSON(object: any): RefundRequest {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
     };
   },
 
@@ -897,23 +924,23 @@ export const RefundRequest: MessageFns<RefundRequest> = {
   },
   fromPartial(object: DeepPartial<RefundRequest>): RefundRequest {
     const message = createBaseRefundRequest();
-    message.escrowId = object.escrowId ?? '';
+    message.escrowId = object.escrowId ?? "";
     return message;
   },
 };
 
 function createBaseRefundResponse(): RefundResponse {
-  return { escrowId: '', refunded: 0n };
+  return { escrowId: "", refunded: 0n };
 }
 
 export const RefundResponse: MessageFns<RefundResponse> = {
   encode(message: RefundResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
     if (message.refunded !== 0n) {
       if (BigInt.asUintN(64, message.refunded) !== message.refunded) {
-        throw new globalThis.Error('value provided for field message.refunded of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.refunded of type uint64 too large");
       }
       writer.uint32(16).uint64(message.refunded);
     }
@@ -924,7 +951,7 @@ export const RefundResponse: MessageFns<RefundResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -963,7 +990,11 @@ export const RefundResponse: MessageFns<RefundResponse> = {
 
   fromJSON(object: any): RefundResponse {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
       refunded: isSet(object.refunded) ? BigInt(object.refunded) : 0n,
     };
   },
@@ -984,19 +1015,19 @@ export const RefundResponse: MessageFns<RefundResponse> = {
   },
   fromPartial(object: DeepPartial<RefundResponse>): RefundResponse {
     const message = createBaseRefundResponse();
-    message.escrowId = object.escrowId ?? '';
-    message.refunded = object.refunded !== undefined && object.refunded !== null ? BigInt(object.refunded) : 0n;
+    message.escrowId = object.escrowId ?? "";
+    message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
     return message;
   },
 };
 
 function createBaseBalanceRequest(): BalanceRequest {
-  return { account: '' };
+  return { account: "" };
 }
 
 export const BalanceRequest: MessageFns<BalanceRequest> = {
   encode(message: BalanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.account !== '') {
+    if (message.account !== "") {
       writer.uint32(10).string(message.account);
     }
     return writer;
@@ -1006,7 +1037,7 @@ export const BalanceRequest: MessageFns<BalanceRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1036,7 +1067,7 @@ export const BalanceRequest: MessageFns<BalanceRequest> = {
   },
 
   fromJSON(object: any): BalanceRequest {
-    return { account: isSet(object.account) ? globalThis.String(object.account) : '' };
+    return { account: isSet(object.account) ? globalThis.String(object.account) : "" };
   },
 
   toJSON(message: BalanceRequest): unknown {
@@ -1052,29 +1083,29 @@ export const BalanceRequest: MessageFns<BalanceRequest> = {
   },
   fromPartial(object: DeepPartial<BalanceRequest>): BalanceRequest {
     const message = createBaseBalanceRequest();
-    message.account = object.account ?? '';
+    message.account = object.account ?? "";
     return message;
   },
 };
 
 function createBaseBalanceResponse(): BalanceResponse {
-  return { account: '', available: 0n, escrowed: 0n };
+  return { account: "", available: 0n, escrowed: 0n };
 }
 
 export const BalanceResponse: MessageFns<BalanceResponse> = {
   encode(message: BalanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.account !== '') {
+    if (message.account !== "") {
       writer.uint32(10).string(message.account);
     }
     if (message.available !== 0n) {
       if (BigInt.asUintN(64, message.available) !== message.available) {
-        throw new globalThis.Error('value provided for field message.available of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.available of type uint64 too large");
       }
       writer.uint32(16).uint64(message.available);
     }
     if (message.escrowed !== 0n) {
       if (BigInt.asUintN(64, message.escrowed) !== message.escrowed) {
-        throw new globalThis.Error('value provided for field message.escrowed of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.escrowed of type uint64 too large");
       }
       writer.uint32(24).uint64(message.escrowed);
     }
@@ -1085,7 +1116,7 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1132,7 +1163,7 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
 
   fromJSON(object: any): BalanceResponse {
     return {
-      account: isSet(object.account) ? globalThis.String(object.account) : '',
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
       available: isSet(object.available) ? BigInt(object.available) : 0n,
       escrowed: isSet(object.escrowed) ? BigInt(object.escrowed) : 0n,
     };
@@ -1157,46 +1188,46 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
   },
   fromPartial(object: DeepPartial<BalanceResponse>): BalanceResponse {
     const message = createBaseBalanceResponse();
-    message.account = object.account ?? '';
-    message.available = object.available !== undefined && object.available !== null ? BigInt(object.available) : 0n;
-    message.escrowed = object.escrowed !== undefined && object.escrowed !== null ? BigInt(object.escrowed) : 0n;
+    message.account = object.account ?? "";
+    message.available = (object.available !== undefined && object.available !== null) ? BigInt(object.available) : 0n;
+    message.escrowed = (object.escrowed !== undefined && object.escrowed !== null) ? BigInt(object.escrowed) : 0n;
     return message;
   },
 };
 
 function createBaseLedgerEntry(): LedgerEntry {
-  return { seq: 0n, kind: 0, escrowId: '', fromAccount: '', toAccount: '', amount: 0n, atMs: 0n };
+  return { seq: 0n, kind: 0, escrowId: "", fromAccount: "", toAccount: "", amount: 0n, atMs: 0n };
 }
 
 export const LedgerEntry: MessageFns<LedgerEntry> = {
   encode(message: LedgerEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.seq !== 0n) {
       if (BigInt.asUintN(64, message.seq) !== message.seq) {
-        throw new globalThis.Error('value provided for field message.seq of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
       }
       writer.uint32(8).uint64(message.seq);
     }
     if (message.kind !== 0) {
       writer.uint32(16).int32(message.kind);
     }
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(26).string(message.escrowId);
     }
-    if (message.fromAccount !== '') {
+    if (message.fromAccount !== "") {
       writer.uint32(34).string(message.fromAccount);
     }
-    if (message.toAccount !== '') {
+    if (message.toAccount !== "") {
       writer.uint32(42).string(message.toAccount);
     }
     if (message.amount !== 0n) {
       if (BigInt.asUintN(64, message.amount) !== message.amount) {
-        throw new globalThis.Error('value provided for field message.amount of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
       }
       writer.uint32(48).uint64(message.amount);
     }
     if (message.atMs !== 0n) {
       if (BigInt.asUintN(64, message.atMs) !== message.atMs) {
-        throw new globalThis.Error('value provided for field message.atMs of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.atMs of type uint64 too large");
       }
       writer.uint32(56).uint64(message.atMs);
     }
@@ -1207,7 +1238,7 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1288,9 +1319,21 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
     return {
       seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
       kind: isSet(object.kind) ? entryKindFromJSON(object.kind) : 0,
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
-      fromAccount: isSet(object.fromAccount) ? globalThis.String(object.fromAccount) : isSet(object.from_account) ? globalThis.String(object.from_account) : '',
-      toAccount: isSet(object.toAccount) ? globalThis.String(object.toAccount) : isSet(object.to_account) ? globalThis.String(object.to_account) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
+      fromAccount: isSet(object.fromAccount)
+        ? globalThis.String(object.fromAccount)
+        : isSet(object.from_account)
+        ? globalThis.String(object.from_account)
+        : "",
+      toAccount: isSet(object.toAccount)
+        ? globalThis.String(object.toAccount)
+        : isSet(object.to_account)
+        ? globalThis.String(object.to_account)
+        : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
       atMs: isSet(object.atMs) ? BigInt(object.atMs) : isSet(object.at_ms) ? BigInt(object.at_ms) : 0n,
     };
@@ -1327,13 +1370,13 @@ export const LedgerEntry: MessageFns<LedgerEntry> = {
   },
   fromPartial(object: DeepPartial<LedgerEntry>): LedgerEntry {
     const message = createBaseLedgerEntry();
-    message.seq = object.seq !== undefined && object.seq !== null ? BigInt(object.seq) : 0n;
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
     message.kind = object.kind ?? 0;
-    message.escrowId = object.escrowId ?? '';
-    message.fromAccount = object.fromAccount ?? '';
-    message.toAccount = object.toAccount ?? '';
-    message.amount = object.amount !== undefined && object.amount !== null ? BigInt(object.amount) : 0n;
-    message.atMs = object.atMs !== undefined && object.atMs !== null ? BigInt(object.atMs) : 0n;
+    message.escrowId = object.escrowId ?? "";
+    message.fromAccount = object.fromAccount ?? "";
+    message.toAccount = object.toAccount ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.atMs = (object.atMs !== undefined && object.atMs !== null) ? BigInt(object.atMs) : 0n;
     return message;
   },
 };
@@ -1351,7 +1394,7 @@ export const AuditRequest: MessageFns<AuditRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1414,43 +1457,43 @@ export const AuditResponse: MessageFns<AuditResponse> = {
     }
     if (message.entriesChecked !== 0n) {
       if (BigInt.asUintN(64, message.entriesChecked) !== message.entriesChecked) {
-        throw new globalThis.Error('value provided for field message.entriesChecked of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.entriesChecked of type uint64 too large");
       }
       writer.uint32(16).uint64(message.entriesChecked);
     }
     if (message.accountsChecked !== 0n) {
       if (BigInt.asUintN(64, message.accountsChecked) !== message.accountsChecked) {
-        throw new globalThis.Error('value provided for field message.accountsChecked of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.accountsChecked of type uint64 too large");
       }
       writer.uint32(24).uint64(message.accountsChecked);
     }
     if (message.escrowsChecked !== 0n) {
       if (BigInt.asUintN(64, message.escrowsChecked) !== message.escrowsChecked) {
-        throw new globalThis.Error('value provided for field message.escrowsChecked of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.escrowsChecked of type uint64 too large");
       }
       writer.uint32(32).uint64(message.escrowsChecked);
     }
     if (message.openEscrows !== 0n) {
       if (BigInt.asUintN(64, message.openEscrows) !== message.openEscrows) {
-        throw new globalThis.Error('value provided for field message.openEscrows of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.openEscrows of type uint64 too large");
       }
       writer.uint32(40).uint64(message.openEscrows);
     }
     if (message.genesis !== 0n) {
       if (BigInt.asUintN(64, message.genesis) !== message.genesis) {
-        throw new globalThis.Error('value provided for field message.genesis of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.genesis of type uint64 too large");
       }
       writer.uint32(48).uint64(message.genesis);
     }
     if (message.available !== 0n) {
       if (BigInt.asUintN(64, message.available) !== message.available) {
-        throw new globalThis.Error('value provided for field message.available of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.available of type uint64 too large");
       }
       writer.uint32(56).uint64(message.available);
     }
     if (message.escrowed !== 0n) {
       if (BigInt.asUintN(64, message.escrowed) !== message.escrowed) {
-        throw new globalThis.Error('value provided for field message.escrowed of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.escrowed of type uint64 too large");
       }
       writer.uint32(64).uint64(message.escrowed);
     }
@@ -1459,7 +1502,7 @@ export const AuditResponse: MessageFns<AuditResponse> = {
     }
     if (message.accountsOmitted !== 0n) {
       if (BigInt.asUintN(64, message.accountsOmitted) !== message.accountsOmitted) {
-        throw new globalThis.Error('value provided for field message.accountsOmitted of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.accountsOmitted of type uint64 too large");
       }
       writer.uint32(80).uint64(message.accountsOmitted);
     }
@@ -1468,7 +1511,7 @@ export const AuditResponse: MessageFns<AuditResponse> = {
     }
     if (message.durationMs !== 0n) {
       if (BigInt.asUintN(64, message.durationMs) !== message.durationMs) {
-        throw new globalThis.Error('value provided for field message.durationMs of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.durationMs of type uint64 too large");
       }
       writer.uint32(96).uint64(message.durationMs);
     }
@@ -1479,7 +1522,7 @@ export const AuditResponse: MessageFns<AuditResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1599,17 +1642,45 @@ export const AuditResponse: MessageFns<AuditResponse> = {
   fromJSON(object: any): AuditResponse {
     return {
       ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
-      entriesChecked: isSet(object.entriesChecked) ? BigInt(object.entriesChecked) : isSet(object.entries_checked) ? BigInt(object.entries_checked) : 0n,
-      accountsChecked: isSet(object.accountsChecked) ? BigInt(object.accountsChecked) : isSet(object.accounts_checked) ? BigInt(object.accounts_checked) : 0n,
-      escrowsChecked: isSet(object.escrowsChecked) ? BigInt(object.escrowsChecked) : isSet(object.escrows_checked) ? BigInt(object.escrows_checked) : 0n,
-      openEscrows: isSet(object.openEscrows) ? BigInt(object.openEscrows) : isSet(object.open_escrows) ? BigInt(object.open_escrows) : 0n,
+      entriesChecked: isSet(object.entriesChecked)
+        ? BigInt(object.entriesChecked)
+        : isSet(object.entries_checked)
+        ? BigInt(object.entries_checked)
+        : 0n,
+      accountsChecked: isSet(object.accountsChecked)
+        ? BigInt(object.accountsChecked)
+        : isSet(object.accounts_checked)
+        ? BigInt(object.accounts_checked)
+        : 0n,
+      escrowsChecked: isSet(object.escrowsChecked)
+        ? BigInt(object.escrowsChecked)
+        : isSet(object.escrows_checked)
+        ? BigInt(object.escrows_checked)
+        : 0n,
+      openEscrows: isSet(object.openEscrows)
+        ? BigInt(object.openEscrows)
+        : isSet(object.open_escrows)
+        ? BigInt(object.open_escrows)
+        : 0n,
       genesis: isSet(object.genesis) ? BigInt(object.genesis) : 0n,
       available: isSet(object.available) ? BigInt(object.available) : 0n,
       escrowed: isSet(object.escrowed) ? BigInt(object.escrowed) : 0n,
-      accounts: globalThis.Array.isArray(object?.accounts) ? object.accounts.map((e: any) => AuditedAccount.fromJSON(e)) : [],
-      accountsOmitted: isSet(object.accountsOmitted) ? BigInt(object.accountsOmitted) : isSet(object.accounts_omitted) ? BigInt(object.accounts_omitted) : 0n,
-      problems: globalThis.Array.isArray(object?.problems) ? object.problems.map((e: any) => globalThis.String(e)) : [],
-      durationMs: isSet(object.durationMs) ? BigInt(object.durationMs) : isSet(object.duration_ms) ? BigInt(object.duration_ms) : 0n,
+      accounts: globalThis.Array.isArray(object?.accounts)
+        ? object.accounts.map((e: any) => AuditedAccount.fromJSON(e))
+        : [],
+      accountsOmitted: isSet(object.accountsOmitted)
+        ? BigInt(object.accountsOmitted)
+        : isSet(object.accounts_omitted)
+        ? BigInt(object.accounts_omitted)
+        : 0n,
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => globalThis.String(e))
+        : [],
+      durationMs: isSet(object.durationMs)
+        ? BigInt(object.durationMs)
+        : isSet(object.duration_ms)
+        ? BigInt(object.duration_ms)
+        : 0n,
     };
   },
 
@@ -1660,51 +1731,63 @@ export const AuditResponse: MessageFns<AuditResponse> = {
   fromPartial(object: DeepPartial<AuditResponse>): AuditResponse {
     const message = createBaseAuditResponse();
     message.ok = object.ok ?? false;
-    message.entriesChecked = object.entriesChecked !== undefined && object.entriesChecked !== null ? BigInt(object.entriesChecked) : 0n;
-    message.accountsChecked = object.accountsChecked !== undefined && object.accountsChecked !== null ? BigInt(object.accountsChecked) : 0n;
-    message.escrowsChecked = object.escrowsChecked !== undefined && object.escrowsChecked !== null ? BigInt(object.escrowsChecked) : 0n;
-    message.openEscrows = object.openEscrows !== undefined && object.openEscrows !== null ? BigInt(object.openEscrows) : 0n;
-    message.genesis = object.genesis !== undefined && object.genesis !== null ? BigInt(object.genesis) : 0n;
-    message.available = object.available !== undefined && object.available !== null ? BigInt(object.available) : 0n;
-    message.escrowed = object.escrowed !== undefined && object.escrowed !== null ? BigInt(object.escrowed) : 0n;
+    message.entriesChecked = (object.entriesChecked !== undefined && object.entriesChecked !== null)
+      ? BigInt(object.entriesChecked)
+      : 0n;
+    message.accountsChecked = (object.accountsChecked !== undefined && object.accountsChecked !== null)
+      ? BigInt(object.accountsChecked)
+      : 0n;
+    message.escrowsChecked = (object.escrowsChecked !== undefined && object.escrowsChecked !== null)
+      ? BigInt(object.escrowsChecked)
+      : 0n;
+    message.openEscrows = (object.openEscrows !== undefined && object.openEscrows !== null)
+      ? BigInt(object.openEscrows)
+      : 0n;
+    message.genesis = (object.genesis !== undefined && object.genesis !== null) ? BigInt(object.genesis) : 0n;
+    message.available = (object.available !== undefined && object.available !== null) ? BigInt(object.available) : 0n;
+    message.escrowed = (object.escrowed !== undefined && object.escrowed !== null) ? BigInt(object.escrowed) : 0n;
     message.accounts = object.accounts?.map((e) => AuditedAccount.fromPartial(e)) || [];
-    message.accountsOmitted = object.accountsOmitted !== undefined && object.accountsOmitted !== null ? BigInt(object.accountsOmitted) : 0n;
+    message.accountsOmitted = (object.accountsOmitted !== undefined && object.accountsOmitted !== null)
+      ? BigInt(object.accountsOmitted)
+      : 0n;
     message.problems = object.problems?.map((e) => e) || [];
-    message.durationMs = object.durationMs !== undefined && object.durationMs !== null ? BigInt(object.durationMs) : 0n;
+    message.durationMs = (object.durationMs !== undefined && object.durationMs !== null)
+      ? BigInt(object.durationMs)
+      : 0n;
     return message;
   },
 };
 
 function createBaseAuditedAccount(): AuditedAccount {
-  return { account: '', storedAvailable: 0n, storedEscrowed: 0n, logAvailable: 0n, logEscrowed: 0n };
+  return { account: "", storedAvailable: 0n, storedEscrowed: 0n, logAvailable: 0n, logEscrowed: 0n };
 }
 
 export const AuditedAccount: MessageFns<AuditedAccount> = {
   encode(message: AuditedAccount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.account !== '') {
+    if (message.account !== "") {
       writer.uint32(10).string(message.account);
     }
     if (message.storedAvailable !== 0n) {
       if (BigInt.asUintN(64, message.storedAvailable) !== message.storedAvailable) {
-        throw new globalThis.Error('value provided for field message.storedAvailable of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.storedAvailable of type uint64 too large");
       }
       writer.uint32(16).uint64(message.storedAvailable);
     }
     if (message.storedEscrowed !== 0n) {
       if (BigInt.asUintN(64, message.storedEscrowed) !== message.storedEscrowed) {
-        throw new globalThis.Error('value provided for field message.storedEscrowed of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.storedEscrowed of type uint64 too large");
       }
       writer.uint32(24).uint64(message.storedEscrowed);
     }
     if (message.logAvailable !== 0n) {
       if (BigInt.asUintN(64, message.logAvailable) !== message.logAvailable) {
-        throw new globalThis.Error('value provided for field message.logAvailable of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.logAvailable of type uint64 too large");
       }
       writer.uint32(32).uint64(message.logAvailable);
     }
     if (message.logEscrowed !== 0n) {
       if (BigInt.asUintN(64, message.logEscrowed) !== message.logEscrowed) {
-        throw new globalThis.Error('value provided for field message.logEscrowed of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.logEscrowed of type uint64 too large");
       }
       writer.uint32(40).uint64(message.logEscrowed);
     }
@@ -1715,7 +1798,7 @@ export const AuditedAccount: MessageFns<AuditedAccount> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1778,11 +1861,27 @@ export const AuditedAccount: MessageFns<AuditedAccount> = {
 
   fromJSON(object: any): AuditedAccount {
     return {
-      account: isSet(object.account) ? globalThis.String(object.account) : '',
-      storedAvailable: isSet(object.storedAvailable) ? BigInt(object.storedAvailable) : isSet(object.stored_available) ? BigInt(object.stored_available) : 0n,
-      storedEscrowed: isSet(object.storedEscrowed) ? BigInt(object.storedEscrowed) : isSet(object.stored_escrowed) ? BigInt(object.stored_escrowed) : 0n,
-      logAvailable: isSet(object.logAvailable) ? BigInt(object.logAvailable) : isSet(object.log_available) ? BigInt(object.log_available) : 0n,
-      logEscrowed: isSet(object.logEscrowed) ? BigInt(object.logEscrowed) : isSet(object.log_escrowed) ? BigInt(object.log_escrowed) : 0n,
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      storedAvailable: isSet(object.storedAvailable)
+        ? BigInt(object.storedAvailable)
+        : isSet(object.stored_available)
+        ? BigInt(object.stored_available)
+        : 0n,
+      storedEscrowed: isSet(object.storedEscrowed)
+        ? BigInt(object.storedEscrowed)
+        : isSet(object.stored_escrowed)
+        ? BigInt(object.stored_escrowed)
+        : 0n,
+      logAvailable: isSet(object.logAvailable)
+        ? BigInt(object.logAvailable)
+        : isSet(object.log_available)
+        ? BigInt(object.log_available)
+        : 0n,
+      logEscrowed: isSet(object.logEscrowed)
+        ? BigInt(object.logEscrowed)
+        : isSet(object.log_escrowed)
+        ? BigInt(object.log_escrowed)
+        : 0n,
     };
   },
 
@@ -1811,22 +1910,30 @@ export const AuditedAccount: MessageFns<AuditedAccount> = {
   },
   fromPartial(object: DeepPartial<AuditedAccount>): AuditedAccount {
     const message = createBaseAuditedAccount();
-    message.account = object.account ?? '';
-    message.storedAvailable = object.storedAvailable !== undefined && object.storedAvailable !== null ? BigInt(object.storedAvailable) : 0n;
-    message.storedEscrowed = object.storedEscrowed !== undefined && object.storedEscrowed !== null ? BigInt(object.storedEscrowed) : 0n;
-    message.logAvailable = object.logAvailable !== undefined && object.logAvailable !== null ? BigInt(object.logAvailable) : 0n;
-    message.logEscrowed = object.logEscrowed !== undefined && object.logEscrowed !== null ? BigInt(object.logEscrowed) : 0n;
+    message.account = object.account ?? "";
+    message.storedAvailable = (object.storedAvailable !== undefined && object.storedAvailable !== null)
+      ? BigInt(object.storedAvailable)
+      : 0n;
+    message.storedEscrowed = (object.storedEscrowed !== undefined && object.storedEscrowed !== null)
+      ? BigInt(object.storedEscrowed)
+      : 0n;
+    message.logAvailable = (object.logAvailable !== undefined && object.logAvailable !== null)
+      ? BigInt(object.logAvailable)
+      : 0n;
+    message.logEscrowed = (object.logEscrowed !== undefined && object.logEscrowed !== null)
+      ? BigInt(object.logEscrowed)
+      : 0n;
     return message;
   },
 };
 
 function createBaseEscrowRequest(): EscrowRequest {
-  return { escrowId: '' };
+  return { escrowId: "" };
 }
 
 export const EscrowRequest: MessageFns<EscrowRequest> = {
   encode(message: EscrowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
     return writer;
@@ -1836,7 +1943,7 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1867,7 +1974,11 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
 
   fromJSON(object: any): EscrowRequest {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
     };
   },
 
@@ -1884,20 +1995,20 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
   },
   fromPartial(object: DeepPartial<EscrowRequest>): EscrowRequest {
     const message = createBaseEscrowRequest();
-    message.escrowId = object.escrowId ?? '';
+    message.escrowId = object.escrowId ?? "";
     return message;
   },
 };
 
 function createBaseEscrowResponse(): EscrowResponse {
   return {
-    escrowId: '',
+    escrowId: "",
     state: 0,
-    payer: '',
+    payer: "",
     amount: 0n,
     paid: 0n,
     refunded: 0n,
-    payee: '',
+    payee: "",
     expiresAtMs: 0n,
     payouts: [],
   };
@@ -1905,39 +2016,39 @@ function createBaseEscrowResponse(): EscrowResponse {
 
 export const EscrowResponse: MessageFns<EscrowResponse> = {
   encode(message: EscrowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.escrowId !== '') {
+    if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
     }
     if (message.state !== 0) {
       writer.uint32(16).int32(message.state);
     }
-    if (message.payer !== '') {
+    if (message.payer !== "") {
       writer.uint32(26).string(message.payer);
     }
     if (message.amount !== 0n) {
       if (BigInt.asUintN(64, message.amount) !== message.amount) {
-        throw new globalThis.Error('value provided for field message.amount of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
       }
       writer.uint32(32).uint64(message.amount);
     }
     if (message.paid !== 0n) {
       if (BigInt.asUintN(64, message.paid) !== message.paid) {
-        throw new globalThis.Error('value provided for field message.paid of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.paid of type uint64 too large");
       }
       writer.uint32(40).uint64(message.paid);
     }
     if (message.refunded !== 0n) {
       if (BigInt.asUintN(64, message.refunded) !== message.refunded) {
-        throw new globalThis.Error('value provided for field message.refunded of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.refunded of type uint64 too large");
       }
       writer.uint32(48).uint64(message.refunded);
     }
-    if (message.payee !== '') {
+    if (message.payee !== "") {
       writer.uint32(58).string(message.payee);
     }
     if (message.expiresAtMs !== 0n) {
       if (BigInt.asUintN(64, message.expiresAtMs) !== message.expiresAtMs) {
-        throw new globalThis.Error('value provided for field message.expiresAtMs of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
       }
       writer.uint32(64).uint64(message.expiresAtMs);
     }
@@ -1951,7 +2062,7 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -2046,15 +2157,25 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
 
   fromJSON(object: any): EscrowResponse {
     return {
-      escrowId: isSet(object.escrowId) ? globalThis.String(object.escrowId) : isSet(object.escrow_id) ? globalThis.String(object.escrow_id) : '',
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
       state: isSet(object.state) ? escrowStateFromJSON(object.state) : 0,
-      payer: isSet(object.payer) ? globalThis.String(object.payer) : '',
+      payer: isSet(object.payer) ? globalThis.String(object.payer) : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
       paid: isSet(object.paid) ? BigInt(object.paid) : 0n,
       refunded: isSet(object.refunded) ? BigInt(object.refunded) : 0n,
-      payee: isSet(object.payee) ? globalThis.String(object.payee) : '',
-      expiresAtMs: isSet(object.expiresAtMs) ? BigInt(object.expiresAtMs) : isSet(object.expires_at_ms) ? BigInt(object.expires_at_ms) : 0n,
-      payouts: globalThis.Array.isArray(object?.payouts) ? object.payouts.map((e: any) => Payout.fromJSON(e)) : [],
+      payee: isSet(object.payee) ? globalThis.String(object.payee) : "",
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? BigInt(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? BigInt(object.expires_at_ms)
+        : 0n,
+      payouts: globalThis.Array.isArray(object?.payouts)
+        ? object.payouts.map((e: any) => Payout.fromJSON(e))
+        : [],
     };
   },
 
@@ -2095,14 +2216,16 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
   },
   fromPartial(object: DeepPartial<EscrowResponse>): EscrowResponse {
     const message = createBaseEscrowResponse();
-    message.escrowId = object.escrowId ?? '';
+    message.escrowId = object.escrowId ?? "";
     message.state = object.state ?? 0;
-    message.payer = object.payer ?? '';
-    message.amount = object.amount !== undefined && object.amount !== null ? BigInt(object.amount) : 0n;
-    message.paid = object.paid !== undefined && object.paid !== null ? BigInt(object.paid) : 0n;
-    message.refunded = object.refunded !== undefined && object.refunded !== null ? BigInt(object.refunded) : 0n;
-    message.payee = object.payee ?? '';
-    message.expiresAtMs = object.expiresAtMs !== undefined && object.expiresAtMs !== null ? BigInt(object.expiresAtMs) : 0n;
+    message.payer = object.payer ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.paid = (object.paid !== undefined && object.paid !== null) ? BigInt(object.paid) : 0n;
+    message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
+    message.payee = object.payee ?? "";
+    message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
+      ? BigInt(object.expiresAtMs)
+      : 0n;
     message.payouts = object.payouts?.map((e) => Payout.fromPartial(e)) || [];
     return message;
   },
@@ -2111,12 +2234,12 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
 /** credit-svc, the only process that reads or writes the ledger: `swarm.v1.credit.<verb>`. */
 export type CreditServiceDefinition = typeof CreditServiceDefinition;
 export const CreditServiceDefinition = {
-  name: 'CreditService',
-  fullName: 'swarm.v1.CreditService',
+  name: "CreditService",
+  fullName: "swarm.v1.CreditService",
   methods: {
     /** Escrow credit for a task (router-svc). */
     reserve: {
-      name: 'Reserve',
+      name: "Reserve",
       requestType: ReserveRequest as typeof ReserveRequest,
       requestStream: false,
       responseType: ReserveResponse as typeof ReserveResponse,
@@ -2125,7 +2248,7 @@ export const CreditServiceDefinition = {
     },
     /** Close an escrow paying its providers (router-svc). */
     settle: {
-      name: 'Settle',
+      name: "Settle",
       requestType: SettleRequest as typeof SettleRequest,
       requestStream: false,
       responseType: SettleResponse as typeof SettleResponse,
@@ -2134,7 +2257,7 @@ export const CreditServiceDefinition = {
     },
     /** Close an escrow paying nobody (router-svc). */
     refund: {
-      name: 'Refund',
+      name: "Refund",
       requestType: RefundRequest as typeof RefundRequest,
       requestStream: false,
       responseType: RefundResponse as typeof RefundResponse,
@@ -2143,7 +2266,7 @@ export const CreditServiceDefinition = {
     },
     /** Read one account's balances (clients, operators). */
     balance: {
-      name: 'Balance',
+      name: "Balance",
       requestType: BalanceRequest as typeof BalanceRequest,
       requestStream: false,
       responseType: BalanceResponse as typeof BalanceResponse,
@@ -2155,7 +2278,7 @@ export const CreditServiceDefinition = {
      * writes while it runs.
      */
     audit: {
-      name: 'Audit',
+      name: "Audit",
       requestType: AuditRequest as typeof AuditRequest,
       requestStream: false,
       responseType: AuditResponse as typeof AuditResponse,
@@ -2164,7 +2287,7 @@ export const CreditServiceDefinition = {
     },
     /** Read one escrow (router-svc answering for a task it forgot; operators). */
     escrow: {
-      name: 'Escrow',
+      name: "Escrow",
       requestType: EscrowRequest as typeof EscrowRequest,
       requestStream: false,
       responseType: EscrowResponse as typeof EscrowResponse,
@@ -2173,7 +2296,7 @@ export const CreditServiceDefinition = {
     },
     /** This instance's health. */
     health: {
-      name: 'Health',
+      name: "Health",
       requestType: HealthRequest as typeof HealthRequest,
       requestStream: false,
       responseType: HealthResponse as typeof HealthResponse,
@@ -2185,17 +2308,11 @@ export const CreditServiceDefinition = {
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint
-  ? string | number | bigint
-  : T extends Builtin
-    ? T
-    : T extends globalThis.Array<infer U>
-      ? globalThis.Array<DeepPartial<U>>
-      : T extends ReadonlyArray<infer U>
-        ? ReadonlyArray<DeepPartial<U>>
-        : T extends {}
-          ? { [K in keyof T]?: DeepPartial<T[K]> }
-          : Partial<T>;
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -5,12 +5,12 @@
 // source: swarm/v1/executor.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { HealthRequest, HealthResponse, Tensor } from './common';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { HealthRequest, HealthResponse, Tensor } from "./common";
 
-export const protobufPackage = 'swarm.v1';
+export const protobufPackage = "swarm.v1";
 
-export const protobufFileName = 'swarm/v1/executor.proto';
+export const protobufFileName = "swarm/v1/executor.proto";
 
 /** router-svc -> executor-svc queue group: run one installed skill. */
 export interface ExecuteRequest {
@@ -53,7 +53,8 @@ export interface SkillInfo {
 }
 
 /** Ask an executor which skills it runs. */
-export interface ListSkillsRequest {}
+export interface ListSkillsRequest {
+}
 
 /** The skills one executor runs. */
 export interface ListSkillsResponse {
@@ -63,15 +64,15 @@ export interface ListSkillsResponse {
 }
 
 function createBaseExecuteRequest(): ExecuteRequest {
-  return { taskId: '', skill: '', inputs: [], timeoutMs: 0 };
+  return { taskId: "", skill: "", inputs: [], timeoutMs: 0 };
 }
 
 export const ExecuteRequest: MessageFns<ExecuteRequest> = {
   encode(message: ExecuteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.taskId !== '') {
+    if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
     }
-    if (message.skill !== '') {
+    if (message.skill !== "") {
       writer.uint32(18).string(message.skill);
     }
     for (const v of message.inputs) {
@@ -87,7 +88,7 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -142,10 +143,18 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
 
   fromJSON(object: any): ExecuteRequest {
     return {
-      taskId: isSet(object.taskId) ? globalThis.String(object.taskId) : isSet(object.task_id) ? globalThis.String(object.task_id) : '',
-      skill: isSet(object.skill) ? globalThis.String(object.skill) : '',
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      skill: isSet(object.skill) ? globalThis.String(object.skill) : "",
       inputs: globalThis.Array.isArray(object?.inputs) ? object.inputs.map((e: any) => Tensor.fromJSON(e)) : [],
-      timeoutMs: isSet(object.timeoutMs) ? globalThis.Number(object.timeoutMs) : isSet(object.timeout_ms) ? globalThis.Number(object.timeout_ms) : 0,
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
     };
   },
 
@@ -171,8 +180,8 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
   },
   fromPartial(object: DeepPartial<ExecuteRequest>): ExecuteRequest {
     const message = createBaseExecuteRequest();
-    message.taskId = object.taskId ?? '';
-    message.skill = object.skill ?? '';
+    message.taskId = object.taskId ?? "";
+    message.skill = object.skill ?? "";
     message.inputs = object.inputs?.map((e) => Tensor.fromPartial(e)) || [];
     message.timeoutMs = object.timeoutMs ?? 0;
     return message;
@@ -180,24 +189,24 @@ export const ExecuteRequest: MessageFns<ExecuteRequest> = {
 };
 
 function createBaseExecuteResponse(): ExecuteResponse {
-  return { taskId: '', outputs: [], executorId: '', providerId: '', backend: '', executeMs: 0 };
+  return { taskId: "", outputs: [], executorId: "", providerId: "", backend: "", executeMs: 0 };
 }
 
 export const ExecuteResponse: MessageFns<ExecuteResponse> = {
   encode(message: ExecuteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.taskId !== '') {
+    if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
     }
     for (const v of message.outputs) {
       Tensor.encode(v!, writer.uint32(18).fork()).join();
     }
-    if (message.executorId !== '') {
+    if (message.executorId !== "") {
       writer.uint32(26).string(message.executorId);
     }
-    if (message.providerId !== '') {
+    if (message.providerId !== "") {
       writer.uint32(34).string(message.providerId);
     }
-    if (message.backend !== '') {
+    if (message.backend !== "") {
       writer.uint32(42).string(message.backend);
     }
     if (message.executeMs !== 0) {
@@ -210,7 +219,7 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -281,12 +290,28 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
 
   fromJSON(object: any): ExecuteResponse {
     return {
-      taskId: isSet(object.taskId) ? globalThis.String(object.taskId) : isSet(object.task_id) ? globalThis.String(object.task_id) : '',
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
       outputs: globalThis.Array.isArray(object?.outputs) ? object.outputs.map((e: any) => Tensor.fromJSON(e)) : [],
-      executorId: isSet(object.executorId) ? globalThis.String(object.executorId) : isSet(object.executor_id) ? globalThis.String(object.executor_id) : '',
-      providerId: isSet(object.providerId) ? globalThis.String(object.providerId) : isSet(object.provider_id) ? globalThis.String(object.provider_id) : '',
-      backend: isSet(object.backend) ? globalThis.String(object.backend) : '',
-      executeMs: isSet(object.executeMs) ? globalThis.Number(object.executeMs) : isSet(object.execute_ms) ? globalThis.Number(object.execute_ms) : 0,
+      executorId: isSet(object.executorId)
+        ? globalThis.String(object.executorId)
+        : isSet(object.executor_id)
+        ? globalThis.String(object.executor_id)
+        : "",
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      executeMs: isSet(object.executeMs)
+        ? globalThis.Number(object.executeMs)
+        : isSet(object.execute_ms)
+        ? globalThis.Number(object.execute_ms)
+        : 0,
     };
   },
 
@@ -318,11 +343,11 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
   },
   fromPartial(object: DeepPartial<ExecuteResponse>): ExecuteResponse {
     const message = createBaseExecuteResponse();
-    message.taskId = object.taskId ?? '';
+    message.taskId = object.taskId ?? "";
     message.outputs = object.outputs?.map((e) => Tensor.fromPartial(e)) || [];
-    message.executorId = object.executorId ?? '';
-    message.providerId = object.providerId ?? '';
-    message.backend = object.backend ?? '';
+    message.executorId = object.executorId ?? "";
+    message.providerId = object.providerId ?? "";
+    message.backend = object.backend ?? "";
     message.executeMs = object.executeMs ?? 0;
     return message;
   },
@@ -330,44 +355,44 @@ export const ExecuteResponse: MessageFns<ExecuteResponse> = {
 
 function createBaseSkillInfo(): SkillInfo {
   return {
-    name: '',
-    description: '',
-    inputs: '',
-    outputs: '',
+    name: "",
+    description: "",
+    inputs: "",
+    outputs: "",
     pricePerMwork: 0n,
-    verification: '',
-    verificationBound: '',
-    verificationCost: '',
+    verification: "",
+    verificationBound: "",
+    verificationCost: "",
   };
 }
 
 export const SkillInfo: MessageFns<SkillInfo> = {
   encode(message: SkillInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.name !== '') {
+    if (message.name !== "") {
       writer.uint32(10).string(message.name);
     }
-    if (message.description !== '') {
+    if (message.description !== "") {
       writer.uint32(18).string(message.description);
     }
-    if (message.inputs !== '') {
+    if (message.inputs !== "") {
       writer.uint32(26).string(message.inputs);
     }
-    if (message.outputs !== '') {
+    if (message.outputs !== "") {
       writer.uint32(34).string(message.outputs);
     }
     if (message.pricePerMwork !== 0n) {
       if (BigInt.asUintN(64, message.pricePerMwork) !== message.pricePerMwork) {
-        throw new globalThis.Error('value provided for field message.pricePerMwork of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.pricePerMwork of type uint64 too large");
       }
       writer.uint32(40).uint64(message.pricePerMwork);
     }
-    if (message.verification !== '') {
+    if (message.verification !== "") {
       writer.uint32(50).string(message.verification);
     }
-    if (message.verificationBound !== '') {
+    if (message.verificationBound !== "") {
       writer.uint32(58).string(message.verificationBound);
     }
-    if (message.verificationCost !== '') {
+    if (message.verificationCost !== "") {
       writer.uint32(66).string(message.verificationCost);
     }
     return writer;
@@ -377,7 +402,7 @@ export const SkillInfo: MessageFns<SkillInfo> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -464,22 +489,26 @@ export const SkillInfo: MessageFns<SkillInfo> = {
 
   fromJSON(object: any): SkillInfo {
     return {
-      name: isSet(object.name) ? globalThis.String(object.name) : '',
-      description: isSet(object.description) ? globalThis.String(object.description) : '',
-      inputs: isSet(object.inputs) ? globalThis.String(object.inputs) : '',
-      outputs: isSet(object.outputs) ? globalThis.String(object.outputs) : '',
-      pricePerMwork: isSet(object.pricePerMwork) ? BigInt(object.pricePerMwork) : isSet(object.price_per_mwork) ? BigInt(object.price_per_mwork) : 0n,
-      verification: isSet(object.verification) ? globalThis.String(object.verification) : '',
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      inputs: isSet(object.inputs) ? globalThis.String(object.inputs) : "",
+      outputs: isSet(object.outputs) ? globalThis.String(object.outputs) : "",
+      pricePerMwork: isSet(object.pricePerMwork)
+        ? BigInt(object.pricePerMwork)
+        : isSet(object.price_per_mwork)
+        ? BigInt(object.price_per_mwork)
+        : 0n,
+      verification: isSet(object.verification) ? globalThis.String(object.verification) : "",
       verificationBound: isSet(object.verificationBound)
         ? globalThis.String(object.verificationBound)
         : isSet(object.verification_bound)
-          ? globalThis.String(object.verification_bound)
-          : '',
+        ? globalThis.String(object.verification_bound)
+        : "",
       verificationCost: isSet(object.verificationCost)
         ? globalThis.String(object.verificationCost)
         : isSet(object.verification_cost)
-          ? globalThis.String(object.verification_cost)
-          : '',
+        ? globalThis.String(object.verification_cost)
+        : "",
     };
   },
 
@@ -517,14 +546,16 @@ export const SkillInfo: MessageFns<SkillInfo> = {
   },
   fromPartial(object: DeepPartial<SkillInfo>): SkillInfo {
     const message = createBaseSkillInfo();
-    message.name = object.name ?? '';
-    message.description = object.description ?? '';
-    message.inputs = object.inputs ?? '';
-    message.outputs = object.outputs ?? '';
-    message.pricePerMwork = object.pricePerMwork !== undefined && object.pricePerMwork !== null ? BigInt(object.pricePerMwork) : 0n;
-    message.verification = object.verification ?? '';
-    message.verificationBound = object.verificationBound ?? '';
-    message.verificationCost = object.verificationCost ?? '';
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.inputs = object.inputs ?? "";
+    message.outputs = object.outputs ?? "";
+    message.pricePerMwork = (object.pricePerMwork !== undefined && object.pricePerMwork !== null)
+      ? BigInt(object.pricePerMwork)
+      : 0n;
+    message.verification = object.verification ?? "";
+    message.verificationBound = object.verificationBound ?? "";
+    message.verificationCost = object.verificationCost ?? "";
     return message;
   },
 };
@@ -542,7 +573,7 @@ export const ListSkillsRequest: MessageFns<ListSkillsRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -582,7 +613,7 @@ export const ListSkillsRequest: MessageFns<ListSkillsRequest> = {
 };
 
 function createBaseListSkillsResponse(): ListSkillsResponse {
-  return { skills: [], backend: '' };
+  return { skills: [], backend: "" };
 }
 
 export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
@@ -590,7 +621,7 @@ export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
     for (const v of message.skills) {
       SkillInfo.encode(v!, writer.uint32(10).fork()).join();
     }
-    if (message.backend !== '') {
+    if (message.backend !== "") {
       writer.uint32(18).string(message.backend);
     }
     return writer;
@@ -600,7 +631,7 @@ export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -640,7 +671,7 @@ export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
   fromJSON(object: any): ListSkillsResponse {
     return {
       skills: globalThis.Array.isArray(object?.skills) ? object.skills.map((e: any) => SkillInfo.fromJSON(e)) : [],
-      backend: isSet(object.backend) ? globalThis.String(object.backend) : '',
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
     };
   },
 
@@ -661,7 +692,7 @@ export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
   fromPartial(object: DeepPartial<ListSkillsResponse>): ListSkillsResponse {
     const message = createBaseListSkillsResponse();
     message.skills = object.skills?.map((e) => SkillInfo.fromPartial(e)) || [];
-    message.backend = object.backend ?? '';
+    message.backend = object.backend ?? "";
     return message;
   },
 };
@@ -669,12 +700,12 @@ export const ListSkillsResponse: MessageFns<ListSkillsResponse> = {
 /** executor-svc replicas, all in the `swarm.executor` queue group: `swarm.v1.executor.<verb>`. */
 export type ExecutorServiceDefinition = typeof ExecutorServiceDefinition;
 export const ExecutorServiceDefinition = {
-  name: 'ExecutorService',
-  fullName: 'swarm.v1.ExecutorService',
+  name: "ExecutorService",
+  fullName: "swarm.v1.ExecutorService",
   methods: {
     /** Run one skill (router-svc). */
     execute: {
-      name: 'Execute',
+      name: "Execute",
       requestType: ExecuteRequest as typeof ExecuteRequest,
       requestStream: false,
       responseType: ExecuteResponse as typeof ExecuteResponse,
@@ -683,7 +714,7 @@ export const ExecutorServiceDefinition = {
     },
     /** The installed skills and their prices (clients, registry-svc). */
     listSkills: {
-      name: 'ListSkills',
+      name: "ListSkills",
       requestType: ListSkillsRequest as typeof ListSkillsRequest,
       requestStream: false,
       responseType: ListSkillsResponse as typeof ListSkillsResponse,
@@ -692,7 +723,7 @@ export const ExecutorServiceDefinition = {
     },
     /** One replica's health. */
     health: {
-      name: 'Health',
+      name: "Health",
       requestType: HealthRequest as typeof HealthRequest,
       requestStream: false,
       responseType: HealthResponse as typeof HealthResponse,
@@ -703,22 +734,16 @@ export const ExecutorServiceDefinition = {
 } as const;
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint
-  ? string | number | bigint
-  : T extends Builtin
-    ? T
-    : T extends globalThis.Array<infer U>
-      ? globalThis.Array<DeepPartial<U>>
-      : T extends ReadonlyArray<infer U>
-        ? ReadonlyArray<DeepPartial<U>>
-        : T extends {}
-          ? { [K in keyof T]?: DeepPartial<T[K]> }
-          : Partial<T>;
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

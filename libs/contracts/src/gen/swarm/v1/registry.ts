@@ -5,12 +5,12 @@
 // source: swarm/v1/registry.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { HealthRequest, HealthResponse } from './common';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { HealthRequest, HealthResponse } from "./common";
 
-export const protobufPackage = 'swarm.v1';
+export const protobufPackage = "swarm.v1";
 
-export const protobufFileName = 'swarm/v1/registry.proto';
+export const protobufFileName = "swarm/v1/registry.proto";
 
 /** A provider of a skill as the registry knows it. This issue: local executors only. */
 export interface Provider {
@@ -39,7 +39,8 @@ export interface PeerInfo {
 }
 
 /** Ask the gateway for its peers. */
-export interface ListPeersRequest {}
+export interface ListPeersRequest {
+}
 
 /** The gateway's peers (none in this version). */
 export interface ListPeersResponse {
@@ -47,12 +48,12 @@ export interface ListPeersResponse {
 }
 
 function createBaseProvider(): Provider {
-  return { nodeId: '', local: false, skills: [] };
+  return { nodeId: "", local: false, skills: [] };
 }
 
 export const Provider: MessageFns<Provider> = {
   encode(message: Provider, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.nodeId !== '') {
+    if (message.nodeId !== "") {
       writer.uint32(10).string(message.nodeId);
     }
     if (message.local !== false) {
@@ -68,7 +69,7 @@ export const Provider: MessageFns<Provider> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -115,7 +116,11 @@ export const Provider: MessageFns<Provider> = {
 
   fromJSON(object: any): Provider {
     return {
-      nodeId: isSet(object.nodeId) ? globalThis.String(object.nodeId) : isSet(object.node_id) ? globalThis.String(object.node_id) : '',
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
       local: isSet(object.local) ? globalThis.Boolean(object.local) : false,
       skills: globalThis.Array.isArray(object?.skills) ? object.skills.map((e: any) => globalThis.String(e)) : [],
     };
@@ -140,7 +145,7 @@ export const Provider: MessageFns<Provider> = {
   },
   fromPartial(object: DeepPartial<Provider>): Provider {
     const message = createBaseProvider();
-    message.nodeId = object.nodeId ?? '';
+    message.nodeId = object.nodeId ?? "";
     message.local = object.local ?? false;
     message.skills = object.skills?.map((e) => e) || [];
     return message;
@@ -148,12 +153,12 @@ export const Provider: MessageFns<Provider> = {
 };
 
 function createBaseFindProvidersRequest(): FindProvidersRequest {
-  return { skill: '' };
+  return { skill: "" };
 }
 
 export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
   encode(message: FindProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.skill !== '') {
+    if (message.skill !== "") {
       writer.uint32(10).string(message.skill);
     }
     return writer;
@@ -163,7 +168,7 @@ export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -193,7 +198,7 @@ export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
   },
 
   fromJSON(object: any): FindProvidersRequest {
-    return { skill: isSet(object.skill) ? globalThis.String(object.skill) : '' };
+    return { skill: isSet(object.skill) ? globalThis.String(object.skill) : "" };
   },
 
   toJSON(message: FindProvidersRequest): unknown {
@@ -209,7 +214,7 @@ export const FindProvidersRequest: MessageFns<FindProvidersRequest> = {
   },
   fromPartial(object: DeepPartial<FindProvidersRequest>): FindProvidersRequest {
     const message = createBaseFindProvidersRequest();
-    message.skill = object.skill ?? '';
+    message.skill = object.skill ?? "";
     return message;
   },
 };
@@ -230,7 +235,7 @@ export const FindProvidersResponse: MessageFns<FindProvidersResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -261,7 +266,9 @@ export const FindProvidersResponse: MessageFns<FindProvidersResponse> = {
 
   fromJSON(object: any): FindProvidersResponse {
     return {
-      providers: globalThis.Array.isArray(object?.providers) ? object.providers.map((e: any) => Provider.fromJSON(e)) : [],
+      providers: globalThis.Array.isArray(object?.providers)
+        ? object.providers.map((e: any) => Provider.fromJSON(e))
+        : [],
     };
   },
 
@@ -284,15 +291,15 @@ export const FindProvidersResponse: MessageFns<FindProvidersResponse> = {
 };
 
 function createBasePeerInfo(): PeerInfo {
-  return { nodeId: '', address: '' };
+  return { nodeId: "", address: "" };
 }
 
 export const PeerInfo: MessageFns<PeerInfo> = {
   encode(message: PeerInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.nodeId !== '') {
+    if (message.nodeId !== "") {
       writer.uint32(10).string(message.nodeId);
     }
-    if (message.address !== '') {
+    if (message.address !== "") {
       writer.uint32(18).string(message.address);
     }
     return writer;
@@ -302,7 +309,7 @@ export const PeerInfo: MessageFns<PeerInfo> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -341,8 +348,12 @@ export const PeerInfo: MessageFns<PeerInfo> = {
 
   fromJSON(object: any): PeerInfo {
     return {
-      nodeId: isSet(object.nodeId) ? globalThis.String(object.nodeId) : isSet(object.node_id) ? globalThis.String(object.node_id) : '',
-      address: isSet(object.address) ? globalThis.String(object.address) : '',
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
     };
   },
 
@@ -362,8 +373,8 @@ export const PeerInfo: MessageFns<PeerInfo> = {
   },
   fromPartial(object: DeepPartial<PeerInfo>): PeerInfo {
     const message = createBasePeerInfo();
-    message.nodeId = object.nodeId ?? '';
-    message.address = object.address ?? '';
+    message.nodeId = object.nodeId ?? "";
+    message.address = object.address ?? "";
     return message;
   },
 };
@@ -381,7 +392,7 @@ export const ListPeersRequest: MessageFns<ListPeersRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -436,7 +447,7 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -490,12 +501,12 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
 /** registry-svc: who offers which skill: `swarm.v1.registry.<verb>`. */
 export type RegistryServiceDefinition = typeof RegistryServiceDefinition;
 export const RegistryServiceDefinition = {
-  name: 'RegistryService',
-  fullName: 'swarm.v1.RegistryService',
+  name: "RegistryService",
+  fullName: "swarm.v1.RegistryService",
   methods: {
     /** Providers of one skill (router-svc). */
     findProviders: {
-      name: 'FindProviders',
+      name: "FindProviders",
       requestType: FindProvidersRequest as typeof FindProvidersRequest,
       requestStream: false,
       responseType: FindProvidersResponse as typeof FindProvidersResponse,
@@ -504,7 +515,7 @@ export const RegistryServiceDefinition = {
     },
     /** This instance's health. */
     health: {
-      name: 'Health',
+      name: "Health",
       requestType: HealthRequest as typeof HealthRequest,
       requestStream: false,
       responseType: HealthResponse as typeof HealthResponse,
@@ -517,12 +528,12 @@ export const RegistryServiceDefinition = {
 /** gateway-svc, the node's door to its peers: `swarm.v1.gateway.<verb>`. */
 export type GatewayServiceDefinition = typeof GatewayServiceDefinition;
 export const GatewayServiceDefinition = {
-  name: 'GatewayService',
-  fullName: 'swarm.v1.GatewayService',
+  name: "GatewayService",
+  fullName: "swarm.v1.GatewayService",
   methods: {
     /** The peers this node knows. */
     listPeers: {
-      name: 'ListPeers',
+      name: "ListPeers",
       requestType: ListPeersRequest as typeof ListPeersRequest,
       requestStream: false,
       responseType: ListPeersResponse as typeof ListPeersResponse,
@@ -531,7 +542,7 @@ export const GatewayServiceDefinition = {
     },
     /** This instance's health. */
     health: {
-      name: 'Health',
+      name: "Health",
       requestType: HealthRequest as typeof HealthRequest,
       requestStream: false,
       responseType: HealthResponse as typeof HealthResponse,
@@ -543,17 +554,11 @@ export const GatewayServiceDefinition = {
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint
-  ? string | number | bigint
-  : T extends Builtin
-    ? T
-    : T extends globalThis.Array<infer U>
-      ? globalThis.Array<DeepPartial<U>>
-      : T extends ReadonlyArray<infer U>
-        ? ReadonlyArray<DeepPartial<U>>
-        : T extends {}
-          ? { [K in keyof T]?: DeepPartial<T[K]> }
-          : Partial<T>;
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

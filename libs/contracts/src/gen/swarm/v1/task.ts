@@ -5,12 +5,12 @@
 // source: swarm/v1/task.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
-import { HealthRequest, HealthResponse, SwarmError, Tensor } from './common';
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { HealthRequest, HealthResponse, SwarmError, Tensor } from "./common";
 
-export const protobufPackage = 'swarm.v1';
+export const protobufPackage = "swarm.v1";
 
-export const protobufFileName = 'swarm/v1/task.proto';
+export const protobufFileName = "swarm/v1/task.proto";
 
 /** What became of a task. */
 export enum TaskState {
@@ -31,25 +31,25 @@ export enum TaskState {
 export function taskStateFromJSON(object: any): TaskState {
   switch (object) {
     case 0:
-    case 'TASK_STATE_UNSPECIFIED':
+    case "TASK_STATE_UNSPECIFIED":
       return TaskState.TASK_STATE_UNSPECIFIED;
     case 1:
-    case 'TASK_STATE_UNKNOWN':
+    case "TASK_STATE_UNKNOWN":
       return TaskState.TASK_STATE_UNKNOWN;
     case 2:
-    case 'TASK_STATE_RUNNING':
+    case "TASK_STATE_RUNNING":
       return TaskState.TASK_STATE_RUNNING;
     case 3:
-    case 'TASK_STATE_PAID':
+    case "TASK_STATE_PAID":
       return TaskState.TASK_STATE_PAID;
     case 4:
-    case 'TASK_STATE_REFUNDED':
+    case "TASK_STATE_REFUNDED":
       return TaskState.TASK_STATE_REFUNDED;
     case 5:
-    case 'TASK_STATE_REJECTED':
+    case "TASK_STATE_REJECTED":
       return TaskState.TASK_STATE_REJECTED;
     case -1:
-    case 'UNRECOGNIZED':
+    case "UNRECOGNIZED":
     default:
       return TaskState.UNRECOGNIZED;
   }
@@ -58,20 +58,20 @@ export function taskStateFromJSON(object: any): TaskState {
 export function taskStateToJSON(object: TaskState): string {
   switch (object) {
     case TaskState.TASK_STATE_UNSPECIFIED:
-      return 'TASK_STATE_UNSPECIFIED';
+      return "TASK_STATE_UNSPECIFIED";
     case TaskState.TASK_STATE_UNKNOWN:
-      return 'TASK_STATE_UNKNOWN';
+      return "TASK_STATE_UNKNOWN";
     case TaskState.TASK_STATE_RUNNING:
-      return 'TASK_STATE_RUNNING';
+      return "TASK_STATE_RUNNING";
     case TaskState.TASK_STATE_PAID:
-      return 'TASK_STATE_PAID';
+      return "TASK_STATE_PAID";
     case TaskState.TASK_STATE_REFUNDED:
-      return 'TASK_STATE_REFUNDED';
+      return "TASK_STATE_REFUNDED";
     case TaskState.TASK_STATE_REJECTED:
-      return 'TASK_STATE_REJECTED';
+      return "TASK_STATE_REJECTED";
     case TaskState.UNRECOGNIZED:
     default:
-      return 'UNRECOGNIZED';
+      return "UNRECOGNIZED";
   }
 }
 
@@ -120,7 +120,9 @@ export interface TaskStatusResponse {
   cost: bigint;
   refunded: bigint;
   /** Why it was refunded or rejected, when the router knows. */
-  error?: SwarmError | undefined;
+  error?:
+    | SwarmError
+    | undefined;
   /** The node paid (PAID only). */
   providerId: string;
   /** "router" (its own record) or "ledger" (only the escrow is known). */
@@ -153,7 +155,9 @@ export interface SubmitTaskResponse {
   cost: bigint;
   /** Credits returned to the submitter from the escrow. */
   refunded: bigint;
-  timing?: TaskTiming | undefined;
+  timing?:
+    | TaskTiming
+    | undefined;
   /** Node that ran the kernel, the executor instance and its gpu.js backend. */
   providerId: string;
   executorId: string;
@@ -186,12 +190,12 @@ export interface TaskFinished {
 }
 
 function createBaseSubmitTaskRequest(): SubmitTaskRequest {
-  return { skill: '', inputs: [], budget: 0n, timeoutMs: 0, account: '', taskId: '', idempotencyKey: '' };
+  return { skill: "", inputs: [], budget: 0n, timeoutMs: 0, account: "", taskId: "", idempotencyKey: "" };
 }
 
 export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
   encode(message: SubmitTaskRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.skill !== '') {
+    if (message.skill !== "") {
       writer.uint32(10).string(message.skill);
     }
     for (const v of message.inputs) {
@@ -199,20 +203,20 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.budget !== 0n) {
       if (BigInt.asUintN(64, message.budget) !== message.budget) {
-        throw new globalThis.Error('value provided for field message.budget of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.budget of type uint64 too large");
       }
       writer.uint32(24).uint64(message.budget);
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(32).uint32(message.timeoutMs);
     }
-    if (message.account !== '') {
+    if (message.account !== "") {
       writer.uint32(42).string(message.account);
     }
-    if (message.taskId !== '') {
+    if (message.taskId !== "") {
       writer.uint32(50).string(message.taskId);
     }
-    if (message.idempotencyKey !== '') {
+    if (message.idempotencyKey !== "") {
       writer.uint32(58).string(message.idempotencyKey);
     }
     return writer;
@@ -222,7 +226,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -301,13 +305,25 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
 
   fromJSON(object: any): SubmitTaskRequest {
     return {
-      skill: isSet(object.skill) ? globalThis.String(object.skill) : '',
+      skill: isSet(object.skill) ? globalThis.String(object.skill) : "",
       inputs: globalThis.Array.isArray(object?.inputs) ? object.inputs.map((e: any) => Tensor.fromJSON(e)) : [],
       budget: isSet(object.budget) ? BigInt(object.budget) : 0n,
-      timeoutMs: isSet(object.timeoutMs) ? globalThis.Number(object.timeoutMs) : isSet(object.timeout_ms) ? globalThis.Number(object.timeout_ms) : 0,
-      account: isSet(object.account) ? globalThis.String(object.account) : '',
-      taskId: isSet(object.taskId) ? globalThis.String(object.taskId) : isSet(object.task_id) ? globalThis.String(object.task_id) : '',
-      idempotencyKey: isSet(object.idempotencyKey) ? globalThis.String(object.idempotencyKey) : isSet(object.idempotency_key) ? globalThis.String(object.idempotency_key) : '',
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -342,27 +358,27 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
   },
   fromPartial(object: DeepPartial<SubmitTaskRequest>): SubmitTaskRequest {
     const message = createBaseSubmitTaskRequest();
-    message.skill = object.skill ?? '';
+    message.skill = object.skill ?? "";
     message.inputs = object.inputs?.map((e) => Tensor.fromPartial(e)) || [];
-    message.budget = object.budget !== undefined && object.budget !== null ? BigInt(object.budget) : 0n;
+    message.budget = (object.budget !== undefined && object.budget !== null) ? BigInt(object.budget) : 0n;
     message.timeoutMs = object.timeoutMs ?? 0;
-    message.account = object.account ?? '';
-    message.taskId = object.taskId ?? '';
-    message.idempotencyKey = object.idempotencyKey ?? '';
+    message.account = object.account ?? "";
+    message.taskId = object.taskId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
 
 function createBaseTaskStatusRequest(): TaskStatusRequest {
-  return { taskId: '', idempotencyKey: '' };
+  return { taskId: "", idempotencyKey: "" };
 }
 
 export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
   encode(message: TaskStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.taskId !== '') {
+    if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
     }
-    if (message.idempotencyKey !== '') {
+    if (message.idempotencyKey !== "") {
       writer.uint32(18).string(message.idempotencyKey);
     }
     return writer;
@@ -372,7 +388,7 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -411,8 +427,16 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
 
   fromJSON(object: any): TaskStatusRequest {
     return {
-      taskId: isSet(object.taskId) ? globalThis.String(object.taskId) : isSet(object.task_id) ? globalThis.String(object.task_id) : '',
-      idempotencyKey: isSet(object.idempotencyKey) ? globalThis.String(object.idempotencyKey) : isSet(object.idempotency_key) ? globalThis.String(object.idempotency_key) : '',
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
     };
   },
 
@@ -432,30 +456,30 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
   },
   fromPartial(object: DeepPartial<TaskStatusRequest>): TaskStatusRequest {
     const message = createBaseTaskStatusRequest();
-    message.taskId = object.taskId ?? '';
-    message.idempotencyKey = object.idempotencyKey ?? '';
+    message.taskId = object.taskId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
 
 function createBaseTaskStatusResponse(): TaskStatusResponse {
   return {
-    taskId: '',
+    taskId: "",
     state: 0,
     cost: 0n,
     refunded: 0n,
     error: undefined,
-    providerId: '',
-    source: '',
+    providerId: "",
+    source: "",
     resultAvailable: false,
     attempts: 0,
-    note: '',
+    note: "",
   };
 }
 
 export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
   encode(message: TaskStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.taskId !== '') {
+    if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
     }
     if (message.state !== 0) {
@@ -463,23 +487,23 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     }
     if (message.cost !== 0n) {
       if (BigInt.asUintN(64, message.cost) !== message.cost) {
-        throw new globalThis.Error('value provided for field message.cost of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.cost of type uint64 too large");
       }
       writer.uint32(24).uint64(message.cost);
     }
     if (message.refunded !== 0n) {
       if (BigInt.asUintN(64, message.refunded) !== message.refunded) {
-        throw new globalThis.Error('value provided for field message.refunded of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.refunded of type uint64 too large");
       }
       writer.uint32(32).uint64(message.refunded);
     }
     if (message.error !== undefined) {
       SwarmError.encode(message.error, writer.uint32(42).fork()).join();
     }
-    if (message.providerId !== '') {
+    if (message.providerId !== "") {
       writer.uint32(50).string(message.providerId);
     }
-    if (message.source !== '') {
+    if (message.source !== "") {
       writer.uint32(58).string(message.source);
     }
     if (message.resultAvailable !== false) {
@@ -488,7 +512,7 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     if (message.attempts !== 0) {
       writer.uint32(72).uint32(message.attempts);
     }
-    if (message.note !== '') {
+    if (message.note !== "") {
       writer.uint32(82).string(message.note);
     }
     return writer;
@@ -498,7 +522,7 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -601,20 +625,28 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
 
   fromJSON(object: any): TaskStatusResponse {
     return {
-      taskId: isSet(object.taskId) ? globalThis.String(object.taskId) : isSet(object.task_id) ? globalThis.String(object.task_id) : '',
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
       state: isSet(object.state) ? taskStateFromJSON(object.state) : 0,
       cost: isSet(object.cost) ? BigInt(object.cost) : 0n,
       refunded: isSet(object.refunded) ? BigInt(object.refunded) : 0n,
       error: isSet(object.error) ? SwarmError.fromJSON(object.error) : undefined,
-      providerId: isSet(object.providerId) ? globalThis.String(object.providerId) : isSet(object.provider_id) ? globalThis.String(object.provider_id) : '',
-      source: isSet(object.source) ? globalThis.String(object.source) : '',
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
       resultAvailable: isSet(object.resultAvailable)
         ? globalThis.Boolean(object.resultAvailable)
         : isSet(object.result_available)
-          ? globalThis.Boolean(object.result_available)
-          : false,
+        ? globalThis.Boolean(object.result_available)
+        : false,
       attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
-      note: isSet(object.note) ? globalThis.String(object.note) : '',
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
     };
   },
 
@@ -658,16 +690,18 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
   },
   fromPartial(object: DeepPartial<TaskStatusResponse>): TaskStatusResponse {
     const message = createBaseTaskStatusResponse();
-    message.taskId = object.taskId ?? '';
+    message.taskId = object.taskId ?? "";
     message.state = object.state ?? 0;
-    message.cost = object.cost !== undefined && object.cost !== null ? BigInt(object.cost) : 0n;
-    message.refunded = object.refunded !== undefined && object.refunded !== null ? BigInt(object.refunded) : 0n;
-    message.error = object.error !== undefined && object.error !== null ? SwarmError.fromPartial(object.error) : undefined;
-    message.providerId = object.providerId ?? '';
-    message.source = object.source ?? '';
+    message.cost = (object.cost !== undefined && object.cost !== null) ? BigInt(object.cost) : 0n;
+    message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? SwarmError.fromPartial(object.error)
+      : undefined;
+    message.providerId = object.providerId ?? "";
+    message.source = object.source ?? "";
     message.resultAvailable = object.resultAvailable ?? false;
     message.attempts = object.attempts ?? 0;
-    message.note = object.note ?? '';
+    message.note = object.note ?? "";
     return message;
   },
 };
@@ -700,7 +734,7 @@ export const TaskTiming: MessageFns<TaskTiming> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -763,11 +797,31 @@ export const TaskTiming: MessageFns<TaskTiming> = {
 
   fromJSON(object: any): TaskTiming {
     return {
-      escrowMs: isSet(object.escrowMs) ? globalThis.Number(object.escrowMs) : isSet(object.escrow_ms) ? globalThis.Number(object.escrow_ms) : 0,
-      executeMs: isSet(object.executeMs) ? globalThis.Number(object.executeMs) : isSet(object.execute_ms) ? globalThis.Number(object.execute_ms) : 0,
-      verifyMs: isSet(object.verifyMs) ? globalThis.Number(object.verifyMs) : isSet(object.verify_ms) ? globalThis.Number(object.verify_ms) : 0,
-      settleMs: isSet(object.settleMs) ? globalThis.Number(object.settleMs) : isSet(object.settle_ms) ? globalThis.Number(object.settle_ms) : 0,
-      totalMs: isSet(object.totalMs) ? globalThis.Number(object.totalMs) : isSet(object.total_ms) ? globalThis.Number(object.total_ms) : 0,
+      escrowMs: isSet(object.escrowMs)
+        ? globalThis.Number(object.escrowMs)
+        : isSet(object.escrow_ms)
+        ? globalThis.Number(object.escrow_ms)
+        : 0,
+      executeMs: isSet(object.executeMs)
+        ? globalThis.Number(object.executeMs)
+        : isSet(object.execute_ms)
+        ? globalThis.Number(object.execute_ms)
+        : 0,
+      verifyMs: isSet(object.verifyMs)
+        ? globalThis.Number(object.verifyMs)
+        : isSet(object.verify_ms)
+        ? globalThis.Number(object.verify_ms)
+        : 0,
+      settleMs: isSet(object.settleMs)
+        ? globalThis.Number(object.settleMs)
+        : isSet(object.settle_ms)
+        ? globalThis.Number(object.settle_ms)
+        : 0,
+      totalMs: isSet(object.totalMs)
+        ? globalThis.Number(object.totalMs)
+        : isSet(object.total_ms)
+        ? globalThis.Number(object.total_ms)
+        : 0,
     };
   },
 
@@ -807,25 +861,25 @@ export const TaskTiming: MessageFns<TaskTiming> = {
 
 function createBaseSubmitTaskResponse(): SubmitTaskResponse {
   return {
-    taskId: '',
+    taskId: "",
     outputs: [],
     cost: 0n,
     refunded: 0n,
     timing: undefined,
-    providerId: '',
-    executorId: '',
-    backend: '',
-    verification: '',
+    providerId: "",
+    executorId: "",
+    backend: "",
+    verification: "",
     attempts: 0,
-    account: '',
+    account: "",
     settlement: 0,
-    settlementNote: '',
+    settlementNote: "",
   };
 }
 
 export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
   encode(message: SubmitTaskResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.taskId !== '') {
+    if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
     }
     for (const v of message.outputs) {
@@ -833,41 +887,41 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     }
     if (message.cost !== 0n) {
       if (BigInt.asUintN(64, message.cost) !== message.cost) {
-        throw new globalThis.Error('value provided for field message.cost of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.cost of type uint64 too large");
       }
       writer.uint32(24).uint64(message.cost);
     }
     if (message.refunded !== 0n) {
       if (BigInt.asUintN(64, message.refunded) !== message.refunded) {
-        throw new globalThis.Error('value provided for field message.refunded of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.refunded of type uint64 too large");
       }
       writer.uint32(32).uint64(message.refunded);
     }
     if (message.timing !== undefined) {
       TaskTiming.encode(message.timing, writer.uint32(42).fork()).join();
     }
-    if (message.providerId !== '') {
+    if (message.providerId !== "") {
       writer.uint32(50).string(message.providerId);
     }
-    if (message.executorId !== '') {
+    if (message.executorId !== "") {
       writer.uint32(58).string(message.executorId);
     }
-    if (message.backend !== '') {
+    if (message.backend !== "") {
       writer.uint32(66).string(message.backend);
     }
-    if (message.verification !== '') {
+    if (message.verification !== "") {
       writer.uint32(74).string(message.verification);
     }
     if (message.attempts !== 0) {
       writer.uint32(80).uint32(message.attempts);
     }
-    if (message.account !== '') {
+    if (message.account !== "") {
       writer.uint32(90).string(message.account);
     }
     if (message.settlement !== 0) {
       writer.uint32(96).int32(message.settlement);
     }
-    if (message.settlementNote !== '') {
+    if (message.settlementNote !== "") {
       writer.uint32(106).string(message.settlementNote);
     }
     return writer;
@@ -877,7 +931,7 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1004,19 +1058,35 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
 
   fromJSON(object: any): SubmitTaskResponse {
     return {
-      taskId: isSet(object.taskId) ? globalThis.String(object.taskId) : isSet(object.task_id) ? globalThis.String(object.task_id) : '',
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
       outputs: globalThis.Array.isArray(object?.outputs) ? object.outputs.map((e: any) => Tensor.fromJSON(e)) : [],
       cost: isSet(object.cost) ? BigInt(object.cost) : 0n,
       refunded: isSet(object.refunded) ? BigInt(object.refunded) : 0n,
       timing: isSet(object.timing) ? TaskTiming.fromJSON(object.timing) : undefined,
-      providerId: isSet(object.providerId) ? globalThis.String(object.providerId) : isSet(object.provider_id) ? globalThis.String(object.provider_id) : '',
-      executorId: isSet(object.executorId) ? globalThis.String(object.executorId) : isSet(object.executor_id) ? globalThis.String(object.executor_id) : '',
-      backend: isSet(object.backend) ? globalThis.String(object.backend) : '',
-      verification: isSet(object.verification) ? globalThis.String(object.verification) : '',
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      executorId: isSet(object.executorId)
+        ? globalThis.String(object.executorId)
+        : isSet(object.executor_id)
+        ? globalThis.String(object.executor_id)
+        : "",
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      verification: isSet(object.verification) ? globalThis.String(object.verification) : "",
       attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
-      account: isSet(object.account) ? globalThis.String(object.account) : '',
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
       settlement: isSet(object.settlement) ? taskStateFromJSON(object.settlement) : 0,
-      settlementNote: isSet(object.settlementNote) ? globalThis.String(object.settlementNote) : isSet(object.settlement_note) ? globalThis.String(object.settlement_note) : '',
+      settlementNote: isSet(object.settlementNote)
+        ? globalThis.String(object.settlementNote)
+        : isSet(object.settlement_note)
+        ? globalThis.String(object.settlement_note)
+        : "",
     };
   },
 
@@ -1069,33 +1139,35 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
   },
   fromPartial(object: DeepPartial<SubmitTaskResponse>): SubmitTaskResponse {
     const message = createBaseSubmitTaskResponse();
-    message.taskId = object.taskId ?? '';
+    message.taskId = object.taskId ?? "";
     message.outputs = object.outputs?.map((e) => Tensor.fromPartial(e)) || [];
-    message.cost = object.cost !== undefined && object.cost !== null ? BigInt(object.cost) : 0n;
-    message.refunded = object.refunded !== undefined && object.refunded !== null ? BigInt(object.refunded) : 0n;
-    message.timing = object.timing !== undefined && object.timing !== null ? TaskTiming.fromPartial(object.timing) : undefined;
-    message.providerId = object.providerId ?? '';
-    message.executorId = object.executorId ?? '';
-    message.backend = object.backend ?? '';
-    message.verification = object.verification ?? '';
+    message.cost = (object.cost !== undefined && object.cost !== null) ? BigInt(object.cost) : 0n;
+    message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
+    message.timing = (object.timing !== undefined && object.timing !== null)
+      ? TaskTiming.fromPartial(object.timing)
+      : undefined;
+    message.providerId = object.providerId ?? "";
+    message.executorId = object.executorId ?? "";
+    message.backend = object.backend ?? "";
+    message.verification = object.verification ?? "";
     message.attempts = object.attempts ?? 0;
-    message.account = object.account ?? '';
+    message.account = object.account ?? "";
     message.settlement = object.settlement ?? 0;
-    message.settlementNote = object.settlementNote ?? '';
+    message.settlementNote = object.settlementNote ?? "";
     return message;
   },
 };
 
 function createBaseTaskFinished(): TaskFinished {
-  return { taskId: '', skill: '', ok: false, cost: 0n, error: undefined, totalMs: 0 };
+  return { taskId: "", skill: "", ok: false, cost: 0n, error: undefined, totalMs: 0 };
 }
 
 export const TaskFinished: MessageFns<TaskFinished> = {
   encode(message: TaskFinished, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.taskId !== '') {
+    if (message.taskId !== "") {
       writer.uint32(10).string(message.taskId);
     }
-    if (message.skill !== '') {
+    if (message.skill !== "") {
       writer.uint32(18).string(message.skill);
     }
     if (message.ok !== false) {
@@ -1103,7 +1175,7 @@ export const TaskFinished: MessageFns<TaskFinished> = {
     }
     if (message.cost !== 0n) {
       if (BigInt.asUintN(64, message.cost) !== message.cost) {
-        throw new globalThis.Error('value provided for field message.cost of type uint64 too large');
+        throw new globalThis.Error("value provided for field message.cost of type uint64 too large");
       }
       writer.uint32(32).uint64(message.cost);
     }
@@ -1120,7 +1192,7 @@ export const TaskFinished: MessageFns<TaskFinished> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error('protobuf decode recursion limit exceeded');
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -1191,12 +1263,20 @@ export const TaskFinished: MessageFns<TaskFinished> = {
 
   fromJSON(object: any): TaskFinished {
     return {
-      taskId: isSet(object.taskId) ? globalThis.String(object.taskId) : isSet(object.task_id) ? globalThis.String(object.task_id) : '',
-      skill: isSet(object.skill) ? globalThis.String(object.skill) : '',
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      skill: isSet(object.skill) ? globalThis.String(object.skill) : "",
       ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
       cost: isSet(object.cost) ? BigInt(object.cost) : 0n,
       error: isSet(object.error) ? SwarmError.fromJSON(object.error) : undefined,
-      totalMs: isSet(object.totalMs) ? globalThis.Number(object.totalMs) : isSet(object.total_ms) ? globalThis.Number(object.total_ms) : 0,
+      totalMs: isSet(object.totalMs)
+        ? globalThis.Number(object.totalMs)
+        : isSet(object.total_ms)
+        ? globalThis.Number(object.total_ms)
+        : 0,
     };
   },
 
@@ -1228,11 +1308,13 @@ export const TaskFinished: MessageFns<TaskFinished> = {
   },
   fromPartial(object: DeepPartial<TaskFinished>): TaskFinished {
     const message = createBaseTaskFinished();
-    message.taskId = object.taskId ?? '';
-    message.skill = object.skill ?? '';
+    message.taskId = object.taskId ?? "";
+    message.skill = object.skill ?? "";
     message.ok = object.ok ?? false;
-    message.cost = object.cost !== undefined && object.cost !== null ? BigInt(object.cost) : 0n;
-    message.error = object.error !== undefined && object.error !== null ? SwarmError.fromPartial(object.error) : undefined;
+    message.cost = (object.cost !== undefined && object.cost !== null) ? BigInt(object.cost) : 0n;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? SwarmError.fromPartial(object.error)
+      : undefined;
     message.totalMs = object.totalMs ?? 0;
     return message;
   },
@@ -1241,12 +1323,12 @@ export const TaskFinished: MessageFns<TaskFinished> = {
 /** router-svc, where clients send tasks: `swarm.v1.router.<verb>`. */
 export type RouterServiceDefinition = typeof RouterServiceDefinition;
 export const RouterServiceDefinition = {
-  name: 'RouterService',
-  fullName: 'swarm.v1.RouterService',
+  name: "RouterService",
+  fullName: "swarm.v1.RouterService",
   methods: {
     /** Run one task: validate, price, escrow, dispatch, verify, settle or refund, reply. */
     submitTask: {
-      name: 'SubmitTask',
+      name: "SubmitTask",
       requestType: SubmitTaskRequest as typeof SubmitTaskRequest,
       requestStream: false,
       responseType: SubmitTaskResponse as typeof SubmitTaskResponse,
@@ -1255,7 +1337,7 @@ export const RouterServiceDefinition = {
     },
     /** What happened to a task, by id or idempotency key. */
     taskStatus: {
-      name: 'TaskStatus',
+      name: "TaskStatus",
       requestType: TaskStatusRequest as typeof TaskStatusRequest,
       requestStream: false,
       responseType: TaskStatusResponse as typeof TaskStatusResponse,
@@ -1264,7 +1346,7 @@ export const RouterServiceDefinition = {
     },
     /** This instance's health. */
     health: {
-      name: 'Health',
+      name: "Health",
       requestType: HealthRequest as typeof HealthRequest,
       requestStream: false,
       responseType: HealthResponse as typeof HealthResponse,
@@ -1275,22 +1357,16 @@ export const RouterServiceDefinition = {
 } as const;
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
-export type DeepPartial<T> = T extends bigint
-  ? string | number | bigint
-  : T extends Builtin
-    ? T
-    : T extends globalThis.Array<infer U>
-      ? globalThis.Array<DeepPartial<U>>
-      : T extends ReadonlyArray<infer U>
-        ? ReadonlyArray<DeepPartial<U>>
-        : T extends {}
-          ? { [K in keyof T]?: DeepPartial<T[K]> }
-          : Partial<T>;
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

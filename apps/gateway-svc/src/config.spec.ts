@@ -1,0 +1,62 @@
+import { ConfigError } from '@swarm/config';
+import { DEFAULT_MAX_DEADLINE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PEER_BURST, DEFAULT_PEER_MAX_INFLIGHT, DEFAULT_PEER_RATE_PER_SECOND, loadGatewayConfig } from './config';
+
+const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadGatewayConfig({ ...BASE, ...env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('gateway config - loadGatewayConfig', () => {
+  it('listens on loopback on a free port by default, advertising what it binds, with named limits', () => {
+    const c = loadGatewayConfig(BASE);
+    expect(c).toMatchObject({
+      listen: { host: '127.0.0.1', port: 0 },
+      advertise: undefined,
+      limits: {
+        maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+        maxDeadlineMs: DEFAULT_MAX_DEADLINE_MS,
+        peer: { maxInflight: DEFAULT_PEER_MAX_INFLIGHT, ratePerSecond: DEFAULT_PEER_RATE_PER_SECOND, burst: DEFAULT_PEER_BURST },
+      },
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads every gateway variable', () => {
+    const c = loadGatewayConfig({
+      ...BASE,
+      SWARM_GATEWAY_LISTEN: '[::]:7700',
+      SWARM_GATEWAY_ADVERTISE: 'node1.example.org:7700',
+      SWARM_GATEWAY_MAX_MESSAGE_BYTES: '65536',
+      SWARM_GATEWAY_MAX_DEADLINE_MS: '1000',
+      SWARM_GATEWAY_PEER_MAX_INFLIGHT: '4',
+      SWARM_GATEWAY_PEER_RATE: '10',
+      SWARM_GATEWAY_PEER_BURST: '20',
+    });
+    expect(c).toMatchObject({
+      listen: { host: '::', port: 7700 },
+      advertise: { host: 'node1.example.org', port: 7700 },
+      limits: { maxMessageBytes: 65536, maxDeadlineMs: 1000, peer: { maxInflight: 4, ratePerSecond: 10, burst: 20 } },
+    });
+  });
+
+  it('lists every bad variable at once', () => {
+    expect(problemsOf({ SWARM_GATEWAY_LISTEN: '127.0.0.1', SWARM_GATEWAY_ADVERTISE: 'host:0', SWARM_GATEWAY_PEER_RATE: '0' })).toEqual([
+      "SWARM_GATEWAY_LISTEN: expected host:port (IPv4, DNS name or [IPv6], a port (0: any free port)) (default 127.0.0.1:0), got '127.0.0.1'",
+      "SWARM_GATEWAY_ADVERTISE: expected host:port (IPv4, DNS name or [IPv6], a port), got 'host:0'",
+      "SWARM_GATEWAY_PEER_RATE: expected an integer in [1, 1000000] (default 100), got '0'",
+    ]);
+  });
+
+  it('needs an advertised address when listening on every interface', () => {
+    expect(problemsOf({ SWARM_GATEWAY_LISTEN: '0.0.0.0:7700' })).toEqual([
+      'SWARM_GATEWAY_ADVERTISE: expected the host:port peers should dial when SWARM_GATEWAY_LISTEN is a wildcard (0.0.0.0:7700), got nothing',
+    ]);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * gateway-svc settings: where the peer gRPC server listens, the address peers are told, and the
+ * per-peer limits. Pure: main.ts passes process.env.
+ */
+import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
+import { ConfigError, envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import type { GatewayLimits, HostPort } from '@swarm/gateway';
+import { formatHostPort, isWildcardHost, parseHostPort } from '@swarm/gateway';
+import { z } from 'zod';
+
+/** Loopback on a port the OS picks: nothing outside the machine can reach a default node. */
+export const DEFAULT_GATEWAY_LISTEN = '127.0.0.1:0';
+/** A peer carries tasks as large as the bus does. */
+export const DEFAULT_MAX_MESSAGE_BYTES = BUS_MAX_PAYLOAD_BYTES;
+export const DEFAULT_MAX_DEADLINE_MS = TASK_MAX_TIMEOUT_MS;
+export const DEFAULT_PEER_MAX_INFLIGHT = 32;
+export const DEFAULT_PEER_RATE_PER_SECOND = 100;
+export const DEFAULT_PEER_BURST = 200;
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A message limit must leave room for a real request. */
+const MIN_MESSAGE_BYTES = 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export interface GatewayConfig extends ServiceConfig {
+  readonly listen: HostPort;
+  /** What peers are told; undefined means the listen host with the port actually bound. */
+  readonly advertise: HostPort | undefined;
+  readonly limits: GatewayLimits;
+}
+
+function hostPortVar(opts: { default?: string; portZero: boolean }): EnvVar<HostPort | undefined> {
+  const fits = (s: string) => {
+    const a = parseHostPort(s);
+    return a !== undefined && (opts.portZero || a.port > 0);
+  };
+  const schema = z
+    .string()
+    .refine(fits)
+    .optional()
+    .transform((s) => {
+      const text = s ?? opts.default;
+      return text === undefined ? undefined : parseHostPort(text);
+    });
+  const port = opts.portZero ? 'a port (0: any free port)' : 'a port';
+  const dflt = opts.default === undefined ? '' : ` (default ${opts.default})`;
+  return envVar(schema as z.ZodType<HostPort | undefined, string | undefined>, `host:port (IPv4, DNS name or [IPv6], ${port})${dflt}`);
+}
+
+export function loadGatewayConfig(env: Env): GatewayConfig {
+  const v = loadEnv(env, {
+    ...SERVICE_VARS,
+    SWARM_GATEWAY_LISTEN: hostPortVar({ default: DEFAULT_GATEWAY_LISTEN, portZero: true }),
+    SWARM_GATEWAY_ADVERTISE: hostPortVar({ portZero: false }),
+    SWARM_GATEWAY_MAX_MESSAGE_BYTES: intVar({ default: DEFAULT_MAX_MESSAGE_BYTES, min: MIN_MESSAGE_BYTES, max: MAX_MESSAGE_BYTES }),
+    SWARM_GATEWAY_MAX_DEADLINE_MS: intVar({ default: DEFAULT_MAX_DEADLINE_MS, min: 100, max: 3_600_000 }),
+    SWARM_GATEWAY_PEER_MAX_INFLIGHT: intVar({ default: DEFAULT_PEER_MAX_INFLIGHT, min: 1, max: 10_000 }),
+    SWARM_GATEWAY_PEER_RATE: intVar({ default: DEFAULT_PEER_RATE_PER_SECOND, min: 1, max: 1_000_000 }),
+    SWARM_GATEWAY_PEER_BURST: intVar({ default: DEFAULT_PEER_BURST, min: 1, max: 1_000_000 }),
+  });
+  const listen = v.SWARM_GATEWAY_LISTEN as HostPort;
+  if (v.SWARM_GATEWAY_ADVERTISE === undefined && isWildcardHost(listen.host)) {
+    throw new ConfigError([`SWARM_GATEWAY_ADVERTISE: expected the host:port peers should dial when SWARM_GATEWAY_LISTEN is a wildcard (${formatHostPort(listen)}), got nothing`]);
+  }
+  return Object.freeze({
+    ...toServiceConfig(v),
+    listen,
+    advertise: v.SWARM_GATEWAY_ADVERTISE,
+    limits: Object.freeze({
+      maxMessageBytes: v.SWARM_GATEWAY_MAX_MESSAGE_BYTES,
+      maxDeadlineMs: v.SWARM_GATEWAY_MAX_DEADLINE_MS,
+      handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
+      peer: Object.freeze({ maxInflight: v.SWARM_GATEWAY_PEER_MAX_INFLIGHT, ratePerSecond: v.SWARM_GATEWAY_PEER_RATE, burst: v.SWARM_GATEWAY_PEER_BURST }),
+    }),
+  });
+}

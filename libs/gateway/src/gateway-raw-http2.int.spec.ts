@@ -1,0 +1,130 @@
+/**
+ * Malformed input from a client that is not grpc-js: node:http2 with hand-built gRPC frames over
+ * an authenticated TLS connection, TLS with HTTP/1 inside, and raw bytes that are not TLS. Each is
+ * refused with a clear status or a closed connection, no handler runs, and the gateway keeps serving.
+ */
+import { systemClock, systemTime } from '@swarm/determinism';
+import type { NodeCertificate } from '@swarm/identity';
+import { loadOrCreateNodeCertificate } from '@swarm/identity';
+import { silentLogger } from '@swarm/telemetry';
+import type { TempDir } from '@swarm/testing';
+import { tempDir } from '@swarm/testing';
+import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
+import { connect as http2Connect } from 'node:http2';
+import type { Socket } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { GatewayServer } from './index';
+import { dialPeer, PEER_TLS_SERVERNAME, startGatewayServer } from './index';
+
+/** A gRPC length-prefixed message: compressed flag (0), 4-byte big-endian length, then `body`. */
+function grpcFrame(body: Uint8Array, opts: { declaredLength?: number } = {}): Buffer {
+  const head = Buffer.alloc(5);
+  head.writeUInt8(0, 0);
+  head.writeUInt32BE(opts.declaredLength ?? body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** One raw POST; resolves with the grpc-status and grpc-message the server ended it with. */
+function rawCall(session: ClientHttp2Session, path: string, body: Buffer): Promise<{ status: string; message: string }> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    let headers: IncomingHttpHeaders = {};
+    const collect = (h: IncomingHttpHeaders) => {
+      headers = { ...headers, ...h };
+    };
+    req.on('response', collect);
+    req.on('trailers', collect);
+    req.on('data', () => undefined);
+    req.on('end', () => resolve({ status: String(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) }));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Resolves when the server closes a connection that sent `bytes`. */
+function closedAfter(socket: Socket, bytes: Buffer | string): Promise<void> {
+  return new Promise((resolve) => {
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    socket.once('close', () => resolve());
+    socket.write(bytes);
+  });
+}
+
+describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
+  let a: { dir: TempDir; cert: NodeCertificate }, b: { dir: TempDir; cert: NodeCertificate };
+  let server: GatewayServer;
+  const calls: string[] = [];
+
+  beforeAll(async () => {
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const certs = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    a = { dir: dirs[0], cert: certs[0] };
+    b = { dir: dirs[1], cert: certs[1] };
+    server = await startGatewayServer({
+      certificate: a.cert,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => (calls.push('nodeInfo'), { nodeId: a.cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId }),
+        ping: ({ request }) => (calls.push('ping'), { payload: request.payload }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+  });
+  afterAll(async () => {
+    await server.stop(1_000);
+    await Promise.all([a.dir.remove(), b.dir.remove()]);
+  });
+
+  it('answers each malformed call with a clear status, runs no handler, and keeps serving', async () => {
+    const session = http2Connect(`https://127.0.0.1:${server.address.port}`, {
+      key: b.cert.keyPem,
+      cert: b.cert.certPem,
+      rejectUnauthorized: false,
+      servername: PEER_TLS_SERVERNAME,
+    });
+    session.on('error', () => undefined);
+    try {
+      const ping = '/swarm.v1.PeerService/Ping';
+      // Field 1 (bytes) announcing 100 bytes that never come: not a PingRequest.
+      const notProtobuf = await rawCall(session, ping, grpcFrame(new Uint8Array([0x0a, 0x64])));
+      expect(notProtobuf.status).toBe('3'); // INVALID_ARGUMENT
+      expect(notProtobuf.message).toMatch(/^SWARM_MALFORMED_MESSAGE: the request is not a swarm\.v1\.PingRequest/);
+      // The length prefix promises more bytes than the stream carries.
+      const truncated = await rawCall(session, ping, grpcFrame(new Uint8Array([1, 2, 3]), { declaredLength: 100 }));
+      expect(truncated.status).not.toBe('0');
+      // Two messages on a unary call.
+      const twice = await rawCall(session, ping, Buffer.concat([grpcFrame(new Uint8Array()), grpcFrame(new Uint8Array())]));
+      expect(twice.status).not.toBe('0');
+      // A length prefix far over the message limit.
+      const huge = await rawCall(session, ping, grpcFrame(new Uint8Array(8), { declaredLength: 0x7fffffff }));
+      expect(huge.status).toBe('8'); // RESOURCE_EXHAUSTED
+      const unknown = await rawCall(session, '/swarm.v1.PeerService/Nope', grpcFrame(new Uint8Array()));
+      expect(unknown.status).toBe('12'); // UNIMPLEMENTED
+      // The same connection still carries a good call.
+      const good = await rawCall(session, ping, grpcFrame(new Uint8Array([0x0a, 0x01, 0x07])));
+      expect(good.status).toBe('0');
+    } finally {
+      session.destroy();
+    }
+    expect(calls).toEqual(['ping']);
+  });
+
+  it('drops connections that are not HTTP/2 over TLS and keeps serving', async () => {
+    const port = server.address.port;
+    await closedAfter(netConnect(port, '127.0.0.1'), Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff, 1, 2, 3, 4]));
+    await closedAfter(netConnect(port, '127.0.0.1'), 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    const http1 = tlsConnect({ host: '127.0.0.1', port, key: b.cert.keyPem, cert: b.cert.certPem, rejectUnauthorized: false, servername: PEER_TLS_SERVERNAME });
+    await new Promise((resolve) => http1.once('secureConnect', resolve));
+    await closedAfter(http1, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const client = dialPeer({ certificate: b.cert, peer: { nodeId: a.cert.nodeId, address: server.address }, clock: systemClock });
+    try {
+      await expect(client.call('nodeInfo', {})).resolves.toMatchObject({ nodeId: a.cert.nodeId, peerNodeId: b.cert.nodeId });
+    } finally {
+      client.close();
+    }
+  });
+});

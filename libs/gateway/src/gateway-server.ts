@@ -1,0 +1,273 @@
+/**
+ * The gateway's gRPC server for peers, behind a TLS listener of our own: grpc-js only exposes a
+ * peer certificate for sockets OpenSSL authorized against a CA list, and peers are not known in
+ * advance (a seed learns of a new node when it dials). So the TLS server asks every client for a
+ * certificate, accepts any, and checks the identity binding (peer-identity.ts) as soon as the
+ * handshake ends; only sockets that pass are handed to grpc-js (its connection injector). Every
+ * call then passes an interceptor that finds the peer id of its connection and applies per-peer
+ * limits before any handler runs. Handlers get the peer id, an AbortSignal for the server's
+ * deadline cap, and the caller's trace context.
+ */
+import type { handleUnaryCall, ServerInterceptor, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
+import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
+import type { Time } from '@swarm/determinism';
+import type { NodeCertificate } from '@swarm/identity';
+import { createRateLimiter } from '@swarm/pipeline';
+import type { Logger } from '@swarm/telemetry';
+import { extractTraceContext, isTracing } from '@swarm/telemetry';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { createServer } from 'node:tls';
+import { metadataCarrier } from './metadata-carrier';
+import type { HostPort } from './peer-address';
+import type { PeerLimits } from './peer-admission';
+import { createPeerAdmission } from './peer-admission';
+import { shortId, verifyPeerCertificate } from './peer-identity';
+import type { DecodedRequest, PeerMethod, PeerRequest, PeerResponse } from './peer-service';
+import { PEER_METHODS, peerMethodPath, serverServiceDefinition } from './peer-service';
+import { statusOf } from './peer-status';
+
+export interface GatewayLimits {
+  /** Largest request or response message, bytes; larger ones get RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+  /** The longest any call may run here, whatever deadline its caller set (or none). */
+  readonly maxDeadlineMs: number;
+  /** A client that has not finished its TLS handshake by then is dropped. */
+  readonly handshakeTimeoutMs: number;
+  readonly peer: PeerLimits;
+}
+
+export interface PeerCall<Req> {
+  /** The caller, as its certificate proved. */
+  readonly peerId: string;
+  readonly request: Req;
+  /** Aborts when the call is cancelled or its deadline (capped by the server) passes. */
+  readonly signal: AbortSignal;
+}
+
+export type PeerHandlers = { readonly [M in PeerMethod]: (call: PeerCall<PeerRequest<M>>) => PeerResponse<M> | Promise<PeerResponse<M>> };
+
+export interface GatewayServerOptions {
+  readonly certificate: NodeCertificate;
+  readonly listen: HostPort;
+  readonly limits: GatewayLimits;
+  readonly handlers: PeerHandlers;
+  readonly log: Logger;
+  readonly time: Time;
+}
+
+export interface GatewayServer {
+  /** Where it listens (the real port when `listen.port` was 0). */
+  readonly address: HostPort;
+  /** Peers with an authenticated connection now. */
+  peerCount(): number;
+  /** Stops accepting, lets calls in flight finish within `graceMs`, then drops what is left. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/** Metadata key the interceptor sets to the authenticated peer id (any value a caller sent is replaced). */
+const PEER_ID_METADATA = 'swarm-authenticated-peer';
+/** HTTP/2 streams one connection may hold open: a transport cap well above the per-peer call limit. */
+const STREAMS_PER_INFLIGHT_CALL = 4;
+/** Refusals logged at most this often (per second, with a burst): a flood must not flood the log. */
+const REFUSAL_LOG_PER_SECOND = 1;
+const REFUSAL_LOG_BURST = 20;
+
+export async function startGatewayServer(opts: GatewayServerOptions): Promise<GatewayServer> {
+  const { certificate, limits, log, time } = opts;
+  const admission = createPeerAdmission(limits.peer, time.stopwatch);
+  const refusals = cappedWarn(log, time);
+  /** Peer id of each authenticated connection, by its remote address and port. */
+  const connections = new Map<string, string>();
+  const sockets = new Set<TLSSocket>();
+
+  const authenticateAndAdmit: ServerInterceptor = (_method, call) => {
+    let release: (() => void) | undefined;
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, forward) => {
+            const info = call.getConnectionInfo();
+            const key = connectionKey(info.remoteAddress, info.remotePort);
+            const peerId = key === undefined ? undefined : connections.get(key);
+            if (peerId === undefined) {
+              // Unreachable while only verified sockets are injected; fail closed all the same.
+              call.sendStatus({ code: status.UNAUTHENTICATED, details: 'SWARM_PEER_IDENTITY: connection is not authenticated' });
+              return;
+            }
+            const admitted = admission.admit(peerId);
+            if (!admitted.admitted) {
+              refusals({ peer: peerId, reason: admitted.reason }, 'peer call refused by its limits');
+              call.sendStatus(statusOf(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, admitted.reason, undefined, { retryAfterMs: admitted.retryAfterMs })) as StatusObject);
+              return;
+            }
+            release = () => admitted.release();
+            metadata.set(PEER_ID_METADATA, peerId);
+            forward(metadata);
+          },
+          onCancel: () => release?.(),
+        }),
+      sendStatus: (st, next) => {
+        release?.();
+        next(st);
+      },
+    });
+  };
+
+  const grpcServer = new Server({
+    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    'grpc.max_send_message_length': limits.maxMessageBytes,
+    'grpc.max_concurrent_streams': limits.peer.maxInflight * STREAMS_PER_INFLIGHT_CALL,
+    interceptors: [authenticateAndAdmit],
+  });
+  const tracer = trace.getTracer('@swarm/gateway');
+  const implementation = Object.fromEntries(PEER_METHODS.map((method) => [method, unaryHandler(method)]));
+  grpcServer.addService(serverServiceDefinition(), implementation);
+  // TLS is ours (below), so grpc-js serves plain HTTP/2 on the sockets it is given.
+  const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
+
+  function unaryHandler(method: PeerMethod): handleUnaryCall<DecodedRequest<unknown>, unknown> {
+    const handler = opts.handlers[method] as (call: PeerCall<unknown>) => unknown;
+    const path = peerMethodPath(method);
+    return (call, callback) => {
+      const peerId = String(call.metadata.get(PEER_ID_METADATA)[0]);
+      const decoded = call.request;
+      if (!decoded.ok) {
+        refusals({ peer: peerId, method: path, reason: decoded.problem }, 'malformed peer request refused');
+        callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, decoded.problem)));
+        return;
+      }
+      const controller = new AbortController();
+      let done = false;
+      const budgetMs = Math.min(limits.maxDeadlineMs, deadlineMs(call) - time.clock.now());
+      const cancelTimer = time.scheduler.setTimer(Math.max(0, budgetMs), () => {
+        controller.abort(new DOMException('deadline', 'TimeoutError'));
+        finish(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the call did not finish within its deadline (this gateway allows at most ${limits.maxDeadlineMs} ms)`));
+      });
+      call.on('cancelled', () => {
+        done = true;
+        cancelTimer();
+        controller.abort(new DOMException('cancelled', 'AbortError'));
+      });
+      function finish(err: unknown, value?: unknown): void {
+        if (done) return;
+        done = true;
+        cancelTimer();
+        if (err === undefined) return callback(null, value);
+        if (isSwarmError(err)) return callback(statusOf(err));
+        log.error({ err, peer: peerId, method: path }, 'peer call handler failed');
+        callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error')));
+      }
+      const run = () => Promise.resolve().then(() => handler({ peerId, request: decoded.message, signal: controller.signal }));
+      const settled = isTracing()
+        ? context.with(extractTraceContext(metadataCarrier(call.metadata)), () =>
+            tracer.startActiveSpan(path, { kind: SpanKind.SERVER, attributes: { 'swarm.peer_id': peerId } }, (span) =>
+              run()
+                .catch((err: unknown) => {
+                  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+                  throw err;
+                })
+                .finally(() => span.end()),
+            ),
+          )
+        : run();
+      settled.then(
+        (value) => finish(undefined, value),
+        (err: unknown) => finish(err),
+      );
+    };
+  }
+
+  const onSecureConnection = (socket: TLSSocket): void => {
+    // A reset or a garbled record ends the connection; 'close' below cleans up.
+    socket.on('error', () => undefined);
+    let peerId: string;
+    try {
+      peerId = verifyPeerCertificate(socket.getPeerCertificate().raw, time.clock.now());
+    } catch (err) {
+      refusals({ remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: (err as Error).message }, 'peer connection refused: identity');
+      socket.destroy();
+      return;
+    }
+    const key = connectionKey(socket.remoteAddress, socket.remotePort);
+    if (socket.destroyed || key === undefined) return;
+    connections.set(key, peerId);
+    sockets.add(socket);
+    admission.connected(peerId);
+    socket.once('close', () => {
+      connections.delete(key);
+      sockets.delete(socket);
+      admission.disconnected(peerId);
+    });
+    log.debug({ peer: peerId, remote: key }, `peer ${shortId(peerId)} connected`);
+    injector.injectConnection(socket);
+  };
+
+  const tlsServer = createServer(
+    {
+      key: certificate.keyPem,
+      cert: certificate.certPem,
+      requestCert: true,
+      // Any certificate passes OpenSSL; onSecureConnection decides by the identity binding.
+      rejectUnauthorized: false,
+      ALPNProtocols: ['h2'],
+      minVersion: 'TLSv1.3',
+      handshakeTimeout: limits.handshakeTimeoutMs,
+    },
+    onSecureConnection,
+  );
+  tlsServer.on('tlsClientError', (err, socket) => {
+    refusals({ remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }, 'peer connection refused: TLS handshake failed');
+  });
+  await new Promise<void>((resolve, reject) => {
+    tlsServer.once('error', reject);
+    tlsServer.listen(opts.listen.port, opts.listen.host, () => {
+      tlsServer.off('error', reject);
+      resolve();
+    });
+  });
+  tlsServer.on('error', (err) => log.error({ err }, 'gateway listener failed'));
+  const bound = tlsServer.address() as AddressInfo;
+  const address = Object.freeze({ host: opts.listen.host, port: bound.port });
+
+  return {
+    address,
+    peerCount: () => admission.peerCount(),
+    async stop(graceMs) {
+      const closed = new Promise<void>((resolve) => tlsServer.close(() => resolve()));
+      const drained = new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve()));
+      const graceOver = new AbortController();
+      await Promise.race([drained, time.scheduler.sleep(graceMs, graceOver.signal)]);
+      graceOver.abort();
+      grpcServer.forceShutdown();
+      injector.destroy();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+function connectionKey(address: string | undefined, port: number | undefined): string | undefined {
+  return address === undefined || port === undefined ? undefined : `${address}|${port}`;
+}
+
+/** The caller's deadline as epoch ms (Infinity when it set none). */
+function deadlineMs(call: ServerUnaryCall<unknown, unknown>): number {
+  const d = call.getDeadline();
+  return d instanceof Date ? d.getTime() : d;
+}
+
+function cappedWarn(log: Logger, time: Time): (fields: Record<string, unknown>, message: string) => void {
+  const limiter = createRateLimiter({ perSecond: REFUSAL_LOG_PER_SECOND, burst: REFUSAL_LOG_BURST }, time.stopwatch);
+  let suppressed = 0;
+  return (fields, message) => {
+    if (!limiter.take()) {
+      suppressed += 1;
+      return;
+    }
+    log.warn({ ...fields, suppressedSinceLast: suppressed }, message);
+    suppressed = 0;
+  };
+}

@@ -1,0 +1,51 @@
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { systemClock, systemTime } from '@swarm/determinism';
+import { loadOrCreateNodeCertificate } from '@swarm/identity';
+import { silentLogger, startTelemetry } from '@swarm/telemetry';
+import { tempDir } from '@swarm/testing';
+import { dialPeer, startGatewayServer } from './index';
+
+// One telemetry per file: OpenTelemetry's globals are registered once per process (jest: per file).
+describe('gateway - W3C trace context in gRPC metadata', () => {
+  it("runs the peer's handler in the caller's trace", async () => {
+    const spans = new InMemorySpanExporter();
+    const telemetry = startTelemetry({ serviceName: 'gateway-trace-test', nodeId: 'n1', sampleRatio: 1, spanProcessors: [new SimpleSpanProcessor(spans)] }, silentLogger());
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const [a, b] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    if (!a || !b) throw new Error('no certificates');
+    let handlerTraceId: string | undefined;
+    const server = await startGatewayServer({
+      certificate: a,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 100, burst: 100 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => {
+          handlerTraceId = trace.getActiveSpan()?.spanContext().traceId;
+          return { nodeId: a.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId };
+        },
+        ping: ({ request }) => ({ payload: request.payload }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const client = dialPeer({ certificate: b, peer: { nodeId: a.nodeId, address: server.address }, clock: systemClock });
+    try {
+      const callerTraceId = await trace.getTracer('test').startActiveSpan('submit', async (root) => {
+        await client.call('nodeInfo', {});
+        root.end();
+        return root.spanContext().traceId;
+      });
+      expect(handlerTraceId).toBe(callerTraceId);
+      const inTrace = spans.getFinishedSpans().filter((s) => s.spanContext().traceId === callerTraceId);
+      expect(inTrace.map((s) => s.name).sort()).toEqual(['/swarm.v1.PeerService/NodeInfo', 'request /swarm.v1.PeerService/NodeInfo', 'submit']);
+      const serverSpan = inTrace.find((s) => s.name === '/swarm.v1.PeerService/NodeInfo');
+      expect(serverSpan?.attributes['swarm.peer_id']).toBe(b.nodeId);
+    } finally {
+      client.close();
+      await server.stop(1_000);
+      await Promise.all(dirs.map((d) => d.remove()));
+      await telemetry.shutdown();
+    }
+  });
+});

@@ -1,0 +1,10 @@
+export { startGatewayServer } from './gateway-server';
+export type { GatewayServer, GatewayServerOptions, GatewayLimits, PeerCall, PeerHandlers } from './gateway-server';
+export { dialPeer, DEFAULT_PEER_CALL_TIMEOUT_MS, PEER_TLS_SERVERNAME } from './peer-client';
+export type { PeerClient, PeerClientOptions, PeerCallOptions } from './peer-client';
+export { parseHostPort, formatHostPort, parsePeerAddress, isWildcardHost, NODE_ID_PATTERN } from './peer-address';
+export type { HostPort, PeerAddress } from './peer-address';
+export { PeerIdentityError, verifyPeerCertificate, shortId } from './peer-identity';
+export type { PeerLimits } from './peer-admission';
+export { peerMethodPath, PEER_METHODS } from './peer-service';
+export type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';

@@ -1,0 +1,49 @@
+import { manualClock } from '@swarm/determinism';
+import { createPeerAdmission } from './peer-admission';
+
+describe('peer admission - per-peer limits', () => {
+  it('admits up to maxInflight per peer, independently of other peers, and again after a release', () => {
+    const admission = createPeerAdmission({ maxInflight: 2, ratePerSecond: 1_000, burst: 1_000 }, manualClock());
+    admission.connected('a');
+    admission.connected('b');
+    const first = admission.admit('a');
+    const second = admission.admit('a');
+    expect([first.admitted, second.admitted]).toEqual([true, true]);
+    expect(admission.admit('a')).toMatchObject({ admitted: false, reason: 'peer has 2 calls in flight (limit 2 per peer)' });
+    expect(admission.admit('b').admitted).toBe(true);
+    if (first.admitted) {
+      first.release();
+      first.release(); // once only
+    }
+    expect(admission.admit('a').admitted).toBe(true);
+    expect(admission.admit('a').admitted).toBe(false);
+  });
+
+  it('refuses a peer over its rate with the wait until its next token', () => {
+    const clock = manualClock();
+    const admission = createPeerAdmission({ maxInflight: 100, ratePerSecond: 10, burst: 2 }, clock);
+    admission.connected('a');
+    const take = () => {
+      const r = admission.admit('a');
+      if (r.admitted) r.release();
+      return r;
+    };
+    expect([take().admitted, take().admitted]).toEqual([true, true]);
+    expect(take()).toMatchObject({ admitted: false, retryAfterMs: 100, reason: 'peer exceeded 10 calls/s (burst 2); retry in 100 ms' });
+    clock.advance(100);
+    expect(take().admitted).toBe(true);
+  });
+
+  it('refuses a peer with no connection and forgets a peer once its last connection closes', () => {
+    const admission = createPeerAdmission({ maxInflight: 1, ratePerSecond: 1, burst: 1 }, manualClock());
+    expect(admission.admit('a').admitted).toBe(false);
+    admission.connected('a');
+    admission.connected('a');
+    expect(admission.peerCount()).toBe(1);
+    admission.disconnected('a');
+    expect(admission.peerCount()).toBe(1);
+    admission.disconnected('a');
+    expect(admission.peerCount()).toBe(0);
+    expect(admission.admit('a').admitted).toBe(false);
+  });
+});

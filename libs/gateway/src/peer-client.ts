@@ -1,0 +1,192 @@
+/**
+ * Dials a peer gateway by (node id, address) with mutual TLS, for the registry and the router.
+ *
+ * How the client pins a server it has never seen (a seed known only as `<node id>@host:port`):
+ * it first fetches the server's certificate with a short TLS handshake and checks that its key
+ * hashes to the expected node id (peer-identity.ts); then grpc-js connects with exactly that
+ * certificate as its only trust root, so OpenSSL refuses any other, and checkServerIdentity checks
+ * the key hash once more on every connection. (grpc-js skips checkServerIdentity when
+ * `rejectUnauthorized` is false, so "accept any, check later" is not available on this side.) A
+ * certificate known in advance (`pinnedCertPem`, e.g. from a signed record) skips the fetch. When
+ * the peer becomes unreachable the pin is dropped and fetched again, which follows a peer that
+ * renewed its certificate and still accepts only its key.
+ */
+import type { Client, ServiceError } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, Metadata } from '@grpc/grpc-js';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import type { WallClock } from '@swarm/determinism';
+import type { NodeCertificate } from '@swarm/identity';
+import { injectTraceContext, isTracing } from '@swarm/telemetry';
+import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
+import { metadataCarrier } from './metadata-carrier';
+import type { PeerAddress } from './peer-address';
+import { formatHostPort } from './peer-address';
+import { PeerIdentityError, shortId, verifyPeerCertificate } from './peer-identity';
+import type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';
+import { clientServiceDefinition, peerMethodPath } from './peer-service';
+import { errorOfStatus } from './peer-status';
+
+/** Deadline of a call that names none: every peer call has one. */
+export const DEFAULT_PEER_CALL_TIMEOUT_MS = 10_000;
+/** How long fetching a peer's certificate may take. */
+export const CERT_FETCH_TIMEOUT_MS = 5_000;
+/**
+ * TLS server name sent to peers. SNI must be a DNS name (an IP is deprecated, DEP0123); the
+ * server ignores it, and the node-id check replaces hostname verification.
+ */
+export const PEER_TLS_SERVERNAME = 'swarm-peer';
+
+export interface PeerClientOptions {
+  /** This node's certificate and key (its client identity). */
+  readonly certificate: NodeCertificate;
+  readonly peer: PeerAddress;
+  readonly clock: WallClock;
+  readonly callTimeoutMs?: number;
+  /** Largest response accepted, bytes (grpc-js' default is 4 MiB). */
+  readonly maxMessageBytes?: number;
+  /** The peer's certificate (PEM) when already known: pinned without fetching it. */
+  readonly pinnedCertPem?: string;
+}
+
+export interface PeerCallOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface PeerClient {
+  readonly peerId: string;
+  /** One call; fails with a SwarmError (the peer's code), or PeerIdentityError when the peer is not who it should be. */
+  call<M extends PeerMethod>(method: M, request: PeerRequest<M>, opts?: PeerCallOptions): Promise<PeerResponse<M>>;
+  close(): void;
+}
+
+const PeerServiceClient = makeGenericClientConstructor(clientServiceDefinition(), 'PeerService');
+type UnaryMethod = (request: unknown, metadata: Metadata, options: { deadline: number }, callback: (err: ServiceError | null, value?: unknown) => void) => { cancel(): void };
+
+export function dialPeer(opts: PeerClientOptions): PeerClient {
+  const { certificate, peer, clock } = opts;
+  const target = formatHostPort(peer.address);
+  const label = `peer ${shortId(peer.nodeId)} at ${target}`;
+  const callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_PEER_CALL_TIMEOUT_MS;
+  const tracer = trace.getTracer('@swarm/gateway');
+  let connecting: Promise<Client> | undefined;
+  let identityFailure: PeerIdentityError | undefined;
+  let closed = false;
+
+  const expectPeer = (der: Uint8Array | undefined, where: string): PeerIdentityError | undefined => {
+    try {
+      const id = verifyPeerCertificate(der, clock.now());
+      if (id === peer.nodeId) return undefined;
+      return new PeerIdentityError(`${target} is node ${shortId(id)}, expected ${shortId(peer.nodeId)} (${where})`);
+    } catch (err) {
+      return new PeerIdentityError(`${label}: ${(err as Error).message} (${where})`, { cause: err });
+    }
+  };
+
+  async function connectClient(): Promise<Client> {
+    const pem = opts.pinnedCertPem ?? (await fetchPeerCertificate(peer, certificate, target)).toString();
+    let der: Uint8Array;
+    try {
+      der = new X509Certificate(pem).raw;
+    } catch (err) {
+      throw new PeerIdentityError(`${label}: the pinned certificate is not X.509`, { cause: err });
+    }
+    const wrong = expectPeer(der, opts.pinnedCertPem ? 'pinned certificate' : 'fetched certificate');
+    if (wrong) throw wrong;
+    const creds = credentials.createSsl(Buffer.from(pem), Buffer.from(certificate.keyPem), Buffer.from(certificate.certPem), {
+      checkServerIdentity: (_host, cert) => {
+        identityFailure = expectPeer(cert.raw, 'TLS connection');
+        return identityFailure;
+      },
+    });
+    return new PeerServiceClient(target, creds, {
+      'grpc.ssl_target_name_override': PEER_TLS_SERVERNAME,
+      'grpc.default_authority': PEER_TLS_SERVERNAME,
+      ...(opts.maxMessageBytes === undefined ? {} : { 'grpc.max_receive_message_length': opts.maxMessageBytes }),
+    });
+  }
+
+  function grpcClient(): Promise<Client> {
+    if (closed) return Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${label}: client closed`));
+    if (!connecting) {
+      const attempt = connectClient();
+      connecting = attempt;
+      attempt.catch(() => {
+        if (connecting === attempt) connecting = undefined;
+      });
+    }
+    return connecting;
+  }
+
+  function forgetConnection(): void {
+    const current = connecting;
+    connecting = undefined;
+    void current?.then((c) => c.close()).catch(() => undefined);
+  }
+
+  async function exchange(method: PeerMethod, request: unknown, callOpts: PeerCallOptions): Promise<unknown> {
+    const client = await grpcClient();
+    const metadata = new Metadata();
+    injectTraceContext(metadataCarrier(metadata));
+    const unary = (client as unknown as Record<string, UnaryMethod>)[method];
+    return new Promise((resolve, reject) => {
+      if (callOpts.signal?.aborted) return reject(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${label}: aborted before the call`));
+      const call = unary.call(client, request, metadata, { deadline: clock.now() + (callOpts.timeoutMs ?? callTimeoutMs) }, (err, value) => {
+        callOpts.signal?.removeEventListener('abort', cancel);
+        if (!err) return resolve(value);
+        if (identityFailure) return reject(identityFailure);
+        const failure = errorOfStatus(err, label);
+        if (failure instanceof SwarmError && failure.code === ErrorCode.ERROR_CODE_UNAVAILABLE && !opts.pinnedCertPem) forgetConnection();
+        reject(failure);
+      });
+      const cancel = () => call.cancel();
+      callOpts.signal?.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
+  return {
+    peerId: peer.nodeId,
+    async call(method, request, callOpts = {}) {
+      if (!isTracing()) return exchange(method, request, callOpts) as Promise<never>;
+      return tracer.startActiveSpan(`request ${peerMethodPath(method)}`, { kind: SpanKind.CLIENT, attributes: { 'swarm.peer_id': peer.nodeId } }, (span) =>
+        exchange(method, request, callOpts)
+          .catch((err: unknown) => {
+            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+            throw err;
+          })
+          .finally(() => span.end()),
+      ) as Promise<never>;
+    },
+    close() {
+      closed = true;
+      forgetConnection();
+    },
+  };
+}
+
+/** The certificate the peer presents (DER), from one TLS handshake with this node's own certificate. */
+function fetchPeerCertificate(peer: PeerAddress, certificate: NodeCertificate, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: peer.address.host,
+      port: peer.address.port,
+      key: certificate.keyPem,
+      cert: certificate.certPem,
+      // Only the certificate is wanted here; the caller checks its key against the node id.
+      rejectUnauthorized: false,
+      servername: PEER_TLS_SERVERNAME,
+      ALPNProtocols: ['h2'],
+      minVersion: 'TLSv1.3',
+    });
+    socket.setTimeout(CERT_FETCH_TIMEOUT_MS, () => socket.destroy(new Error(`no TLS handshake within ${CERT_FETCH_TIMEOUT_MS} ms`)));
+    socket.once('secureConnect', () => {
+      const raw = socket.getPeerCertificate().raw as Buffer | undefined;
+      socket.end();
+      if (!raw) return reject(new PeerIdentityError(`${target} presented no certificate`));
+      resolve(new X509Certificate(raw).toString());
+    });
+    socket.once('error', (err: Error) => reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${target}: ${err.message}`, undefined, { cause: err })));
+  });
+}

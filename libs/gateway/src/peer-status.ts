@@ -1,0 +1,62 @@
+/**
+ * Errors across a peer call. The server answers a gRPC status whose details start with the stable
+ * `SWARM_*` name (`RESOURCE_EXHAUSTED` + `SWARM_OVERLOADED: peer has 8 calls in flight …`); the
+ * client turns it back into a SwarmError. Statuses grpc-js makes itself (message too large,
+ * deadline, connection lost) map by status code. Peers never see stacks or internal text.
+ */
+import type { ServiceError, StatusObject } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { ErrorCode, errorCodeName, SwarmError } from '@swarm/contracts';
+import { PeerIdentityError } from './peer-identity';
+
+const STATUS_OF: Partial<Record<ErrorCode, status>> = {
+  [ErrorCode.ERROR_CODE_MALFORMED_MESSAGE]: status.INVALID_ARGUMENT,
+  [ErrorCode.ERROR_CODE_INVALID_ARGUMENT]: status.INVALID_ARGUMENT,
+  [ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE]: status.RESOURCE_EXHAUSTED,
+  [ErrorCode.ERROR_CODE_OVERLOADED]: status.RESOURCE_EXHAUSTED,
+  [ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]: status.DEADLINE_EXCEEDED,
+  [ErrorCode.ERROR_CODE_UNAVAILABLE]: status.UNAVAILABLE,
+  [ErrorCode.ERROR_CODE_NO_PROVIDER]: status.UNAVAILABLE,
+  [ErrorCode.ERROR_CODE_PERMISSION_DENIED]: status.PERMISSION_DENIED,
+  [ErrorCode.ERROR_CODE_INTERNAL]: status.INTERNAL,
+};
+
+/** Trailer naming how long to wait before sending again (ms), beside RESOURCE_EXHAUSTED. */
+export const RETRY_AFTER_TRAILER = 'swarm-retry-after-ms';
+
+export function statusOf(err: SwarmError): Partial<StatusObject> {
+  const metadata = new Metadata();
+  if (err.retryAfterMs > 0) metadata.set(RETRY_AFTER_TRAILER, String(err.retryAfterMs));
+  return { code: STATUS_OF[err.code] ?? status.FAILED_PRECONDITION, details: `${err.codeName}: ${err.message}`, metadata };
+}
+
+const NAMED = /^(SWARM_[A-Z_]+): ([\s\S]*)$/;
+
+/** The SwarmError (or PeerIdentityError) a failed peer call stands for. */
+export function errorOfStatus(err: ServiceError, peer: string): SwarmError | PeerIdentityError {
+  const named = NAMED.exec(err.details);
+  const retryAfterMs = Number(err.metadata?.get(RETRY_AFTER_TRAILER)[0] ?? 0);
+  if (named) {
+    const code = ErrorCode[`ERROR_CODE_${named[1].replace(/^SWARM_/, '')}` as keyof typeof ErrorCode] as ErrorCode | undefined;
+    if (code !== undefined && errorCodeName(code) === named[1]) return new SwarmError(code, `${peer}: ${named[2]}`, undefined, { cause: err, retryAfterMs });
+  }
+  const translate = BY_STATUS[err.code] ?? otherStatus;
+  return translate(err, peer, retryAfterMs);
+}
+
+type Translate = (err: ServiceError, peer: string, retryAfterMs: number) => SwarmError | PeerIdentityError;
+
+const unavailable: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${peer}: ${err.details || 'unreachable'}`, undefined, { cause: err });
+const otherStatus: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `${peer}: call failed (${status[err.code] ?? err.code})`, undefined, { cause: err });
+
+const BY_STATUS: Partial<Record<status, Translate>> = {
+  [status.RESOURCE_EXHAUSTED]: (err, peer, retryAfterMs) =>
+    /larger than max/i.test(err.details)
+      ? new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${peer}: ${err.details}`, undefined, { cause: err })
+      : new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${peer}: ${err.details}`, undefined, { cause: err, retryAfterMs }),
+  [status.DEADLINE_EXCEEDED]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${peer}: the call did not finish in time`, undefined, { cause: err }),
+  [status.UNAVAILABLE]: unavailable,
+  [status.CANCELLED]: unavailable,
+  [status.UNAUTHENTICATED]: (err, peer) => new PeerIdentityError(`${peer} refused this node's identity: ${err.details}`, { cause: err }),
+  [status.INVALID_ARGUMENT]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${peer}: ${err.details}`, undefined, { cause: err }),
+};

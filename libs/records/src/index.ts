@@ -1,0 +1,10 @@
+export { createRecord } from './create-record';
+export type { RecordFields, RecordSigner, SignedRecord } from './create-record';
+export { verifyRecord, isNewer, DEFAULT_MAX_SKEW_MS, DEFAULT_MAX_TTL_MS } from './verify-record';
+export type { VerifyOptions, RecordCheck } from './verify-record';
+export { RecordRefusal } from './record-refusal';
+export type { RefusalReason } from './record-refusal';
+export { needsRepublish, republishAt } from './republish';
+export { findPowNonce, hasProofOfWork, powHash, leadingZeroBits, POW_DOMAIN, DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from './proof-of-work';
+export { nodeIdOfKey, verifyEd25519 } from './node-key';
+export { MAX_RECORD_BYTES, MAX_SKILLS, MAX_CAPACITY, MAX_THREADS, SKILL_NAME, SKILL_VERSION } from './record-rules';
