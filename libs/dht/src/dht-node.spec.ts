@@ -1,0 +1,217 @@
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { seededRandom, virtualTime } from '@swarm/determinism';
+import type { VirtualTime } from '@swarm/determinism';
+import { randomHexId } from './dht-id';
+import type { DhtNode, DhtNodeInit } from './dht-node';
+import { startDhtNode } from './dht-node';
+import type { MemoryNetwork } from './memory-network';
+import { createMemoryNetwork } from './memory-network';
+import { providerOfTestRecord, testRecord, validateTestRecord } from './test-records';
+
+const TIMEOUT_MS = 500;
+const HOUR_MS = 60 * 60 * 1000;
+
+async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 1_000 && !settled; i++) await vt.advance(TIMEOUT_MS / 5);
+  return promise;
+}
+
+interface Swarm {
+  vt: VirtualTime;
+  net: MemoryNetwork;
+  nodes: DhtNode[];
+  add(init?: Partial<DhtNodeInit>): Promise<DhtNode>;
+  stop(): Promise<void>;
+}
+
+async function swarmOf(size: number, init: Partial<DhtNodeInit> = {}, seed = 7): Promise<Swarm> {
+  const random = seededRandom(seed);
+  const vt = virtualTime(1_700_000_000_000);
+  const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 3, timeoutMs: TIMEOUT_MS });
+  const nodes: DhtNode[] = [];
+  const add = async (extra: Partial<DhtNodeInit> = {}) => {
+    const seeds = nodes.length === 0 ? [] : [nodes[Math.floor(random() * nodes.length)].endpoint];
+    const transport = net.transport(`n${nodes.length}`);
+    const node = await drive(
+      vt,
+      startDhtNode(
+        { transport, clock: vt.clock, scheduler: vt.scheduler, random, validate: validateTestRecord },
+        { id: randomHexId(random), seeds, bucketSize: 4, ...init, ...extra },
+      ),
+    );
+    nodes.push(node);
+    return node;
+  };
+  for (let i = 0; i < size; i++) await add();
+  return { vt, net, nodes, add, stop: async () => void (await Promise.all(nodes.map((n) => n.stop()))) };
+}
+
+function recordFor(s: Swarm, node: DhtNode, ttlMs = HOUR_MS) {
+  return () => testRecord(node.id, s.vt.clock.now(), s.vt.clock.now() + ttlMs);
+}
+
+describe('dht node - bootstrap', () => {
+  it('starts a new swarm with no seeds, and joins one through a seed', async () => {
+    const s = await swarmOf(1);
+    expect(s.nodes[0].bootstrapReport).toEqual({ seedsReached: 0, contacts: 0 });
+    const joiner = await s.add();
+    expect(joiner.bootstrapReport).toEqual({ seedsReached: 1, contacts: 1 });
+    expect(s.nodes[0].contacts().map((c) => c.id)).toEqual([joiner.id]);
+    await s.stop();
+  });
+
+  it('starts alone when no seed answers, and joins at the next refresh once one does', async () => {
+    const s = await swarmOf(2);
+    s.net.kill(s.nodes[0].endpoint);
+    s.net.kill(s.nodes[1].endpoint);
+    const late = await s.add({ seeds: [s.nodes[0].endpoint] });
+    expect(late.bootstrapReport.seedsReached).toBe(0);
+    s.net.revive(s.nodes[0].endpoint);
+    s.net.revive(s.nodes[1].endpoint);
+    await drive(s.vt, late.refresh());
+    expect(late.contacts().length).toBeGreaterThan(0);
+    await s.stop();
+  });
+});
+
+describe('dht node - providers', () => {
+  it('finds every provider of a skill from any node', async () => {
+    const s = await swarmOf(24);
+    const providers = [s.nodes[3], s.nodes[11], s.nodes[20]];
+    for (const p of providers) await drive(s.vt, p.provide('matmul', recordFor(s, p)));
+    for (const from of [s.nodes[0], s.nodes[7], s.nodes[23]]) {
+      const result = await drive(s.vt, from.findProviders('matmul'));
+      expect(result.values.map(providerOfTestRecord).sort()).toEqual(providers.map((p) => p.id).sort());
+      expect(result.messages).toBeGreaterThanOrEqual(0);
+    }
+    expect((await drive(s.vt, s.nodes[5].findProviders('unknown-skill'))).values).toEqual([]);
+    await s.stop();
+  });
+
+  it('lets a lone node find its own record', async () => {
+    const s = await swarmOf(1);
+    const lone = s.nodes[0];
+    expect((await drive(s.vt, lone.provide('vecadd', recordFor(s, lone)))).stored).toBe(1);
+    expect((await drive(s.vt, lone.findProviders('vecadd'))).values.map(providerOfTestRecord)).toEqual([lone.id]);
+    await s.stop();
+  });
+
+  it('reports the messages a lookup sent, as the network counted them', async () => {
+    const s = await swarmOf(16);
+    await drive(s.vt, s.nodes[2].provide('k', recordFor(s, s.nodes[2])));
+    s.net.resetStats();
+    const result = await drive(s.vt, s.nodes[9].findProviders('k'));
+    expect(result.messages).toBe(s.net.stats().requests);
+    await s.stop();
+  });
+
+  it('refuses to provide a record its own validator refuses', async () => {
+    const s = await swarmOf(1);
+    const err = await drive(
+      s.vt,
+      s.nodes[0].provide('k', () => testRecord('someone-else', 0, Number.MAX_SAFE_INTEGER, 'forged')),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SwarmError);
+    expect((err as SwarmError).code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    await s.stop();
+  });
+});
+
+describe('dht node - stores only what the validator accepts', () => {
+  it('refuses forged, replayed and expired records and keeps the provider s own', async () => {
+    const s = await swarmOf(2);
+    const [holder, owner] = s.nodes;
+    const now = s.vt.clock.now();
+    const attacker = s.net.transport('attacker');
+    const send = (value: Uint8Array) => drive(s.vt, attacker.store(holder.endpoint, { id: 'f'.repeat(40), key: 'k', value }));
+    expect(await send(testRecord(owner.id, now, now + HOUR_MS))).toEqual({ stored: true, refusal: '' });
+    expect(await send(testRecord(owner.id, now + 1, now + HOUR_MS, 'forged'))).toEqual({ stored: false, refusal: 'bad proof' });
+    expect(await send(testRecord(owner.id, now - 1, now + 2 * HOUR_MS))).toEqual({ stored: false, refusal: 'a newer record of this provider is held' });
+    expect(await send(testRecord('other', now - 2, now - 1))).toEqual({ stored: false, refusal: 'expired' });
+    const found = await drive(s.vt, attacker.findValue(holder.endpoint, { id: 'f'.repeat(40), targetId: holder.id, key: 'k' }));
+    expect(found.values).toEqual([testRecord(owner.id, now, now + HOUR_MS)]);
+    await s.stop();
+  });
+
+  it('answers a malformed request with INVALID_ARGUMENT and stores nothing', async () => {
+    const s = await swarmOf(1);
+    const holder = s.nodes[0];
+    const attacker = s.net.transport('attacker');
+    const bad = [
+      { id: 'nothex', key: 'k', value: new Uint8Array(1) },
+      { id: 'f'.repeat(40), key: '', value: new Uint8Array(1) },
+      { id: 'f'.repeat(40), key: 'k', value: 'not bytes' },
+    ];
+    for (const request of bad) {
+      const err = await drive(s.vt, attacker.store(holder.endpoint, request as never)).catch((e: unknown) => e);
+      expect((err as SwarmError).code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    }
+    const tooBig = await drive(s.vt, attacker.store(holder.endpoint, { id: 'f'.repeat(40), key: 'k', value: new Uint8Array(17 * 1024) })).catch((e: unknown) => e);
+    expect((tooBig as SwarmError).code).toBe(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE);
+    expect((await drive(s.vt, attacker.findValue(holder.endpoint, { id: 'f'.repeat(40), targetId: holder.id, key: 'k' }))).values).toEqual([]);
+    await s.stop();
+  });
+});
+
+describe('dht node - expiry and republish', () => {
+  it('stops returning a record once it expires, and its owner republishes before that', async () => {
+    const s = await swarmOf(8, { sweepIntervalMs: 60_000, refreshIntervalMs: HOUR_MS });
+    const [owner, gone] = [s.nodes[1], s.nodes[2]];
+    await drive(s.vt, owner.provide('kept', recordFor(s, owner, 10 * 60_000)));
+    await drive(s.vt, gone.provide('lapsed', recordFor(s, gone, 10 * 60_000)));
+    gone.withdraw('lapsed');
+    await s.vt.advance(30 * 60_000);
+    expect((await drive(s.vt, s.nodes[6].findProviders('kept'))).values.map(providerOfTestRecord)).toEqual([owner.id]);
+    expect((await drive(s.vt, s.nodes[6].findProviders('lapsed'))).values).toEqual([]);
+    await s.stop();
+  });
+});
+
+describe('dht node - refresh', () => {
+  it('looks up only buckets no lookup touched within the interval, or all when asked', async () => {
+    const s = await swarmOf(12, { maintenance: false });
+    const node = s.nodes[5];
+    const all = await drive(s.vt, node.refresh({ all: true }));
+    expect(all.lookups).toBeGreaterThan(0);
+    expect((await drive(s.vt, node.refresh())).lookups).toBe(0);
+    await s.vt.advance(2 * HOUR_MS);
+    expect((await drive(s.vt, node.refresh())).lookups).toBeGreaterThan(0);
+    await s.stop();
+  });
+
+  it('refreshes stale buckets on its own timer when maintenance is on', async () => {
+    const s = await swarmOf(12);
+    s.net.resetStats();
+    await s.vt.advance(HOUR_MS + 1);
+    expect(s.net.stats().byRpc.findNode).toBeGreaterThan(0);
+    expect((await drive(s.vt, s.nodes[5].refresh())).lookups).toBe(0);
+    await s.stop();
+  });
+
+  it('forgets dead contacts as lookups fail, and still finds providers after a third of the nodes die', async () => {
+    const s = await swarmOf(30, { bucketSize: 6 });
+    const provider = s.nodes[4];
+    await drive(s.vt, provider.provide('k', recordFor(s, provider)));
+    const dead = s.nodes.filter((n, i) => i % 3 === 0 && n !== provider);
+    for (const n of dead) s.net.kill(n.endpoint);
+    const asker = s.nodes[1];
+    await drive(s.vt, asker.refresh({ all: true }));
+    const deadIds = new Set(dead.map((n) => n.id));
+    const result = await drive(s.vt, asker.findProviders('k'));
+    expect(result.values.map(providerOfTestRecord)).toEqual([provider.id]);
+    const known = asker.contacts().map((c) => c.id);
+    expect(known.filter((id) => deadIds.has(id)).length).toBeLessThan(dead.length);
+    await s.stop();
+  });
+
+  it('rejects calls after stop', async () => {
+    const s = await swarmOf(1);
+    await s.nodes[0].stop();
+    await expect(s.nodes[0].findProviders('k')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+  });
+});

@@ -1,0 +1,449 @@
+/**
+ * One node of the DHT: kademlia-dht's routing table (with Kademlia's eviction, contact-table.ts)
+ * and iterative lookup, and everything the package's Dht class lacks or gets wrong done here
+ * instead: provider records per key behind a validator (no overwrites, all providers found),
+ * Map-backed storage, empty values that read as values, expiry, bucket refresh and republish by
+ * the owner on an injected Scheduler, and per-lookup counts of hops and messages.
+ */
+import type Contact from 'kademlia-dht/lib/contact';
+import type Id from 'kademlia-dht/lib/id';
+import Lookup from 'kademlia-dht/lib/lookup';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import type { CancelTimer, Random, Scheduler, WallClock } from '@swarm/determinism';
+import { Contact as ContactClass, createContactTable } from './contact-table';
+import { commonPrefixLength, idFromHex, idToHex, keyId, randomIdInBucket } from './dht-id';
+import type { ProviderStoreLimits, RecordValidator } from './provider-store';
+import { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-store';
+import {
+  checkEndpoint,
+  checkFindNodeRequest,
+  checkFindNodeResponse,
+  checkFindValueRequest,
+  checkFindValueResponse,
+  checkKey,
+  checkPingRequest,
+  checkPingResponse,
+  checkStoreRequest,
+  checkStoreResponse,
+  checkValue,
+} from './wire-checks';
+import type { DhtHandlers, DhtTransport, WireContact } from './wire';
+
+/** k: contacts per bucket and replicas per record (Kademlia's usual 20). */
+export const DEFAULT_BUCKET_SIZE = 20;
+/** α: lookup requests in flight at once. */
+export const DEFAULT_CONCURRENCY = 3;
+/** Holders with records a provider lookup hears from before it stops (more: later joiners' records too). */
+export const DEFAULT_VALUE_QUORUM = 2;
+/** Kademlia refreshes a bucket no lookup touched for an hour. */
+export const DEFAULT_REFRESH_INTERVAL_MS = 60 * 60 * 1000;
+export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/** An owner republishes when this share of its record's lifetime is left, so a lost round still leaves time for the next. */
+export const REPUBLISH_AT_REMAINING_FRACTION = 0.5;
+/** Never republish more often than this, whatever the record's lifetime. */
+export const MIN_REPUBLISH_DELAY_MS = 1_000;
+
+export interface DhtLog {
+  warn(obj: object, msg: string): void;
+}
+
+export interface DhtNodeComponents {
+  readonly transport: DhtTransport;
+  readonly clock: WallClock;
+  readonly scheduler: Scheduler;
+  /** Draws refresh targets. */
+  readonly random: Random;
+  /** Accepts or refuses each record on store and on read (the signed-NodeRecord check). */
+  readonly validate: RecordValidator;
+  readonly log?: DhtLog;
+}
+
+export interface DhtNodeInit {
+  /** This node's 160-bit id, 40 hex characters. */
+  readonly id: string;
+  /** Endpoints of known nodes; none starts a new swarm. */
+  readonly seeds?: readonly string[];
+  readonly bucketSize?: number;
+  readonly concurrency?: number;
+  readonly valueQuorum?: number;
+  readonly refreshIntervalMs?: number;
+  readonly sweepIntervalMs?: number;
+  /** Periodic refresh and expiry sweeps (default on); the simulator runs rounds itself. */
+  readonly maintenance?: boolean;
+  readonly limits?: ProviderStoreLimits;
+}
+
+export interface LookupReport {
+  /** Requests this lookup sent (answered or not). */
+  readonly messages: number;
+  /** Length of the referral chain to the first holder (provider lookups) or deepest answering contact (node lookups); 0 when answered locally. */
+  readonly hops: number;
+  /** Requests that failed (no reply, refused). */
+  readonly failures: number;
+}
+
+export interface ProvidersResult extends LookupReport {
+  /** Verified, unexpired records, newest per provider. */
+  readonly values: Uint8Array[];
+}
+
+export interface ClosestResult extends LookupReport {
+  readonly contacts: WireContact[];
+}
+
+export interface ProvideReport {
+  /** Nodes (this one included) that hold the record now. */
+  readonly stored: number;
+  readonly refused: number;
+  readonly unreachable: number;
+  readonly messages: number;
+}
+
+export interface BootstrapReport {
+  readonly seedsReached: number;
+  readonly contacts: number;
+}
+
+export interface RefreshReport {
+  readonly lookups: number;
+  readonly messages: number;
+}
+
+/** Makes the owner's record afresh (new issue time and expiry) for each (re)publication. */
+export type MakeRecord = () => Uint8Array | Promise<Uint8Array>;
+
+export interface DhtNode {
+  readonly id: string;
+  readonly endpoint: string;
+  readonly bootstrapReport: BootstrapReport;
+  /** Publishes this node's record under `key` on the k closest nodes, and republishes it before it expires until withdraw(). */
+  provide(key: string, makeRecord: MakeRecord): Promise<ProvideReport>;
+  /** Stops republishing `key`; the record lapses at its expiry. */
+  withdraw(key: string): void;
+  /** Every verified provider record for `key`, local and remote. */
+  findProviders(key: string): Promise<ProvidersResult>;
+  /** The k nodes closest to `targetId` (hex). */
+  findClosest(targetId: string): Promise<ClosestResult>;
+  /** Looks up a random id in each bucket untouched for refreshIntervalMs (`all`: every bucket); re-bootstraps from the seeds when the table is empty. */
+  refresh(options?: { readonly all?: boolean }): Promise<RefreshReport>;
+  /** Republishes every record this node provides now. */
+  republish(): Promise<void>;
+  /** Contacts this node knows, closest to itself first. */
+  contacts(): WireContact[];
+  stop(): Promise<void>;
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${v}`);
+  return v;
+}
+
+interface LookupRun extends LookupReport {
+  readonly closest: Contact[];
+  readonly values: Uint8Array[];
+}
+
+interface Published {
+  readonly makeRecord: MakeRecord;
+  cancel: CancelTimer;
+}
+
+export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeInit): Promise<DhtNode> {
+  const { transport, clock, scheduler, random, validate, log } = components;
+  const selfId = idFromHex(init.id);
+  const selfHex = idToHex(selfId);
+  const k = positiveInt(init.bucketSize, DEFAULT_BUCKET_SIZE, 'bucketSize');
+  const alpha = positiveInt(init.concurrency, DEFAULT_CONCURRENCY, 'concurrency');
+  const quorum = positiveInt(init.valueQuorum, DEFAULT_VALUE_QUORUM, 'valueQuorum');
+  const refreshIntervalMs = positiveInt(init.refreshIntervalMs, DEFAULT_REFRESH_INTERVAL_MS, 'refreshIntervalMs');
+  const sweepIntervalMs = positiveInt(init.sweepIntervalMs, DEFAULT_SWEEP_INTERVAL_MS, 'sweepIntervalMs');
+  const seeds = (init.seeds ?? []).map(checkEndpoint);
+  const store = createProviderStore(init.limits ?? DEFAULT_PROVIDER_STORE_LIMITS);
+  const published = new Map<string, Published>();
+  /** Bucket index (shared prefix bits) -> when a lookup last targeted it. */
+  const lastLookupAt = new Map<number, number>();
+  const timers = new Set<CancelTimer>();
+  let stopped = false;
+
+  const table = createContactTable(selfId, k, async (contact) => {
+    try {
+      const reply = checkPingResponse(await transport.ping(contact.endpoint, { id: selfHex }));
+      return reply.remoteId === idToHex(contact.id);
+    } catch {
+      return false;
+    }
+  });
+
+  const toWire = (c: Contact): WireContact => ({ id: idToHex(c.id), endpoint: c.endpoint });
+  const warn = (what: string, err: unknown) => log?.warn({ err, nodeId: selfHex }, `dht ${what} failed`);
+
+  function learn(idHex: string, endpoint: string): void {
+    if (idHex !== selfHex) table.seen(new ContactClass(idFromHex(idHex), endpoint));
+  }
+
+  function ensureRunning(): void {
+    if (stopped) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT node is stopped');
+  }
+
+  /** Newest verified record per provider. */
+  function collector(key: string) {
+    const newest = new Map<string, { issuedAtMs: number; value: Uint8Array }>();
+    return {
+      add(values: readonly Uint8Array[]): number {
+        let accepted = 0;
+        for (const value of values) {
+          const verdict = validate(key, value, clock.now());
+          if (!verdict.ok) continue;
+          accepted++;
+          const held = newest.get(verdict.provider);
+          if (!held || verdict.issuedAtMs > held.issuedAtMs) newest.set(verdict.provider, { issuedAtMs: verdict.issuedAtMs, value });
+        }
+        return accepted;
+      },
+      values: () => [...newest.values()].map((v) => v.value),
+    };
+  }
+
+  function lookup(target: Id, key?: string): Promise<LookupRun> {
+    lastLookupAt.set(commonPrefixLength(selfId, target), clock.now());
+    const targetHex = idToHex(target);
+    const depth = new Map<string, number>();
+    const seedContacts = table.closest(target, k);
+    for (const c of seedContacts) depth.set(idToHex(c.id), 1);
+    const found = key === undefined ? undefined : collector(key);
+    let messages = 0;
+    let failures = 0;
+    let hops = 0;
+    let holders = 0;
+    let done = false;
+    if (found && key !== undefined && found.add(store.values(key, clock.now())) > 0) {
+      holders++; // this node holds records: hops stays 0
+      done = holders >= quorum;
+    }
+    return new Promise((resolve) => {
+      Lookup.proceed(
+        target,
+        seedContacts,
+        {
+          size: k,
+          concurrency: alpha,
+          findNode(contact, _targetId, cb) {
+            const hex = idToHex(contact.id);
+            if (done || stopped || hex === selfHex) return queueMicrotask(() => cb(null, []));
+            const d = depth.get(hex) ?? 1;
+            messages++;
+            const request: Promise<{ readonly contacts: readonly WireContact[]; readonly values?: readonly Uint8Array[] }> =
+              key === undefined
+                ? transport.findNode(contact.endpoint, { id: selfHex, targetId: targetHex }).then(checkFindNodeResponse)
+                : transport.findValue(contact.endpoint, { id: selfHex, targetId: targetHex, key }).then(checkFindValueResponse);
+            request.then(
+              (reply) => {
+                table.seen(contact);
+                const next: Contact[] = [];
+                for (const w of reply.contacts) {
+                  if (!depth.has(w.id)) depth.set(w.id, d + 1);
+                  next.push(new ContactClass(idFromHex(w.id), w.endpoint));
+                }
+                if (found && reply.values && reply.values.length > 0 && found.add(reply.values) > 0) {
+                  if (holders === 0) hops = d;
+                  holders++;
+                  if (holders >= quorum) done = true;
+                } else if (!found) hops = Math.max(hops, d);
+                cb(null, next);
+              },
+              (err: unknown) => {
+                failures++;
+                table.failed(contact);
+                cb(err instanceof Error ? err : new Error(String(err)));
+              },
+            );
+          },
+        },
+        (_err, closest) => resolve({ closest, values: found?.values() ?? [], messages, hops, failures }),
+      );
+    });
+  }
+
+  async function storeEverywhere(key: string, value: Uint8Array): Promise<ProvideReport> {
+    const run = await lookup(keyId(key));
+    let stored = 0;
+    let refused = 0;
+    let unreachable = 0;
+    let messages = run.messages;
+    // The owner always keeps its own record: a lone node, or one outside the k closest, still answers for itself.
+    if (putLocal(key, value).stored) stored++;
+    await Promise.all(
+      run.closest
+        .filter((c) => !c.id.equal(selfId))
+        .map(async (contact) => {
+          messages++;
+          try {
+            const reply = checkStoreResponse(await transport.store(contact.endpoint, { id: selfHex, key, value }));
+            table.seen(contact);
+            if (reply.stored) stored++;
+            else refused++;
+          } catch {
+            table.failed(contact);
+            unreachable++;
+          }
+        }),
+    );
+    return { stored, refused, unreachable, messages };
+  }
+
+  function putLocal(key: string, value: Uint8Array) {
+    const now = clock.now();
+    const verdict = validate(key, value, now);
+    if (!verdict.ok) return { stored: false, refusal: verdict.reason } as const;
+    return store.put(key, value, verdict, now);
+  }
+
+  function setTimer(ms: number, fn: () => void): CancelTimer {
+    const cancel = scheduler.setTimer(ms, () => {
+      timers.delete(cancel);
+      if (!stopped) fn();
+    });
+    timers.add(cancel);
+    return () => {
+      timers.delete(cancel);
+      cancel();
+    };
+  }
+
+  async function publishOnce(key: string, entry: Published): Promise<ProvideReport> {
+    const value = checkValue(await entry.makeRecord());
+    const verdict = validate(key, value, clock.now());
+    if (!verdict.ok) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `the record to provide under '${key}' is refused by the validator: ${verdict.reason}`);
+    const report = await storeEverywhere(key, value);
+    if (published.get(key) === entry && !stopped) {
+      const delay = Math.max(MIN_REPUBLISH_DELAY_MS, (verdict.expiresAtMs - clock.now()) * REPUBLISH_AT_REMAINING_FRACTION);
+      entry.cancel();
+      entry.cancel = setTimer(delay, () => void publishOnce(key, entry).catch((err: unknown) => warn('republish', err)));
+    }
+    return report;
+  }
+
+  async function bootstrap(): Promise<BootstrapReport> {
+    let seedsReached = 0;
+    await Promise.all(
+      seeds.map(async (endpoint) => {
+        try {
+          const reply = checkPingResponse(await transport.ping(endpoint, { id: selfHex }));
+          learn(reply.remoteId, endpoint);
+          seedsReached++;
+        } catch (err) {
+          warn('bootstrap ping', err);
+        }
+      }),
+    );
+    if (seedsReached > 0) await lookup(selfId);
+    return { seedsReached, contacts: table.closest(selfId, k).length };
+  }
+
+  async function refresh(options?: { readonly all?: boolean }): Promise<RefreshReport> {
+    ensureRunning();
+    let lookups = 0;
+    let messages = 0;
+    if (table.closest(selfId, 1).length === 0 && seeds.length > 0) await bootstrap();
+    const known = table.closest(selfId, k);
+    if (known.length === 0) return { lookups, messages };
+    const deepest = Math.max(...known.map((c) => commonPrefixLength(selfId, c.id)));
+    const now = clock.now();
+    for (let bucket = 0; bucket <= deepest; bucket++) {
+      const last = lastLookupAt.get(bucket);
+      if (!options?.all && last !== undefined && now - last < refreshIntervalMs) continue;
+      const run = await lookup(randomIdInBucket(selfId, bucket, random));
+      lookups++;
+      messages += run.messages;
+    }
+    return { lookups, messages };
+  }
+
+  const handlers: DhtHandlers = {
+    ping(from, raw) {
+      const request = checkPingRequest(raw);
+      learn(request.id, from);
+      return { remoteId: selfHex };
+    },
+    store(from, raw) {
+      const request = checkStoreRequest(raw);
+      learn(request.id, from);
+      const outcome = putLocal(request.key, request.value);
+      return outcome.stored ? { stored: true, refusal: '' } : { stored: false, refusal: outcome.refusal };
+    },
+    findNode(from, raw) {
+      const request = checkFindNodeRequest(raw);
+      learn(request.id, from);
+      return { contacts: table.closest(idFromHex(request.targetId), k).map(toWire) };
+    },
+    findValue(from, raw) {
+      const request = checkFindValueRequest(raw);
+      learn(request.id, from);
+      return { values: store.values(request.key, clock.now()), contacts: table.closest(idFromHex(request.targetId), k).map(toWire) };
+    },
+  };
+
+  transport.listen(handlers);
+  const bootstrapReport = await bootstrap();
+
+  if (init.maintenance ?? true) {
+    const everyRefresh = () => {
+      setTimer(refreshIntervalMs, () => {
+        void refresh()
+          .catch((err: unknown) => warn('refresh', err))
+          .finally(everyRefresh);
+      });
+    };
+    const everySweep = () => {
+      setTimer(sweepIntervalMs, () => {
+        store.sweep(clock.now());
+        everySweep();
+      });
+    };
+    everyRefresh();
+    everySweep();
+  }
+
+  return {
+    id: selfHex,
+    endpoint: transport.endpoint,
+    bootstrapReport,
+    async provide(key, makeRecord) {
+      ensureRunning();
+      checkKey(key);
+      published.get(key)?.cancel();
+      const entry: Published = { makeRecord, cancel: () => undefined };
+      published.set(key, entry);
+      return publishOnce(key, entry);
+    },
+    withdraw(key) {
+      published.get(key)?.cancel();
+      published.delete(key);
+    },
+    async findProviders(key) {
+      ensureRunning();
+      checkKey(key);
+      const run = await lookup(keyId(key), key);
+      return { values: run.values, messages: run.messages, hops: run.hops, failures: run.failures };
+    },
+    async findClosest(targetId) {
+      ensureRunning();
+      const run = await lookup(idFromHex(targetId));
+      return { contacts: run.closest.map(toWire), messages: run.messages, hops: run.hops, failures: run.failures };
+    },
+    refresh,
+    async republish() {
+      ensureRunning();
+      await Promise.all([...published].map(([key, entry]) => publishOnce(key, entry)));
+    },
+    contacts: () => table.closest(selfId, Number.MAX_SAFE_INTEGER).map(toWire),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const cancel of [...timers]) cancel();
+      published.clear();
+      await transport.close();
+    },
+  };
+}
