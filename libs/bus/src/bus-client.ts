@@ -1,14 +1,19 @@
 /**
  * The requesting side of the bus: typed request/reply and events over one shared connection
- * (never a connection per message). Trace context rides in the `traceparent` header.
+ * (never a connection per message). Trace context rides in the `traceparent` header when this
+ * process traces (libs/telemetry): on every request, sampled or not, so the services it calls
+ * follow the first span's decision and a task is one whole trace or none; on an event only when
+ * sampled (nobody continues a trace from an event, and an event needs no headers otherwise).
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { EventTopic, Rpc } from '@swarm/contracts';
 import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import type { Logger } from '@swarm/telemetry';
-import { injectTraceContext } from '@swarm/telemetry';
+import { injectTraceContext, isSampled, isTracing } from '@swarm/telemetry';
 import type { Msg, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders, RequestStrategy } from 'nats';
+import type { Outbox } from './outbox';
+import { createOutbox } from './outbox';
 import { fromWire } from './wire-error';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -54,13 +59,28 @@ export interface BusClient {
 const tracer = () => trace.getTracer('@swarm/bus');
 
 export function createBusClient(nc: NatsConnection, log: Logger): BusClient {
+  return createBusClientWith(nc, log, createOutbox());
+}
+
+/**
+ * A client whose events leave through `outbox`: a service passes the outbox of its replies, so a
+ * handler's events and its reply share one socket write.
+ */
+export function createBusClientWith(nc: NatsConnection, log: Logger, outbox: Outbox): BusClient {
   return {
     request: (rpc, req, opts) => request(nc, rpc, req, opts),
     requestAcked: (rpc, req, opts) => requestAcked(nc, rpc, req, opts),
     publish(topic, msg) {
-      const h = natsHeaders();
-      injectTraceContext(h);
-      nc.publish(topic.subject, topic.codec.encode(msg).finish(), { headers: h });
+      const data = topic.codec.encode(msg).finish();
+      let opts: { headers: MsgHdrs } | undefined;
+      if (isSampled()) {
+        opts = { headers: natsHeaders() };
+        injectTraceContext(opts.headers);
+      }
+      outbox.send(
+        () => nc.publish(topic.subject, data, opts),
+        (err) => log.warn({ err, subject: topic.subject }, 'could not publish an event'),
+      );
     },
     subscribe(topic, onMessage) {
       return nc.subscribe(topic.subject, {
@@ -109,7 +129,14 @@ async function requestAcked<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, re
             throw translateNatsError(err, rpc, timeout);
           },
         );
-      let first = await abortable(withTimer(next(), opts.ackTimeoutMs, () => new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true)), opts.signal);
+      let first = await abortable(
+        withTimer(
+          next(),
+          opts.ackTimeoutMs,
+          () => new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true),
+        ),
+        opts.signal,
+      );
       if (!first.done && first.value.headers?.has(ACK_HEADER)) first = await abortable(next(), opts.signal);
       if (first.done) throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeout} ms`, true);
       if (first.value.data.length === 0 && first.value.headers?.code === 503) {
@@ -123,7 +150,7 @@ async function requestAcked<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, re
 }
 
 /**
- * What every request shares: a client span, the headers (trace context, the requester's
+ * What every request shares: a client span (when this process traces), the headers (trace context, the requester's
  * deadline, `extraHeaders`), and the encoded payload refused before sending when the bus could
  * not carry it. `send` does the exchange itself.
  */
@@ -136,19 +163,23 @@ function traced<Req, Res>(
   send: (data: Uint8Array, headers: MsgHdrs, timeoutMs: number) => Promise<Res>,
 ): Promise<Res> {
   const timeout = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const exchange = async (tracing: boolean): Promise<Res> => {
+    opts.signal?.throwIfAborted();
+    const h = natsHeaders();
+    if (tracing) injectTraceContext(h, context.active());
+    h.set(DEADLINE_HEADER, String(Date.now() + timeout));
+    for (const [name, value] of Object.entries(extraHeaders)) h.set(name, value);
+    const data = rpc.request.encode(req).finish();
+    const limit = nc.info?.max_payload;
+    if (limit !== undefined && data.byteLength > limit) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} is ${data.byteLength} bytes; the node's bus takes at most ${limit}`);
+    }
+    return send(data, h, timeout);
+  };
+  if (!isTracing()) return exchange(false);
   return tracer().startActiveSpan(`request ${rpc.subject}`, { kind: SpanKind.CLIENT }, async (span) => {
     try {
-      opts.signal?.throwIfAborted();
-      const h = natsHeaders();
-      injectTraceContext(h, context.active());
-      h.set(DEADLINE_HEADER, String(Date.now() + timeout));
-      for (const [name, value] of Object.entries(extraHeaders)) h.set(name, value);
-      const data = rpc.request.encode(req).finish();
-      const limit = nc.info?.max_payload;
-      if (limit !== undefined && data.byteLength > limit) {
-        throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} is ${data.byteLength} bytes; the node's bus takes at most ${limit}`);
-      }
-      return await send(data, h, timeout);
+      return await exchange(true);
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
       throw err;

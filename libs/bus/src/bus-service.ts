@@ -4,15 +4,18 @@
  * size-checked request; whatever it throws becomes a typed error reply (with the framework's
  * Nats-Service-Error headers beside our `swarm-error` header), and the service keeps serving.
  */
+import type { Span } from '@opentelemetry/api';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { HealthRequest, HealthResponse, Rpc } from '@swarm/contracts';
 import { ErrorCode, INBOX_ROOT, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import type { Logger } from '@swarm/telemetry';
-import { extractTraceContext } from '@swarm/telemetry';
+import { extractTraceContext, isTracing } from '@swarm/telemetry';
 import type { MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
 import { headers as natsHeaders } from 'nats';
 import type { BusClient } from './bus-client';
-import { ACK_HEADER, createBusClient, SWARM_ERROR_HEADER } from './bus-client';
+import { ACK_HEADER, createBusClientWith, SWARM_ERROR_HEADER } from './bus-client';
+import type { Outbox } from './outbox';
+import { createOutbox } from './outbox';
 import { toWire } from './wire-error';
 
 /** NATS' own default max_payload; a service may lower it per endpoint. */
@@ -68,7 +71,10 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
   });
   const inFlight = new Set<Promise<void>>();
   const startedAt = Date.now();
-  const client = createBusClient(opts.clientNc ?? nc, log);
+  // Replies, acknowledgements and (on the same connection) events leave together, see outbox.ts.
+  const outbox = createOutbox();
+  const clientOutbox = opts.clientNc && opts.clientNc !== nc ? createOutbox() : outbox;
+  const client = createBusClientWith(opts.clientNc ?? nc, log, clientOutbox);
   const tracer = trace.getTracer('@swarm/bus');
 
   function serve<Req, Res>(rpc: Rpc<Req, Res>, handler: Handler<Req, Res>, serveOpts: ServeOptions = {}): void {
@@ -90,11 +96,10 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
         if (serveOpts.ack && msg.headers?.get(ACK_HEADER) === '1') {
           const h = natsHeaders();
           h.set(ACK_HEADER, '1');
-          try {
-            msg.respond(new Uint8Array(), { headers: h });
-          } catch (e) {
-            endpointLog.warn({ err: e }, 'could not acknowledge a request');
-          }
+          outbox.send(
+            () => msg.respond(new Uint8Array(), { headers: h }),
+            (e) => endpointLog.warn({ err: e }, 'could not acknowledge a request'),
+          );
         }
         // handle() answers every request itself; this catch only guards the process against a bug.
         const work = handle(msg)
@@ -104,22 +109,27 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       },
     });
 
-    async function handle(msg: ServiceMsg): Promise<void> {
-      const parent = extractTraceContext(msg.headers);
-      await context.with(parent, () =>
-        tracer.startActiveSpan(rpc.subject, { kind: SpanKind.SERVER }, async (span) => {
-          try {
-            const req = decodeRequest(rpc, msg.data, maxBytes);
-            const res = await handler(req, { log: endpointLog, headers: msg.headers });
-            msg.respond(rpc.response.encode(res).finish());
-          } catch (e) {
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            respondError(msg, e, endpointLog);
-          } finally {
-            span.end();
-          }
-        }),
+    function handle(msg: ServiceMsg): Promise<void> {
+      // Untraced, a request costs no span, no context switch and no look at its headers.
+      if (!isTracing()) return answer(msg, undefined);
+      return context.with(extractTraceContext(msg.headers), () =>
+        tracer.startActiveSpan(rpc.subject, { kind: SpanKind.SERVER }, (span) => answer(msg, span).finally(() => span.end())),
       );
+    }
+
+    async function answer(msg: ServiceMsg, span: Span | undefined): Promise<void> {
+      try {
+        const req = decodeRequest(rpc, msg.data, maxBytes);
+        const res = await handler(req, { log: endpointLog, headers: msg.headers });
+        const data = rpc.response.encode(res).finish();
+        outbox.send(
+          () => msg.respond(data),
+          (e) => endpointLog.error({ err: e }, 'could not send the reply'),
+        );
+      } catch (e) {
+        span?.setStatus({ code: SpanStatusCode.ERROR });
+        respondError(msg, e, endpointLog, outbox);
+      }
     }
   }
 
@@ -127,19 +137,26 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
     client,
     serve,
     serveHealth(rpc, details, serveOpts) {
-      serve(rpc, () => ({
-        service: opts.name,
-        nodeId: opts.nodeId,
-        version: opts.version,
-        uptimeMs: BigInt(Date.now() - startedAt),
-        status: 'ok',
-        details: details?.() ?? {},
-      }), serveOpts);
+      serve(
+        rpc,
+        () => ({
+          service: opts.name,
+          nodeId: opts.nodeId,
+          version: opts.version,
+          uptimeMs: BigInt(Date.now() - startedAt),
+          status: 'ok',
+          details: details?.() ?? {},
+        }),
+        serveOpts,
+      );
     },
     async stop(graceMs) {
       await service.stop();
       const drained = Promise.allSettled([...inFlight]);
       const timedOut = await raceTimeout(drained, graceMs);
+      // Replies and events still queued leave before the caller drains the connection.
+      outbox.flush();
+      clientOutbox.flush();
       if (timedOut) log.warn({ inFlight: inFlight.size, graceMs }, 'stopped with requests still in flight');
     },
   };
@@ -167,18 +184,19 @@ function decodeRequest<Req>(rpc: Rpc<Req, unknown>, data: Uint8Array, maxBytes: 
   }
 }
 
-function respondError(msg: ServiceMsg, err: unknown, log: Logger): void {
+function respondError(msg: ServiceMsg, err: unknown, log: Logger, outbox: Outbox): void {
   const wire = toWire(err);
   if (wire.code === ErrorCode.ERROR_CODE_INTERNAL) log.error({ err }, 'handler failed');
   else log.debug({ code: wire.code, message: wire.message }, 'request refused');
   const h = natsHeaders();
   h.set(SWARM_ERROR_HEADER, String(wire.code));
-  try {
-    // Header values are one line: a peer-quoted newline must not split the header block.
-    msg.respondError(serviceStatusOf(wire.code), wire.message.replace(/[\r\n]+/g, ' '), SwarmErrorMessage.encode(wire).finish(), { headers: h });
-  } catch (e) {
-    log.error({ err: e }, 'could not send the error reply');
-  }
+  const body = SwarmErrorMessage.encode(wire).finish();
+  // Header values are one line: a peer-quoted newline must not split the header block.
+  const description = wire.message.replace(/[\r\n]+/g, ' ');
+  outbox.send(
+    () => msg.respondError(serviceStatusOf(wire.code), description, body, { headers: h }),
+    (e) => log.error({ err: e }, 'could not send the error reply'),
+  );
 }
 
 function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {

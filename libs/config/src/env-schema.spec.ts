@@ -1,4 +1,4 @@
-import { bigintVar, ConfigError, intVar, loadEnv, loadServiceConfig } from './index';
+import { bigintVar, ConfigError, intVar, loadEnv, loadServiceConfig, numberVar } from './index';
 
 describe('config - loadEnv', () => {
   it('applies defaults and parses typed values', () => {
@@ -34,6 +34,32 @@ describe('config - loadServiceConfig', () => {
       /SWARM_NATS_URL: expected a NATS URL.*\n.*SWARM_DATA_DIR: expected the node's data directory/,
     );
     const c = loadServiceConfig({ SWARM_NATS_URL: 'nats://127.0.0.1:4999', SWARM_DATA_DIR: '/tmp/x' });
-    expect(c).toEqual({ natsUrl: 'nats://127.0.0.1:4999', dataDir: '/tmp/x', logLevel: 'info', graceMs: 5000, otlpEndpoint: undefined, natsConnectTimeoutMs: 60_000, natsNkeyFile: undefined });
+    expect(c).toEqual({
+      natsUrl: 'nats://127.0.0.1:4999',
+      dataDir: '/tmp/x',
+      logLevel: 'info',
+      graceMs: 5000,
+      otlpEndpoint: undefined,
+      traceSampleRatio: 0.01,
+      natsConnectTimeoutMs: 60_000,
+      natsNkeyFile: undefined,
+    });
+  });
+
+  it('reads the trace sample ratio as a share in [0, 1]', () => {
+    const base = { SWARM_NATS_URL: 'nats://127.0.0.1:4999', SWARM_DATA_DIR: '/tmp/x' };
+    expect(loadServiceConfig({ ...base, SWARM_TRACE_SAMPLE_RATIO: '1' }).traceSampleRatio).toBe(1);
+    expect(loadServiceConfig({ ...base, SWARM_TRACE_SAMPLE_RATIO: '0.25' }).traceSampleRatio).toBe(0.25);
+    expect(loadServiceConfig({ ...base, SWARM_TRACE_SAMPLE_RATIO: '0' }).traceSampleRatio).toBe(0);
+    for (const bad of ['1.5', '-0.1', 'NaN', 'Infinity', '1e-2', 'half']) {
+      expect(() => loadServiceConfig({ ...base, SWARM_TRACE_SAMPLE_RATIO: bad })).toThrow(`SWARM_TRACE_SAMPLE_RATIO: expected a number in [0, 1] (default 0.01), got '${bad}'`);
+    }
+  });
+});
+
+describe('config - numberVar', () => {
+  it('takes plain decimals within its range', () => {
+    expect(loadEnv({ R: '.5' }, { R: numberVar({ default: 1, min: 0, max: 1 }) })).toEqual({ R: 0.5 });
+    expect(loadEnv({}, { R: numberVar({ default: 1, min: 0, max: 1 }) })).toEqual({ R: 1 });
   });
 });

@@ -43,14 +43,24 @@ export function loadEnv<S extends Shape>(env: Env, shape: S): Loaded<S> {
 const INT = /^-?\d+$/;
 
 export function intVar(opts: { default?: number; min: number; max: number }): EnvVar<number> {
-  const base = z
-    .string()
-    .regex(INT)
-    .transform(Number)
-    .pipe(z.number().int().min(opts.min).max(opts.max));
+  const base = z.string().regex(INT).transform(Number).pipe(z.number().int().min(opts.min).max(opts.max));
   const schema = opts.default === undefined ? base : base.optional().transform((v) => v ?? (opts.default as number));
   const dflt = opts.default === undefined ? '' : ` (default ${opts.default})`;
   return envVar(schema as z.ZodType<number, string | undefined>, `an integer in [${opts.min}, ${opts.max}]${dflt}`);
+}
+
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+
+/** A plain decimal number in [min, max] (no exponent, sign or `Infinity`: what a person writes). */
+export function numberVar(opts: { default: number; min: number; max: number }): EnvVar<number> {
+  const schema = z
+    .string()
+    .regex(DECIMAL)
+    .transform(Number)
+    .pipe(z.number().min(opts.min).max(opts.max))
+    .optional()
+    .transform((v) => v ?? opts.default);
+  return envVar(schema as z.ZodType<number, string | undefined>, `a number in [${opts.min}, ${opts.max}] (default ${opts.default})`);
 }
 
 export function bigintVar(opts: { default: bigint; min: bigint; max?: bigint }): EnvVar<bigint> {
@@ -77,7 +87,10 @@ export function optionalStringVar(opts: { pattern?: RegExp; describe: string }):
 }
 
 export function enumVar<T extends string>(values: readonly [T, ...T[]], dflt: T): EnvVar<T> {
-  const schema = z.enum(values).optional().transform((v) => v ?? dflt);
+  const schema = z
+    .enum(values)
+    .optional()
+    .transform((v) => v ?? dflt);
   return envVar(schema as z.ZodType<T, string | undefined>, `one of ${values.join('|')} (default ${dflt})`);
 }
 

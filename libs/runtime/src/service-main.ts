@@ -46,7 +46,7 @@ export function runServiceMain<C extends ServiceConfig>(opts: ServiceMainOptions
     const config = opts.loadConfig(process.env);
     const identity = await loadOrCreateIdentity(config.dataDir);
     const log = createLogger({ service: opts.name, nodeId: identity.nodeId, level: config.logLevel });
-    const otel = startTelemetry({ serviceName: opts.name, nodeId: identity.nodeId, otlpEndpoint: config.otlpEndpoint }, log);
+    const otel = startTelemetry({ serviceName: opts.name, nodeId: identity.nodeId, otlpEndpoint: config.otlpEndpoint, sampleRatio: config.traceSampleRatio }, log);
     const auth = await busConnectOptions(roleOf(opts.name), config.natsNkeyFile);
     // Wait for a bus that is not up yet, then reconnect forever: a restarting nats-server must not
     // take the service down with it.

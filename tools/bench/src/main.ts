@@ -4,8 +4,12 @@
  *      `--start` runs this table only.
  *   1. The node pipeline for a tiny vecadd (five processes, as `swarm up` runs them) next to a raw
  *      NATS request/reply on the same nats-server, the physical floor, in the same run.
+ *      Also one service call (credit.balance) and the pipeline with tracing exported to a local
+ *      stand-in collector (otlp-sink.ts); `--pipeline` runs this table only.
  *   2. matmul 256/512 GFLOP/s of the gpu.js kernel vs a plain-JS loop, in the same run.
  *   3. Verification time as a % of execution time per skill and size (verify-bench.ts).
+ *   4. Synced settlements (reserve + settle pairs, fsync on) vs raw classic-level synced batches
+ *      (ledger-bench.ts); `--ledger` runs this table only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -13,6 +17,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { DOT_ERROR_LAMBDA, VALUE_DISTRIBUTIONS } from '@swarm/skills';
 import Table from 'cli-table3';
 import { benchKernels } from './kernel-bench';
+import { benchLedger } from './ledger-bench';
+import { startOtlpSink } from './otlp-sink';
 import { benchPipeline } from './pipeline-bench';
 import { benchStartTimes, median, START_GOALS_MS } from './start-time-bench';
 import { benchVerification, calibrateMatmul } from './verify-bench';
@@ -21,16 +27,33 @@ const quick = process.argv.includes('--quick');
 const verifyOnly = process.argv.includes('--verify');
 const calibrate = process.argv.includes('--calibrate');
 const startOnly = process.argv.includes('--start');
+const ledgerOnly = process.argv.includes('--ledger');
+const pipelineOnly = process.argv.includes('--pipeline');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
 const table = (head: string[]) => new Table({ head, ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
 
 async function main(): Promise<void> {
+  if (pipelineOnly) return benchNode();
+  if (ledgerOnly) return benchSettlements();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;
-  if (!verifyOnly) await benchNodeAndKernels();
+  if (!verifyOnly) {
+    await benchNode();
+    await benchMatmul();
+  }
   await benchVerify();
+  if (!verifyOnly) await benchSettlements();
+}
+
+async function benchSettlements(): Promise<void> {
+  process.stderr.write('bench: synced settlements (ledger, credit-svc) vs raw classic-level…\n');
+  const rows = await benchLedger({ pairs: quick ? 1000 : 4000, concurrency: 16 });
+  const raw = rows[0].pairsPerSec;
+  const t4 = table(['path (reserve + settle pairs, fsync on)', 'in flight', 'pairs', 'pairs/s', '÷ raw', 'p50 ms', 'p99 ms']);
+  for (const r of rows) t4.push([r.name, String(r.concurrency), String(r.pairs), f(r.pairsPerSec, 0), f(r.pairsPerSec / raw), f(r.p50Ms, 3), f(r.p99Ms, 3)]);
+  process.stdout.write(`\nSynced settlements vs raw classic-level synced batches (same disk, same run)\n${t4.toString()}\n`);
 }
 
 async function benchStart(): Promise<void> {
@@ -45,23 +68,43 @@ async function benchStart(): Promise<void> {
   process.stdout.write(`\nStart times (compiled JavaScript, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end)\n${t0.toString()}\n`);
 }
 
-async function benchNodeAndKernels(): Promise<void> {
+async function benchNode(): Promise<void> {
   const base = { sequential: quick ? 100 : 500, concurrent: quick ? 300 : 2000, concurrency: 16, vecaddSize: 16, executors: 1 };
   process.stderr.write('bench: starting a node (swarm up) for the pipeline run…\n');
   const p = await benchPipeline({ ...base, syncWrites: true });
   process.stderr.write('bench: again with ledger fsync off…\n');
   const q = await benchPipeline({ ...base, syncWrites: false });
+  // Against fsync off, where the services' CPU (not the disk) sets the pace: what tracing costs.
+  process.stderr.write('bench: again with fsync off and tracing exported (OTLP/HTTP to a local stand-in collector)…\n');
+  const sink = await startOtlpSink();
+  const traced = await benchPipeline({ ...base, syncWrites: false, env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } }).finally(() => sink.close());
   const t1 = table(['path', 'in flight', 'requests', 'ops/s', 'p50 ms', 'p99 ms']);
   const row = (name: string, inflight: number, s: { count: number; opsPerSec: number; p50Ms: number; p99Ms: number }) =>
     t1.push([name, String(inflight), String(s.count), f(s.opsPerSec, 0), f(s.p50Ms, 3), f(s.p99Ms, 3)]);
   row('raw NATS request/reply (floor)', 1, p.rawSeq);
   row('raw NATS request/reply (floor)', 16, p.rawPar);
+  row('one service call (credit.balance)', 1, p.callSeq);
+  row('one service call (credit.balance)', 16, p.callPar);
   row('submit vecadd n=16, whole pipeline', 1, p.seq);
   row('submit vecadd n=16, whole pipeline', 16, p.par);
   row('same, ledger fsync off', 1, q.seq);
   row('same, ledger fsync off', 16, q.par);
-  process.stdout.write(`\nNode pipeline vs raw NATS (loopback, ${availableParallelism()} cores)\n${t1.toString()}\n`);
+  row('same, fsync off, tracing exported (SWARM_TRACE_SAMPLE_RATIO)', 1, traced.seq);
+  row('same, fsync off, tracing exported (SWARM_TRACE_SAMPLE_RATIO)', 16, traced.par);
+  const ratio = `tracing on ÷ off (fsync off), tasks/s: ${f(traced.seq.opsPerSec / q.seq.opsPerSec)} (c=1), ${f(traced.par.opsPerSec / q.par.opsPerSec)} (c=16)`;
+  process.stdout.write(`\nNode pipeline vs raw NATS (loopback, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end)\n${t1.toString()}\n${ratio}\n`);
+  const runs = [p, q, traced];
+  const t1b = table(['process', 'CPU ms / task: fsync on', 'fsync off', 'fsync off, traced', 'writes / task: fsync on', 'fsync off', 'fsync off, traced']);
+  for (const { name } of p.perTask) {
+    const per = runs.map((r) => r.perTask.find((u) => u.name === name));
+    t1b.push([name, ...per.map((u) => (u ? f(u.cpuMsPerOp, 3) : '-')), ...per.map((u) => (u ? f(u.writesPerOp, 1) : '-'))]);
+  }
+  const cpuOf = (r: typeof p) => r.perTask.reduce((sum, u) => sum + u.cpuMsPerOp, 0);
+  t1b.push(['all services', ...runs.map((r) => f(cpuOf(r), 3)), '', '', '']);
+  process.stdout.write(`\nPer task at ${base.concurrency} in flight, each process (Linux /proc: utime + stime, write syscalls)\n${t1b.toString()}\n`);
+}
 
+async function benchMatmul(): Promise<void> {
   process.stderr.write('bench: matmul kernels…\n');
   const k = await benchKernels([256, 512], quick ? 2 : 3, Math.min(2, availableParallelism()));
   const t2 = table(['implementation', 'n', 'best ms', 'GFLOP/s']);
@@ -72,14 +115,28 @@ async function benchNodeAndKernels(): Promise<void> {
 async function benchVerify(): Promise<void> {
   process.stderr.write('bench: verification vs execution…\n');
   // Up to the node's limit (2M input values): matmul 1000, mlp 999 wide, vecadd 1M.
-  const sizes = quick ? { matmul: [64, 256, 700], vecadd: [65_536, 1_000_000], mlp: [64, 256, 700] } : { matmul: [64, 256, 512, 700, 1000], vecadd: [4_096, 65_536, 1_000_000], mlp: [64, 256, 700, 999] };
+  const sizes = quick
+    ? { matmul: [64, 256, 700], vecadd: [65_536, 1_000_000], mlp: [64, 256, 700] }
+    : { matmul: [64, 256, 512, 700, 1000], vecadd: [4_096, 65_536, 1_000_000], mlp: [64, 256, 700, 999] };
   const v = await benchVerification({ sizes, reps: quick ? 2 : 3 });
   const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
   const t3 = table(['skill', 'size', 'gpu.js ms', 'plain JS ms', 'verify ms', 'verify/gpu.js', 'verify/plain JS', 'reject ms', 'decode ms']);
   for (const r of v.rows) {
-    t3.push([r.skill, r.size, f(r.kernelMs, 1), f(r.referenceMs, 1), f(r.verifyMs, 2), pct(r.verifyMs, r.kernelMs), pct(r.verifyMs, r.referenceMs), f(r.rejectMs, 2), f(r.decodeMs, 2)]);
+    t3.push([
+      r.skill,
+      r.size,
+      f(r.kernelMs, 1),
+      f(r.referenceMs, 1),
+      f(r.verifyMs, 2),
+      pct(r.verifyMs, r.kernelMs),
+      pct(r.verifyMs, r.referenceMs),
+      f(r.rejectMs, 2),
+      f(r.decodeMs, 2),
+    ]);
   }
-  process.stdout.write(`\nVerification vs execution (gpu.js backend: ${v.backend}; verify: the router's check of the kernel's result with the CSPRNG; reject: one element 0.1% off)\n${t3.toString()}\n`);
+  process.stdout.write(
+    `\nVerification vs execution (gpu.js backend: ${v.backend}; verify: the router's check of the kernel's result with the CSPRNG; reject: one element 0.1% off)\n${t3.toString()}\n`,
+  );
   if (!calibrate) return;
   process.stderr.write('bench: calibrating the matmul f32 error model (minutes)…\n');
   const c = await calibrateMatmul(quick ? [64, 256] : [64, 256, 700, 1000], [...VALUE_DISTRIBUTIONS], DOT_ERROR_LAMBDA);

@@ -47,7 +47,8 @@ describe('tracing - one task is one trace across the node', () => {
     const home = await tempDir('swarm-trace-');
     let node: SwarmNodeProcess | undefined;
     try {
-      node = await spawnSwarmNode(home.path, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url } });
+      // Every task traced: a sampled-out task would leave nothing to assert on.
+      node = await spawnSwarmNode(home.path, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, SWARM_TRACE_SAMPLE_RATIO: '1' } });
       const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
       const inputs = demoInputs('vecadd', 64, seededRandom(5));
       const res = await client.submit({ skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: 20_000 });
