@@ -11,7 +11,7 @@ import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { loadServiceConfig } from '@swarm/config';
 import { seededRandom, systemTime } from '@swarm/determinism';
 import { loadExecutorConfig, startExecutorService } from '@swarm/executor-svc';
-import { startGatewayService } from '@swarm/gateway-svc';
+import { loadGatewayConfig, startGatewayService } from '@swarm/gateway-svc';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import type { NodeServiceApp } from '@swarm/node';
 import { NODE_SERVICES } from '@swarm/node';
@@ -63,7 +63,7 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
   const starters: Record<NodeServiceApp, () => Promise<{ stop(): Promise<void> }>> = {
     'credit-svc': async () => startCreditService({ config: loadCreditConfig(env), log, nc: await ncOf('credit'), nodeId, ...systemTime }),
     'registry-svc': async () => startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId }),
-    'gateway-svc': async () => startGatewayService({ config: loadServiceConfig(env), log, nc: await ncOf('gateway'), nodeId }),
+    'gateway-svc': async () => startGatewayService({ config: loadGatewayConfig(env), log, nc: await ncOf('gateway'), time: systemTime }),
     'executor-svc': async () => startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId }),
     'router-svc': async () => startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, ...systemTime, random: seededRandom(9) }),
   };
