@@ -3,8 +3,8 @@
 //   1. build (swc to each project's dist/; what services and `swarm` run)
 //   2. generated contracts match proto/     3. type check (tsc, strict)
 //   4. dependency rules on the Nx graph      5. lint (ESLint, type-aware; purity of type:core)
-//   6. jest (unit + integration, real nats-server/LevelDB)
-// Ends with the plain line `N passed, N failed` (jest tests plus the five checks) that CI reads.
+//   6. format (Prettier --check)             7. jest (unit + integration, real nats-server/LevelDB)
+// Ends with the plain line `N passed, N failed` (jest tests plus the six checks) that CI reads.
 // Extra arguments go to jest, e.g. `npm test -- libs/bus`.
 // `--unit` (`npm run test:unit`): the fast loop — build, then only the unit specs: no checks, no
 // `*.int.spec.ts` (real processes) and no `*.trials.spec.ts` (10,000-trial statistical suites).
@@ -42,6 +42,7 @@ function runChecks() {
   step('type check', bin('tsc'), ['-p', 'tsconfig.json']);
   step('dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]);
   step('lint', bin('eslint'), ['--max-warnings=0', '.']);
+  step('format', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
 }
 
 const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-')), 'results.json');
