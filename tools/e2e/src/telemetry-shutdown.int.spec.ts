@@ -45,7 +45,13 @@ describe('router-svc - stop with OTEL_EXPORTER_OTLP_ENDPOINT set and no working 
   it('exits 0 within its grace period, dropping the spans it cannot export', async () => {
     const collector = await startHungCollector();
     try {
-      router = spawnService('router-svc', { SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path, SWARM_GRACE_MS: String(GRACE_MS), OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+      router = spawnService('router-svc', {
+        SWARM_NATS_URL: nats.url,
+        SWARM_DATA_DIR: dir.path,
+        SWARM_GRACE_MS: String(GRACE_MS),
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        SWARM_TRACE_SAMPLE_RATIO: '1',
+      });
       const bus = createBusClient(nc, silentLogger());
       // Each answered health request leaves a server span in the router's export queue.
       await waitFor(() => bus.request(RouterHealth, {}, { timeoutMs: 500 }), { timeoutMs: START_TIMEOUT_MS, intervalMs: 200, what: 'router-svc answers health' });
