@@ -32,7 +32,22 @@ export {
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
 export { NodeRecord, SignedNodeRecord, RecordSkill, NodeResources } from './gen/swarm/v1/record';
-export { NodeInfoRequest, NodeInfoResponse, PingRequest, PingResponse, PeerServiceDefinition } from './gen/swarm/v1/gateway';
+export {
+  NodeInfoRequest,
+  NodeInfoResponse,
+  PingRequest,
+  PingResponse,
+  DhtContact,
+  DhtPingRequest,
+  DhtPingResponse,
+  DhtStoreRequest,
+  DhtStoreResponse,
+  DhtFindNodeRequest,
+  DhtFindNodeResponse,
+  DhtFindValueRequest,
+  DhtFindValueResponse,
+  PeerServiceDefinition,
+} from './gen/swarm/v1/gateway';
 export type { Codec, Rpc, EventTopic, ServiceName, ServiceDefinition } from './subjects';
 export {
   RouterSubmit,

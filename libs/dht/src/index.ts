@@ -36,7 +36,20 @@ export type {
   FindValueRequest,
   FindValueResponse,
 } from './wire';
-export { MAX_KEY_CHARS, MAX_VALUE_BYTES, MAX_CONTACTS_PER_REPLY, MAX_VALUES_PER_REPLY } from './wire-checks';
+export {
+  MAX_KEY_CHARS,
+  MAX_VALUE_BYTES,
+  MAX_CONTACTS_PER_REPLY,
+  MAX_VALUES_PER_REPLY,
+  checkPingRequest,
+  checkPingResponse,
+  checkStoreRequest,
+  checkStoreResponse,
+  checkFindNodeRequest,
+  checkFindNodeResponse,
+  checkFindValueRequest,
+  checkFindValueResponse,
+} from './wire-checks';
 export { randomHexId, isHexId, ID_BYTES } from './dht-id';
 export { dhtTransportCompliance } from './transport-compliance';
 export type { TransportHarness } from './transport-compliance';

@@ -24,6 +24,7 @@ dhtTransportCompliance('memory network', async () => {
   const net = createMemoryNetwork({ scheduler: vt.scheduler, random: seededRandom(1), latencyMs: 5, timeoutMs: TIMEOUT_MS });
   return {
     transports: [net.transport('a'), net.transport('b'), net.transport('c')],
+    ids: ['a'.repeat(40), 'b'.repeat(40), 'c'.repeat(40)],
     makeUnreachable: (i) => net.kill(['a', 'b', 'c'][i]),
     settle: (p) => settleOn(vt, p),
     cleanup: async () => undefined,
@@ -96,6 +97,29 @@ describe('memory network - counts, latency, loss', () => {
     expect(net.isAlive('b')).toBe(false);
     net.revive('b');
     expect(await settleOn(vt, a.ping('b', { id: ID }))).toEqual({ remoteId: ID });
+  });
+
+  it('copies every message unless copyMessages is off', async () => {
+    for (const copyMessages of [undefined, false]) {
+      const vt = virtualTime();
+      const net = createMemoryNetwork({ scheduler: vt.scheduler, random: seededRandom(7), timeoutMs: TIMEOUT_MS, copyMessages });
+      const reply = { remoteId: ID };
+      let received: unknown;
+      net.transport('b').listen({
+        ...pingOnly(),
+        ping: (_from, request) => {
+          received = request;
+          return reply;
+        },
+      });
+      const request = { id: ID };
+      const answer = await settleOn(vt, net.transport('a').ping('b', request));
+      expect(answer).toEqual(reply);
+      expect(received).toEqual(request);
+      const shared = copyMessages === false;
+      expect(answer === reply).toBe(shared);
+      expect(received === request).toBe(shared);
+    }
   });
 
   it('refuses bad options and a taken endpoint', () => {

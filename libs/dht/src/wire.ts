@@ -67,7 +67,8 @@ export const DHT_RPC_NAMES: readonly DhtRpcName[] = Object.freeze(['ping', 'stor
 /**
  * Request/response to other nodes. A call rejects with a SwarmError: DEADLINE_EXCEEDED when no
  * answer came in time (dead or unreachable peer, lost message), UNAVAILABLE when this transport is
- * closed, or the code the remote handler threw.
+ * closed or the network reports the peer unreachable at once (connection refused), or the code the
+ * remote handler threw.
  */
 export interface DhtTransport {
   /** The endpoint other nodes reach this one at. */

@@ -47,7 +47,11 @@ export interface PeerCall<Req> {
   readonly signal: AbortSignal;
 }
 
-export type PeerHandlers = { readonly [M in PeerMethod]: (call: PeerCall<PeerRequest<M>>) => PeerResponse<M> | Promise<PeerResponse<M>> };
+export type PeerHandler<M extends PeerMethod> = (call: PeerCall<PeerRequest<M>>) => PeerResponse<M> | Promise<PeerResponse<M>>;
+/** Every gateway answers who it is; the DHT methods are served once a DHT is attached (libs/dht-gateway). */
+export type CorePeerMethod = 'nodeInfo' | 'ping';
+/** A method with no handler answers UNAVAILABLE ("this node does not serve …"). */
+export type PeerHandlers = { readonly [M in CorePeerMethod]: PeerHandler<M> } & { readonly [M in Exclude<PeerMethod, CorePeerMethod>]?: PeerHandler<M> };
 
 export interface GatewayServerOptions {
   readonly certificate: NodeCertificate;
@@ -71,6 +75,13 @@ export interface GatewayServer {
 const PEER_ID_METADATA = 'swarm-authenticated-peer';
 /** HTTP/2 streams one connection may hold open: a transport cap well above the per-peer call limit. */
 const STREAMS_PER_INFLIGHT_CALL = 4;
+/** Handler errors that mean the peer sent something wrong: logged as refusals (capped), not failures. */
+const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.ERROR_CODE_MALFORMED_MESSAGE,
+  ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+  ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+]);
 /** Refusals logged at most this often (per second, with a burst): a flood must not flood the log. */
 const REFUSAL_LOG_PER_SECOND = 1;
 const REFUSAL_LOG_BURST = 20;
@@ -129,10 +140,14 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
   const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
 
   function unaryHandler(method: PeerMethod): handleUnaryCall<DecodedRequest<unknown>, unknown> {
-    const handler = opts.handlers[method] as (call: PeerCall<unknown>) => unknown;
+    const handler = opts.handlers[method] as ((call: PeerCall<unknown>) => unknown) | undefined;
     const path = peerMethodPath(method);
     return (call, callback) => {
       const peerId = String(call.metadata.get(PEER_ID_METADATA)[0]);
+      if (handler === undefined) {
+        callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node does not serve ${path}`)));
+        return;
+      }
       const decoded = call.request;
       if (!decoded.ok) {
         refusals({ peer: peerId, method: path, reason: decoded.problem }, 'malformed peer request refused');
@@ -156,7 +171,10 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
         done = true;
         cancelTimer();
         if (err === undefined) return callback(null, value);
-        if (isSwarmError(err)) return callback(statusOf(err));
+        if (isSwarmError(err)) {
+          if (PEER_FAULTS.has(err.code)) refusals({ peer: peerId, method: path, code: err.codeName, reason: err.message }, 'peer request refused');
+          return callback(statusOf(err));
+        }
         log.error({ err, peer: peerId, method: path }, 'peer call handler failed');
         callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error')));
       }

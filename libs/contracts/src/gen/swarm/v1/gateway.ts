@@ -38,6 +38,79 @@ export interface PingResponse {
   payload: Uint8Array;
 }
 
+/** A node on the DHT as its peers reach it. */
+export interface DhtContact {
+  /** 40 lower-case hex characters: the first 20 bytes of the node id (SHA-256 of its Ed25519 key). */
+  id: string;
+  /** Where to dial it; over the gateways `<node id>@host:port`, pinned to that node id. */
+  endpoint: string;
+}
+
+/** DHT ping: is the receiver alive, and which DHT id does it answer as. */
+export interface DhtPingRequest {
+  /** The sender's DHT id; the receiver refuses it unless it is the one the sender's node id maps to. */
+  senderId: string;
+  /** host:port where the sender's gateway accepts peers (a claim: dialling it pins the sender's node id). */
+  senderAddress: string;
+}
+
+/** The receiver's DHT id. */
+export interface DhtPingResponse {
+  remoteId: string;
+}
+
+/** DHT store: keep one provider record under a key. */
+export interface DhtStoreRequest {
+  /** As in DhtPingRequest. */
+  senderId: string;
+  /** As in DhtPingRequest. */
+  senderAddress: string;
+  /** The key (a skill name), 1..256 characters. */
+  key: string;
+  /** One provider record, at most 16 KiB; the receiver's validator decides whether to keep it. */
+  value: Uint8Array;
+}
+
+/** Whether the receiver kept the record; a refusal is an answer, not an error. */
+export interface DhtStoreResponse {
+  stored: boolean;
+  /** Why it was not stored (empty when stored). */
+  refusal: string;
+}
+
+/** DHT find-node: the receiver's closest contacts to a target id. */
+export interface DhtFindNodeRequest {
+  /** As in DhtPingRequest. */
+  senderId: string;
+  /** As in DhtPingRequest. */
+  senderAddress: string;
+  /** 40 lower-case hex characters. */
+  targetId: string;
+}
+
+/** Up to 40 contacts. */
+export interface DhtFindNodeResponse {
+  contacts: DhtContact[];
+}
+
+/** DHT find-value: the receiver's records under a key and its closest contacts to the key's id. */
+export interface DhtFindValueRequest {
+  /** As in DhtPingRequest. */
+  senderId: string;
+  /** As in DhtPingRequest. */
+  senderAddress: string;
+  /** 40 lower-case hex characters: the key's position on the DHT. */
+  targetId: string;
+  /** As in DhtStoreRequest. */
+  key: string;
+}
+
+/** The receiver's unexpired records under the key (up to 256) and up to 40 contacts. */
+export interface DhtFindValueResponse {
+  values: Uint8Array[];
+  contacts: DhtContact[];
+}
+
 function createBaseNodeInfoRequest(): NodeInfoRequest {
   return {};
 }
@@ -353,6 +426,867 @@ export const PingResponse: MessageFns<PingResponse> = {
   },
 };
 
+function createBaseDhtContact(): DhtContact {
+  return { id: "", endpoint: "" };
+}
+
+export const DhtContact: MessageFns<DhtContact> = {
+  encode(message: DhtContact, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.endpoint !== "") {
+      writer.uint32(18).string(message.endpoint);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtContact {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtContact();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.endpoint = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtContact {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      endpoint: isSet(object.endpoint) ? globalThis.String(object.endpoint) : "",
+    };
+  },
+
+  toJSON(message: DhtContact): unknown {
+    const obj: any = {};
+    if (message.id !== undefined) {
+      obj.id = message.id;
+    }
+    if (message.endpoint !== undefined) {
+      obj.endpoint = message.endpoint;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtContact>): DhtContact {
+    return DhtContact.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtContact>): DhtContact {
+    const message = createBaseDhtContact();
+    message.id = object.id ?? "";
+    message.endpoint = object.endpoint ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtPingRequest(): DhtPingRequest {
+  return { senderId: "", senderAddress: "" };
+}
+
+export const DhtPingRequest: MessageFns<DhtPingRequest> = {
+  encode(message: DhtPingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.senderId !== "") {
+      writer.uint32(10).string(message.senderId);
+    }
+    if (message.senderAddress !== "") {
+      writer.uint32(18).string(message.senderAddress);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtPingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtPingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.senderAddress = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtPingRequest {
+    return {
+      senderId: isSet(object.senderId)
+        ? globalThis.String(object.senderId)
+        : isSet(object.sender_id)
+        ? globalThis.String(object.sender_id)
+        : "",
+      senderAddress: isSet(object.senderAddress)
+        ? globalThis.String(object.senderAddress)
+        : isSet(object.sender_address)
+        ? globalThis.String(object.sender_address)
+        : "",
+    };
+  },
+
+  toJSON(message: DhtPingRequest): unknown {
+    const obj: any = {};
+    if (message.senderId !== undefined) {
+      obj.senderId = message.senderId;
+    }
+    if (message.senderAddress !== undefined) {
+      obj.senderAddress = message.senderAddress;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtPingRequest>): DhtPingRequest {
+    return DhtPingRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtPingRequest>): DhtPingRequest {
+    const message = createBaseDhtPingRequest();
+    message.senderId = object.senderId ?? "";
+    message.senderAddress = object.senderAddress ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtPingResponse(): DhtPingResponse {
+  return { remoteId: "" };
+}
+
+export const DhtPingResponse: MessageFns<DhtPingResponse> = {
+  encode(message: DhtPingResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.remoteId !== "") {
+      writer.uint32(10).string(message.remoteId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtPingResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtPingResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.remoteId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtPingResponse {
+    return {
+      remoteId: isSet(object.remoteId)
+        ? globalThis.String(object.remoteId)
+        : isSet(object.remote_id)
+        ? globalThis.String(object.remote_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DhtPingResponse): unknown {
+    const obj: any = {};
+    if (message.remoteId !== undefined) {
+      obj.remoteId = message.remoteId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtPingResponse>): DhtPingResponse {
+    return DhtPingResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtPingResponse>): DhtPingResponse {
+    const message = createBaseDhtPingResponse();
+    message.remoteId = object.remoteId ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtStoreRequest(): DhtStoreRequest {
+  return { senderId: "", senderAddress: "", key: "", value: new Uint8Array(0) };
+}
+
+export const DhtStoreRequest: MessageFns<DhtStoreRequest> = {
+  encode(message: DhtStoreRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.senderId !== "") {
+      writer.uint32(10).string(message.senderId);
+    }
+    if (message.senderAddress !== "") {
+      writer.uint32(18).string(message.senderAddress);
+    }
+    if (message.key !== "") {
+      writer.uint32(26).string(message.key);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(34).bytes(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtStoreRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtStoreRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.senderAddress = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.value = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtStoreRequest {
+    return {
+      senderId: isSet(object.senderId)
+        ? globalThis.String(object.senderId)
+        : isSet(object.sender_id)
+        ? globalThis.String(object.sender_id)
+        : "",
+      senderAddress: isSet(object.senderAddress)
+        ? globalThis.String(object.senderAddress)
+        : isSet(object.sender_address)
+        ? globalThis.String(object.sender_address)
+        : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: DhtStoreRequest): unknown {
+    const obj: any = {};
+    if (message.senderId !== undefined) {
+      obj.senderId = message.senderId;
+    }
+    if (message.senderAddress !== undefined) {
+      obj.senderAddress = message.senderAddress;
+    }
+    if (message.key !== undefined) {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = base64FromBytes(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtStoreRequest>): DhtStoreRequest {
+    return DhtStoreRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtStoreRequest>): DhtStoreRequest {
+    const message = createBaseDhtStoreRequest();
+    message.senderId = object.senderId ?? "";
+    message.senderAddress = object.senderAddress ?? "";
+    message.key = object.key ?? "";
+    message.value = object.value ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseDhtStoreResponse(): DhtStoreResponse {
+  return { stored: false, refusal: "" };
+}
+
+export const DhtStoreResponse: MessageFns<DhtStoreResponse> = {
+  encode(message: DhtStoreResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stored !== false) {
+      writer.uint32(8).bool(message.stored);
+    }
+    if (message.refusal !== "") {
+      writer.uint32(18).string(message.refusal);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtStoreResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtStoreResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.stored = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.refusal = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtStoreResponse {
+    return {
+      stored: isSet(object.stored) ? globalThis.Boolean(object.stored) : false,
+      refusal: isSet(object.refusal) ? globalThis.String(object.refusal) : "",
+    };
+  },
+
+  toJSON(message: DhtStoreResponse): unknown {
+    const obj: any = {};
+    if (message.stored !== undefined) {
+      obj.stored = message.stored;
+    }
+    if (message.refusal !== undefined) {
+      obj.refusal = message.refusal;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtStoreResponse>): DhtStoreResponse {
+    return DhtStoreResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtStoreResponse>): DhtStoreResponse {
+    const message = createBaseDhtStoreResponse();
+    message.stored = object.stored ?? false;
+    message.refusal = object.refusal ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtFindNodeRequest(): DhtFindNodeRequest {
+  return { senderId: "", senderAddress: "", targetId: "" };
+}
+
+export const DhtFindNodeRequest: MessageFns<DhtFindNodeRequest> = {
+  encode(message: DhtFindNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.senderId !== "") {
+      writer.uint32(10).string(message.senderId);
+    }
+    if (message.senderAddress !== "") {
+      writer.uint32(18).string(message.senderAddress);
+    }
+    if (message.targetId !== "") {
+      writer.uint32(26).string(message.targetId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtFindNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtFindNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.senderAddress = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtFindNodeRequest {
+    return {
+      senderId: isSet(object.senderId)
+        ? globalThis.String(object.senderId)
+        : isSet(object.sender_id)
+        ? globalThis.String(object.sender_id)
+        : "",
+      senderAddress: isSet(object.senderAddress)
+        ? globalThis.String(object.senderAddress)
+        : isSet(object.sender_address)
+        ? globalThis.String(object.sender_address)
+        : "",
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DhtFindNodeRequest): unknown {
+    const obj: any = {};
+    if (message.senderId !== undefined) {
+      obj.senderId = message.senderId;
+    }
+    if (message.senderAddress !== undefined) {
+      obj.senderAddress = message.senderAddress;
+    }
+    if (message.targetId !== undefined) {
+      obj.targetId = message.targetId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtFindNodeRequest>): DhtFindNodeRequest {
+    return DhtFindNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtFindNodeRequest>): DhtFindNodeRequest {
+    const message = createBaseDhtFindNodeRequest();
+    message.senderId = object.senderId ?? "";
+    message.senderAddress = object.senderAddress ?? "";
+    message.targetId = object.targetId ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtFindNodeResponse(): DhtFindNodeResponse {
+  return { contacts: [] };
+}
+
+export const DhtFindNodeResponse: MessageFns<DhtFindNodeResponse> = {
+  encode(message: DhtFindNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.contacts) {
+      DhtContact.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtFindNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtFindNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contacts.push(DhtContact.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtFindNodeResponse {
+    return {
+      contacts: globalThis.Array.isArray(object?.contacts)
+        ? object.contacts.map((e: any) => DhtContact.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DhtFindNodeResponse): unknown {
+    const obj: any = {};
+    if (message.contacts?.length) {
+      obj.contacts = message.contacts.map((e) => DhtContact.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtFindNodeResponse>): DhtFindNodeResponse {
+    return DhtFindNodeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtFindNodeResponse>): DhtFindNodeResponse {
+    const message = createBaseDhtFindNodeResponse();
+    message.contacts = object.contacts?.map((e) => DhtContact.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDhtFindValueRequest(): DhtFindValueRequest {
+  return { senderId: "", senderAddress: "", targetId: "", key: "" };
+}
+
+export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
+  encode(message: DhtFindValueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.senderId !== "") {
+      writer.uint32(10).string(message.senderId);
+    }
+    if (message.senderAddress !== "") {
+      writer.uint32(18).string(message.senderAddress);
+    }
+    if (message.targetId !== "") {
+      writer.uint32(26).string(message.targetId);
+    }
+    if (message.key !== "") {
+      writer.uint32(34).string(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtFindValueRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtFindValueRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.senderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.senderAddress = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtFindValueRequest {
+    return {
+      senderId: isSet(object.senderId)
+        ? globalThis.String(object.senderId)
+        : isSet(object.sender_id)
+        ? globalThis.String(object.sender_id)
+        : "",
+      senderAddress: isSet(object.senderAddress)
+        ? globalThis.String(object.senderAddress)
+        : isSet(object.sender_address)
+        ? globalThis.String(object.sender_address)
+        : "",
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+    };
+  },
+
+  toJSON(message: DhtFindValueRequest): unknown {
+    const obj: any = {};
+    if (message.senderId !== undefined) {
+      obj.senderId = message.senderId;
+    }
+    if (message.senderAddress !== undefined) {
+      obj.senderAddress = message.senderAddress;
+    }
+    if (message.targetId !== undefined) {
+      obj.targetId = message.targetId;
+    }
+    if (message.key !== undefined) {
+      obj.key = message.key;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtFindValueRequest>): DhtFindValueRequest {
+    return DhtFindValueRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtFindValueRequest>): DhtFindValueRequest {
+    const message = createBaseDhtFindValueRequest();
+    message.senderId = object.senderId ?? "";
+    message.senderAddress = object.senderAddress ?? "";
+    message.targetId = object.targetId ?? "";
+    message.key = object.key ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtFindValueResponse(): DhtFindValueResponse {
+  return { values: [], contacts: [] };
+}
+
+export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
+  encode(message: DhtFindValueResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.values) {
+      writer.uint32(10).bytes(v!);
+    }
+    for (const v of message.contacts) {
+      DhtContact.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtFindValueResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtFindValueResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.values.push(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.contacts.push(DhtContact.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtFindValueResponse {
+    return {
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => bytesFromBase64(e)) : [],
+      contacts: globalThis.Array.isArray(object?.contacts)
+        ? object.contacts.map((e: any) => DhtContact.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: DhtFindValueResponse): unknown {
+    const obj: any = {};
+    if (message.values?.length) {
+      obj.values = message.values.map((e) => base64FromBytes(e));
+    }
+    if (message.contacts?.length) {
+      obj.contacts = message.contacts.map((e) => DhtContact.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtFindValueResponse>): DhtFindValueResponse {
+    return DhtFindValueResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtFindValueResponse>): DhtFindValueResponse {
+    const message = createBaseDhtFindValueResponse();
+    message.values = object.values?.map((e) => e) || [];
+    message.contacts = object.contacts?.map((e) => DhtContact.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * What a node's gateway serves to other nodes over gRPC with mutual TLS. Every call's caller is
  * the node id its client certificate's key hashes to; calls from anyone else never reach a handler.
@@ -377,6 +1311,46 @@ export const PeerServiceDefinition = {
       requestType: PingRequest as typeof PingRequest,
       requestStream: false,
       responseType: PingResponse as typeof PingResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * The registry's Kademlia RPCs. The sender is the authenticated caller: a request whose
+     * sender_id is not the DHT id of the caller's node id is refused (PERMISSION_DENIED).
+     * Kademlia PING.
+     */
+    dhtPing: {
+      name: "DhtPing",
+      requestType: DhtPingRequest as typeof DhtPingRequest,
+      requestStream: false,
+      responseType: DhtPingResponse as typeof DhtPingResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Kademlia STORE of one provider record. */
+    dhtStore: {
+      name: "DhtStore",
+      requestType: DhtStoreRequest as typeof DhtStoreRequest,
+      requestStream: false,
+      responseType: DhtStoreResponse as typeof DhtStoreResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Kademlia FIND_NODE. */
+    dhtFindNode: {
+      name: "DhtFindNode",
+      requestType: DhtFindNodeRequest as typeof DhtFindNodeRequest,
+      requestStream: false,
+      responseType: DhtFindNodeResponse as typeof DhtFindNodeResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Kademlia FIND_VALUE: records and closer contacts in one answer. */
+    dhtFindValue: {
+      name: "DhtFindValue",
+      requestType: DhtFindValueRequest as typeof DhtFindValueRequest,
+      requestStream: false,
+      responseType: DhtFindValueResponse as typeof DhtFindValueResponse,
       responseStream: false,
       options: {},
     },

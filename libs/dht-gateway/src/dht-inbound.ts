@@ -1,0 +1,90 @@
+/**
+ * The receiving half: the four DHT methods of PeerService, for the gateway server's handlers. The
+ * sender a DHT handler learns is the caller the gateway authenticated (its certificate's key), at
+ * the address the caller says it accepts peers on: a false address only makes the contact
+ * unreachable, since dialling it pins the caller's node id. A request whose sender_id is not the
+ * caller's DHT id is refused with PERMISSION_DENIED before the DHT sees it, so no peer stores, or
+ * enters a routing table, under another node's id. Every field is checked as the memory path checks
+ * it (@swarm/dht wire checks); until a DHT listens (and after it closes) calls answer UNAVAILABLE.
+ */
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import type { DhtHandlers } from '@swarm/dht';
+import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, DHT_RPC_NAMES } from '@swarm/dht';
+import type { PeerHandler } from '@swarm/gateway';
+import { parseHostPort, shortId } from '@swarm/gateway';
+import { dhtEndpoint, dhtIdOfNode } from './dht-peer-id';
+
+export type DhtPeerMethod = 'dhtPing' | 'dhtStore' | 'dhtFindNode' | 'dhtFindValue';
+export type DhtPeerHandlers = { readonly [M in DhtPeerMethod]: PeerHandler<M> };
+
+export interface DhtInbound {
+  /** Spread into the gateway server's handlers. */
+  readonly peerHandlers: DhtPeerHandlers;
+  /** Starts passing calls to the DHT; once. */
+  listen(handlers: DhtHandlers): void;
+  /** Stops passing calls; later ones answer UNAVAILABLE. */
+  close(): void;
+}
+
+/** Longest claimed id quoted back in a refusal. */
+const QUOTED_CLAIM_CHARS = 64;
+
+/** The endpoint the DHT learns the caller at; refuses a claim of someone else's id. */
+function senderEndpoint(peerId: string, senderId: string, senderAddress: string): string {
+  const own = dhtIdOfNode(peerId);
+  if (senderId !== own) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+      `DHT sender_id '${senderId.slice(0, QUOTED_CLAIM_CHARS)}' is not the DHT id of the calling node ${shortId(peerId)} (its DHT id is ${own})`,
+    );
+  }
+  const address = parseHostPort(senderAddress);
+  if (!address || address.port === 0)
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT sender_address must be host:port with a port > 0, got '${senderAddress.slice(0, 300)}'`);
+  return dhtEndpoint(peerId, address);
+}
+
+export function createDhtInbound(): DhtInbound {
+  let handlers: DhtHandlers | undefined;
+  let listened = false;
+  const serving = (): DhtHandlers => {
+    if (!handlers) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, "this node's DHT is not running");
+    return handlers;
+  };
+
+  const peerHandlers: DhtPeerHandlers = {
+    dhtPing: async ({ peerId, request }) => {
+      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const reply = await serving().ping(from, checkPingRequest({ id: request.senderId }));
+      return { remoteId: reply.remoteId };
+    },
+    dhtStore: async ({ peerId, request }) => {
+      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const reply = await serving().store(from, checkStoreRequest({ id: request.senderId, key: request.key, value: request.value }));
+      return { stored: reply.stored, refusal: reply.refusal };
+    },
+    dhtFindNode: async ({ peerId, request }) => {
+      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const reply = await serving().findNode(from, checkFindNodeRequest({ id: request.senderId, targetId: request.targetId }));
+      return { contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
+    },
+    dhtFindValue: async ({ peerId, request }) => {
+      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const reply = await serving().findValue(from, checkFindValueRequest({ id: request.senderId, targetId: request.targetId, key: request.key }));
+      return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
+    },
+  };
+
+  return {
+    peerHandlers,
+    listen(next) {
+      if (listened) throw new Error('this DHT inbound is already listening');
+      for (const rpc of DHT_RPC_NAMES) if (typeof next[rpc] !== 'function') throw new TypeError(`DHT handlers lack ${rpc}`);
+      listened = true;
+      handlers = next;
+    },
+    close() {
+      handlers = undefined;
+    },
+  };
+}

@@ -1,0 +1,243 @@
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { systemClock, systemRandom, systemTime } from '@swarm/determinism';
+import type { DhtNode, RecordValidator } from '@swarm/dht';
+import { dhtTransportCompliance, startDhtNode } from '@swarm/dht';
+import type { GatewayLimits, GatewayServer, PeerHandlers } from '@swarm/gateway';
+import { dialPeer, PEER_TLS_SERVERNAME, startGatewayServer } from '@swarm/gateway';
+import type { NodeCertificate } from '@swarm/identity';
+import { loadOrCreateNodeCertificate } from '@swarm/identity';
+import { createLogger, silentLogger } from '@swarm/telemetry';
+import type { Logger } from '@swarm/telemetry';
+import type { TempDir } from '@swarm/testing';
+import { tempDir } from '@swarm/testing';
+import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
+import { connect as http2Connect } from 'node:http2';
+import type { GatewayDhtTransport } from './index';
+import { createDhtInbound, createGatewayDhtTransport, dhtEndpoint, dhtIdOfNode } from './index';
+
+const LIMITS: GatewayLimits = { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 16, ratePerSecond: 1_000, burst: 1_000 } };
+const CALL_TIMEOUT_MS = 2_000;
+
+/** Each node its own key and certificate, made once per file (a certificate takes a key pair and a signature). */
+const dirs: TempDir[] = [];
+const certificates: NodeCertificate[] = [];
+async function certificate(index: number): Promise<NodeCertificate> {
+  while (certificates.length <= index) {
+    const dir = await tempDir('swarm-dhtgw-');
+    dirs.push(dir);
+    certificates.push(await loadOrCreateNodeCertificate(dir.path, systemClock));
+  }
+  return certificates[index];
+}
+afterAll(async () => Promise.all(dirs.map((d) => d.remove())));
+
+interface GatewayNode {
+  readonly cert: NodeCertificate;
+  readonly server: GatewayServer;
+  readonly transport: GatewayDhtTransport;
+  stop(): Promise<void>;
+}
+
+/** A real gateway on loopback serving the DHT methods through its own transport's inbound half. */
+async function startGatewayNode(cert: NodeCertificate, log: Logger = silentLogger()): Promise<GatewayNode> {
+  const inbound = createDhtInbound();
+  const handlers: PeerHandlers = {
+    nodeInfo: ({ peerId }) => ({ nodeId: cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId }),
+    ping: ({ request }) => ({ payload: request.payload }),
+    ...inbound.peerHandlers,
+  };
+  const server = await startGatewayServer({ certificate: cert, listen: { host: '127.0.0.1', port: 0 }, limits: LIMITS, handlers, log, time: systemTime });
+  const transport = createGatewayDhtTransport({ certificate: cert, advertise: server.address, inbound, clock: systemClock, callTimeoutMs: CALL_TIMEOUT_MS });
+  let stopped = false;
+  return {
+    cert,
+    server,
+    transport,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await transport.close();
+      await server.stop(0);
+    },
+  };
+}
+
+dhtTransportCompliance('gateways (gRPC, mutual TLS, loopback)', async () => {
+  const nodes = await Promise.all([0, 1, 2].map(async (i) => startGatewayNode(await certificate(i))));
+  return {
+    transports: [nodes[0].transport, nodes[1].transport, nodes[2].transport],
+    ids: [nodes[0].transport.dhtId, nodes[1].transport.dhtId, nodes[2].transport.dhtId],
+    makeUnreachable: (i) => nodes[i].server.stop(0),
+    settle: (p) => p,
+    cleanup: async () => void (await Promise.all(nodes.map((n) => n.stop()))),
+  };
+});
+
+/** One raw gRPC POST; resolves with the grpc-status and grpc-message that ended it. */
+function rawCall(session: ClientHttp2Session, path: string, body: Buffer): Promise<{ status: string; message: string }> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    let headers: IncomingHttpHeaders = {};
+    const collect = (h: IncomingHttpHeaders) => void (headers = { ...headers, ...h });
+    req.on('response', collect);
+    req.on('trailers', collect);
+    req.on('data', () => undefined);
+    req.on('end', () => resolve({ status: String(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) }));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Records are "provider|expiresAtMs": enough to show what is stored where (the registry injects the signed-NodeRecord check). */
+const validatePlainRecord: RecordValidator = (_key, value, nowMs) => {
+  const [provider, expires] = Buffer.from(value).toString('utf8').split('|');
+  const expiresAtMs = Number(expires);
+  if (!provider || !Number.isFinite(expiresAtMs)) return { ok: false, reason: 'not provider|expiresAtMs' };
+  if (expiresAtMs <= nowMs) return { ok: false, reason: 'expired' };
+  return { ok: true, provider, issuedAtMs: 0, expiresAtMs };
+};
+const HOUR_MS = 60 * 60 * 1000;
+const recordOf = (provider: string) => Buffer.from(`${provider}|${Date.now() + HOUR_MS}`);
+
+describe('dht over gateways - real DHT nodes', () => {
+  let gateways: GatewayNode[];
+  let dhts: DhtNode[];
+  let logLines: string[];
+
+  beforeAll(async () => {
+    logLines = [];
+    const log = createLogger({ service: 'dht-gateway-test', level: 'warn', destination: { write: (line: string) => void logLines.push(line) } });
+    gateways = [];
+    dhts = [];
+    for (let i = 0; i < 4; i++) {
+      const gw = await startGatewayNode(await certificate(i), log);
+      gateways.push(gw);
+      const seeds = i === 0 ? [] : [gateways[0].transport.endpoint];
+      dhts.push(
+        await startDhtNode(
+          { transport: gw.transport, clock: systemClock, scheduler: systemTime.scheduler, random: systemRandom, validate: validatePlainRecord },
+          { id: gw.transport.dhtId, seeds, maintenance: false },
+        ),
+      );
+    }
+  });
+  afterAll(async () => {
+    await Promise.all(dhts.map((d) => d.stop()));
+    await Promise.all(gateways.map((g) => g.stop()));
+  });
+
+  it('joins through a seed, learns peers by their authenticated endpoints, and finds a provider', async () => {
+    expect(dhts[3].bootstrapReport.seedsReached).toBe(1);
+    const known = dhts[0].contacts();
+    expect(known).toHaveLength(3);
+    for (const c of known) {
+      const gw = gateways.find((g) => g.transport.dhtId === c.id);
+      expect(c.endpoint).toBe(dhtEndpoint(gw!.cert.nodeId, gw!.server.address));
+    }
+    const provided = await dhts[1].provide('matmul', () => recordOf(dhts[1].id));
+    expect(provided.stored).toBe(4);
+    const found = await dhts[3].findProviders('matmul');
+    expect(found.values.map((v) => Buffer.from(v).toString('utf8').split('|')[0])).toEqual([dhts[1].id]);
+  });
+
+  it("refuses a peer that claims another node's DHT id: nothing stored, nothing learned, the node keeps serving", async () => {
+    const [a, b, c] = gateways;
+    const impostor = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
+    try {
+      const claimA = { senderId: dhtIdOfNode(a.cert.nodeId), senderAddress: '127.0.0.1:1' };
+      const refused = await impostor.call('dhtStore', { ...claimA, key: 'forged', value: recordOf(dhtIdOfNode(a.cert.nodeId)) }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(SwarmError);
+      expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
+      expect((refused as Error).message).toContain(`is not the DHT id of the calling node ${c.cert.nodeId.slice(0, 12)}`);
+      await expect(impostor.call('dhtPing', claimA)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
+
+      // Nothing stored: B holds no record under the key, and B never learned A's id at C's claimed address.
+      const honest = { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` };
+      const held = await impostor.call('dhtFindValue', { ...honest, targetId: dhtIdOfNode(b.cert.nodeId), key: 'forged' });
+      expect(held.values).toEqual([]);
+      expect(dhts[1].contacts().filter((k) => k.endpoint.endsWith('@127.0.0.1:1'))).toEqual([]);
+      expect((await dhts[3].findProviders('forged')).values).toEqual([]);
+
+      // The same call under C's own id is served.
+      await expect(impostor.call('dhtStore', { ...honest, key: 'forged', value: recordOf(c.transport.dhtId) })).resolves.toEqual({ stored: true, refusal: '' });
+      const refusal = logLines.map((l) => JSON.parse(l) as { msg: string; code?: string; peer?: string }).find((l) => l.msg === 'peer request refused');
+      expect(refusal).toMatchObject({ code: 'SWARM_PERMISSION_DENIED', peer: c.cert.nodeId });
+    } finally {
+      impostor.close();
+    }
+  });
+
+  it('answers malformed bytes on every DHT method from a raw HTTP/2 client with SWARM_MALFORMED_MESSAGE, and keeps serving', async () => {
+    const [, b, c] = gateways;
+    const session = http2Connect(`https://127.0.0.1:${b.server.address.port}`, {
+      key: c.cert.keyPem,
+      cert: c.cert.certPem,
+      rejectUnauthorized: false,
+      servername: PEER_TLS_SERVERNAME,
+    });
+    session.on('error', () => undefined);
+    try {
+      for (const method of ['DhtPing', 'DhtStore', 'DhtFindNode', 'DhtFindValue']) {
+        // Field 1 (string) announcing 100 bytes that never come; gRPC frame: flag 0, length 2.
+        const answer = await rawCall(session, `/swarm.v1.PeerService/${method}`, Buffer.from([0, 0, 0, 0, 2, 0x0a, 0x64]));
+        expect(answer).toEqual({ status: '3', message: expect.stringMatching(new RegExp(`^SWARM_MALFORMED_MESSAGE: the request is not a swarm\\.v1\\.${method}Request`)) });
+      }
+    } finally {
+      session.destroy();
+    }
+    await expect(dhts[3].findProviders('matmul')).resolves.toMatchObject({ values: [expect.any(Uint8Array)] });
+  });
+
+  it('refuses bad fields as the memory path does, and an unusable sender address', async () => {
+    const [, b, c] = gateways;
+    const client = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
+    const sender = { senderId: c.transport.dhtId, senderAddress: `127.0.0.1:${c.server.address.port}` };
+    try {
+      await expect(client.call('dhtStore', { ...sender, key: '', value: new Uint8Array(1) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(client.call('dhtStore', { ...sender, key: 'k', value: new Uint8Array(16 * 1024 + 1) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
+      await expect(client.call('dhtFindNode', { ...sender, targetId: 'XYZ' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(client.call('dhtPing', { ...sender, senderAddress: 'not an address' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(client.call('dhtPing', { ...sender, senderAddress: '127.0.0.1:0' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(client.call('dhtPing', sender)).resolves.toEqual({ remoteId: b.transport.dhtId });
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('dht over gateways - what the sender believes', () => {
+  it('sends only as its own DHT id, and refuses a reply that names another id for a node', async () => {
+    const liar = await certificate(4);
+    const honest = await startGatewayNode(await certificate(5));
+    const other = dhtIdOfNode((await certificate(6)).nodeId);
+    const server = await startGatewayServer({
+      certificate: liar,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: LIMITS,
+      log: silentLogger(),
+      time: systemTime,
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: liar.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId }),
+        ping: ({ request }) => ({ payload: request.payload }),
+        dhtPing: () => ({ remoteId: other }),
+        dhtFindNode: () => ({ contacts: [{ id: other, endpoint: dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 9 }) }] }),
+      },
+    });
+    const to = dhtEndpoint(liar.nodeId, server.address);
+    try {
+      const self = honest.transport.dhtId;
+      await expect(honest.transport.ping(to, { id: 'a'.repeat(40) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(honest.transport.ping(to, { id: self })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+        message: expect.stringContaining(`answered as DHT id ${other}`),
+      });
+      await expect(honest.transport.findNode(to, { id: self, targetId: other })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(honest.transport.ping('127.0.0.1:1', { id: self })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      // A gateway without DHT handlers answers UNAVAILABLE for those methods.
+      await expect(honest.transport.store(to, { id: self, key: 'k', value: new Uint8Array(1) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+    } finally {
+      await honest.stop();
+      await server.stop(0);
+    }
+  });
+});
