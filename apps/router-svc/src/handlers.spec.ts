@@ -8,7 +8,7 @@ import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { headers } from 'nats';
 import { loadRouterConfig } from './config';
-import { submitHandler } from './handlers';
+import { REPLY_MARGIN_MS, submitHandler } from './handlers';
 
 const START_MS = 1_700_000_000_000;
 const TIMEOUT_MS = 2_000;
@@ -60,6 +60,7 @@ function routerOnVirtualTime() {
     shutdown: new AbortController().signal,
     onRefused: () => undefined,
     onArrivedLate: () => undefined,
+    onAnsweredLate: () => undefined,
     onFinished: (id, _skill, outcome) => finished.push(`${id} ${outcome.ok ? 'ok' : 'failed'}`),
   });
   return { time, calls, finished, tasks, taskId, handle };
@@ -88,15 +89,24 @@ describe('router submit - deadlines on virtual time', () => {
     expect(r.time.pending()).toBe(0);
   });
 
-  it("ends the task at its client's wall-clock deadline when that comes first", async () => {
+  it("ends the task REPLY_MARGIN_MS before its client's wall-clock deadline when that comes first, so the answer is heard", async () => {
     const r = routerOnVirtualTime();
     const clientWaits = headers();
-    clientWaits.set(DEADLINE_HEADER, String(START_MS + 500));
+    clientWaits.set(DEADLINE_HEADER, String(START_MS + REPLY_MARGIN_MS + 500));
     const failed = Promise.resolve(r.handle(vecaddRequest(), { log: silentLogger(), headers: clientWaits })).catch((err: unknown) => err);
     await r.time.advance(499);
     expect(r.calls).toHaveLength(2);
     await r.time.advance(1);
     expect(await failed).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
     expect(r.calls.at(-1)).toBe(`refund ${r.taskId}`);
+  });
+
+  it('answers at once, running nothing, a request that arrives with less than REPLY_MARGIN_MS of its wait left', async () => {
+    const r = routerOnVirtualTime();
+    const clientWaits = headers();
+    clientWaits.set(DEADLINE_HEADER, String(START_MS + REPLY_MARGIN_MS - 1));
+    const err = await Promise.resolve(r.handle(vecaddRequest(), { log: silentLogger(), headers: clientWaits })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, message: expect.stringMatching(/too late to run; nothing was reserved/) });
+    expect(r.calls).toEqual([]);
   });
 });

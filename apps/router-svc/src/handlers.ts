@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Handler } from '@swarm/bus';
+import type { Handler, HandlerContext } from '@swarm/bus';
 import { DEADLINE_HEADER, toWire } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
@@ -27,8 +27,16 @@ export interface SubmitDeps {
   onRefused(err: SwarmError): void;
   /** Told about each request that reached the router after its client's deadline (nobody waits). */
   onArrivedLate(): void;
+  /** Told about each reply sent after its requester's deadline (it most likely waited in vain). */
+  onAnsweredLate(): void;
   onFinished(taskId: string, skill: string, outcome: { ok: true; cost: bigint; totalMs: number } | { ok: false; error: unknown; totalMs: number }): void;
 }
+
+/**
+ * How long before its requester's deadline (the `swarm-deadline` header) a task ends, so that its
+ * answer, sent over a possibly busy bus, still reaches a requester that is waiting.
+ */
+export const REPLY_MARGIN_MS = 500;
 
 /** Task ids the router hands out: `task-` + a UUID or 32 hex (keyed); anything else is unknown. */
 const TASK_ID_PATTERN = /^task-[0-9a-f-]{32,36}$/;
@@ -36,7 +44,7 @@ const TASK_ID_PATTERN = /^task-[0-9a-f-]{32,36}$/;
 export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, SubmitTaskResponse> {
   const { clock } = deps.components;
   const watch = deps.components.stopwatch ?? clock;
-  return async (req, ctx) => {
+  const handle = async (req: SubmitTaskRequest, ctx: HandlerContext, requesterDeadline: number | undefined): Promise<SubmitTaskResponse> => {
     // The deadline counts from arrival, so any wait inside the router is part of it.
     const receivedAt = clock.now();
     // Until requests are signed, the node spends only its own account, and task ids (which are
@@ -54,7 +62,6 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     if (req.timeoutMs > deps.config.maxTimeoutMs) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `timeoutMs must be at most ${deps.config.maxTimeoutMs}`);
     }
-    const requesterDeadline = clientDeadline(ctx.headers);
     if (requesterDeadline !== undefined && receivedAt >= requesterDeadline) {
       // The request spent its client's whole wait in transit (queued in the sender, nats-server or
       // the socket): nothing can answer that client in time. Counted, so a flood's silent requests
@@ -62,7 +69,15 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       deps.onArrivedLate();
       throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the request arrived ${receivedAt - requesterDeadline} ms after its deadline; nothing was reserved`);
     }
-    const deadlineMs = Math.min(receivedAt + (req.timeoutMs || deps.config.defaultTimeoutMs), requesterDeadline ?? Infinity);
+    if (requesterDeadline !== undefined && receivedAt > requesterDeadline - REPLY_MARGIN_MS) {
+      // Too little of the wait is left to run anything and still be heard: say so at once.
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+        `the request arrived ${requesterDeadline - receivedAt} ms before its deadline, too late to run; nothing was reserved`,
+      );
+    }
+    // The task ends early enough for its answer to reach a requester that is still waiting.
+    const deadlineMs = Math.min(receivedAt + (req.timeoutMs || deps.config.defaultTimeoutMs), (requesterDeadline ?? Infinity) - REPLY_MARGIN_MS);
     const account = deps.nodeId;
     // A key names one task for good: its id (= escrow id) is derived from it, so even a restarted
     // router maps a retry onto the same escrow and can ask the ledger what became of it.
@@ -164,6 +179,15 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       throw error;
     } finally {
       ticket.release(watch.now() - started);
+    }
+  };
+  return async (req, ctx) => {
+    const requesterDeadline = clientDeadline(ctx.headers);
+    try {
+      return await handle(req, ctx, requesterDeadline);
+    } finally {
+      // Counted apart from late arrivals: a reply the router itself sent too late is its own fault.
+      if (requesterDeadline !== undefined && clock.now() > requesterDeadline) deps.onAnsweredLate();
     }
   };
 }

@@ -97,6 +97,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
   let finished = 0;
   let arrivedLate = 0;
+  let answeredLate = 0;
   let lastOverloadLog = -Infinity;
   let refusedAtLastLog = 0;
   const stopping = new AbortController();
@@ -126,6 +127,9 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       },
       onArrivedLate() {
         arrivedLate += 1;
+      },
+      onAnsweredLate() {
+        answeredLate += 1;
       },
       onFinished(taskId, skill, outcome) {
         finished += 1;
@@ -157,6 +161,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       maxInFlightBytes: String(config.maxInFlightBytes),
       refusedOverloaded: String(s.refused),
       arrivedAfterDeadline: String(arrivedLate),
+      answeredAfterDeadline: String(answeredLate),
       tasksRemembered: String(tasks.size()),
       resultBytesRetained: String(tasks.resultBytes()),
     };

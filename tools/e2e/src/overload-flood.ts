@@ -126,6 +126,8 @@ async function main(): Promise<void> {
           // Silent requests the router read only after their deadline had passed (the transport
           // took the whole wait); any silence beyond this count is the router's fault.
           routerReadAfterDeadline: Number(health.details['arrivedAfterDeadline'] ?? NaN),
+          // Replies the router sent after their requester's deadline (its own lateness).
+          routerAnsweredAfterDeadline: Number(health.details['answeredAfterDeadline'] ?? NaN),
           replyMs: { p50: p(0.5), p99: p(0.99), max: latencies.at(-1) },
           lastRetryAfterMs: lastRetryAfter,
           examples,
