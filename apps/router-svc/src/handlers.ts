@@ -183,11 +183,12 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
   };
   return async (req, ctx) => {
     const requesterDeadline = clientDeadline(ctx.headers);
+    const arrivedInTime = requesterDeadline !== undefined && clock.now() < requesterDeadline;
     try {
       return await handle(req, ctx, requesterDeadline);
     } finally {
       // Counted apart from late arrivals: a reply the router itself sent too late is its own fault.
-      if (requesterDeadline !== undefined && clock.now() > requesterDeadline) deps.onAnsweredLate();
+      if (arrivedInTime && clock.now() > requesterDeadline) deps.onAnsweredLate();
     }
   };
 }

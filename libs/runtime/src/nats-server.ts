@@ -17,6 +17,15 @@ export const NATS_START_TIMEOUT_MS = 10_000;
 /** One node's services, CLIs and agents need tens of connections; a key holder must not take thousands. */
 export const MAX_CONNECTIONS = 1_000;
 export const NATS_STOP_GRACE_MS = 3_000;
+/**
+ * What nats-server buffers for one connection that reads slower than it is sent to (its default is
+ * 64 MiB, eight of the largest messages): beyond it, messages to that connection are dropped and the
+ * requester hears nothing. A flood of large submits at a CPU-starved router must get answers, so
+ * the router may fall this far behind; the router's own intake limit refuses the excess.
+ */
+export const MAX_PENDING_BYTES = 256 * 1024 * 1024;
+/** How long a connection may not read before nats-server closes it as a slow consumer (default 10 s). */
+export const WRITE_DEADLINE = '60s';
 /** nats-server's start-up lines; its port is among them. */
 const START_LOG_CHARS = 64_000;
 const SEARCH_PATH = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'];
@@ -65,7 +74,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const conf = join(dir, 'nats.conf');
   await writeFile(
     conf,
-    `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\nmax_connections: ${MAX_CONNECTIONS}\n${opts.authorization ?? ''}`,
+    `host: "${host}"\nport: ${opts.port ?? -1}\nmax_payload: ${opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES}\nmax_connections: ${MAX_CONNECTIONS}\nmax_pending: ${MAX_PENDING_BYTES}\nwrite_deadline: "${WRITE_DEADLINE}"\n${opts.authorization ?? ''}`,
     { mode: 0o600 },
   );
   // Own process group, so a terminal's Ctrl-C does not stop the bus under services still draining.
