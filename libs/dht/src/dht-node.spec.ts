@@ -1,7 +1,7 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { seededRandom, virtualTime } from '@swarm/determinism';
 import type { VirtualTime } from '@swarm/determinism';
-import { randomHexId } from './dht-id';
+import { commonPrefixLength, idFromHex, randomHexId } from './dht-id';
 import type { DhtNode, DhtNodeInit } from './dht-node';
 import { startDhtNode } from './dht-node';
 import type { MemoryNetwork } from './memory-network';
@@ -173,14 +173,38 @@ describe('dht node - expiry and republish', () => {
 });
 
 describe('dht node - refresh', () => {
-  it('looks up only buckets no lookup touched within the interval, or all when asked', async () => {
+  it('looks up only buckets no lookup targeted within the interval', async () => {
     const s = await swarmOf(12, { maintenance: false });
     const node = s.nodes[5];
-    const all = await drive(s.vt, node.refresh({ all: true }));
-    expect(all.lookups).toBeGreaterThan(0);
-    expect((await drive(s.vt, node.refresh())).lookups).toBe(0);
     await s.vt.advance(2 * HOUR_MS);
-    expect((await drive(s.vt, node.refresh())).lookups).toBeGreaterThan(0);
+    const first = await drive(s.vt, node.refresh());
+    expect(first.lookups).toBeGreaterThan(1);
+    expect((await drive(s.vt, node.refresh())).lookups).toBe(0);
+    await s.vt.advance(HOUR_MS / 2);
+    const farthest = node.contacts().at(-1)?.id ?? '';
+    await drive(s.vt, node.findClosest(farthest));
+    await s.vt.advance(HOUR_MS / 2);
+    // The self lookup and every bucket are due again, but for the farthest one: a lookup targeted it half an hour ago.
+    expect((await drive(s.vt, node.refresh())).lookups).toBe(first.lookups - 1);
+    await s.stop();
+  });
+
+  it('skips the buckets its self lookup covered: it met every node deeper than its k closest', async () => {
+    const s = await swarmOf(40, { maintenance: false, bucketSize: 4 });
+    await s.vt.advance(2 * HOUR_MS);
+    let lookups = 0;
+    let everyBucket = 0;
+    for (const node of s.nodes) {
+      const self = idFromHex(node.id);
+      const cpl = (c: { id: string }) => commonPrefixLength(self, idFromHex(c.id));
+      const report = await drive(s.vt, node.refresh());
+      const shallowestOfClosest = Math.min(...(await drive(s.vt, node.findClosest(node.id))).contacts.filter((c) => c.id !== node.id).map(cpl));
+      expect(report.lookups).toBeLessThanOrEqual(shallowestOfClosest + 2); // itself, then buckets 0..shallowest
+      lookups += report.lookups;
+      everyBucket += Math.max(...node.contacts().map(cpl)) + 2; // itself, then every bucket to the deepest contact
+    }
+    expect(lookups).toBeLessThan(everyBucket);
+    for (const node of s.nodes) expect((await drive(s.vt, node.refresh())).lookups).toBe(0);
     await s.stop();
   });
 
@@ -200,7 +224,8 @@ describe('dht node - refresh', () => {
     const dead = s.nodes.filter((n, i) => i % 3 === 0 && n !== provider);
     for (const n of dead) s.net.kill(n.endpoint);
     const asker = s.nodes[1];
-    await drive(s.vt, asker.refresh({ all: true }));
+    await s.vt.advance(HOUR_MS);
+    await drive(s.vt, asker.refresh());
     const deadIds = new Set(dead.map((n) => n.id));
     const result = await drive(s.vt, asker.findProviders('k'));
     expect(result.values.map(providerOfTestRecord)).toEqual([provider.id]);

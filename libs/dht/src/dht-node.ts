@@ -11,7 +11,7 @@ import Lookup from 'kademlia-dht/lib/lookup';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { CancelTimer, Random, Scheduler, WallClock } from '@swarm/determinism';
 import { Contact as ContactClass, createContactTable } from './contact-table';
-import { commonPrefixLength, idFromHex, idToHex, keyId, randomIdInBucket } from './dht-id';
+import { commonPrefixLength, ID_BITS, idFromCheckedHex, idFromHex, idToHex, keyId, randomIdInBucket } from './dht-id';
 import type { ProviderStoreLimits, RecordValidator } from './provider-store';
 import { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-store';
 import {
@@ -124,8 +124,11 @@ export interface DhtNode {
   findProviders(key: string): Promise<ProvidersResult>;
   /** The k nodes closest to `targetId` (hex). */
   findClosest(targetId: string): Promise<ClosestResult>;
-  /** Looks up a random id in each bucket untouched for refreshIntervalMs (`all`: every bucket); re-bootstraps from the seeds when the table is empty. */
-  refresh(options?: { readonly all?: boolean }): Promise<RefreshReport>;
+  /**
+   * Kademlia's refresh (§2.3): looks itself up, then a random id in each bucket no lookup targeted
+   * within refreshIntervalMs; re-bootstraps from the seeds when the table is empty.
+   */
+  refresh(): Promise<RefreshReport>;
   /** Republishes every record this node provides now. */
   republish(): Promise<void>;
   /** Contacts this node knows, closest to itself first. */
@@ -175,11 +178,21 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     }
   });
 
-  const toWire = (c: Contact): WireContact => ({ id: idToHex(c.id), endpoint: c.endpoint });
+  /** Every findNode reply lists k contacts: each table contact's wire form is made once (frozen: replies share it). */
+  const wireForms = new WeakMap<Contact, WireContact>();
+  const toWire = (c: Contact): WireContact => {
+    let wire = wireForms.get(c);
+    if (!wire) {
+      wire = Object.freeze({ id: idToHex(c.id), endpoint: c.endpoint });
+      wireForms.set(c, wire);
+    }
+    return wire;
+  };
   const warn = (what: string, err: unknown) => log?.warn({ err, nodeId: selfHex }, `dht ${what} failed`);
 
+  /** A peer that sent a request (its id passed the request's wire check). */
   function learn(idHex: string, endpoint: string): void {
-    if (idHex !== selfHex) table.seen(new ContactClass(idFromHex(idHex), endpoint));
+    if (idHex !== selfHex) table.seen(new ContactClass(idFromCheckedHex(idHex), endpoint));
   }
 
   function ensureRunning(): void {
@@ -208,9 +221,10 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   function lookup(target: Id, key?: string): Promise<LookupRun> {
     lastLookupAt.set(commonPrefixLength(selfId, target), clock.now());
     const targetHex = idToHex(target);
-    const depth = new Map<string, number>();
+    /** Contacts this lookup has heard of (hex id), with their depth in the referral chain: each is made once. */
+    const met = new Map<string, { readonly depth: number; readonly contact: Contact }>();
     const seedContacts = table.closest(target, k);
-    for (const c of seedContacts) depth.set(idToHex(c.id), 1);
+    for (const contact of seedContacts) met.set(idToHex(contact.id), { depth: 1, contact });
     const found = key === undefined ? undefined : collector(key);
     let messages = 0;
     let failures = 0;
@@ -231,7 +245,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
           findNode(contact, _targetId, cb) {
             const hex = idToHex(contact.id);
             if (done || stopped || hex === selfHex) return queueMicrotask(() => cb(null, []));
-            const d = depth.get(hex) ?? 1;
+            const d = met.get(hex)?.depth ?? 1;
             messages++;
             const request: Promise<{ readonly contacts: readonly WireContact[]; readonly values?: readonly Uint8Array[] }> =
               key === undefined
@@ -242,8 +256,13 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
                 table.seen(contact);
                 const next: Contact[] = [];
                 for (const w of reply.contacts) {
-                  if (!depth.has(w.id)) depth.set(w.id, d + 1);
-                  next.push(new ContactClass(idFromHex(w.id), w.endpoint));
+                  // The lookup list keeps the first contact it meets for an id, so later referrals reuse it.
+                  let known = met.get(w.id);
+                  if (!known) {
+                    known = { depth: d + 1, contact: new ContactClass(idFromCheckedHex(w.id), w.endpoint) };
+                    met.set(w.id, known);
+                  }
+                  next.push(known.contact);
                 }
                 if (found && reply.values && reply.values.length > 0 && found.add(reply.values) > 0) {
                   if (holders === 0) hops = d;
@@ -324,6 +343,27 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     return report;
   }
 
+  /** The last self lookup: it refreshed every bucket deeper than `shallowest`. */
+  let selfLookup: { readonly atMs: number; readonly shallowest: number } | undefined;
+  const stale = (bucket: number, now: number) => {
+    const last = Math.max(lastLookupAt.get(bucket) ?? -Infinity, selfLookup && bucket > selfLookup.shallowest ? selfLookup.atMs : -Infinity);
+    return now - last >= refreshIntervalMs;
+  };
+
+  /**
+   * Looks this node up. Every node sharing more than c leading bits with this one is closer to it
+   * than any node sharing exactly c, so when the k closest found share at least c bits, the lookup
+   * has met every node of the buckets deeper than c: those count as refreshed, and a random lookup
+   * in them would only find the same nodes again.
+   */
+  async function lookupSelf(): Promise<LookupRun> {
+    const run = await lookup(selfId);
+    const others = run.closest.filter((c) => !c.id.equal(selfId));
+    if (others.length === 0) return run;
+    selfLookup = { atMs: clock.now(), shallowest: Math.min(...others.map((c) => commonPrefixLength(selfId, c.id))) };
+    return run;
+  }
+
   async function bootstrap(): Promise<BootstrapReport> {
     let seedsReached = 0;
     await Promise.all(
@@ -337,22 +377,27 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
         }
       }),
     );
-    if (seedsReached > 0) await lookup(selfId);
+    if (seedsReached > 0) await lookupSelf();
     return { seedsReached, contacts: table.closest(selfId, k).length };
   }
 
-  async function refresh(options?: { readonly all?: boolean }): Promise<RefreshReport> {
+  async function refresh(): Promise<RefreshReport> {
     ensureRunning();
     let lookups = 0;
     let messages = 0;
     if (table.closest(selfId, 1).length === 0 && seeds.length > 0) await bootstrap();
+    if (table.closest(selfId, 1).length === 0) return { lookups, messages };
+    if (stale(ID_BITS, clock.now())) {
+      const run = await lookupSelf();
+      lookups++;
+      messages += run.messages;
+    }
+    // Buckets past the deepest contact are empty: nothing to refresh there (Kademlia §2.3).
     const known = table.closest(selfId, k);
     if (known.length === 0) return { lookups, messages };
     const deepest = Math.max(...known.map((c) => commonPrefixLength(selfId, c.id)));
-    const now = clock.now();
     for (let bucket = 0; bucket <= deepest; bucket++) {
-      const last = lastLookupAt.get(bucket);
-      if (!options?.all && last !== undefined && now - last < refreshIntervalMs) continue;
+      if (!stale(bucket, clock.now())) continue;
       const run = await lookup(randomIdInBucket(selfId, bucket, random));
       lookups++;
       messages += run.messages;
@@ -375,12 +420,12 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     findNode(from, raw) {
       const request = checkFindNodeRequest(raw);
       learn(request.id, from);
-      return { contacts: table.closest(idFromHex(request.targetId), k).map(toWire) };
+      return { contacts: table.closest(idFromCheckedHex(request.targetId), k).map(toWire) };
     },
     findValue(from, raw) {
       const request = checkFindValueRequest(raw);
       learn(request.id, from);
-      return { values: store.values(request.key, clock.now()), contacts: table.closest(idFromHex(request.targetId), k).map(toWire) };
+      return { values: store.values(request.key, clock.now()), contacts: table.closest(idFromCheckedHex(request.targetId), k).map(toWire) };
     },
   };
 

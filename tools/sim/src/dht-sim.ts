@@ -2,10 +2,11 @@
  * The DHT simulation (issue 13): N nodes of @swarm/dht on one memory network and one virtual
  * clock, the same code a node runs. Measures provider lookups (success = every live provider of
  * the skill found), hops and messages per lookup against ⌈log2 N⌉, with no churn, after 10% and
- * then 30% of the nodes die (cumulative), each before and after one refresh round (every live
- * node refreshes all its buckets; live owners republish).
+ * then 30% of the nodes die (cumulative), each before and after one refresh round (one refresh
+ * interval of virtual time passes, then every live node runs its periodic refresh, as its timer
+ * would, and live owners republish).
  */
-import { createMemoryNetwork, DEFAULT_CONCURRENCY, randomHexId, startDhtNode } from '@swarm/dht';
+import { createMemoryNetwork, DEFAULT_CONCURRENCY, DEFAULT_REFRESH_INTERVAL_MS, randomHexId, startDhtNode } from '@swarm/dht';
 import type { DhtNode } from '@swarm/dht';
 import type { Random, VirtualTime } from '@swarm/determinism';
 import { seededRandom, virtualTime } from '@swarm/determinism';
@@ -59,7 +60,7 @@ function pick<T>(items: readonly T[], random: Random): T {
 export async function runDhtSim(options: DhtSimOptions, onRow: (row: DhtSimRow) => void = () => undefined): Promise<DhtSimRow[]> {
   const random = seededRandom(options.seed);
   const vt = virtualTime(START_MS);
-  const net = createMemoryNetwork({ scheduler: vt.scheduler, random, timeoutMs: TIMEOUT_MS });
+  const net = createMemoryNetwork({ scheduler: vt.scheduler, random, timeoutMs: TIMEOUT_MS, copyMessages: false });
   const nodes: DhtNode[] = [];
   for (let i = 0; i < options.nodes; i++) {
     const seeds = i === 0 ? [] : [pick(nodes, random).endpoint];
@@ -114,9 +115,11 @@ export async function runDhtSim(options: DhtSimOptions, onRow: (row: DhtSimRow) 
     onRow(row);
   }
 
+  /** The production refresh: its timer fires one interval on, and every bucket no lookup targeted since is stale. */
   async function refreshRound(): Promise<void> {
+    await vt.advance(DEFAULT_REFRESH_INTERVAL_MS);
     for (const node of alive()) {
-      await drive(vt, node.refresh({ all: true }));
+      await drive(vt, node.refresh());
       await drive(vt, node.republish());
     }
   }

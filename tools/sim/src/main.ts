@@ -25,6 +25,8 @@ async function main(): Promise<void> {
   const rows: DhtSimRow[] = [];
   for (const nodes of sizes) {
     const started = performance.now();
+    // CPU time beside wall time: on a shared machine the wall time depends on the neighbours.
+    const cpuAtStart = process.cpuUsage();
     process.stderr.write(`dht-sim: N = ${nodes}...\n`);
     const skills = Math.max(10, Math.round(nodes / 20));
     rows.push(
@@ -32,7 +34,9 @@ async function main(): Promise<void> {
         process.stderr.write(`  ${r.phase}: ${(r.successRate * 100).toFixed(1)}% found, ${r.meanMessages.toFixed(1)} msgs\n`),
       )),
     );
-    process.stderr.write(`dht-sim: N = ${nodes} took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    const cpu = process.cpuUsage(cpuAtStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    process.stderr.write(`dht-sim: N = ${nodes} took ${((performance.now() - started) / 1000).toFixed(1)} s (CPU ${cpuSeconds.toFixed(1)} s)\n`);
   }
   process.stdout.write(`${formatDhtSimTable(rows)}\n`);
 }
