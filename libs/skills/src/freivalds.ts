@@ -15,15 +15,15 @@
  * (the node's limit) would sit at τ over a whole row, and 1.3 times above it over blocks of 500
  * (docs/verification.md). A round costs k·m + n·k·blocks + n·m multiply-adds, the product n·k·m.
  * τ also grows with the partial sums' drift along one direction per block (f32-error.ts), from A
- * and B alone, never from r. It costs DRIFT_PASSES·k·m once and k per row block, paid only by
- * blocks that fail the τ without it (sign-sorted data, or a wrong result): τ with drift is never
+ * and B alone, never from r. It costs DRIFT_PASSES·k·w for each column block (w wide) with a row
+ * that fails the τ without it (sign-sorted data, or a wrong result), and k per such row block; τ with drift is never
  * smaller, so the verdict is exactly that of τ with drift everywhere.
  *
  * When recomputing every cell is cheaper than the rounds (small or thin products), it recomputes:
  * each cell against its own τ, deterministic, nothing to predict.
  */
 import type { Random } from '@swarm/determinism';
-import { dotTolerance, driftDirections, partialSumDrift } from './f32-error';
+import { blockDriftDirection, dotTolerance, partialSumDrift } from './f32-error';
 
 /** A row-major f32 matrix. */
 export interface Mat {
@@ -196,7 +196,8 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
         const at = i * blocks + blk;
         let t = tol[at];
         if (!(abs(d) <= t) && !withDrift[at]) {
-          drift ??= blockDrift(B, k, m, colEnd, bias);
+          drift ??= blockDrift(k, m, blocks);
+          ensureBlockDrift(drift, B, k, m, colEnd, blk, bias);
           t = tol[at] = dotTolerance(terms, e - j0, cSqs[at], termSqs[at], rowDrift(A, ai, k, drift, blk));
           withDrift[at] = 1;
         }
@@ -214,18 +215,29 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
   return { ok: true, mode: 'freivalds', detail: `${rounds} rounds of ±1 projections passed on ${n} row(s) × ${blocks} column block(s)` };
 }
 
+/** The drift directions of B's column blocks, each computed the first time a block needs it. */
 interface BlockDrift {
-  /** βT[blk·k + p] = b_p,b·v_b (f32-error.ts, driftDirections), block-major like the projections. */
+  /** v_b in v[j0..e) of each computed block (f32-error.ts, blockDriftDirection). */
+  readonly v: Float64Array;
+  /** βT[blk·k + p] = b_p,b·v_b, block-major like the projections. */
   readonly betaT: Float64Array;
   /** bias_b·v_b: where each block's running sums start. */
   readonly first: Float64Array;
+  readonly done: Uint8Array;
 }
 
-function blockDrift(B: Float32Array, k: number, m: number, colEnd: Int32Array, bias: Float32Array | undefined): BlockDrift {
-  const { v, beta } = driftDirections(B, k, m, colEnd);
-  const first = new Float64Array(colEnd.length);
-  if (bias) for (let blk = 0, j = 0; blk < colEnd.length; blk++) for (; j < colEnd[blk]; j++) first[blk] += bias[j] * v[j];
-  return { betaT: beta, first };
+function blockDrift(k: number, m: number, blocks: number): BlockDrift {
+  return { v: new Float64Array(m), betaT: new Float64Array(k * blocks), first: new Float64Array(blocks), done: new Uint8Array(blocks) };
+}
+
+/** Fills in block `blk`'s direction the first time it is asked for. */
+function ensureBlockDrift(drift: BlockDrift, B: Float32Array, k: number, m: number, colEnd: Int32Array, blk: number, bias: Float32Array | undefined): void {
+  if (drift.done[blk]) return;
+  const j0 = blk === 0 ? 0 : colEnd[blk - 1];
+  const e = colEnd[blk];
+  blockDriftDirection(B, k, m, j0, e, drift.v, drift.betaT.subarray(blk * k, (blk + 1) * k));
+  if (bias) for (let j = j0; j < e; j++) drift.first[blk] += bias[j] * drift.v[j];
+  drift.done[blk] = 1;
 }
 
 /** partialSumDrift of the row of A at `ai` in column block `blk`: its running sums along v_b. */
