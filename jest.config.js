@@ -3,6 +3,7 @@
 // each package's src/ entry, and compiled output (dist/) is invisible to jest. Tests that spawn
 // services run the compiled apps, so the global setup brings dist/ up to date first.
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { workspaceProjects } = require('./tools/scripts/workspace-projects');
 
@@ -23,5 +24,7 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/[^/]+/[^/]+/(dist|\\.dist-[^/]+)/'],
   globalSetup: '<rootDir>/tools/scripts/jest-global-setup.js',
   testTimeout: 30_000,
-  maxWorkers: process.env.CI ? 2 : '50%',
+  // One more worker than cores on a small box: integration suites spend most of their time waiting on
+  // child processes, which a third worker overlaps with the CPU-bound *.trials suites.
+  maxWorkers: Math.max(3, Math.floor(os.availableParallelism() / 2)),
 };

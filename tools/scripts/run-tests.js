@@ -9,7 +9,7 @@
 // `--unit` (`npm run test:unit`): the fast loop — build, then only the unit specs: no checks, no
 // `*.int.spec.ts` (real processes) and no `*.trials.spec.ts` (10,000-trial statistical suites).
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -34,33 +34,64 @@ const unitOnly = process.argv.includes('--unit');
 const jestArgs = process.argv.slice(2).filter((a) => a !== '--unit');
 if (unitOnly) jestArgs.push('--testPathIgnorePatterns', '\\.(int|trials)\\.spec\\.ts$');
 
-step('build', process.execPath, [path.join(__dirname, 'build.js')]);
-if (!unitOnly) runChecks();
-
-function runChecks() {
-  step('contracts match proto/', process.execPath, [path.join(__dirname, 'gen-proto.js'), '--check']);
-  step('type check', bin('tsc'), ['-p', 'tsconfig.json']);
-  step('dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]);
-  step('lint', bin('eslint'), ['--max-warnings=0', '.']);
-  step('format', bin('prettier'), ['--check', '--log-level', 'warn', '.']);
-}
-
-const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-')), 'results.json');
-process.stderr.write('\n▶ jest\n');
-// --forceExit: a test that leaks a child process (a failed assertion before its cleanup) must not
-// keep CI waiting after the last test; jest still prints which handles were left open.
-const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...jestArgs], { cwd: root, env, stdio: 'inherit' });
-if (fs.existsSync(report)) {
-  const results = JSON.parse(fs.readFileSync(report, 'utf8'));
-  passed += results.numPassedTests;
-  failed += results.numFailedTests + results.numRuntimeErrorTestSuites;
-  for (const suite of results.testResults) {
-    if (suite.status === 'failed' && suite.assertionResults.length === 0) process.stderr.write(`suite failed to run: ${path.relative(root, suite.name)}\n`);
+/**
+ * The checks after the build run side by side (the machine's cores are otherwise idle while tsc or
+ * ESLint wait on one thread); each one's output is printed whole, in order, when it ends.
+ */
+async function runChecks() {
+  const checks = [
+    ['contracts match proto/', process.execPath, [path.join(__dirname, 'gen-proto.js'), '--check']],
+    ['type check', bin('tsc'), ['-p', 'tsconfig.json']],
+    ['dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]],
+    ['lint', bin('eslint'), ['--max-warnings=0', '.']],
+    ['format', bin('prettier'), ['--check', '--log-level', 'warn', '.']],
+  ];
+  const started = Date.now();
+  const runs = checks.map(
+    ([name, cmd, args]) =>
+      new Promise((resolve) => {
+        const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.on('error', (err) => resolve({ name, ok: false, out: `${out}${err.message}\n`, ms: Date.now() - started }));
+        child.on('close', (code) => resolve({ name, ok: code === 0, out, ms: Date.now() - started }));
+      }),
+  );
+  for (const run of runs) {
+    const { name, ok, out, ms } = await run;
+    process.stderr.write(`\n▶ ${name}\n${out}${ok ? '✔' : '✘'} ${name} (${(ms / 1000).toFixed(1)} s)\n`);
+    if (ok) passed += 1;
+    else failed += 1;
   }
-} else {
-  failed += 1;
 }
-fs.rmSync(path.dirname(report), { recursive: true, force: true });
-if (jest.status !== 0 && failed === 0) failed += 1; // jest failed outside any test (config, open handles)
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+
+async function main() {
+  step('build', process.execPath, [path.join(__dirname, 'build.js')]);
+  if (!unitOnly) await runChecks();
+  runJest();
+}
+
+function runJest() {
+  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-')), 'results.json');
+  process.stderr.write('\n▶ jest\n');
+  // --forceExit: a test that leaks a child process (a failed assertion before its cleanup) must not
+  // keep CI waiting after the last test; jest still prints which handles were left open.
+  const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...jestArgs], { cwd: root, env, stdio: 'inherit' });
+  if (fs.existsSync(report)) {
+    const results = JSON.parse(fs.readFileSync(report, 'utf8'));
+    passed += results.numPassedTests;
+    failed += results.numFailedTests + results.numRuntimeErrorTestSuites;
+    for (const suite of results.testResults) {
+      if (suite.status === 'failed' && suite.assertionResults.length === 0) process.stderr.write(`suite failed to run: ${path.relative(root, suite.name)}\n`);
+    }
+  } else {
+    failed += 1;
+  }
+  fs.rmSync(path.dirname(report), { recursive: true, force: true });
+  if (jest.status !== 0 && failed === 0) failed += 1; // jest failed outside any test (config, open handles)
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+void main();

@@ -2,7 +2,7 @@
  * Verification against what the executor really returns (issue 10 §2): results of the gpu.js
  * kernels on both CPU-side backends are always accepted, and wrong results made from them are
  * rejected, up to the node's limit. Completeness and soundness on plain-JS results, at 10,000 tasks
- * per skill, are in libs/skills (completeness.trials.spec.ts, soundness.trials.spec.ts).
+ * per skill, are in libs/skills (completeness.trials.spec.ts, soundness-*.trials.spec.ts).
  */
 import type { DenseTensor } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
