@@ -15,6 +15,7 @@ import { NODE_SERVICES } from './node-services';
 import type { NodeEvent, RunningNode } from './start-node';
 import { startNode } from './start-node';
 import type { SupervisionReport } from './supervision';
+import { isAlive } from './node-file';
 
 jest.setTimeout(180_000);
 
@@ -22,15 +23,6 @@ jest.setTimeout(180_000);
 const WAIT_MS = 60_000;
 /** A light node: one worker thread per executor. */
 const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn' };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function nodeFile(home: string): NodeFile {
   return JSON.parse(readFileSync(join(home, NODE_FILE), 'utf8')) as NodeFile;
@@ -49,7 +41,7 @@ describe('startNode - stop order', () => {
       env: ENV,
       onEvent(e: NodeEvent) {
         if (e.kind !== 'stopped') return;
-        stopped.push({ process: e.process, stillAlive: Object.keys(pids).filter((name) => alive(pids[name])) });
+        stopped.push({ process: e.process, stillAlive: Object.keys(pids).filter((name) => isAlive(pids[name])) });
       },
     });
     pids = { ...Object.fromEntries(node.services.map((s) => [s.name, s.pid as number])), 'nats-server': node.natsPid() };
@@ -61,7 +53,7 @@ describe('startNode - stop order', () => {
     expect(stopped.map((s) => s.process)).toEqual(order);
     // Seen from outside: when each one has stopped, exactly the ones after it in the order still run.
     expect(stopped.map((s) => s.stillAlive.sort())).toEqual(order.map((_, i) => order.slice(i + 1).sort()));
-    expect(Object.values(pids).filter(alive)).toEqual([]);
+    expect(Object.values(pids).filter((pid) => isAlive(pid))).toEqual([]);
     expect(existsSync(join(home.path, NODE_FILE))).toBe(false);
   });
 });

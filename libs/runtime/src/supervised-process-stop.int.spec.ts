@@ -4,21 +4,12 @@ import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
 import type { ExitInfo, SupervisedOptions, SupervisedProcess } from './supervised-process';
 import { RESTART_DELAY_MS, startSupervised } from './supervised-process';
+import { isAlive } from '@swarm/testing';
 
 jest.setTimeout(60_000);
 
 /** Generous: the machine running the suite may be busy; these bound a hang, not a speed. */
 const WAIT_MS = 20_000;
-
-/** Whether a process with this pid still exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('supervised process - restart and stop', () => {
   let dir: TempDir;
@@ -76,7 +67,7 @@ describe('supervised process - restart and stop', () => {
     expect(await p.stop(WAIT_MS)).toBe(0);
     expect(exits).toEqual([expect.objectContaining({ code: 0, signal: null, restarting: false })]);
     expect(await readFile(logFile, 'utf8')).toContain('cleaned up');
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('kills a process that ignores SIGTERM once the grace has passed, and does not restart it', async () => {
@@ -88,7 +79,7 @@ describe('supervised process - restart and stop', () => {
     expect(exits).toEqual([expect.objectContaining({ code: null, signal: 'SIGKILL', restarting: false })]);
     // It was asked first: SIGTERM reached it before the SIGKILL.
     expect(await readFile(logFile, 'utf8')).toContain('ignoring SIGTERM');
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
     expect(starts).toHaveLength(1);
     expect(p.restarts()).toBe(0);
   });

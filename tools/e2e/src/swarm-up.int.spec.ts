@@ -3,15 +3,7 @@ import { join } from 'node:path';
 import { spawnSwarmNode, tempDir } from '@swarm/testing';
 import { connect } from 'nats';
 import { runCli } from './run-cli';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '@swarm/testing';
 
 describe('swarm up - the quick start path with real processes', () => {
   it('starts nats-server and five services, runs the demo, and stops everything cleanly', async () => {
@@ -33,7 +25,7 @@ describe('swarm up - the quick start path with real processes', () => {
       expect(out.demo.tasks[0]?.verification).toMatch(/freivalds/);
       expect(out.demo.balanceAfter.available).toBe(out.demo.balanceBefore.available);
       // Stopped cleanly: no service left behind, node file removed, every service logged its stop.
-      expect(out.services.filter((s) => alive(s.pid))).toEqual([]);
+      expect(out.services.filter((s) => isAlive(s.pid))).toEqual([]);
       expect(existsSync(join(home.path, 'node.json'))).toBe(false);
       for (const s of out.services) {
         const log = readFileSync(join(home.path, 'logs', `${s.name}.log`), 'utf8');
