@@ -1,10 +1,11 @@
 import type { ExecuteRequest, Tensor } from '@swarm/contracts';
-import { ErrorCode, SwarmError, toTensor } from '@swarm/contracts';
+import { ErrorCode, toTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import type { KernelPool, KernelRunOptions } from '@swarm/kernels';
 import { demoInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { executeHandler, healthDetails, resolveTimeout, skillsHandler } from './handlers';
+import { swarmErrorOf } from '@swarm/testing';
 
 const LIMITS = { maxElements: 10_000, maxTimeoutMs: 5_000, defaultTimeoutMs: 1_000 };
 const ALL_SKILLS = SKILL_NAMES;
@@ -28,15 +29,6 @@ const ctx = { log: silentLogger(), headers: undefined };
 
 function request(partial: Partial<ExecuteRequest>): ExecuteRequest {
   return { taskId: 't1', skill: 'vecadd', inputs: demoInputs('vecadd', 8, seededRandom(1)), timeoutMs: 0, ...partial };
-}
-
-async function refusal(p: Promise<unknown>): Promise<SwarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SwarmError);
-  return err as SwarmError;
 }
 
 describe('executor handlers - execute', () => {
@@ -69,14 +61,14 @@ describe('executor handlers - execute', () => {
   it.each(bad)('refuses %s before running anything', async (_what, partial, code) => {
     const { pool, calls } = fakePool();
     const handle = executeHandler({ pool, limits: LIMITS, skills: ALL_SKILLS, executorId: 'exec-1', providerId: 'node-1' });
-    expect((await refusal(Promise.resolve().then(() => handle(request(partial), ctx)))).code).toBe(code);
+    expect((await swarmErrorOf(Promise.resolve().then(() => handle(request(partial), ctx)))).code).toBe(code);
     expect(calls).toHaveLength(0);
   });
 
   it('refuses a skill it does not run as NO_PROVIDER (retryable: another executor may), naming what it runs', async () => {
     const { pool, calls } = fakePool();
     const handle = executeHandler({ pool, limits: LIMITS, skills: ['matmul', 'mlp'], executorId: 'exec-1', providerId: 'node-1' });
-    const err = await refusal(Promise.resolve().then(() => handle(request({ skill: 'vecadd' }), ctx)));
+    const err = await swarmErrorOf(Promise.resolve().then(() => handle(request({ skill: 'vecadd' }), ctx)));
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true, message: 'this executor does not run vecadd; it runs matmul, mlp' });
     expect(calls).toHaveLength(0);
     const matmul = await handle(request({ skill: 'matmul', inputs: demoInputs('matmul', 4, seededRandom(2)) }), ctx);

@@ -1,12 +1,12 @@
 import type { BusClient } from '@swarm/bus';
 import { createBusClient, SWARM_ERROR_HEADER } from '@swarm/bus';
 import type { DenseTensor, ExecuteRequest, Tensor } from '@swarm/contracts';
-import { ErrorCode, ExecutorExecute, ExecutorHealth, ExecutorSkills, fromTensor, SwarmError, SwarmErrorMessage, toTensor } from '@swarm/contracts';
+import { ErrorCode, ExecutorExecute, ExecutorHealth, ExecutorSkills, fromTensor, SwarmErrorMessage, toTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle } from '@swarm/testing';
-import { startNatsServer, waitFor } from '@swarm/testing';
+import { startNatsServer, waitFor, swarmErrorOf } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { loadExecutorConfig } from './config';
@@ -24,15 +24,6 @@ function filled(name: string, shape: number[], value = 0.5): Tensor {
 
 function execute(partial: Partial<ExecuteRequest>): ExecuteRequest {
   return { taskId: 'task-1', skill: 'vecadd', inputs: demoInputs('vecadd', 16, seededRandom(1)), timeoutMs: 0, ...partial };
-}
-
-async function refusal(p: Promise<unknown>): Promise<SwarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SwarmError);
-  return err as SwarmError;
 }
 
 describe('executor-svc - serving skills over the bus', () => {
@@ -104,7 +95,7 @@ describe('executor-svc - serving skills over the bus', () => {
     ];
 
     it.each(cases)('refuses %s', async (_what, partial, code, message) => {
-      const err = await refusal(client.request(ExecutorExecute, execute(partial), REQUEST_TIMEOUT));
+      const err = await swarmErrorOf(client.request(ExecutorExecute, execute(partial), REQUEST_TIMEOUT));
       expect(err.code).toBe(code);
       expect(err.message).toMatch(message);
       await expect(client.request(ExecutorExecute, execute({}), REQUEST_TIMEOUT)).resolves.toMatchObject({ taskId: 'task-1' });
@@ -119,7 +110,7 @@ describe('executor-svc - serving skills over the bus', () => {
 
     it('aborts a kernel past the request time limit with DEADLINE_EXCEEDED', async () => {
       const big = { skill: 'matmul', inputs: [filled('a', [640, 640]), filled('b', [640, 640])], timeoutMs: 20 };
-      const err = await refusal(client.request(ExecutorExecute, execute(big), REQUEST_TIMEOUT));
+      const err = await swarmErrorOf(client.request(ExecutorExecute, execute(big), REQUEST_TIMEOUT));
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, retryable: true });
       await expect(client.request(ExecutorExecute, execute({}), REQUEST_TIMEOUT)).resolves.toMatchObject({ taskId: 'task-1' });
     });
@@ -138,7 +129,7 @@ describe('executor-svc - a subset of the skills installed (SWARM_SKILLS)', () =>
       expect((await client.request(ExecutorSkills, {})).skills.map((s) => s.name)).toEqual(['vecadd']);
       expect((await client.request(ExecutorHealth, {})).details).toMatchObject({ skills: 'vecadd' });
       const matmul = execute({ skill: 'matmul', inputs: demoInputs('matmul', 4, seededRandom(1)) });
-      expect(await refusal(client.request(ExecutorExecute, matmul, REQUEST_TIMEOUT))).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true });
+      expect(await swarmErrorOf(client.request(ExecutorExecute, matmul, REQUEST_TIMEOUT))).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true });
       await expect(client.request(ExecutorExecute, execute({}), REQUEST_TIMEOUT)).resolves.toMatchObject({ taskId: 'task-1' });
     } finally {
       await svc?.stop();

@@ -21,7 +21,7 @@ import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { Logger } from '@swarm/telemetry';
 import { createLogger, silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle } from '@swarm/testing';
-import { startNatsServer, waitFor } from '@swarm/testing';
+import { startNatsServer, waitFor, swarmErrorOf } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect, headers } from 'nats';
 import { loadRouterConfig } from './config';
@@ -83,15 +83,6 @@ function vecadd(n: number): SubmitTaskRequest {
   return SubmitTaskRequest.fromPartial({ skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: 10_000 });
 }
 
-async function failure(p: Promise<unknown>): Promise<SwarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SwarmError);
-  return err as SwarmError;
-}
-
 /** A pino destination that keeps each line's length and message (not 12 MB lines themselves). */
 function lineSink() {
   const lines: Array<{ length: number; msg: string }> = [];
@@ -149,7 +140,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
     await waitFor(() => fakes.state.executeCalls === 2, { what: 'two tasks at the executor' });
 
     const t0 = Date.now();
-    const refused = await failure(client.request(RouterSubmit, vecadd(8), { timeoutMs: 10_000 }));
+    const refused = await swarmErrorOf(client.request(RouterSubmit, vecadd(8), { timeoutMs: 10_000 }));
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/2 tasks in flight \(limit 2\)/) });
     expect(refused.retryAfterMs).toBeGreaterThan(0);
@@ -170,7 +161,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
     // vecadd n=5000: two 20 kB tensors.
     const big = client.request(RouterSubmit, vecadd(5_000), { timeoutMs: 10_000 });
     await waitFor(() => fakes.state.executeCalls === 1, { what: 'the big task at the executor' });
-    const refused = await failure(client.request(RouterSubmit, vecadd(5_000), { timeoutMs: 10_000 }));
+    const refused = await swarmErrorOf(client.request(RouterSubmit, vecadd(5_000), { timeoutMs: 10_000 }));
     expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, message: expect.stringMatching(/request bytes in flight/) });
     const small = client.request(RouterSubmit, vecadd(8), { timeoutMs: 10_000 });
     await waitFor(() => fakes.state.executeCalls === 2, { what: 'the small task admitted' });
@@ -182,7 +173,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
   it('answers OVERLOADED with a hint, not EXECUTION_FAILED, when the executors stay busy, and refunds', async () => {
     await startRouter();
     fakes.state.executor = 'overloaded';
-    const err = await failure(client.request(RouterSubmit, vecadd(8), { timeoutMs: 10_000 }));
+    const err = await swarmErrorOf(client.request(RouterSubmit, vecadd(8), { timeoutMs: 10_000 }));
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/executor busy/) });
     expect(err.retryAfterMs).toBeGreaterThan(0);
     expect(fakes.state.executeCalls).toBe(3);
@@ -193,7 +184,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
     await startRouter();
     fakes.state.registrySilent = true;
     const t0 = Date.now();
-    const err = await failure(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 }));
+    const err = await swarmErrorOf(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 }));
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/registry-svc did not answer within \d+ ms/) });
     // Within the registry's own time limit, not the task's 10 s.
     expect(Date.now() - t0).toBeLessThan(5_000);
@@ -219,7 +210,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
     const sink = lineSink();
     await startRouter({}, createLogger({ service: 'router-svc', destination: sink.stream }));
     const req = { ...vecadd(8), skill: 's'.repeat(4 * 1024 * 1024) };
-    const err = await failure(client.request(RouterSubmit, req, { timeoutMs: 10_000 }));
+    const err = await swarmErrorOf(client.request(RouterSubmit, req, { timeoutMs: 10_000 }));
     expect(err.code).toBe(ErrorCode.ERROR_CODE_UNKNOWN_SKILL);
     expect(err.message.length).toBeLessThan(600);
     await waitFor(() => sink.lines.some((l) => l.msg === 'task failed'), { what: 'the task-failed line' });

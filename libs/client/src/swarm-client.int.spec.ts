@@ -25,7 +25,7 @@ import {
 } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import { startNatsServer, tempDir, waitFor, swarmErrorOf } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect, nkeyAuthenticator, nkeys as untypedNkeys } from 'nats';
 import type { SwarmClient } from './swarm-client';
@@ -113,15 +113,6 @@ async function startFakes(nc: NatsConnection) {
   };
 }
 
-async function failure(p: Promise<unknown>): Promise<SwarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SwarmError);
-  return err as SwarmError;
-}
-
 /** A loopback port nobody listens on (bound, then released). */
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -181,7 +172,7 @@ describe('swarm client - against a closed bus with fake services', () => {
 
     it("gets the router's deadline error, not a client timeout, when the task runs past its deadline", async () => {
       fakes.state.submit = 'late';
-      const err = await failure(client.submit({ skill: 'vecadd', inputs: [], budget: 5n, timeoutMs: 200 }));
+      const err = await swarmErrorOf(client.submit({ skill: 'vecadd', inputs: [], budget: 5n, timeoutMs: 200 }));
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, message: 'router: the task ran past its deadline' });
     });
 
@@ -209,29 +200,29 @@ describe('swarm client - against a closed bus with fake services', () => {
   describe('errors become SwarmErrors with stable codes', () => {
     it('carries a service refusal with its code, retryability and message', async () => {
       fakes.state.submit = 'insufficient';
-      const err = await failure(client.submit({ skill: 'vecadd', inputs: [], budget: 5n }));
+      const err = await swarmErrorOf(client.submit({ skill: 'vecadd', inputs: [], budget: 5n }));
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, codeName: 'SWARM_INSUFFICIENT_CREDIT', retryable: false, message: 'available 3 < budget 5' });
     });
 
     it("turns a service's unexpected failure into INTERNAL without its internal text", async () => {
       fakes.state.submit = 'crash';
-      const err = await failure(client.submit({ skill: 'vecadd', inputs: [], budget: 5n }));
+      const err = await swarmErrorOf(client.submit({ skill: 'vecadd', inputs: [], budget: 5n }));
       expect(err.code).toBe(ErrorCode.ERROR_CODE_INTERNAL);
       expect(err.message).not.toMatch(/secret-path|ENOENT/);
     });
 
     it('answers UNAVAILABLE (retryable) when no service serves the subject', async () => {
-      const err = await failure(client.health('gateway', WAIT_MS));
+      const err = await swarmErrorOf(client.health('gateway', WAIT_MS));
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, codeName: 'SWARM_UNAVAILABLE', retryable: true, message: expect.stringMatching(/no gateway-svc/) });
     });
 
     it('answers DEADLINE_EXCEEDED (retryable) when a service takes the request and never answers', async () => {
-      const err = await failure(client.health('registry', 300));
+      const err = await swarmErrorOf(client.health('registry', 300));
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, retryable: true, message: expect.stringMatching(/did not answer within 300 ms/) });
     });
 
     it('answers PERMISSION_DENIED for what the client role may not ask (the audit is for operators)', async () => {
-      const err = await failure(client.audit(WAIT_MS));
+      const err = await swarmErrorOf(client.audit(WAIT_MS));
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED, retryable: false });
     });
 
@@ -241,7 +232,7 @@ describe('swarm client - against a closed bus with fake services', () => {
         expect(await observer.audit()).toMatchObject({ ok: true, entriesChecked: 7n });
         const found = await observer.instances('router', 1_000);
         expect(found).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ nodeId: NODE_ID }) })]);
-        const refused = await failure(client.instances('router', 1_000));
+        const refused = await swarmErrorOf(client.instances('router', 1_000));
         expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED, codeName: 'SWARM_PERMISSION_DENIED', retryable: false });
       } finally {
         await observer.close();
@@ -281,9 +272,9 @@ describe('swarm client - against a closed bus with fake services', () => {
       const own = await connectSwarm(server.url, { nkeyFile: keys.seedFile('client') });
       await own.balance();
       await own.close();
-      const err = await failure(own.balance());
+      const err = await swarmErrorOf(own.balance());
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
-      expect(await failure(own.instances('router'))).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+      expect(await swarmErrorOf(own.instances('router'))).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
       await expect(own.close()).resolves.toBeUndefined();
     });
   });

@@ -1,9 +1,9 @@
 import type { DenseTensor } from '@swarm/contracts';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { ErrorCode } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoDenseInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { waitFor } from '@swarm/testing';
+import { waitFor, swarmErrorOf } from '@swarm/testing';
 import type { KernelPool } from './index';
 import { createKernelPool } from './index';
 
@@ -14,15 +14,6 @@ const LONG_MATMUL = 1024;
 const LONG_INPUTS: DenseTensor[] = ['a', 'b'].map((name) => ({ name, shape: [LONG_MATMUL, LONG_MATMUL], data: new Float32Array(LONG_MATMUL ** 2).fill(0.5) }));
 const long = (): DenseTensor[] => LONG_INPUTS;
 const small = (skill = 'vecadd'): DenseTensor[] => demoDenseInputs(skill, 16, seededRandom(2));
-
-async function rejection(p: Promise<unknown>): Promise<SwarmError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SwarmError);
-  return err as SwarmError;
-}
 
 describe('kernel pool - running skills on worker threads', () => {
   let pool: KernelPool;
@@ -56,7 +47,7 @@ describe('kernel pool - running skills on worker threads', () => {
     // running timers while the kernel runs, and the run ends with the time-limit error.
     let ticks = 0;
     const ticker = setInterval(() => (ticks += 1), 5);
-    const err = await rejection(pool.run('matmul', inputs, { timeoutMs: 300 }));
+    const err = await swarmErrorOf(pool.run('matmul', inputs, { timeoutMs: 300 }));
     clearInterval(ticker);
     expect(err.code).toBe(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     expect(err.message).toMatch(/did not finish within 300 ms/);
@@ -70,12 +61,12 @@ describe('kernel pool - running skills on worker threads', () => {
     const pending = pool.run('matmul', long(), { timeoutMs: 60_000, signal: controller.signal });
     await waitFor(() => pool.stats().running > 0, { what: 'kernel running' });
     controller.abort();
-    expect((await rejection(pending)).code).toBe(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+    expect((await swarmErrorOf(pending)).code).toBe(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
   });
 
   it('refuses a run beyond threads + maxQueue as OVERLOADED (retryable), then recovers', async () => {
-    const busy = Array.from({ length: THREADS + MAX_QUEUE }, () => rejection(pool.run('matmul', long(), { timeoutMs: 400 })));
-    const refused = await rejection(pool.run('vecadd', small(), { timeoutMs: 1_000 }));
+    const busy = Array.from({ length: THREADS + MAX_QUEUE }, () => swarmErrorOf(pool.run('matmul', long(), { timeoutMs: 400 })));
+    const refused = await swarmErrorOf(pool.run('vecadd', small(), { timeoutMs: 1_000 }));
     expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true });
     const stats = pool.stats();
     expect(stats.running + stats.queued).toBe(THREADS + MAX_QUEUE);
@@ -85,8 +76,8 @@ describe('kernel pool - running skills on worker threads', () => {
   });
 
   it('refuses an unknown skill and a non-positive time limit', async () => {
-    expect((await rejection(pool.run('fft', small(), { timeoutMs: 1_000 }))).code).toBe(ErrorCode.ERROR_CODE_UNKNOWN_SKILL);
-    expect((await rejection(pool.run('vecadd', small(), { timeoutMs: 0 }))).code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect((await swarmErrorOf(pool.run('fft', small(), { timeoutMs: 1_000 }))).code).toBe(ErrorCode.ERROR_CODE_UNKNOWN_SKILL);
+    expect((await swarmErrorOf(pool.run('vecadd', small(), { timeoutMs: 0 }))).code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
   });
 });
 
@@ -108,11 +99,11 @@ describe('kernel pool - backend choice and stop', () => {
   it('stop() ends a running kernel with UNAVAILABLE and refuses later runs', async () => {
     const pool = await createKernelPool({ threads: 1, maxQueue: 1, backend: 'cpu', log: silentLogger() });
     expect(pool.backend).toBe('cpu');
-    const running = rejection(pool.run('matmul', long(), { timeoutMs: 60_000 }));
+    const running = swarmErrorOf(pool.run('matmul', long(), { timeoutMs: 60_000 }));
     await waitFor(() => pool.stats().running > 0, { what: 'kernel running' });
     await pool.stop();
     expect((await running).code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
-    expect(await rejection(pool.run('vecadd', small(), { timeoutMs: 1_000 }))).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+    expect(await swarmErrorOf(pool.run('vecadd', small(), { timeoutMs: 1_000 }))).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
     await pool.stop();
   });
 });

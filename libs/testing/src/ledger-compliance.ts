@@ -10,6 +10,7 @@ import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Ledger, LedgerBatch, LedgerInit, LedgerStore } from '@swarm/credit';
 import { createLedger, DEFAULT_ESCROW_LIFETIME } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
+import { swarmErrorOf } from './swarm-error-of';
 
 export interface LedgerStoreHarness {
   readonly store: LedgerStore;
@@ -22,12 +23,7 @@ const PAYEES = ['peer', 'peer-a', 'peer-b', 'peer-0', 'peer-1', 'peer-2', 'node'
 const START_MS = 1_700_000_000_000;
 
 async function expectCode(p: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SwarmError);
-  expect((err as SwarmError).code).toBe(code);
+  expect((await swarmErrorOf(p)).code).toBe(code);
 }
 
 async function expectAuditOk(ledger: Ledger): Promise<void> {

@@ -7,6 +7,7 @@ import { seededRandom } from '@swarm/determinism';
 import { createKernelPool } from '@swarm/kernels';
 import { demoDenseInputs, getSkill } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
+import { best } from './stats';
 
 export interface KernelRow {
   impl: string;
@@ -16,16 +17,6 @@ export interface KernelRow {
 }
 
 const flops = (n: number) => 2 * n * n * n;
-
-async function best(reps: number, op: () => unknown): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await op();
-    min = Math.min(min, performance.now() - t0);
-  }
-  return min;
-}
 
 export async function benchKernels(sizes: number[], reps: number, threads: number): Promise<{ rows: KernelRow[]; backend: string }> {
   const rows: KernelRow[] = [];

@@ -37,3 +37,14 @@ export async function measure(total: number, concurrency: number, op: () => Prom
   const seconds = (performance.now() - t0) / 1000;
   return { opsPerSec: total / seconds, ...rec.stats() };
 }
+
+/** The fastest of `reps` runs of `op`, in ms: the figure least disturbed by other work on the machine. */
+export async function best(reps: number, op: () => unknown): Promise<number> {
+  let min = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await op();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min;
+}

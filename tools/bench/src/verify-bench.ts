@@ -28,6 +28,7 @@ import {
   SUMMATION_ORDERS,
 } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
+import { best } from './stats';
 
 const WARMUP_CALLS = 20;
 const WARMUP_MS = 300;
@@ -47,16 +48,6 @@ export interface VerifyBenchOptions {
   /** Per skill: demo sizes (matmul n, vecadd n, mlp batch = in = hidden). */
   sizes: Record<string, number[]>;
   reps: number;
-}
-
-async function best(reps: number, op: () => unknown): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await op();
-    min = Math.min(min, performance.now() - t0);
-  }
-  return min;
 }
 
 function median(xs: number[]): number {
