@@ -14,6 +14,9 @@
  *   nothing else: no credit movement, no executor or registry subjects, no events, no `$SRV`.
  *   Every holder of the client key shares one identity (and so each other's replies): per-agent
  *   identities come with agent accounts.
+ * - Only registry-svc may have the gateway sign a record or send DHT rpcs to peers; only gateway-svc
+ *   relays peers' DHT rpcs to registry-svc and runs peers' tasks on the executors; only router-svc
+ *   sends tasks to remote providers.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
  *   tools: `swarm ledger --audit`).
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
@@ -30,9 +33,21 @@ import {
   EXECUTOR_QUEUE,
   ExecutorExecute,
   ExecutorSkills,
+  GatewayDhtFindNode,
+  GatewayDhtFindValue,
+  GatewayDhtPing,
+  GatewayDhtStore,
+  GatewayExecute,
+  GatewayNodeInfo,
+  GatewaySignRecord,
   HEALTH_BY_SERVICE,
   LedgerEntryEvents,
+  RegistryDhtFindNode,
+  RegistryDhtFindValue,
+  RegistryDhtPing,
+  RegistryDhtStore,
   RegistryFindProviders,
+  RegistryPeers,
   RouterSubmit,
   RouterTask,
   TaskFinishedEvents,
@@ -83,8 +98,26 @@ function service(name: ServiceName, publish: string[], serves: string[], makesRe
 
 export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze({
   credit: service('credit', [LedgerEntryEvents.subject], ['swarm.v1.credit.>'], false),
-  registry: service('registry', [ExecutorSkills.subject], ['swarm.v1.registry.>'], true),
-  gateway: service('gateway', [], ['swarm.v1.gateway.>'], false),
+  registry: service(
+    'registry',
+    [
+      ExecutorSkills.subject,
+      GatewayNodeInfo.subject,
+      GatewaySignRecord.subject,
+      GatewayDhtPing.subject,
+      GatewayDhtStore.subject,
+      GatewayDhtFindNode.subject,
+      GatewayDhtFindValue.subject,
+    ],
+    ['swarm.v1.registry.>'],
+    true,
+  ),
+  gateway: service(
+    'gateway',
+    [RegistryDhtPing.subject, RegistryDhtStore.subject, RegistryDhtFindNode.subject, RegistryDhtFindValue.subject, ExecutorExecute.subject, ExecutorSkills.subject],
+    ['swarm.v1.gateway.>'],
+    true,
+  ),
   executor: service(
     'executor',
     [],
@@ -94,7 +127,16 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
   ),
   router: service(
     'router',
-    [CreditReserve.subject, CreditSettle.subject, CreditRefund.subject, CreditEscrow.subject, RegistryFindProviders.subject, ExecutorExecute.subject, TaskFinishedEvents.subject],
+    [
+      CreditReserve.subject,
+      CreditSettle.subject,
+      CreditRefund.subject,
+      CreditEscrow.subject,
+      RegistryFindProviders.subject,
+      ExecutorExecute.subject,
+      GatewayExecute.subject,
+      TaskFinishedEvents.subject,
+    ],
     ['swarm.v1.router.>'],
     true,
   ),
@@ -102,7 +144,7 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
     // No `$SRV` discovery: nats.js answers it inside each service, on whatever reply subject the
     // requester names and with the service's rights (our inbox check cannot guard it), so a
     // client could aim a service's JSON at any subject. Discovery is the observer's (operators).
-    publish: Object.freeze([RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, ...ALL_HEALTH]),
+    publish: Object.freeze([RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, RegistryPeers.subject, ...ALL_HEALTH]),
     subscribe: Object.freeze([`${inboxPrefixOf('client')}.>`]),
     allowResponses: false,
   }),

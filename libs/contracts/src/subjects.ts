@@ -95,9 +95,25 @@ export const EXECUTOR_QUEUE = 'swarm.executor';
 
 export const RegistryFindProviders = rpc('swarm.v1.registry.providers', RegistryServiceDefinition, 'findProviders');
 export const RegistryHealth = rpc('swarm.v1.registry.health', RegistryServiceDefinition, 'health');
+export const RegistryPeers = rpc('swarm.v1.registry.peers', RegistryServiceDefinition, 'listPeers');
+/** A peer's DHT rpcs, relayed by this node's gateway-svc to registry-svc (the caller authenticated). */
+export const RegistryDhtPing = rpc('swarm.v1.registry.dht-ping', RegistryServiceDefinition, 'dhtPing');
+export const RegistryDhtStore = rpc('swarm.v1.registry.dht-store', RegistryServiceDefinition, 'dhtStore');
+export const RegistryDhtFindNode = rpc('swarm.v1.registry.dht-find-node', RegistryServiceDefinition, 'dhtFindNode');
+export const RegistryDhtFindValue = rpc('swarm.v1.registry.dht-find-value', RegistryServiceDefinition, 'dhtFindValue');
 
 export const GatewayPeers = rpc('swarm.v1.gateway.peers', GatewayServiceDefinition, 'listPeers');
 export const GatewayHealth = rpc('swarm.v1.gateway.health', GatewayServiceDefinition, 'health');
+export const GatewayNodeInfo = rpc('swarm.v1.gateway.node-info', GatewayServiceDefinition, 'nodeInfo');
+/** Signs with the node key: registry-svc alone may ask (bus-roles.ts). */
+export const GatewaySignRecord = rpc('swarm.v1.gateway.sign-record', GatewayServiceDefinition, 'signRecord');
+/** registry-svc's DHT rpcs, sent to a peer by gateway-svc. */
+export const GatewayDhtPing = rpc('swarm.v1.gateway.dht-ping', GatewayServiceDefinition, 'dhtPing');
+export const GatewayDhtStore = rpc('swarm.v1.gateway.dht-store', GatewayServiceDefinition, 'dhtStore');
+export const GatewayDhtFindNode = rpc('swarm.v1.gateway.dht-find-node', GatewayServiceDefinition, 'dhtFindNode');
+export const GatewayDhtFindValue = rpc('swarm.v1.gateway.dht-find-value', GatewayServiceDefinition, 'dhtFindValue');
+/** router-svc's task for a remote provider. */
+export const GatewayExecute = rpc('swarm.v1.gateway.execute', GatewayServiceDefinition, 'execute');
 
 export const HEALTH_BY_SERVICE: Readonly<Record<ServiceName, Rpc<HealthRequest, HealthResponse>>> = Object.freeze({
   router: RouterHealth,
@@ -127,8 +143,20 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   ExecutorHealth,
   RegistryFindProviders,
   RegistryHealth,
+  RegistryPeers,
+  RegistryDhtPing,
+  RegistryDhtStore,
+  RegistryDhtFindNode,
+  RegistryDhtFindValue,
   GatewayPeers,
   GatewayHealth,
+  GatewayNodeInfo,
+  GatewaySignRecord,
+  GatewayDhtPing,
+  GatewayDhtStore,
+  GatewayDhtFindNode,
+  GatewayDhtFindValue,
+  GatewayExecute,
 ] as ReadonlyArray<Rpc<unknown, unknown>>;
 
 /** The proto services whose rpcs the subjects above carry (for the gateway and the table's test). */

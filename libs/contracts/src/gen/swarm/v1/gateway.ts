@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ExecuteRequest } from "./executor";
 
 export const protobufPackage = "swarm.v1";
 
@@ -109,6 +110,22 @@ export interface DhtFindValueRequest {
 export interface DhtFindValueResponse {
   values: Uint8Array[];
   contacts: DhtContact[];
+}
+
+/** A task a peer asks this node to run on its executors. */
+export interface PeerExecuteRequest {
+  /** The task as the submitting node's router would hand it to its own executors. */
+  task?: ExecuteRequest | undefined;
+}
+
+/** The provider's answer, signed by its node key so the submitter can show who produced it. */
+export interface SignedExecuteResponse {
+  /** The exact encoded ExecuteResponse bytes that were signed. */
+  response: Uint8Array;
+  /** Ed25519 over "swarm-result-v1" ‖ sha256(encoded ExecuteRequest) ‖ response, by public_key. */
+  signature: Uint8Array;
+  /** The provider's raw 32-byte Ed25519 public key; its SHA-256 is the provider's node id. */
+  publicKey: Uint8Array;
 }
 
 function createBaseNodeInfoRequest(): NodeInfoRequest {
@@ -1287,6 +1304,180 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
   },
 };
 
+function createBasePeerExecuteRequest(): PeerExecuteRequest {
+  return { task: undefined };
+}
+
+export const PeerExecuteRequest: MessageFns<PeerExecuteRequest> = {
+  encode(message: PeerExecuteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.task !== undefined) {
+      ExecuteRequest.encode(message.task, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerExecuteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerExecuteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.task = ExecuteRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerExecuteRequest {
+    return { task: isSet(object.task) ? ExecuteRequest.fromJSON(object.task) : undefined };
+  },
+
+  toJSON(message: PeerExecuteRequest): unknown {
+    const obj: any = {};
+    if (message.task !== undefined) {
+      obj.task = ExecuteRequest.toJSON(message.task);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerExecuteRequest>): PeerExecuteRequest {
+    return PeerExecuteRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerExecuteRequest>): PeerExecuteRequest {
+    const message = createBasePeerExecuteRequest();
+    message.task = (object.task !== undefined && object.task !== null)
+      ? ExecuteRequest.fromPartial(object.task)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSignedExecuteResponse(): SignedExecuteResponse {
+  return { response: new Uint8Array(0), signature: new Uint8Array(0), publicKey: new Uint8Array(0) };
+}
+
+export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
+  encode(message: SignedExecuteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.response.length !== 0) {
+      writer.uint32(10).bytes(message.response);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(18).bytes(message.signature);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(26).bytes(message.publicKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedExecuteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedExecuteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.response = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signature = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.publicKey = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedExecuteResponse {
+    return {
+      response: isSet(object.response) ? bytesFromBase64(object.response) : new Uint8Array(0),
+      signature: isSet(object.signature) ? bytesFromBase64(object.signature) : new Uint8Array(0),
+      publicKey: isSet(object.publicKey)
+        ? bytesFromBase64(object.publicKey)
+        : isSet(object.public_key)
+        ? bytesFromBase64(object.public_key)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: SignedExecuteResponse): unknown {
+    const obj: any = {};
+    if (message.response !== undefined) {
+      obj.response = base64FromBytes(message.response);
+    }
+    if (message.signature !== undefined) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.publicKey !== undefined) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignedExecuteResponse>): SignedExecuteResponse {
+    return SignedExecuteResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignedExecuteResponse>): SignedExecuteResponse {
+    const message = createBaseSignedExecuteResponse();
+    message.response = object.response ?? new Uint8Array(0);
+    message.signature = object.signature ?? new Uint8Array(0);
+    message.publicKey = object.publicKey ?? new Uint8Array(0);
+    return message;
+  },
+};
+
 /**
  * What a node's gateway serves to other nodes over gRPC with mutual TLS. Every call's caller is
  * the node id its client certificate's key hashes to; calls from anyone else never reach a handler.
@@ -1351,6 +1542,18 @@ export const PeerServiceDefinition = {
       requestType: DhtFindValueRequest as typeof DhtFindValueRequest,
       requestStream: false,
       responseType: DhtFindValueResponse as typeof DhtFindValueResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Runs a task on the answering node's executors, within its own policy (skill installed,
+     * capacity); the result comes back signed by the answering node's key.
+     */
+    execute: {
+      name: "Execute",
+      requestType: PeerExecuteRequest as typeof PeerExecuteRequest,
+      requestStream: false,
+      responseType: SignedExecuteResponse as typeof SignedExecuteResponse,
       responseStream: false,
       options: {},
     },

@@ -7,18 +7,45 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { HealthRequest, HealthResponse } from "./common";
+import { ExecuteRequest } from "./executor";
+import {
+  DhtFindNodeResponse,
+  DhtFindValueResponse,
+  DhtPingResponse,
+  DhtStoreResponse,
+  NodeInfoRequest,
+  NodeInfoResponse,
+  SignedExecuteResponse,
+} from "./gateway";
+import { NodeResources, RecordSkill, SignedNodeRecord } from "./record";
 
 export const protobufPackage = "swarm.v1";
 
 export const protobufFileName = "swarm/v1/registry.proto";
 
-/** A provider of a skill as the registry knows it. This issue: local executors only. */
+/**
+ * A provider of a skill as the registry knows it: this node's executors, or a peer whose signed
+ * NodeRecord the registry verified (signature, id, expiry, proof of work). Load, capacity and price
+ * are the provider's own claims.
+ */
 export interface Provider {
   nodeId: string;
   /** Runs on this node (its executors), so no peer is involved. */
   local: boolean;
   /** Every skill it offers. */
   skills: string[];
+  /** Where a remote provider's gateway listens, `<node id>@host:port` (empty when local). */
+  endpoint: string;
+  /** Advertised load, 0 (idle) to 1 (full). */
+  load: number;
+  /** Advertised tasks at once. */
+  capacity: number;
+  /** Advertised price for the asked skill, credits per million work units. */
+  pricePerMwork: bigint;
+  /** Measured round trip to the provider through both gateways, ms (0 when local or not measured). */
+  rttMs: number;
+  /** When the provider's record expires, ms since the Unix epoch (0 when local). */
+  expiresAtMs: bigint;
 }
 
 /** Ask who offers a skill. */
@@ -31,24 +58,92 @@ export interface FindProvidersResponse {
   providers: Provider[];
 }
 
-/** A peer node the gateway knows. */
+/** A peer node this node knows. */
 export interface PeerInfo {
   nodeId: string;
-  /** Where the peer's gateway listens. */
+  /** Where the peer's gateway listens, host:port. */
   address: string;
+  /** Last measured round trip through both gateways, ms (0: not measured yet). */
+  rttMs: number;
+  /** When this node last heard from it, ms since the Unix epoch (0: never directly). */
+  lastSeenMs: bigint;
 }
 
 /** Ask the gateway for its peers. */
 export interface ListPeersRequest {
 }
 
-/** The gateway's peers (none in this version). */
+/** The peers, closest to this node first. */
 export interface ListPeersResponse {
   peers: PeerInfo[];
 }
 
+/** One DHT ping relayed between registry-svc and its gateway. */
+export interface DhtRelayPingRequest {
+  /**
+   * To the gateway: the peer endpoint to call (`<node id>@host:port`). To the registry: the
+   * endpoint of the caller, as the gateway authenticated it.
+   */
+  peer: string;
+}
+
+/** One DHT store relayed between registry-svc and its gateway. */
+export interface DhtRelayStoreRequest {
+  /** As in DhtRelayPingRequest. */
+  peer: string;
+  key: string;
+  value: Uint8Array;
+}
+
+/** One DHT find-node relayed between registry-svc and its gateway. */
+export interface DhtRelayFindNodeRequest {
+  /** As in DhtRelayPingRequest. */
+  peer: string;
+  targetId: string;
+}
+
+/** One DHT find-value relayed between registry-svc and its gateway. */
+export interface DhtRelayFindValueRequest {
+  /** As in DhtRelayPingRequest. */
+  peer: string;
+  targetId: string;
+  key: string;
+}
+
+/**
+ * What registry-svc asks its gateway to sign: the gateway fills in the node id, public key, its
+ * advertised address, the proof-of-work nonce and the issue and expiry times.
+ */
+export interface SignRecordRequest {
+  skills: RecordSkill[];
+  capacity: number;
+  load: number;
+  resources?:
+    | NodeResources
+    | undefined;
+  /** Lifetime of the record from now, ms. */
+  ttlMs: bigint;
+}
+
+/** A task router-svc sends to a remote provider through this node's gateway. */
+export interface RemoteExecuteRequest {
+  /** The provider's endpoint, `<node id>@host:port`; the connection is pinned to that node id. */
+  peer: string;
+  task?: ExecuteRequest | undefined;
+}
+
 function createBaseProvider(): Provider {
-  return { nodeId: "", local: false, skills: [] };
+  return {
+    nodeId: "",
+    local: false,
+    skills: [],
+    endpoint: "",
+    load: 0,
+    capacity: 0,
+    pricePerMwork: 0n,
+    rttMs: 0,
+    expiresAtMs: 0n,
+  };
 }
 
 export const Provider: MessageFns<Provider> = {
@@ -61,6 +156,30 @@ export const Provider: MessageFns<Provider> = {
     }
     for (const v of message.skills) {
       writer.uint32(26).string(v!);
+    }
+    if (message.endpoint !== "") {
+      writer.uint32(34).string(message.endpoint);
+    }
+    if (message.load !== 0) {
+      writer.uint32(41).double(message.load);
+    }
+    if (message.capacity !== 0) {
+      writer.uint32(48).uint32(message.capacity);
+    }
+    if (message.pricePerMwork !== 0n) {
+      if (BigInt.asUintN(64, message.pricePerMwork) !== message.pricePerMwork) {
+        throw new globalThis.Error("value provided for field message.pricePerMwork of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.pricePerMwork);
+    }
+    if (message.rttMs !== 0) {
+      writer.uint32(65).double(message.rttMs);
+    }
+    if (message.expiresAtMs !== 0n) {
+      if (BigInt.asUintN(64, message.expiresAtMs) !== message.expiresAtMs) {
+        throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.expiresAtMs);
     }
     return writer;
   },
@@ -102,6 +221,54 @@ export const Provider: MessageFns<Provider> = {
             message.skills.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.endpoint = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.load = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.capacity = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.pricePerMwork = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.rttMs = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.expiresAtMs = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -123,6 +290,24 @@ export const Provider: MessageFns<Provider> = {
         : "",
       local: isSet(object.local) ? globalThis.Boolean(object.local) : false,
       skills: globalThis.Array.isArray(object?.skills) ? object.skills.map((e: any) => globalThis.String(e)) : [],
+      endpoint: isSet(object.endpoint) ? globalThis.String(object.endpoint) : "",
+      load: isSet(object.load) ? globalThis.Number(object.load) : 0,
+      capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+      pricePerMwork: isSet(object.pricePerMwork)
+        ? BigInt(object.pricePerMwork)
+        : isSet(object.price_per_mwork)
+        ? BigInt(object.price_per_mwork)
+        : 0n,
+      rttMs: isSet(object.rttMs)
+        ? globalThis.Number(object.rttMs)
+        : isSet(object.rtt_ms)
+        ? globalThis.Number(object.rtt_ms)
+        : 0,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? BigInt(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? BigInt(object.expires_at_ms)
+        : 0n,
     };
   },
 
@@ -137,6 +322,24 @@ export const Provider: MessageFns<Provider> = {
     if (message.skills?.length) {
       obj.skills = message.skills;
     }
+    if (message.endpoint !== undefined) {
+      obj.endpoint = message.endpoint;
+    }
+    if (message.load !== undefined) {
+      obj.load = floatToJson(message.load);
+    }
+    if (message.capacity !== undefined) {
+      obj.capacity = Math.round(message.capacity);
+    }
+    if (message.pricePerMwork !== undefined) {
+      obj.pricePerMwork = message.pricePerMwork.toString();
+    }
+    if (message.rttMs !== undefined) {
+      obj.rttMs = floatToJson(message.rttMs);
+    }
+    if (message.expiresAtMs !== undefined) {
+      obj.expiresAtMs = message.expiresAtMs.toString();
+    }
     return obj;
   },
 
@@ -148,6 +351,16 @@ export const Provider: MessageFns<Provider> = {
     message.nodeId = object.nodeId ?? "";
     message.local = object.local ?? false;
     message.skills = object.skills?.map((e) => e) || [];
+    message.endpoint = object.endpoint ?? "";
+    message.load = object.load ?? 0;
+    message.capacity = object.capacity ?? 0;
+    message.pricePerMwork = (object.pricePerMwork !== undefined && object.pricePerMwork !== null)
+      ? BigInt(object.pricePerMwork)
+      : 0n;
+    message.rttMs = object.rttMs ?? 0;
+    message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
+      ? BigInt(object.expiresAtMs)
+      : 0n;
     return message;
   },
 };
@@ -291,7 +504,7 @@ export const FindProvidersResponse: MessageFns<FindProvidersResponse> = {
 };
 
 function createBasePeerInfo(): PeerInfo {
-  return { nodeId: "", address: "" };
+  return { nodeId: "", address: "", rttMs: 0, lastSeenMs: 0n };
 }
 
 export const PeerInfo: MessageFns<PeerInfo> = {
@@ -301,6 +514,15 @@ export const PeerInfo: MessageFns<PeerInfo> = {
     }
     if (message.address !== "") {
       writer.uint32(18).string(message.address);
+    }
+    if (message.rttMs !== 0) {
+      writer.uint32(25).double(message.rttMs);
+    }
+    if (message.lastSeenMs !== 0n) {
+      if (BigInt.asUintN(64, message.lastSeenMs) !== message.lastSeenMs) {
+        throw new globalThis.Error("value provided for field message.lastSeenMs of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.lastSeenMs);
     }
     return writer;
   },
@@ -334,6 +556,22 @@ export const PeerInfo: MessageFns<PeerInfo> = {
             message.address = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.rttMs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lastSeenMs = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -354,6 +592,16 @@ export const PeerInfo: MessageFns<PeerInfo> = {
         ? globalThis.String(object.node_id)
         : "",
       address: isSet(object.address) ? globalThis.String(object.address) : "",
+      rttMs: isSet(object.rttMs)
+        ? globalThis.Number(object.rttMs)
+        : isSet(object.rtt_ms)
+        ? globalThis.Number(object.rtt_ms)
+        : 0,
+      lastSeenMs: isSet(object.lastSeenMs)
+        ? BigInt(object.lastSeenMs)
+        : isSet(object.last_seen_ms)
+        ? BigInt(object.last_seen_ms)
+        : 0n,
     };
   },
 
@@ -365,6 +613,12 @@ export const PeerInfo: MessageFns<PeerInfo> = {
     if (message.address !== undefined) {
       obj.address = message.address;
     }
+    if (message.rttMs !== undefined) {
+      obj.rttMs = floatToJson(message.rttMs);
+    }
+    if (message.lastSeenMs !== undefined) {
+      obj.lastSeenMs = message.lastSeenMs.toString();
+    }
     return obj;
   },
 
@@ -375,6 +629,10 @@ export const PeerInfo: MessageFns<PeerInfo> = {
     const message = createBasePeerInfo();
     message.nodeId = object.nodeId ?? "";
     message.address = object.address ?? "";
+    message.rttMs = object.rttMs ?? 0;
+    message.lastSeenMs = (object.lastSeenMs !== undefined && object.lastSeenMs !== null)
+      ? BigInt(object.lastSeenMs)
+      : 0n;
     return message;
   },
 };
@@ -498,6 +756,593 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
   },
 };
 
+function createBaseDhtRelayPingRequest(): DhtRelayPingRequest {
+  return { peer: "" };
+}
+
+export const DhtRelayPingRequest: MessageFns<DhtRelayPingRequest> = {
+  encode(message: DhtRelayPingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== "") {
+      writer.uint32(10).string(message.peer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtRelayPingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtRelayPingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtRelayPingRequest {
+    return { peer: isSet(object.peer) ? globalThis.String(object.peer) : "" };
+  },
+
+  toJSON(message: DhtRelayPingRequest): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = message.peer;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtRelayPingRequest>): DhtRelayPingRequest {
+    return DhtRelayPingRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtRelayPingRequest>): DhtRelayPingRequest {
+    const message = createBaseDhtRelayPingRequest();
+    message.peer = object.peer ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtRelayStoreRequest(): DhtRelayStoreRequest {
+  return { peer: "", key: "", value: new Uint8Array(0) };
+}
+
+export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
+  encode(message: DhtRelayStoreRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== "") {
+      writer.uint32(10).string(message.peer);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(26).bytes(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtRelayStoreRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtRelayStoreRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.value = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtRelayStoreRequest {
+    return {
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: DhtRelayStoreRequest): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = message.peer;
+    }
+    if (message.key !== undefined) {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = base64FromBytes(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtRelayStoreRequest>): DhtRelayStoreRequest {
+    return DhtRelayStoreRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtRelayStoreRequest>): DhtRelayStoreRequest {
+    const message = createBaseDhtRelayStoreRequest();
+    message.peer = object.peer ?? "";
+    message.key = object.key ?? "";
+    message.value = object.value ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseDhtRelayFindNodeRequest(): DhtRelayFindNodeRequest {
+  return { peer: "", targetId: "" };
+}
+
+export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
+  encode(message: DhtRelayFindNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== "") {
+      writer.uint32(10).string(message.peer);
+    }
+    if (message.targetId !== "") {
+      writer.uint32(18).string(message.targetId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtRelayFindNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtRelayFindNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtRelayFindNodeRequest {
+    return {
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DhtRelayFindNodeRequest): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = message.peer;
+    }
+    if (message.targetId !== undefined) {
+      obj.targetId = message.targetId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtRelayFindNodeRequest>): DhtRelayFindNodeRequest {
+    return DhtRelayFindNodeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtRelayFindNodeRequest>): DhtRelayFindNodeRequest {
+    const message = createBaseDhtRelayFindNodeRequest();
+    message.peer = object.peer ?? "";
+    message.targetId = object.targetId ?? "";
+    return message;
+  },
+};
+
+function createBaseDhtRelayFindValueRequest(): DhtRelayFindValueRequest {
+  return { peer: "", targetId: "", key: "" };
+}
+
+export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
+  encode(message: DhtRelayFindValueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== "") {
+      writer.uint32(10).string(message.peer);
+    }
+    if (message.targetId !== "") {
+      writer.uint32(18).string(message.targetId);
+    }
+    if (message.key !== "") {
+      writer.uint32(26).string(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DhtRelayFindValueRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDhtRelayFindValueRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DhtRelayFindValueRequest {
+    return {
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+    };
+  },
+
+  toJSON(message: DhtRelayFindValueRequest): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = message.peer;
+    }
+    if (message.targetId !== undefined) {
+      obj.targetId = message.targetId;
+    }
+    if (message.key !== undefined) {
+      obj.key = message.key;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DhtRelayFindValueRequest>): DhtRelayFindValueRequest {
+    return DhtRelayFindValueRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DhtRelayFindValueRequest>): DhtRelayFindValueRequest {
+    const message = createBaseDhtRelayFindValueRequest();
+    message.peer = object.peer ?? "";
+    message.targetId = object.targetId ?? "";
+    message.key = object.key ?? "";
+    return message;
+  },
+};
+
+function createBaseSignRecordRequest(): SignRecordRequest {
+  return { skills: [], capacity: 0, load: 0, resources: undefined, ttlMs: 0n };
+}
+
+export const SignRecordRequest: MessageFns<SignRecordRequest> = {
+  encode(message: SignRecordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.skills) {
+      RecordSkill.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.capacity !== 0) {
+      writer.uint32(16).uint32(message.capacity);
+    }
+    if (message.load !== 0) {
+      writer.uint32(25).double(message.load);
+    }
+    if (message.resources !== undefined) {
+      NodeResources.encode(message.resources, writer.uint32(34).fork()).join();
+    }
+    if (message.ttlMs !== 0n) {
+      if (BigInt.asUintN(64, message.ttlMs) !== message.ttlMs) {
+        throw new globalThis.Error("value provided for field message.ttlMs of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.ttlMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignRecordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignRecordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.skills.push(RecordSkill.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.capacity = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.load = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resources = NodeResources.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ttlMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignRecordRequest {
+    return {
+      skills: globalThis.Array.isArray(object?.skills) ? object.skills.map((e: any) => RecordSkill.fromJSON(e)) : [],
+      capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+      load: isSet(object.load) ? globalThis.Number(object.load) : 0,
+      resources: isSet(object.resources) ? NodeResources.fromJSON(object.resources) : undefined,
+      ttlMs: isSet(object.ttlMs) ? BigInt(object.ttlMs) : isSet(object.ttl_ms) ? BigInt(object.ttl_ms) : 0n,
+    };
+  },
+
+  toJSON(message: SignRecordRequest): unknown {
+    const obj: any = {};
+    if (message.skills?.length) {
+      obj.skills = message.skills.map((e) => RecordSkill.toJSON(e));
+    }
+    if (message.capacity !== undefined) {
+      obj.capacity = Math.round(message.capacity);
+    }
+    if (message.load !== undefined) {
+      obj.load = floatToJson(message.load);
+    }
+    if (message.resources !== undefined) {
+      obj.resources = NodeResources.toJSON(message.resources);
+    }
+    if (message.ttlMs !== undefined) {
+      obj.ttlMs = message.ttlMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignRecordRequest>): SignRecordRequest {
+    return SignRecordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignRecordRequest>): SignRecordRequest {
+    const message = createBaseSignRecordRequest();
+    message.skills = object.skills?.map((e) => RecordSkill.fromPartial(e)) || [];
+    message.capacity = object.capacity ?? 0;
+    message.load = object.load ?? 0;
+    message.resources = (object.resources !== undefined && object.resources !== null)
+      ? NodeResources.fromPartial(object.resources)
+      : undefined;
+    message.ttlMs = (object.ttlMs !== undefined && object.ttlMs !== null) ? BigInt(object.ttlMs) : 0n;
+    return message;
+  },
+};
+
+function createBaseRemoteExecuteRequest(): RemoteExecuteRequest {
+  return { peer: "", task: undefined };
+}
+
+export const RemoteExecuteRequest: MessageFns<RemoteExecuteRequest> = {
+  encode(message: RemoteExecuteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peer !== "") {
+      writer.uint32(10).string(message.peer);
+    }
+    if (message.task !== undefined) {
+      ExecuteRequest.encode(message.task, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoteExecuteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoteExecuteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.task = ExecuteRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoteExecuteRequest {
+    return {
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      task: isSet(object.task) ? ExecuteRequest.fromJSON(object.task) : undefined,
+    };
+  },
+
+  toJSON(message: RemoteExecuteRequest): unknown {
+    const obj: any = {};
+    if (message.peer !== undefined) {
+      obj.peer = message.peer;
+    }
+    if (message.task !== undefined) {
+      obj.task = ExecuteRequest.toJSON(message.task);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RemoteExecuteRequest>): RemoteExecuteRequest {
+    return RemoteExecuteRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RemoteExecuteRequest>): RemoteExecuteRequest {
+    const message = createBaseRemoteExecuteRequest();
+    message.peer = object.peer ?? "";
+    message.task = (object.task !== undefined && object.task !== null)
+      ? ExecuteRequest.fromPartial(object.task)
+      : undefined;
+    return message;
+  },
+};
+
 /** registry-svc: who offers which skill: `swarm.v1.registry.<verb>`. */
 export type RegistryServiceDefinition = typeof RegistryServiceDefinition;
 export const RegistryServiceDefinition = {
@@ -510,6 +1355,51 @@ export const RegistryServiceDefinition = {
       requestType: FindProvidersRequest as typeof FindProvidersRequest,
       requestStream: false,
       responseType: FindProvidersResponse as typeof FindProvidersResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** The DHT contacts this node knows (`swarm peers`). */
+    listPeers: {
+      name: "ListPeers",
+      requestType: ListPeersRequest as typeof ListPeersRequest,
+      requestStream: false,
+      responseType: ListPeersResponse as typeof ListPeersResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** A peer's DHT ping, relayed by this node's gateway. */
+    dhtPing: {
+      name: "DhtPing",
+      requestType: DhtRelayPingRequest as typeof DhtRelayPingRequest,
+      requestStream: false,
+      responseType: DhtPingResponse as typeof DhtPingResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** A peer's DHT store, relayed by this node's gateway. */
+    dhtStore: {
+      name: "DhtStore",
+      requestType: DhtRelayStoreRequest as typeof DhtRelayStoreRequest,
+      requestStream: false,
+      responseType: DhtStoreResponse as typeof DhtStoreResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** A peer's DHT find-node, relayed by this node's gateway. */
+    dhtFindNode: {
+      name: "DhtFindNode",
+      requestType: DhtRelayFindNodeRequest as typeof DhtRelayFindNodeRequest,
+      requestStream: false,
+      responseType: DhtFindNodeResponse as typeof DhtFindNodeResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** A peer's DHT find-value, relayed by this node's gateway. */
+    dhtFindValue: {
+      name: "DhtFindValue",
+      requestType: DhtRelayFindValueRequest as typeof DhtRelayFindValueRequest,
+      requestStream: false,
+      responseType: DhtFindValueResponse as typeof DhtFindValueResponse,
       responseStream: false,
       options: {},
     },
@@ -531,12 +1421,75 @@ export const GatewayServiceDefinition = {
   name: "GatewayService",
   fullName: "swarm.v1.GatewayService",
   methods: {
-    /** The peers this node knows. */
+    /** The peers this gateway has exchanged authenticated calls with. */
     listPeers: {
       name: "ListPeers",
       requestType: ListPeersRequest as typeof ListPeersRequest,
       requestStream: false,
       responseType: ListPeersResponse as typeof ListPeersResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** This node's id and advertised gateway address (registry-svc's DHT endpoint). */
+    nodeInfo: {
+      name: "NodeInfo",
+      requestType: NodeInfoRequest as typeof NodeInfoRequest,
+      requestStream: false,
+      responseType: NodeInfoResponse as typeof NodeInfoResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Signs this node's NodeRecord with the node key (registry-svc only). */
+    signRecord: {
+      name: "SignRecord",
+      requestType: SignRecordRequest as typeof SignRecordRequest,
+      requestStream: false,
+      responseType: SignedNodeRecord as typeof SignedNodeRecord,
+      responseStream: false,
+      options: {},
+    },
+    /** Sends registry-svc's DHT ping to a peer. */
+    dhtPing: {
+      name: "DhtPing",
+      requestType: DhtRelayPingRequest as typeof DhtRelayPingRequest,
+      requestStream: false,
+      responseType: DhtPingResponse as typeof DhtPingResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Sends registry-svc's DHT store to a peer. */
+    dhtStore: {
+      name: "DhtStore",
+      requestType: DhtRelayStoreRequest as typeof DhtRelayStoreRequest,
+      requestStream: false,
+      responseType: DhtStoreResponse as typeof DhtStoreResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Sends registry-svc's DHT find-node to a peer. */
+    dhtFindNode: {
+      name: "DhtFindNode",
+      requestType: DhtRelayFindNodeRequest as typeof DhtRelayFindNodeRequest,
+      requestStream: false,
+      responseType: DhtFindNodeResponse as typeof DhtFindNodeResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Sends registry-svc's DHT find-value to a peer. */
+    dhtFindValue: {
+      name: "DhtFindValue",
+      requestType: DhtRelayFindValueRequest as typeof DhtRelayFindValueRequest,
+      requestStream: false,
+      responseType: DhtFindValueResponse as typeof DhtFindValueResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Runs a task on a remote provider (router-svc); the answer is the provider's signed result. */
+    execute: {
+      name: "Execute",
+      requestType: RemoteExecuteRequest as typeof RemoteExecuteRequest,
+      requestStream: false,
+      responseType: SignedExecuteResponse as typeof SignedExecuteResponse,
       responseStream: false,
       options: {},
     },
@@ -551,6 +1504,35 @@ export const GatewayServiceDefinition = {
     },
   },
 } as const;
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
