@@ -1,4 +1,6 @@
 import { ConfigError } from '@swarm/config';
+import { DEFAULT_DHT_CALL_TIMEOUT_MS } from '@swarm/dht-gateway';
+import { DEFAULT_POW_DIFFICULTY } from '@swarm/records';
 import { DEFAULT_MAX_DEADLINE_MS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PEER_BURST, DEFAULT_PEER_MAX_INFLIGHT, DEFAULT_PEER_RATE_PER_SECOND, loadGatewayConfig } from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
@@ -24,6 +26,8 @@ describe('gateway config - loadGatewayConfig', () => {
         maxDeadlineMs: DEFAULT_MAX_DEADLINE_MS,
         peer: { maxInflight: DEFAULT_PEER_MAX_INFLIGHT, ratePerSecond: DEFAULT_PEER_RATE_PER_SECOND, burst: DEFAULT_PEER_BURST },
       },
+      dhtCallTimeoutMs: DEFAULT_DHT_CALL_TIMEOUT_MS,
+      powDifficulty: DEFAULT_POW_DIFFICULTY,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -38,11 +42,15 @@ describe('gateway config - loadGatewayConfig', () => {
       SWARM_GATEWAY_PEER_MAX_INFLIGHT: '4',
       SWARM_GATEWAY_PEER_RATE: '10',
       SWARM_GATEWAY_PEER_BURST: '20',
+      SWARM_GATEWAY_DHT_TIMEOUT_MS: '500',
+      SWARM_POW_DIFFICULTY: '0',
     });
     expect(c).toMatchObject({
       listen: { host: '::', port: 7700 },
       advertise: { host: 'node1.example.org', port: 7700 },
       limits: { maxMessageBytes: 65536, maxDeadlineMs: 1000, peer: { maxInflight: 4, ratePerSecond: 10, burst: 20 } },
+      dhtCallTimeoutMs: 500,
+      powDifficulty: 0,
     });
   });
 
@@ -52,6 +60,14 @@ describe('gateway config - loadGatewayConfig', () => {
       "SWARM_GATEWAY_ADVERTISE: expected host:port (IPv4, DNS name or [IPv6], a port), got 'host:0'",
       "SWARM_GATEWAY_PEER_RATE: expected an integer in [1, 1000000] (default 100), got '0'",
     ]);
+  });
+
+  it('refuses a proof-of-work difficulty beyond the records library maximum and a DHT timeout out of range', () => {
+    expect(problemsOf({ SWARM_POW_DIFFICULTY: '41', SWARM_GATEWAY_DHT_TIMEOUT_MS: '50' })).toEqual([
+      "SWARM_GATEWAY_DHT_TIMEOUT_MS: expected an integer in [100, 60000] (default 2000), got '50'",
+      "SWARM_POW_DIFFICULTY: expected an integer in [0, 40] (default 16), got '41'",
+    ]);
+    expect(problemsOf({ SWARM_POW_DIFFICULTY: '-1' })).toEqual(["SWARM_POW_DIFFICULTY: expected an integer in [0, 40] (default 16), got '-1'"]);
   });
 
   it('needs an advertised address when listening on every interface', () => {

@@ -1,12 +1,15 @@
 /**
- * gateway-svc settings: where the peer gRPC server listens, the address peers are told, and the
- * per-peer limits. Pure: main.ts passes process.env.
+ * gateway-svc settings: where the peer gRPC server listens, the address peers are told, the
+ * per-peer limits, how long a relayed DHT call may take, and the proof-of-work difficulty of the
+ * records it signs. Pure: main.ts passes process.env.
  */
 import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
 import { ConfigError, envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import { DEFAULT_DHT_CALL_TIMEOUT_MS } from '@swarm/dht-gateway';
 import type { GatewayLimits, HostPort } from '@swarm/gateway';
 import { formatHostPort, isWildcardHost, parseHostPort } from '@swarm/gateway';
+import { DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '@swarm/records';
 import { z } from 'zod';
 
 /** Loopback on a port the OS picks: nothing outside the machine can reach a default node. */
@@ -18,6 +21,9 @@ export const DEFAULT_PEER_MAX_INFLIGHT = 32;
 export const DEFAULT_PEER_RATE_PER_SECOND = 100;
 export const DEFAULT_PEER_BURST = 200;
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A DHT call answers within a lookup's patience; beyond a minute a lookup has long moved on. */
+const MIN_DHT_CALL_TIMEOUT_MS = 100;
+const MAX_DHT_CALL_TIMEOUT_MS = 60_000;
 /** A message limit must leave room for a real request. */
 const MIN_MESSAGE_BYTES = 1024;
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -27,6 +33,10 @@ export interface GatewayConfig extends ServiceConfig {
   /** What peers are told; undefined means the listen host with the port actually bound. */
   readonly advertise: HostPort | undefined;
   readonly limits: GatewayLimits;
+  /** How long a DHT call to a peer waits; the whole swarm should use one value (see dht-inbound-relay.ts). */
+  readonly dhtCallTimeoutMs: number;
+  /** Leading zero bits of the node id's proof of work in the records this gateway signs. */
+  readonly powDifficulty: number;
 }
 
 function hostPortVar(opts: { default?: string; portZero: boolean }): EnvVar<HostPort | undefined> {
@@ -57,6 +67,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     SWARM_GATEWAY_PEER_MAX_INFLIGHT: intVar({ default: DEFAULT_PEER_MAX_INFLIGHT, min: 1, max: 10_000 }),
     SWARM_GATEWAY_PEER_RATE: intVar({ default: DEFAULT_PEER_RATE_PER_SECOND, min: 1, max: 1_000_000 }),
     SWARM_GATEWAY_PEER_BURST: intVar({ default: DEFAULT_PEER_BURST, min: 1, max: 1_000_000 }),
+    SWARM_GATEWAY_DHT_TIMEOUT_MS: intVar({ default: DEFAULT_DHT_CALL_TIMEOUT_MS, min: MIN_DHT_CALL_TIMEOUT_MS, max: MAX_DHT_CALL_TIMEOUT_MS }),
+    SWARM_POW_DIFFICULTY: intVar({ default: DEFAULT_POW_DIFFICULTY, min: 0, max: MAX_POW_DIFFICULTY }),
   });
   const listen = v.SWARM_GATEWAY_LISTEN as HostPort;
   if (v.SWARM_GATEWAY_ADVERTISE === undefined && isWildcardHost(listen.host)) {
@@ -72,5 +84,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
       peer: Object.freeze({ maxInflight: v.SWARM_GATEWAY_PEER_MAX_INFLIGHT, ratePerSecond: v.SWARM_GATEWAY_PEER_RATE, burst: v.SWARM_GATEWAY_PEER_BURST }),
     }),
+    dhtCallTimeoutMs: v.SWARM_GATEWAY_DHT_TIMEOUT_MS,
+    powDifficulty: v.SWARM_POW_DIFFICULTY,
   });
 }

@@ -1,19 +1,25 @@
 /**
  * gateway-svc, the node's network door: the peer gRPC server with mutual TLS bound to node ids
- * (libs/gateway) beside its bus endpoints (health, peers). Peers get NodeInfo and Ping in this
- * version; the DHT relay and remote execution come next (issue 13).
+ * (libs/gateway) beside its bus endpoints. It carries the DHT both ways (registry-svc's calls out to
+ * peers, peers' calls in to registry-svc, libs/dht-gateway's two halves) and signs the node's
+ * record with the node key, which no other service holds (issue 13).
  */
 import { startBusService } from '@swarm/bus';
-import { GatewayHealth, GatewayPeers } from '@swarm/contracts';
+import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
+import { createDhtInbound, createGatewayDhtSender } from '@swarm/dht-gateway';
 import type { GatewayServer } from '@swarm/gateway';
 import { formatHostPort, startGatewayServer } from '@swarm/gateway';
-import { loadOrCreateNodeCertificate } from '@swarm/identity';
+import { loadOrCreateIdentity, loadOrCreateNodeCertificate, loadOrCreatePowNonce } from '@swarm/identity';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import type { GatewayConfig } from './config';
+import { createDhtInboundRelay, registryTimeoutOf } from './dht-inbound-relay';
+import { serveDhtOutboundRelay } from './dht-outbound-relay';
+import { createPeerBook } from './peer-book';
+import { createRecordSigning, MAX_SIGN_REQUEST_BYTES } from './record-signing';
 
-export const GATEWAY_VERSION = '0.2.0';
+export const GATEWAY_VERSION = '0.3.0';
 
 export interface GatewayServiceDeps {
   config: GatewayConfig;
@@ -32,7 +38,13 @@ export interface GatewayServiceHandle {
 export async function startGatewayService(deps: GatewayServiceDeps): Promise<GatewayServiceHandle> {
   const { config, log, nc, time } = deps;
   const certificate = await loadOrCreateNodeCertificate(config.dataDir, time.clock);
+  const identity = await loadOrCreateIdentity(config.dataDir);
   const nodeId = certificate.nodeId;
+  if (identity.nodeId !== nodeId) throw new Error(`the node key and the TLS certificate in ${config.dataDir} are of different nodes`);
+  // Found once per node and kept beside the key: a restart costs one hash.
+  const powNonce = await loadOrCreatePowNonce(config.dataDir, nodeId, config.powDifficulty);
+  const peerBook = createPeerBook();
+  const inbound = createDhtInbound();
   let advertisedAddress = '';
   const server: GatewayServer = await startGatewayServer({
     certificate,
@@ -43,19 +55,36 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     handlers: {
       nodeInfo: ({ peerId }) => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: peerId }),
       ping: ({ request }) => ({ payload: request.payload }),
+      ...inbound.peerHandlers,
     },
   });
-  advertisedAddress = formatHostPort(config.advertise ?? server.address);
+  const advertise = config.advertise ?? server.address;
+  advertisedAddress = formatHostPort(advertise);
   log.info({ listen: formatHostPort(server.address), advertise: advertisedAddress, certExpires: new Date(certificate.notAfterMs).toISOString() }, 'gateway listening for peers');
+  const sender = createGatewayDhtSender({ certificate, advertise, clock: time.clock, callTimeoutMs: config.dhtCallTimeoutMs, maxMessageBytes: config.limits.maxMessageBytes });
+  const signing = createRecordSigning({ signer: identity, powNonce, gatewayAddress: advertisedAddress, clock: time.clock });
+
   const svc = await startBusService({ nc, log, name: 'gateway-svc', version: GATEWAY_VERSION, description: 'Peer-to-peer door (gRPC, mutual TLS)', nodeId });
-  svc.serve(GatewayPeers, () => ({ peers: [] }));
-  svc.serveHealth(GatewayHealth, () => ({ peers: String(server.peerCount()), listening: 'true', listen: formatHostPort(server.address), advertise: advertisedAddress }));
+  svc.serve(GatewayPeers, () => ({ peers: peerBook.list(nodeId) }));
+  svc.serve(GatewayNodeInfo, () => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: '' }));
+  svc.serve(GatewaySignRecord, (req) => signing.sign(req), { maxRequestBytes: MAX_SIGN_REQUEST_BYTES });
+  serveDhtOutboundRelay(svc, { sender, nodeId, peerBook, time });
+  svc.serveHealth(GatewayHealth, () => ({
+    peers: String(server.peerCount()),
+    knownPeers: String(peerBook.size()),
+    listening: 'true',
+    listen: formatHostPort(server.address),
+    advertise: advertisedAddress,
+  }));
+  inbound.listen(createDhtInboundRelay({ bus: svc.client, peerBook, clock: time.clock, timeoutMs: registryTimeoutOf(config.dhtCallTimeoutMs) }));
   return {
     advertisedAddress,
     nodeId,
     async stop() {
+      inbound.close();
       await svc.stop(config.graceMs);
       await server.stop(config.graceMs);
+      await sender.close();
     },
   };
 }

@@ -1,39 +1,16 @@
 /**
- * The sending half: a DhtTransport whose endpoints are peer addresses (`<node id>@host:port`) and
- * whose calls are PeerService's DHT methods over the gateway client (mutual TLS, the dialled node id
- * pinned). It sends only as this node's own DHT id, and believes a reply only as far as the pinned
- * connection proves: a ping must answer with the dialled node's DHT id, and every contact in a reply
- * must name an endpoint whose node id maps to the contact's id, so a peer cannot plant another
- * node's id at an address it chose. Incoming calls reach the DHT through the DhtInbound given here
- * (the same gateway's handlers).
+ * A whole DhtTransport for a DHT node in the gateway's own process: the sending half
+ * (gateway-dht-sender.ts) with the receiving half (the DhtInbound whose handlers the same gateway
+ * server serves). gateway-svc, whose DHT lives in registry-svc, uses the two halves apart.
  */
-import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
-import type { WallClock } from '@swarm/determinism';
-import type { DhtTransport, FindNodeResponse, FindValueResponse, WireContact } from '@swarm/dht';
-import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse } from '@swarm/dht';
-import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
-import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
-import type { NodeCertificate } from '@swarm/identity';
+import type { DhtTransport } from '@swarm/dht';
 import type { DhtInbound } from './dht-inbound';
-import { dhtEndpoint, dhtIdOfNode, peerOfDhtEndpoint } from './dht-peer-id';
+import type { GatewayDhtSenderOptions } from './gateway-dht-sender';
+import { createGatewayDhtSender } from './gateway-dht-sender';
 
-/** A DHT call waits this long for its answer; lookups move on to other contacts after it. */
-export const DEFAULT_DHT_CALL_TIMEOUT_MS = 2_000;
-/** Peer clients (one TLS connection each) kept open; the least recently used is closed beyond it. */
-export const DEFAULT_MAX_PEER_CLIENTS = 256;
-
-export interface GatewayDhtTransportOptions {
-  /** This node's certificate: its client identity, and the node id its DHT id is taken from. */
-  readonly certificate: NodeCertificate;
-  /** host:port where this node's gateway accepts peers (what others are told to dial). */
-  readonly advertise: HostPort;
+export interface GatewayDhtTransportOptions extends GatewayDhtSenderOptions {
   /** The receiving half, served by this node's gateway server. */
   readonly inbound: DhtInbound;
-  readonly clock: WallClock;
-  readonly callTimeoutMs?: number;
-  /** Largest reply accepted, bytes. */
-  readonly maxMessageBytes?: number;
-  readonly maxPeerClients?: number;
 }
 
 export interface GatewayDhtTransport extends DhtTransport {
@@ -41,98 +18,22 @@ export interface GatewayDhtTransport extends DhtTransport {
   readonly dhtId: string;
 }
 
-type DhtBody<M extends PeerMethod> = Omit<PeerRequest<M>, 'senderId' | 'senderAddress'>;
-
-function invalidReply(what: string): SwarmError {
-  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT reply: ${what}`);
-}
-
-/** Each contact's endpoint is a peer address whose node id maps to the contact's id. */
-function checkContactBindings(contacts: readonly WireContact[]): void {
-  for (const c of contacts) {
-    const peer = peerOfDhtEndpoint(c.endpoint);
-    if (dhtIdOfNode(peer.nodeId) !== c.id) throw invalidReply(`contact ${c.id} is listed at the endpoint of node ${shortId(peer.nodeId)}, whose DHT id differs`);
-  }
-}
-
 export function createGatewayDhtTransport(opts: GatewayDhtTransportOptions): GatewayDhtTransport {
-  const { certificate, inbound, clock } = opts;
-  const dhtId = dhtIdOfNode(certificate.nodeId);
-  const senderAddress = formatHostPort(opts.advertise);
-  const endpoint = dhtEndpoint(certificate.nodeId, opts.advertise);
-  const timeoutMs = opts.callTimeoutMs ?? DEFAULT_DHT_CALL_TIMEOUT_MS;
-  const maxClients = opts.maxPeerClients ?? DEFAULT_MAX_PEER_CLIENTS;
-  if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError(`callTimeoutMs must be a finite number > 0, got ${timeoutMs}`);
-  if (!Number.isSafeInteger(maxClients) || maxClients < 1) throw new RangeError(`maxPeerClients must be a whole number >= 1, got ${maxClients}`);
-  /** Insertion order is recency order: a hit is re-inserted, the first entry is the coldest. */
-  const clients = new Map<string, PeerClient>();
-  let closed = false;
-
-  function clientFor(to: string): PeerClient {
-    const cached = clients.get(to);
-    if (cached) {
-      clients.delete(to);
-      clients.set(to, cached);
-      return cached;
-    }
-    const client = dialPeer({ certificate, peer: peerOfDhtEndpoint(to), clock, callTimeoutMs: timeoutMs, maxMessageBytes: opts.maxMessageBytes });
-    clients.set(to, client);
-    for (const [coldest, old] of clients) {
-      if (clients.size <= maxClients) break;
-      clients.delete(coldest);
-      old.close();
-    }
-    return client;
-  }
-
-  async function call<M extends PeerMethod>(method: M, to: string, claimedId: string, body: DhtBody<M>): Promise<PeerResponse<M>> {
-    if (closed) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `DHT transport ${endpoint} is closed`);
-    if (claimedId !== dhtId)
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-        `this node sends as DHT id ${dhtId} (the first 20 bytes of its node id), not '${String(claimedId).slice(0, 64)}'`,
-      );
-    const client = clientFor(to);
-    try {
-      return await client.call(method, { ...body, senderId: dhtId, senderAddress } as PeerRequest<M>);
-    } catch (err) {
-      if (isSwarmError(err)) throw err;
-      // The endpoint answers as another node: for the DHT, that contact is unreachable.
-      if (err instanceof PeerIdentityError) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, err.message, undefined, { cause: err });
-      throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `DHT ${method} to ${shortId(client.peerId)} failed`, undefined, { cause: err });
-    }
-  }
-
+  const { inbound, ...senderOptions } = opts;
+  const sender = createGatewayDhtSender(senderOptions);
   return {
-    endpoint,
-    dhtId,
-    async ping(to, request) {
-      const reply = checkPingResponse(await call('dhtPing', to, request.id, {}));
-      const expected = dhtIdOfNode(peerOfDhtEndpoint(to).nodeId);
-      if (reply.remoteId !== expected) throw invalidReply(`node ${shortId(peerOfDhtEndpoint(to).nodeId)} answered as DHT id ${reply.remoteId}, not its own ${expected}`);
-      return reply;
-    },
-    async store(to, request) {
-      return checkStoreResponse(await call('dhtStore', to, request.id, { key: request.key, value: request.value }));
-    },
-    async findNode(to, request): Promise<FindNodeResponse> {
-      const reply = checkFindNodeResponse(await call('dhtFindNode', to, request.id, { targetId: request.targetId }));
-      checkContactBindings(reply.contacts);
-      return reply;
-    },
-    async findValue(to, request): Promise<FindValueResponse> {
-      const reply = checkFindValueResponse(await call('dhtFindValue', to, request.id, { targetId: request.targetId, key: request.key }));
-      checkContactBindings(reply.contacts);
-      return reply;
-    },
+    endpoint: sender.endpoint,
+    dhtId: sender.dhtId,
+    ping: (to, request) => sender.ping(to, request),
+    store: (to, request) => sender.store(to, request),
+    findNode: (to, request) => sender.findNode(to, request),
+    findValue: (to, request) => sender.findValue(to, request),
     listen(handlers) {
       inbound.listen(handlers);
     },
     async close() {
-      closed = true;
       inbound.close();
-      for (const client of clients.values()) client.close();
-      clients.clear();
+      await sender.close();
     },
   };
 }

@@ -1,9 +1,12 @@
 /**
- * The DHT's RPC carried over the gateways (issue 13): PeerService's DHT methods, a DhtTransport that
- * sends them, and the handlers that receive them with the sender bound to the authenticated peer.
+ * The DHT's RPC carried over the gateways (issue 13): PeerService's DHT methods, the sending half
+ * that calls them, the receiving handlers that bind the sender to the authenticated peer, and the
+ * two together as one DhtTransport.
  */
 export { dhtIdOfNode, dhtEndpoint, peerOfDhtEndpoint } from './dht-peer-id';
 export { createDhtInbound } from './dht-inbound';
 export type { DhtInbound, DhtPeerHandlers, DhtPeerMethod } from './dht-inbound';
-export { createGatewayDhtTransport, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_CLIENTS } from './gateway-dht-transport';
+export { createGatewayDhtSender, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_CLIENTS } from './gateway-dht-sender';
+export type { GatewayDhtSender, GatewayDhtSenderOptions } from './gateway-dht-sender';
+export { createGatewayDhtTransport } from './gateway-dht-transport';
 export type { GatewayDhtTransport, GatewayDhtTransportOptions } from './gateway-dht-transport';

@@ -1,0 +1,58 @@
+/**
+ * Peers' DHT calls, after DhtInbound bound each to its authenticated caller, relayed to registry-svc
+ * (`swarm.v1.registry.dht-*`) with `peer` = the caller's endpoint `<caller node id>@<its address>`.
+ * The registry's answer goes back to the peer once it passes the same shape checks a peer's reply
+ * would. A registry that does not answer (not running, or slower than `timeoutMs`) is UNAVAILABLE to
+ * the peer, worded without this node's internals; the registry's own refusals keep their code.
+ */
+import type { BusClient } from '@swarm/bus';
+import type { Rpc } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, RegistryDhtFindNode, RegistryDhtFindValue, RegistryDhtPing, RegistryDhtStore, SwarmError } from '@swarm/contracts';
+import type { WallClock } from '@swarm/determinism';
+import type { DhtHandlers } from '@swarm/dht';
+import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse } from '@swarm/dht';
+import { formatHostPort, parsePeerAddress } from '@swarm/gateway';
+import type { PeerBook } from './peer-book';
+
+/**
+ * The share of a DHT call's timeout the registry may use: the caller gives up after the whole of it
+ * (the swarm's one SWARM_GATEWAY_DHT_TIMEOUT_MS), so the answer, or UNAVAILABLE, must leave here
+ * before then, with room for the gRPC hop back.
+ */
+export const REGISTRY_SHARE_OF_DHT_TIMEOUT = 0.75;
+
+export interface DhtInboundRelayDeps {
+  readonly bus: BusClient;
+  readonly peerBook: PeerBook;
+  readonly clock: WallClock;
+  /** How long registry-svc has to answer one relayed call. */
+  readonly timeoutMs: number;
+}
+
+export function registryTimeoutOf(dhtCallTimeoutMs: number): number {
+  return Math.max(1, Math.floor(dhtCallTimeoutMs * REGISTRY_SHARE_OF_DHT_TIMEOUT));
+}
+
+/** The DhtHandlers a DhtInbound passes calls to: each one asks registry-svc. */
+export function createDhtInboundRelay(deps: DhtInboundRelayDeps): DhtHandlers {
+  const { bus, peerBook, clock, timeoutMs } = deps;
+
+  async function ask<Req, Res>(rpc: Rpc<Req, Res>, from: string, req: Req): Promise<Res> {
+    // `from` was built by DhtInbound from the authenticated caller, so it always parses.
+    const caller = parsePeerAddress(from);
+    if (caller) peerBook.noteSeen(caller.nodeId, formatHostPort(caller.address), clock.now());
+    try {
+      return await bus.request(rpc, req, { timeoutMs });
+    } catch (err) {
+      if (isSwarmError(err) && err.code !== ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED && err.code !== ErrorCode.ERROR_CODE_UNAVAILABLE) throw err;
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node's DHT did not answer within ${timeoutMs} ms`, true, { cause: err });
+    }
+  }
+
+  return {
+    ping: async (from) => checkPingResponse(await ask(RegistryDhtPing, from, { peer: from })),
+    store: async (from, request) => checkStoreResponse(await ask(RegistryDhtStore, from, { peer: from, key: request.key, value: request.value })),
+    findNode: async (from, request) => checkFindNodeResponse(await ask(RegistryDhtFindNode, from, { peer: from, targetId: request.targetId })),
+    findValue: async (from, request) => checkFindValueResponse(await ask(RegistryDhtFindValue, from, { peer: from, targetId: request.targetId, key: request.key })),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The peers this gateway has exchanged authenticated calls with (callers of its DHT methods, peers
+ * it sent DHT calls to), for `GatewayPeers`. Bounded: past `maxPeers` the peer heard from least
+ * recently is forgotten, so a swarm of any size costs a fixed amount of memory. Pure: times are
+ * arguments.
+ */
+import type { PeerInfo } from '@swarm/contracts';
+
+/** Enough for every contact of a large routing table (160 buckets of 20 would be 3,200; few are full). */
+export const DEFAULT_MAX_PEERS = 1_000;
+
+export interface PeerBook {
+  /** An authenticated exchange with `nodeId`, whose gateway listens at `address` (host:port). */
+  noteSeen(nodeId: string, address: string, nowMs: number): void;
+  /** A measured round trip to a peer already noted (ignored for one not in the book). */
+  noteRtt(nodeId: string, rttMs: number): void;
+  /** Closest to `selfId` first (XOR distance of node ids, as the DHT orders contacts). */
+  list(selfId: string): PeerInfo[];
+  size(): number;
+}
+
+interface Entry {
+  address: string;
+  rttMs: number;
+  lastSeenMs: number;
+}
+
+export function createPeerBook(maxPeers: number = DEFAULT_MAX_PEERS): PeerBook {
+  if (!Number.isSafeInteger(maxPeers) || maxPeers < 1) throw new RangeError(`maxPeers must be a whole number >= 1, got ${maxPeers}`);
+  /** Insertion order is recency order: a peer seen again is re-inserted, the first is the stalest. */
+  const peers = new Map<string, Entry>();
+  return {
+    noteSeen(nodeId, address, nowMs) {
+      const known = peers.get(nodeId);
+      peers.delete(nodeId);
+      peers.set(nodeId, { address, rttMs: known?.rttMs ?? 0, lastSeenMs: nowMs });
+      for (const stalest of peers.keys()) {
+        if (peers.size <= maxPeers) break;
+        peers.delete(stalest);
+      }
+    },
+    noteRtt(nodeId, rttMs) {
+      const known = peers.get(nodeId);
+      if (known && Number.isFinite(rttMs) && rttMs >= 0) known.rttMs = rttMs;
+    },
+    list(selfId) {
+      return [...peers.entries()]
+        .map(([nodeId, e]) => ({
+          nodeId,
+          distance: xorHex(nodeId, selfId),
+          info: { nodeId, address: e.address, rttMs: e.rttMs, lastSeenMs: BigInt(Math.max(0, Math.floor(e.lastSeenMs))) },
+        }))
+        .sort((a, b) => (a.distance < b.distance ? -1 : a.distance > b.distance ? 1 : 0))
+        .map((p) => p.info);
+    },
+    size: () => peers.size,
+  };
+}
+
+/** XOR of two equal-length hex strings, as hex: compared as strings it orders by distance. */
+function xorHex(a: string, b: string): string {
+  let out = '';
+  for (let i = 0; i < a.length; i++) out += (parseInt(a[i], 16) ^ parseInt(b[i] ?? '0', 16)).toString(16);
+  return out;
+}
