@@ -1,8 +1,9 @@
 /**
  * gateway-svc, the node's network door: the peer gRPC server with mutual TLS bound to node ids
  * (libs/gateway) beside its bus endpoints. It carries the DHT both ways (registry-svc's calls out to
- * peers, peers' calls in to registry-svc, libs/dht-gateway's two halves) and signs the node's
- * record with the node key, which no other service holds (issue 13).
+ * peers, peers' calls in to registry-svc, libs/dht-gateway's two halves), signs the node's
+ * record with the node key, which no other service holds, and carries tasks between nodes with
+ * signed results (remote-execute.ts) (issue 13).
  */
 import { startBusService } from '@swarm/bus';
 import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from '@swarm/contracts';
@@ -18,6 +19,7 @@ import { createDhtInboundRelay, registryTimeoutOf } from './dht-inbound-relay';
 import { serveDhtOutboundRelay } from './dht-outbound-relay';
 import { createPeerBook } from './peer-book';
 import { createRecordSigning, MAX_SIGN_REQUEST_BYTES } from './record-signing';
+import { startRemoteExecution } from './remote-execute';
 
 export const GATEWAY_VERSION = '0.3.0';
 
@@ -46,6 +48,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const peerBook = createPeerBook();
   const inbound = createDhtInbound();
   let advertisedAddress = '';
+  const remote = startRemoteExecution({ signer: identity, certificate, nc, log, time, maxMessageBytes: config.limits.maxMessageBytes });
   const server: GatewayServer = await startGatewayServer({
     certificate,
     listen: config.listen,
@@ -56,6 +59,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
       nodeInfo: ({ peerId }) => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: peerId }),
       ping: ({ request }) => ({ payload: request.payload }),
       ...inbound.peerHandlers,
+      execute: remote.execute,
     },
   });
   const advertise = config.advertise ?? server.address;
@@ -69,6 +73,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   svc.serve(GatewayNodeInfo, () => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: '' }));
   svc.serve(GatewaySignRecord, (req) => signing.sign(req), { maxRequestBytes: MAX_SIGN_REQUEST_BYTES });
   serveDhtOutboundRelay(svc, { sender, nodeId, peerBook, time });
+  remote.serve(svc);
   svc.serveHealth(GatewayHealth, () => ({
     peers: String(server.peerCount()),
     knownPeers: String(peerBook.size()),
@@ -85,6 +90,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
       await svc.stop(config.graceMs);
       await server.stop(config.graceMs);
       await sender.close();
+      remote.stop();
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The router's ports onto its node's bus: credit-svc for escrow, registry-svc for providers,
- * the executor queue group for work. One shared connection; request timeouts follow the task.
+ * the executor queue group for local work and the gateway for remote work (remote-dispatch.ts).
+ * One shared connection; request timeouts follow the task.
  */
 import type { BusClient } from '@swarm/bus';
 import { AckTimeoutError } from '@swarm/bus';
@@ -20,6 +21,7 @@ import {
 import type { Stopwatch } from '@swarm/determinism';
 import type { EscrowView, TaskPorts } from '@swarm/pipeline';
 import type { Candidate } from '@swarm/scoring';
+import { candidateOf, executeRemote } from './remote-dispatch';
 
 export const CREDIT_TIMEOUT_MS = 5_000;
 /** Provider lists change slowly; caching them keeps a registry round trip off each task. */
@@ -39,12 +41,13 @@ const ESCROW_STATES: Partial<Record<EscrowState, EscrowView['state']>> = {
 /** `stopwatch` ages the cached provider lists. */
 export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: string, ackTimeoutMs: number): TaskPorts {
   const cache = new Map<string, { at: number; providers: Candidate[] }>();
-  // The escrow may pay only these; the registry is local-only, so every provider is this node.
-  const payees = [nodeId];
   return {
-    async reserve(escrowId, account, amount, expiresAtMs) {
+    async reserve(escrowId, account, amount, expiresAtMs, payees) {
+      // An escrow names 1 to 16 payees; with no candidate known the task is refunded without a
+      // dispatch, so this node stands in.
+      const named = payees.length > 0 ? [...payees] : [nodeId];
       // Whole ms on the wire; rounding up never expires an escrow before the time asked for.
-      await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees: named }, { timeoutMs: CREDIT_TIMEOUT_MS });
     },
     async settle(escrowId, payee, amount) {
       // One payout: the router pays the provider that ran the task (a Shapley split would name more).
@@ -80,11 +83,12 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         }
         throw err;
       }
-      const providers = r.providers.map((p) => ({ nodeId: p.nodeId, local: p.local }));
+      const providers = r.providers.map(candidateOf).filter((c): c is Candidate => c !== undefined);
       if (providers.length > 0) cache.set(skill, { at: stopwatch.now(), providers });
       return providers;
     },
-    async execute(_candidate, task, signal) {
+    async execute(candidate, task, signal) {
+      if (!candidate.local) return executeRemote(bus, candidate, task, signal);
       try {
         const r = await bus.requestAcked(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, ackTimeoutMs, signal });
         return { outputs: r.outputs, providerId: r.providerId, executorId: r.executorId, backend: r.backend };

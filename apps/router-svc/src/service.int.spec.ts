@@ -8,6 +8,7 @@ import {
   ErrorCode,
   ExecutorExecute,
   fromTensor,
+  Provider,
   RegistryFindProviders,
   RouterHealth,
   RouterSubmit,
@@ -57,7 +58,7 @@ async function startFakes(nc: NatsConnection) {
   });
   svc.serve(RegistryFindProviders, async () => {
     if (state.registrySilent) await new Promise<void>((release) => held.push(release));
-    return { providers: [{ nodeId: NODE_ID, local: true, skills: ['vecadd'] }] };
+    return { providers: [Provider.fromPartial({ nodeId: NODE_ID, local: true, skills: ['vecadd'] })] };
   });
   svc.serve(ExecutorExecute, async (req) => {
     state.executeCalls += 1;

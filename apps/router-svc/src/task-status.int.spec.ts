@@ -9,6 +9,7 @@ import {
   EscrowState,
   ExecutorExecute,
   fromTensor,
+  Provider,
   RegistryFindProviders,
   RouterSubmit,
   RouterTask,
@@ -87,7 +88,7 @@ async function startFakes(nc: NatsConnection) {
     if (!e) return { escrowId: r.escrowId, state: EscrowState.ESCROW_STATE_NONE, payer: '', amount: 0n, paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0n, payouts: [] };
     return { escrowId: r.escrowId, payer: NODE_ID, payouts: [], ...e };
   });
-  svc.serve(RegistryFindProviders, () => ({ providers: [{ nodeId: NODE_ID, local: true, skills: ['vecadd'] }] }));
+  svc.serve(RegistryFindProviders, () => ({ providers: [Provider.fromPartial({ nodeId: NODE_ID, local: true, skills: ['vecadd'] })] }));
   svc.serve(ExecutorExecute, async (req) => {
     state.executeCalls += 1;
     // A dead executor: it took the request and will never answer.

@@ -17,6 +17,7 @@ export { createAdmission, submitBytes, INITIAL_TASK_MS_ESTIMATE, MIN_RETRY_AFTER
 export type { Admission, AdmissionLimits, AdmissionStats, AdmissionTicket } from './admission';
 export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN, REJECTED_SHARE } from './task-table';
 export { createRateLimiter } from './rate-limit';
+export { payeesOf, payableCandidates, ESCROW_MAX_PAYEES } from './payees';
 export type { RateLimiter } from './rate-limit';
 export type { TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
 export type { EscrowView, ExecutionResult, ResultVerifier, Sleep, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';

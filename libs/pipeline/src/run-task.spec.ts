@@ -5,6 +5,7 @@ import { manualClock, seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { AttemptReport, Candidate, CandidateSelector, SelectionTask } from '@swarm/scoring';
 import type { RouterComponents } from './run-task';
+import { ESCROW_MAX_PAYEES } from './payees';
 import { attemptTimeoutMs, DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS, SETTLE_MARGIN_MS } from './run-task';
 import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
 
@@ -561,5 +562,153 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
     expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-a overloaded', 'node-b ok']);
     expect(out.providerId).toBe('node-b');
+  });
+});
+
+describe('pipeline - runTask payees and remote candidates', () => {
+  const local: Candidate = { nodeId: 'node-a', local: true };
+  const remote = (nodeId: string, load = 0.2, rttMs = 5): Candidate => ({ nodeId, local: false, endpoint: `${nodeId}@127.0.0.1:7000`, load, rttMs });
+  const answersAs = (skill: string) => async (cand: Candidate, task: { inputs: Tensor[] }) => ({ ...honest(skill)(task.inputs), providerId: cand.nodeId });
+
+  /** Ports whose reserve records the payees it was given, and whose registry answers `lists` in turn (the last one repeats). */
+  function portsWith(lists: Candidate[][]) {
+    const { ports, calls } = fakePorts(honest('vecadd'));
+    const payees: (readonly string[])[] = [];
+    const reserve = ports.reserve;
+    ports.reserve = async (id, account, amount, expiresAtMs, names) => {
+      payees.push(names);
+      await reserve(id, account, amount, expiresAtMs, names);
+    };
+    let lookups = 0;
+    ports.findProviders = async () => lists[Math.min(lookups++, lists.length - 1)];
+    return { ports, calls, payees, lookups: () => lookups };
+  }
+
+  it('learns the candidates before it reserves and names them all as the escrow’s payees', async () => {
+    const { ports, calls, payees, lookups } = portsWith([[remote('node-b'), local, remote('node-c')]]);
+    ports.execute = answersAs('vecadd');
+    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(payees).toEqual([['node-b', 'node-a', 'node-c']]);
+    // One lookup: the first attempt uses the one the payees came from.
+    expect(lookups()).toBe(1);
+    expect(out.providerId).toBe('node-a');
+    expect(calls).toEqual([`reserve t1 payer 1 until ${EXPIRES}`, 'settle t1 node-a 1']);
+  });
+
+  it('names at most ESCROW_MAX_PAYEES, keeping the local candidate and the best remote ones', async () => {
+    // 20 remote candidates, the first ones the busiest; the local one comes last.
+    const many = Array.from({ length: 20 }, (_, i) => remote(`node-${String(i).padStart(2, '0')}`, 1 - i / 20));
+    const { ports, payees } = portsWith([[...many, local]]);
+    ports.execute = answersAs('vecadd');
+    await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(payees[0]).toHaveLength(ESCROW_MAX_PAYEES);
+    expect(payees[0][0]).toBe('node-a');
+    expect(payees[0]).not.toContain('node-00');
+    expect(payees[0]).toContain('node-19');
+  });
+
+  it('dispatches only to payees: a provider that appeared after the reserve is never sent the task', async () => {
+    const late = remote('node-late', 0, 1);
+    const { ports, calls } = portsWith([
+      [local, remote('node-b', 0.9, 50)],
+      [late, local, remote('node-b', 0.9, 50)],
+    ]);
+    const sentTo: string[] = [];
+    const answer = answersAs('vecadd');
+    ports.execute = async (cand, task) => {
+      sentTo.push(cand.nodeId);
+      if (cand.local) throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
+      return answer(cand, task);
+    };
+    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(sentTo).toEqual(['node-a', 'node-b']);
+    expect(out.providerId).toBe('node-b');
+    expect(calls).toContain('settle t1 node-b 1');
+  });
+
+  it('fails with NO_PROVIDER, and refunds, when no provider known later is among the payees', async () => {
+    const { ports, calls } = portsWith([[local], [remote('node-new')]]);
+    ports.execute = async () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'executors gone', true);
+    };
+    const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, message: expect.stringMatching(/among the 1 this task's escrow can pay/) });
+    expect(calls.at(-1)).toBe('refund t1');
+  });
+
+  it('reserves with no payees when the lookup fails, then fails with the lookup’s error and refunds', async () => {
+    const { ports, calls, payees } = portsWith([[]]);
+    ports.findProviders = async () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'registry-svc did not answer', true);
+    };
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      message: 'registry-svc did not answer',
+    });
+    expect(payees).toEqual([[]]);
+    expect(calls).toEqual([`reserve t1 payer 1 until ${EXPIRES}`, 'refund t1']);
+  });
+
+  it('re-dispatches to a remote candidate after the local one fails, verifies its result and pays the remote node', async () => {
+    const { ports, calls } = portsWith([[local, remote('node-b')]]);
+    const answer = answersAs('vecadd');
+    const asked: Array<{ to: string; timeoutMs: number }> = [];
+    ports.execute = async (cand, task) => {
+      asked.push({ to: cand.nodeId, timeoutMs: task.timeoutMs });
+      if (cand.local) throw new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, 'kernel crashed', true);
+      return answer(cand, task);
+    };
+    const reports: AttemptReport[] = [];
+    const out = await runTask({ ...components(ports), observer: { onAttempt: (r) => void reports.push(r) } }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(asked.map((a) => a.to)).toEqual(['node-a', 'node-b']);
+    expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-a failed', 'node-b ok']);
+    expect(out).toMatchObject({ providerId: 'node-b', settlement: 'paid', cost: 1n, verification: expect.any(String) });
+    expect(out.attempts.map((a) => `${a.providerId} ${a.outcome}`)).toEqual(['node-a failed', 'node-b verified']);
+    expect(calls).toContain('settle t1 node-b 1');
+  });
+
+  it('still verifies a remote result itself: a wrong one is rejected and the next candidate is paid', async () => {
+    const { ports, calls } = portsWith([[remote('node-b', 0.1), remote('node-c', 0.5)]]);
+    const answer = answersAs('vecadd');
+    ports.execute = async (cand, task) => {
+      const r = await answer(cand, task);
+      return cand.nodeId === 'node-b' ? corrupt(r) : r;
+    };
+    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(out.attempts.map((a) => `${a.providerId} ${a.outcome}`)).toEqual(['node-b rejected', 'node-c verified']);
+    expect(calls.filter((c) => c.startsWith('settle'))).toEqual(['settle t1 node-c 1']);
+  });
+
+  it('counts a result refused for its signature (VERIFICATION_FAILED from the port) as rejected, and moves on', async () => {
+    const { ports } = portsWith([[remote('node-b', 0.1), remote('node-c', 0.5)]]);
+    const answer = answersAs('vecadd');
+    ports.execute = async (cand, task) => {
+      if (cand.nodeId === 'node-b') throw new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, 'signed result refused (bad-signature): …');
+      return answer(cand, task);
+    };
+    const reports: AttemptReport[] = [];
+    const out = await runTask({ ...components(ports), observer: { onAttempt: (r) => void reports.push(r) } }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-b rejected-by-verification', 'node-c ok']);
+    expect(out.attempts.map((a) => `${a.providerId} ${a.outcome}`)).toEqual(['node-b rejected', 'node-c verified']);
+  });
+
+  it('re-dispatches within the deadline: a remote attempt that times out leaves the rest of the time to the next one', async () => {
+    const clock = manualClock(START_MS);
+    const { ports } = portsWith([[remote('node-b', 0.1), remote('node-c', 0.5)]]);
+    const answer = answersAs('vecadd');
+    const asked: number[] = [];
+    ports.execute = async (cand, task) => {
+      asked.push(task.timeoutMs);
+      if (cand.nodeId === 'node-b') {
+        clock.advance(task.timeoutMs);
+        throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'peer did not answer in time', true);
+      }
+      return answer(cand, task);
+    };
+    const limits = { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 2_000 };
+    const out = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, limits, request('vecadd', 8), signal());
+    expect(out.providerId).toBe('node-c');
+    expect(asked[0]).toBe(attemptTimeoutMs(8, limits));
+    expect(clock.now()).toBeLessThan(START_MS + 10_000);
   });
 });

@@ -1,10 +1,12 @@
 /**
- * One task through the node: validate -> price -> escrow -> (discover -> choose -> dispatch ->
- * verify)* -> settle or refund. The escrow is always closed exactly once: settled when a verified
- * result is paid, refunded on every failure path, and refunded by credit-svc at its expiry
- * (deadline + SETTLE_GRACE_MS) if this process dies in between. Verification happens before any
- * payment. The injected selector chooses each attempt's candidate; the injected observer hears how
- * each attempt ended (a verifier that throws is the router's own fault and reports nothing).
+ * One task through the node: validate -> price -> discover -> escrow -> (choose -> dispatch ->
+ * verify -> discover again)* -> settle or refund. The escrow is always closed exactly once:
+ * settled when a verified result is paid, refunded on every failure path, and refunded by
+ * credit-svc at its expiry (deadline + SETTLE_GRACE_MS) if this process dies in between.
+ * Verification happens before any payment. The escrow names the discovered candidates as its
+ * only payees, and every attempt goes to one of them (payees.ts). The injected selector chooses
+ * each attempt's candidate; the injected observer hears how each attempt ended (a verifier that
+ * throws is the router's own fault and reports nothing).
  *
  * The deadline is absolute (`req.deadlineMs`, set by the router when the request arrived), so time
  * a task spent waiting before runTask counts: a task already out of time is never reserved, and a
@@ -17,6 +19,7 @@ import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate, Candida
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import type { Verdict } from '@swarm/skills';
 import { getSkill, priceOf } from '@swarm/skills';
+import { payableCandidates, payeesOf } from './payees';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 
 export interface RouterComponents {
@@ -142,8 +145,13 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed ${Math.round(late)} ms before it could start; nothing was reserved`);
   }
   const expiresAtMs = deadline + SETTLE_GRACE_MS;
+  // The escrow can pay only whom it names, so the candidates come first. A lookup that fails or
+  // finds nobody is answered by the first attempt, after the reserve, as before payees existed:
+  // every dispatch failure then takes one path (refund included) and keeps its code.
+  const discovery = await discover(c.ports, req.skill, signal);
+  const payees = 'candidates' in discovery ? payeesOf(discovery.candidates) : [];
   try {
-    await c.ports.reserve(req.taskId, req.account, req.budget, expiresAtMs);
+    await c.ports.reserve(req.taskId, req.account, req.budget, expiresAtMs, payees);
   } catch (err) {
     // A lost reply may hide a committed reserve: release it now rather than at its expiry.
     if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
@@ -153,7 +161,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
 
   let result: { exec: ExecutionResult; verification: string; executeMs: number; verifyMs: number; attempts: AttemptRecord[] };
   try {
-    result = await dispatchUntilVerified(c, limits, req, inputs, deadline, signal);
+    result = await dispatchUntilVerified(c, limits, req, inputs, deadline, signal, { discovery, payees: new Set(payees) });
   } catch (err) {
     await refundQuietly(c.ports, req.taskId);
     // A caller that aborts with a SwarmError (e.g. a stopping router) says why in its own words,
@@ -189,7 +197,26 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   };
 }
 
-async function dispatchUntilVerified(c: RouterComponents, limits: RouterLimits, req: TaskRequest, inputs: DecodedInputs, deadline: number, signal: AbortSignal) {
+/** A provider lookup's outcome, kept for the first attempt. */
+type Discovery = { readonly candidates: readonly Candidate[] } | { readonly error: unknown };
+
+async function discover(ports: TaskPorts, skill: string, signal: AbortSignal): Promise<Discovery> {
+  try {
+    return { candidates: await ports.findProviders(skill, signal) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+async function dispatchUntilVerified(
+  c: RouterComponents,
+  limits: RouterLimits,
+  req: TaskRequest,
+  inputs: DecodedInputs,
+  deadline: number,
+  signal: AbortSignal,
+  escrow: { discovery: Discovery; payees: ReadonlySet<string> },
+) {
   const skill = getSkill(req.skill);
   const watch = c.stopwatch ?? c.clock;
   const selector = c.selector ?? createDefaultSelector(c.random);
@@ -205,10 +232,15 @@ async function dispatchUntilVerified(c: RouterComponents, limits: RouterLimits, 
   let lastError: SwarmError | undefined;
   let executeMs = 0;
   let verifyMs = 0;
+  // The first attempt uses the lookup the payees came from; later ones ask again (who is alive changes).
+  let discovery: Discovery | undefined = escrow.discovery;
   while (attempts.length < limits.maxAttempts) {
     const remaining = Math.floor(deadline - c.clock.now());
     if (remaining <= 0 || signal.aborted) break;
-    const candidate = chooseCandidate(selector, task, await c.ports.findProviders(req.skill, signal), reports);
+    const found = discovery ?? { candidates: await c.ports.findProviders(req.skill, signal) };
+    discovery = undefined;
+    if ('error' in found) throw found.error;
+    const candidate = chooseCandidate(selector, task, found.candidates, escrow.payees, reports);
     const t0 = watch.now();
     let exec: ExecutionResult;
     try {
@@ -222,7 +254,9 @@ async function dispatchUntilVerified(c: RouterComponents, limits: RouterLimits, 
       report(candidate, outcomeOfError(err), failedAfter, isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL);
       if (!isSwarmError(err) || !err.retryable) throw err;
       lastError = err;
-      attempts.push({ providerId: candidate.nodeId, executorId: '', outcome: 'failed', detail: err.message });
+      // A result refused before it reached the pipeline (a remote provider's bad signature) is a rejected one.
+      const outcome = err.code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED ? 'rejected' : 'failed';
+      attempts.push({ providerId: candidate.nodeId, executorId: '', outcome, detail: err.message });
       continue;
     }
     const t1 = watch.now();
@@ -248,8 +282,21 @@ async function dispatchUntilVerified(c: RouterComponents, limits: RouterLimits, 
   throw finalError(lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }
 
-function chooseCandidate(selector: CandidateSelector, task: { taskId: string; skill: string }, candidates: Candidate[], attempts: readonly AttemptReport[]): Candidate {
-  if (candidates.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${task.skill} (is executor-svc running?)`);
+function chooseCandidate(
+  selector: CandidateSelector,
+  task: { taskId: string; skill: string },
+  found: readonly Candidate[],
+  payees: ReadonlySet<string>,
+  attempts: readonly AttemptReport[],
+): Candidate {
+  if (found.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${task.skill} (is executor-svc running?)`);
+  const candidates = payableCandidates(found, payees);
+  if (candidates.length === 0) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_NO_PROVIDER,
+      `none of the ${found.length} provider(s) of ${task.skill} known now is among the ${payees.size} this task's escrow can pay`,
+    );
+  }
   const chosen = selector.select(task, candidates, attempts);
   if (!chosen) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `none of the ${candidates.length} provider(s) of ${task.skill} was chosen for this task`);
   return chosen;
@@ -258,6 +305,7 @@ function chooseCandidate(selector: CandidateSelector, task: { taskId: string; sk
 /** What a failed dispatch says about its candidate (see AttemptOutcome). */
 function outcomeOfError(err: unknown): AttemptOutcome {
   if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
+  if (isSwarmError(err, ErrorCode.ERROR_CODE_VERIFICATION_FAILED)) return 'rejected-by-verification';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';
   return 'failed';
 }

@@ -19,13 +19,18 @@ export interface ExecutionResult {
 export interface TaskPorts {
   // Function-valued properties, not methods: a port is a plain function that callers may pass on
   // or wrap unbound (the router's submit handler wraps `reserve`), so it must not rely on `this`.
-  /** `expiresAtMs` (ms since epoch): when the ledger refunds the escrow by itself if it is still open. */
-  reserve: (escrowId: string, account: string, amount: bigint, expiresAtMs: number) => Promise<void>;
+  /**
+   * `expiresAtMs` (ms since epoch): when the ledger refunds the escrow by itself if it is still open.
+   * `payees`: the only node ids a settle of it may pay (credit.proto, 1 to ESCROW_MAX_PAYEES): the
+   * candidates the task may be dispatched to; empty when none is known (the task then fails with
+   * NO_PROVIDER and is refunded, so the port may name any placeholder, e.g. its own node).
+   */
+  reserve: (escrowId: string, account: string, amount: bigint, expiresAtMs: number, payees: readonly string[]) => Promise<void>;
   settle: (escrowId: string, payee: string, amount: bigint) => Promise<{ paid: bigint; refunded: bigint }>;
   refund: (escrowId: string) => Promise<{ refunded: bigint }>;
   /** The ledger's view of an escrow: how (and whether) it closed, whoever closed it. */
   escrow: (escrowId: string) => Promise<EscrowView>;
-  /** Who offers `skill` now (today: this node's executor queue group); the selector picks among them. */
+  /** Who offers `skill` now (this node's executors, remote providers); the selector picks among them. */
   findProviders: (skill: string, signal: AbortSignal) => Promise<Candidate[]>;
   execute: (candidate: Candidate, task: { taskId: string; skill: string; inputs: Tensor[]; timeoutMs: number }, signal: AbortSignal) => Promise<ExecutionResult>;
 }

@@ -10,8 +10,15 @@ export interface Candidate {
   readonly local: boolean;
   /** Advertised load in [0, 1] (1: saturated); absent when the provider says nothing. */
   readonly load?: number;
-  /** Advertised price in credits per unit of the skill's work; absent when the provider says nothing. */
+  /**
+   * Advertised price in credits per million units of the skill's work (a NodeRecord's
+   * price_per_mwork); absent when the provider says nothing.
+   */
   readonly price?: number;
+  /** Where a remote provider's gateway listens, `<node id>@host:port`; absent for local ones. */
+  readonly endpoint?: string;
+  /** Measured round trip to a remote provider through both gateways, ms; absent when not measured. */
+  readonly rttMs?: number;
 }
 
 /** What a selector knows about the task it chooses for. */

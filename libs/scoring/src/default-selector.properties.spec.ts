@@ -9,9 +9,16 @@ const TASK = { taskId: 't1', skill: 'matmul' };
 const nodeIds = fc.constantFrom('n0', 'n1', 'n2', 'n3', 'n4', 'n5');
 // Includes values a peer might advertise wrongly: NaN, negatives, beyond 1, Infinity.
 const advertised = fc.option(fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(Number.NaN, -1, 2, Number.POSITIVE_INFINITY)), { nil: undefined });
+// Round trips as a registry reports them (0: not measured) and as a bug might (NaN, negative, Infinity).
+const rtt = fc.option(fc.oneof(fc.double({ min: 0, max: 20_000, noNaN: true }), fc.constantFrom(Number.NaN, -1, Number.POSITIVE_INFINITY)), { nil: undefined });
 const candidate: fc.Arbitrary<Candidate> = fc
-  .record({ nodeId: nodeIds, local: fc.boolean(), load: advertised, price: advertised })
-  .map(({ load, price, ...rest }) => ({ ...rest, ...(load === undefined ? {} : { load }), ...(price === undefined ? {} : { price }) }));
+  .record({ nodeId: nodeIds, local: fc.boolean(), load: advertised, price: advertised, rttMs: rtt })
+  .map(({ load, price, rttMs, ...rest }) => ({
+    ...rest,
+    ...(load === undefined ? {} : { load }),
+    ...(price === undefined ? {} : { price }),
+    ...(rttMs === undefined ? {} : { rttMs }),
+  }));
 const candidates = fc.uniqueArray(candidate, { selector: (c) => c.nodeId, minLength: 1, maxLength: 6 });
 const outcome = fc.constantFrom<AttemptOutcome>('failed', 'timeout', 'overloaded', 'rejected-by-verification');
 
@@ -68,6 +75,19 @@ describe('scoring - default selector properties', () => {
         const a = createDefaultSelector(seededRandom(seed)).select(TASK, list, attempts) as Candidate;
         const b = createDefaultSelector(seededRandom(seed)).select(TASK, shuffled, attempts) as Candidate;
         expect(compareScores(scoreCandidate(a, attempts), scoreCandidate(b, attempts))).toBe(0);
+      }),
+    );
+  });
+
+  it('chooses a remote candidate only when no local one, and no remote one with a lower load × round trip, failed as rarely', () => {
+    fc.assert(
+      fc.property(situation, ({ list, attempts, seed }) => {
+        const best = scoreCandidate(createDefaultSelector(seededRandom(seed)).select(TASK, list, attempts) as Candidate, attempts);
+        if (best.local) return;
+        for (const s of list.map((c) => scoreCandidate(c, attempts)).filter((x) => x.failures === best.failures)) {
+          expect(s.local).toBe(false);
+          expect(s.load * s.rttMs).toBeGreaterThanOrEqual(best.load * best.rttMs);
+        }
       }),
     );
   });

@@ -2,7 +2,7 @@ import { ErrorCode } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import type { AttemptOutcome, AttemptReport } from './attempt-report';
 import type { Candidate } from './candidate';
-import { compareScores, createDefaultSelector, scoreCandidate } from './default-selector';
+import { compareScores, createDefaultSelector, scoreCandidate, UNKNOWN_RTT_MS } from './default-selector';
 
 const TASK = { taskId: 't1', skill: 'vecadd' };
 
@@ -38,6 +38,34 @@ describe('scoring - default selector', () => {
     expect(select.select(TASK, [remoteBusy, remoteCheap], [])).toBe(remoteCheap);
   });
 
+  it('orders remote candidates by load × measured round trip, then price, then round trip', () => {
+    const select = createDefaultSelector(noDraws);
+    const nearBusy: Candidate = { nodeId: 'near-busy', local: false, load: 0.8, rttMs: 2, price: 5 };
+    const farIdle: Candidate = { nodeId: 'far-idle', local: false, load: 0.1, rttMs: 40, price: 5 };
+    // 0.8 × 2 = 1.6 beats 0.1 × 40 = 4: a nearly full node next door waits less than a far idle one.
+    expect(select.select(TASK, [farIdle, nearBusy], [])).toBe(nearBusy);
+    expect(select.select(TASK, [nearBusy, { ...farIdle, rttMs: 10 }], [])?.nodeId).toBe('far-idle');
+    // Both idle: both waits are 0, so price decides, then the nearer one.
+    const idleNear: Candidate = { nodeId: 'idle-near', local: false, load: 0, rttMs: 3, price: 2 };
+    const idleFar: Candidate = { nodeId: 'idle-far', local: false, load: 0, rttMs: 90, price: 1 };
+    expect(select.select(TASK, [idleNear, idleFar], [])).toBe(idleFar);
+    expect(select.select(TASK, [idleFar, { ...idleNear, price: 1 }], [])?.nodeId).toBe('idle-near');
+    // Local still comes first, however slow a remote one's numbers make it look.
+    expect(select.select(TASK, [idleNear, { nodeId: 'self', local: true, load: 1 }], [])?.nodeId).toBe('self');
+  });
+
+  it('counts an unknown or invalid round trip as UNKNOWN_RTT_MS, so a measured peer wins at equal load', () => {
+    const select = createDefaultSelector(noDraws);
+    const measured: Candidate = { nodeId: 'measured', local: false, load: 0.5, rttMs: 200 };
+    for (const rttMs of [undefined, 0, -3, Number.NaN]) {
+      const unmeasured: Candidate = { nodeId: 'unmeasured', local: false, load: 0.5, ...(rttMs === undefined ? {} : { rttMs }) };
+      expect(scoreCandidate(unmeasured, []).rttMs).toBe(UNKNOWN_RTT_MS);
+      expect(select.select(TASK, [unmeasured, measured], [])).toBe(measured);
+    }
+    expect(scoreCandidate({ nodeId: 'slow', local: false, rttMs: Number.POSITIVE_INFINITY }, []).rttMs).toBe(UNKNOWN_RTT_MS);
+    expect(scoreCandidate({ nodeId: 'self', local: true, rttMs: 50 }, []).rttMs).toBe(0);
+  });
+
   it('moves a retry away from the candidate that failed, whatever its other merits', () => {
     const select = createDefaultSelector(noDraws);
     expect(select.select(TASK, [local, remoteBusy], [attempt(local, 'overloaded')])).toBe(remoteBusy);
@@ -51,7 +79,7 @@ describe('scoring - default selector', () => {
     const honest: Candidate = { nodeId: 'honest', local: false, load: 1, price: 1_000 };
     expect(select.select(TASK, [silent, honest], [])).toBe(honest);
     expect(scoreCandidate(lying, [])).toEqual(scoreCandidate(silent, []));
-    expect(scoreCandidate(lying, [])).toEqual({ failures: 0, local: false, load: 1, price: Number.POSITIVE_INFINITY });
+    expect(scoreCandidate(lying, [])).toEqual({ failures: 0, local: false, load: 1, rttMs: UNKNOWN_RTT_MS, price: Number.POSITIVE_INFINITY });
   });
 
   it('breaks ties with the injected random, repeatably for a seed', () => {
@@ -73,12 +101,16 @@ describe('scoring - default selector', () => {
     expect(scoreCandidate(local, [attempt({ ...local }, 'failed')]).failures).toBe(1);
   });
 
-  it('orders scores by failures, then locality, load and price', () => {
-    const base = { failures: 0, local: true, load: 0.5, price: 1 };
+  it('orders scores by failures, then locality, expected wait, price and round trip', () => {
+    const base = { failures: 0, local: true, load: 0.5, rttMs: 0, price: 1 };
     expect(compareScores(base, { ...base, failures: 1, local: true, load: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, local: false, load: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, load: 0.6, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, price: 2 })).toBeLessThan(0);
     expect(compareScores(base, { ...base })).toBe(0);
+    const remote = { ...base, local: false, rttMs: 10 };
+    expect(compareScores(remote, { ...remote, load: 0.1, rttMs: 60, price: 0 })).toBeLessThan(0);
+    expect(compareScores({ ...remote, load: 0 }, { ...remote, load: 0, rttMs: 20 })).toBeLessThan(0);
+    expect(compareScores({ ...remote, load: 0, price: 2 }, { ...remote, load: 0, rttMs: 20 })).toBeGreaterThan(0);
   });
 });

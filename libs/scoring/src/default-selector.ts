@@ -3,10 +3,16 @@
  * when all earlier ones tie.
  *  1. Fewest failed attempts at this task: whoever failed it is tried again only when every other
  *     candidate has failed it at least as often (a retry should go elsewhere when it can).
- *  2. Local before remote: no network hop, and a result from this node's own executors.
- *  3. Lowest advertised load; unknown or invalid counts as saturated (1).
+ *  2. Local before remote: no network hop, no peer to trust, and a result from this node's own
+ *     executors.
+ *  3. Expected wait: a local candidate's advertised load; a remote one's advertised load × measured
+ *     round trip (issue 13's rule: a busy node near by and an idle one far away both wait long).
+ *     Unknown or invalid load counts as saturated (1); an unknown or invalid round trip counts as
+ *     UNKNOWN_RTT_MS, so a measured peer comes before an unmeasured one at equal load.
  *  4. Lowest advertised price; unknown or invalid counts as the most expensive (Infinity).
- *  5. Among candidates equal on all of these, one drawn with the injected Random: spreads tasks
+ *  5. Shortest round trip: two idle remote candidates (load 0, so both waits are 0) at one price go
+ *     to the nearer one.
+ *  6. Among candidates equal on all of these, one drawn with the injected Random: spreads tasks
  *     over equals, and repeats exactly with a seeded generator (tests, the simulator).
  * Advertised load and price are the provider's own claims; trust computed from verified outcomes
  * (see AttemptObserver) is a later criterion.
@@ -21,33 +27,55 @@ export interface CandidateScore {
   readonly local: boolean;
   /** In [0, 1]. */
   readonly load: number;
+  /** Finite and > 0 for a remote candidate (UNKNOWN_RTT_MS when not measured); 0 for a local one. */
+  readonly rttMs: number;
   /** Finite and >= 0, or Infinity. */
   readonly price: number;
 }
 
 const UNKNOWN_LOAD = 1;
 const UNKNOWN_PRICE = Number.POSITIVE_INFINITY;
+/**
+ * Round trip assumed for a peer nobody has measured: longer than any path worth using (a longer
+ * measurement is capped to it, so an unmeasured peer never beats a measured one at equal load), and
+ * finite, so that an idle peer's expected wait stays 0 × rtt = 0.
+ */
+export const UNKNOWN_RTT_MS = 10_000;
 
 export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[]): CandidateScore {
   let failures = 0;
   for (const a of attempts) if (a.outcome !== 'ok' && a.candidate.nodeId === candidate.nodeId) failures += 1;
   // Advertised facts come from other nodes: anything outside its range is treated as unsaid, so
   // a NaN cannot break the order and a negative price cannot buy first place.
-  const { load, price } = candidate;
+  const { load, price, rttMs } = candidate;
+  const local = candidate.local === true;
   return {
     failures,
-    local: candidate.local === true,
+    local,
     load: typeof load === 'number' && load >= 0 && load <= 1 ? load : UNKNOWN_LOAD,
+    // A local candidate has no network hop, whatever it says; 0 (proto's "not measured") is unknown.
+    rttMs: local ? 0 : typeof rttMs === 'number' && rttMs > 0 ? Math.min(rttMs, UNKNOWN_RTT_MS) : UNKNOWN_RTT_MS,
     price: typeof price === 'number' && price >= 0 && Number.isFinite(price) ? price : UNKNOWN_PRICE,
   };
+}
+
+/** Criterion 3: load alone for a local candidate, load × round trip for a remote one. */
+function expectedWait(s: CandidateScore): number {
+  return s.local ? s.load : s.load * s.rttMs;
 }
 
 /** A total preorder on scores: negative when `a` is better, 0 when equal, positive when worse. */
 export function compareScores(a: CandidateScore, b: CandidateScore): number {
   if (a.failures !== b.failures) return a.failures - b.failures;
   if (a.local !== b.local) return a.local ? -1 : 1;
-  if (a.load !== b.load) return a.load < b.load ? -1 : 1;
+  const waitA = expectedWait(a);
+  const waitB = expectedWait(b);
+  if (waitA !== waitB) return waitA < waitB ? -1 : 1;
   if (a.price !== b.price) return a.price < b.price ? -1 : 1;
+  if (a.rttMs !== b.rttMs) return a.rttMs < b.rttMs ? -1 : 1;
+  // Rounding can give two loads one product with the same round trip: the load decides, so that
+  // 0 means equal scores.
+  if (a.load !== b.load) return a.load < b.load ? -1 : 1;
   return 0;
 }
 

@@ -1,0 +1,65 @@
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { systemClock } from '@swarm/determinism';
+import type { NodeCertificate } from '@swarm/identity';
+import type { PeerAddress, PeerClient } from '@swarm/gateway';
+import { createPeerPool } from './peer-pool';
+
+/** Peer `n` at 127.0.0.1:(7000 + n). */
+function peer(n: number): PeerAddress {
+  return { nodeId: n.toString(16).padStart(64, '0'), address: { host: '127.0.0.1', port: 7000 + n } };
+}
+
+/** A pool of `size` whose clients record when they are made and closed. */
+function recordingPool(size: number) {
+  const events: string[] = [];
+  const pool = createPeerPool({
+    certificate: {} as NodeCertificate,
+    clock: systemClock,
+    maxMessageBytes: 1024,
+    size,
+    dial: (p) => {
+      const port = p.address.port;
+      events.push(`dial ${port}`);
+      const client: PeerClient = { peerId: p.nodeId, call: () => Promise.reject(new Error('not used')), close: () => void events.push(`close ${port}`) };
+      return client;
+    },
+  });
+  const use = (n: number, work: () => Promise<void> = async () => undefined) => pool.with(peer(n), work);
+  return { pool, events, use };
+}
+
+describe('gateway-svc - peer pool', () => {
+  it('reuses one client per peer address and closes the least recently used beyond its size', async () => {
+    const { pool, events, use } = recordingPool(2);
+    await use(1);
+    await use(2);
+    await use(1);
+    await use(3);
+    // 7001 was used after 7002, so 7002 is the one to go.
+    expect(events).toEqual(['dial 7001', 'dial 7002', 'dial 7003', 'close 7002']);
+    expect(pool.size()).toBe(2);
+    await use(2);
+    expect(events.slice(4)).toEqual(['dial 7002', 'close 7001']);
+  });
+
+  it('closes an evicted client only once its calls in flight have finished', async () => {
+    const { events, use } = recordingPool(1);
+    let finish: () => void = () => undefined;
+    const long = use(1, () => new Promise<void>((resolve) => (finish = resolve)));
+    await use(2);
+    expect(events).toEqual(['dial 7001', 'dial 7002']);
+    finish();
+    await long;
+    expect(events).toEqual(['dial 7001', 'dial 7002', 'close 7001']);
+  });
+
+  it('closes every client when closed, and refuses later use as UNAVAILABLE', async () => {
+    const { pool, events, use } = recordingPool(4);
+    await use(1);
+    await use(2);
+    pool.close();
+    expect(events.filter((e) => e.startsWith('close')).sort()).toEqual(['close 7001', 'close 7002']);
+    await expect(use(3)).rejects.toEqual(expect.objectContaining({ code: ErrorCode.ERROR_CODE_UNAVAILABLE }));
+    await expect(use(3)).rejects.toBeInstanceOf(SwarmError);
+  });
+});

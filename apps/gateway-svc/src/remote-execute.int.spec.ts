@@ -1,0 +1,242 @@
+import type { BusClient, BusService } from '@swarm/bus';
+import { createBusClient, startBusService } from '@swarm/bus';
+import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
+import { ErrorCode, EXECUTOR_QUEUE, ExecutorExecute, ExecutorSkills, fromTensor, GatewayExecute, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import { systemClock, systemTime } from '@swarm/determinism';
+import type { GatewayServer } from '@swarm/gateway';
+import { dialPeer, parseHostPort, startGatewayServer } from '@swarm/gateway';
+import type { NodeIdentity } from '@swarm/identity';
+import { loadOrCreateIdentity, loadOrCreateNodeCertificate } from '@swarm/identity';
+import { encodeTask, openSignedResult, signResult } from '@swarm/records';
+import { silentLogger } from '@swarm/telemetry';
+import type { TempDir } from '@swarm/testing';
+import { startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import { loadGatewayConfig } from './config';
+import type { GatewayServiceHandle } from './service';
+import { startGatewayService } from './service';
+
+/** Low, so a fresh node finds its proof of work at once. */
+const POW_DIFFICULTY = 8;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+interface Node {
+  readonly nc: NatsConnection;
+  readonly bus: BusClient;
+  readonly gateway: GatewayServiceHandle;
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** A node of its own: nats-server, data dir and gateway-svc. */
+async function startNode(): Promise<Node> {
+  const nats = await startNatsServer();
+  const home = await tempDir('swarm-gwexec-');
+  const nc = await connect({ servers: nats.url });
+  const config = loadGatewayConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: home.path, SWARM_POW_DIFFICULTY: String(POW_DIFFICULTY) });
+  const gateway = await startGatewayService({ config, log: silentLogger(), nc, time: systemTime });
+  return {
+    nc,
+    bus: createBusClient(nc, silentLogger()),
+    gateway,
+    endpoint: `${gateway.nodeId}@${gateway.advertisedAddress}`,
+    async stop() {
+      await gateway.stop();
+      await nc.close();
+      await nats.stop();
+      await home.remove();
+    },
+  };
+}
+
+type ExecutorMode = 'honest' | 'overloaded';
+
+/**
+ * A stand-in executor-svc on a node's bus, in the executor queue group, acknowledging each task on
+ * arrival as the real one does (libs/bus `ack`): runs vecadd only, records what reached it.
+ */
+async function startFakeExecutor(node: Node) {
+  const seen: ExecuteRequest[] = [];
+  const state = { mode: 'honest' as ExecutorMode };
+  const svc: BusService = await startBusService({
+    nc: node.nc,
+    log: silentLogger(),
+    name: 'executor-svc',
+    version: '0.0.0',
+    description: 'fake executor',
+    nodeId: node.gateway.nodeId,
+  });
+  svc.serve(
+    ExecutorExecute,
+    (task): ExecuteResponse => {
+      seen.push(task);
+      if (state.mode === 'overloaded') throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'executor busy: 2 running and 32 queued', true, { retryAfterMs: 400 });
+      const [a, b] = task.inputs.map(fromTensor);
+      const sum = a.data.map((x, i) => x + b.data[i]);
+      return { taskId: task.taskId, outputs: [toTensor('c', a.shape, sum)], executorId: 'fake-exec', providerId: node.gateway.nodeId, backend: 'cpu', executeMs: 0.1 };
+    },
+    { queue: EXECUTOR_QUEUE, ack: true },
+  );
+  svc.serve(ExecutorSkills, () => ({ skills: [SkillInfo.fromPartial({ name: 'vecadd' })], backend: 'cpu' }), { queue: EXECUTOR_QUEUE });
+  await node.nc.flush();
+  let stopped: Promise<void> | undefined;
+  return { seen, state, stop: () => (stopped ??= svc.stop(1_000)) };
+}
+
+type RogueMode = 'other-key' | 'tampered' | 'other-request';
+
+/** A peer gateway that answers every task with a result that must not pass: signed by a stranger, altered, or for another request. */
+async function startRoguePeer(dir: TempDir, stranger: NodeIdentity) {
+  const certificate = await loadOrCreateNodeCertificate(dir.path, systemClock);
+  const own = await loadOrCreateIdentity(dir.path);
+  const state = { mode: 'other-key' as RogueMode };
+  const limits = loadGatewayConfig({ SWARM_NATS_URL: 'nats://127.0.0.1:1', SWARM_DATA_DIR: dir.path }).limits;
+  const server: GatewayServer = await startGatewayServer({
+    certificate,
+    listen: { host: '127.0.0.1', port: 0 },
+    limits,
+    log: silentLogger(),
+    time: systemTime,
+    handlers: {
+      nodeInfo: ({ peerId }) => ({ nodeId: certificate.nodeId, version: 'rogue', advertisedAddress: '', peerNodeId: peerId }),
+      ping: ({ request }) => ({ payload: request.payload }),
+      execute: ({ request }) => {
+        const task = request.task as ExecuteRequest;
+        const answer: ExecuteResponse = {
+          taskId: task.taskId,
+          outputs: [toTensor('c', [1], Float32Array.of(42))],
+          executorId: 'rogue',
+          providerId: certificate.nodeId,
+          backend: 'cpu',
+          executeMs: 0,
+        };
+        if (state.mode === 'other-key') return signResult(encodeTask(task), answer, stranger);
+        if (state.mode === 'other-request') return signResult(encodeTask({ ...task, taskId: `${task.taskId}-old` }), { ...answer, taskId: `${task.taskId}-old` }, own);
+        const signed = signResult(encodeTask(task), answer, own);
+        const response = Uint8Array.from(signed.response);
+        response[response.length - 1] ^= 1;
+        return { ...signed, response };
+      },
+    },
+  });
+  return { state, nodeId: certificate.nodeId, endpoint: `${certificate.nodeId}@127.0.0.1:${server.address.port}`, stop: () => server.stop(1_000) };
+}
+
+function vecadd(taskId: string, overrides: Partial<ExecuteRequest> = {}): ExecuteRequest {
+  return { taskId, skill: 'vecadd', inputs: [toTensor('a', [3], Float32Array.of(1, 2, 3)), toTensor('b', [3], Float32Array.of(10, 20, 30))], timeoutMs: 5_000, ...overrides };
+}
+
+describe('gateway-svc - remote execution between two nodes', () => {
+  let a: Node;
+  let b: Node;
+  let executorB: Awaited<ReturnType<typeof startFakeExecutor>>;
+  let rogue: Awaited<ReturnType<typeof startRoguePeer>>;
+  let rogueDir: TempDir;
+  let strangerDir: TempDir;
+
+  beforeAll(async () => {
+    [a, b, rogueDir, strangerDir] = await Promise.all([startNode(), startNode(), tempDir('swarm-rogue-'), tempDir('swarm-stranger-')]);
+    executorB = await startFakeExecutor(b);
+    rogue = await startRoguePeer(rogueDir, await loadOrCreateIdentity(strangerDir.path));
+  });
+  afterAll(async () => {
+    await executorB?.stop();
+    await rogue?.stop();
+    await Promise.all([a?.stop(), b?.stop(), rogueDir?.remove(), strangerDir?.remove()]);
+  });
+
+  const execute = (peer: string, task: ExecuteRequest | undefined) => a.bus.request(GatewayExecute, { peer, task }, { timeoutMs: REQUEST_TIMEOUT_MS });
+
+  it("answers GatewayExecute on A with B's result, signed by B's key over exactly this request", async () => {
+    const task = vecadd('task-remote-1');
+    const signed = await execute(b.endpoint, task);
+    const response = openSignedResult(signed, b.gateway.nodeId, encodeTask(task));
+    expect(response).toMatchObject({ taskId: 'task-remote-1', executorId: 'fake-exec', providerId: b.gateway.nodeId });
+    expect(Array.from(fromTensor(response.outputs[0]).data)).toEqual([11, 22, 33]);
+    // B's executors got the task exactly as A's router sent it.
+    expect(encodeTask(executorB.seen.at(-1) as ExecuteRequest)).toEqual(encodeTask(task));
+    // Nobody else could pass it off as theirs.
+    expect(() => openSignedResult(signed, a.gateway.nodeId, encodeTask(task))).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED }));
+  });
+
+  it('refuses a skill not installed on the provider with NO_PROVIDER, running nothing', async () => {
+    const before = executorB.seen.length;
+    const err = await swarmErrorOf(execute(b.endpoint, vecadd('task-matmul', { skill: 'matmul' })));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true, message: expect.stringMatching(/does not run matmul/) });
+    expect(executorB.seen.length).toBe(before);
+  });
+
+  it("passes on the provider executors' OVERLOADED with its hint", async () => {
+    executorB.state.mode = 'overloaded';
+    try {
+      const err = await swarmErrorOf(execute(b.endpoint, vecadd('task-busy')));
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/executor busy/) });
+      expect(err.retryAfterMs).toBeGreaterThan(0);
+    } finally {
+      executorB.state.mode = 'honest';
+    }
+  });
+
+  it('refuses a result signed by another key, altered on the way, or signed for another request', async () => {
+    const expected = { 'other-key': 'wrong-key', tampered: 'bad-signature', 'other-request': 'bad-signature' } as const;
+    for (const mode of Object.keys(expected) as RogueMode[]) {
+      rogue.state.mode = mode;
+      const err = await swarmErrorOf(execute(rogue.endpoint, vecadd(`task-${mode}`)));
+      expect({ mode, code: err.code, retryable: err.retryable }).toEqual({ mode, code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED, retryable: true });
+      expect(err.message).toContain(`(${expected[mode]})`);
+    }
+  });
+
+  it('refuses a peer that is not the node its endpoint names, as unreachable', async () => {
+    const impostor = `${rogue.nodeId}@${b.gateway.advertisedAddress}`;
+    const err = await swarmErrorOf(execute(impostor, vecadd('task-impostor')));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+  });
+
+  it('refuses bad endpoints and bad tasks before dialling, quoting no input whole', async () => {
+    const long = await swarmErrorOf(execute(`x${'y'.repeat(100_000)}`, vecadd('t')));
+    expect(long.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(long.message.length).toBeLessThan(300);
+    for (const peer of ['', 'not-a-peer', `${b.gateway.nodeId}@127.0.0.1:0`, a.endpoint]) {
+      await expect(execute(peer, vecadd('t'))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+    }
+    const badTasks = [
+      undefined,
+      vecadd('t', { timeoutMs: 0 }),
+      vecadd('t', { timeoutMs: 10_000_000 }),
+      vecadd(''),
+      vecadd('t', { skill: 'S'.repeat(10_000) }),
+      vecadd('t', { inputs: [] }),
+    ];
+    for (const task of badTasks) {
+      const err = await swarmErrorOf(execute(b.endpoint, task));
+      expect(err.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+      expect(err.message.length).toBeLessThan(300);
+    }
+  });
+
+  it("applies the provider's policy to a peer's own call, whatever its gateway checked", async () => {
+    const peerHome = await tempDir('swarm-gwexec-peer-');
+    const address = parseHostPort(b.gateway.advertisedAddress);
+    if (!address) throw new Error(`bad address ${b.gateway.advertisedAddress}`);
+    const client = dialPeer({ certificate: await loadOrCreateNodeCertificate(peerHome.path, systemClock), peer: { nodeId: b.gateway.nodeId, address }, clock: systemClock });
+    try {
+      await expect(client.call('execute', {})).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(client.call('execute', { task: vecadd('t', { timeoutMs: 0 }) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      await expect(client.call('execute', { task: vecadd('t', { skill: 'mlp' }) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
+      const task = vecadd('task-direct');
+      const signed = await client.call('execute', { task });
+      expect(openSignedResult(signed, b.gateway.nodeId, encodeTask(task)).taskId).toBe('task-direct');
+    } finally {
+      client.close();
+      await peerHome.remove();
+    }
+  });
+
+  it('answers UNAVAILABLE when the provider has no executor running', async () => {
+    await executorB.stop();
+    const err = await swarmErrorOf(execute(b.endpoint, vecadd('task-no-executor')));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+  });
+});

@@ -1,0 +1,113 @@
+import type { BusClient } from '@swarm/bus';
+import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
+import { ErrorCode, ExecutorExecute, ExecutorSkills, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import { manualClock } from '@swarm/determinism';
+import { encodeTask, nodeIdOfKey, openSignedResult } from '@swarm/records';
+import { silentLogger } from '@swarm/telemetry';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
+import { createPeerExecuteHandler, EXECUTOR_REPLY_SLACK_MS } from './remote-execute';
+
+function nodeKey() {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
+  return { nodeId: nodeIdOfKey(publicKey), publicKey, sign: (data: Uint8Array) => new Uint8Array(sign(null, data, privateKey)) };
+}
+
+const task: ExecuteRequest = { taskId: 'task-1', skill: 'vecadd', inputs: [toTensor('a', [1], Float32Array.of(1)), toTensor('b', [1], Float32Array.of(2))], timeoutMs: 3_000 };
+
+/** A bus whose executors run `run` and list `skills`, recording what was asked. */
+function executorBus(skills: string[], run: (t: ExecuteRequest) => Promise<ExecuteResponse> | ExecuteResponse) {
+  const asked: string[] = [];
+  const bus: BusClient = {
+    request: async (rpc) => {
+      asked.push(rpc.subject);
+      if (rpc.subject !== ExecutorSkills.subject) throw new Error(`unexpected ${rpc.subject}`);
+      return { skills: skills.map((name) => SkillInfo.fromPartial({ name })), backend: 'cpu' } as never;
+    },
+    requestAcked: async (rpc, req, opts) => {
+      asked.push(`${rpc.subject} ${opts.timeoutMs}`);
+      return (await run(req as ExecuteRequest)) as never;
+    },
+    publish: () => undefined,
+    subscribe: () => {
+      throw new Error('not used');
+    },
+  };
+  return { bus, asked };
+}
+
+const answer = (t: ExecuteRequest): ExecuteResponse => ({
+  taskId: t.taskId,
+  outputs: [toTensor('c', [1], Float32Array.of(3))],
+  executorId: 'e1',
+  providerId: 'p',
+  backend: 'cpu',
+  executeMs: 1,
+});
+const call = (request: { task?: ExecuteRequest }) => ({ peerId: 'peer-1', request, signal: new AbortController().signal });
+/** The handler's answer as a promise (a handler may answer synchronously). */
+const run = (handle: ReturnType<typeof createPeerExecuteHandler>, request: { task?: ExecuteRequest }) => Promise.resolve(handle(call(request)));
+
+describe('gateway-svc - running peers’ tasks', () => {
+  it('runs the task as sent on the executors and signs the answer with the node key', async () => {
+    const key = nodeKey();
+    const { bus, asked } = executorBus(['vecadd'], answer);
+    const handle = createPeerExecuteHandler({ bus, signer: key, skills: createInstalledSkills(bus, manualClock(0)), log: silentLogger() });
+    const signed = await run(handle, { task });
+    expect(openSignedResult(signed, key.nodeId, encodeTask(task))).toEqual(answer(task));
+    expect(asked).toEqual([ExecutorSkills.subject, `${ExecutorExecute.subject} ${task.timeoutMs + EXECUTOR_REPLY_SLACK_MS}`]);
+  });
+
+  it('refuses with OVERLOADED, retry hint included, once peers’ tasks fill its share of the executors', async () => {
+    const releases: Array<() => void> = [];
+    const { bus } = executorBus(['vecadd'], (t) => new Promise((resolve) => releases.push(() => resolve(answer(t)))));
+    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), skills: createInstalledSkills(bus, manualClock(0)), log: silentLogger(), maxPeerTasks: 2 });
+    const running = [run(handle, { task }), run(handle, { task })];
+    await new Promise((resolve) => setImmediate(resolve));
+    const refused = await run(handle, { task }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/2 tasks for peers \(limit 2\)/) });
+    expect((refused as SwarmError).retryAfterMs).toBeGreaterThan(0);
+    releases.forEach((release) => release());
+    await Promise.all(running);
+    // Room again once they finished.
+    const next = run(handle, { task });
+    await new Promise((resolve) => setImmediate(resolve));
+    releases.at(-1)?.();
+    await expect(next).resolves.toHaveProperty('signature');
+  });
+
+  it('passes on what the executors answer: OVERLOADED, UNAVAILABLE', async () => {
+    for (const code of [ErrorCode.ERROR_CODE_OVERLOADED, ErrorCode.ERROR_CODE_UNAVAILABLE]) {
+      const { bus } = executorBus(['vecadd'], () => {
+        throw new SwarmError(code, 'from the executors', true);
+      });
+      const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), skills: createInstalledSkills(bus, manualClock(0)), log: silentLogger() });
+      await expect(run(handle, { task })).rejects.toMatchObject({ code });
+    }
+  });
+});
+
+describe('gateway-svc - installed skills', () => {
+  it('asks the executors once per SKILLS_CACHE_MS, concurrent askers sharing one request', async () => {
+    const stopwatch = manualClock(0);
+    const { bus, asked } = executorBus(['vecadd', 'matmul'], answer);
+    const skills = createInstalledSkills(bus, stopwatch);
+    await expect(Promise.all([skills.has('vecadd'), skills.has('mlp'), skills.has('matmul')])).resolves.toEqual([true, false, true]);
+    stopwatch.advance(SKILLS_CACHE_MS - 1);
+    await skills.has('vecadd');
+    expect(asked).toHaveLength(1);
+    stopwatch.advance(1);
+    await skills.has('vecadd');
+    expect(asked).toHaveLength(2);
+  });
+
+  it('answers UNAVAILABLE when no executor answers', async () => {
+    const bus = executorBus([], answer).bus;
+    const silent: BusClient = { ...bus, request: () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no executor-svc is serving', true)) };
+    await expect(createInstalledSkills(silent, manualClock(0)).has('vecadd')).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      message: expect.stringMatching(/no executor on this node/),
+    });
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * The provider's side of remote execution: PeerService.Execute, a task another node sends to run on
+ * this node's executors. Accepted only within this node's policy (the task's shape and time limit,
+ * the skill installed here, room among the tasks peers already run here), then run as router-svc
+ * runs local tasks (an acknowledged request to the executor queue group), and answered signed by
+ * the node key over the request's hash and the exact response bytes (libs/records signed-result),
+ * so the submitter can prove who computed what.
+ */
+import type { BusClient, BusService } from '@swarm/bus';
+import { createBusClient } from '@swarm/bus';
+import type { ExecuteResponse } from '@swarm/contracts';
+import { BUS_MAX_PAYLOAD_BYTES, ErrorCode, ExecutorExecute, GatewayExecute, SwarmError } from '@swarm/contracts';
+import type { Time } from '@swarm/determinism';
+import type { PeerHandler } from '@swarm/gateway';
+import { shortId } from '@swarm/gateway';
+import type { NodeCertificate } from '@swarm/identity';
+import type { RecordSigner } from '@swarm/records';
+import { encodeTask, signResult } from '@swarm/records';
+import type { Logger } from '@swarm/telemetry';
+import type { NatsConnection } from 'nats';
+import { gatewayExecuteHandler } from './execute-on-peer';
+import type { InstalledSkills } from './installed-skills';
+import { createInstalledSkills } from './installed-skills';
+import { createPeerPool } from './peer-pool';
+import { checkPeerTask } from './peer-task';
+
+/** Peers' tasks running here at once; beyond it peers hear OVERLOADED and try another provider. */
+export const DEFAULT_MAX_PEER_TASKS = 16;
+/**
+ * How long an executor has to acknowledge a task: it does so from its event loop on arrival, so a
+ * live one answers in milliseconds (router-svc's default, SWARM_ROUTER_ACK_TIMEOUT_MS, is the same).
+ */
+export const EXECUTOR_ACK_TIMEOUT_MS = 2_000;
+/** Room for the executor's answer to travel back after its own time limit (as router-svc allows). */
+export const EXECUTOR_REPLY_SLACK_MS = 250;
+/** A peer told OVERLOADED may try this node again after about this long. */
+const OVERLOADED_RETRY_AFTER_MS = 500;
+
+export interface PeerExecuteDeps {
+  /** This node's bus, for the executors. */
+  readonly bus: BusClient;
+  /** The node key (libs/identity's NodeIdentity): results are signed with it. */
+  readonly signer: RecordSigner;
+  readonly skills: InstalledSkills;
+  readonly log: Logger;
+  readonly maxPeerTasks?: number;
+  /** Longest task time limit a peer may ask for. */
+  readonly maxTimeoutMs?: number;
+}
+
+export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'execute'> {
+  const maxPeerTasks = deps.maxPeerTasks ?? DEFAULT_MAX_PEER_TASKS;
+  let running = 0;
+  return async ({ peerId, request, signal }) => {
+    const task = checkPeerTask(request.task, deps.maxTimeoutMs);
+    if (!(await deps.skills.has(task.skill))) {
+      // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
+      throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);
+    }
+    if (running >= maxPeerTasks) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `this node runs ${running} tasks for peers (limit ${maxPeerTasks})`, true, { retryAfterMs: OVERLOADED_RETRY_AFTER_MS });
+    }
+    running += 1;
+    let response: ExecuteResponse;
+    try {
+      // The task goes to the executors exactly as the peer sent it: the signature covers that request.
+      response = await deps.bus.requestAcked(ExecutorExecute, task, {
+        timeoutMs: task.timeoutMs + EXECUTOR_REPLY_SLACK_MS,
+        ackTimeoutMs: EXECUTOR_ACK_TIMEOUT_MS,
+        signal,
+      });
+    } finally {
+      running -= 1;
+    }
+    deps.log.debug({ peer: peerId, taskId: task.taskId.slice(0, 64), skill: task.skill }, `ran a task for peer ${shortId(peerId)}`);
+    return signResult(encodeTask(task), response, deps.signer);
+  };
+}
+
+export interface RemoteExecutionDeps {
+  /** The node key, the one of `certificate`: a result is signed by the node its peers authenticated. */
+  readonly signer: RecordSigner;
+  readonly certificate: NodeCertificate;
+  readonly nc: NatsConnection;
+  readonly log: Logger;
+  readonly time: Time;
+  /** The gateway's message limit: the largest answer taken from a peer. */
+  readonly maxMessageBytes: number;
+}
+
+/** Both sides of remote execution, as gateway-svc wires them. */
+export interface RemoteExecution {
+  /** PeerService.Execute: peers' tasks, for the gateway server's handlers. */
+  readonly execute: PeerHandler<'execute'>;
+  /** Serves GatewayExecute (router-svc's tasks for peers) on the gateway's bus service. */
+  serve(svc: BusService): void;
+  /** Closes the clients to peers; call after the bus service and the server have stopped. */
+  stop(): void;
+}
+
+export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution {
+  const { certificate, log, signer, time } = deps;
+  const bus = createBusClient(deps.nc, log);
+  const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: deps.maxMessageBytes });
+  return {
+    execute: createPeerExecuteHandler({ bus, signer, skills: createInstalledSkills(bus, time.stopwatch), log }),
+    serve(svc) {
+      const handler = gatewayExecuteHandler({
+        pool,
+        nodeId: certificate.nodeId,
+        onRefusedResult: (peer, reason) => log.warn({ peer, reason }, `refused a result from peer ${shortId(peer)}: its signature does not hold`),
+      });
+      // A task carries up to a whole bus message of inputs.
+      svc.serve(GatewayExecute, handler, { maxRequestBytes: BUS_MAX_PAYLOAD_BYTES });
+    },
+    stop: () => pool.close(),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The router's side of remote execution: which registry providers are candidates, and how a task
+ * reaches a remote one (router-svc -> this node's gateway -> the provider's gateway -> its
+ * executors). The answer comes back signed by the provider's node key; the gateway has checked the
+ * signature, and the router checks it again itself before the pipeline verifies the result: the
+ * router trusts its own gateway for transport, not for the claim of who computed what.
+ */
+import type { BusClient } from '@swarm/bus';
+import type { ExecuteRequest, Provider } from '@swarm/contracts';
+import { ErrorCode, GatewayExecute, isSwarmError, SwarmError } from '@swarm/contracts';
+import type { ExecutionResult } from '@swarm/pipeline';
+import { encodeTask, openSignedResult } from '@swarm/records';
+import type { Candidate } from '@swarm/scoring';
+
+/**
+ * Room beyond the task's own time limit for the answer to come back through both gateways: the
+ * provider gateway's wait for its executors, the peer call's deadline, two bus hops and a TLS
+ * connection to set up when the peer was not dialled yet.
+ */
+export const REMOTE_REPLY_SLACK_MS = 1_500;
+const NODE_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * A registry provider as a candidate, or undefined when it cannot be one: a remote provider must
+ * name a gateway endpoint pinned to its own node id (`<node id>@host:port`), else the task could
+ * not reach it, or would reach someone else.
+ */
+export function candidateOf(p: Provider): Candidate | undefined {
+  if (p.local) return { nodeId: p.nodeId, local: true };
+  if (!NODE_ID.test(p.nodeId) || !p.endpoint.startsWith(`${p.nodeId}@`)) return undefined;
+  return {
+    nodeId: p.nodeId,
+    local: false,
+    endpoint: p.endpoint,
+    load: p.load,
+    price: Number(p.pricePerMwork),
+    // 0 is the registry's "not measured".
+    ...(p.rttMs > 0 ? { rttMs: p.rttMs } : {}),
+  };
+}
+
+/**
+ * Runs `task` on a remote candidate and returns its result, paid to the candidate's node id (the
+ * signature proves that node produced it). Every failure is retryable: a peer's refusal, its
+ * silence or a bad signature says nothing about the other candidates.
+ */
+export async function executeRemote(bus: BusClient, candidate: Candidate, task: ExecuteRequest, signal: AbortSignal): Promise<ExecutionResult> {
+  if (candidate.endpoint === undefined) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `remote provider ${candidate.nodeId.slice(0, 12)} has no gateway endpoint`, true);
+  }
+  const requestBytes = encodeTask(task);
+  try {
+    const signed = await bus.request(GatewayExecute, { peer: candidate.endpoint, task }, { timeoutMs: task.timeoutMs + REMOTE_REPLY_SLACK_MS, signal });
+    const response = openSignedResult(signed, candidate.nodeId, requestBytes);
+    return { outputs: response.outputs, providerId: candidate.nodeId, executorId: response.executorId, backend: response.backend };
+  } catch (err) {
+    if (signal.aborted || !isSwarmError(err) || err.retryable) throw err;
+    throw new SwarmError(err.code, err.message, true, { cause: err, retryAfterMs: err.retryAfterMs });
+  }
+}

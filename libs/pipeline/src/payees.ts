@@ -1,0 +1,34 @@
+/**
+ * Who a task's escrow may pay. credit-svc lets a settle pay only the payees named at reserve time
+ * (credit.proto ReserveRequest.payees), so the router learns the candidates before it reserves,
+ * names them, and afterwards dispatches only to those: a provider that appears later could not be
+ * paid for its work.
+ */
+import type { Candidate } from '@swarm/scoring';
+import { compareScores, scoreCandidate } from '@swarm/scoring';
+
+/** Most payees one escrow may name (credit.proto ReserveRequest.payees: 1 to 16). */
+export const ESCROW_MAX_PAYEES = 16;
+
+/**
+ * The distinct node ids of `candidates`, at most ESCROW_MAX_PAYEES. When there are more, those the
+ * default order ranks first (local, then the shortest expected wait, then the cheapest) are kept:
+ * they are the ones most tasks go to. The sort is stable and draws nothing, so equals keep the
+ * registry's order and the task's random draws are left to the selector and the verifier.
+ */
+export function payeesOf(candidates: readonly Candidate[]): string[] {
+  const distinct = new Map<string, Candidate>();
+  for (const c of candidates) if (!distinct.has(c.nodeId)) distinct.set(c.nodeId, c);
+  const all = [...distinct.values()];
+  if (all.length <= ESCROW_MAX_PAYEES) return all.map((c) => c.nodeId);
+  return all
+    .map((c) => ({ c, score: scoreCandidate(c, []) }))
+    .sort((a, b) => compareScores(a.score, b.score))
+    .slice(0, ESCROW_MAX_PAYEES)
+    .map(({ c }) => c.nodeId);
+}
+
+/** The candidates the escrow can pay, in the order given. */
+export function payableCandidates(candidates: readonly Candidate[], payees: ReadonlySet<string>): Candidate[] {
+  return candidates.filter((c) => payees.has(c.nodeId));
+}
