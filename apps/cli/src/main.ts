@@ -1,7 +1,7 @@
 /**
- * `swarm`: start a node, submit tasks, read balances and skills, audit the ledger. Every error
- * exits non-zero with one line `error <CODE>: <message>` on stderr (exit statuses in
- * docs/errors.md); `--json` prints exactly one JSON document on stdout.
+ * `swarm`: start a node or a local swarm, submit tasks, read balances, skills and peers, audit the
+ * ledger. Every error exits non-zero with one line `error <CODE>: <message>` on stderr (exit
+ * statuses in docs/errors.md); `--json` prints exactly one JSON document on stdout.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
@@ -11,10 +11,12 @@ import { MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 import type * as BalanceModule from './commands/balance';
 import type * as HealthModule from './commands/health';
 import type * as LedgerModule from './commands/ledger';
+import type * as PeersModule from './commands/peers';
 import type * as SkillsModule from './commands/skills';
 import type * as SubmitModule from './commands/submit';
 import type * as TaskModule from './commands/task';
 import type * as UpModule from './commands/up';
+import { DEMO_NODES, MAX_NODES } from './up-limits';
 import type * as DemoSizesModule from './demo-sizes';
 
 // Each command's module loads only when it runs: a quick `swarm balance` must not load the launcher.
@@ -28,6 +30,7 @@ const skillsCommand = (o: Options) => (require('./commands/skills') as typeof Sk
 const healthCommand = (o: Options) => (require('./commands/health') as typeof HealthModule).healthCommand(o);
 const taskCommand = (id: string | undefined, o: Options & { key?: string }) => (require('./commands/task') as typeof TaskModule).taskCommand(id, o);
 const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof LedgerModule).ledgerCommand(o);
+const peersCommand = (o: Options) => (require('./commands/peers') as typeof PeersModule).peersCommand(o);
 // The skill catalog loads only for submit's help and a bad --size (each skill states its own sizes).
 const demoSizes = () => require('./demo-sizes') as typeof DemoSizesModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -66,6 +69,12 @@ function executors(value: string): number {
   return n;
 }
 
+function nodeCount(value: string): number {
+  const n = positiveInt(value);
+  if (n > MAX_NODES) throw new InvalidArgumentError(`expected at most ${MAX_NODES}`);
+  return n;
+}
+
 function build(): Command {
   const program = new Command('swarm')
     .description('SwarmHarness: share idle compute; run verified gpu.js tasks and settle credits')
@@ -75,14 +84,21 @@ function build(): Command {
   const nats = () => new Option('--nats <url>', 'NATS URL of a running node (default: $SWARM_NATS_URL, then the node in --data-dir)');
   const dataDir = () => new Option('--data-dir <dir>', 'node home (default: $SWARM_HOME or ~/.swarmharness)');
   const json = () => new Option('--json', 'print one JSON document on stdout');
+  const node = () =>
+    new Option('--node <i>', 'node i of a swarm started by `swarm up --nodes N` in the data dir (home <data dir>/node-<i>; default node 1 there)').argParser(nodeCount);
 
   program
     .command('up')
-    .description('start a full node: nats-server + credit, registry, gateway, executor and router services')
+    .description('start a full node (nats-server + credit, gateway, registry, executor and router services), or a swarm of N on loopback')
     .addOption(dataDir())
-    .option('--executors <n>', 'executor-svc replicas (one NATS queue group)', executors, 1)
-    .option('--demo', 'run a demo task of each installed skill once the node is up')
-    .option('--exit', 'stop the node after start-up (and the demo) instead of running until Ctrl-C')
+    .option(
+      '--nodes <n>',
+      `nodes of one swarm on this machine, 1 to ${MAX_NODES}, each in <data dir>/node-<i> (default 1: the data dir itself; ${DEMO_NODES} with --demo)`,
+      nodeCount,
+    )
+    .option('--executors <n>', 'executor-svc replicas per node (one NATS queue group)', executors, 1)
+    .option('--demo', `run a demo task of each skill from node 1 once the nodes are up (a swarm of ${DEMO_NODES} unless --nodes: one skill only on the last node)`)
+    .option('--exit', 'stop the nodes after start-up (and the demo) instead of running until Ctrl-C')
     .addOption(json())
     .action(upCommand);
 
@@ -101,6 +117,7 @@ function build(): Command {
     )
     .addOption(nats())
     .addOption(dataDir())
+    .addOption(node())
     .addOption(json())
     .addHelpText('after', () => demoSizes().demoSizesHelp())
     .action(submitCommand);
@@ -111,10 +128,19 @@ function build(): Command {
     .option('--account <id>', 'account (default: the node account)')
     .addOption(nats())
     .addOption(dataDir())
+    .addOption(node())
     .addOption(json())
     .action(balanceCommand);
-  program.command('skills').description('list installed skills and their prices').addOption(nats()).addOption(dataDir()).addOption(json()).action(skillsCommand);
-  program.command('health').description("show each service's health").addOption(nats()).addOption(dataDir()).addOption(json()).action(healthCommand);
+  program.command('skills').description('list installed skills and their prices').addOption(nats()).addOption(dataDir()).addOption(node()).addOption(json()).action(skillsCommand);
+  program.command('health').description("show each service's health").addOption(nats()).addOption(dataDir()).addOption(node()).addOption(json()).action(healthCommand);
+  program
+    .command('peers')
+    .description("list the peer nodes the node's registry knows on the DHT (node id, gateway address, round trip, last seen)")
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(node())
+    .addOption(json())
+    .action(peersCommand);
   program
     .command('task')
     .description('show what happened to a task: running, paid (cost), refunded or rejected (why); exits 1 with SWARM_TASK_UNKNOWN if the node does not know it')
@@ -122,6 +148,7 @@ function build(): Command {
     .option('--key <key>', 'the idempotency key it was submitted with, instead of its id')
     .addOption(nats())
     .addOption(dataDir())
+    .addOption(node())
     .addOption(json())
     .action(taskCommand);
   program
@@ -130,6 +157,7 @@ function build(): Command {
     .option('--audit', 'recompute every balance and escrow from the entry log and compare them with the stored ones; exits 1 on a problem')
     .addOption(nats())
     .addOption(dataDir())
+    .addOption(node())
     .addOption(json())
     .action(ledgerCommand);
   return program;

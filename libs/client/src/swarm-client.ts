@@ -3,13 +3,24 @@
  * submit tasks and read balances and skills without a shell. One NATS connection per client.
  */
 import { busConnectOptions, createBusClient } from '@swarm/bus';
-import type { AuditResponse, BalanceResponse, BusRole, HealthResponse, ListSkillsResponse, ServiceName, SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
+import type {
+  AuditResponse,
+  BalanceResponse,
+  BusRole,
+  HealthResponse,
+  ListPeersResponse,
+  ListSkillsResponse,
+  ServiceName,
+  SubmitTaskResponse,
+  TaskStatusResponse,
+} from '@swarm/contracts';
 import {
   CreditAudit,
   ErrorCode,
   CreditBalance,
   ExecutorSkills,
   HEALTH_BY_SERVICE,
+  RegistryPeers,
   RouterSubmit,
   RouterTask,
   SubmitTaskRequest,
@@ -45,6 +56,8 @@ export interface SwarmClient {
   /** What happened to a task, by its id or the idempotency key it was submitted with. */
   task(query: { taskId?: string; idempotencyKey?: string }): Promise<TaskStatusResponse>;
   skills(): Promise<ListSkillsResponse>;
+  /** The peer nodes the node's registry knows on the DHT (`swarm peers`). */
+  peers(): Promise<ListPeersResponse>;
   health(service: ServiceName, timeoutMs?: number): Promise<HealthResponse>;
   /**
    * Instances of a service that answer the NATS services framework's $SRV.PING within `waitMs`
@@ -96,6 +109,7 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     audit: (timeoutMs = AUDIT_TIMEOUT_MS) => bus.request(CreditAudit, {}, { timeoutMs }),
     task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),
+    peers: () => bus.request(RegistryPeers, {}),
     health: (service, timeoutMs) => bus.request(HEALTH_BY_SERVICE[service], {}, timeoutMs ? { timeoutMs } : {}),
     async instances(service, waitMs = PING_WAIT_MS) {
       const subject = `$SRV.PING.${service}-svc`;

@@ -4,6 +4,7 @@ export { NODE_SERVICES } from './node-services';
 export type { NodeService, NodeServiceApp } from './node-services';
 export { createSupervisionRecord } from './supervision';
 export type { ProcessSupervision, SupervisionReport, SupervisionRecord, SupervisedExit } from './supervision';
-export { NODE_FILE, resolveHome, readNodeFile, writeNodeFile, claimNodeFile, removeNodeFile, isAlive } from './node-file';
+export { NODE_FILE, resolveHome, swarmNodeHome, readNodeFile, writeNodeFile, claimNodeFile, removeNodeFile, isAlive } from './node-file';
 export type { NodeFile } from './node-file';
 export { NodeError } from './node-error';
+export { freePorts, LOOPBACK_HOST } from './free-ports';

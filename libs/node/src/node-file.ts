@@ -1,6 +1,6 @@
 /**
  * `<home>/node.json`: a running node announces itself there (its NATS URL, its launcher's pid, its
- * nats-server's pid and the supervision report), so commands find it the way Ray finds RAY_ADDRESS,
+ * nats-server's pid, its peer address and the supervision report), so commands find it the way Ray finds RAY_ADDRESS,
  * and a second launcher on the same home is refused.
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +19,10 @@ export interface NodeFile {
   /** The node's nats-server, so a later launcher can stop it if this one was killed. */
   natsPid?: number;
   startedAt: string;
+  /** host:port the node's gateway tells peers to dial (written when ready). */
+  gatewayAddress?: string;
+  /** `<node id>@host:port`: a seed for another node joining the swarm through this one. */
+  peerAddress?: string;
   /** The supervisor's view of nats-server and each service (restarts, last exit, state). */
   supervision?: SupervisionReport;
 }
@@ -26,6 +30,14 @@ export interface NodeFile {
 /** `--data-dir`, then SWARM_HOME, then ~/.swarmharness. */
 export function resolveHome(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(dataDir ?? env['SWARM_HOME'] ?? join(homedir(), '.swarmharness'));
+}
+
+/**
+ * Home of node i (1-based) of a swarm `swarm up --nodes N` started in `base`: `<base>/node-<i>`. A
+ * single node keeps `base` itself, so a one-node home looks as it always did.
+ */
+export function swarmNodeHome(base: string, node: number): string {
+  return join(base, `node-${node}`);
 }
 
 export async function readNodeFile(home: string): Promise<NodeFile | undefined> {

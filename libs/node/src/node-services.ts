@@ -1,8 +1,10 @@
 /**
  * The node's services in start order — the one place it is written. credit-svc first (it creates the
- * ledger the router settles into), router-svc, the task intake, last; stop order is the reverse, so
- * intake closes first and the ledger closes after the last settlement. The launcher, the in-process
- * test node and the flood measurement all read this list.
+ * ledger the router settles into); gateway-svc before registry-svc (the registry asks the gateway for
+ * the node's advertised address and has it sign the node's records with the node key); router-svc,
+ * the task intake, last. Stop order is the reverse, so intake closes first, the registry stops
+ * publishing before the gateway closes its door, and the ledger closes after the last settlement.
+ * The launcher, the in-process test node and the flood measurement all read this list.
  */
 import type { ServiceName } from '@swarm/contracts';
 
@@ -15,8 +17,8 @@ export interface NodeService {
 
 export const NODE_SERVICES = [
   { app: 'credit-svc', role: 'credit' },
-  { app: 'registry-svc', role: 'registry' },
   { app: 'gateway-svc', role: 'gateway' },
+  { app: 'registry-svc', role: 'registry' },
   { app: 'executor-svc', role: 'executor' },
   { app: 'router-svc', role: 'router' },
 ] as const satisfies readonly NodeService[];

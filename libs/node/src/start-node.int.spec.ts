@@ -6,6 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connectSwarm } from '@swarm/client';
+import { busKeyFile } from '@swarm/identity';
 import { DEFAULT_MAX_RESTARTS } from '@swarm/runtime';
 import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
@@ -46,6 +48,10 @@ describe('startNode - stop order', () => {
     });
     pids = { ...Object.fromEntries(node.services.map((s) => [s.name, s.pid as number])), 'nats-server': node.natsPid() };
     expect(node.services.map((s) => s.name)).toEqual(NODE_SERVICES.map((s) => s.app));
+    // A swarm member's address: the gateway on a loopback port, announced in node.json.
+    expect(node.gatewayAddress).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+    expect(node.peerAddress).toBe(`${node.nodeId}@${node.gatewayAddress}`);
+    expect(nodeFile(home.path)).toMatchObject({ gatewayAddress: node.gatewayAddress, peerAddress: node.peerAddress });
 
     expect(await node.stop()).toBe(0);
     const order = [...NODE_SERVICES.map((s) => s.app).reverse(), 'nats-server'];
@@ -88,6 +94,14 @@ describe('startNode - the supervision report swarm health shows', () => {
       { timeoutMs: WAIT_MS, what: 'gateway-svc restarted' },
     );
     expect(once).toMatchObject({ restarts: 1, lastExit: { code: null, signal: 'SIGKILL' } });
+    // Back at the address its peers and its records name: the port was fixed at start.
+    const observer = await connectSwarm(running.natsUrl, { nkeyFile: busKeyFile(home.path, 'observer'), role: 'observer' });
+    try {
+      const health = await waitFor(() => observer.health('gateway', 1_000), { timeoutMs: WAIT_MS, what: 'restarted gateway-svc answers' });
+      expect(health.details['advertise']).toBe(running.gatewayAddress);
+    } finally {
+      await observer.close();
+    }
 
     // Killed again and again within the restart window: a crash loop, reported with its next try.
     for (let kill = 2; kill <= DEFAULT_MAX_RESTARTS + 1; kill++) {

@@ -7,14 +7,20 @@
  *
  * The home's node.json announces the node while it runs (claimed at start, written when ready,
  * updated on every supervision event, removed at stop): `swarm` commands find it there.
+ *
+ * A swarm member: its gateway listens on a fixed port (a restart comes back where its peers and
+ * its DHT records point), it joins through seed peer addresses, and its executors may run a subset
+ * of the skills; the options below become the services' SWARM_* variables.
  */
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SwarmClient } from '@swarm/client';
-import { connectSwarm } from '@swarm/client';
+import type { HealthResponse } from '@swarm/contracts';
+import { connectSwarm, NodeUnreachableError } from '@swarm/client';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { compiledNodeArgs, EXECUTOR_NICENESS, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
 import type { SupervisedNats, SupervisedProcess } from '@swarm/runtime';
+import { freePorts, LOOPBACK_HOST } from './free-ports';
 import { NodeError } from './node-error';
 import type { NodeFile } from './node-file';
 import { claimNodeFile, removeNodeFile, writeNodeFile } from './node-file';
@@ -37,8 +43,19 @@ export interface NodeOptions {
   home: string;
   /** executor-svc replicas (one NATS queue group); default 1. */
   executors?: number;
-  /** Extra environment for every service (e.g. SWARM_GENESIS_GRANT). */
+  /** Extra environment for every service (e.g. SWARM_GENESIS_GRANT); the options below win over it. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * SWARM_GATEWAY_LISTEN, host:port where the gateway accepts peers. Default: that variable if set,
+   * else 127.0.0.1 on a port free now (fixed for the node's life, so restarts keep the address).
+   */
+  gatewayListen?: string;
+  /** SWARM_SEEDS: peer addresses `<node id>@host:port` to join through; none starts a new swarm. */
+  seeds?: readonly string[];
+  /** SWARM_SKILLS: the skills its executors run (default all the catalog's). */
+  skills?: readonly string[];
+  /** SWARM_RECORD_TTL_MS: lifetime of the node's DHT records (republished at half of it). */
+  recordTtlMs?: number;
   /** Progress and supervision, one readable line each (`swarm up` prints them). */
   onEvent?(event: NodeEvent): void;
   /** Every exit and restart of nats-server or a service: what `swarm health` reports. */
@@ -58,6 +75,10 @@ export interface RunningNode {
   /** The node's nats-server process now (it is restarted on the same port if it dies). */
   natsPid(): number;
   readonly nodeId: string;
+  /** host:port the gateway tells peers to dial (from its health answer). */
+  readonly gatewayAddress: string;
+  /** `<node id>@host:port`: what another node puts in SWARM_SEEDS to join through this one. */
+  readonly peerAddress: string;
   readonly home: string;
   readonly logDir: string;
   /** Seed file of the node's client identity (what `swarm submit` and the SDK connect with). */
@@ -146,9 +167,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const replicasOf = (spec: NodeService) => (spec.app === 'executor-svc' ? executors : 1);
     let started = false;
     let crashed: string | undefined;
-    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, SWARM_NATS_URL: natsUrl, SWARM_DATA_DIR: home };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...(await swarmEnv(opts)), SWARM_NATS_URL: natsUrl, SWARM_DATA_DIR: home };
+    const listen = env['SWARM_GATEWAY_LISTEN'] ?? '';
+    let gatewayAddress = '';
     // The observer: it may count replicas through `$SRV` discovery, which clients may not.
-    const client = await connectSwarm(natsUrl, { name: 'swarm-up', nkeyFile: bus.seedFile('observer'), role: 'observer' });
+    const client = await connectObserver(natsUrl, bus.seedFile('observer'));
     try {
       for (const spec of NODE_SERVICES) {
         const replicas = replicasOf(spec);
@@ -185,14 +208,20 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       }
       for (const spec of NODE_SERVICES) {
         const replicas = replicasOf(spec);
-        await waitHealthy(client, spec, replicas, () => crashed, logDir);
-        say('ready', spec.app, `${spec.app} ready${replicas > 1 ? ` (${replicas} replicas)` : ''}`);
+        const health = await waitHealthy(client, spec, replicas, () => crashed, logDir);
+        if (spec.app === 'gateway-svc') gatewayAddress = advertisedAddress(health, listen);
+        say(
+          'ready',
+          spec.app,
+          `${spec.app} ready${replicas > 1 ? ` (${replicas} replicas)` : ''}${gatewayAddress && spec.app === 'gateway-svc' ? ` (peers dial ${gatewayAddress})` : ''}`,
+        );
       }
     } finally {
       await client.close();
     }
     started = true;
-    ready = { natsUrl, nodeId, pid: process.pid, natsPid: nats.pid(), startedAt };
+    const peerAddress = gatewayAddress ? `${nodeId}@${gatewayAddress}` : '';
+    ready = { natsUrl, nodeId, pid: process.pid, natsPid: nats.pid(), startedAt, gatewayAddress, peerAddress };
     const supervised = nats;
     await writeNodeFile(home, { ...ready, supervision: record.report() });
     opts.onSupervision?.(record.report());
@@ -200,6 +229,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       natsUrl,
       natsPid: () => supervised.pid(),
       nodeId,
+      gatewayAddress,
+      peerAddress,
       home,
       logDir,
       clientKeyFile: bus.seedFile('client'),
@@ -224,15 +255,53 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   }
 }
 
+/**
+ * The launcher's own connection to the bus it just started. On a machine busy starting several
+ * nodes the first handshake can outlast the client's connect timeout: tried again until the
+ * services' start deadline, a refusal of the key at once.
+ */
+async function connectObserver(natsUrl: string, seedFile: string): Promise<SwarmClient> {
+  const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await connectSwarm(natsUrl, { name: 'swarm-up', nkeyFile: seedFile, role: 'observer' });
+    } catch (err) {
+      if (!(err instanceof NodeUnreachableError) || Date.now() > deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+  }
+}
+
+/** The services' SWARM_* variables for the swarm options given; the gateway's listen address always. */
+async function swarmEnv(opts: NodeOptions): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = {};
+  const listen = opts.gatewayListen ?? opts.env?.['SWARM_GATEWAY_LISTEN'] ?? process.env['SWARM_GATEWAY_LISTEN'];
+  env['SWARM_GATEWAY_LISTEN'] = listen || `${LOOPBACK_HOST}:${(await freePorts(1))[0]}`;
+  if (opts.seeds) env['SWARM_SEEDS'] = opts.seeds.join(',');
+  if (opts.skills) env['SWARM_SKILLS'] = opts.skills.join(',');
+  if (opts.recordTtlMs !== undefined) env['SWARM_RECORD_TTL_MS'] = String(opts.recordTtlMs);
+  return env;
+}
+
+/**
+ * What the gateway says peers should dial (its health's `advertise`: SWARM_GATEWAY_ADVERTISE or the
+ * bound address), else the listen address when it names a port.
+ */
+function advertisedAddress(health: HealthResponse | undefined, listen: string): string {
+  const advertised = health?.details['advertise'];
+  if (advertised) return advertised;
+  return /:[1-9]\d*$/.test(listen) ? listen : '';
+}
+
 /** Ready = health answers and every replica answers $SRV.PING (health reaches one queue member). */
-async function waitHealthy(client: SwarmClient, spec: NodeService, replicas: number, crashed: () => string | undefined, logDir: string): Promise<void> {
+async function waitHealthy(client: SwarmClient, spec: NodeService, replicas: number, crashed: () => string | undefined, logDir: string): Promise<HealthResponse> {
   const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
   for (;;) {
     const dead = crashed();
     if (dead) throw new NodeError('SWARM_START_FAILED', `${dead} keeps exiting; last lines of ${join(logDir, `${dead}.log`)}:\n${await tail(join(logDir, `${dead}.log`))}`);
     try {
-      await client.health(spec.role, HEALTH_TIMEOUT_MS);
-      if (replicas === 1 || (await client.instances(spec.role)).length >= replicas) return;
+      const health = await client.health(spec.role, HEALTH_TIMEOUT_MS);
+      if (replicas === 1 || (await client.instances(spec.role)).length >= replicas) return health;
     } catch {
       // not up yet
     }

@@ -9,7 +9,8 @@ describe('swarm up - the quick start path with real processes', () => {
   it('starts nats-server and five services, runs the demo, and stops everything cleanly', async () => {
     const home = await tempDir('swarm-up-');
     try {
-      const r = await runCli(['up', '--demo', '--exit', '--json', '--executors', '2', '--data-dir', home.path]);
+      // One node (the demo's default is a swarm of three: swarm-up-nodes.int.spec.ts).
+      const r = await runCli(['up', '--demo', '--nodes', '1', '--exit', '--json', '--executors', '2', '--data-dir', home.path]);
       expect(r.code).toBe(0);
       const out = JSON.parse(r.stdout) as {
         nodeId: string;
@@ -20,7 +21,7 @@ describe('swarm up - the quick start path with real processes', () => {
       expect(out.nodeId).toMatch(/^[0-9a-f]{64}$/);
       expect(out.natsUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
       expect(out.natsUrl).not.toMatch(/:4222$/);
-      expect(out.services.map((s) => s.name)).toEqual(['credit-svc', 'registry-svc', 'gateway-svc', 'executor-svc-1', 'executor-svc-2', 'router-svc']);
+      expect(out.services.map((s) => s.name)).toEqual(['credit-svc', 'gateway-svc', 'registry-svc', 'executor-svc-1', 'executor-svc-2', 'router-svc']);
       expect(out.demo.tasks.map((t) => t.skill)).toEqual(['matmul', 'vecadd', 'mlp']);
       expect(out.demo.tasks[0]?.verification).toMatch(/freivalds/);
       expect(out.demo.balanceAfter.available).toBe(out.demo.balanceBefore.available);

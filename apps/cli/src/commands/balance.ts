@@ -1,8 +1,9 @@
 import { BalanceResponse } from '@swarm/contracts';
+import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { credits, printJson, printTable, protoJson } from '../output';
 
-export async function balanceCommand(opts: { account?: string; nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
+export async function balanceCommand(opts: NodeTarget & { account?: string; json?: boolean }): Promise<void> {
   const client = await connectToNode(opts);
   try {
     const b = await client.balance(opts.account ?? '');

@@ -1,16 +1,17 @@
 import type { ServiceName } from '@swarm/contracts';
 import { errorCodeName, HealthResponse } from '@swarm/contracts';
 import { CliError } from '../cli-error';
-import { readNodeFile, resolveHome } from '@swarm/node';
+import { readNodeFile } from '@swarm/node';
 import type { SupervisionReport } from '@swarm/node';
-import { connectToNode } from '../node-file';
+import type { NodeTarget } from '../node-file';
+import { connectToNode, resolveNodeHome } from '../node-file';
 import { printGrid, printJson, protoJson } from '../output';
 
 const SERVICES: ServiceName[] = ['router', 'credit', 'executor', 'registry', 'gateway'];
 const HEALTH_TIMEOUT_MS = 1_000;
 
 /** Health of each of the node's services; exits non-zero when any does not answer. */
-export async function healthCommand(opts: { nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
+export async function healthCommand(opts: NodeTarget & { json?: boolean }): Promise<void> {
   // As the observer: counting replicas uses `$SRV` discovery, an operator's right, not a client's.
   const client = await connectToNode(opts, 'observer');
   try {
@@ -68,8 +69,8 @@ export async function healthCommand(opts: { nats?: string; dataDir?: string; jso
 }
 
 /** The launcher's record of restarts (node.json), when this is the node `swarm up` runs from the home. */
-async function supervisionOf(opts: { dataDir?: string }, natsUrl: string): Promise<SupervisionReport | undefined> {
-  const node = await readNodeFile(resolveHome(opts.dataDir));
+async function supervisionOf(opts: NodeTarget, natsUrl: string): Promise<SupervisionReport | undefined> {
+  const node = await readNodeFile(resolveNodeHome(opts));
   return node && node.natsUrl === natsUrl ? node.supervision : undefined;
 }
 

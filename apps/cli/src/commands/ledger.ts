@@ -7,6 +7,8 @@ export interface LedgerOptions {
   audit?: boolean;
   nats?: string;
   dataDir?: string;
+  /** Node i of a swarm in the data dir (see node-file.ts). */
+  node?: number;
   json?: boolean;
 }
 

@@ -1,8 +1,9 @@
 import { ListSkillsResponse } from '@swarm/contracts';
+import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { printGrid, printJson, protoJson } from '../output';
 
-export async function skillsCommand(opts: { nats?: string; dataDir?: string; json?: boolean }): Promise<void> {
+export async function skillsCommand(opts: NodeTarget & { json?: boolean }): Promise<void> {
   const client = await connectToNode(opts);
   try {
     const r = await client.skills();

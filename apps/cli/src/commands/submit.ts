@@ -21,6 +21,8 @@ export interface SubmitOptions {
   seed?: number;
   nats?: string;
   dataDir?: string;
+  /** Node i of a swarm in the data dir (see node-file.ts). */
+  node?: number;
   json?: boolean;
   key?: string;
 }

@@ -1,44 +1,59 @@
 import { connectSwarm } from '@swarm/client';
 import type { SwarmClient } from '@swarm/client';
 import { seededRandom } from '@swarm/determinism';
-import { demoInputs, listSkills, priceOf } from '@swarm/skills';
-import { fromTensor } from '@swarm/contracts';
-import { resolveHome } from '@swarm/node';
-import { launchNode } from '../node-launcher';
+import { demoInputs, listSkills, priceOf, SKILL_NAMES } from '@swarm/skills';
+import type { SkillSpec } from '@swarm/skills';
+import type { SubmitTaskResponse } from '@swarm/contracts';
+import { ErrorCode, fromTensor, isSwarmError } from '@swarm/contracts';
+import type { RunningNode } from '@swarm/node';
+import { resolveHome, swarmNodeHome } from '@swarm/node';
+import { launchSwarm } from '../node-launcher';
+import { DEMO_NODES } from '../up-limits';
 import { credits, ms, printGrid, printJson, printTable } from '../output';
 
 export interface UpOptions {
   dataDir?: string;
   executors: number;
+  /** Nodes of one swarm on loopback (default 1; DEMO_NODES with --demo). */
+  nodes?: number;
   demo?: boolean;
   exit?: boolean;
   json?: boolean;
 }
 
+/** In the demo this skill runs on the last node only, so node 1's task for it crosses the gateways. */
+export const DEMO_REMOTE_SKILL = 'mlp';
+/** How long a demo task waits for node 1 to find a provider on the DHT (records still spreading). */
+export const DEMO_DISCOVERY_TIMEOUT_MS = 30_000;
+const DEMO_RETRY_MS = 500;
+const DEMO_TASK_TIMEOUT_MS = 60_000;
+/** Enough of a node id to tell nodes apart in a table; `--json` has them whole. */
+const SHORT_ID_CHARS = 16;
+
 export async function upCommand(opts: UpOptions): Promise<void> {
-  const home = resolveHome(opts.dataDir);
-  process.stderr.write(`starting a SwarmHarness node in ${home}\n`);
-  const launched = await launchNode({ home, executors: opts.executors });
+  const base = resolveHome(opts.dataDir);
+  const count = opts.nodes ?? (opts.demo ? DEMO_NODES : 1);
+  // One node keeps the home itself (the layout every command and older home expects).
+  const homes = count === 1 ? [base] : Array.from({ length: count }, (_, i) => swarmNodeHome(base, i + 1));
+  const skillsOf = opts.demo && count > 1 ? demoSkills(count) : undefined;
+  process.stderr.write(
+    count === 1
+      ? `starting a SwarmHarness node in ${base}\n`
+      : `starting a swarm of ${count} SwarmHarness nodes in ${swarmNodeHome(base, 1)} … ${swarmNodeHome(base, count)} (node 1 first, then the others with node 1 as their seed)\n`,
+  );
+  const launched = await launchSwarm({ homes, executors: opts.executors, ...(skillsOf ? { skillsOf } : {}) });
   if (launched.interrupted) {
     process.exitCode = await launched.stopped;
     return;
   }
-  const { node } = launched;
-
-  const summary = { natsUrl: node.natsUrl, nodeId: node.nodeId, home, logs: node.logDir, clientKeyFile: node.clientKeyFile, services: node.services };
+  const { nodes } = launched;
+  const summaries = nodes.map((node, i) => summaryOf(node, skillsOf?.(i + 1)));
   try {
-    const demo = opts.demo ? await runDemo(node.natsUrl, node.clientKeyFile, opts.json === true) : undefined;
-    if (opts.json) printJson({ ...summary, ...(demo ? { demo } : {}) });
-    else {
-      printTable([
-        ['node id', node.nodeId],
-        ['NATS URL', node.natsUrl],
-        ['data dir', home],
-        ['logs', node.logDir],
-        ['client key', `${node.clientKeyFile} (submit and read only)`],
-        ['services', node.services.map((s) => `${s.name} (pid ${s.pid})`).join('\n')],
-      ]);
-    }
+    const demo = opts.demo ? await runDemo(nodes, opts.json === true) : undefined;
+    const withDemo = demo ? { demo } : {};
+    if (opts.json) printJson(count === 1 ? { ...summaries[0], ...withDemo } : { nodes: summaries.map((s, i) => ({ node: i + 1, ...s })), ...withDemo });
+    else if (count === 1) printNode(nodes[0]);
+    else printSwarm(nodes, skillsOf);
   } catch (err) {
     await launched.stop('the demo failed');
     throw err;
@@ -47,29 +62,102 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     process.exitCode = await launched.stop('--exit');
     return;
   }
-  process.stderr.write(
-    `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${node.clientKeyFile}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\nCtrl-C stops it.\n`,
-  );
+  process.stderr.write(count === 1 ? singleNodeHints(nodes[0]) : swarmHints(count, opts.dataDir));
   process.exitCode = await launched.stopped;
 }
 
-async function runDemo(natsUrl: string, clientKeyFile: string, quiet: boolean) {
-  const client: SwarmClient = await connectSwarm(natsUrl, { name: 'swarm-demo', nkeyFile: clientKeyFile });
+/** The demo's skills per node: the last node runs DEMO_REMOTE_SKILL alone, the others the rest. */
+function demoSkills(count: number): (node: number) => readonly string[] {
+  const others = SKILL_NAMES.filter((s) => s !== DEMO_REMOTE_SKILL);
+  return (node) => (node === count ? [DEMO_REMOTE_SKILL] : others);
+}
+
+function summaryOf(node: RunningNode, skills: readonly string[] | undefined) {
+  return {
+    natsUrl: node.natsUrl,
+    nodeId: node.nodeId,
+    gatewayAddress: node.gatewayAddress,
+    peerAddress: node.peerAddress,
+    home: node.home,
+    logs: node.logDir,
+    clientKeyFile: node.clientKeyFile,
+    ...(skills ? { skills } : {}),
+    services: node.services,
+  };
+}
+
+function printNode(node: RunningNode): void {
+  printTable([
+    ['node id', node.nodeId],
+    ['NATS URL', node.natsUrl],
+    ['gateway', node.gatewayAddress],
+    ['peer address', `${node.peerAddress} (what a node joining through this one puts in SWARM_SEEDS)`],
+    ['data dir', node.home],
+    ['logs', node.logDir],
+    ['client key', `${node.clientKeyFile} (submit and read only)`],
+    ['services', node.services.map((s) => `${s.name} (pid ${s.pid})`).join('\n')],
+  ]);
+}
+
+function printSwarm(nodes: readonly RunningNode[], skillsOf: ((node: number) => readonly string[]) | undefined): void {
+  printGrid(
+    ['node', 'node id', 'NATS URL', 'gateway address', ...(skillsOf ? ['skills'] : [])],
+    nodes.map((n, i) => [String(i + 1), `${n.nodeId.slice(0, SHORT_ID_CHARS)}…`, n.natsUrl, n.gatewayAddress, ...(skillsOf ? [skillsOf(i + 1).join(', ')] : [])]),
+  );
+  process.stdout.write(`peer address of node 1 (SWARM_SEEDS of a node joining this swarm): ${nodes[0]?.peerAddress ?? ''}\n`);
+}
+
+function singleNodeHints(node: RunningNode): string {
+  return `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${node.clientKeyFile}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\nCtrl-C stops it.\n`;
+}
+
+function swarmHints(count: number, dataDir: string | undefined): string {
+  // Without --data-dir the commands find the same home (SWARM_HOME or the default) by themselves.
+  const at = dataDir !== undefined ? ` --data-dir ${resolveHome(dataDir)}` : '';
+  return (
+    `\nswarm of ${count} nodes is running. In another terminal (commands talk to node 1; --node i for node i):\n` +
+    `  npx swarm submit --skill matmul --size 512${at}\n  npx swarm peers${at} --node 2\n  npx swarm balance${at} --node ${count}\nCtrl-C stops every node.\n`
+  );
+}
+
+interface DemoRow {
+  skill: string;
+  size: number;
+  /** Which node ran it (1-based; 0: a node this launcher did not start). */
+  node: number;
+  providerId: string;
+  taskId: string;
+  cost: bigint;
+  verification: string;
+  executor: string;
+  backend: string;
+  totalMs: number;
+}
+
+/**
+ * One task of each skill from node 1, at the skill's example size. One node runs the skills its
+ * executors have; in a swarm every skill of the catalog is asked, and the one node 1 lacks runs on
+ * the node that has it (the reply's provider id says which).
+ */
+async function runDemo(nodes: readonly RunningNode[], quiet: boolean) {
+  const first = nodes[0];
+  const client: SwarmClient = await connectSwarm(first.natsUrl, { name: 'swarm-demo', nkeyFile: first.clientKeyFile });
+  const nodeOf = new Map(nodes.map((n, i) => [n.nodeId, i + 1]));
+  const say = (line: string) => (quiet ? undefined : process.stderr.write(`  demo: ${line}\n`));
   try {
     const before = await client.balance();
-    // Each skill the node's executors run (SWARM_SKILLS), at its own example size, in catalog order.
     const advertised = new Set<string>((await client.skills()).skills.map((s) => s.name));
+    const skills = nodes.length === 1 ? listSkills().filter((s) => advertised.has(s.name)) : listSkills();
     const random = seededRandom(1);
-    const rows = [];
-    for (const skill of listSkills().filter((s) => advertised.has(s.name))) {
+    const rows: DemoRow[] = [];
+    for (const skill of skills) {
       const size = skill.demo.exampleSize;
-      const inputs = demoInputs(skill, size, random);
-      const budget = priceOf(skill, inputs.map(fromTensor));
-      if (!quiet) process.stderr.write(`  demo: ${skill.name} size ${size}, budget ${credits(budget)}…\n`);
-      const r = await client.submit({ skill: skill.name, inputs, budget, timeoutMs: 60_000 });
+      const r = await submitDemoTask(client, skill, random, say);
       rows.push({
         skill: skill.name,
         size,
+        node: nodeOf.get(r.providerId) ?? 0,
+        providerId: r.providerId,
         taskId: r.taskId,
         cost: r.cost,
         verification: r.verification,
@@ -79,15 +167,52 @@ async function runDemo(natsUrl: string, clientKeyFile: string, quiet: boolean) {
       });
     }
     const after = await client.balance();
-    if (!quiet) {
-      printGrid(
-        ['demo task', 'verified by', 'cost', 'executor (backend)', 'time'],
-        rows.map((r) => [`${r.skill} ${r.size}`, r.verification, `${r.cost}`, `${r.executor} (${r.backend})`, ms(r.totalMs)]),
-      );
-      process.stdout.write(`balance of ${after.account.slice(0, 16)}…: ${before.available} → ${after.available} available (the node paid its own executors)\n`);
-    }
+    if (!quiet) printDemo(rows, before.available, after.available, after.account, nodes.length);
     return { tasks: rows, balanceBefore: before, balanceAfter: after };
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Submits one demo task; NO_PROVIDER (nothing charged) is asked again until DEMO_DISCOVERY_TIMEOUT_MS:
+ * right after start-up, node 1 may not have found the other nodes' records on the DHT yet.
+ */
+async function submitDemoTask(client: SwarmClient, skill: SkillSpec, random: () => number, say: (line: string) => void): Promise<SubmitTaskResponse> {
+  const size = skill.demo.exampleSize;
+  const inputs = demoInputs(skill, size, random);
+  const budget = priceOf(skill, inputs.map(fromTensor));
+  say(`${skill.name} size ${size}, budget ${credits(budget)}…`);
+  const deadline = Date.now() + DEMO_DISCOVERY_TIMEOUT_MS;
+  let waiting = false;
+  for (;;) {
+    try {
+      return await client.submit({ skill: skill.name, inputs, budget, timeoutMs: DEMO_TASK_TIMEOUT_MS });
+    } catch (err) {
+      if (!isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) || Date.now() > deadline) throw err;
+      if (!waiting) say(`no provider of ${skill.name} known to node 1 yet; waiting for the DHT (up to ${DEMO_DISCOVERY_TIMEOUT_MS / 1000} s)…`);
+      waiting = true;
+      await new Promise((resolve) => setTimeout(resolve, DEMO_RETRY_MS));
+    }
+  }
+}
+
+function printDemo(rows: DemoRow[], before: bigint, after: bigint, account: string, nodeCount: number): void {
+  const swarm = nodeCount > 1;
+  const ranOn = (r: DemoRow) => (r.node > 0 ? `node ${r.node}` : `${r.providerId.slice(0, SHORT_ID_CHARS)}…`);
+  printGrid(
+    ['demo task', ...(swarm ? ['ran on'] : []), 'verified by', 'cost', 'executor (backend)', 'time'],
+    rows.map((r) => [`${r.skill} ${r.size}`, ...(swarm ? [ranOn(r)] : []), r.verification, `${r.cost}`, `${r.executor} (${r.backend})`, ms(r.totalMs)]),
+  );
+  const who = `${account.slice(0, SHORT_ID_CHARS)}…`;
+  if (!swarm) {
+    process.stdout.write(`balance of ${who}: ${before} → ${after} available (the node paid its own executors)\n`);
+    return;
+  }
+  const remote = rows.filter((r) => r.node !== 1);
+  const paidOut = remote.reduce((sum, r) => sum + r.cost, 0n);
+  const to = remote.map((r) => `${r.skill} on ${ranOn(r)}`).join(', ');
+  process.stdout.write(
+    `balance of node 1 (${who}): ${before} → ${after} available (its own executors cost it nothing; ${credits(paidOut)} went to other nodes${to ? `: ${to}` : ''})\n`,
+  );
 }

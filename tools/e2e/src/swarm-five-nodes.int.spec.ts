@@ -1,0 +1,150 @@
+/**
+ * Issue 13's swarm test with real processes: five nodes on loopback (startNode, as `swarm up` runs
+ * them), joined through node 1's peer address. Only node 5 runs `mlp`: node 1 finds it on the DHT
+ * and runs a task there (through both gateways, the result signed by node 5). Then node 5 dies
+ * with kill -9 — launcher, nats-server and services — while it runs node 1's task: the task fails
+ * cleanly (no other node has the skill to re-dispatch to) with its escrow refunded, and node 5's
+ * records (3 s TTL) expire, so node 1 stops offering it. Node 5 runs under its own `swarm up`
+ * process, so that killing its launcher leaves no supervisor to restart it.
+ */
+import type { SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
+import type { SubmitTaskResponse } from '@swarm/contracts';
+import { ErrorCode, fromTensor, isSwarmError, TaskState } from '@swarm/contracts';
+import { seededRandom } from '@swarm/determinism';
+import { busKeyFile } from '@swarm/identity';
+import type { RunningNode } from '@swarm/node';
+import { startNode } from '@swarm/node';
+import { demoInputs, priceOf } from '@swarm/skills';
+import type { TempDir } from '@swarm/testing';
+import { tempDir, waitFor } from '@swarm/testing';
+import type { BackgroundUp, RegistryProbe } from './swarm-processes';
+import { alive, killNodeHard, nodePids, registryProbe, spawnSwarmUp } from './swarm-processes';
+
+const TEST_TIMEOUT_MS = 120_000;
+jest.setTimeout(TEST_TIMEOUT_MS);
+
+const SHARED_SKILLS = ['matmul', 'vecadd'];
+const ONLY_ON_NODE_5 = 'mlp';
+const NODE_5_RECORD_TTL_MS = 3_000;
+/** mlp 800: about 1.5 s of kernel time here, long enough to be seen running and killed. */
+const LONG_TASK_SIZE = 800;
+/** mlp 800 costs about 1,000 credits, a new node's whole grant. */
+const GENESIS_GRANT = '100000';
+/** Light nodes: five of them share two cores. */
+const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn' };
+/** These bound a hang on a busy machine; they are not speeds. */
+const START_MS = 60_000;
+const DISCOVERY_MS = 45_000;
+const RECORD_GONE_MS = NODE_5_RECORD_TTL_MS + 20_000;
+
+type Outcome = { ok: SubmitTaskResponse } | { err: unknown };
+
+describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task', () => {
+  const homes: TempDir[] = [];
+  const nodes: RunningNode[] = [];
+  let node5: BackgroundUp | undefined;
+  let node5Pids: number[] = [];
+  let registry: RegistryProbe | undefined;
+  let client: SwarmClient | undefined;
+  let observer5: SwarmClient | undefined;
+
+  afterAll(async () => {
+    await observer5?.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
+    await registry?.close().catch(() => undefined);
+    killNodeHard(alive(node5Pids));
+    if (node5?.process.running()) await node5.process.stop(5_000, 'SIGINT');
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(homes.map((h) => h.remove()));
+  }, 60_000);
+
+  it('finds node 5 from node 1, runs its skill there, refunds the task it dies in, then forgets it', async () => {
+    for (let i = 0; i < 5; i++) homes.push(await tempDir(`swarm-five-${i + 1}-`));
+    const [home1, home2, home3, home4, home5] = homes.map((h) => h.path) as [string, string, string, string, string];
+
+    // Node 1 starts a new swarm; the others join through its peer address, side by side.
+    const node1 = await startNode({ home: home1, skills: SHARED_SKILLS, env: { ...ENV, SWARM_GENESIS_GRANT: GENESIS_GRANT } });
+    nodes.push(node1);
+    const seeds = [node1.peerAddress];
+    expect(node1.peerAddress).toMatch(new RegExp(`^${node1.nodeId}@127\\.0\\.0\\.1:\\d+$`));
+    const node5Env = { ...ENV, SWARM_SKILLS: ONLY_ON_NODE_5, SWARM_SEEDS: seeds.join(','), SWARM_RECORD_TTL_MS: String(NODE_5_RECORD_TTL_MS) };
+    const starting = await Promise.allSettled([
+      spawnSwarmUp(['--data-dir', home5], node5Env, START_MS).then((up) => {
+        node5 = up;
+      }),
+      ...[home2, home3, home4].map(async (home) => {
+        nodes.push(await startNode({ home, seeds, skills: SHARED_SKILLS, env: ENV }));
+      }),
+    ]);
+    // Every node that did start is in `nodes` or `node5` for afterAll, whichever failed.
+    for (const s of starting) if (s.status === 'rejected') throw s.reason;
+    const up5 = node5 as BackgroundUp;
+    const node5Id = String(up5.summary['nodeId']);
+    node5Pids = nodePids(home5);
+    expect(up5.summary['peerAddress']).toMatch(new RegExp(`^${node5Id}@127\\.0\\.0\\.1:\\d+$`));
+
+    // Found: node 1's registry lists node 5, and only node 5, for the skill only node 5 has.
+    registry = await registryProbe(node1.natsUrl, home1);
+    const probe = registry;
+    const found = await waitFor(async () => (await probe.providers(ONLY_ON_NODE_5)).providers.find((p) => p.nodeId === node5Id), {
+      timeoutMs: DISCOVERY_MS,
+      intervalMs: 250,
+      what: `node 1 finds node 5 as a provider of ${ONLY_ON_NODE_5}`,
+    });
+    expect(found).toMatchObject({ local: false, endpoint: up5.summary['peerAddress'], skills: [ONLY_ON_NODE_5] });
+    expect(found.expiresAtMs).toBeGreaterThan(0n);
+    expect((await probe.providers(ONLY_ON_NODE_5)).providers.map((p) => p.nodeId)).toEqual([node5Id]);
+
+    // Executed from node 1 on node 5: node 5 is the provider, node 1 pays it from its own ledger.
+    client = await connectSwarm(node1.natsUrl, { nkeyFile: node1.clientKeyFile });
+    const submitter = client;
+    const task = (size: number, key: string, timeoutMs: number) => {
+      const inputs = demoInputs(ONLY_ON_NODE_5, size, seededRandom(size));
+      return submitter.submit({ skill: ONLY_ON_NODE_5, inputs, budget: priceOf(ONLY_ON_NODE_5, inputs.map(fromTensor)), timeoutMs, idempotencyKey: key });
+    };
+    const balance0 = await client.balance();
+    const small = await task(32, 'five-nodes-small', 30_000);
+    expect(small).toMatchObject({ providerId: node5Id, settlement: TaskState.TASK_STATE_PAID });
+    expect((await client.balance()).available).toBe(balance0.available - small.cost);
+
+    // kill -9 of every process of node 5 while it runs node 1's long task.
+    const before = await client.balance();
+    const outcome: Promise<Outcome> = task(LONG_TASK_SIZE, 'five-nodes-killed', 20_000).then(
+      (ok) => ({ ok }),
+      (err: unknown) => ({ err }),
+    );
+    observer5 = await connectSwarm(String(up5.summary['natsUrl']), { nkeyFile: busKeyFile(home5, 'observer'), role: 'observer' });
+    const watcher = observer5;
+    await waitFor(async () => Number((await watcher.health('executor', 500)).details['running'] ?? 0) > 0, {
+      timeoutMs: 20_000,
+      what: "node 5's executor running node 1's task",
+    });
+    await watcher.close();
+    observer5 = undefined;
+    const killedAt = Date.now();
+    expect(killNodeHard(node5Pids)).toEqual(node5Pids);
+    await waitFor(() => alive(node5Pids).length === 0, { timeoutMs: 5_000, what: "node 5's processes gone" });
+
+    // Failed cleanly: a typed refusal, not INTERNAL, and every credit back where it was.
+    const result = await outcome;
+    if ('ok' in result) throw new Error(`the task finished on ${result.ok.providerId.slice(0, 16)}… although node 5, its only provider, was killed mid-task`);
+    expect(isSwarmError(result.err)).toBe(true);
+    expect(isSwarmError(result.err, ErrorCode.ERROR_CODE_INTERNAL)).toBe(false);
+    await waitFor(async () => (await submitter.balance()).escrowed === before.escrowed, { timeoutMs: 10_000, what: 'escrow released' });
+    expect(await client.balance()).toEqual(before);
+    const status = await client.task({ idempotencyKey: 'five-nodes-killed' });
+    expect([TaskState.TASK_STATE_REFUNDED, TaskState.TASK_STATE_REJECTED]).toContain(status.state);
+
+    // Node 5's records expire: node 1 stops returning it, and a task for its skill is refused unpaid.
+    await waitFor(async () => !(await probe.providers(ONLY_ON_NODE_5)).providers.some((p) => p.nodeId === node5Id), {
+      timeoutMs: RECORD_GONE_MS,
+      intervalMs: 250,
+      what: "node 5's records no longer returned",
+    });
+    expect(Date.now() - killedAt).toBeLessThan(RECORD_GONE_MS);
+    const refused = await task(32, 'five-nodes-after', 10_000).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
+    expect(await client.balance()).toEqual(before);
+  });
+});
