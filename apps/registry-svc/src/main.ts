@@ -1,9 +1,10 @@
-import { loadServiceConfig } from '@swarm/config';
+import { availableParallelism } from 'node:os';
 import { runServiceMain } from '@swarm/runtime';
+import { loadRegistryConfig } from './config';
 import { startRegistryService } from './service';
 
 runServiceMain({
   name: 'registry-svc',
-  loadConfig: loadServiceConfig,
+  loadConfig: (env) => loadRegistryConfig(env, availableParallelism()),
   start: ({ config, log, nc, identity }) => startRegistryService({ config, log, nc, nodeId: identity.nodeId }),
 });

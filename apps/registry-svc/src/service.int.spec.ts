@@ -58,7 +58,9 @@ describe('registry-svc - providers of a skill on this node', () => {
       { queue: EXECUTOR_QUEUE },
     );
     try {
-      await expect(find('matmul')).resolves.toEqual({ providers: [{ nodeId: 'node-r', local: true, skills: ['matmul'] }] });
+      await expect(find('matmul')).resolves.toEqual({
+        providers: [{ nodeId: 'node-r', local: true, skills: ['matmul'], endpoint: '', load: 0, capacity: 1, pricePerMwork: 1n, rttMs: 0, expiresAtMs: 0n }],
+      });
       await expect(find('vecadd')).resolves.toEqual({ providers: [] });
     } finally {
       await executor.stop(500);

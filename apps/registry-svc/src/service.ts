@@ -1,38 +1,65 @@
 /**
- * registry-svc, local-only for now: a provider of a skill is this node when at least one of its
- * executors (the queue group) answers with that skill installed. The DHT and peers' signed
- * NodeRecords come with the swarm issue.
+ * registry-svc: who offers a skill. This node is a provider when one of its executors (the queue
+ * group) runs the skill; remote providers come from the Kademlia DHT, whose RPC travels through
+ * this node's gateway (bus-dht-transport.ts), as signed NodeRecords verified on every read, with
+ * the round trip to each measured. The node's own skills are published there too
+ * (skill-publisher.ts).
  */
 import { isSwarmError, startBusService } from '@swarm/bus';
-import { ErrorCode, ExecutorSkills, RegistryFindProviders, RegistryHealth, SwarmError } from '@swarm/contracts';
 import type { ServiceConfig } from '@swarm/config';
+import type { ListSkillsResponse, Provider } from '@swarm/contracts';
+import { ErrorCode, ExecutorSkills, GatewaySignRecord, RegistryFindProviders, RegistryHealth, RegistryPeers, SwarmError } from '@swarm/contracts';
+import type { Random, Time } from '@swarm/determinism';
+import { systemRandom, systemTime } from '@swarm/determinism';
+import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
+import { formatHostPort } from '@swarm/gateway';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
+import { serveBusDhtInbound } from './bus-dht-transport';
+import type { RegistrySwarmConfig } from './config';
+import { swarmSettingsOf } from './config';
+import { createPeerSightings } from './peer-sightings';
+import { createRecordValidator } from './provider-record';
+import type { RemoteProviders } from './remote-providers';
+import { createRemoteProviders } from './remote-providers';
+import type { RttProbe } from './rtt-probe';
+import { createRttProbe } from './rtt-probe';
+import type { SkillPublisher } from './skill-publisher';
+import { startSkillPublisher } from './skill-publisher';
+import { startSwarmDht } from './swarm-dht';
 
-export const REGISTRY_VERSION = '0.1.0';
+export const REGISTRY_VERSION = '0.2.0';
 export const EXECUTOR_PROBE_TIMEOUT_MS = 1_000;
+/** The gateway signs with a key it holds in memory: a slow answer means it is in trouble. */
+export const SIGN_RECORD_TIMEOUT_MS = 2_000;
 const SKILL = /^[a-z0-9_-]{1,64}$/;
 
 export interface RegistryServiceDeps {
-  config: ServiceConfig;
+  /** A RegistryConfig (loadRegistryConfig); without `swarm`, no seeds and default record settings. */
+  config: ServiceConfig & { readonly swarm?: RegistrySwarmConfig };
   log: Logger;
   nc: NatsConnection;
   nodeId: string;
+  /** Default systemTime. */
+  time?: Time;
+  /** Draws the DHT's refresh targets; default systemRandom. */
+  random?: Random;
 }
 
 export async function startRegistryService(deps: RegistryServiceDeps): Promise<{ stop(): Promise<void> }> {
   const { config, log, nc, nodeId } = deps;
-  const svc = await startBusService({ nc, log, name: 'registry-svc', version: REGISTRY_VERSION, description: 'Provider lookup by skill', nodeId });
+  const time = deps.time ?? systemTime;
+  const swarm = swarmSettingsOf(config);
+  const svc = await startBusService({ nc, log, name: 'registry-svc', version: REGISTRY_VERSION, description: 'Provider lookup by skill, on the swarm DHT', nodeId });
 
-  async function localSkills(): Promise<string[]> {
+  async function probeExecutors(): Promise<ListSkillsResponse> {
     try {
-      const r = await svc.client.request(ExecutorSkills, {}, { timeoutMs: EXECUTOR_PROBE_TIMEOUT_MS });
-      return r.skills.map((s) => s.name);
+      return await svc.client.request(ExecutorSkills, {}, { timeoutMs: EXECUTOR_PROBE_TIMEOUT_MS });
     } catch (err) {
-      // No executor running (no responders) is a normal answer here: "no providers". Executors
-      // too busy to answer in time are not absent: saying "no provider" then sent clients away
-      // from a node whose executors were merely loaded.
-      if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) return [];
+      // No executor running (no responders) is a normal answer here: "no skills". Executors too
+      // busy to answer in time are not absent: saying "no provider" then sent clients away from a
+      // node whose executors were merely loaded.
+      if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) return { skills: [], backend: '' };
       if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
         throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `executors did not answer the skills probe within ${EXECUTOR_PROBE_TIMEOUT_MS} ms`, undefined, { cause: err });
       }
@@ -40,11 +67,86 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     }
   }
 
+  async function localProvider(skill: string): Promise<Provider | undefined> {
+    const installed = await probeExecutors();
+    const info = installed.skills.find((s) => s.name === skill);
+    if (!info) return undefined;
+    const skills = installed.skills.map((s) => s.name);
+    return { nodeId, local: true, skills, endpoint: '', load: 0, capacity: swarm.capacity, pricePerMwork: info.pricePerMwork, rttMs: 0, expiresAtMs: 0n };
+  }
+
+  const sightings = createPeerSightings(time.clock);
+  const inbound = serveBusDhtInbound(svc, sightings);
+  let remote: RemoteProviders | undefined;
+  let rtt: RttProbe | undefined;
+  let publisher: SkillPublisher | undefined;
+  const dht = startSwarmDht({
+    client: svc.client,
+    inbound,
+    sightings,
+    swarm,
+    validate: createRecordValidator(swarm.powDifficulty),
+    time,
+    random: deps.random ?? systemRandom,
+    log,
+    onStarted({ node, transport }) {
+      // Both read the node key from one data dir; two ids mean two homes, and records signed by a key this registry does not speak for.
+      if (transport.nodeId !== nodeId) log.warn({ gatewayNodeId: transport.nodeId }, "the gateway's node id is not this registry's: do they share the data directory?");
+      const probe = createRttProbe({ ping: (endpoint, timeoutMs) => transport.ping(endpoint, { id: transport.dhtId }, { timeoutMs }), stopwatch: time.stopwatch });
+      rtt = probe;
+      remote = createRemoteProviders({
+        findProviders: async (skill) => (await node.findProviders(skill)).values,
+        rtt: probe,
+        selfNodeId: transport.nodeId,
+        powDifficulty: swarm.powDifficulty,
+        ...time,
+        log,
+      });
+      publisher = startSkillPublisher({
+        probe: () => probeExecutors().catch(() => undefined),
+        sign: (request) => svc.client.request(GatewaySignRecord, request, { timeoutMs: SIGN_RECORD_TIMEOUT_MS }),
+        dht: node,
+        capacity: swarm.capacity,
+        ttlMs: swarm.recordTtlMs,
+        ...time,
+        log,
+      });
+    },
+  });
+
   svc.serve(RegistryFindProviders, async (req) => {
     if (!SKILL.test(req.skill)) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'skill must be 1-64 characters of [a-z0-9_-]');
-    const skills = await localSkills();
-    return { providers: skills.includes(req.skill) ? [{ nodeId, local: true, skills }] : [] };
+    const [local, remotes] = await Promise.all([
+      localProvider(req.skill).then(
+        (p) => ({ ok: true, provider: p }) as const,
+        (err: unknown) => ({ ok: false, err }) as const,
+      ),
+      remote?.find(req.skill) ?? [],
+    ]);
+    if (local.ok) return { providers: local.provider ? [local.provider, ...remotes] : remotes };
+    // Busy executors leave the remote providers; with none, the caller learns this node is busy.
+    if (remotes.length > 0) return { providers: remotes };
+    throw local.err;
   });
-  svc.serveHealth(RegistryHealth, () => ({ mode: 'local-only' }));
-  return { stop: () => svc.stop(config.graceMs) };
+
+  svc.serve(RegistryPeers, () => {
+    const node = dht.running()?.node;
+    if (!node) return { peers: [] };
+    return {
+      peers: node.contacts().map((c) => {
+        const peer = peerOfDhtEndpoint(c.endpoint);
+        return { nodeId: peer.nodeId, address: formatHostPort(peer.address), rttMs: rtt?.latest(peer.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(peer.nodeId) ?? 0) };
+      }),
+    };
+  });
+
+  svc.serveHealth(RegistryHealth, () => ({ mode: 'swarm', ...dht.health(), skillsPublished: String(publisher?.provided().length ?? 0) }));
+
+  return {
+    async stop() {
+      await svc.stop(config.graceMs);
+      publisher?.stop();
+      await dht.stop();
+    },
+  };
 }

@@ -1,0 +1,53 @@
+import { manualClock } from '@swarm/determinism';
+import { createRecordValidator, providerOfRecord } from './provider-record';
+import { createTestSigner, signTestRecord, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
+
+const NOW = 1_800_000_000_000;
+const clock = manualClock(NOW);
+const alice = createTestSigner();
+const validate = createRecordValidator(TEST_POW_DIFFICULTY);
+
+describe('provider record - validator and provider', () => {
+  const record = signTestRecord(alice, clock, {
+    gatewayAddress: '10.0.0.5:7400',
+    ttlMs: 60_000,
+    capacity: 4,
+    load: 0.5,
+    skills: [
+      { name: 'matmul', version: '1', pricePerMwork: 3n },
+      { name: 'vecadd', version: '1', pricePerMwork: 1n },
+    ],
+  });
+
+  it('accepts a signed record under a skill it offers, as its node, until its expiry', () => {
+    expect(validate('matmul', record.bytes, NOW)).toEqual({ ok: true, provider: alice.nodeId, issuedAtMs: NOW, expiresAtMs: NOW + 60_000 });
+  });
+
+  it('refuses it under a skill it does not offer, once expired, and with a changed byte', () => {
+    expect(validate('conv2d', record.bytes, NOW)).toEqual({ ok: false, reason: expect.stringContaining("does not offer 'conv2d'") });
+    expect(validate('matmul', record.bytes, NOW + 60_000)).toEqual({ ok: false, reason: expect.stringContaining('(expired)') });
+    const tampered = record.bytes.slice();
+    tampered[tampered.length - 70] ^= 1;
+    expect(validate('matmul', tampered, NOW)).toMatchObject({ ok: false });
+  });
+
+  it('refuses a record whose proof of work falls short of the swarm difficulty', () => {
+    expect(createRecordValidator(40)('matmul', record.bytes, NOW)).toEqual({ ok: false, reason: expect.stringContaining('(bad-pow)') });
+  });
+
+  it('makes a remote provider with the endpoint, the price of the skill asked and the expiry', () => {
+    expect(providerOfRecord('vecadd', record.bytes, NOW, TEST_POW_DIFFICULTY)).toEqual({
+      nodeId: alice.nodeId,
+      local: false,
+      skills: ['matmul', 'vecadd'],
+      endpoint: `${alice.nodeId}@10.0.0.5:7400`,
+      load: 0.5,
+      capacity: 4,
+      pricePerMwork: 1n,
+      rttMs: 0,
+      expiresAtMs: BigInt(NOW + 60_000),
+    });
+    expect(providerOfRecord('conv2d', record.bytes, NOW, TEST_POW_DIFFICULTY)).toBeUndefined();
+    expect(providerOfRecord('matmul', new Uint8Array([1, 2, 3]), NOW, TEST_POW_DIFFICULTY)).toBeUndefined();
+  });
+});
