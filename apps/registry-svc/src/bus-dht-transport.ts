@@ -27,7 +27,7 @@ import {
   RegistryDhtStore,
   SwarmError,
 } from '@swarm/contracts';
-import type { DhtHandlers, DhtTransport, FindNodeResponse, FindValueResponse, WireContact } from '@swarm/dht';
+import type { DhtHandlers, DhtTransport, FindNodeResponse, FindValueResponse } from '@swarm/dht';
 import {
   checkFindNodeRequest,
   checkFindNodeResponse,
@@ -40,7 +40,7 @@ import {
   DHT_RPC_NAMES,
   MAX_VALUE_BYTES,
 } from '@swarm/dht';
-import { dhtEndpoint, dhtIdOfNode, peerOfDhtEndpoint } from '@swarm/dht-gateway';
+import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { HostPort, PeerAddress } from '@swarm/gateway';
 import type { PeerSightings } from './peer-sightings';
 
@@ -151,18 +151,6 @@ export interface BusDhtTransport extends DhtTransport {
   ping(to: string, request: { readonly id: string }, opts?: CallOptions): Promise<{ readonly remoteId: string }>;
 }
 
-function invalidReply(what: string): SwarmError {
-  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT reply: ${what}`);
-}
-
-/** Each contact's endpoint is a peer address whose node id maps to the contact's id. */
-function checkContactBindings(contacts: readonly WireContact[]): void {
-  for (const c of contacts) {
-    const peer = peerOfDhtEndpoint(c.endpoint);
-    if (dhtIdOfNode(peer.nodeId) !== c.id) throw invalidReply(`contact ${c.id} is listed at the endpoint of node ${peer.nodeId.slice(0, SHORT_ID_CHARS)}, whose DHT id differs`);
-  }
-}
-
 export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTransport {
   const { client, inbound, nodeId, sightings } = opts;
   const dhtId = dhtIdOfNode(nodeId);
@@ -204,7 +192,7 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
       const { reply, peer } = await call(GatewayDhtPing, to, request.id, { peer: to }, callOpts.timeoutMs);
       const checked = checkPingResponse(reply);
       const expected = dhtIdOfNode(peer.nodeId);
-      if (checked.remoteId !== expected) throw invalidReply(`node ${peer.nodeId.slice(0, SHORT_ID_CHARS)} answered as DHT id ${checked.remoteId}, not its own ${expected}`);
+      if (checked.remoteId !== expected) throw invalidDhtReply(`node ${peer.nodeId.slice(0, SHORT_ID_CHARS)} answered as DHT id ${checked.remoteId}, not its own ${expected}`);
       return checked;
     },
     async store(to, request) {

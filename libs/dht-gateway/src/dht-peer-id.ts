@@ -9,7 +9,8 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { ID_BYTES } from '@swarm/dht';
 import type { HostPort, PeerAddress } from '@swarm/gateway';
-import { formatHostPort, NODE_ID_PATTERN, parsePeerAddress } from '@swarm/gateway';
+import type { WireContact } from '@swarm/dht';
+import { formatHostPort, NODE_ID_PATTERN, parsePeerAddress, shortId } from '@swarm/gateway';
 
 const DHT_ID_HEX_CHARS = ID_BYTES * 2;
 
@@ -29,4 +30,20 @@ export function peerOfDhtEndpoint(endpoint: string): PeerAddress {
   const peer = parsePeerAddress(endpoint);
   if (!peer) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `a DHT endpoint over the gateways is <node id>@host:port, got '${endpoint.slice(0, 300)}'`);
   return peer;
+}
+
+/** A DHT reply that breaks the rules; the caller treats that contact as unreachable. */
+export function invalidDhtReply(what: string): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT reply: ${what}`);
+}
+
+/**
+ * Each contact in a reply sits at a peer address whose node id maps to the contact's id, so a peer
+ * cannot plant another node's id at an address it chose (dialling the address pins that node id).
+ */
+export function checkContactBindings(contacts: readonly WireContact[]): void {
+  for (const c of contacts) {
+    const peer = peerOfDhtEndpoint(c.endpoint);
+    if (dhtIdOfNode(peer.nodeId) !== c.id) throw invalidDhtReply(`contact ${c.id} is listed at the endpoint of node ${shortId(peer.nodeId)}, whose DHT id differs`);
+  }
 }

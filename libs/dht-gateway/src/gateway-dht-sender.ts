@@ -10,12 +10,12 @@
  */
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
-import type { DhtTransport, FindNodeResponse, FindValueResponse, WireContact } from '@swarm/dht';
+import type { DhtTransport, FindNodeResponse, FindValueResponse } from '@swarm/dht';
 import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse } from '@swarm/dht';
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
 import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
-import { dhtEndpoint, dhtIdOfNode, peerOfDhtEndpoint } from './dht-peer-id';
+import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
 
 /** A DHT call waits this long for its answer; lookups move on to other contacts after it. */
 export const DEFAULT_DHT_CALL_TIMEOUT_MS = 2_000;
@@ -43,18 +43,6 @@ export interface GatewayDhtSender extends Omit<DhtTransport, 'listen'> {
 }
 
 type DhtBody<M extends PeerMethod> = Omit<PeerRequest<M>, 'senderId' | 'senderAddress'>;
-
-function invalidReply(what: string): SwarmError {
-  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT reply: ${what}`);
-}
-
-/** Each contact's endpoint is a peer address whose node id maps to the contact's id. */
-function checkContactBindings(contacts: readonly WireContact[]): void {
-  for (const c of contacts) {
-    const peer = peerOfDhtEndpoint(c.endpoint);
-    if (dhtIdOfNode(peer.nodeId) !== c.id) throw invalidReply(`contact ${c.id} is listed at the endpoint of node ${shortId(peer.nodeId)}, whose DHT id differs`);
-  }
-}
 
 export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDhtSender {
   const { certificate, clock } = opts;
@@ -110,7 +98,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     async ping(to, request) {
       const reply = checkPingResponse(await call('dhtPing', to, request.id, {}));
       const expected = dhtIdOfNode(peerOfDhtEndpoint(to).nodeId);
-      if (reply.remoteId !== expected) throw invalidReply(`node ${shortId(peerOfDhtEndpoint(to).nodeId)} answered as DHT id ${reply.remoteId}, not its own ${expected}`);
+      if (reply.remoteId !== expected) throw invalidDhtReply(`node ${shortId(peerOfDhtEndpoint(to).nodeId)} answered as DHT id ${reply.remoteId}, not its own ${expected}`);
       return reply;
     },
     async store(to, request) {
