@@ -8,39 +8,13 @@ import type { NodeCertificate } from '@swarm/identity';
 import { loadOrCreateNodeCertificate } from '@swarm/identity';
 import { silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
-import { tempDir } from '@swarm/testing';
-import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
+import { grpcFrame, rawGrpcCall as rawCall, tempDir } from '@swarm/testing';
 import { connect as http2Connect } from 'node:http2';
 import type { Socket } from 'node:net';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { GatewayServer } from './index';
 import { dialPeer, PEER_TLS_SERVERNAME, startGatewayServer } from './index';
-
-/** A gRPC length-prefixed message: compressed flag (0), 4-byte big-endian length, then `body`. */
-function grpcFrame(body: Uint8Array, opts: { declaredLength?: number } = {}): Buffer {
-  const head = Buffer.alloc(5);
-  head.writeUInt8(0, 0);
-  head.writeUInt32BE(opts.declaredLength ?? body.length, 1);
-  return Buffer.concat([head, body]);
-}
-
-/** One raw POST; resolves with the grpc-status and grpc-message the server ended it with. */
-function rawCall(session: ClientHttp2Session, path: string, body: Buffer): Promise<{ status: string; message: string }> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
-    let headers: IncomingHttpHeaders = {};
-    const collect = (h: IncomingHttpHeaders) => {
-      headers = { ...headers, ...h };
-    };
-    req.on('response', collect);
-    req.on('trailers', collect);
-    req.on('data', () => undefined);
-    req.on('end', () => resolve({ status: String(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) }));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** Resolves when the server closes a connection that sent `bytes`. */
 function closedAfter(socket: Socket, bytes: Buffer | string): Promise<void> {

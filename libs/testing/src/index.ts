@@ -13,3 +13,4 @@ export { swarmErrorOf } from './swarm-error-of';
 export type { LedgerStoreHarness } from './ledger-compliance';
 /** Whether a process with this pid still exists (the launcher's own check). */
 export { isAlive } from '@swarm/node';
+export { grpcFrame, rawGrpcCall } from './raw-grpc';
