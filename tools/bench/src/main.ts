@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: prints four tables.
- *   0. Start times of `swarm --version`, `swarm up` and five nodes at once (start-time-bench.ts);
+ *   0. Start times of `swarm --version`, `swarm up`, five nodes at once and `swarm up --nodes 5` (start-time-bench.ts);
  *      `--start` runs this table only.
  *   1. The node pipeline for a tiny vecadd (five processes, as `swarm up` runs them) next to a raw
  *      NATS request/reply on the same nats-server, the physical floor, in the same run.
@@ -10,6 +10,7 @@
  *   3. Verification time as a % of execution time per skill and size (verify-bench.ts).
  *   4. Synced settlements (reserve + settle pairs, fsync on) vs raw classic-level synced batches
  *      (ledger-bench.ts); `--ledger` runs this table only.
+ * `--remote`: a remote vecadd through both gateways vs raw grpc-js and NATS (remote-bench.ts), only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -20,7 +21,8 @@ import { benchKernels } from './kernel-bench';
 import { benchLedger } from './ledger-bench';
 import { startOtlpSink } from './otlp-sink';
 import { benchPipeline } from './pipeline-bench';
-import { benchStartTimes, median, START_GOALS_MS } from './start-time-bench';
+import { printRemoteBench } from './remote-bench';
+import { benchStartTimes, median, START_GOALS_MS, SWARM_NODES } from './start-time-bench';
 import { benchVerification, calibrateMatmul } from './verify-bench';
 
 const quick = process.argv.includes('--quick');
@@ -29,6 +31,7 @@ const calibrate = process.argv.includes('--calibrate');
 const startOnly = process.argv.includes('--start');
 const ledgerOnly = process.argv.includes('--ledger');
 const pipelineOnly = process.argv.includes('--pipeline');
+const remoteOnly = process.argv.includes('--remote');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
@@ -36,6 +39,7 @@ const table = (head: string[]) => new Table({ head, ...(process.stdout.isTTY ? {
 
 async function main(): Promise<void> {
   if (pipelineOnly) return benchNode();
+  if (remoteOnly) return printRemoteBench(quick);
   if (ledgerOnly) return benchSettlements();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;
@@ -57,7 +61,7 @@ async function benchSettlements(): Promise<void> {
 }
 
 async function benchStart(): Promise<void> {
-  process.stderr.write('bench: start times (swarm --version, swarm up, five nodes at once)…\n');
+  process.stderr.write('bench: start times (swarm --version, swarm up, five nodes at once, swarm up --nodes 5)…\n');
   const s = await benchStartTimes(quick ? 1 : 3);
   const t0 = table(['start', 'runs', 'median s', 'min s', 'max s', 'goal s']);
   const row = (name: string, xs: number[], goalMs: number) =>
@@ -65,6 +69,7 @@ async function benchStart(): Promise<void> {
   row('swarm --version', s.versionMs, START_GOALS_MS.version);
   row('swarm up: node running (all services ready)', s.upMs, START_GOALS_MS.up);
   row('five swarm up at once: last node running', s.fiveNodesMs, START_GOALS_MS.fiveNodes);
+  row(`swarm up --nodes ${SWARM_NODES}: every node running`, s.swarmOfFiveMs, START_GOALS_MS.swarmOfFive);
   process.stdout.write(`\nStart times (compiled JavaScript, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end)\n${t0.toString()}\n`);
 }
 
