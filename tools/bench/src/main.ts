@@ -11,6 +11,7 @@
  *   4. Synced settlements (reserve + settle pairs, fsync on) vs raw classic-level synced batches
  *      (ledger-bench.ts); `--ledger` runs this table only.
  * `--remote`: a remote vecadd through both gateways vs raw grpc-js and NATS (remote-bench.ts), only.
+ * `--shapley`: Shapley attribution, error vs permutations and time per settlement (shapley-bench.ts), only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -22,6 +23,7 @@ import { benchLedger } from './ledger-bench';
 import { startOtlpSink } from './otlp-sink';
 import { benchPipeline } from './pipeline-bench';
 import { printRemoteBench } from './remote-bench';
+import { printShapleyBench } from './shapley-bench';
 import { benchStartTimes, median, START_GOALS_MS, SWARM_NODES } from './start-time-bench';
 import { benchVerification, calibrateMatmul } from './verify-bench';
 
@@ -32,6 +34,7 @@ const startOnly = process.argv.includes('--start');
 const ledgerOnly = process.argv.includes('--ledger');
 const pipelineOnly = process.argv.includes('--pipeline');
 const remoteOnly = process.argv.includes('--remote');
+const shapleyOnly = process.argv.includes('--shapley');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
@@ -40,6 +43,7 @@ const table = (head: string[]) => new Table({ head, ...(process.stdout.isTTY ? {
 async function main(): Promise<void> {
   if (pipelineOnly) return benchNode();
   if (remoteOnly) return printRemoteBench(quick);
+  if (shapleyOnly) return printShapleyBench(quick);
   if (ledgerOnly) return benchSettlements();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;
