@@ -1,7 +1,7 @@
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
 import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
-import { ErrorCode, EXECUTOR_QUEUE, ExecutorExecute, ExecutorSkills, fromTensor, GatewayExecute, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import { ErrorCode, EXECUTOR_QUEUE, ExecutorExecute, ExecutorSkills, fromTensor, GatewayExecute, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
 import { systemClock, systemTime } from '@swarm/determinism';
 import type { GatewayServer } from '@swarm/gateway';
 import { dialPeer, parseHostPort, startGatewayServer } from '@swarm/gateway';
@@ -84,6 +84,31 @@ async function startFakeExecutor(node: Node) {
   return { seen, state, stop: () => (stopped ??= svc.stop(1_000)) };
 }
 
+/**
+ * A stand-in registry-svc on a node's bus answering FindNodeRecord: the nodes in `withRecords` have
+ * a valid record on the DHT, no other does. Records what it was asked.
+ */
+async function startFakeRegistry(node: Node) {
+  const withRecords = new Set<string>();
+  const asked: string[] = [];
+  const svc: BusService = await startBusService({
+    nc: node.nc,
+    log: silentLogger(),
+    name: 'registry-svc',
+    version: '0.0.0',
+    description: 'fake registry',
+    nodeId: node.gateway.nodeId,
+  });
+  svc.serve(RegistryNodeRecord, ({ nodeId }) => {
+    asked.push(nodeId);
+    const found = withRecords.has(nodeId);
+    return { found, expiresAtMs: found ? BigInt(Date.now() + 60_000) : 0n, gatewayAddress: found ? '127.0.0.1:1' : '' };
+  });
+  await node.nc.flush();
+  let stopped: Promise<void> | undefined;
+  return { withRecords, asked, stop: () => (stopped ??= svc.stop(1_000)) };
+}
+
 type RogueMode = 'other-key' | 'tampered' | 'other-request';
 
 /** A peer gateway that answers every task with a result that must not pass: signed by a stranger, altered, or for another request. */
@@ -131,6 +156,7 @@ describe('gateway-svc - remote execution between two nodes', () => {
   let a: Node;
   let b: Node;
   let executorB: Awaited<ReturnType<typeof startFakeExecutor>>;
+  let registryB: Awaited<ReturnType<typeof startFakeRegistry>>;
   let rogue: Awaited<ReturnType<typeof startRoguePeer>>;
   let rogueDir: TempDir;
   let strangerDir: TempDir;
@@ -138,10 +164,14 @@ describe('gateway-svc - remote execution between two nodes', () => {
   beforeAll(async () => {
     [a, b, rogueDir, strangerDir] = await Promise.all([startNode(), startNode(), tempDir('swarm-rogue-'), tempDir('swarm-stranger-')]);
     executorB = await startFakeExecutor(b);
+    registryB = await startFakeRegistry(b);
+    // A is a node of the swarm: B's registry finds its record.
+    registryB.withRecords.add(a.gateway.nodeId);
     rogue = await startRoguePeer(rogueDir, await loadOrCreateIdentity(strangerDir.path));
   });
   afterAll(async () => {
     await executorB?.stop();
+    await registryB?.stop();
     await rogue?.stop();
     await Promise.all([a?.stop(), b?.stop(), rogueDir?.remove(), strangerDir?.remove()]);
   });
@@ -220,7 +250,9 @@ describe('gateway-svc - remote execution between two nodes', () => {
     const peerHome = await tempDir('swarm-gwexec-peer-');
     const address = parseHostPort(b.gateway.advertisedAddress);
     if (!address) throw new Error(`bad address ${b.gateway.advertisedAddress}`);
-    const client = dialPeer({ certificate: await loadOrCreateNodeCertificate(peerHome.path, systemClock), peer: { nodeId: b.gateway.nodeId, address }, clock: systemClock });
+    const certificate = await loadOrCreateNodeCertificate(peerHome.path, systemClock);
+    registryB.withRecords.add(certificate.nodeId);
+    const client = dialPeer({ certificate, peer: { nodeId: b.gateway.nodeId, address }, clock: systemClock });
     try {
       await expect(client.call('execute', {})).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
       await expect(client.call('execute', { task: vecadd('t', { timeoutMs: 0 }) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
@@ -232,6 +264,48 @@ describe('gateway-svc - remote execution between two nodes', () => {
       client.close();
       await peerHome.remove();
     }
+  });
+
+  /** A direct call to B's gateway from a node of its own (a fresh key), with no record anywhere unless the test adds one. */
+  async function callAsStranger<T>(call: (client: ReturnType<typeof dialPeer>, nodeId: string) => Promise<T>): Promise<T> {
+    const home = await tempDir('swarm-gwexec-stranger-');
+    const address = parseHostPort(b.gateway.advertisedAddress);
+    if (!address) throw new Error(`bad address ${b.gateway.advertisedAddress}`);
+    const certificate = await loadOrCreateNodeCertificate(home.path, systemClock);
+    const client = dialPeer({ certificate, peer: { nodeId: b.gateway.nodeId, address }, clock: systemClock });
+    try {
+      return await call(client, certificate.nodeId);
+    } finally {
+      client.close();
+      await home.remove();
+    }
+  }
+
+  it('refuses a caller with no valid record on the DHT with PERMISSION_DENIED; its task never reaches the executors', async () => {
+    const before = executorB.seen.length;
+    await callAsStranger(async (client, nodeId) => {
+      const err = await swarmErrorOf(client.call('execute', { task: vecadd('task-stranger') }));
+      expect(err).toMatchObject({
+        code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+        message: expect.stringMatching(new RegExp(`node ${nodeId.slice(0, 12)}… has no valid record on the DHT`)),
+      });
+      expect(registryB.asked).toContain(nodeId);
+      // Once its record is published, the same node is let in.
+      registryB.withRecords.add(nodeId);
+      const task = vecadd('task-stranger-joined');
+      expect(openSignedResult(await client.call('execute', { task }), b.gateway.nodeId, encodeTask(task)).taskId).toBe('task-stranger-joined');
+    });
+    expect(executorB.seen.slice(before).map((t) => t.taskId)).toEqual(['task-stranger-joined']);
+  });
+
+  it("answers UNAVAILABLE, running nothing, when the provider's registry does not answer", async () => {
+    await registryB.stop();
+    const before = executorB.seen.length;
+    await callAsStranger(async (client) => {
+      const err = await swarmErrorOf(client.call('execute', { task: vecadd('task-no-registry') }));
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/cannot check the record of node/) });
+    });
+    expect(executorB.seen.length).toBe(before);
   });
 
   it('answers UNAVAILABLE when the provider has no executor running', async () => {

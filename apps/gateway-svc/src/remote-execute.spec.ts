@@ -1,12 +1,14 @@
 import type { BusClient } from '@swarm/bus';
 import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
-import { ErrorCode, ExecutorExecute, ExecutorSkills, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import { ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import type { Stopwatch } from '@swarm/determinism';
 import { manualClock } from '@swarm/determinism';
 import { encodeTask, nodeIdOfKey, openSignedResult } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
 import { createPeerExecuteHandler, EXECUTOR_REPLY_SLACK_MS } from './remote-execute';
+import { createSubmitterRecords } from './submitter-records';
 
 function nodeKey() {
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -16,12 +18,23 @@ function nodeKey() {
 
 const task: ExecuteRequest = { taskId: 'task-1', skill: 'vecadd', inputs: [toTensor('a', [1], Float32Array.of(1)), toTensor('b', [1], Float32Array.of(2))], timeoutMs: 3_000 };
 
-/** A bus whose executors run `run` and list `skills`, recording what was asked. */
-function executorBus(skills: string[], run: (t: ExecuteRequest) => Promise<ExecuteResponse> | ExecuteResponse) {
+const NOW = 1_800_000_000_000;
+/** The submitting peer of every call below. */
+const PEER = 'peer-1';
+
+/**
+ * A bus whose executors run `run` and list `skills`, and whose registry finds a record for the
+ * nodes in `withRecords` (a peer id, expiring in an hour), recording what was asked.
+ */
+function executorBus(skills: string[], run: (t: ExecuteRequest) => Promise<ExecuteResponse> | ExecuteResponse, withRecords: readonly string[] = [PEER]) {
   const asked: string[] = [];
   const bus: BusClient = {
-    request: async (rpc) => {
+    request: async (rpc, req) => {
       asked.push(rpc.subject);
+      if (rpc.subject === RegistryNodeRecord.subject) {
+        const found = withRecords.includes((req as { nodeId: string }).nodeId);
+        return { found, expiresAtMs: found ? BigInt(NOW + 3_600_000) : 0n, gatewayAddress: found ? '10.0.0.9:7400' : '' } as never;
+      }
       if (rpc.subject !== ExecutorSkills.subject) throw new Error(`unexpected ${rpc.subject}`);
       return { skills: skills.map((name) => SkillInfo.fromPartial({ name })), backend: 'cpu' } as never;
     },
@@ -45,7 +58,12 @@ const answer = (t: ExecuteRequest): ExecuteResponse => ({
   backend: 'cpu',
   executeMs: 1,
 });
-const call = (request: { task?: ExecuteRequest }) => ({ peerId: 'peer-1', request, signal: new AbortController().signal });
+const call = (request: { task?: ExecuteRequest }) => ({ peerId: PEER, request, signal: new AbortController().signal });
+/** The policy's parts over one bus, on a clock that stands still. */
+const policy = (bus: BusClient, stopwatch: Stopwatch = manualClock(0)) => ({
+  skills: createInstalledSkills(bus, stopwatch),
+  submitters: createSubmitterRecords(bus, manualClock(NOW), stopwatch),
+});
 /** The handler's answer as a promise (a handler may answer synchronously). */
 const run = (handle: ReturnType<typeof createPeerExecuteHandler>, request: { task?: ExecuteRequest }) => Promise.resolve(handle(call(request)));
 
@@ -53,16 +71,46 @@ describe('gateway-svc - running peers’ tasks', () => {
   it('runs the task as sent on the executors and signs the answer with the node key', async () => {
     const key = nodeKey();
     const { bus, asked } = executorBus(['vecadd'], answer);
-    const handle = createPeerExecuteHandler({ bus, signer: key, skills: createInstalledSkills(bus, manualClock(0)), log: silentLogger() });
+    const handle = createPeerExecuteHandler({ bus, signer: key, ...policy(bus), log: silentLogger() });
     const signed = await run(handle, { task });
     expect(openSignedResult(signed, key.nodeId, encodeTask(task))).toEqual(answer(task));
-    expect(asked).toEqual([ExecutorSkills.subject, `${ExecutorExecute.subject} ${task.timeoutMs + EXECUTOR_REPLY_SLACK_MS}`]);
+    expect(asked).toEqual([RegistryNodeRecord.subject, ExecutorSkills.subject, `${ExecutorExecute.subject} ${task.timeoutMs + EXECUTOR_REPLY_SLACK_MS}`]);
+  });
+
+  it('refuses a submitter with no valid record on the DHT with PERMISSION_DENIED, asking the executors nothing', async () => {
+    const { bus, asked } = executorBus(['vecadd'], answer, []);
+    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger() });
+    await expect(run(handle, { task })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+      message: expect.stringMatching(/^node peer-1… has no valid record on the DHT/),
+    });
+    expect(asked).toEqual([RegistryNodeRecord.subject]);
+  });
+
+  it("answers UNAVAILABLE, running nothing, when this node's registry cannot tell", async () => {
+    for (const failure of [
+      new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no registry-svc is serving', true),
+      new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'timed out', true),
+    ]) {
+      const { bus, asked } = executorBus(['vecadd'], answer);
+      const silent: BusClient = {
+        ...bus,
+        request: (rpc, req, opts) => (rpc.subject === RegistryNodeRecord.subject ? Promise.reject(failure) : bus.request(rpc, req, opts)),
+      };
+      const handle = createPeerExecuteHandler({ bus: silent, signer: nodeKey(), ...policy(silent), log: silentLogger() });
+      await expect(run(handle, { task })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        retryable: true,
+        message: expect.stringMatching(/cannot check the record of node peer-1…/),
+      });
+      expect(asked).toEqual([]);
+    }
   });
 
   it('refuses with OVERLOADED, retry hint included, once peers’ tasks fill its share of the executors', async () => {
     const releases: Array<() => void> = [];
     const { bus } = executorBus(['vecadd'], (t) => new Promise((resolve) => releases.push(() => resolve(answer(t)))));
-    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), skills: createInstalledSkills(bus, manualClock(0)), log: silentLogger(), maxPeerTasks: 2 });
+    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger(), maxPeerTasks: 2 });
     const running = [run(handle, { task }), run(handle, { task })];
     await new Promise((resolve) => setImmediate(resolve));
     const refused = await run(handle, { task }).catch((e: unknown) => e);
@@ -82,7 +130,7 @@ describe('gateway-svc - running peers’ tasks', () => {
       const { bus } = executorBus(['vecadd'], () => {
         throw new SwarmError(code, 'from the executors', true);
       });
-      const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), skills: createInstalledSkills(bus, manualClock(0)), log: silentLogger() });
+      const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger() });
       await expect(run(handle, { task })).rejects.toMatchObject({ code });
     }
   });

@@ -1,10 +1,11 @@
 /**
  * The provider's side of remote execution: PeerService.Execute, a task another node sends to run on
  * this node's executors. Accepted only within this node's policy (the task's shape and time limit,
- * the skill installed here, room among the tasks peers already run here), then run as router-svc
- * runs local tasks (an acknowledged request to the executor queue group), and answered signed by
- * the node key over the request's hash and the exact response bytes (libs/records signed-result),
- * so the submitter can prove who computed what.
+ * a submitter with a valid record on the DHT (submitter-records.ts), the skill installed here, room
+ * among the tasks peers already run here), then run as router-svc runs local tasks (an acknowledged
+ * request to the executor queue group), and answered signed by the node key over the request's
+ * hash and the exact response bytes (libs/records signed-result), so the submitter can prove who
+ * computed what.
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient } from '@swarm/bus';
@@ -23,6 +24,8 @@ import type { InstalledSkills } from './installed-skills';
 import { createInstalledSkills } from './installed-skills';
 import { createPeerPool } from './peer-pool';
 import { checkPeerTask } from './peer-task';
+import type { SubmitterRecords } from './submitter-records';
+import { createSubmitterRecords } from './submitter-records';
 
 /** Peers' tasks running here at once; beyond it peers hear OVERLOADED and try another provider. */
 export const DEFAULT_MAX_PEER_TASKS = 16;
@@ -42,6 +45,8 @@ export interface PeerExecuteDeps {
   /** The node key (libs/identity's NodeIdentity): results are signed with it. */
   readonly signer: RecordSigner;
   readonly skills: InstalledSkills;
+  /** Whether the submitting peer has a valid record on the DHT. */
+  readonly submitters: SubmitterRecords;
   readonly log: Logger;
   readonly maxPeerTasks?: number;
   /** Longest task time limit a peer may ask for. */
@@ -53,6 +58,8 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
   let running = 0;
   return async ({ peerId, request, signal }) => {
     const task = checkPeerTask(request.task, deps.maxTimeoutMs);
+    // Before the skill check: a stranger learns nothing about what this node runs.
+    await deps.submitters.require(peerId);
     if (!(await deps.skills.has(task.skill))) {
       // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);
@@ -103,7 +110,13 @@ export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution
   const bus = createBusClient(deps.nc, log);
   const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: deps.maxMessageBytes });
   return {
-    execute: createPeerExecuteHandler({ bus, signer, skills: createInstalledSkills(bus, time.stopwatch), log }),
+    execute: createPeerExecuteHandler({
+      bus,
+      signer,
+      skills: createInstalledSkills(bus, time.stopwatch),
+      submitters: createSubmitterRecords(bus, time.clock, time.stopwatch),
+      log,
+    }),
     serve(svc) {
       const handler = gatewayExecuteHandler({
         pool,

@@ -1,10 +1,11 @@
 import { manualClock } from '@swarm/determinism';
-import { createRecordValidator, providerOfRecord } from './provider-record';
+import { createRecordValidator, nodeRecordKey, nodeRecordOf, providerOfRecord } from './provider-record';
 import { createTestSigner, signTestRecord, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
 
 const NOW = 1_800_000_000_000;
 const clock = manualClock(NOW);
 const alice = createTestSigner();
+const bob = createTestSigner();
 const validate = createRecordValidator(TEST_POW_DIFFICULTY);
 
 describe('provider record - validator and provider', () => {
@@ -49,5 +50,32 @@ describe('provider record - validator and provider', () => {
     });
     expect(providerOfRecord('conv2d', record.bytes, NOW, TEST_POW_DIFFICULTY)).toBeUndefined();
     expect(providerOfRecord('matmul', new Uint8Array([1, 2, 3]), NOW, TEST_POW_DIFFICULTY)).toBeUndefined();
+  });
+
+  it('accepts a record under its own node key, skills or none, and refuses it under another node key', () => {
+    const bare = signTestRecord(alice, clock, { skills: [], ttlMs: 60_000 });
+    for (const r of [record, bare]) {
+      expect(validate(nodeRecordKey(alice.nodeId), r.bytes, NOW)).toEqual({ ok: true, provider: alice.nodeId, issuedAtMs: NOW, expiresAtMs: NOW + 60_000 });
+    }
+    // Bob cannot vouch for Alice, nor Alice for Bob: only the node itself fills its key.
+    expect(validate(nodeRecordKey(bob.nodeId), bare.bytes, NOW)).toEqual({ ok: false, reason: expect.stringContaining('(unexpected-id)') });
+    const bobs = signTestRecord(bob, clock, { skills: [] });
+    expect(validate(nodeRecordKey(alice.nodeId), bobs.bytes, NOW)).toEqual({ ok: false, reason: expect.stringContaining('(unexpected-id)') });
+    // A record with no skills offers none to be stored under.
+    expect(validate('matmul', bare.bytes, NOW)).toEqual({ ok: false, reason: expect.stringContaining("does not offer 'matmul'") });
+  });
+
+  it('refuses node keys that name no node id, without quoting them whole', () => {
+    for (const key of ['node/', 'node/xyz', `node/${alice.nodeId.toUpperCase()}`, `node/${alice.nodeId}0`, `node/${'z'.repeat(200)}`]) {
+      const verdict = validate(key, record.bytes, NOW);
+      expect(verdict).toEqual({ ok: false, reason: expect.stringContaining('is not node/<64 hex node id>') });
+      if (!verdict.ok) expect(verdict.reason.length).toBeLessThan(120);
+    }
+  });
+
+  it("reads a node's record from its node key, until it expires", () => {
+    expect(nodeRecordOf(alice.nodeId, record.bytes, NOW, TEST_POW_DIFFICULTY)).toMatchObject({ nodeId: alice.nodeId, gatewayAddress: '10.0.0.5:7400' });
+    expect(nodeRecordOf(alice.nodeId, record.bytes, NOW + 60_000, TEST_POW_DIFFICULTY)).toBeUndefined();
+    expect(nodeRecordOf(bob.nodeId, record.bytes, NOW, TEST_POW_DIFFICULTY)).toBeUndefined();
   });
 });

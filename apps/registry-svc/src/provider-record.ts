@@ -1,15 +1,25 @@
 /**
- * What a DHT provider record is to this registry: a SignedNodeRecord (libs/records) that advertises
- * the skill it is stored under. The DHT runs the validator on every store and every read; a found
- * record becomes a Provider here only after the same check again, so nothing a peer sent is used
+ * What a DHT provider record is to this registry: a SignedNodeRecord (libs/records) stored either
+ * under a skill it advertises, or under its own node key `node/<node id>` (every node, skills or
+ * not: a peer that is asked to run a task checks there that the submitter is a node of the swarm).
+ * The DHT runs the validator on every store and every read; a found record becomes a Provider (or
+ * a submitter's record) here only after the same check again, so nothing a peer sent is used
  * unverified. Pure: the time is an argument.
  */
 import type { NodeRecord, Provider } from '@swarm/contracts';
 import type { RecordValidator } from '@swarm/dht';
+import { NODE_ID_PATTERN } from '@swarm/gateway';
 import { verifyRecord } from '@swarm/records';
 
 /** Enough of a key or an id to recognise it in a refusal. */
 const QUOTED_CHARS = 64;
+/** Node keys hold a '/', which no skill name (libs/records SKILL_NAME) does: the two never collide. */
+export const NODE_KEY_PREFIX = 'node/';
+
+/** The DHT key under which `nodeId` provides its record. */
+export function nodeRecordKey(nodeId: string): string {
+  return `${NODE_KEY_PREFIX}${nodeId}`;
+}
 
 type Check = { readonly ok: true; readonly record: NodeRecord } | { readonly ok: false; readonly reason: string };
 
@@ -24,10 +34,25 @@ function checkProviderRecord(skill: string, value: Uint8Array, nowMs: number, po
   return { ok: true, record: check.record };
 }
 
-/** The DHT's validator: signature, id = hash(key), proof of work, expiry, size, and the skill (key) offered. */
+/**
+ * Only the node itself can fill its node key: anyone else's record there would vouch for a node
+ * that never published (it is signed by the wrong key, so it is refused).
+ */
+function checkNodeRecord(key: string, value: Uint8Array, nowMs: number, powDifficulty: number): Check {
+  const nodeId = key.slice(NODE_KEY_PREFIX.length);
+  if (!NODE_ID_PATTERN.test(nodeId)) return { ok: false, reason: `'${key.slice(0, QUOTED_CHARS)}' is not ${NODE_KEY_PREFIX}<64 hex node id>` };
+  const check = verifyRecord(value, { now: nowMs, powDifficulty, expectedId: nodeId });
+  return check.ok ? check : { ok: false, reason: check.refusal.message };
+}
+
+function checkRecordUnder(key: string, value: Uint8Array, nowMs: number, powDifficulty: number): Check {
+  return key.startsWith(NODE_KEY_PREFIX) ? checkNodeRecord(key, value, nowMs, powDifficulty) : checkProviderRecord(key, value, nowMs, powDifficulty);
+}
+
+/** The DHT's validator: signature, id = hash(key), proof of work, expiry, size, and the skill (key) offered or the node (key) described. */
 export function createRecordValidator(powDifficulty: number): RecordValidator {
   return (key, value, nowMs) => {
-    const check = checkProviderRecord(key, value, nowMs, powDifficulty);
+    const check = checkRecordUnder(key, value, nowMs, powDifficulty);
     if (!check.ok) return check;
     return { ok: true, provider: check.record.nodeId, issuedAtMs: Number(check.record.issuedAtMs), expiresAtMs: Number(check.record.expiresAtMs) };
   };
@@ -49,4 +74,10 @@ export function providerOfRecord(skill: string, value: Uint8Array, nowMs: number
     rttMs: 0,
     expiresAtMs: record.expiresAtMs,
   };
+}
+
+/** `nodeId`'s own record from a value the DHT returned under its node key, or undefined when it does not verify (expired included). */
+export function nodeRecordOf(nodeId: string, value: Uint8Array, nowMs: number, powDifficulty: number): NodeRecord | undefined {
+  const check = checkNodeRecord(nodeRecordKey(nodeId), value, nowMs, powDifficulty);
+  return check.ok ? check.record : undefined;
 }

@@ -2,13 +2,14 @@
  * registry-svc: who offers a skill. This node is a provider when one of its executors (the queue
  * group) runs the skill; remote providers come from the Kademlia DHT, whose RPC travels through
  * this node's gateway (bus-dht-transport.ts), as signed NodeRecords verified on every read, with
- * the round trip to each measured. The node's own skills are published there too
- * (skill-publisher.ts).
+ * the round trip to each measured. The node's own skills are published there too, and its record
+ * under its own node key, skills or not (skill-publisher.ts); FindNodeRecord tells the gateway
+ * whether a peer submitting a task has such a record (node-record-lookup.ts).
  */
 import { isSwarmError, startBusService } from '@swarm/bus';
 import type { ServiceConfig } from '@swarm/config';
 import type { ListSkillsResponse, Provider } from '@swarm/contracts';
-import { ErrorCode, ExecutorSkills, GatewaySignRecord, RegistryFindProviders, RegistryHealth, RegistryPeers, SwarmError } from '@swarm/contracts';
+import { ErrorCode, ExecutorSkills, GatewaySignRecord, RegistryFindProviders, RegistryHealth, RegistryNodeRecord, RegistryPeers, SwarmError } from '@swarm/contracts';
 import type { Random, Time } from '@swarm/determinism';
 import { systemRandom, systemTime } from '@swarm/determinism';
 import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
@@ -18,8 +19,10 @@ import type { NatsConnection } from 'nats';
 import { serveBusDhtInbound } from './bus-dht-transport';
 import type { RegistrySwarmConfig } from './config';
 import { swarmSettingsOf } from './config';
+import type { NodeRecordLookup } from './node-record-lookup';
+import { createNodeRecordLookup } from './node-record-lookup';
 import { createPeerSightings } from './peer-sightings';
-import { createRecordValidator } from './provider-record';
+import { createRecordValidator, nodeRecordKey } from './provider-record';
 import type { RemoteProviders } from './remote-providers';
 import { createRemoteProviders } from './remote-providers';
 import type { RttProbe } from './rtt-probe';
@@ -80,6 +83,7 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
   let remote: RemoteProviders | undefined;
   let rtt: RttProbe | undefined;
   let publisher: SkillPublisher | undefined;
+  let nodeRecords: NodeRecordLookup | undefined;
   const dht = startSwarmDht({
     client: svc.client,
     inbound,
@@ -102,10 +106,13 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
         ...time,
         log,
       });
+      nodeRecords = createNodeRecordLookup({ findProviders: (key) => node.findProviders(key), powDifficulty: swarm.powDifficulty, ...time, log });
       publisher = startSkillPublisher({
         probe: () => probeExecutors().catch(() => undefined),
         sign: (request) => svc.client.request(GatewaySignRecord, request, { timeoutMs: SIGN_RECORD_TIMEOUT_MS }),
         dht: node,
+        // The gateway's id: the record it signs is of that node, whatever this registry was told.
+        nodeKey: nodeRecordKey(transport.nodeId),
         capacity: swarm.capacity,
         ttlMs: swarm.recordTtlMs,
         ...time,
@@ -129,6 +136,11 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     throw local.err;
   });
 
+  svc.serve(RegistryNodeRecord, (req) => {
+    if (!nodeRecords) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT has not started yet (waiting for the gateway)');
+    return nodeRecords.find(req.nodeId);
+  });
+
   svc.serve(RegistryPeers, () => {
     const node = dht.running()?.node;
     if (!node) return { peers: [] };
@@ -140,7 +152,12 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     };
   });
 
-  svc.serveHealth(RegistryHealth, () => ({ mode: 'swarm', ...dht.health(), skillsPublished: String(publisher?.provided().length ?? 0) }));
+  svc.serveHealth(RegistryHealth, () => ({
+    mode: 'swarm',
+    ...dht.health(),
+    skillsPublished: String(publisher?.provided().length ?? 0),
+    nodeRecordPublished: String(publisher?.nodeRecordProvided() ?? false),
+  }));
 
   return {
     async stop() {

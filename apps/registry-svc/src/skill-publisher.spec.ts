@@ -8,6 +8,7 @@ import type { SkillPublisher } from './skill-publisher';
 import { FOUND_PROBE_INTERVAL_MS, RECORD_SKILL_VERSION, SEARCH_PROBE_INTERVAL_MS, startSkillPublisher, UNKNOWN_BACKEND } from './skill-publisher';
 
 const TTL_MS = 10 * 60 * 1000;
+const NODE_KEY = `node/${'ab'.repeat(32)}`;
 
 function skills(entries: Record<string, bigint>, backend = 'cpu'): ListSkillsResponse {
   return {
@@ -54,6 +55,7 @@ describe('skill publisher - installed skills on the DHT', () => {
           withdrawn.push(key);
         },
       },
+      nodeKey: NODE_KEY,
       capacity: 4,
       ttlMs,
       ...vt,
@@ -72,12 +74,13 @@ describe('skill publisher - installed skills on the DHT', () => {
   });
   afterEach(() => publisher.stop());
 
-  it('provides each installed skill with one signed record naming them all', async () => {
+  it('provides each installed skill and the node key with one signed record naming them all', async () => {
     installed = skills({ matmul: 3n, vecadd: 1n, 'Not A Skill': 9n }, 'webgpu');
     start();
     await vt.advance(0);
-    expect([...provided.keys()]).toEqual(['matmul', 'vecadd']);
+    expect([...provided.keys()]).toEqual(['matmul', 'vecadd', NODE_KEY]);
     expect(publisher.provided()).toEqual(['matmul', 'vecadd']);
+    expect(publisher.nodeRecordProvided()).toBe(true);
     expect(signRequests).toEqual([
       {
         skills: [
@@ -90,7 +93,7 @@ describe('skill publisher - installed skills on the DHT', () => {
         ttlMs: BigInt(TTL_MS),
       },
     ]);
-    expect(made.map((m) => SignedNodeRecord.decode(m).record)).toEqual([Uint8Array.from([1]), Uint8Array.from([1])]);
+    expect(made.map((m) => SignedNodeRecord.decode(m).record)).toEqual([Uint8Array.from([1]), Uint8Array.from([1]), Uint8Array.from([1])]);
     // A republish later asks for a fresh record.
     await vt.advance(5_000);
     await provided.get('matmul')?.();
@@ -103,14 +106,14 @@ describe('skill publisher - installed skills on the DHT', () => {
     expect(provided.size).toBe(0);
     installed = skills({ matmul: 3n, vecadd: 1n }, 'no such backend!');
     await vt.advance(1);
-    expect([...provided.keys()]).toEqual(['matmul', 'vecadd']);
+    expect([...provided.keys()]).toEqual(['matmul', 'vecadd', NODE_KEY]);
     expect(signRequests[0].resources?.backend).toBe(UNKNOWN_BACKEND);
     installed = skills({ matmul: 5n });
     await vt.advance(FOUND_PROBE_INTERVAL_MS - 1);
     expect(withdrawn).toEqual([]);
     await vt.advance(1);
     expect(withdrawn).toEqual(['vecadd']);
-    expect([...provided.keys()]).toEqual(['matmul']);
+    expect([...provided.keys()]).toEqual(['matmul', NODE_KEY]);
     expect(signRequests.at(-1)?.skills).toEqual([{ name: 'matmul', version: RECORD_SKILL_VERSION, pricePerMwork: 5n }]);
   });
 
@@ -123,7 +126,7 @@ describe('skill publisher - installed skills on the DHT', () => {
     installed = skills({ matmul: 3n });
     await vt.advance(FOUND_PROBE_INTERVAL_MS);
     expect(withdrawn).toEqual([]);
-    expect(made).toHaveLength(1);
+    expect(made).toHaveLength(2);
   });
 
   it('withdraws a skill whose record could not be signed, and provides it again next round', async () => {
@@ -132,10 +135,12 @@ describe('skill publisher - installed skills on the DHT', () => {
     start();
     await vt.advance(0);
     expect(provided.size).toBe(0);
-    expect(withdrawn).toEqual(['matmul']);
+    expect(withdrawn).toEqual(['matmul', NODE_KEY]);
+    expect(publisher.nodeRecordProvided()).toBe(false);
     signFails = false;
     await vt.advance(SEARCH_PROBE_INTERVAL_MS);
-    expect([...provided.keys()]).toEqual(['matmul']);
+    expect([...provided.keys()]).toEqual(['matmul', NODE_KEY]);
+    expect(publisher.nodeRecordProvided()).toBe(true);
   });
 
   it('probes at least every half record lifetime', async () => {
@@ -145,5 +150,16 @@ describe('skill publisher - installed skills on the DHT', () => {
     installed = skills({});
     await vt.advance(2_000);
     expect(withdrawn).toEqual(['matmul']);
+    expect([...provided.keys()]).toEqual([NODE_KEY]);
+  });
+
+  it('provides the node record under the node key with no skills at all (a node that only submits tasks)', async () => {
+    installed = skills({});
+    start();
+    await vt.advance(0);
+    expect([...provided.keys()]).toEqual([NODE_KEY]);
+    expect(publisher.provided()).toEqual([]);
+    expect(publisher.nodeRecordProvided()).toBe(true);
+    expect(signRequests).toEqual([expect.objectContaining({ skills: [], resources: { backend: 'cpu', threads: 4 } })]);
   });
 });

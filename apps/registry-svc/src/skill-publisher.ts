@@ -4,7 +4,9 @@
  * each time). The executors are probed again and again: often while none answer (a node whose
  * executors start after the registry), less often once they do, and never less often than records
  * are republished, so a changed set of skills shows within one republish. A skill no executor runs
- * any more is withdrawn: its record lapses at its expiry.
+ * any more is withdrawn: its record lapses at its expiry. The same record is also provided under the
+ * node's own key (provider-record.ts nodeRecordKey), with or without skills: a node that only
+ * submits tasks needs it too, for providers run a peer's task only when its record is found there.
  */
 import type { ListSkillsResponse, RecordSkill, SignRecordRequest } from '@swarm/contracts';
 import { SignedNodeRecord } from '@swarm/contracts';
@@ -32,6 +34,8 @@ export interface SkillPublisherDeps {
   /** This node's gateway signs a record with the node key. */
   sign(request: SignRecordRequest): Promise<SignedNodeRecord>;
   readonly dht: Pick<DhtNode, 'provide' | 'withdraw'>;
+  /** The DHT key of this node's own record, `node/<node id>`. */
+  readonly nodeKey: string;
   readonly capacity: number;
   readonly ttlMs: number;
   readonly stopwatch: Stopwatch;
@@ -42,6 +46,8 @@ export interface SkillPublisherDeps {
 export interface SkillPublisher {
   /** Skills whose record is on the DHT now. */
   provided(): readonly string[];
+  /** Whether the record is on the DHT under the node's own key now. */
+  nodeRecordProvided(): boolean;
   stop(): void;
 }
 
@@ -67,6 +73,7 @@ function installedOf(res: ListSkillsResponse): Installed {
 export function startSkillPublisher(deps: SkillPublisherDeps): SkillPublisher {
   const { dht, stopwatch, scheduler, log } = deps;
   const provided = new Set<string>();
+  let nodeRecordProvided = false;
   let installed: Installed = { skills: [], backend: UNKNOWN_BACKEND, key: '' };
   /** The installed set as last published in full; undefined: publish again next round. */
   let publishedKey: string | undefined;
@@ -113,20 +120,25 @@ export function startSkillPublisher(deps: SkillPublisherDeps): SkillPublisher {
       dht.withdraw(name);
       provided.delete(name);
     }
-    const results = await Promise.allSettled(next.skills.map(async (s) => dht.provide(s.name, makeRecord)));
+    // The node key goes out with every set of skills (none included): its record must say what the node runs now.
+    const keys = [...next.skills.map((s) => s.name), deps.nodeKey];
+    const results = await Promise.allSettled(keys.map(async (key) => dht.provide(key, makeRecord)));
     const failures: string[] = [];
     results.forEach((r, i) => {
-      const name = next.skills[i].name;
-      if (r.status === 'fulfilled') return void provided.add(name);
+      const key = keys[i];
+      const ok = r.status === 'fulfilled';
+      if (key === deps.nodeKey) nodeRecordProvided = ok;
+      else if (ok) provided.add(key);
+      else provided.delete(key);
+      if (ok) return;
       // Not republished on a timer that may never succeed: the next round provides it again.
-      dht.withdraw(name);
-      provided.delete(name);
+      dht.withdraw(key);
       failures.push(r.reason instanceof Error ? r.reason.message : String(r.reason));
     });
     publishedKey = failures.length === 0 ? next.key : undefined;
     const failure = failures[0] ?? '';
     // Once per distinct problem: a gateway that is down fails every round the same way.
-    if (failure && failure !== lastFailure) log.warn({ skills: failures.length, err: failure.slice(0, 300) }, 'could not publish skills on the DHT; retrying');
+    if (failure && failure !== lastFailure) log.warn({ keys: failures.length, err: failure.slice(0, 300) }, 'could not publish the node record on the DHT; retrying');
     lastFailure = failure;
   }
 
@@ -155,6 +167,7 @@ export function startSkillPublisher(deps: SkillPublisherDeps): SkillPublisher {
   void run();
   return {
     provided: () => [...provided],
+    nodeRecordProvided: () => nodeRecordProvided,
     stop() {
       stopped = true;
       timer();

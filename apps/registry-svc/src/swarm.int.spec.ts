@@ -1,7 +1,7 @@
 import type { BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
 import type { Provider } from '@swarm/contracts';
-import { EXECUTOR_QUEUE, ExecutorSkills, RegistryFindProviders, RegistryHealth, RegistryPeers } from '@swarm/contracts';
+import { ErrorCode, EXECUTOR_QUEUE, ExecutorSkills, RegistryFindProviders, RegistryHealth, RegistryNodeRecord, RegistryPeers } from '@swarm/contracts';
 import { systemClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
@@ -174,6 +174,26 @@ describe('registry-svc - remote providers on the DHT, through the gateways (loop
     expect(healthC.details).toMatchObject({ seeds: '1', seedsReached: '1', skillsPublished: '0' });
   });
 
+  it('publishes every node under its node key, skills or none, and answers FindNodeRecord from the DHT', async () => {
+    const bus = createBusClient(a.nc, silentLogger());
+    // c runs no executor: it only submits, and still has its record on the DHT.
+    const healthC = await createBusClient(c.nc, silentLogger()).request(RegistryHealth, {});
+    expect(healthC.details).toMatchObject({ skillsPublished: '0', nodeRecordPublished: 'true' });
+    const now = Date.now();
+    const ofC = await waitFor(
+      async () => {
+        const r = await bus.request(RegistryNodeRecord, { nodeId: c.signer.nodeId }, { timeoutMs: ROUTER_REGISTRY_TIMEOUT_MS });
+        return r.found ? r : undefined;
+      },
+      { timeoutMs: 15_000, what: "c's record seen from a" },
+    );
+    expect(ofC.gatewayAddress).toBe(`127.0.0.1:${c.port}`);
+    expect(Number(ofC.expiresAtMs)).toBeGreaterThan(now);
+    expect(Number(ofC.expiresAtMs)).toBeLessThanOrEqual(now + TTL_MS + 1_000);
+    await expect(bus.request(RegistryNodeRecord, { nodeId: 'e'.repeat(64) })).resolves.toEqual({ found: false, expiresAtMs: 0n, gatewayAddress: '' });
+    await expect(bus.request(RegistryNodeRecord, { nodeId: 'not-a-node' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+  });
+
   it("stops listing a skill once the provider's executors are gone and its record expires", async () => {
     await b.executor?.stop(500);
     b.executor = undefined;
@@ -181,19 +201,27 @@ describe('registry-svc - remote providers on the DHT, through the gateways (loop
     await waitFor(async () => !remoteIds(await find(a, 'matmul')).includes(b.signer.nodeId), { timeoutMs: 3 * TTL_MS, what: "b's record expired" });
     // b's registry still answers pings: the record's expiry is what took b off the list.
     expect(Date.now() - withdrawnAt).toBeLessThan(3 * TTL_MS);
+    // b still republishes its record under its node key, but what it signs now offers nothing.
     const signedBefore = relay.signed(b.signer.nodeId).length;
     await new Promise((r) => setTimeout(r, TTL_MS / 2));
-    expect(relay.signed(b.signer.nodeId).length).toBe(signedBefore);
+    const signed = relay.signed(b.signer.nodeId);
+    expect(signed.at(-1)?.skills).toEqual([]);
+    expect(signed.slice(signedBefore).filter((r) => r.skills.length > 0)).toEqual([]);
   });
 
   it('finds the provider again when its executors are back, and loses it within one lifetime after the node stops', async () => {
     await startExecutor(b, [{ name: 'matmul', price: 9n }]);
     const again = await waitFor(async () => (await find(a, 'matmul')).find((p) => p.nodeId === b.signer.nodeId), { timeoutMs: 10_000, what: 'b back' });
     expect(again).toMatchObject({ pricePerMwork: 9n, skills: ['matmul'] });
+    const nodeRecordOfB = () => createBusClient(a.nc, silentLogger()).request(RegistryNodeRecord, { nodeId: b.signer.nodeId }, { timeoutMs: ROUTER_REGISTRY_TIMEOUT_MS });
+    await expect(nodeRecordOfB()).resolves.toMatchObject({ found: true });
     await b.registry?.stop();
     b.registry = undefined;
     const stoppedAt = Date.now();
     await waitFor(async () => !remoteIds(await find(a, 'matmul')).includes(b.signer.nodeId), { timeoutMs: 3 * TTL_MS, what: "stopped b's record expired" });
+    expect(Date.now() - stoppedAt).toBeLessThanOrEqual(TTL_MS + 1_500);
+    // Its node record expires too: FindNodeRecord, which had it cached, says so without waiting out the cache.
+    await waitFor(async () => !(await nodeRecordOfB()).found, { timeoutMs: 3 * TTL_MS, what: "stopped b's node record expired" });
     expect(Date.now() - stoppedAt).toBeLessThanOrEqual(TTL_MS + 1_500);
   });
 });

@@ -15,8 +15,8 @@
  *   Every holder of the client key shares one identity (and so each other's replies): per-agent
  *   identities come with agent accounts.
  * - Only registry-svc may have the gateway sign a record or send DHT rpcs to peers; only gateway-svc
- *   relays peers' DHT rpcs to registry-svc and runs peers' tasks on the executors; only router-svc
- *   sends tasks to remote providers.
+ *   relays peers' DHT rpcs to registry-svc, asks it whether a submitting peer has a valid record,
+ *   and runs peers' tasks on the executors; only router-svc sends tasks to remote providers.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
  *   tools: `swarm ledger --audit`).
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
@@ -47,6 +47,7 @@ import {
   RegistryDhtPing,
   RegistryDhtStore,
   RegistryFindProviders,
+  RegistryNodeRecord,
   RegistryPeers,
   RouterSubmit,
   RouterTask,
@@ -114,7 +115,16 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
   ),
   gateway: service(
     'gateway',
-    [RegistryDhtPing.subject, RegistryDhtStore.subject, RegistryDhtFindNode.subject, RegistryDhtFindValue.subject, ExecutorExecute.subject, ExecutorSkills.subject],
+    [
+      RegistryDhtPing.subject,
+      RegistryDhtStore.subject,
+      RegistryDhtFindNode.subject,
+      RegistryDhtFindValue.subject,
+      // Whether a peer submitting a task has a valid record (the registry holds the DHT).
+      RegistryNodeRecord.subject,
+      ExecutorExecute.subject,
+      ExecutorSkills.subject,
+    ],
     ['swarm.v1.gateway.>'],
     true,
   ),

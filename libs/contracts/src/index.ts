@@ -34,6 +34,8 @@ export {
   DhtRelayFindValueRequest,
   SignRecordRequest,
   RemoteExecuteRequest,
+  FindNodeRecordRequest,
+  FindNodeRecordResponse,
   RegistryServiceDefinition,
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
@@ -79,6 +81,7 @@ export {
   RegistryDhtStore,
   RegistryDhtFindNode,
   RegistryDhtFindValue,
+  RegistryNodeRecord,
   GatewayPeers,
   GatewayHealth,
   GatewayNodeInfo,

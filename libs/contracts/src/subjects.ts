@@ -101,6 +101,8 @@ export const RegistryDhtPing = rpc('swarm.v1.registry.dht-ping', RegistryService
 export const RegistryDhtStore = rpc('swarm.v1.registry.dht-store', RegistryServiceDefinition, 'dhtStore');
 export const RegistryDhtFindNode = rpc('swarm.v1.registry.dht-find-node', RegistryServiceDefinition, 'dhtFindNode');
 export const RegistryDhtFindValue = rpc('swarm.v1.registry.dht-find-value', RegistryServiceDefinition, 'dhtFindValue');
+/** Whether a node has a valid record on the DHT: gateway-svc asks before it runs a peer's task. */
+export const RegistryNodeRecord = rpc('swarm.v1.registry.node-record', RegistryServiceDefinition, 'findNodeRecord');
 
 export const GatewayPeers = rpc('swarm.v1.gateway.peers', GatewayServiceDefinition, 'listPeers');
 export const GatewayHealth = rpc('swarm.v1.gateway.health', GatewayServiceDefinition, 'health');
@@ -148,6 +150,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   RegistryDhtStore,
   RegistryDhtFindNode,
   RegistryDhtFindValue,
+  RegistryNodeRecord,
   GatewayPeers,
   GatewayHealth,
   GatewayNodeInfo,

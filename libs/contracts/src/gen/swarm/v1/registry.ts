@@ -132,6 +132,21 @@ export interface RemoteExecuteRequest {
   task?: ExecuteRequest | undefined;
 }
 
+/** Ask whether a node has a valid NodeRecord on the DHT (gateway-svc, before it runs a peer's task). */
+export interface FindNodeRecordRequest {
+  /** The node asked about, 64 lowercase hex characters. */
+  nodeId: string;
+}
+
+/** Whether the node's record was found: verified (signature, id, proof of work) and unexpired. */
+export interface FindNodeRecordResponse {
+  found: boolean;
+  /** When the record found expires, ms since the Unix epoch (0 when not found). */
+  expiresAtMs: bigint;
+  /** The gateway address the record advertises, host:port (empty when not found). */
+  gatewayAddress: string;
+}
+
 function createBaseProvider(): Provider {
   return {
     nodeId: "",
@@ -1343,6 +1358,193 @@ export const RemoteExecuteRequest: MessageFns<RemoteExecuteRequest> = {
   },
 };
 
+function createBaseFindNodeRecordRequest(): FindNodeRecordRequest {
+  return { nodeId: "" };
+}
+
+export const FindNodeRecordRequest: MessageFns<FindNodeRecordRequest> = {
+  encode(message: FindNodeRecordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindNodeRecordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindNodeRecordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindNodeRecordRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FindNodeRecordRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindNodeRecordRequest>): FindNodeRecordRequest {
+    return FindNodeRecordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindNodeRecordRequest>): FindNodeRecordRequest {
+    const message = createBaseFindNodeRecordRequest();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+function createBaseFindNodeRecordResponse(): FindNodeRecordResponse {
+  return { found: false, expiresAtMs: 0n, gatewayAddress: "" };
+}
+
+export const FindNodeRecordResponse: MessageFns<FindNodeRecordResponse> = {
+  encode(message: FindNodeRecordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.found !== false) {
+      writer.uint32(8).bool(message.found);
+    }
+    if (message.expiresAtMs !== 0n) {
+      if (BigInt.asUintN(64, message.expiresAtMs) !== message.expiresAtMs) {
+        throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.expiresAtMs);
+    }
+    if (message.gatewayAddress !== "") {
+      writer.uint32(26).string(message.gatewayAddress);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindNodeRecordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindNodeRecordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expiresAtMs = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.gatewayAddress = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindNodeRecordResponse {
+    return {
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? BigInt(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? BigInt(object.expires_at_ms)
+        : 0n,
+      gatewayAddress: isSet(object.gatewayAddress)
+        ? globalThis.String(object.gatewayAddress)
+        : isSet(object.gateway_address)
+        ? globalThis.String(object.gateway_address)
+        : "",
+    };
+  },
+
+  toJSON(message: FindNodeRecordResponse): unknown {
+    const obj: any = {};
+    if (message.found !== undefined) {
+      obj.found = message.found;
+    }
+    if (message.expiresAtMs !== undefined) {
+      obj.expiresAtMs = message.expiresAtMs.toString();
+    }
+    if (message.gatewayAddress !== undefined) {
+      obj.gatewayAddress = message.gatewayAddress;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindNodeRecordResponse>): FindNodeRecordResponse {
+    return FindNodeRecordResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindNodeRecordResponse>): FindNodeRecordResponse {
+    const message = createBaseFindNodeRecordResponse();
+    message.found = object.found ?? false;
+    message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
+      ? BigInt(object.expiresAtMs)
+      : 0n;
+    message.gatewayAddress = object.gatewayAddress ?? "";
+    return message;
+  },
+};
+
 /** registry-svc: who offers which skill: `swarm.v1.registry.<verb>`. */
 export type RegistryServiceDefinition = typeof RegistryServiceDefinition;
 export const RegistryServiceDefinition = {
@@ -1400,6 +1602,15 @@ export const RegistryServiceDefinition = {
       requestType: DhtRelayFindValueRequest as typeof DhtRelayFindValueRequest,
       requestStream: false,
       responseType: DhtFindValueResponse as typeof DhtFindValueResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Whether a node has a valid record on the DHT (gateway-svc: a peer may submit tasks only then). */
+    findNodeRecord: {
+      name: "FindNodeRecord",
+      requestType: FindNodeRecordRequest as typeof FindNodeRecordRequest,
+      requestStream: false,
+      responseType: FindNodeRecordResponse as typeof FindNodeRecordResponse,
       responseStream: false,
       options: {},
     },

@@ -1,0 +1,80 @@
+/**
+ * Whether a peer asking this node to run a task is a node of the swarm: one whose signed record is
+ * on the DHT under its own node key (registry-svc answers RegistryNodeRecord from the DHT). Holding
+ * a node key proves only an identity; a record costs its proof of work and says where the node is,
+ * so only nodes that joined the swarm may spend this node's executors. A found record is kept for
+ * a while (never past its expiry) and concurrent tasks of one peer share one question, so a burst
+ * of tasks costs one bus round trip; misses are not kept here (the registry keeps them briefly), so
+ * a peer that has just published gets in on its next try.
+ */
+import type { BusClient } from '@swarm/bus';
+import { ErrorCode, isSwarmError, RegistryNodeRecord, SwarmError } from '@swarm/contracts';
+import type { Stopwatch, WallClock } from '@swarm/determinism';
+import { shortId } from '@swarm/gateway';
+
+/** A found record is trusted this long without asking again (and never past its expiry). */
+export const SUBMITTER_RECORD_FRESH_MS = 30_000;
+/** The registry's DHT lookup gives up within this (registry-svc NODE_LOOKUP_BUDGET_MS is 1.5 s). */
+export const NODE_RECORD_TIMEOUT_MS = 2_000;
+/** Peers whose record is kept; the oldest is dropped beyond it. */
+export const MAX_CACHED_SUBMITTERS = 1_024;
+
+export interface SubmitterRecords {
+  /**
+   * Resolves when `peerId` has a valid record on the DHT; PERMISSION_DENIED when it has none,
+   * UNAVAILABLE when this node's registry cannot tell (the submitter tries another provider).
+   */
+  require(peerId: string): Promise<void>;
+}
+
+interface Known {
+  readonly atMs: number;
+  readonly expiresAtMs: number;
+}
+
+export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwatch: Stopwatch): SubmitterRecords {
+  /** Insertion order is age order. */
+  const known = new Map<string, Known>();
+  const asking = new Map<string, Promise<boolean>>();
+
+  function fresh(peerId: string): boolean {
+    const held = known.get(peerId);
+    if (!held) return false;
+    if (stopwatch.now() - held.atMs < SUBMITTER_RECORD_FRESH_MS && held.expiresAtMs > clock.now()) return true;
+    known.delete(peerId);
+    return false;
+  }
+
+  async function ask(peerId: string): Promise<boolean> {
+    let answer;
+    try {
+      answer = await bus.request(RegistryNodeRecord, { nodeId: peerId }, { timeoutMs: NODE_RECORD_TIMEOUT_MS });
+    } catch (err) {
+      if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) throw err;
+      const why = isSwarmError(err) ? err.message.slice(0, 200) : 'no answer';
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node cannot check the record of node ${shortId(peerId)} now: ${why}`, true, { cause: err });
+    }
+    if (!answer.found) return false;
+    known.delete(peerId);
+    known.set(peerId, { atMs: stopwatch.now(), expiresAtMs: Number(answer.expiresAtMs) });
+    for (const oldest of known.keys()) {
+      if (known.size <= MAX_CACHED_SUBMITTERS) break;
+      known.delete(oldest);
+    }
+    return true;
+  }
+
+  return {
+    async require(peerId) {
+      if (fresh(peerId)) return;
+      let pending = asking.get(peerId);
+      if (!pending) {
+        pending = ask(peerId).finally(() => asking.delete(peerId));
+        asking.set(peerId, pending);
+      }
+      if (!(await pending)) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `node ${shortId(peerId)} has no valid record on the DHT: only nodes of the swarm may submit tasks here`);
+      }
+    },
+  };
+}
