@@ -295,6 +295,7 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
       resultAvailable: false,
       attempts: 0,
       note: '',
+      account: '',
     };
     // Not an id this router could have assigned: unknown, without bothering the ledger.
     if (!TASK_ID_PATTERN.test(taskId)) return empty;
@@ -354,6 +355,7 @@ function fromRecord(r: TaskRecord<SubmitTaskResponse>): TaskStatusResponse {
     resultAvailable: r.result !== undefined,
     attempts: r.attempts,
     note: r.note,
+    account: '',
   };
 }
 

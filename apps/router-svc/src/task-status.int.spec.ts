@@ -126,7 +126,7 @@ describe('router-svc - idempotent submits and task status', () => {
     await routerNc.flush();
   };
   const submit = (req: SubmitTaskRequest) => client.request(RouterSubmit, req, { timeoutMs: req.timeoutMs + 2_000 });
-  const status = (q: { taskId?: string; idempotencyKey?: string }) => client.request(RouterTask, { taskId: q.taskId ?? '', idempotencyKey: q.idempotencyKey ?? '' });
+  const status = (q: { taskId?: string; idempotencyKey?: string }) => client.request(RouterTask, { taskId: q.taskId ?? '', idempotencyKey: q.idempotencyKey ?? '', account: '' });
 
   beforeAll(async () => {
     server = await startNatsServer();

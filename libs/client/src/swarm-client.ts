@@ -107,7 +107,7 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     },
     balance: (account = '') => bus.request(CreditBalance, { account }),
     audit: (timeoutMs = AUDIT_TIMEOUT_MS) => bus.request(CreditAudit, {}, { timeoutMs }),
-    task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
+    task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '', account: '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),
     peers: () => bus.request(RegistryPeers, {}),
     health: (service, timeoutMs) => bus.request(HEALTH_BY_SERVICE[service], {}, timeoutMs ? { timeoutMs } : {}),

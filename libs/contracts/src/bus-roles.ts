@@ -17,6 +17,10 @@
  * - Only registry-svc may have the gateway sign a record or send DHT rpcs to peers; only gateway-svc
  *   relays peers' DHT rpcs to registry-svc, asks it whether a submitting peer has a valid record,
  *   and runs peers' tasks on the executors; only router-svc sends tasks to remote providers.
+ * - Agents never reach the bus: api-svc authenticates their tokens and alone may submit for an
+ *   agent's account (`router.submit-agent`, `router.task-agent`) and move credit between the node's
+ *   account and its agents' (`credit.fund-agent`, `credit.defund-agent`); the operator (observer)
+ *   creates, lists and revokes agents through api-svc.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
  *   tools: `swarm ledger --audit`).
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
@@ -24,9 +28,14 @@
  */
 import type { ServiceName } from './subjects';
 import {
+  ApiAddAgent,
+  ApiListAgents,
+  ApiRevokeAgent,
   CreditAudit,
   CreditBalance,
+  CreditDefundAgent,
   CreditEscrow,
+  CreditFundAgent,
   CreditRefund,
   CreditReserve,
   CreditSettle,
@@ -50,11 +59,13 @@ import {
   RegistryNodeRecord,
   RegistryPeers,
   RouterSubmit,
+  RouterSubmitAgent,
   RouterTask,
+  RouterTaskAgent,
   TaskFinishedEvents,
 } from './subjects';
 
-export const SERVICE_ROLES = ['credit', 'registry', 'gateway', 'executor', 'router'] as const satisfies readonly ServiceName[];
+export const SERVICE_ROLES = ['credit', 'registry', 'gateway', 'executor', 'router', 'api'] as const satisfies readonly ServiceName[];
 export const BUS_ROLES = [...SERVICE_ROLES, 'client', 'observer', 'probe'] as const;
 export type BusRole = (typeof BUS_ROLES)[number];
 
@@ -150,6 +161,12 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
     ['swarm.v1.router.>'],
     true,
   ),
+  api: service(
+    'api',
+    [RouterSubmitAgent.subject, RouterTaskAgent.subject, CreditFundAgent.subject, CreditDefundAgent.subject, CreditBalance.subject, ExecutorSkills.subject, RegistryPeers.subject],
+    ['swarm.v1.api.>'],
+    true,
+  ),
   client: Object.freeze({
     // No `$SRV` discovery: nats.js answers it inside each service, on whatever reply subject the
     // requester names and with the service's rights (our inbox check cannot guard it), so a
@@ -159,7 +176,17 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
     allowResponses: false,
   }),
   observer: Object.freeze({
-    publish: Object.freeze([CreditBalance.subject, CreditAudit.subject, CreditEscrow.subject, RouterTask.subject, ...ALL_HEALTH, ...DISCOVERY_REQUESTS]),
+    publish: Object.freeze([
+      CreditBalance.subject,
+      CreditAudit.subject,
+      CreditEscrow.subject,
+      RouterTask.subject,
+      ApiAddAgent.subject,
+      ApiListAgents.subject,
+      ApiRevokeAgent.subject,
+      ...ALL_HEALTH,
+      ...DISCOVERY_REQUESTS,
+    ]),
     subscribe: Object.freeze(['swarm.v1.events.>', `${inboxPrefixOf('observer')}.>`]),
     allowResponses: false,
   }),

@@ -61,6 +61,8 @@ export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Objec
     retryable: false,
     meaning: 'A NodeRecord is not newer than the one already held for that node (a replay or a reordered republish); nothing was stored.',
   },
+  [ErrorCode.ERROR_CODE_UNAUTHENTICATED]: { status: 401, retryable: false, meaning: "The caller's credential (an agent's token) is missing, unknown, expired or revoked." },
+  [ErrorCode.ERROR_CODE_RATE_LIMITED]: { status: 429, retryable: true, meaning: 'The caller (one agent token) sent more requests than its rate allows; retry after the hint.' },
 });
 
 /** Every real code, in numeric order. */

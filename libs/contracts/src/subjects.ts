@@ -7,6 +7,7 @@
  */
 import type { BinaryWriter } from '@bufbuild/protobuf/wire';
 import type { HealthRequest, HealthResponse } from './gen/swarm/v1/common';
+import { ApiServiceDefinition } from './gen/swarm/v1/api';
 import { CreditServiceDefinition, LedgerEntry } from './gen/swarm/v1/credit';
 import { ExecutorServiceDefinition } from './gen/swarm/v1/executor';
 import { GatewayServiceDefinition, RegistryServiceDefinition } from './gen/swarm/v1/registry';
@@ -20,7 +21,7 @@ export interface Codec<T> {
   toJSON(message: T): unknown;
 }
 
-export type ServiceName = 'router' | 'credit' | 'executor' | 'registry' | 'gateway';
+export type ServiceName = 'router' | 'credit' | 'executor' | 'registry' | 'gateway' | 'api';
 
 export interface Rpc<Req, Res> {
   readonly subject: string;
@@ -77,6 +78,9 @@ function event<T>(subject: string, codec: Codec<T>): EventTopic<T> {
 export const RouterSubmit = rpc('swarm.v1.router.submit', RouterServiceDefinition, 'submitTask');
 export const RouterHealth = rpc('swarm.v1.router.health', RouterServiceDefinition, 'health');
 export const RouterTask = rpc('swarm.v1.router.task', RouterServiceDefinition, 'taskStatus');
+/** An agent's task, paid from its own account: api-svc alone may send it (bus-roles.ts). */
+export const RouterSubmitAgent = rpc('swarm.v1.router.submit-agent', RouterServiceDefinition, 'submitAgentTask');
+export const RouterTaskAgent = rpc('swarm.v1.router.task-agent', RouterServiceDefinition, 'agentTaskStatus');
 
 export const CreditReserve = rpc('swarm.v1.credit.reserve', CreditServiceDefinition, 'reserve');
 export const CreditSettle = rpc('swarm.v1.credit.settle', CreditServiceDefinition, 'settle');
@@ -86,6 +90,9 @@ export const CreditHealth = rpc('swarm.v1.credit.health', CreditServiceDefinitio
 /** Replays the whole ledger log and answers a bounded summary; holds up ledger writes while it runs. */
 export const CreditAudit = rpc('swarm.v1.credit.audit', CreditServiceDefinition, 'audit');
 export const CreditEscrow = rpc('swarm.v1.credit.escrow', CreditServiceDefinition, 'escrow');
+/** Between the node's account and its agents' accounts: api-svc alone may send them. */
+export const CreditFundAgent = rpc('swarm.v1.credit.fund-agent', CreditServiceDefinition, 'fundAgent');
+export const CreditDefundAgent = rpc('swarm.v1.credit.defund-agent', CreditServiceDefinition, 'defundAgent');
 
 export const ExecutorExecute = rpc('swarm.v1.executor.execute', ExecutorServiceDefinition, 'execute');
 export const ExecutorSkills = rpc('swarm.v1.executor.skills', ExecutorServiceDefinition, 'listSkills');
@@ -117,12 +124,19 @@ export const GatewayDhtFindValue = rpc('swarm.v1.gateway.dht-find-value', Gatewa
 /** router-svc's task for a remote provider. */
 export const GatewayExecute = rpc('swarm.v1.gateway.execute', GatewayServiceDefinition, 'execute');
 
+/** The operator's agent commands (`swarm agent`), answered by api-svc. */
+export const ApiAddAgent = rpc('swarm.v1.api.agent-add', ApiServiceDefinition, 'addAgent');
+export const ApiListAgents = rpc('swarm.v1.api.agent-list', ApiServiceDefinition, 'listAgents');
+export const ApiRevokeAgent = rpc('swarm.v1.api.agent-revoke', ApiServiceDefinition, 'revokeAgent');
+export const ApiHealth = rpc('swarm.v1.api.health', ApiServiceDefinition, 'health');
+
 export const HEALTH_BY_SERVICE: Readonly<Record<ServiceName, Rpc<HealthRequest, HealthResponse>>> = Object.freeze({
   router: RouterHealth,
   credit: CreditHealth,
   executor: ExecutorHealth,
   registry: RegistryHealth,
   gateway: GatewayHealth,
+  api: ApiHealth,
 });
 
 export const TaskFinishedEvents = event('swarm.v1.events.task.finished', TaskFinished);
@@ -133,6 +147,8 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   RouterSubmit,
   RouterHealth,
   RouterTask,
+  RouterSubmitAgent,
+  RouterTaskAgent,
   CreditReserve,
   CreditSettle,
   CreditRefund,
@@ -140,6 +156,8 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditHealth,
   CreditAudit,
   CreditEscrow,
+  CreditFundAgent,
+  CreditDefundAgent,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,
@@ -160,6 +178,10 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayExecute,
+  ApiAddAgent,
+  ApiListAgents,
+  ApiRevokeAgent,
+  ApiHealth,
 ] as ReadonlyArray<Rpc<unknown, unknown>>;
 
 /** The proto services whose rpcs the subjects above carry (for the gateway and the table's test). */
@@ -169,4 +191,5 @@ export const ALL_SERVICE_DEFINITIONS: readonly ServiceDefinition[] = [
   ExecutorServiceDefinition,
   RegistryServiceDefinition,
   GatewayServiceDefinition,
+  ApiServiceDefinition,
 ];

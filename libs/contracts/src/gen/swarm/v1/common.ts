@@ -56,6 +56,10 @@ export enum ErrorCode {
    * republish); nothing was stored.
    */
   ERROR_CODE_STALE_RECORD = 22,
+  /** ERROR_CODE_UNAUTHENTICATED - The caller's credential (an agent's token) is missing, unknown, expired or revoked. */
+  ERROR_CODE_UNAUTHENTICATED = 23,
+  /** ERROR_CODE_RATE_LIMITED - The caller (one agent's token) sent more requests than its rate allows; retry after the hint. */
+  ERROR_CODE_RATE_LIMITED = 24,
   UNRECOGNIZED = -1,
 }
 
@@ -130,6 +134,12 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 22:
     case "ERROR_CODE_STALE_RECORD":
       return ErrorCode.ERROR_CODE_STALE_RECORD;
+    case 23:
+    case "ERROR_CODE_UNAUTHENTICATED":
+      return ErrorCode.ERROR_CODE_UNAUTHENTICATED;
+    case 24:
+    case "ERROR_CODE_RATE_LIMITED":
+      return ErrorCode.ERROR_CODE_RATE_LIMITED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -185,6 +195,10 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_INVALID_RECORD";
     case ErrorCode.ERROR_CODE_STALE_RECORD:
       return "ERROR_CODE_STALE_RECORD";
+    case ErrorCode.ERROR_CODE_UNAUTHENTICATED:
+      return "ERROR_CODE_UNAUTHENTICATED";
+    case ErrorCode.ERROR_CODE_RATE_LIMITED:
+      return "ERROR_CODE_RATE_LIMITED";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -19,6 +19,8 @@ export enum EntryKind {
   ENTRY_KIND_RESERVE = 2,
   ENTRY_KIND_SETTLE = 3,
   ENTRY_KIND_REFUND = 4,
+  /** ENTRY_KIND_TRANSFER - Credit moved between the node's account and one of its agents' accounts. */
+  ENTRY_KIND_TRANSFER = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -39,6 +41,9 @@ export function entryKindFromJSON(object: any): EntryKind {
     case 4:
     case "ENTRY_KIND_REFUND":
       return EntryKind.ENTRY_KIND_REFUND;
+    case 5:
+    case "ENTRY_KIND_TRANSFER":
+      return EntryKind.ENTRY_KIND_TRANSFER;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -58,6 +63,8 @@ export function entryKindToJSON(object: EntryKind): string {
       return "ENTRY_KIND_SETTLE";
     case EntryKind.ENTRY_KIND_REFUND:
       return "ENTRY_KIND_REFUND";
+    case EntryKind.ENTRY_KIND_TRANSFER:
+      return "ENTRY_KIND_TRANSFER";
     case EntryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -290,6 +297,42 @@ export interface EscrowResponse {
   expiresAtMs: bigint;
   /** SETTLED: every payout, in the order the settle named them. */
   payouts: Payout[];
+}
+
+/**
+ * Move `amount` from the node's own account into an agent's account (its budget). Idempotent by
+ * `transfer_id`: the same id again answers the first outcome and moves nothing more.
+ */
+export interface FundAgentRequest {
+  /** `agent/<name>`, name 1-32 of [a-z0-9-]. */
+  agentAccount: string;
+  amount: bigint;
+  /** 1-64 of [A-Za-z0-9._:-], chosen by the caller. */
+  transferId: string;
+}
+
+/** Balances after the transfer. */
+export interface FundAgentResponse {
+  agentAvailable: bigint;
+  nodeAvailable: bigint;
+}
+
+/**
+ * Move everything an agent's account may still spend back to the node's account (on revocation).
+ * Its open escrows stay and refund to the agent's account, so a later defund returns them too.
+ * Idempotent by `transfer_id`.
+ */
+export interface DefundAgentRequest {
+  /** As in FundAgentRequest. */
+  agentAccount: string;
+  /** As in FundAgentRequest. */
+  transferId: string;
+}
+
+/** What went back. */
+export interface DefundAgentResponse {
+  returned: bigint;
+  nodeAvailable: bigint;
 }
 
 function createBaseReserveRequest(): ReserveRequest {
@@ -2231,6 +2274,411 @@ export const EscrowResponse: MessageFns<EscrowResponse> = {
   },
 };
 
+function createBaseFundAgentRequest(): FundAgentRequest {
+  return { agentAccount: "", amount: 0n, transferId: "" };
+}
+
+export const FundAgentRequest: MessageFns<FundAgentRequest> = {
+  encode(message: FundAgentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentAccount !== "") {
+      writer.uint32(10).string(message.agentAccount);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asUintN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.amount);
+    }
+    if (message.transferId !== "") {
+      writer.uint32(26).string(message.transferId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FundAgentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFundAgentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentAccount = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.amount = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FundAgentRequest {
+    return {
+      agentAccount: isSet(object.agentAccount)
+        ? globalThis.String(object.agentAccount)
+        : isSet(object.agent_account)
+        ? globalThis.String(object.agent_account)
+        : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      transferId: isSet(object.transferId)
+        ? globalThis.String(object.transferId)
+        : isSet(object.transfer_id)
+        ? globalThis.String(object.transfer_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FundAgentRequest): unknown {
+    const obj: any = {};
+    if (message.agentAccount !== undefined) {
+      obj.agentAccount = message.agentAccount;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.transferId !== undefined) {
+      obj.transferId = message.transferId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FundAgentRequest>): FundAgentRequest {
+    return FundAgentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FundAgentRequest>): FundAgentRequest {
+    const message = createBaseFundAgentRequest();
+    message.agentAccount = object.agentAccount ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.transferId = object.transferId ?? "";
+    return message;
+  },
+};
+
+function createBaseFundAgentResponse(): FundAgentResponse {
+  return { agentAvailable: 0n, nodeAvailable: 0n };
+}
+
+export const FundAgentResponse: MessageFns<FundAgentResponse> = {
+  encode(message: FundAgentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentAvailable !== 0n) {
+      if (BigInt.asUintN(64, message.agentAvailable) !== message.agentAvailable) {
+        throw new globalThis.Error("value provided for field message.agentAvailable of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.agentAvailable);
+    }
+    if (message.nodeAvailable !== 0n) {
+      if (BigInt.asUintN(64, message.nodeAvailable) !== message.nodeAvailable) {
+        throw new globalThis.Error("value provided for field message.nodeAvailable of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.nodeAvailable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FundAgentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFundAgentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.agentAvailable = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nodeAvailable = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FundAgentResponse {
+    return {
+      agentAvailable: isSet(object.agentAvailable)
+        ? BigInt(object.agentAvailable)
+        : isSet(object.agent_available)
+        ? BigInt(object.agent_available)
+        : 0n,
+      nodeAvailable: isSet(object.nodeAvailable)
+        ? BigInt(object.nodeAvailable)
+        : isSet(object.node_available)
+        ? BigInt(object.node_available)
+        : 0n,
+    };
+  },
+
+  toJSON(message: FundAgentResponse): unknown {
+    const obj: any = {};
+    if (message.agentAvailable !== undefined) {
+      obj.agentAvailable = message.agentAvailable.toString();
+    }
+    if (message.nodeAvailable !== undefined) {
+      obj.nodeAvailable = message.nodeAvailable.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FundAgentResponse>): FundAgentResponse {
+    return FundAgentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FundAgentResponse>): FundAgentResponse {
+    const message = createBaseFundAgentResponse();
+    message.agentAvailable = (object.agentAvailable !== undefined && object.agentAvailable !== null)
+      ? BigInt(object.agentAvailable)
+      : 0n;
+    message.nodeAvailable = (object.nodeAvailable !== undefined && object.nodeAvailable !== null)
+      ? BigInt(object.nodeAvailable)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseDefundAgentRequest(): DefundAgentRequest {
+  return { agentAccount: "", transferId: "" };
+}
+
+export const DefundAgentRequest: MessageFns<DefundAgentRequest> = {
+  encode(message: DefundAgentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.agentAccount !== "") {
+      writer.uint32(10).string(message.agentAccount);
+    }
+    if (message.transferId !== "") {
+      writer.uint32(18).string(message.transferId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DefundAgentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDefundAgentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.agentAccount = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.transferId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DefundAgentRequest {
+    return {
+      agentAccount: isSet(object.agentAccount)
+        ? globalThis.String(object.agentAccount)
+        : isSet(object.agent_account)
+        ? globalThis.String(object.agent_account)
+        : "",
+      transferId: isSet(object.transferId)
+        ? globalThis.String(object.transferId)
+        : isSet(object.transfer_id)
+        ? globalThis.String(object.transfer_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DefundAgentRequest): unknown {
+    const obj: any = {};
+    if (message.agentAccount !== undefined) {
+      obj.agentAccount = message.agentAccount;
+    }
+    if (message.transferId !== undefined) {
+      obj.transferId = message.transferId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DefundAgentRequest>): DefundAgentRequest {
+    return DefundAgentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DefundAgentRequest>): DefundAgentRequest {
+    const message = createBaseDefundAgentRequest();
+    message.agentAccount = object.agentAccount ?? "";
+    message.transferId = object.transferId ?? "";
+    return message;
+  },
+};
+
+function createBaseDefundAgentResponse(): DefundAgentResponse {
+  return { returned: 0n, nodeAvailable: 0n };
+}
+
+export const DefundAgentResponse: MessageFns<DefundAgentResponse> = {
+  encode(message: DefundAgentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.returned !== 0n) {
+      if (BigInt.asUintN(64, message.returned) !== message.returned) {
+        throw new globalThis.Error("value provided for field message.returned of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.returned);
+    }
+    if (message.nodeAvailable !== 0n) {
+      if (BigInt.asUintN(64, message.nodeAvailable) !== message.nodeAvailable) {
+        throw new globalThis.Error("value provided for field message.nodeAvailable of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.nodeAvailable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DefundAgentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDefundAgentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.returned = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.nodeAvailable = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DefundAgentResponse {
+    return {
+      returned: isSet(object.returned) ? BigInt(object.returned) : 0n,
+      nodeAvailable: isSet(object.nodeAvailable)
+        ? BigInt(object.nodeAvailable)
+        : isSet(object.node_available)
+        ? BigInt(object.node_available)
+        : 0n,
+    };
+  },
+
+  toJSON(message: DefundAgentResponse): unknown {
+    const obj: any = {};
+    if (message.returned !== undefined) {
+      obj.returned = message.returned.toString();
+    }
+    if (message.nodeAvailable !== undefined) {
+      obj.nodeAvailable = message.nodeAvailable.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DefundAgentResponse>): DefundAgentResponse {
+    return DefundAgentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DefundAgentResponse>): DefundAgentResponse {
+    const message = createBaseDefundAgentResponse();
+    message.returned = (object.returned !== undefined && object.returned !== null) ? BigInt(object.returned) : 0n;
+    message.nodeAvailable = (object.nodeAvailable !== undefined && object.nodeAvailable !== null)
+      ? BigInt(object.nodeAvailable)
+      : 0n;
+    return message;
+  },
+};
+
 /** credit-svc, the only process that reads or writes the ledger: `swarm.v1.credit.<verb>`. */
 export type CreditServiceDefinition = typeof CreditServiceDefinition;
 export const CreditServiceDefinition = {
@@ -2291,6 +2739,24 @@ export const CreditServiceDefinition = {
       requestType: EscrowRequest as typeof EscrowRequest,
       requestStream: false,
       responseType: EscrowResponse as typeof EscrowResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Funds an agent from the node's account (api-svc only). */
+    fundAgent: {
+      name: "FundAgent",
+      requestType: FundAgentRequest as typeof FundAgentRequest,
+      requestStream: false,
+      responseType: FundAgentResponse as typeof FundAgentResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Returns an agent's available credit to the node (api-svc only). */
+    defundAgent: {
+      name: "DefundAgent",
+      requestType: DefundAgentRequest as typeof DefundAgentRequest,
+      requestStream: false,
+      responseType: DefundAgentResponse as typeof DefundAgentResponse,
       responseStream: false,
       options: {},
     },

@@ -84,8 +84,8 @@ export interface SubmitTaskRequest {
   /** Relative deadline for the whole task in ms; 0 means the router's default. */
   timeoutMs: number;
   /**
-   * Paying account. Must be empty or this node's own account: until requests are signed, a node
-   * spends only its own credit.
+   * Paying account. On `router.submit`: empty or this node's own account (a node spends only its
+   * own credit). On `router.submit-agent` (api-svc only): the agent's account, `agent/<name>`.
    */
   account: string;
   /**
@@ -110,6 +110,11 @@ export interface SubmitTaskRequest {
 export interface TaskStatusRequest {
   taskId: string;
   idempotencyKey: string;
+  /**
+   * On `router.task-agent` (api-svc only): the agent whose task this is, `agent/<name>`; a task of
+   * another account answers UNKNOWN. Ignored on `router.task`.
+   */
+  account: string;
 }
 
 /** What happened to one task. */
@@ -133,6 +138,8 @@ export interface TaskStatusResponse {
   attempts: number;
   /** How the escrow was closed, in words (e.g. "settle failed until the escrow's expiry; refunded"). */
   note: string;
+  /** The account that pays for it (router source only). */
+  account: string;
 }
 
 /** Where a task's time went, in ms as the router measured it. */
@@ -370,7 +377,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
 };
 
 function createBaseTaskStatusRequest(): TaskStatusRequest {
-  return { taskId: "", idempotencyKey: "" };
+  return { taskId: "", idempotencyKey: "", account: "" };
 }
 
 export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
@@ -380,6 +387,9 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(18).string(message.idempotencyKey);
+    }
+    if (message.account !== "") {
+      writer.uint32(26).string(message.account);
     }
     return writer;
   },
@@ -413,6 +423,14 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -437,6 +455,7 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
     };
   },
 
@@ -448,6 +467,9 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
     if (message.idempotencyKey !== undefined) {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.account !== undefined) {
+      obj.account = message.account;
+    }
     return obj;
   },
 
@@ -458,6 +480,7 @@ export const TaskStatusRequest: MessageFns<TaskStatusRequest> = {
     const message = createBaseTaskStatusRequest();
     message.taskId = object.taskId ?? "";
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.account = object.account ?? "";
     return message;
   },
 };
@@ -474,6 +497,7 @@ function createBaseTaskStatusResponse(): TaskStatusResponse {
     resultAvailable: false,
     attempts: 0,
     note: "",
+    account: "",
   };
 }
 
@@ -514,6 +538,9 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     }
     if (message.note !== "") {
       writer.uint32(82).string(message.note);
+    }
+    if (message.account !== "") {
+      writer.uint32(90).string(message.account);
     }
     return writer;
   },
@@ -611,6 +638,14 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
             message.note = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -647,6 +682,7 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
         : false,
       attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
       note: isSet(object.note) ? globalThis.String(object.note) : "",
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
     };
   },
 
@@ -682,6 +718,9 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     if (message.note !== undefined) {
       obj.note = message.note;
     }
+    if (message.account !== undefined) {
+      obj.account = message.account;
+    }
     return obj;
   },
 
@@ -702,6 +741,7 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     message.resultAvailable = object.resultAvailable ?? false;
     message.attempts = object.attempts ?? 0;
     message.note = object.note ?? "";
+    message.account = object.account ?? "";
     return message;
   },
 };
@@ -1332,6 +1372,24 @@ export const RouterServiceDefinition = {
       requestType: SubmitTaskRequest as typeof SubmitTaskRequest,
       requestStream: false,
       responseType: SubmitTaskResponse as typeof SubmitTaskResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** The same for an agent (api-svc only): paid from the agent's own account. */
+    submitAgentTask: {
+      name: "SubmitAgentTask",
+      requestType: SubmitTaskRequest as typeof SubmitTaskRequest,
+      requestStream: false,
+      responseType: SubmitTaskResponse as typeof SubmitTaskResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** TaskStatus of one agent's own task (api-svc only). */
+    agentTaskStatus: {
+      name: "AgentTaskStatus",
+      requestType: TaskStatusRequest as typeof TaskStatusRequest,
+      requestStream: false,
+      responseType: TaskStatusResponse as typeof TaskStatusResponse,
       responseStream: false,
       options: {},
     },
