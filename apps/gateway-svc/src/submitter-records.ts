@@ -14,8 +14,8 @@ import { shortId } from '@swarm/gateway';
 
 /** A found record is trusted this long without asking again (and never past its expiry). */
 export const SUBMITTER_RECORD_FRESH_MS = 30_000;
-/** The registry's DHT lookup gives up within this (registry-svc NODE_LOOKUP_BUDGET_MS is 1.5 s). */
-export const NODE_RECORD_TIMEOUT_MS = 2_000;
+/** The registry's DHT lookup gives up within this (registry-svc NODE_LOOKUP_BUDGET_MS is 3 s). */
+export const NODE_RECORD_TIMEOUT_MS = 3_500;
 /** Peers whose record is kept; the oldest is dropped beyond it. */
 export const MAX_CACHED_SUBMITTERS = 1_024;
 

@@ -13,6 +13,7 @@ import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { ProvidersResult } from '@swarm/dht';
 import { NODE_ID_PATTERN, shortId } from '@swarm/gateway';
 import type { Logger } from '@swarm/telemetry';
+import { DEFAULT_DHT_CALL_TIMEOUT_MS } from './bus-dht-transport';
 import { nodeRecordKey, nodeRecordOf } from './provider-record';
 
 /** A found record is trusted this long without asking the DHT again (never past its expiry). */
@@ -23,8 +24,13 @@ export const MISSING_FRESH_MS = 5_000;
 export const MAX_CACHED_NODES = 1_024;
 /** Distinct lookups running at once; more is a flood of new identities, told OVERLOADED. */
 export const MAX_CONCURRENT_LOOKUPS = 64;
-/** Within the gateway's wait for this answer (gateway-svc remote-execute NODE_RECORD_TIMEOUT_MS). */
-export const NODE_LOOKUP_BUDGET_MS = 1_500;
+/**
+ * Within the gateway's wait for this answer (gateway-svc submitter-records NODE_RECORD_TIMEOUT_MS),
+ * and longer than one DHT call may take: a lookup waits for every contact it asked, so with a
+ * shorter budget one silent contact (a peer whose link is down) failed every check of a submitter
+ * whose record this node does not hold, and the provider refused tasks it should run.
+ */
+export const NODE_LOOKUP_BUDGET_MS = DEFAULT_DHT_CALL_TIMEOUT_MS + 500;
 /** A caller told OVERLOADED may ask again after about this long. */
 const OVERLOADED_RETRY_AFTER_MS = 500;
 

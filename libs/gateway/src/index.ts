@@ -1,6 +1,6 @@
 export { startGatewayServer } from './gateway-server';
 export type { GatewayServer, GatewayServerOptions, GatewayLimits, PeerCall, PeerHandler, PeerHandlers, CorePeerMethod } from './gateway-server';
-export { dialPeer, DEFAULT_PEER_CALL_TIMEOUT_MS, PEER_TLS_SERVERNAME } from './peer-client';
+export { dialPeer, DEFAULT_PEER_CALL_TIMEOUT_MS, PEER_KEEPALIVE_TIME_MS, PEER_KEEPALIVE_TIMEOUT_MS, PEER_TLS_SERVERNAME } from './peer-client';
 export type { PeerClient, PeerClientOptions, PeerCallOptions } from './peer-client';
 export { parseHostPort, formatHostPort, parsePeerAddress, isWildcardHost, NODE_ID_PATTERN } from './peer-address';
 export type { HostPort, PeerAddress } from './peer-address';

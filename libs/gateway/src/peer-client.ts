@@ -37,6 +37,16 @@ export const CERT_FETCH_TIMEOUT_MS = 5_000;
  * server ignores it, and the node-id check replaces hostname verification.
  */
 export const PEER_TLS_SERVERNAME = 'swarm-peer';
+/**
+ * A peer behind a cut link answers nothing, not even a TCP reset: without HTTP/2 pings a call to it
+ * waits out its whole deadline (for a large task, all the task's time), leaving none to re-dispatch.
+ * While calls are in flight the client pings every PEER_KEEPALIVE_TIME_MS; a ping unanswered for
+ * PEER_KEEPALIVE_TIMEOUT_MS drops the connection and fails its calls UNAVAILABLE (retryable). A
+ * provider busy with a task still answers: its gateway only waits, the executors compute elsewhere.
+ * grpc-js servers (every peer's) do not limit client pings.
+ */
+export const PEER_KEEPALIVE_TIME_MS = 2_000;
+export const PEER_KEEPALIVE_TIMEOUT_MS = 5_000;
 
 export interface PeerClientOptions {
   /** This node's certificate and key (its client identity). */
@@ -104,6 +114,10 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
     return new PeerServiceClient(target, creds, {
       'grpc.ssl_target_name_override': PEER_TLS_SERVERNAME,
       'grpc.default_authority': PEER_TLS_SERVERNAME,
+      'grpc.keepalive_time_ms': PEER_KEEPALIVE_TIME_MS,
+      'grpc.keepalive_timeout_ms': PEER_KEEPALIVE_TIMEOUT_MS,
+      // Idle pooled connections are not pinged: a call on a dead one is caught by its own pings.
+      'grpc.keepalive_permit_without_calls': 0,
       ...(opts.maxMessageBytes === undefined ? {} : { 'grpc.max_receive_message_length': opts.maxMessageBytes }),
     });
   }
