@@ -17,6 +17,7 @@ import { formatHostPort } from '@swarm/gateway';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { serveBusDhtInbound } from './bus-dht-transport';
+import { createLocalSkills } from './local-skills';
 import type { RegistrySwarmConfig } from './config';
 import { swarmSettingsOf } from './config';
 import type { NodeRecordLookup } from './node-record-lookup';
@@ -70,8 +71,10 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     }
   }
 
+  const localSkills = createLocalSkills(probeExecutors, time.stopwatch);
+
   async function localProvider(skill: string): Promise<Provider | undefined> {
-    const installed = await probeExecutors();
+    const installed = await localSkills.get();
     const info = installed.skills.find((s) => s.name === skill);
     if (!info) return undefined;
     const skills = installed.skills.map((s) => s.name);
@@ -108,7 +111,11 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
       });
       nodeRecords = createNodeRecordLookup({ findProviders: (key) => node.findProviders(key), powDifficulty: swarm.powDifficulty, ...time, log });
       publisher = startSkillPublisher({
-        probe: () => probeExecutors().catch(() => undefined),
+        probe: () =>
+          probeExecutors().then(
+            (answer) => (localSkills.record(answer), answer),
+            () => undefined,
+          ),
         sign: (request) => svc.client.request(GatewaySignRecord, request, { timeoutMs: SIGN_RECORD_TIMEOUT_MS }),
         dht: node,
         // The gateway's id: the record it signs is of that node, whatever this registry was told.

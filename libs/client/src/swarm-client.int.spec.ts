@@ -186,8 +186,8 @@ describe('swarm client - against a closed bus with fake services', () => {
       expect(await client.task({ taskId: 'task-9' })).toMatchObject({ taskId: 'task-9', state: TaskState.TASK_STATE_PAID });
       expect(await client.task({ idempotencyKey: 'job-7' })).toMatchObject({ taskId: 'task-of-job-7' });
       expect(fakes.seen.taskQueries.slice(-2)).toEqual([
-        { taskId: 'task-9', idempotencyKey: '' },
-        { taskId: '', idempotencyKey: 'job-7' },
+        { taskId: 'task-9', idempotencyKey: '', account: '' },
+        { taskId: '', idempotencyKey: 'job-7', account: '' },
       ]);
     });
 

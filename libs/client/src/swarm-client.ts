@@ -4,17 +4,23 @@
  */
 import { busConnectOptions, createBusClient } from '@swarm/bus';
 import type {
+  AddAgentResponse,
   AuditResponse,
   BalanceResponse,
   BusRole,
   HealthResponse,
+  ListAgentsResponse,
   ListPeersResponse,
   ListSkillsResponse,
+  RevokeAgentResponse,
   ServiceName,
   SubmitTaskResponse,
   TaskStatusResponse,
 } from '@swarm/contracts';
 import {
+  ApiAddAgent,
+  ApiListAgents,
+  ApiRevokeAgent,
   CreditAudit,
   ErrorCode,
   CreditBalance,
@@ -42,6 +48,8 @@ export const DEFAULT_SUBMIT_TIMEOUT_MS = TASK_DEFAULT_TIMEOUT_MS;
 export const TASK_STATUS_TIMEOUT_MS = 10_000;
 /** An audit replays the whole ledger log; a large ledger takes seconds, not the bus's default 5 s. */
 export const AUDIT_TIMEOUT_MS = 60_000;
+/** api-svc answers agent commands after credit-svc's transfers (each up to the bus's 5 s). */
+export const AGENT_ADMIN_TIMEOUT_MS = 15_000;
 
 export class NodeUnreachableError extends Error {
   readonly code = 'SWARM_NO_NODE';
@@ -59,6 +67,10 @@ export interface SwarmClient {
   /** The peer nodes the node's registry knows on the DHT (`swarm peers`). */
   peers(): Promise<ListPeersResponse>;
   health(service: ServiceName, timeoutMs?: number): Promise<HealthResponse>;
+  /** The operator's agent accounts (observer role): create and fund one (its token, shown once), list, revoke. */
+  addAgent(req: { name: string; budget: bigint; ttlMs: bigint }): Promise<AddAgentResponse>;
+  listAgents(): Promise<ListAgentsResponse>;
+  revokeAgent(name: string): Promise<RevokeAgentResponse>;
   /**
    * Instances of a service that answer the NATS services framework's $SRV.PING within `waitMs`
    * (health requests go to one replica of a queue group; this counts them all).
@@ -111,6 +123,10 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     skills: () => bus.request(ExecutorSkills, {}),
     peers: () => bus.request(RegistryPeers, {}),
     health: (service, timeoutMs) => bus.request(HEALTH_BY_SERVICE[service], {}, timeoutMs ? { timeoutMs } : {}),
+    // Adding waits for the ledger's transfer; listing asks the balance of every agent.
+    addAgent: (req) => bus.request(ApiAddAgent, req, { timeoutMs: AGENT_ADMIN_TIMEOUT_MS }),
+    listAgents: () => bus.request(ApiListAgents, {}, { timeoutMs: AGENT_ADMIN_TIMEOUT_MS }),
+    revokeAgent: (name) => bus.request(ApiRevokeAgent, { name }, { timeoutMs: AGENT_ADMIN_TIMEOUT_MS }),
     async instances(service, waitMs = PING_WAIT_MS) {
       const subject = `$SRV.PING.${service}-svc`;
       const found: Array<{ id: string; metadata: Record<string, string> }> = [];

@@ -10,6 +10,9 @@ describe('router-svc - stopped in the middle of a task', () => {
     const node = await spawnSwarmNode(home.path, { env: { SWARM_GENESIS_GRANT: '100000' } });
     const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
     try {
+      // A first task: the node serves, and its registry has heard from the executors before they freeze.
+      const warm = await client.submit({ skill: 'vecadd', inputs: demoInputs('vecadd', 8, seededRandom(1)), budget: 1n, timeoutMs: 10_000 });
+      expect(warm.cost).toBe(1n);
       const before = await client.balance();
       const router = node.services.find((s) => s.name === 'router-svc');
       // The gate: frozen executors take the task but never answer, so it stays in the middle for
