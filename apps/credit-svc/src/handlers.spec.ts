@@ -7,6 +7,7 @@ import { silentLogger } from '@swarm/telemetry';
 import { auditResponse, createCreditHandlers, MAX_AUDIT_PROBLEM_CHARS } from './handlers';
 
 const entry: LedgerEntry = { seq: 2n, kind: EntryKind.ENTRY_KIND_REFUND, escrowId: 'e1', fromAccount: 'n', toAccount: 'n', amount: 5n, atMs: 0n };
+const transferEntry: LedgerEntry = { seq: 3n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 't1', fromAccount: 'n', toAccount: 'agent/a', amount: 5n, atMs: 0n };
 const ctx = { log: silentLogger(), headers: undefined };
 
 function fakeLedger(): Ledger & { balances: string[] } {
@@ -16,16 +17,24 @@ function fakeLedger(): Ledger & { balances: string[] } {
     reserve: async () => ({ result: { escrowId: 'e1', available: 1n }, entries: [] }),
     settle: async () => ({ result: { escrowId: 'e1', paid: 1n, refunded: 0n }, entries: [] }),
     refund: async () => ({ result: { escrowId: 'e1', refunded: 5n }, entries: [entry] }),
+    fundAgent: async () => ({ result: { agentAvailable: 5n, nodeAvailable: 95n }, entries: [transferEntry] }),
+    defundAgent: async () => ({ result: { returned: 0n, nodeAvailable: 95n }, entries: [] }),
     expireDue: async () => ({ result: [], entries: [] }),
     balance: async (account) => {
       balances.push(account);
       return { account, available: 0n, escrowed: 0n };
     },
     escrow: async () => undefined,
+    transfer: async () => undefined,
     entries: async () => [],
     lastSeq: () => 2n,
     openEscrows: () => 0,
-    audit: async () => ({ ok: true, problems: [], totals: { genesis: 0n, available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, lastSeq: 2n }, accounts: [] }),
+    audit: async () => ({
+      ok: true,
+      problems: [],
+      totals: { genesis: 0n, available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, transfers: 0, lastSeq: 2n },
+      accounts: [],
+    }),
     close: async () => undefined,
   };
 }
@@ -56,13 +65,21 @@ describe('credit handlers - mapping', () => {
     });
     await expect(failing.refund({ escrowId: 'e1' }, ctx)).resolves.toEqual({ escrowId: 'e1', refunded: 5n });
   });
+
+  it('publishes the TRANSFER entry of a fund, and nothing for a defund that moved nothing', async () => {
+    const published: LedgerEntry[] = [];
+    const h = createCreditHandlers({ ledger: fakeLedger(), nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger(), stopwatch: manualClock() });
+    await expect(h.fundAgent({ agentAccount: 'agent/a', amount: 5n, transferId: 't1' }, ctx)).resolves.toEqual({ agentAvailable: 5n, nodeAvailable: 95n });
+    await expect(h.defundAgent({ agentAccount: 'agent/a', transferId: 't2' }, ctx)).resolves.toEqual({ returned: 0n, nodeAvailable: 95n });
+    expect(published).toEqual([transferEntry]);
+  });
 });
 
 describe('credit handlers - audit', () => {
   const damaged: AuditReport = {
     ok: false,
     problems: ['seq 5: escrow e1 closed again (already settled)', 'x'.repeat(2 * MAX_AUDIT_PROBLEM_CHARS)],
-    totals: { genesis: 100n, available: MAX_UINT64, escrowed: 5n, accounts: 60, escrows: 2, openEscrows: 1, lastSeq: 5n },
+    totals: { genesis: 100n, available: MAX_UINT64, escrowed: 5n, accounts: 60, escrows: 2, openEscrows: 1, transfers: 0, lastSeq: 5n },
     accounts: [{ id: 'node', storedAvailable: 80n, storedEscrowed: 5n, replayedAvailable: -10n, replayedEscrowed: 5n }],
   };
 

@@ -4,8 +4,12 @@ import type {
   AuditResponse,
   BalanceRequest,
   BalanceResponse,
+  DefundAgentRequest,
+  DefundAgentResponse,
   EscrowRequest,
   EscrowResponse,
+  FundAgentRequest,
+  FundAgentResponse,
   LedgerEntry,
   RefundRequest,
   RefundResponse,
@@ -38,6 +42,9 @@ export interface CreditHandlers {
   audit: Handler<AuditRequest, AuditResponse>;
   /** What the ledger holds for one escrow (ESCROW_STATE_NONE when it was never reserved). */
   escrow: Handler<EscrowRequest, EscrowResponse>;
+  /** Node -> agent account and back (api-svc only, bus-roles.ts); idempotent by transfer id. */
+  fundAgent: Handler<FundAgentRequest, FundAgentResponse>;
+  defundAgent: Handler<DefundAgentRequest, DefundAgentResponse>;
 }
 
 /** A problem line quotes ids (at most 128 chars each); this bounds a damaged record's text too. */
@@ -115,6 +122,8 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     reserve: async (req) => announce(await ledger.reserve(req)),
     settle: async (req) => announce(await ledger.settle(req)),
     refund: async (req) => announce(await ledger.refund(req)),
+    fundAgent: async (req) => announce(await ledger.fundAgent(req)),
+    defundAgent: async (req) => announce(await ledger.defundAgent(req)),
     balance: (req) => ledger.balance(req.account === '' ? deps.nodeAccount : req.account),
     escrow: async (req) => {
       validateEscrowQuery(req.escrowId);

@@ -1,6 +1,17 @@
 import { startBusService } from '@swarm/bus';
 import type { LedgerEntry } from '@swarm/contracts';
-import { CreditAudit, CreditEscrow, CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, LedgerEntryEvents } from '@swarm/contracts';
+import {
+  CreditAudit,
+  CreditBalance,
+  CreditDefundAgent,
+  CreditEscrow,
+  CreditFundAgent,
+  CreditHealth,
+  CreditRefund,
+  CreditReserve,
+  CreditSettle,
+  LedgerEntryEvents,
+} from '@swarm/contracts';
 import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
@@ -11,7 +22,10 @@ import { createCreditHandlers } from './handlers';
 
 export const SERVICE_NAME = 'credit-svc';
 export const SERVICE_VERSION = '0.1.0';
-/** Three 128-char ids and a uint64 fit in well under 1 KiB; anything bigger is not a credit request. */
+/**
+ * Three 128-char ids and a uint64 fit in well under 1 KiB, as do a transfer's agent account and
+ * 64-char transfer id; anything bigger is not a credit request.
+ */
 export const MAX_CREDIT_REQUEST_BYTES = 1024;
 /**
  * A settle may name MAX_PAYOUTS payouts of a 128-char payee and a uint64 each (about 145 bytes
@@ -65,6 +79,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditBalance, handlers.balance, opts);
   bus.serve(CreditAudit, handlers.audit, opts);
   bus.serve(CreditEscrow, handlers.escrow, opts);
+  bus.serve(CreditFundAgent, handlers.fundAgent, opts);
+  bus.serve(CreditDefundAgent, handlers.defundAgent, opts);
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => ({
     entries: ledger.lastSeq().toString(),

@@ -60,7 +60,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
     },
     async escrow(escrowId) {
       const r = await bus.request(CreditEscrow, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS });
-      return { state: ESCROW_STATES[r.state] ?? 'none', paid: r.paid, refunded: r.refunded, payee: r.payee, expiresAtMs: Number(r.expiresAtMs) };
+      return { state: ESCROW_STATES[r.state] ?? 'none', payer: r.payer, paid: r.paid, refunded: r.refunded, payee: r.payee, expiresAtMs: Number(r.expiresAtMs) };
     },
     async findProviders(skill, signal) {
       const hit = cache.get(skill);

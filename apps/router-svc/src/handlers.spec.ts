@@ -9,6 +9,7 @@ import { silentLogger } from '@swarm/telemetry';
 import { headers } from 'nats';
 import { loadRouterConfig } from './config';
 import { REPLY_MARGIN_MS, submitHandler } from './handlers';
+import { nodeTaskAccounts } from './task-accounts';
 
 const START_MS = 1_700_000_000_000;
 const TIMEOUT_MS = 2_000;
@@ -26,7 +27,7 @@ function silentExecutorPorts(calls: string[]): TaskPorts {
       calls.push(`refund ${id}`);
       return { refunded: 1n };
     },
-    escrow: async () => ({ state: 'none', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 }),
+    escrow: async () => ({ state: 'none', payer: '', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 }),
     findProviders: async () => [{ nodeId: NODE, local: true }],
     // As a bus request does: an abort ends it with a retryable DEADLINE_EXCEEDED.
     execute: (_candidate, _task, signal) =>
@@ -53,7 +54,7 @@ function routerOnVirtualTime() {
     limits: DEFAULT_ROUTER_LIMITS,
     config,
     admission: createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random),
-    nodeId: NODE,
+    accounts: nodeTaskAccounts(NODE),
     scheduler: time.scheduler,
     newTaskId: () => taskId,
     tasks,

@@ -9,13 +9,15 @@ import { IDEMPOTENCY_KEY_PATTERN, keyedTaskId, runTask, submitBytes } from '@swa
 import { capForLog } from '@swarm/telemetry';
 import type { MsgHdrs } from 'nats';
 import type { RouterConfig } from './config';
+import type { TaskAccounts } from './task-accounts';
 
 export interface SubmitDeps {
   components: RouterComponents;
   limits: RouterLimits;
   config: RouterConfig;
   admission: Admission;
-  nodeId: string;
+  /** Whose credit this subject's submits spend and whose tasks its status requests see. */
+  accounts: TaskAccounts;
   /** Turns the task's wall-clock deadline into the signal that ends it. */
   scheduler: Pick<Scheduler, 'deadlineSignal'>;
   newTaskId(): string;
@@ -47,11 +49,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
   const handle = async (req: SubmitTaskRequest, ctx: HandlerContext, requesterDeadline: number | undefined): Promise<SubmitTaskResponse> => {
     // The deadline counts from arrival, so any wait inside the router is part of it.
     const receivedAt = clock.now();
-    // Until requests are signed, the node spends only its own account, and task ids (which are
-    // escrow ids) come only from the router, so a client cannot replay or collide with one.
-    if (req.account && req.account !== deps.nodeId) {
-      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, "this node pays only from its own account; leave 'account' empty");
-    }
+    const account = deps.accounts.payer(req.account);
     if (req.taskId) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, "task ids are assigned by the router; leave 'taskId' empty");
     }
@@ -78,7 +76,6 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     }
     // The task ends early enough for its answer to reach a requester that is still waiting.
     const deadlineMs = Math.min(receivedAt + (req.timeoutMs || deps.config.defaultTimeoutMs), (requesterDeadline ?? Infinity) - REPLY_MARGIN_MS);
-    const account = deps.nodeId;
     // A key names one task for good: its id (= escrow id) is derived from it, so even a restarted
     // router maps a retry onto the same escrow and can ask the ledger what became of it.
     const taskId = key ? keyedTaskId(account, key) : deps.newTaskId();
@@ -97,7 +94,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     } catch (err) {
       if (isSwarmError(err)) {
         deps.onRefused(err);
-        if (key) deps.tasks.reject(taskId, key, err);
+        if (key) deps.tasks.reject(taskId, key, err, false, account);
       }
       throw err;
     }
@@ -146,6 +143,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         key,
         run.catch(() => undefined),
         fingerprint,
+        account,
       );
       begun = true;
       const out = await run;
@@ -173,7 +171,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         if (reserved) deps.tasks.finish(taskId, { state: 'refunded', cost: 0n, refunded: req.budget, providerId: '', attempts: 0, note: '', error: err });
         // A reserve that failed may still have committed (a lost reply; run-task then refunds it):
         // the status request asks the ledger instead of saying "nothing moved".
-        else deps.tasks.reject(taskId, key, err, reserveTried);
+        else deps.tasks.reject(taskId, key, err, reserveTried, account);
         deps.onFinished(taskId, req.skill, { ok: false, error, totalMs: watch.now() - started });
       }
       throw error;
@@ -273,17 +271,20 @@ function retryAfterLedger(view: EscrowView, now: number): SwarmError {
 /**
  * What happened to a task: the router's record while it holds one (source "router"), else the
  * ledger's escrow (source "ledger"), which credit-svc keeps for good. A record whose settlement
- * the router could not learn asks the ledger first.
+ * the router could not learn asks the ledger first. A task whose payer the viewer may not see
+ * (another agent's) answers exactly as an unknown task, so its existence does not leak.
  */
-export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'nodeId'> & { ledgerLookups: RateLimiter }): Handler<TaskStatusRequest, TaskStatusResponse> {
+export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'accounts'> & { ledgerLookups: RateLimiter }): Handler<TaskStatusRequest, TaskStatusResponse> {
   return async (req) => {
+    const { keyAccount, owner } = deps.accounts.viewer(req);
+    const visible = (payer: string) => owner === '' || payer === owner;
     if ((req.taskId === '') === (req.idempotencyKey === '')) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'give exactly one of taskId or idempotencyKey');
     }
     if (req.idempotencyKey && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be 1-64 of [A-Za-z0-9._:-], got ${req.idempotencyKey.length} character(s)`);
     }
-    const taskId = req.taskId || keyedTaskId(deps.nodeId, req.idempotencyKey);
+    const taskId = req.taskId || keyedTaskId(keyAccount, req.idempotencyKey);
     const empty: TaskStatusResponse = {
       taskId,
       state: TaskState.TASK_STATE_UNKNOWN,
@@ -300,6 +301,7 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
     // Not an id this router could have assigned: unknown, without bothering the ledger.
     if (!TASK_ID_PATTERN.test(taskId)) return empty;
     const record = deps.tasks.get(taskId);
+    if (record && !visible(record.account)) return empty;
     if (record && !record.uncertain) return fromRecord(record);
     // A status request costs its sender nothing; a ledger lookup costs credit-svc a read. Bounded,
     // so a client cannot flood the ledger with ids (the router's own records answer for free).
@@ -315,6 +317,8 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
       if (record) return fromRecord(record);
       throw err;
     }
+    // The ledger fallback sees the escrow's payer: another account's task stays unknown.
+    if (view.state !== 'none' && !visible(view.payer)) return empty;
     if (record && view.state === 'none') return fromRecord(record);
     if (record && view.state === 'open') {
       // Not closed yet (a refund that did not get through): the ledger refunds it at its expiry.
@@ -336,7 +340,7 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'n
     const state = { none: TaskState.TASK_STATE_UNKNOWN, open: TaskState.TASK_STATE_RUNNING, settled: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED }[
       view.state
     ];
-    return { ...empty, state, cost: view.paid, refunded: view.refunded, providerId: view.payee, source: view.state === 'none' ? '' : 'ledger' };
+    return { ...empty, state, cost: view.paid, refunded: view.refunded, providerId: view.payee, source: view.state === 'none' ? '' : 'ledger', account: view.payer };
   };
 }
 
@@ -355,7 +359,7 @@ function fromRecord(r: TaskRecord<SubmitTaskResponse>): TaskStatusResponse {
     resultAvailable: r.result !== undefined,
     attempts: r.attempts,
     note: r.note,
-    account: '',
+    account: r.account,
   };
 }
 

@@ -1,6 +1,6 @@
 import { startBusService, toWire } from '@swarm/bus';
 import type { SubmitTaskResponse } from '@swarm/contracts';
-import { ErrorCode, RouterHealth, RouterSubmit, RouterTask, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
+import { ErrorCode, RouterHealth, RouterSubmit, RouterSubmitAgent, RouterTask, RouterTaskAgent, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
 import type { Random, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { randomUuid } from '@swarm/determinism';
 import type { RouterComponents } from '@swarm/pipeline';
@@ -11,7 +11,9 @@ import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import type { RouterConfig } from './config';
+import type { SubmitDeps } from './handlers';
 import { statusHandler, submitHandler } from './handlers';
+import { agentTaskAccounts, nodeTaskAccounts } from './task-accounts';
 import { createVerifyPool } from './verify-pool';
 
 /**
@@ -19,6 +21,8 @@ import { createVerifyPool } from './verify-pool';
  * credit-svc well under a millisecond, so this bounds a flood without troubling honest use.
  */
 export const STATUS_LEDGER_LOOKUPS = Object.freeze({ perSecond: 500, burst: 1_000 });
+/** A status request holds a task id, an idempotency key and an account (under 200 bytes). */
+export const MAX_STATUS_REQUEST_BYTES = 1024;
 
 export const ROUTER_VERSION = '0.1.0';
 /** At most one "refusing tasks" warning per interval: a flood must not become a flood of logs. */
@@ -105,52 +109,57 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   // (the services framework's) to the handler as soon as it is parsed, so unread requests wait only
   // in nats-server (which slows the sender when the router falls behind) and the socket buffers.
   // The handler refuses what is beyond the admission limits at once, so nothing piles up here.
-  svc.serve(
-    RouterSubmit,
-    submitHandler({
-      components,
-      limits,
-      tasks,
-      config,
-      admission,
-      nodeId,
-      scheduler,
-      newTaskId: () => `task-${randomUuid(random)}`,
-      shutdown: stopping.signal,
-      onRefused(err) {
-        const now = stopwatch.now();
-        if (now - lastOverloadLog < OVERLOAD_LOG_INTERVAL_MS) return;
-        const stats = admission.stats();
-        log.warn({ ...stats, refusedSinceLastWarning: stats.refused - refusedAtLastLog, retryAfterMs: err.retryAfterMs }, 'refusing tasks: at capacity');
-        lastOverloadLog = now;
-        refusedAtLastLog = stats.refused;
-      },
-      onArrivedLate() {
-        arrivedLate += 1;
-      },
-      onAnsweredLate() {
-        answeredLate += 1;
-      },
-      onFinished(taskId, skill, outcome) {
-        finished += 1;
-        // Best effort: the task's outcome is already decided; a failed event must not change it.
-        try {
-          svc.client.publish(TaskFinishedEvents, {
-            taskId,
-            skill,
-            ok: outcome.ok,
-            cost: outcome.ok ? outcome.cost : 0n,
-            error: outcome.ok ? undefined : toWire(outcome.error),
-            totalMs: outcome.totalMs,
-          });
-        } catch (err) {
-          log.warn({ err, taskId }, 'could not publish the task-finished event');
-        }
-      },
-    }),
-    { maxRequestBytes: config.maxRequestBytes },
-  );
-  svc.serve(RouterTask, statusHandler({ components, tasks, nodeId, ledgerLookups: createRateLimiter(STATUS_LEDGER_LOOKUPS, stopwatch) }));
+  // Agents' tasks (api-svc) share everything with the node's own: admission, the task table (ids
+  // never collide: keyed ids derive from the paying account), the event stream and the counters.
+  const submitDeps: Omit<SubmitDeps, 'accounts'> = {
+    components,
+    limits,
+    tasks,
+    config,
+    admission,
+    scheduler,
+    newTaskId: () => `task-${randomUuid(random)}`,
+    shutdown: stopping.signal,
+    onRefused(err) {
+      const now = stopwatch.now();
+      if (now - lastOverloadLog < OVERLOAD_LOG_INTERVAL_MS) return;
+      const stats = admission.stats();
+      log.warn({ ...stats, refusedSinceLastWarning: stats.refused - refusedAtLastLog, retryAfterMs: err.retryAfterMs }, 'refusing tasks: at capacity');
+      lastOverloadLog = now;
+      refusedAtLastLog = stats.refused;
+    },
+    onArrivedLate() {
+      arrivedLate += 1;
+    },
+    onAnsweredLate() {
+      answeredLate += 1;
+    },
+    onFinished(taskId, skill, outcome) {
+      finished += 1;
+      // Best effort: the task's outcome is already decided; a failed event must not change it.
+      try {
+        svc.client.publish(TaskFinishedEvents, {
+          taskId,
+          skill,
+          ok: outcome.ok,
+          cost: outcome.ok ? outcome.cost : 0n,
+          error: outcome.ok ? undefined : toWire(outcome.error),
+          totalMs: outcome.totalMs,
+        });
+      } catch (err) {
+        log.warn({ err, taskId }, 'could not publish the task-finished event');
+      }
+    },
+  };
+  const nodeAccounts = nodeTaskAccounts(nodeId);
+  const agentAccounts = agentTaskAccounts();
+  svc.serve(RouterSubmit, submitHandler({ ...submitDeps, accounts: nodeAccounts }), { maxRequestBytes: config.maxRequestBytes });
+  svc.serve(RouterSubmitAgent, submitHandler({ ...submitDeps, accounts: agentAccounts }), { maxRequestBytes: config.maxRequestBytes });
+  // One budget of ledger lookups for both: it protects credit-svc, whoever asks.
+  const ledgerLookups = createRateLimiter(STATUS_LEDGER_LOOKUPS, stopwatch);
+  const statusOpts = { maxRequestBytes: MAX_STATUS_REQUEST_BYTES };
+  svc.serve(RouterTask, statusHandler({ components, tasks, accounts: nodeAccounts, ledgerLookups }), statusOpts);
+  svc.serve(RouterTaskAgent, statusHandler({ components, tasks, accounts: agentAccounts, ledgerLookups }), statusOpts);
   svc.serveHealth(RouterHealth, () => {
     const s = admission.stats();
     return {

@@ -3,18 +3,35 @@
  * logic lives in @swarm/credit. Every commit is ONE LevelDB batch, so a crash at any instant
  * leaves either all of an operation or none of it.
  *
- * Layout (sublevels): acct!<account>, escrow!<escrow id>, log!<seq padded to 20 digits>,
- * expiry!<expiry padded to 16 digits>!<escrow id> (value empty), meta!format, meta!nextSeq.
- * Values: see record-codec.ts. Unchanged since format 1, so existing data directories open.
+ * Layout (sublevels): acct!<account>, escrow!<escrow id>, transfer!<transfer id>,
+ * log!<seq padded to 20 digits>, expiry!<expiry padded to 16 digits>!<escrow id> (value empty),
+ * meta!format, meta!nextSeq. Values: see record-codec.ts. Format 1 throughout: transfers only add
+ * a sublevel and an entry kind, so every existing data directory opens as it is.
  */
 import type { ExpiryRef, LedgerBatch, LedgerStore } from '@swarm/credit';
 import { LedgerOpenError } from '@swarm/credit';
 import { Level } from 'level';
-import { decodeAccount, decodeEntry, decodeEscrow, decodeExpiryKey, decodeUint, encodeAccount, encodeEntry, encodeEscrow, expiryKey, expiryKeyBound, seqKey } from './record-codec';
+import {
+  decodeAccount,
+  decodeEntry,
+  decodeEscrow,
+  decodeExpiryKey,
+  decodeTransfer,
+  decodeUint,
+  encodeAccount,
+  encodeEntry,
+  encodeEscrow,
+  encodeTransfer,
+  expiryKey,
+  expiryKeyBound,
+  seqKey,
+} from './record-codec';
 
 /**
  * Bumped when the layout or codec changes incompatibly; a ledger of another format is refused.
- * Multi-payee settles only add an optional `payouts` field, which this build reads: still 1.
+ * Multi-payee settles only add an optional `payouts` field, and agent transfers a sublevel and an
+ * entry kind, which this build reads: still 1. (A build from before transfers refuses a log with
+ * a TRANSFER entry as corrupt rather than misreading it.)
  */
 export const LEDGER_FORMAT = '1';
 
@@ -36,6 +53,7 @@ interface Opened {
   readonly db: Db;
   readonly accounts: Sub;
   readonly escrows: Sub;
+  readonly transfers: Sub;
   readonly log: Sub;
   readonly meta: Sub;
   readonly expiry: Sub;
@@ -82,6 +100,10 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
       const raw = read((o) => o.escrows, id);
       return raw === undefined ? undefined : decodeEscrow(id, raw);
     },
+    transfer(id) {
+      const raw = read((o) => o.transfers, id);
+      return raw === undefined ? undefined : decodeTransfer(id, raw);
+    },
     hasExpiry: (ref) => read((o) => o.expiry, expiryKey(ref.expiresAtMs, ref.escrowId)) !== undefined,
     nextSeq: readNextSeq,
     async commit(batch: LedgerBatch) {
@@ -90,6 +112,7 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
       const ops = [
         ...batch.accounts.map((a) => put(o.accounts, a.id, encodeAccount(a))),
         ...batch.escrows.map((e) => put(o.escrows, e.id, encodeEscrow(e))),
+        ...batch.transfers.map((t) => put(o.transfers, t.id, encodeTransfer(t))),
         ...batch.expiryDels.map((r) => ({ type: 'del' as const, sublevel: o.expiry, key: expiryKey(r.expiresAtMs, r.escrowId) })),
         ...batch.expiryPuts.map((r) => put(o.expiry, expiryKey(r.expiresAtMs, r.escrowId), '')),
         ...batch.entries.map((e) => put(o.log, seqKey(e.seq), encodeEntry(e))),
@@ -116,6 +139,7 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
     scanLog: () => scanValues(current().log, decodeEntry),
     scanAccounts: () => scanEntries(current().accounts, decodeAccount),
     scanEscrows: () => scanEntries(current().escrows, decodeEscrow),
+    scanTransfers: () => scanEntries(current().transfers, decodeTransfer),
     async *scanExpiries(): AsyncIterable<ExpiryRef> {
       for await (const key of current().expiry.keys()) yield decodeExpiryKey(key);
     },
@@ -139,13 +163,14 @@ async function checkLayout(db: Db, path: string): Promise<Opened> {
     db,
     accounts: openSublevel(db, 'acct'),
     escrows: openSublevel(db, 'escrow'),
+    transfers: openSublevel(db, 'transfer'),
     log: openSublevel(db, 'log'),
     meta: openSublevel(db, 'meta'),
     expiry: openSublevel(db, 'expiry'),
     formatWritten: false,
   };
   // A sublevel finishes opening a tick after its parent; getSync() refuses until then.
-  await Promise.all([o.accounts, o.escrows, o.log, o.meta, o.expiry].map((s) => s.open()));
+  await Promise.all([o.accounts, o.escrows, o.transfers, o.log, o.meta, o.expiry].map((s) => s.open()));
   const format = o.meta.getSync('format');
   if (format !== undefined && format !== LEDGER_FORMAT) {
     throw new LedgerOpenError(`ledger ${path} has format ${format}, this build reads format ${LEDGER_FORMAT}`);

@@ -1,7 +1,20 @@
 import type { LedgerEntry } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import { MAX_UINT64 } from '@swarm/credit';
-import { decodeAccount, decodeEntry, decodeEscrow, decodeExpiryKey, encodeAccount, encodeEntry, encodeEscrow, expiryKey, expiryKeyBound, seqKey } from './record-codec';
+import {
+  decodeAccount,
+  decodeEntry,
+  decodeEscrow,
+  decodeExpiryKey,
+  decodeTransfer,
+  encodeAccount,
+  encodeEntry,
+  encodeEscrow,
+  encodeTransfer,
+  expiryKey,
+  expiryKeyBound,
+  seqKey,
+} from './record-codec';
 
 describe('record codec - round trips', () => {
   it('keeps uint64 amounts exact', () => {
@@ -53,6 +66,16 @@ describe('record codec - round trips', () => {
   it('round-trips log entries, storing the kind by name', () => {
     const e: LedgerEntry = { seq: 9n, kind: EntryKind.ENTRY_KIND_SETTLE, escrowId: 'e1', fromAccount: 'a', toAccount: 'b', amount: 3n, atMs: 1_700_000_000_000n };
     expect(encodeEntry(e)).toContain('"kind":"SETTLE"');
+    expect(decodeEntry(encodeEntry(e))).toEqual(e);
+  });
+
+  it('round-trips a transfer record and a TRANSFER entry, storing the kind by name', () => {
+    const t = { id: 'fund-1', from: 'node', to: 'agent/bot-1', amount: MAX_UINT64 };
+    expect(encodeTransfer(t)).toBe('{"from":"node","to":"agent/bot-1","amount":"18446744073709551615"}');
+    expect(decodeTransfer('fund-1', encodeTransfer(t))).toEqual(t);
+    expect(() => decodeTransfer('x', '{"from":"node","to":"agent/a"}')).toThrow(/corrupt ledger record \(amount\)/);
+    const e: LedgerEntry = { seq: 2n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 'fund-1', fromAccount: 'node', toAccount: 'agent/bot-1', amount: 40n, atMs: 5n };
+    expect(encodeEntry(e)).toContain('"kind":"TRANSFER"');
     expect(decodeEntry(encodeEntry(e))).toEqual(e);
   });
 

@@ -14,10 +14,11 @@
  * An escrow's `expiresAtMs` is a JSON number: ms since epoch are safe integers, unlike uint64.
  * A settle that paid several payees stores `payouts` as [{ payee, amount }] (amount a string);
  * one that paid one payee stores `payee` and `paid`, as every record did before.
+ * A transfer (node <-> agent account) stores `from`, `to` and `amount`, keyed by its transfer id.
  */
 import type { LedgerEntry, Payout } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
-import type { Account, Escrow, EscrowState } from '@swarm/credit';
+import type { Account, Escrow, EscrowState, Transfer } from '@swarm/credit';
 import { MAX_UINT64 } from '@swarm/credit';
 
 const SEQ_KEY_DIGITS = 20;
@@ -29,6 +30,7 @@ const KIND_NAMES: ReadonlyMap<EntryKind, string> = new Map([
   [EntryKind.ENTRY_KIND_RESERVE, 'RESERVE'],
   [EntryKind.ENTRY_KIND_SETTLE, 'SETTLE'],
   [EntryKind.ENTRY_KIND_REFUND, 'REFUND'],
+  [EntryKind.ENTRY_KIND_TRANSFER, 'TRANSFER'],
 ]);
 const KINDS_BY_NAME: ReadonlyMap<string, EntryKind> = new Map([...KIND_NAMES].map(([k, v]) => [v, k]));
 const ESCROW_STATES: ReadonlySet<string> = new Set<EscrowState>(['open', 'settled', 'refunded']);
@@ -102,6 +104,15 @@ export function decodeEscrow(id: string, raw: string): Escrow {
     // Absent on settles that paid one payee, and on every escrow from before multi-payee settles.
     ...(o['payouts'] !== undefined ? { payouts: payouts(o, raw) } : {}),
   };
+}
+
+export function encodeTransfer(t: Transfer): string {
+  return JSON.stringify({ from: t.from, to: t.to, amount: t.amount.toString() });
+}
+
+export function decodeTransfer(id: string, raw: string): Transfer {
+  const o = parse('transfer', raw);
+  return { id, from: str(o, 'from', raw), to: str(o, 'to', raw), amount: uint(o, 'amount', raw) };
 }
 
 export function encodeEntry(e: LedgerEntry): string {

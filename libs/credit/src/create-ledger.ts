@@ -9,15 +9,16 @@
  * The expiry index holds exactly the open escrows that have an expiry: staged-batch.ts derives its
  * put or delete from each escrow record written, in the same batch.
  */
-import type { BalanceResponse, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, SettleRequest } from '@swarm/contracts';
+import type { BalanceResponse, DefundAgentRequest, FundAgentRequest, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, SettleRequest } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
+import { validateTransferId } from './agent-accounts';
 import type { Staged } from './group-commit';
 import { createGroupCommitter, DEFAULT_MAX_GROUP_OPERATIONS } from './group-commit';
 import type { Committed, Ledger } from './ledger';
 import type { AuditReport } from './ledger-audit';
 import { createAuditor } from './ledger-audit';
-import type { Account, Escrow } from './ledger-records';
+import type { Account, Escrow, Transfer } from './ledger-records';
 import type { Change, EscrowLifetime, Stamp } from './ledger-rules';
 import {
   balanceRule,
@@ -26,6 +27,7 @@ import {
   reserveRule,
   settlePayouts,
   settleRule,
+  validateAccount,
   validateId,
   validateLifetime,
   validateRefund,
@@ -34,6 +36,8 @@ import {
 } from './ledger-rules';
 import type { ExpiryRef, LedgerStore } from './ledger-store';
 import type { OperationView } from './staged-batch';
+import type { TransferRecords } from './transfer-rules';
+import { defundAgentRule, fundAgentRule, validateDefundAgent, validateFundAgent } from './transfer-rules';
 
 /**
  * Largest page `entries()` returns, and most escrows one `expireDue` handles, so one call cannot
@@ -126,6 +130,12 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
         .map((p) => [p.payee, view.account(p.payee)]),
     );
 
+  const transferRecords = (view: OperationView, transferId: string, agentAccount: string): TransferRecords => ({
+    transfer: view.transfer(transferId),
+    node: view.account(init.nodeAccount),
+    agent: view.account(agentAccount),
+  });
+
   // A zero grant or an existing node account commits nothing here.
   await committer.run((view) => ({ change: genesisRule(init.nodeAccount, init.genesisGrant, view.account(init.nodeAccount), stamp(view)) }));
 
@@ -153,6 +163,16 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
           return refundRule(req, { escrow, payer }, stamp(view));
         },
       ),
+    fundAgent: (req: FundAgentRequest) =>
+      mutate(
+        () => validateFundAgent(req),
+        (view) => fundAgentRule(req, init.nodeAccount, transferRecords(view, req.transferId, req.agentAccount), stamp(view)),
+      ),
+    defundAgent: (req: DefundAgentRequest) =>
+      mutate(
+        () => validateDefundAgent(req),
+        (view) => defundAgentRule(req, init.nodeAccount, transferRecords(view, req.transferId, req.agentAccount), stamp(view)),
+      ),
     async expireDue(nowMs: number, limit: number): Promise<Committed<readonly RefundResponse[]>> {
       if (closing) throw closedError();
       checkLimit(limit);
@@ -176,7 +196,7 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
     },
     async balance(account: string): Promise<BalanceResponse> {
       if (closing) throw closedError();
-      validateId('account', account);
+      validateAccount('account', account);
       // The store holds only written batches, whole: a read sees no staged record and no half batch.
       return balanceRule(account, store.account(account));
     },
@@ -184,6 +204,11 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
       if (closing) throw closedError();
       validateId('escrow_id', id);
       return store.escrow(id);
+    },
+    async transfer(id: string): Promise<Transfer | undefined> {
+      if (closing) throw closedError();
+      validateTransferId(id);
+      return store.transfer(id);
     },
     async entries(fromSeq: bigint, limit: number): Promise<LedgerEntry[]> {
       if (closing) throw closedError();
@@ -200,6 +225,7 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
         for await (const entry of store.scanLog()) auditor.replay(entry);
         for await (const account of store.scanAccounts()) auditor.checkAccount(account);
         for await (const escrow of store.scanEscrows()) auditor.checkEscrow(escrow);
+        for await (const transfer of store.scanTransfers()) auditor.checkTransfer(transfer);
         for await (const ref of store.scanExpiries()) auditor.checkExpiry(ref.escrowId, ref.expiresAtMs);
         return auditor.finish(store.nextSeq());
       });

@@ -1,11 +1,13 @@
 export { MAX_UINT64, paidOut } from './ledger-records';
-export type { Account, Escrow, EscrowState } from './ledger-records';
+export type { Account, Escrow, EscrowState, Transfer } from './ledger-records';
+export { AGENT_ACCOUNT_PREFIX, AGENT_NAME_PATTERN, TRANSFER_ID_PATTERN, agentAccount, isAgentAccount, validateAgentAccount, validateTransferId } from './agent-accounts';
 export type { Ledger, Committed } from './ledger';
 export {
   MAX_ID_LENGTH,
   MAX_PAYEES,
   MAX_PAYOUTS,
   validateId,
+  validateAccount,
   validateAmount,
   validateReserve,
   validateSettle,
@@ -21,6 +23,8 @@ export {
   balanceRule,
 } from './ledger-rules';
 export type { Stamp, Change, EscrowLifetime, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
+export { validateFundAgent, validateDefundAgent, fundAgentRule, defundAgentRule } from './transfer-rules';
+export type { TransferRecords } from './transfer-rules';
 export { createAuditor, MAX_AUDIT_PROBLEMS, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
 export type { Auditor, AuditReport, AuditTotals, AuditedAccount } from './ledger-audit';
 export { LedgerOpenError } from './ledger-store';

@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import { createAuditor, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
-import type { Account, Escrow } from './ledger-records';
+import type { Account, Escrow, Transfer } from './ledger-records';
 
 const entry = (seq: bigint, kind: EntryKind, escrowId: string, from: string, to: string, amount: bigint): LedgerEntry => ({
   seq,
@@ -30,11 +30,12 @@ const escrows: Escrow[] = [
   { id: 'e2', payer: 'node', amount: 5n, state: 'open' },
 ];
 
-function auditOf(l: LedgerEntry[], a: Account[], e: Escrow[], nextSeq = BigInt(l.length + 1), index: Array<[string, number]> = []) {
+function auditOf(l: LedgerEntry[], a: Account[], e: Escrow[], nextSeq = BigInt(l.length + 1), index: Array<[string, number]> = [], t: Transfer[] = []) {
   const auditor = createAuditor();
   l.forEach((x) => auditor.replay(x));
   a.forEach((x) => auditor.checkAccount(x));
   e.forEach((x) => auditor.checkEscrow(x));
+  t.forEach((x) => auditor.checkTransfer(x));
   index.forEach(([id, at]) => auditor.checkExpiry(id, at));
   return auditor.finish(nextSeq);
 }
@@ -44,7 +45,7 @@ describe('ledger audit - replay', () => {
     expect(auditOf(log, accounts, escrows)).toEqual({
       ok: true,
       problems: [],
-      totals: { genesis: 100n, available: 95n, escrowed: 5n, accounts: 2, escrows: 2, openEscrows: 1, lastSeq: 5n },
+      totals: { genesis: 100n, available: 95n, escrowed: 5n, accounts: 2, escrows: 2, openEscrows: 1, transfers: 0, lastSeq: 5n },
       accounts: [
         { id: 'node', storedAvailable: 75n, storedEscrowed: 5n, replayedAvailable: 75n, replayedEscrowed: 5n },
         { id: 'peer', storedAvailable: 20n, storedEscrowed: 0n, replayedAvailable: 20n, replayedEscrowed: 0n },
@@ -179,5 +180,62 @@ describe('ledger audit - multi-payee settles', () => {
     expect(auditOf(over, [], []).problems).toEqual(expect.arrayContaining(['seq 4: settles 19 from escrow e1 with 18 left']));
     const unrefunded = [...split.slice(0, 4), entry(5n, EntryKind.ENTRY_KIND_RESERVE, 'e2', 'node', '', 1n)];
     expect(auditOf(unrefunded, [], []).problems).toEqual(expect.arrayContaining(['seq 3: settle of e1 left 10 escrowed']));
+  });
+});
+
+describe('ledger audit - transfers', () => {
+  /** genesis 100 -> node; fund agent/a 40 (f1); agent/a reserves 30 (e1), settles 10 to node (20 back); defund all 30 (d1); a defund of nothing (d2). */
+  const agentLog: LedgerEntry[] = [
+    entry(1n, EntryKind.ENTRY_KIND_GENESIS, '', '', 'node', 100n),
+    entry(2n, EntryKind.ENTRY_KIND_TRANSFER, 'f1', 'node', 'agent/a', 40n),
+    entry(3n, EntryKind.ENTRY_KIND_RESERVE, 'e1', 'agent/a', '', 30n),
+    entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'agent/a', 'node', 10n),
+    entry(5n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'agent/a', 'agent/a', 20n),
+    entry(6n, EntryKind.ENTRY_KIND_TRANSFER, 'd1', 'agent/a', 'node', 30n),
+  ];
+  const agentAccounts: Account[] = [
+    { id: 'node', available: 100n, escrowed: 0n },
+    { id: 'agent/a', available: 0n, escrowed: 0n },
+  ];
+  const agentEscrows: Escrow[] = [{ id: 'e1', payer: 'agent/a', amount: 30n, state: 'settled', payee: 'node', paid: 10n, refunded: 20n }];
+  const transfers: Transfer[] = [
+    { id: 'f1', from: 'node', to: 'agent/a', amount: 40n },
+    { id: 'd1', from: 'agent/a', to: 'node', amount: 30n },
+    { id: 'd2', from: 'agent/a', to: 'node', amount: 0n },
+  ];
+  const auditAgents = (l = agentLog, a = agentAccounts, t = transfers) => auditOf(l, a, agentEscrows, BigInt(l.length + 1), [], t);
+
+  it('replays transfers and conserves credit: balances + escrows = genesis', () => {
+    const r = auditAgents();
+    expect(r.problems).toEqual([]);
+    expect(r.totals).toMatchObject({ genesis: 100n, available: 100n, escrowed: 0n, transfers: 3 });
+  });
+
+  it('finds a transfer record the log does not explain, and a logged transfer with no record', () => {
+    const r = auditAgents(agentLog, agentAccounts, [{ ...transfers[0], amount: 41n }, transfers[2]]);
+    expect(r.problems).toEqual(
+      expect.arrayContaining(['transfer f1 stores 41 from node to agent/a, log gives 40 from node to agent/a', 'transfer d1 appears in the log but is not stored']),
+    );
+    expect(auditAgents(agentLog, agentAccounts, [...transfers, { id: 'ghost', from: 'node', to: 'agent/a', amount: 5n }]).problems).toEqual([
+      'transfer ghost is stored but never appears in the log',
+    ]);
+  });
+
+  it('finds a transfer between two agents, or between the node and a peer, and one logged twice', () => {
+    const sideways = [...agentLog.slice(0, 2), entry(3n, EntryKind.ENTRY_KIND_TRANSFER, 'x', 'agent/a', 'agent/b', 5n)];
+    expect(auditOf(sideways, [], [], 4n).problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/seq 3: transfer x moves credit from agent\/a to agent\/b; transfers are only/)]),
+    );
+    const toPeer = [agentLog[0], entry(2n, EntryKind.ENTRY_KIND_TRANSFER, 'x', 'peer', 'agent/a', 5n)];
+    expect(auditOf(toPeer, [], [], 3n).problems).toEqual(expect.arrayContaining([expect.stringMatching(/seq 2: transfer x moves credit from peer/)]));
+    const twice = [...agentLog.slice(0, 2), entry(3n, EntryKind.ENTRY_KIND_TRANSFER, 'f1', 'node', 'agent/a', 40n)];
+    expect(auditOf(twice, [], [], 4n).problems).toEqual(expect.arrayContaining(['seq 3: transfer f1 logged twice']));
+  });
+
+  it('finds an agent overdrawn by a transfer, and a settle that pays an agent account', () => {
+    const overdrawn = [...agentLog.slice(0, 2), entry(3n, EntryKind.ENTRY_KIND_TRANSFER, 'd9', 'agent/a', 'node', 41n)];
+    expect(auditOf(overdrawn, [], [], 4n).problems).toEqual(expect.arrayContaining(['seq 3: agent/a available would go negative (40 - 41)']));
+    const paysAgent = [agentLog[0], entry(2n, EntryKind.ENTRY_KIND_RESERVE, 'e1', 'node', '', 10n), entry(3n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'agent/a', 10n)];
+    expect(auditOf(paysAgent, [], [], 4n).problems).toEqual(expect.arrayContaining([expect.stringMatching(/seq 3: settle of e1 pays agent account agent\/a/)]));
   });
 });

@@ -7,10 +7,13 @@
  *
  * A settle is one SETTLE entry per payout, consecutive, then the REFUND of any remainder; since an
  * escrow closes once, consecutive SETTLEs of one escrow can only be one settle's payouts.
+ * A TRANSFER moves available credit between an account that received GENESIS (the node's) and an
+ * agent's account, once per transfer id; no SETTLE may pay an agent account (agent-accounts.ts).
  */
 import type { LedgerEntry, Payout } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
-import type { Account, Escrow } from './ledger-records';
+import { isAgentAccount } from './agent-accounts';
+import type { Account, Escrow, Transfer } from './ledger-records';
 import { MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 /** Enough to diagnose; a damaged ledger could otherwise produce one problem per record. */
@@ -27,6 +30,8 @@ export interface AuditTotals {
   readonly accounts: number;
   readonly escrows: number;
   readonly openEscrows: number;
+  /** Stored transfer records (those that moved nothing included). */
+  readonly transfers: number;
   readonly lastSeq: bigint;
 }
 
@@ -57,6 +62,7 @@ export interface Auditor {
   /** Then every stored account and escrow, in any order. */
   checkAccount(stored: Account): void;
   checkEscrow(stored: Escrow): void;
+  checkTransfer(stored: Transfer): void;
   /** Then every key of the expiry index, in any order. */
   checkExpiry(escrowId: string, expiresAtMs: number): void;
   /** `nextSeq` as stored in the ledger's metadata. */
@@ -78,6 +84,9 @@ export function createAuditor(): Auditor {
 
   const accounts = new Map<string, DerivedAccount>();
   const escrows = new Map<string, Escrow>();
+  const transfers = new Map<string, Transfer>();
+  /** Accounts that received GENESIS: the node's (one per ledger in practice). */
+  const granted = new Set<string>();
   let expectedSeq = 1n;
   let genesis = 0n;
   // The settle being replayed while it still leaves a remainder: its next entry is another payout
@@ -109,6 +118,7 @@ export function createAuditor(): Auditor {
     switch (e.kind) {
       case EntryKind.ENTRY_KIND_GENESIS:
         genesis += e.amount;
+        granted.add(e.toAccount);
         account(e.toAccount).available += e.amount;
         return;
       case EntryKind.ENTRY_KIND_RESERVE:
@@ -121,6 +131,8 @@ export function createAuditor(): Auditor {
         return replaySettle(e);
       case EntryKind.ENTRY_KIND_REFUND:
         return replayRefund(e);
+      case EntryKind.ENTRY_KIND_TRANSFER:
+        return replayTransfer(e);
       // Listed so that a new kind in the proto fails lint here instead of landing in `default`.
       case EntryKind.ENTRY_KIND_UNSPECIFIED:
       case EntryKind.UNRECOGNIZED:
@@ -145,6 +157,7 @@ export function createAuditor(): Auditor {
     if (s.payouts.length > 0 && e.fromAccount !== escrow.payer) problem(`seq ${e.seq}: escrow ${escrow.id} belongs to ${escrow.payer}, entry says ${e.fromAccount}`);
     if (e.amount > s.rest) return problem(`seq ${e.seq}: settles ${e.amount} from escrow ${escrow.id} with ${s.rest} left`);
     if (s.payouts.some((p) => p.payee === e.toAccount)) problem(`seq ${e.seq}: settle of ${escrow.id} pays ${e.toAccount} twice`);
+    if (isAgentAccount(e.toAccount)) problem(`seq ${e.seq}: settle of ${escrow.id} pays agent account ${e.toAccount}; agents are credited only by transfers`);
     debit(e.seq, escrow.payer, 'escrowed', e.amount);
     account(e.toAccount).available += e.amount;
     s.payouts.push({ payee: e.toAccount, amount: e.amount });
@@ -171,6 +184,18 @@ export function createAuditor(): Auditor {
     escrows.set(escrow.id, { ...escrow, state: 'refunded', refunded: e.amount });
   }
 
+  function replayTransfer(e: LedgerEntry): void {
+    if (transfers.has(e.escrowId)) return problem(`seq ${e.seq}: transfer ${e.escrowId} logged twice`);
+    const fromAgent = isAgentAccount(e.fromAccount);
+    const nodeSide = fromAgent ? e.toAccount : e.fromAccount;
+    if (fromAgent === isAgentAccount(e.toAccount) || !granted.has(nodeSide)) {
+      problem(`seq ${e.seq}: transfer ${e.escrowId} moves credit from ${e.fromAccount} to ${e.toAccount}; transfers are only between the node's account and an agent's`);
+    }
+    debit(e.seq, e.fromAccount, 'available', e.amount);
+    account(e.toAccount).available += e.amount;
+    transfers.set(e.escrowId, { id: e.escrowId, from: e.fromAccount, to: e.toAccount, amount: e.amount });
+  }
+
   function openEscrowFor(e: LedgerEntry): Escrow | undefined {
     const escrow = escrows.get(e.escrowId);
     if (!escrow) return void problem(`seq ${e.seq}: escrow ${e.escrowId} was never reserved`);
@@ -181,7 +206,8 @@ export function createAuditor(): Auditor {
 
   const seenAccounts = new Set<string>();
   const seenEscrows = new Set<string>();
-  const stored = { available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0 };
+  const seenTransfers = new Set<string>();
+  const stored = { available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, transfers: 0 };
   const openByPayer = new Map<string, bigint>();
   const escrowedByAccount = new Map<string, bigint>();
   /** Open escrows with an expiry, as stored, and what the expiry index lists. */
@@ -230,6 +256,20 @@ export function createAuditor(): Auditor {
       if (!d) return problem(`escrow ${s.id} is stored but never reserved in the log`);
       if (!sameEscrow(d, s)) problem(`escrow ${s.id} stores ${describe(s)}, log gives ${describe(d)}`);
     },
+    checkTransfer(t) {
+      seenTransfers.add(t.id);
+      stored.transfers += 1;
+      const logged = transfers.get(t.id);
+      // A transfer that moved nothing has no entry: only its record keeps the id.
+      if (t.amount === 0n) {
+        if (logged) problem(`transfer ${t.id} stores 0 moved, log gives ${logged.amount} from ${logged.from} to ${logged.to}`);
+        return;
+      }
+      if (!logged) return problem(`transfer ${t.id} is stored but never appears in the log`);
+      if (logged.from !== t.from || logged.to !== t.to || logged.amount !== t.amount) {
+        problem(`transfer ${t.id} stores ${t.amount} from ${t.from} to ${t.to}, log gives ${logged.amount} from ${logged.from} to ${logged.to}`);
+      }
+    },
     checkExpiry(escrowId, expiresAtMs) {
       indexed.set(escrowId, [...(indexed.get(escrowId) ?? []), expiresAtMs]);
     },
@@ -239,6 +279,7 @@ export function createAuditor(): Auditor {
       if (nextSeq !== expectedSeq) problem(`stored next seq ${nextSeq} but the log ends at ${lastSeq}`);
       for (const id of accounts.keys()) if (!seenAccounts.has(id)) problem(`account ${id} appears in the log but is not stored`);
       for (const id of escrows.keys()) if (!seenEscrows.has(id)) problem(`escrow ${id} appears in the log but is not stored`);
+      for (const id of transfers.keys()) if (!seenTransfers.has(id)) problem(`transfer ${id} appears in the log but is not stored`);
       for (const [id, escrowed] of escrowedByAccount) {
         const open = openByPayer.get(id) ?? 0n;
         if (open !== escrowed) problem(`account ${id} escrows ${escrowed} but its open escrows hold ${open}`);

@@ -2,9 +2,10 @@ import type { LedgerEntry, RefundResponse } from '@swarm/contracts';
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import fc from 'fast-check';
 import { createAuditor } from './ledger-audit';
-import type { Account, Escrow } from './ledger-records';
+import type { Account, Escrow, Transfer } from './ledger-records';
 import type { Change, EscrowLifetime } from './ledger-rules';
 import { genesisRule, isDue, refundRule, reserveRule, settleRule } from './ledger-rules';
+import { defundAgentRule, fundAgentRule } from './transfer-rules';
 
 /**
  * A ledger held in maps: the same records the LevelDB adapter stores, minus the I/O, plus the
@@ -13,6 +14,7 @@ import { genesisRule, isDue, refundRule, reserveRule, settleRule } from './ledge
 interface Model {
   accounts: Map<string, Account>;
   escrows: Map<string, Escrow>;
+  transfers: Map<string, Transfer>;
   log: LedgerEntry[];
   nextSeq: bigint;
   genesis: bigint;
@@ -24,12 +26,18 @@ type Command =
   | { op: 'reserve'; escrowId: string; account: string; amount: bigint; expiresIn: number; payees: string[] }
   | { op: 'settle'; escrowId: string; payee: string; amount: bigint }
   | { op: 'refund'; escrowId: string }
+  /** Node -> agent account, and all of an agent's available credit back. */
+  | { op: 'fund'; transferId: string; agentAccount: string; amount: bigint }
+  | { op: 'defund'; transferId: string; agentAccount: string }
   /** The clock moves `advance` ms, then expireDue(now, limit) runs. */
   | { op: 'expire'; advance: number; limit: number };
 
 const GRANT = 100n;
 const escrowIds = fc.constantFrom('e0', 'e1', 'e2', 'e3', 'e4', '', 'bad id');
-const accountIds = fc.constantFrom('node', 'peer-a', 'peer-b', 'ghost');
+/** Payees are node ids; agents only pay (an agent named as a payee is refused). */
+const payeeIds = fc.constantFrom('node', 'peer-a', 'peer-b', 'ghost', 'agent/a');
+const accountIds = fc.constantFrom('node', 'peer-a', 'peer-b', 'ghost', 'agent/a', 'agent/b');
+const transferIds = fc.constantFrom('t0', 't1', 't2', '');
 const amounts = fc.bigInt({ min: 0n, max: 60n });
 const LIFETIME: EscrowLifetime = { defaultMs: 50, maxMs: 100 };
 const START_MS = 1_000;
@@ -37,8 +45,11 @@ const START_MS = 1_000;
 const expiresIn = fc.integer({ min: -10, max: LIFETIME.maxMs + 10 });
 const command: fc.Arbitrary<Command> = fc.oneof(
   // Payees: none (refused), some, or all; a settle to anyone else must be refused.
-  fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: accountIds, amount: amounts, expiresIn, payees: fc.uniqueArray(accountIds, { maxLength: 3 }) }),
-  fc.record({ op: fc.constant('settle' as const), escrowId: escrowIds, payee: accountIds, amount: amounts }),
+  fc.record({ op: fc.constant('reserve' as const), escrowId: escrowIds, account: accountIds, amount: amounts, expiresIn, payees: fc.uniqueArray(payeeIds, { maxLength: 3 }) }),
+  fc.record({ op: fc.constant('settle' as const), escrowId: escrowIds, payee: payeeIds, amount: amounts }),
+  // Agent accounts and others (a peer, the node itself): only node <-> agent may move.
+  fc.record({ op: fc.constant('fund' as const), transferId: transferIds, agentAccount: accountIds, amount: amounts }),
+  fc.record({ op: fc.constant('defund' as const), transferId: transferIds, agentAccount: accountIds }),
   fc.record({ op: fc.constant('refund' as const), escrowId: escrowIds }),
   fc.record({ op: fc.constant('expire' as const), advance: fc.integer({ min: 0, max: 80 }), limit: fc.integer({ min: 1, max: 3 }) }),
 );
@@ -54,7 +65,7 @@ const REFUSALS = new Set([
 ]);
 
 function newModel(): Model {
-  const m: Model = { accounts: new Map(), escrows: new Map(), log: [], nextSeq: 1n, genesis: GRANT, now: START_MS };
+  const m: Model = { accounts: new Map(), escrows: new Map(), transfers: new Map(), log: [], nextSeq: 1n, genesis: GRANT, now: START_MS };
   commit(m, genesisRule('node', GRANT, undefined, { nextSeq: 1n, atMs: START_MS }));
   return m;
 }
@@ -63,6 +74,7 @@ function commit<R>(m: Model, c: Change<R>): R {
   // Frozen, so a rule that mutated a record it was given would throw here in strict mode.
   for (const a of c.accounts) m.accounts.set(a.id, Object.freeze({ ...a }));
   for (const e of c.escrows) m.escrows.set(e.id, Object.freeze({ ...e }));
+  for (const t of c.transfers ?? []) m.transfers.set(t.id, Object.freeze({ ...t }));
   c.entries.forEach((e, i) => expect(e.seq).toBe(m.nextSeq + BigInt(i)));
   m.log.push(...c.entries);
   m.nextSeq += BigInt(c.entries.length);
@@ -73,6 +85,10 @@ type Operation = Exclude<Command, { op: 'expire' }>;
 
 function plan(m: Model, cmd: Operation): Change<unknown> {
   const at = { nextSeq: m.nextSeq, atMs: m.now };
+  if (cmd.op === 'fund' || cmd.op === 'defund') {
+    const records = { transfer: m.transfers.get(cmd.transferId), node: m.accounts.get('node'), agent: m.accounts.get(cmd.agentAccount) };
+    return cmd.op === 'fund' ? fundAgentRule(cmd, 'node', records, at) : defundAgentRule(cmd, 'node', records, at);
+  }
   const escrow = m.escrows.get(cmd.escrowId);
   switch (cmd.op) {
     case 'reserve': {
@@ -142,6 +158,7 @@ function audit(m: Model) {
   m.log.forEach((e) => auditor.replay(e));
   m.accounts.forEach((a) => auditor.checkAccount(a));
   m.escrows.forEach((e) => auditor.checkEscrow(e));
+  m.transfers.forEach((t) => auditor.checkTransfer(t));
   // The index the adapter would hold: exactly the open escrows with an expiry.
   m.escrows.forEach((e) => e.state === 'open' && e.expiresAtMs !== undefined && auditor.checkExpiry(e.id, e.expiresAtMs));
   return auditor.finish(m.nextSeq);
@@ -182,13 +199,44 @@ describe('ledger rules - properties over random operation sequences', () => {
     );
   });
 
+  it('move credit between the node and agents only, each transfer id at most once, and never credit an agent otherwise', () => {
+    fc.assert(
+      fc.property(fc.array(command, { maxLength: 60 }), (cmds) => {
+        const m = newModel();
+        const outcomes = cmds.map((cmd) => ({ cmd, out: step(m, cmd) }));
+        checkInvariants(m);
+        const transfers = m.log.filter((e) => e.kind === EntryKind.ENTRY_KIND_TRANSFER);
+        expect(new Set(transfers.map((e) => e.escrowId)).size).toBe(transfers.length);
+        for (const e of transfers) expect([e.fromAccount, e.toAccount].sort()).toEqual(['node', e.fromAccount === 'node' ? e.toAccount : e.fromAccount].sort());
+        for (const e of m.log) if (e.kind === EntryKind.ENTRY_KIND_SETTLE) expect(e.toAccount.startsWith('agent/')).toBe(false);
+        // An agent holds exactly what was funded, less what came back and what its settles paid.
+        for (const id of ['agent/a', 'agent/b']) {
+          const sum = (kind: EntryKind, pick: (e: LedgerEntry) => boolean) => m.log.filter((e) => e.kind === kind && pick(e)).reduce((n, e) => n + e.amount, 0n);
+          const held =
+            sum(EntryKind.ENTRY_KIND_TRANSFER, (e) => e.toAccount === id) -
+            sum(EntryKind.ENTRY_KIND_TRANSFER, (e) => e.fromAccount === id) -
+            sum(EntryKind.ENTRY_KIND_SETTLE, (e) => e.fromAccount === id);
+          const a = m.accounts.get(id);
+          expect((a?.available ?? 0n) + (a?.escrowed ?? 0n)).toBe(held);
+        }
+        for (const { cmd, out } of outcomes) {
+          if (cmd.op === 'fund' && cmd.agentAccount.startsWith('agent/') === false && cmd.transferId !== '')
+            expect(out).toEqual({ ok: false, code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+        }
+        expect(audit(m)).toMatchObject({ ok: true, problems: [] });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('close each escrow at most once: one SETTLE (with its remainder REFUND) or one REFUND', () => {
     fc.assert(
       fc.property(fc.array(command, { maxLength: 60 }), (cmds) => {
         const m = newModel();
         cmds.forEach((cmd) => step(m, cmd));
         const byEscrow = new Map<string, LedgerEntry[]>();
-        for (const e of m.log) if (e.escrowId) byEscrow.set(e.escrowId, [...(byEscrow.get(e.escrowId) ?? []), e]);
+        // A TRANSFER's escrow_id is its transfer id, not an escrow.
+        for (const e of m.log) if (e.escrowId && e.kind !== EntryKind.ENTRY_KIND_TRANSFER) byEscrow.set(e.escrowId, [...(byEscrow.get(e.escrowId) ?? []), e]);
         for (const [id, entries] of byEscrow) {
           const kinds = entries.map((e) => e.kind);
           expect(kinds[0]).toBe(EntryKind.ENTRY_KIND_RESERVE);

@@ -7,7 +7,7 @@ import type { Payout } from '@swarm/contracts';
 /** Largest value a proto uint64 field can carry. */
 export const MAX_UINT64 = (1n << 64n) - 1n;
 
-/** An account exists once it is first credited (genesis or a settle payout); it is never deleted. */
+/** An account exists once it is first credited (genesis, a settle payout, a transfer); it is never deleted. */
 export interface Account {
   readonly id: string;
   readonly available: bigint;
@@ -47,6 +47,19 @@ export interface Escrow {
    * before payees were bound: those may pay anyone (they have all expired by now in practice).
    */
   readonly payees?: readonly string[];
+}
+
+/**
+ * Credit moved between the node's account and an agent's account (agent-accounts.ts), kept under
+ * its caller-chosen id so that a retry answers the first outcome and moves nothing more.
+ * `amount` is 0 only for a defund of an account with nothing available: that transfer has no log
+ * entry (entries move credit), but its record still pins what the id did.
+ */
+export interface Transfer {
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly amount: bigint;
 }
 
 /** What a settled escrow paid, whichever form it was recorded in; empty unless settled. */

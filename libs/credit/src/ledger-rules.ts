@@ -11,8 +11,9 @@
  *
  * Log entry shape: `from_account` is the account whose credit moves, `to_account` the account
  * credited ('' while the credit sits in an escrow): GENESIS '' -> node, RESERVE payer -> '',
- * SETTLE payer -> payee, REFUND payer -> payer. A settle appends one SETTLE per payout, in the
- * order the request named them, then one REFUND of the remainder when there is one.
+ * SETTLE payer -> payee, REFUND payer -> payer, TRANSFER node -> agent or agent -> node (its
+ * `escrow_id` is the transfer id; transfer-rules.ts). A settle appends one SETTLE per payout, in
+ * the order the request named them, then one REFUND of the remainder when there is one.
  *
  * Expiry: every escrow reserved gets an `expiresAtMs`; once the clock passes it while the escrow
  * is still open, the ledger refunds it through `refundRule` (an ordinary REFUND entry), so a
@@ -20,7 +21,8 @@
  */
 import type { BalanceResponse, LedgerEntry, Payout, RefundRequest, RefundResponse, ReserveRequest, ReserveResponse, SettleRequest, SettleResponse } from '@swarm/contracts';
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
-import type { Account, Escrow } from './ledger-records';
+import { AGENT_ACCOUNT_PREFIX, validateAgentAccount } from './agent-accounts';
+import type { Account, Escrow, Transfer } from './ledger-records';
 import { MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 export const MAX_ID_LENGTH = 128;
@@ -55,6 +57,8 @@ export interface Change<R> {
   readonly accounts: readonly Account[];
   readonly escrows: readonly Escrow[];
   readonly entries: readonly LedgerEntry[];
+  /** Only transfers write these (transfer-rules.ts). */
+  readonly transfers?: readonly Transfer[];
 }
 
 export interface ReserveRecords {
@@ -87,6 +91,12 @@ export function validateId(field: string, id: string): void {
   }
 }
 
+/** A paying account: an id as above, or an agent's account `agent/<name>` (agent-accounts.ts). */
+export function validateAccount(field: string, id: string): void {
+  if (id.startsWith(AGENT_ACCOUNT_PREFIX)) validateAgentAccount(field, id);
+  else validateId(field, id);
+}
+
 export function validateAmount(field: string, amount: bigint): void {
   if (amount <= 0n) invalid(`${field} must be greater than 0, got ${amount}`);
   if (amount > MAX_UINT64) invalid(`${field} must fit in uint64, got ${amount}`);
@@ -94,7 +104,7 @@ export function validateAmount(field: string, amount: bigint): void {
 
 export function validateReserve(req: ReserveRequest): void {
   validateId('escrow_id', req.escrowId);
-  validateId('account', req.account);
+  validateAccount('account', req.account);
   validateAmount('amount', req.amount);
   if (req.payees.length === 0 || req.payees.length > MAX_PAYEES) invalid(`payees must name 1 to ${MAX_PAYEES} accounts, got ${req.payees.length}`);
   for (const payee of req.payees) validateId('payee', payee);
@@ -273,7 +283,7 @@ export function refundRule(req: RefundRequest, current: RefundRecords, at: Stamp
 }
 
 export function balanceRule(id: string, account: Account | undefined): BalanceResponse {
-  validateId('account', id);
+  validateAccount('account', id);
   checkRecord(account, id);
   if (!account) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${id} does not exist`);
   return { account: id, available: account.available, escrowed: account.escrowed };
@@ -290,11 +300,13 @@ function samePayouts(recorded: readonly Payout[], asked: readonly Payout[]): boo
   return recorded.length === asked.length && asked.every((p) => byPayee.get(p.payee) === p.amount);
 }
 
-function unchanged<R>(result: R): Change<R> {
+/** A retry's or a no-op's change: its answer, nothing to write. */
+export function unchanged<R>(result: R): Change<R> {
   return { result, accounts: [], escrows: [], entries: [] };
 }
 
-function entry(at: Stamp, offset: number, kind: EntryKind, escrowId: string, from: string, to: string, amount: bigint): LedgerEntry {
+/** The log entry at `at.nextSeq + offset`. */
+export function entry(at: Stamp, offset: number, kind: EntryKind, escrowId: string, from: string, to: string, amount: bigint): LedgerEntry {
   return {
     seq: at.nextSeq + BigInt(offset),
     kind,
@@ -331,7 +343,7 @@ function closedError(escrow: Escrow): SwarmError {
 }
 
 /** A record passed under the wrong id is a caller bug, never a user error (becomes INTERNAL). */
-function checkRecord(record: { readonly id: string } | undefined, id: string): void {
+export function checkRecord(record: { readonly id: string } | undefined, id: string): void {
   if (record !== undefined && record.id !== id) throw new Error(`ledger rules got record ${record.id} for ${id}`);
 }
 

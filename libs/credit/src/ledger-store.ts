@@ -9,7 +9,7 @@
  * an async hop per record would only lengthen every operation's turn in the queue.
  */
 import type { LedgerEntry } from '@swarm/contracts';
-import type { Account, Escrow } from './ledger-records';
+import type { Account, Escrow, Transfer } from './ledger-records';
 
 /** One key of the expiry index: an open escrow and when it expires (ms since epoch). */
 export interface ExpiryRef {
@@ -19,9 +19,10 @@ export interface ExpiryRef {
 
 /** Everything one group of ledger operations writes; a store applies all of it or none of it. */
 export interface LedgerBatch {
-  /** Records to upsert (accounts and escrows are never deleted). */
+  /** Records to upsert (accounts, escrows and transfers are never deleted). */
   readonly accounts: readonly Account[];
   readonly escrows: readonly Escrow[];
+  readonly transfers: readonly Transfer[];
   /** Log entries to append; their seqs continue the log without gaps. */
   readonly entries: readonly LedgerEntry[];
   readonly expiryPuts: readonly ExpiryRef[];
@@ -40,6 +41,7 @@ export interface LedgerStore {
   close(): Promise<void>;
   account(id: string): Account | undefined;
   escrow(id: string): Escrow | undefined;
+  transfer(id: string): Transfer | undefined;
   hasExpiry(ref: ExpiryRef): boolean;
   /** The stored next seq; 1n for an empty store. */
   nextSeq(): bigint;
@@ -52,6 +54,7 @@ export interface LedgerStore {
   scanLog(): AsyncIterable<LedgerEntry>;
   scanAccounts(): AsyncIterable<Account>;
   scanEscrows(): AsyncIterable<Escrow>;
+  scanTransfers(): AsyncIterable<Transfer>;
   scanExpiries(): AsyncIterable<ExpiryRef>;
 }
 

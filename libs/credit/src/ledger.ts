@@ -1,6 +1,19 @@
-import type { BalanceResponse, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, ReserveResponse, SettleRequest, SettleResponse } from '@swarm/contracts';
+import type {
+  BalanceResponse,
+  DefundAgentRequest,
+  DefundAgentResponse,
+  FundAgentRequest,
+  FundAgentResponse,
+  LedgerEntry,
+  RefundRequest,
+  RefundResponse,
+  ReserveRequest,
+  ReserveResponse,
+  SettleRequest,
+  SettleResponse,
+} from '@swarm/contracts';
 import type { AuditReport } from './ledger-audit';
-import type { Escrow } from './ledger-records';
+import type { Escrow, Transfer } from './ledger-records';
 
 /** What an operation answered, and the log entries it committed (none when it was a retry). */
 export interface Committed<R> {
@@ -22,9 +35,14 @@ export interface Ledger {
    * escrow closed meanwhile is skipped, so a settle and an expiry never both close one escrow.
    */
   expireDue(nowMs: number, limit: number): Promise<Committed<readonly RefundResponse[]>>;
+  /** Node -> agent account, idempotent by transfer id (transfer-rules.ts). */
+  fundAgent(req: FundAgentRequest): Promise<Committed<FundAgentResponse>>;
+  /** All of an agent account's available credit -> node, idempotent by transfer id. */
+  defundAgent(req: DefundAgentRequest): Promise<Committed<DefundAgentResponse>>;
   /** UNKNOWN_ACCOUNT for an account that was never credited. */
   balance(account: string): Promise<BalanceResponse>;
   escrow(id: string): Promise<Escrow | undefined>;
+  transfer(id: string): Promise<Transfer | undefined>;
   /** Up to `limit` log entries with seq >= fromSeq, in seq order. */
   entries(fromSeq: bigint, limit: number): Promise<LedgerEntry[]>;
   /** Seq of the last committed entry; the log holds exactly this many entries (seq starts at 1). */

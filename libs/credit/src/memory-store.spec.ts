@@ -8,7 +8,7 @@ describe('memory store - lifecycle', () => {
     const store = createMemoryStore();
     expect(() => store.account('a')).toThrow(/not open/);
     await store.open();
-    await store.commit({ accounts: [{ id: 'a', available: 1n, escrowed: 0n }], escrows: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: 1n });
+    await store.commit({ accounts: [{ id: 'a', available: 1n, escrowed: 0n }], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: 1n });
     await store.close();
     expect(() => store.nextSeq()).toThrow(/not open/);
     await store.open();

@@ -4,12 +4,13 @@
  * A commit applies its batch synchronously, so a read never sees half of one.
  */
 import type { LedgerEntry } from '@swarm/contracts';
-import type { Account, Escrow } from './ledger-records';
+import type { Account, Escrow, Transfer } from './ledger-records';
 import type { ExpiryRef, LedgerBatch, LedgerStore } from './ledger-store';
 
 export function createMemoryStore(): LedgerStore {
   const accounts = new Map<string, Account>();
   const escrows = new Map<string, Escrow>();
+  const transfers = new Map<string, Transfer>();
   const log: LedgerEntry[] = [];
   const expiries = new Map<string, ExpiryRef>();
   let nextSeq = 1n;
@@ -29,12 +30,14 @@ export function createMemoryStore(): LedgerStore {
     },
     account: (id) => (opened(), accounts.get(id)),
     escrow: (id) => (opened(), escrows.get(id)),
+    transfer: (id) => (opened(), transfers.get(id)),
     hasExpiry: (ref) => (opened(), expiries.has(keyOf(ref))),
     nextSeq: () => (opened(), nextSeq),
     async commit(batch: LedgerBatch) {
       opened();
       for (const a of batch.accounts) accounts.set(a.id, a);
       for (const e of batch.escrows) escrows.set(e.id, e);
+      for (const t of batch.transfers) transfers.set(t.id, t);
       log.push(...batch.entries);
       for (const ref of batch.expiryDels) expiries.delete(keyOf(ref));
       for (const ref of batch.expiryPuts) expiries.set(keyOf(ref), ref);
@@ -56,6 +59,7 @@ export function createMemoryStore(): LedgerStore {
     scanLog: () => scan(opened, () => log),
     scanAccounts: () => scan(opened, () => accounts.values()),
     scanEscrows: () => scan(opened, () => escrows.values()),
+    scanTransfers: () => scan(opened, () => transfers.values()),
     scanExpiries: () => scan(opened, () => expiries.values()),
   };
 }

@@ -7,12 +7,12 @@
  * open puts its key, closed deletes it; the last word on a key wins, as it would in the store.
  */
 import type { LedgerEntry } from '@swarm/contracts';
-import type { Account, Escrow } from './ledger-records';
+import type { Account, Escrow, Transfer } from './ledger-records';
 import type { Change } from './ledger-rules';
 import type { ExpiryRef, LedgerBatch, LedgerStore } from './ledger-store';
 
 /** The point reads an operation's rule needs, through the staged records. */
-export type RecordView = Pick<LedgerStore, 'account' | 'escrow' | 'hasExpiry'>;
+export type RecordView = Pick<LedgerStore, 'account' | 'escrow' | 'transfer' | 'hasExpiry'>;
 
 /** What an operation reads: records through the staged ones, and the seq its first entry gets. */
 export interface OperationView extends RecordView {
@@ -42,6 +42,7 @@ const keyOf = (ref: ExpiryRef) => `${ref.expiresAtMs}!${ref.escrowId}`;
 export function createStagedBatch(store: RecordView, nextSeq: bigint): StagedBatch {
   const accounts = new Map<string, Account>();
   const escrows = new Map<string, Escrow>();
+  const transfers = new Map<string, Transfer>();
   const index = new Map<string, IndexKey>();
   const entries: LedgerEntry[] = [];
   let seq = nextSeq;
@@ -71,16 +72,20 @@ export function createStagedBatch(store: RecordView, nextSeq: bigint): StagedBat
     },
     account: (id) => accounts.get(id) ?? store.account(id),
     escrow: (id) => escrows.get(id) ?? store.escrow(id),
+    transfer: (id) => transfers.get(id) ?? store.transfer(id),
     hasExpiry,
     stage(change, extraDels = []) {
       operations += 1;
-      // A retry or a no-op writes nothing, not even the records it read.
-      if (change.entries.length === 0 && extraDels.length === 0) return;
+      const changedTransfers = change.transfers ?? [];
+      // A retry or a no-op writes nothing, not even the records it read. (A transfer that moved
+      // nothing still writes its record, so that its id answers the same next time.)
+      if (change.entries.length === 0 && extraDels.length === 0 && changedTransfers.length === 0) return;
       for (const a of change.accounts) accounts.set(a.id, a);
       for (const e of change.escrows) escrows.set(e.id, e);
+      for (const t of changedTransfers) transfers.set(t.id, t);
       entries.push(...change.entries);
       seq += BigInt(change.entries.length);
-      writes += change.accounts.length + change.escrows.length + change.entries.length;
+      writes += change.accounts.length + change.escrows.length + changedTransfers.length + change.entries.length;
       for (const ref of extraDels) setIndex(ref, false);
       for (const e of change.escrows) {
         if (e.expiresAtMs !== undefined) setIndex({ expiresAtMs: e.expiresAtMs, escrowId: e.id }, e.state === 'open');
@@ -92,6 +97,7 @@ export function createStagedBatch(store: RecordView, nextSeq: bigint): StagedBat
       return {
         accounts: [...accounts.values()],
         escrows: [...escrows.values()],
+        transfers: [...transfers.values()],
         entries,
         expiryPuts: keys.filter((k) => k.present).map((k) => k.ref),
         expiryDels: keys.filter((k) => !k.present).map((k) => k.ref),

@@ -25,7 +25,7 @@ function fakePorts(execute: (inputs: Tensor[], attempt: number) => ExecutionResu
     },
     escrow: async () => {
       calls.push('escrow');
-      return { state: 'open', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 };
+      return { state: 'open', payer: 'node', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 };
     },
     findProviders: async () => [{ nodeId: 'node-a', local: true }],
     execute: async (_c, task) => execute(task.inputs, attempt++),
@@ -332,7 +332,7 @@ describe('pipeline - runTask settle until the escrow expiry', () => {
     ports.refund = async () => {
       throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, 'escrow t1 is settled');
     };
-    ports.escrow = async () => ({ state: 'settled', paid: 1n, refunded: 0n, payee: 'node-a', expiresAtMs: EXPIRES });
+    ports.escrow = async () => ({ state: 'settled', payer: 'node', paid: 1n, refunded: 0n, payee: 'node-a', expiresAtMs: EXPIRES });
     const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
     expect(out).toMatchObject({ settlement: 'paid', cost: 1n, settlementNote: expect.stringMatching(/ledger shows the escrow settled/) });
     expect(calls.filter((x) => x.startsWith('settle t1')).length).toBeGreaterThan(1);

@@ -33,6 +33,16 @@ describe('task table - records', () => {
     expect(table.resultBytes()).toBe(6);
   });
 
+  it('keeps the paying account of a task through its end, and of a refusal', () => {
+    const table = createTaskTable<string>(LIMITS, manualClock(0));
+    table.begin('t1', 'k', Promise.resolve(), 'fp', 'agent/bot');
+    table.finish('t1', paid('result', 6));
+    expect(table.get('t1')).toMatchObject({ state: 'paid', account: 'agent/bot', fingerprint: 'fp' });
+    table.reject('t2', 'k2', new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_SKILL, 'no such skill'), false, 'agent/other');
+    expect(table.get('t2')).toMatchObject({ state: 'rejected', account: 'agent/other' });
+    expect(table.begin('t3', '', Promise.resolve()).account).toBe('');
+  });
+
   it('forgets finished tasks after the retention window, never running ones', () => {
     const clock = manualClock(0);
     const table = createTaskTable<string>(LIMITS, clock);

@@ -21,6 +21,8 @@ export interface TaskRecord<R> {
   readonly key: string;
   /** What was asked (see the router's submit handler): a key reused for another task is refused. */
   readonly fingerprint: string;
+  /** The paying account: the node's own, or an agent's (`agent/<name>`); '' when not told. */
+  readonly account: string;
   state: TaskRecordState;
   cost: bigint;
   refunded: bigint;
@@ -59,8 +61,8 @@ export const REJECTED_SHARE = 0.1;
 
 export interface TaskTable<R> {
   get(taskId: string): TaskRecord<R> | undefined;
-  /** Records a task that starts now (replacing a REJECTED record of the same key). */
-  begin(taskId: string, key: string, running: Promise<unknown>, fingerprint?: string): TaskRecord<R>;
+  /** Records a task that starts now (replacing a REJECTED record of the same key), paid by `account`. */
+  begin(taskId: string, key: string, running: Promise<unknown>, fingerprint?: string, account?: string): TaskRecord<R>;
   /** Records how a task ended; `result` is kept while it fits `maxResultBytes`. */
   finish(taskId: string, end: TaskEnd<R>): void;
   /** A refusal before anything was reserved (only kept for keyed submits, so a client can ask). */
@@ -68,7 +70,7 @@ export interface TaskTable<R> {
    * `uncertain`: the refusal came from a reserve whose reply was lost, so an escrow may exist (and
    * been refunded since); the status request then asks the ledger.
    */
-  reject(taskId: string, key: string, error: SwarmError, uncertain?: boolean): void;
+  reject(taskId: string, key: string, error: SwarmError, uncertain?: boolean, account?: string): void;
   size(): number;
   resultBytes(): number;
 }
@@ -139,13 +141,14 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
       expire();
       return records.get(taskId);
     },
-    begin(taskId, key, running, fingerprint = '') {
+    begin(taskId, key, running, fingerprint = '', account = '') {
       const old = records.get(taskId);
       if (old) remove(old);
       const r: TaskRecord<R> = {
         taskId,
         key,
         fingerprint,
+        account,
         state: 'running',
         cost: 0n,
         refunded: 0n,
@@ -177,7 +180,7 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
       }
       put(r);
     },
-    reject(taskId, key, error, uncertain = false) {
+    reject(taskId, key, error, uncertain = false, account = '') {
       const old = records.get(taskId);
       // A refusal never overwrites the record of a task that ran and ended.
       if (old && (old.state === 'paid' || old.state === 'refunded')) return;
@@ -197,6 +200,7 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
         taskId,
         key,
         fingerprint: '',
+        account,
         state: 'rejected',
         cost: 0n,
         refunded: 0n,

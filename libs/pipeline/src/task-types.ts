@@ -37,6 +37,8 @@ export interface TaskPorts {
 
 export interface EscrowView {
   readonly state: 'none' | 'open' | 'settled' | 'refunded';
+  /** The account that reserved it ('' for none): who pays for the task. */
+  readonly payer: string;
   readonly paid: bigint;
   readonly refunded: bigint;
   readonly payee: string;

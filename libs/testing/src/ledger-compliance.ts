@@ -55,6 +55,7 @@ function instrumented(inner: LedgerStore) {
     close: () => inner.close(),
     account: (id) => inner.account(id),
     escrow: (id) => inner.escrow(id),
+    transfer: (id) => inner.transfer(id),
     hasExpiry: (ref) => inner.hasExpiry(ref),
     nextSeq: () => inner.nextSeq(),
     async commit(batch: LedgerBatch) {
@@ -74,6 +75,7 @@ function instrumented(inner: LedgerStore) {
     scanLog: () => inner.scanLog(),
     scanAccounts: () => inner.scanAccounts(),
     scanEscrows: () => inner.scanEscrows(),
+    scanTransfers: () => inner.scanTransfers(),
     scanExpiries: () => inner.scanExpiries(),
   };
   return {
@@ -116,9 +118,11 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         expect(store.account('a')).toBeUndefined();
         const escrow = { id: 'e1', payer: 'a', amount: 3n, state: 'open' as const, expiresAtMs: 50, payees: ['b'] };
         const entry = { seq: 1n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'a', amount: 10n, atMs: 7n };
+        const transfer = { id: 't1', from: 'a', to: 'agent/x', amount: 0n };
         await store.commit({
           accounts: [{ id: 'a', available: 7n, escrowed: 3n }],
           escrows: [escrow],
+          transfers: [transfer],
           entries: [entry],
           expiryPuts: [{ expiresAtMs: 50, escrowId: 'e1' }],
           expiryDels: [],
@@ -129,10 +133,15 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         expect(store.nextSeq()).toBe(2n);
         expect(store.account('a')).toEqual({ id: 'a', available: 7n, escrowed: 3n });
         expect(store.escrow('e1')).toEqual(escrow);
+        expect(store.transfer('t1')).toEqual(transfer);
+        expect(store.transfer('e1')).toBeUndefined();
+        const scanned = [];
+        for await (const t of store.scanTransfers()) scanned.push(t);
+        expect(scanned).toEqual([transfer]);
         expect(store.hasExpiry({ expiresAtMs: 50, escrowId: 'e1' })).toBe(true);
         expect(store.hasExpiry({ expiresAtMs: 51, escrowId: 'e1' })).toBe(false);
         expect(await store.entries(1n, 10)).toEqual([entry]);
-        await store.commit({ accounts: [], escrows: [], entries: [], expiryPuts: [], expiryDels: [{ expiresAtMs: 50, escrowId: 'e1' }], nextSeq: 2n });
+        await store.commit({ accounts: [], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [{ expiresAtMs: 50, escrowId: 'e1' }], nextSeq: 2n });
         expect(store.hasExpiry({ expiresAtMs: 50, escrowId: 'e1' })).toBe(false);
       });
 
@@ -145,7 +154,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
           { expiresAtMs: 10, escrowId: 'b' },
           { expiresAtMs: 10, escrowId: 'a' },
         ];
-        await store.commit({ accounts: [], escrows: [], entries, expiryPuts: refs, expiryDels: [], nextSeq: 5n });
+        await store.commit({ accounts: [], escrows: [], transfers: [], entries, expiryPuts: refs, expiryDels: [], nextSeq: 5n });
         expect((await store.entries(2n, 2)).map((e) => e.seq)).toEqual([2n, 3n]);
         expect((await store.entries(0n, 10)).map((e) => e.seq)).toEqual([1n, 2n, 3n, 4n]);
         expect(await store.entries(5n, 10)).toEqual([]);
@@ -425,13 +434,122 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
       await ledger.close();
       await store.open();
-      await store.commit({ accounts: [{ id: 'node', available: 991n, escrowed: 10n }], escrows: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: store.nextSeq() });
+      await store.commit({
+        accounts: [{ id: 'node', available: 991n, escrowed: 10n }],
+        escrows: [],
+        transfers: [],
+        entries: [],
+        expiryPuts: [],
+        expiryDels: [],
+        nextSeq: store.nextSeq(),
+      });
       await store.close();
       ledger = await open();
       const report = await ledger.audit();
       expect(report.ok).toBe(false);
       expect(report.problems).toEqual(expect.arrayContaining([expect.stringMatching(/account node stores 991\/10, log gives 990\/10/)]));
       await ledger.close();
+    });
+
+    describe(`${name} - agent accounts`, () => {
+      const fund = (ledger: Ledger, transferId: string, agentAccount: string, amount: bigint) => ledger.fundAgent({ transferId, agentAccount, amount });
+      const reserveAs = (ledger: Ledger, account: string, escrowId: string, amount: bigint) => ledger.reserve({ escrowId, account, amount, expiresAtMs: 0n, payees: PAYEES });
+
+      it('funds an agent from the node, lets it pay its own escrows, defunds it, and keeps all of it across a reopen', async () => {
+        let ledger = await open();
+        const funded = await fund(ledger, 'f1', 'agent/bot', 300n);
+        expect(funded.result).toEqual({ agentAvailable: 300n, nodeAvailable: 700n });
+        expect(funded.entries).toMatchObject([{ seq: 2n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 'f1', fromAccount: 'node', toAccount: 'agent/bot', amount: 300n }]);
+        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 300n, escrowed: 0n });
+        await reserveAs(ledger, 'agent/bot', 'e1', 100n);
+        await reserveAs(ledger, 'agent/bot', 'e2', 50n);
+        await reserveAs(ledger, 'agent/bot', 'e3', 20n);
+        await ledger.settle(settleOne('e1', 'peer', 60n));
+        await ledger.refund({ escrowId: 'e2' });
+        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 220n, escrowed: 20n });
+        // Defund returns what it may spend now; the open escrow stays and refunds to it later.
+        const defunded = await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot' });
+        expect(defunded.result).toEqual({ returned: 220n, nodeAvailable: 920n });
+        await ledger.refund({ escrowId: 'e3' });
+        expect((await ledger.defundAgent({ transferId: 'd2', agentAccount: 'agent/bot' })).result).toEqual({ returned: 20n, nodeAvailable: 940n });
+        await ledger.close();
+
+        ledger = await open();
+        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 0n, escrowed: 0n });
+        expect(await ledger.balance('node')).toEqual({ account: 'node', available: 940n, escrowed: 0n });
+        expect(await ledger.balance('peer')).toEqual({ account: 'peer', available: 60n, escrowed: 0n });
+        expect(await ledger.transfer('d1')).toEqual({ id: 'd1', from: 'agent/bot', to: 'node', amount: 220n });
+        expect(await ledger.escrow('e1')).toMatchObject({ payer: 'agent/bot', state: 'settled' });
+        const report = await ledger.audit();
+        expect(report.problems).toEqual([]);
+        expect(report.totals).toMatchObject({ genesis: GRANT, available: GRANT, escrowed: 0n, transfers: 3 });
+        await ledger.close();
+      });
+
+      it('answers a retried transfer id with its first outcome and moves nothing more, also across a reopen', async () => {
+        let ledger = await open();
+        await fund(ledger, 'f1', 'agent/bot', 100n);
+        expect(await fund(ledger, 'f1', 'agent/bot', 100n)).toEqual({ result: { agentAvailable: 100n, nodeAvailable: 900n }, entries: [] });
+        // A defund of nothing still pins its id: credit that returns later needs a new one.
+        await reserveAs(ledger, 'agent/bot', 'e1', 100n);
+        expect((await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot' })).result).toEqual({ returned: 0n, nodeAvailable: 900n });
+        await ledger.refund({ escrowId: 'e1' });
+        const seq = ledger.lastSeq();
+        await ledger.close();
+        ledger = await open();
+        expect(await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot' })).toEqual({ result: { returned: 0n, nodeAvailable: 900n }, entries: [] });
+        expect(await fund(ledger, 'f1', 'agent/bot', 100n)).toEqual({ result: { agentAvailable: 100n, nodeAvailable: 900n }, entries: [] });
+        expect(ledger.lastSeq()).toBe(seq);
+        await expectAuditOk(ledger);
+        await ledger.close();
+      });
+
+      it('refuses bad transfers with typed errors and changes nothing', async () => {
+        const ledger = await open();
+        await fund(ledger, 'f1', 'agent/bot', 100n);
+        await reserveAs(ledger, 'agent/bot', 'e1', 60n);
+        const seq = ledger.lastSeq();
+        await expectCode(fund(ledger, 'f2', 'agent/bot', 901n), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
+        await expectCode(fund(ledger, 'f1', 'agent/bot', 99n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(fund(ledger, 'f1', 'agent/other', 100n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(ledger.defundAgent({ transferId: 'f1', agentAccount: 'agent/bot' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(fund(ledger, 'f2', 'peer', 1n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(fund(ledger, 'f2', 'agent/Bot', 1n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(fund(ledger, 'f2', 'agent/bot', 0n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(fund(ledger, 'x'.repeat(65), 'agent/bot', 1n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        // The agent can never spend more than it holds, nor anyone else's credit.
+        await expectCode(reserveAs(ledger, 'agent/bot', 'e2', 41n), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
+        await expectCode(reserveAs(ledger, 'agent/ghost', 'e2', 1n), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
+        await expectCode(ledger.reserve({ escrowId: 'e2', account: 'node', amount: 1n, expiresAtMs: 0n, payees: ['agent/bot'] }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(ledger.balance('agent/ghost'), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
+        expect(ledger.lastSeq()).toBe(seq);
+        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 40n, escrowed: 60n });
+        await expectAuditOk(ledger);
+        await ledger.close();
+      });
+
+      it('keeps concurrent funds, reserves and defunds consistent', async () => {
+        const ledger = await open();
+        const agents = ['agent/a', 'agent/b', 'agent/c'];
+        const ops: Array<Promise<unknown>> = [];
+        for (let i = 0; i < 30; i += 1) {
+          const agent = agents[i % agents.length] ?? 'agent/a';
+          ops.push(fund(ledger, `f${i}`, agent, 40n));
+          ops.push(reserveAs(ledger, agent, `e${i}`, 30n));
+          ops.push(ledger.defundAgent({ transferId: `d${i}`, agentAccount: agent }));
+          if (i % 2 === 0) ops.push(ledger.refund({ escrowId: `e${i}` }));
+        }
+        const outcomes = await Promise.allSettled(ops);
+        for (const o of outcomes) {
+          if (o.status === 'rejected') {
+            expect([ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND]).toContain(
+              (o.reason as SwarmError).code,
+            );
+          }
+        }
+        await expectAuditOk(ledger);
+        await ledger.close();
+      });
     });
 
     describe(`${name} - multi-payee settle`, () => {
@@ -654,6 +772,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await store.commit({
           accounts: [],
           escrows: [],
+          transfers: [],
           entries: [],
           expiryPuts: [{ expiresAtMs: clock.now() + SHORT_MS, escrowId: 'e1' }],
           expiryDels: [],
