@@ -16,10 +16,10 @@ ENV NODE_ENV=production
 # A new named volume takes the owner and mode of the directory it is first mounted on, so these
 # let the service user write what docker-compose.yml keeps in volumes, and nobody else read it:
 # bus-init's node keys (/node), the nats auth config (/bus-conf), one key volume per service role
-# (/keys/<role>), and credit-svc's ledger (/data/credit-ledger). Services mount their key volume
+# (/keys/<role>), credit-svc's ledger (/data/credit-ledger) and api-svc's agents (/data/api). Services mount their key volume
 # read-only on /data.
-RUN mkdir -p /data/credit-ledger /node /bus-conf /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router \
+RUN mkdir -p /data/credit-ledger /data/api /node /bus-conf /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router /keys/api \
  && chown -R node:node /data /node /bus-conf /keys \
- && chmod 700 /data /data/credit-ledger /node /keys /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router
+ && chmod 700 /data /data/credit-ledger /data/api /node /keys /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router /keys/api
 USER node
 CMD ["sh", "-c", "exec node --enable-source-maps apps/${SWARM_APP}/dist/main.js"]

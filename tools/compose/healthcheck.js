@@ -14,7 +14,7 @@ const { connect, nkeyAuthenticator } = require('nats');
 const PROBE_TIMEOUT_MS = 2_000;
 /** libs/bus SWARM_ERROR_HEADER: present on every error reply. */
 const SWARM_ERROR_HEADER = 'swarm-error';
-const SERVICES = ['router', 'credit', 'executor', 'registry', 'gateway'];
+const SERVICES = ['router', 'credit', 'executor', 'registry', 'gateway', 'api'];
 /**
  * The probe's own identity (libs/contracts bus-roles: may ask health and nothing else). bus-init
  * puts its key beside the service's own in each service's key volume, so a service container

@@ -36,6 +36,8 @@ const STATE_DIRS: Readonly<Partial<Record<ServiceName, readonly string[]>>> = {
   // credit-svc's LEDGER_DIR (restated: importing the app would load LevelDB into bus-init;
   // compose-isolation.int.spec.ts holds the two equal).
   credit: ['credit-ledger'],
+  // api-svc's AGENTS_DIR, restated likewise.
+  api: ['api'],
 };
 
 interface RoleVolumeLayout {

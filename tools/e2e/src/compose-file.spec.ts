@@ -4,7 +4,7 @@ import Ajv from 'ajv';
 import { parse } from 'yaml';
 
 const ROOT = resolve(__dirname, '../../..');
-const APPS = ['credit-svc', 'registry-svc', 'gateway-svc', 'executor-svc', 'router-svc'];
+const APPS = ['credit-svc', 'registry-svc', 'gateway-svc', 'executor-svc', 'router-svc', 'api-svc'];
 
 interface ComposeService {
   environment?: Record<string, string>;
