@@ -8,9 +8,11 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './c
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
 import { MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 // Types only (erased): the modules themselves load on first use below.
+import type * as AgentModule from './commands/agent';
 import type * as BalanceModule from './commands/balance';
 import type * as HealthModule from './commands/health';
 import type * as LedgerModule from './commands/ledger';
+import type * as McpModule from './commands/mcp';
 import type * as PeersModule from './commands/peers';
 import type * as SkillsModule from './commands/skills';
 import type * as SubmitModule from './commands/submit';
@@ -31,6 +33,8 @@ const healthCommand = (o: Options) => (require('./commands/health') as typeof He
 const taskCommand = (id: string | undefined, o: Options & { key?: string }) => (require('./commands/task') as typeof TaskModule).taskCommand(id, o);
 const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof LedgerModule).ledgerCommand(o);
 const peersCommand = (o: Options) => (require('./commands/peers') as typeof PeersModule).peersCommand(o);
+const agentModule = () => require('./commands/agent') as typeof AgentModule;
+const mcpCommand = (o: McpModule.McpOptions) => (require('./commands/mcp') as typeof McpModule).mcpCommand(o);
 // The skill catalog loads only for submit's help and a bad --size (each skill states its own sizes).
 const demoSizes = () => require('./demo-sizes') as typeof DemoSizesModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -75,6 +79,27 @@ function nodeCount(value: string): number {
   return n;
 }
 
+const MAX_UINT64 = (1n << 64n) - 1n;
+
+/** A whole number of credits from 1 up to the ledger's uint64. */
+function creditAmount(value: string): bigint {
+  if (!/^\d{1,20}$/.test(value) || BigInt(value) < 1n || BigInt(value) > MAX_UINT64) throw new InvalidArgumentError('expected a whole number of credits from 1');
+  return BigInt(value);
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** api-svc's bounds on an agent token's lifetime. */
+const MIN_AGENT_TTL_MS = 60_000;
+const MAX_AGENT_TTL_MS = 3_650 * 86_400_000;
+
+/** `30m`, `12h`, `7d`, `2w`: a token lifetime in ms. */
+function duration(value: string): number {
+  const m = /^(\d{1,6})([mhdw])$/.exec(value);
+  const ms = m ? Number(m[1]) * DURATION_UNITS_MS[m[2]] : 0;
+  if (ms < MIN_AGENT_TTL_MS || ms > MAX_AGENT_TTL_MS) throw new InvalidArgumentError('expected a lifetime like 30m, 12h, 7d or 2w (at least 1m, at most 3650d)');
+  return ms;
+}
+
 function build(): Command {
   const program = new Command('swarm')
     .description('SwarmHarness: share idle compute; run verified gpu.js tasks and settle credits')
@@ -89,7 +114,7 @@ function build(): Command {
 
   program
     .command('up')
-    .description('start a full node (nats-server + credit, gateway, registry, executor and router services), or a swarm of N on loopback')
+    .description('start a full node (nats-server + credit, gateway, registry, executor, router and api services), or a swarm of N on loopback')
     .addOption(dataDir())
     .option(
       '--nodes <n>',
@@ -160,6 +185,42 @@ function build(): Command {
     .addOption(node())
     .addOption(json())
     .action(ledgerCommand);
+  const agent = program.command('agent').description("manage the node's agents: accounts funded from the node's credit, with a token for the HTTP API (operator only)");
+  agent
+    .command('add')
+    .description("create an agent, fund its account from the node's credit and print its token (shown once)")
+    .argument('<name>', 'agent name: 1-32 of a-z, 0-9 and -')
+    .requiredOption('--budget <credits>', 'credits to move into its account: the most it can ever spend', creditAmount)
+    .option('--expires <lifetime>', 'token lifetime, e.g. 30m, 12h, 7d, 2w (default: no expiry)', duration)
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(node())
+    .addOption(json())
+    .action((name: string, o: AgentModule.AgentAddOptions) => agentModule().agentAddCommand(name, o));
+  agent
+    .command('list')
+    .description('list the agents: budget, available credit, spend, tasks, expiry, state')
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(node())
+    .addOption(json())
+    .action((o: AgentModule.AgentOptions) => agentModule().agentListCommand(o));
+  agent
+    .command('revoke')
+    .description("revoke an agent: its token stops at once and its unspent credit returns to the node's account")
+    .argument('<name>', 'agent name')
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(node())
+    .addOption(json())
+    .action((name: string, o: AgentModule.AgentOptions) => agentModule().agentRevokeCommand(name, o));
+  program
+    .command('mcp')
+    .description("serve MCP on stdio as the agent whose token is in $SWARM_AGENT_TOKEN, through the node's agent HTTP API")
+    .option('--api-url <url>', "the node's agent HTTP API (default: $SWARM_API_URL, then httpAddress in the node's node.json)")
+    .addOption(dataDir())
+    .addOption(node())
+    .action(mcpCommand);
   return program;
 }
 

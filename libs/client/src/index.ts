@@ -1,2 +1,37 @@
 export { connectSwarm, NodeUnreachableError, BusAccessError, CONNECT_TIMEOUT_MS, DEFAULT_SUBMIT_TIMEOUT_MS } from './swarm-client';
 export type { SwarmClient, ConnectOptions } from './swarm-client';
+export { createAgentClient, outcomeOf, DEFAULT_RATE_LIMIT_RETRIES, JSON_BODY_MAX_VALUES } from './agent-client';
+export type { AgentClient, AgentClientOptions, CallOptions, WaitOptions } from './agent-client';
+export type {
+  AgentBalance,
+  AgentPeer,
+  AgentSkill,
+  AgentSkills,
+  AgentTask,
+  InputTensor,
+  NamedShape,
+  TaskAccepted,
+  TaskErrorInfo,
+  TaskEvent,
+  TaskQuote,
+  TaskResult,
+  TaskStatus,
+  TaskTiming,
+} from './agent-api-types';
+export { AgentApiError } from './api-error';
+export {
+  apiBaseUrl,
+  connectToNode,
+  isProcessAlive,
+  NODE_FILE,
+  readNodeAnnouncement,
+  resolveApiUrl,
+  resolveBusKey,
+  resolveHome,
+  resolveNatsUrl,
+  resolveNodeHome,
+  swarmNodeHome,
+} from './node-discovery';
+export type { NodeAnnouncement, NodeTarget } from './node-discovery';
+export { createSwarmMcpServer, swarmMcpServerFactory } from './mcp-server-loader';
+export type { SwarmMcpOptions, SwarmMcpServerFactory } from './mcp-server';

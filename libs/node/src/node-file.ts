@@ -23,6 +23,8 @@ export interface NodeFile {
   gatewayAddress?: string;
   /** `<node id>@host:port`: a seed for another node joining the swarm through this one. */
   peerAddress?: string;
+  /** host:port of the agents' HTTP API (api-svc), written when ready. */
+  httpAddress?: string;
   /** The supervisor's view of nats-server and each service (restarts, last exit, state). */
   supervision?: SupervisionReport;
 }

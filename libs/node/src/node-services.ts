@@ -2,8 +2,9 @@
  * The node's services in start order — the one place it is written. credit-svc first (it creates the
  * ledger the router settles into); gateway-svc before registry-svc (the registry asks the gateway for
  * the node's advertised address and has it sign the node's records with the node key); router-svc,
- * the task intake, last. Stop order is the reverse, so intake closes first, the registry stops
- * publishing before the gateway closes its door, and the ledger closes after the last settlement.
+ * the task intake, then api-svc, the agents' HTTP door onto it. Stop order is the reverse, so
+ * intake closes first (agents' HTTP, then the bus intake), the registry stops publishing before the
+ * gateway closes its door, and the ledger closes after the last settlement.
  * The launcher, the in-process test node and the flood measurement all read this list.
  */
 import type { ServiceName } from '@swarm/contracts';
@@ -21,6 +22,7 @@ export const NODE_SERVICES = [
   { app: 'registry-svc', role: 'registry' },
   { app: 'executor-svc', role: 'executor' },
   { app: 'router-svc', role: 'router' },
+  { app: 'api-svc', role: 'api' },
 ] as const satisfies readonly NodeService[];
 
 export type NodeServiceApp = (typeof NODE_SERVICES)[number]['app'];

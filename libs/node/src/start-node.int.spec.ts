@@ -34,7 +34,7 @@ describe('startNode - stop order', () => {
   let home: TempDir;
   afterEach(async () => home?.remove());
 
-  it('stops router-svc first and nats-server last, each while the ones after it still run', async () => {
+  it('stops the intakes (api-svc, router-svc) first and nats-server last, each while the ones after it still run', async () => {
     home = await tempDir('swarm-node-');
     const stopped: Array<{ process: string; stillAlive: string[] }> = [];
     let pids: Record<string, number> = {};
@@ -51,11 +51,14 @@ describe('startNode - stop order', () => {
     // A swarm member's address: the gateway on a loopback port, announced in node.json.
     expect(node.gatewayAddress).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
     expect(node.peerAddress).toBe(`${node.nodeId}@${node.gatewayAddress}`);
-    expect(nodeFile(home.path)).toMatchObject({ gatewayAddress: node.gatewayAddress, peerAddress: node.peerAddress });
+    // The agents' HTTP API: loopback on a port the OS picked, announced in node.json too.
+    expect(node.httpAddress).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+    expect(nodeFile(home.path)).toMatchObject({ gatewayAddress: node.gatewayAddress, peerAddress: node.peerAddress, httpAddress: node.httpAddress });
 
     expect(await node.stop()).toBe(0);
     const order = [...NODE_SERVICES.map((s) => s.app).reverse(), 'nats-server'];
-    expect(order[0]).toBe('router-svc');
+    // The intakes first: agents' HTTP (api-svc), then the bus's task intake.
+    expect(order.slice(0, 2)).toEqual(['api-svc', 'router-svc']);
     expect(stopped.map((s) => s.process)).toEqual(order);
     // Seen from outside: when each one has stopped, exactly the ones after it in the order still run.
     expect(stopped.map((s) => s.stillAlive.sort())).toEqual(order.map((_, i) => order.slice(i + 1).sort()));

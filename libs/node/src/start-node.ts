@@ -2,8 +2,8 @@
  * One full node on this machine: its own nats-server on a free loopback port (a closed bus: one key
  * per role) and the services of NODE_SERVICES as supervised child processes sharing a home. All are
  * spawned at once (each spends most of its ~0.3–1 s start loading modules, so one after another took
- * their sum); the node counts as up once each answers health, checked in start order, router (task
- * intake) last. stop() goes in reverse, so the ledger closes after the last settlement.
+ * their sum); the node counts as up once each answers health, checked in start order, the intakes (router,
+ * then api-svc's HTTP API for agents) last. stop() goes in reverse, so the ledger closes after the last settlement.
  *
  * The home's node.json announces the node while it runs (claimed at start, written when ready,
  * updated on every supervision event, removed at stop): `swarm` commands find it there.
@@ -56,6 +56,8 @@ export interface NodeOptions {
   skills?: readonly string[];
   /** SWARM_RECORD_TTL_MS: lifetime of the node's DHT records (republished at half of it). */
   recordTtlMs?: number;
+  /** SWARM_HTTP_LISTEN, host:port of the agents' HTTP API (api-svc); default that variable, else loopback on any free port. */
+  httpListen?: string;
   /** Progress and supervision, one readable line each (`swarm up` prints them). */
   onEvent?(event: NodeEvent): void;
   /** Every exit and restart of nats-server or a service: what `swarm health` reports. */
@@ -79,6 +81,8 @@ export interface RunningNode {
   readonly gatewayAddress: string;
   /** `<node id>@host:port`: what another node puts in SWARM_SEEDS to join through this one. */
   readonly peerAddress: string;
+  /** host:port of the agents' HTTP API (api-svc's health answer). */
+  readonly httpAddress: string;
   readonly home: string;
   readonly logDir: string;
   /** Seed file of the node's client identity (what `swarm submit` and the SDK connect with). */
@@ -170,6 +174,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...(await swarmEnv(opts)), SWARM_NATS_URL: natsUrl, SWARM_DATA_DIR: home };
     const listen = env['SWARM_GATEWAY_LISTEN'] ?? '';
     let gatewayAddress = '';
+    let httpAddress = '';
     // The observer: it may count replicas through `$SRV` discovery, which clients may not.
     const client = await connectObserver(natsUrl, bus.seedFile('observer'));
     try {
@@ -210,10 +215,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         const replicas = replicasOf(spec);
         const health = await waitHealthy(client, spec, replicas, () => crashed, logDir);
         if (spec.app === 'gateway-svc') gatewayAddress = advertisedAddress(health, listen);
+        if (spec.app === 'api-svc') httpAddress = health?.details['http'] ?? '';
         say(
           'ready',
           spec.app,
-          `${spec.app} ready${replicas > 1 ? ` (${replicas} replicas)` : ''}${gatewayAddress && spec.app === 'gateway-svc' ? ` (peers dial ${gatewayAddress})` : ''}`,
+          `${spec.app} ready${replicas > 1 ? ` (${replicas} replicas)` : ''}${gatewayAddress && spec.app === 'gateway-svc' ? ` (peers dial ${gatewayAddress})` : ''}${httpAddress && spec.app === 'api-svc' ? ` (agents' HTTP API on http://${httpAddress})` : ''}`,
         );
       }
     } finally {
@@ -221,7 +227,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     }
     started = true;
     const peerAddress = gatewayAddress ? `${nodeId}@${gatewayAddress}` : '';
-    ready = { natsUrl, nodeId, pid: process.pid, natsPid: nats.pid(), startedAt, gatewayAddress, peerAddress };
+    ready = { natsUrl, nodeId, pid: process.pid, natsPid: nats.pid(), startedAt, gatewayAddress, peerAddress, httpAddress };
     const supervised = nats;
     await writeNodeFile(home, { ...ready, supervision: record.report() });
     opts.onSupervision?.(record.report());
@@ -231,6 +237,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       nodeId,
       gatewayAddress,
       peerAddress,
+      httpAddress,
       home,
       logDir,
       clientKeyFile: bus.seedFile('client'),
@@ -280,6 +287,7 @@ async function swarmEnv(opts: NodeOptions): Promise<NodeJS.ProcessEnv> {
   if (opts.seeds) env['SWARM_SEEDS'] = opts.seeds.join(',');
   if (opts.skills) env['SWARM_SKILLS'] = opts.skills.join(',');
   if (opts.recordTtlMs !== undefined) env['SWARM_RECORD_TTL_MS'] = String(opts.recordTtlMs);
+  if (opts.httpListen !== undefined) env['SWARM_HTTP_LISTEN'] = opts.httpListen;
   return env;
 }
 

@@ -79,7 +79,7 @@ describe('swarm --json - the documented JSON Schema', () => {
     const doc = await jsonOf('health', ['health', ...at]);
     const services = doc['services'] as Array<{ service: string; status: string; instances?: number; health?: { service: string; uptimeMs: string } }>;
     expect(services.map((s) => [s.service, s.status, s.instances, s.health?.service])).toEqual(
-      ['router', 'credit', 'executor', 'registry', 'gateway'].map((s) => [s, 'ok', 1, `${s}-svc`]),
+      ['router', 'credit', 'executor', 'registry', 'gateway', 'api'].map((s) => [s, 'ok', 1, `${s}-svc`]),
     );
   });
 

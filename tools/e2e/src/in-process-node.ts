@@ -7,6 +7,7 @@
  * the role permissions, each service on its own connection as its role; `connectAs(role)` and
  * `connectAnonymous()` give tests their own connections (an attacker's, a client's, an observer's).
  */
+import { loadApiConfig, startApiService } from '@swarm/api-svc';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { loadServiceConfig } from '@swarm/config';
 import { seededRandom, systemTime } from '@swarm/determinism';
@@ -31,6 +32,8 @@ export interface InProcessNode {
   readonly nodeId: string;
   readonly nc: NatsConnection;
   readonly dataDir: string;
+  /** host:port of api-svc's HTTP API (agents). */
+  readonly httpAddress: string;
   /** A new connection as `role` (closed bus) or a plain one (open bus); closed by stop(). */
   connectAs(role: BusRole): Promise<NatsConnection>;
   /** A new connection without any key; on a closed bus this rejects (AUTHORIZATION_VIOLATION). */
@@ -60,12 +63,18 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
   const nc = await (bus ? connectAs('client') : connect({ servers: server.url }));
   const ncOf = async (role: BusRole) => (bus ? connectAs(role) : nc);
   // Each service by its start function, in the launcher's order (NODE_SERVICES, @swarm/node).
+  let httpAddress = '';
   const starters: Record<NodeServiceApp, () => Promise<{ stop(): Promise<void> }>> = {
     'credit-svc': async () => startCreditService({ config: loadCreditConfig(env), log, nc: await ncOf('credit'), nodeId, ...systemTime }),
     'registry-svc': async () => startRegistryService({ config: loadServiceConfig(env), log, nc: await ncOf('registry'), nodeId }),
     'gateway-svc': async () => startGatewayService({ config: loadGatewayConfig(env), log, nc: await ncOf('gateway'), time: systemTime }),
     'executor-svc': async () => startExecutorService({ config: loadExecutorConfig(env), log, nc: await ncOf('executor'), nodeId }),
     'router-svc': async () => startRouterService({ config: loadRouterConfig(env), log, nc: await ncOf('router'), nodeId, ...systemTime, random: seededRandom(9) }),
+    'api-svc': async () => {
+      const api = await startApiService({ config: loadApiConfig(env), log, nc: await ncOf('api'), nodeId });
+      httpAddress = api.httpAddress;
+      return api;
+    },
   };
   const running = new Map<NodeServiceApp, { stop(): Promise<void> }>();
   for (const { app } of NODE_SERVICES) running.set(app, await starters[app]());
@@ -79,6 +88,7 @@ export async function startInProcessNode(extraEnv: Record<string, string> = {}, 
     nodeId,
     nc,
     dataDir: dir.path,
+    httpAddress,
     connectAs,
     async connectAnonymous(extra = {}) {
       const c = await connect({ servers: server.url, ...extra });

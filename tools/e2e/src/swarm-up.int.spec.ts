@@ -21,7 +21,7 @@ describe('swarm up - the quick start path with real processes', () => {
       expect(out.nodeId).toMatch(/^[0-9a-f]{64}$/);
       expect(out.natsUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
       expect(out.natsUrl).not.toMatch(/:4222$/);
-      expect(out.services.map((s) => s.name)).toEqual(['credit-svc', 'gateway-svc', 'registry-svc', 'executor-svc-1', 'executor-svc-2', 'router-svc']);
+      expect(out.services.map((s) => s.name)).toEqual(['credit-svc', 'gateway-svc', 'registry-svc', 'executor-svc-1', 'executor-svc-2', 'router-svc', 'api-svc']);
       expect(out.demo.tasks.map((t) => t.skill)).toEqual(['matmul', 'vecadd', 'mlp']);
       expect(out.demo.tasks[0]?.verification).toMatch(/freivalds/);
       expect(out.demo.balanceAfter.available).toBe(out.demo.balanceBefore.available);

@@ -7,7 +7,7 @@ import type { NodeTarget } from '../node-file';
 import { connectToNode, resolveNodeHome } from '../node-file';
 import { printGrid, printJson, protoJson } from '../output';
 
-const SERVICES: ServiceName[] = ['router', 'credit', 'executor', 'registry', 'gateway'];
+const SERVICES: ServiceName[] = ['router', 'credit', 'executor', 'registry', 'gateway', 'api'];
 const HEALTH_TIMEOUT_MS = 1_000;
 
 /** Health of each of the node's services; exits non-zero when any does not answer. */

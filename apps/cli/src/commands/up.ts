@@ -78,6 +78,7 @@ function summaryOf(node: RunningNode, skills: readonly string[] | undefined) {
     nodeId: node.nodeId,
     gatewayAddress: node.gatewayAddress,
     peerAddress: node.peerAddress,
+    httpAddress: node.httpAddress,
     home: node.home,
     logs: node.logDir,
     clientKeyFile: node.clientKeyFile,
@@ -92,6 +93,7 @@ function printNode(node: RunningNode): void {
     ['NATS URL', node.natsUrl],
     ['gateway', node.gatewayAddress],
     ['peer address', `${node.peerAddress} (what a node joining through this one puts in SWARM_SEEDS)`],
+    ['agent HTTP API', `http://${node.httpAddress} (tokens from \`swarm agent add\`; GET /openapi.json)`],
     ['data dir', node.home],
     ['logs', node.logDir],
     ['client key', `${node.clientKeyFile} (submit and read only)`],
@@ -101,14 +103,14 @@ function printNode(node: RunningNode): void {
 
 function printSwarm(nodes: readonly RunningNode[], skillsOf: ((node: number) => readonly string[]) | undefined): void {
   printGrid(
-    ['node', 'node id', 'NATS URL', 'gateway address', ...(skillsOf ? ['skills'] : [])],
-    nodes.map((n, i) => [String(i + 1), `${n.nodeId.slice(0, SHORT_ID_CHARS)}…`, n.natsUrl, n.gatewayAddress, ...(skillsOf ? [skillsOf(i + 1).join(', ')] : [])]),
+    ['node', 'node id', 'NATS URL', 'gateway address', 'agent HTTP API', ...(skillsOf ? ['skills'] : [])],
+    nodes.map((n, i) => [String(i + 1), `${n.nodeId.slice(0, SHORT_ID_CHARS)}…`, n.natsUrl, n.gatewayAddress, n.httpAddress, ...(skillsOf ? [skillsOf(i + 1).join(', ')] : [])]),
   );
   process.stdout.write(`peer address of node 1 (SWARM_SEEDS of a node joining this swarm): ${nodes[0]?.peerAddress ?? ''}\n`);
 }
 
 function singleNodeHints(node: RunningNode): string {
-  return `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${node.clientKeyFile}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\nCtrl-C stops it.\n`;
+  return `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${node.clientKeyFile}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n  npx swarm agent add my-agent --budget 500   (a token for the HTTP API on http://${node.httpAddress})\nCtrl-C stops it.\n`;
 }
 
 function swarmHints(count: number, dataDir: string | undefined): string {

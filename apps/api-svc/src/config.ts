@@ -1,0 +1,86 @@
+/**
+ * api-svc settings: where the agents' HTTP API listens, its size caps and its per-token rate.
+ * Pure: main.ts passes process.env.
+ */
+import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
+import { envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { BUS_MAX_PAYLOAD_BYTES } from '@swarm/contracts';
+import { z } from 'zod';
+
+/** Loopback on a port the OS picks: nothing outside the machine reaches a default node's API. */
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:0';
+/**
+ * A JSON task body: numbers as text take ~10 bytes each, so 8 MiB is ~800k values; larger tensors
+ * travel as a protobuf body, whose limit is the bus's (the request goes on as one bus message).
+ */
+export const DEFAULT_JSON_BODY_BYTES = 8 * 1024 * 1024;
+export const PROTOBUF_BODY_BYTES = BUS_MAX_PAYLOAD_BYTES;
+/** Requests per second a token may keep up, and the burst it may send at once. */
+export const DEFAULT_RATE_PER_SECOND = 20;
+export const DEFAULT_BURST = 40;
+const MIN_BODY_BYTES = 1024;
+const MAX_RATE = 100_000;
+
+export interface HostPort {
+  /** IPv6 without brackets. */
+  readonly host: string;
+  /** 0: any free port. */
+  readonly port: number;
+}
+
+export interface ApiHttpConfig {
+  readonly listen: HostPort;
+  readonly jsonBodyBytes: number;
+  readonly protobufBodyBytes: number;
+  readonly ratePerSecond: number;
+  readonly burst: number;
+}
+
+export interface ApiConfig extends ServiceConfig {
+  readonly http: ApiHttpConfig;
+}
+
+const MAX_PORT = 65_535;
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9A-Za-z](?:[0-9A-Za-z.-]{0,251}[0-9A-Za-z])?)):(\d{1,5})$/;
+
+/** `host:port` as people write it: IPv4, a DNS name or [IPv6]; undefined if it is none of them. */
+export function parseHostPort(text: string): HostPort | undefined {
+  const m = HOST_PORT.exec(text);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > MAX_PORT) return undefined;
+  return Object.freeze({ host: m[1] ?? m[2], port });
+}
+
+export function formatHostPort(a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+function listenVar(): EnvVar<HostPort> {
+  const schema = z
+    .string()
+    .refine((s) => parseHostPort(s) !== undefined)
+    .optional()
+    .transform((s) => parseHostPort(s ?? DEFAULT_HTTP_LISTEN) as HostPort);
+  return envVar(schema as z.ZodType<HostPort, string | undefined>, `host:port (IPv4, DNS name or [IPv6]; port 0: any free port) (default ${DEFAULT_HTTP_LISTEN})`);
+}
+
+export function loadApiConfig(env: Env): ApiConfig {
+  const v = loadEnv(env, {
+    ...SERVICE_VARS,
+    SWARM_HTTP_LISTEN: listenVar(),
+    SWARM_HTTP_JSON_LIMIT_BYTES: intVar({ default: DEFAULT_JSON_BODY_BYTES, min: MIN_BODY_BYTES, max: BUS_MAX_PAYLOAD_BYTES }),
+    SWARM_HTTP_RATE_PER_S: intVar({ default: DEFAULT_RATE_PER_SECOND, min: 1, max: MAX_RATE }),
+    SWARM_HTTP_BURST: intVar({ default: DEFAULT_BURST, min: 1, max: MAX_RATE }),
+  });
+  return Object.freeze({
+    ...toServiceConfig(v),
+    http: Object.freeze({
+      listen: v.SWARM_HTTP_LISTEN,
+      jsonBodyBytes: v.SWARM_HTTP_JSON_LIMIT_BYTES,
+      protobufBodyBytes: PROTOBUF_BODY_BYTES,
+      ratePerSecond: v.SWARM_HTTP_RATE_PER_S,
+      burst: v.SWARM_HTTP_BURST,
+    }),
+  });
+}

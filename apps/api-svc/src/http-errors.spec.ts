@@ -1,0 +1,49 @@
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { httpErrorOf, HttpOnlyError, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS } from './http-errors';
+
+const LIMITS = { jsonBodyBytes: 1024, protobufBodyBytes: 2048 };
+
+describe('http errors - one shape, the bus codes', () => {
+  it('answers a SwarmError with the status of ERROR_CODES and its code name', () => {
+    expect(httpErrorOf(new SwarmError(ErrorCode.ERROR_CODE_UNAUTHENTICATED, 'this agent token was revoked'), LIMITS)).toEqual({
+      status: 401,
+      headers: {},
+      body: { error: { code: 'SWARM_UNAUTHENTICATED', message: 'this agent token was revoked', retryable: false } },
+      internal: false,
+    });
+    expect(httpErrorOf(new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no'), LIMITS).status).toBe(400);
+  });
+
+  it('gives a retry hint in the body (ms) and in Retry-After (whole seconds)', () => {
+    const e = httpErrorOf(new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, 'slow down', true, { retryAfterMs: 1_200 }), LIMITS);
+    expect(e).toMatchObject({ status: 429, headers: { 'retry-after': '2' }, body: { error: { code: 'SWARM_RATE_LIMITED', retryable: true, retryAfterMs: 1_200 } } });
+  });
+
+  it('caps messages', () => {
+    const e = httpErrorOf(new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'x'.repeat(10_000)), LIMITS);
+    expect(e.body.error.message.length).toBe(MAX_ERROR_MESSAGE_CHARS);
+  });
+
+  it("maps fastify's refusals", () => {
+    expect(httpErrorOf({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }, LIMITS)).toMatchObject({ status: 413, body: { error: { code: 'SWARM_PAYLOAD_TOO_LARGE' } } });
+    expect(httpErrorOf({ code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }, LIMITS)).toMatchObject({ status: 400, body: { error: { code: 'SWARM_MALFORMED_MESSAGE' } } });
+    expect(httpErrorOf({ code: 'FST_ERR_VALIDATION', statusCode: 400, validation: [{}], message: 'body/skill must match pattern' }, LIMITS)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'SWARM_INVALID_ARGUMENT', message: 'request does not match the schema: body/skill must match pattern' } },
+    });
+    expect(httpErrorOf({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }, LIMITS).body.error.code).toBe('SWARM_INVALID_ARGUMENT');
+  });
+
+  it('hides anything unexpected behind INTERNAL', () => {
+    const e = httpErrorOf(new Error('secret path /home/x at line 3'), LIMITS);
+    expect(e).toEqual({ status: 500, headers: {}, body: { error: { code: 'SWARM_INTERNAL', message: INTERNAL_MESSAGE, retryable: false } }, internal: true });
+    expect(httpErrorOf(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'detail'), LIMITS).body.error.message).toBe(INTERNAL_MESSAGE);
+  });
+
+  it('answers HTTP-only errors as they are', () => {
+    expect(httpErrorOf(new HttpOnlyError(404, 'SWARM_TASK_UNKNOWN', 'no task'), LIMITS)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'SWARM_TASK_UNKNOWN', retryable: false } },
+    });
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Every HTTP error has one shape: the status ERROR_CODES gives the code, and a body
+ * `{error: {code: "SWARM_…", message, retryable, retryAfterMs?}}` (with Retry-After when there is
+ * a hint). Fastify's own refusals (bad JSON, schema, size, media type) get the same codes as on
+ * the bus; anything unexpected is INTERNAL with a fixed message, its detail only in the log. A
+ * message is capped, so no error echoes a large input.
+ */
+import { ErrorCode, errorCodeName, isSwarmError, serviceStatusOf, SwarmError } from '@swarm/contracts';
+
+export const MAX_ERROR_MESSAGE_CHARS = 300;
+export const INTERNAL_MESSAGE = 'internal error; details are in the node log';
+
+export interface ErrorBody {
+  error: { code: string; message: string; retryable: boolean; retryAfterMs?: number };
+}
+
+export interface HttpErrorReply {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorBody;
+  /** True when the cause was unexpected (worth an error log line). */
+  internal: boolean;
+}
+
+/** An answer of the HTTP API only, with no bus code: an unknown route, or a task this agent does not have. */
+export class HttpOnlyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface FastifyLikeError {
+  code?: unknown;
+  statusCode?: unknown;
+  validation?: unknown;
+  message?: unknown;
+}
+
+function cap(message: string): string {
+  return message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : message;
+}
+
+/** Fastify's errors as bus codes; undefined for anything that is not one of them. */
+function fromFastify(err: FastifyLikeError, limits: { jsonBodyBytes: number; protobufBodyBytes: number }): SwarmError | undefined {
+  const message = typeof err.message === 'string' ? err.message : '';
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new SwarmError(
+        ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+        `request body too large: JSON bodies take at most ${limits.jsonBodyBytes} bytes, protobuf bodies ${limits.protobufBodyBytes} (send large tensors as application/x-protobuf)`,
+      );
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'the request body is not valid JSON');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'unsupported Content-Type: send application/json (or application/x-protobuf for POST /v1/tasks)');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'the body length does not match Content-Length');
+    default:
+      break;
+  }
+  // Schema failures: ajv's messages name the field and the rule, never the value sent.
+  if (Array.isArray(err.validation)) return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `request does not match the schema: ${message}`);
+  const status = typeof err.statusCode === 'number' ? err.statusCode : 0;
+  if (status >= 400 && status < 500 && typeof err.code === 'string' && err.code.startsWith('FST_')) {
+    return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `bad request (${err.code})`);
+  }
+  return undefined;
+}
+
+export function httpErrorOf(err: unknown, limits: { jsonBodyBytes: number; protobufBodyBytes: number }): HttpErrorReply {
+  if (err instanceof HttpOnlyError) {
+    return { status: err.status, headers: {}, body: { error: { code: err.code, message: cap(err.message), retryable: false } }, internal: false };
+  }
+  const swarm = isSwarmError(err) ? err : fromFastify(err ?? {}, limits);
+  if (!swarm) {
+    return { status: 500, headers: {}, body: { error: { code: errorCodeName(ErrorCode.ERROR_CODE_INTERNAL), message: INTERNAL_MESSAGE, retryable: false } }, internal: true };
+  }
+  const internal = swarm.code === ErrorCode.ERROR_CODE_INTERNAL;
+  const error: ErrorBody['error'] = {
+    code: errorCodeName(swarm.code),
+    message: internal ? INTERNAL_MESSAGE : cap(swarm.message),
+    retryable: swarm.retryable,
+  };
+  const headers: Record<string, string> = {};
+  if (swarm.retryAfterMs > 0) {
+    error.retryAfterMs = swarm.retryAfterMs;
+    // Retry-After is whole seconds (RFC 9110 §10.2.3); the body keeps the ms.
+    headers['retry-after'] = String(Math.max(1, Math.ceil(swarm.retryAfterMs / 1000)));
+  }
+  return { status: serviceStatusOf(swarm.code), headers, body: { error }, internal };
+}

@@ -1,0 +1,184 @@
+/**
+ * The agent API's routes: skills, quotes, tasks (sync, async, status, events), balance, peers.
+ * Each route validates (schema, then the shared tensor rules), calls the bus as api-svc, and
+ * answers JSON in the schema's shape; errors go to the server's one error handler.
+ */
+import type { BusClient } from '@swarm/bus';
+import { CreditBalance, decodeTensors, ErrorCode, ExecutorSkills, RegistryPeers, SubmitTaskRequest, SubmitTaskResponse, SwarmError, TaskState } from '@swarm/contracts';
+import type { AgentStore } from './agent-store';
+import type { AgentTasks } from './agent-tasks';
+import type { ApiServer } from './http-server';
+import { agentOf, PROTOBUF_MEDIA_TYPE } from './http-server';
+import { HttpOnlyError } from './http-errors';
+import type { SubmitBody } from './http-schemas';
+import {
+  Balance,
+  Peers,
+  Quote,
+  QuoteBody,
+  Skills,
+  SubmitBody as SubmitBodySchema,
+  SubmitQuery,
+  TaskAccepted,
+  TaskIdParams,
+  TaskResult,
+  TaskStatus,
+  withErrors,
+} from './http-schemas';
+import { priceTask, quoteJson, skillsJson } from './skill-catalog';
+import type { EventStreams } from './task-events';
+import type { TaskInput } from './task-input';
+import { taskFromJson, taskFromProtobuf, taskResultJson } from './task-input';
+import { jobStatus, routerStatus } from './task-status';
+
+/** Event streams one agent may hold open at once. */
+export const MAX_STREAMS_PER_AGENT = 16;
+
+export interface RouteDeps {
+  bus: BusClient;
+  store: AgentStore;
+  tasks: AgentTasks;
+  streams: EventStreams;
+}
+
+function unknownTask(id: string): HttpOnlyError {
+  return new HttpOnlyError(404, 'SWARM_TASK_UNKNOWN', `this agent has no task ${id}`);
+}
+
+function decodeProtobuf(body: Buffer): TaskInput {
+  let req: SubmitTaskRequest;
+  try {
+    req = SubmitTaskRequest.decode(body);
+  } catch {
+    throw new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'the body is not a protobuf swarm.v1.SubmitTaskRequest');
+  }
+  return taskFromProtobuf(req);
+}
+
+export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
+  const { bus, tasks, streams } = deps;
+  const streamsOf = new Map<string, number>();
+
+  app.get('/v1/skills', { schema: { summary: 'Skills this node runs: input and output shapes, prices, verification bounds', response: withErrors({ 200: Skills }) } }, async () =>
+    skillsJson(await bus.request(ExecutorSkills, {})),
+  );
+
+  app.post('/v1/quote', { schema: { summary: 'The price of a task with these input shapes', body: QuoteBody, response: withErrors({ 200: Quote }) } }, (request) =>
+    quoteJson(request.body),
+  );
+
+  app.post(
+    '/v1/tasks',
+    {
+      schema: {
+        summary: 'Run a task paid from this agent’s account: synchronous (200, the verified result) or ?async=true (202, its id)',
+        description: `JSON, or a protobuf swarm.v1.SubmitTaskRequest as ${PROTOBUF_MEDIA_TYPE} for large tensors (its account and task_id are ignored). Send Accept: ${PROTOBUF_MEDIA_TYPE} for a protobuf SubmitTaskResponse.`,
+        querystring: SubmitQuery,
+        body: { content: { 'application/json': { schema: SubmitBodySchema }, [PROTOBUF_MEDIA_TYPE]: { schema: { description: 'swarm.v1.SubmitTaskRequest bytes' } } } },
+        response: withErrors({ 200: TaskResult, 202: TaskAccepted }),
+      },
+    },
+    async (request, reply) => {
+      const agent = agentOf(request);
+      const body: unknown = request.body;
+      if (!Buffer.isBuffer(body) && (typeof body !== 'object' || body === null)) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `send the task as application/json or ${PROTOBUF_MEDIA_TYPE}`);
+      }
+      const input = Buffer.isBuffer(body) ? decodeProtobuf(body) : taskFromJson(body as SubmitBody);
+      // No budget: the quoted price, exactly what the router will ask.
+      const budget = input.budget > 0n ? input.budget : priceTask(input.skill, decodeTensors(input.inputs)).price;
+      const { job } = tasks.submit(agent, input, budget);
+      if (request.query.async === 'true') {
+        const path = `/v1/tasks/${job.taskId}`;
+        return reply.code(202).send({ taskId: job.taskId, idempotencyKey: job.idempotencyKey, status: path, events: `${path}/events` });
+      }
+      await job.ended;
+      if (job.state === 'failed' && job.error) throw job.error;
+      const res = job.result as SubmitTaskResponse;
+      if ((request.headers.accept ?? '').includes(PROTOBUF_MEDIA_TYPE)) {
+        return reply.type(PROTOBUF_MEDIA_TYPE).send(Buffer.from(SubmitTaskResponse.encode(res).finish()));
+      }
+      return reply.send(taskResultJson(res, request.query.encoding ?? 'json'));
+    },
+  );
+
+  app.get(
+    '/v1/tasks/:id',
+    { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
+    async (request) => {
+      const agent = agentOf(request);
+      const job = tasks.get(agent, request.params.id);
+      let fromRouter;
+      try {
+        fromRouter = await tasks.status(agent, request.params.id);
+      } catch (err) {
+        // The router cannot be asked: the API's own record still answers for a task it holds.
+        if (job) return jobStatus(job);
+        throw err;
+      }
+      if (fromRouter.state === TaskState.TASK_STATE_UNKNOWN || fromRouter.state === TaskState.TASK_STATE_UNSPECIFIED) {
+        if (job) return jobStatus(job);
+        throw unknownTask(request.params.id);
+      }
+      // The router answers while the task runs; the API's record knows the moment it ended.
+      return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job) : routerStatus(fromRouter, job);
+    },
+  );
+
+  app.get(
+    '/v1/tasks/:id/events',
+    {
+      schema: {
+        summary: 'A task’s progress as server-sent events: accepted, running, then done or failed (each with the status JSON)',
+        params: TaskIdParams,
+        produces: ['text/event-stream'],
+        response: withErrors({}),
+      },
+    },
+    async (request, reply) => {
+      const agent = agentOf(request);
+      const id = request.params.id;
+      if ((streamsOf.get(agent.name) ?? 0) >= MAX_STREAMS_PER_AGENT) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `at most ${MAX_STREAMS_PER_AGENT} event streams per agent at once`, true, { retryAfterMs: 1_000 });
+      }
+      const job = tasks.get(agent, id);
+      let source: Parameters<EventStreams['stream']>[2];
+      if (job) source = { kind: 'job', job };
+      else {
+        const poll = async () => routerStatus(await tasks.status(agent, id), undefined);
+        const first = await tasks.status(agent, id);
+        if (first.state === TaskState.TASK_STATE_UNKNOWN || first.state === TaskState.TASK_STATE_UNSPECIFIED) throw unknownTask(id);
+        source = { kind: 'router', first: routerStatus(first, undefined), poll };
+      }
+      streamsOf.set(agent.name, (streamsOf.get(agent.name) ?? 0) + 1);
+      reply.hijack();
+      try {
+        await streams.stream(reply.raw, id, source);
+      } finally {
+        const left = (streamsOf.get(agent.name) ?? 1) - 1;
+        if (left > 0) streamsOf.set(agent.name, left);
+        else streamsOf.delete(agent.name);
+      }
+    },
+  );
+
+  app.get('/v1/balance', { schema: { summary: 'This agent’s credit: available, escrowed, budget, spent, tasks', response: withErrors({ 200: Balance }) } }, async (request) => {
+    const agent = agentOf(request);
+    const balance = await bus.request(CreditBalance, { account: agent.account });
+    // The counters as they are now (a task that just ended has updated them).
+    const now = deps.store.get(agent.name) ?? agent;
+    return {
+      account: agent.account,
+      available: String(balance.available),
+      escrowed: String(balance.escrowed),
+      budget: String(now.budget),
+      spent: String(now.spent),
+      tasks: String(now.tasks),
+    };
+  });
+
+  app.get('/v1/peers', { schema: { summary: "The peer nodes this node's registry knows on the DHT", response: withErrors({ 200: Peers }) } }, async () => {
+    const res = await bus.request(RegistryPeers, {});
+    return { peers: res.peers.map((p) => ({ nodeId: p.nodeId, address: p.address, rttMs: p.rttMs, lastSeenMs: String(p.lastSeenMs) })) };
+  });
+}

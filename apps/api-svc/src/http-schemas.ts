@@ -1,0 +1,180 @@
+/**
+ * The HTTP API's request and response schemas, declared once (TypeBox, i.e. JSON Schema): fastify
+ * validates requests and serialises responses with them, and @fastify/swagger serves them as the
+ * OpenAPI document at /openapi.json. uint64 values travel as decimal strings, as in the proto3
+ * JSON mapping the CLI prints; budgets are accepted as a whole number or such a string.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+
+/** Ranks and input counts any skill of the catalog needs, with room to grow. */
+export const MAX_RANK = 8;
+export const MAX_INPUTS = 16;
+const MAX_DIM = 2 ** 31 - 1;
+const UINT64_TEXT = '^[0-9]{1,20}$';
+const SKILL_PATTERN = '^[a-z0-9_-]{1,64}$';
+export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
+/** Task ids the router assigns (`task-` + 32 hex) and anything of the same alphabet an agent may hold. */
+export const TASK_ID_PATTERN = '^[A-Za-z0-9._:-]{1,80}$';
+
+const Uint64 = Type.String({ pattern: UINT64_TEXT, description: 'uint64 as a decimal string' });
+const Shape = Type.Array(Type.Integer({ minimum: 1, maximum: MAX_DIM }), { minItems: 1, maxItems: MAX_RANK });
+const TensorName = Type.String({ minLength: 1, maxLength: 64 });
+
+export const ErrorReply = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.String({ description: 'SWARM_… (docs/errors.md)' }),
+        message: Type.String(),
+        retryable: Type.Boolean(),
+        retryAfterMs: Type.Optional(Type.Integer({ minimum: 0 })),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, $id: 'ErrorReply' },
+);
+
+export const TensorInput = Type.Object(
+  {
+    name: TensorName,
+    shape: Shape,
+    data: Type.Optional(Type.Array(Type.Number(), { maxItems: TASK_MAX_ELEMENTS, description: 'row-major values (f32)' })),
+    dataBase64: Type.Optional(Type.String({ description: 'little-endian f32, row-major, base64' })),
+  },
+  { additionalProperties: false, description: 'exactly one of data and dataBase64' },
+);
+
+export const SubmitBody = Type.Object(
+  {
+    skill: Type.String({ pattern: SKILL_PATTERN }),
+    inputs: Type.Array(TensorInput, { minItems: 1, maxItems: MAX_INPUTS }),
+    budget: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: UINT64_TEXT })], { description: 'most credits to pay; default the quoted price' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_MAX_TIMEOUT_MS })),
+    idempotencyKey: Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'the same key again is the same task: never run or charged twice' })),
+  },
+  { additionalProperties: false },
+);
+export type SubmitBody = Static<typeof SubmitBody>;
+
+export const SubmitQuery = Type.Object(
+  {
+    async: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: answer 202 with the task id at once' })),
+    encoding: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('base64')], { description: 'outputs as numbers (json, default) or dataBase64' })),
+  },
+  { additionalProperties: false },
+);
+export type SubmitQuery = Static<typeof SubmitQuery>;
+
+export const TensorOutput = Type.Object(
+  { name: Type.String(), shape: Type.Array(Type.Integer()), data: Type.Optional(Type.Array(Type.Number())), dataBase64: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+export const TaskResult = Type.Object(
+  {
+    taskId: Type.String(),
+    outputs: Type.Array(TensorOutput),
+    cost: Uint64,
+    refunded: Uint64,
+    account: Type.String(),
+    providerId: Type.String(),
+    executorId: Type.String(),
+    backend: Type.String(),
+    verification: Type.String(),
+    attempts: Type.Integer(),
+    settlement: Type.String({ description: 'TASK_STATE_PAID or TASK_STATE_REFUNDED' }),
+    settlementNote: Type.String(),
+    timing: Type.Object(
+      { escrowMs: Type.Number(), executeMs: Type.Number(), verifyMs: Type.Number(), settleMs: Type.Number(), totalMs: Type.Number() },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, $id: 'TaskResult' },
+);
+export type TaskResult = Static<typeof TaskResult>;
+
+export const TaskAccepted = Type.Object(
+  { taskId: Type.String(), idempotencyKey: Type.String(), status: Type.String({ description: 'GET this for the outcome' }), events: Type.String({ description: 'SSE' }) },
+  { additionalProperties: false },
+);
+
+export const TaskIdParams = Type.Object({ id: Type.String({ pattern: TASK_ID_PATTERN }) }, { additionalProperties: false });
+export type TaskIdParams = Static<typeof TaskIdParams>;
+
+const ErrorInfo = Type.Object({ code: Type.String(), message: Type.String(), retryable: Type.Boolean() }, { additionalProperties: false });
+
+export const TaskStatus = Type.Object(
+  {
+    taskId: Type.String(),
+    state: Type.String({ description: 'TASK_STATE_RUNNING, _PAID, _REFUNDED or _REJECTED' }),
+    cost: Uint64,
+    refunded: Uint64,
+    error: Type.Optional(ErrorInfo),
+    providerId: Type.String(),
+    source: Type.String({ description: 'router, ledger or api (this API still holds the task)' }),
+    attempts: Type.Integer(),
+    note: Type.String(),
+    result: Type.Optional(Type.Ref(TaskResult)),
+  },
+  { additionalProperties: false },
+);
+export type TaskStatus = Static<typeof TaskStatus>;
+
+export const QuoteBody = Type.Object(
+  {
+    skill: Type.String({ pattern: SKILL_PATTERN }),
+    shapes: Type.Array(Type.Object({ name: TensorName, shape: Shape }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_INPUTS }),
+  },
+  { additionalProperties: false },
+);
+export type QuoteBody = Static<typeof QuoteBody>;
+
+export const Quote = Type.Object(
+  { skill: Type.String(), price: Uint64, pricePerMwork: Uint64, work: Type.Number({ description: 'work units (floating-point operations)' }), maxElements: Type.Integer() },
+  { additionalProperties: false },
+);
+
+const NamedShape = Type.Object({ name: Type.String(), shape: Type.Array(Type.String(), { description: 'dimension names, e.g. ["n","k"]' }) }, { additionalProperties: false });
+
+export const Skills = Type.Object(
+  {
+    backend: Type.String(),
+    maxElements: Type.Integer({ description: 'largest element count of all inputs together' }),
+    skills: Type.Array(
+      Type.Object(
+        {
+          name: Type.String(),
+          description: Type.String(),
+          inputs: Type.Array(NamedShape),
+          outputs: Type.Array(NamedShape),
+          pricePerMwork: Uint64,
+          verification: Type.String(),
+          verificationBound: Type.String(),
+          verificationCost: Type.String(),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Balance = Type.Object({ account: Type.String(), available: Uint64, escrowed: Uint64, budget: Uint64, spent: Uint64, tasks: Uint64 }, { additionalProperties: false });
+
+export const Peers = Type.Object(
+  {
+    peers: Type.Array(Type.Object({ nodeId: Type.String(), address: Type.String(), rttMs: Type.Number(), lastSeenMs: Uint64 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+/** Every error status a route may answer, with the one error body. */
+export function withErrors(responses: Record<number, TSchema>): Record<number | string, TSchema> {
+  return { ...responses, '4xx': Type.Ref(ErrorReply), '5xx': Type.Ref(ErrorReply) };
+}
+
+/** Shared schemas registered once with fastify (addSchema), referenced by $id. */
+export const SHARED_SCHEMAS: readonly TSchema[] = [ErrorReply, TaskResult];

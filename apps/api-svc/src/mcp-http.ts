@@ -1,0 +1,88 @@
+/**
+ * MCP over streamable HTTP at /mcp, on the agent API's own server: the same MCP server as `swarm
+ * mcp` (@swarm/client createSwarmMcpServer), authenticated by the API's bearer token (the server's
+ * onRequest hook, before the body is read) and acting as that agent through the API itself on
+ * loopback, so MCP can do exactly what the agent's token can over HTTP, with the same checks,
+ * limits and codes.
+ *
+ * Stateless (MCP spec 2025-06-18, streamable HTTP): every POST carries whole JSON-RPC messages and
+ * gets a fresh server; its answer is an SSE stream when the call sends progress notifications, so
+ * no session is kept between requests. GET (a standalone stream) and DELETE (ending a session)
+ * have nothing to serve: 405, as the spec allows.
+ */
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { SwarmMcpServerFactory } from '@swarm/client';
+import { createAgentClient, swarmMcpServerFactory } from '@swarm/client';
+import type { Logger } from '@swarm/telemetry';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerToken } from './agent-token';
+import type { ApiServer } from './http-server';
+import { agentOf } from './http-server';
+
+export const MCP_PATH = '/mcp';
+
+export interface McpRouteDeps {
+  /** The API's own base URL, e.g. http://127.0.0.1:8080 (known once it listens). */
+  selfUrl(): string;
+  version: string;
+  log: Logger;
+}
+
+/** A listening address as a URL this process can dial: a wildcard bind is reached on loopback. */
+export function loopbackUrl(httpAddress: string): string {
+  const address = httpAddress.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  return `http://${address}`;
+}
+
+const METHOD_NOT_ALLOWED = JSON.stringify({
+  jsonrpc: '2.0',
+  error: { code: -32000, message: 'method not allowed: this MCP endpoint is stateless; POST JSON-RPC messages to /mcp' },
+  id: null,
+});
+
+export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
+  const { log } = deps;
+  // Built on the first MCP request: a node whose agents never use MCP never loads it.
+  let serverFor: SwarmMcpServerFactory | undefined;
+
+  async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const agent = agentOf(request);
+    // The hook accepted this header, so it holds a token.
+    const bearer = bearerToken(request.headers.authorization);
+    const token = 'token' in bearer ? bearer.token : '';
+    const api = createAgentClient({ baseUrl: deps.selfUrl(), token });
+    serverFor ??= swarmMcpServerFactory({ version: deps.version, log });
+    const server = serverFor(api, log.child({ agent: agent.name }));
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
+    reply.hijack();
+    // The client leaving (or the answer being sent) ends this request's server: a task it started runs on in the API.
+    reply.raw.on('close', () => {
+      void transport.close().catch(() => undefined);
+      void server.close().catch(() => undefined);
+    });
+    try {
+      await server.connect(transport);
+      await transport.handleRequest(request.raw, reply.raw, request.body);
+    } catch (err) {
+      log.error({ err, agent: agent.name }, 'MCP request failed');
+      if (!reply.raw.headersSent) {
+        reply.raw.writeHead(500, { 'content-type': 'application/json' });
+        reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'internal error; details are in the node log' }, id: null }));
+      } else if (!reply.raw.writableEnded) reply.raw.end();
+    }
+  }
+
+  function notAllowed(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    agentOf(request);
+    return reply.code(405).header('allow', 'POST').type('application/json').send(METHOD_NOT_ALLOWED);
+  }
+
+  const summary = 'MCP over streamable HTTP (stateless): JSON-RPC 2.0 messages; tools list_skills, quote_task, submit_task, get_task, get_balance, list_peers';
+  app.post(
+    MCP_PATH,
+    { schema: { summary, description: 'Send `Accept: application/json, text/event-stream`; the answer is JSON or an SSE stream (progress, then the result).' } },
+    post,
+  );
+  app.get(MCP_PATH, { schema: { summary: 'No standalone stream (stateless): 405' } }, notAllowed);
+  app.delete(MCP_PATH, { schema: { summary: 'No session to end (stateless): 405' } }, notAllowed);
+}

@@ -1,0 +1,91 @@
+/**
+ * GET /v1/tasks/:id/events: a task's progress as server-sent events (text/event-stream):
+ * `accepted`, `running`, then `done` (a verified result) or `failed` (refunded, rejected, unknown),
+ * each with the task's status as JSON, and the stream ends. A task this API holds is followed as it
+ * ends; one it does not (submitted before a restart) is polled from the router. A client that goes
+ * away ends its stream, and stop() ends them all; the task itself runs on either way.
+ */
+import type { ServerResponse } from 'node:http';
+import { TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import type { TaskJob } from './agent-tasks';
+import type { TaskStatus } from './http-schemas';
+import { isDone, isFinal, jobStatus } from './task-status';
+
+/** Comment lines keep proxies and clients from closing an idle stream. */
+export const KEEPALIVE_MS = 15_000;
+/** How often a task this API does not hold is asked about. */
+export const POLL_MS = 500;
+/** Longest a stream follows a task: its longest deadline and then some. */
+export const MAX_STREAM_MS = TASK_MAX_TIMEOUT_MS + 30_000;
+
+export type TaskSource = { kind: 'job'; job: TaskJob } | { kind: 'router'; first: TaskStatus; poll(): Promise<TaskStatus> };
+
+export interface EventStreams {
+  /** Writes the stream to `res` (headers already unsent); resolves when it ended. */
+  stream(res: ServerResponse, taskId: string, source: TaskSource): Promise<void>;
+  open(): number;
+  /** Ends every open stream. */
+  closeAll(): void;
+}
+
+export function createEventStreams(): EventStreams {
+  const open = new Set<() => void>();
+
+  async function stream(res: ServerResponse, taskId: string, source: TaskSource): Promise<void> {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let closed = false;
+    let wake: () => void = () => undefined;
+    const end = () => {
+      closed = true;
+      wake();
+    };
+    open.add(end);
+    res.on('close', end);
+    const keepalive = setInterval(() => send(': keep-alive\n\n'), KEEPALIVE_MS);
+    const until = Date.now() + MAX_STREAM_MS;
+    function send(text: string): void {
+      if (!closed && !res.writableEnded) res.write(text);
+    }
+    const event = (name: string, data: unknown) => send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    /** Resolves when `p` settles, the client leaves, or stop() ends the stream. */
+    const waitFor = (p: Promise<unknown>) =>
+      new Promise<void>((resolve) => {
+        wake = resolve;
+        void p.then(
+          () => resolve(),
+          () => resolve(),
+        );
+      });
+    try {
+      event('accepted', { taskId });
+      let status: TaskStatus;
+      if (source.kind === 'job') {
+        event('running', { taskId });
+        await waitFor(source.job.ended);
+        status = jobStatus(source.job);
+      } else {
+        status = source.first;
+        if (!isFinal(status)) event('running', { taskId });
+        while (!closed && !isFinal(status) && Date.now() < until) {
+          await waitFor(new Promise((r) => setTimeout(r, POLL_MS)));
+          if (closed) break;
+          status = await source.poll().catch(() => status);
+        }
+      }
+      if (!closed && isFinal(status)) event(isDone(status) ? 'done' : 'failed', status);
+    } finally {
+      clearInterval(keepalive);
+      open.delete(end);
+      res.off('close', end);
+      if (!res.writableEnded) res.end();
+    }
+  }
+
+  return {
+    stream,
+    open: () => open.size,
+    closeAll() {
+      for (const end of [...open]) end();
+    },
+  };
+}

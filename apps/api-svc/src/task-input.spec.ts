@@ -1,0 +1,85 @@
+import { ErrorCode, SubmitTaskRequest, TASK_MAX_ELEMENTS, TaskState, toTensor } from '@swarm/contracts';
+import { agentSubmitRequest, taskFromJson, taskFromProtobuf, taskResultJson } from './task-input';
+
+const f32 = (values: number[]) => Buffer.from(new Float32Array(values).buffer).toString('base64');
+
+describe('task input - JSON body', () => {
+  it('takes numbers or base64 f32', () => {
+    const input = taskFromJson({
+      skill: 'vecadd',
+      inputs: [
+        { name: 'a', shape: [3], data: [1, 2, 3] },
+        { name: 'b', shape: [3], dataBase64: f32([4, 5, 6]) },
+      ],
+      budget: '12',
+      timeoutMs: 5_000,
+    });
+    expect(input).toMatchObject({ skill: 'vecadd', budget: 12n, timeoutMs: 5_000, idempotencyKey: '' });
+    expect(input.inputs.map((t) => [...new Float32Array(new Uint8Array(t.data).buffer)])).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+  });
+
+  it.each([
+    [{ name: 'a', shape: [2], data: [1] }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /1 values but shape \[2\] needs 2/],
+    [{ name: 'a', shape: [2] }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /exactly one of data and dataBase64/],
+    [{ name: 'a', shape: [2], data: [1, 2], dataBase64: f32([1, 2]) }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /exactly one/],
+    [{ name: 'a', shape: [2], dataBase64: f32([1]) }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /needs 8 bytes of f32, dataBase64 holds 4/],
+    [{ name: 'a', shape: [2], dataBase64: '***' }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /not base64/],
+    [{ name: 'a', shape: [TASK_MAX_ELEMENTS, 2], data: [] }, ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, /at most 2000000/],
+    [{ name: 'a', shape: [2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1], data: [] }, ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, /more than 2\^53/],
+  ])('refuses %p', (tensor, code, message) => {
+    expect(() => taskFromJson({ skill: 'vecadd', inputs: [tensor] })).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+  });
+
+  it('refuses a budget past uint64', () => {
+    expect(() => taskFromJson({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], budget: '99999999999999999999' })).toThrow(/budget/);
+  });
+});
+
+describe('task input - protobuf body', () => {
+  const tensor = toTensor('a', [2], new Float32Array([1, 2]));
+
+  it('keeps the task and drops the account and task id the agent put in', () => {
+    const decoded = SubmitTaskRequest.decode(
+      SubmitTaskRequest.encode(SubmitTaskRequest.fromPartial({ skill: 'vecadd', inputs: [tensor], budget: 3n, account: 'node', taskId: 'x' })).finish(),
+    );
+    const input = taskFromProtobuf(decoded);
+    const req = agentSubmitRequest(input, 'agent/bot', 'key-1', 3n);
+    expect(req).toMatchObject({ skill: 'vecadd', account: 'agent/bot', taskId: '', idempotencyKey: 'key-1', budget: 3n });
+  });
+
+  it.each([
+    [{ skill: 'Bad Skill', inputs: [tensor] }, /skill must be/],
+    [{ skill: 'vecadd', inputs: [] }, /1 to 16 inputs/],
+    [{ skill: 'vecadd', inputs: [{ ...tensor, data: new Uint8Array(4) }] }, /needs 8 bytes, got 4/],
+    [{ skill: 'vecadd', inputs: [{ ...tensor, shape: [0] }] }, /whole number from 1/],
+    [{ skill: 'vecadd', inputs: [tensor], idempotencyKey: 'no spaces' }, /idempotencyKey/],
+    [{ skill: 'vecadd', inputs: [tensor], timeoutMs: 10_000_000 }, /timeoutMs/],
+  ])('refuses %p', (partial, message) => {
+    expect(() => taskFromProtobuf(SubmitTaskRequest.fromPartial(partial))).toThrow(message);
+  });
+});
+
+describe('task result - JSON', () => {
+  it('gives outputs as numbers or base64 and uint64 as strings', () => {
+    const res = {
+      taskId: 't',
+      outputs: [toTensor('c', [2], new Float32Array([0.5, -1]))],
+      cost: 7n,
+      refunded: 1n,
+      timing: { escrowMs: 1, executeMs: 2, verifyMs: 3, settleMs: 4, totalMs: 10 },
+      providerId: 'p',
+      executorId: 'e',
+      backend: 'cpu',
+      verification: 'exact',
+      attempts: 1,
+      account: 'agent/bot',
+      settlement: TaskState.TASK_STATE_PAID,
+      settlementNote: '',
+    };
+    expect(taskResultJson(res, 'json')).toMatchObject({ outputs: [{ name: 'c', shape: [2], data: [0.5, -1] }], cost: '7', refunded: '1', settlement: 'TASK_STATE_PAID' });
+    expect(taskResultJson(res, 'base64').outputs[0]).toEqual({ name: 'c', shape: [2], dataBase64: f32([0.5, -1]) });
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * One task's status as agents read it (GET /v1/tasks/:id and the SSE events), from the router's
+ * record or the ledger (authoritative), with the result attached while this API still holds it.
+ * When the router does not know the task yet (or cannot be asked), the API's own record answers.
+ */
+import type { TaskStatusResponse } from '@swarm/contracts';
+import { ErrorCode, errorCodeName, TaskState } from '@swarm/contracts';
+import type { TaskJob } from './agent-tasks';
+import type { TaskStatus } from './http-schemas';
+import { taskResultJson } from './task-input';
+
+const REFUSALS = new Set([
+  ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  ErrorCode.ERROR_CODE_MALFORMED_MESSAGE,
+  ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+  ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
+  ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+  ErrorCode.ERROR_CODE_BUDGET_TOO_LOW,
+  ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT,
+  ErrorCode.ERROR_CODE_OVERLOADED,
+  ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+  ErrorCode.ERROR_CODE_RATE_LIMITED,
+]);
+
+/** Refused before anything was reserved: nothing ran and nothing moved. */
+export function isRefusal(code: ErrorCode): boolean {
+  return REFUSALS.has(code);
+}
+
+function stateName(state: TaskState): string {
+  return TaskState[state] ?? 'TASK_STATE_UNSPECIFIED';
+}
+
+/** The API's own view of a task it holds. */
+export function jobStatus(job: TaskJob): TaskStatus {
+  const base = { taskId: job.taskId, cost: '0', refunded: '0', providerId: '', source: 'api', attempts: 0, note: '' };
+  if (job.state === 'running') return { ...base, state: stateName(TaskState.TASK_STATE_RUNNING) };
+  if (job.state === 'failed' && job.error) {
+    const error = { code: errorCodeName(job.error.code), message: job.error.message, retryable: job.error.retryable };
+    // Anything but a refusal may have reserved credit: the router's record says how it closed.
+    const state = isRefusal(job.error.code) ? TaskState.TASK_STATE_REJECTED : TaskState.TASK_STATE_UNKNOWN;
+    return { ...base, state: stateName(state), error };
+  }
+  const res = job.result;
+  if (!res) return { ...base, state: stateName(TaskState.TASK_STATE_UNKNOWN) };
+  return {
+    ...base,
+    state: stateName(res.settlement || TaskState.TASK_STATE_PAID),
+    cost: String(res.cost),
+    refunded: String(res.refunded),
+    providerId: res.providerId,
+    attempts: res.attempts,
+    note: res.settlementNote,
+    result: taskResultJson(res, 'json'),
+  };
+}
+
+/** The router's answer, with the held result when there is one. */
+export function routerStatus(res: TaskStatusResponse, job: TaskJob | undefined): TaskStatus {
+  const status: TaskStatus = {
+    taskId: res.taskId,
+    state: stateName(res.state),
+    cost: String(res.cost),
+    refunded: String(res.refunded),
+    providerId: res.providerId,
+    source: res.source,
+    attempts: res.attempts,
+    note: res.note,
+  };
+  if (res.error && res.error.code !== ErrorCode.ERROR_CODE_UNSPECIFIED) {
+    status.error = { code: errorCodeName(res.error.code), message: res.error.message, retryable: res.error.retryable };
+  }
+  if (job?.state === 'done' && job.result && job.result.outputs.length > 0) status.result = taskResultJson(job.result, 'json');
+  return status;
+}
+
+/** Whether the status is final: done (a verified result) or failed (refunded, rejected, unknown). */
+export function isFinal(status: TaskStatus): boolean {
+  return status.state !== stateName(TaskState.TASK_STATE_RUNNING);
+}
+
+export function isDone(status: TaskStatus): boolean {
+  return status.state === stateName(TaskState.TASK_STATE_PAID) || status.result !== undefined;
+}

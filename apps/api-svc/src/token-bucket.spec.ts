@@ -1,0 +1,34 @@
+import { manualClock } from '@swarm/determinism';
+import { createRateLimiter } from './token-bucket';
+
+describe('token bucket - per agent token', () => {
+  it('lets a burst through, then one request per refill interval', () => {
+    const clock = manualClock(1_000);
+    const limiter = createRateLimiter({ ratePerSecond: 10, burst: 3 }, clock);
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 0]);
+    expect(limiter.take('a')).toBe(100);
+    clock.advance(50);
+    expect(limiter.take('a')).toBe(50);
+    clock.advance(50);
+    expect(limiter.take('a')).toBe(0);
+  });
+
+  it('keeps each key apart', () => {
+    const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1 }, manualClock());
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('a')).toBe(1_000);
+    expect(limiter.take('b')).toBe(0);
+  });
+
+  it('never holds more than the burst, and forgets full buckets', () => {
+    const clock = manualClock();
+    const limiter = createRateLimiter({ ratePerSecond: 1_000, burst: 2 }, clock);
+    limiter.take('a');
+    clock.advance(60_000);
+    expect([limiter.take('a'), limiter.take('a'), limiter.take('a')]).toEqual([0, 0, 1]);
+    for (let i = 0; i < 2_048; i++) limiter.take(`k${i}`);
+    clock.advance(60_000);
+    for (let i = 0; i < 1_024; i++) limiter.take('z');
+    expect(limiter.size()).toBeLessThan(100);
+  });
+});

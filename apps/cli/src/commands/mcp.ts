@@ -1,0 +1,49 @@
+/**
+ * `swarm mcp`: the node's MCP server on stdio, for an MCP client that starts it (Claude Desktop, an
+ * agent framework). A thin client of the node's agent HTTP API, acting as the agent whose token is
+ * in SWARM_AGENT_TOKEN: the API is found by --api-url, SWARM_API_URL, then the running node's
+ * node.json (httpAddress). stdout carries only JSON-RPC; anything for people goes to stderr. Runs
+ * until the client closes stdin.
+ */
+import { createAgentClient, createSwarmMcpServer, resolveApiUrl } from '@swarm/client';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { CliError } from '../cli-error';
+import type { NodeTarget } from '../node-file';
+
+export const CLI_VERSION = '0.1.0';
+/** A JSON-RPC line larger than this ends the session (the SDK's reader gives up on it); a 2M-value task fits. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const TOKEN_SHAPE = /^swt_[A-Za-z0-9_-]{43}$/;
+
+export type McpOptions = Pick<NodeTarget, 'dataDir' | 'node' | 'apiUrl'>;
+
+/** JSON-RPC 2.0 §5.1: a line that is not a JSON-RPC message gets Parse error (-32700) with a null id. */
+function parseErrorReply(err: Error): JSONRPCMessage | undefined {
+  if (!(err instanceof SyntaxError) && err.name !== 'ZodError') return undefined;
+  const message = err instanceof SyntaxError ? 'Parse error: the line is not JSON' : 'Invalid Request: the line is not a JSON-RPC 2.0 message';
+  return { jsonrpc: '2.0', id: null, error: { code: err instanceof SyntaxError ? -32700 : -32600, message } } as unknown as JSONRPCMessage;
+}
+
+export async function mcpCommand(opts: McpOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const token = env['SWARM_AGENT_TOKEN'] ?? '';
+  if (!TOKEN_SHAPE.test(token)) {
+    throw new CliError('SWARM_BAD_ARGS', 'set SWARM_AGENT_TOKEN to an agent token (swt_… from `swarm agent add NAME --budget N`)');
+  }
+  const baseUrl = await resolveApiUrl(opts, env);
+  const server = createSwarmMcpServer(createAgentClient({ baseUrl, token }), { version: CLI_VERSION });
+  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
+  const closed = new Promise<void>((resolve) => {
+    server.onclose = resolve;
+  });
+  server.onerror = (err) => {
+    const reply = parseErrorReply(err);
+    if (reply) void transport.send(reply).catch(() => undefined);
+    else process.stderr.write(`swarm mcp: ${err.message.slice(0, 300)}\n`);
+  };
+  await server.connect(transport);
+  process.stderr.write(`swarm mcp: serving MCP on stdio for the agent API at ${baseUrl}\n`);
+  // The client ending the session closes stdin; the SDK's transport does not watch for that itself.
+  process.stdin.once('end', () => void server.close());
+  await closed;
+}

@@ -1,0 +1,136 @@
+/**
+ * What the agent HTTP API answers (api-svc's schemas, served at /openapi.json), as the SDK hands it
+ * to callers: credits as bigint (the wire sends uint64 as decimal strings) and tensors as
+ * Float32Array (the wire sends numbers or base64 of little-endian f32).
+ */
+import type { DenseTensor } from '@swarm/contracts';
+
+export interface NamedShape {
+  readonly name: string;
+  /** Dimension names, e.g. ["n", "k"]. */
+  readonly shape: readonly string[];
+}
+
+export interface AgentSkill {
+  readonly name: string;
+  readonly description: string;
+  readonly inputs: readonly NamedShape[];
+  readonly outputs: readonly NamedShape[];
+  readonly pricePerMwork: bigint;
+  readonly verification: string;
+  readonly verificationBound: string;
+  readonly verificationCost: string;
+}
+
+export interface AgentSkills {
+  readonly backend: string;
+  /** Largest element count of all of a task's inputs together. */
+  readonly maxElements: number;
+  readonly skills: readonly AgentSkill[];
+}
+
+export interface TaskQuote {
+  readonly skill: string;
+  readonly price: bigint;
+  readonly pricePerMwork: bigint;
+  /** Work units (floating-point operations). */
+  readonly work: number;
+  readonly maxElements: number;
+}
+
+/** A task's input: values as a Float32Array (sent as base64) or plain numbers. */
+export interface InputTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | readonly number[];
+}
+
+export interface AgentTask {
+  readonly skill: string;
+  readonly inputs: readonly InputTensor[];
+  /** Most credits to pay; default the quoted price. */
+  readonly budget?: bigint;
+  /** The task's deadline on the node; default the router's. */
+  readonly timeoutMs?: number;
+  /** The same key again is the same task (never run or paid twice); default a random one. */
+  readonly idempotencyKey?: string;
+}
+
+export interface TaskTiming {
+  readonly escrowMs: number;
+  readonly executeMs: number;
+  readonly verifyMs: number;
+  readonly settleMs: number;
+  readonly totalMs: number;
+}
+
+export interface TaskResult {
+  readonly taskId: string;
+  readonly outputs: readonly DenseTensor[];
+  readonly cost: bigint;
+  readonly refunded: bigint;
+  /** The paying account (`agent/<name>`). */
+  readonly account: string;
+  /** Node id of the provider that ran it, and was paid. */
+  readonly providerId: string;
+  readonly executorId: string;
+  readonly backend: string;
+  /** How the result was checked (e.g. "freivalds: …"); the router never returns an unverified result. */
+  readonly verification: string;
+  readonly attempts: number;
+  /** TASK_STATE_PAID, or TASK_STATE_REFUNDED when the node could not settle and gave the credit back. */
+  readonly settlement: string;
+  readonly settlementNote: string;
+  readonly timing: TaskTiming;
+}
+
+export interface TaskErrorInfo {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+export interface TaskStatus {
+  readonly taskId: string;
+  /** TASK_STATE_RUNNING, _PAID, _REFUNDED, _REJECTED or _UNKNOWN. */
+  readonly state: string;
+  readonly cost: bigint;
+  readonly refunded: bigint;
+  readonly error?: TaskErrorInfo;
+  readonly providerId: string;
+  /** Who answered: router, ledger, or api (the API still holds the task). */
+  readonly source: string;
+  readonly attempts: number;
+  readonly note: string;
+  /** The result, while the API still holds it (api-svc keeps results about 10 minutes). */
+  readonly result?: TaskResult;
+}
+
+/** An async submit's answer: the task runs on; follow it by id. */
+export interface TaskAccepted {
+  readonly taskId: string;
+  readonly idempotencyKey: string;
+}
+
+export interface AgentBalance {
+  readonly account: string;
+  readonly available: bigint;
+  readonly escrowed: bigint;
+  readonly budget: bigint;
+  readonly spent: bigint;
+  readonly tasks: bigint;
+}
+
+export interface AgentPeer {
+  readonly nodeId: string;
+  readonly address: string;
+  readonly rttMs: number;
+  readonly lastSeenMs: bigint;
+}
+
+/** A task's progress as the events stream reports it; `done` and `failed` are the last. */
+export type TaskEvent =
+  | { readonly type: 'accepted'; readonly taskId: string }
+  | { readonly type: 'running'; readonly taskId: string }
+  | { readonly type: 'done'; readonly taskId: string; readonly status: TaskStatus }
+  | { readonly type: 'failed'; readonly taskId: string; readonly status: TaskStatus };

@@ -1,0 +1,222 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ErrorCode, isSwarmError, SubmitTaskRequest } from '@swarm/contracts';
+import { swarmErrorOf } from '@swarm/testing';
+import type { TaskEvent } from './agent-api-types';
+import { createAgentClient, JSON_BODY_MAX_VALUES } from './agent-client';
+import { AgentApiError } from './api-error';
+
+const TOKEN = `swt_${'a'.repeat(43)}`;
+const f32 = (values: number[]) => Buffer.from(Float32Array.from(values).buffer).toString('base64');
+const RESULT = {
+  taskId: 'task-1',
+  outputs: [{ name: 'c', shape: [2], dataBase64: f32([4, 6]) }],
+  cost: '3',
+  refunded: '0',
+  account: 'agent/a',
+  providerId: 'node-1',
+  executorId: 'ex-1',
+  backend: 'cpu',
+  verification: 'recompute: exact',
+  attempts: 1,
+  settlement: 'TASK_STATE_PAID',
+  settlementNote: '',
+  timing: { escrowMs: 1, executeMs: 2, verifyMs: 1, settleMs: 1, totalMs: 5 },
+};
+const status = (over: Record<string, unknown>) => ({
+  taskId: 'task-1',
+  state: 'TASK_STATE_PAID',
+  cost: '3',
+  refunded: '0',
+  providerId: 'node-1',
+  source: 'api',
+  attempts: 1,
+  note: '',
+  ...over,
+});
+
+type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
+
+/** A stand-in for api-svc on loopback: each test sets the routes it needs. */
+describe('agent client - the SDK over HTTP', () => {
+  let server: Server;
+  let base: string;
+  let routes: Record<string, Handler>;
+  const seen: Array<{ method: string; url: string; auth: string; type: string }> = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization ?? '', type: req.headers['content-type'] ?? '' });
+        const handler = routes[`${req.method} ${req.url}`];
+        if (handler) return handler(req, Buffer.concat(chunks), res);
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"SWARM_NOT_FOUND","message":"no such route","retryable":false}}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    routes = {};
+    seen.length = 0;
+  });
+
+  const json = (res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}) =>
+    res.writeHead(code, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  const client = () => createAgentClient({ baseUrl: `${base}/`, token: TOKEN, newKey: () => 'key-1' });
+
+  it('sends the bearer token and types the answers (credits as bigint)', async () => {
+    routes['GET /v1/balance'] = (_q, _b, res) => json(res, 200, { account: 'agent/a', available: '97', escrowed: '0', budget: '100', spent: '3', tasks: '1' });
+    expect(await client().balance()).toEqual({ account: 'agent/a', available: 97n, escrowed: 0n, budget: 100n, spent: 3n, tasks: 1n });
+    expect(seen[0]).toMatchObject({ url: '/v1/balance', auth: `Bearer ${TOKEN}` });
+  });
+
+  it('submits base64 JSON with an idempotency key and decodes the outputs', async () => {
+    let sent: Record<string, unknown> = {};
+    routes['POST /v1/tasks?encoding=base64'] = (_q, body, res) => {
+      sent = JSON.parse(body.toString()) as Record<string, unknown>;
+      json(res, 200, RESULT);
+    };
+    const r = await client().submit({
+      skill: 'vecadd',
+      inputs: [
+        { name: 'a', shape: [2], data: [1, 2] },
+        { name: 'b', shape: [2], data: Float32Array.of(3, 4) },
+      ],
+      budget: 5n,
+    });
+    expect(sent).toEqual({
+      skill: 'vecadd',
+      inputs: [
+        { name: 'a', shape: [2], dataBase64: f32([1, 2]) },
+        { name: 'b', shape: [2], dataBase64: f32([3, 4]) },
+      ],
+      budget: '5',
+      idempotencyKey: 'key-1',
+    });
+    expect(r).toMatchObject({ taskId: 'task-1', cost: 3n, providerId: 'node-1', verification: 'recompute: exact' });
+    expect(Array.from(r.outputs[0]?.data ?? [])).toEqual([4, 6]);
+  });
+
+  it('sends inputs too large for a JSON body as a protobuf SubmitTaskRequest', async () => {
+    let decoded: SubmitTaskRequest | undefined;
+    routes['POST /v1/tasks?encoding=base64'] = (_q, body, res) => {
+      decoded = SubmitTaskRequest.decode(body);
+      json(res, 200, RESULT);
+    };
+    const n = JSON_BODY_MAX_VALUES / 2 + 1;
+    await client().submit({
+      skill: 'vecadd',
+      inputs: [
+        { name: 'a', shape: [n], data: new Float32Array(n) },
+        { name: 'b', shape: [n], data: new Float32Array(n).fill(1) },
+      ],
+    });
+    expect(seen[0]?.type).toBe('application/x-protobuf');
+    expect(decoded).toMatchObject({ skill: 'vecadd', idempotencyKey: 'key-1', budget: 0n });
+    expect(decoded?.inputs[1]?.data.byteLength).toBe(n * 4);
+  });
+
+  it('refuses an input whose values do not fill its shape before sending anything', async () => {
+    const err = await swarmErrorOf(client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [3], data: [1, 2] }] }));
+    expect(err.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('retries RATE_LIMITED after the hint, then answers', async () => {
+    let calls = 0;
+    routes['GET /v1/peers'] = (_q, _b, res) => {
+      calls += 1;
+      if (calls === 1) json(res, 429, { error: { code: 'SWARM_RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 30 } }, { 'retry-after': '1' });
+      else json(res, 200, { peers: [{ nodeId: 'n2', address: '10.0.0.2:7000', rttMs: 1.5, lastSeenMs: '1700000000000' }] });
+    };
+    expect(await client().peers()).toEqual([{ nodeId: 'n2', address: '10.0.0.2:7000', rttMs: 1.5, lastSeenMs: 1700000000000n }]);
+    expect(calls).toBe(2);
+  });
+
+  it("turns error bodies into SwarmErrors with the server's code, status and retry hint", async () => {
+    routes['POST /v1/quote'] = (_q, _b, res) => json(res, 400, { error: { code: 'SWARM_UNKNOWN_SKILL', message: "unknown skill 'x'", retryable: false } });
+    const quote = await swarmErrorOf(client().quote('x', [{ name: 'a', shape: [1] }]));
+    expect(quote).toBeInstanceOf(AgentApiError);
+    expect([quote.code, quote.codeName, (quote as AgentApiError).status, quote.message]).toEqual([
+      ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
+      'SWARM_UNKNOWN_SKILL',
+      400,
+      "unknown skill 'x'",
+    ]);
+
+    // A code only the HTTP API has keeps its name.
+    const unknown = await swarmErrorOf(client().task('task-404'));
+    expect([unknown.code, unknown.codeName]).toEqual([ErrorCode.ERROR_CODE_UNSPECIFIED, 'SWARM_NOT_FOUND']);
+
+    // Not our server: a proxy's HTML page, capped, with a code from its status.
+    routes['GET /v1/skills'] = (_q, _b, res) => res.writeHead(502, { 'content-type': 'text/html' }).end(`<html>${'x'.repeat(10_000)}</html>`);
+    const proxy = await swarmErrorOf(client().skills());
+    expect(proxy.codeName).toBe('SWARM_UNAVAILABLE');
+    expect(proxy.message.length).toBeLessThan(200);
+  });
+
+  it('says the API cannot be reached, as a retryable UNAVAILABLE', async () => {
+    const gone = createAgentClient({ baseUrl: 'http://127.0.0.1:1', token: TOKEN });
+    const err = await swarmErrorOf(gone.balance());
+    expect([err.codeName, err.retryable]).toEqual(['SWARM_UNAVAILABLE', true]);
+    expect(err.message).toMatch(/cannot reach the agent API at http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('follows an async task on its event stream (events split across chunks) to the verified result', async () => {
+    routes['POST /v1/tasks?async=true'] = (_q, _b, res) =>
+      json(res, 202, { taskId: 'task-1', idempotencyKey: 'key-1', status: '/v1/tasks/task-1', events: '/v1/tasks/task-1/events' });
+    routes['GET /v1/tasks/task-1/events'] = (_q, _b, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const done = JSON.stringify(status({ result: { ...RESULT, outputs: [{ name: 'c', shape: [2], data: [4, 6] }] } }));
+      const text = `: keep-alive\n\nevent: accepted\ndata: {"taskId":"task-1"}\n\nevent: running\ndata: {"taskId":"task-1"}\n\nevent: done\ndata: ${done}\n\n`;
+      // Three pieces, cut mid-line: the reader must join them.
+      res.write(text.slice(0, 20));
+      setTimeout(() => res.write(text.slice(20, 90)), 5);
+      setTimeout(() => res.end(text.slice(90)), 10);
+    };
+    const events: TaskEvent['type'][] = [];
+    const r = await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }] }, { onEvent: (e) => events.push(e.type) });
+    expect(events).toEqual(['accepted', 'running', 'done']);
+    expect(Array.from(r.outputs[0]?.data ?? [])).toEqual([4, 6]);
+  });
+
+  it('rejects with the error a failed task ended with', async () => {
+    routes['GET /v1/tasks/task-2/events'] = (_q, _b, res) => {
+      const failed = status({
+        taskId: 'task-2',
+        state: 'TASK_STATE_REJECTED',
+        cost: '0',
+        error: { code: 'SWARM_INSUFFICIENT_CREDIT', message: 'only 1 credit left', retryable: false },
+      });
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`event: accepted\ndata: {}\n\nevent: failed\ndata: ${JSON.stringify(failed)}\n\n`);
+    };
+    const err = await swarmErrorOf(client().wait('task-2'));
+    expect([err.code, err.message]).toEqual([ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'only 1 credit left']);
+  });
+
+  it('asks for the status when the stream ends before the task does', async () => {
+    routes['GET /v1/tasks/task-3/events'] = (_q, _b, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: accepted\ndata: {}\n\n');
+    routes['GET /v1/tasks/task-3'] = (_q, _b, res) => json(res, 200, status({ taskId: 'task-3', state: 'TASK_STATE_REFUNDED', cost: '0', refunded: '3', note: 'executor failed' }));
+    const err = await swarmErrorOf(client().wait('task-3'));
+    expect([err.codeName, err.message]).toEqual(['SWARM_TASK_REFUNDED', 'task task-3 was refunded: executor failed']);
+  });
+
+  it('stops waiting when its AbortSignal fires (the task itself is the node’s to finish)', async () => {
+    routes['GET /v1/tasks/task-4/events'] = (_q, _b, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: accepted\ndata: {}\n\nevent: running\ndata: {}\n\n');
+    };
+    const controller = new AbortController();
+    const waiting = client().wait('task-4', { signal: controller.signal, onEvent: (e) => e.type === 'running' && controller.abort(new Error('agent gave up')) });
+    await expect(waiting).rejects.toThrow('agent gave up');
+    expect(isSwarmError(await waiting.catch((e: unknown) => e))).toBe(false);
+  });
+});

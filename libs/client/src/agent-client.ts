@@ -1,0 +1,236 @@
+/**
+ * The SDK's HTTP client for a node's agent API (api-svc): what a remote agent uses, with its bearer
+ * token, where the NATS client (swarm-client.ts) is for programs on the node's own bus. Typed
+ * answers (agent-api-types.ts), every error a SwarmError with the server's code (api-error.ts).
+ *
+ * Every submit carries an idempotency key (the caller's or a random one), so a retry is the same
+ * task: a RATE_LIMITED answer is retried after the server's hint, and nothing runs or is paid twice.
+ * Aborting a call (its `signal`) stops waiting, not the task: a task the node accepted runs to its
+ * end and is paid or refunded; `task(id)` tells which.
+ */
+import { randomUUID } from 'node:crypto';
+import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, toTensor } from '@swarm/contracts';
+import type { AgentBalance, AgentPeer, AgentSkills, AgentTask, InputTensor, TaskAccepted, TaskEvent, TaskQuote, TaskResult, TaskStatus } from './agent-api-types';
+import { balanceFromJson, inputToJson, peersFromJson, quoteFromJson, resultFromJson, skillsFromJson, statusFromJson } from './agent-api-wire';
+import { AgentApiError, apiErrorOf, errorFromResponse } from './api-error';
+import { readSse } from './sse-events';
+
+/** Inputs up to this many values go as JSON (base64, ~5.3 bytes a value, under api-svc's 8 MiB JSON cap); larger ones as protobuf. */
+export const JSON_BODY_MAX_VALUES = 1_000_000;
+export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
+/** RATE_LIMITED answers retried (after the server's Retry-After) before the error reaches the caller. */
+export const DEFAULT_RATE_LIMIT_RETRIES = 3;
+/** Longest wait honoured from a Retry-After; a longer one is returned as the error. */
+export const MAX_RETRY_WAIT_MS = 10_000;
+/** How often a task is asked about when its event stream ended before the task did. */
+export const STATUS_POLL_MS = 500;
+
+export interface AgentClientOptions {
+  /** The node's agent API, e.g. http://127.0.0.1:8080 (a node's `node.json` has it as httpAddress). */
+  readonly baseUrl: string;
+  /** The agent's token, `swt_…` (from `swarm agent add`). */
+  readonly token: string;
+  /** Default the global fetch. */
+  readonly fetch?: typeof fetch;
+  readonly rateLimitRetries?: number;
+  /** A fresh idempotency key for a submit that names none; default `sdk-<uuid>`. */
+  readonly newKey?: () => string;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface WaitOptions extends CallOptions {
+  /** Each event of the task's stream as it arrives (accepted, running, done or failed). */
+  readonly onEvent?: (event: TaskEvent) => void;
+}
+
+export interface AgentClient {
+  readonly baseUrl: string;
+  /** Skills the node runs: input and output shapes, prices, verification bounds. */
+  skills(opts?: CallOptions): Promise<AgentSkills>;
+  /** The price of a task with inputs of these shapes (what the router escrows). */
+  quote(skill: string, shapes: ReadonlyArray<{ name: string; shape: readonly number[] }>, opts?: CallOptions): Promise<TaskQuote>;
+  /**
+   * Runs a task and returns its verified result. With `onEvent` it is submitted asynchronously and
+   * followed on its event stream (progress for long tasks); without, one synchronous request.
+   */
+  submit(task: AgentTask, opts?: WaitOptions): Promise<TaskResult>;
+  /** Starts a task and answers its id at once (follow it with `wait`, `events` or `task`). */
+  submitAsync(task: AgentTask, opts?: CallOptions): Promise<TaskAccepted>;
+  /** The task's result once it ends; rejects with the task's error if it failed. */
+  wait(taskId: string, opts?: WaitOptions): Promise<TaskResult>;
+  /** The task's events: accepted, running, then done or failed. */
+  events(taskId: string, opts?: CallOptions): AsyncGenerator<TaskEvent>;
+  /** What became of a task (running, paid, refunded, rejected), with its result while the API holds it. */
+  task(taskId: string, opts?: CallOptions): Promise<TaskStatus>;
+  balance(opts?: CallOptions): Promise<AgentBalance>;
+  peers(opts?: CallOptions): Promise<AgentPeer[]>;
+}
+
+function abortable(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The task's result from its final status, or the error it ended with. */
+export function outcomeOf(status: TaskStatus): TaskResult {
+  if (status.result) return status.result;
+  if (status.error) throw apiErrorOf(status.error, 0);
+  if (status.state === 'TASK_STATE_PAID') {
+    throw new AgentApiError('SWARM_TASK_RESULT_GONE', `task ${status.taskId} was paid (${status.cost} credits) but the API no longer holds its result`, 0, false);
+  }
+  if (status.state === 'TASK_STATE_REFUNDED')
+    throw new AgentApiError('SWARM_TASK_REFUNDED', `task ${status.taskId} was refunded${status.note ? `: ${status.note}` : ''}`, 0, false);
+  throw new AgentApiError('SWARM_TASK_UNKNOWN', `task ${status.taskId} ended as ${status.state}${status.note ? `: ${status.note}` : ''}`, 0, false);
+}
+
+/** The input's value count, once its data fills its shape (checked before anything is sent). */
+function checkedCount(t: InputTensor): number {
+  const count = elementCount(t.shape);
+  if (t.data.length !== count) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `input '${t.name.slice(0, 64)}' has ${t.data.length} values but shape [${t.shape.join(',')}] needs ${count}`);
+  }
+  return count;
+}
+
+export function createAgentClient(opts: AgentClientOptions): AgentClient {
+  const baseUrl = opts.baseUrl.replace(/\/+$/, '');
+  const doFetch = opts.fetch ?? fetch;
+  const retries = opts.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES;
+  const newKey = opts.newKey ?? (() => `sdk-${randomUUID()}`);
+
+  async function send(method: string, path: string, init: { body?: string | Uint8Array; contentType?: string; accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await doFetch(`${baseUrl}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${opts.token}`,
+            accept: init.accept ?? 'application/json',
+            ...(init.contentType ? { 'content-type': init.contentType } : {}),
+          },
+          ...(init.body !== undefined ? { body: init.body } : {}),
+          ...(init.signal ? { signal: init.signal } : {}),
+        });
+      } catch (err) {
+        if (init.signal?.aborted) throw init.signal.reason;
+        const cause = (err as { cause?: { code?: unknown } }).cause?.code;
+        throw new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl}${typeof cause === 'string' ? ` (${cause})` : ''}; is the node running?`, 0, true, {
+          cause: err,
+        });
+      }
+      if (res.ok) return res;
+      const error = await errorFromResponse(res);
+      if (!isSwarmError(error, ErrorCode.ERROR_CODE_RATE_LIMITED) || attempt >= retries || error.retryAfterMs > MAX_RETRY_WAIT_MS) throw error;
+      await abortable(Math.max(error.retryAfterMs, 100), init.signal);
+    }
+  }
+
+  async function readJson(res: Response, what: string, signal: AbortSignal | undefined): Promise<unknown> {
+    try {
+      return await res.json();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw new AgentApiError('SWARM_MALFORMED_MESSAGE', `the agent API answered ${what} with something other than JSON`, res.status, false, { cause: err });
+    }
+  }
+
+  async function json(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const res = await send(method, path, body === undefined ? { signal } : { body: JSON.stringify(body), contentType: 'application/json', signal });
+    return readJson(res, `${method} ${path}`, signal);
+  }
+
+  /** JSON with base64 values, or a protobuf SubmitTaskRequest once the values would not fit a JSON body. */
+  function taskBody(task: AgentTask, idempotencyKey: string): { body: string | Uint8Array; contentType: string } {
+    const values = task.inputs.reduce((n, t) => n + checkedCount(t), 0);
+    if (values <= JSON_BODY_MAX_VALUES) {
+      return {
+        contentType: 'application/json',
+        body: JSON.stringify({
+          skill: task.skill,
+          inputs: task.inputs.map(inputToJson),
+          ...(task.budget !== undefined ? { budget: String(task.budget) } : {}),
+          ...(task.timeoutMs !== undefined ? { timeoutMs: task.timeoutMs } : {}),
+          idempotencyKey,
+        }),
+      };
+    }
+    const req = SubmitTaskRequest.fromPartial({
+      skill: task.skill,
+      inputs: task.inputs.map((t: InputTensor) => toTensor(t.name, t.shape, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data))),
+      budget: task.budget ?? 0n,
+      timeoutMs: task.timeoutMs ?? 0,
+      idempotencyKey,
+    });
+    return { contentType: PROTOBUF_MEDIA_TYPE, body: SubmitTaskRequest.encode(req).finish() };
+  }
+
+  const taskPath = (taskId: string) => `/v1/tasks/${encodeURIComponent(taskId)}`;
+
+  const client: AgentClient = {
+    baseUrl,
+    skills: async (o = {}) => skillsFromJson(await json('GET', '/v1/skills', undefined, o.signal)),
+    quote: async (skill, shapes, o = {}) => quoteFromJson(await json('POST', '/v1/quote', { skill, shapes: shapes.map((s) => ({ name: s.name, shape: [...s.shape] })) }, o.signal)),
+    async submit(task, o = {}) {
+      if (o.onEvent) {
+        const { taskId } = await client.submitAsync(task, o);
+        return client.wait(taskId, o);
+      }
+      const res = await send('POST', '/v1/tasks?encoding=base64', { ...taskBody(task, task.idempotencyKey ?? newKey()), signal: o.signal });
+      return resultFromJson(await readJson(res, 'POST /v1/tasks', o.signal));
+    },
+    async submitAsync(task, o = {}) {
+      const idempotencyKey = task.idempotencyKey ?? newKey();
+      const res = await send('POST', '/v1/tasks?async=true', { ...taskBody(task, idempotencyKey), signal: o.signal });
+      const body = (await readJson(res, 'POST /v1/tasks?async=true', o.signal)) as { taskId?: unknown } | null;
+      if (typeof body?.taskId !== 'string') throw new AgentApiError('SWARM_MALFORMED_MESSAGE', 'the agent API accepted a task without naming its id', res.status, false);
+      return { taskId: body.taskId, idempotencyKey };
+    },
+    async *events(taskId, o = {}) {
+      const res = await send('GET', `${taskPath(taskId)}/events`, { accept: 'text/event-stream', signal: o.signal });
+      if (!res.body) return;
+      for await (const ev of readSse(res.body)) {
+        if (ev.event === 'accepted' || ev.event === 'running') yield { type: ev.event, taskId };
+        else if (ev.event === 'done' || ev.event === 'failed') {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(ev.data);
+          } catch {
+            throw new AgentApiError('SWARM_MALFORMED_MESSAGE', `the '${ev.event}' event of task ${taskId} is not JSON`, 0, false);
+          }
+          yield { type: ev.event, taskId, status: statusFromJson(parsed) };
+          return;
+        }
+      }
+    },
+    async wait(taskId, o = {}) {
+      for await (const ev of client.events(taskId, o)) {
+        o.onEvent?.(ev);
+        if (ev.type === 'done' || ev.type === 'failed') return outcomeOf(ev.status);
+      }
+      // The stream ended first (the API is stopping, a proxy cut it): the task's status still tells.
+      for (;;) {
+        const status = await client.task(taskId, o);
+        if (status.state !== 'TASK_STATE_RUNNING') return outcomeOf(status);
+        await abortable(STATUS_POLL_MS, o.signal);
+      }
+    },
+    task: async (taskId, o = {}) => statusFromJson(await json('GET', taskPath(taskId), undefined, o.signal)),
+    balance: async (o = {}) => balanceFromJson(await json('GET', '/v1/balance', undefined, o.signal)),
+    peers: async (o = {}) => peersFromJson(await json('GET', '/v1/peers', undefined, o.signal)),
+  };
+  return client;
+}
