@@ -1,5 +1,5 @@
-import { ConfigError } from '@swarm/config';
-import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, formatHostPort, loadApiConfig, parseHostPort, PROTOBUF_BODY_BYTES } from './config';
+import { ConfigError, formatHostPort, parseHostPort } from '@swarm/config';
+import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, loadApiConfig, PROTOBUF_BODY_BYTES } from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
 

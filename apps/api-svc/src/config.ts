@@ -2,8 +2,8 @@
  * api-svc settings: where the agents' HTTP API listens, its size caps and its per-token rate.
  * Pure: main.ts passes process.env.
  */
-import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
-import { envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import type { Env, EnvVar, HostPort, ServiceConfig } from '@swarm/config';
+import { envVar, intVar, loadEnv, parseHostPort, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES } from '@swarm/contracts';
 import { z } from 'zod';
 
@@ -21,13 +21,6 @@ export const DEFAULT_BURST = 40;
 const MIN_BODY_BYTES = 1024;
 const MAX_RATE = 100_000;
 
-export interface HostPort {
-  /** IPv6 without brackets. */
-  readonly host: string;
-  /** 0: any free port. */
-  readonly port: number;
-}
-
 export interface ApiHttpConfig {
   readonly listen: HostPort;
   readonly jsonBodyBytes: number;
@@ -38,22 +31,6 @@ export interface ApiHttpConfig {
 
 export interface ApiConfig extends ServiceConfig {
   readonly http: ApiHttpConfig;
-}
-
-const MAX_PORT = 65_535;
-const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9A-Za-z](?:[0-9A-Za-z.-]{0,251}[0-9A-Za-z])?)):(\d{1,5})$/;
-
-/** `host:port` as people write it: IPv4, a DNS name or [IPv6]; undefined if it is none of them. */
-export function parseHostPort(text: string): HostPort | undefined {
-  const m = HOST_PORT.exec(text);
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port > MAX_PORT) return undefined;
-  return Object.freeze({ host: m[1] ?? m[2], port });
-}
-
-export function formatHostPort(a: HostPort): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 function listenVar(): EnvVar<HostPort> {

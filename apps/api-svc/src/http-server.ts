@@ -4,6 +4,7 @@
  * refusal (http-errors.ts), schemas declared once and served as OpenAPI at /openapi.json, and the
  * routes of http-routes.ts. Loopback by default (config.ts).
  */
+import { formatHostPort } from '@swarm/config';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import swagger from '@fastify/swagger';
@@ -18,7 +19,7 @@ import { tokenProblem } from './agent-rules';
 import type { AgentStore } from './agent-store';
 import { bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
-import { formatHostPort } from './config';
+
 import { httpErrorOf, HttpOnlyError } from './http-errors';
 import { SHARED_SCHEMAS } from './http-schemas';
 import type { RateLimiter } from './token-bucket';

@@ -8,6 +8,7 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { startBusService } from '@swarm/bus';
 import type { ServiceConfig } from '@swarm/config';
+import { parseHostPort } from '@swarm/config';
 import { ApiAddAgent, ApiHealth, ApiListAgents, ApiRevokeAgent } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
 import { systemTime } from '@swarm/determinism';
@@ -18,7 +19,7 @@ import { openAgentStore } from './agent-store';
 import type { AgentTaskLimits } from './agent-tasks';
 import { createAgentTasks } from './agent-tasks';
 import type { ApiHttpConfig } from './config';
-import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, DEFAULT_RATE_PER_SECOND, parseHostPort, PROTOBUF_BODY_BYTES, DEFAULT_HTTP_LISTEN } from './config';
+import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, DEFAULT_RATE_PER_SECOND, PROTOBUF_BODY_BYTES, DEFAULT_HTTP_LISTEN } from './config';
 import { registerRoutes } from './http-routes';
 import { loopbackUrl, registerMcpRoutes } from './mcp-http';
 import { API_VERSION, createHttpServer, listen } from './http-server';
