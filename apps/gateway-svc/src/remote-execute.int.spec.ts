@@ -1,7 +1,7 @@
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
 import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
-import { ErrorCode, EXECUTOR_QUEUE, ExecutorExecute, ExecutorSkills, fromTensor, GatewayExecute, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import { ErrorCode, fromTensor, GatewayExecute, RegistryNodeRecord, toTensor } from '@swarm/contracts';
 import { systemClock, systemTime } from '@swarm/determinism';
 import type { GatewayServer } from '@swarm/gateway';
 import { dialPeer, parseHostPort, startGatewayServer } from '@swarm/gateway';
@@ -10,7 +10,7 @@ import { loadOrCreateIdentity, loadOrCreateNodeCertificate } from '@swarm/identi
 import { encodeTask, openSignedResult, signResult } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
-import { startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
+import { startFakeExecutor, startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { loadGatewayConfig } from './config';
@@ -48,40 +48,6 @@ async function startNode(): Promise<Node> {
       await home.remove();
     },
   };
-}
-
-type ExecutorMode = 'honest' | 'overloaded';
-
-/**
- * A stand-in executor-svc on a node's bus, in the executor queue group, acknowledging each task on
- * arrival as the real one does (libs/bus `ack`): runs vecadd only, records what reached it.
- */
-async function startFakeExecutor(node: Node) {
-  const seen: ExecuteRequest[] = [];
-  const state = { mode: 'honest' as ExecutorMode };
-  const svc: BusService = await startBusService({
-    nc: node.nc,
-    log: silentLogger(),
-    name: 'executor-svc',
-    version: '0.0.0',
-    description: 'fake executor',
-    nodeId: node.gateway.nodeId,
-  });
-  svc.serve(
-    ExecutorExecute,
-    (task): ExecuteResponse => {
-      seen.push(task);
-      if (state.mode === 'overloaded') throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'executor busy: 2 running and 32 queued', true, { retryAfterMs: 400 });
-      const [a, b] = task.inputs.map(fromTensor);
-      const sum = a.data.map((x, i) => x + b.data[i]);
-      return { taskId: task.taskId, outputs: [toTensor('c', a.shape, sum)], executorId: 'fake-exec', providerId: node.gateway.nodeId, backend: 'cpu', executeMs: 0.1 };
-    },
-    { queue: EXECUTOR_QUEUE, ack: true },
-  );
-  svc.serve(ExecutorSkills, () => ({ skills: [SkillInfo.fromPartial({ name: 'vecadd' })], backend: 'cpu' }), { queue: EXECUTOR_QUEUE });
-  await node.nc.flush();
-  let stopped: Promise<void> | undefined;
-  return { seen, state, stop: () => (stopped ??= svc.stop(1_000)) };
 }
 
 /**
@@ -163,7 +129,7 @@ describe('gateway-svc - remote execution between two nodes', () => {
 
   beforeAll(async () => {
     [a, b, rogueDir, strangerDir] = await Promise.all([startNode(), startNode(), tempDir('swarm-rogue-'), tempDir('swarm-stranger-')]);
-    executorB = await startFakeExecutor(b);
+    executorB = await startFakeExecutor({ nc: b.nc, nodeId: b.gateway.nodeId, log: silentLogger() });
     registryB = await startFakeRegistry(b);
     // A is a node of the swarm: B's registry finds its record.
     registryB.withRecords.add(a.gateway.nodeId);

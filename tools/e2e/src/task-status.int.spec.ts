@@ -7,13 +7,12 @@ import { EntryKind, fromTensor, LedgerEntryEvents, RouterSubmit, SubmitTaskRespo
 import { loadServiceConfig } from '@swarm/config';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { seededRandom, systemTime } from '@swarm/determinism';
-import { loadExecutorConfig, startExecutorService } from '@swarm/executor-svc';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { startRegistryService } from '@swarm/registry-svc';
 import { loadRouterConfig, startRouterService } from '@swarm/router-svc';
 import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import { startFakeExecutor, startNatsServer, tempDir, waitFor } from '@swarm/testing';
 import { connect } from 'nats';
 import type { InProcessNode } from './in-process-node';
 import { startInProcessNode } from './in-process-node';
@@ -159,18 +158,24 @@ describe('task status - credit-svc restarts while a verified result is being set
     const [creditNc, nc, observerNc] = await Promise.all([1, 2, 3].map(() => connect({ servers: server.url })));
     let credit: { stop(): Promise<void> } | undefined = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, ...systemTime });
     const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc, nodeId });
-    const executor = await startExecutorService({ config: loadExecutorConfig(env), log, nc, nodeId });
+    // credit-svc goes away right after it commits this task's escrow, and is back 1.5 s later. The
+    // executor answers only once credit-svc is down, so the settle of the verified result surely
+    // finds no credit-svc, however fast this host runs the kernel.
+    let creditDown: () => void = () => undefined;
+    const whenCreditDown = new Promise<void>((resolve) => {
+      creditDown = resolve;
+    });
+    const executor = await startFakeExecutor({ nc, nodeId, log, gate: () => whenCreditDown });
     const router = await startRouterService({ config: loadRouterConfig(env), log, nc, nodeId, ...systemTime, random: seededRandom(5) });
     const client = await connectSwarm(server.url);
     try {
-      // credit-svc goes away right after it commits this task's escrow, and is back 1.5 s later:
-      // the result is verified meanwhile and its settle finds no credit-svc.
       let restarted: Promise<void> | undefined;
       createBusClient(observerNc, log).subscribe(LedgerEntryEvents, (e) => {
         if (e.kind !== EntryKind.ENTRY_KIND_RESERVE || restarted) return;
         restarted = (async () => {
           await credit?.stop();
           credit = undefined;
+          creditDown();
           await new Promise((r) => setTimeout(r, 1_500));
           credit = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, ...systemTime });
         })();
