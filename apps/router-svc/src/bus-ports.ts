@@ -28,6 +28,12 @@ export const CREDIT_TIMEOUT_MS = 5_000;
 export const PROVIDER_CACHE_MS = 1_000;
 /** The registry's own probe of the executors waits up to 1 s; this leaves it room to answer. */
 export const REGISTRY_TIMEOUT_MS = 2_000;
+/**
+ * A remote provider this router could not reach is left out of its candidates this long: the
+ * registry may still list it (its round trip was measured recently, its record has not expired),
+ * and every attempt spent on it is lost.
+ */
+export const UNREACHABLE_PROVIDER_MS = 30_000;
 /** Slack for the executor's reply to travel back after its own time limit. */
 const EXECUTE_REPLY_SLACK_MS = 250;
 
@@ -41,6 +47,19 @@ const ESCROW_STATES: Partial<Record<EscrowState, EscrowView['state']>> = {
 /** `stopwatch` ages the cached provider lists. */
 export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: string, ackTimeoutMs: number): TaskPorts {
   const cache = new Map<string, { at: number; providers: Candidate[] }>();
+  /** Remote node id -> until when (stopwatch ms) it is left out. */
+  const unreachable = new Map<string, number>();
+  // This node's executors: tasks this router has on them now, against the capacity the registry
+  // advertises; at capacity they are saturated and a remote provider goes first (default selector).
+  let localInflight = 0;
+  let localCapacity = 0;
+  const current = (providers: readonly Candidate[]): Candidate[] => {
+    const now = stopwatch.now();
+    for (const [id, until] of unreachable) if (until <= now) unreachable.delete(id);
+    return providers
+      .filter((c) => c.local || !unreachable.has(c.nodeId))
+      .map((c) => (c.local && localCapacity > 0 ? { ...c, load: Math.min(1, localInflight / localCapacity) } : c));
+  };
   return {
     async reserve(escrowId, account, amount, expiresAtMs, payees) {
       // An escrow names 1 to 16 payees; with no candidate known the task is refunded without a
@@ -64,7 +83,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
     },
     async findProviders(skill, signal) {
       const hit = cache.get(skill);
-      if (hit && stopwatch.now() - hit.at < PROVIDER_CACHE_MS) return hit.providers;
+      if (hit && stopwatch.now() - hit.at < PROVIDER_CACHE_MS) return current(hit.providers);
       let r;
       try {
         r = await bus.request(RegistryFindProviders, { skill }, { timeoutMs: REGISTRY_TIMEOUT_MS, signal });
@@ -72,7 +91,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         if (signal.aborted || !isSwarmError(err) || !err.retryable) throw err;
         // A busy or absent registry says nothing about the providers: the last list it gave is the
         // best guess (a gone executor shows up as NO_PROVIDER at dispatch, which clears it).
-        if (hit) return hit.providers;
+        if (hit) return current(hit.providers);
         if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
           throw new SwarmError(
             ErrorCode.ERROR_CODE_UNAVAILABLE,
@@ -84,11 +103,22 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         throw err;
       }
       const providers = r.providers.map(candidateOf).filter((c): c is Candidate => c !== undefined);
+      const local = r.providers.find((p) => p.local);
+      if (local) localCapacity = local.capacity;
       if (providers.length > 0) cache.set(skill, { at: stopwatch.now(), providers });
-      return providers;
+      return current(providers);
     },
     async execute(candidate, task, signal) {
-      if (!candidate.local) return executeRemote(bus, candidate, task, signal);
+      if (!candidate.local) {
+        try {
+          return await executeRemote(bus, candidate, task, signal);
+        } catch (err) {
+          // Refused by the peer's gateway or cut off: not worth another attempt for a while.
+          if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) unreachable.set(candidate.nodeId, stopwatch.now() + UNREACHABLE_PROVIDER_MS);
+          throw err;
+        }
+      }
+      localInflight += 1;
       try {
         const r = await bus.requestAcked(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, ackTimeoutMs, signal });
         return { outputs: r.outputs, providerId: r.providerId, executorId: r.executorId, backend: r.backend };
@@ -99,6 +129,8 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         // No executor answered: the cached provider list is stale; the next attempt asks again.
         cache.clear();
         throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `no executor is serving ${task.skill}`, undefined, { cause: err });
+      } finally {
+        localInflight -= 1;
       }
     },
   };

@@ -50,8 +50,29 @@ describe('scoring - default selector', () => {
     const idleFar: Candidate = { nodeId: 'idle-far', local: false, load: 0, rttMs: 90, price: 1 };
     expect(select.select(TASK, [idleNear, idleFar], [])).toBe(idleFar);
     expect(select.select(TASK, [idleFar, { ...idleNear, price: 1 }], [])?.nodeId).toBe('idle-near');
-    // Local still comes first, however slow a remote one's numbers make it look.
-    expect(select.select(TASK, [idleNear, { nodeId: 'self', local: true, load: 1 }], [])?.nodeId).toBe('self');
+    // Local comes first while it has spare capacity, however slow a remote one's numbers make it look...
+    expect(select.select(TASK, [idleNear, { nodeId: 'self', local: true, load: 0.99 }], [])?.nodeId).toBe('self');
+    expect(
+      select.select(
+        TASK,
+        [
+          { ...idleNear, load: 1, rttMs: 9_000 },
+          { nodeId: 'self', local: true },
+        ],
+        [],
+      )?.nodeId,
+    ).toBe('self');
+    // ...and after every remote one once saturated (issue 13: local if it has spare capacity, else the best remote).
+    expect(
+      select.select(
+        TASK,
+        [
+          { nodeId: 'self', local: true, load: 1 },
+          { ...idleNear, load: 1, rttMs: 9_000 },
+        ],
+        [],
+      )?.nodeId,
+    ).toBe('idle-near');
   });
 
   it('counts an unknown or invalid round trip as UNKNOWN_RTT_MS, so a measured peer wins at equal load', () => {
@@ -79,7 +100,7 @@ describe('scoring - default selector', () => {
     const honest: Candidate = { nodeId: 'honest', local: false, load: 1, price: 1_000 };
     expect(select.select(TASK, [silent, honest], [])).toBe(honest);
     expect(scoreCandidate(lying, [])).toEqual(scoreCandidate(silent, []));
-    expect(scoreCandidate(lying, [])).toEqual({ failures: 0, local: false, load: 1, rttMs: UNKNOWN_RTT_MS, price: Number.POSITIVE_INFINITY });
+    expect(scoreCandidate(lying, [])).toEqual({ failures: 0, local: false, tier: 1, load: 1, rttMs: UNKNOWN_RTT_MS, price: Number.POSITIVE_INFINITY });
   });
 
   it('breaks ties with the injected random, repeatably for a seed', () => {
@@ -102,13 +123,14 @@ describe('scoring - default selector', () => {
   });
 
   it('orders scores by failures, then locality, expected wait, price and round trip', () => {
-    const base = { failures: 0, local: true, load: 0.5, rttMs: 0, price: 1 };
+    const base = { failures: 0, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1 };
     expect(compareScores(base, { ...base, failures: 1, local: true, load: 0 })).toBeLessThan(0);
-    expect(compareScores(base, { ...base, local: false, load: 0 })).toBeLessThan(0);
+    expect(compareScores(base, { ...base, local: false, tier: 1, load: 0 })).toBeLessThan(0);
+    expect(compareScores({ ...base, local: false, tier: 1, load: 1, rttMs: 10_000 }, { ...base, tier: 2, load: 1 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, load: 0.6, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, price: 2 })).toBeLessThan(0);
     expect(compareScores(base, { ...base })).toBe(0);
-    const remote = { ...base, local: false, rttMs: 10 };
+    const remote = { ...base, local: false, tier: 1 as const, rttMs: 10 };
     expect(compareScores(remote, { ...remote, load: 0.1, rttMs: 60, price: 0 })).toBeLessThan(0);
     expect(compareScores({ ...remote, load: 0 }, { ...remote, load: 0, rttMs: 20 })).toBeLessThan(0);
     expect(compareScores({ ...remote, load: 0, price: 2 }, { ...remote, load: 0, rttMs: 20 })).toBeGreaterThan(0);

@@ -3,8 +3,9 @@
  * when all earlier ones tie.
  *  1. Fewest failed attempts at this task: whoever failed it is tried again only when every other
  *     candidate has failed it at least as often (a retry should go elsewhere when it can).
- *  2. Local before remote: no network hop, no peer to trust, and a result from this node's own
- *     executors.
+ *  2. This node's executors while they have spare capacity (advertised load < 1, or none said): no
+ *     network hop, no peer to trust; then remote candidates; a saturated local candidate (load >= 1)
+ *     last (issue 13's rule: local if it has spare capacity, else the best remote).
  *  3. Expected wait: a local candidate's advertised load; a remote one's advertised load × measured
  *     round trip (issue 13's rule: a busy node near by and an idle one far away both wait long).
  *     Unknown or invalid load counts as saturated (1); an unknown or invalid round trip counts as
@@ -25,6 +26,8 @@ import type { Candidate, CandidateSelector } from './candidate';
 export interface CandidateScore {
   readonly failures: number;
   readonly local: boolean;
+  /** Criterion 2: 0 local with spare capacity, 1 remote, 2 local and saturated. */
+  readonly tier: 0 | 1 | 2;
   /** In [0, 1]. */
   readonly load: number;
   /** Finite and > 0 for a remote candidate (UNKNOWN_RTT_MS when not measured); 0 for a local one. */
@@ -49,9 +52,11 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
   // a NaN cannot break the order and a negative price cannot buy first place.
   const { load, price, rttMs } = candidate;
   const local = candidate.local === true;
+  const saturated = typeof load === 'number' && load >= 1;
   return {
     failures,
     local,
+    tier: !local ? 1 : saturated ? 2 : 0,
     load: typeof load === 'number' && load >= 0 && load <= 1 ? load : UNKNOWN_LOAD,
     // A local candidate has no network hop, whatever it says; 0 (proto's "not measured") is unknown.
     rttMs: local ? 0 : typeof rttMs === 'number' && rttMs > 0 ? Math.min(rttMs, UNKNOWN_RTT_MS) : UNKNOWN_RTT_MS,
@@ -67,7 +72,7 @@ function expectedWait(s: CandidateScore): number {
 /** A total preorder on scores: negative when `a` is better, 0 when equal, positive when worse. */
 export function compareScores(a: CandidateScore, b: CandidateScore): number {
   if (a.failures !== b.failures) return a.failures - b.failures;
-  if (a.local !== b.local) return a.local ? -1 : 1;
+  if (a.tier !== b.tier) return a.tier - b.tier;
   const waitA = expectedWait(a);
   const waitB = expectedWait(b);
   if (waitA !== waitB) return waitA < waitB ? -1 : 1;
