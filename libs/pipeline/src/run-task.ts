@@ -289,7 +289,7 @@ function chooseCandidate(
   payees: ReadonlySet<string>,
   attempts: readonly AttemptReport[],
 ): Candidate {
-  if (found.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${task.skill} (is executor-svc running?)`);
+  if (found.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${task.skill}, on this node or its peers`);
   const candidates = payableCandidates(found, payees);
   if (candidates.length === 0) {
     throw new SwarmError(
