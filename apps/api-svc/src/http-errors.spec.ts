@@ -1,5 +1,5 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { httpErrorOf, HttpOnlyError, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS } from './http-errors';
+import { clientErrorOf, httpErrorOf, HttpOnlyError, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS } from './http-errors';
 
 const LIMITS = { jsonBodyBytes: 1024, protobufBodyBytes: 2048 };
 
@@ -32,6 +32,22 @@ describe('http errors - one shape, the bus codes', () => {
       body: { error: { code: 'SWARM_INVALID_ARGUMENT', message: 'request does not match the schema: body/skill must match pattern' } },
     });
     expect(httpErrorOf({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }, LIMITS).body.error.code).toBe('SWARM_INVALID_ARGUMENT');
+  });
+
+  it("maps the router's refusals without their message (which quotes the URL)", () => {
+    const long = { code: 'FST_ERR_MAX_PARAM_LENGTH', statusCode: 414, message: `'/v1/tasks/${'x'.repeat(200)}' is exceeding the max param length` };
+    expect(httpErrorOf(long, LIMITS)).toMatchObject({ status: 400, body: { error: { code: 'SWARM_INVALID_ARGUMENT', message: expect.stringMatching(/at most 100/) as string } } });
+    expect(JSON.stringify(httpErrorOf(long, LIMITS))).not.toContain('xxxx');
+    const bad = httpErrorOf({ code: 'FST_ERR_BAD_URL', statusCode: 400, message: "'/v1/tasks/%zz' is not a valid url component" }, LIMITS);
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'SWARM_INVALID_ARGUMENT' } } });
+    expect(JSON.stringify(bad)).not.toContain('%zz');
+  });
+
+  it("answers node's HTTP parser errors in the same shape, and nothing to a reset connection", () => {
+    expect(clientErrorOf('HPE_INVALID_METHOD')).toMatchObject({ status: 400, body: { error: { code: 'SWARM_MALFORMED_MESSAGE' } } });
+    expect(clientErrorOf('HPE_HEADER_OVERFLOW')).toMatchObject({ status: 413, body: { error: { code: 'SWARM_PAYLOAD_TOO_LARGE' } } });
+    expect(clientErrorOf('ERR_HTTP_REQUEST_TIMEOUT')).toMatchObject({ body: { error: { code: 'SWARM_DEADLINE_EXCEEDED', retryable: true } } });
+    expect(clientErrorOf('ECONNRESET')).toBeUndefined();
   });
 
   it('hides anything unexpected behind INTERNAL', () => {

@@ -9,6 +9,8 @@ import { ErrorCode, errorCodeName, isSwarmError, serviceStatusOf, SwarmError } f
 
 export const MAX_ERROR_MESSAGE_CHARS = 300;
 export const INTERNAL_MESSAGE = 'internal error; details are in the node log';
+/** fastify's maxParamLength: a longer path parameter (a task id) is refused before any route runs. */
+export const MAX_PATH_PARAM_CHARS = 100;
 
 export interface ErrorBody {
   error: { code: string; message: string; retryable: boolean; retryAfterMs?: number };
@@ -60,6 +62,11 @@ function fromFastify(err: FastifyLikeError, limits: { jsonBodyBytes: number; pro
       return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'unsupported Content-Type: send application/json (or application/x-protobuf for POST /v1/tasks)');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'the body length does not match Content-Length');
+    // The router's own refusals (frameworkErrors): their fastify messages quote the whole URL.
+    case 'FST_ERR_BAD_URL':
+      return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'the URL path is not valid percent-encoding');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `a path parameter is too long: at most ${MAX_PATH_PARAM_CHARS} characters`);
     default:
       break;
   }
@@ -93,4 +100,17 @@ export function httpErrorOf(err: unknown, limits: { jsonBodyBytes: number; proto
     headers['retry-after'] = String(Math.max(1, Math.ceil(swarm.retryAfterMs / 1000)));
   }
   return { status: serviceStatusOf(swarm.code), headers, body: { error }, internal };
+}
+
+/**
+ * What the HTTP server answers a request it could not even parse (node's clientError: bad HTTP,
+ * headers too large, a sender too slow), in the same shape; undefined when no answer can go out.
+ */
+export function clientErrorOf(nodeCode: unknown): HttpErrorReply | undefined {
+  if (nodeCode === 'ECONNRESET') return undefined;
+  let swarm: SwarmError;
+  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') swarm = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'the request did not arrive in time');
+  else if (nodeCode === 'HPE_HEADER_OVERFLOW') swarm = new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, 'the request headers are too large');
+  else swarm = new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'not a valid HTTP/1.1 request');
+  return httpErrorOf(swarm, { jsonBodyBytes: 0, protobufBodyBytes: 0 });
 }

@@ -1,12 +1,19 @@
 /**
  * The agents' HTTP API server (fastify): bearer-token authentication and a per-token rate limit
  * before anything else (so an unknown caller's body is never read), one error shape for every
- * refusal (http-errors.ts), schemas declared once and served as OpenAPI at /openapi.json, and the
- * routes of http-routes.ts. Loopback by default (config.ts).
+ * refusal (http-errors.ts), fastify's router and node's HTTP parser included, schemas declared
+ * once and served as OpenAPI at /openapi.json, and the routes of http-routes.ts. Loopback by
+ * default (config.ts).
+ *
+ * Which requests need a token is decided by the route the router matched, never by the raw URL:
+ * the router decodes the path (`/%761/tasks` is `/v1/tasks`), so a test of the raw text would let
+ * an encoded path reach a route unauthenticated. Every route needs one except PUBLIC_ROUTES, and
+ * so does an unknown path (404 only for an agent).
  */
 import { formatHostPort } from '@swarm/config';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
@@ -20,7 +27,8 @@ import type { AgentStore } from './agent-store';
 import { bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
 
-import { httpErrorOf, HttpOnlyError } from './http-errors';
+import type { HttpErrorReply } from './http-errors';
+import { clientErrorOf, httpErrorOf, HttpOnlyError, MAX_PATH_PARAM_CHARS } from './http-errors';
 import { SHARED_SCHEMAS } from './http-schemas';
 import type { RateLimiter } from './token-bucket';
 
@@ -28,8 +36,9 @@ import type { RateLimiter } from './token-bucket';
 export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
 export const API_VERSION = '0.1.0';
 export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
-/** Paths only an agent may call: the API, and its MCP endpoint (mcp-http.ts). */
-const AUTHENTICATED_PATH = /^\/(?:v1\/|mcp(?:$|\?))/;
+const JSON_UTF8 = 'application/json; charset=utf-8';
+/** Routes anyone may call (matched route patterns); every other request needs an agent token. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/openapi.json']);
 
 export type ApiServer = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -62,6 +71,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     bodyLimit: config.jsonBodyBytes,
     requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
     return503OnClosing: true,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
+    // The router's refusals (bad percent-encoding, a parameter too long) and malformed HTTP get the
+    // API's error shape, not fastify's (which quotes the whole URL).
+    frameworkErrors: (err, _request, reply) => sendFrameworkError(httpErrorOf(err, config), reply),
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(clientErrorOf(err.code), socket),
     // Strict schemas: a field too many or of the wrong type is refused, never dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -82,7 +96,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (request) => {
-    if (!AUTHENTICATED_PATH.test(request.url)) return;
+    const route = request.routeOptions.url;
+    if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
     const bearer = bearerToken(request.headers.authorization);
     if ('problem' in bearer) throw unauthenticated(bearer.problem);
     const agent = store.byTokenHash(hashToken(bearer.token));
@@ -104,11 +119,29 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const e = httpErrorOf(err, config);
     if (e.internal) log.error({ err, method: request.method, route: request.routeOptions.url }, 'HTTP request failed');
-    void reply.code(e.status).headers(e.headers).type('application/json; charset=utf-8').send(e.body);
+    void reply.code(e.status).headers(e.headers).type(JSON_UTF8).send(e.body);
   }
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
+}
+
+/** An error found before any route matched: no route context, so only the reply itself. */
+function sendFrameworkError(e: HttpErrorReply, reply: FastifyReply): void {
+  void reply.code(e.status).headers(e.headers).type(JSON_UTF8).send(JSON.stringify(e.body));
+}
+
+/** Writes the error on the raw socket (no request was parsed), then closes it, as node's own default does. */
+function answerClientError(e: HttpErrorReply | undefined, socket: Socket): void {
+  // Nothing into the middle of a response already under way.
+  if (e && !socket.destroyed && socket.writable && socket.bytesWritten === 0) {
+    const body = JSON.stringify(e.body);
+    const headers = Object.entries({ ...e.headers, 'content-type': JSON_UTF8, 'content-length': String(Buffer.byteLength(body)), connection: 'close' })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\n${headers}\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /** Starts listening; the address actually bound (port 0 picks one). */

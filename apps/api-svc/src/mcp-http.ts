@@ -12,6 +12,7 @@
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { SwarmMcpServerFactory } from '@swarm/client';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { createAgentClient, swarmMcpServerFactory } from '@swarm/client';
 import type { Logger } from '@swarm/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -72,10 +73,16 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
     }
   }
 
-  function notAllowed(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // Answered from onRequest, after the server's authentication hook: before fastify would parse a
+  // body (a DELETE with `content-type: application/json` and none would be MALFORMED, not 405).
+  async function notAllowed(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     agentOf(request);
+    // Returning the reply ends the request here (fastify's way to answer from an async hook).
     return reply.code(405).header('allow', 'POST').type('application/json').send(METHOD_NOT_ALLOWED);
   }
+  const unreachable = (): never => {
+    throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'an /mcp GET or DELETE passed its 405 hook');
+  };
 
   const summary = 'MCP over streamable HTTP (stateless): JSON-RPC 2.0 messages; tools list_skills, quote_task, submit_task, get_task, get_balance, list_peers';
   app.post(
@@ -83,6 +90,6 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
     { schema: { summary, description: 'Send `Accept: application/json, text/event-stream`; the answer is JSON or an SSE stream (progress, then the result).' } },
     post,
   );
-  app.get(MCP_PATH, { schema: { summary: 'No standalone stream (stateless): 405' } }, notAllowed);
-  app.delete(MCP_PATH, { schema: { summary: 'No session to end (stateless): 405' } }, notAllowed);
+  app.get(MCP_PATH, { schema: { summary: 'No standalone stream (stateless): 405' }, onRequest: notAllowed }, unreachable);
+  app.delete(MCP_PATH, { schema: { summary: 'No session to end (stateless): 405' }, onRequest: notAllowed }, unreachable);
 }

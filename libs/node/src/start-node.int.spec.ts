@@ -76,6 +76,27 @@ describe('startNode - the supervision report swarm health shows', () => {
     await home?.remove();
   });
 
+  it('brings a killed api-svc back at the HTTP address node.json announces (swarm mcp and agents find it there)', async () => {
+    home = await tempDir('swarm-node-');
+    node = await startNode({ home: home.path, env: ENV });
+    const announced = nodeFile(home.path).httpAddress;
+    expect(announced).toBe(node.httpAddress);
+    const openapi = async () => (await fetch(`http://${announced}/openapi.json`, { signal: AbortSignal.timeout(2_000) })).status;
+    expect(await openapi()).toBe(200);
+    const first = nodeFile(home.path).supervision?.['api-svc']?.pid as number;
+    process.kill(first, 'SIGKILL');
+    await waitFor(
+      () => {
+        const api = nodeFile(home.path).supervision?.['api-svc'];
+        return api?.state === 'running' && api.pid !== first;
+      },
+      { timeoutMs: WAIT_MS, what: 'api-svc restarted' },
+    );
+    // node.json is not rewritten with a new address: the restarted process must listen on the old one.
+    expect(nodeFile(home.path).httpAddress).toBe(announced);
+    await waitFor(async () => (await openapi()) === 200, { timeoutMs: WAIT_MS, what: 'the announced HTTP address answers' });
+  });
+
   it('records a killed service restarting, a crash loop as an outage, and nats-server back on its port', async () => {
     home = await tempDir('swarm-node-');
     const reports: SupervisionReport[] = [];

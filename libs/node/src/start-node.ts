@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import type { SwarmClient } from '@swarm/client';
 import type { HealthResponse } from '@swarm/contracts';
 import { connectSwarm, NodeUnreachableError } from '@swarm/client';
+import { formatHostPort, parseHostPort } from '@swarm/config';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { compiledNodeArgs, EXECUTOR_NICENESS, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
 import type { SupervisedNats, SupervisedProcess } from '@swarm/runtime';
@@ -56,7 +57,11 @@ export interface NodeOptions {
   skills?: readonly string[];
   /** SWARM_RECORD_TTL_MS: lifetime of the node's DHT records (republished at half of it). */
   recordTtlMs?: number;
-  /** SWARM_HTTP_LISTEN, host:port of the agents' HTTP API (api-svc); default that variable, else loopback on any free port. */
+  /**
+   * SWARM_HTTP_LISTEN, host:port of the agents' HTTP API (api-svc). Default: that variable if set,
+   * else 127.0.0.1; port 0 or none: a port free now, fixed for the node's life (a restarted api-svc
+   * keeps the httpAddress node.json announces).
+   */
   httpListen?: string;
   /** Progress and supervision, one readable line each (`swarm up` prints them). */
   onEvent?(event: NodeEvent): void;
@@ -279,16 +284,47 @@ async function connectObserver(natsUrl: string, seedFile: string): Promise<Swarm
   }
 }
 
-/** The services' SWARM_* variables for the swarm options given; the gateway's listen address always. */
+/**
+ * The services' SWARM_* variables for the swarm options given; the gateway's and the HTTP API's
+ * listen addresses always, each on a fixed port (see pinnedListen).
+ */
 async function swarmEnv(opts: NodeOptions): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = {};
-  const listen = opts.gatewayListen ?? opts.env?.['SWARM_GATEWAY_LISTEN'] ?? process.env['SWARM_GATEWAY_LISTEN'];
-  env['SWARM_GATEWAY_LISTEN'] = listen || `${LOOPBACK_HOST}:${(await freePorts(1))[0]}`;
+  const taken = new Set<number>();
+  const gateway = opts.gatewayListen ?? opts.env?.['SWARM_GATEWAY_LISTEN'] ?? process.env['SWARM_GATEWAY_LISTEN'];
+  env['SWARM_GATEWAY_LISTEN'] = await pinnedListen(gateway, taken);
+  const http = opts.httpListen ?? opts.env?.['SWARM_HTTP_LISTEN'] ?? process.env['SWARM_HTTP_LISTEN'];
+  env['SWARM_HTTP_LISTEN'] = await pinnedListen(http, taken);
   if (opts.seeds) env['SWARM_SEEDS'] = opts.seeds.join(',');
   if (opts.skills) env['SWARM_SKILLS'] = opts.skills.join(',');
   if (opts.recordTtlMs !== undefined) env['SWARM_RECORD_TTL_MS'] = String(opts.recordTtlMs);
-  if (opts.httpListen !== undefined) env['SWARM_HTTP_LISTEN'] = opts.httpListen;
   return env;
+}
+
+/** Tries at finding a port no other listener of this node was given (the OS may hand one out twice). */
+const PORT_TRIES = 5;
+
+/**
+ * A listen address with a port fixed for the node's life: the one given, or (none given, or port
+ * 0) a port free now on its host (loopback by default). The supervisor restarts a service with
+ * the same environment, so it comes back at the address node.json and its peers already name
+ * instead of wherever port 0 lands. A value that does not parse is passed on for the service's
+ * own configuration error; a host where no port can be bound keeps port 0.
+ */
+async function pinnedListen(given: string | undefined, taken: Set<number>): Promise<string> {
+  const address = given ? parseHostPort(given) : { host: LOOPBACK_HOST, port: 0 };
+  if (!address || address.port !== 0) return given ?? '';
+  for (let i = 0; i < PORT_TRIES; i++) {
+    const port = await freePorts(1, address.host).then(
+      (ports) => ports[0],
+      () => undefined,
+    );
+    if (port === undefined) return formatHostPort(address);
+    if (taken.has(port)) continue;
+    taken.add(port);
+    return formatHostPort({ host: address.host, port });
+  }
+  return formatHostPort(address);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { SwarmClient } from '@swarm/client';
-import type { AgentInfo } from '@swarm/contracts';
+import type { AgentInfo, BalanceResponse } from '@swarm/contracts';
 import { AddAgentResponse, ErrorCode, isSwarmError, ListAgentsResponse, RevokeAgentResponse } from '@swarm/contracts';
 import { readNodeFile } from '@swarm/node';
 import { CliError } from '../cli-error';
@@ -67,17 +67,59 @@ export async function agentListCommand(opts: AgentOptions): Promise<void> {
     ['agent', 'budget', 'available', 'spent', 'tasks', 'expires', 'state'],
     res.agents.map((a) => [a.name, String(a.budget), String(a.available), String(a.spent), String(a.tasks), expiry(a), stateOf(a, now)]),
   );
+  for (const line of leftoverLines(res.agents, now)) process.stderr.write(`${line}\n`);
 }
 
-/** `swarm agent revoke NAME`: its token stops at once; its unspent credit returns to the node. */
+/**
+ * Credit sitting in agents whose token no longer works (revoked, or expired): escrows that closed
+ * after a revoke refunded into the account, and an expired agent keeps its credit until revoked.
+ */
+export function leftoverLines(agents: readonly AgentInfo[], now: number): string[] {
+  return agents
+    .filter((a) => a.available > 0n && stateOf(a, now) !== 'active')
+    .map((a) => `${a.name} is ${stateOf(a, now)} with ${credits(a.available)} still in ${a.account}: \`swarm agent revoke ${a.name}\` returns them to the node`);
+}
+
+/**
+ * `swarm agent revoke NAME`: its token stops at once; its available credit returns to the node.
+ * What its running tasks hold in escrow comes back into its own account as they end (a task's
+ * unspent budget is refunded to the payer), so the command says how much that is and that revoking
+ * again returns it.
+ */
 export async function agentRevokeCommand(name: string, opts: AgentOptions): Promise<void> {
-  const res = await asOperator(opts, (c) => c.revokeAgent(name));
+  const { res, balance } = await asOperator(opts, async (c) => {
+    const revoked = await c.revokeAgent(name);
+    // Read after the defund: the revoke itself succeeded, so a balance that cannot be read is only unknown.
+    const after = await c.balance(revoked.agent?.account ?? `agent/${name}`).catch(() => undefined);
+    return { res: revoked, balance: after };
+  });
   if (opts.json) return printJson(protoJson(RevokeAgentResponse, res));
-  printTable([
+  const { rows, notes } = revokeReport(name, res, balance);
+  printTable(rows);
+  for (const note of notes) process.stderr.write(`${note}\n`);
+}
+
+/** The revoke's table, and what is left to return (no notes when nothing is). */
+export function revokeReport(name: string, res: RevokeAgentResponse, balance: BalanceResponse | undefined): { rows: Array<[string, string]>; notes: string[] } {
+  const account = res.agent?.account ?? `agent/${name}`;
+  const escrowed = balance?.escrowed;
+  // Escrows that closed between the defund and this read are back in the account already.
+  const available = balance?.available ?? res.agent?.available ?? 0n;
+  const rows: Array<[string, string]> = [
     ['agent', `${name} (revoked: its token no longer works)`],
     ['returned to the node', credits(res.returned)],
+    ['in open escrows', escrowed === undefined ? `unknown (credit-svc did not answer; see \`swarm balance --account ${account}\`)` : credits(escrowed)],
+    ...(available > 0n ? ([['left in its account', credits(available)]] as Array<[string, string]>) : []),
     ['spent', credits(res.agent?.spent ?? 0n)],
-  ]);
+  ];
+  const again = `\`swarm agent revoke ${name}\` again returns`;
+  const notes: string[] = [];
+  if (escrowed === undefined || escrowed > 0n) {
+    const held = escrowed === undefined ? 'may still hold credit' : `still hold ${credits(escrowed)}`;
+    notes.push(`its running tasks ${held} in escrow; what they do not spend refunds into ${account}: once they end, ${again} it to the node`);
+  }
+  if (available > 0n) notes.push(`${credits(available)} came back into ${account} after the defund (escrows that closed meanwhile): ${again} ${available === 1n ? 'it' : 'them'}`);
+  return { rows, notes };
 }
 
 function expiry(a: AgentInfo): string {

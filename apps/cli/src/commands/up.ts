@@ -109,13 +109,26 @@ function printSwarm(nodes: readonly RunningNode[], skillsOf: ((node: number) => 
   process.stdout.write(`peer address of node 1 (SWARM_SEEDS of a node joining this swarm): ${nodes[0]?.peerAddress ?? ''}\n`);
 }
 
-function singleNodeHints(node: RunningNode): string {
-  return `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${node.clientKeyFile}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n  npx swarm agent add my-agent --budget 500   (a token for the HTTP API on http://${node.httpAddress})\nCtrl-C stops it.\n`;
+/**
+ * What to try next, commands that work as printed in a new terminal. `swarm agent` is the
+ * operator's: it needs the observer key in the home, not the exported client key, so it names the
+ * home (a new terminal may not share this one's SWARM_HOME, or the home came from --data-dir).
+ */
+export function singleNodeHints(node: Pick<RunningNode, 'natsUrl' | 'clientKeyFile' | 'httpAddress' | 'home'>): string {
+  return (
+    `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${shellWord(node.clientKeyFile)}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n` +
+    `  npx swarm agent add my-agent --budget 500 --data-dir ${shellWord(node.home)}   (operator: the node's observer key; a token for the HTTP API on http://${node.httpAddress})\nCtrl-C stops it.\n`
+  );
+}
+
+/** A path as one word of a POSIX shell command, to paste as printed. */
+export function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function swarmHints(count: number, dataDir: string | undefined): string {
   // Without --data-dir the commands find the same home (SWARM_HOME or the default) by themselves.
-  const at = dataDir !== undefined ? ` --data-dir ${resolveHome(dataDir)}` : '';
+  const at = dataDir !== undefined ? ` --data-dir ${shellWord(resolveHome(dataDir))}` : '';
   return (
     `\nswarm of ${count} nodes is running. In another terminal (commands talk to node 1; --node i for node i):\n` +
     `  npx swarm submit --skill matmul --size 512${at}\n  npx swarm peers${at} --node 2\n  npx swarm balance${at} --node ${count}\nCtrl-C stops every node.\n`
