@@ -38,7 +38,11 @@ import { silentLogger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { connect, ErrorCode as NatsErrorCode, RequestStrategy } from 'nats';
 
-export const CONNECT_TIMEOUT_MS = 3_000;
+/**
+ * The NATS handshake's limit. A node that is down refuses at once (ECONNREFUSED); only a node too
+ * loaded to answer waits this long, and on a busy 2-core machine 3 s was not always enough.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
 /** How long `instances` collects $SRV.PING answers on loopback. */
 export const PING_WAIT_MS = 300;
 /** Router time limits the task; the request waits a little longer so its error can arrive. */
