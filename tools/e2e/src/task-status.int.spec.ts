@@ -3,7 +3,7 @@ import { createBusClient, startBusService } from '@swarm/bus';
 import type { SwarmClient } from '@swarm/client';
 import { connectSwarm } from '@swarm/client';
 import type { LedgerEntry } from '@swarm/contracts';
-import { EntryKind, fromTensor, LedgerEntryEvents, RouterSubmit, SubmitTaskResponse, TaskState } from '@swarm/contracts';
+import { CreditSettle, EntryKind, fromTensor, LedgerEntryEvents, RouterSubmit, SubmitTaskResponse, TaskState } from '@swarm/contracts';
 import { loadServiceConfig } from '@swarm/config';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { seededRandom, systemTime } from '@swarm/determinism';
@@ -158,9 +158,10 @@ describe('task status - credit-svc restarts while a verified result is being set
     const [creditNc, nc, observerNc] = await Promise.all([1, 2, 3].map(() => connect({ servers: server.url })));
     let credit: { stop(): Promise<void> } | undefined = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, ...systemTime });
     const registry = await startRegistryService({ config: loadServiceConfig(env), log, nc, nodeId });
-    // credit-svc goes away right after it commits this task's escrow, and is back 1.5 s later. The
-    // executor answers only once credit-svc is down, so the settle of the verified result surely
-    // finds no credit-svc, however fast this host runs the kernel.
+    // credit-svc goes away right after it commits this task's escrow, and comes back once the
+    // router has tried to settle. The executor answers only once credit-svc is down, and the
+    // restart waits for the first settle request (seen here, with nobody to answer it), so that
+    // settle surely fails however fast or slowly this host runs the kernel and the verification.
     let creditDown: () => void = () => undefined;
     const whenCreditDown = new Promise<void>((resolve) => {
       creditDown = resolve;
@@ -169,6 +170,9 @@ describe('task status - credit-svc restarts while a verified result is being set
     const router = await startRouterService({ config: loadRouterConfig(env), log, nc, nodeId, ...systemTime, random: seededRandom(5) });
     const client = await connectSwarm(server.url);
     try {
+      const settleTried = new Promise<void>((resolve) => {
+        observerNc.subscribe(CreditSettle.subject, { max: 1, callback: () => resolve() });
+      });
       let restarted: Promise<void> | undefined;
       createBusClient(observerNc, log).subscribe(LedgerEntryEvents, (e) => {
         if (e.kind !== EntryKind.ENTRY_KIND_RESERVE || restarted) return;
@@ -176,13 +180,13 @@ describe('task status - credit-svc restarts while a verified result is being set
           await credit?.stop();
           credit = undefined;
           creditDown();
-          await new Promise((r) => setTimeout(r, 1_500));
+          await settleTried;
           credit = await startCreditService({ config: loadCreditConfig(env), log, nc: creditNc, nodeId, ...systemTime });
         })();
       });
       await observerNc.flush();
       const inputs = demoInputs('vecadd', 64, seededRandom(6));
-      const res = await client.submit({ skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: 10_000, idempotencyKey: 'credit-restart' });
+      const res = await client.submit({ skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: 30_000, idempotencyKey: 'credit-restart' });
       await restarted;
       expect(res).toMatchObject({ cost: 1n, settlement: TaskState.TASK_STATE_PAID, settlementNote: expect.stringMatching(/^settled after \d+ failed attempt/) });
       expect(res.outputs).toHaveLength(1);
