@@ -4,12 +4,14 @@
  * and a second launcher on the same home is refused.
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { isProcessAlive, NODE_FILE } from '@swarm/client';
 import { NodeError } from './node-error';
 import type { SupervisionReport } from './supervision';
 
-export const NODE_FILE = 'node.json';
+// Where a node's home is and how node.json is named are the SDK's (node discovery, @swarm/client),
+// which reads what this module writes; the launcher uses the same.
+export { NODE_FILE, resolveHome, swarmNodeHome, isProcessAlive as isAlive } from '@swarm/client';
 
 /** Written when a node starts (natsUrl empty until the node is ready). */
 export interface NodeFile {
@@ -29,34 +31,12 @@ export interface NodeFile {
   supervision?: SupervisionReport;
 }
 
-/** `--data-dir`, then SWARM_HOME, then ~/.swarmharness. */
-export function resolveHome(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return resolve(dataDir ?? env['SWARM_HOME'] ?? join(homedir(), '.swarmharness'));
-}
-
-/**
- * Home of node i (1-based) of a swarm `swarm up --nodes N` started in `base`: `<base>/node-<i>`. A
- * single node keeps `base` itself, so a one-node home looks as it always did.
- */
-export function swarmNodeHome(base: string, node: number): string {
-  return join(base, `node-${node}`);
-}
-
 export async function readNodeFile(home: string): Promise<NodeFile | undefined> {
   try {
     const parsed = JSON.parse(await readFile(join(home, NODE_FILE), 'utf8')) as NodeFile;
     return typeof parsed.natsUrl === 'string' && Number.isInteger(parsed.pid) ? parsed : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -82,13 +62,13 @@ export async function claimNodeFile(home: string, startedAt: string): Promise<vo
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const existing = await readNodeFile(home);
-    if (existing && isAlive(existing.pid)) {
+    if (existing && isProcessAlive(existing.pid)) {
       throw new NodeError(
         'SWARM_NODE_RUNNING',
         `a node already runs from ${home} (pid ${existing.pid}${existing.natsUrl ? `, ${existing.natsUrl}` : ', starting'}); stop it first or use --data-dir`,
       );
     }
-    if (existing?.natsPid && isAlive(existing.natsPid)) process.kill(existing.natsPid, 'SIGTERM');
+    if (existing?.natsPid && isProcessAlive(existing.natsPid)) process.kill(existing.natsPid, 'SIGTERM');
     await rm(path, { force: true });
   }
   throw new NodeError('SWARM_NODE_RUNNING', `another \`swarm up\` is claiming ${home}`);
