@@ -17,11 +17,10 @@ import { join, resolve } from 'node:path';
 import type { SwarmClient } from '@swarm/client';
 import type { HealthResponse } from '@swarm/contracts';
 import { connectSwarm, NodeUnreachableError } from '@swarm/client';
-import { formatHostPort, parseHostPort } from '@swarm/config';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { compiledNodeArgs, EXECUTOR_NICENESS, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
 import type { SupervisedNats, SupervisedProcess } from '@swarm/runtime';
-import { freePorts, LOOPBACK_HOST } from './free-ports';
+import { pinnedListen } from './free-ports';
 import { NodeError } from './node-error';
 import type { NodeFile } from './node-file';
 import { claimNodeFile, removeNodeFile, writeNodeFile } from './node-file';
@@ -299,32 +298,6 @@ async function swarmEnv(opts: NodeOptions): Promise<NodeJS.ProcessEnv> {
   if (opts.skills) env['SWARM_SKILLS'] = opts.skills.join(',');
   if (opts.recordTtlMs !== undefined) env['SWARM_RECORD_TTL_MS'] = String(opts.recordTtlMs);
   return env;
-}
-
-/** Tries at finding a port no other listener of this node was given (the OS may hand one out twice). */
-const PORT_TRIES = 5;
-
-/**
- * A listen address with a port fixed for the node's life: the one given, or (none given, or port
- * 0) a port free now on its host (loopback by default). The supervisor restarts a service with
- * the same environment, so it comes back at the address node.json and its peers already name
- * instead of wherever port 0 lands. A value that does not parse is passed on for the service's
- * own configuration error; a host where no port can be bound keeps port 0.
- */
-async function pinnedListen(given: string | undefined, taken: Set<number>): Promise<string> {
-  const address = given ? parseHostPort(given) : { host: LOOPBACK_HOST, port: 0 };
-  if (!address || address.port !== 0) return given ?? '';
-  for (let i = 0; i < PORT_TRIES; i++) {
-    const port = await freePorts(1, address.host).then(
-      (ports) => ports[0],
-      () => undefined,
-    );
-    if (port === undefined) return formatHostPort(address);
-    if (taken.has(port)) continue;
-    taken.add(port);
-    return formatHostPort({ host: address.host, port });
-  }
-  return formatHostPort(address);
 }
 
 /**
