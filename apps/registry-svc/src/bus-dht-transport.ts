@@ -37,7 +37,7 @@ import {
   checkPingResponse,
   checkStoreRequest,
   checkStoreResponse,
-  DHT_RPC_NAMES,
+  createDhtHandlerSlot,
   MAX_VALUE_BYTES,
 } from '@swarm/dht';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from '@swarm/dht-gateway';
@@ -65,12 +65,8 @@ function callerOf(peer: string): { readonly from: string; readonly id: string; r
 
 /** Serves RegistryDht* on `svc` from now on; calls reach the DHT once it listens. */
 export function serveBusDhtInbound(svc: Pick<BusService, 'serve'>, sightings?: PeerSightings): BusDhtInbound {
-  let handlers: DhtHandlers | undefined;
-  let listened = false;
-  const serving = (): DhtHandlers => {
-    if (!handlers) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, "this node's DHT is not running");
-    return handlers;
-  };
+  const slot = createDhtHandlerSlot();
+  const serving = slot.serving;
   const caller = (peer: string) => {
     const c = callerOf(peer);
     sightings?.saw(c.nodeId);
@@ -116,15 +112,8 @@ export function serveBusDhtInbound(svc: Pick<BusService, 'serve'>, sightings?: P
   );
 
   return {
-    listen(next) {
-      if (listened) throw new Error('this DHT inbound is already listening');
-      for (const rpc of DHT_RPC_NAMES) if (typeof next[rpc] !== 'function') throw new TypeError(`DHT handlers lack ${rpc}`);
-      listened = true;
-      handlers = next;
-    },
-    close() {
-      handlers = undefined;
-    },
+    listen: slot.listen,
+    close: slot.close,
   };
 }
 

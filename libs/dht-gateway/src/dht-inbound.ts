@@ -9,7 +9,7 @@
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { DhtHandlers } from '@swarm/dht';
-import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, DHT_RPC_NAMES } from '@swarm/dht';
+import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, createDhtHandlerSlot } from '@swarm/dht';
 import type { PeerHandler } from '@swarm/gateway';
 import { parseHostPort, shortId } from '@swarm/gateway';
 import { dhtEndpoint, dhtIdOfNode } from './dht-peer-id';
@@ -45,12 +45,8 @@ function senderEndpoint(peerId: string, senderId: string, senderAddress: string)
 }
 
 export function createDhtInbound(): DhtInbound {
-  let handlers: DhtHandlers | undefined;
-  let listened = false;
-  const serving = (): DhtHandlers => {
-    if (!handlers) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, "this node's DHT is not running");
-    return handlers;
-  };
+  const slot = createDhtHandlerSlot();
+  const serving = slot.serving;
 
   const peerHandlers: DhtPeerHandlers = {
     dhtPing: async ({ peerId, request }) => {
@@ -77,14 +73,7 @@ export function createDhtInbound(): DhtInbound {
 
   return {
     peerHandlers,
-    listen(next) {
-      if (listened) throw new Error('this DHT inbound is already listening');
-      for (const rpc of DHT_RPC_NAMES) if (typeof next[rpc] !== 'function') throw new TypeError(`DHT handlers lack ${rpc}`);
-      listened = true;
-      handlers = next;
-    },
-    close() {
-      handlers = undefined;
-    },
+    listen: slot.listen,
+    close: slot.close,
   };
 }

@@ -22,6 +22,8 @@ export type { ProviderStore, ProviderStoreLimits, RecordValidator, RecordVerdict
 export { createMemoryNetwork, DEFAULT_MEMORY_TIMEOUT_MS } from './memory-network';
 export type { MemoryNetwork, MemoryNetworkOptions, MemoryNetworkStats } from './memory-network';
 export { DHT_RPC_NAMES } from './wire';
+export { createDhtHandlerSlot } from './handler-slot';
+export type { DhtHandlerSlot } from './handler-slot';
 export type {
   DhtTransport,
   DhtHandlers,
