@@ -9,7 +9,7 @@ import { loadOrCreateNodeCertificate } from '@swarm/identity';
 import { createLogger, silentLogger } from '@swarm/telemetry';
 import type { Logger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
-import { tempDir } from '@swarm/testing';
+import { tempDir, waitFor } from '@swarm/testing';
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { connect as http2Connect } from 'node:http2';
 import type { GatewayDhtTransport } from './index';
@@ -128,8 +128,8 @@ describe('dht over gateways - real DHT nodes', () => {
 
   it('joins through a seed, learns peers by their authenticated endpoints, and finds a provider', async () => {
     expect(dhts[3].bootstrapReport.seedsReached).toBe(1);
-    const known = dhts[0].contacts();
-    expect(known).toHaveLength(3);
+    // Each joiner enters the seed's table once the seed's dial-back to it answered.
+    const known = await waitFor(() => (dhts[0].contacts().length === 3 ? dhts[0].contacts() : undefined));
     for (const c of known) {
       const gw = gateways.find((g) => g.transport.dhtId === c.id);
       expect(c.endpoint).toBe(dhtEndpoint(gw!.cert.nodeId, gw!.server.address));
@@ -164,6 +164,24 @@ describe('dht over gateways - real DHT nodes', () => {
       expect(refusal).toMatchObject({ code: 'SWARM_PERMISSION_DENIED', peer: c.cert.nodeId });
     } finally {
       impostor.close();
+    }
+  });
+
+  it('admits a caller into the table only once its claimed address answers as it (dial-back)', async () => {
+    const [, b] = gateways;
+    // A fifth node with its own key, calling under its own id but naming addresses that are not its DHT.
+    const stranger = await startGatewayNode(await certificate(4));
+    const caller = dialPeer({ certificate: stranger.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
+    try {
+      const own = { senderId: dhtIdOfNode(stranger.cert.nodeId) };
+      // Nothing listens at port 1; at its real gateway no DHT listens, so a ping there is UNAVAILABLE.
+      await caller.call('dhtPing', { ...own, senderAddress: '127.0.0.1:1' });
+      await caller.call('dhtPing', { ...own, senderAddress: `127.0.0.1:${stranger.server.address.port}` });
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(dhts[1].contacts().filter((c) => c.id === own.senderId)).toEqual([]);
+    } finally {
+      caller.close();
+      await stranger.stop();
     }
   });
 

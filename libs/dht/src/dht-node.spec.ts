@@ -45,6 +45,8 @@ async function swarmOf(size: number, init: Partial<DhtNodeInit> = {}, seed = 7):
       ),
     );
     nodes.push(node);
+    // The nodes it reached dial it back before admitting it (dial-back.ts): let those pings land.
+    await vt.advance(TIMEOUT_MS / 5);
     return node;
   };
   for (let i = 0; i < size; i++) await add();
@@ -75,6 +77,54 @@ describe('dht node - bootstrap', () => {
     s.net.revive(s.nodes[1].endpoint);
     await drive(s.vt, late.refresh());
     expect(late.contacts().length).toBeGreaterThan(0);
+    await s.stop();
+  });
+});
+
+describe('dht node - dial-back before a requester enters the table', () => {
+  const others = (node: DhtNode, s: Swarm) => node.contacts().filter((c) => s.nodes.every((n) => n.id !== c.id));
+
+  it('admits a requester only once its endpoint answers as it; a silent or lying endpoint never enters', async () => {
+    const s = await swarmOf(1);
+    const [node] = s.nodes;
+    const random = seededRandom(99);
+    // A sender at an endpoint where nothing listens: its claim is never checked out.
+    const ghost = s.net.transport('ghost');
+    await drive(s.vt, ghost.ping(node.endpoint, { id: randomHexId(random) }));
+    // A sender whose endpoint answers, but as someone else.
+    const liar = s.net.transport('liar');
+    const liarId = randomHexId(random);
+    liar.listen({
+      ping: () => ({ remoteId: randomHexId(random) }),
+      store: () => ({ stored: false, refusal: 'no' }),
+      findNode: () => ({ contacts: [] }),
+      findValue: () => ({ values: [], contacts: [] }),
+    });
+    await drive(s.vt, liar.ping(node.endpoint, { id: liarId }));
+    await s.vt.advance(2 * TIMEOUT_MS);
+    expect(others(node, s)).toEqual([]);
+    // An honest node joining through it, at its own endpoint, is admitted after the dial-back.
+    const honest = await s.add();
+    expect(node.contacts().map((c) => c.id)).toEqual([honest.id]);
+    await s.stop();
+  });
+
+  it('dials back a flood of claims at most a few at a time and not again while the endpoint cools down', async () => {
+    const s = await swarmOf(1, { dialBack: { maxInFlight: 2, failureCooldownMs: 60_000, maxRemembered: 100 } });
+    const [node] = s.nodes;
+    const random = seededRandom(5);
+    const senders = Array.from({ length: 10 }, (_, i) => s.net.transport(`claim-${i}`));
+    s.net.resetStats();
+    await drive(s.vt, Promise.all(senders.map((t) => t.ping(node.endpoint, { id: randomHexId(random) }))));
+    await s.vt.advance(2 * TIMEOUT_MS);
+    // 10 pings arrive together: 2 dial-backs go out, the other 8 claims are dropped.
+    expect(s.net.stats().byRpc.ping).toBe(10 + 2);
+    s.net.resetStats();
+    // The same silent endpoints again, within the cooldown: no dial-back at all.
+    await drive(s.vt, senders[0].ping(node.endpoint, { id: randomHexId(random) }));
+    await s.vt.advance(2 * TIMEOUT_MS);
+    expect(s.net.stats().byRpc.ping).toBe(1);
+    expect(others(node, s)).toEqual([]);
     await s.stop();
   });
 });

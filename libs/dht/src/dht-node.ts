@@ -11,6 +11,8 @@ import Lookup from 'kademlia-dht/lib/lookup';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { CancelTimer, Random, Scheduler, WallClock } from '@swarm/determinism';
 import { Contact as ContactClass, createContactTable } from './contact-table';
+import type { DialBackLimits } from './dial-back';
+import { createDialBack } from './dial-back';
 import { commonPrefixLength, ID_BITS, idFromCheckedHex, idFromHex, idToHex, keyId, randomIdInBucket } from './dht-id';
 import type { ProviderStoreLimits, RecordValidator } from './provider-store';
 import { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-store';
@@ -71,6 +73,8 @@ export interface DhtNodeInit {
   /** Periodic refresh and expiry sweeps (default on); the simulator runs rounds itself. */
   readonly maintenance?: boolean;
   readonly limits?: ProviderStoreLimits;
+  /** Bounds on dialling back the endpoints requests claim (dial-back.ts). */
+  readonly dialBack?: DialBackLimits;
 }
 
 export interface LookupReport {
@@ -169,14 +173,16 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   const timers = new Set<CancelTimer>();
   let stopped = false;
 
-  const table = createContactTable(selfId, k, async (contact) => {
+  /** True when `endpoint` answers a ping as `idHex`. */
+  const pingAs = async (idHex: string, endpoint: string): Promise<boolean> => {
     try {
-      const reply = checkPingResponse(await transport.ping(contact.endpoint, { id: selfHex }));
-      return reply.remoteId === idToHex(contact.id);
+      return checkPingResponse(await transport.ping(endpoint, { id: selfHex })).remoteId === idHex;
     } catch {
       return false;
     }
-  });
+  };
+  const table = createContactTable(selfId, k, (contact) => pingAs(idToHex(contact.id), contact.endpoint));
+  const dialBack = createDialBack(pingAs, clock, init.dialBack);
 
   /** Every findNode reply lists k contacts: each table contact's wire form is made once (frozen: replies share it). */
   const wireForms = new WeakMap<Contact, WireContact>();
@@ -190,9 +196,18 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   };
   const warn = (what: string, err: unknown) => log?.warn({ err, nodeId: selfHex }, `dht ${what} failed`);
 
-  /** A peer that sent a request (its id passed the request's wire check). */
+  /**
+   * A peer that sent a request (its id passed the request's wire check): seen again if the table
+   * holds it at that endpoint, else admitted only once the endpoint answers as it (dial-back.ts).
+   */
   function learn(idHex: string, endpoint: string): void {
-    if (idHex !== selfHex) table.seen(new ContactClass(idFromCheckedHex(idHex), endpoint));
+    if (idHex === selfHex) return;
+    const id = idFromCheckedHex(idHex);
+    const [known] = table.closest(id, 1);
+    if (known && known.endpoint === endpoint && idToHex(known.id) === idHex) return table.seen(known);
+    dialBack.claim(idHex, endpoint, () => {
+      if (!stopped) table.seen(new ContactClass(id, endpoint));
+    });
   }
 
   function ensureRunning(): void {
@@ -370,7 +385,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       seeds.map(async (endpoint) => {
         try {
           const reply = checkPingResponse(await transport.ping(endpoint, { id: selfHex }));
-          learn(reply.remoteId, endpoint);
+          // Dialled and answered: proven, no dial-back needed.
+          if (reply.remoteId !== selfHex) table.seen(new ContactClass(idFromCheckedHex(reply.remoteId), endpoint));
           seedsReached++;
         } catch (err) {
           warn('bootstrap ping', err);

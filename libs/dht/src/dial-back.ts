@@ -1,0 +1,87 @@
+/**
+ * A peer that sends a request names the endpoint it says it listens at. Believing that claim would
+ * let anyone plant contacts at made-up addresses (or at a victim's) in every routing table it
+ * reaches. So a contact learnt from a request enters the table only after this node dialled the
+ * claimed endpoint itself and got the claimed id back (over the gateways the dial is pinned to that
+ * id by TLS). Contacts learnt by dialling them (lookups, stores) are proven already and skip this.
+ *
+ * Dialling on a stranger's word is itself a lever (reflection), so it is bounded: at most
+ * `maxInFlight` dial-backs at once (more claims are dropped; a genuine peer is learnt on a later
+ * request), one at a time per endpoint, and an endpoint that failed is not dialled again for
+ * `failureCooldownMs`.
+ */
+import type { WallClock } from '@swarm/determinism';
+
+export interface DialBackLimits {
+  readonly maxInFlight: number;
+  readonly failureCooldownMs: number;
+  /** Failed endpoints remembered for the cooldown (oldest forgotten first past this). */
+  readonly maxRemembered: number;
+}
+
+export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({ maxInFlight: 8, failureCooldownMs: 60_000, maxRemembered: 4_096 });
+
+export interface DialBackCounts {
+  readonly verified: number;
+  readonly refused: number;
+  /** Claims not dialled: too many in flight, already in flight, or cooling down after a failure. */
+  readonly dropped: number;
+}
+
+export interface DialBack {
+  /** Dials `endpoint` (unless bounded out) and calls `admit` once it answered as `idHex`. */
+  claim(idHex: string, endpoint: string, admit: () => void): void;
+  counts(): DialBackCounts;
+}
+
+/** Resolves true when `endpoint` answered a ping with `idHex`. */
+export type PingAs = (idHex: string, endpoint: string) => Promise<boolean>;
+
+export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBackLimits = DEFAULT_DIAL_BACK_LIMITS): DialBack {
+  const inFlight = new Set<string>();
+  /** Endpoint -> when its dial-back failed; Map order is insertion order, oldest first. */
+  const failedAt = new Map<string, number>();
+  let verified = 0;
+  let refused = 0;
+  let dropped = 0;
+
+  function coolingDown(endpoint: string): boolean {
+    const at = failedAt.get(endpoint);
+    if (at === undefined) return false;
+    if (clock.now() - at < limits.failureCooldownMs) return true;
+    failedAt.delete(endpoint);
+    return false;
+  }
+
+  function remember(endpoint: string): void {
+    failedAt.delete(endpoint);
+    failedAt.set(endpoint, clock.now());
+    for (const oldest of failedAt.keys()) {
+      if (failedAt.size <= limits.maxRemembered) break;
+      failedAt.delete(oldest);
+    }
+  }
+
+  return {
+    claim(idHex, endpoint, admit) {
+      if (inFlight.size >= limits.maxInFlight || inFlight.has(endpoint) || coolingDown(endpoint)) {
+        dropped++;
+        return;
+      }
+      inFlight.add(endpoint);
+      void pingAs(idHex, endpoint)
+        .catch(() => false)
+        .then((answered) => {
+          inFlight.delete(endpoint);
+          if (!answered) {
+            refused++;
+            remember(endpoint);
+            return;
+          }
+          verified++;
+          admit();
+        });
+    },
+    counts: () => ({ verified, refused, dropped }),
+  };
+}
