@@ -25,6 +25,7 @@ describe('gateway config - loadGatewayConfig', () => {
         maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
         maxDeadlineMs: DEFAULT_MAX_DEADLINE_MS,
         peer: { maxInflight: DEFAULT_PEER_MAX_INFLIGHT, ratePerSecond: DEFAULT_PEER_RATE_PER_SECOND, burst: DEFAULT_PEER_BURST },
+        shared: { host: { maxInflight: 64, ratePerSecond: 200, burst: 400, maxConnections: 32 }, maxInflightTotal: 256 },
       },
       dhtCallTimeoutMs: DEFAULT_DHT_CALL_TIMEOUT_MS,
       powDifficulty: DEFAULT_POW_DIFFICULTY,
@@ -42,13 +43,23 @@ describe('gateway config - loadGatewayConfig', () => {
       SWARM_GATEWAY_PEER_MAX_INFLIGHT: '4',
       SWARM_GATEWAY_PEER_RATE: '10',
       SWARM_GATEWAY_PEER_BURST: '20',
+      SWARM_GATEWAY_HOST_MAX_INFLIGHT: '8',
+      SWARM_GATEWAY_HOST_RATE: '30',
+      SWARM_GATEWAY_HOST_BURST: '40',
+      SWARM_GATEWAY_HOST_MAX_CONNECTIONS: '5',
+      SWARM_GATEWAY_MAX_INFLIGHT: '50',
       SWARM_GATEWAY_DHT_TIMEOUT_MS: '500',
       SWARM_POW_DIFFICULTY: '0',
     });
     expect(c).toMatchObject({
       listen: { host: '::', port: 7700 },
       advertise: { host: 'node1.example.org', port: 7700 },
-      limits: { maxMessageBytes: 65536, maxDeadlineMs: 1000, peer: { maxInflight: 4, ratePerSecond: 10, burst: 20 } },
+      limits: {
+        maxMessageBytes: 65536,
+        maxDeadlineMs: 1000,
+        peer: { maxInflight: 4, ratePerSecond: 10, burst: 20 },
+        shared: { host: { maxInflight: 8, ratePerSecond: 30, burst: 40, maxConnections: 5 }, maxInflightTotal: 50 },
+      },
       dhtCallTimeoutMs: 500,
       powDifficulty: 0,
     });

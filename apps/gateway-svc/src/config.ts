@@ -20,6 +20,13 @@ export const DEFAULT_MAX_DEADLINE_MS = TASK_MAX_TIMEOUT_MS;
 export const DEFAULT_PEER_MAX_INFLIGHT = 32;
 export const DEFAULT_PEER_RATE_PER_SECOND = 100;
 export const DEFAULT_PEER_BURST = 200;
+/** Per remote host, whatever node ids it uses (@swarm/gateway host-admission.ts): twice one peer's allowance. */
+export const DEFAULT_HOST_MAX_INFLIGHT = 2 * DEFAULT_PEER_MAX_INFLIGHT;
+export const DEFAULT_HOST_RATE_PER_SECOND = 2 * DEFAULT_PEER_RATE_PER_SECOND;
+export const DEFAULT_HOST_BURST = 2 * DEFAULT_PEER_BURST;
+export const DEFAULT_HOST_MAX_CONNECTIONS = 32;
+/** Peer calls in flight across every peer. */
+export const DEFAULT_MAX_INFLIGHT_TOTAL = 8 * DEFAULT_PEER_MAX_INFLIGHT;
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** A DHT call answers within a lookup's patience; beyond a minute a lookup has long moved on. */
 const MIN_DHT_CALL_TIMEOUT_MS = 100;
@@ -67,6 +74,11 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     SWARM_GATEWAY_PEER_MAX_INFLIGHT: intVar({ default: DEFAULT_PEER_MAX_INFLIGHT, min: 1, max: 10_000 }),
     SWARM_GATEWAY_PEER_RATE: intVar({ default: DEFAULT_PEER_RATE_PER_SECOND, min: 1, max: 1_000_000 }),
     SWARM_GATEWAY_PEER_BURST: intVar({ default: DEFAULT_PEER_BURST, min: 1, max: 1_000_000 }),
+    SWARM_GATEWAY_HOST_MAX_INFLIGHT: intVar({ default: DEFAULT_HOST_MAX_INFLIGHT, min: 1, max: 100_000 }),
+    SWARM_GATEWAY_HOST_RATE: intVar({ default: DEFAULT_HOST_RATE_PER_SECOND, min: 1, max: 1_000_000 }),
+    SWARM_GATEWAY_HOST_BURST: intVar({ default: DEFAULT_HOST_BURST, min: 1, max: 1_000_000 }),
+    SWARM_GATEWAY_HOST_MAX_CONNECTIONS: intVar({ default: DEFAULT_HOST_MAX_CONNECTIONS, min: 1, max: 100_000 }),
+    SWARM_GATEWAY_MAX_INFLIGHT: intVar({ default: DEFAULT_MAX_INFLIGHT_TOTAL, min: 1, max: 1_000_000 }),
     SWARM_GATEWAY_DHT_TIMEOUT_MS: intVar({ default: DEFAULT_DHT_CALL_TIMEOUT_MS, min: MIN_DHT_CALL_TIMEOUT_MS, max: MAX_DHT_CALL_TIMEOUT_MS }),
     SWARM_POW_DIFFICULTY: intVar({ default: DEFAULT_POW_DIFFICULTY, min: 0, max: MAX_POW_DIFFICULTY }),
   });
@@ -83,6 +95,15 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
       maxDeadlineMs: v.SWARM_GATEWAY_MAX_DEADLINE_MS,
       handshakeTimeoutMs: TLS_HANDSHAKE_TIMEOUT_MS,
       peer: Object.freeze({ maxInflight: v.SWARM_GATEWAY_PEER_MAX_INFLIGHT, ratePerSecond: v.SWARM_GATEWAY_PEER_RATE, burst: v.SWARM_GATEWAY_PEER_BURST }),
+      shared: Object.freeze({
+        host: Object.freeze({
+          maxInflight: v.SWARM_GATEWAY_HOST_MAX_INFLIGHT,
+          ratePerSecond: v.SWARM_GATEWAY_HOST_RATE,
+          burst: v.SWARM_GATEWAY_HOST_BURST,
+          maxConnections: v.SWARM_GATEWAY_HOST_MAX_CONNECTIONS,
+        }),
+        maxInflightTotal: v.SWARM_GATEWAY_MAX_INFLIGHT,
+      }),
     }),
     dhtCallTimeoutMs: v.SWARM_GATEWAY_DHT_TIMEOUT_MS,
     powDifficulty: v.SWARM_POW_DIFFICULTY,

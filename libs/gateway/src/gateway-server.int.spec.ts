@@ -9,6 +9,8 @@ import { credentials, makeGenericClientConstructor, status } from '@grpc/grpc-js
 import type { ServiceError } from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import type { GatewayLimits, GatewayServer, PeerHandlers } from './index';
 import { dialPeer, PeerIdentityError, startGatewayServer } from './index';
@@ -226,4 +228,51 @@ describe('gateway - per-peer request rate', () => {
       await Promise.all([a, b, c].map((n) => n.dir.remove()));
     }
   });
+
+  it('holds a host to its own allowance however many node ids it uses, and closes connections past its cap', async () => {
+    const nodes = await Promise.all(Array.from({ length: 6 }, () => newNode()));
+    const [a, ...callers] = nodes;
+    const rec = recordingHandlers(a);
+    const hostBurst = 8;
+    const server = await startGatewayServer({
+      certificate: a.cert,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: {
+        ...LIMITS,
+        peer: { maxInflight: 100, ratePerSecond: 0.01, burst: 5 },
+        shared: { host: { maxInflight: 100, ratePerSecond: 0.01, burst: hostBurst, maxConnections: 6 }, maxInflightTotal: 100 },
+      },
+      handlers: rec.handlers,
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const dialled = callers.map((n) => dialPeer({ certificate: n.cert, peer: { nodeId: a.cert.nodeId, address: server.address }, clock: systemClock, callTimeoutMs: 3_000 }));
+    try {
+      // Five identities, five calls each: one peer's burst is 5, the host's 8 for all of them.
+      const outcomes = [];
+      for (const client of dialled) for (let i = 0; i < 5; i++) outcomes.push(await client.call('nodeInfo', {}).catch((e: unknown) => e));
+      expect(outcomes.filter((o) => !(o instanceof SwarmError))).toHaveLength(hostBurst);
+      const refused = outcomes.filter((o): o is SwarmError => o instanceof SwarmError);
+      expect(refused.map((e) => e.codeName)).toEqual(Array(5 * 5 - hostBurst).fill('SWARM_OVERLOADED'));
+      expect(refused.at(-1)?.message).toContain('whatever its node ids');
+      // Connections past the host's cap (6 here; the five callers hold one each) are closed before any handshake.
+      const raw = await Promise.all(Array.from({ length: 4 }, () => openRaw(server.address.port)));
+      const closed = await Promise.all(raw.map((r) => r.closedWithin(500)));
+      expect(closed.filter(Boolean).length).toBeGreaterThanOrEqual(3);
+      raw.forEach((r) => r.socket.destroy());
+    } finally {
+      dialled.forEach((client) => client.close());
+      await server.stop(1_000);
+      await Promise.all(nodes.map((n) => n.dir.remove()));
+    }
+  });
 });
+
+/** A plain TCP connection to the gateway, and whether the server closes it within `ms`. */
+async function openRaw(port: number): Promise<{ socket: Socket; closedWithin(ms: number): Promise<boolean> }> {
+  const socket = connectTcp(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  const closed = new Promise<boolean>((resolve) => socket.once('close', () => resolve(true)));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return { socket, closedWithin: (ms) => Promise.race([closed, new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]) };
+}

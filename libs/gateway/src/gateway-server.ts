@@ -17,11 +17,13 @@ import type { NodeCertificate } from '@swarm/identity';
 import { createRateLimiter } from '@swarm/pipeline';
 import type { Logger } from '@swarm/telemetry';
 import { extractTraceContext, isTracing } from '@swarm/telemetry';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer } from 'node:tls';
 import { metadataCarrier } from './metadata-carrier';
 import type { HostPort } from './peer-address';
+import type { SharedLimits } from './host-admission';
+import { createHostAdmission, hostKey } from './host-admission';
 import type { PeerLimits } from './peer-admission';
 import { createPeerAdmission } from './peer-admission';
 import { shortId, verifyPeerCertificate } from './peer-identity';
@@ -37,6 +39,19 @@ export interface GatewayLimits {
   /** A client that has not finished its TLS handshake by then is dropped. */
   readonly handshakeTimeoutMs: number;
   readonly peer: PeerLimits;
+  /** Per remote host and across peers, whatever node ids they use; default: sharedLimitsFor(peer). */
+  readonly shared?: SharedLimits;
+}
+
+/** Connections one host may hold open by default (several nodes may share one address). */
+const DEFAULT_HOST_MAX_CONNECTIONS = 32;
+
+/** A host gets twice one peer's allowance (room for a few nodes behind one address), the gateway eight peers' calls in flight. */
+export function sharedLimitsFor(peer: PeerLimits): SharedLimits {
+  return {
+    host: { maxInflight: 2 * peer.maxInflight, ratePerSecond: 2 * peer.ratePerSecond, burst: 2 * peer.burst, maxConnections: DEFAULT_HOST_MAX_CONNECTIONS },
+    maxInflightTotal: 8 * peer.maxInflight,
+  };
 }
 
 export interface PeerCall<Req> {
@@ -89,6 +104,7 @@ const REFUSAL_LOG_BURST = 20;
 export async function startGatewayServer(opts: GatewayServerOptions): Promise<GatewayServer> {
   const { certificate, limits, log, time } = opts;
   const admission = createPeerAdmission(limits.peer, time.stopwatch);
+  const hostAdmission = createHostAdmission(limits.shared ?? sharedLimitsFor(limits.peer), time.stopwatch);
   const refusals = cappedWarn(log, time);
   /** Peer id of each authenticated connection, by its remote address and port. */
   const connections = new Map<string, string>();
@@ -108,13 +124,19 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
               call.sendStatus({ code: status.UNAUTHENTICATED, details: 'SWARM_PEER_IDENTITY: connection is not authenticated' });
               return;
             }
-            const admitted = admission.admit(peerId);
+            // The peer's own limits first: a peer past them spends none of its host's allowance.
+            const byPeer = admission.admit(peerId);
+            const admitted = byPeer.admitted ? hostAdmission.admit(hostKey(info.remoteAddress)) : byPeer;
             if (!admitted.admitted) {
+              if (byPeer.admitted) byPeer.release();
               refusals({ peer: peerId, reason: admitted.reason }, 'peer call refused by its limits');
               call.sendStatus(statusOf(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, admitted.reason, undefined, { retryAfterMs: admitted.retryAfterMs })) as StatusObject);
               return;
             }
-            release = () => admitted.release();
+            release = () => {
+              admitted.release();
+              if (byPeer.admitted) byPeer.release();
+            };
             metadata.set(PEER_ID_METADATA, peerId);
             forward(metadata);
           },
@@ -236,6 +258,16 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
     },
     onSecureConnection,
   );
+  // Counted from the TCP connection, before the handshake costs anything.
+  tlsServer.on('connection', (socket: Socket) => {
+    const host = hostKey(socket.remoteAddress);
+    if (!hostAdmission.connectionOpened(host)) {
+      refusals({ remote: host, reason: 'too many connections from this host' }, 'peer connection refused: host limit');
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => hostAdmission.connectionClosed(host));
+  });
   tlsServer.on('tlsClientError', (err, socket) => {
     refusals({ remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }, 'peer connection refused: TLS handshake failed');
   });

@@ -1,4 +1,4 @@
-export { startGatewayServer } from './gateway-server';
+export { startGatewayServer, sharedLimitsFor } from './gateway-server';
 export type { GatewayServer, GatewayServerOptions, GatewayLimits, PeerCall, PeerHandler, PeerHandlers, CorePeerMethod } from './gateway-server';
 export { dialPeer, DEFAULT_PEER_CALL_TIMEOUT_MS, PEER_KEEPALIVE_TIME_MS, PEER_KEEPALIVE_TIMEOUT_MS, PEER_TLS_SERVERNAME } from './peer-client';
 export type { PeerClient, PeerClientOptions, PeerCallOptions } from './peer-client';
@@ -6,5 +6,7 @@ export { parseHostPort, formatHostPort, parsePeerAddress, isWildcardHost, NODE_I
 export type { HostPort, PeerAddress } from './peer-address';
 export { PeerIdentityError, verifyPeerCertificate, shortId } from './peer-identity';
 export type { PeerLimits } from './peer-admission';
+export type { HostLimits, SharedLimits } from './host-admission';
+export { hostKey } from './host-admission';
 export { peerMethodPath, PEER_METHODS } from './peer-service';
 export type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';

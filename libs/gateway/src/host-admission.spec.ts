@@ -1,0 +1,56 @@
+import { manualClock } from '@swarm/determinism';
+import { createHostAdmission, hostKey } from './host-admission';
+
+const LIMITS = { host: { maxInflight: 3, ratePerSecond: 10, burst: 4, maxConnections: 2 }, maxInflightTotal: 5 };
+
+describe('host admission - limits whatever node ids a host uses', () => {
+  it('counts an IPv4 address, its IPv4-mapped form, and an IPv6 /64 as one host each', () => {
+    expect(hostKey('10.1.2.3')).toBe('10.1.2.3');
+    expect(hostKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(hostKey('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
+    expect(hostKey('2001:0db8:0000:0001:ffff:1:2:3')).toBe('2001:db8:0:1::/64');
+    expect(hostKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(hostKey('::1')).toBe('0:0:0:0::/64');
+    expect(hostKey(undefined)).toBe('unknown');
+  });
+
+  it('refuses a host past its connections, and takes one again once one closes', () => {
+    const hosts = createHostAdmission(LIMITS, manualClock());
+    expect([hosts.connectionOpened('h'), hosts.connectionOpened('h'), hosts.connectionOpened('h')]).toEqual([true, true, false]);
+    expect(hosts.connectionOpened('other')).toBe(true);
+    hosts.connectionClosed('h');
+    expect(hosts.connectionOpened('h')).toBe(true);
+  });
+
+  it('caps calls in flight per host and in total, and frees them on release (once)', () => {
+    const hosts = createHostAdmission(LIMITS, manualClock());
+    const a = [hosts.admit('a'), hosts.admit('a'), hosts.admit('a')];
+    expect(a.map((r) => r.admitted)).toEqual([true, true, true]);
+    expect(hosts.admit('a')).toMatchObject({ admitted: false, reason: 'host has 3 calls in flight (limit 3 per host, whatever its node ids)' });
+    expect([hosts.admit('b').admitted, hosts.admit('b').admitted]).toEqual([true, true]);
+    expect(hosts.admit('c')).toMatchObject({ admitted: false, reason: 'this gateway has 5 peer calls in flight (limit 5)' });
+    const first = a[0];
+    if (first?.admitted) {
+      first.release();
+      first.release();
+    }
+    expect(hosts.admit('c').admitted).toBe(true);
+    expect(hosts.admit('c').admitted).toBe(false);
+  });
+
+  it('refuses a host over its rate with the wait until its next token, whatever peer asks', () => {
+    const clock = manualClock();
+    const hosts = createHostAdmission({ ...LIMITS, host: { ...LIMITS.host, maxInflight: 100 }, maxInflightTotal: 100 }, clock);
+    // Calls come on a connection; the host's bucket lives while it has one.
+    hosts.connectionOpened('h');
+    const take = () => {
+      const r = hosts.admit('h');
+      if (r.admitted) r.release();
+      return r;
+    };
+    expect([take(), take(), take(), take()].every((r) => r.admitted)).toBe(true);
+    expect(take()).toMatchObject({ admitted: false, retryAfterMs: 100 });
+    clock.advance(100);
+    expect(take().admitted).toBe(true);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * Limits above the per-peer ones (peer-admission.ts). A node id costs only a key pair (and the
+ * proof of work its records need, not its connections), so a flood from many fresh identities
+ * would each get a peer's full allowance. These limits hold whatever identities a caller uses:
+ * per remote host (connections, calls in flight, a token bucket) and across all peers (calls in
+ * flight). A host is an IPv4 address, or an IPv6 /64 (one subscriber's usual allocation: counting
+ * each of its addresses apart would be no limit at all). A host's state lives while it has a
+ * connection or a call; reconnecting from scratch to reset its bucket costs a TLS handshake per
+ * burst, as for a peer.
+ */
+import type { Stopwatch } from '@swarm/determinism';
+import type { RateLimiter } from '@swarm/pipeline';
+import { createRateLimiter } from '@swarm/pipeline';
+import type { Admission, PeerLimits } from './peer-admission';
+
+export interface HostLimits extends PeerLimits {
+  /** Open connections (TLS handshakes included) from one host. */
+  readonly maxConnections: number;
+}
+
+export interface SharedLimits {
+  readonly host: HostLimits;
+  /** Calls in flight across every peer. */
+  readonly maxInflightTotal: number;
+}
+
+export interface HostAdmission {
+  /** A TCP connection from `host` arrived: false when the host already has its most. */
+  connectionOpened(host: string): boolean;
+  connectionClosed(host: string): void;
+  admit(host: string): Admission;
+}
+
+interface HostState {
+  connections: number;
+  inflight: number;
+  readonly limiter: RateLimiter;
+}
+
+const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
+/** The host a remote address counts against: the IPv4 address, or the IPv6 address's /64. */
+export function hostKey(remoteAddress: string | undefined): string {
+  if (remoteAddress === undefined) return 'unknown';
+  const mapped = IPV4_MAPPED.exec(remoteAddress);
+  if (mapped?.[1]) return mapped[1];
+  if (!remoteAddress.includes(':')) return remoteAddress;
+  return `${expandIpv6(remoteAddress).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (a zone id dropped), lowercase, without leading zeros. */
+function expandIpv6(address: string): string[] {
+  const bare = address.split('%')[0] ?? address;
+  const [head = '', tail] = bare.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return groups.map((g) => (g.replace(/^0+(?=.)/, '') || '0').toLowerCase());
+}
+
+export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch): HostAdmission {
+  const hosts = new Map<string, HostState>();
+  let inflightTotal = 0;
+  const stateOf = (host: string): HostState => {
+    let state = hosts.get(host);
+    if (!state) {
+      state = { connections: 0, inflight: 0, limiter: createRateLimiter({ perSecond: limits.host.ratePerSecond, burst: limits.host.burst }, stopwatch) };
+      hosts.set(host, state);
+    }
+    return state;
+  };
+  const forget = (host: string, state: HostState) => {
+    if (state.connections === 0 && state.inflight === 0) hosts.delete(host);
+  };
+  return {
+    connectionOpened(host) {
+      const state = stateOf(host);
+      if (state.connections >= limits.host.maxConnections) return false;
+      state.connections += 1;
+      return true;
+    },
+    connectionClosed(host) {
+      const state = hosts.get(host);
+      if (!state) return;
+      state.connections = Math.max(0, state.connections - 1);
+      forget(host, state);
+    },
+    admit(host) {
+      if (inflightTotal >= limits.maxInflightTotal) {
+        return { admitted: false, reason: `this gateway has ${inflightTotal} peer calls in flight (limit ${limits.maxInflightTotal})`, retryAfterMs: 0 };
+      }
+      const state = stateOf(host);
+      if (state.inflight >= limits.host.maxInflight) {
+        forget(host, state);
+        return { admitted: false, reason: `host has ${state.inflight} calls in flight (limit ${limits.host.maxInflight} per host, whatever its node ids)`, retryAfterMs: 0 };
+      }
+      if (!state.limiter.take()) {
+        forget(host, state);
+        const retryAfterMs = state.limiter.waitMs();
+        return {
+          admitted: false,
+          reason: `host exceeded ${limits.host.ratePerSecond} calls/s (burst ${limits.host.burst}, whatever its node ids); retry in ${retryAfterMs} ms`,
+          retryAfterMs,
+        };
+      }
+      state.inflight += 1;
+      inflightTotal += 1;
+      let released = false;
+      return {
+        admitted: true,
+        release() {
+          if (released) return;
+          released = true;
+          state.inflight -= 1;
+          inflightTotal -= 1;
+          forget(host, state);
+        },
+      };
+    },
+  };
+}
