@@ -88,8 +88,11 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     detached: true,
     onOutput: () => onStderr(),
   });
+  // The config is read once at start: it goes as soon as the server listens (or exits), so a
+  // launcher killed with SIGKILL leaves no file behind.
+  const removeConfig = () => rm(dir, { recursive: true, force: true });
   const exited = proc.exited.then(async (exit) => {
-    await rm(dir, { recursive: true, force: true });
+    await removeConfig();
     return exit;
   });
   const stop = async () => {
@@ -98,6 +101,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   };
   try {
     const port = await waitForPort(proc, exited, (listener) => (onStderr = listener));
+    await removeConfig();
     return {
       url: `nats://${host}:${port}`,
       port,
