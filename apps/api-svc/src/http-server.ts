@@ -5,6 +5,10 @@
  * once and served as OpenAPI at /openapi.json, and the routes of http-routes.ts. Loopback by
  * default (config.ts).
  *
+ * The rate limit counts what an agent asks for once: an MCP tool call over HTTP is counted as the
+ * /mcp request, and the API calls the MCP server makes for it on loopback carry this process's
+ * inner-call secret (INNER_CALL_HEADER) and are authenticated but not counted again.
+ *
  * Which requests need a token is decided by the route the router matched, never by the raw URL:
  * the router decodes the path (`/%761/tasks` is `/v1/tasks`), so a test of the raw text would let
  * an encoded path reach a route unauthenticated. Every route needs one except PUBLIC_ROUTES, and
@@ -13,6 +17,7 @@
 import { formatHostPort } from '@swarm/config';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -39,6 +44,8 @@ export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
 const JSON_UTF8 = 'application/json; charset=utf-8';
 /** Routes anyone may call (matched route patterns); every other request needs an agent token. */
 const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/openapi.json']);
+/** Marks an API call made by this process's own MCP endpoint for a request it already counted. */
+export const INNER_CALL_HEADER = 'x-swarm-inner-call';
 
 export type ApiServer = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -46,6 +53,8 @@ export interface HttpServerDeps {
   config: ApiHttpConfig;
   store: AgentStore;
   limiter: RateLimiter;
+  /** The value of INNER_CALL_HEADER on this process's own calls: random, never leaves the process. */
+  innerCallSecret: string;
   clock: WallClock;
   log: Logger;
 }
@@ -66,6 +75,9 @@ function unauthenticated(message: string): SwarmError {
 /** A fastify instance with authentication, limits, errors and OpenAPI set up; routes are added by the caller. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer> {
   const { config, store, limiter, clock, log } = deps;
+  const innerSecret = Buffer.from(deps.innerCallSecret);
+  const isInnerCall = (value: string | string[] | undefined): boolean =>
+    typeof value === 'string' && value.length === innerSecret.length && timingSafeEqual(Buffer.from(value), innerSecret);
   const app = Fastify({
     logger: false,
     bodyLimit: config.jsonBodyBytes,
@@ -104,7 +116,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     if (!agent) throw unauthenticated('unknown agent token');
     const problem = tokenProblem(agent, clock.now());
     if (problem) throw unauthenticated(problem);
-    const waitMs = limiter.take(agent.name);
+    const waitMs = isInnerCall(request.headers[INNER_CALL_HEADER]) ? 0 : limiter.take(agent.name);
     if (waitMs > 0) {
       throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `too many requests from this agent token: at most ${config.ratePerSecond}/s (bursts of ${config.burst})`, true, {
         retryAfterMs: waitMs,

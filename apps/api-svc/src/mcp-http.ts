@@ -18,13 +18,15 @@ import type { Logger } from '@swarm/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from './agent-token';
 import type { ApiServer } from './http-server';
-import { agentOf } from './http-server';
+import { agentOf, INNER_CALL_HEADER } from './http-server';
 
 export const MCP_PATH = '/mcp';
 
 export interface McpRouteDeps {
   /** The API's own base URL, e.g. http://127.0.0.1:8080 (known once it listens). */
   selfUrl(): string;
+  /** Sent as INNER_CALL_HEADER on the API calls made for an MCP request, which was counted already. */
+  innerCallSecret: string;
   version: string;
   log: Logger;
 }
@@ -45,13 +47,18 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
   const { log } = deps;
   // Built on the first MCP request: a node whose agents never use MCP never loads it.
   let serverFor: SwarmMcpServerFactory | undefined;
+  const innerFetch: typeof fetch = (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set(INNER_CALL_HEADER, deps.innerCallSecret);
+    return fetch(input, { ...init, headers });
+  };
 
   async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const agent = agentOf(request);
     // The hook accepted this header, so it holds a token.
     const bearer = bearerToken(request.headers.authorization);
     const token = 'token' in bearer ? bearer.token : '';
-    const api = createAgentClient({ baseUrl: deps.selfUrl(), token });
+    const api = createAgentClient({ baseUrl: deps.selfUrl(), token, fetch: innerFetch });
     serverFor ??= swarmMcpServerFactory({ version: deps.version, log });
     const server = serverFor(api, log.child({ agent: agent.name }));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
