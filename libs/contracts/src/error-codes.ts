@@ -63,6 +63,18 @@ export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Objec
   },
   [ErrorCode.ERROR_CODE_UNAUTHENTICATED]: { status: 401, retryable: false, meaning: "The caller's credential (an agent's token) is missing, unknown, expired or revoked." },
   [ErrorCode.ERROR_CODE_RATE_LIMITED]: { status: 429, retryable: true, meaning: 'The caller (one agent token) sent more requests than its rate allows; retry after the hint.' },
+  [ErrorCode.ERROR_CODE_INVALID_RECEIPT]: {
+    status: 400,
+    retryable: false,
+    meaning:
+      'A signed receipt failed validation (a missing or wrong signature or countersignature, a key that does not hash to the payer or payee, zero or overflowing amount, payer = payee, a field out of range); nothing was applied.',
+  },
+  [ErrorCode.ERROR_CODE_INVALID_CHAIN]: {
+    status: 400,
+    retryable: false,
+    meaning:
+      "A node's chain failed validation (a gap, a broken hash link, a fork, a bad signature, a receipt twice or on the wrong side, an overspend, a skipped or wrong idle burn); nothing was applied.",
+  },
 });
 
 /** Every real code, in numeric order. */

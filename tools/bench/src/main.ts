@@ -12,12 +12,14 @@
  *      (ledger-bench.ts); `--ledger` runs this table only.
  * `--remote`: a remote vecadd through both gateways vs raw grpc-js and NATS (remote-bench.ts), only.
  * `--shapley`: Shapley attribution, error vs permutations and time per settlement (shapley-bench.ts), only.
+ * `--chain`: signed receipts and per-node chains, appends, settlements and audits per second (chain-bench.ts), only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { DOT_ERROR_LAMBDA, VALUE_DISTRIBUTIONS } from '@swarm/skills';
 import Table from 'cli-table3';
+import { printChainBench } from './chain-bench';
 import { benchKernels } from './kernel-bench';
 import { benchLedger } from './ledger-bench';
 import { startOtlpSink } from './otlp-sink';
@@ -35,6 +37,7 @@ const ledgerOnly = process.argv.includes('--ledger');
 const pipelineOnly = process.argv.includes('--pipeline');
 const remoteOnly = process.argv.includes('--remote');
 const shapleyOnly = process.argv.includes('--shapley');
+const chainOnly = process.argv.includes('--chain');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
   if (pipelineOnly) return benchNode();
   if (remoteOnly) return printRemoteBench(quick);
   if (shapleyOnly) return printShapleyBench(quick);
+  if (chainOnly) return printChainBench(quick);
   if (ledgerOnly) return benchSettlements();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;

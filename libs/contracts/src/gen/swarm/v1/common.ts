@@ -60,6 +60,17 @@ export enum ErrorCode {
   ERROR_CODE_UNAUTHENTICATED = 23,
   /** ERROR_CODE_RATE_LIMITED - The caller (one agent's token) sent more requests than its rate allows; retry after the hint. */
   ERROR_CODE_RATE_LIMITED = 24,
+  /**
+   * ERROR_CODE_INVALID_RECEIPT - A signed receipt failed validation (a missing or wrong signature or countersignature, a key
+   * that does not hash to the payer or payee, zero or overflowing amount, payer = payee, a field out
+   * of range); nothing was applied.
+   */
+  ERROR_CODE_INVALID_RECEIPT = 25,
+  /**
+   * ERROR_CODE_INVALID_CHAIN - A node's chain failed validation (a gap, a broken hash link, a fork, a bad signature, a receipt
+   * twice or on the wrong side, an overspend, a skipped or wrong idle burn); nothing was applied.
+   */
+  ERROR_CODE_INVALID_CHAIN = 26,
   UNRECOGNIZED = -1,
 }
 
@@ -140,6 +151,12 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 24:
     case "ERROR_CODE_RATE_LIMITED":
       return ErrorCode.ERROR_CODE_RATE_LIMITED;
+    case 25:
+    case "ERROR_CODE_INVALID_RECEIPT":
+      return ErrorCode.ERROR_CODE_INVALID_RECEIPT;
+    case 26:
+    case "ERROR_CODE_INVALID_CHAIN":
+      return ErrorCode.ERROR_CODE_INVALID_CHAIN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -199,6 +216,10 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_UNAUTHENTICATED";
     case ErrorCode.ERROR_CODE_RATE_LIMITED:
       return "ERROR_CODE_RATE_LIMITED";
+    case ErrorCode.ERROR_CODE_INVALID_RECEIPT:
+      return "ERROR_CODE_INVALID_RECEIPT";
+    case ErrorCode.ERROR_CODE_INVALID_CHAIN:
+      return "ERROR_CODE_INVALID_CHAIN";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -1,0 +1,137 @@
+/**
+ * A node growing its own chain: the genesis, receipts (paid and received) and the idle burns they
+ * must follow. Each new block goes through the same transition an auditor applies (chain-state.ts)
+ * before it is signed, so a node never signs a block peers would refuse — and never signs two
+ * blocks with one seq, which would be a fork proof against it.
+ */
+import type { ChainBlock, SignedReceipt } from '@swarm/contracts';
+import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import { nodeIdOfKey } from '@swarm/records';
+import type { OpenedBlock } from './block';
+import { encodeBlock, signBlock, ZERO_HASH } from './block';
+import { ChainRefusal, ReceiptRefusal } from './chain-refusal';
+import type { ChainRules } from './chain-rules';
+import { DEFAULT_MAX_SKEW_MS, MAX_AT_MS, short, shown } from './chain-rules';
+import type { ChainHead } from './chain-state';
+import { applyBlock, dueBurn } from './chain-state';
+import { verifyReceipt } from './receipt';
+import type { ChainSigner, SignatureCheck } from './signing';
+
+export interface AppendResult {
+  /** The new SignedBlocks, in order: store them all, atomically, then use `head`. */
+  readonly blocks: readonly Uint8Array[];
+  readonly head: ChainHead;
+}
+
+export interface AppendReceiptOptions {
+  /** This node's clock, epoch ms. The block is dated no earlier than its receipt or the last block. */
+  readonly atMs: number;
+  /** Whether the chain already holds a receipt id (the store's index). */
+  readonly hasReceipt: (receiptId: string) => boolean;
+  /** How far ahead of `atMs` a receipt may be dated (a payer's clock); DEFAULT_MAX_SKEW_MS. */
+  readonly maxSkewMs?: number;
+  /** For the receipt's two signatures: checkSignature by default, or a long-lived cachedSignatureCheck. */
+  readonly checkSignature?: SignatureCheck;
+}
+
+/** Block 1 of a new node's chain. */
+export function createGenesis(signer: ChainSigner, rules: ChainRules, atMs: number): AppendResult {
+  const at = checkTime(atMs, 'atMs');
+  const nodeId = nodeIdOfKey(signer.publicKey);
+  const block: ChainBlock = {
+    nodeId,
+    publicKey: Uint8Array.from(signer.publicKey),
+    seq: 1n,
+    prevHash: Uint8Array.from(ZERO_HASH),
+    kind: BlockKind.BLOCK_KIND_GENESIS,
+    amount: rules.genesisGrant,
+    atMs: at,
+  };
+  return append(undefined, block, undefined, signer, rules, () => false);
+}
+
+/** Appends every idle burn due by `nowMs` (a node does this at each epoch boundary, and before any other block). */
+export function appendDueBurns(head: ChainHead, signer: ChainSigner, rules: ChainRules, nowMs: number): AppendResult {
+  return burnsUntil(head, signer, rules, checkTime(nowMs, 'nowMs'));
+}
+
+/**
+ * Appends a countersigned receipt: RECEIPT_OUT when this node is the payer, RECEIPT_IN when it is
+ * the payee, after the idle burns due by then. A replayed receipt id is refused ('replayed'); paying
+ * more than is available is INSUFFICIENT_CREDIT.
+ */
+export function appendReceipt(head: ChainHead, signed: SignedReceipt, signer: ChainSigner, rules: ChainRules, options: AppendReceiptOptions): AppendResult {
+  checkSigner(head, signer);
+  const now = checkTime(options.atMs, 'atMs');
+  const receipt = verifyReceipt(signed, options.checkSignature ? { checkSignature: options.checkSignature } : {});
+  const kind = receipt.payer === head.nodeId ? BlockKind.BLOCK_KIND_RECEIPT_OUT : receipt.payee === head.nodeId ? BlockKind.BLOCK_KIND_RECEIPT_IN : undefined;
+  if (kind === undefined)
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      `receipt from ${short(receipt.payer)} to ${short(receipt.payee)} does not concern this chain's node ${short(head.nodeId)}`,
+    );
+  if (options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
+  const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+  if (receipt.atMs > now + skew) throw new ReceiptRefusal('invalid-field', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
+  let at = now > head.atMs ? now : head.atMs;
+  if (receipt.atMs > at) at = receipt.atMs;
+  const burns = burnsUntil(head, signer, rules, at);
+  const h = burns.head;
+  const block: ChainBlock = {
+    nodeId: h.nodeId,
+    publicKey: h.publicKey,
+    seq: h.seq + 1n,
+    prevHash: h.hash,
+    kind,
+    amount: receipt.amount,
+    receipt: { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: signed.payeeSignature },
+    atMs: at,
+  };
+  try {
+    const done = append(h, block, { receipt }, signer, rules, options.hasReceipt);
+    return { blocks: [...burns.blocks, ...done.blocks], head: done.head };
+  } catch (err) {
+    if (err instanceof ChainRefusal && (err.reason === 'overspend' || err.reason === 'spends-locked')) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, `node ${short(h.nodeId)} ${err.message.replace(/^.*?\): /, '')}`);
+    }
+    throw err;
+  }
+}
+
+function burnsUntil(head: ChainHead, signer: ChainSigner, rules: ChainRules, until: bigint): AppendResult {
+  checkSigner(head, signer);
+  const blocks: Uint8Array[] = [];
+  let h = head;
+  for (let due = dueBurn(h, rules); due !== undefined && due.atMs <= until; due = dueBurn(h, rules)) {
+    const block: ChainBlock = { nodeId: h.nodeId, publicKey: h.publicKey, seq: h.seq + 1n, prevHash: h.hash, kind: BlockKind.BLOCK_KIND_BURN, amount: due.amount, atMs: due.atMs };
+    const done = append(h, block, undefined, signer, rules, () => false);
+    blocks.push(...done.blocks);
+    h = done.head;
+  }
+  return { blocks, head: h };
+}
+
+/** Checks `block` as an auditor would, then signs it. */
+function append(
+  head: ChainHead | undefined,
+  block: ChainBlock,
+  receipt: Pick<OpenedBlock, 'receipt'> | undefined,
+  signer: ChainSigner,
+  rules: ChainRules,
+  hasReceipt: (id: string) => boolean,
+): AppendResult {
+  const { blockBytes, hash } = encodeBlock(block);
+  const next = applyBlock(head, { block, hash, receipt: receipt?.receipt }, rules, hasReceipt);
+  return { blocks: [signBlock(blockBytes, signer)], head: next };
+}
+
+function checkSigner(head: ChainHead, signer: ChainSigner): void {
+  if (nodeIdOfKey(signer.publicKey) !== head.nodeId)
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `the signer is not node ${short(head.nodeId)}, whose chain this is`);
+}
+
+function checkTime(ms: number, name: string): bigint {
+  if (!Number.isSafeInteger(ms) || ms < 1 || BigInt(ms) > MAX_AT_MS)
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${name} must be a positive integer of ms, got ${shown(ms)}`);
+  return BigInt(ms);
+}

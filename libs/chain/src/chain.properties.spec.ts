@@ -1,0 +1,108 @@
+import fc from 'fast-check';
+import { ChainRefusal } from './chain-refusal';
+import { chainRules } from './chain-rules';
+import { checkCrossChain } from './cross-chain';
+import type { TestSwarm } from './test-fixtures/test-swarm';
+import { testSwarm } from './test-fixtures/test-swarm';
+import { verifyChain, verifyChainSuffix } from './verify-chain';
+
+const T0 = 1_700_000_000_000;
+/** Short epochs and windows so random histories cross idle boundaries often. */
+const RULES = chainRules({ genesisGrant: 1_000n, starterAllowance: 100n, epochMs: 10_000, idleWindowMs: 30_000, drainPpm: 50_000 });
+
+interface Step {
+  readonly payer: number;
+  readonly payeeOffset: number;
+  /** Fraction of the payer's available credit paid (at least 1 credit). */
+  readonly fraction: number;
+  readonly dtMs: number;
+}
+
+const stepArb = fc.record({
+  payer: fc.nat(3),
+  payeeOffset: fc.integer({ min: 1, max: 3 }),
+  fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+  // Mostly busy, sometimes idle past the window.
+  dtMs: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 20_000, max: 90_000 })),
+});
+const historyArb = fc.record({ nodes: fc.integer({ min: 2, max: 4 }), steps: fc.array(stepArb, { maxLength: 25 }) });
+
+/** Plays `steps`: each payment a countersigned receipt appended to both chains, burns as they fall due. */
+function play(nodes: number, steps: readonly Step[]): { swarm: TestSwarm; endMs: number } {
+  const swarm = testSwarm(nodes, RULES, T0);
+  let t = T0;
+  steps.forEach((s, i) => {
+    t += s.dtMs;
+    const payer = s.payer % nodes;
+    // 1..nodes-1 ahead: never the payer.
+    const payee = (payer + 1 + (s.payeeOffset % (nodes - 1))) % nodes;
+    swarm.burn(payer, t);
+    const available = swarm.nodes[payer].head.balances.available;
+    if (available < 1n) return;
+    const amount = 1n + BigInt(Math.floor(s.fraction * Number(available - 1n)));
+    swarm.pay(payer, payee, amount, `task-${i}`, t);
+  });
+  for (let i = 0; i < nodes; i += 1) swarm.burn(i, t);
+  return { swarm, endMs: t };
+}
+
+describe('chain - properties of random histories', () => {
+  it('every chain verifies to its writer’s head, balances add up, and the swarm conserves the genesis issued', () => {
+    fc.assert(
+      fc.property(historyArb, ({ nodes, steps }) => {
+        const { swarm, endMs } = play(nodes, steps);
+        const audits = swarm.nodes.map((n) => verifyChain(n.blocks, RULES, { nowMs: endMs, expectedNodeId: n.signer.nodeId }));
+        audits.forEach((audit, i) => {
+          expect(audit.head).toEqual(swarm.nodes[i].head);
+          expect(audit.owed?.count).toBe(0);
+          const b = audit.head.balances;
+          expect(RULES.genesisGrant + b.received).toBe(b.available + b.locked + b.burned + b.paid);
+          expect(b.locked === 0n).toBe(audit.head.lastReceiptInAtMs !== undefined || RULES.genesisGrant === RULES.starterAllowance);
+        });
+        const report = checkCrossChain(audits);
+        expect(report.problems).toEqual([]);
+        expect(report).toMatchObject({ conserved: true, genesisIssued: BigInt(nodes) * RULES.genesisGrant, total: BigInt(nodes) * RULES.genesisGrant });
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('any single byte changed in any block is refused', () => {
+    fc.assert(
+      fc.property(historyArb, fc.nat(), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), ({ nodes, steps }, nodePick, blockPick, bytePick, mask) => {
+        const { swarm } = play(nodes, steps);
+        const { blocks } = swarm.nodes[nodePick % nodes];
+        const i = blockPick % blocks.length;
+        const flipped = Uint8Array.from(blocks[i]);
+        flipped[bytePick % flipped.length] ^= mask;
+        const tampered = blocks.map((b, j) => (j === i ? flipped : b));
+        expect(() => verifyChain(tampered, RULES)).toThrow(ChainRefusal);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('every byte of every block of one history, flipped, is refused', () => {
+    const { swarm } = play(3, [
+      { payer: 0, payeeOffset: 1, fraction: 0.5, dtMs: 1_000 },
+      { payer: 1, payeeOffset: 1, fraction: 0.3, dtMs: 45_000 },
+      { payer: 2, payeeOffset: 2, fraction: 0.1, dtMs: 2_000 },
+    ]);
+    let flips = 0;
+    for (const { blocks } of swarm.nodes) {
+      blocks.forEach((block, i) => {
+        // Verification is a fold that stops at the first bad block: checking the changed block
+        // against the verified head before it is checking the whole chain.
+        const before = i === 0 ? undefined : verifyChain(blocks.slice(0, i), RULES);
+        const ids = new Set(before?.entries.flatMap((e) => (e.receipt ? [e.receipt.receiptId] : [])));
+        for (let at = 0; at < block.length; at += 1) {
+          const flipped = Uint8Array.from(block);
+          flipped[at] ^= 0x01 << (at % 8);
+          expect(() => (before ? verifyChainSuffix(before.head, [flipped], RULES, (id) => ids.has(id)) : verifyChain([flipped], RULES))).toThrow(ChainRefusal);
+          flips += 1;
+        }
+      });
+    }
+    expect(flips).toBeGreaterThan(3_000);
+  });
+});

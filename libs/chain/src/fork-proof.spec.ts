@@ -1,0 +1,61 @@
+import { ErrorCode, SignedBlock } from '@swarm/contracts';
+import { ChainRefusal } from './chain-refusal';
+import type { ChainRefusalReason } from './chain-refusal';
+import { chainRules } from './chain-rules';
+import { encodeForkProof, forkProofOf, verifyForkProof } from './fork-proof';
+import { forged } from './test-fixtures/forge-block';
+import { seededSigner } from './test-fixtures/seeded-signer';
+import { testSwarm } from './test-fixtures/test-swarm';
+
+const AT = 1_700_000_000_000;
+const RULES = chainRules({ drainPpm: 0 });
+
+function refusedWith(fn: () => unknown, reason: ChainRefusalReason): ChainRefusal {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ChainRefusal) {
+      expect(err.reason).toBe(reason);
+      return err;
+    }
+    throw err;
+  }
+  throw new Error('expected a ChainRefusal');
+}
+
+describe('fork proof', () => {
+  const swarm = testSwarm(2, RULES, AT);
+  swarm.pay(0, 1, 10n, 'a', AT + 1_000);
+  swarm.pay(0, 1, 10n, 'b', AT + 2_000);
+  const { blocks, signer } = swarm.nodes[0];
+  const twin = forged(blocks[1], signer, (b) => (b.atMs += 7n));
+
+  it('is made from two different blocks one node signed with one seq, and convicts that node', () => {
+    const proof = forkProofOf(blocks[1], twin);
+    expect(proof).toBeDefined();
+    expect(verifyForkProof(proof!)).toEqual({ nodeId: signer.nodeId, seq: 2n });
+    expect(verifyForkProof(encodeForkProof(proof!))).toEqual({ nodeId: signer.nodeId, seq: 2n });
+  });
+
+  it('is no proof for the same block twice, other seqs, or blocks of two nodes', () => {
+    expect(forkProofOf(blocks[1], blocks[1])).toBeUndefined();
+    expect(forkProofOf(blocks[1], blocks[2])).toBeUndefined();
+    expect(forkProofOf(blocks[1], swarm.nodes[1].blocks[1])).toBeUndefined();
+    const s = (b: Uint8Array) => SignedBlock.decode(b);
+    refusedWith(() => verifyForkProof({ first: s(blocks[1]), second: s(blocks[1]) }), 'not-a-fork');
+    refusedWith(() => verifyForkProof({ first: s(blocks[1]), second: s(blocks[2]) }), 'not-a-fork');
+    refusedWith(() => verifyForkProof({ first: s(blocks[1]), second: s(swarm.nodes[1].blocks[1]) }), 'not-a-fork');
+    refusedWith(() => verifyForkProof({ first: s(blocks[1]) }), 'not-a-fork');
+  });
+
+  it('is refused when a block is not signed by the node it names (a forged accusation)', () => {
+    const framed = forged(blocks[1], seededSigner(9), (b) => (b.atMs += 7n));
+    refusedWith(() => forkProofOf(blocks[1], framed), 'bad-signature');
+    refusedWith(() => verifyForkProof({ first: SignedBlock.decode(blocks[1]), second: SignedBlock.decode(framed) }), 'bad-signature');
+  });
+
+  it('refuses malformed and oversized proofs', () => {
+    expect(refusedWith(() => verifyForkProof(Uint8Array.from([0xff, 0xff])), 'malformed').code).toBe(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE);
+    expect(refusedWith(() => verifyForkProof(new Uint8Array(100_000)), 'oversized').code).toBe(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE);
+  });
+});

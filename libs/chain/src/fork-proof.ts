@@ -1,0 +1,56 @@
+/**
+ * Equivocation: a node that signs two different blocks with one seq has shown two versions of its
+ * history to different peers. Either block alone is fine; the pair is proof anyone can check, and a
+ * peer that holds a verified one marks the node untrusted and keeps the proof.
+ */
+import type { ForkProof } from '@swarm/contracts';
+import { ForkProof as ForkProofCodec, SignedBlock } from '@swarm/contracts';
+import { openSignedBlock } from './block';
+import { ChainRefusal } from './chain-refusal';
+import { short } from './chain-rules';
+import { sameBytes } from './signing';
+import { MAX_SIGNED_BLOCK_BYTES } from './block';
+
+export const MAX_FORK_PROOF_BYTES = 2 * MAX_SIGNED_BLOCK_BYTES + 16;
+
+export interface ForkEvidence {
+  readonly nodeId: string;
+  readonly seq: bigint;
+}
+
+/**
+ * A fork proof from two encoded SignedBlocks when they are one: both validly signed by the same node,
+ * same seq, different bytes. Undefined when they are not (the same block, or different seqs or
+ * nodes); a ChainRefusal when either block is not validly signed.
+ */
+export function forkProofOf(a: Uint8Array, b: Uint8Array): ForkProof | undefined {
+  const first = openSignedBlock(a);
+  const second = openSignedBlock(b);
+  if (first.block.nodeId !== second.block.nodeId || first.block.seq !== second.block.seq || sameBytes(first.signed.block, second.signed.block)) return undefined;
+  return { first: first.signed, second: second.signed };
+}
+
+/** Checks a fork proof (a decoded one, or its encoding from the wire) and says whom it convicts. Throws a ChainRefusal. */
+export function verifyForkProof(proof: ForkProof | Uint8Array): ForkEvidence {
+  const decoded = proof instanceof Uint8Array ? decodeForkProof(proof) : proof;
+  if (decoded.first === undefined || decoded.second === undefined) throw new ChainRefusal('not-a-fork', 'a fork proof needs two blocks');
+  const first = openSignedBlock(SignedBlock.encode(decoded.first).finish());
+  const second = openSignedBlock(SignedBlock.encode(decoded.second).finish());
+  if (first.block.nodeId !== second.block.nodeId) throw new ChainRefusal('not-a-fork', `blocks of two nodes, ${short(first.block.nodeId)} and ${short(second.block.nodeId)}`);
+  if (first.block.seq !== second.block.seq) throw new ChainRefusal('not-a-fork', `blocks with seqs ${first.block.seq} and ${second.block.seq}`);
+  if (sameBytes(first.signed.block, second.signed.block)) throw new ChainRefusal('not-a-fork', `the same block ${first.block.seq} twice`);
+  return { nodeId: first.block.nodeId, seq: first.block.seq };
+}
+
+export function encodeForkProof(proof: ForkProof): Uint8Array {
+  return ForkProofCodec.encode(proof).finish();
+}
+
+function decodeForkProof(bytes: Uint8Array): ForkProof {
+  if (bytes.length > MAX_FORK_PROOF_BYTES) throw new ChainRefusal('oversized', `a fork proof of ${bytes.length} bytes, limit ${MAX_FORK_PROOF_BYTES}`);
+  try {
+    return ForkProofCodec.decode(bytes);
+  } catch {
+    throw new ChainRefusal('malformed', `${bytes.length} bytes that are not a protobuf ForkProof`);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Signed receipts and per-node hash-chained ledgers (TrustChain-like), pure. A node's ledger is its
+ * own chain of signed blocks (seq from 1, each linked to the previous by hash); a transfer is a
+ * receipt the payer signs and the payee countersigns, appended once to each chain. Balances,
+ * the genesis lock and the idle burns are derived from the chain, so any peer can audit it.
+ * Signing goes through an injected ChainSigner; time is a parameter. docs/chain.md has the rules.
+ */
+export {
+  chainRules,
+  DEFAULT_CHAIN_RULES,
+  DEFAULT_GENESIS_GRANT,
+  DEFAULT_STARTER_ALLOWANCE,
+  DEFAULT_EPOCH_MS,
+  DEFAULT_IDLE_WINDOW_MS,
+  DEFAULT_DRAIN_PPM,
+  DEFAULT_MAX_SKEW_MS,
+  PPM,
+} from './chain-rules';
+export type { ChainRules } from './chain-rules';
+export { ReceiptRefusal, ChainRefusal } from './chain-refusal';
+export type { ReceiptRefusalReason, ChainRefusalReason } from './chain-refusal';
+export { RECEIPT_DOMAIN, BLOCK_DOMAIN, checkSignature, cachedSignatureCheck } from './signing';
+export type { ChainSigner, SignatureCheck } from './signing';
+export {
+  makeReceipt,
+  countersignReceipt,
+  verifyReceipt,
+  receiptIdOf,
+  decodeSignedReceipt,
+  encodeSignedReceipt,
+  MAX_RECEIPT_BYTES,
+  MAX_SIGNED_RECEIPT_BYTES,
+  MAX_SHARES,
+  MAX_TASK_ID_LENGTH,
+} from './receipt';
+export type { ReceiptFields, VerifyReceiptOptions } from './receipt';
+export { openBlock, MAX_SIGNED_BLOCK_BYTES } from './block';
+export type { OpenedBlock } from './block';
+export { dueBurn } from './chain-state';
+export type { ChainHead, ChainBalances, DueBurn } from './chain-state';
+export { createGenesis, appendDueBurns, appendReceipt } from './append';
+export type { AppendResult, AppendReceiptOptions } from './append';
+export { verifyChain, verifyChainSuffix, owedBurns, MAX_OWED_BURNS } from './verify-chain';
+export type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
+export { forkProofOf, verifyForkProof, encodeForkProof, MAX_FORK_PROOF_BYTES } from './fork-proof';
+export type { ForkEvidence } from './fork-proof';
+export { checkCrossChain, MAX_REPORTED_PROBLEMS } from './cross-chain';
+export type { CrossChainReport } from './cross-chain';
+export { decayTrust, DEFAULT_TRUST_DECAY } from './trust-decay';
+export type { TrustDecay } from './trust-decay';

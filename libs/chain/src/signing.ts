@@ -1,0 +1,87 @@
+/**
+ * What receipt and block signatures cover. Each use of the node key has its own domain tag, so a
+ * signature made for a receipt can never pass as one for a block, a NodeRecord or a result.
+ * Signing stays with whoever holds the key (a ChainSigner, e.g. libs/identity's NodeIdentity);
+ * verifying is deterministic and belongs here.
+ */
+import type { RecordSigner } from '@swarm/records';
+import { verifyEd25519 } from '@swarm/records';
+import type { KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
+
+/** `publicKey`: raw 32-byte Ed25519 key; `sign(data)`: its 64-byte signature of `data`. */
+export type ChainSigner = RecordSigner;
+
+export const RECEIPT_DOMAIN = 'swarm-receipt-v1';
+export const BLOCK_DOMAIN = 'swarm-block-v1';
+const RECEIPT_DOMAIN_BYTES = Buffer.from(RECEIPT_DOMAIN, 'utf8');
+const BLOCK_DOMAIN_BYTES = Buffer.from(BLOCK_DOMAIN, 'utf8');
+
+export const HASH_BYTES = 32;
+export const PUBLIC_KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const NODE_ID = /^[0-9a-f]{64}$/;
+
+/** "swarm-receipt-v1" ‖ receipt bytes: what the payer signs and the payee countersigns. */
+export function receiptSigningBytes(receiptBytes: Uint8Array): Uint8Array {
+  return Buffer.concat([RECEIPT_DOMAIN_BYTES, receiptBytes]);
+}
+
+/** "swarm-block-v1" ‖ block bytes: what a node signs to append a block to its chain. */
+export function blockSigningBytes(blockBytes: Uint8Array): Uint8Array {
+  return Buffer.concat([BLOCK_DOMAIN_BYTES, blockBytes]);
+}
+
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/** Whether `signature` is the Ed25519 signature of `signedBytes` under the raw 32-byte `publicKey`. */
+export type SignatureCheck = (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array) => boolean;
+
+/** False for a wrong signature and for anything that is no Ed25519 key or signature. */
+export const checkSignature: SignatureCheck = (publicKey, signedBytes, signature) => signature.length === SIGNATURE_BYTES && verifyEd25519(publicKey, signedBytes, signature);
+
+// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4); the raw 32-byte key follows it.
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * checkSignature that keeps the parsed keys it has seen (at most `maxKeys`, then it starts over):
+ * turning raw bytes into a key costs about as much as a verification, and one audit meets the same
+ * few keys again and again (the chain's node and its counterparties). One per audit or per service.
+ */
+export function cachedSignatureCheck(maxKeys = 1_024): SignatureCheck {
+  const keys = new Map<string, KeyObject | null>();
+  const keyOf = (publicKey: Uint8Array): KeyObject | null => {
+    const id = hex(publicKey);
+    let key = keys.get(id);
+    if (key === undefined) {
+      if (keys.size >= maxKeys) keys.clear();
+      try {
+        key = publicKey.length === PUBLIC_KEY_BYTES ? createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }) : null;
+      } catch {
+        key = null;
+      }
+      keys.set(id, key);
+    }
+    return key;
+  };
+  return (publicKey, signedBytes, signature) => {
+    if (signature.length !== SIGNATURE_BYTES) return false;
+    const key = keyOf(publicKey);
+    if (key === null) return false;
+    try {
+      return verify(null, signedBytes, key, signature);
+    } catch {
+      return false;
+    }
+  };
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
