@@ -8,15 +8,19 @@
  * under the same transfer id, so credit moves at most once.
  *
  * Revoke marks the agent revoked first, in memory at once (its next request is refused), then has
- * credit-svc return its available credit to the node. Operations run one at a time.
+ * credit-svc return its available credit to the node and close its account in the same commit:
+ * what its open escrows return later (a task that fails, expires or costs less than its budget)
+ * goes to the node too, so one revoke leaves nothing behind. Operations run one at a time.
+ *
+ * List and revoke answer spend and tasks from the ledger (AgentLedger in agent-rules.ts).
  */
 import type { BusClient } from '@swarm/bus';
 import type { AddAgentRequest, AddAgentResponse, ListAgentsResponse, RevokeAgentRequest, RevokeAgentResponse } from '@swarm/contracts';
 import { CreditBalance, CreditDefundAgent, CreditFundAgent, ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
-import type { AgentRecord } from './agent-rules';
-import { checkAddAgent, checkAgentName, defundTransferId, fundTransferId, MAX_AGENTS, newAgentRecord, toAgentInfo } from './agent-rules';
+import type { AgentLedger, AgentRecord } from './agent-rules';
+import { checkAddAgent, checkAgentName, defundTransferId, fundTransferId, MAX_AGENTS, newAgentRecord, NO_LEDGER, toAgentInfo } from './agent-rules';
 import type { AgentStore } from './agent-store';
 import { hashToken, newToken } from './agent-token';
 
@@ -50,12 +54,12 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     return next;
   };
 
-  async function available(agent: AgentRecord): Promise<bigint> {
-    if (!agent.funded && !agent.revoked) return 0n;
+  async function ledgerOf(agent: AgentRecord): Promise<AgentLedger> {
+    if (!agent.funded && !agent.revoked) return NO_LEDGER;
     try {
-      return (await bus.request(CreditBalance, { account: agent.account })).available;
+      return await bus.request(CreditBalance, { account: agent.account });
     } catch (err) {
-      if (isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) return 0n;
+      if (isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) return NO_LEDGER;
       throw err;
     }
   }
@@ -85,7 +89,7 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     }
     const funded = (await store.update(record.name, (a) => ({ ...a, funded: true }))) ?? record;
     deps.log.info({ agent: record.name, budget: String(record.budget), expiresAtMs }, 'agent added');
-    return { agent: toAgentInfo(funded, agentAvailable), token };
+    return { agent: toAgentInfo(funded, { ...NO_LEDGER, available: agentAvailable }), token };
   }
 
   async function list(): Promise<ListAgentsResponse> {
@@ -93,7 +97,7 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     const infos = [];
     for (let i = 0; i < agents.length; i += LIST_CONCURRENCY) {
       const batch = agents.slice(i, i + LIST_CONCURRENCY);
-      infos.push(...(await Promise.all(batch.map(async (a) => toAgentInfo(a, await available(a))))));
+      infos.push(...(await Promise.all(batch.map(async (a) => toAgentInfo(a, await ledgerOf(a))))));
     }
     return { agents: infos };
   }
@@ -104,16 +108,16 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     if (!agent) throw invalid(`no agent named '${req.name}' on this node`);
     let returned = 0n;
     try {
-      returned = (await bus.request(CreditDefundAgent, { agentAccount: agent.account, transferId: defundTransferId(agent) })).returned;
+      returned = (await bus.request(CreditDefundAgent, { agentAccount: agent.account, transferId: defundTransferId(agent), close: true })).returned;
     } catch (err) {
       // Never funded: nothing to return.
       if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) throw err;
-      return { agent: toAgentInfo(agent, 0n), returned: 0n };
+      return { agent: toAgentInfo(agent, NO_LEDGER), returned: 0n };
     }
     const after = (await store.update(agent.name, (a) => ({ ...a, returned: a.returned + returned, defunds: a.defunds + 1 }))) ?? agent;
     deps.log.info({ agent: agent.name, returned: String(returned) }, 'agent revoked');
-    // The defund moved everything it could spend; escrows still open come back to it when they close.
-    return { agent: toAgentInfo(after, await available(after)), returned };
+    // The account is closed: escrows still open return to the node when they close.
+    return { agent: toAgentInfo(after, await ledgerOf(after)), returned };
   }
 
   return {

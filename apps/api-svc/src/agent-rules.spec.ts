@@ -57,8 +57,8 @@ describe('agent rules - token', () => {
     expect(tokenProblem({ ...agent, funded: false }, NOW)).toMatch(/not funded/);
   });
 
-  it('shows as AgentInfo with its available credit', () => {
-    expect(toAgentInfo({ ...agent, spent: 3n, tasks: 2 }, 7n)).toEqual({
+  it("shows as AgentInfo with the ledger's available credit, spend, and reserves as its tasks", () => {
+    expect(toAgentInfo(agent, { available: 7n, spent: 3n, reserves: 2n })).toEqual({
       name: 'bot',
       account: 'agent/bot',
       budget: 10n,

@@ -5,7 +5,7 @@
  * Transfer ids are functions of the agent (name and creation time), so a retried fund or defund
  * names the same transfer and credit-svc moves the credit at most once.
  */
-import type { AgentInfo, AddAgentRequest } from '@swarm/contracts';
+import type { AgentInfo, AddAgentRequest, BalanceResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 
 export const AGENT_NAME_PATTERN = /^[a-z0-9-]{1,32}$/;
@@ -30,9 +30,6 @@ export interface AgentRecord {
   readonly revoked: boolean;
   /** Hex SHA-256 of its token (agent-token.ts). */
   readonly tokenHash: string;
-  /** Credits paid for its verified tasks, and tasks it submitted (from each task's outcome). */
-  readonly spent: bigint;
-  readonly tasks: number;
   /** False until credit-svc confirmed the fund transfer: the token works only once funded. */
   readonly funded: boolean;
   /** Credits returned to the node by its revocation (and any later defund). */
@@ -49,7 +46,10 @@ export function fundTransferId(agent: Pick<AgentRecord, 'name' | 'createdAtMs'>)
   return `fund.${agent.name}.${agent.createdAtMs}`;
 }
 
-/** Each defund is its own transfer: escrows still open at revocation refund later, and a later defund returns them. */
+/**
+ * Each defund is its own transfer. A revocation closes the account, so what its open escrows return
+ * goes to the node; a later revoke (of an agent revoked before accounts closed) returns what is left.
+ */
 export function defundTransferId(agent: Pick<AgentRecord, 'name' | 'createdAtMs' | 'defunds'>): string {
   return `defund.${agent.name}.${agent.createdAtMs}.${agent.defunds + 1}`;
 }
@@ -76,7 +76,7 @@ export function checkAddAgent(req: AddAgentRequest, nowMs: number): { expiresAtM
 }
 
 export function newAgentRecord(name: string, budget: bigint, createdAtMs: number, expiresAtMs: number, tokenHash: string): AgentRecord {
-  return { name, account: accountOf(name), budget, createdAtMs, expiresAtMs, revoked: false, tokenHash, spent: 0n, tasks: 0, funded: false, returned: 0n, defunds: 0 };
+  return { name, account: accountOf(name), budget, createdAtMs, expiresAtMs, revoked: false, tokenHash, funded: false, returned: 0n, defunds: 0 };
 }
 
 /** Why the agent's token does not work now (a message for the caller), or undefined when it does. */
@@ -87,14 +87,24 @@ export function tokenProblem(agent: AgentRecord, nowMs: number): string | undefi
   return undefined;
 }
 
-export function toAgentInfo(agent: AgentRecord, available: bigint): AgentInfo {
+/**
+ * What the ledger says of an agent's account. Spend and tasks come from there, not from api-svc:
+ * the ledger counts them in the commits that move the credit, so they stay true when api-svc dies
+ * mid-task. A task is an escrow its account reserved (the router reserves one per task).
+ */
+export type AgentLedger = Pick<BalanceResponse, 'available' | 'spent' | 'reserves'>;
+
+/** An account the ledger does not know yet (never funded): nothing in it, nothing done. */
+export const NO_LEDGER: AgentLedger = Object.freeze({ available: 0n, spent: 0n, reserves: 0n });
+
+export function toAgentInfo(agent: AgentRecord, ledger: AgentLedger): AgentInfo {
   return {
     name: agent.name,
     account: agent.account,
     budget: agent.budget,
-    available,
-    spent: agent.spent,
-    tasks: BigInt(agent.tasks),
+    available: ledger.available,
+    spent: ledger.spent,
+    tasks: ledger.reserves,
     createdAtMs: BigInt(agent.createdAtMs),
     expiresAtMs: BigInt(agent.expiresAtMs),
     revoked: agent.revoked,

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TempDir } from '@swarm/testing';
 import { tempDir } from '@swarm/testing';
@@ -17,7 +17,7 @@ describe('agent store - <dataDir>/api/agents.json', () => {
   it('starts empty and survives a restart with every field', async () => {
     const store = await openAgentStore(dir.path);
     expect(store.list()).toEqual([]);
-    const bot = { ...newAgentRecord('bot', 18_446_744_073_709_551_615n, 1_000, 2_000, hash('a')), funded: true, spent: 5n, tasks: 2, returned: 1n, defunds: 1 };
+    const bot = { ...newAgentRecord('bot', 18_446_744_073_709_551_615n, 1_000, 2_000, hash('a')), funded: true, returned: 1n, defunds: 1 };
     await store.put(bot);
     await store.put(newAgentRecord('other', 3n, 1_001, 0, hash('b')));
     const again = await openAgentStore(dir.path);
@@ -48,9 +48,39 @@ describe('agent store - <dataDir>/api/agents.json', () => {
   it('coalesces a burst of changes and keeps the last of each', async () => {
     const store = await openAgentStore(dir.path);
     await store.put(newAgentRecord('bot', 5n, 1, 0, hash('a')));
-    await Promise.all(Array.from({ length: 200 }, () => store.update('bot', (a) => ({ ...a, tasks: a.tasks + 1 }))));
+    await Promise.all(Array.from({ length: 200 }, () => store.update('bot', (a) => ({ ...a, defunds: a.defunds + 1 }))));
     await store.flush();
-    expect((await openAgentStore(dir.path)).get('bot')?.tasks).toBe(200);
+    expect((await openAgentStore(dir.path)).get('bot')?.defunds).toBe(200);
+  });
+
+  it('reads a version-1 file, ignoring the counters it kept (the ledger keeps them), and writes version 2 without them', async () => {
+    const file = join(dir.path, AGENTS_DIR, AGENTS_FILE);
+    const old = {
+      name: 'bot',
+      account: 'agent/bot',
+      budget: '50',
+      createdAtMs: 1,
+      expiresAtMs: 0,
+      revoked: false,
+      tokenHash: hash('a'),
+      spent: '12',
+      tasks: 3,
+      funded: true,
+      returned: '0',
+      defunds: 0,
+    };
+    await mkdir(join(dir.path, AGENTS_DIR), { recursive: true });
+    await writeFile(file, JSON.stringify({ version: 1, agents: [old] }));
+    const store = await openAgentStore(dir.path);
+    expect(store.get('bot')).toEqual({ ...newAgentRecord('bot', 50n, 1, 0, hash('a')), funded: true });
+    await store.update('bot', (a) => ({ ...a, revoked: true }));
+    const written = JSON.parse(await readFile(file, 'utf8')) as { version: number; agents: Array<Record<string, unknown>> };
+    expect(written.version).toBe(2);
+    expect(written.agents[0]).not.toHaveProperty('spent');
+    expect(written.agents[0]).not.toHaveProperty('tasks');
+    expect((await openAgentStore(dir.path)).get('bot')?.revoked).toBe(true);
+    await writeFile(file, JSON.stringify({ version: 3, agents: [] }));
+    await expect(openAgentStore(dir.path)).rejects.toThrow(/is not a version 1 or 2 agents file/);
   });
 
   it('refuses a damaged file instead of starting without its agents', async () => {

@@ -4,6 +4,9 @@
  * stops the token before anything is written) and then written whole, atomically (temp file,
  * fsync, rename), so a crash leaves the previous file or the new one, never half of one. Writes
  * coalesce: while one is under way, later changes wait for one more write with all of them.
+ *
+ * Version 2 dropped the agents' `spent` and `tasks` counters (the ledger keeps them now, see
+ * agent-rules.ts AgentLedger); a version-1 file still reads, its counters ignored.
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +15,9 @@ import { AGENT_NAME_PATTERN, accountOf } from './agent-rules';
 
 export const AGENTS_DIR = 'api';
 export const AGENTS_FILE = 'agents.json';
-const FILE_VERSION = 1;
+const FILE_VERSION = 2;
+/** Versions this build reads: 1 differs only by the counters it still carries. */
+const READABLE_VERSIONS: ReadonlySet<unknown> = new Set([1, FILE_VERSION]);
 const PRIVATE_DIR_MODE = 0o700;
 const PRIVATE_FILE_MODE = 0o600;
 
@@ -33,7 +38,7 @@ export interface AgentStore {
 
 export class AgentStoreError extends Error {}
 
-type StoredAgent = Omit<AgentRecord, 'budget' | 'spent' | 'returned'> & { budget: string; spent: string; returned: string };
+type StoredAgent = Omit<AgentRecord, 'budget' | 'returned'> & { budget: string; returned: string };
 
 export async function openAgentStore(dataDir: string): Promise<AgentStore> {
   const dir = join(dataDir, AGENTS_DIR);
@@ -50,7 +55,7 @@ export async function openAgentStore(dataDir: string): Promise<AgentStore> {
   async function writeAll(): Promise<void> {
     while (written < changes) {
       const upTo = changes;
-      const stored: StoredAgent[] = [...agents.values()].map((a) => ({ ...a, budget: String(a.budget), spent: String(a.spent), returned: String(a.returned) }));
+      const stored: StoredAgent[] = [...agents.values()].map((a) => ({ ...a, budget: String(a.budget), returned: String(a.returned) }));
       const tmp = `${file}.${process.pid}.tmp`;
       const handle = await open(tmp, 'w', PRIVATE_FILE_MODE);
       try {
@@ -130,8 +135,8 @@ async function readAgents(file: string): Promise<AgentRecord[]> {
     throw new AgentStoreError(`${file} is not JSON; restore it from a backup or move it away (its agents' tokens then stop working)`);
   }
   const agents = (doc as { version?: unknown; agents?: unknown }).agents;
-  if ((doc as { version?: unknown }).version !== FILE_VERSION || !Array.isArray(agents)) {
-    throw new AgentStoreError(`${file} is not a version ${FILE_VERSION} agents file`);
+  if (!READABLE_VERSIONS.has((doc as { version?: unknown }).version) || !Array.isArray(agents)) {
+    throw new AgentStoreError(`${file} is not a version 1 or ${FILE_VERSION} agents file`);
   }
   return agents.map((a: unknown, i) => {
     const agent = parseAgent(a);
@@ -150,13 +155,14 @@ function parseAgent(value: unknown): AgentRecord | undefined {
     typeof a.name === 'string' &&
     AGENT_NAME_PATTERN.test(a.name) &&
     a.account === accountOf(a.name) &&
-    [a.budget, a.spent, a.returned].every((n) => typeof n === 'string' && UINT.test(n)) &&
-    [a.createdAtMs, a.expiresAtMs, a.tasks, a.defunds].every((n) => Number.isSafeInteger(n) && (n as number) >= 0) &&
+    [a.budget, a.returned].every((n) => typeof n === 'string' && UINT.test(n)) &&
+    [a.createdAtMs, a.expiresAtMs, a.defunds].every((n) => Number.isSafeInteger(n) && (n as number) >= 0) &&
     typeof a.revoked === 'boolean' &&
     typeof a.funded === 'boolean' &&
     typeof a.tokenHash === 'string' &&
     HASH.test(a.tokenHash);
   if (!ok) return undefined;
+  // A version-1 file's `spent` and `tasks` are not read: they are the ledger's now.
   const s = a as StoredAgent;
   return {
     name: s.name,
@@ -166,8 +172,6 @@ function parseAgent(value: unknown): AgentRecord | undefined {
     expiresAtMs: s.expiresAtMs,
     revoked: s.revoked,
     tokenHash: s.tokenHash,
-    spent: BigInt(s.spent),
-    tasks: s.tasks,
     funded: s.funded,
     returned: BigInt(s.returned),
     defunds: s.defunds,

@@ -5,20 +5,20 @@
  * a retry with the same key joins the same task, and status and events work for sync tasks too.
  *
  * A task runs to its end whatever its HTTP client does: a client that disconnects mid-task leaves
- * the bus request running, so the router still pays or refunds, and the outcome updates the
- * agent's counters and waits here (bounded in count, age and bytes) for a later GET.
+ * the bus request running, so the router still pays or refunds, and the outcome waits here
+ * (bounded in count, age and bytes) for a later GET. What the agent spent and how many tasks it
+ * ran is the ledger's to count (agent-rules.ts AgentLedger), so a task api-svc never hears the end
+ * of (it was killed meanwhile) still counts.
  */
 import type { BusClient } from '@swarm/bus';
 import type { SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
-import { ErrorCode, isSwarmError, RouterSubmitAgent, RouterTaskAgent, SwarmError, TASK_DEFAULT_TIMEOUT_MS, TaskState } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, RouterSubmitAgent, RouterTaskAgent, SwarmError, TASK_DEFAULT_TIMEOUT_MS } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import { keyedTaskId } from '@swarm/pipeline';
 import type { Logger } from '@swarm/telemetry';
 import type { AgentRecord } from './agent-rules';
-import type { AgentStore } from './agent-store';
 import type { TaskInput } from './task-input';
 import { agentSubmitRequest, resultBytes } from './task-input';
-import { isRefusal } from './task-status';
 
 /** The router's own deadline limits the task; the request waits a little longer so its answer arrives. */
 export const SUBMIT_REPLY_SLACK_MS = 2_000;
@@ -63,7 +63,6 @@ interface Job extends TaskJob {
 
 export interface AgentTasksDeps {
   bus: BusClient;
-  store: AgentStore;
   stopwatch: Stopwatch;
   log: Logger;
   /** A fresh idempotency key for a submit that names none. */
@@ -80,7 +79,7 @@ export interface AgentTasks {
   status(agent: AgentRecord, taskId: string): Promise<TaskStatusResponse>;
   /** Tasks held now, and those running. */
   counts(): { held: number; running: number };
-  /** Waits (at most graceMs) for running tasks, so their outcomes are counted. */
+  /** Waits (at most graceMs) for running tasks, so their outcomes are held for a GET. */
   drain(graceMs: number): Promise<void>;
 }
 
@@ -117,34 +116,21 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
     jobs.delete(id);
   }
 
-  async function count(agent: string, cost: bigint): Promise<void> {
-    try {
-      await deps.store.update(agent, (a) => ({ ...a, tasks: a.tasks + 1, spent: a.spent + cost }));
-    } catch (err) {
-      deps.log.error({ err, agent }, "could not record a task in the agent's counters");
-    }
-  }
-
   async function run(job: Job, input: TaskInput, budget: bigint): Promise<void> {
     const req = agentSubmitRequest(input, job.account, job.idempotencyKey, budget);
-    let cost: bigint | undefined;
     try {
       const res = await deps.bus.request(RouterSubmitAgent, req, { timeoutMs: (req.timeoutMs || TASK_DEFAULT_TIMEOUT_MS) + SUBMIT_REPLY_SLACK_MS });
       job.result = res;
       job.bytes = resultBytes(res);
       heldBytes += job.bytes;
-      cost = res.settlement === TaskState.TASK_STATE_REFUNDED ? 0n : res.cost;
       job.endedAt = deps.stopwatch.now();
       job.state = 'done';
     } catch (err) {
       job.error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'the task failed unexpectedly', false, { cause: err });
       if (!isSwarmError(err)) deps.log.error({ err, taskId: job.taskId }, 'agent task failed unexpectedly');
-      // A task the router refused before reserving anything (bad input, no credit) ran nothing.
-      if (!isRefusal(job.error.code)) cost = 0n;
       job.endedAt = deps.stopwatch.now();
       job.state = 'failed';
     }
-    if (cost !== undefined) await count(job.agent, cost);
   }
 
   return {

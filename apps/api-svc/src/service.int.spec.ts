@@ -327,6 +327,8 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       const revoked = await bus().request(ApiRevokeAgent, { name: 'doomed' });
       expect(revoked).toMatchObject({ returned: 20n, agent: { revoked: true, available: 0n } });
       expect(fake.balances.get(NODE_ACCOUNT)).toBe(nodeBefore + 20n);
+      // The defund closed the account: what its escrows return later goes to the node.
+      expect(fake.closed.has('agent/doomed')).toBe(true);
       const res = await get('/v1/balance', doomed.token);
       expect([res.status, (await errorOf(res)).message]).toEqual([401, 'this agent token was revoked']);
       expect((await swarmErrorOf(addAgent('doomed', 1n))).message).toMatch(/revoked/);

@@ -28,6 +28,8 @@ import { createRateLimiter } from './token-bucket';
 
 /** Bytes of randomness in a generated idempotency key (96 bits: no two tasks collide). */
 const KEY_RANDOM_BYTES = 12;
+/** The MCP endpoint's inner-call secret (http-server.ts INNER_CALL_HEADER). */
+const INNER_CALL_SECRET_BYTES = 32;
 
 export interface ApiServiceDeps {
   /** An ApiConfig (loadApiConfig); without `http`, the defaults (loopback, any port). */
@@ -75,7 +77,6 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
 
   const tasks = createAgentTasks({
     bus: svc.client,
-    store,
     stopwatch: time.stopwatch,
     log,
     newKey: () => `api.${Buffer.from(randomBytes(KEY_RANDOM_BYTES)).toString('hex')}`,
@@ -83,10 +84,11 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
   });
   const streams = createEventStreams();
   const limiter = createRateLimiter(http, time.stopwatch);
-  const app = await createHttpServer({ config: http, store, limiter, clock: time.clock, log });
-  registerRoutes(app, { bus: svc.client, store, tasks, streams });
+  const innerCallSecret = Buffer.from(randomBytes(INNER_CALL_SECRET_BYTES)).toString('hex');
+  const app = await createHttpServer({ config: http, store, limiter, innerCallSecret, clock: time.clock, log });
+  registerRoutes(app, { bus: svc.client, tasks, streams });
   let httpAddress = '';
-  registerMcpRoutes(app, { selfUrl: () => loopbackUrl(httpAddress), version: API_VERSION, log });
+  registerMcpRoutes(app, { selfUrl: () => loopbackUrl(httpAddress), innerCallSecret, version: API_VERSION, log });
   try {
     httpAddress = await listen(app, http);
   } catch (err) {

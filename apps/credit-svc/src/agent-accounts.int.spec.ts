@@ -56,14 +56,23 @@ describe('credit-svc - agent accounts over a real nats-server', () => {
 
   const balance = (account: string) => bus.request(CreditBalance, { account });
   const fund = (transferId: string, agentAccount: string, amount: bigint) => bus.request(CreditFundAgent, { transferId, agentAccount, amount });
-  const defund = (transferId: string, agentAccount: string) => bus.request(CreditDefundAgent, { transferId, agentAccount });
+  const defund = (transferId: string, agentAccount: string, close = false) => bus.request(CreditDefundAgent, { transferId, agentAccount, close });
+  const open = (account: string, available: bigint, escrowed: bigint, more: { spent?: bigint; reserves?: bigint } = {}) => ({
+    account,
+    available,
+    escrowed,
+    spent: 0n,
+    reserves: 0n,
+    closed: false,
+    ...more,
+  });
   const codeOf = async (p: Promise<unknown>) => (await swarmErrorOf(p)).code;
 
   it('funds an agent from the node, retries idempotently and refuses more than the node has', async () => {
     expect(await fund('add-bot', BOT, 300n)).toEqual({ agentAvailable: 300n, nodeAvailable: 700n });
     expect(await fund('add-bot', BOT, 300n)).toEqual({ agentAvailable: 300n, nodeAvailable: 700n });
-    expect(await balance(BOT)).toEqual({ account: BOT, available: 300n, escrowed: 0n });
-    expect(await balance('')).toEqual({ account: NODE, available: 700n, escrowed: 0n });
+    expect(await balance(BOT)).toEqual(open(BOT, 300n, 0n));
+    expect(await balance('')).toEqual(open(NODE, 700n, 0n));
     await waitFor(() => events.length >= 1, { what: 'the TRANSFER event' });
     expect(events.map((e) => [e.kind, e.escrowId, e.fromAccount, e.toAccount, e.amount])).toEqual([[EntryKind.ENTRY_KIND_TRANSFER, 'add-bot', NODE, BOT, 300n]]);
 
@@ -85,8 +94,8 @@ describe('credit-svc - agent accounts over a real nats-server', () => {
     expect(await bus.request(CreditSettle, { escrowId: 'task-a1', payee: NODE, amount: 150n, payouts: [] })).toEqual({ escrowId: 'task-a1', paid: 150n, refunded: 50n });
     await bus.request(CreditReserve, { escrowId: 'task-a3', account: BOT, amount: 100n, expiresAtMs: 0n, payees: PAYEES });
     expect(await bus.request(CreditEscrow, { escrowId: 'task-a3' })).toMatchObject({ state: EscrowState.ESCROW_STATE_OPEN, payer: BOT, amount: 100n });
-    expect(await balance(BOT)).toEqual({ account: BOT, available: 50n, escrowed: 100n });
-    expect(await balance('')).toEqual({ account: NODE, available: 850n, escrowed: 0n });
+    expect(await balance(BOT)).toEqual(open(BOT, 50n, 100n, { spent: 150n, reserves: 2n }));
+    expect(await balance('')).toEqual(open(NODE, 850n, 0n));
   });
 
   it('defunds all the agent may spend, then what its refunded escrow returned under a new id', async () => {
@@ -94,7 +103,7 @@ describe('credit-svc - agent accounts over a real nats-server', () => {
     expect(await defund('revoke-bot', BOT)).toEqual({ returned: 50n, nodeAvailable: 900n });
     expect(await defund('revoke-bot-empty', BOT)).toEqual({ returned: 0n, nodeAvailable: 900n });
     await bus.request(CreditRefund, { escrowId: 'task-a3' });
-    expect(await balance(BOT)).toEqual({ account: BOT, available: 100n, escrowed: 0n });
+    expect(await balance(BOT)).toEqual(open(BOT, 100n, 0n, { spent: 150n, reserves: 2n }));
     // The id of the empty defund is spent: it moves nothing more.
     expect(await defund('revoke-bot-empty', BOT)).toEqual({ returned: 0n, nodeAvailable: 900n });
     expect(await defund('revoke-bot-2', BOT)).toEqual({ returned: 100n, nodeAvailable: 1000n });
@@ -116,7 +125,7 @@ describe('credit-svc - agent accounts over a real nats-server', () => {
     const err = await swarmErrorOf(bus.request(CreditFundAgent, req));
     expect(err.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     expect(err.message.length).toBeLessThan(200);
-    expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n });
+    expect(await balance('')).toEqual(open(NODE, 1000n, 0n));
   });
 
   it('answers malformed bytes and an oversized field with typed errors, and keeps serving', async () => {
@@ -124,11 +133,35 @@ describe('credit-svc - agent accounts over a real nats-server', () => {
       const malformed = await nc.request(subject, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), { timeout: 5_000 });
       expect(malformed.headers?.has(SWARM_ERROR_HEADER)).toBe(true);
       expect(SwarmErrorMessage.decode(malformed.data).code).toBe(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE);
-      const big = CreditDefundAgent.request.encode({ agentAccount: `agent/${'a'.repeat(100_000)}`, transferId: 't' }).finish();
+      const big = CreditDefundAgent.request.encode({ agentAccount: `agent/${'a'.repeat(100_000)}`, transferId: 't', close: true }).finish();
       const tooLarge = await nc.request(subject, big, { timeout: 5_000 });
       expect(SwarmErrorMessage.decode(tooLarge.data).code).toBe(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE);
       expect(tooLarge.data.byteLength).toBeLessThan(1024);
     }
-    expect(await balance(BOT)).toEqual({ account: BOT, available: 0n, escrowed: 0n });
+    expect(await balance(BOT)).toEqual(open(BOT, 0n, 0n, { spent: 150n, reserves: 2n }));
+  });
+
+  it('closes an account with its defund: its open escrow refunds to the node, it reserves nothing more, the audit agrees', async () => {
+    const GONE = 'agent/gone';
+    await fund('add-gone', GONE, 100n);
+    await bus.request(CreditReserve, { escrowId: 'task-g1', account: GONE, amount: 40n, expiresAtMs: 0n, payees: PAYEES });
+    const seen = events.length;
+    expect(await defund('revoke-gone', GONE, true)).toEqual({ returned: 60n, nodeAvailable: 960n });
+    expect(await balance(GONE)).toEqual({ ...open(GONE, 0n, 40n, { reserves: 1n }), closed: true });
+    // The task fails after the revocation: its budget goes back to the node.
+    await bus.request(CreditRefund, { escrowId: 'task-g1' });
+    expect(await balance(GONE)).toEqual({ ...open(GONE, 0n, 0n, { reserves: 1n }), closed: true });
+    expect(await balance('')).toEqual(open(NODE, 1000n, 0n));
+    await waitFor(() => events.length >= seen + 2, { what: 'the TRANSFER and REFUND events' });
+    expect(events.slice(seen).map((e) => [e.kind, e.fromAccount, e.toAccount, e.amount])).toEqual([
+      [EntryKind.ENTRY_KIND_TRANSFER, GONE, NODE, 60n],
+      [EntryKind.ENTRY_KIND_REFUND, GONE, NODE, 40n],
+    ]);
+    const refused = await swarmErrorOf(bus.request(CreditReserve, { escrowId: 'task-g2', account: GONE, amount: 1n, expiresAtMs: 0n, payees: PAYEES }));
+    expect([refused.code, refused.message]).toEqual([
+      ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+      'account agent/gone is closed (its agent was revoked): it pays for and receives nothing more',
+    ]);
+    expect(await bus.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
   });
 });

@@ -42,7 +42,7 @@ describe('credit-svc - audit over a real nats-server', () => {
 
     // Damage the stored account behind credit-svc's back, as a bug or a bad disk would.
     const raw = new Level<string, string>(config().ledgerPath);
-    await raw.sublevel<string, string>('acct', {}).put(NODE, '{"available":"1001","escrowed":"0"}');
+    await raw.sublevel<string, string>('acct', {}).put(NODE, '{"available":"1001","escrowed":"0","spent":"0","reserves":"0"}');
     await raw.close();
 
     svc = await startCreditService({ config: config(), log: silentLogger(), nc, nodeId: NODE, ...systemTime, clock });

@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '@swarm/contracts';
+import type { DefundAgentRequest, LedgerEntry } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import type { AuditReport, Ledger } from '@swarm/credit';
 import { MAX_UINT64 } from '@swarm/credit';
@@ -10,19 +10,24 @@ const entry: LedgerEntry = { seq: 2n, kind: EntryKind.ENTRY_KIND_REFUND, escrowI
 const transferEntry: LedgerEntry = { seq: 3n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 't1', fromAccount: 'n', toAccount: 'agent/a', amount: 5n, atMs: 0n };
 const ctx = { log: silentLogger(), headers: undefined };
 
-function fakeLedger(): Ledger & { balances: string[] } {
+function fakeLedger(): Ledger & { balances: string[]; defunds: DefundAgentRequest[] } {
   const balances: string[] = [];
+  const defunds: DefundAgentRequest[] = [];
   return {
     balances,
+    defunds,
     reserve: async () => ({ result: { escrowId: 'e1', available: 1n }, entries: [] }),
     settle: async () => ({ result: { escrowId: 'e1', paid: 1n, refunded: 0n }, entries: [] }),
     refund: async () => ({ result: { escrowId: 'e1', refunded: 5n }, entries: [entry] }),
     fundAgent: async () => ({ result: { agentAvailable: 5n, nodeAvailable: 95n }, entries: [transferEntry] }),
-    defundAgent: async () => ({ result: { returned: 0n, nodeAvailable: 95n }, entries: [] }),
+    defundAgent: async (req) => {
+      defunds.push(req);
+      return { result: { returned: 0n, nodeAvailable: 95n }, entries: [] };
+    },
     expireDue: async () => ({ result: [], entries: [] }),
     balance: async (account) => {
       balances.push(account);
-      return { account, available: 0n, escrowed: 0n };
+      return { account, available: 0n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
     },
     escrow: async () => undefined,
     transfer: async () => undefined,
@@ -68,10 +73,13 @@ describe('credit handlers - mapping', () => {
 
   it('publishes the TRANSFER entry of a fund, and nothing for a defund that moved nothing', async () => {
     const published: LedgerEntry[] = [];
-    const h = createCreditHandlers({ ledger: fakeLedger(), nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger(), stopwatch: manualClock() });
+    const ledger = fakeLedger();
+    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger(), stopwatch: manualClock() });
     await expect(h.fundAgent({ agentAccount: 'agent/a', amount: 5n, transferId: 't1' }, ctx)).resolves.toEqual({ agentAvailable: 5n, nodeAvailable: 95n });
-    await expect(h.defundAgent({ agentAccount: 'agent/a', transferId: 't2' }, ctx)).resolves.toEqual({ returned: 0n, nodeAvailable: 95n });
+    await expect(h.defundAgent({ agentAccount: 'agent/a', transferId: 't2', close: true }, ctx)).resolves.toEqual({ returned: 0n, nodeAvailable: 95n });
     expect(published).toEqual([transferEntry]);
+    // A revocation's close reaches the ledger.
+    expect(ledger.defunds).toEqual([{ agentAccount: 'agent/a', transferId: 't2', close: true }]);
   });
 });
 

@@ -71,17 +71,17 @@ describe('credit-svc - over a real nats-server', () => {
 
   describe('credit-svc - happy path', () => {
     it('reserves, settles, refunds and reports balances, publishing each committed entry', async () => {
-      expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n });
+      expect(await balance('')).toEqual({ account: NODE, available: 1000n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false });
       expect(await bus.request(CreditReserve, { escrowId: 'task-1', account: NODE, amount: 100n, expiresAtMs: 0n, payees: PAYEES })).toEqual({
         escrowId: 'task-1',
         available: 900n,
       });
-      expect(await balance(NODE)).toEqual({ account: NODE, available: 900n, escrowed: 100n });
+      expect(await balance(NODE)).toEqual({ account: NODE, available: 900n, escrowed: 100n, spent: 0n, reserves: 1n, closed: false });
       expect(await bus.request(CreditSettle, { escrowId: 'task-1', payee: 'peer-a', amount: 60n, payouts: [] })).toEqual({ escrowId: 'task-1', paid: 60n, refunded: 40n });
       await bus.request(CreditReserve, { escrowId: 'task-2', account: NODE, amount: 50n, expiresAtMs: 0n, payees: PAYEES });
       expect(await bus.request(CreditRefund, { escrowId: 'task-2' })).toEqual({ escrowId: 'task-2', refunded: 50n });
-      expect(await balance('')).toEqual({ account: NODE, available: 940n, escrowed: 0n });
-      expect(await balance('peer-a')).toEqual({ account: 'peer-a', available: 60n, escrowed: 0n });
+      expect(await balance('')).toEqual({ account: NODE, available: 940n, escrowed: 0n, spent: 60n, reserves: 2n, closed: false });
+      expect(await balance('peer-a')).toEqual({ account: 'peer-a', available: 60n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false });
 
       await waitFor(() => events.length >= 5, { what: 'ledger entry events' });
       expect(events.map((e) => [e.seq, e.kind, e.escrowId, e.amount])).toEqual([
@@ -170,12 +170,12 @@ describe('credit-svc - over a real nats-server', () => {
       const published = events.length;
       const expiresAtMs = BigInt(clock.now() + 300);
       await bus.request(CreditReserve, { escrowId: 'stranded-1', account: NODE, amount: 25n, expiresAtMs, payees: PAYEES });
-      expect(await balance(NODE)).toEqual({ account: NODE, available: before.available - 25n, escrowed: before.escrowed + 25n });
+      expect(await balance(NODE)).toEqual({ ...before, available: before.available - 25n, escrowed: before.escrowed + 25n, reserves: before.reserves + 1n });
       expect((await bus.request(CreditHealth, {})).details['openEscrows']).toBe('1');
 
       clock.advance(300);
       await waitFor(async () => (await balance(NODE)).escrowed === before.escrowed, { what: 'the expired escrow back in the balance' });
-      expect(await balance(NODE)).toEqual(before);
+      expect(await balance(NODE)).toEqual({ ...before, reserves: before.reserves + 1n });
       await waitFor(() => events.length >= published + 2, { what: 'the REFUND event' });
       expect(events.slice(published).map((e) => [e.kind, e.escrowId, e.amount])).toEqual([
         [EntryKind.ENTRY_KIND_RESERVE, 'stranded-1', 25n],

@@ -21,7 +21,7 @@ describe('bus - trace sampling follows the first span', () => {
     });
     svc.serve(CreditBalance, (req, ctx) => {
       seen.push(ctx.headers?.get('traceparent') ?? '');
-      return { account: req.account, available: 0n, escrowed: 0n };
+      return { account: req.account, available: 0n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
     });
     const events: Array<string | undefined> = [];
     const sub = nc.subscribe(TaskFinishedEvents.subject, { callback: (_e, m) => events.push(m.headers?.get('traceparent')) });

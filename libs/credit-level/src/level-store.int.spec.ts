@@ -1,12 +1,13 @@
 import { EntryKind } from '@swarm/contracts';
-import { LedgerOpenError } from '@swarm/credit';
+import type { LedgerStore } from '@swarm/credit';
+import { createLedger, LedgerOpenError } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
 import type { TempDir } from '@swarm/testing';
 import { ledgerStoreCompliance, tempDir } from '@swarm/testing';
 import { Level } from 'level';
 import { join } from 'node:path';
 import type { LevelLedgerOptions } from './index';
-import { createLevelStore, openLedger } from './index';
+import { createLevelStore, LEDGER_FORMAT, openLedger } from './index';
 
 ledgerStoreCompliance('level store', async () => {
   const dir = await tempDir('swarm-ledger-');
@@ -39,11 +40,11 @@ describe('level store - on a real LevelDB', () => {
     await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
     await ledger.close();
     ledger = await open();
-    expect(await ledger.balance('node')).toEqual({ account: 'node', available: 990n, escrowed: 10n });
+    expect(await ledger.balance('node')).toEqual({ account: 'node', available: 990n, escrowed: 10n, spent: 0n, reserves: 1n, closed: false });
     await ledger.close();
   });
 
-  it('opens a format-1 directory written before multi-payee settles, and settles on', async () => {
+  it('opens a format-1 directory written before multi-payee settles and account counters, derives the counters once, and settles on', async () => {
     // Exactly what the LevelDB ledger wrote before its store was split out: genesis, a reserve,
     // a single-payee settle with its refund, and an escrow still open with an expiry key.
     const raw = new Level<string, string>(path);
@@ -64,11 +65,32 @@ describe('level store - on a real LevelDB', () => {
     await put('meta', 'nextSeq', '6');
     await raw.close();
 
-    const ledger = await open();
+    // A crash while upgrading (its one batch failing) leaves the directory as it was, format 1.
+    const level = createLevelStore({ path, sync: false });
+    const failing: LedgerStore = { ...level, commit: () => Promise.reject(new Error('disk full')) };
+    await expect(createLedger({ store: failing, clock }, { nodeAccount: 'node', genesisGrant: 1000n })).rejects.toThrow('disk full');
+    const untouched = new Level<string, string>(path);
+    expect(await untouched.sublevel<string, string>('meta', {}).get('format')).toBe('1');
+    expect(await untouched.sublevel<string, string>('acct', {}).get('node')).toBe('{"available":"975","escrowed":"5"}');
+    await untouched.close();
+
+    let ledger = await open();
     expect(ledger.lastSeq()).toBe(5n);
     expect(ledger.openEscrows()).toBe(1);
     expect(await ledger.escrow('old')).toMatchObject({ state: 'settled', payee: 'peer', paid: 20n, refunded: 10n });
+    // From the log: node reserved twice and paid 20 out; nothing was closed then.
+    expect(await ledger.balance('node')).toEqual({ account: 'node', available: 975n, escrowed: 5n, spent: 20n, reserves: 2n, closed: false });
+    expect(await ledger.balance('peer')).toEqual({ account: 'peer', available: 20n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false });
     expect((await ledger.audit()).problems).toEqual([]);
+    expect(ledger.lastSeq()).toBe(5n);
+    await ledger.close();
+
+    // Upgraded in place: format 2 now, every account with its counters (an older build refuses it).
+    const after = new Level<string, string>(path);
+    expect(await after.sublevel<string, string>('meta', {}).get('format')).toBe(LEDGER_FORMAT);
+    expect(await after.sublevel<string, string>('acct', {}).get('node')).toBe('{"available":"975","escrowed":"5","spent":"20","reserves":"2"}');
+    await after.close();
+    ledger = await open();
     const settled = await ledger.settle({
       escrowId: 'open',
       payee: '',
@@ -83,13 +105,51 @@ describe('level store - on a real LevelDB', () => {
     await ledger.close();
   });
 
+  it("derives a format-1 agent's counters from its log, refuses nothing it may do, and answers list-worthy values", async () => {
+    // A node that funded agent/bot, which paid one task and had another refunded, then was defunded.
+    const raw = new Level<string, string>(path);
+    const put = (sub: string, key: string, value: string) => raw.sublevel<string, string>(sub, {}).put(key, value);
+    const entries: Array<[string, string, string, string, number]> = [
+      ['GENESIS', '', '', 'node', 1000],
+      ['TRANSFER', 'fund.bot.1', 'node', 'agent/bot', 100],
+      ['RESERVE', 't1', 'agent/bot', '', 30],
+      ['SETTLE', 't1', 'agent/bot', 'node', 12],
+      ['REFUND', 't1', 'agent/bot', 'agent/bot', 18],
+      ['RESERVE', 't2', 'agent/bot', '', 10],
+      ['REFUND', 't2', 'agent/bot', 'agent/bot', 10],
+      ['TRANSFER', 'defund.bot.1.1', 'agent/bot', 'node', 88],
+    ];
+    for (const [i, [kind, escrowId, from, to, amount]] of entries.entries()) {
+      const seq = i + 1;
+      await put('log', String(seq).padStart(20, '0'), JSON.stringify({ seq: String(seq), kind, escrowId, from, to, amount: String(amount), atMs: '1700000000000' }));
+    }
+    await put('escrow', 't1', '{"payer":"agent/bot","amount":"30","state":"settled","payee":"node","paid":"12","refunded":"18","expiresAtMs":1700000150000,"payees":["node"]}');
+    await put('escrow', 't2', '{"payer":"agent/bot","amount":"10","state":"refunded","refunded":"10","expiresAtMs":1700000150000,"payees":["node"]}');
+    await put('transfer', 'fund.bot.1', '{"from":"node","to":"agent/bot","amount":"100"}');
+    await put('transfer', 'defund.bot.1.1', '{"from":"agent/bot","to":"node","amount":"88"}');
+    await put('acct', 'node', '{"available":"1000","escrowed":"0"}');
+    await put('acct', 'agent/bot', '{"available":"0","escrowed":"0"}');
+    await put('meta', 'format', '1');
+    await put('meta', 'nextSeq', String(entries.length + 1));
+    await raw.close();
+
+    const ledger = await open();
+    expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 0n, escrowed: 0n, spent: 12n, reserves: 2n, closed: false });
+    expect((await ledger.audit()).problems).toEqual([]);
+    // Closing it now works as on any ledger: it was never closed before.
+    expect((await ledger.defundAgent({ transferId: 'defund.bot.1.2', agentAccount: 'agent/bot', close: true })).result.returned).toBe(0n);
+    expect((await ledger.balance('agent/bot')).closed).toBe(true);
+    expect((await ledger.audit()).problems).toEqual([]);
+    await ledger.close();
+  });
+
   it('audit finds records the log does not explain, and open refuses a damaged or foreign store', async () => {
     const ledger = await open();
     await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n, payees: PAYEES });
     await ledger.close();
 
     const raw = new Level<string, string>(path);
-    await raw.sublevel<string, string>('acct', {}).put('node', '{"available":"991","escrowed":"10"}');
+    await raw.sublevel<string, string>('acct', {}).put('node', '{"available":"991","escrowed":"10","spent":"0","reserves":"1"}');
     await raw.close();
     const tampered = await open();
     const report = await tampered.audit();

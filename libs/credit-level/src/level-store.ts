@@ -5,8 +5,9 @@
  *
  * Layout (sublevels): acct!<account>, escrow!<escrow id>, transfer!<transfer id>,
  * log!<seq padded to 20 digits>, expiry!<expiry padded to 16 digits>!<escrow id> (value empty),
- * meta!format, meta!nextSeq. Values: see record-codec.ts. Format 1 throughout: transfers only add
- * a sublevel and an entry kind, so every existing data directory opens as it is.
+ * meta!format, meta!nextSeq. Values: see record-codec.ts. Transfers only added a sublevel and an
+ * entry kind (format 1 still); format 2 adds the accounts' counters, which a format-1 directory
+ * gets from its log on its first open by this build (legacyAccounts, @swarm/credit).
  */
 import type { ExpiryRef, LedgerBatch, LedgerStore } from '@swarm/credit';
 import { LedgerOpenError } from '@swarm/credit';
@@ -30,10 +31,14 @@ import {
 /**
  * Bumped when the layout or codec changes incompatibly; a ledger of another format is refused.
  * Multi-payee settles only add an optional `payouts` field, and agent transfers a sublevel and an
- * entry kind, which this build reads: still 1. (A build from before transfers refuses a log with
- * a TRANSFER entry as corrupt rather than misreading it.)
+ * entry kind, which format 1 reads. (A build from before transfers refuses a log with a TRANSFER
+ * entry as corrupt rather than misreading it.) Format 2: accounts keep `spent`, `reserves` and
+ * `closed`. A format-1 build would drop them when it rewrote an account, so it must refuse a
+ * format-2 directory; this build reads format 1 and upgrades it at open (the first commit).
  */
-export const LEDGER_FORMAT = '1';
+export const LEDGER_FORMAT = '2';
+/** The format before account counters: read, and upgraded by the ledger at open. */
+export const LEGACY_LEDGER_FORMAT = '1';
 
 export interface LevelStoreOptions {
   /** Directory of the LevelDB store (created if missing). */
@@ -57,8 +62,10 @@ interface Opened {
   readonly log: Sub;
   readonly meta: Sub;
   readonly expiry: Sub;
-  /** False until the first batch writes meta!format. */
+  /** False until a batch writes meta!format as LEDGER_FORMAT (the first batch, or the upgrade's). */
   formatWritten: boolean;
+  /** Format 1 until the first commit: accounts decode without their counters. */
+  legacy: boolean;
 }
 
 export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
@@ -94,7 +101,7 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
     },
     account(id) {
       const raw = read((o) => o.accounts, id);
-      return raw === undefined ? undefined : decodeAccount(id, raw);
+      return raw === undefined ? undefined : decodeAccount(id, raw, current().legacy);
     },
     escrow(id) {
       const raw = read((o) => o.escrows, id);
@@ -105,6 +112,7 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
       return raw === undefined ? undefined : decodeTransfer(id, raw);
     },
     hasExpiry: (ref) => read((o) => o.expiry, expiryKey(ref.expiresAtMs, ref.escrowId)) !== undefined,
+    legacyAccounts: () => current().legacy,
     nextSeq: readNextSeq,
     async commit(batch: LedgerBatch) {
       const o = current();
@@ -118,11 +126,13 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
         ...batch.entries.map((e) => put(o.log, seqKey(e.seq), encodeEntry(e))),
         put(o.meta, 'nextSeq', batch.nextSeq.toString()),
         // The format marker goes in one batch with the first entry (genesis), so a crash during
-        // the first open leaves an empty store that the next open initialises again.
+        // the first open leaves an empty store that the next open initialises again; in a format-1
+        // store, with the accounts the upgrade rewrote, so a crash leaves it format 1 and whole.
         ...(o.formatWritten ? [] : [put(o.meta, 'format', LEDGER_FORMAT)]),
       ];
       await o.db.batch(ops, { sync: opts.sync });
       o.formatWritten = true;
+      o.legacy = false;
     },
     async entries(fromSeq, limit) {
       const values = await current()
@@ -137,7 +147,10 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
       return keys.map(decodeExpiryKey);
     },
     scanLog: () => scanValues(current().log, decodeEntry),
-    scanAccounts: () => scanEntries(current().accounts, decodeAccount),
+    scanAccounts: () => {
+      const legacy = current().legacy;
+      return scanEntries(current().accounts, (id, raw) => decodeAccount(id, raw, legacy));
+    },
     scanEscrows: () => scanEntries(current().escrows, decodeEscrow),
     scanTransfers: () => scanEntries(current().transfers, decodeTransfer),
     async *scanExpiries(): AsyncIterable<ExpiryRef> {
@@ -168,14 +181,16 @@ async function checkLayout(db: Db, path: string): Promise<Opened> {
     meta: openSublevel(db, 'meta'),
     expiry: openSublevel(db, 'expiry'),
     formatWritten: false,
+    legacy: false,
   };
   // A sublevel finishes opening a tick after its parent; getSync() refuses until then.
   await Promise.all([o.accounts, o.escrows, o.transfers, o.log, o.meta, o.expiry].map((s) => s.open()));
   const format = o.meta.getSync('format');
-  if (format !== undefined && format !== LEDGER_FORMAT) {
-    throw new LedgerOpenError(`ledger ${path} has format ${format}, this build reads format ${LEDGER_FORMAT}`);
+  if (format !== undefined && format !== LEDGER_FORMAT && format !== LEGACY_LEDGER_FORMAT) {
+    throw new LedgerOpenError(`ledger ${path} has format ${format}, this build reads formats ${LEGACY_LEDGER_FORMAT} and ${LEDGER_FORMAT}`);
   }
-  o.formatWritten = format !== undefined;
+  o.formatWritten = format === LEDGER_FORMAT;
+  o.legacy = format === LEGACY_LEDGER_FORMAT;
   const rawNext = o.meta.getSync('nextSeq');
   const nextSeq = rawNext === undefined ? 1n : decodeUint('nextSeq', rawNext);
   const [lastKey] = await o.log.keys({ reverse: true, limit: 1 }).all();

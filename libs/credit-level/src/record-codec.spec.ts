@@ -17,10 +17,22 @@ import {
 } from './record-codec';
 
 describe('record codec - round trips', () => {
-  it('keeps uint64 amounts exact', () => {
-    const a = { id: 'node', available: MAX_UINT64, escrowed: 2n ** 53n + 1n };
+  it('keeps uint64 amounts and counters exact', () => {
+    const a = { id: 'node', available: MAX_UINT64, escrowed: 2n ** 53n + 1n, spent: MAX_UINT64 - 1n, reserves: 7n, closed: false };
     expect(decodeAccount('node', encodeAccount(a))).toEqual(a);
-    expect(encodeAccount(a)).toBe('{"available":"18446744073709551615","escrowed":"9007199254740993"}');
+    expect(encodeAccount(a)).toBe('{"available":"18446744073709551615","escrowed":"9007199254740993","spent":"18446744073709551614","reserves":"7"}');
+  });
+
+  it('stores `closed` only once an account is closed', () => {
+    const closed = { id: 'agent/a', available: 0n, escrowed: 3n, spent: 1n, reserves: 2n, closed: true };
+    expect(encodeAccount(closed)).toBe('{"available":"0","escrowed":"3","spent":"1","reserves":"2","closed":true}');
+    expect(decodeAccount('agent/a', encodeAccount(closed))).toEqual(closed);
+  });
+
+  it('reads a format-1 account (no counters) with zero counters, only when told it is one', () => {
+    const formatOne = '{"available":"975","escrowed":"5"}';
+    expect(decodeAccount('node', formatOne, true)).toEqual({ id: 'node', available: 975n, escrowed: 5n, spent: 0n, reserves: 0n, closed: false });
+    expect(() => decodeAccount('node', formatOne)).toThrow(/corrupt ledger record \(spent\)/);
   });
 
   it('round-trips open and closed escrows', () => {
@@ -74,6 +86,9 @@ describe('record codec - round trips', () => {
     expect(encodeTransfer(t)).toBe('{"from":"node","to":"agent/bot-1","amount":"18446744073709551615"}');
     expect(decodeTransfer('fund-1', encodeTransfer(t))).toEqual(t);
     expect(() => decodeTransfer('x', '{"from":"node","to":"agent/a"}')).toThrow(/corrupt ledger record \(amount\)/);
+    const closing = { id: 'defund-1', from: 'agent/bot-1', to: 'node', amount: 0n, closedAtSeq: 12n };
+    expect(encodeTransfer(closing)).toBe('{"from":"agent/bot-1","to":"node","amount":"0","closedAtSeq":"12"}');
+    expect(decodeTransfer('defund-1', encodeTransfer(closing))).toEqual(closing);
     const e: LedgerEntry = { seq: 2n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 'fund-1', fromAccount: 'node', toAccount: 'agent/bot-1', amount: 40n, atMs: 5n };
     expect(encodeEntry(e)).toContain('"kind":"TRANSFER"');
     expect(decodeEntry(encodeEntry(e))).toEqual(e);
@@ -88,8 +103,11 @@ describe('record codec - round trips', () => {
 describe('record codec - damage', () => {
   it.each([
     ['not JSON', () => decodeAccount('a', '{')],
-    ['a number where a string belongs', () => decodeAccount('a', '{"available":5,"escrowed":"0"}')],
-    ['a negative amount', () => decodeAccount('a', '{"available":"-5","escrowed":"0"}')],
+    ['a number where a string belongs', () => decodeAccount('a', '{"available":5,"escrowed":"0","spent":"0","reserves":"0"}')],
+    ['a negative amount', () => decodeAccount('a', '{"available":"-5","escrowed":"0","spent":"0","reserves":"0"}')],
+    ['a negative counter', () => decodeAccount('a', '{"available":"5","escrowed":"0","spent":"0","reserves":"-1"}')],
+    ['a closed flag that is not true', () => decodeAccount('a', '{"available":"5","escrowed":"0","spent":"0","reserves":"0","closed":"yes"}')],
+    ['a close at a seq that is not a number', () => decodeTransfer('t', '{"from":"agent/a","to":"node","amount":"0","closedAtSeq":"soon"}')],
     ['an unknown escrow state', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"lost"}')],
     ['an expiry that is not a safe whole number', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"open","expiresAtMs":1.5}')],
     ['payouts that are not a list', () => decodeEscrow('e', '{"payer":"a","amount":"1","state":"settled","payouts":{"payee":"b"}}')],

@@ -14,7 +14,11 @@
  * An escrow's `expiresAtMs` is a JSON number: ms since epoch are safe integers, unlike uint64.
  * A settle that paid several payees stores `payouts` as [{ payee, amount }] (amount a string);
  * one that paid one payee stores `payee` and `paid`, as every record did before.
- * A transfer (node <-> agent account) stores `from`, `to` and `amount`, keyed by its transfer id.
+ * A transfer (node <-> agent account) stores `from`, `to` and `amount`, keyed by its transfer id,
+ * and `closedAtSeq` (a string) on the defund that closed the account.
+ * An account stores `available`, `escrowed`, `spent` and `reserves` (format 2; a format-1 account
+ * has only the first two, and decodes with zero counters for the ledger to derive), and
+ * `closed: true` once closed (absent while open).
  */
 import type { LedgerEntry, Payout } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
@@ -64,12 +68,28 @@ export function decodeExpiryKey(key: string): { expiresAtMs: number; escrowId: s
 }
 
 export function encodeAccount(a: Account): string {
-  return JSON.stringify({ available: a.available.toString(), escrowed: a.escrowed.toString() });
+  return JSON.stringify({
+    available: a.available.toString(),
+    escrowed: a.escrowed.toString(),
+    spent: a.spent.toString(),
+    reserves: a.reserves.toString(),
+    ...(a.closed ? { closed: true } : {}),
+  });
 }
 
-export function decodeAccount(id: string, raw: string): Account {
+/** `legacy`: a format-1 record, written before the counters (they decode as 0, `closed` false). */
+export function decodeAccount(id: string, raw: string, legacy = false): Account {
   const o = parse('account', raw);
-  return { id, available: uint(o, 'available', raw), escrowed: uint(o, 'escrowed', raw) };
+  const closed = o['closed'];
+  if (closed !== undefined && closed !== true) throw new CorruptRecordError('closed', raw);
+  return {
+    id,
+    available: uint(o, 'available', raw),
+    escrowed: uint(o, 'escrowed', raw),
+    spent: legacy ? 0n : uint(o, 'spent', raw),
+    reserves: legacy ? 0n : uint(o, 'reserves', raw),
+    closed: closed === true,
+  };
 }
 
 export function encodeEscrow(e: Escrow): string {
@@ -107,12 +127,18 @@ export function decodeEscrow(id: string, raw: string): Escrow {
 }
 
 export function encodeTransfer(t: Transfer): string {
-  return JSON.stringify({ from: t.from, to: t.to, amount: t.amount.toString() });
+  return JSON.stringify({ from: t.from, to: t.to, amount: t.amount.toString(), ...(t.closedAtSeq !== undefined ? { closedAtSeq: t.closedAtSeq.toString() } : {}) });
 }
 
 export function decodeTransfer(id: string, raw: string): Transfer {
   const o = parse('transfer', raw);
-  return { id, from: str(o, 'from', raw), to: str(o, 'to', raw), amount: uint(o, 'amount', raw) };
+  return {
+    id,
+    from: str(o, 'from', raw),
+    to: str(o, 'to', raw),
+    amount: uint(o, 'amount', raw),
+    ...(o['closedAtSeq'] !== undefined ? { closedAtSeq: uint(o, 'closedAtSeq', raw) } : {}),
+  };
 }
 
 export function encodeEntry(e: LedgerEntry): string {

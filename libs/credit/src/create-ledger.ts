@@ -12,6 +12,7 @@
 import type { BalanceResponse, DefundAgentRequest, FundAgentRequest, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, SettleRequest } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
+import { upgradeAccountCounters } from './account-counters';
 import { validateTransferId } from './agent-accounts';
 import type { Staged } from './group-commit';
 import { createGroupCommitter, DEFAULT_MAX_GROUP_OPERATIONS } from './group-commit';
@@ -19,7 +20,7 @@ import type { Committed, Ledger } from './ledger';
 import type { AuditReport } from './ledger-audit';
 import { createAuditor } from './ledger-audit';
 import type { Account, Escrow, Transfer } from './ledger-records';
-import type { Change, EscrowLifetime, Stamp } from './ledger-rules';
+import type { Change, EscrowLifetime, NamedAccount, Stamp } from './ledger-rules';
 import {
   balanceRule,
   genesisRule,
@@ -89,6 +90,8 @@ export async function createLedger(components: LedgerComponents, init: LedgerIni
 
 async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerInit, lifetime: EscrowLifetime, maxOperations: number): Promise<Ledger> {
   let closing: Promise<void> | undefined;
+  // Before anything else is committed: the first commit marks the store current.
+  if (store.legacyAccounts()) await upgradeAccountCounters(store);
   // Counted once here (open escrows are few: each is a task in flight), then kept by the committer.
   let openEscrows = 0;
   for await (const _ of store.scanExpiries()) openEscrows += 1;
@@ -108,7 +111,8 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
       if (!view.hasExpiry(ref)) return { change: nothing };
       const escrow = view.escrow(ref.escrowId);
       if (escrow?.state !== 'open' || escrow.expiresAtMs !== ref.expiresAtMs) return { change: nothing, extraDels: [ref] };
-      return { change: refundRule({ escrowId: ref.escrowId }, { escrow, payer: view.account(escrow.payer) }, stamp(view)) };
+      const payer = view.account(escrow.payer);
+      return { change: refundRule({ escrowId: ref.escrowId }, { escrow, payer, node: nodeIfClosed(view, payer) }, stamp(view)) };
     };
 
   function mutate<R>(validate: () => void, apply: (view: OperationView) => Change<R>): Promise<Committed<R>> {
@@ -121,6 +125,10 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
     }
     return committer.run((view) => ({ change: apply(view) }));
   }
+
+  /** The node's account, read only for a closed payer (whose refunds it takes): no extra read on the hot path. */
+  const nodeIfClosed = (view: OperationView, payer: Account | undefined): NamedAccount | undefined =>
+    payer?.closed ? { id: init.nodeAccount, account: view.account(init.nodeAccount) } : undefined;
 
   /** The accounts of a settle's payees other than the payer (undefined: never credited). */
   const payeeAccounts = (view: OperationView, req: SettleRequest, payer: string | undefined): Map<string, Account | undefined> =>
@@ -151,7 +159,7 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
         (view) => {
           const escrow = view.escrow(req.escrowId);
           const payer = escrow && view.account(escrow.payer);
-          return settleRule(req, { escrow, payer, payees: payeeAccounts(view, req, escrow?.payer) }, stamp(view));
+          return settleRule(req, { escrow, payer, payees: payeeAccounts(view, req, escrow?.payer), node: nodeIfClosed(view, payer) }, stamp(view));
         },
       ),
     refund: (req: RefundRequest) =>
@@ -160,7 +168,7 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
         (view) => {
           const escrow = view.escrow(req.escrowId);
           const payer = escrow && view.account(escrow.payer);
-          return refundRule(req, { escrow, payer }, stamp(view));
+          return refundRule(req, { escrow, payer, node: nodeIfClosed(view, payer) }, stamp(view));
         },
       ),
     fundAgent: (req: FundAgentRequest) =>

@@ -1,4 +1,4 @@
-export { MAX_UINT64, paidOut } from './ledger-records';
+export { emptyAccount, MAX_UINT64, paidOut } from './ledger-records';
 export type { Account, Escrow, EscrowState, Transfer } from './ledger-records';
 export { AGENT_ACCOUNT_PREFIX, AGENT_NAME_PATTERN, TRANSFER_ID_PATTERN, agentAccount, isAgentAccount, validateAgentAccount, validateTransferId } from './agent-accounts';
 export type { Ledger, Committed } from './ledger';
@@ -22,7 +22,7 @@ export {
   refundRule,
   balanceRule,
 } from './ledger-rules';
-export type { Stamp, Change, EscrowLifetime, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
+export type { Stamp, Change, EscrowLifetime, NamedAccount, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
 export { validateFundAgent, validateDefundAgent, fundAgentRule, defundAgentRule } from './transfer-rules';
 export type { TransferRecords } from './transfer-rules';
 export { createAuditor, MAX_AUDIT_PROBLEMS, MAX_AUDIT_ACCOUNTS } from './ledger-audit';

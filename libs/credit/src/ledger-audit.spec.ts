@@ -2,6 +2,9 @@ import type { LedgerEntry } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import { createAuditor, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
 import type { Account, Escrow, Transfer } from './ledger-records';
+import { emptyAccount } from './ledger-records';
+
+const acct = (id: string, available: bigint, escrowed: bigint, over: Partial<Account> = {}): Account => ({ ...emptyAccount(id), available, escrowed, ...over });
 
 const entry = (seq: bigint, kind: EntryKind, escrowId: string, from: string, to: string, amount: bigint): LedgerEntry => ({
   seq,
@@ -21,10 +24,7 @@ const log: LedgerEntry[] = [
   entry(4n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'node', 'node', 10n),
   entry(5n, EntryKind.ENTRY_KIND_RESERVE, 'e2', 'node', '', 5n),
 ];
-const accounts: Account[] = [
-  { id: 'node', available: 75n, escrowed: 5n },
-  { id: 'peer', available: 20n, escrowed: 0n },
-];
+const accounts: Account[] = [acct('node', 75n, 5n, { spent: 20n, reserves: 2n }), acct('peer', 20n, 0n)];
 const escrows: Escrow[] = [
   { id: 'e1', payer: 'node', amount: 30n, state: 'settled', payee: 'peer', paid: 20n, refunded: 10n },
   { id: 'e2', payer: 'node', amount: 5n, state: 'open' },
@@ -60,9 +60,23 @@ describe('ledger audit - replay', () => {
     expect(r.accounts[0]).toEqual({ id: 'node', storedAvailable: 76n, storedEscrowed: 5n, replayedAvailable: 75n, replayedEscrowed: 5n });
   });
 
+  it('finds stored counters the log does not give: reserves = RESERVE entries, spent = SETTLE amounts', () => {
+    const r = auditOf(
+      log,
+      [
+        { ...accounts[0], spent: 19n },
+        { ...accounts[1], reserves: 1n },
+      ],
+      escrows,
+    );
+    expect(r.problems).toEqual(['account node stores 19/2, log gives 20/2 (spent/reserves)', 'account peer stores 0/1, log gives 0/0 (spent/reserves)']);
+    // Listed first, as differing.
+    expect(r.accounts.map((a) => a.id)).toEqual(['node', 'peer']);
+  });
+
   it('lists differing accounts first, at most MAX_AUDIT_ACCOUNTS of them', () => {
     expect(auditOf(log, [accounts[0], { ...accounts[1], available: 21n }], escrows).accounts.map((a) => a.id)).toEqual(['peer', 'node']);
-    const strays: Account[] = Array.from({ length: MAX_AUDIT_ACCOUNTS + 5 }, (_, i) => ({ id: `stray${i}`, available: 0n, escrowed: 0n }));
+    const strays: Account[] = Array.from({ length: MAX_AUDIT_ACCOUNTS + 5 }, (_, i) => emptyAccount(`stray${i}`));
     const r = auditOf(log, [...accounts, ...strays], escrows);
     expect(r.accounts).toHaveLength(MAX_AUDIT_ACCOUNTS);
     expect(r.accounts[0]).toMatchObject({ id: 'stray0', replayedAvailable: 0n });
@@ -136,11 +150,7 @@ describe('ledger audit - multi-payee settles', () => {
     entry(4n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'a', 8n),
     entry(5n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'node', 'node', 10n),
   ];
-  const splitAccounts: Account[] = [
-    { id: 'node', available: 80n, escrowed: 0n },
-    { id: 'a', available: 8n, escrowed: 0n },
-    { id: 'b', available: 12n, escrowed: 0n },
-  ];
+  const splitAccounts: Account[] = [acct('node', 80n, 0n, { spent: 20n, reserves: 1n }), acct('a', 8n, 0n), acct('b', 12n, 0n)];
   const splitEscrow: Escrow = {
     id: 'e1',
     payer: 'node',
@@ -193,10 +203,7 @@ describe('ledger audit - transfers', () => {
     entry(5n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'agent/a', 'agent/a', 20n),
     entry(6n, EntryKind.ENTRY_KIND_TRANSFER, 'd1', 'agent/a', 'node', 30n),
   ];
-  const agentAccounts: Account[] = [
-    { id: 'node', available: 100n, escrowed: 0n },
-    { id: 'agent/a', available: 0n, escrowed: 0n },
-  ];
+  const agentAccounts: Account[] = [acct('node', 100n, 0n), acct('agent/a', 0n, 0n, { spent: 10n, reserves: 1n })];
   const agentEscrows: Escrow[] = [{ id: 'e1', payer: 'agent/a', amount: 30n, state: 'settled', payee: 'node', paid: 10n, refunded: 20n }];
   const transfers: Transfer[] = [
     { id: 'f1', from: 'node', to: 'agent/a', amount: 40n },
@@ -237,5 +244,71 @@ describe('ledger audit - transfers', () => {
     expect(auditOf(overdrawn, [], [], 4n).problems).toEqual(expect.arrayContaining(['seq 3: agent/a available would go negative (40 - 41)']));
     const paysAgent = [agentLog[0], entry(2n, EntryKind.ENTRY_KIND_RESERVE, 'e1', 'node', '', 10n), entry(3n, EntryKind.ENTRY_KIND_SETTLE, 'e1', 'node', 'agent/a', 10n)];
     expect(auditOf(paysAgent, [], [], 4n).problems).toEqual(expect.arrayContaining([expect.stringMatching(/seq 3: settle of e1 pays agent account agent\/a/)]));
+  });
+});
+
+describe('ledger audit - closed accounts', () => {
+  /**
+   * genesis 100 -> node; fund agent/a 40; it reserves e1 30 and e2 5; defund d1 returns 5 and
+   * closes it (after seq 5: closedAtSeq 6); e1 refunds to the node; e2 settles 2 to the node and
+   * its rest 3 goes to the node.
+   */
+  const closedLog: LedgerEntry[] = [
+    entry(1n, EntryKind.ENTRY_KIND_GENESIS, '', '', 'node', 100n),
+    entry(2n, EntryKind.ENTRY_KIND_TRANSFER, 'f1', 'node', 'agent/a', 40n),
+    entry(3n, EntryKind.ENTRY_KIND_RESERVE, 'e1', 'agent/a', '', 30n),
+    entry(4n, EntryKind.ENTRY_KIND_RESERVE, 'e2', 'agent/a', '', 5n),
+    entry(5n, EntryKind.ENTRY_KIND_TRANSFER, 'd1', 'agent/a', 'node', 5n),
+    entry(6n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'agent/a', 'node', 30n),
+    entry(7n, EntryKind.ENTRY_KIND_SETTLE, 'e2', 'agent/a', 'node', 2n),
+    entry(8n, EntryKind.ENTRY_KIND_REFUND, 'e2', 'agent/a', 'node', 3n),
+  ];
+  const closedAgent = acct('agent/a', 0n, 0n, { spent: 2n, reserves: 2n, closed: true });
+  const closedAccounts = [acct('node', 100n, 0n), closedAgent];
+  const closedEscrows: Escrow[] = [
+    { id: 'e1', payer: 'agent/a', amount: 30n, state: 'refunded', refunded: 30n },
+    { id: 'e2', payer: 'agent/a', amount: 5n, state: 'settled', payee: 'node', paid: 2n, refunded: 3n },
+  ];
+  const fund: Transfer = { id: 'f1', from: 'node', to: 'agent/a', amount: 40n };
+  const close: Transfer = { id: 'd1', from: 'agent/a', to: 'node', amount: 5n, closedAtSeq: 6n };
+  const auditClosed = (l = closedLog, a = closedAccounts, t = [fund, close], e = closedEscrows) => auditOf(l, a, e, BigInt(l.length + 1), [], t);
+
+  it('passes refunds of a closed account that go to the node, and conserves credit', () => {
+    const r = auditClosed();
+    expect(r.problems).toEqual([]);
+    expect(r.totals).toMatchObject({ genesis: 100n, available: 100n, escrowed: 0n });
+  });
+
+  it('finds a close the account does not show, and a closed account no defund closed', () => {
+    expect(auditClosed(closedLog, [closedAccounts[0], { ...closedAgent, closed: false }]).problems).toEqual(['transfer d1 closed agent/a, but the account is stored open']);
+    // Without the record of its close, the refunds to the node are unexplained too.
+    expect(auditClosed(closedLog, closedAccounts, [fund, { ...close, closedAtSeq: undefined }]).problems).toEqual([
+      'account agent/a is stored closed, but no defund closed it',
+      'seq 6: a refund of agent/a goes to node, but agent/a was never closed',
+    ]);
+  });
+
+  it('holds the log to the moment of the close: refunds to the node only after it, to the account only before, no reserve after', () => {
+    expect(auditClosed(closedLog, closedAccounts, [fund, { ...close, closedAtSeq: 7n }]).problems).toEqual(['seq 6: a refund of agent/a goes to node before its close at seq 7']);
+    const selfAfter = [...closedLog.slice(0, 5), entry(6n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'agent/a', 'agent/a', 30n), ...closedLog.slice(6)];
+    expect(auditClosed(selfAfter).problems).toEqual(
+      expect.arrayContaining(['seq 6: a refund credits agent/a after its close at seq 6', expect.stringMatching(/^account agent\/a stores 0\/0, log gives 30\/0/)]),
+    );
+    const reserveAfter = [...closedLog, entry(9n, EntryKind.ENTRY_KIND_RESERVE, 'e3', 'agent/a', '', 1n)];
+    expect(auditClosed(reserveAfter).problems).toEqual(expect.arrayContaining(['seq 9: agent/a reserves after its close at seq 6']));
+    expect(auditClosed(closedLog, closedAccounts, [fund, { ...close, closedAtSeq: 10n }]).problems).toEqual(
+      expect.arrayContaining(['transfer d1 closed agent/a at seq 10, past the end of the log']),
+    );
+  });
+
+  it('finds a refund to an account that is neither the payer nor the node, and two closes of one account', () => {
+    const stray = [...closedLog.slice(0, 5), entry(6n, EntryKind.ENTRY_KIND_REFUND, 'e1', 'agent/a', 'peer', 30n), ...closedLog.slice(6)];
+    expect(auditClosed(stray).problems).toEqual(expect.arrayContaining(["seq 6: a refund of agent/a credits peer, neither the payer nor the node's account"]));
+    const again: Transfer = { id: 'd2', from: 'agent/a', to: 'node', amount: 0n, closedAtSeq: 9n };
+    expect(auditClosed(closedLog, closedAccounts, [fund, close, again]).problems).toEqual(['transfers d1 and d2 both close agent/a']);
+    const fundCloses: Transfer = { ...fund, closedAtSeq: 3n };
+    expect(auditClosed(closedLog, closedAccounts, [fundCloses, close]).problems).toEqual(
+      expect.arrayContaining(["transfer f1 closes node; only a defund of an agent's account to the node's closes one"]),
+    );
   });
 });

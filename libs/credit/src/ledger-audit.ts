@@ -9,11 +9,15 @@
  * escrow closes once, consecutive SETTLEs of one escrow can only be one settle's payouts.
  * A TRANSFER moves available credit between an account that received GENESIS (the node's) and an
  * agent's account, once per transfer id; no SETTLE may pay an agent account (agent-accounts.ts).
+ *
+ * Counters: an account's `reserves` is the number of its RESERVE entries, its `spent` the sum of
+ * its SETTLE entries. Closed accounts: audit-closes.ts.
  */
 import type { LedgerEntry, Payout } from '@swarm/contracts';
 import { EntryKind } from '@swarm/contracts';
 import { isAgentAccount } from './agent-accounts';
 import type { Account, Escrow, Transfer } from './ledger-records';
+import { createCloseAudit } from './audit-closes';
 import { MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 /** Enough to diagnose; a damaged ledger could otherwise produce one problem per record. */
@@ -72,6 +76,8 @@ export interface Auditor {
 interface DerivedAccount {
   available: bigint;
   escrowed: bigint;
+  spent: bigint;
+  reserves: bigint;
 }
 
 export function createAuditor(): Auditor {
@@ -93,12 +99,13 @@ export function createAuditor(): Auditor {
   // (SETTLE) or the REFUND of what is left.
   let settling: { escrow: Escrow; payouts: Payout[]; rest: bigint; seq: bigint } | undefined;
 
+  const closes = createCloseAudit(granted, problem);
   const account = (id: string): DerivedAccount => {
     let a = accounts.get(id);
-    if (!a) accounts.set(id, (a = { available: 0n, escrowed: 0n }));
+    if (!a) accounts.set(id, (a = { available: 0n, escrowed: 0n, spent: 0n, reserves: 0n }));
     return a;
   };
-  const debit = (seq: bigint, id: string, field: keyof DerivedAccount, amount: bigint) => {
+  const debit = (seq: bigint, id: string, field: 'available' | 'escrowed', amount: bigint) => {
     const a = accounts.get(id);
     if (!a) return problem(`seq ${seq}: debits ${id}, which was never credited`);
     if (a[field] < amount) problem(`seq ${seq}: ${id} ${field} would go negative (${a[field]} - ${amount})`);
@@ -125,6 +132,8 @@ export function createAuditor(): Auditor {
         if (escrows.has(e.escrowId)) return problem(`seq ${seq}: escrow ${e.escrowId} reserved twice`);
         debit(seq, e.fromAccount, 'available', e.amount);
         account(e.fromAccount).escrowed += e.amount;
+        account(e.fromAccount).reserves += 1n;
+        closes.reserved(seq, e.fromAccount);
         escrows.set(e.escrowId, { id: e.escrowId, payer: e.fromAccount, amount: e.amount, state: 'open' });
         return;
       case EntryKind.ENTRY_KIND_SETTLE:
@@ -159,6 +168,7 @@ export function createAuditor(): Auditor {
     if (s.payouts.some((p) => p.payee === e.toAccount)) problem(`seq ${e.seq}: settle of ${escrow.id} pays ${e.toAccount} twice`);
     if (isAgentAccount(e.toAccount)) problem(`seq ${e.seq}: settle of ${escrow.id} pays agent account ${e.toAccount}; agents are credited only by transfers`);
     debit(e.seq, escrow.payer, 'escrowed', e.amount);
+    account(escrow.payer).spent += e.amount;
     account(e.toAccount).available += e.amount;
     s.payouts.push({ payee: e.toAccount, amount: e.amount });
     s.rest -= e.amount;
@@ -171,17 +181,22 @@ export function createAuditor(): Auditor {
       const { escrow, payouts, rest } = settling;
       settling = undefined;
       if (e.amount !== rest) problem(`seq ${e.seq}: refunds ${e.amount} of the ${rest} left in settled escrow ${escrow.id}`);
-      debit(e.seq, escrow.payer, 'escrowed', e.amount);
-      account(escrow.payer).available += e.amount;
+      returnTo(e, escrow);
       escrows.set(escrow.id, settledEscrow(escrow, payouts, e.amount));
       return;
     }
     const escrow = openEscrowFor(e);
     if (!escrow) return;
     if (e.amount !== escrow.amount) problem(`seq ${e.seq}: refunds ${e.amount} of escrow ${escrow.id} holding ${escrow.amount}`);
-    debit(e.seq, escrow.payer, 'escrowed', e.amount);
-    account(escrow.payer).available += e.amount;
+    returnTo(e, escrow);
     escrows.set(escrow.id, { ...escrow, state: 'refunded', refunded: e.amount });
+  }
+
+  /** A refund credits its payer, or the node's account once the payer is closed (audit-closes.ts). */
+  function returnTo(e: LedgerEntry, escrow: Escrow): void {
+    debit(e.seq, escrow.payer, 'escrowed', e.amount);
+    account(e.toAccount).available += e.amount;
+    closes.refunded(e.seq, escrow.payer, e.toAccount);
   }
 
   function replayTransfer(e: LedgerEntry): void {
@@ -224,17 +239,20 @@ export function createAuditor(): Auditor {
       stored.available += a.available;
       stored.escrowed += a.escrowed;
       escrowedByAccount.set(a.id, a.escrowed);
+      if (a.closed) closes.storedClosed(a.id);
       if (a.available < 0n || a.escrowed < 0n) problem(`account ${a.id} is negative`);
       const d = accounts.get(a.id);
-      const same = d !== undefined && d.available === a.available && d.escrowed === a.escrowed;
+      const sameCounters = d !== undefined && d.spent === a.spent && d.reserves === a.reserves;
+      const same = d !== undefined && d.available === a.available && d.escrowed === a.escrowed && sameCounters;
       const listed = same ? matching : differing;
       if (listed.length < MAX_AUDIT_ACCOUNTS) {
         listed.push({ id: a.id, storedAvailable: a.available, storedEscrowed: a.escrowed, replayedAvailable: d?.available ?? 0n, replayedEscrowed: d?.escrowed ?? 0n });
       }
       if (!d) return problem(`account ${a.id} is stored but never appears in the log`);
-      if (!same) {
+      if (d.available !== a.available || d.escrowed !== a.escrowed) {
         problem(`account ${a.id} stores ${a.available}/${a.escrowed}, log gives ${d.available}/${d.escrowed} (available/escrowed)`);
       }
+      if (!sameCounters) problem(`account ${a.id} stores ${a.spent}/${a.reserves}, log gives ${d.spent}/${d.reserves} (spent/reserves)`);
     },
     checkEscrow(s) {
       seenEscrows.add(s.id);
@@ -259,6 +277,7 @@ export function createAuditor(): Auditor {
     checkTransfer(t) {
       seenTransfers.add(t.id);
       stored.transfers += 1;
+      closes.transfer(t);
       const logged = transfers.get(t.id);
       // A transfer that moved nothing has no entry: only its record keeps the id.
       if (t.amount === 0n) {
@@ -290,6 +309,7 @@ export function createAuditor(): Auditor {
         else if (at.length !== 1 || at[0] !== want) problem(`expiry index lists escrow ${id} at ${at.join(', ')}, but it expires at ${want}`);
       }
       for (const [id, at] of expiring) if (!indexed.has(id)) problem(`open escrow ${id} expires at ${at} but is missing from the expiry index`);
+      closes.finish(expectedSeq);
       if (stored.available + stored.escrowed !== genesis) {
         problem(`credit not conserved: accounts hold ${stored.available + stored.escrowed}, genesis granted ${genesis}`);
       }

@@ -28,7 +28,7 @@ type Command =
   | { op: 'refund'; escrowId: string }
   /** Node -> agent account, and all of an agent's available credit back. */
   | { op: 'fund'; transferId: string; agentAccount: string; amount: bigint }
-  | { op: 'defund'; transferId: string; agentAccount: string }
+  | { op: 'defund'; transferId: string; agentAccount: string; close: boolean }
   /** The clock moves `advance` ms, then expireDue(now, limit) runs. */
   | { op: 'expire'; advance: number; limit: number };
 
@@ -49,9 +49,32 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ op: fc.constant('settle' as const), escrowId: escrowIds, payee: payeeIds, amount: amounts }),
   // Agent accounts and others (a peer, the node itself): only node <-> agent may move.
   fc.record({ op: fc.constant('fund' as const), transferId: transferIds, agentAccount: accountIds, amount: amounts }),
-  fc.record({ op: fc.constant('defund' as const), transferId: transferIds, agentAccount: accountIds }),
+  fc.record({ op: fc.constant('defund' as const), transferId: transferIds, agentAccount: accountIds, close: fc.boolean() }),
   fc.record({ op: fc.constant('refund' as const), escrowId: escrowIds }),
   fc.record({ op: fc.constant('expire' as const), advance: fc.integer({ min: 0, max: 80 }), limit: fc.integer({ min: 1, max: 3 }) }),
+);
+
+const agents = fc.constantFrom('agent/a', 'agent/b');
+const validEscrowIds = fc.constantFrom('e0', 'e1', 'e2', 'e3');
+/**
+ * Agents' lives, mostly well-formed: funded, reserving for their tasks, closed while some escrows
+ * are open, then those escrows settled, refunded or expired. The general commands mix in.
+ */
+const agentCommand: fc.Arbitrary<Command> = fc.oneof(
+  fc.record({ op: fc.constant('fund' as const), transferId: fc.constantFrom('t0', 't1'), agentAccount: agents, amount: fc.bigInt({ min: 1n, max: 40n }) }),
+  fc.record({
+    op: fc.constant('reserve' as const),
+    escrowId: validEscrowIds,
+    account: agents,
+    amount: fc.bigInt({ min: 1n, max: 20n }),
+    expiresIn: fc.constant(0),
+    payees: fc.constantFrom<string[]>(['node'], ['peer-a'], ['peer-a', 'node']),
+  }),
+  fc.record({ op: fc.constant('defund' as const), transferId: fc.constantFrom('d0', 'd1'), agentAccount: agents, close: fc.boolean() }),
+  fc.record({ op: fc.constant('settle' as const), escrowId: validEscrowIds, payee: fc.constantFrom('node', 'peer-a'), amount: fc.bigInt({ min: 1n, max: 20n }) }),
+  fc.record({ op: fc.constant('refund' as const), escrowId: validEscrowIds }),
+  fc.record({ op: fc.constant('expire' as const), advance: fc.integer({ min: 0, max: 80 }), limit: fc.integer({ min: 1, max: 3 }) }),
+  command,
 );
 
 /** Codes a well-formed-but-refused operation may produce; anything else is a bug. */
@@ -62,6 +85,8 @@ const REFUSALS = new Set([
   ErrorCode.ERROR_CODE_ESCROW_NOT_FOUND,
   ErrorCode.ERROR_CODE_ESCROW_CLOSED,
   ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+  // A closed account's reserve or fund.
+  ErrorCode.ERROR_CODE_PERMISSION_DENIED,
 ]);
 
 function newModel(): Model {
@@ -83,6 +108,12 @@ function commit<R>(m: Model, c: Change<R>): R {
 
 type Operation = Exclude<Command, { op: 'expire' }>;
 
+/** The payer of `escrow` and, when it is closed, the node's account its refunds go to (as create-ledger.ts reads them). */
+function payerRecords(m: Model, escrow: Escrow | undefined) {
+  const payer = escrow && m.accounts.get(escrow.payer);
+  return { payer, node: payer?.closed ? { id: 'node', account: m.accounts.get('node') } : undefined };
+}
+
 function plan(m: Model, cmd: Operation): Change<unknown> {
   const at = { nextSeq: m.nextSeq, atMs: m.now };
   if (cmd.op === 'fund' || cmd.op === 'defund') {
@@ -96,9 +127,9 @@ function plan(m: Model, cmd: Operation): Change<unknown> {
       return reserveRule({ ...cmd, expiresAtMs }, { escrow, payer: m.accounts.get(cmd.account) }, at, LIFETIME);
     }
     case 'settle':
-      return settleRule({ ...cmd, payouts: [] }, { escrow, payer: escrow && m.accounts.get(escrow.payer), payees: new Map([[cmd.payee, m.accounts.get(cmd.payee)]]) }, at);
+      return settleRule({ ...cmd, payouts: [] }, { escrow, ...payerRecords(m, escrow), payees: new Map([[cmd.payee, m.accounts.get(cmd.payee)]]) }, at);
     case 'refund':
-      return refundRule(cmd, { escrow, payer: escrow && m.accounts.get(escrow.payer) }, at);
+      return refundRule(cmd, { escrow, ...payerRecords(m, escrow) }, at);
   }
 }
 
@@ -116,7 +147,7 @@ function expireDue(m: Model, limit: number): Outcome {
   const result: unknown[] = [];
   let entries = 0;
   for (const escrow of due) {
-    const change = refundRule({ escrowId: escrow.id }, { escrow, payer: m.accounts.get(escrow.payer) }, { nextSeq: m.nextSeq, atMs: m.now });
+    const change = refundRule({ escrowId: escrow.id }, { escrow, ...payerRecords(m, escrow) }, { nextSeq: m.nextSeq, atMs: m.now });
     entries += change.entries.length;
     result.push(commit(m, change));
   }
@@ -148,9 +179,18 @@ function checkInvariants(m: Model): void {
   for (const a of m.accounts.values()) {
     expect(a.available).toBeGreaterThanOrEqual(0n);
     expect(a.escrowed).toBe(openByPayer.get(a.id) ?? 0n);
+    // The counters are exactly what the log says.
+    const from = m.log.filter((e) => e.fromAccount === a.id);
+    expect(a.reserves).toBe(BigInt(from.filter((e) => e.kind === EntryKind.ENTRY_KIND_RESERVE).length));
+    expect(a.spent).toBe(from.filter((e) => e.kind === EntryKind.ENTRY_KIND_SETTLE).reduce((n, e) => n + e.amount, 0n));
     total += a.available + a.escrowed;
   }
   expect(total).toBe(m.genesis);
+}
+
+/** Available credit of every closed account, to compare after a step. */
+function closedAvailable(m: Model): Map<string, bigint> {
+  return new Map([...m.accounts.values()].filter((a) => a.closed).map((a) => [a.id, a.available]));
 }
 
 function audit(m: Model) {
@@ -212,10 +252,12 @@ describe('ledger rules - properties over random operation sequences', () => {
         // An agent holds exactly what was funded, less what came back and what its settles paid.
         for (const id of ['agent/a', 'agent/b']) {
           const sum = (kind: EntryKind, pick: (e: LedgerEntry) => boolean) => m.log.filter((e) => e.kind === kind && pick(e)).reduce((n, e) => n + e.amount, 0n);
+          // Refunds of a closed account's escrows went to the node: they left it too.
           const held =
             sum(EntryKind.ENTRY_KIND_TRANSFER, (e) => e.toAccount === id) -
             sum(EntryKind.ENTRY_KIND_TRANSFER, (e) => e.fromAccount === id) -
-            sum(EntryKind.ENTRY_KIND_SETTLE, (e) => e.fromAccount === id);
+            sum(EntryKind.ENTRY_KIND_SETTLE, (e) => e.fromAccount === id) -
+            sum(EntryKind.ENTRY_KIND_REFUND, (e) => e.fromAccount === id && e.toAccount !== id);
           const a = m.accounts.get(id);
           expect((a?.available ?? 0n) + (a?.escrowed ?? 0n)).toBe(held);
         }
@@ -227,6 +269,41 @@ describe('ledger rules - properties over random operation sequences', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('never credit a closed account: it reserves and is funded no more, and what its escrows return goes to the node', () => {
+    let refundsToNode = 0;
+    fc.assert(
+      fc.property(fc.array(agentCommand, { minLength: 20, maxLength: 60 }), (cmds) => {
+        const m = newModel();
+        for (const cmd of cmds) {
+          const closed = closedAvailable(m);
+          const from = m.nextSeq;
+          const out = step(m, cmd);
+          for (const [id, available] of closed) {
+            const a = m.accounts.get(id) as Account;
+            expect(a.closed).toBe(true);
+            // Only a defund takes from it; nothing adds to it.
+            expect(a.available).toBeLessThanOrEqual(available);
+          }
+          for (const e of m.log.filter((x) => x.seq >= from)) {
+            expect(closed.has(e.toAccount)).toBe(false);
+            if (!closed.has(e.fromAccount)) continue;
+            expect(e.kind).not.toBe(EntryKind.ENTRY_KIND_RESERVE);
+            if (e.kind === EntryKind.ENTRY_KIND_REFUND) {
+              expect(e.toAccount).toBe('node');
+              refundsToNode += 1;
+            }
+          }
+          if ((cmd.op === 'reserve' || cmd.op === 'fund') && closed.has(cmd.op === 'reserve' ? cmd.account : cmd.agentAccount) && out.ok) expect(out.entries).toBe(0);
+        }
+        checkInvariants(m);
+        expect(audit(m)).toMatchObject({ ok: true, problems: [] });
+      }),
+      { numRuns: 300 },
+    );
+    // Not vacuous: the random runs did refund closed accounts' escrows.
+    expect(refundsToNode).toBeGreaterThan(0);
   });
 
   it('close each escrow at most once: one SETTLE (with its remainder REFUND) or one REFUND', () => {

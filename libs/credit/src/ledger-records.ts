@@ -7,12 +7,30 @@ import type { Payout } from '@swarm/contracts';
 /** Largest value a proto uint64 field can carry. */
 export const MAX_UINT64 = (1n << 64n) - 1n;
 
-/** An account exists once it is first credited (genesis, a settle payout, a transfer); it is never deleted. */
+/**
+ * An account exists once it is first credited (genesis, a settle payout, a transfer); it is never
+ * deleted. `spent` and `reserves` are counters the log also gives (the audit recomputes them); they
+ * are bigint like every amount, since they travel as proto uint64 (BalanceResponse).
+ */
 export interface Account {
   readonly id: string;
   readonly available: bigint;
   /** Sum of the amounts of this account's open escrows. */
   readonly escrowed: bigint;
+  /** What its escrows paid out to payees, ever: the sum of the SETTLE entries it is `from` in. */
+  readonly spent: bigint;
+  /** Escrows it reserved, ever: the number of RESERVE entries it is `from` in. */
+  readonly reserves: bigint;
+  /**
+   * Closed by a defund with `close` (a revoked agent's account): it reserves and receives nothing
+   * more, and refunds of its escrows still open credit the node's account instead. Never reopened.
+   */
+  readonly closed: boolean;
+}
+
+/** An account as it is first credited: nothing in it, nothing done yet. */
+export function emptyAccount(id: string): Account {
+  return { id, available: 0n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
 }
 
 export type EscrowState = 'open' | 'settled' | 'refunded';
@@ -60,6 +78,13 @@ export interface Transfer {
   readonly from: string;
   readonly to: string;
   readonly amount: bigint;
+  /**
+   * Set on the defund that closed `from`: the seq the log's next entry had once the close took
+   * effect, so every entry with a lower seq came before it and every other one after. The log
+   * itself cannot say (a close moves no credit, and an entry always does); the audit holds the
+   * log's REFUND and RESERVE entries of the account against it.
+   */
+  readonly closedAtSeq?: bigint;
 }
 
 /** What a settled escrow paid, whichever form it was recorded in; empty unless settled. */

@@ -1,6 +1,6 @@
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Account, Escrow } from './ledger-records';
-import { MAX_UINT64 } from './ledger-records';
+import { emptyAccount, MAX_UINT64 } from './ledger-records';
 import type { EscrowLifetime, ReserveRecords, Stamp } from './ledger-rules';
 import { balanceRule, escrowExpiry, genesisRule, isDue, MAX_ID_LENGTH, MAX_PAYOUTS, refundRule, reserveRule, settleRule, validateLifetime } from './ledger-rules';
 
@@ -8,9 +8,11 @@ const at: Stamp = { nextSeq: 7n, atMs: 1_000 };
 /** The providers test escrows are reserved for. */
 const PAYEES = ['peer', 'peer-a', 'peer-b', 'node'];
 const lifetime: EscrowLifetime = { defaultMs: 600, maxMs: 3_600 };
-const node: Account = { id: 'node', available: 100n, escrowed: 0n };
+const acct = (id: string, available: bigint, escrowed: bigint, over: Partial<Account> = {}): Account => ({ ...emptyAccount(id), available, escrowed, ...over });
+const node = acct('node', 100n, 0n);
 const open: Escrow = { id: 'e1', payer: 'node', amount: 30n, state: 'open', expiresAtMs: 1_600, payees: PAYEES };
-const nodeWithEscrow: Account = { id: 'node', available: 70n, escrowed: 30n };
+/** `node` after reserving `open`. */
+const nodeWithEscrow = acct('node', 70n, 30n, { reserves: 1n });
 
 /** A reserve asking for the default lifetime unless the request names an expiry. */
 const reserve = (req: { escrowId: string; account: string; amount: bigint; expiresAtMs?: bigint; payees?: string[] }, current: ReserveRecords, stamp: Stamp) =>
@@ -59,7 +61,7 @@ describe('ledger rules - validation', () => {
 describe('ledger rules - genesis', () => {
   it('credits the grant to a node account that does not exist yet', () => {
     const c = genesisRule('node', 1000n, undefined, at);
-    expect(c.accounts).toEqual([{ id: 'node', available: 1000n, escrowed: 0n }]);
+    expect(c.accounts).toEqual([acct('node', 1000n, 0n)]);
     expect(c.entries).toEqual([{ seq: 7n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'node', amount: 1000n, atMs: 1000n }]);
   });
 
@@ -91,7 +93,7 @@ describe('ledger rules - reserve', () => {
   });
 
   it('refuses another reserve under an existing id as ESCROW_CONFLICT', () => {
-    const other = { id: 'other', available: 100n, escrowed: 0n };
+    const other = acct('other', 100n, 0n);
     expect(codeOf(() => reserve({ escrowId: 'e1', account: 'node', amount: 31n }, { escrow: open, payer: nodeWithEscrow }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
     expect(codeOf(() => reserve({ escrowId: 'e1', account: 'other', amount: 30n }, { escrow: open, payer: other }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CONFLICT);
   });
@@ -178,10 +180,7 @@ describe('ledger rules - settle', () => {
   it('pays the payee, refunds the rest to the payer, and closes the escrow in one change', () => {
     const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n, payouts: [] }, current, at);
     expect(c.result).toEqual({ escrowId: 'e1', paid: 20n, refunded: 10n });
-    expect(c.accounts).toEqual([
-      { id: 'node', available: 80n, escrowed: 0n },
-      { id: 'peer', available: 20n, escrowed: 0n },
-    ]);
+    expect(c.accounts).toEqual([acct('node', 80n, 0n, { spent: 20n, reserves: 1n }), acct('peer', 20n, 0n)]);
     expect(c.escrows).toEqual([{ ...open, state: 'settled', payee: 'peer', paid: 20n, refunded: 10n }]);
     expect(c.entries.map((e) => [e.seq, e.kind, e.fromAccount, e.toAccount, e.amount])).toEqual([
       [7n, EntryKind.ENTRY_KIND_SETTLE, 'node', 'peer', 20n],
@@ -200,13 +199,13 @@ describe('ledger rules - settle', () => {
   });
 
   it('adds to an existing payee account', () => {
-    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 5n, payouts: [] }, { ...current, payees: new Map([['peer', { id: 'peer', available: 1n, escrowed: 2n }]]) }, at);
-    expect(c.accounts[1]).toEqual({ id: 'peer', available: 6n, escrowed: 2n });
+    const c = settleRule({ escrowId: 'e1', payee: 'peer', amount: 5n, payouts: [] }, { ...current, payees: new Map([['peer', acct('peer', 1n, 2n, { reserves: 3n })]]) }, at);
+    expect(c.accounts[1]).toEqual(acct('peer', 6n, 2n, { reserves: 3n }));
   });
 
   it('lets a payer pay itself (one record takes payout and refund)', () => {
     const c = settleRule({ escrowId: 'e1', payee: 'node', amount: 5n, payouts: [] }, { ...current, payees: new Map([['node', nodeWithEscrow]]) }, at);
-    expect(c.accounts).toEqual([{ id: 'node', available: 100n, escrowed: 0n }]);
+    expect(c.accounts).toEqual([acct('node', 100n, 0n, { spent: 5n, reserves: 1n })]);
   });
 
   it('refuses more than escrowed as INVALID_ARGUMENT', () => {
@@ -221,7 +220,7 @@ describe('ledger rules - settle', () => {
 
   it('returns the recorded outcome for the same settle again, and refuses any other close', () => {
     const settled: Escrow = { ...open, state: 'settled', payee: 'peer', paid: 20n, refunded: 10n };
-    const after = { escrow: settled, payer: node, payees: new Map([['peer', { id: 'peer', available: 20n, escrowed: 0n }]]) };
+    const after = { escrow: settled, payer: node, payees: new Map([['peer', acct('peer', 20n, 0n)]]) };
     expect(settleRule({ escrowId: 'e1', payee: 'peer', amount: 20n, payouts: [] }, after, at)).toEqual({
       result: { escrowId: 'e1', paid: 20n, refunded: 10n },
       accounts: [],
@@ -238,7 +237,7 @@ describe('ledger rules - refund', () => {
   it('returns the whole escrow to the payer once', () => {
     const c = refundRule({ escrowId: 'e1' }, { escrow: open, payer: nodeWithEscrow }, at);
     expect(c.result).toEqual({ escrowId: 'e1', refunded: 30n });
-    expect(c.accounts).toEqual([node]);
+    expect(c.accounts).toEqual([{ ...node, reserves: 1n }]);
     expect(c.escrows).toEqual([{ ...open, state: 'refunded', refunded: 30n }]);
     expect(c.entries).toMatchObject([{ kind: EntryKind.ENTRY_KIND_REFUND, fromAccount: 'node', toAccount: 'node', amount: 30n }]);
   });
@@ -258,7 +257,7 @@ describe('ledger rules - refund', () => {
 
 describe('ledger rules - balance', () => {
   it('reads an account and refuses an unknown one', () => {
-    expect(balanceRule('node', nodeWithEscrow)).toEqual({ account: 'node', available: 70n, escrowed: 30n });
+    expect(balanceRule('node', { ...nodeWithEscrow, spent: 4n })).toEqual({ account: 'node', available: 70n, escrowed: 30n, spent: 4n, reserves: 1n, closed: false });
     expect(codeOf(() => balanceRule('ghost', undefined))).toBe(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
     expect(codeOf(() => balanceRule('', undefined))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
   });
@@ -275,7 +274,7 @@ describe('ledger rules - multi-payee settle', () => {
     escrow: open,
     payer: nodeWithEscrow,
     payees: new Map<string, Account | undefined>([
-      ['peer-a', { id: 'peer-a', available: 3n, escrowed: 1n }],
+      ['peer-a', acct('peer-a', 3n, 1n)],
       ['peer-b', undefined],
     ]),
   };
@@ -291,11 +290,7 @@ describe('ledger rules - multi-payee settle', () => {
       at,
     );
     expect(c.result).toEqual({ escrowId: 'e1', paid: 20n, refunded: 10n });
-    expect(c.accounts).toEqual([
-      { id: 'node', available: 84n, escrowed: 0n },
-      { id: 'peer-b', available: 10n, escrowed: 0n },
-      { id: 'peer-a', available: 9n, escrowed: 1n },
-    ]);
+    expect(c.accounts).toEqual([acct('node', 84n, 0n, { spent: 20n, reserves: 1n }), acct('peer-b', 10n, 0n), acct('peer-a', 9n, 1n)]);
     expect(c.escrows).toEqual([
       {
         ...open,
@@ -371,5 +366,68 @@ describe('ledger rules - multi-payee settle', () => {
     );
     expect(retry).toEqual({ result: { escrowId: 'e1', paid: 16n, refunded: 14n }, accounts: [], escrows: [], entries: [] });
     expect(codeOf(() => settleRule(split([['peer-a', 6n]]), { ...current, escrow: settled }, at))).toBe(ErrorCode.ERROR_CODE_ESCROW_CLOSED);
+  });
+});
+
+describe('ledger rules - closed accounts', () => {
+  /** A revoked agent with one escrow still open. */
+  const agent = acct('agent/bot', 0n, 30n, { reserves: 2n, spent: 5n, closed: true });
+  const agentEscrow: Escrow = { ...open, payer: 'agent/bot' };
+  const nodeRecord = { id: 'node', account: node };
+
+  it('refuses a reserve from a closed account as PERMISSION_DENIED, changing nothing', () => {
+    const funded = { ...agent, available: 50n };
+    const attempt = () => reserve({ escrowId: 'e2', account: 'agent/bot', amount: 1n }, { escrow: undefined, payer: funded }, at);
+    expect(codeOf(attempt)).toBe(ErrorCode.ERROR_CODE_PERMISSION_DENIED);
+    expect(attempt).toThrow('account agent/bot is closed (its agent was revoked): it pays for and receives nothing more');
+    // A retry of a reserve made before the close still answers it.
+    expect(reserve({ escrowId: 'e1', account: 'agent/bot', amount: 30n }, { escrow: agentEscrow, payer: agent }, at).entries).toEqual([]);
+  });
+
+  it('refunds its escrow to the node account, never to it', () => {
+    const c = refundRule({ escrowId: 'e1' }, { escrow: agentEscrow, payer: agent, node: nodeRecord }, at);
+    expect(c.accounts).toEqual([
+      { ...agent, escrowed: 0n },
+      { ...node, available: 130n },
+    ]);
+    expect(c.entries).toMatchObject([{ kind: EntryKind.ENTRY_KIND_REFUND, fromAccount: 'agent/bot', toAccount: 'node', amount: 30n }]);
+  });
+
+  it('sends the rest of a settle to the node, in one record with the node as a payee', () => {
+    const c = settleRule(
+      {
+        escrowId: 'e1',
+        payee: '',
+        amount: 0n,
+        payouts: [
+          { payee: 'peer', amount: 10n },
+          { payee: 'node', amount: 5n },
+        ],
+      },
+      {
+        escrow: agentEscrow,
+        payer: agent,
+        payees: new Map([
+          ['peer', undefined],
+          ['node', node],
+        ]),
+        node: nodeRecord,
+      },
+      at,
+    );
+    expect(c.accounts).toEqual([{ ...agent, escrowed: 0n, spent: 20n }, acct('peer', 10n, 0n), { ...node, available: 120n }]);
+    expect(c.entries.map((e) => [e.kind, e.toAccount, e.amount])).toEqual([
+      [EntryKind.ENTRY_KIND_SETTLE, 'peer', 10n],
+      [EntryKind.ENTRY_KIND_SETTLE, 'node', 5n],
+      [EntryKind.ENTRY_KIND_REFUND, 'node', 15n],
+    ]);
+  });
+
+  it('treats a refund of a closed account without the node record as a bug', () => {
+    expect(() => refundRule({ escrowId: 'e1' }, { escrow: agentEscrow, payer: agent }, at)).toThrow(/no node account for the refund of closed account agent\/bot/);
+  });
+
+  it('answers balance with the counters and the close', () => {
+    expect(balanceRule('agent/bot', agent)).toEqual({ account: 'agent/bot', available: 0n, escrowed: 30n, spent: 5n, reserves: 2n, closed: true });
   });
 });

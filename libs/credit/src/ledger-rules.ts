@@ -11,9 +11,14 @@
  *
  * Log entry shape: `from_account` is the account whose credit moves, `to_account` the account
  * credited ('' while the credit sits in an escrow): GENESIS '' -> node, RESERVE payer -> '',
- * SETTLE payer -> payee, REFUND payer -> payer, TRANSFER node -> agent or agent -> node (its
- * `escrow_id` is the transfer id; transfer-rules.ts). A settle appends one SETTLE per payout, in
- * the order the request named them, then one REFUND of the remainder when there is one.
+ * SETTLE payer -> payee, REFUND payer -> payer (-> node once the payer's account is closed),
+ * TRANSFER node -> agent or agent -> node (its `escrow_id` is the transfer id; transfer-rules.ts).
+ * A settle appends one SETTLE per payout, in the order the request named them, then one REFUND of
+ * the remainder when there is one.
+ *
+ * Counters: a reserve adds 1 to its payer's `reserves`, a settle adds what it paid out to the
+ * payer's `spent`, in the record the operation writes anyway. A closed account (transfer-rules.ts)
+ * reserves nothing more (PERMISSION_DENIED); what its escrows still return goes to the node.
  *
  * Expiry: every escrow reserved gets an `expiresAtMs`; once the clock passes it while the escrow
  * is still open, the ledger refunds it through `refundRule` (an ordinary REFUND entry), so a
@@ -23,7 +28,7 @@ import type { BalanceResponse, LedgerEntry, Payout, RefundRequest, RefundRespons
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import { AGENT_ACCOUNT_PREFIX, validateAgentAccount } from './agent-accounts';
 import type { Account, Escrow, Transfer } from './ledger-records';
-import { MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
+import { emptyAccount, MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 export const MAX_ID_LENGTH = 128;
 /** Most payees one escrow may name: the candidates of one task, not a mailing list. */
@@ -67,6 +72,12 @@ export interface ReserveRecords {
   readonly payer: Account | undefined;
 }
 
+/** An account named by id, with its record (undefined: never credited yet). */
+export interface NamedAccount {
+  readonly id: string;
+  readonly account: Account | undefined;
+}
+
 export interface SettleRecords {
   readonly escrow: Escrow | undefined;
   /** The escrow's payer (undefined only when the escrow is). */
@@ -76,11 +87,15 @@ export interface SettleRecords {
    * if it has never been credited). A payee missing from the map is a caller bug.
    */
   readonly payees: ReadonlyMap<string, Account | undefined>;
+  /** The node's account, where the rest goes when the payer is closed; needed only then. */
+  readonly node?: NamedAccount;
 }
 
 export interface RefundRecords {
   readonly escrow: Escrow | undefined;
   readonly payer: Account | undefined;
+  /** The node's account, where a closed payer's refund goes; needed only then. */
+  readonly node?: NamedAccount;
 }
 
 export function validateId(field: string, id: string): void {
@@ -157,7 +172,7 @@ export function genesisRule(nodeAccount: string, grant: bigint, node: Account | 
   if (node !== undefined || grant === 0n) return unchanged(undefined);
   return {
     result: undefined,
-    accounts: [{ id: nodeAccount, available: grant, escrowed: 0n }],
+    accounts: [{ ...emptyAccount(nodeAccount), available: grant }],
     escrows: [],
     entries: [entry(at, 0, EntryKind.ENTRY_KIND_GENESIS, '', '', nodeAccount, grant)],
   };
@@ -210,10 +225,11 @@ export function reserveRule(req: ReserveRequest, current: ReserveRecords, at: St
   }
   const expiresAtMs = escrowExpiry(req.expiresAtMs, at.atMs, lifetime);
   if (!payer) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${req.account} does not exist`);
+  if (payer.closed) throw closedAccountError(payer.id);
   if (payer.available < req.amount) {
     throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, `account ${payer.id} has ${payer.available} available, needs ${req.amount}`);
   }
-  const debited: Account = { id: payer.id, available: payer.available - req.amount, escrowed: payer.escrowed + req.amount };
+  const debited: Account = { ...payer, available: payer.available - req.amount, escrowed: payer.escrowed + req.amount, reserves: payer.reserves + 1n };
   return {
     result: { escrowId: req.escrowId, available: debited.available },
     accounts: [debited],
@@ -243,25 +259,30 @@ export function settleRule(req: SettleRequest, current: SettleRecords, at: Stamp
   }
   const payer = requirePayer(current.payer, escrow);
   const rest = escrow.amount - total;
-  const released = release(payer, escrow.amount);
-  // A payer may pay itself; then its one record takes that payout and the refund.
-  let payerAvailable = released.available + rest;
-  const credited: Account[] = [];
+  // Every account the settle credits, once each: a payer may pay itself, and the node may be both
+  // a payee and where a closed payer's rest goes.
+  const credited = new Map<string, Account>([[payer.id, { ...release(payer, escrow.amount), spent: payer.spent + total }]]);
+  const credit = (id: string, amount: bigint, record: () => Account | undefined) => {
+    const now = credited.get(id) ?? record() ?? emptyAccount(id);
+    credited.set(id, { ...now, available: now.available + amount });
+  };
   for (const p of payouts) {
-    if (p.payee === payer.id) {
-      payerAvailable += p.amount;
-      continue;
-    }
-    if (!current.payees.has(p.payee)) throw new Error(`ledger rules got no record for payee ${p.payee}`);
-    const payee = current.payees.get(p.payee);
-    checkRecord(payee, p.payee);
-    credited.push({ id: p.payee, available: (payee?.available ?? 0n) + p.amount, escrowed: payee?.escrowed ?? 0n });
+    credit(p.payee, p.amount, () => {
+      if (!current.payees.has(p.payee)) throw new Error(`ledger rules got no record for payee ${p.payee}`);
+      const payee = current.payees.get(p.payee);
+      checkRecord(payee, p.payee);
+      return payee;
+    });
   }
   const entries = payouts.map((p, i) => entry(at, i, EntryKind.ENTRY_KIND_SETTLE, escrow.id, payer.id, p.payee, p.amount));
-  if (rest > 0n) entries.push(entry(at, payouts.length, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, payer.id, rest));
+  if (rest > 0n) {
+    const to = refundTarget(payer, current.node);
+    credit(to.id, rest, () => to.account);
+    entries.push(entry(at, payouts.length, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, to.id, rest));
+  }
   return {
     result: { escrowId: escrow.id, paid: total, refunded: rest },
-    accounts: [{ ...released, available: payerAvailable }, ...credited],
+    accounts: [...credited.values()],
     escrows: [settledEscrow(escrow, payouts, rest)],
     entries,
   };
@@ -274,11 +295,16 @@ export function refundRule(req: RefundRequest, current: RefundRecords, at: Stamp
   if (escrow.state !== 'open') throw closedError(escrow);
   const payer = requirePayer(current.payer, escrow);
   const released = release(payer, escrow.amount);
+  const to = refundTarget(payer, current.node);
+  const returned =
+    to.id === payer.id
+      ? [{ ...released, available: released.available + escrow.amount }]
+      : [released, { ...(to.account ?? emptyAccount(to.id)), available: (to.account?.available ?? 0n) + escrow.amount }];
   return {
     result: { escrowId: escrow.id, refunded: escrow.amount },
-    accounts: [{ ...released, available: released.available + escrow.amount }],
+    accounts: returned,
     escrows: [{ ...escrow, state: 'refunded', refunded: escrow.amount }],
-    entries: [entry(at, 0, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, payer.id, escrow.amount)],
+    entries: [entry(at, 0, EntryKind.ENTRY_KIND_REFUND, escrow.id, payer.id, to.id, escrow.amount)],
   };
 }
 
@@ -286,7 +312,13 @@ export function balanceRule(id: string, account: Account | undefined): BalanceRe
   validateAccount('account', id);
   checkRecord(account, id);
   if (!account) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, `account ${id} does not exist`);
-  return { account: id, available: account.available, escrowed: account.escrowed };
+  const { available, escrowed, spent, reserves, closed } = account;
+  return { account: id, available, escrowed, spent, reserves, closed };
+}
+
+/** The refusal of anything that would pay from, or credit, a closed account. */
+export function closedAccountError(id: string): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `account ${id} is closed (its agent was revoked): it pays for and receives nothing more`);
 }
 
 /** Escrows from before payee binding have none; a retry of their reserve cannot happen any more. */
@@ -335,7 +367,15 @@ function release(payer: Account, amount: bigint): Account {
   if (payer.escrowed < amount) {
     throw new Error(`ledger invariant broken: account ${payer.id} escrows ${payer.escrowed}, less than ${amount}`);
   }
-  return { id: payer.id, available: payer.available, escrowed: payer.escrowed - amount };
+  return { ...payer, escrowed: payer.escrowed - amount };
+}
+
+/** Where an escrow's refund goes: back to its payer, or to the node once the payer is closed. */
+function refundTarget(payer: Account, node: NamedAccount | undefined): NamedAccount {
+  if (!payer.closed) return { id: payer.id, account: payer };
+  if (!node) throw new Error(`ledger rules got no node account for the refund of closed account ${payer.id}`);
+  checkRecord(node.account, node.id);
+  return node;
 }
 
 function closedError(escrow: Escrow): SwarmError {

@@ -43,6 +43,12 @@ export interface LedgerStore {
   escrow(id: string): Escrow | undefined;
   transfer(id: string): Transfer | undefined;
   hasExpiry(ref: ExpiryRef): boolean;
+  /**
+   * True while the stored accounts predate their counters (`spent`, `reserves`, `closed`: a store
+   * an older build wrote); they read with those at zero and false until the ledger derives them
+   * from the log at open (account-counters.ts). Every commit marks the store current.
+   */
+  legacyAccounts(): boolean;
   /** The stored next seq; 1n for an empty store. */
   nextSeq(): bigint;
   commit(batch: LedgerBatch): Promise<void>;

@@ -1,4 +1,5 @@
 import { ledgerStoreCompliance } from '@swarm/testing';
+import { emptyAccount } from './ledger-records';
 import { createMemoryStore } from './memory-store';
 
 ledgerStoreCompliance('memory store', async () => ({ store: createMemoryStore(), cleanup: async () => undefined }));
@@ -8,10 +9,11 @@ describe('memory store - lifecycle', () => {
     const store = createMemoryStore();
     expect(() => store.account('a')).toThrow(/not open/);
     await store.open();
-    await store.commit({ accounts: [{ id: 'a', available: 1n, escrowed: 0n }], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: 1n });
+    await store.commit({ accounts: [{ ...emptyAccount('a'), available: 1n }], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: 1n });
     await store.close();
     expect(() => store.nextSeq()).toThrow(/not open/);
     await store.open();
-    expect(store.account('a')).toEqual({ id: 'a', available: 1n, escrowed: 0n });
+    expect(store.account('a')).toEqual({ ...emptyAccount('a'), available: 1n });
+    expect(store.legacyAccounts()).toBe(false);
   });
 });

@@ -8,8 +8,9 @@
 import type { SettleRequest } from '@swarm/contracts';
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Ledger, LedgerBatch, LedgerInit, LedgerStore } from '@swarm/credit';
-import { createLedger, DEFAULT_ESCROW_LIFETIME } from '@swarm/credit';
+import { createLedger, DEFAULT_ESCROW_LIFETIME, emptyAccount } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
+import { balanceOf, closedAccountCompliance } from './ledger-compliance-closed';
 import { swarmErrorOf } from './swarm-error-of';
 
 export interface LedgerStoreHarness {
@@ -57,6 +58,7 @@ function instrumented(inner: LedgerStore) {
     escrow: (id) => inner.escrow(id),
     transfer: (id) => inner.transfer(id),
     hasExpiry: (ref) => inner.hasExpiry(ref),
+    legacyAccounts: () => inner.legacyAccounts(),
     nextSeq: () => inner.nextSeq(),
     async commit(batch: LedgerBatch) {
       commits += 1;
@@ -119,10 +121,14 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         const escrow = { id: 'e1', payer: 'a', amount: 3n, state: 'open' as const, expiresAtMs: 50, payees: ['b'] };
         const entry = { seq: 1n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'a', amount: 10n, atMs: 7n };
         const transfer = { id: 't1', from: 'a', to: 'agent/x', amount: 0n };
+        const closing = { id: 't2', from: 'agent/x', to: 'a', amount: 5n, closedAtSeq: 9n };
+        const account = { id: 'a', available: 7n, escrowed: 3n, spent: 4n, reserves: 2n, closed: false };
+        const closed = { ...emptyAccount('agent/x'), reserves: 1n, closed: true };
+        expect(store.legacyAccounts()).toBe(false);
         await store.commit({
-          accounts: [{ id: 'a', available: 7n, escrowed: 3n }],
+          accounts: [account, closed],
           escrows: [escrow],
-          transfers: [transfer],
+          transfers: [transfer, closing],
           entries: [entry],
           expiryPuts: [{ expiresAtMs: 50, escrowId: 'e1' }],
           expiryDels: [],
@@ -131,13 +137,16 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await store.close();
         await store.open();
         expect(store.nextSeq()).toBe(2n);
-        expect(store.account('a')).toEqual({ id: 'a', available: 7n, escrowed: 3n });
+        expect(store.account('a')).toEqual(account);
+        expect(store.account('agent/x')).toEqual(closed);
+        expect(store.legacyAccounts()).toBe(false);
         expect(store.escrow('e1')).toEqual(escrow);
         expect(store.transfer('t1')).toEqual(transfer);
+        expect(store.transfer('t2')).toEqual(closing);
         expect(store.transfer('e1')).toBeUndefined();
         const scanned = [];
         for await (const t of store.scanTransfers()) scanned.push(t);
-        expect(scanned).toEqual([transfer]);
+        expect(scanned.sort((x, y) => (x.id < y.id ? -1 : 1))).toEqual([transfer, closing]);
         expect(store.hasExpiry({ expiresAtMs: 50, escrowId: 'e1' })).toBe(true);
         expect(store.hasExpiry({ expiresAtMs: 51, escrowId: 'e1' })).toBe(false);
         expect(await store.entries(1n, 10)).toEqual([entry]);
@@ -172,7 +181,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
 
     it('grants genesis exactly once, across reopens and a changed grant', async () => {
       let ledger = await open();
-      expect(await ledger.balance('node')).toEqual({ account: 'node', available: GRANT, escrowed: 0n });
+      expect(await ledger.balance('node')).toEqual(balanceOf('node', GRANT, 0n));
       expect(await ledger.entries(1n, 10)).toEqual([
         { seq: 1n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'node', amount: GRANT, atMs: BigInt(clock.now()) },
       ]);
@@ -206,8 +215,8 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       await ledger.close();
 
       ledger = await open();
-      expect(await ledger.balance('node')).toEqual({ account: 'node', available: 940n, escrowed: 0n });
-      expect(await ledger.balance('peer')).toEqual({ account: 'peer', available: 50n, escrowed: 10n });
+      expect(await ledger.balance('node')).toEqual(balanceOf('node', 940n, 0n, { spent: 60n, reserves: 2n }));
+      expect(await ledger.balance('peer')).toEqual(balanceOf('peer', 50n, 10n, { reserves: 1n }));
       const e1ExpiresAt = reservedAt + DEFAULT_ESCROW_LIFETIME.defaultMs;
       expect(await ledger.escrow('e1')).toEqual({
         id: 'e1',
@@ -264,7 +273,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       await expectCode(ledger.balance('bad id'), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
       await expectCode(ledger.entries(1n, 0), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
       expect(ledger.lastSeq()).toBe(seq);
-      expect(await ledger.balance('node')).toEqual({ account: 'node', available: 980n, escrowed: 10n });
+      expect(await ledger.balance('node')).toEqual(balanceOf('node', 980n, 10n, { spent: 10n, reserves: 2n }));
       await expectAuditOk(ledger);
       await ledger.close();
     });
@@ -352,7 +361,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
           [7n, EntryKind.ENTRY_KIND_RESERVE, 'e3'],
         ]);
         expect(outcomes[1]).toMatchObject({ status: 'fulfilled', value: { result: { escrowId: 'e1', paid: 100n, refunded: 500n } } });
-        expect(await ledger.balance('node')).toEqual({ account: 'node', available: 899n, escrowed: 1n });
+        expect(await ledger.balance('node')).toEqual(balanceOf('node', 899n, 1n, { spent: 100n, reserves: 3n }));
         expect(ledger.openEscrows()).toBe(1);
         await expectAuditOk(ledger);
         await ledger.close();
@@ -369,7 +378,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await gate.entered;
         const rest = [track('e2', reserve(ledger, 'e2', 20n)), track('settle e1', ledger.settle(settleOne('e1', 'peer', 10n)))];
         // Reads see only written batches.
-        expect(await ledger.balance('node')).toEqual({ account: 'node', available: GRANT, escrowed: 0n });
+        expect(await ledger.balance('node')).toEqual(balanceOf('node', GRANT, 0n));
         expect(ledger.lastSeq()).toBe(1n);
         expect(answered).toEqual([]);
         gate.release();
@@ -410,7 +419,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await ledger.close();
         const reopened = await open();
         expect(reopened.lastSeq()).toBe(before.seq + 3n);
-        expect(await reopened.balance('node')).toEqual({ account: 'node', available: 935n, escrowed: 5n });
+        expect(await reopened.balance('node')).toEqual(balanceOf('node', 935n, 5n, { spent: 60n, reserves: 2n }));
         await expectAuditOk(reopened);
         await reopened.close();
       });
@@ -435,7 +444,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
       await ledger.close();
       await store.open();
       await store.commit({
-        accounts: [{ id: 'node', available: 991n, escrowed: 10n }],
+        accounts: [{ ...emptyAccount('node'), available: 991n, escrowed: 10n, reserves: 1n }],
         escrows: [],
         transfers: [],
         entries: [],
@@ -460,24 +469,24 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         const funded = await fund(ledger, 'f1', 'agent/bot', 300n);
         expect(funded.result).toEqual({ agentAvailable: 300n, nodeAvailable: 700n });
         expect(funded.entries).toMatchObject([{ seq: 2n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 'f1', fromAccount: 'node', toAccount: 'agent/bot', amount: 300n }]);
-        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 300n, escrowed: 0n });
+        expect(await ledger.balance('agent/bot')).toEqual(balanceOf('agent/bot', 300n, 0n));
         await reserveAs(ledger, 'agent/bot', 'e1', 100n);
         await reserveAs(ledger, 'agent/bot', 'e2', 50n);
         await reserveAs(ledger, 'agent/bot', 'e3', 20n);
         await ledger.settle(settleOne('e1', 'peer', 60n));
         await ledger.refund({ escrowId: 'e2' });
-        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 220n, escrowed: 20n });
+        expect(await ledger.balance('agent/bot')).toEqual(balanceOf('agent/bot', 220n, 20n, { spent: 60n, reserves: 3n }));
         // Defund returns what it may spend now; the open escrow stays and refunds to it later.
-        const defunded = await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot' });
+        const defunded = await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot', close: false });
         expect(defunded.result).toEqual({ returned: 220n, nodeAvailable: 920n });
         await ledger.refund({ escrowId: 'e3' });
-        expect((await ledger.defundAgent({ transferId: 'd2', agentAccount: 'agent/bot' })).result).toEqual({ returned: 20n, nodeAvailable: 940n });
+        expect((await ledger.defundAgent({ transferId: 'd2', agentAccount: 'agent/bot', close: false })).result).toEqual({ returned: 20n, nodeAvailable: 940n });
         await ledger.close();
 
         ledger = await open();
-        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 0n, escrowed: 0n });
-        expect(await ledger.balance('node')).toEqual({ account: 'node', available: 940n, escrowed: 0n });
-        expect(await ledger.balance('peer')).toEqual({ account: 'peer', available: 60n, escrowed: 0n });
+        expect(await ledger.balance('agent/bot')).toEqual(balanceOf('agent/bot', 0n, 0n, { spent: 60n, reserves: 3n }));
+        expect(await ledger.balance('node')).toEqual(balanceOf('node', 940n, 0n));
+        expect(await ledger.balance('peer')).toEqual(balanceOf('peer', 60n, 0n));
         expect(await ledger.transfer('d1')).toEqual({ id: 'd1', from: 'agent/bot', to: 'node', amount: 220n });
         expect(await ledger.escrow('e1')).toMatchObject({ payer: 'agent/bot', state: 'settled' });
         const report = await ledger.audit();
@@ -492,12 +501,12 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         expect(await fund(ledger, 'f1', 'agent/bot', 100n)).toEqual({ result: { agentAvailable: 100n, nodeAvailable: 900n }, entries: [] });
         // A defund of nothing still pins its id: credit that returns later needs a new one.
         await reserveAs(ledger, 'agent/bot', 'e1', 100n);
-        expect((await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot' })).result).toEqual({ returned: 0n, nodeAvailable: 900n });
+        expect((await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot', close: false })).result).toEqual({ returned: 0n, nodeAvailable: 900n });
         await ledger.refund({ escrowId: 'e1' });
         const seq = ledger.lastSeq();
         await ledger.close();
         ledger = await open();
-        expect(await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot' })).toEqual({ result: { returned: 0n, nodeAvailable: 900n }, entries: [] });
+        expect(await ledger.defundAgent({ transferId: 'd1', agentAccount: 'agent/bot', close: false })).toEqual({ result: { returned: 0n, nodeAvailable: 900n }, entries: [] });
         expect(await fund(ledger, 'f1', 'agent/bot', 100n)).toEqual({ result: { agentAvailable: 100n, nodeAvailable: 900n }, entries: [] });
         expect(ledger.lastSeq()).toBe(seq);
         await expectAuditOk(ledger);
@@ -512,7 +521,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await expectCode(fund(ledger, 'f2', 'agent/bot', 901n), ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
         await expectCode(fund(ledger, 'f1', 'agent/bot', 99n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
         await expectCode(fund(ledger, 'f1', 'agent/other', 100n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
-        await expectCode(ledger.defundAgent({ transferId: 'f1', agentAccount: 'agent/bot' }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+        await expectCode(ledger.defundAgent({ transferId: 'f1', agentAccount: 'agent/bot', close: true }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
         await expectCode(fund(ledger, 'f2', 'peer', 1n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
         await expectCode(fund(ledger, 'f2', 'agent/Bot', 1n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
         await expectCode(fund(ledger, 'f2', 'agent/bot', 0n), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
@@ -523,7 +532,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await expectCode(ledger.reserve({ escrowId: 'e2', account: 'node', amount: 1n, expiresAtMs: 0n, payees: ['agent/bot'] }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
         await expectCode(ledger.balance('agent/ghost'), ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT);
         expect(ledger.lastSeq()).toBe(seq);
-        expect(await ledger.balance('agent/bot')).toEqual({ account: 'agent/bot', available: 40n, escrowed: 60n });
+        expect(await ledger.balance('agent/bot')).toEqual(balanceOf('agent/bot', 40n, 60n, { reserves: 1n }));
         await expectAuditOk(ledger);
         await ledger.close();
       });
@@ -536,7 +545,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
           const agent = agents[i % agents.length] ?? 'agent/a';
           ops.push(fund(ledger, `f${i}`, agent, 40n));
           ops.push(reserveAs(ledger, agent, `e${i}`, 30n));
-          ops.push(ledger.defundAgent({ transferId: `d${i}`, agentAccount: agent }));
+          ops.push(ledger.defundAgent({ transferId: `d${i}`, agentAccount: agent, close: false }));
           if (i % 2 === 0) ops.push(ledger.refund({ escrowId: `e${i}` }));
         }
         const outcomes = await Promise.allSettled(ops);
@@ -551,6 +560,8 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await ledger.close();
       });
     });
+
+    closedAccountCompliance(name, { open, clock, grant: GRANT });
 
     describe(`${name} - multi-payee settle`, () => {
       const reserveSplit = (ledger: Ledger, escrowId: string, amount: bigint) =>
@@ -595,9 +606,9 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await ledger.close();
 
         ledger = await open();
-        expect(await ledger.balance('node')).toEqual({ account: 'node', available: 920n, escrowed: 0n });
-        expect(await ledger.balance('peer-a')).toEqual({ account: 'peer-a', available: 30n, escrowed: 0n });
-        expect(await ledger.balance('peer-b')).toEqual({ account: 'peer-b', available: 50n, escrowed: 0n });
+        expect(await ledger.balance('node')).toEqual(balanceOf('node', 920n, 0n, { spent: 85n, reserves: 1n }));
+        expect(await ledger.balance('peer-a')).toEqual(balanceOf('peer-a', 30n, 0n));
+        expect(await ledger.balance('peer-b')).toEqual(balanceOf('peer-b', 50n, 0n));
         expect(await ledger.escrow('s1')).toMatchObject({
           state: 'settled',
           payouts: [
@@ -682,7 +693,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         for (const [req, code] of cases) await expectCode(ledger.settle(req), code);
         expect(ledger.lastSeq()).toBe(seq);
         expect(await ledger.escrow('s1')).toMatchObject({ state: 'open' });
-        expect(await ledger.balance('node')).toEqual({ account: 'node', available: 990n, escrowed: 10n });
+        expect(await ledger.balance('node')).toEqual(balanceOf('node', 990n, 10n, { reserves: 1n }));
         await expectAuditOk(ledger);
         await ledger.close();
       });
@@ -713,7 +724,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         ledger = await openExpiring();
         expect(ledger.openEscrows()).toBe(1);
         expect(await ledger.escrow('e1')).toMatchObject({ state: 'refunded', refunded: 10n });
-        expect(await ledger.balance('node')).toEqual({ account: 'node', available: 980n, escrowed: 20n });
+        expect(await ledger.balance('node')).toEqual(balanceOf('node', 980n, 20n, { reserves: 2n }));
         await expectCode(ledger.settle(settleOne('e1', 'peer', 1n)), ErrorCode.ERROR_CODE_ESCROW_CLOSED);
         // A late reserve retry cannot reopen it.
         await expect(reserve(ledger, 'e1', 10n, BigInt(clock.now() - 1))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_ESCROW_CLOSED });

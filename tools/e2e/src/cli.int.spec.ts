@@ -222,7 +222,7 @@ describe('swarm CLI - a ledger audit that finds a problem', () => {
     const config = loadCreditConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false' });
     await (await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, ...systemTime })).stop();
     const raw = new Level<string, string>(config.ledgerPath);
-    await raw.sublevel<string, string>('acct', {}).put(NODE, '{"available":"1500","escrowed":"0"}');
+    await raw.sublevel<string, string>('acct', {}).put(NODE, '{"available":"1500","escrowed":"0","spent":"0","reserves":"0"}');
     await raw.close();
     credit = await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, ...systemTime });
 

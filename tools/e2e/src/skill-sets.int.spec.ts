@@ -45,6 +45,7 @@ describe('node - executors with a subset of the skills installed', () => {
     const before = await client.balance();
     const err = await submit(skill, size).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, message: expect.stringContaining(skill) });
-    expect(await client.balance()).toEqual(before);
+    // Nothing charged; the reserves counter counts the refunded try.
+    expect(await client.balance()).toMatchObject({ available: before.available, escrowed: before.escrowed, spent: before.spent });
   });
 });

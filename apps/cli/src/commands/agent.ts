@@ -71,8 +71,9 @@ export async function agentListCommand(opts: AgentOptions): Promise<void> {
 }
 
 /**
- * Credit sitting in agents whose token no longer works (revoked, or expired): escrows that closed
- * after a revoke refunded into the account, and an expired agent keeps its credit until revoked.
+ * Credit sitting in agents whose token no longer works: an expired agent keeps its credit until
+ * revoked, and so does an agent revoked before revocation closed accounts (its escrows refunded
+ * into it); a revoke now returns it and closes the account.
  */
 export function leftoverLines(agents: readonly AgentInfo[], now: number): string[] {
   return agents
@@ -81,10 +82,9 @@ export function leftoverLines(agents: readonly AgentInfo[], now: number): string
 }
 
 /**
- * `swarm agent revoke NAME`: its token stops at once; its available credit returns to the node.
- * What its running tasks hold in escrow comes back into its own account as they end (a task's
- * unspent budget is refunded to the payer), so the command says how much that is and that revoking
- * again returns it.
+ * `swarm agent revoke NAME`: its token stops at once; its available credit returns to the node and
+ * its account closes. What its running tasks hold in escrow returns to the node as they end (their
+ * unspent budget, or all of it for a task that fails), so the command says how much that is.
  */
 export async function agentRevokeCommand(name: string, opts: AgentOptions): Promise<void> {
   const { res, balance } = await asOperator(opts, async (c) => {
@@ -99,11 +99,11 @@ export async function agentRevokeCommand(name: string, opts: AgentOptions): Prom
   for (const note of notes) process.stderr.write(`${note}\n`);
 }
 
-/** The revoke's table, and what is left to return (no notes when nothing is). */
+/** The revoke's table, and what is still to return to the node (no notes when nothing is). */
 export function revokeReport(name: string, res: RevokeAgentResponse, balance: BalanceResponse | undefined): { rows: Array<[string, string]>; notes: string[] } {
   const account = res.agent?.account ?? `agent/${name}`;
   const escrowed = balance?.escrowed;
-  // Escrows that closed between the defund and this read are back in the account already.
+  // Nothing comes back into a closed account; shown only if the ledger says otherwise.
   const available = balance?.available ?? res.agent?.available ?? 0n;
   const rows: Array<[string, string]> = [
     ['agent', `${name} (revoked: its token no longer works)`],
@@ -112,13 +112,11 @@ export function revokeReport(name: string, res: RevokeAgentResponse, balance: Ba
     ...(available > 0n ? ([['left in its account', credits(available)]] as Array<[string, string]>) : []),
     ['spent', credits(res.agent?.spent ?? 0n)],
   ];
-  const again = `\`swarm agent revoke ${name}\` again returns`;
   const notes: string[] = [];
   if (escrowed === undefined || escrowed > 0n) {
     const held = escrowed === undefined ? 'may still hold credit' : `still hold ${credits(escrowed)}`;
-    notes.push(`its running tasks ${held} in escrow; what they do not spend refunds into ${account}: once they end, ${again} it to the node`);
+    notes.push(`its running tasks ${held} in escrow: what they do not spend returns to the node's account as they end (${account} is closed)`);
   }
-  if (available > 0n) notes.push(`${credits(available)} came back into ${account} after the defund (escrows that closed meanwhile): ${again} ${available === 1n ? 'it' : 'them'}`);
   return { rows, notes };
 }
 

@@ -25,9 +25,12 @@ export interface AgentInfo {
   budget: bigint;
   /** Credits it may spend now. */
   available: bigint;
-  /** Credits paid for its verified tasks. */
+  /** Credits paid for its verified tasks, as the ledger counts them (its account's `spent`). */
   spent: bigint;
-  /** Tasks it submitted. */
+  /**
+   * Tasks it paid for: the escrows its account reserved (the ledger's `reserves`), one per task
+   * that reached the ledger, whatever became of it. A task refused before its reserve is not one.
+   */
   tasks: bigint;
   /** ms since the Unix epoch. */
   createdAtMs: bigint;
@@ -65,7 +68,10 @@ export interface ListAgentsResponse {
   agents: AgentInfo[];
 }
 
-/** Revoke an agent: its token stops working at once and its unspent credit returns to the node. */
+/**
+ * Revoke an agent: its token stops working at once, its unspent credit returns to the node and its
+ * account closes, so what its open escrows return later goes to the node too.
+ */
 export interface RevokeAgentRequest {
   name: string;
 }

@@ -210,6 +210,15 @@ export interface BalanceResponse {
   available: bigint;
   /** Credits held in its open escrows (not available until settled or refunded). */
   escrowed: bigint;
+  /** Credits its escrows have paid out to payees, ever (what it spent on verified work). */
+  spent: bigint;
+  /** Escrows it has reserved, ever: one per task it paid for, whatever became of the task. */
+  reserves: bigint;
+  /**
+   * A closed account (a revoked agent's) reserves nothing more; what its open escrows still
+   * return goes to the node's account, not back to it.
+   */
+  closed: boolean;
 }
 
 /** One line of the append-only ledger log; also published on LedgerEntries after commit. */
@@ -319,7 +328,7 @@ export interface FundAgentResponse {
 
 /**
  * Move everything an agent's account may still spend back to the node's account (on revocation).
- * Its open escrows stay and refund to the agent's account, so a later defund returns them too.
+ * Its open escrows stay; with `close`, what they return later goes to the node's account too.
  * Idempotent by `transfer_id`.
  */
 export interface DefundAgentRequest {
@@ -327,6 +336,11 @@ export interface DefundAgentRequest {
   agentAccount: string;
   /** As in FundAgentRequest. */
   transferId: string;
+  /**
+   * Also close the account, in the same commit: it reserves nothing more, and refunds of its
+   * open escrows (expiry, a failed task, a settle's unpaid rest) go to the node's account.
+   */
+  close: boolean;
 }
 
 /** What went back. */
@@ -1132,7 +1146,7 @@ export const BalanceRequest: MessageFns<BalanceRequest> = {
 };
 
 function createBaseBalanceResponse(): BalanceResponse {
-  return { account: "", available: 0n, escrowed: 0n };
+  return { account: "", available: 0n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
 }
 
 export const BalanceResponse: MessageFns<BalanceResponse> = {
@@ -1151,6 +1165,21 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
         throw new globalThis.Error("value provided for field message.escrowed of type uint64 too large");
       }
       writer.uint32(24).uint64(message.escrowed);
+    }
+    if (message.spent !== 0n) {
+      if (BigInt.asUintN(64, message.spent) !== message.spent) {
+        throw new globalThis.Error("value provided for field message.spent of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.spent);
+    }
+    if (message.reserves !== 0n) {
+      if (BigInt.asUintN(64, message.reserves) !== message.reserves) {
+        throw new globalThis.Error("value provided for field message.reserves of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.reserves);
+    }
+    if (message.closed !== false) {
+      writer.uint32(48).bool(message.closed);
     }
     return writer;
   },
@@ -1192,6 +1221,30 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
             message.escrowed = reader.uint64() as bigint;
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.spent = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reserves = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.closed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1209,6 +1262,9 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
       account: isSet(object.account) ? globalThis.String(object.account) : "",
       available: isSet(object.available) ? BigInt(object.available) : 0n,
       escrowed: isSet(object.escrowed) ? BigInt(object.escrowed) : 0n,
+      spent: isSet(object.spent) ? BigInt(object.spent) : 0n,
+      reserves: isSet(object.reserves) ? BigInt(object.reserves) : 0n,
+      closed: isSet(object.closed) ? globalThis.Boolean(object.closed) : false,
     };
   },
 
@@ -1223,6 +1279,15 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
     if (message.escrowed !== undefined) {
       obj.escrowed = message.escrowed.toString();
     }
+    if (message.spent !== undefined) {
+      obj.spent = message.spent.toString();
+    }
+    if (message.reserves !== undefined) {
+      obj.reserves = message.reserves.toString();
+    }
+    if (message.closed !== undefined) {
+      obj.closed = message.closed;
+    }
     return obj;
   },
 
@@ -1234,6 +1299,9 @@ export const BalanceResponse: MessageFns<BalanceResponse> = {
     message.account = object.account ?? "";
     message.available = (object.available !== undefined && object.available !== null) ? BigInt(object.available) : 0n;
     message.escrowed = (object.escrowed !== undefined && object.escrowed !== null) ? BigInt(object.escrowed) : 0n;
+    message.spent = (object.spent !== undefined && object.spent !== null) ? BigInt(object.spent) : 0n;
+    message.reserves = (object.reserves !== undefined && object.reserves !== null) ? BigInt(object.reserves) : 0n;
+    message.closed = object.closed ?? false;
     return message;
   },
 };
@@ -2490,7 +2558,7 @@ export const FundAgentResponse: MessageFns<FundAgentResponse> = {
 };
 
 function createBaseDefundAgentRequest(): DefundAgentRequest {
-  return { agentAccount: "", transferId: "" };
+  return { agentAccount: "", transferId: "", close: false };
 }
 
 export const DefundAgentRequest: MessageFns<DefundAgentRequest> = {
@@ -2500,6 +2568,9 @@ export const DefundAgentRequest: MessageFns<DefundAgentRequest> = {
     }
     if (message.transferId !== "") {
       writer.uint32(18).string(message.transferId);
+    }
+    if (message.close !== false) {
+      writer.uint32(24).bool(message.close);
     }
     return writer;
   },
@@ -2533,6 +2604,14 @@ export const DefundAgentRequest: MessageFns<DefundAgentRequest> = {
             message.transferId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.close = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2557,6 +2636,7 @@ export const DefundAgentRequest: MessageFns<DefundAgentRequest> = {
         : isSet(object.transfer_id)
         ? globalThis.String(object.transfer_id)
         : "",
+      close: isSet(object.close) ? globalThis.Boolean(object.close) : false,
     };
   },
 
@@ -2568,6 +2648,9 @@ export const DefundAgentRequest: MessageFns<DefundAgentRequest> = {
     if (message.transferId !== undefined) {
       obj.transferId = message.transferId;
     }
+    if (message.close !== undefined) {
+      obj.close = message.close;
+    }
     return obj;
   },
 
@@ -2578,6 +2661,7 @@ export const DefundAgentRequest: MessageFns<DefundAgentRequest> = {
     const message = createBaseDefundAgentRequest();
     message.agentAccount = object.agentAccount ?? "";
     message.transferId = object.transferId ?? "";
+    message.close = object.close ?? false;
     return message;
   },
 };
