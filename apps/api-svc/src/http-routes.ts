@@ -5,7 +5,6 @@
  */
 import type { BusClient } from '@swarm/bus';
 import { CreditBalance, decodeTensors, ErrorCode, ExecutorSkills, RegistryPeers, SubmitTaskRequest, SubmitTaskResponse, SwarmError, TaskState } from '@swarm/contracts';
-import type { AgentStore } from './agent-store';
 import type { AgentTasks } from './agent-tasks';
 import type { ApiServer } from './http-server';
 import { agentOf, PROTOBUF_MEDIA_TYPE } from './http-server';
@@ -36,7 +35,6 @@ export const MAX_STREAMS_PER_AGENT = 16;
 
 export interface RouteDeps {
   bus: BusClient;
-  store: AgentStore;
   tasks: AgentTasks;
   streams: EventStreams;
 }
@@ -85,8 +83,8 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `send the task as application/json or ${PROTOBUF_MEDIA_TYPE}`);
       }
       const input = Buffer.isBuffer(body) ? decodeProtobuf(body) : taskFromJson(body as SubmitBody);
-      // No budget: the quoted price, exactly what the router will ask.
-      const budget = input.budget > 0n ? input.budget : priceTask(input.skill, decodeTensors(input.inputs)).price;
+      // No budget: the quoted price (times the replicas of a redundant task), exactly what the router will ask.
+      const budget = input.budget > 0n ? input.budget : priceTask(input.skill, decodeTensors(input.inputs)).price * BigInt(Math.max(1, input.redundancy));
       const { job } = tasks.submit(agent, input, budget);
       if (request.query.async === 'true') {
         const path = `/v1/tasks/${job.taskId}`;
@@ -164,16 +162,15 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
 
   app.get('/v1/balance', { schema: { summary: 'This agent’s credit: available, escrowed, budget, spent, tasks', response: withErrors({ 200: Balance }) } }, async (request) => {
     const agent = agentOf(request);
+    // Spend and tasks are the ledger's (agent-rules.ts AgentLedger): a task is an escrow the account reserved.
     const balance = await bus.request(CreditBalance, { account: agent.account });
-    // The counters as they are now (a task that just ended has updated them).
-    const now = deps.store.get(agent.name) ?? agent;
     return {
       account: agent.account,
       available: String(balance.available),
       escrowed: String(balance.escrowed),
-      budget: String(now.budget),
-      spent: String(now.spent),
-      tasks: String(now.tasks),
+      budget: String(agent.budget),
+      spent: String(balance.spent),
+      tasks: String(balance.reserves),
     };
   });
 

@@ -6,7 +6,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 
 /** Ranks and input counts any skill of the catalog needs, with room to grow. */
 export const MAX_RANK = 8;
@@ -54,6 +54,13 @@ export const SubmitBody = Type.Object(
     budget: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: UINT64_TEXT })], { description: 'most credits to pay; default the quoted price' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_MAX_TIMEOUT_MS })),
     idempotencyKey: Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'the same key again is the same task: never run or charged twice' })),
+    redundancy: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: TASK_MAX_REDUNDANCY,
+        description: 'how many different providers run it (default 1); K >= 2: every result verified and compared, the agreeing ones paid, the default budget K × the price',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -70,6 +77,19 @@ export type SubmitQuery = Static<typeof SubmitQuery>;
 
 export const TensorOutput = Type.Object(
   { name: Type.String(), shape: Type.Array(Type.Integer()), data: Type.Optional(Type.Array(Type.Number())), dataBase64: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+export const Contribution = Type.Object(
+  {
+    providerId: Type.String(),
+    executorId: Type.String(),
+    counted: Type.Boolean({ description: 'verified, in time, and in agreement with the result returned' }),
+    paid: Uint64,
+    share: Type.Number({ description: 'its Shapley value in the replica game, as a share of the pool (0..1)' }),
+    note: Type.String({ description: 'why it was not counted; empty when counted' }),
+    executeMs: Type.Number(),
+  },
   { additionalProperties: false },
 );
 
@@ -91,6 +111,7 @@ export const TaskResult = Type.Object(
       { escrowMs: Type.Number(), executeMs: Type.Number(), verifyMs: Type.Number(), settleMs: Type.Number(), totalMs: Type.Number() },
       { additionalProperties: false },
     ),
+    contributions: Type.Optional(Type.Array(Contribution, { description: 'a redundant task (redundancy >= 2): each replica that returned a result' })),
   },
   { additionalProperties: false, $id: 'TaskResult' },
 );

@@ -14,7 +14,7 @@ describe('task input - JSON body', () => {
       budget: '12',
       timeoutMs: 5_000,
     });
-    expect(input).toMatchObject({ skill: 'vecadd', budget: 12n, timeoutMs: 5_000, idempotencyKey: '' });
+    expect(input).toMatchObject({ skill: 'vecadd', budget: 12n, timeoutMs: 5_000, idempotencyKey: '', redundancy: 1 });
     expect(input.inputs.map((t) => [...new Float32Array(new Uint8Array(t.data).buffer)])).toEqual([
       [1, 2, 3],
       [4, 5, 6],
@@ -33,6 +33,11 @@ describe('task input - JSON body', () => {
     expect(() => taskFromJson({ skill: 'vecadd', inputs: [tensor] })).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
   });
 
+  it('passes redundancy on to the router', () => {
+    const input = taskFromJson({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], redundancy: 3 });
+    expect(agentSubmitRequest(input, 'agent/bot', 'k', 9n)).toMatchObject({ redundancy: 3, budget: 9n });
+  });
+
   it('refuses a budget past uint64', () => {
     expect(() => taskFromJson({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], budget: '99999999999999999999' })).toThrow(/budget/);
   });
@@ -47,7 +52,8 @@ describe('task input - protobuf body', () => {
     );
     const input = taskFromProtobuf(decoded);
     const req = agentSubmitRequest(input, 'agent/bot', 'key-1', 3n);
-    expect(req).toMatchObject({ skill: 'vecadd', account: 'agent/bot', taskId: '', idempotencyKey: 'key-1', budget: 3n });
+    expect(req).toMatchObject({ skill: 'vecadd', account: 'agent/bot', taskId: '', idempotencyKey: 'key-1', budget: 3n, redundancy: 0 });
+    expect(taskFromProtobuf(SubmitTaskRequest.fromPartial({ skill: 'vecadd', inputs: [tensor], redundancy: 5 })).redundancy).toBe(5);
   });
 
   it.each([
@@ -57,6 +63,7 @@ describe('task input - protobuf body', () => {
     [{ skill: 'vecadd', inputs: [{ ...tensor, shape: [0] }] }, /whole number from 1/],
     [{ skill: 'vecadd', inputs: [tensor], idempotencyKey: 'no spaces' }, /idempotencyKey/],
     [{ skill: 'vecadd', inputs: [tensor], timeoutMs: 10_000_000 }, /timeoutMs/],
+    [{ skill: 'vecadd', inputs: [tensor], redundancy: 6 }, /redundancy must be 1 to 5/],
   ])('refuses %p', (partial, message) => {
     expect(() => taskFromProtobuf(SubmitTaskRequest.fromPartial(partial))).toThrow(message);
   });
@@ -78,8 +85,17 @@ describe('task result - JSON', () => {
       account: 'agent/bot',
       settlement: TaskState.TASK_STATE_PAID,
       settlementNote: '',
+      contributions: [],
     };
     expect(taskResultJson(res, 'json')).toMatchObject({ outputs: [{ name: 'c', shape: [2], data: [0.5, -1] }], cost: '7', refunded: '1', settlement: 'TASK_STATE_PAID' });
     expect(taskResultJson(res, 'base64').outputs[0]).toEqual({ name: 'c', shape: [2], dataBase64: f32([0.5, -1]) });
+    expect(taskResultJson(res, 'json')).not.toHaveProperty('contributions');
+    const contribution = { providerId: 'p', executorId: 'e', counted: true, paid: 7n, share: 0.5, note: '', executeMs: 12.5 };
+    expect(
+      taskResultJson({ ...res, contributions: [contribution, { ...contribution, providerId: 'q', counted: false, paid: 0n, share: 0, note: 'disagreed' }] }, 'json').contributions,
+    ).toEqual([
+      { providerId: 'p', executorId: 'e', counted: true, paid: '7', share: 0.5, note: '', executeMs: 12.5 },
+      { providerId: 'q', executorId: 'e', counted: false, paid: '0', share: 0, note: 'disagreed', executeMs: 12.5 },
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  * `account` or `task_id` is replaced, so an agent can only ever pay from its own account.
  */
 import type { SubmitTaskResponse, Tensor } from '@swarm/contracts';
-import { elementCount, ErrorCode, SubmitTaskRequest, SwarmError, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS, TaskState, toTensor } from '@swarm/contracts';
+import { elementCount, ErrorCode, SubmitTaskRequest, SwarmError, TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_TIMEOUT_MS, TaskState, toTensor } from '@swarm/contracts';
 import type { SubmitBody, TaskResult } from './http-schemas';
 import { IDEMPOTENCY_KEY_PATTERN, MAX_INPUTS, MAX_RANK } from './http-schemas';
 
@@ -30,6 +30,8 @@ export interface TaskInput {
   readonly timeoutMs: number;
   /** '' when the agent gave none. */
   readonly idempotencyKey: string;
+  /** How many different providers run it: 0 or 1 is one; 2..TASK_MAX_REDUNDANCY (the budget default is K × the price). */
+  readonly redundancy: number;
 }
 
 export function taskFromJson(body: SubmitBody): TaskInput {
@@ -48,7 +50,7 @@ export function taskFromJson(body: SubmitBody): TaskInput {
     }
     return toTensor(t.name, t.shape, values);
   });
-  return { skill: body.skill, inputs, budget: budgetOf(body.budget), timeoutMs: body.timeoutMs ?? 0, idempotencyKey: body.idempotencyKey ?? '' };
+  return { skill: body.skill, inputs, budget: budgetOf(body.budget), timeoutMs: body.timeoutMs ?? 0, idempotencyKey: body.idempotencyKey ?? '', redundancy: body.redundancy ?? 1 };
 }
 
 /** A protobuf body: decoded by the caller (MALFORMED_MESSAGE there), checked here like a JSON one. */
@@ -64,12 +66,22 @@ export function taskFromProtobuf(req: SubmitTaskRequest): TaskInput {
   });
   if (req.timeoutMs > TASK_MAX_TIMEOUT_MS) throw invalid(`timeoutMs must be at most ${TASK_MAX_TIMEOUT_MS}`);
   if (req.idempotencyKey !== '' && !KEY.test(req.idempotencyKey)) throw invalid('idempotencyKey must be 1-64 of [A-Za-z0-9._:-]');
-  return { skill: req.skill, inputs: req.inputs, budget: req.budget, timeoutMs: req.timeoutMs, idempotencyKey: req.idempotencyKey };
+  if (req.redundancy > TASK_MAX_REDUNDANCY) throw invalid(`redundancy must be 1 to ${TASK_MAX_REDUNDANCY} (0: one provider)`);
+  return { skill: req.skill, inputs: req.inputs, budget: req.budget, timeoutMs: req.timeoutMs, idempotencyKey: req.idempotencyKey, redundancy: req.redundancy };
 }
 
 /** The request sent on `router.submit-agent`: the agent's account, the key that names the task. */
 export function agentSubmitRequest(input: TaskInput, account: string, idempotencyKey: string, budget: bigint): SubmitTaskRequest {
-  return SubmitTaskRequest.fromPartial({ skill: input.skill, inputs: input.inputs, budget, timeoutMs: input.timeoutMs, account, taskId: '', idempotencyKey });
+  return SubmitTaskRequest.fromPartial({
+    skill: input.skill,
+    inputs: input.inputs,
+    budget,
+    timeoutMs: input.timeoutMs,
+    account,
+    taskId: '',
+    idempotencyKey,
+    redundancy: input.redundancy,
+  });
 }
 
 function capName(name: string): string {
@@ -138,6 +150,20 @@ export function taskResultJson(res: SubmitTaskResponse, encoding: 'json' | 'base
       settleMs: res.timing?.settleMs ?? 0,
       totalMs: res.timing?.totalMs ?? 0,
     },
+    // Only a redundant task has them; a one-provider task's JSON stays as it was.
+    ...(res.contributions.length > 0
+      ? {
+          contributions: res.contributions.map((c) => ({
+            providerId: c.providerId,
+            executorId: c.executorId,
+            counted: c.counted,
+            paid: String(c.paid),
+            share: c.share,
+            note: c.note,
+            executeMs: c.executeMs,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -68,9 +68,11 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       // Whole ms on the wire; rounding up never expires an escrow before the time asked for.
       await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees: named }, { timeoutMs: CREDIT_TIMEOUT_MS });
     },
-    async settle(escrowId, payee, amount) {
-      // One payout: the router pays the provider that ran the task (a Shapley split would name more).
-      const r = await bus.request(CreditSettle, SettleRequest.fromPartial({ escrowId, payouts: [{ payee, amount }] }), { timeoutMs: CREDIT_TIMEOUT_MS });
+    async settle(escrowId, payouts) {
+      // One payout for a task one provider ran; one per counted replica for a redundant task.
+      const r = await bus.request(CreditSettle, SettleRequest.fromPartial({ escrowId, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })) }), {
+        timeoutMs: CREDIT_TIMEOUT_MS,
+      });
       return { paid: r.paid, refunded: r.refunded };
     },
     async refund(escrowId) {

@@ -25,7 +25,7 @@ describe('bus - request/reply over a real nats-server', () => {
         if (req.account === 'bug') throw new Error('secret internal detail');
         if (req.account === 'slow') await new Promise<void>((r) => (release = r));
         if (req.account.startsWith('count')) handled += 1;
-        return { account: req.account, available: 42n, escrowed: 1n };
+        return { account: req.account, available: 42n, escrowed: 1n, spent: 0n, reserves: 0n, closed: false };
       },
       { maxRequestBytes: 64 },
     );
@@ -86,7 +86,11 @@ describe('bus - request/reply over a real nats-server', () => {
     try {
       const t0 = Date.now();
       const err = await svc.client
-        .requestAcked(RouterSubmit, { skill: 'x', inputs: [], budget: 1n, timeoutMs: 0, account: '', taskId: '', idempotencyKey: '' }, { timeoutMs: 20_000, ackTimeoutMs: 300 })
+        .requestAcked(
+          RouterSubmit,
+          { skill: 'x', inputs: [], budget: 1n, timeoutMs: 0, account: '', taskId: '', idempotencyKey: '', redundancy: 0 },
+          { timeoutMs: 20_000, ackTimeoutMs: 300 },
+        )
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AckTimeoutError);
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
@@ -97,7 +101,7 @@ describe('bus - request/reply over a real nats-server', () => {
   });
 
   it('returns the typed response', async () => {
-    await expect(svc.client.request(CreditBalance, { account: 'a' })).resolves.toEqual({ account: 'a', available: 42n, escrowed: 1n });
+    await expect(svc.client.request(CreditBalance, { account: 'a' })).resolves.toEqual({ account: 'a', available: 42n, escrowed: 1n, spent: 0n, reserves: 0n, closed: false });
   });
 
   it('turns a thrown SwarmError into the same typed error on the caller', async () => {
@@ -196,7 +200,7 @@ describe('bus - untraced process', () => {
     svc.serve(CreditBalance, (req, ctx) => {
       seen.push(ctx.headers?.keys());
       svc.client.publish(TaskFinishedEvents, TaskFinished.fromPartial({ taskId: 't-1' }));
-      return { account: req.account, available: 0n, escrowed: 0n };
+      return { account: req.account, available: 0n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
     });
     const events: Array<{ headers: boolean; payload: number }> = [];
     const sub = nc.subscribe(TaskFinishedEvents.subject, { callback: (_e, m) => events.push({ headers: m.headers !== undefined, payload: m.data.length }) });

@@ -63,6 +63,25 @@ describe('MCP server - tools on the SDK client', () => {
     await client.close();
   });
 
+  it('passes redundancy on and lists each replica of a redundant task, with who was paid', async () => {
+    const tasks: AgentTask[] = [];
+    const replica = { providerId: 'node-1', executorId: 'e1', counted: true, paid: 3n, share: 0.5, note: '', executeMs: 4 };
+    const contributions = [replica, { ...replica, providerId: 'node-2' }, { ...replica, providerId: 'node-3', counted: false, paid: 0n, share: 0, note: 'disagreed' }];
+    const client = await connect(fakeApi({ submit: async (t) => (tasks.push(t), { ...RESULT, cost: 6n, contributions }) }));
+    const res = await client.callTool({ name: 'submit_task', arguments: { ...VECADD, redundancy: 3 } });
+    expect(tasks[0]?.redundancy).toBe(3);
+    expect(res.structuredContent).toMatchObject({
+      cost: '6',
+      paidTo: 'node-1, node-2',
+      contributions: [
+        { providerId: 'node-1', counted: true, paid: '3', share: 0.5 },
+        { providerId: 'node-2', paid: '3' },
+        { providerId: 'node-3', counted: false, paid: '0', note: 'disagreed' },
+      ],
+    });
+    await client.close();
+  });
+
   it('sends progress while a long task runs: accepted, a heartbeat, running, done', async () => {
     let release: () => void = () => undefined;
     const api = fakeApi({

@@ -110,7 +110,8 @@ function serverFor(api: AgentClient, parts: ServerParts): Server {
     try {
       const result = await api.wait(taskId, { signal: extra.signal, onEvent: (e) => e.type === 'running' && void notify('running on the node') });
       // Awaited: a notification sent after the result is dropped by the caller.
-      await notify(`done: verified (${result.verification.split(':')[0]}), paid ${result.cost} credits to ${result.providerId.slice(0, 16)}…`);
+      const paidTo = result.contributions?.length ? `${result.contributions.filter((c) => c.paid > 0n).length} providers` : `${result.providerId.slice(0, 16)}…`;
+      await notify(`done: verified (${result.verification.split(':')[0]}), paid ${result.cost} credits to ${paidTo}`);
       return summary(result);
     } finally {
       clearInterval(heartbeat);
@@ -140,6 +141,7 @@ function serverFor(api: AgentClient, parts: ServerParts): Server {
       title: 'Run a task',
       description:
         "Runs a skill on the swarm, paid from this agent's account, and returns the verified result with its cost, how it was verified and which node ran it (providerId). " +
+        'With redundancy K (2-5), K different nodes run it, their results must agree, and each replica is listed in contributions (counted, paid, share). ' +
         'Sends progress notifications while it runs when the call has a progressToken. Never runs or charges a task twice for the same idempotencyKey.',
       readOnly: false,
       run: submit,
@@ -230,9 +232,22 @@ function serverFor(api: AgentClient, parts: ServerParts): Server {
   return server;
 }
 
-/** What submit_task answers: the result, what it cost and who was paid (`paidTo`), how it was verified. */
+/**
+ * What submit_task answers: the result, what it cost and who was paid (`paidTo`: the provider, or
+ * for a redundant task the providers paid, comma-separated, with each replica in `contributions`),
+ * how it was verified.
+ */
 function summary(result: TaskResult): JsonObject {
-  return { ...resultJson(result), paidTo: result.providerId };
+  const replicas = result.contributions ?? [];
+  if (replicas.length === 0) return { ...resultJson(result), paidTo: result.providerId };
+  return {
+    ...resultJson(result),
+    paidTo: replicas
+      .filter((c) => c.paid > 0n)
+      .map((c) => c.providerId)
+      .join(', '),
+    contributions: replicas.map((c) => ({ ...c, paid: String(c.paid) })),
+  };
 }
 
 function toolError(err: unknown, tool: string, log: Logger): CallToolResult {

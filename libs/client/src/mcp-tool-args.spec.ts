@@ -29,9 +29,10 @@ describe('MCP tools - arguments', () => {
       inputs: { b: { shape: [2, 1], dataBase64: Buffer.from(Float32Array.of(5, 6).buffer).toString('base64') }, a: { shape: [1, 2], data: [1, 2] } },
       budget: 7,
       idempotencyKey: 'k-1',
+      redundancy: 3,
     });
     const task = taskArgs(args, inputs);
-    expect(task).toMatchObject({ skill: 'matmul', budget: 7n, idempotencyKey: 'k-1' });
+    expect(task).toMatchObject({ skill: 'matmul', budget: 7n, idempotencyKey: 'k-1', redundancy: 3 });
     expect(task.inputs.map((t) => [t.name, t.shape, Array.from(t.data)])).toEqual([
       ['a', [1, 2], [1, 2]],
       ['b', [2, 1], [5, 6]],
@@ -44,6 +45,8 @@ describe('MCP tools - arguments', () => {
       ['submit_task', { skill: 'teleport', inputs: {} }, /^submit_task: arguments\.skill must be equal to one of the allowed values \(matmul, vecadd, mlp\)$/],
       ['submit_task', { skill: 'matmul', inputs: { a: { shape: [1], data: ['secret-value'] } } }, /^submit_task: arguments\.inputs\.a\.data\.0 must be number$/],
       ['submit_task', { skill: 'matmul', inputs: {}, account: 'node' }, /must NOT have additional properties \('account'\)$/],
+      ['submit_task', { skill: 'matmul', inputs: {}, redundancy: 6 }, /^submit_task: arguments\.redundancy must be <= 5$/],
+      ['submit_task', { skill: 'matmul', inputs: {}, redundancy: 1.5 }, /^submit_task: arguments\.redundancy must be integer$/],
       ['get_task', { taskId: 'x'.repeat(500) }, /^get_task: arguments\.taskId must match pattern/],
       ['get_balance', { please: true }, /must NOT have additional properties/],
     ];

@@ -109,5 +109,6 @@ export function taskArgs(args: ToolArgs, inputs: ReadonlyMap<string, readonly Sk
     ...(typeof args['budget'] === 'number' ? { budget: BigInt(args['budget']) } : {}),
     ...(typeof args['timeoutMs'] === 'number' ? { timeoutMs: args['timeoutMs'] } : {}),
     ...(typeof args['idempotencyKey'] === 'string' ? { idempotencyKey: args['idempotencyKey'] } : {}),
+    ...(typeof args['redundancy'] === 'number' ? { redundancy: args['redundancy'] } : {}),
   };
 }

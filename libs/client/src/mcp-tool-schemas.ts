@@ -4,7 +4,7 @@
  * signature gives them (`a:[n,k] b:[k,m]`), so an agent reads how to call a skill from tools/list.
  * The same schemas validate the arguments (mcp-tool-args.ts).
  */
-import { TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import type { SkillSpec } from '@swarm/skills';
 import { listSkills } from '@swarm/skills';
 
@@ -120,6 +120,12 @@ export function toolSchemas(skills: readonly SkillSpec[] = listSkills()): ToolSc
         budget: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'most credits to pay (default: the quoted price)' },
         timeoutMs: { type: 'integer', minimum: 1, maximum: TASK_MAX_TIMEOUT_MS, description: "the task's deadline on the node in ms" },
         idempotencyKey: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, description: 'the same key again is the same task: never run or paid twice' },
+        redundancy: {
+          type: 'integer',
+          minimum: 1,
+          maximum: TASK_MAX_REDUNDANCY,
+          description: `how many different nodes run it (default 1); 2-${TASK_MAX_REDUNDANCY}: every result is verified and compared, the agreeing replicas are paid, and the default budget is that many times the price`,
+        },
       },
       required: ['skill', 'inputs'],
       additionalProperties: false,

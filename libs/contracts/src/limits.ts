@@ -11,3 +11,8 @@ export const TASK_MAX_ELEMENTS = 2_000_000;
 export const TASK_MAX_TIMEOUT_MS = 120_000;
 /** Deadline of a task that names none. */
 export const TASK_DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * Most different providers one task may ask to run it (SubmitTaskRequest.redundancy): the replica
+ * game of its payout stays exact and cheap (2^K coalitions).
+ */
+export const TASK_MAX_REDUNDANCY = 5;

@@ -15,9 +15,9 @@ function fakePorts(execute: (inputs: Tensor[], attempt: number) => ExecutionResu
   let attempt = 0;
   const ports: TaskPorts = {
     reserve: async (id, account, amount, expiresAtMs) => void calls.push(`reserve ${id} ${account} ${amount} until ${expiresAtMs}`),
-    settle: async (id, payee, amount) => {
-      calls.push(`settle ${id} ${payee} ${amount}`);
-      return { paid: amount, refunded: 0n };
+    settle: async (id, payouts) => {
+      calls.push(`settle ${id} ${payouts.map((p) => `${p.payee} ${p.amount}`).join(' ')}`);
+      return { paid: payouts.reduce((sum, p) => sum + p.amount, 0n), refunded: 0n };
     },
     refund: async (id) => {
       calls.push(`refund ${id}`);

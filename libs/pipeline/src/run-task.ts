@@ -6,20 +6,22 @@
  * Verification happens before any payment. The escrow names the discovered candidates as its
  * only payees, and every attempt goes to one of them (payees.ts). The injected selector chooses
  * each attempt's candidate; the injected observer hears how each attempt ended (a verifier that
- * throws is the router's own fault and reports nothing).
+ * throws is the router's own fault and reports nothing). A task with `redundancy` K >= 2 is
+ * admitted here (the budget must cover K runs) and then run by run-replicated.ts.
  *
  * The deadline is absolute (`req.deadlineMs`, set by the router when the request arrived), so time
  * a task spent waiting before runTask counts: a task already out of time is never reserved, and a
  * result that arrives after the deadline is refunded, not paid (its client has given up).
  */
-import type { Tensor } from '@swarm/contracts';
-import { decodeTensors, ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_ELEMENTS } from '@swarm/contracts';
+import { decodeTensors, ErrorCode, isSwarmError, SwarmError, TASK_MAX_ELEMENTS } from '@swarm/contracts';
 import type { Random, Stopwatch, WallClock } from '@swarm/determinism';
 import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
-import type { Verdict } from '@swarm/skills';
 import { getSkill, priceOf } from '@swarm/skills';
+import { notify, outcomeOfError, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
+import { replicasOf, runReplicated } from './run-replicated';
+import { refundQuietly, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 
 export interface RouterComponents {
@@ -113,8 +115,11 @@ export const MAX_SKILL_NAME_CHARS = 64;
  */
 const CAPACITY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.ERROR_CODE_OVERLOADED, ErrorCode.ERROR_CODE_NO_PROVIDER, ErrorCode.ERROR_CODE_UNAVAILABLE]);
 
-/** Checks the request and prices it; throws a SwarmError before anything is reserved. */
-export function admitTask(req: TaskRequest, limits: RouterLimits): { inputs: DecodedInputs; price: bigint } {
+/**
+ * Checks the request and prices it (`price`: one run); throws a SwarmError before anything is
+ * reserved. The budget must cover `replicas` runs.
+ */
+export function admitTask(req: TaskRequest, limits: RouterLimits, replicas = 1): { inputs: DecodedInputs; price: bigint } {
   if (req.skill.length > MAX_SKILL_NAME_CHARS) {
     throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_SKILL, `unknown skill: a name of ${req.skill.length} characters (skill names have at most ${MAX_SKILL_NAME_CHARS})`);
   }
@@ -123,8 +128,10 @@ export function admitTask(req: TaskRequest, limits: RouterLimits): { inputs: Dec
   const inputs: DecodedInputs = decodeTensors(req.inputs);
   skill.validate(inputs, { maxElements: limits.maxElements });
   const price = priceOf(skill, inputs);
-  if (price > req.budget) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_BUDGET_TOO_LOW, `${req.skill} on these inputs costs ${price} credits; the budget is ${req.budget}`);
+  const total = price * BigInt(replicas);
+  if (total > req.budget) {
+    const cost = replicas > 1 ? `${price} credits per replica, ${total} for ${replicas} replicas` : `${price} credits`;
+    throw new SwarmError(ErrorCode.ERROR_CODE_BUDGET_TOO_LOW, `${req.skill} on these inputs costs ${cost}; the budget is ${req.budget}`);
   }
   return { inputs, price };
 }
@@ -138,13 +145,18 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   const watch = c.stopwatch ?? c.clock;
   const started = watch.now();
   const deadline = req.deadlineMs;
-  const { inputs, price } = admitTask(req, limits);
+  const replicas = replicasOf(req);
+  const { inputs, price } = admitTask(req, limits, replicas);
 
   const late = c.clock.now() - deadline;
   if (late >= 0) {
     throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed ${Math.round(late)} ms before it could start; nothing was reserved`);
   }
   const expiresAtMs = deadline + SETTLE_GRACE_MS;
+  if (replicas > 1) {
+    const perAttemptMs = attemptTimeoutMs(getSkill(req.skill).work(inputs), limits);
+    return runReplicated(c, limits, { req, inputs, price, replicas, expiresAtMs, perAttemptMs, started }, signal, settleSignal);
+  }
   // The escrow can pay only whom it names, so the candidates come first. A lookup that fails or
   // finds nobody is answered by the first attempt, after the reserve, as before payees existed:
   // every dispatch failure then takes one path (refund included) and keeps its code.
@@ -178,7 +190,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   }
 
   const settleStart = watch.now();
-  const settled = await settleUntilExpiry(c, limits, req, result.exec.providerId, price, expiresAtMs, settleSignal);
+  const settled = await settleUntilExpiry(c, limits, req, [{ payee: result.exec.providerId, amount: price }], expiresAtMs, settleSignal);
   const now = watch.now();
   return {
     taskId: req.taskId,
@@ -194,6 +206,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     verification: result.verification,
     attempts: result.attempts,
     timing: { escrowMs, executeMs: result.executeMs, verifyMs: result.verifyMs, settleMs: now - settleStart, totalMs: now - started },
+    contributions: [],
   };
 }
 
@@ -302,33 +315,6 @@ function chooseCandidate(
   return chosen;
 }
 
-/** What a failed dispatch says about its candidate (see AttemptOutcome). */
-function outcomeOfError(err: unknown): AttemptOutcome {
-  if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
-  if (isSwarmError(err, ErrorCode.ERROR_CODE_VERIFICATION_FAILED)) return 'rejected-by-verification';
-  if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';
-  return 'failed';
-}
-
-/** The task's outcome never depends on its observer: a throwing observer is ignored. */
-function notify(observer: AttemptObserver, report: AttemptReport): void {
-  try {
-    observer.onAttempt(report);
-  } catch {
-    // Learning is advisory; a bug there must not fail or refund a task.
-  }
-}
-
-/** A skill's verdict on a result; a result that cannot even be decoded is a failed result, not a fault. */
-export function verifyResult(skillName: string, inputs: DecodedInputs, outputs: Tensor[], random: Random): Verdict {
-  const skill = getSkill(skillName);
-  try {
-    return skill.verify(inputs, outputs.map(fromTensor), random);
-  } catch (err) {
-    return { ok: false, method: skill.verification, detail: (err as Error).message };
-  }
-}
-
 function finalError(last: SwarmError | undefined, attempts: number, outOfTime: boolean): SwarmError {
   if (outOfTime) {
     return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed after ${attempts} attempt(s)${last ? `; last: ${last.message}` : ''}`);
@@ -342,78 +328,4 @@ function finalError(last: SwarmError | undefined, attempts: number, outOfTime: b
     });
   }
   return new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, `execution failed after ${attempts} attempt(s): ${last?.message ?? 'unknown'}`);
-}
-
-/**
- * Refund on a failure path. If it fails too, the caller still gets the task's own error, and the
- * escrow returns at its expiry (credit-svc's sweeper), so nothing is lost either way.
- */
-async function refundQuietly(ports: TaskPorts, escrowId: string): Promise<void> {
-  await ports.refund(escrowId).catch(() => undefined);
-}
-
-interface Settled {
-  settlement: 'paid' | 'refunded';
-  paid: bigint;
-  refunded: bigint;
-  note: string;
-  uncertain: boolean;
-}
-
-/**
- * Pays a verified result. A retryable failure (credit-svc restarting, a lost reply) is retried
- * with capped exponential backoff until `settleMarginMs` before the escrow's expiry; then the
- * escrow is refunded and the verified outputs still go back to the client, unpaid. A non-retryable
- * failure (ESCROW_CLOSED: the ledger already closed it) skips to learning how it closed.
- */
-async function settleUntilExpiry(
-  c: RouterComponents,
-  limits: RouterLimits,
-  req: TaskRequest,
-  payee: string,
-  amount: bigint,
-  expiresAtMs: number,
-  stop: AbortSignal,
-): Promise<Settled> {
-  let delay = limits.settleBackoffMs;
-  let failures = 0;
-  let last = '';
-  for (;;) {
-    try {
-      const r = await c.ports.settle(req.taskId, payee, amount);
-      return { settlement: 'paid', paid: r.paid, refunded: r.refunded, note: failures ? `settled after ${failures} failed attempt(s) (last: ${last})` : '', uncertain: false };
-    } catch (err) {
-      failures += 1;
-      last = err instanceof Error ? err.message : String(err);
-      if (!isSwarmError(err) || !err.retryable) break;
-      if (stop.aborted || c.clock.now() + delay >= expiresAtMs - limits.settleMarginMs) break;
-      await c.sleep(delay, stop);
-      delay = Math.min(delay * 2, limits.settleBackoffMaxMs);
-    }
-  }
-  const why = `settle failed ${failures} time(s) (last: ${last})`;
-  try {
-    const r = await c.ports.refund(req.taskId);
-    return { settlement: 'refunded', paid: 0n, refunded: r.refunded, note: `${why}; the escrow was refunded, nothing was paid`, uncertain: false };
-  } catch {
-    // ESCROW_CLOSED here may mean a settle whose reply was lost did commit: the ledger knows.
-  }
-  // A stopping router has only its grace period left; the ledger's answer is for status requests.
-  if (!stop.aborted) {
-    try {
-      const e = await c.ports.escrow(req.taskId);
-      if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows the escrow settled`, uncertain: false };
-      if (e.state === 'refunded')
-        return { settlement: 'refunded', paid: 0n, refunded: e.refunded, note: `${why}; the ledger refunded the escrow, nothing was paid`, uncertain: false };
-    } catch {
-      // credit-svc still unreachable: fall through to what its expiry sweep will do.
-    }
-  }
-  return {
-    settlement: 'refunded',
-    paid: 0n,
-    refunded: req.budget,
-    note: `${why}; no refund was confirmed, so the ledger refunds the escrow at its expiry (a status request shows the ledger's final word)`,
-    uncertain: true,
-  };
 }

@@ -26,13 +26,24 @@ export interface TaskPorts {
    * NO_PROVIDER and is refunded, so the port may name any placeholder, e.g. its own node).
    */
   reserve: (escrowId: string, account: string, amount: bigint, expiresAtMs: number, payees: readonly string[]) => Promise<void>;
-  settle: (escrowId: string, payee: string, amount: bigint) => Promise<{ paid: bigint; refunded: bigint }>;
+  /**
+   * Pays `payouts` (1 to ESCROW_MAX_PAYEES, each to a different payee named at reserve time, each
+   * > 0) out of the escrow and refunds the rest to its payer, in one commit. Idempotent: the same
+   * payouts again answer the same result.
+   */
+  settle: (escrowId: string, payouts: readonly Payout[]) => Promise<{ paid: bigint; refunded: bigint }>;
   refund: (escrowId: string) => Promise<{ refunded: bigint }>;
   /** The ledger's view of an escrow: how (and whether) it closed, whoever closed it. */
   escrow: (escrowId: string) => Promise<EscrowView>;
   /** Who offers `skill` now (this node's executors, remote providers); the selector picks among them. */
   findProviders: (skill: string, signal: AbortSignal) => Promise<Candidate[]>;
   execute: (candidate: Candidate, task: { taskId: string; skill: string; inputs: Tensor[]; timeoutMs: number }, signal: AbortSignal) => Promise<ExecutionResult>;
+}
+
+/** Credit a settle pays one payee. */
+export interface Payout {
+  readonly payee: string;
+  readonly amount: bigint;
 }
 
 export interface EscrowView {
@@ -62,6 +73,11 @@ export interface TaskRequest {
   /** Absolute deadline (ms since epoch) for the whole task, counted from when the request arrived. */
   readonly deadlineMs: number;
   readonly account: string;
+  /**
+   * How many different providers run the task: undefined, 0 or 1 mean one (run-task.ts); 2 to
+   * TASK_MAX_REDUNDANCY run it on that many nodes and pay the agreeing ones (run-replicated.ts).
+   */
+  readonly redundancy?: number;
 }
 
 export interface AttemptRecord {
@@ -93,7 +109,28 @@ export interface TaskOutcome {
   readonly backend: string;
   readonly verification: string;
   readonly attempts: readonly AttemptRecord[];
+  /**
+   * With redundancy: from the first dispatch to the last verdict (executeMs, replicas overlap), the
+   * verifications summed (verifyMs).
+   */
   readonly timing: { escrowMs: number; executeMs: number; verifyMs: number; settleMs: number; totalMs: number };
+  /** One per replica that returned outputs, in the order they arrived (redundancy >= 2; else empty). */
+  readonly contributions: readonly Contribution[];
+}
+
+/** What one replica of a redundant task returned and was paid (task.proto Contribution). */
+export interface Contribution {
+  readonly providerId: string;
+  readonly executorId: string;
+  /** Verified, in time, and in agreement with the result returned. */
+  readonly counted: boolean;
+  /** Credits paid to it by the settle (0 when not counted, or when the settle did not go through). */
+  readonly paid: bigint;
+  /** Its Shapley value in the replica game as a share of the pool, 0..1. */
+  readonly share: number;
+  /** Why it was not counted; empty when counted. */
+  readonly note: string;
+  readonly executeMs: number;
 }
 
 export type DecodedInputs = DenseTensor[];

@@ -1,5 +1,6 @@
 /** matmul: c = a·b for dense f32 matrices, verified by Freivalds' algorithm per row block (freivalds.ts). */
 import type { DenseTensor } from '@swarm/contracts';
+import { columnNorms, compareDots, rowNorms, sameShapes } from './agreement';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
 import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
@@ -142,6 +143,16 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     const { n, k, m } = matmulDims(inputs);
     const check = checkProduct({ rows: n, cols: k, data: inputs[0].data }, { rows: k, cols: m, data: inputs[1].data }, { rows: n, cols: m, data: outputs[0].data }, random);
     return { ok: check.ok, method: METHOD, detail: check.ok ? check.detail : `c differs from a·b beyond f32 rounding: ${check.detail}` };
+  },
+
+  agree(inputs, first, second) {
+    const bad = checkOutputShapes(METHOD, outputShapes(inputs), first)?.detail ?? sameShapes(first, second);
+    if (bad) return { ok: false, detail: bad };
+    const { n, k, m } = matmulDims(inputs);
+    // Both results multiply the same a and b: one set of norms bounds both (agreement.ts).
+    const aRows = rowNorms(inputs[0].data, n, k);
+    const far = compareDots('c', first[0].data, second[0].data, { rows: n, cols: m, terms: k }, { rows1: aRows, rows2: aRows, cols: columnNorms(inputs[1].data, k, m) });
+    return far ? { ok: false, detail: far } : { ok: true, detail: `all ${n * m} element(s) of c within two honest f32 products` };
   },
 
   reference(inputs) {

@@ -9,11 +9,12 @@
  * because each layer is checked against the executor's own earlier output, never a recomputed one.
  */
 import type { DenseTensor } from '@swarm/contracts';
-import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
 import { checkProduct, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
 import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
+import { mlpAgreement } from './mlp-agreement';
 import type { SkillKernel } from './skill-kernel';
+import { logSumExp, softmaxRow, softmaxTolerance } from './softmax-error';
 import type { SkillDemo, SkillSpec, Verdict } from './skill-spec';
 
 const NAME = 'mlp';
@@ -28,22 +29,10 @@ const INPUT_SIGNATURE = 'x:[batch,in] w1:[in,hidden] b1:[hidden] w2:[hidden,out]
 const METHOD = 'activation-commitments';
 /** Priced above matmul: three dependent kernels and an exp per output. */
 export const MLP_PRICE_PER_MWORK = 2n;
-/**
- * Relative error of an honest f32 softmax y_o = exp(z_o − lse), lse = top + log Σ exp(z − top):
- * WGSL allows exp 3 + 2|x| ulp and log 3 ulp (2^-21 absolute near 1), one ulp ≤ 2u; the sum of `out`
- * terms adds γ(out) and each subtraction one rounding. Summed to first order:
- *   u·(out + 20 + 6·ln(out) + |lse| + 5·|z_o − lse| + 5·(top − min z)),
- * bounded here with 2·out for out + 6·ln(out), and doubled for margin (SOFTMAX_SAFETY).
- */
-const SOFTMAX_SAFETY = 2;
-const SOFTMAX_FIXED_ULPS = 20;
-/** exp below −87.3 is subnormal in f32 and may be flushed to zero: an absolute slack. */
-const SOFTMAX_FLUSH_FLOOR = 2 * F32_MIN_NORMAL;
 // Bound once: the loops below call them per element, and under jest's vm sandbox every lookup of a
 // global such as Math costs ~0.5 µs, more than the exp itself. abs is also branch-free where
 // `x < 0 ? -x : x` mispredicts on random signs.
-const { abs, exp, log } = Math;
-const INF = Infinity;
+const { abs, exp } = Math;
 
 export interface MlpDims {
   readonly batch: number;
@@ -102,15 +91,6 @@ export function referenceMlp(inputs: readonly DenseTensor[]): MlpActivations {
   return { y, u, z };
 }
 
-/** log Σ exp(z), shifted by the max so exp never overflows. */
-function logSumExp(z: Float32Array): number {
-  let top = -INF;
-  for (let o = 0; o < z.length; o++) if (z[o] > top) top = z[o];
-  let sum = 0;
-  for (let o = 0; o < z.length; o++) sum += exp(z[o] - top);
-  return top + log(sum);
-}
-
 function outputShapes(inputs: readonly DenseTensor[]) {
   const { batch, hidden, outputs } = mlpDims(inputs);
   return [
@@ -120,26 +100,18 @@ function outputShapes(inputs: readonly DenseTensor[]) {
   ];
 }
 
-/** y against softmax(z) at every element, within the honest f32 error (SOFTMAX_SAFETY). */
+/** y against softmax(z) at every element, within the honest f32 error (softmax-error.ts). */
 function checkSoftmax(z: Float32Array, y: Float32Array, d: MlpDims): string | undefined {
   const O = d.outputs;
   for (let row = 0; row < d.batch; row++) {
     const zr = z.subarray(row * O, (row + 1) * O);
-    let top = -INF;
-    let bottom = INF;
+    const bounds = softmaxRow(zr);
     for (let o = 0; o < O; o++) {
-      if (zr[o] > top) top = zr[o];
-      if (zr[o] < bottom) bottom = zr[o];
-    }
-    const lse = logSumExp(zr);
-    const fixed = 2 * O + SOFTMAX_FIXED_ULPS + abs(lse) + 5 * (top - bottom);
-    for (let o = 0; o < O; o++) {
-      const arg = zr[o] - lse;
+      const arg = zr[o] - bounds.lse;
       const p = exp(arg);
-      const tol = SOFTMAX_SAFETY * F32_UNIT_ROUNDOFF * (fixed + 5 * abs(arg)) * p + SOFTMAX_FLUSH_FLOOR;
       const got = y[row * O + o];
       // Written so that NaN fails.
-      if (!(abs(got - p) <= tol)) return `y[${row},${o}] = ${got} but softmax(z) gives ${p}`;
+      if (!(abs(got - p) <= softmaxTolerance(bounds, arg, p))) return `y[${row},${o}] = ${got} but softmax(z) gives ${p}`;
     }
   }
   return undefined;
@@ -299,6 +271,11 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     });
     if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 beyond f32 rounding: ${layer2.detail}`);
     return { ok: true, method: METHOD, detail: `u: ${layer1.detail}; z: ${layer2.detail}; y: all ${y.length} checked against softmax(z)` };
+  },
+
+  agree(inputs, first, second) {
+    const bad = checkOutputShapes(METHOD, outputShapes(inputs), first)?.detail;
+    return bad ? { ok: false, detail: bad } : mlpAgreement(inputs, first, second);
   },
 
   reference(inputs) {

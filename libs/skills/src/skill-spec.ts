@@ -1,11 +1,13 @@
 /**
  * Everything the node knows about a skill, in one object: its typed signature, how its inputs are
  * checked, how much work (and so credit) a call is, how a result is verified without trusting the
- * executor, a plain-JS reference, its gpu.js kernels and its example inputs. Every part is required,
- * so a skill without its kernel or demo does not compile; catalog.ts lists the skills.
+ * executor, when two verified results agree, a plain-JS reference, its gpu.js kernels and its
+ * example inputs. Every part is required, so a skill without its kernel, demo or agreement rule
+ * does not compile; catalog.ts lists the skills.
  */
 import type { DenseTensor } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
+import type { Agreement } from './agreement';
 import type { SkillKernel } from './skill-kernel';
 
 export interface InputLimits {
@@ -66,6 +68,12 @@ export interface SkillSpec<Name extends string = string> {
   work(inputs: readonly DenseTensor[]): number;
   /** Checks a claimed result; never throws on a malformed result, says why in the verdict instead. */
   verify(inputs: readonly DenseTensor[], outputs: readonly DenseTensor[], random: Random): Verdict;
+  /**
+   * Whether two results that each passed `verify` agree: they differ by no more than two honest f32
+   * computations of the task can (any backend, summation order, FMA or not; agreement.ts). A
+   * redundant task pays only replicas that agree with the result returned. Never throws.
+   */
+  agree(inputs: readonly DenseTensor[], first: readonly DenseTensor[], second: readonly DenseTensor[]): Agreement;
   /** Plain-JS f32 implementation: the benchmark baseline and the ground truth in tests. */
   reference(inputs: readonly DenseTensor[]): DenseTensor[];
   /** The gpu.js kernels an executor runs. */

@@ -9,6 +9,7 @@ import type { DenseTensor } from '@swarm/contracts';
 import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
 import type { InputDecl } from './input-checks';
 import { checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
+import { sameShapes } from './agreement';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec } from './skill-spec';
 
@@ -108,6 +109,23 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
       }
     }
     return { ok: true, method: METHOD, detail: `checked all ${c.length} element(s)` };
+  },
+
+  agree(inputs, first, second) {
+    const bad = checkOutputShapes(METHOD, outputShapes(inputs), first)?.detail ?? sameShapes(first, second);
+    if (bad) return { ok: false, detail: bad };
+    const a = inputs[0].data;
+    const b = inputs[1].data;
+    const c1 = first[0].data;
+    const c2 = second[0].data;
+    const slack = VECADD_ROUNDINGS * F32_UNIT_ROUNDOFF;
+    for (let i = 0; i < c1.length; i++) {
+      // Each honest sum is within the verifier's bound of the exact a + b, so two are within twice it.
+      const exact = a[i] + b[i];
+      const tol = 2 * (slack * abs(exact) + VECADD_FLUSH_FLOOR);
+      if (!(abs(c1[i] - c2[i]) <= tol)) return { ok: false, detail: `c[${i}] is ${c1[i]} against ${c2[i]}, more than the ${tol} two honest f32 sums can differ` };
+    }
+    return { ok: true, detail: `all ${c1.length} element(s) of c within two honest f32 sums` };
   },
 
   reference(inputs) {

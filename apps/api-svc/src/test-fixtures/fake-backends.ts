@@ -34,8 +34,11 @@ export interface FakeBackends {
   readonly balances: Map<string, bigint>;
   /** Transfers applied, by transfer id. */
   readonly transfers: Map<string, bigint>;
+  /** What the ledger counts per account (a reserve per task the router takes, what it paid), and accounts closed by a defund. */
+  readonly counters: Map<string, { spent: bigint; reserves: bigint }>;
+  readonly closed: Set<string>;
   /** Submits the router received. */
-  readonly submits: Array<{ account: string; taskId: string; budget: bigint }>;
+  readonly submits: Array<{ account: string; taskId: string; budget: bigint; redundancy: number }>;
   /** While set, fund requests are never answered (the fund's fate is unknown to api-svc). */
   hangFunds: boolean;
   /** While set, tasks wait for release() before they answer. */
@@ -50,11 +53,19 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
   const [credit, router, executor, registry] = await Promise.all([make('credit-svc'), make('router-svc'), make('executor-svc'), make('registry-svc')]);
   const balances = new Map<string, bigint>([[NODE_ACCOUNT, nodeCredit]]);
   const transfers = new Map<string, bigint>();
+  const counters = new Map<string, { spent: bigint; reserves: bigint }>();
+  const closed = new Set<string>();
+  const count = (account: string, spent: bigint, reserves: bigint) => {
+    const c = counters.get(account) ?? { spent: 0n, reserves: 0n };
+    counters.set(account, { spent: c.spent + spent, reserves: c.reserves + reserves });
+  };
   const tasks = new Map<string, TaskStatusResponse>();
   let waiting: Array<() => void> = [];
   const fake: FakeBackends = {
     balances,
     transfers,
+    counters,
+    closed,
     submits: [],
     hangFunds: false,
     holdTasks: false,
@@ -87,29 +98,33 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
       balances.set(NODE_ACCOUNT, (balances.get(NODE_ACCOUNT) ?? 0n) + returned);
       transfers.set(req.transferId, returned);
     }
+    if (req.close) closed.add(req.agentAccount);
     return { returned, nodeAvailable: balances.get(NODE_ACCOUNT) ?? 0n };
   });
   credit.serve(CreditBalance, (req) => {
     const available = balances.get(req.account);
     if (available === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, 'no such account');
-    return { account: req.account, available, escrowed: 0n };
+    const c = counters.get(req.account) ?? { spent: 0n, reserves: 0n };
+    return { account: req.account, available, escrowed: 0n, ...c, closed: closed.has(req.account) };
   });
 
   router.serve(
     RouterSubmitAgent,
     async (req): Promise<SubmitTaskResponse> => {
       const taskId = keyedTaskId(req.account, req.idempotencyKey);
-      fake.submits.push({ account: req.account, taskId, budget: req.budget });
+      fake.submits.push({ account: req.account, taskId, budget: req.budget, redundancy: req.redundancy });
       const available = balances.get(req.account) ?? 0n;
       if (req.budget > available) throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, `${req.account} has ${available} available, the budget is ${req.budget}`);
       // Charged up front here (a real router escrows the budget and refunds the rest).
       const cost = req.budget < TASK_COST ? req.budget : TASK_COST;
       balances.set(req.account, available - cost);
+      count(req.account, 0n, 1n);
       tasks.set(taskId, status(taskId, req.account, TaskState.TASK_STATE_RUNNING, 0n));
       if (fake.holdTasks) await new Promise<void>((r) => waiting.push(r));
       const [a, b] = decodeTensors(req.inputs);
       const c = a.data.map((v, i) => v + (b.data[i] ?? 0));
       tasks.set(taskId, status(taskId, req.account, TaskState.TASK_STATE_PAID, cost));
+      count(req.account, cost, 0n);
       return {
         taskId,
         outputs: [toTensor('c', a.shape, c)],
@@ -124,6 +139,7 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
         account: req.account,
         settlement: TaskState.TASK_STATE_PAID,
         settlementNote: '',
+        contributions: fakeContributions(req.redundancy, cost),
       };
     },
     { maxRequestBytes: 16 * 1024 * 1024 },
@@ -139,4 +155,19 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
 
 function status(taskId: string, account: string, state: TaskState, cost: bigint): TaskStatusResponse {
   return { taskId, state, cost, refunded: 0n, providerId: cost > 0n ? 'node-test' : '', source: 'router', resultAvailable: false, attempts: 1, note: '', account };
+}
+
+/** A redundant task's replicas as a router reports them: all counted, the cost split evenly (rest to the first). */
+function fakeContributions(redundancy: number, cost: bigint): SubmitTaskResponse['contributions'] {
+  if (redundancy < 2) return [];
+  const each = cost / BigInt(redundancy);
+  return Array.from({ length: redundancy }, (_, i) => ({
+    providerId: `node-${i + 1}`,
+    executorId: `exec-${i + 1}`,
+    counted: true,
+    paid: i === 0 ? cost - each * BigInt(redundancy - 1) : each,
+    share: 1 / redundancy,
+    note: '',
+    executeMs: 1,
+  }));
 }

@@ -100,6 +100,13 @@ export interface SubmitTaskRequest {
    * holds it) and never runs or charges the task twice. Empty: every submit is a new task.
    */
   idempotencyKey: string;
+  /**
+   * How many different providers run the task: 0 or 1 means one. K in 2..5: K distinct nodes each
+   * run it; every result is verified and compared with the others within the skill's tolerance;
+   * the budget must cover K times the price; the agreeing, verified replicas share what is paid by
+   * their Shapley values in the replica game, and a wrong or disagreeing replica is paid nothing.
+   */
+  redundancy: number;
 }
 
 /**
@@ -182,6 +189,24 @@ export interface SubmitTaskResponse {
    */
   settlement: TaskState;
   settlementNote: string;
+  /** One per replica that returned something (redundancy >= 2 only; empty otherwise). */
+  contributions: Contribution[];
+}
+
+/** What one replica of a redundant task did and was paid. */
+export interface Contribution {
+  providerId: string;
+  executorId: string;
+  /** Verified and in agreement with the result returned. */
+  counted: boolean;
+  /** Credits it was paid: its share of the task's pool by Shapley value (0 when not counted). */
+  paid: bigint;
+  /** Its Shapley value in the replica game, as a share of the pool (0..1). */
+  share: number;
+  /** Why it was not counted, in words (empty when counted). */
+  note: string;
+  /** Its execution time as the router measured it. */
+  executeMs: number;
 }
 
 /** Event published on TaskEvents once a task ends, paid or not. */
@@ -197,7 +222,16 @@ export interface TaskFinished {
 }
 
 function createBaseSubmitTaskRequest(): SubmitTaskRequest {
-  return { skill: "", inputs: [], budget: 0n, timeoutMs: 0, account: "", taskId: "", idempotencyKey: "" };
+  return {
+    skill: "",
+    inputs: [],
+    budget: 0n,
+    timeoutMs: 0,
+    account: "",
+    taskId: "",
+    idempotencyKey: "",
+    redundancy: 0,
+  };
 }
 
 export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
@@ -225,6 +259,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(58).string(message.idempotencyKey);
+    }
+    if (message.redundancy !== 0) {
+      writer.uint32(64).uint32(message.redundancy);
     }
     return writer;
   },
@@ -298,6 +335,14 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
             message.idempotencyKey = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.redundancy = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -331,6 +376,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
+      redundancy: isSet(object.redundancy) ? globalThis.Number(object.redundancy) : 0,
     };
   },
 
@@ -357,6 +403,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     if (message.idempotencyKey !== undefined) {
       obj.idempotencyKey = message.idempotencyKey;
     }
+    if (message.redundancy !== undefined) {
+      obj.redundancy = Math.round(message.redundancy);
+    }
     return obj;
   },
 
@@ -372,6 +421,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     message.account = object.account ?? "";
     message.taskId = object.taskId ?? "";
     message.idempotencyKey = object.idempotencyKey ?? "";
+    message.redundancy = object.redundancy ?? 0;
     return message;
   },
 };
@@ -914,6 +964,7 @@ function createBaseSubmitTaskResponse(): SubmitTaskResponse {
     account: "",
     settlement: 0,
     settlementNote: "",
+    contributions: [],
   };
 }
 
@@ -963,6 +1014,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     }
     if (message.settlementNote !== "") {
       writer.uint32(106).string(message.settlementNote);
+    }
+    for (const v of message.contributions) {
+      Contribution.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -1084,6 +1138,14 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
             message.settlementNote = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.contributions.push(Contribution.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1127,6 +1189,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
         : isSet(object.settlement_note)
         ? globalThis.String(object.settlement_note)
         : "",
+      contributions: globalThis.Array.isArray(object?.contributions)
+        ? object.contributions.map((e: any) => Contribution.fromJSON(e))
+        : [],
     };
   },
 
@@ -1171,6 +1236,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     if (message.settlementNote !== undefined) {
       obj.settlementNote = message.settlementNote;
     }
+    if (message.contributions?.length) {
+      obj.contributions = message.contributions.map((e) => Contribution.toJSON(e));
+    }
     return obj;
   },
 
@@ -1194,6 +1262,187 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     message.account = object.account ?? "";
     message.settlement = object.settlement ?? 0;
     message.settlementNote = object.settlementNote ?? "";
+    message.contributions = object.contributions?.map((e) => Contribution.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseContribution(): Contribution {
+  return { providerId: "", executorId: "", counted: false, paid: 0n, share: 0, note: "", executeMs: 0 };
+}
+
+export const Contribution: MessageFns<Contribution> = {
+  encode(message: Contribution, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.providerId !== "") {
+      writer.uint32(10).string(message.providerId);
+    }
+    if (message.executorId !== "") {
+      writer.uint32(18).string(message.executorId);
+    }
+    if (message.counted !== false) {
+      writer.uint32(24).bool(message.counted);
+    }
+    if (message.paid !== 0n) {
+      if (BigInt.asUintN(64, message.paid) !== message.paid) {
+        throw new globalThis.Error("value provided for field message.paid of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.paid);
+    }
+    if (message.share !== 0) {
+      writer.uint32(41).double(message.share);
+    }
+    if (message.note !== "") {
+      writer.uint32(50).string(message.note);
+    }
+    if (message.executeMs !== 0) {
+      writer.uint32(57).double(message.executeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Contribution {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContribution();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.executorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.counted = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.paid = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.share = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.executeMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Contribution {
+    return {
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      executorId: isSet(object.executorId)
+        ? globalThis.String(object.executorId)
+        : isSet(object.executor_id)
+        ? globalThis.String(object.executor_id)
+        : "",
+      counted: isSet(object.counted) ? globalThis.Boolean(object.counted) : false,
+      paid: isSet(object.paid) ? BigInt(object.paid) : 0n,
+      share: isSet(object.share) ? globalThis.Number(object.share) : 0,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+      executeMs: isSet(object.executeMs)
+        ? globalThis.Number(object.executeMs)
+        : isSet(object.execute_ms)
+        ? globalThis.Number(object.execute_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Contribution): unknown {
+    const obj: any = {};
+    if (message.providerId !== undefined) {
+      obj.providerId = message.providerId;
+    }
+    if (message.executorId !== undefined) {
+      obj.executorId = message.executorId;
+    }
+    if (message.counted !== undefined) {
+      obj.counted = message.counted;
+    }
+    if (message.paid !== undefined) {
+      obj.paid = message.paid.toString();
+    }
+    if (message.share !== undefined) {
+      obj.share = floatToJson(message.share);
+    }
+    if (message.note !== undefined) {
+      obj.note = message.note;
+    }
+    if (message.executeMs !== undefined) {
+      obj.executeMs = floatToJson(message.executeMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Contribution>): Contribution {
+    return Contribution.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Contribution>): Contribution {
+    const message = createBaseContribution();
+    message.providerId = object.providerId ?? "";
+    message.executorId = object.executorId ?? "";
+    message.counted = object.counted ?? false;
+    message.paid = (object.paid !== undefined && object.paid !== null) ? BigInt(object.paid) : 0n;
+    message.share = object.share ?? 0;
+    message.note = object.note ?? "";
+    message.executeMs = object.executeMs ?? 0;
     return message;
   },
 };

@@ -1,0 +1,38 @@
+/**
+ * How a dispatch attempt's end is judged and told: a result's verdict, what an error says about the
+ * candidate, and the observer that learns from both (shared by run-task.ts and run-replicated.ts).
+ */
+import type { Tensor } from '@swarm/contracts';
+import { ErrorCode, fromTensor, isSwarmError } from '@swarm/contracts';
+import type { Random } from '@swarm/determinism';
+import type { AttemptObserver, AttemptOutcome, AttemptReport } from '@swarm/scoring';
+import type { Verdict } from '@swarm/skills';
+import { getSkill } from '@swarm/skills';
+import type { DecodedInputs } from './task-types';
+
+/** What a failed dispatch says about its candidate (see AttemptOutcome). */
+export function outcomeOfError(err: unknown): AttemptOutcome {
+  if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
+  if (isSwarmError(err, ErrorCode.ERROR_CODE_VERIFICATION_FAILED)) return 'rejected-by-verification';
+  if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';
+  return 'failed';
+}
+
+/** The task's outcome never depends on its observer: a throwing observer is ignored. */
+export function notify(observer: AttemptObserver, report: AttemptReport): void {
+  try {
+    observer.onAttempt(report);
+  } catch {
+    // Learning is advisory; a bug there must not fail or refund a task.
+  }
+}
+
+/** A skill's verdict on a result; a result that cannot even be decoded is a failed result, not a fault. */
+export function verifyResult(skillName: string, inputs: DecodedInputs, outputs: Tensor[], random: Random): Verdict {
+  const skill = getSkill(skillName);
+  try {
+    return skill.verify(inputs, outputs.map(fromTensor), random);
+  } catch (err) {
+    return { ok: false, method: skill.verification, detail: (err as Error).message };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Closing a task's escrow: settle its payouts (retried until shortly before the escrow's expiry) or
+ * refund it. Shared by the one-provider path (run-task.ts) and redundant tasks (run-replicated.ts).
+ */
+import { isSwarmError } from '@swarm/contracts';
+import type { RouterComponents, RouterLimits } from './run-task';
+import type { Payout, TaskPorts, TaskRequest } from './task-types';
+
+/**
+ * Refund on a failure path. If it fails too, the caller still gets the task's own error, and the
+ * escrow returns at its expiry (credit-svc's sweeper), so nothing is lost either way.
+ */
+export async function refundQuietly(ports: TaskPorts, escrowId: string): Promise<void> {
+  await ports.refund(escrowId).catch(() => undefined);
+}
+
+export interface Settled {
+  settlement: 'paid' | 'refunded';
+  paid: bigint;
+  refunded: bigint;
+  note: string;
+  uncertain: boolean;
+}
+
+/**
+ * Pays a verified result: `payouts` in one settle (the ledger pays them all or none, and refunds the
+ * rest of the escrow). A retryable failure (credit-svc restarting, a lost reply) is retried
+ * with capped exponential backoff until `settleMarginMs` before the escrow's expiry; then the
+ * escrow is refunded and the verified outputs still go back to the client, unpaid. A non-retryable
+ * failure (ESCROW_CLOSED: the ledger already closed it) skips to learning how it closed.
+ */
+export async function settleUntilExpiry(
+  c: Pick<RouterComponents, 'ports' | 'clock' | 'sleep'>,
+  limits: Pick<RouterLimits, 'settleBackoffMs' | 'settleBackoffMaxMs' | 'settleMarginMs'>,
+  req: Pick<TaskRequest, 'taskId' | 'budget'>,
+  payouts: readonly Payout[],
+  expiresAtMs: number,
+  stop: AbortSignal,
+): Promise<Settled> {
+  let delay = limits.settleBackoffMs;
+  let failures = 0;
+  let last = '';
+  for (;;) {
+    try {
+      const r = await c.ports.settle(req.taskId, payouts);
+      return { settlement: 'paid', paid: r.paid, refunded: r.refunded, note: failures ? `settled after ${failures} failed attempt(s) (last: ${last})` : '', uncertain: false };
+    } catch (err) {
+      failures += 1;
+      last = err instanceof Error ? err.message : String(err);
+      if (!isSwarmError(err) || !err.retryable) break;
+      if (stop.aborted || c.clock.now() + delay >= expiresAtMs - limits.settleMarginMs) break;
+      await c.sleep(delay, stop);
+      delay = Math.min(delay * 2, limits.settleBackoffMaxMs);
+    }
+  }
+  const why = `settle failed ${failures} time(s) (last: ${last})`;
+  try {
+    const r = await c.ports.refund(req.taskId);
+    return { settlement: 'refunded', paid: 0n, refunded: r.refunded, note: `${why}; the escrow was refunded, nothing was paid`, uncertain: false };
+  } catch {
+    // ESCROW_CLOSED here may mean a settle whose reply was lost did commit: the ledger knows.
+  }
+  // A stopping router has only its grace period left; the ledger's answer is for status requests.
+  if (!stop.aborted) {
+    try {
+      const e = await c.ports.escrow(req.taskId);
+      if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows the escrow settled`, uncertain: false };
+      if (e.state === 'refunded')
+        return { settlement: 'refunded', paid: 0n, refunded: e.refunded, note: `${why}; the ledger refunded the escrow, nothing was paid`, uncertain: false };
+    } catch {
+      // credit-svc still unreachable: fall through to what its expiry sweep will do.
+    }
+  }
+  return {
+    settlement: 'refunded',
+    paid: 0n,
+    refunded: req.budget,
+    note: `${why}; no refund was confirmed, so the ledger refunds the escrow at its expiry (a status request shows the ledger's final word)`,
+    uncertain: true,
+  };
+}

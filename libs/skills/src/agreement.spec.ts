@@ -1,0 +1,207 @@
+import type { DenseTensor } from '@swarm/contracts';
+import type { Random } from '@swarm/determinism';
+import { seededRandom } from '@swarm/determinism';
+import { dotErrorScale, dotFlushFloor } from './agreement';
+import { getSkill } from './catalog';
+import { demoDenseInputs } from './demo-inputs';
+import type { SummationOrder } from './f32-orders';
+import { orderedMatmul, orderedMlp, SUMMATION_ORDERS } from './f32-orders';
+import { referenceMatmul } from './matmul';
+import type { ValueDistribution } from './value-distributions';
+import { randomValues, VALUE_DISTRIBUTIONS } from './value-distributions';
+
+const PRODUCERS: ReadonlyArray<'reference' | SummationOrder> = ['reference', ...SUMMATION_ORDERS];
+/** The node's limit on k (README): honest error grows with it, most on sign-sorted data. */
+const MAX_K = 1_000;
+
+function matmulTask(n: number, k: number, m: number, dist: ValueDistribution, random: Random): DenseTensor[] {
+  // Sign-sorted rows of a against positive b: every row's products sorted by sign (the worst drift).
+  return [
+    { name: 'a', shape: [n, k], data: randomValues(n * k, k, dist, random) },
+    { name: 'b', shape: [k, m], data: randomValues(k * m, m, dist === 'sorted' ? 'positive' : dist, random) },
+  ];
+}
+
+function product(inputs: readonly DenseTensor[], producer: 'reference' | SummationOrder): DenseTensor[] {
+  const [a, b] = inputs;
+  const dims = { n: a.shape[0], k: a.shape[1], m: b.shape[1] };
+  const c = producer === 'reference' ? referenceMatmul(a.data, b.data, dims) : orderedMatmul(a.data, b.data, dims, producer);
+  return [{ name: 'c', shape: [dims.n, dims.m], data: c }];
+}
+
+/** Every pair of producers' results, as "x vs y: detail" for each pair that disagrees. */
+function disagreements(skill: string, inputs: readonly DenseTensor[], results: ReadonlyMap<string, DenseTensor[]>): string[] {
+  const out: string[] = [];
+  const named = [...results];
+  for (let i = 0; i < named.length; i++) {
+    for (let j = i + 1; j < named.length; j++) {
+      const verdict = getSkill(skill).agree(inputs, named[i][1], named[j][1]);
+      if (!verdict.ok) out.push(`${named[i][0]} vs ${named[j][0]}: ${verdict.detail}`);
+    }
+  }
+  return out;
+}
+
+function withCell(outputs: readonly DenseTensor[], output: number, index: number, value: (v: number) => number): DenseTensor[] {
+  return outputs.map((t, i) => {
+    if (i !== output) return t;
+    const data = Float32Array.from(t.data);
+    data[index] = value(data[index]);
+    return { ...t, data };
+  });
+}
+
+function norm(values: Float32Array, from: number, count: number, stride: number): number {
+  let sq = 0;
+  for (let i = 0; i < count; i++) sq += values[from + i * stride] ** 2;
+  return Math.sqrt(sq);
+}
+
+describe('skills - agreement of honest results', () => {
+  it('matmul: every summation order agrees with every other, on every value distribution', () => {
+    const random = seededRandom(31);
+    const problems: string[] = [];
+    for (const dist of VALUE_DISTRIBUTIONS) {
+      for (const [n, k, m] of [
+        [1, 1, 1],
+        [7, 33, 5],
+        [40, 300, 24],
+      ] as const) {
+        const inputs = matmulTask(n, k, m, dist, random);
+        const results = new Map(PRODUCERS.map((p) => [p, product(inputs, p)]));
+        problems.push(...disagreements('matmul', inputs, results).map((d) => `${dist} [${n},${k}]·[${k},${m}] ${d}`));
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it(`matmul at k = ${MAX_K}: sign-sorted and cancelling data, every order`, () => {
+    const random = seededRandom(32);
+    const problems: string[] = [];
+    for (const dist of ['sorted', 'cancel', 'offset', 'mixed'] as const) {
+      const inputs = matmulTask(4, MAX_K, 6, dist, random);
+      const results = new Map(PRODUCERS.map((p) => [p, product(inputs, p)]));
+      problems.push(...disagreements('matmul', inputs, results).map((d) => `${dist} ${d}`));
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('vecadd: a correctly rounded sum agrees with one computed in f64 and rounded once more', () => {
+    const random = seededRandom(33);
+    for (const dist of VALUE_DISTRIBUTIONS) {
+      const inputs: DenseTensor[] = [
+        { name: 'a', shape: [4_096], data: randomValues(4_096, 4_096, dist, random) },
+        { name: 'b', shape: [4_096], data: randomValues(4_096, 4_096, dist, random) },
+      ];
+      const [ref] = getSkill('vecadd').reference(inputs);
+      // A backend that does not round to nearest: one ulp towards zero wherever it can.
+      const truncated = Float32Array.from(ref.data, (v) => (v === 0 ? 0 : v - Math.sign(v) * Math.abs(v) * 2 ** -24));
+      expect(getSkill('vecadd').agree(inputs, [ref], [{ ...ref, data: truncated }])).toMatchObject({ ok: true });
+    }
+  });
+
+  it('mlp: the reference and every summation order agree (u, z and y)', () => {
+    const problems: string[] = [];
+    for (const size of [1, 9, 48]) {
+      const inputs = demoDenseInputs('mlp', size, seededRandom(size));
+      const results = new Map<string, DenseTensor[]>([['reference', getSkill('mlp').reference(inputs)], ...SUMMATION_ORDERS.map((o) => [o, orderedMlp(inputs, o)] as const)]);
+      problems.push(...disagreements('mlp', inputs, results).map((d) => `size ${size} ${d}`));
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('skills - disagreement beyond rounding', () => {
+  it('matmul: a cell past the bound disagrees, one at half of it agrees (the bound is what agree uses)', () => {
+    const random = seededRandom(34);
+    const [n, k, m] = [12, 64, 10];
+    const inputs = matmulTask(n, k, m, 'uniform', random);
+    const honest = product(inputs, 'reference');
+    const [i, j] = [5, 7];
+    const bound = 2 * dotErrorScale(k) * norm(inputs[0].data, i * k, k, 1) * norm(inputs[1].data, j, k, m) + 2 * dotFlushFloor(k);
+    const at = i * m + j;
+    expect(
+      getSkill('matmul').agree(
+        inputs,
+        honest,
+        withCell(honest, 0, at, (v) => v + 0.5 * bound),
+      ),
+    ).toMatchObject({ ok: true });
+    const far = getSkill('matmul').agree(
+      inputs,
+      honest,
+      withCell(honest, 0, at, (v) => v + 1.5 * bound),
+    );
+    expect(far).toMatchObject({ ok: false, detail: expect.stringMatching(/^c\[5,7\] is .* apart/) });
+  });
+
+  it('matmul at 700×700 on uniform data: one element 1% of the rms off disagrees', () => {
+    const random = seededRandom(35);
+    const inputs = matmulTask(64, 700, 64, 'uniform', random);
+    const honest = product(inputs, 'reference');
+    const rms = Math.sqrt(honest[0].data.reduce((s, v) => s + v * v, 0) / honest[0].data.length);
+    expect(
+      getSkill('matmul').agree(
+        inputs,
+        honest,
+        withCell(honest, 0, 100, (v) => v + 0.01 * rms),
+      ),
+    ).toMatchObject({ ok: false });
+  });
+
+  it('vecadd: an element off by 1e-5 of its value disagrees', () => {
+    const inputs = demoDenseInputs('vecadd', 1_000, seededRandom(36));
+    const honest = getSkill('vecadd').reference(inputs);
+    expect(
+      getSkill('vecadd').agree(
+        inputs,
+        honest,
+        withCell(honest, 0, 321, (v) => v * (1 + 1e-5)),
+      ),
+    ).toMatchObject({ ok: false, detail: expect.stringMatching(/^c\[321\]/) });
+  });
+
+  it('mlp: a wrong u, z or y disagrees', () => {
+    const inputs = demoDenseInputs('mlp', 32, seededRandom(37));
+    const honest = getSkill('mlp').reference(inputs);
+    const mlp = getSkill('mlp');
+    expect(
+      mlp.agree(
+        inputs,
+        honest,
+        withCell(honest, 1, 40, (v) => v + 0.01),
+      ),
+    ).toMatchObject({ ok: false, detail: expect.stringMatching(/^u\[/) });
+    expect(
+      mlp.agree(
+        inputs,
+        honest,
+        withCell(honest, 2, 3, (v) => v + 0.01),
+      ),
+    ).toMatchObject({ ok: false, detail: expect.stringMatching(/^z\[/) });
+    expect(
+      mlp.agree(
+        inputs,
+        honest,
+        withCell(honest, 0, 3, (v) => v + 1e-3),
+      ),
+    ).toMatchObject({ ok: false, detail: expect.stringMatching(/^y\[/) });
+  });
+
+  it('never agrees with NaN, another shape or another output count, and never throws', () => {
+    const inputs = demoDenseInputs('matmul', 8, seededRandom(38));
+    const honest = getSkill('matmul').reference(inputs);
+    const matmul = getSkill('matmul');
+    expect(
+      matmul.agree(
+        inputs,
+        honest,
+        withCell(honest, 0, 0, () => Number.NaN),
+      ),
+    ).toMatchObject({ ok: false });
+    expect(matmul.agree(inputs, honest, [{ name: 'c', shape: [4, 16], data: honest[0].data }])).toMatchObject({ ok: false });
+    expect(matmul.agree(inputs, honest, [])).toMatchObject({ ok: false });
+    expect(matmul.agree(inputs, [], honest)).toMatchObject({ ok: false });
+    expect(matmul.agree(inputs, honest, honest)).toMatchObject({ ok: true });
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Agreement of two verified mlp results (agreement.ts), layer by layer, each layer against what two
+ * honest forward passes can differ by there:
+ *  - u = x·w1 + b1 shares its inputs: a product of in + 1 terms, bounded as matmul's;
+ *  - z = relu(u)·w2 + b2 is computed by each replica from its own u: each one's rounding (from the
+ *    norms of its own relu(u) rows), plus what the two u's differ by carried through w2, exactly
+ *    bounded by ‖relu(u1)_r − relu(u2)_r‖₂·‖w2_o‖₂ (relu is 1-Lipschitz, Cauchy–Schwarz);
+ *  - y: each verified y is within the softmax tolerance of softmax(its own z) (the verifier checks
+ *    every element), and softmax moves each output by at most ½·max_o |Δz_o|: its Jacobian's row o
+ *    sums to 2·y_o·(1 − y_o) ≤ ½ in absolute value, along any path between the two z's.
+ */
+import type { DenseTensor } from '@swarm/contracts';
+import type { Agreement } from './agreement';
+import { columnNorms, compareDots, rowNorms, sameShapes } from './agreement';
+import { softmaxRow, softmaxTolerance } from './softmax-error';
+
+// Bound once: called per element, and under jest's vm sandbox every global lookup is slow.
+const { abs, exp, max, sqrt } = Math;
+
+/** relu of a row-major activation, as the verifier applies it ((v + |v|)/2 is exact). */
+function relu(u: Float32Array): Float32Array {
+  const h = new Float32Array(u.length);
+  for (let i = 0; i < u.length; i++) h[i] = (u[i] + abs(u[i])) * 0.5;
+  return h;
+}
+
+/** ‖h1_r − h2_r‖₂ per row. */
+function rowDistances(h1: Float32Array, h2: Float32Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let sq = 0;
+    for (let i = r * cols, end = i + cols; i < end; i++) sq += (h1[i] - h2[i]) * (h1[i] - h2[i]);
+    out[r] = sqrt(sq);
+  }
+  return out;
+}
+
+function compareSoftmax(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, batch: number, outputs: number): string | undefined {
+  for (let r = 0; r < batch; r++) {
+    const z1r = z1.subarray(r * outputs, (r + 1) * outputs);
+    const z2r = z2.subarray(r * outputs, (r + 1) * outputs);
+    const row1 = softmaxRow(z1r);
+    const row2 = softmaxRow(z2r);
+    let zGap = 0;
+    for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(z1r[o] - z2r[o]));
+    for (let o = 0; o < outputs; o++) {
+      const arg1 = z1r[o] - row1.lse;
+      const arg2 = z2r[o] - row2.lse;
+      const tol = 0.5 * zGap + softmaxTolerance(row1, arg1, exp(arg1)) + softmaxTolerance(row2, arg2, exp(arg2));
+      const at = r * outputs + o;
+      const diff = abs(y1[at] - y2[at]);
+      if (!(diff <= tol)) return `y[${r},${o}] is ${y1[at]} against ${y2[at]}: ${diff} apart, more than the ${tol} two honest softmaxes can differ`;
+    }
+  }
+  return undefined;
+}
+
+/** `first` and `second`: y, u, z of two results that each passed verification. */
+export function mlpAgreement(inputs: readonly DenseTensor[], first: readonly DenseTensor[], second: readonly DenseTensor[]): Agreement {
+  const shapes = sameShapes(first, second);
+  if (shapes) return { ok: false, detail: shapes };
+  const [x, w1, b1, w2, b2] = inputs;
+  const [batch, width] = x.shape;
+  const [hidden, outputs] = w2.shape;
+  const [y1, u1, z1] = first.map((t) => t.data);
+  const [y2, u2, z2] = second.map((t) => t.data);
+  const xNorms = rowNorms(x.data, batch, width, 1);
+  const far =
+    compareDots('u', u1, u2, { rows: batch, cols: hidden, terms: width + 1 }, { rows1: xNorms, rows2: xNorms, cols: columnNorms(w1.data, width, hidden, b1.data) }) ??
+    compareLogits(u1, u2, z1, z2, w2.data, b2.data, batch, hidden, outputs) ??
+    compareSoftmax(y1, y2, z1, z2, batch, outputs);
+  if (far) return { ok: false, detail: far };
+  return { ok: true, detail: `u, z and y agree within two honest f32 forward passes (${batch} row(s))` };
+}
+
+function compareLogits(u1: Float32Array, u2: Float32Array, z1: Float32Array, z2: Float32Array, w2: Float32Array, b2: Float32Array, batch: number, hidden: number, outputs: number) {
+  const h1 = relu(u1);
+  const h2 = relu(u2);
+  return compareDots(
+    'z',
+    z1,
+    z2,
+    { rows: batch, cols: outputs, terms: hidden + 1 },
+    {
+      rows1: rowNorms(h1, batch, hidden, 1),
+      rows2: rowNorms(h2, batch, hidden, 1),
+      cols: columnNorms(w2, hidden, outputs, b2),
+      carried: rowDistances(h1, h2, batch, hidden),
+      carriedCols: columnNorms(w2, hidden, outputs),
+    },
+  );
+}
