@@ -39,6 +39,25 @@ const NATS_CODES: Readonly<Record<string, string>> = {
   PERMISSIONS_VIOLATION: 'SWARM_PERMISSION_DENIED',
 };
 
+/** Connection errors that mean nothing answers at that address (as opposed to a reply lost mid-way). */
+const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * An agent-API request that reached nobody: the SDK says UNAVAILABLE (retryable) and keeps the
+ * socket's errno in its cause chain (fetch's TypeError, then the system error). For the CLI that
+ * is SWARM_NO_NODE, as a bus nobody answers on is.
+ */
+function unreachableApi(err: { codeName?: unknown; status?: unknown; cause?: unknown }): boolean {
+  if (err.codeName !== 'SWARM_UNAVAILABLE' || err.status !== 0) return false;
+  let cause: unknown = err.cause;
+  for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_ERRNOS.has(code)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** Node's errno codes (EEXIST, EPERM, EACCES, ENOSPC…): `code` plus the failed system call. */
 function isSystemError(err: { code?: unknown; syscall?: unknown }): boolean {
   return typeof err.code === 'string' && /^E[A-Z0-9]+$/.test(err.code) && typeof err.syscall === 'string';
@@ -51,8 +70,9 @@ function isSystemError(err: { code?: unknown; syscall?: unknown }): boolean {
  */
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; codeName?: unknown; syscall?: unknown; message?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; codeName?: unknown; syscall?: unknown; message?: unknown; status?: unknown; cause?: unknown };
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
+  if (unreachableApi(e)) return new CliError('SWARM_NO_NODE', message);
   // SwarmError (a reply from the node) names its code in codeName; its numeric `code` is the proto enum.
   if (typeof e.codeName === 'string' && SWARM_CODE.test(e.codeName)) return new CliError(e.codeName, message);
   const raw = typeof e.code === 'string' ? e.code : undefined;

@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
-import { MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
+import { MAX_REDUNDANCY, MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 // Types only (erased): the modules themselves load on first use below.
 import type * as AgentModule from './commands/agent';
 import type * as BalanceModule from './commands/balance';
@@ -60,6 +60,11 @@ function timeoutMs(value: string): number {
   return n;
 }
 
+function redundancy(value: string): number {
+  if (!/^\d{1,2}$/.test(value) || Number(value) < 1 || Number(value) > MAX_REDUNDANCY) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_REDUNDANCY}`);
+  return Number(value);
+}
+
 /** `--size`: a whole number, checked against the skill's own limit once the skill is known. */
 function size(value: string): number {
   if (!/^\d{1,10}$/.test(value) || Number(value) < 1)
@@ -108,6 +113,12 @@ function build(): Command {
     .configureOutput({ outputError: () => undefined });
   const nats = () => new Option('--nats <url>', 'NATS URL of a running node (default: $SWARM_NATS_URL, then the node in --data-dir)');
   const dataDir = () => new Option('--data-dir <dir>', 'node home (default: $SWARM_HOME or ~/.swarmharness)');
+  // The task commands also act as an agent over the HTTP API (agent-mode.ts has the rule).
+  const apiUrl = () =>
+    new Option(
+      '--api-url <url>',
+      'act as the agent whose token is in $SWARM_AGENT_TOKEN, through this agent HTTP API (default with $SWARM_AGENT_TOKEN or $SWARM_API_URL set and no --nats/--data-dir/--node: $SWARM_API_URL, then httpAddress in node.json)',
+    );
   const json = () => new Option('--json', 'print one JSON document on stdout');
   const node = () =>
     new Option('--node <i>', 'node i of a swarm started by `swarm up --nodes N` in the data dir (home <data dir>/node-<i>; default node 1 there)').argParser(nodeCount);
@@ -133,13 +144,19 @@ function build(): Command {
     .requiredOption('--skill <name>', 'skill to run (see `swarm skills`)')
     .option('--size <n>', 'generate demo input of size n (what n means per skill: below)', size)
     .option('--input <file>', `JSON input file: {"inputs":[{"name","shape","data"}]}, at most ${MAX_TASK_VALUES} values in all`)
-    .option('--budget <credits>', 'most credits to pay (default: the task price)')
+    .option('--budget <credits>', 'most credits to pay (default: the task price, times --redundancy)')
     .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
     .option('--seed <n>', 'seed for generated input', seed)
     .option(
       '--key <key>',
       'idempotency key (1-64 of A-Za-z0-9._:-; default: a random one): the same key again never runs or charges the task twice; a lost reply is retried once by key',
     )
+    .option(
+      '--redundancy <k>',
+      `run it on k different providers, 1 to ${MAX_REDUNDANCY} (default 1): each result is verified and compared, the default budget is k × the price, and the agreeing ones share the pay`,
+      redundancy,
+    )
+    .addOption(apiUrl())
     .addOption(nats())
     .addOption(dataDir())
     .addOption(node())
@@ -150,17 +167,27 @@ function build(): Command {
   program
     .command('balance')
     .description('show an account balance')
-    .option('--account <id>', 'account (default: the node account)')
+    .option('--account <id>', 'account (default: the node account; not with an agent token: an agent sees its own)')
+    .addOption(apiUrl())
     .addOption(nats())
     .addOption(dataDir())
     .addOption(node())
     .addOption(json())
     .action(balanceCommand);
-  program.command('skills').description('list installed skills and their prices').addOption(nats()).addOption(dataDir()).addOption(node()).addOption(json()).action(skillsCommand);
+  program
+    .command('skills')
+    .description('list installed skills and their prices')
+    .addOption(apiUrl())
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(node())
+    .addOption(json())
+    .action(skillsCommand);
   program.command('health').description("show each service's health").addOption(nats()).addOption(dataDir()).addOption(node()).addOption(json()).action(healthCommand);
   program
     .command('peers')
     .description("list the peer nodes the node's registry knows on the DHT (node id, gateway address, round trip, last seen)")
+    .addOption(apiUrl())
     .addOption(nats())
     .addOption(dataDir())
     .addOption(node())
@@ -170,7 +197,8 @@ function build(): Command {
     .command('task')
     .description('show what happened to a task: running, paid (cost), refunded or rejected (why); exits 1 with SWARM_TASK_UNKNOWN if the node does not know it')
     .argument('[task-id]', 'the task id a submit printed')
-    .option('--key <key>', 'the idempotency key it was submitted with, instead of its id')
+    .option('--key <key>', 'the idempotency key it was submitted with, instead of its id (not over the agent API: by id only)')
+    .addOption(apiUrl())
     .addOption(nats())
     .addOption(dataDir())
     .addOption(node())

@@ -9,3 +9,6 @@ export const MAX_TASK_VALUES = 2_000_000;
 
 /** Longest task deadline (TASK_MAX_TIMEOUT_MS). */
 export const MAX_TIMEOUT_MS = 120_000;
+
+/** Most providers one task runs on (SubmitTaskRequest.redundancy, TASK_MAX_REDUNDANCY). */
+export const MAX_REDUNDANCY = 5;

@@ -54,6 +54,11 @@ export interface AgentTask {
   readonly timeoutMs?: number;
   /** The same key again is the same task (never run or paid twice); default a random one. */
   readonly idempotencyKey?: string;
+  /**
+   * How many different providers run it (1..5; default one). With K >= 2 every replica is verified
+   * and compared, the budget must cover K times the price, and the agreeing replicas share the pay.
+   */
+  readonly redundancy?: number;
 }
 
 export interface TaskTiming {
@@ -62,6 +67,21 @@ export interface TaskTiming {
   readonly verifyMs: number;
   readonly settleMs: number;
   readonly totalMs: number;
+}
+
+/** What one replica of a redundant task did and was paid (redundancy >= 2). */
+export interface TaskContribution {
+  readonly providerId: string;
+  readonly executorId: string;
+  /** Verified and in agreement with the result returned. */
+  readonly counted: boolean;
+  /** Its share of the pool by Shapley value; 0 when not counted. */
+  readonly paid: bigint;
+  /** Its Shapley value as a share of the pool, 0..1. */
+  readonly share: number;
+  /** Why it was not counted (empty when counted). */
+  readonly note: string;
+  readonly executeMs: number;
 }
 
 export interface TaskResult {
@@ -82,6 +102,8 @@ export interface TaskResult {
   readonly settlement: string;
   readonly settlementNote: string;
   readonly timing: TaskTiming;
+  /** One per replica that returned something, when the task ran redundantly; absent otherwise. */
+  readonly contributions?: readonly TaskContribution[];
 }
 
 export interface TaskErrorInfo {

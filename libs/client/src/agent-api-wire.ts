@@ -5,7 +5,7 @@
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { elementCount } from '@swarm/contracts';
-import type { AgentBalance, AgentPeer, AgentSkills, InputTensor, TaskQuote, TaskResult, TaskStatus, TaskTiming } from './agent-api-types';
+import type { AgentBalance, AgentPeer, AgentSkills, InputTensor, TaskContribution, TaskQuote, TaskResult, TaskStatus, TaskTiming } from './agent-api-types';
 import { AgentApiError } from './api-error';
 
 type Json = Record<string, unknown>;
@@ -124,6 +124,25 @@ function timingFromJson(v: unknown): TaskTiming {
   };
 }
 
+function bool(o: Json, key: string, what: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw malformed(`${what}.${key} is not a boolean`);
+  return v;
+}
+
+function contributionFromJson(v: unknown, what: string): TaskContribution {
+  const c = obj(v, what);
+  return {
+    providerId: str(c, 'providerId', what),
+    executorId: str(c, 'executorId', what),
+    counted: bool(c, 'counted', what),
+    paid: credits(c, 'paid', what),
+    share: num(c, 'share', what),
+    note: str(c, 'note', what),
+    executeMs: num(c, 'executeMs', what),
+  };
+}
+
 export function resultFromJson(body: unknown): TaskResult {
   const o = obj(body, 'result');
   return {
@@ -140,6 +159,8 @@ export function resultFromJson(body: unknown): TaskResult {
     settlement: str(o, 'settlement', 'result'),
     settlementNote: str(o, 'settlementNote', 'result'),
     timing: timingFromJson(o['timing']),
+    // Only a redundant task has them; a server without the field leaves it out.
+    ...(o['contributions'] === undefined ? {} : { contributions: arr(o, 'contributions', 'result').map((c, i) => contributionFromJson(c, `result.contributions[${i}]`)) }),
   };
 }
 

@@ -124,6 +124,46 @@ describe('agent client - the SDK over HTTP', () => {
     expect(decoded?.inputs[1]?.data.byteLength).toBe(n * 4);
   });
 
+  it('sends redundancy in the JSON and the protobuf body, and reads the contributions of a redundant result', async () => {
+    let sent: Record<string, unknown> = {};
+    const contributions = [
+      { providerId: 'node-1', executorId: 'ex-1', counted: true, paid: '4', share: 0.5, note: '', executeMs: 2.5 },
+      { providerId: 'node-2', executorId: 'ex-9', counted: false, paid: '0', share: 0, note: 'disagreed with the others', executeMs: 3 },
+    ];
+    routes['POST /v1/tasks?encoding=base64'] = (_q, body, res) => {
+      if (body[0] === 0x7b) sent = JSON.parse(body.toString()) as Record<string, unknown>;
+      else sent = { protobufRedundancy: SubmitTaskRequest.decode(body).redundancy };
+      json(res, 200, { ...RESULT, contributions });
+    };
+    const r = await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], budget: 6n, redundancy: 2 });
+    expect(sent).toMatchObject({ budget: '6', redundancy: 2 });
+    expect(r.contributions).toEqual([
+      { providerId: 'node-1', executorId: 'ex-1', counted: true, paid: 4n, share: 0.5, note: '', executeMs: 2.5 },
+      { providerId: 'node-2', executorId: 'ex-9', counted: false, paid: 0n, share: 0, note: 'disagreed with the others', executeMs: 3 },
+    ]);
+
+    const n = JSON_BODY_MAX_VALUES + 1;
+    await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [n], data: new Float32Array(n) }], redundancy: 3 });
+    expect(sent).toEqual({ protobufRedundancy: 3 });
+
+    // Without it, nothing is sent and nothing is read: a server that predates the field works on.
+    await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }] });
+    expect(sent).not.toHaveProperty('redundancy');
+    routes['POST /v1/tasks?encoding=base64'] = (_q, _b, res) => json(res, 200, RESULT);
+    expect(await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }] })).not.toHaveProperty('contributions');
+  });
+
+  it('refuses a redundancy outside 1..5 and a malformed contribution', async () => {
+    for (const redundancy of [0, 6, 1.5]) {
+      const err = await swarmErrorOf(client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], redundancy }));
+      expect([redundancy, err.code]).toEqual([redundancy, ErrorCode.ERROR_CODE_INVALID_ARGUMENT]);
+    }
+    expect(seen).toHaveLength(0);
+    routes['POST /v1/tasks?encoding=base64'] = (_q, _b, res) => json(res, 200, { ...RESULT, contributions: [{ providerId: 'node-1', paid: 4 }] });
+    const err = await swarmErrorOf(client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }] }));
+    expect([err.codeName, err.message]).toEqual(['SWARM_MALFORMED_MESSAGE', 'the agent API answered an unexpected document: result.contributions[0].executorId is not a string']);
+  });
+
   it('refuses an input whose values do not fill its shape before sending anything', async () => {
     const err = await swarmErrorOf(client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [3], data: [1, 2] }] }));
     expect(err.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);

@@ -9,7 +9,7 @@
  * end and is paid or refunded; `task(id)` tells which.
  */
 import { randomUUID } from 'node:crypto';
-import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, toTensor } from '@swarm/contracts';
+import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, TASK_MAX_REDUNDANCY, toTensor } from '@swarm/contracts';
 import type { AgentBalance, AgentPeer, AgentSkills, AgentTask, InputTensor, TaskAccepted, TaskEvent, TaskQuote, TaskResult, TaskStatus } from './agent-api-types';
 import { balanceFromJson, inputToJson, peersFromJson, quoteFromJson, resultFromJson, skillsFromJson, statusFromJson } from './agent-api-wire';
 import { AgentApiError, apiErrorOf, errorFromResponse } from './api-error';
@@ -155,6 +155,10 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
 
   /** JSON with base64 values, or a protobuf SubmitTaskRequest once the values would not fit a JSON body. */
   function taskBody(task: AgentTask, idempotencyKey: string): { body: string | Uint8Array; contentType: string } {
+    const k = task.redundancy;
+    if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > TASK_MAX_REDUNDANCY)) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `redundancy must be a whole number from 1 to ${TASK_MAX_REDUNDANCY}, got ${String(k).slice(0, 20)}`);
+    }
     const values = task.inputs.reduce((n, t) => n + checkedCount(t), 0);
     if (values <= JSON_BODY_MAX_VALUES) {
       return {
@@ -164,6 +168,8 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
           inputs: task.inputs.map(inputToJson),
           ...(task.budget !== undefined ? { budget: String(task.budget) } : {}),
           ...(task.timeoutMs !== undefined ? { timeoutMs: task.timeoutMs } : {}),
+          // Sent only when asked for: a server that predates the field refuses unknown ones.
+          ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
           idempotencyKey,
         }),
       };
@@ -174,6 +180,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
       budget: task.budget ?? 0n,
       timeoutMs: task.timeoutMs ?? 0,
       idempotencyKey,
+      redundancy: task.redundancy ?? 0,
     });
     return { contentType: PROTOBUF_MEDIA_TYPE, body: SubmitTaskRequest.encode(req).finish() };
   }

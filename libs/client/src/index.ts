@@ -17,6 +17,7 @@ export type {
   TaskResult,
   TaskStatus,
   TaskTiming,
+  TaskContribution,
 } from './agent-api-types';
 export { AgentApiError } from './api-error';
 export {

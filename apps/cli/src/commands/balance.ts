@@ -1,10 +1,23 @@
+import type { AgentBalance } from '@swarm/client';
 import { BalanceResponse } from '@swarm/contracts';
+import { agentClientFor } from '../agent-mode';
+import { CliError } from '../cli-error';
 import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { credits, printJson, printTable, protoJson } from '../output';
 
-export async function balanceCommand(opts: NodeTarget & { account?: string; json?: boolean }): Promise<void> {
-  const client = await connectToNode(opts);
+/**
+ * `swarm balance`: an account's credit on the node's bus, or as an agent (agent-mode.ts) the
+ * agent's own: its budget, spend and tasks beside what is available and escrowed. An agent sees
+ * only its own account, so `--account` is refused there.
+ */
+export async function balanceCommand(opts: NodeTarget & { account?: string; json?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const agent = await agentClientFor(opts, env);
+  if (agent) {
+    if (opts.account !== undefined) throw new CliError('SWARM_BAD_ARGS', "--account has no meaning for an agent: the HTTP API answers the agent's own account only");
+    return printAgentBalance(await agent.balance(), opts.json === true);
+  }
+  const client = await connectToNode(opts, 'client', env);
   try {
     const b = await client.balance(opts.account ?? '');
     if (opts.json) return printJson(protoJson(BalanceResponse, b));
@@ -16,4 +29,17 @@ export async function balanceCommand(opts: NodeTarget & { account?: string; json
   } finally {
     await client.close();
   }
+}
+
+/** `--json`: the API's own balance document (AgentBalance in docs/cli-json.schema.json), uint64 as decimal strings. */
+function printAgentBalance(b: AgentBalance, json: boolean): void {
+  if (json) return printJson({ account: b.account, available: b.available, escrowed: b.escrowed, budget: b.budget, spent: b.spent, tasks: b.tasks });
+  printTable([
+    ['account', b.account],
+    ['available', credits(b.available)],
+    ['escrowed', credits(b.escrowed)],
+    ['budget', credits(b.budget)],
+    ['spent', credits(b.spent)],
+    ['tasks', String(b.tasks)],
+  ]);
 }

@@ -5,16 +5,15 @@
  * node.json (httpAddress). stdout carries only JSON-RPC; anything for people goes to stderr. Runs
  * until the client closes stdin.
  */
-import { createAgentClient, createSwarmMcpServer, resolveApiUrl } from '@swarm/client';
+import { createAgentClient, createSwarmMcpServer } from '@swarm/client';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { CliError } from '../cli-error';
+import { agentApiUrl, agentToken } from '../agent-mode';
 import type { NodeTarget } from '../node-file';
 
 export const CLI_VERSION = '0.1.0';
 /** A JSON-RPC line larger than this ends the session (the SDK's reader gives up on it); a 2M-value task fits. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
-const TOKEN_SHAPE = /^swt_[A-Za-z0-9_-]{43}$/;
 
 export type McpOptions = Pick<NodeTarget, 'dataDir' | 'node' | 'apiUrl'>;
 
@@ -26,11 +25,9 @@ function parseErrorReply(err: Error): JSONRPCMessage | undefined {
 }
 
 export async function mcpCommand(opts: McpOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const token = env['SWARM_AGENT_TOKEN'] ?? '';
-  if (!TOKEN_SHAPE.test(token)) {
-    throw new CliError('SWARM_BAD_ARGS', 'set SWARM_AGENT_TOKEN to an agent token (swt_… from `swarm agent add NAME --budget N`)');
-  }
-  const baseUrl = await resolveApiUrl(opts, env);
+  // The same token and URL rules as the task commands acting as an agent (agent-mode.ts).
+  const token = agentToken(env);
+  const baseUrl = await agentApiUrl(opts, env);
   const server = createSwarmMcpServer(createAgentClient({ baseUrl, token }), { version: CLI_VERSION });
   const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
   const closed = new Promise<void>((resolve) => {

@@ -1,30 +1,42 @@
 import { randomUUID } from 'node:crypto';
-import type { SwarmClient } from '@swarm/client';
+import type { AgentClient } from '@swarm/client';
 import type { Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, SwarmError, TASK_MAX_ELEMENTS, TaskState } from '@swarm/contracts';
 import { seededRandom, systemRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { SkillSpec } from '@swarm/skills';
+import { agentClientFor } from '../agent-mode';
+import { resultReply } from '../agent-replies';
 import { CliError } from '../cli-error';
 import { readInputFile } from '../input-file';
+import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
-import { credits, ms, printJson, printTable, protoJson, withProgress } from '../output';
+import { credits, ms, printGrid, printJson, printTable, protoJson, withProgress } from '../output';
 import { demoSizeLimit } from '../demo-sizes';
 import { KEY_PATTERN } from './task';
 
-export interface SubmitOptions {
+export interface SubmitOptions extends NodeTarget {
   skill: string;
   size?: number;
   input?: string;
   budget?: string;
   timeout?: number;
   seed?: number;
-  nats?: string;
-  dataDir?: string;
-  /** Node i of a swarm in the data dir (see node-file.ts). */
-  node?: number;
   json?: boolean;
   key?: string;
+  /** Providers to run it on, 1..MAX_REDUNDANCY (checked by main.ts); unset: one, and nothing sent. */
+  redundancy?: number;
+}
+
+/** A checked task, ready to send either way. */
+export interface PreparedTask {
+  skill: string;
+  inputs: Tensor[];
+  /** The --budget, else the local price × redundancy; undefined for a skill this build cannot price. */
+  budget: bigint | undefined;
+  timeoutMs: number;
+  idempotencyKey: string;
+  redundancy: number | undefined;
 }
 
 /**
@@ -33,30 +45,71 @@ export interface SubmitOptions {
  */
 const LOST_REPLY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, ErrorCode.ERROR_CODE_UNAVAILABLE]);
 
-/** Budget when none is given: the task's price, so a submit never pays more than it costs. */
-export async function submitCommand(opts: SubmitOptions): Promise<void> {
+/**
+ * On the node's bus, or as an agent through its HTTP API (agent-mode.ts): the same checks first,
+ * the same table or `--json` document after.
+ */
+export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const task = await prepareTask(opts);
+  const agent = await agentClientFor(opts, env);
+  const res = agent ? await submitAsAgent(agent, task, opts.json === true) : await submitOnBus(opts, task, env);
+  // Tensors as the proto3 JSON mapping has them: `data` is base64 of little-endian float32.
+  if (opts.json) printJson(protoJson(SubmitTaskResponse, res));
+  else printResult(res);
+}
+
+/**
+ * Everything checked before anything is sent (bad usage exits 2). Budget when none is given: the
+ * task's price times its redundancy, so a submit never pays more than it costs.
+ */
+export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
   if ((opts.size === undefined) === (opts.input === undefined)) {
     throw new CliError('SWARM_BAD_ARGS', 'give exactly one of --size N (generated demo input) or --input file.json');
   }
   const budgetArg = opts.budget !== undefined ? parseBudget(opts.budget) : undefined;
+  if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
   const inputs = opts.input ? await readInputFile(opts.input) : generated(opts.skill, opts.size as number, opts.seed);
   const price = priceLocally(opts.skill, inputs, opts.input ? `input file ${opts.input}` : `--size ${opts.size}`);
-  // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
-  const budget = budgetArg ?? price ?? 1n;
-  if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
-  // Every submit carries a key (a random one unless given), so a lost reply can be retried safely.
-  const key = opts.key ?? `cli-${randomUUID()}`;
-  const client = await connectToNode(opts);
+  return {
+    skill: opts.skill,
+    inputs,
+    budget: budgetArg ?? (price === undefined ? undefined : price * BigInt(opts.redundancy ?? 1)),
+    timeoutMs: opts.timeout ?? 0,
+    // Every submit carries a key (a random one unless given), so a lost reply can be retried safely.
+    idempotencyKey: opts.key ?? `cli-${randomUUID()}`,
+    redundancy: opts.redundancy,
+  };
+}
+
+async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.ProcessEnv): Promise<SubmitTaskResponse> {
+  const client = await connectToNode(opts, 'client', env);
   try {
-    const res = await withProgress(`running ${opts.skill} on the node`, !opts.json, () =>
-      submitOnce(client, { skill: opts.skill, inputs, budget, timeoutMs: opts.timeout ?? 0, idempotencyKey: key }),
-    );
-    // Tensors as the proto3 JSON mapping has them: `data` is base64 of little-endian float32.
-    if (opts.json) printJson(protoJson(SubmitTaskResponse, res));
-    else printResult(res);
+    // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
+    const req = { ...task, budget: task.budget ?? 1n, redundancy: task.redundancy ?? 0 };
+    return await withProgress(`running ${task.skill} on the node`, !opts.json, () => submitOnce(() => client.submit(req), req.idempotencyKey));
   } finally {
     await client.close();
   }
+}
+
+/** One synchronous request; inputs past a JSON body's size go as protobuf (the SDK decides). */
+async function submitAsAgent(agent: AgentClient, task: PreparedTask, quiet: boolean): Promise<SubmitTaskResponse> {
+  const result = await withProgress(`running ${task.skill} on the node (agent API)`, !quiet, () =>
+    submitOnce(
+      () =>
+        agent.submit({
+          skill: task.skill,
+          inputs: task.inputs.map(fromTensor),
+          // Unknown skill: no budget, so the API quotes it and answers the authoritative error.
+          ...(task.budget !== undefined ? { budget: task.budget } : {}),
+          ...(task.timeoutMs > 0 ? { timeoutMs: task.timeoutMs } : {}),
+          ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
+          idempotencyKey: task.idempotencyKey,
+        }),
+      task.idempotencyKey,
+    ),
+  );
+  return resultReply(result);
 }
 
 /**
@@ -65,13 +118,13 @@ export async function submitCommand(opts: SubmitOptions): Promise<void> {
  * or charges it twice. If the retry only learns the task was refunded, or gets no answer either,
  * the first error (which says why, as far as this client saw) stands.
  */
-export async function submitOnce(client: Pick<SwarmClient, 'submit'>, req: Parameters<SwarmClient['submit']>[0]): Promise<SubmitTaskResponse> {
+export async function submitOnce<T>(send: () => Promise<T>, idempotencyKey: string | undefined): Promise<T> {
   try {
-    return await client.submit(req);
+    return await send();
   } catch (first) {
-    if (!req.idempotencyKey || !isSwarmError(first) || !LOST_REPLY_CODES.has(first.code)) throw first;
+    if (!idempotencyKey || !isSwarmError(first) || !LOST_REPLY_CODES.has(first.code)) throw first;
     try {
-      return await client.submit(req);
+      return await send();
     } catch (retry) {
       if (isSwarmError(retry, ErrorCode.ERROR_CODE_TASK_REFUNDED)) {
         throw new SwarmError(first.code, `${first.message} (the node confirms the task was refunded; nothing was charged)`, first.retryable);
@@ -136,7 +189,7 @@ function preview(t: Tensor): string {
   return `${d.name} [${d.shape.join('×')}]  ${head}${d.data.length > 4 ? ', …' : ''}`;
 }
 
-function printResult(res: SubmitTaskResponse): void {
+export function printResult(res: SubmitTaskResponse): void {
   const t = res.timing;
   printTable([
     ['task', res.taskId],
@@ -147,4 +200,14 @@ function printResult(res: SubmitTaskResponse): void {
     ['executor', `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`],
     ['time', t ? `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}` : ''],
   ]);
+  if (res.contributions.length > 0) printContributions(res);
+}
+
+/** A redundant task's replicas: who ran it, whether its result counted, what it was paid and why not. */
+function printContributions(res: SubmitTaskResponse): void {
+  printGrid(
+    ['provider', 'counted', 'paid', 'share', 'note'],
+    res.contributions.map((c) => [`${c.providerId.slice(0, 16)}…`, c.counted ? 'yes' : 'no', credits(c.paid), `${(c.share * 100).toFixed(1)}%`, c.note]),
+    [20, 9, 14, 8, 40],
+  );
 }

@@ -1,14 +1,13 @@
 import { errorCodeName, TaskState, TaskStatusResponse } from '@swarm/contracts';
+import { agentClientFor } from '../agent-mode';
+import { statusReply } from '../agent-replies';
 import { CliError } from '../cli-error';
+import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { credits, printJson, printTable, protoJson } from '../output';
 
-export interface TaskOptions {
+export interface TaskOptions extends NodeTarget {
   key?: string;
-  nats?: string;
-  dataDir?: string;
-  /** Node i of a swarm in the data dir (see node-file.ts). */
-  node?: number;
   json?: boolean;
 }
 
@@ -26,18 +25,13 @@ const STATE_WORDS: Readonly<Record<number, string>> = {
 /**
  * `swarm task <id>` / `swarm task --key K`: what happened to a task — the answer a client that lost
  * its reply relies on. Exit 0 when the node knows the task; SWARM_TASK_UNKNOWN (exit 1) when
- * neither the router nor the ledger does.
+ * neither the router nor the ledger does. As an agent (agent-mode.ts) by id only: the HTTP API
+ * finds an agent's tasks by id, and answers SWARM_TASK_UNKNOWN for one that is not the agent's.
  */
-export async function taskCommand(id: string | undefined, opts: TaskOptions): Promise<void> {
+export async function taskCommand(id: string | undefined, opts: TaskOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if ((id === undefined) === (opts.key === undefined)) throw new CliError('SWARM_BAD_ARGS', 'give exactly one of a task id or --key K');
   if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
-  const client = await connectToNode(opts);
-  let s: TaskStatusResponse;
-  try {
-    s = await client.task(id !== undefined ? { taskId: id } : { idempotencyKey: opts.key });
-  } finally {
-    await client.close();
-  }
+  const s = await taskStatus(id, opts, env);
   if (s.state === TaskState.TASK_STATE_UNKNOWN || s.state === TaskState.TASK_STATE_UNSPECIFIED) {
     throw new CliError('SWARM_TASK_UNKNOWN', `neither the router nor the ledger knows task ${id ?? `with key ${opts.key}`} (never submitted here, or not on this node)`);
   }
@@ -55,6 +49,25 @@ export async function taskCommand(id: string | undefined, opts: TaskOptions): Pr
   if (s.note) rows.push(['note', s.note]);
   if (s.attempts) rows.push(['attempts', String(s.attempts)]);
   rows.push(['result held', s.resultAvailable ? 'yes (a submit with the same idempotency key gets it)' : 'no']);
-  rows.push(['source', s.source === 'ledger' ? 'ledger (the router no longer holds this task)' : s.source]);
+  rows.push(['source', SOURCE_WORDS[s.source] ?? s.source]);
   printTable(rows);
+}
+
+const SOURCE_WORDS: Readonly<Record<string, string>> = {
+  ledger: 'ledger (the router no longer holds this task)',
+  api: "api (the agent API's own record: the router has none yet)",
+};
+
+async function taskStatus(id: string | undefined, opts: TaskOptions, env: NodeJS.ProcessEnv): Promise<TaskStatusResponse> {
+  const agent = await agentClientFor(opts, env);
+  if (agent) {
+    if (id === undefined) throw new CliError('SWARM_BAD_ARGS', 'the agent API finds tasks by id only: give the task id `swarm submit` printed instead of --key');
+    return statusReply(await agent.task(id));
+  }
+  const client = await connectToNode(opts, 'client', env);
+  try {
+    return await client.task(id !== undefined ? { taskId: id } : { idempotencyKey: opts.key });
+  } finally {
+    await client.close();
+  }
 }
