@@ -6,7 +6,7 @@ import type { BusRole } from '@swarm/contracts';
 import { inboxPrefixOf } from '@swarm/contracts';
 import { readBusSeed } from '@swarm/identity';
 import type { ConnectionOptions } from 'nats';
-import { nkeyAuthenticator } from 'nats';
+import { nativeNkeyAuthenticator } from './nkey-signer';
 
 /**
  * Options every connection of ours shares. `noAsyncTraces`: otherwise nats.js captures a stack
@@ -19,5 +19,5 @@ const SHARED_OPTIONS: Partial<ConnectionOptions> = { noAsyncTraces: true };
 /** Connection options for `role`; without a seed file, no identity (an open bus: tests, a bare nats-server). */
 export async function busConnectOptions(role: BusRole, seedFile: string | undefined): Promise<Partial<ConnectionOptions>> {
   if (!seedFile) return { ...SHARED_OPTIONS };
-  return { ...SHARED_OPTIONS, authenticator: nkeyAuthenticator(await readBusSeed(seedFile)), inboxPrefix: inboxPrefixOf(role) };
+  return { ...SHARED_OPTIONS, authenticator: nativeNkeyAuthenticator(await readBusSeed(seedFile)), inboxPrefix: inboxPrefixOf(role) };
 }

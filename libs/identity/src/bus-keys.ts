@@ -52,7 +52,7 @@ export async function loadOrCreateBusKeys(dataDir: string, roles: readonly strin
   return keys;
 }
 
-/** Reads a seed file for `nkeyAuthenticator`; a clear error when it is missing or not a user seed. */
+/** Reads a seed file for the bus authenticator (libs/bus nkey-signer.ts); a clear error when it is missing or not a user seed. */
 export async function readBusSeed(seedFile: string): Promise<Uint8Array> {
   let text: string;
   try {
