@@ -72,26 +72,80 @@ async function main() {
   runJest();
 }
 
+/** The 10,000-trial verification suites: minutes of pure CPU, no waiting on other processes. */
+const TRIALS_PATTERN = '\\.trials\\.spec\\.ts$';
+/** Suites that run several whole nodes (15-30 processes) and kill or cut some of them. */
+const SWARM_PATTERN = '/(swarm-netns|swarm-up-nodes|swarm-five-nodes|fault-loop)\\.int\\.spec\\.ts$';
+
+/**
+ * The whole suite runs in two rounds of jest processes:
+ * - first, side by side: the multi-node suites one at a time (two of them at once, or four busy
+ *   suites of any kind, starved each other's nodes on 2 cores past the timeouts they assume), and
+ *   everything else on two workers (integration suites spend much of their time waiting on the
+ *   processes they start);
+ * - then the trial suites (minutes of pure CPU) on two workers, alone.
+ * The side processes' output is printed after the first one's, whole. With jest arguments (a path,
+ * a pattern) or --unit: one process, as configured.
+ */
 function runJest() {
-  const report = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-')), 'results.json');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-'));
   process.stderr.write('\n▶ jest\n');
+  const split = !unitOnly && jestArgs.length === 0;
+  const side = split ? [startSideJest(dir, 'swarm', 'the multi-node suites, one at a time', ['--maxWorkers', '1', '--testPathPatterns', SWARM_PATTERN])] : [];
+  const mainArgs = split ? ['--maxWorkers', '2', '--testPathIgnorePatterns', TRIALS_PATTERN, SWARM_PATTERN] : jestArgs;
   // --forceExit: a test that leaks a child process (a failed assertion before its cleanup) must not
   // keep CI waiting after the last test; jest still prints which handles were left open.
-  const jest = spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...jestArgs], { cwd: root, env, stdio: 'inherit' });
-  if (fs.existsSync(report)) {
-    const results = JSON.parse(fs.readFileSync(report, 'utf8'));
-    passed += results.numPassedTests;
-    failed += results.numFailedTests + results.numRuntimeErrorTestSuites;
-    for (const suite of results.testResults) {
-      if (suite.status === 'failed' && suite.assertionResults.length === 0) process.stderr.write(`suite failed to run: ${path.relative(root, suite.name)}\n`);
+  const jest = spawn(bin('jest'), ['--json', `--outputFile=${path.join(dir, 'results.json')}`, '--forceExit', ...mainArgs], { cwd: root, env, stdio: 'inherit' });
+  jest.on('close', async (status) => {
+    const statuses = [status];
+    count(path.join(dir, 'results.json'));
+    for (const run of side) {
+      statuses.push(await run.done);
+      process.stderr.write(`\n▶ jest: ${run.title} (run beside the rest)\n${fs.readFileSync(run.log, 'utf8')}`);
+      count(run.report);
     }
-  } else {
+    if (split) {
+      process.stderr.write('\n▶ jest: the trial suites\n');
+      const report = path.join(dir, 'trials.json');
+      statuses.push(
+        spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', '--maxWorkers', '2', '--testPathPatterns', TRIALS_PATTERN], { cwd: root, env, stdio: 'inherit' })
+          .status,
+      );
+      count(report);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (statuses.some((st) => st !== 0) && failed === 0) failed += 1; // jest failed outside any test (config, open handles)
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(failed === 0 ? 0 : 1);
+  });
+}
+
+/** A second jest process over part of the suite, its output kept in a file until the end. */
+function startSideJest(dir, name, title, args) {
+  const report = path.join(dir, `${name}.json`);
+  const log = path.join(dir, `${name}.log`);
+  const out = fs.openSync(log, 'w');
+  const child = spawn(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...args], { cwd: root, env, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const done = new Promise((resolve) => {
+    child.on('error', () => resolve(1));
+    child.on('close', (status) => resolve(status));
+  });
+  return { title, report, log, done };
+}
+
+/** Adds one jest report's counts; a missing report is one failure. */
+function count(report) {
+  if (!fs.existsSync(report)) {
     failed += 1;
+    return;
   }
-  fs.rmSync(path.dirname(report), { recursive: true, force: true });
-  if (jest.status !== 0 && failed === 0) failed += 1; // jest failed outside any test (config, open handles)
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
+  const results = JSON.parse(fs.readFileSync(report, 'utf8'));
+  passed += results.numPassedTests;
+  failed += results.numFailedTests + results.numRuntimeErrorTestSuites;
+  for (const suite of results.testResults) {
+    if (suite.status === 'failed' && suite.assertionResults.length === 0) process.stderr.write(`suite failed to run: ${path.relative(root, suite.name)}\n`);
+  }
 }
 
 void main();
