@@ -308,7 +308,7 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       const flooder = (await addAgent('flooder', 5n)).token;
       const started = performance.now();
       const statuses = await Promise.all(
-        Array.from({ length: 120 }, () => get('/v1/balance', flooder).then(async (r) => ({ status: r.status, retry: r.headers.get('retry-after'), body: await r.json() }))),
+        Array.from({ length: 300 }, () => get('/v1/balance', flooder).then(async (r) => ({ status: r.status, retry: r.headers.get('retry-after'), body: await r.json() }))),
       );
       const floodSeconds = (performance.now() - started) / 1000;
       const limited = statuses.filter((s) => s.status === 429);

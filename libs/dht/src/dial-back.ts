@@ -19,7 +19,7 @@ export interface DialBackLimits {
   readonly maxRemembered: number;
 }
 
-export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({ maxInFlight: 8, failureCooldownMs: 60_000, maxRemembered: 4_096 });
+export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({ maxInFlight: 8, failureCooldownMs: 5_000, maxRemembered: 4_096 });
 
 export interface DialBackCounts {
   readonly verified: number;
