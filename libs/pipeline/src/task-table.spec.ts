@@ -55,6 +55,23 @@ describe('task table - records', () => {
     expect(table.resultBytes()).toBe(0);
   });
 
+  it('expires in the order tasks finished, past a long-running task begun before them', () => {
+    const clock = manualClock(0);
+    const table = createTaskTable<string>({ ...LIMITS, maxEntries: 1000, maxResultBytes: 10_000 }, clock);
+    table.begin('long', '', Promise.resolve());
+    // Begun in one order, finished in the reverse one, a second apart each.
+    for (let i = 0; i < 10; i++) table.begin(`t${i}`, '', Promise.resolve());
+    for (let i = 9; i >= 0; i--) {
+      table.finish(`t${i}`, paid('r', 1));
+      clock.advance(1_000);
+    }
+    // t9 finished first (at 0 s), t0 last (at 9 s); at 64.5 s t9..t5 are past retention.
+    clock.advance(54_500);
+    expect([...Array(10).keys()].filter((i) => table.get(`t${i}`) !== undefined)).toEqual([0, 1, 2, 3, 4]);
+    expect(table.get('long')).toMatchObject({ state: 'running' });
+    expect(table.resultBytes()).toBe(5);
+  });
+
   it('keeps refusals to a tenth of the table, so a flood of them never pushes out tasks that ran', () => {
     const table = createTaskTable<string>({ ...LIMITS, maxEntries: 30 }, manualClock(0));
     for (const id of ['a', 'b', 'c']) {

@@ -105,23 +105,33 @@ export function keyedTaskId(account: string, key: string): string {
  * would keep records past their retention, one set forward would forget them early.
  */
 export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch): TaskTable<R> {
-  // Map keeps insertion order, so iteration visits the oldest records first.
+  // Map keeps insertion order, so iteration visits the oldest records first. Every change puts a
+  // record at the newest end, so finished records are in the order they finished: expiry stops at
+  // the first one still retained, and each operation costs O(1) amortised, not a scan of the table.
   const records = new Map<string, TaskRecord<R>>();
+  // The same order for the two subsets evicted from the oldest end: retained results and refusals.
+  const withResult = new Set<TaskRecord<R>>();
+  const refusals = new Set<TaskRecord<R>>();
   let bytes = 0;
 
   const dropResult = (r: TaskRecord<R>) => {
     bytes -= r.resultBytes;
     r.result = undefined;
     r.resultBytes = 0;
+    withResult.delete(r);
   };
   const remove = (r: TaskRecord<R>) => {
     dropResult(r);
+    refusals.delete(r);
     records.delete(r.taskId);
   };
   const expire = () => {
     const cutoff = stopwatch.now() - limits.retentionMs;
+    // Running records (bounded by admission) are passed over; they are never dropped.
     for (const r of records.values()) {
-      if (r.state !== 'running' && r.finishedAtMs <= cutoff) remove(r);
+      if (r.state === 'running') continue;
+      if (r.finishedAtMs > cutoff) break;
+      remove(r);
     }
     if (records.size <= limits.maxEntries) return;
     for (const r of records.values()) {
@@ -166,17 +176,19 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
     finish(taskId, end) {
       const r = records.get(taskId);
       if (!r) return;
+      dropResult(r);
       Object.assign(r, { ...end, result: undefined, resultBytes: 0, uncertain: end.uncertain ?? false, running: undefined, finishedAtMs: stopwatch.now() });
       const size = end.resultBytes ?? 0;
       if (end.result !== undefined && size <= limits.maxResultBytes) {
         // Oldest results go first; the records of what happened stay.
-        for (const other of records.values()) {
+        for (const other of withResult) {
           if (bytes + size <= limits.maxResultBytes) break;
-          if (other.result !== undefined) dropResult(other);
+          dropResult(other);
         }
         r.result = end.result;
         r.resultBytes = size;
         bytes += size;
+        withResult.add(r);
       }
       put(r);
     },
@@ -187,16 +199,11 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
       if (old) remove(old);
       // Room first, oldest refusals out: refusals never evict a record of a task that ran.
       const cap = Math.max(1, Math.floor(limits.maxEntries * REJECTED_SHARE));
-      let rejected = 0;
-      for (const r of records.values()) if (r.state === 'rejected') rejected += 1;
-      for (const r of records.values()) {
-        if (rejected < cap) break;
-        if (r.state === 'rejected') {
-          remove(r);
-          rejected -= 1;
-        }
+      for (const r of refusals) {
+        if (refusals.size < cap) break;
+        remove(r);
       }
-      put({
+      const refusal: TaskRecord<R> = {
         taskId,
         key,
         fingerprint: '',
@@ -211,7 +218,9 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
         resultBytes: 0,
         uncertain,
         finishedAtMs: stopwatch.now(),
-      });
+      };
+      refusals.add(refusal);
+      put(refusal);
     },
     size: () => records.size,
     resultBytes: () => bytes,
