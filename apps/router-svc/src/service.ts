@@ -46,8 +46,9 @@ export interface RouterServiceDeps {
   scheduler: Scheduler;
   /**
    * Task ids, tie-breaks between candidates and verification draws: a CSPRNG in production (an
-   * executor must not predict them). Verification on worker threads (verifyThreads > 0) draws from
-   * each thread's own CSPRNG instead, since a function cannot be handed to another thread.
+   * executor must not predict them). Verification on worker threads (verifyThreads > 0, results
+   * above INLINE_VERIFY_MAX_VALUES) draws from each thread's own CSPRNG instead, since a function
+   * cannot be handed to another thread.
    */
   random: Random;
   /** Who gets each attempt; default: createDefaultSelector(random). */
@@ -62,7 +63,7 @@ export interface RouterService {
 
 export async function startRouterService(deps: RouterServiceDeps): Promise<RouterService> {
   const { config, log, nc, nodeId, clock, stopwatch, scheduler, random } = deps;
-  const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads) : undefined;
+  const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads, random) : undefined;
   let svc;
   try {
     svc = await startBusService({

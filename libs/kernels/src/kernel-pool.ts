@@ -99,6 +99,8 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
     maxThreads: threads,
     maxQueue,
     idleTimeout: Infinity,
+    // Per-task run and wait histograms nobody reads.
+    recordTiming: false,
     workerData,
     // WebGPU readback is asynchronous; the default 'sync' atomics would park the worker between tasks.
     ...(requested === 'webgpu' ? { atomics: 'disabled' as const } : {}),
