@@ -11,9 +11,11 @@ import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import type { Logger } from '@swarm/telemetry';
 import { injectTraceContext, isSampled, isTracing } from '@swarm/telemetry';
 import type { Msg, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
-import { ErrorCode as NatsErrorCode, headers as natsHeaders, RequestStrategy } from 'nats';
+import { ErrorCode as NatsErrorCode, headers as natsHeaders } from 'nats';
 import type { Outbox } from './outbox';
 import { createOutbox } from './outbox';
+import type { MuxFailure } from './reply-mux';
+import { MuxError, replyMuxOf } from './reply-mux';
 import { fromWire } from './wire-error';
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -68,8 +70,8 @@ export function createBusClient(nc: NatsConnection, log: Logger): BusClient {
  */
 export function createBusClientWith(nc: NatsConnection, log: Logger, outbox: Outbox): BusClient {
   return {
-    request: (rpc, req, opts) => request(nc, rpc, req, opts),
-    requestAcked: (rpc, req, opts) => requestAcked(nc, rpc, req, opts),
+    request: (rpc, req, opts) => request(nc, outbox, rpc, req, opts),
+    requestAcked: (rpc, req, opts) => requestAcked(nc, outbox, rpc, req, opts),
     publish(topic, msg) {
       const data = topic.codec.encode(msg).finish();
       let opts: { headers: MsgHdrs } | undefined;
@@ -99,53 +101,30 @@ export function createBusClientWith(nc: NatsConnection, log: Logger, outbox: Out
   };
 }
 
-async function request<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Req, opts: RequestOptions = {}): Promise<Res> {
+async function request<Req, Res>(nc: NatsConnection, outbox: Outbox, rpc: Rpc<Req, Res>, req: Req, opts: RequestOptions = {}): Promise<Res> {
   return traced(nc, rpc, req, opts, {}, async (data, headers, timeout) => {
-    // nats.js throws some errors synchronously and others through the promise.
-    const reply = await abortable(
-      Promise.resolve().then(() => nc.request(rpc.subject, data, { timeout, headers })),
-      opts.signal,
-    ).catch((err: unknown) => {
-      throw translateNatsError(err, rpc, timeout);
-    });
+    const reply = await replyMuxOf(nc)
+      .request(rpc.subject, data, { headers, timeoutMs: timeout, send: (publish, onError) => outbox.send(publish, onError), ...(opts.signal ? { signal: opts.signal } : {}) })
+      .catch((err: unknown) => {
+        throw translateRequestError(err, rpc, timeout);
+      });
     return decodeReply(rpc, reply);
   });
 }
 
-async function requestAcked<Req, Res>(nc: NatsConnection, rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res> {
+async function requestAcked<Req, Res>(nc: NatsConnection, outbox: Outbox, rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res> {
   return traced(nc, rpc, req, opts, { [ACK_HEADER]: '1' }, async (data, headers, timeout) => {
-    // Two replies at most: the acknowledgement, then the answer (or only the answer).
-    const replies = await Promise.resolve()
-      .then(() => nc.requestMany(rpc.subject, data, { strategy: RequestStrategy.Count, maxMessages: 2, maxWait: timeout, headers }))
+    // The acknowledgement, then the answer (or only the answer).
+    const ack = { header: ACK_HEADER, timeoutMs: opts.ackTimeoutMs };
+    const reply = await replyMuxOf(nc)
+      .request(rpc.subject, data, { headers, timeoutMs: timeout, ack, send: (publish, onError) => outbox.send(publish, onError), ...(opts.signal ? { signal: opts.signal } : {}) })
       .catch((err: unknown) => {
-        throw translateNatsError(err, rpc, timeout);
+        if (err instanceof MuxError && err.failure === 'ack-timeout') {
+          throw new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true);
+        }
+        throw translateRequestError(err, rpc, timeout);
       });
-    const it = replies[Symbol.asyncIterator]();
-    try {
-      const next = () =>
-        it.next().then(
-          (r) => r,
-          (err: unknown) => {
-            throw translateNatsError(err, rpc, timeout);
-          },
-        );
-      let first = await abortable(
-        withTimer(
-          next(),
-          opts.ackTimeoutMs,
-          () => new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true),
-        ),
-        opts.signal,
-      );
-      if (!first.done && first.value.headers?.has(ACK_HEADER)) first = await abortable(next(), opts.signal);
-      if (first.done) throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeout} ms`, true);
-      if (first.value.data.length === 0 && first.value.headers?.code === 503) {
-        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true);
-      }
-      return decodeReply(rpc, first.value);
-    } finally {
-      void it.return?.();
-    }
+    return decodeReply(rpc, reply);
   });
 }
 
@@ -189,23 +168,6 @@ function traced<Req, Res>(
   });
 }
 
-/** `p`, or `onTimeout()` thrown once `ms` pass first. */
-function withTimer<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(onTimeout()), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
-
 function decodeReply<Req, Res>(rpc: Rpc<Req, Res>, reply: Msg): Res {
   if (reply.headers?.has(SWARM_ERROR_HEADER)) {
     throw fromWire(decodeOr(SwarmErrorMessage, reply.data, rpc));
@@ -228,38 +190,48 @@ function hasServiceError(h: MsgHdrs | undefined): boolean {
   return h?.has('Nats-Service-Error-Code') ?? false;
 }
 
-function translateNatsError(err: unknown, rpc: Rpc<unknown, unknown>, timeoutMs: number): unknown {
+function translateRequestError(err: unknown, rpc: Rpc<unknown, unknown>, timeoutMs: number): unknown {
   if (err instanceof SwarmError) return err;
-  const code = (err as NatsError | undefined)?.code;
-  if (code === NatsErrorCode.NoResponders) {
-    return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true, { cause: err });
+  switch (failureOf(err)) {
+    case 'aborted': {
+      // The caller's own SwarmError (a deadline, a shutdown) as it is; any other reason is a deadline.
+      const reason = (err as MuxError).cause;
+      return reason instanceof SwarmError ? reason : new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request aborted: deadline passed', true, { cause: reason });
+    }
+    case 'no-responders':
+      return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no ${rpc.service}-svc is serving ${rpc.subject}`, true, { cause: err });
+    case 'permission':
+      return new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `this bus identity may not use ${rpc.subject}`, false, { cause: err });
+    case 'too-large':
+      return new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} exceeds the NATS server's max payload`, false, { cause: err });
+    case 'timeout':
+    case 'ack-timeout':
+      return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeoutMs} ms`, true, { cause: err });
+    case 'closed':
+      return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `NATS connection unavailable for ${rpc.subject}`, true, { cause: err });
+    case undefined:
+      return err;
   }
-  if (code === NatsErrorCode.PermissionsViolation) {
-    return new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `this bus identity may not use ${rpc.subject}`, false, { cause: err });
-  }
-  if (code === NatsErrorCode.MaxPayloadExceeded) {
-    return new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request on ${rpc.subject} exceeds the NATS server's max payload`, false, { cause: err });
-  }
-  if (code === NatsErrorCode.Timeout) {
-    return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${rpc.subject} did not answer within ${timeoutMs} ms`, true, { cause: err });
-  }
-  if (code === NatsErrorCode.ConnectionClosed || code === NatsErrorCode.Disconnect || code === NatsErrorCode.ConnectionDraining) {
-    return new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `NATS connection unavailable for ${rpc.subject}`, true, { cause: err });
-  }
-  return err;
 }
 
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () =>
-      reject(
-        signal.reason instanceof SwarmError
-          ? signal.reason
-          : new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request aborted: deadline passed', true, { cause: signal.reason }),
-      );
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+/** The mux's failures, and the same ones as nats.js throws them from a publish. */
+function failureOf(err: unknown): MuxFailure | 'too-large' | undefined {
+  if (err instanceof MuxError) return err.failure;
+  switch ((err as NatsError | undefined)?.code) {
+    case NatsErrorCode.NoResponders:
+      return 'no-responders';
+    case NatsErrorCode.PermissionsViolation:
+      return 'permission';
+    case NatsErrorCode.MaxPayloadExceeded:
+      return 'too-large';
+    case NatsErrorCode.Timeout:
+      return 'timeout';
+    case NatsErrorCode.ConnectionClosed:
+    case NatsErrorCode.Disconnect:
+    case NatsErrorCode.ConnectionDraining:
+      return 'closed';
+    case undefined:
+    default:
+      return undefined;
+  }
 }

@@ -4,7 +4,8 @@
  * microtasks before it, or the replies of requests finishing in one event-loop turn, were one
  * socket write each (a syscall here, a read in nats-server: 14–22% of a service's busy time,
  * issue 12). Queued sends run back to back in `setImmediate`, after the I/O callbacks of this
- * turn: nats.js then writes them all at once.
+ * turn: nats.js then writes them all at once. A service's requests go the same way, so at load
+ * the requests of several tasks leave in one write too.
  */
 export interface Outbox {
   /** Runs `send` with the others of this turn; a throw goes to `onError` (never to the caller). */

@@ -1,0 +1,103 @@
+import type { NatsServerHandle } from '@swarm/testing';
+import { startNatsServer } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect, headers } from 'nats';
+import { MuxError, replyMuxOf } from './reply-mux';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const failureOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'answered',
+    (err: unknown) => (err instanceof MuxError ? err.failure : err),
+  );
+
+describe('reply mux - request/reply over one inbox subscription (real nats-server)', () => {
+  let server: NatsServerHandle;
+  let requester: NatsConnection;
+  let responder: NatsConnection;
+
+  beforeAll(async () => {
+    // The requester may not publish to forbidden.>, as a bus role may not publish outside its grants.
+    const authorization = `authorization { users: [
+      { user: req, password: req, permissions: { publish: { deny: ["forbidden.>"] } } }
+      { user: rsp, password: rsp }
+    ] }`;
+    server = await startNatsServer({ authorization });
+    requester = await connect({ servers: server.url, user: 'req', pass: 'req', inboxPrefix: '_INBOX_test' });
+    responder = await connect({ servers: server.url, user: 'rsp', pass: 'rsp' });
+    // Echo with a delay the request names, so answers come back out of order.
+    responder.subscribe('echo', {
+      callback: (_e, m) => {
+        const ms = Number(dec.decode(m.data).split(':')[1] ?? 0);
+        setTimeout(() => m.respond(m.data), ms);
+      },
+    });
+    responder.subscribe('acked', {
+      callback: (_e, m) => {
+        const h = headers();
+        h.set('swarm-ack', '1');
+        m.respond(new Uint8Array(), { headers: h });
+        if (dec.decode(m.data) !== 'ack-only') setTimeout(() => m.respond(m.data), 200);
+      },
+    });
+    responder.subscribe('silent', { callback: () => undefined });
+    await responder.flush();
+  });
+
+  afterAll(async () => {
+    await requester.close();
+    await responder.close();
+    await server.stop();
+  });
+
+  it('gives each of many concurrent requests its own answer, whatever order the answers come in', async () => {
+    const mux = replyMuxOf(requester);
+    expect(replyMuxOf(requester)).toBe(mux);
+    const bodies = Array.from({ length: 200 }, (_, i) => `${i}:${(i * 7) % 23}`);
+    const replies = await Promise.all(bodies.map((b) => mux.request('echo', enc.encode(b), { timeoutMs: 5_000 })));
+    expect(replies.map((m) => dec.decode(m.data))).toEqual(bodies);
+    // Replies come to the requester's own inbox prefix, the only one its permissions would let it read.
+    expect(replies.every((m) => m.subject.startsWith('_INBOX_test.'))).toBe(true);
+  });
+
+  it('waits past an acknowledgement for the answer; without one it fails at the ack timeout', async () => {
+    const mux = replyMuxOf(requester);
+    const ack = { header: 'swarm-ack', timeoutMs: 100 };
+    const answer = await mux.request('acked', enc.encode('work'), { timeoutMs: 5_000, ack });
+    expect(dec.decode(answer.data)).toBe('work');
+    let t0 = Date.now();
+    expect(await failureOf(mux.request('silent', enc.encode('x'), { timeoutMs: 5_000, ack }))).toBe('ack-timeout');
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    // Acknowledged but never answered: the whole timeout, not the ack's.
+    t0 = Date.now();
+    expect(await failureOf(mux.request('acked', enc.encode('ack-only'), { timeoutMs: 600, ack }))).toBe('timeout');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(550);
+  });
+
+  it('fails with no-responders, timeout, a refused publish and an abort, each for what it is', async () => {
+    const mux = replyMuxOf(requester);
+    expect(await failureOf(mux.request('nobody.here', enc.encode('x'), { timeoutMs: 5_000 }))).toBe('no-responders');
+    expect(await failureOf(mux.request('silent', enc.encode('x'), { timeoutMs: 200 }))).toBe('timeout');
+    const t0 = Date.now();
+    expect(await failureOf(mux.request('forbidden.x', enc.encode('x'), { timeoutMs: 10_000 }))).toBe('permission');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const ctl = new AbortController();
+    const reason = new Error('caller gave up');
+    const aborted = mux.request('silent', enc.encode('x'), { timeoutMs: 10_000, signal: ctl.signal }).catch((e: unknown) => e);
+    ctl.abort(reason);
+    expect(await aborted).toMatchObject({ failure: 'aborted', cause: reason });
+    // The mux still serves after every kind of failure.
+    expect(dec.decode((await mux.request('echo', enc.encode('ok:0'), { timeoutMs: 5_000 })).data)).toBe('ok:0');
+  });
+
+  it('fails requests still pending when the connection closes, and refuses new ones', async () => {
+    const nc = await connect({ servers: server.url, user: 'req', pass: 'req' });
+    const mux = replyMuxOf(nc);
+    const pending = failureOf(mux.request('silent', enc.encode('x'), { timeoutMs: 30_000 }));
+    await nc.flush();
+    await nc.close();
+    expect(await pending).toBe('closed');
+    expect(await failureOf(mux.request('echo', enc.encode('x:0'), { timeoutMs: 1_000 }))).toBe('closed');
+  });
+});
