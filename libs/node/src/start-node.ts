@@ -190,7 +190,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
             startSupervised({
               name,
               command: process.execPath,
-              args: compiledNodeArgs(join(APPS_DIR, spec.app), 'src/main.ts'),
+              args: [...cpuProfileArgs(env), ...compiledNodeArgs(join(APPS_DIR, spec.app), 'src/main.ts')],
               env: { ...env, SWARM_NATS_NKEY_FILE: bus.seedFile(spec.role) },
               umask: PRIVATE_UMASK,
               // Kernels yield the CPU to the router and the bus, so a flood still gets answers.
@@ -332,4 +332,13 @@ async function waitHealthy(client: SwarmClient, spec: NodeService, replicas: num
 async function tail(file: string, lines = 15): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * `SWARM_CPU_PROFILE_DIR`: every service process writes a V8 CPU profile there when it exits, for
+ * performance work (Node refuses `--cpu-prof` in NODE_OPTIONS, so the launcher passes it).
+ */
+function cpuProfileArgs(env: NodeJS.ProcessEnv): string[] {
+  const dir = env['SWARM_CPU_PROFILE_DIR'];
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(dir)}`] : [];
 }
