@@ -3,7 +3,7 @@
  *   0. Start times of `swarm --version`, `swarm up`, five nodes at once and `swarm up --nodes 5` (start-time-bench.ts);
  *      `--start` runs this table only.
  *   1. The node pipeline for a tiny vecadd (five processes, as `swarm up` runs them) next to a raw
- *      NATS request/reply on the same nats-server, the physical floor, in the same run.
+ *      NATS request/reply (its responder in another process: nats-floor.ts), the floor, in the same run.
  *      Also one service call (credit.balance) and the pipeline with tracing exported to a local
  *      stand-in collector (otlp-sink.ts); `--pipeline` runs this table only.
  *   2. matmul 256/512 GFLOP/s of the gpu.js kernel vs a plain-JS loop, in the same run.
@@ -113,8 +113,11 @@ async function benchNode(): Promise<void> {
     t1b.push([name, ...per.map((u) => (u ? f(u.cpuMsPerOp, 3) : '-')), ...per.map((u) => (u ? f(u.writesPerOp, 1) : '-'))]);
   }
   const cpuOf = (r: typeof p) => r.perTask.reduce((sum, u) => sum + u.cpuMsPerOp, 0);
-  t1b.push(['all services', ...runs.map((r) => f(cpuOf(r), 3)), '', '', '']);
-  process.stdout.write(`\nPer task at ${base.concurrency} in flight, each process (Linux /proc: utime + stime, write syscalls)\n${t1b.toString()}\n`);
+  t1b.push(['all processes', ...runs.map((r) => f(cpuOf(r), 3)), '', '', '']);
+  const floorCpu = p.floorPerOp.map((u) => `${u.name} ${f(u.cpuMsPerOp, 3)} ms`).join(', ');
+  process.stdout.write(
+    `\nPer task at ${base.concurrency} in flight, each process (Linux /proc: utime + stime, write syscalls)\n${t1b.toString()}\nCPU per raw NATS round trip (floor, c=${base.concurrency}): ${floorCpu}\n`,
+  );
 }
 
 async function benchMatmul(): Promise<void> {

@@ -1,8 +1,7 @@
 /**
  * The node pipeline (submit → escrow → execute → verify → settle → reply, five processes) for a
- * tiny vecadd, next to a raw NATS request/reply round trip: the floor. The floor runs on a second,
- * open nats-server of the same binary on the same machine: the node's own bus is closed, and no
- * identity may serve an echo subject on it.
+ * tiny vecadd, next to a raw NATS request/reply round trip: the floor (nats-floor.ts: a second,
+ * open nats-server of the same binary, the echo responder in its own process).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +10,8 @@ import { connectSwarm } from '@swarm/client';
 import { fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, priceOf } from '@swarm/skills';
-import { spawnSwarmNode, startNatsServer } from '@swarm/testing';
-import { connect } from 'nats';
+import { startNode } from '@swarm/node';
+import { startNatsFloor } from './nats-floor';
 import { usagePerOp } from './proc-usage';
 import { measure } from './stats';
 
@@ -28,24 +27,33 @@ export interface PipelineBenchOptions {
   env?: Readonly<Record<string, string>>;
 }
 
+/** What the floor carries: about a tiny vecadd's size on the wire. */
+const FLOOR_PAYLOAD_BYTES = 64;
+
 export async function benchPipeline(opts: PipelineBenchOptions) {
   const home = await mkdtemp(join(tmpdir(), 'swarm-bench-'));
   // A real node as `swarm up` runs it; a large grant so the run never runs out of credit.
-  const node = await spawnSwarmNode(home, {
+  const node = await startNode({
+    home,
     executors: opts.executors,
-    env: { SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000', SWARM_CREDIT_SYNC_WRITES: String(opts.syncWrites), ...opts.env },
+    env: { SWARM_NATS_URL: '', SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000', SWARM_CREDIT_SYNC_WRITES: String(opts.syncWrites), ...opts.env },
   });
   try {
-    const floorServer = await startNatsServer();
-    const nc = await connect({ servers: floorServer.url });
-    const echo = nc.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
-    const payload = new Uint8Array(64);
-    const rawSeq = await measure(opts.sequential * 4, 1, () => nc.request('bench.echo', payload, { timeout: 5_000 }));
-    const rawPar = await measure(opts.concurrent * 4, opts.concurrency, () => nc.request('bench.echo', payload, { timeout: 5_000 }));
-    echo.unsubscribe();
-    await nc.drain();
-    await floorServer.stop();
-
+    const floor = await startNatsFloor(FLOOR_PAYLOAD_BYTES);
+    type Latency = Awaited<ReturnType<typeof measure>>;
+    let rawSeq: Latency;
+    let rawPar: Latency | undefined;
+    let floorPerOp: Awaited<ReturnType<typeof usagePerOp>>;
+    try {
+      await measure(200, 4, () => floor.request()); // warm-up: connections, JIT
+      rawSeq = await measure(opts.sequential * 4, 1, () => floor.request());
+      floorPerOp = await usagePerOp(floor.processes, opts.concurrent * 4, async () => {
+        rawPar = await measure(opts.concurrent * 4, opts.concurrency, () => floor.request());
+      });
+    } finally {
+      await floor.stop();
+    }
+    if (!rawPar) throw new Error('the concurrent floor run did not finish');
     const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
     // One service call (credit.balance: a read, no ledger write) beside the whole task.
     const balance = () => client.balance();
@@ -57,14 +65,15 @@ export async function benchPipeline(opts: PipelineBenchOptions) {
     const submit = () => client.submit({ skill: 'vecadd', inputs, budget, timeoutMs: 10_000 });
     await measure(50, 4, submit); // warm-up: JIT, kernel compile, provider cache
     const seq = await measure(opts.sequential, 1, submit);
-    let par: Awaited<ReturnType<typeof measure>> | undefined;
+    let par: Latency | undefined;
     // CPU and socket writes of each process over the concurrent run, per task.
-    const perTask = await usagePerOp(node.services, opts.concurrent, async () => {
+    const processes = [...node.services.flatMap(({ name, pid }) => (pid === undefined ? [] : [{ name, pid }])), { name: 'nats-server', pid: node.natsPid() }];
+    const perTask = await usagePerOp(processes, opts.concurrent, async () => {
       par = await measure(opts.concurrent, opts.concurrency, submit);
     });
     await client.close();
     if (!par) throw new Error('the concurrent run did not finish');
-    return { rawSeq, rawPar, callSeq, callPar, seq, par, perTask };
+    return { rawSeq, rawPar, floorPerOp, callSeq, callPar, seq, par, perTask };
   } finally {
     await node.stop();
     await rm(home, { recursive: true, force: true });

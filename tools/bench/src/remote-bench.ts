@@ -13,7 +13,6 @@
  * on the executor; goal: at most 3 x (p50(b) + 2 x p50(a)), one gRPC call and two bus hops.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { busConnectOptions, createBusClient } from '@swarm/bus';
 import { connectSwarm } from '@swarm/client';
 import type { ExecuteRequest } from '@swarm/contracts';
@@ -22,26 +21,22 @@ import { seededRandom, systemClock } from '@swarm/determinism';
 import { dialPeer, parsePeerAddress } from '@swarm/gateway';
 import { busKeyFile, loadOrCreateNodeCertificate } from '@swarm/identity';
 import type { RunningNode } from '@swarm/node';
-import type { SpawnedProcess } from '@swarm/runtime';
-import { compiledNodeArgs, spawnProcess } from '@swarm/runtime';
 import { demoInputs, priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import { startNatsServer, tempDir } from '@swarm/testing';
+import { tempDir } from '@swarm/testing';
 import Table from 'cli-table3';
 import { connect } from 'nats';
 import type { InterleaveOptions, SequentialLatency } from './sequential-latency';
 import { measureInterleaved } from './sequential-latency';
 import { startSwarmPair } from './swarm-pair';
+import { startNatsFloor } from './nats-floor';
 
 const SKILL = 'vecadd';
-const ECHO_SUBJECT = 'bench.echo';
 /** What the floors carry: about a tiny vecadd's size on the wire. */
 const FLOOR_PAYLOAD_BYTES = 64;
 const TASK_TIMEOUT_MS = 10_000;
 /** Executors acknowledge from their event loop on arrival (router-svc's default ack wait). */
 const ACK_TIMEOUT_MS = 2_000;
-const RESPONDER_READY_MS = 15_000;
-const PROCESS_STOP_GRACE_MS = 3_000;
 /** Requests per path before the next path's turn (sequential-latency.ts). */
 const BLOCK_SIZE = 25;
 /** Issue 13: added latency p50 <= 3 x (grpc echo + 2 NATS hops). */
@@ -127,39 +122,9 @@ export async function printRemoteBench(quick: boolean): Promise<void> {
 }
 
 async function rawNatsEcho(closers: Closer[]): Promise<Op> {
-  // An open server of the same binary: a node's bus is closed, and no identity there may serve an echo.
-  const server = await startNatsServer();
-  closers.push(() => server.stop());
-  const responder = await spawnEchoResponder(server.url);
-  closers.push(async () => void (await responder.stop(PROCESS_STOP_GRACE_MS)));
-  const nc = await connect({ servers: server.url, name: 'bench-echo-requester' });
-  closers.push(() => nc.drain());
-  const payload = new Uint8Array(FLOOR_PAYLOAD_BYTES);
-  return () => nc.request(ECHO_SUBJECT, payload, { timeout: TASK_TIMEOUT_MS });
-}
-
-function spawnEchoResponder(natsUrl: string): Promise<SpawnedProcess> {
-  return new Promise((done, fail) => {
-    let settled = false;
-    const settle = (then: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      then();
-    };
-    const proc = spawnProcess({
-      command: process.execPath,
-      args: [...compiledNodeArgs(resolve(__dirname, '..'), 'src/nats-echo-responder.ts'), natsUrl, ECHO_SUBJECT],
-      onOutput: (stream) => {
-        if (stream === 'stdout' && proc.stdout().includes('ready')) settle(() => done(proc));
-      },
-    });
-    const timer = setTimeout(() => {
-      void proc.stop(PROCESS_STOP_GRACE_MS);
-      settle(() => fail(new Error(`the echo responder was not ready within ${RESPONDER_READY_MS} ms: ${proc.stderr().slice(-500)}`)));
-    }, RESPONDER_READY_MS);
-    void proc.exited.then((exit) => settle(() => fail(new Error(`the echo responder exited (${exit.code ?? exit.signal}): ${proc.stderr().slice(-500)}`))));
-  });
+  const floor = await startNatsFloor(FLOOR_PAYLOAD_BYTES);
+  closers.push(() => floor.stop());
+  return () => floor.request();
 }
 
 async function grpcPingOf(b: RunningNode, closers: Closer[]): Promise<Op> {
