@@ -10,16 +10,17 @@ import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nkeys as untypedNkeys } from 'nats';
 import { IdentityError } from './identity';
+import type { UserNkey } from './nkey-native';
+import { userNkeyOfSeed } from './nkey-native';
 import { createPrivateFileOnce } from './private-file';
 
 export const BUS_KEY_DIR = 'bus';
 const SEED_PREFIX = 'SU';
 const USER_SEED = /^SU[A-Z2-7]{56}$/;
 
-/** nats re-exports nkeys.js typed as `any`; the calls used here, typed. */
+/** nats re-exports nkeys.js typed as `any`; the call used here, typed. */
 interface UserKeys {
   createUser(): { getSeed(): Uint8Array };
-  fromSeed(seed: Uint8Array): { getPublicKey(): string };
 }
 const nkeys = untypedNkeys as UserKeys;
 
@@ -47,13 +48,13 @@ export async function loadOrCreateBusKeys(dataDir: string, roles: readonly strin
       if (err.code === 'ENOENT') return createSeedFile(seedFile);
       throw err;
     });
-    keys.push({ role, publicKey: publicKeyOfSeed(seed, seedFile), seedFile });
+    keys.push({ role, publicKey: userNkeyOf(seed, seedFile).publicKey, seedFile });
   }
   return keys;
 }
 
 /** Reads a seed file for the bus authenticator (libs/bus nkey-signer.ts); a clear error when it is missing or not a user seed. */
-export async function readBusSeed(seedFile: string): Promise<Uint8Array> {
+export async function readBusSeed(seedFile: string): Promise<UserNkey> {
   let text: string;
   try {
     text = await readFile(seedFile, 'utf8');
@@ -64,15 +65,13 @@ export async function readBusSeed(seedFile: string): Promise<Uint8Array> {
       { cause: err },
     );
   }
-  publicKeyOfSeed(text, seedFile);
-  return new TextEncoder().encode(text.trim());
+  return userNkeyOf(text, seedFile);
 }
 
-function publicKeyOfSeed(text: string, path: string): string {
-  const seed = text.trim();
-  if (!USER_SEED.test(seed)) throw new IdentityError(`${path} is not an NKey user seed`);
+function userNkeyOf(text: string, path: string): UserNkey {
+  if (!USER_SEED.test(text.trim())) throw new IdentityError(`${path} is not an NKey user seed`);
   try {
-    return nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+    return userNkeyOfSeed(text);
   } catch (err) {
     throw new IdentityError(`${path} is not a valid NKey user seed`, { cause: err });
   }
