@@ -6,7 +6,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 
 /** Ranks and input counts any skill of the catalog needs, with room to grow. */
 export const MAX_RANK = 8;
@@ -61,6 +61,14 @@ export const SubmitBody = Type.Object(
         description: 'how many different providers run it (default 1); K >= 2: every result verified and compared, the agreeing ones paid, the default budget K × the price',
       }),
     ),
+    shards: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: TASK_MAX_SHARDS,
+        description:
+          "matmul only, not with redundancy: row blocks of a (default 1); S >= 2: each block run on a provider and verified, paid the whole product's price only when all are",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -93,6 +101,20 @@ export const Contribution = Type.Object(
   { additionalProperties: false },
 );
 
+export const ShardResult = Type.Object(
+  {
+    index: Type.Integer(),
+    rowStart: Type.Integer({ description: 'first row of a (and of the result) in the block' }),
+    rowEnd: Type.Integer({ description: 'one past its last row' }),
+    providerId: Type.String(),
+    executorId: Type.String(),
+    attempts: Type.Integer({ description: 'dispatches the block took' }),
+    share: Type.Number({ description: "its share of the product's work, and so of the pay (0..1)" }),
+    executeMs: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+
 export const TaskResult = Type.Object(
   {
     taskId: Type.String(),
@@ -111,7 +133,10 @@ export const TaskResult = Type.Object(
       { escrowMs: Type.Number(), executeMs: Type.Number(), verifyMs: Type.Number(), settleMs: Type.Number(), totalMs: Type.Number() },
       { additionalProperties: false },
     ),
-    contributions: Type.Optional(Type.Array(Contribution, { description: 'a redundant task (redundancy >= 2): each replica that returned a result' })),
+    contributions: Type.Optional(
+      Type.Array(Contribution, { description: 'a redundant task (redundancy >= 2): each replica that returned a result; a sharded one (shards >= 2): each provider node' }),
+    ),
+    shards: Type.Optional(Type.Array(ShardResult, { description: 'a sharded task (shards >= 2): who computed each row block' })),
   },
   { additionalProperties: false, $id: 'TaskResult' },
 );

@@ -38,6 +38,12 @@ describe('task input - JSON body', () => {
     expect(agentSubmitRequest(input, 'agent/bot', 'k', 9n)).toMatchObject({ redundancy: 3, budget: 9n });
   });
 
+  it('passes shards on to the router (0 when not asked for)', () => {
+    const input = taskFromJson({ skill: 'matmul', inputs: [{ name: 'a', shape: [1], data: [1] }], shards: 4 });
+    expect(agentSubmitRequest(input, 'agent/bot', 'k', 9n)).toMatchObject({ shards: 4, redundancy: 1 });
+    expect(taskFromJson({ skill: 'matmul', inputs: [{ name: 'a', shape: [1], data: [1] }] }).shards).toBe(0);
+  });
+
   it('refuses a budget past uint64', () => {
     expect(() => taskFromJson({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], budget: '99999999999999999999' })).toThrow(/budget/);
   });
@@ -54,6 +60,7 @@ describe('task input - protobuf body', () => {
     const req = agentSubmitRequest(input, 'agent/bot', 'key-1', 3n);
     expect(req).toMatchObject({ skill: 'vecadd', account: 'agent/bot', taskId: '', idempotencyKey: 'key-1', budget: 3n, redundancy: 0 });
     expect(taskFromProtobuf(SubmitTaskRequest.fromPartial({ skill: 'vecadd', inputs: [tensor], redundancy: 5 })).redundancy).toBe(5);
+    expect(taskFromProtobuf(SubmitTaskRequest.fromPartial({ skill: 'matmul', inputs: [tensor], shards: 16 })).shards).toBe(16);
   });
 
   it.each([
@@ -64,6 +71,7 @@ describe('task input - protobuf body', () => {
     [{ skill: 'vecadd', inputs: [tensor], idempotencyKey: 'no spaces' }, /idempotencyKey/],
     [{ skill: 'vecadd', inputs: [tensor], timeoutMs: 10_000_000 }, /timeoutMs/],
     [{ skill: 'vecadd', inputs: [tensor], redundancy: 6 }, /redundancy must be 1 to 5/],
+    [{ skill: 'matmul', inputs: [tensor], shards: 17 }, /shards must be 1 to 16/],
   ])('refuses %p', (partial, message) => {
     expect(() => taskFromProtobuf(SubmitTaskRequest.fromPartial(partial))).toThrow(message);
   });
@@ -86,6 +94,7 @@ describe('task result - JSON', () => {
       settlement: TaskState.TASK_STATE_PAID,
       settlementNote: '',
       contributions: [],
+      shards: [],
     };
     expect(taskResultJson(res, 'json')).toMatchObject({ outputs: [{ name: 'c', shape: [2], data: [0.5, -1] }], cost: '7', refunded: '1', settlement: 'TASK_STATE_PAID' });
     expect(taskResultJson(res, 'base64').outputs[0]).toEqual({ name: 'c', shape: [2], dataBase64: f32([0.5, -1]) });
@@ -97,5 +106,8 @@ describe('task result - JSON', () => {
       { providerId: 'p', executorId: 'e', counted: true, paid: '7', share: 0.5, note: '', executeMs: 12.5 },
       { providerId: 'q', executorId: 'e', counted: false, paid: '0', share: 0, note: 'disagreed', executeMs: 12.5 },
     ]);
+    expect(taskResultJson(res, 'json')).not.toHaveProperty('shards');
+    const shard = { index: 0, rowStart: 0, rowEnd: 2, providerId: 'p', executorId: 'e', attempts: 2, share: 1, executeMs: 3 };
+    expect(taskResultJson({ ...res, shards: [shard] }, 'json').shards).toEqual([shard]);
   });
 });

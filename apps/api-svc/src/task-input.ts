@@ -5,7 +5,18 @@
  * `account` or `task_id` is replaced, so an agent can only ever pay from its own account.
  */
 import type { SubmitTaskResponse, Tensor } from '@swarm/contracts';
-import { elementCount, ErrorCode, SubmitTaskRequest, SwarmError, TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_TIMEOUT_MS, TaskState, toTensor } from '@swarm/contracts';
+import {
+  elementCount,
+  ErrorCode,
+  SubmitTaskRequest,
+  SwarmError,
+  TASK_MAX_ELEMENTS,
+  TASK_MAX_REDUNDANCY,
+  TASK_MAX_SHARDS,
+  TASK_MAX_TIMEOUT_MS,
+  TaskState,
+  toTensor,
+} from '@swarm/contracts';
 import type { SubmitBody, TaskResult } from './http-schemas';
 import { IDEMPOTENCY_KEY_PATTERN, MAX_INPUTS, MAX_RANK } from './http-schemas';
 
@@ -32,6 +43,8 @@ export interface TaskInput {
   readonly idempotencyKey: string;
   /** How many different providers run it: 0 or 1 is one; 2..TASK_MAX_REDUNDANCY (the budget default is K × the price). */
   readonly redundancy: number;
+  /** Row blocks of a sharded matmul: 0 or 1 is none; 2..TASK_MAX_SHARDS (the router checks the skill and rows). */
+  readonly shards: number;
 }
 
 export function taskFromJson(body: SubmitBody): TaskInput {
@@ -50,7 +63,15 @@ export function taskFromJson(body: SubmitBody): TaskInput {
     }
     return toTensor(t.name, t.shape, values);
   });
-  return { skill: body.skill, inputs, budget: budgetOf(body.budget), timeoutMs: body.timeoutMs ?? 0, idempotencyKey: body.idempotencyKey ?? '', redundancy: body.redundancy ?? 1 };
+  return {
+    skill: body.skill,
+    inputs,
+    budget: budgetOf(body.budget),
+    timeoutMs: body.timeoutMs ?? 0,
+    idempotencyKey: body.idempotencyKey ?? '',
+    redundancy: body.redundancy ?? 1,
+    shards: body.shards ?? 0,
+  };
 }
 
 /** A protobuf body: decoded by the caller (MALFORMED_MESSAGE there), checked here like a JSON one. */
@@ -67,7 +88,8 @@ export function taskFromProtobuf(req: SubmitTaskRequest): TaskInput {
   if (req.timeoutMs > TASK_MAX_TIMEOUT_MS) throw invalid(`timeoutMs must be at most ${TASK_MAX_TIMEOUT_MS}`);
   if (req.idempotencyKey !== '' && !KEY.test(req.idempotencyKey)) throw invalid('idempotencyKey must be 1-64 of [A-Za-z0-9._:-]');
   if (req.redundancy > TASK_MAX_REDUNDANCY) throw invalid(`redundancy must be 1 to ${TASK_MAX_REDUNDANCY} (0: one provider)`);
-  return { skill: req.skill, inputs: req.inputs, budget: req.budget, timeoutMs: req.timeoutMs, idempotencyKey: req.idempotencyKey, redundancy: req.redundancy };
+  if (req.shards > TASK_MAX_SHARDS) throw invalid(`shards must be 1 to ${TASK_MAX_SHARDS} (0: the whole product on one provider)`);
+  return { skill: req.skill, inputs: req.inputs, budget: req.budget, timeoutMs: req.timeoutMs, idempotencyKey: req.idempotencyKey, redundancy: req.redundancy, shards: req.shards };
 }
 
 /** The request sent on `router.submit-agent`: the agent's account, the key that names the task. */
@@ -81,6 +103,7 @@ export function agentSubmitRequest(input: TaskInput, account: string, idempotenc
     taskId: '',
     idempotencyKey,
     redundancy: input.redundancy,
+    shards: input.shards,
   });
 }
 
@@ -164,6 +187,7 @@ export function taskResultJson(res: SubmitTaskResponse, encoding: 'json' | 'base
           })),
         }
       : {}),
+    ...(res.shards.length > 0 ? { shards: res.shards.map((s) => ({ ...s })) } : {}),
   };
 }
 

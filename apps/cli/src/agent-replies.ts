@@ -63,6 +63,7 @@ export function resultReply(r: TaskResult): SubmitTaskResponse {
     settlement: taskState(r.settlement),
     settlementNote: r.settlementNote,
     contributions,
+    shards: (r.shards ?? []).map((s) => ({ ...s })),
   };
 }
 

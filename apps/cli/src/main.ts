@@ -6,7 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
-import { MAX_REDUNDANCY, MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
+import { MAX_REDUNDANCY, MAX_SHARDS, MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 // Types only (erased): the modules themselves load on first use below.
 import type * as AgentModule from './commands/agent';
 import type * as BalanceModule from './commands/balance';
@@ -62,6 +62,11 @@ function timeoutMs(value: string): number {
 
 function redundancy(value: string): number {
   if (!/^\d{1,2}$/.test(value) || Number(value) < 1 || Number(value) > MAX_REDUNDANCY) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_REDUNDANCY}`);
+  return Number(value);
+}
+
+function shards(value: string): number {
+  if (!/^\d{1,2}$/.test(value) || Number(value) < 1 || Number(value) > MAX_SHARDS) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_SHARDS}`);
   return Number(value);
 }
 
@@ -155,6 +160,11 @@ function build(): Command {
       '--redundancy <k>',
       `run it on k different providers, 1 to ${MAX_REDUNDANCY} (default 1): each result is verified and compared, the default budget is k × the price, and the agreeing ones share the pay`,
       redundancy,
+    )
+    .option(
+      '--shards <s>',
+      `matmul only, not with --redundancy: split a into s row blocks, 1 to ${MAX_SHARDS} (default 1), each run on a provider and verified; pays the whole product's price only when every block is verified, each provider by its blocks' share`,
+      shards,
     )
     .addOption(apiUrl())
     .addOption(nats())

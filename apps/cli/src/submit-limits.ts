@@ -12,3 +12,6 @@ export const MAX_TIMEOUT_MS = 120_000;
 
 /** Most providers one task runs on (SubmitTaskRequest.redundancy, TASK_MAX_REDUNDANCY). */
 export const MAX_REDUNDANCY = 5;
+
+/** Most row blocks one matmul is split into (SubmitTaskRequest.shards, TASK_MAX_SHARDS). */
+export const MAX_SHARDS = 16;

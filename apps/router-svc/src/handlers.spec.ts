@@ -69,7 +69,17 @@ function routerOnVirtualTime() {
 
 function vecaddRequest(): SubmitTaskRequest {
   const inputs = demoInputs('vecadd', 8, seededRandom(7));
-  return { skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: TIMEOUT_MS, account: '', taskId: '', idempotencyKey: '', redundancy: 0 };
+  return {
+    skill: 'vecadd',
+    inputs,
+    budget: priceOf('vecadd', inputs.map(fromTensor)),
+    timeoutMs: TIMEOUT_MS,
+    account: '',
+    taskId: '',
+    idempotencyKey: '',
+    redundancy: 0,
+    shards: 0,
+  };
 }
 
 describe('router submit - deadlines on virtual time', () => {

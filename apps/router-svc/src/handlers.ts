@@ -130,7 +130,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       const run = runTask(
         components,
         deps.limits,
-        { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, deadlineMs, account, redundancy: req.redundancy },
+        { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, deadlineMs, account, redundancy: req.redundancy, shards: req.shards },
         dispatchSignal,
         // With a key, settle retries outlive the deadline (until shortly before the escrow's
         // expiry): a verified result is not thrown away because credit-svc was restarting, and
@@ -207,6 +207,7 @@ function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
     settlement: out.settlement === 'paid' ? TaskState.TASK_STATE_PAID : TaskState.TASK_STATE_REFUNDED,
     settlementNote: out.settlementNote,
     contributions: out.contributions.map((c) => ({ ...c })),
+    shards: out.shards.map((s) => ({ ...s })),
   };
 }
 
@@ -215,7 +216,7 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
   if (record.fingerprint && record.fingerprint !== fingerprint) {
     throw new SwarmError(
       ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-      `this idempotency key was already used for a different task (${record.taskId}: other skill, budget, redundancy or inputs); use a new key`,
+      `this idempotency key was already used for a different task (${record.taskId}: other skill, budget, redundancy, shards or inputs); use a new key`,
     );
   }
   if (record.running) await record.running;
@@ -235,15 +236,18 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
 }
 
 /**
- * What a keyed submit asked for: skill, budget, redundancy, input names, shapes and every input byte (not the
+ * What a keyed submit asked for: skill, budget, redundancy, shards, input names, shapes and every input byte (not the
  * timeout: a retry may wait longer). The bytes matter: a key reused for other data of the same
  * shape must be refused, not answered with another task's result (a client could otherwise
  * squat a key and feed a later submitter the wrong output). SHA-256 of 8 MB is ~10-20 ms here,
  * small beside running such a task.
  */
 function submitFingerprint(req: SubmitTaskRequest): string {
-  // Redundancy 0 and 1 are the same task (one provider).
-  const h = createHash('sha256').update(JSON.stringify([req.skill, String(req.budget), Math.max(1, req.redundancy), req.inputs.map((t) => [t.name, t.shape, t.data.byteLength])]));
+  // Redundancy (and shards) 0 and 1 are the same task (one provider, the whole product).
+  const parts: unknown[] = [req.skill, String(req.budget), Math.max(1, req.redundancy), req.inputs.map((t) => [t.name, t.shape, t.data.byteLength])];
+  // Appended only when sharded, so the fingerprints of unsharded tasks stay what they were.
+  if (req.shards > 1) parts.push(['shards', req.shards]);
+  const h = createHash('sha256').update(JSON.stringify(parts));
   for (const t of req.inputs) h.update(t.data);
   return h.digest('hex');
 }

@@ -88,7 +88,7 @@ describe('bus - request/reply over a real nats-server', () => {
       const err = await svc.client
         .requestAcked(
           RouterSubmit,
-          { skill: 'x', inputs: [], budget: 1n, timeoutMs: 0, account: '', taskId: '', idempotencyKey: '', redundancy: 0 },
+          { skill: 'x', inputs: [], budget: 1n, timeoutMs: 0, account: '', taskId: '', idempotencyKey: '', redundancy: 0, shards: 0 },
           { timeoutMs: 20_000, ackTimeoutMs: 300 },
         )
         .catch((e: unknown) => e);

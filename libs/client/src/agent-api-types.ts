@@ -59,6 +59,12 @@ export interface AgentTask {
    * and compared, the budget must cover K times the price, and the agreeing replicas share the pay.
    */
   readonly redundancy?: number;
+  /**
+   * matmul only: split `a` into this many row blocks (2..16, at most its rows; default one piece),
+   * each run on a provider and verified; paid only for the whole product, at its price, each
+   * provider by its blocks' share of the work. Not with redundancy.
+   */
+  readonly shards?: number;
 }
 
 export interface TaskTiming {
@@ -69,7 +75,7 @@ export interface TaskTiming {
   readonly totalMs: number;
 }
 
-/** What one replica of a redundant task did and was paid (redundancy >= 2). */
+/** What one replica of a redundant task (redundancy >= 2), or one provider of a sharded one (shards >= 2), did and was paid. */
 export interface TaskContribution {
   readonly providerId: string;
   readonly executorId: string;
@@ -104,6 +110,23 @@ export interface TaskResult {
   readonly timing: TaskTiming;
   /** One per replica that returned something, when the task ran redundantly; absent otherwise. */
   readonly contributions?: readonly TaskContribution[];
+  /** One per row block, when the task was sharded; absent otherwise. */
+  readonly shards?: readonly TaskShard[];
+}
+
+/** Who computed one row block of a sharded matmul (shards >= 2). */
+export interface TaskShard {
+  readonly index: number;
+  /** Rows [rowStart, rowEnd) of `a` and of the result. */
+  readonly rowStart: number;
+  readonly rowEnd: number;
+  readonly providerId: string;
+  readonly executorId: string;
+  /** Dispatches the block took (more than 1 when a result was wrong, late or missing). */
+  readonly attempts: number;
+  /** Its share of the work, and so of the pay, 0..1. */
+  readonly share: number;
+  readonly executeMs: number;
 }
 
 export interface TaskErrorInfo {

@@ -5,7 +5,7 @@
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { elementCount } from '@swarm/contracts';
-import type { AgentBalance, AgentPeer, AgentSkills, InputTensor, TaskContribution, TaskQuote, TaskResult, TaskStatus, TaskTiming } from './agent-api-types';
+import type { AgentBalance, AgentPeer, AgentSkills, InputTensor, TaskContribution, TaskQuote, TaskResult, TaskShard, TaskStatus, TaskTiming } from './agent-api-types';
 import { AgentApiError } from './api-error';
 
 type Json = Record<string, unknown>;
@@ -143,6 +143,20 @@ function contributionFromJson(v: unknown, what: string): TaskContribution {
   };
 }
 
+function shardFromJson(v: unknown, what: string): TaskShard {
+  const s = obj(v, what);
+  return {
+    index: num(s, 'index', what),
+    rowStart: num(s, 'rowStart', what),
+    rowEnd: num(s, 'rowEnd', what),
+    providerId: str(s, 'providerId', what),
+    executorId: str(s, 'executorId', what),
+    attempts: num(s, 'attempts', what),
+    share: num(s, 'share', what),
+    executeMs: num(s, 'executeMs', what),
+  };
+}
+
 export function resultFromJson(body: unknown): TaskResult {
   const o = obj(body, 'result');
   return {
@@ -161,6 +175,7 @@ export function resultFromJson(body: unknown): TaskResult {
     timing: timingFromJson(o['timing']),
     // Only a redundant task has them; a server without the field leaves it out.
     ...(o['contributions'] === undefined ? {} : { contributions: arr(o, 'contributions', 'result').map((c, i) => contributionFromJson(c, `result.contributions[${i}]`)) }),
+    ...(o['shards'] === undefined ? {} : { shards: arr(o, 'shards', 'result').map((s, i) => shardFromJson(s, `result.shards[${i}]`)) }),
   };
 }
 

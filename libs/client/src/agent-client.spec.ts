@@ -153,6 +153,25 @@ describe('agent client - the SDK over HTTP', () => {
     expect(await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }] })).not.toHaveProperty('contributions');
   });
 
+  it('sends shards in the JSON and the protobuf body, reads the row blocks, and refuses shards outside 1..16', async () => {
+    let sent: Record<string, unknown> = {};
+    const shards = [{ index: 0, rowStart: 0, rowEnd: 1, providerId: 'node-1', executorId: 'ex-1', attempts: 1, share: 1, executeMs: 2 }];
+    routes['POST /v1/tasks?encoding=base64'] = (_q, body, res) => {
+      sent = body[0] === 0x7b ? (JSON.parse(body.toString()) as Record<string, unknown>) : { protobufShards: SubmitTaskRequest.decode(body).shards };
+      json(res, 200, { ...RESULT, shards });
+    };
+    const r = await client().submit({ skill: 'matmul', inputs: [{ name: 'a', shape: [1], data: [1] }], shards: 2 });
+    expect(sent).toMatchObject({ shards: 2 });
+    expect(r.shards).toEqual(shards);
+    const n = JSON_BODY_MAX_VALUES + 1;
+    await client().submit({ skill: 'matmul', inputs: [{ name: 'a', shape: [n], data: new Float32Array(n) }], shards: 16 });
+    expect(sent).toEqual({ protobufShards: 16 });
+    for (const bad of [0, 17, 2.5]) {
+      const err = await swarmErrorOf(client().submit({ skill: 'matmul', inputs: [{ name: 'a', shape: [1], data: [1] }], shards: bad }));
+      expect([bad, err.code, err.message]).toEqual([bad, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, expect.stringMatching(/^shards must be a whole number from 1 to 16/)]);
+    }
+  });
+
   it('refuses a redundancy outside 1..5 and a malformed contribution', async () => {
     for (const redundancy of [0, 6, 1.5]) {
       const err = await swarmErrorOf(client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], redundancy }));

@@ -9,7 +9,7 @@
  * end and is paid or refunded; `task(id)` tells which.
  */
 import { randomUUID } from 'node:crypto';
-import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, TASK_MAX_REDUNDANCY, toTensor } from '@swarm/contracts';
+import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, toTensor } from '@swarm/contracts';
 import type { AgentBalance, AgentPeer, AgentSkills, AgentTask, InputTensor, TaskAccepted, TaskEvent, TaskQuote, TaskResult, TaskStatus } from './agent-api-types';
 import { balanceFromJson, inputToJson, peersFromJson, quoteFromJson, resultFromJson, skillsFromJson, statusFromJson } from './agent-api-wire';
 import { AgentApiError, apiErrorOf, errorFromResponse } from './api-error';
@@ -159,6 +159,10 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > TASK_MAX_REDUNDANCY)) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `redundancy must be a whole number from 1 to ${TASK_MAX_REDUNDANCY}, got ${String(k).slice(0, 20)}`);
     }
+    const s = task.shards;
+    if (s !== undefined && (!Number.isInteger(s) || s < 1 || s > TASK_MAX_SHARDS)) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `shards must be a whole number from 1 to ${TASK_MAX_SHARDS}, got ${String(s).slice(0, 20)}`);
+    }
     const values = task.inputs.reduce((n, t) => n + checkedCount(t), 0);
     if (values <= JSON_BODY_MAX_VALUES) {
       return {
@@ -170,6 +174,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
           ...(task.timeoutMs !== undefined ? { timeoutMs: task.timeoutMs } : {}),
           // Sent only when asked for: a server that predates the field refuses unknown ones.
           ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
+          ...(task.shards !== undefined ? { shards: task.shards } : {}),
           idempotencyKey,
         }),
       };
@@ -181,6 +186,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
       timeoutMs: task.timeoutMs ?? 0,
       idempotencyKey,
       redundancy: task.redundancy ?? 0,
+      shards: task.shards ?? 0,
     });
     return { contentType: PROTOBUF_MEDIA_TYPE, body: SubmitTaskRequest.encode(req).finish() };
   }

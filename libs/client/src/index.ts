@@ -18,6 +18,7 @@ export type {
   TaskStatus,
   TaskTiming,
   TaskContribution,
+  TaskShard,
 } from './agent-api-types';
 export { AgentApiError } from './api-error';
 export {

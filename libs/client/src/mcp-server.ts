@@ -142,6 +142,7 @@ function serverFor(api: AgentClient, parts: ServerParts): Server {
       description:
         "Runs a skill on the swarm, paid from this agent's account, and returns the verified result with its cost, how it was verified and which node ran it (providerId). " +
         'With redundancy K (2-5), K different nodes run it, their results must agree, and each replica is listed in contributions (counted, paid, share). ' +
+        'A matmul with shards S (2-16) is split into S row blocks run on different nodes, each verified; shards lists who computed each block, contributions what each node was paid. ' +
         'Sends progress notifications while it runs when the call has a progressToken. Never runs or charges a task twice for the same idempotencyKey.',
       readOnly: false,
       run: submit,
@@ -234,7 +235,8 @@ function serverFor(api: AgentClient, parts: ServerParts): Server {
 
 /**
  * What submit_task answers: the result, what it cost and who was paid (`paidTo`: the provider, or
- * for a redundant task the providers paid, comma-separated, with each replica in `contributions`),
+ * for a redundant or sharded task the providers paid, comma-separated, with each replica or
+ * provider in `contributions` and a sharded task's row blocks in `shards`),
  * how it was verified.
  */
 function summary(result: TaskResult): JsonObject {
@@ -247,6 +249,7 @@ function summary(result: TaskResult): JsonObject {
       .map((c) => c.providerId)
       .join(', '),
     contributions: replicas.map((c) => ({ ...c, paid: String(c.paid) })),
+    ...(result.shards ? { shards: result.shards.map((s) => ({ ...s })) } : {}),
   };
 }
 

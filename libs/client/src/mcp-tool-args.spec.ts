@@ -30,9 +30,10 @@ describe('MCP tools - arguments', () => {
       budget: 7,
       idempotencyKey: 'k-1',
       redundancy: 3,
+      shards: 2,
     });
     const task = taskArgs(args, inputs);
-    expect(task).toMatchObject({ skill: 'matmul', budget: 7n, idempotencyKey: 'k-1', redundancy: 3 });
+    expect(task).toMatchObject({ skill: 'matmul', budget: 7n, idempotencyKey: 'k-1', redundancy: 3, shards: 2 });
     expect(task.inputs.map((t) => [t.name, t.shape, Array.from(t.data)])).toEqual([
       ['a', [1, 2], [1, 2]],
       ['b', [2, 1], [5, 6]],
@@ -47,6 +48,7 @@ describe('MCP tools - arguments', () => {
       ['submit_task', { skill: 'matmul', inputs: {}, account: 'node' }, /must NOT have additional properties \('account'\)$/],
       ['submit_task', { skill: 'matmul', inputs: {}, redundancy: 6 }, /^submit_task: arguments\.redundancy must be <= 5$/],
       ['submit_task', { skill: 'matmul', inputs: {}, redundancy: 1.5 }, /^submit_task: arguments\.redundancy must be integer$/],
+      ['submit_task', { skill: 'matmul', inputs: {}, shards: 17 }, /^submit_task: arguments\.shards must be <= 16$/],
       ['get_task', { taskId: 'x'.repeat(500) }, /^get_task: arguments\.taskId must match pattern/],
       ['get_balance', { please: true }, /must NOT have additional properties/],
     ];

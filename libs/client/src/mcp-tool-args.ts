@@ -110,5 +110,6 @@ export function taskArgs(args: ToolArgs, inputs: ReadonlyMap<string, readonly Sk
     ...(typeof args['timeoutMs'] === 'number' ? { timeoutMs: args['timeoutMs'] } : {}),
     ...(typeof args['idempotencyKey'] === 'string' ? { idempotencyKey: args['idempotencyKey'] } : {}),
     ...(typeof args['redundancy'] === 'number' ? { redundancy: args['redundancy'] } : {}),
+    ...(typeof args['shards'] === 'number' ? { shards: args['shards'] } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * signature gives them (`a:[n,k] b:[k,m]`), so an agent reads how to call a skill from tools/list.
  * The same schemas validate the arguments (mcp-tool-args.ts).
  */
-import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import type { SkillSpec } from '@swarm/skills';
 import { listSkills } from '@swarm/skills';
 
@@ -125,6 +125,12 @@ export function toolSchemas(skills: readonly SkillSpec[] = listSkills()): ToolSc
           minimum: 1,
           maximum: TASK_MAX_REDUNDANCY,
           description: `how many different nodes run it (default 1); 2-${TASK_MAX_REDUNDANCY}: every result is verified and compared, the agreeing replicas are paid, and the default budget is that many times the price`,
+        },
+        shards: {
+          type: 'integer',
+          minimum: 1,
+          maximum: TASK_MAX_SHARDS,
+          description: `matmul only, not with redundancy: split a into this many row blocks (default 1; 2-${TASK_MAX_SHARDS}, at most a's rows), each run on a node and verified; paid the whole product's price only when every block is verified, each node by its blocks' share`,
         },
       },
       required: ['skill', 'inputs'],

@@ -16,3 +16,8 @@ export const TASK_DEFAULT_TIMEOUT_MS = 30_000;
  * game of its payout stays exact and cheap (2^K coalitions).
  */
 export const TASK_MAX_REDUNDANCY = 5;
+/**
+ * Most row blocks one sharded matmul may ask for (SubmitTaskRequest.shards): one escrow pays at
+ * most 16 payees (credit.proto ReserveRequest.payees), so at most one node per block.
+ */
+export const TASK_MAX_SHARDS = 16;

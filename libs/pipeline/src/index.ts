@@ -14,6 +14,8 @@ export {
 export type { RouterComponents, RouterLimits } from './run-task';
 export { verifyResult } from './attempt-checks';
 export { replicasOf } from './run-replicated';
+export { shardsOf, splitShardPool, SHARDABLE_SKILL } from './shard-split';
+export type { BlockResult, ShardSplit } from './shard-split';
 export { createAdmission, submitBytes, INITIAL_TASK_MS_ESTIMATE, MIN_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS } from './admission';
 export type { Admission, AdmissionLimits, AdmissionStats, AdmissionTicket } from './admission';
 export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN, REJECTED_SHARE } from './task-table';
@@ -21,4 +23,4 @@ export { createRateLimiter } from './rate-limit';
 export { payeesOf, payableCandidates, ESCROW_MAX_PAYEES } from './payees';
 export type { RateLimiter } from './rate-limit';
 export type { TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
-export type { Contribution, EscrowView, ExecutionResult, Payout, ResultVerifier, Sleep, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';
+export type { Contribution, EscrowView, ExecutionResult, Payout, ResultVerifier, ShardRecord, Sleep, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';

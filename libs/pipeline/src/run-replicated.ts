@@ -147,6 +147,7 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
     attempts,
     timing: { escrowMs, executeMs, verifyMs: run.verifyMs, settleMs: now - settleStart, totalMs: now - task.started },
     contributions,
+    shards: [],
   };
 }
 

@@ -7,7 +7,8 @@
  * only payees, and every attempt goes to one of them (payees.ts). The injected selector chooses
  * each attempt's candidate; the injected observer hears how each attempt ended (a verifier that
  * throws is the router's own fault and reports nothing). A task with `redundancy` K >= 2 is
- * admitted here (the budget must cover K runs) and then run by run-replicated.ts.
+ * admitted here (the budget must cover K runs) and then run by run-replicated.ts; a matmul with
+ * `shards` S >= 2 is admitted here (priced as the whole product) and run by run-sharded.ts.
  *
  * The deadline is absolute (`req.deadlineMs`, set by the router when the request arrived), so time
  * a task spent waiting before runTask counts: a task already out of time is never reserved, and a
@@ -17,10 +18,12 @@ import { decodeTensors, ErrorCode, isSwarmError, SwarmError, TASK_MAX_ELEMENTS }
 import type { Random, Stopwatch, WallClock } from '@swarm/determinism';
 import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
-import { getSkill, priceOf } from '@swarm/skills';
+import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
 import { notify, outcomeOfError, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import { replicasOf, runReplicated } from './run-replicated';
+import { runSharded } from './run-sharded';
+import { shardsOf } from './shard-split';
 import { refundQuietly, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 
@@ -146,13 +149,20 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   const started = watch.now();
   const deadline = req.deadlineMs;
   const replicas = replicasOf(req);
+  const shards = shardsOf(req);
   const { inputs, price } = admitTask(req, limits, replicas);
+  // Refused before anything is reserved: more shards than rows of a (INVALID_ARGUMENT).
+  const blocks = shards > 1 ? rowBlocks(inputs[0].shape[0], shards) : [];
 
   const late = c.clock.now() - deadline;
   if (late >= 0) {
     throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed ${Math.round(late)} ms before it could start; nothing was reserved`);
   }
   const expiresAtMs = deadline + SETTLE_GRACE_MS;
+  if (shards > 1) {
+    const attemptMs = (work: number) => attemptTimeoutMs(work, limits);
+    return runSharded(c, limits, { req, inputs, price, blocks, expiresAtMs, attemptMs, started }, signal, settleSignal);
+  }
   if (replicas > 1) {
     const perAttemptMs = attemptTimeoutMs(getSkill(req.skill).work(inputs), limits);
     return runReplicated(c, limits, { req, inputs, price, replicas, expiresAtMs, perAttemptMs, started }, signal, settleSignal);
@@ -207,6 +217,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     attempts: result.attempts,
     timing: { escrowMs, executeMs: result.executeMs, verifyMs: result.verifyMs, settleMs: now - settleStart, totalMs: now - started },
     contributions: [],
+    shards: [],
   };
 }
 

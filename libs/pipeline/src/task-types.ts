@@ -78,6 +78,11 @@ export interface TaskRequest {
    * TASK_MAX_REDUNDANCY run it on that many nodes and pay the agreeing ones (run-replicated.ts).
    */
   readonly redundancy?: number;
+  /**
+   * Row blocks of a sharded matmul: undefined, 0 or 1 mean none; 2 to TASK_MAX_SHARDS split `a`
+   * into that many blocks, each run on a provider and verified (run-sharded.ts).
+   */
+  readonly shards?: number;
 }
 
 export interface AttemptRecord {
@@ -114,11 +119,32 @@ export interface TaskOutcome {
    * verifications summed (verifyMs).
    */
   readonly timing: { escrowMs: number; executeMs: number; verifyMs: number; settleMs: number; totalMs: number };
-  /** One per replica that returned outputs, in the order they arrived (redundancy >= 2; else empty). */
+  /**
+   * One per replica that returned outputs, in the order they arrived (redundancy >= 2), or per
+   * provider node that returned a block, with its pay for all of them (shards >= 2); else empty.
+   */
   readonly contributions: readonly Contribution[];
+  /** One per row block of a sharded task, in row order (shards >= 2; else empty). */
+  readonly shards: readonly ShardRecord[];
 }
 
-/** What one replica of a redundant task returned and was paid (task.proto Contribution). */
+/** Who computed one row block of a sharded matmul (task.proto ShardResult). */
+export interface ShardRecord {
+  readonly index: number;
+  /** Rows [rowStart, rowEnd) of `a` and `c`. */
+  readonly rowStart: number;
+  readonly rowEnd: number;
+  /** The node and executor whose verified result is used. */
+  readonly providerId: string;
+  readonly executorId: string;
+  /** Dispatches this block took. */
+  readonly attempts: number;
+  /** Its value in the shard game as a share of the pool, 0..1 (its work over the whole product's). */
+  readonly share: number;
+  readonly executeMs: number;
+}
+
+/** What one replica of a redundant task, or one provider of a sharded one, returned and was paid (task.proto Contribution). */
 export interface Contribution {
   readonly providerId: string;
   readonly executorId: string;

@@ -18,3 +18,5 @@ export { randomValues, VALUE_DISTRIBUTIONS } from './value-distributions';
 export type { ValueDistribution } from './value-distributions';
 export { orderedMatmul, orderedMlp, SUMMATION_ORDERS } from './f32-orders';
 export type { SummationOrder } from './f32-orders';
+export { assembleRows, rowBlocks, splitMatmul } from './matmul-shards';
+export type { RowBlock } from './matmul-shards';

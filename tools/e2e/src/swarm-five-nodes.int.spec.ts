@@ -10,6 +10,9 @@
  * Then, on the four nodes left (issue 14, redundancy): node 1 runs a matmul with redundancy 3 on
  * three different nodes; every replica is verified and agrees, each provider's account in node 1's
  * ledger gets the price, node 1 pays three times it, and every node's ledger audits clean.
+ * Then (issue 14, sharding) node 1 splits a matmul into four row blocks run on the four nodes at
+ * once: each block verified, the product reassembled, each provider paid its blocks' share of the
+ * price, the credit conserved, and every ledger still audits clean.
  */
 import type { SwarmClient } from '@swarm/client';
 import { connectSwarm } from '@swarm/client';
@@ -44,6 +47,8 @@ const RECORD_GONE_MS = NODE_5_RECORD_TTL_MS + 20_000;
 /** A small product: three replicas of it take milliseconds; 128×128 costs 5 credits, so shares are visible. */
 const REDUNDANT_SIZE = 128;
 const REPLICAS = 3;
+/** Four row blocks of 32 rows: one per node left, 5 credits split 2, 1, 1, 1 by Shapley value. */
+const SHARDS = 4;
 
 type Outcome = { ok: SubmitTaskResponse } | { err: unknown };
 
@@ -211,6 +216,64 @@ describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task',
       const spent = id === node1.nodeId ? res.cost : 0n;
       expect({ id, available: await available(id) }).toEqual({ id, available: (before.get(id) ?? 0n) + earned - spent });
     }
+    for (const node of nodes) {
+      const audited = await connectSwarm(node.natsUrl, { nkeyFile: busKeyFile(node.home, 'observer'), role: 'observer' });
+      try {
+        expect(await audited.audit()).toMatchObject({ ok: true, problems: [] });
+      } finally {
+        await audited.close();
+      }
+    }
+  });
+
+  it(`splits a matmul into ${SHARDS} row blocks over the nodes, pays each provider its blocks' share, and credit is conserved`, async () => {
+    if (!client || !registry) throw new Error('the first test did not get as far as connecting to node 1');
+    const submitter = client;
+    const probe = registry;
+    const [node1] = nodes as [RunningNode];
+    const ids = nodes.map((n) => n.nodeId);
+    await waitFor(async () => new Set((await probe.providers('matmul')).providers.map((p) => p.nodeId)).size >= SHARDS, {
+      timeoutMs: DISCOVERY_MS,
+      intervalMs: 250,
+      what: `node 1 knows ${SHARDS} providers of matmul`,
+    });
+    const available = async (account: string) =>
+      submitter.balance(account).then(
+        (b) => b.available,
+        (err: unknown) => {
+          if (isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) return 0n;
+          throw err;
+        },
+      );
+    const before = new Map(await Promise.all(ids.map(async (id) => [id, await available(id)] as const)));
+    const total = async () => (await Promise.all(ids.map(available))).reduce((s, x) => s + x, 0n);
+    const totalBefore = await total();
+    const inputs = demoInputs('matmul', REDUNDANT_SIZE, seededRandom(REDUNDANT_SIZE + 1));
+    const price = priceOf('matmul', inputs.map(fromTensor));
+    const res = await submitter.submit({ skill: 'matmul', inputs, budget: price + 2n, timeoutMs: 30_000, idempotencyKey: 'five-nodes-sharded', shards: SHARDS });
+
+    expect(res).toMatchObject({ settlement: TaskState.TASK_STATE_PAID, cost: price, refunded: 2n });
+    expect(res.verification).toMatch(new RegExp(`^freivalds; ${SHARDS} of ${SHARDS} row blocks verified, on \\d provider\\(s\\)$`));
+    const dense = demoDenseInputs('matmul', REDUNDANT_SIZE, seededRandom(REDUNDANT_SIZE + 1));
+    expect(getSkill('matmul').agree(dense, getSkill('matmul').reference(dense), res.outputs.map(fromTensor))).toMatchObject({ ok: true });
+    expect(res.shards.map((s) => [s.index, s.rowStart, s.rowEnd])).toEqual([0, 1, 2, 3].map((j) => [j, j * 32, j * 32 + 32]));
+    const providers = new Set(res.shards.map((s) => s.providerId));
+    expect(providers.size).toBeGreaterThanOrEqual(2);
+    const paid = new Map(res.contributions.map((c) => [c.providerId, c.paid]));
+    expect([...paid.values()].reduce((s, x) => s + x, 0n)).toBe(price);
+    for (const c of res.contributions) {
+      expect(ids).toContain(c.providerId);
+      // Each block is a quarter of the work; a node is paid for the blocks it completed.
+      const blocks = res.shards.filter((s) => s.providerId === c.providerId).length;
+      expect(c).toMatchObject({ counted: true, note: '' });
+      expect(c.share).toBeCloseTo(blocks / SHARDS, 9);
+    }
+    for (const id of ids) {
+      const spent = id === node1.nodeId ? res.cost : 0n;
+      expect({ id, available: await available(id) }).toEqual({ id, available: (before.get(id) ?? 0n) + (paid.get(id) ?? 0n) - spent });
+    }
+    // What node 1 paid, its providers earned: the sum over the accounts did not move.
+    expect(await total()).toBe(totalBefore);
     for (const node of nodes) {
       const audited = await connectSwarm(node.natsUrl, { nkeyFile: busKeyFile(node.home, 'observer'), role: 'observer' });
       try {

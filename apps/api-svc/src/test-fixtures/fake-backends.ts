@@ -140,6 +140,7 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
         settlement: TaskState.TASK_STATE_PAID,
         settlementNote: '',
         contributions: fakeContributions(req.redundancy, cost),
+        shards: [],
       };
     },
     { maxRequestBytes: 16 * 1024 * 1024 },

@@ -106,12 +106,37 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
     expect(out).toMatch(/aaaaaaaaaaaaaaaa…\s+│ yes\s+│ 3 credits\s+│ 50\.0%/);
   });
 
+  it('submit: sends shards, and prints who computed each row block', async () => {
+    let sent: Record<string, unknown> = {};
+    const shards = [0, 1].map((index) => ({
+      index,
+      rowStart: index * 2,
+      rowEnd: index * 2 + 2,
+      providerId: (index ? 'b' : 'a').repeat(64),
+      executorId: 'ex',
+      attempts: index + 1,
+      share: 0.5,
+      executeMs: 4,
+    }));
+    routes['POST /v1/tasks?encoding=base64'] = (body, res) => {
+      sent = JSON.parse(body.toString()) as Record<string, unknown>;
+      json(res, 200, { ...RESULT, shards });
+    };
+    await submitCommand({ skill: 'matmul', size: 4, seed: 1, shards: 2, key: 'k-2' }, env);
+    const inputs = demoInputs(getSkill('matmul'), 4, seededRandom(1));
+    // The whole product's price: sharding does not change what the task costs.
+    expect(sent).toMatchObject({ skill: 'matmul', shards: 2, budget: String(priceOf('matmul', inputs.map(fromTensor))) });
+    expect(sent).not.toHaveProperty('redundancy');
+    expect(out).toMatch(/block\s+│ rows\s+│ provider\s+│ attempts\s+│ share\s+│ execute/);
+    expect(out).toMatch(/1\s+│ 2-3\s+│ bbbbbbbbbbbbbbbb…\s+│ 2\s+│ 50\.0%/);
+  });
+
   it('submit --json: the SubmitTaskResponse document, with the contributions in the proto3 JSON mapping', async () => {
     routes['POST /v1/tasks?encoding=base64'] = (_b, res) => json(res, 200, RESULT);
     await submitCommand({ skill: 'vecadd', size: 2, json: true, budget: '9' }, env);
     const doc = JSON.parse(out) as Record<string, unknown>;
     const { timing, contributions, outputs, ...rest } = RESULT;
-    expect(doc).toEqual({ ...rest, outputs: [{ name: 'c', shape: [2], data: outputs[0]?.dataBase64 }], timing, contributions });
+    expect(doc).toEqual({ ...rest, outputs: [{ name: 'c', shape: [2], data: outputs[0]?.dataBase64 }], timing, contributions, shards: [] });
   });
 
   it('submit without --redundancy sends none; the default budget is the price', async () => {

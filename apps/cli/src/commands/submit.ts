@@ -26,6 +26,8 @@ export interface SubmitOptions extends NodeTarget {
   key?: string;
   /** Providers to run it on, 1..MAX_REDUNDANCY (checked by main.ts); unset: one, and nothing sent. */
   redundancy?: number;
+  /** Row blocks of a matmul, 1..MAX_SHARDS (checked by main.ts; the node checks the skill and rows); unset: nothing sent. */
+  shards?: number;
 }
 
 /** A checked task, ready to send either way. */
@@ -37,6 +39,7 @@ export interface PreparedTask {
   timeoutMs: number;
   idempotencyKey: string;
   redundancy: number | undefined;
+  shards: number | undefined;
 }
 
 /**
@@ -78,6 +81,7 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
     // Every submit carries a key (a random one unless given), so a lost reply can be retried safely.
     idempotencyKey: opts.key ?? `cli-${randomUUID()}`,
     redundancy: opts.redundancy,
+    shards: opts.shards,
   };
 }
 
@@ -85,7 +89,7 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
   const client = await connectToNode(opts, 'client', env);
   try {
     // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
-    const req = { ...task, budget: task.budget ?? 1n, redundancy: task.redundancy ?? 0 };
+    const req = { ...task, budget: task.budget ?? 1n, redundancy: task.redundancy ?? 0, shards: task.shards ?? 0 };
     return await withProgress(`running ${task.skill} on the node`, !opts.json, () => submitOnce(() => client.submit(req), req.idempotencyKey));
   } finally {
     await client.close();
@@ -104,6 +108,7 @@ async function submitAsAgent(agent: AgentClient, task: PreparedTask, quiet: bool
           ...(task.budget !== undefined ? { budget: task.budget } : {}),
           ...(task.timeoutMs > 0 ? { timeoutMs: task.timeoutMs } : {}),
           ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
+          ...(task.shards !== undefined ? { shards: task.shards } : {}),
           idempotencyKey: task.idempotencyKey,
         }),
       task.idempotencyKey,
@@ -200,10 +205,27 @@ export function printResult(res: SubmitTaskResponse): void {
     ['executor', `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`],
     ['time', t ? `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}` : ''],
   ]);
+  if (res.shards.length > 0) printShards(res);
   if (res.contributions.length > 0) printContributions(res);
 }
 
-/** A redundant task's replicas: who ran it, whether its result counted, what it was paid and why not. */
+/** A sharded task's row blocks: who computed each, in how many dispatches, and its share of the pay. */
+function printShards(res: SubmitTaskResponse): void {
+  printGrid(
+    ['block', 'rows', 'provider', 'attempts', 'share', 'execute'],
+    res.shards.map((s) => [
+      String(s.index),
+      `${s.rowStart}-${s.rowEnd - 1}`,
+      `${s.providerId.slice(0, 16)}…`,
+      String(s.attempts),
+      `${(s.share * 100).toFixed(1)}%`,
+      ms(s.executeMs),
+    ]),
+    [7, 13, 20, 10, 8, 12],
+  );
+}
+
+/** A redundant task's replicas, or a sharded task's providers: whether its result counted, what it was paid and why not. */
 function printContributions(res: SubmitTaskResponse): void {
   printGrid(
     ['provider', 'counted', 'paid', 'share', 'note'],

@@ -107,6 +107,15 @@ export interface SubmitTaskRequest {
    * their Shapley values in the replica game, and a wrong or disagreeing replica is paid nothing.
    */
   redundancy: number;
+  /**
+   * Sharded matmul: 0 or 1 means one provider runs the whole product. S in 2..16 (matmul only, at
+   * most one shard per row of `a`, not with redundancy >= 2): `a` is split into S row blocks as
+   * even as possible, each block a·b runs on a provider (distinct nodes while there are enough),
+   * each block is verified, a failed, wrong or late block is re-dispatched to another provider,
+   * and the blocks are reassembled. Paid only for a complete verified result: the price of the
+   * whole product, split by Shapley value in the shard game (each block worth its rows·k·m).
+   */
+  shards: number;
 }
 
 /**
@@ -189,8 +198,31 @@ export interface SubmitTaskResponse {
    */
   settlement: TaskState;
   settlementNote: string;
-  /** One per replica that returned something (redundancy >= 2 only; empty otherwise). */
+  /**
+   * One per replica that returned something (redundancy >= 2), or per provider node that returned a
+   * block of a sharded task (shards >= 2, with what that node was paid for all its blocks); empty
+   * otherwise.
+   */
   contributions: Contribution[];
+  /** One per row block of a sharded task (shards >= 2 only; empty otherwise), in row order. */
+  shards: ShardResult[];
+}
+
+/** Who computed one row block of a sharded matmul, and what it earned. */
+export interface ShardResult {
+  /** Block number, 0-based, and its rows of `a` (and `c`): [row_start, row_end). */
+  index: number;
+  rowStart: number;
+  rowEnd: number;
+  /** The node whose verified result is used for this block, and its executor. */
+  providerId: string;
+  executorId: string;
+  /** Dispatches this block took (1 when its first provider's result was verified in time). */
+  attempts: number;
+  /** Its Shapley value in the shard game (its work rows·k·m over the whole product's), 0..1. */
+  share: number;
+  /** Its execution time as the router measured it (the verified dispatch). */
+  executeMs: number;
 }
 
 /** What one replica of a redundant task did and was paid. */
@@ -231,6 +263,7 @@ function createBaseSubmitTaskRequest(): SubmitTaskRequest {
     taskId: "",
     idempotencyKey: "",
     redundancy: 0,
+    shards: 0,
   };
 }
 
@@ -262,6 +295,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     }
     if (message.redundancy !== 0) {
       writer.uint32(64).uint32(message.redundancy);
+    }
+    if (message.shards !== 0) {
+      writer.uint32(72).uint32(message.shards);
     }
     return writer;
   },
@@ -343,6 +379,14 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
             message.redundancy = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.shards = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -377,6 +421,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
         ? globalThis.String(object.idempotency_key)
         : "",
       redundancy: isSet(object.redundancy) ? globalThis.Number(object.redundancy) : 0,
+      shards: isSet(object.shards) ? globalThis.Number(object.shards) : 0,
     };
   },
 
@@ -406,6 +451,9 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     if (message.redundancy !== undefined) {
       obj.redundancy = Math.round(message.redundancy);
     }
+    if (message.shards !== undefined) {
+      obj.shards = Math.round(message.shards);
+    }
     return obj;
   },
 
@@ -422,6 +470,7 @@ export const SubmitTaskRequest: MessageFns<SubmitTaskRequest> = {
     message.taskId = object.taskId ?? "";
     message.idempotencyKey = object.idempotencyKey ?? "";
     message.redundancy = object.redundancy ?? 0;
+    message.shards = object.shards ?? 0;
     return message;
   },
 };
@@ -965,6 +1014,7 @@ function createBaseSubmitTaskResponse(): SubmitTaskResponse {
     settlement: 0,
     settlementNote: "",
     contributions: [],
+    shards: [],
   };
 }
 
@@ -1017,6 +1067,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     }
     for (const v of message.contributions) {
       Contribution.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.shards) {
+      ShardResult.encode(v!, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -1146,6 +1199,14 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
             message.contributions.push(Contribution.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.shards.push(ShardResult.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1191,6 +1252,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
         : "",
       contributions: globalThis.Array.isArray(object?.contributions)
         ? object.contributions.map((e: any) => Contribution.fromJSON(e))
+        : [],
+      shards: globalThis.Array.isArray(object?.shards)
+        ? object.shards.map((e: any) => ShardResult.fromJSON(e))
         : [],
     };
   },
@@ -1239,6 +1303,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     if (message.contributions?.length) {
       obj.contributions = message.contributions.map((e) => Contribution.toJSON(e));
     }
+    if (message.shards?.length) {
+      obj.shards = message.shards.map((e) => ShardResult.toJSON(e));
+    }
     return obj;
   },
 
@@ -1263,6 +1330,208 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     message.settlement = object.settlement ?? 0;
     message.settlementNote = object.settlementNote ?? "";
     message.contributions = object.contributions?.map((e) => Contribution.fromPartial(e)) || [];
+    message.shards = object.shards?.map((e) => ShardResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseShardResult(): ShardResult {
+  return { index: 0, rowStart: 0, rowEnd: 0, providerId: "", executorId: "", attempts: 0, share: 0, executeMs: 0 };
+}
+
+export const ShardResult: MessageFns<ShardResult> = {
+  encode(message: ShardResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.rowStart !== 0) {
+      writer.uint32(16).uint32(message.rowStart);
+    }
+    if (message.rowEnd !== 0) {
+      writer.uint32(24).uint32(message.rowEnd);
+    }
+    if (message.providerId !== "") {
+      writer.uint32(34).string(message.providerId);
+    }
+    if (message.executorId !== "") {
+      writer.uint32(42).string(message.executorId);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(48).uint32(message.attempts);
+    }
+    if (message.share !== 0) {
+      writer.uint32(57).double(message.share);
+    }
+    if (message.executeMs !== 0) {
+      writer.uint32(65).double(message.executeMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShardResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShardResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rowStart = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rowEnd = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.executorId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.share = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.executeMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ShardResult {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      rowStart: isSet(object.rowStart)
+        ? globalThis.Number(object.rowStart)
+        : isSet(object.row_start)
+        ? globalThis.Number(object.row_start)
+        : 0,
+      rowEnd: isSet(object.rowEnd)
+        ? globalThis.Number(object.rowEnd)
+        : isSet(object.row_end)
+        ? globalThis.Number(object.row_end)
+        : 0,
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      executorId: isSet(object.executorId)
+        ? globalThis.String(object.executorId)
+        : isSet(object.executor_id)
+        ? globalThis.String(object.executor_id)
+        : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      share: isSet(object.share) ? globalThis.Number(object.share) : 0,
+      executeMs: isSet(object.executeMs)
+        ? globalThis.Number(object.executeMs)
+        : isSet(object.execute_ms)
+        ? globalThis.Number(object.execute_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ShardResult): unknown {
+    const obj: any = {};
+    if (message.index !== undefined) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.rowStart !== undefined) {
+      obj.rowStart = Math.round(message.rowStart);
+    }
+    if (message.rowEnd !== undefined) {
+      obj.rowEnd = Math.round(message.rowEnd);
+    }
+    if (message.providerId !== undefined) {
+      obj.providerId = message.providerId;
+    }
+    if (message.executorId !== undefined) {
+      obj.executorId = message.executorId;
+    }
+    if (message.attempts !== undefined) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.share !== undefined) {
+      obj.share = floatToJson(message.share);
+    }
+    if (message.executeMs !== undefined) {
+      obj.executeMs = floatToJson(message.executeMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ShardResult>): ShardResult {
+    return ShardResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShardResult>): ShardResult {
+    const message = createBaseShardResult();
+    message.index = object.index ?? 0;
+    message.rowStart = object.rowStart ?? 0;
+    message.rowEnd = object.rowEnd ?? 0;
+    message.providerId = object.providerId ?? "";
+    message.executorId = object.executorId ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.share = object.share ?? 0;
+    message.executeMs = object.executeMs ?? 0;
     return message;
   },
 };
