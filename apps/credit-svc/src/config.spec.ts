@@ -24,6 +24,13 @@ describe('credit config - loadCreditConfig', () => {
     expect(() => loadCreditConfig({ ...base, SWARM_ESCROW_SWEEP_MS: '49' })).toThrow(/SWARM_ESCROW_SWEEP_MS: expected an integer in \[50, 60000\]/);
   });
 
+  it('reads the standing window and payee cap, an hour and 4096 by default, refusing a window under a minute', () => {
+    expect(loadCreditConfig(base).standing).toEqual({ windowMs: 3_600_000, maxPayees: 4_096 });
+    expect(loadCreditConfig({ ...base, SWARM_STANDING_WINDOW_MS: '600000', SWARM_STANDING_MAX_PAYEES: '10' }).standing).toEqual({ windowMs: 600_000, maxPayees: 10 });
+    expect(() => loadCreditConfig({ ...base, SWARM_STANDING_WINDOW_MS: '59999' })).toThrow(/SWARM_STANDING_WINDOW_MS: expected an integer in \[60000, 604800000\]/);
+    expect(() => loadCreditConfig({ ...base, SWARM_STANDING_MAX_PAYEES: '0' })).toThrow(/SWARM_STANDING_MAX_PAYEES: expected an integer in \[1, 1000000\]/);
+  });
+
   it('lists every bad variable at once, including a grant too big for uint64', () => {
     let err: unknown;
     try {

@@ -1,5 +1,5 @@
 import type { EscrowLifetime } from '@swarm/credit';
-import { DEFAULT_ESCROW_LIFETIME, MAX_UINT64 } from '@swarm/credit';
+import { DEFAULT_ESCROW_LIFETIME, DEFAULT_MAX_STANDING_PAYEES, DEFAULT_STANDING_WINDOW_MS, MAX_UINT64, MIN_STANDING_WINDOW_MS } from '@swarm/credit';
 import type { Env, ServiceConfig } from '@swarm/config';
 import { bigintVar, booleanVar, ConfigError, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { join } from 'node:path';
@@ -14,6 +14,10 @@ export const DEFAULT_ESCROW_SWEEP_MS = 1_000;
 export const MIN_ESCROW_SWEEP_MS = 50;
 const MIN_ESCROW_TTL_MS = 1_000;
 const MAX_ESCROW_TTL_MS = 7 * 24 * 3_600_000;
+/** A week of payouts is as far back as standing looks; a rebuild reads that much of the log. */
+const MAX_STANDING_WINDOW_MS = 7 * 24 * 3_600_000;
+/** About 60 buckets of a few dozen bytes each per payee: a million payees is the most memory we allow. */
+const MAX_STANDING_PAYEES = 1_000_000;
 
 export const CREDIT_VARS = {
   ...SERVICE_VARS,
@@ -26,6 +30,9 @@ export const CREDIT_VARS = {
   // Must cover the longest task the router accepts plus its settle grace, or reserves are refused.
   SWARM_ESCROW_MAX_TTL_MS: intVar({ default: DEFAULT_ESCROW_LIFETIME.maxMs, min: MIN_ESCROW_TTL_MS, max: MAX_ESCROW_TTL_MS }),
   SWARM_ESCROW_SWEEP_MS: intVar({ default: DEFAULT_ESCROW_SWEEP_MS, min: MIN_ESCROW_SWEEP_MS, max: 60_000 }),
+  // Contribution standing (docs/priority.md): payouts to a peer within this window rank its tasks.
+  SWARM_STANDING_WINDOW_MS: intVar({ default: DEFAULT_STANDING_WINDOW_MS, min: MIN_STANDING_WINDOW_MS, max: MAX_STANDING_WINDOW_MS }),
+  SWARM_STANDING_MAX_PAYEES: intVar({ default: DEFAULT_MAX_STANDING_PAYEES, min: 1, max: MAX_STANDING_PAYEES }),
 } as const;
 
 export interface CreditConfig extends ServiceConfig {
@@ -35,6 +42,8 @@ export interface CreditConfig extends ServiceConfig {
   readonly ledgerPath: string;
   readonly escrowLifetime: EscrowLifetime;
   readonly escrowSweepMs: number;
+  /** Contribution standing: the window and the most payees held (libs/credit standing-index.ts). */
+  readonly standing: { readonly windowMs: number; readonly maxPayees: number };
 }
 
 /** Pure: a frozen config, or one ConfigError listing every bad variable. */
@@ -51,5 +60,6 @@ export function loadCreditConfig(env: Env): CreditConfig {
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),
     escrowLifetime: Object.freeze({ defaultMs: v.SWARM_ESCROW_DEFAULT_TTL_MS, maxMs: v.SWARM_ESCROW_MAX_TTL_MS }),
     escrowSweepMs: v.SWARM_ESCROW_SWEEP_MS,
+    standing: Object.freeze({ windowMs: v.SWARM_STANDING_WINDOW_MS, maxPayees: v.SWARM_STANDING_MAX_PAYEES }),
   });
 }

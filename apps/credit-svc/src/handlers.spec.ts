@@ -1,7 +1,7 @@
 import type { DefundAgentRequest, LedgerEntry } from '@swarm/contracts';
-import { EntryKind } from '@swarm/contracts';
+import { EntryKind, ErrorCode } from '@swarm/contracts';
 import type { AuditReport, Ledger } from '@swarm/credit';
-import { MAX_UINT64 } from '@swarm/credit';
+import { createStandingIndex, MAX_UINT64 } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import { auditResponse, createCreditHandlers, MAX_AUDIT_PROBLEM_CHARS } from './handlers';
@@ -9,6 +9,9 @@ import { auditResponse, createCreditHandlers, MAX_AUDIT_PROBLEM_CHARS } from './
 const entry: LedgerEntry = { seq: 2n, kind: EntryKind.ENTRY_KIND_REFUND, escrowId: 'e1', fromAccount: 'n', toAccount: 'n', amount: 5n, atMs: 0n };
 const transferEntry: LedgerEntry = { seq: 3n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 't1', fromAccount: 'n', toAccount: 'agent/a', amount: 5n, atMs: 0n };
 const ctx = { log: silentLogger(), headers: undefined };
+const HOUR = 3_600_000;
+/** An empty standing index on a clock that stands still. */
+const standingDeps = (clock = manualClock(10 * HOUR)) => ({ standing: createStandingIndex({ windowMs: HOUR }), clock });
 
 function fakeLedger(): Ledger & { balances: string[]; defunds: DefundAgentRequest[] } {
   const balances: string[] = [];
@@ -44,10 +47,34 @@ function fakeLedger(): Ledger & { balances: string[]; defunds: DefundAgentReques
   };
 }
 
+describe('credit handlers - standing', () => {
+  it("answers a node's payouts in the window, 0 for one never paid, and refuses a bad node id", async () => {
+    const deps = standingDeps();
+    const settle: LedgerEntry = {
+      seq: 4n,
+      kind: EntryKind.ENTRY_KIND_SETTLE,
+      escrowId: 'e1',
+      fromAccount: 'node',
+      toAccount: 'peer-a',
+      amount: 7n,
+      atMs: BigInt(10 * HOUR - 1_000),
+    };
+    deps.standing.record(settle);
+    const h = createCreditHandlers({ ledger: fakeLedger(), nodeAccount: 'node', publish: () => undefined, log: silentLogger(), stopwatch: manualClock(), ...deps });
+    expect(h.standing({ nodeId: 'peer-a' }, ctx)).toEqual({ nodeId: 'peer-a', earnedInWindow: 7n, windowMs: BigInt(HOUR) });
+    expect(h.standing({ nodeId: 'peer-b' }, ctx)).toEqual({ nodeId: 'peer-b', earnedInWindow: 0n, windowMs: BigInt(HOUR) });
+    deps.clock.advance(HOUR + 60_000);
+    expect(h.standing({ nodeId: 'peer-a' }, ctx)).toMatchObject({ earnedInWindow: 0n });
+    for (const nodeId of ['', 'x'.repeat(129), 'a b']) {
+      expect(() => h.standing({ nodeId }, ctx)).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT }));
+    }
+  });
+});
+
 describe('credit handlers - mapping', () => {
   it('reads the node account for an empty balance request', async () => {
     const ledger = fakeLedger();
-    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger(), stopwatch: manualClock() });
+    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger(), stopwatch: manualClock(), ...standingDeps() });
     await h.balance({ account: '' }, ctx);
     await h.balance({ account: 'peer' }, ctx);
     expect(ledger.balances).toEqual(['node', 'peer']);
@@ -55,7 +82,14 @@ describe('credit handlers - mapping', () => {
 
   it('publishes committed entries, and still replies when publishing fails', async () => {
     const published: LedgerEntry[] = [];
-    const ok = createCreditHandlers({ ledger: fakeLedger(), nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger(), stopwatch: manualClock() });
+    const ok = createCreditHandlers({
+      ledger: fakeLedger(),
+      nodeAccount: 'node',
+      publish: (e) => published.push(e),
+      log: silentLogger(),
+      stopwatch: manualClock(),
+      ...standingDeps(),
+    });
     await expect(ok.refund({ escrowId: 'e1' }, ctx)).resolves.toEqual({ escrowId: 'e1', refunded: 5n });
     expect(published).toEqual([entry]);
 
@@ -67,6 +101,7 @@ describe('credit handlers - mapping', () => {
       },
       log: silentLogger(),
       stopwatch: manualClock(),
+      ...standingDeps(),
     });
     await expect(failing.refund({ escrowId: 'e1' }, ctx)).resolves.toEqual({ escrowId: 'e1', refunded: 5n });
   });
@@ -74,7 +109,7 @@ describe('credit handlers - mapping', () => {
   it('publishes the TRANSFER entry of a fund, and nothing for a defund that moved nothing', async () => {
     const published: LedgerEntry[] = [];
     const ledger = fakeLedger();
-    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger(), stopwatch: manualClock() });
+    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: (e) => published.push(e), log: silentLogger(), stopwatch: manualClock(), ...standingDeps() });
     await expect(h.fundAgent({ agentAccount: 'agent/a', amount: 5n, transferId: 't1' }, ctx)).resolves.toEqual({ agentAvailable: 5n, nodeAvailable: 95n });
     await expect(h.defundAgent({ agentAccount: 'agent/a', transferId: 't2', close: true }, ctx)).resolves.toEqual({ returned: 0n, nodeAvailable: 95n });
     expect(published).toEqual([transferEntry]);
@@ -120,7 +155,7 @@ describe('credit handlers - audit', () => {
         return new Promise<AuditReport>((r) => (finish = r));
       },
     };
-    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger(), stopwatch });
+    const h = createCreditHandlers({ ledger, nodeAccount: 'node', publish: () => undefined, log: silentLogger(), stopwatch, ...standingDeps() });
     const both = Promise.all([h.audit({}, ctx), h.audit({}, ctx)]);
     stopwatch.advance(7);
     finish(damaged);

@@ -17,10 +17,12 @@ import type {
   ReserveResponse,
   SettleRequest,
   SettleResponse,
+  StandingRequest,
+  StandingResponse,
 } from '@swarm/contracts';
-import { escrowStatus, MAX_UINT64, validateEscrowQuery } from '@swarm/credit';
-import type { AuditReport, Committed, Ledger } from '@swarm/credit';
-import type { Stopwatch } from '@swarm/determinism';
+import { escrowStatus, MAX_UINT64, validateEscrowQuery, validateId } from '@swarm/credit';
+import type { AuditReport, Committed, Ledger, StandingIndex } from '@swarm/credit';
+import type { Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 
 export interface CreditHandlerDeps {
@@ -32,6 +34,10 @@ export interface CreditHandlerDeps {
   log: Logger;
   /** Times audits (durations only). */
   stopwatch: Stopwatch;
+  /** Payouts per payee in the window, kept up to date by whoever `publish` is (service.ts). */
+  standing: StandingIndex;
+  /** What "now" is for the standing window (the ledger's clock: entries carry its times). */
+  clock: WallClock;
 }
 
 export interface CreditHandlers {
@@ -45,6 +51,8 @@ export interface CreditHandlers {
   /** Node -> agent account and back (api-svc only, bus-roles.ts); idempotent by transfer id. */
   fundAgent: Handler<FundAgentRequest, FundAgentResponse>;
   defundAgent: Handler<DefundAgentRequest, DefundAgentResponse>;
+  /** A node's contribution standing (gateway-svc only, bus-roles.ts); 0 for a node never paid. */
+  standing: Handler<StandingRequest, StandingResponse>;
 }
 
 /** A problem line quotes ids (at most 128 chars each); this bounds a damaged record's text too. */
@@ -128,6 +136,10 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     escrow: async (req) => {
       validateEscrowQuery(req.escrowId);
       return escrowStatus(req.escrowId, await ledger.escrow(req.escrowId));
+    },
+    standing: (req) => {
+      validateId('node_id', req.nodeId);
+      return { nodeId: req.nodeId, earnedInWindow: deps.standing.earned(req.nodeId, deps.clock.now()), windowMs: BigInt(deps.standing.windowMs) };
     },
     audit: () =>
       (auditing ??= audit().finally(() => {

@@ -10,8 +10,10 @@ import {
   CreditRefund,
   CreditReserve,
   CreditSettle,
+  CreditStanding,
   LedgerEntryEvents,
 } from '@swarm/contracts';
+import { createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
@@ -62,16 +64,26 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     sync: config.syncWrites,
     escrowLifetime: config.escrowLifetime,
   });
+  // Contribution standing lives in memory, rebuilt from the window of the log before serving, then
+  // kept up to date by every committed entry (docs/priority.md).
+  const standing = createStandingIndex(config.standing);
   let bus;
   try {
+    const rebuilt = await rebuildStanding(ledger, standing, clock.now(), MAX_ENTRIES_PAGE);
+    log.info({ fromSeq: rebuilt.fromSeq.toString(), scanned: rebuilt.scanned, payees: standing.size() }, 'standing rebuilt from the ledger log');
     bus = await startBusService({ nc, log, name: SERVICE_NAME, version: SERVICE_VERSION, description: 'LevelDB credit ledger', nodeId });
   } catch (err) {
     await ledger.close();
     throw err;
   }
   const { client } = bus;
-  const publish = (entry: LedgerEntry) => client.publish(LedgerEntryEvents, entry);
-  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch });
+  // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
+  // so a publish that throws cannot skip it.
+  const publish = (entry: LedgerEntry) => {
+    standing.record(entry);
+    client.publish(LedgerEntryEvents, entry);
+  };
+  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch, standing, clock });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, opts);
   bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
@@ -81,6 +93,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditEscrow, handlers.escrow, opts);
   bus.serve(CreditFundAgent, handlers.fundAgent, opts);
   bus.serve(CreditDefundAgent, handlers.defundAgent, opts);
+  bus.serve(CreditStanding, handlers.standing, opts);
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => ({
     entries: ledger.lastSeq().toString(),

@@ -29,6 +29,7 @@ describe('gateway config - loadGatewayConfig', () => {
       },
       dhtCallTimeoutMs: DEFAULT_DHT_CALL_TIMEOUT_MS,
       powDifficulty: DEFAULT_POW_DIFFICULTY,
+      peerTasks: { maxRunning: 16, maxWaiting: 32, maxWaitMs: 2_000 },
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -50,6 +51,9 @@ describe('gateway config - loadGatewayConfig', () => {
       SWARM_GATEWAY_MAX_INFLIGHT: '50',
       SWARM_GATEWAY_DHT_TIMEOUT_MS: '500',
       SWARM_POW_DIFFICULTY: '0',
+      SWARM_GATEWAY_PEER_TASKS: '3',
+      SWARM_GATEWAY_PEER_QUEUE: '0',
+      SWARM_GATEWAY_PEER_QUEUE_WAIT_MS: '750',
     });
     expect(c).toMatchObject({
       listen: { host: '::', port: 7700 },
@@ -62,6 +66,7 @@ describe('gateway config - loadGatewayConfig', () => {
       },
       dhtCallTimeoutMs: 500,
       powDifficulty: 0,
+      peerTasks: { maxRunning: 3, maxWaiting: 0, maxWaitMs: 750 },
     });
   });
 
@@ -79,6 +84,14 @@ describe('gateway config - loadGatewayConfig', () => {
       "SWARM_POW_DIFFICULTY: expected an integer in [0, 40] (default 16), got '41'",
     ]);
     expect(problemsOf({ SWARM_POW_DIFFICULTY: '-1' })).toEqual(["SWARM_POW_DIFFICULTY: expected an integer in [0, 40] (default 16), got '-1'"]);
+  });
+
+  it('refuses peer task limits out of range', () => {
+    expect(problemsOf({ SWARM_GATEWAY_PEER_TASKS: '0', SWARM_GATEWAY_PEER_QUEUE: '-1', SWARM_GATEWAY_PEER_QUEUE_WAIT_MS: '60001' })).toEqual([
+      "SWARM_GATEWAY_PEER_TASKS: expected an integer in [1, 10000] (default 16), got '0'",
+      "SWARM_GATEWAY_PEER_QUEUE: expected an integer in [0, 10000] (default 32), got '-1'",
+      "SWARM_GATEWAY_PEER_QUEUE_WAIT_MS: expected an integer in [1, 60000] (default 2000), got '60001'",
+    ]);
   });
 
   it('needs an advertised address when listening on every interface', () => {

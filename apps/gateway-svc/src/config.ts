@@ -1,7 +1,7 @@
 /**
  * gateway-svc settings: where the peer gRPC server listens, the address peers are told, the
- * per-peer limits, how long a relayed DHT call may take, and the proof-of-work difficulty of the
- * records it signs. Pure: main.ts passes process.env.
+ * per-peer limits, how many peers' tasks run and wait here, how long a relayed DHT call may take,
+ * and the proof-of-work difficulty of the records it signs. Pure: main.ts passes process.env.
  */
 import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
 import { ConfigError, envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
@@ -28,6 +28,12 @@ export const DEFAULT_HOST_MAX_CONNECTIONS = 32;
 /** Peer calls in flight across every peer. */
 export const DEFAULT_MAX_INFLIGHT_TOTAL = 8 * DEFAULT_PEER_MAX_INFLIGHT;
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Peers' tasks running here at once; beyond it they wait by standing (docs/priority.md). */
+export const DEFAULT_MAX_PEER_TASKS = 16;
+/** Peers' tasks waiting for a slot at most; a full queue refuses (or displaces) with OVERLOADED. */
+export const DEFAULT_PEER_QUEUE = 32;
+/** A waiting task hears OVERLOADED after this and tries another provider, with time left for it. */
+export const DEFAULT_PEER_QUEUE_WAIT_MS = 2_000;
 /** A DHT call answers within a lookup's patience; beyond a minute a lookup has long moved on. */
 const MIN_DHT_CALL_TIMEOUT_MS = 100;
 const MAX_DHT_CALL_TIMEOUT_MS = 60_000;
@@ -44,6 +50,15 @@ export interface GatewayConfig extends ServiceConfig {
   readonly dhtCallTimeoutMs: number;
   /** Leading zero bits of the node id's proof of work in the records this gateway signs. */
   readonly powDifficulty: number;
+  readonly peerTasks: PeerTaskLimits;
+}
+
+/** How many peers' tasks run here, and how many wait (by standing) and for how long, when full. */
+export interface PeerTaskLimits {
+  readonly maxRunning: number;
+  /** 0: none waits; a full node refuses at once. */
+  readonly maxWaiting: number;
+  readonly maxWaitMs: number;
 }
 
 function hostPortVar(opts: { default?: string; portZero: boolean }): EnvVar<HostPort | undefined> {
@@ -81,6 +96,9 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     SWARM_GATEWAY_MAX_INFLIGHT: intVar({ default: DEFAULT_MAX_INFLIGHT_TOTAL, min: 1, max: 1_000_000 }),
     SWARM_GATEWAY_DHT_TIMEOUT_MS: intVar({ default: DEFAULT_DHT_CALL_TIMEOUT_MS, min: MIN_DHT_CALL_TIMEOUT_MS, max: MAX_DHT_CALL_TIMEOUT_MS }),
     SWARM_POW_DIFFICULTY: intVar({ default: DEFAULT_POW_DIFFICULTY, min: 0, max: MAX_POW_DIFFICULTY }),
+    SWARM_GATEWAY_PEER_TASKS: intVar({ default: DEFAULT_MAX_PEER_TASKS, min: 1, max: 10_000 }),
+    SWARM_GATEWAY_PEER_QUEUE: intVar({ default: DEFAULT_PEER_QUEUE, min: 0, max: 10_000 }),
+    SWARM_GATEWAY_PEER_QUEUE_WAIT_MS: intVar({ default: DEFAULT_PEER_QUEUE_WAIT_MS, min: 1, max: 60_000 }),
   });
   const listen = v.SWARM_GATEWAY_LISTEN as HostPort;
   if (v.SWARM_GATEWAY_ADVERTISE === undefined && isWildcardHost(listen.host)) {
@@ -107,5 +125,6 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     }),
     dhtCallTimeoutMs: v.SWARM_GATEWAY_DHT_TIMEOUT_MS,
     powDifficulty: v.SWARM_POW_DIFFICULTY,
+    peerTasks: Object.freeze({ maxRunning: v.SWARM_GATEWAY_PEER_TASKS, maxWaiting: v.SWARM_GATEWAY_PEER_QUEUE, maxWaitMs: v.SWARM_GATEWAY_PEER_QUEUE_WAIT_MS }),
   });
 }

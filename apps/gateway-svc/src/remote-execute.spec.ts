@@ -1,12 +1,13 @@
 import type { BusClient } from '@swarm/bus';
 import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
-import { ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import { CreditStanding, ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
-import { manualClock } from '@swarm/determinism';
+import { manualClock, virtualTime } from '@swarm/determinism';
 import { encodeTask, nodeIdOfKey, openSignedResult } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
+import { createPeerStanding } from './peer-standing';
 import { createPeerExecuteHandler, EXECUTOR_REPLY_SLACK_MS } from './remote-execute';
 import { createSubmitterRecords } from './submitter-records';
 
@@ -23,14 +24,24 @@ const NOW = 1_800_000_000_000;
 const PEER = 'peer-1';
 
 /**
- * A bus whose executors run `run` and list `skills`, and whose registry finds a record for the
- * nodes in `withRecords` (a peer id, expiring in an hour), recording what was asked.
+ * A bus whose executors run `run` and list `skills`, whose registry finds a record for the
+ * nodes in `withRecords` (a peer id, expiring in an hour) and whose ledger answers `standings`
+ * (0 for any other node), recording what was asked.
  */
-function executorBus(skills: string[], run: (t: ExecuteRequest) => Promise<ExecuteResponse> | ExecuteResponse, withRecords: readonly string[] = [PEER]) {
+function executorBus(
+  skills: string[],
+  run: (t: ExecuteRequest) => Promise<ExecuteResponse> | ExecuteResponse,
+  withRecords: readonly string[] = [PEER],
+  standings: Readonly<Record<string, bigint>> = {},
+) {
   const asked: string[] = [];
   const bus: BusClient = {
     request: async (rpc, req) => {
       asked.push(rpc.subject);
+      if (rpc.subject === CreditStanding.subject) {
+        const { nodeId } = req as { nodeId: string };
+        return { nodeId, earnedInWindow: standings[nodeId] ?? 0n, windowMs: 3_600_000n } as never;
+      }
       if (rpc.subject === RegistryNodeRecord.subject) {
         const found = withRecords.includes((req as { nodeId: string }).nodeId);
         return { found, expiresAtMs: found ? BigInt(NOW + 3_600_000) : 0n, gatewayAddress: found ? '10.0.0.9:7400' : '' } as never;
@@ -58,14 +69,16 @@ const answer = (t: ExecuteRequest): ExecuteResponse => ({
   backend: 'cpu',
   executeMs: 1,
 });
-const call = (request: { task?: ExecuteRequest }) => ({ peerId: PEER, request, signal: new AbortController().signal });
-/** The policy's parts over one bus, on a clock that stands still. */
+const call = (request: { task?: ExecuteRequest }, peerId = PEER) => ({ peerId, request, signal: new AbortController().signal });
+/** The policy's parts over one bus, on a clock that stands still (queue waits on virtual time). */
 const policy = (bus: BusClient, stopwatch: Stopwatch = manualClock(0)) => ({
   skills: createInstalledSkills(bus, stopwatch),
   submitters: createSubmitterRecords(bus, manualClock(NOW), stopwatch),
+  standing: createPeerStanding(bus, stopwatch, silentLogger()),
+  scheduler: virtualTime(NOW).scheduler,
 });
 /** The handler's answer as a promise (a handler may answer synchronously). */
-const run = (handle: ReturnType<typeof createPeerExecuteHandler>, request: { task?: ExecuteRequest }) => Promise.resolve(handle(call(request)));
+const run = (handle: ReturnType<typeof createPeerExecuteHandler>, request: { task?: ExecuteRequest }, peerId = PEER) => Promise.resolve(handle(call(request, peerId)));
 
 describe('gateway-svc - running peers’ tasks', () => {
   it('runs the task as sent on the executors and signs the answer with the node key', async () => {
@@ -110,7 +123,7 @@ describe('gateway-svc - running peers’ tasks', () => {
   it('refuses with OVERLOADED, retry hint included, once peers’ tasks fill its share of the executors', async () => {
     const releases: Array<() => void> = [];
     const { bus } = executorBus(['vecadd'], (t) => new Promise((resolve) => releases.push(() => resolve(answer(t)))));
-    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger(), maxPeerTasks: 2 });
+    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger(), peerTasks: { maxRunning: 2, maxWaiting: 0, maxWaitMs: 2_000 } });
     const running = [run(handle, { task }), run(handle, { task })];
     await new Promise((resolve) => setImmediate(resolve));
     const refused = await run(handle, { task }).catch((e: unknown) => e);
@@ -123,6 +136,44 @@ describe('gateway-svc - running peers’ tasks', () => {
     await new Promise((resolve) => setImmediate(resolve));
     releases.at(-1)?.();
     await expect(next).resolves.toHaveProperty('signature');
+  });
+
+  it('when congested, serves a peer that earned credit here before a free rider that came first, asking the ledger only then', async () => {
+    const [SERVER, RIDER] = ['peer-server', 'peer-rider'];
+    const started: string[] = [];
+    const releases: Array<() => void> = [];
+    const { bus, asked } = executorBus(
+      ['vecadd'],
+      (t) =>
+        new Promise((resolve) => {
+          started.push(t.taskId);
+          releases.push(() => resolve(answer(t)));
+        }),
+      [PEER, SERVER, RIDER],
+      { [SERVER]: 120n },
+    );
+    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger(), peerTasks: { maxRunning: 1, maxWaiting: 4, maxWaitMs: 2_000 } });
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const busy = run(handle, { task: { ...task, taskId: 'busy' } });
+    await tick();
+    // The only slot is taken; the free rider queues first, the serving peer after it.
+    const rider = run(handle, { task: { ...task, taskId: 'rider' } }, RIDER);
+    await tick();
+    const server = run(handle, { task: { ...task, taskId: 'server' } }, SERVER);
+    await tick();
+    expect(started).toEqual(['busy']);
+    releases[0]();
+    await busy;
+    await tick();
+    expect(started).toEqual(['busy', 'server']);
+    releases[1]();
+    await server;
+    await tick();
+    expect(started).toEqual(['busy', 'server', 'rider']);
+    releases[2]();
+    await expect(rider).resolves.toHaveProperty('signature');
+    // The uncongested first task asked no standing; each queued peer once.
+    expect(asked.filter((s) => s === CreditStanding.subject)).toHaveLength(2);
   });
 
   it('passes on what the executors answer: OVERLOADED, UNAVAILABLE', async () => {

@@ -2,8 +2,9 @@
  * The provider's side of remote execution: PeerService.Execute, a task another node sends to run on
  * this node's executors. Accepted only within this node's policy (the task's shape and time limit,
  * a submitter with a valid record on the DHT (submitter-records.ts), the skill installed here, room
- * among the tasks peers already run here), then run as router-svc runs local tasks (an acknowledged
- * request to the executor queue group), and answered signed by the node key over the request's
+ * among the tasks peers already run here, or a place in the queue by contribution standing when
+ * there is none: peer-task-slots.ts, docs/priority.md), then run as router-svc runs local tasks (an
+ * acknowledged request to the executor queue group), and answered signed by the node key over the request's
  * hash and the exact response bytes (libs/records signed-result), so the submitter can prove who
  * computed what.
  */
@@ -11,7 +12,7 @@ import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient } from '@swarm/bus';
 import type { ExecuteResponse } from '@swarm/contracts';
 import { BUS_MAX_PAYLOAD_BYTES, ErrorCode, ExecutorExecute, GatewayExecute, SwarmError } from '@swarm/contracts';
-import type { Time } from '@swarm/determinism';
+import type { Scheduler, Time } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
@@ -19,16 +20,19 @@ import type { RecordSigner } from '@swarm/records';
 import { encodeTask, signResult } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
+import type { PeerTaskLimits } from './config';
+import { DEFAULT_MAX_PEER_TASKS, DEFAULT_PEER_QUEUE, DEFAULT_PEER_QUEUE_WAIT_MS } from './config';
 import { gatewayExecuteHandler } from './execute-on-peer';
 import type { InstalledSkills } from './installed-skills';
 import { createInstalledSkills } from './installed-skills';
 import { createPeerPool } from './peer-pool';
+import type { PeerStanding } from './peer-standing';
+import { createPeerStanding } from './peer-standing';
+import { createPeerTaskSlots } from './peer-task-slots';
 import { checkPeerTask } from './peer-task';
 import type { SubmitterRecords } from './submitter-records';
 import { createSubmitterRecords } from './submitter-records';
 
-/** Peers' tasks running here at once; beyond it peers hear OVERLOADED and try another provider. */
-export const DEFAULT_MAX_PEER_TASKS = 16;
 /**
  * How long an executor has to acknowledge a task: it does so from its event loop on arrival, so a
  * live one answers in milliseconds (router-svc's default, SWARM_ROUTER_ACK_TIMEOUT_MS, is the same).
@@ -47,15 +51,28 @@ export interface PeerExecuteDeps {
   readonly skills: InstalledSkills;
   /** Whether the submitting peer has a valid record on the DHT. */
   readonly submitters: SubmitterRecords;
+  /** What the submitting peer earned serving this node lately: its place in the queue when this node is full. */
+  readonly standing: PeerStanding;
+  /** Paces waits in the queue. */
+  readonly scheduler: Scheduler;
   readonly log: Logger;
-  readonly maxPeerTasks?: number;
+  /** Default DEFAULT_MAX_PEER_TASKS running, DEFAULT_PEER_QUEUE waiting up to DEFAULT_PEER_QUEUE_WAIT_MS. */
+  readonly peerTasks?: PeerTaskLimits;
   /** Longest task time limit a peer may ask for. */
   readonly maxTimeoutMs?: number;
 }
 
+const DEFAULT_PEER_TASK_LIMITS: PeerTaskLimits = Object.freeze({ maxRunning: DEFAULT_MAX_PEER_TASKS, maxWaiting: DEFAULT_PEER_QUEUE, maxWaitMs: DEFAULT_PEER_QUEUE_WAIT_MS });
+
 export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'execute'> {
-  const maxPeerTasks = deps.maxPeerTasks ?? DEFAULT_MAX_PEER_TASKS;
-  let running = 0;
+  const limits = deps.peerTasks ?? DEFAULT_PEER_TASK_LIMITS;
+  const slots = createPeerTaskSlots({
+    slots: limits.maxRunning,
+    maxWaiting: limits.maxWaiting,
+    maxWaitMs: limits.maxWaitMs,
+    retryAfterMs: OVERLOADED_RETRY_AFTER_MS,
+    scheduler: deps.scheduler,
+  });
   return async ({ peerId, request, signal }) => {
     const task = checkPeerTask(request.task, deps.maxTimeoutMs);
     // Before the skill check: a stranger learns nothing about what this node runs.
@@ -64,10 +81,8 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
       // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);
     }
-    if (running >= maxPeerTasks) {
-      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `this node runs ${running} tasks for peers (limit ${maxPeerTasks})`, true, { retryAfterMs: OVERLOADED_RETRY_AFTER_MS });
-    }
-    running += 1;
+    // Standing is asked only when this node is full: an idle node costs no ledger round trip.
+    const release = slots.tryAcquire() ?? (await slots.acquire(await deps.standing.of(peerId), signal));
     let response: ExecuteResponse;
     try {
       // The task goes to the executors exactly as the peer sent it: the signature covers that request.
@@ -77,7 +92,7 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
         signal,
       });
     } finally {
-      running -= 1;
+      release();
     }
     deps.log.debug({ peer: peerId, taskId: task.taskId.slice(0, 64), skill: task.skill }, `ran a task for peer ${shortId(peerId)}`);
     return signResult(encodeTask(task), response, deps.signer);
@@ -93,6 +108,7 @@ export interface RemoteExecutionDeps {
   readonly time: Time;
   /** The gateway's message limit: the largest answer taken from a peer. */
   readonly maxMessageBytes: number;
+  readonly peerTasks: PeerTaskLimits;
 }
 
 /** Both sides of remote execution, as gateway-svc wires them. */
@@ -115,7 +131,10 @@ export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution
       signer,
       skills: createInstalledSkills(bus, time.stopwatch),
       submitters: createSubmitterRecords(bus, time.clock, time.stopwatch),
+      standing: createPeerStanding(bus, time.stopwatch, log),
+      scheduler: time.scheduler,
       log,
+      peerTasks: deps.peerTasks,
     }),
     serve(svc) {
       const handler = gatewayExecuteHandler({

@@ -48,7 +48,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const peerBook = createPeerBook();
   const inbound = createDhtInbound();
   let advertisedAddress = '';
-  const remote = startRemoteExecution({ signer: identity, certificate, nc, log, time, maxMessageBytes: config.limits.maxMessageBytes });
+  const remote = startRemoteExecution({ signer: identity, certificate, nc, log, time, maxMessageBytes: config.limits.maxMessageBytes, peerTasks: config.peerTasks });
   const server: GatewayServer = await startGatewayServer({
     certificate,
     listen: config.listen,

@@ -39,6 +39,7 @@ import {
   CreditRefund,
   CreditReserve,
   CreditSettle,
+  CreditStanding,
   EXECUTOR_QUEUE,
   ExecutorExecute,
   ExecutorSkills,
@@ -135,6 +136,8 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       RegistryNodeRecord.subject,
       ExecutorExecute.subject,
       ExecutorSkills.subject,
+      // A submitting peer's standing, to rank its task when peers' tasks fill this node (docs/priority.md).
+      CreditStanding.subject,
     ],
     ['swarm.v1.gateway.>'],
     true,

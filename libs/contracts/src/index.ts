@@ -22,6 +22,8 @@ export {
   FundAgentResponse,
   DefundAgentRequest,
   DefundAgentResponse,
+  StandingRequest,
+  StandingResponse,
   CreditServiceDefinition,
 } from './gen/swarm/v1/credit';
 export {
@@ -89,6 +91,7 @@ export {
   CreditEscrow,
   CreditFundAgent,
   CreditDefundAgent,
+  CreditStanding,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,

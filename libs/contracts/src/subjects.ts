@@ -93,6 +93,8 @@ export const CreditEscrow = rpc('swarm.v1.credit.escrow', CreditServiceDefinitio
 /** Between the node's account and its agents' accounts: api-svc alone may send them. */
 export const CreditFundAgent = rpc('swarm.v1.credit.fund-agent', CreditServiceDefinition, 'fundAgent');
 export const CreditDefundAgent = rpc('swarm.v1.credit.defund-agent', CreditServiceDefinition, 'defundAgent');
+/** A peer's contribution standing (credit this ledger paid it lately): gateway-svc alone may ask (bus-roles.ts). */
+export const CreditStanding = rpc('swarm.v1.credit.standing', CreditServiceDefinition, 'standing');
 
 export const ExecutorExecute = rpc('swarm.v1.executor.execute', ExecutorServiceDefinition, 'execute');
 export const ExecutorSkills = rpc('swarm.v1.executor.skills', ExecutorServiceDefinition, 'listSkills');
@@ -158,6 +160,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditEscrow,
   CreditFundAgent,
   CreditDefundAgent,
+  CreditStanding,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,

@@ -33,3 +33,5 @@ export { createLedger, MAX_ENTRIES_PAGE, DEFAULT_ESCROW_LIFETIME } from './creat
 export type { LedgerComponents, LedgerInit } from './create-ledger';
 export { createMemoryStore } from './memory-store';
 export { escrowStatus, validateEscrowQuery } from './escrow-status';
+export { createStandingIndex, rebuildStanding, DEFAULT_STANDING_WINDOW_MS, DEFAULT_MAX_STANDING_PAYEES, MIN_STANDING_WINDOW_MS, STANDING_BUCKETS } from './standing-index';
+export type { StandingIndex, StandingInit, LedgerLog } from './standing-index';

@@ -349,6 +349,30 @@ export interface DefundAgentResponse {
   nodeAvailable: bigint;
 }
 
+/**
+ * Ask how much verified work one node did for this node lately: the credit this node's ledger paid
+ * it (settled payouts naming it as payee) in the standing window. gateway-svc ranks peers' tasks by
+ * it when this node is congested (docs/priority.md). This node's own ledger is the evidence for now;
+ * signed receipts (issue 14) will replace it.
+ */
+export interface StandingRequest {
+  /** The peer's node id: its account as a payee. */
+  nodeId: string;
+}
+
+/** One node's contribution standing as this ledger sees it; 0 for a node it never paid (a free rider). */
+export interface StandingResponse {
+  nodeId: string;
+  /**
+   * Credits paid to it by settles committed within about the last `window_ms`: a payout counts for
+   * at least the window and at most 1/60 of it longer (the ledger sums payouts in 60 buckets per
+   * window, so memory per node stays bounded).
+   */
+  earnedInWindow: bigint;
+  /** The window this ledger uses (SWARM_STANDING_WINDOW_MS). */
+  windowMs: bigint;
+}
+
 function createBaseReserveRequest(): ReserveRequest {
   return { escrowId: "", account: "", amount: 0n, expiresAtMs: 0n, payees: [] };
 }
@@ -2763,6 +2787,200 @@ export const DefundAgentResponse: MessageFns<DefundAgentResponse> = {
   },
 };
 
+function createBaseStandingRequest(): StandingRequest {
+  return { nodeId: "" };
+}
+
+export const StandingRequest: MessageFns<StandingRequest> = {
+  encode(message: StandingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StandingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStandingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StandingRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: StandingRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StandingRequest>): StandingRequest {
+    return StandingRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StandingRequest>): StandingRequest {
+    const message = createBaseStandingRequest();
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
+function createBaseStandingResponse(): StandingResponse {
+  return { nodeId: "", earnedInWindow: 0n, windowMs: 0n };
+}
+
+export const StandingResponse: MessageFns<StandingResponse> = {
+  encode(message: StandingResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.earnedInWindow !== 0n) {
+      if (BigInt.asUintN(64, message.earnedInWindow) !== message.earnedInWindow) {
+        throw new globalThis.Error("value provided for field message.earnedInWindow of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.earnedInWindow);
+    }
+    if (message.windowMs !== 0n) {
+      if (BigInt.asUintN(64, message.windowMs) !== message.windowMs) {
+        throw new globalThis.Error("value provided for field message.windowMs of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.windowMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StandingResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStandingResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.earnedInWindow = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.windowMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StandingResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      earnedInWindow: isSet(object.earnedInWindow)
+        ? BigInt(object.earnedInWindow)
+        : isSet(object.earned_in_window)
+        ? BigInt(object.earned_in_window)
+        : 0n,
+      windowMs: isSet(object.windowMs)
+        ? BigInt(object.windowMs)
+        : isSet(object.window_ms)
+        ? BigInt(object.window_ms)
+        : 0n,
+    };
+  },
+
+  toJSON(message: StandingResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.earnedInWindow !== undefined) {
+      obj.earnedInWindow = message.earnedInWindow.toString();
+    }
+    if (message.windowMs !== undefined) {
+      obj.windowMs = message.windowMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StandingResponse>): StandingResponse {
+    return StandingResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StandingResponse>): StandingResponse {
+    const message = createBaseStandingResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.earnedInWindow = (object.earnedInWindow !== undefined && object.earnedInWindow !== null)
+      ? BigInt(object.earnedInWindow)
+      : 0n;
+    message.windowMs = (object.windowMs !== undefined && object.windowMs !== null) ? BigInt(object.windowMs) : 0n;
+    return message;
+  },
+};
+
 /** credit-svc, the only process that reads or writes the ledger: `swarm.v1.credit.<verb>`. */
 export type CreditServiceDefinition = typeof CreditServiceDefinition;
 export const CreditServiceDefinition = {
@@ -2841,6 +3059,15 @@ export const CreditServiceDefinition = {
       requestType: DefundAgentRequest as typeof DefundAgentRequest,
       requestStream: false,
       responseType: DefundAgentResponse as typeof DefundAgentResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** One node's contribution standing (gateway-svc only, ranking peers' tasks when congested). */
+    standing: {
+      name: "Standing",
+      requestType: StandingRequest as typeof StandingRequest,
+      requestStream: false,
+      responseType: StandingResponse as typeof StandingResponse,
       responseStream: false,
       options: {},
     },
