@@ -17,7 +17,9 @@
  * τ also grows with the partial sums' drift along one direction per block (f32-error.ts), from A
  * and B alone, never from r. It costs DRIFT_PASSES·k·w for each column block (w wide) with a row
  * that fails the τ without it (sign-sorted data, or a wrong result), and k per such row block; τ with drift is never
- * smaller, so the verdict is exactly that of τ with drift everywhere.
+ * smaller, so the verdict is exactly that of τ with drift everywhere. Before paying for a block's
+ * direction, a row that fails is checked against τ with rowDriftBound, an upper bound of its drift that
+ * costs k: a result far off (zeros, another task's result) is rejected there, at no pass over B.
  *
  * When recomputing every cell is cheaper than the rounds (small or thin products), it recomputes:
  * each cell against its own τ, deterministic, nothing to predict.
@@ -196,10 +198,15 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
         const at = i * blocks + blk;
         let t = tol[at];
         if (!(abs(d) <= t) && !withDrift[at]) {
-          drift ??= blockDrift(k, m, blocks);
-          ensureBlockDrift(drift, B, k, m, colEnd, blk, bias);
-          t = tol[at] = dotTolerance(terms, e - j0, cSqs[at], termSqs[at], rowDrift(A, ai, k, drift, blk));
-          withDrift[at] = 1;
+          // τ with drift ≤ τ with the bound (dotTolerance grows with the drift): beyond the bound is a
+          // rejection either way; within it, the drift decides.
+          t = dotTolerance(terms, e - j0, cSqs[at], termSqs[at], rowDriftBound(A, ai, k, bSqT, base, biasSq[blk]));
+          if (abs(d) <= t) {
+            drift ??= blockDrift(k, m, blocks);
+            ensureBlockDrift(drift, B, k, m, colEnd, blk, bias);
+            t = tol[at] = dotTolerance(terms, e - j0, cSqs[at], termSqs[at], rowDrift(A, ai, k, drift, blk));
+            withDrift[at] = 1;
+          }
         }
         // Written so that NaN fails.
         if (!(abs(d) <= t)) {
@@ -253,6 +260,37 @@ function rowDrift(A: Float32Array, ai: number, k: number, drift: BlockDrift, blk
     run += A[ai + p] * drift.betaT[base + p];
   }
   return partialSumDrift(k, first, sum, sumSq, run);
+}
+
+/** Up to this many terms, twice rowDriftBound's sums is above the f64 rounding of both computations. */
+const DRIFT_BOUND_MAX_TERMS = 2 ** 20;
+
+/**
+ * An upper bound of rowDrift(A, ai, k, drift, blk) that needs no drift direction: with v_b a unit
+ * vector, |b_p,b·v_b| ≤ ‖b_p,b‖ = √bSqT[base + p] and |bias_b·v_b| ≤ ‖bias_b‖ (Cauchy–Schwarz), so
+ * each running sum |M_p| ≤ ‖bias_b‖ + P_p with P_p = Σ_{q<p} |a_q|·‖b_q,b‖, and each backward sum
+ * |M_k − M_p| ≤ P_k − P_p (triangle inequality). Their squares summed, forwards or backwards, bound
+ * partialSumDrift's two sums. Both are computed in f64: rowDrift's running sums are off by at most
+ * about k·u times the bound's, and its backward sum (a difference of terms up to k·M²) by about
+ * k²·u·(‖bias_b‖ + P_k)², a term of the forward bound; so twice the larger bound covers rowDrift's
+ * computed value for k ≤ DRIFT_BOUND_MAX_TERMS (k²·u < 2^-13). Beyond that: Infinity, no shortcut.
+ */
+function rowDriftBound(A: Float32Array, ai: number, k: number, bSqT: Float64Array, base: number, biasSq: number): number {
+  if (k > DRIFT_BOUND_MAX_TERMS) return Infinity;
+  const first = biasSq ** 0.5;
+  let total = 0;
+  for (let p = 0; p < k; p++) total += abs(A[ai + p]) * bSqT[base + p] ** 0.5;
+  let before = 0;
+  let forwards = 0;
+  let backwards = 0;
+  for (let p = 0; p < k; p++) {
+    const back = total - before;
+    backwards += back * back;
+    before += abs(A[ai + p]) * bSqT[base + p] ** 0.5;
+    const fwd = first + before;
+    forwards += fwd * fwd;
+  }
+  return 2 * (forwards > backwards ? forwards : backwards);
 }
 
 /** The column blocks of the projections: equal, at most FREIVALDS_MAX_BLOCK wide, each ending (exclusive) at its entry. */
