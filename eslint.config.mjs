@@ -1,6 +1,7 @@
 // ESLint for the whole repo: `npm run lint`, `nx run <project>:lint`, and a step of `npm test`.
 // TypeScript gets typescript-eslint's type-aware rules (types from tsconfig.json via the project
 // service); the pure core libraries also get the purity rules, chosen by Nx tag (lint-purity.js).
+// `npm test` lints with --cache; lint-fingerprints.js keeps cached type-aware results honest.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -8,6 +9,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { purityConfigs } = require('./tools/scripts/lint-purity.js');
+const { lintFingerprintConfigs } = require('./tools/scripts/lint-fingerprints.js');
 
 export default tseslint.config(
   {
@@ -77,4 +79,5 @@ export default tseslint.config(
     },
   },
   ...purityConfigs(),
+  ...lintFingerprintConfigs(),
 );

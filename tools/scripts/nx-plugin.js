@@ -50,6 +50,7 @@ function targets(workspaceRoot) {
         '{workspaceRoot}/tsconfig.json',
         '{workspaceRoot}/tsconfig.base.json',
         `${SCRIPTS}/lint-purity.js`,
+        `${SCRIPTS}/lint-fingerprints.js`,
         `${SCRIPTS}/workspace-projects.js`,
         { externalDependencies: ['eslint', '@eslint/js', 'typescript-eslint', 'globals', 'typescript'] },
       ],

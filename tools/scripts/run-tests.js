@@ -5,7 +5,8 @@
 //   4. dependency rules on the Nx graph      5. lint (ESLint, type-aware; purity of type:core)
 //   6. format (Prettier --check)             7. jest (unit + integration, real nats-server/LevelDB)
 // Ends with the plain line `N passed, N failed` (jest tests plus the six checks) that CI reads.
-// Extra arguments go to jest, e.g. `npm test -- libs/bus`.
+// Extra arguments go to jest, e.g. `npm test -- libs/bus`. SWARM_JEST_REPORTS=<dir> keeps jest's JSON
+// reports there (per-file and per-test durations).
 // `--unit` (`npm run test:unit`): the fast loop — build, then only the unit specs: no checks, no
 // `*.int.spec.ts` (real processes) and no `*.trials.spec.ts` (10,000-trial statistical suites).
 'use strict';
@@ -35,16 +36,23 @@ const jestArgs = process.argv.slice(2).filter((a) => a !== '--unit');
 if (unitOnly) jestArgs.push('--testPathIgnorePatterns', '\\.(int|trials)\\.spec\\.ts$');
 
 /**
+ * What the checks remember between runs (an ignored folder, so a fresh clone, CI, starts cold): tsc's
+ * incremental state, which re-checks what an edit can affect; ESLint's and Prettier's results per
+ * file, by content (ESLint's also by what each file's types depend on: lint-fingerprints.js).
+ */
+const CACHE = path.join(root, 'node_modules/.cache/swarm-checks');
+
+/**
  * The checks after the build run side by side (the machine's cores are otherwise idle while tsc or
  * ESLint wait on one thread); each one's output is printed whole, in order, when it ends.
  */
 async function runChecks() {
   const checks = [
     ['contracts match proto/', process.execPath, [path.join(__dirname, 'gen-proto.js'), '--check']],
-    ['type check', bin('tsc'), ['-p', 'tsconfig.json']],
+    ['type check', bin('tsc'), ['-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', path.join(CACHE, 'tsc/tsconfig.tsbuildinfo')]],
     ['dependency rules', process.execPath, [path.join(__dirname, 'check-deps.js')]],
-    ['lint', bin('eslint'), ['--max-warnings=0', '.']],
-    ['format', bin('prettier'), ['--check', '--log-level', 'warn', '.']],
+    ['lint', bin('eslint'), ['--max-warnings=0', '--cache', '--cache-strategy', 'content', '--cache-location', path.join(CACHE, 'eslint/'), '.']],
+    ['format', bin('prettier'), ['--check', '--log-level', 'warn', '--cache', '--cache-strategy', 'content', '--cache-location', path.join(CACHE, 'prettier/cache.json'), '.']],
   ];
   const started = Date.now();
   const runs = checks.map(
@@ -68,8 +76,13 @@ async function runChecks() {
 
 async function main() {
   step('build', process.execPath, [path.join(__dirname, 'build.js')]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-'));
+  const split = !unitOnly && jestArgs.length === 0;
+  // The trial suites start now, at nice 19 (runJest): they fill the cores the checks leave idle (at
+  // the end ESLint runs alone, on one thread) and then those the rest of jest leaves idle.
+  const trials = split ? startSideJest(dir, 'trials', 'the trial suites, at nice 19', ['--maxWorkers', '2', '--testPathPatterns', TRIALS_PATTERN], LOWEST_PRIORITY) : undefined;
   if (!unitOnly) await runChecks();
-  runJest();
+  runJest(dir, split, trials);
 }
 
 /** The 10,000-trial verification suites: minutes of pure CPU, no waiting on other processes. */
@@ -78,58 +91,67 @@ const TRIALS_PATTERN = '\\.trials\\.spec\\.ts$';
 const SWARM_PATTERN = '/(swarm-netns|swarm-up-nodes|swarm-five-nodes|fault-loop)\\.int\\.spec\\.ts$';
 
 /**
- * The whole suite runs in two rounds of jest processes:
- * - first, side by side: the multi-node suites one at a time (two of them at once, or four busy
- *   suites of any kind, starved each other's nodes on 2 cores past the timeouts they assume), and
- *   everything else on two workers (integration suites spend much of their time waiting on the
- *   processes they start);
- * - then the trial suites (minutes of pure CPU) on two workers, alone.
- * The side processes' output is printed after the first one's, whole. With jest arguments (a path,
- * a pattern) or --unit: one process, as configured.
+ * The whole suite runs as three jest processes side by side:
+ * - the multi-node suites one at a time (two of them at once, or four busy suites of any kind,
+ *   starved each other's nodes on 2 cores past the timeouts they assume);
+ * - everything else but the trials on two workers (integration suites spend much of their time
+ *   waiting on the processes they start);
+ * - the trial suites (minutes of pure CPU, nothing timed) on two workers at the lowest priority
+ *   (nice 19), so they take only the CPU the others leave idle and never slow their processes down;
+ *   started before the checks (main).
+ * The side processes' output is printed after the first one's, whole, each with its wall time. With
+ * jest arguments (a path, a pattern) or --unit: one process, as configured.
  */
-function runJest() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-jest-'));
+function runJest(dir, split, trials) {
   process.stderr.write('\n▶ jest\n');
-  const split = !unitOnly && jestArgs.length === 0;
-  const side = split ? [startSideJest(dir, 'swarm', 'the multi-node suites, one at a time', ['--maxWorkers', '1', '--testPathPatterns', SWARM_PATTERN])] : [];
+  const started = Date.now();
+  const side = split ? [startSideJest(dir, 'swarm', 'the multi-node suites, one at a time', ['--maxWorkers', '1', '--testPathPatterns', SWARM_PATTERN]), trials] : [];
   const mainArgs = split ? ['--maxWorkers', '2', '--testPathIgnorePatterns', TRIALS_PATTERN, SWARM_PATTERN] : jestArgs;
   // --forceExit: a test that leaks a child process (a failed assertion before its cleanup) must not
   // keep CI waiting after the last test; jest still prints which handles were left open.
   const jest = spawn(bin('jest'), ['--json', `--outputFile=${path.join(dir, 'results.json')}`, '--forceExit', ...mainArgs], { cwd: root, env, stdio: 'inherit' });
   jest.on('close', async (status) => {
     const statuses = [status];
+    if (split) process.stderr.write(`jest: the rest took ${seconds(Date.now() - started)}\n`);
     count(path.join(dir, 'results.json'));
     for (const run of side) {
-      statuses.push(await run.done);
-      process.stderr.write(`\n▶ jest: ${run.title} (run beside the rest)\n${fs.readFileSync(run.log, 'utf8')}`);
+      const { status: st, ms } = await run.done;
+      statuses.push(st);
+      process.stderr.write(`\n▶ jest: ${run.title} (run beside the rest)\n${fs.readFileSync(run.log, 'utf8')}jest: ${run.title} took ${seconds(ms)}\n`);
       count(run.report);
     }
-    if (split) {
-      process.stderr.write('\n▶ jest: the trial suites\n');
-      const report = path.join(dir, 'trials.json');
-      statuses.push(
-        spawnSync(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', '--maxWorkers', '2', '--testPathPatterns', TRIALS_PATTERN], { cwd: root, env, stdio: 'inherit' })
-          .status,
-      );
-      count(report);
-    }
+    if (process.env.SWARM_JEST_REPORTS) fs.cpSync(dir, process.env.SWARM_JEST_REPORTS, { recursive: true });
     fs.rmSync(dir, { recursive: true, force: true });
     if (statuses.some((st) => st !== 0) && failed === 0) failed += 1; // jest failed outside any test (config, open handles)
+    process.stderr.write(`\njest took ${seconds(Date.now() - started)}\n`);
     console.log(`${passed} passed, ${failed} failed`);
     process.exit(failed === 0 ? 0 : 1);
   });
 }
 
-/** A second jest process over part of the suite, its output kept in a file until the end. */
-function startSideJest(dir, name, title, args) {
+/** nice(1)'s lowest: a process at 19 (and the workers it forks) runs almost only on otherwise idle CPU. */
+const LOWEST_PRIORITY = 19;
+
+function seconds(ms) {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * A second jest process over part of the suite, its output kept in a file until the end; `nice`
+ * lowers its priority (under `nice`, so its workers inherit it from their first instruction).
+ */
+function startSideJest(dir, name, title, args, nice = 0) {
   const report = path.join(dir, `${name}.json`);
   const log = path.join(dir, `${name}.log`);
   const out = fs.openSync(log, 'w');
-  const child = spawn(bin('jest'), ['--json', `--outputFile=${report}`, '--forceExit', ...args], { cwd: root, env, stdio: ['ignore', out, out] });
+  const started = Date.now();
+  const cmd = [bin('jest'), '--json', `--outputFile=${report}`, '--forceExit', ...args];
+  const niced = nice !== 0 && process.platform !== 'win32';
+  const child = spawn(niced ? 'nice' : cmd[0], niced ? ['-n', String(nice), ...cmd] : cmd.slice(1), { cwd: root, env, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   const done = new Promise((resolve) => {
-    child.on('error', () => resolve(1));
-    child.on('close', (status) => resolve(status));
+    child.on('error', () => resolve({ status: 1, ms: Date.now() - started }));
+    child.on('close', (status) => resolve({ status, ms: Date.now() - started }));
   });
   return { title, report, log, done };
 }
