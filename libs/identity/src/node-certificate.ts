@@ -5,9 +5,7 @@
  * into the TLS handshake, so it is remade whenever it is missing, unreadable, for another key or
  * near its expiry.
  */
-// tsyringe, which @peculiar/x509 uses inside, needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type { WallClock } from '@swarm/determinism';
 import type { KeyObject } from 'node:crypto';
 import { createPublicKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
@@ -25,8 +23,26 @@ export const CERT_BACKDATE_MS = DAY_MS;
 const ED25519 = { name: 'Ed25519' };
 const SERIAL_BYTES = 16;
 
-// Node's webcrypto is the DOM Crypto at run time; this project compiles without the DOM types.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let x509Module: typeof X509 | undefined;
+
+/**
+ * @peculiar/x509 loads on first use: only making a certificate needs it (reading one is node's
+ * X509Certificate), and loading it cost every process that imports @swarm/identity about 0.2 s of
+ * CPU at start, half of a CLI command's.
+ */
+function x509(): typeof X509 {
+  if (!x509Module) {
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+    // tsyringe, which @peculiar/x509 uses inside, needs the Reflect metadata API loaded first.
+    require('reflect-metadata');
+    const loaded = require('@peculiar/x509') as typeof X509;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    // Node's webcrypto is the DOM Crypto at run time; this project compiles without the DOM types.
+    loaded.cryptoProvider.set(webcrypto as unknown as Parameters<typeof loaded.cryptoProvider.set>[0]);
+    x509Module = loaded;
+  }
+  return x509Module;
+}
 
 export interface NodeCertificate {
   readonly nodeId: string;
@@ -99,14 +115,15 @@ async function selfSignedCertificate(privateKey: KeyObject, nodeId: string, now:
   serial[0] = (serial[0] ?? 0) & 0x7f;
   // Whole seconds: X.509 times have no milliseconds, and notAfterMs must equal what is stored.
   const notAfterMs = Math.floor((now + CERT_LIFETIME_MS) / 1000) * 1000;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const x = x509();
+  const cert = await x.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial.toString('hex'),
     name: `CN=${nodeId}`,
     notBefore: new Date(now - CERT_BACKDATE_MS),
     notAfter: new Date(notAfterMs),
     signingAlgorithm: ED25519,
     keys,
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+    extensions: [new x.BasicConstraintsExtension(false, undefined, true), new x.KeyUsagesExtension(x.KeyUsageFlags.digitalSignature, true)],
   });
   return { certPem: cert.toString('pem'), notAfterMs };
 }
