@@ -148,10 +148,11 @@ function createReplyMux(nc: NatsConnection): ReplyMux {
           reject: (err) => finish(err),
           ackHeader: opts.ack?.header ?? '',
         };
+        // `ms`: the limit the failure names (the ack's, or the whole request's).
         const expire = (failure: MuxFailure, ms: number) => () => {
           if (failure === 'ack-timeout' && p.ackHeader === '') {
             // Acknowledged in time: the rest of the whole timeout is left for the answer.
-            timer = setTimeout(expire('timeout', opts.timeoutMs - ms), Math.max(0, opts.timeoutMs - ms));
+            timer = setTimeout(expire('timeout', opts.timeoutMs), Math.max(0, opts.timeoutMs - ms));
             return;
           }
           if (settle(token)) finish(new MuxError(failure, `${subject} did not ${failure === 'ack-timeout' ? 'acknowledge' : 'answer'} within ${ms} ms`));
