@@ -29,7 +29,7 @@ import { payableCandidates, payeesOf } from './payees';
 import type { ReplicaResult } from './replica-split';
 import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
 import type { RouterComponents, RouterLimits } from './run-task';
-import { refundQuietly, settleUntilExpiry } from './settlement';
+import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, Contribution, ExecutionResult, Payout, TaskOutcome, TaskRequest } from './task-types';
 
 /** How many providers run `req`: 1 for redundancy 0 or 1; INVALID_ARGUMENT outside 2..TASK_MAX_REDUNDANCY. */
@@ -71,29 +71,9 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
       `redundancy ${replicas} needs ${replicas} different provider nodes of ${req.skill}; the registry found ${payees.length} (on this node and its peers); nothing was reserved`,
     );
   }
-  try {
-    await c.ports.reserve(req.taskId, req.account, req.budget, task.expiresAtMs, payees);
-  } catch (err) {
-    // A lost reply may hide a committed reserve: release it now rather than at its expiry.
-    if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
-    throw err;
-  }
-  const escrowMs = watch.now() - task.started;
-  const dispatchStart = watch.now();
-  let run: ReplicaRun;
-  try {
-    run = await dispatchReplicas(c, limits, task, found, new Set(payees), signal);
-  } catch (err) {
-    await refundQuietly(c.ports, req.taskId);
-    throw err;
-  }
-  // A stopping router (an abort with a SwarmError reason) refunds; a deadline abort only cut off
-  // the replicas still running, and what arrived in time is judged.
-  if (signal.aborted && isSwarmError(signal.reason)) {
-    await refundQuietly(c.ports, req.taskId);
-    throw signal.reason;
-  }
-  const executeMs = watch.now() - dispatchStart;
+  const { run, escrowMs, executeMs } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, started: task.started }, signal, () =>
+    dispatchReplicas(c, limits, task, found, new Set(payees), signal),
+  );
   const verdicts = judgeReplicas(getSkill(req.skill), task.inputs, run.results);
   const observer = c.observer ?? IGNORE_ATTEMPTS;
   const agreed = verdicts.returned !== undefined;

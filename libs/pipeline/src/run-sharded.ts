@@ -30,7 +30,7 @@ import { assembleRows, getSkill, splitMatmul } from '@swarm/skills';
 import { notify, outcomeOfError, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { RouterComponents, RouterLimits } from './run-task';
-import { refundQuietly, settleUntilExpiry } from './settlement';
+import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
 import { splitShardPool } from './shard-split';
 import type { AttemptRecord, Contribution, ExecutionResult, Payout, ShardRecord, TaskOutcome, TaskRequest } from './task-types';
 
@@ -81,27 +81,9 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
   if (payees.length === 0) {
     throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${req.skill}, on this node or its peers; nothing was reserved`, true);
   }
-  try {
-    await c.ports.reserve(req.taskId, req.account, req.budget, task.expiresAtMs, payees);
-  } catch (err) {
-    // A lost reply may hide a committed reserve: release it now rather than at its expiry.
-    if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
-    throw err;
-  }
-  const escrowMs = watch.now() - task.started;
-  const dispatchStart = watch.now();
-  let run: ShardRun;
-  try {
-    run = await dispatchShards(c, limits, task, found, new Set(payees), signal);
-  } catch (err) {
-    await refundQuietly(c.ports, req.taskId);
-    throw err;
-  }
-  if (signal.aborted && isSwarmError(signal.reason)) {
-    await refundQuietly(c.ports, req.taskId);
-    throw signal.reason;
-  }
-  const executeMs = watch.now() - dispatchStart;
+  const { run, escrowMs, executeMs } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, started: task.started }, signal, () =>
+    dispatchShards(c, limits, task, found, new Set(payees), signal),
+  );
   const verified = run.verified.filter((r): r is BlockResult => r !== undefined);
   if (run.fatal || verified.length < blocks.length) {
     await refundQuietly(c.ports, req.taskId);

@@ -14,6 +14,43 @@ export async function refundQuietly(ports: TaskPorts, escrowId: string): Promise
   await ports.refund(escrowId).catch(() => undefined);
 }
 
+/**
+ * The escrow of a multi-provider task (run-replicated.ts, run-sharded.ts): reserves it for
+ * `payees`, then runs `dispatch`. A reserve whose reply was lost, a dispatch that throws, and a
+ * stopping router (an abort with a SwarmError reason) refund it; a deadline abort only cut off the
+ * dispatches still running, and what arrived in time is the caller's to judge.
+ */
+export async function reserveAndDispatch<R>(
+  c: RouterComponents,
+  req: TaskRequest,
+  escrow: { readonly expiresAtMs: number; readonly payees: string[]; readonly started: number },
+  signal: AbortSignal,
+  dispatch: () => Promise<R>,
+): Promise<{ run: R; escrowMs: number; executeMs: number }> {
+  const watch = c.stopwatch ?? c.clock;
+  try {
+    await c.ports.reserve(req.taskId, req.account, req.budget, escrow.expiresAtMs, escrow.payees);
+  } catch (err) {
+    // A lost reply may hide a committed reserve: release it now rather than at its expiry.
+    if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
+    throw err;
+  }
+  const escrowMs = watch.now() - escrow.started;
+  const dispatchStart = watch.now();
+  let run: R;
+  try {
+    run = await dispatch();
+  } catch (err) {
+    await refundQuietly(c.ports, req.taskId);
+    throw err;
+  }
+  if (signal.aborted && isSwarmError(signal.reason)) {
+    await refundQuietly(c.ports, req.taskId);
+    throw signal.reason;
+  }
+  return { run, escrowMs, executeMs: watch.now() - dispatchStart };
+}
+
 export interface Settled {
   settlement: 'paid' | 'refunded';
   paid: bigint;
