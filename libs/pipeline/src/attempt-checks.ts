@@ -1,11 +1,13 @@
 /**
  * How a dispatch attempt's end is judged and told: a result's verdict, what an error says about the
- * candidate, and the observer that learns from both (shared by run-task.ts and run-replicated.ts).
+ * candidate, and the observer that learns from both (shared by run-task.ts, run-replicated.ts and
+ * run-sharded.ts).
  */
 import type { Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
-import type { AttemptObserver, AttemptOutcome, AttemptReport } from '@swarm/scoring';
+import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate } from '@swarm/scoring';
+import { IGNORE_ATTEMPTS } from '@swarm/scoring';
 import type { Verdict } from '@swarm/skills';
 import { getSkill } from '@swarm/skills';
 import type { DecodedInputs } from './task-types';
@@ -25,6 +27,24 @@ export function notify(observer: AttemptObserver, report: AttemptReport): void {
   } catch {
     // Learning is advisory; a bug there must not fail or refund a task.
   }
+}
+
+/** A task's attempts: in order for its selector, each told to its observer as it ends. */
+export interface AttemptLog {
+  readonly reports: AttemptReport[];
+  readonly report: (candidate: Candidate, outcome: AttemptOutcome, ms: number, errorCode: ErrorCode | undefined) => void;
+}
+
+export function attemptLog(observer: AttemptObserver | undefined, task: { readonly taskId: string; readonly skill: string }): AttemptLog {
+  const reports: AttemptReport[] = [];
+  return {
+    reports,
+    report: (candidate, outcome, ms, errorCode) => {
+      const r: AttemptReport = { taskId: task.taskId, skill: task.skill, candidate, outcome, ms, errorCode };
+      reports.push(r);
+      notify(observer ?? IGNORE_ATTEMPTS, r);
+    },
+  };
 }
 
 /** A skill's verdict on a result; a result that cannot even be decoded is a failed result, not a fault. */

@@ -21,10 +21,10 @@
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, SwarmError, TASK_MAX_REDUNDANCY } from '@swarm/contracts';
-import type { AttemptOutcome, AttemptReport, Candidate } from '@swarm/scoring';
+import type { AttemptOutcome, Candidate } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import { getSkill } from '@swarm/skills';
-import { notify, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, notify, outcomeOfError, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { ReplicaResult } from './replica-split';
 import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
@@ -158,14 +158,8 @@ async function dispatchReplicas(
   const { req } = task;
   const watch = c.stopwatch ?? c.clock;
   const selector = c.selector ?? createDefaultSelector(c.random);
-  const observer = c.observer ?? IGNORE_ATTEMPTS;
   const about = { taskId: req.taskId, skill: req.skill };
-  const reports: AttemptReport[] = [];
-  const report = (candidate: Candidate, outcome: AttemptOutcome, ms: number, errorCode: ErrorCode | undefined) => {
-    const r: AttemptReport = { ...about, candidate, outcome, ms, errorCode };
-    reports.push(r);
-    notify(observer, r);
-  };
+  const { reports, report } = attemptLog(c.observer, about);
   const run: ReplicaRun = { results: [], order: [], lastError: undefined, verifyMs: 0 };
   const used = new Set<string>();
   const maxDispatches = task.replicas + Math.max(0, limits.maxAttempts - 1);

@@ -23,11 +23,11 @@
  */
 import type { DenseTensor, Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError, SwarmError, toTensor } from '@swarm/contracts';
-import type { AttemptOutcome, AttemptReport, Candidate } from '@swarm/scoring';
-import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
+import type { Candidate } from '@swarm/scoring';
+import { createDefaultSelector } from '@swarm/scoring';
 import type { RowBlock, Verdict } from '@swarm/skills';
 import { assembleRows, getSkill, splitMatmul } from '@swarm/skills';
-import { notify, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, outcomeOfError, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
@@ -198,14 +198,8 @@ async function dispatchShards(
   const watch = c.stopwatch ?? c.clock;
   const skill = getSkill(req.skill);
   const selector = c.selector ?? createDefaultSelector(c.random);
-  const observer = c.observer ?? IGNORE_ATTEMPTS;
   const about = { taskId: req.taskId, skill: req.skill };
-  const reports: AttemptReport[] = [];
-  const report = (candidate: Candidate, outcome: AttemptOutcome, ms: number, errorCode: ErrorCode | undefined) => {
-    const r: AttemptReport = { ...about, candidate, outcome, ms, errorCode };
-    reports.push(r);
-    notify(observer, r);
-  };
+  const { reports, report } = attemptLog(c.observer, about);
   const run: ShardRun = {
     results: [],
     verified: blocks.map(() => undefined),

@@ -16,10 +16,10 @@
  */
 import { decodeTensors, ErrorCode, isSwarmError, SwarmError, TASK_MAX_ELEMENTS } from '@swarm/contracts';
 import type { Random, Stopwatch, WallClock } from '@swarm/determinism';
-import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
-import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
+import type { AttemptObserver, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
+import { createDefaultSelector } from '@swarm/scoring';
 import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
-import { notify, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, outcomeOfError, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import { replicasOf, runReplicated } from './run-replicated';
 import { runSharded } from './run-sharded';
@@ -246,12 +246,7 @@ async function dispatchUntilVerified(
   const selector = c.selector ?? createDefaultSelector(c.random);
   const task = { taskId: req.taskId, skill: req.skill };
   const attempts: AttemptRecord[] = [];
-  const reports: AttemptReport[] = [];
-  const report = (candidate: Candidate, outcome: AttemptOutcome, ms: number, errorCode: ErrorCode | undefined) => {
-    const r: AttemptReport = { ...task, candidate, outcome, ms, errorCode };
-    reports.push(r);
-    notify(c.observer ?? IGNORE_ATTEMPTS, r);
-  };
+  const { reports, report } = attemptLog(c.observer, task);
   const perAttemptMs = attemptTimeoutMs(skill.work(inputs), limits);
   let lastError: SwarmError | undefined;
   let executeMs = 0;
