@@ -10,6 +10,8 @@ import type { BusClient } from '@swarm/bus';
 import { CreditStanding } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
+import type { PeerCache } from './peer-cache';
+import { createPeerCache } from './peer-cache';
 
 /** A standing is used this long without asking again; failures (standing 0) too, so a down ledger is not asked per task. */
 export const STANDING_FRESH_MS = 5_000;
@@ -29,36 +31,22 @@ interface Known {
 }
 
 export function createPeerStanding(bus: BusClient, stopwatch: Stopwatch, log: Logger): PeerStanding {
-  /** Insertion order is age order. */
-  const known = new Map<string, Known>();
-  const asking = new Map<string, Promise<bigint>>();
-
-  async function ask(peerId: string): Promise<bigint> {
+  const cache: PeerCache<Known, bigint> = createPeerCache(MAX_CACHED_STANDINGS, async (peerId) => {
     let standing = 0n;
     try {
       standing = (await bus.request(CreditStanding, { nodeId: peerId }, { timeoutMs: STANDING_TIMEOUT_MS })).earnedInWindow;
     } catch (err) {
       log.warn({ err, peer: peerId.slice(0, 64) }, 'could not read a peer’s standing: counting it as 0');
     }
-    known.delete(peerId);
-    known.set(peerId, { atMs: stopwatch.now(), standing });
-    for (const oldest of known.keys()) {
-      if (known.size <= MAX_CACHED_STANDINGS) break;
-      known.delete(oldest);
-    }
+    cache.put(peerId, { atMs: stopwatch.now(), standing });
     return standing;
-  }
+  });
 
   return {
     of(peerId) {
-      const held = known.get(peerId);
+      const held = cache.get(peerId);
       if (held && stopwatch.now() - held.atMs < STANDING_FRESH_MS) return Promise.resolve(held.standing);
-      let pending = asking.get(peerId);
-      if (!pending) {
-        pending = ask(peerId).finally(() => asking.delete(peerId));
-        asking.set(peerId, pending);
-      }
-      return pending;
+      return cache.asking(peerId);
     },
   };
 }

@@ -11,6 +11,8 @@ import type { BusClient } from '@swarm/bus';
 import { ErrorCode, isSwarmError, RegistryNodeRecord, SwarmError } from '@swarm/contracts';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
 import { shortId } from '@swarm/gateway';
+import type { PeerCache } from './peer-cache';
+import { createPeerCache } from './peer-cache';
 
 /** A found record is trusted this long without asking again (and never past its expiry). */
 export const SUBMITTER_RECORD_FRESH_MS = 30_000;
@@ -33,19 +35,7 @@ interface Known {
 }
 
 export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwatch: Stopwatch): SubmitterRecords {
-  /** Insertion order is age order. */
-  const known = new Map<string, Known>();
-  const asking = new Map<string, Promise<boolean>>();
-
-  function fresh(peerId: string): boolean {
-    const held = known.get(peerId);
-    if (!held) return false;
-    if (stopwatch.now() - held.atMs < SUBMITTER_RECORD_FRESH_MS && held.expiresAtMs > clock.now()) return true;
-    known.delete(peerId);
-    return false;
-  }
-
-  async function ask(peerId: string): Promise<boolean> {
+  const cache: PeerCache<Known, boolean> = createPeerCache(MAX_CACHED_SUBMITTERS, async (peerId) => {
     let answer;
     try {
       answer = await bus.request(RegistryNodeRecord, { nodeId: peerId }, { timeoutMs: NODE_RECORD_TIMEOUT_MS });
@@ -55,24 +45,22 @@ export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwat
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node cannot check the record of node ${shortId(peerId)} now: ${why}`, true, { cause: err });
     }
     if (!answer.found) return false;
-    known.delete(peerId);
-    known.set(peerId, { atMs: stopwatch.now(), expiresAtMs: Number(answer.expiresAtMs) });
-    for (const oldest of known.keys()) {
-      if (known.size <= MAX_CACHED_SUBMITTERS) break;
-      known.delete(oldest);
-    }
+    cache.put(peerId, { atMs: stopwatch.now(), expiresAtMs: Number(answer.expiresAtMs) });
     return true;
+  });
+
+  function fresh(peerId: string): boolean {
+    const held = cache.get(peerId);
+    if (!held) return false;
+    if (stopwatch.now() - held.atMs < SUBMITTER_RECORD_FRESH_MS && held.expiresAtMs > clock.now()) return true;
+    cache.delete(peerId);
+    return false;
   }
 
   return {
     async require(peerId) {
       if (fresh(peerId)) return;
-      let pending = asking.get(peerId);
-      if (!pending) {
-        pending = ask(peerId).finally(() => asking.delete(peerId));
-        asking.set(peerId, pending);
-      }
-      if (!(await pending)) {
+      if (!(await cache.asking(peerId))) {
         throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `node ${shortId(peerId)} has no valid record on the DHT: only nodes of the swarm may submit tasks here`);
       }
     },

@@ -1,0 +1,39 @@
+/**
+ * What this node learnt about each peer (a record's freshness, a standing), shared by the per-peer
+ * checks of peers' tasks: at most `maxPeers` answers, the oldest dropped first, and one question in
+ * flight per peer, so a burst of one peer's tasks costs one bus round trip.
+ */
+export interface PeerCache<T, R> {
+  get(peerId: string): T | undefined;
+  /** Keeps `value` as the newest answer about `peerId`. */
+  put(peerId: string, value: T): void;
+  delete(peerId: string): void;
+  /** `ask(peerId)`, or the answer to the same question already in flight. */
+  asking(peerId: string): Promise<R>;
+}
+
+export function createPeerCache<T, R>(maxPeers: number, ask: (peerId: string) => Promise<R>): PeerCache<T, R> {
+  /** Insertion order is age order. */
+  const known = new Map<string, T>();
+  const inFlight = new Map<string, Promise<R>>();
+  return {
+    get: (peerId) => known.get(peerId),
+    put(peerId, value) {
+      known.delete(peerId);
+      known.set(peerId, value);
+      for (const oldest of known.keys()) {
+        if (known.size <= maxPeers) break;
+        known.delete(oldest);
+      }
+    },
+    delete: (peerId) => void known.delete(peerId),
+    asking(peerId) {
+      let pending = inFlight.get(peerId);
+      if (!pending) {
+        pending = ask(peerId).finally(() => inFlight.delete(peerId));
+        inFlight.set(peerId, pending);
+      }
+      return pending;
+    },
+  };
+}
