@@ -1,16 +1,10 @@
 import { createBusClient } from '@swarm/bus';
-import { loadServiceConfig } from '@swarm/config';
 import { ApiAddAgent } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
-import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, tempDir } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
-import { connect } from 'nats';
 import { INNER_CALL_HEADER } from './http-server';
-import type { ApiService } from './service';
-import { startApiService } from './service';
-import type { FakeBackends } from './test-fixtures/fake-backends';
-import { startFakeBackends } from './test-fixtures/fake-backends';
+import type { ApiHarness } from './test-fixtures/api-harness';
+import { startApiHarness } from './test-fixtures/api-harness';
 
 jest.setTimeout(20_000);
 
@@ -18,34 +12,15 @@ jest.setTimeout(20_000);
 const RATE = { ratePerSecond: 0.01, burst: 6 };
 
 describe('api-svc - the rate limit counts an MCP tool call over HTTP once', () => {
-  let server: NatsServerHandle;
-  let dir: TempDir;
+  let h: ApiHarness;
   let nc: NatsConnection;
-  let fake: FakeBackends;
-  let api: ApiService;
   let base: string;
 
   beforeAll(async () => {
-    [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-api-rate-')]);
-    nc = await connect({ servers: server.url });
-    fake = await startFakeBackends(nc, 1_000n);
-    api = await startApiService({
-      config: {
-        ...loadServiceConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_GRACE_MS: '2000' }),
-        http: { listen: { host: '127.0.0.1', port: 0 }, jsonBodyBytes: 64 * 1024, protobufBodyBytes: 1024 * 1024, ...RATE },
-      },
-      log: silentLogger(),
-      nc,
-      nodeId: 'node-test',
-    });
-    base = `http://${api.httpAddress}`;
+    h = await startApiHarness({ dirPrefix: 'swarm-api-rate-', nodeCredit: 1_000n, http: { jsonBodyBytes: 64 * 1024, protobufBodyBytes: 1024 * 1024, ...RATE } });
+    ({ nc, base } = h);
   });
-  afterAll(async () => {
-    await api?.stop();
-    await fake?.stop();
-    await nc?.drain();
-    await Promise.all([server?.stop(), dir?.remove()]);
-  });
+  afterAll(() => h?.stop());
 
   const tokenFor = async (name: string) => (await createBusClient(nc, silentLogger()).request(ApiAddAgent, { name, budget: 10n, ttlMs: 0n })).token;
 

@@ -3,53 +3,34 @@
  * protobuf bodies pass it to the router, the default budget covers K runs, a redundant task's
  * result lists its contributions, and a value outside 1..5 is refused before the router is asked.
  */
-import { loadServiceConfig } from '@swarm/config';
 import { ApiAddAgent, fromTensor, SubmitTaskRequest, toTensor } from '@swarm/contracts';
 import { createBusClient } from '@swarm/bus';
 import { priceOf } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
-import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, tempDir } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
-import { connect } from 'nats';
-import type { ApiService } from './service';
-import { startApiService } from './service';
+import type { ApiHarness } from './test-fixtures/api-harness';
+import { startApiHarness } from './test-fixtures/api-harness';
 import type { FakeBackends } from './test-fixtures/fake-backends';
-import { startFakeBackends } from './test-fixtures/fake-backends';
 
 jest.setTimeout(20_000);
 
 describe('api-svc - redundant tasks over HTTP', () => {
-  let server: NatsServerHandle;
-  let dir: TempDir;
+  let h: ApiHarness;
   let nc: NatsConnection;
   let fake: FakeBackends;
-  let api: ApiService;
   let base: string;
   let token: string;
 
   beforeAll(async () => {
-    [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-api-redundancy-')]);
-    nc = await connect({ servers: server.url });
-    fake = await startFakeBackends(nc, 1_000n);
-    api = await startApiService({
-      config: {
-        ...loadServiceConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_GRACE_MS: '2000' }),
-        http: { listen: { host: '127.0.0.1', port: 0 }, jsonBodyBytes: 64 * 1024, protobufBodyBytes: 1024 * 1024, ratePerSecond: 20, burst: 40 },
-      },
-      log: silentLogger(),
-      nc,
-      nodeId: 'node-test',
+    h = await startApiHarness({
+      dirPrefix: 'swarm-api-redundancy-',
+      nodeCredit: 1_000n,
+      http: { jsonBodyBytes: 64 * 1024, protobufBodyBytes: 1024 * 1024, ratePerSecond: 20, burst: 40 },
     });
-    base = `http://${api.httpAddress}`;
+    ({ nc, fake, base } = h);
     token = (await createBusClient(nc, silentLogger()).request(ApiAddAgent, { name: 'replicas', budget: 100n, ttlMs: 0n })).token;
   });
-  afterAll(async () => {
-    await api?.stop();
-    await fake?.stop();
-    await nc?.drain();
-    await Promise.all([server?.stop(), dir?.remove()]);
-  });
+  afterAll(() => h?.stop());
 
   const a = toTensor('a', [3], new Float32Array([1, 2, 3]));
   const b = toTensor('b', [3], new Float32Array([10, 20, 30]));

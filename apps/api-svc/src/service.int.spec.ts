@@ -1,18 +1,15 @@
 import { connect as connectTcp } from 'node:net';
 import { createBusClient } from '@swarm/bus';
-import { loadServiceConfig } from '@swarm/config';
 import { ApiAddAgent, ApiListAgents, ApiRevokeAgent, ErrorCode, SubmitTaskRequest, SubmitTaskResponse, SwarmErrorMessage, toTensor } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
-import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, swarmErrorOf, tempDir, waitFor } from '@swarm/testing';
+import { swarmErrorOf, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
-import { connect } from 'nats';
 import { keyedTaskId } from '@swarm/pipeline';
 import { fundTransferId } from './agent-rules';
-import type { ApiService } from './service';
-import { startApiService } from './service';
 import type { FakeBackends } from './test-fixtures/fake-backends';
-import { NODE_ACCOUNT, startFakeBackends, TASK_COST } from './test-fixtures/fake-backends';
+import type { ApiHarness } from './test-fixtures/api-harness';
+import { startApiHarness } from './test-fixtures/api-harness';
+import { NODE_ACCOUNT, TASK_COST } from './test-fixtures/fake-backends';
 
 jest.setTimeout(20_000);
 
@@ -21,38 +18,21 @@ const RATE = { ratePerSecond: 20, burst: 40 };
 const JSON_LIMIT = 64 * 1024;
 
 describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
-  let server: NatsServerHandle;
-  let dir: TempDir;
+  let h: ApiHarness;
   let nc: NatsConnection;
   let fake: FakeBackends;
-  let api: ApiService;
   let base: string;
   const bus = () => createBusClient(nc, silentLogger());
 
-  const start = () =>
-    startApiService({
-      config: {
-        ...loadServiceConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_GRACE_MS: '2000' }),
-        http: { listen: { host: '127.0.0.1', port: 0 }, jsonBodyBytes: JSON_LIMIT, protobufBodyBytes: 8 * 1024 * 1024, ...RATE },
-      },
-      log: silentLogger(),
-      nc,
-      nodeId: 'node-test',
-    });
-
   beforeAll(async () => {
-    [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-api-')]);
-    nc = await connect({ servers: server.url });
-    fake = await startFakeBackends(nc, NODE_CREDIT);
-    api = await start();
-    base = `http://${api.httpAddress}`;
+    h = await startApiHarness({
+      dirPrefix: 'swarm-api-',
+      nodeCredit: NODE_CREDIT,
+      http: { jsonBodyBytes: JSON_LIMIT, protobufBodyBytes: 8 * 1024 * 1024, ...RATE },
+    });
+    ({ nc, fake, base } = h);
   });
-  afterAll(async () => {
-    await api?.stop();
-    await fake?.stop();
-    await nc?.drain();
-    await Promise.all([server?.stop(), dir?.remove()]);
-  });
+  afterAll(() => h?.stop());
 
   const addAgent = async (name: string, budget: bigint, ttlMs = 0n) => bus().request(ApiAddAgent, { name, budget, ttlMs });
   const get = (path: string, token: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
@@ -371,9 +351,8 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
 
   it('keeps agents and counters across a restart', async () => {
     const list = await bus().request(ApiListAgents, {});
-    await api.stop();
-    api = await start();
-    base = `http://${api.httpAddress}`;
+    await h.restart();
+    base = h.base;
     expect((await bus().request(ApiListAgents, {})).agents).toEqual(list.agents);
   });
 });

@@ -1,0 +1,85 @@
+/**
+ * api-svc in this process on its own nats-server and data dir, with fake credit, router and
+ * registry services (fake-backends.ts): what the api-svc integration specs share.
+ */
+import { loadServiceConfig } from '@swarm/config';
+import { silentLogger } from '@swarm/telemetry';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import type { ApiHttpConfig } from '../config';
+import type { ApiService } from '../service';
+import { startApiService } from '../service';
+import type { FakeBackends } from './fake-backends';
+import { startFakeBackends } from './fake-backends';
+
+export interface ApiHarnessOptions {
+  /** Prefix of the data dir's name. */
+  readonly dirPrefix: string;
+  /** The node account's credit in the fake ledger. */
+  readonly nodeCredit: bigint;
+  /** The HTTP settings beside the listen address (loopback, any port). */
+  readonly http: Omit<ApiHttpConfig, 'listen'>;
+}
+
+export interface ApiHarness {
+  readonly nc: NatsConnection;
+  readonly fake: FakeBackends;
+  /** The api-svc running now, and its base URL (`http://host:port`). */
+  readonly api: ApiService;
+  readonly base: string;
+  /** Stops api-svc and starts it again on the same bus and data dir. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startApiHarness(opts: ApiHarnessOptions): Promise<ApiHarness> {
+  const [server, dir]: [NatsServerHandle, TempDir] = await Promise.all([startNatsServer(), tempDir(opts.dirPrefix)]);
+  const cleanUp = async (nc?: NatsConnection) => {
+    await nc?.drain();
+    await Promise.all([server.stop(), dir.remove()]);
+  };
+  const nc = await connect({ servers: server.url }).catch(async (err: unknown) => {
+    await cleanUp();
+    throw err;
+  });
+  const fake = await startFakeBackends(nc, opts.nodeCredit).catch(async (err: unknown) => {
+    await cleanUp(nc);
+    throw err;
+  });
+  const start = () =>
+    startApiService({
+      config: {
+        ...loadServiceConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_GRACE_MS: '2000' }),
+        http: { listen: { host: '127.0.0.1', port: 0 }, ...opts.http },
+      },
+      log: silentLogger(),
+      nc,
+      nodeId: 'node-test',
+    });
+  let api = await start().catch(async (err: unknown) => {
+    await fake.stop();
+    await cleanUp(nc);
+    throw err;
+  });
+  return {
+    nc,
+    fake,
+    get api() {
+      return api;
+    },
+    get base() {
+      return `http://${api.httpAddress}`;
+    },
+    async restart() {
+      await api.stop();
+      api = await start();
+    },
+    async stop() {
+      await api.stop();
+      await fake.stop();
+      await cleanUp(nc);
+    },
+  };
+}
