@@ -61,6 +61,32 @@ describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task',
   let client: SwarmClient | undefined;
   let observer5: SwarmClient | undefined;
 
+  /** The multi-provider tests go on from the first test's connections to node 1. */
+  const connected = () => {
+    if (!client || !registry) throw new Error('the first test did not get as far as connecting to node 1');
+    const submitter = client;
+    const probe = registry;
+    return {
+      submitter,
+      /** Until node 1 knows `count` providers of matmul. */
+      matmulProviders: (count: number) =>
+        waitFor(async () => new Set((await probe.providers('matmul')).providers.map((p) => p.nodeId)).size >= count, {
+          timeoutMs: DISCOVERY_MS,
+          intervalMs: 250,
+          what: `node 1 knows ${count} providers of matmul`,
+        }),
+      /** `account`'s available credit in node 1's ledger; 0 before its first credit (a provider's account exists once it was first paid). */
+      available: (account: string) =>
+        submitter.balance(account).then(
+          (b) => b.available,
+          (err: unknown) => {
+            if (isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) return 0n;
+            throw err;
+          },
+        ),
+    };
+  };
+
   afterAll(async () => {
     await observer5?.close().catch(() => undefined);
     await client?.close().catch(() => undefined);
@@ -163,25 +189,10 @@ describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task',
   });
 
   it(`runs a matmul on ${REPLICAS} different nodes with redundancy ${REPLICAS}, pays each the price, and every ledger audits clean`, async () => {
-    if (!client || !registry) throw new Error('the first test did not get as far as connecting to node 1');
-    const submitter = client;
-    const probe = registry;
+    const { submitter, matmulProviders, available } = connected();
     const [node1] = nodes as [RunningNode];
     const ids = nodes.map((n) => n.nodeId);
-    await waitFor(async () => new Set((await probe.providers('matmul')).providers.map((p) => p.nodeId)).size >= REPLICAS, {
-      timeoutMs: DISCOVERY_MS,
-      intervalMs: 250,
-      what: `node 1 knows ${REPLICAS} providers of matmul`,
-    });
-    // A provider node's account in node 1's ledger exists once it was first paid.
-    const available = async (account: string) =>
-      submitter.balance(account).then(
-        (b) => b.available,
-        (err: unknown) => {
-          if (isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) return 0n;
-          throw err;
-        },
-      );
+    await matmulProviders(REPLICAS);
     const before = new Map(await Promise.all(ids.map(async (id) => [id, await available(id)] as const)));
     const inputs = demoInputs('matmul', REDUNDANT_SIZE, seededRandom(REDUNDANT_SIZE));
     const price = priceOf('matmul', inputs.map(fromTensor));
@@ -227,24 +238,10 @@ describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task',
   });
 
   it(`splits a matmul into ${SHARDS} row blocks over the nodes, pays each provider its blocks' share, and credit is conserved`, async () => {
-    if (!client || !registry) throw new Error('the first test did not get as far as connecting to node 1');
-    const submitter = client;
-    const probe = registry;
+    const { submitter, matmulProviders, available } = connected();
     const [node1] = nodes as [RunningNode];
     const ids = nodes.map((n) => n.nodeId);
-    await waitFor(async () => new Set((await probe.providers('matmul')).providers.map((p) => p.nodeId)).size >= SHARDS, {
-      timeoutMs: DISCOVERY_MS,
-      intervalMs: 250,
-      what: `node 1 knows ${SHARDS} providers of matmul`,
-    });
-    const available = async (account: string) =>
-      submitter.balance(account).then(
-        (b) => b.available,
-        (err: unknown) => {
-          if (isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) return 0n;
-          throw err;
-        },
-      );
+    await matmulProviders(SHARDS);
     const before = new Map(await Promise.all(ids.map(async (id) => [id, await available(id)] as const)));
     const total = async () => (await Promise.all(ids.map(available))).reduce((s, x) => s + x, 0n);
     const totalBefore = await total();
