@@ -2,10 +2,12 @@
  * api-svc in this process on its own nats-server and data dir, with fake credit, router and
  * registry services (fake-backends.ts): what the api-svc integration specs share.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadServiceConfig } from '@swarm/config';
+import { startNatsServer } from '@swarm/runtime';
 import { silentLogger } from '@swarm/telemetry';
-import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, tempDir } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import type { ApiHttpConfig } from '../config';
@@ -35,10 +37,11 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(opts: ApiHarnessOptions): Promise<ApiHarness> {
-  const [server, dir]: [NatsServerHandle, TempDir] = await Promise.all([startNatsServer(), tempDir(opts.dirPrefix)]);
+  // @swarm/runtime's nats-server and a plain temp dir: the dependency rules let only *.spec.ts files use @swarm/testing.
+  const [server, dir] = await Promise.all([startNatsServer(), mkdtemp(join(tmpdir(), opts.dirPrefix))]);
   const cleanUp = async (nc?: NatsConnection) => {
     await nc?.drain();
-    await Promise.all([server.stop(), dir.remove()]);
+    await Promise.all([server.stop(), rm(dir, { recursive: true, force: true })]);
   };
   const nc = await connect({ servers: server.url }).catch(async (err: unknown) => {
     await cleanUp();
@@ -51,7 +54,7 @@ export async function startApiHarness(opts: ApiHarnessOptions): Promise<ApiHarne
   const start = () =>
     startApiService({
       config: {
-        ...loadServiceConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_GRACE_MS: '2000' }),
+        ...loadServiceConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir, SWARM_GRACE_MS: '2000' }),
         http: { listen: { host: '127.0.0.1', port: 0 }, ...opts.http },
       },
       log: silentLogger(),
