@@ -72,3 +72,23 @@ export function shown(x: unknown): string {
 export function short(nodeId: string): string {
   return nodeId.slice(0, 12);
 }
+
+/** The rules as @swarm/config's CHAIN_VARS load them from the environment. */
+export interface ChainRulesVars {
+  readonly SWARM_CHAIN_GENESIS_GRANT: bigint;
+  readonly SWARM_CHAIN_STARTER_ALLOWANCE: bigint;
+  readonly SWARM_CHAIN_EPOCH_MS: number;
+  readonly SWARM_CHAIN_IDLE_WINDOW_MS: number;
+  readonly SWARM_CHAIN_DRAIN_PPM: number;
+}
+
+/** chainRules() of the loaded variables (throws INVALID_ARGUMENT when they disagree). */
+export function chainRulesFromVars(v: ChainRulesVars): ChainRules {
+  return chainRules({
+    genesisGrant: v.SWARM_CHAIN_GENESIS_GRANT,
+    starterAllowance: v.SWARM_CHAIN_STARTER_ALLOWANCE,
+    epochMs: v.SWARM_CHAIN_EPOCH_MS,
+    idleWindowMs: v.SWARM_CHAIN_IDLE_WINDOW_MS,
+    drainPpm: v.SWARM_CHAIN_DRAIN_PPM,
+  });
+}

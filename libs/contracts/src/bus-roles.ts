@@ -22,7 +22,10 @@
  *   account and its agents' (`credit.fund-agent`, `credit.defund-agent`); the operator (observer)
  *   creates, lists and revokes agents through api-svc.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
- *   tools: `swarm ledger --audit`).
+ *   tools: `swarm ledger --audit`), as are pages of the node's chain and of peers' chains.
+ * - Only credit-svc sends receipts to other nodes (`gateway.deliver-receipt`); only gateway-svc
+ *   hands peers' receipts to credit-svc (`credit.accept-receipt`, with the peer it authenticated)
+ *   and asks it for chain pages on a peer's behalf (docs/chain.md).
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
  *   service container holds its own key and this one, never the observer's (which sees the ledger).
  */
@@ -31,8 +34,10 @@ import {
   ApiAddAgent,
   ApiListAgents,
   ApiRevokeAgent,
+  CreditAcceptReceipt,
   CreditAudit,
   CreditBalance,
+  CreditChainBlocks,
   CreditDefundAgent,
   CreditEscrow,
   CreditFundAgent,
@@ -43,11 +48,13 @@ import {
   EXECUTOR_QUEUE,
   ExecutorExecute,
   ExecutorSkills,
+  GatewayDeliverReceipt,
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayDhtPing,
   GatewayDhtStore,
   GatewayExecute,
+  GatewayFetchChain,
   GatewayNodeInfo,
   GatewaySignRecord,
   HEALTH_BY_SERVICE,
@@ -110,7 +117,8 @@ function service(name: ServiceName, publish: string[], serves: string[], makesRe
 }
 
 export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze({
-  credit: service('credit', [LedgerEntryEvents.subject], ['swarm.v1.credit.>'], false),
+  // Receipts for payees on other nodes leave through the gateway (docs/chain.md).
+  credit: service('credit', [LedgerEntryEvents.subject, GatewayDeliverReceipt.subject], ['swarm.v1.credit.>'], true),
   registry: service(
     'registry',
     [
@@ -138,6 +146,9 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       ExecutorSkills.subject,
       // A submitting peer's standing, to rank its task when peers' tasks fill this node (docs/priority.md).
       CreditStanding.subject,
+      // Peers' receipts to countersign, and pages of this node's chain for peers auditing it.
+      CreditAcceptReceipt.subject,
+      CreditChainBlocks.subject,
     ],
     ['swarm.v1.gateway.>'],
     true,
@@ -183,6 +194,8 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       CreditBalance.subject,
       CreditAudit.subject,
       CreditEscrow.subject,
+      CreditChainBlocks.subject,
+      GatewayFetchChain.subject,
       RouterTask.subject,
       ApiAddAgent.subject,
       ApiListAgents.subject,

@@ -24,6 +24,12 @@ export {
   DefundAgentResponse,
   StandingRequest,
   StandingResponse,
+  TaskFacts,
+  NodeKey,
+  AcceptReceiptRequest,
+  AcceptReceiptResponse,
+  ChainBlocksRequest,
+  ChainBlocksResponse,
   CreditServiceDefinition,
 } from './gen/swarm/v1/credit';
 export {
@@ -52,6 +58,8 @@ export {
   RemoteExecuteRequest,
   FindNodeRecordRequest,
   FindNodeRecordResponse,
+  RelayReceiptRequest,
+  FetchChainRequest,
   RegistryServiceDefinition,
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
@@ -73,6 +81,8 @@ export {
   DhtFindValueResponse,
   PeerExecuteRequest,
   SignedExecuteResponse,
+  PeerReceiptRequest,
+  PeerReceiptResponse,
   PeerServiceDefinition,
 } from './gen/swarm/v1/gateway';
 export type { Codec, Rpc, EventTopic, ServiceName, ServiceDefinition } from './subjects';
@@ -92,6 +102,8 @@ export {
   CreditFundAgent,
   CreditDefundAgent,
   CreditStanding,
+  CreditAcceptReceipt,
+  CreditChainBlocks,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,
@@ -113,6 +125,8 @@ export {
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayExecute,
+  GatewayDeliverReceipt,
+  GatewayFetchChain,
   ApiAddAgent,
   ApiListAgents,
   ApiRevokeAgent,

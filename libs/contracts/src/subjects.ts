@@ -95,6 +95,10 @@ export const CreditFundAgent = rpc('swarm.v1.credit.fund-agent', CreditServiceDe
 export const CreditDefundAgent = rpc('swarm.v1.credit.defund-agent', CreditServiceDefinition, 'defundAgent');
 /** A peer's contribution standing (credit this ledger paid it lately): gateway-svc alone may ask (bus-roles.ts). */
 export const CreditStanding = rpc('swarm.v1.credit.standing', CreditServiceDefinition, 'standing');
+/** A peer's receipt to countersign, relayed by gateway-svc alone (bus-roles.ts); docs/chain.md. */
+export const CreditAcceptReceipt = rpc('swarm.v1.credit.accept-receipt', CreditServiceDefinition, 'acceptReceipt');
+/** A page of this node's chain: gateway-svc for auditing peers, operators for `swarm ledger`. */
+export const CreditChainBlocks = rpc('swarm.v1.credit.chain-blocks', CreditServiceDefinition, 'chainBlocks');
 
 export const ExecutorExecute = rpc('swarm.v1.executor.execute', ExecutorServiceDefinition, 'execute');
 export const ExecutorSkills = rpc('swarm.v1.executor.skills', ExecutorServiceDefinition, 'listSkills');
@@ -125,6 +129,10 @@ export const GatewayDhtFindNode = rpc('swarm.v1.gateway.dht-find-node', GatewayS
 export const GatewayDhtFindValue = rpc('swarm.v1.gateway.dht-find-value', GatewayServiceDefinition, 'dhtFindValue');
 /** router-svc's task for a remote provider. */
 export const GatewayExecute = rpc('swarm.v1.gateway.execute', GatewayServiceDefinition, 'execute');
+/** credit-svc's receipt for a payee on another node: delivered there and returned countersigned. */
+export const GatewayDeliverReceipt = rpc('swarm.v1.gateway.deliver-receipt', GatewayServiceDefinition, 'deliverReceipt');
+/** A page of a peer's chain, for operators auditing it (`swarm ledger --audit --peer`). */
+export const GatewayFetchChain = rpc('swarm.v1.gateway.fetch-chain', GatewayServiceDefinition, 'fetchChain');
 
 /** The operator's agent commands (`swarm agent`), answered by api-svc. */
 export const ApiAddAgent = rpc('swarm.v1.api.agent-add', ApiServiceDefinition, 'addAgent');
@@ -161,6 +169,8 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditFundAgent,
   CreditDefundAgent,
   CreditStanding,
+  CreditAcceptReceipt,
+  CreditChainBlocks,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,
@@ -181,6 +191,8 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayExecute,
+  GatewayDeliverReceipt,
+  GatewayFetchChain,
   ApiAddAgent,
   ApiListAgents,
   ApiRevokeAgent,

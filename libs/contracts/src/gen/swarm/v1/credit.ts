@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ShapleyShare, SignedReceipt } from "./chain";
 import { HealthRequest, HealthResponse } from "./common";
 
 export const protobufPackage = "swarm.v1";
@@ -21,6 +22,12 @@ export enum EntryKind {
   ENTRY_KIND_REFUND = 4,
   /** ENTRY_KIND_TRANSFER - Credit moved between the node's account and one of its agents' accounts. */
   ENTRY_KIND_TRANSFER = 5,
+  /**
+   * ENTRY_KIND_RECEIPT_IN - Credit another node paid this node by a receipt both have signed, now in this node's chain
+   * (docs/chain.md): `from_account` the payer's node id, `to_account` the node's account,
+   * `escrow_id` the receipt id.
+   */
+  ENTRY_KIND_RECEIPT_IN = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -44,6 +51,9 @@ export function entryKindFromJSON(object: any): EntryKind {
     case 5:
     case "ENTRY_KIND_TRANSFER":
       return EntryKind.ENTRY_KIND_TRANSFER;
+    case 6:
+    case "ENTRY_KIND_RECEIPT_IN":
+      return EntryKind.ENTRY_KIND_RECEIPT_IN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -65,6 +75,8 @@ export function entryKindToJSON(object: EntryKind): string {
       return "ENTRY_KIND_REFUND";
     case EntryKind.ENTRY_KIND_TRANSFER:
       return "ENTRY_KIND_TRANSFER";
+    case EntryKind.ENTRY_KIND_RECEIPT_IN:
+      return "ENTRY_KIND_RECEIPT_IN";
     case EntryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -169,6 +181,34 @@ export interface SettleRequest {
   payee: string;
   amount: bigint;
   payouts: Payout[];
+  /**
+   * What the receipts of payouts to other nodes name (docs/chain.md). Required when a payout pays
+   * another node; ignored otherwise.
+   */
+  task?: TaskFacts | undefined;
+}
+
+/** The task a settle pays for, as its receipts name it. */
+export interface TaskFacts {
+  /** The task's id, 1..128 of A-Z a-z 0-9 . _ : - (a receipt's id is `task_id:payee`). */
+  taskId: string;
+  /** SHA-256 of the task's encoded inputs, 32 bytes. */
+  taskHash: Uint8Array;
+  /** SHA-256 of the verified result, 32 bytes. */
+  resultHash: Uint8Array;
+  /** The Shapley split of the pool among the task's contributors (empty for a single provider). */
+  shares: ShapleyShare[];
+  /**
+   * The public key of every payee on another node (a receipt names both parties' keys); each must
+   * hash to its node id.
+   */
+  payeeKeys: NodeKey[];
+}
+
+/** A node's raw 32-byte Ed25519 public key; node_id is its lowercase hex SHA-256. */
+export interface NodeKey {
+  nodeId: string;
+  publicKey: Uint8Array;
 }
 
 /** Credit paid to one account out of an escrow. */
@@ -257,7 +297,7 @@ export interface AuditResponse {
   openEscrows: bigint;
   /**
    * All credit ever granted (the GENESIS entries), and what the stored accounts hold; on a sound
-   * ledger available + escrowed = genesis.
+   * ledger available + escrowed = genesis + received.
    */
   genesis: bigint;
   available: bigint;
@@ -270,6 +310,8 @@ export interface AuditResponse {
   problems: string[];
   /** How long the audit took on credit-svc. */
   durationMs: bigint;
+  /** Credit other nodes paid this node by receipts (the RECEIPT_IN entries). */
+  received: bigint;
 }
 
 /** One stored account beside the balances its log entries give it. */
@@ -371,6 +413,44 @@ export interface StandingResponse {
   earnedInWindow: bigint;
   /** The window this ledger uses (SWARM_STANDING_WINDOW_MS). */
   windowMs: bigint;
+}
+
+/**
+ * A receipt a paying node sends to this node (its payee) through both gateways, to be countersigned
+ * and appended to this node's chain as RECEIPT_IN (gateway-svc only).
+ */
+export interface AcceptReceiptRequest {
+  /** Signed by the payer, not yet countersigned. */
+  receipt?:
+    | SignedReceipt
+    | undefined;
+  /** The node the gateway authenticated the sender as (its TLS key); must be the receipt's payer. */
+  fromNodeId: string;
+}
+
+/**
+ * The receipt countersigned by this node, once it is in this node's chain. The same answer for the
+ * same receipt again (a retry after a lost reply appends nothing more).
+ */
+export interface AcceptReceiptResponse {
+  receipt?: SignedReceipt | undefined;
+}
+
+/** A page of this node's chain (docs/chain.md), for its own audit and for peers auditing it. */
+export interface ChainBlocksRequest {
+  /** First block wanted, 1 = the genesis. */
+  fromSeq: bigint;
+  /** Most blocks wanted, 1..1,000 (0 = 1,000); the answer may hold fewer (a byte bound). */
+  limit: number;
+}
+
+/** Blocks from_seq.. in order, each a SignedBlock as stored; empty past the head. */
+export interface ChainBlocksResponse {
+  blocks: Uint8Array[];
+  /** The chain's last seq now. */
+  headSeq: bigint;
+  /** This node's id (whose chain this is). */
+  nodeId: string;
 }
 
 function createBaseReserveRequest(): ReserveRequest {
@@ -615,7 +695,7 @@ export const ReserveResponse: MessageFns<ReserveResponse> = {
 };
 
 function createBaseSettleRequest(): SettleRequest {
-  return { escrowId: "", payee: "", amount: 0n, payouts: [] };
+  return { escrowId: "", payee: "", amount: 0n, payouts: [], task: undefined };
 }
 
 export const SettleRequest: MessageFns<SettleRequest> = {
@@ -634,6 +714,9 @@ export const SettleRequest: MessageFns<SettleRequest> = {
     }
     for (const v of message.payouts) {
       Payout.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.task !== undefined) {
+      TaskFacts.encode(message.task, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -683,6 +766,14 @@ export const SettleRequest: MessageFns<SettleRequest> = {
             message.payouts.push(Payout.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.task = TaskFacts.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -705,6 +796,7 @@ export const SettleRequest: MessageFns<SettleRequest> = {
       payee: isSet(object.payee) ? globalThis.String(object.payee) : "",
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
       payouts: globalThis.Array.isArray(object?.payouts) ? object.payouts.map((e: any) => Payout.fromJSON(e)) : [],
+      task: isSet(object.task) ? TaskFacts.fromJSON(object.task) : undefined,
     };
   },
 
@@ -722,6 +814,9 @@ export const SettleRequest: MessageFns<SettleRequest> = {
     if (message.payouts?.length) {
       obj.payouts = message.payouts.map((e) => Payout.toJSON(e));
     }
+    if (message.task !== undefined) {
+      obj.task = TaskFacts.toJSON(message.task);
+    }
     return obj;
   },
 
@@ -734,6 +829,249 @@ export const SettleRequest: MessageFns<SettleRequest> = {
     message.payee = object.payee ?? "";
     message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
     message.payouts = object.payouts?.map((e) => Payout.fromPartial(e)) || [];
+    message.task = (object.task !== undefined && object.task !== null) ? TaskFacts.fromPartial(object.task) : undefined;
+    return message;
+  },
+};
+
+function createBaseTaskFacts(): TaskFacts {
+  return { taskId: "", taskHash: new Uint8Array(0), resultHash: new Uint8Array(0), shares: [], payeeKeys: [] };
+}
+
+export const TaskFacts: MessageFns<TaskFacts> = {
+  encode(message: TaskFacts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskId !== "") {
+      writer.uint32(10).string(message.taskId);
+    }
+    if (message.taskHash.length !== 0) {
+      writer.uint32(18).bytes(message.taskHash);
+    }
+    if (message.resultHash.length !== 0) {
+      writer.uint32(26).bytes(message.resultHash);
+    }
+    for (const v of message.shares) {
+      ShapleyShare.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.payeeKeys) {
+      NodeKey.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskFacts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskFacts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.taskHash = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resultHash = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.shares.push(ShapleyShare.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.payeeKeys.push(NodeKey.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskFacts {
+    return {
+      taskId: isSet(object.taskId)
+        ? globalThis.String(object.taskId)
+        : isSet(object.task_id)
+        ? globalThis.String(object.task_id)
+        : "",
+      taskHash: isSet(object.taskHash)
+        ? bytesFromBase64(object.taskHash)
+        : isSet(object.task_hash)
+        ? bytesFromBase64(object.task_hash)
+        : new Uint8Array(0),
+      resultHash: isSet(object.resultHash)
+        ? bytesFromBase64(object.resultHash)
+        : isSet(object.result_hash)
+        ? bytesFromBase64(object.result_hash)
+        : new Uint8Array(0),
+      shares: globalThis.Array.isArray(object?.shares) ? object.shares.map((e: any) => ShapleyShare.fromJSON(e)) : [],
+      payeeKeys: globalThis.Array.isArray(object?.payeeKeys)
+        ? object.payeeKeys.map((e: any) => NodeKey.fromJSON(e))
+        : globalThis.Array.isArray(object?.payee_keys)
+        ? object.payee_keys.map((e: any) => NodeKey.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TaskFacts): unknown {
+    const obj: any = {};
+    if (message.taskId !== undefined) {
+      obj.taskId = message.taskId;
+    }
+    if (message.taskHash !== undefined) {
+      obj.taskHash = base64FromBytes(message.taskHash);
+    }
+    if (message.resultHash !== undefined) {
+      obj.resultHash = base64FromBytes(message.resultHash);
+    }
+    if (message.shares?.length) {
+      obj.shares = message.shares.map((e) => ShapleyShare.toJSON(e));
+    }
+    if (message.payeeKeys?.length) {
+      obj.payeeKeys = message.payeeKeys.map((e) => NodeKey.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskFacts>): TaskFacts {
+    return TaskFacts.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskFacts>): TaskFacts {
+    const message = createBaseTaskFacts();
+    message.taskId = object.taskId ?? "";
+    message.taskHash = object.taskHash ?? new Uint8Array(0);
+    message.resultHash = object.resultHash ?? new Uint8Array(0);
+    message.shares = object.shares?.map((e) => ShapleyShare.fromPartial(e)) || [];
+    message.payeeKeys = object.payeeKeys?.map((e) => NodeKey.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNodeKey(): NodeKey {
+  return { nodeId: "", publicKey: new Uint8Array(0) };
+}
+
+export const NodeKey: MessageFns<NodeKey> = {
+  encode(message: NodeKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.publicKey.length !== 0) {
+      writer.uint32(18).bytes(message.publicKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.publicKey = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeKey {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      publicKey: isSet(object.publicKey)
+        ? bytesFromBase64(object.publicKey)
+        : isSet(object.public_key)
+        ? bytesFromBase64(object.public_key)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: NodeKey): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.publicKey !== undefined) {
+      obj.publicKey = base64FromBytes(message.publicKey);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeKey>): NodeKey {
+    return NodeKey.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeKey>): NodeKey {
+    const message = createBaseNodeKey();
+    message.nodeId = object.nodeId ?? "";
+    message.publicKey = object.publicKey ?? new Uint8Array(0);
     return message;
   },
 };
@@ -1582,6 +1920,7 @@ function createBaseAuditResponse(): AuditResponse {
     accountsOmitted: 0n,
     problems: [],
     durationMs: 0n,
+    received: 0n,
   };
 }
 
@@ -1649,6 +1988,12 @@ export const AuditResponse: MessageFns<AuditResponse> = {
         throw new globalThis.Error("value provided for field message.durationMs of type uint64 too large");
       }
       writer.uint32(96).uint64(message.durationMs);
+    }
+    if (message.received !== 0n) {
+      if (BigInt.asUintN(64, message.received) !== message.received) {
+        throw new globalThis.Error("value provided for field message.received of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.received);
     }
     return writer;
   },
@@ -1762,6 +2107,14 @@ export const AuditResponse: MessageFns<AuditResponse> = {
             message.durationMs = reader.uint64() as bigint;
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.received = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1816,6 +2169,7 @@ export const AuditResponse: MessageFns<AuditResponse> = {
         : isSet(object.duration_ms)
         ? BigInt(object.duration_ms)
         : 0n,
+      received: isSet(object.received) ? BigInt(object.received) : 0n,
     };
   },
 
@@ -1857,6 +2211,9 @@ export const AuditResponse: MessageFns<AuditResponse> = {
     if (message.durationMs !== undefined) {
       obj.durationMs = message.durationMs.toString();
     }
+    if (message.received !== undefined) {
+      obj.received = message.received.toString();
+    }
     return obj;
   },
 
@@ -1889,6 +2246,7 @@ export const AuditResponse: MessageFns<AuditResponse> = {
     message.durationMs = (object.durationMs !== undefined && object.durationMs !== null)
       ? BigInt(object.durationMs)
       : 0n;
+    message.received = (object.received !== undefined && object.received !== null) ? BigInt(object.received) : 0n;
     return message;
   },
 };
@@ -2981,6 +3339,362 @@ export const StandingResponse: MessageFns<StandingResponse> = {
   },
 };
 
+function createBaseAcceptReceiptRequest(): AcceptReceiptRequest {
+  return { receipt: undefined, fromNodeId: "" };
+}
+
+export const AcceptReceiptRequest: MessageFns<AcceptReceiptRequest> = {
+  encode(message: AcceptReceiptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+    }
+    if (message.fromNodeId !== "") {
+      writer.uint32(18).string(message.fromNodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcceptReceiptRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcceptReceiptRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromNodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcceptReceiptRequest {
+    return {
+      receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+      fromNodeId: isSet(object.fromNodeId)
+        ? globalThis.String(object.fromNodeId)
+        : isSet(object.from_node_id)
+        ? globalThis.String(object.from_node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AcceptReceiptRequest): unknown {
+    const obj: any = {};
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    if (message.fromNodeId !== undefined) {
+      obj.fromNodeId = message.fromNodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcceptReceiptRequest>): AcceptReceiptRequest {
+    return AcceptReceiptRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcceptReceiptRequest>): AcceptReceiptRequest {
+    const message = createBaseAcceptReceiptRequest();
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    message.fromNodeId = object.fromNodeId ?? "";
+    return message;
+  },
+};
+
+function createBaseAcceptReceiptResponse(): AcceptReceiptResponse {
+  return { receipt: undefined };
+}
+
+export const AcceptReceiptResponse: MessageFns<AcceptReceiptResponse> = {
+  encode(message: AcceptReceiptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcceptReceiptResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcceptReceiptResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcceptReceiptResponse {
+    return { receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined };
+  },
+
+  toJSON(message: AcceptReceiptResponse): unknown {
+    const obj: any = {};
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcceptReceiptResponse>): AcceptReceiptResponse {
+    return AcceptReceiptResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcceptReceiptResponse>): AcceptReceiptResponse {
+    const message = createBaseAcceptReceiptResponse();
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseChainBlocksRequest(): ChainBlocksRequest {
+  return { fromSeq: 0n, limit: 0 };
+}
+
+export const ChainBlocksRequest: MessageFns<ChainBlocksRequest> = {
+  encode(message: ChainBlocksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromSeq !== 0n) {
+      if (BigInt.asUintN(64, message.fromSeq) !== message.fromSeq) {
+        throw new globalThis.Error("value provided for field message.fromSeq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.fromSeq);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainBlocksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChainBlocksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChainBlocksRequest {
+    return {
+      fromSeq: isSet(object.fromSeq) ? BigInt(object.fromSeq) : isSet(object.from_seq) ? BigInt(object.from_seq) : 0n,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ChainBlocksRequest): unknown {
+    const obj: any = {};
+    if (message.fromSeq !== undefined) {
+      obj.fromSeq = message.fromSeq.toString();
+    }
+    if (message.limit !== undefined) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChainBlocksRequest>): ChainBlocksRequest {
+    return ChainBlocksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChainBlocksRequest>): ChainBlocksRequest {
+    const message = createBaseChainBlocksRequest();
+    message.fromSeq = (object.fromSeq !== undefined && object.fromSeq !== null) ? BigInt(object.fromSeq) : 0n;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseChainBlocksResponse(): ChainBlocksResponse {
+  return { blocks: [], headSeq: 0n, nodeId: "" };
+}
+
+export const ChainBlocksResponse: MessageFns<ChainBlocksResponse> = {
+  encode(message: ChainBlocksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.blocks) {
+      writer.uint32(10).bytes(v!);
+    }
+    if (message.headSeq !== 0n) {
+      if (BigInt.asUintN(64, message.headSeq) !== message.headSeq) {
+        throw new globalThis.Error("value provided for field message.headSeq of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.headSeq);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(26).string(message.nodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainBlocksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChainBlocksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.blocks.push(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.headSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChainBlocksResponse {
+    return {
+      blocks: globalThis.Array.isArray(object?.blocks) ? object.blocks.map((e: any) => bytesFromBase64(e)) : [],
+      headSeq: isSet(object.headSeq) ? BigInt(object.headSeq) : isSet(object.head_seq) ? BigInt(object.head_seq) : 0n,
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ChainBlocksResponse): unknown {
+    const obj: any = {};
+    if (message.blocks?.length) {
+      obj.blocks = message.blocks.map((e) => base64FromBytes(e));
+    }
+    if (message.headSeq !== undefined) {
+      obj.headSeq = message.headSeq.toString();
+    }
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChainBlocksResponse>): ChainBlocksResponse {
+    return ChainBlocksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChainBlocksResponse>): ChainBlocksResponse {
+    const message = createBaseChainBlocksResponse();
+    message.blocks = object.blocks?.map((e) => e) || [];
+    message.headSeq = (object.headSeq !== undefined && object.headSeq !== null) ? BigInt(object.headSeq) : 0n;
+    message.nodeId = object.nodeId ?? "";
+    return message;
+  },
+};
+
 /** credit-svc, the only process that reads or writes the ledger: `swarm.v1.credit.<verb>`. */
 export type CreditServiceDefinition = typeof CreditServiceDefinition;
 export const CreditServiceDefinition = {
@@ -3071,6 +3785,24 @@ export const CreditServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /** Countersigns a peer's receipt and appends it to this node's chain (gateway-svc only). */
+    acceptReceipt: {
+      name: "AcceptReceipt",
+      requestType: AcceptReceiptRequest as typeof AcceptReceiptRequest,
+      requestStream: false,
+      responseType: AcceptReceiptResponse as typeof AcceptReceiptResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** A page of this node's chain (gateway-svc for peers; operators). */
+    chainBlocks: {
+      name: "ChainBlocks",
+      requestType: ChainBlocksRequest as typeof ChainBlocksRequest,
+      requestStream: false,
+      responseType: ChainBlocksResponse as typeof ChainBlocksResponse,
+      responseStream: false,
+      options: {},
+    },
     /** This instance's health. */
     health: {
       name: "Health",
@@ -3082,6 +3814,31 @@ export const CreditServiceDefinition = {
     },
   },
 } as const;
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 

@@ -6,6 +6,8 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { SignedReceipt } from "./chain";
+import { ChainBlocksRequest, ChainBlocksResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
 
 export const protobufPackage = "swarm.v1";
@@ -126,6 +128,16 @@ export interface SignedExecuteResponse {
   signature: Uint8Array;
   /** The provider's raw 32-byte Ed25519 public key; its SHA-256 is the provider's node id. */
   publicKey: Uint8Array;
+}
+
+/** A receipt this node's peer (the payer, the authenticated caller) asks this node to countersign. */
+export interface PeerReceiptRequest {
+  receipt?: SignedReceipt | undefined;
+}
+
+/** The receipt countersigned by the answering node (the payee), in its chain. */
+export interface PeerReceiptResponse {
+  receipt?: SignedReceipt | undefined;
 }
 
 function createBaseNodeInfoRequest(): NodeInfoRequest {
@@ -1478,6 +1490,144 @@ export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
   },
 };
 
+function createBasePeerReceiptRequest(): PeerReceiptRequest {
+  return { receipt: undefined };
+}
+
+export const PeerReceiptRequest: MessageFns<PeerReceiptRequest> = {
+  encode(message: PeerReceiptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerReceiptRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerReceiptRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerReceiptRequest {
+    return { receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined };
+  },
+
+  toJSON(message: PeerReceiptRequest): unknown {
+    const obj: any = {};
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerReceiptRequest>): PeerReceiptRequest {
+    return PeerReceiptRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerReceiptRequest>): PeerReceiptRequest {
+    const message = createBasePeerReceiptRequest();
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePeerReceiptResponse(): PeerReceiptResponse {
+  return { receipt: undefined };
+}
+
+export const PeerReceiptResponse: MessageFns<PeerReceiptResponse> = {
+  encode(message: PeerReceiptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerReceiptResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerReceiptResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerReceiptResponse {
+    return { receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined };
+  },
+
+  toJSON(message: PeerReceiptResponse): unknown {
+    const obj: any = {};
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerReceiptResponse>): PeerReceiptResponse {
+    return PeerReceiptResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerReceiptResponse>): PeerReceiptResponse {
+    const message = createBasePeerReceiptResponse();
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * What a node's gateway serves to other nodes over gRPC with mutual TLS. Every call's caller is
  * the node id its client certificate's key hashes to; calls from anyone else never reach a handler.
@@ -1554,6 +1704,27 @@ export const PeerServiceDefinition = {
       requestType: PeerExecuteRequest as typeof PeerExecuteRequest,
       requestStream: false,
       responseType: SignedExecuteResponse as typeof SignedExecuteResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Countersigns a receipt the caller signed as payer, naming the answering node as payee, and
+     * appends it to the answering node's chain; the same answer again for a retry.
+     */
+    deliverReceipt: {
+      name: "DeliverReceipt",
+      requestType: PeerReceiptRequest as typeof PeerReceiptRequest,
+      requestStream: false,
+      responseType: PeerReceiptResponse as typeof PeerReceiptResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** A page of the answering node's chain, for the caller to audit. */
+    chainBlocks: {
+      name: "ChainBlocks",
+      requestType: ChainBlocksRequest as typeof ChainBlocksRequest,
+      requestStream: false,
+      responseType: ChainBlocksResponse as typeof ChainBlocksResponse,
       responseStream: false,
       options: {},
     },

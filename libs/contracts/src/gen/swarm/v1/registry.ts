@@ -6,7 +6,9 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { SignedReceipt } from "./chain";
 import { HealthRequest, HealthResponse } from "./common";
+import { ChainBlocksResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
 import {
   DhtFindNodeResponse,
@@ -15,6 +17,7 @@ import {
   DhtStoreResponse,
   NodeInfoRequest,
   NodeInfoResponse,
+  PeerReceiptResponse,
   SignedExecuteResponse,
 } from "./gateway";
 import { NodeResources, RecordSkill, SignedNodeRecord } from "./record";
@@ -145,6 +148,24 @@ export interface FindNodeRecordResponse {
   expiresAtMs: bigint;
   /** The gateway address the record advertises, host:port (empty when not found). */
   gatewayAddress: string;
+}
+
+/**
+ * A receipt for another node (credit-svc, the payer): the gateway finds the payee's address (its
+ * peer book, else its record on the DHT) and delivers it there.
+ */
+export interface RelayReceiptRequest {
+  /** The payee, 64 lowercase hex characters; must be the receipt's payee. */
+  peerNodeId: string;
+  receipt?: SignedReceipt | undefined;
+}
+
+/** A page of another node's chain, fetched through its gateway (operators auditing a peer). */
+export interface FetchChainRequest {
+  /** The node whose chain is wanted, 64 lowercase hex characters. */
+  peerNodeId: string;
+  fromSeq: bigint;
+  limit: number;
 }
 
 function createBaseProvider(): Provider {
@@ -1545,6 +1566,205 @@ export const FindNodeRecordResponse: MessageFns<FindNodeRecordResponse> = {
   },
 };
 
+function createBaseRelayReceiptRequest(): RelayReceiptRequest {
+  return { peerNodeId: "", receipt: undefined };
+}
+
+export const RelayReceiptRequest: MessageFns<RelayReceiptRequest> = {
+  encode(message: RelayReceiptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peerNodeId !== "") {
+      writer.uint32(10).string(message.peerNodeId);
+    }
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RelayReceiptRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRelayReceiptRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peerNodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RelayReceiptRequest {
+    return {
+      peerNodeId: isSet(object.peerNodeId)
+        ? globalThis.String(object.peerNodeId)
+        : isSet(object.peer_node_id)
+        ? globalThis.String(object.peer_node_id)
+        : "",
+      receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+    };
+  },
+
+  toJSON(message: RelayReceiptRequest): unknown {
+    const obj: any = {};
+    if (message.peerNodeId !== undefined) {
+      obj.peerNodeId = message.peerNodeId;
+    }
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RelayReceiptRequest>): RelayReceiptRequest {
+    return RelayReceiptRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RelayReceiptRequest>): RelayReceiptRequest {
+    const message = createBaseRelayReceiptRequest();
+    message.peerNodeId = object.peerNodeId ?? "";
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseFetchChainRequest(): FetchChainRequest {
+  return { peerNodeId: "", fromSeq: 0n, limit: 0 };
+}
+
+export const FetchChainRequest: MessageFns<FetchChainRequest> = {
+  encode(message: FetchChainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peerNodeId !== "") {
+      writer.uint32(10).string(message.peerNodeId);
+    }
+    if (message.fromSeq !== 0n) {
+      if (BigInt.asUintN(64, message.fromSeq) !== message.fromSeq) {
+        throw new globalThis.Error("value provided for field message.fromSeq of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.fromSeq);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FetchChainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFetchChainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peerNodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fromSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FetchChainRequest {
+    return {
+      peerNodeId: isSet(object.peerNodeId)
+        ? globalThis.String(object.peerNodeId)
+        : isSet(object.peer_node_id)
+        ? globalThis.String(object.peer_node_id)
+        : "",
+      fromSeq: isSet(object.fromSeq) ? BigInt(object.fromSeq) : isSet(object.from_seq) ? BigInt(object.from_seq) : 0n,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: FetchChainRequest): unknown {
+    const obj: any = {};
+    if (message.peerNodeId !== undefined) {
+      obj.peerNodeId = message.peerNodeId;
+    }
+    if (message.fromSeq !== undefined) {
+      obj.fromSeq = message.fromSeq.toString();
+    }
+    if (message.limit !== undefined) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FetchChainRequest>): FetchChainRequest {
+    return FetchChainRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FetchChainRequest>): FetchChainRequest {
+    const message = createBaseFetchChainRequest();
+    message.peerNodeId = object.peerNodeId ?? "";
+    message.fromSeq = (object.fromSeq !== undefined && object.fromSeq !== null) ? BigInt(object.fromSeq) : 0n;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
 /** registry-svc: who offers which skill: `swarm.v1.registry.<verb>`. */
 export type RegistryServiceDefinition = typeof RegistryServiceDefinition;
 export const RegistryServiceDefinition = {
@@ -1701,6 +1921,24 @@ export const GatewayServiceDefinition = {
       requestType: RemoteExecuteRequest as typeof RemoteExecuteRequest,
       requestStream: false,
       responseType: SignedExecuteResponse as typeof SignedExecuteResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Delivers a receipt to its payee and returns it countersigned (credit-svc only). */
+    deliverReceipt: {
+      name: "DeliverReceipt",
+      requestType: RelayReceiptRequest as typeof RelayReceiptRequest,
+      requestStream: false,
+      responseType: PeerReceiptResponse as typeof PeerReceiptResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Fetches a page of a peer's chain (operators: `swarm ledger --audit --peer`). */
+    fetchChain: {
+      name: "FetchChain",
+      requestType: FetchChainRequest as typeof FetchChainRequest,
+      requestStream: false,
+      responseType: ChainBlocksResponse as typeof ChainBlocksResponse,
       responseStream: false,
       options: {},
     },
