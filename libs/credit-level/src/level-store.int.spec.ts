@@ -85,7 +85,7 @@ describe('level store - on a real LevelDB', () => {
     expect(ledger.lastSeq()).toBe(5n);
     await ledger.close();
 
-    // Upgraded in place: format 2 now, every account with its counters (an older build refuses it).
+    // Upgraded in place: the current format now, every account with its counters (an older build refuses it).
     const after = new Level<string, string>(path);
     expect(await after.sublevel<string, string>('meta', {}).get('format')).toBe(LEDGER_FORMAT);
     expect(await after.sublevel<string, string>('acct', {}).get('node')).toBe('{"available":"975","escrowed":"5","spent":"20","reserves":"2"}');
@@ -101,6 +101,63 @@ describe('level store - on a real LevelDB', () => {
       ],
     });
     expect(settled.entries.map((e) => e.kind)).toEqual([EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_SETTLE]);
+    expect((await ledger.audit()).problems).toEqual([]);
+    await ledger.close();
+  });
+
+  it('opens a format-2 directory (before side records) as is, and its first commit marks it format 3 with the side records', async () => {
+    // What the format-2 build wrote: genesis and one reserve, accounts with their counters.
+    const raw = new Level<string, string>(path);
+    const put = (sub: string, key: string, value: string) => raw.sublevel<string, string>(sub, {}).put(key, value);
+    await put('log', '00000000000000000001', '{"seq":"1","kind":"GENESIS","escrowId":"","from":"","to":"node","amount":"1000","atMs":"1700000000000"}');
+    await put('log', '00000000000000000002', '{"seq":"2","kind":"RESERVE","escrowId":"e1","from":"node","to":"","amount":"10","atMs":"1700000000000"}');
+    await put('escrow', 'e1', '{"payer":"node","amount":"10","state":"open","expiresAtMs":1700000150000,"payees":["peer","node"]}');
+    await put('expiry', '0001700000150000!e1', '');
+    await put('acct', 'node', '{"available":"990","escrowed":"10","spent":"0","reserves":"1"}');
+    await put('meta', 'format', '2');
+    await put('meta', 'nextSeq', '3');
+    await raw.close();
+
+    const formatOf = async () => {
+      const db = new Level<string, string>(path);
+      const format = await db.sublevel<string, string>('meta', {}).get('format');
+      await db.close();
+      return format;
+    };
+    let ledger = await open();
+    expect(ledger.lastSeq()).toBe(2n);
+    expect(await ledger.balance('node')).toEqual({ account: 'node', available: 990n, escrowed: 10n, spent: 0n, reserves: 1n, closed: false });
+    expect(ledger.side('meta', 'head')).toBeUndefined();
+    expect(await ledger.sideRange('block', '', 10)).toEqual([]);
+    expect((await ledger.audit()).problems).toEqual([]);
+    await ledger.close();
+    // Opened and read, nothing written: a format-2 build may still open it.
+    expect(await formatOf()).toBe('2');
+
+    ledger = await open();
+    const head = new Uint8Array([1, 2, 3]);
+    await ledger.run((_view, at) => ({
+      result: undefined,
+      accounts: [],
+      escrows: [],
+      entries: [],
+      side: [
+        { space: 'meta', key: 'head', value: head },
+        { space: 'block', key: String(at.nextSeq).padStart(20, '0'), value: new Uint8Array([255, 0]) },
+      ],
+    }));
+    await ledger.close();
+    expect(await formatOf()).toBe(LEDGER_FORMAT);
+    expect(LEDGER_FORMAT).toBe('3');
+
+    // One sublevel per side space, the bytes as given.
+    const db = new Level<string, string>(path);
+    expect(await db.sublevel<string, Uint8Array>('side-meta', { valueEncoding: 'view' }).get('head')).toEqual(head);
+    expect(await db.sublevel<string, Uint8Array>('side-block', { valueEncoding: 'view' }).keys().all()).toEqual(['00000000000000000003']);
+    await db.close();
+    ledger = await open();
+    expect(ledger.side('meta', 'head')).toStrictEqual(head);
+    expect(await ledger.settle({ escrowId: 'e1', payee: 'peer', amount: 10n, payouts: [] })).toMatchObject({ result: { paid: 10n } });
     expect((await ledger.audit()).problems).toEqual([]);
     await ledger.close();
   });

@@ -5,12 +5,15 @@
  *
  * Layout (sublevels): acct!<account>, escrow!<escrow id>, transfer!<transfer id>,
  * log!<seq padded to 20 digits>, expiry!<expiry padded to 16 digits>!<escrow id> (value empty),
- * meta!format, meta!nextSeq. Values: see record-codec.ts. Transfers only added a sublevel and an
- * entry kind (format 1 still); format 2 adds the accounts' counters, which a format-1 directory
- * gets from its log on its first open by this build (legacyAccounts, @swarm/credit).
+ * meta!format, meta!nextSeq, and the chain's side records (format 3): side-block!<key>,
+ * side-receipt!<key>, side-outbox!<key>, side-meta!<key>, one sublevel per SideSpace, keys as the
+ * chain book gives them, values its bytes as given. Values of the others: see record-codec.ts.
+ * Transfers only added a sublevel and an entry kind (format 1 still); format 2 adds the accounts'
+ * counters, which a format-1 directory gets from its log on its first open by this build
+ * (legacyAccounts, @swarm/credit).
  */
-import type { ExpiryRef, LedgerBatch, LedgerStore } from '@swarm/credit';
-import { LedgerOpenError } from '@swarm/credit';
+import type { ExpiryRef, LedgerBatch, LedgerStore, SideSpace } from '@swarm/credit';
+import { LedgerOpenError, SIDE_SPACES } from '@swarm/credit';
 import { Level } from 'level';
 import {
   decodeAccount,
@@ -35,10 +38,18 @@ import {
  * entry as corrupt rather than misreading it.) Format 2: accounts keep `spent`, `reserves` and
  * `closed`. A format-1 build would drop them when it rewrote an account, so it must refuse a
  * format-2 directory; this build reads format 1 and upgrades it at open (the first commit).
+ * Format 3 adds the chain's side records (their own sublevels) and RECEIPT_IN log entries; no
+ * record of format 2 changes. A format-2 build would settle without writing the receipts its
+ * settles owe, so it must refuse a format-3 directory (it does: it refuses every format but 1 and
+ * 2). This build reads a format-2 directory as is (its side sublevels are simply empty) and its
+ * first commit marks it 3.
  */
-export const LEDGER_FORMAT = '2';
+export const LEDGER_FORMAT = '3';
 /** The format before account counters: read, and upgraded by the ledger at open. */
 export const LEGACY_LEDGER_FORMAT = '1';
+/** The format before side records: read as is, marked LEDGER_FORMAT by its first commit. */
+export const SIDELESS_LEDGER_FORMAT = '2';
+const READ_FORMATS: readonly string[] = [LEGACY_LEDGER_FORMAT, SIDELESS_LEDGER_FORMAT, LEDGER_FORMAT];
 
 export interface LevelStoreOptions {
   /** Directory of the LevelDB store (created if missing). */
@@ -49,10 +60,23 @@ export interface LevelStoreOptions {
 
 type Db = Level<string, string>;
 type Sub = ReturnType<typeof openSublevel>;
+type SideSub = ReturnType<typeof openSideSublevel>;
 
 function openSublevel(db: Db, name: string) {
   return db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
 }
+
+/**
+ * Side values are bytes (signed blocks and receipts), so their sublevels keep bytes ('view'): the
+ * root stores bytes natively, where base64 in a utf8 sublevel would cost a third more space and a
+ * pass over every block both ways. getSync serves these as it does the others.
+ */
+function openSideSublevel(db: Db, space: SideSpace) {
+  return db.sublevel<string, Uint8Array>(`side-${space}`, { keyEncoding: 'utf8', valueEncoding: 'view' });
+}
+
+/** classic-level answers a Buffer; callers get a plain Uint8Array over the same bytes (no copy). */
+const plainBytes = (b: Uint8Array): Uint8Array => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
 
 interface Opened {
   readonly db: Db;
@@ -62,7 +86,8 @@ interface Opened {
   readonly log: Sub;
   readonly meta: Sub;
   readonly expiry: Sub;
-  /** False until a batch writes meta!format as LEDGER_FORMAT (the first batch, or the upgrade's). */
+  readonly side: ReadonlyMap<SideSpace, SideSub>;
+  /** False until a batch writes meta!format as LEDGER_FORMAT (the first batch, or the upgrade's; a format-2 store's first). */
   formatWritten: boolean;
   /** Format 1 until the first commit: accounts decode without their counters. */
   legacy: boolean;
@@ -78,6 +103,11 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
   // memtable or block cache in microseconds, and a threadpool round trip per record would be
   // most of an operation's time inside the ledger's serial queue (measured 1.3-2.5x more ops/s).
   const read = (sub: (o: Opened) => Sub, key: string): string | undefined => sub(current()).getSync(key);
+  const sideOf = (space: SideSpace): SideSub => {
+    const sub = current().side.get(space);
+    if (!sub) throw new Error(`unknown side space ${JSON.stringify(String(space).slice(0, 32))}`);
+    return sub;
+  };
   const readNextSeq = () => {
     const raw = read((o) => o.meta, 'nextSeq');
     return raw === undefined ? 1n : decodeUint('nextSeq', raw);
@@ -112,6 +142,10 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
       return raw === undefined ? undefined : decodeTransfer(id, raw);
     },
     hasExpiry: (ref) => read((o) => o.expiry, expiryKey(ref.expiresAtMs, ref.escrowId)) !== undefined,
+    side(space, key) {
+      const raw = sideOf(space).getSync(key);
+      return raw === undefined ? undefined : plainBytes(raw);
+    },
     legacyAccounts: () => current().legacy,
     nextSeq: readNextSeq,
     async commit(batch: LedgerBatch) {
@@ -124,13 +158,18 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
         ...batch.expiryDels.map((r) => ({ type: 'del' as const, sublevel: o.expiry, key: expiryKey(r.expiresAtMs, r.escrowId) })),
         ...batch.expiryPuts.map((r) => put(o.expiry, expiryKey(r.expiresAtMs, r.escrowId), '')),
         ...batch.entries.map((e) => put(o.log, seqKey(e.seq), encodeEntry(e))),
+        // In the batch's order: LevelDB applies a batch in order, so the last write to a key wins.
+        ...batch.side.map((w) =>
+          w.value === undefined ? { type: 'del' as const, sublevel: sideOf(w.space), key: w.key } : { type: 'put' as const, sublevel: sideOf(w.space), key: w.key, value: w.value },
+        ),
         put(o.meta, 'nextSeq', batch.nextSeq.toString()),
         // The format marker goes in one batch with the first entry (genesis), so a crash during
         // the first open leaves an empty store that the next open initialises again; in a format-1
-        // store, with the accounts the upgrade rewrote, so a crash leaves it format 1 and whole.
+        // store, with the accounts the upgrade rewrote, so a crash leaves it format 1 and whole; in
+        // a format-2 store, with its first batch (the first that may hold side records).
         ...(o.formatWritten ? [] : [put(o.meta, 'format', LEDGER_FORMAT)]),
       ];
-      await o.db.batch(ops, { sync: opts.sync });
+      await o.db.batch<string, string | Uint8Array>(ops, { sync: opts.sync });
       o.formatWritten = true;
       o.legacy = false;
     },
@@ -156,6 +195,12 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
     async *scanExpiries(): AsyncIterable<ExpiryRef> {
       for await (const key of current().expiry.keys()) yield decodeExpiryKey(key);
     },
+    async sideRange(space, fromKey, limit) {
+      // LevelDB reads a limit below 0 as none at all.
+      if (!(limit > 0)) return [];
+      const records = await sideOf(space).iterator({ gte: fromKey, limit }).all();
+      return records.map(([key, value]) => ({ key, value: plainBytes(value) }));
+    },
   };
 }
 
@@ -180,14 +225,15 @@ async function checkLayout(db: Db, path: string): Promise<Opened> {
     log: openSublevel(db, 'log'),
     meta: openSublevel(db, 'meta'),
     expiry: openSublevel(db, 'expiry'),
+    side: new Map(SIDE_SPACES.map((space) => [space, openSideSublevel(db, space)])),
     formatWritten: false,
     legacy: false,
   };
   // A sublevel finishes opening a tick after its parent; getSync() refuses until then.
-  await Promise.all([o.accounts, o.escrows, o.transfers, o.log, o.meta, o.expiry].map((s) => s.open()));
+  await Promise.all([...[o.accounts, o.escrows, o.transfers, o.log, o.meta, o.expiry].map((s) => s.open()), ...[...o.side.values()].map((s) => s.open())]);
   const format = o.meta.getSync('format');
-  if (format !== undefined && format !== LEDGER_FORMAT && format !== LEGACY_LEDGER_FORMAT) {
-    throw new LedgerOpenError(`ledger ${path} has format ${format}, this build reads formats ${LEGACY_LEDGER_FORMAT} and ${LEDGER_FORMAT}`);
+  if (format !== undefined && !READ_FORMATS.includes(format)) {
+    throw new LedgerOpenError(`ledger ${path} has format ${format.slice(0, 20)}, this build reads formats ${READ_FORMATS.join(', ')}`);
   }
   o.formatWritten = format === LEDGER_FORMAT;
   o.legacy = format === LEGACY_LEDGER_FORMAT;

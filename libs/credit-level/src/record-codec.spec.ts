@@ -94,6 +94,12 @@ describe('record codec - round trips', () => {
     expect(decodeEntry(encodeEntry(e))).toEqual(e);
   });
 
+  it('round-trips a RECEIPT_IN entry (format 3), storing the kind by name', () => {
+    const e: LedgerEntry = { seq: 4n, kind: EntryKind.ENTRY_KIND_RECEIPT_IN, escrowId: 'task-1:peer', fromAccount: 'payer', toAccount: 'node', amount: 34n, atMs: 6n };
+    expect(encodeEntry(e)).toContain('"kind":"RECEIPT_IN"');
+    expect(decodeEntry(encodeEntry(e))).toEqual(e);
+  });
+
   it('orders log keys by seq', () => {
     expect(seqKey(9n) < seqKey(10n)).toBe(true);
     expect(seqKey(MAX_UINT64)).toHaveLength(20);

@@ -35,6 +35,8 @@ const KIND_NAMES: ReadonlyMap<EntryKind, string> = new Map([
   [EntryKind.ENTRY_KIND_SETTLE, 'SETTLE'],
   [EntryKind.ENTRY_KIND_REFUND, 'REFUND'],
   [EntryKind.ENTRY_KIND_TRANSFER, 'TRANSFER'],
+  // Format 3: credit another node paid by a receipt (docs/chain.md).
+  [EntryKind.ENTRY_KIND_RECEIPT_IN, 'RECEIPT_IN'],
 ]);
 const KINDS_BY_NAME: ReadonlyMap<string, EntryKind> = new Map([...KIND_NAMES].map(([k, v]) => [v, k]));
 const ESCROW_STATES: ReadonlySet<string> = new Set<EscrowState>(['open', 'settled', 'refunded']);

@@ -34,6 +34,6 @@ export async function upgradeAccountCounters(store: LedgerStore): Promise<number
   const counters = await countersFromLog(store.scanLog());
   const accounts = [];
   for await (const a of store.scanAccounts()) accounts.push({ ...a, ...(counters.get(a.id) ?? { spent: 0n, reserves: 0n }), closed: false });
-  await store.commit({ accounts, escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: store.nextSeq() });
+  await store.commit({ accounts, escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: store.nextSeq(), side: [] });
   return accounts.length;
 }

@@ -11,7 +11,7 @@
  * - A failed write fails every operation of its group, and the staged records are dropped, so
  *   the next group reads the last durable state again.
  * - Nothing waits for company: a group is cut as soon as the store is free, holding whatever
- *   queued meanwhile, up to a bound on operations and records.
+ *   queued meanwhile, up to a bound on operations, records and side bytes.
  */
 import type { Committed } from './ledger';
 import type { Change } from './ledger-rules';
@@ -22,11 +22,18 @@ import { createStagedBatch } from './staged-batch';
 /** Most operations in one batch: c=16 callers never come near it; it bounds a burst. */
 export const DEFAULT_MAX_GROUP_OPERATIONS = 256;
 /**
- * Most records (accounts, escrows, entries, index keys) one batch collects before it is cut;
- * each encodes to well under 1 KiB, so a batch stays below a few MiB. One operation writes at
- * most ~40 records (a settle with MAX_PAYOUTS payouts), so the bound is overshot by that at most.
+ * Most records (accounts, escrows, entries, index keys, side records) one batch collects before it
+ * is cut; each ledger record encodes to well under 1 KiB, so a batch stays below a few MiB. One
+ * operation writes at most ~40 ledger records (a settle with MAX_PAYOUTS payouts), so the bound is
+ * overshot by that at most.
  */
 export const MAX_GROUP_WRITES = 4096;
+/**
+ * Most bytes of side values one batch collects before it is cut: side records (signed blocks and
+ * receipts, up to ~9 KiB each) are far larger than ledger records, so their count alone would let
+ * a batch reach tens of MiB. Overshot by one operation's side values at most.
+ */
+export const MAX_GROUP_SIDE_BYTES = 4 * 1024 * 1024;
 
 /** What an operation asks to write: its change, and stale expiry keys to drop. */
 export interface Staged<R> {
@@ -93,7 +100,7 @@ export function createGroupCommitter(store: LedgerStore, init: GroupCommitInit):
   async function commitGroup(): Promise<void> {
     const batch = createStagedBatch(store, nextSeq);
     const group: Array<{ job: OperationJob; outcome: Outcome }> = [];
-    while (jobs[0]?.kind === 'operation' && group.length < init.maxOperations && batch.writes < MAX_GROUP_WRITES) {
+    while (jobs[0]?.kind === 'operation' && group.length < init.maxOperations && batch.writes < MAX_GROUP_WRITES && batch.sideBytes < MAX_GROUP_SIDE_BYTES) {
       const job = jobs.shift() as OperationJob;
       try {
         const { change, extraDels } = job.apply(batch);

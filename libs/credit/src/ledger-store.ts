@@ -17,6 +17,25 @@ export interface ExpiryRef {
   readonly escrowId: string;
 }
 
+/**
+ * The node's chain (docs/chain.md), kept in the ledger's store so that a settle and the receipts it
+ * owes other nodes commit in one batch. The store only keeps these bytes; @swarm/credit's chain
+ * book decides what they mean.
+ * - `block`: key = seq as 20 digits, value = a SignedBlock as signed.
+ * - `receipt`: key = receipt id, value = the seq (20 digits, ASCII) of the block holding it.
+ * - `outbox`: key = receipt id, value = a payer-signed SignedReceipt not yet countersigned.
+ * - `meta`: small records (the head; credit pledged to receipts not yet in the chain).
+ */
+export type SideSpace = 'block' | 'receipt' | 'outbox' | 'meta';
+export const SIDE_SPACES: readonly SideSpace[] = Object.freeze(['block', 'receipt', 'outbox', 'meta']);
+
+/** One side record to put (`value` set) or delete (`value` undefined). Keys are 1..200 chars of printable ASCII. */
+export interface SideWrite {
+  readonly space: SideSpace;
+  readonly key: string;
+  readonly value: Uint8Array | undefined;
+}
+
 /** Everything one group of ledger operations writes; a store applies all of it or none of it. */
 export interface LedgerBatch {
   /** Records to upsert (accounts, escrows and transfers are never deleted). */
@@ -29,6 +48,8 @@ export interface LedgerBatch {
   readonly expiryDels: readonly ExpiryRef[];
   /** The seq the next entry will get, stored with the batch. */
   readonly nextSeq: bigint;
+  /** Side records, applied in order (a later write to the same key wins). */
+  readonly side: readonly SideWrite[];
 }
 
 export interface LedgerStore {
@@ -43,6 +64,8 @@ export interface LedgerStore {
   escrow(id: string): Escrow | undefined;
   transfer(id: string): Transfer | undefined;
   hasExpiry(ref: ExpiryRef): boolean;
+  /** A side record, or undefined. Synchronous like the other point reads. */
+  side(space: SideSpace, key: string): Uint8Array | undefined;
   /**
    * True while the stored accounts predate their counters (`spent`, `reserves`, `closed`: a store
    * an older build wrote); they read with those at zero and false until the ledger derives them
@@ -62,6 +85,8 @@ export interface LedgerStore {
   scanEscrows(): AsyncIterable<Escrow>;
   scanTransfers(): AsyncIterable<Transfer>;
   scanExpiries(): AsyncIterable<ExpiryRef>;
+  /** Up to `limit` side records of `space` with key >= `fromKey`, in key order (byte order of the keys). */
+  sideRange(space: SideSpace, fromKey: string, limit: number): Promise<Array<{ readonly key: string; readonly value: Uint8Array }>>;
 }
 
 /** A store that cannot be opened; the message says which and why. */

@@ -9,7 +9,7 @@ describe('memory store - lifecycle', () => {
     const store = createMemoryStore();
     expect(() => store.account('a')).toThrow(/not open/);
     await store.open();
-    await store.commit({ accounts: [{ ...emptyAccount('a'), available: 1n }], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: 1n });
+    await store.commit({ accounts: [{ ...emptyAccount('a'), available: 1n }], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], nextSeq: 1n, side: [] });
     await store.close();
     expect(() => store.nextSeq()).toThrow(/not open/);
     await store.open();

@@ -7,10 +7,12 @@
  */
 import type { SettleRequest } from '@swarm/contracts';
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
-import type { Ledger, LedgerBatch, LedgerInit, LedgerStore } from '@swarm/credit';
+import type { Ledger, LedgerInit, LedgerStore } from '@swarm/credit';
 import { createLedger, DEFAULT_ESCROW_LIFETIME, emptyAccount } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
 import { balanceOf, closedAccountCompliance } from './ledger-compliance-closed';
+import { instrumented } from './ledger-compliance-instrumented';
+import { sideRecordCompliance } from './ledger-compliance-side';
 import { swarmErrorOf } from './swarm-error-of';
 
 export interface LedgerStoreHarness {
@@ -42,60 +44,6 @@ const settleMany = (escrowId: string, payouts: Array<[string, bigint]>): SettleR
   amount: 0n,
   payouts: payouts.map(([payee, amount]) => ({ payee, amount })),
 });
-
-/**
- * The store under test, with its writes counted, and the next write made to fail or to wait
- * (to see what the ledger does while a batch is in flight).
- */
-function instrumented(inner: LedgerStore) {
-  let commits = 0;
-  let failure: Error | undefined;
-  let gate: { entered: () => void; released: Promise<void> } | undefined;
-  const store: LedgerStore = {
-    open: () => inner.open(),
-    close: () => inner.close(),
-    account: (id) => inner.account(id),
-    escrow: (id) => inner.escrow(id),
-    transfer: (id) => inner.transfer(id),
-    hasExpiry: (ref) => inner.hasExpiry(ref),
-    legacyAccounts: () => inner.legacyAccounts(),
-    nextSeq: () => inner.nextSeq(),
-    async commit(batch: LedgerBatch) {
-      commits += 1;
-      const [err, held] = [failure, gate];
-      failure = undefined;
-      gate = undefined;
-      if (held) {
-        held.entered();
-        await held.released;
-      }
-      if (err) throw err;
-      await inner.commit(batch);
-    },
-    entries: (fromSeq, limit) => inner.entries(fromSeq, limit),
-    expiring: (untilMs, limit) => inner.expiring(untilMs, limit),
-    scanLog: () => inner.scanLog(),
-    scanAccounts: () => inner.scanAccounts(),
-    scanEscrows: () => inner.scanEscrows(),
-    scanTransfers: () => inner.scanTransfers(),
-    scanExpiries: () => inner.scanExpiries(),
-  };
-  return {
-    store,
-    commits: () => commits,
-    failNextCommit(err: Error) {
-      failure = err;
-    },
-    /** Holds the next write until `release`; `entered` resolves once it has begun. */
-    holdNextCommit() {
-      let entered!: () => void;
-      let release!: () => void;
-      const enteredP = new Promise<void>((r) => (entered = r));
-      gate = { entered, released: new Promise<void>((r) => (release = r)) };
-      return { entered: enteredP, release };
-    },
-  };
-}
 
 export function ledgerStoreCompliance(name: string, makeStore: () => Promise<LedgerStoreHarness>): void {
   describe(`${name} - ledger store compliance`, () => {
@@ -133,6 +81,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
           expiryPuts: [{ expiresAtMs: 50, escrowId: 'e1' }],
           expiryDels: [],
           nextSeq: 2n,
+          side: [],
         });
         await store.close();
         await store.open();
@@ -150,7 +99,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         expect(store.hasExpiry({ expiresAtMs: 50, escrowId: 'e1' })).toBe(true);
         expect(store.hasExpiry({ expiresAtMs: 51, escrowId: 'e1' })).toBe(false);
         expect(await store.entries(1n, 10)).toEqual([entry]);
-        await store.commit({ accounts: [], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [{ expiresAtMs: 50, escrowId: 'e1' }], nextSeq: 2n });
+        await store.commit({ accounts: [], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [{ expiresAtMs: 50, escrowId: 'e1' }], nextSeq: 2n, side: [] });
         expect(store.hasExpiry({ expiresAtMs: 50, escrowId: 'e1' })).toBe(false);
       });
 
@@ -163,7 +112,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
           { expiresAtMs: 10, escrowId: 'b' },
           { expiresAtMs: 10, escrowId: 'a' },
         ];
-        await store.commit({ accounts: [], escrows: [], transfers: [], entries, expiryPuts: refs, expiryDels: [], nextSeq: 5n });
+        await store.commit({ accounts: [], escrows: [], transfers: [], entries, expiryPuts: refs, expiryDels: [], nextSeq: 5n, side: [] });
         expect((await store.entries(2n, 2)).map((e) => e.seq)).toEqual([2n, 3n]);
         expect((await store.entries(0n, 10)).map((e) => e.seq)).toEqual([1n, 2n, 3n, 4n]);
         expect(await store.entries(5n, 10)).toEqual([]);
@@ -451,6 +400,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         expiryPuts: [],
         expiryDels: [],
         nextSeq: store.nextSeq(),
+        side: [],
       });
       await store.close();
       ledger = await open();
@@ -562,6 +512,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
     });
 
     closedAccountCompliance(name, { open, clock, grant: GRANT });
+    sideRecordCompliance(name, { store: () => store, clock, grant: GRANT });
 
     describe(`${name} - multi-payee settle`, () => {
       const reserveSplit = (ledger: Ledger, escrowId: string, amount: bigint) =>
@@ -788,6 +739,7 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
           expiryPuts: [{ expiresAtMs: clock.now() + SHORT_MS, escrowId: 'e1' }],
           expiryDels: [],
           nextSeq: store.nextSeq(),
+          side: [],
         });
         await store.close();
         ledger = await openExpiring();
