@@ -1,7 +1,10 @@
+import type { ChainRules } from '@swarm/chain';
+import { chainRulesFromVars } from '@swarm/chain';
 import type { EscrowLifetime } from '@swarm/credit';
 import { DEFAULT_ESCROW_LIFETIME, DEFAULT_MAX_STANDING_PAYEES, DEFAULT_STANDING_WINDOW_MS, MAX_UINT64, MIN_STANDING_WINDOW_MS } from '@swarm/credit';
 import type { Env, ServiceConfig } from '@swarm/config';
-import { bigintVar, booleanVar, ConfigError, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { bigintVar, booleanVar, CHAIN_VARS, ConfigError, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { isSwarmError } from '@swarm/contracts';
 import { join } from 'node:path';
 
 /** Credits a brand-new node starts with (whole credits; amounts are uint64). */
@@ -19,8 +22,14 @@ const MAX_STANDING_WINDOW_MS = 7 * 24 * 3_600_000;
 /** About 60 buckets of a few dozen bytes each per payee: a million payees is the most memory we allow. */
 const MAX_STANDING_PAYEES = 1_000_000;
 
+/** How often the receipt outbox and the idle burns are looked at when nothing asks sooner. */
+export const DEFAULT_RECEIPT_PASS_MS = 1_000;
+
 export const CREDIT_VARS = {
   ...SERVICE_VARS,
+  // The swarm-wide chain rules (docs/chain.md): every node of a swarm must use the same.
+  ...CHAIN_VARS,
+  SWARM_RECEIPT_PASS_MS: intVar({ default: DEFAULT_RECEIPT_PASS_MS, min: 50, max: 60_000 }),
   SWARM_GENESIS_GRANT: bigintVar({ default: DEFAULT_GENESIS_GRANT, min: 0n, max: MAX_UINT64 }),
   // fsync per operation: off survives a process crash (the OS keeps the write), on also survives
   // power loss. On by default because a ledger that forgets payments after a reboot is worse
@@ -44,6 +53,8 @@ export interface CreditConfig extends ServiceConfig {
   readonly escrowSweepMs: number;
   /** Contribution standing: the window and the most payees held (libs/credit standing-index.ts). */
   readonly standing: { readonly windowMs: number; readonly maxPayees: number };
+  /** The node's chain: the swarm's rules, and the pace of receipt delivery and idle burns. */
+  readonly chain: { readonly rules: ChainRules; readonly passMs: number };
 }
 
 /** Pure: a frozen config, or one ConfigError listing every bad variable. */
@@ -53,8 +64,16 @@ export function loadCreditConfig(env: Env): CreditConfig {
   if (v.SWARM_ESCROW_DEFAULT_TTL_MS > v.SWARM_ESCROW_MAX_TTL_MS) {
     throw new ConfigError([`SWARM_ESCROW_DEFAULT_TTL_MS: expected at most SWARM_ESCROW_MAX_TTL_MS (${v.SWARM_ESCROW_MAX_TTL_MS}), got '${v.SWARM_ESCROW_DEFAULT_TTL_MS}'`]);
   }
+  let rules: ChainRules;
+  try {
+    rules = chainRulesFromVars(v);
+  } catch (err) {
+    if (!isSwarmError(err)) throw err;
+    throw new ConfigError([`SWARM_CHAIN_*: ${err.message}`]);
+  }
   return Object.freeze({
     ...toServiceConfig(v),
+    chain: Object.freeze({ rules, passMs: v.SWARM_RECEIPT_PASS_MS }),
     genesisGrant: v.SWARM_GENESIS_GRANT,
     syncWrites: v.SWARM_CREDIT_SYNC_WRITES,
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),

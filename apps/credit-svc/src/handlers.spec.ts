@@ -1,6 +1,6 @@
 import type { DefundAgentRequest, LedgerEntry } from '@swarm/contracts';
 import { EntryKind, ErrorCode } from '@swarm/contracts';
-import type { AuditReport, Ledger } from '@swarm/credit';
+import type { AuditReport, ChainBook, Ledger } from '@swarm/credit';
 import { createStandingIndex, MAX_UINT64 } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
@@ -11,7 +11,26 @@ const transferEntry: LedgerEntry = { seq: 3n, kind: EntryKind.ENTRY_KIND_TRANSFE
 const ctx = { log: silentLogger(), headers: undefined };
 const HOUR = 3_600_000;
 /** An empty standing index on a clock that stands still. */
-const standingDeps = (clock = manualClock(10 * HOUR)) => ({ standing: createStandingIndex({ windowMs: HOUR }), clock });
+const standingDeps = (clock = manualClock(10 * HOUR)) => ({ standing: createStandingIndex({ windowMs: HOUR }), clock, book: noChainBook(), onReceiptsOwed: () => undefined });
+
+/** These specs never reach the chain: a book whose every use fails the test. */
+function noChainBook(): ChainBook {
+  const unused = (): never => {
+    throw new Error('the chain book is not used here');
+  };
+  return {
+    nodeId: 'n',
+    hooks: { afterRule: unused },
+    open: unused,
+    head: unused,
+    pledged: unused,
+    acceptReceipt: unused,
+    completeReceipt: unused,
+    pending: unused,
+    blocks: unused,
+    appendDueBurns: unused,
+  };
+}
 
 function fakeLedger(): Ledger & { balances: string[]; defunds: DefundAgentRequest[] } {
   const balances: string[] = [];
@@ -40,9 +59,12 @@ function fakeLedger(): Ledger & { balances: string[]; defunds: DefundAgentReques
     audit: async () => ({
       ok: true,
       problems: [],
-      totals: { genesis: 0n, available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, transfers: 0, lastSeq: 2n },
+      totals: { genesis: 0n, received: 0n, available: 0n, escrowed: 0n, accounts: 0, escrows: 0, openEscrows: 0, transfers: 0, lastSeq: 2n },
       accounts: [],
     }),
+    run: () => Promise.reject(new Error('not used here')),
+    side: () => undefined,
+    sideRange: async () => [],
     close: async () => undefined,
   };
 }
@@ -122,7 +144,7 @@ describe('credit handlers - audit', () => {
   const damaged: AuditReport = {
     ok: false,
     problems: ['seq 5: escrow e1 closed again (already settled)', 'x'.repeat(2 * MAX_AUDIT_PROBLEM_CHARS)],
-    totals: { genesis: 100n, available: MAX_UINT64, escrowed: 5n, accounts: 60, escrows: 2, openEscrows: 1, transfers: 0, lastSeq: 5n },
+    totals: { genesis: 100n, received: 0n, available: MAX_UINT64, escrowed: 5n, accounts: 60, escrows: 2, openEscrows: 1, transfers: 0, lastSeq: 5n },
     accounts: [{ id: 'node', storedAvailable: 80n, storedEscrowed: 5n, replayedAvailable: -10n, replayedEscrowed: 5n }],
   };
 

@@ -1,9 +1,13 @@
 import type { Handler } from '@swarm/bus';
 import type {
+  AcceptReceiptRequest,
+  AcceptReceiptResponse,
   AuditRequest,
   AuditResponse,
   BalanceRequest,
   BalanceResponse,
+  ChainBlocksRequest,
+  ChainBlocksResponse,
   DefundAgentRequest,
   DefundAgentResponse,
   EscrowRequest,
@@ -21,7 +25,7 @@ import type {
   StandingResponse,
 } from '@swarm/contracts';
 import { escrowStatus, MAX_UINT64, validateEscrowQuery, validateId } from '@swarm/credit';
-import type { AuditReport, Committed, Ledger, StandingIndex } from '@swarm/credit';
+import type { AuditReport, ChainBook, Committed, Ledger, StandingIndex } from '@swarm/credit';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 
@@ -38,6 +42,10 @@ export interface CreditHandlerDeps {
   standing: StandingIndex;
   /** What "now" is for the standing window (the ledger's clock: entries carry its times). */
   clock: WallClock;
+  /** The node's chain (docs/chain.md). */
+  book: ChainBook;
+  /** A settle just put receipts in the outbox (receipt-outbox.ts). */
+  onReceiptsOwed: () => void;
 }
 
 export interface CreditHandlers {
@@ -53,6 +61,10 @@ export interface CreditHandlers {
   defundAgent: Handler<DefundAgentRequest, DefundAgentResponse>;
   /** A node's contribution standing (gateway-svc only, bus-roles.ts); 0 for a node never paid. */
   standing: Handler<StandingRequest, StandingResponse>;
+  /** A peer's receipt to countersign (gateway-svc only): appended once as RECEIPT_IN. */
+  acceptReceipt: Handler<AcceptReceiptRequest, AcceptReceiptResponse>;
+  /** A page of this node's chain. */
+  chainBlocks: Handler<ChainBlocksRequest, ChainBlocksResponse>;
 }
 
 /** A problem line quotes ids (at most 128 chars each); this bounds a damaged record's text too. */
@@ -74,6 +86,7 @@ export function auditResponse(report: AuditReport, durationMs: number): AuditRes
     escrowsChecked: BigInt(t.escrows),
     openEscrows: BigInt(t.openEscrows),
     genesis: toUint64(t.genesis),
+    received: toUint64(t.received),
     available: toUint64(t.available),
     escrowed: toUint64(t.escrowed),
     accounts: report.accounts.map((a) => ({
@@ -128,7 +141,11 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
 
   return {
     reserve: async (req) => announce(await ledger.reserve(req)),
-    settle: async (req) => announce(await ledger.settle(req)),
+    settle: async (req) => {
+      const done = announce(await ledger.settle(req));
+      if (req.task) deps.onReceiptsOwed();
+      return done;
+    },
     refund: async (req) => announce(await ledger.refund(req)),
     fundAgent: async (req) => announce(await ledger.fundAgent(req)),
     defundAgent: async (req) => announce(await ledger.defundAgent(req)),
@@ -141,6 +158,8 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
       validateId('node_id', req.nodeId);
       return { nodeId: req.nodeId, earnedInWindow: deps.standing.earned(req.nodeId, deps.clock.now()), windowMs: BigInt(deps.standing.windowMs) };
     },
+    acceptReceipt: async (req) => ({ receipt: announce(await deps.book.acceptReceipt(req)) }),
+    chainBlocks: (req) => deps.book.blocks(req.fromSeq, req.limit),
     audit: () =>
       (auditing ??= audit().finally(() => {
         auditing = undefined;

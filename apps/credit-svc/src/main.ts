@@ -7,5 +7,5 @@ import { SERVICE_NAME, startCreditService } from './service';
 runServiceMain({
   name: SERVICE_NAME,
   loadConfig: loadCreditConfig,
-  start: ({ config, log, nc, identity }) => startCreditService({ config, log, nc, nodeId: identity.nodeId, ...systemTime }),
+  start: ({ config, log, nc, identity }) => startCreditService({ config, log, nc, nodeId: identity.nodeId, signer: identity, ...systemTime }),
 });

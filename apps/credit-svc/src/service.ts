@@ -1,8 +1,10 @@
 import { startBusService } from '@swarm/bus';
 import type { LedgerEntry } from '@swarm/contracts';
 import {
+  CreditAcceptReceipt,
   CreditAudit,
   CreditBalance,
+  CreditChainBlocks,
   CreditDefundAgent,
   CreditEscrow,
   CreditFundAgent,
@@ -11,16 +13,20 @@ import {
   CreditReserve,
   CreditSettle,
   CreditStanding,
+  GatewayDeliverReceipt,
   LedgerEntryEvents,
 } from '@swarm/contracts';
-import { createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding } from '@swarm/credit';
+import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
+import type { ChainSigner } from '@swarm/chain';
+import { loadOrCreateIdentity } from '@swarm/identity';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import type { CreditConfig } from './config';
 import { startEscrowSweeper } from './escrow-sweeper';
 import { createCreditHandlers } from './handlers';
+import { startReceiptOutbox } from './receipt-outbox';
 
 export const SERVICE_NAME = 'credit-svc';
 export const SERVICE_VERSION = '0.1.0';
@@ -34,6 +40,15 @@ export const MAX_CREDIT_REQUEST_BYTES = 1024;
  * apiece, 2.4 KiB for 16 with the escrow id); 4 KiB fits that with room, and nothing much bigger.
  */
 export const MAX_SETTLE_REQUEST_BYTES = 4096;
+/**
+ * A settle that pays other nodes also names the task (hashes) and each remote payee's key and
+ * share: about 180 more bytes per payee, 3 KiB for 16.
+ */
+export const MAX_SETTLE_WITH_FACTS_BYTES = 8192;
+/** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id. */
+export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
+/** The gateway may try two addresses of the peer (up to 13.5 s); this leaves it room to answer. */
+export const DELIVER_RECEIPT_TIMEOUT_MS = 15_000;
 
 export interface CreditServiceDeps {
   config: CreditConfig;
@@ -41,6 +56,8 @@ export interface CreditServiceDeps {
   nc: NatsConnection;
   /** This node's id, which is also its ledger account. */
   nodeId: string;
+  /** Signs the node's chain and its receipts: the node key (default: the one in the data dir). */
+  signer?: ChainSigner;
   /** Ledger timestamps and escrow expiries (epoch ms). */
   clock: WallClock;
   /** Audit timings. */
@@ -56,6 +73,8 @@ export interface CreditService {
 
 export async function startCreditService(deps: CreditServiceDeps): Promise<CreditService> {
   const { config, log, nc, nodeId, clock, stopwatch, scheduler } = deps;
+  const signer = deps.signer ?? (await loadOrCreateIdentity(config.dataDir));
+  const book = createChainBook({ signer, nodeAccount: nodeId, rules: config.chain.rules, clock });
   const ledger = await openLedger({
     path: config.ledgerPath,
     clock,
@@ -63,12 +82,14 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     genesisGrant: config.genesisGrant,
     sync: config.syncWrites,
     escrowLifetime: config.escrowLifetime,
+    hooks: book.hooks,
   });
   // Contribution standing lives in memory, rebuilt from the window of the log before serving, then
   // kept up to date by every committed entry (docs/priority.md).
   const standing = createStandingIndex(config.standing);
   let bus;
   try {
+    await book.open(ledger);
     const rebuilt = await rebuildStanding(ledger, standing, clock.now(), MAX_ENTRIES_PAGE);
     log.info({ fromSeq: rebuilt.fromSeq.toString(), scanned: rebuilt.scanned, payees: standing.size() }, 'standing rebuilt from the ledger log');
     bus = await startBusService({ nc, log, name: SERVICE_NAME, version: SERVICE_VERSION, description: 'LevelDB credit ledger', nodeId });
@@ -83,10 +104,22 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     standing.record(entry);
     client.publish(LedgerEntryEvents, entry);
   };
-  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch, standing, clock });
+  const outbox = startReceiptOutbox({
+    book,
+    deliver: async (payee, receipt) => {
+      const res = await client.request(GatewayDeliverReceipt, { peerNodeId: payee, receipt }, { timeoutMs: DELIVER_RECEIPT_TIMEOUT_MS });
+      if (!res.receipt) throw new Error('the gateway answered without a receipt');
+      return res.receipt;
+    },
+    stopwatch,
+    scheduler,
+    intervalMs: config.chain.passMs,
+    log,
+  });
+  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch, standing, clock, book, onReceiptsOwed: () => outbox.kick() });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, opts);
-  bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
+  bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_WITH_FACTS_BYTES });
   bus.serve(CreditRefund, handlers.refund, opts);
   bus.serve(CreditBalance, handlers.balance, opts);
   bus.serve(CreditAudit, handlers.audit, opts);
@@ -94,23 +127,30 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditFundAgent, handlers.fundAgent, opts);
   bus.serve(CreditDefundAgent, handlers.defundAgent, opts);
   bus.serve(CreditStanding, handlers.standing, opts);
+  bus.serve(CreditAcceptReceipt, handlers.acceptReceipt, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
+  bus.serve(CreditChainBlocks, handlers.chainBlocks, opts);
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => ({
     entries: ledger.lastSeq().toString(),
     lastSeq: ledger.lastSeq().toString(),
     syncWrites: String(config.syncWrites),
     openEscrows: String(ledger.openEscrows()),
+    chainSeq: book.head().seq.toString(),
   }));
   const sweeper = startEscrowSweeper({ ledger, clock, scheduler, intervalMs: config.escrowSweepMs, log, publish });
-  log.info({ ledger: config.ledgerPath, lastSeq: ledger.lastSeq().toString(), syncWrites: config.syncWrites, escrowLifetime: config.escrowLifetime }, 'credit-svc serving');
+  const head = book.head();
+  log.info(
+    { ledger: config.ledgerPath, lastSeq: ledger.lastSeq().toString(), syncWrites: config.syncWrites, escrowLifetime: config.escrowLifetime, chainSeq: head.seq.toString() },
+    'credit-svc serving',
+  );
 
   const stopBus = bus.stop.bind(bus);
   let stopping: Promise<void> | undefined;
   return {
     stop() {
       stopping ??= (async () => {
-        // The sweeper first: it writes to the ledger and publishes on the bus.
-        await sweeper.stop();
+        // The sweeper and the outbox first: they write to the ledger and use the bus.
+        await Promise.all([sweeper.stop(), outbox.stop()]);
         await stopBus(config.graceMs);
         await ledger.close();
       })();

@@ -22,6 +22,7 @@ import type { Stopwatch } from '@swarm/determinism';
 import type { EscrowView, TaskPorts } from '@swarm/pipeline';
 import type { Candidate } from '@swarm/scoring';
 import { candidateOf, executeRemote } from './remote-dispatch';
+import { taskFactsOf } from './task-facts';
 
 export const CREDIT_TIMEOUT_MS = 5_000;
 /** Provider lists change slowly; caching them keeps a registry round trip off each task. */
@@ -68,11 +69,12 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       // Whole ms on the wire; rounding up never expires an escrow before the time asked for.
       await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees: named }, { timeoutMs: CREDIT_TIMEOUT_MS });
     },
-    async settle(escrowId, payouts) {
+    async settle(escrowId, payouts, facts) {
       // One payout for a task one provider ran; one per counted replica for a redundant task.
-      const r = await bus.request(CreditSettle, SettleRequest.fromPartial({ escrowId, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })) }), {
-        timeoutMs: CREDIT_TIMEOUT_MS,
-      });
+      // A payout to another node also needs what its receipt names (task-facts.ts).
+      const task = taskFactsOf(escrowId, nodeId, payouts, facts);
+      const req = SettleRequest.fromPartial({ escrowId, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })) });
+      const r = await bus.request(CreditSettle, task ? { ...req, task } : req, { timeoutMs: CREDIT_TIMEOUT_MS });
       return { paid: r.paid, refunded: r.refunded };
     },
     async refund(escrowId) {

@@ -82,7 +82,14 @@ describe('router - remote candidates', () => {
 describe('router - remote dispatch', () => {
   it('sends the task to the gateway with the task’s time plus slack, checks the signature and pays the provider’s id', async () => {
     const { bus, asked } = gatewayBus(() => signResult(encodeTask(task), answer, provider));
-    await expect(executeRemote(bus, remote, task, signal())).resolves.toEqual({ outputs: answer.outputs, providerId: provider.nodeId, executorId: 'exec-9', backend: 'cpu' });
+    await expect(executeRemote(bus, remote, task, signal())).resolves.toEqual({
+      outputs: answer.outputs,
+      providerId: provider.nodeId,
+      executorId: 'exec-9',
+      backend: 'cpu',
+      // Named by the receipt that pays it.
+      providerKey: provider.publicKey,
+    });
     expect(asked).toEqual([{ subject: GatewayExecute.subject, peer: ENDPOINT, timeoutMs: task.timeoutMs + REMOTE_REPLY_SLACK_MS }]);
   });
 

@@ -35,7 +35,7 @@ import {
   validateReserve,
   validateSettle,
 } from './ledger-rules';
-import type { ExpiryRef, LedgerStore } from './ledger-store';
+import type { ExpiryRef, LedgerStore, SideSpace, SideWrite } from './ledger-store';
 import type { OperationView } from './staged-batch';
 import type { TransferRecords } from './transfer-rules';
 import { defundAgentRule, fundAgentRule, validateDefundAgent, validateFundAgent } from './transfer-rules';
@@ -69,6 +69,18 @@ export interface LedgerInit {
    * operation alone (what the ledger did before group commit; the bench compares the two).
    */
   readonly maxGroupOperations?: number;
+  /** The chain book's hook (chain-book.ts); none: side records are written only through `run`. */
+  readonly hooks?: LedgerHooks;
+}
+
+/**
+ * Called in an operation's turn, after its rule and before it is staged, with what it reads and
+ * what it will write: side records to commit in the same batch (the chain book's pledges and
+ * receipts), or a throw that refuses the operation, which then stages nothing. `settle` is the
+ * request when the operation is a settle. Must be synchronous and pure apart from signing.
+ */
+export interface LedgerHooks {
+  afterRule(view: OperationView, change: Change<unknown>, settle?: SettleRequest): readonly SideWrite[];
 }
 
 export async function createLedger(components: LedgerComponents, init: LedgerInit): Promise<Ledger> {
@@ -97,6 +109,12 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
   for await (const _ of store.scanExpiries()) openEscrows += 1;
   const committer = createGroupCommitter(store, { nextSeq: store.nextSeq(), openEscrows, maxOperations });
 
+  const hooked = <R>(view: OperationView, change: Change<R>, settle?: SettleRequest): Change<R> => {
+    if (!init.hooks) return change;
+    const side = init.hooks.afterRule(view, change, settle);
+    return side.length === 0 ? change : { ...change, side: [...(change.side ?? []), ...side] };
+  };
+
   const stamp = (view: OperationView): Stamp => ({ nextSeq: view.nextSeq, atMs: clock.now() });
   const nothing: Change<undefined> = { result: undefined, accounts: [], escrows: [], entries: [] };
 
@@ -112,10 +130,10 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
       const escrow = view.escrow(ref.escrowId);
       if (escrow?.state !== 'open' || escrow.expiresAtMs !== ref.expiresAtMs) return { change: nothing, extraDels: [ref] };
       const payer = view.account(escrow.payer);
-      return { change: refundRule({ escrowId: ref.escrowId }, { escrow, payer, node: nodeIfClosed(view, payer) }, stamp(view)) };
+      return { change: hooked(view, refundRule({ escrowId: ref.escrowId }, { escrow, payer, node: nodeIfClosed(view, payer) }, stamp(view))) };
     };
 
-  function mutate<R>(validate: () => void, apply: (view: OperationView) => Change<R>): Promise<Committed<R>> {
+  function mutate<R>(validate: () => void, apply: (view: OperationView) => Change<R>, settle?: SettleRequest): Promise<Committed<R>> {
     if (closing) return Promise.reject(closedError());
     try {
       // Refuse bad input before queueing, so it never waits behind real work.
@@ -123,7 +141,7 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
     } catch (err) {
       return Promise.reject(err);
     }
-    return committer.run((view) => ({ change: apply(view) }));
+    return committer.run((view) => ({ change: hooked(view, apply(view), settle) }));
   }
 
   /** The node's account, read only for a closed payer (whose refunds it takes): no extra read on the hot path. */
@@ -161,6 +179,7 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
           const payer = escrow && view.account(escrow.payer);
           return settleRule(req, { escrow, payer, payees: payeeAccounts(view, req, escrow?.payer), node: nodeIfClosed(view, payer) }, stamp(view));
         },
+        req,
       ),
     refund: (req: RefundRequest) =>
       mutate(
@@ -201,6 +220,19 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
         entries.push(...done.entries);
       }
       return { result, entries };
+    },
+    run<R>(apply: (view: OperationView, at: Stamp) => Change<R>): Promise<Committed<R>> {
+      if (closing) return Promise.reject(closedError());
+      return committer.run((view) => ({ change: apply(view, stamp(view)) }));
+    },
+    side(space: SideSpace, key: string): Uint8Array | undefined {
+      if (closing) throw closedError();
+      return store.side(space, key);
+    },
+    sideRange(space: SideSpace, fromKey: string, limit: number) {
+      if (closing) return Promise.reject(closedError());
+      checkLimit(limit);
+      return store.sideRange(space, fromKey, limit);
     },
     async balance(account: string): Promise<BalanceResponse> {
       if (closing) throw closedError();

@@ -17,6 +17,7 @@ export {
   escrowExpiry,
   isDue,
   genesisRule,
+  receiptInRule,
   reserveRule,
   settleRule,
   refundRule,
@@ -27,11 +28,14 @@ export { validateFundAgent, validateDefundAgent, fundAgentRule, defundAgentRule 
 export type { TransferRecords } from './transfer-rules';
 export { createAuditor, MAX_AUDIT_PROBLEMS, MAX_AUDIT_ACCOUNTS } from './ledger-audit';
 export type { Auditor, AuditReport, AuditTotals, AuditedAccount } from './ledger-audit';
-export { LedgerOpenError } from './ledger-store';
-export type { LedgerStore, LedgerBatch, ExpiryRef } from './ledger-store';
+export { LedgerOpenError, SIDE_SPACES } from './ledger-store';
+export type { LedgerStore, LedgerBatch, ExpiryRef, SideSpace, SideWrite } from './ledger-store';
 export { createLedger, MAX_ENTRIES_PAGE, DEFAULT_ESCROW_LIFETIME } from './create-ledger';
-export type { LedgerComponents, LedgerInit } from './create-ledger';
+export type { LedgerComponents, LedgerInit, LedgerHooks } from './create-ledger';
+export type { OperationView } from './staged-batch';
 export { createMemoryStore } from './memory-store';
 export { escrowStatus, validateEscrowQuery } from './escrow-status';
 export { createStandingIndex, rebuildStanding, DEFAULT_STANDING_WINDOW_MS, DEFAULT_MAX_STANDING_PAYEES, MIN_STANDING_WINDOW_MS, STANDING_BUCKETS } from './standing-index';
 export type { StandingIndex, StandingInit, LedgerLog } from './standing-index';
+export { createChainBook, MAX_CHAIN_PAGE_BLOCKS, MAX_CHAIN_PAGE_BYTES } from './chain-book';
+export type { ChainBook, ChainBookInit, PendingReceipt } from './chain-book';

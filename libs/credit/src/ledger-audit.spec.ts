@@ -40,12 +40,31 @@ function auditOf(l: LedgerEntry[], a: Account[], e: Escrow[], nextSeq = BigInt(l
   return auditor.finish(nextSeq);
 }
 
+describe('ledger audit - receipts paid in by other nodes', () => {
+  const paidIn = [...log, entry(6n, EntryKind.ENTRY_KIND_RECEIPT_IN, 't9:node', 'payer-node', 'node', 7n)];
+  const withEarnings = [acct('node', 82n, 5n, { spent: 20n, reserves: 2n }), acct('peer', 20n, 0n)];
+
+  it('counts them beside the genesis: available + escrowed = genesis + received', () => {
+    const report = auditOf(paidIn, withEarnings, escrows);
+    expect(report.problems).toEqual([]);
+    expect(report.totals).toMatchObject({ genesis: 100n, received: 7n, available: 102n, escrowed: 5n });
+  });
+
+  it('finds a receipt credited twice, one credited to an agent, and credit the log does not show', () => {
+    const twice = [...paidIn, entry(7n, EntryKind.ENTRY_KIND_RECEIPT_IN, 't9:node', 'payer-node', 'node', 7n)];
+    expect(auditOf(twice, [acct('node', 89n, 5n, { spent: 20n, reserves: 2n }), acct('peer', 20n, 0n)], escrows).problems).toEqual(['seq 7: receipt t9:node credited twice']);
+    const toAgent = [...log, entry(6n, EntryKind.ENTRY_KIND_RECEIPT_IN, 't9:agent', 'payer-node', 'agent/bot', 7n)];
+    expect(auditOf(toAgent, [...accounts, acct('agent/bot', 7n, 0n)], escrows).problems).toContain('seq 6: receipt t9:agent credits agent account agent/bot; receipts pay nodes');
+    expect(auditOf(paidIn, accounts, escrows).ok).toBe(false);
+  });
+});
+
 describe('ledger audit - replay', () => {
   it('passes a consistent ledger and reports its totals', () => {
     expect(auditOf(log, accounts, escrows)).toEqual({
       ok: true,
       problems: [],
-      totals: { genesis: 100n, available: 95n, escrowed: 5n, accounts: 2, escrows: 2, openEscrows: 1, transfers: 0, lastSeq: 5n },
+      totals: { genesis: 100n, received: 0n, available: 95n, escrowed: 5n, accounts: 2, escrows: 2, openEscrows: 1, transfers: 0, lastSeq: 5n },
       accounts: [
         { id: 'node', storedAvailable: 75n, storedEscrowed: 5n, replayedAvailable: 75n, replayedEscrowed: 5n },
         { id: 'peer', storedAvailable: 20n, storedEscrowed: 0n, replayedAvailable: 20n, replayedEscrowed: 0n },

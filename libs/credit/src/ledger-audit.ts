@@ -26,8 +26,10 @@ export const MAX_AUDIT_PROBLEMS = 100;
 export const MAX_AUDIT_ACCOUNTS = 50;
 
 export interface AuditTotals {
-  /** Sum of GENESIS entries: all credit that exists. */
+  /** Sum of GENESIS entries: all credit this node was granted. */
   readonly genesis: bigint;
+  /** Sum of RECEIPT_IN entries: credit other nodes paid this node by receipts. */
+  readonly received: bigint;
   /** Sums over the stored accounts. */
   readonly available: bigint;
   readonly escrowed: bigint;
@@ -95,6 +97,9 @@ export function createAuditor(): Auditor {
   const granted = new Set<string>();
   let expectedSeq = 1n;
   let genesis = 0n;
+  let received = 0n;
+  /** Receipt ids of RECEIPT_IN entries: each is credited once. */
+  const receiptsIn = new Set<string>();
   // The settle being replayed while it still leaves a remainder: its next entry is another payout
   // (SETTLE) or the REFUND of what is left.
   let settling: { escrow: Escrow; payouts: Payout[]; rest: bigint; seq: bigint } | undefined;
@@ -142,6 +147,13 @@ export function createAuditor(): Auditor {
         return replayRefund(e);
       case EntryKind.ENTRY_KIND_TRANSFER:
         return replayTransfer(e);
+      case EntryKind.ENTRY_KIND_RECEIPT_IN:
+        if (isAgentAccount(e.toAccount)) problem(`seq ${seq}: receipt ${e.escrowId} credits agent account ${e.toAccount}; receipts pay nodes`);
+        if (receiptsIn.has(e.escrowId)) problem(`seq ${seq}: receipt ${e.escrowId} credited twice`);
+        receiptsIn.add(e.escrowId);
+        received += e.amount;
+        account(e.toAccount).available += e.amount;
+        return;
       // Listed so that a new kind in the proto fails lint here instead of landing in `default`.
       case EntryKind.ENTRY_KIND_UNSPECIFIED:
       case EntryKind.UNRECOGNIZED:
@@ -310,12 +322,12 @@ export function createAuditor(): Auditor {
       }
       for (const [id, at] of expiring) if (!indexed.has(id)) problem(`open escrow ${id} expires at ${at} but is missing from the expiry index`);
       closes.finish(expectedSeq);
-      if (stored.available + stored.escrowed !== genesis) {
-        problem(`credit not conserved: accounts hold ${stored.available + stored.escrowed}, genesis granted ${genesis}`);
+      if (stored.available + stored.escrowed !== genesis + received) {
+        problem(`credit not conserved: accounts hold ${stored.available + stored.escrowed}, genesis granted ${genesis} and receipts paid in ${received}`);
       }
       if (dropped > 0) problems.push(`... and ${dropped} more problems`);
       const listed = [...differing, ...matching].slice(0, MAX_AUDIT_ACCOUNTS);
-      return { ok: problems.length === 0, problems: [...problems], totals: { genesis, ...stored, lastSeq }, accounts: listed };
+      return { ok: problems.length === 0, problems: [...problems], totals: { genesis, received, ...stored, lastSeq }, accounts: listed };
     },
   };
 }

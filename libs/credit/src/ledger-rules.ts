@@ -28,6 +28,7 @@ import type { BalanceResponse, LedgerEntry, Payout, RefundRequest, RefundRespons
 import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import { AGENT_ACCOUNT_PREFIX, validateAgentAccount } from './agent-accounts';
 import type { Account, Escrow, Transfer } from './ledger-records';
+import type { SideWrite } from './ledger-store';
 import { emptyAccount, MAX_UINT64, paidOut, settledEscrow } from './ledger-records';
 
 export const MAX_ID_LENGTH = 128;
@@ -64,6 +65,8 @@ export interface Change<R> {
   readonly entries: readonly LedgerEntry[];
   /** Only transfers write these (transfer-rules.ts). */
   readonly transfers?: readonly Transfer[];
+  /** The chain book's records (ledger-store.ts SideWrite), committed with the rest. */
+  readonly side?: readonly SideWrite[];
 }
 
 export interface ReserveRecords {
@@ -175,6 +178,28 @@ export function genesisRule(nodeAccount: string, grant: bigint, node: Account | 
     accounts: [{ ...emptyAccount(nodeAccount), available: grant }],
     escrows: [],
     entries: [entry(at, 0, EntryKind.ENTRY_KIND_GENESIS, '', '', nodeAccount, grant)],
+  };
+}
+
+/**
+ * Credit another node paid this node by a receipt now in this node's chain (the chain book applies
+ * it once per receipt id, in the same batch as the chain block): RECEIPT_IN payer -> node.
+ */
+export function receiptInRule(
+  nodeAccount: string,
+  node: Account | undefined,
+  receipt: { readonly receiptId: string; readonly payer: string; readonly amount: bigint },
+  at: Stamp,
+): Change<void> {
+  checkRecord(node, nodeAccount);
+  validateAmount('receipt amount', receipt.amount);
+  const before = node ?? emptyAccount(nodeAccount);
+  if (before.available + receipt.amount > MAX_UINT64) invalid(`crediting ${receipt.amount} would overflow ${nodeAccount}`);
+  return {
+    result: undefined,
+    accounts: [{ ...before, available: before.available + receipt.amount }],
+    escrows: [],
+    entries: [entry(at, 0, EntryKind.ENTRY_KIND_RECEIPT_IN, receipt.receiptId, receipt.payer, nodeAccount, receipt.amount)],
   };
 }
 

@@ -14,6 +14,9 @@ import type {
 } from '@swarm/contracts';
 import type { AuditReport } from './ledger-audit';
 import type { Escrow, Transfer } from './ledger-records';
+import type { Change, Stamp } from './ledger-rules';
+import type { SideSpace } from './ledger-store';
+import type { OperationView } from './staged-batch';
 
 /** What an operation answered, and the log entries it committed (none when it was a retry). */
 export interface Committed<R> {
@@ -54,6 +57,15 @@ export interface Ledger {
   openEscrows(): number;
   /** Replays the whole log and checks it against the stored records. */
   audit(): Promise<AuditReport>;
+  /**
+   * One operation built by the caller (the chain book: receipts in, blocks appended), in its turn
+   * like every other and committed in the same kind of batch. `apply` reads through `view`, and
+   * returns its change or throws to refuse (nothing staged).
+   */
+  run<R>(apply: (view: OperationView, at: Stamp) => Change<R>): Promise<Committed<R>>;
+  /** A durable side record (never a staged one). */
+  side(space: SideSpace, key: string): Uint8Array | undefined;
+  sideRange(space: SideSpace, fromKey: string, limit: number): Promise<Array<{ readonly key: string; readonly value: Uint8Array }>>;
   /** Refuses new operations, finishes queued ones, closes the store. Idempotent. */
   close(): Promise<void>;
 }

@@ -23,4 +23,18 @@ export { createRateLimiter } from './rate-limit';
 export { payeesOf, payableCandidates, ESCROW_MAX_PAYEES } from './payees';
 export type { RateLimiter } from './rate-limit';
 export type { TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
-export type { Contribution, EscrowView, ExecutionResult, Payout, ResultVerifier, ShardRecord, Sleep, TaskPorts, TaskRequest, TaskOutcome, AttemptRecord } from './task-types';
+export type {
+  Contribution,
+  EscrowView,
+  ExecutionResult,
+  Payout,
+  ResultVerifier,
+  SettleFacts,
+  ShardRecord,
+  Sleep,
+  TaskPorts,
+  TaskRequest,
+  TaskOutcome,
+  AttemptRecord,
+} from './task-types';
+export { payeeKeysOf } from './task-types';

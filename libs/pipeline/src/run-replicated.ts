@@ -31,6 +31,7 @@ import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
 import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, Contribution, ExecutionResult, Payout, TaskOutcome, TaskRequest } from './task-types';
+import { payeeKeysOf } from './task-types';
 
 /** How many providers run `req`: 1 for redundancy 0 or 1; INVALID_ARGUMENT outside 2..TASK_MAX_REDUNDANCY. */
 export function replicasOf(req: Pick<TaskRequest, 'redundancy'>): number {
@@ -100,7 +101,8 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   const { amounts, shares } = splitPool(run.results, verdicts.winners, task.price);
   const payouts: Payout[] = run.results.map((r, i) => ({ payee: r.candidate.nodeId, amount: amounts[i] })).filter((p) => p.amount > 0n);
   const settleStart = watch.now();
-  const settled = await settleUntilExpiry(c, limits, req, payouts, task.expiresAtMs, settleSignal);
+  const facts = { inputs: req.inputs, outputs: returned.exec.outputs, payeeKeys: payeeKeysOf(run.results.map((r) => r.exec)) };
+  const settled = await settleUntilExpiry(c, limits, req, payouts, task.expiresAtMs, settleSignal, facts);
   const paid = settled.settlement === 'paid';
   const contributions: Contribution[] = run.results.map((r, i) => ({
     providerId: r.candidate.nodeId,

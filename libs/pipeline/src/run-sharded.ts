@@ -33,6 +33,7 @@ import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
 import { splitShardPool } from './shard-split';
 import type { AttemptRecord, Contribution, ExecutionResult, Payout, ShardRecord, TaskOutcome, TaskRequest } from './task-types';
+import { payeeKeysOf } from './task-types';
 
 /** A sharded task as run-task.ts admitted it. */
 export interface ShardedTask {
@@ -102,8 +103,10 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
     task.price,
   );
   const payouts: Payout[] = split.providers.map((payee, i) => ({ payee, amount: split.amounts[i] })).filter((p) => p.amount > 0n);
+  const outputs = [toTensor(product.name, product.shape, product.data)];
+  const facts = { inputs: req.inputs, outputs, payeeKeys: payeeKeysOf(run.results.map((r) => r.exec)) };
   const settleStart = watch.now();
-  const settled = await settleUntilExpiry(c, limits, req, payouts, task.expiresAtMs, settleSignal);
+  const settled = await settleUntilExpiry(c, limits, req, payouts, task.expiresAtMs, settleSignal, facts);
   const paid = settled.settlement === 'paid';
   const contributions: Contribution[] = split.providers.map((providerId, i) => {
     const mine = run.results.filter((r) => r.candidate.nodeId === providerId);
@@ -138,7 +141,7 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
     settlement: settled.settlement,
     settlementNote: settled.note,
     settlementUncertain: settled.uncertain,
-    outputs: [toTensor(product.name, product.shape, product.data)],
+    outputs,
     cost: settled.paid,
     refunded: settled.refunded,
     providerId: face.candidate.nodeId,

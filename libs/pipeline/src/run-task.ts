@@ -26,6 +26,7 @@ import { runSharded } from './run-sharded';
 import { shardsOf } from './shard-split';
 import { refundQuietly, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
+import { payeeKeysOf } from './task-types';
 
 export interface RouterComponents {
   readonly ports: TaskPorts;
@@ -200,7 +201,8 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   }
 
   const settleStart = watch.now();
-  const settled = await settleUntilExpiry(c, limits, req, [{ payee: result.exec.providerId, amount: price }], expiresAtMs, settleSignal);
+  const facts = { inputs: req.inputs, outputs: result.exec.outputs, payeeKeys: payeeKeysOf([result.exec]) };
+  const settled = await settleUntilExpiry(c, limits, req, [{ payee: result.exec.providerId, amount: price }], expiresAtMs, settleSignal, facts);
   const now = watch.now();
   return {
     taskId: req.taskId,

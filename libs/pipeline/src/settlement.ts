@@ -4,7 +4,7 @@
  */
 import { isSwarmError } from '@swarm/contracts';
 import type { RouterComponents, RouterLimits } from './run-task';
-import type { Payout, TaskPorts, TaskRequest } from './task-types';
+import type { Payout, SettleFacts, TaskPorts, TaskRequest } from './task-types';
 
 /**
  * Refund on a failure path. If it fails too, the caller still gets the task's own error, and the
@@ -73,13 +73,14 @@ export async function settleUntilExpiry(
   payouts: readonly Payout[],
   expiresAtMs: number,
   stop: AbortSignal,
+  facts?: SettleFacts,
 ): Promise<Settled> {
   let delay = limits.settleBackoffMs;
   let failures = 0;
   let last = '';
   for (;;) {
     try {
-      const r = await c.ports.settle(req.taskId, payouts);
+      const r = await c.ports.settle(req.taskId, payouts, facts);
       return { settlement: 'paid', paid: r.paid, refunded: r.refunded, note: failures ? `settled after ${failures} failed attempt(s) (last: ${last})` : '', uncertain: false };
     } catch (err) {
       failures += 1;

@@ -13,6 +13,25 @@ export interface ExecutionResult {
   readonly providerId: string;
   readonly executorId: string;
   readonly backend: string;
+  /** A remote provider's raw Ed25519 key (its signed result's): the receipt that pays it names it. */
+  readonly providerKey?: Uint8Array;
+}
+
+/**
+ * What a settle's receipts name when it pays other nodes (docs/chain.md): the task's inputs and the
+ * verified result it returns (the port hashes them), and the key of each remote payee.
+ */
+export interface SettleFacts {
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly payeeKeys: ReadonlyMap<string, Uint8Array>;
+}
+
+/** The keys of the remote providers among `results`, for SettleFacts. */
+export function payeeKeysOf(results: readonly ExecutionResult[]): Map<string, Uint8Array> {
+  const keys = new Map<string, Uint8Array>();
+  for (const r of results) if (r.providerKey) keys.set(r.providerId, r.providerKey);
+  return keys;
 }
 
 /** The router's I/O, injected so the pipeline stays free of NATS and runs in tests and the simulator. */
@@ -31,7 +50,7 @@ export interface TaskPorts {
    * > 0) out of the escrow and refunds the rest to its payer, in one commit. Idempotent: the same
    * payouts again answer the same result.
    */
-  settle: (escrowId: string, payouts: readonly Payout[]) => Promise<{ paid: bigint; refunded: bigint }>;
+  settle: (escrowId: string, payouts: readonly Payout[], facts?: SettleFacts) => Promise<{ paid: bigint; refunded: bigint }>;
   refund: (escrowId: string) => Promise<{ refunded: bigint }>;
   /** The ledger's view of an escrow: how (and whether) it closed, whoever closed it. */
   escrow: (escrowId: string) => Promise<EscrowView>;

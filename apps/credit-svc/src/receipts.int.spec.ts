@@ -1,0 +1,148 @@
+/**
+ * Two credit-svc processes' worth of ledgers, each on its own nats-server, paying each other by
+ * receipts (docs/chain.md). A stand-in gateway on the payer's bus carries GatewayDeliverReceipt to
+ * the payee's CreditAcceptReceipt (the real gateways are tested in apps/gateway-svc and the
+ * multi-node e2e specs), and can play a payee that is down.
+ */
+import type { BusClient, BusService } from '@swarm/bus';
+import { createBusClient, startBusService } from '@swarm/bus';
+import { chainRules, checkCrossChain, openBlock, verifyChain } from '@swarm/chain';
+import type { SettleRequest } from '@swarm/contracts';
+import { CreditAcceptReceipt, CreditBalance, CreditChainBlocks, CreditReserve, CreditSettle, ErrorCode, GatewayDeliverReceipt, SwarmError } from '@swarm/contracts';
+import { systemTime } from '@swarm/determinism';
+import type { NodeIdentity } from '@swarm/identity';
+import { loadOrCreateIdentity } from '@swarm/identity';
+import { silentLogger } from '@swarm/telemetry';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import { loadCreditConfig } from './config';
+import type { CreditService } from './service';
+import { startCreditService } from './service';
+
+const HASH = new Uint8Array(32).fill(3);
+
+interface Side {
+  server: NatsServerHandle;
+  dir: TempDir;
+  nc: NatsConnection;
+  bus: BusClient;
+  identity: NodeIdentity;
+  svc?: CreditService;
+}
+
+describe('credit-svc - receipts between two nodes', () => {
+  const sides: Side[] = [];
+  let relay: BusService;
+  let payeeDown = false;
+  let delivered = 0;
+
+  const start = async (s: Side) => {
+    const config = loadCreditConfig({
+      SWARM_NATS_URL: s.server.url,
+      SWARM_DATA_DIR: s.dir.path,
+      SWARM_CREDIT_SYNC_WRITES: 'false',
+      SWARM_GRACE_MS: '2000',
+      SWARM_RECEIPT_PASS_MS: '100',
+    });
+    s.svc = await startCreditService({ config, log: silentLogger(), nc: s.nc, nodeId: s.identity.nodeId, signer: s.identity, ...systemTime });
+  };
+
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-credit-receipts-')]);
+      const nc = await connect({ servers: server.url });
+      sides.push({ server, dir, nc, bus: createBusClient(nc, silentLogger()), identity: await loadOrCreateIdentity(dir.path) });
+    }
+    const [a, b] = sides;
+    relay = await startBusService({ nc: a.nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.0', description: 'gateway stand-in', nodeId: a.identity.nodeId });
+    relay.serve(GatewayDeliverReceipt, async (req) => {
+      if (payeeDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'payee unreachable (test)', true);
+      expect(req.peerNodeId).toBe(b.identity.nodeId);
+      delivered += 1;
+      return b.bus.request(CreditAcceptReceipt, { receipt: req.receipt, fromNodeId: a.identity.nodeId });
+    });
+    await Promise.all(sides.map(start));
+  });
+
+  afterAll(async () => {
+    for (const s of sides) await s.svc?.stop();
+    await relay?.stop(1_000);
+    for (const s of sides) {
+      await s.nc.drain();
+      await Promise.all([s.server.stop(), s.dir.remove()]);
+    }
+  });
+
+  const settlePaying = (escrowId: string, amount: bigint): SettleRequest => {
+    const payee = sides[1].identity;
+    return {
+      escrowId,
+      payee: '',
+      amount: 0n,
+      payouts: [{ payee: payee.nodeId, amount }],
+      task: { taskId: escrowId, taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [{ nodeId: payee.nodeId, publicKey: payee.publicKey }] },
+    };
+  };
+  const pay = async (escrowId: string, amount: bigint) => {
+    const [a, b] = sides;
+    await a.bus.request(CreditReserve, { escrowId, account: a.identity.nodeId, amount, expiresAtMs: 0n, payees: [a.identity.nodeId, b.identity.nodeId] });
+    await a.bus.request(CreditSettle, settlePaying(escrowId, amount));
+  };
+  const headSeq = async (s: Side) => (await s.bus.request(CreditChainBlocks, { fromSeq: 1n, limit: 1 })).headSeq;
+  const chainOf = async (s: Side) => {
+    const blocks: Uint8Array[] = [];
+    for (let from = 1n; ;) {
+      const page = await s.bus.request(CreditChainBlocks, { fromSeq: from, limit: 0 });
+      blocks.push(...page.blocks);
+      from += BigInt(page.blocks.length);
+      if (from > page.headSeq || page.blocks.length === 0) return verifyChain(blocks, chainRules(), { expectedNodeId: page.nodeId });
+    }
+  };
+
+  it('delivers a settle’s receipt by itself: RECEIPT_OUT in the payer’s chain, RECEIPT_IN and the credit in the payee’s', async () => {
+    const [a, b] = sides;
+    await pay('task-1', 30n);
+    await waitFor(async () => (await headSeq(a)) === 2n);
+    expect(await headSeq(b)).toBe(2n);
+    expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(1_030n);
+    const report = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    expect(report).toMatchObject({ chains: 2, receipts: 1, conserved: true, total: 2_000n });
+  });
+
+  it('keeps a receipt whose payee is down and delivers it, once, when the payee is back, across a restart of the payer', async () => {
+    const [a, b] = sides;
+    payeeDown = true;
+    await pay('task-2', 20n);
+    const before = delivered;
+    // Retried in the background: nothing moves while the payee is unreachable.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await headSeq(a)).toBe(2n);
+    await a.svc?.stop();
+    await start(a);
+    payeeDown = false;
+    await waitFor(async () => (await headSeq(a)) === 3n, { timeoutMs: 10_000 });
+    expect(delivered).toBe(before + 1);
+    expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(1_050n);
+    const report = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    expect(report).toMatchObject({ receipts: 2, conserved: true, total: 2_000n });
+  });
+
+  it('answers a retried delivery with the same countersigned receipt and credits nothing twice', async () => {
+    const [a, b] = sides;
+    const [outBlock] = (await a.bus.request(CreditChainBlocks, { fromSeq: 2n, limit: 1 })).blocks;
+    const countersigned = openBlock(outBlock).block.receipt;
+    if (!countersigned) throw new Error('block 2 of the payer holds no receipt');
+    const balance = (await b.bus.request(CreditBalance, { account: '' })).available;
+    const seq = await headSeq(b);
+    // As the payer would send it again after a lost reply: signed by the payer only.
+    const again = await b.bus.request(CreditAcceptReceipt, { receipt: { ...countersigned, payeeSignature: new Uint8Array(0) }, fromNodeId: a.identity.nodeId });
+    expect(Buffer.from(again.receipt?.payeeSignature ?? [])).toEqual(Buffer.from(countersigned.payeeSignature));
+    expect(await headSeq(b)).toBe(seq);
+    expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(balance);
+    // Sent by a node other than its payer: refused.
+    const err = await b.bus.request(CreditAcceptReceipt, { receipt: countersigned, fromNodeId: b.identity.nodeId }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
+  });
+});

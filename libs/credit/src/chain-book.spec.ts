@@ -1,0 +1,198 @@
+import type { ChainRules, ChainSigner } from '@swarm/chain';
+import { chainRules, checkCrossChain, verifyChain } from '@swarm/chain';
+import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
+import { EntryKind, ErrorCode, isSwarmError } from '@swarm/contracts';
+import type { ManualClock } from '@swarm/determinism';
+import { manualClock } from '@swarm/determinism';
+import { nodeIdOfKey } from '@swarm/records';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import type { ChainBook } from './chain-book';
+import { createChainBook } from './chain-book';
+import { createLedger } from './create-ledger';
+import type { Ledger } from './ledger';
+import { createMemoryStore } from './memory-store';
+
+const START_MS = Date.UTC(2026, 11, 3, 10);
+const HASH = new Uint8Array(32).fill(7);
+
+function newSigner(): ChainSigner & { nodeId: string } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
+  return { nodeId: nodeIdOfKey(publicKey), publicKey, sign: (data) => new Uint8Array(sign(null, data, privateKey)) };
+}
+
+interface Node {
+  readonly id: string;
+  readonly signer: ChainSigner & { nodeId: string };
+  readonly book: ChainBook;
+  readonly ledger: Ledger;
+}
+
+async function startNode(clock: ManualClock, rules: ChainRules = chainRules()): Promise<Node> {
+  const signer = newSigner();
+  const book = createChainBook({ signer, nodeAccount: signer.nodeId, rules, clock });
+  const ledger = await createLedger({ store: createMemoryStore(), clock }, { nodeAccount: signer.nodeId, genesisGrant: 1_000n, hooks: book.hooks });
+  await book.open(ledger);
+  return { id: signer.nodeId, signer, book, ledger };
+}
+
+/** A settle of `escrowId` paying `payee` `amount`, naming what its receipt needs. */
+function settlePaying(escrowId: string, payee: Node, amount: bigint): SettleRequest {
+  return {
+    escrowId,
+    payee: '',
+    amount: 0n,
+    payouts: [{ payee: payee.id, amount }],
+    task: { taskId: escrowId, taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [{ nodeId: payee.id, publicKey: payee.signer.publicKey }] },
+  };
+}
+
+async function blocksOf(node: Node): Promise<Uint8Array[]> {
+  const all: Uint8Array[] = [];
+  for (let from = 1n; ;) {
+    const page = await node.book.blocks(from, 2);
+    all.push(...page.blocks);
+    from += BigInt(page.blocks.length);
+    if (from > page.headSeq) return all;
+  }
+}
+
+async function codeOf(p: Promise<unknown>): Promise<ErrorCode | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    if (isSwarmError(err)) return err.code;
+    throw err;
+  }
+}
+
+describe('chain book', () => {
+  it('writes the genesis block once: a reopened ledger keeps its chain', async () => {
+    const clock = manualClock(START_MS);
+    const signer = newSigner();
+    const store = createMemoryStore();
+    const open = async () => {
+      const book = createChainBook({ signer, nodeAccount: signer.nodeId, rules: chainRules(), clock });
+      const ledger = await createLedger({ store, clock }, { nodeAccount: signer.nodeId, genesisGrant: 1_000n, hooks: book.hooks });
+      await book.open(ledger);
+      return { book, ledger };
+    };
+    const first = await open();
+    expect(first.book.head()).toMatchObject({ seq: 1n, balances: { available: 100n, locked: 900n } });
+    const genesisHash = Buffer.from(first.book.head().hash);
+    await first.ledger.close();
+    clock.advance(5_000);
+    const again = await open();
+    expect(again.book.head().seq).toBe(1n);
+    expect(Buffer.from(again.book.head().hash)).toEqual(genesisHash);
+  });
+
+  it('pays another node by a receipt: pledged at reserve, in the outbox at settle, in both chains once countersigned', async () => {
+    const clock = manualClock(START_MS);
+    const a = await startNode(clock);
+    const b = await startNode(clock);
+    await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [a.id, b.id] });
+    expect(a.book.pledged()).toBe(50n);
+    await a.ledger.settle(settlePaying('t1', b, 34n));
+    expect(a.book.pledged()).toBe(34n);
+    const [owed] = await a.book.pending(10);
+    expect(owed).toMatchObject({ receiptId: `t1:${b.id}`, payee: b.id, amount: 34n });
+
+    const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
+    expect(accepted.entries).toEqual([expect.objectContaining({ kind: EntryKind.ENTRY_KIND_RECEIPT_IN, fromAccount: a.id, toAccount: b.id, amount: 34n })]);
+    expect((await b.ledger.balance(b.id)).available).toBe(1_034n);
+    // A retry (the reply was lost): the same countersigned receipt, nothing credited twice.
+    const retried = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
+    expect(retried.entries).toEqual([]);
+    expect(Buffer.from(retried.result.payeeSignature)).toEqual(Buffer.from(accepted.result.payeeSignature));
+    expect((await b.ledger.balance(b.id)).available).toBe(1_034n);
+    expect(b.book.head().balances).toMatchObject({ available: 1_034n, locked: 0n, received: 34n });
+
+    await a.book.completeReceipt(accepted.result);
+    await a.book.completeReceipt(accepted.result);
+    expect(await a.book.pending(10)).toEqual([]);
+    expect(a.book.pledged()).toBe(0n);
+    expect(a.book.head().balances).toMatchObject({ available: 66n, locked: 900n, paid: 34n });
+
+    const rules = chainRules();
+    const audits = [verifyChain(await blocksOf(a), rules), verifyChain(await blocksOf(b), rules)];
+    const report = checkCrossChain(audits);
+    expect(report).toMatchObject({ chains: 2, receipts: 1, conserved: true, genesisIssued: 2_000n, total: 2_000n });
+    expect((await a.ledger.audit()).ok).toBe(true);
+    const bAudit = await b.ledger.audit();
+    expect(bAudit.problems).toEqual([]);
+    expect(bAudit.totals).toMatchObject({ genesis: 1_000n, received: 34n });
+  });
+
+  it('refuses a reserve for other nodes beyond what the chain may pay (the genesis lock), and changes nothing', async () => {
+    const clock = manualClock(START_MS);
+    const a = await startNode(clock);
+    const b = await startNode(clock);
+    await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 80n, expiresAtMs: 0n, payees: [b.id] });
+    expect(await codeOf(a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 21n, expiresAtMs: 0n, payees: [b.id] }))).toBe(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
+    expect(await a.ledger.escrow('t2')).toBeUndefined();
+    expect(a.book.pledged()).toBe(80n);
+    // Work for its own executors pledges nothing: the local ledger alone decides.
+    await a.ledger.reserve({ escrowId: 't3', account: a.id, amount: 500n, expiresAtMs: 0n, payees: [a.id] });
+    expect(a.book.pledged()).toBe(80n);
+    // A refund releases the pledge.
+    await a.ledger.refund({ escrowId: 't1' });
+    expect(a.book.pledged()).toBe(0n);
+    await a.ledger.reserve({ escrowId: 't4', account: a.id, amount: 100n, expiresAtMs: 0n, payees: [b.id] });
+    expect((await a.ledger.audit()).ok).toBe(true);
+  });
+
+  it('refuses a settle paying another node without the facts its receipt needs, leaving the escrow open', async () => {
+    const clock = manualClock(START_MS);
+    const a = await startNode(clock);
+    const b = await startNode(clock);
+    await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] });
+    const bare: SettleRequest = { escrowId: 't1', payee: b.id, amount: 10n, payouts: [] };
+    expect(await codeOf(a.ledger.settle(bare))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    const noKey: SettleRequest = { ...settlePaying('t1', b, 10n), task: { taskId: 't1', taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [] } };
+    expect(await codeOf(a.ledger.settle(noKey))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect((await a.ledger.escrow('t1'))?.state).toBe('open');
+    expect(await a.book.pending(10)).toEqual([]);
+  });
+
+  it('refuses receipts it should not countersign, and countersigned ones that are not its own, changing nothing', async () => {
+    const clock = manualClock(START_MS);
+    const a = await startNode(clock);
+    const b = await startNode(clock);
+    const c = await startNode(clock);
+    await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] });
+    await a.ledger.settle(settlePaying('t1', b, 20n));
+    const [owed] = await a.book.pending(10);
+    const before = b.book.head().seq;
+    // Sent by someone other than the payer; sent to a node that is not the payee; signature broken.
+    expect(await codeOf(b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: c.id }))).toBe(ErrorCode.ERROR_CODE_PERMISSION_DENIED);
+    expect(await codeOf(c.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id }))).toBeDefined();
+    const forged: SignedReceipt = { ...owed.signed, payerSignature: owed.signed.payerSignature.map((x, i) => (i === 0 ? x ^ 1 : x)) };
+    expect(await codeOf(b.book.acceptReceipt({ receipt: forged, fromNodeId: a.id }))).toBeDefined();
+    expect(b.book.head().seq).toBe(before);
+    expect((await b.ledger.balance(b.id)).available).toBe(1_000n);
+
+    // The payer appends only the receipt it signed, countersigned by its payee.
+    const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
+    const selfSigned: SignedReceipt = { ...accepted.result, payeeSignature: a.signer.sign(accepted.result.receipt) };
+    expect(await codeOf(a.book.completeReceipt(selfSigned))).toBeDefined();
+    expect(await a.book.pending(10)).toHaveLength(1);
+    await a.book.completeReceipt(accepted.result);
+    expect(await a.book.pending(10)).toEqual([]);
+  });
+
+  it('appends the idle burns due, which an audit of the chain then expects', async () => {
+    const clock = manualClock(START_MS);
+    const rules = chainRules({ epochMs: 1_000, idleWindowMs: 2_000, drainPpm: 100_000 });
+    const a = await startNode(clock, rules);
+    expect(await a.book.appendDueBurns()).toBe(0);
+    clock.advance(4_500);
+    const burned = await a.book.appendDueBurns();
+    expect(burned).toBeGreaterThanOrEqual(2);
+    const audit = verifyChain(await blocksOf(a), rules, { nowMs: clock.now() });
+    expect(audit.head.balances.burned).toBeGreaterThan(0n);
+    expect(audit.head.balances.burned + audit.head.balances.available + audit.head.balances.locked).toBe(1_000n);
+    expect(audit.owed?.count ?? 0).toBe(0);
+  });
+});

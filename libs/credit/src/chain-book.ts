@@ -1,0 +1,297 @@
+/**
+ * The node's own chain (docs/chain.md), kept by the ledger in the same store and the same batches
+ * as its accounts, so that a settle and the receipts it owes other nodes are one atomic write.
+ *
+ * - Paying another node: a settle whose payout goes to another node's id signs a receipt (payer
+ *   side) and puts it in the outbox, in the settle's batch. credit-svc delivers it through the
+ *   gateways; when it comes back countersigned, `completeReceipt` appends it as RECEIPT_OUT.
+ * - Being paid: `acceptReceipt` countersigns a peer's receipt, appends it as RECEIPT_IN and credits
+ *   the node's account (a RECEIPT_IN ledger entry), once per receipt id; a retry gets the same
+ *   countersigned receipt back and changes nothing.
+ * - Pledges: what the chain may still pay is its `available` (the genesis lock and idle burns
+ *   included) less what is pledged: every open escrow that names another node as a payee (its
+ *   whole amount: all of it may go there) and every receipt in the outbox. A reserve beyond that is
+ *   refused, so a RECEIPT_OUT never overspends the chain. Spending between the node's own accounts
+ *   (its agents, tasks run on its own executors) moves nothing between chains and pledges nothing.
+ * - Idle burns are appended before any block and by `appendDueBurns` at epoch boundaries; they
+ *   change the chain, not the local accounts (what the chain may pay already counts them).
+ */
+import type { ChainHead, ChainRules, ChainSigner } from '@swarm/chain';
+import {
+  appendDueBurns,
+  appendReceipt,
+  countersignReceipt,
+  createGenesis,
+  decodeSignedReceipt,
+  dueBurn,
+  encodeSignedReceipt,
+  makeReceipt,
+  openBlock,
+  receiptIdOf,
+  verifyReceipt,
+} from '@swarm/chain';
+import type { AcceptReceiptRequest, ChainBlocksResponse, SettleRequest, SignedReceipt } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import type { WallClock } from '@swarm/determinism';
+import { nodeIdOfKey } from '@swarm/records';
+import { decodeHead, decodeSeq, decodeUint, encodeHead, encodeSeq, encodeUint, HEAD_KEY, PLEDGED_KEY, seqKey } from './chain-records';
+import type { LedgerHooks } from './create-ledger';
+import type { Committed, Ledger } from './ledger';
+import type { Escrow } from './ledger-records';
+import { paidOut } from './ledger-records';
+import type { Change } from './ledger-rules';
+import { receiptInRule } from './ledger-rules';
+import type { SideWrite } from './ledger-store';
+import type { RecordView } from './staged-batch';
+
+/** Most blocks one page holds, and most bytes (a block is at most ~9 KiB; most are ~400 bytes). */
+export const MAX_CHAIN_PAGE_BLOCKS = 1_000;
+export const MAX_CHAIN_PAGE_BYTES = 1 << 20;
+const NODE_ID = /^[0-9a-f]{64}$/;
+
+export interface ChainBookInit {
+  /** The node key: its id names the chain. */
+  readonly signer: ChainSigner;
+  /** The ledger account receipts paid to this node credit: the node id (tests may name another). */
+  readonly nodeAccount: string;
+  readonly rules: ChainRules;
+  readonly clock: WallClock;
+}
+
+/** A receipt waiting in the outbox for its payee's countersignature. */
+export interface PendingReceipt {
+  readonly receiptId: string;
+  readonly payee: string;
+  readonly amount: bigint;
+  readonly signed: SignedReceipt;
+}
+
+export interface ChainBook {
+  readonly nodeId: string;
+  /** Give these to createLedger: pledges and receipts ride in the operations' own batches. */
+  readonly hooks: LedgerHooks;
+  /** Once the ledger is open: writes the genesis block on a first start, checks the head otherwise. */
+  open(ledger: Ledger): Promise<void>;
+  /** The durable head and pledge. */
+  head(): ChainHead;
+  pledged(): bigint;
+  /** The countersigned receipt, and the RECEIPT_IN ledger entry it committed (none for a retry). */
+  acceptReceipt(req: AcceptReceiptRequest): Promise<Committed<SignedReceipt>>;
+  /** The payee's countersigned answer to an outbox receipt: appended as RECEIPT_OUT, once. */
+  completeReceipt(countersigned: SignedReceipt): Promise<void>;
+  pending(limit: number): Promise<PendingReceipt[]>;
+  blocks(fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
+  /** Appends the idle burns due by now; how many. */
+  appendDueBurns(): Promise<number>;
+}
+
+type View = Pick<RecordView, 'side' | 'escrow' | 'account'>;
+
+export function createChainBook(init: ChainBookInit): ChainBook {
+  const { signer, rules, clock } = init;
+  const nodeId = nodeIdOfKey(signer.publicKey);
+  let ledger: Ledger | undefined;
+  // Decoded heads by their stored bytes: a view reads the same record many times between writes.
+  let lastHeadBytes: Uint8Array | undefined;
+  let lastHead: ChainHead | undefined;
+
+  const opened = (): Ledger => {
+    if (!ledger) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the chain book is not open yet', true);
+    return ledger;
+  };
+  const headIn = (view: Pick<View, 'side'>): ChainHead => {
+    const bytes = view.side('meta', HEAD_KEY);
+    if (!bytes) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the chain has no genesis block yet', true);
+    if (bytes !== lastHeadBytes) {
+      lastHead = decodeHead(bytes);
+      lastHeadBytes = bytes;
+    }
+    return lastHead as ChainHead;
+  };
+  const pledgedIn = (view: Pick<View, 'side'>): bigint => {
+    const bytes = view.side('meta', PLEDGED_KEY);
+    return bytes ? decodeUint(bytes, 'the pledge record') : 0n;
+  };
+  const isRemote = (account: string) => account !== nodeId && account !== init.nodeAccount && NODE_ID.test(account);
+  const pledgeOf = (e: Escrow | undefined): bigint => (e?.state === 'open' && e.payees?.some(isRemote) ? e.amount : 0n);
+
+  /** The blocks an append returned, their receipt index entry, and the new head. */
+  const chainWrites = (before: ChainHead, blocks: readonly Uint8Array[], head: ChainHead, receiptId?: string): SideWrite[] => {
+    const writes: SideWrite[] = blocks.map((value, i) => ({ space: 'block', key: seqKey(before.seq + 1n + BigInt(i)), value }));
+    if (receiptId !== undefined) writes.push({ space: 'receipt', key: receiptId, value: encodeSeq(head.seq) });
+    writes.push({ space: 'meta', key: HEAD_KEY, value: encodeHead(head) });
+    return writes;
+  };
+
+  /** The receipts a settle owes other nodes, signed now. */
+  const receiptsOf = (view: View, escrow: Escrow, req: SettleRequest | undefined, atMs: number): PendingReceipt[] => {
+    const remote = paidOut(escrow).filter((p) => isRemote(p.payee));
+    if (remote.length === 0) return [];
+    const task = req?.task;
+    if (!task) throw invalid(`the settle of ${escrow.id} pays another node: it must name the task (task id, hashes, payee keys) for the receipt`);
+    const taskId = task.taskId === '' ? escrow.id : task.taskId;
+    return remote.map((p) => {
+      const key = task.payeeKeys.find((k) => k.nodeId === p.payee)?.publicKey;
+      if (!key || nodeIdOfKey(key) !== p.payee) throw invalid(`the settle of ${escrow.id} names no public key of payee ${p.payee.slice(0, 12)}`);
+      const receiptId = receiptIdOf(taskId, p.payee);
+      if (view.side('outbox', receiptId) || view.side('receipt', receiptId)) throw invalid(`receipt ${receiptId.slice(0, 80)} already exists`);
+      const signed = makeReceipt({ payeePublicKey: key, amount: p.amount, taskId, taskHash: task.taskHash, resultHash: task.resultHash, shares: task.shares, atMs }, signer);
+      return { receiptId, payee: p.payee, amount: p.amount, signed };
+    });
+  };
+
+  const hooks: LedgerHooks = {
+    afterRule(view, change, settle) {
+      let delta = 0n;
+      const writes: SideWrite[] = [];
+      for (const e of change.escrows) {
+        const was = view.escrow(e.id);
+        delta += pledgeOf(e) - pledgeOf(was);
+        if (e.state !== 'settled' || was?.state !== 'open') continue;
+        for (const r of receiptsOf(view, e, settle, clock.now())) {
+          delta += r.amount;
+          writes.push({ space: 'outbox', key: r.receiptId, value: encodeSignedReceipt(r.signed) });
+        }
+      }
+      if (delta === 0n) return writes;
+      const pledged = pledgedIn(view);
+      const after = pledged + delta;
+      if (delta > 0n) {
+        const { available, locked } = headIn(view).balances;
+        if (after > available) {
+          throw new SwarmError(
+            ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+            `this node's chain can pay other nodes ${available > pledged ? available - pledged : 0n} more (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
+              (locked > 0n ? `, ${locked} locked until it first serves another node)` : ')'),
+          );
+        }
+      }
+      return [...writes, { space: 'meta', key: PLEDGED_KEY, value: encodeUint(after < 0n ? 0n : after) }];
+    },
+  };
+
+  /** The countersigned receipt already in the chain under `receiptId`, if any. */
+  const storedReceipt = (view: Pick<View, 'side'>, receiptId: string): SignedReceipt | undefined => {
+    const seq = view.side('receipt', receiptId);
+    if (!seq) return undefined;
+    const block = view.side('block', seqKey(decodeSeq(seq)));
+    const receipt = block && openBlock(block).block.receipt;
+    if (!receipt) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: receipt ${receiptId.slice(0, 80)} is indexed but its block is missing`);
+    return receipt;
+  };
+
+  return {
+    nodeId,
+    hooks,
+    async open(l) {
+      ledger = l;
+      const head = l.side('meta', HEAD_KEY);
+      if (!head) {
+        await l.run((_view, at) => {
+          const g = createGenesis(signer, rules, at.atMs);
+          return sideOnly(undefined, [
+            { space: 'block', key: seqKey(1n), value: g.blocks[0] },
+            { space: 'meta', key: HEAD_KEY, value: encodeHead(g.head) },
+          ]);
+        });
+        return;
+      }
+      const h = headIn(l);
+      if (h.nodeId !== nodeId)
+        throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `the ledger's chain is node ${h.nodeId.slice(0, 12)}'s, not this node's (${nodeId.slice(0, 12)})`);
+      const last = l.side('block', seqKey(h.seq));
+      if (!last || Buffer.compare(openBlock(last).hash, h.hash) !== 0)
+        throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: the chain head (seq ${h.seq}) does not match its last block`);
+    },
+    head: () => headIn(opened()),
+    pledged: () => pledgedIn(opened()),
+    async acceptReceipt(req) {
+      const l = opened();
+      if (!req.receipt) throw invalid('receipt is required');
+      const offered = req.receipt;
+      const receipt = verifyReceipt(offered, { countersigned: false, expectedPayee: nodeId });
+      if (receipt.payer !== req.fromNodeId) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+          `receipt ${receipt.receiptId.slice(0, 80)} is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent it`,
+        );
+      }
+      return l.run((view, at) => {
+        const stored = storedReceipt(view, receipt.receiptId);
+        if (stored) {
+          if (Buffer.compare(stored.receipt, offered.receipt) !== 0) throw invalid(`receipt ${receipt.receiptId.slice(0, 80)} is already in this chain with other contents`);
+          return sideOnly(stored, []);
+        }
+        const countersigned = countersignReceipt(offered, signer);
+        const before = headIn(view);
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined });
+        const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
+        return { ...credit, result: countersigned, side: chainWrites(before, appended.blocks, appended.head, receipt.receiptId) };
+      });
+    },
+    async completeReceipt(countersigned) {
+      const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId });
+      await opened().run((view, at) => {
+        const waiting = view.side('outbox', receipt.receiptId);
+        if (!waiting) {
+          if (storedReceipt(view, receipt.receiptId)) return sideOnly(undefined, []);
+          throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `no receipt ${receipt.receiptId.slice(0, 80)} is waiting for its payee`);
+        }
+        const mine = decodeSignedReceipt(waiting);
+        if (Buffer.compare(mine.receipt, countersigned.receipt) !== 0 || Buffer.compare(mine.payerSignature, countersigned.payerSignature) !== 0) {
+          throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the countersigned receipt ${receipt.receiptId.slice(0, 80)} is not the one this node signed`);
+        }
+        const before = headIn(view);
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined });
+        const pledged = pledgedIn(view) - receipt.amount;
+        return sideOnly(undefined, [
+          ...chainWrites(before, appended.blocks, appended.head, receipt.receiptId),
+          { space: 'outbox', key: receipt.receiptId, value: undefined },
+          { space: 'meta', key: PLEDGED_KEY, value: encodeUint(pledged < 0n ? 0n : pledged) },
+        ]);
+      });
+    },
+    async pending(limit) {
+      const rows = await opened().sideRange('outbox', '', limit);
+      return rows.map(({ key, value }) => {
+        const signed = decodeSignedReceipt(value);
+        const r = verifyReceipt(signed, { countersigned: false, expectedPayer: nodeId });
+        return { receiptId: key, payee: r.payee, amount: r.amount, signed };
+      });
+    },
+    async blocks(fromSeq, limit) {
+      const l = opened();
+      const want = limit < 1 || limit > MAX_CHAIN_PAGE_BLOCKS ? MAX_CHAIN_PAGE_BLOCKS : limit;
+      const head = headIn(l);
+      const rows = fromSeq > head.seq ? [] : await l.sideRange('block', seqKey(fromSeq < 1n ? 1n : fromSeq), want);
+      const blocks: Uint8Array[] = [];
+      let bytes = 0;
+      for (const { value } of rows) {
+        // Always at least one block, so a page never comes back empty before the head.
+        if (blocks.length > 0 && bytes + value.length > MAX_CHAIN_PAGE_BYTES) break;
+        blocks.push(value);
+        bytes += value.length;
+      }
+      return { blocks, headSeq: head.seq, nodeId };
+    },
+    async appendDueBurns() {
+      const l = opened();
+      const due = dueBurn(headIn(l), rules);
+      if (!due || due.atMs > BigInt(clock.now())) return 0;
+      const done = await l.run((view, at) => {
+        const before = headIn(view);
+        const appended = appendDueBurns(before, signer, rules, at.atMs);
+        return sideOnly(appended.blocks.length, appended.blocks.length === 0 ? [] : chainWrites(before, appended.blocks, appended.head));
+      });
+      return done.result;
+    },
+  };
+}
+
+function sideOnly<R>(result: R, side: SideWrite[]): Change<R> {
+  return { result, accounts: [], escrows: [], entries: [], side };
+}
+
+function invalid(message: string): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message);
+}

@@ -1,0 +1,93 @@
+/**
+ * How the chain book keeps its records in the ledger store's side spaces (ledger-store.ts):
+ * `block` by seq (20 digits, so key order is seq order), `receipt` id → the seq of its block,
+ * `outbox` id → a payer-signed receipt waiting for its payee's countersignature, and two `meta`
+ * records: the head (so a start does not replay the chain) and the credit pledged to receipts not
+ * yet in the chain. Local records only: what travels between nodes is protobuf (chain.proto).
+ */
+import type { ChainBalances, ChainHead } from '@swarm/chain';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+
+export const HEAD_KEY = 'head';
+export const PLEDGED_KEY = 'pledged';
+const SEQ_DIGITS = 20;
+
+const text = new TextEncoder();
+const untext = new TextDecoder('utf-8', { fatal: true });
+
+/** A block's key: its seq, zero-padded so that LevelDB's byte order is seq order. */
+export function seqKey(seq: bigint): string {
+  return seq.toString().padStart(SEQ_DIGITS, '0');
+}
+
+export function encodeSeq(seq: bigint): Uint8Array {
+  return text.encode(seqKey(seq));
+}
+
+export function decodeSeq(bytes: Uint8Array): bigint {
+  return decodeUint(bytes, 'a receipt index entry');
+}
+
+export function encodeUint(n: bigint): Uint8Array {
+  return text.encode(n.toString());
+}
+
+export function decodeUint(bytes: Uint8Array, what: string): bigint {
+  const s = untext.decode(bytes);
+  if (!/^\d{1,20}$/.test(s)) throw corrupt(`${what} is not a whole number`);
+  return BigInt(s);
+}
+
+interface StoredHead {
+  readonly nodeId: string;
+  readonly publicKey: string;
+  readonly seq: string;
+  readonly hash: string;
+  readonly atMs: string;
+  readonly genesisAtMs: string;
+  readonly lastReceiptInAtMs: string | null;
+  readonly balances: Record<keyof ChainBalances, string>;
+}
+
+export function encodeHead(head: ChainHead): Uint8Array {
+  const b = head.balances;
+  const stored: StoredHead = {
+    nodeId: head.nodeId,
+    publicKey: Buffer.from(head.publicKey).toString('hex'),
+    seq: head.seq.toString(),
+    hash: Buffer.from(head.hash).toString('hex'),
+    atMs: head.atMs.toString(),
+    genesisAtMs: head.genesisAtMs.toString(),
+    lastReceiptInAtMs: head.lastReceiptInAtMs === undefined ? null : head.lastReceiptInAtMs.toString(),
+    balances: { available: b.available.toString(), locked: b.locked.toString(), burned: b.burned.toString(), received: b.received.toString(), paid: b.paid.toString() },
+  };
+  return text.encode(JSON.stringify(stored));
+}
+
+export function decodeHead(bytes: Uint8Array): ChainHead {
+  let s: StoredHead;
+  try {
+    s = JSON.parse(untext.decode(bytes)) as StoredHead;
+    const big = (x: string) => {
+      if (!/^\d{1,20}$/.test(x)) throw new Error('not a number');
+      return BigInt(x);
+    };
+    const b = s.balances;
+    return {
+      nodeId: s.nodeId,
+      publicKey: new Uint8Array(Buffer.from(s.publicKey, 'hex')),
+      seq: big(s.seq),
+      hash: new Uint8Array(Buffer.from(s.hash, 'hex')),
+      atMs: big(s.atMs),
+      genesisAtMs: big(s.genesisAtMs),
+      lastReceiptInAtMs: s.lastReceiptInAtMs === null ? undefined : big(s.lastReceiptInAtMs),
+      balances: { available: big(b.available), locked: big(b.locked), burned: big(b.burned), received: big(b.received), paid: big(b.paid) },
+    };
+  } catch (err) {
+    throw corrupt('the chain head record does not decode', err);
+  }
+}
+
+function corrupt(message: string, cause?: unknown): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: ${message}`, false, cause === undefined ? undefined : { cause });
+}
