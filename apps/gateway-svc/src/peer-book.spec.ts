@@ -29,6 +29,16 @@ describe('peer book - the peers a gateway exchanged calls with', () => {
     expect(book.list(id('0'))).toEqual([{ nodeId: id('a'), address: 'a.example:2', rttMs: 3, lastSeenMs: 5n }]);
   });
 
+  it('tells the address last noted for a peer, and nothing for one it does not hold', () => {
+    const book = createPeerBook(1);
+    book.noteSeen(id('a'), 'a.example:1', 1);
+    book.noteSeen(id('a'), 'a.example:2', 2);
+    expect(book.addressOf(id('a'))).toBe('a.example:2');
+    expect(book.addressOf(id('b'))).toBeUndefined();
+    book.noteSeen(id('b'), 'b.example:1', 3);
+    expect(book.addressOf(id('a'))).toBeUndefined();
+  });
+
   it('forgets the peer heard from least recently beyond its bound', () => {
     const book = createPeerBook(2);
     book.noteSeen(id('1'), 'h:1', 1);

@@ -1,6 +1,7 @@
 /**
  * The peers this gateway has exchanged authenticated calls with (callers of its DHT methods, peers
- * it sent DHT calls to), for `GatewayPeers`. Bounded: past `maxPeers` the peer heard from least
+ * it sent DHT calls, receipts or chain requests to), for `GatewayPeers` and as the first place to
+ * look for a peer's address (peer-resolve.ts). Bounded: past `maxPeers` the peer heard from least
  * recently is forgotten, so a swarm of any size costs a fixed amount of memory. Pure: times are
  * arguments.
  */
@@ -14,6 +15,8 @@ export interface PeerBook {
   noteSeen(nodeId: string, address: string, nowMs: number): void;
   /** A measured round trip to a peer already noted (ignored for one not in the book). */
   noteRtt(nodeId: string, rttMs: number): void;
+  /** The host:port last noted for `nodeId`, or undefined when the book does not hold it. */
+  addressOf(nodeId: string): string | undefined;
   /** Closest to `selfId` first (XOR distance of node ids, as the DHT orders contacts). */
   list(selfId: string): PeerInfo[];
   size(): number;
@@ -43,6 +46,7 @@ export function createPeerBook(maxPeers: number = DEFAULT_MAX_PEERS): PeerBook {
       const known = peers.get(nodeId);
       if (known && Number.isFinite(rttMs) && rttMs >= 0) known.rttMs = rttMs;
     },
+    addressOf: (nodeId) => peers.get(nodeId)?.address,
     list(selfId) {
       return [...peers.entries()]
         .map(([nodeId, e]) => ({

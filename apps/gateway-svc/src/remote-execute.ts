@@ -9,23 +9,20 @@
  * computed what.
  */
 import type { BusClient, BusService } from '@swarm/bus';
-import { createBusClient } from '@swarm/bus';
 import type { ExecuteResponse } from '@swarm/contracts';
 import { BUS_MAX_PAYLOAD_BYTES, ErrorCode, ExecutorExecute, GatewayExecute, SwarmError } from '@swarm/contracts';
 import type { Scheduler, Time } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
-import type { NodeCertificate } from '@swarm/identity';
 import type { RecordSigner } from '@swarm/records';
 import { encodeTask, signResult } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
-import type { NatsConnection } from 'nats';
 import type { PeerTaskLimits } from './config';
 import { DEFAULT_MAX_PEER_TASKS, DEFAULT_PEER_QUEUE, DEFAULT_PEER_QUEUE_WAIT_MS } from './config';
 import { gatewayExecuteHandler } from './execute-on-peer';
 import type { InstalledSkills } from './installed-skills';
 import { createInstalledSkills } from './installed-skills';
-import { createPeerPool } from './peer-pool';
+import type { PeerPool } from './peer-pool';
 import type { PeerStanding } from './peer-standing';
 import { createPeerStanding } from './peer-standing';
 import { createPeerTaskSlots } from './peer-task-slots';
@@ -100,14 +97,16 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
 }
 
 export interface RemoteExecutionDeps {
-  /** The node key, the one of `certificate`: a result is signed by the node its peers authenticated. */
+  /** The node key, the one of the gateway's certificate: a result is signed by the node its peers authenticated. */
   readonly signer: RecordSigner;
-  readonly certificate: NodeCertificate;
-  readonly nc: NatsConnection;
+  /** This node's id (the certificate's). */
+  readonly nodeId: string;
+  /** This node's bus, for the executors, the registry and the ledger. */
+  readonly bus: BusClient;
+  /** The gateway's clients to peers (shared with receipts and chain pages; the service closes it). */
+  readonly pool: PeerPool;
   readonly log: Logger;
   readonly time: Time;
-  /** The gateway's message limit: the largest answer taken from a peer. */
-  readonly maxMessageBytes: number;
   readonly peerTasks: PeerTaskLimits;
 }
 
@@ -117,14 +116,10 @@ export interface RemoteExecution {
   readonly execute: PeerHandler<'execute'>;
   /** Serves GatewayExecute (router-svc's tasks for peers) on the gateway's bus service. */
   serve(svc: BusService): void;
-  /** Closes the clients to peers; call after the bus service and the server have stopped. */
-  stop(): void;
 }
 
 export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution {
-  const { certificate, log, signer, time } = deps;
-  const bus = createBusClient(deps.nc, log);
-  const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: deps.maxMessageBytes });
+  const { bus, log, pool, signer, time } = deps;
   return {
     execute: createPeerExecuteHandler({
       bus,
@@ -139,12 +134,11 @@ export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution
     serve(svc) {
       const handler = gatewayExecuteHandler({
         pool,
-        nodeId: certificate.nodeId,
+        nodeId: deps.nodeId,
         onRefusedResult: (peer, reason) => log.warn({ peer, reason }, `refused a result from peer ${shortId(peer)}: its signature does not hold`),
       });
       // A task carries up to a whole bus message of inputs.
       svc.serve(GatewayExecute, handler, { maxRequestBytes: BUS_MAX_PAYLOAD_BYTES });
     },
-    stop: () => pool.close(),
   };
 }

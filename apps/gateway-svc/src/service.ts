@@ -2,10 +2,12 @@
  * gateway-svc, the node's network door: the peer gRPC server with mutual TLS bound to node ids
  * (libs/gateway) beside its bus endpoints. It carries the DHT both ways (registry-svc's calls out to
  * peers, peers' calls in to registry-svc, libs/dht-gateway's two halves), signs the node's
- * record with the node key, which no other service holds, and carries tasks between nodes with
- * signed results (remote-execute.ts) (issue 13).
+ * record with the node key (records and results are the gateway's to sign; the node's chain and
+ * its receipts are credit-svc's, docs/chain.md), carries tasks between nodes with
+ * signed results (remote-execute.ts) (issue 13), and carries receipts to be countersigned and pages
+ * of nodes' chains between this node's credit-svc and peers (ledger-relay.ts) (issue 14).
  */
-import { startBusService } from '@swarm/bus';
+import { createBusClient, startBusService } from '@swarm/bus';
 import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
 import { createDhtInbound, createGatewayDhtSender } from '@swarm/dht-gateway';
@@ -17,11 +19,13 @@ import type { NatsConnection } from 'nats';
 import type { GatewayConfig } from './config';
 import { createDhtInboundRelay, registryTimeoutOf } from './dht-inbound-relay';
 import { serveDhtOutboundRelay } from './dht-outbound-relay';
+import { createLedgerRelay } from './ledger-relay';
 import { createPeerBook } from './peer-book';
+import { createPeerPool } from './peer-pool';
 import { createRecordSigning, MAX_SIGN_REQUEST_BYTES } from './record-signing';
 import { startRemoteExecution } from './remote-execute';
 
-export const GATEWAY_VERSION = '0.3.0';
+export const GATEWAY_VERSION = '0.4.0';
 
 export interface GatewayServiceDeps {
   config: GatewayConfig;
@@ -48,7 +52,11 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const peerBook = createPeerBook();
   const inbound = createDhtInbound();
   let advertisedAddress = '';
-  const remote = startRemoteExecution({ signer: identity, certificate, nc, log, time, maxMessageBytes: config.limits.maxMessageBytes, peerTasks: config.peerTasks });
+  const bus = createBusClient(nc, log);
+  // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
+  const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: config.limits.maxMessageBytes });
+  const remote = startRemoteExecution({ signer: identity, nodeId, bus, pool, log, time, peerTasks: config.peerTasks });
+  const ledger = createLedgerRelay({ nodeId, bus, pool, peerBook, log, clock: time.clock });
   const server: GatewayServer = await startGatewayServer({
     certificate,
     listen: config.listen,
@@ -60,6 +68,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
       ping: ({ request }) => ({ payload: request.payload }),
       ...inbound.peerHandlers,
       execute: remote.execute,
+      ...ledger.peerHandlers,
     },
   });
   const advertise = config.advertise ?? server.address;
@@ -74,6 +83,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   svc.serve(GatewaySignRecord, (req) => signing.sign(req), { maxRequestBytes: MAX_SIGN_REQUEST_BYTES });
   serveDhtOutboundRelay(svc, { sender, nodeId, peerBook, time });
   remote.serve(svc);
+  ledger.serve(svc);
   svc.serveHealth(GatewayHealth, () => ({
     peers: String(server.peerCount()),
     knownPeers: String(peerBook.size()),
@@ -90,7 +100,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
       await svc.stop(config.graceMs);
       await server.stop(config.graceMs);
       await sender.close();
-      remote.stop();
+      pool.close();
     },
   };
 }

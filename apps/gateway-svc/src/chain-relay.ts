@@ -1,0 +1,69 @@
+/**
+ * Pages of nodes' chains (docs/chain.md), both ways through the gateways, so any node can audit
+ * another. In: a peer's PeerService.ChainBlocks is asked of credit-svc (CreditChainBlocks) with the
+ * page size clamped, and its answer goes back as it is. Out: GatewayFetchChain (operators' `swarm
+ * ledger --audit --peer`; the observer role, libs/contracts bus-roles) calls the peer's ChainBlocks
+ * and hands back a page that claims to be that peer's chain and holds no more blocks than asked.
+ * The blocks themselves are audited by the caller (verifyChain), not here.
+ */
+import type { BusClient, Handler } from '@swarm/bus';
+import { ChainRefusal, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
+import type { ChainBlocksResponse, FetchChainRequest } from '@swarm/contracts';
+import { CreditChainBlocks } from '@swarm/contracts';
+import type { PeerHandler } from '@swarm/gateway';
+import { NODE_ID_PATTERN, shortId } from '@swarm/gateway';
+import { askCredit } from './credit-ask';
+import type { PeerResolver } from './peer-resolve';
+import { checkPeerNodeId } from './peer-resolve';
+
+/** Most blocks in one page (ChainBlocksRequest.limit; 0 asks for this many). */
+export const MAX_CHAIN_PAGE_BLOCKS = 1_000;
+/** How long a peer's gateway has to answer a page: its ledger's share below and the round trip. */
+export const CHAIN_PEER_TIMEOUT_MS = 5_000;
+/** How long credit-svc has to read a page for a peer: within the auditor's CHAIN_PEER_TIMEOUT_MS. */
+export const CREDIT_CHAIN_TIMEOUT_MS = 3_500;
+/** A FetchChainRequest is a node id and two numbers. */
+export const MAX_FETCH_CHAIN_REQUEST_BYTES = 256;
+
+/** A page size as ChainBlocksRequest defines it: 0 (unset) and anything above the maximum mean the maximum. */
+export function clampPageLimit(limit: number): number {
+  return limit === 0 ? MAX_CHAIN_PAGE_BLOCKS : Math.min(Math.max(1, limit), MAX_CHAIN_PAGE_BLOCKS);
+}
+
+export interface PeerChainBlocksDeps {
+  readonly bus: BusClient;
+  /** Default CREDIT_CHAIN_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
+}
+
+/** PeerService.ChainBlocks: a page of this node's chain for an auditing peer. */
+export function createPeerChainBlocksHandler(deps: PeerChainBlocksDeps): PeerHandler<'chainBlocks'> {
+  const timeoutMs = deps.timeoutMs ?? CREDIT_CHAIN_TIMEOUT_MS;
+  return ({ request, signal }) => askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit: clampPageLimit(request.limit) }, timeoutMs, signal);
+}
+
+export interface GatewayFetchChainDeps {
+  readonly nodeId: string;
+  readonly peers: PeerResolver;
+}
+
+/** GatewayFetchChain: a page of a peer's chain, as that peer's gateway answers it. */
+export function gatewayFetchChainHandler(deps: GatewayFetchChainDeps): Handler<FetchChainRequest, ChainBlocksResponse> {
+  return async (req) => {
+    const peer = checkPeerNodeId(req.peerNodeId, deps.nodeId);
+    const limit = clampPageLimit(req.limit);
+    const page = await deps.peers.withPeer(peer, (client) => client.call('chainBlocks', { fromSeq: req.fromSeq, limit }, { timeoutMs: CHAIN_PEER_TIMEOUT_MS }));
+    if (page.nodeId !== peer) {
+      const claimed = NODE_ID_PATTERN.test(page.nodeId) ? `the chain of node ${shortId(page.nodeId)}` : `a node id of ${page.nodeId.length} characters`;
+      throw new ChainRefusal('wrong-node', `peer ${shortId(peer)} answered ${claimed}, not its own`);
+    }
+    if (page.blocks.length > limit) throw new ChainRefusal('invalid-field', `peer ${shortId(peer)} answered ${page.blocks.length} blocks, ${limit} were asked`);
+    const oversized = page.blocks.findIndex((b) => b.length > MAX_SIGNED_BLOCK_BYTES);
+    if (oversized >= 0)
+      throw new ChainRefusal(
+        'oversized',
+        `block ${oversized + 1} of the page from peer ${shortId(peer)} is ${page.blocks[oversized].length} bytes, limit ${MAX_SIGNED_BLOCK_BYTES}`,
+      );
+    return { blocks: page.blocks, headSeq: page.headSeq, nodeId: page.nodeId };
+  };
+}

@@ -1,0 +1,290 @@
+import type { BusClient, BusService } from '@swarm/bus';
+import { createBusClient, startBusService } from '@swarm/bus';
+import type { ChainHead } from '@swarm/chain';
+import { appendReceipt, countersignReceipt, createGenesis, DEFAULT_CHAIN_RULES, makeReceipt, verifyChain, verifyReceipt } from '@swarm/chain';
+import type { AcceptReceiptRequest, ChainBlocksRequest, SignedReceipt } from '@swarm/contracts';
+import { CreditAcceptReceipt, CreditChainBlocks, ErrorCode, GatewayDeliverReceipt, GatewayFetchChain, GatewayPeers, RegistryNodeRecord } from '@swarm/contracts';
+import { systemClock, systemTime } from '@swarm/determinism';
+import { dialPeer, parseHostPort } from '@swarm/gateway';
+import type { NodeIdentity } from '@swarm/identity';
+import { loadOrCreateIdentity, loadOrCreateNodeCertificate } from '@swarm/identity';
+import { silentLogger } from '@swarm/telemetry';
+import type { NatsServerHandle, TempDir } from '@swarm/testing';
+import { startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
+import { createHash } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+import { loadGatewayConfig } from './config';
+import type { GatewayServiceHandle } from './service';
+import { startGatewayService } from './service';
+
+/** Low, so a fresh node finds its proof of work at once. */
+const POW_DIFFICULTY = 8;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+interface Node {
+  readonly nc: NatsConnection;
+  readonly bus: BusClient;
+  readonly identity: NodeIdentity;
+  readonly nodeId: string;
+  gateway: GatewayServiceHandle;
+  /** Stops this node's gateway-svc and starts it again from the same data dir (on a new port). */
+  restartGateway(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A node of its own: nats-server, data dir and gateway-svc. */
+async function startNode(): Promise<Node> {
+  const nats: NatsServerHandle = await startNatsServer();
+  const home = await tempDir('swarm-gwledger-');
+  const nc = await connect({ servers: nats.url });
+  const config = loadGatewayConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: home.path, SWARM_POW_DIFFICULTY: String(POW_DIFFICULTY) });
+  const start = () => startGatewayService({ config, log: silentLogger(), nc, time: systemTime });
+  const gateway = await start();
+  const identity = await loadOrCreateIdentity(home.path);
+  const node: Node = {
+    nc,
+    bus: createBusClient(nc, silentLogger()),
+    identity,
+    nodeId: gateway.nodeId,
+    gateway,
+    async restartGateway() {
+      await node.gateway.stop();
+      node.gateway = await start();
+    },
+    async stop() {
+      await node.gateway.stop();
+      await nc.close();
+      await nats.stop();
+      await home.remove();
+    },
+  };
+  return node;
+}
+
+/** A stand-in registry-svc answering FindNodeRecord from `addresses`: a node not in it has no record. */
+async function startFakeRegistry(node: Node) {
+  const addresses = new Map<string, string>();
+  const asked: string[] = [];
+  const svc: BusService = await startBusService({ nc: node.nc, log: silentLogger(), name: 'registry-svc', version: '0.0.0', description: 'fake registry', nodeId: node.nodeId });
+  svc.serve(RegistryNodeRecord, ({ nodeId }) => {
+    asked.push(nodeId);
+    const address = addresses.get(nodeId);
+    return { found: address !== undefined, expiresAtMs: address === undefined ? 0n : BigInt(Date.now() + 60_000), gatewayAddress: address ?? '' };
+  });
+  await node.nc.flush();
+  return { addresses, asked, stop: () => svc.stop(1_000) };
+}
+
+type CreditMode = 'honest' | 'forged-countersignature' | 'not-countersigned' | 'other-chain';
+
+/**
+ * A stand-in credit-svc keeping a real chain: it countersigns a peer's receipt with the node key,
+ * appends it once (a retry gets the same answer) and answers pages of that chain. In the other
+ * modes it lies: a countersignature that does not verify, none at all, or a page of another chain.
+ */
+async function startFakeCredit(node: Node, stranger: NodeIdentity) {
+  const state = { mode: 'honest' as CreditMode };
+  const accepted: AcceptReceiptRequest[] = [];
+  const pages: ChainBlocksRequest[] = [];
+  const genesis = createGenesis(node.identity, DEFAULT_CHAIN_RULES, Date.now());
+  const blocks: Uint8Array[] = [...genesis.blocks];
+  let head: ChainHead = genesis.head;
+  const held = new Map<string, SignedReceipt>();
+  const svc = await startBusService({ nc: node.nc, log: silentLogger(), name: 'credit-svc', version: '0.0.0', description: 'fake credit', nodeId: node.nodeId });
+  svc.serve(CreditAcceptReceipt, (req) => {
+    accepted.push(req);
+    const receipt = req.receipt as SignedReceipt;
+    if (state.mode === 'not-countersigned') return { receipt };
+    // Signed by another key under this node's name: the countersignature does not verify.
+    if (state.mode === 'forged-countersignature') return { receipt: countersignReceipt(receipt, { publicKey: node.identity.publicKey, sign: (data) => stranger.sign(data) }) };
+    const countersigned = countersignReceipt(receipt, node.identity);
+    const { receiptId } = verifyReceipt(countersigned, { expectedPayer: req.fromNodeId });
+    const known = held.get(receiptId);
+    if (known) return { receipt: known };
+    const appended = appendReceipt(head, countersigned, node.identity, DEFAULT_CHAIN_RULES, { atMs: Date.now(), hasReceipt: (id) => held.has(id) });
+    blocks.push(...appended.blocks);
+    head = appended.head;
+    held.set(receiptId, countersigned);
+    return { receipt: countersigned };
+  });
+  svc.serve(CreditChainBlocks, (req) => {
+    pages.push(req);
+    const from = Math.max(1, Number(req.fromSeq));
+    const nodeId = state.mode === 'other-chain' ? stranger.nodeId : node.nodeId;
+    return { blocks: blocks.slice(from - 1, from - 1 + req.limit), headSeq: BigInt(blocks.length), nodeId };
+  });
+  await node.nc.flush();
+  let stopped: Promise<void> | undefined;
+  return { state, accepted, pages, blocks, stop: () => (stopped ??= svc.stop(1_000)) };
+}
+
+const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
+
+/** A receipt `payer` signs for `payee`, not yet countersigned. */
+function receiptOf(payer: NodeIdentity, payee: NodeIdentity, taskId: string, amount = 40n): SignedReceipt {
+  return makeReceipt({ payeePublicKey: payee.publicKey, amount, taskId, taskHash: sha256(`in ${taskId}`), resultHash: sha256(`out ${taskId}`), atMs: Date.now() }, payer);
+}
+
+describe('gateway-svc - receipts and chain pages between two nodes', () => {
+  let a: Node;
+  let b: Node;
+  let strangerDir: TempDir;
+  let stranger: NodeIdentity;
+  let registryA: Awaited<ReturnType<typeof startFakeRegistry>>;
+  let creditB: Awaited<ReturnType<typeof startFakeCredit>>;
+
+  beforeAll(async () => {
+    [a, b, strangerDir] = await Promise.all([startNode(), startNode(), tempDir('swarm-gwledger-stranger-')]);
+    stranger = await loadOrCreateIdentity(strangerDir.path);
+    registryA = await startFakeRegistry(a);
+    registryA.addresses.set(b.nodeId, b.gateway.advertisedAddress);
+    creditB = await startFakeCredit(b, stranger);
+  });
+  afterEach(() => {
+    creditB.state.mode = 'honest';
+  });
+  afterAll(async () => {
+    await registryA?.stop();
+    await creditB?.stop();
+    await Promise.all([a?.stop(), b?.stop(), strangerDir?.remove()]);
+  });
+
+  const deliver = (peerNodeId: string, receipt: SignedReceipt | undefined) => a.bus.request(GatewayDeliverReceipt, { peerNodeId, receipt }, { timeoutMs: REQUEST_TIMEOUT_MS });
+  const fetchChain = (peerNodeId: string, fromSeq: bigint, limit: number) => a.bus.request(GatewayFetchChain, { peerNodeId, fromSeq, limit }, { timeoutMs: REQUEST_TIMEOUT_MS });
+
+  it("delivers A's receipt to B and hands back B's countersignature; a retry gets the same answer and appends nothing", async () => {
+    const sent = receiptOf(a.identity, b.identity, 'task-1');
+    const { receipt } = await deliver(b.nodeId, sent);
+    if (!receipt) throw new Error('no receipt answered');
+    expect(verifyReceipt(receipt, { expectedPayer: a.nodeId, expectedPayee: b.nodeId })).toMatchObject({ amount: 40n, taskId: 'task-1' });
+    expect(Buffer.from(receipt.receipt)).toEqual(Buffer.from(sent.receipt));
+    // B's ledger was told who sent it: the node A's gateway proved to be with its TLS key.
+    expect(creditB.accepted.map((r) => r.fromNodeId)).toEqual([a.nodeId]);
+    expect(registryA.asked).toEqual([b.nodeId]);
+    expect(creditB.blocks).toHaveLength(2);
+
+    const again = await deliver(b.nodeId, sent);
+    expect(again.receipt?.payeeSignature).toEqual(receipt.payeeSignature);
+    expect(creditB.blocks).toHaveLength(2);
+    // B answered, so A's gateway now knows where it is: no second registry lookup.
+    expect(registryA.asked).toEqual([b.nodeId]);
+    const peers = await a.bus.request(GatewayPeers, {}, { timeoutMs: REQUEST_TIMEOUT_MS });
+    expect(peers.peers.map((p) => [p.nodeId, p.address])).toEqual([[b.nodeId, b.gateway.advertisedAddress]]);
+  });
+
+  it('refuses before any network call a receipt A did not sign as payer, or for another payee, or malformed requests', async () => {
+    const asked = registryA.asked.length;
+    const seen = creditB.accepted.length;
+    const cases: [string, SignedReceipt | undefined, ErrorCode, RegExp][] = [
+      [stranger.nodeId, receiptOf(stranger, b.identity, 'task-not-ours'), ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
+      [stranger.nodeId, receiptOf(a.identity, b.identity, 'task-other-payee'), ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
+      [
+        stranger.nodeId,
+        { ...receiptOf(a.identity, stranger, 'task-forged'), payerSignature: stranger.sign(new Uint8Array(1)) },
+        ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+        /bad-signature/,
+      ],
+      [stranger.nodeId, countersignReceipt(receiptOf(a.identity, stranger, 'task-done'), stranger), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /already countersigned/],
+      [stranger.nodeId, undefined, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /receipt must be present/],
+      [
+        stranger.nodeId,
+        { receipt: new Uint8Array(8_300), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) },
+        ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+        /at most/,
+      ],
+      ['B'.repeat(64), receiptOf(a.identity, stranger, 'task-bad-id'), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /64 lowercase hex/],
+      [a.nodeId, receiptOf(a.identity, stranger, 'task-self'), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /is this node/],
+    ];
+    for (const [peer, receipt, code, message] of cases) {
+      const err = await swarmErrorOf(deliver(peer, receipt));
+      expect({ code: err.code, message: err.message }).toEqual({ code, message: expect.stringMatching(message) });
+      expect(err.message.length).toBeLessThan(300);
+    }
+    expect(registryA.asked.length).toBe(asked);
+    expect(creditB.accepted.length).toBe(seen);
+  });
+
+  it('answers UNAVAILABLE, retryable, for a payee whose address nobody knows', async () => {
+    const err = await swarmErrorOf(deliver(stranger.nodeId, receiptOf(a.identity, stranger, 'task-lost')));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/no address known for peer/) });
+    expect(registryA.asked.at(-1)).toBe(stranger.nodeId);
+  });
+
+  it('refuses an answer that is not the receipt countersigned by the payee, and hands none of it on', async () => {
+    for (const mode of ['forged-countersignature', 'not-countersigned'] as const) {
+      creditB.state.mode = mode;
+      const err = await swarmErrorOf(deliver(b.nodeId, receiptOf(a.identity, b.identity, `task-${mode}`)));
+      expect({ mode, code: err.code, retryable: err.retryable }).toEqual({ mode, code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: false });
+      expect(err.message).toMatch(new RegExp(`payee ${b.nodeId.slice(0, 12)}… answered a receipt that does not hold: .*(bad-signature|not-countersigned)`));
+    }
+  });
+
+  it("B's gateway passes its authenticated caller as from_node_id, and refuses a caller that is not the payer", async () => {
+    const certificate = await loadOrCreateNodeCertificate(strangerDir.path, systemClock);
+    expect(certificate.nodeId).toBe(stranger.nodeId);
+    const address = parseHostPort(b.gateway.advertisedAddress);
+    if (!address) throw new Error(`bad address ${b.gateway.advertisedAddress}`);
+    const client = dialPeer({ certificate, peer: { nodeId: b.nodeId, address }, clock: systemClock });
+    try {
+      const seen = creditB.accepted.length;
+      // A's receipt, sent by someone else: refused at B's door.
+      const err = await swarmErrorOf(client.call('deliverReceipt', { receipt: receiptOf(a.identity, b.identity, 'task-relayed') }));
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
+      await expect(client.call('deliverReceipt', {})).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      const huge = { receipt: new Uint8Array(100_000), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) };
+      await expect(client.call('deliverReceipt', { receipt: huge })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
+      expect(creditB.accepted.length).toBe(seen);
+
+      const { receipt } = await client.call('deliverReceipt', { receipt: receiptOf(stranger, b.identity, 'task-direct', 7n) });
+      expect(verifyReceipt(receipt as SignedReceipt, { expectedPayer: stranger.nodeId, expectedPayee: b.nodeId }).amount).toBe(7n);
+      expect(creditB.accepted.at(-1)?.fromNodeId).toBe(stranger.nodeId);
+
+      // Chain pages: the limit clamped to 1..1,000 before credit-svc sees it, the answer as it gave it.
+      const page = await client.call('chainBlocks', { fromSeq: 2n, limit: 0 });
+      expect(creditB.pages.at(-1)).toEqual({ fromSeq: 2n, limit: 1_000 });
+      expect(page).toEqual({ blocks: creditB.blocks.slice(1), headSeq: BigInt(creditB.blocks.length), nodeId: b.nodeId });
+      await client.call('chainBlocks', { fromSeq: 1n, limit: 1_000_000 });
+      expect(creditB.pages.at(-1)?.limit).toBe(1_000);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("fetches a page of B's chain through both gateways, and refuses a page of another node's chain", async () => {
+    const page = await fetchChain(b.nodeId, 1n, 0);
+    expect(page.nodeId).toBe(b.nodeId);
+    expect(page.headSeq).toBe(BigInt(creditB.blocks.length));
+    // The page is B's real chain: it audits, with the receipts B countersigned in it.
+    const audit = verifyChain(page.blocks, DEFAULT_CHAIN_RULES);
+    expect(audit.head.seq).toBe(page.headSeq);
+    expect(audit.entries.filter((e) => e.receipt !== undefined).length).toBeGreaterThanOrEqual(2);
+    expect(creditB.pages.at(-1)).toEqual({ fromSeq: 1n, limit: 1_000 });
+
+    const one = await fetchChain(b.nodeId, 2n, 1);
+    expect(one.blocks).toEqual([creditB.blocks[1]]);
+
+    creditB.state.mode = 'other-chain';
+    const err = await swarmErrorOf(fetchChain(b.nodeId, 1n, 10));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/wrong-node.*not its own/) });
+    await expect(fetchChain('x', 1n, 10)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+  });
+
+  it("finds the payee at its record's address when the one in the peer book went stale", async () => {
+    const before = b.gateway.advertisedAddress;
+    await b.restartGateway();
+    expect(b.gateway.advertisedAddress).not.toBe(before);
+    registryA.addresses.set(b.nodeId, b.gateway.advertisedAddress);
+    const { receipt } = await deliver(b.nodeId, receiptOf(a.identity, b.identity, 'task-moved'));
+    expect(verifyReceipt(receipt as SignedReceipt, { expectedPayer: a.nodeId, expectedPayee: b.nodeId }).taskId).toBe('task-moved');
+    const peers = await a.bus.request(GatewayPeers, {}, { timeoutMs: REQUEST_TIMEOUT_MS });
+    expect(peers.peers.map((p) => p.address)).toEqual([b.gateway.advertisedAddress]);
+    expect(registryA.asked.at(-1)).toBe(b.nodeId);
+  });
+
+  it("answers UNAVAILABLE, retryable, when the payee's ledger is not running", async () => {
+    await creditB.stop();
+    const err = await swarmErrorOf(deliver(b.nodeId, receiptOf(a.identity, b.identity, 'task-no-ledger')));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/ledger did not answer/) });
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Receipts and chain pages through this gateway (issue 14, docs/chain.md), wired as gateway-svc
+ * uses them: the PeerService handlers peers call (receipt-relay.ts, chain-relay.ts, into credit-svc)
+ * and the bus endpoints this node's credit-svc and operators ask (out to peers, found by node id
+ * through peer-resolve.ts). One signature check with a key cache serves every receipt: most carry
+ * this node's key and a few counterparties'.
+ */
+import type { BusClient, BusService } from '@swarm/bus';
+import { cachedSignatureCheck } from '@swarm/chain';
+import { GatewayDeliverReceipt, GatewayFetchChain } from '@swarm/contracts';
+import type { WallClock } from '@swarm/determinism';
+import type { PeerHandler } from '@swarm/gateway';
+import { shortId } from '@swarm/gateway';
+import type { Logger } from '@swarm/telemetry';
+import { createPeerChainBlocksHandler, gatewayFetchChainHandler, MAX_FETCH_CHAIN_REQUEST_BYTES } from './chain-relay';
+import type { PeerBook } from './peer-book';
+import type { PeerPool } from './peer-pool';
+import { createPeerResolver } from './peer-resolve';
+import { createPeerDeliverReceiptHandler, gatewayDeliverReceiptHandler, MAX_RELAY_RECEIPT_REQUEST_BYTES } from './receipt-relay';
+
+export interface LedgerRelayDeps {
+  readonly nodeId: string;
+  readonly bus: BusClient;
+  readonly pool: PeerPool;
+  readonly peerBook: PeerBook;
+  readonly log: Logger;
+  readonly clock: WallClock;
+}
+
+export interface LedgerRelay {
+  /** For the gateway server's handlers. */
+  readonly peerHandlers: { readonly deliverReceipt: PeerHandler<'deliverReceipt'>; readonly chainBlocks: PeerHandler<'chainBlocks'> };
+  /** Serves GatewayDeliverReceipt and GatewayFetchChain on the gateway's bus service. */
+  serve(svc: BusService): void;
+}
+
+export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
+  const { nodeId, bus, log } = deps;
+  const checkSignature = cachedSignatureCheck();
+  const peers = createPeerResolver({ pool: deps.pool, peerBook: deps.peerBook, bus, clock: deps.clock });
+  return {
+    peerHandlers: {
+      deliverReceipt: createPeerDeliverReceiptHandler({ nodeId, bus, checkSignature }),
+      chainBlocks: createPeerChainBlocksHandler({ bus }),
+    },
+    serve(svc) {
+      const deliver = gatewayDeliverReceiptHandler({
+        nodeId,
+        peers,
+        checkSignature,
+        onRefusedAnswer: (peer, reason) => log.warn({ peer, reason }, `refused the receipt peer ${shortId(peer)} answered: it does not hold`),
+      });
+      svc.serve(GatewayDeliverReceipt, deliver, { maxRequestBytes: MAX_RELAY_RECEIPT_REQUEST_BYTES });
+      svc.serve(GatewayFetchChain, gatewayFetchChainHandler({ nodeId, peers }), { maxRequestBytes: MAX_FETCH_CHAIN_REQUEST_BYTES });
+    },
+  };
+}
