@@ -216,8 +216,21 @@ function build(): Command {
     .action(taskCommand);
   program
     .command('ledger')
-    .description("check the node's credit ledger")
-    .option('--audit', 'recompute every balance and escrow from the entry log and compare them with the stored ones; exits 1 on a problem')
+    .description(
+      "show the node's chain of signed blocks (docs/chain.md) after auditing it here, independently of the node: node id, head, balances derived from the chain, the last 20 blocks; exits 1 with SWARM_AUDIT_FAILED if it fails",
+    )
+    .option(
+      '--audit',
+      "also have credit-svc recompute every balance and escrow from the ledger's entry log and compare them with the stored ones; exits 1 if either audit finds a problem",
+    )
+    .option(
+      '--peer <node-id>',
+      "audit another node's chain instead (64 hex characters), fetched through this node's gateway; always audited, with or without --audit (an unaudited peer chain means nothing); a fork's proof is kept in <data-dir>/chain-evidence",
+      (value: string) => {
+        if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError('expected a node id: 64 hex characters');
+        return value.toLowerCase();
+      },
+    )
     .addOption(nats())
     .addOption(dataDir())
     .addOption(node())

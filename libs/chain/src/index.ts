@@ -7,6 +7,7 @@
  */
 export {
   chainRules,
+  chainRulesFromVars,
   DEFAULT_CHAIN_RULES,
   DEFAULT_GENESIS_GRANT,
   DEFAULT_STARTER_ALLOWANCE,
@@ -16,7 +17,7 @@ export {
   DEFAULT_MAX_SKEW_MS,
   PPM,
 } from './chain-rules';
-export type { ChainRules } from './chain-rules';
+export type { ChainRules, ChainRulesVars } from './chain-rules';
 export { ReceiptRefusal, ChainRefusal } from './chain-refusal';
 export type { ReceiptRefusalReason, ChainRefusalReason } from './chain-refusal';
 export { RECEIPT_DOMAIN, BLOCK_DOMAIN, checkSignature, cachedSignatureCheck } from './signing';
@@ -42,6 +43,7 @@ export { createGenesis, appendDueBurns, appendReceipt } from './append';
 export type { AppendResult, AppendReceiptOptions } from './append';
 export { verifyChain, verifyChainSuffix, owedBurns, MAX_OWED_BURNS } from './verify-chain';
 export type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
+export { auditChainPages, CHAIN_PAGE_LIMIT, MAX_AUDITED_BLOCKS, type AuditPagesOptions, type ChainPage, type FetchChainPage, type PagedChainAudit } from './audit-pages';
 export { forkProofOf, verifyForkProof, encodeForkProof, MAX_FORK_PROOF_BYTES } from './fork-proof';
 export type { ForkEvidence } from './fork-proof';
 export { checkCrossChain, MAX_REPORTED_PROBLEMS } from './cross-chain';

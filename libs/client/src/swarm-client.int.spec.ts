@@ -3,15 +3,18 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { BusService } from '@swarm/bus';
 import { DEADLINE_HEADER, startBusService } from '@swarm/bus';
-import type { BusRole, SubmitTaskRequest, TaskStatusRequest } from '@swarm/contracts';
+import type { BusRole, ChainBlocksRequest, FetchChainRequest, SubmitTaskRequest, TaskStatusRequest } from '@swarm/contracts';
 import {
   AuditResponse,
   BalanceResponse,
   BUS_PERMISSIONS,
+  ChainBlocksResponse,
   CreditAudit,
   CreditBalance,
+  CreditChainBlocks,
   ErrorCode,
   ExecutorSkills,
+  GatewayFetchChain,
   HealthResponse,
   ListSkillsResponse,
   RegistryHealth,
@@ -37,6 +40,7 @@ const nkeys = untypedNkeys as { createUser(): { getSeed(): Uint8Array; getPublic
 jest.setTimeout(60_000);
 
 const NODE_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
+const PEER_ID = 'beef'.repeat(16);
 /** Generous: the machine running the suite may be busy; these bound a hang, not a speed. */
 const WAIT_MS = 20_000;
 
@@ -71,13 +75,20 @@ type SubmitMode = 'answer' | 'insufficient' | 'crash' | 'late';
  * the client sent (and the deadline it gave), and answers as the test asks.
  */
 async function startFakes(nc: NatsConnection) {
-  const seen = { submits: [] as Array<{ req: SubmitTaskRequest; deadline: number }>, taskQueries: [] as TaskStatusRequest[], balanceAccounts: [] as string[] };
+  const seen = {
+    submits: [] as Array<{ req: SubmitTaskRequest; deadline: number }>,
+    taskQueries: [] as TaskStatusRequest[],
+    balanceAccounts: [] as string[],
+    chainPages: [] as ChainBlocksRequest[],
+    peerPages: [] as FetchChainRequest[],
+  };
   const state = { submit: 'answer' as SubmitMode };
   const held: Array<() => void> = [];
   const start = (name: string) => startBusService({ nc, log: silentLogger(), name, version: '0.0.0', description: 'fake', nodeId: NODE_ID });
   const router: BusService = await start('router-svc');
   const credit: BusService = await start('credit-svc');
   const registry: BusService = await start('registry-svc');
+  const gateway: BusService = await start('gateway-svc');
   router.serve(RouterSubmit, async (req, ctx) => {
     seen.submits.push({ req, deadline: Number(ctx.headers?.get(DEADLINE_HEADER)) });
     if (state.submit === 'insufficient') throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'available 3 < budget 5', false);
@@ -99,6 +110,15 @@ async function startFakes(nc: NatsConnection) {
     return BalanceResponse.fromPartial({ account: req.account || 'acct-local', available: 42n, escrowed: 5n });
   });
   credit.serve(CreditAudit, () => AuditResponse.fromPartial({ ok: true, entriesChecked: 7n }));
+  credit.serve(CreditChainBlocks, (req) => {
+    seen.chainPages.push(req);
+    return ChainBlocksResponse.fromPartial({ blocks: [Uint8Array.of(1, 2, 3)], headSeq: 9n, nodeId: NODE_ID });
+  });
+  gateway.serve(GatewayFetchChain, (req) => {
+    seen.peerPages.push(req);
+    if (req.peerNodeId === PEER_ID) return ChainBlocksResponse.fromPartial({ blocks: [Uint8Array.of(4)], headSeq: 1n, nodeId: PEER_ID });
+    throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known for that peer');
+  });
   router.serve(ExecutorSkills, () => ListSkillsResponse.fromPartial({ skills: [{ name: 'vecadd' }], backend: 'cpu' }));
   // Takes every health request and never answers it.
   registry.serve(RegistryHealth, () => new Promise<HealthResponse>((release) => held.push(() => release(HealthResponse.fromPartial({})))));
@@ -108,7 +128,7 @@ async function startFakes(nc: NatsConnection) {
     state,
     async stop() {
       for (const release of held.splice(0)) release();
-      await Promise.all([router, credit, registry].map((s) => s.stop(1_000)));
+      await Promise.all([router, credit, registry, gateway].map((s) => s.stop(1_000)));
     },
   };
 }
@@ -237,6 +257,30 @@ describe('swarm client - against a closed bus with fake services', () => {
       } finally {
         await observer.close();
       }
+    });
+  });
+
+  describe("chain pages: the node's own and a peer's (observer role)", () => {
+    it('asks credit-svc for a page of the chain and the gateway for a page of a peer, passing the page asked', async () => {
+      const observer = await connectSwarm(server.url, { nkeyFile: keys.seedFile('observer'), role: 'observer' });
+      try {
+        expect(await observer.chainBlocks(5n, 100)).toEqual({ blocks: [Uint8Array.of(1, 2, 3)], headSeq: 9n, nodeId: NODE_ID });
+        expect(await observer.fetchChain(PEER_ID, 1n, 0)).toEqual({ blocks: [Uint8Array.of(4)], headSeq: 1n, nodeId: PEER_ID });
+        expect(fakes.seen.chainPages.at(-1)).toEqual({ fromSeq: 5n, limit: 100 });
+        expect(fakes.seen.peerPages.at(-1)).toEqual({ peerNodeId: PEER_ID, fromSeq: 1n, limit: 0 });
+        // The gateway's refusal arrives as its SwarmError.
+        expect(await swarmErrorOf(observer.fetchChain('ab'.repeat(32), 1n, 0))).toMatchObject({
+          code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+          message: 'no address known for that peer',
+        });
+      } finally {
+        await observer.close();
+      }
+    });
+
+    it('refuses both to the client role', async () => {
+      expect(await swarmErrorOf(client.chainBlocks(1n, 0))).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
+      expect(await swarmErrorOf(client.fetchChain(PEER_ID, 1n, 0))).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
     });
   });
 

@@ -8,6 +8,7 @@ import type {
   AuditResponse,
   BalanceResponse,
   BusRole,
+  ChainBlocksResponse,
   HealthResponse,
   ListAgentsResponse,
   ListPeersResponse,
@@ -22,9 +23,11 @@ import {
   ApiListAgents,
   ApiRevokeAgent,
   CreditAudit,
+  CreditChainBlocks,
   ErrorCode,
   CreditBalance,
   ExecutorSkills,
+  GatewayFetchChain,
   HEALTH_BY_SERVICE,
   RegistryPeers,
   RouterSubmit,
@@ -52,6 +55,13 @@ export const DEFAULT_SUBMIT_TIMEOUT_MS = TASK_DEFAULT_TIMEOUT_MS;
 export const TASK_STATUS_TIMEOUT_MS = 10_000;
 /** An audit replays the whole ledger log; a large ledger takes seconds, not the bus's default 5 s. */
 export const AUDIT_TIMEOUT_MS = 60_000;
+/** A page of the node's chain is one LevelDB range read on credit-svc. */
+export const CHAIN_PAGE_TIMEOUT_MS = 10_000;
+/**
+ * A page of a peer's chain crosses both gateways: the gateway may try the peer at two addresses
+ * (5 s each) after looking up its record.
+ */
+export const PEER_CHAIN_PAGE_TIMEOUT_MS = 15_000;
 /** api-svc answers agent commands after credit-svc's transfers (each up to the bus's 5 s). */
 export const AGENT_ADMIN_TIMEOUT_MS = 15_000;
 
@@ -65,6 +75,13 @@ export interface SwarmClient {
   balance(account?: string): Promise<BalanceResponse>;
   /** credit-svc recomputes every balance and escrow from the ledger log; a bounded summary. */
   audit(timeoutMs?: number): Promise<AuditResponse>;
+  /**
+   * A page of the node's own chain (observer role): blocks `fromSeq`.. in order, at most `limit`
+   * (1..1,000; 0 = 1,000), with its head seq and node id. docs/chain.md.
+   */
+  chainBlocks(fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
+  /** The same page of another node's chain, fetched through this node's gateway (observer role). */
+  fetchChain(peerNodeId: string, fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
   /** What happened to a task, by its id or the idempotency key it was submitted with. */
   task(query: { taskId?: string; idempotencyKey?: string }): Promise<TaskStatusResponse>;
   skills(): Promise<ListSkillsResponse>;
@@ -123,6 +140,8 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     },
     balance: (account = '') => bus.request(CreditBalance, { account }),
     audit: (timeoutMs = AUDIT_TIMEOUT_MS) => bus.request(CreditAudit, {}, { timeoutMs }),
+    chainBlocks: (fromSeq, limit) => bus.request(CreditChainBlocks, { fromSeq, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
+    fetchChain: (peerNodeId, fromSeq, limit) => bus.request(GatewayFetchChain, { peerNodeId, fromSeq, limit }, { timeoutMs: PEER_CHAIN_PAGE_TIMEOUT_MS }),
     task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '', account: '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),
     peers: () => bus.request(RegistryPeers, {}),

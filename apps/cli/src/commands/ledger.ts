@@ -1,10 +1,26 @@
-import { AuditResponse, ErrorCode, isSwarmError } from '@swarm/contracts';
+/**
+ * `swarm ledger`: the node's chain of signed blocks, or a peer's, audited by the CLI itself, and with
+ * `--audit` credit-svc's replay of the ledger's entry log beside it. Operators' requests (observer key).
+ */
+import { join } from 'node:path';
+import type { ChainRules, FetchChainPage } from '@swarm/chain';
+import { chainRulesFromVars } from '@swarm/chain';
+import { CHAIN_VARS, ConfigError, loadEnv } from '@swarm/config';
+import type { AuditResponse } from '@swarm/contracts';
+import { AuditResponse as AuditResponseCodec, ErrorCode, isSwarmError } from '@swarm/contracts';
+import type { SwarmClient } from '@swarm/client';
+import { resolveNodeHome } from '@swarm/client';
 import { CliError } from '../cli-error';
 import { connectToNode } from '../node-file';
 import { ms, printGrid, printJson, printTable, protoJson, withProgress } from '../output';
+import type { ChainReport } from './chain-audit';
+import { auditChain, chainBlockGrid, chainFailure, chainReportJson, chainSummaryRows } from './chain-audit';
+import { EVIDENCE_DIR } from './chain-evidence';
 
 export interface LedgerOptions {
   audit?: boolean;
+  /** A peer's node id (64 lowercase hex, checked by main.ts): audit its chain instead of this node's. */
+  peer?: string;
   nats?: string;
   dataDir?: string;
   /** Node i of a swarm in the data dir (see node-file.ts). */
@@ -13,30 +29,80 @@ export interface LedgerOptions {
 }
 
 /**
- * `swarm ledger --audit`: credit-svc, the only process that may read the ledger, replays its entry
- * log and compares every balance and escrow with the stored records. Prints the summary (table or
- * one JSON document) and exits 1 with SWARM_AUDIT_FAILED when the audit found a problem.
+ * `swarm ledger [--audit] [--peer ID]`. The node's chain (docs/chain.md), or with `--peer` a peer's
+ * through the node's gateway, fetched page by page and audited here, independently of any node:
+ * every signature, countersignature, hash link and balance, the genesis lock and the idle burns;
+ * then its balances and last blocks. `--audit` adds credit-svc's replay of the ledger's entry log
+ * (credit-svc is the only process that may read the ledger). Prints a table or one JSON document,
+ * and exits 1 with SWARM_AUDIT_FAILED when either audit found a problem (a fork's proof is kept in
+ * <data-dir>/chain-evidence); idle burns owed are a warning.
  */
 export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
-  if (!opts.audit) throw new CliError('SWARM_BAD_ARGS', 'say what to do with the ledger: --audit (recompute balances and escrows from the entry log)');
-  // The audit reads every account: an operator's (observer) request, not a client's.
+  // The rules first: a bad variable is the operator's to fix before anything is asked of the node.
+  const rules = chainRulesOfEnv(process.env);
+  // Chain pages and the ledger replay are operators' (observer) requests, not a client's.
   const client = await connectToNode(opts, 'observer');
   try {
-    const res = await withProgress('auditing the ledger', !opts.json, () => client.audit()).catch((err: unknown) => {
-      if (!isSwarmError(err, ErrorCode.ERROR_CODE_PERMISSION_DENIED)) throw err;
-      throw new CliError(
-        'SWARM_PERMISSION_DENIED',
-        "the audit is an operator's request: it needs the node's observer key (<data-dir>/bus/observer.nk, found through --data-dir or SWARM_HOME); a client key may not ask it",
-      );
-    });
-    if (opts.json) printJson(protoJson(AuditResponse, res));
-    else printAudit(res);
-    if (!res.ok) {
-      throw new CliError('SWARM_AUDIT_FAILED', `the ledger audit found ${res.problems.length === 1 ? 'a problem' : 'problems'}: ${res.problems[0] ?? 'see above'}`);
+    const ledger = opts.audit && opts.peer === undefined ? await withProgress('auditing the ledger', !opts.json, () => observerOnly(client.audit())) : undefined;
+    const chain = await withProgress(opts.peer ? `auditing the chain of ${opts.peer.slice(0, 12)}…` : "auditing the node's chain", !opts.json, () =>
+      auditChain({
+        fetchPage: pagesOf(client, opts.peer),
+        rules,
+        nowMs: Date.now(),
+        evidenceDir: join(resolveNodeHome(opts), EVIDENCE_DIR),
+        ...(opts.peer ? { peer: opts.peer } : {}),
+      }),
+    );
+    if (opts.json) printJson(ledger ? { ...(protoJson(AuditResponseCodec, ledger) as object), chain: chainReportJson(chain) } : chainReportJson(chain));
+    else {
+      if (ledger) printAudit(ledger);
+      printChain(chain, ledger !== undefined);
     }
+    const failures = [ledger && !ledger.ok ? ledgerFailure(ledger) : undefined, chainFailure(chain)].filter((f): f is CliError => f !== undefined);
+    if (failures.length > 0) throw new CliError('SWARM_AUDIT_FAILED', failures.map((f) => f.message).join('; and '));
   } finally {
     await client.close();
   }
+}
+
+/** The swarm's chain rules from SWARM_CHAIN_*; SWARM_BAD_CONFIG names a bad value (or two that disagree). */
+export function chainRulesOfEnv(env: NodeJS.ProcessEnv): ChainRules {
+  const vars = loadEnv(env, CHAIN_VARS);
+  try {
+    return chainRulesFromVars(vars);
+  } catch (err) {
+    if (isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT)) throw new ConfigError([`SWARM_CHAIN_*: ${err.message}`]);
+    throw err;
+  }
+}
+
+/** Pages of the node's own chain (credit-svc), or of a peer's (through the node's gateway). */
+function pagesOf(client: SwarmClient, peer: string | undefined): FetchChainPage {
+  return (fromSeq, limit) => observerOnly(peer === undefined ? client.chainBlocks(fromSeq, limit) : client.fetchChain(peer, fromSeq, limit));
+}
+
+/** A client key may not ask these: say which key the operator needs. */
+function observerOnly<T>(request: Promise<T>): Promise<T> {
+  return request.catch((err: unknown) => {
+    if (!isSwarmError(err, ErrorCode.ERROR_CODE_PERMISSION_DENIED)) throw err;
+    throw new CliError(
+      'SWARM_PERMISSION_DENIED',
+      "the ledger and chain audits are an operator's requests: they need the node's observer key (<data-dir>/bus/observer.nk, found through --data-dir or SWARM_HOME); a client key may not ask them",
+    );
+  });
+}
+
+function ledgerFailure(res: AuditResponse): CliError {
+  return new CliError('SWARM_AUDIT_FAILED', `the ledger audit found ${res.problems.length === 1 ? 'a problem' : 'problems'}: ${res.problems[0] ?? 'see above'}`);
+}
+
+function printChain(report: ChainReport, underLedger: boolean): void {
+  if (underLedger) process.stdout.write('chain:\n');
+  printTable(chainSummaryRows(report));
+  const grid = chainBlockGrid(report);
+  if (grid.rows.length === 0) return;
+  process.stdout.write(`last ${grid.rows.length} block${grid.rows.length === 1 ? '' : 's'}${report.blocksOmitted > 0n ? ` (${report.blocksOmitted} earlier not listed)` : ''}:\n`);
+  printGrid(grid.head, grid.rows);
 }
 
 function printAudit(res: AuditResponse): void {
@@ -44,7 +110,10 @@ function printAudit(res: AuditResponse): void {
     ['result', res.ok ? 'ok: the log explains every stored balance and escrow' : `${res.problems.length} problem line(s), listed below`],
     ['log entries', `${res.entriesChecked} replayed`],
     ['escrows', `${res.escrowsChecked} checked (${res.openEscrows} open)${res.ok ? ', each closed at most once' : ''}`],
-    ['credit', `${res.genesis} granted; accounts hold ${res.available} available + ${res.escrowed} escrowed`],
+    [
+      'credit',
+      `${res.genesis} granted${res.received > 0n ? ` + ${res.received} received from other nodes` : ''}; accounts hold ${res.available} available + ${res.escrowed} escrowed`,
+    ],
     ['accounts', `${res.accountsChecked} checked`],
     ['took', ms(Number(res.durationMs))],
   ]);
