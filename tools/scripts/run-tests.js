@@ -88,7 +88,7 @@ async function main() {
 /** The 10,000-trial verification suites: minutes of pure CPU, no waiting on other processes. */
 const TRIALS_PATTERN = '\\.trials\\.spec\\.ts$';
 /** Suites that run several whole nodes (15-30 processes) and kill or cut some of them. */
-const SWARM_PATTERN = '/(swarm-netns|swarm-up-nodes|swarm-five-nodes|fault-loop)\\.int\\.spec\\.ts$';
+const SWARM_PATTERN = '/(swarm-netns|swarm-up-nodes|swarm-five-nodes|fault-loop|swarm-receipts)\\.int\\.spec\\.ts$';
 
 /**
  * The whole suite runs as three jest processes side by side:

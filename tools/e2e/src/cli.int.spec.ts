@@ -98,7 +98,7 @@ describe('swarm CLI - against a running node', () => {
     ['missing input', ['submit', '--skill', 'matmul', '--input', '/nonexistent/in.json'], 'SWARM_BAD_ARGS'],
     ['size and input both missing', ['submit', '--skill', 'matmul'], 'SWARM_BAD_ARGS'],
     ['unknown option', ['submit', '--skill', 'matmul', '--size', '8', '--turbo'], 'SWARM_BAD_ARGS'],
-    ['ledger without an action', ['ledger'], 'SWARM_BAD_ARGS'],
+    ['ledger of a peer that is no node id', ['ledger', '--peer', 'xyz'], 'SWARM_BAD_ARGS'],
   ])('fails clearly: %s', async (_name, args, code) => {
     const r = await runCli([...args, '--nats', node.natsUrl]);
     expect(r.code).toBe(code === 'SWARM_BAD_ARGS' ? 2 : 1);

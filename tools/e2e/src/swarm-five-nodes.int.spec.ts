@@ -38,8 +38,11 @@ const NODE_5_RECORD_TTL_MS = 3_000;
 const LONG_TASK_SIZE = 800;
 /** mlp 800 costs about 1,000 credits, a new node's whole grant. */
 const GENESIS_GRANT = '100000';
-/** Light nodes: five of them share two cores. */
-const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn' };
+/**
+ * Light nodes: five of them share two cores. The swarm's chain rules grant every node the local
+ * grant, all of it spendable at once: mlp 800 costs more than a new node's starter allowance.
+ */
+const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn', SWARM_CHAIN_GENESIS_GRANT: GENESIS_GRANT, SWARM_CHAIN_STARTER_ALLOWANCE: GENESIS_GRANT };
 /** These bound a hang on a busy machine; they are not speeds. */
 const START_MS = 60_000;
 const DISCOVERY_MS = 45_000;

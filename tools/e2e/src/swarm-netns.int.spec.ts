@@ -31,8 +31,17 @@ const TASK_TIMEOUT_MS = 60_000;
 /** Namespaces do not share ports: every gateway listens on this one, at its own address. */
 const GATEWAY_PORT = 7700;
 const GENESIS_GRANT = '100000';
-/** Light nodes: three share two cores. */
-const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn', SWARM_NATS_URL: '' };
+/**
+ * Light nodes: three share two cores. The swarm's chain rules grant every node the local grant,
+ * all of it spendable at once: these tasks cost more than a new node's starter allowance.
+ */
+const ENV = {
+  SWARM_EXECUTOR_THREADS: '1',
+  SWARM_LOG_LEVEL: 'warn',
+  SWARM_NATS_URL: '',
+  SWARM_CHAIN_GENESIS_GRANT: GENESIS_GRANT,
+  SWARM_CHAIN_STARTER_ALLOWANCE: GENESIS_GRANT,
+};
 /** These bound a hang on a busy machine; they are not speeds. */
 const START_MS = 60_000;
 const DISCOVERY_MS = 30_000;
