@@ -20,8 +20,8 @@ export {
 export type { ChainRules, ChainRulesVars } from './chain-rules';
 export { ReceiptRefusal, ChainRefusal } from './chain-refusal';
 export type { ReceiptRefusalReason, ChainRefusalReason } from './chain-refusal';
-export { RECEIPT_DOMAIN, BLOCK_DOMAIN, checkSignature, cachedSignatureCheck } from './signing';
-export type { ChainSigner, SignatureCheck } from './signing';
+export { RECEIPT_DOMAIN, BLOCK_DOMAIN, checkSignature, cachedSignatureCheck, rememberingSignatureCheck, receiptSigningBytes } from './signing';
+export type { ChainSigner, SignatureCheck, RememberingCheck } from './signing';
 export {
   makeReceipt,
   countersignReceipt,

@@ -78,6 +78,34 @@ export function cachedSignatureCheck(maxKeys = 1_024): SignatureCheck {
   };
 }
 
+/** A SignatureCheck that also remembers signatures known to be good. */
+export interface RememberingCheck extends SignatureCheck {
+  /** Records a signature this process made itself (so it needs no check later). */
+  remember(publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array): void;
+}
+
+/**
+ * Remembers the last `size` signatures that verified (the key, the signed bytes and the signature,
+ * all compared exactly on a hit), so one receipt checked at several steps — on arrival, before it
+ * is countersigned, when it is appended — costs one verification. Only a passed check or a
+ * signature this process made is remembered; a failed one is checked again every time.
+ */
+export function rememberingSignatureCheck(inner: SignatureCheck, size = 1_024): RememberingCheck {
+  const known = new Map<string, { readonly key: Uint8Array; readonly bytes: Uint8Array }>();
+  const remember = (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array) => {
+    if (known.size >= size) known.delete(known.keys().next().value as string);
+    known.set(hex(signature), { key: Uint8Array.from(publicKey), bytes: Uint8Array.from(signedBytes) });
+  };
+  const check = (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array): boolean => {
+    const hit = known.get(hex(signature));
+    if (hit && sameBytes(hit.key, publicKey) && sameBytes(hit.bytes, signedBytes)) return true;
+    if (!inner(publicKey, signedBytes, signature)) return false;
+    remember(publicKey, signedBytes, signature);
+    return true;
+  };
+  return Object.assign(check, { remember });
+}
+
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }

@@ -20,6 +20,7 @@ import type { ChainHead, ChainRules, ChainSigner } from '@swarm/chain';
 import {
   appendDueBurns,
   appendReceipt,
+  cachedSignatureCheck,
   countersignReceipt,
   createGenesis,
   decodeSignedReceipt,
@@ -28,6 +29,7 @@ import {
   makeReceipt,
   openBlock,
   receiptIdOf,
+  rememberingSignatureCheck,
   verifyReceipt,
 } from '@swarm/chain';
 import type { AcceptReceiptRequest, ChainBlocksResponse, SettleRequest, SignedReceipt } from '@swarm/contracts';
@@ -94,6 +96,18 @@ export function createChainBook(init: ChainBookInit): ChainBook {
   // Decoded heads by their stored bytes: a view reads the same record many times between writes.
   let lastHeadBytes: Uint8Array | undefined;
   let lastHead: ChainHead | undefined;
+  // Parsing a raw key costs about a verification (a node meets the same few keys again and again),
+  // and one receipt is checked on arrival, when countersigned and when appended: one verification
+  // does for all three. What this node signed itself needs none.
+  const checkSignature = rememberingSignatureCheck(cachedSignatureCheck());
+  const receiptSigner: ChainSigner = {
+    publicKey: signer.publicKey,
+    sign(data) {
+      const signature = signer.sign(data);
+      checkSignature.remember(signer.publicKey, data, signature);
+      return signature;
+    },
+  };
 
   const opened = (): Ledger => {
     if (!ledger) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the chain book is not open yet', true);
@@ -135,7 +149,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       if (!key || nodeIdOfKey(key) !== p.payee) throw invalid(`the settle of ${escrow.id} names no public key of payee ${p.payee.slice(0, 12)}`);
       const receiptId = receiptIdOf(taskId, p.payee);
       if (view.side('outbox', receiptId) || view.side('receipt', receiptId)) throw invalid(`receipt ${receiptId.slice(0, 80)} already exists`);
-      const signed = makeReceipt({ payeePublicKey: key, amount: p.amount, taskId, taskHash: task.taskHash, resultHash: task.resultHash, shares: task.shares, atMs }, signer);
+      const signed = makeReceipt({ payeePublicKey: key, amount: p.amount, taskId, taskHash: task.taskHash, resultHash: task.resultHash, shares: task.shares, atMs }, receiptSigner);
       return { receiptId, payee: p.payee, amount: p.amount, signed };
     });
   };
@@ -175,7 +189,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     const seq = view.side('receipt', receiptId);
     if (!seq) return undefined;
     const block = view.side('block', seqKey(decodeSeq(seq)));
-    const receipt = block && openBlock(block).block.receipt;
+    const receipt = block && openBlock(block, checkSignature).block.receipt;
     if (!receipt) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: receipt ${receiptId.slice(0, 80)} is indexed but its block is missing`);
     return receipt;
   };
@@ -209,7 +223,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const l = opened();
       if (!req.receipt) throw invalid('receipt is required');
       const offered = req.receipt;
-      const receipt = verifyReceipt(offered, { countersigned: false, expectedPayee: nodeId });
+      const receipt = verifyReceipt(offered, { countersigned: false, expectedPayee: nodeId, checkSignature });
       if (receipt.payer !== req.fromNodeId) {
         throw new SwarmError(
           ErrorCode.ERROR_CODE_PERMISSION_DENIED,
@@ -222,15 +236,15 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           if (Buffer.compare(stored.receipt, offered.receipt) !== 0) throw invalid(`receipt ${receipt.receiptId.slice(0, 80)} is already in this chain with other contents`);
           return sideOnly(stored, []);
         }
-        const countersigned = countersignReceipt(offered, signer);
+        const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
         const before = headIn(view);
-        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined });
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined, checkSignature });
         const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
         return { ...credit, result: countersigned, side: chainWrites(before, appended.blocks, appended.head, receipt.receiptId) };
       });
     },
     async completeReceipt(countersigned) {
-      const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId });
+      const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId, checkSignature });
       await opened().run((view, at) => {
         const waiting = view.side('outbox', receipt.receiptId);
         if (!waiting) {
@@ -242,7 +256,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the countersigned receipt ${receipt.receiptId.slice(0, 80)} is not the one this node signed`);
         }
         const before = headIn(view);
-        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined });
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined, checkSignature });
         const pledged = pledgedIn(view) - receipt.amount;
         return sideOnly(undefined, [
           ...chainWrites(before, appended.blocks, appended.head, receipt.receiptId),
@@ -255,7 +269,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const rows = await opened().sideRange('outbox', '', limit);
       return rows.map(({ key, value }) => {
         const signed = decodeSignedReceipt(value);
-        const r = verifyReceipt(signed, { countersigned: false, expectedPayer: nodeId });
+        const r = verifyReceipt(signed, { countersigned: false, expectedPayer: nodeId, checkSignature });
         return { receiptId: key, payee: r.payee, amount: r.amount, signed };
       });
     },

@@ -9,11 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBusClient } from '@swarm/bus';
+import { chainRules, decodeSignedReceipt } from '@swarm/chain';
+import type { ChainSigner } from '@swarm/chain';
 import { CreditReserve, CreditSettle } from '@swarm/contracts';
+import { createChainBook } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { systemClock, systemScheduler, systemStopwatch } from '@swarm/determinism';
+import { nodeIdOfKey } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { startNatsServer } from '@swarm/testing';
 import { Level } from 'level';
 import { connect } from 'nats';
@@ -101,6 +106,52 @@ function inProcessLedger(pairs: number, concurrency: number, maxGroupOperations?
   });
 }
 
+function freshSigner(): ChainSigner {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  // The SPKI DER of an Ed25519 key ends with the raw 32-byte key (RFC 8410 §4).
+  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
+  return { publicKey, sign: (data) => new Uint8Array(sign(null, data, privateKey)) };
+}
+
+/**
+ * Settlements between two nodes' ledgers, each with its chain (docs/chain.md), fsync on, group
+ * commit: the payer reserves and settles (signing the receipt into its outbox), the payee accepts
+ * it (countersigns, appends RECEIPT_IN, credits itself), the payer appends it as RECEIPT_OUT. Four
+ * synced batches and four signatures per settlement, in-process (no bus, no gateways).
+ */
+function inProcessLedgersWithReceipts(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
+  return inTempDir(async (dir) => {
+    // Everything spendable: the bench measures throughput, not the genesis lock.
+    const rules = chainRules({ genesisGrant: GRANT, starterAllowance: GRANT });
+    const open = async (name: string) => {
+      const signer = freshSigner();
+      const id = nodeIdOfKey(signer.publicKey);
+      const book = createChainBook({ signer, nodeAccount: id, rules, clock: systemClock });
+      const ledger = await openLedger({ path: join(dir, name), sync: true, clock: systemClock, nodeAccount: id, genesisGrant: GRANT, hooks: book.hooks });
+      await book.open(ledger);
+      return { id, signer, book, ledger };
+    };
+    const payer = await open('payer');
+    const payee = await open('payee');
+    const hash = new Uint8Array(32).fill(7);
+    const task = (escrowId: string) => ({ taskId: escrowId, taskHash: hash, resultHash: hash, shares: [], payeeKeys: [{ nodeId: payee.id, publicKey: payee.signer.publicKey }] });
+    try {
+      return await row('two ledgers with chains, fsync on: settle + receipt both ways', pairs, concurrency, async (i) => {
+        const escrowId = `e${i}`;
+        await payer.ledger.reserve({ escrowId, account: payer.id, amount: 10n, expiresAtMs: 0n, payees: [payee.id] });
+        await payer.ledger.settle({ escrowId, payee: '', amount: 0n, payouts: [{ payee: payee.id, amount: 7n }], task: task(escrowId) });
+        const owed = payer.ledger.side('outbox', `${escrowId}:${payee.id}`);
+        if (!owed) throw new Error(`no receipt in the outbox for ${escrowId}`);
+        const accepted = await payee.book.acceptReceipt({ receipt: decodeSignedReceipt(owed), fromNodeId: payer.id });
+        await payer.book.completeReceipt(accepted.result);
+      });
+    } finally {
+      await payer.ledger.close();
+      await payee.ledger.close();
+    }
+  });
+}
+
 function creditServiceOverNats(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
   return inTempDir(async (dir) => {
     const server = await startNatsServer();
@@ -129,6 +180,9 @@ export async function benchLedger(opts: LedgerBenchOptions): Promise<LedgerBench
     await inProcessLedger(Math.ceil(pairs / 4), 1, 1),
     await inProcessLedger(pairs, concurrency, 1),
     await inProcessLedger(pairs, concurrency),
+    await inProcessLedgersWithReceipts(pairs, concurrency),
+    // A node with receipts in flight to several peers has more settlements open than 16.
+    await inProcessLedgersWithReceipts(pairs, concurrency * 4),
     await creditServiceOverNats(pairs, concurrency),
   ];
 }
