@@ -1,10 +1,10 @@
 /**
- * Issue 14's receipts between real nodes (processes, as `swarm up` runs them): three brand-new
- * nodes under the default chain rules (1,000 granted, 100 spendable until a node first serves
- * another), each running one skill, so every task crosses nodes: node 1 has matmul and pays nodes 2
- * (mlp) and 3 (vecadd); node 2 pays nodes 3 and 1, node 3 pays node 2. Under that load credit-svc is
- * killed with kill -9 at random moments, the payer's and each payee's in turn (bounded: one kill
- * per round, a few seconds of load around it); the supervisor restarts it.
+ * Issue 14's receipts between real nodes (processes, as `swarm up` runs them): five brand-new nodes
+ * under the default chain rules (1,000 granted, 100 spendable until a node first serves another),
+ * with skill sets chosen so that every task crosses nodes, paying each other for 1,000 tasks. Under
+ * that load, at random moments: kill -9 of credit-svc on a payer and on payees (the supervisor
+ * restarts it), and kill -9 of a whole payee node — launcher, nats-server and services — which is
+ * then started again from its data dir (its receipts wait in the payers' outboxes meanwhile).
  *
  * Afterwards, audited from outside through each node's bus (the observer key): every escrow is
  * settled or refunded and every ledger audits clean; every chain verifies on its own (signatures,
@@ -29,154 +29,194 @@ import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
-import { readNodeFileSync } from './swarm-processes';
+import type { BackgroundUp } from './swarm-processes';
+import { alive, killNodeHard, nodePids, readNodeFileSync, spawnSwarmUp } from './swarm-processes';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
-/** Each node runs one skill, so that every task is run by another node. */
-const SKILLS = [['matmul'], ['mlp'], ['vecadd']] as const;
-/** Who submits what: [submitting node, skill]; the provider is the only node with the skill. */
 type Skill = 'matmul' | 'mlp' | 'vecadd';
+/**
+ * Nodes 1-4 run in this test's launcher; node 5, the only matmul provider, under its own
+ * `swarm up`, so that it can die whole and be started again.
+ */
+const SKILLS: readonly Skill[][] = [['mlp'], ['vecadd'], ['mlp'], ['vecadd'], ['matmul']];
+/** [submitting node, skill]: no node submits a skill it runs, so every task is paid to another. */
 const FLOWS: ReadonlyArray<readonly [number, Skill]> = [
-  [0, 'mlp'],
   [0, 'vecadd'],
-  [1, 'vecadd'],
+  [0, 'matmul'],
+  [1, 'mlp'],
   [1, 'matmul'],
-  [2, 'mlp'],
+  [2, 'vecadd'],
+  [2, 'matmul'],
+  [3, 'mlp'],
 ];
-/** Light nodes: three share two cores. Short tasks, so the escrows of a killed settle expire soon. */
+const TASKS = 1_000;
+/** Light nodes: five share two cores. Short tasks, so the escrows of a killed settle expire soon. */
 const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn', SWARM_TASK_TIMEOUT_MS: '5000', SWARM_ESCROW_SWEEP_MS: '200' };
-/** Whose credit-svc dies in each round: a payer, then each payee. Bounded. */
-const KILL_ROUNDS = [0, 1, 2, 0] as const;
-const START_MS = 60_000;
-const DISCOVERY_MS = 45_000;
+/** Each round kills one thing under load: credit-svc of a payer, of payees, then node 5 whole. */
+const KILLS = [{ creditOf: 0 }, { creditOf: 1 }, { node5: true }, { creditOf: 3 }, { creditOf: 2 }] as const;
+/** Bounds on a busy machine; they are not speeds. */
+const START_MS = 90_000;
+const DISCOVERY_MS = 60_000;
+const LOAD_MS = 150_000;
 
-interface Node {
-  readonly running: RunningNode;
-  readonly home: string;
-  readonly client: SwarmClient;
+interface Observed {
+  readonly nodeId: string;
   readonly observer: NatsConnection;
   readonly bus: BusClient;
 }
 
-describe('swarm - receipts between three new nodes, credit-svc killed during settlement', () => {
+describe('swarm - receipts between five new nodes for 1,000 tasks, credit-svc and a whole payee killed during settlement', () => {
   const homes: TempDir[] = [];
-  const nodes: Node[] = [];
   const running: RunningNode[] = [];
+  const clients: SwarmClient[] = [];
+  const observers: NatsConnection[] = [];
+  let node5: BackgroundUp | undefined;
 
   afterAll(async () => {
-    for (const n of nodes) {
-      await n.client.close().catch(() => undefined);
-      await n.observer.close().catch(() => undefined);
-    }
+    for (const c of clients) await c.close().catch(() => undefined);
+    for (const o of observers) await o.close().catch(() => undefined);
+    if (homes[4]) killNodeHard(alive(nodePids(homes[4].path)));
+    if (node5?.process.running()) await node5.process.stop(5_000, 'SIGINT');
     await Promise.all(running.map((n) => n.stop()));
     await Promise.all(homes.map((h) => h.remove()));
   }, 60_000);
 
-  const creditPid = (n: Node): number => {
-    const pid = readNodeFileSync(n.home).supervision?.['credit-svc']?.pid;
-    if (!pid) throw new Error('no credit-svc pid in node.json');
-    return pid;
+  const observe = async (home: string): Promise<Observed> => {
+    const file = readNodeFileSync(home);
+    const observer = await connect({
+      servers: file.natsUrl,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      ...(await busConnectOptions('observer', busKeyFile(home, 'observer'))),
+    });
+    observers.push(observer);
+    return { nodeId: file.nodeId, observer, bus: createBusClient(observer, silentLogger()) };
   };
 
-  const chainOf = async (n: Node): Promise<ChainAudit> => {
+  const chainOf = async (n: Observed): Promise<ChainAudit> => {
     const blocks: Uint8Array[] = [];
     for (let from = 1n; ;) {
       const page = await n.bus.request(CreditChainBlocks, { fromSeq: from, limit: 0 });
       blocks.push(...page.blocks);
       from += BigInt(page.blocks.length);
-      if (from > page.headSeq || page.blocks.length === 0) return verifyChain(blocks, chainRules(), { expectedNodeId: n.running.nodeId, nowMs: Date.now() });
+      if (from > page.headSeq || page.blocks.length === 0) return verifyChain(blocks, chainRules(), { expectedNodeId: n.nodeId, nowMs: Date.now() });
     }
   };
 
   it('pays every provider by receipts that end up once in each of the two chains, through kills, with credit conserved', async () => {
-    for (let i = 0; i < 3; i++) homes.push(await tempDir(`swarm-receipts-${i + 1}-`));
-    const first = await startNode({ home: homes[0].path, skills: [...SKILLS[0]], env: ENV });
+    for (let i = 0; i < 5; i++) homes.push(await tempDir(`swarm-receipts-${i + 1}-`));
+    const first = await startNode({ home: homes[0].path, skills: SKILLS[0], env: ENV });
     running.push(first);
-    await Promise.all(
-      [1, 2].map(async (i) => {
-        running[i] = await startNode({ home: homes[i].path, seeds: [first.peerAddress], skills: [...SKILLS[i]], env: ENV });
+    const seeds = [first.peerAddress];
+    const up5 = (): Promise<BackgroundUp> => spawnSwarmUp(['--data-dir', homes[4].path], { ...ENV, SWARM_SKILLS: SKILLS[4].join(','), SWARM_SEEDS: seeds.join(',') }, START_MS);
+    const started = await Promise.allSettled([
+      up5().then((up) => {
+        node5 = up;
       }),
-    );
-    for (let i = 0; i < 3; i++) {
-      const r = running[i];
-      const observer = await connect({
-        servers: r.natsUrl,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 100,
-        ...(await busConnectOptions('observer', busKeyFile(r.home, 'observer'))),
-      });
-      nodes.push({ running: r, home: r.home, client: await connectSwarm(r.natsUrl, { nkeyFile: r.clientKeyFile }), observer, bus: createBusClient(observer, silentLogger()) });
-    }
-    expect(running.every((r) => r.nodeId.length === 64)).toBe(true);
+      ...[1, 2, 3].map(async (i) => {
+        running[i] = await startNode({ home: homes[i].path, seeds, skills: SKILLS[i], env: ENV });
+      }),
+    ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
+    for (const r of running) clients.push(await connectSwarm(r.natsUrl, { nkeyFile: r.clientKeyFile }));
 
     const random = seededRandom(14);
     const inputsOf = { matmul: demoInputs('matmul', 8, random), mlp: demoInputs('mlp', 16, random), vecadd: demoInputs('vecadd', 64, random) };
-    const priceOfSkill = (skill: Skill) => priceOf(skill, inputsOf[skill].map(fromTensor));
-    // Each node can see its provider before the load starts.
+    const submit = (from: number, skill: Skill) =>
+      clients[from].submit({ skill, inputs: inputsOf[skill], budget: priceOf(skill, inputsOf[skill].map(fromTensor)), timeoutMs: 5_000 });
+    // Each flow reaches a provider on another node before the load starts.
     for (const [from, skill] of FLOWS) {
       await waitFor(
-        async () => {
-          try {
-            await nodes[from].client.submit({ skill, inputs: inputsOf[skill], budget: priceOfSkill(skill), timeoutMs: 5_000 });
-            return true;
-          } catch (err) {
-            if (isSwarmError(err)) return false;
-            throw err;
-          }
+        () =>
+          submit(from, skill).then(
+            () => true,
+            (err: unknown) => (isSwarmError(err) ? false : Promise.reject(err)),
+          ),
+        {
+          timeoutMs: DISCOVERY_MS,
+          intervalMs: 500,
+          what: `node ${from + 1} runs ${skill} on another node`,
         },
-        { timeoutMs: DISCOVERY_MS, intervalMs: 500, what: `node ${from + 1} runs ${skill} on another node` },
       );
     }
 
+    // Tasks paid for: each paid one node by one receipt. A verified result whose settle could not
+    // go through (credit-svc killed) comes back unpaid, its escrow refunded.
     let paid = 0;
+    let unpaid = 0;
     let failed = 0;
-    for (const victim of KILL_ROUNDS) {
-      let stop = false;
-      const load = FLOWS.map(async ([from, skill]) => {
-        while (!stop) {
-          try {
-            await nodes[from].client.submit({ skill, inputs: inputsOf[skill], budget: priceOfSkill(skill), timeoutMs: 5_000 });
-            paid += 1;
-          } catch {
-            // A killed credit-svc fails tasks (or leaves their outcome to the ledger): fine here.
-            failed += 1;
-            await new Promise((r) => setTimeout(r, 100));
-          }
+    let stop = false;
+    // The load goes on until both: TASKS paid, and every kill done under it.
+    let killed = 0;
+    const load = FLOWS.map(async ([from, skill]) => {
+      while (!stop) {
+        try {
+          const r = await submit(from, skill);
+          if (r.cost > 0n) paid += 1;
+          else unpaid += 1;
+          if (paid >= TASKS && killed === KILLS.length) stop = true;
+        } catch {
+          // A killed credit-svc or provider fails tasks (or leaves their outcome to the ledger).
+          failed += 1;
+          await new Promise((r) => setTimeout(r, 100));
         }
-      });
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 1_200)));
-      process.kill(creditPid(nodes[victim]), 'SIGKILL');
-      await waitFor(async () => (await nodes[victim].client.health('credit', 1_000)).status === 'ok', {
-        timeoutMs: START_MS,
-        intervalMs: 200,
-        what: `credit-svc of node ${victim + 1} back`,
-      });
-      await new Promise((r) => setTimeout(r, 500));
+      }
+    });
+    const bound = setTimeout(() => {
       stop = true;
+    }, LOAD_MS);
+    try {
+      for (const kill of KILLS) {
+        if (stop) break;
+        await new Promise((r) => setTimeout(r, 1_000 + Math.floor(random() * 2_000)));
+        if ('creditOf' in kill) {
+          const pid = readNodeFileSync(homes[kill.creditOf].path).supervision?.['credit-svc']?.pid;
+          if (!pid) throw new Error('no credit-svc pid in node.json');
+          process.kill(pid, 'SIGKILL');
+          await waitFor(async () => (await clients[kill.creditOf].health('credit', 1_000)).status === 'ok', {
+            timeoutMs: START_MS,
+            intervalMs: 200,
+            what: `credit-svc of node ${kill.creditOf + 1} back`,
+          });
+        } else {
+          killNodeHard(nodePids(homes[4].path));
+          await node5?.process.exited;
+          await new Promise((r) => setTimeout(r, 1_000));
+          node5 = await up5();
+        }
+        killed += 1;
+      }
       await Promise.all(load);
+    } finally {
+      clearTimeout(bound);
+      stop = true;
     }
-    expect(paid).toBeGreaterThan(0);
+    expect({ paid: paid >= TASKS, killed }).toEqual({ paid: true, killed: KILLS.length });
 
     // Every escrow closes (a killed settle's escrow at its expiry), every ledger audits clean.
+    const nodes = await Promise.all(homes.map((h) => observe(h.path)));
     for (const n of nodes) {
       await waitFor(async () => (await n.bus.request(CreditHealth, {})).details['openEscrows'] === '0', { timeoutMs: 60_000, intervalMs: 500, what: 'every escrow closed' });
       const audit = await n.bus.request(CreditAudit, {}, { timeoutMs: 30_000 });
       expect({ ok: audit.ok, problems: audit.problems }).toEqual({ ok: true, problems: [] });
     }
-    // Every receipt delivered: each is in both chains once, and the credit is conserved.
+    // Every receipt delivered (node 5's after it came back): each in both chains once, credit conserved.
     const report = await waitFor(
       async () => {
         const r = checkCrossChain(await Promise.all(nodes.map(chainOf)));
         return r.conserved ? r : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 500, what: 'every receipt in both chains' },
+      { timeoutMs: 90_000, intervalMs: 1_000, what: 'every receipt in both chains' },
     );
-    expect(report).toMatchObject({ chains: 3, problemCount: 0, genesisIssued: 3_000n, total: 3_000n });
-    expect(report.receipts).toBeGreaterThan(0);
-    // Each node served another: its genesis lock is gone.
+    expect(report).toMatchObject({ chains: 5, problemCount: 0, genesisIssued: 5_000n, total: 5_000n });
+    // Besides the tasks counted, the discovery tasks and any whose reply a kill lost were paid too.
+    expect(report.receipts).toBeGreaterThanOrEqual(paid);
+    // A node that served another has its genesis unlocked; node 5, the only matmul provider, did,
+    // before and after it was killed whole.
     const audits = await Promise.all(nodes.map(chainOf));
-    for (const a of audits) expect(a.head.balances.locked).toBe(0n);
-    process.stderr.write(`swarm receipts: ${JSON.stringify({ paid, failed, receipts: report.receipts })}\n`);
+    for (const a of audits) expect(a.head.balances.locked).toBe(a.head.balances.received > 0n ? 0n : 900n);
+    expect(audits[4].head.balances.received).toBeGreaterThan(0n);
+    process.stderr.write(`swarm receipts: ${JSON.stringify({ paid, unpaid, failed, killed, receipts: report.receipts })}\n`);
   });
 });
