@@ -6,9 +6,9 @@
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
-import { chainRules, checkCrossChain, openBlock, verifyChain } from '@swarm/chain';
-import type { SettleRequest } from '@swarm/contracts';
-import { CreditAcceptReceipt, CreditBalance, CreditChainBlocks, CreditReserve, CreditSettle, ErrorCode, GatewayDeliverReceipt, SwarmError } from '@swarm/contracts';
+import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain } from '@swarm/chain';
+import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
+import { CreditAcceptReceipt, CreditBalance, CreditChainBlocks, CreditReserve, CreditSettle, ErrorCode, GatewayDeliverReceipt, Receipt, SwarmError } from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
 import type { NodeIdentity } from '@swarm/identity';
 import { loadOrCreateIdentity } from '@swarm/identity';
@@ -144,5 +144,47 @@ describe('credit-svc - receipts between two nodes', () => {
     // Sent by a node other than its payer: refused.
     const err = await b.bus.request(CreditAcceptReceipt, { receipt: countersigned, fromNodeId: b.identity.nodeId }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
+  });
+
+  it('refuses forged, unsigned, misaddressed, zero, future-dated and conflicting receipts, changing nothing', async () => {
+    const [a, b] = sides;
+    const payer = a.identity;
+    const fields = { payeePublicKey: b.identity.publicKey, amount: 5n, taskId: 'bad-1', taskHash: HASH, resultHash: HASH, atMs: Date.now() };
+    const good = makeReceipt(fields, payer);
+    const resign = (edit: (r: Receipt) => void): SignedReceipt => {
+      const r = Receipt.decode(good.receipt);
+      edit(r);
+      const bytes = Receipt.encode(r).finish();
+      return { receipt: bytes, payerSignature: payer.sign(receiptSigningBytes(bytes)), payeeSignature: new Uint8Array(0) };
+    };
+    // Already in B's chain (task-1), sent again with other contents under the same id.
+    const conflicting = resign((r) => {
+      r.receiptId = `task-1:${b.identity.nodeId}`;
+      r.taskId = 'task-1';
+      r.amount = 29n;
+    });
+    const bad: Array<[string, SignedReceipt]> = [
+      ['forged payer signature', { ...good, payerSignature: good.payerSignature.map((x, i) => (i === 0 ? x ^ 1 : x)) }],
+      ['unsigned', { ...good, payerSignature: new Uint8Array(0) }],
+      ['for another payee', makeReceipt({ ...fields, payeePublicKey: a.identity.publicKey }, b.identity)],
+      ['zero amount', resign((r) => (r.amount = 0n))],
+      ['dated an hour ahead', makeReceipt({ ...fields, taskId: 'bad-2', atMs: Date.now() + 3_600_000 }, payer)],
+      ['bytes besides the receipt', { ...good, receipt: Uint8Array.from([...good.receipt, 0x08, 0x01]) }],
+      ['conflicting with one in the chain', conflicting],
+    ];
+    const seq = await headSeq(b);
+    const balance = (await b.bus.request(CreditBalance, { account: '' })).available;
+    for (const [what, receipt] of bad) {
+      const err = await b.bus.request(CreditAcceptReceipt, { receipt, fromNodeId: receipt === bad[2][1] ? b.identity.nodeId : a.identity.nodeId }).catch((e: unknown) => e);
+      expect({ what, refused: err instanceof SwarmError }).toEqual({ what, refused: true });
+      // A refusal names what is wrong with the receipt; it is never the ledger's fault.
+      expect({ what, code: ErrorCode[(err as SwarmError).code] }).not.toEqual({ what, code: 'ERROR_CODE_INTERNAL' });
+    }
+    expect(await headSeq(b)).toBe(seq);
+    expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(balance);
+    // The good one still goes through afterwards.
+    const ok = await b.bus.request(CreditAcceptReceipt, { receipt: good, fromNodeId: a.identity.nodeId });
+    expect(ok.receipt?.payeeSignature).toHaveLength(64);
+    expect(await headSeq(b)).toBe(seq + 1n);
   });
 });
