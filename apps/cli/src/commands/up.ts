@@ -131,7 +131,8 @@ function swarmHints(count: number, dataDir: string | undefined): string {
   const at = dataDir !== undefined ? ` --data-dir ${shellWord(resolveHome(dataDir))}` : '';
   return (
     `\nswarm of ${count} nodes is running. In another terminal (commands talk to node 1; --node i for node i):\n` +
-    `  npx swarm submit --skill matmul --size 512${at}\n  npx swarm peers${at} --node 2\n  npx swarm balance${at} --node ${count}\nCtrl-C stops every node.\n`
+    `  npx swarm submit --skill matmul --size 512${at}\n  npx swarm peers${at} --node 2\n  npx swarm balance${at} --node ${count}\n` +
+    `  npx swarm ledger${at} --node ${count}    # its signed chain: receipts paid and received\nCtrl-C stops every node.\n`
   );
 }
 
