@@ -84,6 +84,15 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     expect(table.stdout).toContain(`this node: ${nodes[1]?.peerAddress}`);
     expect(table.stdout).toContain(nodes[0]?.nodeId);
 
+    // Node 2 audits node 3's chain fetched through both gateways: the genesis block, signed by node 3.
+    const validateLedger = new Ajv2020({ strict: true, allErrors: true }).addSchema(SCHEMA).getSchema(`${SCHEMA.$id}#/$defs/ledger`);
+    if (!validateLedger) throw new Error('docs/cli-json.schema.json has no $defs/ledger');
+    const peerChain = await runCli(['ledger', ...at, '--node', '2', '--peer', nodes[2]?.nodeId ?? '', '--json']);
+    expect({ code: peerChain.code, stderr: /^error .*/m.exec(peerChain.stderr)?.[0] }).toEqual({ code: 0, stderr: undefined });
+    const chainDoc = JSON.parse(peerChain.stdout) as { nodeId: string; peer: boolean; ok: boolean; headSeq: string; balances: { available: string; locked: string } };
+    expect({ valid: validateLedger(chainDoc), errors: validateLedger.errors ?? null }).toEqual({ valid: true, errors: null });
+    expect(chainDoc).toMatchObject({ nodeId: nodes[2]?.nodeId, peer: true, ok: true, headSeq: '1', balances: { available: '100', locked: '900' } });
+
     // A node that is not running: the usual SWARM_NO_NODE, as JSON too.
     const none = await runCli(['peers', ...at, '--node', '4', '--json']);
     expect(none.code).toBe(1);
