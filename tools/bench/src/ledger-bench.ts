@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createBusClient } from '@swarm/bus';
 import { chainRules, decodeSignedReceipt } from '@swarm/chain';
 import type { ChainSigner } from '@swarm/chain';
+import type { SignedReceipt } from '@swarm/contracts';
 import { CreditReserve, CreditSettle } from '@swarm/contracts';
 import { createChainBook } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
@@ -113,42 +114,102 @@ function freshSigner(): ChainSigner {
   return { publicKey, sign: (data) => new Uint8Array(sign(null, data, privateKey)) };
 }
 
-/**
- * Settlements between two nodes' ledgers, each with its chain (docs/chain.md), fsync on, group
- * commit: the payer reserves and settles (signing the receipt into its outbox), the payee accepts
- * it (countersigns, appends RECEIPT_IN, credits itself), the payer appends it as RECEIPT_OUT. Four
- * synced batches and four signatures per settlement, in-process (no bus, no gateways).
- */
-function inProcessLedgersWithReceipts(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
+type ChainLedger = Awaited<ReturnType<typeof openChainLedger>>;
+
+/** A node's ledger with its chain (docs/chain.md), fsync on, group commit, in `dir`. */
+async function openChainLedger(dir: string, name: string) {
+  // Everything spendable: the bench measures throughput, not the genesis lock.
+  const rules = chainRules({ genesisGrant: GRANT, starterAllowance: GRANT });
+  const signer = freshSigner();
+  const id = nodeIdOfKey(signer.publicKey);
+  const book = createChainBook({ signer, nodeAccount: id, rules, clock: systemClock });
+  const ledger = await openLedger({ path: join(dir, name), sync: true, clock: systemClock, nodeAccount: id, genesisGrant: GRANT, hooks: book.hooks });
+  await book.open(ledger);
+  return { id, signer, book, ledger };
+}
+
+/** Two nodes' ledgers with chains; `run` gets a settlement (reserve + settle paying the payee) to use. */
+function withTwoChains<T>(run: (payer: ChainLedger, payee: ChainLedger, settle: (i: number) => Promise<string>) => Promise<T>): Promise<T> {
   return inTempDir(async (dir) => {
-    // Everything spendable: the bench measures throughput, not the genesis lock.
-    const rules = chainRules({ genesisGrant: GRANT, starterAllowance: GRANT });
-    const open = async (name: string) => {
-      const signer = freshSigner();
-      const id = nodeIdOfKey(signer.publicKey);
-      const book = createChainBook({ signer, nodeAccount: id, rules, clock: systemClock });
-      const ledger = await openLedger({ path: join(dir, name), sync: true, clock: systemClock, nodeAccount: id, genesisGrant: GRANT, hooks: book.hooks });
-      await book.open(ledger);
-      return { id, signer, book, ledger };
-    };
-    const payer = await open('payer');
-    const payee = await open('payee');
+    const payer = await openChainLedger(dir, 'payer');
+    const payee = await openChainLedger(dir, 'payee');
     const hash = new Uint8Array(32).fill(7);
-    const task = (escrowId: string) => ({ taskId: escrowId, taskHash: hash, resultHash: hash, shares: [], payeeKeys: [{ nodeId: payee.id, publicKey: payee.signer.publicKey }] });
-    try {
-      return await row('two ledgers with chains, fsync on: settle + receipt both ways', pairs, concurrency, async (i) => {
-        const escrowId = `e${i}`;
-        await payer.ledger.reserve({ escrowId, account: payer.id, amount: 10n, expiresAtMs: 0n, payees: [payee.id] });
-        await payer.ledger.settle({ escrowId, payee: '', amount: 0n, payouts: [{ payee: payee.id, amount: 7n }], task: task(escrowId) });
-        const owed = payer.ledger.side('outbox', `${escrowId}:${payee.id}`);
-        if (!owed) throw new Error(`no receipt in the outbox for ${escrowId}`);
-        const accepted = await payee.book.acceptReceipt({ receipt: decodeSignedReceipt(owed), fromNodeId: payer.id });
-        await payer.book.completeReceipt(accepted.result);
+    const payeeKeys = [{ nodeId: payee.id, publicKey: payee.signer.publicKey }];
+    /** Reserve and settle one task paying the payee 7: its receipt waits in the payer's outbox. */
+    const settle = async (i: number) => {
+      const escrowId = `e${i}`;
+      await payer.ledger.reserve({ escrowId, account: payer.id, amount: 10n, expiresAtMs: 0n, payees: [payee.id] });
+      await payer.ledger.settle({
+        escrowId,
+        payee: '',
+        amount: 0n,
+        payouts: [{ payee: payee.id, amount: 7n }],
+        task: { taskId: escrowId, taskHash: hash, resultHash: hash, shares: [], payeeKeys },
       });
+      return `${escrowId}:${payee.id}`;
+    };
+    try {
+      return await run(payer, payee, settle);
     } finally {
       await payer.ledger.close();
       await payee.ledger.close();
     }
+  });
+}
+
+/** The payee countersigns and appends a receipt, the payer appends it: what delivery does. */
+async function deliver(payer: ChainLedger, payee: ChainLedger, signed: SignedReceipt): Promise<void> {
+  const accepted = await payee.book.acceptReceipt({ receipt: signed, fromNodeId: payer.id });
+  await payer.book.completeReceipt(accepted.result);
+}
+
+/**
+ * Settlements between two nodes' ledgers, each with its chain, one after another per lane: the
+ * payer reserves and settles (signing the receipt into its outbox), the payee accepts it
+ * (countersigns, appends RECEIPT_IN, credits itself), the payer appends it as RECEIPT_OUT. Four
+ * synced batches in a row and four signatures per settlement, in one process (no bus, no gateways).
+ */
+function inProcessLedgersWithReceipts(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
+  return withTwoChains((payer, payee, settle) =>
+    row('two ledgers with chains, fsync on: settle, then its receipt both ways', pairs, concurrency, async (i) => {
+      const id = await settle(i);
+      const owed = payer.ledger.side('outbox', id);
+      if (!owed) throw new Error(`no receipt in the outbox for ${id}`);
+      await deliver(payer, payee, decodeSignedReceipt(owed));
+    }),
+  );
+}
+
+/**
+ * As a node runs it: lanes reserve and settle (the task's path), while one delivery loop takes the
+ * outbox up to 64 receipts at a time, as credit-svc's outbox does, and delivers them side by side.
+ * Settlements per second count until the last receipt is in both chains.
+ */
+function settlementsWithOutbox(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
+  return withTwoChains(async (payer, payee, settle) => {
+    let next = 0;
+    await measure(WARM_UP_PAIRS, concurrency, () => settle((next += 1)));
+    const drain = async () => {
+      for (let page = await payer.book.pending(64); page.length > 0; page = await payer.book.pending(64)) {
+        await Promise.all(page.map((p) => deliver(payer, payee, p.signed)));
+      }
+    };
+    await drain();
+    let settling = true;
+    const t0 = performance.now();
+    const delivery = (async () => {
+      while (settling) {
+        await drain();
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await drain();
+    })();
+    const s = await measure(pairs, concurrency, () => settle((next += 1)));
+    settling = false;
+    await delivery;
+    const seconds = (performance.now() - t0) / 1000;
+    if (payer.book.pledged() !== 0n) throw new Error('receipts left undelivered');
+    return { name: 'same, receipts delivered by an outbox loop (64 at once) beside the settles', concurrency, pairs, pairsPerSec: pairs / seconds, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
   });
 }
 
@@ -183,6 +244,7 @@ export async function benchLedger(opts: LedgerBenchOptions): Promise<LedgerBench
     await inProcessLedgersWithReceipts(pairs, concurrency),
     // A node with receipts in flight to several peers has more settlements open than 16.
     await inProcessLedgersWithReceipts(pairs, concurrency * 4),
+    await settlementsWithOutbox(pairs, concurrency),
     await creditServiceOverNats(pairs, concurrency),
   ];
 }
