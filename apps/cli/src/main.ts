@@ -1,7 +1,8 @@
 /**
  * `swarm`: start a node or a local swarm, submit tasks, read balances, skills and peers, audit the
- * ledger. Every error exits non-zero with one line `error <CODE>: <message>` on stderr (exit
- * statuses in docs/errors.md); `--json` prints exactly one JSON document on stdout.
+ * ledger, show the router's trust in other nodes. Every error exits non-zero with one line
+ * `error <CODE>: <message>` on stderr (exit statuses in docs/errors.md); `--json` prints exactly one
+ * JSON document on stdout.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
@@ -17,6 +18,7 @@ import type * as PeersModule from './commands/peers';
 import type * as SkillsModule from './commands/skills';
 import type * as SubmitModule from './commands/submit';
 import type * as TaskModule from './commands/task';
+import type * as TrustModule from './commands/trust';
 import type * as UpModule from './commands/up';
 import { DEMO_NODES, MAX_NODES } from './up-limits';
 import type * as DemoSizesModule from './demo-sizes';
@@ -33,6 +35,7 @@ const healthCommand = (o: Options) => (require('./commands/health') as typeof He
 const taskCommand = (id: string | undefined, o: Options & { key?: string }) => (require('./commands/task') as typeof TaskModule).taskCommand(id, o);
 const ledgerCommand = (o: Options & { audit?: boolean }) => (require('./commands/ledger') as typeof LedgerModule).ledgerCommand(o);
 const peersCommand = (o: Options) => (require('./commands/peers') as typeof PeersModule).peersCommand(o);
+const trustCommand = (o: Options) => (require('./commands/trust') as typeof TrustModule).trustCommand(o);
 const agentModule = () => require('./commands/agent') as typeof AgentModule;
 const mcpCommand = (o: McpModule.McpOptions) => (require('./commands/mcp') as typeof McpModule).mcpCommand(o);
 // The skill catalog loads only for submit's help and a bad --size (each skill states its own sizes).
@@ -225,7 +228,7 @@ function build(): Command {
     )
     .option(
       '--peer <node-id>',
-      "audit another node's chain instead (64 hex characters), fetched through this node's gateway; always audited, with or without --audit (an unaudited peer chain means nothing); a fork's proof is kept in <data-dir>/chain-evidence",
+      "audit another node's chain instead (64 hex characters), fetched through this node's gateway; always audited, with or without --audit (an unaudited peer chain means nothing); a fork's proof is kept in <data-dir>/chain-evidence and sent to the node's router, which then never dispatches to that node",
       (value: string) => {
         if (!/^[0-9a-fA-F]{64}$/.test(value)) throw new InvalidArgumentError('expected a node id: 64 hex characters');
         return value.toLowerCase();
@@ -236,6 +239,16 @@ function build(): Command {
     .addOption(node())
     .addOption(json())
     .action(ledgerCommand);
+  program
+    .command('trust')
+    .description(
+      "show how much the node's router trusts the nodes it has dispatched to (0 new or failed .. 1), most trusted first, and the nodes a fork proof convicted (operator only)",
+    )
+    .addOption(nats())
+    .addOption(dataDir())
+    .addOption(node())
+    .addOption(json())
+    .action(trustCommand);
   const agent = program.command('agent').description("manage the node's agents: accounts funded from the node's credit, with a token for the HTTP API (operator only)");
   agent
     .command('add')

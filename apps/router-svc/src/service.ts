@@ -1,18 +1,32 @@
+import { join } from 'node:path';
 import { startBusService, toWire } from '@swarm/bus';
 import type { SubmitTaskResponse } from '@swarm/contracts';
-import { ErrorCode, RouterHealth, RouterSubmit, RouterSubmitAgent, RouterTask, RouterTaskAgent, SwarmError, TaskFinishedEvents } from '@swarm/contracts';
+import {
+  ErrorCode,
+  RouterHealth,
+  RouterReportFork,
+  RouterSubmit,
+  RouterSubmitAgent,
+  RouterTask,
+  RouterTaskAgent,
+  RouterTrust,
+  SwarmError,
+  TaskFinishedEvents,
+} from '@swarm/contracts';
 import type { Random, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { randomUuid } from '@swarm/determinism';
 import type { RouterComponents } from '@swarm/pipeline';
 import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
 import type { AttemptObserver, CandidateSelector } from '@swarm/scoring';
-import { createDefaultSelector } from '@swarm/scoring';
+import { createDefaultSelector, createTrustBook, trustObserver, trustReader } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import type { RouterConfig } from './config';
+import { FORK_PROOFS_DIR } from './fork-proofs';
 import type { SubmitDeps } from './handlers';
 import { statusHandler, submitHandler } from './handlers';
+import { MAX_REPORT_FORK_BYTES, MAX_TRUST_REQUEST_BYTES, reportForkHandler, restoreConvictions, trustHandler, withoutUntrusted } from './router-trust';
 import { agentTaskAccounts, nodeTaskAccounts } from './task-accounts';
 import { createVerifyPool } from './verify-pool';
 
@@ -51,9 +65,12 @@ export interface RouterServiceDeps {
    * cannot be handed to another thread.
    */
   random: Random;
-  /** Who gets each attempt; default: createDefaultSelector(random). */
+  /**
+   * Who gets each attempt; default: createDefaultSelector(random) reading the router's trust in
+   * other nodes. Whatever the selector, providers convicted by a fork proof are never candidates.
+   */
   selector?: CandidateSelector;
-  /** Told how every dispatch attempt ended; default: nobody. */
+  /** Told how every dispatch attempt ended, after the router's own trust book; default: nobody else. */
   observer?: AttemptObserver;
 }
 
@@ -63,6 +80,23 @@ export interface RouterService {
 
 export async function startRouterService(deps: RouterServiceDeps): Promise<RouterService> {
   const { config, log, nc, nodeId, clock, stopwatch, scheduler, random } = deps;
+  // Trust in other nodes (router-trust.ts): learned from this router's attempts, lost at a restart
+  // (a new router starts everyone at zero); convictions by fork proof are kept on disk and restored
+  // before anything is dispatched.
+  const trust = createTrustBook();
+  const forkProofsDir = join(config.dataDir, FORK_PROOFS_DIR);
+  const restored = await restoreConvictions(trust, forkProofsDir, log);
+  if (restored.convicted > 0 || restored.skipped > 0) log.info({ ...restored, dir: forkProofsDir }, 'untrusted nodes restored from the kept fork proofs');
+  const learn = trustObserver(trust, stopwatch);
+  const other = deps.observer;
+  const observer: AttemptObserver = other
+    ? {
+        onAttempt(report) {
+          learn.onAttempt(report);
+          other.onAttempt(report);
+        },
+      }
+    : learn;
   const verifier = config.verifyThreads > 0 ? createVerifyPool(config.verifyThreads, random) : undefined;
   let svc;
   try {
@@ -90,13 +124,13 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   // Time, timers and chance all come from deps, so virtual time can drive a task end to end. Real
   // timers remain only inside libs/bus (request timeouts), where the bus itself is real.
   const components: RouterComponents = {
-    ports: createBusPorts(svc.client, stopwatch, nodeId, config.ackTimeoutMs),
+    ports: withoutUntrusted(createBusPorts(svc.client, stopwatch, nodeId, config.ackTimeoutMs), trust),
     clock,
     stopwatch,
     random,
     sleep: (ms, signal) => scheduler.sleep(ms, signal),
-    selector: deps.selector ?? createDefaultSelector(random),
-    ...(deps.observer ? { observer: deps.observer } : {}),
+    selector: deps.selector ?? createDefaultSelector(random, trustReader(trust, stopwatch)),
+    observer,
     ...(verifier ? { verifier } : {}),
   };
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
@@ -161,8 +195,12 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const statusOpts = { maxRequestBytes: MAX_STATUS_REQUEST_BYTES };
   svc.serve(RouterTask, statusHandler({ components, tasks, accounts: nodeAccounts, ledgerLookups }), statusOpts);
   svc.serve(RouterTaskAgent, statusHandler({ components, tasks, accounts: agentAccounts, ledgerLookups }), statusOpts);
+  // Operators' requests (the observer key): a fork proof against a node, and the trust list.
+  svc.serve(RouterReportFork, reportForkHandler({ book: trust, dir: forkProofsDir, nodeId }), { maxRequestBytes: MAX_REPORT_FORK_BYTES });
+  svc.serve(RouterTrust, trustHandler(trust, stopwatch), { maxRequestBytes: MAX_TRUST_REQUEST_BYTES });
   svc.serveHealth(RouterHealth, () => {
     const s = admission.stats();
+    const nodes = trust.size();
     return {
       tasksFinished: String(finished),
       inFlight: String(s.inFlight),
@@ -174,6 +212,8 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       answeredAfterDeadline: String(answeredLate),
       tasksRemembered: String(tasks.size()),
       resultBytesRetained: String(tasks.resultBytes()),
+      nodesTrusted: String(nodes.trusted),
+      nodesUntrusted: String(nodes.untrusted),
     };
   });
   log.info({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes, verifyThreads: config.verifyThreads }, 'router-svc ready');

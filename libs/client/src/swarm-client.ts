@@ -9,14 +9,17 @@ import type {
   BalanceResponse,
   BusRole,
   ChainBlocksResponse,
+  ForkProof,
   HealthResponse,
   ListAgentsResponse,
   ListPeersResponse,
   ListSkillsResponse,
+  ReportForkResponse,
   RevokeAgentResponse,
   ServiceName,
   SubmitTaskResponse,
   TaskStatusResponse,
+  TrustResponse,
 } from '@swarm/contracts';
 import {
   ApiAddAgent,
@@ -30,8 +33,10 @@ import {
   GatewayFetchChain,
   HEALTH_BY_SERVICE,
   RegistryPeers,
+  RouterReportFork,
   RouterSubmit,
   RouterTask,
+  RouterTrust,
   SubmitTaskRequest,
   SwarmError,
   TASK_DEFAULT_TIMEOUT_MS,
@@ -62,6 +67,8 @@ export const CHAIN_PAGE_TIMEOUT_MS = 10_000;
  * (5 s each) after looking up its record.
  */
 export const PEER_CHAIN_PAGE_TIMEOUT_MS = 15_000;
+/** The router verifies a fork proof (two signatures) and writes it to disk before it answers. */
+export const REPORT_FORK_TIMEOUT_MS = 10_000;
 /** api-svc answers agent commands after credit-svc's transfers (each up to the bus's 5 s). */
 export const AGENT_ADMIN_TIMEOUT_MS = 15_000;
 
@@ -82,6 +89,13 @@ export interface SwarmClient {
   chainBlocks(fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
   /** The same page of another node's chain, fetched through this node's gateway (observer role). */
   fetchChain(peerNodeId: string, fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
+  /**
+   * Tells the node's router of a fork proof against another node (observer role): once the router
+   * has verified it, that node is untrusted there for good and never dispatched to. docs/chain.md.
+   */
+  reportFork(proof: ForkProof): Promise<ReportForkResponse>;
+  /** The router's trust in the nodes it knows, most trusted first (observer role). */
+  trust(): Promise<TrustResponse>;
   /** What happened to a task, by its id or the idempotency key it was submitted with. */
   task(query: { taskId?: string; idempotencyKey?: string }): Promise<TaskStatusResponse>;
   skills(): Promise<ListSkillsResponse>;
@@ -142,6 +156,8 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     audit: (timeoutMs = AUDIT_TIMEOUT_MS) => bus.request(CreditAudit, {}, { timeoutMs }),
     chainBlocks: (fromSeq, limit) => bus.request(CreditChainBlocks, { fromSeq, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
     fetchChain: (peerNodeId, fromSeq, limit) => bus.request(GatewayFetchChain, { peerNodeId, fromSeq, limit }, { timeoutMs: PEER_CHAIN_PAGE_TIMEOUT_MS }),
+    reportFork: (proof) => bus.request(RouterReportFork, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
+    trust: () => bus.request(RouterTrust, {}),
     task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '', account: '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),
     peers: () => bus.request(RegistryPeers, {}),

@@ -69,7 +69,9 @@ import {
   RouterSubmit,
   RouterSubmitAgent,
   RouterTask,
+  RouterReportFork,
   RouterTaskAgent,
+  RouterTrust,
   TaskFinishedEvents,
 } from './subjects';
 
@@ -197,6 +199,8 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       CreditChainBlocks.subject,
       GatewayFetchChain.subject,
       RouterTask.subject,
+      RouterReportFork.subject,
+      RouterTrust.subject,
       ApiAddAgent.subject,
       ApiListAgents.subject,
       ApiRevokeAgent.subject,

@@ -1,5 +1,19 @@
 export { ErrorCode, SwarmError as SwarmErrorMessage, Tensor, HealthRequest, HealthResponse } from './gen/swarm/v1/common';
-export { SubmitTaskRequest, SubmitTaskResponse, TaskTiming, TaskFinished, TaskState, TaskStatusRequest, TaskStatusResponse, RouterServiceDefinition } from './gen/swarm/v1/task';
+export {
+  SubmitTaskRequest,
+  SubmitTaskResponse,
+  TaskTiming,
+  TaskFinished,
+  TaskState,
+  TaskStatusRequest,
+  TaskStatusResponse,
+  ReportForkRequest,
+  ReportForkResponse,
+  TrustRequest,
+  TrustResponse,
+  NodeTrust,
+  RouterServiceDefinition,
+} from './gen/swarm/v1/task';
 export {
   ReserveRequest,
   ReserveResponse,
@@ -92,6 +106,8 @@ export {
   RouterTask,
   RouterSubmitAgent,
   RouterTaskAgent,
+  RouterReportFork,
+  RouterTrust,
   CreditReserve,
   CreditSettle,
   CreditRefund,

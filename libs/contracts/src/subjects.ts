@@ -81,6 +81,9 @@ export const RouterTask = rpc('swarm.v1.router.task', RouterServiceDefinition, '
 /** An agent's task, paid from its own account: api-svc alone may send it (bus-roles.ts). */
 export const RouterSubmitAgent = rpc('swarm.v1.router.submit-agent', RouterServiceDefinition, 'submitAgentTask');
 export const RouterTaskAgent = rpc('swarm.v1.router.task-agent', RouterServiceDefinition, 'agentTaskStatus');
+/** A fork proof against a node, and the router's trust table: operators only (bus-roles.ts). */
+export const RouterReportFork = rpc('swarm.v1.router.report-fork', RouterServiceDefinition, 'reportFork');
+export const RouterTrust = rpc('swarm.v1.router.trust', RouterServiceDefinition, 'trust');
 
 export const CreditReserve = rpc('swarm.v1.credit.reserve', CreditServiceDefinition, 'reserve');
 export const CreditSettle = rpc('swarm.v1.credit.settle', CreditServiceDefinition, 'settle');
@@ -159,6 +162,8 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   RouterTask,
   RouterSubmitAgent,
   RouterTaskAgent,
+  RouterReportFork,
+  RouterTrust,
   CreditReserve,
   CreditSettle,
   CreditRefund,

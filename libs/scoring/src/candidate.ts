@@ -35,3 +35,14 @@ export interface CandidateSelector {
    */
   select(task: SelectionTask, candidates: readonly Candidate[], attempts: readonly AttemptReport[]): Candidate | undefined;
 }
+
+/**
+ * What a selector may know of its router's trust in other nodes (trust-book.ts), read at the time of
+ * the choice. Learned from verified outcomes, unlike a candidate's advertised facts.
+ */
+export interface TrustReader {
+  /** 0..1; 0 for a node never seen (new identities start with zero trust) or untrusted. */
+  trustOf(nodeId: string): number;
+  /** Convicted (a fork proof): never to be chosen. */
+  isUntrusted(nodeId: string): boolean;
+}

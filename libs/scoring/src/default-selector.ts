@@ -1,26 +1,35 @@
 /**
  * The default utility: candidates are compared on these criteria in order, each deciding only
  * when all earlier ones tie.
+ *  0. An untrusted candidate (convicted by a fork proof, see TrustReader) is never chosen: it is
+ *     dropped before any comparison, so a task whose only providers are untrusted gets none.
  *  1. Fewest failed attempts at this task: whoever failed it is tried again only when every other
  *     candidate has failed it at least as often (a retry should go elsewhere when it can).
  *  2. This node's executors while they have spare capacity (advertised load < 1, or none said): no
  *     network hop, no peer to trust; then remote candidates; a saturated local candidate (load >= 1)
  *     last (issue 13's rule: local if it has spare capacity, else the best remote).
  *  3. Expected wait: a local candidate's advertised load; a remote one's advertised load × measured
- *     round trip (issue 13's rule: a busy node near by and an idle one far away both wait long).
- *     Unknown or invalid load counts as saturated (1); an unknown or invalid round trip counts as
- *     UNKNOWN_RTT_MS, so a measured peer comes before an unmeasured one at equal load.
+ *     round trip (issue 13's rule: a busy node near by and an idle one far away both wait long),
+ *     weighed by the router's trust τ in it: × (1 − TRUST_WAIT_DISCOUNT·τ), so a fully trusted peer's
+ *     wait counts 3/4 of an unknown one's. A mild factor: a new node (τ = 0) still wins against a
+ *     trusted one that is clearly busier or farther, and gets every task when it is the only
+ *     provider, so a swarm of new nodes bootstraps. Unknown or invalid load counts as saturated (1);
+ *     an unknown or invalid round trip counts as UNKNOWN_RTT_MS, so a measured peer comes before an
+ *     unmeasured one at equal load.
  *  4. Lowest advertised price; unknown or invalid counts as the most expensive (Infinity).
- *  5. Shortest round trip: two idle remote candidates (load 0, so both waits are 0) at one price go
- *     to the nearer one.
- *  6. Among candidates equal on all of these, one drawn with the injected Random: spreads tasks
+ *  5. Higher trust: between remote candidates whose waits are both 0 (idle) at one price, the more
+ *     trusted one.
+ *  6. Shortest round trip: two idle remote candidates (load 0, so both waits are 0) at one price and
+ *     trust go to the nearer one.
+ *  7. Among candidates equal on all of these, one drawn with the injected Random: spreads tasks
  *     over equals, and repeats exactly with a seeded generator (tests, the simulator).
- * Advertised load and price are the provider's own claims; trust computed from verified outcomes
- * (see AttemptObserver) is a later criterion.
+ * Advertised load and price are the provider's own claims; trust is learned from verified outcomes
+ * (trust-book.ts). Without a TrustReader every τ is 0 and criteria 3 and 5 reduce to issue 13's.
+ * The extra work per choice is one trust read per candidate.
  */
 import type { Random } from '@swarm/determinism';
 import type { AttemptReport } from './attempt-report';
-import type { Candidate, CandidateSelector } from './candidate';
+import type { Candidate, CandidateSelector, TrustReader } from './candidate';
 
 /** A candidate's place in the default order; lower `compareScores` is better. */
 export interface CandidateScore {
@@ -34,6 +43,8 @@ export interface CandidateScore {
   readonly rttMs: number;
   /** Finite and >= 0, or Infinity. */
   readonly price: number;
+  /** The router's trust in a remote candidate, 0..1; 0 for a local one or without a TrustReader. */
+  readonly trust: number;
 }
 
 const UNKNOWN_LOAD = 1;
@@ -44,8 +55,10 @@ const UNKNOWN_PRICE = Number.POSITIVE_INFINITY;
  * finite, so that an idle peer's expected wait stays 0 × rtt = 0.
  */
 export const UNKNOWN_RTT_MS = 10_000;
+/** Criterion 3: the share of a remote candidate's expected wait that full trust (τ = 1) takes off. */
+export const TRUST_WAIT_DISCOUNT = 0.25;
 
-export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[]): CandidateScore {
+export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[], trust?: TrustReader): CandidateScore {
   let failures = 0;
   for (const a of attempts) if (a.outcome !== 'ok' && a.candidate.nodeId === candidate.nodeId) failures += 1;
   // Advertised facts come from other nodes: anything outside its range is treated as unsaid, so
@@ -61,12 +74,18 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
     // A local candidate has no network hop, whatever it says; 0 (proto's "not measured") is unknown.
     rttMs: local ? 0 : typeof rttMs === 'number' && rttMs > 0 ? Math.min(rttMs, UNKNOWN_RTT_MS) : UNKNOWN_RTT_MS,
     price: typeof price === 'number' && price >= 0 && Number.isFinite(price) ? price : UNKNOWN_PRICE,
+    // Local candidates are this node: no peer to trust. A reader's value outside 0..1 (or NaN) is clamped.
+    trust: local || trust === undefined ? 0 : trustIn(trust.trustOf(candidate.nodeId)),
   };
 }
 
-/** Criterion 3: load alone for a local candidate, load × round trip for a remote one. */
+function trustIn(t: number): number {
+  return t > 0 ? Math.min(t, 1) : 0;
+}
+
+/** Criterion 3: load alone for a local candidate, load × round trip weighed by trust for a remote one. */
 function expectedWait(s: CandidateScore): number {
-  return s.local ? s.load : s.load * s.rttMs;
+  return s.local ? s.load : s.load * s.rttMs * (1 - TRUST_WAIT_DISCOUNT * s.trust);
 }
 
 /** A total preorder on scores: negative when `a` is better, 0 when equal, positive when worse. */
@@ -77,6 +96,7 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
   const waitB = expectedWait(b);
   if (waitA !== waitB) return waitA < waitB ? -1 : 1;
   if (a.price !== b.price) return a.price < b.price ? -1 : 1;
+  if (a.trust !== b.trust) return a.trust > b.trust ? -1 : 1;
   if (a.rttMs !== b.rttMs) return a.rttMs < b.rttMs ? -1 : 1;
   // Rounding can give two loads one product with the same round trip: the load decides, so that
   // 0 means equal scores.
@@ -84,14 +104,19 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
   return 0;
 }
 
-/** Draws from `random` only when the best candidates tie, so a single candidate costs no draw. */
-export function createDefaultSelector(random: Random): CandidateSelector {
+/**
+ * Draws from `random` only when the best candidates tie, so a single candidate costs no draw.
+ * `trust`: the router's trust in other nodes (criteria 0, 3 and 5); without it nobody is untrusted
+ * and every τ is 0.
+ */
+export function createDefaultSelector(random: Random, trust?: TrustReader): CandidateSelector {
   return {
     select(_task, candidates, attempts) {
       let best: number[] = [];
       let bestScore: CandidateScore | undefined;
       candidates.forEach((candidate, i) => {
-        const score = scoreCandidate(candidate, attempts);
+        if (trust?.isUntrusted(candidate.nodeId)) return;
+        const score = scoreCandidate(candidate, attempts, trust);
         const order = bestScore === undefined ? -1 : compareScores(score, bestScore);
         if (order < 0) {
           best = [i];

@@ -2,12 +2,13 @@
  * `swarm ledger`: the node's chain of signed blocks, or a peer's, audited by the CLI itself, and with
  * `--audit` credit-svc's replay of the ledger's entry log beside it. Operators' requests (observer key).
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainRules, FetchChainPage } from '@swarm/chain';
 import { chainRulesFromVars } from '@swarm/chain';
 import { CHAIN_VARS, ConfigError, loadEnv } from '@swarm/config';
 import type { AuditResponse } from '@swarm/contracts';
-import { AuditResponse as AuditResponseCodec, ErrorCode, isSwarmError } from '@swarm/contracts';
+import { AuditResponse as AuditResponseCodec, ErrorCode, ForkProof, isSwarmError } from '@swarm/contracts';
 import type { SwarmClient } from '@swarm/client';
 import { resolveNodeHome } from '@swarm/client';
 import { CliError } from '../cli-error';
@@ -35,7 +36,8 @@ export interface LedgerOptions {
  * then its balances and last blocks. `--audit` adds credit-svc's replay of the ledger's entry log
  * (credit-svc is the only process that may read the ledger). Prints a table or one JSON document,
  * and exits 1 with SWARM_AUDIT_FAILED when either audit found a problem (a fork's proof is kept in
- * <data-dir>/chain-evidence); idle burns owed are a warning.
+ * <data-dir>/chain-evidence, and a peer's is sent to the node's router, which then never dispatches
+ * to that peer again); idle burns owed are a warning.
  */
 export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   // The rules first: a bad variable is the operator's to fix before anything is asked of the node.
@@ -53,15 +55,39 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
         ...(opts.peer ? { peer: opts.peer } : {}),
       }),
     );
+    const routerNote = await reportForkToRouter(client, chain);
     if (opts.json) printJson(ledger ? { ...(protoJson(AuditResponseCodec, ledger) as object), chain: chainReportJson(chain) } : chainReportJson(chain));
     else {
       if (ledger) printAudit(ledger);
       printChain(chain, ledger !== undefined);
     }
+    // Beside the one JSON document, never inside it.
+    if (routerNote) (opts.json ? process.stderr : process.stdout).write(`${routerNote}\n`);
     const failures = [ledger && !ledger.ok ? ledgerFailure(ledger) : undefined, chainFailure(chain)].filter((f): f is CliError => f !== undefined);
     if (failures.length > 0) throw new CliError('SWARM_AUDIT_FAILED', failures.map((f) => f.message).join('; and '));
   } finally {
     await client.close();
+  }
+}
+
+/** A router's refusal or a bus error is shown up to this many characters. */
+const MAX_ROUTER_MESSAGE_CHARS = 300;
+
+/**
+ * A peer's fork whose proof was kept: the node's router is sent the proof (RouterReportFork) and
+ * stops trusting the peer. What to print about it; undefined when there is nothing to report. Not
+ * reaching the router is a warning, not another failure: the audit fails with SWARM_AUDIT_FAILED
+ * either way, and the proof stays kept for another try.
+ */
+async function reportForkToRouter(client: SwarmClient, report: ChainReport): Promise<string | undefined> {
+  const file = report.refusal?.reason === 'fork' ? report.refusal.forkProofFile : '';
+  if (!report.peer || file === '') return undefined;
+  try {
+    const told = await client.reportFork(ForkProof.decode(await readFile(file)));
+    return `router: node ${told.nodeId} is now untrusted (${told.alreadyKnown ? 'it already was' : 'convicted by this proof'}); this node never dispatches to it again`;
+  } catch (err) {
+    const why = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ROUTER_MESSAGE_CHARS);
+    return `warning: the node's router could not be told of the fork (${why}); it may still dispatch to ${report.nodeId}. Run this audit again to send the proof again`;
   }
 }
 

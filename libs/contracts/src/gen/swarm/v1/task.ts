@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ForkProof } from "./chain";
 import { HealthRequest, HealthResponse, SwarmError, Tensor } from "./common";
 
 export const protobufPackage = "swarm.v1";
@@ -251,6 +252,41 @@ export interface TaskFinished {
   /** Why it failed (when not ok). */
   error?: SwarmError | undefined;
   totalMs: number;
+}
+
+/**
+ * Proof that a node signed two different blocks with one seq (docs/chain.md "Fork proofs"), for
+ * the router to stop trusting that node.
+ */
+export interface ReportForkRequest {
+  proof?: ForkProof | undefined;
+}
+
+/** The node the proof convicts, and whether the router already knew. */
+export interface ReportForkResponse {
+  nodeId: string;
+  seq: bigint;
+  alreadyKnown: boolean;
+}
+
+/** How much the router trusts the nodes it has dispatched to (operators). */
+export interface TrustRequest {
+}
+
+/** One node's trust, 0 (none: new, or failed) to 1. */
+export interface NodeTrust {
+  nodeId: string;
+  trust: number;
+  /** Verified and rejected attempts on it since the router started. */
+  verified: bigint;
+  rejected: bigint;
+  /** Convicted by a fork proof: never dispatched to again. */
+  untrusted: boolean;
+}
+
+/** Every node the router holds a trust for, most trusted first (at most 1,000). */
+export interface TrustResponse {
+  nodes: NodeTrust[];
 }
 
 function createBaseSubmitTaskRequest(): SubmitTaskRequest {
@@ -1878,6 +1914,451 @@ export const TaskFinished: MessageFns<TaskFinished> = {
   },
 };
 
+function createBaseReportForkRequest(): ReportForkRequest {
+  return { proof: undefined };
+}
+
+export const ReportForkRequest: MessageFns<ReportForkRequest> = {
+  encode(message: ReportForkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proof !== undefined) {
+      ForkProof.encode(message.proof, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportForkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportForkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proof = ForkProof.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportForkRequest {
+    return { proof: isSet(object.proof) ? ForkProof.fromJSON(object.proof) : undefined };
+  },
+
+  toJSON(message: ReportForkRequest): unknown {
+    const obj: any = {};
+    if (message.proof !== undefined) {
+      obj.proof = ForkProof.toJSON(message.proof);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportForkRequest>): ReportForkRequest {
+    return ReportForkRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportForkRequest>): ReportForkRequest {
+    const message = createBaseReportForkRequest();
+    message.proof = (object.proof !== undefined && object.proof !== null)
+      ? ForkProof.fromPartial(object.proof)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReportForkResponse(): ReportForkResponse {
+  return { nodeId: "", seq: 0n, alreadyKnown: false };
+}
+
+export const ReportForkResponse: MessageFns<ReportForkResponse> = {
+  encode(message: ReportForkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.seq !== 0n) {
+      if (BigInt.asUintN(64, message.seq) !== message.seq) {
+        throw new globalThis.Error("value provided for field message.seq of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.seq);
+    }
+    if (message.alreadyKnown !== false) {
+      writer.uint32(24).bool(message.alreadyKnown);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportForkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportForkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.seq = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.alreadyKnown = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportForkResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      seq: isSet(object.seq) ? BigInt(object.seq) : 0n,
+      alreadyKnown: isSet(object.alreadyKnown)
+        ? globalThis.Boolean(object.alreadyKnown)
+        : isSet(object.already_known)
+        ? globalThis.Boolean(object.already_known)
+        : false,
+    };
+  },
+
+  toJSON(message: ReportForkResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.seq !== undefined) {
+      obj.seq = message.seq.toString();
+    }
+    if (message.alreadyKnown !== undefined) {
+      obj.alreadyKnown = message.alreadyKnown;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportForkResponse>): ReportForkResponse {
+    return ReportForkResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportForkResponse>): ReportForkResponse {
+    const message = createBaseReportForkResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.seq = (object.seq !== undefined && object.seq !== null) ? BigInt(object.seq) : 0n;
+    message.alreadyKnown = object.alreadyKnown ?? false;
+    return message;
+  },
+};
+
+function createBaseTrustRequest(): TrustRequest {
+  return {};
+}
+
+export const TrustRequest: MessageFns<TrustRequest> = {
+  encode(_: TrustRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrustRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrustRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): TrustRequest {
+    return {};
+  },
+
+  toJSON(_: TrustRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrustRequest>): TrustRequest {
+    return TrustRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<TrustRequest>): TrustRequest {
+    const message = createBaseTrustRequest();
+    return message;
+  },
+};
+
+function createBaseNodeTrust(): NodeTrust {
+  return { nodeId: "", trust: 0, verified: 0n, rejected: 0n, untrusted: false };
+}
+
+export const NodeTrust: MessageFns<NodeTrust> = {
+  encode(message: NodeTrust, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.trust !== 0) {
+      writer.uint32(17).double(message.trust);
+    }
+    if (message.verified !== 0n) {
+      if (BigInt.asUintN(64, message.verified) !== message.verified) {
+        throw new globalThis.Error("value provided for field message.verified of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.verified);
+    }
+    if (message.rejected !== 0n) {
+      if (BigInt.asUintN(64, message.rejected) !== message.rejected) {
+        throw new globalThis.Error("value provided for field message.rejected of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.rejected);
+    }
+    if (message.untrusted !== false) {
+      writer.uint32(40).bool(message.untrusted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeTrust {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeTrust();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.trust = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.verified = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rejected = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.untrusted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeTrust {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      trust: isSet(object.trust) ? globalThis.Number(object.trust) : 0,
+      verified: isSet(object.verified) ? BigInt(object.verified) : 0n,
+      rejected: isSet(object.rejected) ? BigInt(object.rejected) : 0n,
+      untrusted: isSet(object.untrusted) ? globalThis.Boolean(object.untrusted) : false,
+    };
+  },
+
+  toJSON(message: NodeTrust): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.trust !== undefined) {
+      obj.trust = floatToJson(message.trust);
+    }
+    if (message.verified !== undefined) {
+      obj.verified = message.verified.toString();
+    }
+    if (message.rejected !== undefined) {
+      obj.rejected = message.rejected.toString();
+    }
+    if (message.untrusted !== undefined) {
+      obj.untrusted = message.untrusted;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeTrust>): NodeTrust {
+    return NodeTrust.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeTrust>): NodeTrust {
+    const message = createBaseNodeTrust();
+    message.nodeId = object.nodeId ?? "";
+    message.trust = object.trust ?? 0;
+    message.verified = (object.verified !== undefined && object.verified !== null) ? BigInt(object.verified) : 0n;
+    message.rejected = (object.rejected !== undefined && object.rejected !== null) ? BigInt(object.rejected) : 0n;
+    message.untrusted = object.untrusted ?? false;
+    return message;
+  },
+};
+
+function createBaseTrustResponse(): TrustResponse {
+  return { nodes: [] };
+}
+
+export const TrustResponse: MessageFns<TrustResponse> = {
+  encode(message: TrustResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nodes) {
+      NodeTrust.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrustResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrustResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodes.push(NodeTrust.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrustResponse {
+    return {
+      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => NodeTrust.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: TrustResponse): unknown {
+    const obj: any = {};
+    if (message.nodes?.length) {
+      obj.nodes = message.nodes.map((e) => NodeTrust.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TrustResponse>): TrustResponse {
+    return TrustResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TrustResponse>): TrustResponse {
+    const message = createBaseTrustResponse();
+    message.nodes = object.nodes?.map((e) => NodeTrust.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** router-svc, where clients send tasks: `swarm.v1.router.<verb>`. */
 export type RouterServiceDefinition = typeof RouterServiceDefinition;
 export const RouterServiceDefinition = {
@@ -1917,6 +2398,27 @@ export const RouterServiceDefinition = {
       requestType: TaskStatusRequest as typeof TaskStatusRequest,
       requestStream: false,
       responseType: TaskStatusResponse as typeof TaskStatusResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * A fork proof against a node (operators: `swarm ledger --peer` found one): the router never
+     * dispatches to it again.
+     */
+    reportFork: {
+      name: "ReportFork",
+      requestType: ReportForkRequest as typeof ReportForkRequest,
+      requestStream: false,
+      responseType: ReportForkResponse as typeof ReportForkResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** The router's trust in the nodes it knows (operators). */
+    trust: {
+      name: "Trust",
+      requestType: TrustRequest as typeof TrustRequest,
+      requestStream: false,
+      responseType: TrustResponse as typeof TrustResponse,
       responseStream: false,
       options: {},
     },

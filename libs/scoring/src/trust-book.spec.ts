@@ -1,0 +1,196 @@
+import { decayTrust, DEFAULT_TRUST_DECAY } from '@swarm/chain';
+import { ErrorCode } from '@swarm/contracts';
+import type { Random } from '@swarm/determinism';
+import { seededRandom } from '@swarm/determinism';
+import type { AttemptOutcome, AttemptReport } from './attempt-report';
+import type { Candidate } from './candidate';
+import { createDefaultSelector } from './default-selector';
+import { createTrustBook, DEFAULT_TRUST_RULES, trustObserver, trustReader } from './trust-book';
+
+const DAY = 86_400_000;
+const TASK = { taskId: 't1', skill: 'vecadd' };
+
+function remote(nodeId: string, extra: Partial<Candidate> = {}): Candidate {
+  return { nodeId, local: false, ...extra };
+}
+
+function attempt(nodeId: string, outcome: AttemptOutcome, local = false): AttemptReport {
+  return { ...TASK, candidate: { nodeId, local }, outcome, ms: 1, errorCode: outcome === 'ok' ? undefined : ErrorCode.ERROR_CODE_EXECUTION_FAILED };
+}
+
+/** A Random that must not be drawn from. */
+const noDraws = () => {
+  throw new Error('drew a random number without a tie');
+};
+
+describe('scoring - trust book', () => {
+  it('starts every node at zero trust; verified attempts raise it toward 1, rejected ones halve it', () => {
+    const book = createTrustBook();
+    expect(book.trustOf('n1', 0)).toBe(0);
+    book.record(attempt('n1', 'ok'), 0);
+    expect(book.trustOf('n1', 0)).toBeCloseTo(0.1, 12);
+    book.record(attempt('n1', 'ok'), 0);
+    expect(book.trustOf('n1', 0)).toBeCloseTo(0.19, 12);
+    for (let i = 0; i < 28; i++) book.record(attempt('n1', 'ok'), 0);
+    expect(book.trustOf('n1', 0)).toBeCloseTo(1 - 0.9 ** 30, 12);
+    const before = book.trustOf('n1', 0);
+    book.record(attempt('n1', 'rejected-by-verification'), 0);
+    expect(book.trustOf('n1', 0)).toBeCloseTo(before / 2, 12);
+    expect(book.list(0, 10)).toEqual([{ nodeId: 'n1', trust: book.trustOf('n1', 0), verified: 30, rejected: 1, untrusted: false }]);
+  });
+
+  it('cuts trust slightly for a failure or a timeout, not at all for an honest "overloaded"', () => {
+    const book = createTrustBook();
+    for (let i = 0; i < 5; i++) book.record(attempt('n1', 'ok'), 0);
+    const t = book.trustOf('n1', 0);
+    book.record(attempt('n1', 'overloaded'), 0);
+    expect(book.trustOf('n1', 0)).toBe(t);
+    book.record(attempt('n1', 'failed'), 0);
+    expect(book.trustOf('n1', 0)).toBeCloseTo(t * 0.98, 12);
+    book.record(attempt('n1', 'timeout'), 0);
+    expect(book.trustOf('n1', 0)).toBeCloseTo(t * 0.98 * 0.98, 12);
+    expect(book.list(0, 1)[0]).toMatchObject({ verified: 5, rejected: 0 });
+  });
+
+  it('decays an idle node by decayTrust: 5% a day, counted from its last attempt', () => {
+    const book = createTrustBook();
+    for (let i = 0; i < 10; i++) book.record(attempt('n1', 'ok'), 1_000);
+    const t = book.trustOf('n1', 1_000);
+    expect(book.trustOf('n1', 1_000 + DAY)).toBeCloseTo(t * 0.95, 12);
+    expect(book.trustOf('n1', 1_000 + 10 * DAY)).toBeCloseTo(decayTrust(t, 10 * DAY, DEFAULT_TRUST_DECAY), 12);
+    // A verified attempt after a week of idleness starts from the decayed value.
+    book.record(attempt('n1', 'ok'), 1_000 + 7 * DAY);
+    const decayed = t * 0.95 ** 7;
+    expect(book.trustOf('n1', 1_000 + 7 * DAY)).toBeCloseTo(decayed + 0.1 * (1 - decayed), 12);
+    // A stopwatch read out of order decays nothing, and throws nothing.
+    expect(book.trustOf('n1', 0)).toBe(book.trustOf('n1', 1_000 + 7 * DAY));
+    expect(book.trustOf('n1', Number.NaN)).toBe(book.trustOf('n1', 1_000 + 7 * DAY));
+  });
+
+  it('marks a node untrusted for good: zero trust whatever it does next, listed last', () => {
+    const book = createTrustBook();
+    for (let i = 0; i < 3; i++) book.record(attempt('bad', 'ok'), 0);
+    book.record(attempt('good', 'ok'), 0);
+    expect(book.distrust('bad')).toBe(true);
+    expect(book.distrust('bad')).toBe(false);
+    for (let i = 0; i < 3; i++) book.record(attempt('bad', 'ok'), 1);
+    expect(book.isUntrusted('bad')).toBe(true);
+    expect(book.trustOf('bad', 1)).toBe(0);
+    expect(book.list(1, 10)).toEqual([
+      { nodeId: 'good', trust: book.trustOf('good', 1), verified: 1, rejected: 0, untrusted: false },
+      { nodeId: 'bad', trust: 0, verified: 6, rejected: 0, untrusted: true },
+    ]);
+    // A node never seen can be marked too (a proof from an audit, before any attempt).
+    expect(book.distrust('stranger')).toBe(true);
+    expect(book.size()).toEqual({ trusted: 1, untrusted: 2 });
+  });
+
+  it("does not judge this node's own executors", () => {
+    const book = createTrustBook();
+    book.record(attempt('self', 'ok', true), 0);
+    expect(book.trustOf('self', 0)).toBe(0);
+    expect(book.size()).toEqual({ trusted: 0, untrusted: 0 });
+  });
+
+  it('holds at most maxNodes trusts, forgetting the least recently recorded; untrusted marks apart, up to maxUntrusted', () => {
+    const book = createTrustBook({ maxNodes: 3, maxUntrusted: 2 });
+    for (const id of ['a', 'b', 'c']) book.record(attempt(id, 'ok'), 0);
+    book.record(attempt('a', 'ok'), 1); // a is now the most recent
+    book.record(attempt('d', 'ok'), 2); // b goes
+    expect(book.trustOf('b', 2)).toBe(0);
+    // c has been idle 2 ms longer than d.
+    expect(book.list(2, 10).map((n) => n.nodeId)).toEqual(['a', 'd', 'c']);
+    book.distrust('x');
+    book.distrust('y');
+    for (let i = 0; i < 100; i++) book.record(attempt(`n${i}`, 'ok'), 3);
+    expect([book.isUntrusted('x'), book.isUntrusted('y')]).toEqual([true, true]);
+    expect(book.size()).toEqual({ trusted: 3, untrusted: 2 });
+    // Beyond maxUntrusted the oldest mark goes first.
+    book.distrust('z');
+    expect([book.isUntrusted('x'), book.isUntrusted('y'), book.isUntrusted('z')]).toEqual([false, true, true]);
+  });
+
+  it('lists at most `limit` nodes, most trusted first, ties by node id', () => {
+    const book = createTrustBook();
+    for (const id of ['c', 'b', 'a']) book.record(attempt(id, 'ok'), 0);
+    book.record(attempt('c', 'ok'), 0);
+    book.distrust('u');
+    expect(book.list(0, 3).map((n) => n.nodeId)).toEqual(['c', 'a', 'b']);
+    expect(book.list(0, 10).map((n) => n.nodeId)).toEqual(['c', 'a', 'b', 'u']);
+    expect(book.list(0, 0)).toEqual([]);
+  });
+
+  it('refuses rules out of range', () => {
+    expect(() => createTrustBook({ gain: 2 })).toThrow(/gain must be in 0..1/);
+    expect(() => createTrustBook({ maxNodes: 0 })).toThrow(/maxNodes must be an integer >= 1/);
+    expect(() => createTrustBook({ decay: { beta: 0.1, periodMs: 0 } })).toThrow(/periodMs must be > 0/);
+    expect(DEFAULT_TRUST_RULES).toMatchObject({ gain: 0.1, rejectCut: 0.5, failCut: 0.02, maxNodes: 10_000 });
+  });
+
+  it('feeds the default selector through trustObserver and trustReader, read at the stopwatch time', () => {
+    const book = createTrustBook();
+    let now = 0;
+    const stopwatch = { now: () => now };
+    const observer = trustObserver(book, stopwatch);
+    const select = createDefaultSelector(noDraws, trustReader(book, stopwatch));
+    const known = remote('known', { load: 0.5, rttMs: 10, price: 1 });
+    const fresh = remote('fresh', { load: 0.45, rttMs: 10, price: 1 });
+    // No trust yet: the lower wait wins.
+    expect(select.select(TASK, [known, fresh], [])).toBe(fresh);
+    for (let i = 0; i < 20; i++) observer.onAttempt(attempt('known', 'ok'));
+    // 0.5 × 10 × (1 − 0.25 × 0.88) = 3.9 beats 4.5: trusted and a little busier wins.
+    expect(select.select(TASK, [known, fresh], [])).toBe(known);
+    // A new node still wins when clearly less busy.
+    expect(select.select(TASK, [known, { ...fresh, load: 0.2 }], [])?.nodeId).toBe('fresh');
+    // Half a year idle: the trust has faded and the lower wait wins again.
+    now = 180 * DAY;
+    expect(select.select(TASK, [known, fresh], [])).toBe(fresh);
+  });
+});
+
+describe('scoring - the default selector with trust', () => {
+  const selectorWith = (trust: Record<string, number>, untrusted: string[] = [], random: Random = noDraws) =>
+    createDefaultSelector(random, { trustOf: (id) => trust[id] ?? 0, isUntrusted: (id) => untrusted.includes(id) });
+
+  it('never chooses an untrusted node, however good it looks; none at all when only untrusted ones are left', () => {
+    const liar = remote('liar', { load: 0, rttMs: 1, price: 0 });
+    const honest = remote('honest', { load: 1, rttMs: 9_000, price: 100 });
+    const select = selectorWith({ liar: 1 }, ['liar']);
+    expect(select.select(TASK, [liar, honest], [])).toBe(honest);
+    expect(select.select(TASK, [liar], [])).toBeUndefined();
+    // ...even when every other candidate failed this task already.
+    expect(select.select(TASK, [liar, honest], [attempt('honest', 'failed')])).toBe(honest);
+  });
+
+  it('gives every task to new nodes when they are the only providers: a new swarm bootstraps', () => {
+    const news = ['a', 'b', 'c'].map((id) => remote(id, { load: 0.5, rttMs: 10 }));
+    const select = selectorWith({}, [], seededRandom(7));
+    const picks = new Set(Array.from({ length: 30 }, () => select.select(TASK, news, [])?.nodeId));
+    expect(picks).toEqual(new Set(['a', 'b', 'c']));
+  });
+
+  it('prefers the more trusted of two idle remote candidates at one price, before the nearer one', () => {
+    const near = remote('near', { load: 0, rttMs: 3, price: 1 });
+    const far = remote('far', { load: 0, rttMs: 90, price: 1 });
+    expect(selectorWith({ far: 0.3, near: 0.2 }).select(TASK, [near, far], [])).toBe(far);
+    expect(selectorWith({ far: 0.3, near: 0.3 }).select(TASK, [near, far], [])).toBe(near);
+    // Price still comes first.
+    expect(selectorWith({ far: 0.9 }).select(TASK, [near, { ...far, price: 2 }], [])?.nodeId).toBe('near');
+  });
+
+  it('keeps local first while it has spare capacity, and retries away from a failed node, whatever the trust', () => {
+    const self: Candidate = { nodeId: 'self', local: true, load: 0.9 };
+    const trusted = remote('trusted', { load: 0, rttMs: 1, price: 0 });
+    const select = selectorWith({ trusted: 1 });
+    expect(select.select(TASK, [trusted, self], [])).toBe(self);
+    expect(select.select(TASK, [trusted, remote('new', { load: 1, rttMs: 9_000 })], [attempt('trusted', 'timeout')])?.nodeId).toBe('new');
+  });
+
+  it('treats a reader value outside 0..1 as the nearest bound, and NaN as 0', () => {
+    const a = remote('a', { load: 0.5, rttMs: 10 });
+    const b = remote('b', { load: 0.5, rttMs: 10 });
+    expect(selectorWith({ a: 7, b: 1 }, [], () => 0).select(TASK, [b, a], [])).toBe(b);
+    expect(selectorWith({ a: Number.NaN, b: -3 }, [], () => 0).select(TASK, [b, a], [])).toBe(b);
+    expect(selectorWith({ a: Number.NaN, b: 0.1 }).select(TASK, [a, b], [])).toBe(b);
+  });
+});

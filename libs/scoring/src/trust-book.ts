@@ -1,0 +1,212 @@
+/**
+ * A router's trust in other nodes (issue 14), learned from how their attempts ended, pure: the
+ * clock is a parameter (a Stopwatch reading: trust lives in one process, so durations suffice).
+ *
+ * Per node id, τ in [0, 1]:
+ * - A node never seen has τ = 0 ("new identities start with zero trust"); so does a forgotten one.
+ * - A verified attempt ('ok') raises it: τ ← τ + gain·(1 − τ) (gain 0.1: ten verified results take
+ *   a new node to 0.65, thirty to 0.96).
+ * - A rejected one ('rejected-by-verification': a wrong result, or a replica that disagreed with the
+ *   result returned) cuts it hard: τ ← τ·(1 − rejectCut) (0.5).
+ * - 'failed' and 'timeout' cut it slightly: τ ← τ·(1 − failCut) (0.02). They may be the network's
+ *   fault rather than the node's, earn it nothing, and the selector already sends a task's retry
+ *   elsewhere; but a node that keeps wasting attempts should not keep its standing for free.
+ *   'overloaded' changes nothing: refusing work for lack of capacity is honest.
+ * - Idle time decays it: τ ← τ·(1−β)^(Δt/T0) (@swarm/chain decayTrust, DEFAULT_TRUST_DECAY: 5% a
+ *   day), Δt counted from the node's last recorded attempt. Every update but a verified one only
+ *   multiplies τ, and the exponent is continuous, so this equals decaying since the last verified
+ *   attempt: materializing the decay at each update changes nothing.
+ * - `distrust` marks a node untrusted for good (a fork proof convicted it): τ = 0 from then on,
+ *   whatever it does, and a selector never chooses it.
+ * This node's own executors (local candidates) are not judged: there is no peer to trust.
+ *
+ * Bounded memory: at most `maxNodes` (10,000) nodes with a trust, the least recently recorded
+ * forgotten first (back to τ = 0, which costs a returning node only its head start); untrusted marks
+ * are held apart, at most `maxUntrusted` (100,000, ~10 MB) of them: none is forgotten while fewer
+ * are held, and beyond that the oldest mark goes first (its proof stays wherever its caller kept
+ * it). Recording is O(1); reading one node's trust is O(1).
+ */
+import type { TrustDecay } from '@swarm/chain';
+import { decayTrust, DEFAULT_TRUST_DECAY } from '@swarm/chain';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import type { AttemptObserver, AttemptReport } from './attempt-report';
+import type { TrustReader } from './candidate';
+
+export interface TrustRules {
+  /** Share of the way to 1 a verified attempt gains, 0..1. */
+  readonly gain: number;
+  /** Share of τ a rejected attempt loses, 0..1. */
+  readonly rejectCut: number;
+  /** Share of τ a failed or timed-out attempt loses, 0..1. */
+  readonly failCut: number;
+  readonly decay: TrustDecay;
+  /** Nodes holding a trust at once (≥ 1). */
+  readonly maxNodes: number;
+  /** Untrusted marks held at once (≥ 1). */
+  readonly maxUntrusted: number;
+}
+
+export const DEFAULT_TRUST_RULES: TrustRules = Object.freeze({
+  gain: 0.1,
+  rejectCut: 0.5,
+  failCut: 0.02,
+  decay: DEFAULT_TRUST_DECAY,
+  maxNodes: 10_000,
+  maxUntrusted: 100_000,
+});
+
+/** One node as the book holds it (RouterTrust's NodeTrust). */
+export interface NodeTrustView {
+  readonly nodeId: string;
+  /** 0..1, decayed to the time asked; 0 when untrusted. */
+  readonly trust: number;
+  /** Verified and rejected attempts recorded since the book was made (or the node last forgotten). */
+  readonly verified: number;
+  readonly rejected: number;
+  readonly untrusted: boolean;
+}
+
+export interface TrustBook {
+  /** Learns from one attempt that ended at `nowMs` (Stopwatch ms). O(1). */
+  record(report: AttemptReport, nowMs: number): void;
+  /** τ of `nodeId` at `nowMs`: 0 for a node never seen, forgotten or untrusted. */
+  trustOf(nodeId: string, nowMs: number): number;
+  isUntrusted(nodeId: string): boolean;
+  /** Marks `nodeId` untrusted for good; true when it was not already. */
+  distrust(nodeId: string): boolean;
+  /** Up to `limit` nodes, most trusted first, the untrusted ones last (ties by node id). */
+  list(nowMs: number, limit: number): NodeTrustView[];
+  /** Nodes holding a trust now, and untrusted marks. */
+  size(): { readonly trusted: number; readonly untrusted: number };
+}
+
+interface Entry {
+  /** τ as of `at`. */
+  trust: number;
+  at: number;
+  verified: number;
+  rejected: number;
+}
+
+interface Mark {
+  verified: number;
+  rejected: number;
+}
+
+export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook {
+  const rules = checkedRules({ ...DEFAULT_TRUST_RULES, ...overrides });
+  // Insertion order is recency: a recorded node is deleted and set again, so the first key is the
+  // least recently recorded.
+  const entries = new Map<string, Entry>();
+  const marks = new Map<string, Mark>();
+
+  // A stopwatch that went back (or a NaN) decays nothing rather than throwing on the hot path.
+  const decayed = (e: Entry, nowMs: number) => (nowMs > e.at ? decayTrust(e.trust, nowMs - e.at, rules.decay) : e.trust);
+
+  return {
+    record(report, nowMs) {
+      if (report.candidate.local) return;
+      const nodeId = report.candidate.nodeId;
+      const mark = marks.get(nodeId);
+      if (mark) {
+        count(mark, report);
+        return;
+      }
+      const known = entries.get(nodeId);
+      const e: Entry = known ?? { trust: 0, at: nowMs, verified: 0, rejected: 0 };
+      if (known) entries.delete(nodeId);
+      e.trust = clamp(updated(decayed(e, nowMs), report, rules));
+      if (nowMs > e.at) e.at = nowMs;
+      count(e, report);
+      entries.set(nodeId, e);
+      if (entries.size > rules.maxNodes) entries.delete(entries.keys().next().value as string);
+    },
+    trustOf(nodeId, nowMs) {
+      if (marks.has(nodeId)) return 0;
+      const e = entries.get(nodeId);
+      return e ? decayed(e, nowMs) : 0;
+    },
+    isUntrusted: (nodeId) => marks.has(nodeId),
+    distrust(nodeId) {
+      if (marks.has(nodeId)) return false;
+      const e = entries.get(nodeId);
+      entries.delete(nodeId);
+      marks.set(nodeId, { verified: e?.verified ?? 0, rejected: e?.rejected ?? 0 });
+      if (marks.size > rules.maxUntrusted) marks.delete(marks.keys().next().value as string);
+      return true;
+    },
+    list(nowMs, limit) {
+      const n = Math.max(0, Math.floor(limit));
+      const trusted: NodeTrustView[] = [...entries].map(([nodeId, e]) => ({ nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, untrusted: false }));
+      trusted.sort((a, b) => b.trust - a.trust || compareIds(a.nodeId, b.nodeId));
+      const out = trusted.slice(0, n);
+      if (out.length < n) {
+        const untrusted = [...marks].map(([nodeId, m]): NodeTrustView => ({ nodeId, trust: 0, verified: m.verified, rejected: m.rejected, untrusted: true }));
+        out.push(...untrusted.sort((a, b) => compareIds(a.nodeId, b.nodeId)).slice(0, n - out.length));
+      }
+      return out;
+    },
+    size: () => ({ trusted: entries.size, untrusted: marks.size }),
+  };
+}
+
+/** The book as a selector reads it, at the time `stopwatch` says. */
+export function trustReader(book: TrustBook, stopwatch: { now(): number }): TrustReader {
+  return {
+    trustOf: (nodeId) => book.trustOf(nodeId, stopwatch.now()),
+    isUntrusted: (nodeId) => book.isUntrusted(nodeId),
+  };
+}
+
+/** An AttemptObserver that records every attempt into `book`, timed by `stopwatch`. */
+export function trustObserver(book: TrustBook, stopwatch: { now(): number }): AttemptObserver {
+  return { onAttempt: (report) => book.record(report, stopwatch.now()) };
+}
+
+function updated(trust: number, report: AttemptReport, rules: TrustRules): number {
+  switch (report.outcome) {
+    case 'ok':
+      return trust + rules.gain * (1 - trust);
+    case 'rejected-by-verification':
+      return trust * (1 - rules.rejectCut);
+    case 'failed':
+    case 'timeout':
+      return trust * (1 - rules.failCut);
+    case 'overloaded':
+      return trust;
+  }
+}
+
+function count(counters: { verified: number; rejected: number }, report: AttemptReport): void {
+  if (report.outcome === 'ok') counters.verified += 1;
+  else if (report.outcome === 'rejected-by-verification') counters.rejected += 1;
+}
+
+/** Float rounding must not leave [0, 1]. */
+function clamp(trust: number): number {
+  return trust > 1 ? 1 : trust > 0 ? trust : 0;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function checkedRules(rules: TrustRules): TrustRules {
+  const problems: string[] = [];
+  for (const name of ['gain', 'rejectCut', 'failCut'] as const) {
+    const v = rules[name];
+    if (!(v >= 0 && v <= 1)) problems.push(`${name} must be in 0..1, got ${String(v).slice(0, 24)}`);
+  }
+  for (const name of ['maxNodes', 'maxUntrusted'] as const) {
+    const v = rules[name];
+    if (!Number.isSafeInteger(v) || v < 1) problems.push(`${name} must be an integer >= 1, got ${String(v).slice(0, 24)}`);
+  }
+  // decayTrust checks β and T0 itself; checking them here refuses a bad book when it is made.
+  try {
+    decayTrust(0, 0, rules.decay);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (problems.length > 0) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `trust book: ${problems.join('; ')}`);
+  return Object.freeze({ ...rules });
+}
