@@ -8,12 +8,18 @@
  * Each pass also appends the idle burns that fell due (docs/chain.md).
  */
 import type { SignedReceipt } from '@swarm/contracts';
-import type { ChainBook } from '@swarm/credit';
+import type { ChainBook, PendingReceipt } from '@swarm/credit';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 
 /** Receipts one pass delivers at once; more wait for the next pass. */
 export const OUTBOX_PAGE = 64;
+/**
+ * Receipts one pass looks at, at most, to find OUTBOX_PAGE that are due: receipts waiting out a
+ * backoff (a payee that is down) are passed over, never in the way of those behind them, and the
+ * next pass goes on where this one stopped, so every receipt is looked at in turn.
+ */
+export const MAX_OUTBOX_SCAN = 4_096;
 export const FIRST_RETRY_MS = 500;
 export const MAX_RETRY_MS = 60_000;
 
@@ -43,6 +49,8 @@ interface Backoff {
 export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   const { book, stopwatch, scheduler, log } = deps;
   const backoff = new Map<string, Backoff>();
+  /** The last receipt id looked at; undefined: from the outbox's beginning. */
+  let cursor: string | undefined;
   let timer: CancelTimer | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -58,9 +66,8 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       const last = backoff.get(receiptId);
       const delayMs = last ? Math.min(last.delayMs * 2, MAX_RETRY_MS) : FIRST_RETRY_MS;
       backoff.set(receiptId, { until: stopwatch.now() + delayMs, delayMs });
-      // Every failure while the delay grows, then one line a minute per receipt at most.
-      if (!last || last.delayMs < MAX_RETRY_MS)
-        log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), retryInMs: delayMs }, 'receipt not delivered yet; will retry');
+      // Every failure: once the delay reaches its cap, that is one line a minute per receipt.
+      log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), retryInMs: delayMs }, 'receipt not delivered yet; will retry');
     }
   }
 
@@ -71,18 +78,43 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     } catch (err) {
       log.error({ err }, 'could not append the idle burns due');
     }
-    let pending;
+    let due: PendingReceipt[];
     try {
-      pending = await book.pending(OUTBOX_PAGE);
+      due = await dueReceipts();
     } catch (err) {
       log.error({ err }, 'could not read the receipt outbox');
       return;
     }
-    const now = stopwatch.now();
-    const live = new Set(pending.map((p) => p.receiptId));
-    for (const id of backoff.keys()) if (!live.has(id)) backoff.delete(id);
-    const due = pending.filter((p) => (backoff.get(p.receiptId)?.until ?? 0) <= now);
     await Promise.all(due.map((p) => deliverOne(p.receiptId, p.payee, p.signed)));
+  }
+
+  /** Up to OUTBOX_PAGE receipts not waiting out a backoff, from where the last pass stopped. */
+  async function dueReceipts(): Promise<PendingReceipt[]> {
+    const now = stopwatch.now();
+    const due: PendingReceipt[] = [];
+    let scanned = 0;
+    let wrapped = cursor === undefined;
+    while (due.length < OUTBOX_PAGE && scanned < MAX_OUTBOX_SCAN) {
+      const page = await book.pending(OUTBOX_PAGE, cursor);
+      scanned += page.length;
+      for (const p of page) {
+        if (due.length === OUTBOX_PAGE) break;
+        // After a wrap the scan may meet this pass's first receipts again.
+        if ((backoff.get(p.receiptId)?.until ?? 0) <= now && !due.some((d) => d.receiptId === p.receiptId)) due.push(p);
+        cursor = p.receiptId;
+      }
+      if (page.length < OUTBOX_PAGE) {
+        // The end of the outbox: on from its beginning, at most once per pass.
+        cursor = undefined;
+        if (wrapped) break;
+        wrapped = true;
+      }
+    }
+    // Backoffs of receipts that have left the outbox (delivered) go once they are long past.
+    if (backoff.size > MAX_OUTBOX_SCAN) {
+      for (const [id, b] of backoff) if (b.until + MAX_RETRY_MS < now) backoff.delete(id);
+    }
+    return due;
   }
 
   function schedule(delayMs: number): void {

@@ -17,9 +17,12 @@ import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadCreditConfig } from './config';
 import type { CreditService } from './service';
-import { startCreditService } from './service';
+import { CHAIN_STARTED_FILE, startCreditService } from './service';
 
 const HASH = new Uint8Array(32).fill(3);
 
@@ -159,7 +162,7 @@ describe('credit-svc - receipts between two nodes', () => {
     };
     // Already in B's chain (task-1), sent again with other contents under the same id.
     const conflicting = resign((r) => {
-      r.receiptId = `task-1:${b.identity.nodeId}`;
+      r.receiptId = `task-1:${a.identity.nodeId}:${b.identity.nodeId}`;
       r.taskId = 'task-1';
       r.amount = 29n;
     });
@@ -186,5 +189,27 @@ describe('credit-svc - receipts between two nodes', () => {
     const ok = await b.bus.request(CreditAcceptReceipt, { receipt: good, fromNodeId: a.identity.nodeId });
     expect(ok.receipt?.payeeSignature).toHaveLength(64);
     expect(await headSeq(b)).toBe(seq + 1n);
+  });
+});
+
+describe('credit-svc - a chain is started once per node key', () => {
+  it('refuses a ledger that has lost the chain its key started, rather than sign a second genesis', async () => {
+    const [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-credit-genesis-')]);
+    const nc = await connect({ servers: server.url });
+    try {
+      const identity = await loadOrCreateIdentity(dir.path);
+      const config = loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '1000' });
+      const start = () => startCreditService({ config, log: silentLogger(), nc, nodeId: identity.nodeId, signer: identity, ...systemTime });
+      await (await start()).stop();
+      expect(existsSync(join(dir.path, CHAIN_STARTED_FILE))).toBe(true);
+      // Restarted with its ledger: the same chain goes on.
+      await (await start()).stop();
+      // The ledger deleted (or restored from before the chain began), the key kept: refused.
+      await rm(config.ledgerPath, { recursive: true, force: true });
+      await expect(start()).rejects.toThrow(/started its chain before/);
+    } finally {
+      await nc.drain();
+      await Promise.all([server.stop(), dir.remove()]);
+    }
   });
 });

@@ -23,6 +23,8 @@ import type { ChainSigner } from '@swarm/chain';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
+import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { CreditConfig } from './config';
 import { startEscrowSweeper } from './escrow-sweeper';
 import { createCreditHandlers } from './handlers';
@@ -49,6 +51,13 @@ export const MAX_SETTLE_WITH_FACTS_BYTES = 8192;
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
 /** The gateway may try two addresses of the peer (up to 13.5 s); this leaves it room to answer. */
 export const DELIVER_RECEIPT_TIMEOUT_MS = 15_000;
+
+/**
+ * Beside the node key, outside the ledger: this key has started a chain. A ledger that has lost the
+ * chain (deleted, restored from an old copy) is then refused rather than given a second genesis,
+ * which would be a fork proof against the node (docs/chain.md).
+ */
+export const CHAIN_STARTED_FILE = 'chain-started';
 
 export interface CreditServiceDeps {
   config: CreditConfig;
@@ -89,7 +98,13 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const standing = createStandingIndex(config.standing);
   let bus;
   try {
-    await book.open(ledger);
+    const marker = join(config.dataDir, CHAIN_STARTED_FILE);
+    const chainStarted = await access(marker).then(
+      () => true,
+      () => false,
+    );
+    await book.open(ledger, { chainStarted });
+    if (!chainStarted) await markChainStarted(marker, book.nodeId, log);
     const rebuilt = await rebuildStanding(ledger, standing, clock.now(), MAX_ENTRIES_PAGE);
     log.info({ fromSeq: rebuilt.fromSeq.toString(), scanned: rebuilt.scanned, payees: standing.size() }, 'standing rebuilt from the ledger log');
     bus = await startBusService({ nc, log, name: SERVICE_NAME, version: SERVICE_VERSION, description: 'LevelDB credit ledger', nodeId });
@@ -157,4 +172,16 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       return stopping;
     },
   };
+}
+
+/** Writes the marker whole (a temporary name, then rename). A read-only data dir (docker-compose mounts the keys so) is warned about, not fatal. */
+async function markChainStarted(file: string, nodeId: string, log: Logger): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, `${nodeId}\n`, { mode: 0o600 });
+    await rename(temporary, file);
+  } catch (err) {
+    await rm(temporary, { force: true }).catch(() => undefined);
+    log.warn({ err, file }, 'could not record that this node started its chain; a ledger lost later would not be caught before a second genesis');
+  }
 }

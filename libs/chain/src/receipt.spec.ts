@@ -60,7 +60,7 @@ describe('receipt - make, countersign, verify', () => {
       payer: payer.nodeId,
       payee: payee.nodeId,
       amount: 40n,
-      receiptId: receiptIdOf('task-1', payee.nodeId),
+      receiptId: receiptIdOf('task-1', payer.nodeId, payee.nodeId),
     });
     const both = countersignReceipt(signed, payee);
     expect(both.receipt).toBe(signed.receipt);
@@ -109,7 +109,10 @@ describe('receipt - make, countersign, verify', () => {
     expectRefused(
       () =>
         verifyReceipt(
-          resigned((r) => (r.payer = stranger.nodeId)),
+          resigned((r) => {
+            r.payer = stranger.nodeId;
+            r.receiptId = receiptIdOf(r.taskId, r.payer, r.payee);
+          }),
           { countersigned: false },
         ),
       'wrong-key',
@@ -139,7 +142,7 @@ describe('receipt - make, countersign, verify', () => {
     expectRefused(
       () =>
         verifyReceipt(
-          resigned((r) => (r.receiptId = 'task-2:' + payee.nodeId)),
+          resigned((r) => (r.receiptId = `task-2:${payer.nodeId}:${payee.nodeId}`)),
           { countersigned: false },
         ),
       'invalid-field',

@@ -46,8 +46,12 @@ export interface VerifyReceiptOptions {
   readonly checkSignature?: SignatureCheck;
 }
 
-export function receiptIdOf(taskId: string, payee: string): string {
-  return `${taskId}:${payee}`;
+/**
+ * One receipt per task, payer and payee. The payer is part of it: a co-provider of a task knows its
+ * id and could otherwise take a payee's receipt id first with a receipt of its own.
+ */
+export function receiptIdOf(taskId: string, payer: string, payee: string): string {
+  return `${taskId}:${payer}:${payee}`;
 }
 
 /** The payer's part: a receipt signed by `payer`, not yet countersigned. Throws a ReceiptRefusal rather than sign one peers would refuse. */
@@ -61,9 +65,10 @@ export function makeReceipt(fields: ReceiptFields, payer: ChainSigner): SignedRe
   if (!Number.isSafeInteger(fields.atMs) || fields.atMs < 1)
     throw new ReceiptRefusal('invalid-field', `at_ms must be a positive integer of ms, got ${String(fields.atMs).slice(0, 40)}`);
   const payee = nodeIdOfKey(fields.payeePublicKey);
+  const payerId = nodeIdOfKey(payer.publicKey);
   const receipt: Receipt = {
-    receiptId: receiptIdOf(fields.taskId, payee),
-    payer: nodeIdOfKey(payer.publicKey),
+    receiptId: receiptIdOf(fields.taskId, payerId, payee),
+    payer: payerId,
     payee,
     amount: fields.amount,
     taskId: fields.taskId,
@@ -146,7 +151,7 @@ export function checkReceiptFields(r: Receipt): ReceiptRefusal | undefined {
   if (r.amount < 1n || r.amount > MAX_UINT64) return new ReceiptRefusal('bad-amount', `amount must be 1..2^64-1 credits, got ${r.amount}`);
   if (r.taskId.length < 1 || r.taskId.length > MAX_TASK_ID_LENGTH || !TASK_ID.test(r.taskId))
     return invalid(`task_id must be 1..${MAX_TASK_ID_LENGTH} characters of A-Z a-z 0-9 . _ : -, got ${r.taskId.length} characters`);
-  if (r.receiptId !== receiptIdOf(r.taskId, r.payee)) return invalid(`receipt_id must be task_id ":" payee, got '${shortId(r.receiptId)}'`);
+  if (r.receiptId !== receiptIdOf(r.taskId, r.payer, r.payee)) return invalid(`receipt_id must be task_id ":" payer ":" payee, got '${shortId(r.receiptId)}'`);
   if (r.taskHash.length !== HASH_BYTES) return invalid(`task_hash must be ${HASH_BYTES} bytes, got ${r.taskHash.length}`);
   if (r.resultHash.length !== HASH_BYTES) return invalid(`result_hash must be ${HASH_BYTES} bytes, got ${r.resultHash.length}`);
   if (r.atMs < 1n || r.atMs > MAX_AT_MS) return invalid(`at_ms must be 1..${MAX_AT_MS}, got ${r.atMs.toString().slice(0, 40)}`);

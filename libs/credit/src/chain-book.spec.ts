@@ -97,7 +97,7 @@ describe('chain book', () => {
     await a.ledger.settle(settlePaying('t1', b, 34n));
     expect(a.book.pledged()).toBe(34n);
     const [owed] = await a.book.pending(10);
-    expect(owed).toMatchObject({ receiptId: `t1:${b.id}`, payee: b.id, amount: 34n });
+    expect(owed).toMatchObject({ receiptId: `t1:${a.id}:${b.id}`, payee: b.id, amount: 34n });
 
     const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
     expect(accepted.entries).toEqual([expect.objectContaining({ kind: EntryKind.ENTRY_KIND_RECEIPT_IN, fromAccount: a.id, toAccount: b.id, amount: 34n })]);
@@ -180,6 +180,47 @@ describe('chain book', () => {
     expect(await a.book.pending(10)).toHaveLength(1);
     await a.book.completeReceipt(accepted.result);
     expect(await a.book.pending(10)).toEqual([]);
+  });
+
+  it("takes a payee's receipt from its payer even after another node sent one for the same task", async () => {
+    const clock = manualClock(START_MS);
+    const a = await startNode(clock);
+    const y = await startNode(clock);
+    const x = await startNode(clock);
+    // X, a co-provider of A's task t1, knows its id and gets in first with a receipt of its own to Y.
+    await x.ledger.reserve({ escrowId: 'x1', account: x.id, amount: 1n, expiresAtMs: 0n, payees: [y.id] });
+    await x.ledger.settle({ ...settlePaying('x1', y, 1n), task: { ...settlePaying('x1', y, 1n).task!, taskId: 't1' } });
+    const [early] = await x.book.pending(10);
+    await y.book.acceptReceipt({ receipt: early.signed, fromNodeId: x.id });
+    // A's own receipt for t1 still goes through: the ids differ by payer.
+    await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 30n, expiresAtMs: 0n, payees: [y.id] });
+    await a.ledger.settle(settlePaying('t1', y, 30n));
+    const [owed] = await a.book.pending(10);
+    expect(owed.receiptId).not.toBe(early.receiptId);
+    const accepted = await y.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
+    await a.book.completeReceipt(accepted.result);
+    expect(a.book.pledged()).toBe(0n);
+    expect(y.book.head().balances.received).toBe(31n);
+  });
+
+  it('keeps room for an idle burn due within an epoch, so a receipt already countersigned can be appended', async () => {
+    const clock = manualClock(START_MS);
+    // Everything spendable at once, 10% burned at each idle boundary (every second after two idle).
+    const rules = chainRules({ starterAllowance: 1_000n, epochMs: 1_000, idleWindowMs: 2_000, drainPpm: 100_000 });
+    const a = await startNode(clock, rules);
+    const b = await startNode(clock, rules);
+    clock.advance(1_500);
+    // The next burn (100) falls due within an epoch: 1,000 available keeps 100 for it.
+    expect(await codeOf(a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 901n, expiresAtMs: 0n, payees: [b.id] }))).toBe(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
+    await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 900n, expiresAtMs: 0n, payees: [b.id] });
+    await a.ledger.settle(settlePaying('t1', b, 900n));
+    const [owed] = await a.book.pending(10);
+    const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
+    // The boundary passes before the countersigned receipt is back: the burn, then RECEIPT_OUT.
+    clock.advance(1_000);
+    await a.book.completeReceipt(accepted.result);
+    expect(a.book.head().balances).toMatchObject({ paid: 900n, burned: 100n, available: 0n });
+    expect(checkCrossChain([verifyChain(await blocksOf(a), rules), verifyChain(await blocksOf(b), rules)]).conserved).toBe(true);
   });
 
   it('appends the idle burns due, which an audit of the chain then expects', async () => {

@@ -49,6 +49,14 @@ import type { RecordView } from './staged-batch';
 /** Most blocks one page holds, and most bytes (a block is at most ~9 KiB; most are ~400 bytes). */
 export const MAX_CHAIN_PAGE_BLOCKS = 1_000;
 export const MAX_CHAIN_PAGE_BYTES = 1 << 20;
+/** Blocks read from the store at a time while a page fills. */
+const CHAIN_READ_STEP = 64;
+/**
+ * How far ahead of this node's clock a payer may date a receipt it sends: the block that holds it
+ * is dated no earlier, and auditors refuse blocks more than DEFAULT_MAX_SKEW_MS (30 s) past their
+ * own clocks, so a tight bound here leaves auditors whose clocks run behind room.
+ */
+export const MAX_RECEIPT_AHEAD_MS = 5_000;
 const NODE_ID = /^[0-9a-f]{64}$/;
 
 export interface ChainBookInit {
@@ -73,7 +81,12 @@ export interface ChainBook {
   /** Give these to createLedger: pledges and receipts ride in the operations' own batches. */
   readonly hooks: LedgerHooks;
   /** Once the ledger is open: writes the genesis block on a first start, checks the head otherwise. */
-  open(ledger: Ledger): Promise<void>;
+  /**
+   * `chainStarted`: this node's key has had a chain before (the caller keeps that fact beside the
+   * key). Then a ledger without one is refused: a second genesis, or any block again at a seq it
+   * signed before, is a fork proof against the node.
+   */
+  open(ledger: Ledger, options?: { readonly chainStarted?: boolean }): Promise<void>;
   /** The durable head and pledge. */
   head(): ChainHead;
   pledged(): bigint;
@@ -81,7 +94,8 @@ export interface ChainBook {
   acceptReceipt(req: AcceptReceiptRequest): Promise<Committed<SignedReceipt>>;
   /** The payee's countersigned answer to an outbox receipt: appended as RECEIPT_OUT, once. */
   completeReceipt(countersigned: SignedReceipt): Promise<void>;
-  pending(limit: number): Promise<PendingReceipt[]>;
+  /** Up to `limit` receipts in the outbox, in receipt id order, after `afterId` when given. */
+  pending(limit: number, afterId?: string): Promise<PendingReceipt[]>;
   blocks(fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
   /** Appends the idle burns due by now; how many. */
   appendDueBurns(): Promise<number>;
@@ -147,7 +161,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return remote.map((p) => {
       const key = task.payeeKeys.find((k) => k.nodeId === p.payee)?.publicKey;
       if (!key || nodeIdOfKey(key) !== p.payee) throw invalid(`the settle of ${escrow.id} names no public key of payee ${p.payee.slice(0, 12)}`);
-      const receiptId = receiptIdOf(taskId, p.payee);
+      const receiptId = receiptIdOf(taskId, nodeId, p.payee);
       if (view.side('outbox', receiptId) || view.side('receipt', receiptId)) throw invalid(`receipt ${receiptId.slice(0, 80)} already exists`);
       const signed = makeReceipt({ payeePublicKey: key, amount: p.amount, taskId, taskHash: task.taskHash, resultHash: task.resultHash, shares: task.shares, atMs }, receiptSigner);
       return { receiptId, payee: p.payee, amount: p.amount, signed };
@@ -171,11 +185,19 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const pledged = pledgedIn(view);
       const after = pledged + delta;
       if (delta > 0n) {
-        const { available, locked } = headIn(view).balances;
-        if (after > available) {
+        const head = headIn(view);
+        const { available, locked } = head.balances;
+        // An idle burn falling due before these receipts are appended takes from `available` what
+        // `locked` cannot cover: room is kept for the next one within an epoch, so a receipt the
+        // payee has already countersigned can still be appended (a payee down for longer is not).
+        const burn = dueBurn(head, rules);
+        const margin = burn && burn.atMs <= BigInt(clock.now()) + BigInt(rules.epochMs) && burn.amount > locked ? burn.amount - locked : 0n;
+        if (after + margin > available) {
+          const room = available > pledged + margin ? available - pledged - margin : 0n;
           throw new SwarmError(
             ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
-            `this node's chain can pay other nodes ${available > pledged ? available - pledged : 0n} more (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
+            `this node's chain can pay other nodes ${room} more (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
+              (margin > 0n ? `, ${margin} kept for the idle burn due` : '') +
               (locked > 0n ? `, ${locked} locked until it first serves another node)` : ')'),
           );
         }
@@ -197,10 +219,17 @@ export function createChainBook(init: ChainBookInit): ChainBook {
   return {
     nodeId,
     hooks,
-    async open(l) {
+    async open(l, options = {}) {
       ledger = l;
       const head = l.side('meta', HEAD_KEY);
       if (!head) {
+        if (options.chainStarted) {
+          throw new SwarmError(
+            ErrorCode.ERROR_CODE_INTERNAL,
+            `node ${nodeId.slice(0, 12)} started its chain before, but this ledger holds none (deleted, or restored from before the chain began): ` +
+              'a new genesis would sign block 1 again, which peers hold as proof of a fork; restore the ledger, or run a new node with a new key',
+          );
+        }
         await l.run((_view, at) => {
           const g = createGenesis(signer, rules, at.atMs);
           return sideOnly(undefined, [
@@ -238,7 +267,12 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         }
         const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
         const before = headIn(view);
-        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined, checkSignature });
+        const appended = appendReceipt(before, countersigned, signer, rules, {
+          atMs: at.atMs,
+          hasReceipt: (id) => view.side('receipt', id) !== undefined,
+          checkSignature,
+          maxSkewMs: MAX_RECEIPT_AHEAD_MS,
+        });
         const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
         return { ...credit, result: countersigned, side: chainWrites(before, appended.blocks, appended.head, receipt.receiptId) };
       });
@@ -265,8 +299,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         ]);
       });
     },
-    async pending(limit) {
-      const rows = await opened().sideRange('outbox', '', limit);
+    async pending(limit, afterId) {
+      // Keys are printable ASCII: the id followed by NUL is the first key after it.
+      const rows = await opened().sideRange('outbox', afterId === undefined ? '' : `${afterId}\u0000`, limit);
       return rows.map(({ key, value }) => {
         const signed = decodeSignedReceipt(value);
         const r = verifyReceipt(signed, { countersigned: false, expectedPayer: nodeId, checkSignature });
@@ -277,14 +312,19 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const l = opened();
       const want = limit < 1 || limit > MAX_CHAIN_PAGE_BLOCKS ? MAX_CHAIN_PAGE_BLOCKS : limit;
       const head = headIn(l);
-      const rows = fromSeq > head.seq ? [] : await l.sideRange('block', seqKey(fromSeq < 1n ? 1n : fromSeq), want);
       const blocks: Uint8Array[] = [];
       let bytes = 0;
-      for (const { value } of rows) {
-        // Always at least one block, so a page never comes back empty before the head.
-        if (blocks.length > 0 && bytes + value.length > MAX_CHAIN_PAGE_BYTES) break;
-        blocks.push(value);
-        bytes += value.length;
+      // Read in small steps, so a page of large blocks reads little more than it returns.
+      for (let next = fromSeq < 1n ? 1n : fromSeq; next <= head.seq && blocks.length < want;) {
+        const rows = await l.sideRange('block', seqKey(next), Math.min(CHAIN_READ_STEP, want - blocks.length));
+        if (rows.length === 0) break;
+        for (const { value } of rows) {
+          // Always at least one block, so a page never comes back empty before the head.
+          if (blocks.length > 0 && bytes + value.length > MAX_CHAIN_PAGE_BYTES) return { blocks, headSeq: head.seq, nodeId };
+          blocks.push(value);
+          bytes += value.length;
+        }
+        next += BigInt(rows.length);
       }
       return { blocks, headSeq: head.seq, nodeId };
     },

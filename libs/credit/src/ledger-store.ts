@@ -29,7 +29,7 @@ export interface ExpiryRef {
 export type SideSpace = 'block' | 'receipt' | 'outbox' | 'meta';
 export const SIDE_SPACES: readonly SideSpace[] = Object.freeze(['block', 'receipt', 'outbox', 'meta']);
 
-/** One side record to put (`value` set) or delete (`value` undefined). Keys are 1..200 chars of printable ASCII. */
+/** One side record to put (`value` set) or delete (`value` undefined). Keys are 1..300 chars of printable ASCII (a receipt id is up to 258). */
 export interface SideWrite {
   readonly space: SideSpace;
   readonly key: string;

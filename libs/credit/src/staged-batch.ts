@@ -48,8 +48,8 @@ interface IndexKey {
 const keyOf = (ref: ExpiryRef) => `${ref.expiresAtMs}!${ref.escrowId}`;
 // Space names hold no blank, so the first one ends the space.
 const sideKeyOf = (space: SideSpace, key: string) => `${space} ${key}`;
-/** ledger-store.ts: 1..200 chars of printable ASCII, so that every store orders them by byte. */
-const SIDE_KEY = /^[\x20-\x7e]{1,200}$/;
+/** ledger-store.ts: 1..300 chars of printable ASCII, so that every store orders them by byte. */
+const SIDE_KEY = /^[\x20-\x7e]{1,300}$/;
 /** How much of a bad key an error repeats. */
 const KEY_ECHO_CHARS = 32;
 
@@ -60,7 +60,7 @@ const KEY_ECHO_CHARS = 32;
 function checkSideWrite(w: SideWrite): void {
   if (!SIDE_SPACES.includes(w.space)) throw new Error(`side write to unknown space ${JSON.stringify(String(w.space).slice(0, KEY_ECHO_CHARS))}`);
   if (typeof w.key !== 'string' || !SIDE_KEY.test(w.key)) {
-    throw new Error(`side write to ${w.space} needs a key of 1..200 printable ASCII chars, got ${JSON.stringify(String(w.key).slice(0, KEY_ECHO_CHARS))}`);
+    throw new Error(`side write to ${w.space} needs a key of 1..300 printable ASCII chars, got ${JSON.stringify(String(w.key).slice(0, KEY_ECHO_CHARS))}`);
   }
   if (w.value !== undefined && !(w.value instanceof Uint8Array)) throw new Error(`side write to ${w.space} needs a Uint8Array value or undefined`);
 }

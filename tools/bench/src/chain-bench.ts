@@ -70,7 +70,7 @@ export function benchChain(payments: number): ChainBenchRow[] {
         }
       });
       append = { ms: append.ms + one.ms, cpuUs: append.cpuUs + one.cpuUs };
-      for (const node of [payee, payer]) node.ids.add(`task-${i}:${payee.head.nodeId}`);
+      for (const node of [payee, payer]) node.ids.add(`task-${i}:${payer.head.nodeId}:${payee.head.nodeId}`);
     }
   });
   let audits: ChainAudit[] = [];

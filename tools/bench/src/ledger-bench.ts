@@ -146,7 +146,7 @@ function withTwoChains<T>(run: (payer: ChainLedger, payee: ChainLedger, settle: 
         payouts: [{ payee: payee.id, amount: 7n }],
         task: { taskId: escrowId, taskHash: hash, resultHash: hash, shares: [], payeeKeys },
       });
-      return `${escrowId}:${payee.id}`;
+      return `${escrowId}:${payer.id}:${payee.id}`;
     };
     try {
       return await run(payer, payee, settle);

@@ -133,8 +133,8 @@ function rowOf(entry: ChainEntry): ChainBlockRow {
     kind: BlockKind[entry.kind] ?? String(entry.kind),
     amount: entry.amount,
     counterparty: r ? (out ? r.payee : r.payer) : '',
-    // A verified receipt's id is `task_id ":" payee` (docs/chain.md).
-    taskId: r ? r.receiptId.slice(0, r.receiptId.length - r.payee.length - 1) : '',
+    // A verified receipt's id is `task_id ":" payer ":" payee` (docs/chain.md).
+    taskId: r ? r.receiptId.slice(0, r.receiptId.length - r.payer.length - r.payee.length - 2) : '',
     atMs: entry.atMs,
   };
 }

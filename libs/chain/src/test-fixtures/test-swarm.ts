@@ -7,7 +7,7 @@ import type { SignedReceipt } from '@swarm/contracts';
 import { appendDueBurns, appendReceipt, createGenesis } from '../append';
 import type { ChainRules } from '../chain-rules';
 import type { ChainHead } from '../chain-state';
-import { countersignReceipt, makeReceipt } from '../receipt';
+import { countersignReceipt, makeReceipt, receiptIdOf } from '../receipt';
 import type { TestSigner } from './seeded-signer';
 import { seededSigner } from './seeded-signer';
 
@@ -61,7 +61,7 @@ export function testSwarm(n: number, rules: ChainRules, genesisAtMs: number, see
     pay(payer, payee, amount, taskId, atMs) {
       const signed = receipt(payer, payee, amount, taskId, atMs);
       // The payer first: in a node, its escrow already holds the amount; here its chain refuses an overspend before the payee records anything.
-      const id = `${taskId}:${nodes[payee].signer.nodeId}`;
+      const id = receiptIdOf(taskId, nodes[payer].signer.nodeId, nodes[payee].signer.nodeId);
       append(nodes[payer], signed, atMs);
       nodes[payer].receiptIds.add(id);
       append(nodes[payee], signed, atMs);

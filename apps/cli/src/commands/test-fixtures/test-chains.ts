@@ -5,7 +5,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import type { ChainHead, ChainRules, ChainSigner } from '@swarm/chain';
-import { appendReceipt, countersignReceipt, createGenesis, makeReceipt } from '@swarm/chain';
+import { appendReceipt, countersignReceipt, createGenesis, makeReceipt, receiptIdOf } from '@swarm/chain';
 import type { SignedReceipt } from '@swarm/contracts';
 import { SignedBlock } from '@swarm/contracts';
 
@@ -69,7 +69,7 @@ export class TestNodes {
       const r = this.appendTo(node, node.heads[node.heads.length - 1], signed, atMs);
       node.blocks.push(...r.blocks);
       node.heads.push(r.head);
-      node.receiptIds.add(`${taskId}:${this.nodes[1 - payer].signer.nodeId}`);
+      node.receiptIds.add(receiptIdOf(taskId, this.nodes[payer].signer.nodeId, this.nodes[1 - payer].signer.nodeId));
     }
   }
 
