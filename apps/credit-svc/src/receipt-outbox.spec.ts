@@ -49,6 +49,8 @@ describe('receipt outbox', () => {
       await time.advance(1_000);
       expect(book.outbox.has('live-1')).toBe(false);
       expect(book.outbox.size).toBe(dead.length);
+      expect(outbox.failing()).toMatchObject({ count: dead.length });
+      expect(outbox.failing().oldestMs).toBeGreaterThan(500);
       // Every stuck receipt was tried, and is tried again later (backoff, not abandonment).
       expect(dead.every((id) => (attempts.get(id) ?? 0) >= 1)).toBe(true);
       await time.advance(3 * MAX_RETRY_MS);

@@ -39,11 +39,15 @@ export interface ReceiptOutbox {
   kick(): void;
   /** Resolves once the running pass, if any, has finished; none starts after. */
   stop(): Promise<void>;
+  /** Receipts whose delivery has failed and is being retried, and how long the oldest has waited (ms). */
+  failing(): { readonly count: number; readonly oldestMs: number };
 }
 
 interface Backoff {
   readonly until: number;
   readonly delayMs: number;
+  /** When its first delivery failed (stopwatch ms). */
+  readonly since: number;
 }
 
 export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
@@ -65,7 +69,8 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     } catch (err) {
       const last = backoff.get(receiptId);
       const delayMs = last ? Math.min(last.delayMs * 2, MAX_RETRY_MS) : FIRST_RETRY_MS;
-      backoff.set(receiptId, { until: stopwatch.now() + delayMs, delayMs });
+      const now = stopwatch.now();
+      backoff.set(receiptId, { until: now + delayMs, delayMs, since: last?.since ?? now });
       // Every failure: once the delay reaches its cap, that is one line a minute per receipt.
       log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), retryInMs: delayMs }, 'receipt not delivered yet; will retry');
     }
@@ -145,6 +150,12 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   schedule(0);
   return {
     kick: run,
+    failing() {
+      const now = stopwatch.now();
+      let oldestMs = 0;
+      for (const b of backoff.values()) oldestMs = Math.max(oldestMs, now - b.since);
+      return { count: backoff.size, oldestMs };
+    },
     async stop() {
       stopped = true;
       timer?.();

@@ -8,7 +8,18 @@ import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
 import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
-import { CreditAcceptReceipt, CreditBalance, CreditChainBlocks, CreditReserve, CreditSettle, ErrorCode, GatewayDeliverReceipt, Receipt, SwarmError } from '@swarm/contracts';
+import {
+  CreditAcceptReceipt,
+  CreditBalance,
+  CreditChainBlocks,
+  CreditHealth,
+  CreditReserve,
+  CreditSettle,
+  ErrorCode,
+  GatewayDeliverReceipt,
+  Receipt,
+  SwarmError,
+} from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
 import type { NodeIdentity } from '@swarm/identity';
 import { loadOrCreateIdentity } from '@swarm/identity';
@@ -122,6 +133,12 @@ describe('credit-svc - receipts between two nodes', () => {
     // Retried in the background: nothing moves while the payee is unreachable.
     await new Promise((r) => setTimeout(r, 600));
     expect(await headSeq(a)).toBe(2n);
+    // Operators see it: pledged and failing, in credit-svc's health.
+    const health = await waitFor(async () => {
+      const d = (await a.bus.request(CreditHealth, {})).details;
+      return d['receiptsFailing'] === '1' ? d : undefined;
+    });
+    expect(health).toMatchObject({ chainPledged: '20' });
     await a.svc?.stop();
     await start(a);
     payeeDown = false;

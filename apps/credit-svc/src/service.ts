@@ -151,6 +151,10 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     syncWrites: String(config.syncWrites),
     openEscrows: String(ledger.openEscrows()),
     chainSeq: book.head().seq.toString(),
+    // Credit promised to other nodes and not yet in the chain, and receipts stuck on their payee.
+    chainPledged: book.pledged().toString(),
+    receiptsFailing: String(outbox.failing().count),
+    oldestFailingReceiptMs: String(Math.round(outbox.failing().oldestMs)),
   }));
   const sweeper = startEscrowSweeper({ ledger, clock, scheduler, intervalMs: config.escrowSweepMs, log, publish });
   const head = book.head();
