@@ -1,5 +1,5 @@
 import type { SignedReceipt } from '@swarm/contracts';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PendingReceipt } from '@swarm/credit';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
@@ -9,7 +9,8 @@ const signed = (id: string): SignedReceipt => ({ receipt: new TextEncoder().enco
 
 /** An outbox of receipts in id order, as the chain book answers it; completing one removes it. */
 function fakeBook(ids: string[]) {
-  const outbox = new Map(ids.map((id) => [id, { receiptId: id, payee: id.startsWith('dead') ? 'dead' : 'live', amount: 1n, signed: signed(id) } satisfies PendingReceipt]));
+  // The payee is the id's first word: 'dead-7' is owed to 'dead'.
+  const outbox = new Map(ids.map((id) => [id, { receiptId: id, payee: id.split('-')[0], amount: 1n, signed: signed(id) } satisfies PendingReceipt]));
   const sorted = () => [...outbox.keys()].sort();
   return {
     outbox,
@@ -34,11 +35,13 @@ describe('receipt outbox', () => {
     const attempts = new Map<string, number>();
     const outbox = startReceiptOutbox({
       book,
-      deliver: async (payee, receipt) => {
-        const id = new TextDecoder().decode(receipt.receipt);
-        attempts.set(id, (attempts.get(id) ?? 0) + 1);
+      deliver: async (payee, receipts) => {
+        for (const receipt of receipts) {
+          const id = new TextDecoder().decode(receipt.receipt);
+          attempts.set(id, (attempts.get(id) ?? 0) + 1);
+        }
         if (payee === 'dead') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known (test)', true);
-        return receipt;
+        return receipts.map((countersigned) => ({ countersigned }));
       },
       stopwatch: time.stopwatch,
       scheduler: time.scheduler,
@@ -57,6 +60,71 @@ describe('receipt outbox', () => {
       expect(dead.every((id) => (attempts.get(id) ?? 0) >= 3)).toBe(true);
       // None more often than its backoff allows: doubling from 0.5 s to a minute.
       expect(Math.max(...dead.map((id) => attempts.get(id) ?? 0))).toBeLessThan(12);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it("sends one payee's receipts in one call, and applies each outcome on its own", async () => {
+    const time = virtualTime(0);
+    const ids = [...Array.from({ length: 40 }, (_, i) => `alice-${String(i).padStart(2, '0')}`), 'bob-1', 'bob-2'];
+    const book = fakeBook(ids);
+    const calls: { payee: string; ids: string[] }[] = [];
+    const outbox = startReceiptOutbox({
+      book,
+      deliver: async (payee, receipts) => {
+        const sent = receipts.map((r) => new TextDecoder().decode(r.receipt));
+        calls.push({ payee, ids: sent });
+        // alice refuses her receipt 07 the first time (its own outcome): the others of the call go through.
+        return receipts.map((countersigned, i) =>
+          sent[i] === 'alice-07' && calls.filter((c) => c.ids.includes('alice-07')).length === 1
+            ? { error: new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'busy (test)', true) }
+            : { countersigned },
+        );
+      },
+      stopwatch: time.stopwatch,
+      scheduler: time.scheduler,
+      intervalMs: 100,
+      log: silentLogger(),
+    });
+    try {
+      await time.advance(50);
+      // The first pass: one call per payee, all of that payee's receipts in it.
+      expect(calls.slice(0, 2).sort((x, y) => x.payee.localeCompare(y.payee))).toEqual([
+        { payee: 'alice', ids: ids.slice(0, 40) },
+        { payee: 'bob', ids: ['bob-1', 'bob-2'] },
+      ]);
+      expect([...book.outbox.keys()]).toEqual(['alice-07']);
+      expect(outbox.failing().count).toBe(1);
+      // Its backoff over, the refused one goes again, alone, and is delivered.
+      await time.advance(1_000);
+      expect(calls.slice(2)).toEqual([{ payee: 'alice', ids: ['alice-07'] }]);
+      expect(book.outbox.size).toBe(0);
+      expect(outbox.failing().count).toBe(0);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it('never sends more than one call can carry', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(Array.from({ length: 2 * RECEIPTS_PER_DELIVERY + 5 }, (_, i) => `carol-${String(i).padStart(4, '0')}`));
+    const sizes: number[] = [];
+    const outbox = startReceiptOutbox({
+      book,
+      deliver: async (_payee, receipts) => {
+        sizes.push(receipts.length);
+        return receipts.map((countersigned) => ({ countersigned }));
+      },
+      stopwatch: time.stopwatch,
+      scheduler: time.scheduler,
+      intervalMs: 100,
+      log: silentLogger(),
+    });
+    try {
+      await time.advance(1_000);
+      expect(book.outbox.size).toBe(0);
+      expect(sizes).toEqual([RECEIPTS_PER_DELIVERY, RECEIPTS_PER_DELIVERY, 5]);
     } finally {
       await outbox.stop();
     }

@@ -1,19 +1,22 @@
 /**
  * Delivers the receipts this node owes other nodes (the chain book's outbox, written in the same
  * batch as the settle that paid them) through the gateways, and appends each one that comes back
- * countersigned as RECEIPT_OUT. A payee that is down, unknown or slow is tried again with a
+ * countersigned as RECEIPT_OUT. A pass groups its due receipts by payee: one call per payee carries
+ * all of them (up to RECEIPTS_PER_DELIVERY), since peer calls are rate limited per peer, and each
+ * receipt has its own outcome. A payee that is down, unknown or slow is tried again with a
  * doubling backoff, for as long as it takes: the receipt stays in the outbox (on disk) until its
  * payee has countersigned it, so a restart of either side loses nothing, and the payee's inbox
  * applies a receipt id once, so a retry after a lost reply changes nothing there.
  * Each pass also appends the idle burns that fell due (docs/chain.md).
  */
 import type { SignedReceipt } from '@swarm/contracts';
+import { RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
 import type { ChainBook, PendingReceipt } from '@swarm/credit';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 
-/** Receipts one pass delivers at once; more wait for the next pass. */
-export const OUTBOX_PAGE = 64;
+/** Receipts one pass delivers at once; more wait for the next pass. At most one call's worth even when they all go to one payee. */
+export const OUTBOX_PAGE = RECEIPTS_PER_DELIVERY;
 /**
  * Receipts one pass looks at, at most, to find OUTBOX_PAGE that are due: receipts waiting out a
  * backoff (a payee that is down) are passed over, never in the way of those behind them, and the
@@ -25,14 +28,20 @@ export const MAX_RETRY_MS = 60_000;
 
 export interface ReceiptOutboxDeps {
   readonly book: Pick<ChainBook, 'pending' | 'completeReceipt' | 'appendDueBurns'>;
-  /** Sends a receipt to its payee (GatewayDeliverReceipt) and resolves with it countersigned. */
-  readonly deliver: (payee: string, signed: SignedReceipt) => Promise<SignedReceipt>;
+  /**
+   * Sends receipts (1 to RECEIPTS_PER_DELIVERY) to their one payee (GatewayDeliverReceipts) and
+   * resolves with each one's outcome, in the order sent; rejects when the call as a whole failed.
+   */
+  readonly deliver: (payee: string, signed: readonly SignedReceipt[]) => Promise<readonly DeliveryOutcome[]>;
   readonly stopwatch: Stopwatch;
   readonly scheduler: Pick<Scheduler, 'setTimer'>;
   /** Pause between passes when nothing asked for one sooner. */
   readonly intervalMs: number;
   readonly log: Logger;
 }
+
+/** One receipt's delivery: countersigned by its payee, or its error (retried after a backoff). */
+export type DeliveryOutcome = { readonly countersigned: SignedReceipt; readonly error?: undefined } | { readonly countersigned?: undefined; readonly error: unknown };
 
 export interface ReceiptOutbox {
   /** A settle just wrote receipts: run a pass now (or right after the running one). */
@@ -60,20 +69,50 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   let again = false;
   let stopped = false;
 
-  async function deliverOne(receiptId: string, payee: string, signed: SignedReceipt): Promise<void> {
+  /** Delivers one payee's receipts in one call and applies each outcome. */
+  async function deliverTo(payee: string, receipts: readonly PendingReceipt[]): Promise<void> {
+    let outcomes: readonly DeliveryOutcome[];
     try {
-      const countersigned = await deps.deliver(payee, signed);
-      await book.completeReceipt(countersigned);
-      backoff.delete(receiptId);
-      log.info({ receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12) }, 'receipt countersigned by its payee and appended to the chain');
+      outcomes = await deps.deliver(
+        payee,
+        receipts.map((p) => p.signed),
+      );
+      if (outcomes.length !== receipts.length) throw new Error(`the gateway answered ${outcomes.length} outcomes for ${receipts.length} receipts`);
     } catch (err) {
-      const last = backoff.get(receiptId);
-      const delayMs = last ? Math.min(last.delayMs * 2, MAX_RETRY_MS) : FIRST_RETRY_MS;
-      const now = stopwatch.now();
-      backoff.set(receiptId, { until: now + delayMs, delayMs, since: last?.since ?? now });
-      // Every failure: once the delay reaches its cap, that is one line a minute per receipt.
-      log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), retryInMs: delayMs }, 'receipt not delivered yet; will retry');
+      // The call as a whole failed (payee down, unknown, slow): every receipt in it waits, one line for all.
+      const delays = receipts.map((p) => backOff(p.receiptId));
+      log.warn({ err, payee: payee.slice(0, 12), receipts: receipts.length, retryInMs: Math.min(...delays) }, 'receipts not delivered yet; will retry');
+      return;
     }
+    // Side by side, so that the ledger appends them in one synced batch (group commit), not one each.
+    await Promise.all(receipts.map((p, i) => applyOutcome(p, outcomes[i])));
+  }
+
+  async function applyOutcome(p: PendingReceipt, outcome: DeliveryOutcome): Promise<void> {
+    const { receiptId, payee } = p;
+    let err = outcome.error;
+    if (outcome.countersigned !== undefined) {
+      try {
+        await book.completeReceipt(outcome.countersigned);
+        backoff.delete(receiptId);
+        log.info({ receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12) }, 'receipt countersigned by its payee and appended to the chain');
+        return;
+      } catch (completeErr) {
+        err = completeErr;
+      }
+    }
+    const retryInMs = backOff(receiptId);
+    // Every failure: once the delay reaches its cap, that is one line a minute per receipt.
+    log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), retryInMs }, 'receipt not delivered yet; will retry');
+  }
+
+  /** Doubles the receipt's wait before its next try (from FIRST_RETRY_MS to MAX_RETRY_MS); answers it. */
+  function backOff(receiptId: string): number {
+    const last = backoff.get(receiptId);
+    const delayMs = last ? Math.min(last.delayMs * 2, MAX_RETRY_MS) : FIRST_RETRY_MS;
+    const now = stopwatch.now();
+    backoff.set(receiptId, { until: now + delayMs, delayMs, since: last?.since ?? now });
+    return delayMs;
   }
 
   async function pass(): Promise<void> {
@@ -90,7 +129,13 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       log.error({ err }, 'could not read the receipt outbox');
       return;
     }
-    await Promise.all(due.map((p) => deliverOne(p.receiptId, p.payee, p.signed)));
+    const byPayee = new Map<string, PendingReceipt[]>();
+    for (const p of due) {
+      const receipts = byPayee.get(p.payee);
+      if (receipts) receipts.push(p);
+      else byPayee.set(p.payee, [p]);
+    }
+    await Promise.all([...byPayee].map(([payee, receipts]) => deliverTo(payee, receipts)));
   }
 
   /** Up to OUTBOX_PAGE receipts not waiting out a backoff, from where the last pass stopped. */

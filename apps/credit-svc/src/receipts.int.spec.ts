@@ -1,11 +1,11 @@
 /**
  * Two credit-svc processes' worth of ledgers, each on its own nats-server, paying each other by
- * receipts (docs/chain.md). A stand-in gateway on the payer's bus carries GatewayDeliverReceipt to
- * the payee's CreditAcceptReceipt (the real gateways are tested in apps/gateway-svc and the
+ * receipts (docs/chain.md). A stand-in gateway on the payer's bus carries GatewayDeliverReceipts to
+ * the payee's CreditAcceptReceipt, one receipt after the other (the real gateways are tested in apps/gateway-svc and the
  * multi-node e2e specs), and can play a payee that is down.
  */
 import type { BusClient, BusService } from '@swarm/bus';
-import { createBusClient, startBusService } from '@swarm/bus';
+import { createBusClient, startBusService, toWire } from '@swarm/bus';
 import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import {
@@ -16,7 +16,7 @@ import {
   CreditReserve,
   CreditSettle,
   ErrorCode,
-  GatewayDeliverReceipt,
+  GatewayDeliverReceipts,
   Receipt,
   SwarmError,
 } from '@swarm/contracts';
@@ -71,11 +71,20 @@ describe('credit-svc - receipts between two nodes', () => {
     }
     const [a, b] = sides;
     relay = await startBusService({ nc: a.nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.0', description: 'gateway stand-in', nodeId: a.identity.nodeId });
-    relay.serve(GatewayDeliverReceipt, async (req) => {
+    relay.serve(GatewayDeliverReceipts, async (req) => {
       if (payeeDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'payee unreachable (test)', true);
       expect(req.peerNodeId).toBe(b.identity.nodeId);
-      delivered += 1;
-      return b.bus.request(CreditAcceptReceipt, { receipt: req.receipt, fromNodeId: a.identity.nodeId });
+      const outcomes = [];
+      for (const receipt of req.receipts) {
+        delivered += 1;
+        try {
+          const accepted = await b.bus.request(CreditAcceptReceipt, { receipt, fromNodeId: a.identity.nodeId });
+          outcomes.push({ receipt: accepted.receipt, error: undefined });
+        } catch (err) {
+          outcomes.push({ receipt: undefined, error: toWire(err) });
+        }
+      }
+      return { outcomes };
     });
     await Promise.all(sides.map(start));
   });

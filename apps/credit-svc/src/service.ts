@@ -1,5 +1,5 @@
-import { startBusService } from '@swarm/bus';
-import type { LedgerEntry } from '@swarm/contracts';
+import { fromWire, startBusService } from '@swarm/bus';
+import type { LedgerEntry, ReceiptOutcome } from '@swarm/contracts';
 import {
   CreditAcceptReceipt,
   CreditAudit,
@@ -13,7 +13,7 @@ import {
   CreditReserve,
   CreditSettle,
   CreditStanding,
-  GatewayDeliverReceipt,
+  GatewayDeliverReceipts,
   LedgerEntryEvents,
 } from '@swarm/contracts';
 import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding } from '@swarm/credit';
@@ -28,6 +28,7 @@ import { join } from 'node:path';
 import type { CreditConfig } from './config';
 import { startEscrowSweeper } from './escrow-sweeper';
 import { createCreditHandlers } from './handlers';
+import type { DeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
 
 export const SERVICE_NAME = 'credit-svc';
@@ -121,10 +122,9 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   };
   const outbox = startReceiptOutbox({
     book,
-    deliver: async (payee, receipt) => {
-      const res = await client.request(GatewayDeliverReceipt, { peerNodeId: payee, receipt }, { timeoutMs: DELIVER_RECEIPT_TIMEOUT_MS });
-      if (!res.receipt) throw new Error('the gateway answered without a receipt');
-      return res.receipt;
+    deliver: async (payee, receipts) => {
+      const res = await client.request(GatewayDeliverReceipts, { peerNodeId: payee, receipts: [...receipts] }, { timeoutMs: DELIVER_RECEIPT_TIMEOUT_MS });
+      return res.outcomes.map(outcomeOf);
     },
     stopwatch,
     scheduler,
@@ -188,4 +188,11 @@ async function markChainStarted(file: string, nodeId: string, log: Logger): Prom
     await rm(temporary, { force: true }).catch(() => undefined);
     log.warn({ err, file }, 'could not record that this node started its chain; a ledger lost later would not be caught before a second genesis');
   }
+}
+
+/** A receipt's outcome as the gateway answered it, for the outbox: countersigned, or why not. */
+function outcomeOf(outcome: ReceiptOutcome): DeliveryOutcome {
+  if (outcome.error !== undefined) return { error: fromWire(outcome.error) };
+  if (outcome.receipt !== undefined) return { countersigned: outcome.receipt };
+  return { error: new Error('the gateway answered neither a receipt nor an error') };
 }

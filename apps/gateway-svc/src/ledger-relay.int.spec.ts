@@ -1,9 +1,18 @@
 import type { BusClient, BusService } from '@swarm/bus';
-import { createBusClient, startBusService } from '@swarm/bus';
+import { createBusClient, fromWire, startBusService } from '@swarm/bus';
 import type { ChainHead } from '@swarm/chain';
 import { appendReceipt, countersignReceipt, createGenesis, DEFAULT_CHAIN_RULES, makeReceipt, verifyChain, verifyReceipt } from '@swarm/chain';
-import type { AcceptReceiptRequest, ChainBlocksRequest, SignedReceipt } from '@swarm/contracts';
-import { CreditAcceptReceipt, CreditChainBlocks, ErrorCode, GatewayDeliverReceipt, GatewayFetchChain, GatewayPeers, RegistryNodeRecord } from '@swarm/contracts';
+import type { AcceptReceiptRequest, ChainBlocksRequest, ReceiptOutcome, SignedReceipt } from '@swarm/contracts';
+import {
+  CreditAcceptReceipt,
+  CreditChainBlocks,
+  ErrorCode,
+  GatewayDeliverReceipts,
+  GatewayFetchChain,
+  GatewayPeers,
+  RECEIPTS_PER_DELIVERY,
+  RegistryNodeRecord,
+} from '@swarm/contracts';
 import { systemClock, systemTime } from '@swarm/determinism';
 import { dialPeer, parseHostPort } from '@swarm/gateway';
 import type { NodeIdentity } from '@swarm/identity';
@@ -119,6 +128,13 @@ async function startFakeCredit(node: Node, stranger: NodeIdentity) {
   return { state, accepted, pages, blocks, stop: () => (stopped ??= svc.stop(1_000)) };
 }
 
+/** The outcome's countersigned receipt, or its error thrown as the SwarmError it stands for. */
+function countersignedOf(outcome: ReceiptOutcome): SignedReceipt {
+  if (outcome.error !== undefined) throw fromWire(outcome.error);
+  if (outcome.receipt === undefined) throw new Error('an outcome with neither a receipt nor an error');
+  return outcome.receipt;
+}
+
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
 
 /** A receipt `payer` signs for `payee`, not yet countersigned. */
@@ -150,13 +166,19 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     await Promise.all([a?.stop(), b?.stop(), strangerDir?.remove()]);
   });
 
-  const deliver = (peerNodeId: string, receipt: SignedReceipt | undefined) => a.bus.request(GatewayDeliverReceipt, { peerNodeId, receipt }, { timeoutMs: REQUEST_TIMEOUT_MS });
+  const deliverAll = async (peerNodeId: string, receipts: SignedReceipt[]) =>
+    (await a.bus.request(GatewayDeliverReceipts, { peerNodeId, receipts }, { timeoutMs: REQUEST_TIMEOUT_MS })).outcomes;
+  /** One receipt in its own call: its countersigned receipt, or its outcome's error thrown. */
+  const deliver = async (peerNodeId: string, receipt: SignedReceipt) => {
+    const outcomes = await deliverAll(peerNodeId, [receipt]);
+    expect(outcomes).toHaveLength(1);
+    return countersignedOf(outcomes[0]);
+  };
   const fetchChain = (peerNodeId: string, fromSeq: bigint, limit: number) => a.bus.request(GatewayFetchChain, { peerNodeId, fromSeq, limit }, { timeoutMs: REQUEST_TIMEOUT_MS });
 
   it("delivers A's receipt to B and hands back B's countersignature; a retry gets the same answer and appends nothing", async () => {
     const sent = receiptOf(a.identity, b.identity, 'task-1');
-    const { receipt } = await deliver(b.nodeId, sent);
-    if (!receipt) throw new Error('no receipt answered');
+    const receipt = await deliver(b.nodeId, sent);
     expect(verifyReceipt(receipt, { expectedPayer: a.nodeId, expectedPayee: b.nodeId })).toMatchObject({ amount: 40n, taskId: 'task-1' });
     expect(Buffer.from(receipt.receipt)).toEqual(Buffer.from(sent.receipt));
     // B's ledger was told who sent it: the node A's gateway proved to be with its TLS key.
@@ -165,7 +187,7 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     expect(creditB.blocks).toHaveLength(2);
 
     const again = await deliver(b.nodeId, sent);
-    expect(again.receipt?.payeeSignature).toEqual(receipt.payeeSignature);
+    expect(again.payeeSignature).toEqual(receipt.payeeSignature);
     expect(creditB.blocks).toHaveLength(2);
     // B answered, so A's gateway now knows where it is: no second registry lookup.
     expect(registryA.asked).toEqual([b.nodeId]);
@@ -176,33 +198,61 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
   it('refuses before any network call a receipt A did not sign as payer, or for another payee, or malformed requests', async () => {
     const asked = registryA.asked.length;
     const seen = creditB.accepted.length;
-    const cases: [string, SignedReceipt | undefined, ErrorCode, RegExp][] = [
-      [stranger.nodeId, receiptOf(stranger, b.identity, 'task-not-ours'), ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
-      [stranger.nodeId, receiptOf(a.identity, b.identity, 'task-other-payee'), ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
+    const cases: [string, SignedReceipt[], ErrorCode, RegExp][] = [
+      // Each receipt's own refusal, as its outcome.
+      [stranger.nodeId, [receiptOf(stranger, b.identity, 'task-not-ours')], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
+      [stranger.nodeId, [receiptOf(a.identity, b.identity, 'task-other-payee')], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
       [
         stranger.nodeId,
-        { ...receiptOf(a.identity, stranger, 'task-forged'), payerSignature: stranger.sign(new Uint8Array(1)) },
+        [{ ...receiptOf(a.identity, stranger, 'task-forged'), payerSignature: stranger.sign(new Uint8Array(1)) }],
         ErrorCode.ERROR_CODE_INVALID_RECEIPT,
         /bad-signature/,
       ],
-      [stranger.nodeId, countersignReceipt(receiptOf(a.identity, stranger, 'task-done'), stranger), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /already countersigned/],
-      [stranger.nodeId, undefined, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /receipt must be present/],
+      [stranger.nodeId, [countersignReceipt(receiptOf(a.identity, stranger, 'task-done'), stranger)], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /already countersigned/],
       [
         stranger.nodeId,
-        { receipt: new Uint8Array(8_300), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) },
+        [{ receipt: new Uint8Array(8_300), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) }],
         ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
         /at most/,
       ],
-      ['B'.repeat(64), receiptOf(a.identity, stranger, 'task-bad-id'), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /64 lowercase hex/],
-      [a.nodeId, receiptOf(a.identity, stranger, 'task-self'), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /is this node/],
+      // The call's: its payee, its size.
+      ['B'.repeat(64), [receiptOf(a.identity, stranger, 'task-bad-id')], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /64 lowercase hex/],
+      [a.nodeId, [receiptOf(a.identity, stranger, 'task-self')], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /is this node/],
+      [stranger.nodeId, [], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /1 to 64 receipts, got 0/],
+      [
+        stranger.nodeId,
+        Array.from({ length: RECEIPTS_PER_DELIVERY + 1 }, (_, i) => receiptOf(a.identity, stranger, `task-many-${i}`)),
+        ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+        /1 to 64 receipts, got 65/,
+      ],
     ];
-    for (const [peer, receipt, code, message] of cases) {
-      const err = await swarmErrorOf(deliver(peer, receipt));
+    for (const [peer, receipts, code, message] of cases) {
+      const err = receipts.length === 1 ? await swarmErrorOf(deliver(peer, receipts[0])) : await swarmErrorOf(deliverAll(peer, receipts));
       expect({ code: err.code, message: err.message }).toEqual({ code, message: expect.stringMatching(message) });
       expect(err.message.length).toBeLessThan(300);
     }
     expect(registryA.asked.length).toBe(asked);
     expect(creditB.accepted.length).toBe(seen);
+  });
+
+  it('delivers a batch of 64 to one payee, each receipt with its own outcome: one refused before sending, the others countersigned', async () => {
+    const seen = creditB.accepted.length;
+    const receipts = Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => receiptOf(a.identity, b.identity, `task-batch-${i}`, BigInt(i + 1)));
+    // A receipt A did not sign, in the middle: refused here, never sent; the others go.
+    receipts[5] = receiptOf(stranger, b.identity, 'task-batch-stranger');
+    const blocks = creditB.blocks.length;
+    const outcomes = await deliverAll(b.nodeId, receipts);
+    expect(outcomes).toHaveLength(RECEIPTS_PER_DELIVERY);
+    expect(outcomes[5]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
+    expect(outcomes[5]?.receipt).toBeUndefined();
+    outcomes.forEach((o, i) => {
+      if (i === 5) return;
+      const back = countersignedOf(o);
+      expect(Buffer.from(back.receipt)).toEqual(Buffer.from(receipts[i].receipt));
+      expect(verifyReceipt(back, { expectedPayer: a.nodeId, expectedPayee: b.nodeId }).amount).toBe(BigInt(i + 1));
+    });
+    expect(creditB.accepted.length - seen).toBe(RECEIPTS_PER_DELIVERY - 1);
+    expect(creditB.blocks.length - blocks).toBe(RECEIPTS_PER_DELIVERY - 1);
   });
 
   it('answers UNAVAILABLE, retryable, for a payee whose address nobody knows', async () => {
@@ -229,16 +279,21 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     try {
       const seen = creditB.accepted.length;
       // A's receipt, sent by someone else: refused at B's door.
-      const err = await swarmErrorOf(client.call('deliverReceipt', { receipt: receiptOf(a.identity, b.identity, 'task-relayed') }));
-      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
-      await expect(client.call('deliverReceipt', {})).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
       const huge = { receipt: new Uint8Array(100_000), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) };
-      await expect(client.call('deliverReceipt', { receipt: huge })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
+      const refused = await client.call('deliverReceipts', { receipts: [receiptOf(a.identity, b.identity, 'task-relayed'), huge] });
+      expect(refused.outcomes.map((o) => o.receipt)).toEqual([undefined, undefined]);
+      expect(refused.outcomes[0]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
+      expect(refused.outcomes[1]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
+      await expect(client.call('deliverReceipts', { receipts: [] })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
       expect(creditB.accepted.length).toBe(seen);
 
-      const { receipt } = await client.call('deliverReceipt', { receipt: receiptOf(stranger, b.identity, 'task-direct', 7n) });
-      expect(verifyReceipt(receipt as SignedReceipt, { expectedPayer: stranger.nodeId, expectedPayee: b.nodeId }).amount).toBe(7n);
+      // A bad receipt does not fail the good one beside it.
+      const mixed = await client.call('deliverReceipts', { receipts: [receiptOf(a.identity, b.identity, 'task-relayed-2'), receiptOf(stranger, b.identity, 'task-direct', 7n)] });
+      expect(mixed.outcomes[0]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT });
+      const receipt = countersignedOf(mixed.outcomes[1]);
+      expect(verifyReceipt(receipt, { expectedPayer: stranger.nodeId, expectedPayee: b.nodeId }).amount).toBe(7n);
       expect(creditB.accepted.at(-1)?.fromNodeId).toBe(stranger.nodeId);
+      expect(creditB.accepted.length).toBe(seen + 1);
 
       // Chain pages: the limit clamped to 1..1,000 before credit-svc sees it, the answer as it gave it.
       const page = await client.call('chainBlocks', { fromSeq: 2n, limit: 0 });
@@ -275,8 +330,8 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     await b.restartGateway();
     expect(b.gateway.advertisedAddress).not.toBe(before);
     registryA.addresses.set(b.nodeId, b.gateway.advertisedAddress);
-    const { receipt } = await deliver(b.nodeId, receiptOf(a.identity, b.identity, 'task-moved'));
-    expect(verifyReceipt(receipt as SignedReceipt, { expectedPayer: a.nodeId, expectedPayee: b.nodeId }).taskId).toBe('task-moved');
+    const receipt = await deliver(b.nodeId, receiptOf(a.identity, b.identity, 'task-moved'));
+    expect(verifyReceipt(receipt, { expectedPayer: a.nodeId, expectedPayee: b.nodeId }).taskId).toBe('task-moved');
     const peers = await a.bus.request(GatewayPeers, {}, { timeoutMs: REQUEST_TIMEOUT_MS });
     expect(peers.peers.map((p) => p.address)).toEqual([b.gateway.advertisedAddress]);
     expect(registryA.asked.at(-1)).toBe(b.nodeId);

@@ -7,8 +7,8 @@
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { cachedSignatureCheck } from '@swarm/chain';
-import { GatewayDeliverReceipt, GatewayFetchChain } from '@swarm/contracts';
-import type { WallClock } from '@swarm/determinism';
+import { GatewayDeliverReceipts, GatewayFetchChain } from '@swarm/contracts';
+import type { Stopwatch, WallClock } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
 import type { Logger } from '@swarm/telemetry';
@@ -16,7 +16,7 @@ import { createPeerChainBlocksHandler, gatewayFetchChainHandler, MAX_FETCH_CHAIN
 import type { PeerBook } from './peer-book';
 import type { PeerPool } from './peer-pool';
 import { createPeerResolver } from './peer-resolve';
-import { createPeerDeliverReceiptHandler, gatewayDeliverReceiptHandler, MAX_RELAY_RECEIPT_REQUEST_BYTES } from './receipt-relay';
+import { createPeerDeliverReceiptsHandler, gatewayDeliverReceiptsHandler, MAX_RELAY_RECEIPTS_REQUEST_BYTES } from './receipt-relay';
 
 export interface LedgerRelayDeps {
   readonly nodeId: string;
@@ -25,12 +25,13 @@ export interface LedgerRelayDeps {
   readonly peerBook: PeerBook;
   readonly log: Logger;
   readonly clock: WallClock;
+  readonly stopwatch: Stopwatch;
 }
 
 export interface LedgerRelay {
   /** For the gateway server's handlers. */
-  readonly peerHandlers: { readonly deliverReceipt: PeerHandler<'deliverReceipt'>; readonly chainBlocks: PeerHandler<'chainBlocks'> };
-  /** Serves GatewayDeliverReceipt and GatewayFetchChain on the gateway's bus service. */
+  readonly peerHandlers: { readonly deliverReceipts: PeerHandler<'deliverReceipts'>; readonly chainBlocks: PeerHandler<'chainBlocks'> };
+  /** Serves GatewayDeliverReceipts and GatewayFetchChain on the gateway's bus service. */
   serve(svc: BusService): void;
 }
 
@@ -40,17 +41,17 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
   const peers = createPeerResolver({ pool: deps.pool, peerBook: deps.peerBook, bus, clock: deps.clock });
   return {
     peerHandlers: {
-      deliverReceipt: createPeerDeliverReceiptHandler({ nodeId, bus, checkSignature }),
+      deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch }),
       chainBlocks: createPeerChainBlocksHandler({ bus }),
     },
     serve(svc) {
-      const deliver = gatewayDeliverReceiptHandler({
+      const deliver = gatewayDeliverReceiptsHandler({
         nodeId,
         peers,
         checkSignature,
         onRefusedAnswer: (peer, reason) => log.warn({ peer, reason }, `refused the receipt peer ${shortId(peer)} answered: it does not hold`),
       });
-      svc.serve(GatewayDeliverReceipt, deliver, { maxRequestBytes: MAX_RELAY_RECEIPT_REQUEST_BYTES });
+      svc.serve(GatewayDeliverReceipts, deliver, { maxRequestBytes: MAX_RELAY_RECEIPTS_REQUEST_BYTES });
       svc.serve(GatewayFetchChain, gatewayFetchChainHandler({ nodeId, peers }), { maxRequestBytes: MAX_FETCH_CHAIN_REQUEST_BYTES });
     },
   };

@@ -1,32 +1,47 @@
 /**
- * Receipts between nodes (docs/chain.md), both ways through the gateways. Out: credit-svc (alone,
- * libs/contracts bus-roles) asks GatewayDeliverReceipt with a receipt this node signed as payer;
- * the gateway checks it, finds the payee (peer-resolve.ts), calls its PeerService.DeliverReceipt and
- * hands back the answer only once it is the same receipt with a countersignature of the payee that
- * verifies. In: a peer's DeliverReceipt, its caller authenticated by its TLS key, is checked the
- * same way (the caller must be the payer, this node the payee) and passed to credit-svc as
- * CreditAcceptReceipt with that caller as `from_node_id`; credit-svc countersigns and appends it
- * once, and answers a retry the same.
+ * Receipts between nodes (docs/chain.md), both ways through the gateways, up to
+ * RECEIPTS_PER_DELIVERY in one peer call (peer calls are rate limited per peer, together with
+ * tasks: one call per receipt would cap a pair of nodes at the limit's rate of paid tasks).
+ * Out: credit-svc (alone, libs/contracts bus-roles) asks GatewayDeliverReceipts with receipts this
+ * node signed as payer, all for one payee; the gateway checks each, finds the payee
+ * (peer-resolve.ts), calls its PeerService.DeliverReceipts once and hands back each outcome: a
+ * receipt only once it is the same receipt with a countersignature of the payee that verifies, else
+ * that receipt's error. In: a peer's DeliverReceipts, its caller authenticated by its TLS key, has
+ * each receipt checked the same way (the caller must be the payer, this node the payee) and passed
+ * to credit-svc as CreditAcceptReceipt with that caller as `from_node_id`; credit-svc countersigns
+ * and appends it once, and answers a retry the same. Every receipt has its own outcome: one that is
+ * refused does not fail the others.
  */
 import type { BusClient, Handler } from '@swarm/bus';
+import { fromWire, toWire } from '@swarm/bus';
 import type { SignatureCheck } from '@swarm/chain';
 import { encodeSignedReceipt, MAX_SIGNED_RECEIPT_BYTES, ReceiptRefusal, verifyReceipt } from '@swarm/chain';
-import type { AcceptReceiptRequest, AcceptReceiptResponse, PeerReceiptResponse, RelayReceiptRequest, SignedReceipt } from '@swarm/contracts';
-import { CreditAcceptReceipt, ErrorCode, SwarmError } from '@swarm/contracts';
+import type { AcceptReceiptRequest, AcceptReceiptResponse, PeerReceiptsResponse, ReceiptOutcome, RelayReceiptsRequest, SignedReceipt } from '@swarm/contracts';
+import { CreditAcceptReceipt, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
+import type { Stopwatch } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
 import { askCredit } from './credit-ask';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
 
-/** A relay request: the receipt and a 64-character node id, with room for the field tags. */
-export const MAX_RELAY_RECEIPT_REQUEST_BYTES = MAX_SIGNED_RECEIPT_BYTES + 128;
+/**
+ * A relay request: RECEIPTS_PER_DELIVERY receipts, each with its field tag and length, and a
+ * 64-character node id, with room to spare (~535 KB: far inside the bus's and a peer call's
+ * default 8 MiB, SWARM_GATEWAY_MAX_MESSAGE_BYTES).
+ */
+export const MAX_RELAY_RECEIPTS_REQUEST_BYTES = RECEIPTS_PER_DELIVERY * (MAX_SIGNED_RECEIPT_BYTES + 8) + 256;
 /** How long the payee's gateway has to answer: its ledger's share below, the network round trip, a first handshake. */
 export const RECEIPT_PEER_TIMEOUT_MS = 5_000;
-/** How long credit-svc has to countersign a peer's receipt: within the payer's RECEIPT_PEER_TIMEOUT_MS. */
+/** How long credit-svc has to countersign a peer's receipts, all of one call: within the payer's RECEIPT_PEER_TIMEOUT_MS. */
 export const CREDIT_ACCEPT_TIMEOUT_MS = 3_500;
+/**
+ * Receipts of one call asked of credit-svc at once: those that arrive while a batch is being written
+ * share the next one (group commit), so a call's receipts cost a few fsyncs, not one each.
+ */
+export const CREDIT_ACCEPT_CONCURRENCY = 16;
 
-export interface GatewayDeliverReceiptDeps {
+export interface GatewayDeliverReceiptsDeps {
   /** This node: the payer of every receipt it sends. */
   readonly nodeId: string;
   readonly peers: PeerResolver;
@@ -35,27 +50,60 @@ export interface GatewayDeliverReceiptDeps {
   readonly onRefusedAnswer: (peerId: string, reason: string) => void;
 }
 
-/** GatewayDeliverReceipt: credit-svc's receipt to its payee, answered countersigned. */
-export function gatewayDeliverReceiptHandler(deps: GatewayDeliverReceiptDeps): Handler<RelayReceiptRequest, PeerReceiptResponse> {
+/** GatewayDeliverReceipts: credit-svc's receipts to their payee, each answered countersigned or refused. */
+export function gatewayDeliverReceiptsHandler(deps: GatewayDeliverReceiptsDeps): Handler<RelayReceiptsRequest, PeerReceiptsResponse> {
   const { nodeId, peers, checkSignature } = deps;
   return async (req) => {
     const payee = checkPeerNodeId(req.peerNodeId, nodeId);
-    const sent = checkedReceipt(req.receipt);
-    // Everything is checked before any network call: the payee would refuse what fails here.
-    verifyReceipt(sent, { countersigned: false, expectedPayer: nodeId, expectedPayee: payee, checkSignature });
-    if (sent.payeeSignature.length > 0) throw invalid('the receipt is already countersigned; deliver it as the payer signed it');
-    const answer = await peers.withPeer(payee, (client) => client.call('deliverReceipt', { receipt: sent }, { timeoutMs: RECEIPT_PEER_TIMEOUT_MS }));
-    const back = answer.receipt;
-    const problem = answerProblem(sent, back, { nodeId, payee, checkSignature });
-    if (problem || back === undefined) {
-      const reason = problem ?? 'no receipt';
+    checkCount(req.receipts.length);
+    // Everything is checked before any network call: the payee would refuse what fails here. A
+    // receipt that fails is answered its error and not sent; the others still go.
+    const outcomes: ReceiptOutcome[] = req.receipts.map((r) => {
+      try {
+        const sent = checkedReceipt(r);
+        verifyReceipt(sent, { countersigned: false, expectedPayer: nodeId, expectedPayee: payee, checkSignature });
+        if (sent.payeeSignature.length > 0) throw invalid('the receipt is already countersigned; deliver it as the payer signed it');
+        return { receipt: undefined, error: undefined };
+      } catch (err) {
+        return { receipt: undefined, error: toWire(err) };
+      }
+    });
+    const sendIndexes = outcomes.flatMap((o, i) => (o.error === undefined ? [i] : []));
+    if (sendIndexes.length === 0) return { outcomes };
+    const sent = sendIndexes.map((i) => req.receipts[i]);
+    const answer = await peers.withPeer(payee, (client) => client.call('deliverReceipts', { receipts: sent }, { timeoutMs: RECEIPT_PEER_TIMEOUT_MS }));
+    if (answer.outcomes.length !== sent.length) {
+      const reason = `${answer.outcomes.length} outcomes for ${sent.length} receipts`;
       deps.onRefusedAnswer(payee, reason);
-      // INVALID_RECEIPT (docs/errors.md: "a missing or wrong … countersignature"), not retryable:
-      // the payee answered a receipt that does not hold, and asking it again changes nothing.
-      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, `payee ${shortId(payee)} answered a receipt that does not hold: ${reason}`, false);
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, `payee ${shortId(payee)} answered receipts that do not hold: ${reason}`, false);
     }
-    return { receipt: { receipt: back.receipt, payerSignature: back.payerSignature, payeeSignature: back.payeeSignature } };
+    sendIndexes.forEach((at, k) => {
+      outcomes[at] = checkedOutcome(sent[k], answer.outcomes[k], { nodeId, payee, checkSignature }, deps.onRefusedAnswer);
+    });
+    return { outcomes };
   };
+}
+
+/** The payee's outcome for `sent` as credit-svc may take it: its refusal, or `sent` countersigned by `payee`. */
+function checkedOutcome(
+  sent: SignedReceipt,
+  outcome: ReceiptOutcome,
+  ctx: { nodeId: string; payee: string; checkSignature: SignatureCheck },
+  onRefusedAnswer: (peerId: string, reason: string) => void,
+): ReceiptOutcome {
+  // The payee's own refusal, passed on bounded (its code known, its message capped).
+  if (outcome.error !== undefined) return { receipt: undefined, error: toWire(fromWire(outcome.error)) };
+  const back = outcome.receipt;
+  const problem = answerProblem(sent, back, ctx);
+  if (problem !== undefined || back === undefined) {
+    const reason = problem ?? 'no receipt';
+    onRefusedAnswer(ctx.payee, reason);
+    // INVALID_RECEIPT (docs/errors.md: "a missing or wrong … countersignature"), not retryable:
+    // the payee answered a receipt that does not hold, and asking it again changes nothing.
+    const err = new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, `payee ${shortId(ctx.payee)} answered a receipt that does not hold: ${reason}`, false);
+    return { receipt: undefined, error: toWire(err) };
+  }
+  return { receipt: { receipt: back.receipt, payerSignature: back.payerSignature, payeeSignature: back.payeeSignature }, error: undefined };
 }
 
 /** Why the payee's answer is not `sent` countersigned by `payee`, or undefined when it is. */
@@ -71,31 +119,56 @@ function answerProblem(sent: SignedReceipt, back: SignedReceipt | undefined, ctx
   return undefined;
 }
 
-export interface PeerDeliverReceiptDeps {
+export interface PeerDeliverReceiptsDeps {
   /** This node: the payee of every receipt a peer delivers. */
   readonly nodeId: string;
   readonly bus: BusClient;
   readonly checkSignature: SignatureCheck;
-  /** Default CREDIT_ACCEPT_TIMEOUT_MS. */
+  readonly stopwatch: Stopwatch;
+  /** For all the receipts of one call together; default CREDIT_ACCEPT_TIMEOUT_MS. */
   readonly timeoutMs?: number;
 }
 
-/** PeerService.DeliverReceipt: a peer's receipt for this node, countersigned by credit-svc. */
-export function createPeerDeliverReceiptHandler(deps: PeerDeliverReceiptDeps): PeerHandler<'deliverReceipt'> {
-  const { nodeId, bus, checkSignature } = deps;
+/** PeerService.DeliverReceipts: a peer's receipts for this node, each countersigned by credit-svc or refused. */
+export function createPeerDeliverReceiptsHandler(deps: PeerDeliverReceiptsDeps): PeerHandler<'deliverReceipts'> {
+  const { nodeId, bus, checkSignature, stopwatch } = deps;
   const timeoutMs = deps.timeoutMs ?? CREDIT_ACCEPT_TIMEOUT_MS;
   return async ({ peerId, request, signal }) => {
-    const receipt = checkedReceipt(request.receipt);
-    // The caller pays: a node cannot deliver receipts others signed, nor ones for another payee.
-    verifyReceipt(receipt, { countersigned: false, expectedPayer: peerId, expectedPayee: nodeId, checkSignature });
-    const accept: AcceptReceiptRequest = { receipt, fromNodeId: peerId };
-    const answer: AcceptReceiptResponse = await askCredit(bus, CreditAcceptReceipt, accept, timeoutMs, signal);
-    if (answer.receipt === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, "this node's ledger answered no receipt");
-    return { receipt: answer.receipt };
+    checkCount(request.receipts.length);
+    const deadline = stopwatch.now() + timeoutMs;
+    const acceptOne = async (r: SignedReceipt): Promise<SignedReceipt> => {
+      const receipt = checkedReceipt(r);
+      // The caller pays: a node cannot deliver receipts others signed, nor ones for another payee.
+      verifyReceipt(receipt, { countersigned: false, expectedPayer: peerId, expectedPayee: nodeId, checkSignature });
+      const left = deadline - stopwatch.now();
+      if (left <= 0) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node's ledger did not answer within ${timeoutMs} ms`, true);
+      const accept: AcceptReceiptRequest = { receipt, fromNodeId: peerId };
+      const answer: AcceptReceiptResponse = await askCredit(bus, CreditAcceptReceipt, accept, left, signal);
+      if (answer.receipt === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, "this node's ledger answered no receipt");
+      return answer.receipt;
+    };
+    const outcomes: ReceiptOutcome[] = new Array<ReceiptOutcome>(request.receipts.length);
+    let next = 0;
+    const worker = async () => {
+      for (let at = next++; at < request.receipts.length; at = next++) {
+        try {
+          outcomes[at] = { receipt: await acceptOne(request.receipts[at]), error: undefined };
+        } catch (err) {
+          outcomes[at] = { receipt: undefined, error: toWire(err) };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CREDIT_ACCEPT_CONCURRENCY, request.receipts.length) }, worker));
+    return { outcomes };
   };
 }
 
-/** The request's receipt, present and within MAX_SIGNED_RECEIPT_BYTES. */
+/** 1 to RECEIPTS_PER_DELIVERY receipts per call. */
+function checkCount(count: number): void {
+  if (count === 0 || count > RECEIPTS_PER_DELIVERY) throw invalid(`a call carries 1 to ${RECEIPTS_PER_DELIVERY} receipts, got ${count}`);
+}
+
+/** A receipt present and within MAX_SIGNED_RECEIPT_BYTES. */
 function checkedReceipt(receipt: SignedReceipt | undefined): SignedReceipt {
   if (receipt === undefined) throw invalid('receipt must be present');
   const bytes = encodeSignedReceipt(receipt).length;

@@ -56,7 +56,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: config.limits.maxMessageBytes });
   const remote = startRemoteExecution({ signer: identity, nodeId, bus, pool, log, time, peerTasks: config.peerTasks });
-  const ledger = createLedgerRelay({ nodeId, bus, pool, peerBook, log, clock: time.clock });
+  const ledger = createLedgerRelay({ nodeId, bus, pool, peerBook, log, clock: time.clock, stopwatch: time.stopwatch });
   const server: GatewayServer = await startGatewayServer({
     certificate,
     listen: config.listen,

@@ -23,7 +23,7 @@
  *   creates, lists and revokes agents through api-svc.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
  *   tools: `swarm ledger --audit`), as are pages of the node's chain and of peers' chains.
- * - Only credit-svc sends receipts to other nodes (`gateway.deliver-receipt`); only gateway-svc
+ * - Only credit-svc sends receipts to other nodes (`gateway.deliver-receipts`); only gateway-svc
  *   hands peers' receipts to credit-svc (`credit.accept-receipt`, with the peer it authenticated)
  *   and asks it for chain pages on a peer's behalf (docs/chain.md).
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
@@ -48,7 +48,7 @@ import {
   EXECUTOR_QUEUE,
   ExecutorExecute,
   ExecutorSkills,
-  GatewayDeliverReceipt,
+  GatewayDeliverReceipts,
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayDhtPing,
@@ -120,7 +120,7 @@ function service(name: ServiceName, publish: string[], serves: string[], makesRe
 
 export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze({
   // Receipts for payees on other nodes leave through the gateway (docs/chain.md).
-  credit: service('credit', [LedgerEntryEvents.subject, GatewayDeliverReceipt.subject], ['swarm.v1.credit.>'], true),
+  credit: service('credit', [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject], ['swarm.v1.credit.>'], true),
   registry: service(
     'registry',
     [

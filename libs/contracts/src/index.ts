@@ -72,7 +72,7 @@ export {
   RemoteExecuteRequest,
   FindNodeRecordRequest,
   FindNodeRecordResponse,
-  RelayReceiptRequest,
+  RelayReceiptsRequest,
   FetchChainRequest,
   RegistryServiceDefinition,
   GatewayServiceDefinition,
@@ -95,8 +95,9 @@ export {
   DhtFindValueResponse,
   PeerExecuteRequest,
   SignedExecuteResponse,
-  PeerReceiptRequest,
-  PeerReceiptResponse,
+  PeerReceiptsRequest,
+  PeerReceiptsResponse,
+  ReceiptOutcome,
   PeerServiceDefinition,
 } from './gen/swarm/v1/gateway';
 export type { Codec, Rpc, EventTopic, ServiceName, ServiceDefinition } from './subjects';
@@ -141,7 +142,7 @@ export {
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayExecute,
-  GatewayDeliverReceipt,
+  GatewayDeliverReceipts,
   GatewayFetchChain,
   ApiAddAgent,
   ApiListAgents,
@@ -160,4 +161,4 @@ export type { ErrorCodeInfo, RealErrorCode } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor, decodeTensors } from './tensor';
 export { SwarmError, isSwarmError } from './swarm-error';
-export { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS } from './limits';
+export { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, RECEIPTS_PER_DELIVERY } from './limits';

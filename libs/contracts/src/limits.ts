@@ -21,3 +21,8 @@ export const TASK_MAX_REDUNDANCY = 5;
  * most 16 payees (credit.proto ReserveRequest.payees), so at most one node per block.
  */
 export const TASK_MAX_SHARDS = 16;
+/**
+ * Most receipts one delivery carries to one payee (GatewayDeliverReceipts, PeerService
+ * DeliverReceipts): 64 signed receipts are at most ~530 KB, far inside a peer call and a bus message.
+ */
+export const RECEIPTS_PER_DELIVERY = 64;

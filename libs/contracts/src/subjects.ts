@@ -132,8 +132,8 @@ export const GatewayDhtFindNode = rpc('swarm.v1.gateway.dht-find-node', GatewayS
 export const GatewayDhtFindValue = rpc('swarm.v1.gateway.dht-find-value', GatewayServiceDefinition, 'dhtFindValue');
 /** router-svc's task for a remote provider. */
 export const GatewayExecute = rpc('swarm.v1.gateway.execute', GatewayServiceDefinition, 'execute');
-/** credit-svc's receipt for a payee on another node: delivered there and returned countersigned. */
-export const GatewayDeliverReceipt = rpc('swarm.v1.gateway.deliver-receipt', GatewayServiceDefinition, 'deliverReceipt');
+/** credit-svc's receipts (up to 64) for one payee on another node: delivered there in one call, each answered countersigned or refused. */
+export const GatewayDeliverReceipts = rpc('swarm.v1.gateway.deliver-receipts', GatewayServiceDefinition, 'deliverReceipts');
 /** A page of a peer's chain, for operators auditing it (`swarm ledger --audit --peer`). */
 export const GatewayFetchChain = rpc('swarm.v1.gateway.fetch-chain', GatewayServiceDefinition, 'fetchChain');
 
@@ -196,7 +196,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayExecute,
-  GatewayDeliverReceipt,
+  GatewayDeliverReceipts,
   GatewayFetchChain,
   ApiAddAgent,
   ApiListAgents,

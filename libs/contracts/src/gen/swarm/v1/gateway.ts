@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { SignedReceipt } from "./chain";
+import { SwarmError } from "./common";
 import { ChainBlocksRequest, ChainBlocksResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
 
@@ -130,14 +131,29 @@ export interface SignedExecuteResponse {
   publicKey: Uint8Array;
 }
 
-/** A receipt this node's peer (the payer, the authenticated caller) asks this node to countersign. */
-export interface PeerReceiptRequest {
-  receipt?: SignedReceipt | undefined;
+/**
+ * Receipts the caller (the payer of every one, as its TLS key proves) asks this node (the payee of
+ * every one) to countersign: 1 to 64 per call, each answered on its own.
+ */
+export interface PeerReceiptsRequest {
+  /** The receipts as their payer signed them, not yet countersigned; 1 to 64. */
+  receipts: SignedReceipt[];
 }
 
-/** The receipt countersigned by the answering node (the payee), in its chain. */
-export interface PeerReceiptResponse {
-  receipt?: SignedReceipt | undefined;
+/** One outcome per receipt sent, in the order sent. */
+export interface PeerReceiptsResponse {
+  /** outcomes[i] answers receipts[i]. */
+  outcomes: ReceiptOutcome[];
+}
+
+/** What became of one receipt of a batch: countersigned, or refused with its own error. */
+export interface ReceiptOutcome {
+  /** The receipt countersigned by the payee and in its chain, when accepted. */
+  receipt?:
+    | SignedReceipt
+    | undefined;
+  /** Why the payee did not countersign it, when refused (retryable or not, as for a single call). */
+  error?: SwarmError | undefined;
 }
 
 function createBaseNodeInfoRequest(): NodeInfoRequest {
@@ -1490,19 +1506,19 @@ export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
   },
 };
 
-function createBasePeerReceiptRequest(): PeerReceiptRequest {
-  return { receipt: undefined };
+function createBasePeerReceiptsRequest(): PeerReceiptsRequest {
+  return { receipts: [] };
 }
 
-export const PeerReceiptRequest: MessageFns<PeerReceiptRequest> = {
-  encode(message: PeerReceiptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.receipt !== undefined) {
-      SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+export const PeerReceiptsRequest: MessageFns<PeerReceiptsRequest> = {
+  encode(message: PeerReceiptsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.receipts) {
+      SignedReceipt.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): PeerReceiptRequest {
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerReceiptsRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1511,7 +1527,7 @@ export const PeerReceiptRequest: MessageFns<PeerReceiptRequest> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBasePeerReceiptRequest();
+      const message = createBasePeerReceiptsRequest();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1520,7 +1536,7 @@ export const PeerReceiptRequest: MessageFns<PeerReceiptRequest> = {
               break;
             }
 
-            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            message.receipts.push(SignedReceipt.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1535,43 +1551,45 @@ export const PeerReceiptRequest: MessageFns<PeerReceiptRequest> = {
     }
   },
 
-  fromJSON(object: any): PeerReceiptRequest {
-    return { receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined };
+  fromJSON(object: any): PeerReceiptsRequest {
+    return {
+      receipts: globalThis.Array.isArray(object?.receipts)
+        ? object.receipts.map((e: any) => SignedReceipt.fromJSON(e))
+        : [],
+    };
   },
 
-  toJSON(message: PeerReceiptRequest): unknown {
+  toJSON(message: PeerReceiptsRequest): unknown {
     const obj: any = {};
-    if (message.receipt !== undefined) {
-      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    if (message.receipts?.length) {
+      obj.receipts = message.receipts.map((e) => SignedReceipt.toJSON(e));
     }
     return obj;
   },
 
-  create(base?: DeepPartial<PeerReceiptRequest>): PeerReceiptRequest {
-    return PeerReceiptRequest.fromPartial(base ?? {});
+  create(base?: DeepPartial<PeerReceiptsRequest>): PeerReceiptsRequest {
+    return PeerReceiptsRequest.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<PeerReceiptRequest>): PeerReceiptRequest {
-    const message = createBasePeerReceiptRequest();
-    message.receipt = (object.receipt !== undefined && object.receipt !== null)
-      ? SignedReceipt.fromPartial(object.receipt)
-      : undefined;
+  fromPartial(object: DeepPartial<PeerReceiptsRequest>): PeerReceiptsRequest {
+    const message = createBasePeerReceiptsRequest();
+    message.receipts = object.receipts?.map((e) => SignedReceipt.fromPartial(e)) || [];
     return message;
   },
 };
 
-function createBasePeerReceiptResponse(): PeerReceiptResponse {
-  return { receipt: undefined };
+function createBasePeerReceiptsResponse(): PeerReceiptsResponse {
+  return { outcomes: [] };
 }
 
-export const PeerReceiptResponse: MessageFns<PeerReceiptResponse> = {
-  encode(message: PeerReceiptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.receipt !== undefined) {
-      SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+export const PeerReceiptsResponse: MessageFns<PeerReceiptsResponse> = {
+  encode(message: PeerReceiptsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      ReceiptOutcome.encode(v!, writer.uint32(10).fork()).join();
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): PeerReceiptResponse {
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerReceiptsResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1580,7 +1598,7 @@ export const PeerReceiptResponse: MessageFns<PeerReceiptResponse> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBasePeerReceiptResponse();
+      const message = createBasePeerReceiptsResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1589,7 +1607,7 @@ export const PeerReceiptResponse: MessageFns<PeerReceiptResponse> = {
               break;
             }
 
-            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            message.outcomes.push(ReceiptOutcome.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1604,25 +1622,116 @@ export const PeerReceiptResponse: MessageFns<PeerReceiptResponse> = {
     }
   },
 
-  fromJSON(object: any): PeerReceiptResponse {
-    return { receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined };
+  fromJSON(object: any): PeerReceiptsResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => ReceiptOutcome.fromJSON(e))
+        : [],
+    };
   },
 
-  toJSON(message: PeerReceiptResponse): unknown {
+  toJSON(message: PeerReceiptsResponse): unknown {
     const obj: any = {};
-    if (message.receipt !== undefined) {
-      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => ReceiptOutcome.toJSON(e));
     }
     return obj;
   },
 
-  create(base?: DeepPartial<PeerReceiptResponse>): PeerReceiptResponse {
-    return PeerReceiptResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<PeerReceiptsResponse>): PeerReceiptsResponse {
+    return PeerReceiptsResponse.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<PeerReceiptResponse>): PeerReceiptResponse {
-    const message = createBasePeerReceiptResponse();
+  fromPartial(object: DeepPartial<PeerReceiptsResponse>): PeerReceiptsResponse {
+    const message = createBasePeerReceiptsResponse();
+    message.outcomes = object.outcomes?.map((e) => ReceiptOutcome.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReceiptOutcome(): ReceiptOutcome {
+  return { receipt: undefined, error: undefined };
+}
+
+export const ReceiptOutcome: MessageFns<ReceiptOutcome> = {
+  encode(message: ReceiptOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+    }
+    if (message.error !== undefined) {
+      SwarmError.encode(message.error, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiptOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiptOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = SwarmError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiptOutcome {
+    return {
+      receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+      error: isSet(object.error) ? SwarmError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: ReceiptOutcome): unknown {
+    const obj: any = {};
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    if (message.error !== undefined) {
+      obj.error = SwarmError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReceiptOutcome>): ReceiptOutcome {
+    return ReceiptOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReceiptOutcome>): ReceiptOutcome {
+    const message = createBaseReceiptOutcome();
     message.receipt = (object.receipt !== undefined && object.receipt !== null)
       ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? SwarmError.fromPartial(object.error)
       : undefined;
     return message;
   },
@@ -1708,14 +1817,15 @@ export const PeerServiceDefinition = {
       options: {},
     },
     /**
-     * Countersigns a receipt the caller signed as payer, naming the answering node as payee, and
-     * appends it to the answering node's chain; the same answer again for a retry.
+     * Countersigns receipts the caller signed as payer, naming the answering node as payee (1 to 64
+     * per call), and appends each to the answering node's chain; the same answer again for a retry.
+     * Each receipt has its own outcome: a refused one does not fail the others.
      */
-    deliverReceipt: {
-      name: "DeliverReceipt",
-      requestType: PeerReceiptRequest as typeof PeerReceiptRequest,
+    deliverReceipts: {
+      name: "DeliverReceipts",
+      requestType: PeerReceiptsRequest as typeof PeerReceiptsRequest,
       requestStream: false,
-      responseType: PeerReceiptResponse as typeof PeerReceiptResponse,
+      responseType: PeerReceiptsResponse as typeof PeerReceiptsResponse,
       responseStream: false,
       options: {},
     },

@@ -17,7 +17,7 @@ import {
   DhtStoreResponse,
   NodeInfoRequest,
   NodeInfoResponse,
-  PeerReceiptResponse,
+  PeerReceiptsResponse,
   SignedExecuteResponse,
 } from "./gateway";
 import { NodeResources, RecordSkill, SignedNodeRecord } from "./record";
@@ -151,13 +151,14 @@ export interface FindNodeRecordResponse {
 }
 
 /**
- * A receipt for another node (credit-svc, the payer): the gateway finds the payee's address (its
- * peer book, else its record on the DHT) and delivers it there.
+ * Receipts for another node (credit-svc, the payer): the gateway finds the payee's address (its
+ * peer book, else its record on the DHT) and delivers them there in one call.
  */
-export interface RelayReceiptRequest {
-  /** The payee, 64 lowercase hex characters; must be the receipt's payee. */
+export interface RelayReceiptsRequest {
+  /** The payee, 64 lowercase hex characters; must be the payee of every receipt. */
   peerNodeId: string;
-  receipt?: SignedReceipt | undefined;
+  /** The receipts as this node signed them, not yet countersigned; 1 to 64. */
+  receipts: SignedReceipt[];
 }
 
 /** A page of another node's chain, fetched through its gateway (operators auditing a peer). */
@@ -1566,22 +1567,22 @@ export const FindNodeRecordResponse: MessageFns<FindNodeRecordResponse> = {
   },
 };
 
-function createBaseRelayReceiptRequest(): RelayReceiptRequest {
-  return { peerNodeId: "", receipt: undefined };
+function createBaseRelayReceiptsRequest(): RelayReceiptsRequest {
+  return { peerNodeId: "", receipts: [] };
 }
 
-export const RelayReceiptRequest: MessageFns<RelayReceiptRequest> = {
-  encode(message: RelayReceiptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const RelayReceiptsRequest: MessageFns<RelayReceiptsRequest> = {
+  encode(message: RelayReceiptsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.peerNodeId !== "") {
       writer.uint32(10).string(message.peerNodeId);
     }
-    if (message.receipt !== undefined) {
-      SignedReceipt.encode(message.receipt, writer.uint32(18).fork()).join();
+    for (const v of message.receipts) {
+      SignedReceipt.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): RelayReceiptRequest {
+  decode(input: BinaryReader | Uint8Array, length?: number): RelayReceiptsRequest {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1590,7 +1591,7 @@ export const RelayReceiptRequest: MessageFns<RelayReceiptRequest> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseRelayReceiptRequest();
+      const message = createBaseRelayReceiptsRequest();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1607,7 +1608,7 @@ export const RelayReceiptRequest: MessageFns<RelayReceiptRequest> = {
               break;
             }
 
-            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            message.receipts.push(SignedReceipt.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1622,37 +1623,37 @@ export const RelayReceiptRequest: MessageFns<RelayReceiptRequest> = {
     }
   },
 
-  fromJSON(object: any): RelayReceiptRequest {
+  fromJSON(object: any): RelayReceiptsRequest {
     return {
       peerNodeId: isSet(object.peerNodeId)
         ? globalThis.String(object.peerNodeId)
         : isSet(object.peer_node_id)
         ? globalThis.String(object.peer_node_id)
         : "",
-      receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+      receipts: globalThis.Array.isArray(object?.receipts)
+        ? object.receipts.map((e: any) => SignedReceipt.fromJSON(e))
+        : [],
     };
   },
 
-  toJSON(message: RelayReceiptRequest): unknown {
+  toJSON(message: RelayReceiptsRequest): unknown {
     const obj: any = {};
     if (message.peerNodeId !== undefined) {
       obj.peerNodeId = message.peerNodeId;
     }
-    if (message.receipt !== undefined) {
-      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    if (message.receipts?.length) {
+      obj.receipts = message.receipts.map((e) => SignedReceipt.toJSON(e));
     }
     return obj;
   },
 
-  create(base?: DeepPartial<RelayReceiptRequest>): RelayReceiptRequest {
-    return RelayReceiptRequest.fromPartial(base ?? {});
+  create(base?: DeepPartial<RelayReceiptsRequest>): RelayReceiptsRequest {
+    return RelayReceiptsRequest.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<RelayReceiptRequest>): RelayReceiptRequest {
-    const message = createBaseRelayReceiptRequest();
+  fromPartial(object: DeepPartial<RelayReceiptsRequest>): RelayReceiptsRequest {
+    const message = createBaseRelayReceiptsRequest();
     message.peerNodeId = object.peerNodeId ?? "";
-    message.receipt = (object.receipt !== undefined && object.receipt !== null)
-      ? SignedReceipt.fromPartial(object.receipt)
-      : undefined;
+    message.receipts = object.receipts?.map((e) => SignedReceipt.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1924,12 +1925,15 @@ export const GatewayServiceDefinition = {
       responseStream: false,
       options: {},
     },
-    /** Delivers a receipt to its payee and returns it countersigned (credit-svc only). */
-    deliverReceipt: {
-      name: "DeliverReceipt",
-      requestType: RelayReceiptRequest as typeof RelayReceiptRequest,
+    /**
+     * Delivers receipts to their one payee (1 to 64) and answers each one's outcome: countersigned,
+     * or its error (credit-svc only).
+     */
+    deliverReceipts: {
+      name: "DeliverReceipts",
+      requestType: RelayReceiptsRequest as typeof RelayReceiptsRequest,
       requestStream: false,
-      responseType: PeerReceiptResponse as typeof PeerReceiptResponse,
+      responseType: PeerReceiptsResponse as typeof PeerReceiptsResponse,
       responseStream: false,
       options: {},
     },
