@@ -20,10 +20,10 @@ import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding
 import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { ChainSigner } from '@swarm/chain';
-import { loadOrCreateIdentity } from '@swarm/identity';
+import { loadOrCreateIdentity, writeFileOnce } from '@swarm/identity';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
-import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreditConfig } from './config';
 import { startEscrowSweeper } from './escrow-sweeper';
@@ -178,14 +178,11 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   };
 }
 
-/** Writes the marker whole (a temporary name, then rename). A read-only data dir (docker-compose mounts the keys so) is warned about, not fatal. */
+/** Writes the marker once. A read-only data dir (docker-compose mounts the keys so) is warned about, not fatal. */
 async function markChainStarted(file: string, nodeId: string, log: Logger): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(temporary, `${nodeId}\n`, { mode: 0o600 });
-    await rename(temporary, file);
+    await writeFileOnce(file, new TextEncoder().encode(`${nodeId}\n`));
   } catch (err) {
-    await rm(temporary, { force: true }).catch(() => undefined);
     log.warn({ err, file }, 'could not record that this node started its chain; a ledger lost later would not be caught before a second genesis');
   }
 }

@@ -3,17 +3,17 @@
  * `<data-dir>/router/fork-proofs/<node id>-<seq>.forkproof`, each the encoded ForkProof that
  * convicted the node (docs/chain.md "Fork proofs"), checkable by anyone with verifyForkProof.
  *
- * A file is written whole and never replaced: under a temporary name, synced, then hard-linked to
- * its name (which fails if the name is taken), and the directory synced. So a crash leaves the proof
- * or nothing, and one node and seq keep the first proof reported (another pair of blocks proving the
- * same fork adds nothing). At each start every file is read and verified again, so a mark survives
+ * A file is written whole and never replaced (@swarm/identity's writeFileOnce: a temporary file,
+ * synced, hard-linked to its name, the directory synced). So a crash leaves the proof or nothing,
+ * and one node and seq keep the first proof reported (another pair of blocks proving the same fork
+ * adds nothing). At each start every file is read and verified again, so a mark survives
  * restarts and a file altered on disk convicts nobody.
  */
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ForkEvidence } from '@swarm/chain';
 import { MAX_FORK_PROOF_BYTES, verifyForkProof } from '@swarm/chain';
+import { writeFileOnce } from '@swarm/identity';
 import type { Logger } from '@swarm/telemetry';
 
 /** Under the node's data dir: the router's own folder. */
@@ -27,27 +27,10 @@ export type KeepOutcome = 'kept' | 'already-kept' | 'other-kept';
 /** Writes `bytes` (a proof verified as `evidence`) into `dir`, creating it if need be. */
 export async function keepForkProof(dir: string, evidence: ForkEvidence, bytes: Uint8Array): Promise<KeepOutcome> {
   // verifyForkProof checked the node id (the hash of the block's key), so it is 64 hex here.
-  const file = join(dir, `${evidence.nodeId}-${evidence.seq}.forkproof`);
   await mkdir(dir, { recursive: true });
-  const temporary = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temporary, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const same = (await stat(file)).size === bytes.length && Buffer.from(bytes).equals(await readFile(file));
-    return same ? 'already-kept' : 'other-kept';
-  } finally {
-    await rm(temporary, { force: true });
-  }
-  await syncDir(dir);
-  return 'kept';
+  const once = await writeFileOnce(join(dir, `${evidence.nodeId}-${evidence.seq}.forkproof`), bytes);
+  if (once.written) return 'kept';
+  return Buffer.from(bytes).equals(once.content) ? 'already-kept' : 'other-kept';
 }
 
 export interface LoadedProofs {
@@ -104,15 +87,5 @@ async function proofProblem(file: string, name: string, convicted: ForkEvidence[
     return undefined;
   } catch (err) {
     return (err instanceof Error ? err.message : String(err)).slice(0, 300);
-  }
-}
-
-/** The new name survives a power loss only once the directory entry is on disk too. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,3 +1,5 @@
+export { writeFileOnce } from './private-file';
+export type { FileOnce } from './private-file';
 export { loadOrCreateIdentity, nodeIdOf, verifySignature, IdentityError, KEY_FILE } from './identity';
 export type { NodeIdentity } from './identity';
 export { loadOrCreateNodeCertificate, nodeIdOfCertificate, CERT_FILE, CERT_LIFETIME_MS, CERT_RENEW_BEFORE_MS } from './node-certificate';

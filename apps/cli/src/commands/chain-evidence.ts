@@ -1,15 +1,15 @@
 /**
  * Keeping the proof of a fork found by `swarm ledger`: `<data-dir>/chain-evidence/<node id>-<seq>.forkproof`
  * holds the encoded ForkProof (docs/chain.md), which anyone can check with verifyForkProof. A file
- * is written whole (under a temporary name, synced, then hard-linked, which fails if the name is
- * taken) and never replaced: the same proof again is already kept, and a different proof of the
- * same fork (another pair of blocks) goes beside the first as `<node id>-<seq>-2.forkproof`, ….
+ * is written whole and never replaced (@swarm/identity's writeFileOnce): the same proof again is
+ * already kept, and a different proof of the same fork (another pair of blocks) goes beside the
+ * first as `<node id>-<seq>-2.forkproof`, ….
  */
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeForkProof, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
+import { writeFileOnce } from '@swarm/identity';
 import { CliError } from '../cli-error';
 
 /** The folder of the node's home that holds the proofs. */
@@ -32,21 +32,6 @@ export async function keepForkProof(dir: string, proof: ForkProof): Promise<stri
 
 /** True when `file` now holds `bytes`: placed there now, or already there; false when it holds something else. */
 async function holdsOrPlaced(file: string, bytes: Uint8Array): Promise<boolean> {
-  const temporary = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temporary, file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return (await stat(file)).size === bytes.length && Buffer.from(bytes).equals(await readFile(file));
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  const once = await writeFileOnce(file, bytes);
+  return once.written || Buffer.from(bytes).equals(once.content);
 }
