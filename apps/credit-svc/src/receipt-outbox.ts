@@ -61,6 +61,8 @@ interface Backoff {
 
 export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   const { book, stopwatch, scheduler, log } = deps;
+  // One entry per outbox receipt whose delivery failed, removed once it is delivered (receipts leave
+  // the outbox no other way): as many as the outbox holds stuck, and each keeps its doubling wait.
   const backoff = new Map<string, Backoff>();
   /** The last receipt id looked at; undefined: from the outbox's beginning. */
   let cursor: string | undefined;
@@ -159,10 +161,6 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
         if (wrapped) break;
         wrapped = true;
       }
-    }
-    // Backoffs of receipts that have left the outbox (delivered) go once they are long past.
-    if (backoff.size > MAX_OUTBOX_SCAN) {
-      for (const [id, b] of backoff) if (b.until + MAX_RETRY_MS < now) backoff.delete(id);
     }
     return due;
   }

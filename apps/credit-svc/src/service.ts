@@ -40,14 +40,11 @@ export const SERVICE_VERSION = '0.1.0';
 export const MAX_CREDIT_REQUEST_BYTES = 1024;
 /**
  * A settle may name MAX_PAYOUTS payouts of a 128-char payee and a uint64 each (about 145 bytes
- * apiece, 2.4 KiB for 16 with the escrow id); 4 KiB fits that with room, and nothing much bigger.
+ * apiece, 2.4 KiB for 16 with the escrow id); one that pays other nodes also names the task (hashes)
+ * and each remote payee's key and share, about 180 more bytes per payee (3 KiB for 16). 8 KiB fits
+ * that with room, and nothing much bigger.
  */
-export const MAX_SETTLE_REQUEST_BYTES = 4096;
-/**
- * A settle that pays other nodes also names the task (hashes) and each remote payee's key and
- * share: about 180 more bytes per payee, 3 KiB for 16.
- */
-export const MAX_SETTLE_WITH_FACTS_BYTES = 8192;
+export const MAX_SETTLE_REQUEST_BYTES = 8192;
 /** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id. */
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
 /** The gateway may try two addresses of the peer (up to 13.5 s); this leaves it room to answer. */
@@ -134,7 +131,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch, standing, clock, book, onReceiptsOwed: () => outbox.kick() });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, opts);
-  bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_WITH_FACTS_BYTES });
+  bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
   bus.serve(CreditRefund, handlers.refund, opts);
   bus.serve(CreditBalance, handlers.balance, opts);
   bus.serve(CreditAudit, handlers.audit, opts);
@@ -145,17 +142,20 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditAcceptReceipt, handlers.acceptReceipt, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
   bus.serve(CreditChainBlocks, handlers.chainBlocks, opts);
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
-  bus.serveHealth(CreditHealth, () => ({
-    entries: ledger.lastSeq().toString(),
-    lastSeq: ledger.lastSeq().toString(),
-    syncWrites: String(config.syncWrites),
-    openEscrows: String(ledger.openEscrows()),
-    chainSeq: book.head().seq.toString(),
-    // Credit promised to other nodes and not yet in the chain, and receipts stuck on their payee.
-    chainPledged: book.pledged().toString(),
-    receiptsFailing: String(outbox.failing().count),
-    oldestFailingReceiptMs: String(Math.round(outbox.failing().oldestMs)),
-  }));
+  bus.serveHealth(CreditHealth, () => {
+    const failing = outbox.failing();
+    return {
+      entries: ledger.lastSeq().toString(),
+      lastSeq: ledger.lastSeq().toString(),
+      syncWrites: String(config.syncWrites),
+      openEscrows: String(ledger.openEscrows()),
+      chainSeq: book.head().seq.toString(),
+      // Credit promised to other nodes and not yet in the chain, and receipts stuck on their payee.
+      chainPledged: book.pledged().toString(),
+      receiptsFailing: String(failing.count),
+      oldestFailingReceiptMs: String(Math.round(failing.oldestMs)),
+    };
+  });
   const sweeper = startEscrowSweeper({ ledger, clock, scheduler, intervalMs: config.escrowSweepMs, log, publish });
   const head = book.head();
   log.info(

@@ -80,8 +80,8 @@ export interface ChainBook {
   readonly nodeId: string;
   /** Give these to createLedger: pledges and receipts ride in the operations' own batches. */
   readonly hooks: LedgerHooks;
-  /** Once the ledger is open: writes the genesis block on a first start, checks the head otherwise. */
   /**
+   * Once the ledger is open: writes the genesis block on a first start, checks the head otherwise.
    * `chainStarted`: this node's key has had a chain before (the caller keeps that fact beside the
    * key). Then a ledger without one is refused: a second genesis, or any block again at a seq it
    * signed before, is a fork proof against the node.
