@@ -1,9 +1,9 @@
 import { MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { ChainBlocksRequest, ChainBlocksResponse } from '@swarm/contracts';
-import { ErrorCode } from '@swarm/contracts';
+import { CHAIN_PAGE_MAX_BLOCKS, chainPageLimit, ErrorCode } from '@swarm/contracts';
 import type { PeerClient } from '@swarm/gateway';
 import { swarmErrorOf } from '@swarm/testing';
-import { clampPageLimit, gatewayFetchChainHandler, MAX_CHAIN_PAGE_BLOCKS } from './chain-relay';
+import { gatewayFetchChainHandler } from './chain-relay';
 import type { PeerResolver } from './peer-resolve';
 
 const SELF = 'a'.repeat(64);
@@ -29,8 +29,8 @@ const fetch = (peers: PeerResolver, limit: number, peerNodeId = BOB) =>
   Promise.resolve(gatewayFetchChainHandler({ nodeId: SELF, peers })({ peerNodeId, fromSeq: 1n, limit }, {} as never));
 
 describe('gateway-svc - chain pages', () => {
-  it('clamps page sizes to 1..MAX_CHAIN_PAGE_BLOCKS, 0 meaning the most', () => {
-    expect([0, 1, 7, MAX_CHAIN_PAGE_BLOCKS, MAX_CHAIN_PAGE_BLOCKS + 1, 4_294_967_295].map(clampPageLimit)).toEqual([1_000, 1, 7, 1_000, 1_000, 1_000]);
+  it('clamps page sizes to 1..CHAIN_PAGE_MAX_BLOCKS, 0 meaning the most', () => {
+    expect([0, 1, 7, CHAIN_PAGE_MAX_BLOCKS, CHAIN_PAGE_MAX_BLOCKS + 1, 4_294_967_295].map(chainPageLimit)).toEqual([1_000, 1, 7, 1_000, 1_000, 1_000]);
   });
 
   it("hands back a page of the peer's own chain, asked with the clamped limit", async () => {

@@ -9,26 +9,19 @@
 import type { BusClient, Handler } from '@swarm/bus';
 import { ChainRefusal, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { ChainBlocksResponse, FetchChainRequest } from '@swarm/contracts';
-import { CreditChainBlocks } from '@swarm/contracts';
+import { chainPageLimit, CreditChainBlocks } from '@swarm/contracts';
 import type { PeerHandler } from '@swarm/gateway';
 import { NODE_ID_PATTERN, shortId } from '@swarm/gateway';
-import { askCredit } from './credit-ask';
+import { askCredit } from './local-ask';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
 
-/** Most blocks in one page (ChainBlocksRequest.limit; 0 asks for this many). */
-export const MAX_CHAIN_PAGE_BLOCKS = 1_000;
 /** How long a peer's gateway has to answer a page: its ledger's share below and the round trip. */
 export const CHAIN_PEER_TIMEOUT_MS = 5_000;
 /** How long credit-svc has to read a page for a peer: within the auditor's CHAIN_PEER_TIMEOUT_MS. */
 export const CREDIT_CHAIN_TIMEOUT_MS = 3_500;
 /** A FetchChainRequest is a node id and two numbers. */
 export const MAX_FETCH_CHAIN_REQUEST_BYTES = 256;
-
-/** A page size as ChainBlocksRequest defines it: 0 (unset) and anything above the maximum mean the maximum. */
-export function clampPageLimit(limit: number): number {
-  return limit === 0 ? MAX_CHAIN_PAGE_BLOCKS : Math.min(Math.max(1, limit), MAX_CHAIN_PAGE_BLOCKS);
-}
 
 export interface PeerChainBlocksDeps {
   readonly bus: BusClient;
@@ -39,7 +32,7 @@ export interface PeerChainBlocksDeps {
 /** PeerService.ChainBlocks: a page of this node's chain for an auditing peer. */
 export function createPeerChainBlocksHandler(deps: PeerChainBlocksDeps): PeerHandler<'chainBlocks'> {
   const timeoutMs = deps.timeoutMs ?? CREDIT_CHAIN_TIMEOUT_MS;
-  return ({ request, signal }) => askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit: clampPageLimit(request.limit) }, timeoutMs, signal);
+  return ({ request, signal }) => askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit: chainPageLimit(request.limit) }, timeoutMs, signal);
 }
 
 export interface GatewayFetchChainDeps {
@@ -51,7 +44,7 @@ export interface GatewayFetchChainDeps {
 export function gatewayFetchChainHandler(deps: GatewayFetchChainDeps): Handler<FetchChainRequest, ChainBlocksResponse> {
   return async (req) => {
     const peer = checkPeerNodeId(req.peerNodeId, deps.nodeId);
-    const limit = clampPageLimit(req.limit);
+    const limit = chainPageLimit(req.limit);
     const page = await deps.peers.withPeer(peer, (client) => client.call('chainBlocks', { fromSeq: req.fromSeq, limit }, { timeoutMs: CHAIN_PEER_TIMEOUT_MS }));
     if (page.nodeId !== peer) {
       const claimed = NODE_ID_PATTERN.test(page.nodeId) ? `the chain of node ${shortId(page.nodeId)}` : `a node id of ${page.nodeId.length} characters`;

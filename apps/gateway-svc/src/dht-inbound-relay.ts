@@ -3,15 +3,17 @@
  * (`swarm.v1.registry.dht-*`) with `peer` = the caller's endpoint `<caller node id>@<its address>`.
  * The registry's answer goes back to the peer once it passes the same shape checks a peer's reply
  * would. A registry that does not answer (not running, or slower than `timeoutMs`) is UNAVAILABLE to
- * the peer, worded without this node's internals; the registry's own refusals keep their code.
+ * the peer, worded without this node's internals; the registry's own refusals keep their code
+ * (local-ask.ts, as for credit-svc).
  */
 import type { BusClient } from '@swarm/bus';
 import type { Rpc } from '@swarm/contracts';
-import { ErrorCode, isSwarmError, RegistryDhtFindNode, RegistryDhtFindValue, RegistryDhtPing, RegistryDhtStore, SwarmError } from '@swarm/contracts';
+import { RegistryDhtFindNode, RegistryDhtFindValue, RegistryDhtPing, RegistryDhtStore } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { DhtHandlers } from '@swarm/dht';
 import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse } from '@swarm/dht';
 import { formatHostPort, parsePeerAddress } from '@swarm/gateway';
+import { askLocal } from './local-ask';
 import type { PeerBook } from './peer-book';
 
 /**
@@ -41,12 +43,7 @@ export function createDhtInboundRelay(deps: DhtInboundRelayDeps): DhtHandlers {
     // `from` was built by DhtInbound from the authenticated caller, so it always parses.
     const caller = parsePeerAddress(from);
     if (caller) peerBook.noteSeen(caller.nodeId, formatHostPort(caller.address), clock.now());
-    try {
-      return await bus.request(rpc, req, { timeoutMs });
-    } catch (err) {
-      if (isSwarmError(err) && err.code !== ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED && err.code !== ErrorCode.ERROR_CODE_UNAVAILABLE) throw err;
-      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node's DHT did not answer within ${timeoutMs} ms`, true, { cause: err });
-    }
+    return askLocal(bus, rpc, req, { what: "this node's DHT", timeoutMs });
   }
 
   return {

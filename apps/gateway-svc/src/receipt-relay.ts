@@ -21,7 +21,7 @@ import { CreditAcceptReceipt, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } fro
 import type { Stopwatch } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
-import { askCredit } from './credit-ask';
+import { askCredit } from './local-ask';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
 

@@ -1,6 +1,7 @@
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { ChainPage, FetchChainPage } from './audit-pages';
-import { auditChainPages, CHAIN_PAGE_LIMIT } from './audit-pages';
+import { CHAIN_PAGE_MAX_BLOCKS } from '@swarm/contracts';
+import { auditChainPages } from './audit-pages';
 import { ChainRefusal } from './chain-refusal';
 import { chainRules, DEFAULT_EPOCH_MS, DEFAULT_IDLE_WINDOW_MS } from './chain-rules';
 import { verifyForkProof } from './fork-proof';
@@ -68,7 +69,7 @@ describe('auditChainPages - a chain fetched page by page', () => {
     const node = chainOf(2);
     const calls: Array<[bigint, number]> = [];
     const audit = await auditChainPages(servedBy(node.blocks, node.signer.nodeId, calls), RULES);
-    expect(calls).toEqual([[1n, CHAIN_PAGE_LIMIT]]);
+    expect(calls).toEqual([[1n, CHAIN_PAGE_MAX_BLOCKS]]);
     expect(audit.recent).toHaveLength(3);
   });
 

@@ -4,7 +4,7 @@
  * auditor holds one page, the head and the receipt ids, never the whole chain. The fetch is
  * injected; a bound refuses a chain too long to audit before its blocks are fetched.
  */
-import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
+import { CHAIN_PAGE_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { MAX_SIGNED_BLOCK_BYTES } from './block';
 import { ChainRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
@@ -17,8 +17,6 @@ import { verifyChain, verifyChainSuffix } from './verify-chain';
 
 /** Most blocks one audit reads: a receipt block is up to ~8.8 KB, and each costs three signature checks. */
 export const MAX_AUDITED_BLOCKS = 1_000_000;
-/** Blocks asked per page: the most a ChainBlocksRequest may ask. */
-export const CHAIN_PAGE_LIMIT = 1_000;
 /** Entries kept for the caller to show (the last ones). */
 export const DEFAULT_RECENT_ENTRIES = 20;
 
@@ -38,7 +36,7 @@ export type FetchChainPage = (fromSeq: bigint, limit: number) => Promise<ChainPa
 export interface AuditPagesOptions extends VerifyChainOptions {
   /** Refuse a chain longer than this (MAX_AUDITED_BLOCKS). */
   readonly maxBlocks?: number;
-  /** Blocks asked per page (CHAIN_PAGE_LIMIT). */
+  /** Blocks asked per page (CHAIN_PAGE_MAX_BLOCKS, the most a ChainBlocksRequest may ask). */
   readonly pageLimit?: number;
   /** How many of the last entries to keep (DEFAULT_RECENT_ENTRIES). */
   readonly recentEntries?: number;
@@ -64,7 +62,7 @@ export interface PagedChainAudit {
  * or when the node stops before the head it reported; SWARM_PAYLOAD_TOO_LARGE over `maxBlocks`.
  */
 export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRules, options: AuditPagesOptions = {}): Promise<PagedChainAudit> {
-  const { maxBlocks = MAX_AUDITED_BLOCKS, pageLimit = CHAIN_PAGE_LIMIT, recentEntries = DEFAULT_RECENT_ENTRIES, ...verify } = options;
+  const { maxBlocks = MAX_AUDITED_BLOCKS, pageLimit = CHAIN_PAGE_MAX_BLOCKS, recentEntries = DEFAULT_RECENT_ENTRIES, ...verify } = options;
   // One cache of parsed keys for every page: a chain's blocks share one key, its receipts a few.
   const verifyOptions: VerifyChainOptions = { ...verify, checkSignature: verify.checkSignature ?? cachedSignatureCheck() };
   const receiptIds = new Set<string>();

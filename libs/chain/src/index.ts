@@ -43,7 +43,7 @@ export { createGenesis, appendDueBurns, appendReceipt } from './append';
 export type { AppendResult, AppendReceiptOptions } from './append';
 export { verifyChain, verifyChainSuffix, owedBurns, MAX_OWED_BURNS } from './verify-chain';
 export type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
-export { auditChainPages, CHAIN_PAGE_LIMIT, MAX_AUDITED_BLOCKS, type AuditPagesOptions, type ChainPage, type FetchChainPage, type PagedChainAudit } from './audit-pages';
+export { auditChainPages, MAX_AUDITED_BLOCKS, type AuditPagesOptions, type ChainPage, type FetchChainPage, type PagedChainAudit } from './audit-pages';
 export { forkProofOf, verifyForkProof, encodeForkProof, MAX_FORK_PROOF_BYTES } from './fork-proof';
 export type { ForkEvidence } from './fork-proof';
 export { checkCrossChain, MAX_REPORTED_PROBLEMS } from './cross-chain';

@@ -26,3 +26,10 @@ export const TASK_MAX_SHARDS = 16;
  * DeliverReceipts): 64 signed receipts are at most ~530 KB, far inside a peer call and a bus message.
  */
 export const RECEIPTS_PER_DELIVERY = 64;
+/** Most blocks one page of a chain holds (ChainBlocksRequest.limit, credit-svc and both gateways). */
+export const CHAIN_PAGE_MAX_BLOCKS = 1_000;
+
+/** A ChainBlocksRequest.limit as the contract reads it: 0 (unset) and anything above the most mean the most. */
+export function chainPageLimit(limit: number): number {
+  return limit < 1 || limit > CHAIN_PAGE_MAX_BLOCKS ? CHAIN_PAGE_MAX_BLOCKS : limit;
+}

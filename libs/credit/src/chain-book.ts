@@ -33,7 +33,7 @@ import {
   verifyReceipt,
 } from '@swarm/chain';
 import type { AcceptReceiptRequest, ChainBlocksResponse, SettleRequest, SignedReceipt } from '@swarm/contracts';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { chainPageLimit, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { nodeIdOfKey } from '@swarm/records';
 import { decodeHead, decodeSeq, decodeUint, encodeHead, encodeSeq, encodeUint, HEAD_KEY, PLEDGED_KEY, seqKey } from './chain-records';
@@ -46,8 +46,7 @@ import { receiptInRule } from './ledger-rules';
 import type { SideWrite } from './ledger-store';
 import type { RecordView } from './staged-batch';
 
-/** Most blocks one page holds, and most bytes (a block is at most ~9 KiB; most are ~400 bytes). */
-export const MAX_CHAIN_PAGE_BLOCKS = 1_000;
+/** Most bytes one page holds (a block is at most ~9 KiB; most are ~400 bytes); most blocks: CHAIN_PAGE_MAX_BLOCKS. */
 export const MAX_CHAIN_PAGE_BYTES = 1 << 20;
 /** Blocks read from the store at a time while a page fills. */
 const CHAIN_READ_STEP = 64;
@@ -310,7 +309,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     },
     async blocks(fromSeq, limit) {
       const l = opened();
-      const want = limit < 1 || limit > MAX_CHAIN_PAGE_BLOCKS ? MAX_CHAIN_PAGE_BLOCKS : limit;
+      const want = chainPageLimit(limit);
       const head = headIn(l);
       const blocks: Uint8Array[] = [];
       let bytes = 0;
