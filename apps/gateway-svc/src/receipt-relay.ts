@@ -15,7 +15,7 @@
 import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';
 import type { SignatureCheck } from '@swarm/chain';
-import { encodeSignedReceipt, MAX_SIGNED_RECEIPT_BYTES, ReceiptRefusal, verifyReceipt } from '@swarm/chain';
+import { encodeSignedReceipt, MAX_SIGNED_RECEIPT_BYTES, ReceiptRefusal, sameBytes, verifyReceipt } from '@swarm/chain';
 import type { AcceptReceiptRequest, AcceptReceiptResponse, PeerReceiptsResponse, ReceiptOutcome, RelayReceiptsRequest, SignedReceipt } from '@swarm/contracts';
 import { CreditAcceptReceipt, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
@@ -174,10 +174,6 @@ function checkedReceipt(receipt: SignedReceipt | undefined): SignedReceipt {
   const bytes = encodeSignedReceipt(receipt).length;
   if (bytes > MAX_SIGNED_RECEIPT_BYTES) throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `a signed receipt is at most ${MAX_SIGNED_RECEIPT_BYTES} bytes, got ${bytes}`);
   return receipt;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 function invalid(message: string): SwarmError {

@@ -12,7 +12,7 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ForkEvidence } from '@swarm/chain';
-import { MAX_FORK_PROOF_BYTES, verifyForkProof } from '@swarm/chain';
+import { MAX_FORK_PROOF_BYTES, sameBytes, verifyForkProof } from '@swarm/chain';
 import { writeFileOnce } from '@swarm/identity';
 import type { Logger } from '@swarm/telemetry';
 
@@ -30,7 +30,7 @@ export async function keepForkProof(dir: string, evidence: ForkEvidence, bytes: 
   await mkdir(dir, { recursive: true });
   const once = await writeFileOnce(join(dir, `${evidence.nodeId}-${evidence.seq}.forkproof`), bytes);
   if (once.written) return 'kept';
-  return Buffer.from(bytes).equals(once.content) ? 'already-kept' : 'other-kept';
+  return sameBytes(bytes, once.content) ? 'already-kept' : 'other-kept';
 }
 
 export interface LoadedProofs {

@@ -20,7 +20,7 @@ export {
 export type { ChainRules, ChainRulesVars } from './chain-rules';
 export { ReceiptRefusal, ChainRefusal } from './chain-refusal';
 export type { ReceiptRefusalReason, ChainRefusalReason } from './chain-refusal';
-export { RECEIPT_DOMAIN, BLOCK_DOMAIN, checkSignature, cachedSignatureCheck, rememberingSignatureCheck, receiptSigningBytes } from './signing';
+export { RECEIPT_DOMAIN, BLOCK_DOMAIN, checkSignature, cachedSignatureCheck, rememberingSignatureCheck, receiptSigningBytes, sameBytes } from './signing';
 export type { ChainSigner, SignatureCheck, RememberingCheck } from './signing';
 export {
   makeReceipt,

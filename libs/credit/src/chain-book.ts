@@ -30,6 +30,7 @@ import {
   openBlock,
   receiptIdOf,
   rememberingSignatureCheck,
+  sameBytes,
   verifyReceipt,
 } from '@swarm/chain';
 import type { AcceptReceiptRequest, ChainBlocksResponse, SettleRequest, SignedReceipt } from '@swarm/contracts';
@@ -242,7 +243,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       if (h.nodeId !== nodeId)
         throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `the ledger's chain is node ${h.nodeId.slice(0, 12)}'s, not this node's (${nodeId.slice(0, 12)})`);
       const last = l.side('block', seqKey(h.seq));
-      if (!last || Buffer.compare(openBlock(last).hash, h.hash) !== 0)
+      if (!last || !sameBytes(openBlock(last).hash, h.hash))
         throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: the chain head (seq ${h.seq}) does not match its last block`);
     },
     head: () => headIn(opened()),
@@ -261,7 +262,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       return l.run((view, at) => {
         const stored = storedReceipt(view, receipt.receiptId);
         if (stored) {
-          if (Buffer.compare(stored.receipt, offered.receipt) !== 0) throw invalid(`receipt ${receipt.receiptId.slice(0, 80)} is already in this chain with other contents`);
+          if (!sameBytes(stored.receipt, offered.receipt)) throw invalid(`receipt ${receipt.receiptId.slice(0, 80)} is already in this chain with other contents`);
           return sideOnly(stored, []);
         }
         const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
@@ -285,7 +286,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `no receipt ${receipt.receiptId.slice(0, 80)} is waiting for its payee`);
         }
         const mine = decodeSignedReceipt(waiting);
-        if (Buffer.compare(mine.receipt, countersigned.receipt) !== 0 || Buffer.compare(mine.payerSignature, countersigned.payerSignature) !== 0) {
+        if (!sameBytes(mine.receipt, countersigned.receipt) || !sameBytes(mine.payerSignature, countersigned.payerSignature)) {
           throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the countersigned receipt ${receipt.receiptId.slice(0, 80)} is not the one this node signed`);
         }
         const before = headIn(view);

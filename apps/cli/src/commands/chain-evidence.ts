@@ -7,7 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeForkProof, verifyForkProof } from '@swarm/chain';
+import { encodeForkProof, sameBytes, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { writeFileOnce } from '@swarm/identity';
 import { CliError } from '../cli-error';
@@ -33,5 +33,5 @@ export async function keepForkProof(dir: string, proof: ForkProof): Promise<stri
 /** True when `file` now holds `bytes`: placed there now, or already there; false when it holds something else. */
 async function holdsOrPlaced(file: string, bytes: Uint8Array): Promise<boolean> {
   const once = await writeFileOnce(file, bytes);
-  return once.written || Buffer.from(bytes).equals(once.content);
+  return once.written || sameBytes(bytes, once.content);
 }
