@@ -47,8 +47,11 @@ export const MAX_CREDIT_REQUEST_BYTES = 1024;
 export const MAX_SETTLE_REQUEST_BYTES = 8192;
 /** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id. */
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
-/** The gateway may try two addresses of the peer (up to 13.5 s); this leaves it room to answer. */
-export const DELIVER_RECEIPT_TIMEOUT_MS = 15_000;
+/**
+ * The gateway may try two addresses of the peer, with a registry lookup between (10 s + 3.5 s +
+ * 10 s, receipt-relay.ts); this leaves it room to answer.
+ */
+export const DELIVER_RECEIPT_TIMEOUT_MS = 25_000;
 
 /**
  * Beside the node key, outside the ledger: this key has started a chain. A ledger that has lost the
