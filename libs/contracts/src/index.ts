@@ -161,4 +161,14 @@ export type { ErrorCodeInfo, RealErrorCode } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor, decodeTensors } from './tensor';
 export { SwarmError, isSwarmError } from './swarm-error';
-export { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, RECEIPTS_PER_DELIVERY, CHAIN_PAGE_MAX_BLOCKS, chainPageLimit } from './limits';
+export {
+  BUS_MAX_PAYLOAD_BYTES,
+  TASK_MAX_ELEMENTS,
+  TASK_MAX_TIMEOUT_MS,
+  TASK_DEFAULT_TIMEOUT_MS,
+  TASK_MAX_REDUNDANCY,
+  TASK_MAX_SHARDS,
+  RECEIPTS_PER_DELIVERY,
+  CHAIN_PAGE_MAX_BLOCKS,
+  chainPageLimit,
+} from './limits';
