@@ -40,9 +40,12 @@ export async function readNodeFile(home: string): Promise<NodeFile | undefined> 
   }
 }
 
+let writes = 0;
+
 /** Atomic (temp file + rename): a reader never sees half a document, even mid-update. */
 export async function writeNodeFile(home: string, node: NodeFile): Promise<void> {
-  const tmp = join(home, `${NODE_FILE}.${process.pid}.tmp`);
+  // A temp file of its own per write: two writes sharing one would race to rename it.
+  const tmp = join(home, `${NODE_FILE}.${process.pid}.${++writes}.tmp`);
   await writeFile(tmp, `${JSON.stringify(node, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, join(home, NODE_FILE));
 }

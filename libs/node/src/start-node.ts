@@ -233,7 +233,10 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const peerAddress = gatewayAddress ? `${nodeId}@${gatewayAddress}` : '';
     ready = { natsUrl, nodeId, pid: process.pid, natsPid: nats.pid(), startedAt, gatewayAddress, peerAddress, httpAddress };
     const supervised = nats;
-    await writeNodeFile(home, { ...ready, supervision: record.report() });
+    // In the one queue of writes: a supervision report queued meanwhile lands after it.
+    const announced = { ...ready, supervision: record.report() };
+    writing = writing.then(() => writeNodeFile(home, announced));
+    await writing;
     opts.onSupervision?.(record.report());
     return {
       natsUrl,

@@ -26,7 +26,7 @@ import { demoDenseInputs, demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
 import type { BackgroundUp, RegistryProbe } from './swarm-processes';
-import { alive, killNodeHard, nodePids, registryProbe, spawnSwarmUp } from './swarm-processes';
+import { alive, killNodeHard, registryProbe, spawnSwarmUp, upNodePids } from './swarm-processes';
 
 const TEST_TIMEOUT_MS = 120_000;
 jest.setTimeout(TEST_TIMEOUT_MS);
@@ -122,7 +122,7 @@ describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task',
     for (const s of starting) if (s.status === 'rejected') throw s.reason;
     const up5 = node5 as BackgroundUp;
     const node5Id = String(up5.summary['nodeId']);
-    node5Pids = nodePids(home5);
+    node5Pids = upNodePids(home5, up5);
     expect(up5.summary['peerAddress']).toMatch(new RegExp(`^${node5Id}@127\\.0\\.0\\.1:\\d+$`));
 
     // Found: node 1's registry lists node 5, and only node 5, for the skill only node 5 has.

@@ -69,6 +69,19 @@ export function nodePids(home: string): number[] {
   return [file.pid, ...(file.natsPid ? [file.natsPid] : []), ...services];
 }
 
+/**
+ * nodePids for a node run by spawnSwarmUp; when its node.json is gone, an error that says whether
+ * its launcher still runs and what it last wrote (a launcher removes the file only as it stops).
+ */
+export function upNodePids(home: string, up: BackgroundUp): number[] {
+  try {
+    return nodePids(home);
+  } catch (err) {
+    const state = up.process.running() ? 'still running' : 'exited';
+    throw new Error(`${(err as Error).message}; its swarm up (pid ${up.process.pid ?? '?'}) is ${state}; its last output:\n${up.process.stderr().slice(-2_000)}`);
+  }
+}
+
 /** kill -9, launcher first (its supervisor would restart the rest); answers the pids killed. */
 export function killNodeHard(pids: readonly number[]): number[] {
   const killed: number[] = [];
