@@ -3,7 +3,7 @@ import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PendingReceipt } from '@swarm/credit';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import { MAX_RETRY_MS, OUTBOX_PAGE, startReceiptOutbox } from './receipt-outbox';
+import { CALLS_PER_PAYEE, MAX_CALLS_IN_FLIGHT, MAX_RETRY_MS, OUTBOX_PAGE, startReceiptOutbox } from './receipt-outbox';
 
 const signed = (id: string): SignedReceipt => ({ receipt: new TextEncoder().encode(id), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) });
 
@@ -126,6 +126,92 @@ describe('receipt outbox', () => {
       expect(book.outbox.size).toBe(0);
       expect(sizes).toEqual([RECEIPTS_PER_DELIVERY, RECEIPTS_PER_DELIVERY, 5]);
     } finally {
+      await outbox.stop();
+    }
+  });
+  it("goes on delivering other payees' receipts while a payee's call hangs, and sends none of the hung call's receipts twice", async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['slow-1', 'slow-2']);
+    const sent = new Map<string, number>();
+    let release: (() => void) | undefined;
+    const outbox = startReceiptOutbox({
+      book,
+      deliver: async (payee, receipts) => {
+        for (const r of receipts) {
+          const id = new TextDecoder().decode(r.receipt);
+          sent.set(id, (sent.get(id) ?? 0) + 1);
+        }
+        // slow's first call answers only when the test says so (a payee that takes its whole timeout).
+        if (payee === 'slow' && release === undefined) await new Promise<void>((resolve) => (release = resolve));
+        return receipts.map((countersigned) => ({ countersigned }));
+      },
+      stopwatch: time.stopwatch,
+      scheduler: time.scheduler,
+      intervalMs: 100,
+      log: silentLogger(),
+    });
+    try {
+      await time.advance(50);
+      expect(release).toBeDefined();
+      // Settles go on paying fast, whose receipts are delivered by the passes after, slow's call still open.
+      for (let round = 0; round < 5; round++) {
+        book.outbox.set(`fast-${round}`, { receiptId: `fast-${round}`, payee: 'fast', amount: 1n, signed: signed(`fast-${round}`) });
+        outbox.kick();
+        await time.advance(200);
+        expect(book.outbox.has(`fast-${round}`)).toBe(false);
+      }
+      expect([...book.outbox.keys()]).toEqual(['slow-1', 'slow-2']);
+      // The hung call's receipts are in no other call while it is open.
+      expect([sent.get('slow-1'), sent.get('slow-2')]).toEqual([1, 1]);
+      release?.();
+      await time.advance(50);
+      expect(book.outbox.size).toBe(0);
+      expect(outbox.failing().count).toBe(0);
+    } finally {
+      release?.();
+      await outbox.stop();
+    }
+  });
+
+  it(`has at most ${CALLS_PER_PAYEE} calls to one payee and ${MAX_CALLS_IN_FLIGHT} to all of them in flight at once`, async () => {
+    const time = virtualTime(0);
+    const payees = Array.from({ length: MAX_CALLS_IN_FLIGHT + 4 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+    // Three calls' worth for each payee.
+    const ids = payees.flatMap((p) => Array.from({ length: 3 * RECEIPTS_PER_DELIVERY }, (_, i) => `${p}-${String(i).padStart(4, '0')}`));
+    const book = fakeBook(ids);
+    const open = new Map<string, number>();
+    let most = 0;
+    let mostToOne = 0;
+    const waiting: (() => void)[] = [];
+    const outbox = startReceiptOutbox({
+      book,
+      deliver: async (payee, receipts) => {
+        open.set(payee, (open.get(payee) ?? 0) + 1);
+        most = Math.max(
+          most,
+          [...open.values()].reduce((a, b) => a + b, 0),
+        );
+        mostToOne = Math.max(mostToOne, ...open.values());
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        open.set(payee, (open.get(payee) ?? 1) - 1);
+        return receipts.map((countersigned) => ({ countersigned }));
+      },
+      stopwatch: time.stopwatch,
+      scheduler: time.scheduler,
+      intervalMs: 100,
+      log: silentLogger(),
+    });
+    try {
+      // Calls end only when let go, a few at a time, until every receipt is delivered.
+      for (let step = 0; step < 500 && book.outbox.size > 0; step++) {
+        await time.advance(10);
+        waiting.splice(0, 3).forEach((go) => go());
+      }
+      expect(book.outbox.size).toBe(0);
+      expect(most).toBe(MAX_CALLS_IN_FLIGHT);
+      expect(mostToOne).toBe(CALLS_PER_PAYEE);
+    } finally {
+      waiting.forEach((go) => go());
       await outbox.stop();
     }
   });

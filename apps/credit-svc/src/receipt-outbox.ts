@@ -3,7 +3,10 @@
  * batch as the settle that paid them) through the gateways, and appends each one that comes back
  * countersigned as RECEIPT_OUT. A pass groups its due receipts by payee: one call per payee carries
  * all of them (up to RECEIPTS_PER_DELIVERY), since peer calls are rate limited per peer, and each
- * receipt has its own outcome. A payee that is down, unknown or slow is tried again with a
+ * receipt has its own outcome. A pass does not wait for its calls: a slow payee holds up only its
+ * own receipts (at most CALLS_PER_PAYEE calls to it at once, MAX_CALLS_IN_FLIGHT to all payees
+ * together), while the next passes deliver everyone else's. A payee that is down, unknown or slow
+ * is tried again with a
  * doubling backoff, for as long as it takes: the receipt stays in the outbox (on disk) until its
  * payee has countersigned it, so a restart of either side loses nothing, and the payee's inbox
  * applies a receipt id once, so a retry after a lost reply changes nothing there.
@@ -23,6 +26,10 @@ export const OUTBOX_PAGE = RECEIPTS_PER_DELIVERY;
  * next pass goes on where this one stopped, so every receipt is looked at in turn.
  */
 export const MAX_OUTBOX_SCAN = 4_096;
+/** Calls to one payee at once: the next batch is on its way while the payee countersigns the last. */
+export const CALLS_PER_PAYEE = 2;
+/** Calls in flight at once, to all payees together (each bounded by the delivery's timeout). */
+export const MAX_CALLS_IN_FLIGHT = 16;
 export const FIRST_RETRY_MS = 500;
 export const MAX_RETRY_MS = 60_000;
 
@@ -46,7 +53,7 @@ export type DeliveryOutcome = { readonly countersigned: SignedReceipt; readonly 
 export interface ReceiptOutbox {
   /** A settle just wrote receipts: run a pass now (or right after the running one). */
   kick(): void;
-  /** Resolves once the running pass, if any, has finished; none starts after. */
+  /** Resolves once the running pass and the calls in flight have ended; none starts after. */
   stop(): Promise<void>;
   /** Receipts whose delivery has failed and is being retried, and how long the oldest has waited (ms). */
   failing(): { readonly count: number; readonly oldestMs: number };
@@ -70,6 +77,26 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  /** Receipts in a call now: no pass picks them again until it has ended. */
+  const inFlight = new Set<string>();
+  /** Calls in flight per payee. */
+  const callsTo = new Map<string, number>();
+  const calls = new Set<Promise<void>>();
+
+  /** Starts one call for `payee`'s receipts; once it ends, a pass looks for what became due. */
+  function startCall(payee: string, receipts: readonly PendingReceipt[]): void {
+    for (const p of receipts) inFlight.add(p.receiptId);
+    callsTo.set(payee, (callsTo.get(payee) ?? 0) + 1);
+    const call = deliverTo(payee, receipts).finally(() => {
+      for (const p of receipts) inFlight.delete(p.receiptId);
+      const left = (callsTo.get(payee) ?? 1) - 1;
+      if (left > 0) callsTo.set(payee, left);
+      else callsTo.delete(payee);
+      calls.delete(call);
+      run();
+    });
+    calls.add(call);
+  }
 
   /** Delivers one payee's receipts in one call and applies each outcome. */
   async function deliverTo(payee: string, receipts: readonly PendingReceipt[]): Promise<void> {
@@ -137,13 +164,28 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       if (receipts) receipts.push(p);
       else byPayee.set(p.payee, [p]);
     }
-    await Promise.all([...byPayee].map(([payee, receipts]) => deliverTo(payee, receipts)));
+    for (const [payee, receipts] of byPayee) startCall(payee, receipts);
+    // A full page: more may be due behind it, for payees with a call to spare; the next pass at once.
+    if (due.length === OUTBOX_PAGE) again = true;
   }
 
-  /** Up to OUTBOX_PAGE receipts not waiting out a backoff, from where the last pass stopped. */
+  /**
+   * Up to OUTBOX_PAGE receipts from where the last pass stopped that are not waiting out a backoff
+   * nor in a call, for payees with a call to spare, at most as many payees as calls may start.
+   */
   async function dueReceipts(): Promise<PendingReceipt[]> {
     const now = stopwatch.now();
     const due: PendingReceipt[] = [];
+    const room = MAX_CALLS_IN_FLIGHT - calls.size;
+    const payees = new Set<string>();
+    const takes = (p: PendingReceipt) => {
+      if (inFlight.has(p.receiptId) || (backoff.get(p.receiptId)?.until ?? 0) > now) return false;
+      if (payees.has(p.payee)) return true;
+      if (payees.size >= room || (callsTo.get(p.payee) ?? 0) >= CALLS_PER_PAYEE) return false;
+      payees.add(p.payee);
+      return true;
+    };
+    if (room <= 0) return due;
     let scanned = 0;
     let wrapped = cursor === undefined;
     while (due.length < OUTBOX_PAGE && scanned < MAX_OUTBOX_SCAN) {
@@ -152,7 +194,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       for (const p of page) {
         if (due.length === OUTBOX_PAGE) break;
         // After a wrap the scan may meet this pass's first receipts again.
-        if ((backoff.get(p.receiptId)?.until ?? 0) <= now && !due.some((d) => d.receiptId === p.receiptId)) due.push(p);
+        if (!due.some((d) => d.receiptId === p.receiptId) && takes(p)) due.push(p);
         cursor = p.receiptId;
       }
       if (page.length < OUTBOX_PAGE) {
@@ -204,6 +246,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       timer?.();
       timer = undefined;
       await running;
+      await Promise.all(calls);
     },
   };
 }
