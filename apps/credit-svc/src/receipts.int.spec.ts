@@ -36,6 +36,8 @@ import type { CreditService } from './service';
 import { CHAIN_STARTED_FILE, startCreditService } from './service';
 
 const HASH = new Uint8Array(32).fill(3);
+/** The payee's serve ticket: credit-svc passes it on; its content is for the payee's gateway to check. */
+const TICKET = new Uint8Array(32).fill(5);
 
 interface Side {
   server: NatsServerHandle;
@@ -105,7 +107,7 @@ describe('credit-svc - receipts between two nodes', () => {
       payee: '',
       amount: 0n,
       payouts: [{ payee: payee.nodeId, amount }],
-      task: { taskId: escrowId, taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [{ nodeId: payee.nodeId, publicKey: payee.publicKey }] },
+      task: { taskId: escrowId, taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [{ nodeId: payee.nodeId, publicKey: payee.publicKey, serveTicket: TICKET }] },
     };
   };
   const pay = async (escrowId: string, amount: bigint) => {
@@ -178,7 +180,7 @@ describe('credit-svc - receipts between two nodes', () => {
   it('refuses forged, unsigned, misaddressed, zero, future-dated and conflicting receipts, changing nothing', async () => {
     const [a, b] = sides;
     const payer = a.identity;
-    const fields = { payeePublicKey: b.identity.publicKey, amount: 5n, taskId: 'bad-1', taskHash: HASH, resultHash: HASH, atMs: Date.now() };
+    const fields = { payeePublicKey: b.identity.publicKey, amount: 5n, taskId: 'bad-1', taskHash: HASH, resultHash: HASH, atMs: Date.now(), serveTicket: TICKET };
     const good = makeReceipt(fields, payer);
     const resign = (edit: (r: Receipt) => void): SignedReceipt => {
       const r = Receipt.decode(good.receipt);

@@ -50,7 +50,7 @@ export function gatewayExecuteHandler(deps: GatewayExecuteDeps): Handler<RemoteE
       deps.onRefusedResult(peer.nodeId, check.refusal.reason);
       throw check.refusal;
     }
-    return { response: signed.response, signature: signed.signature, publicKey: signed.publicKey };
+    return { response: signed.response, signature: signed.signature, publicKey: signed.publicKey, serveTicket: signed.serveTicket };
   };
 }
 

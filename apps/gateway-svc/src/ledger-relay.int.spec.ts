@@ -1,7 +1,7 @@
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, fromWire, startBusService } from '@swarm/bus';
 import type { ChainHead } from '@swarm/chain';
-import { appendReceipt, countersignReceipt, createGenesis, DEFAULT_CHAIN_RULES, makeReceipt, verifyChain, verifyReceipt } from '@swarm/chain';
+import { appendReceipt, countersignReceipt, createGenesis, DEFAULT_CHAIN_RULES, makeReceipt, receiptSigningBytes, verifyChain, verifyReceipt } from '@swarm/chain';
 import type { AcceptReceiptRequest, ChainBlocksRequest, ReceiptOutcome, SignedReceipt } from '@swarm/contracts';
 import {
   CreditAcceptReceipt,
@@ -10,6 +10,7 @@ import {
   GatewayDeliverReceipts,
   GatewayFetchChain,
   GatewayPeers,
+  Receipt,
   RECEIPTS_PER_DELIVERY,
   RegistryNodeRecord,
 } from '@swarm/contracts';
@@ -17,6 +18,7 @@ import { systemClock, systemTime } from '@swarm/determinism';
 import { dialPeer, parseHostPort } from '@swarm/gateway';
 import type { NodeIdentity } from '@swarm/identity';
 import { loadOrCreateIdentity, loadOrCreateNodeCertificate } from '@swarm/identity';
+import { createServeTickets } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
@@ -137,9 +139,15 @@ function countersignedOf(outcome: ReceiptOutcome): SignedReceipt {
 
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
 
-/** A receipt `payer` signs for `payee`, not yet countersigned. */
-function receiptOf(payer: NodeIdentity, payee: NodeIdentity, taskId: string, amount = 40n): SignedReceipt {
-  return makeReceipt({ payeePublicKey: payee.publicKey, amount, taskId, taskHash: sha256(`in ${taskId}`), resultHash: sha256(`out ${taskId}`), atMs: Date.now() }, payer);
+/**
+ * A receipt `payer` signs for `payee`, not yet countersigned, with the serve ticket `payee`'s gateway
+ * gave `payer` with the task's result (as if it had served it), unless the test names another.
+ */
+function receiptOf(payer: NodeIdentity, payee: NodeIdentity, taskId: string, amount = 40n, serveTicket = createServeTickets(payee).mint(payer.nodeId, taskId)): SignedReceipt {
+  return makeReceipt(
+    { payeePublicKey: payee.publicKey, amount, taskId, taskHash: sha256(`in ${taskId}`), resultHash: sha256(`out ${taskId}`), atMs: Date.now(), serveTicket },
+    payer,
+  );
 }
 
 describe('gateway-svc - receipts and chain pages between two nodes', () => {
@@ -253,6 +261,36 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     });
     expect(creditB.accepted.length - seen).toBe(RECEIPTS_PER_DELIVERY - 1);
     expect(creditB.blocks.length - blocks).toBe(RECEIPTS_PER_DELIVERY - 1);
+  });
+
+  it('B countersigns only receipts for tasks it served A: one without the serve ticket B gave A for that task is refused and changes nothing', async () => {
+    const seen = creditB.accepted.length;
+    const blocks = creditB.blocks.length;
+    const ticketsOfB = createServeTickets(b.identity);
+    const noTicket = (() => {
+      const r = Receipt.decode(receiptOf(a.identity, b.identity, 'task-no-ticket').receipt);
+      r.serveTicket = new Uint8Array(0);
+      const bytes = Receipt.encode(r).finish();
+      return { receipt: bytes, payerSignature: a.identity.sign(receiptSigningBytes(bytes)), payeeSignature: new Uint8Array(0) };
+    })();
+    const refused: Array<[string, SignedReceipt]> = [
+      ["another task's ticket", receiptOf(a.identity, b.identity, 'task-never-served', 40n, ticketsOfB.mint(a.nodeId, 'task-served'))],
+      ["the stranger's ticket for this task", receiptOf(a.identity, b.identity, 'task-for-stranger', 40n, ticketsOfB.mint(stranger.nodeId, 'task-for-stranger'))],
+      ['a ticket A made with its own key', receiptOf(a.identity, b.identity, 'task-self-made', 40n, createServeTickets(a.identity).mint(a.nodeId, 'task-self-made'))],
+      ['no ticket', noTicket],
+    ];
+    const outcomes = await deliverAll(
+      b.nodeId,
+      refused.map(([, r]) => r),
+    );
+    outcomes.forEach((o, i) => {
+      expect([refused[i][0], o.receipt]).toEqual([refused[i][0], undefined]);
+      expect(o.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: false, message: expect.stringMatching(/served you no such task/) });
+    });
+    expect(creditB.accepted.length).toBe(seen);
+    expect(creditB.blocks.length).toBe(blocks);
+    // The task B did serve A, with its ticket, goes through.
+    expect(verifyReceipt(await deliver(b.nodeId, receiptOf(a.identity, b.identity, 'task-served')), { expectedPayee: b.nodeId }).taskId).toBe('task-served');
   });
 
   it('answers UNAVAILABLE, retryable, for a payee whose address nobody knows', async () => {

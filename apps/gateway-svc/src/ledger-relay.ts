@@ -11,6 +11,7 @@ import { GatewayDeliverReceipts, GatewayFetchChain } from '@swarm/contracts';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
+import type { ServeTickets } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 import { createPeerChainBlocksHandler, gatewayFetchChainHandler, MAX_FETCH_CHAIN_REQUEST_BYTES } from './chain-relay';
 import type { PeerBook } from './peer-book';
@@ -26,6 +27,8 @@ export interface LedgerRelayDeps {
   readonly log: Logger;
   readonly clock: WallClock;
   readonly stopwatch: Stopwatch;
+  /** This node's serve tickets: a peer's receipt must carry the one it was given with the result. */
+  readonly tickets: ServeTickets;
 }
 
 export interface LedgerRelay {
@@ -41,7 +44,7 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
   const peers = createPeerResolver({ pool: deps.pool, peerBook: deps.peerBook, bus, clock: deps.clock });
   return {
     peerHandlers: {
-      deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch }),
+      deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }),
       chainBlocks: createPeerChainBlocksHandler({ bus }),
     },
     serve(svc) {

@@ -7,7 +7,8 @@
  * (peer-resolve.ts), calls its PeerService.DeliverReceipts once and hands back each outcome: a
  * receipt only once it is the same receipt with a countersignature of the payee that verifies, else
  * that receipt's error. In: a peer's DeliverReceipts, its caller authenticated by its TLS key, has
- * each receipt checked the same way (the caller must be the payer, this node the payee) and passed
+ * each receipt checked the same way (the caller must be the payer, this node the payee, and the
+ * receipt must carry the serve ticket this node gave the caller with that task's result) and passed
  * to credit-svc as CreditAcceptReceipt with that caller as `from_node_id`; credit-svc countersigns
  * and appends it once, and answers a retry the same. Every receipt has its own outcome: one that is
  * refused does not fail the others.
@@ -20,6 +21,7 @@ import type { AcceptReceiptRequest, AcceptReceiptResponse, PeerReceiptsResponse,
 import { CreditAcceptReceipt, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
+import type { ServeTickets } from '@swarm/records';
 import { shortId } from '@swarm/gateway';
 import { askCredit } from './local-ask';
 import type { PeerResolver } from './peer-resolve';
@@ -130,6 +132,8 @@ export interface PeerDeliverReceiptsDeps {
   readonly bus: BusClient;
   readonly checkSignature: SignatureCheck;
   readonly stopwatch: Stopwatch;
+  /** This node's serve tickets: only a receipt for a task it served the caller is countersigned. */
+  readonly tickets: Pick<ServeTickets, 'holds'>;
   /** For all the receipts of one call together; default CREDIT_ACCEPT_TIMEOUT_MS. */
   readonly timeoutMs?: number;
 }
@@ -144,7 +148,15 @@ export function createPeerDeliverReceiptsHandler(deps: PeerDeliverReceiptsDeps):
     const acceptOne = async (r: SignedReceipt): Promise<SignedReceipt> => {
       const receipt = checkedReceipt(r);
       // The caller pays: a node cannot deliver receipts others signed, nor ones for another payee.
-      verifyReceipt(receipt, { countersigned: false, expectedPayer: peerId, expectedPayee: nodeId, checkSignature });
+      const decoded = verifyReceipt(receipt, { countersigned: false, expectedPayer: peerId, expectedPayee: nodeId, checkSignature });
+      // For a task this node served the caller: the ticket it gave with that result (serve-ticket.ts).
+      if (!deps.tickets.holds(peerId, decoded.taskId, decoded.serveTicket)) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+          `receipt refused: its serve ticket is not the one this node gave your node for task '${decoded.taskId.slice(0, 64)}' (it served you no such task)`,
+          false,
+        );
+      }
       const left = deadline - stopwatch.now();
       if (left <= 0) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node's ledger did not answer within ${timeoutMs} ms`, true);
       const accept: AcceptReceiptRequest = { receipt, fromNodeId: peerId };

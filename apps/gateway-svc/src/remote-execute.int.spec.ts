@@ -17,6 +17,9 @@ import { loadGatewayConfig } from './config';
 import type { GatewayServiceHandle } from './service';
 import { startGatewayService } from './service';
 
+/** A serve ticket beside each signed result (its content is the provider's business; the length is checked). */
+const SERVE_TICKET = new Uint8Array(32).fill(7);
+
 /** Low, so a fresh node finds its proof of work at once. */
 const POW_DIFFICULTY = 8;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -102,9 +105,10 @@ async function startRoguePeer(dir: TempDir, stranger: NodeIdentity) {
           backend: 'cpu',
           executeMs: 0,
         };
-        if (state.mode === 'other-key') return signResult(encodeTask(task), answer, stranger);
-        if (state.mode === 'other-request') return signResult(encodeTask({ ...task, taskId: `${task.taskId}-old` }), { ...answer, taskId: `${task.taskId}-old` }, own);
-        const signed = signResult(encodeTask(task), answer, own);
+        if (state.mode === 'other-key') return signResult(encodeTask(task), answer, stranger, SERVE_TICKET);
+        if (state.mode === 'other-request')
+          return signResult(encodeTask({ ...task, taskId: `${task.taskId}-old` }), { ...answer, taskId: `${task.taskId}-old` }, own, SERVE_TICKET);
+        const signed = signResult(encodeTask(task), answer, own, SERVE_TICKET);
         const response = Uint8Array.from(signed.response);
         response[response.length - 1] ^= 1;
         return { ...signed, response };

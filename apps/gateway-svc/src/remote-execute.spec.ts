@@ -3,7 +3,7 @@ import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
 import { CreditStanding, ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import { manualClock, virtualTime } from '@swarm/determinism';
-import { encodeTask, nodeIdOfKey, openSignedResult } from '@swarm/records';
+import { createServeTickets, encodeTask, nodeIdOfKey, openSignedResult } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
@@ -77,6 +77,8 @@ const policy = (bus: BusClient, stopwatch: Stopwatch = manualClock(0)) => ({
   standing: createPeerStanding(bus, stopwatch, silentLogger()),
   scheduler: virtualTime(NOW).scheduler,
 });
+/** The node key, and the serve tickets made from it, as gateway-svc wires them. */
+const signing = (key: ReturnType<typeof nodeKey>) => ({ signer: key, tickets: createServeTickets(key) });
 /** The handler's answer as a promise (a handler may answer synchronously). */
 const run = (handle: ReturnType<typeof createPeerExecuteHandler>, request: { task?: ExecuteRequest }, peerId = PEER) => Promise.resolve(handle(call(request, peerId)));
 
@@ -84,15 +86,18 @@ describe('gateway-svc - running peers’ tasks', () => {
   it('runs the task as sent on the executors and signs the answer with the node key', async () => {
     const key = nodeKey();
     const { bus, asked } = executorBus(['vecadd'], answer);
-    const handle = createPeerExecuteHandler({ bus, signer: key, ...policy(bus), log: silentLogger() });
+    const handle = createPeerExecuteHandler({ bus, ...signing(key), ...policy(bus), log: silentLogger() });
     const signed = await run(handle, { task });
     expect(openSignedResult(signed, key.nodeId, encodeTask(task))).toEqual(answer(task));
+    // With the ticket its receipt must carry: for this peer and this task only.
+    expect(createServeTickets(key).holds(PEER, task.taskId, signed.serveTicket)).toBe(true);
+    expect(createServeTickets(key).holds('peer-2', task.taskId, signed.serveTicket)).toBe(false);
     expect(asked).toEqual([RegistryNodeRecord.subject, ExecutorSkills.subject, `${ExecutorExecute.subject} ${task.timeoutMs + EXECUTOR_REPLY_SLACK_MS}`]);
   });
 
   it('refuses a submitter with no valid record on the DHT with PERMISSION_DENIED, asking the executors nothing', async () => {
     const { bus, asked } = executorBus(['vecadd'], answer, []);
-    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger() });
+    const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...policy(bus), log: silentLogger() });
     await expect(run(handle, { task })).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
       message: expect.stringMatching(/^node peer-1… has no valid record on the DHT/),
@@ -110,7 +115,7 @@ describe('gateway-svc - running peers’ tasks', () => {
         ...bus,
         request: (rpc, req, opts) => (rpc.subject === RegistryNodeRecord.subject ? Promise.reject(failure) : bus.request(rpc, req, opts)),
       };
-      const handle = createPeerExecuteHandler({ bus: silent, signer: nodeKey(), ...policy(silent), log: silentLogger() });
+      const handle = createPeerExecuteHandler({ bus: silent, ...signing(nodeKey()), ...policy(silent), log: silentLogger() });
       await expect(run(handle, { task })).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_UNAVAILABLE,
         retryable: true,
@@ -123,7 +128,7 @@ describe('gateway-svc - running peers’ tasks', () => {
   it('refuses with OVERLOADED, retry hint included, once peers’ tasks fill its share of the executors', async () => {
     const releases: Array<() => void> = [];
     const { bus } = executorBus(['vecadd'], (t) => new Promise((resolve) => releases.push(() => resolve(answer(t)))));
-    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger(), peerTasks: { maxRunning: 2, maxWaiting: 0, maxWaitMs: 2_000 } });
+    const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...policy(bus), log: silentLogger(), peerTasks: { maxRunning: 2, maxWaiting: 0, maxWaitMs: 2_000 } });
     const running = [run(handle, { task }), run(handle, { task })];
     await new Promise((resolve) => setImmediate(resolve));
     const refused = await run(handle, { task }).catch((e: unknown) => e);
@@ -152,7 +157,7 @@ describe('gateway-svc - running peers’ tasks', () => {
       [PEER, SERVER, RIDER],
       { [SERVER]: 120n },
     );
-    const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger(), peerTasks: { maxRunning: 1, maxWaiting: 4, maxWaitMs: 2_000 } });
+    const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...policy(bus), log: silentLogger(), peerTasks: { maxRunning: 1, maxWaiting: 4, maxWaitMs: 2_000 } });
     const tick = () => new Promise((resolve) => setImmediate(resolve));
     const busy = run(handle, { task: { ...task, taskId: 'busy' } });
     await tick();
@@ -181,7 +186,7 @@ describe('gateway-svc - running peers’ tasks', () => {
       const { bus } = executorBus(['vecadd'], () => {
         throw new SwarmError(code, 'from the executors', true);
       });
-      const handle = createPeerExecuteHandler({ bus, signer: nodeKey(), ...policy(bus), log: silentLogger() });
+      const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...policy(bus), log: silentLogger() });
       await expect(run(handle, { task })).rejects.toMatchObject({ code });
     }
   });

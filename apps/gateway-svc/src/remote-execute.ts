@@ -14,7 +14,7 @@ import { BUS_MAX_PAYLOAD_BYTES, ErrorCode, ExecutorExecute, GatewayExecute, Swar
 import type { Scheduler, Time } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
-import type { RecordSigner } from '@swarm/records';
+import type { RecordSigner, ServeTickets } from '@swarm/records';
 import { encodeTask, signResult } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 import type { PeerTaskLimits } from './config';
@@ -45,6 +45,8 @@ export interface PeerExecuteDeps {
   readonly bus: BusClient;
   /** The node key (libs/identity's NodeIdentity): results are signed with it. */
   readonly signer: RecordSigner;
+  /** Mints the serve ticket given beside each result (libs/records serve-ticket.ts). */
+  readonly tickets: ServeTickets;
   readonly skills: InstalledSkills;
   /** Whether the submitting peer has a valid record on the DHT. */
   readonly submitters: SubmitterRecords;
@@ -92,13 +94,14 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
       release();
     }
     deps.log.debug({ peer: peerId, taskId: task.taskId.slice(0, 64), skill: task.skill }, `ran a task for peer ${shortId(peerId)}`);
-    return signResult(encodeTask(task), response, deps.signer);
+    return signResult(encodeTask(task), response, deps.signer, deps.tickets.mint(peerId, task.taskId));
   };
 }
 
 export interface RemoteExecutionDeps {
   /** The node key, the one of the gateway's certificate: a result is signed by the node its peers authenticated. */
   readonly signer: RecordSigner;
+  readonly tickets: ServeTickets;
   /** This node's id (the certificate's). */
   readonly nodeId: string;
   /** This node's bus, for the executors, the registry and the ledger. */
@@ -124,6 +127,7 @@ export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution
     execute: createPeerExecuteHandler({
       bus,
       signer,
+      tickets: deps.tickets,
       skills: createInstalledSkills(bus, time.stopwatch),
       submitters: createSubmitterRecords(bus, time.clock, time.stopwatch),
       standing: createPeerStanding(bus, time.stopwatch, log),

@@ -14,6 +14,7 @@ import { createDhtInbound, createGatewayDhtSender } from '@swarm/dht-gateway';
 import type { GatewayServer } from '@swarm/gateway';
 import { formatHostPort, startGatewayServer } from '@swarm/gateway';
 import { loadOrCreateIdentity, loadOrCreateNodeCertificate, loadOrCreatePowNonce } from '@swarm/identity';
+import { createServeTickets } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import type { GatewayConfig } from './config';
@@ -55,8 +56,10 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: config.limits.maxMessageBytes });
-  const remote = startRemoteExecution({ signer: identity, nodeId, bus, pool, log, time, peerTasks: config.peerTasks });
-  const ledger = createLedgerRelay({ nodeId, bus, pool, peerBook, log, clock: time.clock, stopwatch: time.stopwatch });
+  // Given with every result served to a peer, asked back in the receipt that pays for it.
+  const tickets = createServeTickets(identity);
+  const remote = startRemoteExecution({ signer: identity, tickets, nodeId, bus, pool, log, time, peerTasks: config.peerTasks });
+  const ledger = createLedgerRelay({ nodeId, bus, pool, peerBook, log, clock: time.clock, stopwatch: time.stopwatch, tickets });
   const server: GatewayServer = await startGatewayServer({
     certificate,
     listen: config.listen,

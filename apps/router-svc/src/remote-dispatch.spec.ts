@@ -6,6 +6,9 @@ import type { Candidate } from '@swarm/scoring';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { candidateOf, executeRemote, REMOTE_REPLY_SLACK_MS } from './remote-dispatch';
 
+/** A serve ticket beside each signed result (its content is the provider's business; the length is checked). */
+const SERVE_TICKET = new Uint8Array(32).fill(7);
+
 /** An Ed25519 node key, as libs/identity's NodeIdentity signs. */
 function nodeKey() {
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -81,14 +84,15 @@ describe('router - remote candidates', () => {
 
 describe('router - remote dispatch', () => {
   it('sends the task to the gateway with the task’s time plus slack, checks the signature and pays the provider’s id', async () => {
-    const { bus, asked } = gatewayBus(() => signResult(encodeTask(task), answer, provider));
+    const { bus, asked } = gatewayBus(() => signResult(encodeTask(task), answer, provider, SERVE_TICKET));
     await expect(executeRemote(bus, remote, task, signal())).resolves.toEqual({
       outputs: answer.outputs,
       providerId: provider.nodeId,
       executorId: 'exec-9',
       backend: 'cpu',
-      // Named by the receipt that pays it.
+      // Named by the receipt that pays it, which carries the provider's serve ticket.
       providerKey: provider.publicKey,
+      serveTicket: SERVE_TICKET,
     });
     expect(asked).toEqual([{ subject: GatewayExecute.subject, peer: ENDPOINT, timeoutMs: task.timeoutMs + REMOTE_REPLY_SLACK_MS }]);
   });
@@ -96,9 +100,9 @@ describe('router - remote dispatch', () => {
   it('refuses, retryably, a result signed by another node, altered, or answering another request', async () => {
     const other = { ...task, taskId: 'task-2' };
     const forged = [
-      signResult(encodeTask(task), answer, stranger),
-      { ...signResult(encodeTask(task), answer, provider), response: new Uint8Array(8) },
-      signResult(encodeTask(other), { ...answer, taskId: 'task-2' }, provider),
+      signResult(encodeTask(task), answer, stranger, SERVE_TICKET),
+      { ...signResult(encodeTask(task), answer, provider, SERVE_TICKET), response: new Uint8Array(8) },
+      signResult(encodeTask(other), { ...answer, taskId: 'task-2' }, provider, SERVE_TICKET),
     ];
     for (const signed of forged) {
       const { bus } = gatewayBus(() => signed);
@@ -118,7 +122,7 @@ describe('router - remote dispatch', () => {
   });
 
   it('refuses a remote candidate with no endpoint without asking the gateway', async () => {
-    const { bus, asked } = gatewayBus(() => signResult(encodeTask(task), answer, provider));
+    const { bus, asked } = gatewayBus(() => signResult(encodeTask(task), answer, provider, SERVE_TICKET));
     await expect(executeRemote(bus, { nodeId: provider.nodeId, local: false }, task, signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true });
     expect(asked).toEqual([]);
   });

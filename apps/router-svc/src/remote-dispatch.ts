@@ -52,7 +52,14 @@ export async function executeRemote(bus: BusClient, candidate: Candidate, task: 
   try {
     const signed = await bus.request(GatewayExecute, { peer: candidate.endpoint, task }, { timeoutMs: task.timeoutMs + REMOTE_REPLY_SLACK_MS, signal });
     const response = openSignedResult(signed, candidate.nodeId, requestBytes);
-    return { outputs: response.outputs, providerId: candidate.nodeId, executorId: response.executorId, backend: response.backend, providerKey: signed.publicKey };
+    return {
+      outputs: response.outputs,
+      providerId: candidate.nodeId,
+      executorId: response.executorId,
+      backend: response.backend,
+      providerKey: signed.publicKey,
+      serveTicket: signed.serveTicket,
+    };
   } catch (err) {
     if (signal.aborted || !isSwarmError(err) || err.retryable) throw err;
     throw new SwarmError(err.code, err.message, true, { cause: err, retryAfterMs: err.retryAfterMs });

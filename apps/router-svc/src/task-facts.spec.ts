@@ -29,11 +29,11 @@ describe('task facts for receipts', () => {
   });
 
   it('names the task only for a settle that pays another node', () => {
-    const facts = { inputs: [t('x', [1])], outputs: [t('y', [2])], payeeKeys: new Map([[PEER, new Uint8Array(32)]]) };
+    const facts = { inputs: [t('x', [1])], outputs: [t('y', [2])], payeeKeys: new Map([[PEER, { publicKey: new Uint8Array(32), serveTicket: new Uint8Array(32).fill(7) }]]) };
     expect(taskFactsOf('task-1', NODE, [{ payee: NODE, amount: 3n }], facts)).toBeUndefined();
     expect(taskFactsOf('task-1', NODE, [{ payee: PEER, amount: 3n }], undefined)).toBeUndefined();
     const named = taskFactsOf('task-1', NODE, [{ payee: PEER, amount: 3n }], facts);
-    expect(named).toMatchObject({ taskId: 'task-1', shares: [], payeeKeys: [{ nodeId: PEER }] });
+    expect(named).toMatchObject({ taskId: 'task-1', shares: [], payeeKeys: [{ nodeId: PEER, serveTicket: new Uint8Array(32).fill(7) }] });
     expect(named?.taskHash).toHaveLength(32);
     expect(Buffer.from(named?.resultHash ?? [])).not.toEqual(Buffer.from(named?.taskHash ?? []));
   });

@@ -42,6 +42,6 @@ export function taskFactsOf(taskId: string, nodeId: string, payouts: readonly Pa
     taskHash: tensorsDigest(facts.inputs),
     resultHash: tensorsDigest(facts.outputs),
     shares: sharesOf(payouts),
-    payeeKeys: [...facts.payeeKeys].map(([id, publicKey]) => ({ nodeId: id, publicKey })),
+    payeeKeys: [...facts.payeeKeys].map(([id, k]) => ({ nodeId: id, publicKey: k.publicKey, serveTicket: k.serveTicket })),
   };
 }

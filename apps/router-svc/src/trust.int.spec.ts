@@ -43,6 +43,9 @@ import { loadRouterConfig } from './config';
 import type { RouterService } from './service';
 import { startRouterService } from './service';
 
+/** A serve ticket beside each signed result (its content is the provider's business; the length is checked). */
+const SERVE_TICKET = new Uint8Array(32).fill(7);
+
 jest.setTimeout(60_000);
 
 /** An Ed25519 node key, as libs/identity's NodeIdentity signs. */
@@ -81,7 +84,12 @@ async function startFakes(nc: NatsConnection) {
     const outputs = getSkill(task.skill)
       .reference(task.inputs.map(fromTensor))
       .map((t) => toTensor(t.name, t.shape, t.data));
-    return signResult(encodeTask(task), { taskId: task.taskId, outputs, executorId: 'exec-remote', providerId: provider.nodeId, backend: 'cpu', executeMs: 1 }, provider);
+    return signResult(
+      encodeTask(task),
+      { taskId: task.taskId, outputs, executorId: 'exec-remote', providerId: provider.nodeId, backend: 'cpu', executeMs: 1 },
+      provider,
+      SERVE_TICKET,
+    );
   });
   return { state, stop: () => svc.stop(1_000) };
 }

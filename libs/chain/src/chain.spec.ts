@@ -218,7 +218,10 @@ describe('chain - refused', () => {
     const signer = seededSigner(4);
     const g = createGenesis(signer, RULES, AT);
     expect(verifyChain(g.blocks, RULES).head).toEqual(g.head);
-    const r = makeReceipt({ payeePublicKey: signer.publicKey, amount: 1n, taskId: 't', taskHash: sha256Of('a'), resultHash: sha256Of('b'), atMs: AT }, seededSigner(5));
+    const r = makeReceipt(
+      { payeePublicKey: signer.publicKey, amount: 1n, taskId: 't', taskHash: sha256Of('a'), resultHash: sha256Of('b'), atMs: AT, serveTicket: new Uint8Array(32).fill(7) },
+      seededSigner(5),
+    );
     const appended = appendReceipt(g.head, countersignReceipt(r, signer), signer, RULES, { atMs: AT - 10, hasReceipt: () => false });
     // Dated no earlier than the genesis, though the clock read earlier.
     expect(appended.head.atMs).toBe(BigInt(AT));

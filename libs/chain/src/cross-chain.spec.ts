@@ -53,7 +53,18 @@ describe('cross-chain check', () => {
     const [a, b] = swarm.nodes;
     const twice = (amount: bigint) =>
       countersignReceipt(
-        makeReceipt({ payeePublicKey: b.signer.publicKey, amount, taskId: 'dup', taskHash: sha256Of('x'), resultHash: sha256Of('y'), atMs: AT + 1_000 }, a.signer),
+        makeReceipt(
+          {
+            payeePublicKey: b.signer.publicKey,
+            amount,
+            taskId: 'dup',
+            taskHash: sha256Of('x'),
+            resultHash: sha256Of('y'),
+            atMs: AT + 1_000,
+            serveTicket: new Uint8Array(32).fill(7),
+          },
+          a.signer,
+        ),
         b.signer,
       );
     const out = appendReceipt(a.head, twice(10n), a.signer, RULES, { atMs: AT + 1_000, hasReceipt: () => false });

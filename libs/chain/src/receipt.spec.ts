@@ -14,9 +14,11 @@ const payer = seededSigner(1);
 const payee = seededSigner(2);
 const stranger = seededSigner(3);
 const AT = 1_700_000_000_000;
+/** The payee's serve ticket: only its issuer checks what is in it. */
+const TICKET = new Uint8Array(32).fill(7);
 
 function fields(over: Partial<ReceiptFields> = {}): ReceiptFields {
-  return { payeePublicKey: payee.publicKey, amount: 40n, taskId: 'task-1', taskHash: sha256Of('in'), resultHash: sha256Of('out'), atMs: AT, ...over };
+  return { payeePublicKey: payee.publicKey, amount: 40n, taskId: 'task-1', taskHash: sha256Of('in'), resultHash: sha256Of('out'), atMs: AT, serveTicket: TICKET, ...over };
 }
 
 function refusal(fn: () => unknown): ReceiptRefusal {

@@ -5,7 +5,7 @@
  */
 import type { ShapleyShare } from '@swarm/contracts';
 import { Receipt, SignedReceipt } from '@swarm/contracts';
-import { nodeIdOfKey } from '@swarm/records';
+import { nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
 import { ReceiptRefusal } from './chain-refusal';
 import { MAX_AT_MS, MAX_UINT64, PPM, short } from './chain-rules';
 import type { ChainSigner } from './signing';
@@ -35,6 +35,8 @@ export interface ReceiptFields {
   readonly shares?: readonly ShapleyShare[];
   /** When the payer makes it, ms since the Unix epoch. */
   readonly atMs: number;
+  /** The payee's serve ticket for this task and payer (libs/records serve-ticket.ts), 32 bytes. */
+  readonly serveTicket: Uint8Array;
 }
 
 export interface VerifyReceiptOptions {
@@ -64,6 +66,9 @@ export function makeReceipt(fields: ReceiptFields, payer: ChainSigner): SignedRe
   }
   if (!Number.isSafeInteger(fields.atMs) || fields.atMs < 1)
     throw new ReceiptRefusal('invalid-field', `at_ms must be a positive integer of ms, got ${String(fields.atMs).slice(0, 40)}`);
+  // The payee would refuse a receipt without its ticket: none is signed.
+  if (fields.serveTicket.length !== SERVE_TICKET_BYTES)
+    throw new ReceiptRefusal('invalid-field', `serve_ticket must be the payee's ${SERVE_TICKET_BYTES}-byte ticket, got ${fields.serveTicket.length} bytes`);
   const payee = nodeIdOfKey(fields.payeePublicKey);
   const payerId = nodeIdOfKey(payer.publicKey);
   const receipt: Receipt = {
@@ -78,6 +83,7 @@ export function makeReceipt(fields: ReceiptFields, payer: ChainSigner): SignedRe
     atMs: BigInt(fields.atMs),
     payerPublicKey: Uint8Array.from(payer.publicKey),
     payeePublicKey: Uint8Array.from(fields.payeePublicKey),
+    serveTicket: Uint8Array.from(fields.serveTicket),
   };
   const problem = checkReceiptFields(receipt);
   if (problem) throw problem;
@@ -155,6 +161,9 @@ export function checkReceiptFields(r: Receipt): ReceiptRefusal | undefined {
   if (r.taskHash.length !== HASH_BYTES) return invalid(`task_hash must be ${HASH_BYTES} bytes, got ${r.taskHash.length}`);
   if (r.resultHash.length !== HASH_BYTES) return invalid(`result_hash must be ${HASH_BYTES} bytes, got ${r.resultHash.length}`);
   if (r.atMs < 1n || r.atMs > MAX_AT_MS) return invalid(`at_ms must be 1..${MAX_AT_MS}, got ${r.atMs.toString().slice(0, 40)}`);
+  // Empty only in receipts made before serve tickets; its issuer alone can check its content.
+  if (r.serveTicket.length !== 0 && r.serveTicket.length !== SERVE_TICKET_BYTES)
+    return invalid(`serve_ticket must be ${SERVE_TICKET_BYTES} bytes (or empty), got ${r.serveTicket.length}`);
   const shares = checkShares(r);
   if (shares) return shares;
   if (r.payerPublicKey.length !== PUBLIC_KEY_BYTES || nodeIdOfKey(r.payerPublicKey) !== r.payer)

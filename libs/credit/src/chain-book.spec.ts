@@ -43,7 +43,13 @@ function settlePaying(escrowId: string, payee: Node, amount: bigint): SettleRequ
     payee: '',
     amount: 0n,
     payouts: [{ payee: payee.id, amount }],
-    task: { taskId: escrowId, taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [{ nodeId: payee.id, publicKey: payee.signer.publicKey }] },
+    task: {
+      taskId: escrowId,
+      taskHash: HASH,
+      resultHash: HASH,
+      shares: [],
+      payeeKeys: [{ nodeId: payee.id, publicKey: payee.signer.publicKey, serveTicket: new Uint8Array(32).fill(7) }],
+    },
   };
 }
 

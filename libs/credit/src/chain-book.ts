@@ -36,7 +36,7 @@ import {
 import type { AcceptReceiptRequest, ChainBlocksResponse, SettleRequest, SignedReceipt } from '@swarm/contracts';
 import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
-import { nodeIdOfKey } from '@swarm/records';
+import { nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
 import { decodeHead, decodeSeq, decodeUint, encodeHead, encodeSeq, encodeUint, HEAD_KEY, PLEDGED_KEY, seqKey } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
@@ -159,11 +159,26 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     if (!task) throw invalid(`the settle of ${escrow.id} pays another node: it must name the task (task id, hashes, payee keys) for the receipt`);
     const taskId = task.taskId === '' ? escrow.id : task.taskId;
     return remote.map((p) => {
-      const key = task.payeeKeys.find((k) => k.nodeId === p.payee)?.publicKey;
-      if (!key || nodeIdOfKey(key) !== p.payee) throw invalid(`the settle of ${escrow.id} names no public key of payee ${p.payee.slice(0, 12)}`);
+      const named = task.payeeKeys.find((k) => k.nodeId === p.payee);
+      if (!named || nodeIdOfKey(named.publicKey) !== p.payee) throw invalid(`the settle of ${escrow.id} names no public key of payee ${p.payee.slice(0, 12)}`);
+      // The payee countersigns only with its ticket: a receipt without it would stay pledged for ever.
+      if (named.serveTicket.length !== SERVE_TICKET_BYTES)
+        throw invalid(`the settle of ${escrow.id} names no ${SERVE_TICKET_BYTES}-byte serve ticket of payee ${p.payee.slice(0, 12)} (got ${named.serveTicket.length} bytes)`);
       const receiptId = receiptIdOf(taskId, nodeId, p.payee);
       if (view.side('outbox', receiptId) || view.side('receipt', receiptId)) throw invalid(`receipt ${receiptId.slice(0, 80)} already exists`);
-      const signed = makeReceipt({ payeePublicKey: key, amount: p.amount, taskId, taskHash: task.taskHash, resultHash: task.resultHash, shares: task.shares, atMs }, receiptSigner);
+      const signed = makeReceipt(
+        {
+          payeePublicKey: named.publicKey,
+          amount: p.amount,
+          taskId,
+          taskHash: task.taskHash,
+          resultHash: task.resultHash,
+          shares: task.shares,
+          atMs,
+          serveTicket: named.serveTicket,
+        },
+        receiptSigner,
+      );
       return { receiptId, payee: p.payee, amount: p.amount, signed };
     });
   };

@@ -15,6 +15,14 @@ export interface ExecutionResult {
   readonly backend: string;
   /** A remote provider's raw Ed25519 key (its signed result's): the receipt that pays it names it. */
   readonly providerKey?: Uint8Array;
+  /** A remote provider's serve ticket (libs/records serve-ticket.ts): the receipt that pays it carries it. */
+  readonly serveTicket?: Uint8Array;
+}
+
+/** A remote payee's key and serve ticket, for its receipt. */
+export interface PayeeKey {
+  readonly publicKey: Uint8Array;
+  readonly serveTicket: Uint8Array;
 }
 
 /**
@@ -24,13 +32,16 @@ export interface ExecutionResult {
 export interface SettleFacts {
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
-  readonly payeeKeys: ReadonlyMap<string, Uint8Array>;
+  readonly payeeKeys: ReadonlyMap<string, PayeeKey>;
 }
 
-/** The keys of the remote providers among `results`, for SettleFacts. */
-export function payeeKeysOf(results: readonly ExecutionResult[]): Map<string, Uint8Array> {
-  const keys = new Map<string, Uint8Array>();
-  for (const r of results) if (r.providerKey) keys.set(r.providerId, r.providerKey);
+/**
+ * The keys and tickets of the remote providers among `results`, for SettleFacts. One provider's
+ * results for one task (several shards) carry the same ticket: it names the requester and the task.
+ */
+export function payeeKeysOf(results: readonly ExecutionResult[]): Map<string, PayeeKey> {
+  const keys = new Map<string, PayeeKey>();
+  for (const r of results) if (r.providerKey) keys.set(r.providerId, { publicKey: r.providerKey, serveTicket: r.serveTicket ?? new Uint8Array(0) });
   return keys;
 }
 

@@ -10,3 +10,5 @@ export { nodeIdOfKey, verifyEd25519 } from './node-key';
 export { MAX_RECORD_BYTES, MAX_SKILLS, MAX_CAPACITY, MAX_THREADS, SKILL_NAME, SKILL_VERSION } from './record-rules';
 export { signResult, verifySignedResult, openSignedResult, resultSigningBytes, encodeTask, ResultRefusal, RESULT_DOMAIN } from './signed-result';
 export type { ResultCheck, ResultRefusalReason } from './signed-result';
+export { createServeTickets, SERVE_TICKET_BYTES } from './serve-ticket';
+export type { ServeTickets } from './serve-ticket';

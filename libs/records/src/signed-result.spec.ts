@@ -5,6 +5,9 @@ import type { ResultCheck, ResultRefusalReason } from './index';
 import { encodeTask, openSignedResult, ResultRefusal, resultSigningBytes, RESULT_DOMAIN, signResult, verifySignedResult } from './index';
 import { seededSigner } from './test-fixtures/seeded-signer';
 
+/** A serve ticket beside each signed result (its content is the provider's business; the length is checked). */
+const SERVE_TICKET = new Uint8Array(32).fill(7);
+
 const provider = seededSigner(1);
 const mallory = seededSigner(2);
 
@@ -27,7 +30,7 @@ function reasonOf(check: ResultCheck): ResultRefusalReason | 'accepted' {
 
 describe('records - signed results', () => {
   const request = encodeTask(task());
-  const signed = signResult(request, answer(), provider);
+  const signed = signResult(request, answer(), provider, SERVE_TICKET);
 
   it('accepts the provider’s own answer to this request and returns the decoded response', () => {
     expect(verifySignedResult(signed, provider.nodeId, request)).toEqual({ ok: true, response: answer() });
@@ -48,10 +51,17 @@ describe('records - signed results', () => {
   });
 
   it('refuses a result signed by another key: as the wrong key, or as a bad signature under the expected key', () => {
-    const byMallory = signResult(request, answer(), mallory);
+    const byMallory = signResult(request, answer(), mallory, SERVE_TICKET);
     expect(reasonOf(verifySignedResult(byMallory, provider.nodeId, request))).toBe('wrong-key');
     const borrowedKey: SignedExecuteResponse = { ...byMallory, publicKey: provider.publicKey };
     expect(reasonOf(verifySignedResult(borrowedKey, provider.nodeId, request))).toBe('bad-signature');
+  });
+
+  it('refuses a genuine result without a 32-byte serve ticket beside it (its receipt could never be countersigned)', () => {
+    for (const serveTicket of [new Uint8Array(0), new Uint8Array(31), new Uint8Array(33)]) {
+      expect(reasonOf(verifySignedResult({ ...signed, serveTicket }, provider.nodeId, request))).toBe('no-ticket');
+    }
+    expect(reasonOf(verifySignedResult(signResult(request, answer(), provider), provider.nodeId, request))).toBe('no-ticket');
   });
 
   it('refuses a replay of a genuine result as the answer to another request', () => {
@@ -62,9 +72,9 @@ describe('records - signed results', () => {
   });
 
   it('refuses a signed answer that names another task, and signed bytes that are no ExecuteResponse', () => {
-    expect(reasonOf(verifySignedResult(signResult(request, answer('task-9'), provider), provider.nodeId, request))).toBe('task-mismatch');
+    expect(reasonOf(verifySignedResult(signResult(request, answer('task-9'), provider, SERVE_TICKET), provider.nodeId, request))).toBe('task-mismatch');
     const garbage = Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-    const signedGarbage = { response: garbage, signature: provider.sign(resultSigningBytes(request, garbage)), publicKey: provider.publicKey };
+    const signedGarbage = { response: garbage, signature: provider.sign(resultSigningBytes(request, garbage)), publicKey: provider.publicKey, serveTicket: SERVE_TICKET };
     expect(reasonOf(verifySignedResult(signedGarbage, provider.nodeId, request))).toBe('malformed');
   });
 
@@ -76,7 +86,7 @@ describe('records - signed results', () => {
   });
 
   it('refuses with a retryable VERIFICATION_FAILED whose message names the rule and stays short', () => {
-    const check = verifySignedResult(signResult(request, answer('x'.repeat(100_000)), provider), provider.nodeId, request);
+    const check = verifySignedResult(signResult(request, answer('x'.repeat(100_000)), provider, SERVE_TICKET), provider.nodeId, request);
     if (check.ok) throw new Error('expected a refusal');
     expect(check.refusal).toBeInstanceOf(SwarmError);
     expect(check.refusal).toBeInstanceOf(ResultRefusal);
@@ -102,7 +112,7 @@ describe('records - signed result properties', () => {
         const signer = seededSigner(keySeed);
         const request = encodeTask(task(id, inputs));
         const response = { ...answer(id, outputs), providerId: signer.nodeId };
-        const check = verifySignedResult(signResult(request, response, signer), signer.nodeId, request);
+        const check = verifySignedResult(signResult(request, response, signer, SERVE_TICKET), signer.nodeId, request);
         expect(check.ok && ExecuteResponseCodec.encode(check.response).finish()).toEqual(ExecuteResponseCodec.encode(response).finish());
       }),
       { numRuns: 50 },
@@ -111,7 +121,7 @@ describe('records - signed result properties', () => {
 
   it('refuses any single-byte change in the response, the signature or the public key', () => {
     const request = encodeTask(task());
-    const signed = signResult(request, answer(), provider);
+    const signed = signResult(request, answer(), provider, SERVE_TICKET);
     const fields = ['response', 'signature', 'publicKey'] as const;
     fc.assert(
       fc.property(fc.constantFrom(...fields), fc.nat(), fc.integer({ min: 1, max: 255 }), (field, at, mask) => {
@@ -129,7 +139,7 @@ describe('records - signed result properties', () => {
         const a = encodeTask(task(idA, inA));
         const b = encodeTask(task(idB, inB));
         fc.pre(Buffer.compare(a, b) !== 0);
-        const signed = signResult(a, answer(idA), provider);
+        const signed = signResult(a, answer(idA), provider, SERVE_TICKET);
         expect(reasonOf(verifySignedResult(signed, provider.nodeId, b))).toBe('bad-signature');
       }),
       { numRuns: 100 },
@@ -142,7 +152,7 @@ describe('records - signed result properties', () => {
         const forger = seededSigner(forgerSeed);
         fc.pre(forger.nodeId !== provider.nodeId);
         const request = encodeTask(task());
-        const forged = signResult(request, answer(), forger);
+        const forged = signResult(request, answer(), forger, SERVE_TICKET);
         expect(reasonOf(verifySignedResult(forged, provider.nodeId, request))).toBe('wrong-key');
         expect(reasonOf(verifySignedResult({ ...forged, publicKey: provider.publicKey }, provider.nodeId, request))).toBe('bad-signature');
       }),

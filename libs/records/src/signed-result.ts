@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { RecordSigner } from './create-record';
 import { nodeIdOfKey, SIGNATURE_BYTES, verifyEd25519 } from './node-key';
 import { PUBLIC_KEY_BYTES } from './record-rules';
+import { SERVE_TICKET_BYTES } from './serve-ticket';
 
 /** Separates result signatures from every other use of the node key (records, TLS). */
 export const RESULT_DOMAIN = 'swarm-result-v1';
@@ -27,7 +28,9 @@ export type ResultRefusalReason =
   /** Signed, but the response bytes are not an ExecuteResponse. */
   | 'malformed'
   /** Signed, but the response answers another task id than the request's. */
-  | 'task-mismatch';
+  | 'task-mismatch'
+  /** No 32-byte serve ticket beside it: the receipt that pays the provider could never be countersigned. */
+  | 'no-ticket';
 
 /**
  * Why a signed result was refused. VERIFICATION_FAILED (retryable): the task itself may still
@@ -56,10 +59,10 @@ export function encodeTask(task: ExecuteRequest): Uint8Array {
   return ExecuteRequest.encode(task).finish();
 }
 
-/** Signs `response` as the answer to the task whose encoding is `requestBytes`. */
-export function signResult(requestBytes: Uint8Array, response: ExecuteResponse, signer: RecordSigner): SignedExecuteResponse {
+/** Signs `response` as the answer to the task whose encoding is `requestBytes`; `serveTicket` (serve-ticket.ts) rides beside it, unsigned. */
+export function signResult(requestBytes: Uint8Array, response: ExecuteResponse, signer: RecordSigner, serveTicket: Uint8Array = new Uint8Array(0)): SignedExecuteResponse {
   const responseBytes = ExecuteResponse.encode(response).finish();
-  return { response: responseBytes, signature: signer.sign(resultSigningBytes(requestBytes, responseBytes)), publicKey: Uint8Array.from(signer.publicKey) };
+  return { response: responseBytes, signature: signer.sign(resultSigningBytes(requestBytes, responseBytes)), publicKey: Uint8Array.from(signer.publicKey), serveTicket };
 }
 
 /**
@@ -90,6 +93,9 @@ export function verifySignedResult(signed: SignedExecuteResponse, expectedNodeId
   }
   if (response.taskId !== request.taskId) {
     return refused('task-mismatch', `${expected} answered task '${response.taskId.slice(0, SHOWN_CHARS)}', not '${request.taskId.slice(0, SHOWN_CHARS)}'`);
+  }
+  if (signed.serveTicket.length !== SERVE_TICKET_BYTES) {
+    return refused('no-ticket', `${expected} gave a ${signed.serveTicket.length}-byte serve ticket, not ${SERVE_TICKET_BYTES}: it could never be paid for this result`);
   }
   return { ok: true, response };
 }

@@ -58,7 +58,7 @@ export function benchChain(payments: number): ChainBenchRow[] {
       const payee = nodes[i % 2];
       const atMs = T0 + 1_000 * (i + 1);
       const signed = countersignReceipt(
-        makeReceipt({ payeePublicKey: payee.signer.publicKey, amount: 1n, taskId: `task-${i}`, taskHash: hash, resultHash: hash, atMs }, payer.signer),
+        makeReceipt({ payeePublicKey: payee.signer.publicKey, amount: 1n, taskId: `task-${i}`, taskHash: hash, resultHash: hash, atMs, serveTicket: hash }, payer.signer),
         payee.signer,
         { checkSignature },
       );

@@ -134,7 +134,7 @@ function withTwoChains<T>(run: (payer: ChainLedger, payee: ChainLedger, settle: 
     const payer = await openChainLedger(dir, 'payer');
     const payee = await openChainLedger(dir, 'payee');
     const hash = new Uint8Array(32).fill(7);
-    const payeeKeys = [{ nodeId: payee.id, publicKey: payee.signer.publicKey }];
+    const payeeKeys = [{ nodeId: payee.id, publicKey: payee.signer.publicKey, serveTicket: hash }];
     /** Reserve and settle one task paying the payee 7: its receipt waits in the payer's outbox. */
     const settle = async (i: number) => {
       const escrowId = `e${i}`;

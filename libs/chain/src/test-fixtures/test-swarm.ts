@@ -49,7 +49,15 @@ export function testSwarm(n: number, rules: ChainRules, genesisAtMs: number, see
     const from = nodes[payer];
     const to = nodes[payee];
     const signed = makeReceipt(
-      { payeePublicKey: to.signer.publicKey, amount, taskId, taskHash: sha256Of(`task ${taskId}`), resultHash: sha256Of(`result ${taskId}`), atMs },
+      {
+        payeePublicKey: to.signer.publicKey,
+        amount,
+        taskId,
+        taskHash: sha256Of(`task ${taskId}`),
+        resultHash: sha256Of(`result ${taskId}`),
+        atMs,
+        serveTicket: new Uint8Array(32).fill(7),
+      },
       from.signer,
     );
     return countersignReceipt(signed, to.signer);

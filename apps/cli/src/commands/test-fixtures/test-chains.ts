@@ -56,7 +56,15 @@ export class TestNodes {
     const from = this.nodes[payer];
     const to = this.nodes[1 - payer];
     const signed = makeReceipt(
-      { payeePublicKey: to.signer.publicKey, amount, taskId, taskHash: sha256(`task ${taskId}`), resultHash: sha256(`result ${taskId}`), atMs },
+      {
+        payeePublicKey: to.signer.publicKey,
+        amount,
+        taskId,
+        taskHash: sha256(`task ${taskId}`),
+        resultHash: sha256(`result ${taskId}`),
+        atMs,
+        serveTicket: new Uint8Array(32).fill(7),
+      },
       from.signer,
     );
     return countersignReceipt(signed, to.signer);

@@ -112,6 +112,12 @@ export interface Receipt {
   payerPublicKey: Uint8Array;
   /** The payee's raw 32-byte Ed25519 public key (its SHA-256 is `payee`). */
   payeePublicKey: Uint8Array;
+  /**
+   * The payee's serve ticket for this task and payer (gateway.proto SignedExecuteResponse), 32
+   * bytes: the payee countersigns only receipts for tasks it served the payer. Empty only in
+   * receipts made before tickets existed; auditors do not check it (only its issuer can).
+   */
+  serveTicket: Uint8Array;
 }
 
 /** A receipt with its two signatures, as sent between gateways and kept in chain blocks. */
@@ -276,6 +282,7 @@ function createBaseReceipt(): Receipt {
     atMs: 0n,
     payerPublicKey: new Uint8Array(0),
     payeePublicKey: new Uint8Array(0),
+    serveTicket: new Uint8Array(0),
   };
 }
 
@@ -319,6 +326,9 @@ export const Receipt: MessageFns<Receipt> = {
     }
     if (message.payeePublicKey.length !== 0) {
       writer.uint32(90).bytes(message.payeePublicKey);
+    }
+    if (message.serveTicket.length !== 0) {
+      writer.uint32(98).bytes(message.serveTicket);
     }
     return writer;
   },
@@ -424,6 +434,14 @@ export const Receipt: MessageFns<Receipt> = {
             message.payeePublicKey = reader.bytes();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.serveTicket = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -475,6 +493,11 @@ export const Receipt: MessageFns<Receipt> = {
         : isSet(object.payee_public_key)
         ? bytesFromBase64(object.payee_public_key)
         : new Uint8Array(0),
+      serveTicket: isSet(object.serveTicket)
+        ? bytesFromBase64(object.serveTicket)
+        : isSet(object.serve_ticket)
+        ? bytesFromBase64(object.serve_ticket)
+        : new Uint8Array(0),
     };
   },
 
@@ -513,6 +536,9 @@ export const Receipt: MessageFns<Receipt> = {
     if (message.payeePublicKey !== undefined) {
       obj.payeePublicKey = base64FromBytes(message.payeePublicKey);
     }
+    if (message.serveTicket !== undefined) {
+      obj.serveTicket = base64FromBytes(message.serveTicket);
+    }
     return obj;
   },
 
@@ -532,6 +558,7 @@ export const Receipt: MessageFns<Receipt> = {
     message.atMs = (object.atMs !== undefined && object.atMs !== null) ? BigInt(object.atMs) : 0n;
     message.payerPublicKey = object.payerPublicKey ?? new Uint8Array(0);
     message.payeePublicKey = object.payeePublicKey ?? new Uint8Array(0);
+    message.serveTicket = object.serveTicket ?? new Uint8Array(0);
     return message;
   },
 };

@@ -205,10 +205,16 @@ export interface TaskFacts {
   payeeKeys: NodeKey[];
 }
 
-/** A node's raw 32-byte Ed25519 public key; node_id is its lowercase hex SHA-256. */
+/**
+ * A payee node's raw 32-byte Ed25519 public key (node_id is its lowercase hex SHA-256) and the
+ * serve ticket it gave with its result for this task (gateway.proto SignedExecuteResponse), which
+ * its receipt carries.
+ */
 export interface NodeKey {
   nodeId: string;
   publicKey: Uint8Array;
+  /** 32 bytes; a settle paying a payee on another node without one is refused. */
+  serveTicket: Uint8Array;
 }
 
 /** Credit paid to one account out of an escrow. */
@@ -984,7 +990,7 @@ export const TaskFacts: MessageFns<TaskFacts> = {
 };
 
 function createBaseNodeKey(): NodeKey {
-  return { nodeId: "", publicKey: new Uint8Array(0) };
+  return { nodeId: "", publicKey: new Uint8Array(0), serveTicket: new Uint8Array(0) };
 }
 
 export const NodeKey: MessageFns<NodeKey> = {
@@ -994,6 +1000,9 @@ export const NodeKey: MessageFns<NodeKey> = {
     }
     if (message.publicKey.length !== 0) {
       writer.uint32(18).bytes(message.publicKey);
+    }
+    if (message.serveTicket.length !== 0) {
+      writer.uint32(26).bytes(message.serveTicket);
     }
     return writer;
   },
@@ -1027,6 +1036,14 @@ export const NodeKey: MessageFns<NodeKey> = {
             message.publicKey = reader.bytes();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.serveTicket = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1051,6 +1068,11 @@ export const NodeKey: MessageFns<NodeKey> = {
         : isSet(object.public_key)
         ? bytesFromBase64(object.public_key)
         : new Uint8Array(0),
+      serveTicket: isSet(object.serveTicket)
+        ? bytesFromBase64(object.serveTicket)
+        : isSet(object.serve_ticket)
+        ? bytesFromBase64(object.serve_ticket)
+        : new Uint8Array(0),
     };
   },
 
@@ -1062,6 +1084,9 @@ export const NodeKey: MessageFns<NodeKey> = {
     if (message.publicKey !== undefined) {
       obj.publicKey = base64FromBytes(message.publicKey);
     }
+    if (message.serveTicket !== undefined) {
+      obj.serveTicket = base64FromBytes(message.serveTicket);
+    }
     return obj;
   },
 
@@ -1072,6 +1097,7 @@ export const NodeKey: MessageFns<NodeKey> = {
     const message = createBaseNodeKey();
     message.nodeId = object.nodeId ?? "";
     message.publicKey = object.publicKey ?? new Uint8Array(0);
+    message.serveTicket = object.serveTicket ?? new Uint8Array(0);
     return message;
   },
 };

@@ -129,6 +129,15 @@ export interface SignedExecuteResponse {
   signature: Uint8Array;
   /** The provider's raw 32-byte Ed25519 public key; its SHA-256 is the provider's node id. */
   publicKey: Uint8Array;
+  /**
+   * The provider's serve ticket, 32 bytes: HMAC-SHA256 under a key only the provider can derive
+   * from its node key, over the requesting node's id and the task id (docs/chain.md). The
+   * requester copies it into the receipt that pays the provider for this task; the provider's
+   * gateway countersigns no receipt whose ticket it did not issue to that payer for that task.
+   * Opaque to everyone else, and outside the signature: a requester that alters it only makes its
+   * own receipt refused.
+   */
+  serveTicket: Uint8Array;
 }
 
 /**
@@ -1402,7 +1411,12 @@ export const PeerExecuteRequest: MessageFns<PeerExecuteRequest> = {
 };
 
 function createBaseSignedExecuteResponse(): SignedExecuteResponse {
-  return { response: new Uint8Array(0), signature: new Uint8Array(0), publicKey: new Uint8Array(0) };
+  return {
+    response: new Uint8Array(0),
+    signature: new Uint8Array(0),
+    publicKey: new Uint8Array(0),
+    serveTicket: new Uint8Array(0),
+  };
 }
 
 export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
@@ -1415,6 +1429,9 @@ export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
     }
     if (message.publicKey.length !== 0) {
       writer.uint32(26).bytes(message.publicKey);
+    }
+    if (message.serveTicket.length !== 0) {
+      writer.uint32(34).bytes(message.serveTicket);
     }
     return writer;
   },
@@ -1456,6 +1473,14 @@ export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
             message.publicKey = reader.bytes();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.serveTicket = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1477,6 +1502,11 @@ export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
         : isSet(object.public_key)
         ? bytesFromBase64(object.public_key)
         : new Uint8Array(0),
+      serveTicket: isSet(object.serveTicket)
+        ? bytesFromBase64(object.serveTicket)
+        : isSet(object.serve_ticket)
+        ? bytesFromBase64(object.serve_ticket)
+        : new Uint8Array(0),
     };
   },
 
@@ -1491,6 +1521,9 @@ export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
     if (message.publicKey !== undefined) {
       obj.publicKey = base64FromBytes(message.publicKey);
     }
+    if (message.serveTicket !== undefined) {
+      obj.serveTicket = base64FromBytes(message.serveTicket);
+    }
     return obj;
   },
 
@@ -1502,6 +1535,7 @@ export const SignedExecuteResponse: MessageFns<SignedExecuteResponse> = {
     message.response = object.response ?? new Uint8Array(0);
     message.signature = object.signature ?? new Uint8Array(0);
     message.publicKey = object.publicKey ?? new Uint8Array(0);
+    message.serveTicket = object.serveTicket ?? new Uint8Array(0);
     return message;
   },
 };
