@@ -151,6 +151,28 @@ describe('receipt - make, countersign, verify', () => {
     );
   });
 
+  it("signs no receipt without the payee's 32-byte serve ticket; reads an old one without a ticket, refuses any other length", () => {
+    for (const serveTicket of [new Uint8Array(0), new Uint8Array(31), new Uint8Array(33)]) {
+      expectRefused(() => makeReceipt(fields({ serveTicket }), payer), 'invalid-field');
+    }
+    expect(Receipt.decode(makeReceipt(fields(), payer).receipt).serveTicket).toEqual(TICKET);
+    // Made before tickets existed: still a receipt auditors accept.
+    expect(
+      verifyReceipt(
+        resigned((r) => (r.serveTicket = new Uint8Array(0))),
+        { countersigned: false },
+      ).serveTicket,
+    ).toHaveLength(0);
+    expectRefused(
+      () =>
+        verifyReceipt(
+          resigned((r) => (r.serveTicket = new Uint8Array(5))),
+          { countersigned: false },
+        ),
+      'invalid-field',
+    );
+  });
+
   it('holds shares to ppm, no duplicates, the payee listed, at most MAX_SHARES', () => {
     const share = (s: typeof payee, sharePpm: number) => ({ nodeId: s.nodeId, sharePpm });
     expectRefused(() => makeReceipt(fields({ shares: [share(payee, 600_000), share(stranger, 400_001)] }), payer), 'invalid-field');

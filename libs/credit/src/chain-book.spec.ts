@@ -149,7 +149,7 @@ describe('chain book', () => {
     expect((await a.ledger.audit()).ok).toBe(true);
   });
 
-  it('refuses a settle paying another node without the facts its receipt needs, leaving the escrow open', async () => {
+  it('refuses a settle paying another node without the facts its receipt needs (key, serve ticket), leaving the escrow open', async () => {
     const clock = manualClock(START_MS);
     const a = await startNode(clock);
     const b = await startNode(clock);
@@ -158,6 +158,12 @@ describe('chain book', () => {
     expect(await codeOf(a.ledger.settle(bare))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     const noKey: SettleRequest = { ...settlePaying('t1', b, 10n), task: { taskId: 't1', taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [] } };
     expect(await codeOf(a.ledger.settle(noKey))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    // The payee's key but not its serve ticket: the payee would never countersign that receipt.
+    const noTicket: SettleRequest = {
+      ...settlePaying('t1', b, 10n),
+      task: { taskId: 't1', taskHash: HASH, resultHash: HASH, shares: [], payeeKeys: [{ nodeId: b.id, publicKey: b.signer.publicKey, serveTicket: new Uint8Array(0) }] },
+    };
+    expect(await codeOf(a.ledger.settle(noTicket))).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     expect((await a.ledger.escrow('t1'))?.state).toBe('open');
     expect(await a.book.pending(10)).toEqual([]);
   });
