@@ -24,6 +24,7 @@ import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import type { RouterConfig } from './config';
 import { FORK_PROOFS_DIR } from './fork-proofs';
+import { loadTrust, startTrustSaver, TRUST_FILE } from './trust-file';
 import type { SubmitDeps } from './handlers';
 import { statusHandler, submitHandler } from './handlers';
 import { MAX_REPORT_FORK_BYTES, MAX_TRUST_REQUEST_BYTES, reportForkHandler, restoreConvictions, trustHandler, withoutUntrusted } from './router-trust';
@@ -80,14 +81,24 @@ export interface RouterService {
 
 export async function startRouterService(deps: RouterServiceDeps): Promise<RouterService> {
   const { config, log, nc, nodeId, clock, stopwatch, scheduler, random } = deps;
-  // Trust in other nodes (router-trust.ts): learned from this router's attempts, lost at a restart
-  // (a new router starts everyone at zero); convictions by fork proof are kept on disk and restored
-  // before anything is dispatched.
+  // Trust in other nodes (router-trust.ts): learned from this router's attempts and kept in
+  // <data-dir>/router/trust.json (trust-file.ts); convictions by fork proof are kept on disk too.
+  // Both are restored before anything is dispatched.
   const trust = createTrustBook();
   const forkProofsDir = join(config.dataDir, FORK_PROOFS_DIR);
   const restored = await restoreConvictions(trust, forkProofsDir, log);
   if (restored.convicted > 0 || restored.skipped > 0) log.info({ ...restored, dir: forkProofsDir }, 'untrusted nodes restored from the kept fork proofs');
-  const learn = trustObserver(trust, stopwatch);
+  const trustPath = join(config.dataDir, TRUST_FILE);
+  const kept = await loadTrust(trust, trustPath, { stopwatch, clock }, log);
+  if (kept.restored > 0 || kept.skipped > 0) log.info({ ...kept, path: trustPath }, 'trust in other nodes restored');
+  const trustSaver = startTrustSaver({ book: trust, path: trustPath, stopwatch, clock, scheduler, log });
+  const recordTrust = trustObserver(trust, stopwatch);
+  const learn: AttemptObserver = {
+    onAttempt(report) {
+      recordTrust.onAttempt(report);
+      trustSaver.changed();
+    },
+  };
   const other = deps.observer;
   const observer: AttemptObserver = other
     ? {
@@ -111,6 +122,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     });
   } catch (err) {
     await verifier?.stop();
+    await trustSaver.stop();
     throw err;
   }
   const limits = {
@@ -222,6 +234,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       stopping.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router-svc is stopping; the task was ended early and refunded'));
       await svc.stop(config.graceMs);
       await verifier?.stop();
+      await trustSaver.stop();
     },
   };
 }

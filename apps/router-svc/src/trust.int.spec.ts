@@ -133,11 +133,15 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     await home?.remove();
   });
 
-  it('trusts a provider a little more for a verified task; after a fork report never dispatches to it, even after a restart', async () => {
+  it('trusts a provider a little more for a verified task, still after a restart; after a fork report never dispatches to it, even after a restart', async () => {
     await startRouter();
     // A new node gets work when it is the only provider, and its verified result earns it trust.
     await expect(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 })).resolves.toMatchObject({ providerId: provider.nodeId });
     expect(fakes.state.remoteCalls).toBe(1);
+    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: expect.closeTo(0.1, 6), verified: 1n, rejected: 0n, untrusted: false }]);
+    // Kept across a restart (<data-dir>/router/trust.json): the new router starts from what the last one learnt.
+    await router?.stop();
+    await startRouter();
     expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: expect.closeTo(0.1, 6), verified: 1n, rejected: 0n, untrusted: false }]);
 
     const proof = forkOf(provider);

@@ -2,6 +2,6 @@ export { createDefaultSelector, scoreCandidate, compareScores, UNKNOWN_RTT_MS, T
 export type { CandidateScore } from './default-selector';
 export type { Candidate, CandidateSelector, SelectionTask, TrustReader } from './candidate';
 export { createTrustBook, trustObserver, trustReader, DEFAULT_TRUST_RULES } from './trust-book';
-export type { NodeTrustView, TrustBook, TrustRules } from './trust-book';
+export type { NodeTrustView, TrustBook, TrustRules, TrustSnapshotEntry } from './trust-book';
 export { IGNORE_ATTEMPTS } from './attempt-report';
 export type { AttemptObserver, AttemptOutcome, AttemptReport } from './attempt-report';

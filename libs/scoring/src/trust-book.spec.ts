@@ -5,6 +5,7 @@ import { seededRandom } from '@swarm/determinism';
 import type { AttemptOutcome, AttemptReport } from './attempt-report';
 import type { Candidate } from './candidate';
 import { createDefaultSelector } from './default-selector';
+import type { TrustSnapshotEntry } from './trust-book';
 import { createTrustBook, DEFAULT_TRUST_RULES, trustObserver, trustReader } from './trust-book';
 
 const DAY = 86_400_000;
@@ -118,6 +119,63 @@ describe('scoring - trust book', () => {
     expect(book.list(0, 3).map((n) => n.nodeId)).toEqual(['c', 'a', 'b']);
     expect(book.list(0, 10).map((n) => n.nodeId)).toEqual(['c', 'a', 'b', 'u']);
     expect(book.list(0, 0)).toEqual([]);
+  });
+
+  it('keeps trust across a restart: a snapshot restored in a new book, decayed by the wall time between', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(64));
+    const before = createTrustBook();
+    for (let i = 0; i < 10; i++) before.record(attempt(a, 'ok'), 5_000);
+    before.record(attempt(b, 'ok'), 6_000);
+    before.record(attempt(b, 'rejected-by-verification'), 6_000);
+    before.record(attempt(c, 'ok'), 7_000);
+    before.distrust(c);
+    const WALL = 1_700_000_000_000;
+    const kept = before.snapshot(7_000, WALL);
+    // Least recently recorded first; the untrusted node's record is its fork proof, not this.
+    expect(kept.map((k) => k.nodeId)).toEqual([a, b]);
+    expect(kept[0]).toEqual({ nodeId: a, trust: before.trustOf(a, 7_000), verified: 10, rejected: 0, atMs: WALL });
+    // The next process: its stopwatch starts again at 0; a day of wall time went by while it was down.
+    const after = createTrustBook();
+    expect(after.restore(kept, 0, WALL + DAY)).toEqual({ restored: 2, skipped: 0 });
+    expect(after.trustOf(a, 0)).toBeCloseTo(before.trustOf(a, 7_000) * 0.95, 12);
+    expect(after.trustOf(b, 0)).toBeCloseTo(before.trustOf(b, 7_000) * 0.95, 12);
+    expect(after.list(0, 10).map((n) => [n.nodeId, n.verified, n.rejected])).toEqual([
+      [a, 10, 0],
+      [b, 1, 1],
+    ]);
+    // And decays on from there on its own stopwatch.
+    expect(after.trustOf(a, DAY)).toBeCloseTo(before.trustOf(a, 7_000) * 0.95 ** 2, 12);
+    // A snapshot dated ahead of the clock decays nothing.
+    const ahead = createTrustBook();
+    ahead.restore(kept, 0, WALL - DAY);
+    expect(ahead.trustOf(a, 0)).toBe(kept[0].trust);
+  });
+
+  it('restores only entries that hold, never over a held or untrusted node, and at most maxNodes', () => {
+    const id = (i: number) => i.toString(16).padStart(64, '0');
+    const good = { nodeId: id(1), trust: 0.5, verified: 3, rejected: 0, atMs: 1_000 };
+    const bad = [
+      { ...good, nodeId: 'n1' },
+      { ...good, nodeId: id(0xabc).toUpperCase() },
+      { ...good, nodeId: id(3), trust: 1.5 },
+      { ...good, nodeId: id(4), trust: Number.NaN },
+      { ...good, nodeId: id(5), verified: -1 },
+      { ...good, nodeId: id(6), rejected: 0.5 },
+      { ...good, nodeId: id(7), atMs: Number.POSITIVE_INFINITY },
+      null,
+      'x',
+    ] as unknown as TrustSnapshotEntry[];
+    const book = createTrustBook({ maxNodes: 3 });
+    book.distrust(id(8));
+    book.record(attempt(id(9), 'ok'), 0);
+    const kept = [good, ...bad, { ...good, nodeId: id(8) }, { ...good, nodeId: id(9), trust: 1 }, { ...good, nodeId: id(10) }, { ...good, nodeId: id(11) }];
+    expect(book.restore(kept, 0, 1_000)).toEqual({ restored: 2, skipped: kept.length - 2 });
+    expect(book.trustOf(id(1), 0)).toBe(0.5);
+    expect(book.trustOf(id(9), 0)).toBeCloseTo(0.1, 12);
+    expect(book.trustOf(id(10), 0)).toBe(0.5);
+    expect(book.trustOf(id(11), 0)).toBe(0);
+    expect(book.isUntrusted(id(8))).toBe(true);
+    expect(book.size()).toEqual({ trusted: 3, untrusted: 1 });
   });
 
   it('refuses rules out of range', () => {

@@ -78,7 +78,32 @@ export interface TrustBook {
   list(nowMs: number, limit: number): NodeTrustView[];
   /** Nodes holding a trust now, and untrusted marks. */
   size(): { readonly trusted: number; readonly untrusted: number };
+  /**
+   * The trusted nodes as kept across restarts, least recently recorded first: τ decayed to `nowMs`
+   * and dated `wallNowMs` (wall-clock ms: a stopwatch's readings mean nothing to the next process).
+   * Untrusted marks are not in it: their fork proofs are their record.
+   */
+  snapshot(nowMs: number, wallNowMs: number): TrustSnapshotEntry[];
+  /**
+   * Takes back a snapshot at a start: each τ decayed by the wall time since it was dated (none for a
+   * date ahead), then held as of `nowMs`. Entries that do not hold (a node id that is not 64
+   * lowercase hex, τ outside 0..1, counts that are not whole numbers ≥ 0, a date that is not one),
+   * nodes already held or untrusted, and those beyond `maxNodes` are skipped. Answers the counts.
+   */
+  restore(entries: readonly TrustSnapshotEntry[], nowMs: number, wallNowMs: number): { readonly restored: number; readonly skipped: number };
 }
+
+/** One node's trust as kept across restarts (TrustBook.snapshot). */
+export interface TrustSnapshotEntry {
+  readonly nodeId: string;
+  readonly trust: number;
+  readonly verified: number;
+  readonly rejected: number;
+  /** When `trust` was its value: wall-clock ms since the Unix epoch. */
+  readonly atMs: number;
+}
+
+const NODE_ID = /^[0-9a-f]{64}$/;
 
 interface Entry {
   /** τ as of `at`. */
@@ -147,7 +172,37 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       return out;
     },
     size: () => ({ trusted: entries.size, untrusted: marks.size }),
+    snapshot(nowMs, wallNowMs) {
+      return [...entries].map(([nodeId, e]) => ({ nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, atMs: wallNowMs }));
+    },
+    restore(kept, nowMs, wallNowMs) {
+      let restored = 0;
+      for (const k of kept) {
+        if (!holds(k) || entries.has(k.nodeId) || marks.has(k.nodeId) || entries.size >= rules.maxNodes) continue;
+        const trust = wallNowMs > k.atMs ? decayTrust(k.trust, wallNowMs - k.atMs, rules.decay) : k.trust;
+        entries.set(k.nodeId, { trust: clamp(trust), at: nowMs, verified: k.verified, rejected: k.rejected });
+        restored += 1;
+      }
+      return { restored, skipped: kept.length - restored };
+    },
   };
+}
+
+/** A kept entry as restore takes it (its source is a file: anything may be in it). */
+function holds(k: TrustSnapshotEntry): boolean {
+  const count = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  return (
+    typeof k === 'object' &&
+    k !== null &&
+    typeof k.nodeId === 'string' &&
+    NODE_ID.test(k.nodeId) &&
+    typeof k.trust === 'number' &&
+    k.trust >= 0 &&
+    k.trust <= 1 &&
+    count(k.verified) &&
+    count(k.rejected) &&
+    count(k.atMs)
+  );
 }
 
 /** The book as a selector reads it, at the time `stopwatch` says. */
