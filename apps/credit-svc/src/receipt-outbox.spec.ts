@@ -215,4 +215,55 @@ describe('receipt outbox', () => {
       await outbox.stop();
     }
   });
+  it('never sends again a receipt completed while a pass was reading the outbox (a read answers from an older snapshot)', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['a-1']);
+    let heldRead: (() => void) | undefined;
+    let holdReads = false;
+    const pending = book.pending;
+    // As a LevelDB iterator: the snapshot is taken when the read starts, the answer comes later.
+    const snapshotting = {
+      ...book,
+      pending: async (limit: number, afterId?: string) => {
+        const snapshot = await pending(limit, afterId);
+        if (holdReads) await new Promise<void>((resolve) => (heldRead = resolve));
+        return snapshot;
+      },
+    };
+    let sends = 0;
+    let finishFirst: (() => void) | undefined;
+    const outbox = startReceiptOutbox({
+      book: snapshotting,
+      deliver: async (_payee, receipts) => {
+        sends += 1;
+        if (sends === 1) await new Promise<void>((resolve) => (finishFirst = resolve));
+        else throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, 'slow down (test)', true);
+        return receipts.map((countersigned) => ({ countersigned }));
+      },
+      stopwatch: time.stopwatch,
+      scheduler: time.scheduler,
+      intervalMs: 100,
+      log: silentLogger(),
+    });
+    try {
+      await time.advance(1);
+      expect(sends).toBe(1);
+      // A settle kicks a pass: its read sees a-1, then a-1's call completes before the read answers.
+      holdReads = true;
+      outbox.kick();
+      await new Promise((resolve) => setImmediate(resolve));
+      holdReads = false;
+      finishFirst?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(book.outbox.size).toBe(0);
+      heldRead?.();
+      await time.advance(10 * MAX_RETRY_MS);
+      expect(sends).toBe(1);
+      expect(outbox.failing()).toEqual({ count: 0, oldestMs: 0 });
+    } finally {
+      finishFirst?.();
+      heldRead?.();
+      await outbox.stop();
+    }
+  });
 });

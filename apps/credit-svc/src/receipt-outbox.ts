@@ -81,6 +81,11 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   const inFlight = new Set<string>();
   /** Calls in flight per payee. */
   const callsTo = new Map<string, number>();
+  /**
+   * Receipts completed since the running pass began: its read of the outbox may predate their
+   * removal (a LevelDB iterator answers from a snapshot), and must not send them again.
+   */
+  const completedDuringPass = new Set<string>();
   const calls = new Set<Promise<void>>();
 
   /** Starts one call for `payee`'s receipts; once it ends, a pass looks for what became due. */
@@ -124,6 +129,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       try {
         await book.completeReceipt(outcome.countersigned);
         backoff.delete(receiptId);
+        if (running) completedDuringPass.add(receiptId);
         log.info({ receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12) }, 'receipt countersigned by its payee and appended to the chain');
         return;
       } catch (completeErr) {
@@ -145,6 +151,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   }
 
   async function pass(): Promise<void> {
+    completedDuringPass.clear();
     try {
       const burned = await book.appendDueBurns();
       if (burned > 0) log.info({ blocks: burned }, 'idle burns appended to the chain');
@@ -164,6 +171,8 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       if (receipts) receipts.push(p);
       else byPayee.set(p.payee, [p]);
     }
+    // stop() came while this pass read the outbox: no call starts after it.
+    if (stopped) return;
     for (const [payee, receipts] of byPayee) startCall(payee, receipts);
     // A full page: more may be due behind it, for payees with a call to spare; the next pass at once.
     if (due.length === OUTBOX_PAGE) again = true;
@@ -179,7 +188,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     const room = MAX_CALLS_IN_FLIGHT - calls.size;
     const payees = new Set<string>();
     const takes = (p: PendingReceipt) => {
-      if (inFlight.has(p.receiptId) || (backoff.get(p.receiptId)?.until ?? 0) > now) return false;
+      if (inFlight.has(p.receiptId) || completedDuringPass.has(p.receiptId) || (backoff.get(p.receiptId)?.until ?? 0) > now) return false;
       if (payees.has(p.payee)) return true;
       if (payees.size >= room || (callsTo.get(p.payee) ?? 0) >= CALLS_PER_PAYEE) return false;
       payees.add(p.payee);

@@ -139,7 +139,7 @@ export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution
       const handler = gatewayExecuteHandler({
         pool,
         nodeId: deps.nodeId,
-        onRefusedResult: (peer, reason) => log.warn({ peer, reason }, `refused a result from peer ${shortId(peer)}: its signature does not hold`),
+        onRefusedResult: (peer, reason) => log.warn({ peer, reason }, `refused a result from peer ${shortId(peer)} (${reason})`),
       });
       // A task carries up to a whole bus message of inputs.
       svc.serve(GatewayExecute, handler, { maxRequestBytes: BUS_MAX_PAYLOAD_BYTES });

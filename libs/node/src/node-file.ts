@@ -46,8 +46,14 @@ let writes = 0;
 export async function writeNodeFile(home: string, node: NodeFile): Promise<void> {
   // A temp file of its own per write: two writes sharing one would race to rename it.
   const tmp = join(home, `${NODE_FILE}.${process.pid}.${++writes}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(node, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, join(home, NODE_FILE));
+  try {
+    await writeFile(tmp, `${JSON.stringify(node, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, join(home, NODE_FILE));
+  } catch (err) {
+    // A full disk must not also fill the home with one orphan per supervision report.
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
 }
 
 /**
