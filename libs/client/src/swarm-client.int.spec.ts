@@ -156,10 +156,12 @@ describe('swarm client - against a closed bus with fake services', () => {
     keys = await closedBusKeys(dir.path);
     server = await startNatsServer({ authorization: keys.authorization });
     const fakesSeed = new TextEncoder().encode((await readFile(keys.seedFile('fakes'), 'utf8')).trim());
-    fakesNc = await connect({ servers: server.url, authenticator: nkeyAuthenticator(fakesSeed) });
+    // The fakes' connection may take its time when the suite starts beside every other (a clean-clone
+    // CI run once took over nats.js's default 20 s for its handshake); that is no client behaviour.
+    fakesNc = await connect({ servers: server.url, authenticator: nkeyAuthenticator(fakesSeed), timeout: 60_000 });
     fakes = await startFakes(fakesNc);
     client = await connectSwarm(server.url, { nkeyFile: keys.seedFile('client') });
-  });
+  }, 120_000);
 
   afterEach(() => {
     fakes.state.submit = 'answer';
