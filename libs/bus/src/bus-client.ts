@@ -32,6 +32,19 @@ export const DEADLINE_HEADER = 'swarm-deadline';
  * sends an empty reply carrying it as soon as the request reached a live process, before the work.
  */
 export const ACK_HEADER = 'swarm-ack';
+/** The longest a responder holds an acknowledgement back, hoping to send the answer instead. */
+export const MAX_ACK_DELAY_MS = 10;
+
+/**
+ * How long a responder may hold back the acknowledgement of a request whose ACK_HEADER is `value`:
+ * a quarter of the requester's ack limit, at most MAX_ACK_DELAY_MS, so an answer ready by then goes
+ * alone (one message fewer per quick request) and a live responder still acknowledges well within
+ * the limit. '1' (a requester that names no limit) or anything unreadable: at once.
+ */
+export function ackDelayMs(value: string): number {
+  if (!/^[0-9]{1,9}$/.test(value) || value === '1') return 0;
+  return Math.min(MAX_ACK_DELAY_MS, Math.floor(Number(value) / 4));
+}
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -113,7 +126,8 @@ async function request<Req, Res>(nc: NatsConnection, outbox: Outbox, rpc: Rpc<Re
 }
 
 async function requestAcked<Req, Res>(nc: NatsConnection, outbox: Outbox, rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res> {
-  return traced(nc, rpc, req, opts, { [ACK_HEADER]: '1' }, async (data, headers, timeout) => {
+  // The header carries the ack's limit: the responder may hold the ack back a little (ackDelayMs).
+  return traced(nc, rpc, req, opts, { [ACK_HEADER]: String(Math.max(1, Math.floor(opts.ackTimeoutMs))) }, async (data, headers, timeout) => {
     // The acknowledgement, then the answer (or only the answer).
     const ack = { header: ACK_HEADER, timeoutMs: opts.ackTimeoutMs };
     const reply = await replyMuxOf(nc)

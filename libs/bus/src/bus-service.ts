@@ -13,7 +13,7 @@ import { extractTraceContext, isTracing } from '@swarm/telemetry';
 import type { MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
 import { headers as natsHeaders } from 'nats';
 import type { BusClient } from './bus-client';
-import { ACK_HEADER, createBusClientWith, SWARM_ERROR_HEADER } from './bus-client';
+import { ACK_HEADER, ackDelayMs, createBusClientWith, SWARM_ERROR_HEADER } from './bus-client';
 import type { Outbox } from './outbox';
 import { createOutbox } from './outbox';
 import { toWire } from './wire-error';
@@ -33,8 +33,9 @@ export interface ServeOptions {
   queue?: string;
   maxRequestBytes?: number;
   /**
-   * Acknowledge a request that asks for it (ACK_HEADER) as soon as it arrives, before decoding or
-   * work: the requester then knows a live replica took it. Needs the role's allow_responses to
+   * Acknowledge a request that asks for it (ACK_HEADER) when it arrives, before decoding or work
+   * (held back at most ackDelayMs, and not sent at all when the answer goes first): the requester
+   * then knows a live replica took it. Needs the role's allow_responses to
    * permit two replies per request (libs/contracts bus-roles).
    */
   ack?: boolean;
@@ -93,41 +94,58 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
           endpointLog.warn({ reply: capSubject(msg.reply) }, 'dropped a request whose reply subject is not an inbox');
           return;
         }
-        if (serveOpts.ack && msg.headers?.get(ACK_HEADER) === '1') {
+        const asked = serveOpts.ack ? msg.headers?.get(ACK_HEADER) : '';
+        // The acknowledgement, held back a little (ackDelayMs): an answer sent first makes it moot.
+        let answered = false;
+        let ackTimer: ReturnType<typeof setTimeout> | undefined;
+        const acknowledge = () => {
+          ackTimer = undefined;
+          if (answered) return;
           const h = natsHeaders();
           h.set(ACK_HEADER, '1');
           outbox.send(
             () => msg.respond(new Uint8Array(), { headers: h }),
             (e) => endpointLog.warn({ err: e }, 'could not acknowledge a request'),
           );
+        };
+        if (asked) {
+          const delay = ackDelayMs(asked);
+          if (delay > 0) ackTimer = setTimeout(acknowledge, delay);
+          else acknowledge();
         }
+        const beforeAnswer = () => {
+          answered = true;
+          if (ackTimer !== undefined) clearTimeout(ackTimer);
+        };
         // handle() answers every request itself; this catch only guards the process against a bug.
-        const work = handle(msg)
+        const work = handle(msg, beforeAnswer)
           .catch((e: unknown) => endpointLog.error({ err: e }, 'request handling failed'))
           .finally(() => inFlight.delete(work));
         inFlight.add(work);
       },
     });
 
-    function handle(msg: ServiceMsg): Promise<void> {
+    function handle(msg: ServiceMsg, beforeAnswer: () => void): Promise<void> {
       // Untraced, a request costs no span, no context switch and no look at its headers.
-      if (!isTracing()) return answer(msg, undefined);
+      if (!isTracing()) return answer(msg, undefined, beforeAnswer);
       return context.with(extractTraceContext(msg.headers), () =>
-        tracer.startActiveSpan(rpc.subject, { kind: SpanKind.SERVER }, (span) => answer(msg, span).finally(() => span.end())),
+        tracer.startActiveSpan(rpc.subject, { kind: SpanKind.SERVER }, (span) => answer(msg, span, beforeAnswer).finally(() => span.end())),
       );
     }
 
-    async function answer(msg: ServiceMsg, span: Span | undefined): Promise<void> {
+    async function answer(msg: ServiceMsg, span: Span | undefined, beforeAnswer: () => void): Promise<void> {
       try {
         const req = decodeRequest(rpc, msg.data, maxBytes);
         const res = await handler(req, { log: endpointLog, headers: msg.headers });
         const data = rpc.response.encode(res).finish();
+        beforeAnswer();
         outbox.send(
           () => msg.respond(data),
           (e) => endpointLog.error({ err: e }, 'could not send the reply'),
         );
       } catch (e) {
         span?.setStatus({ code: SpanStatusCode.ERROR });
+        beforeAnswer();
         respondError(msg, e, endpointLog, outbox);
       }
     }

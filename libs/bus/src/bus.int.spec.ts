@@ -3,9 +3,20 @@ import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle } from '@swarm/testing';
 import { startNatsServer, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
-import { connect } from 'nats';
+import { connect, createInbox, headers as natsHeaders } from 'nats';
 import type { BusService } from './index';
-import { AckTimeoutError, createBusClient, DEADLINE_HEADER, MAX_ERROR_MESSAGE_CHARS, startBusService, SwarmError, SWARM_ERROR_HEADER } from './index';
+import {
+  ACK_HEADER,
+  ackDelayMs,
+  AckTimeoutError,
+  createBusClient,
+  DEADLINE_HEADER,
+  MAX_ACK_DELAY_MS,
+  MAX_ERROR_MESSAGE_CHARS,
+  startBusService,
+  SwarmError,
+  SWARM_ERROR_HEADER,
+} from './index';
 
 describe('bus - request/reply over a real nats-server', () => {
   let server: NatsServerHandle;
@@ -75,6 +86,51 @@ describe('bus - request/reply over a real nats-server', () => {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
       // A plain request (no ack asked) to the same endpoint gets the answer alone.
       await expect(acked.client.request(GatewayHealth, {})).resolves.toMatchObject({ service: 'acked' });
+    } finally {
+      await acked.stop(500);
+    }
+  });
+
+  it('holds the acknowledgement back a little: an answer ready first goes alone; a slow one is acknowledged first', async () => {
+    const acked = await startBusService({ nc, log: silentLogger(), name: 'acked-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
+    let waitMs = 0;
+    acked.serve(
+      GatewayHealth,
+      async () => {
+        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+        return { service: 'acked', nodeId: 'n1', version: '1', uptimeMs: 0n, status: 'ok', details: {} };
+      },
+      { ack: true },
+    );
+    /** What reaches the requester's inbox for one request carrying `ackValue`: 'ack' or 'answer', in order. */
+    const repliesTo = async (ackValue: string): Promise<string[]> => {
+      const inbox = createInbox();
+      const seen: string[] = [];
+      const sub = nc.subscribe(inbox, { callback: (_e, m) => seen.push(m.data.length === 0 && m.headers?.has(ACK_HEADER) ? 'ack' : 'answer') });
+      const h = natsHeaders();
+      h.set(ACK_HEADER, ackValue);
+      nc.publish(GatewayHealth.subject, GatewayHealth.request.encode({}).finish(), { reply: inbox, headers: h });
+      await waitFor(() => seen.includes('answer'), { what: 'the answer' });
+      // Long enough for a held-back acknowledgement to have gone out, had it not been dropped.
+      await new Promise((r) => setTimeout(r, 4 * MAX_ACK_DELAY_MS));
+      sub.unsubscribe();
+      return seen;
+    };
+    try {
+      expect(ackDelayMs('2000')).toBe(MAX_ACK_DELAY_MS);
+      expect(ackDelayMs('20')).toBe(5);
+      expect(['1', '', 'x', '-5', '1e9', '9999999999'].map(ackDelayMs)).toEqual([0, 0, 0, 0, 0, 0]);
+      // A quick answer under a requester's 2 s ack limit: one message, no acknowledgement.
+      expect(await repliesTo('2000')).toEqual(['answer']);
+      // A requester that names no limit ('1'): acknowledged at once, as before.
+      expect(await repliesTo('1')).toEqual(['ack', 'answer']);
+      // Work that outlasts the hold: acknowledged first, well within the requester's limit.
+      waitMs = 20 * MAX_ACK_DELAY_MS;
+      expect(await repliesTo('2000')).toEqual(['ack', 'answer']);
+      // Through the client: both kinds of answer resolve the request.
+      await expect(acked.client.requestAcked(GatewayHealth, {}, { timeoutMs: 5_000, ackTimeoutMs: 2_000 })).resolves.toMatchObject({ service: 'acked' });
+      waitMs = 0;
+      await expect(acked.client.requestAcked(GatewayHealth, {}, { timeoutMs: 5_000, ackTimeoutMs: 2_000 })).resolves.toMatchObject({ service: 'acked' });
     } finally {
       await acked.stop(500);
     }
