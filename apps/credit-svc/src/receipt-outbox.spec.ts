@@ -3,6 +3,7 @@ import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PendingReceipt } from '@swarm/credit';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
+import type { ReceiptOutboxDeps } from './receipt-outbox';
 import { CALLS_PER_PAYEE, MAX_CALLS_IN_FLIGHT, MAX_RETRY_MS, OUTBOX_PAGE, startReceiptOutbox } from './receipt-outbox';
 
 const signed = (id: string): SignedReceipt => ({ receipt: new TextEncoder().encode(id), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) });
@@ -26,6 +27,11 @@ function fakeBook(ids: string[]) {
   };
 }
 
+/** The outbox on virtual time, passes every 100 ms, over `book` and `deliver`. */
+function startOn(time: ReturnType<typeof virtualTime>, book: ReceiptOutboxDeps['book'], deliver: ReceiptOutboxDeps['deliver']) {
+  return startReceiptOutbox({ book, deliver, stopwatch: time.stopwatch, scheduler: time.scheduler, intervalMs: 100, log: silentLogger() });
+}
+
 describe('receipt outbox', () => {
   it('delivers the receipts behind many whose payee is down, and keeps retrying those', async () => {
     const time = virtualTime(0);
@@ -33,20 +39,13 @@ describe('receipt outbox', () => {
     const dead = Array.from({ length: 3 * OUTBOX_PAGE }, (_, i) => `dead-${String(i).padStart(4, '0')}`);
     const book = fakeBook([...dead, 'live-1']);
     const attempts = new Map<string, number>();
-    const outbox = startReceiptOutbox({
-      book,
-      deliver: async (payee, receipts) => {
-        for (const receipt of receipts) {
-          const id = new TextDecoder().decode(receipt.receipt);
-          attempts.set(id, (attempts.get(id) ?? 0) + 1);
-        }
-        if (payee === 'dead') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known (test)', true);
-        return receipts.map((countersigned) => ({ countersigned }));
-      },
-      stopwatch: time.stopwatch,
-      scheduler: time.scheduler,
-      intervalMs: 100,
-      log: silentLogger(),
+    const outbox = startOn(time, book, async (payee, receipts) => {
+      for (const receipt of receipts) {
+        const id = new TextDecoder().decode(receipt.receipt);
+        attempts.set(id, (attempts.get(id) ?? 0) + 1);
+      }
+      if (payee === 'dead') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known (test)', true);
+      return receipts.map((countersigned) => ({ countersigned }));
     });
     try {
       await time.advance(1_000);
@@ -70,22 +69,15 @@ describe('receipt outbox', () => {
     const ids = [...Array.from({ length: 40 }, (_, i) => `alice-${String(i).padStart(2, '0')}`), 'bob-1', 'bob-2'];
     const book = fakeBook(ids);
     const calls: { payee: string; ids: string[] }[] = [];
-    const outbox = startReceiptOutbox({
-      book,
-      deliver: async (payee, receipts) => {
-        const sent = receipts.map((r) => new TextDecoder().decode(r.receipt));
-        calls.push({ payee, ids: sent });
-        // alice refuses her receipt 07 the first time (its own outcome): the others of the call go through.
-        return receipts.map((countersigned, i) =>
-          sent[i] === 'alice-07' && calls.filter((c) => c.ids.includes('alice-07')).length === 1
-            ? { error: new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'busy (test)', true) }
-            : { countersigned },
-        );
-      },
-      stopwatch: time.stopwatch,
-      scheduler: time.scheduler,
-      intervalMs: 100,
-      log: silentLogger(),
+    const outbox = startOn(time, book, async (payee, receipts) => {
+      const sent = receipts.map((r) => new TextDecoder().decode(r.receipt));
+      calls.push({ payee, ids: sent });
+      // alice refuses her receipt 07 the first time (its own outcome): the others of the call go through.
+      return receipts.map((countersigned, i) =>
+        sent[i] === 'alice-07' && calls.filter((c) => c.ids.includes('alice-07')).length === 1
+          ? { error: new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'busy (test)', true) }
+          : { countersigned },
+      );
     });
     try {
       await time.advance(50);
@@ -110,16 +102,9 @@ describe('receipt outbox', () => {
     const time = virtualTime(0);
     const book = fakeBook(Array.from({ length: 2 * RECEIPTS_PER_DELIVERY + 5 }, (_, i) => `carol-${String(i).padStart(4, '0')}`));
     const sizes: number[] = [];
-    const outbox = startReceiptOutbox({
-      book,
-      deliver: async (_payee, receipts) => {
-        sizes.push(receipts.length);
-        return receipts.map((countersigned) => ({ countersigned }));
-      },
-      stopwatch: time.stopwatch,
-      scheduler: time.scheduler,
-      intervalMs: 100,
-      log: silentLogger(),
+    const outbox = startOn(time, book, async (_payee, receipts) => {
+      sizes.push(receipts.length);
+      return receipts.map((countersigned) => ({ countersigned }));
     });
     try {
       await time.advance(1_000);
@@ -134,21 +119,14 @@ describe('receipt outbox', () => {
     const book = fakeBook(['slow-1', 'slow-2']);
     const sent = new Map<string, number>();
     let release: (() => void) | undefined;
-    const outbox = startReceiptOutbox({
-      book,
-      deliver: async (payee, receipts) => {
-        for (const r of receipts) {
-          const id = new TextDecoder().decode(r.receipt);
-          sent.set(id, (sent.get(id) ?? 0) + 1);
-        }
-        // slow's first call answers only when the test says so (a payee that takes its whole timeout).
-        if (payee === 'slow' && release === undefined) await new Promise<void>((resolve) => (release = resolve));
-        return receipts.map((countersigned) => ({ countersigned }));
-      },
-      stopwatch: time.stopwatch,
-      scheduler: time.scheduler,
-      intervalMs: 100,
-      log: silentLogger(),
+    const outbox = startOn(time, book, async (payee, receipts) => {
+      for (const r of receipts) {
+        const id = new TextDecoder().decode(r.receipt);
+        sent.set(id, (sent.get(id) ?? 0) + 1);
+      }
+      // slow's first call answers only when the test says so (a payee that takes its whole timeout).
+      if (payee === 'slow' && release === undefined) await new Promise<void>((resolve) => (release = resolve));
+      return receipts.map((countersigned) => ({ countersigned }));
     });
     try {
       await time.advance(50);
@@ -183,23 +161,16 @@ describe('receipt outbox', () => {
     let most = 0;
     let mostToOne = 0;
     const waiting: (() => void)[] = [];
-    const outbox = startReceiptOutbox({
-      book,
-      deliver: async (payee, receipts) => {
-        open.set(payee, (open.get(payee) ?? 0) + 1);
-        most = Math.max(
-          most,
-          [...open.values()].reduce((a, b) => a + b, 0),
-        );
-        mostToOne = Math.max(mostToOne, ...open.values());
-        await new Promise<void>((resolve) => waiting.push(resolve));
-        open.set(payee, (open.get(payee) ?? 1) - 1);
-        return receipts.map((countersigned) => ({ countersigned }));
-      },
-      stopwatch: time.stopwatch,
-      scheduler: time.scheduler,
-      intervalMs: 100,
-      log: silentLogger(),
+    const outbox = startOn(time, book, async (payee, receipts) => {
+      open.set(payee, (open.get(payee) ?? 0) + 1);
+      most = Math.max(
+        most,
+        [...open.values()].reduce((a, b) => a + b, 0),
+      );
+      mostToOne = Math.max(mostToOne, ...open.values());
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      open.set(payee, (open.get(payee) ?? 1) - 1);
+      return receipts.map((countersigned) => ({ countersigned }));
     });
     try {
       // Calls end only when let go, a few at a time, until every receipt is delivered.
@@ -232,18 +203,11 @@ describe('receipt outbox', () => {
     };
     let sends = 0;
     let finishFirst: (() => void) | undefined;
-    const outbox = startReceiptOutbox({
-      book: snapshotting,
-      deliver: async (_payee, receipts) => {
-        sends += 1;
-        if (sends === 1) await new Promise<void>((resolve) => (finishFirst = resolve));
-        else throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, 'slow down (test)', true);
-        return receipts.map((countersigned) => ({ countersigned }));
-      },
-      stopwatch: time.stopwatch,
-      scheduler: time.scheduler,
-      intervalMs: 100,
-      log: silentLogger(),
+    const outbox = startOn(time, snapshotting, async (_payee, receipts) => {
+      sends += 1;
+      if (sends === 1) await new Promise<void>((resolve) => (finishFirst = resolve));
+      else throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, 'slow down (test)', true);
+      return receipts.map((countersigned) => ({ countersigned }));
     });
     try {
       await time.advance(1);
