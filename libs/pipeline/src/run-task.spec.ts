@@ -626,6 +626,49 @@ describe('pipeline - runTask payees and remote candidates', () => {
     expect(calls).toContain('settle t1 node-b 1');
   });
 
+  it("runs the task here when the chain cannot pledge it to other nodes (a new node's locked grant), naming only the local payee", async () => {
+    const { ports, calls, payees } = portsWith([[remote('node-b', 0, 1), local]]);
+    const reserve = ports.reserve;
+    // As credit-svc with a new node's chain: an escrow that may pay another node is refused, one that cannot is fine.
+    ports.reserve = async (id, account, amount, expiresAtMs, names) => {
+      if (names.some((n) => n !== 'node-a')) {
+        payees.push(names);
+        throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, "this node's chain can pay other nodes 98 more", false);
+      }
+      await reserve(id, account, amount, expiresAtMs, names);
+    };
+    const sentTo: string[] = [];
+    const answer = answersAs('vecadd');
+    ports.execute = async (cand, task) => {
+      sentTo.push(cand.nodeId);
+      return answer(cand, task);
+    };
+    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    expect(payees).toEqual([['node-b', 'node-a'], ['node-a']]);
+    expect(sentTo).toEqual(['node-a']);
+    expect(out).toMatchObject({ providerId: 'node-a', cost: 1n });
+    expect(calls).toEqual([`reserve t1 payer 1 until ${EXPIRES}`, 'settle t1 node-a 1']);
+  });
+
+  it('keeps the refusal when the chain cannot pledge it and no local executor runs the skill, or the ledger itself is short', async () => {
+    const { ports, calls, payees } = portsWith([[remote('node-b'), remote('node-c')]]);
+    ports.reserve = async (_id, _account, _amount, _expiresAtMs, names) => {
+      payees.push(names);
+      throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'short', false);
+    };
+    const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT });
+    // Reserved once: with no executor here, there is nothing to fall back to.
+    expect(payees).toEqual([['node-b', 'node-c']]);
+    expect(calls).toEqual([]);
+    // With one here, tried once more naming it alone; a ledger that is short refuses that too.
+    const again = portsWith([[remote('node-b'), local]]);
+    again.ports.reserve = ports.reserve;
+    payees.length = 0;
+    await expect(runTask(components(again.ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT });
+    expect(payees).toEqual([['node-b', 'node-a'], ['node-a']]);
+  });
+
   it('fails with NO_PROVIDER, and refunds, when no provider known later is among the payees', async () => {
     const { ports, calls } = portsWith([[local], [remote('node-new')]]);
     ports.execute = async () => {

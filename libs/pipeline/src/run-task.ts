@@ -171,15 +171,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   // The escrow can pay only whom it names, so the candidates come first. A lookup that fails or
   // finds nobody is answered by the first attempt, after the reserve, as before payees existed:
   // every dispatch failure then takes one path (refund included) and keeps its code.
-  const discovery = await discover(c.ports, req.skill, signal);
-  const payees = 'candidates' in discovery ? payeesOf(discovery.candidates) : [];
-  try {
-    await c.ports.reserve(req.taskId, req.account, req.budget, expiresAtMs, payees);
-  } catch (err) {
-    // A lost reply may hide a committed reserve: release it now rather than at its expiry.
-    if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
-    throw err;
-  }
+  const { discovery, payees } = await reserveNaming(c, req, expiresAtMs, await discover(c.ports, req.skill, signal));
   const escrowMs = watch.now() - started;
 
   let result: { exec: ExecutionResult; verification: string; executeMs: number; verifyMs: number; attempts: AttemptRecord[] };
@@ -225,6 +217,38 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
 
 /** A provider lookup's outcome, kept for the first attempt. */
 type Discovery = { readonly candidates: readonly Candidate[] } | { readonly error: unknown };
+
+/**
+ * Reserves the budget naming every candidate as a possible payee. An escrow that may pay another
+ * node is pledged against what this node's chain can pay others (docs/chain.md): a new node's
+ * starter allowance, while the rest of its grant is locked. When that refuses (INSUFFICIENT_CREDIT)
+ * and this node's own executors are candidates, the task is reserved again naming them alone and
+ * runs here, with no failover to other nodes: the chain needs no pledge for it, and a task this node
+ * can run is not refused for what it could not pay elsewhere. A refused reserve changed nothing.
+ */
+async function reserveNaming(c: RouterComponents, req: TaskRequest, expiresAtMs: number, found: Discovery): Promise<{ discovery: Discovery; payees: string[] }> {
+  const reserve = async (payees: string[]) => {
+    try {
+      await c.ports.reserve(req.taskId, req.account, req.budget, expiresAtMs, payees);
+    } catch (err) {
+      // A lost reply may hide a committed reserve: release it now rather than at its expiry.
+      if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
+      throw err;
+    }
+  };
+  const payees = 'candidates' in found ? payeesOf(found.candidates) : [];
+  try {
+    await reserve(payees);
+    return { discovery: found, payees };
+  } catch (err) {
+    const local = 'candidates' in found ? found.candidates.filter((cand) => cand.local) : [];
+    const remote = 'candidates' in found && found.candidates.some((cand) => !cand.local);
+    if (!isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT) || local.length === 0 || !remote) throw err;
+    const here = payeesOf(local);
+    await reserve(here);
+    return { discovery: { candidates: local }, payees: here };
+  }
+}
 
 async function discover(ports: TaskPorts, skill: string, signal: AbortSignal): Promise<Discovery> {
   try {

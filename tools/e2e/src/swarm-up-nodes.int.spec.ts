@@ -93,6 +93,12 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     expect({ valid: validateLedger(chainDoc), errors: validateLedger.errors ?? null }).toEqual({ valid: true, errors: null });
     expect(chainDoc).toMatchObject({ nodeId: nodes[2]?.nodeId, peer: true, ok: true, headSeq: '1', balances: { available: '100', locked: '900' } });
 
+    // The command `swarm up` prints for a new terminal works as printed: matmul 512 costs more than a
+    // new node's chain may pledge to other nodes (its starter allowance), so node 1 runs it itself.
+    const hinted = await runCli(['submit', '--skill', 'matmul', '--size', '512', ...at, '--json']);
+    expect({ code: hinted.code, stderr: /^error .*/m.exec(hinted.stderr)?.[0] }).toEqual({ code: 0, stderr: undefined });
+    expect(JSON.parse(hinted.stdout)).toMatchObject({ providerId: nodes[0]?.nodeId, settlement: 'TASK_STATE_PAID' });
+
     // A node that is not running: the usual SWARM_NO_NODE, as JSON too.
     const none = await runCli(['peers', ...at, '--node', '4', '--json']);
     expect(none.code).toBe(1);
