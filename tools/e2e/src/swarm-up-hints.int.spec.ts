@@ -1,8 +1,8 @@
 /**
- * What `swarm up` tells the user to type next works as printed, in a new terminal (its own
- * SWARM_HOME, the client key exported as the hint says): `swarm agent` is the operator's and needs
- * the observer key of the node's home, which the hint names. The revoke that follows says how much
- * its tasks still hold in escrow.
+ * What `swarm up` tells the user to type next works as printed, in a new terminal (whatever its
+ * SWARM_HOME was, then what the hint exports): every command it lists, the client's (submit,
+ * balance) and the operator's (ledger, agent add: the observer key of the node's home) alike. The
+ * revoke that follows says how much its tasks still hold in escrow.
  */
 import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
@@ -17,30 +17,32 @@ const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn' };
 
 describe('swarm up - the hints it prints', () => {
   let home: TempDir;
-  let elsewhere: TempDir;
   let up: BackgroundUp | undefined;
   afterAll(async () => {
     await up?.process.stop(30_000, 'SIGINT');
-    await Promise.all([home?.remove(), elsewhere?.remove()]);
+    await home?.remove();
   });
 
-  it('`swarm agent add` as printed adds an agent from another terminal; revoke says what is still in escrow', async () => {
-    [home, elsewhere] = await Promise.all([tempDir('swarm-hints-'), tempDir('swarm-elsewhere-')]);
+  it('every command it prints works as printed from another terminal; revoke says what is still in escrow', async () => {
+    home = await tempDir('swarm-hints-');
     up = await spawnSwarmUp(['--data-dir', home.path], ENV, START_MS);
     const running = up;
     const hints = await waitFor(() => (running.process.stderr().includes('Ctrl-C stops it.') ? running.process.stderr() : undefined), { what: 'the hints' });
 
-    // A new terminal: the variables the hint exports, and a SWARM_HOME of its own.
-    const exported = /export (SWARM_NATS_URL=\S+) (SWARM_NATS_NKEY_FILE=\S+)/.exec(hints);
-    expect(exported).not.toBeNull();
-    const terminal: Record<string, string> = { SWARM_HOME: elsewhere.path };
-    for (const pair of exported?.slice(1) ?? []) terminal[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
-    const command = /npx swarm (agent add [^(\n]*?)\s*\(/.exec(hints)?.[1];
-    expect(command).toBeDefined();
-
-    const added = await runCli((command ?? '').split(' '), terminal);
-    expect({ code: added.code, stderr: added.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/SWARM_PERMISSION_DENIED/) as string });
-    expect(added.stdout).toMatch(/swt_[A-Za-z0-9_-]{43}/);
+    // A new terminal: whatever SWARM_HOME it had, the hint's export sets it.
+    const exported = /^ {2}export SWARM_HOME=(\S+)$/m.exec(hints)?.[1];
+    expect(exported).toBe(home.path);
+    const terminal: Record<string, string> = { SWARM_HOME: exported ?? '' };
+    // Each `npx swarm …` line, without the note in parentheses after it.
+    const commands = [...hints.matchAll(/^ {2}npx swarm (.+?)(?:\s{2,}\(.*)?$/gm)].map((m) => m[1].split(' '));
+    expect(commands.map((c) => c[0])).toEqual(['submit', 'balance', 'ledger', 'agent']);
+    const outputs: string[] = [];
+    for (const command of commands) {
+      const r = await runCli(command, terminal);
+      expect({ command: command.join(' '), code: r.code, error: /^error .*/m.exec(r.stderr)?.[0] }).toEqual({ command: command.join(' '), code: 0, error: undefined });
+      outputs.push(r.stdout);
+    }
+    expect(outputs[3]).toMatch(/swt_[A-Za-z0-9_-]{43}/);
 
     const revoked = await runCli(['agent', 'revoke', 'my-agent', '--data-dir', home.path], terminal);
     expect(revoked.code).toBe(0);

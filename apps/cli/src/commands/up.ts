@@ -110,14 +110,16 @@ function printSwarm(nodes: readonly RunningNode[], skillsOf: ((node: number) => 
 }
 
 /**
- * What to try next, commands that work as printed in a new terminal. `swarm agent` is the
- * operator's: it needs the observer key in the home, not the exported client key, so it names the
- * home (a new terminal may not share this one's SWARM_HOME, or the home came from --data-dir).
+ * What to try next, commands that work as printed in a new terminal. The hint exports the node's
+ * home (a new terminal may not share this one's SWARM_HOME, or the home came from --data-dir): every
+ * command then finds the node and the key its request needs there, the client key or, for the
+ * operator's (`ledger`, `trust`, `agent`), the observer key. Exporting the client key instead would
+ * have every operator's command refused.
  */
-export function singleNodeHints(node: Pick<RunningNode, 'natsUrl' | 'clientKeyFile' | 'httpAddress' | 'home'>): string {
+export function singleNodeHints(node: Pick<RunningNode, 'httpAddress' | 'home'>): string {
   return (
-    `\nnode is running. In another terminal:\n  export SWARM_NATS_URL=${node.natsUrl} SWARM_NATS_NKEY_FILE=${shellWord(node.clientKeyFile)}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n` +
-    `  npx swarm agent add my-agent --budget 500 --data-dir ${shellWord(node.home)}   (operator: the node's observer key; a token for the HTTP API on http://${node.httpAddress})\nCtrl-C stops it.\n`
+    `\nnode is running. In another terminal:\n  export SWARM_HOME=${shellWord(node.home)}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n  npx swarm ledger\n` +
+    `  npx swarm agent add my-agent --budget 500   (operator: the node's observer key; a token for the HTTP API on http://${node.httpAddress})\nCtrl-C stops it.\n`
   );
 }
 
