@@ -154,7 +154,7 @@ function build(): Command {
     .option('--input <file>', `JSON input file: {"inputs":[{"name","shape","data"}]}, at most ${MAX_TASK_VALUES} values in all`)
     .option('--budget <credits>', 'most credits to pay (default: the task price, times --redundancy)')
     .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
-    .option('--seed <n>', 'seed for generated input', seed)
+    .option('--seed <n>', 'seed for generated input (default: derived from --key when given, so the same key is the same task; else random)', seed)
     .option(
       '--key <key>',
       'idempotency key (1-64 of A-Za-z0-9._:-; default: a random one): the same key again never runs or charges the task twice; a lost reply is retried once by key',

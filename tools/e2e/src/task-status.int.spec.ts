@@ -68,6 +68,11 @@ describe('task status - a whole node on a closed bus', () => {
     expect(submitted.code).toBe(0);
     const res = JSON.parse(submitted.stdout) as { taskId: string; cost: string };
 
+    // The same command again, key and all (no --seed): the same task, answered again, not run or charged twice.
+    const again = await runCli(['submit', '--skill', 'vecadd', '--size', '16', '--key', 'cli-e2e', '--json', ...dir]);
+    expect({ code: again.code, error: /^error .*/m.exec(again.stderr)?.[0] }).toEqual({ code: 0, error: undefined });
+    expect(JSON.parse(again.stdout)).toMatchObject({ taskId: res.taskId, cost: res.cost });
+
     const byKey = await runCli(['task', '--key', 'cli-e2e', '--json', ...dir]);
     expect(byKey.code).toBe(0);
     expect(JSON.parse(byKey.stdout)).toMatchObject({ taskId: res.taskId, state: 'TASK_STATE_PAID', cost: res.cost, source: 'router' });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AgentClient } from '@swarm/client';
 import type { Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, SwarmError, TASK_MAX_ELEMENTS, TaskState } from '@swarm/contracts';
@@ -71,7 +71,9 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
   }
   const budgetArg = opts.budget !== undefined ? parseBudget(opts.budget) : undefined;
   if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
-  const inputs = opts.input ? await readInputFile(opts.input) : generated(opts.skill, opts.size as number, opts.seed);
+  // The same --key again must name the same task: generated inputs then come from the key.
+  const seed = opts.seed ?? (opts.key !== undefined ? seedOfKey(opts.key) : undefined);
+  const inputs = opts.input ? await readInputFile(opts.input) : generated(opts.skill, opts.size as number, seed);
   const price = priceLocally(opts.skill, inputs, opts.input ? `input file ${opts.input}` : `--size ${opts.size}`);
   return {
     skill: opts.skill,
@@ -139,6 +141,11 @@ export async function submitOnce<T>(send: () => Promise<T>, idempotencyKey: stri
       throw retry;
     }
   }
+}
+
+/** A 32-bit seed from an idempotency key (the first four bytes of its SHA-256). */
+export function seedOfKey(key: string): number {
+  return createHash('sha256').update(key, 'utf8').digest().readUInt32BE(0);
 }
 
 function generated(skill: string, size: number, seed: number | undefined): Tensor[] {
