@@ -42,10 +42,10 @@ const mcpCommand = (o: McpModule.McpOptions) => (require('./commands/mcp') as ty
 const demoSizes = () => require('./demo-sizes') as typeof DemoSizesModule;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** Whole numbers from 1 up to the uint32 fields they end up in. */
-function positiveInt(value: string): number {
-  if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > 0xffff_ffff) {
-    throw new InvalidArgumentError('expected a whole number from 1 to 4294967295');
+/** Whole numbers from 1 up to `max` (by default the uint32 fields they end up in); the message names that range. */
+function positiveInt(value: string, max = 0xffff_ffff, why = ''): number {
+  if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${max}${why}`);
   }
   return Number(value);
 }
@@ -58,9 +58,7 @@ function seed(value: string): number {
 }
 
 function timeoutMs(value: string): number {
-  const n = positiveInt(value);
-  if (n > MAX_TIMEOUT_MS) throw new InvalidArgumentError(`expected at most ${MAX_TIMEOUT_MS} (the node's longest task deadline)`);
-  return n;
+  return positiveInt(value, MAX_TIMEOUT_MS, " (the node's longest task deadline, ms)");
 }
 
 function redundancy(value: string): number {
@@ -81,15 +79,11 @@ function size(value: string): number {
 }
 
 function executors(value: string): number {
-  const n = positiveInt(value);
-  if (n > MAX_EXECUTORS) throw new InvalidArgumentError(`expected at most ${MAX_EXECUTORS}`);
-  return n;
+  return positiveInt(value, MAX_EXECUTORS);
 }
 
 function nodeCount(value: string): number {
-  const n = positiveInt(value);
-  if (n > MAX_NODES) throw new InvalidArgumentError(`expected at most ${MAX_NODES}`);
-  return n;
+  return positiveInt(value, MAX_NODES);
 }
 
 const MAX_UINT64 = (1n << 64n) - 1n;

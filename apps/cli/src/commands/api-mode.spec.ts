@@ -146,6 +146,17 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
     expect((await prepareTask({ skill: 'vecadd', size: 4, seed: 2, redundancy: 5 })).budget).toBe(5n * price);
     expect((await prepareTask({ skill: 'vecadd', size: 4, redundancy: 5, budget: '7' })).budget).toBe(7n);
     expect(await prepareTask({ skill: 'vecadd' }).catch((e: unknown) => e)).toBeInstanceOf(CliError);
+    // What the router would refuse anyway is bad usage here, nothing sent: shards of another skill, shards with replicas.
+    for (const bad of [
+      { skill: 'vecadd', size: 4, shards: 2 },
+      { skill: 'matmul', size: 4, shards: 2, redundancy: 2 },
+    ]) {
+      expect(await prepareTask(bad).catch((e: unknown) => e)).toMatchObject({ code: 'SWARM_BAD_ARGS' });
+    }
+    // The same --key without --seed: the same generated inputs (the same task).
+    const [first, second] = await Promise.all([prepareTask({ skill: 'vecadd', size: 4, key: 'k-9' }), prepareTask({ skill: 'vecadd', size: 4, key: 'k-9' })]);
+    expect(second.inputs).toEqual(first.inputs);
+    expect((await prepareTask({ skill: 'vecadd', size: 4, key: 'k-10' })).inputs).not.toEqual(first.inputs);
     // A skill this build cannot price: no budget, so the node answers with the authoritative error.
     const dir = await mkdtemp(join(tmpdir(), 'swarm-submit-'));
     try {

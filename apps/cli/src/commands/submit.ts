@@ -69,6 +69,10 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
   if ((opts.size === undefined) === (opts.input === undefined)) {
     throw new CliError('SWARM_BAD_ARGS', 'give exactly one of --size N (generated demo input) or --input file.json');
   }
+  // The router refuses these too (INVALID_ARGUMENT); caught here they are bad usage, nothing sent.
+  if ((opts.shards ?? 1) > 1 && (opts.redundancy ?? 1) > 1)
+    throw new CliError('SWARM_BAD_ARGS', '--shards and --redundancy do not go together: a task is either split or replicated');
+  if ((opts.shards ?? 1) > 1 && opts.skill !== 'matmul') throw new CliError('SWARM_BAD_ARGS', `--shards splits matmul only (a's rows), not ${opts.skill.slice(0, 64)}`);
   const budgetArg = opts.budget !== undefined ? parseBudget(opts.budget) : undefined;
   if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
   // The same --key again must name the same task: generated inputs then come from the key.
