@@ -4,8 +4,14 @@
 
 function ensureCompiled() {
   const { ensureBuilt, BuildError } = require('../tools/scripts/build');
+  const started = Date.now();
   try {
-    ensureBuilt({ log: (line) => process.stderr.write(`swarm: ${line}\n`) });
+    // One line, not one per project: a first run compiles all of them.
+    const { built } = ensureBuilt();
+    if (built.length > 0) {
+      const which = built.length <= 3 ? built.join(', ') : `${built.length} projects`;
+      process.stderr.write(`swarm: compiled ${which} (new or changed sources) in ${Date.now() - started} ms\n`);
+    }
   } catch (err) {
     process.stderr.write(`error SWARM_BUILD_FAILED: ${err instanceof BuildError ? err.message : err.stack}\n`);
     process.exit(1);

@@ -38,7 +38,7 @@ function documented(command: Command, r: CliResult, exitStatus = 0): Record<stri
   return doc;
 }
 
-/** stderr without the notes of bin/swarm.js rebuilding a changed source (`swarm: built …`). */
+/** stderr without the note of bin/swarm.js rebuilding changed sources (`swarm: compiled …`). */
 function stderrOf(r: CliResult): string {
   return r.stderr.replace(/^swarm: .*\n/gm, '');
 }
