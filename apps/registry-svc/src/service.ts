@@ -37,6 +37,8 @@ export const EXECUTOR_PROBE_TIMEOUT_MS = 1_000;
 /** The gateway signs with a key it holds in memory: a slow answer means it is in trouble. */
 export const SIGN_RECORD_TIMEOUT_MS = 2_000;
 const SKILL = /^[a-z0-9_-]{1,64}$/;
+/** Peers whose round trip `peers` measures when asked (two rounds of RTT_PROBES_IN_PARALLEL: at most ~1 s). */
+export const MAX_PEERS_MEASURED = 16;
 
 export interface RegistryServiceDeps {
   /** A RegistryConfig (loadRegistryConfig); without `swarm`, no seeds and default record settings. */
@@ -148,14 +150,19 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     return nodeRecords.find(req.nodeId);
   });
 
-  svc.serve(RegistryPeers, () => {
+  svc.serve(RegistryPeers, async () => {
     const node = dht.running()?.node;
     if (!node) return { peers: [] };
+    const peers = node.contacts().map((c) => {
+      const peer = peerOfDhtEndpoint(c.endpoint);
+      return { nodeId: peer.nodeId, address: formatHostPort(peer.address) };
+    });
+    // Round trips measured now where none is fresh (a ping each, 8 at a time, 500 ms at most), for
+    // the first MAX_PEERS_MEASURED; the others show one only if a provider lookup measured it.
+    const targets = peers.slice(0, MAX_PEERS_MEASURED).map((p) => ({ nodeId: p.nodeId, endpoint: `${p.nodeId}@${p.address}` }));
+    if (rtt) await rtt.measure(targets);
     return {
-      peers: node.contacts().map((c) => {
-        const peer = peerOfDhtEndpoint(c.endpoint);
-        return { nodeId: peer.nodeId, address: formatHostPort(peer.address), rttMs: rtt?.latest(peer.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(peer.nodeId) ?? 0) };
-      }),
+      peers: peers.map((p) => ({ ...p, rttMs: rtt?.latest(p.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(p.nodeId) ?? 0) })),
     };
   });
 

@@ -167,6 +167,8 @@ describe('registry-svc - remote providers on the DHT, through the gateways (loop
     expect(toB).toMatchObject({ address: `127.0.0.1:${b.port}` });
     expect(toB?.rttMs).toBeGreaterThan(0);
     expect(Number(toB?.lastSeenMs)).toBeGreaterThan(Date.now() - 60_000);
+    // c provides nothing, so no lookup ever timed it: listing the peers measures it.
+    expect(peers.find((p) => p.nodeId === c.signer.nodeId)?.rttMs).toBeGreaterThan(0);
     const health = await createBusClient(a.nc, silentLogger()).request(RegistryHealth, {});
     expect(health.details).toMatchObject({ mode: 'swarm', dht: 'running', contacts: '2', seeds: '1', seedsReached: '1', skillsPublished: '1' });
     // c's seed list names c itself: it is not counted as a seed.
