@@ -33,7 +33,7 @@ export const DEADLINE_HEADER = 'swarm-deadline';
  */
 export const ACK_HEADER = 'swarm-ack';
 /** The longest a responder holds an acknowledgement back, hoping to send the answer instead. */
-export const MAX_ACK_DELAY_MS = 10;
+export const MAX_ACK_DELAY_MS = 100;
 
 /**
  * How long a responder may hold back the acknowledgement of a request whose ACK_HEADER is `value`:
