@@ -8,21 +8,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createBusClient } from '@swarm/bus';
-import { chainRules, decodeSignedReceipt } from '@swarm/chain';
-import type { ChainSigner } from '@swarm/chain';
+import { decodeSignedReceipt, encodeSignedReceipt } from '@swarm/chain';
 import type { SignedReceipt } from '@swarm/contracts';
 import { CreditReserve, CreditSettle } from '@swarm/contracts';
-import { createChainBook } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { systemClock, systemScheduler, systemStopwatch } from '@swarm/determinism';
-import { nodeIdOfKey } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
-import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { startNatsServer } from '@swarm/testing';
 import { Level } from 'level';
 import { connect } from 'nats';
+import type { ChainLedger } from './chain-ledger';
+import { GRANT, openChainLedger } from './chain-ledger';
+import type { PayeeReply, PayeeRequest, PayeeWorkerData } from './payee-worker';
 import { measure } from './stats';
 
 export interface LedgerBenchOptions {
@@ -42,8 +42,6 @@ export interface LedgerBenchRow {
 
 const NODE = 'bench-node';
 const PAYEE = 'bench-peer';
-/** Enough that no run ever runs out of credit (each pair escrows 10). */
-const GRANT = 1_000_000_000n;
 const WARM_UP_PAIRS = 100;
 
 async function inTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -107,25 +105,25 @@ function inProcessLedger(pairs: number, concurrency: number, maxGroupOperations?
   });
 }
 
-function freshSigner(): ChainSigner {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  // The SPKI DER of an Ed25519 key ends with the raw 32-byte key (RFC 8410 §4).
-  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
-  return { publicKey, sign: (data) => new Uint8Array(sign(null, data, privateKey)) };
-}
-
-type ChainLedger = Awaited<ReturnType<typeof openChainLedger>>;
-
-/** A node's ledger with its chain (docs/chain.md), fsync on, group commit, in `dir`. */
-async function openChainLedger(dir: string, name: string) {
-  // Everything spendable: the bench measures throughput, not the genesis lock.
-  const rules = chainRules({ genesisGrant: GRANT, starterAllowance: GRANT });
-  const signer = freshSigner();
-  const id = nodeIdOfKey(signer.publicKey);
-  const book = createChainBook({ signer, nodeAccount: id, rules, clock: systemClock });
-  const ledger = await openLedger({ path: join(dir, name), sync: true, clock: systemClock, nodeAccount: id, genesisGrant: GRANT, hooks: book.hooks });
-  await book.open(ledger);
-  return { id, signer, book, ledger };
+/**
+ * Settlement i: reserve and settle one task paying the payee 7, its receipt (carrying a stand-in serve
+ * ticket: no gateway checks it here) left in the payer's outbox; answers the receipt's id.
+ */
+function settlementsTo(payer: ChainLedger, payeeId: string, payeeKey: Uint8Array): (i: number) => Promise<string> {
+  const hash = new Uint8Array(32).fill(7);
+  const payeeKeys = [{ nodeId: payeeId, publicKey: payeeKey, serveTicket: hash }];
+  return async (i) => {
+    const escrowId = `e${i}`;
+    await payer.ledger.reserve({ escrowId, account: payer.id, amount: 10n, expiresAtMs: 0n, payees: [payeeId] });
+    await payer.ledger.settle({
+      escrowId,
+      payee: '',
+      amount: 0n,
+      payouts: [{ payee: payeeId, amount: 7n }],
+      task: { taskId: escrowId, taskHash: hash, resultHash: hash, shares: [], payeeKeys },
+    });
+    return `${escrowId}:${payer.id}:${payeeId}`;
+  };
 }
 
 /** Two nodes' ledgers with chains; `run` gets a settlement (reserve + settle paying the payee) to use. */
@@ -133,21 +131,7 @@ function withTwoChains<T>(run: (payer: ChainLedger, payee: ChainLedger, settle: 
   return inTempDir(async (dir) => {
     const payer = await openChainLedger(dir, 'payer');
     const payee = await openChainLedger(dir, 'payee');
-    const hash = new Uint8Array(32).fill(7);
-    const payeeKeys = [{ nodeId: payee.id, publicKey: payee.signer.publicKey, serveTicket: hash }];
-    /** Reserve and settle one task paying the payee 7: its receipt waits in the payer's outbox. */
-    const settle = async (i: number) => {
-      const escrowId = `e${i}`;
-      await payer.ledger.reserve({ escrowId, account: payer.id, amount: 10n, expiresAtMs: 0n, payees: [payee.id] });
-      await payer.ledger.settle({
-        escrowId,
-        payee: '',
-        amount: 0n,
-        payouts: [{ payee: payee.id, amount: 7n }],
-        task: { taskId: escrowId, taskHash: hash, resultHash: hash, shares: [], payeeKeys },
-      });
-      return `${escrowId}:${payer.id}:${payee.id}`;
-    };
+    const settle = settlementsTo(payer, payee.id, payee.signer.publicKey);
     try {
       return await run(payer, payee, settle);
     } finally {
@@ -186,30 +170,107 @@ function inProcessLedgersWithReceipts(pairs: number, concurrency: number): Promi
  * Settlements per second count until the last receipt is in both chains.
  */
 function settlementsWithOutbox(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
-  return withTwoChains(async (payer, payee, settle) => {
-    let next = 0;
-    await measure(WARM_UP_PAIRS, concurrency, () => settle((next += 1)));
-    const drain = async () => {
+  return withTwoChains((payer, payee, settle) =>
+    settlingWhileDelivering('same, receipts delivered by an outbox loop (64 at once) beside the settles', { pairs, concurrency, payer }, settle, async () => {
       for (let page = await payer.book.pending(64); page.length > 0; page = await payer.book.pending(64)) {
         await Promise.all(page.map((p) => deliver(payer, payee, p.signed)));
       }
-    };
-    await drain();
-    let settling = true;
-    const t0 = performance.now();
-    const delivery = (async () => {
-      while (settling) {
-        await drain();
-        await new Promise((r) => setTimeout(r, 1));
-      }
+    }),
+  );
+}
+
+/**
+ * Lanes settle (after a warm-up) while a loop runs `drain` over the payer's outbox; settlements per
+ * second count until the last receipt is in both chains (the payer has nothing pledged left).
+ */
+async function settlingWhileDelivering(
+  name: string,
+  run: { readonly pairs: number; readonly concurrency: number; readonly payer: ChainLedger },
+  settle: (i: number) => Promise<unknown>,
+  drain: () => Promise<void>,
+): Promise<LedgerBenchRow> {
+  const { pairs, concurrency, payer } = run;
+  let next = 0;
+  await measure(WARM_UP_PAIRS, concurrency, () => settle((next += 1)));
+  await drain();
+  let settling = true;
+  const t0 = performance.now();
+  const delivery = (async () => {
+    while (settling) {
       await drain();
-    })();
-    const s = await measure(pairs, concurrency, () => settle((next += 1)));
-    settling = false;
-    await delivery;
-    const seconds = (performance.now() - t0) / 1000;
-    if (payer.book.pledged() !== 0n) throw new Error('receipts left undelivered');
-    return { name: 'same, receipts delivered by an outbox loop (64 at once) beside the settles', concurrency, pairs, pairsPerSec: pairs / seconds, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await drain();
+  })();
+  const s = await measure(pairs, concurrency, () => settle((next += 1)));
+  settling = false;
+  await delivery;
+  const seconds = (performance.now() - t0) / 1000;
+  if (payer.book.pledged() !== 0n) throw new Error('receipts left undelivered');
+  return { name, concurrency, pairs, pairsPerSec: pairs / seconds, p50Ms: s.p50Ms, p99Ms: s.p99Ms };
+}
+
+/** The payee node in its own thread (payee-worker.ts): countersigns pages of receipts on the other core. */
+async function startPayeeThread(dir: string, payer: string) {
+  const worker = new Worker(join(__dirname, 'payee-worker.js'), { workerData: { dir, payer } satisfies PayeeWorkerData });
+  const waiting = new Map<number, { resolve: (r: SignedReceipt[]) => void; reject: (e: Error) => void }>();
+  let ready!: (r: { id: string; publicKey: Uint8Array }) => void;
+  let closed!: () => void;
+  const started = new Promise<{ id: string; publicKey: Uint8Array }>((resolve) => (ready = resolve));
+  const done = new Promise<void>((resolve) => (closed = resolve));
+  worker.on('message', (m: PayeeReply) => {
+    if ('ready' in m) ready({ id: m.id, publicKey: m.publicKey });
+    else if ('closed' in m) closed();
+    else {
+      const w = waiting.get(m.id);
+      waiting.delete(m.id);
+      if ('error' in m) w?.reject(new Error(m.error));
+      else w?.resolve(m.countersigned.map(decodeSignedReceipt));
+    }
+  });
+  let next = 0;
+  const payee = await started;
+  return {
+    ...payee,
+    countersign(receipts: readonly SignedReceipt[]): Promise<SignedReceipt[]> {
+      const id = (next += 1);
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, receipts: receipts.map(encodeSignedReceipt) } satisfies PayeeRequest);
+      });
+    },
+    async close() {
+      worker.postMessage({ close: true } satisfies PayeeRequest);
+      await done;
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * As two nodes on this machine run it: the payer's ledger here, the payee's in a worker thread (its
+ * own core, as a second node's credit-svc has), receipts taken from the outbox up to 128 at a time and
+ * sent as two calls of 64 side by side (credit-svc's outbox: 2 calls per payee), countersigned there
+ * and appended here. Settlements per second count until the last receipt is in both chains.
+ */
+function settlementsWithPayeeThread(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
+  return inTempDir(async (dir) => {
+    const payer = await openChainLedger(dir, 'payer');
+    const payee = await startPayeeThread(dir, payer.id);
+    const settle = settlementsTo(payer, payee.id, payee.publicKey);
+    const drain = async () => {
+      for (let due = await payer.book.pending(128); due.length > 0; due = await payer.book.pending(128)) {
+        const calls = [due.slice(0, 64), due.slice(64)].filter((c) => c.length > 0);
+        const back = await Promise.all(calls.map((c) => payee.countersign(c.map((p) => p.signed))));
+        await Promise.all(back.flat().map((r) => payer.book.completeReceipt(r)));
+      }
+    };
+    try {
+      return await settlingWhileDelivering('same, the payee node in its own thread (two nodes, one core each)', { pairs, concurrency, payer }, settle, drain);
+    } finally {
+      await payee.close();
+      await payer.ledger.close();
+    }
   });
 }
 
@@ -245,6 +306,7 @@ export async function benchLedger(opts: LedgerBenchOptions): Promise<LedgerBench
     // A node with receipts in flight to several peers has more settlements open than 16.
     await inProcessLedgersWithReceipts(pairs, concurrency * 4),
     await settlementsWithOutbox(pairs, concurrency),
+    await settlementsWithPayeeThread(pairs, concurrency),
     await creditServiceOverNats(pairs, concurrency),
   ];
 }
