@@ -32,18 +32,26 @@ export const DEADLINE_HEADER = 'swarm-deadline';
  * sends an empty reply carrying it as soon as the request reached a live process, before the work.
  */
 export const ACK_HEADER = 'swarm-ack';
+/**
+ * Beside ACK_HEADER ('1', what every responder version answers): the requester's ack limit in ms, so
+ * a responder may hold the acknowledgement back (ackDelayMs). A separate header, so a responder
+ * that predates it still acknowledges at once.
+ */
+export const ACK_LIMIT_HEADER = 'swarm-ack-limit';
 /** The longest a responder holds an acknowledgement back, hoping to send the answer instead. */
 export const MAX_ACK_DELAY_MS = 100;
+/** Below this ack limit nothing is held back: the window is left whole for the hops and event loops. */
+export const MIN_ACK_LIMIT_TO_HOLD_MS = 400;
 
 /**
- * How long a responder may hold back the acknowledgement of a request whose ACK_HEADER is `value`:
- * a quarter of the requester's ack limit, at most MAX_ACK_DELAY_MS, so an answer ready by then goes
- * alone (one message fewer per quick request) and a live responder still acknowledges well within
- * the limit. '1' (a requester that names no limit) or anything unreadable: at once.
+ * How long a responder may hold back the acknowledgement of a request whose ACK_LIMIT_HEADER is
+ * `limit`: a tenth of the requester's ack limit, at most MAX_ACK_DELAY_MS, so an answer ready by then
+ * goes alone (one message fewer per quick request) and a live responder still acknowledges well
+ * within the limit. No header, anything unreadable, or a limit under MIN_ACK_LIMIT_TO_HOLD_MS: at once.
  */
-export function ackDelayMs(value: string): number {
-  if (!/^[0-9]{1,9}$/.test(value) || value === '1') return 0;
-  return Math.min(MAX_ACK_DELAY_MS, Math.floor(Number(value) / 4));
+export function ackDelayMs(limit: string | undefined): number {
+  if (limit === undefined || !/^[0-9]{1,9}$/.test(limit) || Number(limit) < MIN_ACK_LIMIT_TO_HOLD_MS) return 0;
+  return Math.min(MAX_ACK_DELAY_MS, Math.floor(Number(limit) / 10));
 }
 
 export interface RequestOptions {
@@ -126,8 +134,9 @@ async function request<Req, Res>(nc: NatsConnection, outbox: Outbox, rpc: Rpc<Re
 }
 
 async function requestAcked<Req, Res>(nc: NatsConnection, outbox: Outbox, rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res> {
-  // The header carries the ack's limit: the responder may hold the ack back a little (ackDelayMs).
-  return traced(nc, rpc, req, opts, { [ACK_HEADER]: String(Math.max(1, Math.floor(opts.ackTimeoutMs))) }, async (data, headers, timeout) => {
+  // With the ack's limit: the responder may hold the ack back a little (ackDelayMs).
+  const asks = { [ACK_HEADER]: '1', [ACK_LIMIT_HEADER]: String(Math.max(1, Math.floor(opts.ackTimeoutMs))) };
+  return traced(nc, rpc, req, opts, asks, async (data, headers, timeout) => {
     // The acknowledgement, then the answer (or only the answer).
     const ack = { header: ACK_HEADER, timeoutMs: opts.ackTimeoutMs };
     const reply = await replyMuxOf(nc)

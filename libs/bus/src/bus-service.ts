@@ -13,7 +13,7 @@ import { extractTraceContext, isTracing } from '@swarm/telemetry';
 import type { MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
 import { headers as natsHeaders } from 'nats';
 import type { BusClient } from './bus-client';
-import { ACK_HEADER, ackDelayMs, createBusClientWith, SWARM_ERROR_HEADER } from './bus-client';
+import { ACK_HEADER, ACK_LIMIT_HEADER, ackDelayMs, createBusClientWith, SWARM_ERROR_HEADER } from './bus-client';
 import type { Outbox } from './outbox';
 import { createOutbox } from './outbox';
 import { toWire } from './wire-error';
@@ -71,6 +71,9 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
     metadata: { nodeId: opts.nodeId },
   });
   const inFlight = new Set<Promise<void>>();
+  /** Acknowledgements being held back (ackDelayMs); cleared at stop, when none may leave any more. */
+  const heldAcks = new Set<ReturnType<typeof setTimeout>>();
+  let stopping = false;
   const startedAt = Date.now();
   // Replies, acknowledgements and (on the same connection) events leave together, see outbox.ts.
   const outbox = createOutbox();
@@ -94,13 +97,14 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
           endpointLog.warn({ reply: capSubject(msg.reply) }, 'dropped a request whose reply subject is not an inbox');
           return;
         }
-        const asked = serveOpts.ack ? msg.headers?.get(ACK_HEADER) : '';
+        const asked = serveOpts.ack && msg.headers?.get(ACK_HEADER) === '1';
         // The acknowledgement, held back a little (ackDelayMs): an answer sent first makes it moot.
         let answered = false;
         let ackTimer: ReturnType<typeof setTimeout> | undefined;
         const acknowledge = () => {
+          if (ackTimer !== undefined) heldAcks.delete(ackTimer);
           ackTimer = undefined;
-          if (answered) return;
+          if (answered || stopping) return;
           const h = natsHeaders();
           h.set(ACK_HEADER, '1');
           outbox.send(
@@ -109,13 +113,18 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
           );
         };
         if (asked) {
-          const delay = ackDelayMs(asked);
-          if (delay > 0) ackTimer = setTimeout(acknowledge, delay);
-          else acknowledge();
+          const delay = ackDelayMs(msg.headers?.get(ACK_LIMIT_HEADER) || undefined);
+          if (delay > 0) {
+            ackTimer = setTimeout(acknowledge, delay);
+            heldAcks.add(ackTimer);
+          } else acknowledge();
         }
         const beforeAnswer = () => {
           answered = true;
-          if (ackTimer !== undefined) clearTimeout(ackTimer);
+          if (ackTimer !== undefined) {
+            clearTimeout(ackTimer);
+            heldAcks.delete(ackTimer);
+          }
         };
         // handle() answers every request itself; this catch only guards the process against a bug.
         const work = handle(msg, beforeAnswer)
@@ -169,6 +178,9 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       );
     },
     async stop(graceMs) {
+      stopping = true;
+      for (const t of heldAcks) clearTimeout(t);
+      heldAcks.clear();
       await service.stop();
       const drained = Promise.allSettled([...inFlight]);
       const timedOut = await raceTimeout(drained, graceMs);
