@@ -202,7 +202,15 @@ async function settlingWhileDelivering(
     }
     await drain();
   })();
-  const s = await measure(pairs, concurrency, () => settle((next += 1)));
+  let s;
+  try {
+    s = await measure(pairs, concurrency, () => settle((next += 1)));
+  } catch (err) {
+    // The settles' error is the one to report; the loop ends before the ledgers close under it.
+    settling = false;
+    await delivery.catch(() => undefined);
+    throw err;
+  }
   settling = false;
   await delivery;
   const seconds = (performance.now() - t0) / 1000;
@@ -215,9 +223,22 @@ async function startPayeeThread(dir: string, payer: string) {
   const worker = new Worker(join(__dirname, 'payee-worker.js'), { workerData: { dir, payer } satisfies PayeeWorkerData });
   const waiting = new Map<number, { resolve: (r: SignedReceipt[]) => void; reject: (e: Error) => void }>();
   let ready!: (r: { id: string; publicKey: Uint8Array }) => void;
+  let failed!: (e: Error) => void;
   let closed!: () => void;
-  const started = new Promise<{ id: string; publicKey: Uint8Array }>((resolve) => (ready = resolve));
+  const started = new Promise<{ id: string; publicKey: Uint8Array }>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
   const done = new Promise<void>((resolve) => (closed = resolve));
+  // A worker that throws or exits fails whatever waits on it, rather than leaving it waiting.
+  const gone = (err: Error) => {
+    failed(err);
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+    closed();
+  };
+  worker.on('error', gone);
+  worker.on('exit', (code) => gone(new Error(`the payee worker exited (code ${code})`)));
   worker.on('message', (m: PayeeReply) => {
     if ('ready' in m) ready({ id: m.id, publicKey: m.publicKey });
     else if ('closed' in m) closed();
@@ -248,10 +269,11 @@ async function startPayeeThread(dir: string, payer: string) {
 }
 
 /**
- * As two nodes on this machine run it: the payer's ledger here, the payee's in a worker thread (its
- * own core, as a second node's credit-svc has), receipts taken from the outbox up to 128 at a time and
- * sent as two calls of 64 side by side (credit-svc's outbox: 2 calls per payee), countersigned there
- * and appended here. Settlements per second count until the last receipt is in both chains.
+ * The payer's ledger here, the payee's in a worker thread of the same process (so the payee's work
+ * may use the other core, as a second node's credit-svc would; both share libuv's thread pool for
+ * their fsyncs): receipts taken from the outbox up to 128 at a time and sent as two calls of 64 side
+ * by side (credit-svc's outbox sends up to 2 calls per payee), countersigned there and appended here.
+ * Settlements per second count until the last receipt is in both chains.
  */
 function settlementsWithPayeeThread(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
   return inTempDir(async (dir) => {
@@ -266,7 +288,7 @@ function settlementsWithPayeeThread(pairs: number, concurrency: number): Promise
       }
     };
     try {
-      return await settlingWhileDelivering('same, the payee node in its own thread (two nodes, one core each)', { pairs, concurrency, payer }, settle, drain);
+      return await settlingWhileDelivering('same, the payee ledger in a worker thread, 2 calls of 64 at once', { pairs, concurrency, payer }, settle, drain);
     } finally {
       await payee.close();
       await payer.ledger.close();

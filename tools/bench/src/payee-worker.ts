@@ -29,7 +29,10 @@ async function main(): Promise<void> {
   const payee = await openChainLedger(dir, 'payee');
   port.on('message', (req: PayeeRequest) => {
     if ('close' in req) {
-      void payee.ledger.close().then(() => port.postMessage({ closed: true } satisfies PayeeReply));
+      void payee.ledger
+        .close()
+        .catch(() => undefined)
+        .finally(() => port.postMessage({ closed: true } satisfies PayeeReply));
       return;
     }
     Promise.all(req.receipts.map((bytes) => payee.book.acceptReceipt({ receipt: decodeSignedReceipt(bytes), fromNodeId: payer })))
