@@ -30,11 +30,11 @@ describe('swarm up - the hints it prints', () => {
     const hints = await waitFor(() => (running.process.stderr().includes('Ctrl-C stops it.') ? running.process.stderr() : undefined), { what: 'the hints' });
 
     // A new terminal: whatever SWARM_HOME it had, the hint's export sets it.
-    const exported = /^ {2}export SWARM_HOME=(\S+)$/m.exec(hints)?.[1];
+    const exported = /^ {2}export SWARM_HOME=(\S+); unset SWARM_NATS_URL SWARM_NATS_NKEY_FILE$/m.exec(hints)?.[1];
     expect(exported).toBe(home.path);
     const terminal: Record<string, string> = { SWARM_HOME: exported ?? '' };
-    // Each `npx swarm …` line, without the note in parentheses after it.
-    const commands = [...hints.matchAll(/^ {2}npx swarm (.+?)(?:\s{2,}\(.*)?$/gm)].map((m) => m[1].split(' '));
+    // Each `npx swarm …` line as a shell reads it: without the comment after it.
+    const commands = [...hints.matchAll(/^ {2}npx swarm (.+?)(?:\s+#.*)?$/gm)].map((m) => m[1].split(' '));
     expect(commands.map((c) => c[0])).toEqual(['submit', 'balance', 'ledger', 'agent']);
     const outputs: string[] = [];
     for (const command of commands) {

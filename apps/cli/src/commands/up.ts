@@ -114,12 +114,13 @@ function printSwarm(nodes: readonly RunningNode[], skillsOf: ((node: number) => 
  * home (a new terminal may not share this one's SWARM_HOME, or the home came from --data-dir): every
  * command then finds the node and the key its request needs there, the client key or, for the
  * operator's (`ledger`, `trust`, `agent`), the observer key. Exporting the client key instead would
- * have every operator's command refused.
+ * have every operator's command refused; the unset drops such variables (they win over SWARM_HOME).
+ * Every line pastes into a POSIX shell as printed (notes are comments).
  */
 export function singleNodeHints(node: Pick<RunningNode, 'httpAddress' | 'home'>): string {
   return (
-    `\nnode is running. In another terminal:\n  export SWARM_HOME=${shellWord(node.home)}\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n  npx swarm ledger\n` +
-    `  npx swarm agent add my-agent --budget 500   (operator: the node's observer key; a token for the HTTP API on http://${node.httpAddress})\nCtrl-C stops it.\n`
+    `\nnode is running. In another terminal:\n  export SWARM_HOME=${shellWord(node.home)}; unset SWARM_NATS_URL SWARM_NATS_NKEY_FILE\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n  npx swarm ledger\n` +
+    `  npx swarm agent add my-agent --budget 500   # operator: the node's observer key; a token for the HTTP API on http://${node.httpAddress}\nCtrl-C stops it.\n`
   );
 }
 
