@@ -87,6 +87,8 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
   const inbound = serveBusDhtInbound(svc, sightings);
   let remote: RemoteProviders | undefined;
   let rtt: RttProbe | undefined;
+  /** `peers`' own measurements: a ping it saw fail must not drop a live provider from task lookups. */
+  let peersRtt: RttProbe | undefined;
   let publisher: SkillPublisher | undefined;
   let nodeRecords: NodeRecordLookup | undefined;
   const dht = startSwarmDht({
@@ -101,8 +103,10 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     onStarted({ node, transport }) {
       // Both read the node key from one data dir; two ids mean two homes, and records signed by a key this registry does not speak for.
       if (transport.nodeId !== nodeId) log.warn({ gatewayNodeId: transport.nodeId }, "the gateway's node id is not this registry's: do they share the data directory?");
-      const probe = createRttProbe({ ping: (endpoint, timeoutMs) => transport.ping(endpoint, { id: transport.dhtId }, { timeoutMs }), stopwatch: time.stopwatch });
+      const ping = (endpoint: string, timeoutMs: number) => transport.ping(endpoint, { id: transport.dhtId }, { timeoutMs });
+      const probe = createRttProbe({ ping, stopwatch: time.stopwatch });
       rtt = probe;
+      peersRtt = createRttProbe({ ping, stopwatch: time.stopwatch });
       remote = createRemoteProviders({
         findProviders: async (skill) => (await node.findProviders(skill)).values,
         rtt: probe,
@@ -158,11 +162,11 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
       return { nodeId: peer.nodeId, address: formatHostPort(peer.address) };
     });
     // Round trips measured now where none is fresh (a ping each, 8 at a time, 500 ms at most), for
-    // the first MAX_PEERS_MEASURED; the others show one only if a provider lookup measured it.
+    // the first MAX_PEERS_MEASURED, on a probe of their own; else what a provider lookup measured.
     const targets = peers.slice(0, MAX_PEERS_MEASURED).map((p) => ({ nodeId: p.nodeId, endpoint: `${p.nodeId}@${p.address}` }));
-    if (rtt) await rtt.measure(targets);
+    if (peersRtt) await peersRtt.measure(targets);
     return {
-      peers: peers.map((p) => ({ ...p, rttMs: rtt?.latest(p.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(p.nodeId) ?? 0) })),
+      peers: peers.map((p) => ({ ...p, rttMs: peersRtt?.latest(p.nodeId) ?? rtt?.latest(p.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(p.nodeId) ?? 0) })),
     };
   });
 
