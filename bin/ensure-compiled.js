@@ -10,7 +10,7 @@ function ensureCompiled() {
     const { built } = ensureBuilt();
     if (built.length > 0) {
       const which = built.length <= 3 ? built.join(', ') : `${built.length} projects`;
-      process.stderr.write(`swarm: compiled ${which} (new or changed sources) in ${Date.now() - started} ms\n`);
+      process.stderr.write(`swarm: compiled ${which} in ${Date.now() - started} ms\n`);
     }
   } catch (err) {
     process.stderr.write(`error SWARM_BUILD_FAILED: ${err instanceof BuildError ? err.message : err.stack}\n`);
