@@ -146,10 +146,11 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
     expect((await prepareTask({ skill: 'vecadd', size: 4, seed: 2, redundancy: 5 })).budget).toBe(5n * price);
     expect((await prepareTask({ skill: 'vecadd', size: 4, redundancy: 5, budget: '7' })).budget).toBe(7n);
     expect(await prepareTask({ skill: 'vecadd' }).catch((e: unknown) => e)).toBeInstanceOf(CliError);
-    // What the router would refuse anyway is bad usage here, nothing sent: shards of another skill, shards with replicas.
+    // What the router would refuse anyway is bad usage here, nothing sent: shards of another skill, shards with replicas, more shards than rows.
     for (const bad of [
       { skill: 'vecadd', size: 4, shards: 2 },
       { skill: 'matmul', size: 4, shards: 2, redundancy: 2 },
+      { skill: 'matmul', size: 2, shards: 3 },
     ]) {
       expect(await prepareTask(bad).catch((e: unknown) => e)).toMatchObject({ code: 'SWARM_BAD_ARGS' });
     }

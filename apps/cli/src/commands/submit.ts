@@ -79,6 +79,8 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
   const seed = opts.seed ?? (opts.key !== undefined ? seedOfKey(opts.key) : undefined);
   const inputs = opts.input ? await readInputFile(opts.input) : generated(opts.skill, opts.size as number, seed);
   const price = priceLocally(opts.skill, inputs, opts.input ? `input file ${opts.input}` : `--size ${opts.size}`);
+  const rows = inputs[0]?.shape[0] ?? 0;
+  if ((opts.shards ?? 1) > rows) throw new CliError('SWARM_BAD_ARGS', `--shards ${opts.shards} is more row blocks than a has rows (${rows})`);
   return {
     skill: opts.skill,
     inputs,
