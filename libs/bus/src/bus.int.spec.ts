@@ -140,6 +140,38 @@ describe('bus - request/reply over a real nats-server', () => {
     }
   });
 
+  it('sends no held-back acknowledgement once the service has stopped', async () => {
+    const acked = await startBusService({ nc, log: silentLogger(), name: 'acked-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
+    let release!: () => void;
+    const working = new Promise<void>((r) => (release = r));
+    acked.serve(
+      GatewayHealth,
+      async () => {
+        await working;
+        return { service: 'acked', nodeId: 'n1', version: '1', uptimeMs: 0n, status: 'ok', details: {} };
+      },
+      { ack: true },
+    );
+    const inbox = createInbox();
+    const seen: string[] = [];
+    const sub = nc.subscribe(inbox, { callback: (_e, m) => seen.push(m.data.length === 0 ? 'ack' : 'answer') });
+    try {
+      const h = natsHeaders();
+      h.set(ACK_HEADER, '1');
+      h.set(ACK_LIMIT_HEADER, '2000');
+      nc.publish(GatewayHealth.subject, GatewayHealth.request.encode({}).finish(), { reply: inbox, headers: h });
+      await nc.flush();
+      // Stopped while the ack is held (100 ms) and the work goes on: nothing more leaves for it.
+      await new Promise((r) => setTimeout(r, 20));
+      await acked.stop(0);
+      await new Promise((r) => setTimeout(r, 3 * MAX_ACK_DELAY_MS));
+      expect(seen).toEqual([]);
+    } finally {
+      release();
+      sub.unsubscribe();
+    }
+  });
+
   it('gives up on an unacknowledged request after the ack timeout, not the request timeout', async () => {
     // A stuck replica: it holds the subscription and never answers or acknowledges.
     const stuck = nc.subscribe('swarm.v1.router.submit', { callback: () => undefined });
