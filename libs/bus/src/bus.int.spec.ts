@@ -66,18 +66,25 @@ describe('bus - request/reply over a real nats-server', () => {
     spy.unsubscribe();
   });
 
-  it('acknowledges on arrival when asked, so a requester learns a live replica took the request', async () => {
+  /** A service whose GatewayHealth acknowledges when asked, then answers once `work` has ended. */
+  async function startAckedService(work: () => Promise<void>): Promise<BusService> {
     const acked = await startBusService({ nc, log: silentLogger(), name: 'acked-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
-    let release!: () => void;
-    const working = new Promise<void>((r) => (release = r));
     acked.serve(
       GatewayHealth,
       async () => {
-        await working; // the answer takes as long as the work; the acknowledgement does not wait for it
+        await work();
         return { service: 'acked', nodeId: 'n1', version: '1', uptimeMs: 0n, status: 'ok', details: {} };
       },
       { ack: true },
     );
+    return acked;
+  }
+
+  it('acknowledges on arrival when asked, so a requester learns a live replica took the request', async () => {
+    let release!: () => void;
+    const working = new Promise<void>((r) => (release = r));
+    // The answer takes as long as the work; the acknowledgement does not wait for it.
+    const acked = await startAckedService(() => working);
     try {
       const t0 = Date.now();
       const answer = acked.client.requestAcked(GatewayHealth, {}, { timeoutMs: 10_000, ackTimeoutMs: 300 });
@@ -94,16 +101,10 @@ describe('bus - request/reply over a real nats-server', () => {
   });
 
   it('holds the acknowledgement back a little: an answer ready first goes alone; a slow one is acknowledged first', async () => {
-    const acked = await startBusService({ nc, log: silentLogger(), name: 'acked-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
     let waitMs = 0;
-    acked.serve(
-      GatewayHealth,
-      async () => {
-        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
-        return { service: 'acked', nodeId: 'n1', version: '1', uptimeMs: 0n, status: 'ok', details: {} };
-      },
-      { ack: true },
-    );
+    const acked = await startAckedService(async () => {
+      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    });
     /** What reaches the requester's inbox for one request asking for an ack, with `limit` as its ack limit: 'ack' or 'answer', in order. */
     const repliesTo = async (limit: string | undefined): Promise<string[]> => {
       const inbox = createInbox();
@@ -141,17 +142,9 @@ describe('bus - request/reply over a real nats-server', () => {
   });
 
   it('sends no held-back acknowledgement once the service has stopped', async () => {
-    const acked = await startBusService({ nc, log: silentLogger(), name: 'acked-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
     let release!: () => void;
     const working = new Promise<void>((r) => (release = r));
-    acked.serve(
-      GatewayHealth,
-      async () => {
-        await working;
-        return { service: 'acked', nodeId: 'n1', version: '1', uptimeMs: 0n, status: 'ok', details: {} };
-      },
-      { ack: true },
-    );
+    const acked = await startAckedService(() => working);
     const inbox = createInbox();
     const seen: string[] = [];
     const sub = nc.subscribe(inbox, { callback: (_e, m) => seen.push(m.data.length === 0 ? 'ack' : 'answer') });
