@@ -9,7 +9,7 @@ import { nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
 import { ReceiptRefusal } from './chain-refusal';
 import { MAX_AT_MS, MAX_UINT64, PPM, short } from './chain-rules';
 import type { ChainSigner } from './signing';
-import type { SignatureCheck } from './signing';
+import type { RememberingCheck, SignatureCheck } from './signing';
 import { checkSignature, HASH_BYTES, NODE_ID, PUBLIC_KEY_BYTES, receiptSigningBytes, sameBytes, SIGNATURE_BYTES } from './signing';
 
 /** Largest encoded Receipt: 64 shares of ~70 bytes, the ids, hashes and keys, with room to spare. */
@@ -130,6 +130,28 @@ export function verifyReceipt(signed: SignedReceipt, options: VerifyReceiptOptio
     throw new ReceiptRefusal('bad-signature', `the payee's countersignature (${signed.payeeSignature.length} bytes) does not verify under the key of ${short(receipt.payee)}`);
   }
   return receipt;
+}
+
+/**
+ * Checks a receipt's signatures ahead of verifyReceipt, off the event loop where `check` can (its
+ * inner check is a DualSignatureCheck), remembering those that pass, so the synchronous checks
+ * that follow (verifyReceipt, countersignReceipt, appendReceipt) are hits. Judges nothing and
+ * throws nothing: a receipt that is malformed or fails here is refused, with its reason, by the
+ * synchronous check after it. `payer` / `payee`: which signatures to prove.
+ */
+export async function proveReceiptSignatures(signed: SignedReceipt, check: RememberingCheck, which: { readonly payer: boolean; readonly payee: boolean }): Promise<void> {
+  if (signed.receipt.length > MAX_RECEIPT_BYTES) return;
+  let receipt: Receipt;
+  try {
+    receipt = Receipt.decode(signed.receipt);
+  } catch {
+    return;
+  }
+  const signedBytes = receiptSigningBytes(signed.receipt);
+  await Promise.all([
+    which.payer ? check.prove(receipt.payerPublicKey, signedBytes, signed.payerSignature) : undefined,
+    which.payee && signed.payeeSignature.length > 0 ? check.prove(receipt.payeePublicKey, signedBytes, signed.payeeSignature) : undefined,
+  ]);
 }
 
 /** A SignedReceipt from the wire: size first, then the envelope in its one encoding (it is unsigned, so nothing may ride along). */

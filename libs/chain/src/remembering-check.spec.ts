@@ -1,5 +1,8 @@
+import { countersignReceipt, makeReceipt, proveReceiptSignatures, verifyReceipt } from './receipt';
+import type { SignatureCheck } from './signing';
 import { cachedSignatureCheck, receiptSigningBytes, rememberingSignatureCheck } from './signing';
 import { seededSigner } from './test-fixtures/seeded-signer';
+import { sha256Of } from './test-fixtures/test-swarm';
 
 describe('rememberingSignatureCheck', () => {
   const signer = seededSigner(3);
@@ -54,5 +57,108 @@ describe('rememberingSignatureCheck', () => {
     expect(calls).toBe(4);
     expect(check(signer.publicKey, signed[2].b, signed[2].s)).toBe(true);
     expect(calls).toBe(4);
+  });
+
+  it('checks off the event loop as the synchronous check does: good, altered, short, foreign key, no key', async () => {
+    const { offThread } = cachedSignatureCheck();
+    expect(await offThread(signer.publicKey, bytes, signature)).toBe(true);
+    const altered = Uint8Array.from(signature);
+    altered[5] ^= 1;
+    expect(await offThread(signer.publicKey, bytes, altered)).toBe(false);
+    expect(await offThread(signer.publicKey, bytes, signature.subarray(0, 63))).toBe(false);
+    expect(await offThread(other.publicKey, bytes, signature)).toBe(false);
+    expect(await offThread(new Uint8Array(31), bytes, signature)).toBe(false);
+    expect(await offThread(signer.publicKey, receiptSigningBytes(new Uint8Array([9])), signature)).toBe(false);
+  });
+
+  it('proves ahead off the event loop and remembers only a pass, so the synchronous check after it is a hit', async () => {
+    const inner = cachedSignatureCheck();
+    let sync = 0;
+    let offThread = 0;
+    const counted = Object.assign(
+      (k: Uint8Array, b: Uint8Array, s: Uint8Array) => {
+        sync += 1;
+        return inner(k, b, s);
+      },
+      {
+        offThread: (k: Uint8Array, b: Uint8Array, s: Uint8Array) => {
+          offThread += 1;
+          return inner.offThread(k, b, s);
+        },
+      },
+    );
+    const check = rememberingSignatureCheck(counted);
+    expect(await check.prove(signer.publicKey, bytes, signature)).toBe(true);
+    expect(check(signer.publicKey, bytes, signature)).toBe(true);
+    expect(await check.prove(signer.publicKey, bytes, signature)).toBe(true);
+    expect({ sync, offThread }).toEqual({ sync: 0, offThread: 1 });
+    // A failure is not remembered: proved again, then checked for real.
+    expect(await check.prove(other.publicKey, bytes, signature)).toBe(false);
+    expect(await check.prove(other.publicKey, bytes, signature)).toBe(false);
+    expect(check(other.publicKey, bytes, signature)).toBe(false);
+    expect({ sync, offThread }).toEqual({ sync: 1, offThread: 3 });
+  });
+
+  it("proves on the caller's thread when the inner check has no off-thread form", async () => {
+    let calls = 0;
+    const check = rememberingSignatureCheck((k, b, s) => {
+      calls += 1;
+      return cachedSignatureCheck()(k, b, s);
+    });
+    expect(await check.prove(signer.publicKey, bytes, signature)).toBe(true);
+    expect(check(signer.publicKey, bytes, signature)).toBe(true);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('proveReceiptSignatures', () => {
+  const payer = seededSigner(5);
+  const payee = seededSigner(6);
+  const signed = countersignReceipt(
+    makeReceipt(
+      {
+        payeePublicKey: payee.publicKey,
+        amount: 3n,
+        taskId: 't-1',
+        taskHash: sha256Of('in'),
+        resultHash: sha256Of('out'),
+        atMs: 1_700_000_000_000,
+        serveTicket: new Uint8Array(32),
+      },
+      payer,
+    ),
+    payee,
+  );
+  const countingCheck = () => {
+    const inner = cachedSignatureCheck();
+    const calls = { sync: 0 };
+    const sync: SignatureCheck = (k, b, s) => {
+      calls.sync += 1;
+      return inner(k, b, s);
+    };
+    return { check: rememberingSignatureCheck(Object.assign(sync, { offThread: inner.offThread })), calls };
+  };
+
+  it('leaves the signatures it was asked for remembered: verifyReceipt after it verifies none itself', async () => {
+    const { check, calls } = countingCheck();
+    await proveReceiptSignatures(signed, check, { payer: true, payee: true });
+    expect(verifyReceipt(signed, { checkSignature: check }).amount).toBe(3n);
+    expect(calls.sync).toBe(0);
+  });
+
+  it('proves only the parties named', async () => {
+    const { check, calls } = countingCheck();
+    await proveReceiptSignatures(signed, check, { payer: false, payee: true });
+    verifyReceipt(signed, { checkSignature: check });
+    expect(calls.sync).toBe(1);
+  });
+
+  it('judges nothing and throws nothing: a forged or malformed receipt is refused by the synchronous check after it', async () => {
+    const { check } = countingCheck();
+    const forged = { ...signed, payeeSignature: Uint8Array.from(signed.payeeSignature).fill(1, 0, 8) };
+    await proveReceiptSignatures(forged, check, { payer: true, payee: true });
+    expect(() => verifyReceipt(forged, { checkSignature: check })).toThrow(/countersignature/);
+    await expect(proveReceiptSignatures({ ...signed, receipt: new Uint8Array([0xff, 0xff, 0xff]) }, check, { payer: true, payee: true })).resolves.toBeUndefined();
+    await expect(proveReceiptSignatures({ ...signed, receipt: new Uint8Array(9_000) }, check, { payer: true, payee: true })).resolves.toBeUndefined();
   });
 });

@@ -35,6 +35,25 @@ describe('level store - on a real LevelDB', () => {
     await ledger.close();
   });
 
+  it('writes nothing of a batch holding a record it cannot encode, and takes the next batch whole', async () => {
+    const store = createLevelStore({ path, sync: false });
+    await store.open();
+    const account = { id: 'a', available: 7n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
+    const entry = { seq: 1n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'a', amount: 7n, atMs: 7n };
+    const bad = { ...entry, seq: 2n, kind: 999 as EntryKind };
+    const side = [{ space: 'meta' as const, key: 'head', value: new Uint8Array([1]) }];
+    const batch = { accounts: [account], escrows: [], transfers: [], entries: [entry, bad], expiryPuts: [], expiryDels: [], nextSeq: 3n, side };
+    await expect(store.commit(batch)).rejects.toThrow(/cannot store a ledger entry of kind 999/);
+    expect(store.account('a')).toBeUndefined();
+    expect(store.side('meta', 'head')).toBeUndefined();
+    expect(store.nextSeq()).toBe(1n);
+    await store.commit({ ...batch, entries: [entry], nextSeq: 2n });
+    expect(store.account('a')).toEqual(account);
+    expect(store.side('meta', 'head')).toEqual(new Uint8Array([1]));
+    expect(await store.entries(1n, 10)).toEqual([entry]);
+    await store.close();
+  });
+
   it('writes every batch with fsync when asked, and reads it back', async () => {
     let ledger = await open({ sync: true });
     await ledger.reserve({ escrowId: 'e1', account: 'node', amount: 10n, expiresAtMs: 0n, payees: PAYEES });

@@ -189,6 +189,9 @@ describe('chain book', () => {
     const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
     const selfSigned: SignedReceipt = { ...accepted.result, payeeSignature: a.signer.sign(accepted.result.receipt) };
     expect(await codeOf(a.book.completeReceipt(selfSigned))).toBeDefined();
+    // Its own signature is taken on trust only as the outbox holds it: altered, it is checked and refused.
+    const alteredPayer: SignedReceipt = { ...accepted.result, payerSignature: accepted.result.payerSignature.map((x, i) => (i === 9 ? x ^ 1 : x)) };
+    expect(await codeOf(a.book.completeReceipt(alteredPayer))).toBe(ErrorCode.ERROR_CODE_INVALID_RECEIPT);
     expect(await a.book.pending(10)).toHaveLength(1);
     await a.book.completeReceipt(accepted.result);
     expect(await a.book.pending(10)).toEqual([]);

@@ -27,8 +27,11 @@ import {
   dueBurn,
   encodeSignedReceipt,
   makeReceipt,
+  MAX_RECEIPT_BYTES,
   openBlock,
+  proveReceiptSignatures,
   receiptIdOf,
+  receiptSigningBytes,
   rememberingSignatureCheck,
   sameBytes,
   verifyReceipt,
@@ -112,7 +115,8 @@ export function createChainBook(init: ChainBookInit): ChainBook {
   let lastHead: ChainHead | undefined;
   // Parsing a raw key costs about a verification (a node meets the same few keys again and again),
   // and one receipt is checked on arrival, when countersigned and when appended: one verification
-  // does for all three. What this node signed itself needs none.
+  // does for all three, made on the thread pool before the operation's turn (proveReceiptSignatures),
+  // so the ledger's serial turns only find it remembered. What this node signed itself needs none.
   const checkSignature = rememberingSignatureCheck(cachedSignatureCheck());
   const receiptSigner: ChainSigner = {
     publicKey: signer.publicKey,
@@ -231,6 +235,27 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return receipt;
   };
 
+  /**
+   * A payee's answer whose receipt bytes and payer signature are those in this node's outbox
+   * carries this node's own signature (the outbox is written only after signing): remembered as
+   * good, so it is not verified again, however long ago it was signed.
+   */
+  const vouchForOwn = (l: Ledger, signed: SignedReceipt): void => {
+    if (signed.receipt.length > MAX_RECEIPT_BYTES) return;
+    let receiptId: string;
+    try {
+      receiptId = Receipt.decode(signed.receipt).receiptId;
+    } catch {
+      return;
+    }
+    const kept = l.side('outbox', receiptId);
+    if (!kept) return;
+    const mine = decodeSignedReceipt(kept);
+    if (sameBytes(mine.receipt, signed.receipt) && sameBytes(mine.payerSignature, signed.payerSignature)) {
+      checkSignature.remember(signer.publicKey, receiptSigningBytes(mine.receipt), mine.payerSignature);
+    }
+  };
+
   return {
     nodeId,
     hooks,
@@ -267,6 +292,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const l = opened();
       if (!req.receipt) throw invalid('receipt is required');
       const offered = req.receipt;
+      await proveReceiptSignatures(offered, checkSignature, { payer: true, payee: false });
       const receipt = verifyReceipt(offered, { countersigned: false, expectedPayee: nodeId, checkSignature });
       if (receipt.payer !== req.fromNodeId) {
         throw new SwarmError(
@@ -293,8 +319,11 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       });
     },
     async completeReceipt(countersigned) {
+      const l = opened();
+      vouchForOwn(l, countersigned);
+      await proveReceiptSignatures(countersigned, checkSignature, { payer: false, payee: true });
       const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId, checkSignature });
-      await opened().run((view, at) => {
+      await l.run((view, at) => {
         const waiting = view.side('outbox', receipt.receiptId);
         if (!waiting) {
           if (storedReceipt(view, receipt.receiptId)) return sideOnly(undefined, []);

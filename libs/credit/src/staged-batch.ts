@@ -71,8 +71,10 @@ export function createStagedBatch(store: RecordView, nextSeq: bigint): StagedBat
   const transfers = new Map<string, Transfer>();
   const index = new Map<string, IndexKey>();
   const entries: LedgerEntry[] = [];
-  const side: SideWrite[] = [];
-  /** The last staged write of each side key. */
+  /**
+   * The last staged write of each side key: what the batch writes. A group's operations rewrite
+   * the chain's head and pledge one after another; only the last value of a key is written.
+   */
   const lastSide = new Map<string, SideWrite>();
   let seq = nextSeq;
   let operations = 0;
@@ -126,8 +128,10 @@ export function createStagedBatch(store: RecordView, nextSeq: bigint): StagedBat
       entries.push(...change.entries);
       seq += BigInt(change.entries.length);
       for (const w of changedSide) {
-        side.push(w);
-        lastSide.set(sideKeyOf(w.space, w.key), w);
+        const key = sideKeyOf(w.space, w.key);
+        // Deleted first, so the batch keeps the order of each key's last write.
+        lastSide.delete(key);
+        lastSide.set(key, w);
         sideBytes += w.value?.byteLength ?? 0;
       }
       writes += change.accounts.length + change.escrows.length + changedTransfers.length + change.entries.length + changedSide.length;
@@ -147,7 +151,7 @@ export function createStagedBatch(store: RecordView, nextSeq: bigint): StagedBat
         expiryPuts: keys.filter((k) => k.present).map((k) => k.ref),
         expiryDels: keys.filter((k) => !k.present).map((k) => k.ref),
         nextSeq: seq,
-        side,
+        side: [...lastSide.values()],
       };
     },
   };
