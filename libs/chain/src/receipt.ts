@@ -136,10 +136,17 @@ export function verifyReceipt(signed: SignedReceipt, options: VerifyReceiptOptio
  * Checks a receipt's signatures ahead of verifyReceipt, off the event loop where `check` can (its
  * inner check is a DualSignatureCheck), remembering those that pass, so the synchronous checks
  * that follow (verifyReceipt, countersignReceipt, appendReceipt) are hits. Judges nothing and
- * throws nothing: a receipt that is malformed or fails here is refused, with its reason, by the
- * synchronous check after it. `payer` / `payee`: which signatures to prove.
+ * throws nothing: a receipt that fails here is refused, with its reason, by the synchronous check
+ * after it. Only a receipt that passes verifyReceipt's cheap checks first (size, fields, keys,
+ * the expected parties) costs a verification, so a refused one costs no more than before.
+ * `payer` / `payee`: which signatures to prove.
  */
-export async function proveReceiptSignatures(signed: SignedReceipt, check: RememberingCheck, which: { readonly payer: boolean; readonly payee: boolean }): Promise<void> {
+export async function proveReceiptSignatures(
+  signed: SignedReceipt,
+  check: RememberingCheck,
+  which: { readonly payer: boolean; readonly payee: boolean },
+  parties: Pick<VerifyReceiptOptions, 'expectedPayer' | 'expectedPayee'> = {},
+): Promise<void> {
   if (signed.receipt.length > MAX_RECEIPT_BYTES) return;
   let receipt: Receipt;
   try {
@@ -147,6 +154,9 @@ export async function proveReceiptSignatures(signed: SignedReceipt, check: Remem
   } catch {
     return;
   }
+  if (checkReceiptFields(receipt)) return;
+  if (parties.expectedPayer !== undefined && receipt.payer !== parties.expectedPayer) return;
+  if (parties.expectedPayee !== undefined && receipt.payee !== parties.expectedPayee) return;
   const signedBytes = receiptSigningBytes(signed.receipt);
   await Promise.all([
     which.payer ? check.prove(receipt.payerPublicKey, signedBytes, signed.payerSignature) : undefined,

@@ -1,3 +1,4 @@
+import { Receipt } from '@swarm/contracts';
 import { countersignReceipt, makeReceipt, proveReceiptSignatures, verifyReceipt } from './receipt';
 import type { SignatureCheck } from './signing';
 import { cachedSignatureCheck, receiptSigningBytes, rememberingSignatureCheck } from './signing';
@@ -99,6 +100,34 @@ describe('rememberingSignatureCheck', () => {
     expect({ sync, offThread }).toEqual({ sync: 1, offThread: 3 });
   });
 
+  it("remembers what it verified, not what the caller's buffers hold once the check is done", async () => {
+    const check = rememberingSignatureCheck(cachedSignatureCheck());
+    const mine = Uint8Array.from(signature);
+    const proved = check.prove(signer.publicKey, bytes, mine);
+    mine[0] ^= 1;
+    expect(await proved).toBe(true);
+    // The altered signature is no hit: checked for real, and it fails.
+    expect(check(signer.publicKey, bytes, mine)).toBe(false);
+    expect(check(signer.publicKey, bytes, signature)).toBe(true);
+  });
+
+  it('refreshes a signature it already holds rather than forgetting another', () => {
+    let calls = 0;
+    const inner = cachedSignatureCheck();
+    const check = rememberingSignatureCheck((k, b, s) => {
+      calls += 1;
+      return inner(k, b, s);
+    }, 2);
+    const otherBytes = receiptSigningBytes(new Uint8Array([7]));
+    const otherSignature = signer.sign(otherBytes);
+    check.remember(signer.publicKey, bytes, signature);
+    check.remember(signer.publicKey, otherBytes, otherSignature);
+    check.remember(signer.publicKey, bytes, signature);
+    expect(check(signer.publicKey, otherBytes, otherSignature)).toBe(true);
+    expect(check(signer.publicKey, bytes, signature)).toBe(true);
+    expect(calls).toBe(0);
+  });
+
   it("proves on the caller's thread when the inner check has no off-thread form", async () => {
     let calls = 0;
     const check = rememberingSignatureCheck((k, b, s) => {
@@ -151,6 +180,24 @@ describe('proveReceiptSignatures', () => {
     await proveReceiptSignatures(signed, check, { payer: false, payee: true });
     verifyReceipt(signed, { checkSignature: check });
     expect(calls.sync).toBe(1);
+  });
+
+  it("spends no verification on a receipt the cheap checks refuse: another payee or payer than expected, a key that is not the id's", async () => {
+    const { check } = countingCheck();
+    let proved = 0;
+    const counting = Object.assign(check, {
+      prove: () => {
+        proved += 1;
+        return Promise.resolve(true);
+      },
+    });
+    await proveReceiptSignatures(signed, counting, { payer: true, payee: true }, { expectedPayee: payer.nodeId });
+    await proveReceiptSignatures(signed, counting, { payer: true, payee: true }, { expectedPayer: payee.nodeId });
+    const wrongKey = Receipt.encode({ ...Receipt.decode(signed.receipt), payerPublicKey: payee.publicKey }).finish();
+    await proveReceiptSignatures({ ...signed, receipt: wrongKey }, counting, { payer: true, payee: true });
+    expect(proved).toBe(0);
+    await proveReceiptSignatures(signed, counting, { payer: true, payee: true }, { expectedPayer: payer.nodeId, expectedPayee: payee.nodeId });
+    expect(proved).toBe(2);
   });
 
   it('judges nothing and throws nothing: a forged or malformed receipt is refused by the synchronous check after it', async () => {

@@ -126,8 +126,10 @@ export const DEFAULT_REMEMBERED = 4_096;
 export function rememberingSignatureCheck(inner: SignatureCheck & { readonly offThread?: OffThreadCheck }, size = DEFAULT_REMEMBERED): RememberingCheck {
   const known = new Map<string, { readonly key: Uint8Array; readonly bytes: Uint8Array }>();
   const remember = (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array) => {
-    if (known.size >= size) known.delete(known.keys().next().value as string);
-    known.set(hex(signature), { key: Uint8Array.from(publicKey), bytes: Uint8Array.from(signedBytes) });
+    const id = hex(signature);
+    // One already held is refreshed (moved to the newest), not a reason to forget another.
+    if (!known.delete(id) && known.size >= size) known.delete(known.keys().next().value as string);
+    known.set(id, { key: Uint8Array.from(publicKey), bytes: Uint8Array.from(signedBytes) });
   };
   const isKnown = (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array): boolean => {
     const hit = known.get(hex(signature));
@@ -141,8 +143,11 @@ export function rememberingSignatureCheck(inner: SignatureCheck & { readonly off
   };
   const prove = async (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array): Promise<boolean> => {
     if (isKnown(publicKey, signedBytes, signature)) return true;
-    const ok = inner.offThread ? await inner.offThread(publicKey, signedBytes, signature) : inner(publicKey, signedBytes, signature);
-    if (ok) remember(publicKey, signedBytes, signature);
+    // Copies: what is remembered after the wait must be what was verified, whatever the caller
+    // does with its buffers meanwhile.
+    const [key, bytes, sig] = [Uint8Array.from(publicKey), Uint8Array.from(signedBytes), Uint8Array.from(signature)];
+    const ok = inner.offThread ? await inner.offThread(key, bytes, sig) : inner(key, bytes, sig);
+    if (ok) remember(key, bytes, sig);
     return ok;
   };
   return Object.assign(check, { remember, prove });

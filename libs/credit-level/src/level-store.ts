@@ -173,8 +173,9 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
         // a format-2 store, with its first batch (the first that may hold side records).
         if (!o.formatWritten) put(o.meta, 'format', LEDGER_FORMAT);
       } catch (err) {
-        // A record that cannot be encoded writes nothing: the batch is dropped whole.
-        await b.close();
+        // A record that cannot be encoded writes nothing: the batch is dropped whole (and that
+        // error, not one from closing it, is the one reported).
+        await b.close().catch(() => undefined);
         throw err;
       }
       await b.write({ sync: opts.sync });

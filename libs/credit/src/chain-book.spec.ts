@@ -5,11 +5,12 @@ import { EntryKind, ErrorCode, isSwarmError } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
 import { manualClock } from '@swarm/determinism';
 import { nodeIdOfKey } from '@swarm/records';
-import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import crypto, { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import type { ChainBook } from './chain-book';
 import { createChainBook } from './chain-book';
 import { createLedger } from './create-ledger';
 import type { Ledger } from './ledger';
+import type { LedgerStore } from './ledger-store';
 import { createMemoryStore } from './memory-store';
 
 const START_MS = Date.UTC(2026, 11, 3, 10);
@@ -28,10 +29,9 @@ interface Node {
   readonly ledger: Ledger;
 }
 
-async function startNode(clock: ManualClock, rules: ChainRules = chainRules()): Promise<Node> {
-  const signer = newSigner();
+async function startNode(clock: ManualClock, rules: ChainRules = chainRules(), signer = newSigner(), store: LedgerStore = createMemoryStore()): Promise<Node> {
   const book = createChainBook({ signer, nodeAccount: signer.nodeId, rules, clock });
-  const ledger = await createLedger({ store: createMemoryStore(), clock }, { nodeAccount: signer.nodeId, genesisGrant: 1_000n, hooks: book.hooks });
+  const ledger = await createLedger({ store, clock }, { nodeAccount: signer.nodeId, genesisGrant: 1_000n, hooks: book.hooks });
   await book.open(ledger);
   return { id: signer.nodeId, signer, book, ledger };
 }
@@ -195,6 +195,38 @@ describe('chain book', () => {
     expect(await a.book.pending(10)).toHaveLength(1);
     await a.book.completeReceipt(accepted.result);
     expect(await a.book.pending(10)).toEqual([]);
+  });
+
+  it("after a restart, checks the payee's countersignature once, off the event loop, and takes its own signature from its outbox", async () => {
+    const clock = manualClock(START_MS);
+    const aSigner = newSigner();
+    const aStore = createMemoryStore();
+    let a = await startNode(clock, chainRules(), aSigner, aStore);
+    const b = await startNode(clock);
+    await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] });
+    await a.ledger.settle(settlePaying('t1', b, 20n));
+    const [owed] = await a.book.pending(10);
+    const accepted = (await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id })).result;
+    // A restarted credit-svc has forgotten every signature it made or checked: only its outbox vouches.
+    await a.ledger.close();
+    a = await startNode(clock, chainRules(), aSigner, aStore);
+    const verify = jest.spyOn(crypto, 'verify');
+    try {
+      await Promise.all([a.book.completeReceipt(accepted), a.book.completeReceipt(accepted)]);
+      const checked = verify.mock.calls.map((call) => ({ offThread: typeof call[4] === 'function', signature: Buffer.from(call[3] as Uint8Array).toString('hex') }));
+      const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+      // Its own signature never; the payee's only on the thread pool (once per answer in flight).
+      expect(checked.filter((c) => c.signature === hexOf(accepted.payerSignature))).toEqual([]);
+      const payee = checked.filter((c) => c.signature === hexOf(accepted.payeeSignature));
+      expect(payee.length).toBeGreaterThanOrEqual(1);
+      expect(payee.every((c) => c.offThread)).toBe(true);
+    } finally {
+      verify.mockRestore();
+    }
+    expect(await a.book.pending(10)).toEqual([]);
+    expect(a.book.pledged()).toBe(0n);
+    expect(verifyChain(await blocksOf(a), chainRules()).head.seq).toBe(a.book.head().seq);
+    await a.ledger.close();
   });
 
   it("takes a payee's receipt from its payer even after another node sent one for the same task", async () => {

@@ -240,20 +240,20 @@ export function createChainBook(init: ChainBookInit): ChainBook {
    * carries this node's own signature (the outbox is written only after signing): remembered as
    * good, so it is not verified again, however long ago it was signed.
    */
-  const vouchForOwn = (l: Ledger, signed: SignedReceipt): void => {
-    if (signed.receipt.length > MAX_RECEIPT_BYTES) return;
+  const vouchForOwn = (l: Ledger, signed: SignedReceipt): boolean => {
+    if (signed.receipt.length > MAX_RECEIPT_BYTES) return false;
     let receiptId: string;
     try {
       receiptId = Receipt.decode(signed.receipt).receiptId;
     } catch {
-      return;
+      return false;
     }
     const kept = l.side('outbox', receiptId);
-    if (!kept) return;
+    if (!kept) return false;
     const mine = decodeSignedReceipt(kept);
-    if (sameBytes(mine.receipt, signed.receipt) && sameBytes(mine.payerSignature, signed.payerSignature)) {
-      checkSignature.remember(signer.publicKey, receiptSigningBytes(mine.receipt), mine.payerSignature);
-    }
+    if (!sameBytes(mine.receipt, signed.receipt) || !sameBytes(mine.payerSignature, signed.payerSignature)) return false;
+    checkSignature.remember(signer.publicKey, receiptSigningBytes(mine.receipt), mine.payerSignature);
+    return true;
   };
 
   return {
@@ -292,7 +292,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const l = opened();
       if (!req.receipt) throw invalid('receipt is required');
       const offered = req.receipt;
-      await proveReceiptSignatures(offered, checkSignature, { payer: true, payee: false });
+      await proveReceiptSignatures(offered, checkSignature, { payer: true, payee: false }, { expectedPayee: nodeId, expectedPayer: req.fromNodeId });
       const receipt = verifyReceipt(offered, { countersigned: false, expectedPayee: nodeId, checkSignature });
       if (receipt.payer !== req.fromNodeId) {
         throw new SwarmError(
@@ -320,8 +320,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     },
     async completeReceipt(countersigned) {
       const l = opened();
-      vouchForOwn(l, countersigned);
-      await proveReceiptSignatures(countersigned, checkSignature, { payer: false, payee: true });
+      // Only an answer to a receipt still waiting in the outbox is worth a verification ahead: any
+      // other is refused, or answered as already appended, in its turn.
+      if (vouchForOwn(l, countersigned)) await proveReceiptSignatures(countersigned, checkSignature, { payer: false, payee: true });
       const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId, checkSignature });
       await l.run((view, at) => {
         const waiting = view.side('outbox', receipt.receiptId);

@@ -5,8 +5,9 @@
  *
  * The expiry index holds exactly the open escrows that have an expiry: staging an escrow record
  * open puts its key, closed deletes it; the last word on a key wins, as it would in the store.
- * Side records (the chain book's, ledger-store.ts) go into the batch in the order staged, and a
- * later operation reads the last one staged for a key (a staged delete reads as undefined).
+ * Side records (the chain book's, ledger-store.ts): the batch holds the last one staged for each key,
+ * in the order of those last writes, and a later operation reads it (a staged delete reads as
+ * undefined).
  */
 import type { LedgerEntry } from '@swarm/contracts';
 import type { Account, Escrow, Transfer } from './ledger-records';
