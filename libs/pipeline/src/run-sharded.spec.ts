@@ -272,6 +272,45 @@ describe('pipeline - sharded matmul', () => {
     expect(calls).toEqual([]);
   });
 
+  it("runs every block on this node's executors when the chain cannot pledge the task to others (a new node's locked grant)", async () => {
+    const clock = manualClock(START_MS);
+    const { ports, calls, ledger } = swarm(NODES.slice(0, 3), () => 'honest', clock);
+    const reserve = ports.reserve;
+    // As credit-svc with a new node's chain: an escrow that may pay another node is refused.
+    ports.reserve = async (id, account, amount, expires, payees) => {
+      calls.push(`asked [${payees.join(',')}]`);
+      if (payees.some((p) => p !== 'node-a')) throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, "this node's chain can pay other nodes 98 more", false);
+      await reserve(id, account, amount, expires, payees);
+    };
+    const out = await runTask(components(ports, clock), DEFAULT_ROUTER_LIMITS, request(4), signal());
+    expect(calls.filter((c) => !c.startsWith('execute'))).toEqual([
+      'asked [node-a,node-b,node-c]',
+      'asked [node-a]',
+      `reserve t1 ${PRICE + 4n} [node-a]`,
+      `settle t1 node-a:${PRICE}`,
+    ]);
+    expect(new Set(executes(calls).map((c) => c.split(' ')[1]))).toEqual(new Set(['node-a']));
+    expect(out).toMatchObject({ settlement: 'paid', cost: PRICE, providerId: 'node-a' });
+    expect(Array.from(fromTensor(out.outputs[0]).data)).toEqual(Array.from(PRODUCT));
+    expect(ledger.closes).toBe(1);
+  });
+
+  it('keeps the refusal of a sharded task with no executor of its own to fall back to', async () => {
+    const clock = manualClock(START_MS);
+    // node-a is this node's (the fixture's first), but it does not offer matmul here: only remote nodes do.
+    const { ports, calls } = swarm(NODES.slice(0, 3), () => 'honest', clock);
+    ports.findProviders = async () => [
+      { nodeId: 'node-b', local: false },
+      { nodeId: 'node-c', local: false },
+    ];
+    ports.reserve = async (_id, _account, _amount, _expires, payees) => {
+      calls.push(`asked [${payees.join(',')}]`);
+      throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'short', false);
+    };
+    await expect(runTask(components(ports, clock), DEFAULT_ROUTER_LIMITS, request(4), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT });
+    expect(calls).toEqual(['asked [node-b,node-c]']);
+  });
+
   it('refuses with NO_PROVIDER before reserving when no node provides matmul', async () => {
     const clock = manualClock(START_MS);
     const { ports, calls } = swarm([], () => 'honest', clock);

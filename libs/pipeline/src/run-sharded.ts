@@ -82,8 +82,10 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
   if (payees.length === 0) {
     throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${req.skill}, on this node or its peers; nothing was reserved`, true);
   }
-  const { run, escrowMs, executeMs } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, started: task.started }, signal, () =>
-    dispatchShards(c, limits, task, found, new Set(payees), signal),
+  // A new node whose chain cannot pledge the task to others runs every block on its own executors.
+  const local = payeesOf(found.filter((cand) => cand.local));
+  const { run, escrowMs, executeMs } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, local, started: task.started }, signal, (named) =>
+    dispatchShards(c, limits, task, found, new Set(named), signal),
   );
   const verified = run.verified.filter((r): r is BlockResult => r !== undefined);
   if (run.fatal || verified.length < blocks.length) {

@@ -24,7 +24,7 @@ import { payableCandidates, payeesOf } from './payees';
 import { replicasOf, runReplicated } from './run-replicated';
 import { runSharded } from './run-sharded';
 import { shardsOf } from './shard-split';
-import { refundQuietly, settleUntilExpiry } from './settlement';
+import { refundQuietly, reserveNamingPayees, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 import { payeeKeysOf } from './task-types';
 
@@ -219,35 +219,16 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
 type Discovery = { readonly candidates: readonly Candidate[] } | { readonly error: unknown };
 
 /**
- * Reserves the budget naming every candidate as a possible payee. An escrow that may pay another
- * node is pledged against what this node's chain can pay others (docs/chain.md): a new node's
- * starter allowance, while the rest of its grant is locked. When that refuses (INSUFFICIENT_CREDIT)
- * and this node's own executors are candidates, the task is reserved again naming them alone and
- * runs here, with no failover to other nodes: the chain needs no pledge for it, and a task this node
- * can run is not refused for what it could not pay elsewhere. A refused reserve changed nothing.
+ * Reserves the budget naming every candidate as a possible payee, or this node's own executors
+ * alone when the chain cannot pledge it to others (reserveNamingPayees); then the task runs only
+ * among those, with no failover to other nodes.
  */
 async function reserveNaming(c: RouterComponents, req: TaskRequest, expiresAtMs: number, found: Discovery): Promise<{ discovery: Discovery; payees: string[] }> {
-  const reserve = async (payees: string[]) => {
-    try {
-      await c.ports.reserve(req.taskId, req.account, req.budget, expiresAtMs, payees);
-    } catch (err) {
-      // A lost reply may hide a committed reserve: release it now rather than at its expiry.
-      if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
-      throw err;
-    }
-  };
-  const payees = 'candidates' in found ? payeesOf(found.candidates) : [];
-  try {
-    await reserve(payees);
-    return { discovery: found, payees };
-  } catch (err) {
-    const local = 'candidates' in found ? found.candidates.filter((cand) => cand.local) : [];
-    const remote = 'candidates' in found && found.candidates.some((cand) => !cand.local);
-    if (!isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT) || local.length === 0 || !remote) throw err;
-    const here = payeesOf(local);
-    await reserve(here);
-    return { discovery: { candidates: local }, payees: here };
-  }
+  const candidates = 'candidates' in found ? found.candidates : [];
+  const payees = payeesOf(candidates);
+  const named = await reserveNamingPayees(c, req, expiresAtMs, payees, payeesOf(candidates.filter((cand) => cand.local)));
+  if (named === payees) return { discovery: found, payees };
+  return { discovery: { candidates: candidates.filter((cand) => named.includes(cand.nodeId)) }, payees: [...named] };
 }
 
 async function discover(ports: TaskPorts, skill: string, signal: AbortSignal): Promise<Discovery> {

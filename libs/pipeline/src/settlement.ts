@@ -2,7 +2,7 @@
  * Closing a task's escrow: settle its payouts (retried until shortly before the escrow's expiry) or
  * refund it. Shared by the one-provider path (run-task.ts) and redundant tasks (run-replicated.ts).
  */
-import { isSwarmError } from '@swarm/contracts';
+import { ErrorCode, isSwarmError } from '@swarm/contracts';
 import type { RouterComponents, RouterLimits } from './run-task';
 import type { Payout, SettleFacts, TaskPorts, TaskRequest } from './task-types';
 
@@ -15,31 +15,61 @@ export async function refundQuietly(ports: TaskPorts, escrowId: string): Promise
 }
 
 /**
+ * Reserves the task's budget naming `payees`, and answers the payees the escrow names. An escrow
+ * that may pay another node is pledged against what this node's chain can pay others
+ * (docs/chain.md): a new node's starter allowance, while the rest of its grant is locked. When the
+ * pledge is refused (INSUFFICIENT_CREDIT) and `local` (this node's own executors among the payees)
+ * is some but not all of them, the task is reserved again naming `local` alone and runs here: the
+ * chain needs no pledge for it, and a task this node can run is not refused for what it could not
+ * pay elsewhere. A refused reserve changed nothing; one whose reply was lost is refunded now rather
+ * than at its expiry.
+ */
+export async function reserveNamingPayees(
+  c: RouterComponents,
+  req: TaskRequest,
+  expiresAtMs: number,
+  payees: readonly string[],
+  local: readonly string[] = [],
+): Promise<readonly string[]> {
+  const reserve = async (named: readonly string[]) => {
+    try {
+      await c.ports.reserve(req.taskId, req.account, req.budget, expiresAtMs, named);
+    } catch (err) {
+      if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
+      throw err;
+    }
+  };
+  try {
+    await reserve(payees);
+    return payees;
+  } catch (err) {
+    if (!isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT) || local.length === 0 || local.length >= payees.length) throw err;
+    await reserve(local);
+    return local;
+  }
+}
+
+/**
  * The escrow of a multi-provider task (run-replicated.ts, run-sharded.ts): reserves it for
- * `payees`, then runs `dispatch`. A reserve whose reply was lost, a dispatch that throws, and a
- * stopping router (an abort with a SwarmError reason) refund it; a deadline abort only cut off the
- * dispatches still running, and what arrived in time is the caller's to judge.
+ * `payees` (or `local` alone, reserveNamingPayees), then runs `dispatch` with the payees it names.
+ * A reserve whose reply was lost, a dispatch that throws, and a stopping router (an abort with a
+ * SwarmError reason) refund it; a deadline abort only cut off the dispatches still running, and
+ * what arrived in time is the caller's to judge.
  */
 export async function reserveAndDispatch<R>(
   c: RouterComponents,
   req: TaskRequest,
-  escrow: { readonly expiresAtMs: number; readonly payees: string[]; readonly started: number },
+  escrow: { readonly expiresAtMs: number; readonly payees: readonly string[]; readonly local?: readonly string[]; readonly started: number },
   signal: AbortSignal,
-  dispatch: () => Promise<R>,
+  dispatch: (payees: readonly string[]) => Promise<R>,
 ): Promise<{ run: R; escrowMs: number; executeMs: number }> {
   const watch = c.stopwatch ?? c.clock;
-  try {
-    await c.ports.reserve(req.taskId, req.account, req.budget, escrow.expiresAtMs, escrow.payees);
-  } catch (err) {
-    // A lost reply may hide a committed reserve: release it now rather than at its expiry.
-    if (isSwarmError(err) && err.retryable) await refundQuietly(c.ports, req.taskId);
-    throw err;
-  }
+  const named = await reserveNamingPayees(c, req, escrow.expiresAtMs, escrow.payees, escrow.local);
   const escrowMs = watch.now() - escrow.started;
   const dispatchStart = watch.now();
   let run: R;
   try {
-    run = await dispatch();
+    run = await dispatch(named);
   } catch (err) {
     await refundQuietly(c.ports, req.taskId);
     throw err;
