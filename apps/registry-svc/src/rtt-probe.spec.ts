@@ -2,6 +2,7 @@ import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import type { RttProbe } from './rtt-probe';
 import { createRttProbe, RTT_FAILURE_FRESH_MS, RTT_FRESH_MS, RTT_PROBE_TIMEOUT_MS, RTT_PROBES_IN_PARALLEL } from './rtt-probe';
+import { MAX_PEERS_MEASURED } from './service';
 
 describe('rtt probe - round trips to providers', () => {
   let vt: VirtualTime;
@@ -37,6 +38,13 @@ describe('rtt probe - round trips to providers', () => {
     return p;
   }
 
+  /** `calls` measures of `targets` at once, then time for every probe to end. */
+  async function burstOf(calls: number, targets: { nodeId: string; endpoint: string }[]) {
+    const burst = Array.from({ length: calls }, () => probe.measure(targets));
+    await vt.advance(2 * RTT_PROBE_TIMEOUT_MS);
+    return Promise.all(burst);
+  }
+
   it('times each ping, a bounded number at a time', async () => {
     const targets = Array.from({ length: 3 * RTT_PROBES_IN_PARALLEL }, (_, i) => target(i));
     const rtts = await measure(targets);
@@ -58,5 +66,26 @@ describe('rtt probe - round trips to providers', () => {
     expect((await measure([target(0)])).get('n0')).toBeUndefined();
     expect(pings).toHaveLength(2);
     expect((await measure([{ nodeId: 'n0', endpoint: 'n0@elsewhere:1' }])).get('n0')).toBe(7);
+  });
+
+  it('bounds the pings a burst of callers causes: one per target per fresh window, however many ask (registry.peers)', async () => {
+    // What registry.peers asks for: at most MAX_PEERS_MEASURED targets, on every call.
+    const targets = Array.from({ length: MAX_PEERS_MEASURED }, (_, i) => target(i));
+    // 200 calls at once (a client, or an agent through the HTTP API, hammering `swarm peers`).
+    await burstOf(200, targets);
+    expect(pings).toHaveLength(MAX_PEERS_MEASURED);
+    // Within the window more calls ping nobody; after it, each target once more.
+    await measure(targets);
+    expect(pings).toHaveLength(MAX_PEERS_MEASURED);
+    await vt.advance(RTT_FRESH_MS);
+    await burstOf(50, targets);
+    expect(pings).toHaveLength(2 * MAX_PEERS_MEASURED);
+    // Unreachable peers are pinged again at most once per failure window, not once per call.
+    answering = false;
+    await vt.advance(RTT_FRESH_MS);
+    await burstOf(50, targets);
+    expect(pings).toHaveLength(3 * MAX_PEERS_MEASURED);
+    await burstOf(50, targets);
+    expect(pings).toHaveLength(3 * MAX_PEERS_MEASURED);
   });
 });
