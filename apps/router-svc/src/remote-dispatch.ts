@@ -9,7 +9,7 @@ import type { BusClient } from '@swarm/bus';
 import type { ExecuteRequest, Provider } from '@swarm/contracts';
 import { ErrorCode, GatewayExecute, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { ExecutionResult } from '@swarm/pipeline';
-import { encodeTask, openSignedResult } from '@swarm/records';
+import { encodeTask, NODE_ID, openSignedResult } from '@swarm/records';
 import type { Candidate } from '@swarm/scoring';
 
 /**
@@ -18,7 +18,6 @@ import type { Candidate } from '@swarm/scoring';
  * connection to set up when the peer was not dialled yet.
  */
 export const REMOTE_REPLY_SLACK_MS = 1_500;
-const NODE_ID = /^[0-9a-f]{64}$/;
 
 /**
  * A registry provider as a candidate, or undefined when it cannot be one: a remote provider must

@@ -20,7 +20,17 @@ export {
 export type { ChainRules, ChainRulesVars } from './chain-rules';
 export { ReceiptRefusal, ChainRefusal } from './chain-refusal';
 export type { ReceiptRefusalReason, ChainRefusalReason } from './chain-refusal';
-export { RECEIPT_DOMAIN, BLOCK_DOMAIN, DEFAULT_REMEMBERED, checkSignature, cachedSignatureCheck, rememberingSignatureCheck, receiptSigningBytes, sameBytes } from './signing';
+export {
+  RECEIPT_DOMAIN,
+  BLOCK_DOMAIN,
+  DEFAULT_REMEMBERED,
+  NODE_ID,
+  checkSignature,
+  cachedSignatureCheck,
+  rememberingSignatureCheck,
+  receiptSigningBytes,
+  sameBytes,
+} from './signing';
 export type { ChainSigner, DualSignatureCheck, OffThreadCheck, SignatureCheck, RememberingCheck } from './signing';
 export {
   makeReceipt,

@@ -5,7 +5,7 @@
  * verifying is deterministic and belongs here.
  */
 import type { RecordSigner } from '@swarm/records';
-import { verifyEd25519 } from '@swarm/records';
+import { NODE_ID, verifyEd25519 } from '@swarm/records';
 import type { KeyObject } from 'node:crypto';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 
@@ -20,7 +20,8 @@ const BLOCK_DOMAIN_BYTES = Buffer.from(BLOCK_DOMAIN, 'utf8');
 export const HASH_BYTES = 32;
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
-export const NODE_ID = /^[0-9a-f]{64}$/;
+/** A node id: 64 lowercase hex characters (SHA-256 of its key), as @swarm/records defines it. */
+export { NODE_ID };
 
 /** "swarm-receipt-v1" ‖ receipt bytes: what the payer signs and the payee countersigns. */
 export function receiptSigningBytes(receiptBytes: Uint8Array): Uint8Array {

@@ -39,7 +39,7 @@ import {
 import type { AcceptReceiptRequest, ChainBlocksResponse, SettleRequest, SignedReceipt } from '@swarm/contracts';
 import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
-import { nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
+import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
 import { decodeHead, decodeSeq, decodeUint, encodeHead, encodeSeq, encodeUint, HEAD_KEY, PLEDGED_KEY, seqKey } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
@@ -60,7 +60,6 @@ const CHAIN_READ_STEP = 64;
  * own clocks, so a tight bound here leaves auditors whose clocks run behind room.
  */
 export const MAX_RECEIPT_AHEAD_MS = 5_000;
-const NODE_ID = /^[0-9a-f]{64}$/;
 
 export interface ChainBookInit {
   /** The node key: its id names the chain. */

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { NODE_ID } from './record-rules';
 
 /** Separates these hashes from any other use of sha256 over a node id. */
 export const POW_DOMAIN = 'swarm-pow-v1';
@@ -16,7 +17,6 @@ export const DEFAULT_POW_DIFFICULTY = 16;
 export const MAX_POW_DIFFICULTY = 40;
 /** The nonce is a uint64 on the wire. */
 const MAX_NONCE = 2n ** 64n - 1n;
-const NODE_ID = /^[0-9a-f]{64}$/;
 const DOMAIN_BYTES = new TextEncoder().encode(POW_DOMAIN);
 
 /** The hash the difficulty applies to. */

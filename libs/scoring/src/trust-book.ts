@@ -27,7 +27,7 @@
  * it). Recording is O(1); reading one node's trust is O(1).
  */
 import type { TrustDecay } from '@swarm/chain';
-import { decayTrust, DEFAULT_TRUST_DECAY } from '@swarm/chain';
+import { decayTrust, DEFAULT_TRUST_DECAY, NODE_ID } from '@swarm/chain';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { AttemptObserver, AttemptReport } from './attempt-report';
 import type { TrustReader } from './candidate';
@@ -102,8 +102,6 @@ export interface TrustSnapshotEntry {
   /** When `trust` was its value: wall-clock ms since the Unix epoch. */
   readonly atMs: number;
 }
-
-const NODE_ID = /^[0-9a-f]{64}$/;
 
 interface Entry {
   /** τ as of `at`. */

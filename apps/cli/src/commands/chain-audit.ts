@@ -6,7 +6,7 @@
  * `--json` document ChainAudit of docs/cli-json.schema.json. A fork's proof is kept on disk.
  */
 import type { ChainPage, ChainRules, ChainEntry, FetchChainPage, PagedChainAudit } from '@swarm/chain';
-import { auditChainPages, ChainRefusal, MAX_AUDITED_BLOCKS } from '@swarm/chain';
+import { auditChainPages, ChainRefusal, MAX_AUDITED_BLOCKS, NODE_ID } from '@swarm/chain';
 import type { ChainBalances } from '@swarm/chain';
 import { BlockKind, ErrorCode, isSwarmError } from '@swarm/contracts';
 import { CliError } from '../cli-error';
@@ -103,7 +103,7 @@ export async function auditChain(input: ChainAuditInput): Promise<ChainReport> {
     });
     return passed(audit, peer);
   } catch (err) {
-    const nodeId = input.peer ?? (first && /^[0-9a-f]{64}$/.test(first.nodeId) ? first.nodeId : '');
+    const nodeId = input.peer ?? (first && NODE_ID.test(first.nodeId) ? first.nodeId : '');
     const refusal = await refusalOf(err, input.evidenceDir, nodeId);
     return { nodeId, peer, ok: false, headSeq: 0n, reportedHeadSeq: first?.headSeq ?? 0n, blocksChecked: 0n, blocks: [], blocksOmitted: 0n, refusal };
   }
