@@ -150,7 +150,11 @@ export function createChainBook(init: ChainBookInit): ChainBook {
   const chainWrites = (before: ChainHead, blocks: readonly Uint8Array[], head: ChainHead, receiptId?: string): SideWrite[] => {
     const writes: SideWrite[] = blocks.map((value, i) => ({ space: 'block', key: seqKey(before.seq + 1n + BigInt(i)), value }));
     if (receiptId !== undefined) writes.push({ space: 'receipt', key: receiptId, value: encodeSeq(head.seq) });
-    writes.push({ space: 'meta', key: HEAD_KEY, value: encodeHead(head) });
+    const bytes = encodeHead(head);
+    // The next operation of the group reads these very bytes back: no need to decode them.
+    lastHeadBytes = bytes;
+    lastHead = head;
+    writes.push({ space: 'meta', key: HEAD_KEY, value: bytes });
     return writes;
   };
 
