@@ -6,7 +6,7 @@ import type { SkillSpec } from '@swarm/skills';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError } from '@swarm/contracts';
 import type { RunningNode } from '@swarm/node';
-import { resolveHome, swarmNodeHome } from '@swarm/node';
+import { isAlive, NodeError, readNodeFile, resolveHome, swarmNodeHome } from '@swarm/node';
 import { launchSwarm } from '../node-launcher';
 import { DEMO_NODES } from '../up-limits';
 import { credits, ms, printGrid, printJson, printTable } from '../output';
@@ -36,6 +36,7 @@ export async function upCommand(opts: UpOptions): Promise<void> {
   // One node keeps the home itself (the layout every command and older home expects).
   const homes = count === 1 ? [base] : Array.from({ length: count }, (_, i) => swarmNodeHome(base, i + 1));
   const skillsOf = opts.demo && count > 1 ? demoSkills(count) : undefined;
+  if (count === 1) await refuseBesideSwarm(base);
   process.stderr.write(
     count === 1
       ? `starting a SwarmHarness node in ${base}\n`
@@ -62,8 +63,29 @@ export async function upCommand(opts: UpOptions): Promise<void> {
     process.exitCode = await launched.stop('--exit');
     return;
   }
-  process.stderr.write(count === 1 ? singleNodeHints(nodes[0]) : swarmHints(count, opts.dataDir));
+  process.stderr.write(count === 1 ? singleNodeHints(nodes[0], installedSkills(process.env['SWARM_SKILLS'])) : swarmHints(count, base));
   process.exitCode = await launched.stopped;
+}
+
+/**
+ * A swarm's nodes keep their homes inside this one (node-1, node-2, …): a single node started here
+ * beside a running swarm would take the home itself, and every command would then talk to it
+ * rather than to the swarm's node 1.
+ */
+async function refuseBesideSwarm(base: string): Promise<void> {
+  const first = await readNodeFile(swarmNodeHome(base, 1));
+  if (first && isAlive(first.pid)) {
+    throw new NodeError('SWARM_NODE_RUNNING', `a swarm of nodes runs from ${base} (node 1: pid ${first.pid}); stop it first, or start this node with --data-dir elsewhere`);
+  }
+}
+
+/** The skills this node's executors run: SWARM_SKILLS as executor-svc reads it (all by default). */
+function installedSkills(list: string | undefined): readonly string[] {
+  const named = (list ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => SKILL_NAMES.some((k) => k === s));
+  return named.length > 0 ? named : SKILL_NAMES;
 }
 
 /** The demo's skills per node: the last node runs DEMO_REMOTE_SKILL alone, the others the rest. */
@@ -117,11 +139,27 @@ function printSwarm(nodes: readonly RunningNode[], skillsOf: ((node: number) => 
  * have every operator's command refused; the unset drops such variables (they win over SWARM_HOME).
  * Every line pastes into a POSIX shell as printed (notes are comments).
  */
-export function singleNodeHints(node: Pick<RunningNode, 'httpAddress' | 'home'>): string {
+export function singleNodeHints(node: Pick<RunningNode, 'httpAddress' | 'home'>, skills: readonly string[] = SKILL_NAMES): string {
   return (
-    `\nnode is running. In another terminal:\n  export SWARM_HOME=${shellWord(node.home)}; unset SWARM_NATS_URL SWARM_NATS_NKEY_FILE\n  npx swarm submit --skill matmul --size 512\n  npx swarm balance\n  npx swarm ledger\n` +
+    `\nnode is running. In another terminal:\n${exportHome(node.home)}  npx swarm submit ${hintedTask(skills)}\n  npx swarm balance\n  npx swarm ledger\n` +
     `  npx swarm agent add my-agent --budget 500   # operator: the node's observer key; a token for the HTTP API on http://${node.httpAddress}\nCtrl-C stops it.\n`
   );
+}
+
+/** The hint's line that points a new terminal at `home` (SWARM_NATS_* would win over it). */
+function exportHome(home: string): string {
+  return `  export SWARM_HOME=${shellWord(home)}; unset SWARM_NATS_URL SWARM_NATS_NKEY_FILE\n`;
+}
+
+/**
+ * A task the node runs on its own executors: matmul 512 where they run matmul, else the first skill
+ * they run at its example size. A new node may pledge only its starter allowance to other nodes
+ * (docs/chain.md), less than matmul 512 costs, so a task only a peer could run would be refused.
+ */
+export function hintedTask(skills: readonly string[]): string {
+  if (skills.includes('matmul')) return '--skill matmul --size 512';
+  const spec = listSkills().find((s) => skills.includes(s.name));
+  return spec ? `--skill ${spec.name} --size ${spec.demo.exampleSize}` : '--skill matmul --size 512';
 }
 
 /** A path as one word of a POSIX shell command, to paste as printed. */
@@ -129,13 +167,11 @@ export function shellWord(text: string): string {
   return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function swarmHints(count: number, dataDir: string | undefined): string {
-  // Without --data-dir the commands find the same home (SWARM_HOME or the default) by themselves.
-  const at = dataDir !== undefined ? ` --data-dir ${shellWord(resolveHome(dataDir))}` : '';
+export function swarmHints(count: number, home: string): string {
   return (
-    `\nswarm of ${count} nodes is running. In another terminal (commands talk to node 1; --node i for node i):\n` +
-    `  npx swarm submit --skill matmul --size 512${at}\n  npx swarm peers${at} --node 2\n  npx swarm balance${at} --node ${count}\n` +
-    `  npx swarm ledger${at} --node ${count}    # its signed chain: receipts paid and received\nCtrl-C stops every node.\n`
+    `\nswarm of ${count} nodes is running. In another terminal (commands talk to node 1; --node i for node i):\n${exportHome(home)}` +
+    `  npx swarm submit --skill matmul --size 512\n  npx swarm peers --node 2\n  npx swarm balance --node ${count}\n` +
+    `  npx swarm ledger --node ${count}    # its signed chain: receipts paid and received\nCtrl-C stops every node.\n`
   );
 }
 
