@@ -107,6 +107,18 @@ function duration(value: string): number {
   return ms;
 }
 
+/**
+ * A required option, checked in a hook: commander runs hooks after refusing unknown options, and
+ * its own required-option check before, so `--skil matmul` would be reported as a missing
+ * `--skill` rather than as the typo it is.
+ */
+function required(flags: string): (command: Command) => void {
+  const name = new Option(flags).attributeName();
+  return (command) => {
+    if (command.getOptionValue(name) === undefined) throw new CommanderError(1, 'commander.missingMandatoryOptionValue', `error: required option '${flags}' not specified`);
+  };
+}
+
 function build(): Command {
   const program = new Command('swarm')
     .description('SwarmHarness: share idle compute; run verified gpu.js tasks and settle credits')
@@ -143,7 +155,8 @@ function build(): Command {
   program
     .command('submit')
     .description('run one task on the node and print the verified result')
-    .requiredOption('--skill <name>', 'skill to run (see `swarm skills`)')
+    .option('--skill <name>', 'skill to run (see `swarm skills`), required')
+    .hook('preAction', required('--skill <name>'))
     .option('--size <n>', 'generate demo input of size n (what n means per skill: below)', size)
     .option('--input <file>', `JSON input file: {"inputs":[{"name","shape","data"}]}, at most ${MAX_TASK_VALUES} values in all`)
     .option('--budget <credits>', 'most credits to pay (default: the task price, times --redundancy)')
@@ -248,7 +261,8 @@ function build(): Command {
     .command('add')
     .description("create an agent, fund its account from the node's credit and print its token (shown once)")
     .argument('<name>', 'agent name: 1-32 of a-z, 0-9 and -')
-    .requiredOption('--budget <credits>', 'credits to move into its account: the most it can ever spend', creditAmount)
+    .option('--budget <credits>', 'credits to move into its account: the most it can ever spend, required', creditAmount)
+    .hook('preAction', required('--budget <credits>'))
     .option('--expires <lifetime>', 'token lifetime, e.g. 30m, 12h, 7d, 2w (default: no expiry)', duration)
     .addOption(nats())
     .addOption(dataDir())
@@ -287,7 +301,13 @@ function report(err: unknown): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
     // `swarm` with no command: the help went to stderr, and it is bad usage, not success.
     if (err.code === 'commander.help') return EXIT_USAGE;
-    const message = err.message.replace(/^error: /, '').split('\n')[0] ?? '';
+    // One line: commander's suggestion for a typo ("(Did you mean --skill?)") comes on its second.
+    const message = err.message
+      .replace(/^error: /, '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .join(' ');
     process.stderr.write(`error SWARM_BAD_ARGS: ${message}\n`);
     if (process.argv.includes('--json')) printJson({ error: { code: 'SWARM_BAD_ARGS', message, exitStatus: EXIT_USAGE } });
     return EXIT_USAGE;

@@ -106,6 +106,13 @@ describe('swarm CLI - against a running node', () => {
     expect(r.stderr.trim()).toMatch(new RegExp(`^error ${code}: .+`));
   });
 
+  it('names a mistyped option as the unknown option it is (with the likely one), and a required one left out', async () => {
+    const typo = await runCli(['submit', '--skil', 'matmul', '--size', '8', '--nats', node.natsUrl]);
+    expect({ code: typo.code, stderr: typo.stderr.trim() }).toEqual({ code: 2, stderr: "error SWARM_BAD_ARGS: unknown option '--skil' (Did you mean --skill?)" });
+    const missing = await runCli(['submit', '--size', '8', '--nats', node.natsUrl]);
+    expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({ code: 2, stderr: "error SWARM_BAD_ARGS: required option '--skill <name>' not specified" });
+  });
+
   it('fails clearly on a bad input file', async () => {
     const file = join(dir.path, 'bad.json');
     await writeFile(file, '{"inputs": [{"name": "a", "shape": [2, 2], "data": [1, 2, 3]}]}');
