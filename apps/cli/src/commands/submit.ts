@@ -214,12 +214,23 @@ export function printResult(res: SubmitTaskResponse): void {
     ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),
     ['result', res.outputs.map(preview).join('\n')],
     ['verified by', res.verification],
-    ['paid', `${credits(res.cost)} to ${res.providerId.slice(0, 16)}… (refunded ${res.refunded})`],
+    ['paid', paidLine(res)],
     ['executor', `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`],
     ['time', t ? `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}` : ''],
   ]);
   if (res.shards.length > 0) printShards(res);
   if (res.contributions.length > 0) printContributions(res);
+}
+
+/**
+ * Who was paid. A node's own task run by its own executors pays its own account (the node id):
+ * nothing leaves the node, though the account counts it as spent (and earned).
+ */
+export function paidLine(res: Pick<SubmitTaskResponse, 'cost' | 'refunded' | 'providerId' | 'account'>): string {
+  const to = `${res.providerId.slice(0, 16)}…`;
+  return res.providerId === res.account
+    ? `${credits(res.cost)} to this node's own executors (${to}): nothing left the node (refunded ${res.refunded})`
+    : `${credits(res.cost)} to ${to} (refunded ${res.refunded})`;
 }
 
 /** A sharded task's row blocks: who computed each, in how many dispatches, and its share of the pay. */
