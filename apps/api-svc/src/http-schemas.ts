@@ -137,6 +137,7 @@ export const TaskResult = Type.Object(
       Type.Array(Contribution, { description: 'a redundant task (redundancy >= 2): each replica that returned a result; a sharded one (shards >= 2): each provider node' }),
     ),
     shards: Type.Optional(Type.Array(ShardResult, { description: 'a sharded task (shards >= 2): who computed each row block' })),
+    replayed: Type.Optional(Type.Boolean({ description: 'true: the recorded answer of an earlier submit with the same idempotency key; not run or charged again' })),
   },
   { additionalProperties: false, $id: 'TaskResult' },
 );

@@ -166,6 +166,7 @@ export function taskResultJson(res: SubmitTaskResponse, encoding: 'json' | 'base
     attempts: res.attempts,
     settlement: TaskState[res.settlement] ?? 'TASK_STATE_UNSPECIFIED',
     settlementNote: res.settlementNote,
+    ...(res.replayed ? { replayed: true } : {}),
     timing: {
       escrowMs: res.timing?.escrowMs ?? 0,
       executeMs: res.timing?.executeMs ?? 0,

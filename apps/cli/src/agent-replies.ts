@@ -64,6 +64,7 @@ export function resultReply(r: TaskResult): SubmitTaskResponse {
     settlementNote: r.settlementNote,
     contributions,
     shards: (r.shards ?? []).map((s) => ({ ...s })),
+    replayed: r.replayed ?? false,
   };
 }
 

@@ -208,6 +208,7 @@ function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
     settlementNote: out.settlementNote,
     contributions: out.contributions.map((c) => ({ ...c })),
     shards: out.shards.map((s) => ({ ...s })),
+    replayed: false,
   };
 }
 
@@ -221,7 +222,8 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
   }
   if (record.running) await record.running;
   const r = tasks.get(record.taskId) ?? record;
-  if (r.result) return r.result;
+  // The recorded answer, marked: this submit ran and paid nothing.
+  if (r.result) return { ...r.result, replayed: true };
   if (r.error) throw r.error;
   if (r.state === 'paid') {
     throw new SwarmError(

@@ -150,11 +150,12 @@ describe('router-svc - idempotent submits and task status', () => {
     await server.stop();
   });
 
-  it('runs and charges a task once for the same key, and answers the retry with the same result', async () => {
+  it('runs and charges a task once for the same key, and answers the retry with the same result, marked replayed', async () => {
     const first = await submit(vecadd('same-key'));
     const again = await submit(vecadd('same-key'));
     expect(first.taskId).toBe(keyedTaskId(NODE_ID, 'same-key'));
-    expect(again).toEqual(first);
+    expect(first.replayed).toBe(false);
+    expect(again).toEqual({ ...first, replayed: true });
     expect(first.settlement).toBe(TaskState.TASK_STATE_PAID);
     expect(fakes.escrows.size).toBe(1);
     expect(fakes.state.settles).toBe(1);

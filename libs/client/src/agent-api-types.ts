@@ -112,6 +112,8 @@ export interface TaskResult {
   readonly contributions?: readonly TaskContribution[];
   /** One per row block, when the task was sharded; absent otherwise. */
   readonly shards?: readonly TaskShard[];
+  /** True when this is the recorded answer of an earlier submit with the same idempotency key (not run or charged again); absent otherwise. */
+  readonly replayed?: boolean;
 }
 
 /** Who computed one row block of a sharded matmul (shards >= 2). */

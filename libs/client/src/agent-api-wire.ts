@@ -176,6 +176,7 @@ export function resultFromJson(body: unknown): TaskResult {
     // Only a redundant task has them; a server without the field leaves it out.
     ...(o['contributions'] === undefined ? {} : { contributions: arr(o, 'contributions', 'result').map((c, i) => contributionFromJson(c, `result.contributions[${i}]`)) }),
     ...(o['shards'] === undefined ? {} : { shards: arr(o, 'shards', 'result').map((s, i) => shardFromJson(s, `result.shards[${i}]`)) }),
+    ...(o['replayed'] === undefined ? {} : { replayed: bool(o, 'replayed', 'result') }),
   };
 }
 

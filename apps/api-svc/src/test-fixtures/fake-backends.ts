@@ -141,6 +141,7 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
         settlementNote: '',
         contributions: fakeContributions(req.redundancy, cost),
         shards: [],
+        replayed: false,
       };
     },
     { maxRequestBytes: 16 * 1024 * 1024 },

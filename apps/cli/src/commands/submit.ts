@@ -211,6 +211,7 @@ export function printResult(res: SubmitTaskResponse): void {
   const t = res.timing;
   printTable([
     ['task', res.taskId],
+    ...(res.replayed ? [['replayed', 'the answer an earlier submit with this --key got: not run or charged again'] as [string, string]] : []),
     ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),
     ['result', res.outputs.map(preview).join('\n')],
     ['verified by', res.verification],

@@ -207,6 +207,11 @@ export interface SubmitTaskResponse {
   contributions: Contribution[];
   /** One per row block of a sharded task (shards >= 2 only; empty otherwise), in row order. */
   shards: ShardResult[];
+  /**
+   * True when this is the recorded answer of an earlier submit with the same idempotency key: the
+   * task was not run or charged again.
+   */
+  replayed: boolean;
 }
 
 /** Who computed one row block of a sharded matmul, and what it earned. */
@@ -1051,6 +1056,7 @@ function createBaseSubmitTaskResponse(): SubmitTaskResponse {
     settlementNote: "",
     contributions: [],
     shards: [],
+    replayed: false,
   };
 }
 
@@ -1106,6 +1112,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     }
     for (const v of message.shards) {
       ShardResult.encode(v!, writer.uint32(122).fork()).join();
+    }
+    if (message.replayed !== false) {
+      writer.uint32(128).bool(message.replayed);
     }
     return writer;
   },
@@ -1243,6 +1252,14 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
             message.shards.push(ShardResult.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.replayed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1292,6 +1309,7 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
       shards: globalThis.Array.isArray(object?.shards)
         ? object.shards.map((e: any) => ShardResult.fromJSON(e))
         : [],
+      replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
     };
   },
 
@@ -1342,6 +1360,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     if (message.shards?.length) {
       obj.shards = message.shards.map((e) => ShardResult.toJSON(e));
     }
+    if (message.replayed !== undefined) {
+      obj.replayed = message.replayed;
+    }
     return obj;
   },
 
@@ -1367,6 +1388,7 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     message.settlementNote = object.settlementNote ?? "";
     message.contributions = object.contributions?.map((e) => Contribution.fromPartial(e)) || [];
     message.shards = object.shards?.map((e) => ShardResult.fromPartial(e)) || [];
+    message.replayed = object.replayed ?? false;
     return message;
   },
 };
