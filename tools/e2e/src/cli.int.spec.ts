@@ -85,6 +85,10 @@ describe('swarm CLI - against a running node', () => {
     const table = await runCli(['skills'], env);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/freivalds/);
+    // The node's own account, as a table, says how it differs from the chain `swarm ledger` shows.
+    const own = await runCli(['balance'], env);
+    expect([own.code, own.stdout]).toEqual([0, expect.stringMatching(/available\s+│ 100 credits/)]);
+    expect(own.stderr).toMatch(/^note: this is the node's account, .*\(`swarm ledger`\)/);
   });
 
   it.each([

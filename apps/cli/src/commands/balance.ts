@@ -6,6 +6,10 @@ import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { credits, printJson, printTable, protoJson } from '../output';
 
+/** Why `swarm ledger` shows other figures: the account is not what the node may pay other nodes. */
+export const NODE_ACCOUNT_NOTE =
+  "note: this is the node's account, which its own tasks and agents spend; what it may pay other nodes is its chain's balance (`swarm ledger`), where most of a new node's grant stays locked until it first serves another node\n";
+
 /**
  * `swarm balance`: an account's credit on the node's bus, or as an agent (agent-mode.ts) the
  * agent's own: its budget, spend and tasks beside what is available and escrowed. An agent sees
@@ -26,6 +30,8 @@ export async function balanceCommand(opts: NodeTarget & { account?: string; json
       ['available', credits(b.available)],
       ['escrowed', credits(b.escrowed)],
     ]);
+    // The node's account and its chain differ, and a new user meets both (docs/chain.md).
+    if (opts.account === undefined) process.stderr.write(NODE_ACCOUNT_NOTE);
   } finally {
     await client.close();
   }
