@@ -1,9 +1,28 @@
 import { Receipt } from '@swarm/contracts';
 import { countersignReceipt, makeReceipt, proveReceiptSignatures, verifyReceipt } from './receipt';
-import type { SignatureCheck } from './signing';
+import type { DualSignatureCheck } from './signing';
 import { cachedSignatureCheck, receiptSigningBytes, rememberingSignatureCheck } from './signing';
 import { seededSigner } from './test-fixtures/seeded-signer';
 import { sha256Of } from './test-fixtures/test-swarm';
+
+/** A remembering check over a real one that counts the verifications it makes, on the caller's thread and off it. */
+function countingCheck(size?: number) {
+  const real = cachedSignatureCheck();
+  const calls = { sync: 0, offThread: 0 };
+  const inner: DualSignatureCheck = Object.assign(
+    (k: Uint8Array, b: Uint8Array, s: Uint8Array) => {
+      calls.sync += 1;
+      return real(k, b, s);
+    },
+    {
+      offThread: (k: Uint8Array, b: Uint8Array, s: Uint8Array) => {
+        calls.offThread += 1;
+        return real.offThread(k, b, s);
+      },
+    },
+  );
+  return { check: rememberingSignatureCheck(inner, size), calls };
+}
 
 describe('rememberingSignatureCheck', () => {
   const signer = seededSigner(3);
@@ -12,19 +31,14 @@ describe('rememberingSignatureCheck', () => {
   const signature = signer.sign(bytes);
 
   it('verifies once and answers a repeat from memory, comparing key, bytes and signature exactly', () => {
-    let calls = 0;
-    const inner = cachedSignatureCheck();
-    const check = rememberingSignatureCheck((k, b, s) => {
-      calls += 1;
-      return inner(k, b, s);
-    });
+    const { check, calls } = countingCheck();
     expect(check(signer.publicKey, bytes, signature)).toBe(true);
     expect(check(signer.publicKey, bytes, signature)).toBe(true);
-    expect(calls).toBe(1);
+    expect(calls.sync).toBe(1);
     // The same signature with other bytes or another key is checked for real, and fails.
     expect(check(signer.publicKey, receiptSigningBytes(new Uint8Array([1, 2, 4])), signature)).toBe(false);
     expect(check(other.publicKey, bytes, signature)).toBe(false);
-    expect(calls).toBe(3);
+    expect(calls.sync).toBe(3);
   });
 
   it('never remembers a failure, and trusts what it was told this process signed', () => {
@@ -42,22 +56,17 @@ describe('rememberingSignatureCheck', () => {
   });
 
   it('forgets the oldest beyond its size', () => {
-    let calls = 0;
-    const inner = cachedSignatureCheck();
-    const check = rememberingSignatureCheck((k, b, s) => {
-      calls += 1;
-      return inner(k, b, s);
-    }, 2);
+    const { check, calls } = countingCheck(2);
     const signed = [1, 2, 3].map((i) => {
       const b = receiptSigningBytes(new Uint8Array([i]));
       return { b, s: signer.sign(b) };
     });
     for (const { b, s } of signed) expect(check(signer.publicKey, b, s)).toBe(true);
-    expect(calls).toBe(3);
+    expect(calls.sync).toBe(3);
     expect(check(signer.publicKey, signed[0].b, signed[0].s)).toBe(true);
-    expect(calls).toBe(4);
+    expect(calls.sync).toBe(4);
     expect(check(signer.publicKey, signed[2].b, signed[2].s)).toBe(true);
-    expect(calls).toBe(4);
+    expect(calls.sync).toBe(4);
   });
 
   it('checks off the event loop as the synchronous check does: good, altered, short, foreign key, no key', async () => {
@@ -73,31 +82,16 @@ describe('rememberingSignatureCheck', () => {
   });
 
   it('proves ahead off the event loop and remembers only a pass, so the synchronous check after it is a hit', async () => {
-    const inner = cachedSignatureCheck();
-    let sync = 0;
-    let offThread = 0;
-    const counted = Object.assign(
-      (k: Uint8Array, b: Uint8Array, s: Uint8Array) => {
-        sync += 1;
-        return inner(k, b, s);
-      },
-      {
-        offThread: (k: Uint8Array, b: Uint8Array, s: Uint8Array) => {
-          offThread += 1;
-          return inner.offThread(k, b, s);
-        },
-      },
-    );
-    const check = rememberingSignatureCheck(counted);
+    const { check, calls } = countingCheck();
     expect(await check.prove(signer.publicKey, bytes, signature)).toBe(true);
     expect(check(signer.publicKey, bytes, signature)).toBe(true);
     expect(await check.prove(signer.publicKey, bytes, signature)).toBe(true);
-    expect({ sync, offThread }).toEqual({ sync: 0, offThread: 1 });
+    expect(calls).toEqual({ sync: 0, offThread: 1 });
     // A failure is not remembered: proved again, then checked for real.
     expect(await check.prove(other.publicKey, bytes, signature)).toBe(false);
     expect(await check.prove(other.publicKey, bytes, signature)).toBe(false);
     expect(check(other.publicKey, bytes, signature)).toBe(false);
-    expect({ sync, offThread }).toEqual({ sync: 1, offThread: 3 });
+    expect(calls).toEqual({ sync: 1, offThread: 3 });
   });
 
   it("remembers what it verified, not what the caller's buffers hold once the check is done", async () => {
@@ -112,12 +106,7 @@ describe('rememberingSignatureCheck', () => {
   });
 
   it('refreshes a signature it already holds rather than forgetting another', () => {
-    let calls = 0;
-    const inner = cachedSignatureCheck();
-    const check = rememberingSignatureCheck((k, b, s) => {
-      calls += 1;
-      return inner(k, b, s);
-    }, 2);
+    const { check, calls } = countingCheck(2);
     const otherBytes = receiptSigningBytes(new Uint8Array([7]));
     const otherSignature = signer.sign(otherBytes);
     check.remember(signer.publicKey, bytes, signature);
@@ -125,7 +114,7 @@ describe('rememberingSignatureCheck', () => {
     check.remember(signer.publicKey, bytes, signature);
     expect(check(signer.publicKey, otherBytes, otherSignature)).toBe(true);
     expect(check(signer.publicKey, bytes, signature)).toBe(true);
-    expect(calls).toBe(0);
+    expect(calls.sync).toBe(0);
   });
 
   it("proves on the caller's thread when the inner check has no off-thread form", async () => {
@@ -158,16 +147,6 @@ describe('proveReceiptSignatures', () => {
     ),
     payee,
   );
-  const countingCheck = () => {
-    const inner = cachedSignatureCheck();
-    const calls = { sync: 0 };
-    const sync: SignatureCheck = (k, b, s) => {
-      calls.sync += 1;
-      return inner(k, b, s);
-    };
-    return { check: rememberingSignatureCheck(Object.assign(sync, { offThread: inner.offThread })), calls };
-  };
-
   it('leaves the signatures it was asked for remembered: verifyReceipt after it verifies none itself', async () => {
     const { check, calls } = countingCheck();
     await proveReceiptSignatures(signed, check, { payer: true, payee: true });
