@@ -106,19 +106,7 @@ export function countersignReceipt(signed: SignedReceipt, payee: ChainSigner, op
  * `countersigned: false`) the payee's countersignature. Throws a ReceiptRefusal.
  */
 export function verifyReceipt(signed: SignedReceipt, options: VerifyReceiptOptions = {}): Receipt {
-  if (signed.receipt.length > MAX_RECEIPT_BYTES) throw new ReceiptRefusal('oversized', `${signed.receipt.length} bytes, limit ${MAX_RECEIPT_BYTES}`);
-  let receipt: Receipt;
-  try {
-    receipt = Receipt.decode(signed.receipt);
-  } catch {
-    throw new ReceiptRefusal('malformed', `the ${signed.receipt.length} signed bytes are not a protobuf Receipt`);
-  }
-  const problem = checkReceiptFields(receipt);
-  if (problem) throw problem;
-  if (options.expectedPayer !== undefined && receipt.payer !== options.expectedPayer)
-    throw new ReceiptRefusal('unexpected-party', `paid by ${short(receipt.payer)}, expected ${short(options.expectedPayer)}`);
-  if (options.expectedPayee !== undefined && receipt.payee !== options.expectedPayee)
-    throw new ReceiptRefusal('unexpected-party', `pays ${short(receipt.payee)}, expected ${short(options.expectedPayee)}`);
+  const receipt = receiptBeforeSignatures(signed, options);
   const signedBytes = receiptSigningBytes(signed.receipt);
   const verifySignature = options.checkSignature ?? checkSignature;
   if (!verifySignature(receipt.payerPublicKey, signedBytes, signed.payerSignature)) {
@@ -129,6 +117,27 @@ export function verifyReceipt(signed: SignedReceipt, options: VerifyReceiptOptio
   } else if (!verifySignature(receipt.payeePublicKey, signedBytes, signed.payeeSignature)) {
     throw new ReceiptRefusal('bad-signature', `the payee's countersignature (${signed.payeeSignature.length} bytes) does not verify under the key of ${short(receipt.payee)}`);
   }
+  return receipt;
+}
+
+/**
+ * verifyReceipt's checks before any signature, cheapest first: size, decoding, fields and keys,
+ * the expected parties. Throws a ReceiptRefusal.
+ */
+function receiptBeforeSignatures(signed: SignedReceipt, parties: Pick<VerifyReceiptOptions, 'expectedPayer' | 'expectedPayee'>): Receipt {
+  if (signed.receipt.length > MAX_RECEIPT_BYTES) throw new ReceiptRefusal('oversized', `${signed.receipt.length} bytes, limit ${MAX_RECEIPT_BYTES}`);
+  let receipt: Receipt;
+  try {
+    receipt = Receipt.decode(signed.receipt);
+  } catch {
+    throw new ReceiptRefusal('malformed', `the ${signed.receipt.length} signed bytes are not a protobuf Receipt`);
+  }
+  const problem = checkReceiptFields(receipt);
+  if (problem) throw problem;
+  if (parties.expectedPayer !== undefined && receipt.payer !== parties.expectedPayer)
+    throw new ReceiptRefusal('unexpected-party', `paid by ${short(receipt.payer)}, expected ${short(parties.expectedPayer)}`);
+  if (parties.expectedPayee !== undefined && receipt.payee !== parties.expectedPayee)
+    throw new ReceiptRefusal('unexpected-party', `pays ${short(receipt.payee)}, expected ${short(parties.expectedPayee)}`);
   return receipt;
 }
 
@@ -147,16 +156,13 @@ export async function proveReceiptSignatures(
   which: { readonly payer: boolean; readonly payee: boolean },
   parties: Pick<VerifyReceiptOptions, 'expectedPayer' | 'expectedPayee'> = {},
 ): Promise<void> {
-  if (signed.receipt.length > MAX_RECEIPT_BYTES) return;
   let receipt: Receipt;
   try {
-    receipt = Receipt.decode(signed.receipt);
+    receipt = receiptBeforeSignatures(signed, parties);
   } catch {
+    // Refused, with its reason, by the synchronous check after this.
     return;
   }
-  if (checkReceiptFields(receipt)) return;
-  if (parties.expectedPayer !== undefined && receipt.payer !== parties.expectedPayer) return;
-  if (parties.expectedPayee !== undefined && receipt.payee !== parties.expectedPayee) return;
   const signedBytes = receiptSigningBytes(signed.receipt);
   await Promise.all([
     which.payer ? check.prove(receipt.payerPublicKey, signedBytes, signed.payerSignature) : undefined,
