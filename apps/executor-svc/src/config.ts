@@ -8,7 +8,7 @@ import { BUS_MAX_PAYLOAD_BYTES, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_ELEMENTS, TASK
 import type { BackendChoice } from '@swarm/kernels';
 import { BACKEND_CHOICES } from '@swarm/kernels';
 import type { SkillName } from '@swarm/skills';
-import { SKILL_NAMES } from '@swarm/skills';
+import { SKILL_NAMES, skillsNamedIn } from '@swarm/skills';
 
 /** Tasks that may wait for a free kernel thread before requests are refused as OVERLOADED. */
 export const DEFAULT_MAX_QUEUE = 32;
@@ -38,12 +38,6 @@ export interface ExecutorConfig extends ServiceConfig {
  */
 const SKILL_LIST = new RegExp(`^\\s*(${SKILL_NAMES.join('|')})\\s*(,\\s*(${SKILL_NAMES.join('|')})\\s*)*$`);
 
-/** The listed skills in catalog order, each once (the text has matched SKILL_LIST). */
-function installedSkills(list: string): readonly SkillName[] {
-  const names = new Set(list.split(',').map((name) => name.trim()));
-  return Object.freeze(SKILL_NAMES.filter((name) => names.has(name)));
-}
-
 export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
   const v = loadEnv(env, {
     ...SERVICE_VARS,
@@ -67,6 +61,6 @@ export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
     defaultTimeoutMs: Math.min(DEFAULT_EXECUTE_TIMEOUT_MS, v.SWARM_EXECUTOR_MAX_TIMEOUT_MS),
     backend: v.SWARM_GPU_BACKEND,
     maxRequestBytes: MAX_REQUEST_BYTES,
-    skills: installedSkills(v.SWARM_SKILLS),
+    skills: skillsNamedIn(v.SWARM_SKILLS),
   });
 }

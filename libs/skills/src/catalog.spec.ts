@@ -1,6 +1,6 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { ErrorCode } from '@swarm/contracts';
-import { getSkill, isSkillName, listSkills, priceOf, SKILL_NAMES, skillInfo } from './catalog';
+import { getSkill, isSkillName, listSkills, priceOf, SKILL_NAMES, skillInfo, skillsNamedIn } from './catalog';
 
 const square = (n: number): DenseTensor[] => [
   { name: 'a', shape: [n, n], data: new Float32Array(n * n) },
@@ -59,5 +59,13 @@ describe('catalog - priceOf', () => {
 
   it('refuses an unknown skill', () => {
     expect(() => priceOf('nope', [])).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL }));
+  });
+});
+
+describe('catalog - skillsNamedIn (SWARM_SKILLS)', () => {
+  it('answers the named skills in catalog order, each once, leaving out names it does not know', () => {
+    expect(skillsNamedIn(' mlp , matmul,mlp')).toEqual(['matmul', 'mlp']);
+    expect(skillsNamedIn('teleport')).toEqual([]);
+    expect(skillsNamedIn('')).toEqual([]);
   });
 });

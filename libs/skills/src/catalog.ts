@@ -23,6 +23,15 @@ export function isSkillName(name: string): name is SkillName {
   return BY_NAME.has(name);
 }
 
+/**
+ * The catalog's skills a comma-separated list names (SWARM_SKILLS), in catalog order, each once;
+ * names the catalog does not know are left out (executor-svc's config refuses them first).
+ */
+export function skillsNamedIn(list: string): readonly SkillName[] {
+  const names = new Set(list.split(',').map((name) => name.trim()));
+  return Object.freeze(SKILL_NAMES.filter((name) => names.has(name)));
+}
+
 /** Throws SwarmError UNKNOWN_SKILL naming the skills that do exist. */
 export function getSkill(name: string): SkillSpec<SkillName> {
   const skill = BY_NAME.get(name);

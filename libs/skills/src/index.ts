@@ -1,7 +1,7 @@
 export type { SkillSpec, SkillDemo, DemoTensor, InputLimits, Verdict } from './skill-spec';
 export type { Agreement } from './agreement';
 export type { Kernel, KernelArgument, KernelBuilder, KernelProgram, KernelResult, KernelSettings, SkillKernel } from './skill-kernel';
-export { getSkill, isSkillName, listSkills, priceOf, skillInfo, SKILL_NAMES } from './catalog';
+export { getSkill, isSkillName, listSkills, priceOf, skillInfo, skillsNamedIn, SKILL_NAMES } from './catalog';
 export type { SkillName } from './catalog';
 export { demoInputs, demoDenseInputs, demoValueCount, maxDemoSize, MAX_DEMO_VALUES } from './demo-inputs';
 export { checkProduct, columnBlockEnds, freivalds, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS, productCheckCost, productCheckMode } from './freivalds';

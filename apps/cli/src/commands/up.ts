@@ -1,7 +1,7 @@
 import { connectSwarm } from '@swarm/client';
 import type { SwarmClient } from '@swarm/client';
 import { seededRandom } from '@swarm/determinism';
-import { demoInputs, listSkills, priceOf, SKILL_NAMES } from '@swarm/skills';
+import { demoInputs, listSkills, priceOf, SKILL_NAMES, skillsNamedIn } from '@swarm/skills';
 import type { SkillSpec } from '@swarm/skills';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError } from '@swarm/contracts';
@@ -81,10 +81,7 @@ async function refuseBesideSwarm(base: string): Promise<void> {
 
 /** The skills this node's executors run: SWARM_SKILLS as executor-svc reads it (all by default). */
 function installedSkills(list: string | undefined): readonly string[] {
-  const named = (list ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => SKILL_NAMES.some((k) => k === s));
+  const named = skillsNamedIn(list ?? '');
   return named.length > 0 ? named : SKILL_NAMES;
 }
 
