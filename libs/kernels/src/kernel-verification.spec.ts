@@ -4,11 +4,8 @@
  * rejected, up to the node's limit. Completeness and soundness on plain-JS results, at 10,000 tasks
  * per skill, are in libs/skills (completeness.trials.spec.ts, soundness-*.trials.spec.ts).
  */
-import type { DenseTensor } from '@swarm/contracts';
-import type { Random } from '@swarm/determinism';
 import { seededRandom } from '@swarm/determinism';
-import { createAdversary, getSkill, MUTATION_KINDS, randomValues, SKILL_NAMES, VALUE_DISTRIBUTIONS } from '@swarm/skills';
-import type { SkillName } from '@swarm/skills';
+import { createAdversary, getSkill, MUTATION_KINDS, SKILL_NAMES, testShapeInputs } from '@swarm/skills';
 import { GPU } from 'gpu.js';
 import { compileSkill } from './skill-kernels';
 
@@ -17,24 +14,6 @@ const DATA_PER_SHAPE = 24;
 const TIMEOUT_MS = 120_000;
 /** Wrong results made from the kernel's output at the limit, each verified with fresh randomness. */
 const LIMIT_TRIALS = 500;
-
-type Shapes = ReadonlyArray<readonly number[]>;
-
-function inputsFor(skill: SkillName, shapes: Shapes, data: number, random: Random): DenseTensor[] {
-  const names = getSkill(skill)
-    .demo.tensors(1)
-    .map((t) => t.name);
-  const dist = VALUE_DISTRIBUTIONS[data % VALUE_DISTRIBUTIONS.length];
-  return shapes.map((shape, i) => {
-    const count = shape.reduce((n, d) => n * d, 1);
-    const width = shape[shape.length - 1];
-    // mlp weights and biases scaled by 1/√fan-in as in demo-inputs; everything else from `dist`.
-    const weights = skill === 'mlp' && i > 0;
-    const scale = weights ? 1 / Math.sqrt(shape[0]) : 1;
-    const values = randomValues(count, width, weights ? 'uniform' : dist, random, scale);
-    return { name: names[i], shape, data: values };
-  });
-}
 
 describe.each(['webasm', 'cpu'] as const)('kernel verification - %s backend', (mode) => {
   const gpu = new GPU({ mode });
@@ -52,7 +31,7 @@ describe.each(['webasm', 'cpu'] as const)('kernel verification - %s backend', (m
         const compiled = compileSkill(gpu, skill, shape);
         const large = shape[0].reduce((n, d) => n * d, 1) >= 100_000;
         for (let data = 0; data < (large ? 1 : DATA_PER_SHAPE); data++) {
-          const inputs = inputsFor(name, shape, data, random);
+          const inputs = testShapeInputs(name, shape, data, random);
           const outputs = await compiled.run(inputs.map((t) => t.data));
           for (let check = 0; check < (large ? 2 : 5); check++) {
             const verdict = skill.verify(inputs, outputs, random);
@@ -78,9 +57,9 @@ describe('kernel verification - wrong results made from the kernel output at the
       const random = seededRandom(8);
       const shape = skill.demo.testShapes[skill.demo.testShapes.length - 1];
       const compiled = compileSkill(gpu, skill, shape);
-      const inputs = inputsFor(name, shape, 0, random);
+      const inputs = testShapeInputs(name, shape, 0, random);
       const outputs = await compiled.run(inputs.map((t) => t.data));
-      const stale = await compiled.run(inputsFor(name, shape, 0, random).map((t) => t.data));
+      const stale = await compiled.run(testShapeInputs(name, shape, 0, random).map((t) => t.data));
       compiled.destroy();
       const adversary = createAdversary(outputs, stale);
       const accepted: string[] = [];

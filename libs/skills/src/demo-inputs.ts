@@ -5,8 +5,10 @@
 import type { DenseTensor, Tensor } from '@swarm/contracts';
 import { ErrorCode, SwarmError, toTensor } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
+import type { SkillName } from './catalog';
 import { getSkill } from './catalog';
 import type { SkillSpec } from './skill-spec';
+import { randomValues, VALUE_DISTRIBUTIONS } from './value-distributions';
 
 /** Most values one example may hold: 128 MiB of f32 (two 4096×4096 matrices), past any node's limit. */
 export const MAX_DEMO_VALUES = 1 << 25;
@@ -63,4 +65,22 @@ export function demoDenseInputs(skill: SkillSpec | string, size: number, random:
     throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `demo size for ${spec.name} must be an integer in [1, ${max}], got ${size}`);
   }
   return spec.demo.tensors(size).map((t) => ({ name: t.name, shape: [...t.shape], data: uniform(elements(t.shape), t.scale, random) }));
+}
+
+/**
+ * Inputs of one of the skill's `demo.testShapes` cases (kernel conformance tests, the backend bench):
+ * data set `data` draws from the value distributions in turn; mlp's weights and biases are scaled
+ * by 1/√fan-in as in its demo.
+ */
+export function testShapeInputs(skill: SkillName, shapes: ReadonlyArray<readonly number[]>, data: number, random: Random): DenseTensor[] {
+  const names = getSkill(skill)
+    .demo.tensors(1)
+    .map((t) => t.name);
+  const dist = VALUE_DISTRIBUTIONS[data % VALUE_DISTRIBUTIONS.length];
+  return shapes.map((shape, i) => {
+    const width = shape[shape.length - 1];
+    const weights = skill === 'mlp' && i > 0;
+    const scale = weights ? 1 / Math.sqrt(shape[0]) : 1;
+    return { name: names[i], shape, data: randomValues(elements(shape), width, weights ? 'uniform' : dist, random, scale) };
+  });
 }

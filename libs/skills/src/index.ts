@@ -3,7 +3,7 @@ export type { Agreement } from './agreement';
 export type { Kernel, KernelArgument, KernelBuilder, KernelProgram, KernelResult, KernelSettings, SkillKernel } from './skill-kernel';
 export { getSkill, isSkillName, listSkills, priceOf, skillInfo, skillsNamedIn, SKILL_NAMES } from './catalog';
 export type { SkillName } from './catalog';
-export { demoInputs, demoDenseInputs, demoValueCount, maxDemoSize, MAX_DEMO_VALUES } from './demo-inputs';
+export { demoInputs, demoDenseInputs, demoValueCount, maxDemoSize, MAX_DEMO_VALUES, testShapeInputs } from './demo-inputs';
 export { checkProduct, columnBlockEnds, freivalds, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS, productCheckCost, productCheckMode } from './freivalds';
 export type { Mat, ProductCheck, ProductCheckMode, ProductCheckOptions } from './freivalds';
 export { DOT_ERROR_LAMBDA, dotTolerance, driftDirections, F32_UNIT_ROUNDOFF, partialSumDrift } from './f32-error';
