@@ -13,12 +13,14 @@
  * `--remote`: a remote vecadd through both gateways vs raw grpc-js and NATS (remote-bench.ts), only.
  * `--shapley`: Shapley attribution, error vs permutations and time per settlement (shapley-bench.ts), only.
  * `--chain`: signed receipts and per-node chains, appends, settlements and audits per second (chain-bench.ts), only.
+ * `--backends [--only webgpu,webasm,cpu]`: every skill on each gpu.js backend, verified (backend-bench.ts), only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { DOT_ERROR_LAMBDA, VALUE_DISTRIBUTIONS } from '@swarm/skills';
 import Table from 'cli-table3';
+import { printBackendBench } from './backend-bench';
 import { printChainBench } from './chain-bench';
 import { benchKernels } from './kernel-bench';
 import { benchLedger } from './ledger-bench';
@@ -38,6 +40,7 @@ const pipelineOnly = process.argv.includes('--pipeline');
 const remoteOnly = process.argv.includes('--remote');
 const shapleyOnly = process.argv.includes('--shapley');
 const chainOnly = process.argv.includes('--chain');
+const backendsOnly = process.argv.includes('--backends');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
@@ -48,6 +51,10 @@ async function main(): Promise<void> {
   if (remoteOnly) return printRemoteBench(quick);
   if (shapleyOnly) return printShapleyBench(quick);
   if (chainOnly) return printChainBench(quick);
+  if (backendsOnly) {
+    if (!(await printBackendBench(process.argv.slice(2)))) process.exitCode = 1;
+    return;
+  }
   if (ledgerOnly) return benchSettlements();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;
