@@ -3,12 +3,12 @@ import { EntryKind, ErrorCode } from '@swarm/contracts';
 import type { AuditReport, ChainBook, Ledger } from '@swarm/credit';
 import { createStandingIndex, MAX_UINT64 } from '@swarm/credit';
 import { manualClock } from '@swarm/determinism';
-import { silentLogger } from '@swarm/telemetry';
+import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import { auditResponse, createCreditHandlers, MAX_AUDIT_PROBLEM_CHARS } from './handlers';
 
 const entry: LedgerEntry = { seq: 2n, kind: EntryKind.ENTRY_KIND_REFUND, escrowId: 'e1', fromAccount: 'n', toAccount: 'n', amount: 5n, atMs: 0n };
 const transferEntry: LedgerEntry = { seq: 3n, kind: EntryKind.ENTRY_KIND_TRANSFER, escrowId: 't1', fromAccount: 'n', toAccount: 'agent/a', amount: 5n, atMs: 0n };
-const ctx = { log: silentLogger(), headers: undefined };
+const ctx = { log: silentLogger(), headers: undefined, trace: NO_TRACE };
 const HOUR = 3_600_000;
 /** An empty standing index on a clock that stands still. */
 const standingDeps = (clock = manualClock(10 * HOUR)) => ({ standing: createStandingIndex({ windowMs: HOUR }), clock, book: noChainBook(), onReceiptsOwed: () => undefined });

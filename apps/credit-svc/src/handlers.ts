@@ -27,14 +27,14 @@ import type {
 import { escrowStatus, MAX_UINT64, validateEscrowQuery, validateId } from '@swarm/credit';
 import type { AuditReport, ChainBook, Committed, Ledger, StandingIndex } from '@swarm/credit';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
-import type { Logger } from '@swarm/telemetry';
+import type { Logger, TraceContext } from '@swarm/telemetry';
 
 export interface CreditHandlerDeps {
   ledger: Ledger;
   /** This node's account: what an empty `account` in a BalanceRequest means. */
   nodeAccount: string;
-  /** Announces one committed entry (LedgerEntryEvents). */
-  publish: (entry: LedgerEntry) => void;
+  /** Announces one committed entry (LedgerEntryEvents); `trace`: the request that committed it. */
+  publish: (entry: LedgerEntry, trace?: TraceContext) => void;
   log: Logger;
   /** Times audits (durations only). */
   stopwatch: Stopwatch;
@@ -106,10 +106,10 @@ export function auditResponse(report: AuditReport, durationMs: number): AuditRes
  * Announces committed entries. Events are announcements after the commit, not the record: the
  * log is. A failed publish (bus going away) must not turn a committed operation into an error.
  */
-export function publishEntries(entries: readonly LedgerEntry[], publish: (entry: LedgerEntry) => void, log: Logger): void {
+export function publishEntries(entries: readonly LedgerEntry[], publish: (entry: LedgerEntry, trace?: TraceContext) => void, log: Logger, trace?: TraceContext): void {
   for (const entry of entries) {
     try {
-      publish(entry);
+      publish(entry, trace);
     } catch (err) {
       log.warn({ err, seq: entry.seq.toString() }, 'could not publish a committed ledger entry');
     }
@@ -134,21 +134,21 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     return res;
   };
 
-  function announce<R>(committed: Committed<R>): R {
-    publishEntries(committed.entries, deps.publish, log);
+  function announce<R>(committed: Committed<R>, trace: TraceContext): R {
+    publishEntries(committed.entries, deps.publish, log, trace);
     return committed.result;
   }
 
   return {
-    reserve: async (req) => announce(await ledger.reserve(req)),
-    settle: async (req) => {
-      const done = announce(await ledger.settle(req));
+    reserve: async (req, ctx) => announce(await ledger.reserve(req), ctx.trace),
+    settle: async (req, ctx) => {
+      const done = announce(await ledger.settle(req), ctx.trace);
       if (req.task) deps.onReceiptsOwed();
       return done;
     },
-    refund: async (req) => announce(await ledger.refund(req)),
-    fundAgent: async (req) => announce(await ledger.fundAgent(req)),
-    defundAgent: async (req) => announce(await ledger.defundAgent(req)),
+    refund: async (req, ctx) => announce(await ledger.refund(req), ctx.trace),
+    fundAgent: async (req, ctx) => announce(await ledger.fundAgent(req), ctx.trace),
+    defundAgent: async (req, ctx) => announce(await ledger.defundAgent(req), ctx.trace),
     balance: (req) => ledger.balance(req.account === '' ? deps.nodeAccount : req.account),
     escrow: async (req) => {
       validateEscrowQuery(req.escrowId);
@@ -158,7 +158,7 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
       validateId('node_id', req.nodeId);
       return { nodeId: req.nodeId, earnedInWindow: deps.standing.earned(req.nodeId, deps.clock.now()), windowMs: BigInt(deps.standing.windowMs) };
     },
-    acceptReceipt: async (req) => ({ receipt: announce(await deps.book.acceptReceipt(req)) }),
+    acceptReceipt: async (req, ctx) => ({ receipt: announce(await deps.book.acceptReceipt(req), ctx.trace) }),
     chainBlocks: (req) => deps.book.blocks(req.fromSeq, req.limit),
     audit: () =>
       (auditing ??= audit().finally(() => {

@@ -21,7 +21,7 @@ import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { ChainSigner } from '@swarm/chain';
 import { loadOrCreateIdentity, writeFileOnce } from '@swarm/identity';
-import type { Logger } from '@swarm/telemetry';
+import type { Logger, TraceContext } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -116,9 +116,9 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const { client } = bus;
   // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
   // so a publish that throws cannot skip it.
-  const publish = (entry: LedgerEntry) => {
+  const publish = (entry: LedgerEntry, trace?: TraceContext) => {
     standing.record(entry);
-    client.publish(LedgerEntryEvents, entry);
+    client.publish(LedgerEntryEvents, entry, trace);
   };
   const outbox = startReceiptOutbox({
     book,

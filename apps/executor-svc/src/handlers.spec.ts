@@ -3,7 +3,7 @@ import { ErrorCode, toTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import type { KernelPool, KernelRunOptions } from '@swarm/kernels';
 import { demoInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
-import { silentLogger } from '@swarm/telemetry';
+import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import { executeHandler, healthDetails, resolveTimeout, skillsHandler } from './handlers';
 import { swarmErrorOf } from '@swarm/testing';
 
@@ -25,7 +25,7 @@ function fakePool() {
   return { pool, calls };
 }
 
-const ctx = { log: silentLogger(), headers: undefined };
+const ctx = { log: silentLogger(), headers: undefined, trace: NO_TRACE };
 
 function request(partial: Partial<ExecuteRequest>): ExecuteRequest {
   return { taskId: 't1', skill: 'vecadd', inputs: demoInputs('vecadd', 8, seededRandom(1)), timeoutMs: 0, ...partial };

@@ -32,7 +32,7 @@ export interface PeerChainBlocksDeps {
 /** PeerService.ChainBlocks: a page of this node's chain for an auditing peer. */
 export function createPeerChainBlocksHandler(deps: PeerChainBlocksDeps): PeerHandler<'chainBlocks'> {
   const timeoutMs = deps.timeoutMs ?? CREDIT_CHAIN_TIMEOUT_MS;
-  return ({ request, signal }) => askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit: chainPageLimit(request.limit) }, timeoutMs, signal);
+  return ({ request, signal, trace }) => askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit: chainPageLimit(request.limit) }, timeoutMs, signal, trace);
 }
 
 export interface GatewayFetchChainDeps {
@@ -42,10 +42,10 @@ export interface GatewayFetchChainDeps {
 
 /** GatewayFetchChain: a page of a peer's chain, as that peer's gateway answers it. */
 export function gatewayFetchChainHandler(deps: GatewayFetchChainDeps): Handler<FetchChainRequest, ChainBlocksResponse> {
-  return async (req) => {
+  return async (req, ctx) => {
     const peer = checkPeerNodeId(req.peerNodeId, deps.nodeId);
     const limit = chainPageLimit(req.limit);
-    const page = await deps.peers.withPeer(peer, (client) => client.call('chainBlocks', { fromSeq: req.fromSeq, limit }, { timeoutMs: CHAIN_PEER_TIMEOUT_MS }));
+    const page = await deps.peers.withPeer(peer, (client) => client.call('chainBlocks', { fromSeq: req.fromSeq, limit }, { timeoutMs: CHAIN_PEER_TIMEOUT_MS, trace: ctx.trace }));
     if (page.nodeId !== peer) {
       const claimed = NODE_ID_PATTERN.test(page.nodeId) ? `the chain of node ${shortId(page.nodeId)}` : `a node id of ${page.nodeId.length} characters`;
       throw new ChainRefusal('wrong-node', `peer ${shortId(peer)} answered ${claimed}, not its own`);

@@ -30,7 +30,7 @@ export interface GatewayExecuteDeps {
 }
 
 export function gatewayExecuteHandler(deps: GatewayExecuteDeps): Handler<RemoteExecuteRequest, SignedExecuteResponse> {
-  return async (req) => {
+  return async (req, ctx) => {
     if (req.peer.length > MAX_ENDPOINT_CHARS) throw invalid(`peer must be <node id>@host:port; got ${req.peer.length} characters`);
     const peer = parsePeerAddress(req.peer);
     if (!peer) throw invalid(`peer must be <node id>@host:port, got '${req.peer.slice(0, QUOTED_CHARS)}'`);
@@ -38,7 +38,7 @@ export function gatewayExecuteHandler(deps: GatewayExecuteDeps): Handler<RemoteE
     const task = checkPeerTask(req.task);
     let signed: SignedExecuteResponse;
     try {
-      signed = await deps.pool.with(peer, (client) => client.call('execute', { task }, { timeoutMs: task.timeoutMs + PEER_CALL_SLACK_MS }));
+      signed = await deps.pool.with(peer, (client) => client.call('execute', { task }, { timeoutMs: task.timeoutMs + PEER_CALL_SLACK_MS, trace: ctx.trace }));
     } catch (err) {
       // The peer's own SwarmErrors pass on as they are (NO_PROVIDER, OVERLOADED, DEADLINE_EXCEEDED …).
       if (!(err instanceof PeerIdentityError)) throw err;

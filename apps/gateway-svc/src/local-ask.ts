@@ -6,6 +6,7 @@
  * without this node's internals.
  */
 import type { BusClient } from '@swarm/bus';
+import type { TraceContext } from '@swarm/telemetry';
 import type { Rpc } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 
@@ -14,11 +15,13 @@ export interface LocalAsk {
   readonly what: string;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** The peer call's trace. */
+  readonly trace?: TraceContext;
 }
 
 export async function askLocal<Req, Res>(bus: BusClient, rpc: Rpc<Req, Res>, req: Req, ask: LocalAsk): Promise<Res> {
   try {
-    return await bus.request(rpc, req, { timeoutMs: ask.timeoutMs, ...(ask.signal ? { signal: ask.signal } : {}) });
+    return await bus.request(rpc, req, { timeoutMs: ask.timeoutMs, ...(ask.signal ? { signal: ask.signal } : {}), ...(ask.trace ? { trace: ask.trace } : {}) });
   } catch (err) {
     if (isSwarmError(err) && err.code !== ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED && err.code !== ErrorCode.ERROR_CODE_UNAVAILABLE) throw err;
     throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${ask.what} did not answer within ${ask.timeoutMs} ms`, true, { cause: err });
@@ -26,6 +29,6 @@ export async function askLocal<Req, Res>(bus: BusClient, rpc: Rpc<Req, Res>, req
 }
 
 /** The same for credit-svc. */
-export function askCredit<Req, Res>(bus: BusClient, rpc: Rpc<Req, Res>, req: Req, timeoutMs: number, signal: AbortSignal): Promise<Res> {
-  return askLocal(bus, rpc, req, { what: "this node's ledger", timeoutMs, signal });
+export function askCredit<Req, Res>(bus: BusClient, rpc: Rpc<Req, Res>, req: Req, timeoutMs: number, signal: AbortSignal, trace?: TraceContext): Promise<Res> {
+  return askLocal(bus, rpc, req, { what: "this node's ledger", timeoutMs, signal, trace });
 }

@@ -60,7 +60,7 @@ export interface GatewayDeliverReceiptsDeps {
 /** GatewayDeliverReceipts: credit-svc's receipts to their payee, each answered countersigned or refused. */
 export function gatewayDeliverReceiptsHandler(deps: GatewayDeliverReceiptsDeps): Handler<RelayReceiptsRequest, PeerReceiptsResponse> {
   const { nodeId, peers, checkSignature } = deps;
-  return async (req) => {
+  return async (req, ctx) => {
     const payee = checkPeerNodeId(req.peerNodeId, nodeId);
     checkCount(req.receipts.length);
     // Everything is checked before any network call: the payee would refuse what fails here. A
@@ -78,7 +78,7 @@ export function gatewayDeliverReceiptsHandler(deps: GatewayDeliverReceiptsDeps):
     const sendIndexes = outcomes.flatMap((o, i) => (o.error === undefined ? [i] : []));
     if (sendIndexes.length === 0) return { outcomes };
     const sent = sendIndexes.map((i) => req.receipts[i]);
-    const answer = await peers.withPeer(payee, (client) => client.call('deliverReceipts', { receipts: sent }, { timeoutMs: RECEIPT_PEER_TIMEOUT_MS }));
+    const answer = await peers.withPeer(payee, (client) => client.call('deliverReceipts', { receipts: sent }, { timeoutMs: RECEIPT_PEER_TIMEOUT_MS, trace: ctx.trace }));
     if (answer.outcomes.length !== sent.length) {
       const reason = `${answer.outcomes.length} outcomes for ${sent.length} receipts`;
       deps.onRefusedAnswer(payee, reason);
@@ -142,7 +142,7 @@ export interface PeerDeliverReceiptsDeps {
 export function createPeerDeliverReceiptsHandler(deps: PeerDeliverReceiptsDeps): PeerHandler<'deliverReceipts'> {
   const { nodeId, bus, checkSignature, stopwatch } = deps;
   const timeoutMs = deps.timeoutMs ?? CREDIT_ACCEPT_TIMEOUT_MS;
-  return async ({ peerId, request, signal }) => {
+  return async ({ peerId, request, signal, trace }) => {
     checkCount(request.receipts.length);
     const deadline = stopwatch.now() + timeoutMs;
     const acceptOne = async (r: SignedReceipt): Promise<SignedReceipt> => {
@@ -160,7 +160,7 @@ export function createPeerDeliverReceiptsHandler(deps: PeerDeliverReceiptsDeps):
       const left = deadline - stopwatch.now();
       if (left <= 0) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node's ledger did not answer within ${timeoutMs} ms`, true);
       const accept: AcceptReceiptRequest = { receipt, fromNodeId: peerId };
-      const answer: AcceptReceiptResponse = await askCredit(bus, CreditAcceptReceipt, accept, left, signal);
+      const answer: AcceptReceiptResponse = await askCredit(bus, CreditAcceptReceipt, accept, left, signal, trace);
       if (answer.receipt === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, "this node's ledger answered no receipt");
       return answer.receipt;
     };

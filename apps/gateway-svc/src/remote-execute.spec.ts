@@ -4,7 +4,7 @@ import { CreditStanding, ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNod
 import type { Stopwatch } from '@swarm/determinism';
 import { manualClock, virtualTime } from '@swarm/determinism';
 import { createServeTickets, encodeTask, nodeIdOfKey, openSignedResult } from '@swarm/records';
-import { silentLogger } from '@swarm/telemetry';
+import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
 import { createPeerStanding } from './peer-standing';
@@ -69,7 +69,7 @@ const answer = (t: ExecuteRequest): ExecuteResponse => ({
   backend: 'cpu',
   executeMs: 1,
 });
-const call = (request: { task?: ExecuteRequest }, peerId = PEER) => ({ peerId, request, signal: new AbortController().signal });
+const call = (request: { task?: ExecuteRequest }, peerId = PEER) => ({ peerId, request, signal: new AbortController().signal, trace: NO_TRACE });
 /** The policy's parts over one bus, on a clock that stands still (queue waits on virtual time). */
 const policy = (bus: BusClient, stopwatch: Stopwatch = manualClock(0)) => ({
   skills: createInstalledSkills(bus, stopwatch),

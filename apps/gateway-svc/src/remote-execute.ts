@@ -72,7 +72,7 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
     retryAfterMs: OVERLOADED_RETRY_AFTER_MS,
     scheduler: deps.scheduler,
   });
-  return async ({ peerId, request, signal }) => {
+  return async ({ peerId, request, signal, trace }) => {
     const task = checkPeerTask(request.task, deps.maxTimeoutMs);
     // Before the skill check: a stranger learns nothing about what this node runs.
     await deps.submitters.require(peerId);
@@ -89,6 +89,7 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
         timeoutMs: task.timeoutMs + EXECUTOR_REPLY_SLACK_MS,
         ackTimeoutMs: EXECUTOR_ACK_TIMEOUT_MS,
         signal,
+        trace,
       });
     } finally {
       release();

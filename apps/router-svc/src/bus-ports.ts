@@ -21,6 +21,8 @@ import {
 import type { Stopwatch } from '@swarm/determinism';
 import type { EscrowView, TaskPorts } from '@swarm/pipeline';
 import type { Candidate } from '@swarm/scoring';
+import type { TraceContext } from '@swarm/telemetry';
+import { NO_TRACE } from '@swarm/telemetry';
 import { candidateOf, executeRemote } from './remote-dispatch';
 import { taskFactsOf } from './task-facts';
 
@@ -45,8 +47,13 @@ const ESCROW_STATES: Partial<Record<EscrowState, EscrowView['state']>> = {
   [EscrowState.ESCROW_STATE_REFUNDED]: 'refunded',
 };
 
+/** The ports, and the same ports with their requests in a task's trace (`traced`), sharing one state. */
+export interface BusPorts extends TaskPorts {
+  traced(trace: TraceContext): TaskPorts;
+}
+
 /** `stopwatch` ages the cached provider lists. */
-export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: string, ackTimeoutMs: number): TaskPorts {
+export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: string, ackTimeoutMs: number): BusPorts {
   const cache = new Map<string, { at: number; providers: Candidate[] }>();
   /** Remote node id -> until when (stopwatch ms) it is left out. */
   const unreachable = new Map<string, number>();
@@ -61,28 +68,28 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       .filter((c) => c.local || !unreachable.has(c.nodeId))
       .map((c) => (c.local && localCapacity > 0 ? { ...c, load: Math.min(1, localInflight / localCapacity) } : c));
   };
-  return {
+  const portsIn = (trace: TraceContext | undefined): TaskPorts => ({
     async reserve(escrowId, account, amount, expiresAtMs, payees) {
       // An escrow names 1 to 16 payees; with no candidate known the task is refunded without a
       // dispatch, so this node stands in.
       const named = payees.length > 0 ? [...payees] : [nodeId];
       // Whole ms on the wire; rounding up never expires an escrow before the time asked for.
-      await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees: named }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      await bus.request(CreditReserve, { escrowId, account, amount, expiresAtMs: BigInt(Math.ceil(expiresAtMs)), payees: named }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
     },
     async settle(escrowId, payouts, facts) {
       // One payout for a task one provider ran; one per counted replica for a redundant task.
       // A payout to another node also needs what its receipt names (task-facts.ts).
       const task = taskFactsOf(escrowId, nodeId, payouts, facts);
       const req = SettleRequest.fromPartial({ escrowId, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })) });
-      const r = await bus.request(CreditSettle, task ? { ...req, task } : req, { timeoutMs: CREDIT_TIMEOUT_MS });
+      const r = await bus.request(CreditSettle, task ? { ...req, task } : req, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
       return { paid: r.paid, refunded: r.refunded };
     },
     async refund(escrowId) {
-      const r = await bus.request(CreditRefund, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      const r = await bus.request(CreditRefund, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
       return { refunded: r.refunded };
     },
     async escrow(escrowId) {
-      const r = await bus.request(CreditEscrow, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS });
+      const r = await bus.request(CreditEscrow, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
       return { state: ESCROW_STATES[r.state] ?? 'none', payer: r.payer, paid: r.paid, refunded: r.refunded, payee: r.payee, expiresAtMs: Number(r.expiresAtMs) };
     },
     async findProviders(skill, signal) {
@@ -90,7 +97,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       if (hit && stopwatch.now() - hit.at < PROVIDER_CACHE_MS) return current(hit.providers);
       let r;
       try {
-        r = await bus.request(RegistryFindProviders, { skill }, { timeoutMs: REGISTRY_TIMEOUT_MS, signal });
+        r = await bus.request(RegistryFindProviders, { skill }, { timeoutMs: REGISTRY_TIMEOUT_MS, signal, trace });
       } catch (err) {
         if (signal.aborted || !isSwarmError(err) || !err.retryable) throw err;
         // A busy or absent registry says nothing about the providers: the last list it gave is the
@@ -115,7 +122,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
     async execute(candidate, task, signal) {
       if (!candidate.local) {
         try {
-          return await executeRemote(bus, candidate, task, signal);
+          return await executeRemote(bus, candidate, task, signal, trace);
         } catch (err) {
           // Refused by the peer's gateway or cut off: not worth another attempt for a while.
           if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE)) unreachable.set(candidate.nodeId, stopwatch.now() + UNREACHABLE_PROVIDER_MS);
@@ -124,7 +131,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       }
       localInflight += 1;
       try {
-        const r = await bus.requestAcked(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, ackTimeoutMs, signal });
+        const r = await bus.requestAcked(ExecutorExecute, task, { timeoutMs: task.timeoutMs + EXECUTE_REPLY_SLACK_MS, ackTimeoutMs, signal, trace });
         return { outputs: r.outputs, providerId: r.providerId, executorId: r.executorId, backend: r.backend };
       } catch (err) {
         // Unacknowledged: the replica that got it is dead or stuck; the next attempt goes elsewhere.
@@ -137,5 +144,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         localInflight -= 1;
       }
     },
-  };
+  });
+  const untraced = portsIn(undefined);
+  return { ...untraced, traced: (trace) => (trace === NO_TRACE ? untraced : portsIn(trace)) };
 }

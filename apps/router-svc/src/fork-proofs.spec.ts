@@ -7,7 +7,7 @@ import type { ForkProof } from '@swarm/contracts';
 import { ErrorCode } from '@swarm/contracts';
 import { nodeIdOfKey } from '@swarm/records';
 import { createTrustBook } from '@swarm/scoring';
-import { silentLogger } from '@swarm/telemetry';
+import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
 import { swarmErrorOf, tempDir } from '@swarm/testing';
 import { keepForkProof, loadForkProofs } from './fork-proofs';
@@ -25,7 +25,7 @@ function forkOf(signer: ChainSigner, later = 1_000): ForkProof {
   return forkProofOf(createGenesis(signer, chainRules(), AT).blocks[0], createGenesis(signer, chainRules(), AT + later).blocks[0]) as ForkProof;
 }
 
-const ctx = { log: silentLogger(), headers: undefined };
+const ctx = { log: silentLogger(), headers: undefined, trace: NO_TRACE };
 
 describe('router - kept fork proofs', () => {
   const cheat = nodeKey();

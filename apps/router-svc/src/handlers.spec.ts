@@ -5,7 +5,7 @@ import { randomUuid, seededRandom, virtualTime } from '@swarm/determinism';
 import type { TaskPorts } from '@swarm/pipeline';
 import { createAdmission, createTaskTable, DEFAULT_ROUTER_LIMITS, SETTLE_GRACE_MS } from '@swarm/pipeline';
 import { demoInputs, priceOf } from '@swarm/skills';
-import { silentLogger } from '@swarm/telemetry';
+import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import { headers } from 'nats';
 import { loadRouterConfig } from './config';
 import { REPLY_MARGIN_MS, submitHandler } from './handlers';
@@ -86,7 +86,7 @@ describe('router submit - deadlines on virtual time', () => {
   it('ends a task whose executor never answers at its deadline and refunds its escrow, without real waiting', async () => {
     const r = routerOnVirtualTime();
     const req = vecaddRequest();
-    const reply = r.handle(req, { log: silentLogger(), headers: undefined });
+    const reply = r.handle(req, { log: silentLogger(), headers: undefined, trace: NO_TRACE });
     const failed = Promise.resolve(reply).catch((err: unknown) => err);
     await r.time.advance(TIMEOUT_MS - 1);
     expect(r.calls).toEqual([`reserve ${r.taskId} ${req.budget} until ${START_MS + TIMEOUT_MS + SETTLE_GRACE_MS}`, 'execute']);
@@ -104,7 +104,7 @@ describe('router submit - deadlines on virtual time', () => {
     const r = routerOnVirtualTime();
     const clientWaits = headers();
     clientWaits.set(DEADLINE_HEADER, String(START_MS + REPLY_MARGIN_MS + 500));
-    const failed = Promise.resolve(r.handle(vecaddRequest(), { log: silentLogger(), headers: clientWaits })).catch((err: unknown) => err);
+    const failed = Promise.resolve(r.handle(vecaddRequest(), { log: silentLogger(), headers: clientWaits, trace: NO_TRACE })).catch((err: unknown) => err);
     await r.time.advance(499);
     expect(r.calls).toHaveLength(2);
     await r.time.advance(1);
@@ -116,7 +116,7 @@ describe('router submit - deadlines on virtual time', () => {
     const r = routerOnVirtualTime();
     const clientWaits = headers();
     clientWaits.set(DEADLINE_HEADER, String(START_MS + REPLY_MARGIN_MS - 1));
-    const err = await Promise.resolve(r.handle(vecaddRequest(), { log: silentLogger(), headers: clientWaits })).catch((e: unknown) => e);
+    const err = await Promise.resolve(r.handle(vecaddRequest(), { log: silentLogger(), headers: clientWaits, trace: NO_TRACE })).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, message: expect.stringMatching(/too late to run; nothing was reserved/) });
     expect(r.calls).toEqual([]);
   });

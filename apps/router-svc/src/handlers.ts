@@ -4,8 +4,9 @@ import { DEADLINE_HEADER, toWire } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
-import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskRecord, TaskTable } from '@swarm/pipeline';
+import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskPorts, TaskRecord, TaskTable } from '@swarm/pipeline';
 import { IDEMPOTENCY_KEY_PATTERN, keyedTaskId, runTask, submitBytes } from '@swarm/pipeline';
+import type { TraceContext } from '@swarm/telemetry';
 import { capForLog } from '@swarm/telemetry';
 import type { MsgHdrs } from 'nats';
 import type { RouterConfig } from './config';
@@ -13,6 +14,8 @@ import type { TaskAccounts } from './task-accounts';
 
 export interface SubmitDeps {
   components: RouterComponents;
+  /** The components' ports with their requests in the task's trace; default: the ports as they are. */
+  portsIn?: (trace: TraceContext) => TaskPorts;
   limits: RouterLimits;
   config: RouterConfig;
   admission: Admission;
@@ -31,7 +34,8 @@ export interface SubmitDeps {
   onArrivedLate(): void;
   /** Told about each reply sent after its requester's deadline (it most likely waited in vain). */
   onAnsweredLate(): void;
-  onFinished(taskId: string, skill: string, outcome: { ok: true; cost: bigint; totalMs: number } | { ok: false; error: unknown; totalMs: number }): void;
+  /** `trace`: the task's, for the event the router publishes. */
+  onFinished(taskId: string, skill: string, outcome: { ok: true; cost: bigint; totalMs: number } | { ok: false; error: unknown; totalMs: number }, trace: TraceContext): void;
 }
 
 /**
@@ -104,17 +108,17 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     let reserved = false;
     let reserveTried = false;
     let begun = false;
+    const ports = deps.portsIn?.(ctx.trace) ?? deps.components.ports;
     try {
       if (key) {
         // Unknown here (another router instance, a restart, retention passed): the ledger says
         // whether this key's task already ran. Never run it twice.
-        const view = await deps.components.ports.escrow(taskId);
+        const view = await ports.escrow(taskId);
         // Another submit with this key may have begun while the ledger answered.
         const now = deps.tasks.get(taskId);
         if (now && now.state !== 'rejected') return await answerRecorded(deps.tasks, now, fingerprint);
         if (view.state !== 'none') throw retryAfterLedger(view, clock.now());
       }
-      const ports = deps.components.ports;
       const components: RouterComponents = {
         ...deps.components,
         ports: {
@@ -160,7 +164,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         resultBytes: out.outputs.reduce((n, t) => n + t.data.byteLength, 0),
       });
       log.info({ cost: String(out.cost), settlement: out.settlement, executorId: out.executorId, totalMs: out.timing.totalMs, attempts: out.attempts.length }, 'task done');
-      deps.onFinished(taskId, req.skill, { ok: true, cost: out.cost, totalMs: out.timing.totalMs });
+      deps.onFinished(taskId, req.skill, { ok: true, cost: out.cost, totalMs: out.timing.totalMs }, ctx.trace);
       return res;
     } catch (caught) {
       const error = withRetryHint(caught, deps.admission);
@@ -172,7 +176,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         // A reserve that failed may still have committed (a lost reply; run-task then refunds it):
         // the status request asks the ledger instead of saying "nothing moved".
         else deps.tasks.reject(taskId, key, err, reserveTried, account);
-        deps.onFinished(taskId, req.skill, { ok: false, error, totalMs: watch.now() - started });
+        deps.onFinished(taskId, req.skill, { ok: false, error, totalMs: watch.now() - started }, ctx.trace);
       }
       throw error;
     } finally {
@@ -282,8 +286,10 @@ function retryAfterLedger(view: EscrowView, now: number): SwarmError {
  * the router could not learn asks the ledger first. A task whose payer the viewer may not see
  * (another agent's) answers exactly as an unknown task, so its existence does not leak.
  */
-export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'accounts'> & { ledgerLookups: RateLimiter }): Handler<TaskStatusRequest, TaskStatusResponse> {
-  return async (req) => {
+export function statusHandler(
+  deps: Pick<SubmitDeps, 'components' | 'portsIn' | 'tasks' | 'accounts'> & { ledgerLookups: RateLimiter },
+): Handler<TaskStatusRequest, TaskStatusResponse> {
+  return async (req, ctx) => {
     const { keyAccount, owner } = deps.accounts.viewer(req);
     const visible = (payer: string) => owner === '' || payer === owner;
     if ((req.taskId === '') === (req.idempotencyKey === '')) {
@@ -320,7 +326,7 @@ export function statusHandler(deps: Pick<SubmitDeps, 'components' | 'tasks' | 'a
     }
     let view: EscrowView;
     try {
-      view = await deps.components.ports.escrow(taskId);
+      view = await (deps.portsIn?.(ctx.trace) ?? deps.components.ports).escrow(taskId);
     } catch (err) {
       if (record) return fromRecord(record);
       throw err;

@@ -11,6 +11,7 @@ import { ErrorCode, GatewayExecute, isSwarmError, SwarmError } from '@swarm/cont
 import type { ExecutionResult } from '@swarm/pipeline';
 import { encodeTask, NODE_ID, openSignedResult } from '@swarm/records';
 import type { Candidate } from '@swarm/scoring';
+import type { TraceContext } from '@swarm/telemetry';
 
 /**
  * Room beyond the task's own time limit for the answer to come back through both gateways: the
@@ -43,13 +44,13 @@ export function candidateOf(p: Provider): Candidate | undefined {
  * signature proves that node produced it). Every failure is retryable: a peer's refusal, its
  * silence or a bad signature says nothing about the other candidates.
  */
-export async function executeRemote(bus: BusClient, candidate: Candidate, task: ExecuteRequest, signal: AbortSignal): Promise<ExecutionResult> {
+export async function executeRemote(bus: BusClient, candidate: Candidate, task: ExecuteRequest, signal: AbortSignal, trace?: TraceContext): Promise<ExecutionResult> {
   if (candidate.endpoint === undefined) {
     throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `remote provider ${candidate.nodeId.slice(0, 12)} has no gateway endpoint`, true);
   }
   const requestBytes = encodeTask(task);
   try {
-    const signed = await bus.request(GatewayExecute, { peer: candidate.endpoint, task }, { timeoutMs: task.timeoutMs + REMOTE_REPLY_SLACK_MS, signal });
+    const signed = await bus.request(GatewayExecute, { peer: candidate.endpoint, task }, { timeoutMs: task.timeoutMs + REMOTE_REPLY_SLACK_MS, signal, trace });
     const response = openSignedResult(signed, candidate.nodeId, requestBytes);
     return {
       outputs: response.outputs,

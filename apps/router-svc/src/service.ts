@@ -20,6 +20,7 @@ import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIM
 import type { AttemptObserver, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector, createTrustBook, trustObserver, trustReader } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';
+import { NO_TRACE } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import type { RouterConfig } from './config';
@@ -135,8 +136,9 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, stopwatch);
   // Time, timers and chance all come from deps, so virtual time can drive a task end to end. Real
   // timers remain only inside libs/bus (request timeouts), where the bus itself is real.
+  const busPorts = createBusPorts(svc.client, stopwatch, nodeId, config.ackTimeoutMs);
   const components: RouterComponents = {
-    ports: withoutUntrusted(createBusPorts(svc.client, stopwatch, nodeId, config.ackTimeoutMs), trust),
+    ports: withoutUntrusted(busPorts, trust),
     clock,
     stopwatch,
     random,
@@ -160,6 +162,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   // never collide: keyed ids derive from the paying account), the event stream and the counters.
   const submitDeps: Omit<SubmitDeps, 'accounts'> = {
     components,
+    portsIn: (trace) => (trace === NO_TRACE ? components.ports : withoutUntrusted(busPorts.traced(trace), trust)),
     limits,
     tasks,
     config,
@@ -181,18 +184,22 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     onAnsweredLate() {
       answeredLate += 1;
     },
-    onFinished(taskId, skill, outcome) {
+    onFinished(taskId, skill, outcome, trace) {
       finished += 1;
       // Best effort: the task's outcome is already decided; a failed event must not change it.
       try {
-        svc.client.publish(TaskFinishedEvents, {
-          taskId,
-          skill,
-          ok: outcome.ok,
-          cost: outcome.ok ? outcome.cost : 0n,
-          error: outcome.ok ? undefined : toWire(outcome.error),
-          totalMs: outcome.totalMs,
-        });
+        svc.client.publish(
+          TaskFinishedEvents,
+          {
+            taskId,
+            skill,
+            ok: outcome.ok,
+            cost: outcome.ok ? outcome.cost : 0n,
+            error: outcome.ok ? undefined : toWire(outcome.error),
+            totalMs: outcome.totalMs,
+          },
+          trace,
+        );
       } catch (err) {
         log.warn({ err, taskId }, 'could not publish the task-finished event');
       }
@@ -205,8 +212,8 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   // One budget of ledger lookups for both: it protects credit-svc, whoever asks.
   const ledgerLookups = createRateLimiter(STATUS_LEDGER_LOOKUPS, stopwatch);
   const statusOpts = { maxRequestBytes: MAX_STATUS_REQUEST_BYTES };
-  svc.serve(RouterTask, statusHandler({ components, tasks, accounts: nodeAccounts, ledgerLookups }), statusOpts);
-  svc.serve(RouterTaskAgent, statusHandler({ components, tasks, accounts: agentAccounts, ledgerLookups }), statusOpts);
+  svc.serve(RouterTask, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: nodeAccounts, ledgerLookups }), statusOpts);
+  svc.serve(RouterTaskAgent, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: agentAccounts, ledgerLookups }), statusOpts);
   // Operators' requests (the observer key): a fork proof against a node, and the trust list.
   svc.serve(RouterReportFork, reportForkHandler({ book: trust, dir: forkProofsDir, nodeId }), { maxRequestBytes: MAX_REPORT_FORK_BYTES });
   svc.serve(RouterTrust, trustHandler(trust, stopwatch), { maxRequestBytes: MAX_TRUST_REQUEST_BYTES });

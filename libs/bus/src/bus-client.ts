@@ -1,15 +1,16 @@
 /**
  * The requesting side of the bus: typed request/reply and events over one shared connection
- * (never a connection per message). Trace context rides in the `traceparent` header when this
- * process traces (libs/telemetry): on every request, sampled or not, so the services it calls
- * follow the first span's decision and a task is one whole trace or none; on an event only when
- * sampled (nobody continues a trace from an event, and an event needs no headers otherwise).
+ * (never a connection per message). Trace context is the caller's `trace` option (a handler passes
+ * its HandlerContext.trace) and rides in the `traceparent` header when this process traces
+ * (libs/telemetry): on every request, sampled or not, so the services it calls follow the first
+ * span's decision and a task is one whole trace or none; on an event only when sampled (nobody
+ * continues a trace from an event, and an event needs no headers otherwise).
  */
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { EventTopic, Rpc } from '@swarm/contracts';
 import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
-import type { Logger } from '@swarm/telemetry';
-import { injectTraceContext, isSampled, isTracing } from '@swarm/telemetry';
+import type { Logger, TraceContext } from '@swarm/telemetry';
+import { injectTraceContext, isSampled, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
 import type { Msg, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders } from 'nats';
 import type { Outbox } from './outbox';
@@ -57,6 +58,8 @@ export function ackDelayMs(limit: string | undefined): number {
 export interface RequestOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** The trace the request belongs to (a handler's HandlerContext.trace); default: a new one. */
+  trace?: TraceContext;
 }
 
 export interface AckedRequestOptions extends RequestOptions {
@@ -74,7 +77,8 @@ export interface BusClient {
    * responder costs `ackTimeoutMs`, not the whole `timeoutMs` of the work.
    */
   requestAcked<Req, Res>(rpc: Rpc<Req, Res>, req: Req, opts: AckedRequestOptions): Promise<Res>;
-  publish<T>(topic: EventTopic<T>, msg: T): void;
+  /** `trace`: the work the event reports on; its context rides along only when that trace is sampled. */
+  publish<T>(topic: EventTopic<T>, msg: T, trace?: TraceContext): void;
   /** Calls `onMessage` for each well-formed event; malformed ones are logged and dropped. */
   subscribe<T>(topic: EventTopic<T>, onMessage: (msg: T) => void): Subscription;
 }
@@ -93,12 +97,12 @@ export function createBusClientWith(nc: NatsConnection, log: Logger, outbox: Out
   return {
     request: (rpc, req, opts) => request(nc, outbox, rpc, req, opts),
     requestAcked: (rpc, req, opts) => requestAcked(nc, outbox, rpc, req, opts),
-    publish(topic, msg) {
+    publish(topic, msg, trace) {
       const data = topic.codec.encode(msg).finish();
       let opts: { headers: MsgHdrs } | undefined;
-      if (isSampled()) {
+      if (trace !== undefined && isSampled(trace)) {
         opts = { headers: natsHeaders() };
-        injectTraceContext(opts.headers);
+        injectTraceContext(opts.headers, trace);
       }
       outbox.send(
         () => nc.publish(topic.subject, data, opts),
@@ -165,10 +169,10 @@ function traced<Req, Res>(
   send: (data: Uint8Array, headers: MsgHdrs, timeoutMs: number) => Promise<Res>,
 ): Promise<Res> {
   const timeout = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const exchange = async (tracing: boolean): Promise<Res> => {
+  const exchange = async (traceContext: TraceContext | undefined): Promise<Res> => {
     opts.signal?.throwIfAborted();
     const h = natsHeaders();
-    if (tracing) injectTraceContext(h, context.active());
+    if (traceContext) injectTraceContext(h, traceContext);
     h.set(DEADLINE_HEADER, String(Date.now() + timeout));
     for (const [name, value] of Object.entries(extraHeaders)) h.set(name, value);
     const data = rpc.request.encode(req).finish();
@@ -178,17 +182,14 @@ function traced<Req, Res>(
     }
     return send(data, h, timeout);
   };
-  if (!isTracing()) return exchange(false);
-  return tracer().startActiveSpan(`request ${rpc.subject}`, { kind: SpanKind.CLIENT }, async (span) => {
-    try {
-      return await exchange(true);
-    } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+  if (!isTracing()) return exchange(undefined);
+  const client = startChildSpan(tracer(), `request ${rpc.subject}`, { kind: SpanKind.CLIENT }, opts.trace ?? NO_TRACE);
+  return exchange(client.trace)
+    .catch((err: unknown) => {
+      client.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
       throw err;
-    } finally {
-      span.end();
-    }
-  });
+    })
+    .finally(() => client.span.end());
 }
 
 function decodeReply<Req, Res>(rpc: Rpc<Req, Res>, reply: Msg): Res {

@@ -5,11 +5,11 @@
  * Nats-Service-Error headers beside our `swarm-error` header), and the service keeps serving.
  */
 import type { Span } from '@opentelemetry/api';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { HealthRequest, HealthResponse, Rpc } from '@swarm/contracts';
 import { ErrorCode, INBOX_ROOT, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
-import type { Logger } from '@swarm/telemetry';
-import { extractTraceContext, isTracing } from '@swarm/telemetry';
+import type { Logger, TraceContext } from '@swarm/telemetry';
+import { extractTraceContext, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
 import type { MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
 import { headers as natsHeaders } from 'nats';
 import type { BusClient } from './bus-client';
@@ -24,6 +24,11 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 export interface HandlerContext {
   readonly log: Logger;
   readonly headers: MsgHdrs | undefined;
+  /**
+   * This request's trace (its server span), to pass as the `trace` option of the requests and
+   * events the handler makes so they join it; NO_TRACE when this process does not trace.
+   */
+  readonly trace: TraceContext;
 }
 
 export type Handler<Req, Res> = (req: Req, ctx: HandlerContext) => Promise<Res> | Res;
@@ -135,17 +140,16 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
     });
 
     function handle(msg: ServiceMsg, beforeAnswer: () => void): Promise<void> {
-      // Untraced, a request costs no span, no context switch and no look at its headers.
-      if (!isTracing()) return answer(msg, undefined, beforeAnswer);
-      return context.with(extractTraceContext(msg.headers), () =>
-        tracer.startActiveSpan(rpc.subject, { kind: SpanKind.SERVER }, (span) => answer(msg, span, beforeAnswer).finally(() => span.end())),
-      );
+      // Untraced, a request costs no span and no look at its headers.
+      if (!isTracing()) return answer(msg, undefined, NO_TRACE, beforeAnswer);
+      const server = startChildSpan(tracer, rpc.subject, { kind: SpanKind.SERVER }, extractTraceContext(msg.headers));
+      return answer(msg, server.span, server.trace, beforeAnswer).finally(() => server.span.end());
     }
 
-    async function answer(msg: ServiceMsg, span: Span | undefined, beforeAnswer: () => void): Promise<void> {
+    async function answer(msg: ServiceMsg, span: Span | undefined, traceContext: TraceContext, beforeAnswer: () => void): Promise<void> {
       try {
         const req = decodeRequest(rpc, msg.data, maxBytes);
-        const res = await handler(req, { log: endpointLog, headers: msg.headers });
+        const res = await handler(req, { log: endpointLog, headers: msg.headers, trace: traceContext });
         const data = rpc.response.encode(res).finish();
         beforeAnswer();
         outbox.send(

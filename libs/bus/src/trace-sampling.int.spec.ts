@@ -14,9 +14,9 @@ describe('bus - trace sampling follows the first span', () => {
     const nc = await connect({ servers: server.url });
     const svc = await startBusService({ nc, log: silentLogger(), name: 'chain-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
     const seen: string[] = [];
-    svc.serve(RouterHealth, async () => {
-      await svc.client.request(CreditBalance, { account: 'inner' });
-      svc.client.publish(TaskFinishedEvents, TaskFinished.fromPartial({ taskId: 't-1' }));
+    svc.serve(RouterHealth, async (_req, ctx) => {
+      await svc.client.request(CreditBalance, { account: 'inner' }, { trace: ctx.trace });
+      svc.client.publish(TaskFinishedEvents, TaskFinished.fromPartial({ taskId: 't-1' }), ctx.trace);
       return HealthResponse.fromPartial({ service: 'chain' });
     });
     svc.serve(CreditBalance, (req, ctx) => {

@@ -10,13 +10,13 @@
  */
 import type { handleUnaryCall, ServerInterceptor, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
 import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
 import { createRateLimiter } from '@swarm/pipeline';
-import type { Logger } from '@swarm/telemetry';
-import { extractTraceContext, isTracing } from '@swarm/telemetry';
+import type { Logger, TraceContext } from '@swarm/telemetry';
+import { extractTraceContext, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer } from 'node:tls';
@@ -60,6 +60,8 @@ export interface PeerCall<Req> {
   readonly request: Req;
   /** Aborts when the call is cancelled or its deadline (capped by the server) passes. */
   readonly signal: AbortSignal;
+  /** The call's trace (its server span), for the requests the handler makes; NO_TRACE untraced. */
+  readonly trace: TraceContext;
 }
 
 export type PeerHandler<M extends PeerMethod> = (call: PeerCall<PeerRequest<M>>) => PeerResponse<M> | Promise<PeerResponse<M>>;
@@ -200,19 +202,18 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
         log.error({ err, peer: peerId, method: path }, 'peer call handler failed');
         callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error')));
       }
-      const run = () => Promise.resolve().then(() => handler({ peerId, request: decoded.message, signal: controller.signal }));
-      const settled = isTracing()
-        ? context.with(extractTraceContext(metadataCarrier(call.metadata)), () =>
-            tracer.startActiveSpan(path, { kind: SpanKind.SERVER, attributes: { 'swarm.peer_id': peerId } }, (span) =>
-              run()
-                .catch((err: unknown) => {
-                  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-                  throw err;
-                })
-                .finally(() => span.end()),
-            ),
-          )
-        : run();
+      const run = (traceContext: TraceContext) => Promise.resolve().then(() => handler({ peerId, request: decoded.message, signal: controller.signal, trace: traceContext }));
+      let settled: Promise<unknown>;
+      if (isTracing()) {
+        const attributes = { 'swarm.peer_id': peerId };
+        const server = startChildSpan(tracer, path, { kind: SpanKind.SERVER, attributes }, extractTraceContext(metadataCarrier(call.metadata)));
+        settled = run(server.trace)
+          .catch((err: unknown) => {
+            server.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+            throw err;
+          })
+          .finally(() => server.span.end());
+      } else settled = run(NO_TRACE);
       settled.then(
         (value) => finish(undefined, value),
         (err: unknown) => finish(err),

@@ -2,7 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { systemClock, systemTime } from '@swarm/determinism';
 import { loadOrCreateNodeCertificate } from '@swarm/identity';
-import { silentLogger, startTelemetry } from '@swarm/telemetry';
+import { NO_TRACE, silentLogger, startTelemetry } from '@swarm/telemetry';
 import { tempDir } from '@swarm/testing';
 import { dialPeer, startGatewayServer } from './index';
 
@@ -20,8 +20,8 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
       listen: { host: '127.0.0.1', port: 0 },
       limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 100, burst: 100 } },
       handlers: {
-        nodeInfo: ({ peerId }) => {
-          handlerTraceId = trace.getActiveSpan()?.spanContext().traceId;
+        nodeInfo: ({ peerId, trace: callTrace }) => {
+          handlerTraceId = trace.getSpan(callTrace)?.spanContext().traceId;
           return { nodeId: a.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId };
         },
         ping: ({ request }) => ({ payload: request.payload }),
@@ -31,11 +31,10 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
     });
     const client = dialPeer({ certificate: b, peer: { nodeId: a.nodeId, address: server.address }, clock: systemClock });
     try {
-      const callerTraceId = await trace.getTracer('test').startActiveSpan('submit', async (root) => {
-        await client.call('nodeInfo', {});
-        root.end();
-        return root.spanContext().traceId;
-      });
+      const root = trace.getTracer('test').startSpan('submit');
+      await client.call('nodeInfo', {}, { trace: trace.setSpan(NO_TRACE, root) });
+      root.end();
+      const callerTraceId = root.spanContext().traceId;
       expect(handlerTraceId).toBe(callerTraceId);
       const inTrace = spans.getFinishedSpans().filter((s) => s.spanContext().traceId === callerTraceId);
       expect(inTrace.map((s) => s.name).sort()).toEqual(['/swarm.v1.PeerService/NodeInfo', 'request /swarm.v1.PeerService/NodeInfo', 'submit']);

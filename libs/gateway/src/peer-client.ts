@@ -17,7 +17,8 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
-import { injectTraceContext, isTracing } from '@swarm/telemetry';
+import type { TraceContext } from '@swarm/telemetry';
+import { injectTraceContext, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { metadataCarrier } from './metadata-carrier';
@@ -63,6 +64,8 @@ export interface PeerClientOptions {
 export interface PeerCallOptions {
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** The trace the call belongs to (a handler's trace); default: a new one. */
+  readonly trace?: TraceContext;
 }
 
 export interface PeerClient {
@@ -140,10 +143,10 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
     void current?.then((c) => c.close()).catch(() => undefined);
   }
 
-  async function exchange(method: PeerMethod, request: unknown, callOpts: PeerCallOptions): Promise<unknown> {
+  async function exchange(method: PeerMethod, request: unknown, callOpts: PeerCallOptions, traceContext: TraceContext | undefined): Promise<unknown> {
     const client = await grpcClient();
     const metadata = new Metadata();
-    injectTraceContext(metadataCarrier(metadata));
+    if (traceContext) injectTraceContext(metadataCarrier(metadata), traceContext);
     const unary = (client as unknown as Record<string, UnaryMethod>)[method];
     return new Promise((resolve, reject) => {
       if (callOpts.signal?.aborted) return reject(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${label}: aborted before the call`));
@@ -163,15 +166,15 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
   return {
     peerId: peer.nodeId,
     async call(method, request, callOpts = {}) {
-      if (!isTracing()) return exchange(method, request, callOpts) as Promise<never>;
-      return tracer.startActiveSpan(`request ${peerMethodPath(method)}`, { kind: SpanKind.CLIENT, attributes: { 'swarm.peer_id': peer.nodeId } }, (span) =>
-        exchange(method, request, callOpts)
-          .catch((err: unknown) => {
-            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-            throw err;
-          })
-          .finally(() => span.end()),
-      ) as Promise<never>;
+      if (!isTracing()) return exchange(method, request, callOpts, undefined) as Promise<never>;
+      const attributes = { 'swarm.peer_id': peer.nodeId };
+      const client = startChildSpan(tracer, `request ${peerMethodPath(method)}`, { kind: SpanKind.CLIENT, attributes }, callOpts.trace ?? NO_TRACE);
+      return exchange(method, request, callOpts, client.trace)
+        .catch((err: unknown) => {
+          client.span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+          throw err;
+        })
+        .finally(() => client.span.end()) as Promise<never>;
     },
     close() {
       closed = true;

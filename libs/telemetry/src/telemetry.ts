@@ -1,6 +1,7 @@
 /**
  * OpenTelemetry for one service process. With an OTLP endpoint (or span processors, in tests) it
- * installs a tracer provider, the W3C propagator and an AsyncLocalStorage context manager, and
+ * installs a tracer provider, the W3C propagator and a context manager that keeps no async context
+ * (explicit-context.ts: handlers pass their trace to the requests they make), and
  * samples: a trace's first span decides (ratio `sampleRatio`) and every later span of it, in this
  * process or another one, follows that decision (parent-based), so one task is one whole trace or
  * nothing. Without either, nothing is installed: the API's no-ops cost about nothing, where a
@@ -8,7 +9,6 @@
  * Everything is passed to NodeSDK explicitly (no resource detectors, no instrumentations, no OTEL_*
  * exporter guessing). A failure to start warns and leaves tracing off; it never stops the service.
  */
-import type * as ContextAsyncHooks from '@opentelemetry/context-async-hooks';
 import type * as OtelCore from '@opentelemetry/core';
 import type * as OtlpHttpExporter from '@opentelemetry/exporter-trace-otlp-http';
 import type * as OtelResources from '@opentelemetry/resources';
@@ -16,6 +16,7 @@ import type * as SdkNode from '@opentelemetry/sdk-node';
 import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
+import { ExplicitContextManager } from './explicit-context';
 
 /**
  * The SDK is loaded on first use: requiring sdk-node and the exporter takes most of a second, and
@@ -24,7 +25,6 @@ import type { Logger } from 'pino';
 function loadSdk() {
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
   return {
-    ...(require('@opentelemetry/context-async-hooks') as typeof ContextAsyncHooks),
     ...(require('@opentelemetry/core') as typeof OtelCore),
     ...(require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttpExporter),
     ...(require('@opentelemetry/resources') as typeof OtelResources),
@@ -72,16 +72,7 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
   }
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new RangeError(`sampleRatio must be in [0, 1], got ${sampleRatio}`);
   try {
-    const {
-      AsyncLocalStorageContextManager,
-      BatchSpanProcessor,
-      NodeSDK,
-      OTLPTraceExporter,
-      ParentBasedSampler,
-      resourceFromAttributes,
-      TraceIdRatioBasedSampler,
-      W3CTraceContextPropagator,
-    } = loadSdk();
+    const { BatchSpanProcessor, NodeSDK, OTLPTraceExporter, ParentBasedSampler, resourceFromAttributes, TraceIdRatioBasedSampler, W3CTraceContextPropagator } = loadSdk();
     const processors: SpanProcessor[] = [...(opts.spanProcessors ?? [])];
     if (opts.otlpEndpoint) {
       const url = `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
@@ -94,7 +85,7 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
       instrumentations: [],
       spanProcessors: processors,
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) }),
-      contextManager: new AsyncLocalStorageContextManager(),
+      contextManager: new ExplicitContextManager(),
       textMapPropagator: new W3CTraceContextPropagator(),
     });
     sdk.start();
