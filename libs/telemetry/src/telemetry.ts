@@ -17,6 +17,7 @@ import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { Logger } from 'pino';
 import { ExplicitContextManager } from './explicit-context';
+import { configureTracing } from './trace-carrier';
 
 /**
  * The SDK is loaded on first use: requiring sdk-node and the exporter takes most of a second, and
@@ -72,7 +73,7 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
   }
   if (!(sampleRatio >= 0 && sampleRatio <= 1)) throw new RangeError(`sampleRatio must be in [0, 1], got ${sampleRatio}`);
   try {
-    const { BatchSpanProcessor, NodeSDK, OTLPTraceExporter, ParentBasedSampler, resourceFromAttributes, TraceIdRatioBasedSampler, W3CTraceContextPropagator } = loadSdk();
+    const { AlwaysOnSampler, BatchSpanProcessor, NodeSDK, OTLPTraceExporter, ParentBasedSampler, resourceFromAttributes, W3CTraceContextPropagator } = loadSdk();
     const processors: SpanProcessor[] = [...(opts.spanProcessors ?? [])];
     if (opts.otlpEndpoint) {
       const url = `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
@@ -84,11 +85,14 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
       autoDetectResources: false,
       instrumentations: [],
       spanProcessors: processors,
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) }),
+      // New traces are drawn at `sampleRatio` by startChildSpan (trace-carrier.ts), which asks the
+      // tracer only for those it records.
+      sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
       contextManager: new ExplicitContextManager(),
       textMapPropagator: new W3CTraceContextPropagator(),
     });
     sdk.start();
+    configureTracing(true, sampleRatio);
     log.info({ otlpEndpoint: opts.otlpEndpoint ?? null, sampleRatio }, opts.otlpEndpoint ? 'tracing exports over OTLP/HTTP' : 'tracing to in-process span processors only');
     return {
       async shutdown() {

@@ -14,6 +14,7 @@
  * `--shapley`: Shapley attribution, error vs permutations and time per settlement (shapley-bench.ts), only.
  * `--chain`: signed receipts and per-node chains, appends, settlements and audits per second (chain-bench.ts), only.
  * `--backends [--only webgpu,webasm,cpu]`: every skill on each gpu.js backend, verified (backend-bench.ts), only.
+ * `--tracing`: tracing on ÷ off, two nodes side by side taking blocks of tasks in turns (tracing-bench.ts), only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -29,6 +30,7 @@ import { benchPipeline } from './pipeline-bench';
 import { printRemoteBench } from './remote-bench';
 import { printShapleyBench } from './shapley-bench';
 import { benchStartTimes, median, START_GOALS_MS, SWARM_NODES } from './start-time-bench';
+import { benchTracing } from './tracing-bench';
 import { benchVerification, calibrateMatmul } from './verify-bench';
 
 const quick = process.argv.includes('--quick');
@@ -41,6 +43,7 @@ const remoteOnly = process.argv.includes('--remote');
 const shapleyOnly = process.argv.includes('--shapley');
 const chainOnly = process.argv.includes('--chain');
 const backendsOnly = process.argv.includes('--backends');
+const tracingOnly = process.argv.includes('--tracing');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
     return;
   }
   if (ledgerOnly) return benchSettlements();
+  if (tracingOnly) return benchTracingCost();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;
   if (!verifyOnly) {
@@ -64,6 +68,18 @@ async function main(): Promise<void> {
   }
   await benchVerify();
   if (!verifyOnly) await benchSettlements();
+}
+
+async function benchTracingCost(): Promise<void> {
+  process.stderr.write('bench: tracing on vs off, two nodes side by side, blocks of tasks in turns…\n');
+  const opts = quick ? { blocks: 3, blockTasks: 150, sequentialBlockTasks: 30, concurrency: 16 } : { blocks: 6, blockTasks: 300, sequentialBlockTasks: 60, concurrency: 16 };
+  const [off, on] = await benchTracing(opts);
+  const t = table(['node (ledger fsync off)', `tasks/s, ${opts.concurrency} in flight`, 'p50 ms', 'tasks/s, 1 at a time', 'p50 ms', 'CPU ms / task (all processes)']);
+  for (const r of [off, on]) t.push([r.name, f(r.tasksPerSec, 0), f(r.p50Ms, 3), f(r.sequentialTasksPerSec, 0), f(r.sequentialP50Ms, 3), f(r.cpuMsPerTask, 3)]);
+  const ratio = `tracing on ÷ off: tasks/s ${f(on.tasksPerSec / off.tasksPerSec)} (c=${opts.concurrency}), ${f(on.sequentialTasksPerSec / off.sequentialTasksPerSec)} (c=1); CPU per task ${f(on.cpuMsPerTask / off.cpuMsPerTask)}`;
+  process.stdout.write(
+    `\nTracing cost, ${opts.blocks} blocks of ${opts.blockTasks} (+ ${opts.sequentialBlockTasks} one at a time) per node, in turns (load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n${ratio}\n`,
+  );
 }
 
 async function benchSettlements(): Promise<void> {
