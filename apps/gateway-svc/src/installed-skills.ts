@@ -6,6 +6,7 @@
 import type { BusClient } from '@swarm/bus';
 import { ErrorCode, ExecutorSkills, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
+import type { TraceContext } from '@swarm/telemetry';
 
 /** A newly installed (or removed) skill is seen by peers' tasks within this long. */
 export const SKILLS_CACHE_MS = 3_000;
@@ -14,16 +15,16 @@ export const SKILLS_TIMEOUT_MS = 1_000;
 
 export interface InstalledSkills {
   /** Whether this node's executors run `skill`; UNAVAILABLE when no executor answers. */
-  has(skill: string): Promise<boolean>;
+  has(skill: string, trace?: TraceContext): Promise<boolean>;
 }
 
 export function createInstalledSkills(bus: BusClient, stopwatch: Stopwatch): InstalledSkills {
   let known: { at: number; names: ReadonlySet<string> } | undefined;
   let asking: Promise<ReadonlySet<string>> | undefined;
 
-  async function ask(): Promise<ReadonlySet<string>> {
+  async function ask(trace: TraceContext | undefined): Promise<ReadonlySet<string>> {
     try {
-      const r = await bus.request(ExecutorSkills, {}, { timeoutMs: SKILLS_TIMEOUT_MS });
+      const r = await bus.request(ExecutorSkills, {}, { timeoutMs: SKILLS_TIMEOUT_MS, trace });
       const names = new Set(r.skills.map((s) => s.name));
       known = { at: stopwatch.now(), names };
       return names;
@@ -36,9 +37,10 @@ export function createInstalledSkills(bus: BusClient, stopwatch: Stopwatch): Ins
   }
 
   return {
-    async has(skill) {
+    async has(skill, trace) {
       if (known && stopwatch.now() - known.at < SKILLS_CACHE_MS) return known.names.has(skill);
-      asking ??= ask().finally(() => {
+      // Shared by concurrent askers, in the first one's trace.
+      asking ??= ask(trace).finally(() => {
         asking = undefined;
       });
       return (await asking).has(skill);

@@ -3,16 +3,18 @@
  * checks of peers' tasks: at most `maxPeers` answers, the oldest dropped first, and one question in
  * flight per peer, so a burst of one peer's tasks costs one bus round trip.
  */
+import type { TraceContext } from '@swarm/telemetry';
+
 export interface PeerCache<T, R> {
   get(peerId: string): T | undefined;
   /** Keeps `value` as the newest answer about `peerId`. */
   put(peerId: string, value: T): void;
   delete(peerId: string): void;
-  /** `ask(peerId)`, or the answer to the same question already in flight. */
-  asking(peerId: string): Promise<R>;
+  /** `ask(peerId, trace)`, or the answer to the same question already in flight (asked in its first asker's trace). */
+  asking(peerId: string, trace?: TraceContext): Promise<R>;
 }
 
-export function createPeerCache<T, R>(maxPeers: number, ask: (peerId: string) => Promise<R>): PeerCache<T, R> {
+export function createPeerCache<T, R>(maxPeers: number, ask: (peerId: string, trace?: TraceContext) => Promise<R>): PeerCache<T, R> {
   /** Insertion order is age order. */
   const known = new Map<string, T>();
   const inFlight = new Map<string, Promise<R>>();
@@ -27,10 +29,10 @@ export function createPeerCache<T, R>(maxPeers: number, ask: (peerId: string) =>
       }
     },
     delete: (peerId) => void known.delete(peerId),
-    asking(peerId) {
+    asking(peerId, trace) {
       let pending = inFlight.get(peerId);
       if (!pending) {
-        pending = ask(peerId).finally(() => inFlight.delete(peerId));
+        pending = ask(peerId, trace).finally(() => inFlight.delete(peerId));
         inFlight.set(peerId, pending);
       }
       return pending;

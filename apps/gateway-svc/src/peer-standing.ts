@@ -9,7 +9,7 @@
 import type { BusClient } from '@swarm/bus';
 import { CreditStanding } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
-import type { Logger } from '@swarm/telemetry';
+import type { Logger, TraceContext } from '@swarm/telemetry';
 import type { PeerCache } from './peer-cache';
 import { createPeerCache } from './peer-cache';
 
@@ -22,7 +22,7 @@ export const MAX_CACHED_STANDINGS = 1_024;
 
 export interface PeerStanding {
   /** Credit this node paid `peerId` in the window; 0 when never paid or when credit-svc cannot tell. Never rejects. */
-  of(peerId: string): Promise<bigint>;
+  of(peerId: string, trace?: TraceContext): Promise<bigint>;
 }
 
 interface Known {
@@ -31,10 +31,10 @@ interface Known {
 }
 
 export function createPeerStanding(bus: BusClient, stopwatch: Stopwatch, log: Logger): PeerStanding {
-  const cache: PeerCache<Known, bigint> = createPeerCache(MAX_CACHED_STANDINGS, async (peerId) => {
+  const cache: PeerCache<Known, bigint> = createPeerCache(MAX_CACHED_STANDINGS, async (peerId, trace) => {
     let standing = 0n;
     try {
-      standing = (await bus.request(CreditStanding, { nodeId: peerId }, { timeoutMs: STANDING_TIMEOUT_MS })).earnedInWindow;
+      standing = (await bus.request(CreditStanding, { nodeId: peerId }, { timeoutMs: STANDING_TIMEOUT_MS, trace })).earnedInWindow;
     } catch (err) {
       log.warn({ err, peer: peerId.slice(0, 64) }, 'could not read a peer’s standing: counting it as 0');
     }
@@ -43,10 +43,10 @@ export function createPeerStanding(bus: BusClient, stopwatch: Stopwatch, log: Lo
   });
 
   return {
-    of(peerId) {
+    of(peerId, trace) {
       const held = cache.get(peerId);
       if (held && stopwatch.now() - held.atMs < STANDING_FRESH_MS) return Promise.resolve(held.standing);
-      return cache.asking(peerId);
+      return cache.asking(peerId, trace);
     },
   };
 }

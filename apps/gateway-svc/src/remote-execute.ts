@@ -75,13 +75,13 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
   return async ({ peerId, request, signal, trace }) => {
     const task = checkPeerTask(request.task, deps.maxTimeoutMs);
     // Before the skill check: a stranger learns nothing about what this node runs.
-    await deps.submitters.require(peerId);
-    if (!(await deps.skills.has(task.skill))) {
+    await deps.submitters.require(peerId, trace);
+    if (!(await deps.skills.has(task.skill, trace))) {
       // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);
     }
     // Standing is asked only when this node is full: an idle node costs no ledger round trip.
-    const release = slots.tryAcquire() ?? (await slots.acquire(await deps.standing.of(peerId), signal));
+    const release = slots.tryAcquire() ?? (await slots.acquire(await deps.standing.of(peerId, trace), signal));
     let response: ExecuteResponse;
     try {
       // The task goes to the executors exactly as the peer sent it: the signature covers that request.

@@ -11,6 +11,7 @@ import type { BusClient } from '@swarm/bus';
 import { ErrorCode, isSwarmError, RegistryNodeRecord, SwarmError } from '@swarm/contracts';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
 import { shortId } from '@swarm/gateway';
+import type { TraceContext } from '@swarm/telemetry';
 import type { PeerCache } from './peer-cache';
 import { createPeerCache } from './peer-cache';
 
@@ -26,7 +27,7 @@ export interface SubmitterRecords {
    * Resolves when `peerId` has a valid record on the DHT; PERMISSION_DENIED when it has none,
    * UNAVAILABLE when this node's registry cannot tell (the submitter tries another provider).
    */
-  require(peerId: string): Promise<void>;
+  require(peerId: string, trace?: TraceContext): Promise<void>;
 }
 
 interface Known {
@@ -35,10 +36,10 @@ interface Known {
 }
 
 export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwatch: Stopwatch): SubmitterRecords {
-  const cache: PeerCache<Known, boolean> = createPeerCache(MAX_CACHED_SUBMITTERS, async (peerId) => {
+  const cache: PeerCache<Known, boolean> = createPeerCache(MAX_CACHED_SUBMITTERS, async (peerId, trace) => {
     let answer;
     try {
-      answer = await bus.request(RegistryNodeRecord, { nodeId: peerId }, { timeoutMs: NODE_RECORD_TIMEOUT_MS });
+      answer = await bus.request(RegistryNodeRecord, { nodeId: peerId }, { timeoutMs: NODE_RECORD_TIMEOUT_MS, trace });
     } catch (err) {
       if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) throw err;
       const why = isSwarmError(err) ? err.message.slice(0, 200) : 'no answer';
@@ -58,9 +59,9 @@ export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwat
   }
 
   return {
-    async require(peerId) {
+    async require(peerId, trace) {
       if (fresh(peerId)) return;
-      if (!(await cache.asking(peerId))) {
+      if (!(await cache.asking(peerId, trace))) {
         throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `node ${shortId(peerId)} has no valid record on the DHT: only nodes of the swarm may submit tasks here`);
       }
     },

@@ -38,6 +38,13 @@ describe('bus - W3C trace context, every trace sampled', () => {
       expect(inner).not.toContain('b7ad6b7169203331'); // a new span of the same trace
       await waitFor(() => events.length === 1, { timeoutMs: 2000 });
       expect(events[0]).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+      // A caller's decision not to record is followed, whatever this process's ratio (1 here).
+      const finishedBefore = spans.getFinishedSpans().length;
+      const unrecorded = await send('00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+      expect(unrecorded).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      await waitFor(() => events.length === 2, { timeoutMs: 2000 });
+      expect(events[1]).toBe(''); // an unrecorded trace's events go bare
+      expect(spans.getFinishedSpans()).toHaveLength(finishedBefore);
       const fresh = await send('not-a-traceparent');
       expect(fresh).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
       expect(fresh).not.toContain('0af7651916cd43dd8448eb211c80319c');

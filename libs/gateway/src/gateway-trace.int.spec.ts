@@ -2,7 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { systemClock, systemTime } from '@swarm/determinism';
 import { loadOrCreateNodeCertificate } from '@swarm/identity';
-import { NO_TRACE, silentLogger, startTelemetry } from '@swarm/telemetry';
+import { isSampled, NO_TRACE, silentLogger, startTelemetry } from '@swarm/telemetry';
 import { tempDir } from '@swarm/testing';
 import { dialPeer, startGatewayServer } from './index';
 
@@ -15,6 +15,7 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
     const [a, b] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
     if (!a || !b) throw new Error('no certificates');
     let handlerTraceId: string | undefined;
+    let handlerSampled: boolean | undefined;
     const server = await startGatewayServer({
       certificate: a,
       listen: { host: '127.0.0.1', port: 0 },
@@ -22,6 +23,7 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
       handlers: {
         nodeInfo: ({ peerId, trace: callTrace }) => {
           handlerTraceId = trace.getSpan(callTrace)?.spanContext().traceId;
+          handlerSampled = isSampled(callTrace);
           return { nodeId: a.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId };
         },
         ping: ({ request }) => ({ payload: request.payload }),
@@ -40,6 +42,12 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
       expect(inTrace.map((s) => s.name).sort()).toEqual(['/swarm.v1.PeerService/NodeInfo', 'request /swarm.v1.PeerService/NodeInfo', 'submit']);
       const serverSpan = inTrace.find((s) => s.name === '/swarm.v1.PeerService/NodeInfo');
       expect(serverSpan?.attributes['swarm.peer_id']).toBe(b.nodeId);
+      // A caller's decision not to record crosses gRPC too, whatever this process's ratio (1 here).
+      const recorded = spans.getFinishedSpans().length;
+      const unrecorded = trace.setSpan(NO_TRACE, trace.wrapSpanContext({ traceId: '1af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 0 }));
+      await client.call('nodeInfo', {}, { trace: unrecorded });
+      expect(handlerSampled).toBe(false);
+      expect(spans.getFinishedSpans()).toHaveLength(recorded);
     } finally {
       client.close();
       await server.stop(1_000);

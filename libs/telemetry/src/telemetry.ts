@@ -86,7 +86,8 @@ export function startTelemetry(opts: TelemetryOptions, log: Logger): TelemetryHa
       instrumentations: [],
       spanProcessors: processors,
       // New traces are drawn at `sampleRatio` by startChildSpan (trace-carrier.ts), which asks the
-      // tracer only for those it records.
+      // tracer only for those it records: every span must start through it, since a root started
+      // on the tracer directly is always recorded.
       sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
       contextManager: new ExplicitContextManager(),
       textMapPropagator: new W3CTraceContextPropagator(),

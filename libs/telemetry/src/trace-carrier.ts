@@ -6,7 +6,7 @@
  * Most traces are not recorded (1% are, by default), and an unrecorded trace leaves nothing anywhere,
  * so its ids carry no information: only its decision must travel, so the services downstream do not
  * sample it anew. Such traces share one per-process context (UNSAMPLED), whose `traceparent` is
- * written from a cached string and recognised on arrival without parsing: a sampled-out task costs
+ * written from a cached string and recognised on arrival by one pattern test: a sampled-out task costs
  * no span, id, context or header formatting in any service (issue 12).
  */
 import type { Context, Span, SpanOptions, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api';
@@ -19,8 +19,8 @@ export type TraceContext = Context;
 export const NO_TRACE: TraceContext = ROOT_CONTEXT;
 
 const TRACEPARENT = 'traceparent';
-/** `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`. */
-const TRACEPARENT_LENGTH = 55;
+/** Version 00, a trace that is not recorded (flags 00); anything else goes to the W3C propagator. */
+const UNSAMPLED_TRACEPARENT_PATTERN = /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/;
 const UNSAMPLED_SPAN = trace.wrapSpanContext({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.NONE });
 /** Every trace this process does not record, wherever it was decided. */
 const UNSAMPLED: TraceContext = trace.setSpan(ROOT_CONTEXT, UNSAMPLED_SPAN);
@@ -64,7 +64,7 @@ export function extractTraceContext(headers: HeaderCarrier | undefined): TraceCo
   if (!headers?.has(TRACEPARENT)) return ROOT_CONTEXT;
   const value = headers.get(TRACEPARENT);
   // A caller's decision not to record: its ids do not matter (see the top of this file).
-  if (value.length === TRACEPARENT_LENGTH && value.startsWith('00-') && value.endsWith('-00')) return UNSAMPLED;
+  if (UNSAMPLED_TRACEPARENT_PATTERN.test(value)) return UNSAMPLED;
   return propagation.extract(ROOT_CONTEXT, headers, getter);
 }
 

@@ -2,7 +2,9 @@
  * What tracing costs a task (`npm run bench -- --tracing`), measured so that the machine's drift
  * hits both sides alike: two nodes run side by side (ledger fsync off, where the services' CPU sets
  * the pace), one untraced and one exporting to a local stand-in collector (otlp-sink.ts) at the
- * default sample ratio, and blocks of tasks go to each in turn. Run one after the other, the same
+ * default sample ratio, and blocks of tasks go to each in turn. Each side's CPU is read over its own
+ * blocks only: a span export (every 5 s) that lands in the other side's block goes uncounted, a
+ * small share at 1% sampling; /proc counts in 10 ms steps, which averages out over the blocks. Run one after the other, the same
  * comparison moved by ±10% between runs on a shared 2-core machine, more than tracing costs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -107,10 +109,13 @@ export async function benchTracing(opts: TracingBenchOptions): Promise<TracingSi
     }));
     const warm = { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() };
     for (const side of sides) await runBlock(side, Math.max(50, opts.blockTasks / 2), 4, warm); // JIT, kernel compile, provider cache
-    for (let block = 0; block < opts.blocks * sides.length; block++) {
-      const i = block % sides.length;
-      await runBlock(sides[i], opts.blockTasks, opts.concurrency, totals[i].par);
-      await runBlock(sides[i], opts.sequentialBlockTasks, 1, totals[i].seq);
+    for (let round = 0; round < opts.blocks; round++) {
+      // Each side goes first in every other round, so neither always follows the other's work.
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) {
+        await runBlock(sides[i], opts.blockTasks, opts.concurrency, totals[i].par);
+        await runBlock(sides[i], opts.sequentialBlockTasks, 1, totals[i].seq);
+      }
     }
     return sides.map((side, i) => {
       const { par, seq } = totals[i];
