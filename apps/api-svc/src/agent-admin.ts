@@ -18,7 +18,7 @@ import type { BusClient } from '@swarm/bus';
 import type { AddAgentRequest, AddAgentResponse, ListAgentsResponse, RevokeAgentRequest, RevokeAgentResponse } from '@swarm/contracts';
 import { CreditBalance, CreditDefundAgent, CreditFundAgent, ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
-import type { Logger } from '@swarm/telemetry';
+import type { Logger, TraceContext } from '@swarm/telemetry';
 import type { AgentLedger, AgentRecord } from './agent-rules';
 import { checkAddAgent, checkAgentName, defundTransferId, fundTransferId, MAX_AGENTS, newAgentRecord, NO_LEDGER, toAgentInfo } from './agent-rules';
 import type { AgentStore } from './agent-store';
@@ -35,10 +35,11 @@ export interface AgentAdminDeps {
   log: Logger;
 }
 
+/** `trace`: the operator's request's (HandlerContext.trace), for the ledger calls it makes. */
 export interface AgentAdmin {
-  add(req: AddAgentRequest): Promise<AddAgentResponse>;
-  list(): Promise<ListAgentsResponse>;
-  revoke(req: RevokeAgentRequest): Promise<RevokeAgentResponse>;
+  add(req: AddAgentRequest, trace?: TraceContext): Promise<AddAgentResponse>;
+  list(trace?: TraceContext): Promise<ListAgentsResponse>;
+  revoke(req: RevokeAgentRequest, trace?: TraceContext): Promise<RevokeAgentResponse>;
 }
 
 function invalid(message: string): SwarmError {
@@ -54,17 +55,17 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     return next;
   };
 
-  async function ledgerOf(agent: AgentRecord): Promise<AgentLedger> {
+  async function ledgerOf(agent: AgentRecord, trace: TraceContext | undefined): Promise<AgentLedger> {
     if (!agent.funded && !agent.revoked) return NO_LEDGER;
     try {
-      return await bus.request(CreditBalance, { account: agent.account });
+      return await bus.request(CreditBalance, { account: agent.account }, { trace });
     } catch (err) {
       if (isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) return NO_LEDGER;
       throw err;
     }
   }
 
-  async function add(req: AddAgentRequest): Promise<AddAgentResponse> {
+  async function add(req: AddAgentRequest, trace: TraceContext | undefined): Promise<AddAgentResponse> {
     const now = deps.clock.now();
     const { expiresAtMs } = checkAddAgent(req, now);
     const existing = store.get(req.name);
@@ -80,7 +81,7 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     await store.put(record);
     let agentAvailable: bigint;
     try {
-      agentAvailable = (await bus.request(CreditFundAgent, { agentAccount: record.account, amount: record.budget, transferId: fundTransferId(record) })).agentAvailable;
+      agentAvailable = (await bus.request(CreditFundAgent, { agentAccount: record.account, amount: record.budget, transferId: fundTransferId(record) }, { trace })).agentAvailable;
     } catch (err) {
       // Retryable: the transfer may have happened; the record stays for a retry under the same id.
       if (!isSwarmError(err) || !err.retryable) await store.remove(record.name);
@@ -92,23 +93,23 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     return { agent: toAgentInfo(funded, { ...NO_LEDGER, available: agentAvailable }), token };
   }
 
-  async function list(): Promise<ListAgentsResponse> {
+  async function list(trace: TraceContext | undefined): Promise<ListAgentsResponse> {
     const agents = store.list();
     const infos = [];
     for (let i = 0; i < agents.length; i += LIST_CONCURRENCY) {
       const batch = agents.slice(i, i + LIST_CONCURRENCY);
-      infos.push(...(await Promise.all(batch.map(async (a) => toAgentInfo(a, await ledgerOf(a))))));
+      infos.push(...(await Promise.all(batch.map(async (a) => toAgentInfo(a, await ledgerOf(a, trace))))));
     }
     return { agents: infos };
   }
 
-  async function revoke(req: RevokeAgentRequest): Promise<RevokeAgentResponse> {
+  async function revoke(req: RevokeAgentRequest, trace: TraceContext | undefined): Promise<RevokeAgentResponse> {
     checkAgentName(req.name);
     const agent = await store.update(req.name, (a) => ({ ...a, revoked: true }));
     if (!agent) throw invalid(`no agent named '${req.name}' on this node`);
     let returned = 0n;
     try {
-      returned = (await bus.request(CreditDefundAgent, { agentAccount: agent.account, transferId: defundTransferId(agent), close: true })).returned;
+      returned = (await bus.request(CreditDefundAgent, { agentAccount: agent.account, transferId: defundTransferId(agent), close: true }, { trace })).returned;
     } catch (err) {
       // Never funded: nothing to return.
       if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT)) throw err;
@@ -117,12 +118,12 @@ export function createAgentAdmin(deps: AgentAdminDeps): AgentAdmin {
     const after = (await store.update(agent.name, (a) => ({ ...a, returned: a.returned + returned, defunds: a.defunds + 1 }))) ?? agent;
     deps.log.info({ agent: agent.name, returned: String(returned) }, 'agent revoked');
     // The account is closed: escrows still open return to the node when they close.
-    return { agent: toAgentInfo(after, await ledgerOf(after)), returned };
+    return { agent: toAgentInfo(after, await ledgerOf(after, trace)), returned };
   }
 
   return {
-    add: (req) => oneAtATime(() => add(req)),
-    list: () => oneAtATime(list),
-    revoke: (req) => oneAtATime(() => revoke(req)),
+    add: (req, trace) => oneAtATime(() => add(req, trace)),
+    list: (trace) => oneAtATime(() => list(trace)),
+    revoke: (req, trace) => oneAtATime(() => revoke(req, trace)),
   };
 }

@@ -71,9 +71,9 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
   const svc = await startBusService({ nc, log, name: 'api-svc', version: API_VERSION, description: "Agents' HTTP API and agent accounts", nodeId });
 
   const admin = createAgentAdmin({ store, bus: svc.client, clock: time.clock, randomBytes, log });
-  svc.serve(ApiAddAgent, (req) => admin.add(req));
-  svc.serve(ApiListAgents, () => admin.list());
-  svc.serve(ApiRevokeAgent, (req) => admin.revoke(req));
+  svc.serve(ApiAddAgent, (req, ctx) => admin.add(req, ctx.trace));
+  svc.serve(ApiListAgents, (_req, ctx) => admin.list(ctx.trace));
+  svc.serve(ApiRevokeAgent, (req, ctx) => admin.revoke(req, ctx.trace));
 
   const tasks = createAgentTasks({
     bus: svc.client,
