@@ -1,7 +1,7 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { ErrorCode } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
-import { demoDenseInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
+import { demoDenseInputs, getSkill, SKILL_NAMES, testShapeInputs } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
 import { waitFor, swarmErrorOf } from '@swarm/testing';
 import type { KernelPool } from './index';
@@ -91,6 +91,28 @@ describe('kernel pool - backend choice and stop', () => {
       expect(['webgpu', 'webasm']).toContain(pool.backend);
       expect(lines.join('\n')).toMatch(new RegExp(`kernel pool ready on ${pool.backend}`));
       if (pool.backend === 'webasm') expect(lines.join('\n')).toMatch(/webgpu/i);
+    } finally {
+      await pool.stop();
+    }
+  });
+
+  it('runs every test shape of every skill again and again on the cpu backend, each result verified', async () => {
+    // The cpu backend handed a kernel's own output arrays back, and the next run of that shape
+    // failed on the buffer the first had transferred (mlp at 1×1).
+    const pool = await createKernelPool({ threads: 1, maxQueue: 1, backend: 'cpu', log: silentLogger() });
+    try {
+      const refused: string[] = [];
+      for (const name of SKILL_NAMES) {
+        const skill = getSkill(name);
+        for (const shapes of skill.demo.testShapes.slice(0, -1)) {
+          for (let data = 0; data < 3; data++) {
+            const inputs = testShapeInputs(name, shapes, data, seededRandom(data));
+            const run = await pool.run(name, inputs, { timeoutMs: 20_000 });
+            if (!skill.verify(inputs, run.outputs, seededRandom(9)).ok) refused.push(`${name} ${JSON.stringify(shapes)} data ${data}`);
+          }
+        }
+      }
+      expect(refused).toEqual([]);
     } finally {
       await pool.stop();
     }

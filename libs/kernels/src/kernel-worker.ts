@@ -38,6 +38,10 @@ export async function runKernelTask(task: KernelTask): Promise<unknown> {
     compiled.destroy();
     throw err;
   }
+  // gpu.js's cpu backend can hand the same output arrays back on the next run of a kernel (seen with
+  // mlp at 1×1), and a transferred buffer is detached for good: that run then failed. Its outputs are
+  // copied first; the other backends return fresh buffers, which go back without a copy.
+  if (compiled.backend === 'cpu') outputs = outputs.map((o) => ({ ...o, data: o.data.slice() }));
   const result: KernelTaskResult = { outputs, backend: compiled.backend, executeMs: performance.now() - started };
   const buffers = [...new Set(outputs.map((o) => o.data.buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
   return move({

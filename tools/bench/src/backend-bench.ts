@@ -84,13 +84,13 @@ export async function benchBackends(opts: BackendBenchOptions): Promise<BackendB
       pool = await createKernelPool({ threads: opts.threads, maxQueue: 2 * opts.threads, backend: asked, log: silentLogger() });
     } catch (err) {
       rows.push(unavailable(asked, err));
-      opts.progress?.(`${asked}: unavailable (${rows[rows.length - 1].detail})`);
+      opts.progress?.(`${asked}: ${rows[rows.length - 1].detail}`);
       continue;
     }
     try {
       for (const skill of listSkills()) {
         for (const size of opts.sizes[skill.name] ?? []) {
-          const row = await benchOne(pool, asked, skill.name, size, opts);
+          const row = await benchOne(pool, asked, skill.name, size, opts).catch((err: unknown) => failedRow(asked, skill.name, size, err));
           rows.push(row);
           opts.progress?.(`${asked}/${row.ran} ${skill.name} ${size}: ${row.bestMs.toFixed(2)} ms, ${row.correct ? 'correct' : 'WRONG'}`);
         }
@@ -113,11 +113,17 @@ async function conform(pool: KernelPool, asked: KernelBackend, skill: SkillSpec<
     const large = shapes[0].reduce((n, d) => n * d, 1) >= 100_000;
     for (let data = 0; data < (large ? 1 : DATA_PER_SHAPE); data++) {
       const inputs = testShapeInputs(skill.name, shapes, data, random);
-      const { outputs } = await pool.run(skill.name, inputs, { timeoutMs: RUN_TIMEOUT_MS });
+      const where = `${JSON.stringify(shapes)} data ${data}`;
       results += 1;
+      let outputs;
+      try {
+        ({ outputs } = await pool.run(skill.name, inputs, { timeoutMs: RUN_TIMEOUT_MS }));
+      } catch (err) {
+        failures.push(`${where}: failed: ${messageOf(err)}`);
+        continue;
+      }
       const verdict = skill.verify(inputs, outputs, random);
       const agreement = skill.agree(inputs, skill.reference(inputs), outputs);
-      const where = `${JSON.stringify(shapes)} data ${data}`;
       if (!verdict.ok) failures.push(`${where}: ${verdict.detail}`);
       else if (!agreement.ok) failures.push(`${where}: ${agreement.detail}`);
     }
@@ -166,9 +172,31 @@ async function benchOne(pool: KernelPool, asked: KernelBackend, name: string, si
   return { asked, ran: first.backend, skill: name, size, firstMs, bestMs, bestWallMs, gworkPerSec, correct: failures.length === 0, detail, parallelPerSec };
 }
 
-function unavailable(asked: KernelBackend, err: unknown): BackendRow {
+/** The cause too: the pool's SwarmError names the skill, its cause what the kernel threw. */
+function messageOf(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return { asked, ran: '-', skill: '-', size: 0, firstMs: NaN, bestMs: NaN, bestWallMs: NaN, gworkPerSec: NaN, correct: false, detail: `unavailable: ${message.slice(0, 200)}` };
+  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return `${message}${cause}`.slice(0, 200);
+}
+
+/** A run that threw is a wrong answer, reported in its row; the other rows still run. */
+function failedRow(asked: KernelBackend, skill: string, size: number, err: unknown): BackendRow {
+  return { asked, ran: asked, skill, size, firstMs: NaN, bestMs: NaN, bestWallMs: NaN, gworkPerSec: NaN, correct: false, detail: `failed: ${messageOf(err)}` };
+}
+
+function unavailable(asked: KernelBackend, err: unknown): BackendRow {
+  return {
+    asked,
+    ran: '-',
+    skill: '-',
+    size: 0,
+    firstMs: NaN,
+    bestMs: NaN,
+    bestWallMs: NaN,
+    gworkPerSec: NaN,
+    correct: false,
+    detail: `unavailable: ${(err instanceof Error ? err.message : String(err)).slice(0, 200)}`,
+  };
 }
 
 /** Plain-text tables (this entry must not load cli-table3: it travels without the bench's dependencies). */
@@ -181,7 +209,7 @@ export function formatBackendRows(rows: readonly BackendRow[], threads: number):
       r.asked,
       r.ran,
       r.skill,
-      String(r.size),
+      r.size > 0 ? String(r.size) : '-',
       f(r.firstMs, 1),
       f(r.bestMs, 2),
       f(r.bestWallMs, 2),
@@ -225,9 +253,8 @@ export async function printBackendBench(argv: readonly string[]): Promise<boolea
     progress: (line) => process.stderr.write(`bench: ${line}\n`),
   });
   process.stdout.write(`\ngpu.js backends, every skill through the worker pool (${threads} threads; same inputs, same run)\n${formatBackendRows(rows, threads)}\n`);
-  process.stdout.write(
-    `\nEach skill's test shapes (edge shapes up to the node's limit), verified and compared with the plain-JS reference\n${formatConformanceRows(conformance)}\n`,
-  );
+  const shapes = conformance.length > 0 ? formatConformanceRows(conformance) : 'none: no backend asked for could start';
+  process.stdout.write(`\nEach skill's test shapes (edge shapes up to the node's limit), verified and compared with the plain-JS reference\n${shapes}\n`);
   // A backend named with --only must run; without it, one this machine lacks is only reported.
   const named = argv.includes('--only');
   return rows.every((r) => r.correct || (r.ran === '-' && !named)) && conformance.every((c) => c.wrong === 0);

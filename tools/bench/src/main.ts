@@ -185,7 +185,8 @@ async function benchVerify(): Promise<void> {
 }
 
 main().then(
-  () => process.exit(0),
+  // process.exitCode: a table may have failed (--backends) without throwing.
+  () => process.exit(),
   (err: unknown) => {
     process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
