@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { freePorts, LOOPBACK_HOST } from './free-ports';
+import { freePorts, LOOPBACK_HOST, pinnedListen, pinnedPort } from './free-ports';
 
 describe('freePorts - gateway ports for the nodes one launcher starts', () => {
   it('answers distinct ports that can be listened on at once', async () => {
@@ -16,5 +16,16 @@ describe('freePorts - gateway ports for the nodes one launcher starts', () => {
       ),
     );
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+});
+
+describe('pinned ports - one process never hands a port out twice', () => {
+  it('pins distinct ports across calls, for listen addresses and bare ports alike, and keeps given ones', async () => {
+    const addresses = await Promise.all(Array.from({ length: 6 }, () => pinnedListen(undefined)));
+    const ports = [...addresses.map((a) => Number(a.split(':')[1])), ...(await Promise.all(Array.from({ length: 6 }, () => pinnedPort())))];
+    expect(ports.every((p) => Number.isInteger(p) && p !== undefined && p > 0)).toBe(true);
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(addresses.every((a) => a.startsWith(`${LOOPBACK_HOST}:`))).toBe(true);
+    expect(await pinnedListen('127.0.0.1:4711')).toBe('127.0.0.1:4711');
   });
 });

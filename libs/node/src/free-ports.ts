@@ -24,8 +24,30 @@ export async function freePorts(count: number, host = LOOPBACK_HOST): Promise<nu
   }
 }
 
-/** Tries at finding a port no other listener of this node was given (the OS may hand one out twice). */
+/** Tries at finding a port no other listener of this process was given (the OS may hand one out twice). */
 const PORT_TRIES = 5;
+/**
+ * Every port this process has pinned, for any node it starts. A pinned port is free only until its
+ * service binds it, seconds later; nodes started at once must not be given one another's ports, and
+ * their nats-servers take pinned ports too (a random one could be a port just given to another
+ * node's service: `npm start`'s three nodes once failed that way).
+ */
+const PINNED = new Set<number>();
+
+/** A loopback port free now and never pinned before by this process; undefined when none binds. */
+export async function pinnedPort(host = LOOPBACK_HOST): Promise<number | undefined> {
+  for (let i = 0; i < PORT_TRIES; i++) {
+    const port = await freePorts(1, host).then(
+      (ports) => ports[0],
+      () => undefined,
+    );
+    if (port === undefined) return undefined;
+    if (PINNED.has(port)) continue;
+    PINNED.add(port);
+    return port;
+  }
+  return undefined;
+}
 
 /**
  * A listen address with a port fixed for the node's life: the one given, or (none given, or port
@@ -34,20 +56,11 @@ const PORT_TRIES = 5;
  * instead of wherever port 0 lands. A value that does not parse is passed on for the service's
  * own configuration error; a host where no port can be bound keeps port 0.
  */
-export async function pinnedListen(given: string | undefined, taken: Set<number>): Promise<string> {
+export async function pinnedListen(given: string | undefined): Promise<string> {
   const address = given ? parseHostPort(given) : { host: LOOPBACK_HOST, port: 0 };
   if (!address || address.port !== 0) return given ?? '';
-  for (let i = 0; i < PORT_TRIES; i++) {
-    const port = await freePorts(1, address.host).then(
-      (ports) => ports[0],
-      () => undefined,
-    );
-    if (port === undefined) return formatHostPort(address);
-    if (taken.has(port)) continue;
-    taken.add(port);
-    return formatHostPort({ host: address.host, port });
-  }
-  return formatHostPort(address);
+  const port = await pinnedPort(address.host);
+  return formatHostPort(port === undefined ? address : { host: address.host, port });
 }
 
 function listenOnAnyPort(host: string): Promise<Server> {

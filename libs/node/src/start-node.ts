@@ -19,8 +19,8 @@ import type { HealthResponse } from '@swarm/contracts';
 import { connectSwarm, NodeUnreachableError } from '@swarm/client';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { compiledNodeArgs, EXECUTOR_NICENESS, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
-import type { SupervisedNats, SupervisedProcess } from '@swarm/runtime';
-import { pinnedListen } from './free-ports';
+import type { NatsSupervisionEvent, SupervisedNats, SupervisedProcess } from '@swarm/runtime';
+import { pinnedListen, pinnedPort } from './free-ports';
 import { NodeError } from './node-error';
 import type { NodeFile } from './node-file';
 import { claimNodeFile, removeNodeFile, writeNodeFile } from './node-file';
@@ -38,6 +38,8 @@ const PRIVATE_UMASK = 0o077;
 const PRIVATE_DIR_MODE = 0o700;
 const APPS_DIR = resolve(__dirname, '../../../apps');
 const BUS_PROCESS = 'nats-server';
+/** Starts of nats-server on a pinned port before it is left to pick its own (see where it starts). */
+const NATS_PORT_TRIES = 3;
 
 export interface NodeOptions {
   home: string;
@@ -151,9 +153,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const { nodeId } = await loadOrCreateIdentity(home);
     // A closed bus: every service and client connects with its own key and role's permissions.
     const bus = await prepareClosedBus(home);
-    nats = await startSupervisedNats({
+    const natsOptions = {
       authorization: bus.authorization,
-      onEvent(e) {
+      onEvent(e: NatsSupervisionEvent) {
         if (e.kind === 'exited') {
           say('bus', BUS_PROCESS, `${BUS_PROCESS} exited (${e.code === null ? 'killed' : `code ${e.code}`}); restarting it on the same port`);
           record.busExited(e.code);
@@ -166,9 +168,18 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         }
         report();
       },
-    }).catch((err: Error) => {
-      throw new NodeError('SWARM_NATS_SERVER', err.message);
-    });
+    };
+    // On a pinned port, not one nats-server picks: that could be a port just pinned for a service of
+    // another node starting beside this one (free-ports.ts). A pinned port another program took
+    // meanwhile gets one more try; then nats-server picks.
+    for (let attempt = 1; nats === undefined; attempt++) {
+      const port = attempt < NATS_PORT_TRIES ? await pinnedPort() : undefined;
+      try {
+        nats = await startSupervisedNats(port === undefined ? natsOptions : { ...natsOptions, port });
+      } catch (err) {
+        if (port === undefined) throw new NodeError('SWARM_NATS_SERVER', (err as Error).message);
+      }
+    }
     const natsUrl = nats.url;
     say('bus', BUS_PROCESS, `${BUS_PROCESS} listening on ${natsUrl} (closed bus: one key per service, in ${join(home, 'bus')})`);
     record.started(BUS_PROCESS, nats.pid());
@@ -292,11 +303,10 @@ async function connectObserver(natsUrl: string, seedFile: string): Promise<Swarm
  */
 async function swarmEnv(opts: NodeOptions): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = {};
-  const taken = new Set<number>();
   const gateway = opts.gatewayListen ?? opts.env?.['SWARM_GATEWAY_LISTEN'] ?? process.env['SWARM_GATEWAY_LISTEN'];
-  env['SWARM_GATEWAY_LISTEN'] = await pinnedListen(gateway, taken);
+  env['SWARM_GATEWAY_LISTEN'] = await pinnedListen(gateway);
   const http = opts.httpListen ?? opts.env?.['SWARM_HTTP_LISTEN'] ?? process.env['SWARM_HTTP_LISTEN'];
-  env['SWARM_HTTP_LISTEN'] = await pinnedListen(http, taken);
+  env['SWARM_HTTP_LISTEN'] = await pinnedListen(http);
   if (opts.seeds) env['SWARM_SEEDS'] = opts.seeds.join(',');
   if (opts.skills) env['SWARM_SKILLS'] = opts.skills.join(',');
   if (opts.recordTtlMs !== undefined) env['SWARM_RECORD_TTL_MS'] = String(opts.recordTtlMs);
