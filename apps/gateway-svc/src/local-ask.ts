@@ -21,7 +21,7 @@ export interface LocalAsk {
 
 export async function askLocal<Req, Res>(bus: BusClient, rpc: Rpc<Req, Res>, req: Req, ask: LocalAsk): Promise<Res> {
   try {
-    return await bus.request(rpc, req, { timeoutMs: ask.timeoutMs, ...(ask.signal ? { signal: ask.signal } : {}), ...(ask.trace ? { trace: ask.trace } : {}) });
+    return await bus.request(rpc, req, { timeoutMs: ask.timeoutMs, ...(ask.signal ? { signal: ask.signal } : {}), trace: ask.trace });
   } catch (err) {
     if (isSwarmError(err) && err.code !== ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED && err.code !== ErrorCode.ERROR_CODE_UNAVAILABLE) throw err;
     throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${ask.what} did not answer within ${ask.timeoutMs} ms`, true, { cause: err });

@@ -6,11 +6,11 @@
  * span's decision and a task is one whole trace or none; on an event only when sampled (nobody
  * continues a trace from an event, and an event needs no headers otherwise).
  */
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { EventTopic, Rpc } from '@swarm/contracts';
 import { ErrorCode, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import type { Logger, TraceContext } from '@swarm/telemetry';
-import { injectTraceContext, isSampled, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
+import { inChildSpan, injectTraceContext, isSampled, isTracing, NO_TRACE } from '@swarm/telemetry';
 import type { Msg, MsgHdrs, NatsConnection, NatsError, Subscription } from 'nats';
 import { ErrorCode as NatsErrorCode, headers as natsHeaders } from 'nats';
 import type { Outbox } from './outbox';
@@ -183,13 +183,7 @@ function traced<Req, Res>(
     return send(data, h, timeout);
   };
   if (!isTracing()) return exchange(undefined);
-  const client = startChildSpan(tracer(), `request ${rpc.subject}`, { kind: SpanKind.CLIENT }, opts.trace ?? NO_TRACE);
-  return exchange(client.trace)
-    .catch((err: unknown) => {
-      client.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-      throw err;
-    })
-    .finally(() => client.span.end());
+  return inChildSpan(tracer(), `request ${rpc.subject}`, { kind: SpanKind.CLIENT }, opts.trace ?? NO_TRACE, exchange);
 }
 
 function decodeReply<Req, Res>(rpc: Rpc<Req, Res>, reply: Msg): Res {

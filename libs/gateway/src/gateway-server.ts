@@ -10,13 +10,13 @@
  */
 import type { handleUnaryCall, ServerInterceptor, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
 import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
 import { createRateLimiter } from '@swarm/pipeline';
 import type { Logger, TraceContext } from '@swarm/telemetry';
-import { extractTraceContext, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
+import { extractTraceContext, inChildSpan, isTracing, NO_TRACE } from '@swarm/telemetry';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer } from 'node:tls';
@@ -203,17 +203,9 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
         callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error')));
       }
       const run = (traceContext: TraceContext) => Promise.resolve().then(() => handler({ peerId, request: decoded.message, signal: controller.signal, trace: traceContext }));
-      let settled: Promise<unknown>;
-      if (isTracing()) {
-        const attributes = { 'swarm.peer_id': peerId };
-        const server = startChildSpan(tracer, path, { kind: SpanKind.SERVER, attributes }, extractTraceContext(metadataCarrier(call.metadata)));
-        settled = run(server.trace)
-          .catch((err: unknown) => {
-            server.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-            throw err;
-          })
-          .finally(() => server.span.end());
-      } else settled = run(NO_TRACE);
+      const settled = isTracing()
+        ? inChildSpan(tracer, path, { kind: SpanKind.SERVER, attributes: { 'swarm.peer_id': peerId } }, extractTraceContext(metadataCarrier(call.metadata)), run)
+        : run(NO_TRACE);
       settled.then(
         (value) => finish(undefined, value),
         (err: unknown) => finish(err),

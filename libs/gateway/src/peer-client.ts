@@ -13,12 +13,12 @@
  */
 import type { Client, ServiceError } from '@grpc/grpc-js';
 import { credentials, makeGenericClientConstructor, Metadata } from '@grpc/grpc-js';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanKind, trace } from '@opentelemetry/api';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
 import type { TraceContext } from '@swarm/telemetry';
-import { injectTraceContext, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
+import { inChildSpan, injectTraceContext, isTracing, NO_TRACE } from '@swarm/telemetry';
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { metadataCarrier } from './metadata-carrier';
@@ -168,13 +168,9 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
     async call(method, request, callOpts = {}) {
       if (!isTracing()) return exchange(method, request, callOpts, undefined) as Promise<never>;
       const attributes = { 'swarm.peer_id': peer.nodeId };
-      const client = startChildSpan(tracer, `request ${peerMethodPath(method)}`, { kind: SpanKind.CLIENT, attributes }, callOpts.trace ?? NO_TRACE);
-      return exchange(method, request, callOpts, client.trace)
-        .catch((err: unknown) => {
-          client.span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-          throw err;
-        })
-        .finally(() => client.span.end()) as Promise<never>;
+      return inChildSpan(tracer, `request ${peerMethodPath(method)}`, { kind: SpanKind.CLIENT, attributes }, callOpts.trace ?? NO_TRACE, (traceContext) =>
+        exchange(method, request, callOpts, traceContext),
+      ) as Promise<never>;
     },
     close() {
       closed = true;

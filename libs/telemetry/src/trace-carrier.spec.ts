@@ -1,8 +1,8 @@
 import type { Span, Tracer } from '@opentelemetry/api';
-import { propagation, trace, TraceFlags } from '@opentelemetry/api';
+import { propagation, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { HeaderCarrier } from './trace-carrier';
-import { configureTracing, extractTraceContext, injectTraceContext, isSampled, NO_TRACE, startChildSpan } from './trace-carrier';
+import { configureTracing, extractTraceContext, inChildSpan, injectTraceContext, isSampled, NO_TRACE, startChildSpan } from './trace-carrier';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const remote = (traceFlags: number) => trace.setSpan(NO_TRACE, trace.wrapSpanContext({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331', traceFlags, isRemote: true }));
@@ -52,6 +52,21 @@ describe('startChildSpan', () => {
     expect(isSampled(startChildSpan(fresh, 'request y', {}, NO_TRACE).trace)).toBe(true); // 0.3 < 0.5
     expect(isSampled(startChildSpan(fresh, 'request z', {}, NO_TRACE).trace)).toBe(false); // 0.7
     expect(fresh.started).toBe(1);
+  });
+});
+
+describe('inChildSpan', () => {
+  it('runs the work in the child span, ends the span when it settles, and marks a rejection as failed', async () => {
+    const events: string[] = [];
+    const span = trace.wrapSpanContext({ traceId: TRACE_ID, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
+    span.setStatus = (status) => (events.push(`status ${status.code} ${status.message ?? ''}`), span);
+    span.end = () => void events.push('end');
+    const tracer = { startSpan: () => span, startActiveSpan: () => undefined } as unknown as Tracer;
+    const parent = remote(TraceFlags.SAMPLED);
+    await expect(inChildSpan(tracer, 'ok', {}, parent, async (t) => trace.getSpan(t))).resolves.toBe(span);
+    expect(events).toEqual(['end']);
+    await expect(inChildSpan(tracer, 'bad', {}, parent, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(events).toEqual(['end', `status ${SpanStatusCode.ERROR} boom`, 'end']);
   });
 });
 

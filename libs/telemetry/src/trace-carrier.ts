@@ -10,7 +10,7 @@
  * no span, id, context or header formatting in any service (issue 12).
  */
 import type { Context, Span, SpanOptions, TextMapGetter, TextMapSetter, Tracer } from '@opentelemetry/api';
-import { propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { propagation, ROOT_CONTEXT, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 
 /** A request's trace: which span its work hangs off and whether it is recorded. Opaque to callers. */
@@ -89,6 +89,20 @@ export function startChildSpan(tracer: Tracer, name: string, options: SpanOption
   }
   const span = tracer.startSpan(name, options, parent);
   return { span, trace: trace.setSpan(parent, span) };
+}
+
+/**
+ * `work` in a child span of `parent` (startChildSpan), given the span's context to pass on: a
+ * rejection marks the span as failed, and the span ends when the work settles.
+ */
+export function inChildSpan<T>(tracer: Tracer, name: string, options: SpanOptions, parent: TraceContext, work: (trace: TraceContext) => Promise<T>): Promise<T> {
+  const child = startChildSpan(tracer, name, options, parent);
+  return work(child.trace)
+    .catch((err: unknown) => {
+      child.span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    })
+    .finally(() => child.span.end());
 }
 
 /** Whether the span of `ctx` is recorded (sampled): only then do events carry its context. */
