@@ -90,7 +90,7 @@ export async function benchBackends(opts: BackendBenchOptions): Promise<BackendB
     try {
       for (const skill of listSkills()) {
         for (const size of opts.sizes[skill.name] ?? []) {
-          const row = await benchOne(pool, asked, skill.name, size, opts).catch((err: unknown) => failedRow(asked, skill.name, size, err));
+          const row = await benchOne(pool, asked, skill, size, opts).catch((err: unknown) => failedRow(asked, skill.name, size, err));
           rows.push(row);
           opts.progress?.(`${asked}/${row.ran} ${skill.name} ${size}: ${row.bestMs.toFixed(2)} ms, ${row.correct ? 'correct' : 'WRONG'}`);
         }
@@ -132,9 +132,8 @@ async function conform(pool: KernelPool, asked: KernelBackend, skill: SkillSpec<
   return { asked, skill: skill.name, shapes: skill.demo.testShapes.length, results, wrong: failures.length, detail };
 }
 
-async function benchOne(pool: KernelPool, asked: KernelBackend, name: string, size: number, opts: BackendBenchOptions): Promise<BackendRow> {
-  const skill = listSkills().find((s) => s.name === name);
-  if (!skill) throw new Error(`unknown skill ${name}`);
+async function benchOne(pool: KernelPool, asked: KernelBackend, skill: SkillSpec<SkillName>, size: number, opts: BackendBenchOptions): Promise<BackendRow> {
+  const { name } = skill;
   const inputs: DenseTensor[] = demoDenseInputs(skill, size, seededRandom(size));
   const reference = skill.reference(inputs);
   const failures: string[] = [];

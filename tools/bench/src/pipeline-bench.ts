@@ -3,14 +3,7 @@
  * tiny vecadd, next to a raw NATS request/reply round trip: the floor (nats-floor.ts: a second,
  * open nats-server of the same binary, the echo responder in its own process).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connectSwarm } from '@swarm/client';
-import { fromTensor } from '@swarm/contracts';
-import { seededRandom } from '@swarm/determinism';
-import { demoInputs, priceOf } from '@swarm/skills';
-import { startNode } from '@swarm/node';
+import { startBenchNode } from './bench-node';
 import { startNatsFloor } from './nats-floor';
 import { usagePerOp } from './proc-usage';
 import { measure } from './stats';
@@ -31,13 +24,7 @@ export interface PipelineBenchOptions {
 const FLOOR_PAYLOAD_BYTES = 64;
 
 export async function benchPipeline(opts: PipelineBenchOptions) {
-  const home = await mkdtemp(join(tmpdir(), 'swarm-bench-'));
-  // A real node as `swarm up` runs it; a large grant so the run never runs out of credit.
-  const node = await startNode({
-    home,
-    executors: opts.executors,
-    env: { SWARM_NATS_URL: '', SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000', SWARM_CREDIT_SYNC_WRITES: String(opts.syncWrites), ...opts.env },
-  });
+  const bench = await startBenchNode(opts);
   try {
     const floor = await startNatsFloor(FLOOR_PAYLOAD_BYTES);
     type Latency = Awaited<ReturnType<typeof measure>>;
@@ -54,28 +41,21 @@ export async function benchPipeline(opts: PipelineBenchOptions) {
       await floor.stop();
     }
     if (!rawPar) throw new Error('the concurrent floor run did not finish');
-    const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
     // One service call (credit.balance: a read, no ledger write) beside the whole task.
-    const balance = () => client.balance();
+    const balance = () => bench.client.balance();
     await measure(200, 4, balance);
     const callSeq = await measure(opts.sequential * 4, 1, balance);
     const callPar = await measure(opts.concurrent * 4, opts.concurrency, balance);
-    const inputs = demoInputs('vecadd', opts.vecaddSize, seededRandom(3));
-    const budget = priceOf('vecadd', inputs.map(fromTensor));
-    const submit = () => client.submit({ skill: 'vecadd', inputs, budget, timeoutMs: 10_000 });
-    await measure(50, 4, submit); // warm-up: JIT, kernel compile, provider cache
-    const seq = await measure(opts.sequential, 1, submit);
+    await measure(50, 4, bench.submit); // warm-up: JIT, kernel compile, provider cache
+    const seq = await measure(opts.sequential, 1, bench.submit);
     let par: Latency | undefined;
     // CPU and socket writes of each process over the concurrent run, per task.
-    const processes = [...node.services.flatMap(({ name, pid }) => (pid === undefined ? [] : [{ name, pid }])), { name: 'nats-server', pid: node.natsPid() }];
-    const perTask = await usagePerOp(processes, opts.concurrent, async () => {
-      par = await measure(opts.concurrent, opts.concurrency, submit);
+    const perTask = await usagePerOp(bench.processes(), opts.concurrent, async () => {
+      par = await measure(opts.concurrent, opts.concurrency, bench.submit);
     });
-    await client.close();
     if (!par) throw new Error('the concurrent run did not finish');
     return { rawSeq, rawPar, floorPerOp, callSeq, callPar, seq, par, perTask };
   } finally {
-    await node.stop();
-    await rm(home, { recursive: true, force: true });
+    await bench.stop();
   }
 }

@@ -20,9 +20,11 @@ export function latencyRecorder() {
   };
 }
 
-/** Runs `op` `total` times with at most `concurrency` in flight; returns ops/s and latencies. */
-export async function measure(total: number, concurrency: number, op: () => Promise<unknown>) {
-  const rec = latencyRecorder();
+/**
+ * Runs `op` `total` times with at most `concurrency` in flight; returns ops/s and latencies. `rec`:
+ * a recorder shared by several runs (blocks of one side, tracing-bench.ts), whose latencies these add to.
+ */
+export async function measure(total: number, concurrency: number, op: () => Promise<unknown>, rec = latencyRecorder()) {
   let started = 0;
   const t0 = performance.now();
   const lane = async () => {

@@ -7,19 +7,11 @@
  * small share at 1% sampling; /proc counts in 10 ms steps, which averages out over the blocks. Run one after the other, the same
  * comparison moved by ±10% between runs on a shared 2-core machine, more than tracing costs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { SwarmClient } from '@swarm/client';
-import { connectSwarm } from '@swarm/client';
-import { fromTensor } from '@swarm/contracts';
-import { seededRandom } from '@swarm/determinism';
-import type { RunningNode } from '@swarm/node';
-import { startNode } from '@swarm/node';
-import { demoInputs, priceOf } from '@swarm/skills';
+import type { BenchNode } from './bench-node';
+import { startBenchNode } from './bench-node';
 import { startOtlpSink } from './otlp-sink';
 import { usagePerOp } from './proc-usage';
-import { latencyRecorder } from './stats';
+import { latencyRecorder, measure } from './stats';
 
 export interface TracingBenchOptions {
   /** Blocks per side, taken in turns (untraced, traced, untraced, …). */
@@ -41,57 +33,21 @@ export interface TracingSide {
   readonly cpuMsPerTask: number;
 }
 
-interface Side {
+interface Side extends BenchNode {
   readonly name: string;
-  readonly node: RunningNode;
-  readonly client: SwarmClient;
-  readonly home: string;
-  submit(): Promise<unknown>;
-  processes(): Array<{ name: string; pid: number }>;
 }
 
 async function startSide(name: string, env: Readonly<Record<string, string>>): Promise<Side> {
-  const home = await mkdtemp(join(tmpdir(), 'swarm-bench-'));
-  const node = await startNode({
-    home,
-    executors: 1,
-    env: { SWARM_NATS_URL: '', SWARM_LOG_LEVEL: 'warn', SWARM_GENESIS_GRANT: '1000000', SWARM_CREDIT_SYNC_WRITES: 'false', ...env },
-  });
-  const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
-  const inputs = demoInputs('vecadd', 16, seededRandom(3));
-  const budget = priceOf('vecadd', inputs.map(fromTensor));
-  return {
-    name,
-    node,
-    client,
-    home,
-    submit: () => client.submit({ skill: 'vecadd', inputs, budget, timeoutMs: 10_000 }),
-    processes: () => [...node.services.flatMap(({ name: n, pid }) => (pid === undefined ? [] : [{ name: n, pid }])), { name: 'nats-server', pid: node.natsPid() }],
-  };
+  return { name, ...(await startBenchNode({ executors: 1, syncWrites: false, vecaddSize: 16, env })) };
 }
 
-async function stopSide(side: Side): Promise<void> {
-  await side.client.close();
-  await side.node.stop();
-  await rm(side.home, { recursive: true, force: true });
-}
-
-/** `tasks` submits at `concurrency` in flight; its wall time, CPU and latencies go to `into`. */
+/** `tasks` submits at `concurrency` in flight; its time, CPU and latencies go to `into`. */
 async function runBlock(side: Side, tasks: number, concurrency: number, into: { ms: number; cpuMs: number; tasks: number; rec: ReturnType<typeof latencyRecorder> }) {
-  let started = 0;
-  const t0 = performance.now();
+  let opsPerSec = 0;
   const usage = await usagePerOp(side.processes(), 1, async () => {
-    const lane = async () => {
-      while (started < tasks) {
-        started += 1;
-        const s = performance.now();
-        await side.submit();
-        into.rec.record(performance.now() - s);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, lane));
+    ({ opsPerSec } = await measure(tasks, concurrency, side.submit, into.rec));
   });
-  into.ms += performance.now() - t0;
+  into.ms += (tasks * 1000) / opsPerSec;
   into.cpuMs += usage.reduce((sum, u) => sum + u.cpuMsPerOp, 0);
   into.tasks += tasks;
 }
@@ -129,7 +85,7 @@ export async function benchTracing(opts: TracingBenchOptions): Promise<TracingSi
       };
     });
   } finally {
-    await Promise.allSettled(sides.map(stopSide));
+    await Promise.allSettled(sides.map((side) => side.stop()));
     await sink.close();
   }
 }
