@@ -8,8 +8,20 @@
  */
 import type { BusClient } from '@swarm/bus';
 import { createBusClient } from '@swarm/bus';
-import type { LedgerEntry, RefundRequest, ReserveRequest, SettleRequest } from '@swarm/contracts';
-import { CreditBalance, CreditHealth, CreditRefund, CreditReserve, CreditSettle, EntryKind, ErrorCode, isSwarmError, LedgerEntryEvents, SwarmError } from '@swarm/contracts';
+import type { ChargeRequest, LedgerEntry, RefundRequest, ReserveRequest, SettleRequest } from '@swarm/contracts';
+import {
+  CreditBalance,
+  CreditCharge,
+  CreditHealth,
+  CreditRefund,
+  CreditReserve,
+  CreditSettle,
+  EntryKind,
+  ErrorCode,
+  isSwarmError,
+  LedgerEntryEvents,
+  SwarmError,
+} from '@swarm/contracts';
 import type { Ledger } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
 import { manualClock, seededRandom } from '@swarm/determinism';
@@ -39,7 +51,11 @@ const ESCROW_TTL_MS = 3_000;
 /** Replies that mean "the service went away; the request may or may not have committed". */
 const LOST = new Set([ErrorCode.ERROR_CODE_UNAVAILABLE, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED]);
 
-type Op = { rpc: typeof CreditReserve; req: ReserveRequest } | { rpc: typeof CreditSettle; req: SettleRequest } | { rpc: typeof CreditRefund; req: RefundRequest };
+type Op =
+  | { rpc: typeof CreditReserve; req: ReserveRequest }
+  | { rpc: typeof CreditSettle; req: SettleRequest }
+  | { rpc: typeof CreditRefund; req: RefundRequest }
+  | { rpc: typeof CreditCharge; req: ChargeRequest };
 
 describe('credit-svc process - crash recovery', () => {
   let server: NatsServerHandle;
@@ -50,6 +66,8 @@ describe('credit-svc process - crash recovery', () => {
   const copies: TempDir[] = [];
   const running = new Set<ServiceProcess>();
   const escrowIds = new Set<string>();
+  /** Escrows made by a charge (reserve and settle in one write): never seen open. */
+  const charged = new Set<string>();
   /** Requests whose reply was lost during the kills; a caller would retry them, and so do the tests. */
   let uncertain: Op[] = [];
   const refused: string[] = [];
@@ -117,6 +135,13 @@ describe('credit-svc process - crash recovery', () => {
       const escrowId = `r${round}-w${w}-${n}`;
       const amount = BigInt(1 + Math.floor(random() * 20));
       escrowIds.add(escrowId);
+      if (random() < 0.2) {
+        charged.add(escrowId);
+        const paid = 1n + BigInt(Math.floor(random() * Number(amount)));
+        const notAfterMs = BigInt(Date.now() + 3_600_000);
+        await send({ rpc: CreditCharge, req: { escrowId, account: nodeId, amount, payouts: [{ payee: PAYEES[w % PAYEES.length], amount: paid }], notAfterMs } });
+        continue;
+      }
       // The service's default lifetime: a retry of a reserve that never landed gets a fresh expiry.
       if (!(await send({ rpc: CreditReserve, req: { escrowId, account: nodeId, amount, expiresAtMs: 0n, payees: PAYEES } }))) continue;
       // Each worker leaves its first escrow of a round open, so the last kill surely leaves some
@@ -191,6 +216,8 @@ describe('credit-svc process - crash recovery', () => {
         const closes = kinds.slice(1);
         expect([[], [EntryKind.ENTRY_KIND_REFUND], [EntryKind.ENTRY_KIND_SETTLE], [EntryKind.ENTRY_KIND_SETTLE, EntryKind.ENTRY_KIND_REFUND]]).toContainEqual(closes);
         expect(kinds[0]).toBe(EntryKind.ENTRY_KIND_RESERVE);
+        // A charge landed whole or not at all.
+        if (charged.has(id)) expect(closes[0]).toBe(EntryKind.ENTRY_KIND_SETTLE);
       }
       return { open: report.totals.openEscrows };
     });
@@ -211,6 +238,7 @@ describe('credit-svc process - crash recovery', () => {
   it('survives SIGKILL at several moments under concurrent load', async () => {
     expect(refused).toEqual([]);
     expect(uncertain.length).toBeGreaterThan(0); // the last kill cut requests off; callers would retry them
+    expect(charged.size).toBeGreaterThan(0);
     const { open } = await expectConsistentStore(await copyOfKilledNode());
     expect(open).toBeGreaterThan(0);
   });

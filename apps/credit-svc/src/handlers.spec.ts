@@ -40,6 +40,7 @@ function fakeLedger(): Ledger & { balances: string[]; defunds: DefundAgentReques
     defunds,
     reserve: async () => ({ result: { escrowId: 'e1', available: 1n }, entries: [] }),
     settle: async () => ({ result: { escrowId: 'e1', paid: 1n, refunded: 0n }, entries: [] }),
+    charge: async () => ({ result: { escrowId: 'e1', paid: 1n, refunded: 0n }, entries: [] }),
     refund: async () => ({ result: { escrowId: 'e1', refunded: 5n }, entries: [entry] }),
     fundAgent: async () => ({ result: { agentAvailable: 5n, nodeAvailable: 95n }, entries: [transferEntry] }),
     defundAgent: async (req) => {

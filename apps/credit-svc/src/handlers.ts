@@ -6,6 +6,7 @@ import type {
   AuditResponse,
   BalanceRequest,
   BalanceResponse,
+  ChargeRequest,
   ChainBlocksRequest,
   ChainBlocksResponse,
   DefundAgentRequest,
@@ -51,6 +52,8 @@ export interface CreditHandlerDeps {
 export interface CreditHandlers {
   reserve: Handler<ReserveRequest, ReserveResponse>;
   settle: Handler<SettleRequest, SettleResponse>;
+  /** Reserve and settle at once (router-svc only, bus-roles.ts); never pays another node. */
+  charge: Handler<ChargeRequest, SettleResponse>;
   refund: Handler<RefundRequest, RefundResponse>;
   balance: Handler<BalanceRequest, BalanceResponse>;
   audit: Handler<AuditRequest, AuditResponse>;
@@ -146,6 +149,7 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
       if (req.task) deps.onReceiptsOwed();
       return done;
     },
+    charge: async (req, ctx) => announce(await ledger.charge(req), ctx.trace),
     refund: async (req, ctx) => announce(await ledger.refund(req), ctx.trace),
     fundAgent: async (req, ctx) => announce(await ledger.fundAgent(req), ctx.trace),
     defundAgent: async (req, ctx) => announce(await ledger.defundAgent(req), ctx.trace),

@@ -5,6 +5,7 @@ import {
   CreditAudit,
   CreditBalance,
   CreditChainBlocks,
+  CreditCharge,
   CreditDefundAgent,
   CreditEscrow,
   CreditFundAgent,
@@ -136,6 +137,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditReserve, handlers.reserve, opts);
   bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
   bus.serve(CreditRefund, handlers.refund, opts);
+  bus.serve(CreditCharge, handlers.charge, opts);
   bus.serve(CreditBalance, handlers.balance, opts);
   bus.serve(CreditAudit, handlers.audit, opts);
   bus.serve(CreditEscrow, handlers.escrow, opts);

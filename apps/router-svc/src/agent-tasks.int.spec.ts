@@ -2,6 +2,7 @@ import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
 import type { TaskStatusResponse } from '@swarm/contracts';
 import {
+  CreditCharge,
   CreditEscrow,
   CreditRefund,
   CreditReserve,
@@ -50,6 +51,7 @@ async function startNode(nc: NatsConnection) {
   svc.serve(CreditReserve, async (r) => (await ledger.reserve(r)).result);
   svc.serve(CreditSettle, async (r) => (await ledger.settle(r)).result);
   svc.serve(CreditRefund, async (r) => (await ledger.refund(r)).result);
+  svc.serve(CreditCharge, async (r) => (await ledger.charge(r)).result);
   svc.serve(CreditEscrow, async (r) => escrowStatus(r.escrowId, await ledger.escrow(r.escrowId)));
   svc.serve(RegistryFindProviders, () => ({ providers: [Provider.fromPartial({ nodeId: NODE_ID, local: true, skills: ['vecadd'] })] }));
   svc.serve(ExecutorExecute, (req) => {

@@ -6,6 +6,7 @@
 import type { BusClient } from '@swarm/bus';
 import { AckTimeoutError } from '@swarm/bus';
 import {
+  CreditCharge,
   CreditEscrow,
   CreditRefund,
   CreditReserve,
@@ -82,6 +83,11 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       const task = taskFactsOf(escrowId, nodeId, payouts, facts);
       const req = SettleRequest.fromPartial({ escrowId, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })) });
       const r = await bus.request(CreditSettle, task ? { ...req, task } : req, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
+      return { paid: r.paid, refunded: r.refunded };
+    },
+    async charge(escrowId, account, amount, payouts, notAfterMs) {
+      const req = { escrowId, account, amount, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })), notAfterMs: BigInt(Math.floor(notAfterMs)) };
+      const r = await bus.request(CreditCharge, req, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
       return { paid: r.paid, refunded: r.refunded };
     },
     async refund(escrowId) {

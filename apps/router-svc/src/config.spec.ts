@@ -1,5 +1,5 @@
 import type { ConfigError } from '@swarm/config';
-import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/pipeline';
+import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS, FOLD_MAX_WORK } from '@swarm/pipeline';
 import {
   DEFAULT_MAX_INFLIGHT,
   DEFAULT_MAX_INFLIGHT_BYTES,
@@ -55,6 +55,7 @@ describe('router-svc config - task table and attempts', () => {
       taskResultBytes: DEFAULT_TASK_RESULT_BYTES,
       attemptMinMs: ATTEMPT_MIN_MS,
       attemptWorkPerMs: ATTEMPT_WORK_PER_MS,
+      foldMaxWork: FOLD_MAX_WORK,
     });
   });
 

@@ -1,6 +1,6 @@
 import type { Env, ServiceConfig } from '@swarm/config';
 import { ConfigError, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
-import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS } from '@swarm/pipeline';
+import { ATTEMPT_MIN_MS, ATTEMPT_WORK_PER_MS, FOLD_MAX_WORK } from '@swarm/pipeline';
 
 /**
  * An executor acknowledges a dispatch from its event loop on arrival (kernels run in worker
@@ -57,6 +57,8 @@ export interface RouterConfig extends ServiceConfig {
   /** How long an executor has to acknowledge a dispatch before the attempt counts as lost. */
   readonly ackTimeoutMs: number;
   readonly attemptWorkPerMs: number;
+  /** Tasks of at most this much work run on this node's executors before a charge (RouterLimits.foldMaxWork); 0: never. */
+  readonly foldMaxWork: number;
 }
 
 export function loadRouterConfig(env: Env): RouterConfig {
@@ -75,6 +77,7 @@ export function loadRouterConfig(env: Env): RouterConfig {
     SWARM_ROUTER_ATTEMPT_MIN_MS: intVar({ default: ATTEMPT_MIN_MS, min: 100, max: TASK_MAX_TIMEOUT_MS }),
     SWARM_ROUTER_ACK_TIMEOUT_MS: intVar({ default: DEFAULT_ACK_TIMEOUT_MS, min: 50, max: TASK_MAX_TIMEOUT_MS }),
     SWARM_ROUTER_ATTEMPT_WORK_PER_MS: intVar({ default: ATTEMPT_WORK_PER_MS, min: 1, max: 1_000_000_000 }),
+    SWARM_ROUTER_FOLD_MAX_WORK: intVar({ default: FOLD_MAX_WORK, min: 0, max: 1_000_000_000 }),
   });
   // Otherwise the largest request the router accepts could never be admitted.
   if (v.SWARM_ROUTER_MAX_INFLIGHT_BYTES < v.SWARM_MAX_REQUEST_BYTES) {
@@ -98,5 +101,6 @@ export function loadRouterConfig(env: Env): RouterConfig {
     attemptMinMs: v.SWARM_ROUTER_ATTEMPT_MIN_MS,
     ackTimeoutMs: v.SWARM_ROUTER_ACK_TIMEOUT_MS,
     attemptWorkPerMs: v.SWARM_ROUTER_ATTEMPT_WORK_PER_MS,
+    foldMaxWork: v.SWARM_ROUTER_FOLD_MAX_WORK,
   });
 }

@@ -2,7 +2,7 @@ import { DEADLINE_HEADER } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, fromTensor, SwarmError } from '@swarm/contracts';
 import { randomUuid, seededRandom, virtualTime } from '@swarm/determinism';
-import type { TaskPorts } from '@swarm/pipeline';
+import type { RouterLimits, TaskPorts } from '@swarm/pipeline';
 import { createAdmission, createTaskTable, DEFAULT_ROUTER_LIMITS, SETTLE_GRACE_MS } from '@swarm/pipeline';
 import { demoInputs, priceOf } from '@swarm/skills';
 import { NO_TRACE, silentLogger } from '@swarm/telemetry';
@@ -27,6 +27,11 @@ function silentExecutorPorts(calls: string[]): TaskPorts {
       calls.push(`refund ${id}`);
       return { refunded: 1n };
     },
+    charge: async (id, _account, amount, payouts) => {
+      calls.push(`charge ${id}`);
+      const paid = payouts.reduce((sum, p) => sum + p.amount, 0n);
+      return { paid, refunded: amount - paid };
+    },
     escrow: async () => ({ state: 'none', payer: '', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 }),
     findProviders: async () => [{ nodeId: NODE, local: true }],
     // As a bus request does: an abort ends it with a retryable DEADLINE_EXCEEDED.
@@ -38,8 +43,11 @@ function silentExecutorPorts(calls: string[]): TaskPorts {
   };
 }
 
+/** These tests follow the escrow path (reserve first) unless they say otherwise. */
+const ESCROW_PATH = { ...DEFAULT_ROUTER_LIMITS, foldMaxWork: 0 };
+
 /** The submit handler on virtual time: nothing happens until the test advances it. */
-function routerOnVirtualTime() {
+function routerOnVirtualTime(limits: RouterLimits = ESCROW_PATH) {
   const time = virtualTime(START_MS);
   const calls: string[] = [];
   const finished: string[] = [];
@@ -51,7 +59,7 @@ function routerOnVirtualTime() {
   );
   const handle = submitHandler({
     components: { ports: silentExecutorPorts(calls), clock: time.clock, stopwatch: time.stopwatch, random, sleep: (ms, signal) => time.scheduler.sleep(ms, signal) },
-    limits: DEFAULT_ROUTER_LIMITS,
+    limits,
     config,
     admission: createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random),
     accounts: nodeTaskAccounts(NODE),
@@ -110,6 +118,18 @@ describe('router submit - deadlines on virtual time', () => {
     await r.time.advance(1);
     expect(await failed).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
     expect(r.calls.at(-1)).toBe(`refund ${r.taskId}`);
+  });
+
+  it('ends a folded task (run before any reserve) whose executor never answers at its deadline, with nothing reserved or charged', async () => {
+    const r = routerOnVirtualTime(DEFAULT_ROUTER_LIMITS);
+    const failed = Promise.resolve(r.handle(vecaddRequest(), { log: silentLogger(), headers: undefined, trace: NO_TRACE })).catch((err: unknown) => err);
+    await r.time.advance(TIMEOUT_MS - 1);
+    expect(r.calls).toEqual(['execute']);
+    await r.time.advance(1);
+    expect(await failed).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    expect(r.calls).toEqual(['execute']);
+    expect(r.finished).toEqual([`${r.taskId} failed`]);
+    expect(r.time.pending()).toBe(0);
   });
 
   it('answers at once, running nothing, a request that arrives with less than REPLY_MARGIN_MS of its wait left', async () => {

@@ -128,6 +128,11 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
             await ports.reserve(...args);
             reserved = true;
           },
+          // Reserves and settles at once: a charge that failed may still have committed, like a reserve.
+          charge: (...args) => {
+            reserveTried = true;
+            return ports.charge(...args);
+          },
         },
       };
       const dispatchSignal = AbortSignal.any([deps.scheduler.deadlineSignal(deadlineMs), deps.shutdown]);

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, DEADLINE_HEADER, startBusService } from '@swarm/bus';
 import {
+  CreditCharge,
   CreditRefund,
   CreditReserve,
   CreditSettle,
@@ -18,6 +19,7 @@ import {
   toTensor,
 } from '@swarm/contracts';
 import { seededRandom, systemTime } from '@swarm/determinism';
+import { DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { Logger } from '@swarm/telemetry';
 import { createLogger, silentLogger } from '@swarm/telemetry';
@@ -28,6 +30,9 @@ import { connect, headers } from 'nats';
 import { loadRouterConfig } from './config';
 import type { RouterService } from './service';
 import { startRouterService } from './service';
+
+/** The tests here follow the escrow path (reserve first) unless they say otherwise. */
+const ESCROW_PATH = { SWARM_ROUTER_FOLD_MAX_WORK: '0' };
 
 const NODE_ID = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
 
@@ -55,6 +60,11 @@ async function startFakes(nc: NatsConnection) {
   svc.serve(CreditRefund, (r) => {
     calls.push('refund');
     return { escrowId: r.escrowId, refunded: 1n };
+  });
+  svc.serve(CreditCharge, (r) => {
+    const paid = r.payouts[0]?.amount ?? 0n;
+    calls.push(`charge ${r.amount} paying ${paid}`);
+    return { escrowId: r.escrowId, paid, refunded: r.amount - paid };
   });
   svc.serve(RegistryFindProviders, async () => {
     if (state.registrySilent) await new Promise<void>((release) => held.push(release));
@@ -106,7 +116,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
   let router: RouterService | undefined;
 
   const startRouter = async (env: Record<string, string> = {}, log: Logger = silentLogger()) => {
-    const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...env });
+    const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...ESCROW_PATH, ...env });
     router = await startRouterService({ config, log, nc: routerNc, nodeId: NODE_ID, ...systemTime, random: seededRandom(1) });
     // The server has the router's subscriptions once a round trip after them returns: a request
     // from another connection cannot then find no responders (it did, under load).
@@ -154,6 +164,14 @@ describe('router-svc - overload and failures get a clear answer', () => {
     await Promise.all(running);
     // Capacity is back once they finish.
     await expect(client.request(RouterSubmit, vecadd(8), { timeoutMs: 10_000 })).resolves.toMatchObject({ cost: 1n });
+  });
+
+  it('runs a small task on its own executors before reserving anything, then makes one charge (the folded path, on by default)', async () => {
+    await startRouter({ SWARM_ROUTER_FOLD_MAX_WORK: String(DEFAULT_ROUTER_LIMITS.foldMaxWork) });
+    const res = await client.request(RouterSubmit, { ...vecadd(8), budget: 3n }, { timeoutMs: 10_000 });
+    expect(res).toMatchObject({ cost: 1n, refunded: 2n, timing: { escrowMs: 0 } });
+    expect(fakes.calls).toEqual(['charge 3 paying 1']);
+    expect(fakes.state.executeCalls).toBe(1);
   });
 
   it('refuses a request whose bytes would pass SWARM_ROUTER_MAX_INFLIGHT_BYTES, while a small one still fits', async () => {

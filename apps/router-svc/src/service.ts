@@ -16,7 +16,7 @@ import {
 import type { Random, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { randomUuid } from '@swarm/determinism';
 import type { RouterComponents } from '@swarm/pipeline';
-import { createAdmission, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
+import { createAdmission, createChargeGate, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
 import type { AttemptObserver, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector, createTrustBook, trustObserver, trustReader } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';
@@ -132,6 +132,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     maxElements: config.maxElements,
     attemptMinMs: config.attemptMinMs,
     attemptWorkPerMs: config.attemptWorkPerMs,
+    foldMaxWork: config.foldMaxWork,
   };
   const tasks = createTaskTable<SubmitTaskResponse>({ retentionMs: config.taskRetentionMs, maxEntries: config.taskTableMax, maxResultBytes: config.taskResultBytes }, stopwatch);
   // Time, timers and chance all come from deps, so virtual time can drive a task end to end. Real
@@ -145,6 +146,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     sleep: (ms, signal) => scheduler.sleep(ms, signal),
     selector: deps.selector ?? createDefaultSelector(random, trustReader(trust, stopwatch)),
     observer,
+    chargeGate: createChargeGate(stopwatch),
     ...(verifier ? { verifier } : {}),
   };
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);

@@ -30,6 +30,9 @@ import { loadRouterConfig } from './config';
 import type { RouterService } from './service';
 import { startRouterService } from './service';
 
+/** The tests here follow the escrow path (reserve first): their fake ledger scripts its escrow states. */
+const ESCROW_PATH = { SWARM_ROUTER_FOLD_MAX_WORK: '0' };
+
 const NODE_ID = 'b1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2';
 
 interface FakeEscrow {
@@ -120,7 +123,7 @@ describe('router-svc - idempotent submits and task status', () => {
   let router: RouterService | undefined;
 
   const startRouter = async (env: Record<string, string> = {}) => {
-    const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...env });
+    const config = loadRouterConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: '/tmp/unused', SWARM_GRACE_MS: '1000', ...ESCROW_PATH, ...env });
     router = await startRouterService({ config, log: silentLogger(), nc: routerNc, nodeId: NODE_ID, ...systemTime, random: seededRandom(1) });
     // The server has the router's subscriptions once this round trip is back.
     await routerNc.flush();

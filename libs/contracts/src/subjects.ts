@@ -88,6 +88,8 @@ export const RouterTrust = rpc('swarm.v1.router.trust', RouterServiceDefinition,
 export const CreditReserve = rpc('swarm.v1.credit.reserve', CreditServiceDefinition, 'reserve');
 export const CreditSettle = rpc('swarm.v1.credit.settle', CreditServiceDefinition, 'settle');
 export const CreditRefund = rpc('swarm.v1.credit.refund', CreditServiceDefinition, 'refund');
+/** Reserve and settle at once, for a task verified on this node's own executors: router-svc alone (bus-roles.ts). */
+export const CreditCharge = rpc('swarm.v1.credit.charge', CreditServiceDefinition, 'charge');
 export const CreditBalance = rpc('swarm.v1.credit.balance', CreditServiceDefinition, 'balance');
 export const CreditHealth = rpc('swarm.v1.credit.health', CreditServiceDefinition, 'health');
 /** Replays the whole ledger log and answers a bounded summary; holds up ledger writes while it runs. */
@@ -167,6 +169,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditReserve,
   CreditSettle,
   CreditRefund,
+  CreditCharge,
   CreditBalance,
   CreditHealth,
   CreditAudit,

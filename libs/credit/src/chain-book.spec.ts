@@ -149,6 +149,52 @@ describe('chain book', () => {
     expect((await a.ledger.audit()).ok).toBe(true);
   });
 
+  it('charges (reserve and settle in one write) for its own executors only: never another node, which needs a pledge', async () => {
+    const clock = manualClock(START_MS);
+    const a = await startNode(clock);
+    const b = await startNode(clock);
+    const notAfterMs = BigInt(START_MS + 1_000);
+    const seq = a.ledger.lastSeq();
+    const charged = await a.ledger.charge({ escrowId: 't1', account: a.id, amount: 40n, payouts: [{ payee: a.id, amount: 30n }], notAfterMs });
+    expect(charged.result).toEqual({ escrowId: 't1', paid: 30n, refunded: 10n });
+    expect(charged.entries.map((e) => [e.seq - seq, e.kind, e.amount])).toEqual([
+      [1n, EntryKind.ENTRY_KIND_RESERVE, 40n],
+      [2n, EntryKind.ENTRY_KIND_SETTLE, 30n],
+      [3n, EntryKind.ENTRY_KIND_REFUND, 10n],
+    ]);
+    expect(await a.ledger.escrow('t1')).toEqual({ id: 't1', payer: a.id, amount: 40n, state: 'settled', payees: [a.id], payee: a.id, paid: 30n, refunded: 10n });
+    // A retry answers the same and writes nothing; an escrow opened by a reserve is not a charge's.
+    expect(await a.ledger.charge({ escrowId: 't1', account: a.id, amount: 40n, payouts: [{ payee: a.id, amount: 30n }], notAfterMs })).toEqual({
+      result: charged.result,
+      entries: [],
+    });
+    await a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 30n, expiresAtMs: 0n, payees: [a.id] });
+    expect(await codeOf(a.ledger.charge({ escrowId: 't2', account: a.id, amount: 40n, payouts: [{ payee: a.id, amount: 30n }], notAfterMs }))).toBe(
+      ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
+    );
+    // Another node as payee: refused, nothing written, nothing in the outbox.
+    const before = a.ledger.lastSeq();
+    expect(await codeOf(a.ledger.charge({ escrowId: 't3', account: a.id, amount: 40n, payouts: [{ payee: b.id, amount: 30n }], notAfterMs }))).toBe(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+    );
+    expect(await a.ledger.escrow('t3')).toBeUndefined();
+    expect(a.ledger.lastSeq()).toBe(before);
+    expect(await a.book.pending(10)).toEqual([]);
+    // Past its not-after time: refused, so a router that gave up by then knows it never commits.
+    clock.advance(1_001);
+    expect(await codeOf(a.ledger.charge({ escrowId: 't4', account: a.id, amount: 40n, payouts: [{ payee: a.id, amount: 30n }], notAfterMs }))).toBe(
+      ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+    );
+    expect(await a.ledger.escrow('t4')).toBeUndefined();
+    // More than the account holds: refused whole.
+    const available = (await a.ledger.balance(a.id)).available;
+    expect(
+      await codeOf(a.ledger.charge({ escrowId: 't5', account: a.id, amount: available + 1n, payouts: [{ payee: a.id, amount: 30n }], notAfterMs: notAfterMs + 10_000n })),
+    ).toBe(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
+    expect(a.ledger.openEscrows()).toBe(1);
+    expect(await a.ledger.audit()).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('refuses a settle paying another node without the facts its receipt needs (key, serve ticket), leaving the escrow open', async () => {
     const clock = manualClock(START_MS);
     const a = await startNode(clock);

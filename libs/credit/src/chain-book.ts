@@ -197,6 +197,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       for (const e of change.escrows) {
         const was = view.escrow(e.id);
         delta += pledgeOf(e) - pledgeOf(was);
+        // A charge (never open, so never pledged) must not pay another node: its receipt would overspend.
+        if (e.state === 'settled' && !was && paidOut(e).some((p) => isRemote(p.payee)))
+          throw invalid(`charge ${e.id} pays another node: that needs a reserve, which pledges the amount against this node's chain`);
         if (e.state !== 'settled' || was?.state !== 'open') continue;
         for (const r of receiptsOf(view, e, settle, clock.now())) {
           delta += r.amount;

@@ -9,11 +9,22 @@
  * The expiry index holds exactly the open escrows that have an expiry: staged-batch.ts derives its
  * put or delete from each escrow record written, in the same batch.
  */
-import type { BalanceResponse, DefundAgentRequest, FundAgentRequest, LedgerEntry, RefundRequest, RefundResponse, ReserveRequest, SettleRequest } from '@swarm/contracts';
+import type {
+  BalanceResponse,
+  ChargeRequest,
+  DefundAgentRequest,
+  FundAgentRequest,
+  LedgerEntry,
+  RefundRequest,
+  RefundResponse,
+  ReserveRequest,
+  SettleRequest,
+} from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { upgradeAccountCounters } from './account-counters';
 import { validateTransferId } from './agent-accounts';
+import { chargeRule, validateCharge } from './charge-rule';
 import type { Staged } from './group-commit';
 import { createGroupCommitter, DEFAULT_MAX_GROUP_OPERATIONS } from './group-commit';
 import type { Committed, Ledger } from './ledger';
@@ -180,6 +191,14 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
           return settleRule(req, { escrow, payer, payees: payeeAccounts(view, req, escrow?.payer), node: nodeIfClosed(view, payer) }, stamp(view));
         },
         req,
+      ),
+    charge: (req: ChargeRequest) =>
+      mutate(
+        () => validateCharge(req),
+        (view) => {
+          const payees = payeeAccounts(view, { escrowId: req.escrowId, payee: '', amount: 0n, payouts: req.payouts }, req.account);
+          return chargeRule(req, { escrow: view.escrow(req.escrowId), payer: view.account(req.account), payees }, stamp(view), lifetime);
+        },
       ),
     refund: (req: RefundRequest) =>
       mutate(

@@ -24,6 +24,8 @@ export {
   balanceRule,
 } from './ledger-rules';
 export type { Stamp, Change, EscrowLifetime, NamedAccount, ReserveRecords, SettleRecords, RefundRecords } from './ledger-rules';
+export { chargeRule, validateCharge } from './charge-rule';
+export type { ChargeRecords } from './charge-rule';
 export { validateFundAgent, validateDefundAgent, fundAgentRule, defundAgentRule } from './transfer-rules';
 export type { TransferRecords } from './transfer-rules';
 export { createAuditor, MAX_AUDIT_PROBLEMS, MAX_AUDIT_ACCOUNTS } from './ledger-audit';

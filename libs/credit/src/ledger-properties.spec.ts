@@ -6,6 +6,7 @@ import type { Account, Escrow, Transfer } from './ledger-records';
 import type { Change, EscrowLifetime } from './ledger-rules';
 import { genesisRule, isDue, refundRule, reserveRule, settleRule, validateSettle } from './ledger-rules';
 import { defundAgentRule, fundAgentRule } from './transfer-rules';
+import { chargeRule } from './charge-rule';
 
 /**
  * A ledger held in maps: the same records the LevelDB adapter stores, minus the I/O, plus the
@@ -26,6 +27,8 @@ type Command =
   | { op: 'reserve'; escrowId: string; account: string; amount: bigint; expiresIn: number; payees: string[] }
   | { op: 'settle'; escrowId: string; payee: string; amount: bigint }
   | { op: 'refund'; escrowId: string }
+  /** Reserve and settle at once (charge-rule.ts); refused once the clock is past `notAfterIn` ms from now. */
+  | { op: 'charge'; escrowId: string; account: string; payee: string; amount: bigint; extra: bigint; notAfterIn: number }
   /** Node -> agent account, and all of an agent's available credit back. */
   | { op: 'fund'; transferId: string; agentAccount: string; amount: bigint }
   | { op: 'defund'; transferId: string; agentAccount: string; close: boolean }
@@ -52,6 +55,15 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   fc.record({ op: fc.constant('defund' as const), transferId: transferIds, agentAccount: accountIds, close: fc.boolean() }),
   fc.record({ op: fc.constant('refund' as const), escrowId: escrowIds }),
   fc.record({ op: fc.constant('expire' as const), advance: fc.integer({ min: 0, max: 80 }), limit: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({
+    op: fc.constant('charge' as const),
+    escrowId: escrowIds,
+    account: accountIds,
+    payee: payeeIds,
+    amount: amounts,
+    extra: fc.bigInt({ min: -1n, max: 10n }),
+    notAfterIn: fc.integer({ min: -5, max: 60 }),
+  }),
 );
 
 const agents = fc.constantFrom('agent/a', 'agent/b');
@@ -87,6 +99,8 @@ const REFUSALS = new Set([
   ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
   // A closed account's reserve or fund.
   ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+  // A charge read after its not-after time.
+  ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
 ]);
 
 function newModel(): Model {
@@ -130,6 +144,17 @@ function plan(m: Model, cmd: Operation): Change<unknown> {
       return settleRule({ ...cmd, payouts: [] }, { escrow, ...payerRecords(m, escrow), payees: new Map([[cmd.payee, m.accounts.get(cmd.payee)]]) }, at);
     case 'refund':
       return refundRule(cmd, { escrow, ...payerRecords(m, escrow) }, at);
+    case 'charge': {
+      const amount = cmd.amount + cmd.extra;
+      const req = {
+        escrowId: cmd.escrowId,
+        account: cmd.account,
+        amount: amount < 0n ? 0n : amount,
+        payouts: [{ payee: cmd.payee, amount: cmd.amount }],
+        notAfterMs: BigInt(m.now + cmd.notAfterIn),
+      };
+      return chargeRule(req, { escrow, payer: m.accounts.get(cmd.account), payees: new Map([[cmd.payee, m.accounts.get(cmd.payee)]]) }, at, LIFETIME);
+    }
   }
 }
 
@@ -215,6 +240,7 @@ function audit(m: Model) {
 
 describe('ledger rules - properties over random operation sequences', () => {
   it('never break conservation or non-negativity, and a retry changes nothing, with expiries at random clock times', () => {
+    let charged = 0;
     fc.assert(
       fc.property(fc.array(command, { maxLength: 60 }), (cmds) => {
         const m = newModel();
@@ -237,17 +263,24 @@ describe('ledger rules - properties over random operation sequences', () => {
           if (cmd.op === 'settle' && expired.has(cmd.escrowId) && wellFormed(cmd)) {
             expect(first).toEqual({ ok: false, code: ErrorCode.ERROR_CODE_ESCROW_CLOSED });
           }
+          if (cmd.op === 'charge' && first.ok && first.entries > 0) charged += 1;
           // A caller that lost the reply sends the same request again: same answer, no new entries.
           const again = run(m, cmd);
           if (first.ok) expect(again).toEqual({ ok: true, result: first.result, entries: 0 });
           else expect(again).toEqual(first);
         }
-        // Every escrow got an expiry after the moment it was reserved, so none can be stranded.
-        for (const e of m.escrows.values()) expect(e.expiresAtMs).toBeGreaterThan(START_MS);
+        // Every escrow that was ever open got an expiry after the moment it was reserved, so none can
+        // be stranded; a charge's was born settled and needs none.
+        for (const e of m.escrows.values()) {
+          if (e.expiresAtMs === undefined) expect(e.state).toBe('settled');
+          else expect(e.expiresAtMs).toBeGreaterThan(START_MS);
+        }
         expect(audit(m)).toMatchObject({ ok: true, problems: [] });
       }),
       { numRuns: 300 },
     );
+    // Not vacuous: charges did commit.
+    expect(charged).toBeGreaterThan(0);
   });
 
   it('move credit between the node and agents only, each transfer id at most once, and never credit an agent otherwise', () => {

@@ -1,5 +1,6 @@
 import type {
   BalanceResponse,
+  ChargeRequest,
   DefundAgentRequest,
   DefundAgentResponse,
   FundAgentRequest,
@@ -32,6 +33,8 @@ export interface Ledger {
   reserve(req: ReserveRequest): Promise<Committed<ReserveResponse>>;
   settle(req: SettleRequest): Promise<Committed<SettleResponse>>;
   refund(req: RefundRequest): Promise<Committed<RefundResponse>>;
+  /** Reserve and settle in one operation (charge-rule.ts): the escrow is born settled. */
+  charge(req: ChargeRequest): Promise<Committed<SettleResponse>>;
   /**
    * Refunds up to `limit` open escrows whose expiry is at or before `nowMs`, earliest first, each
    * as its own atomic operation (a REFUND entry like `refund`). Answers what it refunded; an

@@ -10,7 +10,10 @@ export {
   SETTLE_BACKOFF_MS,
   SETTLE_BACKOFF_MAX_MS,
   SETTLE_MARGIN_MS,
+  FOLD_MAX_WORK,
 } from './run-task';
+export { createChargeGate, CHARGE_HOLD_MS, CHARGE_GATE_MAX_ACCOUNTS } from './charge-gate';
+export type { ChargeGate } from './charge-gate';
 export type { RouterComponents, RouterLimits } from './run-task';
 export { verifyResult } from './attempt-checks';
 export { replicasOf } from './run-replicated';

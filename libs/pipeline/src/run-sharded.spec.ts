@@ -52,6 +52,9 @@ function swarm(providers: readonly string[], behaviour: (nodeId: string, firstRo
       Object.assign(ledger, { closes: ledger.closes + 1, refunded: ledger.reserved });
       return { refunded: ledger.reserved };
     },
+    charge: async (id) => {
+      throw new Error(`a multi-provider task charged ${id}`);
+    },
     escrow: async () => ({ state: 'open', payer: 'payer', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 }),
     findProviders: async () => providers.map((nodeId, i) => ({ nodeId, local: i === 0 })),
     execute: async (candidate, task, signal) => {

@@ -23,6 +23,9 @@ function fakePorts(execute: (inputs: Tensor[], attempt: number) => ExecutionResu
       calls.push(`refund ${id}`);
       return { refunded: 1n };
     },
+    charge: async (id) => {
+      throw new Error(`the escrow path charged ${id}`);
+    },
     escrow: async () => {
       calls.push('escrow');
       return { state: 'open', payer: 'node', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 };
@@ -66,13 +69,15 @@ const components = (ports: TaskPorts) => {
 /** request() gives every task a 10 s deadline; the escrow outlives it by the settle grace. */
 const EXPIRES = START_MS + 10_000 + SETTLE_GRACE_MS;
 const signal = () => new AbortController().signal;
+/** These tests follow the escrow path (reserve first); run-folded.spec.ts has the folded one. */
+const ESCROW_PATH = { ...DEFAULT_ROUTER_LIMITS, foldMaxWork: 0 };
 
 describe('pipeline - runTask', () => {
   it('escrows the budget until the deadline plus the settle grace, verifies, then settles the price to the provider', async () => {
     const { ports, calls } = fakePorts(honest('matmul'));
     const req = request('matmul', 16, 10_000n);
     const price = priceOf('matmul', req.inputs.map(fromTensor));
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, req, signal());
+    const out = await runTask(components(ports), ESCROW_PATH, req, signal());
     expect(calls).toEqual([`reserve t1 payer 10000 until ${EXPIRES}`, `settle t1 node-a ${price}`]);
     expect(out.cost).toBe(price);
     expect(out.verification).toMatch(/freivalds/);
@@ -81,7 +86,7 @@ describe('pipeline - runTask', () => {
 
   it('retries after a result fails verification and pays only the verified one', async () => {
     const { ports, calls } = fakePorts((inputs, attempt) => (attempt === 0 ? corrupt(honest('matmul')(inputs)) : honest('matmul')(inputs)));
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('matmul', 16), signal());
+    const out = await runTask(components(ports), ESCROW_PATH, request('matmul', 16), signal());
     expect(out.attempts.map((a) => a.outcome)).toEqual(['rejected', 'verified']);
     expect(calls.filter((c) => c.startsWith('settle'))).toHaveLength(1);
     expect(calls.some((c) => c.startsWith('refund'))).toBe(false);
@@ -89,7 +94,7 @@ describe('pipeline - runTask', () => {
 
   it('refunds and fails with VERIFICATION_FAILED when every result is wrong', async () => {
     const { ports, calls } = fakePorts((inputs) => corrupt(honest('vecadd')(inputs)));
-    const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 64), signal()).catch((e: unknown) => e);
+    const err = await runTask(components(ports), ESCROW_PATH, request('vecadd', 64), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED });
     expect(calls).toEqual([`reserve t1 payer ${request('vecadd', 64).budget} until ${EXPIRES}`, 'refund t1']);
   });
@@ -98,7 +103,7 @@ describe('pipeline - runTask', () => {
     const { ports, calls } = fakePorts(() => {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'bad');
     });
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('mlp', 4), signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('mlp', 4), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     });
     expect(calls.at(-1)).toBe('refund t1');
@@ -109,17 +114,17 @@ describe('pipeline - runTask', () => {
     const c = components(ports);
     const base = request('matmul', 128);
     expect(base.budget).toBeGreaterThan(1n);
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, { ...base, skill: 'nope' }, signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL });
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, { ...base, budget: 0n }, signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, { ...base, budget: base.budget - 1n }, signal())).rejects.toMatchObject({
+    await expect(runTask(c, ESCROW_PATH, { ...base, skill: 'nope' }, signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL });
+    await expect(runTask(c, ESCROW_PATH, { ...base, budget: 0n }, signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+    await expect(runTask(c, ESCROW_PATH, { ...base, budget: base.budget - 1n }, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_BUDGET_TOO_LOW,
     });
     const wrong = [toTensor('a', [2, 3], new Float32Array(6)), toTensor('b', [2, 3], new Float32Array(6))];
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, { ...base, inputs: wrong }, signal())).rejects.toMatchObject({
+    await expect(runTask(c, ESCROW_PATH, { ...base, inputs: wrong }, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     });
     const torn = [{ name: 'a', shape: [2, 2], data: Buffer.alloc(3) }, base.inputs[1]];
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, { ...base, inputs: torn }, signal())).rejects.toMatchObject({
+    await expect(runTask(c, ESCROW_PATH, { ...base, inputs: torn }, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     });
     expect(calls).toEqual([]);
@@ -128,7 +133,7 @@ describe('pipeline - runTask', () => {
   it('refunds with NO_PROVIDER when no executor offers the skill', async () => {
     const { ports, calls } = fakePorts(honest('vecadd'));
     ports.findProviders = async () => [];
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_NO_PROVIDER,
     });
     expect(calls.at(-1)).toBe('refund t1');
@@ -140,7 +145,7 @@ describe('pipeline - runTask', () => {
       clock.advance(6_000);
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
     });
-    const err = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    const err = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, ESCROW_PATH, request('vecadd', 8), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
     expect(calls.filter((c) => c.startsWith('refund'))).toHaveLength(1);
   });
@@ -154,7 +159,7 @@ describe('pipeline - runTask', () => {
       if (lost-- > 0) throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'lost reply', true);
       return r;
     };
-    await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(calls.filter((c) => c.startsWith('settle'))).toHaveLength(2);
   });
 
@@ -165,7 +170,7 @@ describe('pipeline - runTask', () => {
       await reserve(...args);
       throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'lost reply', true);
     };
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
     });
     expect(calls.at(-1)).toBe('refund t1');
@@ -178,7 +183,7 @@ describe('pipeline - runTask', () => {
     ports.refund = async () => {
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc down', true);
     };
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
       message: 'bad shapes',
     });
@@ -186,7 +191,7 @@ describe('pipeline - runTask', () => {
 
   it('does not pay a result that claims to come from a provider other than the chosen one', async () => {
     const { ports, calls } = fakePorts((inputs) => ({ ...honest('vecadd')(inputs), providerId: 'mallory' }));
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED,
     });
     expect(calls.some((c) => c.startsWith('settle'))).toBe(false);
@@ -199,7 +204,7 @@ describe('pipeline - runTask', () => {
     });
     const stop = new AbortController();
     stop.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'stopping', true));
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), stop.signal)).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), stop.signal)).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_UNAVAILABLE,
     });
     expect(calls.at(-1)).toBe('refund t1');
@@ -211,7 +216,7 @@ describe('pipeline - runTask under overload and deadlines', () => {
     const { ports, calls } = fakePorts(() => {
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'executor busy: 2 running and 32 queued', true, { retryAfterMs: 700 });
     });
-    const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    const err = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, retryAfterMs: 700, message: expect.stringMatching(/3 attempt.*executor busy/) });
     expect(calls.filter((c) => c.startsWith('settle'))).toEqual([]);
     expect(calls.at(-1)).toBe('refund t1');
@@ -221,7 +226,7 @@ describe('pipeline - runTask under overload and deadlines', () => {
     const { ports, calls } = fakePorts(() => {
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, 'no executor is serving vecadd', true);
     });
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_NO_PROVIDER,
       retryable: true,
     });
@@ -231,7 +236,7 @@ describe('pipeline - runTask under overload and deadlines', () => {
   it('never reserves a task whose deadline passed before it could start (it waited too long)', async () => {
     const { ports, calls } = fakePorts(honest('vecadd'));
     const late = { ...request('vecadd', 8), deadlineMs: START_MS - 1 };
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, late, signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, late, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       message: expect.stringMatching(/nothing was reserved/),
     });
@@ -244,7 +249,7 @@ describe('pipeline - runTask under overload and deadlines', () => {
       clock.advance(10_001);
       return honest('vecadd')(inputs);
     });
-    await expect(runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       message: expect.stringMatching(/after the task deadline; nothing was paid/),
     });
@@ -262,7 +267,7 @@ describe('pipeline - runTask under overload and deadlines', () => {
         clock.advance(10_000);
         deadline.abort();
       });
-    await expect(runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), deadline.signal)).rejects.toMatchObject({
+    await expect(runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, ESCROW_PATH, request('vecadd', 8), deadline.signal)).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
     });
     expect(calls).toEqual([`reserve t1 payer ${request('vecadd', 8).budget} until ${EXPIRES}`, 'refund t1']);
@@ -270,7 +275,7 @@ describe('pipeline - runTask under overload and deadlines', () => {
 
   it('refuses a huge skill name as UNKNOWN_SKILL without quoting it', async () => {
     const { ports, calls } = fakePorts(honest('vecadd'));
-    const err = (await runTask(components(ports), DEFAULT_ROUTER_LIMITS, { ...request('vecadd', 8), skill: 'x'.repeat(4 << 20) }, signal()).catch((e: unknown) => e)) as SwarmError;
+    const err = (await runTask(components(ports), ESCROW_PATH, { ...request('vecadd', 8), skill: 'x'.repeat(4 << 20) }, signal()).catch((e: unknown) => e)) as SwarmError;
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL });
     expect(err.message.length).toBeLessThan(200);
     expect(calls).toEqual([]);
@@ -292,7 +297,7 @@ describe('pipeline - runTask settle until the escrow expiry', () => {
       if (c.clock.now() < downUntil) throw unavailable();
       return settle(...args);
     };
-    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(out).toMatchObject({ settlement: 'paid', cost: 1n, settlementNote: expect.stringMatching(/^settled after \d+ failed attempt/) });
     expect(out.outputs).toHaveLength(1);
     expect(calls.filter((x) => x.startsWith('settle t1'))).toHaveLength(1);
@@ -308,7 +313,7 @@ describe('pipeline - runTask settle until the escrow expiry', () => {
       calls.push('settle attempt');
       throw unavailable();
     };
-    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(out).toMatchObject({
       settlement: 'refunded',
       cost: 0n,
@@ -333,7 +338,7 @@ describe('pipeline - runTask settle until the escrow expiry', () => {
       throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, 'escrow t1 is settled');
     };
     ports.escrow = async () => ({ state: 'settled', payer: 'node', paid: 1n, refunded: 0n, payee: 'node-a', expiresAtMs: EXPIRES });
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(out).toMatchObject({ settlement: 'paid', cost: 1n, settlementNote: expect.stringMatching(/ledger shows the escrow settled/) });
     expect(calls.filter((x) => x.startsWith('settle t1')).length).toBeGreaterThan(1);
   });
@@ -343,7 +348,7 @@ describe('pipeline - runTask settle until the escrow expiry', () => {
     ports.settle = async () => Promise.reject(unavailable());
     ports.refund = async () => Promise.reject(unavailable());
     ports.escrow = async () => Promise.reject(unavailable());
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(out).toMatchObject({ settlement: 'refunded', cost: 0n, settlementUncertain: true, settlementNote: expect.stringMatching(/refunds the escrow at its expiry/) });
   });
 
@@ -354,7 +359,7 @@ describe('pipeline - runTask settle until the escrow expiry', () => {
       stopping.abort();
       throw unavailable();
     };
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal(), stopping.signal);
+    const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal(), stopping.signal);
     expect(out.settlement).toBe('refunded');
     expect(calls.at(-1)).toBe('refund t1');
   });
@@ -375,7 +380,7 @@ describe('pipeline - runTask attempt timeouts', () => {
       }
       return live(cand, task, s);
     };
-    const limits = { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 };
+    const limits = { ...ESCROW_PATH, attemptMinMs: 500 };
     const req = { ...request('vecadd', 8), deadlineMs: START_MS + 30_000 };
     const out = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, limits, req, signal());
     const work = 8; // vecadd: one addition per element
@@ -398,9 +403,7 @@ describe('pipeline - runTask attempt timeouts', () => {
       asked.push(task.timeoutMs);
       return failing(cand, task, s);
     };
-    await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 500 }, request('vecadd', 8), signal()).catch(
-      () => undefined,
-    );
+    await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, { ...ESCROW_PATH, attemptMinMs: 500 }, request('vecadd', 8), signal()).catch(() => undefined);
     expect(asked).toEqual([501, 501, 10_000]);
   });
 
@@ -431,7 +434,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       stopwatch.advance(250);
       return live(...args);
     };
-    await runTask(c, DEFAULT_ROUTER_LIMITS, request('matmul', 16), signal());
+    await runTask(c, ESCROW_PATH, request('matmul', 16), signal());
     expect(reports).toEqual([{ taskId: 't1', skill: 'matmul', candidate: nodeA, outcome: 'ok', ms: 250, errorCode: undefined }]);
   });
 
@@ -441,7 +444,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       return honest('vecadd')(inputs);
     });
     const { c, reports } = observed(ports);
-    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(out.settlement).toBe('paid');
     expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
       ['failed', ErrorCode.ERROR_CODE_EXECUTION_FAILED],
@@ -452,7 +455,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
   it('reports a result that fails verification as rejected-by-verification', async () => {
     const { ports } = fakePorts((inputs, attempt) => (attempt === 0 ? corrupt(honest('matmul')(inputs)) : honest('matmul')(inputs)));
     const { c, reports } = observed(ports);
-    await runTask(c, DEFAULT_ROUTER_LIMITS, request('matmul', 16), signal());
+    await runTask(c, ESCROW_PATH, request('matmul', 16), signal());
     expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
       ['rejected-by-verification', ErrorCode.ERROR_CODE_VERIFICATION_FAILED],
       ['ok', undefined],
@@ -466,7 +469,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       return honest('vecadd')(inputs);
     });
     const { c, reports } = observed(ports);
-    await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
       ['timeout', ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED],
       ['overloaded', ErrorCode.ERROR_CODE_OVERLOADED],
@@ -482,7 +485,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       (c.clock as ManualClock).advance(10_001);
       return live(...args);
     };
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
     expect(reports.map((r) => r.outcome)).toEqual(['timeout']);
   });
 
@@ -491,7 +494,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'bad');
     });
     const { c, reports } = observed(ports);
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+    await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
     expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([['failed', ErrorCode.ERROR_CODE_INVALID_ARGUMENT]]);
     expect(calls.at(-1)).toBe('refund t1');
   });
@@ -506,7 +509,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
         },
       },
     };
-    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(out.settlement).toBe('paid');
     expect(calls.filter((x) => x.startsWith('settle'))).toHaveLength(1);
   });
@@ -529,7 +532,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       },
     };
     const { c, reports } = observed(ports, { selector });
-    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(sentTo).toEqual(['node-b', 'node-b']);
     expect(seen).toEqual([
       { task: { taskId: 't1', skill: 'vecadd' }, candidates: ['node-a', 'node-b'], attempts: [] },
@@ -545,7 +548,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       throw new Error('must not be dispatched');
     });
     const { c, reports } = observed(ports, { selector: { select: () => undefined } });
-    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
+    await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
     expect(reports).toEqual([]);
     expect(calls.at(-1)).toBe('refund t1');
   });
@@ -559,7 +562,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       return answer(cand, task);
     };
     const { c, reports } = observed(ports);
-    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-a overloaded', 'node-b ok']);
     expect(out.providerId).toBe('node-b');
   });
@@ -587,7 +590,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
   it('learns the candidates before it reserves and names them all as the escrow’s payees', async () => {
     const { ports, calls, payees, lookups } = portsWith([[remote('node-b'), local, remote('node-c')]]);
     ports.execute = answersAs('vecadd');
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(payees).toEqual([['node-b', 'node-a', 'node-c']]);
     // One lookup: the first attempt uses the one the payees came from.
     expect(lookups()).toBe(1);
@@ -600,7 +603,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
     const many = Array.from({ length: 20 }, (_, i) => remote(`node-${String(i).padStart(2, '0')}`, 1 - i / 20));
     const { ports, payees } = portsWith([[...many, local]]);
     ports.execute = answersAs('vecadd');
-    await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(payees[0]).toHaveLength(ESCROW_MAX_PAYEES);
     expect(payees[0][0]).toBe('node-a');
     expect(payees[0]).not.toContain('node-00');
@@ -620,7 +623,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
       if (cand.local) throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
       return answer(cand, task);
     };
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(sentTo).toEqual(['node-a', 'node-b']);
     expect(out.providerId).toBe('node-b');
     expect(calls).toContain('settle t1 node-b 1');
@@ -643,7 +646,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
       sentTo.push(cand.nodeId);
       return answer(cand, task);
     };
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(payees).toEqual([['node-b', 'node-a'], ['node-a']]);
     expect(sentTo).toEqual(['node-a']);
     expect(out).toMatchObject({ providerId: 'node-a', cost: 1n });
@@ -656,7 +659,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
       payees.push(names);
       throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'short', false);
     };
-    const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    const err = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT });
     // Reserved once: with no executor here, there is nothing to fall back to.
     expect(payees).toEqual([['node-b', 'node-c']]);
@@ -665,7 +668,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
     const again = portsWith([[remote('node-b'), local]]);
     again.ports.reserve = ports.reserve;
     payees.length = 0;
-    await expect(runTask(components(again.ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT });
+    await expect(runTask(components(again.ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT });
     expect(payees).toEqual([['node-b', 'node-a'], ['node-a']]);
   });
 
@@ -674,7 +677,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
     ports.execute = async () => {
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'executors gone', true);
     };
-    const err = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal()).catch((e: unknown) => e);
+    const err = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, message: expect.stringMatching(/among the 1 this task's escrow can pay/) });
     expect(calls.at(-1)).toBe('refund t1');
   });
@@ -684,7 +687,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
     ports.findProviders = async () => {
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'registry-svc did not answer', true);
     };
-    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal())).rejects.toMatchObject({
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_UNAVAILABLE,
       message: 'registry-svc did not answer',
     });
@@ -702,7 +705,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
       return answer(cand, task);
     };
     const reports: AttemptReport[] = [];
-    const out = await runTask({ ...components(ports), observer: { onAttempt: (r) => void reports.push(r) } }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask({ ...components(ports), observer: { onAttempt: (r) => void reports.push(r) } }, ESCROW_PATH, request('vecadd', 8), signal());
     expect(asked.map((a) => a.to)).toEqual(['node-a', 'node-b']);
     expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-a failed', 'node-b ok']);
     expect(out).toMatchObject({ providerId: 'node-b', settlement: 'paid', cost: 1n, verification: expect.any(String) });
@@ -717,7 +720,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
       const r = await answer(cand, task);
       return cand.nodeId === 'node-b' ? corrupt(r) : r;
     };
-    const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(out.attempts.map((a) => `${a.providerId} ${a.outcome}`)).toEqual(['node-b rejected', 'node-c verified']);
     expect(calls.filter((c) => c.startsWith('settle'))).toEqual(['settle t1 node-c 1']);
   });
@@ -730,7 +733,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
       return answer(cand, task);
     };
     const reports: AttemptReport[] = [];
-    const out = await runTask({ ...components(ports), observer: { onAttempt: (r) => void reports.push(r) } }, DEFAULT_ROUTER_LIMITS, request('vecadd', 8), signal());
+    const out = await runTask({ ...components(ports), observer: { onAttempt: (r) => void reports.push(r) } }, ESCROW_PATH, request('vecadd', 8), signal());
     expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-b rejected-by-verification', 'node-c ok']);
     expect(out.attempts.map((a) => `${a.providerId} ${a.outcome}`)).toEqual(['node-b rejected', 'node-c verified']);
   });
@@ -748,7 +751,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
       }
       return answer(cand, task);
     };
-    const limits = { ...DEFAULT_ROUTER_LIMITS, attemptMinMs: 2_000 };
+    const limits = { ...ESCROW_PATH, attemptMinMs: 2_000 };
     const out = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, limits, request('vecadd', 8), signal());
     expect(out.providerId).toBe('node-c');
     expect(asked[0]).toBe(attemptTimeoutMs(8, limits));

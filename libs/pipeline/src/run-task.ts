@@ -19,12 +19,15 @@ import type { Random, Stopwatch, WallClock } from '@swarm/determinism';
 import type { AttemptObserver, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector } from '@swarm/scoring';
 import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
+import type { AttemptLog } from './attempt-checks';
 import { attemptLog, outcomeOfError, verifyResult } from './attempt-checks';
+import type { ChargeGate } from './charge-gate';
 import { payableCandidates, payeesOf } from './payees';
 import { replicasOf, runReplicated } from './run-replicated';
 import { runSharded } from './run-sharded';
 import { shardsOf } from './shard-split';
-import { refundQuietly, reserveNamingPayees, settleUntilExpiry } from './settlement';
+import type { Settled } from './settlement';
+import { chargeUntil, refundQuietly, reserveNamingPayees, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 import { payeeKeysOf } from './task-types';
 
@@ -46,6 +49,8 @@ export interface RouterComponents {
   readonly selector?: CandidateSelector;
   /** Told how every dispatch attempt ended (trust and pheromone learning); default: nobody. */
   readonly observer?: AttemptObserver;
+  /** Accounts held to the escrow path after a refused charge; default: none held. */
+  readonly chargeGate?: ChargeGate;
 }
 
 export interface RouterLimits {
@@ -71,6 +76,14 @@ export interface RouterLimits {
    */
   readonly attemptMinMs: number;
   readonly attemptWorkPerMs: number;
+  /**
+   * A one-provider task of at most this much work (the skill's units) that this node's own
+   * executors offer, with spare capacity, runs there before anything is reserved, and once verified
+   * is paid by one charge (reserve and settle at once): one ledger write and one bus round trip
+   * fewer. 0: never. A charge refused for lack of credit wastes one such run, and its account is
+   * held to the escrow path for a while (`RouterComponents.chargeGate`).
+   */
+  readonly foldMaxWork: number;
 }
 
 /**
@@ -94,6 +107,12 @@ export const SETTLE_BACKOFF_MS = 100;
 export const SETTLE_BACKOFF_MAX_MS = 2_000;
 /** Two credit round trips (CREDIT_TIMEOUT_MS in router-svc) fit before the expiry. */
 export const SETTLE_MARGIN_MS = 10_000;
+/**
+ * 2^20 units: a 64x64 by 64x128 matmul (about 2 ms of one core with the wasm kernels) or a vecadd of
+ * a million elements (about 10 ms, bandwidth-bound): what one refused charge can waste, once per
+ * account per hold (charge-gate.ts).
+ */
+export const FOLD_MAX_WORK = 1 << 20;
 
 export const DEFAULT_ROUTER_LIMITS: RouterLimits = Object.freeze({
   maxAttempts: 3,
@@ -103,6 +122,7 @@ export const DEFAULT_ROUTER_LIMITS: RouterLimits = Object.freeze({
   settleMarginMs: SETTLE_MARGIN_MS,
   attemptMinMs: ATTEMPT_MIN_MS,
   attemptWorkPerMs: ATTEMPT_WORK_PER_MS,
+  foldMaxWork: FOLD_MAX_WORK,
 });
 
 /** How long one dispatch attempt (not the last) may take for `work` units of the skill's work. */
@@ -171,12 +191,18 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   // The escrow can pay only whom it names, so the candidates come first. A lookup that fails or
   // finds nobody is answered by the first attempt, after the reserve, as before payees existed:
   // every dispatch failure then takes one path (refund included) and keeps its code.
-  const { discovery, payees } = await reserveNaming(c, req, expiresAtMs, await discover(c.ports, req.skill, signal));
+  const found = await discover(c.ports, req.skill, signal);
+  const dispatch = newDispatch(c.observer, req);
+  if (foldable(c, limits, req, inputs, found)) {
+    const folded = await runFolded(c, limits, { req, inputs, price, expiresAtMs, started }, found, dispatch, signal, settleSignal);
+    if (folded) return folded;
+  }
+  const { discovery, payees } = await reserveNaming(c, req, expiresAtMs, found);
   const escrowMs = watch.now() - started;
 
-  let result: { exec: ExecutionResult; verification: string; executeMs: number; verifyMs: number; attempts: AttemptRecord[] };
+  let result: Verified;
   try {
-    result = await dispatchUntilVerified(c, limits, req, inputs, deadline, signal, { discovery, payees: new Set(payees) });
+    result = await dispatchUntilVerified(c, limits, req, inputs, signal, { discovery, payees: new Set(payees) }, dispatch, limits.maxAttempts);
   } catch (err) {
     await refundQuietly(c.ports, req.taskId);
     // A caller that aborts with a SwarmError (e.g. a stopping router) says why in its own words,
@@ -195,7 +221,17 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   const settleStart = watch.now();
   const facts = { inputs: req.inputs, outputs: result.exec.outputs, payeeKeys: payeeKeysOf([result.exec]) };
   const settled = await settleUntilExpiry(c, limits, req, [{ payee: result.exec.providerId, amount: price }], expiresAtMs, settleSignal, facts);
-  const now = watch.now();
+  return verifiedOutcome(req, result, dispatch, settled, { started, escrowMs, settleStart, now: watch.now() });
+}
+
+/** A verified result, paid or not, as the task's outcome. */
+function verifiedOutcome(
+  req: TaskRequest,
+  result: Verified,
+  dispatch: Dispatch,
+  settled: Settled,
+  t: { started: number; escrowMs: number; settleStart: number; now: number },
+): TaskOutcome {
   return {
     taskId: req.taskId,
     settlement: settled.settlement,
@@ -208,11 +244,57 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     executorId: result.exec.executorId,
     backend: result.exec.backend,
     verification: result.verification,
-    attempts: result.attempts,
-    timing: { escrowMs, executeMs: result.executeMs, verifyMs: result.verifyMs, settleMs: now - settleStart, totalMs: now - started },
+    attempts: dispatch.attempts,
+    timing: { escrowMs: t.escrowMs, executeMs: dispatch.executeMs, verifyMs: dispatch.verifyMs, settleMs: t.now - t.settleStart, totalMs: t.now - t.started },
     contributions: [],
     shards: [],
   };
+}
+
+/** Whether the task may run before its escrow (RouterLimits.foldMaxWork): small, and a local executor with room. */
+function foldable(c: RouterComponents, limits: RouterLimits, req: TaskRequest, inputs: DecodedInputs, found: Discovery): found is { readonly candidates: readonly Candidate[] } {
+  if (limits.foldMaxWork <= 0 || !('candidates' in found)) return false;
+  if (!found.candidates.some((cand) => cand.local && (cand.load ?? 0) < 1)) return false;
+  return getSkill(req.skill).work(inputs) <= limits.foldMaxWork && (c.chargeGate?.allows(req.account) ?? true);
+}
+
+/**
+ * The folded path: one attempt on this node's own executors with nothing reserved, then one charge
+ * for the verified result. Answers undefined when that attempt failed in a way another provider
+ * may not (the task goes on along the escrow path, the attempt counted); a refused charge fails
+ * the task with nothing paid, and holds its account to the escrow path for a while.
+ */
+async function runFolded(
+  c: RouterComponents,
+  limits: RouterLimits,
+  task: { req: TaskRequest; inputs: DecodedInputs; price: bigint; expiresAtMs: number; started: number },
+  found: { readonly candidates: readonly Candidate[] },
+  dispatch: Dispatch,
+  signal: AbortSignal,
+  settleSignal: AbortSignal,
+): Promise<TaskOutcome | undefined> {
+  const { req, price } = task;
+  const watch = c.stopwatch ?? c.clock;
+  const local = found.candidates.filter((cand) => cand.local);
+  let result: Verified;
+  try {
+    result = await dispatchUntilVerified(c, limits, req, task.inputs, signal, { discovery: { candidates: local }, payees: new Set(payeesOf(local)) }, dispatch, 1);
+  } catch (err) {
+    if (dispatch.lastError && dispatch.attempts.length < limits.maxAttempts && !signal.aborted) return undefined;
+    throw signal.aborted && isSwarmError(signal.reason) ? signal.reason : err;
+  }
+  const overrun = c.clock.now() - req.deadlineMs;
+  if (overrun > 0)
+    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was reserved or paid`);
+  const settleStart = watch.now();
+  let settled: Settled;
+  try {
+    settled = await chargeUntil(c, limits, req, [{ payee: result.exec.providerId, amount: price }], task.expiresAtMs - limits.settleMarginMs, settleSignal);
+  } catch (err) {
+    c.chargeGate?.refused(req.account);
+    throw err;
+  }
+  return verifiedOutcome(req, result, dispatch, settled, { started: task.started, escrowMs: 0, settleStart, now: watch.now() });
 }
 
 /** A provider lookup's outcome, kept for the first attempt. */
@@ -239,28 +321,46 @@ async function discover(ports: TaskPorts, skill: string, signal: AbortSignal): P
   }
 }
 
+/** A task's attempts so far, kept across the folded attempt and the escrow path's. */
+interface Dispatch {
+  readonly attempts: AttemptRecord[];
+  readonly log: AttemptLog;
+  lastError: SwarmError | undefined;
+  executeMs: number;
+  verifyMs: number;
+}
+
+interface Verified {
+  readonly exec: ExecutionResult;
+  readonly verification: string;
+}
+
+function newDispatch(observer: AttemptObserver | undefined, req: TaskRequest): Dispatch {
+  return { attempts: [], log: attemptLog(observer, { taskId: req.taskId, skill: req.skill }), lastError: undefined, executeMs: 0, verifyMs: 0 };
+}
+
+/** Dispatches until a result is verified or `dispatch` holds `upTo` attempts (of the task's limits.maxAttempts). */
 async function dispatchUntilVerified(
   c: RouterComponents,
   limits: RouterLimits,
   req: TaskRequest,
   inputs: DecodedInputs,
-  deadline: number,
   signal: AbortSignal,
   escrow: { discovery: Discovery; payees: ReadonlySet<string> },
-) {
+  dispatch: Dispatch,
+  upTo: number,
+): Promise<Verified> {
   const skill = getSkill(req.skill);
   const watch = c.stopwatch ?? c.clock;
+  const deadline = req.deadlineMs;
   const selector = c.selector ?? createDefaultSelector(c.random);
   const task = { taskId: req.taskId, skill: req.skill };
-  const attempts: AttemptRecord[] = [];
-  const { reports, report } = attemptLog(c.observer, task);
+  const { attempts } = dispatch;
+  const { reports, report } = dispatch.log;
   const perAttemptMs = attemptTimeoutMs(skill.work(inputs), limits);
-  let lastError: SwarmError | undefined;
-  let executeMs = 0;
-  let verifyMs = 0;
   // The first attempt uses the lookup the payees came from; later ones ask again (who is alive changes).
   let discovery: Discovery | undefined = escrow.discovery;
-  while (attempts.length < limits.maxAttempts) {
+  while (attempts.length < upTo) {
     const remaining = Math.floor(deadline - c.clock.now());
     if (remaining <= 0 || signal.aborted) break;
     const found = discovery ?? { candidates: await c.ports.findProviders(req.skill, signal) };
@@ -276,17 +376,17 @@ async function dispatchUntilVerified(
       exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs }, signal);
     } catch (err) {
       const failedAfter = watch.now() - t0;
-      executeMs += failedAfter;
+      dispatch.executeMs += failedAfter;
       report(candidate, outcomeOfError(err), failedAfter, isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL);
       if (!isSwarmError(err) || !err.retryable) throw err;
-      lastError = err;
+      dispatch.lastError = err;
       // A result refused before it reached the pipeline (a remote provider's bad signature) is a rejected one.
       const outcome = err.code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED ? 'rejected' : 'failed';
       attempts.push({ providerId: candidate.nodeId, executorId: '', outcome, detail: err.message });
       continue;
     }
     const t1 = watch.now();
-    executeMs += t1 - t0;
+    dispatch.executeMs += t1 - t0;
     // A result after the deadline is refunded, not paid (runTask): for its provider, a timeout.
     const inTime = c.clock.now() <= deadline;
     // Pay only the provider the router chose: whoever answered must say it is that node.
@@ -297,15 +397,15 @@ async function dispatchUntilVerified(
           ? await c.verifier.verify(req.skill, inputs, exec.outputs)
           : verifyResult(req.skill, inputs, exec.outputs, c.random);
     const t2 = watch.now();
-    verifyMs += t2 - t1;
+    dispatch.verifyMs += t2 - t1;
     if (!verdict.ok) report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
     else if (!inTime) report(candidate, 'timeout', t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
-    if (verdict.ok) return { exec, verification: verdict.method, executeMs, verifyMs, attempts };
-    lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`);
+    if (verdict.ok) return { exec, verification: verdict.method };
+    dispatch.lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`);
   }
-  throw finalError(lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
+  throw finalError(dispatch.lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }
 
 function chooseCandidate(

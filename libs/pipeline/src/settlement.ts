@@ -81,6 +81,39 @@ export async function reserveAndDispatch<R>(
   return { run, escrowMs, executeMs: watch.now() - dispatchStart };
 }
 
+/**
+ * Calls `call` until it succeeds, a failure is not retryable, `stop` aborts, or the next try would
+ * come at or after `stopAtMs`: capped exponential backoff (settleBackoffMs doubling up to
+ * settleBackoffMaxMs). Answers the payment (its note counts the tries that failed first), or the
+ * last failure. The ledger's settle and charge are idempotent, so a retry after a lost reply never
+ * pays twice.
+ */
+async function retryLedgerCall(
+  c: Pick<RouterComponents, 'clock' | 'sleep'>,
+  limits: Pick<RouterLimits, 'settleBackoffMs' | 'settleBackoffMaxMs'>,
+  stopAtMs: number,
+  stop: AbortSignal,
+  verb: 'settled' | 'charged',
+  call: () => Promise<{ paid: bigint; refunded: bigint }>,
+): Promise<{ readonly paid: Settled } | { readonly failures: number; readonly last: string; readonly error: unknown }> {
+  let delay = limits.settleBackoffMs;
+  let failures = 0;
+  let last = '';
+  for (;;) {
+    try {
+      const r = await call();
+      const note = failures ? `${verb} after ${failures} failed attempt(s) (last: ${last})` : '';
+      return { paid: { settlement: 'paid', paid: r.paid, refunded: r.refunded, note, uncertain: false } };
+    } catch (err) {
+      failures += 1;
+      last = err instanceof Error ? err.message : String(err);
+      if (!isSwarmError(err) || !err.retryable || stop.aborted || c.clock.now() + delay >= stopAtMs) return { failures, last, error: err };
+      await c.sleep(delay, stop);
+      delay = Math.min(delay * 2, limits.settleBackoffMaxMs);
+    }
+  }
+}
+
 export interface Settled {
   settlement: 'paid' | 'refunded';
   paid: bigint;
@@ -105,22 +138,9 @@ export async function settleUntilExpiry(
   stop: AbortSignal,
   facts?: SettleFacts,
 ): Promise<Settled> {
-  let delay = limits.settleBackoffMs;
-  let failures = 0;
-  let last = '';
-  for (;;) {
-    try {
-      const r = await c.ports.settle(req.taskId, payouts, facts);
-      return { settlement: 'paid', paid: r.paid, refunded: r.refunded, note: failures ? `settled after ${failures} failed attempt(s) (last: ${last})` : '', uncertain: false };
-    } catch (err) {
-      failures += 1;
-      last = err instanceof Error ? err.message : String(err);
-      if (!isSwarmError(err) || !err.retryable) break;
-      if (stop.aborted || c.clock.now() + delay >= expiresAtMs - limits.settleMarginMs) break;
-      await c.sleep(delay, stop);
-      delay = Math.min(delay * 2, limits.settleBackoffMaxMs);
-    }
-  }
+  const tried = await retryLedgerCall(c, limits, expiresAtMs - limits.settleMarginMs, stop, 'settled', () => c.ports.settle(req.taskId, payouts, facts));
+  if ('paid' in tried) return tried.paid;
+  const { failures, last } = tried;
   const why = `settle failed ${failures} time(s) (last: ${last})`;
   try {
     const r = await c.ports.refund(req.taskId);
@@ -144,6 +164,48 @@ export async function settleUntilExpiry(
     paid: 0n,
     refunded: req.budget,
     note: `${why}; no refund was confirmed, so the ledger refunds the escrow at its expiry (a status request shows the ledger's final word)`,
+    uncertain: true,
+  };
+}
+
+/**
+ * Pays a result verified before anything was reserved (the folded path, run-task.ts): one charge
+ * (reserve and settle at once), retried like a settle until `notAfterMs`, which the ledger enforces
+ * too: once that has passed, a charge still on its way can no longer commit. A refusal (no credit,
+ * an unknown or closed account) is thrown: nothing moved, and the result is not handed out. When
+ * the retries end unanswered, the outputs still go back unpaid, as with a settle that fails; the
+ * router first waits out the not-after time (unless `stop` ends the wait), so that what the ledger
+ * then says is final.
+ */
+export async function chargeUntil(
+  c: Pick<RouterComponents, 'ports' | 'clock' | 'sleep'>,
+  limits: Pick<RouterLimits, 'settleBackoffMs' | 'settleBackoffMaxMs'>,
+  req: Pick<TaskRequest, 'taskId' | 'account' | 'budget'>,
+  payouts: readonly Payout[],
+  notAfterMs: number,
+  stop: AbortSignal,
+): Promise<Settled> {
+  const tried = await retryLedgerCall(c, limits, notAfterMs, stop, 'charged', () => c.ports.charge(req.taskId, req.account, req.budget, payouts, notAfterMs));
+  if ('paid' in tried) return tried.paid;
+  const { failures, last, error } = tried;
+  if (isSwarmError(error) && !error.retryable) throw error;
+  const why = `the charge failed ${failures} time(s) (last: ${last})`;
+  // Asked once its not-after time has passed, the ledger's answer is final: it refuses the charge from then on.
+  if (!stop.aborted) await c.sleep(Math.max(0, notAfterMs + 1 - c.clock.now()), stop);
+  if (!stop.aborted) {
+    try {
+      const e = await c.ports.escrow(req.taskId);
+      if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows it committed`, uncertain: false };
+      if (e.state === 'none' && c.clock.now() > notAfterMs) return { settlement: 'refunded', paid: 0n, refunded: 0n, note: `${why}; nothing was paid`, uncertain: false };
+    } catch {
+      // credit-svc still unreachable: the ledger's word comes with a status request.
+    }
+  }
+  return {
+    settlement: 'refunded',
+    paid: 0n,
+    refunded: 0n,
+    note: `${why}; nothing was reserved, and a charge still on its way may commit until ${Math.round(notAfterMs)} ms since the epoch (a status request shows the ledger's final word)`,
     uncertain: true,
   };
 }

@@ -63,6 +63,12 @@ export interface TaskPorts {
    */
   settle: (escrowId: string, payouts: readonly Payout[], facts?: SettleFacts) => Promise<{ paid: bigint; refunded: bigint }>;
   refund: (escrowId: string) => Promise<{ refunded: bigint }>;
+  /**
+   * Reserves and settles at once (credit.proto ChargeRequest): `amount` from `account`, `payouts`
+   * paid and the rest refunded, the escrow born settled. Only for payees on this node. Refused
+   * (DEADLINE_EXCEEDED) if the ledger reads it after `notAfterMs`. Idempotent like settle.
+   */
+  charge: (escrowId: string, account: string, amount: bigint, payouts: readonly Payout[], notAfterMs: number) => Promise<{ paid: bigint; refunded: bigint }>;
   /** The ledger's view of an escrow: how (and whether) it closed, whoever closed it. */
   escrow: (escrowId: string) => Promise<EscrowView>;
   /** Who offers `skill` now (this node's executors, remote providers); the selector picks among them. */

@@ -9,6 +9,7 @@ import { connectSwarm } from '@swarm/client';
 import type { HealthResponse } from '@swarm/contracts';
 import {
   CreditBalance,
+  CreditCharge,
   CreditHealth,
   CreditRefund,
   CreditReserve,
@@ -117,12 +118,15 @@ describe('closed bus - attacks from a local process', () => {
     }
   });
 
-  it('refuses reserve, settle and refund from a client, and moves no credit', async () => {
+  it('refuses reserve, settle, refund and charge from a client, and moves no credit', async () => {
     const before = await ledgerState(observer, node.nodeId);
     const bus = createBusClient(attacker, log);
     await expectDenied(bus.request(CreditReserve, { escrowId: 'steal-1', account: node.nodeId, amount: 900n, expiresAtMs: BigInt(Date.now() + 3_600_000), payees: ['thief'] }));
     await expectDenied(bus.request(CreditSettle, { escrowId: 'steal-1', payee: 'thief', amount: 900n, payouts: [] }));
     await expectDenied(bus.request(CreditRefund, { escrowId: 'steal-1' }));
+    await expectDenied(
+      bus.request(CreditCharge, { escrowId: 'steal-2', account: node.nodeId, amount: 900n, payouts: [{ payee: 'thief', amount: 900n }], notAfterMs: BigInt(Date.now() + 60_000) }),
+    );
     expect(await ledgerState(observer, node.nodeId)).toEqual(before);
   });
 

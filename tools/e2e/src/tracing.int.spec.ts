@@ -50,29 +50,34 @@ describe('tracing - one task is one trace across the node', () => {
       // Every task traced: a sampled-out task would leave nothing to assert on.
       node = await spawnSwarmNode(home.path, { env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, SWARM_TRACE_SAMPLE_RATIO: '1' } });
       const client = await connectSwarm(node.natsUrl, { nkeyFile: node.clientKeyFile });
+      // A tiny vecadd takes the folded path (run, then one charge); a matmul 128 is past
+      // SWARM_ROUTER_FOLD_MAX_WORK and takes the escrow path (reserve, run, settle).
       const inputs = demoInputs('vecadd', 64, seededRandom(5));
       const res = await client.submit({ skill: 'vecadd', inputs, budget: priceOf('vecadd', inputs.map(fromTensor)), timeoutMs: 20_000 });
+      const matmul = demoInputs('matmul', 128, seededRandom(6));
+      await client.submit({ skill: 'matmul', inputs: matmul, budget: priceOf('matmul', matmul.map(fromTensor)), timeoutMs: 20_000 });
       await client.close();
       expect(await node.stop()).toBe(0); // shutdown flushes each service's span batch
 
-      const submit = otlp.spans.find((s) => s.service === 'router-svc' && s.name === 'swarm.v1.router.submit');
-      expect(submit).toBeDefined();
-      const trace = otlp.spans.filter((s) => s.traceId === submit?.traceId);
-      const served = trace.filter((s) => !s.name.startsWith('request ')).map((s) => `${s.service} ${s.name}`);
+      const submits = otlp.spans.filter((s) => s.service === 'router-svc' && s.name === 'swarm.v1.router.submit');
+      expect(submits).toHaveLength(2);
+      const traces = submits.map((submit) => otlp.spans.filter((s) => s.traceId === submit.traceId));
+      const served = traces.map((trace) => trace.filter((s) => !s.name.startsWith('request ')).map((s) => `${s.service} ${s.name}`));
+      const common = ['router-svc swarm.v1.router.submit', 'executor-svc swarm.v1.executor.execute'];
       expect(served).toEqual(
         expect.arrayContaining([
-          'router-svc swarm.v1.router.submit',
-          'credit-svc swarm.v1.credit.reserve',
-          'executor-svc swarm.v1.executor.execute',
-          'credit-svc swarm.v1.credit.settle',
+          expect.arrayContaining([...common, 'credit-svc swarm.v1.credit.charge']),
+          expect.arrayContaining([...common, 'credit-svc swarm.v1.credit.reserve', 'credit-svc swarm.v1.credit.settle']),
         ]),
       );
-      // Every server span outside the router hangs off the client span of the service that called it.
-      const byId = new Map(trace.map((s) => [s.spanId, s]));
-      for (const s of trace.filter((x) => x.service !== 'router-svc' && !x.name.startsWith('request '))) {
-        const parent = byId.get(s.parentSpanId ?? '');
-        expect({ span: s.name, parent: parent?.name }).toEqual({ span: s.name, parent: `request ${s.name}` });
-        expect(parent?.service).not.toBe(s.service);
+      for (const trace of traces) {
+        // Every server span outside the router hangs off the client span of the service that called it.
+        const byId = new Map(trace.map((s) => [s.spanId, s]));
+        for (const s of trace.filter((x) => x.service !== 'router-svc' && !x.name.startsWith('request '))) {
+          const parent = byId.get(s.parentSpanId ?? '');
+          expect({ span: s.name, parent: parent?.name }).toEqual({ span: s.name, parent: `request ${s.name}` });
+          expect(parent?.service).not.toBe(s.service);
+        }
       }
       expect(res.taskId).toMatch(/^task-/);
     } finally {

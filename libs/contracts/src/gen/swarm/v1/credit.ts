@@ -232,6 +232,29 @@ export interface SettleResponse {
   refunded: bigint;
 }
 
+/**
+ * Reserve and settle in one write, for a task already run and verified on this node's own
+ * executors (router-svc's folded path, docs/verification.md): reserves `amount` from the account
+ * into an escrow named `escrow_id`, pays the payouts out of it and refunds the rest at once, as the
+ * RESERVE, SETTLE and REFUND entries a reserve and its settle write, so the escrow is never open.
+ * Payees are this node's own accounts: one on another node is INVALID_ARGUMENT (its receipt needs a
+ * pledge, made only by a reserve). A charge read after `not_after_ms` is DEADLINE_EXCEEDED, so a
+ * caller that has given up by then knows that a charge of its still on its way can no longer
+ * commit. Idempotent: the same charge again answers what the first one did; one for an escrow that
+ * exists otherwise is ESCROW_CONFLICT or ESCROW_CLOSED.
+ */
+export interface ChargeRequest {
+  escrowId: string;
+  /** The payer. */
+  account: string;
+  /** What is reserved (the task's budget): at least the payouts' sum. */
+  amount: bigint;
+  /** 1 to 16 distinct payees, each amount > 0. */
+  payouts: Payout[];
+  /** The latest time (ms since epoch) the ledger may commit it; 0 is INVALID_ARGUMENT. */
+  notAfterMs: bigint;
+}
+
 /** Close an escrow returning everything to the payer. */
 export interface RefundRequest {
   escrowId: string;
@@ -1297,6 +1320,155 @@ export const SettleResponse: MessageFns<SettleResponse> = {
     message.escrowId = object.escrowId ?? "";
     message.paid = (object.paid !== undefined && object.paid !== null) ? BigInt(object.paid) : 0n;
     message.refunded = (object.refunded !== undefined && object.refunded !== null) ? BigInt(object.refunded) : 0n;
+    return message;
+  },
+};
+
+function createBaseChargeRequest(): ChargeRequest {
+  return { escrowId: "", account: "", amount: 0n, payouts: [], notAfterMs: 0n };
+}
+
+export const ChargeRequest: MessageFns<ChargeRequest> = {
+  encode(message: ChargeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.escrowId !== "") {
+      writer.uint32(10).string(message.escrowId);
+    }
+    if (message.account !== "") {
+      writer.uint32(18).string(message.account);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asUintN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.amount);
+    }
+    for (const v of message.payouts) {
+      Payout.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.notAfterMs !== 0n) {
+      if (BigInt.asUintN(64, message.notAfterMs) !== message.notAfterMs) {
+        throw new globalThis.Error("value provided for field message.notAfterMs of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.notAfterMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChargeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChargeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.escrowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.amount = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payouts.push(Payout.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.notAfterMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChargeRequest {
+    return {
+      escrowId: isSet(object.escrowId)
+        ? globalThis.String(object.escrowId)
+        : isSet(object.escrow_id)
+        ? globalThis.String(object.escrow_id)
+        : "",
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      payouts: globalThis.Array.isArray(object?.payouts) ? object.payouts.map((e: any) => Payout.fromJSON(e)) : [],
+      notAfterMs: isSet(object.notAfterMs)
+        ? BigInt(object.notAfterMs)
+        : isSet(object.not_after_ms)
+        ? BigInt(object.not_after_ms)
+        : 0n,
+    };
+  },
+
+  toJSON(message: ChargeRequest): unknown {
+    const obj: any = {};
+    if (message.escrowId !== undefined) {
+      obj.escrowId = message.escrowId;
+    }
+    if (message.account !== undefined) {
+      obj.account = message.account;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.payouts?.length) {
+      obj.payouts = message.payouts.map((e) => Payout.toJSON(e));
+    }
+    if (message.notAfterMs !== undefined) {
+      obj.notAfterMs = message.notAfterMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChargeRequest>): ChargeRequest {
+    return ChargeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChargeRequest>): ChargeRequest {
+    const message = createBaseChargeRequest();
+    message.escrowId = object.escrowId ?? "";
+    message.account = object.account ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.payouts = object.payouts?.map((e) => Payout.fromPartial(e)) || [];
+    message.notAfterMs = (object.notAfterMs !== undefined && object.notAfterMs !== null)
+      ? BigInt(object.notAfterMs)
+      : 0n;
     return message;
   },
 };
@@ -3751,6 +3923,15 @@ export const CreditServiceDefinition = {
       requestType: RefundRequest as typeof RefundRequest,
       requestStream: false,
       responseType: RefundResponse as typeof RefundResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Reserve and settle at once for a task verified on this node's own executors (router-svc). */
+    charge: {
+      name: "Charge",
+      requestType: ChargeRequest as typeof ChargeRequest,
+      requestStream: false,
+      responseType: SettleResponse as typeof SettleResponse,
       responseStream: false,
       options: {},
     },
