@@ -156,7 +156,7 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     balance: (req) => ledger.balance(req.account === '' ? deps.nodeAccount : req.account),
     escrow: async (req) => {
       validateEscrowQuery(req.escrowId);
-      return escrowStatus(req.escrowId, await ledger.escrow(req.escrowId));
+      return escrowStatus(req.escrowId, await ledger.escrow(req.escrowId, req.afterWrites));
     },
     standing: (req) => {
       validateId('node_id', req.nodeId);

@@ -94,8 +94,8 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       const r = await bus.request(CreditRefund, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
       return { refunded: r.refunded };
     },
-    async escrow(escrowId) {
-      const r = await bus.request(CreditEscrow, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
+    async escrow(escrowId, afterWrites = false) {
+      const r = await bus.request(CreditEscrow, { escrowId, afterWrites }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
       return { state: ESCROW_STATES[r.state] ?? 'none', payer: r.payer, paid: r.paid, refunded: r.refunded, payee: r.payee, expiresAtMs: Number(r.expiresAtMs) };
     },
     async findProviders(skill, signal) {

@@ -85,7 +85,8 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     const taskId = key ? keyedTaskId(account, key) : deps.newTaskId();
 
     // A retry of a task this router knows joins it (running) or gets its recorded answer, without
-    // taking an admission slot. A REJECTED record ran nothing, so the retry is admitted afresh.
+    // taking an admission slot. A REJECTED record was paid nothing (a folded run whose charge was
+    // refused or never committed may have run), so the retry is admitted afresh.
     const fingerprint = key ? submitFingerprint(req) : '';
     const known = key ? deps.tasks.get(taskId) : undefined;
     if (known && known.state !== 'rejected') return answerRecorded(deps.tasks, known, fingerprint);
@@ -139,12 +140,13 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       const run = runTask(
         components,
         deps.limits,
-        { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, deadlineMs, account, redundancy: req.redundancy, shards: req.shards },
+        { taskId, skill: req.skill, inputs: req.inputs, budget: req.budget, deadlineMs, account, redundancy: req.redundancy, shards: req.shards, paysPastDeadline: key !== '' },
         dispatchSignal,
-        // With a key, settle retries outlive the deadline (until shortly before the escrow's
-        // expiry): a verified result is not thrown away because credit-svc was restarting, and
-        // the client learns the outcome by key. Without one the client cannot ask later, so
-        // settling stops at its deadline and the escrow is refunded: never charged unseen.
+        // With a key, settle and charge retries outlive the deadline (until shortly before the
+        // escrow's expiry): a verified result is not thrown away because credit-svc was restarting,
+        // and the client learns the outcome by key. Without one the client cannot ask later, so
+        // settling stops at its deadline and the escrow is refunded, and a charge is refused by
+        // the ledger past the deadline: never charged unseen.
         key ? deps.shutdown : dispatchSignal,
       );
       deps.tasks.begin(

@@ -192,6 +192,11 @@ describe('chain book', () => {
       await codeOf(a.ledger.charge({ escrowId: 't5', account: a.id, amount: available + 1n, payouts: [{ payee: a.id, amount: 30n }], notAfterMs: notAfterMs + 10_000n })),
     ).toBe(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
     expect(a.ledger.openEscrows()).toBe(1);
+    // A read after queued writes sees a charge still being written; a plain read answers the last written state.
+    const charging = a.ledger.charge({ escrowId: 't6', account: a.id, amount: 40n, payouts: [{ payee: a.id, amount: 30n }], notAfterMs: notAfterMs + 10_000n });
+    const [plain, queued] = await Promise.all([a.ledger.escrow('t6'), a.ledger.escrow('t6', true)]);
+    expect([plain?.state, queued?.state]).toEqual([undefined, 'settled']);
+    await charging;
     expect(await a.ledger.audit()).toMatchObject({ ok: true, problems: [] });
   });
 

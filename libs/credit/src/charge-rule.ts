@@ -40,15 +40,16 @@ export function chargeRule(req: ChargeRequest, current: ChargeRecords, at: Stamp
   checkRecord(payer, req.account);
   if (escrow) {
     // A retry after a lost reply: the settled escrow answers as it was; anything else is not this charge.
-    if (escrow.payer !== req.account || escrow.state === 'open')
+    if (escrow.payer !== req.account || escrow.amount !== req.amount || escrow.state === 'open')
       throw new SwarmError(
         ErrorCode.ERROR_CODE_ESCROW_CONFLICT,
-        `escrow ${escrow.id} already exists ${escrow.state === 'open' ? 'open' : 'for another account'}: a charge makes its own`,
+        `escrow ${escrow.id} already exists ${escrow.state === 'open' ? 'open' : 'with another account or amount'}: a charge makes its own`,
       );
     return settleRule(settle, { escrow, payer, payees: current.payees }, at);
   }
-  if (BigInt(at.atMs) > req.notAfterMs) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `charge ${req.escrowId} arrived ${BigInt(at.atMs) - req.notAfterMs} ms after its not_after_ms; nothing moved`);
+  const nowMs = BigInt(Math.trunc(at.atMs));
+  if (nowMs > req.notAfterMs) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `charge ${req.escrowId} arrived ${nowMs - req.notAfterMs} ms after its not_after_ms; nothing moved`);
   }
   const reserved = reserveRule(
     { escrowId: req.escrowId, account: req.account, amount: req.amount, expiresAtMs: 0n, payees: req.payouts.map((p) => p.payee) },

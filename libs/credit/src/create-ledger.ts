@@ -259,10 +259,13 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
       // The store holds only written batches, whole: a read sees no staged record and no half batch.
       return balanceRule(account, store.account(account));
     },
-    async escrow(id: string): Promise<Escrow | undefined> {
+    async escrow(id: string, afterWrites = false): Promise<Escrow | undefined> {
       if (closing) throw closedError();
       validateId('escrow_id', id);
-      return store.escrow(id);
+      if (!afterWrites) return store.escrow(id);
+      // An operation that writes nothing: it reads through its group's staged records and is
+      // answered once that group is durable.
+      return (await committer.run((view) => ({ change: { result: view.escrow(id), accounts: [], escrows: [], entries: [] } }))).result;
     },
     async transfer(id: string): Promise<Transfer | undefined> {
       if (closing) throw closedError();

@@ -47,7 +47,11 @@ export interface Ledger {
   defundAgent(req: DefundAgentRequest): Promise<Committed<DefundAgentResponse>>;
   /** UNKNOWN_ACCOUNT for an account that was never credited. */
   balance(account: string): Promise<BalanceResponse>;
-  escrow(id: string): Promise<Escrow | undefined>;
+  /**
+   * The escrow as last written; with `afterWrites`, read in the write queue, once every operation
+   * queued before it is written (what a caller that has stopped writing can take as final).
+   */
+  escrow(id: string, afterWrites?: boolean): Promise<Escrow | undefined>;
   transfer(id: string): Promise<Transfer | undefined>;
   /** Up to `limit` log entries with seq >= fromSeq, in seq order. */
   entries(fromSeq: bigint, limit: number): Promise<LedgerEntry[]>;

@@ -1,37 +1,67 @@
 /**
- * Which accounts may take the folded path (run-task.ts: run first, charge once verified). A charge
- * the ledger refuses (no credit, an unknown or closed account) means a run nobody pays for; the
- * account is then held to the escrow path, where a reserve is refused before anything runs, for
- * `holdMs`. So an account without credit gets at most one unpaid run per hold, however many tasks
- * it sends. The table is bounded: past `maxAccounts` held, the one held longest is let go first.
+ * Which tasks may take the folded path (run-task.ts: run first, charge once verified). A folded run
+ * whose charge is refused (no credit, an unknown or closed account) is a run nobody pays for, so
+ * each account gets a window of folded runs in flight at once, as a sender gets a congestion
+ * window: 1 at first, one more after each charge that pays (up to `maxWindow`), back to 1 and held
+ * to the escrow path (where a reserve is refused before anything runs) for `holdMs` after a
+ * refusal. A task past its account's window is not refused: it takes the escrow path.
+ *
+ * The bound: an account's unpaid runs are at most its window when its credit ran out, which is at
+ * most one more than the paid runs before it (and at most `maxWindow`), then one per hold, however
+ * many tasks it sends. The table is bounded: past `maxAccounts`, the account touched longest ago
+ * with nothing in flight is forgotten (it starts again at a window of 1).
  */
 import type { Stopwatch } from '@swarm/determinism';
 
 export interface ChargeGate {
-  allows(account: string): boolean;
-  refused(account: string): void;
+  /** Whether a folded run for `account` may start now; when true, `end` must follow. */
+  begin(account: string): boolean;
+  /** How that run ended: its charge paid, was refused by the ledger, or neither (the run failed, the ledger did not answer). */
+  end(account: string, outcome: 'paid' | 'refused' | 'other'): void;
 }
 
 export const CHARGE_HOLD_MS = 60_000;
+export const CHARGE_WINDOW_MAX = 32;
 export const CHARGE_GATE_MAX_ACCOUNTS = 10_000;
 
-export function createChargeGate(stopwatch: Stopwatch, holdMs = CHARGE_HOLD_MS, maxAccounts = CHARGE_GATE_MAX_ACCOUNTS): ChargeGate {
-  // Insertion order is hold order: a re-held account is deleted and set again.
-  const heldUntil = new Map<string, number>();
+interface AccountState {
+  inFlight: number;
+  window: number;
+  heldUntil: number;
+}
+
+export function createChargeGate(stopwatch: Stopwatch, opts: { holdMs?: number; maxWindow?: number; maxAccounts?: number } = {}): ChargeGate {
+  const holdMs = opts.holdMs ?? CHARGE_HOLD_MS;
+  const maxWindow = opts.maxWindow ?? CHARGE_WINDOW_MAX;
+  const maxAccounts = opts.maxAccounts ?? CHARGE_GATE_MAX_ACCOUNTS;
+  // Insertion order is the order last touched: a touched account is deleted and set again.
+  const accounts = new Map<string, AccountState>();
+  const touch = (account: string): AccountState => {
+    const state = accounts.get(account) ?? { inFlight: 0, window: 1, heldUntil: 0 };
+    accounts.delete(account);
+    accounts.set(account, state);
+    if (accounts.size > maxAccounts) {
+      for (const [id, s] of accounts) {
+        if (accounts.size <= maxAccounts) break;
+        if (s.inFlight === 0) accounts.delete(id);
+      }
+    }
+    return state;
+  };
   return {
-    allows(account) {
-      const until = heldUntil.get(account);
-      if (until === undefined) return true;
-      if (until > stopwatch.now()) return false;
-      heldUntil.delete(account);
+    begin(account) {
+      const state = touch(account);
+      if (state.heldUntil > stopwatch.now() || state.inFlight >= state.window) return false;
+      state.inFlight += 1;
       return true;
     },
-    refused(account) {
-      heldUntil.delete(account);
-      heldUntil.set(account, stopwatch.now() + holdMs);
-      for (const oldest of heldUntil.keys()) {
-        if (heldUntil.size <= maxAccounts) break;
-        heldUntil.delete(oldest);
+    end(account, outcome) {
+      const state = touch(account);
+      state.inFlight = Math.max(0, state.inFlight - 1);
+      if (outcome === 'paid') state.window = Math.min(maxWindow, state.window + 1);
+      else if (outcome === 'refused') {
+        state.window = 1;
+        state.heldUntil = stopwatch.now() + holdMs;
       }
     },
   };

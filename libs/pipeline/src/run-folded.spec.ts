@@ -9,8 +9,8 @@ import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
 
 const START_MS = 1_000;
 const DEADLINE_MS = START_MS + 10_000;
-/** The charge's not-after time: the escrow path's settle would stop retrying then too. */
-const NOT_AFTER_MS = DEADLINE_MS + SETTLE_GRACE_MS - SETTLE_MARGIN_MS;
+/** A keyed task's charge may commit until the escrow path's settle would stop retrying; an unkeyed one's until its deadline. */
+const KEYED_NOT_AFTER_MS = DEADLINE_MS + SETTLE_GRACE_MS - SETTLE_MARGIN_MS;
 const LOCAL: Candidate = { nodeId: 'node-a', local: true };
 const signal = () => new AbortController().signal;
 
@@ -35,8 +35,8 @@ function ledgerPorts(answer: (inputs: Tensor[], attempt: number) => ExecutionRes
       const paid = payouts.reduce((sum, p) => sum + p.amount, 0n);
       return { paid, refunded: amount - paid };
     },
-    escrow: async () => {
-      calls.push('escrow');
+    escrow: async (_id, afterWrites) => {
+      calls.push(afterWrites ? 'escrow after writes' : 'escrow');
       return { state: 'none', payer: '', paid: 0n, refunded: 0n, payee: '', expiresAtMs: 0 };
     },
     findProviders: async () => providers,
@@ -84,7 +84,7 @@ function vecadd(size = 8, account = 'payer'): TaskRequest & { price: bigint } {
 
 function components(ports: TaskPorts) {
   const clock = manualClock(START_MS);
-  return { ports, clock, random: seededRandom(1), sleep: async (ms: number) => clock.advance(ms), chargeGate: createChargeGate(clock, 60_000) };
+  return { ports, clock, random: seededRandom(1), sleep: async (ms: number) => clock.advance(ms), chargeGate: createChargeGate(clock, { holdMs: 60_000 }) };
 }
 
 describe('pipeline - the folded path (run on this node, then one charge)', () => {
@@ -92,10 +92,35 @@ describe('pipeline - the folded path (run on this node, then one charge)', () =>
     const { ports, calls } = ledgerPorts(honest('vecadd'));
     const task = vecadd();
     const out = await runTask(components(ports), DEFAULT_ROUTER_LIMITS, task, signal());
-    expect(calls).toEqual(['execute on node-a', `charge t1 payer ${task.budget} node-a ${task.price} until ${NOT_AFTER_MS}`]);
+    expect(calls).toEqual(['execute on node-a', `charge t1 payer ${task.budget} node-a ${task.price} until ${DEADLINE_MS}`]);
     expect(out).toMatchObject({ settlement: 'paid', cost: task.price, refunded: task.budget - task.price, settlementUncertain: false, providerId: 'node-a' });
     expect(out.timing.escrowMs).toBe(0);
     expect(out.attempts.map((a) => a.outcome)).toEqual(['verified']);
+    // A client with an idempotency key can ask later: its charge may commit past the deadline, as a settle.
+    const keyed = ledgerPorts(honest('vecadd'));
+    await runTask(components(keyed.ports), DEFAULT_ROUTER_LIMITS, { ...task, paysPastDeadline: true }, signal());
+    expect(keyed.calls.at(-1)).toMatch(new RegExp(` until ${KEYED_NOT_AFTER_MS}$`));
+  });
+
+  it("folds no more of an account's tasks at once than its charges have earned: the rest take the escrow path", async () => {
+    const { ports, calls } = ledgerPorts(honest('vecadd'));
+    const c = components(ports);
+    await Promise.all([1, 2, 3].map((i) => runTask(c, DEFAULT_ROUTER_LIMITS, { ...vecadd(), taskId: `t${i}` }, signal())));
+    expect(calls.filter((x) => x.startsWith('charge'))).toHaveLength(1);
+    expect(calls.filter((x) => x.startsWith('reserve'))).toHaveLength(2);
+    // That charge paid: two may fold at once now.
+    calls.length = 0;
+    await Promise.all([4, 5, 6].map((i) => runTask(c, DEFAULT_ROUTER_LIMITS, { ...vecadd(), taskId: `t${i}` }, signal())));
+    expect(calls.filter((x) => x.startsWith('charge'))).toHaveLength(2);
+  });
+
+  it('takes the escrow path when the selector chooses none of the local executors', async () => {
+    const remote: Candidate = { nodeId: 'node-b', local: false };
+    const { ports, calls } = ledgerPorts(honest('vecadd', 'node-b'), [LOCAL, remote]);
+    const selector = { select: (_task: unknown, candidates: readonly Candidate[]) => candidates.find((cand) => !cand.local) };
+    const out = await runTask({ ...components(ports), selector }, DEFAULT_ROUTER_LIMITS, vecadd(), signal());
+    expect(calls[0]).toMatch(/^reserve t1 payer \d+ for node-a,node-b$/);
+    expect(out).toMatchObject({ providerId: 'node-b', settlement: 'paid' });
   });
 
   it('keeps the escrow path for work above foldMaxWork, with only remote providers, and with the local executors saturated', async () => {
@@ -177,20 +202,35 @@ describe('pipeline - the folded path (run on this node, then one charge)', () =>
     expect(calls).toEqual(['execute']);
   });
 
-  it('retries a charge whose reply was lost, and returns the outputs unpaid when the ledger never answers before the not-after time', async () => {
+  it('retries a charge whose reply was lost; when the ledger never answers, asks it once the not-after time has passed', async () => {
     const lost = () => new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request timed out', true);
     const retried = ledgerPorts(honest('vecadd'), [LOCAL], [lost()]);
     const out = await runTask(components(retried.ports), DEFAULT_ROUTER_LIMITS, vecadd(), signal());
     expect(retried.calls.filter((c) => c.startsWith('charge'))).toHaveLength(2);
     expect(out).toMatchObject({ settlement: 'paid', settlementNote: expect.stringMatching(/charged after 1 failed attempt/) });
 
+    // The ledger, asked in its write queue after the not-after time, has no such escrow: final.
+    // Nothing was paid, so the result is not handed out (the escrow path would not have run it).
     const down = ledgerPorts(honest('vecadd'), [LOCAL], Array.from({ length: 100 }, lost));
     const c = components(down.ports);
-    const unpaid = await runTask(c, DEFAULT_ROUTER_LIMITS, vecadd(), signal());
-    // The ledger, asked once the not-after time has passed, has no such escrow: final, nothing was paid.
-    expect(c.clock.now()).toBeGreaterThan(NOT_AFTER_MS);
-    expect(unpaid).toMatchObject({ settlement: 'refunded', cost: 0n, refunded: 0n, settlementUncertain: false, settlementNote: expect.stringMatching(/nothing was paid$/) });
+    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, vecadd(), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      retryable: true,
+      message: expect.stringMatching(/nothing was paid, so the result is not handed out/),
+    });
+    expect(c.clock.now()).toBeGreaterThan(DEADLINE_MS);
+    expect(down.calls.at(-1)).toBe('escrow after writes');
+
+    // It shows the charge committed (its reply was lost): paid.
+    const committed = ledgerPorts(honest('vecadd'), [LOCAL], Array.from({ length: 100 }, lost));
+    committed.ports.escrow = async () => ({ state: 'settled', payer: 'payer', paid: 8n, refunded: 8n, payee: 'node-a', expiresAtMs: 0 });
+    expect(await runTask(components(committed.ports), DEFAULT_ROUTER_LIMITS, vecadd(), signal())).toMatchObject({ settlement: 'paid', cost: 8n, settlementUncertain: false });
+
+    // It cannot be asked: the outputs go back unpaid, marked uncertain.
+    const dark = ledgerPorts(honest('vecadd'), [LOCAL], Array.from({ length: 100 }, lost));
+    dark.ports.escrow = () => Promise.reject(lost());
+    const unpaid = await runTask(components(dark.ports), DEFAULT_ROUTER_LIMITS, vecadd(), signal());
+    expect(unpaid).toMatchObject({ settlement: 'refunded', cost: 0n, refunded: 0n, settlementUncertain: true });
     expect(unpaid.outputs).toHaveLength(1);
-    expect(down.calls.at(-1)).toBe('escrow');
   });
 });

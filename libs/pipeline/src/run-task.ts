@@ -193,9 +193,14 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   // every dispatch failure then takes one path (refund included) and keeps its code.
   const found = await discover(c.ports, req.skill, signal);
   const dispatch = newDispatch(c.observer, req);
-  if (foldable(c, limits, req, inputs, found)) {
-    const folded = await runFolded(c, limits, { req, inputs, price, expiresAtMs, started }, found, dispatch, signal, settleSignal);
-    if (folded) return folded;
+  if (foldable(limits, req, inputs, found) && (c.chargeGate?.begin(req.account) ?? true)) {
+    const charge = { outcome: 'other' as ChargeOutcome };
+    try {
+      const folded = await runFolded(c, limits, { req, inputs, price, expiresAtMs, started }, found, dispatch, signal, settleSignal, charge);
+      if (folded) return folded;
+    } finally {
+      c.chargeGate?.end(req.account, charge.outcome);
+    }
   }
   const { discovery, payees } = await reserveNaming(c, req, expiresAtMs, found);
   const escrowMs = watch.now() - started;
@@ -252,17 +257,24 @@ function verifiedOutcome(
 }
 
 /** Whether the task may run before its escrow (RouterLimits.foldMaxWork): small, and a local executor with room. */
-function foldable(c: RouterComponents, limits: RouterLimits, req: TaskRequest, inputs: DecodedInputs, found: Discovery): found is { readonly candidates: readonly Candidate[] } {
+function foldable(limits: RouterLimits, req: TaskRequest, inputs: DecodedInputs, found: Discovery): found is { readonly candidates: readonly Candidate[] } {
   if (limits.foldMaxWork <= 0 || !('candidates' in found)) return false;
   if (!found.candidates.some((cand) => cand.local && (cand.load ?? 0) < 1)) return false;
-  return getSkill(req.skill).work(inputs) <= limits.foldMaxWork && (c.chargeGate?.allows(req.account) ?? true);
+  return getSkill(req.skill).work(inputs) <= limits.foldMaxWork;
 }
+
+/** How a folded run's charge went, for the charge gate. */
+type ChargeOutcome = 'paid' | 'refused' | 'other';
+
+/** The ledger's refusals of a charge that say the account cannot pay (as a reserve would have refused it). */
+const PAYER_REFUSALS: ReadonlySet<ErrorCode> = new Set([ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, ErrorCode.ERROR_CODE_PERMISSION_DENIED]);
 
 /**
  * The folded path: one attempt on this node's own executors with nothing reserved, then one charge
- * for the verified result. Answers undefined when that attempt failed in a way another provider
- * may not (the task goes on along the escrow path, the attempt counted); a refused charge fails
- * the task with nothing paid, and holds its account to the escrow path for a while.
+ * for the verified result. No outcome when that attempt could not run or failed in a way another
+ * provider may not, with time left: the task goes on along the escrow path, the attempt counted.
+ * A refused charge fails the task with nothing paid; so does a charge the ledger, asked last, says
+ * never committed (the result is not handed out unpaid). How the charge went goes to `charge`.
  */
 async function runFolded(
   c: RouterComponents,
@@ -272,6 +284,7 @@ async function runFolded(
   dispatch: Dispatch,
   signal: AbortSignal,
   settleSignal: AbortSignal,
+  charge: { outcome: ChargeOutcome },
 ): Promise<TaskOutcome | undefined> {
   const { req, price } = task;
   const watch = c.stopwatch ?? c.clock;
@@ -280,20 +293,25 @@ async function runFolded(
   try {
     result = await dispatchUntilVerified(c, limits, req, task.inputs, signal, { discovery: { candidates: local }, payees: new Set(payeesOf(local)) }, dispatch, 1);
   } catch (err) {
-    if (dispatch.lastError && dispatch.attempts.length < limits.maxAttempts && !signal.aborted) return undefined;
+    // No attempt (the selector chose none of them), or a failed one that another may not repeat.
+    const goesOn = dispatch.attempts.length === 0 ? isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) : dispatch.lastError !== undefined;
+    if (goesOn && dispatch.attempts.length < limits.maxAttempts && !signal.aborted && c.clock.now() < req.deadlineMs) return undefined;
     throw signal.aborted && isSwarmError(signal.reason) ? signal.reason : err;
   }
   const overrun = c.clock.now() - req.deadlineMs;
   if (overrun > 0)
     throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was reserved or paid`);
   const settleStart = watch.now();
+  // As a settle: past the deadline only for a client that can ask later.
+  const notAfterMs = req.paysPastDeadline ? task.expiresAtMs - limits.settleMarginMs : req.deadlineMs;
   let settled: Settled;
   try {
-    settled = await chargeUntil(c, limits, req, [{ payee: result.exec.providerId, amount: price }], task.expiresAtMs - limits.settleMarginMs, settleSignal);
+    settled = await chargeUntil(c, limits, req, [{ payee: result.exec.providerId, amount: price }], notAfterMs, settleSignal);
   } catch (err) {
-    c.chargeGate?.refused(req.account);
+    if (isSwarmError(err) && PAYER_REFUSALS.has(err.code)) charge.outcome = 'refused';
     throw err;
   }
+  if (settled.settlement === 'paid') charge.outcome = 'paid';
   return verifiedOutcome(req, result, dispatch, settled, { started: task.started, escrowMs: 0, settleStart, now: watch.now() });
 }
 

@@ -2,7 +2,7 @@
  * Closing a task's escrow: settle its payouts (retried until shortly before the escrow's expiry) or
  * refund it. Shared by the one-provider path (run-task.ts) and redundant tasks (run-replicated.ts).
  */
-import { ErrorCode, isSwarmError } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { RouterComponents, RouterLimits } from './run-task';
 import type { Payout, SettleFacts, TaskPorts, TaskRequest } from './task-types';
 
@@ -168,14 +168,18 @@ export async function settleUntilExpiry(
   };
 }
 
+/** How long a router whose retries were cut off waits, at most, to ask the ledger its final word. */
+const FINAL_READ_MAX_WAIT_MS = 50;
+
 /**
  * Pays a result verified before anything was reserved (the folded path, run-task.ts): one charge
  * (reserve and settle at once), retried like a settle until `notAfterMs`, which the ledger enforces
- * too: once that has passed, a charge still on its way can no longer commit. A refusal (no credit,
- * an unknown or closed account) is thrown: nothing moved, and the result is not handed out. When
- * the retries end unanswered, the outputs still go back unpaid, as with a settle that fails; the
- * router first waits out the not-after time (unless `stop` ends the wait), so that what the ledger
- * then says is final.
+ * too: it refuses a charge it reads later. A refusal (no credit, an unknown or closed account) is
+ * thrown: nothing moved. When the retries end unanswered, the router asks the ledger once that time
+ * has passed (waiting for it unless `stop` ended the retries well before), in its write queue, so
+ * the answer is final: a charge that committed is paid; one that never will fails the task with
+ * UNAVAILABLE and the result is not handed out unpaid (as the escrow path runs nothing without a
+ * reserve). Only when the ledger cannot be asked do the outputs go back unpaid, marked uncertain.
  */
 export async function chargeUntil(
   c: Pick<RouterComponents, 'ports' | 'clock' | 'sleep'>,
@@ -190,17 +194,12 @@ export async function chargeUntil(
   const { failures, last, error } = tried;
   if (isSwarmError(error) && !error.retryable) throw error;
   const why = `the charge failed ${failures} time(s) (last: ${last})`;
-  // Asked once its not-after time has passed, the ledger's answer is final: it refuses the charge from then on.
-  if (!stop.aborted) await c.sleep(Math.max(0, notAfterMs + 1 - c.clock.now()), stop);
-  if (!stop.aborted) {
-    try {
-      const e = await c.ports.escrow(req.taskId);
-      if (e.state === 'settled') return { settlement: 'paid', paid: e.paid, refunded: e.refunded, note: `${why}, but the ledger shows it committed`, uncertain: false };
-      if (e.state === 'none' && c.clock.now() > notAfterMs) return { settlement: 'refunded', paid: 0n, refunded: 0n, note: `${why}; nothing was paid`, uncertain: false };
-    } catch {
-      // credit-svc still unreachable: the ledger's word comes with a status request.
-    }
-  }
+  const wait = notAfterMs + 1 - c.clock.now();
+  if (!stop.aborted) await c.sleep(Math.max(0, wait), stop);
+  else if (wait > 0 && wait <= FINAL_READ_MAX_WAIT_MS) await c.sleep(wait);
+  const final = c.clock.now() > notAfterMs ? await c.ports.escrow(req.taskId, true).catch(() => undefined) : undefined;
+  if (final?.state === 'settled') return { settlement: 'paid', paid: final.paid, refunded: final.refunded, note: `${why}, but the ledger shows it committed`, uncertain: false };
+  if (final?.state === 'none') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${why}; nothing was paid, so the result is not handed out: try again`, true);
   return {
     settlement: 'refunded',
     paid: 0n,

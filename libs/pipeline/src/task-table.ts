@@ -67,8 +67,8 @@ export interface TaskTable<R> {
   finish(taskId: string, end: TaskEnd<R>): void;
   /** A refusal before anything was reserved (only kept for keyed submits, so a client can ask). */
   /**
-   * `uncertain`: the refusal came from a reserve whose reply was lost, so an escrow may exist (and
-   * been refunded since); the status request then asks the ledger.
+   * `uncertain`: the refusal came from a reserve or charge whose reply may have been lost, so an
+   * escrow may exist (refunded since, or charged); the status request then asks the ledger.
    */
   reject(taskId: string, key: string, error: SwarmError, uncertain?: boolean, account?: string): void;
   size(): number;

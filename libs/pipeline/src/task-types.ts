@@ -69,8 +69,11 @@ export interface TaskPorts {
    * (DEADLINE_EXCEEDED) if the ledger reads it after `notAfterMs`. Idempotent like settle.
    */
   charge: (escrowId: string, account: string, amount: bigint, payouts: readonly Payout[], notAfterMs: number) => Promise<{ paid: bigint; refunded: bigint }>;
-  /** The ledger's view of an escrow: how (and whether) it closed, whoever closed it. */
-  escrow: (escrowId: string) => Promise<EscrowView>;
+  /**
+   * The ledger's view of an escrow: how (and whether) it closed, whoever closed it. `afterWrites`:
+   * once every ledger operation sent before it is written (credit.proto EscrowRequest).
+   */
+  escrow: (escrowId: string, afterWrites?: boolean) => Promise<EscrowView>;
   /** Who offers `skill` now (this node's executors, remote providers); the selector picks among them. */
   findProviders: (skill: string, signal: AbortSignal) => Promise<Candidate[]>;
   execute: (candidate: Candidate, task: { taskId: string; skill: string; inputs: Tensor[]; timeoutMs: number }, signal: AbortSignal) => Promise<ExecutionResult>;
@@ -119,6 +122,12 @@ export interface TaskRequest {
    * into that many blocks, each run on a provider and verified (run-sharded.ts).
    */
   readonly shards?: number;
+  /**
+   * The client can learn the outcome later (it sent an idempotency key), so a verified result is
+   * paid past the deadline, until shortly before the escrow's expiry; otherwise only until the
+   * deadline (the settle signal the caller passes ends the retries; a charge is refused after).
+   */
+  readonly paysPastDeadline?: boolean;
 }
 
 export interface AttemptRecord {

@@ -15,6 +15,7 @@
  * `--chain`: signed receipts and per-node chains, appends, settlements and audits per second (chain-bench.ts), only.
  * `--backends [--only webgpu,webasm,cpu]`: every skill on each gpu.js backend, verified (backend-bench.ts), only.
  * `--tracing`: tracing on ÷ off, two nodes side by side taking blocks of tasks in turns (tracing-bench.ts), only.
+ * `--fold`: the folded path (run, then one charge) vs the escrow path, two nodes side by side, fsync on, beside the NATS floor, only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -26,10 +27,13 @@ import { printChainBench } from './chain-bench';
 import { benchKernels } from './kernel-bench';
 import { benchLedger } from './ledger-bench';
 import { startOtlpSink } from './otlp-sink';
+import { startNatsFloor } from './nats-floor';
 import { benchPipeline } from './pipeline-bench';
 import { printRemoteBench } from './remote-bench';
 import { printShapleyBench } from './shapley-bench';
 import { benchStartTimes, median, START_GOALS_MS, SWARM_NODES } from './start-time-bench';
+import { benchSideBySide } from './side-by-side-bench';
+import { measure } from './stats';
 import { benchTracing } from './tracing-bench';
 import { benchVerification, calibrateMatmul } from './verify-bench';
 
@@ -44,6 +48,7 @@ const shapleyOnly = process.argv.includes('--shapley');
 const chainOnly = process.argv.includes('--chain');
 const backendsOnly = process.argv.includes('--backends');
 const tracingOnly = process.argv.includes('--tracing');
+const foldOnly = process.argv.includes('--fold');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
@@ -60,6 +65,7 @@ async function main(): Promise<void> {
   }
   if (ledgerOnly) return benchSettlements();
   if (tracingOnly) return benchTracingCost();
+  if (foldOnly) return benchFold();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;
   if (!verifyOnly) {
@@ -70,9 +76,43 @@ async function main(): Promise<void> {
   if (!verifyOnly) await benchSettlements();
 }
 
+const SIDE_BY_SIDE = quick ? { blocks: 3, blockTasks: 150, sequentialBlockTasks: 30, concurrency: 16 } : { blocks: 6, blockTasks: 300, sequentialBlockTasks: 60, concurrency: 16 };
+
+/** What folding the escrow into one charge saves a small local task, next to the NATS floor of the same run. */
+async function benchFold(): Promise<void> {
+  process.stderr.write('bench: the folded path vs the escrow path, two nodes side by side (fsync on), blocks of tasks in turns…\n');
+  const opts = SIDE_BY_SIDE;
+  const floor = await startNatsFloor(64);
+  let floorSeq: Awaited<ReturnType<typeof measure>>;
+  try {
+    await measure(200, 4, () => floor.request());
+    floorSeq = await measure(400, 1, () => floor.request());
+  } finally {
+    await floor.stop();
+  }
+  const [escrow, folded] = await benchSideBySide(
+    [
+      { name: 'escrow path (SWARM_ROUTER_FOLD_MAX_WORK=0): reserve, run, settle', syncWrites: true, env: { SWARM_ROUTER_FOLD_MAX_WORK: '0' } },
+      { name: 'folded path (the default): run, then one charge', syncWrites: true, env: {} },
+    ],
+    opts,
+  );
+  const t = table(['node (ledger fsync on)', `tasks/s, ${opts.concurrency} in flight`, 'p50 ms', 'p99 ms', 'tasks/s, 1 at a time', 'p50 ms', 'CPU ms / task (all processes)']);
+  for (const r of [escrow, folded])
+    t.push([r.name, f(r.tasksPerSec, 0), f(r.p50Ms, 3), f(r.p99Ms, 3), f(r.sequentialTasksPerSec, 0), f(r.sequentialP50Ms, 3), f(r.cpuMsPerTask, 3)]);
+  const hops = 4 * floorSeq.p50Ms;
+  const summary =
+    `raw NATS request/reply (floor, responder in another process), 1 at a time: p50 ${f(floorSeq.p50Ms, 3)} ms; four raw hops ${f(hops, 3)} ms\n` +
+    `folded ÷ escrow: tasks/s ${f(folded.tasksPerSec / escrow.tasksPerSec)} (c=${opts.concurrency}), ${f(folded.sequentialTasksPerSec / escrow.sequentialTasksPerSec)} (c=1); CPU per task ${f(folded.cpuMsPerTask / escrow.cpuMsPerTask)}\n` +
+    `c=1 p50 ÷ four raw hops: escrow ${f(escrow.sequentialP50Ms / hops)}, folded ${f(folded.sequentialP50Ms / hops)} (goal ≤ 4)`;
+  process.stdout.write(
+    `\nFolded vs escrow path, ${opts.blocks} blocks of ${opts.blockTasks} (+ ${opts.sequentialBlockTasks} one at a time) per node, in turns (load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n${summary}\n`,
+  );
+}
+
 async function benchTracingCost(): Promise<void> {
   process.stderr.write('bench: tracing on vs off, two nodes side by side, blocks of tasks in turns…\n');
-  const opts = quick ? { blocks: 3, blockTasks: 150, sequentialBlockTasks: 30, concurrency: 16 } : { blocks: 6, blockTasks: 300, sequentialBlockTasks: 60, concurrency: 16 };
+  const opts = SIDE_BY_SIDE;
   const [off, on] = await benchTracing(opts);
   const t = table(['node (ledger fsync off)', `tasks/s, ${opts.concurrency} in flight`, 'p50 ms', 'tasks/s, 1 at a time', 'p50 ms', 'CPU ms / task (all processes)']);
   for (const r of [off, on]) t.push([r.name, f(r.tasksPerSec, 0), f(r.p50Ms, 3), f(r.sequentialTasksPerSec, 0), f(r.sequentialP50Ms, 3), f(r.cpuMsPerTask, 3)]);

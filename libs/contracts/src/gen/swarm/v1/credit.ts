@@ -359,6 +359,12 @@ export interface AuditedAccount {
  */
 export interface EscrowRequest {
   escrowId: string;
+  /**
+   * Answer in the ledger's write queue, after every operation that reached credit-svc before this
+   * request has been written (a charge being written is then seen): the final word for a caller
+   * that sends nothing more. False: the last written state, at once.
+   */
+  afterWrites?: boolean | undefined;
 }
 
 /** One escrow as the ledger holds it. */
@@ -2619,13 +2625,16 @@ export const AuditedAccount: MessageFns<AuditedAccount> = {
 };
 
 function createBaseEscrowRequest(): EscrowRequest {
-  return { escrowId: "" };
+  return { escrowId: "", afterWrites: undefined };
 }
 
 export const EscrowRequest: MessageFns<EscrowRequest> = {
   encode(message: EscrowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.escrowId !== "") {
       writer.uint32(10).string(message.escrowId);
+    }
+    if (message.afterWrites !== undefined) {
+      writer.uint32(16).bool(message.afterWrites);
     }
     return writer;
   },
@@ -2651,6 +2660,14 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
             message.escrowId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterWrites = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2670,6 +2687,11 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
         : isSet(object.escrow_id)
         ? globalThis.String(object.escrow_id)
         : "",
+      afterWrites: isSet(object.afterWrites)
+        ? globalThis.Boolean(object.afterWrites)
+        : isSet(object.after_writes)
+        ? globalThis.Boolean(object.after_writes)
+        : undefined,
     };
   },
 
@@ -2677,6 +2699,9 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
     const obj: any = {};
     if (message.escrowId !== undefined) {
       obj.escrowId = message.escrowId;
+    }
+    if (message.afterWrites !== undefined) {
+      obj.afterWrites = message.afterWrites;
     }
     return obj;
   },
@@ -2687,6 +2712,7 @@ export const EscrowRequest: MessageFns<EscrowRequest> = {
   fromPartial(object: DeepPartial<EscrowRequest>): EscrowRequest {
     const message = createBaseEscrowRequest();
     message.escrowId = object.escrowId ?? "";
+    message.afterWrites = object.afterWrites ?? undefined;
     return message;
   },
 };

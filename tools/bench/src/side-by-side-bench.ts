@@ -1,0 +1,89 @@
+/**
+ * Two (or more) nodes side by side, taking blocks of tasks in turns, so that the machine's drift
+ * hits every side alike: what a setting costs or saves a task, measured where one run after another
+ * moves by more than the setting does (±10% on a shared 2-core machine). Each side's CPU is read
+ * over its own blocks only; /proc counts in 10 ms steps, which averages out over the blocks.
+ * Used by `--tracing` (tracing-bench.ts) and `--fold` (main.ts).
+ */
+import type { BenchNode } from './bench-node';
+import { startBenchNode } from './bench-node';
+import { usagePerOp } from './proc-usage';
+import { latencyRecorder, measure } from './stats';
+
+export interface SideBySideOptions {
+  /** Blocks per side, taken in turns (first, second, …; the order flips every round). */
+  readonly blocks: number;
+  /** Tasks per block at `concurrency` in flight, and per block one at a time. */
+  readonly blockTasks: number;
+  readonly sequentialBlockTasks: number;
+  readonly concurrency: number;
+}
+
+/** One node of the comparison: its ledger fsync and extra service environment. */
+export interface SideSpec {
+  readonly name: string;
+  readonly syncWrites: boolean;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface SideResult {
+  readonly name: string;
+  /** Tasks per second over all its blocks, `concurrency` in flight, and one at a time. */
+  readonly tasksPerSec: number;
+  readonly sequentialTasksPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly sequentialP50Ms: number;
+  /** CPU ms per task, all the node's processes together (nats-server included). */
+  readonly cpuMsPerTask: number;
+}
+
+interface Side extends BenchNode {
+  readonly name: string;
+}
+
+/** `tasks` submits at `concurrency` in flight; its time, CPU and latencies go to `into`. */
+async function runBlock(side: Side, tasks: number, concurrency: number, into: { ms: number; cpuMs: number; tasks: number; rec: ReturnType<typeof latencyRecorder> }) {
+  let opsPerSec = 0;
+  const usage = await usagePerOp(side.processes(), 1, async () => {
+    ({ opsPerSec } = await measure(tasks, concurrency, side.submit, into.rec));
+  });
+  into.ms += (tasks * 1000) / opsPerSec;
+  into.cpuMs += usage.reduce((sum, u) => sum + u.cpuMsPerOp, 0);
+  into.tasks += tasks;
+}
+
+export async function benchSideBySide(specs: readonly SideSpec[], opts: SideBySideOptions): Promise<SideResult[]> {
+  const sides: Side[] = [];
+  try {
+    for (const spec of specs) sides.push({ name: spec.name, ...(await startBenchNode({ executors: 1, syncWrites: spec.syncWrites, vecaddSize: 16, env: spec.env })) });
+    const totals = sides.map(() => ({
+      par: { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() },
+      seq: { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() },
+    }));
+    const warm = { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() };
+    for (const side of sides) await runBlock(side, Math.max(50, opts.blockTasks / 2), 4, warm); // JIT, kernel compile, provider cache
+    for (let round = 0; round < opts.blocks; round++) {
+      // The order flips every round, so no side always follows another's work.
+      const order = round % 2 === 0 ? sides.map((_, i) => i) : sides.map((_, i) => sides.length - 1 - i);
+      for (const i of order) {
+        await runBlock(sides[i], opts.blockTasks, opts.concurrency, totals[i].par);
+        await runBlock(sides[i], opts.sequentialBlockTasks, 1, totals[i].seq);
+      }
+    }
+    return sides.map((side, i) => {
+      const { par, seq } = totals[i];
+      return {
+        name: side.name,
+        tasksPerSec: (par.tasks * 1000) / par.ms,
+        sequentialTasksPerSec: (seq.tasks * 1000) / seq.ms,
+        p50Ms: par.rec.stats().p50Ms,
+        p99Ms: par.rec.stats().p99Ms,
+        sequentialP50Ms: seq.rec.stats().p50Ms,
+        cpuMsPerTask: par.cpuMs / par.tasks,
+      };
+    });
+  } finally {
+    await Promise.allSettled(sides.map((side) => side.stop()));
+  }
+}
