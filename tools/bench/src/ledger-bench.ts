@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { createBusClient } from '@swarm/bus';
 import { decodeSignedReceipt, encodeSignedReceipt } from '@swarm/chain';
 import type { SignedReceipt } from '@swarm/contracts';
-import { CreditReserve, CreditSettle } from '@swarm/contracts';
+import { CreditCharge, CreditReserve, CreditSettle } from '@swarm/contracts';
 import { openLedger } from '@swarm/credit-level';
 import { loadCreditConfig, startCreditService } from '@swarm/credit-svc';
 import { systemClock, systemScheduler, systemStopwatch } from '@swarm/determinism';
@@ -296,7 +296,8 @@ function settlementsWithPayeeThread(pairs: number, concurrency: number): Promise
   });
 }
 
-function creditServiceOverNats(pairs: number, concurrency: number): Promise<LedgerBenchRow> {
+/** Reserve + settle pairs over the bus, or (`charge`) the folded path's one charge doing both in one write. */
+function creditServiceOverNats(pairs: number, concurrency: number, charge = false): Promise<LedgerBenchRow> {
   return inTempDir(async (dir) => {
     const server = await startNatsServer();
     const nc = await connect({ servers: server.url });
@@ -304,6 +305,12 @@ function creditServiceOverNats(pairs: number, concurrency: number): Promise<Ledg
     const svc = await startCreditService({ config, log: silentLogger(), nc, nodeId: NODE, clock: systemClock, stopwatch: systemStopwatch, scheduler: systemScheduler });
     try {
       const bus = createBusClient(nc, silentLogger());
+      if (charge) {
+        const notAfterMs = BigInt(Date.now() + 3_600_000);
+        return await row('credit-svc over NATS, fsync on: one charge (reserve and settle in one write)', pairs, concurrency, async (i) => {
+          await bus.request(CreditCharge, { escrowId: `e${i}`, account: NODE, amount: 10n, payouts: [{ payee: PAYEE, amount: 7n }], notAfterMs });
+        });
+      }
       return await row('credit-svc over NATS, fsync on', pairs, concurrency, async (i) => {
         await bus.request(CreditReserve, { escrowId: `e${i}`, account: NODE, amount: 10n, expiresAtMs: 0n, payees: [PAYEE] });
         await bus.request(CreditSettle, { escrowId: `e${i}`, payee: PAYEE, amount: 7n, payouts: [] });
@@ -330,5 +337,6 @@ export async function benchLedger(opts: LedgerBenchOptions): Promise<LedgerBench
     await settlementsWithOutbox(pairs, concurrency),
     await settlementsWithPayeeThread(pairs, concurrency),
     await creditServiceOverNats(pairs, concurrency),
+    await creditServiceOverNats(pairs, concurrency, true),
   ];
 }
