@@ -8,7 +8,7 @@
  * limits before any handler runs. Handlers get the peer id, an AbortSignal for the server's
  * deadline cap, and the caller's trace context.
  */
-import type { handleUnaryCall, ServerInterceptor, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
+import type { handleUnaryCall, Metadata, ServerInterceptor, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
 import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
@@ -16,7 +16,7 @@ import type { Time } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
 import { createRateLimiter } from '@swarm/pipeline';
 import type { Logger, TraceContext } from '@swarm/telemetry';
-import { extractTraceContext, inChildSpan, isTracing, NO_TRACE } from '@swarm/telemetry';
+import { extractTraceContext, inChildSpan, isSampled, isTracing, NO_TRACE, NOT_RECORDED } from '@swarm/telemetry';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer } from 'node:tls';
@@ -204,7 +204,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
       }
       const run = (traceContext: TraceContext) => Promise.resolve().then(() => handler({ peerId, request: decoded.message, signal: controller.signal, trace: traceContext }));
       const settled = isTracing()
-        ? inChildSpan(tracer, path, { kind: SpanKind.SERVER, attributes: { 'swarm.peer_id': peerId } }, extractTraceContext(metadataCarrier(call.metadata)), run)
+        ? inChildSpan(tracer, path, { kind: SpanKind.SERVER, attributes: { 'swarm.peer_id': peerId } }, peerTrace(peerId, call.metadata), run)
         : run(NO_TRACE);
       settled.then(
         (value) => finish(undefined, value),
@@ -212,6 +212,12 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
       );
     };
   }
+
+  /** The caller's trace; its request to be recorded is honoured within the peer's recording budget. */
+  const peerTrace = (peerId: string, metadata: Metadata): TraceContext => {
+    const parent = extractTraceContext(metadataCarrier(metadata));
+    return isSampled(parent) && !admission.mayRecord(peerId) ? NOT_RECORDED : parent;
+  };
 
   const onSecureConnection = (socket: TLSSocket): void => {
     // A reset or a garbled record ends the connection; 'close' below cleans up.

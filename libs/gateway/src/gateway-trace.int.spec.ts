@@ -19,7 +19,12 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
     const server = await startGatewayServer({
       certificate: a,
       listen: { host: '127.0.0.1', port: 0 },
-      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 100, burst: 100 } },
+      limits: {
+        maxMessageBytes: 64 * 1024,
+        maxDeadlineMs: 5_000,
+        handshakeTimeoutMs: 2_000,
+        peer: { maxInflight: 8, ratePerSecond: 100, burst: 100, recordedPerSecond: 1, recordedBurst: 3 },
+      },
       handlers: {
         nodeInfo: ({ peerId, trace: callTrace }) => {
           handlerTraceId = trace.getSpan(callTrace)?.spanContext().traceId;
@@ -48,6 +53,22 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
       await client.call('nodeInfo', {}, { trace: unrecorded });
       expect(handlerSampled).toBe(false);
       expect(spans.getFinishedSpans()).toHaveLength(recorded);
+
+      // A peer asking for every call to be recorded gets its budget (burst 3, 1 a second), no more:
+      // the first call above took one of the 3.
+      const started = Date.now();
+      const asked: boolean[] = [];
+      for (let i = 0; i < 20; i++) {
+        const root = trace.getTracer('test').startSpan(`submit ${i}`);
+        await client.call('nodeInfo', {}, { trace: trace.setSpan(NO_TRACE, root) });
+        root.end();
+        asked.push(handlerSampled === true);
+      }
+      const budget = 2 + Math.floor((Date.now() - started) / 1000) + 1;
+      expect(asked.slice(0, 2)).toEqual([true, true]);
+      expect(asked.filter(Boolean).length).toBeLessThanOrEqual(budget);
+      const serverSpans = spans.getFinishedSpans().filter((s) => s.name === '/swarm.v1.PeerService/NodeInfo');
+      expect(serverSpans.length).toBe(1 + asked.filter(Boolean).length);
     } finally {
       client.close();
       await server.stop(1_000);

@@ -19,6 +19,18 @@ describe('peer admission - per-peer limits', () => {
     expect(admission.admit('a').admitted).toBe(false);
   });
 
+  it("honours a peer's requests to be recorded within its own budget, per peer, refilled over time", () => {
+    const clock = manualClock();
+    const admission = createPeerAdmission({ maxInflight: 100, ratePerSecond: 1_000, burst: 1_000, recordedPerSecond: 2, recordedBurst: 3 }, clock);
+    expect(admission.mayRecord('a')).toBe(false); // no connection, nothing recorded
+    admission.connected('a');
+    admission.connected('b');
+    expect(Array.from({ length: 5 }, () => admission.mayRecord('a'))).toEqual([true, true, true, false, false]);
+    expect(admission.mayRecord('b')).toBe(true);
+    clock.advance(500);
+    expect([admission.mayRecord('a'), admission.mayRecord('a')]).toEqual([true, false]);
+  });
+
   it('refuses a peer over its rate with the wait until its next token', () => {
     const clock = manualClock();
     const admission = createPeerAdmission({ maxInflight: 100, ratePerSecond: 10, burst: 2 }, clock);

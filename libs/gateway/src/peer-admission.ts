@@ -3,6 +3,11 @@
  * `ratePerSecond` (burst `burst`) per node id, so one peer's flood is refused while every other
  * peer is still served. State lives while the peer has a connection; a peer that reconnects to
  * reset its bucket pays a TLS handshake for each `burst` calls.
+ *
+ * A peer's call may also ask to be recorded (a sampled W3C trace context). This node honours that
+ * at most `recordedPerSecond` (burst `recordedBurst`) times a second per peer: its sampled traces
+ * still join across nodes, but a peer cannot make this node record and export spans for every
+ * call it sends.
  */
 import type { Stopwatch } from '@swarm/determinism';
 import type { RateLimiter } from '@swarm/pipeline';
@@ -12,7 +17,13 @@ export interface PeerLimits {
   readonly maxInflight: number;
   readonly ratePerSecond: number;
   readonly burst: number;
+  /** Calls a second a peer may have recorded (default RECORDED_CALLS_PER_SECOND), and their burst (RECORDED_CALLS_BURST). */
+  readonly recordedPerSecond?: number;
+  readonly recordedBurst?: number;
 }
+
+export const RECORDED_CALLS_PER_SECOND = 10;
+export const RECORDED_CALLS_BURST = 50;
 
 export type Admission = { readonly admitted: true; release(): void } | { readonly admitted: false; readonly reason: string; readonly retryAfterMs: number };
 
@@ -20,6 +31,8 @@ export interface PeerAdmission {
   connected(peerId: string): void;
   disconnected(peerId: string): void;
   admit(peerId: string): Admission;
+  /** Whether this peer's call that asks to be recorded may be (one token of its recording bucket). */
+  mayRecord(peerId: string): boolean;
   /** Peers with at least one open connection. */
   peerCount(): number;
 }
@@ -28,6 +41,7 @@ interface PeerState {
   connections: number;
   inflight: number;
   readonly limiter: RateLimiter;
+  readonly recording: RateLimiter;
 }
 
 export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): PeerAdmission {
@@ -37,7 +51,12 @@ export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): P
   };
   return {
     connected(peerId) {
-      const state = peers.get(peerId) ?? { connections: 0, inflight: 0, limiter: createRateLimiter({ perSecond: limits.ratePerSecond, burst: limits.burst }, stopwatch) };
+      const state = peers.get(peerId) ?? {
+        connections: 0,
+        inflight: 0,
+        limiter: createRateLimiter({ perSecond: limits.ratePerSecond, burst: limits.burst }, stopwatch),
+        recording: createRateLimiter({ perSecond: limits.recordedPerSecond ?? RECORDED_CALLS_PER_SECOND, burst: limits.recordedBurst ?? RECORDED_CALLS_BURST }, stopwatch),
+      };
       state.connections += 1;
       peers.set(peerId, state);
     },
@@ -69,6 +88,7 @@ export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): P
         },
       };
     },
+    mayRecord: (peerId) => peers.get(peerId)?.recording.take() ?? false,
     peerCount: () => [...peers.values()].filter((s) => s.connections > 0).length,
   };
 }

@@ -26,6 +26,9 @@ const UNSAMPLED_SPAN = trace.wrapSpanContext({ traceId: randomBytes(16).toString
 const UNSAMPLED: TraceContext = trace.setSpan(ROOT_CONTEXT, UNSAMPLED_SPAN);
 const UNSAMPLED_TRACEPARENT = `00-${UNSAMPLED_SPAN.spanContext().traceId}-${UNSAMPLED_SPAN.spanContext().spanId}-00`;
 
+/** A trace this process does not record (a peer's request to record refused: gateway peer-admission.ts). */
+export const NOT_RECORDED: TraceContext = UNSAMPLED;
+
 /** Set by startTelemetry: whether this process traces, and the share of new traces it records. */
 let tracing = false;
 let rootSampleRatio = 1;
