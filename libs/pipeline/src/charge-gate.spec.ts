@@ -15,17 +15,17 @@ describe('pipeline - charge gate', () => {
     expect(gate.begin('b')).toBe(true);
   });
 
-  it('holds an account to the escrow path for holdMs after a refusal, then starts it again at one', () => {
+  it('holds an account to the escrow path for holdMs after an unpaid run, then starts it again at one', () => {
     const clock = manualClock(0);
     const gate = createChargeGate(clock, { holdMs: 1_000 });
     gate.begin('a');
     gate.end('a', 'paid');
     gate.begin('a');
     gate.begin('a');
-    gate.end('a', 'refused');
+    gate.end('a', 'unpaid');
     expect(gate.begin('a')).toBe(false);
     // The run still in flight ends too: the hold stands.
-    gate.end('a', 'other');
+    gate.end('a', 'not-run');
     clock.advance(999);
     expect(gate.begin('a')).toBe(false);
     clock.advance(1);
@@ -36,7 +36,7 @@ describe('pipeline - charge gate', () => {
     const gate = createChargeGate(manualClock(0), { maxAccounts: 2 });
     gate.begin('busy');
     gate.begin('x');
-    gate.end('x', 'refused');
+    gate.end('x', 'unpaid');
     gate.begin('y');
     // 'x' (held, nothing in flight) was forgotten to make room, 'busy' (a run in flight) was not.
     expect(gate.begin('x')).toBe(true);
@@ -64,7 +64,7 @@ describe('pipeline - charge gate', () => {
             if (broke) {
               unpaid += 1;
               holdsStarted += 1;
-              gate.end('a', 'refused');
+              gate.end('a', 'unpaid');
             } else {
               paid += 1;
               gate.end('a', 'paid');

@@ -181,7 +181,7 @@ describe('pipeline - the folded path (run on this node, then one charge)', () =>
     expect(calls).toEqual(['execute on node-a']);
   });
 
-  it('charges nothing for a result verified after the deadline', async () => {
+  it('charges nothing for a result verified after the deadline, and holds the account to the escrow path', async () => {
     const c = components(ledgerPorts(honest('vecadd')).ports);
     const calls: string[] = [];
     c.ports = {
@@ -200,6 +200,33 @@ describe('pipeline - the folded path (run on this node, then one charge)', () =>
       message: expect.stringMatching(/nothing was reserved or paid/),
     });
     expect(calls).toEqual(['execute']);
+    // A run that ended unpaid, for whatever reason, holds the account like a refused charge.
+    const next = ledgerPorts(honest('vecadd'));
+    c.ports = next.ports;
+    await runTask(c, DEFAULT_ROUTER_LIMITS, { ...vecadd(), deadlineMs: c.clock.now() + 10_000 }, signal());
+    expect(next.calls[0]).toMatch(/^reserve t1 payer /);
+  });
+
+  it("asks the ledger once an unkeyed task's not-after time (its deadline) has passed, though the deadline ends the retries at that very moment", async () => {
+    const lost = () => new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request timed out', true);
+    const { ports, calls } = ledgerPorts(honest('vecadd'), [LOCAL], Array.from({ length: 100 }, lost));
+    const clock = manualClock(START_MS);
+    const deadline = new AbortController();
+    // As the real ones do: the deadline signal fires at the deadline (not a ms after), and a timer may wake 1 ms early.
+    const sleep = async (ms: number, stop?: AbortSignal) => {
+      const until = clock.now() + Math.max(1, ms - 1);
+      if (stop && until >= DEADLINE_MS) {
+        clock.advance(Math.max(0, DEADLINE_MS - clock.now()));
+        deadline.abort();
+        return;
+      }
+      clock.advance(until - clock.now());
+    };
+    await expect(runTask({ ports, clock, random: seededRandom(1), sleep }, DEFAULT_ROUTER_LIMITS, vecadd(), signal(), deadline.signal)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+    });
+    expect(clock.now()).toBeGreaterThan(DEADLINE_MS);
+    expect(calls.at(-1)).toBe('escrow after writes');
   });
 
   it('retries a charge whose reply was lost; when the ledger never answers, asks it once the not-after time has passed', async () => {

@@ -194,7 +194,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
   const found = await discover(c.ports, req.skill, signal);
   const dispatch = newDispatch(c.observer, req);
   if (foldable(limits, req, inputs, found) && (c.chargeGate?.begin(req.account) ?? true)) {
-    const charge = { outcome: 'other' as ChargeOutcome };
+    const charge = { outcome: 'unpaid' as ChargeOutcome };
     try {
       const folded = await runFolded(c, limits, { req, inputs, price, expiresAtMs, started }, found, dispatch, signal, settleSignal, charge);
       if (folded) return folded;
@@ -263,18 +263,16 @@ function foldable(limits: RouterLimits, req: TaskRequest, inputs: DecodedInputs,
   return getSkill(req.skill).work(inputs) <= limits.foldMaxWork;
 }
 
-/** How a folded run's charge went, for the charge gate. */
-type ChargeOutcome = 'paid' | 'refused' | 'other';
-
-/** The ledger's refusals of a charge that say the account cannot pay (as a reserve would have refused it). */
-const PAYER_REFUSALS: ReadonlySet<ErrorCode> = new Set([ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT, ErrorCode.ERROR_CODE_PERMISSION_DENIED]);
+/** How a folded run ended, for the charge gate: paid, ran (or may have) unpaid, or never dispatched. */
+type ChargeOutcome = 'paid' | 'unpaid' | 'not-run';
 
 /**
  * The folded path: one attempt on this node's own executors with nothing reserved, then one charge
  * for the verified result. No outcome when that attempt could not run or failed in a way another
  * provider may not, with time left: the task goes on along the escrow path, the attempt counted.
  * A refused charge fails the task with nothing paid; so does a charge the ledger, asked last, says
- * never committed (the result is not handed out unpaid). How the charge went goes to `charge`.
+ * never committed (the result is not handed out unpaid). How the run ended goes to `charge`: any
+ * end but a paid charge after an attempt was dispatched counts as unpaid (charge-gate.ts).
  */
 async function runFolded(
   c: RouterComponents,
@@ -294,6 +292,7 @@ async function runFolded(
     result = await dispatchUntilVerified(c, limits, req, task.inputs, signal, { discovery: { candidates: local }, payees: new Set(payeesOf(local)) }, dispatch, 1);
   } catch (err) {
     // No attempt (the selector chose none of them), or a failed one that another may not repeat.
+    if (dispatch.attempts.length === 0) charge.outcome = 'not-run';
     const goesOn = dispatch.attempts.length === 0 ? isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) : dispatch.lastError !== undefined;
     if (goesOn && dispatch.attempts.length < limits.maxAttempts && !signal.aborted && c.clock.now() < req.deadlineMs) return undefined;
     throw signal.aborted && isSwarmError(signal.reason) ? signal.reason : err;
@@ -304,13 +303,7 @@ async function runFolded(
   const settleStart = watch.now();
   // As a settle: past the deadline only for a client that can ask later.
   const notAfterMs = req.paysPastDeadline ? task.expiresAtMs - limits.settleMarginMs : req.deadlineMs;
-  let settled: Settled;
-  try {
-    settled = await chargeUntil(c, limits, req, [{ payee: result.exec.providerId, amount: price }], notAfterMs, settleSignal);
-  } catch (err) {
-    if (isSwarmError(err) && PAYER_REFUSALS.has(err.code)) charge.outcome = 'refused';
-    throw err;
-  }
+  const settled = await chargeUntil(c, limits, req, [{ payee: result.exec.providerId, amount: price }], notAfterMs, settleSignal);
   if (settled.settlement === 'paid') charge.outcome = 'paid';
   return verifiedOutcome(req, result, dispatch, settled, { started: task.started, escrowMs: 0, settleStart, now: watch.now() });
 }

@@ -179,7 +179,8 @@ const FINAL_READ_MAX_WAIT_MS = 50;
  * has passed (waiting for it unless `stop` ended the retries well before), in its write queue, so
  * the answer is final: a charge that committed is paid; one that never will fails the task with
  * UNAVAILABLE and the result is not handed out unpaid (as the escrow path runs nothing without a
- * reserve). Only when the ledger cannot be asked do the outputs go back unpaid, marked uncertain.
+ * reserve). Only when the ledger cannot be asked, or the router is stopping, do the outputs go back
+ * unpaid, marked uncertain.
  */
 export async function chargeUntil(
   c: Pick<RouterComponents, 'ports' | 'clock' | 'sleep'>,
@@ -192,14 +193,19 @@ export async function chargeUntil(
   const tried = await retryLedgerCall(c, limits, notAfterMs, stop, 'charged', () => c.ports.charge(req.taskId, req.account, req.budget, payouts, notAfterMs));
   if ('paid' in tried) return tried.paid;
   const { failures, last, error } = tried;
-  if (isSwarmError(error) && !error.retryable) throw error;
+  if (!isSwarmError(error) || !error.retryable) throw error;
   const why = `the charge failed ${failures} time(s) (last: ${last})`;
-  const wait = notAfterMs + 1 - c.clock.now();
-  if (!stop.aborted) await c.sleep(Math.max(0, wait), stop);
-  else if (wait > 0 && wait <= FINAL_READ_MAX_WAIT_MS) await c.sleep(wait);
+  // Timers may wake a little early, and `stop` (an unkeyed task's deadline) may end a wait just at
+  // the not-after time: wait until it has passed, unless the router is stopping well before it.
+  for (let now = c.clock.now(); now <= notAfterMs; now = c.clock.now()) {
+    const wait = notAfterMs + 1 - now;
+    if (stop.aborted && wait > FINAL_READ_MAX_WAIT_MS) break;
+    await c.sleep(wait, stop.aborted ? undefined : stop);
+  }
   const final = c.clock.now() > notAfterMs ? await c.ports.escrow(req.taskId, true).catch(() => undefined) : undefined;
   if (final?.state === 'settled') return { settlement: 'paid', paid: final.paid, refunded: final.refunded, note: `${why}, but the ledger shows it committed`, uncertain: false };
-  if (final?.state === 'none') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${why}; nothing was paid, so the result is not handed out: try again`, true);
+  // No escrow (or, for an id some other path used, one not charged): this charge never commits.
+  if (final) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${why}; nothing was paid, so the result is not handed out: try again`, true);
   return {
     settlement: 'refunded',
     paid: 0n,

@@ -65,8 +65,8 @@ export interface TaskTable<R> {
   begin(taskId: string, key: string, running: Promise<unknown>, fingerprint?: string, account?: string): TaskRecord<R>;
   /** Records how a task ended; `result` is kept while it fits `maxResultBytes`. */
   finish(taskId: string, end: TaskEnd<R>): void;
-  /** A refusal before anything was reserved (only kept for keyed submits, so a client can ask). */
   /**
+   * A refusal before anything was paid (only kept for keyed submits, so a client can ask).
    * `uncertain`: the refusal came from a reserve or charge whose reply may have been lost, so an
    * escrow may exist (refunded since, or charged); the status request then asks the ledger.
    */

@@ -360,9 +360,9 @@ export interface AuditedAccount {
 export interface EscrowRequest {
   escrowId: string;
   /**
-   * Answer in the ledger's write queue, after every operation that reached credit-svc before this
-   * request has been written (a charge being written is then seen): the final word for a caller
-   * that sends nothing more. False: the last written state, at once.
+   * Answer in the ledger's write queue, once every operation queued in the ledger before it has been
+   * written (a charge being written is then seen): with a charge's not-after time passed, the final
+   * word on it. False: the last written state, at once.
    */
   afterWrites?: boolean | undefined;
 }
