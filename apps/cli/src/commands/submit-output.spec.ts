@@ -13,4 +13,15 @@ describe('swarm submit - the paid line', () => {
     expect(paidLine({ cost: 1n, refunded: 2n, providerId: 'b'.repeat(64), account: nodeId })).toBe(`1 credit to ${'b'.repeat(16)}… (refunded 2)`);
     expect(paidLine({ cost: 3n, refunded: 0n, providerId: nodeId, account: 'agent/x' })).toBe(`3 credits to ${'a'.repeat(16)}… (refunded 0)`);
   });
+
+  it('names each provider a redundant or sharded task paid, and what left the node', () => {
+    const contribution = (providerId: string, paid: bigint) => ({ providerId, executorId: '', counted: paid > 0n, paid, share: 0.5, note: '', executeMs: 1 });
+    const replicas = [contribution(nodeId, 16n), contribution('b'.repeat(64), 16n), contribution('c'.repeat(64), 0n)];
+    expect(paidLine({ cost: 32n, refunded: 0n, providerId: nodeId, account: nodeId, contributions: replicas })).toBe(
+      `32 credits: 16 credits to this node's own executors, 16 credits to ${'b'.repeat(16)}…; 16 credits left the node (refunded 0)`,
+    );
+    expect(paidLine({ cost: 16n, refunded: 1n, providerId: nodeId, account: nodeId, contributions: [contribution(nodeId, 16n)] })).toBe(
+      "16 credits: 16 credits to this node's own executors; nothing left the node (refunded 1)",
+    );
+  });
 });

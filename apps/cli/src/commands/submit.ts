@@ -225,11 +225,19 @@ export function printResult(res: SubmitTaskResponse): void {
 
 /**
  * Who was paid. A node's own task run by its own executors pays its own account (the node id):
- * nothing leaves the node, though the account counts it as spent (and earned).
+ * nothing leaves the node, though the account counts it as spent (and earned). A redundant or
+ * sharded task names each provider paid (its contributions), and what of it left the node.
  */
-export function paidLine(res: Pick<SubmitTaskResponse, 'cost' | 'refunded' | 'providerId' | 'account'>): string {
+export function paidLine(res: Pick<SubmitTaskResponse, 'cost' | 'refunded' | 'providerId' | 'account'> & Partial<Pick<SubmitTaskResponse, 'contributions'>>): string {
+  const own = (id: string) => id === res.account;
+  const paid = (res.contributions ?? []).filter((c) => c.paid > 0n);
+  if (paid.length > 0) {
+    const parts = paid.map((c) => `${credits(c.paid)} to ${own(c.providerId) ? "this node's own executors" : `${c.providerId.slice(0, 16)}…`}`);
+    const left = paid.filter((c) => !own(c.providerId)).reduce((sum, c) => sum + c.paid, 0n);
+    return `${credits(res.cost)}: ${parts.join(', ')}; ${left === 0n ? 'nothing left the node' : `${credits(left)} left the node`} (refunded ${res.refunded})`;
+  }
   const to = `${res.providerId.slice(0, 16)}…`;
-  return res.providerId === res.account
+  return own(res.providerId)
     ? `${credits(res.cost)} to this node's own executors (${to}): nothing left the node (refunded ${res.refunded})`
     : `${credits(res.cost)} to ${to} (refunded ${res.refunded})`;
 }
