@@ -11,12 +11,13 @@
 import type { handleUnaryCall, Metadata, ServerInterceptor, ServerUnaryCall, StatusObject } from '@grpc/grpc-js';
 import { Server, ServerCredentials, ServerInterceptingCall, status } from '@grpc/grpc-js';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
 import { createRateLimiter } from '@swarm/pipeline';
 import type { Logger, TraceContext } from '@swarm/telemetry';
 import { extractTraceContext, inChildSpan, isSampled, isTracing, NO_TRACE, NOT_RECORDED } from '@swarm/telemetry';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createServer } from 'node:tls';
@@ -179,6 +180,10 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
         return;
       }
       const controller = new AbortController();
+      // A call may fan out into many local requests at once, each listening for its abort (a receipt
+      // delivery: up to RECEIPTS_PER_DELIVERY); they remove their listeners as they end, and the
+      // signal dies with the call, so Node's leak warning at 10 listeners would be noise.
+      setMaxListeners(RECEIPTS_PER_DELIVERY + 8, controller.signal);
       let done = false;
       const budgetMs = Math.min(limits.maxDeadlineMs, deadlineMs(call) - time.clock.now());
       const cancelTimer = time.scheduler.setTimer(Math.max(0, budgetMs), () => {
