@@ -10,6 +10,11 @@
  * admitted here (the budget must cover K runs) and then run by run-replicated.ts; a matmul with
  * `shards` S >= 2 is admitted here (priced as the whole product) and run by run-sharded.ts.
  *
+ * The folded path (RouterLimits.foldMaxWork): a small task this node's own executors offer runs
+ * there first, with nothing reserved, and once verified is paid by one charge (reserve, settle and
+ * refund in one ledger write); a failed folded attempt counts, and the task goes on along the escrow
+ * path. Verification still comes before any payment.
+ *
  * The deadline is absolute (`req.deadlineMs`, set by the router when the request arrived), so time
  * a task spent waiting before runTask counts: a task already out of time is never reserved, and a
  * result that arrives after the deadline is refunded, not paid (its client has given up).
@@ -49,7 +54,7 @@ export interface RouterComponents {
   readonly selector?: CandidateSelector;
   /** Told how every dispatch attempt ended (trust and pheromone learning); default: nobody. */
   readonly observer?: AttemptObserver;
-  /** Accounts held to the escrow path after a refused charge; default: none held. */
+  /** Each account's window of folded runs at once (charge-gate.ts); default: no limit. */
   readonly chargeGate?: ChargeGate;
 }
 
@@ -80,8 +85,8 @@ export interface RouterLimits {
    * A one-provider task of at most this much work (the skill's units) that this node's own
    * executors offer, with spare capacity, runs there before anything is reserved, and once verified
    * is paid by one charge (reserve and settle at once): one ledger write and one bus round trip
-   * fewer. 0: never. A charge refused for lack of credit wastes one such run, and its account is
-   * held to the escrow path for a while (`RouterComponents.chargeGate`).
+   * fewer. 0: never. A folded run that ends unpaid (no credit, say) is a run nobody pays for:
+   * `RouterComponents.chargeGate` bounds how many an account gets.
    */
   readonly foldMaxWork: number;
 }
@@ -109,8 +114,8 @@ export const SETTLE_BACKOFF_MAX_MS = 2_000;
 export const SETTLE_MARGIN_MS = 10_000;
 /**
  * 2^20 units: a 64x64 by 64x128 matmul (about 2 ms of one core with the wasm kernels) or a vecadd of
- * a million elements (about 10 ms, bandwidth-bound): what one refused charge can waste, once per
- * account per hold (charge-gate.ts).
+ * a million elements (about 10 ms, bandwidth-bound): what one unpaid folded run can waste
+ * (charge-gate.ts bounds how many).
  */
 export const FOLD_MAX_WORK = 1 << 20;
 

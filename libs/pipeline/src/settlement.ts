@@ -1,6 +1,7 @@
 /**
  * Closing a task's escrow: settle its payouts (retried until shortly before the escrow's expiry) or
- * refund it. Shared by the one-provider path (run-task.ts) and redundant tasks (run-replicated.ts).
+ * refund it; on the folded path, one charge that opens and closes it at once (chargeUntil). Shared
+ * by the one-provider path (run-task.ts) and redundant tasks (run-replicated.ts).
  */
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { RouterComponents, RouterLimits } from './run-task';

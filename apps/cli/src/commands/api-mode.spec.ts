@@ -100,7 +100,7 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
     });
     expect(seen).toEqual([`POST /v1/tasks?encoding=base64 Bearer ${TOKEN}`]);
     expect(out).toMatch(/task\s+│ task-7/);
-    expect(out).toMatch(/paid\s+│ 6 credits to aaaaaaaaaaaaaaaa… \(refunded 3\)/);
+    expect(out).toMatch(/paid\s+│ 6 credits: 3 credits to aaaaaaaaaaaaaaaa…, 3 credits to bbbbbbbbbbbbbbbb… \(refunded 3\)/);
     expect(out).toMatch(/provider\s+│ counted\s+│ paid\s+│ share\s+│ note/);
     expect(out).toMatch(/cccccccccccccccc…\s+│ no\s+│ 0 credits\s+│ 0\.0%\s+│ disagreed with the/);
     expect(out).toMatch(/aaaaaaaaaaaaaaaa…\s+│ yes\s+│ 3 credits\s+│ 50\.0%/);

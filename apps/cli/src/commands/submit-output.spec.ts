@@ -23,5 +23,9 @@ describe('swarm submit - the paid line', () => {
     expect(paidLine({ cost: 16n, refunded: 1n, providerId: nodeId, account: nodeId, contributions: [contribution(nodeId, 16n)] })).toBe(
       "16 credits: 16 credits to this node's own executors; nothing left the node (refunded 1)",
     );
+    // An agent's task: every provider is named; what stays in the node is not the agent's to say.
+    expect(paidLine({ cost: 32n, refunded: 0n, providerId: nodeId, account: 'agent/x', contributions: replicas })).toBe(
+      `32 credits: 16 credits to ${'a'.repeat(16)}…, 16 credits to ${'b'.repeat(16)}… (refunded 0)`,
+    );
   });
 });

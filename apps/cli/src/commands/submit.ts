@@ -233,8 +233,10 @@ export function paidLine(res: Pick<SubmitTaskResponse, 'cost' | 'refunded' | 'pr
   const paid = (res.contributions ?? []).filter((c) => c.paid > 0n);
   if (paid.length > 0) {
     const parts = paid.map((c) => `${credits(c.paid)} to ${own(c.providerId) ? "this node's own executors" : `${c.providerId.slice(0, 16)}…`}`);
+    // Only a node's own task (its account is the node id) can tell what stayed in the node.
     const left = paid.filter((c) => !own(c.providerId)).reduce((sum, c) => sum + c.paid, 0n);
-    return `${credits(res.cost)}: ${parts.join(', ')}; ${left === 0n ? 'nothing left the node' : `${credits(left)} left the node`} (refunded ${res.refunded})`;
+    const stayed = paid.some((c) => own(c.providerId)) ? `; ${left === 0n ? 'nothing left the node' : `${credits(left)} left the node`}` : '';
+    return `${credits(res.cost)}: ${parts.join(', ')}${stayed} (refunded ${res.refunded})`;
   }
   const to = `${res.providerId.slice(0, 16)}…`;
   return own(res.providerId)
