@@ -177,8 +177,10 @@ describe('router-svc - overload and failures get a clear answer', () => {
   it('refuses a request whose bytes would pass SWARM_ROUTER_MAX_INFLIGHT_BYTES, while a small one still fits', async () => {
     await startRouter({ SWARM_MAX_REQUEST_BYTES: String(64 * 1024), SWARM_ROUTER_MAX_INFLIGHT_BYTES: String(64 * 1024) });
     fakes.state.executor = 'hold';
-    // vecadd n=5000: two 20 kB tensors.
-    const big = client.request(RouterSubmit, vecadd(5_000), { timeoutMs: 10_000 });
+    // vecadd n=5000: two 20 kB tensors. The big task is held at the executor through the next three
+    // steps: on a busy 2-core machine (load average 8) those took over 10 s, so its whole deadline
+    // is the longest a task may have, not 10 s.
+    const big = client.request(RouterSubmit, { ...vecadd(5_000), timeoutMs: 60_000 }, { timeoutMs: 62_000 });
     await waitFor(() => fakes.state.executeCalls === 1, { what: 'the big task at the executor' });
     const refused = await swarmErrorOf(client.request(RouterSubmit, vecadd(5_000), { timeoutMs: 10_000 }));
     expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, message: expect.stringMatching(/request bytes in flight/) });
@@ -187,7 +189,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
     fakes.releaseAll();
     await Promise.all([big, small]);
     expect(fakes.calls.filter((c) => c.startsWith('reserve'))).toHaveLength(2);
-  });
+  }, 90_000);
 
   it('answers OVERLOADED with a hint, not EXECUTION_FAILED, when the executors stay busy, and refunds', async () => {
     await startRouter();

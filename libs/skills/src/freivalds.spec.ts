@@ -283,3 +283,59 @@ describe('freivalds - partial sums that drift (products sorted by sign along k)'
     }
   });
 });
+
+describe('freivalds - rounds projected four at a time', () => {
+  /** A Random that records its draws, and one that replays a slice of them. */
+  function recording(seed: number): { random: () => number; draws: number[] } {
+    const source = seededRandom(seed);
+    const draws: number[] = [];
+    return {
+      draws,
+      random: () => {
+        const v = source();
+        draws.push(v);
+        return v;
+      },
+    };
+  }
+
+  it('give the verdict of the same rounds checked one at a time, on products near and past their tolerance', () => {
+    const shape = fc.record({
+      n: fc.integer({ min: 1, max: 6 }),
+      k: fc.integer({ min: 1, max: 24 }),
+      // Past FREIVALDS_MAX_BLOCK: two column blocks.
+      m: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: FREIVALDS_MAX_BLOCK + 1, max: FREIVALDS_MAX_BLOCK + 9 })),
+      dist: fc.constantFrom('uniform', 'mixed', 'sorted', 'cancel'),
+      rounds: fc.integer({ min: 1, max: 11 }),
+      // Times the row's τ (with drift): some rounds pass, some do not.
+      offBy: fc.constantFrom(0, 0.5, 0.9, 1.1, 1.5, 3),
+      withBias: fc.boolean(),
+      seed: fc.integer(),
+    });
+    fc.assert(
+      fc.property(shape, ({ n, k, m, dist, rounds, offBy, withBias, seed }) => {
+        const inputs = seededRandom(seed);
+        const a = mat(n, k, randomValues(n * k, k, dist, inputs));
+        const b = mat(k, m, randomValues(k * m, m, dist === 'sorted' ? 'positive' : dist, inputs));
+        const c = referenceMatmul(a.data, b.data, { n, k, m });
+        const row = Math.floor(inputs() * n);
+        c[row * m + Math.floor(inputs() * m)] += offBy * rowTolerance(a, b, c, row);
+        const bias = withBias ? randomValues(m, m, 'uniform', inputs) : undefined;
+        if (bias) for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) c[i * m + j] += bias[j];
+
+        const { random, draws } = recording(seed + 1);
+        const together = checkProduct(a, b, mat(n, m, c), random, { rounds, mode: 'freivalds', bias });
+        const perRound = Math.ceil(m / 32);
+        const alone: boolean[] = [];
+        for (let t = 0; (t + 1) * perRound <= draws.length; t++) {
+          const chunk = draws.slice(t * perRound, (t + 1) * perRound);
+          let next = 0;
+          alone.push(checkProduct(a, b, mat(n, m, c), () => chunk[next++], { rounds: 1, mode: 'freivalds', bias }).ok);
+        }
+        if (together.ok) expect(alone).toEqual(Array.from({ length: rounds }, () => true));
+        else expect(alone).toContain(false);
+      }),
+      { seed: 20_261_204, numRuns: 300 },
+    );
+  });
+});
