@@ -251,6 +251,17 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     const blocks = creditB.blocks.length;
     const outcomes = await deliverAll(b.nodeId, receipts);
     expect(outcomes).toHaveLength(RECEIPTS_PER_DELIVERY);
+    // On a starved machine B's ledger can miss the call's budget for some of them (UNAVAILABLE,
+    // retryable): delivered again, as the payer's outbox does, each is applied once.
+    for (let round = 0; round < 3; round++) {
+      const again = outcomes.flatMap((o, i) => (o.error?.retryable === true ? [i] : []));
+      if (again.length === 0) break;
+      const retried = await deliverAll(
+        b.nodeId,
+        again.map((i) => receipts[i]),
+      );
+      again.forEach((i, at) => (outcomes[i] = retried[at]));
+    }
     expect(outcomes[5]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
     expect(outcomes[5]?.receipt).toBeUndefined();
     outcomes.forEach((o, i) => {
@@ -259,7 +270,8 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
       expect(Buffer.from(back.receipt)).toEqual(Buffer.from(receipts[i].receipt));
       expect(verifyReceipt(back, { expectedPayer: a.nodeId, expectedPayee: b.nodeId }).amount).toBe(BigInt(i + 1));
     });
-    expect(creditB.accepted.length - seen).toBe(RECEIPTS_PER_DELIVERY - 1);
+    const acceptedIds = new Set(creditB.accepted.slice(seen).map((req) => Buffer.from((req.receipt as SignedReceipt).receipt).toString('hex')));
+    expect(acceptedIds.size).toBe(RECEIPTS_PER_DELIVERY - 1);
     expect(creditB.blocks.length - blocks).toBe(RECEIPTS_PER_DELIVERY - 1);
   });
 

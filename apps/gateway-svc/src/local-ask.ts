@@ -24,7 +24,7 @@ export async function askLocal<Req, Res>(bus: BusClient, rpc: Rpc<Req, Res>, req
     return await bus.request(rpc, req, { timeoutMs: ask.timeoutMs, ...(ask.signal ? { signal: ask.signal } : {}), trace: ask.trace });
   } catch (err) {
     if (isSwarmError(err) && err.code !== ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED && err.code !== ErrorCode.ERROR_CODE_UNAVAILABLE) throw err;
-    throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${ask.what} did not answer within ${ask.timeoutMs} ms`, true, { cause: err });
+    throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${ask.what} did not answer within ${Math.ceil(ask.timeoutMs)} ms`, true, { cause: err });
   }
 }
 
