@@ -4,7 +4,7 @@
  * One shared connection; request timeouts follow the task.
  */
 import type { BusClient } from '@swarm/bus';
-import { AckTimeoutError } from '@swarm/bus';
+import { AckTimeoutError, transportFailureOf } from '@swarm/bus';
 import {
   CreditCharge,
   CreditEscrow,
@@ -21,6 +21,7 @@ import {
 } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { EscrowView, TaskPorts } from '@swarm/pipeline';
+import { ChargeNotServed } from '@swarm/pipeline';
 import type { Candidate } from '@swarm/scoring';
 import type { TraceContext } from '@swarm/telemetry';
 import { NO_TRACE } from '@swarm/telemetry';
@@ -28,6 +29,8 @@ import { candidateOf, executeRemote } from './remote-dispatch';
 import { taskFactsOf } from './task-facts';
 
 export const CREDIT_TIMEOUT_MS = 5_000;
+/** How long a charge that reached nobody waits to learn whether credit-svc is there at all. */
+export const LEDGER_PROBE_TIMEOUT_MS = 1_000;
 /** Provider lists change slowly; caching them keeps a registry round trip off each task. */
 export const PROVIDER_CACHE_MS = 1_000;
 /** The registry's own probe of the executors waits up to 1 s; this leaves it room to answer. */
@@ -69,6 +72,12 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       .filter((c) => c.local || !unreachable.has(c.nodeId))
       .map((c) => (c.local && localCapacity > 0 ? { ...c, load: Math.min(1, localInflight / localCapacity) } : c));
   };
+  /** Whether credit-svc answers a request it has served for longer than the charge (an escrow read). */
+  const ledgerAnswers = (escrowId: string, trace: TraceContext | undefined): Promise<boolean> =>
+    bus.request(CreditEscrow, { escrowId, afterWrites: false }, { timeoutMs: LEDGER_PROBE_TIMEOUT_MS, trace }).then(
+      () => true,
+      (err: unknown) => isSwarmError(err) && transportFailureOf(err) === undefined,
+    );
   const portsIn = (trace: TraceContext | undefined): TaskPorts => ({
     async reserve(escrowId, account, amount, expiresAtMs, payees) {
       // An escrow names 1 to 16 payees; with no candidate known the task is refunded without a
@@ -87,8 +96,17 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
     },
     async charge(escrowId, account, amount, payouts, notAfterMs) {
       const req = { escrowId, account, amount, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })), notAfterMs: BigInt(Math.floor(notAfterMs)) };
-      const r = await bus.request(CreditCharge, req, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
-      return { paid: r.paid, refunded: r.refunded };
+      try {
+        const r = await bus.request(CreditCharge, req, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
+        return { paid: r.paid, refunded: r.refunded };
+      } catch (err) {
+        // Delivered to nobody: a credit-svc that answers its escrow reads serves no charge (it is
+        // older); one that answers nothing is down, and the charge is retried as before.
+        if (transportFailureOf(err) === 'no-responders' && (await ledgerAnswers(escrowId, trace))) {
+          throw new ChargeNotServed(`credit-svc serves no ${CreditCharge.subject} (it is older than this router-svc); paid through an escrow instead`, { cause: err });
+        }
+        throw err;
+      }
     },
     async refund(escrowId) {
       const r = await bus.request(CreditRefund, { escrowId }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });

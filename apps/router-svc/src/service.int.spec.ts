@@ -3,10 +3,12 @@ import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, DEADLINE_HEADER, startBusService } from '@swarm/bus';
 import {
   CreditCharge,
+  CreditEscrow,
   CreditRefund,
   CreditReserve,
   CreditSettle,
   ErrorCode,
+  EscrowState,
   ExecutorExecute,
   fromTensor,
   Provider,
@@ -61,11 +63,19 @@ async function startFakes(nc: NatsConnection) {
     calls.push('refund');
     return { escrowId: r.escrowId, refunded: 1n };
   });
-  svc.serve(CreditCharge, (r) => {
-    const paid = r.payouts[0]?.amount ?? 0n;
-    calls.push(`charge ${r.amount} paying ${paid}`);
-    return { escrowId: r.escrowId, paid, refunded: r.amount - paid };
-  });
+  // Served apart, so a test can take it away (a credit-svc older than the charge).
+  const serveCharge = async () => {
+    const charger = await startBusService({ nc, log: silentLogger(), name: 'fake-charge', version: '0.0.0', description: 'fake charge', nodeId: NODE_ID });
+    charger.serve(CreditCharge, (r) => {
+      const paid = r.payouts[0]?.amount ?? 0n;
+      calls.push(`charge ${r.amount} paying ${paid}`);
+      return { escrowId: r.escrowId, paid, refunded: r.amount - paid };
+    });
+    await nc.flush();
+    return charger;
+  };
+  let charger = await serveCharge();
+  svc.serve(CreditEscrow, (r) => ({ escrowId: r.escrowId, state: EscrowState.ESCROW_STATE_NONE }));
   svc.serve(RegistryFindProviders, async () => {
     if (state.registrySilent) await new Promise<void>((release) => held.push(release));
     return { providers: [Provider.fromPartial({ nodeId: NODE_ID, local: true, skills: ['vecadd'] })] };
@@ -85,7 +95,15 @@ async function startFakes(nc: NatsConnection) {
     releaseAll() {
       for (const release of held.splice(0)) release();
     },
-    stop: () => svc.stop(1_000),
+    /** Serves no credit.charge until the function it returns is called. */
+    async withoutCharge(): Promise<() => Promise<void>> {
+      await charger.stop(1_000);
+      await nc.flush();
+      return async () => {
+        charger = await serveCharge();
+      };
+    },
+    stop: () => Promise.all([svc.stop(1_000), charger.stop(1_000)]),
   };
 }
 
@@ -172,6 +190,27 @@ describe('router-svc - overload and failures get a clear answer', () => {
     expect(res).toMatchObject({ cost: 1n, refunded: 2n, timing: { escrowMs: 0 } });
     expect(fakes.calls).toEqual(['charge 3 paying 1']);
     expect(fakes.state.executeCalls).toBe(1);
+  });
+
+  it('pays a folded result through an escrow, at once, when credit-svc is older than the charge (serves no credit.charge)', async () => {
+    const restore = await fakes.withoutCharge();
+    try {
+      await startRouter({ SWARM_ROUTER_FOLD_MAX_WORK: String(DEFAULT_ROUTER_LIMITS.foldMaxWork) });
+      const t0 = Date.now();
+      const res = await client.request(RouterSubmit, { ...vecadd(8), budget: 3n }, { timeoutMs: 10_000 });
+      // Not after the 10 s deadline, as a charge retried until its not-after time would be.
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      expect(res).toMatchObject({ cost: 1n, refunded: 0n });
+      expect(fakes.calls).toEqual(['reserve 3', 'settle 1']);
+      expect(fakes.state.executeCalls).toBe(1);
+      // This account's next task takes the escrow path from the start (the charge gate's hold).
+      fakes.calls.length = 0;
+      await client.request(RouterSubmit, vecadd(8), { timeoutMs: 10_000 });
+      expect(fakes.calls).toEqual(['reserve 1', 'settle 1']);
+      expect(fakes.state.executeCalls).toBe(2);
+    } finally {
+      await restore();
+    }
   });
 
   it('refuses a request whose bytes would pass SWARM_ROUTER_MAX_INFLIGHT_BYTES, while a small one still fits', async () => {

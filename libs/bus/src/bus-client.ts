@@ -232,6 +232,16 @@ function translateRequestError(err: unknown, rpc: Rpc<unknown, unknown>, timeout
   }
 }
 
+/**
+ * How the bus failed a request, for an error a BusClient request rejected with: 'no-responders'
+ * when the request was delivered to nobody (no subscriber had its subject when it was published,
+ * so no service acted on it), 'timeout', 'closed' and so on; undefined for a responder's own
+ * error (it got the request and answered) or an error of the caller's making.
+ */
+export function transportFailureOf(err: unknown): MuxFailure | 'too-large' | undefined {
+  return err instanceof SwarmError ? failureOf(err.cause) : undefined;
+}
+
 /** The mux's failures, and the same ones as nats.js throws them from a publish. */
 function failureOf(err: unknown): MuxFailure | 'too-large' | undefined {
   if (err instanceof MuxError) return err.failure;

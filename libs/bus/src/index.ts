@@ -11,6 +11,7 @@ export {
   MAX_ACK_DELAY_MS,
   MIN_ACK_LIMIT_TO_HOLD_MS,
   AckTimeoutError,
+  transportFailureOf,
 } from './bus-client';
 export type { BusClient, RequestOptions, AckedRequestOptions } from './bus-client';
 export { startBusService, DEFAULT_MAX_REQUEST_BYTES } from './bus-service';

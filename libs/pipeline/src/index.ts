@@ -40,4 +40,4 @@ export type {
   TaskOutcome,
   AttemptRecord,
 } from './task-types';
-export { payeeKeysOf } from './task-types';
+export { ChargeNotServed, payeeKeysOf } from './task-types';

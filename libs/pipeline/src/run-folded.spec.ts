@@ -6,6 +6,7 @@ import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { createChargeGate } from './charge-gate';
 import { DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS, SETTLE_MARGIN_MS } from './run-task';
 import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
+import { ChargeNotServed } from './task-types';
 
 const START_MS = 1_000;
 const DEADLINE_MS = START_MS + 10_000;
@@ -157,6 +158,35 @@ describe('pipeline - the folded path (run on this node, then one charge)', () =>
     calls.length = 0;
     await runTask(c, DEFAULT_ROUTER_LIMITS, { ...vecadd(), deadlineMs: c.clock.now() + 10_000 }, signal());
     expect(calls[0]).toBe('execute on node-a');
+  });
+
+  it('pays through an escrow, at once, a result whose charge no ledger received (a credit-svc older than the charge), and keeps the account on the escrow path', async () => {
+    const notServed = new ChargeNotServed('credit-svc serves no swarm.v1.credit.charge');
+    const { ports, calls } = ledgerPorts(honest('vecadd'), [LOCAL], [notServed]);
+    const c = components(ports);
+    const task = vecadd();
+    const out = await runTask(c, DEFAULT_ROUTER_LIMITS, task, signal());
+    // One run, one charge that went nowhere, then a reserve naming the executor and a settle paying it.
+    expect(calls).toEqual(['execute on node-a', expect.stringMatching(/^charge t1 payer /), `reserve t1 payer ${task.budget} for node-a`, `settle t1 node-a ${task.price}`]);
+    expect(out).toMatchObject({ settlement: 'paid', cost: task.price, settlementUncertain: false, providerId: 'node-a' });
+    expect(c.clock.now()).toBe(START_MS);
+    expect(out.attempts.map((a) => a.outcome)).toEqual(['verified']);
+    calls.length = 0;
+    await runTask(c, DEFAULT_ROUTER_LIMITS, { ...vecadd(), taskId: 't2' }, signal());
+    expect(calls[0]).toMatch(/^reserve t2 payer /);
+  });
+
+  it('does not fall back to an escrow when an earlier try of the charge may have reached the ledger: it asks the ledger, as after any lost reply', async () => {
+    const lost = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'swarm.v1.credit.charge did not answer within 5000 ms', true);
+    const notServed = new ChargeNotServed('credit-svc serves no swarm.v1.credit.charge');
+    const { ports, calls } = ledgerPorts(honest('vecadd'), [LOCAL], [lost, notServed]);
+    // The ledger, asked after the not-after time, holds no such escrow: final, so nothing is handed out.
+    await expect(runTask(components(ports), DEFAULT_ROUTER_LIMITS, vecadd(), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+      message: expect.stringMatching(/the charge failed 2 time\(s\).*nothing was paid/),
+    });
+    expect(calls.filter((x) => x.startsWith('reserve') || x.startsWith('settle'))).toEqual([]);
+    expect(calls.at(-1)).toBe('escrow after writes');
   });
 
   it('goes on along the escrow path after a folded attempt whose result fails verification, that attempt counted', async () => {

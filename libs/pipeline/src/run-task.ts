@@ -34,7 +34,7 @@ import { shardsOf } from './shard-split';
 import type { Settled } from './settlement';
 import { chargeUntil, refundQuietly, reserveNamingPayees, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
-import { payeeKeysOf } from './task-types';
+import { ChargeNotServed, payeeKeysOf } from './task-types';
 
 export interface RouterComponents {
   readonly ports: TaskPorts;
@@ -276,7 +276,8 @@ type ChargeOutcome = 'paid' | 'unpaid' | 'not-run';
  * for the verified result. No outcome when that attempt could not run or failed in a way another
  * provider may not, with time left: the task goes on along the escrow path, the attempt counted.
  * A refused charge fails the task with nothing paid; so does a charge the ledger, asked last, says
- * never committed (the result is not handed out unpaid). How the run ended goes to `charge`: any
+ * never committed (the result is not handed out unpaid). A credit-svc older than the charge
+ * (ChargeNotServed) gets a reserve and a settle for the verified result instead. How the run ended goes to `charge`: any
  * end but a paid charge after an attempt was dispatched counts as unpaid (charge-gate.ts).
  */
 async function runFolded(
@@ -308,8 +309,19 @@ async function runFolded(
   const settleStart = watch.now();
   // As a settle: past the deadline only for a client that can ask later.
   const notAfterMs = req.paysPastDeadline ? task.expiresAtMs - limits.settleMarginMs : req.deadlineMs;
-  const settled = await chargeUntil(c, limits, req, [{ payee: result.exec.providerId, amount: price }], notAfterMs, settleSignal);
-  if (settled.settlement === 'paid') charge.outcome = 'paid';
+  const payouts = [{ payee: result.exec.providerId, amount: price }];
+  let settled: Settled;
+  try {
+    settled = await chargeUntil(c, limits, req, payouts, notAfterMs, settleSignal);
+    if (settled.settlement === 'paid') charge.outcome = 'paid';
+  } catch (err) {
+    if (!(err instanceof ChargeNotServed)) throw err;
+    // credit-svc predates the charge: the verified result is paid the escrow path's way, a reserve
+    // then a settle, and the charge gate keeps this account on that path for a while ('unpaid').
+    await reserveNamingPayees(c, req, task.expiresAtMs, [result.exec.providerId]);
+    const facts = { inputs: req.inputs, outputs: result.exec.outputs, payeeKeys: payeeKeysOf([result.exec]) };
+    settled = await settleUntilExpiry(c, limits, req, payouts, task.expiresAtMs, settleSignal, facts);
+  }
   return verifiedOutcome(req, result, dispatch, settled, { started: task.started, escrowMs: 0, settleStart, now: watch.now() });
 }
 

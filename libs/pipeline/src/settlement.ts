@@ -6,6 +6,7 @@
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { RouterComponents, RouterLimits } from './run-task';
 import type { Payout, SettleFacts, TaskPorts, TaskRequest } from './task-types';
+import { ChargeNotServed } from './task-types';
 
 /**
  * Refund on a failure path. If it fails too, the caller still gets the task's own error, and the
@@ -181,7 +182,8 @@ const FINAL_READ_MAX_WAIT_MS = 50;
  * the answer is final: a charge that committed is paid; one that never will fails the task with
  * UNAVAILABLE and the result is not handed out unpaid (as the escrow path runs nothing without a
  * reserve). Only when the ledger cannot be asked, or the router is stopping, do the outputs go back
- * unpaid, marked uncertain.
+ * unpaid, marked uncertain. A ChargeNotServed on the first try (a credit-svc older than the charge)
+ * is thrown at once: no ledger got it, so the caller may pay through an escrow.
  */
 export async function chargeUntil(
   c: Pick<RouterComponents, 'ports' | 'clock' | 'sleep'>,
@@ -191,10 +193,23 @@ export async function chargeUntil(
   notAfterMs: number,
   stop: AbortSignal,
 ): Promise<Settled> {
-  const tried = await retryLedgerCall(c, limits, notAfterMs, stop, 'charged', () => c.ports.charge(req.taskId, req.account, req.budget, payouts, notAfterMs));
+  // Whether some try may have reached a ledger (any failure but ChargeNotServed).
+  let reached = false;
+  const tried = await retryLedgerCall(c, limits, notAfterMs, stop, 'charged', async () => {
+    try {
+      return await c.ports.charge(req.taskId, req.account, req.budget, payouts, notAfterMs);
+    } catch (err) {
+      if (!(err instanceof ChargeNotServed)) reached = true;
+      throw err;
+    }
+  });
   if ('paid' in tried) return tried.paid;
   const { failures, last, error } = tried;
-  if (!isSwarmError(error) || !error.retryable) throw error;
+  // Never received, so never committed: the caller pays another way. After a try that may have
+  // been received, it is as uncertain as any other failure.
+  if (error instanceof ChargeNotServed) {
+    if (!reached) throw error;
+  } else if (!isSwarmError(error) || !error.retryable) throw error;
   const why = `the charge failed ${failures} time(s) (last: ${last})`;
   // Timers may wake a little early, and `stop` (an unkeyed task's deadline) may end a wait just at
   // the not-after time: wait until it has passed, unless the router is stopping well before it.

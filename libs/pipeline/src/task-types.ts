@@ -1,4 +1,5 @@
 import type { DenseTensor, Tensor } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Candidate } from '@swarm/scoring';
 import type { Verdict } from '@swarm/skills';
 
@@ -67,6 +68,7 @@ export interface TaskPorts {
    * Reserves and settles at once (credit.proto ChargeRequest): `amount` from `account`, `payouts`
    * paid and the rest refunded, the escrow born settled. Only for payees on this node. Refused
    * (DEADLINE_EXCEEDED) if the ledger reads it after `notAfterMs`. Idempotent like settle.
+   * Rejects with ChargeNotServed when the ledger answers but serves no charge: it never got it.
    */
   charge: (escrowId: string, account: string, amount: bigint, payouts: readonly Payout[], notAfterMs: number) => Promise<{ paid: bigint; refunded: bigint }>;
   /**
@@ -205,3 +207,15 @@ export interface Contribution {
 }
 
 export type DecodedInputs = DenseTensor[];
+
+/**
+ * A charge no ledger received: the bus delivered it to nobody while credit-svc answers other
+ * requests, so credit-svc is older than the charge (credit.proto ChargeRequest). Not retryable: the
+ * same charge again goes nowhere; the task pays its verified result through an escrow instead.
+ */
+export class ChargeNotServed extends SwarmError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.ERROR_CODE_UNAVAILABLE, message, false, options);
+    this.name = 'ChargeNotServed';
+  }
+}
