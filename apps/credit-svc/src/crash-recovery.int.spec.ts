@@ -56,6 +56,8 @@ type Op =
   | { rpc: typeof CreditSettle; req: SettleRequest }
   | { rpc: typeof CreditRefund; req: RefundRequest }
   | { rpc: typeof CreditCharge; req: ChargeRequest };
+/** An op whose reply was lost, and when it was sent. */
+type LostOp = Op & { sentAtMs: number };
 
 describe('credit-svc process - crash recovery', () => {
   let server: NatsServerHandle;
@@ -69,7 +71,7 @@ describe('credit-svc process - crash recovery', () => {
   /** Escrows made by a charge (reserve and settle in one write): never seen open. */
   const charged = new Set<string>();
   /** Requests whose reply was lost during the kills; a caller would retry them, and so do the tests. */
-  let uncertain: Op[] = [];
+  let uncertain: LostOp[] = [];
   const refused: string[] = [];
   const random = seededRandom(42);
 
@@ -120,11 +122,12 @@ describe('credit-svc process - crash recovery', () => {
 
   /** false when the reply was lost (recorded for retry) or refused (recorded as a failure). */
   async function send(op: Op, timeoutMs = REQUEST_TIMEOUT_MS): Promise<boolean> {
+    const sentAtMs = Date.now();
     try {
       await call(op, timeoutMs);
       return true;
     } catch (err) {
-      if (err instanceof SwarmError && LOST.has(err.code)) uncertain.push(op);
+      if (err instanceof SwarmError && LOST.has(err.code)) uncertain.push({ ...op, sentAtMs });
       else refused.push(`${op.rpc.subject} ${JSON.stringify(op.req, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}: ${String(err)}`);
       return false;
     }
@@ -157,15 +160,19 @@ describe('credit-svc process - crash recovery', () => {
   }
 
   /** Retries, in order per escrow as a caller would (a settle never overtakes its own reserve). */
-  async function retry(ops: readonly Op[]): Promise<void> {
+  async function retry(ops: readonly LostOp[]): Promise<void> {
     for (const op of ops) {
+      // A reserve's escrow expires no sooner than its lifetime after it was sent: refunded before
+      // then would be a refund too early.
+      const mayHaveExpired = () => Date.now() >= op.sentAtMs + ESCROW_TTL_MS;
       const outcome = await call(op, RETRY_TIMEOUT_MS).then(
         () => 'ok',
         // A settle retried after its escrow expired is too late: the credit went back to the payer.
         // So is a reserve whose reply was lost, retried once its escrow expired and was refunded (on
         // a busy machine the recovered service's sweeper can get there first): that reserve landed.
         (err: unknown) =>
-          isSwarmError(err, ErrorCode.ERROR_CODE_ESCROW_CLOSED) && (op.rpc === CreditSettle || (op.rpc === CreditReserve && /already refunded/.test(err.message)))
+          isSwarmError(err, ErrorCode.ERROR_CODE_ESCROW_CLOSED) &&
+          (op.rpc === CreditSettle || (op.rpc === CreditReserve && /already refunded/.test(err.message) && mayHaveExpired()))
             ? 'ok'
             : String(err),
       );

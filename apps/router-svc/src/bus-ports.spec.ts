@@ -1,9 +1,7 @@
 import type { BusClient } from '@swarm/bus';
 import type { ExecuteRequest, Provider, Rpc } from '@swarm/contracts';
-import { CreditCharge, CreditEscrow, ErrorCode, EscrowState, GatewayExecute, Provider as ProviderCodec, RegistryFindProviders, SwarmError } from '@swarm/contracts';
+import { ErrorCode, GatewayExecute, Provider as ProviderCodec, RegistryFindProviders, SwarmError } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
-import { ChargeNotServed } from '@swarm/pipeline';
-import { ErrorCode as NatsErrorCode } from 'nats';
 import { createBusPorts, UNREACHABLE_PROVIDER_MS } from './bus-ports';
 
 const SELF = 'a'.repeat(64);
@@ -58,44 +56,5 @@ describe('router-svc bus ports - what the selector learns about providers', () =
     expect((await ports.findProviders('vecadd', signal)).map((c) => c.nodeId)).toEqual([SELF]);
     await time.advance(UNREACHABLE_PROVIDER_MS);
     expect((await ports.findProviders('vecadd', signal)).map((c) => c.nodeId)).toEqual([SELF, PEER]);
-  });
-});
-
-describe('router-svc bus ports - a charge no credit-svc serves', () => {
-  /** What a BusClient request rejects with when the bus delivered it to nobody. */
-  const noResponders = (subject: string) =>
-    new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `no credit-svc is serving ${subject}`, true, { cause: Object.assign(new Error('503'), { code: NatsErrorCode.NoResponders }) });
-
-  /** credit.charge reaches nobody; credit.escrow is answered by an older credit-svc, or by nobody (credit-svc down). */
-  function creditBus(escrow: 'answered' | 'down') {
-    const asked: string[] = [];
-    const bus = {
-      request: async (rpc: Rpc<unknown, unknown>) => {
-        asked.push(rpc.subject);
-        if (rpc.subject === CreditCharge.subject) throw noResponders(rpc.subject);
-        if (rpc.subject === CreditEscrow.subject && escrow === 'answered') return { escrowId: 't-1', state: EscrowState.ESCROW_STATE_NONE };
-        throw noResponders(rpc.subject);
-      },
-    } as unknown as BusClient;
-    return { bus, asked };
-  }
-
-  it('says ChargeNotServed when credit-svc answers an escrow read, and passes the retryable error on when credit-svc answers nothing', async () => {
-    const time = virtualTime();
-    const payouts = [{ payee: SELF, amount: 1n }];
-    const older = creditBus('answered');
-    const refused = await createBusPorts(older.bus, time.stopwatch, SELF, 1_000)
-      .charge('t-1', 'acct', 2n, payouts, 5_000)
-      .catch((err: unknown) => err);
-    expect(refused).toBeInstanceOf(ChargeNotServed);
-    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: false, message: expect.stringMatching(/older than this router-svc/) });
-    expect(older.asked).toEqual([CreditCharge.subject, CreditEscrow.subject]);
-
-    const down = creditBus('down');
-    const failed = await createBusPorts(down.bus, time.stopwatch, SELF, 1_000)
-      .charge('t-1', 'acct', 2n, payouts, 5_000)
-      .catch((err: unknown) => err);
-    expect(failed).not.toBeInstanceOf(ChargeNotServed);
-    expect(failed).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
   });
 });

@@ -96,16 +96,24 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
     },
     async charge(escrowId, account, amount, payouts, notAfterMs) {
       const req = { escrowId, account, amount, payouts: payouts.map((p) => ({ payee: p.payee, amount: p.amount })), notAfterMs: BigInt(Math.floor(notAfterMs)) };
-      try {
+      const send = async () => {
         const r = await bus.request(CreditCharge, req, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
         return { paid: r.paid, refunded: r.refunded };
+      };
+      try {
+        return await send();
       } catch (err) {
-        // Delivered to nobody: a credit-svc that answers its escrow reads serves no charge (it is
-        // older); one that answers nothing is down, and the charge is retried as before.
-        if (transportFailureOf(err) === 'no-responders' && (await ledgerAnswers(escrowId, trace))) {
-          throw new ChargeNotServed(`credit-svc serves no ${CreditCharge.subject} (it is older than this router-svc); paid through an escrow instead`, { cause: err });
+        // Delivered to nobody. A credit-svc that answers an escrow read, and still takes no charge
+        // sent after that answer, serves none (it is older): the second send tells it from one
+        // that was starting between the first and the read. One that answers nothing is down,
+        // and the charge is retried as any other.
+        if (transportFailureOf(err) !== 'no-responders' || !(await ledgerAnswers(escrowId, trace))) throw err;
+        try {
+          return await send();
+        } catch (again) {
+          if (transportFailureOf(again) !== 'no-responders') throw again;
+          throw new ChargeNotServed(`credit-svc serves no ${CreditCharge.subject} (it is older than this router-svc); paid through an escrow instead`, { cause: again });
         }
-        throw err;
       }
     },
     async refund(escrowId) {

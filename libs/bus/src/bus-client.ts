@@ -147,7 +147,10 @@ async function requestAcked<Req, Res>(nc: NatsConnection, outbox: Outbox, rpc: R
       .request(rpc.subject, data, { headers, timeoutMs: timeout, ack, send: (publish, onError) => outbox.send(publish, onError), ...(opts.signal ? { signal: opts.signal } : {}) })
       .catch((err: unknown) => {
         if (err instanceof MuxError && err.failure === 'ack-timeout') {
-          throw new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true);
+          throw marked(
+            new AckTimeoutError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${rpc.service}-svc did not acknowledge ${rpc.subject} within ${opts.ackTimeoutMs} ms`, true, { cause: err }),
+            'ack-timeout',
+          );
         }
         throw translateRequestError(err, rpc, timeout);
       });
@@ -208,9 +211,22 @@ function hasServiceError(h: MsgHdrs | undefined): boolean {
   return h?.has('Nats-Service-Error-Code') ?? false;
 }
 
+/** The errors requests rejected with because of the bus, by how it failed (transportFailureOf). */
+const transportFailures = new WeakMap<object, MuxFailure | 'too-large'>();
+
+function marked<E>(err: E, failure: MuxFailure | 'too-large' | undefined): E {
+  if (failure !== undefined && typeof err === 'object' && err !== null) transportFailures.set(err, failure);
+  return err;
+}
+
 function translateRequestError(err: unknown, rpc: Rpc<unknown, unknown>, timeoutMs: number): unknown {
   if (err instanceof SwarmError) return err;
-  switch (failureOf(err)) {
+  const failure = failureOf(err);
+  return marked(translatedError(err, failure, rpc, timeoutMs), failure);
+}
+
+function translatedError(err: unknown, failure: MuxFailure | 'too-large' | undefined, rpc: Rpc<unknown, unknown>, timeoutMs: number): unknown {
+  switch (failure) {
     case 'aborted': {
       // The caller's own SwarmError (a deadline, a shutdown) as it is; any other reason is a deadline.
       const reason = (err as MuxError).cause;
@@ -239,7 +255,7 @@ function translateRequestError(err: unknown, rpc: Rpc<unknown, unknown>, timeout
  * error (it got the request and answered) or an error of the caller's making.
  */
 export function transportFailureOf(err: unknown): MuxFailure | 'too-large' | undefined {
-  return err instanceof SwarmError ? failureOf(err.cause) : undefined;
+  return typeof err === 'object' && err !== null ? transportFailures.get(err) : undefined;
 }
 
 /** The mux's failures, and the same ones as nats.js throws them from a publish. */

@@ -18,6 +18,7 @@ import {
   startBusService,
   SwarmError,
   SWARM_ERROR_HEADER,
+  transportFailureOf,
 } from './index';
 
 describe('bus - request/reply over a real nats-server', () => {
@@ -179,6 +180,7 @@ describe('bus - request/reply over a real nats-server', () => {
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AckTimeoutError);
       expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+      expect(transportFailureOf(err)).toBe('ack-timeout');
       expect(Date.now() - t0).toBeLessThan(2_000);
     } finally {
       stuck.unsubscribe();
@@ -217,14 +219,20 @@ describe('bus - request/reply over a real nats-server', () => {
     });
   });
 
-  it('reports no responders as UNAVAILABLE and silence as DEADLINE_EXCEEDED', async () => {
-    await expect(svc.client.request({ ...CreditBalance, subject: 'swarm.v1.credit.nobody' }, { account: 'a' })).rejects.toMatchObject({
-      code: ErrorCode.ERROR_CODE_UNAVAILABLE,
-      retryable: true,
-    });
-    const pending = svc.client.request(CreditBalance, { account: 'slow' }, { timeoutMs: 100 });
-    await expect(pending).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+  it('reports no responders as UNAVAILABLE and silence as DEADLINE_EXCEEDED, each marked as the bus failure it is', async () => {
+    const nobody = await svc.client.request({ ...CreditBalance, subject: 'swarm.v1.credit.nobody' }, { account: 'a' }).catch((e: unknown) => e);
+    expect(nobody).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+    expect(transportFailureOf(nobody)).toBe('no-responders');
+    const pending = svc.client.request(CreditBalance, { account: 'slow' }, { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(await pending).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    expect(transportFailureOf(await pending)).toBe('timeout');
     release();
+    // A responder's own error, however it reads, was no failure of the bus.
+    const answered = await svc.client.request(CreditBalance, { account: 'broke' }).catch((e: unknown) => e);
+    expect(answered).toMatchObject({ code: ErrorCode.ERROR_CODE_UNKNOWN_ACCOUNT });
+    expect(transportFailureOf(answered)).toBeUndefined();
+    const lookalike = new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no credit-svc is serving swarm.v1.credit.nobody', true, { cause: (nobody as SwarmError).cause });
+    expect(transportFailureOf(lookalike)).toBeUndefined();
   });
 
   it('answers health and the standard $SRV.PING', async () => {

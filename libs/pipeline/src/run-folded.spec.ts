@@ -176,6 +176,24 @@ describe('pipeline - the folded path (run on this node, then one charge)', () =>
     expect(calls[0]).toMatch(/^reserve t2 payer /);
   });
 
+  it('charges nothing through the fallback escrow when the reserve comes after the deadline: refunded, DEADLINE_EXCEEDED', async () => {
+    const notServed = new ChargeNotServed('credit-svc serves no swarm.v1.credit.charge');
+    const { ports, calls } = ledgerPorts(honest('vecadd'), [LOCAL], [notServed]);
+    const c = components(ports);
+    // The reserve answers only after the task's deadline (a slow ledger).
+    const reserve = ports.reserve;
+    ports.reserve = async (...args) => {
+      c.clock.advance(DEADLINE_MS + 1 - c.clock.now());
+      return reserve(...args);
+    };
+    await expect(runTask(c, DEFAULT_ROUTER_LIMITS, vecadd(), signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      message: expect.stringMatching(/after the task deadline; nothing was paid/),
+    });
+    expect(calls.slice(-2)).toEqual([expect.stringMatching(/^reserve t1 payer /), 'refund t1']);
+    expect(calls.some((x) => x.startsWith('settle'))).toBe(false);
+  });
+
   it('does not fall back to an escrow when an earlier try of the charge may have reached the ledger: it asks the ledger, as after any lost reply', async () => {
     const lost = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'swarm.v1.credit.charge did not answer within 5000 ms', true);
     const notServed = new ChargeNotServed('credit-svc serves no swarm.v1.credit.charge');

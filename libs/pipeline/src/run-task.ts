@@ -319,6 +319,15 @@ async function runFolded(
     // credit-svc predates the charge: the verified result is paid the escrow path's way, a reserve
     // then a settle, and the charge gate keeps this account on that path for a while ('unpaid').
     await reserveNamingPayees(c, req, task.expiresAtMs, [result.exec.providerId]);
+    // As on the escrow path: a client gone at its deadline is not charged for what it never sees.
+    const late = c.clock.now() - req.deadlineMs;
+    if (late > 0) {
+      await refundQuietly(c.ports, req.taskId);
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+        `the verified result was ready but its escrow came ${Math.round(late)} ms after the task deadline; nothing was paid`,
+      );
+    }
     const facts = { inputs: req.inputs, outputs: result.exec.outputs, payeeKeys: payeeKeysOf([result.exec]) };
     settled = await settleUntilExpiry(c, limits, req, payouts, task.expiresAtMs, settleSignal, facts);
   }

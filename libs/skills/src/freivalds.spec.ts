@@ -135,9 +135,10 @@ describe('freivalds - wrong products', () => {
     expect(freivalds(a, b, mat(n, n, bad), FREIVALDS_ROUNDS, r)).toBe(false);
   });
 
-  it('throws RangeError when the bias does not fit the columns', () => {
+  it('throws RangeError when the bias does not fit the columns, or the rounds are no whole number', () => {
     const a = mat(2, 2, new Float32Array(4));
     expect(() => checkProduct(a, a, a, seededRandom(1), { bias: new Float32Array(3) })).toThrow(RangeError);
+    for (const rounds of [2.5, -1, NaN]) expect(() => checkProduct(a, a, a, seededRandom(1), { rounds })).toThrow(RangeError);
   });
 
   it('throws RangeError when the shapes do not chain', () => {
@@ -285,21 +286,7 @@ describe('freivalds - partial sums that drift (products sorted by sign along k)'
 });
 
 describe('freivalds - rounds projected four at a time', () => {
-  /** A Random that records its draws, and one that replays a slice of them. */
-  function recording(seed: number): { random: () => number; draws: number[] } {
-    const source = seededRandom(seed);
-    const draws: number[] = [];
-    return {
-      draws,
-      random: () => {
-        const v = source();
-        draws.push(v);
-        return v;
-      },
-    };
-  }
-
-  it('give the verdict of the same rounds checked one at a time, on products near and past their tolerance', () => {
+  it('give the verdict of the same rounds checked one at a time, and name the first that fails', () => {
     const shape = fc.record({
       n: fc.integer({ min: 1, max: 6 }),
       k: fc.integer({ min: 1, max: 24 }),
@@ -307,35 +294,79 @@ describe('freivalds - rounds projected four at a time', () => {
       m: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: FREIVALDS_MAX_BLOCK + 1, max: FREIVALDS_MAX_BLOCK + 9 })),
       dist: fc.constantFrom('uniform', 'mixed', 'sorted', 'cancel'),
       rounds: fc.integer({ min: 1, max: 11 }),
-      // Times the row's τ (with drift): some rounds pass, some do not.
+      // One element off by this many times its row's τ (with drift): near it, or past it.
       offBy: fc.constantFrom(0, 0.5, 0.9, 1.1, 1.5, 3),
+      // A cancelling pair in the same row block, each off by this many τ: a round with r_j1 = r_j2
+      // does not see it, so each round alone fails it with probability 1/2 and rounds disagree.
+      pairOffBy: fc.constantFrom(0, 0, 3, 4),
       withBias: fc.boolean(),
       seed: fc.integer(),
     });
+    let mixed = 0;
     fc.assert(
-      fc.property(shape, ({ n, k, m, dist, rounds, offBy, withBias, seed }) => {
+      fc.property(shape, ({ n, k, m, dist, rounds, offBy, pairOffBy, withBias, seed }) => {
         const inputs = seededRandom(seed);
         const a = mat(n, k, randomValues(n * k, k, dist, inputs));
         const b = mat(k, m, randomValues(k * m, m, dist === 'sorted' ? 'positive' : dist, inputs));
         const c = referenceMatmul(a.data, b.data, { n, k, m });
         const row = Math.floor(inputs() * n);
-        c[row * m + Math.floor(inputs() * m)] += offBy * rowTolerance(a, b, c, row);
+        const tau = rowTolerance(a, b, c, row);
+        // Every change in one row block of one row, so the first round that fails alone is the one named.
+        const ends = columnBlockEnds(m);
+        const block = Math.floor(inputs() * ends.length);
+        const from = block === 0 ? 0 : ends[block - 1];
+        const width = ends[block] - from;
+        c[row * m + from + Math.floor(inputs() * width)] += offBy * tau;
+        if (width >= 2) {
+          const j1 = Math.floor(inputs() * width);
+          const j2 = (j1 + 1 + Math.floor(inputs() * (width - 1))) % width;
+          c[row * m + from + j1] += pairOffBy * tau;
+          c[row * m + from + j2] -= pairOffBy * tau;
+        }
         const bias = withBias ? randomValues(m, m, 'uniform', inputs) : undefined;
         if (bias) for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) c[i * m + j] += bias[j];
 
-        const { random, draws } = recording(seed + 1);
-        const together = checkProduct(a, b, mat(n, m, c), random, { rounds, mode: 'freivalds', bias });
+        // Every round's draws, from one stream: the grouped check reads a prefix of it.
         const perRound = Math.ceil(m / 32);
-        const alone: boolean[] = [];
-        for (let t = 0; (t + 1) * perRound <= draws.length; t++) {
-          const chunk = draws.slice(t * perRound, (t + 1) * perRound);
-          let next = 0;
-          alone.push(checkProduct(a, b, mat(n, m, c), () => chunk[next++], { rounds: 1, mode: 'freivalds', bias }).ok);
-        }
-        if (together.ok) expect(alone).toEqual(Array.from({ length: rounds }, () => true));
-        else expect(alone).toContain(false);
+        const stream = seededRandom(seed + 1);
+        const draws = Array.from({ length: rounds * perRound }, () => stream());
+        let next = 0;
+        const together = checkProduct(a, b, mat(n, m, c), () => draws[next++], { rounds, mode: 'freivalds', bias });
+        const alone = Array.from({ length: rounds }, (_, t) => {
+          let at = t * perRound;
+          return checkProduct(a, b, mat(n, m, c), () => draws[at++], { rounds: 1, mode: 'freivalds', bias }).ok;
+        });
+        if (alone.includes(true) && alone.includes(false)) mixed += 1;
+        expect(together.ok).toBe(alone.every(Boolean));
+        if (!together.ok) expect(together.detail).toContain(`in round ${alone.indexOf(false) + 1}`);
       }),
       { seed: 20_261_204, numRuns: 300 },
     );
+    // Enough cases where the rounds disagree, each lane of a group decisive in some of them.
+    expect(mixed).toBeGreaterThan(30);
+  });
+
+  it('rejects when exactly one round sees the error, whichever round of 20 it is', () => {
+    // Rows of 32 columns: one draw per round. An error cancelling in every round but `bad` (r_j1 = r_j2
+    // exactly when bits j1 and j2 of the draw agree).
+    const n = 2;
+    const k = 3;
+    const m = 32;
+    const inputs = seededRandom(9);
+    const a = mat(n, k, randomValues(n * k, k, 'uniform', inputs));
+    const b = mat(k, m, randomValues(k * m, m, 'uniform', inputs));
+    const c = referenceMatmul(a.data, b.data, { n, k, m });
+    const tau = rowTolerance(a, b, c, 1);
+    c[m + 3] += 4 * tau;
+    c[m + 7] -= 4 * tau;
+    const same = 0; // bits 3 and 7 both 0: r_3 = r_7 = -1
+    const differ = (1 << 3) / 2 ** 32; // bit 3 set, bit 7 not
+    for (let bad = 0; bad < FREIVALDS_ROUNDS; bad++) {
+      let round = 0;
+      const check = checkProduct(a, b, mat(n, m, c), () => (round++ === bad ? differ : same), { rounds: FREIVALDS_ROUNDS, mode: 'freivalds' });
+      expect({ bad, ok: check.ok, detail: check.detail }).toMatchObject({ bad, ok: false, detail: expect.stringContaining(`in round ${bad + 1}`) });
+    }
+    let round = 0;
+    expect(checkProduct(a, b, mat(n, m, c), () => (round++ < 0 ? differ : same), { rounds: FREIVALDS_ROUNDS, mode: 'freivalds' }).ok).toBe(true);
   });
 });

@@ -81,7 +81,7 @@ export function productCheckMode(n: number, k: number, m: number, rounds = FREIV
   return cost.recompute <= cost.freivalds ? 'recompute' : 'freivalds';
 }
 
-/** Throws RangeError when the shapes do not chain; otherwise a verdict, never an exception. */
+/** Throws RangeError when the shapes do not chain or `rounds` is not a whole number; otherwise a verdict, never an exception. */
 export function checkProduct(a: Mat, b: Mat, c: Mat, random: Random, opts: ProductCheckOptions = {}): ProductCheck {
   const n = a.rows;
   const k = a.cols;
@@ -93,6 +93,7 @@ export function checkProduct(a: Mat, b: Mat, c: Mat, random: Random, opts: Produ
     throw new RangeError('checkProduct: data length does not match the shape');
   }
   const rounds = opts.rounds ?? FREIVALDS_ROUNDS;
+  if (!Number.isInteger(rounds) || rounds < 0) throw new RangeError(`checkProduct: rounds must be a whole number ≥ 0, got ${rounds}`);
   const mode = opts.mode ?? productCheckMode(n, k, m, rounds);
   // Both methods reject NaN and ±Infinity in C where they read it (an infinite value would make its
   // own tolerance infinite): no separate pass over C.
