@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NatsServerHandle } from '@swarm/testing';
 import { startNatsServer } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect, headers } from 'nats';
-import { MuxError, replyMuxOf } from './reply-mux';
+import { MuxError, replyMuxOf, STALLED_TIMER_MS } from './reply-mux';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -99,5 +103,41 @@ describe('reply mux - request/reply over one inbox subscription (real nats-serve
     await nc.close();
     expect(await pending).toBe('closed');
     expect(await failureOf(mux.request('echo', enc.encode('x:0'), { timeoutMs: 1_000 }))).toBe('closed');
+  });
+
+  it('reads an answer that came while its event loop was stalled past the timeout, rather than failing it', async () => {
+    // A responder in another process answers while this one is blocked; it writes `marker` once
+    // its answer reached the server.
+    const dir = mkdtempSync(join(tmpdir(), 'swarm-mux-stall-'));
+    const marker = join(dir, 'answered');
+    const script = `
+      const { connect } = require('nats');
+      const { writeFileSync } = require('node:fs');
+      (async () => {
+        const nc = await connect({ servers: process.argv[1], user: 'rsp', pass: 'rsp' });
+        nc.subscribe('far.echo', { callback: async (_e, m) => { m.respond(m.data); await nc.flush(); writeFileSync(process.argv[2], ''); } });
+        await nc.flush();
+        process.stdout.write('ready\\n');
+      })();`;
+    const child = spawn(process.execPath, ['-e', script, server.url, marker], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`responder exited ${code}`)));
+      });
+      const TIMEOUT_MS = 100;
+      const asked = failureOf(replyMuxOf(requester).request('far.echo', enc.encode('x'), { timeoutMs: TIMEOUT_MS }));
+      // Let the request leave, then block the loop until the answer is on its way back, and past the timeout.
+      await new Promise((resolve) => setImmediate(resolve));
+      const t0 = Date.now();
+      while (!existsSync(marker) && Date.now() - t0 < 10_000);
+      const until = Math.max(Date.now() + 100, t0 + TIMEOUT_MS + STALLED_TIMER_MS + 100);
+      while (Date.now() < until);
+      expect(existsSync(marker)).toBe(true);
+      expect(await asked).toBe('answered');
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -53,6 +53,9 @@ interface Pending {
 
 const muxes = new WeakMap<NatsConnection, ReplyMux>();
 
+/** A request timer firing this much after its time found the event loop stalled (see expire). */
+export const STALLED_TIMER_MS = 50;
+
 /** The connection's mux, made on first use; it lives as long as the connection. */
 export function replyMuxOf(nc: NatsConnection): ReplyMux {
   let mux = muxes.get(nc);
@@ -149,20 +152,30 @@ function createReplyMux(nc: NatsConnection): ReplyMux {
           ackHeader: opts.ack?.header ?? '',
         };
         // `ms`: the limit the failure names (the ack's, or the whole request's).
-        const expire = (failure: MuxFailure, ms: number) => () => {
+        const arm = (failure: MuxFailure, ms: number, delay: number) => {
+          const due = performance.now() + delay;
+          timer = setTimeout(() => expire(failure, ms, due), delay);
+        };
+        const expire = (failure: MuxFailure, ms: number, due: number) => {
           if (failure === 'ack-timeout' && p.ackHeader === '') {
             // Acknowledged in time: the rest of the whole timeout is left for the answer.
-            timer = setTimeout(expire('timeout', opts.timeoutMs), Math.max(0, opts.timeoutMs - ms));
+            arm('timeout', opts.timeoutMs, Math.max(0, opts.timeoutMs - ms));
             return;
           }
-          if (settle(token)) finish(new MuxError(failure, `${subject} did not ${failure === 'ack-timeout' ? 'acknowledge' : 'answer'} within ${ms} ms`));
+          const fail = () => {
+            if (settle(token)) finish(new MuxError(failure, `${subject} did not ${failure === 'ack-timeout' ? 'acknowledge' : 'answer'} within ${ms} ms`));
+          };
+          // A timer this late found the event loop stalled (GC, a long synchronous step), and timers
+          // run before the loop reads its sockets: an answer that arrived meanwhile is read first.
+          if (performance.now() - due > STALLED_TIMER_MS) setImmediate(fail);
+          else fail();
         };
         pending.set(token, p);
         if (opts.ack) {
           const ackMs = Math.min(opts.ack.timeoutMs, opts.timeoutMs);
-          timer = setTimeout(expire(ackMs < opts.timeoutMs ? 'ack-timeout' : 'timeout', ackMs), ackMs);
+          arm(ackMs < opts.timeoutMs ? 'ack-timeout' : 'timeout', ackMs, ackMs);
         } else {
-          timer = setTimeout(expire('timeout', opts.timeoutMs), opts.timeoutMs);
+          arm('timeout', opts.timeoutMs, opts.timeoutMs);
         }
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         const publish = () => nc.publish(subject, data, { reply: `${prefix}${token}`, ...(opts.headers ? { headers: opts.headers } : {}) });
