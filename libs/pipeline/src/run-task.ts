@@ -277,8 +277,9 @@ type ChargeOutcome = 'paid' | 'unpaid' | 'not-run';
  * provider may not, with time left: the task goes on along the escrow path, the attempt counted.
  * A refused charge fails the task with nothing paid; so does a charge the ledger, asked last, says
  * never committed (the result is not handed out unpaid). A credit-svc older than the charge
- * (ChargeNotServed) gets a reserve and a settle for the verified result instead. How the run ended goes to `charge`: any
- * end but a paid charge after an attempt was dispatched counts as unpaid (charge-gate.ts).
+ * (ChargeNotServed) gets a reserve and a settle for the verified result instead. How the run
+ * ended goes to `charge`: any end but a paid charge after an attempt was dispatched counts as
+ * unpaid (charge-gate.ts).
  */
 async function runFolded(
   c: RouterComponents,
