@@ -88,6 +88,7 @@ describe('swarm CLI - against a running node', () => {
     // The node's own account, as a table, says how it differs from the chain `swarm ledger` shows.
     const own = await runCli(['balance'], env);
     expect([own.code, own.stdout]).toEqual([0, expect.stringMatching(/available\s+│ 100 credits/)]);
+    expect(own.stdout).toMatch(/spent\s+│ \d+ credits?\s/);
     expect(own.stderr).toMatch(/^note: this is the node's account, .*\(`swarm ledger`\)/);
   });
 

@@ -29,6 +29,8 @@ export async function balanceCommand(opts: NodeTarget & { account?: string; json
       ['account', b.account],
       ['available', credits(b.available)],
       ['escrowed', credits(b.escrowed)],
+      // Paid out of its escrows, ever: for the node's account, its own executors' share comes back into available.
+      ['spent', credits(b.spent)],
     ]);
     // The node's account and its chain differ, and a new user meets both (docs/chain.md).
     if (opts.account === undefined) process.stderr.write(NODE_ACCOUNT_NOTE);
