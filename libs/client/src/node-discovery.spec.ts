@@ -42,6 +42,14 @@ describe('node discovery - which node a program talks to', () => {
     await expect(resolveApiUrl({}, env())).rejects.toThrow(/no agent HTTP API address yet/);
   });
 
+  it('names the nodes of the swarm that do run when the one asked for does not', async () => {
+    for (const i of [1, 3]) announce(join(base.path, `node-${i}`), { natsUrl: `nats://127.0.0.1:${4990 + i}`, pid: process.pid });
+    announce(join(base.path, 'node-2'), { natsUrl: 'nats://127.0.0.1:4992', pid: 2 ** 22 + 12_345 });
+    await expect(resolveNatsUrl({ node: 9 }, env())).rejects.toThrow(/no live node in .*node-9\); this swarm runs nodes 1, 3; start one with `swarm up`/);
+    await expect(resolveNatsUrl({ node: 2 }, env())).rejects.toThrow(/this swarm runs nodes 1, 3;/);
+    expect(await resolveNatsUrl({ node: 3 }, env())).toBe('nats://127.0.0.1:4993');
+  });
+
   it('writes an address as a base URL', () => {
     expect(apiBaseUrl('127.0.0.1:80')).toBe('http://127.0.0.1:80');
     expect(apiBaseUrl('http://h:1//')).toBe('http://h:1');

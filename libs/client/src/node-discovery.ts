@@ -9,7 +9,7 @@
  * here): only the fields read below are relied on.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BusRole } from '@swarm/contracts';
@@ -83,12 +83,29 @@ export function resolveNodeHome(opts: Pick<NodeTarget, 'dataDir' | 'node'>, env:
   return !existsSync(join(base, NODE_FILE)) && existsSync(join(first, NODE_FILE)) ? first : base;
 }
 
-/** The live node in the home, or why there is none. */
+/** The live node in the home, or why there is none (and, for `--node i`, which nodes of that swarm run). */
 async function liveNode(opts: NodeTarget, env: NodeJS.ProcessEnv, flags: string): Promise<NodeAnnouncement> {
   const home = resolveNodeHome(opts, env);
   const node = await readNodeAnnouncement(home);
   if (node && isProcessAlive(node.pid)) return node;
-  throw new NodeUnreachableError(`no running node found (${flags}, no live node in ${home}); start one with \`swarm up\``);
+  const running = opts.node === undefined ? [] : await liveSwarmNodes(resolveHome(opts.dataDir, env));
+  const others = running.length === 0 ? '' : `; this swarm runs ${running.length === 1 ? 'node' : 'nodes'} ${running.join(', ')}`;
+  throw new NodeUnreachableError(`no running node found (${flags}, no live node in ${home})${others}; start one with \`swarm up\``);
+}
+
+/** The nodes of the swarm in `base` (its `node-<i>` homes) whose node.json names a live process. */
+async function liveSwarmNodes(base: string): Promise<number[]> {
+  const names = await readdir(base).catch(() => [] as string[]);
+  const live: number[] = [];
+  for (const i of names
+    .map((name) => /^node-(\d{1,3})$/.exec(name)?.[1])
+    .filter((n) => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b)) {
+    const node = await readNodeAnnouncement(swarmNodeHome(base, i));
+    if (node && isProcessAlive(node.pid)) live.push(i);
+  }
+  return live;
 }
 
 export async function resolveNatsUrl(opts: NodeTarget, env: NodeJS.ProcessEnv = process.env): Promise<string> {
