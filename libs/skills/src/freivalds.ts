@@ -231,6 +231,7 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
   const rG = new Float64Array(G * m);
   const brG = new Float64Array(G * k * blocks);
   const biasRG = new Float64Array(G * blocks);
+  const y = new Float64Array(G);
   for (let round = 1; round < rounds; round += G) {
     const size = Math.min(G, rounds - round);
     for (let t = 0; t < G; t++) {
@@ -239,49 +240,9 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
     }
     for (let p = 0; p < k; p++) {
       const row = p * m;
-      for (let blk = 0, j = 0; blk < blocks; blk++) {
-        const e = colEnd[blk];
-        let t0 = 0;
-        let t1 = 0;
-        let t2 = 0;
-        let t3 = 0;
-        for (; j < e; j++) {
-          const v = B[row + j];
-          const q = j * 4;
-          t0 += v * rG[q];
-          t1 += v * rG[q + 1];
-          t2 += v * rG[q + 2];
-          t3 += v * rG[q + 3];
-        }
-        const q = (blk * k + p) * 4;
-        brG[q] = t0;
-        brG[q + 1] = t1;
-        brG[q + 2] = t2;
-        brG[q + 3] = t3;
-      }
+      for (let blk = 0; blk < blocks; blk++) project4(B, row, rG, blk === 0 ? 0 : colEnd[blk - 1], colEnd[blk], brG, (blk * k + p) * 4);
     }
-    if (bias) {
-      for (let blk = 0, j = 0; blk < blocks; blk++) {
-        const e = colEnd[blk];
-        let t0 = 0;
-        let t1 = 0;
-        let t2 = 0;
-        let t3 = 0;
-        for (; j < e; j++) {
-          const v = bias[j];
-          const q = j * 4;
-          t0 += v * rG[q];
-          t1 += v * rG[q + 1];
-          t2 += v * rG[q + 2];
-          t3 += v * rG[q + 3];
-        }
-        const q = blk * 4;
-        biasRG[q] = t0;
-        biasRG[q + 1] = t1;
-        biasRG[q + 2] = t2;
-        biasRG[q + 3] = t3;
-      }
-    }
+    if (bias) for (let blk = 0; blk < blocks; blk++) project4(bias, 0, rG, blk === 0 ? 0 : colEnd[blk - 1], colEnd[blk], biasRG, blk * 4);
     for (let i = 0; i < n; i++) {
       const ai = i * k;
       const ci = i * m;
@@ -299,19 +260,9 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
           x2 += av * brG[q + 2];
           x3 += av * brG[q + 3];
         }
-        let y0 = 0;
-        let y1 = 0;
-        let y2 = 0;
-        let y3 = 0;
-        for (; j < e; j++) {
-          const cv = C[ci + j];
-          const q = j * 4;
-          y0 += cv * rG[q];
-          y1 += cv * rG[q + 1];
-          y2 += cv * rG[q + 2];
-          y3 += cv * rG[q + 3];
-        }
-        const failed = judge(x0 - y0, i, blk, round) ?? judge(x1 - y1, i, blk, round + 1) ?? judge(x2 - y2, i, blk, round + 2) ?? judge(x3 - y3, i, blk, round + 3);
+        project4(C, ci, rG, j, e, y, 0);
+        j = e;
+        const failed = judge(x0 - y[0], i, blk, round) ?? judge(x1 - y[1], i, blk, round + 1) ?? judge(x2 - y[2], i, blk, round + 2) ?? judge(x3 - y[3], i, blk, round + 3);
         if (failed) return failed;
       }
     }
@@ -321,6 +272,29 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
 
 /** Rounds projected together after the first (project): its loops are written out, and index, for exactly 4. */
 const ROUNDS_AT_ONCE = 4;
+
+/**
+ * out[at + t] = Σ_{j0 ≤ j < e} v[off + j]·r_t[j] for the four rounds t of rG (r_t[j] at rG[4j + t]),
+ * each sum from 0 in j order: a value read once feeds four independent sums.
+ */
+function project4(v: Float32Array, off: number, rG: Float64Array, j0: number, e: number, out: Float64Array, at: number): void {
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let t3 = 0;
+  for (let j = j0; j < e; j++) {
+    const x = v[off + j];
+    const q = j * 4;
+    t0 += x * rG[q];
+    t1 += x * rG[q + 1];
+    t2 += x * rG[q + 2];
+    t3 += x * rG[q + 3];
+  }
+  out[at] = t0;
+  out[at + 1] = t1;
+  out[at + 2] = t2;
+  out[at + 3] = t3;
+}
 
 /** The drift directions of B's column blocks, each computed the first time a block needs it. */
 interface BlockDrift {
