@@ -220,18 +220,32 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     throw signal.aborted && isSwarmError(signal.reason) ? signal.reason : err;
   }
 
-  // The client waits until about the deadline; paying for a result it will never receive would
-  // charge it for nothing (the executor was told the same limit, so a late result broke it).
-  const overrun = c.clock.now() - deadline;
+  const settleStart = watch.now();
+  const settled = await settleReserved(c, limits, req, result, price, expiresAtMs, settleSignal);
+  return verifiedOutcome(req, result, dispatch, settled, { started, escrowMs, settleStart, now: watch.now() });
+}
+
+/**
+ * Pays a verified result its price out of the task's reserved escrow. The client waits until about
+ * the deadline; paying for a result it will never receive would charge it for nothing (the executor
+ * was told the same limit, so a late result broke it): past the deadline the escrow is refunded.
+ */
+async function settleReserved(
+  c: RouterComponents,
+  limits: RouterLimits,
+  req: TaskRequest,
+  result: Verified,
+  price: bigint,
+  expiresAtMs: number,
+  settleSignal: AbortSignal,
+): Promise<Settled> {
+  const overrun = c.clock.now() - req.deadlineMs;
   if (overrun > 0) {
     await refundQuietly(c.ports, req.taskId);
     throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was paid`);
   }
-
-  const settleStart = watch.now();
   const facts = { inputs: req.inputs, outputs: result.exec.outputs, payeeKeys: payeeKeysOf([result.exec]) };
-  const settled = await settleUntilExpiry(c, limits, req, [{ payee: result.exec.providerId, amount: price }], expiresAtMs, settleSignal, facts);
-  return verifiedOutcome(req, result, dispatch, settled, { started, escrowMs, settleStart, now: watch.now() });
+  return settleUntilExpiry(c, limits, req, [{ payee: result.exec.providerId, amount: price }], expiresAtMs, settleSignal, facts);
 }
 
 /** A verified result, paid or not, as the task's outcome. */
@@ -320,17 +334,7 @@ async function runFolded(
     // credit-svc predates the charge: the verified result is paid the escrow path's way, a reserve
     // then a settle, and the charge gate keeps this account on that path for a while ('unpaid').
     await reserveNamingPayees(c, req, task.expiresAtMs, [result.exec.providerId]);
-    // As on the escrow path: a client gone at its deadline is not charged for what it never sees.
-    const late = c.clock.now() - req.deadlineMs;
-    if (late > 0) {
-      await refundQuietly(c.ports, req.taskId);
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
-        `the verified result was ready but its escrow came ${Math.round(late)} ms after the task deadline; nothing was paid`,
-      );
-    }
-    const facts = { inputs: req.inputs, outputs: result.exec.outputs, payeeKeys: payeeKeysOf([result.exec]) };
-    settled = await settleUntilExpiry(c, limits, req, payouts, task.expiresAtMs, settleSignal, facts);
+    settled = await settleReserved(c, limits, req, result, price, task.expiresAtMs, settleSignal);
   }
   return verifiedOutcome(req, result, dispatch, settled, { started: task.started, escrowMs: 0, settleStart, now: watch.now() });
 }
