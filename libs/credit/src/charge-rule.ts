@@ -7,7 +7,7 @@
  * Whether a payee is on another node is the chain book's check (it refuses such a charge: a
  * receipt needs the pledge only a reserve makes).
  */
-import type { ChargeRequest, SettleResponse } from '@swarm/contracts';
+import type { ChargeRequest, SettleRequest, SettleResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Account, Escrow } from './ledger-records';
 import type { Change, EscrowLifetime, Stamp } from './ledger-rules';
@@ -21,11 +21,16 @@ export interface ChargeRecords {
   readonly payees: ReadonlyMap<string, Account | undefined>;
 }
 
+/** The settle a charge makes of its escrow: its payouts (a charge has no single-payee form). */
+export function settleOfCharge(req: ChargeRequest): SettleRequest {
+  return { escrowId: req.escrowId, payee: '', amount: 0n, payouts: req.payouts };
+}
+
 export function validateCharge(req: ChargeRequest): void {
   validateId('escrow_id', req.escrowId);
   validateAccount('account', req.account);
   if (req.payouts.length === 0) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'a charge names 1 or more payouts');
-  settlePayouts({ escrowId: req.escrowId, payee: '', amount: 0n, payouts: req.payouts });
+  settlePayouts(settleOfCharge(req));
   validateAmount('amount', req.amount);
   const total = req.payouts.reduce((sum, p) => sum + p.amount, 0n);
   if (total > req.amount) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `the payouts (${total}) exceed the amount charged (${req.amount})`);
@@ -34,7 +39,7 @@ export function validateCharge(req: ChargeRequest): void {
 
 export function chargeRule(req: ChargeRequest, current: ChargeRecords, at: Stamp, lifetime: EscrowLifetime): Change<SettleResponse> {
   validateCharge(req);
-  const settle = { escrowId: req.escrowId, payee: '', amount: 0n, payouts: req.payouts };
+  const settle = settleOfCharge(req);
   const { escrow, payer } = current;
   checkRecord(escrow, req.escrowId);
   checkRecord(payer, req.account);

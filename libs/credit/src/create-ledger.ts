@@ -24,7 +24,7 @@ import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { upgradeAccountCounters } from './account-counters';
 import { validateTransferId } from './agent-accounts';
-import { chargeRule, validateCharge } from './charge-rule';
+import { chargeRule, settleOfCharge, validateCharge } from './charge-rule';
 import type { Staged } from './group-commit';
 import { createGroupCommitter, DEFAULT_MAX_GROUP_OPERATIONS } from './group-commit';
 import type { Committed, Ledger } from './ledger';
@@ -196,7 +196,7 @@ async function startLedger(store: LedgerStore, clock: WallClock, init: LedgerIni
       mutate(
         () => validateCharge(req),
         (view) => {
-          const payees = payeeAccounts(view, { escrowId: req.escrowId, payee: '', amount: 0n, payouts: req.payouts }, req.account);
+          const payees = payeeAccounts(view, settleOfCharge(req), req.account);
           return chargeRule(req, { escrow: view.escrow(req.escrowId), payer: view.account(req.account), payees }, stamp(view), lifetime);
         },
       ),
