@@ -86,8 +86,8 @@ export function resolveNodeHome(opts: Pick<NodeTarget, 'dataDir' | 'node'>, env:
 /** The live node in the home, or why there is none (and, for `--node i`, which nodes of that swarm run). */
 async function liveNode(opts: NodeTarget, env: NodeJS.ProcessEnv, flags: string): Promise<NodeAnnouncement> {
   const home = resolveNodeHome(opts, env);
-  const node = await readNodeAnnouncement(home);
-  if (node && isProcessAlive(node.pid)) return node;
+  const node = await liveAnnouncement(home);
+  if (node) return node;
   const running = opts.node === undefined ? [] : await liveSwarmNodes(resolveHome(opts.dataDir, env));
   const others = running.length === 0 ? '' : `; this swarm runs ${running.length === 1 ? 'node' : 'nodes'} ${running.join(', ')}`;
   throw new NodeUnreachableError(`no running node found (${flags}, no live node in ${home})${others}; start one with \`swarm up\``);
@@ -102,10 +102,15 @@ async function liveSwarmNodes(base: string): Promise<number[]> {
     .filter((n) => n !== undefined)
     .map(Number)
     .sort((a, b) => a - b)) {
-    const node = await readNodeAnnouncement(swarmNodeHome(base, i));
-    if (node && isProcessAlive(node.pid)) live.push(i);
+    if (await liveAnnouncement(swarmNodeHome(base, i))) live.push(i);
   }
   return live;
+}
+
+/** The home's node.json when the process it names is alive. */
+async function liveAnnouncement(home: string): Promise<NodeAnnouncement | undefined> {
+  const node = await readNodeAnnouncement(home);
+  return node && isProcessAlive(node.pid) ? node : undefined;
 }
 
 export async function resolveNatsUrl(opts: NodeTarget, env: NodeJS.ProcessEnv = process.env): Promise<string> {
