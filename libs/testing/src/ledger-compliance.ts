@@ -339,6 +339,21 @@ export function ledgerStoreCompliance(name: string, makeStore: () => Promise<Led
         await ledger.close();
       });
 
+      it('answers an escrow read after writes once every operation queued before it is written; a plain read sees only written batches', async () => {
+        const { probe, ledger } = await openInstrumented();
+        const gate = probe.holdNextCommit();
+        const first = reserve(ledger, 'e1', 10n);
+        await gate.entered;
+        const charged = ledger.charge({ escrowId: 'c1', account: 'node', amount: 5n, payouts: [{ payee: 'peer', amount: 3n }], notAfterMs: BigInt(START_MS + 60_000) });
+        const final = ledger.escrow('c1', true);
+        expect(await ledger.escrow('c1')).toBeUndefined();
+        gate.release();
+        await Promise.all([first, charged]);
+        expect(await final).toMatchObject({ id: 'c1', state: 'settled', payee: 'peer', paid: 3n, refunded: 2n });
+        await expectAuditOk(ledger);
+        await ledger.close();
+      });
+
       it('fails every operation of a batch whose write fails, and leaves the ledger as before', async () => {
         const { probe, ledger } = await openInstrumented();
         await reserve(ledger, 'e1', 100n);
