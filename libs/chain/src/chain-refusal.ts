@@ -26,7 +26,9 @@ export type ReceiptRefusalReason =
   /** A valid receipt, but between other nodes than expected (countersigning as someone else). */
   | 'unexpected-party'
   /** This receipt id is already in the chain it was to be appended to. */
-  | 'replayed';
+  | 'replayed'
+  /** The payee voided this receipt at its payer's request (a SignedVoid): it never countersigns it. */
+  | 'voided';
 
 const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   oversized: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
@@ -39,6 +41,7 @@ const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   'not-countersigned': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   'unexpected-party': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   replayed: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+  voided: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
 };
 
 export class ReceiptRefusal extends SwarmError {

@@ -107,24 +107,42 @@ export function countersignReceipt(signed: SignedReceipt, payee: ChainSigner, op
  */
 export function verifyReceipt(signed: SignedReceipt, options: VerifyReceiptOptions = {}): Receipt {
   const receipt = receiptBeforeSignatures(signed, options);
-  const signedBytes = receiptSigningBytes(signed.receipt);
+  checkBothSignatures(receipt, receiptSigningBytes(signed.receipt), signed, options, 'receipt');
+  return receipt;
+}
+
+/**
+ * The payer's signature of `signedBytes` and (unless `countersigned: false`) the payee's, both of
+ * `what` (a receipt, or its void). Throws a ReceiptRefusal.
+ */
+export function checkBothSignatures(
+  receipt: Receipt,
+  signedBytes: Uint8Array,
+  signed: { readonly payerSignature: Uint8Array; readonly payeeSignature: Uint8Array },
+  options: Pick<VerifyReceiptOptions, 'countersigned' | 'checkSignature'>,
+  what: 'receipt' | 'void',
+): void {
   const verifySignature = options.checkSignature ?? checkSignature;
+  const of = what === 'receipt' ? '' : ' of the void';
   if (!verifySignature(receipt.payerPublicKey, signedBytes, signed.payerSignature)) {
-    throw new ReceiptRefusal('bad-signature', `the payer's signature (${signed.payerSignature.length} bytes) does not verify under the key of ${short(receipt.payer)}`);
+    throw new ReceiptRefusal('bad-signature', `the payer's signature${of} (${signed.payerSignature.length} bytes) does not verify under the key of ${short(receipt.payer)}`);
   }
   if (signed.payeeSignature.length === 0) {
-    if (options.countersigned ?? true) throw new ReceiptRefusal('not-countersigned', `payee ${short(receipt.payee)} has not countersigned receipt ${shortId(receipt.receiptId)}`);
+    if (options.countersigned ?? true)
+      throw new ReceiptRefusal(
+        'not-countersigned',
+        `payee ${short(receipt.payee)} has not countersigned ${what === 'receipt' ? 'receipt' : 'the void of'} ${shortId(receipt.receiptId)}`,
+      );
   } else if (!verifySignature(receipt.payeePublicKey, signedBytes, signed.payeeSignature)) {
-    throw new ReceiptRefusal('bad-signature', `the payee's countersignature (${signed.payeeSignature.length} bytes) does not verify under the key of ${short(receipt.payee)}`);
+    throw new ReceiptRefusal('bad-signature', `the payee's countersignature${of} (${signed.payeeSignature.length} bytes) does not verify under the key of ${short(receipt.payee)}`);
   }
-  return receipt;
 }
 
 /**
  * verifyReceipt's checks before any signature, cheapest first: size, decoding, fields and keys,
  * the expected parties. Throws a ReceiptRefusal.
  */
-function receiptBeforeSignatures(signed: SignedReceipt, parties: Pick<VerifyReceiptOptions, 'expectedPayer' | 'expectedPayee'>): Receipt {
+export function receiptBeforeSignatures(signed: { readonly receipt: Uint8Array }, parties: Pick<VerifyReceiptOptions, 'expectedPayer' | 'expectedPayee'>): Receipt {
   if (signed.receipt.length > MAX_RECEIPT_BYTES) throw new ReceiptRefusal('oversized', `${signed.receipt.length} bytes, limit ${MAX_RECEIPT_BYTES}`);
   let receipt: Receipt;
   try {

@@ -14,7 +14,9 @@ export type ChainSigner = RecordSigner;
 
 export const RECEIPT_DOMAIN = 'swarm-receipt-v1';
 export const BLOCK_DOMAIN = 'swarm-block-v1';
+export const VOID_DOMAIN = 'swarm-void-v1';
 const RECEIPT_DOMAIN_BYTES = Buffer.from(RECEIPT_DOMAIN, 'utf8');
+const VOID_DOMAIN_BYTES = Buffer.from(VOID_DOMAIN, 'utf8');
 const BLOCK_DOMAIN_BYTES = Buffer.from(BLOCK_DOMAIN, 'utf8');
 
 export const HASH_BYTES = 32;
@@ -26,6 +28,11 @@ export { NODE_ID };
 /** "swarm-receipt-v1" ‖ receipt bytes: what the payer signs and the payee countersigns. */
 export function receiptSigningBytes(receiptBytes: Uint8Array): Uint8Array {
   return Buffer.concat([RECEIPT_DOMAIN_BYTES, receiptBytes]);
+}
+
+/** "swarm-void-v1" ‖ receipt bytes: what the payer signs to void its receipt, and the payee countersigns to agree. */
+export function voidSigningBytes(receiptBytes: Uint8Array): Uint8Array {
+  return Buffer.concat([VOID_DOMAIN_BYTES, receiptBytes]);
 }
 
 /** "swarm-block-v1" ‖ block bytes: what a node signs to append a block to its chain. */

@@ -23,9 +23,10 @@
  *   creates, lists and revokes agents through api-svc.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
  *   tools: `swarm ledger --audit`), as are pages of the node's chain and of peers' chains.
- * - Only credit-svc sends receipts to other nodes (`gateway.deliver-receipts`); only gateway-svc
- *   hands peers' receipts to credit-svc (`credit.accept-receipt`, with the peer it authenticated)
- *   and asks it for chain pages on a peer's behalf (docs/chain.md).
+ * - Only credit-svc sends receipts and their voids to other nodes (`gateway.deliver-receipts`,
+ *   `gateway.void-receipts`); only gateway-svc hands peers' receipts and voids to credit-svc
+ *   (`credit.accept-receipt`, `credit.accept-void`, with the peer it authenticated) and asks it for
+ *   chain pages on a peer's behalf (docs/chain.md).
  * - `probe` asks health and nothing else: docker-compose's container healthchecks use it, so each
  *   service container holds its own key and this one, never the observer's (which sees the ledger).
  */
@@ -35,6 +36,7 @@ import {
   ApiListAgents,
   ApiRevokeAgent,
   CreditAcceptReceipt,
+  CreditAcceptVoid,
   CreditAudit,
   CreditBalance,
   CreditChainBlocks,
@@ -50,6 +52,7 @@ import {
   ExecutorExecute,
   ExecutorSkills,
   GatewayDeliverReceipts,
+  GatewayVoidReceipts,
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayDhtPing,
@@ -121,7 +124,7 @@ function service(name: ServiceName, publish: string[], serves: string[], makesRe
 
 export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze({
   // Receipts for payees on other nodes leave through the gateway (docs/chain.md).
-  credit: service('credit', [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject], ['swarm.v1.credit.>'], true),
+  credit: service('credit', [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject, GatewayVoidReceipts.subject], ['swarm.v1.credit.>'], true),
   registry: service(
     'registry',
     [
@@ -151,6 +154,7 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       CreditStanding.subject,
       // Peers' receipts to countersign, and pages of this node's chain for peers auditing it.
       CreditAcceptReceipt.subject,
+      CreditAcceptVoid.subject,
       CreditChainBlocks.subject,
     ],
     ['swarm.v1.gateway.>'],

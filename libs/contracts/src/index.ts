@@ -43,6 +43,8 @@ export {
   NodeKey,
   AcceptReceiptRequest,
   AcceptReceiptResponse,
+  AcceptVoidRequest,
+  AcceptVoidResponse,
   ChainBlocksRequest,
   ChainBlocksResponse,
   CreditServiceDefinition,
@@ -74,12 +76,13 @@ export {
   FindNodeRecordRequest,
   FindNodeRecordResponse,
   RelayReceiptsRequest,
+  RelayVoidsRequest,
   FetchChainRequest,
   RegistryServiceDefinition,
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
 export { NodeRecord, SignedNodeRecord, RecordSkill, NodeResources } from './gen/swarm/v1/record';
-export { Receipt, SignedReceipt, ShapleyShare, BlockKind, ChainBlock, SignedBlock, ForkProof } from './gen/swarm/v1/chain';
+export { Receipt, SignedReceipt, SignedVoid, ShapleyShare, BlockKind, ChainBlock, SignedBlock, ForkProof } from './gen/swarm/v1/chain';
 export {
   NodeInfoRequest,
   NodeInfoResponse,
@@ -99,6 +102,9 @@ export {
   PeerReceiptsRequest,
   PeerReceiptsResponse,
   ReceiptOutcome,
+  PeerVoidsRequest,
+  PeerVoidsResponse,
+  VoidOutcome,
   PeerServiceDefinition,
 } from './gen/swarm/v1/gateway';
 export type { Codec, Rpc, EventTopic, ServiceName, ServiceDefinition } from './subjects';
@@ -122,6 +128,7 @@ export {
   CreditDefundAgent,
   CreditStanding,
   CreditAcceptReceipt,
+  CreditAcceptVoid,
   CreditChainBlocks,
   ExecutorExecute,
   ExecutorSkills,
@@ -145,6 +152,7 @@ export {
   GatewayDhtFindValue,
   GatewayExecute,
   GatewayDeliverReceipts,
+  GatewayVoidReceipts,
   GatewayFetchChain,
   ApiAddAgent,
   ApiListAgents,

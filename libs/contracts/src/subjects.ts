@@ -102,6 +102,7 @@ export const CreditDefundAgent = rpc('swarm.v1.credit.defund-agent', CreditServi
 export const CreditStanding = rpc('swarm.v1.credit.standing', CreditServiceDefinition, 'standing');
 /** A peer's receipt to countersign, relayed by gateway-svc alone (bus-roles.ts); docs/chain.md. */
 export const CreditAcceptReceipt = rpc('swarm.v1.credit.accept-receipt', CreditServiceDefinition, 'acceptReceipt');
+export const CreditAcceptVoid = rpc('swarm.v1.credit.accept-void', CreditServiceDefinition, 'acceptVoid');
 /** A page of this node's chain: gateway-svc for auditing peers, operators for `swarm ledger`. */
 export const CreditChainBlocks = rpc('swarm.v1.credit.chain-blocks', CreditServiceDefinition, 'chainBlocks');
 
@@ -136,6 +137,7 @@ export const GatewayDhtFindValue = rpc('swarm.v1.gateway.dht-find-value', Gatewa
 export const GatewayExecute = rpc('swarm.v1.gateway.execute', GatewayServiceDefinition, 'execute');
 /** credit-svc's receipts (up to 64) for one payee on another node: delivered there in one call, each answered countersigned or refused. */
 export const GatewayDeliverReceipts = rpc('swarm.v1.gateway.deliver-receipts', GatewayServiceDefinition, 'deliverReceipts');
+export const GatewayVoidReceipts = rpc('swarm.v1.gateway.void-receipts', GatewayServiceDefinition, 'voidReceipts');
 /** A page of a peer's chain, for operators auditing it (`swarm ledger --audit --peer`). */
 export const GatewayFetchChain = rpc('swarm.v1.gateway.fetch-chain', GatewayServiceDefinition, 'fetchChain');
 
@@ -178,6 +180,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditDefundAgent,
   CreditStanding,
   CreditAcceptReceipt,
+  CreditAcceptVoid,
   CreditChainBlocks,
   ExecutorExecute,
   ExecutorSkills,
@@ -200,6 +203,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   GatewayDhtFindValue,
   GatewayExecute,
   GatewayDeliverReceipts,
+  GatewayVoidReceipts,
   GatewayFetchChain,
   ApiAddAgent,
   ApiListAgents,

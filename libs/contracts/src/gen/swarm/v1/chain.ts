@@ -130,6 +130,22 @@ export interface SignedReceipt {
   payeeSignature: Uint8Array;
 }
 
+/**
+ * A payer's request that one of its receipts never be paid, and, countersigned, the payee's promise
+ * that it never will be (docs/chain.md "Voids"): the payee countersigns no receipt it has voided,
+ * and the payer, holding the countersigned void, releases the credit it had pledged to the receipt.
+ * A payee that has already countersigned the receipt answers with it instead, and it is paid. The
+ * same receipt countersigned and voided by one payee is proof that the payee broke its word.
+ */
+export interface SignedVoid {
+  /** The exact encoded Receipt bytes the payer signed (SignedReceipt.receipt). */
+  receipt: Uint8Array;
+  /** Ed25519 signature by the receipt's payer over "swarm-void-v1" followed by `receipt`, 64 bytes. */
+  payerSignature: Uint8Array;
+  /** The payee's countersignature over the same bytes, 64 bytes; empty until it agreed. */
+  payeeSignature: Uint8Array;
+}
+
 /** One entry of a node's own chain. Balances are derived by replaying the chain from genesis. */
 export interface ChainBlock {
   /** The chain's node id (lowercase hex SHA-256 of public_key). */
@@ -665,6 +681,115 @@ export const SignedReceipt: MessageFns<SignedReceipt> = {
   },
   fromPartial(object: DeepPartial<SignedReceipt>): SignedReceipt {
     const message = createBaseSignedReceipt();
+    message.receipt = object.receipt ?? new Uint8Array(0);
+    message.payerSignature = object.payerSignature ?? new Uint8Array(0);
+    message.payeeSignature = object.payeeSignature ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseSignedVoid(): SignedVoid {
+  return { receipt: new Uint8Array(0), payerSignature: new Uint8Array(0), payeeSignature: new Uint8Array(0) };
+}
+
+export const SignedVoid: MessageFns<SignedVoid> = {
+  encode(message: SignedVoid, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receipt.length !== 0) {
+      writer.uint32(10).bytes(message.receipt);
+    }
+    if (message.payerSignature.length !== 0) {
+      writer.uint32(18).bytes(message.payerSignature);
+    }
+    if (message.payeeSignature.length !== 0) {
+      writer.uint32(26).bytes(message.payeeSignature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedVoid {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedVoid();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receipt = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.payerSignature = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.payeeSignature = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedVoid {
+    return {
+      receipt: isSet(object.receipt) ? bytesFromBase64(object.receipt) : new Uint8Array(0),
+      payerSignature: isSet(object.payerSignature)
+        ? bytesFromBase64(object.payerSignature)
+        : isSet(object.payer_signature)
+        ? bytesFromBase64(object.payer_signature)
+        : new Uint8Array(0),
+      payeeSignature: isSet(object.payeeSignature)
+        ? bytesFromBase64(object.payeeSignature)
+        : isSet(object.payee_signature)
+        ? bytesFromBase64(object.payee_signature)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: SignedVoid): unknown {
+    const obj: any = {};
+    if (message.receipt !== undefined) {
+      obj.receipt = base64FromBytes(message.receipt);
+    }
+    if (message.payerSignature !== undefined) {
+      obj.payerSignature = base64FromBytes(message.payerSignature);
+    }
+    if (message.payeeSignature !== undefined) {
+      obj.payeeSignature = base64FromBytes(message.payeeSignature);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignedVoid>): SignedVoid {
+    return SignedVoid.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignedVoid>): SignedVoid {
+    const message = createBaseSignedVoid();
     message.receipt = object.receipt ?? new Uint8Array(0);
     message.payerSignature = object.payerSignature ?? new Uint8Array(0);
     message.payeeSignature = object.payeeSignature ?? new Uint8Array(0);

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ShapleyShare, SignedReceipt } from "./chain";
+import { ShapleyShare, SignedReceipt, SignedVoid } from "./chain";
 import { HealthRequest, HealthResponse } from "./common";
 
 export const protobufPackage = "swarm.v1";
@@ -28,6 +28,12 @@ export enum EntryKind {
    * `escrow_id` the receipt id.
    */
   ENTRY_KIND_RECEIPT_IN = 6,
+  /**
+   * ENTRY_KIND_VOID - Credit a settle paid another node by a receipt that node then voided (docs/chain.md "Voids"),
+   * back from that node's account to this node's: `from_account` the payee's node id, `to_account`
+   * the node's account, `escrow_id` the receipt id.
+   */
+  ENTRY_KIND_VOID = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -54,6 +60,9 @@ export function entryKindFromJSON(object: any): EntryKind {
     case 6:
     case "ENTRY_KIND_RECEIPT_IN":
       return EntryKind.ENTRY_KIND_RECEIPT_IN;
+    case 7:
+    case "ENTRY_KIND_VOID":
+      return EntryKind.ENTRY_KIND_VOID;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -77,6 +86,8 @@ export function entryKindToJSON(object: EntryKind): string {
       return "ENTRY_KIND_TRANSFER";
     case EntryKind.ENTRY_KIND_RECEIPT_IN:
       return "ENTRY_KIND_RECEIPT_IN";
+    case EntryKind.ENTRY_KIND_VOID:
+      return "ENTRY_KIND_VOID";
     case EntryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -468,6 +479,34 @@ export interface AcceptReceiptRequest {
  * same receipt again (a retry after a lost reply appends nothing more).
  */
 export interface AcceptReceiptResponse {
+  receipt?: SignedReceipt | undefined;
+}
+
+/**
+ * A void a paying node sends to this node (the payee of its receipt) through both gateways, to be
+ * countersigned (gateway-svc only; docs/chain.md "Voids").
+ */
+export interface AcceptVoidRequest {
+  /** Signed by the payer, not yet countersigned. */
+  signedVoid?:
+    | SignedVoid
+    | undefined;
+  /** The node the gateway authenticated the sender as (its TLS key); must be the receipt's payer. */
+  fromNodeId: string;
+  /**
+   * The receipt carries the serve ticket this node gave the sender for its task. When it does not,
+   * this node would never countersign the receipt, and countersigns the void without keeping it.
+   */
+  served: boolean;
+}
+
+/**
+ * Exactly one of the two: the void countersigned (this node will never countersign the receipt),
+ * or the receipt, countersigned and in this node's chain before the void came. The same answer
+ * for the same void again.
+ */
+export interface AcceptVoidResponse {
+  signedVoid?: SignedVoid | undefined;
   receipt?: SignedReceipt | undefined;
 }
 
@@ -3723,6 +3762,210 @@ export const AcceptReceiptResponse: MessageFns<AcceptReceiptResponse> = {
   },
 };
 
+function createBaseAcceptVoidRequest(): AcceptVoidRequest {
+  return { signedVoid: undefined, fromNodeId: "", served: false };
+}
+
+export const AcceptVoidRequest: MessageFns<AcceptVoidRequest> = {
+  encode(message: AcceptVoidRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedVoid !== undefined) {
+      SignedVoid.encode(message.signedVoid, writer.uint32(10).fork()).join();
+    }
+    if (message.fromNodeId !== "") {
+      writer.uint32(18).string(message.fromNodeId);
+    }
+    if (message.served !== false) {
+      writer.uint32(24).bool(message.served);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcceptVoidRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcceptVoidRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedVoid = SignedVoid.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromNodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.served = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcceptVoidRequest {
+    return {
+      signedVoid: isSet(object.signedVoid)
+        ? SignedVoid.fromJSON(object.signedVoid)
+        : isSet(object.signed_void)
+        ? SignedVoid.fromJSON(object.signed_void)
+        : undefined,
+      fromNodeId: isSet(object.fromNodeId)
+        ? globalThis.String(object.fromNodeId)
+        : isSet(object.from_node_id)
+        ? globalThis.String(object.from_node_id)
+        : "",
+      served: isSet(object.served) ? globalThis.Boolean(object.served) : false,
+    };
+  },
+
+  toJSON(message: AcceptVoidRequest): unknown {
+    const obj: any = {};
+    if (message.signedVoid !== undefined) {
+      obj.signedVoid = SignedVoid.toJSON(message.signedVoid);
+    }
+    if (message.fromNodeId !== undefined) {
+      obj.fromNodeId = message.fromNodeId;
+    }
+    if (message.served !== undefined) {
+      obj.served = message.served;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcceptVoidRequest>): AcceptVoidRequest {
+    return AcceptVoidRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcceptVoidRequest>): AcceptVoidRequest {
+    const message = createBaseAcceptVoidRequest();
+    message.signedVoid = (object.signedVoid !== undefined && object.signedVoid !== null)
+      ? SignedVoid.fromPartial(object.signedVoid)
+      : undefined;
+    message.fromNodeId = object.fromNodeId ?? "";
+    message.served = object.served ?? false;
+    return message;
+  },
+};
+
+function createBaseAcceptVoidResponse(): AcceptVoidResponse {
+  return { signedVoid: undefined, receipt: undefined };
+}
+
+export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
+  encode(message: AcceptVoidResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedVoid !== undefined) {
+      SignedVoid.encode(message.signedVoid, writer.uint32(10).fork()).join();
+    }
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcceptVoidResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcceptVoidResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedVoid = SignedVoid.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcceptVoidResponse {
+    return {
+      signedVoid: isSet(object.signedVoid)
+        ? SignedVoid.fromJSON(object.signedVoid)
+        : isSet(object.signed_void)
+        ? SignedVoid.fromJSON(object.signed_void)
+        : undefined,
+      receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+    };
+  },
+
+  toJSON(message: AcceptVoidResponse): unknown {
+    const obj: any = {};
+    if (message.signedVoid !== undefined) {
+      obj.signedVoid = SignedVoid.toJSON(message.signedVoid);
+    }
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcceptVoidResponse>): AcceptVoidResponse {
+    return AcceptVoidResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcceptVoidResponse>): AcceptVoidResponse {
+    const message = createBaseAcceptVoidResponse();
+    message.signedVoid = (object.signedVoid !== undefined && object.signedVoid !== null)
+      ? SignedVoid.fromPartial(object.signedVoid)
+      : undefined;
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseChainBlocksRequest(): ChainBlocksRequest {
   return { fromSeq: 0n, limit: 0 };
 }
@@ -4024,6 +4267,15 @@ export const CreditServiceDefinition = {
       requestType: AcceptReceiptRequest as typeof AcceptReceiptRequest,
       requestStream: false,
       responseType: AcceptReceiptResponse as typeof AcceptReceiptResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Countersigns a peer's void of a receipt this node has not countersigned (gateway-svc only). */
+    acceptVoid: {
+      name: "AcceptVoid",
+      requestType: AcceptVoidRequest as typeof AcceptVoidRequest,
+      requestStream: false,
+      responseType: AcceptVoidResponse as typeof AcceptVoidResponse,
       responseStream: false,
       options: {},
     },

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { SignedReceipt } from "./chain";
+import { SignedReceipt, SignedVoid } from "./chain";
 import { SwarmError } from "./common";
 import { ChainBlocksRequest, ChainBlocksResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
@@ -162,6 +162,38 @@ export interface ReceiptOutcome {
     | SignedReceipt
     | undefined;
   /** Why the payee did not countersign it, when refused (retryable or not, as for a single call). */
+  error?: SwarmError | undefined;
+}
+
+/**
+ * Voids the caller (the payer of every receipt, as its TLS key proves) asks this node (the payee of
+ * every one) to countersign: 1 to 64 per call, each answered on its own (docs/chain.md "Voids").
+ */
+export interface PeerVoidsRequest {
+  /** Voids signed by the payer, not yet countersigned; 1 to 64. */
+  voids: SignedVoid[];
+}
+
+/** One outcome per void sent, in the order sent. */
+export interface PeerVoidsResponse {
+  /** outcomes[i] answers voids[i]. */
+  outcomes: VoidOutcome[];
+}
+
+/**
+ * What became of one void: countersigned (the receipt will never be paid), or the receipt
+ * countersigned (the payee had already accepted it: it is paid, not void), or an error.
+ */
+export interface VoidOutcome {
+  /** The void countersigned by the payee. */
+  signedVoid?:
+    | SignedVoid
+    | undefined;
+  /** The receipt, countersigned and in the payee's chain before the void arrived. */
+  receipt?:
+    | SignedReceipt
+    | undefined;
+  /** Why the payee answered neither (retryable or not, as for a single call). */
   error?: SwarmError | undefined;
 }
 
@@ -1771,6 +1803,257 @@ export const ReceiptOutcome: MessageFns<ReceiptOutcome> = {
   },
 };
 
+function createBasePeerVoidsRequest(): PeerVoidsRequest {
+  return { voids: [] };
+}
+
+export const PeerVoidsRequest: MessageFns<PeerVoidsRequest> = {
+  encode(message: PeerVoidsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.voids) {
+      SignedVoid.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerVoidsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerVoidsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.voids.push(SignedVoid.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerVoidsRequest {
+    return {
+      voids: globalThis.Array.isArray(object?.voids) ? object.voids.map((e: any) => SignedVoid.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PeerVoidsRequest): unknown {
+    const obj: any = {};
+    if (message.voids?.length) {
+      obj.voids = message.voids.map((e) => SignedVoid.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerVoidsRequest>): PeerVoidsRequest {
+    return PeerVoidsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerVoidsRequest>): PeerVoidsRequest {
+    const message = createBasePeerVoidsRequest();
+    message.voids = object.voids?.map((e) => SignedVoid.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePeerVoidsResponse(): PeerVoidsResponse {
+  return { outcomes: [] };
+}
+
+export const PeerVoidsResponse: MessageFns<PeerVoidsResponse> = {
+  encode(message: PeerVoidsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      VoidOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PeerVoidsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeerVoidsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(VoidOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PeerVoidsResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => VoidOutcome.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PeerVoidsResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => VoidOutcome.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PeerVoidsResponse>): PeerVoidsResponse {
+    return PeerVoidsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PeerVoidsResponse>): PeerVoidsResponse {
+    const message = createBasePeerVoidsResponse();
+    message.outcomes = object.outcomes?.map((e) => VoidOutcome.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseVoidOutcome(): VoidOutcome {
+  return { signedVoid: undefined, receipt: undefined, error: undefined };
+}
+
+export const VoidOutcome: MessageFns<VoidOutcome> = {
+  encode(message: VoidOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedVoid !== undefined) {
+      SignedVoid.encode(message.signedVoid, writer.uint32(10).fork()).join();
+    }
+    if (message.receipt !== undefined) {
+      SignedReceipt.encode(message.receipt, writer.uint32(18).fork()).join();
+    }
+    if (message.error !== undefined) {
+      SwarmError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VoidOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVoidOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedVoid = SignedVoid.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.receipt = SignedReceipt.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = SwarmError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VoidOutcome {
+    return {
+      signedVoid: isSet(object.signedVoid)
+        ? SignedVoid.fromJSON(object.signedVoid)
+        : isSet(object.signed_void)
+        ? SignedVoid.fromJSON(object.signed_void)
+        : undefined,
+      receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+      error: isSet(object.error) ? SwarmError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: VoidOutcome): unknown {
+    const obj: any = {};
+    if (message.signedVoid !== undefined) {
+      obj.signedVoid = SignedVoid.toJSON(message.signedVoid);
+    }
+    if (message.receipt !== undefined) {
+      obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    if (message.error !== undefined) {
+      obj.error = SwarmError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VoidOutcome>): VoidOutcome {
+    return VoidOutcome.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VoidOutcome>): VoidOutcome {
+    const message = createBaseVoidOutcome();
+    message.signedVoid = (object.signedVoid !== undefined && object.signedVoid !== null)
+      ? SignedVoid.fromPartial(object.signedVoid)
+      : undefined;
+    message.receipt = (object.receipt !== undefined && object.receipt !== null)
+      ? SignedReceipt.fromPartial(object.receipt)
+      : undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? SwarmError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * What a node's gateway serves to other nodes over gRPC with mutual TLS. Every call's caller is
  * the node id its client certificate's key hashes to; calls from anyone else never reach a handler.
@@ -1860,6 +2143,19 @@ export const PeerServiceDefinition = {
       requestType: PeerReceiptsRequest as typeof PeerReceiptsRequest,
       requestStream: false,
       responseType: PeerReceiptsResponse as typeof PeerReceiptsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Countersigns voids of receipts the caller signed as payer, naming the answering node as payee
+     * (1 to 64 per call), unless the answering node countersigned the receipt first: then the answer
+     * is that receipt. The same answer again for a retry.
+     */
+    voidReceipts: {
+      name: "VoidReceipts",
+      requestType: PeerVoidsRequest as typeof PeerVoidsRequest,
+      requestStream: false,
+      responseType: PeerVoidsResponse as typeof PeerVoidsResponse,
       responseStream: false,
       options: {},
     },

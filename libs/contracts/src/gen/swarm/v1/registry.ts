@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { SignedReceipt } from "./chain";
+import { SignedReceipt, SignedVoid } from "./chain";
 import { HealthRequest, HealthResponse } from "./common";
 import { ChainBlocksResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
@@ -18,6 +18,7 @@ import {
   NodeInfoRequest,
   NodeInfoResponse,
   PeerReceiptsResponse,
+  PeerVoidsResponse,
   SignedExecuteResponse,
 } from "./gateway";
 import { NodeResources, RecordSkill, SignedNodeRecord } from "./record";
@@ -159,6 +160,14 @@ export interface RelayReceiptsRequest {
   peerNodeId: string;
   /** The receipts as this node signed them, not yet countersigned; 1 to 64. */
   receipts: SignedReceipt[];
+}
+
+/** Voids for another node (credit-svc, the payer), delivered like receipts (RelayReceiptsRequest). */
+export interface RelayVoidsRequest {
+  /** The payee, 64 lowercase hex characters; must be the payee of every voided receipt. */
+  peerNodeId: string;
+  /** The voids as this node signed them, not yet countersigned; 1 to 64. */
+  voids: SignedVoid[];
 }
 
 /** A page of another node's chain, fetched through its gateway (operators auditing a peer). */
@@ -1658,6 +1667,95 @@ export const RelayReceiptsRequest: MessageFns<RelayReceiptsRequest> = {
   },
 };
 
+function createBaseRelayVoidsRequest(): RelayVoidsRequest {
+  return { peerNodeId: "", voids: [] };
+}
+
+export const RelayVoidsRequest: MessageFns<RelayVoidsRequest> = {
+  encode(message: RelayVoidsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peerNodeId !== "") {
+      writer.uint32(10).string(message.peerNodeId);
+    }
+    for (const v of message.voids) {
+      SignedVoid.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RelayVoidsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRelayVoidsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peerNodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.voids.push(SignedVoid.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RelayVoidsRequest {
+    return {
+      peerNodeId: isSet(object.peerNodeId)
+        ? globalThis.String(object.peerNodeId)
+        : isSet(object.peer_node_id)
+        ? globalThis.String(object.peer_node_id)
+        : "",
+      voids: globalThis.Array.isArray(object?.voids) ? object.voids.map((e: any) => SignedVoid.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RelayVoidsRequest): unknown {
+    const obj: any = {};
+    if (message.peerNodeId !== undefined) {
+      obj.peerNodeId = message.peerNodeId;
+    }
+    if (message.voids?.length) {
+      obj.voids = message.voids.map((e) => SignedVoid.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RelayVoidsRequest>): RelayVoidsRequest {
+    return RelayVoidsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RelayVoidsRequest>): RelayVoidsRequest {
+    const message = createBaseRelayVoidsRequest();
+    message.peerNodeId = object.peerNodeId ?? "";
+    message.voids = object.voids?.map((e) => SignedVoid.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseFetchChainRequest(): FetchChainRequest {
   return { peerNodeId: "", fromSeq: 0n, limit: 0 };
 }
@@ -1934,6 +2032,15 @@ export const GatewayServiceDefinition = {
       requestType: RelayReceiptsRequest as typeof RelayReceiptsRequest,
       requestStream: false,
       responseType: PeerReceiptsResponse as typeof PeerReceiptsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Delivers voids to their one payee (1 to 64) and answers each one's outcome (credit-svc only). */
+    voidReceipts: {
+      name: "VoidReceipts",
+      requestType: RelayVoidsRequest as typeof RelayVoidsRequest,
+      requestStream: false,
+      responseType: PeerVoidsResponse as typeof PeerVoidsResponse,
       responseStream: false,
       options: {},
     },

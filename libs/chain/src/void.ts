@@ -1,0 +1,75 @@
+/**
+ * Voids (docs/chain.md "Voids"): a receipt its payee will never countersign (it refuses it for
+ * good) keeps the payer's credit pledged. The payer signs a void of the receipt's bytes; the
+ * payee, unless it has already countersigned the receipt, countersigns the void and from then on
+ * never countersigns that receipt. Holding the countersigned void, the payer releases the pledge.
+ * Both signatures are needed, as for the receipt: neither side can void alone, so a payee that
+ * countersigned cannot have its pay taken back, and a payer cannot walk away from a receipt the
+ * payee accepted. A domain tag of its own keeps a void's signature from passing as a receipt's.
+ */
+import type { Receipt } from '@swarm/contracts';
+import { SignedVoid } from '@swarm/contracts';
+import { nodeIdOfKey } from '@swarm/records';
+import { ReceiptRefusal } from './chain-refusal';
+import type { VerifyReceiptOptions } from './receipt';
+import { checkBothSignatures, MAX_SIGNED_RECEIPT_BYTES, receiptBeforeSignatures } from './receipt';
+import type { ChainSigner, RememberingCheck } from './signing';
+import { sameBytes, voidSigningBytes } from './signing';
+
+/** As a signed receipt: the receipt's bytes and two signatures. */
+export const MAX_SIGNED_VOID_BYTES = MAX_SIGNED_RECEIPT_BYTES;
+
+/** The payer's part: a void of its own receipt `receiptBytes` (as it signed them), not yet countersigned. */
+export function makeVoid(receiptBytes: Uint8Array, payer: ChainSigner): SignedVoid {
+  const payerId = nodeIdOfKey(payer.publicKey);
+  receiptBeforeSignatures({ receipt: receiptBytes }, { expectedPayer: payerId });
+  return { receipt: receiptBytes, payerSignature: payer.sign(voidSigningBytes(receiptBytes)), payeeSignature: new Uint8Array(0) };
+}
+
+/** The payee's part: checks the payer's void names `payee` as the receipt's payee, then countersigns it. */
+export function countersignVoid(signed: SignedVoid, payee: ChainSigner, options: Pick<VerifyReceiptOptions, 'checkSignature'> = {}): SignedVoid {
+  verifyVoid(signed, { ...options, countersigned: false, expectedPayee: nodeIdOfKey(payee.publicKey) });
+  return { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: payee.sign(voidSigningBytes(signed.receipt)) };
+}
+
+/**
+ * Checks a void and decodes its receipt: the receipt's size, fields and keys, the payer's signature
+ * of the void and (unless `countersigned: false`) the payee's. Throws a ReceiptRefusal.
+ */
+export function verifyVoid(signed: SignedVoid, options: VerifyReceiptOptions = {}): Receipt {
+  const receipt = receiptBeforeSignatures(signed, options);
+  checkBothSignatures(receipt, voidSigningBytes(signed.receipt), signed, options, 'void');
+  return receipt;
+}
+
+/** Proves a void's signatures off the event loop ahead of verifyVoid (as proveReceiptSignatures); judges nothing. */
+export async function proveVoidSignatures(signed: SignedVoid, check: RememberingCheck, parties: Pick<VerifyReceiptOptions, 'expectedPayer' | 'expectedPayee'> = {}): Promise<void> {
+  let receipt: Receipt;
+  try {
+    receipt = receiptBeforeSignatures(signed, parties);
+  } catch {
+    return;
+  }
+  const signedBytes = voidSigningBytes(signed.receipt);
+  await Promise.all([
+    check.prove(receipt.payerPublicKey, signedBytes, signed.payerSignature),
+    signed.payeeSignature.length > 0 ? check.prove(receipt.payeePublicKey, signedBytes, signed.payeeSignature) : undefined,
+  ]);
+}
+
+/** A SignedVoid from storage or the wire: size first, then the envelope in its one encoding. */
+export function decodeSignedVoid(bytes: Uint8Array): SignedVoid {
+  if (bytes.length > MAX_SIGNED_VOID_BYTES) throw new ReceiptRefusal('oversized', `a signed void of ${bytes.length} bytes, limit ${MAX_SIGNED_VOID_BYTES}`);
+  let signed: SignedVoid;
+  try {
+    signed = SignedVoid.decode(bytes);
+  } catch {
+    throw new ReceiptRefusal('malformed', `${bytes.length} bytes that are not a protobuf SignedVoid`);
+  }
+  if (!sameBytes(SignedVoid.encode(signed).finish(), bytes)) throw new ReceiptRefusal('malformed', 'the void envelope holds bytes besides the receipt and its signatures');
+  return signed;
+}
+
+export function encodeSignedVoid(signed: SignedVoid): Uint8Array {
+  return SignedVoid.encode(signed).finish();
+}
