@@ -100,6 +100,12 @@ describe('record codec - round trips', () => {
     expect(decodeEntry(encodeEntry(e))).toEqual(e);
   });
 
+  it('round-trips a VOID entry, storing the kind by name', () => {
+    const e: LedgerEntry = { seq: 5n, kind: EntryKind.ENTRY_KIND_VOID, escrowId: 'task-1:payer:peer', fromAccount: 'peer', toAccount: 'node', amount: 34n, atMs: 7n };
+    expect(encodeEntry(e)).toContain('"kind":"VOID"');
+    expect(decodeEntry(encodeEntry(e))).toEqual(e);
+  });
+
   it('orders log keys by seq', () => {
     expect(seqKey(9n) < seqKey(10n)).toBe(true);
     expect(seqKey(MAX_UINT64)).toHaveLength(20);

@@ -1,57 +1,13 @@
-import type { ChainRules, ChainSigner } from '@swarm/chain';
 import { chainRules, checkCrossChain, verifyChain } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import { EntryKind, ErrorCode, isSwarmError } from '@swarm/contracts';
-import type { ManualClock } from '@swarm/determinism';
 import { manualClock } from '@swarm/determinism';
-import { nodeIdOfKey } from '@swarm/records';
-import crypto, { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
-import type { ChainBook } from './chain-book';
+import crypto from 'node:crypto';
 import { createChainBook } from './chain-book';
 import { createLedger } from './create-ledger';
-import type { Ledger } from './ledger';
-import type { LedgerStore } from './ledger-store';
 import { createMemoryStore } from './memory-store';
-
-const START_MS = Date.UTC(2026, 11, 3, 10);
-const HASH = new Uint8Array(32).fill(7);
-
-function newSigner(): ChainSigner & { nodeId: string } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
-  return { nodeId: nodeIdOfKey(publicKey), publicKey, sign: (data) => new Uint8Array(sign(null, data, privateKey)) };
-}
-
-interface Node {
-  readonly id: string;
-  readonly signer: ChainSigner & { nodeId: string };
-  readonly book: ChainBook;
-  readonly ledger: Ledger;
-}
-
-async function startNode(clock: ManualClock, rules: ChainRules = chainRules(), signer = newSigner(), store: LedgerStore = createMemoryStore()): Promise<Node> {
-  const book = createChainBook({ signer, nodeAccount: signer.nodeId, rules, clock });
-  const ledger = await createLedger({ store, clock }, { nodeAccount: signer.nodeId, genesisGrant: 1_000n, hooks: book.hooks });
-  await book.open(ledger);
-  return { id: signer.nodeId, signer, book, ledger };
-}
-
-/** A settle of `escrowId` paying `payee` `amount`, naming what its receipt needs. */
-function settlePaying(escrowId: string, payee: Node, amount: bigint): SettleRequest {
-  return {
-    escrowId,
-    payee: '',
-    amount: 0n,
-    payouts: [{ payee: payee.id, amount }],
-    task: {
-      taskId: escrowId,
-      taskHash: HASH,
-      resultHash: HASH,
-      shares: [],
-      payeeKeys: [{ nodeId: payee.id, publicKey: payee.signer.publicKey, serveTicket: new Uint8Array(32).fill(7) }],
-    },
-  };
-}
+import type { Node } from './test-fixtures/chain-nodes';
+import { HASH, newSigner, settlePaying, START_MS, startNode } from './test-fixtures/chain-nodes';
 
 async function blocksOf(node: Node): Promise<Uint8Array[]> {
   const all: Uint8Array[] = [];

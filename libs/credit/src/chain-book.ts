@@ -13,6 +13,7 @@
  *   whole amount: all of it may go there) and every receipt in the outbox. A reserve beyond that is
  *   refused, so a RECEIPT_OUT never overspends the chain. Spending between the node's own accounts
  *   (its agents, tasks run on its own executors) moves nothing between chains and pledges nothing.
+ * - Voids: a receipt its payee refuses for good is voided (void-book.ts), which releases its pledge.
  * - Idle burns are appended before any block and by `appendDueBurns` at epoch boundaries; they
  *   change the chain, not the local accounts (what the chain may pay already counts them).
  */
@@ -24,6 +25,7 @@ import {
   countersignReceipt,
   createGenesis,
   decodeSignedReceipt,
+  decodeSignedVoid,
   dueBurn,
   encodeSignedReceipt,
   makeReceipt,
@@ -31,24 +33,25 @@ import {
   openBlock,
   proveReceiptSignatures,
   receiptIdOf,
+  ReceiptRefusal,
   receiptSigningBytes,
   rememberingSignatureCheck,
   sameBytes,
   verifyReceipt,
 } from '@swarm/chain';
-import type { AcceptReceiptRequest, ChainBlocksResponse, SettleRequest, SignedReceipt } from '@swarm/contracts';
+import type { AcceptReceiptRequest, AcceptVoidRequest, AcceptVoidResponse, ChainBlocksResponse, SettleRequest, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import { decodeHead, decodeSeq, decodeUint, encodeHead, encodeSeq, encodeUint, HEAD_KEY, PLEDGED_KEY, seqKey } from './chain-records';
+import { decodeHead, decodeSeq, decodeUint, encodeHead, encodeSeq, encodeUint, HEAD_KEY, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
 import { paidOut } from './ledger-records';
-import type { Change } from './ledger-rules';
 import { receiptInRule } from './ledger-rules';
 import type { SideWrite } from './ledger-store';
 import type { RecordView } from './staged-batch';
+import { createVoidBook } from './void-book';
 
 /** Most bytes one page holds (a block is at most ~9 KiB; most are ~400 bytes); most blocks: CHAIN_PAGE_MAX_BLOCKS. */
 export const MAX_CHAIN_PAGE_BYTES = 1 << 20;
@@ -76,6 +79,8 @@ export interface PendingReceipt {
   readonly payee: string;
   readonly amount: bigint;
   readonly signed: SignedReceipt;
+  /** Set once its payee refused it for good: the void of it this node signed, to send instead. */
+  readonly voiding?: SignedVoid;
 }
 
 export interface ChainBook {
@@ -96,6 +101,21 @@ export interface ChainBook {
   acceptReceipt(req: AcceptReceiptRequest): Promise<Committed<SignedReceipt>>;
   /** The payee's countersigned answer to an outbox receipt: appended as RECEIPT_OUT, once. */
   completeReceipt(countersigned: SignedReceipt): Promise<void>;
+  /**
+   * From now on the outbox asks the payee to void this receipt instead of countersigning it (its
+   * payee refused it for good). False when no such receipt waits in the outbox.
+   */
+  startVoid(receiptId: string): Promise<boolean>;
+  /**
+   * A peer's void of its receipt to this node: countersigned (this node then never countersigns that
+   * receipt), or the receipt itself when this node countersigned it first. Once per receipt id.
+   */
+  acceptVoid(req: AcceptVoidRequest): Promise<AcceptVoidResponse>;
+  /**
+   * The payee's countersigned void of an outbox receipt: the receipt leaves the outbox, its pledge is
+   * released, and a VOID ledger entry takes back what the payee's account here holds of its amount.
+   */
+  completeVoid(countersigned: SignedVoid): Promise<Committed<bigint>>;
   /** Up to `limit` receipts in the outbox, in receipt id order, after `afterId` when given. */
   pending(limit: number, afterId?: string): Promise<PendingReceipt[]>;
   blocks(fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
@@ -262,6 +282,8 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return true;
   };
 
+  const voids = createVoidBook({ nodeId, nodeAccount: init.nodeAccount, signer: receiptSigner, checkSignature, storedReceipt, pledgedIn });
+
   return {
     nodeId,
     hooks,
@@ -312,6 +334,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           if (!sameBytes(stored.receipt, offered.receipt)) throw invalid(`receipt ${receipt.receiptId.slice(0, 80)} is already in this chain with other contents`);
           return sideOnly(stored, []);
         }
+        if (view.side('void', receipt.receiptId)) throw new ReceiptRefusal('voided', `this node voided receipt ${receipt.receiptId.slice(0, 80)} at its payer's request`);
         const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
         const before = headIn(view);
         const appended = appendReceipt(before, countersigned, signer, rules, {
@@ -346,19 +369,26 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         return sideOnly(undefined, [
           ...chainWrites(before, appended.blocks, appended.head, receipt.receiptId),
           { space: 'outbox', key: receipt.receiptId, value: undefined },
+          // A void asked of the payee, answered by the receipt countersigned before it: no longer asked.
+          { space: 'void', key: receipt.receiptId, value: undefined },
           { space: 'meta', key: PLEDGED_KEY, value: encodeUint(pledged < 0n ? 0n : pledged) },
         ]);
       });
     },
+    startVoid: (receiptId) => voids.start(opened(), receiptId),
+    acceptVoid: (req) => voids.accept(opened(), req),
+    completeVoid: (countersigned) => voids.complete(opened(), countersigned),
     async pending(limit, afterId) {
       // Keys are printable ASCII: the id followed by NUL is the first key after it.
       const rows = await opened().sideRange('outbox', afterId === undefined ? '' : `${afterId}\u0000`, limit);
       // Read back as this node wrote them (the settle hook signed them): decoded, not verified again,
       // since the outbox walk reads every stuck receipt at each pass.
+      const l = opened();
       return rows.map(({ key, value }) => {
         const signed = decodeSignedReceipt(value);
         const r = Receipt.decode(signed.receipt);
-        return { receiptId: key, payee: r.payee, amount: r.amount, signed };
+        const asked = l.side('void', key);
+        return { receiptId: key, payee: r.payee, amount: r.amount, signed, ...(asked ? { voiding: decodeSignedVoid(asked) } : {}) };
       });
     },
     async blocks(fromSeq, limit) {
@@ -393,10 +423,6 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       return done.result;
     },
   };
-}
-
-function sideOnly<R>(result: R, side: SideWrite[]): Change<R> {
-  return { result, accounts: [], escrows: [], entries: [], side };
 }
 
 function invalid(message: string): SwarmError {

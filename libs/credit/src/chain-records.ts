@@ -7,6 +7,8 @@
  */
 import type { ChainBalances, ChainHead } from '@swarm/chain';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
+import type { Change } from './ledger-rules';
+import type { SideWrite } from './ledger-store';
 
 export const HEAD_KEY = 'head';
 export const PLEDGED_KEY = 'pledged';
@@ -90,4 +92,9 @@ export function decodeHead(bytes: Uint8Array): ChainHead {
 
 function corrupt(message: string, cause?: unknown): SwarmError {
   return new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: ${message}`, false, cause === undefined ? undefined : { cause });
+}
+
+/** A ledger change that writes side records only. */
+export function sideOnly<R>(result: R, side: SideWrite[]): Change<R> {
+  return { result, accounts: [], escrows: [], entries: [], side };
 }

@@ -59,6 +59,29 @@ describe('ledger audit - receipts paid in by other nodes', () => {
   });
 });
 
+describe('ledger audit - voided receipts', () => {
+  // The settle paid peer 20 by a receipt peer then voided: 20 back from peer to node.
+  const voided = [...log, entry(6n, EntryKind.ENTRY_KIND_VOID, 'e1:node:peer', 'peer', 'node', 20n)];
+  const after = [acct('node', 95n, 5n, { spent: 20n, reserves: 2n }), acct('peer', 0n, 0n)];
+
+  it('moves the credit back from the payee node to the node, conserving it', () => {
+    const report = auditOf(voided, after, escrows);
+    expect(report.problems).toEqual([]);
+    expect(report.totals).toMatchObject({ genesis: 100n, received: 0n, available: 95n, escrowed: 5n });
+  });
+
+  it('finds a receipt voided twice, a void to anyone but the node, one from an agent, and more than the payee holds', () => {
+    const twice = [...voided, entry(7n, EntryKind.ENTRY_KIND_VOID, 'e1:node:peer', 'peer', 'node', 1n)];
+    expect(auditOf(twice, after, escrows).problems).toContain('seq 7: receipt e1:node:peer voided twice');
+    const toPeer = [...log, entry(6n, EntryKind.ENTRY_KIND_VOID, 'x:node:peer', 'node', 'peer', 5n)];
+    expect(auditOf(toPeer, accounts, escrows).problems[0]).toMatch(/^seq 6: void of receipt x:node:peer moves credit from node to peer/);
+    const fromAgent = [...log, entry(6n, EntryKind.ENTRY_KIND_VOID, 'x:node:agent', 'agent/bot', 'node', 5n)];
+    expect(auditOf(fromAgent, accounts, escrows).problems[0]).toMatch(/^seq 6: void of receipt x:node:agent moves credit from agent\/bot/);
+    const tooMuch = [...log, entry(6n, EntryKind.ENTRY_KIND_VOID, 'e1:node:peer', 'peer', 'node', 21n)];
+    expect(auditOf(tooMuch, after, escrows).problems).toContain('seq 6: peer available would go negative (20 - 21)');
+  });
+});
+
 describe('ledger audit - replay', () => {
   it('passes a consistent ledger and reports its totals', () => {
     expect(auditOf(log, accounts, escrows)).toEqual({

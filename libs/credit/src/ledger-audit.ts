@@ -100,6 +100,8 @@ export function createAuditor(): Auditor {
   let received = 0n;
   /** Receipt ids of RECEIPT_IN entries: each is credited once. */
   const receiptsIn = new Set<string>();
+  /** Receipt ids of VOID entries: each is taken back once. */
+  const voided = new Set<string>();
   // The settle being replayed while it still leaves a remainder: its next entry is another payout
   // (SETTLE) or the REFUND of what is left.
   let settling: { escrow: Escrow; payouts: Payout[]; rest: bigint; seq: bigint } | undefined;
@@ -154,6 +156,8 @@ export function createAuditor(): Auditor {
         received += e.amount;
         account(e.toAccount).available += e.amount;
         return;
+      case EntryKind.ENTRY_KIND_VOID:
+        return replayVoid(e);
       // Listed so that a new kind in the proto fails lint here instead of landing in `default`.
       case EntryKind.ENTRY_KIND_UNSPECIFIED:
       case EntryKind.UNRECOGNIZED:
@@ -209,6 +213,17 @@ export function createAuditor(): Auditor {
     debit(e.seq, escrow.payer, 'escrowed', e.amount);
     account(e.toAccount).available += e.amount;
     closes.refunded(e.seq, escrow.payer, e.toAccount);
+  }
+
+  /** Credit paid to another node's account here, taken back to the node's when that node voided its receipt. */
+  function replayVoid(e: LedgerEntry): void {
+    if (voided.has(e.escrowId)) problem(`seq ${e.seq}: receipt ${e.escrowId} voided twice`);
+    voided.add(e.escrowId);
+    if (isAgentAccount(e.fromAccount) || !granted.has(e.toAccount)) {
+      problem(`seq ${e.seq}: void of receipt ${e.escrowId} moves credit from ${e.fromAccount} to ${e.toAccount}; a void returns a payee node's credit to the node's account`);
+    }
+    debit(e.seq, e.fromAccount, 'available', e.amount);
+    account(e.toAccount).available += e.amount;
   }
 
   function replayTransfer(e: LedgerEntry): void {

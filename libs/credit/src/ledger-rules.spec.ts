@@ -2,7 +2,7 @@ import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Account, Escrow } from './ledger-records';
 import { emptyAccount, MAX_UINT64 } from './ledger-records';
 import type { EscrowLifetime, ReserveRecords, Stamp } from './ledger-rules';
-import { balanceRule, escrowExpiry, genesisRule, isDue, MAX_ID_LENGTH, MAX_PAYOUTS, refundRule, reserveRule, settleRule, validateLifetime } from './ledger-rules';
+import { balanceRule, escrowExpiry, genesisRule, isDue, MAX_ID_LENGTH, MAX_PAYOUTS, refundRule, reserveRule, settleRule, validateLifetime, voidRule } from './ledger-rules';
 
 const at: Stamp = { nextSeq: 7n, atMs: 1_000 };
 /** The providers test escrows are reserved for. */
@@ -429,5 +429,23 @@ describe('ledger rules - closed accounts', () => {
 
   it('answers balance with the counters and the close', () => {
     expect(balanceRule('agent/bot', agent)).toEqual({ account: 'agent/bot', available: 0n, escrowed: 30n, spent: 5n, reserves: 2n, closed: true });
+  });
+});
+
+describe('voidRule', () => {
+  const receipt = { receiptId: 't1:node:peer', amount: 60n };
+  const node = { ...emptyAccount('node'), available: 900n };
+
+  it('takes the amount back from the payee to the node', () => {
+    const change = voidRule('peer', { ...emptyAccount('peer'), available: 80n }, 'node', node, receipt, at);
+    expect(change.result).toBe(60n);
+    expect(change.accounts).toEqual([expect.objectContaining({ id: 'peer', available: 20n }), expect.objectContaining({ id: 'node', available: 960n })]);
+    expect(change.entries).toEqual([expect.objectContaining({ kind: EntryKind.ENTRY_KIND_VOID, escrowId: 't1:node:peer', fromAccount: 'peer', toAccount: 'node', amount: 60n })]);
+  });
+
+  it('takes what the payee still holds, and nothing (no entry) when it holds none', () => {
+    expect(voidRule('peer', { ...emptyAccount('peer'), available: 10n }, 'node', node, receipt, at).result).toBe(10n);
+    const none = voidRule('peer', undefined, 'node', node, receipt, at);
+    expect(none).toMatchObject({ result: 0n, accounts: [], entries: [] });
   });
 });

@@ -203,6 +203,39 @@ export function receiptInRule(
   };
 }
 
+/**
+ * Credit a settle paid another node by a receipt that node then voided (the chain book applies it
+ * once per receipt id, in the batch that releases the receipt's pledge): VOID payee -> node. It
+ * takes back what the payee's account here still holds of the amount (all of it, unless something
+ * spent from that account since); nothing when that is none.
+ */
+export function voidRule(
+  payeeAccount: string,
+  payee: Account | undefined,
+  nodeAccount: string,
+  node: Account | undefined,
+  receipt: { readonly receiptId: string; readonly amount: bigint },
+  at: Stamp,
+): Change<bigint> {
+  checkRecord(payee, payeeAccount);
+  checkRecord(node, nodeAccount);
+  validateAmount('receipt amount', receipt.amount);
+  const held = payee?.available ?? 0n;
+  const back = held < receipt.amount ? held : receipt.amount;
+  if (back === 0n || !payee) return { result: 0n, accounts: [], escrows: [], entries: [] };
+  const to = node ?? emptyAccount(nodeAccount);
+  if (to.available + back > MAX_UINT64) invalid(`crediting ${back} would overflow ${nodeAccount}`);
+  return {
+    result: back,
+    accounts: [
+      { ...payee, available: payee.available - back },
+      { ...to, available: to.available + back },
+    ],
+    escrows: [],
+    entries: [entry(at, 0, EntryKind.ENTRY_KIND_VOID, receipt.receiptId, payeeAccount, nodeAccount, back)],
+  };
+}
+
 /** A lifetime the ledger can be opened with: whole positive ms, default within max. */
 export function validateLifetime(lifetime: EscrowLifetime): void {
   const { defaultMs, maxMs } = lifetime;

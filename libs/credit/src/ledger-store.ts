@@ -25,9 +25,11 @@ export interface ExpiryRef {
  * - `receipt`: key = receipt id, value = the seq (20 digits, ASCII) of the block holding it.
  * - `outbox`: key = receipt id, value = a payer-signed SignedReceipt not yet countersigned.
  * - `meta`: small records (the head; credit pledged to receipts not yet in the chain).
+ * - `void`: key = receipt id, value = a SignedVoid: one this node asked of a payee (while the
+ *   receipt waits in the outbox) or that a payee countersigned; one this node countersigned as payee.
  */
-export type SideSpace = 'block' | 'receipt' | 'outbox' | 'meta';
-export const SIDE_SPACES: readonly SideSpace[] = Object.freeze(['block', 'receipt', 'outbox', 'meta']);
+export type SideSpace = 'block' | 'receipt' | 'outbox' | 'meta' | 'void';
+export const SIDE_SPACES: readonly SideSpace[] = Object.freeze(['block', 'receipt', 'outbox', 'meta', 'void']);
 
 /** One side record to put (`value` set) or delete (`value` undefined). Keys are 1..300 chars of printable ASCII (a receipt id is up to 258). */
 export interface SideWrite {

@@ -1,0 +1,120 @@
+/**
+ * Voids of receipts (docs/chain.md "Voids"), both sides, kept in the chain book's `void` side space.
+ *
+ * - Payer: a receipt its payee refused for good stays in the outbox and keeps its amount pledged.
+ *   `start` signs a void of it (stored beside it), which the outbox then sends instead of the
+ *   receipt. `complete` takes the payee's countersigned void: the receipt leaves the outbox, the
+ *   pledge is released and a VOID entry takes back what the payee's account here holds of the
+ *   amount, in one batch; the countersigned void stays as the payee's promise.
+ * - Payee: `accept` countersigns a payer's void unless this node countersigned the receipt first
+ *   (then the answer is the receipt: it is paid, not void). A void of a receipt whose serve ticket
+ *   holds is kept, and acceptReceipt refuses that receipt id from then on; one whose ticket does not
+ *   hold is countersigned without keeping it, since this node's gateway never passes that receipt.
+ */
+import type { ChainSigner, RememberingCheck } from '@swarm/chain';
+import { countersignVoid, decodeSignedReceipt, decodeSignedVoid, encodeSignedVoid, makeVoid, proveVoidSignatures, sameBytes, verifyVoid } from '@swarm/chain';
+import type { AcceptVoidRequest, AcceptVoidResponse, SignedReceipt, SignedVoid } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { encodeUint, PLEDGED_KEY, sideOnly } from './chain-records';
+import type { Committed, Ledger } from './ledger';
+import type { Change } from './ledger-rules';
+import { voidRule } from './ledger-rules';
+import type { RecordView } from './staged-batch';
+
+type View = Pick<RecordView, 'side' | 'account'>;
+
+export interface VoidBookInit {
+  readonly nodeId: string;
+  /** The ledger account receipts credit and voids return to. */
+  readonly nodeAccount: string;
+  readonly signer: ChainSigner;
+  readonly checkSignature: RememberingCheck;
+  /** The countersigned receipt already in this node's chain under the id, if any. */
+  readonly storedReceipt: (view: Pick<View, 'side'>, receiptId: string) => SignedReceipt | undefined;
+  readonly pledgedIn: (view: Pick<View, 'side'>) => bigint;
+}
+
+export interface VoidBook {
+  start(ledger: Ledger, receiptId: string): Promise<boolean>;
+  accept(ledger: Ledger, req: AcceptVoidRequest): Promise<AcceptVoidResponse>;
+  complete(ledger: Ledger, countersigned: SignedVoid): Promise<Committed<bigint>>;
+}
+
+const SHOWN = 80;
+
+export function createVoidBook(init: VoidBookInit): VoidBook {
+  const { nodeId, signer, checkSignature } = init;
+  return {
+    async start(ledger, receiptId) {
+      const done = await ledger.run((view) => {
+        const waiting = view.side('outbox', receiptId);
+        if (!waiting) return sideOnly(false, []);
+        if (view.side('void', receiptId)) return sideOnly(true, []);
+        const asked = makeVoid(decodeSignedReceipt(waiting).receipt, signer);
+        return sideOnly(true, [{ space: 'void', key: receiptId, value: encodeSignedVoid(asked) }]);
+      });
+      return done.result;
+    },
+
+    async accept(ledger, req) {
+      const offered = req.signedVoid;
+      if (!offered) throw invalid('signed_void is required');
+      await proveVoidSignatures(offered, checkSignature, { expectedPayer: req.fromNodeId, expectedPayee: nodeId });
+      const receipt = verifyVoid(offered, { countersigned: false, expectedPayee: nodeId, checkSignature });
+      if (receipt.payer !== req.fromNodeId) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the receipt voided is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent the void`);
+      }
+      const id = receipt.receiptId;
+      const done = await ledger.run((view): Change<AcceptVoidResponse> => {
+        const stored = init.storedReceipt(view, id);
+        // Countersigned first: the receipt is paid and stays so. The payer appends it as it is.
+        if (stored) {
+          if (!sameBytes(stored.receipt, offered.receipt)) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain with other contents than the one voided`);
+          return sideOnly({ signedVoid: undefined, receipt: stored }, []);
+        }
+        const kept = view.side('void', id);
+        if (kept) {
+          const was = decodeSignedVoid(kept);
+          if (sameBytes(was.receipt, offered.receipt) && sameBytes(was.payerSignature, offered.payerSignature)) return sideOnly({ signedVoid: was, receipt: undefined }, []);
+        }
+        const countersigned = countersignVoid(offered, signer, { checkSignature });
+        // Kept once per receipt id: acceptReceipt refuses the id from then on, whatever bytes come.
+        const keep = req.served && !kept;
+        return sideOnly({ signedVoid: countersigned, receipt: undefined }, keep ? [{ space: 'void', key: id, value: encodeSignedVoid(countersigned) }] : []);
+      });
+      return done.result;
+    },
+
+    async complete(ledger, countersigned) {
+      await proveVoidSignatures(countersigned, checkSignature, { expectedPayer: nodeId });
+      const receipt = verifyVoid(countersigned, { expectedPayer: nodeId, checkSignature });
+      const id = receipt.receiptId;
+      return ledger.run((view, at) => {
+        const waiting = view.side('outbox', id);
+        if (!waiting) {
+          const kept = view.side('void', id);
+          if (kept && decodeSignedVoid(kept).payeeSignature.length > 0) return sideOnly(0n, []);
+          if (init.storedReceipt(view, id)) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain, countersigned: it is paid and cannot be voided`);
+          throw invalid(`no receipt ${id.slice(0, SHOWN)} is waiting for its payee`);
+        }
+        if (!sameBytes(decodeSignedReceipt(waiting).receipt, countersigned.receipt)) {
+          throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the void of ${id.slice(0, SHOWN)} is not of the receipt this node signed`);
+        }
+        const back = voidRule(receipt.payee, view.account(receipt.payee), init.nodeAccount, view.account(init.nodeAccount), receipt, at);
+        const pledged = init.pledgedIn(view) - receipt.amount;
+        return {
+          ...back,
+          side: [
+            { space: 'outbox', key: id, value: undefined },
+            { space: 'void', key: id, value: encodeSignedVoid(countersigned) },
+            { space: 'meta', key: PLEDGED_KEY, value: encodeUint(pledged < 0n ? 0n : pledged) },
+          ],
+        };
+      });
+    },
+  };
+}
+
+function invalid(message: string): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message);
+}
