@@ -2,6 +2,8 @@ import type { Handler } from '@swarm/bus';
 import type {
   AcceptReceiptRequest,
   AcceptReceiptResponse,
+  AcceptVoidRequest,
+  AcceptVoidResponse,
   AuditRequest,
   AuditResponse,
   BalanceRequest,
@@ -66,6 +68,8 @@ export interface CreditHandlers {
   standing: Handler<StandingRequest, StandingResponse>;
   /** A peer's receipt to countersign (gateway-svc only): appended once as RECEIPT_IN. */
   acceptReceipt: Handler<AcceptReceiptRequest, AcceptReceiptResponse>;
+  /** A peer's void of its receipt to this node (gateway-svc only): countersigned, or the receipt if it came first. */
+  acceptVoid: Handler<AcceptVoidRequest, AcceptVoidResponse>;
   /** A page of this node's chain. */
   chainBlocks: Handler<ChainBlocksRequest, ChainBlocksResponse>;
 }
@@ -163,6 +167,7 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
       return { nodeId: req.nodeId, earnedInWindow: deps.standing.earned(req.nodeId, deps.clock.now()), windowMs: BigInt(deps.standing.windowMs) };
     },
     acceptReceipt: async (req, ctx) => ({ receipt: announce(await deps.book.acceptReceipt(req), ctx.trace) }),
+    acceptVoid: (req) => deps.book.acceptVoid(req),
     chainBlocks: (req) => deps.book.blocks(req.fromSeq, req.limit),
     audit: () =>
       (auditing ??= audit().finally(() => {

@@ -1,4 +1,4 @@
-import type { SignedReceipt } from '@swarm/contracts';
+import type { LedgerEntry, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PendingReceipt } from '@swarm/credit';
 import { virtualTime } from '@swarm/determinism';
@@ -11,7 +11,7 @@ const signed = (id: string): SignedReceipt => ({ receipt: new TextEncoder().enco
 /** An outbox of receipts in id order, as the chain book answers it; completing one removes it. */
 function fakeBook(ids: string[]) {
   // The payee is the id's first word: 'dead-7' is owed to 'dead'.
-  const outbox = new Map(ids.map((id) => [id, { receiptId: id, payee: id.split('-')[0], amount: 1n, signed: signed(id) } satisfies PendingReceipt]));
+  const outbox = new Map<string, PendingReceipt>(ids.map((id) => [id, { receiptId: id, payee: id.split('-')[0], amount: 1n, signed: signed(id) }]));
   const sorted = () => [...outbox.keys()].sort();
   return {
     outbox,
@@ -24,12 +24,34 @@ function fakeBook(ids: string[]) {
       outbox.delete(new TextDecoder().decode(countersigned.receipt));
     },
     appendDueBurns: async () => 0,
+    /** Marks the receipt as voiding: the outbox sends its void from then on (the void's bytes are its id's). */
+    startVoid: async (receiptId: string) => {
+      const p = outbox.get(receiptId);
+      if (!p) return false;
+      outbox.set(receiptId, { ...p, voiding: { ...p.signed, payerSignature: new Uint8Array(64).fill(1) } });
+      return true;
+    },
+    completeVoid: async (voided: SignedVoid) => {
+      const id = new TextDecoder().decode(voided.receipt);
+      outbox.delete(id);
+      return { result: 1n, entries: [{ seq: 1n, kind: 7, escrowId: id, fromAccount: 'payee', toAccount: 'node', amount: 1n, atMs: 0n }] };
+    },
   };
 }
 
+const refusedVoids: ReceiptOutboxDeps['deliverVoids'] = async () => {
+  throw new Error('no void expected in this test');
+};
+
 /** The outbox on virtual time, passes every 100 ms, over `book` and `deliver`. */
-function startOn(time: ReturnType<typeof virtualTime>, book: ReceiptOutboxDeps['book'], deliver: ReceiptOutboxDeps['deliver']) {
-  return startReceiptOutbox({ book, deliver, stopwatch: time.stopwatch, scheduler: time.scheduler, intervalMs: 100, log: silentLogger() });
+function startOn(
+  time: ReturnType<typeof virtualTime>,
+  book: ReceiptOutboxDeps['book'],
+  deliver: ReceiptOutboxDeps['deliver'],
+  deliverVoids = refusedVoids,
+  announce: (entries: readonly LedgerEntry[]) => void = () => undefined,
+) {
+  return startReceiptOutbox({ book, deliver, deliverVoids, announce, stopwatch: time.stopwatch, scheduler: time.scheduler, intervalMs: 100, log: silentLogger() });
 }
 
 describe('receipt outbox', () => {
@@ -227,6 +249,61 @@ describe('receipt outbox', () => {
     } finally {
       finishFirst?.();
       heldRead?.();
+      await outbox.stop();
+    }
+  });
+
+  it('voids a receipt its payee refuses for good, and only such a one', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['bob-bad', 'bob-busy', 'bob-broken', 'carol-paid']);
+    const receiptCalls: string[][] = [];
+    const voidCalls: string[][] = [];
+    const mixedCalls: string[][] = [];
+    const announced: LedgerEntry[] = [];
+    const idOf = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    const outbox = startOn(
+      time,
+      book,
+      async (_payee, receipts) => {
+        const ids = receipts.map((r) => idOf(r.receipt));
+        receiptCalls.push(ids);
+        if (receipts.some((r) => r.payerSignature[0] === 1)) mixedCalls.push(ids);
+        return ids.map((id, i) => {
+          // A verdict on the receipt: refused for good.
+          if (id === 'bob-bad') return { error: new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, 'not your ticket (test)', false) };
+          // Passing faults of the payee: retried, never voided (a void would cost it its pay).
+          if (id === 'bob-busy') return { error: new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'ledger busy (test)', true) };
+          if (id === 'bob-broken') return { error: new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'disk error (test)', false) };
+          // carol refuses at first, then it turns out she had countersigned: her void answer is the receipt.
+          if (id === 'carol-paid') return { error: new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, 'refused (test)', false) };
+          return { countersigned: receipts[i] };
+        });
+      },
+      async (_payee, voids) => {
+        voidCalls.push(voids.map((v) => idOf(v.receipt)));
+        if (voids.some((v) => v.payerSignature[0] !== 1)) mixedCalls.push(voids.map((v) => idOf(v.receipt)));
+        return voids.map((v) => {
+          expect(v.payerSignature[0]).toBe(1);
+          return idOf(v.receipt) === 'carol-paid' ? { countersigned: { ...v, payeeSignature: new Uint8Array(64) } } : { voided: { ...v, payeeSignature: new Uint8Array(64) } };
+        });
+      },
+      (entries) => announced.push(...entries),
+    );
+    try {
+      await time.advance(5_000);
+      // Each refused-for-good receipt went once as a receipt, then as a void; the others never as a void.
+      expect(voidCalls.flat().sort()).toEqual(['bob-bad', 'carol-paid']);
+      // A payee's voids and receipts never share a call (two rpcs).
+      expect(mixedCalls).toEqual([]);
+      expect(receiptCalls.flat().filter((id) => id === 'bob-bad')).toHaveLength(1);
+      expect(book.outbox.has('bob-bad')).toBe(false);
+      expect(book.outbox.has('carol-paid')).toBe(false);
+      expect(announced.map((e) => e.escrowId)).toEqual(['bob-bad']);
+      // Still retried as receipts, with their backoff.
+      expect([...book.outbox.keys()].sort()).toEqual(['bob-broken', 'bob-busy']);
+      expect(receiptCalls.flat().filter((id) => id === 'bob-busy').length).toBeGreaterThan(2);
+      expect(outbox.failing().count).toBe(2);
+    } finally {
       await outbox.stop();
     }
   });

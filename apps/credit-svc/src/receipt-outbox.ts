@@ -10,10 +10,14 @@
  * doubling backoff, for as long as it takes: the receipt stays in the outbox (on disk) until its
  * payee has countersigned it, so a restart of either side loses nothing, and the payee's inbox
  * applies a receipt id once, so a retry after a lost reply changes nothing there.
+ * A receipt the payee refuses for good (a non-retryable verdict on that receipt, not a failed call)
+ * is voided instead (docs/chain.md "Voids"): the book signs a void of it, and from then on the
+ * outbox sends the void, until the payee countersigns it (the pledge is released) or answers that
+ * it had countersigned the receipt (it is appended: paid after all).
  * Each pass also appends the idle burns that fell due (docs/chain.md).
  */
-import type { SignedReceipt } from '@swarm/contracts';
-import { RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
+import type { LedgerEntry, SignedReceipt, SignedVoid } from '@swarm/contracts';
+import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { ChainBook, PendingReceipt } from '@swarm/credit';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
@@ -33,13 +37,35 @@ export const MAX_CALLS_IN_FLIGHT = 16;
 export const FIRST_RETRY_MS = 500;
 export const MAX_RETRY_MS = 60_000;
 
+/**
+ * A payee's refusal of one receipt with these codes, not retryable, is its verdict on that receipt:
+ * it will never countersign it, so the payer asks it to void it. A failed call, an unavailable
+ * ledger or an internal error is not: those are retried, since a void then would cost the payee
+ * its pay for a passing fault.
+ */
+const REFUSED_FOR_GOOD: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+  ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+  ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+  ErrorCode.ERROR_CODE_MALFORMED_MESSAGE,
+]);
+
+export function refusedForGood(err: unknown): boolean {
+  return err instanceof SwarmError && !err.retryable && REFUSED_FOR_GOOD.has(err.code);
+}
+
 export interface ReceiptOutboxDeps {
-  readonly book: Pick<ChainBook, 'pending' | 'completeReceipt' | 'appendDueBurns'>;
+  readonly book: Pick<ChainBook, 'pending' | 'completeReceipt' | 'appendDueBurns' | 'startVoid' | 'completeVoid'>;
   /**
    * Sends receipts (1 to RECEIPTS_PER_DELIVERY) to their one payee (GatewayDeliverReceipts) and
    * resolves with each one's outcome, in the order sent; rejects when the call as a whole failed.
    */
   readonly deliver: (payee: string, signed: readonly SignedReceipt[]) => Promise<readonly DeliveryOutcome[]>;
+  /** As `deliver`, for voids (GatewayVoidReceipts). */
+  readonly deliverVoids: (payee: string, voids: readonly SignedVoid[]) => Promise<readonly VoidDeliveryOutcome[]>;
+  /** Announces the ledger entries a completed void committed (its VOID entry). */
+  readonly announce: (entries: readonly LedgerEntry[]) => void;
   readonly stopwatch: Stopwatch;
   readonly scheduler: Pick<Scheduler, 'setTimer'>;
   /** Pause between passes when nothing asked for one sooner. */
@@ -49,6 +75,11 @@ export interface ReceiptOutboxDeps {
 
 /** One receipt's delivery: countersigned by its payee, or its error (retried after a backoff). */
 export type DeliveryOutcome = { readonly countersigned: SignedReceipt; readonly error?: undefined } | { readonly countersigned?: undefined; readonly error: unknown };
+/** One void's delivery: countersigned by the payee, or the receipt it had countersigned first, or its error. */
+export type VoidDeliveryOutcome =
+  | { readonly voided: SignedVoid; readonly countersigned?: undefined; readonly error?: undefined }
+  | { readonly voided?: undefined; readonly countersigned: SignedReceipt; readonly error?: undefined }
+  | { readonly voided?: undefined; readonly countersigned?: undefined; readonly error: unknown };
 
 export interface ReceiptOutbox {
   /** A settle just wrote receipts: run a pass now (or right after the running one). */
@@ -103,14 +134,18 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     calls.add(call);
   }
 
-  /** Delivers one payee's receipts in one call and applies each outcome. */
+  /** Delivers one payee's receipts, or voids, in one call and applies each outcome. */
   async function deliverTo(payee: string, receipts: readonly PendingReceipt[]): Promise<void> {
-    let outcomes: readonly DeliveryOutcome[];
+    let outcomes: readonly (DeliveryOutcome | VoidDeliveryOutcome)[];
     try {
-      outcomes = await deps.deliver(
-        payee,
-        receipts.map((p) => p.signed),
-      );
+      const voids = receipts.flatMap((p) => (p.voiding ? [p.voiding] : []));
+      outcomes =
+        voids.length > 0
+          ? await deps.deliverVoids(payee, voids)
+          : await deps.deliver(
+              payee,
+              receipts.map((p) => p.signed),
+            );
       if (outcomes.length !== receipts.length) throw new Error(`the gateway answered ${outcomes.length} outcomes for ${receipts.length} receipts`);
     } catch (err) {
       // The call as a whole failed (payee down, unknown, slow): every receipt in it waits, one line for all.
@@ -122,9 +157,31 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     await Promise.all(receipts.map((p, i) => applyOutcome(p, outcomes[i])));
   }
 
-  async function applyOutcome(p: PendingReceipt, outcome: DeliveryOutcome): Promise<void> {
+  async function applyOutcome(p: PendingReceipt, outcome: DeliveryOutcome | VoidDeliveryOutcome): Promise<void> {
     const { receiptId, payee } = p;
     let err = outcome.error;
+    if ('voided' in outcome && outcome.voided !== undefined) {
+      try {
+        const done = await book.completeVoid(outcome.voided);
+        deps.announce(done.entries);
+        backoff.delete(receiptId);
+        if (running) completedDuringPass.add(receiptId);
+        log.info({ receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), returned: done.result.toString() }, 'receipt voided by its payee; its pledge is released');
+        return;
+      } catch (completeErr) {
+        err = completeErr;
+      }
+    } else if (!p.voiding && refusedForGood(err)) {
+      try {
+        await book.startVoid(receiptId);
+        // Sent as a void by the pass this call's end runs.
+        backoff.delete(receiptId);
+        log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12) }, 'receipt refused by its payee for good; asking it to void it');
+        return;
+      } catch (startErr) {
+        err = startErr;
+      }
+    }
     if (outcome.countersigned !== undefined) {
       try {
         await book.completeReceipt(outcome.countersigned);
@@ -165,15 +222,17 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       log.error({ err }, 'could not read the receipt outbox');
       return;
     }
-    const byPayee = new Map<string, PendingReceipt[]>();
+    // One call per payee for its receipts, and one for its voids (another rpc).
+    const byCall = new Map<string, PendingReceipt[]>();
     for (const p of due) {
-      const receipts = byPayee.get(p.payee);
+      const key = `${p.voiding ? 'void' : 'receipt'} ${p.payee}`;
+      const receipts = byCall.get(key);
       if (receipts) receipts.push(p);
-      else byPayee.set(p.payee, [p]);
+      else byCall.set(key, [p]);
     }
     // stop() came while this pass read the outbox: no call starts after it.
     if (stopped) return;
-    for (const [payee, receipts] of byPayee) startCall(payee, receipts);
+    for (const receipts of byCall.values()) startCall(receipts[0].payee, receipts);
     // A full page: more may be due behind it, for payees with a call to spare; the next pass at once.
     if (due.length === OUTBOX_PAGE) again = true;
   }

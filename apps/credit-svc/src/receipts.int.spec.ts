@@ -2,7 +2,8 @@
  * Two credit-svc processes' worth of ledgers, each on its own nats-server, paying each other by
  * receipts (docs/chain.md). A stand-in gateway on the payer's bus carries GatewayDeliverReceipts to
  * the payee's CreditAcceptReceipt, one receipt after the other (the real gateways are tested in apps/gateway-svc and the
- * multi-node e2e specs), and can play a payee that is down.
+ * multi-node e2e specs), and GatewayVoidReceipts to its CreditAcceptVoid; it can play a payee that
+ * is down, and one that refuses a receipt for good (as its gateway does one without its ticket).
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService, toWire } from '@swarm/bus';
@@ -10,6 +11,8 @@ import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningByte
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import {
   CreditAcceptReceipt,
+  CreditAcceptVoid,
+  CreditAudit,
   CreditBalance,
   CreditChainBlocks,
   CreditHealth,
@@ -17,6 +20,7 @@ import {
   CreditSettle,
   ErrorCode,
   GatewayDeliverReceipts,
+  GatewayVoidReceipts,
   Receipt,
   SwarmError,
 } from '@swarm/contracts';
@@ -53,6 +57,8 @@ describe('credit-svc - receipts between two nodes', () => {
   let relay: BusService;
   let payeeDown = false;
   let delivered = 0;
+  /** Task ids whose receipt the stand-in payee refuses for good. */
+  const refusedForGood = new Set<string>();
 
   const start = async (s: Side) => {
     const config = loadCreditConfig({
@@ -79,11 +85,28 @@ describe('credit-svc - receipts between two nodes', () => {
       const outcomes = [];
       for (const receipt of req.receipts) {
         delivered += 1;
+        if (refusedForGood.has(Receipt.decode(receipt.receipt).taskId)) {
+          outcomes.push({ receipt: undefined, error: toWire(new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, 'not the ticket this node gave (test)', false)) });
+          continue;
+        }
         try {
           const accepted = await b.bus.request(CreditAcceptReceipt, { receipt, fromNodeId: a.identity.nodeId });
           outcomes.push({ receipt: accepted.receipt, error: undefined });
         } catch (err) {
           outcomes.push({ receipt: undefined, error: toWire(err) });
+        }
+      }
+      return { outcomes };
+    });
+    relay.serve(GatewayVoidReceipts, async (req) => {
+      expect(req.peerNodeId).toBe(b.identity.nodeId);
+      const outcomes = [];
+      for (const signedVoid of req.voids) {
+        try {
+          const answer = await b.bus.request(CreditAcceptVoid, { signedVoid, fromNodeId: a.identity.nodeId, served: true });
+          outcomes.push({ signedVoid: answer.signedVoid, receipt: answer.receipt, error: undefined });
+        } catch (err) {
+          outcomes.push({ signedVoid: undefined, receipt: undefined, error: toWire(err) });
         }
       }
       return { outcomes };
@@ -217,6 +240,35 @@ describe('credit-svc - receipts between two nodes', () => {
     const ok = await b.bus.request(CreditAcceptReceipt, { receipt: good, fromNodeId: a.identity.nodeId });
     expect(ok.receipt?.payeeSignature).toHaveLength(64);
     expect(await headSeq(b)).toBe(seq + 1n);
+  });
+  it('voids a receipt its payee refuses for good: the pledge is released, the credit is back, neither chain changes', async () => {
+    const [a, b] = sides;
+    const [aSeq, bSeq] = [await headSeq(a), await headSeq(b)];
+    const bHeldAtA = (await a.bus.request(CreditBalance, { account: b.identity.nodeId })).available;
+    const aBalance = (await a.bus.request(CreditBalance, { account: '' })).available;
+    // The last test had b countersign a receipt a never appended (sent by hand): 5 not conserved before this one.
+    const before = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    refusedForGood.add('task-void');
+    await pay('task-void', 25n);
+    await waitFor(async () => {
+      const d = (await a.bus.request(CreditHealth, {})).details;
+      return d['chainPledged'] === '0' && d['receiptsFailing'] === '0';
+    });
+    expect([await headSeq(a), await headSeq(b)]).toEqual([aSeq, bSeq]);
+    // In the payer's ledger the 25 paid to b came back to the node: a VOID entry, and the audit holds.
+    expect((await a.bus.request(CreditBalance, { account: b.identity.nodeId })).available).toBe(bHeldAtA);
+    expect((await a.bus.request(CreditBalance, { account: '' })).available).toBe(aBalance);
+    expect(await a.bus.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
+    // The payee keeps its word, even if the receipt now came with a good ticket.
+    const voidedReceipt = makeReceipt(
+      { payeePublicKey: b.identity.publicKey, amount: 25n, taskId: 'task-void', taskHash: HASH, resultHash: HASH, atMs: Date.now(), serveTicket: TICKET },
+      a.identity,
+    );
+    const err = await b.bus.request(CreditAcceptReceipt, { receipt: voidedReceipt, fromNodeId: a.identity.nodeId }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT });
+    expect(await headSeq(b)).toBe(bSeq);
+    const after = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    expect(after).toMatchObject({ receipts: before.receipts, total: before.total });
   });
 });
 

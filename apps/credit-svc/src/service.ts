@@ -1,7 +1,8 @@
 import { fromWire, startBusService } from '@swarm/bus';
-import type { LedgerEntry, ReceiptOutcome } from '@swarm/contracts';
+import type { LedgerEntry, ReceiptOutcome, VoidOutcome } from '@swarm/contracts';
 import {
   CreditAcceptReceipt,
+  CreditAcceptVoid,
   CreditAudit,
   CreditBalance,
   CreditChainBlocks,
@@ -15,6 +16,7 @@ import {
   CreditSettle,
   CreditStanding,
   GatewayDeliverReceipts,
+  GatewayVoidReceipts,
   LedgerEntryEvents,
 } from '@swarm/contracts';
 import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding } from '@swarm/credit';
@@ -28,8 +30,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreditConfig } from './config';
 import { startEscrowSweeper } from './escrow-sweeper';
-import { createCreditHandlers } from './handlers';
-import type { DeliveryOutcome } from './receipt-outbox';
+import { createCreditHandlers, publishEntries } from './handlers';
+import type { DeliveryOutcome, VoidDeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
 
 export const SERVICE_NAME = 'credit-svc';
@@ -46,7 +48,7 @@ export const MAX_CREDIT_REQUEST_BYTES = 1024;
  * that with room, and nothing much bigger.
  */
 export const MAX_SETTLE_REQUEST_BYTES = 8192;
-/** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id. */
+/** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id; a void (as large) with the sender's id and a flag. */
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
 /**
  * The gateway may try two addresses of the peer, with a registry lookup between (10 s + 3.5 s +
@@ -127,6 +129,11 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       const res = await client.request(GatewayDeliverReceipts, { peerNodeId: payee, receipts: [...receipts] }, { timeoutMs: DELIVER_RECEIPT_TIMEOUT_MS });
       return res.outcomes.map(outcomeOf);
     },
+    deliverVoids: async (payee, voids) => {
+      const res = await client.request(GatewayVoidReceipts, { peerNodeId: payee, voids: [...voids] }, { timeoutMs: DELIVER_RECEIPT_TIMEOUT_MS });
+      return res.outcomes.map(voidOutcomeOf);
+    },
+    announce: (entries) => publishEntries(entries, publish, log),
     stopwatch,
     scheduler,
     intervalMs: config.chain.passMs,
@@ -145,6 +152,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditDefundAgent, handlers.defundAgent, opts);
   bus.serve(CreditStanding, handlers.standing, opts);
   bus.serve(CreditAcceptReceipt, handlers.acceptReceipt, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
+  bus.serve(CreditAcceptVoid, handlers.acceptVoid, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
   bus.serve(CreditChainBlocks, handlers.chainBlocks, opts);
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => {
@@ -197,4 +205,12 @@ function outcomeOf(outcome: ReceiptOutcome): DeliveryOutcome {
   if (outcome.error !== undefined) return { error: fromWire(outcome.error) };
   if (outcome.receipt !== undefined) return { countersigned: outcome.receipt };
   return { error: new Error('the gateway answered neither a receipt nor an error') };
+}
+
+/** A void's outcome as the gateway answered it: countersigned void, the receipt countersigned before it, or why neither. */
+function voidOutcomeOf(outcome: VoidOutcome): VoidDeliveryOutcome {
+  if (outcome.error !== undefined) return { error: fromWire(outcome.error) };
+  if (outcome.signedVoid !== undefined) return { voided: outcome.signedVoid };
+  if (outcome.receipt !== undefined) return { countersigned: outcome.receipt };
+  return { error: new Error('the gateway answered neither a void, a receipt nor an error') };
 }

@@ -6,8 +6,9 @@
  * Layout (sublevels): acct!<account>, escrow!<escrow id>, transfer!<transfer id>,
  * log!<seq padded to 20 digits>, expiry!<expiry padded to 16 digits>!<escrow id> (value empty),
  * meta!format, meta!nextSeq, and the chain's side records (format 3): side-block!<key>,
- * side-receipt!<key>, side-outbox!<key>, side-meta!<key>, side-void!<key>, one sublevel per SideSpace, keys as the
- * chain book gives them, values its bytes as given. Values of the others: see record-codec.ts.
+ * side-receipt!<key>, side-outbox!<key>, side-meta!<key>, side-void!<key>, one sublevel per
+ * SideSpace, keys as the chain book gives them, values its bytes as given (side-void only added a
+ * sublevel, format 3 still). Values of the others: see record-codec.ts.
  * Transfers only added a sublevel and an entry kind (format 1 still); format 2 adds the accounts'
  * counters, which a format-1 directory gets from its log on its first open by this build
  * (legacyAccounts, @swarm/credit).
