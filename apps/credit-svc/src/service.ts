@@ -52,7 +52,7 @@ export const MAX_SETTLE_REQUEST_BYTES = 8192;
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
 /**
  * The gateway may try two addresses of the peer, with a registry lookup between (10 s + 3.5 s +
- * 10 s, receipt-relay.ts); this leaves it room to answer.
+ * 10 s, ledger-batch.ts in gateway-svc); this leaves it room to answer. Voids go the same way.
  */
 export const DELIVER_RECEIPT_TIMEOUT_MS = 25_000;
 

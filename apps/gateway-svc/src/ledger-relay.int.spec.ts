@@ -1,178 +1,33 @@
-import type { BusClient, BusService } from '@swarm/bus';
-import { createBusClient, fromWire, startBusService } from '@swarm/bus';
-import type { ChainHead } from '@swarm/chain';
-import { appendReceipt, countersignReceipt, createGenesis, DEFAULT_CHAIN_RULES, makeReceipt, receiptSigningBytes, verifyChain, verifyReceipt } from '@swarm/chain';
-import type { AcceptReceiptRequest, ChainBlocksRequest, ReceiptOutcome, SignedReceipt } from '@swarm/contracts';
-import {
-  CreditAcceptReceipt,
-  CreditChainBlocks,
-  ErrorCode,
-  GatewayDeliverReceipts,
-  GatewayFetchChain,
-  GatewayPeers,
-  Receipt,
-  RECEIPTS_PER_DELIVERY,
-  RegistryNodeRecord,
-} from '@swarm/contracts';
-import { systemClock, systemTime } from '@swarm/determinism';
+import { countersignReceipt, DEFAULT_CHAIN_RULES, receiptSigningBytes, verifyChain, verifyReceipt } from '@swarm/chain';
+import type { SignedReceipt } from '@swarm/contracts';
+import { ErrorCode, GatewayDeliverReceipts, GatewayFetchChain, GatewayPeers, Receipt, RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
+import { systemClock } from '@swarm/determinism';
 import { dialPeer, parseHostPort } from '@swarm/gateway';
 import type { NodeIdentity } from '@swarm/identity';
-import { loadOrCreateIdentity, loadOrCreateNodeCertificate } from '@swarm/identity';
+import { loadOrCreateNodeCertificate } from '@swarm/identity';
 import { createServeTickets } from '@swarm/records';
-import { silentLogger } from '@swarm/telemetry';
-import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
-import { createHash } from 'node:crypto';
-import type { NatsConnection } from 'nats';
-import { connect } from 'nats';
-import { loadGatewayConfig } from './config';
-import type { GatewayServiceHandle } from './service';
-import { startGatewayService } from './service';
-
-/** Low, so a fresh node finds its proof of work at once. */
-const POW_DIFFICULTY = 8;
-const REQUEST_TIMEOUT_MS = 15_000;
-
-interface Node {
-  readonly nc: NatsConnection;
-  readonly bus: BusClient;
-  readonly identity: NodeIdentity;
-  readonly nodeId: string;
-  gateway: GatewayServiceHandle;
-  /** Stops this node's gateway-svc and starts it again from the same data dir (on a new port). */
-  restartGateway(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** A node of its own: nats-server, data dir and gateway-svc. */
-async function startNode(): Promise<Node> {
-  const nats: NatsServerHandle = await startNatsServer();
-  const home = await tempDir('swarm-gwledger-');
-  const nc = await connect({ servers: nats.url });
-  const config = loadGatewayConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: home.path, SWARM_POW_DIFFICULTY: String(POW_DIFFICULTY) });
-  const start = () => startGatewayService({ config, log: silentLogger(), nc, time: systemTime });
-  const gateway = await start();
-  const identity = await loadOrCreateIdentity(home.path);
-  const node: Node = {
-    nc,
-    bus: createBusClient(nc, silentLogger()),
-    identity,
-    nodeId: gateway.nodeId,
-    gateway,
-    async restartGateway() {
-      await node.gateway.stop();
-      node.gateway = await start();
-    },
-    async stop() {
-      await node.gateway.stop();
-      await nc.close();
-      await nats.stop();
-      await home.remove();
-    },
-  };
-  return node;
-}
-
-/** A stand-in registry-svc answering FindNodeRecord from `addresses`: a node not in it has no record. */
-async function startFakeRegistry(node: Node) {
-  const addresses = new Map<string, string>();
-  const asked: string[] = [];
-  const svc: BusService = await startBusService({ nc: node.nc, log: silentLogger(), name: 'registry-svc', version: '0.0.0', description: 'fake registry', nodeId: node.nodeId });
-  svc.serve(RegistryNodeRecord, ({ nodeId }) => {
-    asked.push(nodeId);
-    const address = addresses.get(nodeId);
-    return { found: address !== undefined, expiresAtMs: address === undefined ? 0n : BigInt(Date.now() + 60_000), gatewayAddress: address ?? '' };
-  });
-  await node.nc.flush();
-  return { addresses, asked, stop: () => svc.stop(1_000) };
-}
-
-type CreditMode = 'honest' | 'forged-countersignature' | 'not-countersigned' | 'other-chain';
-
-/**
- * A stand-in credit-svc keeping a real chain: it countersigns a peer's receipt with the node key,
- * appends it once (a retry gets the same answer) and answers pages of that chain. In the other
- * modes it lies: a countersignature that does not verify, none at all, or a page of another chain.
- */
-async function startFakeCredit(node: Node, stranger: NodeIdentity) {
-  const state = { mode: 'honest' as CreditMode };
-  const accepted: AcceptReceiptRequest[] = [];
-  const pages: ChainBlocksRequest[] = [];
-  const genesis = createGenesis(node.identity, DEFAULT_CHAIN_RULES, Date.now());
-  const blocks: Uint8Array[] = [...genesis.blocks];
-  let head: ChainHead = genesis.head;
-  const held = new Map<string, SignedReceipt>();
-  const svc = await startBusService({ nc: node.nc, log: silentLogger(), name: 'credit-svc', version: '0.0.0', description: 'fake credit', nodeId: node.nodeId });
-  svc.serve(CreditAcceptReceipt, (req) => {
-    accepted.push(req);
-    const receipt = req.receipt as SignedReceipt;
-    if (state.mode === 'not-countersigned') return { receipt };
-    // Signed by another key under this node's name: the countersignature does not verify.
-    if (state.mode === 'forged-countersignature') return { receipt: countersignReceipt(receipt, { publicKey: node.identity.publicKey, sign: (data) => stranger.sign(data) }) };
-    const countersigned = countersignReceipt(receipt, node.identity);
-    const { receiptId } = verifyReceipt(countersigned, { expectedPayer: req.fromNodeId });
-    const known = held.get(receiptId);
-    if (known) return { receipt: known };
-    const appended = appendReceipt(head, countersigned, node.identity, DEFAULT_CHAIN_RULES, { atMs: Date.now(), hasReceipt: (id) => held.has(id) });
-    blocks.push(...appended.blocks);
-    head = appended.head;
-    held.set(receiptId, countersigned);
-    return { receipt: countersigned };
-  });
-  svc.serve(CreditChainBlocks, (req) => {
-    pages.push(req);
-    const from = Math.max(1, Number(req.fromSeq));
-    const nodeId = state.mode === 'other-chain' ? stranger.nodeId : node.nodeId;
-    return { blocks: blocks.slice(from - 1, from - 1 + req.limit), headSeq: BigInt(blocks.length), nodeId };
-  });
-  await node.nc.flush();
-  let stopped: Promise<void> | undefined;
-  return { state, accepted, pages, blocks, stop: () => (stopped ??= svc.stop(1_000)) };
-}
-
-/** The outcome's countersigned receipt, or its error thrown as the SwarmError it stands for. */
-function countersignedOf(outcome: ReceiptOutcome): SignedReceipt {
-  if (outcome.error !== undefined) throw fromWire(outcome.error);
-  if (outcome.receipt === undefined) throw new Error('an outcome with neither a receipt nor an error');
-  return outcome.receipt;
-}
-
-const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
-
-/**
- * A receipt `payer` signs for `payee`, not yet countersigned, with the serve ticket `payee`'s gateway
- * gave `payer` with the task's result (as if it had served it), unless the test names another.
- */
-function receiptOf(payer: NodeIdentity, payee: NodeIdentity, taskId: string, amount = 40n, serveTicket = createServeTickets(payee).mint(payer.nodeId, taskId)): SignedReceipt {
-  return makeReceipt(
-    { payeePublicKey: payee.publicKey, amount, taskId, taskHash: sha256(`in ${taskId}`), resultHash: sha256(`out ${taskId}`), atMs: Date.now(), serveTicket },
-    payer,
-  );
-}
+import type { TempDir } from '@swarm/testing';
+import { swarmErrorOf } from '@swarm/testing';
+import type { LedgerPair, Node } from './test-fixtures/ledger-nodes';
+import { countersignedOf, receiptOf, REQUEST_TIMEOUT_MS, startLedgerPair } from './test-fixtures/ledger-nodes';
 
 describe('gateway-svc - receipts and chain pages between two nodes', () => {
+  let pair: LedgerPair;
   let a: Node;
   let b: Node;
   let strangerDir: TempDir;
   let stranger: NodeIdentity;
-  let registryA: Awaited<ReturnType<typeof startFakeRegistry>>;
-  let creditB: Awaited<ReturnType<typeof startFakeCredit>>;
+  let registryA: LedgerPair['registryA'];
+  let creditB: LedgerPair['creditB'];
 
   beforeAll(async () => {
-    [a, b, strangerDir] = await Promise.all([startNode(), startNode(), tempDir('swarm-gwledger-stranger-')]);
-    stranger = await loadOrCreateIdentity(strangerDir.path);
-    registryA = await startFakeRegistry(a);
-    registryA.addresses.set(b.nodeId, b.gateway.advertisedAddress);
-    creditB = await startFakeCredit(b, stranger);
+    pair = await startLedgerPair();
+    ({ a, b, strangerDir, stranger, registryA, creditB } = pair);
   });
   afterEach(() => {
     creditB.state.mode = 'honest';
   });
-  afterAll(async () => {
-    await registryA?.stop();
-    await creditB?.stop();
-    await Promise.all([a?.stop(), b?.stop(), strangerDir?.remove()]);
-  });
+  afterAll(() => pair?.stop());
 
   const deliverAll = async (peerNodeId: string, receipts: SignedReceipt[]) =>
     (await a.bus.request(GatewayDeliverReceipts, { peerNodeId, receipts }, { timeoutMs: REQUEST_TIMEOUT_MS })).outcomes;

@@ -1,13 +1,14 @@
 /**
- * Receipts and chain pages through this gateway (issue 14, docs/chain.md), wired as gateway-svc
- * uses them: the PeerService handlers peers call (receipt-relay.ts, chain-relay.ts, into credit-svc)
+ * Receipts, their voids and chain pages through this gateway (issue 14, docs/chain.md), wired as
+ * gateway-svc uses them: the PeerService handlers peers call (receipt-relay.ts, void-relay.ts,
+ * chain-relay.ts, into credit-svc)
  * and the bus endpoints this node's credit-svc and operators ask (out to peers, found by node id
  * through peer-resolve.ts). One signature check with a key cache serves every receipt: most carry
  * this node's key and a few counterparties'.
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { cachedSignatureCheck } from '@swarm/chain';
-import { GatewayDeliverReceipts, GatewayFetchChain } from '@swarm/contracts';
+import { GatewayDeliverReceipts, GatewayFetchChain, GatewayVoidReceipts } from '@swarm/contracts';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
@@ -18,6 +19,7 @@ import type { PeerBook } from './peer-book';
 import type { PeerPool } from './peer-pool';
 import { createPeerResolver } from './peer-resolve';
 import { createPeerDeliverReceiptsHandler, gatewayDeliverReceiptsHandler, MAX_RELAY_RECEIPTS_REQUEST_BYTES } from './receipt-relay';
+import { createPeerVoidReceiptsHandler, gatewayVoidReceiptsHandler, MAX_RELAY_VOIDS_REQUEST_BYTES } from './void-relay';
 
 export interface LedgerRelayDeps {
   readonly nodeId: string;
@@ -27,14 +29,18 @@ export interface LedgerRelayDeps {
   readonly log: Logger;
   readonly clock: WallClock;
   readonly stopwatch: Stopwatch;
-  /** This node's serve tickets: a peer's receipt must carry the one it was given with the result. */
+  /** This node's serve tickets: a peer's receipt must carry the one it was given with the result (its void is told whether it does). */
   readonly tickets: ServeTickets;
 }
 
 export interface LedgerRelay {
   /** For the gateway server's handlers. */
-  readonly peerHandlers: { readonly deliverReceipts: PeerHandler<'deliverReceipts'>; readonly chainBlocks: PeerHandler<'chainBlocks'> };
-  /** Serves GatewayDeliverReceipts and GatewayFetchChain on the gateway's bus service. */
+  readonly peerHandlers: {
+    readonly deliverReceipts: PeerHandler<'deliverReceipts'>;
+    readonly voidReceipts: PeerHandler<'voidReceipts'>;
+    readonly chainBlocks: PeerHandler<'chainBlocks'>;
+  };
+  /** Serves GatewayDeliverReceipts, GatewayVoidReceipts and GatewayFetchChain on the gateway's bus service. */
   serve(svc: BusService): void;
 }
 
@@ -45,16 +51,13 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
   return {
     peerHandlers: {
       deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }),
+      voidReceipts: createPeerVoidReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }),
       chainBlocks: createPeerChainBlocksHandler({ bus }),
     },
     serve(svc) {
-      const deliver = gatewayDeliverReceiptsHandler({
-        nodeId,
-        peers,
-        checkSignature,
-        onRefusedAnswer: (peer, reason) => log.warn({ peer, reason }, `refused the receipt peer ${shortId(peer)} answered: it does not hold`),
-      });
-      svc.serve(GatewayDeliverReceipts, deliver, { maxRequestBytes: MAX_RELAY_RECEIPTS_REQUEST_BYTES });
+      const onRefusedAnswer = (peer: string, reason: string) => log.warn({ peer, reason }, `refused the receipt or void peer ${shortId(peer)} answered: it does not hold`);
+      svc.serve(GatewayDeliverReceipts, gatewayDeliverReceiptsHandler({ nodeId, peers, checkSignature, onRefusedAnswer }), { maxRequestBytes: MAX_RELAY_RECEIPTS_REQUEST_BYTES });
+      svc.serve(GatewayVoidReceipts, gatewayVoidReceiptsHandler({ nodeId, peers, checkSignature, onRefusedAnswer }), { maxRequestBytes: MAX_RELAY_VOIDS_REQUEST_BYTES });
       svc.serve(GatewayFetchChain, gatewayFetchChainHandler({ nodeId, peers }), { maxRequestBytes: MAX_FETCH_CHAIN_REQUEST_BYTES });
     },
   };

@@ -1,7 +1,7 @@
 /**
  * A peer's call relayed to a service of this node: peers' DHT calls to registry-svc
- * (dht-inbound-relay.ts), their receipts and chain pages to credit-svc (receipt-relay.ts,
- * chain-relay.ts). The service's own refusals go back to the peer with their code; a service that
+ * (dht-inbound-relay.ts), their receipts, voids and chain pages to credit-svc (receipt-relay.ts,
+ * void-relay.ts, chain-relay.ts). The service's own refusals go back to the peer with their code; a service that
  * does not answer (not running, or slower than `timeoutMs`) is UNAVAILABLE to the peer, worded
  * without this node's internals.
  */

@@ -22,8 +22,9 @@ export const TASK_MAX_REDUNDANCY = 5;
  */
 export const TASK_MAX_SHARDS = 16;
 /**
- * Most receipts one delivery carries to one payee (GatewayDeliverReceipts, PeerService
- * DeliverReceipts): 64 signed receipts are at most ~530 KB, far inside a peer call and a bus message.
+ * Most receipts (or voids) one delivery carries to one payee (GatewayDeliverReceipts, PeerService
+ * DeliverReceipts, and their VoidReceipts): 64 signed receipts are at most ~530 KB, far inside a
+ * peer call and a bus message.
  */
 export const RECEIPTS_PER_DELIVERY = 64;
 /** Most blocks one page of a chain holds (ChainBlocksRequest.limit, credit-svc and both gateways). */

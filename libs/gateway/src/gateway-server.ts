@@ -181,8 +181,8 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
       }
       const controller = new AbortController();
       // A call may fan out into many local requests at once, each listening for its abort (a receipt
-      // delivery: up to RECEIPTS_PER_DELIVERY); they remove their listeners as they end, and the
-      // signal dies with the call, so Node's leak warning at 10 listeners would be noise.
+      // delivery or a void call: up to RECEIPTS_PER_DELIVERY); they remove their listeners as they
+      // end, and the signal dies with the call, so Node's leak warning at 10 listeners would be noise.
       setMaxListeners(RECEIPTS_PER_DELIVERY + 8, controller.signal);
       let done = false;
       const budgetMs = Math.min(limits.maxDeadlineMs, deadlineMs(call) - time.clock.now());

@@ -1,0 +1,233 @@
+/**
+ * What the receipt and void relays share (receipt-relay.ts, void-relay.ts): a call carries 1 to
+ * RECEIPTS_PER_DELIVERY items (signed receipts, signed voids), all of one payer for one payee
+ * (peer calls are rate limited per peer, together with tasks: one call per item would cap a pair
+ * of nodes at the limit's rate of paid tasks), and each item has an outcome of its own: one that is
+ * refused does not fail the others. A relay (LedgerRelay) says what is particular to its items;
+ * this module runs both sides of a call with it.
+ * Out (payerRelayHandler): credit-svc asks this node's gateway on the bus; every item is checked
+ * before any network call, the others go to the payee (found by peer-resolve.ts) in one peer call,
+ * and each answer is checked before it is handed on.
+ * In (payeeRelayHandler): a peer's call, its caller authenticated by its TLS key, has each item
+ * checked the same way with the caller as payer and this node as payee, then asked of credit-svc,
+ * CREDIT_ACCEPT_CONCURRENCY at a time, all within one budget.
+ */
+import type { BusClient, Handler } from '@swarm/bus';
+import { fromWire, toWire } from '@swarm/bus';
+import type { SignatureCheck } from '@swarm/chain';
+import { ReceiptRefusal } from '@swarm/chain';
+import type { Receipt, Rpc, SwarmErrorMessage } from '@swarm/contracts';
+import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
+import type { Stopwatch } from '@swarm/determinism';
+import type { PeerCall, PeerCallOptions, PeerClient } from '@swarm/gateway';
+import { shortId } from '@swarm/gateway';
+import type { ServeTickets } from '@swarm/records';
+import { askCredit } from './local-ask';
+import type { PeerResolver } from './peer-resolve';
+import { checkPeerNodeId } from './peer-resolve';
+
+/** How long the payee's gateway has to answer a call: its ledger's share below, the network round trip, a first handshake. */
+export const RECEIPT_PEER_TIMEOUT_MS = 10_000;
+/**
+ * How long credit-svc has to answer a peer's items, all of one call (up to RECEIPTS_PER_DELIVERY,
+ * each checked, countersigned, appended and synced): within the payer's RECEIPT_PEER_TIMEOUT_MS. A
+ * batch budget: a loaded 2-core machine took over 3.5 s for 64 receipts. Those not reached in time
+ * are answered UNAVAILABLE and retried by their payer.
+ */
+export const CREDIT_ACCEPT_TIMEOUT_MS = 8_000;
+/**
+ * Items of one call asked of credit-svc at once: those that arrive while a batch is being written
+ * share the next one (group commit), so a call's items cost a few fsyncs, not one each.
+ */
+export const CREDIT_ACCEPT_CONCURRENCY = 16;
+
+/** What a call carries, as its refusals name it. */
+export type LedgerItem = 'receipt' | 'void';
+
+/** An item as signed by its payer and, once it agreed, its payee: SignedReceipt, SignedVoid. */
+export interface Signed {
+  readonly payeeSignature: Uint8Array;
+}
+
+/** An item's outcome: its answer, or `error`. */
+export interface Outcome {
+  readonly error?: SwarmErrorMessage;
+}
+
+/** The payer and payee of a call's items, and how their signatures are checked. */
+export interface Parties {
+  readonly payer: string;
+  readonly payee: string;
+  readonly checkSignature: SignatureCheck;
+}
+
+/** What is particular to one kind of item: T as signed, O its outcome (ReceiptOutcome, VoidOutcome). */
+export interface LedgerRelay<T extends Signed, O extends Outcome> {
+  readonly item: LedgerItem;
+  /** An item present, within its size, signed by `payer` for `payee` (not necessarily countersigned): its receipt, decoded. Throws why not. */
+  readonly verify: (item: T | undefined, parties: Parties) => Receipt;
+  /** An outcome that is `error`. */
+  readonly failed: (error: SwarmErrorMessage) => O;
+  /** The peer call, with the items that passed: one outcome each, in order. */
+  readonly call: (client: PeerClient, items: T[], options: PeerCallOptions) => Promise<{ readonly outcomes: readonly O[] }>;
+  /**
+   * The payee's answer (no error) for `sent` as credit-svc may take it, or `refuse`d: `what` the
+   * payee answered ("a receipt", "a void") and why it does not hold.
+   */
+  readonly checkAnswer: (sent: T, outcome: O, parties: Parties, refuse: (what: string, reason: string) => O) => O;
+  /** A peer's item, checked by `verify`, as credit-svc answers it. */
+  readonly accept: (item: T, ctx: AcceptContext) => Promise<O>;
+}
+
+export interface AcceptContext {
+  /** The caller, who pays. */
+  readonly payer: string;
+  /** The item's receipt, decoded. */
+  readonly receipt: Receipt;
+  /** Whether the receipt carries the serve ticket this node gave the payer with that task's result. */
+  readonly served: boolean;
+  /** A request to credit-svc within what is left of the call's budget. */
+  readonly ask: <Req, Res>(rpc: Rpc<Req, Res>, req: Req) => Promise<Res>;
+}
+
+export interface PayerRelayDeps {
+  /** This node: the payer of every item it sends. */
+  readonly nodeId: string;
+  readonly peers: PeerResolver;
+  readonly checkSignature: SignatureCheck;
+  /** Told about every answer refused (a countersignature that does not hold, or not the item sent). */
+  readonly onRefusedAnswer: (peerId: string, reason: string) => void;
+}
+
+/**
+ * The bus endpoint credit-svc asks with items this node signed as payer, all for `peer_node_id`:
+ * each answered as the payee answered it, once that holds, or refused.
+ */
+export function payerRelayHandler<Req extends { readonly peerNodeId: string }, T extends Signed, O extends Outcome>(
+  deps: PayerRelayDeps,
+  itemsOf: (req: Req) => T[],
+  relay: LedgerRelay<T, O>,
+): Handler<Req, { outcomes: O[] }> {
+  const { nodeId, peers, checkSignature, onRefusedAnswer } = deps;
+  const { item } = relay;
+  return async (req, ctx) => {
+    const payee = checkPeerNodeId(req.peerNodeId, nodeId);
+    const items = itemsOf(req);
+    checkCount(items.length, item);
+    const parties: Parties = { payer: nodeId, payee, checkSignature };
+    // Everything is checked before any network call: the payee would refuse what fails here. An
+    // item that fails is answered its error and not sent; the others still go.
+    const outcomes = items.map((it): O | undefined => {
+      try {
+        relay.verify(it, parties);
+        if (it.payeeSignature.length > 0) throw refusal(item, `the ${item} is already countersigned; send it as the payer signed it`);
+        return undefined;
+      } catch (err) {
+        return relay.failed(toWire(err));
+      }
+    });
+    const sendIndexes = outcomes.flatMap((o, i) => (o === undefined ? [i] : []));
+    if (sendIndexes.length === 0) return { outcomes: outcomes as O[] };
+    const sent = sendIndexes.map((i) => items[i]);
+    const answer = await peers.withPeer(payee, (client) => relay.call(client, sent, { timeoutMs: RECEIPT_PEER_TIMEOUT_MS, trace: ctx.trace }));
+    if (answer.outcomes.length !== sent.length) {
+      const reason = `${answer.outcomes.length} outcomes for ${sent.length} ${item}s`;
+      onRefusedAnswer(payee, reason);
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, `payee ${shortId(payee)} answered ${item}s that do not hold: ${reason}`, false);
+    }
+    // INVALID_RECEIPT (docs/errors.md: "a missing or wrong … countersignature"), not retryable:
+    // the payee answered something that does not hold, and asking it again changes nothing.
+    const refuse = (what: string, reason: string) => {
+      onRefusedAnswer(payee, reason);
+      return relay.failed(toWire(new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, `payee ${shortId(payee)} answered ${what} that does not hold: ${reason}`, false)));
+    };
+    sendIndexes.forEach((at, k) => {
+      const outcome = answer.outcomes[k];
+      // The payee's own refusal, passed on bounded (its code known, its message capped).
+      outcomes[at] = outcome.error !== undefined ? relay.failed(toWire(fromWire(outcome.error))) : relay.checkAnswer(sent[k], outcome, parties, refuse);
+    });
+    return { outcomes: outcomes as O[] };
+  };
+}
+
+export interface PayeeRelayDeps {
+  /** This node: the payee of every item a peer sends. */
+  readonly nodeId: string;
+  readonly bus: BusClient;
+  readonly checkSignature: SignatureCheck;
+  readonly stopwatch: Stopwatch;
+  /** This node's serve tickets: whether it served the caller the task an item's receipt pays for. */
+  readonly tickets: Pick<ServeTickets, 'holds'>;
+  /** For all the items of one call together; default CREDIT_ACCEPT_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
+}
+
+/** The PeerService handler for a peer's items for this node, each answered by credit-svc or refused. */
+export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
+  deps: PayeeRelayDeps,
+  itemsOf: (req: Req) => T[],
+  relay: LedgerRelay<T, O>,
+): (call: PeerCall<Req>) => Promise<{ outcomes: O[] }> {
+  const { nodeId, bus, checkSignature, stopwatch } = deps;
+  const timeoutMs = deps.timeoutMs ?? CREDIT_ACCEPT_TIMEOUT_MS;
+  return async ({ peerId, request, signal, trace }) => {
+    const items = itemsOf(request);
+    checkCount(items.length, relay.item);
+    const deadline = stopwatch.now() + timeoutMs;
+    // The caller pays: a node cannot send items others signed, nor ones for another payee.
+    const parties: Parties = { payer: peerId, payee: nodeId, checkSignature };
+    const ask = async <Rq, Rs>(rpc: Rpc<Rq, Rs>, req: Rq): Promise<Rs> => {
+      const left = deadline - stopwatch.now();
+      if (left <= 0) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node's ledger did not answer within ${timeoutMs} ms`, true);
+      return askCredit(bus, rpc, req, left, signal, trace);
+    };
+    const acceptOne = async (it: T): Promise<O> => {
+      const receipt = relay.verify(it, parties);
+      // For a task this node served the caller: the ticket it gave with that result (serve-ticket.ts).
+      const served = deps.tickets.holds(peerId, receipt.taskId, receipt.serveTicket);
+      return relay.accept(it, { payer: peerId, receipt, served, ask });
+    };
+    const outcomes = new Array<O>(items.length);
+    let next = 0;
+    const worker = async () => {
+      for (let at = next++; at < items.length; at = next++) {
+        try {
+          outcomes[at] = await acceptOne(items[at]);
+        } catch (err) {
+          outcomes[at] = relay.failed(toWire(err));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CREDIT_ACCEPT_CONCURRENCY, items.length) }, worker));
+    return { outcomes };
+  };
+}
+
+/** An item present and, encoded, within `maxBytes`. */
+export function checkedSize<T>(value: T | undefined, item: LedgerItem, encode: (value: T) => Uint8Array, maxBytes: number): T {
+  if (value === undefined) throw refusal(item, `${item} must be present`);
+  const bytes = encode(value).length;
+  if (bytes > maxBytes) throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `a signed ${item} is at most ${maxBytes} bytes, got ${bytes}`);
+  return value;
+}
+
+/** Why `verify` refuses (a ReceiptRefusal's message), or undefined when it does not; any other error is thrown. */
+export function refusalOf(verify: () => unknown): string | undefined {
+  try {
+    verify();
+  } catch (err) {
+    if (err instanceof ReceiptRefusal) return err.message;
+    throw err;
+  }
+  return undefined;
+}
+
+/** 1 to RECEIPTS_PER_DELIVERY items per call. */
+function checkCount(count: number, item: LedgerItem): void {
+  if (count === 0 || count > RECEIPTS_PER_DELIVERY) throw refusal(item, `a call carries 1 to ${RECEIPTS_PER_DELIVERY} ${item}s, got ${count}`);
+}
+
+/** INVALID_ARGUMENT: a call or an item the payee would refuse as sent. */
+function refusal(item: LedgerItem, message: string): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${item} refused: ${message}`);
+}
