@@ -55,6 +55,11 @@ export function refusedForGood(err: unknown): boolean {
   return err instanceof SwarmError && !err.retryable && REFUSED_FOR_GOOD.has(err.code);
 }
 
+/** A payee's receipts go in one call, its voids in another (another rpc). */
+function callKey(p: PendingReceipt): string {
+  return `${p.voiding ? 'void' : 'receipt'} ${p.payee}`;
+}
+
 export interface ReceiptOutboxDeps {
   readonly book: Pick<ChainBook, 'pending' | 'completeReceipt' | 'appendDueBurns' | 'startVoid' | 'completeVoid'>;
   /**
@@ -173,10 +178,10 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       }
     } else if (!p.voiding && refusedForGood(err)) {
       try {
-        await book.startVoid(receiptId);
-        // Sent as a void by the pass this call's end runs.
+        // Sent as a void by the pass this call's end runs (false: it left the outbox meanwhile).
+        if (await book.startVoid(receiptId))
+          log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12) }, 'receipt refused by its payee for good; asking it to void it');
         backoff.delete(receiptId);
-        log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12) }, 'receipt refused by its payee for good; asking it to void it');
         return;
       } catch (startErr) {
         err = startErr;
@@ -225,7 +230,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     // One call per payee for its receipts, and one for its voids (another rpc).
     const byCall = new Map<string, PendingReceipt[]>();
     for (const p of due) {
-      const key = `${p.voiding ? 'void' : 'receipt'} ${p.payee}`;
+      const key = callKey(p);
       const receipts = byCall.get(key);
       if (receipts) receipts.push(p);
       else byCall.set(key, [p]);
@@ -239,18 +244,23 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
 
   /**
    * Up to OUTBOX_PAGE receipts from where the last pass stopped that are not waiting out a backoff
-   * nor in a call, for payees with a call to spare, at most as many payees as calls may start.
+   * nor in a call, for payees with a call to spare, at most as many calls as may start (a payee's
+   * receipts and its voids are two calls).
    */
   async function dueReceipts(): Promise<PendingReceipt[]> {
     const now = stopwatch.now();
     const due: PendingReceipt[] = [];
     const room = MAX_CALLS_IN_FLIGHT - calls.size;
-    const payees = new Set<string>();
+    const starting = new Set<string>();
+    const startingTo = new Map<string, number>();
     const takes = (p: PendingReceipt) => {
       if (inFlight.has(p.receiptId) || completedDuringPass.has(p.receiptId) || (backoff.get(p.receiptId)?.until ?? 0) > now) return false;
-      if (payees.has(p.payee)) return true;
-      if (payees.size >= room || (callsTo.get(p.payee) ?? 0) >= CALLS_PER_PAYEE) return false;
-      payees.add(p.payee);
+      const call = callKey(p);
+      if (starting.has(call)) return true;
+      const toPayee = startingTo.get(p.payee) ?? 0;
+      if (starting.size >= room || (callsTo.get(p.payee) ?? 0) + toPayee >= CALLS_PER_PAYEE) return false;
+      starting.add(call);
+      startingTo.set(p.payee, toPayee + 1);
       return true;
     };
     if (room <= 0) return due;
