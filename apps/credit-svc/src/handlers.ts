@@ -167,7 +167,7 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
       return { nodeId: req.nodeId, earnedInWindow: deps.standing.earned(req.nodeId, deps.clock.now()), windowMs: BigInt(deps.standing.windowMs) };
     },
     acceptReceipt: async (req, ctx) => ({ receipt: announce(await deps.book.acceptReceipt(req), ctx.trace) }),
-    acceptVoid: (req) => deps.book.acceptVoid(req),
+    acceptVoid: async (req, ctx) => announce(await deps.book.acceptVoid(req), ctx.trace),
     chainBlocks: (req) => deps.book.blocks(req.fromSeq, req.limit),
     audit: () =>
       (auditing ??= audit().finally(() => {

@@ -28,7 +28,7 @@ function fakeBook(ids: string[]) {
     startVoid: async (receiptId: string) => {
       const p = outbox.get(receiptId);
       if (!p) return false;
-      outbox.set(receiptId, { ...p, voiding: { ...p.signed, payerSignature: new Uint8Array(64).fill(1) } });
+      outbox.set(receiptId, { ...p, voiding: { ...p.signed, payerSignature: new Uint8Array(64).fill(1), receiptSignature: p.signed.payerSignature } });
       return true;
     },
     completeVoid: async (voided: SignedVoid) => {

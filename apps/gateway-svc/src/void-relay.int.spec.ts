@@ -84,7 +84,7 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
 
   const voidAll = async (peerNodeId: string, voids: SignedVoid[]) => (await a.bus.request(GatewayVoidReceipts, { peerNodeId, voids }, { timeoutMs: REQUEST_TIMEOUT_MS })).outcomes;
   /** A's void of its own receipt. */
-  const voidOf = (receipt: SignedReceipt) => makeVoid(receipt.receipt, a.identity);
+  const voidOf = (receipt: SignedReceipt) => makeVoid(receipt, a.identity);
   /** Delivers one receipt of A's to B: its countersigned receipt, or its outcome's error thrown. */
   const deliver = async (receipt: SignedReceipt) => {
     const { outcomes } = await a.bus.request(GatewayDeliverReceipts, { peerNodeId: b.nodeId, receipts: [receipt] }, { timeoutMs: REQUEST_TIMEOUT_MS });
@@ -216,13 +216,23 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
     const toStranger = receiptOf(a.identity, stranger, 'void-to-stranger');
     const cases: [string, SignedVoid[], ErrorCode, RegExp][] = [
       // Each void's own refusal, as its outcome.
-      [stranger.nodeId, [makeVoid(receiptOf(stranger, b.identity, 'void-not-ours').receipt, stranger)], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
+      [stranger.nodeId, [makeVoid(receiptOf(stranger, b.identity, 'void-not-ours'), stranger)], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
       [stranger.nodeId, [voidOf(receiptOf(a.identity, b.identity, 'void-other-payee'))], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /unexpected-party/],
       [stranger.nodeId, [{ ...voidOf(toStranger), payerSignature: stranger.sign(new Uint8Array(1)) }], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /bad-signature/],
       // The receipt's own signature does not sign its void.
-      [stranger.nodeId, [{ receipt: toStranger.receipt, payerSignature: toStranger.payerSignature, payeeSignature: EMPTY }], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /bad-signature/],
+      [
+        stranger.nodeId,
+        [{ receipt: toStranger.receipt, payerSignature: toStranger.payerSignature, payeeSignature: EMPTY, receiptSignature: toStranger.payerSignature }],
+        ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+        /bad-signature/,
+      ],
       [stranger.nodeId, [countersignVoid(voidOf(toStranger), stranger)], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /already countersigned/],
-      [stranger.nodeId, [{ receipt: new Uint8Array(8_300), payerSignature: new Uint8Array(64), payeeSignature: EMPTY }], ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, /at most/],
+      [
+        stranger.nodeId,
+        [{ receipt: new Uint8Array(8_300), payerSignature: new Uint8Array(64), payeeSignature: EMPTY, receiptSignature: EMPTY }],
+        ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+        /at most/,
+      ],
       // The call's: its payee, its size.
       ['B'.repeat(64), [voidOf(toStranger)], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /64 lowercase hex/],
       [a.nodeId, [voidOf(toStranger)], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /is this node/],
@@ -250,13 +260,13 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
     const client: PeerClient = dialPeer({ certificate: strangerCert, peer: { nodeId: b.nodeId, address }, clock: systemClock });
     try {
       const seen = creditB.voided.length;
-      const huge = { receipt: new Uint8Array(100_000), payerSignature: new Uint8Array(64), payeeSignature: EMPTY };
+      const huge = { receipt: new Uint8Array(100_000), payerSignature: new Uint8Array(64), payeeSignature: EMPTY, receiptSignature: EMPTY };
       const refused = await client.call('voidReceipts', {
         voids: [
           // A's void, sent by the stranger: refused at B's door.
           voidOf(receiptOf(a.identity, b.identity, 'void-relayed')),
           // The stranger's own void, of a receipt to A.
-          makeVoid(receiptOf(stranger, a.identity, 'void-for-a').receipt, stranger),
+          makeVoid(receiptOf(stranger, a.identity, 'void-for-a'), stranger),
           huge,
         ],
       });
@@ -269,13 +279,13 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
       expect(refused.outcomes[1]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
       expect(refused.outcomes[2]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
       await expect(client.call('voidReceipts', { voids: [] })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/got 0/) });
-      const many = Array.from({ length: RECEIPTS_PER_DELIVERY + 1 }, (_, i) => makeVoid(receiptOf(stranger, b.identity, `void-direct-many-${i}`).receipt, stranger));
+      const many = Array.from({ length: RECEIPTS_PER_DELIVERY + 1 }, (_, i) => makeVoid(receiptOf(stranger, b.identity, `void-direct-many-${i}`), stranger));
       await expect(client.call('voidReceipts', { voids: many })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/got 65/) });
       expect(creditB.voided.length).toBe(seen);
 
       // A bad void does not fail the good one beside it.
       const mixed = await client.call('voidReceipts', {
-        voids: [voidOf(receiptOf(a.identity, b.identity, 'void-relayed-2')), makeVoid(receiptOf(stranger, b.identity, 'void-direct').receipt, stranger)],
+        voids: [voidOf(receiptOf(a.identity, b.identity, 'void-relayed-2')), makeVoid(receiptOf(stranger, b.identity, 'void-direct'), stranger)],
       });
       expect(mixed.outcomes[0]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT });
       expect(verifyVoid(voidedOf(mixed.outcomes[1]), { expectedPayer: stranger.nodeId, expectedPayee: b.nodeId }).taskId).toBe('void-direct');

@@ -39,7 +39,7 @@ const voids: LedgerRelay<SignedVoid, VoidOutcome> = {
       const problem = refusalOf(() => verifyVoid(signedVoid, { expectedPayer: payer, expectedPayee: payee, checkSignature }));
       if (problem !== undefined) return refuse('a void', problem);
       return {
-        signedVoid: { receipt: signedVoid.receipt, payerSignature: signedVoid.payerSignature, payeeSignature: signedVoid.payeeSignature },
+        signedVoid: { receipt: signedVoid.receipt, payerSignature: signedVoid.payerSignature, payeeSignature: signedVoid.payeeSignature, receiptSignature: sent.receiptSignature },
         receipt: undefined,
         error: undefined,
       };

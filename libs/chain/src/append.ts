@@ -72,7 +72,7 @@ export function appendReceipt(head: ChainHead, signed: SignedReceipt, signer: Ch
     );
   if (options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
   const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
-  if (receipt.atMs > now + skew) throw new ReceiptRefusal('invalid-field', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
+  if (receipt.atMs > now + skew) throw new ReceiptRefusal('dated-ahead', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
   let at = now > head.atMs ? now : head.atMs;
   if (receipt.atMs > at) at = receipt.atMs;
   const burns = burnsUntil(head, signer, rules, at);

@@ -28,7 +28,9 @@ export type ReceiptRefusalReason =
   /** This receipt id is already in the chain it was to be appended to. */
   | 'replayed'
   /** The payee voided this receipt at its payer's request (a SignedVoid): it never countersigns it. */
-  | 'voided';
+  | 'voided'
+  /** Dated further ahead of the appending node's clock than allowed: retryable, once the clocks agree. */
+  | 'dated-ahead';
 
 const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   oversized: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
@@ -42,14 +44,17 @@ const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   'unexpected-party': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   replayed: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   voided: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+  'dated-ahead': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
 };
+/** Refusals that may pass with time: the payer tries again rather than take them as the payee's verdict. */
+const RETRYABLE_RECEIPT_REFUSALS: ReadonlySet<ReceiptRefusalReason> = new Set(['dated-ahead']);
 
 export class ReceiptRefusal extends SwarmError {
   constructor(
     readonly reason: ReceiptRefusalReason,
     message: string,
   ) {
-    super(RECEIPT_CODE_OF[reason], `receipt refused (${reason}): ${message}`);
+    super(RECEIPT_CODE_OF[reason], `receipt refused (${reason}): ${message}`, RETRYABLE_RECEIPT_REFUSALS.has(reason));
     this.name = 'ReceiptRefusal';
   }
 }

@@ -33,7 +33,7 @@ function reasonOf(fn: () => unknown): string {
 
 describe('voids', () => {
   it('are signed by the payer and countersigned by the payee over the receipt bytes', () => {
-    const asked = makeVoid(receipt.receipt, payer);
+    const asked = makeVoid(receipt, payer);
     expect(reasonOf(() => verifyVoid(asked))).toBe('not-countersigned');
     const agreed = countersignVoid(asked, payee);
     expect(verifyVoid(agreed, { expectedPayer: payer.nodeId, expectedPayee: payee.nodeId }).receiptId).toBe(`task-1:${payer.nodeId}:${payee.nodeId}`);
@@ -41,23 +41,25 @@ describe('voids', () => {
   });
 
   it("are made only by the receipt's payer and agreed only by its payee", () => {
-    expect(reasonOf(() => makeVoid(receipt.receipt, stranger))).toBe('unexpected-party');
-    expect(reasonOf(() => countersignVoid(makeVoid(receipt.receipt, payer), stranger))).toBe('unexpected-party');
+    expect(reasonOf(() => makeVoid(receipt, stranger))).toBe('unexpected-party');
+    expect(reasonOf(() => countersignVoid(makeVoid(receipt, payer), stranger))).toBe('unexpected-party');
     // A stranger's signature under the payer's name.
-    const forged = { ...makeVoid(receipt.receipt, payer), payerSignature: stranger.sign(new Uint8Array(1)) };
+    const forged = { ...makeVoid(receipt, payer), payerSignature: stranger.sign(new Uint8Array(1)) };
     expect(reasonOf(() => countersignVoid(forged, payee))).toBe('bad-signature');
   });
 
   it("never pass as a receipt's signatures, nor a receipt's as theirs (domain tags)", () => {
-    const agreed = countersignVoid(makeVoid(receipt.receipt, payer), payee);
+    const agreed = countersignVoid(makeVoid(receipt, payer), payee);
     expect(reasonOf(() => verifyReceipt({ receipt: agreed.receipt, payerSignature: agreed.payerSignature, payeeSignature: agreed.payeeSignature }))).toBe('bad-signature');
     const paid = countersignReceipt(receipt, payee);
-    expect(reasonOf(() => verifyVoid({ receipt: paid.receipt, payerSignature: paid.payerSignature, payeeSignature: paid.payeeSignature }))).toBe('bad-signature');
+    expect(
+      reasonOf(() => verifyVoid({ receipt: paid.receipt, payerSignature: paid.payerSignature, payeeSignature: paid.payeeSignature, receiptSignature: paid.payerSignature })),
+    ).toBe('bad-signature');
   });
 
   it('decode refuses oversized and padded envelopes', () => {
     expect(reasonOf(() => decodeSignedVoid(new Uint8Array(MAX_SIGNED_VOID_BYTES + 1)))).toBe('oversized');
-    const bytes = SignedVoid.encode(makeVoid(receipt.receipt, payer)).finish();
+    const bytes = SignedVoid.encode(makeVoid(receipt, payer)).finish();
     // An unknown field appended: the unsigned envelope must hold nothing else.
     expect(reasonOf(() => decodeSignedVoid(Uint8Array.from([...bytes, 0x28, 0x01])))).toBe('malformed');
   });

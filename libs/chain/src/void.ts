@@ -7,7 +7,7 @@
  * countersigned cannot have its pay taken back, and a payer cannot walk away from a receipt the
  * payee accepted. A domain tag of its own keeps a void's signature from passing as a receipt's.
  */
-import type { Receipt } from '@swarm/contracts';
+import type { Receipt, SignedReceipt } from '@swarm/contracts';
 import { SignedVoid } from '@swarm/contracts';
 import { nodeIdOfKey } from '@swarm/records';
 import { ReceiptRefusal } from './chain-refusal';
@@ -19,17 +19,25 @@ import { sameBytes, voidSigningBytes } from './signing';
 /** As a signed receipt: the receipt's bytes and two signatures. */
 export const MAX_SIGNED_VOID_BYTES = MAX_SIGNED_RECEIPT_BYTES;
 
-/** The payer's part: a void of its own receipt `receiptBytes` (as it signed them), not yet countersigned. */
-export function makeVoid(receiptBytes: Uint8Array, payer: ChainSigner): SignedVoid {
+/**
+ * The payer's part: a void of its own receipt `signed` (as it signed it), not yet countersigned. It
+ * carries the receipt's signature too, so a payee that would accept the receipt takes it instead.
+ */
+export function makeVoid(signed: SignedReceipt, payer: ChainSigner): SignedVoid {
   const payerId = nodeIdOfKey(payer.publicKey);
-  receiptBeforeSignatures({ receipt: receiptBytes }, { expectedPayer: payerId });
-  return { receipt: receiptBytes, payerSignature: payer.sign(voidSigningBytes(receiptBytes)), payeeSignature: new Uint8Array(0) };
+  receiptBeforeSignatures(signed, { expectedPayer: payerId });
+  return { receipt: signed.receipt, payerSignature: payer.sign(voidSigningBytes(signed.receipt)), payeeSignature: new Uint8Array(0), receiptSignature: signed.payerSignature };
+}
+
+/** The receipt a void is of, as its payer signed it (not countersigned). */
+export function voidedReceipt(signed: SignedVoid): SignedReceipt {
+  return { receipt: signed.receipt, payerSignature: signed.receiptSignature, payeeSignature: new Uint8Array(0) };
 }
 
 /** The payee's part: checks the payer's void names `payee` as the receipt's payee, then countersigns it. */
 export function countersignVoid(signed: SignedVoid, payee: ChainSigner, options: Pick<VerifyReceiptOptions, 'checkSignature'> = {}): SignedVoid {
   verifyVoid(signed, { ...options, countersigned: false, expectedPayee: nodeIdOfKey(payee.publicKey) });
-  return { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: payee.sign(voidSigningBytes(signed.receipt)) };
+  return { ...signed, payeeSignature: payee.sign(voidSigningBytes(signed.receipt)) };
 }
 
 /**

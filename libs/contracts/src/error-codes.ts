@@ -67,7 +67,7 @@ export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Objec
     status: 400,
     retryable: false,
     meaning:
-      'A signed receipt failed validation (a missing or wrong signature or countersignature, a key that does not hash to the payer or payee, zero or overflowing amount, payer = payee, a field out of range); nothing was applied.',
+      "A signed receipt failed validation (a missing or wrong signature or countersignature, a key that does not hash to the payer or payee, zero or overflowing amount, payer = payee, a field out of range, a receipt its payee voided); nothing was applied. Retryable only when it is dated ahead of the payee's clock.",
   },
   [ErrorCode.ERROR_CODE_INVALID_CHAIN]: {
     status: 400,

@@ -102,6 +102,7 @@ export const CreditDefundAgent = rpc('swarm.v1.credit.defund-agent', CreditServi
 export const CreditStanding = rpc('swarm.v1.credit.standing', CreditServiceDefinition, 'standing');
 /** A peer's receipt to countersign, relayed by gateway-svc alone (bus-roles.ts); docs/chain.md. */
 export const CreditAcceptReceipt = rpc('swarm.v1.credit.accept-receipt', CreditServiceDefinition, 'acceptReceipt');
+/** A peer's void of its receipt to this node, relayed by gateway-svc (docs/chain.md "Voids"). */
 export const CreditAcceptVoid = rpc('swarm.v1.credit.accept-void', CreditServiceDefinition, 'acceptVoid');
 /** A page of this node's chain: gateway-svc for auditing peers, operators for `swarm ledger`. */
 export const CreditChainBlocks = rpc('swarm.v1.credit.chain-blocks', CreditServiceDefinition, 'chainBlocks');
@@ -137,6 +138,7 @@ export const GatewayDhtFindValue = rpc('swarm.v1.gateway.dht-find-value', Gatewa
 export const GatewayExecute = rpc('swarm.v1.gateway.execute', GatewayServiceDefinition, 'execute');
 /** credit-svc's receipts (up to 64) for one payee on another node: delivered there in one call, each answered countersigned or refused. */
 export const GatewayDeliverReceipts = rpc('swarm.v1.gateway.deliver-receipts', GatewayServiceDefinition, 'deliverReceipts');
+/** credit-svc's voids of receipts refused for good, to their payee (docs/chain.md "Voids"). */
 export const GatewayVoidReceipts = rpc('swarm.v1.gateway.void-receipts', GatewayServiceDefinition, 'voidReceipts');
 /** A page of a peer's chain, for operators auditing it (`swarm ledger --audit --peer`). */
 export const GatewayFetchChain = rpc('swarm.v1.gateway.fetch-chain', GatewayServiceDefinition, 'fetchChain');

@@ -48,6 +48,7 @@ import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
 import { paidOut } from './ledger-records';
+import type { Change, Stamp } from './ledger-rules';
 import { receiptInRule } from './ledger-rules';
 import type { SideWrite } from './ledger-store';
 import type { RecordView } from './staged-batch';
@@ -107,10 +108,11 @@ export interface ChainBook {
    */
   startVoid(receiptId: string): Promise<boolean>;
   /**
-   * A peer's void of its receipt to this node: countersigned (this node then never countersigns that
-   * receipt), or the receipt itself when this node countersigned it first. Once per receipt id.
+   * A peer's void of its receipt to this node: the receipt countersigned, when this node did so
+   * before or would now (with its RECEIPT_IN entry); else the void countersigned, and then this node
+   * never countersigns that receipt. The same answer for the same void again.
    */
-  acceptVoid(req: AcceptVoidRequest): Promise<AcceptVoidResponse>;
+  acceptVoid(req: AcceptVoidRequest): Promise<Committed<AcceptVoidResponse>>;
   /**
    * The payee's countersigned void of an outbox receipt: the receipt leaves the outbox, its pledge is
    * released, and a VOID ledger entry takes back what the payee's account here holds of its amount.
@@ -192,7 +194,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       if (named.serveTicket.length !== SERVE_TICKET_BYTES)
         throw invalid(`the settle of ${escrow.id} names no ${SERVE_TICKET_BYTES}-byte serve ticket of payee ${p.payee.slice(0, 12)} (got ${named.serveTicket.length} bytes)`);
       const receiptId = receiptIdOf(taskId, nodeId, p.payee);
-      if (view.side('outbox', receiptId) || view.side('receipt', receiptId)) throw invalid(`receipt ${receiptId.slice(0, 80)} already exists`);
+      if (view.side('outbox', receiptId) || view.side('receipt', receiptId) || view.side('void', receiptId)) throw invalid(`receipt ${receiptId.slice(0, 80)} already exists`);
       const signed = makeReceipt(
         {
           payeePublicKey: named.publicKey,
@@ -251,6 +253,20 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     },
   };
 
+  /** A receipt not yet in the chain, countersigned, appended as RECEIPT_IN and credited: the change, or its refusal. */
+  const receiptIn = (view: View, at: Stamp, offered: SignedReceipt, receipt: Receipt): Change<SignedReceipt> => {
+    const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
+    const before = headIn(view);
+    const appended = appendReceipt(before, countersigned, signer, rules, {
+      atMs: at.atMs,
+      hasReceipt: (id) => view.side('receipt', id) !== undefined,
+      checkSignature,
+      maxSkewMs: MAX_RECEIPT_AHEAD_MS,
+    });
+    const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
+    return { ...credit, result: countersigned, side: chainWrites(before, appended.blocks, appended.head, receipt.receiptId) };
+  };
+
   /** The countersigned receipt already in the chain under `receiptId`, if any. */
   const storedReceipt = (view: Pick<View, 'side'>, receiptId: string): SignedReceipt | undefined => {
     const seq = view.side('receipt', receiptId);
@@ -282,7 +298,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return true;
   };
 
-  const voids = createVoidBook({ nodeId, nodeAccount: init.nodeAccount, signer: receiptSigner, checkSignature, storedReceipt, pledgedIn });
+  const voids = createVoidBook({ nodeId, nodeAccount: init.nodeAccount, signer: receiptSigner, checkSignature, storedReceipt, receiptIn, pledgedIn });
 
   return {
     nodeId,
@@ -335,16 +351,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           return sideOnly(stored, []);
         }
         if (view.side('void', receipt.receiptId)) throw new ReceiptRefusal('voided', `this node voided receipt ${receipt.receiptId.slice(0, 80)} at its payer's request`);
-        const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
-        const before = headIn(view);
-        const appended = appendReceipt(before, countersigned, signer, rules, {
-          atMs: at.atMs,
-          hasReceipt: (id) => view.side('receipt', id) !== undefined,
-          checkSignature,
-          maxSkewMs: MAX_RECEIPT_AHEAD_MS,
-        });
-        const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
-        return { ...credit, result: countersigned, side: chainWrites(before, appended.blocks, appended.head, receipt.receiptId) };
+        return receiptIn(view, at, offered, receipt);
       });
     },
     async completeReceipt(countersigned) {

@@ -1,27 +1,37 @@
-import { makeVoid, verifyVoid } from '@swarm/chain';
+import { makeReceipt, makeVoid, verifyVoid } from '@swarm/chain';
 import type { SignedVoid } from '@swarm/contracts';
 import { EntryKind, ErrorCode } from '@swarm/contracts';
+import type { ManualClock } from '@swarm/determinism';
 import { manualClock } from '@swarm/determinism';
 import { swarmErrorOf } from '@swarm/testing';
 import type { Node } from './test-fixtures/chain-nodes';
-import { newSigner, settlePaying, START_MS, startNode } from './test-fixtures/chain-nodes';
+import { MAX_UINT64 } from './ledger-records';
+import { HASH, newSigner, settlePaying, START_MS, startNode } from './test-fixtures/chain-nodes';
 
-/** a pays b 60 of a 100 reserve for task `taskId`: the receipt waits in a's outbox. */
-async function owedReceipt(a: Node, b: Node, taskId: string) {
-  await a.ledger.reserve({ escrowId: taskId, account: a.id, amount: 100n, expiresAtMs: 0n, payees: [b.id] });
-  await a.ledger.settle(settlePaying(taskId, b, 60n));
+/** a pays b `paid` (60) of a `reserved` (100) reserve for task `taskId`: the receipt waits in a's outbox. */
+async function owedReceipt(a: Node, b: Node, taskId: string, reserved = 100n, paid = 60n) {
+  await a.ledger.reserve({ escrowId: taskId, account: a.id, amount: reserved, expiresAtMs: 0n, payees: [b.id] });
+  await a.ledger.settle(settlePaying(taskId, b, paid));
   const owed = (await a.book.pending(10)).find((p) => p.receiptId.startsWith(`${taskId}:`));
   if (!owed) throw new Error(`no receipt for ${taskId} in the outbox`);
   return owed;
 }
 
-async function twoNodes() {
+async function twoNodes(aClock?: ManualClock) {
   const clock = manualClock(START_MS);
-  return { clock, a: await startNode(clock), b: await startNode(clock) };
+  return { clock, a: await startNode(aClock ?? clock), b: await startNode(clock) };
+}
+
+/** The void a's outbox asks of `receiptId`'s payee. */
+async function askedVoid(a: Node, receiptId: string): Promise<SignedVoid> {
+  expect(await a.book.startVoid(receiptId)).toBe(true);
+  const asked = (await a.book.pending(10)).find((p) => p.receiptId === receiptId)?.voiding;
+  if (!asked) throw new Error(`no void asked of ${receiptId}`);
+  return asked;
 }
 
 describe('voids', () => {
-  it('a receipt its payee voids leaves the outbox, releases its pledge and returns to the node; the payee never countersigns it after', async () => {
+  it('a receipt refused for good is voided: it leaves the outbox, its pledge is released and the credit returns to the node', async () => {
     const { a, b } = await twoNodes();
     const owed = await owedReceipt(a, b, 't1');
     // The starter allowance is 100: the receipt's 60 pledged leaves 40 to pay other nodes.
@@ -29,23 +39,14 @@ describe('voids', () => {
     await expect(a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] })).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
     });
-
-    expect(await a.book.startVoid(owed.receiptId)).toBe(true);
-    const [asked] = await a.book.pending(10);
-    expect(asked.voiding).toBeDefined();
-    const voiding = asked.voiding as SignedVoid;
-    const answer = await b.book.acceptVoid({ signedVoid: voiding, fromNodeId: a.id, served: true });
+    // b's gateway found no ticket of its own in the receipt (served: false): b would never countersign it.
+    const voiding = await askedVoid(a, owed.receiptId);
+    const answer = (await b.book.acceptVoid({ signedVoid: voiding, fromNodeId: a.id, served: false })).result;
     expect(answer.receipt).toBeUndefined();
     const voided = answer.signedVoid as SignedVoid;
     expect(verifyVoid(voided, { expectedPayer: a.id, expectedPayee: b.id }).receiptId).toBe(owed.receiptId);
     // Asked again (a lost reply): the same answer.
-    expect((await b.book.acceptVoid({ signedVoid: voiding, fromNodeId: a.id, served: true })).signedVoid).toEqual(voided);
-
-    // The payee keeps its word: the receipt is refused from now on, and its chain does not change.
-    const bHead = b.book.head().seq;
-    const refused = await swarmErrorOf(b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id }));
-    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, reason: 'voided' });
-    expect(b.book.head().seq).toBe(bHead);
+    expect((await b.book.acceptVoid({ signedVoid: voiding, fromNodeId: a.id, served: false })).result.signedVoid).toEqual(voided);
 
     const done = await a.book.completeVoid(voided);
     expect(done.result).toBe(60n);
@@ -59,24 +60,59 @@ describe('voids', () => {
     // Completed again: nothing more.
     expect((await a.book.completeVoid(voided)).entries).toEqual([]);
     expect((await a.ledger.audit()).problems).toEqual([]);
-    // The pledge is free again.
+    // The pledge is free again; the voided receipt's id is never signed again.
     await a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] });
+    await a.ledger.reserve({ escrowId: 't1-again', account: a.id, amount: 10n, expiresAtMs: 0n, payees: [b.id] });
+    const reused = { ...settlePaying('t1-again', b, 5n), task: { ...settlePaying('t1', b, 5n).task! } };
+    expect(await swarmErrorOf(a.ledger.settle(reused))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
   });
 
-  it('a payee that countersigned first answers the receipt: it stays paid, and the void cannot complete', async () => {
+  it('a payee that countersigned the receipt first, or would now, answers the receipt: a void never costs it its pay', async () => {
     const { a, b } = await twoNodes();
-    const owed = await owedReceipt(a, b, 't1');
-    const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
-    await a.book.startVoid(owed.receiptId);
-    const [asked] = await a.book.pending(10);
-    const answer = await b.book.acceptVoid({ signedVoid: asked.voiding, fromNodeId: a.id, served: true });
-    expect(answer.signedVoid).toBeUndefined();
-    expect(answer.receipt).toEqual(accepted.result);
-    await a.book.completeReceipt(answer.receipt as NonNullable<typeof answer.receipt>);
-    expect(a.book.head().balances.paid).toBe(60n);
-    expect(a.ledger.side('void', owed.receiptId)).toBeUndefined();
+    const first = await owedReceipt(a, b, 't1');
+    const accepted = await b.book.acceptReceipt({ receipt: first.signed, fromNodeId: a.id });
+    const before = (await b.book.acceptVoid({ signedVoid: await askedVoid(a, first.receiptId), fromNodeId: a.id, served: true })).result;
+    expect(before).toEqual({ signedVoid: undefined, receipt: accepted.result });
+    await a.book.completeReceipt(accepted.result);
+    expect(a.ledger.side('void', first.receiptId)).toBeUndefined();
+
+    // Never delivered, its ticket holds: b takes the receipt now, in the void's turn.
+    const second = await owedReceipt(a, b, 't2', 40n, 30n);
+    const now = await b.book.acceptVoid({ signedVoid: await askedVoid(a, second.receiptId), fromNodeId: a.id, served: true });
+    expect(now.result.signedVoid).toBeUndefined();
+    expect(now.entries).toEqual([expect.objectContaining({ kind: EntryKind.ENTRY_KIND_RECEIPT_IN, escrowId: second.receiptId, amount: 30n })]);
+    await a.book.completeReceipt(now.result.receipt as NonNullable<typeof now.result.receipt>);
+    expect(a.book.head().balances.paid).toBe(90n);
+    expect(b.book.head().balances.received).toBe(90n);
     expect(a.book.pledged()).toBe(0n);
     expect((await a.ledger.audit()).problems).toEqual([]);
+    expect((await b.ledger.audit()).problems).toEqual([]);
+  });
+
+  it('a void of a receipt dated ahead of the payee is refused for now (retryable), and answered with the receipt once the clocks agree', async () => {
+    const aClock = manualClock(START_MS + 60_000);
+    const { clock, a, b } = await twoNodes(aClock);
+    const owed = await owedReceipt(a, b, 't1');
+    const voiding = await askedVoid(a, owed.receiptId);
+    const early = await swarmErrorOf(b.book.acceptVoid({ signedVoid: voiding, fromNodeId: a.id, served: true }));
+    expect(early).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, reason: 'dated-ahead', retryable: true });
+    clock.advance(60_000);
+    expect((await b.book.acceptVoid({ signedVoid: voiding, fromNodeId: a.id, served: true })).result.receipt?.payeeSignature).toHaveLength(64);
+  });
+
+  it('keeps a void whose receipt it refuses for good though served, and refuses that receipt after', async () => {
+    const { a, b } = await twoNodes();
+    // b would refuse this receipt for good: crediting it would overflow b's account.
+    const huge = makeReceipt(
+      { payeePublicKey: b.signer.publicKey, amount: MAX_UINT64 - 10n, taskId: 'big', taskHash: HASH, resultHash: HASH, atMs: START_MS, serveTicket: new Uint8Array(32).fill(7) },
+      a.signer,
+    );
+    const answer = (await b.book.acceptVoid({ signedVoid: makeVoid(huge, a.signer), fromNodeId: a.id, served: true })).result;
+    expect(answer.signedVoid?.payeeSignature).toHaveLength(64);
+    expect(b.ledger.side('void', `big:${a.id}:${b.id}`)).toBeDefined();
+    const head = b.book.head().seq;
+    expect(await swarmErrorOf(b.book.acceptReceipt({ receipt: huge, fromNodeId: a.id }))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, reason: 'voided' });
+    expect(b.book.head().seq).toBe(head);
   });
 
   it('refuses voids that do not hold, changing nothing', async () => {
@@ -84,39 +120,33 @@ describe('voids', () => {
     const owed = await owedReceipt(a, b, 't1');
     const mallory = newSigner();
     // Signed by someone other than the payer.
-    const forged = makeVoid(owed.signed.receipt, { publicKey: a.signer.publicKey, sign: (data) => mallory.sign(data) });
+    const forged = makeVoid(owed.signed, { publicKey: a.signer.publicKey, sign: (data) => mallory.sign(data) });
     expect(await swarmErrorOf(b.book.acceptVoid({ signedVoid: forged, fromNodeId: a.id, served: true }))).toMatchObject({ reason: 'bad-signature' });
     // A genuine void sent by another node than its payer.
-    const genuine = makeVoid(owed.signed.receipt, a.signer);
+    const genuine = makeVoid(owed.signed, a.signer);
     expect(await swarmErrorOf(b.book.acceptVoid({ signedVoid: genuine, fromNodeId: mallory.nodeId, served: true }))).toMatchObject({
       code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
     });
     // The receipt's own payer signature is not a void (domain tags differ).
-    expect(await swarmErrorOf(b.book.acceptVoid({ signedVoid: { ...owed.signed }, fromNodeId: a.id, served: true }))).toMatchObject({ reason: 'bad-signature' });
-    // None of these was kept: the receipt is still countersigned.
-    await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
+    expect(await swarmErrorOf(b.book.acceptVoid({ signedVoid: { ...owed.signed, receiptSignature: owed.signed.payerSignature }, fromNodeId: a.id, served: true }))).toMatchObject({
+      reason: 'bad-signature',
+    });
+    // A void whose receipt signature does not verify is refused, not countersigned: a payer cannot
+    // turn a receipt the payee would take into a void by spoiling it.
+    const spoiled = { ...genuine, receiptSignature: mallory.sign(new Uint8Array(1)) };
+    expect(await swarmErrorOf(b.book.acceptVoid({ signedVoid: spoiled, fromNodeId: a.id, served: true }))).toMatchObject({ reason: 'bad-signature' });
+    expect(b.ledger.side('void', owed.receiptId)).toBeUndefined();
 
     // At the payer: a void "countersigned" by a key that is not the payee's releases nothing.
-    await a.book.startVoid(owed.receiptId);
-    const [asked] = await a.book.pending(10);
-    const badCounter = { ...(asked.voiding as SignedVoid), payeeSignature: mallory.sign(new Uint8Array(8)) };
-    expect(await swarmErrorOf(a.book.completeVoid(badCounter))).toMatchObject({ reason: 'bad-signature' });
-    // Nor the void of another payer's receipt, nor of one no longer waiting.
+    const asked = await askedVoid(a, owed.receiptId);
+    expect(await swarmErrorOf(a.book.completeVoid({ ...asked, payeeSignature: mallory.sign(new Uint8Array(8)) }))).toMatchObject({ reason: 'bad-signature' });
+    // Nor the void of another payer's receipt.
     const c = await startNode(manualClock(START_MS));
     const theirs = await owedReceipt(c, b, 't3');
-    const theirVoid = (await b.book.acceptVoid({ signedVoid: makeVoid(theirs.signed.receipt, c.signer), fromNodeId: c.id, served: true })).signedVoid as SignedVoid;
+    const theirVoid = (await b.book.acceptVoid({ signedVoid: makeVoid(theirs.signed, c.signer), fromNodeId: c.id, served: false })).result.signedVoid as SignedVoid;
     expect(await swarmErrorOf(a.book.completeVoid(theirVoid))).toMatchObject({ reason: 'unexpected-party' });
     expect(a.book.pledged()).toBe(60n);
     expect((await a.book.pending(10)).map((p) => p.receiptId)).toEqual([owed.receiptId]);
     expect((await a.ledger.audit()).problems).toEqual([]);
-  });
-
-  it('a void of a receipt whose ticket does not hold is countersigned without being kept', async () => {
-    const { a, b } = await twoNodes();
-    const owed = await owedReceipt(a, b, 't1');
-    const answer = await b.book.acceptVoid({ signedVoid: makeVoid(owed.signed.receipt, a.signer), fromNodeId: a.id, served: false });
-    expect(answer.signedVoid?.payeeSignature).toHaveLength(64);
-    // Not kept: only the gateway's ticket check stands between this receipt and a countersignature.
-    expect(b.ledger.side('void', owed.receiptId)).toBeUndefined();
   });
 });

@@ -6,18 +6,34 @@
  *   receipt. `complete` takes the payee's countersigned void: the receipt leaves the outbox, the
  *   pledge is released and a VOID entry takes back what the payee's account here holds of the
  *   amount, in one batch; the countersigned void stays as the payee's promise.
- * - Payee: `accept` countersigns a payer's void unless this node countersigned the receipt first
- *   (then the answer is the receipt: it is paid, not void). A void of a receipt whose serve ticket
- *   holds is kept, and acceptReceipt refuses that receipt id from then on; one whose ticket does not
- *   hold is countersigned without keeping it, since this node's gateway never passes that receipt.
+ * - Payee: `accept` answers the receipt countersigned when this node countersigned it first, or
+ *   would now (its serve ticket holds and it passes acceptReceipt's checks: then it is appended and
+ *   paid in this turn), so a void never costs the payee pay it could take, whatever made the payer
+ *   ask. A refusal that may pass (a receipt dated ahead of this node's clock) refuses the void too,
+ *   for the payer to ask again; so does a receipt signature that does not verify (a void must carry
+ *   the receipt as its payer signed it). Only a receipt refused for good has its void countersigned.
+ *   A void of a receipt whose ticket holds is kept, and acceptReceipt refuses that receipt id from
+ *   then on; one whose ticket does not hold is countersigned without keeping it, since this node's
+ *   gateway never passes that receipt.
  */
 import type { ChainSigner, RememberingCheck } from '@swarm/chain';
-import { countersignVoid, decodeSignedReceipt, decodeSignedVoid, encodeSignedVoid, makeVoid, proveVoidSignatures, sameBytes, verifyVoid } from '@swarm/chain';
-import type { AcceptVoidRequest, AcceptVoidResponse, SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import {
+  countersignVoid,
+  decodeSignedReceipt,
+  decodeSignedVoid,
+  encodeSignedVoid,
+  makeVoid,
+  proveVoidSignatures,
+  ReceiptRefusal,
+  sameBytes,
+  verifyVoid,
+  voidedReceipt,
+} from '@swarm/chain';
+import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import { encodeUint, PLEDGED_KEY, sideOnly } from './chain-records';
 import type { Committed, Ledger } from './ledger';
-import type { Change } from './ledger-rules';
+import type { Change, Stamp } from './ledger-rules';
 import { voidRule } from './ledger-rules';
 import type { RecordView } from './staged-batch';
 
@@ -31,12 +47,14 @@ export interface VoidBookInit {
   readonly checkSignature: RememberingCheck;
   /** The countersigned receipt already in this node's chain under the id, if any. */
   readonly storedReceipt: (view: Pick<View, 'side'>, receiptId: string) => SignedReceipt | undefined;
+  /** The receipt countersigned, appended and credited (chain-book's acceptReceipt turn), or its refusal. */
+  readonly receiptIn: (view: RecordView, at: Stamp, offered: SignedReceipt, receipt: Receipt) => Change<SignedReceipt>;
   readonly pledgedIn: (view: Pick<View, 'side'>) => bigint;
 }
 
 export interface VoidBook {
   start(ledger: Ledger, receiptId: string): Promise<boolean>;
-  accept(ledger: Ledger, req: AcceptVoidRequest): Promise<AcceptVoidResponse>;
+  accept(ledger: Ledger, req: AcceptVoidRequest): Promise<Committed<AcceptVoidResponse>>;
   complete(ledger: Ledger, countersigned: SignedVoid): Promise<Committed<bigint>>;
 }
 
@@ -50,7 +68,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         const waiting = view.side('outbox', receiptId);
         if (!waiting) return sideOnly(false, []);
         if (view.side('void', receiptId)) return sideOnly(true, []);
-        const asked = makeVoid(decodeSignedReceipt(waiting).receipt, signer);
+        const asked = makeVoid(decodeSignedReceipt(waiting), signer);
         return sideOnly(true, [{ space: 'void', key: receiptId, value: encodeSignedVoid(asked) }]);
       });
       return done.result;
@@ -65,7 +83,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the receipt voided is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent the void`);
       }
       const id = receipt.receiptId;
-      const done = await ledger.run((view): Change<AcceptVoidResponse> => {
+      return ledger.run((view, at): Change<AcceptVoidResponse> => {
         const stored = init.storedReceipt(view, id);
         // Countersigned first: the receipt is paid and stays so. The payer appends it as it is.
         if (stored) {
@@ -77,12 +95,19 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
           const was = decodeSignedVoid(kept);
           if (sameBytes(was.receipt, offered.receipt) && sameBytes(was.payerSignature, offered.payerSignature)) return sideOnly({ signedVoid: was, receipt: undefined }, []);
         }
+        if (req.served && !kept) {
+          try {
+            const paid = init.receiptIn(view, at, voidedReceipt(offered), receipt);
+            return { ...paid, result: { signedVoid: undefined, receipt: paid.result } };
+          } catch (err) {
+            if (!refusedForGood(err)) throw err;
+          }
+        }
         const countersigned = countersignVoid(offered, signer, { checkSignature });
         // Kept once per receipt id: acceptReceipt refuses the id from then on, whatever bytes come.
         const keep = req.served && !kept;
         return sideOnly({ signedVoid: countersigned, receipt: undefined }, keep ? [{ space: 'void', key: id, value: encodeSignedVoid(countersigned) }] : []);
       });
-      return done.result;
     },
 
     async complete(ledger, countersigned) {
@@ -113,6 +138,15 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
       });
     },
   };
+}
+
+/**
+ * Whether this node's refusal of the receipt stands for good: not one that may pass (retryable), and
+ * not the receipt's own signature failing (the payer must send the receipt as it signed it).
+ */
+function refusedForGood(err: unknown): boolean {
+  if (!isSwarmError(err) || err.retryable) return false;
+  return !(err instanceof ReceiptRefusal && err.reason === 'bad-signature');
 }
 
 function invalid(message: string): SwarmError {

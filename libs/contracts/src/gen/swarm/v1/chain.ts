@@ -134,7 +134,7 @@ export interface SignedReceipt {
  * A payer's request that one of its receipts never be paid, and, countersigned, the payee's promise
  * that it never will be (docs/chain.md "Voids"): the payee countersigns no receipt it has voided,
  * and the payer, holding the countersigned void, releases the credit it had pledged to the receipt.
- * A payee that has already countersigned the receipt answers with it instead, and it is paid. The
+ * A payee that has countersigned the receipt, or would now, answers with it instead, and it is paid. The
  * same receipt countersigned and voided by one payee is proof that the payee broke its word.
  */
 export interface SignedVoid {
@@ -144,6 +144,12 @@ export interface SignedVoid {
   payerSignature: Uint8Array;
   /** The payee's countersignature over the same bytes, 64 bytes; empty until it agreed. */
   payeeSignature: Uint8Array;
+  /**
+   * The payer's signature of the receipt itself (SignedReceipt.payer_signature): a payee that would
+   * accept the receipt now countersigns it instead of the void, so a void never costs it pay it
+   * could take.
+   */
+  receiptSignature: Uint8Array;
 }
 
 /** One entry of a node's own chain. Balances are derived by replaying the chain from genesis. */
@@ -689,7 +695,12 @@ export const SignedReceipt: MessageFns<SignedReceipt> = {
 };
 
 function createBaseSignedVoid(): SignedVoid {
-  return { receipt: new Uint8Array(0), payerSignature: new Uint8Array(0), payeeSignature: new Uint8Array(0) };
+  return {
+    receipt: new Uint8Array(0),
+    payerSignature: new Uint8Array(0),
+    payeeSignature: new Uint8Array(0),
+    receiptSignature: new Uint8Array(0),
+  };
 }
 
 export const SignedVoid: MessageFns<SignedVoid> = {
@@ -702,6 +713,9 @@ export const SignedVoid: MessageFns<SignedVoid> = {
     }
     if (message.payeeSignature.length !== 0) {
       writer.uint32(26).bytes(message.payeeSignature);
+    }
+    if (message.receiptSignature.length !== 0) {
+      writer.uint32(34).bytes(message.receiptSignature);
     }
     return writer;
   },
@@ -743,6 +757,14 @@ export const SignedVoid: MessageFns<SignedVoid> = {
             message.payeeSignature = reader.bytes();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.receiptSignature = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -768,6 +790,11 @@ export const SignedVoid: MessageFns<SignedVoid> = {
         : isSet(object.payee_signature)
         ? bytesFromBase64(object.payee_signature)
         : new Uint8Array(0),
+      receiptSignature: isSet(object.receiptSignature)
+        ? bytesFromBase64(object.receiptSignature)
+        : isSet(object.receipt_signature)
+        ? bytesFromBase64(object.receipt_signature)
+        : new Uint8Array(0),
     };
   },
 
@@ -782,6 +809,9 @@ export const SignedVoid: MessageFns<SignedVoid> = {
     if (message.payeeSignature !== undefined) {
       obj.payeeSignature = base64FromBytes(message.payeeSignature);
     }
+    if (message.receiptSignature !== undefined) {
+      obj.receiptSignature = base64FromBytes(message.receiptSignature);
+    }
     return obj;
   },
 
@@ -793,6 +823,7 @@ export const SignedVoid: MessageFns<SignedVoid> = {
     message.receipt = object.receipt ?? new Uint8Array(0);
     message.payerSignature = object.payerSignature ?? new Uint8Array(0);
     message.payeeSignature = object.payeeSignature ?? new Uint8Array(0);
+    message.receiptSignature = object.receiptSignature ?? new Uint8Array(0);
     return message;
   },
 };
