@@ -1,0 +1,122 @@
+/**
+ * Voids between real nodes (processes, as `swarm up` runs them; docs/chain.md "Voids"). Node A pays
+ * node B for a real task, by a receipt B countersigns. Then A's ledger is asked (as its router-svc
+ * would) to pay B for a task with a serve ticket B never gave, as a receipt from before tickets
+ * would carry: B's gateway refuses that receipt for good, A's credit-svc asks B to void it, B's
+ * credit-svc countersigns the void (it keeps nothing: it would never countersign that receipt), and
+ * A releases the pledge and takes the credit back to its own account. Checked from outside through
+ * each node's bus: both chains verify, the real receipt is in both, the voided one in neither, the
+ * credit is conserved and both ledgers audit clean.
+ */
+import { busConnectOptions, createBusClient } from '@swarm/bus';
+import type { BusClient } from '@swarm/bus';
+import type { ChainAudit } from '@swarm/chain';
+import { chainRules, checkCrossChain, verifyChain } from '@swarm/chain';
+import type { SwarmClient } from '@swarm/client';
+import { connectSwarm } from '@swarm/client';
+import { CreditAudit, CreditBalance, CreditChainBlocks, CreditHealth, CreditReserve, CreditSettle, fromTensor, isSwarmError } from '@swarm/contracts';
+import { seededRandom } from '@swarm/determinism';
+import { busKeyFile, loadOrCreateIdentity } from '@swarm/identity';
+import type { RunningNode } from '@swarm/node';
+import { startNode } from '@swarm/node';
+import { demoInputs, priceOf } from '@swarm/skills';
+import { silentLogger } from '@swarm/telemetry';
+import type { TempDir } from '@swarm/testing';
+import { tempDir, waitFor } from '@swarm/testing';
+import type { NatsConnection } from 'nats';
+import { connect } from 'nats';
+
+jest.setTimeout(240_000);
+
+const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn', SWARM_RECEIPT_PASS_MS: '200' };
+/** Bounds on a busy machine; they are not speeds. */
+const DISCOVERY_MS = 90_000;
+const SETTLE_MS = 60_000;
+
+describe('swarm - a receipt its payee refuses for good is voided between real nodes', () => {
+  const homes: TempDir[] = [];
+  const running: RunningNode[] = [];
+  const connections: NatsConnection[] = [];
+  let client: SwarmClient | undefined;
+
+  afterAll(async () => {
+    await client?.close().catch(() => undefined);
+    for (const c of connections) await c.close().catch(() => undefined);
+    await Promise.all(running.map((n) => n.stop()));
+    await Promise.all(homes.map((h) => h.remove()));
+  }, 60_000);
+
+  const busAs = async (node: RunningNode, role: 'observer' | 'router'): Promise<BusClient> => {
+    const nc = await connect({ servers: node.natsUrl, ...(await busConnectOptions(role, busKeyFile(node.home, role))) });
+    connections.push(nc);
+    return createBusClient(nc, silentLogger());
+  };
+  const chainOf = async (bus: BusClient, nodeId: string): Promise<ChainAudit> => {
+    const blocks: Uint8Array[] = [];
+    for (let from = 1n; ;) {
+      const page = await bus.request(CreditChainBlocks, { fromSeq: from, limit: 0 });
+      blocks.push(...page.blocks);
+      from += BigInt(page.blocks.length);
+      if (from > page.headSeq || page.blocks.length === 0) return verifyChain(blocks, chainRules(), { expectedNodeId: nodeId, nowMs: Date.now() });
+    }
+  };
+
+  it('releases the pledge and returns the credit, with neither chain changed and the real receipt in both', async () => {
+    homes.push(await tempDir('swarm-voids-a-'), await tempDir('swarm-voids-b-'));
+    const a = await startNode({ home: homes[0].path, skills: ['vecadd'], env: ENV });
+    running.push(a);
+    const b = await startNode({ home: homes[1].path, seeds: [a.peerAddress], skills: ['mlp'], env: ENV });
+    running.push(b);
+    client = await connectSwarm(a.natsUrl, { nkeyFile: a.clientKeyFile });
+    const inputs = demoInputs('mlp', 16, seededRandom(7));
+    // A real task A cannot run itself: B serves it and is paid by a receipt.
+    const paid = await waitFor(
+      () =>
+        (client as SwarmClient).submit({ skill: 'mlp', inputs, budget: priceOf('mlp', inputs.map(fromTensor)), timeoutMs: 5_000 }).then(
+          (r) => r,
+          (err: unknown) => (isSwarmError(err) ? undefined : Promise.reject(err)),
+        ),
+      { timeoutMs: DISCOVERY_MS, intervalMs: 500, what: 'node A runs mlp on node B' },
+    );
+    expect(paid.cost).toBeGreaterThan(0n);
+    const [observeA, observeB, routerA] = await Promise.all([busAs(a, 'observer'), busAs(b, 'observer'), busAs(a, 'router')]);
+    const headOf = async (bus: BusClient) => (await bus.request(CreditChainBlocks, { fromSeq: 1n, limit: 1 })).headSeq;
+    // The real receipt is in both chains: RECEIPT_OUT at A, RECEIPT_IN at B.
+    await waitFor(async () => (await headOf(observeA)) === 2n && (await headOf(observeB)) === 2n, {
+      timeoutMs: SETTLE_MS,
+      intervalMs: 200,
+      what: 'the real receipt in both chains',
+    });
+    const bHeldAtA = (await observeA.request(CreditBalance, { account: b.nodeId })).available;
+    const aNode = (await observeA.request(CreditBalance, { account: '' })).available;
+
+    // A settle paying B with a ticket B never gave.
+    const bKey = (await loadOrCreateIdentity(b.home)).publicKey;
+    const hash = new Uint8Array(32).fill(1);
+    await routerA.request(CreditReserve, { escrowId: 'no-ticket-1', account: a.nodeId, amount: 30n, expiresAtMs: 0n, payees: [b.nodeId] });
+    await routerA.request(CreditSettle, {
+      escrowId: 'no-ticket-1',
+      payee: '',
+      amount: 0n,
+      payouts: [{ payee: b.nodeId, amount: 20n }],
+      task: { taskId: 'no-ticket-1', taskHash: hash, resultHash: hash, shares: [], payeeKeys: [{ nodeId: b.nodeId, publicKey: bKey, serveTicket: new Uint8Array(32).fill(9) }] },
+    });
+    expect((await observeA.request(CreditHealth, {})).details['chainPledged']).toBe('20');
+    await waitFor(
+      async () => {
+        const d = (await observeA.request(CreditHealth, {})).details;
+        return d['chainPledged'] === '0' && d['receiptsFailing'] === '0';
+      },
+      { timeoutMs: SETTLE_MS, intervalMs: 200, what: "A's pledge to the refused receipt released by B's void" },
+    );
+    // The 20 paid to B's account in A's ledger came back to A's own account; both ledgers audit clean.
+    expect((await observeA.request(CreditBalance, { account: b.nodeId })).available).toBe(bHeldAtA);
+    expect((await observeA.request(CreditBalance, { account: '' })).available).toBe(aNode);
+    expect(await observeA.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
+    expect(await observeB.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
+    // Neither chain changed; the real receipt is in both, once; the credit is conserved.
+    expect([await headOf(observeA), await headOf(observeB)]).toEqual([2n, 2n]);
+    const report = checkCrossChain([await chainOf(observeA, a.nodeId), await chainOf(observeB, b.nodeId)]);
+    expect(report).toMatchObject({ chains: 2, receipts: 1, conserved: true, total: 2_000n, problems: [] });
+  });
+});
