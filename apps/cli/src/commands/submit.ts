@@ -67,6 +67,8 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
  */
 export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
   if ((opts.size === undefined) === (opts.input === undefined)) {
+    // Neither given: a skill no node runs is the first thing to fix (UNKNOWN_SKILL names the known ones).
+    if (opts.size === undefined) getSkill(opts.skill);
     throw new CliError('SWARM_BAD_ARGS', 'give exactly one of --size N (generated demo input) or --input file.json');
   }
   // The router refuses these too (INVALID_ARGUMENT); caught here they are bad usage, nothing sent.
