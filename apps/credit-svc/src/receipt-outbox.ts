@@ -10,10 +10,10 @@
  * doubling backoff, for as long as it takes: the receipt stays in the outbox (on disk) until its
  * payee has countersigned it, so a restart of either side loses nothing, and the payee's inbox
  * applies a receipt id once, so a retry after a lost reply changes nothing there.
- * A receipt the payee refuses for good (a non-retryable verdict on that receipt, not a failed call)
+ * A receipt the payee refuses for good (a non-retryable refusal of that receipt, not a failed call)
  * is voided instead (docs/chain.md "Voids"): the book signs a void of it, and from then on the
- * outbox sends the void, until the payee countersigns it (the pledge is released) or answers that
- * it had countersigned the receipt (it is appended: paid after all).
+ * outbox sends the void, until the payee countersigns it (the pledge is released) or answers with
+ * the receipt countersigned, because it had countersigned it or would now (it is appended: paid).
  * Each pass also appends the idle burns that fell due (docs/chain.md).
  */
 import type { LedgerEntry, SignedReceipt, SignedVoid } from '@swarm/contracts';
@@ -38,10 +38,11 @@ export const FIRST_RETRY_MS = 500;
 export const MAX_RETRY_MS = 60_000;
 
 /**
- * A payee's refusal of one receipt with these codes, not retryable, is its verdict on that receipt:
- * it will never countersign it, so the payer asks it to void it. A failed call, an unavailable
- * ledger or an internal error is not: those are retried, since a void then would cost the payee
- * its pay for a passing fault.
+ * A payee's refusal of one receipt with these codes, not retryable, may be for good: the payer asks
+ * it to void the receipt. A failed call, an unavailable ledger or an internal error are retried as
+ * they are. Asking costs an honest payee nothing: one that would take the receipt (its ticket holds
+ * and it passes) answers the void with it, countersigned; a refusal of its own bus (a permission or
+ * size mistake on the payee) refuses the void the same way, and the void is asked again.
  */
 const REFUSED_FOR_GOOD: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.ERROR_CODE_INVALID_RECEIPT,
@@ -80,7 +81,7 @@ export interface ReceiptOutboxDeps {
 
 /** One receipt's delivery: countersigned by its payee, or its error (retried after a backoff). */
 export type DeliveryOutcome = { readonly countersigned: SignedReceipt; readonly error?: undefined } | { readonly countersigned?: undefined; readonly error: unknown };
-/** One void's delivery: countersigned by the payee, or the receipt it had countersigned first, or its error. */
+/** One void's delivery: countersigned by the payee, or the receipt it countersigned (before, or now), or its error. */
 export type VoidDeliveryOutcome =
   | { readonly voided: SignedVoid; readonly countersigned?: undefined; readonly error?: undefined }
   | { readonly voided?: undefined; readonly countersigned: SignedReceipt; readonly error?: undefined }

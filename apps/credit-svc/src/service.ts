@@ -48,7 +48,7 @@ export const MAX_CREDIT_REQUEST_BYTES = 1024;
  * that with room, and nothing much bigger.
  */
 export const MAX_SETTLE_REQUEST_BYTES = 8192;
-/** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id; a void (as large) with the sender's id and a flag. */
+/** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id; a void (MAX_SIGNED_VOID_BYTES, 8,408) with the sender's id and a flag. */
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
 /**
  * The gateway may try two addresses of the peer, with a registry lookup between (10 s + 3.5 s +

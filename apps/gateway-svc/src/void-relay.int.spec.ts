@@ -226,10 +226,13 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
         ErrorCode.ERROR_CODE_INVALID_RECEIPT,
         /bad-signature/,
       ],
+      // A void whose receipt signature is spoiled, or missing: a void carries its receipt as the payer signed it.
+      [stranger.nodeId, [{ ...voidOf(toStranger), receiptSignature: stranger.sign(new Uint8Array(1)) }], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /bad-signature/],
+      [stranger.nodeId, [{ ...voidOf(toStranger), receiptSignature: EMPTY }], ErrorCode.ERROR_CODE_INVALID_RECEIPT, /bad-signature/],
       [stranger.nodeId, [countersignVoid(voidOf(toStranger), stranger)], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /already countersigned/],
       [
         stranger.nodeId,
-        [{ receipt: new Uint8Array(8_300), payerSignature: new Uint8Array(64), payeeSignature: EMPTY, receiptSignature: EMPTY }],
+        [{ receipt: new Uint8Array(8_500), payerSignature: new Uint8Array(64), payeeSignature: EMPTY, receiptSignature: EMPTY }],
         ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
         /at most/,
       ],

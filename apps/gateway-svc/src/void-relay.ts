@@ -5,17 +5,18 @@
  * Out: credit-svc (alone, libs/contracts bus-roles) asks GatewayVoidReceipts with voids this node
  * signed as payer of receipts to one payee; the gateway checks each, finds the payee
  * (peer-resolve.ts), calls its PeerService.VoidReceipts once and hands back each outcome once it
- * holds: the same void countersigned by the payee, or (the payee had countersigned the receipt
- * before the void came) the voided receipt countersigned by the payee, else that void's error.
+ * holds: the same void countersigned by the payee, or (the payee countersigned the receipt before
+ * the void came, or would now) the voided receipt countersigned by the payee, else that void's error.
  * In: a peer's VoidReceipts, its caller authenticated by its TLS key, has each void checked the same
- * way (the caller must be the payer, this node the payee) and passed to credit-svc as
+ * way (the caller must be the payer, this node the payee, the void and the receipt's own signature
+ * must verify) and passed to credit-svc as
  * CreditAcceptVoid with that caller as `from_node_id` and whether the receipt carries the serve
  * ticket this node gave the caller for its task (`served`). A void is not refused for a ticket that
  * does not hold: this node would never countersign that receipt, so credit-svc countersigns its void
  * without keeping it, and the payer gets its credit back.
  */
 import type { Handler } from '@swarm/bus';
-import { encodeSignedVoid, MAX_SIGNED_VOID_BYTES, sameBytes, verifyReceipt, verifyVoid } from '@swarm/chain';
+import { encodeSignedVoid, MAX_SIGNED_VOID_BYTES, sameBytes, verifyReceipt, verifyVoid, voidedReceipt } from '@swarm/chain';
 import type { AcceptVoidResponse, PeerVoidsResponse, RelayVoidsRequest, SignedVoid, VoidOutcome } from '@swarm/contracts';
 import { CreditAcceptVoid, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PeerHandler } from '@swarm/gateway';
@@ -27,8 +28,14 @@ export const MAX_RELAY_VOIDS_REQUEST_BYTES = RECEIPTS_PER_DELIVERY * (MAX_SIGNED
 
 const voids: LedgerRelay<SignedVoid, VoidOutcome> = {
   item: 'void',
-  verify: (v, { payer, payee, checkSignature }) =>
-    verifyVoid(checkedSize(v, 'void', encodeSignedVoid, MAX_SIGNED_VOID_BYTES), { countersigned: false, expectedPayer: payer, expectedPayee: payee, checkSignature }),
+  // The void's signature, and the receipt's own: a void carries its receipt as the payer signed it.
+  verify: (v, { payer, payee, checkSignature }) => {
+    const parties = { countersigned: false, expectedPayer: payer, expectedPayee: payee, checkSignature };
+    const signed = checkedSize(v, 'void', encodeSignedVoid, MAX_SIGNED_VOID_BYTES);
+    const receipt = verifyVoid(signed, parties);
+    verifyReceipt(voidedReceipt(signed), parties);
+    return receipt;
+  },
   failed: (error) => ({ signedVoid: undefined, receipt: undefined, error }),
   call: (client, sent, options) => client.call('voidReceipts', { voids: sent }, options),
   // Exactly one of: `sent` countersigned by its payee, or the receipt it voids countersigned by its payee.
@@ -45,7 +52,7 @@ const voids: LedgerRelay<SignedVoid, VoidOutcome> = {
       };
     }
     if (receipt !== undefined) {
-      // The payee had countersigned the receipt: it is paid, not void.
+      // The payee countersigned the receipt (before, or now): it is paid, not void.
       if (!sameBytes(receipt.receipt, sent.receipt)) return refuse('a receipt', 'not the receipt voided');
       const problem = refusalOf(() => verifyReceipt(receipt, { expectedPayer: payer, expectedPayee: payee, checkSignature }));
       if (problem !== undefined) return refuse('a receipt', problem);
@@ -66,7 +73,7 @@ const voids: LedgerRelay<SignedVoid, VoidOutcome> = {
   },
 };
 
-/** GatewayVoidReceipts: credit-svc's voids to their payee, each answered countersigned, with the receipt the payee had accepted, or refused. */
+/** GatewayVoidReceipts: credit-svc's voids to their payee, each answered countersigned, with the receipt the payee accepted (before, or now), or refused. */
 export function gatewayVoidReceiptsHandler(deps: PayerRelayDeps): Handler<RelayVoidsRequest, PeerVoidsResponse> {
   return payerRelayHandler(deps, (req) => req.voids, voids);
 }

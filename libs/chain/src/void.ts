@@ -1,7 +1,7 @@
 /**
  * Voids (docs/chain.md "Voids"): a receipt its payee will never countersign (it refuses it for
  * good) keeps the payer's credit pledged. The payer signs a void of the receipt's bytes; the
- * payee, unless it has already countersigned the receipt, countersigns the void and from then on
+ * payee, unless it countersigned the receipt or would now, countersigns the void and from then on
  * never countersigns that receipt. Holding the countersigned void, the payer releases the pledge.
  * Both signatures are needed, as for the receipt: neither side can void alone, so a payee that
  * countersigned cannot have its pay taken back, and a payer cannot walk away from a receipt the
@@ -12,12 +12,12 @@ import { SignedVoid } from '@swarm/contracts';
 import { nodeIdOfKey } from '@swarm/records';
 import { ReceiptRefusal } from './chain-refusal';
 import type { VerifyReceiptOptions } from './receipt';
-import { checkBothSignatures, MAX_SIGNED_RECEIPT_BYTES, receiptBeforeSignatures } from './receipt';
+import { checkBothSignatures, MAX_RECEIPT_BYTES, receiptBeforeSignatures } from './receipt';
 import type { ChainSigner, RememberingCheck } from './signing';
-import { sameBytes, voidSigningBytes } from './signing';
+import { receiptSigningBytes, sameBytes, SIGNATURE_BYTES, voidSigningBytes } from './signing';
 
-/** As a signed receipt: the receipt's bytes and two signatures. */
-export const MAX_SIGNED_VOID_BYTES = MAX_SIGNED_RECEIPT_BYTES;
+/** The receipt, three signatures and the envelope. */
+export const MAX_SIGNED_VOID_BYTES = MAX_RECEIPT_BYTES + 3 * SIGNATURE_BYTES + 24;
 
 /**
  * The payer's part: a void of its own receipt `signed` (as it signed it), not yet countersigned. It
@@ -62,6 +62,8 @@ export async function proveVoidSignatures(signed: SignedVoid, check: Remembering
   await Promise.all([
     check.prove(receipt.payerPublicKey, signedBytes, signed.payerSignature),
     signed.payeeSignature.length > 0 ? check.prove(receipt.payeePublicKey, signedBytes, signed.payeeSignature) : undefined,
+    // The receipt's own signature: the payee checks it when it would take the receipt instead.
+    signed.receiptSignature.length > 0 ? check.prove(receipt.payerPublicKey, receiptSigningBytes(signed.receipt), signed.receiptSignature) : undefined,
   ]);
 }
 

@@ -1,11 +1,12 @@
-import { makeReceipt, makeVoid, verifyVoid } from '@swarm/chain';
+import { cachedSignatureCheck, ChainRefusal, makeReceipt, makeVoid, rememberingSignatureCheck, verifyVoid } from '@swarm/chain';
 import type { SignedVoid } from '@swarm/contracts';
-import { EntryKind, ErrorCode } from '@swarm/contracts';
+import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
 import { manualClock } from '@swarm/determinism';
 import { swarmErrorOf } from '@swarm/testing';
 import type { Node } from './test-fixtures/chain-nodes';
 import { MAX_UINT64 } from './ledger-records';
+import { createVoidBook } from './void-book';
 import { HASH, newSigner, settlePaying, START_MS, startNode } from './test-fixtures/chain-nodes';
 
 /** a pays b `paid` (60) of a `reserved` (100) reserve for task `taskId`: the receipt waits in a's outbox. */
@@ -148,5 +149,34 @@ describe('voids', () => {
     expect(a.book.pledged()).toBe(60n);
     expect((await a.book.pending(10)).map((p) => p.receiptId)).toEqual([owed.receiptId]);
     expect((await a.ledger.audit()).problems).toEqual([]);
+  });
+
+  it("countersigns a void whose ticket holds only for the payee's verdict on the receipt, never for its own trouble", async () => {
+    const { a, b } = await twoNodes();
+    const owed = await owedReceipt(a, b, 't1');
+    // b's book, with the step that would take the receipt failing as told.
+    const bookFailing = (err: Error) =>
+      createVoidBook({
+        nodeId: b.id,
+        nodeAccount: b.id,
+        signer: b.signer,
+        checkSignature: rememberingSignatureCheck(cachedSignatureCheck()),
+        storedReceipt: () => undefined,
+        receiptIn: () => {
+          throw err;
+        },
+        pledgedIn: () => 0n,
+      });
+    const ask = { signedVoid: makeVoid(owed.signed, a.signer), fromNodeId: a.id, served: true };
+    // Its own trouble (an unreadable record): the void is refused as that error, nothing kept.
+    const internal = new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'corrupt chain record (test)');
+    await expect(bookFailing(internal).accept(b.ledger, ask)).rejects.toBe(internal);
+    const fork = new ChainRefusal('broken-link', 'its own head does not link (test)');
+    await expect(bookFailing(fork).accept(b.ledger, ask)).rejects.toBe(fork);
+    expect(b.ledger.side('void', owed.receiptId)).toBeUndefined();
+    // A verdict on the receipt (crediting it would overflow): countersigned and kept.
+    const voided = await bookFailing(new ChainRefusal('overflow', 'receiving it overflows the balance (test)')).accept(b.ledger, ask);
+    expect(voided.result.signedVoid?.payeeSignature).toHaveLength(64);
+    expect(b.ledger.side('void', owed.receiptId)).toBeDefined();
   });
 });

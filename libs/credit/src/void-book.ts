@@ -24,6 +24,7 @@ import {
   encodeSignedVoid,
   makeVoid,
   proveVoidSignatures,
+  ChainRefusal,
   ReceiptRefusal,
   sameBytes,
   verifyVoid,
@@ -141,12 +142,16 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
 }
 
 /**
- * Whether this node's refusal of the receipt stands for good: not one that may pass (retryable), and
- * not the receipt's own signature failing (the payer must send the receipt as it signed it).
+ * Whether this node's refusal of the receipt is its verdict on the receipt itself, for good: a
+ * receipt refusal (fields, keys, parties) other than one that may pass (`dated-ahead`) or the
+ * receipt's own signature failing (the payer must send the receipt as it signed it), or crediting
+ * it overflowing a balance. Anything else (an internal error, a chain record it cannot read) is
+ * this node's own trouble: the void is refused too, and the payer asks again later.
  */
 function refusedForGood(err: unknown): boolean {
-  if (!isSwarmError(err) || err.retryable) return false;
-  return !(err instanceof ReceiptRefusal && err.reason === 'bad-signature');
+  if (err instanceof ReceiptRefusal) return !err.retryable && err.reason !== 'bad-signature';
+  if (err instanceof ChainRefusal) return err.reason === 'overflow';
+  return isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
 }
 
 function invalid(message: string): SwarmError {

@@ -502,8 +502,8 @@ export interface AcceptVoidRequest {
 
 /**
  * Exactly one of the two: the void countersigned (this node will never countersign the receipt),
- * or the receipt, countersigned and in this node's chain before the void came. The same answer
- * for the same void again.
+ * or the receipt countersigned and in this node's chain (before the void came, or now: its ticket
+ * held and it passed a delivery's checks). The same answer for the same void again.
  */
 export interface AcceptVoidResponse {
   signedVoid?: SignedVoid | undefined;

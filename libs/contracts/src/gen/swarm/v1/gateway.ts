@@ -182,14 +182,14 @@ export interface PeerVoidsResponse {
 
 /**
  * What became of one void: countersigned (the receipt will never be paid), or the receipt
- * countersigned (the payee had already accepted it: it is paid, not void), or an error.
+ * countersigned (the payee accepted it before, or would now: it is paid, not void), or an error.
  */
 export interface VoidOutcome {
   /** The void countersigned by the payee. */
   signedVoid?:
     | SignedVoid
     | undefined;
-  /** The receipt, countersigned and in the payee's chain before the void arrived. */
+  /** The receipt, countersigned and in the payee's chain (before the void arrived, or now). */
   receipt?:
     | SignedReceipt
     | undefined;
@@ -2148,8 +2148,8 @@ export const PeerServiceDefinition = {
     },
     /**
      * Countersigns voids of receipts the caller signed as payer, naming the answering node as payee
-     * (1 to 64 per call), unless the answering node countersigned the receipt first: then the answer
-     * is that receipt. The same answer again for a retry.
+     * (1 to 64 per call), unless the answering node countersigned the receipt first, or would now:
+     * then the answer is that receipt. The same answer again for a retry.
      */
     voidReceipts: {
       name: "VoidReceipts",
