@@ -18,13 +18,13 @@
  */
 import type { ChainSigner, RememberingCheck } from '@swarm/chain';
 import {
+  ChainRefusal,
   countersignVoid,
   decodeSignedReceipt,
   decodeSignedVoid,
   encodeSignedVoid,
   makeVoid,
   proveVoidSignatures,
-  ChainRefusal,
   ReceiptRefusal,
   sameBytes,
   verifyVoid,
