@@ -243,9 +243,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           const room = available > pledged + margin ? available - pledged - margin : 0n;
           throw new SwarmError(
             ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
-            `this node's chain can pay other nodes ${room} more (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
+            `this node's chain can pay other nodes ${room} more, and this needs ${delta} (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
               (margin > 0n ? `, ${margin} kept for the idle burn due` : '') +
-              (locked > 0n ? `, ${locked} locked until it first serves another node)` : ')'),
+              (locked > 0n ? `, ${locked} locked until this node first serves another node: it unlocks once it runs a paid task for one)` : ')'),
           );
         }
       }

@@ -31,6 +31,13 @@ describe('catalog - lookup', () => {
     );
   });
 
+  it('names the likely skill for a typo, and none for a name far from all or as near to two', () => {
+    expect(() => getSkill('matmull')).toThrow(/^unknown skill 'matmull' \(did you mean matmul\?\); known skills: /);
+    expect(() => getSkill('VecAd')).toThrow(/\(did you mean vecadd\?\)/);
+    expect(() => getSkill('teleport')).toThrow(/^unknown skill 'teleport'; known skills: /);
+    expect(() => getSkill('x'.repeat(500))).toThrow(new RegExp(`^unknown skill '${'x'.repeat(64)}'; known`));
+  });
+
   it('describes each skill for the wire', () => {
     expect(skillInfo(getSkill('matmul'))).toEqual({
       name: 'matmul',

@@ -32,13 +32,38 @@ export function skillsNamedIn(list: string): readonly SkillName[] {
   return Object.freeze(SKILL_NAMES.filter((name) => names.has(name)));
 }
 
-/** Throws SwarmError UNKNOWN_SKILL naming the skills that do exist. */
+/** Longest name an unknown-skill message quotes: names come from clients and peers. */
+const SHOWN_NAME_CHARS = 64;
+
+/** Throws SwarmError UNKNOWN_SKILL naming the skills that do exist (and the likely one, for a typo). */
 export function getSkill(name: string): SkillSpec<SkillName> {
   const skill = BY_NAME.get(name);
   if (!skill) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_UNKNOWN_SKILL, `unknown skill '${name}'; known skills: ${SKILL_NAMES.join(', ')}`);
+    const likely = likelySkill(name);
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
+      `unknown skill '${name.slice(0, SHOWN_NAME_CHARS)}'${likely ? ` (did you mean ${likely}?)` : ''}; known skills: ${SKILL_NAMES.join(', ')}`,
+    );
   }
   return skill;
+}
+
+/** The known skill within two edits of `name` (a typo), if exactly one is nearest. */
+function likelySkill(name: string): SkillName | undefined {
+  if (name.length > SHOWN_NAME_CHARS) return undefined;
+  const ranked = SKILL_NAMES.map((known) => ({ known, d: editDistance(name.toLowerCase(), known) })).sort((a, b) => a.d - b.d);
+  return ranked[0].d <= 2 && ranked[1]?.d !== ranked[0].d ? ranked[0].known : undefined;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j += 1) next.push(Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length];
 }
 
 export function listSkills(): readonly SkillSpec<SkillName>[] {
