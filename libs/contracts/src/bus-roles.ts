@@ -204,6 +204,8 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       CreditEscrow.subject,
       CreditChainBlocks.subject,
       GatewayFetchChain.subject,
+      // The peers this node knows: `swarm ledger --peer` takes the first characters of one's id.
+      RegistryPeers.subject,
       RouterTask.subject,
       RouterReportFork.subject,
       RouterTrust.subject,

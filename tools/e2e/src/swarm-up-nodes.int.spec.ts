@@ -92,6 +92,14 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     const chainDoc = JSON.parse(peerChain.stdout) as { nodeId: string; peer: boolean; ok: boolean; headSeq: string; balances: { available: string; locked: string } };
     expect({ valid: validateLedger(chainDoc), errors: validateLedger.errors ?? null }).toEqual({ valid: true, errors: null });
     expect(chainDoc).toMatchObject({ nodeId: nodes[2]?.nodeId, peer: true, ok: true, headSeq: '1', balances: { available: '100', locked: '900' } });
+    // As tables print it: the first 16 characters of a peer node 2 knows name it.
+    const byPrefix = await runCli(['ledger', ...at, '--node', '2', '--peer', (nodes[2]?.nodeId ?? '').slice(0, 16), '--json']);
+    expect({ code: byPrefix.code, nodeId: (JSON.parse(byPrefix.stdout) as { nodeId: string }).nodeId }).toEqual({ code: 0, nodeId: nodes[2]?.nodeId });
+    const unknown = await runCli(['ledger', ...at, '--node', '2', '--peer', 'ffffffff00000000']);
+    expect({ code: unknown.code, stderr: unknown.stderr.trim() }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/^error SWARM_BAD_ARGS: no peer this node knows has an id starting with ffffffff00000000/),
+    });
 
     // The command `swarm up` prints for a new terminal works as printed: matmul 512 costs more than a
     // new node's chain may pledge to other nodes (its starter allowance), so node 1 runs it itself.

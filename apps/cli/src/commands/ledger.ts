@@ -18,9 +18,12 @@ import type { ChainReport } from './chain-audit';
 import { auditChain, chainBlockGrid, chainFailure, chainReportJson, chainSummaryRows } from './chain-audit';
 import { EVIDENCE_DIR } from './chain-evidence';
 
+/** A whole node id: 64 hex characters. */
+const NODE_ID_CHARS = 64;
+
 export interface LedgerOptions {
   audit?: boolean;
-  /** A peer's node id (64 lowercase hex, checked by main.ts): audit its chain instead of this node's. */
+  /** A peer's node id, or the first 8+ of a known peer's (lowercase hex, checked by main.ts): audit its chain instead of this node's. */
   peer?: string;
   nats?: string;
   dataDir?: string;
@@ -45,6 +48,7 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   // Chain pages and the ledger replay are operators' (observer) requests, not a client's.
   const client = await connectToNode(opts, 'observer');
   try {
+    if (opts.peer !== undefined) opts = { ...opts, peer: await peerIdOf(client, opts.peer) };
     const ledger = opts.audit && opts.peer === undefined ? await withProgress('auditing the ledger', !opts.json, () => observerOnly(client.audit())) : undefined;
     const chain = await withProgress(opts.peer ? `auditing the chain of ${opts.peer.slice(0, 12)}…` : "auditing the node's chain", !opts.json, () =>
       auditChain({
@@ -100,6 +104,22 @@ export function chainRulesOfEnv(env: NodeJS.ProcessEnv): ChainRules {
     if (isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT)) throw new ConfigError([`SWARM_CHAIN_*: ${err.message}`]);
     throw err;
   }
+}
+
+/**
+ * A whole node id as given, or the one peer this node knows whose id starts with `prefix` (tables
+ * print ids shortened). None or several is bad usage: `swarm peers` lists the whole ids.
+ */
+async function peerIdOf(client: SwarmClient, prefix: string): Promise<string> {
+  if (prefix.length === NODE_ID_CHARS) return prefix;
+  const matches = (await observerOnly(client.peers())).peers.map((p) => p.nodeId).filter((id) => id.startsWith(prefix));
+  if (matches.length === 1) return matches[0];
+  throw new CliError(
+    'SWARM_BAD_ARGS',
+    matches.length === 0
+      ? `no peer this node knows has an id starting with ${prefix} (\`swarm peers\` lists them; a node it does not know needs its whole 64-character id)`
+      : `${matches.length} peers this node knows have ids starting with ${prefix}: give more of it (\`swarm peers\` lists them)`,
+  );
 }
 
 /** Pages of the node's own chain (credit-svc), or of a peer's (through the node's gateway). */
