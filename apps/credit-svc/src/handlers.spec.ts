@@ -24,6 +24,7 @@ function noChainBook(): ChainBook {
     open: unused,
     head: unused,
     pledged: unused,
+    voided: unused,
     acceptReceipt: unused,
     completeReceipt: unused,
     startVoid: unused,

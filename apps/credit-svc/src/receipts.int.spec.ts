@@ -254,8 +254,10 @@ describe('credit-svc - receipts between two nodes', () => {
     await pay('task-void', 25n);
     await waitFor(async () => {
       const d = (await a.bus.request(CreditHealth, {})).details;
-      return d['chainPledged'] === '0' && d['receiptsFailing'] === '0';
+      return d['chainPledged'] === '0' && d['receiptsFailing'] === '0' ? d : undefined;
     });
+    // Operators see it: one receipt voided, its 25 back.
+    expect(await a.bus.request(CreditHealth, {})).toMatchObject({ details: { receiptsVoided: '1', creditVoided: '25' } });
     expect([await headSeq(a), await headSeq(b)]).toEqual([aSeq, bSeq]);
     // In the payer's ledger the 25 paid to b came back to the node: a VOID entry, and the audit holds.
     expect((await a.bus.request(CreditBalance, { account: b.identity.nodeId })).available).toBe(bHeldAtA);

@@ -157,6 +157,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => {
     const failing = outbox.failing();
+    const voided = book.voided();
     return {
       entries: ledger.lastSeq().toString(),
       lastSeq: ledger.lastSeq().toString(),
@@ -166,6 +167,9 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       // Credit promised to other nodes and not yet in the chain, and receipts stuck on their payee.
       chainPledged: book.pledged().toString(),
       receiptsFailing: String(failing.count),
+      // Receipts refused for good and voided by their payees (docs/chain.md "Voids"): the credit came back.
+      receiptsVoided: voided.count.toString(),
+      creditVoided: voided.amount.toString(),
       oldestFailingReceiptMs: String(Math.round(failing.oldestMs)),
     };
   });

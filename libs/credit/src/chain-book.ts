@@ -52,7 +52,8 @@ import type { Change, Stamp } from './ledger-rules';
 import { receiptInRule } from './ledger-rules';
 import type { SideWrite } from './ledger-store';
 import type { RecordView } from './staged-batch';
-import { createVoidBook } from './void-book';
+import type { Voided } from './void-book';
+import { createVoidBook, voidedIn } from './void-book';
 
 /** Most bytes one page holds (a block is at most ~9 KiB; most are ~400 bytes); most blocks: CHAIN_PAGE_MAX_BLOCKS. */
 export const MAX_CHAIN_PAGE_BYTES = 1 << 20;
@@ -98,6 +99,8 @@ export interface ChainBook {
   /** The durable head and pledge. */
   head(): ChainHead;
   pledged(): bigint;
+  /** This node's receipts that their payees voided so far, and their amounts together. */
+  voided(): Voided;
   /** The countersigned receipt, and the RECEIPT_IN ledger entry it committed (none for a retry). */
   acceptReceipt(req: AcceptReceiptRequest): Promise<Committed<SignedReceipt>>;
   /** The payee's countersigned answer to an outbox receipt: appended as RECEIPT_OUT, once. */
@@ -332,6 +335,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     },
     head: () => headIn(opened()),
     pledged: () => pledgedIn(opened()),
+    voided: () => voidedIn(opened()),
     async acceptReceipt(req) {
       const l = opened();
       if (!req.receipt) throw invalid('receipt is required');

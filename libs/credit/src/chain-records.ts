@@ -12,6 +12,9 @@ import type { SideWrite } from './ledger-store';
 
 export const HEAD_KEY = 'head';
 export const PLEDGED_KEY = 'pledged';
+/** How many of this node's receipts their payees voided, and the credit that came back with them. */
+export const VOIDED_COUNT_KEY = 'voided-count';
+export const VOIDED_AMOUNT_KEY = 'voided-amount';
 const SEQ_DIGITS = 20;
 
 const text = new TextEncoder();

@@ -41,3 +41,4 @@ export { createStandingIndex, rebuildStanding, DEFAULT_STANDING_WINDOW_MS, DEFAU
 export type { StandingIndex, StandingInit, LedgerLog } from './standing-index';
 export { createChainBook, MAX_CHAIN_PAGE_BYTES } from './chain-book';
 export type { ChainBook, ChainBookInit, PendingReceipt } from './chain-book';
+export type { Voided } from './void-book';

@@ -54,12 +54,14 @@ describe('voids', () => {
     expect(done.entries).toEqual([expect.objectContaining({ kind: EntryKind.ENTRY_KIND_VOID, escrowId: owed.receiptId, fromAccount: b.id, toAccount: a.id, amount: 60n })]);
     expect(await a.book.pending(10)).toEqual([]);
     expect(a.book.pledged()).toBe(0n);
+    expect(a.book.voided()).toEqual({ count: 1n, amount: 60n });
     expect((await a.ledger.balance(b.id)).available).toBe(0n);
     expect((await a.ledger.balance(a.id)).available).toBe(1_000n);
     // Nothing went into the payer's chain: it never paid.
     expect(a.book.head().balances).toMatchObject({ paid: 0n, available: 100n });
     // Completed again: nothing more.
     expect((await a.book.completeVoid(voided)).entries).toEqual([]);
+    expect(a.book.voided()).toEqual({ count: 1n, amount: 60n });
     expect((await a.ledger.audit()).problems).toEqual([]);
     // The pledge is free again; the voided receipt's id is never signed again.
     await a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] });

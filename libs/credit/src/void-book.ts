@@ -32,7 +32,7 @@ import {
 } from '@swarm/chain';
 import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
-import { encodeUint, PLEDGED_KEY, sideOnly } from './chain-records';
+import { decodeUint, encodeUint, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY } from './chain-records';
 import type { Committed, Ledger } from './ledger';
 import type { Change, Stamp } from './ledger-rules';
 import { voidRule } from './ledger-rules';
@@ -128,17 +128,34 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         }
         const back = voidRule(receipt.payee, view.account(receipt.payee), init.nodeAccount, view.account(init.nodeAccount), receipt, at);
         const pledged = init.pledgedIn(view) - receipt.amount;
+        const voided = voidedIn(view);
         return {
           ...back,
           side: [
             { space: 'outbox', key: id, value: undefined },
             { space: 'void', key: id, value: encodeSignedVoid(countersigned) },
             { space: 'meta', key: PLEDGED_KEY, value: encodeUint(pledged < 0n ? 0n : pledged) },
+            { space: 'meta', key: VOIDED_COUNT_KEY, value: encodeUint(voided.count + 1n) },
+            { space: 'meta', key: VOIDED_AMOUNT_KEY, value: encodeUint(voided.amount + receipt.amount) },
           ],
         };
       });
     },
   };
+}
+
+/** Receipts of this node that their payees voided, and their amounts together. */
+export interface Voided {
+  readonly count: bigint;
+  readonly amount: bigint;
+}
+
+export function voidedIn(view: Pick<View, 'side'>): Voided {
+  const read = (key: string, what: string) => {
+    const bytes = view.side('meta', key);
+    return bytes ? decodeUint(bytes, what) : 0n;
+  };
+  return { count: read(VOIDED_COUNT_KEY, 'the count of voided receipts'), amount: read(VOIDED_AMOUNT_KEY, 'the amount of voided receipts') };
 }
 
 /**

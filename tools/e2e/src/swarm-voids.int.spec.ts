@@ -113,6 +113,7 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     expect((await observeA.request(CreditBalance, { account: b.nodeId })).available).toBe(bHeldAtA);
     expect((await observeA.request(CreditBalance, { account: '' })).available).toBe(aNode);
     expect(await observeA.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
+    expect((await observeA.request(CreditHealth, {})).details).toMatchObject({ receiptsVoided: '1', creditVoided: '20' });
     expect(await observeB.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
     // Neither chain changed; the real receipt is in both, once; the credit is conserved.
     expect([await headOf(observeA), await headOf(observeB)]).toEqual([2n, 2n]);
