@@ -30,6 +30,7 @@ function noChainBook(): ChainBook {
     startVoid: unused,
     acceptVoid: unused,
     completeVoid: unused,
+    paidVoids: unused,
     pending: unused,
     blocks: unused,
     appendDueBurns: unused,

@@ -16,6 +16,7 @@ import {
   CreditBalance,
   CreditChainBlocks,
   CreditHealth,
+  CreditPaidVoids,
   CreditReserve,
   CreditSettle,
   ErrorCode,
@@ -258,6 +259,14 @@ describe('credit-svc - receipts between two nodes', () => {
     });
     // Operators see it: one receipt voided, its 25 back.
     expect(await a.bus.request(CreditHealth, {})).toMatchObject({ details: { receiptsVoided: '1', creditVoided: '25' } });
+    // Kept for audits of b's chain (swarm ledger --peer), countersigned by b; a page past it is empty.
+    const kept = await a.bus.request(CreditPaidVoids, { afterReceiptId: '', limit: 0 });
+    expect(kept.voids.map((v) => Receipt.decode(v.receipt).taskId)).toEqual(['task-void']);
+    expect(kept.voids[0].payeeSignature).toHaveLength(64);
+    const idVoided = Receipt.decode(kept.voids[0].receipt).receiptId;
+    expect(await a.bus.request(CreditPaidVoids, { afterReceiptId: idVoided, limit: 0 })).toEqual({ voids: [], nextAfterReceiptId: '' });
+    const badAfter = await a.bus.request(CreditPaidVoids, { afterReceiptId: 'x'.repeat(300), limit: 0 }).catch((e: unknown) => e);
+    expect(badAfter).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
     expect([await headSeq(a), await headSeq(b)]).toEqual([aSeq, bSeq]);
     // In the payer's ledger the 25 paid to b came back to the node: a VOID entry, and the audit holds.
     expect((await a.bus.request(CreditBalance, { account: b.identity.nodeId })).available).toBe(bHeldAtA);

@@ -11,6 +11,7 @@ import {
   CreditEscrow,
   CreditFundAgent,
   CreditHealth,
+  CreditPaidVoids,
   CreditRefund,
   CreditReserve,
   CreditSettle,
@@ -154,6 +155,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditAcceptReceipt, handlers.acceptReceipt, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
   bus.serve(CreditAcceptVoid, handlers.acceptVoid, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
   bus.serve(CreditChainBlocks, handlers.chainBlocks, opts);
+  bus.serve(CreditPaidVoids, handlers.paidVoids, opts);
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => {
     const failing = outbox.failing();

@@ -40,6 +40,8 @@ export interface AuditPagesOptions extends VerifyChainOptions {
   readonly pageLimit?: number;
   /** How many of the last entries to keep (DEFAULT_RECENT_ENTRIES). */
   readonly recentEntries?: number;
+  /** Told of every block once it is verified, in order (e.g. to look for receipts of interest). */
+  readonly onEntry?: (entry: ChainEntry) => void;
 }
 
 export interface PagedChainAudit {
@@ -62,7 +64,7 @@ export interface PagedChainAudit {
  * or when the node stops before the head it reported; SWARM_PAYLOAD_TOO_LARGE over `maxBlocks`.
  */
 export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRules, options: AuditPagesOptions = {}): Promise<PagedChainAudit> {
-  const { maxBlocks = MAX_AUDITED_BLOCKS, pageLimit = CHAIN_PAGE_MAX_BLOCKS, recentEntries = DEFAULT_RECENT_ENTRIES, ...verify } = options;
+  const { maxBlocks = MAX_AUDITED_BLOCKS, pageLimit = CHAIN_PAGE_MAX_BLOCKS, recentEntries = DEFAULT_RECENT_ENTRIES, onEntry, ...verify } = options;
   // One cache of parsed keys for every page: a chain's blocks share one key, its receipts a few.
   const verifyOptions: VerifyChainOptions = { ...verify, checkSignature: verify.checkSignature ?? cachedSignatureCheck() };
   const receiptIds = new Set<string>();
@@ -89,7 +91,10 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
     if (head !== undefined && last !== undefined) refuseForkAcrossPages(head, last, page.blocks[0]);
     const audit: ChainAudit =
       head === undefined ? verifyChain(page.blocks, rules, verifyOptions) : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), verifyOptions);
-    for (const entry of audit.entries) if (entry.receipt) receiptIds.add(entry.receipt.receiptId);
+    for (const entry of audit.entries) {
+      if (entry.receipt) receiptIds.add(entry.receipt.receiptId);
+      onEntry?.(entry);
+    }
     recent = [...recent, ...audit.entries].slice(-recentEntries);
     head = audit.head;
     owed = audit.owed;

@@ -47,6 +47,8 @@ export {
   MAX_TASK_ID_LENGTH,
 } from './receipt';
 export type { ReceiptFields, VerifyReceiptOptions } from './receipt';
+export { voidBreachWatch } from './void-breach';
+export type { VoidBreach } from './void-breach';
 export { makeVoid, voidedReceipt, countersignVoid, verifyVoid, proveVoidSignatures, decodeSignedVoid, encodeSignedVoid, MAX_SIGNED_VOID_BYTES } from './void';
 export { openBlock, MAX_SIGNED_BLOCK_BYTES } from './block';
 export type { OpenedBlock } from './block';

@@ -9,6 +9,7 @@ import type {
   BalanceResponse,
   BusRole,
   ChainBlocksResponse,
+  PaidVoidsResponse,
   ForkProof,
   HealthResponse,
   ListAgentsResponse,
@@ -27,6 +28,7 @@ import {
   ApiRevokeAgent,
   CreditAudit,
   CreditChainBlocks,
+  CreditPaidVoids,
   ErrorCode,
   CreditBalance,
   ExecutorSkills,
@@ -89,6 +91,8 @@ export interface SwarmClient {
   chainBlocks(fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
   /** The same page of another node's chain, fetched through this node's gateway (observer role). */
   fetchChain(peerNodeId: string, fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
+  /** A page of the voids this node's payees countersigned, after a receipt id (observer role; docs/chain.md "Voids"). */
+  paidVoids(afterReceiptId: string, limit: number): Promise<PaidVoidsResponse>;
   /**
    * Tells the node's router of a fork proof against another node (observer role): once the router
    * has verified it, that node is untrusted there for good and never dispatched to. docs/chain.md.
@@ -156,6 +160,7 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     audit: (timeoutMs = AUDIT_TIMEOUT_MS) => bus.request(CreditAudit, {}, { timeoutMs }),
     chainBlocks: (fromSeq, limit) => bus.request(CreditChainBlocks, { fromSeq, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
     fetchChain: (peerNodeId, fromSeq, limit) => bus.request(GatewayFetchChain, { peerNodeId, fromSeq, limit }, { timeoutMs: PEER_CHAIN_PAGE_TIMEOUT_MS }),
+    paidVoids: (afterReceiptId, limit) => bus.request(CreditPaidVoids, { afterReceiptId, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
     reportFork: (proof) => bus.request(RouterReportFork, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
     trust: () => bus.request(RouterTrust, {}),
     task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '', account: '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),

@@ -22,7 +22,8 @@
  *   account and its agents' (`credit.fund-agent`, `credit.defund-agent`); the operator (observer)
  *   creates, lists and revokes agents through api-svc.
  * - Ledger and task events, and the ledger audit, are for the `observer` role only (operators'
- *   tools: `swarm ledger --audit`), as are pages of the node's chain and of peers' chains.
+ *   tools: `swarm ledger --audit`), as are pages of the node's chain and of peers' chains, and of
+ *   the voids its payees countersigned.
  * - Only credit-svc sends receipts and their voids to other nodes (`gateway.deliver-receipts`,
  *   `gateway.void-receipts`); only gateway-svc hands peers' receipts and voids to credit-svc
  *   (`credit.accept-receipt`, `credit.accept-void`, with the peer it authenticated) and asks it for
@@ -41,6 +42,7 @@ import {
   CreditBalance,
   CreditChainBlocks,
   CreditCharge,
+  CreditPaidVoids,
   CreditDefundAgent,
   CreditEscrow,
   CreditFundAgent,
@@ -203,6 +205,7 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       CreditAudit.subject,
       CreditEscrow.subject,
       CreditChainBlocks.subject,
+      CreditPaidVoids.subject,
       GatewayFetchChain.subject,
       // The peers this node knows: `swarm ledger --peer` takes the first characters of one's id.
       RegistryPeers.subject,

@@ -104,6 +104,8 @@ export const CreditStanding = rpc('swarm.v1.credit.standing', CreditServiceDefin
 export const CreditAcceptReceipt = rpc('swarm.v1.credit.accept-receipt', CreditServiceDefinition, 'acceptReceipt');
 /** A peer's void of its receipt to this node, relayed by gateway-svc (docs/chain.md "Voids"). */
 export const CreditAcceptVoid = rpc('swarm.v1.credit.accept-void', CreditServiceDefinition, 'acceptVoid');
+/** A page of the voids this node's payees countersigned: operators auditing a payee (`swarm ledger --peer`). */
+export const CreditPaidVoids = rpc('swarm.v1.credit.paid-voids', CreditServiceDefinition, 'paidVoids');
 /** A page of this node's chain: gateway-svc for auditing peers, operators for `swarm ledger`. */
 export const CreditChainBlocks = rpc('swarm.v1.credit.chain-blocks', CreditServiceDefinition, 'chainBlocks');
 
@@ -184,6 +186,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditAcceptReceipt,
   CreditAcceptVoid,
   CreditChainBlocks,
+  CreditPaidVoids,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,

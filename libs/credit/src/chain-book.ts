@@ -121,6 +121,8 @@ export interface ChainBook {
    * released, and a VOID ledger entry takes back what the payee's account here holds of its amount.
    */
   completeVoid(countersigned: SignedVoid): Promise<Committed<bigint>>;
+  /** A page of the voids this node's payees countersigned (PaidVoidsRequest), in receipt id order. */
+  paidVoids(afterId: string, limit: number): Promise<{ voids: SignedVoid[]; nextAfterId: string }>;
   /** Up to `limit` receipts in the outbox, in receipt id order, after `afterId` when given. */
   pending(limit: number, afterId?: string): Promise<PendingReceipt[]>;
   blocks(fromSeq: bigint, limit: number): Promise<ChainBlocksResponse>;
@@ -389,6 +391,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     startVoid: (receiptId) => voids.start(opened(), receiptId),
     acceptVoid: (req) => voids.accept(opened(), req),
     completeVoid: (countersigned) => voids.complete(opened(), countersigned),
+    paidVoids: (afterId, limit) => voids.paid(opened(), afterId, limit),
     async pending(limit, afterId) {
       // Keys are printable ASCII: the id followed by NUL is the first key after it.
       const rows = await opened().sideRange('outbox', afterId === undefined ? '' : `${afterId}\u0000`, limit);

@@ -62,6 +62,10 @@ describe('voids', () => {
     // Completed again: nothing more.
     expect((await a.book.completeVoid(voided)).entries).toEqual([]);
     expect(a.book.voided()).toEqual({ count: 1n, amount: 60n });
+    // Kept for audits of b's chain: the payer's page lists it; the payee keeps none of its own here.
+    expect(await a.book.paidVoids('', 0)).toEqual({ voids: [voided], nextAfterId: '' });
+    expect(await a.book.paidVoids(owed.receiptId, 0)).toEqual({ voids: [], nextAfterId: '' });
+    expect(await b.book.paidVoids('', 0)).toEqual({ voids: [], nextAfterId: '' });
     expect((await a.ledger.audit()).problems).toEqual([]);
     // The pledge is free again; the voided receipt's id is never signed again.
     await a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] });

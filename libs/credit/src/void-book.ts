@@ -31,7 +31,7 @@ import {
   voidedReceipt,
 } from '@swarm/chain';
 import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, Receipt as ReceiptCodec, SwarmError } from '@swarm/contracts';
 import { decodeUint, encodeUint, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY } from './chain-records';
 import type { Committed, Ledger } from './ledger';
 import type { Change, Stamp } from './ledger-rules';
@@ -53,8 +53,14 @@ export interface VoidBookInit {
   readonly pledgedIn: (view: Pick<View, 'side'>) => bigint;
 }
 
+/** Most voids one page answers, and most void records one page reads to find them. */
+export const PAID_VOIDS_PAGE = 256;
+const PAID_VOIDS_SCAN = 4 * PAID_VOIDS_PAGE;
+
 export interface VoidBook {
   start(ledger: Ledger, receiptId: string): Promise<boolean>;
+  /** Up to `limit` voids this node's payees countersigned, after `afterId`, in receipt id order, and where the next page starts ("" at the end). */
+  paid(ledger: Ledger, afterId: string, limit: number): Promise<{ voids: SignedVoid[]; nextAfterId: string }>;
   accept(ledger: Ledger, req: AcceptVoidRequest): Promise<Committed<AcceptVoidResponse>>;
   complete(ledger: Ledger, countersigned: SignedVoid): Promise<Committed<bigint>>;
 }
@@ -73,6 +79,21 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         return sideOnly(true, [{ space: 'void', key: receiptId, value: encodeSignedVoid(asked) }]);
       });
       return done.result;
+    },
+
+    async paid(ledger, afterId, limit) {
+      const want = limit < 1 || limit > PAID_VOIDS_PAGE ? PAID_VOIDS_PAGE : limit;
+      // Keys are printable ASCII: the id followed by NUL is the first key after it.
+      const rows = await ledger.sideRange('void', afterId === '' ? '' : `${afterId}\u0000`, PAID_VOIDS_SCAN);
+      const voids: SignedVoid[] = [];
+      for (const [i, { key, value }] of rows.entries()) {
+        const v = decodeSignedVoid(value);
+        // As payer, countersigned: the ones this node asked and its payee agreed to. Voids it asked
+        // still waiting, and those it countersigned as payee, are not this page's.
+        if (v.payeeSignature.length > 0 && ReceiptCodec.decode(v.receipt).payer === nodeId) voids.push(v);
+        if (voids.length === want) return { voids, nextAfterId: i === rows.length - 1 && rows.length < PAID_VOIDS_SCAN ? '' : key };
+      }
+      return { voids, nextAfterId: rows.length < PAID_VOIDS_SCAN ? '' : rows[rows.length - 1].key };
     },
 
     async accept(ledger, req) {

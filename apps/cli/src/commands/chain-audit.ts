@@ -66,6 +66,18 @@ export interface ChainReport {
   readonly blocks: readonly ChainBlockRow[];
   readonly blocksOmitted: bigint;
   readonly refusal?: ChainRefusalReport;
+  /**
+   * With --peer: receipts to that node which it voided at this node's request and holds in its chain
+   * anyway (it countersigned both: it broke its word; docs/chain.md "Voids"). Empty when none.
+   */
+  readonly voidBreaches?: readonly VoidBreachRow[];
+}
+
+export interface VoidBreachRow {
+  readonly receiptId: string;
+  /** The peer's block holding the voided receipt. */
+  readonly seq: bigint;
+  readonly amount: bigint;
 }
 
 export interface ChainAuditInput {
@@ -79,6 +91,8 @@ export interface ChainAuditInput {
   readonly evidenceDir: string;
   readonly maxBlocks?: number;
   readonly pageLimit?: number;
+  /** Told of every verified block (the void breach watch). */
+  readonly onEntry?: (entry: ChainEntry) => void;
 }
 
 /**
@@ -100,6 +114,7 @@ export async function auditChain(input: ChainAuditInput): Promise<ChainReport> {
       recentEntries: RECENT_BLOCKS,
       ...(input.pageLimit === undefined ? {} : { pageLimit: input.pageLimit }),
       ...(input.peer === undefined ? {} : { expectedNodeId: input.peer }),
+      ...(input.onEntry === undefined ? {} : { onEntry: input.onEntry }),
     });
     return passed(audit, peer);
   } catch (err) {
@@ -163,8 +178,15 @@ async function refusalOf(err: unknown, evidenceDir: string, nodeId: string): Pro
 /** SWARM_AUDIT_FAILED for a refused chain, naming the reason and the block; undefined when it passed. */
 export function chainFailure(report: ChainReport): CliError | undefined {
   const r = report.refusal;
-  if (report.ok || r === undefined) return undefined;
   const whose = report.peer ? `the chain of ${report.nodeId}` : "the node's chain";
+  const broken = report.voidBreaches ?? [];
+  if (report.ok && broken.length > 0) {
+    return new CliError(
+      'SWARM_AUDIT_FAILED',
+      `${whose} holds ${broken.length} receipt${broken.length === 1 ? '' : 's'} it voided at this node's request (it countersigned both the void and the receipt: it broke its word), the first ${broken[0].receiptId.slice(0, 80)} at block ${broken[0].seq}`,
+    );
+  }
+  if (report.ok || r === undefined) return undefined;
   if (r.reason === 'fork') return new CliError('SWARM_AUDIT_FAILED', `${whose} forked: two different blocks with seq ${r.seq}; the proof is kept in ${r.forkProofFile}`);
   return new CliError('SWARM_AUDIT_FAILED', `${whose} was refused${r.seq > 0n ? ` at block ${r.seq}` : ''} (${r.reason}): ${r.message}`);
 }
@@ -189,6 +211,15 @@ export function chainSummaryRows(report: ChainReport): Array<[string, string]> {
   const b = report.balances;
   if (b) rows.push(['available', String(b.available)], ['locked', String(b.locked)], ['burned', String(b.burned)], ['received', String(b.received)], ['paid', String(b.paid)]);
   rows.push(['owed burns', owedText(report)]);
+  const broken = report.voidBreaches;
+  if (broken !== undefined) {
+    rows.push([
+      'voids',
+      broken.length === 0
+        ? "none of this node's voids of receipts to it is in its chain"
+        : `BROKEN: ${broken.length} receipt${broken.length === 1 ? '' : 's'} it voided at this node's request ${broken.length === 1 ? 'is' : 'are'} in its chain (${broken.reduce((sum, b) => sum + b.amount, 0n)} credits), the first ${broken[0].receiptId.slice(0, 80)} at block ${broken[0].seq}`,
+    ]);
+  }
   return rows;
 }
 
@@ -238,5 +269,6 @@ export function chainReportJson(report: ChainReport): Record<string, unknown> {
     ...(balances ? { balances: { ...balances } } : {}),
     ...(owed ? { owed: { count: owed.count, amount: owed.amount, balances: { ...owed.balances } } } : {}),
     ...(refusal ? { refusal: { ...refusal } } : {}),
+    ...(report.voidBreaches ? { voidBreaches: report.voidBreaches.map((b) => ({ ...b })) } : {}),
   };
 }

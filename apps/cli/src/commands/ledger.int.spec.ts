@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusService } from '@swarm/bus';
 import { startBusService } from '@swarm/bus';
-import { chainRules, verifyForkProof } from '@swarm/chain';
-import { AuditResponse, ChainBlocksResponse, CreditAudit, CreditChainBlocks, ErrorCode, GatewayFetchChain, SwarmError } from '@swarm/contracts';
+import { chainRules, countersignVoid, makeVoid, verifyForkProof } from '@swarm/chain';
+import type { SignedVoid } from '@swarm/contracts';
+import { AuditResponse, ChainBlocksResponse, CreditAudit, CreditChainBlocks, CreditPaidVoids, ErrorCode, GatewayFetchChain, SwarmError } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle } from '@swarm/testing';
 import { startNatsServer } from '@swarm/testing';
@@ -42,6 +43,8 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
   let ownBlocks: Uint8Array[];
   let peerBlocks: Uint8Array[];
   let ledgerOk: boolean;
+  /** The voids credit-svc answers, one page of 1 at a time (as a long list comes). */
+  let paidVoids: SignedVoid[];
   const asked: string[] = [];
 
   beforeAll(async () => {
@@ -56,6 +59,12 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
     credit.serve(CreditAudit, () => {
       asked.push('audit');
       return AuditResponse.fromPartial(ledgerOk ? { ok: true, entriesChecked: 9n, genesis: 1_000n } : { ok: false, problems: ['account node: stored 5, the log says 4'] });
+    });
+    credit.serve(CreditPaidVoids, (req) => {
+      asked.push(`voids ${req.afterReceiptId.slice(0, 6)}`);
+      const at = req.afterReceiptId === '' ? 0 : Number(req.afterReceiptId.slice(1)) + 1;
+      const page = paidVoids.slice(at, at + 1);
+      return { voids: page, nextAfterReceiptId: at + 1 < paidVoids.length ? `v${at}` : '' };
     });
     // Pages as credit-svc answers them: from the seq asked, at most `limit` (0 = 1,000).
     credit.serve(CreditChainBlocks, (req) => {
@@ -87,6 +96,7 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
     ownBlocks = [...swarm.nodes[0].blocks];
     peerBlocks = [...swarm.nodes[1].blocks];
     ledgerOk = true;
+    paidVoids = [];
     asked.length = 0;
     out = '';
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -160,8 +170,8 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
   it("swarm ledger --peer: the peer's chain through the gateway; a fork's proof is kept in <data-dir>/chain-evidence", async () => {
     const peer = swarm.nodes[1].signer.nodeId;
     await ledgerCommand({ ...at(), peer, json: true });
-    expect(asked).toEqual([`peer ${peer.slice(0, 4)} 1`]);
-    expect(jsonDocument('ledger')).toMatchObject({ nodeId: peer, peer: true, ok: true, headSeq: '26' });
+    expect(asked).toEqual(['voids ', `peer ${peer.slice(0, 4)} 1`]);
+    expect(jsonDocument('ledger')).toMatchObject({ nodeId: peer, peer: true, ok: true, headSeq: '26', voidBreaches: [] });
 
     out = '';
     peerBlocks.splice(5, 0, swarm.otherBlock(1, 5, AT + 10_000));
@@ -171,6 +181,25 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
     expect(out).toMatch(/result\s+│ FORKED: the node signed two different blocks with seq 5/);
     expect(await readdir(join(home, 'chain-evidence'))).toEqual([`${peer}-5.forkproof`]);
     expect(verifyForkProof(new Uint8Array(await readFile(file)))).toEqual({ nodeId: peer, seq: 5n });
+  });
+
+  it("swarm ledger --peer: a receipt the peer voided at this node's request and holds in its chain anyway is a failed audit", async () => {
+    const [own, peer] = swarm.nodes;
+    const voidOf = (taskId: string, amount: bigint, atMs: number) =>
+      countersignVoid(makeVoid({ ...swarm.receipt(0, amount, taskId, atMs), payeeSignature: new Uint8Array(0) }, own.signer), peer.signer);
+    // task-0 is in both chains (paid); a void of it countersigned by the peer too breaks its word. A
+    // void of a receipt that is in no chain is a void kept. Both come in pages, after others.
+    paidVoids = [voidOf('never-paid', 3n, AT + 500), voidOf('task-0', 2n, AT + 1_000)];
+    const broken = await failure(ledgerCommand({ ...at(), peer: peer.signer.nodeId, json: true }));
+    expect(asked.slice(0, 2)).toEqual(['voids ', 'voids v0']);
+    expect(broken).toMatchObject({
+      code: 'SWARM_AUDIT_FAILED',
+      message: expect.stringMatching(/holds 1 receipt it voided at this node's request .* the first task-0:.* at block 2$/),
+    });
+    expect(jsonDocument('ledger')).toMatchObject({ ok: true, voidBreaches: [{ receiptId: `task-0:${own.signer.nodeId}:${peer.signer.nodeId}`, seq: '2', amount: '2' }] });
+    out = '';
+    await failure(ledgerCommand({ ...at(), peer: peer.signer.nodeId }));
+    expect(out).toMatch(/voids\s+│ BROKEN: 1 receipt it voided at this node's request is in its chain \(2 credits\)/);
   });
 
   it("passes on the gateway's error for a peer it cannot reach, and SWARM_NO_NODE when no node answers", async () => {

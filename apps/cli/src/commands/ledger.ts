@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainRules, FetchChainPage } from '@swarm/chain';
-import { chainRulesFromVars } from '@swarm/chain';
+import { chainRulesFromVars, voidBreachWatch } from '@swarm/chain';
 import { CHAIN_VARS, ConfigError, loadEnv } from '@swarm/config';
-import type { AuditResponse } from '@swarm/contracts';
-import { AuditResponse as AuditResponseCodec, ErrorCode, ForkProof, isSwarmError } from '@swarm/contracts';
+import type { AuditResponse, SignedVoid } from '@swarm/contracts';
+import { AuditResponse as AuditResponseCodec, ErrorCode, ForkProof, isSwarmError, Receipt } from '@swarm/contracts';
 import type { SwarmClient } from '@swarm/client';
 import { resolveNodeHome } from '@swarm/client';
 import { CliError } from '../cli-error';
@@ -50,15 +50,20 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   try {
     if (opts.peer !== undefined) opts = { ...opts, peer: await peerIdOf(client, opts.peer) };
     const ledger = opts.audit && opts.peer === undefined ? await withProgress('auditing the ledger', !opts.json, () => observerOnly(client.audit())) : undefined;
-    const chain = await withProgress(opts.peer ? `auditing the chain of ${opts.peer.slice(0, 12)}…` : "auditing the node's chain", !opts.json, () =>
+    const peer = opts.peer;
+    // A peer's chain is also checked against the voids it countersigned for this node.
+    const watch = peer === undefined ? undefined : await voidWatchOf(client, peer);
+    const audited = await withProgress(peer ? `auditing the chain of ${peer.slice(0, 12)}…` : "auditing the node's chain", !opts.json, () =>
       auditChain({
-        fetchPage: pagesOf(client, opts.peer),
+        fetchPage: pagesOf(client, peer),
         rules,
         nowMs: Date.now(),
         evidenceDir: join(resolveNodeHome(opts), EVIDENCE_DIR),
-        ...(opts.peer ? { peer: opts.peer } : {}),
+        ...(peer ? { peer } : {}),
+        ...(watch ? { onEntry: watch.onEntry } : {}),
       }),
     );
+    const chain = watch && audited.ok ? { ...audited, voidBreaches: watch.breaches().map(({ receiptId, seq, amount }) => ({ receiptId, seq, amount })) } : audited;
     const routerNote = await reportForkToRouter(client, chain);
     if (opts.json) printJson(ledger ? { ...(protoJson(AuditResponseCodec, ledger) as object), chain: chainReportJson(chain) } : chainReportJson(chain));
     else {
@@ -104,6 +109,29 @@ export function chainRulesOfEnv(env: NodeJS.ProcessEnv): ChainRules {
     if (isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT)) throw new ConfigError([`SWARM_CHAIN_*: ${err.message}`]);
     throw err;
   }
+}
+
+/** Most voids read from credit-svc for one peer audit: pages of PAID_VOIDS_PAGE, then it stops. */
+const MAX_WATCHED_VOIDS = 100_000;
+
+/**
+ * The voids this node holds as payer, countersigned (every page of credit.paid-voids), as a watch
+ * over `peer`'s chain for the receipts they void (voidBreachWatch). Voids to other payees are left out.
+ */
+async function voidWatchOf(client: SwarmClient, peer: string): Promise<ReturnType<typeof voidBreachWatch>> {
+  const voids: SignedVoid[] = [];
+  let payer = '';
+  for (let after = ''; voids.length < MAX_WATCHED_VOIDS;) {
+    const page = await observerOnly(client.paidVoids(after, 0));
+    for (const v of page.voids) {
+      const r = Receipt.decode(v.receipt);
+      payer = r.payer;
+      if (r.payee === peer) voids.push(v);
+    }
+    if (page.nextAfterReceiptId === '' || page.nextAfterReceiptId <= after) break;
+    after = page.nextAfterReceiptId;
+  }
+  return voidBreachWatch(payer, peer, voids);
 }
 
 /**

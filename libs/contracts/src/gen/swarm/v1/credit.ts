@@ -510,6 +510,24 @@ export interface AcceptVoidResponse {
   receipt?: SignedReceipt | undefined;
 }
 
+/**
+ * A page of the voids this node holds as payer, countersigned by their payees (docs/chain.md
+ * "Voids"), in receipt id order: what an operator auditing a payee's chain checks it against.
+ */
+export interface PaidVoidsRequest {
+  /** The page starts after this receipt id ("" = from the first). */
+  afterReceiptId: string;
+  /** Most voids wanted, 1..256 (0 = 256). */
+  limit: number;
+}
+
+/** Up to `limit` countersigned voids, each as kept. */
+export interface PaidVoidsResponse {
+  voids: SignedVoid[];
+  /** Where the next page starts; "" when this was the last. */
+  nextAfterReceiptId: string;
+}
+
 /** A page of this node's chain (docs/chain.md), for its own audit and for peers auditing it. */
 export interface ChainBlocksRequest {
   /** First block wanted, 1 = the genesis. */
@@ -3966,6 +3984,184 @@ export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
   },
 };
 
+function createBasePaidVoidsRequest(): PaidVoidsRequest {
+  return { afterReceiptId: "", limit: 0 };
+}
+
+export const PaidVoidsRequest: MessageFns<PaidVoidsRequest> = {
+  encode(message: PaidVoidsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterReceiptId !== "") {
+      writer.uint32(10).string(message.afterReceiptId);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PaidVoidsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePaidVoidsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.afterReceiptId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PaidVoidsRequest {
+    return {
+      afterReceiptId: isSet(object.afterReceiptId)
+        ? globalThis.String(object.afterReceiptId)
+        : isSet(object.after_receipt_id)
+        ? globalThis.String(object.after_receipt_id)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: PaidVoidsRequest): unknown {
+    const obj: any = {};
+    if (message.afterReceiptId !== undefined) {
+      obj.afterReceiptId = message.afterReceiptId;
+    }
+    if (message.limit !== undefined) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PaidVoidsRequest>): PaidVoidsRequest {
+    return PaidVoidsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PaidVoidsRequest>): PaidVoidsRequest {
+    const message = createBasePaidVoidsRequest();
+    message.afterReceiptId = object.afterReceiptId ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBasePaidVoidsResponse(): PaidVoidsResponse {
+  return { voids: [], nextAfterReceiptId: "" };
+}
+
+export const PaidVoidsResponse: MessageFns<PaidVoidsResponse> = {
+  encode(message: PaidVoidsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.voids) {
+      SignedVoid.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextAfterReceiptId !== "") {
+      writer.uint32(18).string(message.nextAfterReceiptId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PaidVoidsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePaidVoidsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.voids.push(SignedVoid.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextAfterReceiptId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PaidVoidsResponse {
+    return {
+      voids: globalThis.Array.isArray(object?.voids) ? object.voids.map((e: any) => SignedVoid.fromJSON(e)) : [],
+      nextAfterReceiptId: isSet(object.nextAfterReceiptId)
+        ? globalThis.String(object.nextAfterReceiptId)
+        : isSet(object.next_after_receipt_id)
+        ? globalThis.String(object.next_after_receipt_id)
+        : "",
+    };
+  },
+
+  toJSON(message: PaidVoidsResponse): unknown {
+    const obj: any = {};
+    if (message.voids?.length) {
+      obj.voids = message.voids.map((e) => SignedVoid.toJSON(e));
+    }
+    if (message.nextAfterReceiptId !== undefined) {
+      obj.nextAfterReceiptId = message.nextAfterReceiptId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PaidVoidsResponse>): PaidVoidsResponse {
+    return PaidVoidsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PaidVoidsResponse>): PaidVoidsResponse {
+    const message = createBasePaidVoidsResponse();
+    message.voids = object.voids?.map((e) => SignedVoid.fromPartial(e)) || [];
+    message.nextAfterReceiptId = object.nextAfterReceiptId ?? "";
+    return message;
+  },
+};
+
 function createBaseChainBlocksRequest(): ChainBlocksRequest {
   return { fromSeq: 0n, limit: 0 };
 }
@@ -4285,6 +4481,15 @@ export const CreditServiceDefinition = {
       requestType: ChainBlocksRequest as typeof ChainBlocksRequest,
       requestStream: false,
       responseType: ChainBlocksResponse as typeof ChainBlocksResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** A page of the voids this node's payees countersigned (operators). */
+    paidVoids: {
+      name: "PaidVoids",
+      requestType: PaidVoidsRequest as typeof PaidVoidsRequest,
+      requestStream: false,
+      responseType: PaidVoidsResponse as typeof PaidVoidsResponse,
       responseStream: false,
       options: {},
     },
