@@ -180,7 +180,10 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     paidVoids: async (req) => {
       // A receipt id: a task id (128 at most) and two node ids, joined by colons.
       if (req.afterReceiptId.length > MAX_RECEIPT_ID_CHARS || !/^[A-Za-z0-9._:-]*$/.test(req.afterReceiptId)) {
-        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `after_receipt_id must be a receipt id (at most ${MAX_RECEIPT_ID_CHARS} of [A-Za-z0-9._:-]), got ${req.afterReceiptId.length} characters`);
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+          `after_receipt_id must be a receipt id (at most ${MAX_RECEIPT_ID_CHARS} of [A-Za-z0-9._:-]), got ${req.afterReceiptId.length} characters`,
+        );
       }
       const page = await deps.book.paidVoids(req.afterReceiptId, req.limit);
       return { voids: page.voids, nextAfterReceiptId: page.nextAfterId };
