@@ -190,15 +190,20 @@ export async function proveReceiptSignatures(
 
 /** A SignedReceipt from the wire: size first, then the envelope in its one encoding (it is unsigned, so nothing may ride along). */
 export function decodeSignedReceipt(bytes: Uint8Array): SignedReceipt {
-  if (bytes.length > MAX_SIGNED_RECEIPT_BYTES) throw new ReceiptRefusal('oversized', `${bytes.length} bytes, limit ${MAX_SIGNED_RECEIPT_BYTES}`);
-  let signed: SignedReceipt;
+  return decodeEnvelope(bytes, MAX_SIGNED_RECEIPT_BYTES, SignedReceipt, 'SignedReceipt');
+}
+
+/** Decodes an unsigned envelope of signed bytes: at most `maxBytes`, and exactly its one encoding. Throws a ReceiptRefusal. */
+export function decodeEnvelope<T>(bytes: Uint8Array, maxBytes: number, codec: { decode(b: Uint8Array): T; encode(m: T): { finish(): Uint8Array } }, name: string): T {
+  if (bytes.length > maxBytes) throw new ReceiptRefusal('oversized', `a ${name} of ${bytes.length} bytes, limit ${maxBytes}`);
+  let decoded: T;
   try {
-    signed = SignedReceipt.decode(bytes);
+    decoded = codec.decode(bytes);
   } catch {
-    throw new ReceiptRefusal('malformed', `${bytes.length} bytes that are not a protobuf SignedReceipt`);
+    throw new ReceiptRefusal('malformed', `${bytes.length} bytes that are not a protobuf ${name}`);
   }
-  if (!sameBytes(SignedReceipt.encode(signed).finish(), bytes)) throw new ReceiptRefusal('malformed', 'the envelope holds bytes besides the receipt and its signatures');
-  return signed;
+  if (!sameBytes(codec.encode(decoded).finish(), bytes)) throw new ReceiptRefusal('malformed', `the ${name} envelope holds bytes besides its fields`);
+  return decoded;
 }
 
 export function encodeSignedReceipt(signed: SignedReceipt): Uint8Array {

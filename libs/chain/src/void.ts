@@ -10,11 +10,10 @@
 import type { Receipt, SignedReceipt } from '@swarm/contracts';
 import { SignedVoid } from '@swarm/contracts';
 import { nodeIdOfKey } from '@swarm/records';
-import { ReceiptRefusal } from './chain-refusal';
 import type { VerifyReceiptOptions } from './receipt';
-import { checkBothSignatures, MAX_RECEIPT_BYTES, receiptBeforeSignatures } from './receipt';
+import { checkBothSignatures, decodeEnvelope, MAX_RECEIPT_BYTES, receiptBeforeSignatures } from './receipt';
 import type { ChainSigner, RememberingCheck } from './signing';
-import { receiptSigningBytes, sameBytes, SIGNATURE_BYTES, voidSigningBytes } from './signing';
+import { receiptSigningBytes, SIGNATURE_BYTES, voidSigningBytes } from './signing';
 
 /** The receipt, three signatures and the envelope. */
 export const MAX_SIGNED_VOID_BYTES = MAX_RECEIPT_BYTES + 3 * SIGNATURE_BYTES + 24;
@@ -69,15 +68,7 @@ export async function proveVoidSignatures(signed: SignedVoid, check: Remembering
 
 /** A SignedVoid from storage or the wire: size first, then the envelope in its one encoding. */
 export function decodeSignedVoid(bytes: Uint8Array): SignedVoid {
-  if (bytes.length > MAX_SIGNED_VOID_BYTES) throw new ReceiptRefusal('oversized', `a signed void of ${bytes.length} bytes, limit ${MAX_SIGNED_VOID_BYTES}`);
-  let signed: SignedVoid;
-  try {
-    signed = SignedVoid.decode(bytes);
-  } catch {
-    throw new ReceiptRefusal('malformed', `${bytes.length} bytes that are not a protobuf SignedVoid`);
-  }
-  if (!sameBytes(SignedVoid.encode(signed).finish(), bytes)) throw new ReceiptRefusal('malformed', 'the void envelope holds bytes besides the receipt and its signatures');
-  return signed;
+  return decodeEnvelope(bytes, MAX_SIGNED_VOID_BYTES, SignedVoid, 'SignedVoid');
 }
 
 export function encodeSignedVoid(signed: SignedVoid): Uint8Array {
