@@ -250,7 +250,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
             ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
             `this node's chain can pay other nodes ${room} more, and this needs ${delta} (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
               (margin > 0n ? `, ${margin} kept for the idle burn due` : '') +
-              (locked > 0n ? `, ${locked} locked until this node first serves another node: it unlocks once it runs a paid task for one)` : ')'),
+              (locked > 0n ? `, ${locked} locked until this node is first paid by another node for serving it, by a receipt in its chain)` : ')'),
           );
         }
       }

@@ -92,6 +92,12 @@ describe('nats auth - the role table enforced by a real nats-server', () => {
     ['executor', 'swarm.v1.router.submit', 'denied'],
     ['observer', 'swarm.v1.credit.settle', 'denied'],
     ['observer', 'swarm.v1.router.submit', 'denied'],
+    // Operators read the voids their payees countersigned and the peers they know; clients do not read voids.
+    ['observer', 'swarm.v1.credit.paid-voids', 'allowed'],
+    ['observer', 'swarm.v1.registry.peers', 'allowed'],
+    ['client', 'swarm.v1.credit.paid-voids', 'denied'],
+    ['credit', 'swarm.v1.gateway.void-receipts', 'allowed'],
+    ['router', 'swarm.v1.credit.accept-void', 'denied'],
   ] as const)('publish: %s -> %s is %s', async (role, subject, expected) => {
     expect(await publishAs(role, subject)).toBe(expected);
   });

@@ -35,6 +35,10 @@ describe('catalog - lookup', () => {
     expect(() => getSkill('matmull')).toThrow(/^unknown skill 'matmull' \(did you mean matmul\?\); known skills: /);
     expect(() => getSkill('VecAd')).toThrow(/\(did you mean vecadd\?\)/);
     expect(() => getSkill('teleport')).toThrow(/^unknown skill 'teleport'; known skills: /);
+    expect(() => getSkill('mat')).toThrow(/\(did you mean matmul\?\)/);
+    expect(() => getSkill('vec')).toThrow(/\(did you mean vecadd\?\)/);
+    expect(() => getSkill('mpl')).toThrow(/^unknown skill 'mpl'; known/);
+    expect(() => getSkill('m')).toThrow(/^unknown skill 'm'; known/);
     expect(() => getSkill('x'.repeat(500))).toThrow(new RegExp(`^unknown skill '${'x'.repeat(64)}'; known`));
   });
 

@@ -48,11 +48,17 @@ export function getSkill(name: string): SkillSpec<SkillName> {
   return skill;
 }
 
-/** The known skill within two edits of `name` (a typo), if exactly one is nearest. */
+/**
+ * The known skill `name` most likely means: the one it starts (3 characters at least), else the one
+ * nearest by edits when that is one edit away (two for names over 4 characters), and no tie.
+ */
 function likelySkill(name: string): SkillName | undefined {
   if (name.length > SHOWN_NAME_CHARS) return undefined;
-  const ranked = SKILL_NAMES.map((known) => ({ known, d: editDistance(name.toLowerCase(), known) })).sort((a, b) => a.d - b.d);
-  return ranked[0].d <= 2 && ranked[1]?.d !== ranked[0].d ? ranked[0].known : undefined;
+  const typed = name.toLowerCase();
+  const started = SKILL_NAMES.filter((known) => typed.length >= 3 && known.startsWith(typed));
+  if (started.length === 1) return started[0];
+  const ranked = SKILL_NAMES.map((known) => ({ known, d: editDistance(typed, known) })).sort((a, b) => a.d - b.d);
+  return ranked[0].d <= (typed.length > 4 ? 2 : 1) && ranked[1]?.d !== ranked[0].d ? ranked[0].known : undefined;
 }
 
 /** Levenshtein distance (insertions, deletions, substitutions), one row at a time. */

@@ -175,20 +175,25 @@ async function refusalOf(err: unknown, evidenceDir: string, nodeId: string): Pro
   throw err;
 }
 
-/** SWARM_AUDIT_FAILED for a refused chain, naming the reason and the block; undefined when it passed. */
+/** SWARM_AUDIT_FAILED for a refused chain (naming the reason and the block) or a peer's broken voids; undefined when it passed. */
 export function chainFailure(report: ChainReport): CliError | undefined {
   const r = report.refusal;
   const whose = report.peer ? `the chain of ${report.nodeId}` : "the node's chain";
+  const parts: string[] = [];
+  if (!report.ok && r !== undefined) {
+    parts.push(
+      r.reason === 'fork'
+        ? `${whose} forked: two different blocks with seq ${r.seq}; the proof is kept in ${r.forkProofFile}`
+        : `${whose} was refused${r.seq > 0n ? ` at block ${r.seq}` : ''} (${r.reason}): ${r.message}`,
+    );
+  }
   const broken = report.voidBreaches ?? [];
-  if (report.ok && broken.length > 0) {
-    return new CliError(
-      'SWARM_AUDIT_FAILED',
+  if (broken.length > 0) {
+    parts.push(
       `${whose} holds ${broken.length} receipt${broken.length === 1 ? '' : 's'} it voided at this node's request (it countersigned both the void and the receipt: it broke its word), the first ${broken[0].receiptId.slice(0, 80)} at block ${broken[0].seq}`,
     );
   }
-  if (report.ok || r === undefined) return undefined;
-  if (r.reason === 'fork') return new CliError('SWARM_AUDIT_FAILED', `${whose} forked: two different blocks with seq ${r.seq}; the proof is kept in ${r.forkProofFile}`);
-  return new CliError('SWARM_AUDIT_FAILED', `${whose} was refused${r.seq > 0n ? ` at block ${r.seq}` : ''} (${r.reason}): ${r.message}`);
+  return parts.length === 0 ? undefined : new CliError('SWARM_AUDIT_FAILED', parts.join('; and '));
 }
 
 /** The summary table's rows. */
@@ -202,7 +207,7 @@ export function chainSummaryRows(report: ChainReport): Array<[string, string]> {
       rows.push(['result', `REFUSED${r.seq > 0n ? ` at block ${r.seq}` : ''} (${r.reason}): ${r.message}`]);
     }
     rows.push(['head', `seq ${report.reportedHeadSeq} as the node reported it`]);
-    return rows;
+    return [...rows, ...voidsRows(report)];
   }
   rows.push(
     ['result', 'ok: every signature, countersignature, hash link and balance, the genesis lock and the idle burns check out'],
@@ -211,16 +216,21 @@ export function chainSummaryRows(report: ChainReport): Array<[string, string]> {
   const b = report.balances;
   if (b) rows.push(['available', String(b.available)], ['locked', String(b.locked)], ['burned', String(b.burned)], ['received', String(b.received)], ['paid', String(b.paid)]);
   rows.push(['owed burns', owedText(report)]);
+  return [...rows, ...voidsRows(report)];
+}
+
+/** A peer audit's check against this node's voids: none broken, or how many and the first. */
+function voidsRows(report: ChainReport): Array<[string, string]> {
   const broken = report.voidBreaches;
-  if (broken !== undefined) {
-    rows.push([
+  if (broken === undefined) return [];
+  if (broken.length === 0) return [['voids', `none of this node's voids of receipts to it is in its chain${report.ok ? '' : ' (of the blocks audited)'}`]];
+  const credits = broken.reduce((sum, b) => sum + b.amount, 0n);
+  return [
+    [
       'voids',
-      broken.length === 0
-        ? "none of this node's voids of receipts to it is in its chain"
-        : `BROKEN: ${broken.length} receipt${broken.length === 1 ? '' : 's'} it voided at this node's request ${broken.length === 1 ? 'is' : 'are'} in its chain (${broken.reduce((sum, b) => sum + b.amount, 0n)} credits), the first ${broken[0].receiptId.slice(0, 80)} at block ${broken[0].seq}`,
-    ]);
-  }
-  return rows;
+      `BROKEN: ${broken.length} receipt${broken.length === 1 ? '' : 's'} it voided at this node's request ${broken.length === 1 ? 'is' : 'are'} in its chain (${credits} credits), the first ${broken[0].receiptId.slice(0, 80)} at block ${broken[0].seq}`,
+    ],
+  ];
 }
 
 function owedText(report: ChainReport): string {

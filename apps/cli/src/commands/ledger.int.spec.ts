@@ -45,6 +45,8 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
   let ledgerOk: boolean;
   /** The voids credit-svc answers, one page of 1 at a time (as a long list comes). */
   let paidVoids: SignedVoid[];
+  /** How the stand-in pages them: as credit-svc does, going back, or not at all (a credit-svc from before voids). */
+  let voidPaging: 'on' | 'back' | 'down';
   const asked: string[] = [];
 
   beforeAll(async () => {
@@ -62,6 +64,8 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
     });
     credit.serve(CreditPaidVoids, (req) => {
       asked.push(`voids ${req.afterReceiptId.slice(0, 6)}`);
+      if (voidPaging === 'down') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no responders (test)', true);
+      if (voidPaging === 'back' && req.afterReceiptId !== '') return { voids: [], nextAfterReceiptId: 'a' };
       const at = req.afterReceiptId === '' ? 0 : Number(req.afterReceiptId.slice(1)) + 1;
       const page = paidVoids.slice(at, at + 1);
       return { voids: page, nextAfterReceiptId: at + 1 < paidVoids.length ? `v${at}` : '' };
@@ -97,6 +101,7 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
     peerBlocks = [...swarm.nodes[1].blocks];
     ledgerOk = true;
     paidVoids = [];
+    voidPaging = 'on';
     asked.length = 0;
     out = '';
     jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -200,6 +205,36 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
     out = '';
     await failure(ledgerCommand({ ...at(), peer: peer.signer.nodeId }));
     expect(out).toMatch(/voids\s+│ BROKEN: 1 receipt it voided at this node's request is in its chain \(2 credits\)/);
+  });
+
+  it('swarm ledger --peer: a refused chain is checked as far as it passed; voids paged backwards are an error; voids unread are said', async () => {
+    const [own, peer] = swarm.nodes;
+    const voidOf = (taskId: string, amount: bigint, atMs: number) =>
+      countersignVoid(makeVoid({ ...swarm.receipt(0, amount, taskId, atMs), payeeSignature: new Uint8Array(0) }, own.signer), peer.signer);
+    // A refused chain: checked only as far as its pages passed, and said so.
+    paidVoids = [voidOf('task-0', 2n, AT + 1_000)];
+    peerBlocks.splice(9, 1);
+    await failure(ledgerCommand({ ...at(), peer: peer.signer.nodeId }));
+    expect(out).toMatch(/voids\s+│ none of this node's voids of receipts to it is in its chain \(of the blocks audited\)/);
+
+    out = '';
+    peerBlocks = [...swarm.nodes[1].blocks];
+    paidVoids = [voidOf('never-paid', 3n, AT + 500), voidOf('task-0', 2n, AT + 1_000)];
+    voidPaging = 'back';
+    expect(await failure(ledgerCommand({ ...at(), peer: peer.signer.nodeId }))).toMatchObject({
+      code: 'SWARM_INTERNAL',
+      message: expect.stringMatching(/went back instead of on/),
+    });
+
+    out = '';
+    voidPaging = 'down';
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await ledgerCommand({ ...at(), peer: peer.signer.nodeId, json: true });
+    expect(jsonDocument('ledger')).toMatchObject({ ok: true });
+    expect(jsonDocument('ledger')['voidBreaches']).toBeUndefined();
+    expect(stderr.mock.calls.map(([c]) => String(c)).join('')).toMatch(
+      /^note: this node's voids could not be read \(no responders \(test\)\), so the peer's chain was not checked against them/m,
+    );
   });
 
   it("passes on the gateway's error for a peer it cannot reach, and SWARM_NO_NODE when no node answers", async () => {

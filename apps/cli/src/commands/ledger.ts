@@ -23,7 +23,7 @@ const NODE_ID_CHARS = 64;
 
 export interface LedgerOptions {
   audit?: boolean;
-  /** A peer's node id, or the first 8+ of a known peer's (lowercase hex, checked by main.ts): audit its chain instead of this node's. */
+  /** A peer's node id, or the first 12+ of a known peer's (lowercase hex, checked by main.ts): audit its chain instead of this node's. */
   peer?: string;
   nats?: string;
   dataDir?: string;
@@ -51,8 +51,17 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
     if (opts.peer !== undefined) opts = { ...opts, peer: await peerIdOf(client, opts.peer) };
     const ledger = opts.audit && opts.peer === undefined ? await withProgress('auditing the ledger', !opts.json, () => observerOnly(client.audit())) : undefined;
     const peer = opts.peer;
-    // A peer's chain is also checked against the voids it countersigned for this node.
-    const watch = peer === undefined ? undefined : await voidWatchOf(client, peer);
+    // A peer's chain is also checked against the voids it countersigned for this node, when this
+    // node's credit-svc can page them (one from before voids cannot: the chain is audited anyway).
+    let voidsNote: string | undefined;
+    const watch =
+      peer === undefined
+        ? undefined
+        : await withProgress("reading this node's voids", !opts.json, () => voidWatchOf(client, peer)).catch((err: unknown) => {
+            if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && !(err instanceof CliError && err.code === 'SWARM_PERMISSION_DENIED')) throw err;
+            voidsNote = `note: this node's voids could not be read (${err instanceof Error ? err.message.slice(0, MAX_ROUTER_MESSAGE_CHARS) : 'no answer'}), so the peer's chain was not checked against them`;
+            return undefined;
+          });
     const audited = await withProgress(peer ? `auditing the chain of ${peer.slice(0, 12)}…` : "auditing the node's chain", !opts.json, () =>
       auditChain({
         fetchPage: pagesOf(client, peer),
@@ -63,7 +72,8 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
         ...(watch ? { onEntry: watch.onEntry } : {}),
       }),
     );
-    const chain = watch && audited.ok ? { ...audited, voidBreaches: watch.breaches().map(({ receiptId, seq, amount }) => ({ receiptId, seq, amount })) } : audited;
+    // Breaches found in the pages that passed count even when a later page was refused.
+    const chain = watch ? { ...audited, voidBreaches: watch.breaches().map(({ receiptId, seq, amount }) => ({ receiptId, seq, amount })) } : audited;
     const routerNote = await reportForkToRouter(client, chain);
     if (opts.json) printJson(ledger ? { ...(protoJson(AuditResponseCodec, ledger) as object), chain: chainReportJson(chain) } : chainReportJson(chain));
     else {
@@ -71,7 +81,7 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
       printChain(chain, ledger !== undefined);
     }
     // Beside the one JSON document, never inside it.
-    if (routerNote) (opts.json ? process.stderr : process.stdout).write(`${routerNote}\n`);
+    for (const note of [voidsNote, routerNote]) if (note) (opts.json ? process.stderr : process.stdout).write(`${note}\n`);
     const failures = [ledger && !ledger.ok ? ledgerFailure(ledger) : undefined, chainFailure(chain)].filter((f): f is CliError => f !== undefined);
     if (failures.length > 0) throw new CliError('SWARM_AUDIT_FAILED', failures.map((f) => f.message).join('; and '));
   } finally {
@@ -111,8 +121,8 @@ export function chainRulesOfEnv(env: NodeJS.ProcessEnv): ChainRules {
   }
 }
 
-/** Most voids read from credit-svc for one peer audit: pages of PAID_VOIDS_PAGE, then it stops. */
-const MAX_WATCHED_VOIDS = 100_000;
+/** Most pages of voids read from credit-svc for one peer audit (each of up to 256 voids): a bound on a broken answer. */
+const MAX_VOID_PAGES = 4_000;
 
 /**
  * The voids this node holds as payer, countersigned (every page of credit.paid-voids), as a watch
@@ -121,14 +131,19 @@ const MAX_WATCHED_VOIDS = 100_000;
 async function voidWatchOf(client: SwarmClient, peer: string): Promise<ReturnType<typeof voidBreachWatch>> {
   const voids: SignedVoid[] = [];
   let payer = '';
-  for (let after = ''; voids.length < MAX_WATCHED_VOIDS;) {
+  for (let after = '', pages = 0; ; pages += 1) {
+    // Checked in full or not at all: a check that stopped early would pass a breach behind it.
+    if (pages === MAX_VOID_PAGES)
+      throw new CliError('SWARM_INTERNAL', `credit-svc answered more than ${MAX_VOID_PAGES} pages of voids; the peer's chain was not checked against them`);
     const page = await observerOnly(client.paidVoids(after, 0));
     for (const v of page.voids) {
       const r = Receipt.decode(v.receipt);
       payer = r.payer;
       if (r.payee === peer) voids.push(v);
     }
-    if (page.nextAfterReceiptId === '' || page.nextAfterReceiptId <= after) break;
+    if (page.nextAfterReceiptId === '') break;
+    if (page.nextAfterReceiptId <= after)
+      throw new CliError('SWARM_INTERNAL', "credit-svc's pages of voids went back instead of on; the peer's chain was not checked against them");
     after = page.nextAfterReceiptId;
   }
   return voidBreachWatch(payer, peer, voids);
@@ -141,7 +156,11 @@ async function voidWatchOf(client: SwarmClient, peer: string): Promise<ReturnTyp
 async function peerIdOf(client: SwarmClient, prefix: string): Promise<string> {
   if (prefix.length === NODE_ID_CHARS) return prefix;
   const matches = (await observerOnly(client.peers())).peers.map((p) => p.nodeId).filter((id) => id.startsWith(prefix));
-  if (matches.length === 1) return matches[0];
+  if (matches.length === 1) {
+    // Said, since a prefix names whichever known peer has it: the operator sees which one.
+    process.stderr.write(`note: --peer ${prefix} is ${matches[0]}\n`);
+    return matches[0];
+  }
   throw new CliError(
     'SWARM_BAD_ARGS',
     matches.length === 0
