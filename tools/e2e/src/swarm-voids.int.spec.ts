@@ -25,6 +25,7 @@ import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
+import { runCli } from './run-cli';
 
 jest.setTimeout(240_000);
 
@@ -119,5 +120,9 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     expect([await headOf(observeA), await headOf(observeB)]).toEqual([2n, 2n]);
     const report = checkCrossChain([await chainOf(observeA, a.nodeId), await chainOf(observeB, b.nodeId)]);
     expect(report).toMatchObject({ chains: 2, receipts: 1, conserved: true, total: 2_000n, problems: [] });
+    // A's operator audits B's chain against A's voids: B kept its word (by the first 16 characters of its id).
+    const audit = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId.slice(0, 16), '--json']);
+    expect({ code: audit.code, stderr: audit.stderr.trim() }).toEqual({ code: 0, stderr: `note: --peer ${b.nodeId.slice(0, 16)} is ${b.nodeId}` });
+    expect(JSON.parse(audit.stdout)).toMatchObject({ nodeId: b.nodeId, peer: true, ok: true, voidBreaches: [] });
   });
 });
