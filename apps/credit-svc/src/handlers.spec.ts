@@ -28,6 +28,7 @@ function noChainBook(): ChainBook {
     acceptReceipt: unused,
     completeReceipt: unused,
     startVoid: unused,
+    cancelVoid: unused,
     acceptVoid: unused,
     completeVoid: unused,
     paidVoids: unused,

@@ -31,6 +31,12 @@ function fakeBook(ids: string[]) {
       outbox.set(receiptId, { ...p, voiding: { ...p.signed, payerSignature: new Uint8Array(64).fill(1), receiptSignature: p.signed.payerSignature } });
       return true;
     },
+    cancelVoid: async (receiptId: string) => {
+      const p = outbox.get(receiptId);
+      if (!p?.voiding) return false;
+      outbox.set(receiptId, { receiptId: p.receiptId, payee: p.payee, amount: p.amount, signed: p.signed });
+      return true;
+    },
     completeVoid: async (voided: SignedVoid) => {
       const id = new TextDecoder().decode(voided.receipt);
       outbox.delete(id);
@@ -303,6 +309,38 @@ describe('receipt outbox', () => {
       expect([...book.outbox.keys()].sort()).toEqual(['bob-broken', 'bob-busy']);
       expect(receiptCalls.flat().filter((id) => id === 'bob-busy').length).toBeGreaterThan(2);
       expect(outbox.failing().count).toBe(2);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it('sends a payee that predates voids its receipt again instead of a void it cannot answer', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['old-1']);
+    let receiptTries = 0;
+    let voidTries = 0;
+    let clocksAgree = false;
+    const outbox = startOn(
+      time,
+      book,
+      async (_payee, receipts) => {
+        receiptTries += 1;
+        // An older payee refuses a receipt dated ahead of its clock for good (it had no retryable reason for it).
+        if (!clocksAgree) return receipts.map(() => ({ error: new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, 'dated 9000 ms ahead (test)', false) }));
+        return receipts.map((countersigned) => ({ countersigned }));
+      },
+      async () => {
+        voidTries += 1;
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'old-node: does not implement this call (test)', false);
+      },
+    );
+    try {
+      await time.advance(3_000);
+      // Refused, voided, the void unknown to it: the receipt is sent again (and refused again meanwhile).
+      expect({ voids: voidTries > 0, receiptsAgain: receiptTries > 1 }).toEqual({ voids: true, receiptsAgain: true });
+      clocksAgree = true;
+      await time.advance(3 * MAX_RETRY_MS);
+      expect(book.outbox.has('old-1')).toBe(false);
     } finally {
       await outbox.stop();
     }

@@ -17,7 +17,7 @@
  * Each pass also appends the idle burns that fell due (docs/chain.md).
  */
 import type { LedgerEntry, SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { ChainBook, PendingReceipt } from '@swarm/credit';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
@@ -62,7 +62,7 @@ function callKey(p: PendingReceipt): string {
 }
 
 export interface ReceiptOutboxDeps {
-  readonly book: Pick<ChainBook, 'pending' | 'completeReceipt' | 'appendDueBurns' | 'startVoid' | 'completeVoid'>;
+  readonly book: Pick<ChainBook, 'pending' | 'completeReceipt' | 'appendDueBurns' | 'startVoid' | 'cancelVoid' | 'completeVoid'>;
   /**
    * Sends receipts (1 to RECEIPTS_PER_DELIVERY) to their one payee (GatewayDeliverReceipts) and
    * resolves with each one's outcome, in the order sent; rejects when the call as a whole failed.
@@ -154,6 +154,9 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
             );
       if (outcomes.length !== receipts.length) throw new Error(`the gateway answered ${outcomes.length} outcomes for ${receipts.length} receipts`);
     } catch (err) {
+      // A payee from before voids does not know the call: its receipts go as receipts again, as
+      // before voids (retried, and voided again only once it knows how).
+      if (receipts[0].voiding && isSwarmError(err, ErrorCode.ERROR_CODE_UNIMPLEMENTED)) await cancelVoids(payee, receipts);
       // The call as a whole failed (payee down, unknown, slow): every receipt in it waits, one line for all.
       const delays = receipts.map((p) => backOff(p.receiptId));
       log.warn({ err, payee: payee.slice(0, 12), receipts: receipts.length, retryInMs: Math.min(...delays) }, 'receipts not delivered yet; will retry');
@@ -161,6 +164,15 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     }
     // Side by side, so that the ledger appends them in one synced batch (group commit), not one each.
     await Promise.all(receipts.map((p, i) => applyOutcome(p, outcomes[i])));
+  }
+
+  async function cancelVoids(payee: string, receipts: readonly PendingReceipt[]): Promise<void> {
+    try {
+      for (const p of receipts) await book.cancelVoid(p.receiptId);
+      log.warn({ payee: payee.slice(0, 12), receipts: receipts.length }, 'payee predates voids; its receipts are sent again instead');
+    } catch (err) {
+      log.error({ err, payee: payee.slice(0, 12) }, 'could not stop asking voids of a payee that predates them');
+    }
   }
 
   async function applyOutcome(p: PendingReceipt, outcome: DeliveryOutcome | VoidDeliveryOutcome): Promise<void> {

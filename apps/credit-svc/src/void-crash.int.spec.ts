@@ -1,8 +1,9 @@
 /**
  * Voids under kill -9 (docs/chain.md "Voids"): credit-svc as a real child process pays a payee
  * whose gateway (a stand-in on the bus) refuses every receipt for good and countersigns every void,
- * so each receipt is voided. credit-svc is SIGKILLed at several moments while receipts, voids and
- * settles are in flight, and started again on its data dir each time. Afterwards every receipt has
+ * so each receipt is voided. credit-svc is SIGKILLed at random moments (0-60 ms after a settle's
+ * answer, when its receipt, the refusal, the void and its completion are usually under way; a kill
+ * may also land between them) and started again on its data dir each time. Afterwards every receipt has
  * left the outbox by its void exactly once (one VOID entry each, for its amount), nothing is
  * pledged, the payee's account in this ledger holds nothing, and the ledger audits clean.
  */

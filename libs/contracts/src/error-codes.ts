@@ -75,6 +75,11 @@ export const ERROR_CODES: Readonly<Record<RealErrorCode, ErrorCodeInfo>> = Objec
     meaning:
       "A node's chain failed validation (a gap, a broken hash link, a fork, a bad signature, a receipt twice or on the wrong side, an overspend, a skipped or wrong idle burn); nothing was applied.",
   },
+  [ErrorCode.ERROR_CODE_UNIMPLEMENTED]: {
+    status: 501,
+    retryable: false,
+    meaning: 'The peer does not implement the call: a node from an older build (e.g. one from before voids).',
+  },
 });
 
 /** Every real code, in numeric order. */

@@ -110,6 +110,8 @@ export interface ChainBook {
    * payee refused it for good). False when no such receipt waits in the outbox.
    */
   startVoid(receiptId: string): Promise<boolean>;
+  /** Sends the receipt again instead of its void (its payee predates voids); false when no void was asked. */
+  cancelVoid(receiptId: string): Promise<boolean>;
   /**
    * A peer's void of its receipt to this node: the receipt countersigned, when this node did so
    * before or would now (with its RECEIPT_IN entry); else the void countersigned, and then this node
@@ -389,6 +391,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       });
     },
     startVoid: (receiptId) => voids.start(opened(), receiptId),
+    cancelVoid: (receiptId) => voids.cancel(opened(), receiptId),
     acceptVoid: (req) => voids.accept(opened(), req),
     completeVoid: (countersigned) => voids.complete(opened(), countersigned),
     paidVoids: (afterId, limit) => voids.paid(opened(), afterId, limit),

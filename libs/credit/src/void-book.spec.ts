@@ -40,6 +40,11 @@ describe('voids', () => {
     await expect(a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] })).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
     });
+    // A payee from before voids: the void asked is withdrawn and the receipt goes again; then asked again.
+    await askedVoid(a, owed.receiptId);
+    expect(await a.book.cancelVoid(owed.receiptId)).toBe(true);
+    expect((await a.book.pending(10))[0].voiding).toBeUndefined();
+    expect(await a.book.cancelVoid(owed.receiptId)).toBe(false);
     // b's gateway found no ticket of its own in the receipt (served: false): b would never countersign it.
     const voiding = await askedVoid(a, owed.receiptId);
     const answer = (await b.book.acceptVoid({ signedVoid: voiding, fromNodeId: a.id, served: false })).result;
@@ -59,8 +64,9 @@ describe('voids', () => {
     expect((await a.ledger.balance(a.id)).available).toBe(1_000n);
     // Nothing went into the payer's chain: it never paid.
     expect(a.book.head().balances).toMatchObject({ paid: 0n, available: 100n });
-    // Completed again: nothing more.
+    // Completed again: nothing more; a countersigned void is never withdrawn.
     expect((await a.book.completeVoid(voided)).entries).toEqual([]);
+    expect(await a.book.cancelVoid(owed.receiptId)).toBe(false);
     expect(a.book.voided()).toEqual({ count: 1n, amount: 60n });
     // Kept for audits of b's chain: the payer's page lists it; the payee keeps none of its own here.
     expect(await a.book.paidVoids('', 0)).toEqual({ voids: [voided], nextAfterId: '' });

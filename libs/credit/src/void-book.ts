@@ -59,6 +59,8 @@ const PAID_VOIDS_SCAN = 4 * PAID_VOIDS_PAGE;
 
 export interface VoidBook {
   start(ledger: Ledger, receiptId: string): Promise<boolean>;
+  /** Stops asking a void of an outbox receipt (its payee predates voids): the receipt is sent again. False when none was asked. */
+  cancel(ledger: Ledger, receiptId: string): Promise<boolean>;
   /** Up to `limit` voids this node's payees countersigned, after `afterId`, in receipt id order, and where the next page starts ("" at the end). */
   paid(ledger: Ledger, afterId: string, limit: number): Promise<{ voids: SignedVoid[]; nextAfterId: string }>;
   accept(ledger: Ledger, req: AcceptVoidRequest): Promise<Committed<AcceptVoidResponse>>;
@@ -77,6 +79,16 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         if (view.side('void', receiptId)) return sideOnly(true, []);
         const asked = makeVoid(decodeSignedReceipt(waiting), signer);
         return sideOnly(true, [{ space: 'void', key: receiptId, value: encodeSignedVoid(asked) }]);
+      });
+      return done.result;
+    },
+
+    async cancel(ledger, receiptId) {
+      const done = await ledger.run((view) => {
+        const asked = view.side('void', receiptId);
+        // Only a void still waiting in the outbox, not countersigned: nobody holds it but this node.
+        if (!asked || !view.side('outbox', receiptId) || decodeSignedVoid(asked).payeeSignature.length > 0) return sideOnly(false, []);
+        return sideOnly(true, [{ space: 'void', key: receiptId, value: undefined }]);
       });
       return done.result;
     },

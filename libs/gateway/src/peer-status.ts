@@ -19,6 +19,7 @@ const STATUS_OF: Partial<Record<ErrorCode, status>> = {
   [ErrorCode.ERROR_CODE_NO_PROVIDER]: status.UNAVAILABLE,
   [ErrorCode.ERROR_CODE_PERMISSION_DENIED]: status.PERMISSION_DENIED,
   [ErrorCode.ERROR_CODE_INTERNAL]: status.INTERNAL,
+  [ErrorCode.ERROR_CODE_UNIMPLEMENTED]: status.UNIMPLEMENTED,
 };
 
 /** Trailer naming how long to wait before sending again (ms), beside RESOURCE_EXHAUSTED. */
@@ -59,4 +60,7 @@ const BY_STATUS: Partial<Record<status, Translate>> = {
   [status.CANCELLED]: unavailable,
   [status.UNAUTHENTICATED]: (err, peer) => new PeerIdentityError(`${peer} refused this node's identity: ${err.details}`, { cause: err }),
   [status.INVALID_ARGUMENT]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${peer}: ${err.details}`, undefined, { cause: err }),
+  // A method its build does not have (gRPC's own answer; the details are grpc-js's, not the peer's words).
+  [status.UNIMPLEMENTED]: (err, peer) =>
+    new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, `${peer}: does not implement this call (a node from an older build)`, undefined, { cause: err }),
 };

@@ -102,7 +102,8 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
       payouts: [{ payee: b.nodeId, amount: 20n }],
       task: { taskId: 'no-ticket-1', taskHash: hash, resultHash: hash, shares: [], payeeKeys: [{ nodeId: b.nodeId, publicKey: bKey, serveTicket: new Uint8Array(32).fill(9) }] },
     });
-    expect((await observeA.request(CreditHealth, {})).details['chainPledged']).toBe('20');
+    // Pledged until B's void comes back (which may already have happened on a fast machine).
+    expect(['20', '0']).toContain((await observeA.request(CreditHealth, {})).details['chainPledged']);
     await waitFor(
       async () => {
         const d = (await observeA.request(CreditHealth, {})).details;

@@ -71,6 +71,8 @@ export enum ErrorCode {
    * twice or on the wrong side, an overspend, a skipped or wrong idle burn); nothing was applied.
    */
   ERROR_CODE_INVALID_CHAIN = 26,
+  /** ERROR_CODE_UNIMPLEMENTED - The peer does not implement the call: a node from an older build (e.g. one from before voids). */
+  ERROR_CODE_UNIMPLEMENTED = 27,
   UNRECOGNIZED = -1,
 }
 
@@ -157,6 +159,9 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 26:
     case "ERROR_CODE_INVALID_CHAIN":
       return ErrorCode.ERROR_CODE_INVALID_CHAIN;
+    case 27:
+    case "ERROR_CODE_UNIMPLEMENTED":
+      return ErrorCode.ERROR_CODE_UNIMPLEMENTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -220,6 +225,8 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_INVALID_RECEIPT";
     case ErrorCode.ERROR_CODE_INVALID_CHAIN:
       return "ERROR_CODE_INVALID_CHAIN";
+    case ErrorCode.ERROR_CODE_UNIMPLEMENTED:
+      return "ERROR_CODE_UNIMPLEMENTED";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
