@@ -114,6 +114,10 @@ describe('swarm health --json - with the supervisor of `swarm up`', () => {
       intervalMs: 300,
       what: 'gateway-svc restarted',
     });
+    // The table fits a terminal: each service's details one per line.
+    const table = await runCli(['health', ...at]);
+    expect(table.stdout).toMatch(/│ chainPledged=\d+ +│/);
+    expect(Math.max(...table.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(140);
     const doc = await jsonOf('health', ['health', ...at]);
     expect(doc['supervision']).toMatchObject({ 'gateway-svc': { state: 'running', restarts: 1, lastExit: { code: null, signal: 'SIGKILL' } } });
   }, 90_000);

@@ -41,7 +41,8 @@ export async function healthCommand(opts: NodeTarget & { json?: boolean }): Prom
           'details' in r
             ? Object.entries(r.details ?? {})
                 .map(([k, v]) => `${k}=${v}`)
-                .join(' ')
+                // One per line: on one line they made the table some 270 columns wide.
+                .join('\n')
             : (r.error ?? ''),
         ]),
       );
