@@ -138,6 +138,10 @@ describe('swarm up --demo - npm start: a swarm of three, one skill only on node 
       ['vecadd', 1],
       ['mlp', 3],
     ]);
+    // Plain `swarm up` in that home afterwards starts a new, separate node: it says so, and how to start the swarm again.
+    const single = await runCli(['up', '--exit', '--data-dir', base.path], ENV, START_MS);
+    expect({ code: single.code, error: /^error .*/m.exec(single.stderr)?.[0] }).toEqual({ code: 0, error: undefined });
+    expect(single.stderr).toMatch(/^note: .* holds the homes of a stopped swarm of 3 nodes \(node-1 …\); this starts a new, separate node .* swarm up --nodes 3$/m);
     expect(out.demo.tasks[2]?.providerId).toBe(out.nodes[2]?.nodeId);
     // Node 1's own executors cost it nothing; node 3's task is paid to node 3's id.
     const remoteCost = BigInt(out.demo.tasks[2]?.cost ?? '0');

@@ -7,6 +7,9 @@ import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError } from '@swarm/contracts';
 import type { RunningNode } from '@swarm/node';
 import { isAlive, NodeError, readNodeFile, resolveHome, swarmNodeHome } from '@swarm/node';
+import { KEY_FILE } from '@swarm/identity';
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { launchSwarm } from '../node-launcher';
 import { DEMO_NODES } from '../up-limits';
 import { credits, ms, printGrid, printJson, printTable } from '../output';
@@ -22,7 +25,9 @@ export interface UpOptions {
 }
 
 /** In the demo this skill runs on the last node only, so node 1's task for it crosses the gateways. */
-export const DEMO_REMOTE_SKILL = 'mlp';
+export /** A swarm node's home inside the base (swarmNodeHome). */
+const SWARM_NODE_DIR = /^node-\d+$/;
+const DEMO_REMOTE_SKILL = 'mlp';
 /** How long a demo task waits for node 1 to find a provider on the DHT (records still spreading). */
 export const DEMO_DISCOVERY_TIMEOUT_MS = 30_000;
 const DEMO_RETRY_MS = 500;
@@ -37,6 +42,7 @@ export async function upCommand(opts: UpOptions): Promise<void> {
   const homes = count === 1 ? [base] : Array.from({ length: count }, (_, i) => swarmNodeHome(base, i + 1));
   const skillsOf = opts.demo && count > 1 ? demoSkills(count) : undefined;
   if (count === 1) await refuseBesideSwarm(base);
+  if (count === 1) await noteBesideStoppedSwarm(base);
   process.stderr.write(
     count === 1
       ? `starting a SwarmHarness node in ${base}\n`
@@ -77,6 +83,25 @@ async function refuseBesideSwarm(base: string): Promise<void> {
   if (first && isAlive(first.pid)) {
     throw new NodeError('SWARM_NODE_RUNNING', `a swarm of nodes runs from ${base} (node 1: pid ${first.pid}); stop it first, or start this node with --data-dir elsewhere`);
   }
+}
+
+/**
+ * A stopped swarm's homes (node-1, node-2, …) in this one, and no node of its own yet: the node
+ * about to start is a new one, beside that swarm, and commands without --node will talk to it. Said
+ * before it starts, with how to start the swarm again.
+ */
+async function noteBesideStoppedSwarm(base: string): Promise<void> {
+  const ownNode = await access(join(base, KEY_FILE)).then(
+    () => true,
+    () => false,
+  );
+  if (ownNode) return;
+  const swarm = (await readdir(base).catch(() => [] as string[])).filter((name) => SWARM_NODE_DIR.test(name)).length;
+  if (swarm === 0) return;
+  process.stderr.write(
+    `note: ${base} holds the homes of a stopped swarm of ${swarm} nodes (node-1 …); this starts a new, separate node in ${base} itself, ` +
+      `and commands without --node will talk to it. To start that swarm again instead: swarm up --nodes ${swarm}\n`,
+  );
 }
 
 /** The skills this node's executors run: SWARM_SKILLS as executor-svc reads it (all by default). */
