@@ -43,7 +43,7 @@ import type { AcceptReceiptRequest, AcceptVoidRequest, AcceptVoidResponse, Chain
 import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import { decodeHead, decodeSeq, decodeUint, encodeHead, encodeSeq, encodeUint, HEAD_KEY, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
+import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
@@ -168,10 +168,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     }
     return lastHead as ChainHead;
   };
-  const pledgedIn = (view: Pick<View, 'side'>): bigint => {
-    const bytes = view.side('meta', PLEDGED_KEY);
-    return bytes ? decodeUint(bytes, 'the pledge record') : 0n;
-  };
+  const pledgedIn = (view: Pick<View, 'side'>): bigint => metaUint(view, PLEDGED_KEY, 'the pledge record');
   const isRemote = (account: string) => account !== nodeId && account !== init.nodeAccount && NODE_ID.test(account);
   const pledgeOf = (e: Escrow | undefined): bigint => (e?.state === 'open' && e.payees?.some(isRemote) ? e.amount : 0n);
 
@@ -256,7 +253,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           );
         }
       }
-      return [...writes, { space: 'meta', key: PLEDGED_KEY, value: encodeUint(after < 0n ? 0n : after) }];
+      return [...writes, metaUintWrite(PLEDGED_KEY, after)];
     },
   };
 
@@ -380,13 +377,12 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         }
         const before = headIn(view);
         const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined, checkSignature });
-        const pledged = pledgedIn(view) - receipt.amount;
         return sideOnly(undefined, [
           ...chainWrites(before, appended.blocks, appended.head, receipt.receiptId),
           { space: 'outbox', key: receipt.receiptId, value: undefined },
           // A void asked of the payee, answered by the receipt countersigned before it: no longer asked.
           { space: 'void', key: receipt.receiptId, value: undefined },
-          { space: 'meta', key: PLEDGED_KEY, value: encodeUint(pledged < 0n ? 0n : pledged) },
+          metaUintWrite(PLEDGED_KEY, pledgedIn(view) - receipt.amount),
         ]);
       });
     },

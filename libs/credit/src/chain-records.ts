@@ -101,3 +101,14 @@ function corrupt(message: string, cause?: unknown): SwarmError {
 export function sideOnly<R>(result: R, side: SideWrite[]): Change<R> {
   return { result, accounts: [], escrows: [], entries: [], side };
 }
+
+/** A whole-number meta record (the pledge, the voided counts); 0 when it was never written. */
+export function metaUint(view: { side(space: 'meta', key: string): Uint8Array | undefined }, key: string, what: string): bigint {
+  const bytes = view.side('meta', key);
+  return bytes ? decodeUint(bytes, what) : 0n;
+}
+
+/** The write of a whole-number meta record; the pledge never goes below 0. */
+export function metaUintWrite(key: string, value: bigint): SideWrite {
+  return { space: 'meta', key, value: encodeUint(value < 0n ? 0n : value) };
+}

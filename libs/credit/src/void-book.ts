@@ -32,7 +32,7 @@ import {
 } from '@swarm/chain';
 import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, Receipt as ReceiptCodec, SwarmError } from '@swarm/contracts';
-import { decodeUint, encodeUint, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY } from './chain-records';
+import { metaUint, metaUintWrite, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY } from './chain-records';
 import type { Committed, Ledger } from './ledger';
 import type { Change, Stamp } from './ledger-rules';
 import { voidRule } from './ledger-rules';
@@ -134,7 +134,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
             const paid = init.receiptIn(view, at, voidedReceipt(offered), receipt);
             return { ...paid, result: { signedVoid: undefined, receipt: paid.result } };
           } catch (err) {
-            if (!refusedForGood(err)) throw err;
+            if (!isVerdictOnReceipt(err)) throw err;
           }
         }
         const countersigned = countersignVoid(offered, signer, { checkSignature });
@@ -160,16 +160,15 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
           throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the void of ${id.slice(0, SHOWN)} is not of the receipt this node signed`);
         }
         const back = voidRule(receipt.payee, view.account(receipt.payee), init.nodeAccount, view.account(init.nodeAccount), receipt, at);
-        const pledged = init.pledgedIn(view) - receipt.amount;
         const voided = voidedIn(view);
         return {
           ...back,
           side: [
             { space: 'outbox', key: id, value: undefined },
             { space: 'void', key: id, value: encodeSignedVoid(countersigned) },
-            { space: 'meta', key: PLEDGED_KEY, value: encodeUint(pledged < 0n ? 0n : pledged) },
-            { space: 'meta', key: VOIDED_COUNT_KEY, value: encodeUint(voided.count + 1n) },
-            { space: 'meta', key: VOIDED_AMOUNT_KEY, value: encodeUint(voided.amount + receipt.amount) },
+            metaUintWrite(PLEDGED_KEY, init.pledgedIn(view) - receipt.amount),
+            metaUintWrite(VOIDED_COUNT_KEY, voided.count + 1n),
+            metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount + receipt.amount),
           ],
         };
       });
@@ -184,11 +183,7 @@ export interface Voided {
 }
 
 export function voidedIn(view: Pick<View, 'side'>): Voided {
-  const read = (key: string, what: string) => {
-    const bytes = view.side('meta', key);
-    return bytes ? decodeUint(bytes, what) : 0n;
-  };
-  return { count: read(VOIDED_COUNT_KEY, 'the count of voided receipts'), amount: read(VOIDED_AMOUNT_KEY, 'the amount of voided receipts') };
+  return { count: metaUint(view, VOIDED_COUNT_KEY, 'the count of voided receipts'), amount: metaUint(view, VOIDED_AMOUNT_KEY, 'the amount of voided receipts') };
 }
 
 /**
@@ -198,7 +193,7 @@ export function voidedIn(view: Pick<View, 'side'>): Voided {
  * it overflowing a balance. Anything else (an internal error, a chain record it cannot read) is
  * this node's own trouble: the void is refused too, and the payer asks again later.
  */
-function refusedForGood(err: unknown): boolean {
+function isVerdictOnReceipt(err: unknown): boolean {
   if (err instanceof ReceiptRefusal) return !err.retryable && err.reason !== 'bad-signature';
   if (err instanceof ChainRefusal) return err.reason === 'overflow';
   return isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
