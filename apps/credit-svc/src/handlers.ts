@@ -29,6 +29,7 @@ import type {
   StandingRequest,
   StandingResponse,
 } from '@swarm/contracts';
+import { MAX_RECEIPT_ID_LENGTH, RECEIPT_ID_CHARS } from '@swarm/chain';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { escrowStatus, MAX_UINT64, validateEscrowQuery, validateId } from '@swarm/credit';
 import type { AuditReport, ChainBook, Committed, Ledger, StandingIndex } from '@swarm/credit';
@@ -78,9 +79,6 @@ export interface CreditHandlers {
   /** A page of the voids this node's payees countersigned (operators). */
   paidVoids: Handler<PaidVoidsRequest, PaidVoidsResponse>;
 }
-
-/** A receipt id: task id (at most 128), payer and payee node ids (64 each), two colons. */
-const MAX_RECEIPT_ID_CHARS = 258;
 
 /** A problem line quotes ids (at most 128 chars each); this bounds a damaged record's text too. */
 export const MAX_AUDIT_PROBLEM_CHARS = 512;
@@ -178,11 +176,11 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     acceptVoid: async (req, ctx) => announce(await deps.book.acceptVoid(req), ctx.trace),
     chainBlocks: (req) => deps.book.blocks(req.fromSeq, req.limit),
     paidVoids: async (req) => {
-      // A receipt id: a task id (128 at most) and two node ids, joined by colons.
-      if (req.afterReceiptId.length > MAX_RECEIPT_ID_CHARS || !/^[A-Za-z0-9._:-]*$/.test(req.afterReceiptId)) {
+      const after = req.afterReceiptId;
+      if (after !== '' && (after.length > MAX_RECEIPT_ID_LENGTH || !RECEIPT_ID_CHARS.test(after))) {
         throw new SwarmError(
           ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-          `after_receipt_id must be a receipt id (at most ${MAX_RECEIPT_ID_CHARS} of [A-Za-z0-9._:-]), got ${req.afterReceiptId.length} characters`,
+          `after_receipt_id must be a receipt id (at most ${MAX_RECEIPT_ID_LENGTH} of [A-Za-z0-9._:-]), got ${after.length} characters`,
         );
       }
       const page = await deps.book.paidVoids(req.afterReceiptId, req.limit);

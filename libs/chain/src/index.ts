@@ -45,6 +45,8 @@ export {
   MAX_SIGNED_RECEIPT_BYTES,
   MAX_SHARES,
   MAX_TASK_ID_LENGTH,
+  MAX_RECEIPT_ID_LENGTH,
+  RECEIPT_ID_CHARS,
 } from './receipt';
 export type { ReceiptFields, VerifyReceiptOptions } from './receipt';
 export { voidBreachWatch } from './void-breach';

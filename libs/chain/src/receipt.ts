@@ -20,6 +20,10 @@ export const MAX_SHARES = 64;
 /** As credit-svc's escrow ids (libs/credit MAX_ID_LENGTH and charset). */
 export const MAX_TASK_ID_LENGTH = 128;
 const TASK_ID = /^[A-Za-z0-9._:-]+$/;
+/** The longest receipt id (receiptIdOf): a task id and two 64-character node ids, joined by colons. */
+export const MAX_RECEIPT_ID_LENGTH = MAX_TASK_ID_LENGTH + 2 * 64 + 2;
+/** The characters a receipt id may hold: a task id's, which include the colons and the ids' hex. */
+export const RECEIPT_ID_CHARS = TASK_ID;
 const SHOWN_CHARS = 64;
 
 export interface ReceiptFields {
