@@ -52,7 +52,7 @@ const REFUSED_FOR_GOOD: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.ERROR_CODE_MALFORMED_MESSAGE,
 ]);
 
-export function refusedForGood(err: unknown): boolean {
+function refusedForGood(err: unknown): boolean {
   return err instanceof SwarmError && !err.retryable && REFUSED_FOR_GOOD.has(err.code);
 }
 
@@ -168,7 +168,8 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
 
   async function cancelVoids(payee: string, receipts: readonly PendingReceipt[]): Promise<void> {
     try {
-      for (const p of receipts) await book.cancelVoid(p.receiptId);
+      // Side by side, so that the ledger writes them in one synced batch (group commit), not one each.
+      await Promise.all(receipts.map((p) => book.cancelVoid(p.receiptId)));
       log.warn({ payee: payee.slice(0, 12), receipts: receipts.length }, 'payee predates voids; its receipts are sent again instead');
     } catch (err) {
       log.error({ err, payee: payee.slice(0, 12) }, 'could not stop asking voids of a payee that predates them');
