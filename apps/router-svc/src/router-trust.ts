@@ -1,35 +1,46 @@
 /**
  * The router's trust in other nodes (issue 14), around libs/scoring's TrustBook: every dispatch
  * attempt is recorded, the default selector reads it, providers convicted by a fork proof are left
- * out before a task names its payees, and two operator requests (observer key):
- * - `swarm.v1.router.report-fork`: a fork proof is verified (a bad one is refused and changes
- *   nothing), its node marked untrusted for good, and the proof kept on disk (fork-proofs.ts);
+ * out before a task names its payees, and three operator requests (observer key):
+ * - `swarm.v1.router.report-fork` and `report-void-breach`: a proof of misbehaviour is verified (a
+ *   bad one is refused and changes nothing), its node marked untrusted for good, and the proof kept
+ *   on disk (kept-proofs.ts);
  * - `swarm.v1.router.trust`: the nodes the router holds a trust for.
  * The proofs kept are loaded again at each start, so a conviction survives restarts.
  */
+import { join } from 'node:path';
 import type { Handler } from '@swarm/bus';
-import { encodeForkProof, MAX_FORK_PROOF_BYTES, verifyForkProof } from '@swarm/chain';
-import type { ReportForkRequest, ReportForkResponse, TrustRequest, TrustResponse } from '@swarm/contracts';
+import { encodeForkProof, encodeVoidBreachProof, MAX_FORK_PROOF_BYTES, MAX_VOID_BREACH_PROOF_BYTES, verifyForkProof, verifyVoidBreachProof } from '@swarm/chain';
+import type { ReportForkRequest, ReportForkResponse, ReportVoidBreachRequest, ReportVoidBreachResponse, TrustRequest, TrustResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { TaskPorts } from '@swarm/pipeline';
 import type { TrustBook } from '@swarm/scoring';
 import { DEFAULT_TRUST_RULES } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';
-import { keepForkProof, loadForkProofs } from './fork-proofs';
+import type { ProofKind } from './kept-proofs';
+import { FORK_PROOFS, keepProof, loadProofs, VOID_BREACH_PROOFS } from './kept-proofs';
 
 /** A ReportForkRequest is a ForkProof in one field: the proof's limit and the field's few bytes. */
 export const MAX_REPORT_FORK_BYTES = MAX_FORK_PROOF_BYTES + 16;
+/** The same for a ReportVoidBreachRequest. */
+export const MAX_REPORT_VOID_BREACH_BYTES = MAX_VOID_BREACH_PROOF_BYTES + 16;
 /** A TrustRequest is empty. */
 export const MAX_TRUST_REQUEST_BYTES = 256;
 /** Nodes one Trust answer lists (TrustResponse's bound): ~100 bytes each. */
 export const MAX_TRUST_LISTED = 1_000;
 
-/** Marks every node a kept proof convicts; answers how many were convicted and how many files were skipped. */
-export async function restoreConvictions(book: TrustBook, dir: string, log: Logger): Promise<{ convicted: number; skipped: number }> {
-  const { convicted, skipped } = await loadForkProofs(dir, log, DEFAULT_TRUST_RULES.maxUntrusted);
-  for (const c of convicted) book.distrust(c.nodeId);
-  return { convicted: new Set(convicted.map((c) => c.nodeId)).size, skipped };
+/**
+ * Marks every node a proof kept under `dataDir` convicts (fork and void breach proofs); answers how
+ * many nodes were convicted and how many files were skipped.
+ */
+export async function restoreConvictions(book: TrustBook, dataDir: string, log: Logger): Promise<{ convicted: number; skipped: number }> {
+  const max = DEFAULT_TRUST_RULES.maxUntrusted;
+  const forks = await loadProofs(FORK_PROOFS, join(dataDir, FORK_PROOFS.dir), log, max);
+  const breaches = await loadProofs(VOID_BREACH_PROOFS, join(dataDir, VOID_BREACH_PROOFS.dir), log, max);
+  const nodes = new Set([...forks.convicted, ...breaches.convicted].map((c) => c.nodeId));
+  for (const nodeId of nodes) book.distrust(nodeId);
+  return { convicted: nodes.size, skipped: forks.skipped + breaches.skipped };
 }
 
 /**
@@ -45,43 +56,65 @@ export function withoutUntrusted(ports: TaskPorts, book: Pick<TrustBook, 'isUntr
   };
 }
 
-export interface ReportForkDeps {
+export interface ReportDeps {
   readonly book: TrustBook;
-  /** Where proofs are kept: <data-dir>/router/fork-proofs. */
-  readonly dir: string;
+  /** The node's data dir: each kind of proof is kept in its own folder under the router's. */
+  readonly dataDir: string;
   /** This node: a proof against it is refused (its own executors are not judged by trust). */
   readonly nodeId: string;
 }
 
-export function reportForkHandler(deps: ReportForkDeps): Handler<ReportForkRequest, ReportForkResponse> {
+export function reportForkHandler(deps: ReportDeps): Handler<ReportForkRequest, ReportForkResponse> {
   return async (req, ctx) => {
     if (req.proof === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'a fork report needs a proof: two blocks one node signed with one seq');
     // A ChainRefusal (SWARM_INVALID_CHAIN, or PAYLOAD_TOO_LARGE / MALFORMED_MESSAGE for a block
     // that is not one) goes back as it is; nothing was changed.
     const evidence = verifyForkProof(req.proof);
-    const { nodeId, seq } = evidence;
-    if (nodeId === deps.nodeId) {
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-        `the proof convicts this node itself (seq ${seq}): its router does not distrust its own executors; keep the proof and look into this node's chain (swarm ledger)`,
-      );
-    }
-    const knownBefore = deps.book.isUntrusted(nodeId);
-    // Marked before the disk is touched: no task goes to it from now on, whatever the write does.
-    deps.book.distrust(nodeId);
-    let kept;
-    try {
-      kept = await keepForkProof(deps.dir, evidence, encodeForkProof(req.proof));
-    } catch (err) {
-      ctx.log.error({ err, nodeId, seq: String(seq), dir: deps.dir }, 'could not keep a fork proof');
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_INTERNAL,
-        `node ${nodeId} is untrusted until the router restarts, but its fork proof could not be kept in ${deps.dir}: ${(err as Error).message.slice(0, 200)}`,
-      );
-    }
-    if (!knownBefore) ctx.log.warn({ nodeId, seq: String(seq), kept }, 'node untrusted: a fork proof convicts it; no task goes to it again');
-    return { nodeId, seq, alreadyKnown: knownBefore || kept !== 'kept' };
+    const alreadyKnown = await convict(deps, ctx.log, FORK_PROOFS, evidence, encodeForkProof(req.proof), `seq ${evidence.seq}`);
+    return { nodeId: evidence.nodeId, seq: evidence.seq, alreadyKnown };
   };
+}
+
+export function reportVoidBreachHandler(deps: ReportDeps): Handler<ReportVoidBreachRequest, ReportVoidBreachResponse> {
+  return async (req, ctx) => {
+    if (req.proof === undefined)
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'a void breach report needs a proof: a countersigned void and the payee’s block holding its receipt');
+    // A ReceiptRefusal (the void) or a ChainRefusal (the block, or `not-a-breach`) goes back as it
+    // is; nothing was changed.
+    const evidence = verifyVoidBreachProof(req.proof);
+    const alreadyKnown = await convict(deps, ctx.log, VOID_BREACH_PROOFS, evidence, encodeVoidBreachProof(req.proof), `receipt ${evidence.receiptId.slice(0, 80)}`);
+    return { nodeId: evidence.nodeId, receiptId: evidence.receiptId, alreadyKnown };
+  };
+}
+
+/**
+ * Marks the node a verified proof convicts untrusted and keeps the proof; answers whether the
+ * router knew already. A proof against this node itself is refused.
+ */
+async function convict<E extends { readonly nodeId: string }>(deps: ReportDeps, log: Logger, kind: ProofKind<E>, evidence: E, bytes: Uint8Array, what: string): Promise<boolean> {
+  const { nodeId } = evidence;
+  if (nodeId === deps.nodeId) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      `the proof convicts this node itself (${what}): its router does not distrust its own executors; keep the proof and look into this node's chain (swarm ledger)`,
+    );
+  }
+  const knownBefore = deps.book.isUntrusted(nodeId);
+  // Marked before the disk is touched: no task goes to it from now on, whatever the write does.
+  deps.book.distrust(nodeId);
+  const dir = join(deps.dataDir, kind.dir);
+  let kept;
+  try {
+    kept = await keepProof(kind, dir, evidence, bytes);
+  } catch (err) {
+    log.error({ err, nodeId, dir }, `could not keep one of the ${kind.label}`);
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INTERNAL,
+      `node ${nodeId} is untrusted until the router restarts, but its proof could not be kept in ${dir}: ${(err as Error).message.slice(0, 200)}`,
+    );
+  }
+  if (!knownBefore) log.warn({ nodeId, proof: kind.extension, what, kept }, 'node untrusted: a proof convicts it; no task goes to it again');
+  return knownBefore || kept !== 'kept';
 }
 
 export function trustHandler(book: TrustBook, stopwatch: Stopwatch): Handler<TrustRequest, TrustResponse> {

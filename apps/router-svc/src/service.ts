@@ -5,6 +5,7 @@ import {
   ErrorCode,
   RouterHealth,
   RouterReportFork,
+  RouterReportVoidBreach,
   RouterSubmit,
   RouterSubmitAgent,
   RouterTask,
@@ -24,11 +25,19 @@ import { NO_TRACE } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { createBusPorts } from './bus-ports';
 import type { RouterConfig } from './config';
-import { FORK_PROOFS_DIR } from './fork-proofs';
 import { loadTrust, startTrustSaver, TRUST_FILE } from './trust-file';
 import type { SubmitDeps } from './handlers';
 import { statusHandler, submitHandler } from './handlers';
-import { MAX_REPORT_FORK_BYTES, MAX_TRUST_REQUEST_BYTES, reportForkHandler, restoreConvictions, trustHandler, withoutUntrusted } from './router-trust';
+import {
+  MAX_REPORT_FORK_BYTES,
+  MAX_REPORT_VOID_BREACH_BYTES,
+  MAX_TRUST_REQUEST_BYTES,
+  reportForkHandler,
+  reportVoidBreachHandler,
+  restoreConvictions,
+  trustHandler,
+  withoutUntrusted,
+} from './router-trust';
 import { agentTaskAccounts, nodeTaskAccounts } from './task-accounts';
 import { createVerifyPool } from './verify-pool';
 
@@ -86,9 +95,9 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   // <data-dir>/router/trust.json (trust-file.ts); convictions by fork proof are kept on disk too.
   // Both are restored before anything is dispatched.
   const trust = createTrustBook();
-  const forkProofsDir = join(config.dataDir, FORK_PROOFS_DIR);
-  const restored = await restoreConvictions(trust, forkProofsDir, log);
-  if (restored.convicted > 0 || restored.skipped > 0) log.info({ ...restored, dir: forkProofsDir }, 'untrusted nodes restored from the kept fork proofs');
+  const restored = await restoreConvictions(trust, config.dataDir, log);
+  if (restored.convicted > 0 || restored.skipped > 0)
+    log.info({ ...restored, dir: join(config.dataDir, 'router') }, 'untrusted nodes restored from the kept fork and void breach proofs');
   const trustPath = join(config.dataDir, TRUST_FILE);
   const kept = await loadTrust(trust, trustPath, { stopwatch, clock }, log);
   if (kept.restored > 0 || kept.skipped > 0) log.info({ ...kept, path: trustPath }, 'trust in other nodes restored');
@@ -217,7 +226,8 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   svc.serve(RouterTask, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: nodeAccounts, ledgerLookups }), statusOpts);
   svc.serve(RouterTaskAgent, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: agentAccounts, ledgerLookups }), statusOpts);
   // Operators' requests (the observer key): a fork proof against a node, and the trust list.
-  svc.serve(RouterReportFork, reportForkHandler({ book: trust, dir: forkProofsDir, nodeId }), { maxRequestBytes: MAX_REPORT_FORK_BYTES });
+  svc.serve(RouterReportFork, reportForkHandler({ book: trust, dataDir: config.dataDir, nodeId }), { maxRequestBytes: MAX_REPORT_FORK_BYTES });
+  svc.serve(RouterReportVoidBreach, reportVoidBreachHandler({ book: trust, dataDir: config.dataDir, nodeId }), { maxRequestBytes: MAX_REPORT_VOID_BREACH_BYTES });
   svc.serve(RouterTrust, trustHandler(trust, stopwatch), { maxRequestBytes: MAX_TRUST_REQUEST_BYTES });
   svc.serveHealth(RouterHealth, () => {
     const s = admission.stats();

@@ -11,8 +11,20 @@ import { Writable } from 'node:stream';
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
 import type { ChainSigner } from '@swarm/chain';
-import { chainRules, createGenesis, encodeForkProof, forkProofOf, verifyForkProof } from '@swarm/chain';
-import type { ForkProof } from '@swarm/contracts';
+import {
+  appendReceipt,
+  chainRules,
+  countersignReceipt,
+  countersignVoid,
+  createGenesis,
+  encodeForkProof,
+  forkProofOf,
+  makeReceipt,
+  makeVoid,
+  verifyForkProof,
+  verifyVoidBreachProof,
+} from '@swarm/chain';
+import type { ForkProof, VoidBreachProof } from '@swarm/contracts';
 import {
   CreditRefund,
   CreditReserve,
@@ -24,6 +36,7 @@ import {
   RegistryFindProviders,
   RouterHealth,
   RouterReportFork,
+  RouterReportVoidBreach,
   RouterSubmit,
   RouterTrust,
   SignedBlock,
@@ -66,6 +79,15 @@ function forkOf(signer: ChainSigner): ForkProof {
   const proof = forkProofOf(createGenesis(signer, RULES, AT).blocks[0], createGenesis(signer, RULES, AT + 1_000).blocks[0]);
   if (!proof) throw new Error('two different genesis blocks make a fork');
   return proof;
+}
+
+/** `payee` holds `payer`'s receipt as a RECEIPT_IN (seq 2) and countersigned the payer's void of it too. */
+function breachOf(payer: ChainSigner, payee: ChainSigner): VoidBreachProof {
+  const genesis = createGenesis(payee, RULES, AT);
+  const fields = { payeePublicKey: payee.publicKey, amount: 3n, taskId: 'task-1', taskHash: new Uint8Array(32).fill(1), resultHash: new Uint8Array(32).fill(2), atMs: AT + 1_000 };
+  const asked = makeReceipt({ ...fields, serveTicket: new Uint8Array(32).fill(7) }, payer);
+  const appended = appendReceipt(genesis.head, countersignReceipt(asked, payee), payee, RULES, { atMs: AT + 1_000, hasReceipt: () => false });
+  return { signedVoid: countersignVoid(makeVoid(asked, payer), payee), block: SignedBlock.decode(appended.blocks[0]) };
 }
 
 /** credit-svc and registry-svc as fakes, and the gateway of one remote provider that answers with signed results. */
@@ -170,7 +192,9 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     });
     await startRouter(createLogger({ service: 'router-svc', destination: sink }));
     expect(lines.filter((l) => l.includes('skipping a file among the kept fork proofs'))).toHaveLength(2);
-    expect(lines.some((l) => l.includes('untrusted nodes restored from the kept fork proofs') && l.includes('"convicted":1') && l.includes('"skipped":2'))).toBe(true);
+    expect(lines.some((l) => l.includes('untrusted nodes restored from the kept fork and void breach proofs') && l.includes('"convicted":1') && l.includes('"skipped":2'))).toBe(
+      true,
+    );
     expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: 0, verified: 0n, rejected: 0n, untrusted: true }]);
     expect(await swarmErrorOf(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 }))).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
     expect(fakes.state.remoteCalls).toBe(1);
@@ -202,5 +226,38 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     expect(await trustList()).toEqual(before);
     expect(await readdir(proofsDir()).catch(() => [])).toEqual(filesBefore);
     expect(before.some((n) => n.nodeId === stranger.nodeId || n.nodeId === self.nodeId)).toBe(false);
+  });
+
+  it('a void breach proof makes its payee untrusted for good and is kept; one that proves nothing changes nothing', async () => {
+    if (!router) await startRouter();
+    const payee = nodeKey();
+    const proof = breachOf(self, payee);
+    const { receiptId, receiptDigest } = verifyVoidBreachProof(proof);
+    const breachDir = join(home.path, 'router', 'void-breach-proofs');
+    // Refused first, changing nothing: the payer's signature of the void forged, a genesis for the block, none at all, one against this node.
+    const before = await trustList();
+    const forged = { ...proof, signedVoid: { ...proof.signedVoid!, payerSignature: new Uint8Array(64).fill(3) } };
+    expect(await swarmErrorOf(client.request(RouterReportVoidBreach, { proof: forged }))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT });
+    const genesisBlock = SignedBlock.decode(createGenesis(payee, RULES, AT).blocks[0]);
+    expect(await swarmErrorOf(client.request(RouterReportVoidBreach, { proof: { ...proof, block: genesisBlock } }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      message: expect.stringMatching(/not-a-breach/),
+    });
+    expect(await swarmErrorOf(client.request(RouterReportVoidBreach, {}))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+    expect(await swarmErrorOf(client.request(RouterReportVoidBreach, { proof: breachOf(payee, self) }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: expect.stringMatching(/convicts this node itself/),
+    });
+    expect(await trustList()).toEqual(before);
+    await expect(readdir(breachDir)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    expect(await client.request(RouterReportVoidBreach, { proof })).toEqual({ nodeId: payee.nodeId, receiptId, alreadyKnown: false });
+    expect(await client.request(RouterReportVoidBreach, { proof })).toEqual({ nodeId: payee.nodeId, receiptId, alreadyKnown: true });
+    expect(await readdir(breachDir)).toEqual([`${payee.nodeId}-${receiptDigest}.voidbreach`]);
+    expect((await trustList()).find((n) => n.nodeId === payee.nodeId)).toMatchObject({ untrusted: true, trust: 0 });
+    // Still so after a restart, from the kept proof.
+    await router?.stop();
+    await startRouter();
+    expect((await trustList()).find((n) => n.nodeId === payee.nodeId)).toMatchObject({ untrusted: true });
   });
 });

@@ -40,8 +40,8 @@ export interface AuditPagesOptions extends VerifyChainOptions {
   readonly pageLimit?: number;
   /** How many of the last entries to keep (DEFAULT_RECENT_ENTRIES). */
   readonly recentEntries?: number;
-  /** Told of every block once it is verified, in order (e.g. to look for receipts of interest). */
-  readonly onEntry?: (entry: ChainEntry) => void;
+  /** Told of every block once it is verified, in order, with its SignedBlock bytes (e.g. to look for receipts of interest). */
+  readonly onEntry?: (entry: ChainEntry, block: Uint8Array) => void;
 }
 
 export interface PagedChainAudit {
@@ -91,10 +91,11 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
     if (head !== undefined && last !== undefined) refuseForkAcrossPages(head, last, page.blocks[0]);
     const audit: ChainAudit =
       head === undefined ? verifyChain(page.blocks, rules, verifyOptions) : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), verifyOptions);
-    for (const entry of audit.entries) {
+    // One entry per block of the page, in order.
+    audit.entries.forEach((entry, i) => {
       if (entry.receipt) receiptIds.add(entry.receipt.receiptId);
-      onEntry?.(entry);
-    }
+      onEntry?.(entry, page.blocks[i]);
+    });
     recent = [...recent, ...audit.entries].slice(-recentEntries);
     head = audit.head;
     owed = audit.owed;

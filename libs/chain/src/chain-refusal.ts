@@ -99,7 +99,9 @@ export type ChainRefusalReason =
   /** A BURN that is not due, at the wrong boundary, or of the wrong amount. */
   | 'wrong-burn'
   /** A fork proof whose blocks are not two different blocks of one node with one seq. */
-  | 'not-a-fork';
+  | 'not-a-fork'
+  /** A void breach proof whose block is not its payee's RECEIPT_IN of the receipt voided. */
+  | 'not-a-breach';
 
 export class ChainRefusal extends SwarmError {
   constructor(

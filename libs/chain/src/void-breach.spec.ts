@@ -1,19 +1,25 @@
+import { ErrorCode, SignedBlock } from '@swarm/contracts';
 import { chainRules } from './chain-rules';
 import { testSwarm } from './test-fixtures/test-swarm';
 import { verifyChain } from './verify-chain';
 import { countersignVoid, makeVoid } from './void';
-import { voidBreachWatch } from './void-breach';
+import { encodeVoidBreachProof, MAX_VOID_BREACH_PROOF_BYTES, verifyVoidBreachProof, voidBreachWatch } from './void-breach';
 
 const AT = 1_700_000_000_000;
 
+/** Three nodes; b took a receipt of a's into its chain and also countersigned a's void of it. */
+function brokenWord() {
+  const swarm = testSwarm(3, chainRules(), AT);
+  const [a, b] = swarm.nodes;
+  const kept = swarm.pay(0, 1, 7n, 'task-kept', AT + 1_000);
+  const broken = countersignVoid(makeVoid({ ...kept, payeeSignature: new Uint8Array(0) }, a.signer), b.signer);
+  return { swarm, broken };
+}
+
 describe('void breaches', () => {
-  it("finds a payee's RECEIPT_IN of a receipt it countersigned a void of, and nothing else", () => {
-    const swarm = testSwarm(3, chainRules(), AT);
+  it("finds a payee's RECEIPT_IN of a receipt it countersigned a void of, with the proof, and nothing else", () => {
+    const { swarm, broken } = brokenWord();
     const [a, b, c] = swarm.nodes;
-    // b takes a receipt into its chain and also countersigns a's void of it: it broke its word.
-    const kept = swarm.pay(0, 1, 7n, 'task-kept', AT + 1_000);
-    const unsigned = { ...kept, payeeSignature: new Uint8Array(0) };
-    const broken = countersignVoid(makeVoid(unsigned, a.signer), b.signer);
     // A void honoured (its receipt never in b's chain), one only asked (not countersigned), and one of c's.
     const honoured = countersignVoid(makeVoid(swarm.receipt(0, 1, 3n, 'task-voided', AT + 2_000), a.signer), b.signer);
     const asked = makeVoid(swarm.receipt(0, 1, 4n, 'task-asked', AT + 3_000), a.signer);
@@ -22,11 +28,59 @@ describe('void breaches', () => {
     swarm.pay(0, 1, 2n, 'task-paid', AT + 5_000);
 
     const watch = voidBreachWatch(a.signer.nodeId, b.signer.nodeId, [broken, honoured, asked, cVoid]);
-    for (const entry of verifyChain(b.blocks, swarm.rules).entries) watch.onEntry(entry);
-    expect(watch.breaches()).toEqual([{ receiptId: `task-kept:${a.signer.nodeId}:${b.signer.nodeId}`, seq: 2n, amount: 7n, signedVoid: broken }]);
+    verifyChain(b.blocks, swarm.rules).entries.forEach((entry, i) => watch.onEntry(entry, b.blocks[i]));
+    const receiptId = `task-kept:${a.signer.nodeId}:${b.signer.nodeId}`;
+    expect(watch.breaches()).toEqual([{ receiptId, seq: 2n, amount: 7n, proof: { signedVoid: broken, block: SignedBlock.decode(b.blocks[1]) } }]);
+    // The proof convicts b, whoever checks it, decoded or as bytes from the wire.
+    const [{ proof }] = watch.breaches();
+    const evidence = { nodeId: b.signer.nodeId, payer: a.signer.nodeId, receiptId, seq: 2n, receiptDigest: expect.stringMatching(/^[0-9a-f]{64}$/) };
+    expect(verifyVoidBreachProof(proof)).toEqual(evidence);
+    expect(verifyVoidBreachProof(encodeVoidBreachProof(proof))).toEqual(evidence);
     // Watching another payee's chain for a's voids to b finds nothing.
     const other = voidBreachWatch(a.signer.nodeId, c.signer.nodeId, [broken]);
-    for (const entry of verifyChain(c.blocks, swarm.rules).entries) other.onEntry(entry);
+    verifyChain(c.blocks, swarm.rules).entries.forEach((entry, i) => other.onEntry(entry, c.blocks[i]));
     expect(other.breaches()).toEqual([]);
+  });
+
+  it('refuses a proof that proves nothing: each with its code, nothing decoded past a size limit', () => {
+    const { swarm, broken } = brokenWord();
+    const [a, b] = swarm.nodes;
+    const block = SignedBlock.decode(b.blocks[1]);
+    const refusal = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return { code: (err as { code: ErrorCode }).code, message: (err as Error).message };
+      }
+      throw new Error('expected a refusal');
+    };
+    const notABreach = { code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/not-a-breach/) };
+    // A void only the payer signed: the payee agreed to nothing.
+    expect(refusal(() => verifyVoidBreachProof({ signedVoid: { ...broken, payeeSignature: new Uint8Array(0) }, block }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+    });
+    // The payee's countersignature forged, or the block's signature.
+    expect(refusal(() => verifyVoidBreachProof({ signedVoid: { ...broken, payeeSignature: new Uint8Array(64).fill(1) }, block }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+    });
+    expect(refusal(() => verifyVoidBreachProof({ signedVoid: broken, block: { ...block, signature: new Uint8Array(64).fill(1) } }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      message: expect.stringMatching(/bad-signature/),
+    });
+    // The payer's RECEIPT_OUT of the same receipt, the payee's genesis, and the payee's RECEIPT_IN of another receipt.
+    expect(refusal(() => verifyVoidBreachProof({ signedVoid: broken, block: SignedBlock.decode(a.blocks[1]) }))).toEqual({
+      ...notABreach,
+      message: expect.stringMatching(/is a BLOCK_KIND_RECEIPT_OUT, not a RECEIPT_IN/),
+    });
+    expect(refusal(() => verifyVoidBreachProof({ signedVoid: broken, block: SignedBlock.decode(b.blocks[0]) }))).toMatchObject(notABreach);
+    swarm.pay(0, 1, 7n, 'task-other', AT + 2_000);
+    expect(refusal(() => verifyVoidBreachProof({ signedVoid: broken, block: SignedBlock.decode(b.blocks[2]) }))).toEqual({
+      ...notABreach,
+      message: expect.stringMatching(/holds another receipt than the one voided/),
+    });
+    expect(refusal(() => verifyVoidBreachProof({ signedVoid: broken }))).toMatchObject(notABreach);
+    expect(refusal(() => verifyVoidBreachProof({ block }))).toMatchObject(notABreach);
+    expect(refusal(() => verifyVoidBreachProof(new Uint8Array(MAX_VOID_BREACH_PROOF_BYTES + 1)))).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
+    expect(refusal(() => verifyVoidBreachProof(Uint8Array.of(0xff, 0xff, 0xff)))).toMatchObject({ code: ErrorCode.ERROR_CODE_MALFORMED_MESSAGE });
   });
 });

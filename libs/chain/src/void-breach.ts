@@ -2,27 +2,52 @@
  * A payee that breaks its word on a void (docs/chain.md "Voids"): it countersigned the payer's void
  * of a receipt and also holds that receipt, countersigned, as a RECEIPT_IN of its chain. Both carry
  * its signature, over the same receipt bytes, and cannot both hold; the payer, who keeps its voids,
- * finds them by auditing the payee's chain (`swarm ledger --peer`).
+ * finds them by auditing the payee's chain (`swarm ledger --peer`). The pair is a VoidBreachProof
+ * anyone can check, as a fork proof is: a node that verifies one stops trusting the payee.
  */
 import type { SignedVoid } from '@swarm/contracts';
-import { BlockKind } from '@swarm/contracts';
-import { hex, sha256 } from './signing';
+import { BlockKind, SignedBlock, VoidBreachProof } from '@swarm/contracts';
+import { MAX_SIGNED_BLOCK_BYTES, openBlock } from './block';
+import { ChainRefusal } from './chain-refusal';
+import { short } from './chain-rules';
+import { decodeEnvelope } from './receipt';
+import { hex, sameBytes, sha256 } from './signing';
 import type { ChainEntry } from './verify-chain';
-import { verifyVoid } from './void';
+import { MAX_SIGNED_VOID_BYTES, verifyVoid } from './void';
+
+/** A void, a block and two envelopes. */
+export const MAX_VOID_BREACH_PROOF_BYTES = MAX_SIGNED_VOID_BYTES + MAX_SIGNED_BLOCK_BYTES + 16;
 
 export interface VoidBreach {
   readonly receiptId: string;
   /** The block of the payee's chain that holds the voided receipt. */
   readonly seq: bigint;
   readonly amount: bigint;
-  readonly signedVoid: SignedVoid;
+  /** The countersigned void and that block: proof against the payee (verifyVoidBreachProof). */
+  readonly proof: VoidBreachProof;
+}
+
+/** Whom a void breach proof convicts, and for which receipt. */
+export interface VoidBreachEvidence {
+  /** The payee that broke its word. */
+  readonly nodeId: string;
+  readonly payer: string;
+  readonly receiptId: string;
+  /** Its block holding the receipt. */
+  readonly seq: bigint;
+  /** Hex sha256 of the receipt bytes (names the kept proof). */
+  readonly receiptDigest: string;
 }
 
 /**
  * Watches a payee's chain, block by block (auditChainPages' `onEntry`), for the receipts `payer`'s
  * countersigned voids void. Voids that do not verify, or are not `payer`'s to `payee`, are left out.
  */
-export function voidBreachWatch(payer: string, payee: string, voids: readonly SignedVoid[]): { onEntry: (entry: ChainEntry) => void; breaches: () => VoidBreach[] } {
+export function voidBreachWatch(
+  payer: string,
+  payee: string,
+  voids: readonly SignedVoid[],
+): { onEntry: (entry: ChainEntry, block: Uint8Array) => void; breaches: () => VoidBreach[] } {
   const byDigest = new Map<string, SignedVoid>();
   for (const v of voids) {
     try {
@@ -34,11 +59,41 @@ export function voidBreachWatch(payer: string, payee: string, voids: readonly Si
   }
   const found: VoidBreach[] = [];
   return {
-    onEntry(entry) {
+    onEntry(entry, block) {
       if (entry.kind !== BlockKind.BLOCK_KIND_RECEIPT_IN || !entry.receipt || entry.receipt.payer !== payer) return;
-      const v = byDigest.get(entry.receipt.digest);
-      if (v) found.push({ receiptId: entry.receipt.receiptId, seq: entry.seq, amount: entry.amount, signedVoid: v });
+      const signedVoid = byDigest.get(entry.receipt.digest);
+      if (signedVoid) found.push({ receiptId: entry.receipt.receiptId, seq: entry.seq, amount: entry.amount, proof: { signedVoid, block: SignedBlock.decode(block) } });
     },
     breaches: () => [...found],
   };
+}
+
+/**
+ * Checks a void breach proof (a decoded one, or its encoding from the wire) and says whom it
+ * convicts: the void's signatures, both (a ReceiptRefusal when one fails); the block's signature
+ * and every check a block passes alone (a ChainRefusal); then that the block is the payee's
+ * RECEIPT_IN of the very receipt bytes the void is of (`not-a-breach` otherwise).
+ */
+export function verifyVoidBreachProof(proof: VoidBreachProof | Uint8Array): VoidBreachEvidence {
+  const decoded = proof instanceof Uint8Array ? decodeEnvelope(proof, MAX_VOID_BREACH_PROOF_BYTES, VoidBreachProof, 'VoidBreachProof') : proof;
+  if (decoded.signedVoid === undefined || decoded.block === undefined) throw new ChainRefusal('not-a-breach', 'a void breach proof needs a countersigned void and a block');
+  const receipt = verifyVoid(decoded.signedVoid);
+  const opened = openBlock(SignedBlock.encode(decoded.block).finish());
+  const { block } = opened;
+  if (block.kind !== BlockKind.BLOCK_KIND_RECEIPT_IN) throw new ChainRefusal('not-a-breach', `block ${block.seq} is a ${BlockKind[block.kind]}, not a RECEIPT_IN`, block.seq);
+  if (block.nodeId !== receipt.payee)
+    throw new ChainRefusal('not-a-breach', `block ${block.seq} is of ${short(block.nodeId)}, not the void's payee ${short(receipt.payee)}`, block.seq);
+  if (block.receipt === undefined || !sameBytes(block.receipt.receipt, decoded.signedVoid.receipt))
+    throw new ChainRefusal('not-a-breach', `block ${block.seq} holds another receipt than the one voided`, block.seq);
+  return {
+    nodeId: receipt.payee,
+    payer: receipt.payer,
+    receiptId: receipt.receiptId,
+    seq: block.seq,
+    receiptDigest: opened.receiptDigest ?? hex(sha256(decoded.signedVoid.receipt)),
+  };
+}
+
+export function encodeVoidBreachProof(proof: VoidBreachProof): Uint8Array {
+  return VoidBreachProof.encode(proof).finish();
 }

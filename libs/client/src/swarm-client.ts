@@ -11,11 +11,13 @@ import type {
   ChainBlocksResponse,
   PaidVoidsResponse,
   ForkProof,
+  VoidBreachProof,
   HealthResponse,
   ListAgentsResponse,
   ListPeersResponse,
   ListSkillsResponse,
   ReportForkResponse,
+  ReportVoidBreachResponse,
   RevokeAgentResponse,
   ServiceName,
   SubmitTaskResponse,
@@ -36,6 +38,7 @@ import {
   HEALTH_BY_SERVICE,
   RegistryPeers,
   RouterReportFork,
+  RouterReportVoidBreach,
   RouterSubmit,
   RouterTask,
   RouterTrust,
@@ -69,7 +72,7 @@ export const CHAIN_PAGE_TIMEOUT_MS = 10_000;
  * (5 s each) after looking up its record.
  */
 export const PEER_CHAIN_PAGE_TIMEOUT_MS = 15_000;
-/** The router verifies a fork proof (two signatures) and writes it to disk before it answers. */
+/** The router verifies a fork or void breach proof (a few signatures) and writes it to disk before it answers. */
 export const REPORT_FORK_TIMEOUT_MS = 10_000;
 /** api-svc answers agent commands after credit-svc's transfers (each up to the bus's 5 s). */
 export const AGENT_ADMIN_TIMEOUT_MS = 15_000;
@@ -98,6 +101,11 @@ export interface SwarmClient {
    * has verified it, that node is untrusted there for good and never dispatched to. docs/chain.md.
    */
   reportFork(proof: ForkProof): Promise<ReportForkResponse>;
+  /**
+   * The same for a void breach proof: a payee that countersigned the void of a receipt it holds in
+   * its chain anyway (observer role). docs/chain.md "Voids".
+   */
+  reportVoidBreach(proof: VoidBreachProof): Promise<ReportVoidBreachResponse>;
   /** The router's trust in the nodes it knows, most trusted first (observer role). */
   trust(): Promise<TrustResponse>;
   /** What happened to a task, by its id or the idempotency key it was submitted with. */
@@ -162,6 +170,7 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     fetchChain: (peerNodeId, fromSeq, limit) => bus.request(GatewayFetchChain, { peerNodeId, fromSeq, limit }, { timeoutMs: PEER_CHAIN_PAGE_TIMEOUT_MS }),
     paidVoids: (afterReceiptId, limit) => bus.request(CreditPaidVoids, { afterReceiptId, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
     reportFork: (proof) => bus.request(RouterReportFork, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
+    reportVoidBreach: (proof) => bus.request(RouterReportVoidBreach, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
     trust: () => bus.request(RouterTrust, {}),
     task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '', account: '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),

@@ -9,6 +9,8 @@ export {
   TaskStatusResponse,
   ReportForkRequest,
   ReportForkResponse,
+  ReportVoidBreachRequest,
+  ReportVoidBreachResponse,
   TrustRequest,
   TrustResponse,
   NodeTrust,
@@ -84,7 +86,7 @@ export {
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
 export { NodeRecord, SignedNodeRecord, RecordSkill, NodeResources } from './gen/swarm/v1/record';
-export { Receipt, SignedReceipt, SignedVoid, ShapleyShare, BlockKind, ChainBlock, SignedBlock, ForkProof } from './gen/swarm/v1/chain';
+export { Receipt, SignedReceipt, SignedVoid, ShapleyShare, BlockKind, ChainBlock, SignedBlock, ForkProof, VoidBreachProof } from './gen/swarm/v1/chain';
 export {
   NodeInfoRequest,
   NodeInfoResponse,
@@ -117,6 +119,7 @@ export {
   RouterSubmitAgent,
   RouterTaskAgent,
   RouterReportFork,
+  RouterReportVoidBreach,
   RouterTrust,
   CreditReserve,
   CreditSettle,

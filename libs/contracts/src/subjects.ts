@@ -81,8 +81,9 @@ export const RouterTask = rpc('swarm.v1.router.task', RouterServiceDefinition, '
 /** An agent's task, paid from its own account: api-svc alone may send it (bus-roles.ts). */
 export const RouterSubmitAgent = rpc('swarm.v1.router.submit-agent', RouterServiceDefinition, 'submitAgentTask');
 export const RouterTaskAgent = rpc('swarm.v1.router.task-agent', RouterServiceDefinition, 'agentTaskStatus');
-/** A fork proof against a node, and the router's trust table: operators only (bus-roles.ts). */
+/** A fork or void breach proof against a node, and the router's trust table: operators only (bus-roles.ts). */
 export const RouterReportFork = rpc('swarm.v1.router.report-fork', RouterServiceDefinition, 'reportFork');
+export const RouterReportVoidBreach = rpc('swarm.v1.router.report-void-breach', RouterServiceDefinition, 'reportVoidBreach');
 export const RouterTrust = rpc('swarm.v1.router.trust', RouterServiceDefinition, 'trust');
 
 export const CreditReserve = rpc('swarm.v1.credit.reserve', CreditServiceDefinition, 'reserve');
@@ -171,6 +172,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   RouterSubmitAgent,
   RouterTaskAgent,
   RouterReportFork,
+  RouterReportVoidBreach,
   RouterTrust,
   CreditReserve,
   CreditSettle,

@@ -92,7 +92,7 @@ export interface ChainAuditInput {
   readonly maxBlocks?: number;
   readonly pageLimit?: number;
   /** Told of every verified block (the void breach watch). */
-  readonly onEntry?: (entry: ChainEntry) => void;
+  readonly onEntry?: (entry: ChainEntry, block: Uint8Array) => void;
 }
 
 /**

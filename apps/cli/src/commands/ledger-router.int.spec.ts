@@ -1,16 +1,17 @@
 /**
- * `swarm ledger --peer` telling the node's router of a fork, over a real nats-server: stand-ins for
- * gateway-svc (a peer's forked chain, built with @swarm/chain) and router-svc (RouterReportFork,
- * verifying the proof as the router does). The router's own handling is apps/router-svc's
- * trust.int.spec.ts.
+ * `swarm ledger --peer` telling the node's router of a fork or a broken void, over a real
+ * nats-server: stand-ins for gateway-svc (a peer's chain, built with @swarm/chain), credit-svc (the
+ * voids the node holds) and router-svc (RouterReportFork and RouterReportVoidBreach, verifying the
+ * proof as the router does). The router's own handling is apps/router-svc's trust.int.spec.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusService } from '@swarm/bus';
 import { startBusService } from '@swarm/bus';
-import { chainRules, verifyForkProof } from '@swarm/chain';
-import { ChainBlocksResponse, ErrorCode, GatewayFetchChain, RouterReportFork, SwarmError } from '@swarm/contracts';
+import { chainRules, countersignVoid, makeVoid, verifyForkProof, verifyVoidBreachProof } from '@swarm/chain';
+import type { SignedVoid } from '@swarm/contracts';
+import { ChainBlocksResponse, CreditPaidVoids, ErrorCode, GatewayFetchChain, RouterReportFork, RouterReportVoidBreach, SwarmError } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle } from '@swarm/testing';
 import { startNatsServer } from '@swarm/testing';
@@ -35,6 +36,7 @@ describe('swarm ledger --peer - a fork is reported to the node’s router', () =
   let swarm: TestNodes;
   let peer: string;
   let peerBlocks: Uint8Array[];
+  let paidVoids: SignedVoid[] = [];
   let routerAnswer: 'ok' | 'refuse';
   const reported: Array<{ nodeId: string; seq: bigint }> = [];
 
@@ -47,6 +49,8 @@ describe('swarm ledger --peer - a fork is reported to the node’s router', () =
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
     gateway = await startBusService({ nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.0', description: 'stand-in', nodeId: swarm.nodes[0].signer.nodeId });
+    // The voids this node holds, in one page.
+    gateway.serve(CreditPaidVoids, () => ({ voids: paidVoids, nextAfterReceiptId: '' }));
     gateway.serve(GatewayFetchChain, (req) => {
       const from = Number(req.fromSeq) - 1;
       return ChainBlocksResponse.fromPartial({ blocks: peerBlocks.slice(from, from + (req.limit || 1_000)), headSeq: BigInt(peerBlocks.length), nodeId: req.peerNodeId });
@@ -90,6 +94,13 @@ describe('swarm ledger --peer - a fork is reported to the node’s router', () =
       reported.push(evidence);
       return { ...evidence, alreadyKnown };
     });
+    router.serve(RouterReportVoidBreach, (req) => {
+      if (routerAnswer === 'refuse') throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'the disk is full');
+      const { nodeId, seq, receiptId } = verifyVoidBreachProof(req.proof!);
+      const alreadyKnown = reported.some((r) => r.nodeId === nodeId);
+      reported.push({ nodeId, seq });
+      return { nodeId, receiptId, alreadyKnown };
+    });
     await nc.flush();
   }
 
@@ -125,5 +136,31 @@ describe('swarm ledger --peer - a fork is reported to the node’s router', () =
     routerAnswer = 'refuse';
     expect(await failure(ledgerCommand({ nats: server.url, dataDir: home, peer }))).toMatchObject({ code: 'SWARM_AUDIT_FAILED', message: forkMessage() });
     expect(out).toContain("warning: the node's router could not be told of the fork (the disk is full)");
+  });
+
+  it('proves a peer that broke its word on a void to the router, which then distrusts it; a router that cannot be told is a warning', async () => {
+    await startRouter();
+    peerBlocks = [...swarm.nodes[1].blocks];
+    const [own, other] = swarm.nodes;
+    // task-0 is in the peer's chain (a RECEIPT_IN at seq 2), and the peer countersigned its void too.
+    paidVoids = [countersignVoid(makeVoid({ ...swarm.receipt(0, 2n, 'task-0', AT + 1_000), payeeSignature: new Uint8Array(0) }, own.signer), other.signer)];
+    try {
+      const broken = await failure(ledgerCommand({ nats: server.url, dataDir: home, peer }));
+      expect(broken).toMatchObject({ code: 'SWARM_AUDIT_FAILED', message: expect.stringMatching(/holds 1 receipt it voided at this node's request/) });
+      expect(reported).toEqual([{ nodeId: peer, seq: 2n }]);
+      expect(out).toContain(`router: node ${peer} is now untrusted (convicted by this proof); this node never dispatches to it again`);
+
+      out = '';
+      expect(await failure(ledgerCommand({ nats: server.url, dataDir: home, peer, json: true }))).toMatchObject({ code: 'SWARM_AUDIT_FAILED' });
+      expect(JSON.parse(out)).toMatchObject({ nodeId: peer, ok: true, voidBreaches: [{ seq: '2', amount: '2' }] });
+      expect(err).toContain(`router: node ${peer} is now untrusted (it already was)`);
+
+      out = '';
+      routerAnswer = 'refuse';
+      await failure(ledgerCommand({ nats: server.url, dataDir: home, peer }));
+      expect(out).toContain(`warning: the node's router could not be told of the broken void (the disk is full); it may still dispatch to ${peer}`);
+    } finally {
+      paidVoids = [];
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChainRules, FetchChainPage } from '@swarm/chain';
+import type { ChainRules, FetchChainPage, VoidBreach } from '@swarm/chain';
 import { chainRulesFromVars, voidBreachWatch } from '@swarm/chain';
 import { CHAIN_VARS, ConfigError, loadEnv } from '@swarm/config';
 import type { AuditResponse, SignedVoid } from '@swarm/contracts';
@@ -39,8 +39,8 @@ export interface LedgerOptions {
  * then its balances and last blocks. `--audit` adds credit-svc's replay of the ledger's entry log
  * (credit-svc is the only process that may read the ledger). Prints a table or one JSON document,
  * and exits 1 with SWARM_AUDIT_FAILED when either audit found a problem (a fork's proof is kept in
- * <data-dir>/chain-evidence, and a peer's is sent to the node's router, which then never dispatches
- * to that peer again); idle burns owed are a warning.
+ * <data-dir>/chain-evidence; a peer's fork or broken void is proven to the node's router, which then
+ * never dispatches to that peer again); idle burns owed are a warning.
  */
 export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   // The rules first: a bad variable is the operator's to fix before anything is asked of the node.
@@ -73,15 +73,16 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
       }),
     );
     // Breaches found in the pages that passed count even when a later page was refused.
-    const chain = watch ? { ...audited, voidBreaches: watch.breaches().map(({ receiptId, seq, amount }) => ({ receiptId, seq, amount })) } : audited;
-    const routerNote = await reportForkToRouter(client, chain);
+    const breaches = watch?.breaches() ?? [];
+    const chain = watch ? { ...audited, voidBreaches: breaches.map(({ receiptId, seq, amount }) => ({ receiptId, seq, amount })) } : audited;
+    const routerNotes = [await reportForkToRouter(client, chain), await reportVoidBreachToRouter(client, chain, breaches)];
     if (opts.json) printJson(ledger ? { ...(protoJson(AuditResponseCodec, ledger) as object), chain: chainReportJson(chain) } : chainReportJson(chain));
     else {
       if (ledger) printAudit(ledger);
       printChain(chain, ledger !== undefined);
     }
     // Beside the one JSON document, never inside it.
-    for (const note of [voidsNote, routerNote]) if (note) (opts.json ? process.stderr : process.stdout).write(`${note}\n`);
+    for (const note of [voidsNote, ...routerNotes]) if (note) (opts.json ? process.stderr : process.stdout).write(`${note}\n`);
     const failures = [ledger && !ledger.ok ? ledgerFailure(ledger) : undefined, chainFailure(chain)].filter((f): f is CliError => f !== undefined);
     if (failures.length > 0) throw new CliError('SWARM_AUDIT_FAILED', failures.map((f) => f.message).join('; and '));
   } finally {
@@ -101,12 +102,28 @@ const MAX_ROUTER_MESSAGE_CHARS = 300;
 async function reportForkToRouter(client: SwarmClient, report: ChainReport): Promise<string | undefined> {
   const file = report.refusal?.reason === 'fork' ? report.refusal.forkProofFile : '';
   if (!report.peer || file === '') return undefined;
+  return tellRouter('the fork', report.nodeId, async () => client.reportFork(ForkProof.decode(await readFile(file))));
+}
+
+/**
+ * A peer that broke its word on a void: the node's router is sent the first breach's proof (the
+ * countersigned void and the peer's block; one convicts) and stops trusting the peer, as for a fork.
+ * The proof needs no file here: this node's credit-svc keeps the void, so the audit finds it again.
+ */
+async function reportVoidBreachToRouter(client: SwarmClient, report: ChainReport, breaches: readonly VoidBreach[]): Promise<string | undefined> {
+  const [first] = breaches;
+  if (!report.peer || first === undefined) return undefined;
+  return tellRouter('the broken void', report.nodeId, () => client.reportVoidBreach(first.proof));
+}
+
+/** Sends one proof to the router; what to print about its answer, or about not reaching it. */
+async function tellRouter(what: string, nodeId: string, send: () => Promise<{ nodeId: string; alreadyKnown: boolean }>): Promise<string> {
   try {
-    const told = await client.reportFork(ForkProof.decode(await readFile(file)));
+    const told = await send();
     return `router: node ${told.nodeId} is now untrusted (${told.alreadyKnown ? 'it already was' : 'convicted by this proof'}); this node never dispatches to it again`;
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ROUTER_MESSAGE_CHARS);
-    return `warning: the node's router could not be told of the fork (${why}); it may still dispatch to ${report.nodeId}. Run this audit again to send the proof again`;
+    return `warning: the node's router could not be told of ${what} (${why}); it may still dispatch to ${nodeId}. Run this audit again to send the proof again`;
   }
 }
 

@@ -198,6 +198,20 @@ export interface ForkProof {
   second?: SignedBlock | undefined;
 }
 
+/**
+ * Proof that a payee broke its word on a void: it countersigned the payer's void of a receipt, and
+ * holds that same receipt (the same bytes) in a RECEIPT_IN block of its own chain. Both carry its
+ * signature and cannot both hold. A node that verifies one marks the payee untrusted and keeps it.
+ */
+export interface VoidBreachProof {
+  /** The void, signed by the receipt's payer and countersigned by its payee. */
+  signedVoid?:
+    | SignedVoid
+    | undefined;
+  /** The payee's RECEIPT_IN block holding the voided receipt. */
+  block?: SignedBlock | undefined;
+}
+
 function createBaseShapleyShare(): ShapleyShare {
   return { nodeId: "", sharePpm: 0 };
 }
@@ -1210,6 +1224,99 @@ export const ForkProof: MessageFns<ForkProof> = {
       : undefined;
     message.second = (object.second !== undefined && object.second !== null)
       ? SignedBlock.fromPartial(object.second)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseVoidBreachProof(): VoidBreachProof {
+  return { signedVoid: undefined, block: undefined };
+}
+
+export const VoidBreachProof: MessageFns<VoidBreachProof> = {
+  encode(message: VoidBreachProof, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedVoid !== undefined) {
+      SignedVoid.encode(message.signedVoid, writer.uint32(10).fork()).join();
+    }
+    if (message.block !== undefined) {
+      SignedBlock.encode(message.block, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VoidBreachProof {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVoidBreachProof();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedVoid = SignedVoid.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.block = SignedBlock.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VoidBreachProof {
+    return {
+      signedVoid: isSet(object.signedVoid)
+        ? SignedVoid.fromJSON(object.signedVoid)
+        : isSet(object.signed_void)
+        ? SignedVoid.fromJSON(object.signed_void)
+        : undefined,
+      block: isSet(object.block) ? SignedBlock.fromJSON(object.block) : undefined,
+    };
+  },
+
+  toJSON(message: VoidBreachProof): unknown {
+    const obj: any = {};
+    if (message.signedVoid !== undefined) {
+      obj.signedVoid = SignedVoid.toJSON(message.signedVoid);
+    }
+    if (message.block !== undefined) {
+      obj.block = SignedBlock.toJSON(message.block);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VoidBreachProof>): VoidBreachProof {
+    return VoidBreachProof.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VoidBreachProof>): VoidBreachProof {
+    const message = createBaseVoidBreachProof();
+    message.signedVoid = (object.signedVoid !== undefined && object.signedVoid !== null)
+      ? SignedVoid.fromPartial(object.signedVoid)
+      : undefined;
+    message.block = (object.block !== undefined && object.block !== null)
+      ? SignedBlock.fromPartial(object.block)
       : undefined;
     return message;
   },

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ForkProof } from "./chain";
+import { ForkProof, VoidBreachProof } from "./chain";
 import { HealthRequest, HealthResponse, SwarmError, Tensor } from "./common";
 
 export const protobufPackage = "swarm.v1";
@@ -274,6 +274,24 @@ export interface ReportForkResponse {
   alreadyKnown: boolean;
 }
 
+/**
+ * Proof that a payee countersigned the void of a receipt it holds in its chain anyway (docs/chain.md
+ * "Voids"), for the router to stop trusting that node.
+ */
+export interface ReportVoidBreachRequest {
+  proof?: VoidBreachProof | undefined;
+}
+
+/**
+ * The node the proof convicts, the receipt it voided and kept, and whether the router already knew
+ * the node was untrusted.
+ */
+export interface ReportVoidBreachResponse {
+  nodeId: string;
+  receiptId: string;
+  alreadyKnown: boolean;
+}
+
 /** How much the router trusts the nodes it has dispatched to (operators). */
 export interface TrustRequest {
 }
@@ -285,7 +303,7 @@ export interface NodeTrust {
   /** Verified and rejected attempts on it since the router started. */
   verified: bigint;
   rejected: bigint;
-  /** Convicted by a fork proof: never dispatched to again. */
+  /** Convicted by a fork proof or a void breach proof: never dispatched to again. */
   untrusted: boolean;
 }
 
@@ -2117,6 +2135,188 @@ export const ReportForkResponse: MessageFns<ReportForkResponse> = {
   },
 };
 
+function createBaseReportVoidBreachRequest(): ReportVoidBreachRequest {
+  return { proof: undefined };
+}
+
+export const ReportVoidBreachRequest: MessageFns<ReportVoidBreachRequest> = {
+  encode(message: ReportVoidBreachRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proof !== undefined) {
+      VoidBreachProof.encode(message.proof, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportVoidBreachRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportVoidBreachRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proof = VoidBreachProof.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportVoidBreachRequest {
+    return { proof: isSet(object.proof) ? VoidBreachProof.fromJSON(object.proof) : undefined };
+  },
+
+  toJSON(message: ReportVoidBreachRequest): unknown {
+    const obj: any = {};
+    if (message.proof !== undefined) {
+      obj.proof = VoidBreachProof.toJSON(message.proof);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportVoidBreachRequest>): ReportVoidBreachRequest {
+    return ReportVoidBreachRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportVoidBreachRequest>): ReportVoidBreachRequest {
+    const message = createBaseReportVoidBreachRequest();
+    message.proof = (object.proof !== undefined && object.proof !== null)
+      ? VoidBreachProof.fromPartial(object.proof)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReportVoidBreachResponse(): ReportVoidBreachResponse {
+  return { nodeId: "", receiptId: "", alreadyKnown: false };
+}
+
+export const ReportVoidBreachResponse: MessageFns<ReportVoidBreachResponse> = {
+  encode(message: ReportVoidBreachResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.receiptId !== "") {
+      writer.uint32(18).string(message.receiptId);
+    }
+    if (message.alreadyKnown !== false) {
+      writer.uint32(24).bool(message.alreadyKnown);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportVoidBreachResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportVoidBreachResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.receiptId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.alreadyKnown = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportVoidBreachResponse {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      receiptId: isSet(object.receiptId)
+        ? globalThis.String(object.receiptId)
+        : isSet(object.receipt_id)
+        ? globalThis.String(object.receipt_id)
+        : "",
+      alreadyKnown: isSet(object.alreadyKnown)
+        ? globalThis.Boolean(object.alreadyKnown)
+        : isSet(object.already_known)
+        ? globalThis.Boolean(object.already_known)
+        : false,
+    };
+  },
+
+  toJSON(message: ReportVoidBreachResponse): unknown {
+    const obj: any = {};
+    if (message.nodeId !== undefined) {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.receiptId !== undefined) {
+      obj.receiptId = message.receiptId;
+    }
+    if (message.alreadyKnown !== undefined) {
+      obj.alreadyKnown = message.alreadyKnown;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportVoidBreachResponse>): ReportVoidBreachResponse {
+    return ReportVoidBreachResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportVoidBreachResponse>): ReportVoidBreachResponse {
+    const message = createBaseReportVoidBreachResponse();
+    message.nodeId = object.nodeId ?? "";
+    message.receiptId = object.receiptId ?? "";
+    message.alreadyKnown = object.alreadyKnown ?? false;
+    return message;
+  },
+};
+
 function createBaseTrustRequest(): TrustRequest {
   return {};
 }
@@ -2432,6 +2632,18 @@ export const RouterServiceDefinition = {
       requestType: ReportForkRequest as typeof ReportForkRequest,
       requestStream: false,
       responseType: ReportForkResponse as typeof ReportForkResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * A void breach proof against a node (operators: `swarm ledger --peer` found one): the router
+     * never dispatches to it again.
+     */
+    reportVoidBreach: {
+      name: "ReportVoidBreach",
+      requestType: ReportVoidBreachRequest as typeof ReportVoidBreachRequest,
+      requestStream: false,
+      responseType: ReportVoidBreachResponse as typeof ReportVoidBreachResponse,
       responseStream: false,
       options: {},
     },
