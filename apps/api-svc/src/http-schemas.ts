@@ -138,6 +138,9 @@ export const TaskResult = Type.Object(
     ),
     shards: Type.Optional(Type.Array(ShardResult, { description: 'a sharded task (shards >= 2): who computed each row block' })),
     replayed: Type.Optional(Type.Boolean({ description: 'true: the recorded answer of an earlier submit with the same idempotency key; not run or charged again' })),
+    placementNote: Type.Optional(
+      Type.String({ description: "why the task ran where it did when the usual choice was not open (e.g. only on the node's own executors); absent otherwise" }),
+    ),
   },
   { additionalProperties: false, $id: 'TaskResult' },
 );

@@ -96,6 +96,7 @@ describe('task result - JSON', () => {
       contributions: [],
       shards: [],
       replayed: false,
+      placementNote: '',
     };
     expect(taskResultJson(res, 'json')).toMatchObject({ outputs: [{ name: 'c', shape: [2], data: [0.5, -1] }], cost: '7', refunded: '1', settlement: 'TASK_STATE_PAID' });
     expect(taskResultJson(res, 'base64').outputs[0]).toEqual({ name: 'c', shape: [2], dataBase64: f32([0.5, -1]) });
@@ -110,5 +111,8 @@ describe('task result - JSON', () => {
     expect(taskResultJson(res, 'json')).not.toHaveProperty('shards');
     const shard = { index: 0, rowStart: 0, rowEnd: 2, providerId: 'p', executorId: 'e', attempts: 2, share: 1, executeMs: 3 };
     expect(taskResultJson({ ...res, shards: [shard] }, 'json').shards).toEqual([shard]);
+    // Said only when there is something to say.
+    expect(taskResultJson(res, 'json')).not.toHaveProperty('placementNote');
+    expect(taskResultJson({ ...res, placementNote: 'ran here only' }, 'json').placementNote).toBe('ran here only');
   });
 });

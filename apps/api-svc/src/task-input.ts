@@ -167,6 +167,7 @@ export function taskResultJson(res: SubmitTaskResponse, encoding: 'json' | 'base
     settlement: TaskState[res.settlement] ?? 'TASK_STATE_UNSPECIFIED',
     settlementNote: res.settlementNote,
     ...(res.replayed ? { replayed: true } : {}),
+    ...(res.placementNote ? { placementNote: res.placementNote } : {}),
     timing: {
       escrowMs: res.timing?.escrowMs ?? 0,
       executeMs: res.timing?.executeMs ?? 0,

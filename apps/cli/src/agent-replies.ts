@@ -65,6 +65,7 @@ export function resultReply(r: TaskResult): SubmitTaskResponse {
     contributions,
     shards: (r.shards ?? []).map((s) => ({ ...s })),
     replayed: r.replayed ?? false,
+    placementNote: r.placementNote ?? '',
   };
 }
 

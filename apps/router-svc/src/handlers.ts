@@ -220,6 +220,7 @@ function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
     contributions: out.contributions.map((c) => ({ ...c })),
     shards: out.shards.map((s) => ({ ...s })),
     replayed: false,
+    placementNote: out.placementNote,
   };
 }
 

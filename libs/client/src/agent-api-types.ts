@@ -114,6 +114,8 @@ export interface TaskResult {
   readonly shards?: readonly TaskShard[];
   /** True when this is the recorded answer of an earlier submit with the same idempotency key (not run or charged again); absent otherwise. */
   readonly replayed?: boolean;
+  /** Why the task ran where it did when the usual choice was not open (e.g. only on the node's own executors); absent otherwise. */
+  readonly placementNote?: string;
 }
 
 /** Who computed one row block of a sharded matmul (shards >= 2). */

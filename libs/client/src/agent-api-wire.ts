@@ -177,6 +177,7 @@ export function resultFromJson(body: unknown): TaskResult {
     ...(o['contributions'] === undefined ? {} : { contributions: arr(o, 'contributions', 'result').map((c, i) => contributionFromJson(c, `result.contributions[${i}]`)) }),
     ...(o['shards'] === undefined ? {} : { shards: arr(o, 'shards', 'result').map((s, i) => shardFromJson(s, `result.shards[${i}]`)) }),
     ...(o['replayed'] === undefined ? {} : { replayed: bool(o, 'replayed', 'result') }),
+    ...(o['placementNote'] === undefined ? {} : { placementNote: str(o, 'placementNote', 'result') }),
   };
 }
 

@@ -26,6 +26,7 @@ export function resultJson(r: TaskResult): JsonObject {
     settlement: r.settlement,
     settlementNote: r.settlementNote,
     timing: { ...r.timing },
+    ...(r.placementNote === undefined ? {} : { placementNote: r.placementNote }),
   };
 }
 

@@ -72,7 +72,7 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
       `redundancy ${replicas} needs ${replicas} different provider nodes of ${req.skill}; the registry found ${payees.length} (on this node and its peers); nothing was reserved`,
     );
   }
-  const { run, escrowMs, executeMs } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, started: task.started }, signal, () =>
+  const { run, escrowMs, executeMs, placementNote } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, started: task.started }, signal, () =>
     dispatchReplicas(c, limits, task, found, new Set(payees), signal),
   );
   const verdicts = judgeReplicas(getSkill(req.skill), task.inputs, run.results);
@@ -130,6 +130,7 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
     timing: { escrowMs, executeMs, verifyMs: run.verifyMs, settleMs: now - settleStart, totalMs: now - task.started },
     contributions,
     shards: [],
+    placementNote,
   };
 }
 

@@ -8,6 +8,7 @@ import type { Verdict } from '@swarm/skills';
 import fc from 'fast-check';
 import type { RouterComponents } from './run-task';
 import { ATTEMPT_MIN_MS, DEFAULT_ROUTER_LIMITS, runTask } from './run-task';
+import { LOCAL_ONLY_NOTE } from './settlement';
 import type { ExecutionResult, Payout, ResultVerifier, TaskPorts, TaskRequest } from './task-types';
 
 const START_MS = 1_000;
@@ -293,7 +294,7 @@ describe('pipeline - sharded matmul', () => {
       `settle t1 node-a:${PRICE}`,
     ]);
     expect(new Set(executes(calls).map((c) => c.split(' ')[1]))).toEqual(new Set(['node-a']));
-    expect(out).toMatchObject({ settlement: 'paid', cost: PRICE, providerId: 'node-a' });
+    expect(out).toMatchObject({ settlement: 'paid', cost: PRICE, providerId: 'node-a', placementNote: LOCAL_ONLY_NOTE });
     expect(Array.from(fromTensor(out.outputs[0]).data)).toEqual(Array.from(PRODUCT));
     expect(ledger.closes).toBe(1);
   });

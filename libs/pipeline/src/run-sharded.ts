@@ -84,7 +84,7 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
   }
   // A new node whose chain cannot pledge the task to others runs every block on its own executors.
   const local = payeesOf(found.filter((cand) => cand.local));
-  const { run, escrowMs, executeMs } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, local, started: task.started }, signal, (named) =>
+  const { run, escrowMs, executeMs, placementNote } = await reserveAndDispatch(c, req, { expiresAtMs: task.expiresAtMs, payees, local, started: task.started }, signal, (named) =>
     dispatchShards(c, limits, task, found, new Set(named), signal),
   );
   const verified = run.verified.filter((r): r is BlockResult => r !== undefined);
@@ -154,6 +154,7 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
     timing: { escrowMs, executeMs, verifyMs: run.verifyMs, settleMs: now - settleStart, totalMs: now - task.started },
     contributions,
     shards,
+    placementNote,
   };
 }
 

@@ -7,6 +7,7 @@ import type { AttemptReport, Candidate, CandidateSelector, SelectionTask } from 
 import type { RouterComponents } from './run-task';
 import { ESCROW_MAX_PAYEES } from './payees';
 import { attemptTimeoutMs, DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS, SETTLE_MARGIN_MS } from './run-task';
+import { LOCAL_ONLY_NOTE } from './settlement';
 import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
 
 /** An in-memory ledger and executor: records every call so tests can check what moved. */
@@ -649,7 +650,7 @@ describe('pipeline - runTask payees and remote candidates', () => {
     const out = await runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal());
     expect(payees).toEqual([['node-b', 'node-a'], ['node-a']]);
     expect(sentTo).toEqual(['node-a']);
-    expect(out).toMatchObject({ providerId: 'node-a', cost: 1n });
+    expect(out).toMatchObject({ providerId: 'node-a', cost: 1n, placementNote: LOCAL_ONLY_NOTE });
     expect(calls).toEqual([`reserve t1 payer 1 until ${EXPIRES}`, 'settle t1 node-a 1']);
   });
 

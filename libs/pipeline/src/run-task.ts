@@ -32,7 +32,7 @@ import { replicasOf, runReplicated } from './run-replicated';
 import { runSharded } from './run-sharded';
 import { shardsOf } from './shard-split';
 import type { Settled } from './settlement';
-import { chargeUntil, refundQuietly, reserveNamingPayees, settleUntilExpiry } from './settlement';
+import { chargeUntil, placementNoteOf, refundQuietly, reserveNamingPayees, settleUntilExpiry } from './settlement';
 import type { AttemptRecord, DecodedInputs, ExecutionResult, ResultVerifier, Sleep, TaskOutcome, TaskPorts, TaskRequest } from './task-types';
 import { ChargeNotServed, payeeKeysOf } from './task-types';
 
@@ -207,7 +207,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
       c.chargeGate?.end(req.account, charge.outcome);
     }
   }
-  const { discovery, payees } = await reserveNaming(c, req, expiresAtMs, found);
+  const { discovery, payees, placementNote } = await reserveNaming(c, req, expiresAtMs, found);
   const escrowMs = watch.now() - started;
 
   let result: Verified;
@@ -222,7 +222,7 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
 
   const settleStart = watch.now();
   const settled = await settleReserved(c, limits, req, result, price, expiresAtMs, settleSignal);
-  return verifiedOutcome(req, result, dispatch, settled, { started, escrowMs, settleStart, now: watch.now() });
+  return { ...verifiedOutcome(req, result, dispatch, settled, { started, escrowMs, settleStart, now: watch.now() }), placementNote };
 }
 
 /**
@@ -272,6 +272,7 @@ function verifiedOutcome(
     timing: { escrowMs: t.escrowMs, executeMs: dispatch.executeMs, verifyMs: dispatch.verifyMs, settleMs: t.now - t.settleStart, totalMs: t.now - t.started },
     contributions: [],
     shards: [],
+    placementNote: '',
   };
 }
 
@@ -347,12 +348,17 @@ type Discovery = { readonly candidates: readonly Candidate[] } | { readonly erro
  * alone when the chain cannot pledge it to others (reserveNamingPayees); then the task runs only
  * among those, with no failover to other nodes.
  */
-async function reserveNaming(c: RouterComponents, req: TaskRequest, expiresAtMs: number, found: Discovery): Promise<{ discovery: Discovery; payees: string[] }> {
+async function reserveNaming(
+  c: RouterComponents,
+  req: TaskRequest,
+  expiresAtMs: number,
+  found: Discovery,
+): Promise<{ discovery: Discovery; payees: string[]; placementNote: string }> {
   const candidates = 'candidates' in found ? found.candidates : [];
   const payees = payeesOf(candidates);
   const named = await reserveNamingPayees(c, req, expiresAtMs, payees, payeesOf(candidates.filter((cand) => cand.local)));
-  if (named === payees) return { discovery: found, payees };
-  return { discovery: { candidates: candidates.filter((cand) => named.includes(cand.nodeId)) }, payees: [...named] };
+  if (named === payees) return { discovery: found, payees, placementNote: '' };
+  return { discovery: { candidates: candidates.filter((cand) => named.includes(cand.nodeId)) }, payees: [...named], placementNote: placementNoteOf(named, payees) };
 }
 
 async function discover(ports: TaskPorts, skill: string, signal: AbortSignal): Promise<Discovery> {

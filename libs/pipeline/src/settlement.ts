@@ -51,6 +51,15 @@ export async function reserveNamingPayees(
   }
 }
 
+/** A task's placement note when its escrow could name only this node's own executors (reserveNamingPayees fell back). */
+export const LOCAL_ONLY_NOTE =
+  "ran on this node's own executors only: this node's chain could not pledge the task to another node (most of a new node's grant stays locked until it first serves another node; swarm ledger shows it)";
+
+/** LOCAL_ONLY_NOTE when the escrow names fewer payees than were found (the local fallback), else empty. */
+export function placementNoteOf(named: readonly string[], found: readonly string[]): string {
+  return named.length < found.length ? LOCAL_ONLY_NOTE : '';
+}
+
 /**
  * The escrow of a multi-provider task (run-replicated.ts, run-sharded.ts): reserves it for
  * `payees` (or `local` alone, reserveNamingPayees), then runs `dispatch` with the payees it names.
@@ -64,7 +73,7 @@ export async function reserveAndDispatch<R>(
   escrow: { readonly expiresAtMs: number; readonly payees: readonly string[]; readonly local?: readonly string[]; readonly started: number },
   signal: AbortSignal,
   dispatch: (payees: readonly string[]) => Promise<R>,
-): Promise<{ run: R; escrowMs: number; executeMs: number }> {
+): Promise<{ run: R; escrowMs: number; executeMs: number; placementNote: string }> {
   const watch = c.stopwatch ?? c.clock;
   const named = await reserveNamingPayees(c, req, escrow.expiresAtMs, escrow.payees, escrow.local);
   const escrowMs = watch.now() - escrow.started;
@@ -80,7 +89,7 @@ export async function reserveAndDispatch<R>(
     await refundQuietly(c.ports, req.taskId);
     throw signal.reason;
   }
-  return { run, escrowMs, executeMs: watch.now() - dispatchStart };
+  return { run, escrowMs, executeMs: watch.now() - dispatchStart, placementNote: placementNoteOf(named, escrow.payees) };
 }
 
 /**

@@ -173,6 +173,8 @@ export interface TaskOutcome {
   readonly contributions: readonly Contribution[];
   /** One per row block of a sharded task, in row order (shards >= 2; else empty). */
   readonly shards: readonly ShardRecord[];
+  /** Why it ran where it did when the usual choice was not open (settlement.ts LOCAL_ONLY_NOTE); else empty. */
+  readonly placementNote: string;
 }
 
 /** Who computed one row block of a sharded matmul (task.proto ShardResult). */

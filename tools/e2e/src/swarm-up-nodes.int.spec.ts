@@ -105,7 +105,12 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     // new node's chain may pledge to other nodes (its starter allowance), so node 1 runs it itself.
     const hinted = await runCli(['submit', '--skill', 'matmul', '--size', '512', ...at, '--json']);
     expect({ code: hinted.code, stderr: /^error .*/m.exec(hinted.stderr)?.[0] }).toEqual({ code: 0, stderr: undefined });
-    expect(JSON.parse(hinted.stdout)).toMatchObject({ providerId: nodes[0]?.nodeId, settlement: 'TASK_STATE_PAID' });
+    // And says why it did not go to another node.
+    expect(JSON.parse(hinted.stdout)).toMatchObject({
+      providerId: nodes[0]?.nodeId,
+      settlement: 'TASK_STATE_PAID',
+      placementNote: expect.stringMatching(/^ran on this node's own executors only: this node's chain could not pledge the task to another node/),
+    });
 
     // A node that is not running: the usual SWARM_NO_NODE, as JSON too.
     const none = await runCli(['peers', ...at, '--node', '4', '--json']);

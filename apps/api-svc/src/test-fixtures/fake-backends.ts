@@ -142,6 +142,7 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
         contributions: fakeContributions(req.redundancy, cost),
         shards: [],
         replayed: false,
+        placementNote: '',
       };
     },
     { maxRequestBytes: 16 * 1024 * 1024 },

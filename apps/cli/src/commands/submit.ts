@@ -214,6 +214,7 @@ export function printResult(res: SubmitTaskResponse): void {
   printTable([
     ['task', res.taskId],
     ...(res.replayed ? [['replayed', 'the answer an earlier submit with this --key got: not run or charged again'] as [string, string]] : []),
+    ...(res.placementNote ? [['placement', res.placementNote] as [string, string]] : []),
     ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),
     ['result', res.outputs.map(preview).join('\n')],
     ['verified by', res.verification],

@@ -212,6 +212,12 @@ export interface SubmitTaskResponse {
    * task was not run or charged again.
    */
   replayed: boolean;
+  /**
+   * Why the task ran where it did when the router could not make its usual choice, e.g. only on this
+   * node's own executors because this node's chain could not pledge the task to another node; empty
+   * otherwise.
+   */
+  placementNote: string;
 }
 
 /** Who computed one row block of a sharded matmul, and what it earned. */
@@ -1075,6 +1081,7 @@ function createBaseSubmitTaskResponse(): SubmitTaskResponse {
     contributions: [],
     shards: [],
     replayed: false,
+    placementNote: "",
   };
 }
 
@@ -1133,6 +1140,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     }
     if (message.replayed !== false) {
       writer.uint32(128).bool(message.replayed);
+    }
+    if (message.placementNote !== "") {
+      writer.uint32(138).string(message.placementNote);
     }
     return writer;
   },
@@ -1278,6 +1288,14 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
             message.replayed = reader.bool();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.placementNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1328,6 +1346,11 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
         ? object.shards.map((e: any) => ShardResult.fromJSON(e))
         : [],
       replayed: isSet(object.replayed) ? globalThis.Boolean(object.replayed) : false,
+      placementNote: isSet(object.placementNote)
+        ? globalThis.String(object.placementNote)
+        : isSet(object.placement_note)
+        ? globalThis.String(object.placement_note)
+        : "",
     };
   },
 
@@ -1381,6 +1404,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     if (message.replayed !== undefined) {
       obj.replayed = message.replayed;
     }
+    if (message.placementNote !== undefined) {
+      obj.placementNote = message.placementNote;
+    }
     return obj;
   },
 
@@ -1407,6 +1433,7 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     message.contributions = object.contributions?.map((e) => Contribution.fromPartial(e)) || [];
     message.shards = object.shards?.map((e) => ShardResult.fromPartial(e)) || [];
     message.replayed = object.replayed ?? false;
+    message.placementNote = object.placementNote ?? "";
     return message;
   },
 };
