@@ -86,10 +86,18 @@ describe('router - kept proofs of misbehaviour', () => {
     await writeFile(join(dir, `${forker.nodeId}-${'0'.repeat(64)}.voidbreach`), encodeForkProof(forkOf(forker)));
     const other = forkOf(nodeKey());
     await keepProof(FORK_PROOFS, join(home.path, FORK_PROOFS.dir), verifyForkProof(other), encodeForkProof(other));
+    // A second proof against the same payee (another receipt): the cap counts nodes, not files.
+    const again = breachOf(payer, cheat, 'task-2');
+    await keepProof(VOID_BREACH_PROOFS, dir, verifyVoidBreachProof(again), encodeVoidBreachProof(again));
+    expect((await loadProofs(VOID_BREACH_PROOFS, dir, silentLogger(), 1)).convicted).toHaveLength(2);
+    // A proof against this node itself, copied in from elsewhere, is not applied here.
+    const self = nodeKey();
+    const mine = forkOf(self);
+    await keepProof(FORK_PROOFS, join(home.path, FORK_PROOFS.dir), verifyForkProof(mine), encodeForkProof(mine));
 
     const book = createTrustBook();
-    expect(await restoreConvictions(book, home.path, silentLogger())).toEqual({ convicted: 2, skipped: 1 });
-    expect([cheat.nodeId, verifyForkProof(other).nodeId, forker.nodeId, payer.nodeId].map((id) => book.isUntrusted(id))).toEqual([true, true, false, false]);
+    expect(await restoreConvictions(book, home.path, silentLogger(), self.nodeId)).toEqual({ convicted: 2, skipped: 2 });
+    expect([cheat.nodeId, verifyForkProof(other).nodeId, forker.nodeId, payer.nodeId, self.nodeId].map((id) => book.isUntrusted(id))).toEqual([true, true, false, false, false]);
   });
 
   it('loads nothing from a folder that does not exist, removes temporary files, skips what is not a proof of its name, reads at most `max`', async () => {
@@ -110,7 +118,7 @@ describe('router - kept proofs of misbehaviour', () => {
     expect((await loadProofs(FORK_PROOFS, dir, silentLogger(), 1)).convicted).toHaveLength(1);
 
     const book = createTrustBook();
-    expect(await restoreConvictions(book, home.path, silentLogger())).toEqual({ convicted: 2, skipped: 2 });
+    expect(await restoreConvictions(book, home.path, silentLogger(), cheat.nodeId)).toEqual({ convicted: 2, skipped: 2 });
     expect(others.map((k) => book.isUntrusted(k.nodeId))).toEqual([true, true]);
     expect(book.isUntrusted(cheat.nodeId)).toBe(false);
   });

@@ -84,8 +84,8 @@ export interface LoadedProofs<E> {
 }
 
 /**
- * Every proof of `kind` kept in `dir` (none when it does not exist), at most `max` of them (beyond:
- * logged, not read). Temporary files a crash left behind are removed.
+ * Every proof of `kind` kept in `dir` (none when it does not exist), until they convict `max` nodes
+ * (beyond: logged, not read). Temporary files a crash left behind are removed.
  */
 export async function loadProofs<E extends { readonly nodeId: string }>(kind: ProofKind<E>, dir: string, log: Logger, max: number): Promise<LoadedProofs<E>> {
   let names: string[];
@@ -98,6 +98,8 @@ export async function loadProofs<E extends { readonly nodeId: string }>(kind: Pr
   const proofFile = new RegExp(`^([0-9a-f]{64})-(${kind.namePattern})\\.${kind.extension}$`);
   const temporaryFile = new RegExp(`\\.${kind.extension}\\.\\d+-[0-9a-f]{8}\\.tmp$`);
   const convicted: E[] = [];
+  // The bound is on nodes, as the trust book's: many proofs against one node count once.
+  const nodes = new Set<string>();
   let skipped = 0;
   for (const name of names.sort()) {
     const file = join(dir, name);
@@ -105,11 +107,13 @@ export async function loadProofs<E extends { readonly nodeId: string }>(kind: Pr
       await rm(file, { force: true });
       continue;
     }
-    if (convicted.length >= max) {
+    const named = proofFile.exec(name);
+    if (nodes.size >= max && !(named && nodes.has(named[1]))) {
       log.warn({ dir, max }, `more kept ${kind.label} than untrusted marks the router holds; the rest were not read`);
       break;
     }
-    const why = await proofProblem(kind, file, proofFile.exec(name), convicted);
+    const why = await proofProblem(kind, file, named, convicted);
+    if (why === undefined) nodes.add(convicted[convicted.length - 1].nodeId);
     if (why !== undefined) {
       skipped += 1;
       log.warn({ file: name.slice(0, 160), why }, `skipping a file among the kept ${kind.label}`);

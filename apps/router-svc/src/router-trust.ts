@@ -34,13 +34,20 @@ export const MAX_TRUST_LISTED = 1_000;
  * Marks every node a proof kept under `dataDir` convicts (fork and void breach proofs); answers how
  * many nodes were convicted and how many files were skipped.
  */
-export async function restoreConvictions(book: TrustBook, dataDir: string, log: Logger): Promise<{ convicted: number; skipped: number }> {
+export async function restoreConvictions(book: TrustBook, dataDir: string, log: Logger, self: string): Promise<{ convicted: number; skipped: number }> {
   const max = DEFAULT_TRUST_RULES.maxUntrusted;
   const forks = await loadProofs(FORK_PROOFS, join(dataDir, FORK_PROOFS.dir), log, max);
   const breaches = await loadProofs(VOID_BREACH_PROOFS, join(dataDir, VOID_BREACH_PROOFS.dir), log, max);
   const nodes = new Set([...forks.convicted, ...breaches.convicted].map((c) => c.nodeId));
+  // As a report of one is refused: a proof against this node (copied in from elsewhere) would
+  // leave its own executors out of every task.
+  let skipped = forks.skipped + breaches.skipped;
+  if (nodes.delete(self)) {
+    skipped += 1;
+    log.warn({ nodeId: self }, 'kept proofs convict this node itself: not applied here (its router does not distrust its own executors); look into its chain');
+  }
   for (const nodeId of nodes) book.distrust(nodeId);
-  return { convicted: nodes.size, skipped: forks.skipped + breaches.skipped };
+  return { convicted: nodes.size, skipped };
 }
 
 /**
@@ -69,8 +76,10 @@ export function reportForkHandler(deps: ReportDeps): Handler<ReportForkRequest, 
     if (req.proof === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'a fork report needs a proof: two blocks one node signed with one seq');
     // A ChainRefusal (SWARM_INVALID_CHAIN, or PAYLOAD_TOO_LARGE / MALFORMED_MESSAGE for a block
     // that is not one) goes back as it is; nothing was changed.
-    const evidence = verifyForkProof(req.proof);
-    const alreadyKnown = await convict(deps, ctx.log, FORK_PROOFS, evidence, encodeForkProof(req.proof), `seq ${evidence.seq}`);
+    // Verified as the very bytes kept, so the proof read back at the next start passes alike.
+    const bytes = encodeForkProof(req.proof);
+    const evidence = verifyForkProof(bytes);
+    const alreadyKnown = await convict(deps, ctx.log, FORK_PROOFS, evidence, bytes, `seq ${evidence.seq}`);
     return { nodeId: evidence.nodeId, seq: evidence.seq, alreadyKnown };
   };
 }
@@ -81,8 +90,9 @@ export function reportVoidBreachHandler(deps: ReportDeps): Handler<ReportVoidBre
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'a void breach report needs a proof: a countersigned void and the payee’s block holding its receipt');
     // A ReceiptRefusal (the void) or a ChainRefusal (the block, or `not-a-breach`) goes back as it
     // is; nothing was changed.
-    const evidence = verifyVoidBreachProof(req.proof);
-    const alreadyKnown = await convict(deps, ctx.log, VOID_BREACH_PROOFS, evidence, encodeVoidBreachProof(req.proof), `receipt ${evidence.receiptId.slice(0, 80)}`);
+    const bytes = encodeVoidBreachProof(req.proof);
+    const evidence = verifyVoidBreachProof(bytes);
+    const alreadyKnown = await convict(deps, ctx.log, VOID_BREACH_PROOFS, evidence, bytes, `receipt ${evidence.receiptId.slice(0, 80)}`);
     return { nodeId: evidence.nodeId, receiptId: evidence.receiptId, alreadyKnown };
   };
 }

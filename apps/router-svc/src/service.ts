@@ -95,7 +95,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   // <data-dir>/router/trust.json (trust-file.ts); convictions by fork proof are kept on disk too.
   // Both are restored before anything is dispatched.
   const trust = createTrustBook();
-  const restored = await restoreConvictions(trust, config.dataDir, log);
+  const restored = await restoreConvictions(trust, config.dataDir, log, nodeId);
   if (restored.convicted > 0 || restored.skipped > 0)
     log.info({ ...restored, dir: join(config.dataDir, 'router') }, 'untrusted nodes restored from the kept fork and void breach proofs');
   const trustPath = join(config.dataDir, TRUST_FILE);

@@ -32,7 +32,8 @@ export function forkProofOf(a: Uint8Array, b: Uint8Array): ForkProof | undefined
 
 /** Checks a fork proof (a decoded one, or its encoding from the wire) and says whom it convicts. Throws a ChainRefusal. */
 export function verifyForkProof(proof: ForkProof | Uint8Array): ForkEvidence {
-  const decoded = proof instanceof Uint8Array ? decodeForkProof(proof) : proof;
+  // Judged as its encoding, as it is kept: a proof passes or fails alike off the wire and from a file.
+  const decoded = decodeForkProof(proof instanceof Uint8Array ? proof : encodeForkProof(proof));
   if (decoded.first === undefined || decoded.second === undefined) throw new ChainRefusal('not-a-fork', 'a fork proof needs two blocks');
   const first = openSignedBlock(SignedBlock.encode(decoded.first).finish());
   const second = openSignedBlock(SignedBlock.encode(decoded.second).finish());

@@ -81,6 +81,10 @@ describe('void breaches', () => {
     expect(refusal(() => verifyVoidBreachProof({ signedVoid: broken }))).toMatchObject(notABreach);
     expect(refusal(() => verifyVoidBreachProof({ block }))).toMatchObject(notABreach);
     expect(refusal(() => verifyVoidBreachProof(new Uint8Array(MAX_VOID_BREACH_PROOF_BYTES + 1)))).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
+    // A decoded proof is judged as its encoding: a field padded past the bound is refused off the
+    // wire as it would be from a file (no proof passes live and fails when read back).
+    const padded = { signedVoid: { ...broken, receiptSignature: new Uint8Array(MAX_VOID_BREACH_PROOF_BYTES) }, block };
+    expect(refusal(() => verifyVoidBreachProof(padded))).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
     expect(refusal(() => verifyVoidBreachProof(Uint8Array.of(0xff, 0xff, 0xff)))).toMatchObject({ code: ErrorCode.ERROR_CODE_MALFORMED_MESSAGE });
   });
 });

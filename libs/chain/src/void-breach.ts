@@ -75,7 +75,10 @@ export function voidBreachWatch(
  * RECEIPT_IN of the very receipt bytes the void is of (`not-a-breach` otherwise).
  */
 export function verifyVoidBreachProof(proof: VoidBreachProof | Uint8Array): VoidBreachEvidence {
-  const decoded = proof instanceof Uint8Array ? decodeEnvelope(proof, MAX_VOID_BREACH_PROOF_BYTES, VoidBreachProof, 'VoidBreachProof') : proof;
+  // Always judged as its encoding, so a proof checked off the wire and the same proof read back
+  // from a file pass or fail alike (the size bound included: no field may pad it past it).
+  const bytes = proof instanceof Uint8Array ? proof : encodeVoidBreachProof(proof);
+  const decoded = decodeEnvelope(bytes, MAX_VOID_BREACH_PROOF_BYTES, VoidBreachProof, 'VoidBreachProof');
   if (decoded.signedVoid === undefined || decoded.block === undefined) throw new ChainRefusal('not-a-breach', 'a void breach proof needs a countersigned void and a block');
   const receipt = verifyVoid(decoded.signedVoid);
   const opened = openBlock(SignedBlock.encode(decoded.block).finish());
