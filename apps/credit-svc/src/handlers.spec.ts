@@ -32,6 +32,7 @@ function noChainBook(): ChainBook {
     acceptVoid: unused,
     completeVoid: unused,
     paidVoids: unused,
+    reinstateVoided: unused,
     pending: unused,
     blocks: unused,
     appendDueBurns: unused,

@@ -6,6 +6,8 @@ import type {
   AcceptVoidResponse,
   PaidVoidsRequest,
   PaidVoidsResponse,
+  ReinstateVoidedRequest,
+  ReinstateVoidedResponse,
   AuditRequest,
   AuditResponse,
   BalanceRequest,
@@ -78,6 +80,8 @@ export interface CreditHandlers {
   chainBlocks: Handler<ChainBlocksRequest, ChainBlocksResponse>;
   /** A page of the voids this node's payees countersigned (operators). */
   paidVoids: Handler<PaidVoidsRequest, PaidVoidsResponse>;
+  /** A void breach proof against a payee (operators): the voided receipt is paid after all, once. */
+  reinstateVoided: Handler<ReinstateVoidedRequest, ReinstateVoidedResponse>;
 }
 
 /** A problem line quotes ids (at most 128 chars each); this bounds a damaged record's text too. */
@@ -185,6 +189,13 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
       }
       const page = await deps.book.paidVoids(req.afterReceiptId, req.limit);
       return { voids: page.voids, nextAfterReceiptId: page.nextAfterId };
+    },
+    reinstateVoided: async (req, ctx) => {
+      if (!req.proof) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'proof is required: a void breach proof against one of this node’s payees');
+      const done = announce(await deps.book.reinstateVoided(req.proof), ctx.trace);
+      if (!done.alreadyReinstated)
+        log.warn({ receiptId: done.receiptId.slice(0, 120), amount: String(done.amount) }, 'voided receipt paid after all: its payee kept it in its chain');
+      return done;
     },
     audit: () =>
       (auditing ??= audit().finally(() => {

@@ -7,7 +7,7 @@
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService, toWire } from '@swarm/bus';
-import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain } from '@swarm/chain';
+import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain, voidedReceipt } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import {
   CreditAcceptReceipt,
@@ -17,12 +17,14 @@ import {
   CreditChainBlocks,
   CreditHealth,
   CreditPaidVoids,
+  CreditReinstateVoided,
   CreditReserve,
   CreditSettle,
   ErrorCode,
   GatewayDeliverReceipts,
   GatewayVoidReceipts,
   Receipt,
+  SignedBlock,
   SwarmError,
 } from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
@@ -30,7 +32,7 @@ import type { NodeIdentity } from '@swarm/identity';
 import { loadOrCreateIdentity } from '@swarm/identity';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, tempDir, waitFor } from '@swarm/testing';
+import { startNatsServer, swarmErrorOf, tempDir, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { existsSync } from 'node:fs';
@@ -274,6 +276,40 @@ describe('credit-svc - receipts between two nodes', () => {
     expect(await a.bus.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
     const after = checkCrossChain([await chainOf(a), await chainOf(b)]);
     expect(after).toMatchObject({ receipts: before.receipts, total: before.total });
+  });
+
+  it('pays a voided receipt after all when its payee kept it anyway (a void breach proof): both chains hold it, the sum is back, once', async () => {
+    const [a, b] = sides;
+    const before = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    refusedForGood.add('task-broken');
+    await pay('task-broken', 15n);
+    const voided = await waitFor(async () => {
+      const kept = await a.bus.request(CreditPaidVoids, { afterReceiptId: '', limit: 0 });
+      return kept.voids.find((v) => Receipt.decode(v.receipt).taskId === 'task-broken');
+    });
+    // b countersigned the void (its gateway found no ticket of its own), then takes the receipt
+    // anyway when it is sent by hand: it broke its word, and 15 more are in the chains than issued.
+    await b.bus.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.identity.nodeId });
+    const broken = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    expect(broken.total).toBe(before.total + 15n);
+    const bBlocks = (await b.bus.request(CreditChainBlocks, { fromSeq: await headSeq(b), limit: 1 })).blocks;
+    const proof = { signedVoid: voided, block: SignedBlock.decode(bBlocks[0]) };
+    const aSeq = await headSeq(a);
+
+    // A proof that proves nothing (b's genesis for the block) changes nothing.
+    const genesis = SignedBlock.decode((await b.bus.request(CreditChainBlocks, { fromSeq: 1n, limit: 1 })).blocks[0]);
+    expect(await swarmErrorOf(a.bus.request(CreditReinstateVoided, { proof: { ...proof, block: genesis } }))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+    expect(await swarmErrorOf(a.bus.request(CreditReinstateVoided, {}))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+    expect(await headSeq(a)).toBe(aSeq);
+
+    const done = await a.bus.request(CreditReinstateVoided, { proof });
+    expect(done).toEqual({ receiptId: Receipt.decode(voided.receipt).receiptId, amount: 15n, alreadyReinstated: false });
+    expect(await headSeq(a)).toBe(aSeq + 1n);
+    const after = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    expect(after).toMatchObject({ receipts: broken.receipts, total: before.total, problemCount: before.problemCount });
+    expect(await a.bus.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
+    expect(await a.bus.request(CreditReinstateVoided, { proof })).toMatchObject({ alreadyReinstated: true });
+    expect(await headSeq(a)).toBe(aSeq + 1n);
   });
 });
 

@@ -12,6 +12,7 @@ import {
   CreditFundAgent,
   CreditHealth,
   CreditPaidVoids,
+  CreditReinstateVoided,
   CreditRefund,
   CreditReserve,
   CreditSettle,
@@ -24,6 +25,7 @@ import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding
 import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { ChainSigner } from '@swarm/chain';
+import { MAX_VOID_BREACH_PROOF_BYTES } from '@swarm/chain';
 import { loadOrCreateIdentity, writeFileOnce } from '@swarm/identity';
 import type { Logger, TraceContext } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -51,6 +53,8 @@ export const MAX_CREDIT_REQUEST_BYTES = 1024;
 export const MAX_SETTLE_REQUEST_BYTES = 8192;
 /** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id; a void (MAX_SIGNED_VOID_BYTES, 8,408) with the sender's id and a flag. */
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
+/** A ReinstateVoidedRequest is a VoidBreachProof in one field. */
+export const MAX_REINSTATE_REQUEST_BYTES = MAX_VOID_BREACH_PROOF_BYTES + 16;
 /**
  * The gateway may try two addresses of the peer, with a registry lookup between (10 s + 3.5 s +
  * 10 s, ledger-batch.ts in gateway-svc); this leaves it room to answer. Voids go the same way.
@@ -156,6 +160,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditAcceptVoid, handlers.acceptVoid, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
   bus.serve(CreditChainBlocks, handlers.chainBlocks, opts);
   bus.serve(CreditPaidVoids, handlers.paidVoids, opts);
+  bus.serve(CreditReinstateVoided, handlers.reinstateVoided, { maxRequestBytes: MAX_REINSTATE_REQUEST_BYTES });
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
   bus.serveHealth(CreditHealth, () => {
     const failing = outbox.failing();

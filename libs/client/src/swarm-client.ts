@@ -18,6 +18,7 @@ import type {
   ListSkillsResponse,
   ReportForkResponse,
   ReportVoidBreachResponse,
+  ReinstateVoidedResponse,
   RevokeAgentResponse,
   ServiceName,
   SubmitTaskResponse,
@@ -31,6 +32,7 @@ import {
   CreditAudit,
   CreditChainBlocks,
   CreditPaidVoids,
+  CreditReinstateVoided,
   ErrorCode,
   CreditBalance,
   ExecutorSkills,
@@ -106,6 +108,11 @@ export interface SwarmClient {
    * its chain anyway (observer role). docs/chain.md "Voids".
    */
   reportVoidBreach(proof: VoidBreachProof): Promise<ReportVoidBreachResponse>;
+  /**
+   * Has this node's credit-svc pay a voided receipt after all, its payee having kept it in its chain
+   * (observer role): both chains then hold it. docs/chain.md "Voids".
+   */
+  reinstateVoided(proof: VoidBreachProof): Promise<ReinstateVoidedResponse>;
   /** The router's trust in the nodes it knows, most trusted first (observer role). */
   trust(): Promise<TrustResponse>;
   /** What happened to a task, by its id or the idempotency key it was submitted with. */
@@ -171,6 +178,7 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     paidVoids: (afterReceiptId, limit) => bus.request(CreditPaidVoids, { afterReceiptId, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
     reportFork: (proof) => bus.request(RouterReportFork, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
     reportVoidBreach: (proof) => bus.request(RouterReportVoidBreach, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
+    reinstateVoided: (proof) => bus.request(CreditReinstateVoided, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
     trust: () => bus.request(RouterTrust, {}),
     task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '', account: '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),

@@ -43,6 +43,7 @@ import {
   CreditChainBlocks,
   CreditCharge,
   CreditPaidVoids,
+  CreditReinstateVoided,
   CreditDefundAgent,
   CreditEscrow,
   CreditFundAgent,
@@ -207,6 +208,7 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       CreditEscrow.subject,
       CreditChainBlocks.subject,
       CreditPaidVoids.subject,
+      CreditReinstateVoided.subject,
       GatewayFetchChain.subject,
       // The peers this node knows: `swarm ledger --peer` takes the first characters of one's id.
       RegistryPeers.subject,

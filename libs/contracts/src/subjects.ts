@@ -107,6 +107,8 @@ export const CreditAcceptReceipt = rpc('swarm.v1.credit.accept-receipt', CreditS
 export const CreditAcceptVoid = rpc('swarm.v1.credit.accept-void', CreditServiceDefinition, 'acceptVoid');
 /** A page of the voids this node's payees countersigned: operators auditing a payee (`swarm ledger --peer`). */
 export const CreditPaidVoids = rpc('swarm.v1.credit.paid-voids', CreditServiceDefinition, 'paidVoids');
+/** A void breach proof against a payee: the receipt is paid after all (operators, `swarm ledger --peer`). */
+export const CreditReinstateVoided = rpc('swarm.v1.credit.reinstate-voided', CreditServiceDefinition, 'reinstateVoided');
 /** A page of this node's chain: gateway-svc for auditing peers, operators for `swarm ledger`. */
 export const CreditChainBlocks = rpc('swarm.v1.credit.chain-blocks', CreditServiceDefinition, 'chainBlocks');
 
@@ -189,6 +191,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditAcceptVoid,
   CreditChainBlocks,
   CreditPaidVoids,
+  CreditReinstateVoided,
   ExecutorExecute,
   ExecutorSkills,
   ExecutorHealth,

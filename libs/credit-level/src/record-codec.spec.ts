@@ -106,6 +106,12 @@ describe('record codec - round trips', () => {
     expect(decodeEntry(encodeEntry(e))).toEqual(e);
   });
 
+  it('round-trips a REINSTATE entry, storing the kind by name', () => {
+    const e: LedgerEntry = { seq: 6n, kind: EntryKind.ENTRY_KIND_REINSTATE, escrowId: 'task-1:payer:peer', fromAccount: 'node', toAccount: 'peer', amount: 34n, atMs: 8n };
+    expect(encodeEntry(e)).toContain('"kind":"REINSTATE"');
+    expect(decodeEntry(encodeEntry(e))).toEqual(e);
+  });
+
   it('orders log keys by seq', () => {
     expect(seqKey(9n) < seqKey(10n)).toBe(true);
     expect(seqKey(MAX_UINT64)).toHaveLength(20);

@@ -39,6 +39,7 @@ const KIND_NAMES: ReadonlyMap<EntryKind, string> = new Map([
   [EntryKind.ENTRY_KIND_RECEIPT_IN, 'RECEIPT_IN'],
   // Still format 3: a build from before voids refuses a log holding one as corrupt rather than misreading it.
   [EntryKind.ENTRY_KIND_VOID, 'VOID'],
+  [EntryKind.ENTRY_KIND_REINSTATE, 'REINSTATE'],
 ]);
 const KINDS_BY_NAME: ReadonlyMap<string, EntryKind> = new Map([...KIND_NAMES].map(([k, v]) => [v, k]));
 const ESCROW_STATES: ReadonlySet<string> = new Set<EscrowState>(['open', 'settled', 'refunded']);

@@ -38,9 +38,20 @@ import {
   rememberingSignatureCheck,
   sameBytes,
   verifyReceipt,
+  verifyVoidBreachProof,
 } from '@swarm/chain';
-import type { AcceptReceiptRequest, AcceptVoidRequest, AcceptVoidResponse, ChainBlocksResponse, SettleRequest, SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
+import type {
+  AcceptReceiptRequest,
+  AcceptVoidRequest,
+  AcceptVoidResponse,
+  ChainBlocksResponse,
+  ReinstateVoidedResponse,
+  SettleRequest,
+  SignedReceipt,
+  SignedVoid,
+  VoidBreachProof,
+} from '@swarm/contracts';
+import { chainPageLimit, ErrorCode, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
 import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
@@ -49,7 +60,7 @@ import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
 import { paidOut } from './ledger-records';
 import type { Change, Stamp } from './ledger-rules';
-import { receiptInRule } from './ledger-rules';
+import { receiptInRule, reinstateRule } from './ledger-rules';
 import type { SideWrite } from './ledger-store';
 import type { RecordView } from './staged-batch';
 import type { Voided } from './void-book';
@@ -123,6 +134,15 @@ export interface ChainBook {
    * released, and a VOID ledger entry takes back what the payee's account here holds of its amount.
    */
   completeVoid(countersigned: SignedVoid): Promise<Committed<bigint>>;
+  /**
+   * A void breach proof against one of this node's payees (it countersigned the void of a receipt
+   * and holds the receipt in its chain anyway): the receipt is paid after all, appended as
+   * RECEIPT_OUT (taken from the payee's block, countersigned) with a REINSTATE ledger entry that
+   * returns its amount from the node's account to the payee's, so both chains hold it again. Once:
+   * the same proof again answers `alreadyReinstated`. INSUFFICIENT_CREDIT, nothing changed, while
+   * the chain or the node's account cannot pay it.
+   */
+  reinstateVoided(proof: VoidBreachProof): Promise<Committed<ReinstateVoidedResponse>>;
   /** A page of the voids this node's payees countersigned (PaidVoidsRequest), in receipt id order. */
   paidVoids(afterId: string, limit: number): Promise<{ voids: SignedVoid[]; nextAfterId: string }>;
   /** Up to `limit` receipts in the outbox, in receipt id order, after `afterId` when given. */
@@ -234,27 +254,31 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       }
       if (delta === 0n) return writes;
       const pledged = pledgedIn(view);
-      const after = pledged + delta;
-      if (delta > 0n) {
-        const head = headIn(view);
-        const { available, locked } = head.balances;
-        // An idle burn falling due before these receipts are appended takes from `available` what
-        // `locked` cannot cover: room is kept for the next one within an epoch, so a receipt the
-        // payee has already countersigned can still be appended (a payee down for longer is not).
-        const burn = dueBurn(head, rules);
-        const margin = burn && burn.atMs <= BigInt(clock.now()) + BigInt(rules.epochMs) && burn.amount > locked ? burn.amount - locked : 0n;
-        if (after + margin > available) {
-          const room = available > pledged + margin ? available - pledged - margin : 0n;
-          throw new SwarmError(
-            ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
-            `this node's chain can pay other nodes ${room} more, and this needs ${delta} (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
-              (margin > 0n ? `, ${margin} kept for the idle burn due` : '') +
-              (locked > 0n ? `, ${locked} locked until this node is first paid by another node for serving it, by a receipt in its chain)` : ')'),
-          );
-        }
-      }
-      return [...writes, metaUintWrite(PLEDGED_KEY, after)];
+      if (delta > 0n) requireRoom(view, pledged, delta);
+      return [...writes, metaUintWrite(PLEDGED_KEY, pledged + delta)];
     },
+  };
+
+  /**
+   * Refuses (INSUFFICIENT_CREDIT) `more` to pay other nodes beyond what the chain may: its
+   * `available` less what is `pledged`. An idle burn falling due before the receipts are appended
+   * takes from `available` what `locked` cannot cover: room is kept for the next one within an
+   * epoch, so a receipt the payee has already countersigned can still be appended (a payee down for
+   * longer is not).
+   */
+  const requireRoom = (view: Pick<View, 'side'>, pledged: bigint, more: bigint): void => {
+    const head = headIn(view);
+    const { available, locked } = head.balances;
+    const burn = dueBurn(head, rules);
+    const margin = burn && burn.atMs <= BigInt(clock.now()) + BigInt(rules.epochMs) && burn.amount > locked ? burn.amount - locked : 0n;
+    if (pledged + more + margin <= available) return;
+    const room = available > pledged + margin ? available - pledged - margin : 0n;
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+      `this node's chain can pay other nodes ${room} more, and this needs ${more} (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
+        (margin > 0n ? `, ${margin} kept for the idle burn due` : '') +
+        (locked > 0n ? `, ${locked} locked until this node is first paid by another node for serving it, by a receipt in its chain)` : ')'),
+    );
   };
 
   /** A receipt not yet in the chain, countersigned, appended as RECEIPT_IN and credited: the change, or its refusal. */
@@ -384,6 +408,36 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           { space: 'void', key: receipt.receiptId, value: undefined },
           metaUintWrite(PLEDGED_KEY, pledgedIn(view) - receipt.amount),
         ]);
+      });
+    },
+    async reinstateVoided(proof) {
+      const l = opened();
+      // The proof holds: the payee signed the void and holds the receipt (its block). Its receipt
+      // must be this node's own, and the block's copy is the countersigned receipt to append.
+      const evidence = verifyVoidBreachProof(proof);
+      if (evidence.payer !== nodeId) throw invalid(`the voided receipt is paid by ${evidence.payer.slice(0, 12)}, not by this node`);
+      const countersigned = openBlock(SignedBlock.encode(proof.block ?? SignedBlock.fromPartial({})).finish(), checkSignature).block.receipt;
+      if (!countersigned) throw invalid('the proof holds no receipt');
+      const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId, checkSignature });
+      const id = receipt.receiptId;
+      const answer = (alreadyReinstated: boolean) => ({ receiptId: id, amount: receipt.amount, alreadyReinstated });
+      return l.run((view, at) => {
+        const stored = storedReceipt(view, id);
+        if (stored) {
+          if (!sameBytes(stored.receipt, countersigned.receipt)) throw invalid(`receipt ${id.slice(0, 80)} is in this chain with other contents`);
+          return sideOnly(answer(true), []);
+        }
+        const kept = view.side('void', id);
+        const agreed = kept && decodeSignedVoid(kept);
+        if (!agreed || agreed.payeeSignature.length === 0 || !sameBytes(agreed.receipt, countersigned.receipt)) {
+          throw invalid(`this node holds no void of receipt ${id.slice(0, 80)} its payee agreed to: only such a receipt is paid after all`);
+        }
+        // Appended now, not pledged: it must fit beside every pledge already made.
+        requireRoom(view, pledgedIn(view), receipt.amount);
+        const before = headIn(view);
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (r) => view.side('receipt', r) !== undefined, checkSignature });
+        const back = reinstateRule(init.nodeAccount, view.account(init.nodeAccount), receipt.payee, view.account(receipt.payee), receipt, at);
+        return { ...back, result: answer(false), side: chainWrites(before, appended.blocks, appended.head, id) };
       });
     },
     startVoid: (receiptId) => voids.start(opened(), receiptId),

@@ -80,6 +80,27 @@ describe('ledger audit - voided receipts', () => {
     const tooMuch = [...log, entry(6n, EntryKind.ENTRY_KIND_VOID, 'e1:node:peer', 'peer', 'node', 21n)];
     expect(auditOf(tooMuch, after, escrows).problems).toContain('seq 6: peer available would go negative (20 - 21)');
   });
+
+  // peer broke its word on the void: the receipt is paid after all, 20 back from node to peer.
+  const reinstated = [...voided, entry(7n, EntryKind.ENTRY_KIND_REINSTATE, 'e1:node:peer', 'node', 'peer', 20n)];
+  const paidAgain = [acct('node', 75n, 5n, { spent: 20n, reserves: 2n }), acct('peer', 20n, 0n)];
+
+  it('moves a voided receipt paid after all back to its payee, conserving it', () => {
+    const report = auditOf(reinstated, paidAgain, escrows);
+    expect(report.problems).toEqual([]);
+    expect(report.totals).toMatchObject({ genesis: 100n, available: 95n, escrowed: 5n });
+  });
+
+  it('finds a reinstatement of a receipt never voided, one twice, and one to anyone but the payee its void took from', () => {
+    const neverVoided = [...log, entry(6n, EntryKind.ENTRY_KIND_REINSTATE, 'x:node:peer', 'node', 'peer', 5n)];
+    expect(auditOf(neverVoided, accounts, escrows).problems[0]).toBe('seq 6: reinstates receipt x:node:peer, which was never voided');
+    const twice = [...reinstated, entry(8n, EntryKind.ENTRY_KIND_REINSTATE, 'e1:node:peer', 'node', 'peer', 1n)];
+    expect(auditOf(twice, paidAgain, escrows).problems).toContain('seq 8: receipt e1:node:peer reinstated twice');
+    const elsewhere = [...voided, entry(7n, EntryKind.ENTRY_KIND_REINSTATE, 'e1:node:peer', 'node', 'agent/bot', 20n)];
+    expect(auditOf(elsewhere, paidAgain, escrows).problems[0]).toMatch(
+      /^seq 7: reinstating receipt e1:node:peer moves credit from node to agent\/bot; it returns the node's credit to peer/,
+    );
+  });
 });
 
 describe('ledger audit - replay', () => {

@@ -2,7 +2,20 @@ import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Account, Escrow } from './ledger-records';
 import { emptyAccount, MAX_UINT64 } from './ledger-records';
 import type { EscrowLifetime, ReserveRecords, Stamp } from './ledger-rules';
-import { balanceRule, escrowExpiry, genesisRule, isDue, MAX_ID_LENGTH, MAX_PAYOUTS, refundRule, reserveRule, settleRule, validateLifetime, voidRule } from './ledger-rules';
+import {
+  balanceRule,
+  escrowExpiry,
+  genesisRule,
+  isDue,
+  MAX_ID_LENGTH,
+  MAX_PAYOUTS,
+  refundRule,
+  reserveRule,
+  settleRule,
+  validateLifetime,
+  reinstateRule,
+  voidRule,
+} from './ledger-rules';
 
 const at: Stamp = { nextSeq: 7n, atMs: 1_000 };
 /** The providers test escrows are reserved for. */
@@ -447,5 +460,28 @@ describe('voidRule', () => {
     expect(voidRule('peer', { ...emptyAccount('peer'), available: 10n }, 'node', node, receipt, at).result).toBe(10n);
     const none = voidRule('peer', undefined, 'node', node, receipt, at);
     expect(none).toMatchObject({ result: 0n, accounts: [], entries: [] });
+  });
+});
+
+describe('reinstateRule', () => {
+  const receipt = { receiptId: 't1:node:peer', amount: 60n };
+
+  it("pays the amount back from the node's account to the payee's", () => {
+    const change = reinstateRule('node', { ...emptyAccount('node'), available: 900n }, 'peer', undefined, receipt, at);
+    expect(change.result).toBe(60n);
+    expect(change.accounts).toEqual([expect.objectContaining({ id: 'node', available: 840n }), expect.objectContaining({ id: 'peer', available: 60n })]);
+    expect(change.entries).toEqual([
+      expect.objectContaining({ kind: EntryKind.ENTRY_KIND_REINSTATE, escrowId: 't1:node:peer', fromAccount: 'node', toAccount: 'peer', amount: 60n }),
+    ]);
+  });
+
+  it("refuses with INSUFFICIENT_CREDIT while the node's account holds less (nothing changed), and an overflow", () => {
+    expect(() => reinstateRule('node', { ...emptyAccount('node'), available: 59n }, 'peer', undefined, receipt, at)).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT }),
+    );
+    expect(() => reinstateRule('node', undefined, 'peer', undefined, receipt, at)).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT }));
+    expect(() => reinstateRule('node', { ...emptyAccount('node'), available: 900n }, 'peer', { ...emptyAccount('peer'), available: MAX_UINT64 - 1n }, receipt, at)).toThrow(
+      /would overflow peer/,
+    );
   });
 });

@@ -223,17 +223,49 @@ export function voidRule(
   const held = payee?.available ?? 0n;
   const back = held < receipt.amount ? held : receipt.amount;
   if (back === 0n || !payee) return { result: 0n, accounts: [], escrows: [], entries: [] };
-  const to = node ?? emptyAccount(nodeAccount);
-  if (to.available + back > MAX_UINT64) invalid(`crediting ${back} would overflow ${nodeAccount}`);
+  return moveAvailable(payee, nodeAccount, node, back, EntryKind.ENTRY_KIND_VOID, receipt.receiptId, at);
+}
+
+/** `amount` from `from`'s available credit to `toId`'s (a new account if none), as one entry of `kind` naming `ref`. */
+function moveAvailable(from: Account, toId: string, to: Account | undefined, amount: bigint, kind: EntryKind, ref: string, at: Stamp): Change<bigint> {
+  const dest = to ?? emptyAccount(toId);
+  if (dest.available + amount > MAX_UINT64) invalid(`crediting ${amount} would overflow ${toId}`);
   return {
-    result: back,
+    result: amount,
     accounts: [
-      { ...payee, available: payee.available - back },
-      { ...to, available: to.available + back },
+      { ...from, available: from.available - amount },
+      { ...dest, available: dest.available + amount },
     ],
     escrows: [],
-    entries: [entry(at, 0, EntryKind.ENTRY_KIND_VOID, receipt.receiptId, payeeAccount, nodeAccount, back)],
+    entries: [entry(at, 0, kind, ref, from.id, toId, amount)],
   };
+}
+
+/**
+ * A voided receipt paid after all (its payee broke its word on the void and holds the receipt in
+ * its chain): REINSTATE node -> payee, the receipt's amount, applied by the chain book in the batch
+ * that appends the receipt as RECEIPT_OUT. The node's account must hold the amount (the VOID put it
+ * there); INSUFFICIENT_CREDIT otherwise, nothing changed.
+ */
+export function reinstateRule(
+  nodeAccount: string,
+  node: Account | undefined,
+  payeeAccount: string,
+  payee: Account | undefined,
+  receipt: { readonly receiptId: string; readonly amount: bigint },
+  at: Stamp,
+): Change<bigint> {
+  checkRecord(node, nodeAccount);
+  checkRecord(payee, payeeAccount);
+  validateAmount('receipt amount', receipt.amount);
+  const held = node?.available ?? 0n;
+  if (!node || held < receipt.amount) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
+      `the node's account holds ${held}, and paying voided receipt ${receipt.receiptId.slice(0, 80)} after all needs ${receipt.amount}`,
+    );
+  }
+  return moveAvailable(node, payeeAccount, payee, receipt.amount, EntryKind.ENTRY_KIND_REINSTATE, receipt.receiptId, at);
 }
 
 /** A lifetime the ledger can be opened with: whole positive ms, default within max. */

@@ -1,6 +1,6 @@
-import { cachedSignatureCheck, ChainRefusal, makeReceipt, makeVoid, rememberingSignatureCheck, verifyVoid } from '@swarm/chain';
+import { cachedSignatureCheck, ChainRefusal, countersignVoid, makeReceipt, makeVoid, rememberingSignatureCheck, verifyVoid } from '@swarm/chain';
 import type { SignedVoid } from '@swarm/contracts';
-import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import { EntryKind, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
 import { manualClock } from '@swarm/determinism';
 import { swarmErrorOf } from '@swarm/testing';
@@ -190,5 +190,46 @@ describe('voids', () => {
     const voided = await bookFailing(new ChainRefusal('overflow', 'receiving it overflows the balance (test)')).accept(b.ledger, ask);
     expect(voided.result.signedVoid?.payeeSignature).toHaveLength(64);
     expect(b.ledger.side('void', owed.receiptId)).toBeDefined();
+  });
+
+  it('pays a voided receipt after all when its payee broke its word (a void breach proof): once, into both chains, refusing what does not hold', async () => {
+    const { a, b } = await twoNodes();
+    const c = await startNode(manualClock(START_MS));
+    const owed = await owedReceipt(a, b, 't1');
+    // b countersigns the receipt (its answer lost on the way back), then the void too: it broke its word.
+    await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
+    const broken = countersignVoid(await askedVoid(a, owed.receiptId), b.signer);
+    const inB = (await b.book.blocks(1n, 10)).blocks.map((bytes) => SignedBlock.decode(bytes));
+    const proof = { signedVoid: broken, block: inB[1] };
+    // Refused while a holds no void b agreed to (the receipt still waits in a's outbox).
+    expect(await swarmErrorOf(a.book.reinstateVoided(proof))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/holds no void/) });
+    await a.book.completeVoid(broken);
+    expect((await a.ledger.balance(a.id)).available).toBe(1_000n);
+
+    // The chain cannot pay it while its room is pledged to another task: refused, nothing changed.
+    await a.ledger.reserve({ escrowId: 't2', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [b.id] });
+    expect(await swarmErrorOf(a.book.reinstateVoided(proof))).toMatchObject({ code: ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT });
+    await a.ledger.refund({ escrowId: 't2' });
+    // A proof of another payer's receipt is not this node's to pay.
+    const others = await owedReceipt(c, b, 't3');
+    await b.book.acceptReceipt({ receipt: others.signed, fromNodeId: c.id });
+    const cBroken = countersignVoid(await askedVoid(c, others.receiptId), b.signer);
+    const cProof = { signedVoid: cBroken, block: SignedBlock.decode((await b.book.blocks(3n, 1)).blocks[0]) };
+    expect(await swarmErrorOf(a.book.reinstateVoided(cProof))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/not by this node/) });
+    expect(a.book.head().balances.paid).toBe(0n);
+
+    const done = await a.book.reinstateVoided(proof);
+    expect(done.result).toEqual({ receiptId: owed.receiptId, amount: 60n, alreadyReinstated: false });
+    expect(done.entries).toEqual([expect.objectContaining({ kind: EntryKind.ENTRY_KIND_REINSTATE, escrowId: owed.receiptId, fromAccount: a.id, toAccount: b.id, amount: 60n })]);
+    // Both chains hold the receipt again; the ledger is back as if the receipt had been delivered.
+    expect(a.book.head().balances).toMatchObject({ paid: 60n, available: 40n });
+    expect(b.book.head().balances.received).toBe(120n); // a's 60 and c's
+    expect((await a.ledger.balance(a.id)).available).toBe(940n);
+    expect((await a.ledger.balance(b.id)).available).toBe(60n);
+    expect((await a.ledger.audit()).problems).toEqual([]);
+    // Again: already done, nothing more.
+    const again = await a.book.reinstateVoided(proof);
+    expect(again).toEqual({ result: { receiptId: owed.receiptId, amount: 60n, alreadyReinstated: true }, entries: [] });
+    expect(a.book.head().balances.paid).toBe(60n);
   });
 });

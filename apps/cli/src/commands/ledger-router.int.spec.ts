@@ -11,7 +11,7 @@ import type { BusService } from '@swarm/bus';
 import { startBusService } from '@swarm/bus';
 import { chainRules, countersignVoid, makeVoid, verifyForkProof, verifyVoidBreachProof } from '@swarm/chain';
 import type { SignedVoid } from '@swarm/contracts';
-import { ChainBlocksResponse, CreditPaidVoids, ErrorCode, GatewayFetchChain, RouterReportFork, RouterReportVoidBreach, SwarmError } from '@swarm/contracts';
+import { ChainBlocksResponse, CreditPaidVoids, CreditReinstateVoided, ErrorCode, GatewayFetchChain, RouterReportFork, RouterReportVoidBreach, SwarmError } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle } from '@swarm/testing';
 import { startNatsServer } from '@swarm/testing';
@@ -37,6 +37,7 @@ describe('swarm ledger --peer - a fork is reported to the node’s router', () =
   let peer: string;
   let peerBlocks: Uint8Array[];
   let paidVoids: SignedVoid[] = [];
+  const reinstated: string[] = [];
   let routerAnswer: 'ok' | 'refuse';
   const reported: Array<{ nodeId: string; seq: bigint }> = [];
 
@@ -49,8 +50,14 @@ describe('swarm ledger --peer - a fork is reported to the node’s router', () =
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
     gateway = await startBusService({ nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.0', description: 'stand-in', nodeId: swarm.nodes[0].signer.nodeId });
-    // The voids this node holds, in one page.
+    // The voids this node holds, in one page; a void breach proof pays its receipt after all, once.
     gateway.serve(CreditPaidVoids, () => ({ voids: paidVoids, nextAfterReceiptId: '' }));
+    gateway.serve(CreditReinstateVoided, (req) => {
+      const { receiptId } = verifyVoidBreachProof(req.proof!);
+      const alreadyReinstated = reinstated.includes(receiptId);
+      if (!alreadyReinstated) reinstated.push(receiptId);
+      return { receiptId, amount: 2n, alreadyReinstated };
+    });
     gateway.serve(GatewayFetchChain, (req) => {
       const from = Number(req.fromSeq) - 1;
       return ChainBlocksResponse.fromPartial({ blocks: peerBlocks.slice(from, from + (req.limit || 1_000)), headSeq: BigInt(peerBlocks.length), nodeId: req.peerNodeId });
@@ -149,11 +156,15 @@ describe('swarm ledger --peer - a fork is reported to the node’s router', () =
       expect(broken).toMatchObject({ code: 'SWARM_AUDIT_FAILED', message: expect.stringMatching(/holds 1 receipt it voided at this node's request/) });
       expect(reported).toEqual([{ nodeId: peer, seq: 2n }]);
       expect(out).toContain(`router: node ${peer} is now untrusted (convicted by this proof); this node never dispatches to it again`);
+      // And the receipt is paid after all, so both chains hold it.
+      expect(reinstated).toEqual([`task-0:${own.signer.nodeId}:${peer}`]);
+      expect(out).toContain("credit: paid 1 voided receipt after all (2 credits), now in this node's chain as well");
 
       out = '';
       expect(await failure(ledgerCommand({ nats: server.url, dataDir: home, peer, json: true }))).toMatchObject({ code: 'SWARM_AUDIT_FAILED' });
       expect(JSON.parse(out)).toMatchObject({ nodeId: peer, ok: true, voidBreaches: [{ seq: '2', amount: '2' }] });
       expect(err).toContain(`router: node ${peer} is now untrusted (it already was)`);
+      expect(err).toContain('credit: 1 was paid after all before');
 
       out = '';
       routerAnswer = 'refuse';

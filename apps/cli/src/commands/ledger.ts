@@ -40,7 +40,8 @@ export interface LedgerOptions {
  * (credit-svc is the only process that may read the ledger). Prints a table or one JSON document,
  * and exits 1 with SWARM_AUDIT_FAILED when either audit found a problem (a fork's proof is kept in
  * <data-dir>/chain-evidence; a peer's fork or broken void is proven to the node's router, which then
- * never dispatches to that peer again); idle burns owed are a warning.
+ * never dispatches to that peer again, and the receipts of a broken void are paid after all, so
+ * both chains hold them); idle burns owed are a warning.
  */
 export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   // The rules first: a bad variable is the operator's to fix before anything is asked of the node.
@@ -75,7 +76,7 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
     // Breaches found in the pages that passed count even when a later page was refused.
     const breaches = watch?.breaches() ?? [];
     const chain = watch ? { ...audited, voidBreaches: breaches.map(({ receiptId, seq, amount }) => ({ receiptId, seq, amount })) } : audited;
-    const routerNotes = [await reportForkToRouter(client, chain), await reportVoidBreachToRouter(client, chain, breaches)];
+    const routerNotes = [await reportForkToRouter(client, chain), await reportVoidBreachToRouter(client, chain, breaches), await reinstateBreached(client, breaches)];
     if (opts.json) printJson(ledger ? { ...(protoJson(AuditResponseCodec, ledger) as object), chain: chainReportJson(chain) } : chainReportJson(chain));
     else {
       if (ledger) printAudit(ledger);
@@ -114,6 +115,35 @@ async function reportVoidBreachToRouter(client: SwarmClient, report: ChainReport
   const [first] = breaches;
   if (!report.peer || first === undefined) return undefined;
   return tellRouter('the broken void', report.nodeId, () => client.reportVoidBreach(first.proof));
+}
+
+/**
+ * A peer that broke its word kept the receipts in its chain: this node's credit-svc pays each after
+ * all (appends it as RECEIPT_OUT, its amount back to the peer's account), so both chains hold it
+ * again. What to print: one line for them all; a failure is a warning (the audit fails anyway, and
+ * running it again asks again).
+ */
+async function reinstateBreached(client: SwarmClient, breaches: readonly VoidBreach[]): Promise<string | undefined> {
+  if (breaches.length === 0) return undefined;
+  let paid = 0;
+  let already = 0;
+  let amount = 0n;
+  for (const b of breaches) {
+    try {
+      const done = await client.reinstateVoided(b.proof);
+      if (done.alreadyReinstated) already += 1;
+      else {
+        paid += 1;
+        amount += done.amount;
+      }
+    } catch (err) {
+      const why = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ROUTER_MESSAGE_CHARS);
+      return `warning: this node's credit-svc could not pay voided receipt ${b.receiptId.slice(0, 80)} after all (${why}); ${paid} paid now. Run this audit again to ask again`;
+    }
+  }
+  const now = paid > 0 ? `paid ${paid} voided receipt${paid === 1 ? '' : 's'} after all (${amount} credits), now in this node's chain as well` : '';
+  const before = already > 0 ? `${already} ${already === 1 ? 'was' : 'were'} paid after all before` : '';
+  return `credit: ${[now, before].filter(Boolean).join('; ')}`;
 }
 
 /** Sends one proof to the router; what to print about its answer, or about not reaching it. */

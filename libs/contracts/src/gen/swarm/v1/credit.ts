@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { ShapleyShare, SignedReceipt, SignedVoid } from "./chain";
+import { ShapleyShare, SignedReceipt, SignedVoid, VoidBreachProof } from "./chain";
 import { HealthRequest, HealthResponse } from "./common";
 
 export const protobufPackage = "swarm.v1";
@@ -34,6 +34,13 @@ export enum EntryKind {
    * the node's account, `escrow_id` the receipt id.
    */
   ENTRY_KIND_VOID = 7,
+  /**
+   * ENTRY_KIND_REINSTATE - A voided receipt paid after all: its payee broke its word on the void (it holds the receipt in
+   * its chain; docs/chain.md "Voids"), so this node appended the receipt as RECEIPT_OUT and moves
+   * its amount back from the node's account to the payee's: `from_account` the node's account,
+   * `to_account` the payee's node id, `escrow_id` the receipt id. At most once per VOID.
+   */
+  ENTRY_KIND_REINSTATE = 8,
   UNRECOGNIZED = -1,
 }
 
@@ -63,6 +70,9 @@ export function entryKindFromJSON(object: any): EntryKind {
     case 7:
     case "ENTRY_KIND_VOID":
       return EntryKind.ENTRY_KIND_VOID;
+    case 8:
+    case "ENTRY_KIND_REINSTATE":
+      return EntryKind.ENTRY_KIND_REINSTATE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -88,6 +98,8 @@ export function entryKindToJSON(object: EntryKind): string {
       return "ENTRY_KIND_RECEIPT_IN";
     case EntryKind.ENTRY_KIND_VOID:
       return "ENTRY_KIND_VOID";
+    case EntryKind.ENTRY_KIND_REINSTATE:
+      return "ENTRY_KIND_REINSTATE";
     case EntryKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -526,6 +538,21 @@ export interface PaidVoidsResponse {
   voids: SignedVoid[];
   /** Where the next page starts; "" when this was the last. */
   nextAfterReceiptId: string;
+}
+
+/**
+ * A void breach proof against one of this node's payees (`swarm ledger --peer` found it): the
+ * receipt is paid after all, so both chains hold it again (docs/chain.md "Voids").
+ */
+export interface ReinstateVoidedRequest {
+  proof?: VoidBreachProof | undefined;
+}
+
+/** The receipt now in this node's chain as RECEIPT_OUT, its amount, and whether it already was. */
+export interface ReinstateVoidedResponse {
+  receiptId: string;
+  amount: bigint;
+  alreadyReinstated: boolean;
 }
 
 /** A page of this node's chain (docs/chain.md), for its own audit and for peers auditing it. */
@@ -4162,6 +4189,187 @@ export const PaidVoidsResponse: MessageFns<PaidVoidsResponse> = {
   },
 };
 
+function createBaseReinstateVoidedRequest(): ReinstateVoidedRequest {
+  return { proof: undefined };
+}
+
+export const ReinstateVoidedRequest: MessageFns<ReinstateVoidedRequest> = {
+  encode(message: ReinstateVoidedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proof !== undefined) {
+      VoidBreachProof.encode(message.proof, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReinstateVoidedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReinstateVoidedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proof = VoidBreachProof.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReinstateVoidedRequest {
+    return { proof: isSet(object.proof) ? VoidBreachProof.fromJSON(object.proof) : undefined };
+  },
+
+  toJSON(message: ReinstateVoidedRequest): unknown {
+    const obj: any = {};
+    if (message.proof !== undefined) {
+      obj.proof = VoidBreachProof.toJSON(message.proof);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReinstateVoidedRequest>): ReinstateVoidedRequest {
+    return ReinstateVoidedRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReinstateVoidedRequest>): ReinstateVoidedRequest {
+    const message = createBaseReinstateVoidedRequest();
+    message.proof = (object.proof !== undefined && object.proof !== null)
+      ? VoidBreachProof.fromPartial(object.proof)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReinstateVoidedResponse(): ReinstateVoidedResponse {
+  return { receiptId: "", amount: 0n, alreadyReinstated: false };
+}
+
+export const ReinstateVoidedResponse: MessageFns<ReinstateVoidedResponse> = {
+  encode(message: ReinstateVoidedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.receiptId !== "") {
+      writer.uint32(10).string(message.receiptId);
+    }
+    if (message.amount !== 0n) {
+      if (BigInt.asUintN(64, message.amount) !== message.amount) {
+        throw new globalThis.Error("value provided for field message.amount of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.amount);
+    }
+    if (message.alreadyReinstated !== false) {
+      writer.uint32(24).bool(message.alreadyReinstated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReinstateVoidedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReinstateVoidedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.receiptId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.amount = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.alreadyReinstated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReinstateVoidedResponse {
+    return {
+      receiptId: isSet(object.receiptId)
+        ? globalThis.String(object.receiptId)
+        : isSet(object.receipt_id)
+        ? globalThis.String(object.receipt_id)
+        : "",
+      amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
+      alreadyReinstated: isSet(object.alreadyReinstated)
+        ? globalThis.Boolean(object.alreadyReinstated)
+        : isSet(object.already_reinstated)
+        ? globalThis.Boolean(object.already_reinstated)
+        : false,
+    };
+  },
+
+  toJSON(message: ReinstateVoidedResponse): unknown {
+    const obj: any = {};
+    if (message.receiptId !== undefined) {
+      obj.receiptId = message.receiptId;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = message.amount.toString();
+    }
+    if (message.alreadyReinstated !== undefined) {
+      obj.alreadyReinstated = message.alreadyReinstated;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReinstateVoidedResponse>): ReinstateVoidedResponse {
+    return ReinstateVoidedResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReinstateVoidedResponse>): ReinstateVoidedResponse {
+    const message = createBaseReinstateVoidedResponse();
+    message.receiptId = object.receiptId ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null) ? BigInt(object.amount) : 0n;
+    message.alreadyReinstated = object.alreadyReinstated ?? false;
+    return message;
+  },
+};
+
 function createBaseChainBlocksRequest(): ChainBlocksRequest {
   return { fromSeq: 0n, limit: 0 };
 }
@@ -4490,6 +4698,15 @@ export const CreditServiceDefinition = {
       requestType: PaidVoidsRequest as typeof PaidVoidsRequest,
       requestStream: false,
       responseType: PaidVoidsResponse as typeof PaidVoidsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Pays a voided receipt after all, its payee having kept it in its chain (operators). */
+    reinstateVoided: {
+      name: "ReinstateVoided",
+      requestType: ReinstateVoidedRequest as typeof ReinstateVoidedRequest,
+      requestStream: false,
+      responseType: ReinstateVoidedResponse as typeof ReinstateVoidedResponse,
       responseStream: false,
       options: {},
     },
