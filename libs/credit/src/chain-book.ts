@@ -54,7 +54,21 @@ import type {
 import { chainPageLimit, ErrorCode, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
+import {
+  decodeHead,
+  decodeSeq,
+  encodeHead,
+  encodeSeq,
+  HEAD_KEY,
+  metaUint,
+  metaUintWrite,
+  PLEDGED_KEY,
+  seqKey,
+  sideOnly,
+  VOIDED_AMOUNT_KEY,
+  VOIDED_COUNT_KEY,
+  voidedBackKey,
+} from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
@@ -138,9 +152,10 @@ export interface ChainBook {
    * A void breach proof against one of this node's payees (it countersigned the void of a receipt
    * and holds the receipt in its chain anyway): the receipt is paid after all, appended as
    * RECEIPT_OUT (taken from the payee's block, countersigned) with a REINSTATE ledger entry that
-   * returns its amount from the node's account to the payee's, so both chains hold it again. Once:
-   * the same proof again answers `alreadyReinstated`. INSUFFICIENT_CREDIT, nothing changed, while
-   * the chain or the node's account cannot pay it.
+   * returns what its VOID took back from the node's account to the payee's, so both chains hold it
+   * again, and it no longer counts as voided. Once: the same proof again answers
+   * `alreadyReinstated`. INSUFFICIENT_CREDIT, nothing changed, while the chain or the node's account
+   * cannot pay it.
    */
   reinstateVoided(proof: VoidBreachProof): Promise<Committed<ReinstateVoidedResponse>>;
   /** A page of the voids this node's payees countersigned (PaidVoidsRequest), in receipt id order. */
@@ -422,22 +437,38 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const id = receipt.receiptId;
       const answer = (alreadyReinstated: boolean) => ({ receiptId: id, amount: receipt.amount, alreadyReinstated });
       return l.run((view, at) => {
+        const kept = view.side('void', id);
+        const agreed = kept && decodeSignedVoid(kept);
+        if (!agreed || agreed.payeeSignature.length === 0 || !sameBytes(agreed.receipt, countersigned.receipt)) {
+          if (storedReceipt(view, id)) throw invalid(`receipt ${id.slice(0, 80)} is in this chain, delivered as usual: there is nothing to pay after all`);
+          throw invalid(`this node holds no void of receipt ${id.slice(0, 80)} its payee agreed to: only such a receipt is paid after all`);
+        }
         const stored = storedReceipt(view, id);
         if (stored) {
           if (!sameBytes(stored.receipt, countersigned.receipt)) throw invalid(`receipt ${id.slice(0, 80)} is in this chain with other contents`);
           return sideOnly(answer(true), []);
         }
-        const kept = view.side('void', id);
-        const agreed = kept && decodeSignedVoid(kept);
-        if (!agreed || agreed.payeeSignature.length === 0 || !sameBytes(agreed.receipt, countersigned.receipt)) {
-          throw invalid(`this node holds no void of receipt ${id.slice(0, 80)} its payee agreed to: only such a receipt is paid after all`);
-        }
         // Appended now, not pledged: it must fit beside every pledge already made.
         requireRoom(view, pledgedIn(view), receipt.amount);
         const before = headIn(view);
         const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (r) => view.side('receipt', r) !== undefined, checkSignature });
-        const back = reinstateRule(init.nodeAccount, view.account(init.nodeAccount), receipt.payee, view.account(receipt.payee), receipt, at);
-        return { ...back, result: answer(false), side: chainWrites(before, appended.blocks, appended.head, id) };
+        // Exactly what the VOID took back (a void from before this record took the whole amount).
+        const took = view.side('meta', voidedBackKey(id)) ? metaUint(view, voidedBackKey(id), 'what a void took back') : receipt.amount;
+        const back =
+          took > 0n
+            ? reinstateRule(init.nodeAccount, view.account(init.nodeAccount), receipt.payee, view.account(receipt.payee), { receiptId: id, amount: took }, at)
+            : sideOnly(0n, []);
+        // No longer voided: health counts it paid.
+        const voided = voidedIn(view);
+        return {
+          ...back,
+          result: answer(false),
+          side: [
+            ...chainWrites(before, appended.blocks, appended.head, id),
+            metaUintWrite(VOIDED_COUNT_KEY, voided.count - 1n),
+            metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount - receipt.amount),
+          ],
+        };
       });
     },
     startVoid: (receiptId) => voids.start(opened(), receiptId),

@@ -15,6 +15,10 @@ export const PLEDGED_KEY = 'pledged';
 /** How many of this node's receipts their payees voided, and the credit that came back with them. */
 export const VOIDED_COUNT_KEY = 'voided-count';
 export const VOIDED_AMOUNT_KEY = 'voided-amount';
+/** What the VOID of one receipt took back to the node's account (0 when nothing): a reinstatement returns exactly that. */
+export function voidedBackKey(receiptId: string): string {
+  return `voided-back:${receiptId}`;
+}
 const SEQ_DIGITS = 20;
 
 const text = new TextEncoder();

@@ -91,11 +91,13 @@ describe('ledger audit - voided receipts', () => {
     expect(report.totals).toMatchObject({ genesis: 100n, available: 95n, escrowed: 5n });
   });
 
-  it('finds a reinstatement of a receipt never voided, one twice, and one to anyone but the payee its void took from', () => {
+  it('finds a reinstatement of a receipt never voided, one twice, one of another amount than its void took back, and one to anyone but that payee', () => {
     const neverVoided = [...log, entry(6n, EntryKind.ENTRY_KIND_REINSTATE, 'x:node:peer', 'node', 'peer', 5n)];
     expect(auditOf(neverVoided, accounts, escrows).problems[0]).toBe('seq 6: reinstates receipt x:node:peer, which was never voided');
     const twice = [...reinstated, entry(8n, EntryKind.ENTRY_KIND_REINSTATE, 'e1:node:peer', 'node', 'peer', 1n)];
     expect(auditOf(twice, paidAgain, escrows).problems).toContain('seq 8: receipt e1:node:peer reinstated twice');
+    const more = [...voided, entry(7n, EntryKind.ENTRY_KIND_REINSTATE, 'e1:node:peer', 'node', 'peer', 25n)];
+    expect(auditOf(more, paidAgain, escrows).problems).toContain('seq 7: reinstating receipt e1:node:peer moves 25; its void took back 20');
     const elsewhere = [...voided, entry(7n, EntryKind.ENTRY_KIND_REINSTATE, 'e1:node:peer', 'node', 'agent/bot', 20n)];
     expect(auditOf(elsewhere, paidAgain, escrows).problems[0]).toMatch(
       /^seq 7: reinstating receipt e1:node:peer moves credit from node to agent\/bot; it returns the node's credit to peer/,

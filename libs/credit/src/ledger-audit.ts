@@ -100,8 +100,8 @@ export function createAuditor(): Auditor {
   let received = 0n;
   /** Receipt ids of RECEIPT_IN entries: each is credited once. */
   const receiptsIn = new Set<string>();
-  /** Receipt ids of VOID entries, and the account each took credit back from: each is taken back once. */
-  const voided = new Map<string, string>();
+  /** Receipt ids of VOID entries, with the account each took credit back from and how much: each is taken back once. */
+  const voided = new Map<string, { readonly from: string; readonly amount: bigint }>();
   /** Receipt ids of REINSTATE entries: each voided receipt is paid after all at most once. */
   const reinstated = new Set<string>();
   // The settle being replayed while it still leaves a remainder: its next entry is another payout
@@ -222,7 +222,7 @@ export function createAuditor(): Auditor {
   /** Credit paid to another node's account here, taken back to the node's when that node voided its receipt. */
   function replayVoid(e: LedgerEntry): void {
     if (voided.has(e.escrowId)) problem(`seq ${e.seq}: receipt ${e.escrowId} voided twice`);
-    voided.set(e.escrowId, e.fromAccount);
+    voided.set(e.escrowId, { from: e.fromAccount, amount: e.amount });
     if (isAgentAccount(e.fromAccount) || !granted.has(e.toAccount)) {
       problem(`seq ${e.seq}: void of receipt ${e.escrowId} moves credit from ${e.fromAccount} to ${e.toAccount}; a void returns a payee node's credit to the node's account`);
     }
@@ -232,11 +232,11 @@ export function createAuditor(): Auditor {
 
   /** A voided receipt paid after all (its payee kept it): credit from the node's account back to the payee's its VOID took it from. */
   function replayReinstate(e: LedgerEntry): void {
-    const payee = voided.get(e.escrowId);
-    if (payee === undefined) problem(`seq ${e.seq}: reinstates receipt ${e.escrowId}, which was never voided`);
-    else if (e.toAccount !== payee || !granted.has(e.fromAccount)) {
-      problem(`seq ${e.seq}: reinstating receipt ${e.escrowId} moves credit from ${e.fromAccount} to ${e.toAccount}; it returns the node's credit to ${payee}`);
-    }
+    const voidOf = voided.get(e.escrowId);
+    if (voidOf === undefined) problem(`seq ${e.seq}: reinstates receipt ${e.escrowId}, which was never voided`);
+    else if (e.toAccount !== voidOf.from || !granted.has(e.fromAccount)) {
+      problem(`seq ${e.seq}: reinstating receipt ${e.escrowId} moves credit from ${e.fromAccount} to ${e.toAccount}; it returns the node's credit to ${voidOf.from}`);
+    } else if (e.amount !== voidOf.amount) problem(`seq ${e.seq}: reinstating receipt ${e.escrowId} moves ${e.amount}; its void took back ${voidOf.amount}`);
     if (reinstated.has(e.escrowId)) problem(`seq ${e.seq}: receipt ${e.escrowId} reinstated twice`);
     reinstated.add(e.escrowId);
     debit(e.seq, e.fromAccount, 'available', e.amount);

@@ -243,9 +243,9 @@ function moveAvailable(from: Account, toId: string, to: Account | undefined, amo
 
 /**
  * A voided receipt paid after all (its payee broke its word on the void and holds the receipt in
- * its chain): REINSTATE node -> payee, the receipt's amount, applied by the chain book in the batch
- * that appends the receipt as RECEIPT_OUT. The node's account must hold the amount (the VOID put it
- * there); INSUFFICIENT_CREDIT otherwise, nothing changed.
+ * its chain): REINSTATE node -> payee, `receipt.amount` being what the VOID took back, applied by
+ * the chain book in the batch that appends the receipt as RECEIPT_OUT. The node's account must hold
+ * it (the VOID put it there); INSUFFICIENT_CREDIT otherwise, nothing changed.
  */
 export function reinstateRule(
   nodeAccount: string,

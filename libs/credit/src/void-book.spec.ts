@@ -84,10 +84,17 @@ describe('voids', () => {
     const { a, b } = await twoNodes();
     const first = await owedReceipt(a, b, 't1');
     const accepted = await b.book.acceptReceipt({ receipt: first.signed, fromNodeId: a.id });
-    const before = (await b.book.acceptVoid({ signedVoid: await askedVoid(a, first.receiptId), fromNodeId: a.id, served: true })).result;
+    const asked = await askedVoid(a, first.receiptId);
+    const before = (await b.book.acceptVoid({ signedVoid: asked, fromNodeId: a.id, served: true })).result;
     expect(before).toEqual({ signedVoid: undefined, receipt: accepted.result });
     await a.book.completeReceipt(accepted.result);
     expect(a.ledger.side('void', first.receiptId)).toBeUndefined();
+    // Had b also countersigned the void, that is no debt of a's: the receipt was delivered as usual.
+    const harmless = { signedVoid: countersignVoid(asked, b.signer), block: SignedBlock.decode((await b.book.blocks(2n, 1)).blocks[0]) };
+    expect(await swarmErrorOf(a.book.reinstateVoided(harmless))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: expect.stringMatching(/delivered as usual/),
+    });
 
     // Never delivered, its ticket holds: b takes the receipt now, in the void's turn.
     const second = await owedReceipt(a, b, 't2', 40n, 30n);
@@ -227,6 +234,7 @@ describe('voids', () => {
     expect((await a.ledger.balance(a.id)).available).toBe(940n);
     expect((await a.ledger.balance(b.id)).available).toBe(60n);
     expect((await a.ledger.audit()).problems).toEqual([]);
+    expect(a.book.voided()).toEqual({ count: 0n, amount: 0n });
     // Again: already done, nothing more.
     const again = await a.book.reinstateVoided(proof);
     expect(again).toEqual({ result: { receiptId: owed.receiptId, amount: 60n, alreadyReinstated: true }, entries: [] });

@@ -32,7 +32,7 @@ import {
 } from '@swarm/chain';
 import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, Receipt as ReceiptCodec, SwarmError } from '@swarm/contracts';
-import { metaUint, metaUintWrite, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY } from './chain-records';
+import { metaUint, metaUintWrite, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY, voidedBackKey } from './chain-records';
 import type { Committed, Ledger } from './ledger';
 import type { Change, Stamp } from './ledger-rules';
 import { voidRule } from './ledger-rules';
@@ -166,6 +166,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
           side: [
             { space: 'outbox', key: id, value: undefined },
             { space: 'void', key: id, value: encodeSignedVoid(countersigned) },
+            metaUintWrite(voidedBackKey(id), back.result),
             metaUintWrite(PLEDGED_KEY, init.pledgedIn(view) - receipt.amount),
             metaUintWrite(VOIDED_COUNT_KEY, voided.count + 1n),
             metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount + receipt.amount),
