@@ -80,7 +80,15 @@ async function main() {
   const split = !unitOnly && jestArgs.length === 0;
   // The trial suites start now, at nice 19 (runJest): they fill the cores the checks leave idle (at
   // the end ESLint runs alone, on one thread) and then those the rest of jest leaves idle.
-  const trials = split ? startSideJest(dir, 'trials', 'the trial suites, at nice 19', ['--maxWorkers', '2', '--testPathPatterns', TRIALS_PATTERN], LOWEST_PRIORITY) : undefined;
+  const trials = split
+    ? startSideJest(
+        dir,
+        'trials',
+        'the trial suites, at nice 19',
+        ['--maxWorkers', '2', '--testPathPatterns', TRIALS_PATTERN, '--testSequencer', path.join(__dirname, 'trials-sequencer.js')],
+        LOWEST_PRIORITY,
+      )
+    : undefined;
   if (!unitOnly) await runChecks();
   runJest(dir, split, trials);
 }

@@ -1,136 +1,16 @@
 /**
- * Completeness (issue 10 §2): honest f32 results are never rejected. 10,000 random honest tasks per
- * skill, most small and a few at the node's limit, computed by the plain-JS reference and in every
- * summation order of f32-orders.ts, on every value distribution. The gpu.js kernels' own results
- * are checked in libs/kernels (kernel-verification.spec.ts).
+ * Completeness (issue 10 §2) of vecadd and mlp: 10,000 random honest tasks per skill, most small and
+ * a few at the node's limit, are never rejected (completeness-fixtures.ts; matmul's are in
+ * completeness-matmul*.trials.spec.ts). The gpu.js kernels' own results are checked in libs/kernels
+ * (kernel-verification.spec.ts).
  */
 import type { DenseTensor } from '@swarm/contracts';
-import type { Random } from '@swarm/determinism';
 import { seededRandom } from '@swarm/determinism';
 import { getSkill } from './catalog';
+import { between, distribution, PRODUCERS, sizeClass, TASKS, TIMEOUT_MS } from './completeness-fixtures';
 import { F32_MIN_NORMAL } from './f32-error';
-import type { SummationOrder } from './f32-orders';
-import { orderedMatmul, orderedMlp, SUMMATION_ORDERS } from './f32-orders';
-import { checkProduct } from './freivalds';
-import { referenceMatmul } from './matmul';
-import type { ValueDistribution } from './value-distributions';
-import { randomValues, VALUE_DISTRIBUTIONS } from './value-distributions';
-
-const TASKS = 10_000;
-const TIMEOUT_MS = 120_000;
-/** matmul at the limit: six 1000×1000·1000×1000 products in plain JS, seconds each on a busy box. */
-const MATMUL_TIMEOUT_MS = 300_000;
-/** The plain-JS reference first, then every order of f32-orders.ts. */
-const PRODUCERS: ReadonlyArray<'reference' | SummationOrder> = ['reference', ...SUMMATION_ORDERS];
-
-/** Tasks at the node's limit: the last ones, one per value distribution. */
-const LIMIT_TASKS = VALUE_DISTRIBUTIONS.length;
-/** The node's limit on k (2M input values: a and b of a 1000×1000 product, README). */
-const MAX_K = 1_000;
-
-/** Size class of task i of TASKS: 90% tiny, 9% medium, 0.9% large, then one per distribution at the limit. */
-function sizeClass(i: number): 0 | 1 | 2 | 3 | 4 {
-  if (i < 9_000) return 0;
-  if (i < 9_900) return 1;
-  if (i < 9_990) return 2;
-  if (i < TASKS - LIMIT_TASKS) return 3;
-  return 4;
-}
-
-function between(lo: number, hi: number, random: Random): number {
-  return lo + Math.floor(random() * (hi - lo + 1));
-}
-
-function distribution(i: number): ValueDistribution {
-  return VALUE_DISTRIBUTIONS[i % VALUE_DISTRIBUTIONS.length];
-}
-
-/**
- * b for a of `dist`: the same distribution, except under sign-sorted rows of a, where b is positive
- * (every row's products sorted by sign) or, when `mixedSigns`, sign-sorted itself (columns of either
- * sign: every row's products sorted, half of them the other way round).
- */
-function secondFactor(dist: ValueDistribution, mixedSigns: boolean): ValueDistribution {
-  if (dist !== 'sorted') return dist;
-  return mixedSigns ? 'sorted' : 'positive';
-}
-
-/** verify's verdict and the forced projections' on one product; a message when either rejects. */
-function checkHonest(a: Float32Array, b: Float32Array, c: Float32Array, [n, k, m]: readonly number[], random: Random): string | undefined {
-  const inputs: DenseTensor[] = [
-    { name: 'a', shape: [n, k], data: a },
-    { name: 'b', shape: [k, m], data: b },
-  ];
-  const verdict = getSkill('matmul').verify(inputs, [{ name: 'c', shape: [n, m], data: c }], random);
-  // Small and thin products are recomputed by verify; the projections must accept them too.
-  const projected = checkProduct({ rows: n, cols: k, data: a }, { rows: k, cols: m, data: b }, { rows: n, cols: m, data: c }, random, { mode: 'freivalds' });
-  if (!verdict.ok) return verdict.detail;
-  if (!projected.ok) return projected.detail;
-  return undefined;
-}
-
-describe('completeness - matmul accepts every honest product', () => {
-  // [lo, hi] of each dimension per size class; the last is the node's limit.
-  const DIMS: ReadonlyArray<readonly [number, number]> = [
-    [1, 12],
-    [13, 64],
-    [65, 200],
-    [201, 320],
-    [MAX_K, MAX_K],
-  ];
-
-  it(
-    `${TASKS} tasks, every summation order and distribution, checked by verify and by forced projections`,
-    () => {
-      const random = seededRandom(101);
-      const rejected: string[] = [];
-      for (let i = 0; i < TASKS; i++) {
-        const [lo, hi] = DIMS[sizeClass(i)];
-        const dims = [between(lo, hi, random), between(lo, hi, random), between(lo, hi, random)] as const;
-        const [n, k, m] = dims;
-        const dist = distribution(i);
-        const a = randomValues(n * k, k, dist, random);
-        const b = randomValues(k * m, m, secondFactor(dist, Math.floor(i / VALUE_DISTRIBUTIONS.length) % 2 === 1), random);
-        // The limit is computed by the reference only: other orders take seconds there in plain JS
-        // (the next test runs them all at the limit's k).
-        const producer = sizeClass(i) === 4 ? 'reference' : PRODUCERS[i % PRODUCERS.length];
-        const c = producer === 'reference' ? referenceMatmul(a, b, { n, k, m }) : orderedMatmul(a, b, { n, k, m }, producer);
-        const problem = checkHonest(a, b, c, dims, random);
-        if (problem) rejected.push(`task ${i} [${n},${k}]·[${k},${m}] ${dist} ${producer}: ${problem}`);
-      }
-      expect(rejected).toEqual([]);
-    },
-    MATMUL_TIMEOUT_MS,
-  );
-
-  // Honest error grows with k (most on sign-sorted data), so every order runs at the limit's k, on
-  // few rows (projections, two column blocks) and on few columns (recomputed by verify).
-  it(
-    `k = ${MAX_K}: every summation order and distribution, by projections and by recomputation`,
-    () => {
-      const random = seededRandom(104);
-      const rejected: string[] = [];
-      const shapes = [
-        [8, MAX_K, MAX_K],
-        [MAX_K, MAX_K, 8],
-      ] as const;
-      for (const [s, dims] of shapes.entries()) {
-        const [n, k, m] = dims;
-        for (const dist of VALUE_DISTRIBUTIONS) {
-          for (const [p, producer] of PRODUCERS.entries()) {
-            const a = randomValues(n * k, k, dist, random);
-            const b = randomValues(k * m, m, secondFactor(dist, (p + s) % 2 === 1), random);
-            const c = producer === 'reference' ? referenceMatmul(a, b, { n, k, m }) : orderedMatmul(a, b, { n, k, m }, producer);
-            const problem = checkHonest(a, b, c, dims, random);
-            if (problem) rejected.push(`[${n},${k}]·[${k},${m}] ${dist} ${producer}: ${problem}`);
-          }
-        }
-      }
-      expect(rejected).toEqual([]);
-    },
-    MATMUL_TIMEOUT_MS,
-  );
-});
+import { orderedMlp } from './f32-orders';
+import { randomValues } from './value-distributions';
 
 describe('completeness - vecadd accepts every honest sum', () => {
   const LENGTHS: ReadonlyArray<readonly [number, number]> = [
