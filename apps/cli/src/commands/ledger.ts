@@ -128,7 +128,8 @@ async function reinstateBreached(client: SwarmClient, breaches: readonly VoidBre
   let paid = 0;
   let already = 0;
   let amount = 0n;
-  const failed: string[] = [];
+  let failed = 0;
+  let firstFailure = '';
   // Each on its own: one the chain cannot pay now does not hold up a smaller one it can.
   for (const b of breaches) {
     try {
@@ -139,15 +140,16 @@ async function reinstateBreached(client: SwarmClient, breaches: readonly VoidBre
         amount += done.amount;
       }
     } catch (err) {
-      if (failed.length === 0) failed.push(`${b.receiptId.slice(0, 80)}: ${(err instanceof Error ? err.message : String(err)).slice(0, MAX_ROUTER_MESSAGE_CHARS)}`);
-      else failed.push(b.receiptId.slice(0, 80));
+      failed += 1;
+      firstFailure ||= `${b.receiptId.slice(0, 80)}: ${(err instanceof Error ? err.message : String(err)).slice(0, MAX_ROUTER_MESSAGE_CHARS)}`;
     }
   }
   const now = paid > 0 ? `paid ${paid} voided receipt${paid === 1 ? '' : 's'} after all (${amount} credits), now in this node's chain as well` : '';
   const before = already > 0 ? `${already} ${already === 1 ? 'was' : 'were'} paid after all before` : '';
   const done = [now, before].filter(Boolean).join('; ');
-  if (failed.length === 0) return `credit: ${done}`;
-  return `${done ? `credit: ${done}\n` : ''}warning: this node's credit-svc could not pay ${failed.length} voided receipt${failed.length === 1 ? '' : 's'} after all (${failed.join('; ')}). Run this audit again to ask again`;
+  if (failed === 0) return `credit: ${done}`;
+  const warning = `warning: this node's credit-svc could not pay ${failed} voided receipt${failed === 1 ? '' : 's'} after all (the first, ${firstFailure}). Run this audit again to ask again`;
+  return done ? `credit: ${done}\n${warning}` : warning;
 }
 
 /** Sends one proof to the router; what to print about its answer, or about not reaching it. */
