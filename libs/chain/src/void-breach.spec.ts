@@ -13,12 +13,12 @@ function brokenWord() {
   const [a, b] = swarm.nodes;
   const kept = swarm.pay(0, 1, 7n, 'task-kept', AT + 1_000);
   const broken = countersignVoid(makeVoid({ ...kept, payeeSignature: new Uint8Array(0) }, a.signer), b.signer);
-  return { swarm, broken };
+  return { swarm, broken, kept };
 }
 
 describe('void breaches', () => {
   it("finds a payee's RECEIPT_IN of a receipt it countersigned a void of, with the proof, and nothing else", () => {
-    const { swarm, broken } = brokenWord();
+    const { swarm, broken, kept } = brokenWord();
     const [a, b, c] = swarm.nodes;
     // A void honoured (its receipt never in b's chain), one only asked (not countersigned), and one of c's.
     const honoured = countersignVoid(makeVoid(swarm.receipt(0, 1, 3n, 'task-voided', AT + 2_000), a.signer), b.signer);
@@ -33,7 +33,7 @@ describe('void breaches', () => {
     expect(watch.breaches()).toEqual([{ receiptId, seq: 2n, amount: 7n, proof: { signedVoid: broken, block: SignedBlock.decode(b.blocks[1]) } }]);
     // The proof convicts b, whoever checks it, decoded or as bytes from the wire.
     const [{ proof }] = watch.breaches();
-    const evidence = { nodeId: b.signer.nodeId, payer: a.signer.nodeId, receiptId, seq: 2n, receiptDigest: expect.stringMatching(/^[0-9a-f]{64}$/) };
+    const evidence = { nodeId: b.signer.nodeId, payer: a.signer.nodeId, receiptId, seq: 2n, receiptDigest: expect.stringMatching(/^[0-9a-f]{64}$/), countersigned: kept };
     expect(verifyVoidBreachProof(proof)).toEqual(evidence);
     expect(verifyVoidBreachProof(encodeVoidBreachProof(proof))).toEqual(evidence);
     // Watching another payee's chain for a's voids to b finds nothing.

@@ -5,7 +5,7 @@
  * finds them by auditing the payee's chain (`swarm ledger --peer`). The pair is a VoidBreachProof
  * anyone can check, as a fork proof is: a node that verifies one stops trusting the payee.
  */
-import type { SignedVoid } from '@swarm/contracts';
+import type { SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { BlockKind, SignedBlock, VoidBreachProof } from '@swarm/contracts';
 import { MAX_SIGNED_BLOCK_BYTES, openBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
@@ -37,6 +37,8 @@ export interface VoidBreachEvidence {
   readonly seq: bigint;
   /** Hex sha256 of the receipt bytes (names the kept proof). */
   readonly receiptDigest: string;
+  /** The receipt as the payee's block holds it, countersigned: what its payer appends to pay it after all. */
+  readonly countersigned: SignedReceipt;
 }
 
 /**
@@ -94,6 +96,7 @@ export function verifyVoidBreachProof(proof: VoidBreachProof | Uint8Array): Void
     receiptId: receipt.receiptId,
     seq: block.seq,
     receiptDigest: opened.receiptDigest ?? hex(sha256(decoded.signedVoid.receipt)),
+    countersigned: block.receipt,
   };
 }
 

@@ -51,7 +51,7 @@ import type {
   SignedVoid,
   VoidBreachProof,
 } from '@swarm/contracts';
-import { chainPageLimit, ErrorCode, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
+import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
 import {
@@ -429,10 +429,8 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const l = opened();
       // The proof holds: the payee signed the void and holds the receipt (its block). Its receipt
       // must be this node's own, and the block's copy is the countersigned receipt to append.
-      const evidence = verifyVoidBreachProof(proof);
-      if (evidence.payer !== nodeId) throw invalid(`the voided receipt is paid by ${evidence.payer.slice(0, 12)}, not by this node`);
-      const countersigned = openBlock(SignedBlock.encode(proof.block ?? SignedBlock.fromPartial({})).finish(), checkSignature).block.receipt;
-      if (!countersigned) throw invalid('the proof holds no receipt');
+      const { payer, countersigned } = verifyVoidBreachProof(proof);
+      if (payer !== nodeId) throw invalid(`the voided receipt is paid by ${payer.slice(0, 12)}, not by this node`);
       const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId, checkSignature });
       const id = receipt.receiptId;
       const answer = (alreadyReinstated: boolean) => ({ receiptId: id, amount: receipt.amount, alreadyReinstated });
