@@ -249,7 +249,7 @@ function build(): Command {
   program
     .command('trust')
     .description(
-      "show how much the node's router trusts the nodes it has dispatched to (0 new or failed .. 1), most trusted first, and the nodes a fork proof convicted (operator only)",
+      "show how much the node's router trusts the nodes it has dispatched to (0 new or failed .. 1), most trusted first, and the nodes a proof of a fork or a broken void convicted (operator only)",
     )
     .addOption(nats())
     .addOption(dataDir())

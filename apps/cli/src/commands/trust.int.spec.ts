@@ -60,7 +60,7 @@ describe('swarm trust - against a stand-in for router-svc on a real bus', () => 
     ];
     await trustCommand({ ...at, nats: server.url });
     expect(out).toMatch(new RegExp(`${TRUSTED}\\s+│ 0\\.271\\s+│ 3\\s+│ 0\\s+│ trusted`));
-    expect(out).toMatch(new RegExp(`${CONVICTED}\\s+│ 0\\.000\\s+│ 1\\s+│ 2\\s+│ UNTRUSTED: a fork proof convicts it`));
+    expect(out).toMatch(new RegExp(`${CONVICTED}\\s+│ 0\\.000\\s+│ 1\\s+│ 2\\s+│ UNTRUSTED: a proof \\(a fork, or a broken void\\) convicts it`));
 
     out = '';
     await trustCommand({ ...at, nats: server.url, json: true });

@@ -1,8 +1,9 @@
 /**
  * `swarm trust`: how much the node's router trusts the nodes it has dispatched to (RouterTrust), most
  * trusted first: τ from 0 (new, or failed) to 1, learned from verified and rejected results since
- * the router started and fading while a node is idle, and the nodes a fork proof convicted, which
- * it never dispatches to again (docs/chain.md "Trust decay"). An operator's request (observer key).
+ * the router started and fading while a node is idle, and the nodes a proof (a fork, a broken
+ * void) convicted, which it never dispatches to again (docs/chain.md "Trust decay"). An operator's
+ * request (observer key).
  */
 import type { NodeTrust } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, TrustResponse } from '@swarm/contracts';
@@ -37,6 +38,6 @@ export async function trustCommand(opts: NodeTarget & { json?: boolean }): Promi
 }
 
 function stateOf(n: NodeTrust): string {
-  if (n.untrusted) return 'UNTRUSTED: a fork proof convicts it; never dispatched to';
+  if (n.untrusted) return 'UNTRUSTED: a proof (a fork, or a broken void) convicts it; never dispatched to';
   return n.trust > 0 ? 'trusted' : 'new: no verified result yet';
 }
