@@ -6,15 +6,28 @@
  * credit-svc countersigns the void (it keeps nothing: it would never countersign that receipt), and
  * A releases the pledge and takes the credit back to its own account. Checked from outside through
  * each node's bus: both chains verify, the real receipt is in both, the voided one in neither, the
- * credit is conserved and both ledgers audit clean.
+ * credit is conserved and both ledgers audit clean. Then B breaks its word (it takes the voided
+ * receipt into its chain anyway): A's `swarm ledger --peer B` catches it, A's router distrusts B,
+ * and A pays the receipt after all, so the sum over both chains is back.
  */
 import { busConnectOptions, createBusClient } from '@swarm/bus';
 import type { BusClient } from '@swarm/bus';
 import type { ChainAudit } from '@swarm/chain';
-import { chainRules, checkCrossChain, verifyChain } from '@swarm/chain';
+import { chainRules, checkCrossChain, verifyChain, voidedReceipt } from '@swarm/chain';
 import type { SwarmClient } from '@swarm/client';
 import { connectSwarm } from '@swarm/client';
-import { CreditAudit, CreditBalance, CreditChainBlocks, CreditHealth, CreditReserve, CreditSettle, fromTensor, isSwarmError } from '@swarm/contracts';
+import {
+  CreditAcceptReceipt,
+  CreditAudit,
+  CreditBalance,
+  CreditChainBlocks,
+  CreditHealth,
+  CreditPaidVoids,
+  CreditReserve,
+  CreditSettle,
+  fromTensor,
+  isSwarmError,
+} from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { busKeyFile, loadOrCreateIdentity } from '@swarm/identity';
 import type { RunningNode } from '@swarm/node';
@@ -47,7 +60,7 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     await Promise.all(homes.map((h) => h.remove()));
   }, 60_000);
 
-  const busAs = async (node: RunningNode, role: 'observer' | 'router'): Promise<BusClient> => {
+  const busAs = async (node: RunningNode, role: 'observer' | 'router' | 'gateway'): Promise<BusClient> => {
     const nc = await connect({ servers: node.natsUrl, ...(await busConnectOptions(role, busKeyFile(node.home, role))) });
     connections.push(nc);
     return createBusClient(nc, silentLogger());
@@ -125,5 +138,31 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     const audit = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId.slice(0, 16), '--json']);
     expect({ code: audit.code, stderr: audit.stderr.trim() }).toEqual({ code: 0, stderr: `note: --peer ${b.nodeId.slice(0, 16)} is ${b.nodeId}` });
     expect(JSON.parse(audit.stdout)).toMatchObject({ nodeId: b.nodeId, peer: true, ok: true, voidBreaches: [] });
+
+    // Now B breaks its word: the voided receipt reaches B's credit-svc by hand, past B's gateway (as
+    // a node that skips its own ticket check would), and B appends it. 20 more in the chains than issued.
+    const [voided] = (await observeA.request(CreditPaidVoids, { afterReceiptId: '', limit: 0 })).voids;
+    const gatewayB = await busAs(b, 'gateway');
+    await gatewayB.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.nodeId });
+    const broken = checkCrossChain([await chainOf(observeA, a.nodeId), await chainOf(observeB, b.nodeId)]);
+    expect(broken).toMatchObject({ receipts: 2, conserved: false, total: 2_020n });
+    // A's operator audits B again: the breach fails the audit, B is untrusted at A's router, and A
+    // pays the receipt after all, so both chains hold it and the sum is back.
+    const caught = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId, '--json']);
+    expect(caught.code).toBe(1);
+    expect(JSON.parse(caught.stdout)).toMatchObject({ ok: true, voidBreaches: [{ receiptId: `no-ticket-1:${a.nodeId}:${b.nodeId}`, amount: '20' }] });
+    expect(caught.stderr).toContain(`router: node ${b.nodeId} is now untrusted (convicted by this proof)`);
+    expect(caught.stderr).toContain("credit: paid 1 voided receipt after all (20 credits), now in this node's chain as well");
+    const restored = checkCrossChain([await chainOf(observeA, a.nodeId), await chainOf(observeB, b.nodeId)]);
+    expect(restored).toMatchObject({ chains: 2, receipts: 2, conserved: true, total: 2_000n, problems: [] });
+    expect(await observeA.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
+    expect((await observeA.request(CreditHealth, {})).details).toMatchObject({ receiptsVoided: '0', creditVoided: '0' });
+    const trust = await runCli(['trust', '--data-dir', a.home, '--json']);
+    expect((JSON.parse(trust.stdout) as { nodes: Array<{ nodeId: string; untrusted: boolean }> }).nodes.find((n) => n.nodeId === b.nodeId)).toMatchObject({ untrusted: true });
+    // Audited again: the breach is still reported, and nothing is paid twice.
+    const again = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId, '--json']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('credit: 1 was paid after all before');
+    expect(await headOf(observeA)).toBe(3n);
   });
 });
