@@ -40,7 +40,9 @@ export async function readInputFile(path: string): Promise<Tensor[]> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new CliError('SWARM_BAD_ARGS', `input file ${path} is not JSON: ${(err as Error).message}`);
+    // The parser's message quotes the file's text: only where it stopped is said.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new CliError('SWARM_BAD_ARGS', `input file ${path} is not JSON${at === undefined ? '' : ` (it stops making sense at character ${at})`}`);
   }
   const parsed = InputFile.safeParse(json);
   if (!parsed.success) {

@@ -313,12 +313,17 @@ function report(err: unknown): number {
     return EXIT_USAGE;
   }
   const e = toCliError(err);
-  process.stderr.write(`error ${e.code}: ${e.message}\n`);
+  // One line, whatever the message holds (a JSON parser's quotes the text it failed on, newlines and all).
+  process.stderr.write(`error ${e.code}: ${oneLine(e.message)}\n`);
   const status = exitStatusOf(e);
   // `--json` promises one document on stdout: a program parsing it gets the error as JSON too
   // (unless the command already printed its document, e.g. a failed audit's report).
   if (process.argv.includes('--json') && !printedJson()) printJson({ error: { code: e.code, message: e.message, exitStatus: status } });
   return status;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 let outputFailed = false;

@@ -96,8 +96,11 @@ export function guardOutput(onFailure: (err: NodeJS.ErrnoException) => void): vo
 /** Colours only for a terminal; piped output stays plain text. */
 const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
 
-export function printTable(rows: Array<[string, string]>, head?: [string, string]): void {
-  const table = new Table({ ...style(), ...(head ? { head } : {}) });
+/** `valueWidth` (with word wrap) keeps rows of long text (notes) inside a terminal's width; shorter tables stay as wide as their cells. */
+export function printTable(rows: Array<[string, string]>, head?: [string, string], valueWidth?: number): void {
+  const long = valueWidth !== undefined && rows.some(([, v]) => v.split('\n').some((line) => line.length > valueWidth - 2));
+  const wrap = long ? { colWidths: [Math.max(...rows.map(([k]) => k.length)) + 2, valueWidth], wordWrap: true, wrapOnWordBoundary: true } : {};
+  const table = new Table({ ...style(), ...(head ? { head } : {}), ...wrap });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n`);
 }

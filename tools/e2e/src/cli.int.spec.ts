@@ -128,6 +128,8 @@ describe('swarm CLI - against a running node', () => {
 
   it.each([
     ['not JSON', 'notjson.json', '{"inputs": [', /is not JSON/],
+    // One line, and none of the file's text echoed (the parser's own message quotes it, newlines and all).
+    ['text over two lines', 'twolines.json', 'not json\nsecret line\n', /^error SWARM_BAD_ARGS: input file \S+twolines\.json is not JSON\n$/],
     [
       'shapes the skill cannot multiply',
       'shapes.json',

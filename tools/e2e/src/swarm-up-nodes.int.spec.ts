@@ -95,6 +95,9 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     // As tables print it: the first 16 characters of a peer node 2 knows name it.
     const byPrefix = await runCli(['ledger', ...at, '--node', '2', '--peer', (nodes[2]?.nodeId ?? '').slice(0, 16), '--json']);
     expect({ code: byPrefix.code, nodeId: (JSON.parse(byPrefix.stdout) as { nodeId: string }).nodeId }).toEqual({ code: 0, nodeId: nodes[2]?.nodeId });
+    // Node 2's own id is no peer's: said so.
+    const own = await runCli(['ledger', ...at, '--node', '2', '--peer', (nodes[1]?.nodeId ?? '').slice(0, 16)]);
+    expect({ code: own.code, stderr: own.stderr.trim() }).toEqual({ code: 2, stderr: expect.stringMatching(/^error SWARM_BAD_ARGS: \w{16} is the start of this node's own id/) });
     const unknown = await runCli(['ledger', ...at, '--node', '2', '--peer', 'ffffffff00000000']);
     expect({ code: unknown.code, stderr: unknown.stderr.trim() }).toEqual({
       code: 2,

@@ -204,11 +204,17 @@ async function voidWatchOf(client: SwarmClient, peer: string): Promise<ReturnTyp
 
 /**
  * A whole node id as given, or the one peer this node knows whose id starts with `prefix` (tables
- * print ids shortened). None or several is bad usage: `swarm peers` lists the whole ids.
+ * print ids shortened). None or several is bad usage: `swarm peers` lists the whole ids; so is this
+ * node's own id.
  */
 async function peerIdOf(client: SwarmClient, prefix: string): Promise<string> {
   if (prefix.length === NODE_ID_CHARS) return prefix;
   const matches = (await observerOnly(client.peers())).peers.map((p) => p.nodeId).filter((id) => id.startsWith(prefix));
+  // This node's own id is no peer's: say so rather than "no peer has it" (a whole id of its own
+  // is refused by its gateway).
+  if (matches.length === 0 && (await observerOnly(client.chainBlocks(1n, 1))).nodeId.startsWith(prefix)) {
+    throw new CliError('SWARM_BAD_ARGS', `${prefix} is the start of this node's own id: \`swarm ledger\` without --peer audits this node's chain`);
+  }
   if (matches.length === 1) {
     // Said, since a prefix names whichever known peer has it: the operator sees which one.
     process.stderr.write(`note: --peer ${prefix} is ${matches[0]}\n`);

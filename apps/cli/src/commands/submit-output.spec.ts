@@ -1,4 +1,5 @@
-import { paidLine } from './submit';
+import { SubmitTaskResponse, toTensor } from '@swarm/contracts';
+import { paidLine, printResult } from './submit';
 
 describe('swarm submit - the paid line', () => {
   const nodeId = 'a'.repeat(64);
@@ -27,5 +28,45 @@ describe('swarm submit - the paid line', () => {
     expect(paidLine({ cost: 32n, refunded: 0n, providerId: nodeId, account: 'agent/x', contributions: replicas })).toBe(
       `32 credits: 16 credits to ${'a'.repeat(16)}…, 16 credits to ${'b'.repeat(16)}… (refunded 0)`,
     );
+  });
+});
+
+describe('swarm submit - the result table', () => {
+  const nodeId = 'a'.repeat(64);
+  // As the router words it (libs/pipeline settlement.ts): about 200 characters.
+  const LOCAL_ONLY_NOTE =
+    "ran on this node's own executors only: this node's chain could not pledge the task to another node (most of a new node's grant stays locked until it first serves another node; swarm ledger shows it)";
+  const result = SubmitTaskResponse.fromPartial({
+    taskId: 'task-1',
+    outputs: [toTensor('c', [2], new Float32Array([1, 2]))],
+    cost: 269n,
+    providerId: nodeId,
+    account: nodeId,
+    executorId: 'exec-1',
+    backend: 'cpu',
+    verification: 'freivalds',
+    attempts: 1,
+    timing: { escrowMs: 1, executeMs: 40, verifyMs: 30, settleMs: 2, totalMs: 60 },
+    placementNote: LOCAL_ONLY_NOTE,
+    shards: [{ index: 0, rowStart: 0, rowEnd: 1, providerId: nodeId, executorId: 'exec-1', attempts: 1, share: 1, executeMs: 40 }],
+  });
+
+  it('wraps a long note inside about 120 columns, and does not add up parts that overlap', () => {
+    let out = '';
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      printResult(result);
+    } finally {
+      write.mockRestore();
+    }
+    const lines = out.split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
+    expect(out.replace(/[│\s]+/g, ' ')).toContain(LOCAL_ONLY_NOTE);
+    // A sharded task's parts overlap (execute is first dispatch to last verdict): no false sum.
+    expect(out).toMatch(/total 60 ms: escrow/);
+    expect(out).not.toMatch(/total 60 ms =/);
   });
 });

@@ -211,19 +211,36 @@ function preview(t: Tensor): string {
 
 export function printResult(res: SubmitTaskResponse): void {
   const t = res.timing;
-  printTable([
-    ['task', res.taskId],
-    ...(res.replayed ? [['replayed', 'the answer an earlier submit with this --key got: not run or charged again'] as [string, string]] : []),
-    ...(res.placementNote ? [['placement', res.placementNote] as [string, string]] : []),
-    ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),
-    ['result', res.outputs.map(preview).join('\n')],
-    ['verified by', res.verification],
-    ['paid', paidLine(res)],
-    ['executor', `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`],
-    ['time', t ? `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}` : ''],
-  ]);
+  printTable(
+    [
+      ['task', res.taskId],
+      ...(res.replayed ? [['replayed', 'the answer an earlier submit with this --key got: not run or charged again'] as [string, string]] : []),
+      ...(res.placementNote ? [['placement', res.placementNote] as [string, string]] : []),
+      ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),
+      ['result', res.outputs.map(preview).join('\n')],
+      ['verified by', res.verification],
+      ['paid', paidLine(res)],
+      ['executor', `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`],
+      ['time', t ? timeLine(t, res.shards.length > 0 || res.contributions.length > 0) : ''],
+    ],
+    undefined,
+    RESULT_VALUE_WIDTH,
+  );
   if (res.shards.length > 0) printShards(res);
   if (res.contributions.length > 0) printContributions(res);
+}
+
+/** The value column of a task's result: with the key column, about 115 columns in all (notes wrap). */
+const RESULT_VALUE_WIDTH = 100;
+
+/**
+ * Where a task's time went. With several dispatches (row blocks, replicas) they overlap: execute
+ * runs from the first dispatch to the last verdict and verify sums every block's check, so the
+ * parts do not add up to the total.
+ */
+function timeLine(t: NonNullable<SubmitTaskResponse['timing']>, overlapping: boolean): string {
+  if (!overlapping) return `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}`;
+  return `total ${ms(t.totalMs)}: escrow ${ms(t.escrowMs)}, execute ${ms(t.executeMs)} (first dispatch to last verdict), verify ${ms(t.verifyMs)} (summed over the dispatches, during execute), settle ${ms(t.settleMs)}`;
 }
 
 /**
