@@ -82,7 +82,9 @@ export function statusReply(s: TaskStatus): TaskStatusResponse {
     resultAvailable: s.result !== undefined,
     attempts: s.attempts,
     note: s.note,
-    // The API names the paying account only with a result.
+    // The API names the paying account only with a result; who was paid, only as its one provider.
     account: s.result?.account ?? '',
+    paidTo: [],
+    placementNote: s.result?.placementNote ?? '',
   };
 }

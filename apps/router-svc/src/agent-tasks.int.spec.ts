@@ -88,6 +88,8 @@ const unknown = (taskId: string): TaskStatusResponse => ({
   resultAvailable: false,
   attempts: 0,
   note: '',
+  paidTo: [],
+  placementNote: '',
   account: '',
 });
 

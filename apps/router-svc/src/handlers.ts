@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Handler, HandlerContext } from '@swarm/bus';
 import { DEADLINE_HEADER, toWire } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
-import { ErrorCode, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
+import { Contribution, ErrorCode, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskPorts, TaskRecord, TaskTable } from '@swarm/pipeline';
 import { IDEMPOTENCY_KEY_PATTERN, keyedTaskId, runTask, submitBytes } from '@swarm/pipeline';
@@ -164,6 +164,8 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         cost: out.cost,
         refunded: out.refunded,
         providerId: out.providerId,
+        paidTo: out.contributions.filter((c) => c.paid > 0n).map((c) => ({ providerId: c.providerId, paid: c.paid })),
+        placementNote: out.placementNote,
         attempts: out.attempts.length,
         note: out.settlementNote,
         uncertain: out.settlementUncertain,
@@ -318,6 +320,8 @@ export function statusHandler(
       resultAvailable: false,
       attempts: 0,
       note: '',
+      paidTo: [],
+      placementNote: '',
       account: '',
     };
     // Not an id this router could have assigned: unknown, without bothering the ledger.
@@ -382,6 +386,8 @@ function fromRecord(r: TaskRecord<SubmitTaskResponse>): TaskStatusResponse {
     attempts: r.attempts,
     note: r.note,
     account: r.account,
+    paidTo: r.paidTo.map((p) => Contribution.fromPartial(p)),
+    placementNote: r.placementNote,
   };
 }
 

@@ -3,6 +3,7 @@ export {
   SubmitTaskRequest,
   SubmitTaskResponse,
   TaskTiming,
+  Contribution,
   TaskFinished,
   TaskState,
   TaskStatusRequest,

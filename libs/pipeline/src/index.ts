@@ -25,7 +25,7 @@ export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN, REJECTED_SHARE }
 export { createRateLimiter } from './rate-limit';
 export { payeesOf, payableCandidates, ESCROW_MAX_PAYEES } from './payees';
 export type { RateLimiter } from './rate-limit';
-export type { TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
+export type { NodePaid, TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
 export type {
   Contribution,
   EscrowView,

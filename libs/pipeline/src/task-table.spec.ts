@@ -29,8 +29,20 @@ describe('task table - records', () => {
     const r = table.begin('t1', 'k', Promise.resolve());
     expect(r.state).toBe('running');
     table.finish('t1', paid('result', 6));
-    expect(table.get('t1')).toMatchObject({ state: 'paid', cost: 5n, result: 'result', running: undefined });
+    expect(table.get('t1')).toMatchObject({ state: 'paid', cost: 5n, result: 'result', running: undefined, paidTo: [], placementNote: '' });
     expect(table.resultBytes()).toBe(6);
+  });
+
+  it('keeps who was paid and why it ran where it did, after the result itself is dropped', () => {
+    const table = createTaskTable<string>(LIMITS, manualClock(0));
+    table.begin('t1', 'k', Promise.resolve());
+    const paidTo = [
+      { providerId: 'node-a', paid: 3n },
+      { providerId: 'node-b', paid: 2n },
+    ];
+    // Over the results' byte bound: the result is not kept, the rest of the record is.
+    table.finish('t1', { ...paid('result', 500), paidTo, placementNote: 'here only' });
+    expect(table.get('t1')).toMatchObject({ result: undefined, paidTo, placementNote: 'here only' });
   });
 
   it('keeps the paying account of a task through its end, and of a refusal', () => {

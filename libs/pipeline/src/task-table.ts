@@ -27,9 +27,13 @@ export interface TaskRecord<R> {
   cost: bigint;
   refunded: bigint;
   providerId: string;
+  /** Each node paid, when several were (row blocks, replicas); empty otherwise. */
+  paidTo: readonly NodePaid[];
   attempts: number;
   /** How the escrow was closed, in words (e.g. refunded at expiry after settle kept failing). */
   note: string;
+  /** Why it ran where it did, when the usual choice was not open (TaskOutcome.placementNote). */
+  placementNote: string;
   /** Why it was refunded or rejected. */
   error?: SwarmError;
   /** The reply itself, while retained (a keyed retry answers it verbatim). */
@@ -75,11 +79,19 @@ export interface TaskTable<R> {
   resultBytes(): number;
 }
 
+/** One node a task paid, and how much. */
+export interface NodePaid {
+  readonly providerId: string;
+  readonly paid: bigint;
+}
+
 export interface TaskEnd<R> {
   state: Exclude<TaskRecordState, 'running' | 'rejected'>;
   cost: bigint;
   refunded: bigint;
   providerId: string;
+  paidTo?: readonly NodePaid[];
+  placementNote?: string;
   attempts: number;
   note: string;
   error?: SwarmError;
@@ -163,6 +175,8 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
         cost: 0n,
         refunded: 0n,
         providerId: '',
+        paidTo: [],
+        placementNote: '',
         attempts: 0,
         note: '',
         resultBytes: 0,
@@ -177,7 +191,16 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
       const r = records.get(taskId);
       if (!r) return;
       dropResult(r);
-      Object.assign(r, { ...end, result: undefined, resultBytes: 0, uncertain: end.uncertain ?? false, running: undefined, finishedAtMs: stopwatch.now() });
+      Object.assign(r, {
+        ...end,
+        paidTo: end.paidTo ?? [],
+        placementNote: end.placementNote ?? '',
+        result: undefined,
+        resultBytes: 0,
+        uncertain: end.uncertain ?? false,
+        running: undefined,
+        finishedAtMs: stopwatch.now(),
+      });
       const size = end.resultBytes ?? 0;
       if (end.result !== undefined && size <= limits.maxResultBytes) {
         // Oldest results go first; the records of what happened stay.
@@ -212,6 +235,8 @@ export function createTaskTable<R>(limits: TaskTableLimits, stopwatch: Stopwatch
         cost: 0n,
         refunded: 0n,
         providerId: '',
+        paidTo: [],
+        placementNote: '',
         attempts: 0,
         note: '',
         error,

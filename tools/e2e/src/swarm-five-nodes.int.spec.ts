@@ -272,6 +272,9 @@ describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task',
       const spent = id === node1.nodeId ? res.cost : 0n;
       expect({ id, available: await available(id) }).toEqual({ id, available: (before.get(id) ?? 0n) + (paid.get(id) ?? 0n) - spent });
     }
+    // Asked later, the router names every node paid, as the submit's answer did.
+    const status = await submitter.task({ taskId: res.taskId });
+    expect(new Map(status.paidTo.map((p) => [p.providerId, p.paid]))).toEqual(new Map([...paid].filter(([, amount]) => amount > 0n)));
     // What node 1 paid, its providers earned: the sum over the accounts did not move.
     expect(await total()).toBe(totalBefore);
     for (const node of nodes) {

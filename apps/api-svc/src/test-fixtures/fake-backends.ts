@@ -157,7 +157,20 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
 }
 
 function status(taskId: string, account: string, state: TaskState, cost: bigint): TaskStatusResponse {
-  return { taskId, state, cost, refunded: 0n, providerId: cost > 0n ? 'node-test' : '', source: 'router', resultAvailable: false, attempts: 1, note: '', account };
+  return {
+    taskId,
+    state,
+    cost,
+    refunded: 0n,
+    providerId: cost > 0n ? 'node-test' : '',
+    source: 'router',
+    resultAvailable: false,
+    attempts: 1,
+    note: '',
+    account,
+    paidTo: [],
+    placementNote: '',
+  };
 }
 
 /** A redundant task's replicas as a router reports them: all counted, the cost split evenly (rest to the first). */

@@ -253,6 +253,8 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
       attempts: 1,
       note: '',
       account: 'agent/cli',
+      paidTo: [],
+      placementNote: '',
     });
     expect(await taskCommand(undefined, { key: 'k-1' }, env).catch((e: unknown) => e)).toMatchObject({ code: 'SWARM_BAD_ARGS' });
     expect(seen).toHaveLength(1);

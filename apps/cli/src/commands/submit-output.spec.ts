@@ -1,5 +1,6 @@
 import { SubmitTaskResponse, toTensor } from '@swarm/contracts';
-import { paidLine, printResult } from './submit';
+import { paidLine } from '../task-lines';
+import { printResult } from './submit';
 
 describe('swarm submit - the paid line', () => {
   const nodeId = 'a'.repeat(64);

@@ -5,6 +5,7 @@ import { CliError } from '../cli-error';
 import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { credits, printJson, printTable, protoJson } from '../output';
+import { paidLine, RESULT_VALUE_WIDTH } from '../task-lines';
 
 export interface TaskOptions extends NodeTarget {
   key?: string;
@@ -43,14 +44,19 @@ export async function taskCommand(id: string | undefined, opts: TaskOptions, env
     ['state', state],
   ];
   if (s.state === TaskState.TASK_STATE_PAID)
-    rows.push(['paid', `${credits(s.cost)} to ${s.providerId ? `${s.providerId.slice(0, 16)}…` : 'the provider'} (refunded ${s.refunded})`]);
+    rows.push([
+      'paid',
+      // As `swarm submit` says it: each node a sharded or replicated task paid, or its one provider.
+      s.providerId ? paidLine({ ...s, contributions: s.paidTo }) : `${credits(s.cost)} to the provider (refunded ${s.refunded})`,
+    ]);
+  if (s.placementNote) rows.push(['placement', s.placementNote]);
   if (s.state === TaskState.TASK_STATE_REFUNDED) rows.push(['refunded', credits(s.refunded)]);
   if (s.error) rows.push(['error', `${errorCodeName(s.error.code)}: ${s.error.message}`]);
   if (s.note) rows.push(['note', s.note]);
   if (s.attempts) rows.push(['attempts', String(s.attempts)]);
   rows.push(['result held', s.resultAvailable ? 'yes (a submit with the same idempotency key gets it)' : 'no']);
   rows.push(['source', SOURCE_WORDS[s.source] ?? s.source]);
-  printTable(rows);
+  printTable(rows, undefined, RESULT_VALUE_WIDTH);
 }
 
 const SOURCE_WORDS: Readonly<Record<string, string>> = {

@@ -157,6 +157,13 @@ export interface TaskStatusResponse {
   note: string;
   /** The account that pays for it (router source only). */
   account: string;
+  /**
+   * Each node paid when several were (row blocks of a sharded task, replicas; router source only):
+   * provider_id and paid set, the rest empty. provider_id above is then the one paid most.
+   */
+  paidTo: Contribution[];
+  /** Why it ran where it did when the router could not make its usual choice (router source only). */
+  placementNote: string;
 }
 
 /** Where a task's time went, in ms as the router measured it. */
@@ -662,6 +669,8 @@ function createBaseTaskStatusResponse(): TaskStatusResponse {
     attempts: 0,
     note: "",
     account: "",
+    paidTo: [],
+    placementNote: "",
   };
 }
 
@@ -705,6 +714,12 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     }
     if (message.account !== "") {
       writer.uint32(90).string(message.account);
+    }
+    for (const v of message.paidTo) {
+      Contribution.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.placementNote !== "") {
+      writer.uint32(106).string(message.placementNote);
     }
     return writer;
   },
@@ -810,6 +825,22 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
             message.account = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.paidTo.push(Contribution.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.placementNote = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -847,6 +878,16 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
       attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
       note: isSet(object.note) ? globalThis.String(object.note) : "",
       account: isSet(object.account) ? globalThis.String(object.account) : "",
+      paidTo: globalThis.Array.isArray(object?.paidTo)
+        ? object.paidTo.map((e: any) => Contribution.fromJSON(e))
+        : globalThis.Array.isArray(object?.paid_to)
+        ? object.paid_to.map((e: any) => Contribution.fromJSON(e))
+        : [],
+      placementNote: isSet(object.placementNote)
+        ? globalThis.String(object.placementNote)
+        : isSet(object.placement_note)
+        ? globalThis.String(object.placement_note)
+        : "",
     };
   },
 
@@ -885,6 +926,12 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     if (message.account !== undefined) {
       obj.account = message.account;
     }
+    if (message.paidTo?.length) {
+      obj.paidTo = message.paidTo.map((e) => Contribution.toJSON(e));
+    }
+    if (message.placementNote !== undefined) {
+      obj.placementNote = message.placementNote;
+    }
     return obj;
   },
 
@@ -906,6 +953,8 @@ export const TaskStatusResponse: MessageFns<TaskStatusResponse> = {
     message.attempts = object.attempts ?? 0;
     message.note = object.note ?? "";
     message.account = object.account ?? "";
+    message.paidTo = object.paidTo?.map((e) => Contribution.fromPartial(e)) || [];
+    message.placementNote = object.placementNote ?? "";
     return message;
   },
 };
