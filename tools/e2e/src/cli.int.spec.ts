@@ -98,6 +98,7 @@ describe('swarm CLI - against a running node', () => {
     ['timeout beyond uint32', ['submit', '--skill', 'matmul', '--size', '8', '--timeout', '99999999999'], 'SWARM_BAD_ARGS'],
     ['timeout beyond the longest task deadline', ['submit', '--skill', 'matmul', '--size', '8', '--timeout', '120001'], 'SWARM_BAD_ARGS'],
     ['size beyond what --help states', ['submit', '--skill', 'matmul', '--size', '1001'], 'SWARM_BAD_ARGS'],
+    ['an empty account (an unset variable)', ['balance', '--account', ''], 'SWARM_BAD_ARGS'],
     ['size zero', ['submit', '--skill', 'vecadd', '--size', '0'], 'SWARM_BAD_ARGS'],
     ['unknown skill', ['submit', '--skill', 'teleport', '--size', '8'], 'SWARM_UNKNOWN_SKILL'],
     ['missing input', ['submit', '--skill', 'matmul', '--input', '/nonexistent/in.json'], 'SWARM_BAD_ARGS'],

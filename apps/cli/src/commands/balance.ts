@@ -16,6 +16,8 @@ export const NODE_ACCOUNT_NOTE =
  * only its own account, so `--account` is refused there.
  */
 export async function balanceCommand(opts: NodeTarget & { account?: string; json?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // An empty --account is a slip (an unset variable), not a way to name the node's account.
+  if (opts.account === '') throw new CliError('SWARM_BAD_ARGS', '--account needs an account id (leave it out for the node account)');
   const agent = await agentClientFor(opts, env);
   if (agent) {
     if (opts.account !== undefined) throw new CliError('SWARM_BAD_ARGS', "--account has no meaning for an agent: the HTTP API answers the agent's own account only");
