@@ -5,7 +5,7 @@
  */
 import type { AgentPeer, AgentSkills, TaskResult, TaskStatus } from '@swarm/client';
 import type { ListPeersResponse, ListSkillsResponse, SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
-import { ErrorCode, TaskState, toTensor } from '@swarm/contracts';
+import { Contribution, ErrorCode, TaskState, toTensor } from '@swarm/contracts';
 
 type Shapes = AgentSkills['skills'][number]['inputs'];
 
@@ -82,9 +82,9 @@ export function statusReply(s: TaskStatus): TaskStatusResponse {
     resultAvailable: s.result !== undefined,
     attempts: s.attempts,
     note: s.note,
-    // The API names the paying account only with a result; who was paid, only as its one provider.
+    // The API names the paying account, and each node a split task paid, only with a result.
     account: s.result?.account ?? '',
-    paidTo: [],
+    paidTo: (s.result?.contributions ?? []).filter((c) => c.paid > 0n).map((c) => Contribution.fromPartial({ providerId: c.providerId, paid: c.paid })),
     placementNote: s.result?.placementNote ?? '',
   };
 }

@@ -235,7 +235,7 @@ function build(): Command {
     )
     .option(
       '--peer <node-id>',
-      "audit another node's chain instead (its 64 hex characters, or the first 12 or more of a peer this node knows, as tables print them: `swarm peers`), fetched through this node's gateway; always audited, with or without --audit (an unaudited peer chain means nothing); a fork's proof is kept in <data-dir>/chain-evidence and sent to the node's router, which then never dispatches to that node",
+      "audit another node's chain instead (its 64 hex characters, or the first 12 or more of a peer this node knows, as tables print them: `swarm peers`), fetched through this node's gateway; always audited, with or without --audit (an unaudited peer chain means nothing); a fork's proof is kept in <data-dir>/chain-evidence and sent to the node's router, which then never dispatches to that node; so is a broken void's (a voided receipt the peer kept anyway), and this node then pays that receipt after all",
       (value: string) => {
         if (!/^[0-9a-fA-F]{12,64}$/.test(value)) throw new InvalidArgumentError('expected a node id: 64 hex characters, or the first 12 or more of a known peer');
         return value.toLowerCase();

@@ -99,7 +99,9 @@ const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: []
 /** `valueWidth` (with word wrap) keeps rows of long text (notes) inside a terminal's width; shorter tables stay as wide as their cells. */
 export function printTable(rows: Array<[string, string]>, head?: [string, string], valueWidth?: number): void {
   const long = valueWidth !== undefined && rows.some(([, v]) => v.split('\n').some((line) => line.length > valueWidth - 2));
-  const wrap = long ? { colWidths: [Math.max(...rows.map(([k]) => k.length)) + 2, valueWidth], wordWrap: true, wrapOnWordBoundary: true } : {};
+  // On word boundaries, unless a word (a long id) is wider than the column: cli-table3 would cut it.
+  const wide = long && rows.some(([, v]) => v.split(/\s+/).some((word) => word.length > valueWidth - 2));
+  const wrap = long ? { colWidths: [Math.max(...rows.map(([k]) => k.length)) + 2, valueWidth], wordWrap: true, wrapOnWordBoundary: !wide } : {};
   const table = new Table({ ...style(), ...(head ? { head } : {}), ...wrap });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n`);

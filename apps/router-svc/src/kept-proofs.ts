@@ -114,7 +114,7 @@ export async function loadProofs<E extends { readonly nodeId: string }>(kind: Pr
     }
     const why = await proofProblem(kind, file, named, convicted);
     if (why === undefined) nodes.add(convicted[convicted.length - 1].nodeId);
-    if (why !== undefined) {
+    else {
       skipped += 1;
       log.warn({ file: name.slice(0, 160), why }, `skipping a file among the kept ${kind.label}`);
     }

@@ -78,7 +78,7 @@ export interface RouterServiceDeps {
   random: Random;
   /**
    * Who gets each attempt; default: createDefaultSelector(random) reading the router's trust in
-   * other nodes. Whatever the selector, providers convicted by a fork proof are never candidates.
+   * other nodes. Whatever the selector, providers convicted by a proof (a fork, a broken void) are never candidates.
    */
   selector?: CandidateSelector;
   /** Told how every dispatch attempt ended, after the router's own trust book; default: nobody else. */
@@ -92,7 +92,7 @@ export interface RouterService {
 export async function startRouterService(deps: RouterServiceDeps): Promise<RouterService> {
   const { config, log, nc, nodeId, clock, stopwatch, scheduler, random } = deps;
   // Trust in other nodes (router-trust.ts): learned from this router's attempts and kept in
-  // <data-dir>/router/trust.json (trust-file.ts); convictions by fork proof are kept on disk too.
+  // <data-dir>/router/trust.json (trust-file.ts); convictions by proof are kept on disk too (kept-proofs.ts).
   // Both are restored before anything is dispatched.
   const trust = createTrustBook();
   const restored = await restoreConvictions(trust, config.dataDir, log, nodeId);
@@ -225,7 +225,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const statusOpts = { maxRequestBytes: MAX_STATUS_REQUEST_BYTES };
   svc.serve(RouterTask, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: nodeAccounts, ledgerLookups }), statusOpts);
   svc.serve(RouterTaskAgent, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: agentAccounts, ledgerLookups }), statusOpts);
-  // Operators' requests (the observer key): a fork proof against a node, and the trust list.
+  // Operators' requests (the observer key): a proof against a node (a fork, a broken void), and the trust list.
   svc.serve(RouterReportFork, reportForkHandler({ book: trust, dataDir: config.dataDir, nodeId }), { maxRequestBytes: MAX_REPORT_FORK_BYTES });
   svc.serve(RouterReportVoidBreach, reportVoidBreachHandler({ book: trust, dataDir: config.dataDir, nodeId }), { maxRequestBytes: MAX_REPORT_VOID_BREACH_BYTES });
   svc.serve(RouterTrust, trustHandler(trust, stopwatch), { maxRequestBytes: MAX_TRUST_REQUEST_BYTES });

@@ -13,7 +13,7 @@ import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determ
 import type { TrustBook, TrustSnapshotEntry } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';
 
-/** Under the node's data dir, beside the fork proofs. */
+/** Under the node's data dir, beside the kept proofs. */
 export const TRUST_FILE = join('router', 'trust.json');
 export const TRUST_SAVE_MS = 30_000;
 /** The book holds at most 10,000 nodes of ~140 bytes each; room to spare, and a bound on what is read. */

@@ -75,7 +75,7 @@ export const CHAIN_PAGE_TIMEOUT_MS = 10_000;
  */
 export const PEER_CHAIN_PAGE_TIMEOUT_MS = 15_000;
 /** The router verifies a fork or void breach proof (a few signatures) and writes it to disk before it answers. */
-export const REPORT_FORK_TIMEOUT_MS = 10_000;
+export const REPORT_PROOF_TIMEOUT_MS = 10_000;
 /** api-svc answers agent commands after credit-svc's transfers (each up to the bus's 5 s). */
 export const AGENT_ADMIN_TIMEOUT_MS = 15_000;
 
@@ -176,9 +176,9 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
     chainBlocks: (fromSeq, limit) => bus.request(CreditChainBlocks, { fromSeq, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
     fetchChain: (peerNodeId, fromSeq, limit) => bus.request(GatewayFetchChain, { peerNodeId, fromSeq, limit }, { timeoutMs: PEER_CHAIN_PAGE_TIMEOUT_MS }),
     paidVoids: (afterReceiptId, limit) => bus.request(CreditPaidVoids, { afterReceiptId, limit }, { timeoutMs: CHAIN_PAGE_TIMEOUT_MS }),
-    reportFork: (proof) => bus.request(RouterReportFork, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
-    reportVoidBreach: (proof) => bus.request(RouterReportVoidBreach, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
-    reinstateVoided: (proof) => bus.request(CreditReinstateVoided, { proof }, { timeoutMs: REPORT_FORK_TIMEOUT_MS }),
+    reportFork: (proof) => bus.request(RouterReportFork, { proof }, { timeoutMs: REPORT_PROOF_TIMEOUT_MS }),
+    reportVoidBreach: (proof) => bus.request(RouterReportVoidBreach, { proof }, { timeoutMs: REPORT_PROOF_TIMEOUT_MS }),
+    reinstateVoided: (proof) => bus.request(CreditReinstateVoided, { proof }, { timeoutMs: REPORT_PROOF_TIMEOUT_MS }),
     trust: () => bus.request(RouterTrust, {}),
     task: (query) => bus.request(RouterTask, { taskId: query.taskId ?? '', idempotencyKey: query.idempotencyKey ?? '', account: '' }, { timeoutMs: TASK_STATUS_TIMEOUT_MS }),
     skills: () => bus.request(ExecutorSkills, {}),

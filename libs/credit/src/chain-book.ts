@@ -450,8 +450,12 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         requireRoom(view, pledgedIn(view), receipt.amount);
         const before = headIn(view);
         const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (r) => view.side('receipt', r) !== undefined, checkSignature });
-        // Exactly what the VOID took back (a void from before this record took the whole amount).
-        const took = view.side('meta', voidedBackKey(id)) ? metaUint(view, voidedBackKey(id), 'what a void took back') : receipt.amount;
+        // Exactly what the VOID took back. A void completed before credit-svc kept that amount cannot
+        // say it (its VOID may have taken less, or nothing): refused rather than guessed.
+        if (!view.side('meta', voidedBackKey(id))) {
+          throw invalid(`receipt ${id.slice(0, 80)} was voided by an older credit-svc, which did not keep what its void took back: it cannot be paid after all here`);
+        }
+        const took = metaUint(view, voidedBackKey(id), 'what a void took back');
         const back =
           took > 0n
             ? reinstateRule(init.nodeAccount, view.account(init.nodeAccount), receipt.payee, view.account(receipt.payee), { receiptId: id, amount: took }, at)

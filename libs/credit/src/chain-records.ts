@@ -1,9 +1,11 @@
 /**
  * How the chain book keeps its records in the ledger store's side spaces (ledger-store.ts):
  * `block` by seq (20 digits, so key order is seq order), `receipt` id → the seq of its block,
- * `outbox` id → a payer-signed receipt waiting for its payee's countersignature, and two `meta`
- * records: the head (so a start does not replay the chain) and the credit pledged to receipts not
- * yet in the chain. Local records only: what travels between nodes is protobuf (chain.proto).
+ * `outbox` id → a payer-signed receipt waiting for its payee's countersignature, `void` id → a
+ * void asked or agreed (void-book.ts), and `meta` records: the head (so a start does not replay the
+ * chain), the credit pledged to receipts not yet in the chain, the voided counts, and per void this
+ * node completed what it took back. Local records only: what travels between nodes is protobuf
+ * (chain.proto).
  */
 import type { ChainBalances, ChainHead } from '@swarm/chain';
 import { ErrorCode, SwarmError } from '@swarm/contracts';

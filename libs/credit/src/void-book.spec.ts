@@ -7,6 +7,7 @@ import { swarmErrorOf } from '@swarm/testing';
 import type { Node } from './test-fixtures/chain-nodes';
 import { MAX_UINT64 } from './ledger-records';
 import { createVoidBook } from './void-book';
+import { sideOnly, voidedBackKey } from './chain-records';
 import { HASH, newSigner, settlePaying, START_MS, startNode } from './test-fixtures/chain-nodes';
 
 /** a pays b `paid` (60) of a `reserved` (100) reserve for task `taskId`: the receipt waits in a's outbox. */
@@ -235,6 +236,17 @@ describe('voids', () => {
     expect((await a.ledger.balance(b.id)).available).toBe(60n);
     expect((await a.ledger.audit()).problems).toEqual([]);
     expect(a.book.voided()).toEqual({ count: 0n, amount: 0n });
+    // A void an older credit-svc completed kept no record of what it took back: not guessed, refused.
+    const older = await owedReceipt(a, b, 't4', 10n, 10n);
+    await b.book.acceptReceipt({ receipt: older.signed, fromNodeId: a.id });
+    const olderBroken = countersignVoid(await askedVoid(a, older.receiptId), b.signer);
+    await a.book.completeVoid(olderBroken);
+    await a.ledger.run(() => sideOnly(undefined, [{ space: 'meta', key: voidedBackKey(older.receiptId), value: undefined }]));
+    const olderBlock = SignedBlock.decode((await b.book.blocks(b.book.head().seq, 1)).blocks[0]);
+    expect(await swarmErrorOf(a.book.reinstateVoided({ signedVoid: olderBroken, block: olderBlock }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: expect.stringMatching(/voided by an older credit-svc/),
+    });
     // Again: already done, nothing more.
     const again = await a.book.reinstateVoided(proof);
     expect(again).toEqual({ result: { receiptId: owed.receiptId, amount: 60n, alreadyReinstated: true }, entries: [] });

@@ -253,7 +253,8 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
       attempts: 1,
       note: '',
       account: 'agent/cli',
-      paidTo: [],
+      // Each node the result names as paid, as the router's own status would.
+      paidTo: [expect.objectContaining({ providerId: 'a'.repeat(64), paid: '3' }), expect.objectContaining({ providerId: 'b'.repeat(64), paid: '3' })],
       placementNote: '',
     });
     expect(await taskCommand(undefined, { key: 'k-1' }, env).catch((e: unknown) => e)).toMatchObject({ code: 'SWARM_BAD_ARGS' });

@@ -60,7 +60,7 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
         ? undefined
         : await withProgress("reading this node's voids", !opts.json, () => voidWatchOf(client, peer)).catch((err: unknown) => {
             if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && !(err instanceof CliError && err.code === 'SWARM_PERMISSION_DENIED')) throw err;
-            voidsNote = `note: this node's voids could not be read (${err instanceof Error ? err.message.slice(0, MAX_ROUTER_MESSAGE_CHARS) : 'no answer'}), so the peer's chain was not checked against them`;
+            voidsNote = `note: this node's voids could not be read (${err instanceof Error ? shown(err) : 'no answer'}), so the peer's chain was not checked against them`;
             return undefined;
           });
     const audited = await withProgress(peer ? `auditing the chain of ${peer.slice(0, 12)}…` : "auditing the node's chain", !opts.json, () =>
@@ -76,14 +76,14 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
     // Breaches found in the pages that passed count even when a later page was refused.
     const breaches = watch?.breaches() ?? [];
     const chain = watch ? { ...audited, voidBreaches: breaches.map(({ receiptId, seq, amount }) => ({ receiptId, seq, amount })) } : audited;
-    const routerNotes = [await reportForkToRouter(client, chain), await reportVoidBreachToRouter(client, chain, breaches), await reinstateBreached(client, breaches)];
+    const actionNotes = [await reportForkToRouter(client, chain), await reportVoidBreachToRouter(client, chain, breaches), await reinstateBreached(client, breaches)];
     if (opts.json) printJson(ledger ? { ...(protoJson(AuditResponseCodec, ledger) as object), chain: chainReportJson(chain) } : chainReportJson(chain));
     else {
       if (ledger) printAudit(ledger);
       printChain(chain, ledger !== undefined);
     }
     // Beside the one JSON document, never inside it.
-    for (const note of [voidsNote, ...routerNotes]) if (note) (opts.json ? process.stderr : process.stdout).write(`${note}\n`);
+    for (const note of [voidsNote, ...actionNotes]) if (note) (opts.json ? process.stderr : process.stdout).write(`${note}\n`);
     const failures = [ledger && !ledger.ok ? ledgerFailure(ledger) : undefined, chainFailure(chain)].filter((f): f is CliError => f !== undefined);
     if (failures.length > 0) throw new CliError('SWARM_AUDIT_FAILED', failures.map((f) => f.message).join('; and '));
   } finally {
@@ -91,8 +91,12 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   }
 }
 
-/** A router's refusal or a bus error is shown up to this many characters. */
-const MAX_ROUTER_MESSAGE_CHARS = 300;
+/** A service's refusal or a bus error is shown up to this many characters. */
+const MAX_SHOWN_MESSAGE_CHARS = 300;
+
+function shown(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, MAX_SHOWN_MESSAGE_CHARS);
+}
 
 /**
  * A peer's fork whose proof was kept: the node's router is sent the proof (RouterReportFork) and
@@ -141,7 +145,7 @@ async function reinstateBreached(client: SwarmClient, breaches: readonly VoidBre
       }
     } catch (err) {
       failed += 1;
-      firstFailure ||= `${b.receiptId.slice(0, 80)}: ${(err instanceof Error ? err.message : String(err)).slice(0, MAX_ROUTER_MESSAGE_CHARS)}`;
+      firstFailure ||= `${b.receiptId.slice(0, 80)}: ${shown(err)}`;
     }
   }
   const now = paid > 0 ? `paid ${paid} voided receipt${paid === 1 ? '' : 's'} after all (${amount} credits), now in this node's chain as well` : '';
@@ -158,7 +162,7 @@ async function tellRouter(what: string, nodeId: string, send: () => Promise<{ no
     const told = await send();
     return `router: node ${told.nodeId} is now untrusted (${told.alreadyKnown ? 'it already was' : 'convicted by this proof'}); this node never dispatches to it again`;
   } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ROUTER_MESSAGE_CHARS);
+    const why = shown(err);
     return `warning: the node's router could not be told of ${what} (${why}); it may still dispatch to ${nodeId}. Run this audit again to send the proof again`;
   }
 }

@@ -1,4 +1,4 @@
-import { SubmitTaskResponse, toTensor } from '@swarm/contracts';
+import { SubmitTaskResponse, TaskState, toTensor } from '@swarm/contracts';
 import { paidLine } from '../task-lines';
 import { printResult } from './submit';
 
@@ -69,5 +69,22 @@ describe('swarm submit - the result table', () => {
     // A sharded task's parts overlap (execute is first dispatch to last verdict): no false sum.
     expect(out).toMatch(/total 60 ms: escrow/);
     expect(out).not.toMatch(/total 60 ms =/);
+  });
+
+  it('keeps a word wider than the column (a long id) whole, split over lines rather than cut', () => {
+    const id = `task-0:${'a'.repeat(64)}:${'b'.repeat(64)}`;
+    let out = '';
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      printResult(SubmitTaskResponse.fromPartial({ ...result, settlement: TaskState.TASK_STATE_REFUNDED, settlementNote: `settle of ${id} failed` }));
+    } finally {
+      write.mockRestore();
+    }
+    expect(Math.max(...out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(120);
+    expect(out.replace(/[│\s]+/g, '')).toContain(id);
+    expect(out).not.toContain('…:');
   });
 });

@@ -159,7 +159,8 @@ export interface TaskStatusResponse {
   account: string;
   /**
    * Each node paid when several were (row blocks of a sharded task, replicas; router source only):
-   * provider_id and paid set, the rest empty. provider_id above is then the one paid most.
+   * provider_id and paid set, the rest empty. provider_id above is then the node whose result is
+   * the task's face (a sharded task's most paid; a replicated task's returned replica).
    */
   paidTo: Contribution[];
   /** Why it ran where it did when the router could not make its usual choice (router source only). */
