@@ -1,55 +1,18 @@
-import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChainSigner } from '@swarm/chain';
-import {
-  appendReceipt,
-  chainRules,
-  countersignReceipt,
-  countersignVoid,
-  createGenesis,
-  encodeForkProof,
-  encodeVoidBreachProof,
-  forkProofOf,
-  makeReceipt,
-  makeVoid,
-  verifyForkProof,
-  verifyVoidBreachProof,
-} from '@swarm/chain';
-import type { ForkProof, VoidBreachProof } from '@swarm/contracts';
-import { ErrorCode, SignedBlock } from '@swarm/contracts';
-import { nodeIdOfKey } from '@swarm/records';
+import { encodeForkProof, encodeVoidBreachProof, verifyForkProof, verifyVoidBreachProof } from '@swarm/chain';
+import { ErrorCode } from '@swarm/contracts';
 import { createTrustBook } from '@swarm/scoring';
 import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
 import { swarmErrorOf, tempDir } from '@swarm/testing';
 import { FORK_PROOFS, keepProof, loadProofs, VOID_BREACH_PROOFS } from './kept-proofs';
 import { reportForkHandler, reportVoidBreachHandler, restoreConvictions, withoutUntrusted } from './router-trust';
-
-function nodeKey(): ChainSigner & { nodeId: string } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
-  return { nodeId: nodeIdOfKey(publicKey), publicKey, sign: (data: Uint8Array) => new Uint8Array(sign(null, data, privateKey)) };
-}
+import { breachOf as breachAt, forkOf as forkAt, nodeKey } from './test-fixtures/proofs';
 
 const AT = 1_700_000_000_000;
-/** A fork at seq 1; `later` picks which second GENESIS (so two different proofs of one fork). */
-function forkOf(signer: ChainSigner, later = 1_000): ForkProof {
-  return forkProofOf(createGenesis(signer, chainRules(), AT).blocks[0], createGenesis(signer, chainRules(), AT + later).blocks[0]) as ForkProof;
-}
-
-/**
- * `payee` took a receipt from `payer` into its chain (a RECEIPT_IN at seq 2) and also countersigned
- * the payer's void of it: a void breach proof against `payee`.
- */
-function breachOf(payer: ChainSigner, payee: ChainSigner, taskId = 'task-1'): VoidBreachProof {
-  const rules = chainRules();
-  const genesis = createGenesis(payee, rules, AT);
-  const fields = { payeePublicKey: payee.publicKey, amount: 3n, taskId, taskHash: new Uint8Array(32).fill(1), resultHash: new Uint8Array(32).fill(2), atMs: AT + 1_000 };
-  const asked = makeReceipt({ ...fields, serveTicket: new Uint8Array(32).fill(7) }, payer);
-  const appended = appendReceipt(genesis.head, countersignReceipt(asked, payee), payee, rules, { atMs: AT + 1_000, hasReceipt: () => false });
-  return { signedVoid: countersignVoid(makeVoid(asked, payer), payee), block: SignedBlock.decode(appended.blocks[0]) };
-}
+const forkOf = (signer: Parameters<typeof forkAt>[0], later = 1_000) => forkAt(signer, AT, later);
+const breachOf = (payer: Parameters<typeof breachAt>[0], payee: Parameters<typeof breachAt>[1], taskId = 'task-1') => breachAt(payer, payee, AT, taskId);
 
 const ctx = { log: silentLogger(), headers: undefined, trace: NO_TRACE };
 

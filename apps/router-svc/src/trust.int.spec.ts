@@ -4,27 +4,12 @@
  * proof against it (two GENESIS blocks it signed at different times) makes it untrusted, is kept
  * in <data-dir>/router/fork-proofs, and still holds after a restart; forged proofs change nothing.
  */
-import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
-import type { ChainSigner } from '@swarm/chain';
-import {
-  appendReceipt,
-  chainRules,
-  countersignReceipt,
-  countersignVoid,
-  createGenesis,
-  encodeForkProof,
-  forkProofOf,
-  makeReceipt,
-  makeVoid,
-  verifyForkProof,
-  verifyVoidBreachProof,
-} from '@swarm/chain';
-import type { ForkProof, VoidBreachProof } from '@swarm/contracts';
+import { chainRules, createGenesis, encodeForkProof, verifyForkProof, verifyVoidBreachProof } from '@swarm/chain';
 import {
   CreditRefund,
   CreditReserve,
@@ -44,7 +29,7 @@ import {
   toTensor,
 } from '@swarm/contracts';
 import { seededRandom, systemTime } from '@swarm/determinism';
-import { encodeTask, nodeIdOfKey, signResult } from '@swarm/records';
+import { encodeTask, signResult } from '@swarm/records';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { Logger } from '@swarm/telemetry';
 import { createLogger, silentLogger } from '@swarm/telemetry';
@@ -55,18 +40,12 @@ import { connect } from 'nats';
 import { loadRouterConfig } from './config';
 import type { RouterService } from './service';
 import { startRouterService } from './service';
+import { breachOf as breachAt, forkOf as forkAt, nodeKey } from './test-fixtures/proofs';
 
 /** A serve ticket beside each signed result (its content is the provider's business; the length is checked). */
 const SERVE_TICKET = new Uint8Array(32).fill(7);
 
 jest.setTimeout(60_000);
-
-/** An Ed25519 node key, as libs/identity's NodeIdentity signs. */
-function nodeKey(): ChainSigner & { nodeId: string } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
-  return { nodeId: nodeIdOfKey(publicKey), publicKey, sign: (data: Uint8Array) => new Uint8Array(sign(null, data, privateKey)) };
-}
 
 const self = nodeKey();
 const provider = nodeKey();
@@ -74,21 +53,8 @@ const stranger = nodeKey();
 const RULES = chainRules();
 const AT = Date.now() - 3_600_000;
 
-/** Two GENESIS blocks one node signed at different times: a real fork at seq 1. */
-function forkOf(signer: ChainSigner): ForkProof {
-  const proof = forkProofOf(createGenesis(signer, RULES, AT).blocks[0], createGenesis(signer, RULES, AT + 1_000).blocks[0]);
-  if (!proof) throw new Error('two different genesis blocks make a fork');
-  return proof;
-}
-
-/** `payee` holds `payer`'s receipt as a RECEIPT_IN (seq 2) and countersigned the payer's void of it too. */
-function breachOf(payer: ChainSigner, payee: ChainSigner): VoidBreachProof {
-  const genesis = createGenesis(payee, RULES, AT);
-  const fields = { payeePublicKey: payee.publicKey, amount: 3n, taskId: 'task-1', taskHash: new Uint8Array(32).fill(1), resultHash: new Uint8Array(32).fill(2), atMs: AT + 1_000 };
-  const asked = makeReceipt({ ...fields, serveTicket: new Uint8Array(32).fill(7) }, payer);
-  const appended = appendReceipt(genesis.head, countersignReceipt(asked, payee), payee, RULES, { atMs: AT + 1_000, hasReceipt: () => false });
-  return { signedVoid: countersignVoid(makeVoid(asked, payer), payee), block: SignedBlock.decode(appended.blocks[0]) };
-}
+const forkOf = (signer: Parameters<typeof forkAt>[0]) => forkAt(signer, AT);
+const breachOf = (payer: Parameters<typeof breachAt>[0], payee: Parameters<typeof breachAt>[1]) => breachAt(payer, payee, AT);
 
 /** credit-svc and registry-svc as fakes, and the gateway of one remote provider that answers with signed results. */
 async function startFakes(nc: NatsConnection) {
