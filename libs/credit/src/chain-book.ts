@@ -38,7 +38,6 @@ import {
   rememberingSignatureCheck,
   sameBytes,
   verifyReceipt,
-  verifyVoidBreachProof,
 } from '@swarm/chain';
 import type {
   AcceptReceiptRequest,
@@ -54,27 +53,13 @@ import type {
 import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import {
-  decodeHead,
-  decodeSeq,
-  encodeHead,
-  encodeSeq,
-  HEAD_KEY,
-  metaUint,
-  metaUintWrite,
-  PLEDGED_KEY,
-  seqKey,
-  sideOnly,
-  VOIDED_AMOUNT_KEY,
-  VOIDED_COUNT_KEY,
-  voidedBackKey,
-} from './chain-records';
+import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
 import { paidOut } from './ledger-records';
 import type { Change, Stamp } from './ledger-rules';
-import { receiptInRule, reinstateRule } from './ledger-rules';
+import { receiptInRule } from './ledger-rules';
 import type { SideWrite } from './ledger-store';
 import type { RecordView } from './staged-batch';
 import type { Voided } from './void-book';
@@ -341,7 +326,18 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return true;
   };
 
-  const voids = createVoidBook({ nodeId, nodeAccount: init.nodeAccount, signer: receiptSigner, checkSignature, storedReceipt, receiptIn, pledgedIn });
+  /**
+   * A receipt countersigned by its payee appended as RECEIPT_OUT now, not from the outbox (a voided
+   * receipt paid after all): not pledged before, so it must fit beside every pledge already made.
+   */
+  const receiptOut = (view: View, at: Stamp, countersigned: SignedReceipt, receiptId: string): SideWrite[] => {
+    requireRoom(view, pledgedIn(view), Receipt.decode(countersigned.receipt).amount);
+    const before = headIn(view);
+    const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (r) => view.side('receipt', r) !== undefined, checkSignature });
+    return chainWrites(before, appended.blocks, appended.head, receiptId);
+  };
+
+  const voids = createVoidBook({ nodeId, nodeAccount: init.nodeAccount, signer: receiptSigner, checkSignature, storedReceipt, receiptIn, receiptOut, pledgedIn });
 
   return {
     nodeId,
@@ -425,54 +421,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         ]);
       });
     },
-    async reinstateVoided(proof) {
-      const l = opened();
-      // The proof holds: the payee signed the void and holds the receipt (its block). Its receipt
-      // must be this node's own, and the block's copy is the countersigned receipt to append.
-      const { payer, countersigned } = verifyVoidBreachProof(proof);
-      if (payer !== nodeId) throw invalid(`the voided receipt is paid by ${payer.slice(0, 12)}, not by this node`);
-      const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId, checkSignature });
-      const id = receipt.receiptId;
-      const answer = (alreadyReinstated: boolean) => ({ receiptId: id, amount: receipt.amount, alreadyReinstated });
-      return l.run((view, at) => {
-        const kept = view.side('void', id);
-        const agreed = kept && decodeSignedVoid(kept);
-        if (!agreed || agreed.payeeSignature.length === 0 || !sameBytes(agreed.receipt, countersigned.receipt)) {
-          if (storedReceipt(view, id)) throw invalid(`receipt ${id.slice(0, 80)} is in this chain, delivered as usual: there is nothing to pay after all`);
-          throw invalid(`this node holds no void of receipt ${id.slice(0, 80)} its payee agreed to: only such a receipt is paid after all`);
-        }
-        const stored = storedReceipt(view, id);
-        if (stored) {
-          if (!sameBytes(stored.receipt, countersigned.receipt)) throw invalid(`receipt ${id.slice(0, 80)} is in this chain with other contents`);
-          return sideOnly(answer(true), []);
-        }
-        // Appended now, not pledged: it must fit beside every pledge already made.
-        requireRoom(view, pledgedIn(view), receipt.amount);
-        const before = headIn(view);
-        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (r) => view.side('receipt', r) !== undefined, checkSignature });
-        // Exactly what the VOID took back. A void completed before credit-svc kept that amount cannot
-        // say it (its VOID may have taken less, or nothing): refused rather than guessed.
-        if (!view.side('meta', voidedBackKey(id))) {
-          throw invalid(`receipt ${id.slice(0, 80)} was voided by an older credit-svc, which did not keep what its void took back: it cannot be paid after all here`);
-        }
-        const took = metaUint(view, voidedBackKey(id), 'what a void took back');
-        const back =
-          took > 0n
-            ? reinstateRule(init.nodeAccount, view.account(init.nodeAccount), receipt.payee, view.account(receipt.payee), { receiptId: id, amount: took }, at)
-            : sideOnly(0n, []);
-        // No longer voided: health counts it paid.
-        const voided = voidedIn(view);
-        return {
-          ...back,
-          result: answer(false),
-          side: [
-            ...chainWrites(before, appended.blocks, appended.head, id),
-            metaUintWrite(VOIDED_COUNT_KEY, voided.count - 1n),
-            metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount - receipt.amount),
-          ],
-        };
-      });
-    },
+    reinstateVoided: (proof) => voids.reinstate(opened(), proof),
     startVoid: (receiptId) => voids.start(opened(), receiptId),
     cancelVoid: (receiptId) => voids.cancel(opened(), receiptId),
     acceptVoid: (req) => voids.accept(opened(), req),

@@ -185,6 +185,9 @@ describe('voids', () => {
         receiptIn: () => {
           throw err;
         },
+        receiptOut: () => {
+          throw new Error('a payee never pays out here');
+        },
         pledgedIn: () => 0n,
       });
     const ask = { signedVoid: makeVoid(owed.signed, a.signer), fromNodeId: a.id, served: true };

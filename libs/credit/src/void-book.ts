@@ -5,7 +5,9 @@
  *   `start` signs a void of it (stored beside it), which the outbox then sends instead of the
  *   receipt. `complete` takes the payee's countersigned void: the receipt leaves the outbox, the
  *   pledge is released and a VOID entry takes back what the payee's account here holds of the
- *   amount, in one batch; the countersigned void stays as the payee's promise.
+ *   amount, in one batch; the countersigned void stays as the payee's promise. `reinstate` pays
+ *   the receipt after all when a void breach proof shows the payee kept it anyway: appended as
+ *   RECEIPT_OUT and a REINSTATE entry undoing the VOID, in one batch.
  * - Payee: `accept` answers the receipt countersigned when this node countersigned it first, or
  *   would now (its serve ticket holds and it passes acceptReceipt's checks: then it is appended and
  *   paid in this turn), so a void never costs the payee pay it could take, whatever made the payer
@@ -27,15 +29,18 @@ import {
   proveVoidSignatures,
   ReceiptRefusal,
   sameBytes,
+  verifyReceipt,
   verifyVoid,
+  verifyVoidBreachProof,
   voidedReceipt,
 } from '@swarm/chain';
-import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
+import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, ReinstateVoidedResponse, SignedReceipt, SignedVoid, VoidBreachProof } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, Receipt as ReceiptCodec, SwarmError } from '@swarm/contracts';
 import { metaUint, metaUintWrite, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY, voidedBackKey } from './chain-records';
 import type { Committed, Ledger } from './ledger';
 import type { Change, Stamp } from './ledger-rules';
-import { voidRule } from './ledger-rules';
+import { reinstateRule, voidRule } from './ledger-rules';
+import type { SideWrite } from './ledger-store';
 import type { RecordView } from './staged-batch';
 
 type View = Pick<RecordView, 'side' | 'account'>;
@@ -50,6 +55,8 @@ export interface VoidBookInit {
   readonly storedReceipt: (view: Pick<View, 'side'>, receiptId: string) => SignedReceipt | undefined;
   /** The receipt countersigned, appended and credited (chain-book's acceptReceipt turn), or its refusal. */
   readonly receiptIn: (view: RecordView, at: Stamp, offered: SignedReceipt, receipt: Receipt) => Change<SignedReceipt>;
+  /** This node's receipt, countersigned, appended as RECEIPT_OUT now (INSUFFICIENT_CREDIT when the chain has no room): the writes. */
+  readonly receiptOut: (view: RecordView, at: Stamp, countersigned: SignedReceipt, receiptId: string) => SideWrite[];
   readonly pledgedIn: (view: Pick<View, 'side'>) => bigint;
 }
 
@@ -65,6 +72,8 @@ export interface VoidBook {
   paid(ledger: Ledger, afterId: string, limit: number): Promise<{ voids: SignedVoid[]; nextAfterId: string }>;
   accept(ledger: Ledger, req: AcceptVoidRequest): Promise<Committed<AcceptVoidResponse>>;
   complete(ledger: Ledger, countersigned: SignedVoid): Promise<Committed<bigint>>;
+  /** A void breach proof against a payee of this node's: the voided receipt paid after all (chain-book.ts reinstateVoided). */
+  reinstate(ledger: Ledger, proof: VoidBreachProof): Promise<Committed<ReinstateVoidedResponse>>;
 }
 
 const SHOWN = 80;
@@ -170,6 +179,50 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
             metaUintWrite(PLEDGED_KEY, init.pledgedIn(view) - receipt.amount),
             metaUintWrite(VOIDED_COUNT_KEY, voided.count + 1n),
             metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount + receipt.amount),
+          ],
+        };
+      });
+    },
+
+    async reinstate(ledger, proof) {
+      // The proof holds: the payee signed the void and holds the receipt (its block). Its receipt
+      // must be this node's own, and the block's copy is the countersigned receipt to append.
+      const { payer, countersigned } = verifyVoidBreachProof(proof);
+      if (payer !== nodeId) throw invalid(`the voided receipt is paid by ${payer.slice(0, 12)}, not by this node`);
+      const receipt = verifyReceipt(countersigned, { expectedPayer: nodeId, checkSignature });
+      const id = receipt.receiptId;
+      const answer = (alreadyReinstated: boolean) => ({ receiptId: id, amount: receipt.amount, alreadyReinstated });
+      return ledger.run((view, at) => {
+        const kept = view.side('void', id);
+        const agreed = kept && decodeSignedVoid(kept);
+        if (!agreed || agreed.payeeSignature.length === 0 || !sameBytes(agreed.receipt, countersigned.receipt)) {
+          if (init.storedReceipt(view, id)) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain, delivered as usual: there is nothing to pay after all`);
+          throw invalid(`this node holds no void of receipt ${id.slice(0, SHOWN)} its payee agreed to: only such a receipt is paid after all`);
+        }
+        const stored = init.storedReceipt(view, id);
+        if (stored) {
+          if (!sameBytes(stored.receipt, countersigned.receipt)) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain with other contents`);
+          return sideOnly(answer(true), []);
+        }
+        // Exactly what the VOID took back. A void completed before credit-svc kept that amount cannot
+        // say it (its VOID may have taken less, or nothing): refused rather than guessed.
+        if (!view.side('meta', voidedBackKey(id))) {
+          throw invalid(`receipt ${id.slice(0, SHOWN)} was voided by an older credit-svc, which did not keep what its void took back: it cannot be paid after all here`);
+        }
+        const took = metaUint(view, voidedBackKey(id), 'what a void took back');
+        const back =
+          took > 0n
+            ? reinstateRule(init.nodeAccount, view.account(init.nodeAccount), receipt.payee, view.account(receipt.payee), { receiptId: id, amount: took }, at)
+            : sideOnly(0n, []);
+        // No longer voided: health counts it paid.
+        const voided = voidedIn(view);
+        return {
+          ...back,
+          result: answer(false),
+          side: [
+            ...init.receiptOut(view, at, countersigned, id),
+            metaUintWrite(VOIDED_COUNT_KEY, voided.count - 1n),
+            metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount - receipt.amount),
           ],
         };
       });
