@@ -330,11 +330,11 @@ export function createChainBook(init: ChainBookInit): ChainBook {
    * A receipt countersigned by its payee appended as RECEIPT_OUT now, not from the outbox (a voided
    * receipt paid after all): not pledged before, so it must fit beside every pledge already made.
    */
-  const receiptOut = (view: View, at: Stamp, countersigned: SignedReceipt, receiptId: string): SideWrite[] => {
-    requireRoom(view, pledgedIn(view), Receipt.decode(countersigned.receipt).amount);
+  const receiptOut = (view: View, at: Stamp, countersigned: SignedReceipt, receipt: Receipt): SideWrite[] => {
+    requireRoom(view, pledgedIn(view), receipt.amount);
     const before = headIn(view);
     const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (r) => view.side('receipt', r) !== undefined, checkSignature });
-    return chainWrites(before, appended.blocks, appended.head, receiptId);
+    return chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
   };
 
   const voids = createVoidBook({ nodeId, nodeAccount: init.nodeAccount, signer: receiptSigner, checkSignature, storedReceipt, receiptIn, receiptOut, pledgedIn });

@@ -56,7 +56,7 @@ export interface VoidBookInit {
   /** The receipt countersigned, appended and credited (chain-book's acceptReceipt turn), or its refusal. */
   readonly receiptIn: (view: RecordView, at: Stamp, offered: SignedReceipt, receipt: Receipt) => Change<SignedReceipt>;
   /** This node's receipt, countersigned, appended as RECEIPT_OUT now (INSUFFICIENT_CREDIT when the chain has no room): the writes. */
-  readonly receiptOut: (view: RecordView, at: Stamp, countersigned: SignedReceipt, receiptId: string) => SideWrite[];
+  readonly receiptOut: (view: RecordView, at: Stamp, countersigned: SignedReceipt, receipt: Receipt) => SideWrite[];
   readonly pledgedIn: (view: Pick<View, 'side'>) => bigint;
 }
 
@@ -195,11 +195,11 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
       return ledger.run((view, at) => {
         const kept = view.side('void', id);
         const agreed = kept && decodeSignedVoid(kept);
+        const stored = init.storedReceipt(view, id);
         if (!agreed || agreed.payeeSignature.length === 0 || !sameBytes(agreed.receipt, countersigned.receipt)) {
-          if (init.storedReceipt(view, id)) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain, delivered as usual: there is nothing to pay after all`);
+          if (stored) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain, delivered as usual: there is nothing to pay after all`);
           throw invalid(`this node holds no void of receipt ${id.slice(0, SHOWN)} its payee agreed to: only such a receipt is paid after all`);
         }
-        const stored = init.storedReceipt(view, id);
         if (stored) {
           if (!sameBytes(stored.receipt, countersigned.receipt)) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain with other contents`);
           return sideOnly(answer(true), []);
@@ -220,7 +220,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
           ...back,
           result: answer(false),
           side: [
-            ...init.receiptOut(view, at, countersigned, id),
+            ...init.receiptOut(view, at, countersigned, receipt),
             metaUintWrite(VOIDED_COUNT_KEY, voided.count - 1n),
             metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount - receipt.amount),
           ],
