@@ -24,12 +24,18 @@ const MAX_STANDING_PAYEES = 1_000_000;
 
 /** How often the receipt outbox and the idle burns are looked at when nothing asks sooner. */
 export const DEFAULT_RECEIPT_PASS_MS = 1_000;
+/**
+ * How often the chains of payees that countersigned a void are read on for the voided receipts
+ * (void-watch.ts); 0: never (`swarm ledger --peer` still checks one payee when asked).
+ */
+export const DEFAULT_VOID_WATCH_MS = 300_000;
 
 export const CREDIT_VARS = {
   ...SERVICE_VARS,
   // The swarm-wide chain rules (docs/chain.md): every node of a swarm must use the same.
   ...CHAIN_VARS,
   SWARM_RECEIPT_PASS_MS: intVar({ default: DEFAULT_RECEIPT_PASS_MS, min: 50, max: 60_000 }),
+  SWARM_VOID_WATCH_MS: intVar({ default: DEFAULT_VOID_WATCH_MS, min: 0, max: 86_400_000 }),
   SWARM_GENESIS_GRANT: bigintVar({ default: DEFAULT_GENESIS_GRANT, min: 0n, max: MAX_UINT64 }),
   // fsync per operation: off survives a process crash (the OS keeps the write), on also survives
   // power loss. On by default because a ledger that forgets payments after a reboot is worse
@@ -53,8 +59,8 @@ export interface CreditConfig extends ServiceConfig {
   readonly escrowSweepMs: number;
   /** Contribution standing: the window and the most payees held (libs/credit standing-index.ts). */
   readonly standing: { readonly windowMs: number; readonly maxPayees: number };
-  /** The node's chain: the swarm's rules, and the pace of receipt delivery and idle burns. */
-  readonly chain: { readonly rules: ChainRules; readonly passMs: number };
+  /** The node's chain: the swarm's rules, the pace of receipt delivery and idle burns, and of the watch over payees' voids (0: off). */
+  readonly chain: { readonly rules: ChainRules; readonly passMs: number; readonly voidWatchMs: number };
 }
 
 /** Pure: a frozen config, or one ConfigError listing every bad variable. */
@@ -73,7 +79,7 @@ export function loadCreditConfig(env: Env): CreditConfig {
   }
   return Object.freeze({
     ...toServiceConfig(v),
-    chain: Object.freeze({ rules, passMs: v.SWARM_RECEIPT_PASS_MS }),
+    chain: Object.freeze({ rules, passMs: v.SWARM_RECEIPT_PASS_MS, voidWatchMs: v.SWARM_VOID_WATCH_MS }),
     genesisGrant: v.SWARM_GENESIS_GRANT,
     syncWrites: v.SWARM_CREDIT_SYNC_WRITES,
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),

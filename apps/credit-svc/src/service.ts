@@ -18,8 +18,10 @@ import {
   CreditSettle,
   CreditStanding,
   GatewayDeliverReceipts,
+  GatewayFetchChain,
   GatewayVoidReceipts,
   LedgerEntryEvents,
+  RouterReportVoidBreach,
 } from '@swarm/contracts';
 import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
@@ -36,6 +38,7 @@ import { startEscrowSweeper } from './escrow-sweeper';
 import { createCreditHandlers, publishEntries } from './handlers';
 import type { DeliveryOutcome, VoidDeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
+import { startVoidWatch } from './void-watch';
 
 export const SERVICE_NAME = 'credit-svc';
 export const SERVICE_VERSION = '0.1.0';
@@ -60,6 +63,8 @@ export const MAX_REINSTATE_REQUEST_BYTES = MAX_VOID_BREACH_PROOF_BYTES + 16;
  * 10 s, ledger-batch.ts in gateway-svc); this leaves it room to answer. Voids go the same way.
  */
 export const DELIVER_RECEIPT_TIMEOUT_MS = 25_000;
+/** A page of a payee's chain through the gateway (its peer call takes up to 10 s), for the void watch. */
+export const WATCH_CHAIN_PAGE_TIMEOUT_MS = 15_000;
 
 /**
  * Beside the node key, outside the ledger: this key has started a chain. A ledger that has lost the
@@ -144,6 +149,22 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     intervalMs: config.chain.passMs,
     log,
   });
+  const voidWatch = startVoidWatch({
+    nodeId,
+    paidVoids: (afterId, limit) => book.paidVoids(afterId, limit),
+    fetchChain: (peer, signal) => (fromSeq, limit) => client.request(GatewayFetchChain, { peerNodeId: peer, fromSeq, limit }, { timeoutMs: WATCH_CHAIN_PAGE_TIMEOUT_MS, signal }),
+    reinstate: async (proof) => {
+      const committed = await book.reinstateVoided(proof);
+      publishEntries(committed.entries, publish, log);
+      return !committed.result.alreadyReinstated;
+    },
+    report: async (proof, signal) => {
+      await client.request(RouterReportVoidBreach, { proof }, { signal });
+    },
+    scheduler,
+    intervalMs: config.chain.voidWatchMs,
+    log,
+  });
   const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch, standing, clock, book, onReceiptsOwed: () => outbox.kick() });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, opts);
@@ -177,6 +198,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       // Receipts refused for good and voided by their payees (docs/chain.md "Voids"): the credit came back.
       receiptsVoided: voided.count.toString(),
       creditVoided: voided.amount.toString(),
+      // The watch over payees' chains for voided receipts they kept (void-watch.ts).
+      voidBreachesFound: String(voidWatch.stats().breachesFound),
       oldestFailingReceiptMs: String(Math.round(failing.oldestMs)),
     };
   });
@@ -193,7 +216,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     stop() {
       stopping ??= (async () => {
         // The sweeper and the outbox first: they write to the ledger and use the bus.
-        await Promise.all([sweeper.stop(), outbox.stop()]);
+        await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop()]);
         await stopBus(config.graceMs);
         await ledger.close();
       })();

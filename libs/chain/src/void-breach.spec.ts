@@ -3,7 +3,8 @@ import { chainRules } from './chain-rules';
 import { testSwarm } from './test-fixtures/test-swarm';
 import { verifyChain } from './verify-chain';
 import { countersignVoid, makeVoid } from './void';
-import { encodeVoidBreachProof, MAX_VOID_BREACH_PROOF_BYTES, verifyVoidBreachProof, voidBreachWatch } from './void-breach';
+import type { FetchChainPage } from './audit-pages';
+import { CHAIN_START, encodeVoidBreachProof, MAX_VOID_BREACH_PROOF_BYTES, scanForVoidBreaches, verifyVoidBreachProof, voidBreachWatch } from './void-breach';
 
 const AT = 1_700_000_000_000;
 
@@ -86,5 +87,101 @@ describe('void breaches', () => {
     const padded = { signedVoid: { ...broken, receiptSignature: new Uint8Array(MAX_VOID_BREACH_PROOF_BYTES) }, block };
     expect(refusal(() => verifyVoidBreachProof(padded))).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
     expect(refusal(() => verifyVoidBreachProof(Uint8Array.of(0xff, 0xff, 0xff)))).toMatchObject({ code: ErrorCode.ERROR_CODE_MALFORMED_MESSAGE });
+  });
+});
+
+/** A chain served from memory, page by page, as a node's gateway answers them. */
+function pagesOf(blocks: () => readonly Uint8Array[], nodeId: string): FetchChainPage & { asked: bigint[] } {
+  const asked: bigint[] = [];
+  const fetch = async (fromSeq: bigint, limit: number) => {
+    asked.push(fromSeq);
+    const all = blocks();
+    return { blocks: all.slice(Number(fromSeq) - 1, Number(fromSeq) - 1 + limit), headSeq: BigInt(all.length), nodeId };
+  };
+  return Object.assign(fetch, { asked });
+}
+
+describe('scanning a payee for void breaches', () => {
+  it('finds the breach, then reads on from where it stopped: each block once, later breaches too', async () => {
+    const { swarm, broken } = brokenWord();
+    const [a, b] = swarm.nodes;
+    const fetch = pagesOf(() => b.blocks, b.signer.nodeId);
+    const scan = { payer: a.signer.nodeId, payee: b.signer.nodeId, voids: [broken], maxBlocks: 100, pageLimit: 2 };
+    const first = await scanForVoidBreaches(fetch, { ...scan, from: CHAIN_START });
+    expect(first.breaches.map((x) => [x.receiptId, x.seq, x.amount])).toEqual([[`task-kept:${a.signer.nodeId}:${b.signer.nodeId}`, 2n, 7n]]);
+    expect(first.broken).toBeUndefined();
+    expect(first.cursor.seq).toBe(2n);
+    expect(verifyVoidBreachProof(first.breaches[0].proof).nodeId).toBe(b.signer.nodeId);
+
+    // Nothing new: one page asked, nothing read. Then b pays and is paid, and keeps a second voided receipt.
+    expect(await scanForVoidBreaches(fetch, { ...scan, from: first.cursor })).toEqual({ cursor: first.cursor, blocksRead: 0, breaches: [] });
+    swarm.pay(0, 1, 2n, 'task-paid', AT + 5_000);
+    swarm.pay(1, 2, 1n, 'task-b-pays', AT + 6_000);
+    const later = swarm.pay(0, 1, 9n, 'task-kept-later', AT + 7_000);
+    const brokenLater = countersignVoid(makeVoid({ ...later, payeeSignature: new Uint8Array(0) }, a.signer), b.signer);
+    fetch.asked.length = 0;
+    const second = await scanForVoidBreaches(fetch, { ...scan, voids: [broken, brokenLater], from: first.cursor });
+    expect(fetch.asked).toEqual([3n, 5n]);
+    expect(second.blocksRead).toBe(3);
+    expect(second.breaches.map((x) => [x.seq, x.amount])).toEqual([[5n, 9n]]);
+  });
+
+  it('stops at maxBlocks and goes on from there next time', async () => {
+    const { swarm, broken } = brokenWord();
+    const [a, b] = swarm.nodes;
+    for (let i = 0; i < 4; i++) swarm.pay(0, 1, 1n, `task-${i}`, AT + 2_000 + i);
+    const fetch = pagesOf(() => b.blocks, b.signer.nodeId);
+    const scan = { payer: a.signer.nodeId, payee: b.signer.nodeId, voids: [broken], maxBlocks: 3 };
+    const first = await scanForVoidBreaches(fetch, { ...scan, from: CHAIN_START });
+    expect([first.blocksRead, first.cursor.seq, first.breaches.length]).toEqual([3, 3n, 1]);
+    const rest = await scanForVoidBreaches(fetch, { ...scan, from: first.cursor });
+    expect([rest.blocksRead, rest.cursor.seq, rest.breaches.length]).toEqual([3, 6n, 0]);
+  });
+
+  it("starts again from the chain's start when the chain does not go on from the cursor, or is another node's", async () => {
+    const { swarm, broken } = brokenWord();
+    const [a, b, c] = swarm.nodes;
+    const scan = { payer: a.signer.nodeId, payee: b.signer.nodeId, voids: [broken], maxBlocks: 100 };
+    const first = await scanForVoidBreaches(
+      pagesOf(() => b.blocks, b.signer.nodeId),
+      { ...scan, from: CHAIN_START },
+    );
+    // The cursor names a block b's chain does not hold at that seq (as after b forked its chain).
+    swarm.pay(0, 1, 1n, 'task-next', AT + 3_000);
+    const elsewhere = await scanForVoidBreaches(
+      pagesOf(() => b.blocks, b.signer.nodeId),
+      { ...scan, from: { seq: first.cursor.seq, hash: new Uint8Array(32).fill(7) } },
+    );
+    expect(elsewhere).toEqual({ cursor: CHAIN_START, blocksRead: 0, breaches: [], broken: expect.stringMatching(/does not link to block 2/) });
+    // c's blocks served as b's; and a block that is not one.
+    expect(
+      (
+        await scanForVoidBreaches(
+          pagesOf(() => c.blocks, b.signer.nodeId),
+          { ...scan, from: CHAIN_START },
+        )
+      ).broken,
+    ).toMatch(/is of .*, not /);
+    const spoiled = [b.blocks[0], Uint8Array.of(1, 2, 3)];
+    expect(
+      await scanForVoidBreaches(
+        pagesOf(() => spoiled, b.signer.nodeId),
+        { ...scan, from: CHAIN_START },
+      ),
+    ).toMatchObject({ cursor: CHAIN_START, blocksRead: 1, breaches: [], broken: expect.stringMatching(/^block 2: /) });
+  });
+
+  it('finds nothing for voids that are not the payer’s to this payee, or not countersigned', async () => {
+    const { swarm, broken, kept } = brokenWord();
+    const [a, b, c] = swarm.nodes;
+    const asked = makeVoid({ ...kept, payeeSignature: new Uint8Array(0) }, a.signer);
+    const fetch = pagesOf(() => b.blocks, b.signer.nodeId);
+    for (const [payer, voids] of [
+      [c.signer.nodeId, [broken]],
+      [a.signer.nodeId, [asked]],
+    ] as const) {
+      const scan = await scanForVoidBreaches(fetch, { payer, payee: b.signer.nodeId, voids, from: CHAIN_START, maxBlocks: 100 });
+      expect([scan.breaches, scan.cursor.seq]).toEqual([[], 2n]);
+    }
   });
 });

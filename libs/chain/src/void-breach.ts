@@ -2,12 +2,14 @@
  * A payee that breaks its word on a void (docs/chain.md "Voids"): it countersigned the payer's void
  * of a receipt and also holds that receipt, countersigned, as a RECEIPT_IN of its chain. Both carry
  * its signature, over the same receipt bytes, and cannot both hold; the payer, who keeps its voids,
- * finds them by auditing the payee's chain (`swarm ledger --peer`). The pair is a VoidBreachProof
+ * finds them by reading the payee's chain (credit-svc's watch, scanForVoidBreaches; or a whole audit,
+ * `swarm ledger --peer`, voidBreachWatch). The pair is a VoidBreachProof
  * anyone can check, as a fork proof is: a node that verifies one stops trusting the payee.
  */
-import type { SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { BlockKind, SignedBlock, VoidBreachProof } from '@swarm/contracts';
-import { MAX_SIGNED_BLOCK_BYTES, openBlock } from './block';
+import type { ChainBlock, SignedReceipt, SignedVoid } from '@swarm/contracts';
+import { BlockKind, CHAIN_PAGE_MAX_BLOCKS, SignedBlock, VoidBreachProof } from '@swarm/contracts';
+import type { FetchChainPage } from './audit-pages';
+import { MAX_SIGNED_BLOCK_BYTES, openBlock, openSignedBlock, ZERO_HASH } from './block';
 import { ChainRefusal } from './chain-refusal';
 import { short } from './chain-rules';
 import { decodeEnvelope } from './receipt';
@@ -102,4 +104,92 @@ export function verifyVoidBreachProof(proof: VoidBreachProof | Uint8Array): Void
 
 export function encodeVoidBreachProof(proof: VoidBreachProof): Uint8Array {
   return VoidBreachProof.encode(proof).finish();
+}
+
+/** Where a follower of a chain got to: the last block read, by seq and hash (seq 0: none yet). */
+export interface ChainCursor {
+  readonly seq: bigint;
+  /** sha256 of that block's ChainBlock bytes: the next block's prev_hash. */
+  readonly hash: Uint8Array;
+}
+
+export const CHAIN_START: ChainCursor = Object.freeze({ seq: 0n, hash: ZERO_HASH });
+
+export interface VoidBreachScan {
+  /** Where to go on from next time: the last block read, linked and signed. */
+  readonly cursor: ChainCursor;
+  readonly blocksRead: number;
+  /** RECEIPT_IN blocks of voided receipts, as proofs (each verified: verifyVoidBreachProof). */
+  readonly breaches: readonly VoidBreach[];
+  /** Set when the chain did not go on from the cursor (not linked, or not the payee's): read it again from its start. */
+  readonly broken?: string;
+}
+
+/**
+ * Reads `payee`'s chain on from `from` (at most `maxBlocks` blocks, page by page) for RECEIPT_IN
+ * blocks of receipts that `payer`'s countersigned voids void: the automatic watch over a node's
+ * payees (credit-svc void-watch.ts). Unlike a whole audit (auditChainPages) it keeps no chain
+ * state, only the cursor, so a watch over a long chain reads each block once: each block's
+ * signature and its link to the one before are checked, the rest is the audit's job. A block that
+ * does not go on from the cursor ends the scan with `broken` (the cursor back at the start); a
+ * breach found is checked in full before it is returned.
+ */
+export async function scanForVoidBreaches(
+  fetchPage: FetchChainPage,
+  scan: {
+    readonly payer: string;
+    readonly payee: string;
+    readonly voids: readonly SignedVoid[];
+    readonly from: ChainCursor;
+    readonly maxBlocks: number;
+    readonly pageLimit?: number;
+  },
+): Promise<VoidBreachScan> {
+  const byDigest = new Map<string, { readonly signedVoid: SignedVoid; readonly receiptId: string }>();
+  for (const signedVoid of scan.voids) {
+    try {
+      const { receiptId } = verifyVoid(signedVoid, { expectedPayer: scan.payer, expectedPayee: scan.payee });
+      byDigest.set(hex(sha256(signedVoid.receipt)), { signedVoid, receiptId });
+    } catch {
+      continue;
+    }
+  }
+  const breaches: VoidBreach[] = [];
+  let cursor = scan.from;
+  let blocksRead = 0;
+  while (blocksRead < scan.maxBlocks) {
+    const limit = Math.min(scan.pageLimit ?? CHAIN_PAGE_MAX_BLOCKS, scan.maxBlocks - blocksRead);
+    const page = await fetchPage(cursor.seq + 1n, limit);
+    for (const bytes of page.blocks.slice(0, limit)) {
+      let opened: { readonly signed: SignedBlock; readonly block: ChainBlock };
+      try {
+        opened = openSignedBlock(bytes);
+      } catch (err) {
+        return { cursor: CHAIN_START, blocksRead, breaches, broken: `block ${cursor.seq + 1n}: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      const { block, signed } = opened;
+      const broken =
+        block.nodeId !== scan.payee
+          ? `block ${block.seq} is of ${short(block.nodeId)}, not ${short(scan.payee)}`
+          : block.seq !== cursor.seq + 1n
+            ? `block ${block.seq} came where ${cursor.seq + 1n} was asked`
+            : !sameBytes(block.prevHash, cursor.hash)
+              ? `block ${block.seq} does not link to block ${cursor.seq} as read before`
+              : undefined;
+      if (broken !== undefined) return { cursor: CHAIN_START, blocksRead, breaches, broken };
+      blocksRead += 1;
+      cursor = { seq: block.seq, hash: sha256(signed.block) };
+      const voided = block.kind === BlockKind.BLOCK_KIND_RECEIPT_IN && block.receipt ? byDigest.get(hex(sha256(block.receipt.receipt))) : undefined;
+      if (voided === undefined) continue;
+      const proof: VoidBreachProof = { signedVoid: voided.signedVoid, block: signed };
+      try {
+        verifyVoidBreachProof(proof);
+      } catch {
+        continue; // the block holds the bytes voided but is no proof (its receipt's signatures fail): the audit's to refuse
+      }
+      breaches.push({ receiptId: voided.receiptId, seq: block.seq, amount: block.amount, proof });
+    }
+    if (page.blocks.length < limit || cursor.seq >= page.headSeq) break;
+  }
+  return { cursor, blocksRead, breaches };
 }

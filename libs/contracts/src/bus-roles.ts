@@ -127,8 +127,14 @@ function service(name: ServiceName, publish: string[], serves: string[], makesRe
 }
 
 export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze({
-  // Receipts for payees on other nodes leave through the gateway (docs/chain.md).
-  credit: service('credit', [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject, GatewayVoidReceipts.subject], ['swarm.v1.credit.>'], true),
+  // Receipts for payees on other nodes leave through the gateway (docs/chain.md); the watch over
+  // payees that countersigned voids reads their chains and proves a broken void to the router.
+  credit: service(
+    'credit',
+    [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject, GatewayVoidReceipts.subject, GatewayFetchChain.subject, RouterReportVoidBreach.subject],
+    ['swarm.v1.credit.>'],
+    true,
+  ),
   registry: service(
     'registry',
     [

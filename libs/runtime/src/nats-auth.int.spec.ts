@@ -97,6 +97,12 @@ describe('nats auth - the role table enforced by a real nats-server', () => {
     ['observer', 'swarm.v1.registry.peers', 'allowed'],
     ['client', 'swarm.v1.credit.paid-voids', 'denied'],
     ['credit', 'swarm.v1.gateway.void-receipts', 'allowed'],
+    // credit-svc's watch over payees' voids reads their chains and proves a broken void to the router, nothing else of it.
+    ['credit', 'swarm.v1.gateway.fetch-chain', 'allowed'],
+    ['credit', 'swarm.v1.router.report-void-breach', 'allowed'],
+    ['credit', 'swarm.v1.router.report-fork', 'denied'],
+    ['credit', 'swarm.v1.router.submit', 'denied'],
+    ['client', 'swarm.v1.router.report-void-breach', 'denied'],
     ['router', 'swarm.v1.credit.accept-void', 'denied'],
   ] as const)('publish: %s -> %s is %s', async (role, subject, expected) => {
     expect(await publishAs(role, subject)).toBe(expected);

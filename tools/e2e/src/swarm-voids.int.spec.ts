@@ -7,8 +7,10 @@
  * A releases the pledge and takes the credit back to its own account. Checked from outside through
  * each node's bus: both chains verify, the real receipt is in both, the voided one in neither, the
  * credit is conserved and both ledgers audit clean. Then B breaks its word (it takes the voided
- * receipt into its chain anyway): A's `swarm ledger --peer B` catches it, A's router distrusts B,
- * and A pays the receipt after all, so the sum over both chains is back.
+ * receipt into its chain anyway): A's credit-svc, watching the chains of the payees that
+ * countersigned its voids, catches it with no operator asking, A's router distrusts B, and A pays
+ * the receipt after all, so the sum over both chains is back; A's `swarm ledger --peer B` then
+ * reports the breach, and pays nothing twice.
  */
 import { busConnectOptions, createBusClient } from '@swarm/bus';
 import type { BusClient } from '@swarm/bus';
@@ -42,7 +44,8 @@ import { runCli } from './run-cli';
 
 jest.setTimeout(240_000);
 
-const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn', SWARM_RECEIPT_PASS_MS: '200' };
+// The watch over payees' voids reads on every half second (default: 5 minutes).
+const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn', SWARM_RECEIPT_PASS_MS: '200', SWARM_VOID_WATCH_MS: '500' };
 /** Bounds on a busy machine; they are not speeds. */
 const DISCOVERY_MS = 90_000;
 const SETTLE_MS = 60_000;
@@ -146,23 +149,32 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     await gatewayB.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.nodeId });
     const broken = checkCrossChain([await chainOf(observeA, a.nodeId), await chainOf(observeB, b.nodeId)]);
     expect(broken).toMatchObject({ receipts: 2, conserved: false, total: 2_020n });
-    // A's operator audits B again: the breach fails the audit, B is untrusted at A's router, and A
-    // pays the receipt after all, so both chains hold it and the sum is back.
-    const caught = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId, '--json']);
-    expect(caught.code).toBe(1);
-    expect(JSON.parse(caught.stdout)).toMatchObject({ ok: true, voidBreaches: [{ receiptId: `no-ticket-1:${a.nodeId}:${b.nodeId}`, amount: '20' }] });
-    expect(caught.stderr).toContain(`router: node ${b.nodeId} is now untrusted (convicted by this proof)`);
-    expect(caught.stderr).toContain("credit: paid 1 voided receipt after all (20 credits), now in this node's chain as well");
+    // A's credit-svc finds the breach on its own (its watch reads B's chain on from where it got
+    // to), pays the receipt after all and proves the breach to A's router: both chains hold the
+    // receipt, and the sum is back, with no operator asking.
+    await waitFor(async () => (await observeA.request(CreditHealth, {})).details['voidBreachesFound'] === '1', {
+      timeoutMs: SETTLE_MS,
+      intervalMs: 200,
+      what: "A's watch finding the receipt B voided and kept",
+    });
     const restored = checkCrossChain([await chainOf(observeA, a.nodeId), await chainOf(observeB, b.nodeId)]);
     expect(restored).toMatchObject({ chains: 2, receipts: 2, conserved: true, total: 2_000n, problems: [] });
     expect(await observeA.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
     expect((await observeA.request(CreditHealth, {})).details).toMatchObject({ receiptsVoided: '0', creditVoided: '0' });
-    const trust = await runCli(['trust', '--data-dir', a.home, '--json']);
-    expect((JSON.parse(trust.stdout) as { nodes: Array<{ nodeId: string; untrusted: boolean }> }).nodes.find((n) => n.nodeId === b.nodeId)).toMatchObject({ untrusted: true });
-    // Audited again: the breach is still reported, and nothing is paid twice.
-    const again = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId, '--json']);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain('credit: 1 was paid after all before');
+    const untrusted = async () =>
+      (JSON.parse((await runCli(['trust', '--data-dir', a.home, '--json'])).stdout) as { nodes: Array<{ nodeId: string; untrusted: boolean }> }).nodes.find(
+        (n) => n.nodeId === b.nodeId,
+      )?.untrusted;
+    await waitFor(untrusted, { timeoutMs: SETTLE_MS, intervalMs: 200, what: "B untrusted at A's router" });
+    // A's operator audits B: the breach fails the audit, and was dealt with before.
+    const caught = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId, '--json']);
+    expect(caught.code).toBe(1);
+    expect(JSON.parse(caught.stdout)).toMatchObject({ ok: true, voidBreaches: [{ receiptId: `no-ticket-1:${a.nodeId}:${b.nodeId}`, amount: '20' }] });
+    expect(caught.stderr).toContain(`router: node ${b.nodeId} is now untrusted (it already was)`);
+    expect(caught.stderr).toContain('credit: 1 was paid after all before');
+    // Later passes of the watch pay nothing twice.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await observeA.request(CreditHealth, {})).details['voidBreachesFound']).toBe('1');
     expect(await headOf(observeA)).toBe(3n);
   });
 });

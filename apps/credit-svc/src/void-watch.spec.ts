@@ -1,0 +1,161 @@
+import type { ChainCursor, VoidBreach, VoidBreachScan } from '@swarm/chain';
+import { CHAIN_START } from '@swarm/chain';
+import type { SignedVoid } from '@swarm/contracts';
+import { Receipt, SwarmError, ErrorCode } from '@swarm/contracts';
+import { virtualTime } from '@swarm/determinism';
+import { silentLogger } from '@swarm/telemetry';
+import type { VoidWatchDeps } from './void-watch';
+import { PAYEES_PER_PASS, startVoidWatch } from './void-watch';
+
+const NODE = 'a'.repeat(64);
+/** Payee ids that sort in order: p00…, p01…. */
+const payeeId = (i: number) => `p${String(i).padStart(2, '0')}`.padEnd(64, '0');
+const voidTo = (payee: string, id: string): SignedVoid => ({
+  receipt: Receipt.encode({ ...Receipt.fromPartial({}), receiptId: id, payer: NODE, payee }).finish(),
+  payerSignature: new Uint8Array(64),
+  payeeSignature: new Uint8Array(64),
+  receiptSignature: new Uint8Array(64),
+});
+const breachOf = (v: SignedVoid, seq: bigint): VoidBreach => ({ receiptId: Receipt.decode(v.receipt).receiptId, seq, amount: 5n, proof: { signedVoid: v, block: undefined } });
+
+/** `payees` payees with one countersigned void each, as credit-svc pages them (two a page); each chain read on by one block a scan. */
+function harness(payees: number, intervalMs = 0) {
+  const voids = Array.from({ length: payees }, (_, i) => voidTo(payeeId(i), `task-${String(i).padStart(2, '0')}:${NODE}:${payeeId(i)}`));
+  const scans: { payee: string; from: ChainCursor }[] = [];
+  /** Per payee: what its next scan finds (default: one block, nothing found). */
+  const next = new Map<string, () => VoidBreachScan>();
+  const calls = { reinstate: [] as string[], report: [] as string[], failReinstate: 0, failReport: 0 };
+  const time = virtualTime(0);
+  const deps: VoidWatchDeps = {
+    nodeId: NODE,
+    paidVoids: async (afterId) => {
+      const from = afterId === '' ? 0 : voids.findIndex((v) => Receipt.decode(v.receipt).receiptId === afterId) + 1;
+      const page = voids.slice(from, from + 2);
+      return { voids: page, nextAfterId: from + 2 < voids.length ? Receipt.decode(page[1].receipt).receiptId : '' };
+    },
+    fetchChain: () => async () => ({ blocks: [], headSeq: 0n, nodeId: '' }),
+    scan: async (_fetch, scan) => {
+      scans.push({ payee: scan.payee, from: scan.from });
+      const found = next.get(scan.payee);
+      next.delete(scan.payee);
+      return found ? found() : { cursor: { seq: scan.from.seq + 1n, hash: new Uint8Array(32) }, blocksRead: 1, breaches: [] };
+    },
+    reinstate: async (proof) => {
+      const id = Receipt.decode(proof.signedVoid?.receipt ?? new Uint8Array()).receiptId;
+      if (calls.failReinstate > 0) {
+        calls.failReinstate -= 1;
+        throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no room');
+      }
+      calls.reinstate.push(id);
+      return true;
+    },
+    report: async (proof) => {
+      if (calls.failReport > 0) {
+        calls.failReport -= 1;
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no router');
+      }
+      calls.report.push(Receipt.decode(proof.signedVoid?.receipt ?? new Uint8Array()).receiptId);
+    },
+    scheduler: time.scheduler,
+    intervalMs,
+    log: silentLogger(),
+  };
+  return { voids, scans, next, calls, time, deps };
+}
+
+describe('the watch over payees that countersigned voids', () => {
+  it('reads every payee in turn, PAYEES_PER_PASS a pass, each on from where it got to', async () => {
+    const h = harness(PAYEES_PER_PASS + 4);
+    const watch = startVoidWatch(h.deps);
+    expect(await watch.pass()).toEqual({ payees: PAYEES_PER_PASS, blocksRead: PAYEES_PER_PASS, breaches: 0, paid: 0, failed: 0 });
+    expect(h.scans.map((s) => s.payee)).toEqual(Array.from({ length: PAYEES_PER_PASS }, (_, i) => payeeId(i)));
+    expect(h.scans.every((s) => s.from === CHAIN_START)).toBe(true);
+    h.scans.length = 0;
+    await watch.pass();
+    // The four not read yet first, then round again: each of those on from its cursor.
+    expect(h.scans.map((s) => s.payee)).toEqual([...[16, 17, 18, 19], ...Array.from({ length: 12 }, (_, i) => i)].map(payeeId));
+    expect(h.scans.map((s) => s.from.seq)).toEqual([...Array<bigint>(4).fill(0n), ...Array<bigint>(12).fill(1n)]);
+    await watch.stop();
+  });
+
+  it('pays a breach after all and proves it to the router, once; one that cannot be paid yet is tried again next pass', async () => {
+    const h = harness(3);
+    const watch = startVoidWatch(h.deps);
+    const breach = breachOf(h.voids[1], 4n);
+    h.next.set(payeeId(1), () => ({ cursor: { seq: 4n, hash: new Uint8Array(32) }, blocksRead: 4, breaches: [breach] }));
+    h.calls.failReinstate = 1;
+    expect(await watch.pass()).toEqual({ payees: 3, blocksRead: 6, breaches: 1, paid: 0, failed: 1 });
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[], []]);
+    // Next pass: paid first (the chain is not read again for it), then proven; the router unreachable once.
+    h.calls.failReport = 1;
+    expect(await watch.pass()).toMatchObject({ breaches: 0, paid: 1, failed: 1 });
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], []]);
+    expect(await watch.pass()).toMatchObject({ paid: 0, failed: 0 });
+    // Paid once, proven once.
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], [breach.receiptId]]);
+    expect(watch.stats()).toEqual({ passes: 3, breachesFound: 1, receiptsPaid: 1 });
+    await watch.pass();
+    expect(h.calls.report).toHaveLength(1);
+    await watch.stop();
+  });
+
+  it('goes on past a payee it cannot reach, and forgets payees without voids', async () => {
+    const h = harness(3);
+    const watch = startVoidWatch(h.deps);
+    h.next.set(payeeId(0), () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known');
+    });
+    expect(await watch.pass()).toEqual({ payees: 2, blocksRead: 2, breaches: 0, paid: 0, failed: 1 });
+    h.voids.splice(1, 1);
+    h.scans.length = 0;
+    await watch.pass();
+    expect(h.scans.map((s) => [s.payee, s.from.seq])).toEqual([
+      [payeeId(0), 0n],
+      [payeeId(2), 1n],
+    ]);
+    await watch.stop();
+  });
+
+  it('runs a pass every interval on the scheduler, none with interval 0, and none after stop', async () => {
+    const h = harness(1, 1_000);
+    const watch = startVoidWatch(h.deps);
+    await h.time.advance(999);
+    expect(h.scans).toHaveLength(0);
+    await h.time.advance(1);
+    await h.time.advance(1_000);
+    expect(h.scans).toHaveLength(2);
+    await watch.stop();
+    await h.time.advance(5_000);
+    expect(h.scans).toHaveLength(2);
+
+    const off = harness(1, 0);
+    const idle = startVoidWatch(off.deps);
+    await off.time.advance(3_600_000);
+    expect(off.scans).toHaveLength(0);
+    await idle.stop();
+  });
+
+  it('aborts the requests of a running pass at stop', async () => {
+    const h = harness(2);
+    let seen: AbortSignal | undefined;
+    let started!: () => void;
+    const reading = new Promise<void>((resolve) => (started = resolve));
+    h.deps.fetchChain = (_peer, signal) => {
+      seen = signal;
+      return async () => ({ blocks: [], headSeq: 0n, nodeId: '' });
+    };
+    h.deps.scan = async (fetch) => {
+      await fetch(1n, 1);
+      started();
+      await new Promise<void>((resolve) => seen?.addEventListener('abort', () => resolve()));
+      throw new Error('aborted');
+    };
+    const watch = startVoidWatch(h.deps);
+    const pass = watch.pass();
+    await reading;
+    await watch.stop();
+    expect(seen?.aborted).toBe(true);
+    // The second payee is not read after stop.
+    expect(await pass).toMatchObject({ payees: 0, failed: 1 });
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * The watch over the payees that countersigned this node's voids (docs/chain.md "Voids"). A payee
+ * that countersigned the void of a receipt and keeps that receipt in its chain anyway has added
+ * credit to the swarm; `swarm ledger --peer` finds it when an operator asks. This finds it without
+ * one: every `intervalMs` it reads on, through the gateway, the chain of each payee holding such a
+ * void, from where the last pass got to (scanForVoidBreaches, libs/chain), and each voided receipt
+ * it finds there is paid after all (the ledger's reinstatement, as `credit.reinstate-voided` does)
+ * and proven to the node's router, which stops trusting the payee. So a breach keeps the sum over
+ * the chains off for at most about one interval after the payee appends its block, and the time to
+ * read it. How far each chain was read is kept in memory: after a restart each is read from its
+ * start again (each block's signature and link checked, nothing more: auditing is the CLI's job).
+ * A breach that could not be paid (no room in the chain, say) is tried again at every pass.
+ */
+import type { FetchChainPage, ChainCursor, VoidBreach } from '@swarm/chain';
+import { CHAIN_START, scanForVoidBreaches } from '@swarm/chain';
+import type { SignedVoid, VoidBreachProof } from '@swarm/contracts';
+import { Receipt } from '@swarm/contracts';
+import type { CancelTimer, Scheduler } from '@swarm/determinism';
+import type { Logger } from '@swarm/telemetry';
+
+/** Payees whose chains one pass reads on; the next pass goes on with the ones after them. */
+export const PAYEES_PER_PASS = 16;
+/** Blocks one pass reads of one payee's chain; a longer chain is read on at the next pass. */
+export const BLOCKS_PER_PAYEE_PASS = 10_000;
+/**
+ * Blocks asked a page: each costs a signature check on credit-svc's event loop (about 60 µs), so a
+ * page holds it for about 15 ms, not the 60 ms of a full one (CHAIN_PAGE_MAX_BLOCKS).
+ */
+export const WATCH_PAGE_BLOCKS = 256;
+/** Pages of voids one pass reads (PAID_VOIDS_PAGE each: about a million voids). */
+export const MAX_VOID_PAGES = 4_000;
+
+export interface VoidWatchDeps {
+  /** This node's id: the payer of every void watched. */
+  nodeId: string;
+  /** Pages of the voids this node's payees countersigned (ChainBook.paidVoids). */
+  paidVoids(afterId: string, limit: number): Promise<{ voids: SignedVoid[]; nextAfterId: string }>;
+  /** Pages of a peer's chain (through the gateway); `signal` aborts at stop(). */
+  fetchChain(peer: string, signal: AbortSignal): FetchChainPage;
+  /** Pays a breached receipt after all: true when this call paid it, false when it was paid before. */
+  reinstate(proof: VoidBreachProof): Promise<boolean>;
+  /** Proves the breach to the node's router, which stops trusting the payee. */
+  report(proof: VoidBreachProof, signal: AbortSignal): Promise<void>;
+  scheduler: Pick<Scheduler, 'setTimer'>;
+  /** Reads one payee's chain on (default scanForVoidBreaches; tests pass their own). */
+  scan?: typeof scanForVoidBreaches;
+  /** Pause between the end of one pass and the start of the next; 0: no passes but those asked (pass()). */
+  intervalMs: number;
+  log: Logger;
+}
+
+export interface VoidWatchPass {
+  /** Payees whose chains were read on. */
+  readonly payees: number;
+  readonly blocksRead: number;
+  /** Voided receipts found in payees' chains this pass (newly, or again after a restart). */
+  readonly breaches: number;
+  /** Of them, paid after all by this pass. */
+  readonly paid: number;
+  /** Payees not reached, and breaches that could not be paid or reported: tried again next pass. */
+  readonly failed: number;
+}
+
+export interface VoidWatch {
+  /** One pass now (as the timer runs them); never two at once. */
+  pass(): Promise<VoidWatchPass>;
+  /** Breaches found since start, and receipts paid after all by the watch. */
+  stats(): { readonly passes: number; readonly breachesFound: number; readonly receiptsPaid: number };
+  /** No pass starts after it; the running one is cut short (its requests aborted). */
+  stop(): Promise<void>;
+}
+
+const SHOWN_ID = 12;
+const SHOWN_RECEIPT = 80;
+
+export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
+  const { log, scan: scanChain = scanForVoidBreaches } = deps;
+  const cursors = new Map<string, ChainCursor>();
+  /** Breaches found and not yet paid (or paid and not yet reported), by receipt id. */
+  const unsettled = new Map<string, Unsettled>();
+  const stopping = new AbortController();
+  let lastPayee = '';
+  let running: Promise<VoidWatchPass> | undefined;
+  let cancelTimer: CancelTimer | undefined;
+  const totals = { passes: 0, breachesFound: 0, receiptsPaid: 0 };
+
+  async function voidsByPayee(): Promise<Map<string, SignedVoid[]>> {
+    const byPayee = new Map<string, SignedVoid[]>();
+    for (let after = '', pages = 0; pages < MAX_VOID_PAGES && !stopping.signal.aborted; pages += 1) {
+      const page = await deps.paidVoids(after, 0);
+      for (const v of page.voids) {
+        const payee = payeeOf(v);
+        if (payee === undefined) continue;
+        const list = byPayee.get(payee);
+        if (list) list.push(v);
+        else byPayee.set(payee, [v]);
+      }
+      if (page.nextAfterId === '' || page.nextAfterId <= after) break;
+      after = page.nextAfterId;
+    }
+    return byPayee;
+  }
+
+  /** Pays and reports one breach; false when either failed (it stays for the next pass). */
+  async function settle(id: string, entry: Unsettled): Promise<boolean> {
+    const { breach } = entry;
+    const payee = entry.payee.slice(0, SHOWN_ID);
+    try {
+      if (!entry.paid) {
+        const paidNow = await deps.reinstate(breach.proof);
+        entry.paid = true;
+        if (paidNow) {
+          totals.receiptsPaid += 1;
+          log.warn({ payee, receiptId: id.slice(0, SHOWN_RECEIPT), amount: breach.amount.toString() }, 'a payee kept a receipt it had voided: paid after all');
+        }
+      }
+      await deps.report(breach.proof, stopping.signal);
+      unsettled.delete(id);
+      return true;
+    } catch (err) {
+      log.warn(
+        { err, payee, receiptId: id.slice(0, SHOWN_RECEIPT) },
+        `a voided receipt kept by its payee could not be ${entry.paid ? 'reported to the router' : 'paid after all'}; trying again next pass`,
+      );
+      return false;
+    }
+  }
+
+  async function runPass(): Promise<VoidWatchPass> {
+    let payeesRead = 0;
+    let blocksRead = 0;
+    let breaches = 0;
+    let failed = 0;
+    const paidBefore = totals.receiptsPaid;
+    for (const [id, entry] of unsettled) if (!stopping.signal.aborted && !(await settle(id, entry))) failed += 1;
+    const byPayee = await voidsByPayee();
+    for (const payee of cursors.keys()) if (!byPayee.has(payee)) cursors.delete(payee);
+    // Round robin: on from the payee after the last one read, so every payee is read in turn.
+    const payees = [...byPayee.keys()].sort();
+    const next = payees.findIndex((p) => p > lastPayee);
+    const turn = next <= 0 ? payees : [...payees.slice(next), ...payees.slice(0, next)];
+    for (const payee of turn.slice(0, PAYEES_PER_PASS)) {
+      if (stopping.signal.aborted) break;
+      lastPayee = payee;
+      let scan;
+      try {
+        scan = await scanChain(deps.fetchChain(payee, stopping.signal), {
+          payer: deps.nodeId,
+          payee,
+          voids: byPayee.get(payee) ?? [],
+          from: cursors.get(payee) ?? CHAIN_START,
+          maxBlocks: BLOCKS_PER_PAYEE_PASS,
+          pageLimit: WATCH_PAGE_BLOCKS,
+        });
+      } catch (err) {
+        failed += 1;
+        log.info({ err, payee: payee.slice(0, SHOWN_ID) }, "could not read on a payee's chain for voided receipts; trying again next pass");
+        continue;
+      }
+      payeesRead += 1;
+      blocksRead += scan.blocksRead;
+      cursors.set(payee, scan.cursor);
+      if (scan.broken !== undefined) {
+        log.warn(
+          { payee: payee.slice(0, SHOWN_ID), why: scan.broken },
+          "a payee's chain did not go on from where it was read before; reading it again from its start next pass (`swarm ledger --peer` audits it)",
+        );
+      }
+      for (const breach of scan.breaches) {
+        breaches += 1;
+        totals.breachesFound += 1;
+        const entry = { breach, payee, paid: false };
+        unsettled.set(breach.receiptId, entry);
+        if (!(await settle(breach.receiptId, entry))) failed += 1;
+      }
+    }
+    totals.passes += 1;
+    return { payees: payeesRead, blocksRead, breaches, paid: totals.receiptsPaid - paidBefore, failed };
+  }
+
+  function pass(): Promise<VoidWatchPass> {
+    running ??= runPass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule(): void {
+    if (deps.intervalMs <= 0 || stopping.signal.aborted) return;
+    cancelTimer = deps.scheduler.setTimer(deps.intervalMs, () => {
+      cancelTimer = undefined;
+      pass()
+        .catch((err: unknown) => log.error({ err }, 'the watch over voided receipts failed a pass; trying again after the interval'))
+        .finally(schedule);
+    });
+  }
+
+  schedule();
+  return {
+    pass,
+    stats: () => ({ ...totals }),
+    async stop() {
+      stopping.abort();
+      cancelTimer?.();
+      cancelTimer = undefined;
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+interface Unsettled {
+  readonly breach: VoidBreach;
+  readonly payee: string;
+  paid: boolean;
+}
+
+/** A kept void's payee; undefined for a record that does not decode (the CLI's audit reports those). */
+function payeeOf(v: SignedVoid): string | undefined {
+  try {
+    return Receipt.decode(v.receipt).payee;
+  } catch {
+    return undefined;
+  }
+}
