@@ -153,6 +153,20 @@ describe('pipeline - sharded matmul', () => {
     expect(reports.map((r) => [r.candidate.nodeId, r.outcome])).toEqual(NODES.slice(0, 4).map((n) => [n, 'ok']));
   });
 
+  it('says why a provider whose share is under one credit is paid nothing', async () => {
+    const clock = manualClock(START_MS);
+    const eleven = Array.from({ length: 11 }, (_, i) => `node-${String(i).padStart(2, '0')}`);
+    const { ports } = swarm(eleven, () => 'honest', clock);
+    const out = await runTask(components(ports, clock), DEFAULT_ROUTER_LIMITS, request(11), signal());
+    // 10 credits over 11 blocks of 19 rows (the last 18): whole credits to the ten largest remainders.
+    expect(out.contributions.map((c) => c.paid)).toEqual([...Array<bigint>(10).fill(1n), 0n]);
+    expect(out.contributions.slice(0, 10).every((c) => c.note === '')).toBe(true);
+    expect(out.contributions[10]).toMatchObject({
+      counted: true,
+      note: 'its 9.0% of the 10-credit price is less than one whole credit; payouts are whole credits, the remainder going to the largest fractions',
+    });
+  });
+
   it('gives blocks of unequal rows unequal pay, and a node with several blocks one payout for all', async () => {
     const clock = manualClock(START_MS);
     const { ports, calls, ledger } = swarm(['node-a', 'node-b'], () => 'honest', clock);

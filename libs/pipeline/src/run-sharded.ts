@@ -120,7 +120,7 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
       counted: counted.length > 0,
       paid: paid ? split.amounts[i] : 0n,
       share: split.shares[i],
-      note: counted.length > 0 || !failed ? '' : failureNote(failed),
+      note: counted.length > 0 ? roundedNote(split.amounts[i], split.shares[i], task.price) : failed ? failureNote(failed) : '',
       executeMs: counted.reduce((ms, r) => ms + r.executeMs, 0),
     };
   });
@@ -325,4 +325,13 @@ async function dispatchShards(
   const firsts = blocks.map(() => choose(found));
   await Promise.all(firsts.map((first, j) => slot(j, first)));
   return run;
+}
+
+/**
+ * Why a counted provider is paid nothing: payouts are whole credits summing exactly to the price
+ * (largest remainder), so a share worth less than one credit can round to 0.
+ */
+function roundedNote(amount: bigint, share: number, price: bigint): string {
+  if (amount > 0n || share <= 0) return '';
+  return `its ${(share * 100).toFixed(1)}% of the ${price}-credit price is less than one whole credit; payouts are whole credits, the remainder going to the largest fractions`;
 }

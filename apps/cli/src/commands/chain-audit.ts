@@ -244,7 +244,7 @@ function owedText(report: ChainReport): string {
 export function chainBlockGrid(report: ChainReport): { head: string[]; rows: string[][] } {
   return {
     head: ['seq', 'kind', 'amount', 'counterparty', 'task', 'time (UTC)'],
-    rows: report.blocks.map((b) => [String(b.seq), b.kind.replace(/^BLOCK_KIND_/, ''), String(b.amount), shortId(b.counterparty), shortTask(b.taskId), timeOf(b.atMs)]),
+    rows: report.blocks.map((b) => [String(b.seq), b.kind.replace(/^BLOCK_KIND_/, ''), String(b.amount), shortId(b.counterparty), taskLines(b.taskId), timeOf(b.atMs)]),
   };
 }
 
@@ -252,8 +252,11 @@ function shortId(nodeId: string): string {
   return nodeId.length > SHORT_ID_CHARS ? `${nodeId.slice(0, SHORT_ID_CHARS)}…` : nodeId;
 }
 
-function shortTask(taskId: string): string {
-  return taskId.length > MAX_TASK_ID_CHARS ? `${taskId.slice(0, MAX_TASK_ID_CHARS - 1)}…` : taskId;
+/** Whole, over lines of MAX_TASK_ID_CHARS: `swarm task <id>` takes it as printed. */
+function taskLines(taskId: string): string {
+  const lines: string[] = [];
+  for (let i = 0; i < taskId.length; i += MAX_TASK_ID_CHARS) lines.push(taskId.slice(i, i + MAX_TASK_ID_CHARS));
+  return lines.join('\n');
 }
 
 function timeOf(atMs: bigint): string {

@@ -87,4 +87,21 @@ describe('swarm submit - the result table', () => {
     expect(out.replace(/[│\s]+/g, '')).toContain(id);
     expect(out).not.toContain('…:');
   });
+
+  it('names the key the task went with (made up when --key was not given), so it can be asked again', () => {
+    let out = '';
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      printResult(result, 'cli-7f3e');
+      printResult(result);
+    } finally {
+      write.mockRestore();
+    }
+    const [withKey, without] = out.split(/(?=┌)/).filter((t) => t.includes('task'));
+    expect(withKey.replace(/[│\s]+/g, ' ')).toContain('key cli-7f3e (submit again with --key cli-7f3e to get this answer, never run or charged twice)');
+    expect(without).not.toMatch(/│ key /);
+  });
 });

@@ -59,7 +59,7 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
   const res = agent ? await submitAsAgent(agent, task, opts.json === true) : await submitOnBus(opts, task, env);
   // Tensors as the proto3 JSON mapping has them: `data` is base64 of little-endian float32.
   if (opts.json) printJson(protoJson(SubmitTaskResponse, res));
-  else printResult(res);
+  else printResult(res, task.idempotencyKey);
 }
 
 /**
@@ -210,11 +210,13 @@ function preview(t: Tensor): string {
   return `${d.name} [${d.shape.join('×')}]  ${head}${d.data.length > 4 ? ', …' : ''}`;
 }
 
-export function printResult(res: SubmitTaskResponse): void {
+/** `key`: the idempotency key it went with (given, or made up when --key was not), for a later `--key`. */
+export function printResult(res: SubmitTaskResponse, key?: string): void {
   const t = res.timing;
   printTable(
     [
       ['task', res.taskId],
+      ...(key ? [['key', `${key} (submit again with --key ${key} to get this answer, never run or charged twice)`] as [string, string]] : []),
       ...(res.replayed ? [['replayed', 'the answer an earlier submit with this --key got: not run or charged again'] as [string, string]] : []),
       ...(res.placementNote ? [['placement', res.placementNote] as [string, string]] : []),
       ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),

@@ -54,7 +54,7 @@ export async function taskCommand(id: string | undefined, opts: TaskOptions, env
   if (s.error) rows.push(['error', `${errorCodeName(s.error.code)}: ${s.error.message}`]);
   if (s.note) rows.push(['note', s.note]);
   if (s.attempts) rows.push(['attempts', String(s.attempts)]);
-  rows.push(['result held', s.resultAvailable ? 'yes (swarm submit --key K with the key it was submitted with gets it)' : 'no']);
+  rows.push(['result held', s.resultAvailable ? 'yes (swarm submit --key K, with the key its submit printed, gets it)' : 'no']);
   rows.push(['source', SOURCE_WORDS[s.source] ?? s.source]);
   printTable(rows, undefined, RESULT_VALUE_WIDTH);
 }
