@@ -63,8 +63,13 @@ export const MAX_REINSTATE_REQUEST_BYTES = MAX_VOID_BREACH_PROOF_BYTES + 16;
  * 10 s, ledger-batch.ts in gateway-svc); this leaves it room to answer. Voids go the same way.
  */
 export const DELIVER_RECEIPT_TIMEOUT_MS = 25_000;
-/** A page of a payee's chain through the gateway (its peer call takes up to 10 s), for the void watch. */
+/**
+ * A page of a payee's chain through the gateway, for the void watch: the gateway may look the
+ * payee up in the DHT, then gives its peer call 5 s (CHAIN_PEER_TIMEOUT_MS in gateway-svc).
+ */
 export const WATCH_CHAIN_PAGE_TIMEOUT_MS = 15_000;
+/** A void breach proof to the router, which checks it and may write it to disk. */
+export const REPORT_BREACH_TIMEOUT_MS = 10_000;
 
 /**
  * Beside the node key, outside the ledger: this key has started a chain. A ledger that has lost the
@@ -159,9 +164,10 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       return !committed.result.alreadyReinstated;
     },
     report: async (proof, signal) => {
-      await client.request(RouterReportVoidBreach, { proof }, { signal });
+      await client.request(RouterReportVoidBreach, { proof }, { timeoutMs: REPORT_BREACH_TIMEOUT_MS, signal });
     },
     scheduler,
+    stopwatch,
     intervalMs: config.chain.voidWatchMs,
     log,
   });
@@ -200,6 +206,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       creditVoided: voided.amount.toString(),
       // The watch over payees' chains for voided receipts they kept (void-watch.ts).
       voidBreachesFound: String(voidWatch.stats().breachesFound),
+      // Payees' chains that did not go on from where the watch read them before: each wants an audit.
+      voidWatchBrokenChains: String(voidWatch.stats().brokenChains),
       oldestFailingReceiptMs: String(Math.round(failing.oldestMs)),
     };
   });

@@ -5,7 +5,7 @@ import { Receipt, SwarmError, ErrorCode } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { VoidWatchDeps } from './void-watch';
-import { PAYEES_PER_PASS, startVoidWatch } from './void-watch';
+import { PAYEE_READ_BUDGET_MS, PAYEES_PER_PASS, startVoidWatch } from './void-watch';
 
 const NODE = 'a'.repeat(64);
 /** Payee ids that sort in order: p00…, p01…. */
@@ -21,7 +21,7 @@ const breachOf = (v: SignedVoid, seq: bigint): VoidBreach => ({ receiptId: Recei
 /** `payees` payees with one countersigned void each, as credit-svc pages them (two a page); each chain read on by one block a scan. */
 function harness(payees: number, intervalMs = 0) {
   const voids = Array.from({ length: payees }, (_, i) => voidTo(payeeId(i), `task-${String(i).padStart(2, '0')}:${NODE}:${payeeId(i)}`));
-  const scans: { payee: string; from: ChainCursor }[] = [];
+  const scans: { payee: string; from: ChainCursor; stop?: () => boolean }[] = [];
   /** Per payee: what its next scan finds (default: one block, nothing found). */
   const next = new Map<string, () => VoidBreachScan>();
   const calls = { reinstate: [] as string[], report: [] as string[], failReinstate: 0, failReport: 0 };
@@ -35,7 +35,7 @@ function harness(payees: number, intervalMs = 0) {
     },
     fetchChain: () => async () => ({ blocks: [], headSeq: 0n, nodeId: '' }),
     scan: async (_fetch, scan) => {
-      scans.push({ payee: scan.payee, from: scan.from });
+      scans.push({ payee: scan.payee, from: scan.from, ...(scan.stop ? { stop: scan.stop } : {}) });
       const found = next.get(scan.payee);
       next.delete(scan.payee);
       return found ? found() : { cursor: { seq: scan.from.seq + 1n, hash: new Uint8Array(32) }, blocksRead: 1, breaches: [] };
@@ -57,6 +57,7 @@ function harness(payees: number, intervalMs = 0) {
       calls.report.push(Receipt.decode(proof.signedVoid?.receipt ?? new Uint8Array()).receiptId);
     },
     scheduler: time.scheduler,
+    stopwatch: time.stopwatch,
     intervalMs,
     log: silentLogger(),
   };
@@ -93,7 +94,7 @@ describe('the watch over payees that countersigned voids', () => {
     expect(await watch.pass()).toMatchObject({ paid: 0, failed: 0 });
     // Paid once, proven once.
     expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], [breach.receiptId]]);
-    expect(watch.stats()).toEqual({ passes: 3, breachesFound: 1, receiptsPaid: 1 });
+    expect(watch.stats()).toEqual({ passes: 3, breachesFound: 1, receiptsPaid: 1, brokenChains: 0 });
     await watch.pass();
     expect(h.calls.report).toHaveLength(1);
     await watch.stop();
@@ -157,5 +158,38 @@ describe('the watch over payees that countersigned voids', () => {
     expect(seen?.aborted).toBe(true);
     // The second payee is not read after stop.
     expect(await pass).toMatchObject({ payees: 0, failed: 1 });
+  });
+
+  it("reads a payee's chain again from its start when a void of it is new since the last read, and pays nothing twice", async () => {
+    const h = harness(1);
+    const watch = startVoidWatch(h.deps);
+    const breach = breachOf(h.voids[0], 2n);
+    h.next.set(payeeId(0), () => ({ cursor: { seq: 3n, hash: new Uint8Array(32) }, blocksRead: 3, breaches: [breach] }));
+    await watch.pass();
+    await watch.pass();
+    // A void countersigned later: its receipt's block may lie behind the cursor (seq 4 now).
+    h.voids.push(voidTo(payeeId(0), `task-late:${NODE}:${payeeId(0)}`));
+    h.next.set(payeeId(0), () => ({ cursor: { seq: 4n, hash: new Uint8Array(32) }, blocksRead: 4, breaches: [breach] }));
+    await watch.pass();
+    expect(h.scans.map((x) => x.from.seq)).toEqual([0n, 3n, 0n]);
+    await watch.pass();
+    expect(h.scans[3].from.seq).toBe(4n);
+    // The breach read again is not paid, proven or counted again.
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], [breach.receiptId]]);
+    expect(watch.stats()).toMatchObject({ breachesFound: 1, receiptsPaid: 1 });
+    await watch.stop();
+  });
+
+  it('counts a chain that did not go on, and gives each payee a time budget', async () => {
+    const h = harness(1);
+    const watch = startVoidWatch(h.deps);
+    h.next.set(payeeId(0), () => ({ cursor: CHAIN_START, blocksRead: 0, breaches: [], broken: 'block 5 does not link to block 4 as read before' }));
+    await watch.pass();
+    expect(watch.stats().brokenChains).toBe(1);
+    const { stop } = h.scans[0];
+    expect(stop?.()).toBe(false);
+    await h.time.advance(PAYEE_READ_BUDGET_MS + 1);
+    expect(stop?.()).toBe(true);
+    await watch.stop();
   });
 });

@@ -7,15 +7,18 @@
  * it finds there is paid after all (the ledger's reinstatement, as `credit.reinstate-voided` does)
  * and proven to the node's router, which stops trusting the payee. So a breach keeps the sum over
  * the chains off for at most about one interval after the payee appends its block, and the time to
- * read it. How far each chain was read is kept in memory: after a restart each is read from its
- * start again (each block's signature and link checked, nothing more: auditing is the CLI's job).
- * A breach that could not be paid (no room in the chain, say) is tried again at every pass.
+ * read it (with more than PAYEES_PER_PASS payees, each is read every ceil(payees / PAYEES_PER_PASS)
+ * passes). How far each chain was read is kept in memory, with the voids it was read for: a void
+ * countersigned later (its receipt's block may lie behind the cursor) has the chain read again from
+ * its start, and so does a restart (each block's signature and link checked, nothing more: auditing
+ * is the CLI's job). A breach that could not be paid (no room in the chain, say) is tried again at
+ * every pass.
  */
 import type { FetchChainPage, ChainCursor, VoidBreach } from '@swarm/chain';
 import { CHAIN_START, scanForVoidBreaches } from '@swarm/chain';
 import type { SignedVoid, VoidBreachProof } from '@swarm/contracts';
 import { Receipt } from '@swarm/contracts';
-import type { CancelTimer, Scheduler } from '@swarm/determinism';
+import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 
 /** Payees whose chains one pass reads on; the next pass goes on with the ones after them. */
@@ -27,8 +30,10 @@ export const BLOCKS_PER_PAYEE_PASS = 10_000;
  * page holds it for about 15 ms, not the 60 ms of a full one (CHAIN_PAGE_MAX_BLOCKS).
  */
 export const WATCH_PAGE_BLOCKS = 256;
-/** Pages of voids one pass reads (PAID_VOIDS_PAGE each: about a million voids). */
+/** Pages of voids one pass reads (PAID_VOIDS_PAGE each: about a million voids); past them, a warning. */
 export const MAX_VOID_PAGES = 4_000;
+/** A payee's chain is read for at most this long a pass (between pages): a slow payee holds up the others only so long. */
+export const PAYEE_READ_BUDGET_MS = 60_000;
 
 export interface VoidWatchDeps {
   /** This node's id: the payer of every void watched. */
@@ -42,6 +47,8 @@ export interface VoidWatchDeps {
   /** Proves the breach to the node's router, which stops trusting the payee. */
   report(proof: VoidBreachProof, signal: AbortSignal): Promise<void>;
   scheduler: Pick<Scheduler, 'setTimer'>;
+  /** Times each payee's read against PAYEE_READ_BUDGET_MS. */
+  stopwatch: Stopwatch;
   /** Reads one payee's chain on (default scanForVoidBreaches; tests pass their own). */
   scan?: typeof scanForVoidBreaches;
   /** Pause between the end of one pass and the start of the next; 0: no passes but those asked (pass()). */
@@ -53,7 +60,7 @@ export interface VoidWatchPass {
   /** Payees whose chains were read on. */
   readonly payees: number;
   readonly blocksRead: number;
-  /** Voided receipts found in payees' chains this pass (newly, or again after a restart). */
+  /** Voided receipts found in payees' chains this pass, not found before since start. */
   readonly breaches: number;
   /** Of them, paid after all by this pass. */
   readonly paid: number;
@@ -64,8 +71,12 @@ export interface VoidWatchPass {
 export interface VoidWatch {
   /** One pass now (as the timer runs them); never two at once. */
   pass(): Promise<VoidWatchPass>;
-  /** Breaches found since start, and receipts paid after all by the watch. */
-  stats(): { readonly passes: number; readonly breachesFound: number; readonly receiptsPaid: number };
+  /**
+   * Since start: passes, voided receipts found in payees' chains (each once), receipts paid after
+   * all by the watch, and reads of a chain that did not go on from where it was read before
+   * (another node's blocks, a block that does not link: its chain wants an audit, `swarm ledger --peer`).
+   */
+  stats(): { readonly passes: number; readonly breachesFound: number; readonly receiptsPaid: number; readonly brokenChains: number };
   /** No pass starts after it; the running one is cut short (its requests aborted). */
   stop(): Promise<void>;
 }
@@ -75,18 +86,26 @@ const SHOWN_RECEIPT = 80;
 
 export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
   const { log, scan: scanChain = scanForVoidBreaches } = deps;
-  const cursors = new Map<string, ChainCursor>();
+  /** Per payee: where its chain was read to, and the voids (receipt ids) it was read for. */
+  const progress = new Map<string, { cursor: ChainCursor; voids: Set<string> }>();
+  /** Receipt ids of the breaches found since start (bounded by the voids kept). */
+  const found = new Set<string>();
   /** Breaches found and not yet paid (or paid and not yet reported), by receipt id. */
   const unsettled = new Map<string, Unsettled>();
   const stopping = new AbortController();
   let lastPayee = '';
   let running: Promise<VoidWatchPass> | undefined;
   let cancelTimer: CancelTimer | undefined;
-  const totals = { passes: 0, breachesFound: 0, receiptsPaid: 0 };
+  const totals = { passes: 0, receiptsPaid: 0, brokenChains: 0 };
+  const quiet = () => stopping.signal.aborted;
 
   async function voidsByPayee(): Promise<Map<string, SignedVoid[]>> {
     const byPayee = new Map<string, SignedVoid[]>();
-    for (let after = '', pages = 0; pages < MAX_VOID_PAGES && !stopping.signal.aborted; pages += 1) {
+    for (let after = '', pages = 0; !stopping.signal.aborted; pages += 1) {
+      if (pages === MAX_VOID_PAGES) {
+        log.warn({ pages }, 'more voids than the watch reads a pass: the voids after them are not watched');
+        break;
+      }
       const page = await deps.paidVoids(after, 0);
       for (const v of page.voids) {
         const payee = payeeOf(v);
@@ -118,10 +137,11 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       unsettled.delete(id);
       return true;
     } catch (err) {
-      log.warn(
-        { err, payee, receiptId: id.slice(0, SHOWN_RECEIPT) },
-        `a voided receipt kept by its payee could not be ${entry.paid ? 'reported to the router' : 'paid after all'}; trying again next pass`,
-      );
+      if (!quiet())
+        log.warn(
+          { err, payee, receiptId: id.slice(0, SHOWN_RECEIPT) },
+          `a voided receipt kept by its payee could not be ${entry.paid ? 'reported to the router' : 'paid after all'}; trying again next pass`,
+        );
       return false;
     }
   }
@@ -134,7 +154,7 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
     const paidBefore = totals.receiptsPaid;
     for (const [id, entry] of unsettled) if (!stopping.signal.aborted && !(await settle(id, entry))) failed += 1;
     const byPayee = await voidsByPayee();
-    for (const payee of cursors.keys()) if (!byPayee.has(payee)) cursors.delete(payee);
+    for (const payee of progress.keys()) if (!byPayee.has(payee)) progress.delete(payee);
     // Round robin: on from the payee after the last one read, so every payee is read in turn.
     const payees = [...byPayee.keys()].sort();
     const next = payees.findIndex((p) => p > lastPayee);
@@ -142,33 +162,43 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
     for (const payee of turn.slice(0, PAYEES_PER_PASS)) {
       if (stopping.signal.aborted) break;
       lastPayee = payee;
+      const voids = byPayee.get(payee) ?? [];
+      const ids = new Set(voids.map(receiptIdOf));
+      const known = progress.get(payee);
+      // A void new since the last read may void a receipt in a block behind the cursor: from the start.
+      const from = known && [...ids].every((id) => known.voids.has(id)) ? known.cursor : CHAIN_START;
+      const started = deps.stopwatch.now();
       let scan;
       try {
         scan = await scanChain(deps.fetchChain(payee, stopping.signal), {
           payer: deps.nodeId,
           payee,
-          voids: byPayee.get(payee) ?? [],
-          from: cursors.get(payee) ?? CHAIN_START,
+          voids,
+          from,
           maxBlocks: BLOCKS_PER_PAYEE_PASS,
           pageLimit: WATCH_PAGE_BLOCKS,
+          stop: () => stopping.signal.aborted || deps.stopwatch.now() - started > PAYEE_READ_BUDGET_MS,
         });
       } catch (err) {
         failed += 1;
-        log.info({ err, payee: payee.slice(0, SHOWN_ID) }, "could not read on a payee's chain for voided receipts; trying again next pass");
+        if (!quiet()) log.info({ err, payee: payee.slice(0, SHOWN_ID) }, "could not read on a payee's chain for voided receipts; trying again next pass");
         continue;
       }
       payeesRead += 1;
       blocksRead += scan.blocksRead;
-      cursors.set(payee, scan.cursor);
+      progress.set(payee, { cursor: scan.cursor, voids: ids });
       if (scan.broken !== undefined) {
+        totals.brokenChains += 1;
         log.warn(
           { payee: payee.slice(0, SHOWN_ID), why: scan.broken },
           "a payee's chain did not go on from where it was read before; reading it again from its start next pass (`swarm ledger --peer` audits it)",
         );
       }
       for (const breach of scan.breaches) {
+        // Read again (a new void, a restart of the read): paid and proven before, nothing to do.
+        if (found.has(breach.receiptId)) continue;
+        found.add(breach.receiptId);
         breaches += 1;
-        totals.breachesFound += 1;
         const entry = { breach, payee, paid: false };
         unsettled.set(breach.receiptId, entry);
         if (!(await settle(breach.receiptId, entry))) failed += 1;
@@ -198,7 +228,7 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
   schedule();
   return {
     pass,
-    stats: () => ({ ...totals }),
+    stats: () => ({ passes: totals.passes, breachesFound: found.size, receiptsPaid: totals.receiptsPaid, brokenChains: totals.brokenChains }),
     async stop() {
       stopping.abort();
       cancelTimer?.();
@@ -212,6 +242,14 @@ interface Unsettled {
   readonly breach: VoidBreach;
   readonly payee: string;
   paid: boolean;
+}
+
+function receiptIdOf(v: SignedVoid): string {
+  try {
+    return Receipt.decode(v.receipt).receiptId;
+  } catch {
+    return '';
+  }
 }
 
 /** A kept void's payee; undefined for a record that does not decode (the CLI's audit reports those). */

@@ -184,4 +184,48 @@ describe('scanning a payee for void breaches', () => {
       expect([scan.breaches, scan.cursor.seq]).toEqual([[], 2n]);
     }
   });
+
+  it("takes no more of a page than it asked, and stops at a gap, an empty page, a budget, whatever the head's claim", async () => {
+    const { swarm, broken } = brokenWord();
+    const [a, b] = swarm.nodes;
+    for (let i = 0; i < 3; i++) swarm.pay(0, 1, 1n, `task-${i}`, AT + 2_000 + i);
+    const scan = { payer: a.signer.nodeId, payee: b.signer.nodeId, voids: [broken], from: CHAIN_START, maxBlocks: 100 };
+    const serve =
+      (page: (fromSeq: bigint, limit: number) => readonly Uint8Array[], headSeq = 1_000n): FetchChainPage =>
+      async (fromSeq, limit) => ({ blocks: page(fromSeq, limit), headSeq, nodeId: b.signer.nodeId });
+    // A page of the whole chain for one block asked: one block a page read, all of them in the end.
+    const asked: number[] = [];
+    const greedy = await scanForVoidBreaches(
+      serve((from, limit) => {
+        asked.push(limit);
+        return b.blocks.slice(Number(from) - 1);
+      }, 5n),
+      { ...scan, pageLimit: 1 },
+    );
+    expect([greedy.blocksRead, greedy.cursor.seq, greedy.breaches.length, asked.every((l) => l === 1)]).toEqual([5, 5n, 1, true]);
+    // Block 3 skipped: a gap.
+    const gap = await scanForVoidBreaches(
+      serve((from) => (from === 1n ? b.blocks.slice(0, 2) : b.blocks.slice(3))),
+      { ...scan, pageLimit: 2 },
+    );
+    expect(gap).toMatchObject({ cursor: CHAIN_START, blocksRead: 2, broken: 'block 4 came where 3 was asked' });
+    // Nothing sent past block 2 though the head is said to be 1,000: the scan ends there.
+    const short = await scanForVoidBreaches(
+      serve((from) => (from === 1n ? b.blocks.slice(0, 2) : [])),
+      { ...scan, pageLimit: 2 },
+    );
+    expect([short.cursor.seq, short.blocksRead, short.broken]).toEqual([2n, 2, undefined]);
+    // A page limit out of range is clamped (0 would ask for nothing, for ever); a budget spent ends the scan.
+    const clamped = await scanForVoidBreaches(
+      serve((from, limit) => b.blocks.slice(Number(from) - 1, Number(from) - 1 + limit), 5n),
+      { ...scan, pageLimit: 0 },
+    );
+    expect(clamped.cursor.seq).toBe(5n);
+    let pages = 0;
+    const budget = await scanForVoidBreaches(
+      serve((from, limit) => b.blocks.slice(Number(from) - 1, Number(from) - 1 + limit), 5n),
+      { ...scan, pageLimit: 1, stop: () => pages++ >= 2 },
+    );
+    expect(budget.cursor.seq).toBe(2n);
+  });
 });
