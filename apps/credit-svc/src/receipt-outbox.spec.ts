@@ -92,6 +92,39 @@ describe('receipt outbox', () => {
     }
   });
 
+  it('tries a receipt whose payee has failed for a day (a node gone for good) about once an hour, and keeps it', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['gone-1']);
+    let attempts = 0;
+    const outbox = startReceiptOutbox({
+      book,
+      deliver: async () => {
+        attempts += 1;
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known (test)', true);
+      },
+      deliverVoids: refusedVoids,
+      announce: () => undefined,
+      stopwatch: time.stopwatch,
+      scheduler: time.scheduler,
+      intervalMs: 60_000,
+      log: silentLogger(),
+    });
+    try {
+      for (let hour = 0; hour < 24; hour++) await time.advance(3_600_000);
+      // The first day: about once a minute.
+      const firstDay = attempts;
+      expect(firstDay).toBeGreaterThan(1_300);
+      for (let hour = 0; hour < 10; hour++) await time.advance(3_600_000);
+      // Then 2, 4, … 32 minutes, an hour: six tries to reach the hour, one an hour after.
+      expect(attempts - firstDay).toBeGreaterThanOrEqual(8);
+      expect(attempts - firstDay).toBeLessThanOrEqual(16);
+      expect(book.outbox.has('gone-1')).toBe(true);
+      expect(outbox.failing().count).toBe(1);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
   it("sends one payee's receipts in one call, and applies each outcome on its own", async () => {
     const time = virtualTime(0);
     const ids = [...Array.from({ length: 40 }, (_, i) => `alice-${String(i).padStart(2, '0')}`), 'bob-1', 'bob-2'];

@@ -36,6 +36,13 @@ export const CALLS_PER_PAYEE = 2;
 export const MAX_CALLS_IN_FLIGHT = 16;
 export const FIRST_RETRY_MS = 500;
 export const MAX_RETRY_MS = 60_000;
+/**
+ * A receipt failing this long (its payee down for a day, or gone for good) backs off on, doubling
+ * up to MAX_LONG_RETRY_MS: a node gone for good costs its payers one call (and one log line) an
+ * hour per receipt, not one a minute for ever. Its amount stays pledged: the payer owes it (docs/chain.md).
+ */
+export const LONG_FAILING_MS = 24 * 3_600_000;
+export const MAX_LONG_RETRY_MS = 3_600_000;
 
 /**
  * A payee's refusal of one receipt with these codes, not retryable, may be for good: the payer asks
@@ -213,15 +220,16 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       }
     }
     const retryInMs = backOff(receiptId);
-    // Every failure: once the delay reaches its cap, that is one line a minute per receipt.
+    // Every failure: once the delay reaches its cap, that is one line a minute per receipt (an hour after LONG_FAILING_MS).
     log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), retryInMs }, 'receipt not delivered yet; will retry');
   }
 
-  /** Doubles the receipt's wait before its next try (from FIRST_RETRY_MS to MAX_RETRY_MS); answers it. */
+  /** Doubles the receipt's wait before its next try (from FIRST_RETRY_MS to MAX_RETRY_MS, or MAX_LONG_RETRY_MS once failing LONG_FAILING_MS); answers it. */
   function backOff(receiptId: string): number {
     const last = backoff.get(receiptId);
-    const delayMs = last ? Math.min(last.delayMs * 2, MAX_RETRY_MS) : FIRST_RETRY_MS;
     const now = stopwatch.now();
+    const cap = last && now - last.since >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
+    const delayMs = last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
     backoff.set(receiptId, { until: now + delayMs, delayMs, since: last?.since ?? now });
     return delayMs;
   }
