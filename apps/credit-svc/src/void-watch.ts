@@ -99,8 +99,9 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
   const totals = { passes: 0, receiptsPaid: 0, brokenChains: 0 };
   const quiet = () => stopping.signal.aborted;
 
-  async function voidsByPayee(): Promise<Map<string, SignedVoid[]>> {
-    const byPayee = new Map<string, SignedVoid[]>();
+  /** Every kept void by payee, with the receipt ids they void. */
+  async function voidsByPayee(): Promise<Map<string, { voids: SignedVoid[]; ids: Set<string> }>> {
+    const byPayee = new Map<string, { voids: SignedVoid[]; ids: Set<string> }>();
     for (let after = '', pages = 0; !stopping.signal.aborted; pages += 1) {
       if (pages === MAX_VOID_PAGES) {
         log.warn({ pages }, 'more voids than the watch reads a pass: the voids after them are not watched');
@@ -108,11 +109,13 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       }
       const page = await deps.paidVoids(after, 0);
       for (const v of page.voids) {
-        const payee = payeeOf(v);
-        if (payee === undefined) continue;
-        const list = byPayee.get(payee);
-        if (list) list.push(v);
-        else byPayee.set(payee, [v]);
+        const receipt = decodedReceipt(v);
+        if (receipt === undefined) continue;
+        const kept = byPayee.get(receipt.payee);
+        if (kept) {
+          kept.voids.push(v);
+          kept.ids.add(receipt.receiptId);
+        } else byPayee.set(receipt.payee, { voids: [v], ids: new Set([receipt.receiptId]) });
       }
       if (page.nextAfterId === '' || page.nextAfterId <= after) break;
       after = page.nextAfterId;
@@ -162,8 +165,7 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
     for (const payee of turn.slice(0, PAYEES_PER_PASS)) {
       if (stopping.signal.aborted) break;
       lastPayee = payee;
-      const voids = byPayee.get(payee) ?? [];
-      const ids = new Set(voids.map(receiptIdOf));
+      const { voids, ids } = byPayee.get(payee) ?? { voids: [], ids: new Set<string>() };
       const known = progress.get(payee);
       // A void new since the last read may void a receipt in a block behind the cursor: from the start.
       const from = known && [...ids].every((id) => known.voids.has(id)) ? known.cursor : CHAIN_START;
@@ -244,18 +246,10 @@ interface Unsettled {
   paid: boolean;
 }
 
-function receiptIdOf(v: SignedVoid): string {
+/** A kept void's receipt; undefined for a record that does not decode (the CLI's audit reports those). */
+function decodedReceipt(v: SignedVoid): Receipt | undefined {
   try {
-    return Receipt.decode(v.receipt).receiptId;
-  } catch {
-    return '';
-  }
-}
-
-/** A kept void's payee; undefined for a record that does not decode (the CLI's audit reports those). */
-function payeeOf(v: SignedVoid): string | undefined {
-  try {
-    return Receipt.decode(v.receipt).payee;
+    return Receipt.decode(v.receipt);
   } catch {
     return undefined;
   }
