@@ -97,6 +97,7 @@ describe('task result - JSON', () => {
       shards: [],
       replayed: false,
       placementNote: '',
+      idempotencyKey: 'k-1',
     };
     expect(taskResultJson(res, 'json')).toMatchObject({ outputs: [{ name: 'c', shape: [2], data: [0.5, -1] }], cost: '7', refunded: '1', settlement: 'TASK_STATE_PAID' });
     expect(taskResultJson(res, 'base64').outputs[0]).toEqual({ name: 'c', shape: [2], dataBase64: f32([0.5, -1]) });

@@ -46,7 +46,8 @@ export function peersReply(peers: readonly AgentPeer[]): ListPeersResponse {
   return { peers: peers.map((p) => ({ nodeId: p.nodeId, address: p.address, rttMs: p.rttMs, lastSeenMs: p.lastSeenMs })) };
 }
 
-export function resultReply(r: TaskResult): SubmitTaskResponse {
+/** `idempotencyKey`: the key the CLI sent it with (the agent API does not answer it). */
+export function resultReply(r: TaskResult, idempotencyKey = ''): SubmitTaskResponse {
   const contributions: SubmitTaskResponse['contributions'] = (r.contributions ?? []).map((c) => ({ ...c }));
   return {
     taskId: r.taskId,
@@ -66,6 +67,7 @@ export function resultReply(r: TaskResult): SubmitTaskResponse {
     shards: (r.shards ?? []).map((s) => ({ ...s })),
     replayed: r.replayed ?? false,
     placementNote: r.placementNote ?? '',
+    idempotencyKey,
   };
 }
 
@@ -84,7 +86,7 @@ export function statusReply(s: TaskStatus): TaskStatusResponse {
     note: s.note,
     // The API names the paying account, and each node a split task paid, only with a result.
     account: s.result?.account ?? '',
-    paidTo: (s.result?.contributions ?? []).filter((c) => c.paid > 0n).map((c) => Contribution.fromPartial({ providerId: c.providerId, paid: c.paid })),
+    paidTo: (s.result?.contributions ?? []).filter((c) => c.paid > 0n).map((c) => Contribution.fromPartial({ providerId: c.providerId, paid: c.paid, counted: true })),
     placementNote: s.result?.placementNote ?? '',
   };
 }

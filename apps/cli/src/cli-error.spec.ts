@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { CliError, EXIT_FAILURE, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
+import { cappedErrorMessage, CliError, EXIT_FAILURE, EXIT_USAGE, exitStatusOf, MAX_SHOWN_ERROR_CHARS, shownErrorMessage, toCliError } from './cli-error';
 
 /** An error as nats.js raises it: a plain Error with its ErrorCode string in `code`. */
 function natsError(code: string, message: string): Error {
@@ -75,5 +75,16 @@ describe('cli errors - docs/errors.md', () => {
   it('documents the exit statuses', () => {
     // Written `0`: error-codes.spec.ts reads every row that starts with a bare number as a bus code.
     for (const status of [0, 1, 2, 130]) expect(doc).toMatch(new RegExp(`^\\|\\s*\`${status}\`\\s*\\|`, 'm'));
+  });
+});
+
+describe('an error message as shown', () => {
+  it('is one line, escape sequences shown rather than acted on, and bounded', () => {
+    expect(shownErrorMessage("tensor name must be a or b, got '<script>\u001b[31mEVIL'\n  at line 2")).toBe("tensor name must be a or b, got '<script>\\x1b[31mEVIL' at line 2");
+    expect(shownErrorMessage('bell\u0007 and C1 \u009b2J')).toBe('bell\\x07 and C1 \\x9b2J');
+    const long = shownErrorMessage(`got '${'x'.repeat(5_000)}'`);
+    expect(long).toHaveLength(MAX_SHOWN_ERROR_CHARS);
+    expect(long.endsWith('…')).toBe(true);
+    expect(cappedErrorMessage('short')).toBe('short');
   });
 });

@@ -87,3 +87,24 @@ export function toCliError(err: unknown): CliError {
 export function exitStatusOf(err: CliError): number {
   return err.code === 'SWARM_BAD_ARGS' ? EXIT_USAGE : EXIT_FAILURE;
 }
+
+/** Most characters of an error message shown: messages may quote what a user or a peer sent. */
+export const MAX_SHOWN_ERROR_CHARS = 1_000;
+
+/**
+ * An error message as one line for a terminal: line breaks become spaces, other control characters
+ * (an escape sequence in a tensor name, a skill, an id) are shown as \xNN rather than acted on by
+ * the terminal, and past MAX_SHOWN_ERROR_CHARS it is cut with an ellipsis.
+ */
+export function shownErrorMessage(text: string): string {
+  const line = text
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return cappedErrorMessage(line);
+}
+
+/** At most MAX_SHOWN_ERROR_CHARS characters, cut with an ellipsis (the `--json` error document's message). */
+export function cappedErrorMessage(text: string): string {
+  return text.length > MAX_SHOWN_ERROR_CHARS ? `${text.slice(0, MAX_SHOWN_ERROR_CHARS - 1)}…` : text;
+}

@@ -5,7 +5,7 @@
  * JSON document on stdout.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, toCliError } from './cli-error';
+import { cappedErrorMessage, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, shownErrorMessage, toCliError } from './cli-error';
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
 import { MAX_REDUNDANCY, MAX_SHARDS, MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 // Types only (erased): the modules themselves load on first use below.
@@ -161,7 +161,7 @@ function build(): Command {
     .option('--input <file>', `JSON input file: {"inputs":[{"name","shape","data"}]}, at most ${MAX_TASK_VALUES} values in all`)
     .option('--budget <credits>', 'most credits to pay (default: the task price, times --redundancy)')
     .option('--timeout <ms>', `task deadline in ms (default 30000, at most ${MAX_TIMEOUT_MS})`, timeoutMs)
-    .option('--seed <n>', 'seed for generated input (default: derived from --key when given, so the same key is the same task; else random)', seed)
+    .option('--seed <n>', 'seed for generated input (default: derived from the idempotency key, --key or the one made up, so the same key is the same task)', seed)
     .option(
       '--key <key>',
       'idempotency key (1-64 of A-Za-z0-9._:-; default: a random one): the same key again never runs or charges the task twice; a lost reply is retried once by key',
@@ -313,17 +313,14 @@ function report(err: unknown): number {
     return EXIT_USAGE;
   }
   const e = toCliError(err);
-  // One line, whatever the message holds (a JSON parser's quotes the text it failed on, newlines and all).
-  process.stderr.write(`error ${e.code}: ${oneLine(e.message)}\n`);
+  // One line, whatever the message holds (a JSON parser's quotes the text it failed on, newlines and
+  // all; a refusal may quote a name with escape sequences in it), and bounded.
+  process.stderr.write(`error ${e.code}: ${shownErrorMessage(e.message)}\n`);
   const status = exitStatusOf(e);
   // `--json` promises one document on stdout: a program parsing it gets the error as JSON too
   // (unless the command already printed its document, e.g. a failed audit's report).
-  if (process.argv.includes('--json') && !printedJson()) printJson({ error: { code: e.code, message: e.message, exitStatus: status } });
+  if (process.argv.includes('--json') && !printedJson()) printJson({ error: { code: e.code, message: cappedErrorMessage(e.message), exitStatus: status } });
   return status;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 let outputFailed = false;

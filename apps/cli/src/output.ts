@@ -96,9 +96,12 @@ export function guardOutput(onFailure: (err: NodeJS.ErrnoException) => void): vo
 /** Colours only for a terminal; piped output stays plain text. */
 const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: [] } });
 
-/** `valueWidth` (with word wrap) keeps rows of long text (notes) inside a terminal's width; shorter tables stay as wide as their cells. */
-export function printTable(rows: Array<[string, string]>, head?: [string, string], valueWidth?: number): void {
-  const long = valueWidth !== undefined && rows.some(([, v]) => v.split('\n').some((line) => line.length > valueWidth - 2));
+/** Values wider than this wrap (word wrap): with the key column, a table stays within about 120 columns. */
+export const TABLE_VALUE_WIDTH = 100;
+
+/** Long values (notes) wrap at `valueWidth`, keeping the table inside a terminal's width; shorter tables stay as wide as their cells. */
+export function printTable(rows: Array<[string, string]>, head?: [string, string], valueWidth = TABLE_VALUE_WIDTH): void {
+  const long = rows.some(([, v]) => v.split('\n').some((line) => line.length > valueWidth - 2));
   // On word boundaries, unless a word (a long id) is wider than the column: cli-table3 would cut it.
   const wide = long && rows.some(([, v]) => v.split(/\s+/).some((word) => word.length > valueWidth - 2));
   const wrap = long ? { colWidths: [Math.max(...rows.map(([k]) => k.length)) + 2, valueWidth], wordWrap: true, wrapOnWordBoundary: !wide } : {};
@@ -112,6 +115,24 @@ export function printGrid(head: string[], rows: string[][], colWidths?: number[]
   const table = new Table({ ...style(), head, ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: true } : {}) });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n`);
+}
+
+/**
+ * Prose for a terminal: wrapped on word boundaries at `width` columns, lines after the first
+ * indented by `indent` (a word wider than a line stays whole on its own line).
+ */
+export function wrapText(text: string, width = TABLE_VALUE_WIDTH + 20, indent = '  '): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const start = lines.length === 0 ? '' : indent;
+    if (line !== '' && (start + line).length + 1 + word.length > width) {
+      lines.push(start + line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push((lines.length === 0 ? '' : indent) + line);
+  return lines.join('\n');
 }
 
 /** A spinner on stderr that appears only if the work takes longer than `delayMs`. */

@@ -158,7 +158,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       );
       begun = true;
       const out = await run;
-      const res = toResponse(out, account);
+      const res = toResponse(out, account, key);
       deps.tasks.finish(taskId, {
         state: out.settlement,
         cost: out.cost,
@@ -204,7 +204,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
   };
 }
 
-function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
+function toResponse(out: TaskOutcome, account: string, idempotencyKey: string): SubmitTaskResponse {
   return {
     taskId: out.taskId,
     outputs: out.outputs,
@@ -223,6 +223,7 @@ function toResponse(out: TaskOutcome, account: string): SubmitTaskResponse {
     shards: out.shards.map((s) => ({ ...s })),
     replayed: false,
     placementNote: out.placementNote,
+    idempotencyKey,
   };
 }
 
@@ -386,7 +387,8 @@ function fromRecord(r: TaskRecord<SubmitTaskResponse>): TaskStatusResponse {
     attempts: r.attempts,
     note: r.note,
     account: r.account,
-    paidTo: r.paidTo.map((p) => Contribution.fromPartial(p)),
+    // Only counted results are paid.
+    paidTo: r.paidTo.map((p) => Contribution.fromPartial({ ...p, counted: true })),
     placementNote: r.placementNote,
   };
 }

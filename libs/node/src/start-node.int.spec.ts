@@ -30,6 +30,28 @@ function nodeFile(home: string): NodeFile {
   return JSON.parse(readFileSync(join(home, NODE_FILE), 'utf8')) as NodeFile;
 }
 
+describe('startNode - a configuration a service refuses', () => {
+  let home: TempDir;
+  afterEach(async () => home?.remove());
+
+  it("fails the start with SWARM_BAD_CONFIG and that service's own error from this start, nothing left running", async () => {
+    home = await tempDir('swarm-start-config-');
+    const start = (value: string) => startNode({ home: home.path, env: { ...ENV, SWARM_VOID_WATCH_MS: value } });
+    await expect(start('1.5')).rejects.toMatchObject({ code: 'SWARM_BAD_CONFIG' });
+    // Logs are appended across starts: the second failure quotes its own value, not the first's.
+    const failure = await start('-5').then(
+      () => undefined,
+      (err: unknown) => err as { code: string; message: string },
+    );
+    expect(failure?.code).toBe('SWARM_BAD_CONFIG');
+    expect(failure?.message).toMatch(/^credit-svc refused its configuration: .*SWARM_VOID_WATCH_MS.*'-5'/);
+    expect(failure?.message).not.toContain('1.5');
+    expect(failure?.message).not.toContain('\n');
+    // The node file is gone with the node: a third start is not refused as running.
+    expect(existsSync(join(home.path, NODE_FILE))).toBe(false);
+  });
+});
+
 describe('startNode - stop order', () => {
   let home: TempDir;
   afterEach(async () => home?.remove());

@@ -12,13 +12,13 @@
  * its DHT records point), it joins through seed peer addresses, and its executors may run a subset
  * of the skills; the options below become the services' SWARM_* variables.
  */
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SwarmClient } from '@swarm/client';
 import type { HealthResponse } from '@swarm/contracts';
 import { connectSwarm, NodeUnreachableError } from '@swarm/client';
 import { loadOrCreateIdentity } from '@swarm/identity';
-import { compiledNodeArgs, EXECUTOR_NICENESS, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
+import { compiledNodeArgs, EXECUTOR_NICENESS, EXIT_BAD_CONFIG, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
 import type { NatsSupervisionEvent, SupervisedNats, SupervisedProcess } from '@swarm/runtime';
 import { pinnedListen, pinnedPort } from './free-ports';
 import { NodeError } from './node-error';
@@ -185,7 +185,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     record.started(BUS_PROCESS, nats.pid());
     const replicasOf = (spec: NodeService) => (spec.app === 'executor-svc' ? executors : 1);
     let started = false;
-    let crashed: string | undefined;
+    /** A service that will not come up: its name, its last exit code, and where its log began this start. */
+    let crashed: Crashed | undefined;
+    const logStarts = new Map<string, number>();
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...(await swarmEnv(opts)), SWARM_NATS_URL: natsUrl, SWARM_DATA_DIR: home };
     const listen = env['SWARM_GATEWAY_LISTEN'] ?? '';
     let gatewayAddress = '';
@@ -197,6 +199,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
         const replicas = replicasOf(spec);
         for (let i = 0; i < replicas; i++) {
           const name = replicas > 1 ? `${spec.app}-${i + 1}` : spec.app;
+          // Logs are appended across starts: a failure quotes this start's lines only.
+          logStarts.set(name, await sizeOf(join(logDir, `${name}.log`)));
           running.push(
             startSupervised({
               name,
@@ -218,7 +222,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
                 else say('exited', name, `${how}${restarting ? `; restarting in ${delayMs} ms${crashLoop ? ' (crash loop: backing off)' : ''}` : ''}`);
                 // While starting, a crash loop fails the start (the user sees why at once); once
                 // the node runs, supervision never gives up and the outage shows in `swarm health`.
-                if (!restarting || (crashLoop && !started)) crashed = name;
+                if (!restarting || (crashLoop && !started)) crashed = { name, code, logFrom: logStarts.get(name) ?? 0 };
                 record.exited(name, exit);
                 report();
               },
@@ -324,11 +328,11 @@ function advertisedAddress(health: HealthResponse | undefined, listen: string): 
 }
 
 /** Ready = health answers and every replica answers $SRV.PING (health reaches one queue member). */
-async function waitHealthy(client: SwarmClient, spec: NodeService, replicas: number, crashed: () => string | undefined, logDir: string): Promise<HealthResponse> {
+async function waitHealthy(client: SwarmClient, spec: NodeService, replicas: number, crashed: () => Crashed | undefined, logDir: string): Promise<HealthResponse> {
   const deadline = Date.now() + SERVICE_START_TIMEOUT_MS;
   for (;;) {
     const dead = crashed();
-    if (dead) throw new NodeError('SWARM_START_FAILED', `${dead} keeps exiting; last lines of ${join(logDir, `${dead}.log`)}:\n${await tail(join(logDir, `${dead}.log`))}`);
+    if (dead) throw await startFailure(dead, join(logDir, `${dead.name}.log`));
     try {
       const health = await client.health(spec.role, HEALTH_TIMEOUT_MS);
       if (replicas === 1 || (await client.instances(spec.role)).length >= replicas) return health;
@@ -342,9 +346,46 @@ async function waitHealthy(client: SwarmClient, spec: NodeService, replicas: num
   }
 }
 
-async function tail(file: string, lines = 15): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
+interface Crashed {
+  readonly name: string;
+  readonly code: number | null;
+  /** Bytes of its log written before this start. */
+  readonly logFrom: number;
+}
+
+/** Most characters of a service's own error line quoted in a start failure. */
+const MAX_QUOTED_ERROR_CHARS = 1_000;
+
+/**
+ * Why a service did not come up. A configuration error (exit EXIT_BAD_CONFIG, never restarted)
+ * is SWARM_BAD_CONFIG with the service's own one-line error from this start (runMain writes it);
+ * anything else quotes the last lines this start wrote to its log.
+ */
+async function startFailure(dead: Crashed, logFile: string): Promise<NodeError> {
+  const lines = (await readFile(logFile, 'utf8').catch(() => '')).slice(dead.logFrom).trimEnd().split('\n');
+  if (dead.code === EXIT_BAD_CONFIG) {
+    // The error line and the indented lines under it (one per bad variable), as one line.
+    const marker = ': error SWARM_BAD_CONFIG: ';
+    const at = lines.findLastIndex((l) => l.includes(marker));
+    const said: string[] = [];
+    if (at >= 0) {
+      said.push(lines[at].slice(lines[at].indexOf(marker) + marker.length).trim());
+      for (const line of lines.slice(at + 1)) {
+        if (!/^\s/.test(line)) break;
+        said.push(line.trim());
+      }
+    }
+    const why = said.length > 0 ? said.join(' ').slice(0, MAX_QUOTED_ERROR_CHARS) : `see ${logFile}`;
+    return new NodeError('SWARM_BAD_CONFIG', `${dead.name} refused its configuration: ${why}`);
+  }
+  return new NodeError('SWARM_START_FAILED', `${dead.name} keeps exiting; last lines of ${logFile}:\n${lines.slice(-15).join('\n')}`);
+}
+
+async function sizeOf(file: string): Promise<number> {
+  return stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 /**

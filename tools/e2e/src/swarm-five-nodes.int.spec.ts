@@ -275,6 +275,8 @@ describe('swarm - five nodes, a skill only node 5 runs, node 5 killed mid-task',
     // Asked later, the router names every node paid, as the submit's answer did.
     const status = await submitter.task({ taskId: res.taskId });
     expect(new Map(status.paidTo.map((p) => [p.providerId, p.paid]))).toEqual(new Map([...paid].filter(([, amount]) => amount > 0n)));
+    // Only counted results are paid, and each entry says so.
+    expect(status.paidTo.every((p) => p.counted)).toBe(true);
     // What node 1 paid, its providers earned: the sum over the accounts did not move.
     expect(await total()).toBe(totalBefore);
     for (const node of nodes) {

@@ -143,6 +143,7 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
         shards: [],
         replayed: false,
         placementNote: '',
+        idempotencyKey: req.idempotencyKey,
       };
     },
     { maxRequestBytes: 16 * 1024 * 1024 },

@@ -136,7 +136,17 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
     await submitCommand({ skill: 'vecadd', size: 2, json: true, budget: '9' }, env);
     const doc = JSON.parse(out) as Record<string, unknown>;
     const { timing, contributions, outputs, ...rest } = RESULT;
-    expect(doc).toEqual({ ...rest, outputs: [{ name: 'c', shape: [2], data: outputs[0]?.dataBase64 }], timing, contributions, shards: [], replayed: false, placementNote: '' });
+    // The key is the one the CLI made up and sent (the API does not echo it).
+    expect(doc).toEqual({
+      ...rest,
+      outputs: [{ name: 'c', shape: [2], data: outputs[0]?.dataBase64 }],
+      timing,
+      contributions,
+      shards: [],
+      replayed: false,
+      placementNote: '',
+      idempotencyKey: expect.stringMatching(/^cli-[0-9a-f-]{36}$/),
+    });
   });
 
   it('submit without --redundancy sends none; the default budget is the price', async () => {

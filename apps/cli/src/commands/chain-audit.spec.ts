@@ -96,9 +96,12 @@ describe('swarm ledger - the chain audit', () => {
     ]);
     expect(chainBlockGrid(report).rows[2]).toEqual(['3', 'RECEIPT_OUT', '3', `${b.signer.nodeId.slice(0, 12)}…`, 'task-1', '2025-01-01 10:02:00Z']);
     // A task id longer than the column is kept whole, over lines, so `swarm task <id>` takes it as printed.
-    const longId = `${'t'.repeat(40)}:${'9'.repeat(30)}`;
+    const longId = `${'t'.repeat(64)}:${'9'.repeat(30)}`;
     const grid = chainBlockGrid({ ...report, blocks: [{ ...report.blocks[0], taskId: longId }] });
-    expect(grid.rows[0][4]).toBe(`${'t'.repeat(40)}\n:${'9'.repeat(30)}`);
+    expect(grid.rows[0][4]).toBe(`${'t'.repeat(64)}\n:${'9'.repeat(30)}`);
+    // A router-made id (task-<uuid>) on one line.
+    const uuidId = 'task-774d4b96-e2ba-4439-9963-ee7b015ddc8c';
+    expect(chainBlockGrid({ ...report, blocks: [{ ...report.blocks[0], taskId: uuidId }] }).rows[0][4]).toBe(uuidId);
     const { doc, errors } = documentOf(report);
     expect(errors).toBeNull();
     expect(doc).toMatchObject({ headSeq: '4', balances: { available: '1077', paid: '3' }, owed: { count: 0, amount: '0' } });

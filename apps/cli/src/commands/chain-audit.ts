@@ -18,7 +18,8 @@ export const RECENT_BLOCKS = 20;
 const MAX_RELAYED_MESSAGE_CHARS = 300;
 /** Node ids in the table: enough to tell nodes apart. */
 const SHORT_ID_CHARS = 12;
-const MAX_TASK_ID_CHARS = 40;
+/** Wide enough for a router-made id (task-<uuid>, 41) and a client key of up to 64. */
+const MAX_TASK_ID_CHARS = 64;
 /** How a ChainRefusal's message begins: `chain refused at block 4 (broken-link): `. */
 const REFUSAL_PREFIX = /^chain refused(?: at block (\d{1,20}))? \(([a-z-]+)\): /;
 

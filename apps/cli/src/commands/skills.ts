@@ -3,7 +3,7 @@ import { agentClientFor } from '../agent-mode';
 import { skillsReply } from '../agent-replies';
 import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
-import { printGrid, printJson, protoJson } from '../output';
+import { printGrid, printJson, protoJson, wrapText } from '../output';
 
 /** `swarm skills`: from the node's bus, or as an agent from its HTTP API (agent-mode.ts); the same table and JSON. */
 export async function skillsCommand(opts: NodeTarget & { json?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -17,7 +17,7 @@ export async function skillsCommand(opts: NodeTarget & { json?: boolean }, env: 
   );
   // The bounds are sentences, too wide for a table column: one block per skill below it.
   for (const s of r.skills) {
-    process.stdout.write(`${s.name} (${s.verification}): ${s.verificationBound}\n  cost: ${s.verificationCost}\n`);
+    process.stdout.write(`${wrapText(`${s.name} (${s.verification}): ${s.verificationBound}`)}\n  ${wrapText(`cost: ${s.verificationCost}`, 118, '    ')}\n`);
   }
   process.stdout.write(`gpu.js backend: ${r.backend}\n`);
 }

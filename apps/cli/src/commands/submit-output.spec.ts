@@ -95,8 +95,8 @@ describe('swarm submit - the result table', () => {
       return true;
     });
     try {
-      printResult(result, 'cli-7f3e');
-      printResult(result);
+      printResult({ ...result, idempotencyKey: 'cli-7f3e' });
+      printResult({ ...result, idempotencyKey: '' });
     } finally {
       write.mockRestore();
     }

@@ -1,6 +1,6 @@
-import { ErrorCode } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { CliError } from '../cli-error';
-import { prepareTask } from './submit';
+import { prepareTask, withKeyHint } from './submit';
 
 describe('submit - what is checked before anything is sent', () => {
   it('names an unknown skill before asking for --size or --input', async () => {
@@ -10,5 +10,28 @@ describe('submit - what is checked before anything is sent', () => {
   it('asks for exactly one of --size and --input for a known skill', async () => {
     await expect(prepareTask({ skill: 'vecadd' })).rejects.toThrow(CliError);
     await expect(prepareTask({ skill: 'vecadd', size: 8, input: 'x.json' })).rejects.toMatchObject({ code: 'SWARM_BAD_ARGS', message: expect.stringMatching(/exactly one of/) });
+  });
+
+  it('makes up a key when none is given, and generates the inputs from it, so `--key` with that key is the same task', async () => {
+    const first = await prepareTask({ skill: 'vecadd', size: 16 });
+    expect(first.idempotencyKey).toMatch(/^cli-[0-9a-f-]{36}$/);
+    const again = await prepareTask({ skill: 'vecadd', size: 16, key: first.idempotencyKey });
+    expect(again.inputs).toEqual(first.inputs);
+    // Another made-up key, other inputs; --seed still decides when given.
+    expect((await prepareTask({ skill: 'vecadd', size: 16 })).inputs).not.toEqual(first.inputs);
+    const seeded = await prepareTask({ skill: 'vecadd', size: 16, seed: 5 });
+    expect((await prepareTask({ skill: 'vecadd', size: 16, seed: 5, key: 'other' })).inputs).toEqual(seeded.inputs);
+  });
+
+  it("names the task's key when its outcome was not learned, and only then", () => {
+    const lost = withKeyHint(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'task deadline passed', true, { retryAfterMs: 50 }), 'cli-1');
+    expect(lost).toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      retryable: true,
+      retryAfterMs: 50,
+      message: "task deadline passed (the task's idempotency key is cli-1: submit again with --key cli-1 to learn what became of it, never run or charged twice)",
+    });
+    const refused = new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no credit');
+    expect(withKeyHint(refused, 'cli-1')).toBe(refused);
   });
 });

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AgentClient } from '@swarm/client';
 import type { Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, SwarmError, TASK_MAX_ELEMENTS, TaskState } from '@swarm/contracts';
-import { seededRandom, systemRandom } from '@swarm/determinism';
+import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { SkillSpec } from '@swarm/skills';
 import { agentClientFor } from '../agent-mode';
@@ -56,10 +56,29 @@ const LOST_REPLY_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.ERROR_CODE_D
 export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const task = await prepareTask(opts);
   const agent = await agentClientFor(opts, env);
-  const res = agent ? await submitAsAgent(agent, task, opts.json === true) : await submitOnBus(opts, task, env);
+  let res: SubmitTaskResponse;
+  try {
+    res = agent ? await submitAsAgent(agent, task, opts.json === true) : await submitOnBus(opts, task, env);
+  } catch (err) {
+    throw withKeyHint(err, task.idempotencyKey);
+  }
   // Tensors as the proto3 JSON mapping has them: `data` is base64 of little-endian float32.
   if (opts.json) printJson(protoJson(SubmitTaskResponse, res));
-  else printResult(res, task.idempotencyKey);
+  else printResult(res);
+}
+
+/**
+ * A task whose outcome this client did not learn (no answer in time, the node went away) may have
+ * run: its key (perhaps made up, so never printed) is how to ask. Other errors are answers.
+ */
+export function withKeyHint(err: unknown, key: string): unknown {
+  if (!isSwarmError(err) || !LOST_REPLY_CODES.has(err.code)) return err;
+  return new SwarmError(
+    err.code,
+    `${err.message} (the task's idempotency key is ${key}: submit again with --key ${key} to learn what became of it, never run or charged twice)`,
+    err.retryable,
+    { cause: err, retryAfterMs: err.retryAfterMs },
+  );
 }
 
 /**
@@ -78,8 +97,11 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
   if ((opts.shards ?? 1) > 1 && opts.skill !== 'matmul') throw new CliError('SWARM_BAD_ARGS', `--shards splits matmul only (a's rows), not ${opts.skill.slice(0, 64)}`);
   const budgetArg = opts.budget !== undefined ? parseBudget(opts.budget) : undefined;
   if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
-  // The same --key again must name the same task: generated inputs then come from the key.
-  const seed = opts.seed ?? (opts.key !== undefined ? seedOfKey(opts.key) : undefined);
+  // Every submit carries a key (a random one unless given), so a lost reply can be retried safely.
+  const idempotencyKey = opts.key ?? `cli-${randomUUID()}`;
+  // The same --key again must name the same task: generated inputs come from the key (a made-up one
+  // too, so the key printed works with the same --size), unless --seed says otherwise.
+  const seed = opts.seed ?? seedOfKey(idempotencyKey);
   const inputs = opts.input ? await readInputFile(opts.input) : generated(opts.skill, opts.size as number, seed);
   const price = priceLocally(opts.skill, inputs, opts.input ? `input file ${opts.input}` : `--size ${opts.size}`);
   const rows = inputs[0]?.shape[0] ?? 0;
@@ -89,8 +111,7 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
     inputs,
     budget: budgetArg ?? (price === undefined ? undefined : price * BigInt(opts.redundancy ?? 1)),
     timeoutMs: opts.timeout ?? 0,
-    // Every submit carries a key (a random one unless given), so a lost reply can be retried safely.
-    idempotencyKey: opts.key ?? `cli-${randomUUID()}`,
+    idempotencyKey,
     redundancy: opts.redundancy,
     shards: opts.shards,
   };
@@ -125,7 +146,7 @@ async function submitAsAgent(agent: AgentClient, task: PreparedTask, quiet: bool
       task.idempotencyKey,
     ),
   );
-  return resultReply(result);
+  return resultReply(result, task.idempotencyKey);
 }
 
 /**
@@ -157,7 +178,7 @@ export function seedOfKey(key: string): number {
   return createHash('sha256').update(key, 'utf8').digest().readUInt32BE(0);
 }
 
-function generated(skill: string, size: number, seed: number | undefined): Tensor[] {
+function generated(skill: string, size: number, seed: number): Tensor[] {
   // An unknown skill throws UNKNOWN_SKILL here, keeping its own code.
   const spec = getSkill(skill);
   // Checked before generating: a --size past the limit would allocate gigabytes first.
@@ -166,7 +187,7 @@ function generated(skill: string, size: number, seed: number | undefined): Tenso
     throw new CliError('SWARM_BAD_ARGS', `--size for ${skill} must be at most ${max} (a task holds at most ${TASK_MAX_ELEMENTS} input values), got ${size}`);
   }
   try {
-    return demoInputs(spec, size, seed === undefined ? systemRandom : seededRandom(seed));
+    return demoInputs(spec, size, seededRandom(seed));
   } catch (err) {
     // A size the skill refuses is bad usage; anything else keeps its own code.
     if (isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT)) throw new CliError('SWARM_BAD_ARGS', err.message);
@@ -210,9 +231,10 @@ function preview(t: Tensor): string {
   return `${d.name} [${d.shape.join('×')}]  ${head}${d.data.length > 4 ? ', …' : ''}`;
 }
 
-/** `key`: the idempotency key it went with (given, or made up when --key was not), for a later `--key`. */
-export function printResult(res: SubmitTaskResponse, key?: string): void {
+/** `idempotency_key`: the key it went with (given, or made up when --key was not), for a later `--key`. */
+export function printResult(res: SubmitTaskResponse): void {
   const t = res.timing;
+  const key = res.idempotencyKey;
   printTable(
     [
       ['task', res.taskId],

@@ -23,6 +23,8 @@ const STATE_WORDS: Readonly<Record<number, string>> = {
   [TaskState.TASK_STATE_UNKNOWN]: 'unknown',
 };
 
+const TASK_ID = /^[A-Za-z0-9._:-]{1,80}$/;
+
 /**
  * `swarm task <id>` / `swarm task --key K`: what happened to a task — the answer a client that lost
  * its reply relies on. Exit 0 when the node knows the task; SWARM_TASK_UNKNOWN (exit 1) when
@@ -32,6 +34,8 @@ const STATE_WORDS: Readonly<Record<number, string>> = {
 export async function taskCommand(id: string | undefined, opts: TaskOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if ((id === undefined) === (opts.key === undefined)) throw new CliError('SWARM_BAD_ARGS', 'give exactly one of a task id or --key K');
   if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
+  // As the agent API takes them (a router's are task-<uuid>): anything else is no task id, and not sent.
+  if (id !== undefined && !TASK_ID.test(id)) throw new CliError('SWARM_BAD_ARGS', `a task id is 1-80 of [A-Za-z0-9._:-] (swarm submit prints it), got ${id.length} characters`);
   const s = await taskStatus(id, opts, env);
   if (s.state === TaskState.TASK_STATE_UNKNOWN || s.state === TaskState.TASK_STATE_UNSPECIFIED) {
     throw new CliError('SWARM_TASK_UNKNOWN', `neither the router nor the ledger knows task ${id ?? `with key ${opts.key}`} (never submitted here, or not on this node)`);

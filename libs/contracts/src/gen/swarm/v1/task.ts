@@ -159,7 +159,7 @@ export interface TaskStatusResponse {
   account: string;
   /**
    * Each node paid when several were (row blocks of a sharded task, replicas; router source only):
-   * provider_id and paid set, the rest empty. provider_id above is then the node whose result is
+   * provider_id, paid and counted (true: only counted results are paid) set, the rest empty. provider_id above is then the node whose result is
    * the task's face (a sharded task's most paid; a replicated task's returned replica).
    */
   paidTo: Contribution[];
@@ -226,6 +226,11 @@ export interface SubmitTaskResponse {
    * otherwise.
    */
   placementNote: string;
+  /**
+   * The idempotency key the task was submitted with (the client's, or one it made up), so a client
+   * that asks again with it gets this answer and nothing is run or charged twice; empty when none.
+   */
+  idempotencyKey: string;
 }
 
 /** Who computed one row block of a sharded matmul, and what it earned. */
@@ -255,7 +260,10 @@ export interface Contribution {
   paid: bigint;
   /** Its Shapley value in the replica game, as a share of the pool (0..1). */
   share: number;
-  /** Why it was not counted, in words (empty when counted). */
+  /**
+   * Why it was not counted, or why a counted one was paid nothing (a share under one whole credit),
+   * in words; empty otherwise.
+   */
   note: string;
   /** Its execution time as the router measured it. */
   executeMs: number;
@@ -1132,6 +1140,7 @@ function createBaseSubmitTaskResponse(): SubmitTaskResponse {
     shards: [],
     replayed: false,
     placementNote: "",
+    idempotencyKey: "",
   };
 }
 
@@ -1193,6 +1202,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     }
     if (message.placementNote !== "") {
       writer.uint32(138).string(message.placementNote);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(146).string(message.idempotencyKey);
     }
     return writer;
   },
@@ -1346,6 +1358,14 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
             message.placementNote = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1400,6 +1420,11 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
         ? globalThis.String(object.placementNote)
         : isSet(object.placement_note)
         ? globalThis.String(object.placement_note)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
         : "",
     };
   },
@@ -1457,6 +1482,9 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     if (message.placementNote !== undefined) {
       obj.placementNote = message.placementNote;
     }
+    if (message.idempotencyKey !== undefined) {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
     return obj;
   },
 
@@ -1484,6 +1512,7 @@ export const SubmitTaskResponse: MessageFns<SubmitTaskResponse> = {
     message.shards = object.shards?.map((e) => ShardResult.fromPartial(e)) || [];
     message.replayed = object.replayed ?? false;
     message.placementNote = object.placementNote ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
     return message;
   },
 };
