@@ -86,5 +86,9 @@ describe('an error message as shown', () => {
     expect(long).toHaveLength(MAX_SHOWN_ERROR_CHARS);
     expect(long.endsWith('…')).toBe(true);
     expect(cappedErrorMessage('short')).toBe('short');
+    // Bidirectional overrides and line separators are shown, not obeyed; a surrogate pair is never cut.
+    expect(shownErrorMessage('id \u202egnp.exe\u2028x')).toBe('id \\u202egnp.exe\\u2028x');
+    const emoji = cappedErrorMessage(`${'x'.repeat(MAX_SHOWN_ERROR_CHARS - 2)}😀😀`);
+    expect(emoji.endsWith('x…')).toBe(true);
   });
 });

@@ -93,18 +93,26 @@ export const MAX_SHOWN_ERROR_CHARS = 1_000;
 
 /**
  * An error message as one line for a terminal: line breaks become spaces, other control characters
- * (an escape sequence in a tensor name, a skill, an id) are shown as \xNN rather than acted on by
- * the terminal, and past MAX_SHOWN_ERROR_CHARS it is cut with an ellipsis.
+ * (an escape sequence in a tensor name, a skill, an id) are shown as \xNN, and line separators and
+ * bidirectional overrides as \uNNNN, rather than acted on by the terminal; past
+ * MAX_SHOWN_ERROR_CHARS it is cut with an ellipsis (never inside a surrogate pair).
  */
 export function shownErrorMessage(text: string): string {
   const line = text
     .replace(/\s*[\r\n]+\s*/g, ' ')
     // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+      const code = c.charCodeAt(0);
+      return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+    });
   return cappedErrorMessage(line);
 }
 
 /** At most MAX_SHOWN_ERROR_CHARS characters, cut with an ellipsis (the `--json` error document's message). */
 export function cappedErrorMessage(text: string): string {
-  return text.length > MAX_SHOWN_ERROR_CHARS ? `${text.slice(0, MAX_SHOWN_ERROR_CHARS - 1)}…` : text;
+  if (text.length <= MAX_SHOWN_ERROR_CHARS) return text;
+  let end = MAX_SHOWN_ERROR_CHARS - 1;
+  // Not between the halves of a surrogate pair.
+  if (/[\ud800-\udbff]/.test(text.charAt(end - 1))) end -= 1;
+  return `${text.slice(0, end)}…`;
 }

@@ -28,6 +28,10 @@ describe('output for a terminal', () => {
   it('keeps every table inside about 120 columns: a long value wraps, a short table keeps its width', () => {
     const long = captured(() => printTable([['peer address', `127.0.0.1:7700 ${'(what a node joining through this one puts in SWARM_SEEDS) '.repeat(3)}`]]));
     expect(Math.max(...long.split('\n').map((l) => l.length))).toBeLessThanOrEqual(TABLE_VALUE_WIDTH + 20);
+    // A path wider than the column stays whole (it is copied), the table wider.
+    const path = `/tmp/${'swarm-home/'.repeat(10)}bus/client.nk`;
+    const withPath = captured(() => printTable([['client key', `${path} (submit and read only)`]]));
+    expect(withPath).toContain(path);
     const short = captured(() => printTable([['a', 'b']]));
     expect(Math.max(...short.split('\n').map((l) => l.length))).toBeLessThan(12);
   });

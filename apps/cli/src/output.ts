@@ -99,12 +99,18 @@ const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: []
 /** Values wider than this wrap (word wrap): with the key column, a table stays within about 120 columns. */
 export const TABLE_VALUE_WIDTH = 100;
 
-/** Long values (notes) wrap at `valueWidth`, keeping the table inside a terminal's width; shorter tables stay as wide as their cells. */
-export function printTable(rows: Array<[string, string]>, head?: [string, string], valueWidth = TABLE_VALUE_WIDTH): void {
-  const long = rows.some(([, v]) => v.split('\n').some((line) => line.length > valueWidth - 2));
-  // On word boundaries, unless a word (a long id) is wider than the column: cli-table3 would cut it.
-  const wide = long && rows.some(([, v]) => v.split(/\s+/).some((word) => word.length > valueWidth - 2));
-  const wrap = long ? { colWidths: [Math.max(...rows.map(([k]) => k.length)) + 2, valueWidth], wordWrap: true, wrapOnWordBoundary: !wide } : {};
+/**
+ * Long values (notes) wrap at about TABLE_VALUE_WIDTH, keeping the table inside a terminal's width;
+ * shorter tables stay as wide as their cells. A word wider than the column (a path, an id) would be
+ * cut by cli-table3: such a table is left unwrapped, so the word stays whole and can be copied,
+ * unless the caller asks for `valueWidth`, which splits it over lines instead (results, whose ids
+ * can be very long).
+ */
+export function printTable(rows: Array<[string, string]>, head?: [string, string], valueWidth?: number): void {
+  const width = valueWidth ?? TABLE_VALUE_WIDTH;
+  const long = rows.some(([, v]) => v.split('\n').some((line) => line.length > width - 2));
+  const wide = long && rows.some(([, v]) => v.split(/\s+/).some((word) => word.length > width - 2));
+  const wrap = long && !(wide && valueWidth === undefined) ? { colWidths: [Math.max(...rows.map(([k]) => k.length)) + 2, width], wordWrap: true, wrapOnWordBoundary: !wide } : {};
   const table = new Table({ ...style(), ...(head ? { head } : {}), ...wrap });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n`);

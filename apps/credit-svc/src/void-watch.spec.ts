@@ -5,7 +5,7 @@ import { Receipt, SwarmError, ErrorCode } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { VoidWatchDeps } from './void-watch';
-import { PAYEE_READ_BUDGET_MS, PAYEES_PER_PASS, startVoidWatch } from './void-watch';
+import { BLOCKS_PER_PAYEE_PASS, PAYEE_READ_BUDGET_MS, PAYEES_PER_PASS, startVoidWatch } from './void-watch';
 
 const NODE = 'a'.repeat(64);
 /** Payee ids that sort in order: p00…, p01…. */
@@ -21,7 +21,7 @@ const breachOf = (v: SignedVoid, seq: bigint): VoidBreach => ({ receiptId: Recei
 /** `payees` payees with one countersigned void each, as credit-svc pages them (two a page); each chain read on by one block a scan. */
 function harness(payees: number, intervalMs = 0) {
   const voids = Array.from({ length: payees }, (_, i) => voidTo(payeeId(i), `task-${String(i).padStart(2, '0')}:${NODE}:${payeeId(i)}`));
-  const scans: { payee: string; from: ChainCursor; stop?: () => boolean }[] = [];
+  const scans: { payee: string; from: ChainCursor; voids: number; maxBlocks: number; stop?: () => boolean }[] = [];
   /** Per payee: what its next scan finds (default: one block, nothing found). */
   const next = new Map<string, () => VoidBreachScan>();
   const calls = { reinstate: [] as string[], report: [] as string[], failReinstate: 0, failReport: 0 };
@@ -35,7 +35,7 @@ function harness(payees: number, intervalMs = 0) {
     },
     fetchChain: () => async () => ({ blocks: [], headSeq: 0n, nodeId: '' }),
     scan: async (_fetch, scan) => {
-      scans.push({ payee: scan.payee, from: scan.from, ...(scan.stop ? { stop: scan.stop } : {}) });
+      scans.push({ payee: scan.payee, from: scan.from, voids: scan.voids.length, maxBlocks: scan.maxBlocks, ...(scan.stop ? { stop: scan.stop } : {}) });
       const found = next.get(scan.payee);
       next.delete(scan.payee);
       return found ? found() : { cursor: { seq: scan.from.seq + 1n, hash: new Uint8Array(32) }, blocksRead: 1, breaches: [] };
@@ -160,21 +160,48 @@ describe('the watch over payees that countersigned voids', () => {
     expect(await pass).toMatchObject({ payees: 0, failed: 1 });
   });
 
-  it("reads a payee's chain again from its start when a void of it is new since the last read, and pays nothing twice", async () => {
+  it('reads a chain from its start again for a void new since the read passed its blocks, without the read on going back', async () => {
     const h = harness(1);
     const watch = startVoidWatch(h.deps);
     const breach = breachOf(h.voids[0], 2n);
     h.next.set(payeeId(0), () => ({ cursor: { seq: 3n, hash: new Uint8Array(32) }, blocksRead: 3, breaches: [breach] }));
     await watch.pass();
     await watch.pass();
-    // A void countersigned later: its receipt's block may lie behind the cursor (seq 4 now).
+    // A void countersigned later: its receipt's block may lie behind the read (at seq 4 now).
     h.voids.push(voidTo(payeeId(0), `task-late:${NODE}:${payeeId(0)}`));
-    h.next.set(payeeId(0), () => ({ cursor: { seq: 4n, hash: new Uint8Array(32) }, blocksRead: 4, breaches: [breach] }));
+    h.scans.length = 0;
     await watch.pass();
-    expect(h.scans.map((x) => x.from.seq)).toEqual([0n, 3n, 0n]);
+    // The read on goes on from 4 with both voids (to 5, one block a read here); a catch-up reads
+    // blocks 1..5 for the new one only.
+    expect(h.scans.map((x) => [x.from.seq, x.voids, x.maxBlocks])).toEqual([
+      [4n, 2, BLOCKS_PER_PAYEE_PASS],
+      [0n, 1, 5],
+    ]);
+    // Another void meanwhile waits for the next catch-up: the running one is not started again.
+    h.voids.push(voidTo(payeeId(0), `task-later:${NODE}:${payeeId(0)}`));
+    h.scans.length = 0;
     await watch.pass();
-    expect(h.scans[3].from.seq).toBe(4n);
-    // The breach read again is not paid, proven or counted again.
+    expect(h.scans.map((x) => [x.from.seq, x.voids, x.maxBlocks])).toEqual([
+      [5n, 3, BLOCKS_PER_PAYEE_PASS],
+      [1n, 1, 4],
+    ]);
+    // The catch-up ends at 5, then the next one begins, up to where the read on is then.
+    h.scans.length = 0;
+    for (let i = 0; i < 4; i++) await watch.pass();
+    expect(h.scans.map((x) => [x.from.seq, x.voids])).toEqual([
+      [6n, 3],
+      [2n, 1],
+      [7n, 3],
+      [3n, 1],
+      [8n, 3],
+      [4n, 1],
+      [9n, 3],
+      [0n, 1],
+    ]);
+    expect(h.scans[7].maxBlocks).toBe(10);
+    // A breach read again (as a catch-up from the start would) is not paid, proven or counted again.
+    h.next.set(payeeId(0), () => ({ cursor: { seq: 11n, hash: new Uint8Array(32) }, blocksRead: 1, breaches: [breach] }));
+    await watch.pass();
     expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], [breach.receiptId]]);
     expect(watch.stats()).toMatchObject({ breachesFound: 1, receiptsPaid: 1 });
     await watch.stop();

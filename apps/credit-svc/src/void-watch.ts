@@ -9,12 +9,12 @@
  * the chains off for at most about one interval after the payee appends its block, and the time to
  * read it (with more than PAYEES_PER_PASS payees, each is read every ceil(payees / PAYEES_PER_PASS)
  * passes). How far each chain was read is kept in memory, with the voids it was read for: a void
- * countersigned later (its receipt's block may lie behind the cursor) has the chain read again from
- * its start, and so does a restart (each block's signature and link checked, nothing more: auditing
- * is the CLI's job). A breach that could not be paid (no room in the chain, say) is tried again at
- * every pass.
+ * countersigned later (its receipt's block may lie behind the cursor) gets a catch-up read of the
+ * blocks behind, beside the read on, which never goes back; a restart reads each chain from its
+ * start (each block's signature and link checked, nothing more: auditing is the CLI's job). A
+ * breach that could not be paid (no room in the chain, say) is tried again at every pass.
  */
-import type { FetchChainPage, ChainCursor, VoidBreach } from '@swarm/chain';
+import type { FetchChainPage, ChainCursor, VoidBreach, VoidBreachScan } from '@swarm/chain';
 import { CHAIN_START, scanForVoidBreaches } from '@swarm/chain';
 import type { SignedVoid, VoidBreachProof } from '@swarm/contracts';
 import { Receipt } from '@swarm/contracts';
@@ -86,8 +86,8 @@ const SHOWN_RECEIPT = 80;
 
 export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
   const { log, scan: scanChain = scanForVoidBreaches } = deps;
-  /** Per payee: where its chain was read to, and the voids (receipt ids) it was read for. */
-  const progress = new Map<string, { cursor: ChainCursor; voids: Set<string> }>();
+  /** Per payee: how far its chain was read, and for which voids. */
+  const progress = new Map<string, PayeeProgress>();
   /** Receipt ids of the breaches found since start (bounded by the voids kept). */
   const found = new Set<string>();
   /** Breaches found and not yet paid (or paid and not yet reported), by receipt id. */
@@ -99,9 +99,9 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
   const totals = { passes: 0, receiptsPaid: 0, brokenChains: 0 };
   const quiet = () => stopping.signal.aborted;
 
-  /** Every kept void by payee, with the receipt ids they void. */
-  async function voidsByPayee(): Promise<Map<string, { voids: SignedVoid[]; ids: Set<string> }>> {
-    const byPayee = new Map<string, { voids: SignedVoid[]; ids: Set<string> }>();
+  /** Every kept void by payee, with the receipt id it voids. */
+  async function voidsByPayee(): Promise<Map<string, KeptVoid[]>> {
+    const byPayee = new Map<string, KeptVoid[]>();
     for (let after = '', pages = 0; !stopping.signal.aborted; pages += 1) {
       if (pages === MAX_VOID_PAGES) {
         log.warn({ pages }, 'more voids than the watch reads a pass: the voids after them are not watched');
@@ -111,11 +111,10 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       for (const v of page.voids) {
         const receipt = decodedReceipt(v);
         if (receipt === undefined) continue;
-        const kept = byPayee.get(receipt.payee);
-        if (kept) {
-          kept.voids.push(v);
-          kept.ids.add(receipt.receiptId);
-        } else byPayee.set(receipt.payee, { voids: [v], ids: new Set([receipt.receiptId]) });
+        const kept = { signedVoid: v, receiptId: receipt.receiptId };
+        const list = byPayee.get(receipt.payee);
+        if (list) list.push(kept);
+        else byPayee.set(receipt.payee, [kept]);
       }
       if (page.nextAfterId === '' || page.nextAfterId <= after) break;
       after = page.nextAfterId;
@@ -165,49 +164,93 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
     for (const payee of turn.slice(0, PAYEES_PER_PASS)) {
       if (stopping.signal.aborted) break;
       lastPayee = payee;
-      const { voids, ids } = byPayee.get(payee) ?? { voids: [], ids: new Set<string>() };
-      const known = progress.get(payee);
-      // A void new since the last read may void a receipt in a block behind the cursor: from the start.
-      const from = known && [...ids].every((id) => known.voids.has(id)) ? known.cursor : CHAIN_START;
+      const kept = byPayee.get(payee) ?? [];
+      const voids = kept.map((k) => k.signedVoid);
+      const ids = new Set(kept.map((k) => k.receiptId));
+      const state = progress.get(payee) ?? { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>() };
+      progress.set(payee, state);
       const started = deps.stopwatch.now();
-      let scan;
-      try {
-        scan = await scanChain(deps.fetchChain(payee, stopping.signal), {
+      const read = (from: ChainCursor, forVoids: readonly SignedVoid[], maxBlocks: number) =>
+        scanChain(deps.fetchChain(payee, stopping.signal), {
           payer: deps.nodeId,
           payee,
-          voids,
+          voids: forVoids,
           from,
-          maxBlocks: BLOCKS_PER_PAYEE_PASS,
+          maxBlocks,
           pageLimit: WATCH_PAGE_BLOCKS,
           stop: () => stopping.signal.aborted || deps.stopwatch.now() - started > PAYEE_READ_BUDGET_MS,
         });
+      const scans: VoidBreachScan[] = [];
+      try {
+        // The read on, with every void: a void new since it passed some blocks waits for a catch-up over them.
+        const fromStart = state.cursor.seq === 0n;
+        for (const id of ids) if (!fromStart && !state.covered.has(id) && !state.catchUp?.ids.has(id)) state.waiting.add(id);
+        const on = await read(state.cursor, voids, BLOCKS_PER_PAYEE_PASS);
+        scans.push(on);
+        if (on.broken !== undefined) Object.assign(state, { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>(), catchUp: undefined });
+        else if (fromStart) Object.assign(state, { cursor: on.cursor, covered: new Set(ids), waiting: new Set<string>(), catchUp: undefined });
+        else state.cursor = on.cursor;
+        // The catch-up: from the start up to where the read on was when it began, for the voids it
+        // waited for; voids new meanwhile wait for the next one, so the read on never goes back.
+        if (!state.catchUp && state.waiting.size > 0 && state.cursor.seq > 0n) {
+          state.catchUp = { cursor: CHAIN_START, upTo: state.cursor.seq, ids: state.waiting };
+          state.waiting = new Set<string>();
+        }
+        const catchUp = state.catchUp;
+        if (catchUp) {
+          const behind = catchUp.upTo - catchUp.cursor.seq;
+          const back = await read(
+            catchUp.cursor,
+            kept.filter((k) => catchUp.ids.has(k.receiptId)).map((k) => k.signedVoid),
+            Math.min(BLOCKS_PER_PAYEE_PASS, Number(behind)),
+          );
+          scans.push(back);
+          if (back.broken !== undefined) catchUp.cursor = CHAIN_START;
+          else catchUp.cursor = back.cursor;
+          if (catchUp.cursor.seq >= catchUp.upTo) {
+            for (const id of catchUp.ids) state.covered.add(id);
+            state.catchUp = undefined;
+          }
+        }
       } catch (err) {
         failed += 1;
         if (!quiet()) log.info({ err, payee: payee.slice(0, SHOWN_ID) }, "could not read on a payee's chain for voided receipts; trying again next pass");
-        continue;
+        if (scans.length === 0) continue;
       }
       payeesRead += 1;
-      blocksRead += scan.blocksRead;
-      progress.set(payee, { cursor: scan.cursor, voids: ids });
-      if (scan.broken !== undefined) {
-        totals.brokenChains += 1;
-        log.warn(
-          { payee: payee.slice(0, SHOWN_ID), why: scan.broken },
-          "a payee's chain did not go on from where it was read before; reading it again from its start next pass (`swarm ledger --peer` audits it)",
-        );
-      }
-      for (const breach of scan.breaches) {
-        // Read again (a new void, a restart of the read): paid and proven before, nothing to do.
-        if (found.has(breach.receiptId)) continue;
-        found.add(breach.receiptId);
-        breaches += 1;
-        const entry = { breach, payee, paid: false };
-        unsettled.set(breach.receiptId, entry);
-        if (!(await settle(breach.receiptId, entry))) failed += 1;
+      for (const scan of scans) {
+        blocksRead += scan.blocksRead;
+        if (scan.broken !== undefined) {
+          totals.brokenChains += 1;
+          log.warn(
+            { payee: payee.slice(0, SHOWN_ID), why: scan.broken },
+            "a payee's chain did not go on from where it was read before; reading it again from its start next pass (`swarm ledger --peer` audits it)",
+          );
+        }
+        await settleFound(payee, scan.breaches, () => {
+          breaches += 1;
+        }).then((n) => {
+          failed += n;
+        });
       }
     }
     totals.passes += 1;
     return { payees: payeesRead, blocksRead, breaches, paid: totals.receiptsPaid - paidBefore, failed };
+  }
+
+  /** Pays and proves each breach not found before; how many failed (tried again next pass). */
+  async function settleFound(payee: string, found_: readonly VoidBreach[], counted: () => void): Promise<number> {
+    let failures = 0;
+    for (const breach of found_) {
+      // Read again (a catch-up, a restart of the read): paid and proven before, nothing to do.
+      if (found.has(breach.receiptId)) continue;
+      found.add(breach.receiptId);
+      counted();
+      const entry = { breach, payee, paid: false };
+      unsettled.set(breach.receiptId, entry);
+      if (!(await settle(breach.receiptId, entry))) failures += 1;
+    }
+    return failures;
   }
 
   function pass(): Promise<VoidWatchPass> {
@@ -238,6 +281,22 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       await running?.catch(() => undefined);
     },
   };
+}
+
+interface KeptVoid {
+  readonly signedVoid: SignedVoid;
+  readonly receiptId: string;
+}
+
+interface PayeeProgress {
+  /** The read on: the last block read, with every void kept when it was read. */
+  cursor: ChainCursor;
+  /** Voids the blocks up to the cursor were read for. */
+  covered: Set<string>;
+  /** Voids new since the read on began: the blocks it passed before them wait for a catch-up. */
+  waiting: Set<string>;
+  /** A read from the start up to `upTo` (where the read on was) for voids that came later. */
+  catchUp?: { cursor: ChainCursor; readonly upTo: bigint; readonly ids: Set<string> };
 }
 
 interface Unsettled {

@@ -158,6 +158,8 @@ describe('router-svc - idempotent submits and task status', () => {
     const again = await submit(vecadd('same-key'));
     expect(first.taskId).toBe(keyedTaskId(NODE_ID, 'same-key'));
     expect(first.replayed).toBe(false);
+    // The key comes back with the answer, the replay's too.
+    expect(first.idempotencyKey).toBe('same-key');
     expect(again).toEqual({ ...first, replayed: true });
     expect(first.settlement).toBe(TaskState.TASK_STATE_PAID);
     expect(fakes.escrows.size).toBe(1);

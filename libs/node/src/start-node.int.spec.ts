@@ -4,7 +4,7 @@
  * own restart) comes from node.json, which the library keeps; the stop order is seen from outside,
  * by which processes are still alive as each one stops.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectSwarm } from '@swarm/client';
 import { busKeyFile } from '@swarm/identity';
@@ -38,6 +38,8 @@ describe('startNode - a configuration a service refuses', () => {
     home = await tempDir('swarm-start-config-');
     const start = (value: string) => startNode({ home: home.path, env: { ...ENV, SWARM_VOID_WATCH_MS: value } });
     await expect(start('1.5')).rejects.toMatchObject({ code: 'SWARM_BAD_CONFIG' });
+    // Text that is not ASCII in the log before this start (where it begins is counted in bytes).
+    appendFileSync(join(home.path, 'logs', 'credit-svc.log'), `${'… × ’ '.repeat(200)}\n`);
     // Logs are appended across starts: the second failure quotes its own value, not the first's.
     const failure = await start('-5').then(
       () => undefined,

@@ -362,7 +362,13 @@ const MAX_QUOTED_ERROR_CHARS = 1_000;
  * anything else quotes the last lines this start wrote to its log.
  */
 async function startFailure(dead: Crashed, logFile: string): Promise<NodeError> {
-  const lines = (await readFile(logFile, 'utf8').catch(() => '')).slice(dead.logFrom).trimEnd().split('\n');
+  const bytes = await readFile(logFile).catch(() => Buffer.alloc(0));
+  // logFrom counts bytes (the log may hold other than ASCII); a log rotated since is read whole.
+  const lines = bytes
+    .subarray(dead.logFrom <= bytes.length ? dead.logFrom : 0)
+    .toString('utf8')
+    .trimEnd()
+    .split('\n');
   if (dead.code === EXIT_BAD_CONFIG) {
     // The error line and the indented lines under it (one per bad variable), as one line.
     const marker = ': error SWARM_BAD_CONFIG: ';

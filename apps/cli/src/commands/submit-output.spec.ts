@@ -101,7 +101,7 @@ describe('swarm submit - the result table', () => {
       write.mockRestore();
     }
     const [withKey, without] = out.split(/(?=┌)/).filter((t) => t.includes('task'));
-    expect(withKey.replace(/[│\s]+/g, ' ')).toContain('key cli-7f3e (submit again with --key cli-7f3e to get this answer, never run or charged twice)');
+    expect(withKey.replace(/[│\s]+/g, ' ')).toContain('key cli-7f3e (the same command with --key cli-7f3e gets this answer, never run or charged twice)');
     expect(without).not.toMatch(/│ key /);
   });
 });

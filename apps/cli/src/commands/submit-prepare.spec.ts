@@ -24,14 +24,16 @@ describe('submit - what is checked before anything is sent', () => {
   });
 
   it("names the task's key when its outcome was not learned, and only then", () => {
-    const lost = withKeyHint(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'task deadline passed', true, { retryAfterMs: 50 }), 'cli-1');
-    expect(lost).toMatchObject({
+    const lost = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'task deadline passed', true, { retryAfterMs: 50 });
+    expect(withKeyHint(lost, 'cli-1', false)).toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       retryable: true,
       retryAfterMs: 50,
-      message: "task deadline passed (the task's idempotency key is cli-1: submit again with --key cli-1 to learn what became of it, never run or charged twice)",
+      message: '(task key cli-1) task deadline passed; swarm task --key cli-1 tells what became of it',
     });
+    // As an agent, `swarm task` takes ids only.
+    expect(withKeyHint(lost, 'cli-1', true)).toMatchObject({ message: expect.stringMatching(/; the same command with --key cli-1 learns what became of it/) });
     const refused = new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no credit');
-    expect(withKeyHint(refused, 'cli-1')).toBe(refused);
+    expect(withKeyHint(refused, 'cli-1', false)).toBe(refused);
   });
 });

@@ -60,8 +60,10 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
   try {
     res = agent ? await submitAsAgent(agent, task, opts.json === true) : await submitOnBus(opts, task, env);
   } catch (err) {
-    throw withKeyHint(err, task.idempotencyKey);
+    throw withKeyHint(err, task.idempotencyKey, agent !== undefined);
   }
+  // A router from before the field answers no key: the one sent is the one.
+  res = { ...res, idempotencyKey: res.idempotencyKey || task.idempotencyKey };
   // Tensors as the proto3 JSON mapping has them: `data` is base64 of little-endian float32.
   if (opts.json) printJson(protoJson(SubmitTaskResponse, res));
   else printResult(res);
@@ -71,14 +73,11 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
  * A task whose outcome this client did not learn (no answer in time, the node went away) may have
  * run: its key (perhaps made up, so never printed) is how to ask. Other errors are answers.
  */
-export function withKeyHint(err: unknown, key: string): unknown {
+export function withKeyHint(err: unknown, key: string, asAgent: boolean): unknown {
   if (!isSwarmError(err) || !LOST_REPLY_CODES.has(err.code)) return err;
-  return new SwarmError(
-    err.code,
-    `${err.message} (the task's idempotency key is ${key}: submit again with --key ${key} to learn what became of it, never run or charged twice)`,
-    err.retryable,
-    { cause: err, retryAfterMs: err.retryAfterMs },
-  );
+  // As an agent `swarm task` finds tasks by id only; the same submit with the key asks as well.
+  const ask = asAgent ? `the same command with --key ${key} learns what became of it, never run or charged twice` : `swarm task --key ${key} tells what became of it`;
+  return new SwarmError(err.code, `(task key ${key}) ${err.message}; ${ask}`, err.retryable, { cause: err, retryAfterMs: err.retryAfterMs });
 }
 
 /**
@@ -238,7 +237,7 @@ export function printResult(res: SubmitTaskResponse): void {
   printTable(
     [
       ['task', res.taskId],
-      ...(key ? [['key', `${key} (submit again with --key ${key} to get this answer, never run or charged twice)`] as [string, string]] : []),
+      ...(key ? [['key', `${key} (the same command with --key ${key} gets this answer, never run or charged twice)`] as [string, string]] : []),
       ...(res.replayed ? [['replayed', 'the answer an earlier submit with this --key got: not run or charged again'] as [string, string]] : []),
       ...(res.placementNote ? [['placement', res.placementNote] as [string, string]] : []),
       ...(res.settlement === TaskState.TASK_STATE_REFUNDED ? [['settlement', `refunded, not paid: ${res.settlementNote}`] as [string, string]] : []),

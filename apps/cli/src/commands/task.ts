@@ -1,4 +1,5 @@
 import { errorCodeName, TaskState, TaskStatusResponse } from '@swarm/contracts';
+import { TASK_ID_PATTERN } from '@swarm/client';
 import { agentClientFor } from '../agent-mode';
 import { statusReply } from '../agent-replies';
 import { CliError } from '../cli-error';
@@ -23,7 +24,8 @@ const STATE_WORDS: Readonly<Record<number, string>> = {
   [TaskState.TASK_STATE_UNKNOWN]: 'unknown',
 };
 
-const TASK_ID = /^[A-Za-z0-9._:-]{1,80}$/;
+/** As the agent API and MCP take them (a router's are task-<uuid>). */
+const TASK_ID = new RegExp(TASK_ID_PATTERN);
 
 /**
  * `swarm task <id>` / `swarm task --key K`: what happened to a task — the answer a client that lost
