@@ -24,6 +24,8 @@ function harness(payees: number, intervalMs = 0) {
   const scans: { payee: string; from: ChainCursor; voids: number; maxBlocks: number; stop?: () => boolean }[] = [];
   /** Per payee: what its next scan finds (default: one block, nothing found). */
   const next = new Map<string, () => VoidBreachScan>();
+  /** Per payee: what its next scans find, one each, before `next` (for a pass's read on and catch-up). */
+  const plan = new Map<string, Array<(from: ChainCursor) => VoidBreachScan | Promise<VoidBreachScan>>>();
   const calls = { reinstate: [] as string[], report: [] as string[], failReinstate: 0, failReport: 0 };
   const time = virtualTime(0);
   const deps: VoidWatchDeps = {
@@ -36,6 +38,8 @@ function harness(payees: number, intervalMs = 0) {
     fetchChain: () => async () => ({ blocks: [], headSeq: 0n, nodeId: '' }),
     scan: async (_fetch, scan) => {
       scans.push({ payee: scan.payee, from: scan.from, voids: scan.voids.length, maxBlocks: scan.maxBlocks, ...(scan.stop ? { stop: scan.stop } : {}) });
+      const planned = plan.get(scan.payee)?.shift();
+      if (planned) return planned(scan.from);
       const found = next.get(scan.payee);
       next.delete(scan.payee);
       return found ? found() : { cursor: { seq: scan.from.seq + 1n, hash: new Uint8Array(32) }, blocksRead: 1, breaches: [] };
@@ -61,7 +65,7 @@ function harness(payees: number, intervalMs = 0) {
     intervalMs,
     log: silentLogger(),
   };
-  return { voids, scans, next, calls, time, deps };
+  return { voids, scans, next, plan, calls, time, deps };
 }
 
 describe('the watch over payees that countersigned voids', () => {
@@ -79,24 +83,32 @@ describe('the watch over payees that countersigned voids', () => {
     await watch.stop();
   });
 
-  it('pays a breach after all and proves it to the router, once; one that cannot be paid yet is tried again next pass', async () => {
+  it('pays a breach after all and proves it to the router, each once and on its own; what failed is tried again next pass', async () => {
     const h = harness(3);
     const watch = startVoidWatch(h.deps);
     const breach = breachOf(h.voids[1], 4n);
     h.next.set(payeeId(1), () => ({ cursor: { seq: 4n, hash: new Uint8Array(32) }, blocksRead: 4, breaches: [breach] }));
+    // The ledger cannot pay it yet: the proof goes to the router all the same.
     h.calls.failReinstate = 1;
     expect(await watch.pass()).toEqual({ payees: 3, blocksRead: 6, breaches: 1, paid: 0, failed: 1 });
-    expect([h.calls.reinstate, h.calls.report]).toEqual([[], []]);
-    // Next pass: paid first (the chain is not read again for it), then proven; the router unreachable once.
-    h.calls.failReport = 1;
-    expect(await watch.pass()).toMatchObject({ breaches: 0, paid: 1, failed: 1 });
-    expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], []]);
-    expect(await watch.pass()).toMatchObject({ paid: 0, failed: 0 });
-    // Paid once, proven once.
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[], [breach.receiptId]]);
+    // Next pass: paid (the chain is not read again for it), not proven again.
+    expect(await watch.pass()).toMatchObject({ breaches: 0, paid: 1, failed: 0 });
     expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], [breach.receiptId]]);
-    expect(watch.stats()).toEqual({ passes: 3, breachesFound: 1, receiptsPaid: 1, brokenChains: 0 });
+    expect(watch.stats()).toEqual({ passes: 2, breachesFound: 1, receiptsPaid: 1, brokenChains: 0 });
     await watch.pass();
-    expect(h.calls.report).toHaveLength(1);
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], [breach.receiptId]]);
+
+    // Another breach: paid, the router unreachable once, proven at the next pass.
+    const other = breachOf(h.voids[2], 9n);
+    h.next.set(payeeId(2), () => ({ cursor: { seq: 9n, hash: new Uint8Array(32) }, blocksRead: 5, breaches: [other] }));
+    h.calls.failReport = 1;
+    expect(await watch.pass()).toMatchObject({ breaches: 1, paid: 1, failed: 1 });
+    expect(await watch.pass()).toMatchObject({ breaches: 0, paid: 0, failed: 0 });
+    expect([h.calls.reinstate, h.calls.report]).toEqual([
+      [breach.receiptId, other.receiptId],
+      [breach.receiptId, other.receiptId],
+    ]);
     await watch.stop();
   });
 
@@ -204,6 +216,65 @@ describe('the watch over payees that countersigned voids', () => {
     await watch.pass();
     expect([h.calls.reinstate, h.calls.report]).toEqual([[breach.receiptId], [breach.receiptId]]);
     expect(watch.stats()).toMatchObject({ breachesFound: 1, receiptsPaid: 1 });
+    await watch.stop();
+  });
+
+  it('pays and proves a breach a catch-up finds; a broken catch-up has the chain read again from its start; a failed one keeps the read on', async () => {
+    const h = harness(1);
+    const watch = startVoidWatch(h.deps);
+    const at = (seq: bigint) => ({ seq, hash: new Uint8Array(32) });
+    await watch.pass(); // read on to 1
+    h.voids.push(voidTo(payeeId(0), `task-late:${NODE}:${payeeId(0)}`));
+    const late = breachOf(h.voids[1], 1n);
+    // The read on to 2, then the catch-up over 1..2 finds the late void's receipt.
+    h.plan.set(payeeId(0), [(from) => ({ cursor: at(from.seq + 1n), blocksRead: 1, breaches: [] }), () => ({ cursor: at(2n), blocksRead: 2, breaches: [late] })]);
+    expect(await watch.pass()).toMatchObject({ breaches: 1, paid: 1, failed: 0 });
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[late.receiptId], [late.receiptId]]);
+
+    // A third void: its catch-up throws (the payee unreachable), the read on keeps what it read.
+    h.voids.push(voidTo(payeeId(0), `task-later:${NODE}:${payeeId(0)}`));
+    h.plan.set(payeeId(0), [
+      (from) => ({ cursor: at(from.seq + 1n), blocksRead: 1, breaches: [] }),
+      () => {
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known');
+      },
+    ]);
+    expect(await watch.pass()).toMatchObject({ payees: 1, blocksRead: 1, failed: 1 });
+    h.scans.length = 0;
+    // Then the catch-up is tried again (from the start, up to 3), and finds the chain is not the one read before.
+    h.plan.set(payeeId(0), [
+      (from) => ({ cursor: at(from.seq + 1n), blocksRead: 1, breaches: [] }),
+      () => ({ cursor: CHAIN_START, blocksRead: 0, breaches: [], broken: 'block 1 is of another node' }),
+    ]);
+    await watch.pass();
+    expect(h.scans.map((x) => [x.from.seq, x.voids, x.maxBlocks])).toEqual([
+      [3n, 3, BLOCKS_PER_PAYEE_PASS],
+      [0n, 1, 3],
+    ]);
+    expect(watch.stats().brokenChains).toBe(1);
+    // Everything is read again from the start, with every void.
+    h.scans.length = 0;
+    await watch.pass();
+    expect(h.scans.map((x) => [x.from.seq, x.voids])).toEqual([[0n, 3]]);
+    await watch.stop();
+  });
+
+  it('gives the read on and the catch-up a time budget each', async () => {
+    const h = harness(1);
+    const watch = startVoidWatch(h.deps);
+    await watch.pass();
+    h.voids.push(voidTo(payeeId(0), `task-late:${NODE}:${payeeId(0)}`));
+    // The read on spends its whole budget; the catch-up still gets one of its own.
+    h.plan.set(payeeId(0), [
+      async (from) => {
+        await h.time.advance(PAYEE_READ_BUDGET_MS + 1);
+        return { cursor: { seq: from.seq + 1n, hash: new Uint8Array(32) }, blocksRead: 1, breaches: [] };
+      },
+    ]);
+    await watch.pass();
+    const [readOn, catchUp] = h.scans.slice(-2);
+    expect(readOn.stop?.()).toBe(true);
+    expect(catchUp.stop?.()).toBe(false);
     await watch.stop();
   });
 

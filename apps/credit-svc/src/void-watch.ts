@@ -23,7 +23,7 @@ import type { Logger } from '@swarm/telemetry';
 
 /** Payees whose chains one pass reads on; the next pass goes on with the ones after them. */
 export const PAYEES_PER_PASS = 16;
-/** Blocks one pass reads of one payee's chain; a longer chain is read on at the next pass. */
+/** Blocks one read of one payee's chain takes a pass (the read on, and a catch-up as many); a longer chain is read on at the next pass. */
 export const BLOCKS_PER_PAYEE_PASS = 10_000;
 /**
  * Blocks asked a page: each costs a signature check on credit-svc's event loop (about 60 µs), so a
@@ -32,7 +32,7 @@ export const BLOCKS_PER_PAYEE_PASS = 10_000;
 export const WATCH_PAGE_BLOCKS = 256;
 /** Pages of voids one pass reads (PAID_VOIDS_PAGE each: about a million voids); past them, a warning. */
 export const MAX_VOID_PAGES = 4_000;
-/** A payee's chain is read for at most this long a pass (between pages): a slow payee holds up the others only so long. */
+/** Each read of a payee's chain (the read on, a catch-up) goes on at most this long a pass (between pages): a slow payee holds up the others only so long. */
 export const PAYEE_READ_BUDGET_MS = 60_000;
 
 export interface VoidWatchDeps {
@@ -122,30 +122,38 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
     return byPayee;
   }
 
-  /** Pays and reports one breach; false when either failed (it stays for the next pass). */
+  /**
+   * Pays and proves one breach, each on its own: a payment the ledger cannot make yet does not hold
+   * up the proof (the payee is untrusted either way). False when either failed: it is tried again
+   * next pass.
+   */
   async function settle(id: string, entry: Unsettled): Promise<boolean> {
     const { breach } = entry;
     const payee = entry.payee.slice(0, SHOWN_ID);
-    try {
-      if (!entry.paid) {
+    const receiptId = id.slice(0, SHOWN_RECEIPT);
+    if (!entry.paid) {
+      try {
         const paidNow = await deps.reinstate(breach.proof);
         entry.paid = true;
         if (paidNow) {
           totals.receiptsPaid += 1;
-          log.warn({ payee, receiptId: id.slice(0, SHOWN_RECEIPT), amount: breach.amount.toString() }, 'a payee kept a receipt it had voided: paid after all');
+          log.warn({ payee, receiptId, amount: breach.amount.toString() }, 'a payee kept a receipt it had voided: paid after all');
         }
+      } catch (err) {
+        if (!quiet()) log.warn({ err, payee, receiptId }, 'a voided receipt kept by its payee could not be paid after all; trying again next pass');
       }
-      await deps.report(breach.proof, stopping.signal);
-      unsettled.delete(id);
-      return true;
-    } catch (err) {
-      if (!quiet())
-        log.warn(
-          { err, payee, receiptId: id.slice(0, SHOWN_RECEIPT) },
-          `a voided receipt kept by its payee could not be ${entry.paid ? 'reported to the router' : 'paid after all'}; trying again next pass`,
-        );
-      return false;
     }
+    if (!entry.reported) {
+      try {
+        await deps.report(breach.proof, stopping.signal);
+        entry.reported = true;
+      } catch (err) {
+        if (!quiet()) log.warn({ err, payee, receiptId }, "a payee's broken void could not be proven to the router; trying again next pass");
+      }
+    }
+    if (!entry.paid || !entry.reported) return false;
+    unsettled.delete(id);
+    return true;
   }
 
   async function runPass(): Promise<VoidWatchPass> {
@@ -169,8 +177,8 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       const ids = new Set(kept.map((k) => k.receiptId));
       const state = progress.get(payee) ?? { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>() };
       progress.set(payee, state);
-      const started = deps.stopwatch.now();
-      const read = (from: ChainCursor, forVoids: readonly SignedVoid[], maxBlocks: number) =>
+      // Each read has its own time budget: a slow read on never starves the catch-up.
+      const read = (from: ChainCursor, forVoids: readonly SignedVoid[], maxBlocks: number, started = deps.stopwatch.now()) =>
         scanChain(deps.fetchChain(payee, stopping.signal), {
           payer: deps.nodeId,
           payee,
@@ -190,8 +198,8 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
         if (on.broken !== undefined) Object.assign(state, { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>(), catchUp: undefined });
         else if (fromStart) Object.assign(state, { cursor: on.cursor, covered: new Set(ids), waiting: new Set<string>(), catchUp: undefined });
         else state.cursor = on.cursor;
-        // The catch-up: from the start up to where the read on was when it began, for the voids it
-        // waited for; voids new meanwhile wait for the next one, so the read on never goes back.
+        // The catch-up: from the start up to where the read on has got to now, for the voids that
+        // waited; voids new meanwhile wait for the next one, so the read on never goes back.
         if (!state.catchUp && state.waiting.size > 0 && state.cursor.seq > 0n) {
           state.catchUp = { cursor: CHAIN_START, upTo: state.cursor.seq, ids: state.waiting };
           state.waiting = new Set<string>();
@@ -205,9 +213,10 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
             Math.min(BLOCKS_PER_PAYEE_PASS, Number(behind)),
           );
           scans.push(back);
-          if (back.broken !== undefined) catchUp.cursor = CHAIN_START;
+          // The chain is not the one read before: everything is read again from its start.
+          if (back.broken !== undefined) Object.assign(state, { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>(), catchUp: undefined });
           else catchUp.cursor = back.cursor;
-          if (catchUp.cursor.seq >= catchUp.upTo) {
+          if (state.catchUp && catchUp.cursor.seq >= catchUp.upTo) {
             for (const id of catchUp.ids) state.covered.add(id);
             state.catchUp = undefined;
           }
@@ -246,7 +255,7 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       if (found.has(breach.receiptId)) continue;
       found.add(breach.receiptId);
       counted();
-      const entry = { breach, payee, paid: false };
+      const entry = { breach, payee, paid: false, reported: false };
       unsettled.set(breach.receiptId, entry);
       if (!(await settle(breach.receiptId, entry))) failures += 1;
     }
@@ -303,6 +312,7 @@ interface Unsettled {
   readonly breach: VoidBreach;
   readonly payee: string;
   paid: boolean;
+  reported: boolean;
 }
 
 /** A kept void's receipt; undefined for a record that does not decode (the CLI's audit reports those). */
