@@ -94,6 +94,24 @@ function creditAmount(value: string): bigint {
   return BigInt(value);
 }
 
+/** What nats.js dials: a nats://, tls://, ws:// or wss:// URL, or host:port (list with commas). */
+const NATS_SERVER = /^((nats|tls|ws|wss):\/\/)?[^\s,/]+(:\d{1,5})?$/;
+
+function natsUrl(value: string): string {
+  if (value === '' || value.length > 2_048 || !value.split(',').every((server) => NATS_SERVER.test(server))) {
+    throw new InvalidArgumentError('expected a NATS URL such as nats://127.0.0.1:4222 (or host:port; several with commas)');
+  }
+  return value;
+}
+
+/** As api-svc names agents (agent-rules.ts): refused here, before anything is sent. */
+const AGENT_NAME = /^[a-z0-9-]{1,32}$/;
+
+function agentName(value: string): string {
+  if (!AGENT_NAME.test(value)) throw new InvalidArgumentError(`expected 1-32 of a-z, 0-9 and -, got ${value.length} characters`);
+  return value;
+}
+
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 /** api-svc's bounds on an agent token's lifetime. */
 const MIN_AGENT_TTL_MS = 60_000;
@@ -125,7 +143,7 @@ function build(): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  const nats = () => new Option('--nats <url>', 'NATS URL of a running node (default: $SWARM_NATS_URL, then the node in --data-dir)');
+  const nats = () => new Option('--nats <url>', 'NATS URL of a running node (default: $SWARM_NATS_URL, then the node in --data-dir)').argParser(natsUrl);
   const dataDir = () => new Option('--data-dir <dir>', 'node home (default: $SWARM_HOME or ~/.swarmharness)');
   // The task commands also act as an agent over the HTTP API (agent-mode.ts has the rule).
   const apiUrl = () =>
@@ -260,7 +278,7 @@ function build(): Command {
   agent
     .command('add')
     .description("create an agent, fund its account from the node's credit and print its token (shown once)")
-    .argument('<name>', 'agent name: 1-32 of a-z, 0-9 and -')
+    .argument('<name>', 'agent name: 1-32 of a-z, 0-9 and -', agentName)
     .option('--budget <credits>', 'credits to move into its account: the most it can ever spend, required', creditAmount)
     .hook('preAction', required('--budget <credits>'))
     .option('--expires <lifetime>', 'token lifetime, e.g. 30m, 12h, 7d, 2w (default: no expiry)', duration)

@@ -119,6 +119,18 @@ describe('swarm CLI - against a running node', () => {
     expect({ code: missing.code, stderr: missing.stderr.trim() }).toEqual({ code: 2, stderr: "error SWARM_BAD_ARGS: required option '--skill <name>' not specified" });
   });
 
+  it('refuses what is no NATS URL, and an agent name api-svc would refuse, as bad usage before anything is sent', async () => {
+    const url = await runCli(['balance', '--nats', 'not a url']);
+    expect({ code: url.code, stderr: url.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/^error SWARM_BAD_ARGS: .*expected a NATS URL such as nats:\/\/127\.0\.0\.1:4222/),
+    });
+    const name = await runCli(['agent', 'add', 'bad name!', '--budget', '5', '--nats', node.natsUrl]);
+    expect({ code: name.code, stderr: name.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/^error SWARM_BAD_ARGS: .*expected 1-32 of a-z, 0-9 and -/) });
+    // host:port is a NATS URL too.
+    expect((await runCli(['balance', '--nats', node.natsUrl.replace('nats://', ''), '--json'])).code).toBe(0);
+  });
+
   it('fails clearly on a bad input file', async () => {
     const file = join(dir.path, 'bad.json');
     await writeFile(file, '{"inputs": [{"name": "a", "shape": [2, 2], "data": [1, 2, 3]}]}');

@@ -275,7 +275,7 @@ function printAudit(res: AuditResponse): void {
   ]);
   if (res.accounts.length > 0) {
     printGrid(
-      ['account', 'stored available / escrowed', 'from the log', ''],
+      ['account', 'stored available / escrowed', 'from the log', 'stored = log'],
       res.accounts.map((a) => {
         const same = a.storedAvailable === a.logAvailable && a.storedEscrowed === a.logEscrowed;
         return [a.account, `${a.storedAvailable} / ${a.storedEscrowed}`, `${a.logAvailable} / ${a.logEscrowed}`, same ? 'same' : 'DIFFERS'];

@@ -68,6 +68,9 @@ describe('swarm submit - the result table', () => {
     expect(out.replace(/[│\s]+/g, ' ')).toContain(LOCAL_ONLY_NOTE);
     // A sharded task's parts overlap (execute is first dispatch to last verdict): no false sum.
     expect(out).toMatch(/total 60 ms: escrow/);
+    // Split over row blocks: how many nodes ran it (named below), not one executor.
+    expect(out.replace(/[│\s]+/g, ' ')).toContain('executor 1 node (below), 1 dispatch in all');
+    expect(out).not.toContain('exec-1 (gpu.js');
     expect(out).not.toMatch(/total 60 ms =/);
   });
 

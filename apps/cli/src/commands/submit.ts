@@ -244,7 +244,7 @@ export function printResult(res: SubmitTaskResponse): void {
       ['result', res.outputs.map(preview).join('\n')],
       ['verified by', res.verification],
       ['paid', paidLine(res)],
-      ['executor', `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`],
+      ['executor', executorLine(res)],
       ['time', t ? timeLine(t, res.shards.length > 0 || res.contributions.length > 0) : ''],
     ],
     undefined,
@@ -252,6 +252,14 @@ export function printResult(res: SubmitTaskResponse): void {
   );
   if (res.shards.length > 0) printShards(res);
   if (res.contributions.length > 0) printContributions(res);
+}
+
+/** One executor, or (row blocks, replicas) how many nodes ran it: the tables below name them. */
+function executorLine(res: SubmitTaskResponse): string {
+  const split = res.shards.length > 0 || res.contributions.length > 0;
+  if (!split) return `${res.executorId} (gpu.js ${res.backend}), attempts ${res.attempts}`;
+  const nodes = new Set([...res.shards.map((b) => b.providerId), ...res.contributions.map((c) => c.providerId)]).size;
+  return `${nodes} node${nodes === 1 ? '' : 's'} (below), ${res.attempts} dispatch${res.attempts === 1 ? '' : 'es'} in all`;
 }
 
 /** A sharded task's row blocks: who computed each, in how many dispatches, and its share of the pay. */
