@@ -94,8 +94,8 @@ function creditAmount(value: string): bigint {
   return BigInt(value);
 }
 
-/** What nats.js dials: a nats://, tls://, ws:// or wss:// URL, or host:port (list with commas). */
-const NATS_SERVER = /^((nats|tls|ws|wss):\/\/)?[^\s,/]+(:\d{1,5})?$/;
+/** What nats.js dials: a nats://, tls://, ws:// or wss:// URL (user:password@ allowed), or host:port (list with commas). */
+const NATS_SERVER = /^((nats|tls|ws|wss):\/\/)?([A-Za-z0-9._~%!$&'()*+;=:-]+@)?([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
 function natsUrl(value: string): string {
   if (value === '' || value.length > 2_048 || !value.split(',').every((server) => NATS_SERVER.test(server))) {
@@ -326,8 +326,9 @@ function report(err: unknown): number {
       .map((line) => line.trim())
       .filter((line) => line !== '')
       .join(' ');
-    process.stderr.write(`error SWARM_BAD_ARGS: ${message}\n`);
-    if (process.argv.includes('--json')) printJson({ error: { code: 'SWARM_BAD_ARGS', message, exitStatus: EXIT_USAGE } });
+    // Commander quotes the value it refused: shown, not acted on, and bounded.
+    process.stderr.write(`error SWARM_BAD_ARGS: ${shownErrorMessage(message)}\n`);
+    if (process.argv.includes('--json')) printJson({ error: { code: 'SWARM_BAD_ARGS', message: cappedErrorMessage(message), exitStatus: EXIT_USAGE } });
     return EXIT_USAGE;
   }
   const e = toCliError(err);

@@ -127,6 +127,11 @@ describe('swarm CLI - against a running node', () => {
     });
     const name = await runCli(['agent', 'add', 'bad name!', '--budget', '5', '--nats', node.natsUrl]);
     expect({ code: name.code, stderr: name.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/^error SWARM_BAD_ARGS: .*expected 1-32 of a-z, 0-9 and -/) });
+    // An escape sequence in what was refused is shown, not sent to the terminal.
+    const escape = await runCli(['balance', '--nats', 'bad\u001b[2Jurl']);
+    expect(escape.code).toBe(2);
+    expect(escape.stderr).toContain('bad\\x1b[2Jurl');
+    expect(escape.stderr).not.toContain('\u001b');
     // host:port is a NATS URL too.
     expect((await runCli(['balance', '--nats', node.natsUrl.replace('nats://', ''), '--json'])).code).toBe(0);
   });
