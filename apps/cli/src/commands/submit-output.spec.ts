@@ -107,4 +107,19 @@ describe('swarm submit - the result table', () => {
     expect(withKey.replace(/[│\s]+/g, ' ')).toContain('key cli-7f3e (the same command with --key cli-7f3e gets this answer, never run or charged twice)');
     expect(without).not.toMatch(/│ key /);
   });
+
+  it('says a task run first and charged once verified had no escrow, rather than an escrow of 0 ms', () => {
+    let out = '';
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      printResult({ ...result, shards: [], timing: { escrowMs: 0, executeMs: 1.5, verifyMs: 0.25, settleMs: 1.25, totalMs: 3 } });
+    } finally {
+      write.mockRestore();
+    }
+    expect(out.replace(/[│\s]+/g, ' ')).toContain('total 3.00 ms = execute 1.50 ms + verify 0.25 ms + charge 1.25 ms (no escrow: run first, charged once verified)');
+    expect(out).not.toContain('escrow 0.00 ms');
+  });
 });
