@@ -2,6 +2,21 @@ import { SubmitTaskResponse, TaskState, toTensor } from '@swarm/contracts';
 import { paidLine } from '../task-lines';
 import { printResult } from './submit';
 
+/** What `print` writes to stdout. */
+function printed(print: () => void): string {
+  let out = '';
+  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    print();
+  } finally {
+    write.mockRestore();
+  }
+  return out;
+}
+
 describe('swarm submit - the paid line', () => {
   const nodeId = 'a'.repeat(64);
 
@@ -53,16 +68,7 @@ describe('swarm submit - the result table', () => {
   });
 
   it('wraps a long note inside about 120 columns, and does not add up parts that overlap', () => {
-    let out = '';
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      printResult(result);
-    } finally {
-      write.mockRestore();
-    }
+    const out = printed(() => printResult(result));
     const lines = out.split('\n');
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
     expect(out.replace(/[│\s]+/g, ' ')).toContain(LOCAL_ONLY_NOTE);
@@ -76,49 +82,24 @@ describe('swarm submit - the result table', () => {
 
   it('keeps a word wider than the column (a long id) whole, split over lines rather than cut', () => {
     const id = `task-0:${'a'.repeat(64)}:${'b'.repeat(64)}`;
-    let out = '';
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      printResult(SubmitTaskResponse.fromPartial({ ...result, settlement: TaskState.TASK_STATE_REFUNDED, settlementNote: `settle of ${id} failed` }));
-    } finally {
-      write.mockRestore();
-    }
+    const out = printed(() => printResult(SubmitTaskResponse.fromPartial({ ...result, settlement: TaskState.TASK_STATE_REFUNDED, settlementNote: `settle of ${id} failed` })));
     expect(Math.max(...out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(120);
     expect(out.replace(/[│\s]+/g, '')).toContain(id);
     expect(out).not.toContain('…:');
   });
 
   it('names the key the task went with (made up when --key was not given), so it can be asked again', () => {
-    let out = '';
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
+    const out = printed(() => {
       printResult({ ...result, idempotencyKey: 'cli-7f3e' });
       printResult({ ...result, idempotencyKey: '' });
-    } finally {
-      write.mockRestore();
-    }
+    });
     const [withKey, without] = out.split(/(?=┌)/).filter((t) => t.includes('task'));
     expect(withKey.replace(/[│\s]+/g, ' ')).toContain('key cli-7f3e (the same command with --key cli-7f3e gets this answer, never run or charged twice)');
     expect(without).not.toMatch(/│ key /);
   });
 
   it('says a task run first and charged once verified had no escrow, rather than an escrow of 0 ms', () => {
-    let out = '';
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      printResult({ ...result, shards: [], timing: { escrowMs: 0, executeMs: 1.5, verifyMs: 0.25, settleMs: 1.25, totalMs: 3 } });
-    } finally {
-      write.mockRestore();
-    }
+    const out = printed(() => printResult({ ...result, shards: [], timing: { escrowMs: 0, executeMs: 1.5, verifyMs: 0.25, settleMs: 1.25, totalMs: 3 } }));
     expect(out.replace(/[│\s]+/g, ' ')).toContain('total 3.00 ms = execute 1.50 ms + verify 0.25 ms + charge 1.25 ms (no escrow: run first, charged once verified)');
     expect(out).not.toContain('escrow 0.00 ms');
   });
