@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import type { BusRole } from '@swarm/contracts';
 import { busKeyFile } from '@swarm/identity';
 import type { SwarmClient } from './swarm-client';
-import { connectSwarm, NodeUnreachableError } from './swarm-client';
+import { connectSwarm, NodeUnreachableError, shownNatsUrl } from './swarm-client';
 
 export const NODE_FILE = 'node.json';
 
@@ -170,6 +170,6 @@ async function explainStaleUrl(err: unknown, opts: NodeTarget, natsUrl: string, 
   const node = await readNodeAnnouncement(home);
   if (!node?.natsUrl || node.natsUrl === natsUrl || !isProcessAlive(node.pid)) return err;
   return new NodeUnreachableError(
-    `SWARM_NATS_URL is ${natsUrl}, which does not answer, but the node in ${home} listens on ${node.natsUrl}; unset SWARM_NATS_URL (or export the new URL)`,
+    `SWARM_NATS_URL is ${shownNatsUrl(natsUrl)}, which does not answer, but the node in ${home} listens on ${node.natsUrl}; unset SWARM_NATS_URL (or export the new URL)`,
   );
 }

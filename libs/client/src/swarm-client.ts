@@ -149,6 +149,11 @@ export class BusAccessError extends Error {
   readonly code = 'SWARM_BUS_DENIED';
 }
 
+/** A NATS URL as an error may show it: a user and password in it (nats://user:pass@host) are not. */
+export function shownNatsUrl(natsUrl: string): string {
+  return natsUrl.replace(/(^|,|\/\/)[^,/@\s]*@/g, '$1…@');
+}
+
 export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): Promise<SwarmClient> {
   const auth = await busConnectOptions(opts.role ?? 'client', opts.nkeyFile);
   let nc: NatsConnection;
@@ -157,11 +162,11 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
   } catch (err) {
     if ((err as { code?: string }).code === 'AUTHORIZATION_VIOLATION') {
       throw new BusAccessError(
-        `the node's bus at ${natsUrl} refused ${opts.nkeyFile ? `the key in ${opts.nkeyFile}` : 'a connection without a key'}; use the client key of that node (<data-dir>/bus/client.nk, --data-dir or SWARM_NATS_NKEY_FILE)`,
+        `the node's bus at ${shownNatsUrl(natsUrl)} refused ${opts.nkeyFile ? `the key in ${opts.nkeyFile}` : 'a connection without a key'}; use the client key of that node (<data-dir>/bus/client.nk, --data-dir or SWARM_NATS_NKEY_FILE)`,
         { cause: err },
       );
     }
-    throw new NodeUnreachableError(`cannot reach a node's NATS at ${natsUrl} (${(err as Error).message}); start one with \`swarm up\``, { cause: err });
+    throw new NodeUnreachableError(`cannot reach a node's NATS at ${shownNatsUrl(natsUrl)} (${(err as Error).message}); start one with \`swarm up\``, { cause: err });
   }
   const bus = createBusClient(nc, opts.log ?? silentLogger());
   return {

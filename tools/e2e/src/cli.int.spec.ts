@@ -132,6 +132,10 @@ describe('swarm CLI - against a running node', () => {
     expect(escape.code).toBe(2);
     expect(escape.stderr).toContain('bad\\x1b[2Jurl');
     expect(escape.stderr).not.toContain('\u001b');
+    // A password in the URL is not repeated in the error.
+    const secret = await runCli(['balance', '--nats', 'nats://operator:hunter2@127.0.0.1:1']);
+    expect(secret.stderr).toMatch(/^error SWARM_NO_NODE: cannot reach a node's NATS at nats:\/\/…@127\.0\.0\.1:1 /);
+    expect(secret.stderr).not.toContain('hunter2');
     // host:port is a NATS URL too.
     expect((await runCli(['balance', '--nats', node.natsUrl.replace('nats://', ''), '--json'])).code).toBe(0);
   });

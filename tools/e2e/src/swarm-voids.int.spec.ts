@@ -167,8 +167,10 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
       )?.untrusted;
     await waitFor(untrusted, { timeoutMs: SETTLE_MS, intervalMs: 200, what: "B untrusted at A's router" });
     // A's operator audits B: the breach fails the audit, and was dealt with before.
-    const caught = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId, '--json']);
+    const caught = await runCli(['ledger', '--data-dir', a.home, '--peer', b.nodeId, '--audit', '--json']);
     expect(caught.code).toBe(1);
+    // --audit replays this node's ledger: with --peer it says so rather than skip it silently.
+    expect(caught.stderr).toContain("note: --audit replays this node's own ledger; with --peer only the peer's chain is audited");
     expect(JSON.parse(caught.stdout)).toMatchObject({ ok: true, voidBreaches: [{ receiptId: `no-ticket-1:${a.nodeId}:${b.nodeId}`, amount: '20' }] });
     expect(caught.stderr).toContain(`router: node ${b.nodeId} is now untrusted (it already was)`);
     expect(caught.stderr).toContain('credit: 1 was paid after all before');

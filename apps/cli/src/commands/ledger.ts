@@ -50,6 +50,9 @@ export async function ledgerCommand(opts: LedgerOptions): Promise<void> {
   const client = await connectToNode(opts, 'observer');
   try {
     if (opts.peer !== undefined) opts = { ...opts, peer: await peerIdOf(client, opts.peer) };
+    // Said, not silently skipped: the ledger replay is this node's, a peer's chain is audited here anyway.
+    if (opts.audit && opts.peer !== undefined)
+      process.stderr.write("note: --audit replays this node's own ledger; with --peer only the peer's chain is audited (`swarm ledger --audit` for this node's)\n");
     const ledger = opts.audit && opts.peer === undefined ? await withProgress('auditing the ledger', !opts.json, () => observerOnly(client.audit())) : undefined;
     const peer = opts.peer;
     // A peer's chain is also checked against the voids it countersigned for this node, when this
