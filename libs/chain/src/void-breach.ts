@@ -6,8 +6,8 @@
  * `swarm ledger --peer`, voidBreachWatch). The pair is a VoidBreachProof
  * anyone can check, as a fork proof is: a node that verifies one stops trusting the payee.
  */
-import type { ChainBlock, SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { BlockKind, CHAIN_PAGE_MAX_BLOCKS, SignedBlock, VoidBreachProof } from '@swarm/contracts';
+import type { SignedReceipt, SignedVoid } from '@swarm/contracts';
+import { BlockKind, CHAIN_PAGE_MAX_BLOCKS, ChainBlock, SignedBlock, VoidBreachProof } from '@swarm/contracts';
 import type { FetchChainPage } from './audit-pages';
 import { MAX_SIGNED_BLOCK_BYTES, openBlock, openSignedBlock, ZERO_HASH } from './block';
 import { ChainRefusal } from './chain-refusal';
@@ -43,6 +43,44 @@ export interface VoidBreachEvidence {
   readonly countersigned: SignedReceipt;
 }
 
+/** A void of `payer`'s to `payee`, by the hex sha256 of the receipt it voids. */
+type VoidsByDigest = ReadonlyMap<string, { readonly signedVoid: SignedVoid; readonly receiptId: string }>;
+
+/**
+ * `payer`'s voids to `payee` by receipt digest, others left out. The parties only: a void's
+ * signatures are checked (with the block's) when a block matches it (breachOf), so thousands of
+ * voids cost no signature checks.
+ */
+function voidsByDigest(payer: string, payee: string, voids: readonly SignedVoid[]): VoidsByDigest {
+  const byDigest = new Map<string, { readonly signedVoid: SignedVoid; readonly receiptId: string }>();
+  for (const signedVoid of voids) {
+    try {
+      const { receiptId } = receiptBeforeSignatures(signedVoid, { expectedPayer: payer, expectedPayee: payee });
+      byDigest.set(hex(sha256(signedVoid.receipt)), { signedVoid, receiptId });
+    } catch {
+      continue;
+    }
+  }
+  return byDigest;
+}
+
+/**
+ * The breach a RECEIPT_IN block of a voided receipt is, proven (verifyVoidBreachProof); undefined
+ * when the block voids nothing watched, or is no proof (a void or receipt whose signatures fail:
+ * the audit's to refuse).
+ */
+function breachOf(voids: VoidsByDigest, signed: SignedBlock, block: ChainBlock): VoidBreach | undefined {
+  const voided = block.kind === BlockKind.BLOCK_KIND_RECEIPT_IN && block.receipt ? voids.get(hex(sha256(block.receipt.receipt))) : undefined;
+  if (voided === undefined) return undefined;
+  const proof: VoidBreachProof = { signedVoid: voided.signedVoid, block: signed };
+  try {
+    verifyVoidBreachProof(proof);
+  } catch {
+    return undefined;
+  }
+  return { receiptId: voided.receiptId, seq: block.seq, amount: block.amount, proof };
+}
+
 /**
  * Watches a payee's chain, block by block (auditChainPages' `onEntry`), for the receipts `payer`'s
  * countersigned voids void. Voids that do not verify, or are not `payer`'s to `payee`, are left out.
@@ -52,21 +90,14 @@ export function voidBreachWatch(
   payee: string,
   voids: readonly SignedVoid[],
 ): { onEntry: (entry: ChainEntry, block: Uint8Array) => void; breaches: () => VoidBreach[] } {
-  const byDigest = new Map<string, SignedVoid>();
-  for (const v of voids) {
-    try {
-      verifyVoid(v, { expectedPayer: payer, expectedPayee: payee });
-    } catch {
-      continue;
-    }
-    byDigest.set(hex(sha256(v.receipt)), v);
-  }
+  const byDigest = voidsByDigest(payer, payee, voids);
   const found: VoidBreach[] = [];
   return {
     onEntry(entry, block) {
-      if (entry.kind !== BlockKind.BLOCK_KIND_RECEIPT_IN || !entry.receipt || entry.receipt.payer !== payer) return;
-      const signedVoid = byDigest.get(entry.receipt.digest);
-      if (signedVoid) found.push({ receiptId: entry.receipt.receiptId, seq: entry.seq, amount: entry.amount, proof: { signedVoid, block: SignedBlock.decode(block) } });
+      if (entry.kind !== BlockKind.BLOCK_KIND_RECEIPT_IN || !entry.receipt || entry.receipt.payer !== payer || !byDigest.has(entry.receipt.digest)) return;
+      const signed = SignedBlock.decode(block);
+      const breach = breachOf(byDigest, signed, ChainBlock.decode(signed.block));
+      if (breach) found.push(breach);
     },
     breaches: () => [...found],
   };
@@ -148,17 +179,7 @@ export async function scanForVoidBreaches(
     readonly stop?: () => boolean;
   },
 ): Promise<VoidBreachScan> {
-  // The parties only: a void's signatures are checked (with the block's) when a block matches it,
-  // so thousands of voids cost no signature checks on the caller's event loop.
-  const byDigest = new Map<string, { readonly signedVoid: SignedVoid; readonly receiptId: string }>();
-  for (const signedVoid of scan.voids) {
-    try {
-      const { receiptId } = receiptBeforeSignatures(signedVoid, { expectedPayer: scan.payer, expectedPayee: scan.payee });
-      byDigest.set(hex(sha256(signedVoid.receipt)), { signedVoid, receiptId });
-    } catch {
-      continue;
-    }
-  }
+  const byDigest = voidsByDigest(scan.payer, scan.payee, scan.voids);
   const breaches: VoidBreach[] = [];
   let cursor = scan.from;
   let blocksRead = 0;
@@ -185,15 +206,8 @@ export async function scanForVoidBreaches(
       if (broken !== undefined) return { cursor: CHAIN_START, blocksRead, breaches, broken };
       blocksRead += 1;
       cursor = { seq: block.seq, hash: sha256(signed.block) };
-      const voided = block.kind === BlockKind.BLOCK_KIND_RECEIPT_IN && block.receipt ? byDigest.get(hex(sha256(block.receipt.receipt))) : undefined;
-      if (voided === undefined) continue;
-      const proof: VoidBreachProof = { signedVoid: voided.signedVoid, block: signed };
-      try {
-        verifyVoidBreachProof(proof);
-      } catch {
-        continue; // the block holds the bytes voided but is no proof (its receipt's signatures fail): the audit's to refuse
-      }
-      breaches.push({ receiptId: voided.receiptId, seq: block.seq, amount: block.amount, proof });
+      const breach = breachOf(byDigest, signed, block);
+      if (breach) breaches.push(breach);
     }
     if (page.blocks.length < limit || cursor.seq >= page.headSeq) break;
   }
