@@ -192,6 +192,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serveHealth(CreditHealth, () => {
     const failing = outbox.failing();
     const voided = book.voided();
+    const watched = voidWatch.stats();
     return {
       entries: ledger.lastSeq().toString(),
       lastSeq: ledger.lastSeq().toString(),
@@ -205,9 +206,9 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       receiptsVoided: voided.count.toString(),
       creditVoided: voided.amount.toString(),
       // The watch over payees' chains for voided receipts they kept (void-watch.ts).
-      voidBreachesFound: String(voidWatch.stats().breachesFound),
+      voidBreachesFound: String(watched.breachesFound),
       // Payees' chains that did not go on from where the watch read them before: each wants an audit.
-      voidWatchBrokenChains: String(voidWatch.stats().brokenChains),
+      voidWatchBrokenChains: String(watched.brokenChains),
       oldestFailingReceiptMs: String(Math.round(failing.oldestMs)),
     };
   });

@@ -172,58 +172,10 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
     for (const payee of turn.slice(0, PAYEES_PER_PASS)) {
       if (stopping.signal.aborted) break;
       lastPayee = payee;
-      const kept = byPayee.get(payee) ?? [];
-      const voids = kept.map((k) => k.signedVoid);
-      const ids = new Set(kept.map((k) => k.receiptId));
-      const state = progress.get(payee) ?? { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>() };
-      progress.set(payee, state);
-      // Each read has its own time budget: a slow read on never starves the catch-up.
-      const read = (from: ChainCursor, forVoids: readonly SignedVoid[], maxBlocks: number, started = deps.stopwatch.now()) =>
-        scanChain(deps.fetchChain(payee, stopping.signal), {
-          payer: deps.nodeId,
-          payee,
-          voids: forVoids,
-          from,
-          maxBlocks,
-          pageLimit: WATCH_PAGE_BLOCKS,
-          stop: () => stopping.signal.aborted || deps.stopwatch.now() - started > PAYEE_READ_BUDGET_MS,
-        });
-      const scans: VoidBreachScan[] = [];
-      try {
-        // The read on, with every void: a void new since it passed some blocks waits for a catch-up over them.
-        const fromStart = state.cursor.seq === 0n;
-        for (const id of ids) if (!fromStart && !state.covered.has(id) && !state.catchUp?.ids.has(id)) state.waiting.add(id);
-        const on = await read(state.cursor, voids, BLOCKS_PER_PAYEE_PASS);
-        scans.push(on);
-        if (on.broken !== undefined) Object.assign(state, { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>(), catchUp: undefined });
-        else if (fromStart) Object.assign(state, { cursor: on.cursor, covered: new Set(ids), waiting: new Set<string>(), catchUp: undefined });
-        else state.cursor = on.cursor;
-        // The catch-up: from the start up to where the read on has got to now, for the voids that
-        // waited; voids new meanwhile wait for the next one, so the read on never goes back.
-        if (!state.catchUp && state.waiting.size > 0 && state.cursor.seq > 0n) {
-          state.catchUp = { cursor: CHAIN_START, upTo: state.cursor.seq, ids: state.waiting };
-          state.waiting = new Set<string>();
-        }
-        const catchUp = state.catchUp;
-        if (catchUp) {
-          const behind = catchUp.upTo - catchUp.cursor.seq;
-          const back = await read(
-            catchUp.cursor,
-            kept.filter((k) => catchUp.ids.has(k.receiptId)).map((k) => k.signedVoid),
-            Math.min(BLOCKS_PER_PAYEE_PASS, Number(behind)),
-          );
-          scans.push(back);
-          // The chain is not the one read before: everything is read again from its start.
-          if (back.broken !== undefined) Object.assign(state, { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>(), catchUp: undefined });
-          else catchUp.cursor = back.cursor;
-          if (state.catchUp && catchUp.cursor.seq >= catchUp.upTo) {
-            for (const id of catchUp.ids) state.covered.add(id);
-            state.catchUp = undefined;
-          }
-        }
-      } catch (err) {
+      const { scans, failure } = await readPayee(payee, byPayee.get(payee) ?? []);
+      if (failure) {
         failed += 1;
-        if (!quiet()) log.info({ err, payee: payee.slice(0, SHOWN_ID) }, "could not read on a payee's chain for voided receipts; trying again next pass");
+        if (!quiet()) log.info({ err: failure.err, payee: payee.slice(0, SHOWN_ID) }, "could not read on a payee's chain for voided receipts; trying again next pass");
         if (scans.length === 0) continue;
       }
       payeesRead += 1;
@@ -236,30 +188,85 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
             "a payee's chain did not go on from where it was read before; reading it again from its start next pass (`swarm ledger --peer` audits it)",
           );
         }
-        await settleFound(payee, scan.breaches, () => {
-          breaches += 1;
-        }).then((n) => {
-          failed += n;
-        });
+        const settled = await settleFound(payee, scan.breaches);
+        breaches += settled.found;
+        failed += settled.failures;
       }
     }
     totals.passes += 1;
     return { payees: payeesRead, blocksRead, breaches, paid: totals.receiptsPaid - paidBefore, failed };
   }
 
-  /** Pays and proves each breach not found before; how many failed (tried again next pass). */
-  async function settleFound(payee: string, found_: readonly VoidBreach[], counted: () => void): Promise<number> {
+  /** Pays and proves each breach not found before: how many were new, and how many failed (tried again next pass). */
+  async function settleFound(payee: string, scanned: readonly VoidBreach[]): Promise<{ found: number; failures: number }> {
+    let fresh = 0;
     let failures = 0;
-    for (const breach of found_) {
+    for (const breach of scanned) {
       // Read again (a catch-up, a restart of the read): paid and proven before, nothing to do.
       if (found.has(breach.receiptId)) continue;
       found.add(breach.receiptId);
-      counted();
+      fresh += 1;
       const entry = { breach, payee, paid: false, reported: false };
       unsettled.set(breach.receiptId, entry);
       if (!(await settle(breach.receiptId, entry))) failures += 1;
     }
-    return failures;
+    return { found: fresh, failures };
+  }
+
+  /**
+   * One pass over one payee's chain: the read on, with every void, then the catch-up, if one is due.
+   * The scans that ended, and why the next one could not (the catch-up's failure keeps the read on's).
+   */
+  async function readPayee(payee: string, kept: readonly KeptVoid[]): Promise<{ scans: VoidBreachScan[]; failure?: { readonly err: unknown } }> {
+    const voids = kept.map((k) => k.signedVoid);
+    const ids = new Set(kept.map((k) => k.receiptId));
+    const state = progress.get(payee) ?? freshProgress();
+    progress.set(payee, state);
+    // Each read has its own time budget: a slow read on never starves the catch-up.
+    const read = (from: ChainCursor, forVoids: readonly SignedVoid[], maxBlocks: number, started = deps.stopwatch.now()) =>
+      scanChain(deps.fetchChain(payee, stopping.signal), {
+        payer: deps.nodeId,
+        payee,
+        voids: forVoids,
+        from,
+        maxBlocks,
+        pageLimit: WATCH_PAGE_BLOCKS,
+        stop: () => stopping.signal.aborted || deps.stopwatch.now() - started > PAYEE_READ_BUDGET_MS,
+      });
+    const scans: VoidBreachScan[] = [];
+    try {
+      // The read on, with every void: a void new since it passed some blocks waits for a catch-up over them.
+      const fromStart = state.cursor.seq === 0n;
+      for (const id of ids) if (!fromStart && !state.covered.has(id) && !state.catchUp?.ids.has(id)) state.waiting.add(id);
+      const on = await read(state.cursor, voids, BLOCKS_PER_PAYEE_PASS);
+      scans.push(on);
+      // A chain that is not the one read before is read again from its start, every void with it.
+      if (on.broken !== undefined) Object.assign(state, freshProgress());
+      else if (fromStart) Object.assign(state, freshProgress(), { cursor: on.cursor, covered: new Set(ids) });
+      else state.cursor = on.cursor;
+      // The catch-up: from the start up to where the read on has got to now, for the voids that
+      // waited; voids new meanwhile wait for the next one, so the read on never goes back.
+      if (!state.catchUp && state.waiting.size > 0 && state.cursor.seq > 0n) {
+        state.catchUp = { cursor: CHAIN_START, upTo: state.cursor.seq, ids: state.waiting };
+        state.waiting = new Set<string>();
+      }
+      const catchUp = state.catchUp;
+      if (catchUp) {
+        const behind = catchUp.upTo - catchUp.cursor.seq;
+        const forVoids = kept.filter((k) => catchUp.ids.has(k.receiptId)).map((k) => k.signedVoid);
+        const back = await read(catchUp.cursor, forVoids, Math.min(BLOCKS_PER_PAYEE_PASS, Number(behind)));
+        scans.push(back);
+        if (back.broken !== undefined) Object.assign(state, freshProgress());
+        else catchUp.cursor = back.cursor;
+        if (state.catchUp && catchUp.cursor.seq >= catchUp.upTo) {
+          for (const id of catchUp.ids) state.covered.add(id);
+          state.catchUp = undefined;
+        }
+      }
+      return { scans };
+    } catch (err) {
+      return { scans, failure: { err } };
+    }
   }
 
   function pass(): Promise<VoidWatchPass> {
@@ -297,6 +304,11 @@ interface KeptVoid {
   readonly receiptId: string;
 }
 
+/** Nothing read yet: the read on starts at the chain's start, with every void. */
+function freshProgress(): PayeeProgress {
+  return { cursor: CHAIN_START, covered: new Set<string>(), waiting: new Set<string>(), catchUp: undefined };
+}
+
 interface PayeeProgress {
   /** The read on: the last block read, with every void kept when it was read. */
   cursor: ChainCursor;
@@ -305,7 +317,7 @@ interface PayeeProgress {
   /** Voids new since the read on began: the blocks it passed before them wait for a catch-up. */
   waiting: Set<string>;
   /** A read from the start up to `upTo` (where the read on was) for voids that came later. */
-  catchUp?: { cursor: ChainCursor; readonly upTo: bigint; readonly ids: Set<string> };
+  catchUp: { cursor: ChainCursor; readonly upTo: bigint; readonly ids: Set<string> } | undefined;
 }
 
 interface Unsettled {
