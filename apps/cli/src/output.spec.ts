@@ -1,18 +1,5 @@
 import { printTable, TABLE_VALUE_WIDTH, wrapText } from './output';
-
-function captured(print: () => void): string {
-  let out = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    print();
-  } finally {
-    write.mockRestore();
-  }
-  return out;
-}
+import { printed } from './test-fixtures/printed';
 
 describe('output for a terminal', () => {
   it('wraps prose at 120 columns, lines after the first indented, a word wider than a line kept whole', () => {
@@ -26,13 +13,13 @@ describe('output for a terminal', () => {
   });
 
   it('keeps every table inside about 120 columns: a long value wraps, a short table keeps its width', () => {
-    const long = captured(() => printTable([['peer address', `127.0.0.1:7700 ${'(what a node joining through this one puts in SWARM_SEEDS) '.repeat(3)}`]]));
+    const long = printed(() => printTable([['peer address', `127.0.0.1:7700 ${'(what a node joining through this one puts in SWARM_SEEDS) '.repeat(3)}`]]));
     expect(Math.max(...long.split('\n').map((l) => l.length))).toBeLessThanOrEqual(TABLE_VALUE_WIDTH + 20);
     // A path wider than the column stays whole (it is copied), the table wider.
     const path = `/tmp/${'swarm-home/'.repeat(10)}bus/client.nk`;
-    const withPath = captured(() => printTable([['client key', `${path} (submit and read only)`]]));
+    const withPath = printed(() => printTable([['client key', `${path} (submit and read only)`]]));
     expect(withPath).toContain(path);
-    const short = captured(() => printTable([['a', 'b']]));
+    const short = printed(() => printTable([['a', 'b']]));
     expect(Math.max(...short.split('\n').map((l) => l.length))).toBeLessThan(12);
   });
 });

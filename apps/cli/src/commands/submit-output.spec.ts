@@ -1,21 +1,7 @@
 import { SubmitTaskResponse, TaskState, toTensor } from '@swarm/contracts';
 import { paidLine } from '../task-lines';
 import { printResult } from './submit';
-
-/** What `print` writes to stdout. */
-function printed(print: () => void): string {
-  let out = '';
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    print();
-  } finally {
-    write.mockRestore();
-  }
-  return out;
-}
+import { printed } from '../test-fixtures/printed';
 
 describe('swarm submit - the paid line', () => {
   const nodeId = 'a'.repeat(64);
