@@ -1,5 +1,5 @@
 import { errorCodeName, TaskState, TaskStatusResponse } from '@swarm/contracts';
-import { TASK_ID_PATTERN } from '@swarm/client';
+import { IDEMPOTENCY_KEY_PATTERN, TASK_ID_PATTERN } from '@swarm/client';
 import { agentClientFor } from '../agent-mode';
 import { statusReply } from '../agent-replies';
 import { CliError } from '../cli-error';
@@ -14,7 +14,7 @@ export interface TaskOptions extends NodeTarget {
 }
 
 /** Same shape as the router's check, so a bad key is bad usage before anything is sent. */
-export const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export const KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 
 const STATE_WORDS: Readonly<Record<number, string>> = {
   [TaskState.TASK_STATE_RUNNING]: 'running',
