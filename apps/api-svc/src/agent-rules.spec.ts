@@ -1,5 +1,5 @@
-import { ErrorCode } from '@swarm/contracts';
-import { accountOf, checkAddAgent, checkAgentName, defundTransferId, fundTransferId, MAX_TTL_MS, MIN_TTL_MS, newAgentRecord, toAgentInfo, tokenProblem } from './agent-rules';
+import { agentAccount, ErrorCode } from '@swarm/contracts';
+import { checkAddAgent, checkAgentName, defundTransferId, fundTransferId, MAX_TTL_MS, MIN_TTL_MS, newAgentRecord, toAgentInfo, tokenProblem } from './agent-rules';
 
 const NOW = 1_700_000_000_000;
 const TRANSFER_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -12,7 +12,8 @@ describe('agent rules - add', () => {
 
   it.each([
     [{ name: '', budget: 1n, ttlMs: 0n }, /name must be 1-32/],
-    [{ name: 'Bot', budget: 1n, ttlMs: 0n }, /'Bot'/],
+    [{ name: 'Bot', budget: 1n, ttlMs: 0n }, /"Bot"/],
+    [{ name: 'a\u001b[2Jb', budget: 1n, ttlMs: 0n }, /"a\\u001b\[2Jb"/],
     [{ name: 'a'.repeat(33), budget: 1n, ttlMs: 0n }, /33 characters/],
     [{ name: 'bot', budget: 0n, ttlMs: 0n }, /budget/],
     [{ name: 'bot', budget: 1n, ttlMs: BigInt(MIN_TTL_MS - 1) }, /ttlMs/],
@@ -30,7 +31,7 @@ describe('agent rules - accounts and transfers', () => {
   const agent = newAgentRecord('a'.repeat(32), 10n, NOW, 0, 'f'.repeat(64));
 
   it('pays from agent/<name>', () => {
-    expect(accountOf('bot')).toBe('agent/bot');
+    expect(agentAccount('bot')).toBe('agent/bot');
     expect(agent.account).toBe(`agent/${'a'.repeat(32)}`);
   });
 

@@ -6,10 +6,8 @@
  * names the same transfer and credit-svc moves the credit at most once.
  */
 import type { AgentInfo, AddAgentRequest, BalanceResponse } from '@swarm/contracts';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { AGENT_NAME_TEXT, agentAccount, ErrorCode, isAgentName, SwarmError } from '@swarm/contracts';
 
-export const AGENT_NAME_PATTERN = /^[a-z0-9-]{1,32}$/;
-export const AGENT_ACCOUNT_PREFIX = 'agent/';
 /** A node's agents fit one ListAgents reply (~120 bytes each) and one small file. */
 export const MAX_AGENTS = 1_000;
 /** Shortest token lifetime: anything shorter expires before its first use. */
@@ -38,10 +36,6 @@ export interface AgentRecord {
   readonly defunds: number;
 }
 
-export function accountOf(name: string): string {
-  return `${AGENT_ACCOUNT_PREFIX}${name}`;
-}
-
 export function fundTransferId(agent: Pick<AgentRecord, 'name' | 'createdAtMs'>): string {
   return `fund.${agent.name}.${agent.createdAtMs}`;
 }
@@ -59,8 +53,8 @@ function invalid(message: string): SwarmError {
 }
 
 export function checkAgentName(name: string): void {
-  if (!AGENT_NAME_PATTERN.test(name)) {
-    throw invalid(`agent name must be 1-32 of [a-z0-9-], got ${name.length > 32 ? `${name.length} characters` : `'${name}'`}`);
+  if (!isAgentName(name)) {
+    throw invalid(`agent name must be ${AGENT_NAME_TEXT}, got ${name.length > 32 ? `${name.length} characters` : JSON.stringify(name)}`);
   }
 }
 
@@ -76,7 +70,7 @@ export function checkAddAgent(req: AddAgentRequest, nowMs: number): { expiresAtM
 }
 
 export function newAgentRecord(name: string, budget: bigint, createdAtMs: number, expiresAtMs: number, tokenHash: string): AgentRecord {
-  return { name, account: accountOf(name), budget, createdAtMs, expiresAtMs, revoked: false, tokenHash, funded: false, returned: 0n, defunds: 0 };
+  return { name, account: agentAccount(name), budget, createdAtMs, expiresAtMs, revoked: false, tokenHash, funded: false, returned: 0n, defunds: 0 };
 }
 
 /** Why the agent's token does not work now (a message for the caller), or undefined when it does. */

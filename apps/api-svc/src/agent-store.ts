@@ -10,8 +10,8 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { agentAccount, isAgentName } from '@swarm/contracts';
 import type { AgentRecord } from './agent-rules';
-import { AGENT_NAME_PATTERN, accountOf } from './agent-rules';
 
 export const AGENTS_DIR = 'api';
 export const AGENTS_FILE = 'agents.json';
@@ -153,8 +153,8 @@ function parseAgent(value: unknown): AgentRecord | undefined {
   if (typeof a !== 'object' || a === null) return undefined;
   const ok =
     typeof a.name === 'string' &&
-    AGENT_NAME_PATTERN.test(a.name) &&
-    a.account === accountOf(a.name) &&
+    isAgentName(a.name) &&
+    a.account === agentAccount(a.name) &&
     [a.budget, a.returned].every((n) => typeof n === 'string' && UINT.test(n)) &&
     [a.createdAtMs, a.expiresAtMs, a.defunds].every((n) => Number.isSafeInteger(n) && (n as number) >= 0) &&
     typeof a.revoked === 'boolean' &&

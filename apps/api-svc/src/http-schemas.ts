@@ -6,17 +6,13 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import { IDEMPOTENCY_KEY_PATTERN, SKILL_NAME_PATTERN, TASK_ID_PATTERN, TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 
 /** Ranks and input counts any skill of the catalog needs, with room to grow. */
 export const MAX_RANK = 8;
 export const MAX_INPUTS = 16;
 const MAX_DIM = 2 ** 31 - 1;
 const UINT64_TEXT = '^[0-9]{1,20}$';
-const SKILL_PATTERN = '^[a-z0-9_-]{1,64}$';
-export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
-/** Task ids the router assigns (`task-` + 32 hex) and anything of the same alphabet an agent may hold. */
-export const TASK_ID_PATTERN = '^[A-Za-z0-9._:-]{1,80}$';
 
 const Uint64 = Type.String({ pattern: UINT64_TEXT, description: 'uint64 as a decimal string' });
 const Shape = Type.Array(Type.Integer({ minimum: 1, maximum: MAX_DIM }), { minItems: 1, maxItems: MAX_RANK });
@@ -49,7 +45,7 @@ export const TensorInput = Type.Object(
 
 export const SubmitBody = Type.Object(
   {
-    skill: Type.String({ pattern: SKILL_PATTERN }),
+    skill: Type.String({ pattern: SKILL_NAME_PATTERN }),
     inputs: Type.Array(TensorInput, { minItems: 1, maxItems: MAX_INPUTS }),
     budget: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: UINT64_TEXT })], { description: 'most credits to pay; default the quoted price' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_MAX_TIMEOUT_MS })),
@@ -175,7 +171,7 @@ export type TaskStatus = Static<typeof TaskStatus>;
 
 export const QuoteBody = Type.Object(
   {
-    skill: Type.String({ pattern: SKILL_PATTERN }),
+    skill: Type.String({ pattern: SKILL_NAME_PATTERN }),
     shapes: Type.Array(Type.Object({ name: TensorName, shape: Shape }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_INPUTS }),
   },
   { additionalProperties: false },

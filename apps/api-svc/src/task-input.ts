@@ -12,16 +12,18 @@ import {
   SwarmError,
   TASK_MAX_ELEMENTS,
   TASK_MAX_REDUNDANCY,
+  IDEMPOTENCY_KEY_TEXT,
+  isIdempotencyKey,
+  isSkillName,
+  SKILL_NAME_TEXT,
   TASK_MAX_SHARDS,
   TASK_MAX_TIMEOUT_MS,
   TaskState,
   toTensor,
 } from '@swarm/contracts';
 import type { SubmitBody, TaskResult } from './http-schemas';
-import { IDEMPOTENCY_KEY_PATTERN, MAX_INPUTS, MAX_RANK } from './http-schemas';
+import { MAX_INPUTS, MAX_RANK } from './http-schemas';
 
-const SKILL = /^[a-z0-9_-]{1,64}$/;
-const KEY = new RegExp(IDEMPOTENCY_KEY_PATTERN);
 const MAX_TENSOR_NAME_CHARS = 64;
 const MAX_UINT64 = (1n << 64n) - 1n;
 /** base64 of at most TASK_MAX_ELEMENTS f32 values. */
@@ -76,7 +78,7 @@ export function taskFromJson(body: SubmitBody): TaskInput {
 
 /** A protobuf body: decoded by the caller (MALFORMED_MESSAGE there), checked here like a JSON one. */
 export function taskFromProtobuf(req: SubmitTaskRequest): TaskInput {
-  if (!SKILL.test(req.skill)) throw invalid('skill must be 1-64 characters of [a-z0-9_-]');
+  if (!isSkillName(req.skill)) throw invalid(`skill must be ${SKILL_NAME_TEXT}`);
   if (req.inputs.length < 1 || req.inputs.length > MAX_INPUTS) throw invalid(`a task takes 1 to ${MAX_INPUTS} inputs, got ${req.inputs.length}`);
   let total = 0;
   req.inputs.forEach((t, i) => {
@@ -86,7 +88,7 @@ export function taskFromProtobuf(req: SubmitTaskRequest): TaskInput {
     if (t.data.byteLength !== count * 4) throw invalid(`input '${capName(t.name)}': shape [${t.shape.join(',')}] needs ${count * 4} bytes, got ${t.data.byteLength}`);
   });
   if (req.timeoutMs > TASK_MAX_TIMEOUT_MS) throw invalid(`timeoutMs must be at most ${TASK_MAX_TIMEOUT_MS}`);
-  if (req.idempotencyKey !== '' && !KEY.test(req.idempotencyKey)) throw invalid('idempotencyKey must be 1-64 of [A-Za-z0-9._:-]');
+  if (req.idempotencyKey !== '' && !isIdempotencyKey(req.idempotencyKey)) throw invalid(`idempotencyKey must be ${IDEMPOTENCY_KEY_TEXT}`);
   if (req.redundancy > TASK_MAX_REDUNDANCY) throw invalid(`redundancy must be 1 to ${TASK_MAX_REDUNDANCY} (0: one provider)`);
   if (req.shards > TASK_MAX_SHARDS) throw invalid(`shards must be 1 to ${TASK_MAX_SHARDS} (0: the whole product on one provider)`);
   return { skill: req.skill, inputs: req.inputs, budget: req.budget, timeoutMs: req.timeoutMs, idempotencyKey: req.idempotencyKey, redundancy: req.redundancy, shards: req.shards };

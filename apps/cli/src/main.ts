@@ -7,7 +7,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { cappedErrorMessage, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, shownErrorMessage, toCliError } from './cli-error';
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
-import { MAX_REDUNDANCY, MAX_SHARDS, MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
+import { AGENT_NAME, AGENT_NAME_TEXT, MAX_REDUNDANCY, MAX_SHARDS, MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 // Types only (erased): the modules themselves load on first use below.
 import type * as AgentModule from './commands/agent';
 import type * as BalanceModule from './commands/balance';
@@ -104,11 +104,8 @@ function natsUrl(value: string): string {
   return value;
 }
 
-/** As api-svc names agents (agent-rules.ts): refused here, before anything is sent. */
-const AGENT_NAME = /^[a-z0-9-]{1,32}$/;
-
 function agentName(value: string): string {
-  if (!AGENT_NAME.test(value)) throw new InvalidArgumentError(`expected 1-32 of a-z, 0-9 and -, got ${value.length} characters`);
+  if (!AGENT_NAME.test(value)) throw new InvalidArgumentError(`expected ${AGENT_NAME_TEXT}, got ${value.length} characters`);
   return value;
 }
 
@@ -278,7 +275,7 @@ function build(): Command {
   agent
     .command('add')
     .description("create an agent, fund its account from the node's credit and print its token (shown once)")
-    .argument('<name>', 'agent name: 1-32 of a-z, 0-9 and -', agentName)
+    .argument('<name>', `agent name: ${AGENT_NAME_TEXT}`, agentName)
     .option('--budget <credits>', 'credits to move into its account: the most it can ever spend, required', creditAmount)
     .hook('preAction', required('--budget <credits>'))
     .option('--expires <lifetime>', 'token lifetime, e.g. 30m, 12h, 7d, 2w (default: no expiry)', duration)

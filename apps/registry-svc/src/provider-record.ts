@@ -13,7 +13,7 @@ import { verifyRecord } from '@swarm/records';
 
 /** Enough of a key or an id to recognise it in a refusal. */
 const QUOTED_CHARS = 64;
-/** Node keys hold a '/', which no skill name (libs/records SKILL_NAME) does: the two never collide. */
+/** Node keys hold a '/', which no skill name (@swarm/contracts SKILL_NAME_PATTERN) does: the two never collide. */
 export const NODE_KEY_PREFIX = 'node/';
 
 /** The DHT key under which `nodeId` provides its record. */

@@ -9,7 +9,18 @@
 import { isSwarmError, startBusService } from '@swarm/bus';
 import type { ServiceConfig } from '@swarm/config';
 import type { ListSkillsResponse, Provider } from '@swarm/contracts';
-import { ErrorCode, ExecutorSkills, GatewaySignRecord, RegistryFindProviders, RegistryHealth, RegistryNodeRecord, RegistryPeers, SwarmError } from '@swarm/contracts';
+import {
+  ErrorCode,
+  ExecutorSkills,
+  GatewaySignRecord,
+  isSkillName,
+  RegistryFindProviders,
+  RegistryHealth,
+  RegistryNodeRecord,
+  RegistryPeers,
+  SKILL_NAME_TEXT,
+  SwarmError,
+} from '@swarm/contracts';
 import type { Random, Time } from '@swarm/determinism';
 import { systemRandom, systemTime } from '@swarm/determinism';
 import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
@@ -36,7 +47,6 @@ export const REGISTRY_VERSION = '0.2.0';
 export const EXECUTOR_PROBE_TIMEOUT_MS = 1_000;
 /** The gateway signs with a key it holds in memory: a slow answer means it is in trouble. */
 export const SIGN_RECORD_TIMEOUT_MS = 2_000;
-const SKILL = /^[a-z0-9_-]{1,64}$/;
 /** Peers whose round trip `peers` measures when asked (two rounds of RTT_PROBES_IN_PARALLEL: at most ~1 s). */
 export const MAX_PEERS_MEASURED = 16;
 
@@ -135,7 +145,7 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
   });
 
   svc.serve(RegistryFindProviders, async (req) => {
-    if (!SKILL.test(req.skill)) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'skill must be 1-64 characters of [a-z0-9_-]');
+    if (!isSkillName(req.skill)) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `skill must be ${SKILL_NAME_TEXT}`);
     const [local, remotes] = await Promise.all([
       localProvider(req.skill).then(
         (p) => ({ ok: true, provider: p }) as const,

@@ -9,10 +9,10 @@
  * submits tasks needs it too, for providers run a peer's task only when its record is found there.
  */
 import type { ListSkillsResponse, RecordSkill, SignRecordRequest } from '@swarm/contracts';
-import { SignedNodeRecord } from '@swarm/contracts';
+import { isSkillName, SignedNodeRecord } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
 import type { DhtNode, MakeRecord } from '@swarm/dht';
-import { MAX_SKILLS, SKILL_NAME } from '@swarm/records';
+import { MAX_SKILLS } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 
 /** SkillInfo carries no version yet; every node runs the one version of the catalog. */
@@ -62,7 +62,7 @@ function installedOf(res: ListSkillsResponse): Installed {
   const seen = new Set<string>();
   const skills: RecordSkill[] = [];
   for (const s of res.skills) {
-    if (!SKILL_NAME.test(s.name) || seen.has(s.name) || skills.length >= MAX_SKILLS) continue;
+    if (!isSkillName(s.name) || seen.has(s.name) || skills.length >= MAX_SKILLS) continue;
     seen.add(s.name);
     skills.push({ name: s.name, version: RECORD_SKILL_VERSION, pricePerMwork: s.pricePerMwork });
   }

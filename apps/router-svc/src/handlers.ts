@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Handler, HandlerContext } from '@swarm/bus';
 import { DEADLINE_HEADER, toWire } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
-import { Contribution, ErrorCode, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
+import { Contribution, ErrorCode, IDEMPOTENCY_KEY_TEXT, isIdempotencyKey, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskPorts, TaskRecord, TaskTable } from '@swarm/pipeline';
-import { IDEMPOTENCY_KEY_PATTERN, keyedTaskId, runTask, submitBytes } from '@swarm/pipeline';
+import { keyedTaskId, runTask, submitBytes } from '@swarm/pipeline';
 import type { TraceContext } from '@swarm/telemetry';
 import { capForLog } from '@swarm/telemetry';
 import type { MsgHdrs } from 'nats';
@@ -58,8 +58,8 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, "task ids are assigned by the router; leave 'taskId' empty");
     }
     const key = req.idempotencyKey;
-    if (key && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
-      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be 1-64 of [A-Za-z0-9._:-], got ${key.length} character(s)`);
+    if (key && !isIdempotencyKey(key)) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be ${IDEMPOTENCY_KEY_TEXT}, got ${key.length} character(s)`);
     }
     if (req.timeoutMs > deps.config.maxTimeoutMs) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `timeoutMs must be at most ${deps.config.maxTimeoutMs}`);
@@ -306,8 +306,8 @@ export function statusHandler(
     if ((req.taskId === '') === (req.idempotencyKey === '')) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'give exactly one of taskId or idempotencyKey');
     }
-    if (req.idempotencyKey && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) {
-      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be 1-64 of [A-Za-z0-9._:-], got ${req.idempotencyKey.length} character(s)`);
+    if (req.idempotencyKey && !isIdempotencyKey(req.idempotencyKey)) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `idempotencyKey must be ${IDEMPOTENCY_KEY_TEXT}, got ${req.idempotencyKey.length} character(s)`);
     }
     const taskId = req.taskId || keyedTaskId(keyAccount, req.idempotencyKey);
     const empty: TaskStatusResponse = {

@@ -36,5 +36,4 @@ export {
 } from './node-discovery';
 export type { NodeAnnouncement, NodeTarget } from './node-discovery';
 export { createSwarmMcpServer, swarmMcpServerFactory } from './mcp-server-loader';
-export { IDEMPOTENCY_KEY_PATTERN, TASK_ID_PATTERN } from './mcp-tool-schemas';
 export type { SwarmMcpOptions, SwarmMcpServerFactory } from './mcp-server';

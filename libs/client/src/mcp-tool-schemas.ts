@@ -4,14 +4,12 @@
  * signature gives them (`a:[n,k] b:[k,m]`), so an agent reads how to call a skill from tools/list.
  * The same schemas validate the arguments (mcp-tool-args.ts).
  */
-import { TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import { IDEMPOTENCY_KEY_PATTERN, TASK_ID_PATTERN, TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import type { SkillSpec } from '@swarm/skills';
 import { listSkills } from '@swarm/skills';
 
 /** Ranks and input counts any skill of the catalog needs, with room to grow (as api-svc's schemas). */
 export const MAX_RANK = 8;
-export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
-export const TASK_ID_PATTERN = '^[A-Za-z0-9._:-]{1,80}$';
 
 export type JsonSchema = { readonly [key: string]: unknown };
 

@@ -192,3 +192,19 @@ export {
   CHAIN_PAGE_MAX_BLOCKS,
   chainPageLimit,
 } from './limits';
+export {
+  SKILL_NAME_PATTERN,
+  SKILL_NAME_TEXT,
+  AGENT_NAME_PATTERN,
+  AGENT_NAME_TEXT,
+  AGENT_ACCOUNT_PREFIX,
+  agentAccount,
+  IDEMPOTENCY_KEY_PATTERN,
+  IDEMPOTENCY_KEY_TEXT,
+  TASK_ID_PATTERN,
+  TASK_ID_TEXT,
+  isSkillName,
+  isAgentName,
+  isIdempotencyKey,
+  isTaskId,
+} from './identifiers';

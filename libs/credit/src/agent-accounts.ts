@@ -4,28 +4,21 @@
  * transfer back (DefundAgent) or by paying its own tasks' escrows. An agent account is never a
  * payee: payees are node ids, whose charset has no '/', so no settle can credit an agent.
  */
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { AGENT_ACCOUNT_PREFIX, AGENT_NAME_TEXT, ErrorCode, isAgentName, SwarmError } from '@swarm/contracts';
 
-export const AGENT_ACCOUNT_PREFIX = 'agent/';
-/** 1-32 of [a-z0-9-]: what an operator types, and safe in a log line or a URL path. */
-export const AGENT_NAME_PATTERN = /^[a-z0-9-]{1,32}$/;
 /** A transfer id: 1-64 of [A-Za-z0-9._:-], chosen by the caller (credit.proto). */
 export const TRANSFER_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 /** How much of a bad value an error message repeats. */
 const ECHO_CHARS = 32;
 
-export function agentAccount(name: string): string {
-  return `${AGENT_ACCOUNT_PREFIX}${name}`;
-}
-
 export function isAgentAccount(id: string): boolean {
-  return id.startsWith(AGENT_ACCOUNT_PREFIX) && AGENT_NAME_PATTERN.test(id.slice(AGENT_ACCOUNT_PREFIX.length));
+  return id.startsWith(AGENT_ACCOUNT_PREFIX) && isAgentName(id.slice(AGENT_ACCOUNT_PREFIX.length));
 }
 
 /** INVALID_ARGUMENT unless `id` is `agent/<name>`. */
 export function validateAgentAccount(field: string, id: string): void {
   if (!isAgentAccount(id)) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${field} must be ${AGENT_ACCOUNT_PREFIX}<name>, name 1-32 of [a-z0-9-], got ${echo(id)}`);
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${field} must be ${AGENT_ACCOUNT_PREFIX}<name>, name ${AGENT_NAME_TEXT}, got ${echo(id)}`);
   }
 }
 

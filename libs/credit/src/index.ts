@@ -1,6 +1,6 @@
 export { emptyAccount, MAX_UINT64, paidOut } from './ledger-records';
 export type { Account, Escrow, EscrowState, Transfer } from './ledger-records';
-export { AGENT_ACCOUNT_PREFIX, AGENT_NAME_PATTERN, TRANSFER_ID_PATTERN, agentAccount, isAgentAccount, validateAgentAccount, validateTransferId } from './agent-accounts';
+export { TRANSFER_ID_PATTERN, isAgentAccount, validateAgentAccount, validateTransferId } from './agent-accounts';
 export type { Ledger, Committed } from './ledger';
 export {
   MAX_ID_LENGTH,

@@ -25,8 +25,8 @@
  * caller that died between reserve and close never strands the payer's credit.
  */
 import type { BalanceResponse, LedgerEntry, Payout, RefundRequest, RefundResponse, ReserveRequest, ReserveResponse, SettleRequest, SettleResponse } from '@swarm/contracts';
-import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
-import { AGENT_ACCOUNT_PREFIX, validateAgentAccount } from './agent-accounts';
+import { AGENT_ACCOUNT_PREFIX, EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import { validateAgentAccount } from './agent-accounts';
 import type { Account, Escrow, Transfer } from './ledger-records';
 import type { SideWrite } from './ledger-store';
 import { emptyAccount, MAX_UINT64, paidOut, settledEscrow } from './ledger-records';

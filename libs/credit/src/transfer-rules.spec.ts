@@ -1,5 +1,5 @@
-import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
-import { agentAccount, isAgentAccount } from './agent-accounts';
+import { agentAccount, EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import { isAgentAccount } from './agent-accounts';
 import type { Account, Transfer } from './ledger-records';
 import { emptyAccount, MAX_UINT64 } from './ledger-records';
 import type { Stamp } from './ledger-rules';

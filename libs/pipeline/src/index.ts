@@ -21,7 +21,7 @@ export { shardsOf, splitShardPool, SHARDABLE_SKILL } from './shard-split';
 export type { BlockResult, ShardSplit } from './shard-split';
 export { createAdmission, submitBytes, INITIAL_TASK_MS_ESTIMATE, MIN_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS } from './admission';
 export type { Admission, AdmissionLimits, AdmissionStats, AdmissionTicket } from './admission';
-export { createTaskTable, keyedTaskId, IDEMPOTENCY_KEY_PATTERN, REJECTED_SHARE } from './task-table';
+export { createTaskTable, keyedTaskId, REJECTED_SHARE } from './task-table';
 export { createRateLimiter } from './rate-limit';
 export { payeesOf, payableCandidates, ESCROW_MAX_PAYEES } from './payees';
 export type { RateLimiter } from './rate-limit';

@@ -100,9 +100,6 @@ export interface TaskEnd<R> {
   uncertain?: boolean;
 }
 
-/** 1-64 characters a shell and a log line take as they are. */
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
-
 /**
  * The task (= escrow) id of a keyed submit: a pure function of payer and key, so a retry maps to
  * the same escrow even on a router that restarted and remembers nothing. 128 bits of sha256 keep

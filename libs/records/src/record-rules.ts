@@ -4,6 +4,7 @@
  * undefined. Bounds keep one record small and every number safe to use as a JS number.
  */
 import type { NodeRecord } from '@swarm/contracts';
+import { isSkillName, SKILL_NAME_PATTERN } from '@swarm/contracts';
 import { refuse, type RecordRefusal } from './record-refusal';
 
 /** The largest record these rules allow, signed, is about 4.1 KB (a test builds it); the default leaves room for later fields. */
@@ -13,8 +14,6 @@ export const MAX_CAPACITY = 65_535;
 export const MAX_THREADS = 4_096;
 /** Longest gateway address: a 253-character DNS name, ':' and a 5-digit port. */
 export const MAX_ADDRESS_LENGTH = 259;
-/** Same pattern as libs/skills' skill names. */
-export const SKILL_NAME = /^[a-z0-9_-]{1,64}$/;
 export const SKILL_VERSION = /^[0-9A-Za-z.+-]{1,32}$/;
 export const BACKEND_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 export const NODE_ID = /^[0-9a-f]{64}$/;
@@ -55,7 +54,7 @@ function checkSkills(record: NodeRecord): RecordRefusal | undefined {
   if (record.skills.length > MAX_SKILLS) return refuse('invalid-field', `at most ${MAX_SKILLS} skills, got ${record.skills.length}`);
   const seen = new Set<string>();
   for (const [i, skill] of record.skills.entries()) {
-    if (!SKILL_NAME.test(skill.name)) return refuse('invalid-field', `skills[${i}].name must match ${SKILL_NAME.source}`);
+    if (!isSkillName(skill.name)) return refuse('invalid-field', `skills[${i}].name must match ${SKILL_NAME_PATTERN}`);
     if (seen.has(skill.name)) return refuse('invalid-field', `skills[${i}] repeats skill '${skill.name}'`);
     seen.add(skill.name);
     if (!SKILL_VERSION.test(skill.version)) return refuse('invalid-field', `skills[${i}].version must match ${SKILL_VERSION.source}`);

@@ -42,10 +42,15 @@ export function getSkill(name: string): SkillSpec<SkillName> {
     const likely = likelySkill(name);
     throw new SwarmError(
       ErrorCode.ERROR_CODE_UNKNOWN_SKILL,
-      `unknown skill '${name.slice(0, SHOWN_NAME_CHARS)}'${likely ? ` (did you mean ${likely}?)` : ''}; known skills: ${SKILL_NAMES.join(', ')}`,
+      `unknown skill ${shownName(name)}${likely ? ` (did you mean ${likely}?)` : ''}; known skills: ${SKILL_NAMES.join(', ')}`,
     );
   }
   return skill;
+}
+
+/** `'name'`, or its first SHOWN_NAME_CHARS characters, an ellipsis and its length. */
+function shownName(name: string): string {
+  return name.length > SHOWN_NAME_CHARS ? `'${name.slice(0, SHOWN_NAME_CHARS)}…' (${name.length} characters)` : `'${name}'`;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { credits, ms, printGrid, printJson, printTable, protoJson, withProgress } from '../output';
 import { demoSizeLimit } from '../demo-sizes';
-import { KEY_PATTERN } from './task';
+import { checkKeyOption } from './task';
 
 export interface SubmitOptions extends NodeTarget {
   skill: string;
@@ -95,7 +95,7 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
     throw new CliError('SWARM_BAD_ARGS', '--shards and --redundancy do not go together: a task is either split or replicated');
   if ((opts.shards ?? 1) > 1 && opts.skill !== 'matmul') throw new CliError('SWARM_BAD_ARGS', `--shards splits matmul only (a's rows), not ${opts.skill.slice(0, 64)}`);
   const budgetArg = opts.budget !== undefined ? parseBudget(opts.budget) : undefined;
-  if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
+  checkKeyOption(opts.key);
   // Every submit carries a key (a random one unless given), so a lost reply can be retried safely.
   const idempotencyKey = opts.key ?? `cli-${randomUUID()}`;
   // The same --key again must name the same task: generated inputs come from the key (a made-up one

@@ -1,5 +1,4 @@
-import { errorCodeName, TaskState, TaskStatusResponse } from '@swarm/contracts';
-import { IDEMPOTENCY_KEY_PATTERN, TASK_ID_PATTERN } from '@swarm/client';
+import { errorCodeName, IDEMPOTENCY_KEY_TEXT, isIdempotencyKey, isTaskId, TASK_ID_TEXT, TaskState, TaskStatusResponse } from '@swarm/contracts';
 import { agentClientFor } from '../agent-mode';
 import { statusReply } from '../agent-replies';
 import { CliError } from '../cli-error';
@@ -13,9 +12,6 @@ export interface TaskOptions extends NodeTarget {
   json?: boolean;
 }
 
-/** Same shape as the router's check, so a bad key is bad usage before anything is sent. */
-export const KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_PATTERN);
-
 const STATE_WORDS: Readonly<Record<number, string>> = {
   [TaskState.TASK_STATE_RUNNING]: 'running',
   [TaskState.TASK_STATE_PAID]: 'paid',
@@ -24,8 +20,10 @@ const STATE_WORDS: Readonly<Record<number, string>> = {
   [TaskState.TASK_STATE_UNKNOWN]: 'unknown',
 };
 
-/** As the agent API and MCP take them (a router's are task-<uuid>). */
-const TASK_ID = new RegExp(TASK_ID_PATTERN);
+/** `--key`, checked as the router checks it, so a bad key is bad usage before anything is sent. */
+export function checkKeyOption(key: string | undefined): void {
+  if (key !== undefined && !isIdempotencyKey(key)) throw new CliError('SWARM_BAD_ARGS', `--key must be ${IDEMPOTENCY_KEY_TEXT}`);
+}
 
 /**
  * `swarm task <id>` / `swarm task --key K`: what happened to a task — the answer a client that lost
@@ -35,9 +33,9 @@ const TASK_ID = new RegExp(TASK_ID_PATTERN);
  */
 export async function taskCommand(id: string | undefined, opts: TaskOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if ((id === undefined) === (opts.key === undefined)) throw new CliError('SWARM_BAD_ARGS', 'give exactly one of a task id or --key K');
-  if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) throw new CliError('SWARM_BAD_ARGS', '--key must be 1-64 of [A-Za-z0-9._:-]');
+  checkKeyOption(opts.key);
   // As the agent API takes them (a router's are task-<uuid>): anything else is no task id, and not sent.
-  if (id !== undefined && !TASK_ID.test(id)) throw new CliError('SWARM_BAD_ARGS', `a task id is 1-80 of [A-Za-z0-9._:-] (swarm submit prints it), got ${id.length} characters`);
+  if (id !== undefined && !isTaskId(id)) throw new CliError('SWARM_BAD_ARGS', `a task id is ${TASK_ID_TEXT} (swarm submit prints it), got ${id.length} characters`);
   const s = await taskStatus(id, opts, env);
   if (s.state === TaskState.TASK_STATE_UNKNOWN || s.state === TaskState.TASK_STATE_UNSPECIFIED) {
     throw new CliError('SWARM_TASK_UNKNOWN', `neither the router nor the ledger knows task ${id ?? `with key ${opts.key}`} (never submitted here, or not on this node)`);

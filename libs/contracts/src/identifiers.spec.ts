@@ -1,0 +1,25 @@
+import { agentAccount, isAgentName, isIdempotencyKey, isSkillName, isTaskId } from './identifiers';
+
+describe('identifiers - one rule per name or id', () => {
+  it('takes 1-64 shell-safe characters as an idempotency key', () => {
+    expect(isIdempotencyKey('cli-1a2b:3.x_y')).toBe(true);
+    for (const bad of ['', 'a'.repeat(65), 'a b', 'a/b', 'é', 'a\n']) expect(isIdempotencyKey(bad)).toBe(false);
+  });
+
+  it('takes task ids of the same alphabet, up to 80 characters', () => {
+    expect(isTaskId(`task-${'0'.repeat(32)}`)).toBe(true);
+    expect(isTaskId('a'.repeat(80))).toBe(true);
+    for (const bad of ['', 'a'.repeat(81), '../etc', 'a b']) expect(isTaskId(bad)).toBe(false);
+  });
+
+  it('takes skill names of 1-64 of [a-z0-9_-]', () => {
+    expect(isSkillName('matmul')).toBe(true);
+    for (const bad of ['', 'MatMul', 'a'.repeat(65), 'mat mul', 'a/b']) expect(isSkillName(bad)).toBe(false);
+  });
+
+  it('takes agent names of 1-32 of [a-z0-9-], whose account is agent/<name>', () => {
+    expect(isAgentName('bot-1')).toBe(true);
+    for (const bad of ['', 'a'.repeat(33), 'Bot', 'a_b', 'a/b', 'a ']) expect(isAgentName(bad)).toBe(false);
+    expect(agentAccount('bot-1')).toBe('agent/bot-1');
+  });
+});
