@@ -49,21 +49,47 @@ export function checkElementLimit(skill: string, what: string, count: number, li
   }
 }
 
-/** Runs last, after the cheap shape checks: it reads every value. */
-export function checkFinite(skill: string, inputs: readonly DenseTensor[]): void {
-  for (const t of inputs) {
-    const i = firstNonFinite(t.data);
-    if (i >= 0) throw invalid(`${skill} input '${t.name}' holds a non-finite value (${t.data[i]}) at index ${i}`);
+/**
+ * Half the largest f32. A skill refuses inputs whose result could be larger (by a bound from the
+ * largest input values): its kernel would answer ±Infinity, which no verifier can tell from a wrong
+ * result, so the task would fail verification (unpaid) and blame an honest provider. The half
+ * leaves room for the kernel's own rounding.
+ */
+export const F32_SAFE_MAX = 1.7e38;
+
+/**
+ * Runs last, after the cheap shape checks: it reads every value. Each input's largest magnitude,
+ * for the skill's overflow bound (checkMagnitude).
+ */
+export function checkFinite(skill: string, inputs: readonly DenseTensor[]): number[] {
+  return inputs.map((t) => {
+    const max = maxAbsOrNonFinite(t.data);
+    if (max < 0) {
+      const i = -1 - max;
+      throw invalid(`${skill} input '${t.name}' holds a non-finite value (${t.data[i]}) at index ${i}`);
+    }
+    return max;
+  });
+}
+
+/** Refuses inputs whose result could overflow f32: `bound` (of |result|) is above F32_SAFE_MAX. */
+export function checkMagnitude(skill: string, what: string, bound: number): void {
+  if (!(bound <= F32_SAFE_MAX)) {
+    throw invalid(`${skill} inputs this large could overflow f32: ${what} is ${bound.toPrecision(3)}, above ${F32_SAFE_MAX.toPrecision(2)}; scale them down`);
   }
 }
 
-function firstNonFinite(data: Float32Array): number {
+/** max |v|, or -1 - i for the first non-finite value at index i. */
+function maxAbsOrNonFinite(data: Float32Array): number {
+  let max = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     // v - v is NaN exactly for NaN and ±Infinity, and cheaper than Number.isFinite in this loop.
-    if (v - v !== 0) return i;
+    if (v - v !== 0) return -1 - i;
+    const a = v < 0 ? -v : v;
+    if (a > max) max = a;
   }
-  return -1;
+  return max;
 }
 
 /** Checks the claimed outputs against the expected names and shapes; a failed verdict says why. */

@@ -3,7 +3,7 @@ import type { DenseTensor } from '@swarm/contracts';
 import { columnNorms, compareDots, rowNorms, sameShapes } from './agreement';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
-import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
+import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, invalid } from './input-checks';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec } from './skill-spec';
 
@@ -124,9 +124,11 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     if (a.shape[1] !== b.shape[0]) {
       throw invalid(`matmul needs ${INPUT_SIGNATURE} with the same k, got a:[${a.shape.join(',')}] b:[${b.shape.join(',')}]`);
     }
-    const { n, m } = matmulDims(inputs);
+    const { n, k, m } = matmulDims(inputs);
     checkElementLimit(NAME, 'output c', n * m, limits);
-    checkFinite(NAME, inputs);
+    const [maxA, maxB] = checkFinite(NAME, inputs);
+    // Every partial sum of c's elements, in any order, is at most k·max|a|·max|b|.
+    checkMagnitude(NAME, 'k·max|a|·max|b|', k * maxA * maxB);
   },
 
   outputShapes,

@@ -64,6 +64,25 @@ describe('mlp - validate', () => {
     ['w2 with the wrong rows', replace(3, t('w2', [3, 5])), INVALID, /w2:\[3,out\] and w1:\[in,4\] disagree on hidden/],
     ['b2 of the wrong length', replace(4, t('b2', [4])), INVALID, /b2:\[4\] and w2:\[hidden,5\] disagree on out/],
     ['an infinite weight', replace(1, t('w1', [3, 4], [0, 0, 0, 0, 0, Infinity, 0, 0, 0, 0, 0, 0])), INVALID, /'w1' holds a non-finite value \(Infinity\) at index 5/],
+    [
+      'a first layer past f32',
+      replace(0, t('x', [2, 3], [1e38, 0, 0, 0, 0, 0])).map((x, j) => (j === 1 ? t('w1', [3, 4], Array(12).fill(2)) : x)),
+      INVALID,
+      /could overflow f32: in·max\|x\|·max\|w1\| \+ max\|b1\| \(the bound of u\)/,
+    ],
+    [
+      'a second layer past f32',
+      replace(
+        3,
+        t(
+          'w2',
+          [4, 5],
+          Array.from({ length: 20 }, () => 1e38),
+        ),
+      ),
+      INVALID,
+      /the bound of z/,
+    ],
     ['too many inputs elements', net(200, 60, 1, 1), ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, /inputs hold 12063 elements/],
     ['too large a hidden layer', net(200, 1, 60, 1), ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, /outputs \(y, u, z together\) hold 12400 elements/],
   ];

@@ -11,7 +11,7 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { checkProduct, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
-import { checkElementLimit, checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
+import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, invalid } from './input-checks';
 import { mlpAgreement } from './mlp-agreement';
 import type { SkillKernel } from './skill-kernel';
 import { logSumExp, softmaxRow, softmaxTolerance } from './softmax-error';
@@ -235,7 +235,11 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     const d = mlpDims(inputs);
     // The activations travel back with y in one reply, so the limit holds for all three together.
     checkElementLimit(NAME, 'outputs (y, u, z together)', d.batch * (d.hidden + 2 * d.outputs), limits);
-    checkFinite(NAME, inputs);
+    const [maxX, maxW1, maxB1, maxW2, maxB2] = checkFinite(NAME, inputs);
+    // |u| ≤ in·max|x|·max|w1| + max|b1| bounds relu(u) too, and |z| ≤ hidden·that·max|w2| + max|b2|.
+    const maxU = d.inputs * maxX * maxW1 + maxB1;
+    checkMagnitude(NAME, 'in·max|x|·max|w1| + max|b1| (the bound of u)', maxU);
+    checkMagnitude(NAME, 'hidden·max|u|·max|w2| + max|b2| (the bound of z)', d.hidden * maxU * maxW2 + maxB2);
   },
 
   outputShapes,

@@ -19,6 +19,12 @@ describe('vecadd - validate', () => {
     ['different lengths', [t('a', [3]), t('b', [4])], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /one length, got a:\[3\] b:\[4\]/],
     ['data longer than shape', [t('a', [2], [1, 2, 3]), t('b', [2])], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /3 values but shape \[2\] needs 2/],
     ['NaN', [t('a', [2]), t('b', [2], [0, NaN])], ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /non-finite/],
+    [
+      'values whose sum overflows f32',
+      [t('a', [2], [3e38, 0]), t('b', [2], [0, 3e38])],
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      /could overflow f32: max\|a\| \+ max\|b\| is 6\.00e\+38/,
+    ],
     ['over the limit', [t('a', [60]), t('b', [60])], ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, /120 elements/],
   ];
 

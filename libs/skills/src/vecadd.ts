@@ -8,7 +8,7 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
 import type { InputDecl } from './input-checks';
-import { checkFinite, checkInputs, checkOutputShapes, invalid } from './input-checks';
+import { checkFinite, checkInputs, checkMagnitude, checkOutputShapes, invalid } from './input-checks';
 import { sameShapes } from './agreement';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec } from './skill-spec';
@@ -84,7 +84,8 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
     checkInputs(NAME, INPUT_SIGNATURE, INPUTS, inputs, limits);
     const [a, b] = inputs;
     if (a.shape[0] !== b.shape[0]) throw invalid(`vecadd needs ${INPUT_SIGNATURE} of one length, got a:[${a.shape[0]}] b:[${b.shape[0]}]`);
-    checkFinite(NAME, inputs);
+    const [maxA, maxB] = checkFinite(NAME, inputs);
+    checkMagnitude(NAME, 'max|a| + max|b|', maxA + maxB);
   },
 
   outputShapes,
