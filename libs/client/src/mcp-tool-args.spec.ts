@@ -50,6 +50,7 @@ describe('MCP tools - arguments', () => {
       ['submit_task', { skill: 'matmul', inputs: {}, redundancy: 1.5 }, /^submit_task: arguments\.redundancy must be integer$/],
       ['submit_task', { skill: 'matmul', inputs: {}, shards: 17 }, /^submit_task: arguments\.shards must be <= 16$/],
       ['get_task', { taskId: 'x'.repeat(500) }, /^get_task: arguments\.taskId must match pattern/],
+      ['get_task', { taskId: '..' }, /^get_task: arguments\.taskId must match pattern/],
       ['get_balance', { please: true }, /must NOT have additional properties/],
     ];
     for (const [tool, args, message] of cases) {

@@ -9,7 +9,8 @@ describe('identifiers - one rule per name or id', () => {
   it('takes task ids of the same alphabet, up to 80 characters', () => {
     expect(isTaskId(`task-${'0'.repeat(32)}`)).toBe(true);
     expect(isTaskId('a'.repeat(80))).toBe(true);
-    for (const bad of ['', 'a'.repeat(81), '../etc', 'a b']) expect(isTaskId(bad)).toBe(false);
+    for (const bad of ['', 'a'.repeat(81), '../etc', 'a b', '.', '..']) expect(isTaskId(bad)).toBe(false);
+    expect(isTaskId('...')).toBe(true);
   });
 
   it('takes skill names of 1-64 of [a-z0-9_-]', () => {

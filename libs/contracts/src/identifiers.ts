@@ -15,9 +15,12 @@ export const AGENT_ACCOUNT_PREFIX = 'agent/';
 /** A submitter's idempotency key (SubmitTaskRequest.idempotency_key). */
 export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
 export const IDEMPOTENCY_KEY_TEXT = '1-64 of [A-Za-z0-9._:-]';
-/** A task id as a client may hold one: the router's (`task-` + 32 hex) and anything of the same alphabet. */
-export const TASK_ID_PATTERN = '^[A-Za-z0-9._:-]{1,80}$';
-export const TASK_ID_TEXT = '1-80 of [A-Za-z0-9._:-]';
+/**
+ * A task id as a client may hold one: the router's (`task-` + 32 hex) and anything of the same
+ * alphabet but `.` and `..`, which a URL path would resolve away (`/v1/tasks/..`).
+ */
+export const TASK_ID_PATTERN = '^(?!\\.\\.?$)[A-Za-z0-9._:-]{1,80}$';
+export const TASK_ID_TEXT = "1-80 of [A-Za-z0-9._:-], not '.' or '..'";
 
 const SKILL_NAME = new RegExp(SKILL_NAME_PATTERN);
 const AGENT_NAME = new RegExp(AGENT_NAME_PATTERN);
