@@ -4,6 +4,11 @@
  * (keyedTaskId(account, key), as the router derives it): an async submit answers that id at once,
  * a retry with the same key joins the same task, and status and events work for sync tasks too.
  *
+ * A retry joins only the same task: the key again with another skill, budget, replicas, shards or
+ * inputs is refused as the router refuses it (submitFingerprint). What is held is bounded per agent
+ * as well as in all, and what goes first when it is full is the held tasks of the agent holding the
+ * most (refusals first), so no agent can push another's results out by flooding submits.
+ *
  * A task runs to its end whatever its HTTP client does: a client that disconnects mid-task leaves
  * the bus request running, so the router still pays or refunds, and the outcome waits here
  * (bounded in count, age and bytes) for a later GET. What the agent spent and how many tasks it
@@ -11,10 +16,10 @@
  * of (it was killed meanwhile) still counts.
  */
 import type { BusClient } from '@swarm/bus';
-import type { SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
+import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, RouterSubmitAgent, RouterTaskAgent, SwarmError, TASK_DEFAULT_TIMEOUT_MS } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
-import { keyedTaskId } from '@swarm/pipeline';
+import { keyedTaskId, keyReusedError, submitFingerprint } from '@swarm/pipeline';
 import type { Logger } from '@swarm/telemetry';
 import type { AgentRecord } from './agent-rules';
 import type { TaskInput } from './task-input';
@@ -28,6 +33,8 @@ export const TASK_STATUS_TIMEOUT_MS = 10_000;
 export interface AgentTaskLimits {
   /** Tasks held (running or finished) across agents. */
   readonly maxHeld: number;
+  /** Tasks one agent's submits may hold (running or finished); past it its oldest finished go. */
+  readonly maxHeldPerAgent: number;
   /** Tasks one agent may have running at once through this API. */
   readonly maxRunningPerAgent: number;
   /** How long a finished task's result waits for a GET. */
@@ -36,7 +43,13 @@ export interface AgentTaskLimits {
   readonly maxResultBytes: number;
 }
 
-export const DEFAULT_TASK_LIMITS: AgentTaskLimits = Object.freeze({ maxHeld: 2_000, maxRunningPerAgent: 64, retentionMs: 10 * 60_000, maxResultBytes: 256 * 1024 * 1024 });
+export const DEFAULT_TASK_LIMITS: AgentTaskLimits = Object.freeze({
+  maxHeld: 2_000,
+  maxHeldPerAgent: 500,
+  maxRunningPerAgent: 64,
+  retentionMs: 10 * 60_000,
+  maxResultBytes: 256 * 1024 * 1024,
+});
 
 export type JobState = 'running' | 'done' | 'failed';
 
@@ -59,6 +72,8 @@ interface Job extends TaskJob {
   error: SwarmError | undefined;
   endedAt: number;
   bytes: number;
+  /** submitFingerprint of what it asked: a retry with the same key must ask the same. */
+  readonly fingerprint: string;
 }
 
 export interface AgentTasksDeps {
@@ -71,7 +86,11 @@ export interface AgentTasksDeps {
 }
 
 export interface AgentTasks {
-  /** Starts the task, or joins the one with the same key; `budget` is final (the price when the agent gave none). */
+  /**
+   * Starts the task, or joins the one with the same key (`joined`: its answer is a replay); `budget`
+   * is final (the price when the agent gave none). INVALID_ARGUMENT for a key this agent used for
+   * another task.
+   */
   submit(agent: AgentRecord, input: TaskInput, budget: bigint): { job: TaskJob; joined: boolean };
   /** The task as held here, if it is this agent's. */
   get(agent: AgentRecord, taskId: string): TaskJob | undefined;
@@ -96,11 +115,12 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
     for (const [id, j] of jobs) {
       if (j.state !== 'running' && now - j.endedAt > limits.retentionMs) forget(id, j);
     }
-    for (const [id, j] of jobs) {
-      if (jobs.size <= limits.maxHeld) break;
-      if (j.state !== 'running') forget(id, j);
-    }
-    for (const j of jobs.values()) {
+    // Only finished tasks can go (running ones are bounded by maxRunningPerAgent, and a retry must find them).
+    const finished = finishedByAgent();
+    for (const [agent, count] of finished) for (let over = count - limits.maxHeldPerAgent; over > 0; over -= 1) forgetOldestOf(agent, finished);
+    while (jobs.size > limits.maxHeld && finished.size > 0) forgetOldestOf(mostFinished(finished), finished);
+    if (heldBytes <= limits.maxResultBytes) return;
+    for (const j of byHeavyHoldersFirst()) {
       if (heldBytes <= limits.maxResultBytes) break;
       if (j.result && j.bytes > 0) {
         heldBytes -= j.bytes;
@@ -111,13 +131,50 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
     }
   }
 
+  function finishedByAgent(): Map<string, number> {
+    const finished = new Map<string, number>();
+    for (const j of jobs.values()) if (j.state !== 'running') finished.set(j.agent, (finished.get(j.agent) ?? 0) + 1);
+    return finished;
+  }
+
+  function mostFinished(finished: ReadonlyMap<string, number>): string {
+    let most = '';
+    let count = 0;
+    for (const [agent, n] of finished) if (n > count) [most, count] = [agent, n];
+    return most;
+  }
+
+  /** Forgets one of the agent's finished tasks (it has one): its oldest refusal, else its oldest result. */
+  function forgetOldestOf(agent: string, finished: Map<string, number>): void {
+    let victim: [string, Job] | undefined;
+    for (const entry of jobs) {
+      const j = entry[1];
+      if (j.agent !== agent || j.state === 'running') continue;
+      victim ??= entry;
+      if (j.state === 'failed') {
+        victim = entry;
+        break;
+      }
+    }
+    if (victim) forget(victim[0], victim[1]);
+    const left = (finished.get(agent) ?? 1) - 1;
+    if (left > 0) finished.set(agent, left);
+    else finished.delete(agent);
+  }
+
+  /** Held tasks, those of the agents holding the most result bytes first, each agent's oldest first. */
+  function byHeavyHoldersFirst(): Job[] {
+    const bytes = new Map<string, number>();
+    for (const j of jobs.values()) bytes.set(j.agent, (bytes.get(j.agent) ?? 0) + j.bytes);
+    return [...jobs.values()].sort((a, b) => (bytes.get(b.agent) ?? 0) - (bytes.get(a.agent) ?? 0));
+  }
+
   function forget(id: string, j: Job): void {
     heldBytes -= j.bytes;
     jobs.delete(id);
   }
 
-  async function run(job: Job, input: TaskInput, budget: bigint): Promise<void> {
-    const req = agentSubmitRequest(input, job.account, job.idempotencyKey, budget);
+  async function run(job: Job, req: SubmitTaskRequest): Promise<void> {
     try {
       const res = await deps.bus.request(RouterSubmitAgent, req, { timeoutMs: (req.timeoutMs || TASK_DEFAULT_TIMEOUT_MS) + SUBMIT_REPLY_SLACK_MS });
       job.result = res;
@@ -138,10 +195,15 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       sweep();
       const idempotencyKey = input.idempotencyKey || deps.newKey();
       const taskId = keyedTaskId(agent.account, idempotencyKey);
+      const req = agentSubmitRequest(input, agent.account, idempotencyKey, budget);
+      const fingerprint = submitFingerprint(req);
       const known = jobs.get(taskId);
-      // Running or done: the same task (its held result answers). Failed: sent again, and the
-      // router answers a task it already ran by its record, never running it twice.
-      if (known && known.state !== 'failed') return { job: known, joined: true };
+      // Running or done: the same task (its held result answers), if it asks the same. Failed: sent
+      // again, and the router answers a task it already ran by its record, never running it twice.
+      if (known && known.state !== 'failed') {
+        if (known.fingerprint !== fingerprint) throw keyReusedError(taskId);
+        return { job: known, joined: true };
+      }
       if (running().filter((j) => j.agent === agent.name).length >= limits.maxRunningPerAgent) {
         throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `this agent already has ${limits.maxRunningPerAgent} tasks running; wait for one to end`, true, {
           retryAfterMs: 1_000,
@@ -159,10 +221,11 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
         ended: Promise.resolve(),
         endedAt: 0,
         bytes: 0,
+        fingerprint,
       };
       jobs.set(taskId, job);
       // run() answers every outcome itself and never rejects.
-      job.ended = run(job, input, budget);
+      job.ended = run(job, req);
       return { job, joined: false };
     },
     get(agent, taskId) {

@@ -1,4 +1,4 @@
-import { bearerToken, hashToken, isTokenShaped, newToken, TOKEN_PREFIX } from './agent-token';
+import { authorizationHeaders, bearerToken, hashToken, isTokenShaped, newToken, TOKEN_PREFIX } from './agent-token';
 
 const bytes = (fill: number) => (n: number) => new Uint8Array(n).fill(fill);
 
@@ -20,6 +20,12 @@ describe('agent tokens', () => {
     expect(hashToken(token)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashToken(token)).toBe(hashToken(token));
     expect(hashToken(token)).not.toContain(token.slice(4, 20));
+  });
+
+  it('are read from every Authorization header a request has, not only the first', () => {
+    expect(authorizationHeaders(['Host', 'x', 'authorization', 'Bearer a'])).toBe('Bearer a');
+    expect(authorizationHeaders(['Authorization', 'Bearer a', 'accept', '*/*', 'AUTHORIZATION', 'Bearer b'])).toEqual(['Bearer a', 'Bearer b']);
+    expect(authorizationHeaders(['accept', '*/*'])).toBeUndefined();
   });
 
   it('come from `Authorization: Bearer swt_…` only', () => {

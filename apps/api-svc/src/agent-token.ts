@@ -28,6 +28,16 @@ export function isTokenShaped(token: string): boolean {
 }
 
 /**
+ * Every Authorization header of a request, from node's raw headers: `headers.authorization` keeps
+ * only the first of several, so a request with two would pass as the first one's agent.
+ */
+export function authorizationHeaders(rawHeaders: readonly string[]): string | string[] | undefined {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]);
+  return values.length > 1 ? values : values[0];
+}
+
+/**
  * The token of `Authorization: Bearer swt_…`, or why there is none (a message safe to send back:
  * it never quotes the header).
  */

@@ -1,5 +1,5 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { clientErrorOf, httpErrorOf, HttpOnlyError, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS } from './http-errors';
+import { clientErrorOf, httpErrorOf, HttpOnlyError, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS, shownTaskError } from './http-errors';
 
 const LIMITS = { jsonBodyBytes: 1024, protobufBodyBytes: 2048 };
 
@@ -22,6 +22,16 @@ describe('http errors - one shape, the bus codes', () => {
   it('caps messages', () => {
     const e = httpErrorOf(new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'x'.repeat(10_000)), LIMITS);
     expect(e.body.error.message.length).toBe(MAX_ERROR_MESSAGE_CHARS);
+  });
+
+  it("shows a task's error capped, and an internal one's detail nowhere", () => {
+    expect(shownTaskError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'x'.repeat(10_000), false).message).toHaveLength(MAX_ERROR_MESSAGE_CHARS);
+    expect(shownTaskError(ErrorCode.ERROR_CODE_INTERNAL, 'ENOENT /home/op/.swarm/secret', false)).toEqual({ code: 'SWARM_INTERNAL', message: INTERNAL_MESSAGE, retryable: false });
+  });
+
+  it('takes a client that went away mid-body for a bad request, not an internal error', () => {
+    const aborted = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    expect(httpErrorOf(aborted, LIMITS)).toMatchObject({ status: 400, internal: false, body: { error: { code: 'SWARM_MALFORMED_MESSAGE' } } });
   });
 
   it("maps fastify's refusals", () => {

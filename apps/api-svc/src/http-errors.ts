@@ -67,6 +67,9 @@ function fromFastify(err: FastifyLikeError, limits: { jsonBodyBytes: number; pro
       return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'the URL path is not valid percent-encoding');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `a path parameter is too long: at most ${MAX_PATH_PARAM_CHARS} characters`);
+    // The client went away mid-body (node's 'aborted'): nothing to answer, nothing to log as ours.
+    case 'ECONNRESET':
+      return new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'the request was cut off before its body arrived');
     default:
       break;
   }
@@ -77,6 +80,11 @@ function fromFastify(err: FastifyLikeError, limits: { jsonBodyBytes: number; pro
     return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `bad request (${err.code})`);
   }
   return undefined;
+}
+
+/** A task's error as a status shows it: the code's name, the message capped, an internal one's detail left to the log. */
+export function shownTaskError(code: ErrorCode, message: string, retryable: boolean): { code: string; message: string; retryable: boolean } {
+  return { code: errorCodeName(code), message: code === ErrorCode.ERROR_CODE_INTERNAL ? INTERNAL_MESSAGE : cap(message), retryable };
 }
 
 export function httpErrorOf(err: unknown, limits: { jsonBodyBytes: number; protobufBodyBytes: number }): HttpErrorReply {

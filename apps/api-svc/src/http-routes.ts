@@ -85,14 +85,15 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       const input = Buffer.isBuffer(body) ? decodeProtobuf(body) : taskFromJson(body as SubmitBody);
       // No budget: the quoted price (times the replicas of a redundant task), exactly what the router will ask.
       const budget = input.budget > 0n ? input.budget : priceTask(input.skill, decodeTensors(input.inputs)).price * BigInt(Math.max(1, input.redundancy));
-      const { job } = tasks.submit(agent, input, budget);
+      const { job, joined } = tasks.submit(agent, input, budget);
       if (request.query.async === 'true') {
         const path = `/v1/tasks/${job.taskId}`;
         return reply.code(202).send({ taskId: job.taskId, idempotencyKey: job.idempotencyKey, status: path, events: `${path}/events` });
       }
       await job.ended;
       if (job.state === 'failed' && job.error) throw job.error;
-      const res = job.result as SubmitTaskResponse;
+      // A retry that joined the task gets its answer marked, as the router marks a recorded one.
+      const res = joined ? { ...(job.result as SubmitTaskResponse), replayed: true } : (job.result as SubmitTaskResponse);
       if ((request.headers.accept ?? '').includes(PROTOBUF_MEDIA_TYPE)) {
         return reply.type(PROTOBUF_MEDIA_TYPE).send(Buffer.from(SubmitTaskResponse.encode(res).finish()));
       }
@@ -136,21 +137,23 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
     async (request, reply) => {
       const agent = agentOf(request);
       const id = request.params.id;
-      if ((streamsOf.get(agent.name) ?? 0) >= MAX_STREAMS_PER_AGENT) {
+      const open = streamsOf.get(agent.name) ?? 0;
+      if (open >= MAX_STREAMS_PER_AGENT) {
         throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `at most ${MAX_STREAMS_PER_AGENT} event streams per agent at once`, true, { retryAfterMs: 1_000 });
       }
-      const job = tasks.get(agent, id);
-      let source: Parameters<EventStreams['stream']>[2];
-      if (job) source = { kind: 'job', job };
-      else {
-        const poll = async () => routerStatus(await tasks.status(agent, id), undefined);
-        const first = await tasks.status(agent, id);
-        if (first.state === TaskState.TASK_STATE_UNKNOWN || first.state === TaskState.TASK_STATE_UNSPECIFIED) throw unknownTask(id);
-        source = { kind: 'router', first: routerStatus(first, undefined), poll };
-      }
-      streamsOf.set(agent.name, (streamsOf.get(agent.name) ?? 0) + 1);
-      reply.hijack();
+      // Counted before the router is asked: requests waiting on it hold their slots too.
+      streamsOf.set(agent.name, open + 1);
       try {
+        const job = tasks.get(agent, id);
+        let source: Parameters<EventStreams['stream']>[2];
+        if (job) source = { kind: 'job', job };
+        else {
+          const poll = async () => routerStatus(await tasks.status(agent, id), undefined);
+          const first = await tasks.status(agent, id);
+          if (first.state === TaskState.TASK_STATE_UNKNOWN || first.state === TaskState.TASK_STATE_UNSPECIFIED) throw unknownTask(id);
+          source = { kind: 'router', first: routerStatus(first, undefined), poll };
+        }
+        reply.hijack();
         await streams.stream(reply.raw, id, source);
       } finally {
         const left = (streamsOf.get(agent.name) ?? 1) - 1;

@@ -29,7 +29,7 @@ import Fastify from 'fastify';
 import type { AgentRecord } from './agent-rules';
 import { tokenProblem } from './agent-rules';
 import type { AgentStore } from './agent-store';
-import { bearerToken, hashToken } from './agent-token';
+import { authorizationHeaders, bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
 
 import type { HttpErrorReply } from './http-errors';
@@ -39,6 +39,8 @@ import type { RateLimiter } from './token-bucket';
 
 /** The whole request (headers and body) must arrive within this; a slow sender is cut off. */
 export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
+/** How often node looks for requests past that limit: a slow sender is cut within this of it. */
+const RECEIVE_TIMEOUT_CHECK_MS = 1_000;
 export const API_VERSION = '0.1.0';
 export const PROTOBUF_MEDIA_TYPE = 'application/x-protobuf';
 const JSON_UTF8 = 'application/json; charset=utf-8';
@@ -82,6 +84,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     logger: false,
     bodyLimit: config.jsonBodyBytes,
     requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+    // Node checks its timeouts every connectionsCheckingInterval (30 s by default), so a slow sender
+    // would get up to twice the limit; headersTimeout is node's own, 60 s unless set.
+    http: { connectionsCheckingInterval: RECEIVE_TIMEOUT_CHECK_MS, headersTimeout: REQUEST_RECEIVE_TIMEOUT_MS, requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS },
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     // The router's refusals (bad percent-encoding, a parameter too long) and malformed HTTP get the
@@ -110,7 +115,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   app.addHook('onRequest', async (request) => {
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
-    const bearer = bearerToken(request.headers.authorization);
+    const bearer = bearerToken(authorizationHeaders(request.raw.rawHeaders));
     if ('problem' in bearer) throw unauthenticated(bearer.problem);
     const agent = store.byTokenHash(hashToken(bearer.token));
     if (!agent) throw unauthenticated('unknown agent token');

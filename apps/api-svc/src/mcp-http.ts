@@ -5,6 +5,10 @@
  * loopback, so MCP can do exactly what the agent's token can over HTTP, with the same checks,
  * limits and codes.
  *
+ * The rate limit counts tool calls, not requests: the server's hook took one token for the POST, and
+ * a JSON-RPC batch (protocol versions before 2025-06-18 allow them) takes one more per further
+ * message, or is refused whole.
+ *
  * Stateless (MCP spec 2025-06-18, streamable HTTP): every POST carries whole JSON-RPC messages and
  * gets a fresh server; its answer is an SSE stream when the call sends progress notifications, so
  * no session is kept between requests. GET (a standalone stream) and DELETE (ending a session)
@@ -18,6 +22,7 @@ import type { Logger } from '@swarm/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from './agent-token';
 import type { ApiServer } from './http-server';
+import type { RateLimiter } from './token-bucket';
 import { agentOf, INNER_CALL_HEADER } from './http-server';
 
 export const MCP_PATH = '/mcp';
@@ -28,6 +33,9 @@ export interface McpRouteDeps {
   /** Sent as INNER_CALL_HEADER on the API calls made for an MCP request, which was counted already. */
   innerCallSecret: string;
   version: string;
+  /** The server's limiter (http-server.ts), and its limits for the messages it sends back. */
+  limiter: RateLimiter;
+  limits: { readonly ratePerSecond: number; readonly burst: number };
   log: Logger;
 }
 
@@ -55,6 +63,7 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
 
   async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const agent = agentOf(request);
+    chargeBatch(agent.name, request.body);
     // The hook accepted this header, so it holds a token.
     const bearer = bearerToken(request.headers.authorization);
     const token = 'token' in bearer ? bearer.token : '';
@@ -77,6 +86,26 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
         reply.raw.writeHead(500, { 'content-type': 'application/json' });
         reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'internal error; details are in the node log' }, id: null }));
       } else if (!reply.raw.writableEnded) reply.raw.end();
+    }
+  }
+
+  /** A batch's messages after the first, each a request the rate limit counts (the hook counted the first). */
+  function chargeBatch(agent: string, body: unknown): void {
+    if (!Array.isArray(body) || body.length <= 1) return;
+    const { burst, ratePerSecond } = deps.limits;
+    if (body.length > burst) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `a JSON-RPC batch of ${body.length} messages: this agent token may send at most ${burst} at once`);
+    }
+    const waitMs = deps.limiter.take(agent, body.length - 1);
+    if (waitMs > 0) {
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_RATE_LIMITED,
+        `too many requests from this agent token: a batch counts each message, at most ${ratePerSecond}/s (bursts of ${burst})`,
+        true,
+        {
+          retryAfterMs: waitMs,
+        },
+      );
     }
   }
 

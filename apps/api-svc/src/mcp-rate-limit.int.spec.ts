@@ -49,6 +49,24 @@ describe('api-svc - the rate limit counts an MCP tool call over HTTP once', () =
     expect(answers[RATE.burst]?.text).toContain('SWARM_RATE_LIMITED');
   });
 
+  it('counts each message of a JSON-RPC batch, and refuses a batch larger than the burst', async () => {
+    const token = await tokenFor('batcher');
+    const batch = (n: number) =>
+      fetch(`${base}/mcp`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify(Array.from({ length: n }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: 'get_balance', arguments: {} } }))),
+      });
+    const tooBig = await batch(RATE.burst + 1);
+    expect([tooBig.status, await tooBig.text()]).toEqual([400, expect.stringMatching(/SWARM_INVALID_ARGUMENT.*at most 6 at once/)]);
+    // The refused batch took the one token its POST costs: 5 left, so a batch of 5 passes and then nothing does.
+    const five = await batch(RATE.burst - 1);
+    expect(five.status).toBe(200);
+    expect((await five.text()).match(/agent\/batcher/g)?.length).toBeGreaterThanOrEqual(RATE.burst - 1);
+    const more = await batch(2);
+    expect([more.status, await more.text()]).toEqual([429, expect.stringContaining('SWARM_RATE_LIMITED')]);
+  });
+
   it('counts a direct API call that claims to be an inner call with a wrong secret', async () => {
     const token = await tokenFor('forger');
     const statuses = [];

@@ -171,7 +171,10 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       // The same key again is the same task: its held result answers, nothing reaches the router.
       const submits = fake.submits.length;
       const again = await post('/v1/tasks', token, { ...vecadd, idempotencyKey: 'async-1' });
-      expect(await again.json()).toMatchObject({ taskId: accepted.taskId, outputs: [{ data: [11, 22, 33] }] });
+      expect(await again.json()).toMatchObject({ taskId: accepted.taskId, outputs: [{ data: [11, 22, 33] }], replayed: true });
+      // The key again for another task is refused, as the router refuses it: never another task's result.
+      const other = await post('/v1/tasks', token, { ...vecadd, inputs: [{ name: 'a', shape: [3], data: [9, 9, 9] }, vecadd.inputs[1]], idempotencyKey: 'async-1' });
+      expect([other.status, (await errorOf(other)).message]).toEqual([400, expect.stringMatching(/already used for a different task/)]);
       expect(fake.submits.length).toBe(submits);
     });
 
@@ -213,6 +216,18 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       const res = await post('/v1/tasks', `swt_${'B'.repeat(43)}`, vecadd);
       expect(res.status).toBe(401);
       expect(fake.submits.length).toBe(before);
+      // Two Authorization headers (fetch would join them; node's client sends both lines).
+      const other = (await addAgent('second-token', 1n)).token;
+      const twice = await new Promise<string>((resolve, reject) => {
+        const socket = connectTcp(Number(new URL(base).port), '127.0.0.1', () =>
+          socket.end(`GET /v1/balance HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer ${other}\r\nConnection: close\r\n\r\n`),
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(twice).toMatch(/^HTTP\/1\.1 401 [^]*SWARM_UNAUTHENTICATED.*more than one Authorization header/);
     });
 
     it('authenticates a percent-encoded path like the plain one, before its body is read', async () => {

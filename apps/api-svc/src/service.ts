@@ -88,7 +88,7 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
   const app = await createHttpServer({ config: http, store, limiter, innerCallSecret, clock: time.clock, log });
   registerRoutes(app, { bus: svc.client, tasks, streams });
   let httpAddress = '';
-  registerMcpRoutes(app, { selfUrl: () => loopbackUrl(httpAddress), innerCallSecret, version: API_VERSION, log });
+  registerMcpRoutes(app, { selfUrl: () => loopbackUrl(httpAddress), innerCallSecret, version: API_VERSION, limiter, limits: http, log });
   try {
     httpAddress = await listen(app, http);
   } catch (err) {

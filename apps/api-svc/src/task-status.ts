@@ -4,8 +4,9 @@
  * When the router does not know the task yet (or cannot be asked), the API's own record answers.
  */
 import type { TaskStatusResponse } from '@swarm/contracts';
-import { ErrorCode, errorCodeName, TaskState } from '@swarm/contracts';
+import { ErrorCode, TaskState } from '@swarm/contracts';
 import type { TaskJob } from './agent-tasks';
+import { shownTaskError } from './http-errors';
 import type { TaskStatus } from './http-schemas';
 import { taskResultJson } from './task-input';
 
@@ -36,7 +37,7 @@ export function jobStatus(job: TaskJob): TaskStatus {
   const base = { taskId: job.taskId, cost: '0', refunded: '0', providerId: '', source: 'api', attempts: 0, note: '' };
   if (job.state === 'running') return { ...base, state: stateName(TaskState.TASK_STATE_RUNNING) };
   if (job.state === 'failed' && job.error) {
-    const error = { code: errorCodeName(job.error.code), message: job.error.message, retryable: job.error.retryable };
+    const error = shownTaskError(job.error.code, job.error.message, job.error.retryable);
     // Anything but a refusal may have reserved credit: the router's record says how it closed.
     const state = isRefusal(job.error.code) ? TaskState.TASK_STATE_REJECTED : TaskState.TASK_STATE_UNKNOWN;
     return { ...base, state: stateName(state), error };
@@ -68,7 +69,7 @@ export function routerStatus(res: TaskStatusResponse, job: TaskJob | undefined):
     note: res.note,
   };
   if (res.error && res.error.code !== ErrorCode.ERROR_CODE_UNSPECIFIED) {
-    status.error = { code: errorCodeName(res.error.code), message: res.error.message, retryable: res.error.retryable };
+    status.error = shownTaskError(res.error.code, res.error.message, res.error.retryable);
   }
   if (job?.state === 'done' && job.result && job.result.outputs.length > 0) status.result = taskResultJson(job.result, 'json');
   return status;

@@ -13,6 +13,15 @@ describe('token bucket - per agent token', () => {
     expect(limiter.take('a')).toBe(0);
   });
 
+  it('takes several tokens for one request that counts as several, and never more than the burst', () => {
+    const clock = manualClock();
+    const limiter = createRateLimiter({ ratePerSecond: 10, burst: 5 }, clock);
+    expect(limiter.take('a', 4)).toBe(0);
+    expect(limiter.take('a', 2)).toBe(100);
+    expect(limiter.take('a', 1)).toBe(0);
+    expect(limiter.take('a', 6)).toBe(Infinity);
+  });
+
   it('keeps each key apart', () => {
     const limiter = createRateLimiter({ ratePerSecond: 1, burst: 1 }, manualClock());
     expect(limiter.take('a')).toBe(0);

@@ -6,8 +6,11 @@
 import type { Stopwatch } from '@swarm/determinism';
 
 export interface RateLimiter {
-  /** 0 when the request may go now (a token was taken), else ms until one token is back. */
-  take(key: string): number;
+  /**
+   * 0 when the request may go now (`cost` tokens, default 1, were taken), else ms until that many
+   * are back (Infinity when `cost` is more than the burst: never).
+   */
+  take(key: string, cost?: number): number;
   /** Keys with a bucket now (for health). */
   size(): number;
 }
@@ -38,7 +41,7 @@ export function createRateLimiter(limits: RateLimits, stopwatch: Stopwatch): Rat
   };
 
   return {
-    take(key) {
+    take(key, cost = 1) {
       const now = stopwatch.now();
       if (++takes % SWEEP_EVERY === 0) sweep(now);
       let b = buckets.get(key);
@@ -47,11 +50,12 @@ export function createRateLimiter(limits: RateLimits, stopwatch: Stopwatch): Rat
         buckets.set(key, b);
       }
       refill(b, now);
-      if (b.tokens >= 1) {
-        b.tokens -= 1;
+      if (cost > limits.burst) return Infinity;
+      if (b.tokens >= cost) {
+        b.tokens -= cost;
         return 0;
       }
-      return Math.ceil((1 - b.tokens) / perMs);
+      return Math.ceil((cost - b.tokens) / perMs);
     },
     size: () => buckets.size,
   };

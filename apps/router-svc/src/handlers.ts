@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Handler, HandlerContext } from '@swarm/bus';
 import { DEADLINE_HEADER, toWire } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
 import { Contribution, ErrorCode, IDEMPOTENCY_KEY_TEXT, isIdempotencyKey, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskPorts, TaskRecord, TaskTable } from '@swarm/pipeline';
-import { keyedTaskId, runTask, submitBytes } from '@swarm/pipeline';
+import { keyedTaskId, keyReusedError, runTask, submitBytes, submitFingerprint } from '@swarm/pipeline';
 import type { TraceContext } from '@swarm/telemetry';
 import { capForLog } from '@swarm/telemetry';
 import type { MsgHdrs } from 'nats';
@@ -229,12 +228,7 @@ function toResponse(out: TaskOutcome, account: string, idempotencyKey: string): 
 
 /** A keyed retry: wait for a running task, then give the same answer its first submit got. */
 async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: TaskRecord<SubmitTaskResponse>, fingerprint: string): Promise<SubmitTaskResponse> {
-  if (record.fingerprint && record.fingerprint !== fingerprint) {
-    throw new SwarmError(
-      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-      `this idempotency key was already used for a different task (${record.taskId}: other skill, budget, redundancy, shards or inputs); use a new key`,
-    );
-  }
+  if (record.fingerprint && record.fingerprint !== fingerprint) throw keyReusedError(record.taskId);
   if (record.running) await record.running;
   const r = tasks.get(record.taskId) ?? record;
   // The recorded answer, marked: this submit ran and paid nothing.
@@ -259,16 +253,6 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
  * squat a key and feed a later submitter the wrong output). SHA-256 of 8 MB is ~10-20 ms here,
  * small beside running such a task.
  */
-function submitFingerprint(req: SubmitTaskRequest): string {
-  // Redundancy (and shards) 0 and 1 are the same task (one provider, the whole product).
-  const parts: unknown[] = [req.skill, String(req.budget), Math.max(1, req.redundancy), req.inputs.map((t) => [t.name, t.shape, t.data.byteLength])];
-  // Appended only when sharded, so the fingerprints of unsharded tasks stay what they were.
-  if (req.shards > 1) parts.push(['shards', req.shards]);
-  const h = createHash('sha256').update(JSON.stringify(parts));
-  for (const t of req.inputs) h.update(t.data);
-  return h.digest('hex');
-}
-
 /** A keyed submit the router does not remember, but the ledger does: say what became of it. */
 function retryAfterLedger(view: EscrowView, now: number): SwarmError {
   if (view.state === 'settled') {

@@ -22,6 +22,7 @@ export type { BlockResult, ShardSplit } from './shard-split';
 export { createAdmission, submitBytes, INITIAL_TASK_MS_ESTIMATE, MIN_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS } from './admission';
 export type { Admission, AdmissionLimits, AdmissionStats, AdmissionTicket } from './admission';
 export { createTaskTable, keyedTaskId, REJECTED_SHARE } from './task-table';
+export { submitFingerprint, keyReusedError } from './keyed-submit';
 export { createRateLimiter } from './rate-limit';
 export { payeesOf, payableCandidates, ESCROW_MAX_PAYEES } from './payees';
 export type { RateLimiter } from './rate-limit';

@@ -1,0 +1,121 @@
+import type { BusClient } from '@swarm/bus';
+import type { SubmitTaskRequest, SubmitTaskResponse } from '@swarm/contracts';
+import { ErrorCode, SwarmError, toTensor } from '@swarm/contracts';
+import { manualClock } from '@swarm/determinism';
+import { createLogger } from '@swarm/telemetry';
+import type { AgentTaskLimits } from './agent-tasks';
+import { createAgentTasks } from './agent-tasks';
+import { newAgentRecord } from './agent-rules';
+import type { TaskInput } from './task-input';
+
+const log = createLogger({ service: 'agent-tasks-spec', level: 'silent' });
+const alice = newAgentRecord('alice', 100n, 0, 0, 'a'.repeat(64));
+const bob = newAgentRecord('bob', 100n, 0, 0, 'b'.repeat(64));
+
+function vecadd(key: string, first = 1): TaskInput {
+  return {
+    skill: 'vecadd',
+    inputs: [toTensor('a', [2], Float32Array.of(first, 2)), toTensor('b', [2], Float32Array.of(3, 4))],
+    budget: 0n,
+    timeoutMs: 0,
+    idempotencyKey: key,
+    redundancy: 0,
+    shards: 0,
+  };
+}
+
+/** A router that answers each submit as `answer` says: a result (paid) or a refusal. */
+function fakeBus(answer: (req: SubmitTaskRequest) => SubmitTaskResponse | SwarmError) {
+  const sent: SubmitTaskRequest[] = [];
+  const bus = {
+    request: (_rpc: unknown, req: SubmitTaskRequest) => {
+      sent.push(req);
+      const a = answer(req);
+      return a instanceof SwarmError ? Promise.reject(a) : Promise.resolve(a);
+    },
+  } as unknown as BusClient;
+  return { bus, sent };
+}
+
+const paid = (req: SubmitTaskRequest): SubmitTaskResponse =>
+  ({ taskId: req.idempotencyKey, outputs: [toTensor('c', [2], Float32Array.of(4, 6))], cost: 1n }) as unknown as SubmitTaskResponse;
+
+function tasksWith(answer: (req: SubmitTaskRequest) => SubmitTaskResponse | SwarmError, limits?: Partial<AgentTaskLimits>) {
+  const { bus, sent } = fakeBus(answer);
+  const clock = manualClock(0);
+  let keys = 0;
+  const full: AgentTaskLimits = { maxHeld: 2_000, maxHeldPerAgent: 500, maxRunningPerAgent: 64, retentionMs: 600_000, maxResultBytes: 1 << 20, ...limits };
+  return { tasks: createAgentTasks({ bus, stopwatch: clock, log, newKey: () => `k${++keys}`, limits: full }), sent };
+}
+
+describe('agent tasks - a key is one task', () => {
+  it('joins a retry that asks the same, and refuses the key for another task, running or done', async () => {
+    const { tasks, sent } = tasksWith(paid);
+    const first = tasks.submit(alice, vecadd('k'), 5n);
+    expect(first.joined).toBe(false);
+    expect(() => tasks.submit(alice, vecadd('k', 9), 5n)).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/already used for a different task/) }),
+    );
+    const again = tasks.submit(alice, vecadd('k'), 5n);
+    expect(again).toMatchObject({ joined: true, job: first.job });
+    await first.job.ended;
+    expect(tasks.submit(alice, vecadd('k'), 5n).joined).toBe(true);
+    // Another budget is another task too (the router's fingerprint).
+    expect(() => tasks.submit(alice, vecadd('k'), 6n)).toThrow(/already used for a different task/);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('sends a refused task again, whatever it asks now: the router decides', async () => {
+    let refuse = true;
+    const { tasks, sent } = tasksWith((req) => (refuse ? new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no') : paid(req)));
+    await tasks.submit(alice, vecadd('k'), 5n).job.ended;
+    refuse = false;
+    const retry = tasks.submit(alice, vecadd('k'), 50n);
+    expect(retry.joined).toBe(false);
+    await retry.job.ended;
+    expect(retry.job.state).toBe('done');
+    expect(sent.map((r) => r.budget)).toEqual([5n, 50n]);
+  });
+
+  it('keys one agent apart from another', async () => {
+    const { tasks } = tasksWith(paid);
+    const a = tasks.submit(alice, vecadd('k'), 5n);
+    const b = tasks.submit(bob, vecadd('k', 9), 5n);
+    expect(b.joined).toBe(false);
+    expect(b.job.taskId).not.toBe(a.job.taskId);
+  });
+});
+
+describe("agent tasks - no agent pushes out another's results", () => {
+  const refused = () => new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no');
+
+  it("keeps an agent's result while another floods refused submits past the agent's share", async () => {
+    const { tasks } = tasksWith((req) => (req.account === bob.account ? paid(req) : refused()), { maxHeld: 50, maxHeldPerAgent: 20 });
+    const kept = tasks.submit(bob, vecadd('mine'), 5n).job;
+    await kept.ended;
+    const flood = [];
+    for (let i = 0; i < 200; i++) {
+      const { job } = tasks.submit(alice, vecadd(`flood-${i}`), 5n);
+      flood.push(job.taskId);
+      await job.ended;
+    }
+    expect(tasks.get(bob, kept.taskId)?.result?.outputs).toHaveLength(1);
+    // Alice keeps her latest 20 (21 with the one just sent), the oldest gone.
+    expect(tasks.counts().held).toBe(22);
+    expect(tasks.get(alice, flood[0])).toBeUndefined();
+    expect(tasks.get(alice, flood[199])?.state).toBe('failed');
+  });
+
+  it('past the total, forgets the tasks of the agent holding the most, its refusals first', async () => {
+    const { tasks } = tasksWith((req) => (req.idempotencyKey.startsWith('no-') ? refused() : paid(req)), { maxHeld: 10, maxHeldPerAgent: 10 });
+    const bobs = [];
+    for (let i = 0; i < 4; i++) bobs.push(tasks.submit(bob, vecadd(`b${i}`), 5n).job);
+    const alicePaid = tasks.submit(alice, vecadd('a-paid'), 5n).job;
+    for (let i = 0; i < 8; i++) await tasks.submit(alice, vecadd(`no-${i}`), 5n).job.ended;
+    await Promise.all([...bobs, alicePaid].map((j) => j.ended));
+    tasks.submit(alice, vecadd('no-last'), 5n);
+    for (const j of bobs) expect(tasks.get(bob, j.taskId)?.state).toBe('done');
+    expect(tasks.get(alice, alicePaid.taskId)?.state).toBe('done');
+    expect(tasks.counts().held).toBeLessThanOrEqual(11);
+  });
+});
