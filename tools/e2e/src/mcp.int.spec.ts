@@ -221,4 +221,25 @@ describe('MCP - the SDK client over stdio and streamable HTTP, on a whole node',
     }
     expect(child.exitCode).toBe(0);
   });
+
+  it('over stdio, piped: answers the calls read before stdin ended, a paid task included, then exits', async () => {
+    const token = await newAgent('mcp-piped', 10n);
+    const child = spawn(process.execPath, [SWARM, 'mcp'], {
+      env: { PATH: process.env['PATH'] ?? '', SWARM_AGENT_TOKEN: token, SWARM_API_URL: `http://${node.httpAddress}` },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stdin.end(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submit_task","arguments":{"skill":"vecadd","inputs":{"a":{"shape":[2],"data":[1,2]},"b":{"shape":[2],"data":[3,4]}}}}}\n' +
+        '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_balance","arguments":{}}}\n',
+    );
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const replies = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: number; result: { structuredContent: Record<string, unknown> } });
+    expect(code).toBe(0);
+    expect(replies.map((r) => r.id).sort()).toEqual([1, 2]);
+    expect(replies.find((r) => r.id === 1)?.result.structuredContent).toMatchObject({ outputs: [{ name: 'c', data: [4, 6] }] });
+  });
 });

@@ -39,8 +39,50 @@ export async function mcpCommand(opts: McpOptions, env: NodeJS.ProcessEnv = proc
     else process.stderr.write(`swarm mcp: ${err.message.slice(0, 300)}\n`);
   };
   await server.connect(transport);
+  const pending = trackPending(transport);
   process.stderr.write(`swarm mcp: serving MCP on stdio for the agent API at ${baseUrl}\n`);
   // The client ending the session closes stdin; the SDK's transport does not watch for that itself.
-  process.stdin.once('end', () => void server.close());
+  // Calls read before the end are answered first: a task piped in runs, is paid, and says so.
+  process.stdin.once('end', () => void pending.answered(END_WAIT_MS).finally(() => void server.close()));
   await closed;
+}
+
+/** The longest task deadline and some: past it a call still unanswered at stdin's end is given up. */
+const END_WAIT_MS = 130_000;
+
+/**
+ * Counts requests read and not answered yet (wrapping the transport after the server connected it).
+ * A cancelled request is never answered: `answered` waits at most `maxMs`.
+ */
+function trackPending(transport: StdioServerTransport): { answered(maxMs: number): Promise<void> } {
+  let open = 0;
+  let wake: (() => void) | undefined;
+  const read = transport.onmessage;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) open += 1;
+    read?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    try {
+      await send(message);
+    } finally {
+      if (('result' in message || 'error' in message) && 'id' in message && message.id !== null && open > 0) {
+        open -= 1;
+        if (open === 0) wake?.();
+      }
+    }
+  };
+  return {
+    answered: (maxMs) =>
+      open === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, maxMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          }),
+  };
 }
