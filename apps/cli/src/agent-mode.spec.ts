@@ -65,6 +65,8 @@ describe('agent mode - bus or agent API', () => {
       [{ apiUrl: 'http://user:pw@h:1' }, {}, '--api-url'],
       [{ apiUrl: 'http://h:1/?token=x' }, {}, '--api-url'],
       [{ apiUrl: 'http://' }, {}, '--api-url'],
+      [{ apiUrl: 'notaurl' }, {}, '--api-url'],
+      [{ apiUrl: 'http://127.0.0.1:8080/v1' }, {}, '--api-url'],
       [{}, { SWARM_API_URL: `http://h:1/${'x'.repeat(500)}#frag` }, 'SWARM_API_URL'],
     ] as const) {
       const err = await cliErrorOf(() => agentApiUrl(opts, env));

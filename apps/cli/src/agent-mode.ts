@@ -76,8 +76,20 @@ function checkedApiUrl(value: string, source: string): void {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash || !url.hostname) {
-    throw new CliError('SWARM_BAD_ARGS', `${source} must be the node's agent API as http(s)://host:port or host:port, got '${echo(value)}'`);
+  // A bare host needs its port (`notaurl` is no API); a path would come before every route's (`…/v1/v1/…`).
+  const bareWithoutPort = url !== undefined && !/^https?:\/\//i.test(value) && url.port === '';
+  if (
+    !url ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.username ||
+    url.password ||
+    url.search ||
+    url.hash ||
+    !url.hostname ||
+    url.pathname !== '/' ||
+    bareWithoutPort
+  ) {
+    throw new CliError('SWARM_BAD_ARGS', `${source} must be the node's agent API as http(s)://host:port or host:port, with no path, got '${echo(value)}'`);
   }
 }
 

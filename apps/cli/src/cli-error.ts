@@ -47,7 +47,7 @@ const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH',
  * socket's errno in its cause chain (fetch's TypeError, then the system error). For the CLI that
  * is SWARM_NO_NODE, as a bus nobody answers on is.
  */
-function unreachableApi(err: { codeName?: unknown; status?: unknown; cause?: unknown }): boolean {
+export function unreachableApi(err: { codeName?: unknown; status?: unknown; cause?: unknown }): boolean {
   if (err.codeName !== 'SWARM_UNAVAILABLE' || err.status !== 0) return false;
   let cause: unknown = err.cause;
   for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {

@@ -64,7 +64,11 @@ export async function launchSwarm(opts: LaunchOptions): Promise<LaunchedSwarm> {
     await stopAll();
     throw err;
   });
-  await starting;
+  // A start that never ends (a system call that hangs) is given up when the shutdown asked meanwhile
+  // runs out of time: the command then exits with its status instead of waiting on for ever.
+  if ((await Promise.race([starting.then(() => 'started' as const), shutdown.exitCode.then(() => 'given up' as const)])) === 'given up') {
+    return { nodes: up, interrupted: true, stop: () => shutdown.exitCode, stopped: shutdown.exitCode };
+  }
   const interrupted = shutdown.begun();
   const stopped = shutdown.exitCode.then((code) => (code !== EXIT_OK ? code : interrupted ? EXIT_INTERRUPTED : nodeStatus));
   return {

@@ -222,11 +222,18 @@ describe('agent client - the SDK over HTTP', () => {
     expect(proxy.message.length).toBeLessThan(200);
   });
 
-  it('says the API cannot be reached, as a retryable UNAVAILABLE', async () => {
-    const gone = createAgentClient({ baseUrl: 'http://127.0.0.1:1', token: TOKEN });
+  it('says the API cannot be reached, as a retryable UNAVAILABLE, and why', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const gone = createAgentClient({ baseUrl: `http://127.0.0.1:${port}`, token: TOKEN });
     const err = await swarmErrorOf(gone.balance());
     expect([err.codeName, err.retryable]).toEqual(['SWARM_UNAVAILABLE', true]);
-    expect(err.message).toMatch(/cannot reach the agent API at http:\/\/127\.0\.0\.1:1/);
+    expect(err.message).toBe(`cannot reach the agent API at http://127.0.0.1:${port} (ECONNREFUSED); is the node running?`);
+    // A port fetch itself refuses (the Fetch standard's blocked ports) is named as such.
+    const blocked = await swarmErrorOf(createAgentClient({ baseUrl: 'http://127.0.0.1:6000', token: TOKEN }).balance());
+    expect(blocked.message).toMatch(/^cannot reach the agent API at http:\/\/127\.0\.0\.1:6000: fetch refuses this port .*SWARM_HTTP_LISTEN/);
   });
 
   it('follows an async task on its event stream (events split across chunks) to the verified result', async () => {

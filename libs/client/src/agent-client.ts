@@ -127,10 +127,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
         });
       } catch (err) {
         if (init.signal?.aborted) throw init.signal.reason;
-        const cause = (err as { cause?: { code?: unknown } }).cause?.code;
-        throw new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl}${typeof cause === 'string' ? ` (${cause})` : ''}; is the node running?`, 0, true, {
-          cause: err,
-        });
+        throw new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl}${unreachableWhy(err)}`, 0, true, { cause: err });
       }
       if (res.ok) return res;
       const error = await errorFromResponse(res);
@@ -246,4 +243,16 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     peers: async (o = {}) => peersFromJson(await json('GET', '/v1/peers', undefined, o.signal)),
   };
   return client;
+}
+
+/**
+ * Why fetch reached nothing: the socket's errno, or fetch's own refusal of a port browsers block
+ * (6000, 6665-6669, 10080…: the Fetch standard's "bad port"), which no retry or running node cures.
+ */
+function unreachableWhy(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (cause?.message === 'bad port') {
+    return ": fetch refuses this port (the Fetch standard's blocked ports); serve the API on another (SWARM_HTTP_LISTEN)";
+  }
+  return `${typeof cause?.code === 'string' ? ` (${cause.code})` : ''}; is the node running?`;
 }

@@ -21,6 +21,7 @@ import { loadOrCreateIdentity } from '@swarm/identity';
 import { compiledNodeArgs, EXECUTOR_NICENESS, EXIT_BAD_CONFIG, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
 import type { NatsSupervisionEvent, SupervisedNats, SupervisedProcess } from '@swarm/runtime';
 import { pinnedListen, pinnedPort } from './free-ports';
+import { makeHome } from './make-home';
 import { NodeError } from './node-error';
 import type { NodeFile } from './node-file';
 import { claimNodeFile, removeNodeFile, writeNodeFile } from './node-file';
@@ -114,7 +115,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const executors = opts.executors ?? 1;
   const say = (kind: NodeEvent['kind'], process: string, message: string) => opts.onEvent?.({ kind, process, message });
   // The home holds the node key, the bus keys and the ledger: the owner's alone.
-  await mkdir(home, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await makeHome(home, PRIVATE_DIR_MODE);
   await chmod(home, PRIVATE_DIR_MODE);
   const startedAt = new Date().toISOString();
   await claimNodeFile(home, startedAt);

@@ -66,7 +66,7 @@ export function checkFinite(skill: string, inputs: readonly DenseTensor[]): numb
     const max = maxAbsOrNonFinite(t.data);
     if (max < 0) {
       const i = -1 - max;
-      throw invalid(`${skill} input '${t.name}' holds a non-finite value (${t.data[i]}) at index ${i}`);
+      throw invalid(`${skill} input '${t.name}' holds a non-finite value (${t.data[i]}) at index ${i}; f32 values are finite, at most 3.4e38 in size`);
     }
     return max;
   });

@@ -1,5 +1,6 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { CliError } from '../cli-error';
+import { AgentApiError } from '@swarm/client';
 import { prepareTask, withKeyHint } from './submit';
 
 describe('submit - what is checked before anything is sent', () => {
@@ -35,5 +36,9 @@ describe('submit - what is checked before anything is sent', () => {
     expect(withKeyHint(lost, 'cli-1', true)).toMatchObject({ message: expect.stringMatching(/; the same command with --key cli-1 learns what became of it/) });
     const refused = new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no credit');
     expect(withKeyHint(refused, 'cli-1', false)).toBe(refused);
+    // An agent API nobody listens at was sent nothing: no key to ask by (and SWARM_NO_NODE, cli-error.ts).
+    const refusedConnection = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    const nobody = new AgentApiError('SWARM_UNAVAILABLE', 'cannot reach the agent API', 0, true, { cause: refusedConnection });
+    expect(withKeyHint(nobody, 'cli-1', true)).toBe(nobody);
   });
 });

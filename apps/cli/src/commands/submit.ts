@@ -7,7 +7,7 @@ import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { SkillSpec } from '@swarm/skills';
 import { agentClientFor } from '../agent-mode';
 import { resultReply } from '../agent-replies';
-import { CliError } from '../cli-error';
+import { CliError, unreachableApi } from '../cli-error';
 import { paidLine, RESULT_VALUE_WIDTH, timeLine } from '../task-lines';
 import { readInputFile } from '../input-file';
 import type { NodeTarget } from '../node-file';
@@ -71,10 +71,11 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
 
 /**
  * A task whose outcome this client did not learn (no answer in time, the node went away) may have
- * run: its key (perhaps made up, so never printed) is how to ask. Other errors are answers.
+ * run: its key (perhaps made up, so never printed) is how to ask. Other errors are answers, and an
+ * agent API nobody listens at was sent nothing (SWARM_NO_NODE, as it is for the other commands).
  */
 export function withKeyHint(err: unknown, key: string, asAgent: boolean): unknown {
-  if (!isSwarmError(err) || !LOST_REPLY_CODES.has(err.code)) return err;
+  if (!isSwarmError(err) || !LOST_REPLY_CODES.has(err.code) || unreachableApi(err)) return err;
   // As an agent `swarm task` finds tasks by id only; the same submit with the key asks as well.
   const ask = asAgent ? `the same command with --key ${key} learns what became of it, never run or charged twice` : `swarm task --key ${key} tells what became of it`;
   return new SwarmError(err.code, `(task key ${key}) ${err.message}; ${ask}`, err.retryable, { cause: err, retryAfterMs: err.retryAfterMs });
