@@ -196,6 +196,7 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       const idempotencyKey = input.idempotencyKey || deps.newKey();
       const taskId = keyedTaskId(agent.account, idempotencyKey);
       const req = agentSubmitRequest(input, agent.account, idempotencyKey, budget);
+      // Drawn keys too: the 202 answer names the key, and the agent may send it again.
       const fingerprint = submitFingerprint(req);
       const known = jobs.get(taskId);
       // Running or done: the same task (its held result answers), if it asks the same. Failed: sent

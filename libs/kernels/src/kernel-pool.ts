@@ -95,7 +95,10 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
   const workerData: KernelWorkerData = { backend: requested };
   const piscina = new Piscina({
     filename: WORKER_FILE,
-    minThreads: threads,
+    // A WebGPU pool starts with the one worker its probe needs and grows as tasks queue: on the many
+    // machines where the package is installed but no adapter answers, the probe fails and a pool of
+    // `threads` workers (each loading gpu.js and Dawn) would have been started for nothing.
+    minThreads: requested === 'webgpu' ? 1 : threads,
     maxThreads: threads,
     maxQueue,
     idleTimeout: Infinity,
