@@ -39,9 +39,14 @@ export const INLINE_VERIFY_MAX_VALUES = 1_024;
 const bytesIn = (tensors: readonly (DenseTensor | Tensor)[]) => tensors.reduce((n, t) => n + t.data.byteLength, 0);
 const INLINE_VERIFY_MAX_BYTES = INLINE_VERIFY_MAX_VALUES * Float32Array.BYTES_PER_ELEMENT;
 
-/** `random`: the CSPRNG small checks draw from; a worker's checks draw from the worker's own. */
+/**
+ * `random`: the CSPRNG small checks draw from; a worker's checks draw from the worker's own. The
+ * threads start with the first result too large for the event loop: a router that checks none (most
+ * test nodes, a node that only submits small tasks) never pays their start (~120 CPU-ms each), and the
+ * first large check waits for one once.
+ */
 export function createVerifyPool(threads: number, random: Random): VerifyPool {
-  const piscina = new Piscina({ filename: VERIFY_WORKER_FILE, minThreads: threads, maxThreads: threads, idleTimeout: Infinity, recordTiming: false });
+  const piscina = new Piscina({ filename: VERIFY_WORKER_FILE, minThreads: 0, maxThreads: threads, idleTimeout: Infinity, recordTiming: false });
   let inline = 0;
   let threaded = 0;
   return {
