@@ -105,7 +105,7 @@ function natsUrl(value: string): string {
 }
 
 function agentName(value: string): string {
-  if (!AGENT_NAME.test(value)) throw new InvalidArgumentError(`expected ${AGENT_NAME_TEXT}, got ${value.length} characters`);
+  if (!AGENT_NAME.test(value)) throw new InvalidArgumentError(`expected ${AGENT_NAME_TEXT}, got ${[...value].length} characters`);
   return value;
 }
 

@@ -4,16 +4,15 @@
  * other command reach node i with `--node i` (node 1 without it); Ctrl-C stops them all. The demo
  * is a swarm of three where only node 3 runs `mlp`: node 1's mlp task runs there.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
-import Ajv2020 from 'ajv/dist/2020';
+import { documentedAs } from './cli-json-schema';
 import { runCli } from './run-cli';
 import type { BackgroundUp } from './swarm-processes';
 import { alive, nodePids, spawnSwarmUp } from './swarm-processes';
 
-const SCHEMA = JSON.parse(readFileSync(join(__dirname, '../../../docs/cli-json.schema.json'), 'utf8')) as { $id: string };
 const ENV = { SWARM_EXECUTOR_THREADS: '1', SWARM_LOG_LEVEL: 'warn' };
 /** Bounds for a busy machine, not speeds. */
 const START_MS = 90_000;
@@ -60,8 +59,6 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     expect(await accountOf(['--node', '3'])).toBe(nodes[2]?.nodeId);
 
     // Node 2 learns both others: node 1 is its seed, node 3 reached it through the DHT.
-    const validate = new Ajv2020({ strict: true, allErrors: true }).addSchema(SCHEMA).getSchema(`${SCHEMA.$id}#/$defs/peers`);
-    if (!validate) throw new Error('docs/cli-json.schema.json has no $defs/peers');
     const others = [nodes[0], nodes[2]].map((n) => n?.nodeId).sort();
     const doc = await waitFor(
       async () => {
@@ -77,7 +74,7 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
       },
       { timeoutMs: DISCOVERY_MS, intervalMs: 500, what: 'node 2 knows nodes 1 and 3' },
     );
-    expect({ valid: validate(doc), errors: validate.errors ?? null }).toEqual({ valid: true, errors: null });
+    documentedAs('peers', doc);
     expect(doc.peers.find((p) => p.nodeId === nodes[0]?.nodeId)?.address).toBe(nodes[0]?.gatewayAddress);
     const table = await runCli(['peers', ...at, '--node', '2']);
     expect(table.code).toBe(0);
@@ -85,12 +82,10 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     expect(table.stdout).toContain(nodes[0]?.nodeId);
 
     // Node 2 audits node 3's chain fetched through both gateways: the genesis block, signed by node 3.
-    const validateLedger = new Ajv2020({ strict: true, allErrors: true }).addSchema(SCHEMA).getSchema(`${SCHEMA.$id}#/$defs/ledger`);
-    if (!validateLedger) throw new Error('docs/cli-json.schema.json has no $defs/ledger');
     const peerChain = await runCli(['ledger', ...at, '--node', '2', '--peer', nodes[2]?.nodeId ?? '', '--json']);
     expect({ code: peerChain.code, stderr: /^error .*/m.exec(peerChain.stderr)?.[0] }).toEqual({ code: 0, stderr: undefined });
     const chainDoc = JSON.parse(peerChain.stdout) as { nodeId: string; peer: boolean; ok: boolean; headSeq: string; balances: { available: string; locked: string } };
-    expect({ valid: validateLedger(chainDoc), errors: validateLedger.errors ?? null }).toEqual({ valid: true, errors: null });
+    documentedAs('ledger', chainDoc);
     expect(chainDoc).toMatchObject({ nodeId: nodes[2]?.nodeId, peer: true, ok: true, headSeq: '1', balances: { available: '100', locked: '900' } });
     // As tables print it: the first 16 characters of a peer node 2 knows name it.
     const byPrefix = await runCli(['ledger', ...at, '--node', '2', '--peer', (nodes[2]?.nodeId ?? '').slice(0, 16), '--json']);
@@ -136,6 +131,7 @@ describe('swarm up --demo - npm start: a swarm of three, one skill only on node 
     base = await tempDir('swarm-demo-');
     const r = await runCli(['up', '--demo', '--exit', '--json', '--data-dir', base.path], ENV, START_MS + DISCOVERY_MS);
     expect({ code: r.code, error: /^error .*/m.exec(r.stderr)?.[0] }).toEqual({ code: 0, error: undefined });
+    documentedAs('up', JSON.parse(r.stdout));
     const out = JSON.parse(r.stdout) as {
       nodes: SwarmNodeSummary[];
       demo: { tasks: Array<{ skill: string; node: number; providerId: string; cost: string }>; balanceBefore: { available: string }; balanceAfter: { available: string } };

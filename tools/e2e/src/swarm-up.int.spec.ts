@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSwarmNode, tempDir } from '@swarm/testing';
 import { connect } from 'nats';
+import { documentedAs } from './cli-json-schema';
 import { runCli } from './run-cli';
 import { isAlive } from '@swarm/testing';
 
@@ -12,6 +13,7 @@ describe('swarm up - the quick start path with real processes', () => {
       // One node (the demo's default is a swarm of three: swarm-up-nodes.int.spec.ts).
       const r = await runCli(['up', '--demo', '--nodes', '1', '--exit', '--json', '--executors', '2', '--data-dir', home.path]);
       expect(r.code).toBe(0);
+      documentedAs('up', JSON.parse(r.stdout));
       const out = JSON.parse(r.stdout) as {
         nodeId: string;
         natsUrl: string;
