@@ -219,6 +219,32 @@ describe('the watch over payees that countersigned voids', () => {
     await watch.stop();
   });
 
+  it('reads a long chain on from its head at once, every void caught up from the start, when it starts over', async () => {
+    const h = harness(2);
+    const head = { seq: 50_000n, hash: new Uint8Array(32) };
+    h.deps.headOf = async (payee) => (payee === payeeId(0) ? head : undefined);
+    const watch = startVoidWatch(h.deps);
+    const appended = breachOf(h.voids[0], 50_001n);
+    h.next.set(payeeId(0), () => ({ cursor: { seq: 50_001n, hash: new Uint8Array(32) }, blocksRead: 1, breaches: [appended] }));
+    await watch.pass();
+    // The long chain: read on from its head (the block appended since is read at once), and the
+    // 50,001 blocks before caught up a pass's worth at a time; the short one: from its start.
+    expect(h.scans.map((x) => [x.payee, x.from.seq, x.voids, x.maxBlocks])).toEqual([
+      [payeeId(0), 50_000n, 1, BLOCKS_PER_PAYEE_PASS],
+      [payeeId(0), 0n, 1, BLOCKS_PER_PAYEE_PASS],
+      [payeeId(1), 0n, 1, BLOCKS_PER_PAYEE_PASS],
+    ]);
+    expect([h.calls.reinstate, h.calls.report]).toEqual([[appended.receiptId], [appended.receiptId]]);
+    h.scans.length = 0;
+    await watch.pass();
+    expect(h.scans.map((x) => [x.payee, x.from.seq])).toEqual([
+      [payeeId(0), 50_001n],
+      [payeeId(0), 1n],
+      [payeeId(1), 1n],
+    ]);
+    await watch.stop();
+  });
+
   it('pays and proves a breach a catch-up finds; a broken catch-up has the chain read again from its start; a failed one keeps the read on', async () => {
     const h = harness(1);
     const watch = startVoidWatch(h.deps);

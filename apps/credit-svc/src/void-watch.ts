@@ -10,12 +10,14 @@
  * read it (with more than PAYEES_PER_PASS payees, each is read every ceil(payees / PAYEES_PER_PASS)
  * passes). How far each chain was read is kept in memory, with the voids it was read for: a void
  * countersigned later (its receipt's block may lie behind the cursor) gets a catch-up read of the
- * blocks behind, beside the read on, which never goes back; a restart reads each chain from its
- * start (each block's signature and link checked, nothing more: auditing is the CLI's job). A
+ * blocks behind, beside the read on, which never goes back. A restart (or a chain read again) reads
+ * a chain longer than one pass's blocks on from its head at once, and the blocks before by such a
+ * catch-up, so a breach appended after the restart is found within an interval however long the
+ * chain (each block's signature and link checked, nothing more: auditing is the CLI's job). A
  * breach that could not be paid (no room in the chain, say) is tried again at every pass.
  */
 import type { FetchChainPage, ChainCursor, VoidBreach, VoidBreachScan } from '@swarm/chain';
-import { CHAIN_START, scanForVoidBreaches } from '@swarm/chain';
+import { CHAIN_START, chainHeadCursor, scanForVoidBreaches } from '@swarm/chain';
 import type { SignedVoid, VoidBreachProof } from '@swarm/contracts';
 import { Receipt } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
@@ -51,6 +53,8 @@ export interface VoidWatchDeps {
   stopwatch: Stopwatch;
   /** Reads one payee's chain on (default scanForVoidBreaches; tests pass their own). */
   scan?: typeof scanForVoidBreaches;
+  /** Where a fresh read of a long chain starts (default chainHeadCursor past BLOCKS_PER_PAYEE_PASS; tests pass their own). */
+  headOf?: (payee: string, signal: AbortSignal) => Promise<ChainCursor | undefined>;
   /** Pause between the end of one pass and the start of the next; 0: no passes but those asked (pass()). */
   intervalMs: number;
   log: Logger;
@@ -86,6 +90,7 @@ const SHOWN_RECEIPT = 80;
 
 export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
   const { log, scan: scanChain = scanForVoidBreaches } = deps;
+  const headOf = deps.headOf ?? ((payee: string, signal: AbortSignal) => chainHeadCursor(deps.fetchChain(payee, signal), payee, BigInt(BLOCKS_PER_PAYEE_PASS)));
   /** Per payee: how far its chain was read, and for which voids. */
   const progress = new Map<string, PayeeProgress>();
   /** Receipt ids of the breaches found since start (bounded by the voids kept). */
@@ -235,6 +240,8 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       });
     const scans: VoidBreachScan[] = [];
     try {
+      // A fresh read of a chain longer than a pass reads: on from its head now, the rest by a catch-up.
+      if (state.cursor.seq === 0n && state.catchUp === undefined) state.cursor = (await headOf(payee, stopping.signal)) ?? CHAIN_START;
       // The read on, with every void: a void new since it passed some blocks waits for a catch-up over them.
       const fromStart = state.cursor.seq === 0n;
       for (const id of ids) if (!fromStart && !state.covered.has(id) && !state.catchUp?.ids.has(id)) state.waiting.add(id);

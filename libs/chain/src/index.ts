@@ -49,7 +49,7 @@ export {
   RECEIPT_ID_CHARS,
 } from './receipt';
 export type { ReceiptFields, VerifyReceiptOptions } from './receipt';
-export { voidBreachWatch, verifyVoidBreachProof, encodeVoidBreachProof, scanForVoidBreaches, CHAIN_START, MAX_VOID_BREACH_PROOF_BYTES } from './void-breach';
+export { voidBreachWatch, verifyVoidBreachProof, encodeVoidBreachProof, scanForVoidBreaches, chainHeadCursor, CHAIN_START, MAX_VOID_BREACH_PROOF_BYTES } from './void-breach';
 export type { VoidBreach, VoidBreachEvidence, VoidBreachScan, ChainCursor } from './void-breach';
 export { makeVoid, voidedReceipt, countersignVoid, verifyVoid, proveVoidSignatures, decodeSignedVoid, encodeSignedVoid, MAX_SIGNED_VOID_BYTES } from './void';
 export { openBlock, MAX_SIGNED_BLOCK_BYTES } from './block';

@@ -4,7 +4,7 @@ import { testSwarm } from './test-fixtures/test-swarm';
 import { verifyChain } from './verify-chain';
 import { countersignVoid, makeVoid } from './void';
 import type { FetchChainPage } from './audit-pages';
-import { CHAIN_START, encodeVoidBreachProof, MAX_VOID_BREACH_PROOF_BYTES, scanForVoidBreaches, verifyVoidBreachProof, voidBreachWatch } from './void-breach';
+import { CHAIN_START, chainHeadCursor, encodeVoidBreachProof, MAX_VOID_BREACH_PROOF_BYTES, scanForVoidBreaches, verifyVoidBreachProof, voidBreachWatch } from './void-breach';
 
 const AT = 1_700_000_000_000;
 
@@ -102,6 +102,30 @@ function pagesOf(blocks: () => readonly Uint8Array[], nodeId: string): FetchChai
 }
 
 describe('scanning a payee for void breaches', () => {
+  it("finds a long chain's head as a cursor to read on from: signed, the payee's, linked to by the next block", async () => {
+    const { swarm, broken } = brokenWord();
+    const [a, b, c] = swarm.nodes;
+    for (let i = 0; i < 3; i++) swarm.pay(0, 1, 1n, `task-${i}`, AT + 2_000 + i);
+    const fetch = pagesOf(() => b.blocks, b.signer.nodeId);
+    expect(await chainHeadCursor(fetch, b.signer.nodeId, 5n)).toBeUndefined();
+    const head = await chainHeadCursor(fetch, b.signer.nodeId, 2n);
+    expect(head?.seq).toBe(BigInt(b.blocks.length));
+    // Read on from it: the next breach is found, nothing before it read.
+    const later = swarm.pay(0, 1, 9n, 'task-kept-later', AT + 7_000);
+    const brokenLater = countersignVoid(makeVoid({ ...later, payeeSignature: new Uint8Array(0) }, a.signer), b.signer);
+    const on = await scanForVoidBreaches(fetch, { payer: a.signer.nodeId, payee: b.signer.nodeId, voids: [broken, brokenLater], from: head ?? CHAIN_START, maxBlocks: 100 });
+    expect([on.broken, on.blocksRead, on.breaches.map((x) => x.amount)]).toEqual([undefined, 1, [9n]]);
+    // Another node's chain served as b's, or a head that is not there: no cursor.
+    expect(
+      await chainHeadCursor(
+        pagesOf(() => c.blocks, c.signer.nodeId),
+        b.signer.nodeId,
+        0n,
+      ),
+    ).toBeUndefined();
+    expect(await chainHeadCursor(async () => ({ blocks: [], headSeq: 50n, nodeId: b.signer.nodeId }), b.signer.nodeId, 2n)).toBeUndefined();
+  });
+
   it('finds the breach, then reads on from where it stopped: each block once, later breaches too', async () => {
     const { swarm, broken } = brokenWord();
     const [a, b] = swarm.nodes;

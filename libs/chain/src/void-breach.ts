@@ -213,3 +213,22 @@ export async function scanForVoidBreaches(
   }
   return { cursor, blocksRead, breaches };
 }
+
+/**
+ * The cursor at `payee`'s last block, when its chain is longer than `past` blocks (undefined when
+ * not, or when that block is not the payee's, signed, at the head it named): where a watch that
+ * starts over reads on from, so that blocks appended from now are read at once while a catch-up
+ * goes over the ones before. Two pages of one block each.
+ */
+export async function chainHeadCursor(fetchPage: FetchChainPage, payee: string, past: bigint): Promise<ChainCursor | undefined> {
+  const { headSeq } = await fetchPage(1n, 1);
+  if (headSeq <= past) return undefined;
+  const [bytes] = (await fetchPage(headSeq, 1)).blocks;
+  if (bytes === undefined) return undefined;
+  try {
+    const { signed, block } = openSignedBlock(bytes);
+    return block.nodeId === payee && block.seq === headSeq ? { seq: block.seq, hash: sha256(signed.block) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
