@@ -86,6 +86,8 @@ export interface AcceptContext {
   readonly receipt: Receipt;
   /** Whether the receipt carries the serve ticket this node gave the payer with that task's result. */
   readonly served: boolean;
+  /** That ticket's cap: the most a receipt for the task may pay this node (undefined when not served). */
+  readonly cap: bigint | undefined;
   /** A request to credit-svc within what is left of the call's budget. */
   readonly ask: <Req, Res>(rpc: Rpc<Req, Res>, req: Req) => Promise<Res>;
 }
@@ -156,8 +158,8 @@ export interface PayeeRelayDeps {
   readonly bus: BusClient;
   readonly checkSignature: SignatureCheck;
   readonly stopwatch: Stopwatch;
-  /** This node's serve tickets: whether it served the caller the task an item's receipt pays for. */
-  readonly tickets: Pick<ServeTickets, 'holds'>;
+  /** This node's serve tickets: whether it served the caller the task an item's receipt pays for, and for at most how much. */
+  readonly tickets: Pick<ServeTickets, 'capOf'>;
   /** For all the items of one call together; default CREDIT_ACCEPT_TIMEOUT_MS. */
   readonly timeoutMs?: number;
 }
@@ -184,8 +186,8 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
     const acceptOne = async (it: T): Promise<O> => {
       const receipt = relay.verify(it, parties);
       // For a task this node served the caller: the ticket it gave with that result (serve-ticket.ts).
-      const served = deps.tickets.holds(peerId, receipt.taskId, receipt.serveTicket);
-      return relay.accept(it, { payer: peerId, receipt, served, ask });
+      const cap = deps.tickets.capOf(peerId, receipt.taskId, receipt.serveTicket);
+      return relay.accept(it, { payer: peerId, receipt, served: cap !== undefined, cap, ask });
     };
     const outcomes = new Array<O>(items.length);
     let next = 0;

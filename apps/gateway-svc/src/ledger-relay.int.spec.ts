@@ -142,9 +142,9 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
       return { receipt: bytes, payerSignature: a.identity.sign(receiptSigningBytes(bytes)), payeeSignature: new Uint8Array(0) };
     })();
     const refused: Array<[string, SignedReceipt]> = [
-      ["another task's ticket", receiptOf(a.identity, b.identity, 'task-never-served', 40n, ticketsOfB.mint(a.nodeId, 'task-served'))],
-      ["the stranger's ticket for this task", receiptOf(a.identity, b.identity, 'task-for-stranger', 40n, ticketsOfB.mint(stranger.nodeId, 'task-for-stranger'))],
-      ['a ticket A made with its own key', receiptOf(a.identity, b.identity, 'task-self-made', 40n, createServeTickets(a.identity).mint(a.nodeId, 'task-self-made'))],
+      ["another task's ticket", receiptOf(a.identity, b.identity, 'task-never-served', 40n, ticketsOfB.mint(a.nodeId, 'task-served', 40n))],
+      ["the stranger's ticket for this task", receiptOf(a.identity, b.identity, 'task-for-stranger', 40n, ticketsOfB.mint(stranger.nodeId, 'task-for-stranger', 40n))],
+      ['a ticket A made with its own key', receiptOf(a.identity, b.identity, 'task-self-made', 40n, createServeTickets(a.identity).mint(a.nodeId, 'task-self-made', 40n))],
       ['no ticket', noTicket],
     ];
     const outcomes = await deliverAll(
@@ -159,6 +159,21 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     expect(creditB.blocks.length).toBe(blocks);
     // The task B did serve A, with its ticket, goes through.
     expect(verifyReceipt(await deliver(b.nodeId, receiptOf(a.identity, b.identity, 'task-served')), { expectedPayee: b.nodeId }).taskId).toBe('task-served');
+  });
+
+  it('B countersigns no receipt that pays more than its serve ticket allows for the work done: credit A does not hold is not made there', async () => {
+    const seen = creditB.accepted.length;
+    const ticket = createServeTickets(b.identity).mint(a.nodeId, 'task-worth-40', 40n);
+    const [over] = await deliverAll(b.nodeId, [receiptOf(a.identity, b.identity, 'task-worth-40', 10n ** 15n, ticket)]);
+    expect(over.receipt).toBeUndefined();
+    expect(over.error).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+      retryable: false,
+      message: expect.stringMatching(/pays 1000000000000000 credits .* more than the 40 its serve ticket allows/),
+    });
+    expect(creditB.accepted.length).toBe(seen);
+    // Up to the cap it is paid.
+    expect(verifyReceipt(await deliver(b.nodeId, receiptOf(a.identity, b.identity, 'task-worth-40', 40n, ticket)), { expectedPayee: b.nodeId }).amount).toBe(40n);
   });
 
   it('answers UNAVAILABLE, retryable, for a payee whose address nobody knows', async () => {

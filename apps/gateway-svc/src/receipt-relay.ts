@@ -7,7 +7,8 @@
  * receipt only once it is the same receipt with a countersignature of the payee that verifies, else
  * that receipt's error. In: a peer's DeliverReceipts, its caller authenticated by its TLS key, has
  * each receipt checked the same way (the caller must be the payer, this node the payee, and the
- * receipt must carry the serve ticket this node gave the caller with that task's result) and passed
+ * receipt must carry the serve ticket this node gave the caller with that task's result, and pay
+ * no more than that ticket's cap) and passed
  * to credit-svc as CreditAcceptReceipt with that caller as `from_node_id`; credit-svc countersigns
  * and appends it once, and answers a retry the same. Every receipt has its own outcome: one that is
  * refused does not fail the others.
@@ -41,11 +42,19 @@ const receipts: LedgerRelay<SignedReceipt, ReceiptOutcome> = {
     if (problem !== undefined) return refuse('a receipt', problem);
     return { receipt: { receipt: back.receipt, payerSignature: back.payerSignature, payeeSignature: back.payeeSignature }, error: undefined };
   },
-  accept: async (receipt, { payer, receipt: decoded, served, ask }) => {
-    if (!served) {
+  accept: async (receipt, { payer, receipt: decoded, cap, ask }) => {
+    if (cap === undefined) {
       throw new SwarmError(
         ErrorCode.ERROR_CODE_INVALID_RECEIPT,
         `receipt refused: its serve ticket is not the one this node gave your node for task '${decoded.taskId.slice(0, 64)}' (it served you no such task)`,
+        false,
+      );
+    }
+    // A payer may pay only what the task can be worth (serve-ticket.ts): credit it does not hold would be made here.
+    if (decoded.amount > cap) {
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+        `receipt refused: it pays ${decoded.amount} credits for task '${decoded.taskId.slice(0, 64)}', more than the ${cap} its serve ticket allows for the work this node did`,
         false,
       );
     }

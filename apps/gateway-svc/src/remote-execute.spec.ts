@@ -1,9 +1,10 @@
 import type { BusClient } from '@swarm/bus';
 import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
-import { CreditStanding, ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
+import { CreditStanding, decodeTensors, ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import { manualClock, virtualTime } from '@swarm/determinism';
-import { createServeTickets, encodeTask, nodeIdOfKey, openSignedResult } from '@swarm/records';
+import { createServeTickets, encodeTask, nodeIdOfKey, openSignedResult, serveTicketCap } from '@swarm/records';
+import { priceOf } from '@swarm/skills';
 import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
@@ -92,6 +93,8 @@ describe('gateway-svc - running peers’ tasks', () => {
     // With the ticket its receipt must carry: for this peer and this task only.
     expect(createServeTickets(key).holds(PEER, task.taskId, signed.serveTicket)).toBe(true);
     expect(createServeTickets(key).holds('peer-2', task.taskId, signed.serveTicket)).toBe(false);
+    // Capped at what the task can be worth: SERVE_TICKET_PRICE_FACTOR times its price.
+    expect(createServeTickets(key).capOf(PEER, task.taskId, signed.serveTicket)).toBe(serveTicketCap(priceOf(task.skill, decodeTensors(task.inputs))));
     expect(asked).toEqual([RegistryNodeRecord.subject, ExecutorSkills.subject, `${ExecutorExecute.subject} ${task.timeoutMs + EXECUTOR_REPLY_SLACK_MS}`]);
   });
 

@@ -15,7 +15,8 @@ import type { Scheduler, Time } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
 import type { RecordSigner, ServeTickets } from '@swarm/records';
-import { encodeTask, signResult } from '@swarm/records';
+import { encodeTask, serveTicketCap, signResult } from '@swarm/records';
+import { priceOf } from '@swarm/skills';
 import type { Logger } from '@swarm/telemetry';
 import type { PeerTaskLimits } from './config';
 import { DEFAULT_MAX_PEER_TASKS, DEFAULT_PEER_QUEUE, DEFAULT_PEER_QUEUE_WAIT_MS } from './config';
@@ -63,6 +64,9 @@ export interface PeerExecuteDeps {
 
 const DEFAULT_PEER_TASK_LIMITS: PeerTaskLimits = Object.freeze({ maxRunning: DEFAULT_MAX_PEER_TASKS, maxWaiting: DEFAULT_PEER_QUEUE, maxWaitMs: DEFAULT_PEER_QUEUE_WAIT_MS });
 
+/** A skill's price depends on its inputs' shapes alone (SkillSpec.work). */
+const NO_VALUES = new Float32Array(0);
+
 export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'execute'> {
   const limits = deps.peerTasks ?? DEFAULT_PEER_TASK_LIMITS;
   const slots = createPeerTaskSlots({
@@ -95,7 +99,12 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
       release();
     }
     deps.log.debug({ peer: peerId, taskId: task.taskId.slice(0, 64), skill: task.skill }, `ran a task for peer ${shortId(peerId)}`);
-    return signResult(encodeTask(task), response, deps.signer, deps.tickets.mint(peerId, task.taskId));
+    // The ticket caps what a receipt for this task may pay, from the price of the work done (shapes only: the executor checked the inputs).
+    const price = priceOf(
+      task.skill,
+      task.inputs.map((t) => ({ name: t.name, shape: t.shape, data: NO_VALUES })),
+    );
+    return signResult(encodeTask(task), response, deps.signer, deps.tickets.mint(peerId, task.taskId, serveTicketCap(price)));
   };
 }
 

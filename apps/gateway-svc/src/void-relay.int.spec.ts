@@ -102,7 +102,7 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
     const served = receiptOf(a.identity, b.identity, 'void-served');
     // A ticket B gave A, but for another task: B never served this one. The void still goes to B's
     // ledger, told so: it countersigns the void of a receipt it would never countersign.
-    const unserved = receiptOf(a.identity, b.identity, 'void-unserved', 40n, createServeTickets(b.identity).mint(a.nodeId, 'void-another-task'));
+    const unserved = receiptOf(a.identity, b.identity, 'void-unserved', 40n, createServeTickets(b.identity).mint(a.nodeId, 'void-another-task', 40n));
     const sent = [voidOf(served), voidOf(unserved)];
     const outcomes = await voidAll(b.nodeId, sent);
     expect(outcomes).toHaveLength(2);

@@ -22,6 +22,7 @@ import {
   appendDueBurns,
   appendReceipt,
   cachedSignatureCheck,
+  ChainRefusal,
   countersignReceipt,
   createGenesis,
   decodeSignedReceipt,
@@ -391,7 +392,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           return sideOnly(stored, []);
         }
         if (view.side('void', receipt.receiptId)) throw new ReceiptRefusal('voided', `this node voided receipt ${receipt.receiptId.slice(0, 80)} at its payer's request`);
-        return receiptIn(view, at, offered, receipt);
+        return overflowAsVerdict(() => receiptIn(view, at, offered, receipt));
       });
     },
     async completeReceipt(countersigned) {
@@ -476,4 +477,18 @@ export function createChainBook(init: ChainBookInit): ChainBook {
 
 function invalid(message: string): SwarmError {
   return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message);
+}
+
+/**
+ * A receipt whose credit would take this chain past a uint64 is refused as a verdict on that
+ * receipt (INVALID_RECEIPT, for good), as the void of it is countersigned (void-book.ts): its payer
+ * then voids it, instead of trying it for ever against a chain-level error.
+ */
+function overflowAsVerdict<T>(append: () => T): T {
+  try {
+    return append();
+  } catch (err) {
+    if (err instanceof ChainRefusal && err.reason === 'overflow') throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, err.message, false, { cause: err });
+    throw err;
+  }
 }

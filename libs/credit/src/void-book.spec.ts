@@ -136,6 +136,29 @@ describe('voids', () => {
     expect(b.book.head().seq).toBe(head);
   });
 
+  it('refuses a receipt whose credit would overflow its chain for good (INVALID_RECEIPT), so its payer voids it', async () => {
+    const { a, b } = await twoNodes();
+    const huge = makeReceipt(
+      {
+        payeePublicKey: b.signer.publicKey,
+        amount: MAX_UINT64 - 10n,
+        taskId: 'too-big',
+        taskHash: HASH,
+        resultHash: HASH,
+        atMs: START_MS,
+        serveTicket: new Uint8Array(32).fill(7),
+      },
+      a.signer,
+    );
+    const head = b.book.head().seq;
+    expect(await swarmErrorOf(b.book.acceptReceipt({ receipt: huge, fromNodeId: a.id }))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+      retryable: false,
+      message: expect.stringMatching(/overflow/),
+    });
+    expect(b.book.head().seq).toBe(head);
+  });
+
   it('refuses voids that do not hold, changing nothing', async () => {
     const { a, b } = await twoNodes();
     const owed = await owedReceipt(a, b, 't1');

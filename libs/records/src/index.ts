@@ -10,5 +10,5 @@ export { nodeIdOfKey, verifyEd25519 } from './node-key';
 export { MAX_RECORD_BYTES, MAX_SKILLS, MAX_CAPACITY, MAX_THREADS, NODE_ID, SKILL_VERSION } from './record-rules';
 export { signResult, verifySignedResult, openSignedResult, resultSigningBytes, encodeTask, ResultRefusal, RESULT_DOMAIN } from './signed-result';
 export type { ResultCheck, ResultRefusalReason } from './signed-result';
-export { createServeTickets, SERVE_TICKET_BYTES } from './serve-ticket';
+export { createServeTickets, serveTicketCap, SERVE_TICKET_BYTES, SERVE_TICKET_PRICE_FACTOR } from './serve-ticket';
 export type { ServeTickets } from './serve-ticket';

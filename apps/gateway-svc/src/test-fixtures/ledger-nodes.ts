@@ -200,14 +200,15 @@ const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text
 
 /**
  * A receipt `payer` signs for `payee`, not yet countersigned, with the serve ticket `payee`'s gateway
- * gave `payer` with the task's result (as if it had served it), unless the test names another.
+ * gave `payer` with the task's result (as if it had served it, for a task worth the amount), unless
+ * the test names another.
  */
 export function receiptOf(
   payer: NodeIdentity,
   payee: NodeIdentity,
   taskId: string,
   amount = 40n,
-  serveTicket = createServeTickets(payee).mint(payer.nodeId, taskId),
+  serveTicket = createServeTickets(payee).mint(payer.nodeId, taskId, amount),
 ): SignedReceipt {
   return makeReceipt(
     { payeePublicKey: payee.publicKey, amount, taskId, taskHash: sha256(`in ${taskId}`), resultHash: sha256(`out ${taskId}`), atMs: Date.now(), serveTicket },

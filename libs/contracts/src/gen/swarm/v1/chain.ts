@@ -114,8 +114,9 @@ export interface Receipt {
   payeePublicKey: Uint8Array;
   /**
    * The payee's serve ticket for this task and payer (gateway.proto SignedExecuteResponse), 32
-   * bytes: the payee countersigns only receipts for tasks it served the payer. Empty only in
-   * receipts made before tickets existed; auditors do not check it (only its issuer can).
+   * bytes: the payee countersigns only receipts for tasks it served the payer, paying at most the
+   * cap the ticket names. Empty only in receipts made before tickets existed; auditors do not
+   * check it (only its issuer can).
    */
   serveTicket: Uint8Array;
 }

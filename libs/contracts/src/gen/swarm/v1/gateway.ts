@@ -130,10 +130,12 @@ export interface SignedExecuteResponse {
   /** The provider's raw 32-byte Ed25519 public key; its SHA-256 is the provider's node id. */
   publicKey: Uint8Array;
   /**
-   * The provider's serve ticket, 32 bytes: HMAC-SHA256 under a key only the provider can derive
-   * from its node key, over the requesting node's id and the task id (docs/chain.md). The
-   * requester copies it into the receipt that pays the provider for this task; the provider's
-   * gateway countersigns no receipt whose ticket it did not issue to that payer for that task.
+   * The provider's serve ticket, 32 bytes: the most a receipt for this task may pay (8 bytes, 32
+   * times the task's price) and HMAC-SHA256 (its first 24 bytes) under a key only the provider can
+   * derive from its node key, over the requesting node's id, the task id and that cap
+   * (docs/chain.md). The requester copies it into the receipt that pays the provider for this
+   * task; the provider's gateway countersigns no receipt whose ticket it did not issue to that
+   * payer for that task, nor one paying more than its cap.
    * Opaque to everyone else, and outside the signature: a requester that alters it only makes its
    * own receipt refused.
    */
