@@ -45,4 +45,6 @@ export interface TrustReader {
   trustOf(nodeId: string): number;
   /** Convicted (a fork proof): never to be chosen. */
   isUntrusted(nodeId: string): boolean;
+  /** A result of it was rejected lately: tried after every other candidate (absent: none is). */
+  isSuspect?(nodeId: string): boolean;
 }

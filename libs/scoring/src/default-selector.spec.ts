@@ -100,7 +100,7 @@ describe('scoring - default selector', () => {
     const honest: Candidate = { nodeId: 'honest', local: false, load: 1, price: 1_000 };
     expect(select.select(TASK, [silent, honest], [])).toBe(honest);
     expect(scoreCandidate(lying, [])).toEqual(scoreCandidate(silent, []));
-    expect(scoreCandidate(lying, [])).toEqual({ failures: 0, local: false, tier: 1, load: 1, rttMs: UNKNOWN_RTT_MS, price: Number.POSITIVE_INFINITY, trust: 0 });
+    expect(scoreCandidate(lying, [])).toEqual({ suspect: false, failures: 0, local: false, tier: 1, load: 1, rttMs: UNKNOWN_RTT_MS, price: Number.POSITIVE_INFINITY, trust: 0 });
   });
 
   it('breaks ties with the injected random, repeatably for a seed', () => {
@@ -122,8 +122,9 @@ describe('scoring - default selector', () => {
     expect(scoreCandidate(local, [attempt({ ...local }, 'failed')]).failures).toBe(1);
   });
 
-  it('orders scores by failures, then locality, expected wait, price and round trip', () => {
-    const base = { failures: 0, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
+  it('orders scores by suspicion, failures, then locality, expected wait, price and round trip', () => {
+    const base = { suspect: false, failures: 0, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
+    expect(compareScores({ ...base, failures: 2, tier: 2, load: 1 }, { ...base, suspect: true, load: 0, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, failures: 1, local: true, load: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, local: false, tier: 1, load: 0 })).toBeLessThan(0);
     expect(compareScores({ ...base, local: false, tier: 1, load: 1, rttMs: 10_000 }, { ...base, tier: 2, load: 1 })).toBeLessThan(0);

@@ -3,6 +3,8 @@
  * when all earlier ones tie.
  *  0. An untrusted candidate (convicted by a fork proof, see TrustReader) is never chosen: it is
  *     dropped before any comparison, so a task whose only providers are untrusted gets none.
+ *  ½. Not a suspect: a candidate whose result this router rejected lately (trust-book.ts
+ *     suspectMs) is tried only when no other is left, whatever price and load it claims.
  *  1. Fewest failed attempts at this task: whoever failed it is tried again only when every other
  *     candidate has failed it at least as often (a retry should go elsewhere when it can).
  *  2. This node's executors while they have spare capacity (advertised load < 1, or none said): no
@@ -33,6 +35,8 @@ import type { Candidate, CandidateSelector, TrustReader } from './candidate';
 
 /** A candidate's place in the default order; lower `compareScores` is better. */
 export interface CandidateScore {
+  /** Criterion ½: a result of it was rejected lately. */
+  readonly suspect: boolean;
   readonly failures: number;
   readonly local: boolean;
   /** Criterion 2: 0 local with spare capacity, 1 remote, 2 local and saturated. */
@@ -67,6 +71,7 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
   const local = candidate.local === true;
   const saturated = typeof load === 'number' && load >= 1;
   return {
+    suspect: !local && trust?.isSuspect?.(candidate.nodeId) === true,
     failures,
     local,
     tier: !local ? 1 : saturated ? 2 : 0,
@@ -90,6 +95,7 @@ function expectedWait(s: CandidateScore): number {
 
 /** A total preorder on scores: negative when `a` is better, 0 when equal, positive when worse. */
 export function compareScores(a: CandidateScore, b: CandidateScore): number {
+  if (a.suspect !== b.suspect) return a.suspect ? 1 : -1;
   if (a.failures !== b.failures) return a.failures - b.failures;
   if (a.tier !== b.tier) return a.tier - b.tier;
   const waitA = expectedWait(a);

@@ -40,6 +40,21 @@ describe('scoring - trust book', () => {
     expect(book.list(0, 10)).toEqual([{ nodeId: 'n1', trust: book.trustOf('n1', 0), verified: 30, rejected: 1, untrusted: false }]);
   });
 
+  it('makes a node whose result was rejected a suspect for suspectMs, a new node too, and the selector tries it last', () => {
+    const book = createTrustBook({ suspectMs: 60_000 });
+    const reader = trustReader(book, { now: () => 30_000 });
+    book.record(attempt('liar', 'rejected-by-verification'), 0);
+    book.record(attempt('honest', 'failed'), 0);
+    expect([book.trustOf('liar', 0), book.isSuspect('liar', 59_999), book.isSuspect('liar', 60_000), book.isSuspect('honest', 1)]).toEqual([0, true, false, false]);
+    // Claiming no load and no price does not bring a suspect back before an honest, busier, dearer node.
+    const liar = remote('liar', { load: 0, price: 0, rttMs: 1 });
+    const busy = remote('busy', { load: 0.9, price: 50, rttMs: 200 });
+    expect(createDefaultSelector(noDraws, reader).select(TASK, [liar, busy], [])).toBe(busy);
+    // Alone, it is still tried (its suspicion ends, and a swarm of one provider keeps working).
+    expect(createDefaultSelector(noDraws, reader).select(TASK, [liar], [])).toBe(liar);
+    expect(createDefaultSelector(noDraws, trustReader(book, { now: () => 60_000 })).select(TASK, [liar, busy], [])).toBe(liar);
+  });
+
   it('cuts trust slightly for a failure or a timeout, not at all for an honest "overloaded"', () => {
     const book = createTrustBook();
     for (let i = 0; i < 5; i++) book.record(attempt('n1', 'ok'), 0);
@@ -181,6 +196,7 @@ describe('scoring - trust book', () => {
   it('refuses rules out of range', () => {
     expect(() => createTrustBook({ gain: 2 })).toThrow(/gain must be in 0..1/);
     expect(() => createTrustBook({ maxNodes: 0 })).toThrow(/maxNodes must be an integer >= 1/);
+    expect(() => createTrustBook({ suspectMs: -1 })).toThrow(/suspectMs must be an integer >= 0/);
     expect(() => createTrustBook({ decay: { beta: 0.1, periodMs: 0 } })).toThrow(/periodMs must be > 0/);
     expect(DEFAULT_TRUST_RULES).toMatchObject({ gain: 0.1, rejectCut: 0.5, failCut: 0.02, maxNodes: 10_000 });
   });

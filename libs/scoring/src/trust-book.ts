@@ -7,7 +7,10 @@
  * - A verified attempt ('ok') raises it: τ ← τ + gain·(1 − τ) (gain 0.1: ten verified results take
  *   a new node to 0.65, thirty to 0.96).
  * - A rejected one ('rejected-by-verification': a wrong result, or a replica that disagreed with the
- *   result returned) cuts it hard: τ ← τ·(1 − rejectCut) (0.5).
+ *   result returned) cuts it hard: τ ← τ·(1 − rejectCut) (0.5), and makes the node a suspect for
+ *   `suspectMs` (an hour): a selector tries a suspect only after every other candidate. Cutting τ
+ *   alone does nothing to a new node (τ = 0 already), so a fresh identity returning wrong results
+ *   would otherwise keep winning on the price and load it claims.
  * - 'failed' and 'timeout' cut it slightly: τ ← τ·(1 − failCut) (0.02). They may be the network's
  *   fault rather than the node's, earn it nothing, and the selector already sends a task's retry
  *   elsewhere; but a node that keeps wasting attempts should not keep its standing for free.
@@ -39,6 +42,8 @@ export interface TrustRules {
   readonly rejectCut: number;
   /** Share of τ a failed or timed-out attempt loses, 0..1. */
   readonly failCut: number;
+  /** How long a rejected attempt makes its node a suspect, ms (≥ 0). */
+  readonly suspectMs: number;
   readonly decay: TrustDecay;
   /** Nodes holding a trust at once (≥ 1). */
   readonly maxNodes: number;
@@ -50,6 +55,7 @@ export const DEFAULT_TRUST_RULES: TrustRules = Object.freeze({
   gain: 0.1,
   rejectCut: 0.5,
   failCut: 0.02,
+  suspectMs: 3_600_000,
   decay: DEFAULT_TRUST_DECAY,
   maxNodes: 10_000,
   maxUntrusted: 100_000,
@@ -71,6 +77,8 @@ export interface TrustBook {
   record(report: AttemptReport, nowMs: number): void;
   /** τ of `nodeId` at `nowMs`: 0 for a node never seen, forgotten or untrusted. */
   trustOf(nodeId: string, nowMs: number): number;
+  /** Whether a result of `nodeId` was rejected less than `suspectMs` before `nowMs`. */
+  isSuspect(nodeId: string, nowMs: number): boolean;
   isUntrusted(nodeId: string): boolean;
   /** Marks `nodeId` untrusted for good; true when it was not already. */
   distrust(nodeId: string): boolean;
@@ -109,6 +117,8 @@ interface Entry {
   at: number;
   verified: number;
   rejected: number;
+  /** When its last rejected attempt ended (Stopwatch ms); undefined for none. */
+  rejectedAt?: number;
 }
 
 interface Mark {
@@ -141,6 +151,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       e.trust = clamp(updated(decayed(e, nowMs), report, rules));
       if (nowMs > e.at) e.at = nowMs;
       count(e, report);
+      if (report.outcome === 'rejected-by-verification') e.rejectedAt = nowMs;
       entries.set(nodeId, e);
       if (entries.size > rules.maxNodes) entries.delete(entries.keys().next().value as string);
     },
@@ -148,6 +159,10 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       if (marks.has(nodeId)) return 0;
       const e = entries.get(nodeId);
       return e ? decayed(e, nowMs) : 0;
+    },
+    isSuspect(nodeId, nowMs) {
+      const at = entries.get(nodeId)?.rejectedAt;
+      return at !== undefined && nowMs - at < rules.suspectMs;
     },
     isUntrusted: (nodeId) => marks.has(nodeId),
     distrust(nodeId) {
@@ -208,6 +223,7 @@ export function trustReader(book: TrustBook, stopwatch: { now(): number }): Trus
   return {
     trustOf: (nodeId) => book.trustOf(nodeId, stopwatch.now()),
     isUntrusted: (nodeId) => book.isUntrusted(nodeId),
+    isSuspect: (nodeId) => book.isSuspect(nodeId, stopwatch.now()),
   };
 }
 
@@ -250,6 +266,7 @@ function checkedRules(rules: TrustRules): TrustRules {
     const v = rules[name];
     if (!(v >= 0 && v <= 1)) problems.push(`${name} must be in 0..1, got ${String(v).slice(0, 24)}`);
   }
+  if (!Number.isSafeInteger(rules.suspectMs) || rules.suspectMs < 0) problems.push(`suspectMs must be an integer >= 0, got ${String(rules.suspectMs).slice(0, 24)}`);
   for (const name of ['maxNodes', 'maxUntrusted'] as const) {
     const v = rules[name];
     if (!Number.isSafeInteger(v) || v < 1) problems.push(`${name} must be an integer >= 1, got ${String(v).slice(0, 24)}`);
