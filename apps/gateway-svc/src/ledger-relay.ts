@@ -20,6 +20,7 @@ import type { PeerPool } from './peer-pool';
 import { createPeerResolver } from './peer-resolve';
 import { createPeerDeliverReceiptsHandler, gatewayDeliverReceiptsHandler, MAX_RELAY_RECEIPTS_REQUEST_BYTES } from './receipt-relay';
 import { createPeerVoidReceiptsHandler, gatewayVoidReceiptsHandler, MAX_RELAY_VOIDS_REQUEST_BYTES } from './void-relay';
+import type { UnpaidServes } from './unpaid-serves';
 
 export interface LedgerRelayDeps {
   readonly nodeId: string;
@@ -31,6 +32,8 @@ export interface LedgerRelayDeps {
   readonly stopwatch: Stopwatch;
   /** This node's serve tickets: a peer's receipt must carry the one it was given with the result (its void is told whether it does). */
   readonly tickets: ServeTickets;
+  /** A receipt countersigned here clears its task from what its payer owes (unpaid-serves.ts). */
+  readonly unpaid: Pick<UnpaidServes, 'paid'>;
 }
 
 export interface LedgerRelay {
@@ -50,7 +53,7 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
   const peers = createPeerResolver({ pool: deps.pool, peerBook: deps.peerBook, bus, clock: deps.clock });
   return {
     peerHandlers: {
-      deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }),
+      deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }, deps.unpaid),
       voidReceipts: createPeerVoidReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }),
       chainBlocks: createPeerChainBlocksHandler({ bus }),
     },

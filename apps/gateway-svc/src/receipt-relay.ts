@@ -19,6 +19,7 @@ import type { AcceptReceiptResponse, PeerReceiptsResponse, ReceiptOutcome, Relay
 import { CreditAcceptReceipt, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PeerHandler } from '@swarm/gateway';
 import type { LedgerRelay, PayeeRelayDeps, PayerRelayDeps } from './ledger-batch';
+import type { UnpaidServes } from './unpaid-serves';
 import { checkedSize, payeeRelayHandler, payerRelayHandler, refusalOf } from './ledger-batch';
 
 /**
@@ -69,7 +70,19 @@ export function gatewayDeliverReceiptsHandler(deps: PayerRelayDeps): Handler<Rel
   return payerRelayHandler(deps, (req) => req.receipts, receipts);
 }
 
-/** PeerService.DeliverReceipts: a peer's receipts for this node, each countersigned by credit-svc or refused. */
-export function createPeerDeliverReceiptsHandler(deps: PayeeRelayDeps): PeerHandler<'deliverReceipts'> {
-  return payeeRelayHandler(deps, (req) => req.receipts, receipts);
+/**
+ * PeerService.DeliverReceipts: a peer's receipts for this node, each countersigned by credit-svc or
+ * refused; each countersigned one clears its task from what the peer owes (`unpaid`).
+ */
+export function createPeerDeliverReceiptsHandler(deps: PayeeRelayDeps, unpaid?: Pick<UnpaidServes, 'paid'>): PeerHandler<'deliverReceipts'> {
+  if (!unpaid) return payeeRelayHandler(deps, (req) => req.receipts, receipts);
+  const clearing: LedgerRelay<SignedReceipt, ReceiptOutcome> = {
+    ...receipts,
+    accept: async (receipt, ctx) => {
+      const outcome = await receipts.accept(receipt, ctx);
+      unpaid.paid(ctx.payer, ctx.receipt.taskId);
+      return outcome;
+    },
+  };
+  return payeeRelayHandler(deps, (req) => req.receipts, clearing);
 }

@@ -3,6 +3,7 @@ import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
 import { CreditStanding, decodeTensors, ErrorCode, ExecutorExecute, ExecutorSkills, RegistryNodeRecord, SkillInfo, SwarmError, toTensor } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import { manualClock, virtualTime } from '@swarm/determinism';
+import { swarmErrorOf } from '@swarm/testing';
 import { createServeTickets, encodeTask, nodeIdOfKey, openSignedResult, serveTicketCap } from '@swarm/records';
 import { priceOf } from '@swarm/skills';
 import { NO_TRACE, silentLogger } from '@swarm/telemetry';
@@ -11,6 +12,7 @@ import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
 import { createPeerStanding } from './peer-standing';
 import { createPeerExecuteHandler, EXECUTOR_REPLY_SLACK_MS } from './remote-execute';
 import { createSubmitterRecords } from './submitter-records';
+import { createUnpaidServes, DEFAULT_UNPAID_SERVE_LIMITS } from './unpaid-serves';
 
 function nodeKey() {
   const { privateKey } = generateKeyPairSync('ed25519');
@@ -76,6 +78,7 @@ const policy = (bus: BusClient, stopwatch: Stopwatch = manualClock(0)) => ({
   skills: createInstalledSkills(bus, stopwatch),
   submitters: createSubmitterRecords(bus, manualClock(NOW), stopwatch),
   standing: createPeerStanding(bus, stopwatch, silentLogger()),
+  unpaid: createUnpaidServes(DEFAULT_UNPAID_SERVE_LIMITS, stopwatch),
   scheduler: virtualTime(NOW).scheduler,
 });
 /** The node key, and the serve tickets made from it, as gateway-svc wires them. */
@@ -96,6 +99,19 @@ describe('gateway-svc - running peers’ tasks', () => {
     // Capped at what the task can be worth: SERVE_TICKET_PRICE_FACTOR times its price.
     expect(createServeTickets(key).capOf(PEER, task.taskId, signed.serveTicket)).toBe(serveTicketCap(priceOf(task.skill, decodeTensors(task.inputs))));
     expect(asked).toEqual([RegistryNodeRecord.subject, ExecutorSkills.subject, `${ExecutorExecute.subject} ${task.timeoutMs + EXECUTOR_REPLY_SLACK_MS}`]);
+  });
+
+  it('runs no more tasks for a peer that owes more than the bound for tasks run for it, until it pays', async () => {
+    const { bus } = executorBus(['vecadd'], answer);
+    const parts = { ...policy(bus), unpaid: createUnpaidServes({ ...DEFAULT_UNPAID_SERVE_LIMITS, maxCredits: 1n }, manualClock(0)) };
+    const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...parts, log: silentLogger() });
+    await run(handle, { task });
+    await run(handle, { task: { ...task, taskId: 'task-2' } });
+    const refused = await swarmErrorOf(run(handle, { task: { ...task, taskId: 'task-3' } }));
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/worth 2 credits .* not paid yet/) });
+    // Once it pays, it is served again.
+    parts.unpaid.paid(PEER, task.taskId);
+    await run(handle, { task: { ...task, taskId: 'task-3' } });
   });
 
   it('refuses a submitter with no valid record on the DHT with PERMISSION_DENIED, asking the executors nothing', async () => {

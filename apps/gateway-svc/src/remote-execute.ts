@@ -30,6 +30,7 @@ import { createPeerTaskSlots } from './peer-task-slots';
 import { checkPeerTask } from './peer-task';
 import type { SubmitterRecords } from './submitter-records';
 import { createSubmitterRecords } from './submitter-records';
+import type { UnpaidServes } from './unpaid-serves';
 
 /**
  * How long an executor has to acknowledge a task: it does so from its event loop on arrival, so a
@@ -40,6 +41,8 @@ export const EXECUTOR_ACK_TIMEOUT_MS = 2_000;
 export const EXECUTOR_REPLY_SLACK_MS = 250;
 /** A peer told OVERLOADED may try this node again after about this long. */
 const OVERLOADED_RETRY_AFTER_MS = 500;
+/** A peer that owes too much: about the time its receipts take to arrive. */
+const UNPAID_RETRY_AFTER_MS = 5_000;
 
 export interface PeerExecuteDeps {
   /** This node's bus, for the executors. */
@@ -53,6 +56,8 @@ export interface PeerExecuteDeps {
   readonly submitters: SubmitterRecords;
   /** What the submitting peer earned serving this node lately: its place in the queue when this node is full. */
   readonly standing: PeerStanding;
+  /** What this node ran for each peer and was not paid for yet: a peer owing too much gets no more. */
+  readonly unpaid: UnpaidServes;
   /** Paces waits in the queue. */
   readonly scheduler: Scheduler;
   readonly log: Logger;
@@ -84,6 +89,15 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
       // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);
     }
+    const owed = deps.unpaid.owed(peerId);
+    if (owed > deps.unpaid.maxCredits) {
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_OVERLOADED,
+        `this node ran tasks worth ${owed} credits for your node that are not paid yet; it runs more once receipts for them arrive`,
+        true,
+        { retryAfterMs: UNPAID_RETRY_AFTER_MS },
+      );
+    }
     // Standing is asked only when this node is full: an idle node costs no ledger round trip.
     const release = slots.tryAcquire() ?? (await slots.acquire(await deps.standing.of(peerId, trace), signal));
     let response: ExecuteResponse;
@@ -104,6 +118,7 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
       task.skill,
       task.inputs.map((t) => ({ name: t.name, shape: t.shape, data: NO_VALUES })),
     );
+    deps.unpaid.served(peerId, task.taskId, price);
     return signResult(encodeTask(task), response, deps.signer, deps.tickets.mint(peerId, task.taskId, serveTicketCap(price)));
   };
 }
@@ -121,6 +136,8 @@ export interface RemoteExecutionDeps {
   readonly log: Logger;
   readonly time: Time;
   readonly peerTasks: PeerTaskLimits;
+  /** Shared with the receipts coming in (ledger-relay.ts), which clear what a peer owes. */
+  readonly unpaid: UnpaidServes;
 }
 
 /** Both sides of remote execution, as gateway-svc wires them. */
@@ -141,6 +158,7 @@ export function startRemoteExecution(deps: RemoteExecutionDeps): RemoteExecution
       skills: createInstalledSkills(bus, time.stopwatch),
       submitters: createSubmitterRecords(bus, time.clock, time.stopwatch),
       standing: createPeerStanding(bus, time.stopwatch, log),
+      unpaid: deps.unpaid,
       scheduler: time.scheduler,
       log,
       peerTasks: deps.peerTasks,

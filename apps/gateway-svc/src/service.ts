@@ -25,6 +25,7 @@ import { createPeerBook } from './peer-book';
 import { createPeerPool } from './peer-pool';
 import { createRecordSigning, MAX_SIGN_REQUEST_BYTES } from './record-signing';
 import { startRemoteExecution } from './remote-execute';
+import { createUnpaidServes, DEFAULT_UNPAID_SERVE_LIMITS } from './unpaid-serves';
 
 export const GATEWAY_VERSION = '0.4.0';
 
@@ -58,8 +59,10 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: config.limits.maxMessageBytes });
   // Given with every result served to a peer, asked back in the receipt that pays for it.
   const tickets = createServeTickets(identity);
-  const remote = startRemoteExecution({ signer: identity, tickets, nodeId, bus, pool, log, time, peerTasks: config.peerTasks });
-  const ledger = createLedgerRelay({ nodeId, bus, pool, peerBook, log, clock: time.clock, stopwatch: time.stopwatch, tickets });
+  // What peers owe for tasks run for them: a peer that does not pay gets no more (unpaid-serves.ts).
+  const unpaid = createUnpaidServes(DEFAULT_UNPAID_SERVE_LIMITS, time.stopwatch);
+  const remote = startRemoteExecution({ signer: identity, tickets, nodeId, bus, pool, log, time, peerTasks: config.peerTasks, unpaid });
+  const ledger = createLedgerRelay({ nodeId, bus, pool, peerBook, log, clock: time.clock, stopwatch: time.stopwatch, tickets, unpaid });
   const server: GatewayServer = await startGatewayServer({
     certificate,
     listen: config.listen,
