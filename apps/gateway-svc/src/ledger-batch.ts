@@ -84,7 +84,7 @@ export interface AcceptContext {
   readonly payer: string;
   /** The item's receipt, decoded. */
   readonly receipt: Receipt;
-  /** Whether the receipt carries the serve ticket this node gave the payer with that task's result. */
+  /** Whether the receipt carries the serve ticket this node gave the payer with that task's result, and pays within its cap. */
   readonly served: boolean;
   /** That ticket's cap: the most a receipt for the task may pay this node (undefined when not served). */
   readonly cap: bigint | undefined;
@@ -187,7 +187,9 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       const receipt = relay.verify(it, parties);
       // For a task this node served the caller: the ticket it gave with that result (serve-ticket.ts).
       const cap = deps.tickets.capOf(peerId, receipt.taskId, receipt.serveTicket);
-      return relay.accept(it, { payer: peerId, receipt, served: cap !== undefined, cap, ask });
+      // `served` is what a void is told (void-relay.ts): a receipt over its cap is one this node
+      // would never countersign, so its void must not append it either.
+      return relay.accept(it, { payer: peerId, receipt, served: cap !== undefined && receipt.amount <= cap, cap, ask });
     };
     const outcomes = new Array<O>(items.length);
     let next = 0;

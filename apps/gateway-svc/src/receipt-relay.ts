@@ -72,7 +72,7 @@ export function gatewayDeliverReceiptsHandler(deps: PayerRelayDeps): Handler<Rel
 
 /**
  * PeerService.DeliverReceipts: a peer's receipts for this node, each countersigned by credit-svc or
- * refused; each countersigned one clears its task from what the peer owes (`unpaid`).
+ * refused; each countersigned one takes what it pays off what the peer owes for its task (`unpaid`).
  */
 export function createPeerDeliverReceiptsHandler(deps: PayeeRelayDeps, unpaid?: Pick<UnpaidServes, 'paid'>): PeerHandler<'deliverReceipts'> {
   if (!unpaid) return payeeRelayHandler(deps, (req) => req.receipts, receipts);
@@ -80,7 +80,7 @@ export function createPeerDeliverReceiptsHandler(deps: PayeeRelayDeps, unpaid?: 
     ...receipts,
     accept: async (receipt, ctx) => {
       const outcome = await receipts.accept(receipt, ctx);
-      unpaid.paid(ctx.payer, ctx.receipt.taskId);
+      unpaid.paid(ctx.payer, ctx.receipt.taskId, ctx.receipt.amount);
       return outcome;
     },
   };

@@ -101,16 +101,16 @@ describe('gateway-svc - running peers’ tasks', () => {
     expect(asked).toEqual([RegistryNodeRecord.subject, ExecutorSkills.subject, `${ExecutorExecute.subject} ${task.timeoutMs + EXECUTOR_REPLY_SLACK_MS}`]);
   });
 
-  it('runs no more tasks for a peer that owes more than the bound for tasks run for it, until it pays', async () => {
+  it('runs no more tasks for a peer that would owe more than the bound for tasks run for it, until it pays', async () => {
     const { bus } = executorBus(['vecadd'], answer);
-    const parts = { ...policy(bus), unpaid: createUnpaidServes({ ...DEFAULT_UNPAID_SERVE_LIMITS, maxCredits: 1n }, manualClock(0)) };
+    const parts = { ...policy(bus), unpaid: createUnpaidServes({ ...DEFAULT_UNPAID_SERVE_LIMITS, maxCredits: 2n }, manualClock(0)) };
     const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...parts, log: silentLogger() });
     await run(handle, { task });
     await run(handle, { task: { ...task, taskId: 'task-2' } });
     const refused = await swarmErrorOf(run(handle, { task: { ...task, taskId: 'task-3' } }));
-    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/worth 2 credits .* not paid yet/) });
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/while it owes 2 credits/) });
     // Once it pays, it is served again.
-    parts.unpaid.paid(PEER, task.taskId);
+    parts.unpaid.paid(PEER, task.taskId, 1n);
     await run(handle, { task: { ...task, taskId: 'task-3' } });
   });
 

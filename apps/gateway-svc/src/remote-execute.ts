@@ -9,7 +9,7 @@
  * computed what.
  */
 import type { BusClient, BusService } from '@swarm/bus';
-import type { ExecuteResponse } from '@swarm/contracts';
+import type { ExecuteRequest, ExecuteResponse } from '@swarm/contracts';
 import { BUS_MAX_PAYLOAD_BYTES, ErrorCode, ExecutorExecute, GatewayExecute, SwarmError } from '@swarm/contracts';
 import type { Scheduler, Time } from '@swarm/determinism';
 import type { PeerHandler } from '@swarm/gateway';
@@ -72,6 +72,18 @@ const DEFAULT_PEER_TASK_LIMITS: PeerTaskLimits = Object.freeze({ maxRunning: DEF
 /** A skill's price depends on its inputs' shapes alone (SkillSpec.work). */
 const NO_VALUES = new Float32Array(0);
 
+/** The task's price from its shapes; undefined for shapes that fit no skill (the executors refuse such a task). */
+function shapePrice(task: ExecuteRequest): bigint | undefined {
+  try {
+    return priceOf(
+      task.skill,
+      task.inputs.map((t) => ({ name: t.name, shape: t.shape, data: NO_VALUES })),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'execute'> {
   const limits = deps.peerTasks ?? DEFAULT_PEER_TASK_LIMITS;
   const slots = createPeerTaskSlots({
@@ -89,37 +101,41 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
       // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);
     }
-    const owed = deps.unpaid.owed(peerId);
-    if (owed > deps.unpaid.maxCredits) {
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_OVERLOADED,
-        `this node ran tasks worth ${owed} credits for your node that are not paid yet; it runs more once receipts for them arrive`,
-        true,
-        { retryAfterMs: UNPAID_RETRY_AFTER_MS },
-      );
+    // Counted against the peer from now, so tasks in flight count too (unpaid-serves.ts).
+    const price = shapePrice(task);
+    if (price !== undefined) {
+      const owed = deps.unpaid.admit(peerId, task.taskId, price);
+      if (owed !== undefined) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_OVERLOADED,
+          `this node runs no more tasks for your node while it owes ${owed} credits for tasks run for it; receipts for them free it`,
+          true,
+          { retryAfterMs: UNPAID_RETRY_AFTER_MS },
+        );
+      }
     }
-    // Standing is asked only when this node is full: an idle node costs no ledger round trip.
-    const release = slots.tryAcquire() ?? (await slots.acquire(await deps.standing.of(peerId, trace), signal));
     let response: ExecuteResponse;
     try {
-      // The task goes to the executors exactly as the peer sent it: the signature covers that request.
-      response = await deps.bus.requestAcked(ExecutorExecute, task, {
-        timeoutMs: task.timeoutMs + EXECUTOR_REPLY_SLACK_MS,
-        ackTimeoutMs: EXECUTOR_ACK_TIMEOUT_MS,
-        signal,
-        trace,
-      });
-    } finally {
-      release();
+      // Standing is asked only when this node is full: an idle node costs no ledger round trip.
+      const release = slots.tryAcquire() ?? (await slots.acquire(await deps.standing.of(peerId, trace), signal));
+      try {
+        // The task goes to the executors exactly as the peer sent it: the signature covers that request.
+        response = await deps.bus.requestAcked(ExecutorExecute, task, {
+          timeoutMs: task.timeoutMs + EXECUTOR_REPLY_SLACK_MS,
+          ackTimeoutMs: EXECUTOR_ACK_TIMEOUT_MS,
+          signal,
+          trace,
+        });
+      } finally {
+        release();
+      }
+    } catch (err) {
+      if (price !== undefined) deps.unpaid.release(peerId, task.taskId, price);
+      throw err;
     }
     deps.log.debug({ peer: peerId, taskId: task.taskId.slice(0, 64), skill: task.skill }, `ran a task for peer ${shortId(peerId)}`);
-    // The ticket caps what a receipt for this task may pay, from the price of the work done (shapes only: the executor checked the inputs).
-    const price = priceOf(
-      task.skill,
-      task.inputs.map((t) => ({ name: t.name, shape: t.shape, data: NO_VALUES })),
-    );
-    deps.unpaid.served(peerId, task.taskId, price);
-    return signResult(encodeTask(task), response, deps.signer, deps.tickets.mint(peerId, task.taskId, serveTicketCap(price)));
+    // The ticket caps what a receipt for this task may pay, from the price of the work done.
+    return signResult(encodeTask(task), response, deps.signer, deps.tickets.mint(peerId, task.taskId, serveTicketCap(price ?? 0n)));
   };
 }
 

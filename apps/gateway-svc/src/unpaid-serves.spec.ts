@@ -1,35 +1,56 @@
 import { manualClock } from '@swarm/determinism';
 import { createUnpaidServes } from './unpaid-serves';
 
-const LIMITS = { maxCredits: 100n, windowMs: 60_000, maxPeers: 2, maxTasksPerPeer: 3 };
+const LIMITS = { maxCredits: 100n, windowMs: 60_000, maxTasksPerPeer: 3, maxEntries: 5 };
 
 describe('unpaid serves - what each peer owes for tasks run for it', () => {
-  it('adds each task served, clears it when its receipt is countersigned, and forgets it after the window', () => {
+  it('counts a task from its admission, takes a receipt off once, and forgets a task after the window', () => {
     const clock = manualClock(0);
     const unpaid = createUnpaidServes(LIMITS, clock);
-    unpaid.served('p', 't1', 40n);
+    expect(unpaid.admit('p', 't1', 40n)).toBeUndefined();
     clock.advance(30_000);
-    unpaid.served('p', 't2', 70n);
-    // The same task id served again (another block of a split task) adds to it.
-    unpaid.served('p', 't2', 5n);
-    expect(unpaid.owed('p')).toBe(115n);
-    unpaid.paid('p', 't2');
+    expect(unpaid.admit('p', 't2', 30n)).toBeUndefined();
+    // The same task id run again (another block of a split task) adds to it.
+    expect(unpaid.admit('p', 't2', 20n)).toBeUndefined();
+    expect(unpaid.owed('p')).toBe(90n);
+    // Its receipt pays 48 of the 50 (a credit of rounding a run is forgiven): t2 is paid.
+    unpaid.paid('p', 't2', 48n);
     expect(unpaid.owed('p')).toBe(40n);
-    unpaid.paid('p', 'never-served');
-    unpaid.paid('stranger', 't1');
+    unpaid.paid('p', 'never-run', 1_000n);
+    unpaid.paid('stranger', 't1', 1_000n);
     clock.advance(30_000);
-    // t1 was served 60 s ago: out of the window, as a task its requester rightly never pays.
-    expect(unpaid.owed('p')).toBe(0n);
-    expect(unpaid.owed('stranger')).toBe(0n);
+    // t1 was run 60 s ago: out of the window, as a task its requester rightly never pays.
+    expect([unpaid.owed('p'), unpaid.owed('stranger')]).toEqual([0n, 0n]);
   });
 
-  it('holds at most maxTasksPerPeer tasks a peer and maxPeers peers, dropping the oldest', () => {
+  it('refuses a peer owing too much (what it owes answered), any first task, and a peer holding maxTasksPerPeer tasks', () => {
     const unpaid = createUnpaidServes(LIMITS, manualClock(0));
-    for (let i = 0; i < 5; i++) unpaid.served('p', `t${i}`, 10n);
-    expect(unpaid.owed('p')).toBe(30n);
-    unpaid.served('q', 't', 1n);
-    unpaid.served('r', 't', 1n);
-    expect([unpaid.owed('p'), unpaid.owed('q'), unpaid.owed('r')]).toEqual([0n, 1n, 1n]);
-    expect(unpaid.maxCredits).toBe(100n);
+    // Owing nothing, any task is run, however dear.
+    expect(unpaid.admit('p', 'big', 500n)).toBeUndefined();
+    expect(unpaid.admit('p', 'next', 1n)).toBe(500n);
+    expect(unpaid.owed('p')).toBe(500n);
+    const q = createUnpaidServes(LIMITS, manualClock(0));
+    for (let i = 0; i < 3; i++) expect(q.admit('q', `t${i}`, 1n)).toBeUndefined();
+    expect(q.admit('q', 't3', 1n)).toBe(3n);
+  });
+
+  it('takes nothing more off for a receipt delivered again, and counts runs after it in full', () => {
+    const unpaid = createUnpaidServes(LIMITS, manualClock(0));
+    unpaid.admit('p', 'x', 1n);
+    unpaid.paid('p', 'x', 1n);
+    for (let i = 0; i < 3; i++) unpaid.admit('p', 'x', 30n);
+    unpaid.paid('p', 'x', 1n);
+    expect(unpaid.owed('p')).toBe(90n);
+    expect(unpaid.admit('p', 'x', 30n)).toBe(90n);
+  });
+
+  it('uncounts a run the executors failed, and holds at most maxEntries tasks, forgetting the peer served least recently', () => {
+    const unpaid = createUnpaidServes(LIMITS, manualClock(0));
+    unpaid.admit('p', 't', 10n);
+    unpaid.release('p', 't', 10n);
+    expect(unpaid.owed('p')).toBe(0n);
+    for (let i = 0; i < 3; i++) unpaid.admit('p', `t${i}`, 1n);
+    for (let i = 0; i < 3; i++) unpaid.admit('q', `t${i}`, 1n);
+    expect([unpaid.owed('p'), unpaid.owed('q')]).toEqual([0n, 3n]);
   });
 });

@@ -1,86 +1,120 @@
 /**
- * What this node has served each peer and not been paid for yet: the price of each task it ran for
- * the peer, until a receipt for that task is countersigned here or `windowMs` passes (a task a
- * requester rightly never pays: a result it rejected, a replica that lost). A peer owing more than
- * `maxCredits` gets no more tasks run until it pays (PeerService.Execute refuses OVERLOADED, so its
- * router tries another provider), which bounds what a peer that never pays (a free rider with a
- * record on the DHT and no intention to pay) takes from this node to `maxCredits` of work a window.
- * An honest requester pays within seconds (its credit-svc's outbox), far inside both bounds.
+ * What this node has run for each peer and not been paid for yet. A task's price counts against
+ * its peer from the moment it is admitted (so tasks in flight count too) until the first receipt
+ * for that task is countersigned here, which takes off what it pays (and a credit of rounding per
+ * run), or until `windowMs` after its last run (a task a requester rightly never pays: a result it
+ * rejected, a replica that lost, a share that rounds to 0). A task is admitted only while its peer
+ * owes nothing, or owes no more than `maxCredits` with it, and holds fewer than `maxTasksPerPeer`
+ * tasks: PeerService.Execute refuses the rest OVERLOADED, so the peer's router tries another
+ * provider. That bounds what a peer that never pays takes from this node to about `maxCredits` of
+ * work a window; an honest requester's receipts come within seconds (its credit-svc's outbox).
  *
- * Pure, timed by a Stopwatch; bounded: at most `maxPeers` peers (the least recently served
- * forgotten first) and `maxTasksPerPeer` tasks each (the oldest dropped: the bound then errs
- * towards serving).
+ * A receipt counts once per task: re-delivering it (an idempotent retry) takes nothing more off,
+ * and runs of that task id after it count in full. Pure, timed by a Stopwatch; at most `maxEntries`
+ * tasks across peers: past it the peer served least recently is forgotten whole.
  */
 import type { Stopwatch } from '@swarm/determinism';
 
 export interface UnpaidServeLimits {
-  /** Credits of served, unpaid tasks past which a peer's next task is refused. */
+  /** Credits of admitted, unpaid tasks past which a peer's next task is refused. */
   readonly maxCredits: bigint;
-  /** How long a served task counts unpaid at most, ms. */
+  /** How long a task counts unpaid at most after its last run, ms. */
   readonly windowMs: number;
-  readonly maxPeers: number;
+  /** Unpaid tasks a peer may hold; at this many its next task is refused. */
   readonly maxTasksPerPeer: number;
+  /** Tasks held across peers. */
+  readonly maxEntries: number;
 }
 
 /** A 1000×1000 matmul (the largest task a node takes) is 2,000 credits: a few of them in flight. */
-export const DEFAULT_UNPAID_SERVE_LIMITS: UnpaidServeLimits = Object.freeze({ maxCredits: 8_000n, windowMs: 600_000, maxPeers: 10_000, maxTasksPerPeer: 1_024 });
+export const DEFAULT_UNPAID_SERVE_LIMITS: UnpaidServeLimits = Object.freeze({ maxCredits: 8_000n, windowMs: 600_000, maxTasksPerPeer: 1_024, maxEntries: 100_000 });
 
 export interface UnpaidServes {
-  /** Past this (owed > maxCredits) a peer's next task is refused. */
-  readonly maxCredits: bigint;
-  /** Credits `peer` owes for tasks served within the window. */
+  /**
+   * Counts `price` for running `taskId` for `peer` now, and answers undefined; or, when the peer
+   * owes too much to be given it, counts nothing and answers what it owes.
+   */
+  admit(peer: string, taskId: string, price: bigint): bigint | undefined;
+  /** The admitted run did not happen (the executors failed it): its price no longer counts. */
+  release(peer: string, taskId: string, price: bigint): void;
+  /** A receipt of `peer`'s for `taskId`, paying `amount`, was countersigned here. */
+  paid(peer: string, taskId: string, amount: bigint): void;
+  /** Credits `peer` owes now. */
   owed(peer: string): bigint;
-  /** This node ran `taskId` for `peer`, worth `price`. */
-  served(peer: string, taskId: string, price: bigint): void;
-  /** A receipt of `peer`'s for `taskId` was countersigned here. */
-  paid(peer: string, taskId: string): void;
 }
 
-interface Served {
-  readonly price: bigint;
-  readonly at: number;
+interface Unpaid {
+  owed: bigint;
+  runs: number;
+  /** A receipt for the task was taken off already: no other is. */
+  receipted: boolean;
+  at: number;
 }
 
 export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwatch): UnpaidServes {
-  // Insertion order is recency, for peers (re-set on each serve) and for each peer's tasks.
-  const peers = new Map<string, Map<string, Served>>();
+  // Insertion order is recency, for peers (re-set on each admission) and for each peer's tasks.
+  const peers = new Map<string, Map<string, Unpaid>>();
+  let entries = 0;
+
+  const drop = (tasks: Map<string, Unpaid>, taskId: string) => {
+    if (tasks.delete(taskId)) entries -= 1;
+  };
+  const forgetPeer = (peer: string) => {
+    entries -= peers.get(peer)?.size ?? 0;
+    peers.delete(peer);
+  };
 
   /** The peer's tasks still inside the window (older ones dropped). */
-  const live = (peer: string): Map<string, Served> | undefined => {
+  const live = (peer: string): Map<string, Unpaid> | undefined => {
     const tasks = peers.get(peer);
     if (!tasks) return undefined;
     const oldest = stopwatch.now() - limits.windowMs;
-    for (const [id, s] of tasks) {
-      if (s.at > oldest) break;
-      tasks.delete(id);
+    for (const [id, u] of tasks) {
+      if (u.at > oldest) break;
+      drop(tasks, id);
     }
-    if (tasks.size === 0) peers.delete(peer);
+    if (tasks.size === 0) forgetPeer(peer);
     return tasks.size === 0 ? undefined : tasks;
+  };
+  const sum = (tasks: Map<string, Unpaid> | undefined) => {
+    let total = 0n;
+    for (const u of tasks?.values() ?? []) total += u.owed;
+    return total;
   };
 
   return {
-    maxCredits: limits.maxCredits,
-    owed(peer) {
-      let sum = 0n;
-      for (const s of live(peer)?.values() ?? []) sum += s.price;
-      return sum;
-    },
-    served(peer, taskId, price) {
-      const tasks = live(peer) ?? new Map<string, Served>();
+    admit(peer, taskId, price) {
+      const tasks = live(peer);
+      const owed = sum(tasks);
+      if ((owed > 0n && owed + price > limits.maxCredits) || (tasks?.size ?? 0) >= limits.maxTasksPerPeer) return owed;
+      const held = tasks ?? new Map<string, Unpaid>();
       peers.delete(peer);
-      peers.set(peer, tasks);
-      // A task served again (a replica, a shard of the same task id) adds to what it owes.
-      const before = tasks.get(taskId);
-      tasks.delete(taskId);
-      tasks.set(taskId, { price: (before?.price ?? 0n) + price, at: stopwatch.now() });
-      if (tasks.size > limits.maxTasksPerPeer) tasks.delete(tasks.keys().next().value as string);
-      if (peers.size > limits.maxPeers) peers.delete(peers.keys().next().value as string);
+      peers.set(peer, held);
+      const before = held.get(taskId);
+      if (before) held.delete(taskId);
+      else entries += 1;
+      // A task id run again (another block of a split task, a retry) adds to what it owes.
+      held.set(taskId, { owed: (before?.owed ?? 0n) + price, runs: (before?.runs ?? 0) + 1, receipted: before?.receipted ?? false, at: stopwatch.now() });
+      while (entries > limits.maxEntries) forgetPeer(peers.keys().next().value as string);
+      return undefined;
     },
-    paid(peer, taskId) {
+    release(peer, taskId, price) {
       const tasks = peers.get(peer);
-      if (!tasks) return;
-      tasks.delete(taskId);
-      if (tasks.size === 0) peers.delete(peer);
+      const u = tasks?.get(taskId);
+      if (!tasks || !u) return;
+      u.owed = u.owed > price ? u.owed - price : 0n;
+      u.runs = Math.max(0, u.runs - 1);
+      if (u.runs === 0 && !u.receipted) drop(tasks, taskId);
+      if (tasks.size === 0) forgetPeer(peer);
     },
+    paid(peer, taskId, amount) {
+      const u = peers.get(peer)?.get(taskId);
+      if (!u || u.receipted) return;
+      u.receipted = true;
+      // A share of a split pool may round down by a credit a run.
+      const off = amount + BigInt(u.runs);
+      u.owed = u.owed > off ? u.owed - off : 0n;
+    },
+    owed: (peer) => sum(live(peer)),
   };
 }

@@ -103,15 +103,18 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
     // A ticket B gave A, but for another task: B never served this one. The void still goes to B's
     // ledger, told so: it countersigns the void of a receipt it would never countersign.
     const unserved = receiptOf(a.identity, b.identity, 'void-unserved', 40n, createServeTickets(b.identity).mint(a.nodeId, 'void-another-task', 40n));
-    const sent = [voidOf(served), voidOf(unserved)];
+    // B's own ticket for the task, but the receipt pays past its cap: told not served, so its void never appends it.
+    const overCap = receiptOf(a.identity, b.identity, 'void-over-cap', 10n ** 15n, createServeTickets(b.identity).mint(a.nodeId, 'void-over-cap', 40n));
+    const sent = [voidOf(served), voidOf(unserved), voidOf(overCap)];
     const outcomes = await voidAll(b.nodeId, sent);
-    expect(outcomes).toHaveLength(2);
+    expect(outcomes).toHaveLength(3);
     outcomes.forEach((o, i) => {
       const back = voidedOf(o);
       expect([hex(back.receipt), hex(back.payerSignature)]).toEqual([hex(sent[i].receipt), hex(sent[i].payerSignature)]);
-      expect(verifyVoid(back, { expectedPayer: a.nodeId, expectedPayee: b.nodeId }).taskId).toBe(['void-served', 'void-unserved'][i]);
+      expect(verifyVoid(back, { expectedPayer: a.nodeId, expectedPayee: b.nodeId }).taskId).toBe(['void-served', 'void-unserved', 'void-over-cap'][i]);
     });
     expect(voidsAskedSince(seen)).toEqual([
+      ['void-over-cap', a.nodeId, false],
       ['void-served', a.nodeId, true],
       ['void-unserved', a.nodeId, false],
     ]);
