@@ -245,6 +245,28 @@ describe('the watch over payees that countersigned voids', () => {
     await watch.stop();
   });
 
+  it('reads a chain again when its catch-up does not come to the head the read on went on from (a head the payee made up)', async () => {
+    const h = harness(1);
+    const made = { seq: 10n ** 12n, hash: new Uint8Array(32).fill(1) };
+    let heads = 0;
+    h.deps.headOf = async () => {
+      heads += 1;
+      return made;
+    };
+    const watch = startVoidWatch(h.deps);
+    // The read on finds nothing past the made-up head; the catch-up reads the real chain, which ends at 3.
+    const nothingPast = (from: ChainCursor) => ({ cursor: from, blocksRead: 0, breaches: [] });
+    h.plan.set(payeeId(0), [nothingPast, () => ({ cursor: { seq: 3n, hash: new Uint8Array(32) }, blocksRead: 3, breaches: [] }), nothingPast, nothingPast]);
+    await watch.pass();
+    expect(watch.stats().brokenChains).toBe(0);
+    await watch.pass();
+    // It ends before the head: the chain is read again from the start, a head asked for again.
+    expect(watch.stats().brokenChains).toBe(1);
+    await watch.pass();
+    expect(heads).toBe(2);
+    await watch.stop();
+  });
+
   it('pays and proves a breach a catch-up finds; a broken catch-up has the chain read again from its start; a failed one keeps the read on', async () => {
     const h = harness(1);
     const watch = startVoidWatch(h.deps);

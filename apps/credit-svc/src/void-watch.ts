@@ -17,7 +17,7 @@
  * breach that could not be paid (no room in the chain, say) is tried again at every pass.
  */
 import type { FetchChainPage, ChainCursor, VoidBreach, VoidBreachScan } from '@swarm/chain';
-import { CHAIN_START, chainHeadCursor, scanForVoidBreaches } from '@swarm/chain';
+import { CHAIN_START, chainHeadCursor, sameBytes, scanForVoidBreaches } from '@swarm/chain';
 import type { SignedVoid, VoidBreachProof } from '@swarm/contracts';
 import { Receipt } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
@@ -254,14 +254,16 @@ export function startVoidWatch(deps: VoidWatchDeps): VoidWatch {
       // The catch-up: from the start up to where the read on has got to now, for the voids that
       // waited; voids new meanwhile wait for the next one, so the read on never goes back.
       if (!state.catchUp && state.waiting.size > 0 && state.cursor.seq > 0n) {
-        state.catchUp = { cursor: CHAIN_START, upTo: state.cursor.seq, ids: state.waiting };
+        state.catchUp = { cursor: CHAIN_START, upTo: state.cursor.seq, upToHash: state.cursor.hash, ids: state.waiting };
         state.waiting = new Set<string>();
       }
       const catchUp = state.catchUp;
       if (catchUp) {
         const behind = catchUp.upTo - catchUp.cursor.seq;
         const forVoids = kept.filter((k) => catchUp.ids.has(k.receiptId)).map((k) => k.signedVoid);
-        const back = await read(catchUp.cursor, forVoids, Math.min(BLOCKS_PER_PAYEE_PASS, Number(behind)));
+        const scanned = await read(catchUp.cursor, forVoids, Math.min(BLOCKS_PER_PAYEE_PASS, Number(behind)));
+        // The catch-up must come to the block the read on went on from (a head the payee named, say).
+        const back = scanned.broken !== undefined || stopping.signal.aborted ? scanned : { ...scanned, broken: catchUpMismatch(scanned, catchUp) };
         scans.push(back);
         if (back.broken !== undefined) Object.assign(state, freshProgress());
         else catchUp.cursor = back.cursor;
@@ -324,7 +326,23 @@ interface PayeeProgress {
   /** Voids new since the read on began: the blocks it passed before them wait for a catch-up. */
   waiting: Set<string>;
   /** A read from the start up to `upTo` (where the read on was) for voids that came later. */
-  catchUp: { cursor: ChainCursor; readonly upTo: bigint; readonly ids: Set<string> } | undefined;
+  catchUp: CatchUp | undefined;
+}
+
+/** A read from the start up to `upTo`, where the read on was, for voids that came later. */
+interface CatchUp {
+  cursor: ChainCursor;
+  readonly upTo: bigint;
+  /** The block at `upTo` as the read on linked from it: the catch-up must come to that very block. */
+  readonly upToHash: Uint8Array;
+  readonly ids: Set<string>;
+}
+
+/** Why a catch-up read does not join the read on (the chain ends before `upTo`, or is another there); undefined when it does. */
+function catchUpMismatch(scan: VoidBreachScan, catchUp: CatchUp): string | undefined {
+  if (scan.blocksRead === 0 && scan.cursor.seq < catchUp.upTo) return `the chain ends at block ${scan.cursor.seq}, before block ${catchUp.upTo} the read on went on from`;
+  if (scan.cursor.seq === catchUp.upTo && !sameBytes(scan.cursor.hash, catchUp.upToHash)) return `block ${catchUp.upTo} is not the one the read on went on from`;
+  return undefined;
 }
 
 interface Unsettled {
