@@ -38,7 +38,8 @@ export interface SettleFacts {
 
 /**
  * The keys and tickets of the remote providers among `results`, for SettleFacts. One provider's
- * results for one task (several shards) carry the same ticket: it names the requester and the task.
+ * results for one task (several shards) each carry a ticket for the requester and the task, with
+ * that block's cap; the last one taken does for the one receipt (its cap allows for every block).
  */
 export function payeeKeysOf(results: readonly ExecutionResult[]): Map<string, PayeeKey> {
   const keys = new Map<string, PayeeKey>();
