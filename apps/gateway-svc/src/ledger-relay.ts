@@ -32,7 +32,7 @@ export interface LedgerRelayDeps {
   readonly stopwatch: Stopwatch;
   /** This node's serve tickets: a peer's receipt must carry the one it was given with the result (its void is told whether it does). */
   readonly tickets: ServeTickets;
-  /** A receipt countersigned here clears its task from what its payer owes (unpaid-serves.ts). */
+  /** A receipt countersigned here (delivered, or answered to its void) takes what it pays off what its payer owes (unpaid-serves.ts). */
   readonly unpaid: Pick<UnpaidServes, 'paid'>;
 }
 
@@ -54,7 +54,7 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
   return {
     peerHandlers: {
       deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }, deps.unpaid),
-      voidReceipts: createPeerVoidReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }),
+      voidReceipts: createPeerVoidReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }, deps.unpaid),
       chainBlocks: createPeerChainBlocksHandler({ bus }),
     },
     serve(svc) {

@@ -153,6 +153,19 @@ describe('pipeline - sharded matmul', () => {
     expect(reports.map((r) => [r.candidate.nodeId, r.outcome])).toEqual(NODES.slice(0, 4).map((n) => [n, 'ok']));
   });
 
+  it('gives suspects (a result rejected lately) no block while another node can take one, however many blocks the others hold', async () => {
+    const clock = manualClock(START_MS);
+    const { ports, calls } = swarm(['node-a', 'node-b', 'node-e'], () => 'honest', clock);
+    const suspecting: CandidateSelector = { ...inOrder, isSuspect: (c) => c.nodeId === 'node-a' };
+    const out = await runTask({ ...components(ports, clock), selector: suspecting }, DEFAULT_ROUTER_LIMITS, request(4), signal());
+    expect(out.settlement).toBe('paid');
+    expect(
+      executes(calls)
+        .map((c) => c.split(' ')[1])
+        .sort(),
+    ).toEqual(['node-b', 'node-b', 'node-e', 'node-e']);
+  });
+
   it('says why a provider whose share is under one credit is paid nothing', async () => {
     const clock = manualClock(START_MS);
     const eleven = Array.from({ length: 11 }, (_, i) => `node-${String(i).padStart(2, '0')}`);

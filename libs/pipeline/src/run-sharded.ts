@@ -230,7 +230,10 @@ async function dispatchShards(
   // The selector chooses among the nodes running the fewest blocks now, and of those the ones
   // given the fewest so far: a re-dispatch goes to an idle node that has not worked on the task yet.
   const choose = (pool: readonly Candidate[]): Candidate | undefined => {
-    const open = payableCandidates(pool, payees).filter((x) => !failed.has(x.nodeId));
+    const payable = payableCandidates(pool, payees).filter((x) => !failed.has(x.nodeId));
+    // Suspects (a result rejected lately) only when no other is left, however few blocks they hold.
+    const trusted = selector.isSuspect ? payable.filter((x) => !selector.isSuspect?.(x)) : payable;
+    const open = trusted.length > 0 ? trusted : payable;
     if (open.length === 0) return undefined;
     const load = (x: Candidate) => (running.get(x.nodeId) ?? 0) * (blocks.length + 1) + (given.get(x.nodeId) ?? 0);
     const least = Math.min(...open.map(load));

@@ -34,6 +34,12 @@ export interface CandidateSelector {
    * fails with NO_PROVIDER). `attempts` are this task's attempts so far, oldest first.
    */
   select(task: SelectionTask, candidates: readonly Candidate[], attempts: readonly AttemptReport[]): Candidate | undefined;
+  /**
+   * Whether `candidate` is to be tried only when no other is left (a result of it was rejected
+   * lately): for callers that narrow the candidates before `select` (a sharded task spreading its
+   * blocks by load). Absent: none is.
+   */
+  isSuspect?(candidate: Candidate): boolean;
 }
 
 /**

@@ -117,6 +117,7 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
  */
 export function createDefaultSelector(random: Random, trust?: TrustReader): CandidateSelector {
   return {
+    isSuspect: (candidate) => candidate.local !== true && trust?.isSuspect?.(candidate.nodeId) === true,
     select(_task, candidates, attempts) {
       let best: number[] = [];
       let bestScore: CandidateScore | undefined;

@@ -50,6 +50,8 @@ describe('scoring - trust book', () => {
     const liar = remote('liar', { load: 0, price: 0, rttMs: 1 });
     const busy = remote('busy', { load: 0.9, price: 50, rttMs: 200 });
     expect(createDefaultSelector(noDraws, reader).select(TASK, [liar, busy], [])).toBe(busy);
+    // As callers that narrow candidates first (a sharded task) ask it.
+    expect([createDefaultSelector(noDraws, reader).isSuspect?.(liar), createDefaultSelector(noDraws, reader).isSuspect?.(busy)]).toEqual([true, false]);
     // Alone, it is still tried (its suspicion ends, and a swarm of one provider keeps working).
     expect(createDefaultSelector(noDraws, reader).select(TASK, [liar], [])).toBe(liar);
     expect(createDefaultSelector(noDraws, trustReader(book, { now: () => 60_000 })).select(TASK, [liar, busy], [])).toBe(liar);
