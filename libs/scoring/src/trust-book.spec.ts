@@ -168,6 +168,23 @@ describe('scoring - trust book', () => {
     expect(ahead.trustOf(a, 0)).toBe(kept[0].trust);
   });
 
+  it('keeps a suspect a suspect across a restart, for what is left of its hour by the wall clock', () => {
+    const b = 'b'.repeat(64);
+    const before = createTrustBook();
+    before.record(attempt(b, 'rejected-by-verification'), 10_000);
+    const WALL = 1_700_000_000_000;
+    // Snapshot 20 minutes after the rejection: 40 minutes of suspicion left.
+    const [kept] = before.snapshot(10_000 + 1_200_000, WALL);
+    expect(kept.rejectedAtMs).toBe(WALL - 1_200_000);
+    const after = createTrustBook();
+    after.restore([kept], 0, WALL + 600_000);
+    expect([after.isSuspect(b, 0), after.isSuspect(b, 1_799_999), after.isSuspect(b, 1_800_000)]).toEqual([true, true, false]);
+    // None once its hour is over; and a date that is not one is refused as the rest is.
+    expect(createTrustBook().snapshot(0, WALL).length).toBe(0);
+    expect(before.snapshot(10_000 + 3_600_000, WALL)[0].rejectedAtMs).toBeUndefined();
+    expect(createTrustBook().restore([{ ...kept, rejectedAtMs: -1 }], 0, WALL)).toEqual({ restored: 0, skipped: 1 });
+  });
+
   it('restores only entries that hold, never over a held or untrusted node, and at most maxNodes', () => {
     const id = (i: number) => i.toString(16).padStart(64, '0');
     const good = { nodeId: id(1), trust: 0.5, verified: 3, rejected: 0, atMs: 1_000 };

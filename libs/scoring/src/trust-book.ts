@@ -109,6 +109,8 @@ export interface TrustSnapshotEntry {
   readonly rejected: number;
   /** When `trust` was its value: wall-clock ms since the Unix epoch. */
   readonly atMs: number;
+  /** When a result of it was last rejected (wall-clock ms), while that still makes it a suspect; absent otherwise. */
+  readonly rejectedAtMs?: number;
 }
 
 interface Entry {
@@ -186,14 +188,21 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
     },
     size: () => ({ trusted: entries.size, untrusted: marks.size }),
     snapshot(nowMs, wallNowMs) {
-      return [...entries].map(([nodeId, e]) => ({ nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, atMs: wallNowMs }));
+      return [...entries].map(([nodeId, e]) => {
+        const suspectFor = e.rejectedAt === undefined ? 0 : rules.suspectMs - (nowMs - e.rejectedAt);
+        // Dated by the wall clock, as `atMs`: a stopwatch's readings mean nothing to the next process.
+        const rejected = suspectFor > 0 ? { rejectedAtMs: Math.max(0, Math.round(wallNowMs - (rules.suspectMs - suspectFor))) } : {};
+        return { nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, atMs: wallNowMs, ...rejected };
+      });
     },
     restore(kept, nowMs, wallNowMs) {
       let restored = 0;
       for (const k of kept) {
         if (!holds(k) || entries.has(k.nodeId) || marks.has(k.nodeId) || entries.size >= rules.maxNodes) continue;
         const trust = wallNowMs > k.atMs ? decayTrust(k.trust, wallNowMs - k.atMs, rules.decay) : k.trust;
-        entries.set(k.nodeId, { trust: clamp(trust), at: nowMs, verified: k.verified, rejected: k.rejected });
+        // A suspect stays one for what is left of its hour (none when the wall clock says it is over).
+        const rejectedAt = k.rejectedAtMs === undefined ? undefined : nowMs - Math.max(0, wallNowMs - k.rejectedAtMs);
+        entries.set(k.nodeId, { trust: clamp(trust), at: nowMs, verified: k.verified, rejected: k.rejected, ...(rejectedAt === undefined ? {} : { rejectedAt }) });
         restored += 1;
       }
       return { restored, skipped: kept.length - restored };
@@ -214,7 +223,8 @@ function holds(k: TrustSnapshotEntry): boolean {
     k.trust <= 1 &&
     count(k.verified) &&
     count(k.rejected) &&
-    count(k.atMs)
+    count(k.atMs) &&
+    (k.rejectedAtMs === undefined || count(k.rejectedAtMs))
   );
 }
 
