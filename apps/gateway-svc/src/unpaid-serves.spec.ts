@@ -34,6 +34,19 @@ describe('unpaid serves - what each peer owes for tasks run for it', () => {
     expect(q.admit('q', 't3', 1n)).toBe(3n);
   });
 
+  it('gives a peer that pays room for its unpaid remainders: what it paid within the window on top of the bound', () => {
+    const clock = manualClock(0);
+    const unpaid = createUnpaidServes({ ...LIMITS, maxTasksPerPeer: 10 }, clock);
+    unpaid.admit('p', 'paid', 200n);
+    unpaid.paid('p', 'paid', 199n);
+    unpaid.admit('p', 'refunded', 90n);
+    // Owes 90 (a task it never paid, for a reason of its own); 90 + 150 is past 100, but not past 100 + 199.
+    expect(unpaid.admit('p', 'next', 150n)).toBeUndefined();
+    expect(unpaid.admit('p', 'more', 100n)).toBe(240n);
+    clock.advance(LIMITS.windowMs);
+    expect(unpaid.owed('p')).toBe(0n);
+  });
+
   it('takes nothing more off for a receipt delivered again, and counts runs after it in full', () => {
     const unpaid = createUnpaidServes(LIMITS, manualClock(0));
     unpaid.admit('p', 'x', 1n);

@@ -4,8 +4,9 @@
  * for that task is countersigned here, which takes off what it pays (and a credit of rounding per
  * run), or until `windowMs` after its last run (a task a requester rightly never pays: a result it
  * rejected, a replica that lost, a share that rounds to 0). A task is admitted only while its peer
- * owes nothing, or owes no more than `maxCredits` with it, and holds fewer than `maxTasksPerPeer`
- * tasks: PeerService.Execute refuses the rest OVERLOADED, so the peer's router tries another
+ * owes nothing, or owes no more than `maxCredits` with it (and what the peer paid here within the
+ * window on top: a requester that pays gets room for its unpaid remainders), and holds fewer than
+ * `maxTasksPerPeer` tasks: PeerService.Execute refuses the rest OVERLOADED, so the peer's router tries another
  * provider. That bounds what a peer that never pays takes from this node to about `maxCredits` of
  * work a window; an honest requester's receipts come within seconds (its credit-svc's outbox).
  *
@@ -54,6 +55,8 @@ interface Unpaid {
 export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwatch): UnpaidServes {
   // Insertion order is recency, for peers (re-set on each admission) and for each peer's tasks.
   const peers = new Map<string, Map<string, Unpaid>>();
+  /** What each peer paid here, oldest first, within the window (bounded as its tasks are). */
+  const payments = new Map<string, Array<{ readonly at: number; readonly amount: bigint }>>();
   let entries = 0;
 
   const drop = (tasks: Map<string, Unpaid>, taskId: string) => {
@@ -62,6 +65,16 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
   const forgetPeer = (peer: string) => {
     entries -= peers.get(peer)?.size ?? 0;
     peers.delete(peer);
+    payments.delete(peer);
+  };
+  const paidLately = (peer: string): bigint => {
+    const list = payments.get(peer);
+    if (!list) return 0n;
+    const oldest = stopwatch.now() - limits.windowMs;
+    while (list.length > 0 && list[0].at <= oldest) list.shift();
+    let total = 0n;
+    for (const p of list) total += p.amount;
+    return total;
   };
 
   /** The peer's tasks still inside the window (older ones dropped). */
@@ -86,7 +99,7 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
     admit(peer, taskId, price) {
       const tasks = live(peer);
       const owed = sum(tasks);
-      if ((owed > 0n && owed + price > limits.maxCredits) || (tasks?.size ?? 0) >= limits.maxTasksPerPeer) return owed;
+      if ((owed > 0n && owed + price > limits.maxCredits + paidLately(peer)) || (tasks?.size ?? 0) >= limits.maxTasksPerPeer) return owed;
       const held = tasks ?? new Map<string, Unpaid>();
       peers.delete(peer);
       peers.set(peer, held);
@@ -111,6 +124,10 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
       const u = peers.get(peer)?.get(taskId);
       if (!u || u.receipted) return;
       u.receipted = true;
+      const list = payments.get(peer) ?? [];
+      list.push({ at: stopwatch.now(), amount });
+      if (list.length > limits.maxTasksPerPeer) list.shift();
+      payments.set(peer, list);
       // A share of a split pool may round down by a credit a run.
       const off = amount + BigInt(u.runs);
       u.owed = u.owed > off ? u.owed - off : 0n;
