@@ -44,7 +44,7 @@ function tasksWith(answer: (req: SubmitTaskRequest) => SubmitTaskResponse | Swar
   const { bus, sent } = fakeBus(answer);
   const clock = manualClock(0);
   let keys = 0;
-  const full: AgentTaskLimits = { maxHeld: 2_000, maxHeldPerAgent: 500, maxRunningPerAgent: 64, retentionMs: 600_000, maxResultBytes: 1 << 20, ...limits };
+  const full: AgentTaskLimits = { maxHeld: 2_000, maxRunningPerAgent: 64, retentionMs: 600_000, maxResultBytes: 1 << 20, ...limits };
   return { tasks: createAgentTasks({ bus, stopwatch: clock, log, newKey: () => `k${++keys}`, limits: full }), sent };
 }
 
@@ -87,10 +87,21 @@ describe('agent tasks - a key is one task', () => {
 });
 
 describe("agent tasks - no agent pushes out another's results", () => {
+  it('lets an agent alone hold up to the whole, its paid results kept', async () => {
+    const { tasks } = tasksWith(paid, { maxHeld: 600 });
+    const ids = [];
+    for (let i = 0; i < 600; i++) {
+      const { job } = tasks.submit(alice, vecadd(`k${i}`), 5n);
+      ids.push(job.taskId);
+      await job.ended;
+    }
+    expect(ids.every((id) => tasks.get(alice, id)?.result !== undefined)).toBe(true);
+  });
+
   const refused = () => new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'no');
 
-  it("keeps an agent's result while another floods refused submits past the agent's share", async () => {
-    const { tasks } = tasksWith((req) => (req.account === bob.account ? paid(req) : refused()), { maxHeld: 50, maxHeldPerAgent: 20 });
+  it("keeps an agent's result while another floods refused submits past what is held", async () => {
+    const { tasks } = tasksWith((req) => (req.account === bob.account ? paid(req) : refused()), { maxHeld: 20 });
     const kept = tasks.submit(bob, vecadd('mine'), 5n).job;
     await kept.ended;
     const flood = [];
@@ -100,14 +111,14 @@ describe("agent tasks - no agent pushes out another's results", () => {
       await job.ended;
     }
     expect(tasks.get(bob, kept.taskId)?.result?.outputs).toHaveLength(1);
-    // Alice keeps her latest 20 (21 with the one just sent), the oldest gone.
-    expect(tasks.counts().held).toBe(22);
+    // At most maxHeld (21 with the one just sent), Alice's oldest gone.
+    expect(tasks.counts().held).toBe(21);
     expect(tasks.get(alice, flood[0])).toBeUndefined();
     expect(tasks.get(alice, flood[199])?.state).toBe('failed');
   });
 
   it('past the total, forgets the tasks of the agent holding the most, its refusals first', async () => {
-    const { tasks } = tasksWith((req) => (req.idempotencyKey.startsWith('no-') ? refused() : paid(req)), { maxHeld: 10, maxHeldPerAgent: 10 });
+    const { tasks } = tasksWith((req) => (req.idempotencyKey.startsWith('no-') ? refused() : paid(req)), { maxHeld: 10 });
     const bobs = [];
     for (let i = 0; i < 4; i++) bobs.push(tasks.submit(bob, vecadd(`b${i}`), 5n).job);
     const alicePaid = tasks.submit(alice, vecadd('a-paid'), 5n).job;

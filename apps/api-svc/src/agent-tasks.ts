@@ -5,9 +5,9 @@
  * a retry with the same key joins the same task, and status and events work for sync tasks too.
  *
  * A retry joins only the same task: the key again with another skill, budget, replicas, shards or
- * inputs is refused as the router refuses it (submitFingerprint). What is held is bounded per agent
- * as well as in all, and what goes first when it is full is the held tasks of the agent holding the
- * most (refusals first), so no agent can push another's results out by flooding submits.
+ * inputs is refused as the router refuses it (submitFingerprint). When what is held is full, what
+ * goes first is the finished tasks of the agent holding the most (its refusals first), so no agent
+ * can push another's results out by flooding submits, and an agent alone keeps up to the whole.
  *
  * A task runs to its end whatever its HTTP client does: a client that disconnects mid-task leaves
  * the bus request running, so the router still pays or refunds, and the outcome waits here
@@ -33,8 +33,6 @@ export const TASK_STATUS_TIMEOUT_MS = 10_000;
 export interface AgentTaskLimits {
   /** Tasks held (running or finished) across agents. */
   readonly maxHeld: number;
-  /** Tasks one agent's submits may hold (running or finished); past it its oldest finished go. */
-  readonly maxHeldPerAgent: number;
   /** Tasks one agent may have running at once through this API. */
   readonly maxRunningPerAgent: number;
   /** How long a finished task's result waits for a GET. */
@@ -45,7 +43,6 @@ export interface AgentTaskLimits {
 
 export const DEFAULT_TASK_LIMITS: AgentTaskLimits = Object.freeze({
   maxHeld: 2_000,
-  maxHeldPerAgent: 500,
   maxRunningPerAgent: 64,
   retentionMs: 10 * 60_000,
   maxResultBytes: 256 * 1024 * 1024,
@@ -117,7 +114,6 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
     }
     // Only finished tasks can go (running ones are bounded by maxRunningPerAgent, and a retry must find them).
     const finished = finishedByAgent();
-    for (const [agent, count] of finished) for (let over = count - limits.maxHeldPerAgent; over > 0; over -= 1) forgetOldestOf(agent, finished);
     while (jobs.size > limits.maxHeld && finished.size > 0) forgetOldestOf(mostFinished(finished), finished);
     if (heldBytes <= limits.maxResultBytes) return;
     for (const j of byHeavyHoldersFirst()) {
@@ -195,20 +191,21 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       sweep();
       const idempotencyKey = input.idempotencyKey || deps.newKey();
       const taskId = keyedTaskId(agent.account, idempotencyKey);
+      const known = jobs.get(taskId);
+      // Checked before hashing the inputs: a refusal costs no pass over them.
+      if ((!known || known.state === 'failed') && running().filter((j) => j.agent === agent.name).length >= limits.maxRunningPerAgent) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `this agent already has ${limits.maxRunningPerAgent} tasks running; wait for one to end`, true, {
+          retryAfterMs: 1_000,
+        });
+      }
       const req = agentSubmitRequest(input, agent.account, idempotencyKey, budget);
       // Drawn keys too: the 202 answer names the key, and the agent may send it again.
       const fingerprint = submitFingerprint(req);
-      const known = jobs.get(taskId);
       // Running or done: the same task (its held result answers), if it asks the same. Failed: sent
       // again, and the router answers a task it already ran by its record, never running it twice.
       if (known && known.state !== 'failed') {
         if (known.fingerprint !== fingerprint) throw keyReusedError(taskId);
         return { job: known, joined: true };
-      }
-      if (running().filter((j) => j.agent === agent.name).length >= limits.maxRunningPerAgent) {
-        throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `this agent already has ${limits.maxRunningPerAgent} tasks running; wait for one to end`, true, {
-          retryAfterMs: 1_000,
-        });
       }
       if (known) forget(taskId, known);
       const job: Job = {

@@ -32,6 +32,8 @@ describe('http errors - one shape, the bus codes', () => {
   it('takes a client that went away mid-body for a bad request, not an internal error', () => {
     const aborted = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
     expect(httpErrorOf(aborted, LIMITS)).toMatchObject({ status: 400, internal: false, body: { error: { code: 'SWARM_MALFORMED_MESSAGE' } } });
+    // A reset of a route's own connection is this node's trouble.
+    expect(httpErrorOf(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), LIMITS)).toMatchObject({ status: 500, internal: true });
   });
 
   it("maps fastify's refusals", () => {

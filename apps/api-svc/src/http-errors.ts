@@ -67,9 +67,11 @@ function fromFastify(err: FastifyLikeError, limits: { jsonBodyBytes: number; pro
       return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'the URL path is not valid percent-encoding');
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `a path parameter is too long: at most ${MAX_PATH_PARAM_CHARS} characters`);
-    // The client went away mid-body (node's 'aborted'): nothing to answer, nothing to log as ours.
+    // The client went away mid-body (the body reader's 'aborted'): nothing to answer, nothing to log
+    // as ours. Any other reset (a route's own call) stays an internal error.
     case 'ECONNRESET':
-      return new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'the request was cut off before its body arrived');
+      if (message === 'aborted') return new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'the request was cut off before its body arrived');
+      break;
     default:
       break;
   }

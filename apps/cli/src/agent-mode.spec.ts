@@ -52,6 +52,9 @@ describe('agent mode - bus or agent API', () => {
 
   it('takes --api-url, then SWARM_API_URL, then the live node’s httpAddress, and refuses what is not an http(s) base URL', async () => {
     expect(await agentApiUrl({ apiUrl: '127.0.0.1:8080/' }, { SWARM_API_URL: 'http://other:1' })).toBe('http://127.0.0.1:8080');
+    // Port 80 spelled out, and a proxy's path prefix, are fine.
+    expect(await agentApiUrl({ apiUrl: '127.0.0.1:80' }, {})).toBe('http://127.0.0.1:80');
+    expect(await agentApiUrl({ apiUrl: 'https://proxy.example/swarm' }, {})).toBe('https://proxy.example/swarm');
     expect(await agentApiUrl({}, { SWARM_API_URL: 'https://agents.example:8443' })).toBe('https://agents.example:8443');
     const home = await mkdtemp(join(tmpdir(), 'swarm-agent-mode-'));
     try {

@@ -76,20 +76,12 @@ function checkedApiUrl(value: string, source: string): void {
   } catch {
     url = undefined;
   }
-  // A bare host needs its port (`notaurl` is no API); a path would come before every route's (`…/v1/v1/…`).
-  const bareWithoutPort = url !== undefined && !/^https?:\/\//i.test(value) && url.port === '';
-  if (
-    !url ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.username ||
-    url.password ||
-    url.search ||
-    url.hash ||
-    !url.hostname ||
-    url.pathname !== '/' ||
-    bareWithoutPort
-  ) {
-    throw new CliError('SWARM_BAD_ARGS', `${source} must be the node's agent API as http(s)://host:port or host:port, with no path, got '${echo(value)}'`);
+  // A bare host needs its port (`notaurl` is no API; URL drops a default :80 from `port`, so the text
+  // is read); a path may be a proxy's prefix, but not the API's own `/v1`, which every route adds.
+  const bareWithoutPort = url !== undefined && !/^https?:\/\//i.test(value) && !/:\d{1,5}\/?$/.test(value);
+  const apiPath = url !== undefined && /\/v1\/?$/.test(url.pathname);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash || !url.hostname || apiPath || bareWithoutPort) {
+    throw new CliError('SWARM_BAD_ARGS', `${source} must be the node's agent API as http(s)://host:port or host:port (without /v1), got '${echo(value)}'`);
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
+import { AgentApiError } from '@swarm/client';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { cappedErrorMessage, CliError, EXIT_FAILURE, EXIT_USAGE, exitStatusOf, MAX_SHOWN_ERROR_CHARS, shownErrorMessage, toCliError } from './cli-error';
 
@@ -18,6 +19,16 @@ describe('cli errors - every error has a SWARM_* code', () => {
       message: 'has 12, needs 269',
     });
     expect(toCliError(Object.assign(new Error('no node'), { code: 'SWARM_NO_NODE' })).code).toBe('SWARM_NO_NODE');
+  });
+
+  it('takes an agent API that nothing answers at, or a port fetch refuses, for SWARM_NO_NODE: nothing was sent', () => {
+    const fetchFailed = (cause: Error) => Object.assign(new TypeError('fetch failed'), { cause });
+    const refused = new AgentApiError('SWARM_UNAVAILABLE', 'cannot reach', 0, true, { cause: fetchFailed(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' })) });
+    const blocked = new AgentApiError('SWARM_UNAVAILABLE', 'cannot reach', 0, false, { cause: fetchFailed(new Error('bad port')) });
+    expect([toCliError(refused).code, toCliError(blocked).code]).toEqual(['SWARM_NO_NODE', 'SWARM_NO_NODE']);
+    // A reply lost on the way is not that.
+    const reset = new AgentApiError('SWARM_UNAVAILABLE', 'cannot reach', 0, true, { cause: fetchFailed(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })) });
+    expect(toCliError(reset).code).toBe('SWARM_UNAVAILABLE');
   });
 
   it.each([

@@ -53,6 +53,8 @@ export function unreachableApi(err: { codeName?: unknown; status?: unknown; caus
   for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' && UNREACHABLE_ERRNOS.has(code)) return true;
+    // fetch's refusal of a blocked port (6000, 6665-6669…): nothing was sent either.
+    if ((cause as { message?: unknown }).message === 'bad port') return true;
     cause = (cause as { cause?: unknown }).cause;
   }
   return false;

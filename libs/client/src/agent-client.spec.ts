@@ -234,6 +234,7 @@ describe('agent client - the SDK over HTTP', () => {
     // A port fetch itself refuses (the Fetch standard's blocked ports) is named as such.
     const blocked = await swarmErrorOf(createAgentClient({ baseUrl: 'http://127.0.0.1:6000', token: TOKEN }).balance());
     expect(blocked.message).toMatch(/^cannot reach the agent API at http:\/\/127\.0\.0\.1:6000: fetch refuses this port .*SWARM_HTTP_LISTEN/);
+    expect(blocked.retryable).toBe(false);
   });
 
   it('follows an async task on its event stream (events split across chunks) to the verified result', async () => {

@@ -127,7 +127,9 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
         });
       } catch (err) {
         if (init.signal?.aborted) throw init.signal.reason;
-        throw new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl}${unreachableWhy(err)}`, 0, true, { cause: err });
+        // A port fetch refuses is refused the same way every time: no retry makes it answer.
+        const blocked = isBlockedPort(err);
+        throw new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl}${unreachableWhy(err)}`, 0, !blocked, { cause: err });
       }
       if (res.ok) return res;
       const error = await errorFromResponse(res);
@@ -249,9 +251,13 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
  * Why fetch reached nothing: the socket's errno, or fetch's own refusal of a port browsers block
  * (6000, 6665-6669, 10080…: the Fetch standard's "bad port"), which no retry or running node cures.
  */
+function isBlockedPort(err: unknown): boolean {
+  return (err as { cause?: { message?: unknown } }).cause?.message === 'bad port';
+}
+
 function unreachableWhy(err: unknown): string {
   const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
-  if (cause?.message === 'bad port') {
+  if (isBlockedPort(err)) {
     return ": fetch refuses this port (the Fetch standard's blocked ports); serve the API on another (SWARM_HTTP_LISTEN)";
   }
   return `${typeof cause?.code === 'string' ? ` (${cause.code})` : ''}; is the node running?`;

@@ -7,7 +7,7 @@
 /** A skill's name in the catalog, in records and in requests. */
 export const SKILL_NAME_PATTERN = '^[a-z0-9_-]{1,64}$';
 export const SKILL_NAME_TEXT = '1-64 characters of [a-z0-9_-]';
-/** An agent's name (api-svc; its account is `agent:<name>`). */
+/** An agent's name (api-svc; its account is `agent/<name>`). */
 export const AGENT_NAME_PATTERN = '^[a-z0-9-]{1,32}$';
 export const AGENT_NAME_TEXT = '1-32 of a-z, 0-9 and -';
 /** An agent's ledger account is `agent/<name>`: node ids have no '/', so the two never collide. */
@@ -19,7 +19,8 @@ export const IDEMPOTENCY_KEY_TEXT = '1-64 of [A-Za-z0-9._:-]';
  * A task id as a client may hold one: the router's (`task-` + 32 hex) and anything of the same
  * alphabet but `.` and `..`, which a URL path would resolve away (`/v1/tasks/..`).
  */
-export const TASK_ID_PATTERN = '^(?!\\.\\.?$)[A-Za-z0-9._:-]{1,80}$';
+// No lookaround (RE2-style validators of the published schemas have none): not `.`, not `..`.
+export const TASK_ID_PATTERN = '^(?:[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,79}|\\.[A-Za-z0-9_:-][A-Za-z0-9._:-]{0,78}|\\.\\.[A-Za-z0-9._:-]{1,78})$';
 export const TASK_ID_TEXT = "1-80 of [A-Za-z0-9._:-], not '.' or '..'";
 
 const SKILL_NAME = new RegExp(SKILL_NAME_PATTERN);

@@ -222,6 +222,23 @@ describe('MCP - the SDK client over stdio and streamable HTTP, on a whole node',
     expect(child.exitCode).toBe(0);
   });
 
+  it('over stdio, piped: does not wait at the end for a call the client cancelled', async () => {
+    const token = await newAgent('mcp-cancel', 100n);
+    const child = spawn(process.execPath, [SWARM, 'mcp'], {
+      env: { PATH: process.env['PATH'] ?? '', SWARM_AGENT_TOKEN: token, SWARM_API_URL: `http://${node.httpAddress}` },
+    });
+    const started = Date.now();
+    const n = 200;
+    const values = JSON.stringify(Array.from({ length: n * n }, (_, i) => (i % 7) - 3));
+    child.stdin.end(
+      `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submit_task","arguments":{"skill":"matmul","inputs":{"a":{"shape":[${n},${n}],"data":${values}},"b":{"shape":[${n},${n}],"data":${values}}}}}}\n` +
+        '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"reason":"changed my mind"}}\n',
+    );
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('over stdio, piped: answers the calls read before stdin ended, a paid task included, then exits', async () => {
     const token = await newAgent('mcp-piped', 10n);
     const child = spawn(process.execPath, [SWARM, 'mcp'], {

@@ -51,15 +51,20 @@ export async function mcpCommand(opts: McpOptions, env: NodeJS.ProcessEnv = proc
 const END_WAIT_MS = 130_000;
 
 /**
- * Counts requests read and not answered yet (wrapping the transport after the server connected it).
- * A cancelled request is never answered: `answered` waits at most `maxMs`.
+ * The requests read and not answered yet (wrapping the transport after the server connected it); a
+ * request the client cancelled (`notifications/cancelled`) gets no answer and is no longer waited
+ * for. `answered` waits at most `maxMs`.
  */
 function trackPending(transport: StdioServerTransport): { answered(maxMs: number): Promise<void> } {
-  let open = 0;
+  const open = new Set<string | number>();
   let wake: (() => void) | undefined;
+  const settle = (id: unknown) => {
+    if ((typeof id === 'string' || typeof id === 'number') && open.delete(id) && open.size === 0) wake?.();
+  };
   const read = transport.onmessage;
   transport.onmessage = (message: JSONRPCMessage) => {
-    if ('method' in message && 'id' in message) open += 1;
+    if ('method' in message && 'id' in message) open.add(message.id);
+    else if ('method' in message && message.method === 'notifications/cancelled') settle((message.params as { requestId?: unknown } | undefined)?.requestId);
     read?.(message);
   };
   const send = transport.send.bind(transport);
@@ -67,15 +72,12 @@ function trackPending(transport: StdioServerTransport): { answered(maxMs: number
     try {
       await send(message);
     } finally {
-      if (('result' in message || 'error' in message) && 'id' in message && message.id !== null && open > 0) {
-        open -= 1;
-        if (open === 0) wake?.();
-      }
+      if (('result' in message || 'error' in message) && 'id' in message) settle(message.id);
     }
   };
   return {
     answered: (maxMs) =>
-      open === 0
+      open.size === 0
         ? Promise.resolve()
         : new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, maxMs);
