@@ -59,7 +59,7 @@ export const F32_SAFE_MAX = 1.7e38;
 
 /**
  * Runs last, after the cheap shape checks: it reads every value. Each input's largest magnitude,
- * for the skill's overflow bound (checkMagnitude).
+ * for the skill's overflow bound (checkMagnitude; productBound where a product is formed).
  */
 export function checkFinite(skill: string, inputs: readonly DenseTensor[]): number[] {
   return inputs.map((t) => {
@@ -77,6 +77,39 @@ export function checkMagnitude(skill: string, what: string, bound: number): void
   if (!(bound <= F32_SAFE_MAX)) {
     throw invalid(`${skill} inputs this large could overflow f32: ${what} is ${bound.toPrecision(3)}, above ${F32_SAFE_MAX.toPrecision(2)}; scale them down`);
   }
+}
+
+/**
+ * The largest Σ_p |x_ip|·m_p over the rows i of the row-major [rows, cols] matrix `x`: with m_p the
+ * largest |y_pj| of row p of y, a bound of every element of x·y and of each of its partial sums, in
+ * any order, at the cost of one pass over x (and one over y for m).
+ */
+export function productBound(x: Float32Array, rows: number, cols: number, m: Float64Array): number {
+  let max = 0;
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let p = 0, at = i * cols; p < cols; p++, at++) {
+      const v = x[at];
+      sum += (v < 0 ? -v : v) * m[p];
+    }
+    if (sum > max) max = sum;
+  }
+  return max;
+}
+
+/** The largest |y_pj| of each row p of the row-major [rows, cols] matrix `y`. */
+export function rowAbsMax(y: Float32Array, rows: number, cols: number): Float64Array {
+  const m = new Float64Array(rows);
+  for (let p = 0; p < rows; p++) {
+    let max = 0;
+    for (let j = 0, at = p * cols; j < cols; j++, at++) {
+      const v = y[at];
+      const a = v < 0 ? -v : v;
+      if (a > max) max = a;
+    }
+    m[p] = max;
+  }
+  return m;
 }
 
 /** max |v|, or -1 - i for the first non-finite value at index i. */

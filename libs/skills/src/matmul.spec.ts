@@ -27,11 +27,20 @@ describe('matmul - validate', () => {
     ['data shorter than shape', [t('a', [2, 2], [1, 2, 3]), t('b', [2, 2])], INVALID, /has 3 values but shape \[2,2\] needs 4/],
     ['NaN value', [t('a', [2, 2], [1, NaN, 3, 4]), t('b', [2, 2])], INVALID, /non-finite value \(NaN\) at index 1/],
     ['infinite value', [t('a', [2, 2]), t('b', [2, 2], [1, 2, -Infinity, 4])], INVALID, /'b' holds a non-finite value/],
-    // k·max|a|·max|b| = 2·1e20·1e20: a product past f32, whose honest answer would be Infinity.
-    ['values whose product overflows f32', [t('a', [2, 2], [1e20, 1, 1, 1]), t('b', [2, 2], [1, 1e20, 1, 1])], INVALID, /could overflow f32: k·max\|a\|·max\|b\| is 2\.00e\+40/],
+    // c[0][1] = 1e20·1e20: a product past f32, whose honest answer would be Infinity.
+    [
+      'values whose product overflows f32',
+      [t('a', [2, 2], [1e20, 1, 1, 1]), t('b', [2, 2], [1, 1e20, 1, 1])],
+      INVALID,
+      /could overflow f32: max over rows of Σ_p \|a_ip\|·max_j \|b_pj\| is 1\.00e\+40/,
+    ],
     ['inputs over the limit', [t('a', [20, 30]), t('b', [30, 20])], TOO_LARGE, /inputs hold 1200 elements; this node accepts at most 1000/],
     ['output over the limit', [t('a', [100, 1]), t('b', [1, 100])], TOO_LARGE, /output c hold 10000 elements/],
   ];
+
+  it('takes large values whose product stays in f32 range, where the rough bound k·max|a|·max|b| would not', () => {
+    expect(() => matmul.validate([t('a', [2, 2], [1e30, 0, 0, 1]), t('b', [2, 2], [1, 0, 0, 1e30])], LIMITS)).not.toThrow();
+  });
 
   it.each(cases)('refuses %s', (_what, inputs, code, message) => {
     let err: unknown;

@@ -3,7 +3,7 @@ import type { DenseTensor } from '@swarm/contracts';
 import { columnNorms, compareDots, rowNorms, sameShapes } from './agreement';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
-import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, invalid } from './input-checks';
+import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, F32_SAFE_MAX, invalid, productBound, rowAbsMax } from './input-checks';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec } from './skill-spec';
 
@@ -127,8 +127,9 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     const { n, k, m } = matmulDims(inputs);
     checkElementLimit(NAME, 'output c', n * m, limits);
     const [maxA, maxB] = checkFinite(NAME, inputs);
-    // Every partial sum of c's elements, in any order, is at most k·max|a|·max|b|.
-    checkMagnitude(NAME, 'k·max|a|·max|b|', k * maxA * maxB);
+    // Every partial sum of c's elements, in any order, is at most k·max|a|·max|b|; only past that is
+    // the tighter bound, Σ_p |a_ip|·max_j |b_pj| of the worst row, worth its pass over a and b.
+    if (!(k * maxA * maxB <= F32_SAFE_MAX)) checkMagnitude(NAME, 'max over rows of Σ_p |a_ip|·max_j |b_pj|', productBound(a.data, n, k, rowAbsMax(b.data, k, m)));
   },
 
   outputShapes,

@@ -68,7 +68,7 @@ describe('mlp - validate', () => {
       'a first layer past f32',
       replace(0, t('x', [2, 3], [1e38, 0, 0, 0, 0, 0])).map((x, j) => (j === 1 ? t('w1', [3, 4], Array(12).fill(2)) : x)),
       INVALID,
-      /could overflow f32: in·max\|x\|·max\|w1\| \+ max\|b1\| \(the bound of u\)/,
+      /could overflow f32: max over rows of Σ_p \|x_ip\|·max_h \|w1_ph\| \+ max\|b1\| \(the bound of u\) is 2\.00e\+38/,
     ],
     [
       'a second layer past f32',

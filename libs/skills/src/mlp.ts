@@ -11,7 +11,7 @@
 import type { DenseTensor } from '@swarm/contracts';
 import { checkProduct, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
-import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, invalid } from './input-checks';
+import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, F32_SAFE_MAX, invalid, productBound, rowAbsMax } from './input-checks';
 import { mlpAgreement } from './mlp-agreement';
 import type { SkillKernel } from './skill-kernel';
 import { logSumExp, softmaxRow, softmaxTolerance } from './softmax-error';
@@ -236,10 +236,15 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     // The activations travel back with y in one reply, so the limit holds for all three together.
     checkElementLimit(NAME, 'outputs (y, u, z together)', d.batch * (d.hidden + 2 * d.outputs), limits);
     const [maxX, maxW1, maxB1, maxW2, maxB2] = checkFinite(NAME, inputs);
-    // |u| ≤ in·max|x|·max|w1| + max|b1| bounds relu(u) too, and |z| ≤ hidden·that·max|w2| + max|b2|.
-    const maxU = d.inputs * maxX * maxW1 + maxB1;
-    checkMagnitude(NAME, 'in·max|x|·max|w1| + max|b1| (the bound of u)', maxU);
-    checkMagnitude(NAME, 'hidden·max|u|·max|w2| + max|b2| (the bound of z)', d.hidden * maxU * maxW2 + maxB2);
+    // |u| ≤ in·max|x|·max|w1| + max|b1| bounds relu(u) too, and |z| ≤ hidden·that·max|w2| + max|b2|;
+    // only past these are the tighter bounds (matmul's, per layer) worth their passes.
+    const roughU = d.inputs * maxX * maxW1 + maxB1;
+    if (!(roughU <= F32_SAFE_MAX && d.hidden * roughU * maxW2 + maxB2 <= F32_SAFE_MAX)) {
+      const [x, w1, , w2] = inputs;
+      const maxU = productBound(x.data, d.batch, d.inputs, rowAbsMax(w1.data, d.inputs, d.hidden)) + maxB1;
+      checkMagnitude(NAME, 'max over rows of Σ_p |x_ip|·max_h |w1_ph| + max|b1| (the bound of u)', maxU);
+      checkMagnitude(NAME, 'max|u|·max_o Σ_h |w2_ho| + max|b2| (the bound of z)', maxU * largestColumnSum(w2.data, d.hidden, d.outputs) + maxB2);
+    }
   },
 
   outputShapes,
@@ -295,3 +300,12 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
   kernel,
   demo,
 } satisfies SkillSpec<typeof NAME>);
+
+/** max_o Σ_h |w_ho| of the row-major [rows, cols] matrix `w`. */
+function largestColumnSum(w: Float32Array, rows: number, cols: number): number {
+  const sums = new Float64Array(cols);
+  for (let h = 0; h < rows; h++) for (let o = 0, at = h * cols; o < cols; o++, at++) sums[o] += abs(w[at]);
+  let max = 0;
+  for (const v of sums) if (v > max) max = v;
+  return max;
+}

@@ -23,10 +23,14 @@ describe('vecadd - validate', () => {
       'values whose sum overflows f32',
       [t('a', [2], [3e38, 0]), t('b', [2], [0, 3e38])],
       ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-      /could overflow f32: max\|a\| \+ max\|b\| is 6\.00e\+38/,
+      /could overflow f32: max \|a_i \+ b_i\| is 3\.00e\+38/,
     ],
     ['over the limit', [t('a', [60]), t('b', [60])], ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, /120 elements/],
   ];
+
+  it('takes large values whose sums stay in f32 range, where the rough bound max|a| + max|b| would not', () => {
+    expect(() => vecadd.validate([t('a', [2], [1.5e38, 0]), t('b', [2], [0, 1.5e38])], LIMITS)).not.toThrow();
+  });
 
   it.each(cases)('refuses %s', (_what, inputs, code, message) => {
     expect(() => vecadd.validate(inputs, LIMITS)).toThrow(message);
