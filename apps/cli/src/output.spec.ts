@@ -1,4 +1,4 @@
-import { printTable, TABLE_VALUE_WIDTH, wrapText } from './output';
+import { printTable, TABLE_VALUE_WIDTH, withProgress, wrapText } from './output';
 import { printed } from './test-fixtures/printed';
 
 describe('output for a terminal', () => {
@@ -21,5 +21,25 @@ describe('output for a terminal', () => {
     expect(withPath).toContain(path);
     const short = printed(() => printTable([['a', 'b']]));
     expect(Math.max(...short.split('\n').map((l) => l.length))).toBeLessThan(12);
+  });
+});
+
+describe('progress on stderr', () => {
+  const slow = () => new Promise<string>((resolve) => setTimeout(() => resolve('done'), 30));
+
+  it('shows a spinner for slow work on a terminal only: a program reading stderr gets no progress lines', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await expect(withProgress('working', true, slow, 0, false)).resolves.toBe('done');
+      expect(written.join('')).toBe('');
+      await expect(withProgress('working', true, slow, 0, true)).resolves.toBe('done');
+      expect(written.join('')).toContain('working');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

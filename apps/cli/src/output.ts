@@ -141,9 +141,12 @@ export function wrapText(text: string, width = TABLE_VALUE_WIDTH + 20, indent = 
   return lines.join('\n');
 }
 
-/** A spinner on stderr that appears only if the work takes longer than `delayMs`. */
-export async function withProgress<T>(text: string, enabled: boolean, work: () => Promise<T>, delayMs = 1_000): Promise<T> {
-  if (!enabled) return work();
+/**
+ * A spinner on stderr that appears only if the work takes longer than `delayMs`, and only on a
+ * terminal: a program reading stderr gets the error line alone, never "- running…" lines.
+ */
+export async function withProgress<T>(text: string, enabled: boolean, work: () => Promise<T>, delayMs = 1_000, terminal = process.stderr.isTTY === true): Promise<T> {
+  if (!enabled || !terminal) return work();
   let spinner: Ora | undefined;
   const timer = setTimeout(() => {
     spinner = ora({ text, stream: process.stderr }).start();
