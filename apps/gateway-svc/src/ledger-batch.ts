@@ -16,7 +16,7 @@ import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';
 import type { SignatureCheck } from '@swarm/chain';
 import { ReceiptRefusal } from '@swarm/chain';
-import type { Receipt, Rpc, SwarmErrorMessage } from '@swarm/contracts';
+import type { Receipt, Rpc, SignedReceipt, SwarmErrorMessage } from '@swarm/contracts';
 import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { PeerCall, PeerCallOptions, PeerClient } from '@swarm/gateway';
@@ -25,6 +25,7 @@ import type { ServeTickets } from '@swarm/records';
 import { askCredit } from './local-ask';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
+import type { UnpaidServes } from './unpaid-serves';
 
 /** How long the payee's gateway has to answer a call: its ledger's share below, the network round trip, a first handshake. */
 export const RECEIPT_PEER_TIMEOUT_MS = 10_000;
@@ -52,6 +53,8 @@ export interface Signed {
 /** An item's outcome: its answer, or `error`. */
 export interface Outcome {
   readonly error?: SwarmErrorMessage;
+  /** The receipt, countersigned by this node, when the item ended with one (delivered, or answered to its void). */
+  readonly receipt?: SignedReceipt;
 }
 
 /** The payer and payee of a call's items, and how their signatures are checked. */
@@ -162,6 +165,8 @@ export interface PayeeRelayDeps {
   readonly tickets: Pick<ServeTickets, 'capOf'>;
   /** For all the items of one call together; default CREDIT_ACCEPT_TIMEOUT_MS. */
   readonly timeoutMs?: number;
+  /** A receipt countersigned here takes what it pays off what its payer owes for its task (unpaid-serves.ts). */
+  readonly unpaid?: Pick<UnpaidServes, 'paid'>;
 }
 
 /** The PeerService handler for a peer's items for this node, each answered by credit-svc or refused. */
@@ -189,7 +194,9 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       const cap = deps.tickets.capOf(peerId, receipt.taskId, receipt.serveTicket);
       // `served` is what a void is told (void-relay.ts): a receipt over its cap is one this node
       // would never countersign, so its void must not append it either.
-      return relay.accept(it, { payer: peerId, receipt, served: cap !== undefined && receipt.amount <= cap, cap, ask });
+      const outcome = await relay.accept(it, { payer: peerId, receipt, served: cap !== undefined && receipt.amount <= cap, cap, ask });
+      if (outcome.receipt) deps.unpaid?.paid(peerId, receipt.taskId, receipt.amount);
+      return outcome;
     };
     const outcomes = new Array<O>(items.length);
     let next = 0;

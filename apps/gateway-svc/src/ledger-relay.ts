@@ -51,10 +51,11 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
   const { nodeId, bus, log } = deps;
   const checkSignature = cachedSignatureCheck();
   const peers = createPeerResolver({ pool: deps.pool, peerBook: deps.peerBook, bus, clock: deps.clock });
+  const payee = { nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets, unpaid: deps.unpaid };
   return {
     peerHandlers: {
-      deliverReceipts: createPeerDeliverReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }, deps.unpaid),
-      voidReceipts: createPeerVoidReceiptsHandler({ nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets }, deps.unpaid),
+      deliverReceipts: createPeerDeliverReceiptsHandler(payee),
+      voidReceipts: createPeerVoidReceiptsHandler(payee),
       chainBlocks: createPeerChainBlocksHandler({ bus }),
     },
     serve(svc) {

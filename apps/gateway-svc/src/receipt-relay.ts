@@ -19,7 +19,6 @@ import type { AcceptReceiptResponse, PeerReceiptsResponse, ReceiptOutcome, Relay
 import { CreditAcceptReceipt, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PeerHandler } from '@swarm/gateway';
 import type { LedgerRelay, PayeeRelayDeps, PayerRelayDeps } from './ledger-batch';
-import type { UnpaidServes } from './unpaid-serves';
 import { checkedSize, payeeRelayHandler, payerRelayHandler, refusalOf } from './ledger-batch';
 
 /**
@@ -70,19 +69,7 @@ export function gatewayDeliverReceiptsHandler(deps: PayerRelayDeps): Handler<Rel
   return payerRelayHandler(deps, (req) => req.receipts, receipts);
 }
 
-/**
- * PeerService.DeliverReceipts: a peer's receipts for this node, each countersigned by credit-svc or
- * refused; each countersigned one takes what it pays off what the peer owes for its task (`unpaid`).
- */
-export function createPeerDeliverReceiptsHandler(deps: PayeeRelayDeps, unpaid?: Pick<UnpaidServes, 'paid'>): PeerHandler<'deliverReceipts'> {
-  if (!unpaid) return payeeRelayHandler(deps, (req) => req.receipts, receipts);
-  const clearing: LedgerRelay<SignedReceipt, ReceiptOutcome> = {
-    ...receipts,
-    accept: async (receipt, ctx) => {
-      const outcome = await receipts.accept(receipt, ctx);
-      unpaid.paid(ctx.payer, ctx.receipt.taskId, ctx.receipt.amount);
-      return outcome;
-    },
-  };
-  return payeeRelayHandler(deps, (req) => req.receipts, clearing);
+/** PeerService.DeliverReceipts: a peer's receipts for this node, each countersigned by credit-svc or refused. */
+export function createPeerDeliverReceiptsHandler(deps: PayeeRelayDeps): PeerHandler<'deliverReceipts'> {
+  return payeeRelayHandler(deps, (req) => req.receipts, receipts);
 }

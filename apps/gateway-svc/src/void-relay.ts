@@ -22,7 +22,6 @@ import { CreditAcceptVoid, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '
 import type { PeerHandler } from '@swarm/gateway';
 import type { LedgerRelay, PayeeRelayDeps, PayerRelayDeps } from './ledger-batch';
 import { checkedSize, payeeRelayHandler, payerRelayHandler, refusalOf } from './ledger-batch';
-import type { UnpaidServes } from './unpaid-serves';
 
 /** A relay request: RECEIPTS_PER_DELIVERY voids, each with its field tag and length, and a node id, with room to spare (as MAX_RELAY_RECEIPTS_REQUEST_BYTES). */
 export const MAX_RELAY_VOIDS_REQUEST_BYTES = RECEIPTS_PER_DELIVERY * (MAX_SIGNED_VOID_BYTES + 8) + 256;
@@ -79,20 +78,7 @@ export function gatewayVoidReceiptsHandler(deps: PayerRelayDeps): Handler<RelayV
   return payerRelayHandler(deps, (req) => req.voids, voids);
 }
 
-/**
- * PeerService.VoidReceipts: a peer's voids of receipts to this node, each answered by credit-svc (the
- * void or the receipt, countersigned) or refused. A receipt answered takes what it pays off what the
- * peer owes for its task (`unpaid`), as one delivered does (receipt-relay.ts).
- */
-export function createPeerVoidReceiptsHandler(deps: PayeeRelayDeps, unpaid?: Pick<UnpaidServes, 'paid'>): PeerHandler<'voidReceipts'> {
-  if (!unpaid) return payeeRelayHandler(deps, (req) => req.voids, voids);
-  const clearing: LedgerRelay<SignedVoid, VoidOutcome> = {
-    ...voids,
-    accept: async (signedVoid, ctx) => {
-      const outcome = await voids.accept(signedVoid, ctx);
-      if (outcome.receipt) unpaid.paid(ctx.payer, ctx.receipt.taskId, ctx.receipt.amount);
-      return outcome;
-    },
-  };
-  return payeeRelayHandler(deps, (req) => req.voids, clearing);
+/** PeerService.VoidReceipts: a peer's voids of receipts to this node, each answered by credit-svc (the void or the receipt, countersigned) or refused. */
+export function createPeerVoidReceiptsHandler(deps: PayeeRelayDeps): PeerHandler<'voidReceipts'> {
+  return payeeRelayHandler(deps, (req) => req.voids, voids);
 }
