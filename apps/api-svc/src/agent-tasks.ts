@@ -112,9 +112,12 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
     for (const [id, j] of jobs) {
       if (j.state !== 'running' && now - j.endedAt > limits.retentionMs) forget(id, j);
     }
-    // Only finished tasks can go (running ones are bounded by maxRunningPerAgent, and a retry must find them).
-    const finished = finishedByAgent();
-    while (jobs.size > limits.maxHeld && finished.size > 0) forgetOldestOf(mostFinished(finished), finished);
+    // Only finished tasks can go (running ones are bounded by maxRunningPerAgent, and a retry must
+    // find them); counted only when over the bound, not on every submit.
+    if (jobs.size > limits.maxHeld) {
+      const finished = finishedByAgent();
+      while (jobs.size > limits.maxHeld && finished.size > 0) forgetOldestOf(mostFinished(finished), finished);
+    }
     if (heldBytes <= limits.maxResultBytes) return;
     for (const j of byHeavyHoldersFirst()) {
       if (heldBytes <= limits.maxResultBytes) break;
