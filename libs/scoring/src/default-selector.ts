@@ -71,7 +71,7 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
   const local = candidate.local === true;
   const saturated = typeof load === 'number' && load >= 1;
   return {
-    suspect: !local && trust?.isSuspect?.(candidate.nodeId) === true,
+    suspect: isSuspectIn(candidate, trust),
     failures,
     local,
     tier: !local ? 1 : saturated ? 2 : 0,
@@ -82,6 +82,11 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
     // Local candidates are this node: no peer to trust. A reader's value outside 0..1 (or NaN) is clamped.
     trust: local || trust === undefined ? 0 : trustIn(trust.trustOf(candidate.nodeId)),
   };
+}
+
+/** Criterion ½: a remote candidate the reader holds a suspect (this node's executors never are). */
+function isSuspectIn(candidate: Candidate, trust: TrustReader | undefined): boolean {
+  return candidate.local !== true && trust?.isSuspect?.(candidate.nodeId) === true;
 }
 
 function trustIn(t: number): number {
@@ -117,7 +122,7 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
  */
 export function createDefaultSelector(random: Random, trust?: TrustReader): CandidateSelector {
   return {
-    isSuspect: (candidate) => candidate.local !== true && trust?.isSuspect?.(candidate.nodeId) === true,
+    isSuspect: (candidate) => isSuspectIn(candidate, trust),
     select(_task, candidates, attempts) {
       let best: number[] = [];
       let bestScore: CandidateScore | undefined;
