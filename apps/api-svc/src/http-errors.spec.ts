@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { clientErrorOf, httpErrorOf, HttpOnlyError, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS, shownTaskError } from './http-errors';
 
@@ -73,5 +75,19 @@ describe('http errors - one shape, the bus codes', () => {
       status: 404,
       body: { error: { code: 'SWARM_TASK_UNKNOWN', retryable: false } },
     });
+  });
+});
+
+describe('http errors - docs/errors.md', () => {
+  it('documents every code only the HTTP API answers, with its status', () => {
+    const doc = readFileSync(resolve(__dirname, '../../../docs/errors.md'), 'utf8');
+    const sources = readdirSync(__dirname).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+    const answers = sources.flatMap((f) =>
+      [...readFileSync(join(__dirname, f), 'utf8').matchAll(/HttpOnlyError\((\d{3}), '(SWARM_[A-Z_]+)'/g)].map((m) => ({ status: m[1], code: m[2] })),
+    );
+    expect(answers.map((a) => a.code).sort()).toEqual(['SWARM_METHOD_NOT_ALLOWED', 'SWARM_NOT_FOUND', 'SWARM_TASK_UNKNOWN']);
+    // Each one's row names it and its status.
+    const rowOf = (code: string): string => doc.split('\n').find((l) => l.startsWith(`| \`${code}\``)) ?? '';
+    for (const { status, code } of answers) expect({ code, statusInRow: new RegExp(`\\b${status}\\b`).test(rowOf(code)) }).toEqual({ code, statusInRow: true });
   });
 });

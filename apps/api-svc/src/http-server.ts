@@ -35,6 +35,7 @@ import type { ApiHttpConfig } from './config';
 import type { HttpErrorReply } from './http-errors';
 import { clientErrorOf, httpErrorOf, HttpOnlyError, MAX_PATH_PARAM_CHARS } from './http-errors';
 import { SHARED_SCHEMAS } from './http-schemas';
+import { routeMethods } from './route-methods';
 import type { RateLimiter } from './token-bucket';
 
 /** The whole request (headers and body) must arrive within this; a slow sender is cut off. */
@@ -131,7 +132,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   });
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
-  app.setNotFoundHandler((request, reply) => sendError(new HttpOnlyError(404, 'SWARM_NOT_FOUND', 'no such route; GET /openapi.json lists them'), request, reply));
+  // A path some route has, asked with another method: 405 and what it takes (`Allow`), not 404.
+  const methods = routeMethods();
+  app.addHook('onRoute', (route) => methods.add(route.url, route.method));
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = methods.allowed(pathOf(request.url));
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return sendError(
+        new HttpOnlyError(405, 'SWARM_METHOD_NOT_ALLOWED', `${request.method.slice(0, 16)} is not allowed here; this path takes ${allowed.join(', ')}`),
+        request,
+        reply,
+      );
+    }
+    sendError(new HttpOnlyError(404, 'SWARM_NOT_FOUND', 'no such route; GET /openapi.json lists them'), request, reply);
+  });
 
   function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const e = httpErrorOf(err, config);
@@ -141,6 +156,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
+}
+
+/** The decoded path of a request URL, without its query; undefined segments stay as sent. */
+function pathOf(url: string): string {
+  const path = url.split('?', 1)[0];
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 /** An error found before any route matched: no route context, so only the reply itself. */

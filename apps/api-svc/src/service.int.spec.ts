@@ -205,6 +205,24 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       expect(JSON.stringify(hugeError)).not.toContain('xxxx');
       const nowhere = await get('/v2/nothing', token);
       expect([nowhere.status, (await errorOf(nowhere)).code]).toEqual([404, 'SWARM_NOT_FOUND']);
+      // A path that exists, asked with a method it does not take: 405 with what it takes.
+      for (const [method, path, allow] of [
+        ['DELETE', '/v1/balance', 'GET, HEAD'],
+        ['PUT', '/v1/tasks', 'POST'],
+        ['POST', '/v1/tasks/t-1/events', 'GET, HEAD'],
+        ['DELETE', '/%761/balance', 'GET, HEAD'],
+      ]) {
+        const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+        expect({ method, path, status: res.status, allow: res.headers.get('allow'), code: (await errorOf(res)).code }).toEqual({
+          method,
+          path,
+          status: 405,
+          allow,
+          code: 'SWARM_METHOD_NOT_ALLOWED',
+        });
+      }
+      const anonymous = await fetch(`${base}/v1/balance`, { method: 'DELETE' });
+      expect(anonymous.status).toBe(401);
     });
 
     it('refuses a wrong or missing token with 401 and never reads its body', async () => {

@@ -1,7 +1,7 @@
 /**
  * The agent API's error replies as SwarmErrors, so code written against the NATS client handles
  * HTTP errors the same way (`isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT)`). Codes
- * the HTTP API has and the bus does not (`SWARM_TASK_UNKNOWN`, `SWARM_NOT_FOUND`) keep their name
+ * the HTTP API has and the bus does not (`SWARM_TASK_UNKNOWN`, `SWARM_NOT_FOUND`, `SWARM_METHOD_NOT_ALLOWED`) keep their name
  * in `codeName`, with the numeric code UNSPECIFIED.
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
