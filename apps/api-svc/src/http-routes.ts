@@ -9,7 +9,8 @@ import type { AgentTasks } from './agent-tasks';
 import type { ApiServer } from './http-server';
 import { agentOf, PROTOBUF_MEDIA_TYPE } from './http-server';
 import { HttpOnlyError } from './http-errors';
-import type { SubmitBody } from './http-schemas';
+import type { AgentRecord } from './agent-rules';
+import type { SubmitBody, TaskStatus as TaskStatusJson } from './http-schemas';
 import {
   Balance,
   Peers,
@@ -56,6 +57,27 @@ function decodeProtobuf(body: Buffer): TaskInput {
 export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   const { bus, tasks, streams } = deps;
   const streamsOf = new Map<string, number>();
+
+  /**
+   * What GET /v1/tasks/:id answers, and the event stream's last event: the router's record (or the
+   * ledger's), else the API's own for a task it holds (the router does not know it yet, cannot be
+   * asked, or still says running when the API's record has seen it end).
+   */
+  async function statusOf(agent: AgentRecord, id: string): Promise<TaskStatusJson> {
+    const job = tasks.get(agent, id);
+    let fromRouter;
+    try {
+      fromRouter = await tasks.status(agent, id);
+    } catch (err) {
+      if (job) return jobStatus(job);
+      throw err;
+    }
+    if (fromRouter.state === TaskState.TASK_STATE_UNKNOWN || fromRouter.state === TaskState.TASK_STATE_UNSPECIFIED) {
+      if (job) return jobStatus(job);
+      throw unknownTask(id);
+    }
+    return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job) : routerStatus(fromRouter, job);
+  }
 
   app.get('/v1/skills', { schema: { summary: 'Skills this node runs: input and output shapes, prices, verification bounds', response: withErrors({ 200: Skills }) } }, async () =>
     skillsJson(await bus.request(ExecutorSkills, {})),
@@ -104,24 +126,7 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   app.get(
     '/v1/tasks/:id',
     { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
-    async (request) => {
-      const agent = agentOf(request);
-      const job = tasks.get(agent, request.params.id);
-      let fromRouter;
-      try {
-        fromRouter = await tasks.status(agent, request.params.id);
-      } catch (err) {
-        // The router cannot be asked: the API's own record still answers for a task it holds.
-        if (job) return jobStatus(job);
-        throw err;
-      }
-      if (fromRouter.state === TaskState.TASK_STATE_UNKNOWN || fromRouter.state === TaskState.TASK_STATE_UNSPECIFIED) {
-        if (job) return jobStatus(job);
-        throw unknownTask(request.params.id);
-      }
-      // The router answers while the task runs; the API's record knows the moment it ended.
-      return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job) : routerStatus(fromRouter, job);
-    },
+    async (request) => statusOf(agentOf(request), request.params.id),
   );
 
   app.get(
@@ -146,7 +151,8 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       try {
         const job = tasks.get(agent, id);
         let source: Parameters<EventStreams['stream']>[2];
-        if (job) source = { kind: 'job', job };
+        // Once the API's record has seen it end, the last event says what GET would.
+        if (job) source = { kind: 'job', job, final: () => statusOf(agent, id) };
         else {
           const poll = async () => routerStatus(await tasks.status(agent, id), undefined);
           const first = await tasks.status(agent, id);

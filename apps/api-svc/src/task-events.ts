@@ -18,7 +18,11 @@ export const POLL_MS = 500;
 /** Longest a stream follows a task: its longest deadline and then some. */
 export const MAX_STREAM_MS = TASK_MAX_TIMEOUT_MS + 30_000;
 
-export type TaskSource = { kind: 'job'; job: TaskJob } | { kind: 'router'; first: TaskStatus; poll(): Promise<TaskStatus> };
+/**
+ * A task this API holds (`final`: its status once the job ended, as GET answers it; the job's own
+ * if that fails), or one it follows by asking the router.
+ */
+export type TaskSource = { kind: 'job'; job: TaskJob; final(): Promise<TaskStatus> } | { kind: 'router'; first: TaskStatus; poll(): Promise<TaskStatus> };
 
 export interface EventStreams {
   /** Writes the stream to `res` (headers already unsent); resolves when it ended. */
@@ -63,6 +67,7 @@ export function createEventStreams(): EventStreams {
         event('running', { taskId });
         await waitFor(source.job.ended);
         status = jobStatus(source.job);
+        if (!closed && isFinal(status)) status = await source.final().catch(() => status);
       } else {
         status = source.first;
         if (!isFinal(status)) event('running', { taskId });

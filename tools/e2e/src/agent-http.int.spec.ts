@@ -106,6 +106,9 @@ describe('agents - HTTP API on a whole node', () => {
     const status = await json<{ state: string; result: { outputs: Array<{ data: number[] }> } }>(await call(accepted.status, token));
     expect(status.state).toBe('TASK_STATE_PAID');
     expect(status.result.outputs[0]?.data).toEqual(product(A, B));
+    // The last event says what GET says, where it came from included.
+    const done = JSON.parse(/^event: done\ndata: (.*)$/m.exec(events)?.[1] ?? '{}') as Record<string, unknown>;
+    expect(done).toEqual(status);
   });
 
   it('refuses bad requests with clear errors and moves no credit', async () => {
