@@ -5,7 +5,14 @@ import { prepareTask, withKeyHint } from './submit';
 
 describe('submit - what is checked before anything is sent', () => {
   it('names an unknown skill before asking for --size or --input', async () => {
-    await expect(prepareTask({ skill: 'nope' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNKNOWN_SKILL, message: expect.stringMatching(/known skills: .*matmul/) });
+    await expect(prepareTask({ skill: 'nope' })).rejects.toMatchObject({ code: 'SWARM_BAD_ARGS', message: expect.stringMatching(/unknown skill 'nope'; known skills: .*matmul/) });
+  });
+
+  it('makes --size inputs only for a skill this build knows: bad usage, with the likely name and the way to send another', async () => {
+    await expect(prepareTask({ skill: 'matmull', size: 8 })).rejects.toMatchObject({
+      code: 'SWARM_BAD_ARGS',
+      message: expect.stringMatching(/^unknown skill 'matmull' \(did you mean matmul\?\);.*give --input file\.json/),
+    });
   });
 
   it('asks for exactly one of --size and --input for a known skill', async () => {

@@ -87,8 +87,8 @@ export function withKeyHint(err: unknown, key: string, asAgent: boolean): unknow
  */
 export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
   if ((opts.size === undefined) === (opts.input === undefined)) {
-    // Neither given: a skill no node runs is the first thing to fix (UNKNOWN_SKILL names the known ones).
-    if (opts.size === undefined) getSkill(opts.skill);
+    // Neither given: a skill name this build does not know is the first thing to fix.
+    if (opts.size === undefined) demoSkill(opts.skill);
     throw new CliError('SWARM_BAD_ARGS', 'give exactly one of --size N (generated demo input) or --input file.json');
   }
   // The router refuses these too (INVALID_ARGUMENT); caught here they are bad usage, nothing sent.
@@ -178,9 +178,21 @@ export function seedOfKey(key: string): number {
   return createHash('sha256').update(key, 'utf8').digest().readUInt32BE(0);
 }
 
+/**
+ * The skill --size makes inputs for: one this build knows. Another name is bad usage, nothing sent:
+ * the node may still run a skill by that name, given its inputs in a file.
+ */
+function demoSkill(skill: string): SkillSpec {
+  try {
+    return getSkill(skill);
+  } catch (err) {
+    if (!isSwarmError(err, ErrorCode.ERROR_CODE_UNKNOWN_SKILL)) throw err;
+    throw new CliError('SWARM_BAD_ARGS', `${err.message} (--size makes inputs for these only; for another skill give --input file.json: swarm skills lists what the node runs)`);
+  }
+}
+
 function generated(skill: string, size: number, seed: number): Tensor[] {
-  // An unknown skill throws UNKNOWN_SKILL here, keeping its own code.
-  const spec = getSkill(skill);
+  const spec = demoSkill(skill);
   // Checked before generating: a --size past the limit would allocate gigabytes first.
   const max = demoSizeLimit(spec);
   if (size > max) {
