@@ -8,7 +8,8 @@
 // Extra arguments go to jest, e.g. `npm test -- libs/bus`. SWARM_JEST_REPORTS=<dir> keeps jest's JSON
 // reports there (per-file and per-test durations).
 // `--unit` (`npm run test:unit`): the fast loop — build, then only the unit specs: no checks, no
-// `*.int.spec.ts` (real processes) and no `*.trials.spec.ts` (10,000-trial statistical suites).
+// `*.int.spec.ts` (real processes) and no `*.trials.spec.ts` (10,000-trial statistical suites and the
+// kernels' conformance suite: minutes of CPU).
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -93,7 +94,7 @@ async function main() {
   runJest(dir, split, trials);
 }
 
-/** The 10,000-trial verification suites: minutes of pure CPU, no waiting on other processes. */
+/** The 10,000-trial verification suites and the kernels' conformance suite: minutes of pure CPU, no waiting on other processes. */
 const TRIALS_PATTERN = '\\.trials\\.spec\\.ts$';
 /** Suites that run several whole nodes (15-50 processes) and kill or cut some of them. */
 const SWARM_PATTERN = '/(swarm-netns|swarm-up-nodes|swarm-five-nodes|fault-loop|swarm-receipts|swarm-voids)\\.int\\.spec\\.ts$';

@@ -13,6 +13,7 @@ const WEIGHTS = {
   'completeness-matmul.trials.spec.ts': 19.9,
   'soundness-matmul.trials.spec.ts': 19.9,
   'soundness-mlp-limit.trials.spec.ts': 15.6,
+  'kernel-verification.trials.spec.ts': 12.5,
   'completeness-matmul-limit.trials.spec.ts': 9.2,
   'completeness.trials.spec.ts': 8.9,
   'soundness-vecadd.trials.spec.ts': 6.0,

@@ -2,7 +2,7 @@
  * Completeness (issue 10 §2) of matmul: 10,000 random honest products, most small and a few at the
  * node's limit, in every summation order and on every value distribution, are never rejected
  * (completeness-fixtures.ts). The gpu.js kernels' own results are checked in libs/kernels
- * (kernel-verification.spec.ts).
+ * (kernel-verification.trials.spec.ts).
  */
 import { seededRandom } from '@swarm/determinism';
 import { between, checkHonest, distribution, MATMUL_TIMEOUT_MS, MAX_K, PRODUCERS, secondFactor, sizeClass, TASKS } from './completeness-fixtures';

@@ -2,7 +2,7 @@
  * Completeness (issue 10 §2) of vecadd and mlp: 10,000 random honest tasks per skill, most small and
  * a few at the node's limit, are never rejected (completeness-fixtures.ts; matmul's are in
  * completeness-matmul*.trials.spec.ts). The gpu.js kernels' own results are checked in libs/kernels
- * (kernel-verification.spec.ts).
+ * (kernel-verification.trials.spec.ts).
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';

@@ -39,7 +39,7 @@ export interface SkillDemo {
   /** The example's tensors at size n ≥ 1; their value count must not shrink as n grows. */
   tensors(size: number): readonly DemoTensor[];
   /**
-   * Input shapes the kernel conformance tests run (libs/kernels kernel-verification.spec.ts), one
+   * Input shapes the kernel conformance tests run (libs/kernels kernel-verification.trials.spec.ts), one
    * list of input shapes per case, smallest first; the last is at the node's limit (README).
    */
   readonly testShapes: ReadonlyArray<ReadonlyArray<readonly number[]>>;
