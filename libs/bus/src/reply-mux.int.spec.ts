@@ -97,6 +97,64 @@ describe('reply mux - request/reply over one inbox subscription (real nats-serve
     expect(dec.decode((await mux.request('echo', enc.encode('ok:0'), { timeoutMs: 5_000 })).data)).toBe('ok:0');
   });
 
+  describe("an attacker that reads the requester's inbox (a shared role key) and may name any reply subject", () => {
+    let attacker: NatsConnection;
+    beforeAll(async () => {
+      attacker = await connect({ servers: server.url, user: 'rsp', pass: 'rsp' });
+    });
+    afterAll(() => attacker.close());
+
+    /** The reply subjects the attacker sees on the requester's inbox, in order. */
+    async function watchInbox(): Promise<string[]> {
+      const seen: string[] = [];
+      attacker.subscribe('_INBOX_test.>', { callback: (_e, m) => seen.push(m.subject) });
+      await attacker.flush();
+      return seen;
+    }
+
+    it('cannot aim an answer at the next request: its token is random, not the next of those seen', async () => {
+      const mux = replyMuxOf(requester);
+      const seen = await watchInbox();
+      for (let i = 0; i < 20; i++) await mux.request('echo', enc.encode(`warm:${i}`), { timeoutMs: 5_000 });
+      // The attacker's copy of the last reply may come a moment after the requester's.
+      await attacker.flush();
+      const until = Date.now() + 2_000;
+      while (seen.length < 20 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      const tokens = seen.map((subject) => subject.slice(subject.lastIndexOf('.') + 1));
+      expect(new Set(tokens).size).toBe(20);
+      expect(tokens.every((t) => /^[A-Za-z0-9_-]{16}$/.test(t))).toBe(true);
+      // Every guess the seen subjects suggest (each token as base36 and base64url, plus 1 and 2; the
+      // seen ones again) is answered "forged" before the requester's next request is answered.
+      const last = seen[seen.length - 1];
+      const prefix = last.slice(0, last.lastIndexOf('.') + 1);
+      const guesses = new Set(tokens);
+      for (const t of tokens) {
+        const n = parseInt(t, 36);
+        if (Number.isFinite(n)) for (const d of [1, 2]) guesses.add((n + d).toString(36));
+      }
+      for (let n = 0; n < 64; n++) guesses.add(n.toString(36));
+      const answer = mux.request('echo', enc.encode('mine:100'), { timeoutMs: 5_000 });
+      for (const g of guesses) attacker.publish(`${prefix}${g}`, enc.encode('forged'));
+      await attacker.flush();
+      expect(dec.decode((await answer).data)).toBe('mine:100');
+    });
+
+    it("cannot fail an acknowledged request with the server's no-responders status on its subject", async () => {
+      const mux = replyMuxOf(requester);
+      const seen = await watchInbox();
+      const ack = { header: 'swarm-ack', timeoutMs: 1_500 };
+      const answer = mux.request('acked', enc.encode('slow work'), { timeoutMs: 5_000, ack });
+      // The acknowledgement shows the subject; the attacker sends an empty message with the status
+      // line nats-server's own "no responders" has (NATS/1.0 503).
+      const until = Date.now() + 2_000;
+      while (seen.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      expect(seen).toHaveLength(1);
+      attacker.publish(seen[0], new Uint8Array(), { headers: headers(503, 'No Responders') });
+      await attacker.flush();
+      expect(dec.decode((await answer).data)).toBe('slow work');
+    });
+  });
+
   it('fails requests still pending when the connection closes, and refuses new ones', async () => {
     const nc = await connect({ servers: server.url, user: 'req', pass: 'req' });
     const mux = replyMuxOf(nc);

@@ -3,8 +3,15 @@
  * requests by token. nats.js's own `request`/`requestMany` work the same way, but each request
  * also makes a nuid, a timer promise and, once answered, a NatsError (a captured stack) only to
  * reject a promise already settled (RequestOne.cancel), and `requestMany` an async iterator: about
- * 10% of the router's CPU. Here a request is a counter token, one Map entry and one timer.
+ * 10% of the router's CPU. Here a request is a random token, one Map entry and one timer.
+ *
+ * Tokens are random (96 bits), not a counter: every holder of a role's key may read that role's
+ * inboxes (a shared client key), and any requester may name any inbox as a request's reply subject,
+ * so one reply seen would tell an attacker the next subjects, where a task it submitted itself
+ * would then be answered as another program's result. Once a request is acknowledged its subject
+ * has been seen on the bus, so the server's "no responders" status is not taken from it after that.
  */
+import { randomFillSync } from 'node:crypto';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { nuid } from 'nats';
 
@@ -49,6 +56,8 @@ interface Pending {
   readonly reject: (err: unknown) => void;
   /** The header of the acknowledgement still awaited (acked requests only); '' once it came. */
   ackHeader: string;
+  /** The acknowledgement came. */
+  acked: boolean;
 }
 
 const muxes = new WeakMap<NatsConnection, ReplyMux>();
@@ -66,6 +75,24 @@ export function replyMuxOf(nc: NatsConnection): ReplyMux {
   return mux;
 }
 
+/** Random bytes of one token: 2^-96 per guess. */
+const TOKEN_BYTES = 12;
+/** Drawn TOKEN_POOL_TOKENS tokens at a time: one system call for many requests. */
+const TOKEN_POOL_TOKENS = 256;
+const tokenPool = Buffer.alloc(TOKEN_BYTES * TOKEN_POOL_TOKENS);
+let tokenAt = tokenPool.length;
+
+/** An unguessable reply token: base64url, so a NATS subject token ([A-Za-z0-9_-], no dots or wildcards). */
+export function replyToken(): string {
+  if (tokenAt === tokenPool.length) {
+    randomFillSync(tokenPool);
+    tokenAt = 0;
+  }
+  const token = tokenPool.toString('base64url', tokenAt, tokenAt + TOKEN_BYTES);
+  tokenAt += TOKEN_BYTES;
+  return token;
+}
+
 /** The connection's inbox prefix (a role's `_INBOX_<role>`, the only replies its permissions let it read). */
 function inboxPrefixOf(nc: NatsConnection): string {
   const options = (nc as { options?: { inboxPrefix?: string } }).options;
@@ -76,7 +103,6 @@ function createReplyMux(nc: NatsConnection): ReplyMux {
   const prefix = `${inboxPrefixOf(nc)}.${nuid.next()}.`;
   const pending = new Map<string, Pending>();
   let sub: Subscription | undefined;
-  let next = 0;
 
   const settle = (token: string) => {
     const p = pending.get(token);
@@ -104,14 +130,17 @@ function createReplyMux(nc: NatsConnection): ReplyMux {
         const p = pending.get(token);
         if (!p) return; // late, or answered twice
         const h = m.headers;
-        // nats-server's "no responders" status: an empty message with code 503.
+        // nats-server's "no responders" status: an empty message with code 503. Not after an
+        // acknowledgement: a responder took the request, and its subject has been on the bus since.
         if (m.data.length === 0 && h?.code === 503) {
+          if (p.acked) return;
           settle(token);
           p.reject(new MuxError('no-responders', `no responders on ${p.subject}`));
           return;
         }
         if (p.ackHeader !== '' && m.data.length === 0 && h?.has(p.ackHeader)) {
           p.ackHeader = '';
+          p.acked = true;
           return;
         }
         settle(token);
@@ -133,7 +162,7 @@ function createReplyMux(nc: NatsConnection): ReplyMux {
       if (nc.isClosed()) return Promise.reject(new MuxError('closed', 'the NATS connection is closed'));
       if (opts.signal?.aborted) return Promise.reject(aborted(subject, opts.signal));
       if (!sub) start();
-      const token = (next++).toString(36);
+      const token = replyToken();
       return new Promise<Msg>((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const onAbort = () => {
@@ -150,6 +179,7 @@ function createReplyMux(nc: NatsConnection): ReplyMux {
           resolve: (m) => finish(undefined, m),
           reject: (err) => finish(err),
           ackHeader: opts.ack?.header ?? '',
+          acked: false,
         };
         // `ms`: the limit the failure names (the ack's, or the whole request's).
         const arm = (failure: MuxFailure, ms: number, delay: number) => {
