@@ -21,6 +21,22 @@ describe('task input - JSON body', () => {
     ]);
   });
 
+  it('takes base64 of a tensor up to the whole task limit, one tensor or several (not a quarter of it)', () => {
+    const big = new Float32Array(TASK_MAX_ELEMENTS - 2).map((_, i) => i % 7);
+    const input = taskFromJson({
+      skill: 'vecadd',
+      inputs: [
+        { name: 'a', shape: [700, 800], dataBase64: Buffer.from(big.buffer, 0, 560_000 * 4).toString('base64') },
+        { name: 'b', shape: [TASK_MAX_ELEMENTS - 2 - 560_000], dataBase64: Buffer.from(big.buffer, 560_000 * 4).toString('base64url') },
+        { name: 'c', shape: [2], dataBase64: f32([1, 2]).replace(/=+$/, '') },
+      ],
+    });
+    expect(input.inputs.map((t) => t.data.byteLength)).toEqual([560_000 * 4, (TASK_MAX_ELEMENTS - 2 - 560_000) * 4, 8]);
+    expect(new Float32Array(new Uint8Array(input.inputs[1].data).buffer).slice(0, 3)).toEqual(big.slice(560_000, 560_003));
+    // One character past the longest base64 of the shape's bytes is refused before decoding.
+    expect(() => taskFromJson({ skill: 'vecadd', inputs: [{ name: 'a', shape: [2], dataBase64: `${f32([1, 2])}A` }] })).toThrow(/not base64 of the 2 f32 values/);
+  });
+
   it.each([
     [{ name: 'a', shape: [2], data: [1] }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /1 values but shape \[2\] needs 2/],
     [{ name: 'a', shape: [2] }, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /exactly one of data and dataBase64/],

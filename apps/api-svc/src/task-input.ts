@@ -26,8 +26,6 @@ import { MAX_INPUTS, MAX_RANK } from './http-schemas';
 
 const MAX_TENSOR_NAME_CHARS = 64;
 const MAX_UINT64 = (1n << 64n) - 1n;
-/** base64 of at most TASK_MAX_ELEMENTS f32 values. */
-const MAX_BASE64_CHARS = Math.ceil((TASK_MAX_ELEMENTS * 4) / 3) + 4;
 
 function invalid(message: string): SwarmError {
   return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message);
@@ -129,8 +127,9 @@ function tooLarge(count: number): SwarmError {
 }
 
 function fromBase64(name: string, text: string, count: number): Float32Array {
-  if (text.length > MAX_BASE64_CHARS || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(text))
-    throw invalid(`input '${name}': dataBase64 is not base64 of at most ${TASK_MAX_ELEMENTS} f32 values`);
+  // The longest base64 of the shape's count*4 bytes (padded): checked before decoding anything.
+  if (text.length > 4 * Math.ceil((count * 4) / 3) || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(text))
+    throw invalid(`input '${name}': dataBase64 is not base64 of the ${count} f32 values its shape holds`);
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength !== count * 4) throw invalid(`input '${name}': shape needs ${count * 4} bytes of f32, dataBase64 holds ${bytes.byteLength}`);
   // A fresh, aligned copy: a Buffer may sit at any offset of a shared pool.
