@@ -130,3 +130,35 @@ describe("agent tasks - no agent pushes out another's results", () => {
     expect(tasks.counts().held).toBeLessThanOrEqual(11);
   });
 });
+
+describe('agent tasks - what results hold', () => {
+  /** A result whose output is a 16-byte view into a 1 MiB buffer, as a decoded bus message is. */
+  const inBigBuffer = (req: SubmitTaskRequest): SubmitTaskResponse => {
+    const message = new Uint8Array(1 << 20);
+    const c = toTensor('c', [4], Float32Array.of(1, 2, 3, 4));
+    message.set(c.data, 1_000);
+    return { ...paid(req), outputs: [{ ...c, data: message.subarray(1_000, 1_016) }] };
+  };
+
+  it("keeps a result's bytes alone, not the message buffer they came in", async () => {
+    const { tasks } = tasksWith(inBigBuffer);
+    const { job } = tasks.submit(alice, vecadd('k'), 5n);
+    await job.ended;
+    const data = job.result?.outputs[0]?.data;
+    expect([data?.byteLength, data?.buffer.byteLength]).toEqual([16, 16]);
+    expect([...new Float32Array(data?.buffer ?? new ArrayBuffer(0))]).toEqual([1, 2, 3, 4]);
+  });
+
+  it('holds the result-bytes bound as results arrive, not only at the next submit', async () => {
+    // Room for two 8-byte results: the oldest outputs go as the third arrives; statuses stay.
+    const { tasks } = tasksWith(paid, { maxResultBytes: 16 });
+    const jobs = [];
+    for (const key of ['k1', 'k2', 'k3']) jobs.push(tasks.submit(alice, vecadd(key), 5n).job);
+    await Promise.all(jobs.map((j) => j.ended));
+    expect(jobs.map((j) => [j.state, j.result?.outputs.length])).toEqual([
+      ['done', 0],
+      ['done', 1],
+      ['done', 1],
+    ]);
+  });
+});

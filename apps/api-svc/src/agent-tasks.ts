@@ -99,6 +99,14 @@ export interface AgentTasks {
   drain(graceMs: number): Promise<void>;
 }
 
+/**
+ * The answer with each output's bytes in a buffer of their own: decoded, they are views into the
+ * bus message's buffer, which holding them would keep whole (bytes the held-bytes bound never counts).
+ */
+function compacted(res: SubmitTaskResponse): SubmitTaskResponse {
+  return { ...res, outputs: res.outputs.map((t) => ({ ...t, data: t.data.slice() })) };
+}
+
 export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
   const limits = deps.limits ?? DEFAULT_TASK_LIMITS;
   // Map keeps insertion order: iteration visits the oldest first.
@@ -176,11 +184,13 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
   async function run(job: Job, req: SubmitTaskRequest): Promise<void> {
     try {
       const res = await deps.bus.request(RouterSubmitAgent, req, { timeoutMs: (req.timeoutMs || TASK_DEFAULT_TIMEOUT_MS) + SUBMIT_REPLY_SLACK_MS });
-      job.result = res;
+      job.result = compacted(res);
       job.bytes = resultBytes(res);
       heldBytes += job.bytes;
       job.endedAt = deps.stopwatch.now();
       job.state = 'done';
+      // Held bytes grow here: the bound holds from now, not from the next submit.
+      sweep();
     } catch (err) {
       job.error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'the task failed unexpectedly', false, { cause: err });
       if (!isSwarmError(err)) deps.log.error({ err, taskId: job.taskId }, 'agent task failed unexpectedly');
