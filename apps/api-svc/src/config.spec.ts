@@ -1,4 +1,5 @@
 import { ConfigError, formatHostPort, parseHostPort } from '@swarm/config';
+import { DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
 import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, loadApiConfig, PROTOBUF_BODY_BYTES } from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
@@ -12,13 +13,23 @@ describe('api-svc config', () => {
       protobufBodyBytes: PROTOBUF_BODY_BYTES,
       ratePerSecond: 20,
       burst: DEFAULT_BURST,
+      bodyBudgetBytes: DEFAULT_BODY_BUDGET_BYTES,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
   it('takes a listen address, body limit and rate', () => {
-    const c = loadApiConfig({ ...BASE, SWARM_HTTP_LISTEN: '[::1]:8080', SWARM_HTTP_JSON_LIMIT_BYTES: '65536', SWARM_HTTP_RATE_PER_S: '5', SWARM_HTTP_BURST: '7' });
-    expect(c.http).toMatchObject({ listen: { host: '::1', port: 8080 }, jsonBodyBytes: 65536, ratePerSecond: 5, burst: 7 });
+    const c = loadApiConfig({
+      ...BASE,
+      SWARM_HTTP_LISTEN: '[::1]:8080',
+      SWARM_HTTP_JSON_LIMIT_BYTES: '65536',
+      SWARM_HTTP_RATE_PER_S: '5',
+      SWARM_HTTP_BURST: '7',
+      SWARM_HTTP_BODY_BUDGET_BYTES: String(PROTOBUF_BODY_BYTES),
+    });
+    expect(c.http).toMatchObject({ listen: { host: '::1', port: 8080 }, jsonBodyBytes: 65536, ratePerSecond: 5, burst: 7, bodyBudgetBytes: PROTOBUF_BODY_BYTES });
+    // Less than one body of the largest kind could never take one.
+    expect(() => loadApiConfig({ ...BASE, SWARM_HTTP_BODY_BUDGET_BYTES: String(PROTOBUF_BODY_BYTES - 1) })).toThrow(ConfigError);
     expect(formatHostPort(c.http.listen)).toBe('[::1]:8080');
   });
 

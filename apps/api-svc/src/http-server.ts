@@ -29,6 +29,7 @@ import Fastify from 'fastify';
 import type { AgentRecord } from './agent-rules';
 import { tokenProblem } from './agent-rules';
 import type { AgentStore } from './agent-store';
+import { createBodyBudget, declaredBodyBytes, DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
 import { authorizationHeaders, bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
 
@@ -78,6 +79,8 @@ function unauthenticated(message: string): SwarmError {
 /** A fastify instance with authentication, limits, errors and OpenAPI set up; routes are added by the caller. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer> {
   const { config, store, limiter, clock, log } = deps;
+  const budget = createBodyBudget(config.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
+  const held = new WeakMap<FastifyRequest, number>();
   const innerSecret = Buffer.from(deps.innerCallSecret);
   const isInnerCall = (value: string | string[] | undefined): boolean =>
     typeof value === 'string' && value.length === innerSecret.length && timingSafeEqual(Buffer.from(value), innerSecret);
@@ -129,7 +132,22 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
       });
     }
     agents.set(request, agent);
+    // Counted after authentication, before a byte of the body is read.
+    if (request.method === 'POST') {
+      const bytes = declaredBodyBytes(request.headers['content-length'], Math.max(config.jsonBodyBytes, config.protobufBodyBytes));
+      budget.take(bytes);
+      held.set(request, bytes);
+    }
   });
+  // Given back once the answer is sent, or its client went away (whichever comes first, once).
+  const giveBack = async (request: FastifyRequest) => {
+    const bytes = held.get(request);
+    if (bytes === undefined) return;
+    held.delete(request);
+    budget.give(bytes);
+  };
+  app.addHook('onResponse', giveBack);
+  app.addHook('onRequestAbort', giveBack);
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   // A path some route has, asked with another method: 405 and what it takes (`Allow`), not 404.

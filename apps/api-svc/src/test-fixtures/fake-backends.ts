@@ -38,7 +38,7 @@ export interface FakeBackends {
   readonly counters: Map<string, { spent: bigint; reserves: bigint }>;
   readonly closed: Set<string>;
   /** Submits the router received. */
-  readonly submits: Array<{ account: string; taskId: string; budget: bigint; redundancy: number }>;
+  readonly submits: Array<{ account: string; taskId: string; budget: bigint; redundancy: number; timeoutMs: number }>;
   /** While set, fund requests are never answered (the fund's fate is unknown to api-svc). */
   hangFunds: boolean;
   /** While set, tasks wait for release() before they answer. */
@@ -112,7 +112,7 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
     RouterSubmitAgent,
     async (req): Promise<SubmitTaskResponse> => {
       const taskId = keyedTaskId(req.account, req.idempotencyKey);
-      fake.submits.push({ account: req.account, taskId, budget: req.budget, redundancy: req.redundancy });
+      fake.submits.push({ account: req.account, taskId, budget: req.budget, redundancy: req.redundancy, timeoutMs: req.timeoutMs });
       const available = balances.get(req.account) ?? 0n;
       if (req.budget > available) throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, `${req.account} has ${available} available, the budget is ${req.budget}`);
       // Charged up front here (a real router escrows the budget and refunds the rest).
