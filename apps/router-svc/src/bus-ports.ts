@@ -122,7 +122,15 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
     },
     async escrow(escrowId, afterWrites = false) {
       const r = await bus.request(CreditEscrow, { escrowId, afterWrites }, { timeoutMs: CREDIT_TIMEOUT_MS, trace });
-      return { state: ESCROW_STATES[r.state] ?? 'none', payer: r.payer, paid: r.paid, refunded: r.refunded, payee: r.payee, expiresAtMs: Number(r.expiresAtMs) };
+      return {
+        state: ESCROW_STATES[r.state] ?? 'none',
+        payer: r.payer,
+        paid: r.paid,
+        refunded: r.refunded,
+        payee: r.payee,
+        expiresAtMs: Number(r.expiresAtMs),
+        payouts: r.payouts.map((p) => ({ payee: p.payee, amount: p.amount })),
+      };
     },
     async findProviders(skill, signal) {
       const hit = cache.get(skill);

@@ -1,7 +1,7 @@
 import type { Handler, HandlerContext } from '@swarm/bus';
 import { DEADLINE_HEADER, toWire } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStatusResponse } from '@swarm/contracts';
-import { Contribution, ErrorCode, IDEMPOTENCY_KEY_TEXT, isIdempotencyKey, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
+import { Contribution, ErrorCode, errorCodeName, IDEMPOTENCY_KEY_TEXT, isIdempotencyKey, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskPorts, TaskRecord, TaskTable } from '@swarm/pipeline';
 import { keyedTaskId, keyReusedError, runTask, submitBytes, submitFingerprint } from '@swarm/pipeline';
@@ -233,7 +233,15 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
   const r = tasks.get(record.taskId) ?? record;
   // The recorded answer, marked: this submit ran and paid nothing.
   if (r.result) return { ...r.result, replayed: true };
-  if (r.error) throw r.error;
+  if (r.error) {
+    // The key names a task that ended unpaid: say so (not retryable with this key), with why it
+    // ended. Its own error may have been retryable, which with the same key would loop (docs/errors.md).
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_TASK_REFUNDED,
+      `task ${r.taskId} already ended and was refunded, nothing charged (${errorCodeName(r.error.code)}: ${r.error.message.slice(0, 300)}); submit with a new key to run it again`,
+      false,
+    );
+  }
   if (r.state === 'paid') {
     throw new SwarmError(
       ErrorCode.ERROR_CODE_TASK_RESULT_GONE,
@@ -246,13 +254,6 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
   );
 }
 
-/**
- * What a keyed submit asked for: skill, budget, redundancy, shards, input names, shapes and every input byte (not the
- * timeout: a retry may wait longer). The bytes matter: a key reused for other data of the same
- * shape must be refused, not answered with another task's result (a client could otherwise
- * squat a key and feed a later submitter the wrong output). SHA-256 of 8 MB is ~10-20 ms here,
- * small beside running such a task.
- */
 /** A keyed submit the router does not remember, but the ledger does: say what became of it. */
 function retryAfterLedger(view: EscrowView, now: number): SwarmError {
   if (view.state === 'settled') {
@@ -351,8 +352,26 @@ export function statusHandler(
     const state = { none: TaskState.TASK_STATE_UNKNOWN, open: TaskState.TASK_STATE_RUNNING, settled: TaskState.TASK_STATE_PAID, refunded: TaskState.TASK_STATE_REFUNDED }[
       view.state
     ];
-    return { ...empty, state, cost: view.paid, refunded: view.refunded, providerId: view.payee, source: view.state === 'none' ? '' : 'ledger', account: view.payer };
+    const paid = view.state === 'settled' ? (view.payouts ?? []) : [];
+    return {
+      ...empty,
+      state,
+      cost: view.paid,
+      refunded: view.refunded,
+      // Paid to several nodes (row blocks, replicas): the most paid is the task's face, each one listed.
+      providerId: view.payee || mostPaid(paid),
+      paidTo: paid.length > 1 ? paid.map((p) => Contribution.fromPartial({ providerId: p.payee, paid: p.amount, counted: true })) : [],
+      source: view.state === 'none' ? '' : 'ledger',
+      account: view.payer,
+    };
   };
+}
+
+/** The payee paid the most (the first of equals), '' for none. */
+function mostPaid(payouts: NonNullable<EscrowView['payouts']>): string {
+  let best: { readonly payee: string; readonly amount: bigint } | undefined;
+  for (const p of payouts) if (!best || p.amount > best.amount) best = p;
+  return best?.payee ?? '';
 }
 
 function fromRecord(r: TaskRecord<SubmitTaskResponse>): TaskStatusResponse {

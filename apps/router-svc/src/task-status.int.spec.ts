@@ -42,6 +42,8 @@ interface FakeEscrow {
   refunded: bigint;
   payee: string;
   expiresAtMs: bigint;
+  /** Set by a test for an escrow settled to several nodes. */
+  payouts?: Array<{ payee: string; amount: bigint }>;
 }
 
 /**
@@ -222,6 +224,11 @@ describe('router-svc - idempotent submits and task status', () => {
       error: { code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED },
     });
     fakes.state.holdExecute = undefined;
+    // The key again names a task that ended refunded: said so, not retryable with this key, with the
+    // error it ended with (retryable itself: replayed as it was, a client would loop on the key).
+    const again = await submit(vecadd('k-late', 300)).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: ErrorCode.ERROR_CODE_TASK_REFUNDED, retryable: false, message: expect.stringMatching(/SWARM_DEADLINE_EXCEEDED: .*new key/) });
+    expect(fakes.state.executeCalls).toBe(2);
 
     // Rejected before anything was reserved: the budget is below the price.
     const low = await submit({ ...vecadd('k-low'), budget: 0n }).catch((e: unknown) => e);
@@ -248,6 +255,30 @@ describe('router-svc - idempotent submits and task status', () => {
     await expect(submit(vecadd('restart-key'))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_TASK_RESULT_GONE, message: expect.stringMatching(/paid 1 credit/) });
     expect(fakes.state.executeCalls).toBe(1);
     expect(fakes.state.settles).toBe(1);
+  });
+
+  it('names every node a task paid, and the most paid as its provider, from the ledger alone', async () => {
+    const taskId = keyedTaskId(NODE_ID, 'sharded-key');
+    const [n1, n2] = ['a'.repeat(64), 'b'.repeat(64)];
+    fakes.escrows.set(taskId, {
+      state: EscrowState.ESCROW_STATE_SETTLED,
+      amount: 60n,
+      paid: 54n,
+      refunded: 6n,
+      payee: '',
+      expiresAtMs: 0n,
+      payouts: [
+        { payee: n2, amount: 18n },
+        { payee: n1, amount: 36n },
+      ],
+    });
+    expect(await status({ idempotencyKey: 'sharded-key' })).toMatchObject({
+      state: TaskState.TASK_STATE_PAID,
+      cost: 54n,
+      source: 'ledger',
+      providerId: n1,
+      paidTo: [expect.objectContaining({ providerId: n2, paid: 18n, counted: true }), expect.objectContaining({ providerId: n1, paid: 36n, counted: true })],
+    });
   });
 
   it('keeps a verified result while settle fails during a credit-svc restart, and pays once credit-svc is back', async () => {

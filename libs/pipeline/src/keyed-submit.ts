@@ -8,7 +8,13 @@ import { createHash } from 'node:crypto';
 import type { SubmitTaskRequest } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 
-/** SHA-256 of what makes a submit the task it is: skill, budget, replicas, shards and inputs (not its deadline). */
+/**
+ * SHA-256 of what makes a submit the task it is: skill, budget, replicas, shards, input names, shapes
+ * and every input byte (not its deadline: a retry may wait longer). The bytes matter: a key reused
+ * for other data of the same shape must be refused, not answered with another task's result (a
+ * client could otherwise squat a key and feed a later submitter the wrong output). SHA-256 of 8 MB
+ * is ~10-20 ms here, small beside running such a task.
+ */
 export function submitFingerprint(req: SubmitTaskRequest): string {
   // Redundancy (and shards) 0 and 1 are the same task (one provider, the whole product).
   const parts: unknown[] = [req.skill, String(req.budget), Math.max(1, req.redundancy), req.inputs.map((t) => [t.name, t.shape, t.data.byteLength])];

@@ -97,6 +97,8 @@ export interface EscrowView {
   readonly payee: string;
   /** When the ledger refunds it by itself while open (ms since epoch; 0 for none). */
   readonly expiresAtMs: number;
+  /** Each node paid, when settled (one or several); left out by views that do not know them. */
+  readonly payouts?: ReadonlyArray<{ readonly payee: string; readonly amount: bigint }>;
 }
 
 /**

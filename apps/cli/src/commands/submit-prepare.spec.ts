@@ -1,7 +1,7 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { CliError } from '../cli-error';
 import { AgentApiError } from '@swarm/client';
-import { prepareTask, withKeyHint } from './submit';
+import { prepareTask, submitOnce, withKeyHint } from './submit';
 
 describe('submit - what is checked before anything is sent', () => {
   it('names an unknown skill before asking for --size or --input', async () => {
@@ -47,5 +47,19 @@ describe('submit - what is checked before anything is sent', () => {
     const refusedConnection = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
     const nobody = new AgentApiError('SWARM_UNAVAILABLE', 'cannot reach the agent API', 0, true, { cause: refusedConnection });
     expect(withKeyHint(nobody, 'cli-1', true)).toBe(nobody);
+  });
+});
+
+describe('submit - a lost reply asked again by key', () => {
+  it("says why the task ended unpaid when the retry learns it was refunded, under the first error's code", async () => {
+    const answers = [
+      new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'no answer within 12000 ms', true),
+      new SwarmError(ErrorCode.ERROR_CODE_TASK_REFUNDED, 'task t-1 already ended and was refunded, nothing charged (SWARM_NO_PROVIDER: nobody runs mlp)', false),
+    ];
+    const err = await submitOnce(() => Promise.reject(answers.shift() as Error), 'cli-1').catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      message: expect.stringMatching(/no answer within 12000 ms; the node confirms: .*SWARM_NO_PROVIDER: nobody runs mlp/),
+    });
   });
 });

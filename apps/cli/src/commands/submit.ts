@@ -164,7 +164,8 @@ export async function submitOnce<T>(send: () => Promise<T>, idempotencyKey: stri
       return await send();
     } catch (retry) {
       if (isSwarmError(retry, ErrorCode.ERROR_CODE_TASK_REFUNDED)) {
-        throw new SwarmError(first.code, `${first.message} (the node confirms the task was refunded; nothing was charged)`, first.retryable);
+        // The node's answer names why the task ended unpaid.
+        throw new SwarmError(first.code, `${first.message}; the node confirms: ${retry.message}`, first.retryable);
       }
       // Still no answer: the first error says more (e.g. "router-svc is stopping; … refunded").
       if (isSwarmError(retry) && LOST_REPLY_CODES.has(retry.code)) throw first;
