@@ -162,3 +162,29 @@ describe('agent tasks - what results hold', () => {
     ]);
   });
 });
+
+describe('agent tasks - the deadline from arrival', () => {
+  it('sends the router what is left of the timeout; with nothing left, DEADLINE_EXCEEDED and nothing sent', async () => {
+    const { tasks, sent } = tasksWith(paid);
+    await tasks.submit(alice, { ...vecadd('k1'), timeoutMs: 5_000 }, 5n, 1_200.5).job.ended;
+    expect(sent.map((r) => r.timeoutMs)).toEqual([3_799]);
+    expect(() => tasks.submit(alice, { ...vecadd('k2'), timeoutMs: 5_000 }, 5n, 5_000)).toThrow(
+      expect.objectContaining({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, message: expect.stringMatching(/nothing was sent or charged/) }),
+    );
+    expect(sent).toHaveLength(1);
+    // A retry of a task it holds joins it, however long its body took.
+    expect(tasks.submit(alice, { ...vecadd('k1'), timeoutMs: 5_000 }, 5n, 60_000).joined).toBe(true);
+  });
+
+  it('keeps the outputs of a result that just arrived for its caller, even past the bytes bound', async () => {
+    // Alice holds the most once her second result comes: her first goes, then Bob's, not the new one.
+    const { tasks } = tasksWith(paid, { maxResultBytes: 12 });
+    const first = tasks.submit(alice, vecadd('a0'), 5n).job;
+    await first.ended;
+    const bobs = tasks.submit(bob, vecadd('b1'), 5n).job;
+    await bobs.ended;
+    const { job } = tasks.submit(alice, vecadd('a1'), 5n);
+    await job.ended;
+    expect([first, bobs, job].map((j) => j.result?.outputs.length)).toEqual([0, 0, 1]);
+  });
+});

@@ -86,9 +86,10 @@ export interface AgentTasks {
   /**
    * Starts the task, or joins the one with the same key (`joined`: its answer is a replay); `budget`
    * is final (the price when the agent gave none). INVALID_ARGUMENT for a key this agent used for
-   * another task.
+   * another task. `spentMs`: how long ago the request arrived; a new task's deadline counts from
+   * then (the router gets what is left; DEADLINE_EXCEEDED, nothing sent, when nothing is).
    */
-  submit(agent: AgentRecord, input: TaskInput, budget: bigint): { job: TaskJob; joined: boolean };
+  submit(agent: AgentRecord, input: TaskInput, budget: bigint, spentMs?: number): { job: TaskJob; joined: boolean };
   /** The task as held here, if it is this agent's. */
   get(agent: AgentRecord, taskId: string): TaskJob | undefined;
   /** The router's view (its record, or the ledger's escrow): UNKNOWN for another agent's task. */
@@ -115,7 +116,8 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
 
   const running = () => [...jobs.values()].filter((j) => j.state === 'running');
 
-  function sweep(): void {
+  /** `keep`: a task whose outputs stay whatever the bytes held (one that just ended). */
+  function sweep(keep?: Job): void {
     const now = deps.stopwatch.now();
     for (const [id, j] of jobs) {
       if (j.state !== 'running' && now - j.endedAt > limits.retentionMs) forget(id, j);
@@ -129,7 +131,7 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
     if (heldBytes <= limits.maxResultBytes) return;
     for (const j of byHeavyHoldersFirst()) {
       if (heldBytes <= limits.maxResultBytes) break;
-      if (j.result && j.bytes > 0) {
+      if (j !== keep && j.result && j.bytes > 0) {
         heldBytes -= j.bytes;
         j.bytes = 0;
         // The status stays; only the outputs go.
@@ -189,8 +191,9 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       heldBytes += job.bytes;
       job.endedAt = deps.stopwatch.now();
       job.state = 'done';
-      // Held bytes grow here: the bound holds from now, not from the next submit.
-      sweep();
+      // Held bytes grow here: the bound holds from now, not from the next submit. Not at this
+      // task's cost: a sync caller reads its result as soon as it ends.
+      sweep(job);
     } catch (err) {
       job.error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'the task failed unexpectedly', false, { cause: err });
       if (!isSwarmError(err)) deps.log.error({ err, taskId: job.taskId }, 'agent task failed unexpectedly');
@@ -200,7 +203,7 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
   }
 
   return {
-    submit(agent, input, budget) {
+    submit(agent, input, budget, spentMs = 0) {
       sweep();
       const idempotencyKey = input.idempotencyKey || deps.newKey();
       const taskId = keyedTaskId(agent.account, idempotencyKey);
@@ -220,6 +223,16 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
         if (known.fingerprint !== fingerprint) throw keyReusedError(taskId);
         return { job: known, joined: true };
       }
+      const deadlineMs = input.timeoutMs || TASK_DEFAULT_TIMEOUT_MS;
+      const leftMs = Math.floor(deadlineMs - spentMs);
+      if (leftMs < 1) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+          `receiving and checking the task took ${Math.round(spentMs)} ms, its whole ${deadlineMs} ms timeout; nothing was sent or charged`,
+          true,
+        );
+      }
+      req.timeoutMs = leftMs;
       if (known) forget(taskId, known);
       const job: Job = {
         taskId,

@@ -13,7 +13,7 @@ import { startApiHarness } from './test-fixtures/api-harness';
 
 jest.setTimeout(30_000);
 
-/** A vecadd JSON body of about `bytes` bytes (the numbers make up the size). */
+/** A vecadd JSON body of about `bytes` bytes (the numbers make up the size: `1,` per value, two tensors). */
 function vecaddBody(bytes: number, extra: Record<string, unknown> = {}): string {
   const n = Math.max(1, Math.floor(bytes / 4));
   const ones = Array.from({ length: n }, () => 1);
@@ -30,40 +30,91 @@ function vecaddBody(bytes: number, extra: Record<string, unknown> = {}): string 
 
 describe('api-svc - request bytes held at once, and the deadline from arrival', () => {
   let h: ApiHarness;
-  let token: string;
+  let tokens: Record<'a' | 'b', string>;
 
   beforeAll(async () => {
+    // Budget 64 KiB; each agent's share is one largest body, 32 KiB.
     h = await startApiHarness({
       dirPrefix: 'swarm-api-budget-',
       nodeCredit: 1_000_000n,
-      http: { jsonBodyBytes: 256 * 1024, protobufBodyBytes: 256 * 1024, ratePerSecond: 100, burst: 100, bodyBudgetBytes: 64 * 1024 },
+      http: { jsonBodyBytes: 32 * 1024, protobufBodyBytes: 32 * 1024, ratePerSecond: 100, burst: 100, bodyBudgetBytes: 64 * 1024 },
     });
-    token = (await createBusClient(h.nc, silentLogger()).request(ApiAddAgent, { name: 'heavy', budget: 100_000n, ttlMs: 0n })).token;
+    const bus = createBusClient(h.nc, silentLogger());
+    tokens = {
+      a: (await bus.request(ApiAddAgent, { name: 'heavy-a', budget: 100_000n, ttlMs: 0n })).token,
+      b: (await bus.request(ApiAddAgent, { name: 'heavy-b', budget: 100_000n, ttlMs: 0n })).token,
+    };
   });
   afterAll(() => h?.stop());
 
-  const post = (body: string) => fetch(`${h.base}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+  const post = (agent: 'a' | 'b', body: string, path = '/v1/tasks', method = 'POST') =>
+    fetch(`${h.base}${path}`, { method, headers: { authorization: `Bearer ${tokens[agent]}`, 'content-type': 'application/json' }, body });
+  const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+  const submitsReach = async (n: number) => {
+    const until = Date.now() + 10_000;
+    while (h.fake.submits.length < n && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(h.fake.submits.length).toBe(n);
+  };
 
-  it('refuses a request past the budget at once with OVERLOADED and Retry-After, and takes one again once answers are sent', async () => {
+  it("refuses past an agent's share and past the budget at once (OVERLOADED, Retry-After), and takes requests again once tasks end", async () => {
     h.fake.holdTasks = true;
     const before = h.fake.submits.length;
-    const body = vecaddBody(20_000);
-    // Three bodies of ~20 KB are held while their tasks run; a fourth would pass 64 KiB.
-    const held = [post(body), post(body), post(body)];
-    const until = Date.now() + 10_000;
-    while (h.fake.submits.length < before + 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    expect(h.fake.submits.length).toBe(before + 3);
-    const refused = await post(body);
-    expect([refused.status, refused.headers.get('retry-after'), ((await refused.json()) as { error: { code: string; retryable: boolean } }).error]).toEqual([
+    const body = vecaddBody(14_000);
+    const held = [post('a', body), post('a', body)];
+    await submitsReach(before + 2);
+    const overShare = await post('a', body);
+    expect([overShare.status, overShare.headers.get('retry-after'), await codeOf(overShare)]).toEqual([
       503,
       '1',
-      expect.objectContaining({ code: 'SWARM_OVERLOADED', retryable: true }),
+      expect.objectContaining({ code: 'SWARM_OVERLOADED', message: expect.stringMatching(/this agent/) }),
     ]);
-    expect(h.fake.submits.length).toBe(before + 3);
+    held.push(post('b', body), post('b', body));
+    await submitsReach(before + 4);
+    const overBudget = await post('b', body);
+    expect([overBudget.status, await codeOf(overBudget)]).toEqual([503, expect.objectContaining({ code: 'SWARM_OVERLOADED', message: expect.stringMatching(/this node's API/) })]);
+    expect(h.fake.submits.length).toBe(before + 4);
     h.fake.holdTasks = false;
     h.fake.release();
-    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200, 200]);
-    expect((await post(body)).status).toBe(200);
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect((await post('a', body)).status).toBe(200);
+  });
+
+  it('gives the bytes back when clients leave after sending their bodies, as their tasks end', async () => {
+    h.fake.holdTasks = true;
+    const before = h.fake.submits.length;
+    const body = Buffer.from(vecaddBody(14_000));
+    const url = new URL(`${h.base}/v1/tasks`);
+    const leaving = [0, 1].map(() => {
+      const req = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.a}`, 'content-type': 'application/json', 'content-length': body.length },
+      });
+      req.on('error', () => undefined);
+      req.end(body);
+      return req;
+    });
+    await submitsReach(before + 2);
+    for (const req of leaving) req.destroy();
+    // Gone, but their tasks still run and hold their inputs: a's share is still taken.
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await post('a', body.toString())).status).toBe(503);
+    h.fake.holdTasks = false;
+    h.fake.release();
+    const until = Date.now() + 5_000;
+    let status = 0;
+    while (status !== 200 && Date.now() < until) status = (await post('a', body.toString())).status;
+    expect(status).toBe(200);
+  });
+
+  it('answers a path without the method 405 before reading or counting the body', async () => {
+    const res = await post('a', '{ not json', '/v1/tasks', 'PUT');
+    expect([res.status, res.headers.get('allow'), (await codeOf(res)).code]).toEqual([405, 'POST', 'SWARM_METHOD_NOT_ALLOWED']);
+    // An encoded slash stays inside its segment: /v1/tasks/a%2Fb is a task id there.
+    const slash = await post('a', '', '/v1/tasks/a%2Fb', 'DELETE');
+    expect([slash.status, slash.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
   });
 
   it('answers DEADLINE_EXCEEDED, sending nothing, for a body that took the whole timeout to arrive', async () => {
@@ -77,7 +128,7 @@ describe('api-svc - request bytes held at once, and the deadline from arrival', 
           port: url.port,
           path: url.pathname,
           method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': body.length },
+          headers: { authorization: `Bearer ${tokens.b}`, 'content-type': 'application/json', 'content-length': body.length },
         },
         (res) => {
           let text = '';
@@ -95,7 +146,7 @@ describe('api-svc - request bytes held at once, and the deadline from arrival', 
   });
 
   it('sends the router what is left of the timeout, not the whole of it', async () => {
-    await post(vecaddBody(100, { timeoutMs: 60_000 }));
+    await post('b', vecaddBody(100, { timeoutMs: 60_000 }));
     const sent = h.fake.submits.at(-1)?.timeoutMs ?? 0;
     expect(sent).toBeLessThan(60_000);
     expect(sent).toBeGreaterThan(50_000);

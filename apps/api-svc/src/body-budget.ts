@@ -1,10 +1,12 @@
 /**
- * The request bytes api-svc holds at once (bodies being read, and each task's inputs until its
- * answer is sent). Each request with a body takes its declared length (or, unannounced, the most
- * its media type may send) before a byte is read, and gives it back when its answer is sent or its
- * client goes away. A request past the budget is refused at once, SWARM_OVERLOADED with a retry
- * hint: under a flood of large tasks the node answers each caller quickly, keeps its memory bounded,
- * and does not queue work it would finish past the tasks' deadlines.
+ * The request bytes api-svc holds at once (bodies being read, and each task's inputs until the task
+ * ends). Each request with a body takes its declared length (or, unannounced, the most it may send)
+ * before a byte is read, and gives it back once every holder has let go: its HTTP exchange (the
+ * connection's response closed, sent or not) and, for a task, the task's end. A request past the
+ * node's budget, or past its agent's share of it, is refused at once, SWARM_OVERLOADED with a retry
+ * hint: under a flood of large tasks the node answers each caller quickly, keeps its memory
+ * bounded, does not queue work it would finish past the tasks' deadlines, and one agent (say, slow
+ * senders that announce 8 MiB and send nothing) cannot take it all.
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 
@@ -12,30 +14,61 @@ import { ErrorCode, SwarmError } from '@swarm/contracts';
 export const DEFAULT_BODY_BUDGET_BYTES = 128 * 1024 * 1024;
 /** What a refused caller is told to wait. */
 export const BODY_BUDGET_RETRY_AFTER_MS = 1_000;
+/** One agent's share: a quarter of the budget, and never less than one largest body. */
+const AGENT_SHARE_DIVISOR = 4;
+
+/** Bytes taken for one request. */
+export interface BodyHold {
+  /** Keeps the bytes until `until` settles as well. */
+  alsoUntil(until: Promise<unknown>): void;
+  /** The HTTP exchange lets go (again: nothing); the bytes go back once every holder has. */
+  release(): void;
+}
 
 export interface BodyBudget {
-  /** Takes `bytes` for a request, or throws OVERLOADED when they would pass the budget. */
-  take(bytes: number): void;
-  give(bytes: number): void;
+  /** Takes `bytes` for a request of `agent`, or throws OVERLOADED past the budget or the agent's share. */
+  take(agent: string, bytes: number): BodyHold;
   inUse(): number;
 }
 
-export function createBodyBudget(budgetBytes: number): BodyBudget {
+export function createBodyBudget(budgetBytes: number, largestBodyBytes: number): BodyBudget {
+  const agentShare = Math.max(Math.floor(budgetBytes / AGENT_SHARE_DIVISOR), largestBodyBytes);
   let inUse = 0;
+  const byAgent = new Map<string, number>();
+  const mib = (n: number) => Math.ceil(n / 1_048_576);
+  const refuse = (what: string) =>
+    new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${what}: retry shortly`, true, {
+      retryAfterMs: BODY_BUDGET_RETRY_AFTER_MS,
+    });
   return {
-    take(bytes) {
-      if (inUse + bytes > budgetBytes) {
-        throw new SwarmError(
-          ErrorCode.ERROR_CODE_OVERLOADED,
-          `this node's API holds ${Math.ceil(inUse / 1_048_576)} MiB of requests in flight, its limit is ${Math.floor(budgetBytes / 1_048_576)} MiB: retry shortly`,
-          true,
-          { retryAfterMs: BODY_BUDGET_RETRY_AFTER_MS },
-        );
-      }
+    take(agent, bytes) {
+      const mine = byAgent.get(agent) ?? 0;
+      if (inUse + bytes > budgetBytes) throw refuse(`this node's API holds ${mib(inUse)} MiB of requests in flight, its limit is ${mib(budgetBytes)} MiB`);
+      if (mine + bytes > agentShare) throw refuse(`this agent has ${mib(mine)} MiB of requests in flight, its share is ${mib(agentShare)} MiB`);
       inUse += bytes;
-    },
-    give(bytes) {
-      inUse = Math.max(0, inUse - bytes);
+      byAgent.set(agent, mine + bytes);
+      let holders = 1;
+      let exchangeDone = false;
+      const letGo = () => {
+        holders -= 1;
+        if (holders !== 0) return;
+        inUse -= bytes;
+        const left = (byAgent.get(agent) ?? bytes) - bytes;
+        if (left > 0) byAgent.set(agent, left);
+        else byAgent.delete(agent);
+      };
+      return {
+        alsoUntil(until) {
+          if (holders === 0) return;
+          holders += 1;
+          void until.then(letGo, letGo);
+        },
+        release() {
+          if (exchangeDone) return;
+          exchangeDone = true;
+          letGo();
+        },
+      };
     },
     inUse: () => inUse,
   };

@@ -4,21 +4,10 @@
  * answers JSON in the schema's shape; errors go to the server's one error handler.
  */
 import type { BusClient } from '@swarm/bus';
-import {
-  CreditBalance,
-  decodeTensors,
-  ErrorCode,
-  ExecutorSkills,
-  RegistryPeers,
-  SubmitTaskRequest,
-  SubmitTaskResponse,
-  SwarmError,
-  TASK_DEFAULT_TIMEOUT_MS,
-  TaskState,
-} from '@swarm/contracts';
+import { CreditBalance, decodeTensors, ErrorCode, ExecutorSkills, RegistryPeers, SubmitTaskRequest, SubmitTaskResponse, SwarmError, TaskState } from '@swarm/contracts';
 import type { AgentTasks } from './agent-tasks';
 import type { ApiServer } from './http-server';
-import { agentOf, PROTOBUF_MEDIA_TYPE } from './http-server';
+import { agentOf, holdRequestBytesUntil, msSinceArrival, PROTOBUF_MEDIA_TYPE } from './http-server';
 import { HttpOnlyError } from './http-errors';
 import type { AgentRecord } from './agent-rules';
 import type { SubmitBody, TaskStatus as TaskStatusJson } from './http-schemas';
@@ -118,18 +107,10 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       const input = Buffer.isBuffer(body) ? decodeProtobuf(body) : taskFromJson(body as SubmitBody);
       // No budget: the quoted price (times the replicas of a redundant task), exactly what the router will ask.
       const budget = input.budget > 0n ? input.budget : priceTask(input.skill, decodeTensors(input.inputs)).price * BigInt(Math.max(1, input.redundancy));
-      // The deadline counts from the task's arrival: reading and checking a large body under load
-      // takes time too, and the answer must come within the agent's timeout (plus the reply slack).
-      const deadlineMs = input.timeoutMs || TASK_DEFAULT_TIMEOUT_MS;
-      const leftMs = Math.floor(deadlineMs - reply.elapsedTime);
-      if (leftMs < 1) {
-        throw new SwarmError(
-          ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
-          `receiving and checking the task took ${Math.round(reply.elapsedTime)} ms, its whole ${deadlineMs} ms timeout; nothing was sent or charged`,
-          true,
-        );
-      }
-      const { job, joined } = tasks.submit(agent, { ...input, timeoutMs: leftMs }, budget);
+      // The deadline counts from the task's arrival (reading and checking a large body takes time
+      // too); its inputs stay counted against the request-bytes budget until it ends.
+      const { job, joined } = tasks.submit(agent, input, budget, msSinceArrival(request));
+      if (!joined) holdRequestBytesUntil(request, job.ended);
       if (request.query.async === 'true') {
         const path = `/v1/tasks/${job.taskId}`;
         return reply.code(202).send({ taskId: job.taskId, idempotencyKey: job.idempotencyKey, status: path, events: `${path}/events` });

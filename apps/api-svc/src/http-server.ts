@@ -29,6 +29,7 @@ import Fastify from 'fastify';
 import type { AgentRecord } from './agent-rules';
 import { tokenProblem } from './agent-rules';
 import type { AgentStore } from './agent-store';
+import type { BodyHold } from './body-budget';
 import { createBodyBudget, declaredBodyBytes, DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
 import { authorizationHeaders, bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
@@ -64,6 +65,20 @@ export interface HttpServerDeps {
 }
 
 const agents = new WeakMap<FastifyRequest, AgentRecord>();
+/** When each request arrived (performance.now()), and the request bytes it holds (body-budget.ts). */
+const arrivals = new WeakMap<FastifyRequest, number>();
+const holds = new WeakMap<FastifyRequest, BodyHold>();
+
+/** How long ago the request arrived, in ms: reading and checking its body count against a task's deadline. */
+export function msSinceArrival(request: FastifyRequest): number {
+  const at = arrivals.get(request);
+  return at === undefined ? 0 : performance.now() - at;
+}
+
+/** Keeps the request's bytes counted until `until` settles too (a task holds its inputs until it ends). */
+export function holdRequestBytesUntil(request: FastifyRequest, until: Promise<unknown>): void {
+  holds.get(request)?.alsoUntil(until);
+}
 
 /** The authenticated agent of a /v1 request (the onRequest hook set it). */
 export function agentOf(request: FastifyRequest): AgentRecord {
@@ -79,8 +94,8 @@ function unauthenticated(message: string): SwarmError {
 /** A fastify instance with authentication, limits, errors and OpenAPI set up; routes are added by the caller. */
 export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer> {
   const { config, store, limiter, clock, log } = deps;
-  const budget = createBodyBudget(config.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
-  const held = new WeakMap<FastifyRequest, number>();
+  const largestBody = Math.max(config.jsonBodyBytes, config.protobufBodyBytes);
+  const budget = createBodyBudget(config.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES, largestBody);
   const innerSecret = Buffer.from(deps.innerCallSecret);
   const isInnerCall = (value: string | string[] | undefined): boolean =>
     typeof value === 'string' && value.length === innerSecret.length && timingSafeEqual(Buffer.from(value), innerSecret);
@@ -116,7 +131,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    arrivals.set(request, performance.now());
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
     const bearer = bearerToken(authorizationHeaders(request.raw.rawHeaders));
@@ -125,46 +141,38 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     if (!agent) throw unauthenticated('unknown agent token');
     const problem = tokenProblem(agent, clock.now());
     if (problem) throw unauthenticated(problem);
-    const waitMs = isInnerCall(request.headers[INNER_CALL_HEADER]) ? 0 : limiter.take(agent.name);
+    const inner = isInnerCall(request.headers[INNER_CALL_HEADER]);
+    const waitMs = inner ? 0 : limiter.take(agent.name);
     if (waitMs > 0) {
       throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `too many requests from this agent token: at most ${config.ratePerSecond}/s (bursts of ${config.burst})`, true, {
         retryAfterMs: waitMs,
       });
     }
     agents.set(request, agent);
-    // Counted after authentication, before a byte of the body is read.
-    if (request.method === 'POST') {
-      const bytes = declaredBodyBytes(request.headers['content-length'], Math.max(config.jsonBodyBytes, config.protobufBodyBytes));
-      budget.take(bytes);
-      held.set(request, bytes);
+    // No route: answered now, before any body is read or counted.
+    if (request.is404) throw noRoute(request, reply);
+    // Counted after authentication, before a byte of the body is read; an inner call's bytes are
+    // its outer MCP request's. Given back when the connection's response closes (sent, or its client
+    // gone), and for a task also once the task ended (holdRequestBytesUntil).
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !inner) {
+      const hold = budget.take(agent.name, declaredBodyBytes(request.headers['content-length'], largestBody));
+      holds.set(request, hold);
+      reply.raw.once('close', () => hold.release());
     }
   });
-  // Given back once the answer is sent, or its client went away (whichever comes first, once).
-  const giveBack = async (request: FastifyRequest) => {
-    const bytes = held.get(request);
-    if (bytes === undefined) return;
-    held.delete(request);
-    budget.give(bytes);
-  };
-  app.addHook('onResponse', giveBack);
-  app.addHook('onRequestAbort', giveBack);
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   // A path some route has, asked with another method: 405 and what it takes (`Allow`), not 404.
   const methods = routeMethods();
   app.addHook('onRoute', (route) => methods.add(route.url, route.method));
-  app.setNotFoundHandler((request, reply) => {
+  function noRoute(request: FastifyRequest, reply: FastifyReply): HttpOnlyError {
     const allowed = methods.allowed(pathOf(request.url));
-    if (allowed.length > 0) {
-      void reply.header('allow', allowed.join(', '));
-      return sendError(
-        new HttpOnlyError(405, 'SWARM_METHOD_NOT_ALLOWED', `${request.method.slice(0, 16)} is not allowed here; this path takes ${allowed.join(', ')}`),
-        request,
-        reply,
-      );
-    }
-    sendError(new HttpOnlyError(404, 'SWARM_NOT_FOUND', 'no such route; GET /openapi.json lists them'), request, reply);
-  });
+    if (allowed.length === 0) return new HttpOnlyError(404, 'SWARM_NOT_FOUND', 'no such route; GET /openapi.json lists them');
+    void reply.header('allow', allowed.join(', '));
+    return new HttpOnlyError(405, 'SWARM_METHOD_NOT_ALLOWED', `${request.method.slice(0, 16)} is not allowed here; this path takes ${allowed.join(', ')}`);
+  }
+  // Reached only by what onRequest lets through unanswered (nothing today): the same answer.
+  app.setNotFoundHandler((request, reply) => sendError(noRoute(request, reply), request, reply));
 
   function sendError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const e = httpErrorOf(err, config);
@@ -176,14 +184,19 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   return app;
 }
 
-/** The decoded path of a request URL, without its query; undefined segments stay as sent. */
+/** The path of a request URL without its query, each segment decoded (an encoded `/` stays inside its segment). */
 function pathOf(url: string): string {
-  const path = url.split('?', 1)[0];
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
+  return url
+    .split('?', 1)[0]
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment).replace(/\//g, '%2F');
+      } catch {
+        return segment;
+      }
+    })
+    .join('/');
 }
 
 /** An error found before any route matched: no route context, so only the reply itself. */

@@ -15,6 +15,8 @@ import { isDone, isFinal, jobStatus } from './task-status';
 export const KEEPALIVE_MS = 15_000;
 /** How often a task this API does not hold is asked about. */
 export const POLL_MS = 500;
+/** How long the last event of a task this API holds waits for the router's word before it says its own. */
+export const FINAL_STATUS_WAIT_MS = 2_000;
 /** Longest a stream follows a task: its longest deadline and then some. */
 export const MAX_STREAM_MS = TASK_MAX_TIMEOUT_MS + 30_000;
 
@@ -67,7 +69,13 @@ export function createEventStreams(): EventStreams {
         event('running', { taskId });
         await waitFor(source.job.ended);
         status = jobStatus(source.job);
-        if (!closed && isFinal(status)) status = await source.final().catch(() => status);
+        if (!closed && isFinal(status)) {
+          const own = status;
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const waited = new Promise<TaskStatus>((r) => (timer = setTimeout(() => r(own), FINAL_STATUS_WAIT_MS)));
+          status = await Promise.race([source.final().catch(() => own), waited]);
+          clearTimeout(timer);
+        }
       } else {
         status = source.first;
         if (!isFinal(status)) event('running', { taskId });
