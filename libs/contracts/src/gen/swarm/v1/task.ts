@@ -158,9 +158,10 @@ export interface TaskStatusResponse {
   /** The account that pays for it (router source only). */
   account: string;
   /**
-   * Each node paid when several were (row blocks of a sharded task, replicas; router source only):
-   * provider_id, paid and counted (true: only counted results are paid) set, the rest empty. provider_id above is then the node whose result is
-   * the task's face (a sharded task's most paid; a replicated task's returned replica).
+   * Each node paid when several were (row blocks of a sharded task, replicas): provider_id, paid and
+   * counted (true: only counted results are paid) set, the rest empty. provider_id above is then the
+   * node whose result is the task's face (a sharded task's most paid; a replicated task's returned
+   * replica; from the ledger, which does not know which replica was returned, the most paid).
    */
   paidTo: Contribution[];
   /** Why it ran where it did when the router could not make its usual choice (router source only). */
