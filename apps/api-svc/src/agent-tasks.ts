@@ -223,16 +223,18 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
         if (known.fingerprint !== fingerprint) throw keyReusedError(taskId);
         return { job: known, joined: true };
       }
-      const deadlineMs = input.timeoutMs || TASK_DEFAULT_TIMEOUT_MS;
-      const leftMs = Math.floor(deadlineMs - spentMs);
-      if (leftMs < 1) {
-        throw new SwarmError(
-          ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
-          `receiving and checking the task took ${Math.round(spentMs)} ms, its whole ${deadlineMs} ms timeout; nothing was sent or charged`,
-          true,
-        );
+      // A timeout the agent gave counts from the request's arrival; none (0) is the router's default, from its own.
+      if (input.timeoutMs > 0) {
+        const leftMs = Math.floor(input.timeoutMs - spentMs);
+        if (leftMs < 1) {
+          throw new SwarmError(
+            ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+            `receiving and checking the task took ${Math.round(spentMs)} ms, its whole ${input.timeoutMs} ms timeout; nothing was sent or charged`,
+            true,
+          );
+        }
+        req.timeoutMs = leftMs;
       }
-      req.timeoutMs = leftMs;
       if (known) forget(taskId, known);
       const job: Job = {
         taskId,

@@ -56,10 +56,29 @@ describe('submit - a lost reply asked again by key', () => {
       new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'no answer within 12000 ms', true),
       new SwarmError(ErrorCode.ERROR_CODE_TASK_REFUNDED, 'task t-1 already ended and was refunded, nothing charged (SWARM_NO_PROVIDER: nobody runs mlp)', false),
     ];
-    const err = await submitOnce(() => Promise.reject(answers.shift() as Error), 'cli-1').catch((e: unknown) => e);
+    const err = await submitOnce(() => Promise.reject(answers.shift() as Error), 'cli-1', 0).catch((e: unknown) => e);
     expect(err).toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       message: expect.stringMatching(/no answer within 12000 ms; the node confirms: .*SWARM_NO_PROVIDER: nobody runs mlp/),
     });
+  });
+
+  it('gives the retry what is left of the timeout (at least a second), and keeps the router default as 0', async () => {
+    let t = 0;
+    const asked: number[] = [];
+    const lostOnce = (timeoutMs: number) => {
+      asked.push(timeoutMs);
+      t += 9_000;
+      return asked.length === 1 ? Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router-svc went away', true)) : Promise.resolve('paid');
+    };
+    expect(await submitOnce(lostOnce, 'cli-2', 15_000, () => t)).toBe('paid');
+    expect(asked).toEqual([15_000, 6_000]);
+    asked.length = 0;
+    t = 0;
+    await submitOnce(lostOnce, 'cli-3', 5_000, () => t);
+    expect(asked).toEqual([5_000, 1_000]);
+    asked.length = 0;
+    await submitOnce(lostOnce, 'cli-4', 0, () => t);
+    expect(asked).toEqual([0, 0]);
   });
 });

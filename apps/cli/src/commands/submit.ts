@@ -122,7 +122,9 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
   try {
     // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
     const req = { ...task, budget: task.budget ?? 1n, redundancy: task.redundancy ?? 0, shards: task.shards ?? 0 };
-    return await withProgress(`running ${task.skill} on the node`, !opts.json, () => submitOnce(() => client.submit(req), req.idempotencyKey));
+    return await withProgress(`running ${task.skill} on the node`, !opts.json, () =>
+      submitOnce((timeoutMs) => client.submit({ ...req, timeoutMs }), req.idempotencyKey, req.timeoutMs),
+    );
   } finally {
     await client.close();
   }
@@ -132,36 +134,44 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
 async function submitAsAgent(agent: AgentClient, task: PreparedTask, quiet: boolean): Promise<SubmitTaskResponse> {
   const result = await withProgress(`running ${task.skill} on the node (agent API)`, !quiet, () =>
     submitOnce(
-      () =>
+      (timeoutMs) =>
         agent.submit({
           skill: task.skill,
           inputs: task.inputs.map(fromTensor),
           // Unknown skill: no budget, so the API quotes it and answers the authoritative error.
           ...(task.budget !== undefined ? { budget: task.budget } : {}),
-          ...(task.timeoutMs > 0 ? { timeoutMs: task.timeoutMs } : {}),
+          ...(timeoutMs > 0 ? { timeoutMs } : {}),
           ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
           ...(task.shards !== undefined ? { shards: task.shards } : {}),
           idempotencyKey: task.idempotencyKey,
         }),
       task.idempotencyKey,
+      task.timeoutMs,
     ),
   );
   return resultReply(result, task.idempotencyKey);
 }
 
+/** The least a retry by key is given: enough to join or learn a task, too little to run much again. */
+export const RETRY_MIN_TIMEOUT_MS = 1_000;
+
 /**
  * Submits, and on a possibly lost reply asks once more with the same key: the router answers what
  * the task did (joins it while it runs, returns its result, or its recorded error) and never runs
- * or charges it twice. If the retry only learns the task was refunded, or gets no answer either,
- * the first error (which says why, as far as this client saw) stands.
+ * or charges it twice. A router that lost the task (it restarted before charging anything) runs it
+ * again: so the retry gets what is left of the task's timeout (`timeoutMs`; 0, the router's default,
+ * stays 0), at least RETRY_MIN_TIMEOUT_MS, and the whole submit keeps close to its deadline. If the
+ * retry only learns the task was refunded, or gets no answer either, the first error stands.
  */
-export async function submitOnce<T>(send: () => Promise<T>, idempotencyKey: string | undefined): Promise<T> {
+export async function submitOnce<T>(send: (timeoutMs: number) => Promise<T>, idempotencyKey: string | undefined, timeoutMs: number, now: () => number = Date.now): Promise<T> {
+  const started = now();
   try {
-    return await send();
+    return await send(timeoutMs);
   } catch (first) {
     if (!idempotencyKey || !isSwarmError(first) || !LOST_REPLY_CODES.has(first.code)) throw first;
     try {
-      return await send();
+      // 0 stays 0: the router's own default, from the retry's arrival.
+      return await send(timeoutMs === 0 ? 0 : Math.max(RETRY_MIN_TIMEOUT_MS, Math.floor(timeoutMs - (now() - started))));
     } catch (retry) {
       if (isSwarmError(retry, ErrorCode.ERROR_CODE_TASK_REFUNDED)) {
         // The node's answer names why the task ended unpaid.
