@@ -233,25 +233,27 @@ async function answerRecorded(tasks: TaskTable<SubmitTaskResponse>, record: Task
   const r = tasks.get(record.taskId) ?? record;
   // The recorded answer, marked: this submit ran and paid nothing.
   if (r.result) return { ...r.result, replayed: true };
-  if (r.error) {
-    // The key names a task that ended unpaid: say so (not retryable with this key), with why it
-    // ended. Its own error may have been retryable, which with the same key would loop (docs/errors.md).
-    throw new SwarmError(
-      ErrorCode.ERROR_CODE_TASK_REFUNDED,
-      `task ${r.taskId} already ended and was refunded, nothing charged (${errorCodeName(r.error.code)}: ${r.error.message.slice(0, 300)}); submit with a new key to run it again`,
-      false,
-    );
-  }
+  // The ledger's word first: a record it found paid may still carry the error its run ended with.
   if (r.state === 'paid') {
     throw new SwarmError(
       ErrorCode.ERROR_CODE_TASK_RESULT_GONE,
       `task ${r.taskId} already finished and paid ${r.cost} credit(s) to ${r.providerId || 'its provider'}; its result is no longer held, and it is not run again`,
     );
   }
-  throw new SwarmError(
-    ErrorCode.ERROR_CODE_TASK_REFUNDED,
-    `task ${r.taskId} already ended and was refunded (${r.note || 'nothing was charged'}); submit with a new key to run it again`,
-  );
+  if (r.state === 'refunded') {
+    // The key names a task that ended unpaid: said so (not retryable with this key), with why. Its
+    // own error may have been retryable, which with the same key would loop (docs/errors.md).
+    const why = r.error ? `${errorCodeName(r.error.code)}: ${r.error.message.slice(0, 300)}` : r.note || 'nothing was charged';
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_TASK_REFUNDED,
+      `task ${r.taskId} already ended and was refunded, nothing charged (${why}); submit with a new key to run it again`,
+      false,
+    );
+  }
+  // Refused before anything was reserved (a joiner of that attempt): its refusal as it was; the
+  // key may be sent again and is admitted afresh.
+  if (r.error) throw r.error;
+  throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `the outcome of task ${r.taskId} is not known here (yet); ask its status (swarm task) or send it again`, true);
 }
 
 /** A keyed submit the router does not remember, but the ledger does: say what became of it. */

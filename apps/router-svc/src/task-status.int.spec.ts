@@ -53,13 +53,24 @@ interface FakeEscrow {
  */
 async function startFakes(nc: NatsConnection) {
   const escrows = new Map<string, FakeEscrow>();
-  const state = { creditDown: false, deadExecutes: 0, executeCalls: 0, settles: 0, holdExecute: undefined as Promise<void> | undefined };
+  const state = {
+    creditDown: false,
+    deadExecutes: 0,
+    executeCalls: 0,
+    settles: 0,
+    holdExecute: undefined as Promise<void> | undefined,
+    holdReserve: undefined as Promise<void> | undefined,
+    /** The reserve alone refuses (UNAVAILABLE), after holdReserve. */
+    reserveDown: false,
+  };
   const down = () => {
     if (state.creditDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is restarting', true);
   };
   const svc: BusService = await startBusService({ nc, log: silentLogger(), name: 'fakes', version: '0.0.0', description: 'fakes', nodeId: NODE_ID });
-  svc.serve(CreditReserve, (r) => {
+  svc.serve(CreditReserve, async (r) => {
+    if (state.holdReserve) await state.holdReserve;
     down();
+    if (state.reserveDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is restarting', true);
     const e = escrows.get(r.escrowId);
     if (e && e.state !== EscrowState.ESCROW_STATE_OPEN) throw new SwarmError(ErrorCode.ERROR_CODE_ESCROW_CLOSED, `escrow ${r.escrowId} is closed`);
     escrows.set(r.escrowId, { state: EscrowState.ESCROW_STATE_OPEN, amount: r.amount, paid: 0n, refunded: 0n, payee: '', expiresAtMs: r.expiresAtMs });
@@ -146,7 +157,7 @@ describe('router-svc - idempotent submits and task status', () => {
     await router?.stop();
     router = undefined;
     fakes.escrows.clear();
-    Object.assign(fakes.state, { creditDown: false, deadExecutes: 0, executeCalls: 0, settles: 0, holdExecute: undefined });
+    Object.assign(fakes.state, { creditDown: false, deadExecutes: 0, executeCalls: 0, settles: 0, holdExecute: undefined, holdReserve: undefined, reserveDown: false });
   });
 
   afterAll(async () => {
@@ -255,6 +266,22 @@ describe('router-svc - idempotent submits and task status', () => {
     await expect(submit(vecadd('restart-key'))).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_TASK_RESULT_GONE, message: expect.stringMatching(/paid 1 credit/) });
     expect(fakes.state.executeCalls).toBe(1);
     expect(fakes.state.settles).toBe(1);
+  });
+
+  it('answers a submit that joined a task refused before anything was reserved with that refusal, and admits the key again', async () => {
+    let release = () => undefined as void;
+    fakes.state.holdReserve = new Promise<void>((r) => (release = r));
+    fakes.state.reserveDown = true;
+    const first = submit(vecadd('k-refused')).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 150));
+    const joiner = submit(vecadd('k-refused')).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 150));
+    release();
+    // Both get the ledger's refusal as it was (retryable), not "refunded: use a new key".
+    for (const answer of [await first, await joiner]) expect(answer).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+    fakes.state.holdReserve = undefined;
+    fakes.state.reserveDown = false;
+    expect((await submit(vecadd('k-refused'))).settlement).toBe(TaskState.TASK_STATE_PAID);
   });
 
   it('names every node a task paid, and the most paid as its provider, from the ledger alone', async () => {
