@@ -5,6 +5,7 @@
  * is answered DEADLINE_EXCEEDED without reaching the router.
  */
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { ApiAddAgent } from '@swarm/contracts';
 import { createBusClient } from '@swarm/bus';
 import { silentLogger } from '@swarm/telemetry';
@@ -33,11 +34,11 @@ describe('api-svc - request bytes held at once, and the deadline from arrival', 
   let tokens: Record<'a' | 'b', string>;
 
   beforeAll(async () => {
-    // Budget 64 KiB; each agent's share is one largest body, 32 KiB.
+    // Budget 64 KiB; each agent's share is two largest bodies, 32 KiB.
     h = await startApiHarness({
       dirPrefix: 'swarm-api-budget-',
       nodeCredit: 1_000_000n,
-      http: { jsonBodyBytes: 32 * 1024, protobufBodyBytes: 32 * 1024, ratePerSecond: 100, burst: 100, bodyBudgetBytes: 64 * 1024 },
+      http: { jsonBodyBytes: 16 * 1024, protobufBodyBytes: 16 * 1024, ratePerSecond: 100, burst: 100, bodyBudgetBytes: 64 * 1024 },
     });
     const bus = createBusClient(h.nc, silentLogger());
     tokens = {
@@ -107,6 +108,46 @@ describe('api-svc - request bytes held at once, and the deadline from arrival', 
     let status = 0;
     while (status !== 200 && Date.now() < until) status = (await post('a', body.toString())).status;
     expect(status).toBe(200);
+  });
+
+  it('gives back the bytes of a pipelined request whose turn never came when its connection closes', async () => {
+    h.fake.holdTasks = true;
+    const before = h.fake.submits.length;
+    const task = vecaddBody(7_000);
+    const quote = JSON.stringify({ skill: 'vecadd', shapes: [{ name: 'a', shape: [1] }], pad: 'x'.repeat(14_000) });
+    const head = (path: string, body: string) =>
+      `POST ${path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${tokens.a}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const url = new URL(h.base);
+    const socket = connect(Number(url.port), url.hostname);
+    socket.on('error', () => undefined);
+    // The task is held; the quote behind it on the same connection waits for its turn.
+    socket.write(head('/v1/tasks', task) + head('/v1/quote', quote));
+    await submitsReach(before + 1);
+    await new Promise((r) => setTimeout(r, 200));
+    socket.destroy();
+    h.fake.holdTasks = false;
+    h.fake.release();
+    // The task's bytes go back as it ends, the quote's as the connection closed: a's whole share is free.
+    const until = Date.now() + 5_000;
+    let statuses: number[] = [];
+    while (Date.now() < until) {
+      statuses = (await Promise.all([post('a', vecaddBody(14_000)), post('a', vecaddBody(14_000))])).map((r) => r.status);
+      if (statuses.every((st) => st === 200)) break;
+    }
+    expect(statuses).toEqual([200, 200]);
+  });
+
+  it('counts nothing for a request without a body', async () => {
+    h.fake.holdTasks = true;
+    const before = h.fake.submits.length;
+    const held = [post('a', vecaddBody(14_000)), post('a', vecaddBody(14_000))];
+    await submitsReach(before + 2);
+    // a's share is taken; a DELETE without a body still gets its own answer (405), not OVERLOADED.
+    const res = await fetch(`${h.base}/v1/balance`, { method: 'DELETE', headers: { authorization: `Bearer ${tokens.a}` } });
+    expect(res.status).toBe(405);
+    h.fake.holdTasks = false;
+    h.fake.release();
+    await Promise.all(held);
   });
 
   it('answers a path without the method 405 before reading or counting the body', async () => {

@@ -2,8 +2,9 @@ import { ErrorCode } from '@swarm/contracts';
 import { createBodyBudget, declaredBodyBytes } from './body-budget';
 
 describe('body budget - request bytes held at once', () => {
-  it('refuses past the budget, and past one agent share (a quarter, at least one largest body)', () => {
-    const budget = createBodyBudget(100, 20);
+  it('refuses past the budget, and past one agent share (a quarter, at least two largest bodies)', () => {
+    expect(() => createBodyBudget(100, 40).take('a', 80)).not.toThrow();
+    const budget = createBodyBudget(100, 10);
     budget.take('a', 20);
     budget.take('a', 5);
     expect(() => budget.take('a', 1)).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/this agent/) }));
@@ -34,9 +35,11 @@ describe('body budget - request bytes held at once', () => {
     expect(budget.inUse()).toBe(50);
   });
 
-  it('takes the declared length, or the limit when there is none or it is not a number', () => {
-    expect(declaredBodyBytes('123', 1_000)).toBe(123);
-    expect(declaredBodyBytes('5000', 1_000)).toBe(1_000);
-    expect([undefined, '', '-1', '1e3', '12a', '9'.repeat(20)].map((v) => declaredBodyBytes(v, 1_000))).toEqual([1_000, 1_000, 1_000, 1_000, 1_000, 1_000]);
+  it('takes the declared length, nothing for no body, or the limit for a chunked body or a length that is no number', () => {
+    expect(declaredBodyBytes('123', undefined, 1_000)).toBe(123);
+    expect(declaredBodyBytes('5000', undefined, 1_000)).toBe(1_000);
+    expect(declaredBodyBytes(undefined, undefined, 1_000)).toBe(0);
+    expect(declaredBodyBytes(undefined, 'chunked', 1_000)).toBe(1_000);
+    expect(['', '-1', '1e3', '12a', '9'.repeat(20)].map((v) => declaredBodyBytes(v, undefined, 1_000))).toEqual([1_000, 1_000, 1_000, 1_000, 1_000]);
   });
 });

@@ -14,8 +14,10 @@ import { ErrorCode, SwarmError } from '@swarm/contracts';
 export const DEFAULT_BODY_BUDGET_BYTES = 128 * 1024 * 1024;
 /** What a refused caller is told to wait. */
 export const BODY_BUDGET_RETRY_AFTER_MS = 1_000;
-/** One agent's share: a quarter of the budget, and never less than one largest body. */
+/** One agent's share: a quarter of the budget, never less than two largest bodies (an MCP call and the task it makes). */
 const AGENT_SHARE_DIVISOR = 4;
+/** The least budget: one MCP call's body and its task's, each as large as allowed. */
+export const MIN_BODY_BUDGET_BODIES = 2;
 
 /** Bytes taken for one request. */
 export interface BodyHold {
@@ -32,10 +34,10 @@ export interface BodyBudget {
 }
 
 export function createBodyBudget(budgetBytes: number, largestBodyBytes: number): BodyBudget {
-  const agentShare = Math.max(Math.floor(budgetBytes / AGENT_SHARE_DIVISOR), largestBodyBytes);
+  const agentShare = Math.max(Math.floor(budgetBytes / AGENT_SHARE_DIVISOR), MIN_BODY_BUDGET_BODIES * largestBodyBytes);
   let inUse = 0;
   const byAgent = new Map<string, number>();
-  const mib = (n: number) => Math.ceil(n / 1_048_576);
+  const mib = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
   const refuse = (what: string) =>
     new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${what}: retry shortly`, true, {
       retryAfterMs: BODY_BUDGET_RETRY_AFTER_MS,
@@ -43,8 +45,8 @@ export function createBodyBudget(budgetBytes: number, largestBodyBytes: number):
   return {
     take(agent, bytes) {
       const mine = byAgent.get(agent) ?? 0;
-      if (inUse + bytes > budgetBytes) throw refuse(`this node's API holds ${mib(inUse)} MiB of requests in flight, its limit is ${mib(budgetBytes)} MiB`);
-      if (mine + bytes > agentShare) throw refuse(`this agent has ${mib(mine)} MiB of requests in flight, its share is ${mib(agentShare)} MiB`);
+      if (inUse + bytes > budgetBytes) throw refuse(`this node's API holds ${mib(inUse)} of requests in flight, its limit is ${mib(budgetBytes)}`);
+      if (mine + bytes > agentShare) throw refuse(`this agent has ${mib(mine)} of requests in flight, its share is ${mib(agentShare)}`);
       inUse += bytes;
       byAgent.set(agent, mine + bytes);
       let holders = 1;
@@ -74,8 +76,12 @@ export function createBodyBudget(budgetBytes: number, largestBodyBytes: number):
   };
 }
 
-/** What a request may bring: its declared length when it gives a usable one, else `limit`. */
-export function declaredBodyBytes(contentLength: string | undefined, limit: number): number {
-  if (contentLength === undefined || !/^\d{1,15}$/.test(contentLength)) return limit;
+/**
+ * What a request may bring: its declared length when it gives a usable one; nothing when it declares
+ * neither a length nor a transfer coding (HTTP/1.1: no body); else `limit`.
+ */
+export function declaredBodyBytes(contentLength: string | undefined, transferEncoding: string | undefined, limit: number): number {
+  if (contentLength === undefined) return transferEncoding === undefined ? 0 : limit;
+  if (!/^\d{1,15}$/.test(contentLength)) return limit;
   return Math.min(Number(contentLength), limit);
 }

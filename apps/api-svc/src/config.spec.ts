@@ -25,11 +25,11 @@ describe('api-svc config', () => {
       SWARM_HTTP_JSON_LIMIT_BYTES: '65536',
       SWARM_HTTP_RATE_PER_S: '5',
       SWARM_HTTP_BURST: '7',
-      SWARM_HTTP_BODY_BUDGET_BYTES: String(PROTOBUF_BODY_BYTES),
+      SWARM_HTTP_BODY_BUDGET_BYTES: String(2 * PROTOBUF_BODY_BYTES),
     });
-    expect(c.http).toMatchObject({ listen: { host: '::1', port: 8080 }, jsonBodyBytes: 65536, ratePerSecond: 5, burst: 7, bodyBudgetBytes: PROTOBUF_BODY_BYTES });
-    // Less than one body of the largest kind could never take one.
-    expect(() => loadApiConfig({ ...BASE, SWARM_HTTP_BODY_BUDGET_BYTES: String(PROTOBUF_BODY_BYTES - 1) })).toThrow(ConfigError);
+    expect(c.http).toMatchObject({ listen: { host: '::1', port: 8080 }, jsonBodyBytes: 65536, ratePerSecond: 5, burst: 7, bodyBudgetBytes: 2 * PROTOBUF_BODY_BYTES });
+    // Less than an MCP call's body and its task's, each of the largest kind, could refuse them on an idle node.
+    expect(() => loadApiConfig({ ...BASE, SWARM_HTTP_BODY_BUDGET_BYTES: String(2 * PROTOBUF_BODY_BYTES - 1) })).toThrow(ConfigError);
     expect(formatHostPort(c.http.listen)).toBe('[::1]:8080');
   });
 

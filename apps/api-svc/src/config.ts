@@ -6,7 +6,7 @@ import type { Env, EnvVar, HostPort, ServiceConfig } from '@swarm/config';
 import { envVar, intVar, loadEnv, parseHostPort, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES } from '@swarm/contracts';
 import { z } from 'zod';
-import { DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
+import { DEFAULT_BODY_BUDGET_BYTES, MIN_BODY_BUDGET_BODIES } from './body-budget';
 
 /** Loopback on a port the OS picks: nothing outside the machine reaches a default node's API. */
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:0';
@@ -52,8 +52,8 @@ export function loadApiConfig(env: Env): ApiConfig {
     SWARM_HTTP_JSON_LIMIT_BYTES: intVar({ default: DEFAULT_JSON_BODY_BYTES, min: MIN_BODY_BYTES, max: BUS_MAX_PAYLOAD_BYTES }),
     SWARM_HTTP_RATE_PER_S: intVar({ default: DEFAULT_RATE_PER_SECOND, min: 1, max: MAX_RATE }),
     SWARM_HTTP_BURST: intVar({ default: DEFAULT_BURST, min: 1, max: MAX_RATE }),
-    // At least one body of the largest kind, so any request can be taken when nothing else is held.
-    SWARM_HTTP_BODY_BUDGET_BYTES: intVar({ default: DEFAULT_BODY_BUDGET_BYTES, min: PROTOBUF_BODY_BYTES, max: 2 ** 40 }),
+    // At least an MCP call's body and its task's, each of the largest kind: any request can be taken when nothing else is held.
+    SWARM_HTTP_BODY_BUDGET_BYTES: intVar({ default: DEFAULT_BODY_BUDGET_BYTES, min: MIN_BODY_BUDGET_BODIES * PROTOBUF_BODY_BYTES, max: 2 ** 40 }),
   });
   return Object.freeze({
     ...toServiceConfig(v),

@@ -69,6 +69,26 @@ const agents = new WeakMap<FastifyRequest, AgentRecord>();
 const arrivals = new WeakMap<FastifyRequest, number>();
 const holds = new WeakMap<FastifyRequest, BodyHold>();
 
+/** What to run when a connection closes: one listener per socket, however many requests it carries. */
+const socketCloses = new WeakMap<Socket, Set<() => void>>();
+
+/** Runs `fn` when `socket` closes, unless `response` closed first. */
+function whenSocketCloses(socket: Socket, fn: () => void, response: ServerResponse): void {
+  let pending = socketCloses.get(socket);
+  if (!pending) {
+    const set = new Set<() => void>();
+    socketCloses.set(socket, set);
+    socket.once('close', () => {
+      for (const f of set) f();
+      set.clear();
+    });
+    pending = set;
+  }
+  const set = pending;
+  set.add(fn);
+  response.once('close', () => set.delete(fn));
+}
+
 /** How long ago the request arrived, in ms: reading and checking its body count against a task's deadline. */
 export function msSinceArrival(request: FastifyRequest): number {
   const at = arrivals.get(request);
@@ -141,8 +161,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     if (!agent) throw unauthenticated('unknown agent token');
     const problem = tokenProblem(agent, clock.now());
     if (problem) throw unauthenticated(problem);
-    const inner = isInnerCall(request.headers[INNER_CALL_HEADER]);
-    const waitMs = inner ? 0 : limiter.take(agent.name);
+    const waitMs = isInnerCall(request.headers[INNER_CALL_HEADER]) ? 0 : limiter.take(agent.name);
     if (waitMs > 0) {
       throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `too many requests from this agent token: at most ${config.ratePerSecond}/s (bursts of ${config.burst})`, true, {
         retryAfterMs: waitMs,
@@ -151,13 +170,18 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     agents.set(request, agent);
     // No route: answered now, before any body is read or counted.
     if (request.is404) throw noRoute(request, reply);
-    // Counted after authentication, before a byte of the body is read; an inner call's bytes are
-    // its outer MCP request's. Given back when the connection's response closes (sent, or its client
-    // gone), and for a task also once the task ended (holdRequestBytesUntil).
-    if (request.method !== 'GET' && request.method !== 'HEAD' && !inner) {
-      const hold = budget.take(agent.name, declaredBodyBytes(request.headers['content-length'], largestBody));
+    // Counted after authentication, before a byte of the body is read (an inner MCP call's too: its
+    // task holds its own copy of the inputs). Given back when the exchange is over: its response
+    // closed (sent, or its client gone), or its connection closed (a pipelined request whose turn
+    // never came gets no close of its own); for a task, also once the task ended.
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const bytes = declaredBodyBytes(request.headers['content-length'], request.headers['transfer-encoding'], largestBody);
+      const hold = budget.take(agent.name, bytes);
       holds.set(request, hold);
-      reply.raw.once('close', () => hold.release());
+      const release = () => hold.release();
+      reply.raw.once('close', release);
+      whenSocketCloses(request.raw.socket, release, reply.raw);
+      if (reply.raw.destroyed || request.raw.socket.destroyed) release();
     }
   });
 

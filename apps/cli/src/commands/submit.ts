@@ -157,7 +157,7 @@ export const RETRY_MIN_TIMEOUT_MS = 1_000;
 
 /**
  * Submits, and on a possibly lost reply asks once more with the same key: the router answers what
- * the task did (joins it while it runs, returns its result, or its recorded error) and never runs
+ * the task did (joins it while it runs, returns its result, says it was refunded and why) and never runs
  * or charges it twice. A router that lost the task (it restarted before charging anything) runs it
  * again: so the retry gets what is left of the task's timeout (`timeoutMs`; 0, the router's default,
  * stays 0), at least RETRY_MIN_TIMEOUT_MS, and the whole submit keeps close to its deadline. If the
