@@ -9,6 +9,9 @@
  * /mcp request, and the API calls the MCP server makes for it on loopback carry this process's
  * inner-call secret (INNER_CALL_HEADER) and are authenticated but not counted again.
  *
+ * Request bytes are bounded across requests and per agent (body-budget.ts, request-bytes.ts),
+ * counted before a body is read; a path no route has is answered 404 or 405 before then too.
+ *
  * Which requests need a token is decided by the route the router matched, never by the raw URL:
  * the router decodes the path (`/%761/tasks` is `/v1/tasks`), so a test of the raw text would let
  * an encoded path reach a route unauthenticated. Every route needs one except PUBLIC_ROUTES, and
@@ -29,14 +32,14 @@ import Fastify from 'fastify';
 import type { AgentRecord } from './agent-rules';
 import { tokenProblem } from './agent-rules';
 import type { AgentStore } from './agent-store';
-import type { BodyHold } from './body-budget';
-import { createBodyBudget, declaredBodyBytes, DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
+import { createBodyBudget, DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
 import { authorizationHeaders, bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
 
 import type { HttpErrorReply } from './http-errors';
 import { clientErrorOf, httpErrorOf, HttpOnlyError, MAX_PATH_PARAM_CHARS } from './http-errors';
 import { SHARED_SCHEMAS } from './http-schemas';
+import { markArrival, takeRequestBytes } from './request-bytes';
 import { routeMethods } from './route-methods';
 import type { RateLimiter } from './token-bucket';
 
@@ -65,41 +68,6 @@ export interface HttpServerDeps {
 }
 
 const agents = new WeakMap<FastifyRequest, AgentRecord>();
-/** When each request arrived (performance.now()), and the request bytes it holds (body-budget.ts). */
-const arrivals = new WeakMap<FastifyRequest, number>();
-const holds = new WeakMap<FastifyRequest, BodyHold>();
-
-/** What to run when a connection closes: one listener per socket, however many requests it carries. */
-const socketCloses = new WeakMap<Socket, Set<() => void>>();
-
-/** Runs `fn` when `socket` closes, unless `response` closed first. */
-function whenSocketCloses(socket: Socket, fn: () => void, response: ServerResponse): void {
-  let pending = socketCloses.get(socket);
-  if (!pending) {
-    const set = new Set<() => void>();
-    socketCloses.set(socket, set);
-    socket.once('close', () => {
-      for (const f of set) f();
-      set.clear();
-    });
-    pending = set;
-  }
-  const set = pending;
-  set.add(fn);
-  response.once('close', () => set.delete(fn));
-}
-
-/** How long ago the request arrived, in ms: reading and checking its body count against a task's deadline. */
-export function msSinceArrival(request: FastifyRequest): number {
-  const at = arrivals.get(request);
-  return at === undefined ? 0 : performance.now() - at;
-}
-
-/** Keeps the request's bytes counted until `until` settles too (a task holds its inputs until it ends). */
-export function holdRequestBytesUntil(request: FastifyRequest, until: Promise<unknown>): void {
-  holds.get(request)?.alsoUntil(until);
-}
-
 /** The authenticated agent of a /v1 request (the onRequest hook set it). */
 export function agentOf(request: FastifyRequest): AgentRecord {
   const agent = agents.get(request);
@@ -152,7 +120,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (request, reply) => {
-    arrivals.set(request, performance.now());
+    markArrival(request);
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
     const bearer = bearerToken(authorizationHeaders(request.raw.rawHeaders));
@@ -171,18 +139,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     // No route: answered now, before any body is read or counted.
     if (request.is404) throw noRoute(request, reply);
     // Counted after authentication, before a byte of the body is read (an inner MCP call's too: its
-    // task holds its own copy of the inputs). Given back when the exchange is over: its response
-    // closed (sent, or its client gone), or its connection closed (a pipelined request whose turn
-    // never came gets no close of its own); for a task, also once the task ended.
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      const bytes = declaredBodyBytes(request.headers['content-length'], request.headers['transfer-encoding'], largestBody);
-      const hold = budget.take(agent.name, bytes);
-      holds.set(request, hold);
-      const release = () => hold.release();
-      reply.raw.once('close', release);
-      whenSocketCloses(request.raw.socket, release, reply.raw);
-      if (reply.raw.destroyed || request.raw.socket.destroyed) release();
-    }
+    // task holds its own copy of the inputs).
+    if (request.method !== 'GET' && request.method !== 'HEAD') takeRequestBytes(budget, agent.name, request, reply, largestBody);
   });
 
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
