@@ -68,13 +68,16 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       // the socket): nothing can answer that client in time. Counted, so a flood's silent requests
       // can be told from requests the router read in time and failed to answer.
       deps.onArrivedLate();
-      throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the request arrived ${receivedAt - requesterDeadline} ms after its deadline; nothing was reserved`);
+      // Not retryable: an answer, not a lost reply; the same request again is as late (a client that
+      // retries lost replies by key must not take it for one and run the task past its timeout).
+      throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the request arrived ${receivedAt - requesterDeadline} ms after its deadline; nothing was reserved`, false);
     }
     if (requesterDeadline !== undefined && receivedAt > requesterDeadline - REPLY_MARGIN_MS) {
       // Too little of the wait is left to run anything and still be heard: say so at once.
       throw new SwarmError(
         ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
         `the request arrived ${requesterDeadline - receivedAt} ms before its deadline, too late to run; nothing was reserved`,
+        false,
       );
     }
     // The task ends early enough for its answer to reach a requester that is still waiting.

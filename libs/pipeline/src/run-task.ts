@@ -182,7 +182,12 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
 
   const late = c.clock.now() - deadline;
   if (late >= 0) {
-    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed ${Math.round(late)} ms before it could start; nothing was reserved`);
+    // Not retryable: the same task with the same timeout is as late (see the router's refusals).
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      `task deadline passed ${Math.round(late)} ms before it could start; give it a longer timeout; nothing was reserved`,
+      false,
+    );
   }
   const expiresAtMs = deadline + SETTLE_GRACE_MS;
   if (shards > 1) {

@@ -101,6 +101,8 @@ describe('swarm CLI - against a running node', () => {
     ['an empty account (an unset variable)', ['balance', '--account', ''], 'SWARM_BAD_ARGS'],
     ['size zero', ['submit', '--skill', 'vecadd', '--size', '0'], 'SWARM_BAD_ARGS'],
     ['unknown skill for --size (nothing sent)', ['submit', '--skill', 'teleport', '--size', '8'], 'SWARM_BAD_ARGS'],
+    // Not run with a longer deadline behind the user's back (the retry by key is for lost replies).
+    ['timeout too short to start the task', ['submit', '--skill', 'vecadd', '--size', '8', '--timeout', '1'], 'SWARM_DEADLINE_EXCEEDED'],
     ['missing input', ['submit', '--skill', 'matmul', '--input', '/nonexistent/in.json'], 'SWARM_BAD_ARGS'],
     ['size and input both missing', ['submit', '--skill', 'matmul'], 'SWARM_BAD_ARGS'],
     ['unknown option', ['submit', '--skill', 'matmul', '--size', '8', '--turbo'], 'SWARM_BAD_ARGS'],

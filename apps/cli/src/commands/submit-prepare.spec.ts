@@ -81,4 +81,19 @@ describe('submit - a lost reply asked again by key', () => {
     await submitOnce(lostOnce, 'cli-4', 0, () => t);
     expect(asked).toEqual([0, 0]);
   });
+
+  it("takes a refusal with a lost reply's code that is not retryable as the task's answer: no retry, no key hint", async () => {
+    const tooLate = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'task deadline passed 3 ms before it could start; nothing was reserved', false);
+    let sends = 0;
+    const err = await submitOnce(
+      () => {
+        sends += 1;
+        return Promise.reject(sends === 1 ? tooLate : new Error('not asked again'));
+      },
+      'cli-5',
+      1,
+    ).catch((e: unknown) => e);
+    expect([err, sends]).toEqual([tooLate, 1]);
+    expect(withKeyHint(tooLate, 'cli-5', false)).toBe(tooLate);
+  });
 });

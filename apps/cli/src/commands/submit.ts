@@ -71,11 +71,12 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
 
 /**
  * A task whose outcome this client did not learn (no answer in time, the node went away) may have
- * run: its key (perhaps made up, so never printed) is how to ask. Other errors are answers, and an
- * agent API nobody listens at was sent nothing (SWARM_NO_NODE, as it is for the other commands).
+ * run: its key (perhaps made up, so never printed) is how to ask. Other errors are answers (a
+ * refusal with a lost reply's code is not retryable), and an agent API nobody listens at was sent
+ * nothing (SWARM_NO_NODE, as it is for the other commands).
  */
 export function withKeyHint(err: unknown, key: string, asAgent: boolean): unknown {
-  if (!isSwarmError(err) || !LOST_REPLY_CODES.has(err.code) || unreachableApi(err)) return err;
+  if (!isSwarmError(err) || !LOST_REPLY_CODES.has(err.code) || !err.retryable || unreachableApi(err)) return err;
   // As an agent `swarm task` finds tasks by id only; the same submit with the key asks as well.
   const ask = asAgent ? `the same command with --key ${key} learns what became of it, never run or charged twice` : `swarm task --key ${key} tells what became of it`;
   return new SwarmError(err.code, `(task key ${key}) ${err.message}; ${ask}`, err.retryable, { cause: err, retryAfterMs: err.retryAfterMs });
@@ -168,7 +169,9 @@ export async function submitOnce<T>(send: (timeoutMs: number) => Promise<T>, ide
   try {
     return await send(timeoutMs);
   } catch (first) {
-    if (!idempotencyKey || !isSwarmError(first) || !LOST_REPLY_CODES.has(first.code)) throw first;
+    // A lost reply is retryable; an answer with such a code that is not (the router refusing a
+    // timeout too short to start the task) is the task's answer.
+    if (!idempotencyKey || !isSwarmError(first) || !LOST_REPLY_CODES.has(first.code) || !first.retryable) throw first;
     try {
       // 0 stays 0: the router's own default, from the retry's arrival.
       return await send(timeoutMs === 0 ? 0 : Math.max(RETRY_MIN_TIMEOUT_MS, Math.floor(timeoutMs - (now() - started))));
