@@ -15,6 +15,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 /** Bad command line or input file (SWARM_BAD_ARGS): nothing was sent to the node. */
 export const EXIT_USAGE = 2;
+/** Ctrl-C (SIGINT) or SIGTERM before the command finished (SWARM_INTERRUPTED), as a shell reports it. */
+export const EXIT_INTERRUPTED = 130;
 
 const SWARM_CODE = /^SWARM_[A-Z_]+$/;
 
@@ -87,7 +89,8 @@ export function toCliError(err: unknown): CliError {
 }
 
 export function exitStatusOf(err: CliError): number {
-  return err.code === 'SWARM_BAD_ARGS' ? EXIT_USAGE : EXIT_FAILURE;
+  if (err.code === 'SWARM_BAD_ARGS') return EXIT_USAGE;
+  return err.code === 'SWARM_INTERRUPTED' ? EXIT_INTERRUPTED : EXIT_FAILURE;
 }
 
 /** Most characters of an error message shown: messages may quote what a user or a peer sent. */

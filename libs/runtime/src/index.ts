@@ -19,7 +19,7 @@
 export { spawnProcess, DEFAULT_CAPTURE_CHARS } from './spawn-process';
 export type { SpawnProcessOptions, SpawnedProcess, ProcessExit, OutputTarget } from './spawn-process';
 export { EXIT_OK, EXIT_FAILURE, EXIT_BAD_CONFIG, EXIT_INTERRUPTED } from './exit-codes';
-export { onShutdown, SHUTDOWN_SLACK_MS } from './shutdown';
+export { interruptible, onShutdown, SHUTDOWN_SLACK_MS } from './shutdown';
 export type { ShutdownOptions, ShutdownLog, Shutdown } from './shutdown';
 export { runMain } from './run-main';
 export { runServiceMain } from './service-main';

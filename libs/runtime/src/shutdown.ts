@@ -84,3 +84,31 @@ export function onShutdown(opts: ShutdownOptions, stop: () => Promise<void>): Sh
   for (const s of signals) process.on(s, onSignal);
   return { trigger: begin, begun: () => begun, exitCode };
 }
+
+/**
+ * `work`, unless a signal comes first: then it rejects at once with `interrupted(signal)` (the work
+ * is left to the process's exit, which the caller brings about). A one-shot command's way to say
+ * what was under way when the user pressed Ctrl-C; its listeners go when it settles.
+ */
+export function interruptible<T>(work: Promise<T>, interrupted: (signal: NodeJS.Signals) => Error, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      done();
+      reject(interrupted(signal));
+    };
+    const done = () => {
+      for (const s of signals) process.off(s, onSignal);
+    };
+    for (const s of signals) process.on(s, onSignal);
+    work.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (err: unknown) => {
+        done();
+        reject(err);
+      },
+    );
+  });
+}

@@ -3,6 +3,7 @@ import type { AgentClient } from '@swarm/client';
 import type { Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError, SubmitTaskResponse, SwarmError, TASK_MAX_ELEMENTS, TaskState } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
+import { interruptible } from '@swarm/runtime';
 import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { SkillSpec } from '@swarm/skills';
 import { agentClientFor } from '../agent-mode';
@@ -70,6 +71,23 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
 }
 
 /**
+ * The submit, unless Ctrl-C (or SIGTERM) comes first: then SWARM_INTERRUPTED (exit 130) naming the
+ * task's key, since the task may run on and be paid, and the key (perhaps made up) is how to ask.
+ */
+function untilInterrupted<T>(submit: Promise<T>, key: string, asAgent: boolean): Promise<T> {
+  return interruptible(
+    submit,
+    (signal) => new CliError('SWARM_INTERRUPTED', `(task key ${key}) ${signal} before the answer came: the task may run on and be paid; ${askAbout(key, asAgent)}`),
+  );
+}
+
+/** How to learn what became of a task by its key. */
+function askAbout(key: string, asAgent: boolean): string {
+  // As an agent `swarm task` finds tasks by id only; the same submit with the key asks as well.
+  return asAgent ? `the same command with --key ${key} learns what became of it, never run or charged twice` : `swarm task --key ${key} tells what became of it`;
+}
+
+/**
  * A task whose outcome this client did not learn (no answer in time, the node went away) may have
  * run: its key (perhaps made up, so never printed) is how to ask. Other errors are answers (a
  * refusal with a lost reply's code is not retryable), and an agent API nobody listens at was sent
@@ -77,9 +95,7 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
  */
 export function withKeyHint(err: unknown, key: string, asAgent: boolean): unknown {
   if (!isSwarmError(err) || !LOST_REPLY_CODES.has(err.code) || !err.retryable || unreachableApi(err)) return err;
-  // As an agent `swarm task` finds tasks by id only; the same submit with the key asks as well.
-  const ask = asAgent ? `the same command with --key ${key} learns what became of it, never run or charged twice` : `swarm task --key ${key} tells what became of it`;
-  return new SwarmError(err.code, `(task key ${key}) ${err.message}; ${ask}`, err.retryable, { cause: err, retryAfterMs: err.retryAfterMs });
+  return new SwarmError(err.code, `(task key ${key}) ${err.message}; ${askAbout(key, asAgent)}`, err.retryable, { cause: err, retryAfterMs: err.retryAfterMs });
 }
 
 /**
@@ -124,7 +140,11 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
     // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
     const req = { ...task, budget: task.budget ?? 1n, redundancy: task.redundancy ?? 0, shards: task.shards ?? 0 };
     return await withProgress(`running ${task.skill} on the node`, !opts.json, () =>
-      submitOnce((timeoutMs) => client.submit({ ...req, timeoutMs }), req.idempotencyKey, req.timeoutMs),
+      untilInterrupted(
+        submitOnce((timeoutMs) => client.submit({ ...req, timeoutMs }), req.idempotencyKey, req.timeoutMs),
+        req.idempotencyKey,
+        false,
+      ),
     );
   } finally {
     await client.close();
@@ -134,20 +154,24 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
 /** One synchronous request; inputs past a JSON body's size go as protobuf (the SDK decides). */
 async function submitAsAgent(agent: AgentClient, task: PreparedTask, quiet: boolean): Promise<SubmitTaskResponse> {
   const result = await withProgress(`running ${task.skill} on the node (agent API)`, !quiet, () =>
-    submitOnce(
-      (timeoutMs) =>
-        agent.submit({
-          skill: task.skill,
-          inputs: task.inputs.map(fromTensor),
-          // Unknown skill: no budget, so the API quotes it and answers the authoritative error.
-          ...(task.budget !== undefined ? { budget: task.budget } : {}),
-          ...(timeoutMs > 0 ? { timeoutMs } : {}),
-          ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
-          ...(task.shards !== undefined ? { shards: task.shards } : {}),
-          idempotencyKey: task.idempotencyKey,
-        }),
+    untilInterrupted(
+      submitOnce(
+        (timeoutMs) =>
+          agent.submit({
+            skill: task.skill,
+            inputs: task.inputs.map(fromTensor),
+            // Unknown skill: no budget, so the API quotes it and answers the authoritative error.
+            ...(task.budget !== undefined ? { budget: task.budget } : {}),
+            ...(timeoutMs > 0 ? { timeoutMs } : {}),
+            ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
+            ...(task.shards !== undefined ? { shards: task.shards } : {}),
+            idempotencyKey: task.idempotencyKey,
+          }),
+        task.idempotencyKey,
+        task.timeoutMs,
+      ),
       task.idempotencyKey,
-      task.timeoutMs,
+      true,
     ),
   );
   return resultReply(result, task.idempotencyKey);
