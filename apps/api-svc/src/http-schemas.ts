@@ -114,6 +114,7 @@ export const ShardResult = Type.Object(
 export const TaskResult = Type.Object(
   {
     taskId: Type.String(),
+    idempotencyKey: Type.String({ description: "the task's key (the agent's, or the one drawn for it): the same submit with it again is a retry" }),
     outputs: Type.Array(TensorOutput),
     cost: Uint64,
     refunded: Uint64,

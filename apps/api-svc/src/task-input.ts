@@ -149,6 +149,7 @@ function budgetOf(budget: number | string | undefined): bigint {
 export function taskResultJson(res: SubmitTaskResponse, encoding: 'json' | 'base64'): TaskResult {
   return {
     taskId: res.taskId,
+    idempotencyKey: res.idempotencyKey,
     outputs: res.outputs.map((t) => {
       const shape = [...t.shape];
       if (encoding === 'base64') return { name: t.name, shape, dataBase64: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') };

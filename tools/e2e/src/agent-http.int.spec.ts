@@ -90,6 +90,8 @@ describe('agents - HTTP API on a whole node', () => {
     expect(result).toMatchObject({ account: 'agent/buyer', cost: quote.price, outputs: [{ name: 'c', shape: [N, N] }] });
     expect(result.verification).not.toBe('');
     expect(result.outputs[0]?.data).toEqual(product(A, B));
+    // The key it ran under (one drawn for it here), as the async answer and the CLI's --json give it.
+    expect((result as unknown as { idempotencyKey: string }).idempotencyKey).toMatch(/^[A-Za-z0-9._:-]{8,}$/);
 
     const balance = await json(await call('/v1/balance', token));
     expect(balance).toEqual({ account: 'agent/buyer', available: String(100n - BigInt(quote.price)), escrowed: '0', budget: '100', spent: quote.price, tasks: '1' });
