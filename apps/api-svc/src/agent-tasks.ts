@@ -230,7 +230,8 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
           throw new SwarmError(
             ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
             `receiving and checking the task took ${Math.round(spentMs)} ms, its whole ${input.timeoutMs} ms timeout; nothing was sent or charged`,
-            true,
+            // An answer, not a lost reply: a client that retries those by key must not run it anew.
+            false,
           );
         }
         req.timeoutMs = leftMs;

@@ -119,7 +119,9 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       await job.ended;
       if (job.state === 'failed' && job.error) throw job.error;
       // A retry that joined the task gets its answer marked, as the router marks a recorded one.
-      const res = joined ? { ...(job.result as SubmitTaskResponse), replayed: true } : (job.result as SubmitTaskResponse);
+      // The key it ran under from the API's own record (a router from before keys in replies sends '').
+      const held = { ...(job.result as SubmitTaskResponse), idempotencyKey: job.idempotencyKey };
+      const res = joined ? { ...held, replayed: true } : held;
       if ((request.headers.accept ?? '').includes(PROTOBUF_MEDIA_TYPE)) {
         return reply.type(PROTOBUF_MEDIA_TYPE).send(Buffer.from(SubmitTaskResponse.encode(res).finish()));
       }

@@ -7,7 +7,8 @@
  *
  * The rate limit counts what an agent asks for once: an MCP tool call over HTTP is counted as the
  * /mcp request, and the API calls the MCP server makes for it on loopback carry this process's
- * inner-call secret (INNER_CALL_HEADER) and are authenticated but not counted again.
+ * inner-call secret (INNER_CALL_HEADER) and are authenticated but not counted again by the rate
+ * limit (their request bytes are: a task holds its own copy of its inputs).
  *
  * Request bytes are bounded across requests and per agent (body-budget.ts, request-bytes.ts),
  * counted before a body is read; a path no route has is answered 404 or 405 before then too.

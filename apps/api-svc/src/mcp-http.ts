@@ -30,7 +30,7 @@ export const MCP_PATH = '/mcp';
 export interface McpRouteDeps {
   /** The API's own base URL, e.g. http://127.0.0.1:8080 (known once it listens). */
   selfUrl(): string;
-  /** Sent as INNER_CALL_HEADER on the API calls made for an MCP request, which was counted already. */
+  /** Sent as INNER_CALL_HEADER on the API calls made for an MCP request, whose rate was counted already (their bytes are counted). */
   innerCallSecret: string;
   version: string;
   /** The server's limiter (http-server.ts), and its limits for the messages it sends back. */

@@ -21,6 +21,7 @@ import { exactShapley, replicaGame, shapleyPayouts } from '@swarm/attribution';
 import type { Candidate } from '@swarm/scoring';
 import type { SkillSpec, Verdict } from '@swarm/skills';
 import type { ExecutionResult } from './task-types';
+import { NOT_AGAIN } from './task-types';
 
 /** One dispatched replica that returned outputs. */
 export interface ReplicaResult {
@@ -126,7 +127,11 @@ export function noAgreementError(
   }
   if (outOfTime) {
     const what = verdicts.verified === 1 ? 'only one verified result' : 'no verified result';
-    return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the task deadline passed with ${what} of ${replicas} replicas; redundancy needs two that agree${tail}.${last}`);
+    return new SwarmError(
+      ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      `the task deadline passed with ${what} of ${replicas} replicas; redundancy needs two that agree${tail}.${last}`,
+      NOT_AGAIN,
+    );
   }
   if (verdicts.verified === 1) {
     const code = lastError && KEPT_CODES.has(lastError.code) ? lastError.code : ErrorCode.ERROR_CODE_VERIFICATION_FAILED;

@@ -189,6 +189,8 @@ describe('pipeline - the folded path (run on this node, then one charge)', () =>
     await expect(runTask(c, DEFAULT_ROUTER_LIMITS, vecadd(), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       message: expect.stringMatching(/after the task deadline; nothing was paid/),
+      // The task's answer, not a lost reply: a client must not run it again by key.
+      retryable: false,
     });
     expect(calls.slice(-2)).toEqual([expect.stringMatching(/^reserve t1 payer /), 'refund t1']);
     expect(calls.some((x) => x.startsWith('settle'))).toBe(false);

@@ -247,6 +247,7 @@ describe('pipeline - sharded matmul', () => {
       message: expect.stringMatching(
         /^the task deadline passed with 2 of 3 row blocks verified \(missing: 2 \(rows 134-199\)\); a sharded task is paid only for a complete verified result/,
       ),
+      retryable: false,
     });
     expect(calls.filter((c) => c.startsWith('settle'))).toEqual([]);
     expect(ledger).toMatchObject({ closes: 1, refunded: PRICE + 4n });

@@ -33,7 +33,7 @@ import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
 import { splitShardPool } from './shard-split';
 import type { AttemptRecord, Contribution, ExecutionResult, Payout, ShardRecord, TaskOutcome, TaskRequest } from './task-types';
-import { payeeKeysOf } from './task-types';
+import { NOT_AGAIN, payeeKeysOf } from './task-types';
 
 /** A sharded task as run-task.ts admitted it. */
 export interface ShardedTask {
@@ -183,7 +183,11 @@ function incompleteError(task: ShardedTask, run: ShardRun, outOfTime: boolean): 
   const last = run.lastError[first.index];
   const tail = `; a sharded task is paid only for a complete verified result, so nothing was paid.${last ? ` Last error of block ${first.index}: ${last.message}` : ''}`;
   if (outOfTime) {
-    return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the task deadline passed with ${done} of ${task.blocks.length} row blocks verified (missing: ${which})${tail}`);
+    return new SwarmError(
+      ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      `the task deadline passed with ${done} of ${task.blocks.length} row blocks verified (missing: ${which})${tail}`,
+      NOT_AGAIN,
+    );
   }
   const what = `row block ${which.split(', ')[0]} has no verified result after ${run.attempts[first.index]} dispatch(es) (${done} of ${task.blocks.length} verified)${tail}`;
   if (last && KEPT_CODES.has(last.code)) return new SwarmError(last.code, what, true, { retryAfterMs: last.retryAfterMs });

@@ -147,7 +147,7 @@ describe('pipeline - runTask', () => {
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy', true);
     });
     const err = await runTask({ ports, clock, random: seededRandom(1), sleep: advancing(clock) }, ESCROW_PATH, request('vecadd', 8), signal()).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, retryable: false });
     expect(calls.filter((c) => c.startsWith('refund'))).toHaveLength(1);
   });
 

@@ -26,6 +26,7 @@ import { createDefaultSelector } from '@swarm/scoring';
 import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
 import type { AttemptLog } from './attempt-checks';
 import { attemptLog, outcomeOfError, verifyResult } from './attempt-checks';
+import { NOT_AGAIN } from './task-types';
 import type { ChargeGate } from './charge-gate';
 import { payableCandidates, payeesOf } from './payees';
 import { replicasOf, runReplicated } from './run-replicated';
@@ -182,11 +183,10 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
 
   const late = c.clock.now() - deadline;
   if (late >= 0) {
-    // Not retryable: the same task with the same timeout is as late (see the router's refusals).
     throw new SwarmError(
       ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       `task deadline passed ${Math.round(late)} ms before it could start; give it a longer timeout; nothing was reserved`,
-      false,
+      NOT_AGAIN,
     );
   }
   const expiresAtMs = deadline + SETTLE_GRACE_MS;
@@ -247,7 +247,7 @@ async function settleReserved(
   const overrun = c.clock.now() - req.deadlineMs;
   if (overrun > 0) {
     await refundQuietly(c.ports, req.taskId);
-    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was paid`);
+    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was paid`, NOT_AGAIN);
   }
   const facts = { inputs: req.inputs, outputs: result.exec.outputs, payeeKeys: payeeKeysOf([result.exec]) };
   return settleUntilExpiry(c, limits, req, [{ payee: result.exec.providerId, amount: price }], expiresAtMs, settleSignal, facts);
@@ -326,7 +326,11 @@ async function runFolded(
   }
   const overrun = c.clock.now() - req.deadlineMs;
   if (overrun > 0)
-    throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was reserved or paid`);
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      `the verified result came ${Math.round(overrun)} ms after the task deadline; nothing was reserved or paid`,
+      NOT_AGAIN,
+    );
   const settleStart = watch.now();
   // As a settle: past the deadline only for a client that can ask later.
   const notAfterMs = req.paysPastDeadline ? task.expiresAtMs - limits.settleMarginMs : req.deadlineMs;
@@ -483,7 +487,7 @@ function chooseCandidate(
 
 function finalError(last: SwarmError | undefined, attempts: number, outOfTime: boolean): SwarmError {
   if (outOfTime) {
-    return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed after ${attempts} attempt(s)${last ? `; last: ${last.message}` : ''}`);
+    return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed after ${attempts} attempt(s)${last ? `; last: ${last.message}` : ''}`, NOT_AGAIN);
   }
   if (last?.code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED) {
     return new SwarmError(last.code, `no verified result after ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, true);

@@ -224,3 +224,10 @@ export class ChargeNotServed extends SwarmError {
     this.name = 'ChargeNotServed';
   }
 }
+
+/**
+ * `retryable` of a task's own deadline failures (ran out of time, or had none left to start): an
+ * answer, not a lost reply. The same task with the same timeout would run out again, and a client
+ * that retries lost replies by key must not take it for one and run the task a second time.
+ */
+export const NOT_AGAIN = false;

@@ -103,6 +103,7 @@ describe('swarm CLI - against a running node', () => {
     ['unknown skill for --size (nothing sent)', ['submit', '--skill', 'teleport', '--size', '8'], 'SWARM_BAD_ARGS'],
     // Not run with a longer deadline behind the user's back (the retry by key is for lost replies).
     ['timeout too short to start the task', ['submit', '--skill', 'vecadd', '--size', '8', '--timeout', '1'], 'SWARM_DEADLINE_EXCEEDED'],
+    ['timeout too short to finish the task', ['submit', '--skill', 'vecadd', '--size', '1000000', '--timeout', '5'], 'SWARM_DEADLINE_EXCEEDED'],
     ['missing input', ['submit', '--skill', 'matmul', '--input', '/nonexistent/in.json'], 'SWARM_BAD_ARGS'],
     ['size and input both missing', ['submit', '--skill', 'matmul'], 'SWARM_BAD_ARGS'],
     ['unknown option', ['submit', '--skill', 'matmul', '--size', '8', '--turbo'], 'SWARM_BAD_ARGS'],
