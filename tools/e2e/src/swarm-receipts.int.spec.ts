@@ -97,7 +97,9 @@ describe('swarm - receipts between five new nodes for 1,000 tasks, credit-svc an
   const chainOf = async (n: Observed): Promise<ChainAudit> => {
     const blocks: Uint8Array[] = [];
     for (let from = 1n; ;) {
-      const page = await n.bus.request(CreditChainBlocks, { fromSeq: from, limit: 0 });
+      // A whole page (up to 1 MiB) from each of five nodes at once, on a box busy with the other
+      // suites: as long as the audit gets (a CI run once took over the default 5 s).
+      const page = await n.bus.request(CreditChainBlocks, { fromSeq: from, limit: 0 }, { timeoutMs: 30_000 });
       blocks.push(...page.blocks);
       from += BigInt(page.blocks.length);
       if (from > page.headSeq || page.blocks.length === 0) return verifyChain(blocks, chainRules(), { expectedNodeId: n.nodeId, nowMs: Date.now() });
