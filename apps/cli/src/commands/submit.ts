@@ -136,6 +136,7 @@ export async function prepareTask(opts: SubmitOptions): Promise<PreparedTask> {
 
 async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.ProcessEnv): Promise<SubmitTaskResponse> {
   const client = await connectToNode(opts, 'client', env);
+  let interrupted = false;
   try {
     // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
     const req = { ...task, budget: task.budget ?? 1n, redundancy: task.redundancy ?? 0, shards: task.shards ?? 0 };
@@ -146,8 +147,13 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
         false,
       ),
     );
+  } catch (err) {
+    interrupted = err instanceof CliError && err.code === 'SWARM_INTERRUPTED';
+    throw err;
   } finally {
-    await client.close();
+    // Interrupted: the key is said at once; a drain waiting on a reconnecting bus would hold it back.
+    if (interrupted) void client.close().catch(() => undefined);
+    else await client.close();
   }
 }
 
