@@ -43,6 +43,7 @@ import { SHARED_SCHEMAS } from './http-schemas';
 import { markArrival, takeRequestBytes } from './request-bytes';
 import { routeMethods } from './route-methods';
 import type { RateLimiter } from './token-bucket';
+import { rateLimited } from './token-bucket';
 
 /** The whole request (headers and body) must arrive within this; a slow sender is cut off. */
 export const REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
@@ -131,11 +132,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     const problem = tokenProblem(agent, clock.now());
     if (problem) throw unauthenticated(problem);
     const waitMs = isInnerCall(request.headers[INNER_CALL_HEADER]) ? 0 : limiter.take(agent.name);
-    if (waitMs > 0) {
-      throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `too many requests from this agent token: at most ${config.ratePerSecond}/s (bursts of ${config.burst})`, true, {
-        retryAfterMs: waitMs,
-      });
-    }
+    if (waitMs > 0) throw rateLimited(config, waitMs);
     agents.set(request, agent);
     // No route: answered now, before any body is read or counted.
     if (request.is404) throw noRoute(request, reply);

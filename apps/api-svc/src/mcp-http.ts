@@ -23,6 +23,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from './agent-token';
 import type { ApiServer } from './http-server';
 import type { RateLimiter } from './token-bucket';
+import { rateLimited } from './token-bucket';
 import { agentOf, INNER_CALL_HEADER } from './http-server';
 
 export const MCP_PATH = '/mcp';
@@ -92,21 +93,12 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
   /** A batch's messages after the first, each a request the rate limit counts (the hook counted the first). */
   function chargeBatch(agent: string, body: unknown): void {
     if (!Array.isArray(body) || body.length <= 1) return;
-    const { burst, ratePerSecond } = deps.limits;
+    const { burst } = deps.limits;
     if (body.length > burst) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `a JSON-RPC batch of ${body.length} messages: this agent token may send at most ${burst} at once`);
     }
     const waitMs = deps.limiter.take(agent, body.length - 1);
-    if (waitMs > 0) {
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_RATE_LIMITED,
-        `too many requests from this agent token: a batch counts each message, at most ${ratePerSecond}/s (bursts of ${burst})`,
-        true,
-        {
-          retryAfterMs: waitMs,
-        },
-      );
-    }
+    if (waitMs > 0) throw rateLimited(deps.limits, waitMs, 'a batch counts each message, ');
   }
 
   // Answered from onRequest, after the server's authentication hook: before fastify would parse a

@@ -3,6 +3,7 @@
  * `ratePerSecond` up to `burst`. Pure: time is a Stopwatch, so a wall clock set back cannot stall
  * a limiter. Buckets full again are forgotten, so the table holds only keys active lately.
  */
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 
 export interface RateLimiter {
@@ -18,6 +19,13 @@ export interface RateLimiter {
 export interface RateLimits {
   readonly ratePerSecond: number;
   readonly burst: number;
+}
+
+/** The refusal of a request over an agent token's rate (`how`: what counted, e.g. a batch's messages), retryable after `waitMs`. */
+export function rateLimited(limits: RateLimits, waitMs: number, how = ''): SwarmError {
+  return new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `too many requests from this agent token: ${how}at most ${limits.ratePerSecond}/s (bursts of ${limits.burst})`, true, {
+    retryAfterMs: waitMs,
+  });
 }
 
 /** Forgetting full buckets is amortised: a sweep after this many takes. */
