@@ -134,6 +134,11 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
   // least recently recorded.
   const entries = new Map<string, Entry>();
   const marks = new Map<string, Mark>();
+  /** How long ago `e`'s last result was rejected, while that still makes it a suspect; undefined otherwise. */
+  const suspectAge = (e: Entry, nowMs: number): number | undefined => {
+    const age = e.rejectedAt === undefined ? undefined : nowMs - e.rejectedAt;
+    return age !== undefined && age < rules.suspectMs ? age : undefined;
+  };
 
   // A stopwatch that went back (or a NaN) decays nothing rather than throwing on the hot path.
   const decayed = (e: Entry, nowMs: number) => (nowMs > e.at ? decayTrust(e.trust, nowMs - e.at, rules.decay) : e.trust);
@@ -163,8 +168,8 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       return e ? decayed(e, nowMs) : 0;
     },
     isSuspect(nodeId, nowMs) {
-      const at = entries.get(nodeId)?.rejectedAt;
-      return at !== undefined && nowMs - at < rules.suspectMs;
+      const e = entries.get(nodeId);
+      return e !== undefined && suspectAge(e, nowMs) !== undefined;
     },
     isUntrusted: (nodeId) => marks.has(nodeId),
     distrust(nodeId) {
@@ -189,9 +194,9 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
     size: () => ({ trusted: entries.size, untrusted: marks.size }),
     snapshot(nowMs, wallNowMs) {
       return [...entries].map(([nodeId, e]) => {
-        const suspectFor = e.rejectedAt === undefined ? 0 : rules.suspectMs - (nowMs - e.rejectedAt);
         // Dated by the wall clock, as `atMs`: a stopwatch's readings mean nothing to the next process.
-        const rejected = suspectFor > 0 ? { rejectedAtMs: Math.max(0, Math.round(wallNowMs - (rules.suspectMs - suspectFor))) } : {};
+        const age = suspectAge(e, nowMs);
+        const rejected = age === undefined ? {} : { rejectedAtMs: Math.max(0, Math.round(wallNowMs - age)) };
         return { nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, atMs: wallNowMs, ...rejected };
       });
     },
