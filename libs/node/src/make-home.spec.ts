@@ -1,14 +1,17 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TempDir } from '@swarm/testing';
+import { tempDir } from '@swarm/testing';
 import { makeHome } from './make-home';
 
 describe('makeHome', () => {
+  let temp: TempDir;
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'swarm-make-home-'));
+    temp = await tempDir('swarm-make-home-');
+    dir = temp.path;
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(() => temp.remove());
 
   it('creates the home and the folders above it, owner-only, and takes one that exists', async () => {
     const home = join(dir, 'a', 'b', 'home');
