@@ -191,9 +191,10 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       heldBytes += job.bytes;
       job.endedAt = deps.stopwatch.now();
       job.state = 'done';
-      // Held bytes grow here: the bound holds from now, not from the next submit. Not at this
-      // task's cost: a sync caller reads its result as soon as it ends.
-      sweep(job);
+      // Held bytes grow here: the bound holds from now, not from the next submit (which also
+      // forgets what is past retention). Not at this task's cost: a sync caller reads its result as
+      // soon as it ends.
+      if (heldBytes > limits.maxResultBytes) sweep(job);
     } catch (err) {
       job.error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'the task failed unexpectedly', false, { cause: err });
       if (!isSwarmError(err)) deps.log.error({ err, taskId: job.taskId }, 'agent task failed unexpectedly');
