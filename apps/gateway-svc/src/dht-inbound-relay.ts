@@ -1,6 +1,7 @@
 /**
  * Peers' DHT calls, after DhtInbound bound each to its authenticated caller, relayed to registry-svc
- * (`swarm.v1.registry.dht-*`) with `peer` = the caller's endpoint `<caller node id>@<its address>`.
+ * (`swarm.v1.registry.dht-*`) with `peer` = the caller's endpoint `<caller node id>@<its address>`
+ * (and, for a store, the network its connection came from).
  * The registry's answer goes back to the peer once it passes the same shape checks a peer's reply
  * would. A registry that does not answer (not running, or slower than `timeoutMs`) is UNAVAILABLE to
  * the peer, worded without this node's internals; the registry's own refusals keep their code
@@ -48,7 +49,7 @@ export function createDhtInboundRelay(deps: DhtInboundRelayDeps): DhtHandlers {
 
   return {
     ping: async (from) => checkPingResponse(await ask(RegistryDhtPing, from, { peer: from })),
-    store: async (from, request) => checkStoreResponse(await ask(RegistryDhtStore, from, { peer: from, key: request.key, value: request.value })),
+    store: async (from, request, network) => checkStoreResponse(await ask(RegistryDhtStore, from, { peer: from, key: request.key, value: request.value, network: network ?? '' })),
     findNode: async (from, request) => checkFindNodeResponse(await ask(RegistryDhtFindNode, from, { peer: from, targetId: request.targetId })),
     findValue: async (from, request) => checkFindValueResponse(await ask(RegistryDhtFindValue, from, { peer: from, targetId: request.targetId, key: request.key })),
   };

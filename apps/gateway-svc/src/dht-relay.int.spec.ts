@@ -119,8 +119,12 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   it('carries ping, store and find-value, and both gateways list each other as peers', async () => {
     await expect(a.bus.request(GatewayDhtPing, { peer: b.endpoint }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({ remoteId: dhtIdOfNode(b.gateway.nodeId) });
     const value = Buffer.from('a record');
-    await expect(a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'vecadd', value }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({ stored: true, refusal: '' });
-    expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, key: 'vecadd', value: new Uint8Array(value) });
+    await expect(a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'vecadd', value, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({
+      stored: true,
+      refusal: '',
+    });
+    // The network is B's gateway's reading of A's socket (loopback), whatever A's relay put there.
+    expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, key: 'vecadd', value: new Uint8Array(value), network: '127.0.0.0/8' });
     const found = await a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: 'vecadd' }, { timeoutMs: REQUEST_TIMEOUT_MS });
     expect(found.values.map((v) => Buffer.from(v).toString())).toEqual(['record']);
 
@@ -144,7 +148,9 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
     await expect(a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: 'XYZ' }, { timeoutMs: REQUEST_TIMEOUT_MS })).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     });
-    await expect(a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'k', value: new Uint8Array(16 * 1024 + 1) }, { timeoutMs: REQUEST_TIMEOUT_MS })).rejects.toMatchObject({
+    await expect(
+      a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'k', value: new Uint8Array(16 * 1024 + 1), network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }),
+    ).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
     });
   });

@@ -72,7 +72,7 @@ const answer = (t: ExecuteRequest): ExecuteResponse => ({
   backend: 'cpu',
   executeMs: 1,
 });
-const call = (request: { task?: ExecuteRequest }, peerId = PEER) => ({ peerId, request, signal: new AbortController().signal, trace: NO_TRACE });
+const call = (request: { task?: ExecuteRequest }, peerId = PEER) => ({ peerId, network: '10.0.0.0/24', request, signal: new AbortController().signal, trace: NO_TRACE });
 /** The policy's parts over one bus, on a clock that stands still (queue waits on virtual time). */
 const policy = (bus: BusClient, stopwatch: Stopwatch = manualClock(0)) => ({
   skills: createInstalledSkills(bus, stopwatch),

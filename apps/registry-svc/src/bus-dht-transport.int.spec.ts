@@ -92,9 +92,13 @@ describe('bus dht transport - what each side believes', () => {
     const from = a.relayed.endpoint;
     // b never listened: every relayed call is UNAVAILABLE, nothing reaches a DHT.
     expect((await swarmErrorOf(client.request(RegistryDhtPing, { peer: from }))).code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
+    const networks: Array<string | undefined> = [];
     b.transport.listen({
       ping: () => ({ remoteId: b.transport.dhtId }),
-      store: () => ({ stored: true, refusal: '' }),
+      store: (_from, _request, network) => {
+        networks.push(network);
+        return { stored: true, refusal: '' };
+      },
       findNode: () => ({ contacts: [] }),
       findValue: () => ({ values: [], contacts: [] }),
     });
@@ -104,11 +108,25 @@ describe('bus dht transport - what each side believes', () => {
     const notAnEndpoint = await swarmErrorOf(bClient.request(RegistryDhtPing, { peer: 'x'.repeat(5_000) }));
     expect(notAnEndpoint.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     expect(notAnEndpoint.message.length).toBeLessThan(400);
-    expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: '', value: new Uint8Array(1) }))).code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
-    expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(16 * 1024 + 1) }))).code).toBe(
+    expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: '', value: new Uint8Array(1), network: '' }))).code).toBe(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+    );
+    // The network the gateway says a store came from reaches the DHT; none ('') is undefined; a bad one is refused.
+    await bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(1), network: '10.1.2.0/24' });
+    await bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(1), network: '' });
+    expect(networks).toEqual(['10.1.2.0/24', undefined]);
+    for (const network of ['10.1.2.3', 'x'.repeat(65), '10.1.2.0/24 ', 'UNKNOWN']) {
+      const refused = await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(1), network }));
+      expect(refused.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+      expect(refused.message).not.toContain('x'.repeat(65));
+    }
+    expect(networks).toHaveLength(2);
+    expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(16 * 1024 + 1), network: '' }))).code).toBe(
       ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
     );
-    expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(64 * 1024) }))).code).toBe(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE);
+    expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(64 * 1024), network: '' }))).code).toBe(
+      ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+    );
   });
 });
 

@@ -8,7 +8,8 @@
  * believes a reply only as far as the pinned connection proves: a ping answers with the dialled
  * node's DHT id, and every contact's endpoint names a node whose DHT id is the contact's id.
  * Inbound (RegistryDht*, `peer` = the caller as its gateway authenticated it) takes the sender's id
- * from `peer`, never from the message, and checks every field as the memory path does. The
+ * from `peer`, never from the message, and checks every field as the memory path does (a store's
+ * `network`, the block the caller's connection came from, is the gateway's to say). The
  * inbound endpoints answer from service start: UNAVAILABLE until a DHT listens (the gateway may be
  * up before this node's DHT is) and again after close.
  */
@@ -33,6 +34,7 @@ import {
   checkFindNodeResponse,
   checkFindValueRequest,
   checkFindValueResponse,
+  checkNetwork,
   checkPingRequest,
   checkPingResponse,
   checkStoreRequest,
@@ -87,7 +89,7 @@ export function serveBusDhtInbound(svc: Pick<BusService, 'serve'>, sightings?: P
     RegistryDhtStore,
     async (req) => {
       const { from, id } = caller(req.peer);
-      const reply = await serving().store(from, checkStoreRequest({ id, key: req.key, value: req.value }));
+      const reply = await serving().store(from, checkStoreRequest({ id, key: req.key, value: req.value }), checkNetwork(req.network));
       return { stored: reply.stored, refusal: reply.refusal };
     },
     opts,
@@ -185,7 +187,7 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
       return checked;
     },
     async store(to, request) {
-      const { reply } = await call(GatewayDhtStore, to, request.id, { peer: to, key: request.key, value: request.value });
+      const { reply } = await call(GatewayDhtStore, to, request.id, { peer: to, key: request.key, value: request.value, network: '' });
       return checkStoreResponse(reply);
     },
     async findNode(to, request): Promise<FindNodeResponse> {

@@ -6,6 +6,8 @@
  * caller's DHT id is refused with PERMISSION_DENIED before the DHT sees it, so no peer stores, or
  * enters a routing table, under another node's id. Every field is checked as the memory path checks
  * it (@swarm/dht wire checks); until a DHT listens (and after it closes) calls answer UNAVAILABLE.
+ * A store also carries the network of the caller's connection (from the socket), which the DHT
+ * counts the records it holds against.
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { DhtHandlers } from '@swarm/dht';
@@ -54,9 +56,9 @@ export function createDhtInbound(): DhtInbound {
       const reply = await serving().ping(from, checkPingRequest({ id: request.senderId }));
       return { remoteId: reply.remoteId };
     },
-    dhtStore: async ({ peerId, request }) => {
+    dhtStore: async ({ peerId, network, request }) => {
       const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
-      const reply = await serving().store(from, checkStoreRequest({ id: request.senderId, key: request.key, value: request.value }));
+      const reply = await serving().store(from, checkStoreRequest({ id: request.senderId, key: request.key, value: request.value }), network);
       return { stored: reply.stored, refusal: reply.refusal };
     },
     dhtFindNode: async ({ peerId, request }) => {

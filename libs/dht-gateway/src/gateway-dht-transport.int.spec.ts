@@ -167,6 +167,23 @@ describe('dht over gateways - real DHT nodes', () => {
     }
   });
 
+  it('counts the records a peer stores against the network of its connection: one network fills 16 of a key’s slots, not all 256', async () => {
+    const [, b, c] = gateways;
+    const peer = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
+    try {
+      const sender = { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` };
+      const outcomes = [];
+      for (let i = 0; i < 20; i++) outcomes.push(await peer.call('dhtStore', { ...sender, key: 'sybil-key', value: recordOf(`made-up-${i}`) }));
+      expect(outcomes.filter((o) => o.stored)).toHaveLength(16);
+      expect(outcomes.at(-1)).toEqual({ stored: false, refusal: 'this key holds its limit of 16 providers from your network' });
+      // A sender cannot name another network: the gateway reads it off the socket (loopback here).
+      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOfNode(b.cert.nodeId), key: 'sybil-key' });
+      expect(held.values).toHaveLength(16);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('admits a caller into the table only once its claimed address answers as it (dial-back)', async () => {
     const [, b] = gateways;
     // A fifth node with its own key, calling under its own id but naming addresses that are not its DHT.

@@ -326,11 +326,11 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     return { stored, refused, unreachable, messages };
   }
 
-  function putLocal(key: string, value: Uint8Array) {
+  function putLocal(key: string, value: Uint8Array, network?: string) {
     const now = clock.now();
     const verdict = validate(key, value, now);
     if (!verdict.ok) return { stored: false, refusal: verdict.reason } as const;
-    return store.put(key, value, verdict, now);
+    return store.put(key, value, verdict, now, network);
   }
 
   function setTimer(ms: number, fn: () => void): CancelTimer {
@@ -427,10 +427,10 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       learn(request.id, from);
       return { remoteId: selfHex };
     },
-    store(from, raw) {
+    store(from, raw, network) {
       const request = checkStoreRequest(raw);
       learn(request.id, from);
-      const outcome = putLocal(request.key, request.value);
+      const outcome = putLocal(request.key, request.value, network);
       return outcome.stored ? { stored: true, refusal: '' } : { stored: false, refusal: outcome.refusal };
     },
     findNode(from, raw) {

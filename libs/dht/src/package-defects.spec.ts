@@ -7,7 +7,7 @@ import { Dht } from 'kademlia-dht';
 import type { PackageRpc } from 'kademlia-dht';
 import Id from 'kademlia-dht/lib/id';
 import { Contact, createContactTable } from './contact-table';
-import { createProviderStore } from './provider-store';
+import { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-store';
 
 const SELF = `00${'00'.repeat(19)}`;
 const OLD = `80${'00'.repeat(18)}01`;
@@ -137,7 +137,7 @@ describe('kademlia-dht defects - no expiry, and a lone node drops its own value'
   });
 
   it('provider store: refuses new keys and providers beyond its limits', () => {
-    const store = createProviderStore({ maxKeys: 1, maxProvidersPerKey: 1 });
+    const store = createProviderStore({ ...DEFAULT_PROVIDER_STORE_LIMITS, maxKeys: 1, maxProvidersPerKey: 1 });
     store.put('a', bytes('1'), ACCEPTED, 0);
     expect(store.put('b', bytes('1'), ACCEPTED, 0).stored).toBe(false);
     expect(store.put('a', bytes('2'), { ...ACCEPTED, provider: 'q' }, 0).stored).toBe(false);

@@ -3,6 +3,16 @@
  * a key such as `hasOwnProperty` or `__proto__` breaks the node): per key, one record per provider,
  * so one peer cannot overwrite another's record and a lookup finds every provider. Which provider a
  * record belongs to, and until when it lives, come from the validator, never from the sender.
+ *
+ * A new identity costs a little proof of work, so a key's slots, and the node's keys, could be filled
+ * with the records of made-up providers and honest newcomers shut out. Each record is therefore
+ * counted against the network it was stored from (the sender's address group, which the transport
+ * vouches for: the gateway takes it from the TCP connection, not from the sender): at most
+ * `maxProvidersPerKeyPerNetwork` providers of one key and `maxRecordsPerNetwork` records in all
+ * came from one network. Filling a key's slots then takes addresses in
+ * maxProvidersPerKey / maxProvidersPerKeyPerNetwork networks, and the node's keys
+ * maxKeys / maxRecordsPerNetwork. Records put with no network (this node's own, the memory
+ * network's) are limited by the per-key and per-node bounds only.
  * Pure: the time is an argument.
  */
 
@@ -30,23 +40,42 @@ export interface ProviderStoreLimits {
   readonly maxKeys: number;
   /** Providers held per key; a new provider beyond it is refused. */
   readonly maxProvidersPerKey: number;
+  /** Providers of one key stored from one network; a new one beyond it is refused. */
+  readonly maxProvidersPerKeyPerNetwork: number;
+  /** Records (over every key) stored from one network; a new one beyond it is refused. */
+  readonly maxRecordsPerNetwork: number;
 }
 
-export const DEFAULT_PROVIDER_STORE_LIMITS: ProviderStoreLimits = Object.freeze({ maxKeys: 10_000, maxProvidersPerKey: 256 });
+/**
+ * 16 providers of one skill behind one address group is a large office or a crowded NAT; 1,024
+ * records there are 16 nodes publishing 63 skills each. So 16 networks are needed to fill a key's
+ * 256 slots, and 10 to fill the node's 10,000 keys.
+ */
+export const DEFAULT_PROVIDER_STORE_LIMITS: ProviderStoreLimits = Object.freeze({
+  maxKeys: 10_000,
+  maxProvidersPerKey: 256,
+  maxProvidersPerKeyPerNetwork: 16,
+  maxRecordsPerNetwork: 1_024,
+});
 
 export type PutOutcome = { readonly stored: true } | { readonly stored: false; readonly refusal: string };
 
 interface Held extends AcceptedRecord {
   readonly value: Uint8Array;
+  /** The network it was stored from; undefined: this node's own, or a transport without networks. */
+  readonly network: string | undefined;
 }
 
 export interface ProviderStore {
-  put(key: string, value: Uint8Array, accepted: AcceptedRecord, nowMs: number): PutOutcome;
+  /** `network`: the sender's address group as the transport saw it (undefined: none, e.g. this node's own record). */
+  put(key: string, value: Uint8Array, accepted: AcceptedRecord, nowMs: number, network?: string): PutOutcome;
   /** The unexpired records under `key`, oldest provider first. */
   values(key: string, nowMs: number): Uint8Array[];
   /** Drops every expired record; returns how many. */
   sweep(nowMs: number): number;
   keyCount(): number;
+  /** Records held that were stored from `network`. */
+  recordsFrom(network: string): number;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -57,8 +86,29 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVIDER_STORE_LIMITS): ProviderStore {
   const byKey = new Map<string, Map<string, Held>>();
+  /** Records held per network they were stored from. */
+  const perNetwork = new Map<string, number>();
 
-  function put(key: string, value: Uint8Array, accepted: AcceptedRecord, nowMs: number): PutOutcome {
+  const count = (network: string | undefined, delta: number) => {
+    if (network === undefined) return;
+    const n = (perNetwork.get(network) ?? 0) + delta;
+    if (n > 0) perNetwork.set(network, n);
+    else perNetwork.delete(network);
+  };
+
+  /** Why `network` may not add a provider to `providers` (`provider` itself not counted), or undefined. */
+  function networkRefusal(providers: Map<string, Held> | undefined, provider: string, network: string | undefined): string | undefined {
+    if (network === undefined) return undefined;
+    const held = providers?.get(provider);
+    if (held?.network === network) return undefined; // the same slot again: nothing more is taken
+    if ((perNetwork.get(network) ?? 0) >= limits.maxRecordsPerNetwork) return `this node holds its limit of ${limits.maxRecordsPerNetwork} records from your network`;
+    let fromNetwork = 0;
+    for (const other of providers?.values() ?? []) if (other.network === network) fromNetwork++;
+    if (fromNetwork >= limits.maxProvidersPerKeyPerNetwork) return `this key holds its limit of ${limits.maxProvidersPerKeyPerNetwork} providers from your network`;
+    return undefined;
+  }
+
+  function put(key: string, value: Uint8Array, accepted: AcceptedRecord, nowMs: number, network?: string): PutOutcome {
     if (accepted.expiresAtMs <= nowMs) return { stored: false, refusal: 'record has expired' };
     let providers = byKey.get(key);
     const held = providers?.get(accepted.provider);
@@ -71,11 +121,15 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
       if (!providers && byKey.size >= limits.maxKeys) return { stored: false, refusal: `this node holds its limit of ${limits.maxKeys} keys` };
       if (providers && providers.size >= limits.maxProvidersPerKey) return { stored: false, refusal: `this key holds its limit of ${limits.maxProvidersPerKey} providers` };
     }
+    const refusal = networkRefusal(providers, accepted.provider, network);
+    if (refusal !== undefined) return { stored: false, refusal };
     if (!providers) {
       providers = new Map();
       byKey.set(key, providers);
     }
-    providers.set(accepted.provider, { provider: accepted.provider, issuedAtMs: accepted.issuedAtMs, expiresAtMs: accepted.expiresAtMs, value: value.slice() });
+    if (held) count(held.network, -1);
+    count(network, +1);
+    providers.set(accepted.provider, { provider: accepted.provider, issuedAtMs: accepted.issuedAtMs, expiresAtMs: accepted.expiresAtMs, value: value.slice(), network });
     return { stored: true };
   }
 
@@ -93,6 +147,7 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
       for (const [provider, held] of providers) {
         if (held.expiresAtMs <= nowMs) {
           providers.delete(provider);
+          count(held.network, -1);
           dropped++;
         }
       }
@@ -101,5 +156,5 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
     return dropped;
   }
 
-  return { put, values, sweep, keyCount: () => byKey.size };
+  return { put, values, sweep, keyCount: () => byKey.size, recordsFrom: (network) => perNetwork.get(network) ?? 0 };
 }

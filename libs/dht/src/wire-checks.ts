@@ -48,6 +48,19 @@ export function checkEndpoint(value: unknown): string {
   return value;
 }
 
+/** A network a store came from, as a transport names it (@swarm/gateway networkOf): short, no spaces. */
+export const MAX_NETWORK_CHARS = 64;
+const NETWORK_PATTERN = /^(unknown|[0-9a-f.:]+\/\d{1,3})$/;
+
+/** The network a relayed store came from: undefined for '' (a relay that does not say), else checked. */
+export function checkNetwork(value: unknown): string | undefined {
+  if (value === '') return undefined;
+  if (typeof value !== 'string' || value.length > MAX_NETWORK_CHARS || !NETWORK_PATTERN.test(value)) {
+    throw invalid(`network must be an address block such as 10.1.2.0/24 or 'unknown', at most ${MAX_NETWORK_CHARS} characters`);
+  }
+  return value;
+}
+
 function contacts(value: unknown): WireContact[] {
   if (!Array.isArray(value)) throw invalid('contacts is not a list');
   if (value.length > MAX_CONTACTS_PER_REPLY) throw invalid(`more than ${MAX_CONTACTS_PER_REPLY} contacts`);

@@ -56,7 +56,12 @@ export interface FindValueResponse {
  */
 export interface DhtHandlers {
   ping(from: string, request: PingRequest): PingResponse | Promise<PingResponse>;
-  store(from: string, request: StoreRequest): StoreResponse | Promise<StoreResponse>;
+  /**
+   * `network`: the sender's address group as the transport saw it (the gateway: from the TCP
+   * connection), which the provider store counts records against; undefined where the transport has
+   * no addresses (the memory network).
+   */
+  store(from: string, request: StoreRequest, network?: string): StoreResponse | Promise<StoreResponse>;
   findNode(from: string, request: FindNodeRequest): FindNodeResponse | Promise<FindNodeResponse>;
   findValue(from: string, request: FindValueRequest): FindValueResponse | Promise<FindValueResponse>;
 }

@@ -24,7 +24,7 @@ import { createServer } from 'node:tls';
 import { metadataCarrier } from './metadata-carrier';
 import type { HostPort } from './peer-address';
 import type { SharedLimits } from './host-admission';
-import { createHostAdmission, hostKey } from './host-admission';
+import { createHostAdmission, hostKey, networkOf } from './host-admission';
 import type { PeerLimits } from './peer-admission';
 import { createPeerAdmission } from './peer-admission';
 import { shortId, verifyPeerCertificate } from './peer-identity';
@@ -58,6 +58,8 @@ export function sharedLimitsFor(peer: PeerLimits): SharedLimits {
 export interface PeerCall<Req> {
   /** The caller, as its certificate proved. */
   readonly peerId: string;
+  /** The network the caller's connection comes from (host-admission.ts networkOf: an IPv4 /24, an IPv6 /48), from the socket, not the caller. */
+  readonly network: string;
   readonly request: Req;
   /** Aborts when the call is cancelled or its deadline (capped by the server) passes. */
   readonly signal: AbortSignal;
@@ -91,6 +93,8 @@ export interface GatewayServer {
 
 /** Metadata key the interceptor sets to the authenticated peer id (any value a caller sent is replaced). */
 const PEER_ID_METADATA = 'swarm-authenticated-peer';
+/** Metadata key the interceptor sets to the network of the caller's connection (any value a caller sent is replaced). */
+const PEER_NETWORK_METADATA = 'swarm-peer-network';
 /** HTTP/2 streams one connection may hold open: a transport cap well above the per-peer call limit. */
 const STREAMS_PER_INFLIGHT_CALL = 4;
 /** Handler errors that mean the peer sent something wrong: logged as refusals (capped), not failures. */
@@ -141,6 +145,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
               if (byPeer.admitted) byPeer.release();
             };
             metadata.set(PEER_ID_METADATA, peerId);
+            metadata.set(PEER_NETWORK_METADATA, networkOf(info.remoteAddress));
             forward(metadata);
           },
           onCancel: () => release?.(),
@@ -169,6 +174,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
     const path = peerMethodPath(method);
     return (call, callback) => {
       const peerId = String(call.metadata.get(PEER_ID_METADATA)[0]);
+      const network = String(call.metadata.get(PEER_NETWORK_METADATA)[0]);
       if (handler === undefined) {
         callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `this node does not serve ${path}`)));
         return;
@@ -207,7 +213,8 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
         log.error({ err, peer: peerId, method: path }, 'peer call handler failed');
         callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error')));
       }
-      const run = (traceContext: TraceContext) => Promise.resolve().then(() => handler({ peerId, request: decoded.message, signal: controller.signal, trace: traceContext }));
+      const run = (traceContext: TraceContext) =>
+        Promise.resolve().then(() => handler({ peerId, network, request: decoded.message, signal: controller.signal, trace: traceContext }));
       const settled = isTracing()
         ? inChildSpan(tracer, path, { kind: SpanKind.SERVER, attributes: { 'swarm.peer_id': peerId } }, peerTrace(peerId, call.metadata), run)
         : run(NO_TRACE);

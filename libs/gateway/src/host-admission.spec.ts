@@ -1,5 +1,5 @@
 import { manualClock } from '@swarm/determinism';
-import { createHostAdmission, hostKey } from './host-admission';
+import { createHostAdmission, hostKey, networkOf } from './host-admission';
 
 const LIMITS = { host: { maxInflight: 3, ratePerSecond: 10, burst: 4, maxConnections: 2 }, maxInflightTotal: 5 };
 
@@ -12,6 +12,19 @@ describe('host admission - limits whatever node ids a host uses', () => {
     expect(hostKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
     expect(hostKey('::1')).toBe('0:0:0:0::/64');
     expect(hostKey(undefined)).toBe('unknown');
+  });
+
+  it('groups addresses into networks: an IPv4 /24 (127.0.0.0/8 whole), an IPv6 /48', () => {
+    expect(networkOf('10.1.2.3')).toBe('10.1.2.0/24');
+    expect(networkOf('10.1.2.250')).toBe(networkOf('10.1.2.3'));
+    expect(networkOf('10.1.3.3')).not.toBe(networkOf('10.1.2.3'));
+    expect(networkOf('::ffff:10.1.2.3')).toBe('10.1.2.0/24');
+    expect(networkOf('127.0.0.1')).toBe('127.0.0.0/8');
+    expect(networkOf('127.5.6.7')).toBe('127.0.0.0/8');
+    expect(networkOf('2001:db8:7:1::5')).toBe('2001:db8:7::/48');
+    expect(networkOf('2001:0db8:0007:ffff:1:2:3:4')).toBe('2001:db8:7::/48');
+    expect(networkOf('::1')).toBe('0:0:0::/48');
+    expect(networkOf(undefined)).toBe('unknown');
   });
 
   it('refuses a host past its connections, and takes one again once one closes', () => {

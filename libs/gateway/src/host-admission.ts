@@ -48,6 +48,22 @@ export function hostKey(remoteAddress: string | undefined): string {
   return `${expandIpv6(remoteAddress).slice(0, 4).join(':')}::/64`;
 }
 
+/**
+ * The network a remote address counts against where a slot, not a rate, is at stake (the DHT's
+ * records per network, @swarm/dht provider-store.ts): an IPv4 /24 (all of 127.0.0.0/8 is this one
+ * machine), or an IPv6 /48, a site's usual allocation. Coarser than hostKey, since addresses in one
+ * such block cost an attacker about as much as one.
+ */
+export function networkOf(remoteAddress: string | undefined): string {
+  if (remoteAddress === undefined) return 'unknown';
+  const v4 = IPV4_MAPPED.exec(remoteAddress)?.[1] ?? (remoteAddress.includes(':') ? undefined : remoteAddress);
+  if (v4 !== undefined) {
+    const [a = '', b = '', c = ''] = v4.split('.');
+    return a === '127' ? '127.0.0.0/8' : `${a}.${b}.${c}.0/24`;
+  }
+  return `${expandIpv6(remoteAddress).slice(0, 3).join(':')}::/48`;
+}
+
 /** The eight 16-bit groups of an IPv6 address (a zone id dropped), lowercase, without leading zeros. */
 function expandIpv6(address: string): string[] {
   const bare = address.split('%')[0] ?? address;

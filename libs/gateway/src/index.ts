@@ -7,6 +7,6 @@ export type { HostPort, PeerAddress } from './peer-address';
 export { PeerIdentityError, verifyPeerCertificate, shortId } from './peer-identity';
 export type { PeerLimits } from './peer-admission';
 export type { HostLimits, SharedLimits } from './host-admission';
-export { hostKey } from './host-admission';
+export { hostKey, networkOf } from './host-admission';
 export { peerMethodPath, PEER_METHODS } from './peer-service';
 export type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';

@@ -97,6 +97,12 @@ export interface DhtRelayStoreRequest {
   peer: string;
   key: string;
   value: Uint8Array;
+  /**
+   * To the registry: the network the caller's connection came from, as the gateway saw the socket
+   * (an IPv4 `a.b.c.0/24`, `127.0.0.0/8`, an IPv6 `g:g:g::/48`, or `unknown`); the DHT counts the
+   * records it holds against it. Empty from a gateway that does not say, and to the gateway.
+   */
+  network: string;
 }
 
 /** One DHT find-node relayed between registry-svc and its gateway. */
@@ -870,7 +876,7 @@ export const DhtRelayPingRequest: MessageFns<DhtRelayPingRequest> = {
 };
 
 function createBaseDhtRelayStoreRequest(): DhtRelayStoreRequest {
-  return { peer: "", key: "", value: new Uint8Array(0) };
+  return { peer: "", key: "", value: new Uint8Array(0), network: "" };
 }
 
 export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
@@ -883,6 +889,9 @@ export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
     }
     if (message.value.length !== 0) {
       writer.uint32(26).bytes(message.value);
+    }
+    if (message.network !== "") {
+      writer.uint32(34).string(message.network);
     }
     return writer;
   },
@@ -924,6 +933,14 @@ export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
             message.value = reader.bytes();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -941,6 +958,7 @@ export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
       peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
       key: isSet(object.key) ? globalThis.String(object.key) : "",
       value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
     };
   },
 
@@ -955,6 +973,9 @@ export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
     if (message.value !== undefined) {
       obj.value = base64FromBytes(message.value);
     }
+    if (message.network !== undefined) {
+      obj.network = message.network;
+    }
     return obj;
   },
 
@@ -966,6 +987,7 @@ export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
     message.peer = object.peer ?? "";
     message.key = object.key ?? "";
     message.value = object.value ?? new Uint8Array(0);
+    message.network = object.network ?? "";
     return message;
   },
 };

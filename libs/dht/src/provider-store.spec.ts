@@ -1,0 +1,76 @@
+import type { AcceptedRecord } from './provider-store';
+import { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-store';
+
+const LIMITS = { ...DEFAULT_PROVIDER_STORE_LIMITS, maxProvidersPerKey: 8, maxProvidersPerKeyPerNetwork: 2, maxRecordsPerNetwork: 5 };
+const record = (provider: string, issuedAtMs = 1): AcceptedRecord => ({ provider, issuedAtMs, expiresAtMs: 10_000 });
+const bytes = (text: string) => new TextEncoder().encode(text);
+const NET_A = '10.0.0.0/24';
+const NET_B = '10.0.1.0/24';
+
+describe('provider store - records counted against the network they came from', () => {
+  it('holds at most maxProvidersPerKeyPerNetwork providers of one key from one network; other networks still get in', () => {
+    const store = createProviderStore(LIMITS);
+    expect(store.put('matmul', bytes('1'), record('p1'), 0, NET_A)).toEqual({ stored: true });
+    expect(store.put('matmul', bytes('2'), record('p2'), 0, NET_A)).toEqual({ stored: true });
+    expect(store.put('matmul', bytes('3'), record('p3'), 0, NET_A)).toEqual({ stored: false, refusal: 'this key holds its limit of 2 providers from your network' });
+    expect(store.put('matmul', bytes('3'), record('p3'), 0, NET_B)).toEqual({ stored: true });
+    // Another key has its own slots for the same network.
+    expect(store.put('vecadd', bytes('3'), record('p3'), 0, NET_A)).toEqual({ stored: true });
+    expect(store.values('matmul', 0)).toHaveLength(3);
+  });
+
+  it('a provider republishing (the same record, or a newer one) from its network takes no new slot', () => {
+    const store = createProviderStore(LIMITS);
+    store.put('k', bytes('1'), record('p1'), 0, NET_A);
+    store.put('k', bytes('2'), record('p2'), 0, NET_A);
+    expect(store.put('k', bytes('1'), record('p1'), 0, NET_A)).toEqual({ stored: true });
+    expect(store.put('k', bytes('1b'), record('p1', 2), 0, NET_A)).toEqual({ stored: true });
+    expect(store.recordsFrom(NET_A)).toBe(2);
+  });
+
+  it('a provider whose newer record comes from another network moves its slot there', () => {
+    const store = createProviderStore(LIMITS);
+    store.put('k', bytes('1'), record('p1'), 0, NET_A);
+    expect(store.put('k', bytes('1b'), record('p1', 2), 0, NET_B)).toEqual({ stored: true });
+    expect([store.recordsFrom(NET_A), store.recordsFrom(NET_B)]).toEqual([0, 1]);
+    // Network A's slots of the key are free again.
+    expect(store.put('k', bytes('2'), record('p2'), 0, NET_A)).toEqual({ stored: true });
+    expect(store.put('k', bytes('3'), record('p3'), 0, NET_A)).toEqual({ stored: true });
+  });
+
+  it('holds at most maxRecordsPerNetwork records from one network over all keys, so its keys cannot fill the node', () => {
+    const store = createProviderStore(LIMITS);
+    for (let i = 0; i < 5; i++) expect(store.put(`skill-${i}`, bytes('v'), record('p'), 0, NET_A)).toEqual({ stored: true });
+    expect(store.put('skill-5', bytes('v'), record('p'), 0, NET_A)).toEqual({ stored: false, refusal: 'this node holds its limit of 5 records from your network' });
+    expect(store.keyCount()).toBe(5);
+    expect(store.put('skill-5', bytes('v'), record('q'), 0, NET_B)).toEqual({ stored: true });
+  });
+
+  it('gives a network its slots back when its records expire', () => {
+    const store = createProviderStore(LIMITS);
+    store.put('k', bytes('1'), { ...record('p1'), expiresAtMs: 50 }, 0, NET_A);
+    store.put('k', bytes('2'), { ...record('p2'), expiresAtMs: 50 }, 0, NET_A);
+    expect(store.put('k', bytes('3'), record('p3'), 0, NET_A).stored).toBe(false);
+    expect(store.sweep(50)).toBe(2);
+    expect(store.recordsFrom(NET_A)).toBe(0);
+    expect(store.put('k', bytes('3'), record('p3'), 50, NET_A)).toEqual({ stored: true });
+  });
+
+  it('a refused record changes nothing, and records with no network (this node’s own) meet only the per-key limit', () => {
+    const store = createProviderStore(LIMITS);
+    store.put('k', bytes('1'), record('p1'), 0, NET_A);
+    store.put('k', bytes('2'), record('p2'), 0, NET_A);
+    expect(store.put('k', bytes('3'), record('p3'), 0, NET_A).stored).toBe(false);
+    expect(store.recordsFrom(NET_A)).toBe(2);
+    for (let i = 3; i <= 8; i++) expect(store.put('k', bytes(`${i}`), record(`p${i}`), 0)).toEqual({ stored: true });
+    expect(store.put('k', bytes('9'), record('p9'), 0)).toEqual({ stored: false, refusal: 'this key holds its limit of 8 providers' });
+  });
+
+  it('under the default limits, 256 made-up providers from one network take 16 slots of a key, and an honest newcomer elsewhere gets in', () => {
+    const store = createProviderStore();
+    let stored = 0;
+    for (let i = 0; i < 256; i++) if (store.put('matmul', bytes(`fake-${i}`), record(`fake-${i}`), 0, '203.0.113.0/24').stored) stored++;
+    expect(stored).toBe(16);
+    expect(store.put('matmul', bytes('honest'), record('honest'), 0, NET_A)).toEqual({ stored: true });
+  });
+});
