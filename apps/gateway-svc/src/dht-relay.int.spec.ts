@@ -119,11 +119,11 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   it('carries ping, store and find-value, and both gateways list each other as peers', async () => {
     await expect(a.bus.request(GatewayDhtPing, { peer: b.endpoint }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({ remoteId: dhtIdOfNode(b.gateway.nodeId) });
     const value = Buffer.from('a record');
-    await expect(a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'vecadd', value, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({
+    await expect(a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'vecadd', value, network: '10.9.9.0/24' }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({
       stored: true,
       refusal: '',
     });
-    // The network is B's gateway's reading of A's socket (loopback), whatever A's relay put there.
+    // The network is B's gateway's reading of A's socket (loopback), whatever A's registry put in its request.
     expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, key: 'vecadd', value: new Uint8Array(value), network: '127.0.0.0/8' });
     const found = await a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: 'vecadd' }, { timeoutMs: REQUEST_TIMEOUT_MS });
     expect(found.values.map((v) => Buffer.from(v).toString())).toEqual(['record']);

@@ -111,10 +111,10 @@ describe('bus dht transport - what each side believes', () => {
     expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: '', value: new Uint8Array(1), network: '' }))).code).toBe(
       ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     );
-    // The network the gateway says a store came from reaches the DHT; none ('') is undefined; a bad one is refused.
+    // The network the gateway says a store came from reaches the DHT; none ('') is 'unknown', one network for all; a bad one is refused.
     await bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(1), network: '10.1.2.0/24' });
     await bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(1), network: '' });
-    expect(networks).toEqual(['10.1.2.0/24', undefined]);
+    expect(networks).toEqual(['10.1.2.0/24', 'unknown']);
     for (const network of ['10.1.2.3', 'x'.repeat(65), '10.1.2.0/24 ', 'UNKNOWN']) {
       const refused = await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(1), network }));
       expect(refused.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);

@@ -56,6 +56,16 @@ describe('provider store - records counted against the network they came from', 
     expect(store.put('k', bytes('3'), record('p3'), 50, NET_A)).toEqual({ stored: true });
   });
 
+  it('frees the slots of a key’s expired records when a record is put under it, before any sweep', () => {
+    const store = createProviderStore(LIMITS);
+    store.put('k', bytes('1'), { ...record('p1'), expiresAtMs: 50 }, 0, NET_A);
+    store.put('k', bytes('2'), { ...record('p2'), expiresAtMs: 50 }, 0, NET_A);
+    expect(store.put('k', bytes('3'), record('p3'), 49, NET_A).stored).toBe(false);
+    expect(store.put('k', bytes('3'), record('p3'), 50, NET_A)).toEqual({ stored: true });
+    expect(store.recordsFrom(NET_A)).toBe(1);
+    expect(store.sweep(50)).toBe(0);
+  });
+
   it('a refused record changes nothing, and records with no network (this node’s own) meet only the per-key limit', () => {
     const store = createProviderStore(LIMITS);
     store.put('k', bytes('1'), record('p1'), 0, NET_A);

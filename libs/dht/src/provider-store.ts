@@ -11,8 +11,11 @@
  * `maxProvidersPerKeyPerNetwork` providers of one key and `maxRecordsPerNetwork` records in all
  * came from one network. Filling a key's slots then takes addresses in
  * maxProvidersPerKey / maxProvidersPerKeyPerNetwork networks, and the node's keys
- * maxKeys / maxRecordsPerNetwork. Records put with no network (this node's own, the memory
- * network's) are limited by the per-key and per-node bounds only.
+ * maxKeys / maxRecordsPerNetwork: a low bar for an attacker who rents addresses in 16 networks
+ * (held records are never evicted, so honest providers already held keep their slots, and it is
+ * newcomers that such an attacker could shut out). Records put with no network (this node's own,
+ * the memory network's) are limited by the per-key and per-node bounds only. A key's expired
+ * records are dropped when a record is put under it, the rest at each sweep.
  * Pure: the time is an argument.
  */
 
@@ -108,9 +111,24 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
     return undefined;
   }
 
+  /** Drops the key's expired records, so their slots (and their networks') are free before the next sweep. */
+  function sweepKey(key: string, nowMs: number): Map<string, Held> | undefined {
+    const providers = byKey.get(key);
+    if (!providers) return undefined;
+    for (const [provider, held] of providers) {
+      if (held.expiresAtMs <= nowMs) {
+        providers.delete(provider);
+        count(held.network, -1);
+      }
+    }
+    if (providers.size > 0) return providers;
+    byKey.delete(key);
+    return undefined;
+  }
+
   function put(key: string, value: Uint8Array, accepted: AcceptedRecord, nowMs: number, network?: string): PutOutcome {
     if (accepted.expiresAtMs <= nowMs) return { stored: false, refusal: 'record has expired' };
-    let providers = byKey.get(key);
+    let providers = sweepKey(key, nowMs);
     const held = providers?.get(accepted.provider);
     if (held) {
       // The same record again is a republish: accepted, nothing changes. An older or equally old
@@ -144,14 +162,8 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
   function sweep(nowMs: number): number {
     let dropped = 0;
     for (const [key, providers] of byKey) {
-      for (const [provider, held] of providers) {
-        if (held.expiresAtMs <= nowMs) {
-          providers.delete(provider);
-          count(held.network, -1);
-          dropped++;
-        }
-      }
-      if (providers.size === 0) byKey.delete(key);
+      const before = providers.size;
+      dropped += before - (sweepKey(key, nowMs)?.size ?? 0);
     }
     return dropped;
   }

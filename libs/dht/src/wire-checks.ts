@@ -52,9 +52,12 @@ export function checkEndpoint(value: unknown): string {
 export const MAX_NETWORK_CHARS = 64;
 const NETWORK_PATTERN = /^(unknown|[0-9a-f.:]+\/\d{1,3})$/;
 
-/** The network a relayed store came from: undefined for '' (a relay that does not say), else checked. */
-export function checkNetwork(value: unknown): string | undefined {
-  if (value === '') return undefined;
+/**
+ * The network a relayed store came from. '' (a relay that does not say: an older gateway) is
+ * 'unknown', one network for all such stores, so a relay that leaves it out does not lift the limit.
+ */
+export function checkNetwork(value: unknown): string {
+  if (value === '') return 'unknown';
   if (typeof value !== 'string' || value.length > MAX_NETWORK_CHARS || !NETWORK_PATTERN.test(value)) {
     throw invalid(`network must be an address block such as 10.1.2.0/24 or 'unknown', at most ${MAX_NETWORK_CHARS} characters`);
   }

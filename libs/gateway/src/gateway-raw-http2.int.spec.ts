@@ -30,6 +30,7 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
   let a: { dir: TempDir; cert: NodeCertificate }, b: { dir: TempDir; cert: NodeCertificate };
   let server: GatewayServer;
   const calls: string[] = [];
+  const pingCallers: Array<{ peerId: string; network: string }> = [];
 
   beforeAll(async () => {
     const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
@@ -42,7 +43,7 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
       limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
       handlers: {
         nodeInfo: ({ peerId }) => (calls.push('nodeInfo'), { nodeId: a.cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId }),
-        ping: ({ request }) => (calls.push('ping'), { payload: request.payload }),
+        ping: ({ peerId, network, request }) => (calls.push('ping'), pingCallers.push({ peerId, network }), { payload: request.payload }),
       },
       log: silentLogger(),
       time: systemTime,
@@ -85,6 +86,25 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
       session.destroy();
     }
     expect(calls).toEqual(['ping']);
+  });
+
+  it('hands the handler the peer id and network it read off the connection, whatever metadata the caller sent', async () => {
+    const session = http2Connect(`https://127.0.0.1:${server.address.port}`, {
+      key: b.cert.keyPem,
+      cert: b.cert.certPem,
+      rejectUnauthorized: false,
+      servername: PEER_TLS_SERVERNAME,
+    });
+    session.on('error', () => undefined);
+    pingCallers.length = 0;
+    try {
+      const forged = { 'swarm-peer-network': ['10.9.9.0/24', '10.8.8.0/24'], 'swarm-authenticated-peer': 'f'.repeat(64) };
+      const good = await rawCall(session, '/swarm.v1.PeerService/Ping', grpcFrame(new Uint8Array([0x0a, 0x01, 0x07])), forged);
+      expect(good.status).toBe('0');
+    } finally {
+      session.destroy();
+    }
+    expect(pingCallers).toEqual([{ peerId: b.cert.nodeId, network: '127.0.0.0/8' }]);
   });
 
   it('drops connections that are not HTTP/2 over TLS and keeps serving', async () => {

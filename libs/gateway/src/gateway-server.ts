@@ -58,7 +58,7 @@ export function sharedLimitsFor(peer: PeerLimits): SharedLimits {
 export interface PeerCall<Req> {
   /** The caller, as its certificate proved. */
   readonly peerId: string;
-  /** The network the caller's connection comes from (host-admission.ts networkOf: an IPv4 /24, an IPv6 /48), from the socket, not the caller. */
+  /** The network the caller's connection comes from (host-admission.ts networkOf: an IPv4 /24, 127.0.0.0/8, an IPv6 /48), read off the socket, not from the caller. */
   readonly network: string;
   readonly request: Req;
   /** Aborts when the call is cancelled or its deadline (capped by the server) passes. */

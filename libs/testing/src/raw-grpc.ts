@@ -2,7 +2,7 @@
  * A gRPC client that is not grpc-js: hand-built length-prefixed frames over node:http2, for tests
  * that send a gateway what the project's own stack never would (malformed bytes, lying lengths).
  */
-import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
+import type { ClientHttp2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 
 /** A gRPC length-prefixed message: compressed flag (0), 4-byte big-endian length, then `body`. */
 export function grpcFrame(body: Uint8Array, opts: { declaredLength?: number } = {}): Buffer {
@@ -12,10 +12,10 @@ export function grpcFrame(body: Uint8Array, opts: { declaredLength?: number } = 
   return Buffer.concat([head, body]);
 }
 
-/** One raw POST; resolves with the grpc-status and grpc-message the server ended it with. */
-export function rawGrpcCall(session: ClientHttp2Session, path: string, body: Buffer): Promise<{ status: string; message: string }> {
+/** One raw POST (with `extraHeaders`, gRPC metadata a caller may send); resolves with the grpc-status and grpc-message the server ended it with. */
+export function rawGrpcCall(session: ClientHttp2Session, path: string, body: Buffer, extraHeaders: OutgoingHttpHeaders = {}): Promise<{ status: string; message: string }> {
   return new Promise((resolve, reject) => {
-    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    const req = session.request({ ...extraHeaders, ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
     let headers: IncomingHttpHeaders = {};
     const collect = (h: IncomingHttpHeaders) => {
       headers = { ...headers, ...h };

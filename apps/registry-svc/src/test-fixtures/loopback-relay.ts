@@ -27,7 +27,7 @@ import type { NodeRecord } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { dhtEndpoint } from '@swarm/dht-gateway';
 import type { HostPort } from '@swarm/gateway';
-import { formatHostPort, parsePeerAddress } from '@swarm/gateway';
+import { formatHostPort, networkOf, parsePeerAddress } from '@swarm/gateway';
 import { createRecord } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -81,7 +81,9 @@ export function createLoopbackRelay(opts: { clock: WallClock; powDifficulty?: nu
     from.svc.serve(out, async (req) => {
       if (cut.has(from.nodeId)) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'this gateway is cut off');
       const to = target(req.peer);
-      return createBusClient(to.nc, log).request(into, { ...req, peer: from.endpoint }, { timeoutMs: RELAY_TIMEOUT_MS });
+      // A store carries the network of the caller's connection, as a real gateway reads it off the socket.
+      const relayed = 'network' in req ? { ...req, peer: from.endpoint, network: networkOf(from.address.host) } : { ...req, peer: from.endpoint };
+      return createBusClient(to.nc, log).request(into, relayed, { timeoutMs: RELAY_TIMEOUT_MS });
     });
   }
 

@@ -100,7 +100,8 @@ export interface DhtRelayStoreRequest {
   /**
    * To the registry: the network the caller's connection came from, as the gateway saw the socket
    * (an IPv4 `a.b.c.0/24`, `127.0.0.0/8`, an IPv6 `g:g:g::/48`, or `unknown`); the DHT counts the
-   * records it holds against it. Empty from a gateway that does not say, and to the gateway.
+   * records it holds against it. Empty to the gateway; from a gateway that does not say, counted as
+   * `unknown` (one network for all such stores).
    */
   network: string;
 }
