@@ -100,7 +100,17 @@ describe('scoring - default selector', () => {
     const honest: Candidate = { nodeId: 'honest', local: false, load: 1, price: 1_000 };
     expect(select.select(TASK, [silent, honest], [])).toBe(honest);
     expect(scoreCandidate(lying, [])).toEqual(scoreCandidate(silent, []));
-    expect(scoreCandidate(lying, [])).toEqual({ suspect: false, failures: 0, local: false, tier: 1, load: 1, rttMs: UNKNOWN_RTT_MS, price: Number.POSITIVE_INFINITY, trust: 0 });
+    expect(scoreCandidate(lying, [])).toEqual({
+      suspect: false,
+      failures: 0,
+      unprovenRetry: false,
+      local: false,
+      tier: 1,
+      load: 1,
+      rttMs: UNKNOWN_RTT_MS,
+      price: Number.POSITIVE_INFINITY,
+      trust: 0,
+    });
   });
 
   it('breaks ties with the injected random, repeatably for a seed', () => {
@@ -117,15 +127,34 @@ describe('scoring - default selector', () => {
     expect(createDefaultSelector(() => 1).select(TASK, equals, [])).toBe(equals[3]);
   });
 
+  it('once an attempt at the task failed, tries proven candidates (local, or τ > 0) before unproven ones, whatever they claim', () => {
+    const trust = { trustOf: (id: string) => (id === 'proven' ? 0.2 : 0), isUntrusted: () => false };
+    const select = createDefaultSelector(noDraws, trust);
+    const fake = (id: string): Candidate => ({ nodeId: id, local: false, load: 0, price: 0, rttMs: Number(id.slice(1)) });
+    const proven: Candidate = { nodeId: 'proven', local: false, load: 0.9, price: 50, rttMs: 200 };
+    const saturatedLocal: Candidate = { nodeId: 'self', local: true, load: 1 };
+    // The first attempt goes by the claims (a new node may win it)...
+    expect(select.select(TASK, [fake('f1'), fake('f2'), proven], [])).toEqual(fake('f1'));
+    // ...a retry to the proven one, not to the next fresh identity; then to this node's own executors.
+    expect(select.select(TASK, [fake('f1'), fake('f2'), proven], [attempt(fake('f1'), 'timeout')])).toBe(proven);
+    expect(select.select(TASK, [fake('f1'), fake('f2'), saturatedLocal], [attempt(fake('f1'), 'failed')])).toBe(saturatedLocal);
+    expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'overloaded')], trust).unprovenRetry).toBe(true);
+    expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'ok')], trust).unprovenRetry).toBe(false);
+    // With no proven candidate (a swarm of new nodes), the claims still decide.
+    expect(select.select(TASK, [{ ...fake('f2'), load: 0.5 }, fake('f3')], [attempt(fake('f1'), 'timeout')])).toEqual(fake('f3'));
+  });
+
   it('counts only failures of the same node; an ok attempt is no failure', () => {
     expect(scoreCandidate(local, [attempt(local, 'ok'), attempt(remoteIdle, 'failed')]).failures).toBe(0);
     expect(scoreCandidate(local, [attempt({ ...local }, 'failed')]).failures).toBe(1);
   });
 
-  it('orders scores by suspicion, failures, then locality, expected wait, price and round trip', () => {
-    const base = { suspect: false, failures: 0, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
+  it('orders scores by suspicion, failures, proof on a retry, then locality, expected wait, price and round trip', () => {
+    const base = { suspect: false, failures: 0, unprovenRetry: false, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
     expect(compareScores({ ...base, failures: 2, tier: 2, load: 1 }, { ...base, suspect: true, load: 0, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, failures: 1, local: true, load: 0 })).toBeLessThan(0);
+    expect(compareScores({ ...base, tier: 2, load: 1 }, { ...base, unprovenRetry: true, local: false, tier: 1, load: 0 })).toBeLessThan(0);
+    expect(compareScores({ ...base, unprovenRetry: true }, { ...base, failures: 1 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, local: false, tier: 1, load: 0 })).toBeLessThan(0);
     expect(compareScores({ ...base, local: false, tier: 1, load: 1, rttMs: 10_000 }, { ...base, tier: 2, load: 1 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, load: 0.6, price: 0 })).toBeLessThan(0);

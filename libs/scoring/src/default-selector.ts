@@ -7,6 +7,10 @@
  *     suspectMs) is tried only when no other is left, whatever price and load it claims.
  *  1. Fewest failed attempts at this task: whoever failed it is tried again only when every other
  *     candidate has failed it at least as often (a retry should go elsewhere when it can).
+ *  1½. Once an attempt at this task has failed, a proven candidate (this node's executors, or a
+ *     remote one with τ > 0: the router has verified a result of it) before an unproven one: an
+ *     identity that takes tasks and never answers can cost a task one attempt, not all of them,
+ *     while any proven provider is left. A swarm of new nodes (all τ = 0) is unaffected.
  *  2. This node's executors while they have spare capacity (advertised load < 1, or none said): no
  *     network hop, no peer to trust; then remote candidates; a saturated local candidate (load >= 1)
  *     last (issue 13's rule: local if it has spare capacity, else the best remote).
@@ -38,6 +42,8 @@ export interface CandidateScore {
   /** Criterion ½: a result of it was rejected lately. */
   readonly suspect: boolean;
   readonly failures: number;
+  /** Criterion 1½: an attempt at this task failed, and this candidate is not proven. */
+  readonly unprovenRetry: boolean;
   readonly local: boolean;
   /** Criterion 2: 0 local with spare capacity, 1 remote, 2 local and saturated. */
   readonly tier: 0 | 1 | 2;
@@ -64,23 +70,30 @@ export const TRUST_WAIT_DISCOUNT = 0.25;
 
 export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[], trust?: TrustReader): CandidateScore {
   let failures = 0;
-  for (const a of attempts) if (a.outcome !== 'ok' && a.candidate.nodeId === candidate.nodeId) failures += 1;
+  let taskFailed = false;
+  for (const a of attempts) {
+    if (a.outcome === 'ok') continue;
+    taskFailed = true;
+    if (a.candidate.nodeId === candidate.nodeId) failures += 1;
+  }
   // Advertised facts come from other nodes: anything outside its range is treated as unsaid, so
   // a NaN cannot break the order and a negative price cannot buy first place.
   const { load, price, rttMs } = candidate;
   const local = candidate.local === true;
   const saturated = typeof load === 'number' && load >= 1;
+  // Local candidates are this node: no peer to trust. A reader's value outside 0..1 (or NaN) is clamped.
+  const trusted = local || trust === undefined ? 0 : trustIn(trust.trustOf(candidate.nodeId));
   return {
     suspect: isSuspectIn(candidate, trust),
     failures,
+    unprovenRetry: taskFailed && !local && trusted === 0,
     local,
     tier: !local ? 1 : saturated ? 2 : 0,
     load: typeof load === 'number' && load >= 0 && load <= 1 ? load : UNKNOWN_LOAD,
     // A local candidate has no network hop, whatever it says; 0 (proto's "not measured") is unknown.
     rttMs: local ? 0 : typeof rttMs === 'number' && rttMs > 0 ? Math.min(rttMs, UNKNOWN_RTT_MS) : UNKNOWN_RTT_MS,
     price: typeof price === 'number' && price >= 0 && Number.isFinite(price) ? price : UNKNOWN_PRICE,
-    // Local candidates are this node: no peer to trust. A reader's value outside 0..1 (or NaN) is clamped.
-    trust: local || trust === undefined ? 0 : trustIn(trust.trustOf(candidate.nodeId)),
+    trust: trusted,
   };
 }
 
@@ -102,6 +115,7 @@ function expectedWait(s: CandidateScore): number {
 export function compareScores(a: CandidateScore, b: CandidateScore): number {
   if (a.suspect !== b.suspect) return a.suspect ? 1 : -1;
   if (a.failures !== b.failures) return a.failures - b.failures;
+  if (a.unprovenRetry !== b.unprovenRetry) return a.unprovenRetry ? 1 : -1;
   if (a.tier !== b.tier) return a.tier - b.tier;
   const waitA = expectedWait(a);
   const waitB = expectedWait(b);

@@ -44,6 +44,8 @@ describe('scoring - trust book', () => {
     const book = createTrustBook({ suspectMs: 60_000 });
     const reader = trustReader(book, { now: () => 30_000 });
     book.record(attempt('liar', 'rejected-by-verification'), 0);
+    // A node with seven verified results (τ ≈ 0.52) that fails once is no suspect (stallSlack).
+    for (let i = 0; i < 7; i++) book.record(attempt('honest', 'ok'), 0);
     book.record(attempt('honest', 'failed'), 0);
     expect([book.trustOf('liar', 0), book.isSuspect('liar', 59_999), book.isSuspect('liar', 60_000), book.isSuspect('honest', 1)]).toEqual([0, true, false, false]);
     // Claiming no load and no price does not bring a suspect back before an honest, busier, dearer node.
@@ -55,6 +57,77 @@ describe('scoring - trust book', () => {
     // Alone, it is still tried (its suspicion ends, and a swarm of one provider keeps working).
     expect(createDefaultSelector(noDraws, reader).select(TASK, [liar], [])).toBe(liar);
     expect(createDefaultSelector(noDraws, trustReader(book, { now: () => 60_000 })).select(TASK, [liar, busy], [])).toBe(liar);
+  });
+
+  it('makes a node below stallSlack that fails or times out a suspect for stallSuspectMs, until its next verified result', () => {
+    const book = createTrustBook({ stallSuspectMs: 600_000 });
+    book.record(attempt('staller', 'timeout'), 0);
+    book.record(attempt('erring', 'failed'), 0);
+    book.record(attempt('busy', 'overloaded'), 0);
+    expect([book.isSuspect('staller', 599_999), book.isSuspect('staller', 600_000), book.isSuspect('erring', 1), book.isSuspect('busy', 1)]).toEqual([true, false, true, false]);
+    // Tried when nothing else is left; a verified result there clears it at once.
+    book.record(attempt('staller', 'ok'), 1_000);
+    expect(book.isSuspect('staller', 1_001)).toBe(false);
+    // A young node (τ 0.19 < 0.5) is a suspect after a stall; with τ ≥ 0.5 it keeps its place.
+    for (let i = 0; i < 2; i++) book.record(attempt('young', 'ok'), 0);
+    book.record(attempt('young', 'timeout'), 0);
+    for (let i = 0; i < 7; i++) book.record(attempt('proven', 'ok'), 0);
+    book.record(attempt('proven', 'timeout'), 0);
+    expect([book.isSuspect('young', 1), book.isSuspect('proven', 1)]).toEqual([true, false]);
+    // A stall's suspicion outlives nothing of a rejection's: rejected, then verified, still a suspect.
+    book.record(attempt('liar', 'rejected-by-verification'), 0);
+    book.record(attempt('liar', 'ok'), 1);
+    expect(book.isSuspect('liar', 2)).toBe(true);
+    expect(() => createTrustBook({ stallSuspectMs: -1 })).toThrow(/stallSuspectMs must be an integer >= 0/);
+    expect(() => createTrustBook({ stallSlack: 2 })).toThrow(/stallSlack must be in 0..1/);
+  });
+
+  it('lets six stalling identities cost a few attempts in all, not every task', () => {
+    /** 20 tasks of up to 3 attempts, the fakes timing out; answers [tasks served, attempts wasted]. */
+    const run = (honestProven: boolean): [number, number] => {
+      const book = createTrustBook();
+      let now = 0;
+      const select = createDefaultSelector(seededRandom(1), trustReader(book, { now: () => now }));
+      const fakes = Array.from({ length: 6 }, (_, i) => remote(`fake-${i}`, { load: 0, price: 0, rttMs: 1 }));
+      const honest = remote('honest', { load: 0.3, price: 10, rttMs: 5 });
+      if (honestProven) book.record(attempt('honest', 'ok'), 0);
+      let served = 0;
+      let wasted = 0;
+      for (let task = 0; task < 20; task++) {
+        const attempts: AttemptReport[] = [];
+        for (let i = 0; i < 3; i++) {
+          const chosen = select.select({ taskId: `t${task}`, skill: 'vecadd' }, [...fakes, honest], attempts) as Candidate;
+          const report = { ...attempt(chosen.nodeId, chosen === honest ? 'ok' : 'timeout'), taskId: `t${task}` };
+          attempts.push(report);
+          book.record(report, now);
+          now += 1_000;
+          if (chosen === honest) {
+            served++;
+            break;
+          }
+          wasted++;
+        }
+      }
+      return [served, wasted];
+    };
+    // With a proven node, each fake costs one task one attempt (a suspect after it), and every task is served.
+    expect(run(true)).toEqual([20, 6]);
+    // In a swarm where nobody is proven yet, the fakes take the first two tasks' three attempts, once each.
+    expect(run(false)).toEqual([18, 6]);
+  });
+
+  it('keeps a stall suspect one across a restart, for what is left of its window by the wall clock', () => {
+    const b = 'b'.repeat(64);
+    const before = createTrustBook();
+    before.record(attempt(b, 'timeout'), 10_000);
+    const WALL = 1_700_000_000_000;
+    const [kept] = before.snapshot(10_000 + 60_000, WALL);
+    expect(kept).toMatchObject({ stalledAtMs: WALL - 60_000 });
+    expect(kept.rejectedAtMs).toBeUndefined();
+    const after = createTrustBook();
+    after.restore([kept], 0, WALL + 60_000);
+    expect([after.isSuspect(b, 0), after.isSuspect(b, 479_999), after.isSuspect(b, 480_000)]).toEqual([true, true, false]);
+    expect(createTrustBook().restore([{ ...kept, stalledAtMs: 1.5 }], 0, WALL)).toEqual({ restored: 0, skipped: 1 });
   });
 
   it('cuts trust slightly for a failure or a timeout, not at all for an honest "overloaded"', () => {

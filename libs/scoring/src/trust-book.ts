@@ -15,6 +15,12 @@
  *   fault rather than the node's, earn it nothing, and the selector already sends a task's retry
  *   elsewhere; but a node that keeps wasting attempts should not keep its standing for free.
  *   'overloaded' changes nothing: refusing work for lack of capacity is honest.
+ * - A 'failed' or 'timeout' attempt of a node whose τ was below `stallSlack` (0.5: fewer than about
+ *   seven verified results) also makes it a suspect for `stallSuspectMs` (10 minutes), until it
+ *   next returns a verified result. Without it, identities that accept tasks and never answer
+ *   (0.1 s of proof of work each, claiming no load and no price) would win every choice and fail
+ *   every task, each attempt going to the next of them; with it, each costs the router one attempt
+ *   per 10 minutes. A node with a record of verified results keeps its place through a stall.
  * - Idle time decays it: τ ← τ·(1−β)^(Δt/T0) (@swarm/chain decayTrust, DEFAULT_TRUST_DECAY: 5% a
  *   day), Δt counted from the node's last recorded attempt. Every update but a verified one only
  *   multiplies τ, and the exponent is continuous, so this equals decaying since the last verified
@@ -44,6 +50,10 @@ export interface TrustRules {
   readonly failCut: number;
   /** How long a rejected attempt makes its node a suspect, ms (≥ 0). */
   readonly suspectMs: number;
+  /** How long a failed or timed-out attempt makes a node with τ below `stallSlack` a suspect, ms (≥ 0). */
+  readonly stallSuspectMs: number;
+  /** τ from which a failed or timed-out attempt no longer makes a node a suspect, 0..1. */
+  readonly stallSlack: number;
   readonly decay: TrustDecay;
   /** Nodes holding a trust at once (≥ 1). */
   readonly maxNodes: number;
@@ -56,6 +66,8 @@ export const DEFAULT_TRUST_RULES: TrustRules = Object.freeze({
   rejectCut: 0.5,
   failCut: 0.02,
   suspectMs: 3_600_000,
+  stallSuspectMs: 600_000,
+  stallSlack: 0.5,
   decay: DEFAULT_TRUST_DECAY,
   maxNodes: 10_000,
   maxUntrusted: 100_000,
@@ -77,7 +89,7 @@ export interface TrustBook {
   record(report: AttemptReport, nowMs: number): void;
   /** τ of `nodeId` at `nowMs`: 0 for a node never seen, forgotten or untrusted. */
   trustOf(nodeId: string, nowMs: number): number;
-  /** Whether a result of `nodeId` was rejected less than `suspectMs` before `nowMs`. */
+  /** Whether a result of `nodeId` was rejected less than `suspectMs` before `nowMs`, or it stalled (below `stallSlack`) less than `stallSuspectMs` before and has not been verified since. */
   isSuspect(nodeId: string, nowMs: number): boolean;
   isUntrusted(nodeId: string): boolean;
   /** Marks `nodeId` untrusted for good; true when it was not already. */
@@ -111,6 +123,8 @@ export interface TrustSnapshotEntry {
   readonly atMs: number;
   /** When a result of it was last rejected (wall-clock ms), while that still makes it a suspect; absent otherwise. */
   readonly rejectedAtMs?: number;
+  /** When it last stalled (failed or timed out below `stallSlack`; wall-clock ms), while that still makes it a suspect; absent otherwise. */
+  readonly stalledAtMs?: number;
 }
 
 interface Entry {
@@ -121,6 +135,8 @@ interface Entry {
   rejected: number;
   /** When its last rejected attempt ended (Stopwatch ms); undefined for none. */
   rejectedAt?: number;
+  /** When it last stalled while below `stallSlack` (Stopwatch ms), with no verified attempt since; undefined for none. */
+  stalledAt?: number;
 }
 
 interface Mark {
@@ -139,6 +155,11 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
     const age = e.rejectedAt === undefined ? undefined : nowMs - e.rejectedAt;
     return age !== undefined && age < rules.suspectMs ? age : undefined;
   };
+  /** How long ago `e` stalled, while that still makes it a suspect; undefined otherwise. */
+  const stallAge = (e: Entry, nowMs: number): number | undefined => {
+    const age = e.stalledAt === undefined ? undefined : nowMs - e.stalledAt;
+    return age !== undefined && age < rules.stallSuspectMs ? age : undefined;
+  };
 
   // A stopwatch that went back (or a NaN) decays nothing rather than throwing on the hot path.
   const decayed = (e: Entry, nowMs: number) => (nowMs > e.at ? decayTrust(e.trust, nowMs - e.at, rules.decay) : e.trust);
@@ -155,10 +176,13 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       const known = entries.get(nodeId);
       const e: Entry = known ?? { trust: 0, at: nowMs, verified: 0, rejected: 0 };
       if (known) entries.delete(nodeId);
-      e.trust = clamp(updated(decayed(e, nowMs), report, rules));
+      const before = decayed(e, nowMs);
+      e.trust = clamp(updated(before, report, rules));
       if (nowMs > e.at) e.at = nowMs;
       count(e, report);
       if (report.outcome === 'rejected-by-verification') e.rejectedAt = nowMs;
+      if (report.outcome === 'ok') e.stalledAt = undefined;
+      else if ((report.outcome === 'failed' || report.outcome === 'timeout') && before < rules.stallSlack) e.stalledAt = nowMs;
       entries.set(nodeId, e);
       if (entries.size > rules.maxNodes) entries.delete(entries.keys().next().value as string);
     },
@@ -169,7 +193,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
     },
     isSuspect(nodeId, nowMs) {
       const e = entries.get(nodeId);
-      return e !== undefined && suspectAge(e, nowMs) !== undefined;
+      return e !== undefined && (suspectAge(e, nowMs) !== undefined || stallAge(e, nowMs) !== undefined);
     },
     isUntrusted: (nodeId) => marks.has(nodeId),
     distrust(nodeId) {
@@ -197,7 +221,9 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
         // Dated by the wall clock, as `atMs`: a stopwatch's readings mean nothing to the next process.
         const age = suspectAge(e, nowMs);
         const rejected = age === undefined ? {} : { rejectedAtMs: Math.max(0, Math.round(wallNowMs - age)) };
-        return { nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, atMs: wallNowMs, ...rejected };
+        const stall = stallAge(e, nowMs);
+        const stalled = stall === undefined ? {} : { stalledAtMs: Math.max(0, Math.round(wallNowMs - stall)) };
+        return { nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, atMs: wallNowMs, ...rejected, ...stalled };
       });
     },
     restore(kept, nowMs, wallNowMs) {
@@ -206,8 +232,17 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
         if (!holds(k) || entries.has(k.nodeId) || marks.has(k.nodeId) || entries.size >= rules.maxNodes) continue;
         const trust = wallNowMs > k.atMs ? decayTrust(k.trust, wallNowMs - k.atMs, rules.decay) : k.trust;
         // A suspect stays one for what is left of its hour (none when the wall clock says it is over).
-        const rejectedAt = k.rejectedAtMs === undefined ? undefined : nowMs - Math.max(0, wallNowMs - k.rejectedAtMs);
-        entries.set(k.nodeId, { trust: clamp(trust), at: nowMs, verified: k.verified, rejected: k.rejected, ...(rejectedAt === undefined ? {} : { rejectedAt }) });
+        const stopwatchAt = (wallMs: number | undefined) => (wallMs === undefined ? undefined : nowMs - Math.max(0, wallNowMs - wallMs));
+        const rejectedAt = stopwatchAt(k.rejectedAtMs);
+        const stalledAt = stopwatchAt(k.stalledAtMs);
+        entries.set(k.nodeId, {
+          trust: clamp(trust),
+          at: nowMs,
+          verified: k.verified,
+          rejected: k.rejected,
+          ...(rejectedAt === undefined ? {} : { rejectedAt }),
+          ...(stalledAt === undefined ? {} : { stalledAt }),
+        });
         restored += 1;
       }
       return { restored, skipped: kept.length - restored };
@@ -229,7 +264,8 @@ function holds(k: TrustSnapshotEntry): boolean {
     count(k.verified) &&
     count(k.rejected) &&
     count(k.atMs) &&
-    (k.rejectedAtMs === undefined || count(k.rejectedAtMs))
+    (k.rejectedAtMs === undefined || count(k.rejectedAtMs)) &&
+    (k.stalledAtMs === undefined || count(k.stalledAtMs))
   );
 }
 
@@ -277,11 +313,14 @@ function compareIds(a: string, b: string): number {
 
 function checkedRules(rules: TrustRules): TrustRules {
   const problems: string[] = [];
-  for (const name of ['gain', 'rejectCut', 'failCut'] as const) {
+  for (const name of ['gain', 'rejectCut', 'failCut', 'stallSlack'] as const) {
     const v = rules[name];
     if (!(v >= 0 && v <= 1)) problems.push(`${name} must be in 0..1, got ${String(v).slice(0, 24)}`);
   }
-  if (!Number.isSafeInteger(rules.suspectMs) || rules.suspectMs < 0) problems.push(`suspectMs must be an integer >= 0, got ${String(rules.suspectMs).slice(0, 24)}`);
+  for (const name of ['suspectMs', 'stallSuspectMs'] as const) {
+    const v = rules[name];
+    if (!Number.isSafeInteger(v) || v < 0) problems.push(`${name} must be an integer >= 0, got ${String(v).slice(0, 24)}`);
+  }
   for (const name of ['maxNodes', 'maxUntrusted'] as const) {
     const v = rules[name];
     if (!Number.isSafeInteger(v) || v < 1) problems.push(`${name} must be an integer >= 1, got ${String(v).slice(0, 24)}`);
