@@ -184,6 +184,21 @@ describe('dht over gateways - real DHT nodes', () => {
     }
   });
 
+  it('answers a find-value with at most 64 KiB of records, however large the records a key holds', async () => {
+    const [, b, c] = gateways;
+    const peer = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
+    try {
+      const sender = { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` };
+      const padded = (provider: string) => Buffer.concat([recordOf(provider), Buffer.from(`|${'x'.repeat(8_000)}`)]);
+      for (let i = 0; i < 16; i++) expect(await peer.call('dhtStore', { ...sender, key: 'padded-key', value: padded(`padded-${i}`) })).toEqual({ stored: true, refusal: '' });
+      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOfNode(b.cert.nodeId), key: 'padded-key' });
+      expect(held.values.length).toBeGreaterThan(0);
+      expect(held.values.reduce((n, v) => n + v.byteLength, 0)).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      peer.close();
+    }
+  });
+
   it('admits a caller into the table only once its claimed address answers as it (dial-back)', async () => {
     const [, b] = gateways;
     // A fifth node with its own key, calling under its own id but naming addresses that are not its DHT.

@@ -28,6 +28,7 @@ import {
   checkStoreRequest,
   checkStoreResponse,
   checkValue,
+  MAX_REPLY_VALUE_BYTES,
 } from './wire-checks';
 import type { DhtHandlers, DhtTransport, WireContact } from './wire';
 
@@ -441,7 +442,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     findValue(from, raw) {
       const request = checkFindValueRequest(raw);
       learn(request.id, from);
-      return { values: store.values(request.key, clock.now()), contacts: table.closest(idFromCheckedHex(request.targetId), k).map(toWire) };
+      const values = store.valuesForReply(request.key, clock.now(), MAX_REPLY_VALUE_BYTES, random);
+      return { values, contacts: table.closest(idFromCheckedHex(request.targetId), k).map(toWire) };
     },
   };
 

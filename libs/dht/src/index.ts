@@ -43,6 +43,7 @@ export {
   MAX_VALUE_BYTES,
   MAX_CONTACTS_PER_REPLY,
   MAX_VALUES_PER_REPLY,
+  MAX_REPLY_VALUE_BYTES,
   checkNetwork,
   checkPingRequest,
   checkPingResponse,

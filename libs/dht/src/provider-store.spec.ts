@@ -1,4 +1,5 @@
 import type { AcceptedRecord } from './provider-store';
+import { seededRandom } from '@swarm/determinism';
 import { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-store';
 
 const LIMITS = { ...DEFAULT_PROVIDER_STORE_LIMITS, maxProvidersPerKey: 8, maxProvidersPerKeyPerNetwork: 2, maxRecordsPerNetwork: 5 };
@@ -82,5 +83,25 @@ describe('provider store - records counted against the network they came from', 
     for (let i = 0; i < 256; i++) if (store.put('matmul', bytes(`fake-${i}`), record(`fake-${i}`), 0, '203.0.113.0/24').stored) stored++;
     expect(stored).toBe(16);
     expect(store.put('matmul', bytes('honest'), record('honest'), 0, NET_A)).toEqual({ stored: true });
+  });
+
+  it('puts at most maxBytes of records in a reply: all of them when they fit, else a random selection that does', () => {
+    const store = createProviderStore();
+    const sized = (i: number, size: number) => Uint8Array.from({ length: size }, () => i);
+    for (let i = 0; i < 4; i++) store.put('small', sized(i, 100), record(`p${i}`), 0, NET_A);
+    expect(store.valuesForReply('small', 0, 1_000, seededRandom(1))).toEqual(store.values('small', 0));
+    for (let i = 0; i < 16; i++) store.put('big', sized(i, 8_000), record(`p${i}`), 0, NET_A);
+    const seen = new Set<number>();
+    for (let seed = 0; seed < 20; seed++) {
+      const reply = store.valuesForReply('big', 0, 64 * 1024, seededRandom(seed));
+      expect(reply.reduce((n, v) => n + v.byteLength, 0)).toBeLessThanOrEqual(64 * 1024);
+      expect(reply).toHaveLength(8);
+      for (const v of reply) seen.add(v[0]);
+    }
+    // Over replies, every record gets shown: no set of records is always the one sent.
+    expect(seen.size).toBe(16);
+    // A record larger than the whole budget is never sent; expired ones neither.
+    expect(store.valuesForReply('big', 0, 7_999, seededRandom(1))).toEqual([]);
+    expect(store.valuesForReply('big', 10_000, 64 * 1024, seededRandom(1))).toEqual([]);
   });
 });

@@ -74,6 +74,12 @@ export interface ProviderStore {
   put(key: string, value: Uint8Array, accepted: AcceptedRecord, nowMs: number, network?: string): PutOutcome;
   /** The unexpired records under `key`, oldest provider first. */
   values(key: string, nowMs: number): Uint8Array[];
+  /**
+   * What one reply to a peer carries: the unexpired records under `key`, at most `maxBytes` of them
+   * in all. When they do not all fit, a random selection that does (each in a random place, drawn
+   * from `random`), so no set of records, an attacker's included, is always the one shown.
+   */
+  valuesForReply(key: string, nowMs: number, maxBytes: number, random: () => number): Uint8Array[];
   /** Drops every expired record; returns how many. */
   sweep(nowMs: number): number;
   keyCount(): number;
@@ -159,6 +165,27 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
     return out;
   }
 
+  function valuesForReply(key: string, nowMs: number, maxBytes: number, random: () => number): Uint8Array[] {
+    const live = [...(byKey.get(key)?.values() ?? [])].filter((held) => held.expiresAtMs > nowMs);
+    let total = 0;
+    for (const held of live) total += held.value.byteLength;
+    if (total > maxBytes) {
+      // Fisher-Yates, then the first ones that fit.
+      for (let i = live.length - 1; i > 0; i--) {
+        const j = Math.min(i, Math.floor(random() * (i + 1)));
+        [live[i], live[j]] = [live[j], live[i]];
+      }
+    }
+    const out: Uint8Array[] = [];
+    let room = maxBytes;
+    for (const held of live) {
+      if (held.value.byteLength > room) continue;
+      room -= held.value.byteLength;
+      out.push(held.value.slice());
+    }
+    return out;
+  }
+
   function sweep(nowMs: number): number {
     let dropped = 0;
     for (const [key, providers] of byKey) {
@@ -168,5 +195,5 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
     return dropped;
   }
 
-  return { put, values, sweep, keyCount: () => byKey.size, recordsFrom: (network) => perNetwork.get(network) ?? 0 };
+  return { put, values, valuesForReply, sweep, keyCount: () => byKey.size, recordsFrom: (network) => perNetwork.get(network) ?? 0 };
 }

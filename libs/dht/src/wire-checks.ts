@@ -16,6 +16,13 @@ export const MAX_ENDPOINT_CHARS = 256;
 export const MAX_CONTACTS_PER_REPLY = 40;
 /** Provider records one findValue reply may carry (the per-key limit of a provider store). */
 export const MAX_VALUES_PER_REPLY = 256;
+/**
+ * Bytes of records a node puts in one findValue reply (a few hundred honest records; they are
+ * about 500 bytes each). Records may be up to 8 KiB, so a full key could make a 100-byte request
+ * cost 2 MB of replies; this bounds that to 64 KiB, and the records sent are a random selection
+ * when they do not all fit (provider-store.ts valuesForReply).
+ */
+export const MAX_REPLY_VALUE_BYTES = 64 * 1024;
 export const MAX_REFUSAL_CHARS = 512;
 
 function invalid(what: string): SwarmError {
