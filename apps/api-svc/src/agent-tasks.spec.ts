@@ -188,3 +188,24 @@ describe('agent tasks - the deadline from arrival', () => {
     expect([first, bobs, job].map((j) => j.result?.outputs.length)).toEqual([0, 0, 1]);
   });
 });
+
+describe('agent tasks - an agent revoked while its task ran', () => {
+  it('is told its refund went to the node, not that it got it back', async () => {
+    let revoked = false;
+    const { bus } = fakeBus((req) => {
+      revoked = true; // the operator revokes it while the router runs the task
+      return { ...paid(req), cost: 432n, refunded: 18n, settlementNote: '' };
+    });
+    const tasks = createAgentTasks({ bus, stopwatch: manualClock(0), log, newKey: () => 'k', revoked: (agent) => agent === 'alice' && revoked });
+    const { job } = tasks.submit(alice, vecadd('k'), 450n);
+    await job.ended;
+    expect(job.result).toMatchObject({
+      refunded: 18n,
+      settlementNote: "this agent was revoked while the task ran: the 18 credits refunded went to the node's account, not the agent's",
+    });
+    // Nothing refunded, or an agent still in good standing: the answer as the router gave it.
+    const { job: other } = tasks.submit(bob, vecadd('k'), 450n);
+    await other.ended;
+    expect(other.result?.settlementNote).toBe('');
+  });
+});

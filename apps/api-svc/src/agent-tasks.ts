@@ -79,6 +79,8 @@ export interface AgentTasksDeps {
   log: Logger;
   /** A fresh idempotency key for a submit that names none. */
   newKey(): string;
+  /** Whether the agent was revoked (its refunds go to the node, agent-rules.ts); none: never. */
+  revoked?(agent: string): boolean;
   limits?: AgentTaskLimits;
 }
 
@@ -106,6 +108,17 @@ export interface AgentTasks {
  */
 function compacted(res: SubmitTaskResponse): SubmitTaskResponse {
   return { ...res, outputs: res.outputs.map((t) => ({ ...t, data: t.data.slice() })) };
+}
+
+/**
+ * The answer to an agent revoked while its task ran: what the router refunded did not stay with it
+ * (its closed account's refund went to the node, or the revoke returned it there), so the note says
+ * so instead of leaving `refunded` to read as the agent's.
+ */
+function revokedAnswer(res: SubmitTaskResponse): SubmitTaskResponse {
+  if (res.refunded === 0n) return res;
+  const note = `this agent was revoked while the task ran: the ${res.refunded} credits refunded went to the node's account, not the agent's`;
+  return { ...res, settlementNote: res.settlementNote ? `${res.settlementNote}; ${note}` : note };
 }
 
 export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
@@ -186,7 +199,7 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
   async function run(job: Job, req: SubmitTaskRequest): Promise<void> {
     try {
       const res = await deps.bus.request(RouterSubmitAgent, req, { timeoutMs: (req.timeoutMs || TASK_DEFAULT_TIMEOUT_MS) + SUBMIT_REPLY_SLACK_MS });
-      job.result = compacted(res);
+      job.result = compacted(deps.revoked?.(job.agent) === true ? revokedAnswer(res) : res);
       job.bytes = resultBytes(res);
       heldBytes += job.bytes;
       job.endedAt = deps.stopwatch.now();

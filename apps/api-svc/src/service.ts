@@ -80,6 +80,7 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
     stopwatch: time.stopwatch,
     log,
     newKey: () => `api.${Buffer.from(randomBytes(KEY_RANDOM_BYTES)).toString('hex')}`,
+    revoked: (agent) => store.get(agent)?.revoked === true,
     ...(deps.taskLimits ? { limits: deps.taskLimits } : {}),
   });
   const streams = createEventStreams();
