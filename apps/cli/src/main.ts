@@ -5,7 +5,7 @@
  * JSON document on stdout.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { cappedErrorMessage, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, shownErrorMessage, toCliError } from './cli-error';
+import { cappedErrorMessage, CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitStatusOf, shownErrorMessage, toCliError } from './cli-error';
 import { flushOutput, guardOutput, printedJson, printJson } from './output';
 import { AGENT_NAME, AGENT_NAME_TEXT, MAX_REDUNDANCY, MAX_SHARDS, MAX_TASK_VALUES, MAX_TIMEOUT_MS } from './submit-limits';
 // Types only (erased): the modules themselves load on first use below.
@@ -20,6 +20,7 @@ import type * as SubmitModule from './commands/submit';
 import type * as TaskModule from './commands/task';
 import type * as TrustModule from './commands/trust';
 import type * as UpModule from './commands/up';
+import { operatorOnlyHint } from './operator-commands';
 import { DEMO_NODES, MAX_NODES } from './up-limits';
 import type * as DemoSizesModule from './demo-sizes';
 
@@ -328,7 +329,9 @@ function report(err: unknown): number {
     if (process.argv.includes('--json')) printJson({ error: { code: 'SWARM_BAD_ARGS', message: cappedErrorMessage(message), exitStatus: EXIT_USAGE } });
     return EXIT_USAGE;
   }
-  const e = toCliError(err);
+  const cliError = toCliError(err);
+  const hint = cliError.code === 'SWARM_NO_NODE' ? operatorOnlyHint(process.argv.slice(2)) : undefined;
+  const e = hint ? new CliError(cliError.code, `${cliError.message}. ${hint}`) : cliError;
   // One line, whatever the message holds (a JSON parser's quotes the text it failed on, newlines and
   // all; a refusal may quote a name with escape sequences in it), and bounded.
   process.stderr.write(`error ${e.code}: ${shownErrorMessage(e.message)}\n`);

@@ -2,9 +2,10 @@
  * Runs the example agent (example-agent.ts) against a running node as the agent whose token is in
  * SWARM_AGENT_TOKEN, on random square matrices:
  *
- *   SWARM_AGENT_TOKEN=swt_… node bin/run-ts.js tools/e2e/src/example-agent-main.ts --size 1600 --budget 9000 [--parallel 4]
+ *   SWARM_AGENT_TOKEN=swt_… node bin/run-ts.js tools/e2e/src/example-agent-main.ts --size 1600 --budget 9000 [--parallel 4] [--node N]
  *
- * The node's API comes from SWARM_API_URL, or the running node's node.json (SWARM_HOME).
+ * The node's API comes from SWARM_API_URL, or the running node's node.json (SWARM_HOME; `--node N`:
+ * node N of `swarm up --nodes`, the one whose `swarm agent add` made the token).
  */
 import { createAgentClient, resolveApiUrl } from '@swarm/client';
 import { DEFAULT_PARALLEL, hireMatmul } from './example-agent';
@@ -16,9 +17,18 @@ function arg(argv: string[], name: string, fallback: number): number {
   return value;
 }
 
+const USAGE = `usage: SWARM_AGENT_TOKEN=swt_… node bin/run-ts.js tools/e2e/src/example-agent-main.ts [--size N] [--budget CREDITS] [--parallel P] [--node N]
+  Hires square matmuls of size N (default 1600) as tiles from the node's agent API, within --budget (default 10000).
+  The API: SWARM_API_URL, else the running node in SWARM_HOME (--node N: node N of \`swarm up --nodes\`, whose agent the token is).`;
+
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return;
+  }
   const size = arg(argv, 'size', 1600);
-  const client = createAgentClient({ baseUrl: await resolveApiUrl({}), token: process.env['SWARM_AGENT_TOKEN'] ?? '' });
+  const node = argv.includes('--node') ? { node: arg(argv, 'node', 1) } : {};
+  const client = createAgentClient({ baseUrl: await resolveApiUrl(node), token: process.env['SWARM_AGENT_TOKEN'] ?? '' });
   const random = () => Math.random() * 2 - 1;
   const job = { n: size, k: size, m: size, a: Float32Array.from({ length: size * size }, random), b: Float32Array.from({ length: size * size }, random) };
   const started = Date.now();
@@ -34,7 +44,9 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  const e = err as { codeName?: string; message?: string };
-  console.error(`error ${e.codeName ?? 'SWARM_INTERNAL'}: ${e.message ?? String(err)}`);
+  // A SwarmError names its code in codeName; the client's own errors (no node found) in code.
+  const e = err as { codeName?: string; code?: unknown; message?: string };
+  const code = e.codeName ?? (typeof e.code === 'string' && e.code.startsWith('SWARM_') ? e.code : undefined);
+  console.error(`error ${code ?? 'SWARM_INTERNAL'}: ${e.message ?? String(err)}`);
   process.exitCode = 1;
 });
