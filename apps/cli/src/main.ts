@@ -21,6 +21,7 @@ import type * as TaskModule from './commands/task';
 import type * as TrustModule from './commands/trust';
 import type * as UpModule from './commands/up';
 import { operatorOnlyHint } from './operator-commands';
+import { interruptsBeforeSending } from './submit-interrupt';
 import { DEMO_NODES, MAX_NODES } from './up-limits';
 import type * as DemoSizesModule from './demo-sizes';
 
@@ -340,6 +341,13 @@ function report(err: unknown): number {
   // (unless the command already printed its document, e.g. a failed audit's report).
   if (process.argv.includes('--json') && !printedJson()) printJson({ error: { code: e.code, message: cappedErrorMessage(e.message), exitStatus: status } });
   return status;
+}
+
+if (process.argv[2] === 'submit') {
+  interruptsBeforeSending((message) => {
+    const status = report(new CliError('SWARM_INTERRUPTED', message));
+    void flushOutput().then(() => process.exit(status));
+  });
 }
 
 let outputFailed = false;

@@ -9,6 +9,8 @@ import type { NatsServerHandle } from '@swarm/testing';
 import { startNatsServer } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { SWARM } from './run-cli';
 
 describe('swarm submit - interrupted before the answer', () => {
@@ -53,6 +55,35 @@ describe('swarm submit - interrupted before the answer', () => {
       expect(JSON.parse(proc.stdout())).toEqual({ error: { code: 'SWARM_INTERRUPTED', message: expect.stringContaining(givenKey), exitStatus: 130 } });
     } else {
       expect(proc.stdout()).toBe('');
+    }
+  });
+});
+
+describe('swarm submit - interrupted before the task is sent', () => {
+  it('says nothing was sent or charged, and exits 130 (one error document under --json)', async () => {
+    // A "bus" that takes the TCP connection and never says a word: the CLI waits in its connect.
+    const sockets = new Set<Socket>();
+    const mute = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (mute.address() as AddressInfo).port;
+      const proc = spawnProcess({
+        command: process.execPath,
+        args: [SWARM, 'submit', '--skill', 'vecadd', '--size', '8', '--nats', `nats://127.0.0.1:${port}`, '--json'],
+        env: { ...process.env, SWARM_NATS_URL: '', SWARM_NATS_NKEY_FILE: '' },
+        timeoutMs: 30_000,
+      });
+      const until = Date.now() + 15_000;
+      while (sockets.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(sockets.size).toBe(1);
+      await proc.kill('SIGINT');
+      const exit = await proc.exited;
+      const line = proc.stderr().trim().split('\n').at(-1) ?? '';
+      expect({ code: exit.code, line }).toEqual({ code: 130, line: 'error SWARM_INTERRUPTED: SIGINT before the task was sent: nothing was sent or charged' });
+      expect(JSON.parse(proc.stdout())).toEqual({ error: { code: 'SWARM_INTERRUPTED', message: 'SIGINT before the task was sent: nothing was sent or charged', exitStatus: 130 } });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => mute.close(resolve));
     }
   });
 });

@@ -14,6 +14,7 @@ import { readInputFile } from '../input-file';
 import type { NodeTarget } from '../node-file';
 import { connectToNode } from '../node-file';
 import { credits, ms, printGrid, printJson, printTable, protoJson, withProgress } from '../output';
+import { taskSendingNow } from '../submit-interrupt';
 import { demoSizeLimit } from '../demo-sizes';
 import { checkKeyOption } from './task';
 
@@ -74,9 +75,11 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
  * The submit, unless Ctrl-C (or SIGTERM) comes first: then SWARM_INTERRUPTED (exit 130) naming the
  * task's key, since the task may run on and be paid, and the key (perhaps made up) is how to ask.
  */
-function untilInterrupted<T>(submit: Promise<T>, key: string, asAgent: boolean): Promise<T> {
+function untilInterrupted<T>(submit: () => Promise<T>, key: string, asAgent: boolean): Promise<T> {
+  // Before the first byte goes out, so a signal in between is this handler's, never main.ts's.
+  taskSendingNow();
   return interruptible(
-    submit,
+    submit(),
     (signal) => new CliError('SWARM_INTERRUPTED', `(task key ${key}) ${signal} before the answer came: the task may run on and be paid; ${askAbout(key, asAgent)}`),
   );
 }
@@ -141,11 +144,7 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
     // Unknown skill (no local price): budget 1, and the router gives the authoritative typed error.
     const req = { ...task, budget: task.budget ?? 1n, redundancy: task.redundancy ?? 0, shards: task.shards ?? 0 };
     return await withProgress(`running ${task.skill} on the node`, !opts.json, () =>
-      untilInterrupted(
-        submitOnce((timeoutMs) => client.submit({ ...req, timeoutMs }), req.idempotencyKey, req.timeoutMs),
-        req.idempotencyKey,
-        false,
-      ),
+      untilInterrupted(() => submitOnce((timeoutMs) => client.submit({ ...req, timeoutMs }), req.idempotencyKey, req.timeoutMs), req.idempotencyKey, false),
     );
   } catch (err) {
     interrupted = err instanceof CliError && err.code === 'SWARM_INTERRUPTED';
@@ -161,21 +160,22 @@ async function submitOnBus(opts: SubmitOptions, task: PreparedTask, env: NodeJS.
 async function submitAsAgent(agent: AgentClient, task: PreparedTask, quiet: boolean): Promise<SubmitTaskResponse> {
   const result = await withProgress(`running ${task.skill} on the node (agent API)`, !quiet, () =>
     untilInterrupted(
-      submitOnce(
-        (timeoutMs) =>
-          agent.submit({
-            skill: task.skill,
-            inputs: task.inputs.map(fromTensor),
-            // Unknown skill: no budget, so the API quotes it and answers the authoritative error.
-            ...(task.budget !== undefined ? { budget: task.budget } : {}),
-            ...(timeoutMs > 0 ? { timeoutMs } : {}),
-            ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
-            ...(task.shards !== undefined ? { shards: task.shards } : {}),
-            idempotencyKey: task.idempotencyKey,
-          }),
-        task.idempotencyKey,
-        task.timeoutMs,
-      ),
+      () =>
+        submitOnce(
+          (timeoutMs) =>
+            agent.submit({
+              skill: task.skill,
+              inputs: task.inputs.map(fromTensor),
+              // Unknown skill: no budget, so the API quotes it and answers the authoritative error.
+              ...(task.budget !== undefined ? { budget: task.budget } : {}),
+              ...(timeoutMs > 0 ? { timeoutMs } : {}),
+              ...(task.redundancy !== undefined ? { redundancy: task.redundancy } : {}),
+              ...(task.shards !== undefined ? { shards: task.shards } : {}),
+              idempotencyKey: task.idempotencyKey,
+            }),
+          task.idempotencyKey,
+          task.timeoutMs,
+        ),
       task.idempotencyKey,
       true,
     ),

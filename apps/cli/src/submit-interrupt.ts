@@ -1,0 +1,25 @@
+/**
+ * Ctrl-C (or SIGTERM) during `swarm submit` before its task is sent (loading, checking the input,
+ * connecting): nothing was sent or charged, and the command says so (SWARM_INTERRUPTED, exit 130)
+ * instead of dying silently by the signal's default action. From the moment the task is sent, the
+ * submit's own handler says which key to ask about (submit.ts untilInterrupted). No imports: main.ts
+ * installs it before any command module loads.
+ */
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+let listener: ((signal: NodeJS.Signals) => void) | undefined;
+
+/** Until taskSendingNow(), a signal calls `onInterrupt` with what to report. */
+export function interruptsBeforeSending(onInterrupt: (message: string) => void): void {
+  listener = (signal) => {
+    taskSendingNow();
+    onInterrupt(`${signal} before the task was sent: nothing was sent or charged`);
+  };
+  for (const s of SIGNALS) process.on(s, listener);
+}
+
+/** The task is about to be sent: the submit's own handler takes over. */
+export function taskSendingNow(): void {
+  if (!listener) return;
+  for (const s of SIGNALS) process.off(s, listener);
+  listener = undefined;
+}
