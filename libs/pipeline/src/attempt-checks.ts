@@ -12,8 +12,13 @@ import type { Verdict } from '@swarm/skills';
 import { getSkill } from '@swarm/skills';
 import type { DecodedInputs } from './task-types';
 
-/** What a failed dispatch says about its candidate (see AttemptOutcome). */
-export function outcomeOfError(err: unknown): AttemptOutcome {
+/**
+ * What a failed dispatch says about its candidate (see AttemptOutcome). `taskEnded`: the task's own
+ * signal had aborted (its deadline passed, or the router is stopping): the attempt was cut short,
+ * which is no fault of the candidate's.
+ */
+export function outcomeOfError(err: unknown, taskEnded = false): AttemptOutcome {
+  if (taskEnded) return 'cut-short';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_VERIFICATION_FAILED)) return 'rejected-by-verification';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';

@@ -490,6 +490,18 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     expect(reports.map((r) => r.outcome)).toEqual(['timeout']);
   });
 
+  it('reports an attempt the task itself ended (its deadline, a stopping router) as cut-short, which says nothing of the candidate', async () => {
+    const task = new AbortController();
+    const { ports } = fakePorts(() => {
+      // The router stops while the candidate works; the attempt fails with the task's own reason.
+      task.abort(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router stopping'));
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'router stopping');
+    });
+    const { c, reports } = observed(ports);
+    await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), task.signal)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([['cut-short', ErrorCode.ERROR_CODE_UNAVAILABLE]]);
+  });
+
   it('reports a refused task once, as failed, before ending it', async () => {
     const { ports, calls } = fakePorts(() => {
       throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'bad');

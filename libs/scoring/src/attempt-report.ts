@@ -5,9 +5,10 @@ import type { Candidate } from './candidate';
  * How one dispatch attempt ended, from the candidate's side: 'ok' is a verified result in time;
  * 'rejected-by-verification' a result that failed its check (or came from another node than the
  * one chosen); 'timeout' no result within the attempt's time; 'overloaded' the candidate refused
- * for lack of capacity; 'failed' any other error.
+ * for lack of capacity; 'cut-short' the task's own deadline or cancellation (a stopping router)
+ * ended the attempt, which says nothing of the candidate; 'failed' any other error.
  */
-export type AttemptOutcome = 'ok' | 'failed' | 'timeout' | 'overloaded' | 'rejected-by-verification';
+export type AttemptOutcome = 'ok' | 'failed' | 'timeout' | 'overloaded' | 'cut-short' | 'rejected-by-verification';
 
 export interface AttemptReport {
   readonly taskId: string;

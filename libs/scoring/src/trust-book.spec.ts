@@ -64,7 +64,14 @@ describe('scoring - trust book', () => {
     book.record(attempt('staller', 'timeout'), 0);
     book.record(attempt('erring', 'failed'), 0);
     book.record(attempt('busy', 'overloaded'), 0);
-    expect([book.isSuspect('staller', 599_999), book.isSuspect('staller', 600_000), book.isSuspect('erring', 1), book.isSuspect('busy', 1)]).toEqual([true, false, true, false]);
+    book.record(attempt('cut', 'cut-short'), 0);
+    expect([book.isSuspect('staller', 599_999), book.isSuspect('staller', 600_000), book.isSuspect('erring', 1), book.isSuspect('busy', 1), book.isSuspect('cut', 1)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+      false,
+    ]);
     // Tried when nothing else is left; a verified result there clears it at once.
     book.record(attempt('staller', 'ok'), 1_000);
     expect(book.isSuspect('staller', 1_001)).toBe(false);

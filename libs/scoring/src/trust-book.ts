@@ -14,7 +14,8 @@
  * - 'failed' and 'timeout' cut it slightly: τ ← τ·(1 − failCut) (0.02). They may be the network's
  *   fault rather than the node's, earn it nothing, and the selector already sends a task's retry
  *   elsewhere; but a node that keeps wasting attempts should not keep its standing for free.
- *   'overloaded' changes nothing: refusing work for lack of capacity is honest.
+ *   'overloaded' changes nothing: refusing work for lack of capacity is honest; nor does
+ *   'cut-short' (the task's own deadline or a stopping router ended the attempt).
  * - A 'failed' or 'timeout' attempt of a node whose τ was below `stallSlack` (0.5: fewer than about
  *   seven verified results) also makes it a suspect for `stallSuspectMs` (10 minutes), until it
  *   next returns a verified result. Without it, identities that accept tasks and never answer
@@ -293,6 +294,7 @@ function updated(trust: number, report: AttemptReport, rules: TrustRules): numbe
     case 'timeout':
       return trust * (1 - rules.failCut);
     case 'overloaded':
+    case 'cut-short':
       return trust;
   }
 }
