@@ -151,6 +151,20 @@ describe('pipeline - redundant tasks', () => {
     expect(out.attempts.map((a) => `${a.providerId} ${a.outcome}`)).toEqual(['node-a verified', 'node-b rejected', 'node-c verified', 'node-d verified']);
   });
 
+  it('lists a replica that returned no result among the contributions, unpaid, and says so in the verification', async () => {
+    const clock = manualClock(START_MS);
+    const { ports, ledger } = swarm(NODES.slice(0, 3), (n) => (n === 'node-b' ? 'fails' : 'honest'), clock);
+    const out = await runTask(components(ports, clock), DEFAULT_ROUTER_LIMITS, request(3), signal());
+    expect(out.verification).toBe('test; 2 of 2 replicas agree; 1 more asked returned no result');
+    expect(out.contributions.map((c) => [c.providerId, c.counted, c.paid])).toEqual([
+      ['node-a', true, PRICE],
+      ['node-c', true, PRICE],
+      ['node-b', false, 0n],
+    ]);
+    expect(out.contributions[2]).toMatchObject({ executorId: '', share: 0, note: 'no result: node-b crashed', executeMs: 0 });
+    expect(ledger.payouts.map((p) => p.payee)).toEqual(['node-a', 'node-c']);
+  });
+
   it("verifies each replica with the skill's own check when no verifier is injected", async () => {
     const clock = manualClock(START_MS);
     const { ports, ledger } = swarm(NODES.slice(0, 3), (n) => (n === 'node-b' ? 'tampered' : 'honest'), clock);

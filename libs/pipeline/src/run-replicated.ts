@@ -33,6 +33,9 @@ import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settleme
 import type { AttemptRecord, Contribution, ExecutionResult, Payout, TaskOutcome, TaskRequest } from './task-types';
 import { payeeKeysOf } from './task-types';
 
+/** The most of a failed replica's error its contribution note repeats. */
+const MAX_NOTE_CHARS = 200;
+
 /** How many providers run `req`: 1 for redundancy 0 or 1; INVALID_ARGUMENT outside 2..TASK_MAX_REDUNDANCY. */
 export function replicasOf(req: Pick<TaskRequest, 'redundancy'>): number {
   const k = req.redundancy ?? 0;
@@ -113,6 +116,13 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
     note: verdicts.notes[i],
     executeMs: r.executeMs,
   }));
+  // Replicas asked that returned nothing (an error, no answer in time) are listed too, unpaid, so
+  // the answer accounts for every node asked, not only those that answered.
+  const unanswered = run.order.filter((a): a is AttemptRecord => !('exec' in a));
+  for (const a of unanswered) {
+    contributions.push({ providerId: a.providerId, executorId: '', counted: false, paid: 0n, share: 0, note: `no result: ${a.detail.slice(0, MAX_NOTE_CHARS)}`, executeMs: 0 });
+  }
+  const others = unanswered.length === 0 ? '' : `; ${unanswered.length} more asked returned no result`;
   const now = watch.now();
   return {
     taskId: req.taskId,
@@ -125,7 +135,7 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
     providerId: returned.candidate.nodeId,
     executorId: returned.exec.executorId,
     backend: returned.exec.backend,
-    verification: `${returned.verdict.method}; ${verdicts.winners.length} of ${run.results.length} replicas agree`,
+    verification: `${returned.verdict.method}; ${verdicts.winners.length} of ${run.results.length} replicas agree${others}`,
     attempts,
     timing: { escrowMs, executeMs, verifyMs: run.verifyMs, settleMs: now - settleStart, totalMs: now - task.started },
     contributions,
