@@ -21,7 +21,7 @@ import type * as TaskModule from './commands/task';
 import type * as TrustModule from './commands/trust';
 import type * as UpModule from './commands/up';
 import { operatorOnlyHint } from './operator-commands';
-import { interruptsBeforeSending } from './submit-interrupt';
+import { interruptsBeforeSending, sentTaskHint } from './submit-interrupt';
 import { DEMO_NODES, MAX_NODES } from './up-limits';
 import type * as DemoSizesModule from './demo-sizes';
 
@@ -354,7 +354,9 @@ let outputFailed = false;
 guardOutput((err) => {
   if (outputFailed) return;
   outputFailed = true;
-  process.stderr.write(`error SWARM_OS_ERROR: cannot write the output: ${err.message}\n`);
+  // A submit's answer that cannot be written is lost to its reader: the key is how to get it again.
+  const sent = sentTaskHint();
+  process.stderr.write(`error SWARM_OS_ERROR: cannot write the output: ${err.message}${sent ? `; ${sent}` : ''}\n`);
 });
 
 void build()

@@ -7,6 +7,8 @@
  */
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 let listener: ((signal: NodeJS.Signals) => void) | undefined;
+/** How to ask about the task sent (its key), once one was: for an error after it (output that cannot be written). */
+let askAboutSent: string | undefined;
 
 /** Until taskSendingNow(), a signal calls `onInterrupt` with what to report. */
 export function interruptsBeforeSending(onInterrupt: (message: string) => void): void {
@@ -17,9 +19,18 @@ export function interruptsBeforeSending(onInterrupt: (message: string) => void):
   for (const s of SIGNALS) process.on(s, listener);
 }
 
-/** The task is about to be sent: the submit's own handler takes over. */
-export function taskSendingNow(): void {
+/**
+ * The task is about to be sent: the submit's own handler takes over. `askAbout`: how to learn what
+ * became of it (its key), for any later error that loses its answer.
+ */
+export function taskSendingNow(askAbout?: string): void {
+  if (askAbout !== undefined) askAboutSent = askAbout;
   if (!listener) return;
   for (const s of SIGNALS) process.off(s, listener);
   listener = undefined;
+}
+
+/** How to ask about the task this command sent, if it sent one. */
+export function sentTaskHint(): string | undefined {
+  return askAboutSent;
 }

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreditService } from '@swarm/credit-svc';
@@ -74,6 +76,28 @@ describe('swarm CLI - against a running node', () => {
     const [c] = out.outputs;
     expect({ ...c, data: floats(c?.data ?? '') }).toEqual({ name: 'c', shape: [2, 2], data: [19, 22, 43, 50] });
     expect(out.cost).toBe('1');
+  });
+
+  it('names the task key when its answer cannot be written (a full disk): the task was sent, and the key gets it again', async () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, [SWARM, 'submit', '--skill', 'vecadd', '--size', '4', '--key', 'full-disk-1', '--json', '--nats', node.natsUrl], {
+        stdio: ['ignore', full, 'pipe'],
+        env: { ...process.env, SWARM_NATS_URL: '' },
+      });
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect({ code, stderr: stderr.trim() }).toEqual({
+        code: 1,
+        stderr:
+          'error SWARM_OS_ERROR: cannot write the output: ENOSPC: no space left on device, write; the task was sent (task key full-disk-1): swarm task --key full-disk-1 tells what became of it',
+      });
+    } finally {
+      closeSync(full);
+    }
+    const again = await runCli(['task', '--key', 'full-disk-1', '--json', '--nats', node.natsUrl]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ state: 'TASK_STATE_PAID' });
   });
 
   it('shows balance and skills as JSON and as tables (SWARM_NATS_URL finds the node)', async () => {
