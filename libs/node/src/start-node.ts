@@ -26,6 +26,7 @@ import { NodeError } from './node-error';
 import type { NodeFile } from './node-file';
 import { claimNodeFile, removeNodeFile, writeNodeFile } from './node-file';
 import type { NodeService } from './node-services';
+import { lastReadableLines } from './log-lines';
 import { NODE_SERVICES } from './node-services';
 import type { SupervisionReport } from './supervision';
 import { createSupervisionRecord } from './supervision';
@@ -356,6 +357,8 @@ interface Crashed {
 
 /** Most characters of a service's own error line quoted in a start failure. */
 const MAX_QUOTED_ERROR_CHARS = 1_000;
+/** Distinct log lines a start failure quotes. */
+const QUOTED_LOG_LINES = 6;
 
 /**
  * Why a service did not come up. A configuration error (exit EXIT_BAD_CONFIG, never restarted)
@@ -385,7 +388,7 @@ async function startFailure(dead: Crashed, logFile: string): Promise<NodeError> 
     const why = said.length > 0 ? said.join(' ').slice(0, MAX_QUOTED_ERROR_CHARS) : `see ${logFile}`;
     return new NodeError('SWARM_BAD_CONFIG', `${dead.name} refused its configuration: ${why}`);
   }
-  return new NodeError('SWARM_START_FAILED', `${dead.name} keeps exiting; last lines of ${logFile}:\n${lines.slice(-15).join('\n')}`);
+  return new NodeError('SWARM_START_FAILED', `${dead.name} keeps exiting; its log (${logFile}) ends:\n${lastReadableLines(lines, QUOTED_LOG_LINES).join('\n')}`);
 }
 
 async function sizeOf(file: string): Promise<number> {
