@@ -25,6 +25,15 @@ export function outcomeOfError(err: unknown, taskEnded = false): AttemptOutcome 
   return 'failed';
 }
 
+/**
+ * A verified result that came after the task's deadline: a 'timeout' when the attempt had its fair
+ * time (`allowedMs` at least the per-attempt time for its work, `fairMs`), else 'cut-short': the
+ * task's deadline, chosen by its requester, left it less, which is no fault of the candidate's.
+ */
+export function lateOutcome(allowedMs: number, fairMs: number): AttemptOutcome {
+  return allowedMs < fairMs ? 'cut-short' : 'timeout';
+}
+
 /** The task's outcome never depends on its observer: a throwing observer is ignored. */
 export function notify(observer: AttemptObserver, report: AttemptReport): void {
   try {

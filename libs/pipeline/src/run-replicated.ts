@@ -24,7 +24,7 @@ import { ErrorCode, isSwarmError, SwarmError, TASK_MAX_REDUNDANCY } from '@swarm
 import type { AttemptOutcome, Candidate } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import { getSkill } from '@swarm/skills';
-import { attemptLog, notify, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, lateOutcome, notify, outcomeOfError, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { ReplicaResult } from './replica-split';
 import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
@@ -227,7 +227,7 @@ async function dispatchReplicas(
     if (!verdict.ok) {
       report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
       run.lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${candidate.nodeId} failed ${verdict.method}: ${verdict.detail}`);
-    } else if (!inTime) report(candidate, 'timeout', t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+    } else if (!inTime) report(candidate, lateOutcome(timeoutMs, task.perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     return verdict.ok && inTime ? 'verified' : 'replace';
   };
 

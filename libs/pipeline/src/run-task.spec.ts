@@ -490,6 +490,21 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     expect(reports.map((r) => r.outcome)).toEqual(['timeout']);
   });
 
+  it('reports a late result as cut-short when the task deadline left the attempt less than its fair time', async () => {
+    const { ports } = fakePorts(honest('vecadd'));
+    const { c, reports } = observed(ports);
+    const live = ports.execute;
+    ports.execute = async (...args) => {
+      (c.clock as ManualClock).advance(1_001);
+      return live(...args);
+    };
+    // 1 s to run: less than the 5 s (ATTEMPT_MIN_MS) any attempt is given.
+    await expect(runTask(c, ESCROW_PATH, { ...request('vecadd', 8), deadlineMs: START_MS + 1_000 }, signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+    });
+    expect(reports.map((r) => r.outcome)).toEqual(['cut-short']);
+  });
+
   it('reports an attempt the task itself ended (its deadline, a stopping router) as cut-short, which says nothing of the candidate', async () => {
     const task = new AbortController();
     const { ports } = fakePorts(() => {

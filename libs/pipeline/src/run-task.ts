@@ -25,7 +25,7 @@ import type { AttemptObserver, AttemptReport, Candidate, CandidateSelector } fro
 import { createDefaultSelector } from '@swarm/scoring';
 import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
 import type { AttemptLog } from './attempt-checks';
-import { attemptLog, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, lateOutcome, outcomeOfError, verifyResult } from './attempt-checks';
 import { NOT_AGAIN } from './task-types';
 import type { ChargeGate } from './charge-gate';
 import { payableCandidates, payeesOf } from './payees';
@@ -425,11 +425,11 @@ async function dispatchUntilVerified(
     if ('error' in found) throw found.error;
     const candidate = chooseCandidate(selector, task, found.candidates, escrow.payees, reports);
     const t0 = watch.now();
+    // The executor is told the same limit, so it abandons the attempt when the router does.
+    const isLast = attempts.length + 1 >= limits.maxAttempts;
+    const timeoutMs = isLast ? remaining : Math.min(remaining, perAttemptMs);
     let exec: ExecutionResult;
     try {
-      // The executor is told the same limit, so it abandons the attempt when the router does.
-      const isLast = attempts.length + 1 >= limits.maxAttempts;
-      const timeoutMs = isLast ? remaining : Math.min(remaining, perAttemptMs);
       exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs }, signal);
     } catch (err) {
       const failedAfter = watch.now() - t0;
@@ -456,7 +456,7 @@ async function dispatchUntilVerified(
     const t2 = watch.now();
     dispatch.verifyMs += t2 - t1;
     if (!verdict.ok) report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
-    else if (!inTime) report(candidate, 'timeout', t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+    else if (!inTime) report(candidate, lateOutcome(timeoutMs, perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method };

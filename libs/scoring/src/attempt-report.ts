@@ -6,7 +6,8 @@ import type { Candidate } from './candidate';
  * 'rejected-by-verification' a result that failed its check (or came from another node than the
  * one chosen); 'timeout' no result within the attempt's time; 'overloaded' the candidate refused
  * for lack of capacity; 'cut-short' the task's own deadline or cancellation (a stopping router)
- * ended the attempt, which says nothing of the candidate; 'failed' any other error.
+ * ended the attempt, or its result came late from an attempt the deadline left less than its fair
+ * time, which says nothing of the candidate; 'failed' any other error.
  */
 export type AttemptOutcome = 'ok' | 'failed' | 'timeout' | 'overloaded' | 'cut-short' | 'rejected-by-verification';
 
