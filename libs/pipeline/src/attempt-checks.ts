@@ -14,11 +14,12 @@ import type { DecodedInputs } from './task-types';
 
 /**
  * What a failed dispatch says about its candidate (see AttemptOutcome). `taskEnded`: the task's own
- * signal had aborted (its deadline passed, or the router is stopping): the attempt was cut short,
- * which is no fault of the candidate's.
+ * signal had aborted (its deadline passed, or the router is stopping); `shortened`: the task's
+ * deadline left the attempt less than its fair time. Either way an attempt that ran out of time
+ * was cut short, which is no fault of the candidate's.
  */
-export function outcomeOfError(err: unknown, taskEnded = false): AttemptOutcome {
-  if (taskEnded) return 'cut-short';
+export function outcomeOfError(err: unknown, taskEnded = false, shortened = false): AttemptOutcome {
+  if (taskEnded || (shortened && isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED))) return 'cut-short';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_VERIFICATION_FAILED)) return 'rejected-by-verification';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';

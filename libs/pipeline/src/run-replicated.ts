@@ -205,7 +205,7 @@ async function dispatchReplicas(
       exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs }, signal);
     } catch (err) {
       const code = isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL;
-      report(candidate, outcomeOfError(err, signal.aborted), watch.now() - t0, code);
+      report(candidate, outcomeOfError(err, signal.aborted, timeoutMs < task.perAttemptMs), watch.now() - t0, code);
       const error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
       run.lastError = error;
       run.order.push({ providerId: candidate.nodeId, executorId: '', outcome: code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED ? 'rejected' : 'failed', detail: error.message });

@@ -272,7 +272,7 @@ async function dispatchShards(
         return 'stop';
       }
       const code = isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL;
-      report(candidate, outcomeOfError(err, signal.aborted), watch.now() - t0, code);
+      report(candidate, outcomeOfError(err, signal.aborted, timeoutMs < (perAttemptMs[j] ?? 0)), watch.now() - t0, code);
       const error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
       failed.add(candidate.nodeId);
       run.lastError[j] = error;

@@ -505,6 +505,18 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     expect(reports.map((r) => r.outcome)).toEqual(['cut-short']);
   });
 
+  it('reports an attempt that ran out of a time the task deadline shortened as cut-short, and one that had its fair time as a timeout', async () => {
+    const noReply = () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'no reply', true);
+    };
+    const short = observed(fakePorts(noReply).ports);
+    await expect(runTask(short.c, ESCROW_PATH, { ...request('vecadd', 8), deadlineMs: START_MS + 1_000 }, signal())).rejects.toBeDefined();
+    expect(new Set(short.reports.map((r) => r.outcome))).toEqual(new Set(['cut-short']));
+    const fair = observed(fakePorts(noReply).ports);
+    await expect(runTask(fair.c, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toBeDefined();
+    expect(fair.reports[0]?.outcome).toBe('timeout');
+  });
+
   it('reports an attempt the task itself ended (its deadline, a stopping router) as cut-short, which says nothing of the candidate', async () => {
     const task = new AbortController();
     const { ports } = fakePorts(() => {

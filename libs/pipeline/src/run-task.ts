@@ -434,7 +434,7 @@ async function dispatchUntilVerified(
     } catch (err) {
       const failedAfter = watch.now() - t0;
       dispatch.executeMs += failedAfter;
-      report(candidate, outcomeOfError(err, signal.aborted), failedAfter, isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL);
+      report(candidate, outcomeOfError(err, signal.aborted, timeoutMs < perAttemptMs), failedAfter, isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL);
       if (!isSwarmError(err) || !err.retryable) throw err;
       dispatch.lastError = err;
       // A result refused before it reached the pipeline (a remote provider's bad signature) is a rejected one.
