@@ -232,6 +232,8 @@ describe('router-svc - idempotent submits and task status', () => {
       state: TaskState.TASK_STATE_REFUNDED,
       cost: 0n,
       source: 'router',
+      // The one dispatch it made, as its error says ("after 1 attempt(s)"), not 0.
+      attempts: 1,
       error: { code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED },
     });
     fakes.state.holdExecute = undefined;

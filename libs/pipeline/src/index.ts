@@ -1,5 +1,6 @@
 export {
   runTask,
+  attemptsBefore,
   admitTask,
   attemptTimeoutMs,
   DEFAULT_ROUTER_LIMITS,
