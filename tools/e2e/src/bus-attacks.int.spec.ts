@@ -35,6 +35,7 @@ import type { NatsConnection, Status } from 'nats';
 import { Events } from 'nats';
 import type { InProcessNode } from './in-process-node';
 import { startInProcessNode } from './in-process-node';
+import { runCli } from './run-cli';
 
 jest.setTimeout(60_000);
 
@@ -116,6 +117,13 @@ describe('closed bus - attacks from a local process', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('swarm health with the client key: every service answers, and the unknown instance counts are explained', async () => {
+    const r = await runCli(['health', '--nats', node.natsUrl], { SWARM_NATS_NKEY_FILE: busKeyFile(node.dataDir, 'client') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/│ credit +│ ok +│ \? +│/);
+    expect(r.stdout).toContain("instances ?: counting a service's instances needs the node's observer key ($SRV discovery)");
   });
 
   it('refuses reserve, settle, refund and charge from a client, and moves no credit', async () => {

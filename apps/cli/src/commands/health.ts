@@ -47,6 +47,9 @@ export async function healthCommand(opts: NodeTarget & { json?: boolean }): Prom
         ]),
       );
     }
+    if (!opts.json && rows.some((r) => 'instances' in r && r.instances === undefined)) {
+      process.stdout.write("instances ?: counting a service's instances needs the node's observer key ($SRV discovery); this bus key may not\n");
+    }
     if (!opts.json && supervision) {
       printGrid(
         ['process', 'supervisor', 'restarts', 'last exit'],
