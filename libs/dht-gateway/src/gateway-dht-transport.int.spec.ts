@@ -167,11 +167,19 @@ describe('dht over gateways - real DHT nodes', () => {
     }
   });
 
-  it('counts the records a peer stores against the network of its connection: one network fills 16 of a key’s slots, not all 256', async () => {
+  /** Node C dialling node B's gateway as itself, with its own DHT sender fields. */
+  async function asPeerCToB(run: (peer: ReturnType<typeof dialPeer>, sender: { senderId: string; senderAddress: string }, b: GatewayNode) => Promise<void>): Promise<void> {
     const [, b, c] = gateways;
     const peer = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
     try {
-      const sender = { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` };
+      await run(peer, { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` }, b);
+    } finally {
+      peer.close();
+    }
+  }
+
+  it('counts the records a peer stores against the network of its connection: one network fills 16 of a key’s slots, not all 256', async () => {
+    await asPeerCToB(async (peer, sender, b) => {
       const outcomes = [];
       for (let i = 0; i < 20; i++) outcomes.push(await peer.call('dhtStore', { ...sender, key: 'sybil-key', value: recordOf(`made-up-${i}`) }));
       expect(outcomes.filter((o) => o.stored)).toHaveLength(16);
@@ -179,24 +187,17 @@ describe('dht over gateways - real DHT nodes', () => {
       // A sender cannot name another network: the gateway reads it off the socket (loopback here).
       const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOfNode(b.cert.nodeId), key: 'sybil-key' });
       expect(held.values).toHaveLength(16);
-    } finally {
-      peer.close();
-    }
+    });
   });
 
   it('answers a find-value with at most 64 KiB of records, however large the records a key holds', async () => {
-    const [, b, c] = gateways;
-    const peer = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
-    try {
-      const sender = { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` };
+    await asPeerCToB(async (peer, sender, b) => {
       const padded = (provider: string) => Buffer.concat([recordOf(provider), Buffer.from(`|${'x'.repeat(8_000)}`)]);
       for (let i = 0; i < 16; i++) expect(await peer.call('dhtStore', { ...sender, key: 'padded-key', value: padded(`padded-${i}`) })).toEqual({ stored: true, refusal: '' });
       const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOfNode(b.cert.nodeId), key: 'padded-key' });
       expect(held.values.length).toBeGreaterThan(0);
       expect(held.values.reduce((n, v) => n + v.byteLength, 0)).toBeLessThanOrEqual(64 * 1024);
-    } finally {
-      peer.close();
-    }
+    });
   });
 
   it('admits a caller into the table only once its claimed address answers as it (dial-back)', async () => {

@@ -49,12 +49,8 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
       time: systemTime,
     });
   });
-  afterAll(async () => {
-    await server.stop(1_000);
-    await Promise.all([a.dir.remove(), b.dir.remove()]);
-  });
-
-  it('answers each malformed call with a clear status, runs no handler, and keeps serving', async () => {
+  /** node:http2 over TLS as peer b: an authenticated connection that is not grpc-js. */
+  const rawSession = () => {
     const session = http2Connect(`https://127.0.0.1:${server.address.port}`, {
       key: b.cert.keyPem,
       cert: b.cert.certPem,
@@ -62,6 +58,16 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
       servername: PEER_TLS_SERVERNAME,
     });
     session.on('error', () => undefined);
+    return session;
+  };
+
+  afterAll(async () => {
+    await server.stop(1_000);
+    await Promise.all([a.dir.remove(), b.dir.remove()]);
+  });
+
+  it('answers each malformed call with a clear status, runs no handler, and keeps serving', async () => {
+    const session = rawSession();
     try {
       const ping = '/swarm.v1.PeerService/Ping';
       // Field 1 (bytes) announcing 100 bytes that never come: not a PingRequest.
@@ -89,13 +95,7 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
   });
 
   it('hands the handler the peer id and network it read off the connection, whatever metadata the caller sent', async () => {
-    const session = http2Connect(`https://127.0.0.1:${server.address.port}`, {
-      key: b.cert.keyPem,
-      cert: b.cert.certPem,
-      rejectUnauthorized: false,
-      servername: PEER_TLS_SERVERNAME,
-    });
-    session.on('error', () => undefined);
+    const session = rawSession();
     pingCallers.length = 0;
     try {
       const forged = { 'swarm-peer-network': ['10.9.9.0/24', '10.8.8.0/24'], 'swarm-authenticated-peer': 'f'.repeat(64) };
