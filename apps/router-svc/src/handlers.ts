@@ -4,7 +4,7 @@ import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusRequest, TaskStat
 import { Contribution, ErrorCode, errorCodeName, IDEMPOTENCY_KEY_TEXT, isIdempotencyKey, isSwarmError, SwarmError, TaskState } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { Admission, EscrowView, RateLimiter, RouterComponents, RouterLimits, TaskOutcome, TaskPorts, TaskRecord, TaskTable } from '@swarm/pipeline';
-import { attemptsBefore, keyedTaskId, keyReusedError, runTask, submitBytes, submitFingerprint } from '@swarm/pipeline';
+import { keyedTaskId, keyReusedError, runTask, submitBytes, submitFingerprint } from '@swarm/pipeline';
 import type { TraceContext } from '@swarm/telemetry';
 import { capForLog } from '@swarm/telemetry';
 import type { MsgHdrs } from 'nats';
@@ -111,6 +111,9 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
     let reserved = false;
     let reserveTried = false;
     let begun = false;
+    // Each dispatch that ends is told to the observer: counted, so a failed task's record says how
+    // many attempts it made.
+    let attemptsMade = 0;
     const ports = deps.portsIn?.(ctx.trace) ?? deps.components.ports;
     try {
       if (key) {
@@ -122,8 +125,10 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
         if (now && now.state !== 'rejected') return await answerRecorded(deps.tasks, now, fingerprint);
         if (view.state !== 'none') throw retryAfterLedger(view, clock.now());
       }
+      const observer = deps.components.observer;
       const components: RouterComponents = {
         ...deps.components,
+        observer: { onAttempt: (r) => (attemptsMade++, observer?.onAttempt(r)) },
         ports: {
           ...ports,
           reserve: async (...args) => {
@@ -183,7 +188,7 @@ export function submitHandler(deps: SubmitDeps): Handler<SubmitTaskRequest, Subm
       if (begun) {
         const err = isSwarmError(error) ? error : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
         // Nothing reserved (bad input, no credit, out of time before the escrow): nothing moved.
-        if (reserved) deps.tasks.finish(taskId, { state: 'refunded', cost: 0n, refunded: req.budget, providerId: '', attempts: attemptsBefore(caught) ?? 0, note: '', error: err });
+        if (reserved) deps.tasks.finish(taskId, { state: 'refunded', cost: 0n, refunded: req.budget, providerId: '', attempts: attemptsMade, note: '', error: err });
         // A reserve that failed may still have committed (a lost reply; run-task then refunds it):
         // the status request asks the ledger instead of saying "nothing moved".
         else deps.tasks.reject(taskId, key, err, reserveTried, account);

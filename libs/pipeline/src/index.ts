@@ -1,6 +1,5 @@
 export {
   runTask,
-  attemptsBefore,
   admitTask,
   attemptTimeoutMs,
   DEFAULT_ROUTER_LIMITS,

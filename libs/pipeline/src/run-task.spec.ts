@@ -6,7 +6,7 @@ import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import type { AttemptReport, Candidate, CandidateSelector, SelectionTask } from '@swarm/scoring';
 import type { RouterComponents } from './run-task';
 import { ESCROW_MAX_PAYEES } from './payees';
-import { attemptsBefore, attemptTimeoutMs, DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS, SETTLE_MARGIN_MS } from './run-task';
+import { attemptTimeoutMs, DEFAULT_ROUTER_LIMITS, runTask, SETTLE_GRACE_MS, SETTLE_MARGIN_MS } from './run-task';
 import { LOCAL_ONLY_NOTE } from './settlement';
 import type { ExecutionResult, TaskPorts, TaskRequest } from './task-types';
 
@@ -527,17 +527,6 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     const { c, reports } = observed(ports);
     await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), task.signal)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
     expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([['cut-short', ErrorCode.ERROR_CODE_UNAVAILABLE]]);
-  });
-
-  it('tells how many attempts a failed task made (attemptsBefore its error), for its record', async () => {
-    const { ports } = fakePorts(() => {
-      throw new SwarmError(ErrorCode.ERROR_CODE_EXECUTION_FAILED, 'kernel crashed', true);
-    });
-    const { c, reports } = observed(ports);
-    const err = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal()).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_EXECUTION_FAILED, message: expect.stringContaining('after 3 attempt(s)') });
-    expect([attemptsBefore(err), reports.length]).toEqual([3, 3]);
-    expect(attemptsBefore(new Error('not from runTask'))).toBeUndefined();
   });
 
   it('reports a refused task once, as failed, before ending it', async () => {

@@ -172,26 +172,6 @@ export function admitTask(req: TaskRequest, limits: RouterLimits, replicas = 1):
  * shortly before the escrow's expiry, unless the router stops.
  */
 export async function runTask(c: RouterComponents, limits: RouterLimits, req: TaskRequest, signal: AbortSignal, settleSignal: AbortSignal = signal): Promise<TaskOutcome> {
-  // Every path reports each dispatch that ends to the observer: counted here, so a failed task's
-  // record can say how many attempts it made (attemptsBefore).
-  let attempts = 0;
-  const observer = c.observer;
-  const counting: AttemptObserver = { onAttempt: (r) => (attempts++, observer?.onAttempt(r)) };
-  try {
-    return await runTaskOnce({ ...c, observer: counting }, limits, req, signal, settleSignal);
-  } catch (err) {
-    if (typeof err === 'object' && err !== null) attemptsMade.set(err, attempts);
-    throw err;
-  }
-}
-
-/** Attempts a failed runTask made before it threw `err`, when runTask threw it. */
-const attemptsMade = new WeakMap<object, number>();
-export function attemptsBefore(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null ? attemptsMade.get(err) : undefined;
-}
-
-async function runTaskOnce(c: RouterComponents, limits: RouterLimits, req: TaskRequest, signal: AbortSignal, settleSignal: AbortSignal): Promise<TaskOutcome> {
   const watch = c.stopwatch ?? c.clock;
   const started = watch.now();
   const deadline = req.deadlineMs;
