@@ -12,14 +12,38 @@ import type { Verdict } from '@swarm/skills';
 import { getSkill } from '@swarm/skills';
 import type { DecodedInputs } from './task-types';
 
+/** What the router saw of one attempt's time (its own stopwatch; never what the candidate says). */
+export interface AttemptTime {
+  /** From dispatch to the end of the attempt. */
+  readonly elapsedMs: number;
+  /** The time the attempt was given (the task's deadline may leave less than `fairMs`). */
+  readonly allowedMs: number;
+  /** The per-attempt time for its work (attemptTimeoutMs): what an honest node is expected to need at most. */
+  readonly fairMs: number;
+  /** The task's own signal had aborted: its deadline passed, or the router is stopping. */
+  readonly taskEnded: boolean;
+}
+
+/** The router's and the executor's clocks start an attempt a few ms apart. */
+const RAN_OUT_SLACK_MS = 10;
+
 /**
- * What a failed dispatch says about its candidate (see AttemptOutcome). `taskEnded`: the task's own
- * signal had aborted (its deadline passed, or the router is stopping); `shortened`: the task's
- * deadline left the attempt less than its fair time. Either way an attempt that ran out of time
- * was cut short, which is no fault of the candidate's.
+ * What a failed dispatch says about its candidate (see AttemptOutcome), judged by the time the
+ * router saw it take, so a candidate cannot choose its verdict by its answer: an attempt the task
+ * ended before its fair time is 'cut-short' (also one that answered DEADLINE_EXCEEDED once the
+ * shortened time it was given had really run out); one the task ended after its fair time had
+ * passed is a 'timeout'; a DEADLINE_EXCEEDED the candidate sent early is a 'timeout' too.
  */
-export function outcomeOfError(err: unknown, taskEnded = false, shortened = false): AttemptOutcome {
-  if (taskEnded || (shortened && isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED))) return 'cut-short';
+export function failedAttemptOutcome(err: unknown, time: AttemptTime): AttemptOutcome {
+  const { elapsedMs, allowedMs, fairMs, taskEnded } = time;
+  if (taskEnded) return elapsedMs < fairMs ? 'cut-short' : 'timeout';
+  const ranOut = elapsedMs >= allowedMs - RAN_OUT_SLACK_MS;
+  if (allowedMs < fairMs && ranOut && isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'cut-short';
+  return outcomeOfError(err);
+}
+
+/** What a failed dispatch's error says about its candidate, time aside (see failedAttemptOutcome). */
+export function outcomeOfError(err: unknown): AttemptOutcome {
   if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_VERIFICATION_FAILED)) return 'rejected-by-verification';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';
@@ -27,12 +51,12 @@ export function outcomeOfError(err: unknown, taskEnded = false, shortened = fals
 }
 
 /**
- * A verified result that came after the task's deadline: a 'timeout' when the attempt had its fair
- * time (`allowedMs` at least the per-attempt time for its work, `fairMs`), else 'cut-short': the
- * task's deadline, chosen by its requester, left it less, which is no fault of the candidate's.
+ * A verified result that came after the task's deadline: a 'timeout' when it took longer than its
+ * fair time, else 'unjudged': the node did the work within what an honest node may take, and the
+ * task's deadline (its requester's choice) was shorter.
  */
-export function lateOutcome(allowedMs: number, fairMs: number): AttemptOutcome {
-  return allowedMs < fairMs ? 'cut-short' : 'timeout';
+export function lateOutcome(elapsedMs: number, fairMs: number): AttemptOutcome {
+  return elapsedMs < fairMs ? 'unjudged' : 'timeout';
 }
 
 /** The task's outcome never depends on its observer: a throwing observer is ignored. */

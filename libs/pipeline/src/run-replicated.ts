@@ -24,7 +24,7 @@ import { ErrorCode, isSwarmError, SwarmError, TASK_MAX_REDUNDANCY } from '@swarm
 import type { AttemptOutcome, Candidate } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import { getSkill } from '@swarm/skills';
-import { attemptLog, lateOutcome, notify, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, lateOutcome, notify, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { ReplicaResult } from './replica-split';
 import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
@@ -83,7 +83,8 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   const agreed = verdicts.returned !== undefined;
   run.results.forEach((r, i) => {
     if (!r.verdict.ok || !r.inTime) return; // told when it arrived
-    const outcome: AttemptOutcome = verdicts.notes[i] === '' ? 'ok' : agreed ? 'rejected-by-verification' : 'failed';
+    // No two agreed: nobody can be blamed, or credited.
+    const outcome: AttemptOutcome = verdicts.notes[i] === '' ? 'ok' : agreed ? 'rejected-by-verification' : 'unjudged';
     notify(observer, {
       taskId: req.taskId,
       skill: req.skill,
@@ -182,7 +183,8 @@ async function dispatchReplicas(
   const choose = (pool: readonly Candidate[]): Candidate | undefined => {
     if (dispatched >= maxDispatches) return undefined;
     const open = payableCandidates(pool, payees).filter((x) => !used.has(x.nodeId));
-    const chosen = open.length > 0 ? selector.select(about, open, reports) : undefined;
+    const shortened = Math.floor(req.deadlineMs - c.clock.now()) < task.perAttemptMs;
+    const chosen = open.length > 0 ? selector.select({ ...about, shortened }, open, reports) : undefined;
     if (!chosen || used.has(chosen.nodeId) || !payees.has(chosen.nodeId)) return undefined;
     used.add(chosen.nodeId);
     dispatched += 1;
@@ -205,7 +207,8 @@ async function dispatchReplicas(
       exec = await c.ports.execute(candidate, { taskId: req.taskId, skill: req.skill, inputs: req.inputs, timeoutMs }, signal);
     } catch (err) {
       const code = isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL;
-      report(candidate, outcomeOfError(err, signal.aborted, timeoutMs < task.perAttemptMs), watch.now() - t0, code);
+      const elapsedMs = watch.now() - t0;
+      report(candidate, failedAttemptOutcome(err, { elapsedMs, allowedMs: timeoutMs, fairMs: task.perAttemptMs, taskEnded: signal.aborted }), elapsedMs, code);
       const error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
       run.lastError = error;
       run.order.push({ providerId: candidate.nodeId, executorId: '', outcome: code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED ? 'rejected' : 'failed', detail: error.message });
@@ -227,7 +230,7 @@ async function dispatchReplicas(
     if (!verdict.ok) {
       report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
       run.lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${candidate.nodeId} failed ${verdict.method}: ${verdict.detail}`);
-    } else if (!inTime) report(candidate, lateOutcome(timeoutMs, task.perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+    } else if (!inTime) report(candidate, lateOutcome(t1 - t0, task.perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     return verdict.ok && inTime ? 'verified' : 'replace';
   };
 

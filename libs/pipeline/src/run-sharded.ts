@@ -27,7 +27,7 @@ import type { Candidate } from '@swarm/scoring';
 import { createDefaultSelector } from '@swarm/scoring';
 import type { RowBlock, Verdict } from '@swarm/skills';
 import { assembleRows, getSkill, splitMatmul } from '@swarm/skills';
-import { attemptLog, lateOutcome, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, lateOutcome, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
@@ -272,7 +272,8 @@ async function dispatchShards(
         return 'stop';
       }
       const code = isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL;
-      report(candidate, outcomeOfError(err, signal.aborted, timeoutMs < (perAttemptMs[j] ?? 0)), watch.now() - t0, code);
+      const elapsedMs = watch.now() - t0;
+      report(candidate, failedAttemptOutcome(err, { elapsedMs, allowedMs: timeoutMs, fairMs: perAttemptMs[j] ?? 0, taskEnded: signal.aborted }), elapsedMs, code);
       const error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
       failed.add(candidate.nodeId);
       run.lastError[j] = error;
@@ -311,7 +312,7 @@ async function dispatchShards(
       report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
       run.lastError[j] = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${candidate.nodeId} failed ${verdict.method}: ${verdict.detail}`);
     } else {
-      report(candidate, lateOutcome(timeoutMs, perAttemptMs[j] ?? 0), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+      report(candidate, lateOutcome(t1 - t0, perAttemptMs[j] ?? 0), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
       run.lastError[j] = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `result from ${candidate.nodeId} came after the task deadline`);
     }
     run.order.push({ providerId: candidate.nodeId, executorId: exec.executorId, outcome: verdict.ok ? 'failed' : 'rejected', detail: `row block ${j}: ${failureNote(result)}` });

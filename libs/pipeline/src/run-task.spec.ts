@@ -478,43 +478,58 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     ]);
   });
 
-  it('reports a verified result that came after the deadline (refunded) as a timeout', async () => {
+  it('reports a verified result that came after the deadline (refunded) as a timeout when it took past its fair time', async () => {
     const { ports } = fakePorts(honest('vecadd'));
-    const { c, reports } = observed(ports);
+    const { c, reports, stopwatch } = observed(ports);
     const live = ports.execute;
     ports.execute = async (...args) => {
       (c.clock as ManualClock).advance(10_001);
+      stopwatch.advance(10_001);
       return live(...args);
     };
     await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
     expect(reports.map((r) => r.outcome)).toEqual(['timeout']);
   });
 
-  it('reports a late result as cut-short when the task deadline left the attempt less than its fair time', async () => {
+  it('reports a late verified result as unjudged when it came within its fair time (the deadline was shorter)', async () => {
     const { ports } = fakePorts(honest('vecadd'));
-    const { c, reports } = observed(ports);
+    const { c, reports, stopwatch } = observed(ports);
     const live = ports.execute;
     ports.execute = async (...args) => {
       (c.clock as ManualClock).advance(1_001);
+      stopwatch.advance(1_001);
       return live(...args);
     };
     // 1 s to run: less than the 5 s (ATTEMPT_MIN_MS) any attempt is given.
     await expect(runTask(c, ESCROW_PATH, { ...request('vecadd', 8), deadlineMs: START_MS + 1_000 }, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
     });
-    expect(reports.map((r) => r.outcome)).toEqual(['cut-short']);
+    expect(reports.map((r) => r.outcome)).toEqual(['unjudged']);
   });
 
-  it('reports an attempt that ran out of a time the task deadline shortened as cut-short, and one that had its fair time as a timeout', async () => {
-    const noReply = () => {
-      throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'no reply', true);
+  it('judges a DEADLINE_EXCEEDED answer by the time the router saw: cut-short once a shortened time really ran out, a timeout when sent early or after the fair time', async () => {
+    /** A candidate that answers DEADLINE_EXCEEDED after `ms` on the router's stopwatch. */
+    const deadlineAfter = (ms: number, deadlineMs: number) => {
+      const run = observed(
+        fakePorts(() => {
+          throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'no reply', true);
+        }).ports,
+      );
+      const live = run.c.ports.execute;
+      run.c.ports.execute = async (...args) => {
+        run.stopwatch.advance(ms);
+        return live(...args);
+      };
+      return runTask(run.c, ESCROW_PATH, { ...request('vecadd', 8), deadlineMs }, signal())
+        .catch(() => undefined)
+        .then(() => run.reports[0]?.outcome);
     };
-    const short = observed(fakePorts(noReply).ports);
-    await expect(runTask(short.c, ESCROW_PATH, { ...request('vecadd', 8), deadlineMs: START_MS + 1_000 }, signal())).rejects.toBeDefined();
-    expect(new Set(short.reports.map((r) => r.outcome))).toEqual(new Set(['cut-short']));
-    const fair = observed(fakePorts(noReply).ports);
-    await expect(runTask(fair.c, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toBeDefined();
-    expect(fair.reports[0]?.outcome).toBe('timeout');
+    // Given 1 s (the deadline's), it ran the 1 s out: the deadline's doing.
+    expect(await deadlineAfter(1_000, START_MS + 1_000)).toBe('cut-short');
+    // Given 1 s, it answered "deadline" at once: its own claim, a timeout.
+    expect(await deadlineAfter(0, START_MS + 1_000)).toBe('timeout');
+    // Given its fair time: a timeout.
+    expect(await deadlineAfter(6_000, START_MS + 10_000)).toBe('timeout');
   });
 
   it('reports an attempt the task itself ended (its deadline, a stopping router) as cut-short, which says nothing of the candidate', async () => {
@@ -575,8 +590,8 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     const out = await runTask(c, ESCROW_PATH, request('vecadd', 8), signal());
     expect(sentTo).toEqual(['node-b', 'node-b']);
     expect(seen).toEqual([
-      { task: { taskId: 't1', skill: 'vecadd' }, candidates: ['node-a', 'node-b'], attempts: [] },
-      { task: { taskId: 't1', skill: 'vecadd' }, candidates: ['node-a', 'node-b'], attempts: ['node-b failed'] },
+      { task: { taskId: 't1', skill: 'vecadd', shortened: false }, candidates: ['node-a', 'node-b'], attempts: [] },
+      { task: { taskId: 't1', skill: 'vecadd', shortened: false }, candidates: ['node-a', 'node-b'], attempts: ['node-b failed'] },
     ]);
     expect(reports.map((r) => `${r.candidate.nodeId} ${r.outcome}`)).toEqual(['node-b failed', 'node-b ok']);
     expect(out.providerId).toBe('node-b');

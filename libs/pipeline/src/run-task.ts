@@ -21,11 +21,11 @@
  */
 import { decodeTensors, ErrorCode, isSwarmError, SwarmError, TASK_MAX_ELEMENTS } from '@swarm/contracts';
 import type { Random, Stopwatch, WallClock } from '@swarm/determinism';
-import type { AttemptObserver, AttemptReport, Candidate, CandidateSelector } from '@swarm/scoring';
+import type { AttemptObserver, AttemptReport, Candidate, CandidateSelector, SelectionTask } from '@swarm/scoring';
 import { createDefaultSelector } from '@swarm/scoring';
 import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
 import type { AttemptLog } from './attempt-checks';
-import { attemptLog, lateOutcome, outcomeOfError, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, lateOutcome, verifyResult } from './attempt-checks';
 import { NOT_AGAIN } from './task-types';
 import type { ChargeGate } from './charge-gate';
 import { payableCandidates, payeesOf } from './payees';
@@ -423,7 +423,7 @@ async function dispatchUntilVerified(
     const found = discovery ?? { candidates: await c.ports.findProviders(req.skill, signal) };
     discovery = undefined;
     if ('error' in found) throw found.error;
-    const candidate = chooseCandidate(selector, task, found.candidates, escrow.payees, reports);
+    const candidate = chooseCandidate(selector, { ...task, shortened: remaining < perAttemptMs }, found.candidates, escrow.payees, reports);
     const t0 = watch.now();
     // The executor is told the same limit, so it abandons the attempt when the router does.
     const isLast = attempts.length + 1 >= limits.maxAttempts;
@@ -434,7 +434,12 @@ async function dispatchUntilVerified(
     } catch (err) {
       const failedAfter = watch.now() - t0;
       dispatch.executeMs += failedAfter;
-      report(candidate, outcomeOfError(err, signal.aborted, timeoutMs < perAttemptMs), failedAfter, isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL);
+      report(
+        candidate,
+        failedAttemptOutcome(err, { elapsedMs: failedAfter, allowedMs: timeoutMs, fairMs: perAttemptMs, taskEnded: signal.aborted }),
+        failedAfter,
+        isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL,
+      );
       if (!isSwarmError(err) || !err.retryable) throw err;
       dispatch.lastError = err;
       // A result refused before it reached the pipeline (a remote provider's bad signature) is a rejected one.
@@ -456,7 +461,7 @@ async function dispatchUntilVerified(
     const t2 = watch.now();
     dispatch.verifyMs += t2 - t1;
     if (!verdict.ok) report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
-    else if (!inTime) report(candidate, lateOutcome(timeoutMs, perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+    else if (!inTime) report(candidate, lateOutcome(t1 - t0, perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method };
@@ -467,7 +472,7 @@ async function dispatchUntilVerified(
 
 function chooseCandidate(
   selector: CandidateSelector,
-  task: { taskId: string; skill: string },
+  task: SelectionTask,
   found: readonly Candidate[],
   payees: ReadonlySet<string>,
   attempts: readonly AttemptReport[],

@@ -5,11 +5,12 @@ import type { Candidate } from './candidate';
  * How one dispatch attempt ended, from the candidate's side: 'ok' is a verified result in time;
  * 'rejected-by-verification' a result that failed its check (or came from another node than the
  * one chosen); 'timeout' no result within the attempt's time; 'overloaded' the candidate refused
- * for lack of capacity; 'cut-short' the task's own deadline or cancellation (a stopping router)
- * ended the attempt, or its result came late from an attempt the deadline left less than its fair
- * time, which says nothing of the candidate; 'failed' any other error.
+ * for lack of capacity; 'cut-short' no result before the task's own deadline (or a stopping router)
+ * ended the attempt, before its fair time for the work had passed; 'unjudged' a verified result that
+ * could not count, and says nothing either way (it came after the deadline yet within its fair
+ * time, or no two replicas agreed); 'failed' any other error.
  */
-export type AttemptOutcome = 'ok' | 'failed' | 'timeout' | 'overloaded' | 'cut-short' | 'rejected-by-verification';
+export type AttemptOutcome = 'ok' | 'failed' | 'timeout' | 'overloaded' | 'cut-short' | 'unjudged' | 'rejected-by-verification';
 
 export interface AttemptReport {
   readonly taskId: string;

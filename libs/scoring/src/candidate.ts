@@ -25,6 +25,11 @@ export interface Candidate {
 export interface SelectionTask {
   readonly taskId: string;
   readonly skill: string;
+  /**
+   * The attempt gets less than its fair time for the work (the task's deadline is near): whoever
+   * takes it may fail it without blame, so a node never verified cannot be judged by it.
+   */
+  readonly shortened?: boolean;
 }
 
 /** Chooses who gets a task's next attempt. */

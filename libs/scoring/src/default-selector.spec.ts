@@ -140,6 +140,8 @@ describe('scoring - default selector', () => {
     expect(select.select(TASK, [fake('f1'), fake('f2'), saturatedLocal], [attempt(fake('f1'), 'failed')])).toBe(saturatedLocal);
     expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'overloaded')], trust).unprovenRetry).toBe(true);
     expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'ok')], trust).unprovenRetry).toBe(false);
+    // An attempt with less than its fair time (a short deadline) goes to the proven one from the start.
+    expect(select.select({ ...TASK, shortened: true }, [fake('f1'), fake('f2'), proven], [])).toBe(proven);
     // With no proven candidate (a swarm of new nodes), the claims still decide.
     expect(select.select(TASK, [{ ...fake('f2'), load: 0.5 }, fake('f3')], [attempt(fake('f1'), 'timeout')])).toEqual(fake('f3'));
   });

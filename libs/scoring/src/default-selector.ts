@@ -7,10 +7,12 @@
  *     suspectMs) is tried only when no other is left, whatever price and load it claims.
  *  1. Fewest failed attempts at this task: whoever failed it is tried again only when every other
  *     candidate has failed it at least as often (a retry should go elsewhere when it can).
- *  1½. Once an attempt at this task has failed, a proven candidate (this node's executors, or a
- *     remote one with τ > 0: the router has verified a result of it) before an unproven one: an
- *     identity that takes tasks and never answers can cost a task one attempt, not all of them,
- *     while any proven provider is left. A swarm of new nodes (all τ = 0) is unaffected.
+ *  1½. Once an attempt at this task has failed, or when this attempt gets less than its fair time
+ *     (SelectionTask.shortened), a proven candidate (this node's executors, or a remote one with
+ *     τ > 0: the router has verified a result of it) before an unproven one: an identity that takes
+ *     tasks and never answers can cost a task one attempt, not all of them, while any proven
+ *     provider is left, and a short deadline goes to a node that has shown it answers. A swarm of
+ *     new nodes (all τ = 0) is unaffected.
  *  2. This node's executors while they have spare capacity (advertised load < 1, or none said): no
  *     network hop, no peer to trust; then remote candidates; a saturated local candidate (load >= 1)
  *     last (issue 13's rule: local if it has spare capacity, else the best remote).
@@ -42,7 +44,7 @@ export interface CandidateScore {
   /** Criterion ½: a result of it was rejected lately. */
   readonly suspect: boolean;
   readonly failures: number;
-  /** Criterion 1½: an attempt at this task failed, and this candidate is not proven. */
+  /** Criterion 1½: an attempt at this task failed (or this one is shortened), and this candidate is not proven. */
   readonly unprovenRetry: boolean;
   readonly local: boolean;
   /** Criterion 2: 0 local with spare capacity, 1 remote, 2 local and saturated. */
@@ -68,9 +70,9 @@ export const UNKNOWN_RTT_MS = 10_000;
 /** Criterion 3: the share of a remote candidate's expected wait that full trust (τ = 1) takes off. */
 export const TRUST_WAIT_DISCOUNT = 0.25;
 
-export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[], trust?: TrustReader): CandidateScore {
+export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[], trust?: TrustReader, shortened = false): CandidateScore {
   let failures = 0;
-  let taskFailed = false;
+  let taskFailed = shortened;
   for (const a of attempts) {
     if (a.outcome === 'ok') continue;
     taskFailed = true;
@@ -137,12 +139,12 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
 export function createDefaultSelector(random: Random, trust?: TrustReader): CandidateSelector {
   return {
     isSuspect: (candidate) => isSuspectIn(candidate, trust),
-    select(_task, candidates, attempts) {
+    select(task, candidates, attempts) {
       let best: number[] = [];
       let bestScore: CandidateScore | undefined;
       candidates.forEach((candidate, i) => {
         if (trust?.isUntrusted(candidate.nodeId)) return;
-        const score = scoreCandidate(candidate, attempts, trust);
+        const score = scoreCandidate(candidate, attempts, trust, task.shortened === true);
         const order = bestScore === undefined ? -1 : compareScores(score, bestScore);
         if (order < 0) {
           best = [i];

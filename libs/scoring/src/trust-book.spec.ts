@@ -65,13 +65,21 @@ describe('scoring - trust book', () => {
     book.record(attempt('erring', 'failed'), 0);
     book.record(attempt('busy', 'overloaded'), 0);
     book.record(attempt('cut', 'cut-short'), 0);
-    expect([book.isSuspect('staller', 599_999), book.isSuspect('staller', 600_000), book.isSuspect('erring', 1), book.isSuspect('busy', 1), book.isSuspect('cut', 1)]).toEqual([
-      true,
-      false,
-      true,
-      false,
-      false,
-    ]);
+    book.record(attempt('unjudged', 'unjudged'), 0);
+    // An unproven node that only says it is full wastes attempts as a silent one does; a node never
+    // verified that does not answer within a shortened time cannot be told from one that never does.
+    expect([
+      book.isSuspect('staller', 599_999),
+      book.isSuspect('staller', 600_000),
+      book.isSuspect('erring', 1),
+      book.isSuspect('busy', 1),
+      book.isSuspect('cut', 1),
+      book.isSuspect('unjudged', 1),
+    ]).toEqual([true, false, true, true, true, false]);
+    // A node verified once (τ 0.1) is not made a suspect by an attempt the deadline cut short.
+    book.record(attempt('verified-once', 'ok'), 0);
+    book.record(attempt('verified-once', 'cut-short'), 0);
+    expect(book.isSuspect('verified-once', 1)).toBe(false);
     // Tried when nothing else is left; a verified result there clears it at once.
     book.record(attempt('staller', 'ok'), 1_000);
     expect(book.isSuspect('staller', 1_001)).toBe(false);
@@ -91,7 +99,7 @@ describe('scoring - trust book', () => {
 
   it('lets six stalling identities cost a few attempts in all, not every task', () => {
     /** 20 tasks of up to 3 attempts, the fakes timing out; answers [tasks served, attempts wasted]. */
-    const run = (honestProven: boolean): [number, number] => {
+    const run = (honestProven: boolean, fakesAnswer: AttemptOutcome = 'timeout'): [number, number] => {
       const book = createTrustBook();
       let now = 0;
       const select = createDefaultSelector(seededRandom(1), trustReader(book, { now: () => now }));
@@ -104,7 +112,7 @@ describe('scoring - trust book', () => {
         const attempts: AttemptReport[] = [];
         for (let i = 0; i < 3; i++) {
           const chosen = select.select({ taskId: `t${task}`, skill: 'vecadd' }, [...fakes, honest], attempts) as Candidate;
-          const report = { ...attempt(chosen.nodeId, chosen === honest ? 'ok' : 'timeout'), taskId: `t${task}` };
+          const report = { ...attempt(chosen.nodeId, chosen === honest ? 'ok' : fakesAnswer), taskId: `t${task}` };
           attempts.push(report);
           book.record(report, now);
           now += 1_000;
@@ -121,6 +129,8 @@ describe('scoring - trust book', () => {
     expect(run(true)).toEqual([20, 6]);
     // In a swarm where nobody is proven yet, the fakes take the first two tasks' three attempts, once each.
     expect(run(false)).toEqual([18, 6]);
+    // The same whatever they answer: "full", an error, or nothing within a shortened time.
+    for (const answer of ['overloaded', 'failed', 'cut-short'] as const) expect([answer, run(false, answer)]).toEqual([answer, [18, 6]]);
   });
 
   it('keeps a stall suspect one across a restart, for what is left of its window by the wall clock', () => {

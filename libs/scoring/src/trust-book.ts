@@ -16,12 +16,14 @@
  *   elsewhere; but a node that keeps wasting attempts should not keep its standing for free.
  *   'overloaded' changes nothing: refusing work for lack of capacity is honest; nor does
  *   'cut-short' (the task's own deadline or a stopping router ended the attempt).
- * - A 'failed' or 'timeout' attempt of a node whose τ was below `stallSlack` (0.5: fewer than about
- *   seven verified results) also makes it a suspect for `stallSuspectMs` (10 minutes), until it
- *   next returns a verified result. Without it, identities that accept tasks and never answer
- *   (0.1 s of proof of work each, claiming no load and no price) would win every choice and fail
- *   every task, each attempt going to the next of them; with it, each costs the router one attempt
- *   per 10 minutes. A node with a record of verified results keeps its place through a stall.
+ * - A 'failed', 'timeout' or 'overloaded' attempt of a node whose τ was below `stallSlack` (0.5:
+ *   fewer than about seven verified results), and a 'cut-short' one of a node never verified, also
+ *   make it a suspect for `stallSuspectMs` (10 minutes), until it next returns a verified result
+ *   (stalls()). Without it, identities that accept tasks and never answer, or answer "full" or an
+ *   error (0.1 s of proof of work each, claiming no load and no price), would win every choice and
+ *   fail every task, each attempt going to the next of them; with it, each costs the router one
+ *   attempt per 10 minutes. A node with a record of verified results keeps its place through a
+ *   stall. 'unjudged' (a verified result that could not count) changes nothing.
  * - Idle time decays it: τ ← τ·(1−β)^(Δt/T0) (@swarm/chain decayTrust, DEFAULT_TRUST_DECAY: 5% a
  *   day), Δt counted from the node's last recorded attempt. Every update but a verified one only
  *   multiplies τ, and the exponent is continuous, so this equals decaying since the last verified
@@ -183,7 +185,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       count(e, report);
       if (report.outcome === 'rejected-by-verification') e.rejectedAt = nowMs;
       if (report.outcome === 'ok') e.stalledAt = undefined;
-      else if ((report.outcome === 'failed' || report.outcome === 'timeout') && before < rules.stallSlack) e.stalledAt = nowMs;
+      else if (stalls(report.outcome, before, rules)) e.stalledAt = nowMs;
       entries.set(nodeId, e);
       if (entries.size > rules.maxNodes) entries.delete(entries.keys().next().value as string);
     },
@@ -295,7 +297,31 @@ function updated(trust: number, report: AttemptReport, rules: TrustRules): numbe
       return trust * (1 - rules.failCut);
     case 'overloaded':
     case 'cut-short':
+    case 'unjudged':
       return trust;
+  }
+}
+
+/**
+ * Whether an attempt that ended so makes its node a suspect for stallSuspectMs: a failure, a
+ * timeout or a refusal for lack of capacity below stallSlack (a node that keeps answering "full" or
+ * an error wastes attempts as surely as a silent one, whatever its answer says, and being tried
+ * after the others costs an honestly busy node nothing it could have used); an attempt the task's
+ * deadline cut short, only for a node never verified (τ = 0), which cannot be told from one that
+ * never answers. A verified result that could not count ('unjudged') says nothing.
+ */
+function stalls(outcome: AttemptReport['outcome'], trust: number, rules: TrustRules): boolean {
+  switch (outcome) {
+    case 'failed':
+    case 'timeout':
+    case 'overloaded':
+      return trust < rules.stallSlack;
+    case 'cut-short':
+      return trust === 0;
+    case 'ok':
+    case 'unjudged':
+    case 'rejected-by-verification':
+      return false;
   }
 }
 
