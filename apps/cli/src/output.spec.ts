@@ -1,4 +1,4 @@
-import { printTable, TABLE_VALUE_WIDTH, withProgress, wrapText } from './output';
+import { printGrid, printTable, TABLE_VALUE_WIDTH, withProgress, wrapText } from './output';
 import { printed } from './test-fixtures/printed';
 
 describe('output for a terminal', () => {
@@ -10,6 +10,17 @@ describe('output for a terminal', () => {
     expect(lines.filter((l) => !l.includes('xxx')).every((l) => l.length <= 120)).toBe(true);
     expect(lines).toContain(`  ${'x'.repeat(130)}`);
     expect(text.replace(/\s+/g, ' ')).toBe(`matmul (freivalds): ${'word '.repeat(60)}${'x'.repeat(130)} end`);
+  });
+
+  it("shows control characters in table cells escaped: a peer's note cannot move the cursor or retitle the terminal", () => {
+    const note = 'no result: \u001b]0;owned\u0007\u001b[2J\u202eevil';
+    const grid = printed(() => printGrid(['provider', 'note'], [['node-b', note]]));
+    const table = printed(() => printTable([['note', `${note}\nsecond line`]]));
+    for (const out of [grid, table]) {
+      for (const raw of ['\u0007', '\u001b', '\u202e']) expect(out).not.toContain(raw);
+      expect(out).toContain('\\x1b]0;owned\\x07\\x1b[2J\\u202eevil');
+    }
+    expect(table).toContain('second line');
   });
 
   it('keeps every table inside about 120 columns: a long value wraps, a short table keeps its width', () => {

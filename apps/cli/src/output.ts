@@ -106,7 +106,22 @@ export const TABLE_VALUE_WIDTH = 100;
  * unless the caller asks for `valueWidth`, which splits it over lines instead (results, whose ids
  * can be very long).
  */
-export function printTable(rows: Array<[string, string]>, head?: [string, string], valueWidth?: number): void {
+/**
+ * A table cell as the terminal gets it: control characters (escape sequences a peer's or an agent's
+ * text could carry into a note, a name, an error) and invisible direction marks shown escaped, so
+ * a table never moves the cursor, retitles the terminal or reorders what it shows. Newlines stay:
+ * cells use them for lines.
+ */
+export function safeCell(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
+
+export function printTable(rawRows: Array<[string, string]>, head?: [string, string], valueWidth?: number): void {
+  const rows = rawRows.map(([k, v]): [string, string] => [safeCell(k), safeCell(v)]);
   const width = valueWidth ?? TABLE_VALUE_WIDTH;
   const long = rows.some(([, v]) => v.split('\n').some((line) => line.length > width - 2));
   const wide = long && rows.some(([, v]) => v.split(/\s+/).some((word) => word.length > width - 2));
@@ -119,7 +134,7 @@ export function printTable(rows: Array<[string, string]>, head?: [string, string
 /** `colWidths` (with word wrap) keeps a table of long cells inside a terminal's width. */
 export function printGrid(head: string[], rows: string[][], colWidths?: number[]): void {
   const table = new Table({ ...style(), head, ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: true } : {}) });
-  for (const row of rows) table.push(row);
+  for (const row of rows) table.push(row.map(safeCell));
   process.stdout.write(`${table.toString()}\n`);
 }
 

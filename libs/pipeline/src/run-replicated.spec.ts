@@ -161,7 +161,7 @@ describe('pipeline - redundant tasks', () => {
       ['node-c', true, PRICE],
       ['node-b', false, 0n],
     ]);
-    expect(out.contributions[2]).toMatchObject({ executorId: '', share: 0, note: 'no result: node-b crashed', executeMs: 0 });
+    expect(out.contributions[2]).toMatchObject({ executorId: '', share: 0, note: 'no result (SWARM_EXECUTION_FAILED)', executeMs: 0 });
     expect(ledger.payouts.map((p) => p.payee)).toEqual(['node-a', 'node-c']);
   });
 

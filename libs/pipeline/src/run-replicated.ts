@@ -33,9 +33,6 @@ import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settleme
 import type { AttemptRecord, Contribution, ExecutionResult, Payout, TaskOutcome, TaskRequest } from './task-types';
 import { payeeKeysOf } from './task-types';
 
-/** The most of a failed replica's error its contribution note repeats. */
-const MAX_NOTE_CHARS = 200;
-
 /** How many providers run `req`: 1 for redundancy 0 or 1; INVALID_ARGUMENT outside 2..TASK_MAX_REDUNDANCY. */
 export function replicasOf(req: Pick<TaskRequest, 'redundancy'>): number {
   const k = req.redundancy ?? 0;
@@ -118,12 +115,12 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
     executeMs: r.executeMs,
   }));
   // Replicas asked that returned nothing (an error, no answer in time) are listed too, unpaid, so
-  // the answer accounts for every node asked, not only those that answered.
-  const unanswered = run.order.filter((a): a is AttemptRecord => !('exec' in a));
-  for (const a of unanswered) {
-    contributions.push({ providerId: a.providerId, executorId: '', counted: false, paid: 0n, share: 0, note: `no result: ${a.detail.slice(0, MAX_NOTE_CHARS)}`, executeMs: 0 });
+  // the answer accounts for every node asked, not only those that answered. The note is the
+  // router's words and the code, never the node's own message (a peer writes that).
+  for (const a of run.noResult) {
+    contributions.push({ providerId: a.providerId, executorId: '', counted: false, paid: 0n, share: 0, note: `no result (${a.code})`, executeMs: 0 });
   }
-  const others = unanswered.length === 0 ? '' : `; ${unanswered.length} more asked returned no result`;
+  const others = run.noResult.length === 0 ? '' : `; ${run.noResult.length} more asked returned no result`;
   const now = watch.now();
   return {
     taskId: req.taskId,
@@ -156,6 +153,8 @@ interface ReplicaRun {
   readonly results: ReplicaResult[];
   /** Every dispatch as it ended: a result, or the record of an error. */
   readonly order: Array<ReplicaResult | AttemptRecord>;
+  /** The dispatches that ended in an error, with its code's name. */
+  readonly noResult: Array<{ readonly providerId: string; readonly code: string }>;
   lastError: SwarmError | undefined;
   verifyMs: number;
 }
@@ -174,7 +173,7 @@ async function dispatchReplicas(
   const selector = c.selector ?? createDefaultSelector(c.random);
   const about = { taskId: req.taskId, skill: req.skill };
   const { reports, report } = attemptLog(c.observer, about);
-  const run: ReplicaRun = { results: [], order: [], lastError: undefined, verifyMs: 0 };
+  const run: ReplicaRun = { results: [], order: [], noResult: [], lastError: undefined, verifyMs: 0 };
   const used = new Set<string>();
   const maxDispatches = task.replicas + Math.max(0, limits.maxAttempts - 1);
   let dispatched = 0;
@@ -212,6 +211,7 @@ async function dispatchReplicas(
       const error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
       run.lastError = error;
       run.order.push({ providerId: candidate.nodeId, executorId: '', outcome: code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED ? 'rejected' : 'failed', detail: error.message });
+      run.noResult.push({ providerId: candidate.nodeId, code: error.codeName });
       return error.retryable ? 'replace' : 'stop';
     }
     const t1 = watch.now();

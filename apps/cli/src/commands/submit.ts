@@ -77,7 +77,8 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
  */
 function untilInterrupted<T>(submit: () => Promise<T>, key: string, asAgent: boolean): Promise<T> {
   // Before the first byte goes out, so a signal in between is this handler's, never main.ts's.
-  taskSendingNow(`the task was sent (task key ${key}): ${askAbout(key, asAgent)}`);
+  // Interrupted already (main.ts is exiting): never sent, never settled.
+  if (!taskSendingNow(`the task was sent (task key ${key}): ${askAbout(key, asAgent)}`)) return new Promise<T>(() => undefined);
   return interruptible(
     submit(),
     (signal) => new CliError('SWARM_INTERRUPTED', `(task key ${key}) ${signal} before the answer came: the task may run on and be paid; ${askAbout(key, asAgent)}`),
