@@ -100,13 +100,6 @@ const style = () => (process.stdout.isTTY ? {} : { style: { head: [], border: []
 export const TABLE_VALUE_WIDTH = 100;
 
 /**
- * Long values (notes) wrap at about TABLE_VALUE_WIDTH, keeping the table inside a terminal's width;
- * shorter tables stay as wide as their cells. A word wider than the column (a path, an id) would be
- * cut by cli-table3: such a table is left unwrapped, so the word stays whole and can be copied,
- * unless the caller asks for `valueWidth`, which splits it over lines instead (results, whose ids
- * can be very long).
- */
-/**
  * A table cell as the terminal gets it: control characters (escape sequences a peer's or an agent's
  * text could carry into a note, a name, an error) and invisible direction marks shown escaped, so
  * a table never moves the cursor, retitles the terminal or reorders what it shows. Newlines stay:
@@ -114,12 +107,19 @@ export const TABLE_VALUE_WIDTH = 100;
  */
 export function safeCell(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
     const code = c.charCodeAt(0);
     return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
   });
 }
 
+/**
+ * Long values (notes) wrap at about TABLE_VALUE_WIDTH, keeping the table inside a terminal's width;
+ * shorter tables stay as wide as their cells. A word wider than the column (a path, an id) would be
+ * cut by cli-table3: such a table is left unwrapped, so the word stays whole and can be copied,
+ * unless the caller asks for `valueWidth`, which splits it over lines instead (results, whose ids
+ * can be very long).
+ */
 export function printTable(rawRows: Array<[string, string]>, head?: [string, string], valueWidth?: number): void {
   const rows = rawRows.map(([k, v]): [string, string] => [safeCell(k), safeCell(v)]);
   const width = valueWidth ?? TABLE_VALUE_WIDTH;

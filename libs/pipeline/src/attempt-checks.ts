@@ -20,8 +20,17 @@ export interface AttemptTime {
   readonly allowedMs: number;
   /** The per-attempt time for its work (attemptTimeoutMs): what an honest node is expected to need at most. */
   readonly fairMs: number;
-  /** The task's own signal had aborted: its deadline passed, or the router is stopping. */
-  readonly taskEnded: boolean;
+  /** The task's own signal had aborted: its deadline passed ('deadline'), or it was cancelled (a stopping router). */
+  readonly taskEnded: TaskEnd | undefined;
+}
+
+export type TaskEnd = 'deadline' | 'cancelled';
+
+/** Why the task's signal aborted, if it did: its deadline (a TimeoutError reason) or a cancellation. */
+export function taskEndOf(signal: AbortSignal): TaskEnd | undefined {
+  if (!signal.aborted) return undefined;
+  const reason: unknown = signal.reason;
+  return typeof reason === 'object' && reason !== null && (reason as { name?: unknown }).name === 'TimeoutError' ? 'deadline' : 'cancelled';
 }
 
 /** The router's and the executor's clocks start an attempt a few ms apart. */
@@ -29,15 +38,18 @@ const RAN_OUT_SLACK_MS = 10;
 
 /**
  * What a failed dispatch says about its candidate (see AttemptOutcome), judged by the time the
- * router saw it take, so a candidate cannot choose its verdict by its answer: an attempt the task
- * ended before its fair time is 'cut-short' (also one that answered DEADLINE_EXCEEDED once the
- * shortened time it was given had really run out); one the task ended after its fair time had
- * passed is a 'timeout'; a DEADLINE_EXCEEDED the candidate sent early is a 'timeout' too.
+ * router saw it take, so a candidate cannot choose its verdict by its answer: an attempt the task's
+ * deadline ended before its fair time is 'cut-short' (also one that answered DEADLINE_EXCEEDED once
+ * the shortened time it was given had really run out); one the deadline ended after its fair time
+ * and the whole of its given time is a 'timeout'; a DEADLINE_EXCEEDED the candidate sent early is a
+ * 'timeout' too. One the task's cancellation ended (a stopping router) is 'unjudged': the router's
+ * doing, not the node's.
  */
 export function failedAttemptOutcome(err: unknown, time: AttemptTime): AttemptOutcome {
   const { elapsedMs, allowedMs, fairMs, taskEnded } = time;
-  if (taskEnded) return elapsedMs < fairMs ? 'cut-short' : 'timeout';
   const ranOut = elapsedMs >= allowedMs - RAN_OUT_SLACK_MS;
+  if (taskEnded === 'cancelled') return 'unjudged';
+  if (taskEnded === 'deadline') return elapsedMs >= fairMs && ranOut ? 'timeout' : 'cut-short';
   if (allowedMs < fairMs && ranOut && isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'cut-short';
   return outcomeOfError(err);
 }

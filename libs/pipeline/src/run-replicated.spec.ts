@@ -227,10 +227,16 @@ describe('pipeline - redundant tasks', () => {
 
   it('refunds when only one verified result remains, keeping the failure code of the others', async () => {
     const clock = manualClock(START_MS);
+    const reports: AttemptReport[] = [];
     const { ports, calls } = swarm(NODES.slice(0, 2), (n) => (n === 'node-b' ? 'fails' : 'honest'), clock);
-    const err = await runTask(components(ports, clock), DEFAULT_ROUTER_LIMITS, request(2), signal()).catch((e: unknown) => e);
+    const err = await runTask(components(ports, clock, reports), DEFAULT_ROUTER_LIMITS, request(2), signal()).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED, message: expect.stringMatching(/^only one verified result of 2 replicas.*node-b crashed/) });
     expect(calls.filter((c) => !c.startsWith('execute'))).toEqual([`reserve t1 ${PRICE * 2n + 3n} [node-a,node-b]`, 'refund t1']);
+    // The lone verified result is credited as a single provider's would be; the failing node is not.
+    expect(reports.map((r) => [r.candidate.nodeId, r.outcome])).toEqual([
+      ['node-b', 'failed'],
+      ['node-a', 'ok'],
+    ]);
   });
 
   it('does not count a result that arrives after the deadline', async () => {

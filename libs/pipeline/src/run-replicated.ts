@@ -24,7 +24,7 @@ import { ErrorCode, isSwarmError, SwarmError, TASK_MAX_REDUNDANCY } from '@swarm
 import type { AttemptOutcome, Candidate } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import { getSkill } from '@swarm/skills';
-import { attemptLog, failedAttemptOutcome, lateOutcome, notify, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, notify, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { ReplicaResult } from './replica-split';
 import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
@@ -78,10 +78,12 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   const verdicts = judgeReplicas(getSkill(req.skill), task.inputs, run.results);
   const observer = c.observer ?? IGNORE_ATTEMPTS;
   const agreed = verdicts.returned !== undefined;
+  // A lone verified result (the other replicas failed) is as good as a single provider's: 'ok'.
+  // Several that disagree with no majority: nobody can be blamed, or credited.
+  const verifiedInTime = run.results.filter((r) => r.verdict.ok && r.inTime).length;
   run.results.forEach((r, i) => {
     if (!r.verdict.ok || !r.inTime) return; // told when it arrived
-    // No two agreed: nobody can be blamed, or credited.
-    const outcome: AttemptOutcome = verdicts.notes[i] === '' ? 'ok' : agreed ? 'rejected-by-verification' : 'unjudged';
+    const outcome: AttemptOutcome = verdicts.notes[i] === '' || (!agreed && verifiedInTime === 1) ? 'ok' : agreed ? 'rejected-by-verification' : 'unjudged';
     notify(observer, {
       taskId: req.taskId,
       skill: req.skill,
@@ -207,7 +209,7 @@ async function dispatchReplicas(
     } catch (err) {
       const code = isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL;
       const elapsedMs = watch.now() - t0;
-      report(candidate, failedAttemptOutcome(err, { elapsedMs, allowedMs: timeoutMs, fairMs: task.perAttemptMs, taskEnded: signal.aborted }), elapsedMs, code);
+      report(candidate, failedAttemptOutcome(err, { elapsedMs, allowedMs: timeoutMs, fairMs: task.perAttemptMs, taskEnded: taskEndOf(signal) }), elapsedMs, code);
       const error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
       run.lastError = error;
       run.order.push({ providerId: candidate.nodeId, executorId: '', outcome: code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED ? 'rejected' : 'failed', detail: error.message });

@@ -27,7 +27,7 @@ import type { Candidate } from '@swarm/scoring';
 import { createDefaultSelector } from '@swarm/scoring';
 import type { RowBlock, Verdict } from '@swarm/skills';
 import { assembleRows, getSkill, splitMatmul } from '@swarm/skills';
-import { attemptLog, failedAttemptOutcome, lateOutcome, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, verifyResult } from './attempt-checks';
 import { payableCandidates, payeesOf } from './payees';
 import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
@@ -273,7 +273,7 @@ async function dispatchShards(
       }
       const code = isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL;
       const elapsedMs = watch.now() - t0;
-      report(candidate, failedAttemptOutcome(err, { elapsedMs, allowedMs: timeoutMs, fairMs: perAttemptMs[j] ?? 0, taskEnded: signal.aborted }), elapsedMs, code);
+      report(candidate, failedAttemptOutcome(err, { elapsedMs, allowedMs: timeoutMs, fairMs: perAttemptMs[j] ?? 0, taskEnded: taskEndOf(signal) }), elapsedMs, code);
       const error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'internal error');
       failed.add(candidate.nodeId);
       run.lastError[j] = error;

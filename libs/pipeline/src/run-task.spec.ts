@@ -532,7 +532,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     expect(await deadlineAfter(6_000, START_MS + 10_000)).toBe('timeout');
   });
 
-  it('reports an attempt the task itself ended (its deadline, a stopping router) as cut-short, which says nothing of the candidate', async () => {
+  it("reports an attempt a stopping router ended as unjudged (the router's doing), and one the deadline ended before its fair time as cut-short", async () => {
     const task = new AbortController();
     const { ports } = fakePorts(() => {
       // The router stops while the candidate works; the attempt fails with the task's own reason.
@@ -541,7 +541,17 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     });
     const { c, reports } = observed(ports);
     await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), task.signal)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
-    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([['cut-short', ErrorCode.ERROR_CODE_UNAVAILABLE]]);
+    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([['unjudged', ErrorCode.ERROR_CODE_UNAVAILABLE]]);
+    // The deadline (a TimeoutError reason, as the router's deadline signal gives) ends the attempt at once.
+    const timedOut = new AbortController();
+    const byDeadline = observed(
+      fakePorts(() => {
+        timedOut.abort(new DOMException('deadline', 'TimeoutError'));
+        throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'request aborted: deadline passed', true);
+      }).ports,
+    );
+    await expect(runTask(byDeadline.c, ESCROW_PATH, request('vecadd', 8), timedOut.signal)).rejects.toBeDefined();
+    expect(byDeadline.reports.map((r) => r.outcome)).toEqual(['cut-short']);
   });
 
   it('reports a refused task once, as failed, before ending it', async () => {

@@ -25,7 +25,7 @@ import type { AttemptObserver, AttemptReport, Candidate, CandidateSelector, Sele
 import { createDefaultSelector } from '@swarm/scoring';
 import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
 import type { AttemptLog } from './attempt-checks';
-import { attemptLog, failedAttemptOutcome, lateOutcome, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, verifyResult } from './attempt-checks';
 import { NOT_AGAIN } from './task-types';
 import type { ChargeGate } from './charge-gate';
 import { payableCandidates, payeesOf } from './payees';
@@ -418,11 +418,14 @@ async function dispatchUntilVerified(
   // The first attempt uses the lookup the payees came from; later ones ask again (who is alive changes).
   let discovery: Discovery | undefined = escrow.discovery;
   while (attempts.length < upTo) {
-    const remaining = Math.floor(deadline - c.clock.now());
+    let remaining = Math.floor(deadline - c.clock.now());
     if (remaining <= 0 || signal.aborted) break;
     const found = discovery ?? { candidates: await c.ports.findProviders(req.skill, signal) };
     discovery = undefined;
     if ('error' in found) throw found.error;
+    // The lookup took time: what the attempt is given, and whether that is short of its fair time, from now.
+    remaining = Math.floor(deadline - c.clock.now());
+    if (remaining <= 0 || signal.aborted) break;
     const candidate = chooseCandidate(selector, { ...task, shortened: remaining < perAttemptMs }, found.candidates, escrow.payees, reports);
     const t0 = watch.now();
     // The executor is told the same limit, so it abandons the attempt when the router does.
@@ -436,7 +439,7 @@ async function dispatchUntilVerified(
       dispatch.executeMs += failedAfter;
       report(
         candidate,
-        failedAttemptOutcome(err, { elapsedMs: failedAfter, allowedMs: timeoutMs, fairMs: perAttemptMs, taskEnded: signal.aborted }),
+        failedAttemptOutcome(err, { elapsedMs: failedAfter, allowedMs: timeoutMs, fairMs: perAttemptMs, taskEnded: taskEndOf(signal) }),
         failedAfter,
         isSwarmError(err) ? err.code : ErrorCode.ERROR_CODE_INTERNAL,
       );

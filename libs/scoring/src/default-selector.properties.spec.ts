@@ -20,7 +20,7 @@ const candidate: fc.Arbitrary<Candidate> = fc
     ...(rttMs === undefined ? {} : { rttMs }),
   }));
 const candidates = fc.uniqueArray(candidate, { selector: (c) => c.nodeId, minLength: 1, maxLength: 6 });
-const outcome = fc.constantFrom<AttemptOutcome>('failed', 'timeout', 'overloaded', 'rejected-by-verification');
+const outcome = fc.constantFrom<AttemptOutcome>('failed', 'timeout', 'overloaded', 'cut-short', 'unjudged', 'rejected-by-verification');
 
 /** Failed attempts at some of the candidates (an attempt that ended 'ok' ends the task). */
 function attemptsOn(list: Candidate[]): fc.Arbitrary<AttemptReport[]> {

@@ -140,8 +140,11 @@ describe('scoring - default selector', () => {
     expect(select.select(TASK, [fake('f1'), fake('f2'), saturatedLocal], [attempt(fake('f1'), 'failed')])).toBe(saturatedLocal);
     expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'overloaded')], trust).unprovenRetry).toBe(true);
     expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'ok')], trust).unprovenRetry).toBe(false);
-    // An attempt with less than its fair time (a short deadline) goes to the proven one from the start.
+    // An attempt with less than its fair time (a short deadline) goes to the proven one from the start,
+    // but not to a saturated local executor: an idle remote comes first there, as for any first attempt.
     expect(select.select({ ...TASK, shortened: true }, [fake('f1'), fake('f2'), proven], [])).toBe(proven);
+    expect(select.select({ ...TASK, shortened: true }, [fake('f1'), saturatedLocal], [])).toEqual(fake('f1'));
+    expect(select.select({ ...TASK, shortened: true }, [fake('f1'), { ...saturatedLocal, load: 0.5 }], [])).toEqual({ ...saturatedLocal, load: 0.5 });
     // With no proven candidate (a swarm of new nodes), the claims still decide.
     expect(select.select(TASK, [{ ...fake('f2'), load: 0.5 }, fake('f3')], [attempt(fake('f1'), 'timeout')])).toEqual(fake('f3'));
   });

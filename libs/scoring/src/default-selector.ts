@@ -11,8 +11,9 @@
  *     (SelectionTask.shortened), a proven candidate (this node's executors, or a remote one with
  *     τ > 0: the router has verified a result of it) before an unproven one: an identity that takes
  *     tasks and never answers can cost a task one attempt, not all of them, while any proven
- *     provider is left, and a short deadline goes to a node that has shown it answers. A swarm of
- *     new nodes (all τ = 0) is unaffected.
+ *     provider is left, and a short deadline goes to a node that has shown it answers (for a short
+ *     attempt a saturated local executor is not counted proven: the idle remote goes first, as
+ *     criterion 2 says). Among new nodes only (all τ = 0) nothing changes.
  *  2. This node's executors while they have spare capacity (advertised load < 1, or none said): no
  *     network hop, no peer to trust; then remote candidates; a saturated local candidate (load >= 1)
  *     last (issue 13's rule: local if it has spare capacity, else the best remote).
@@ -72,7 +73,7 @@ export const TRUST_WAIT_DISCOUNT = 0.25;
 
 export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[], trust?: TrustReader, shortened = false): CandidateScore {
   let failures = 0;
-  let taskFailed = shortened;
+  let taskFailed = false;
   for (const a of attempts) {
     if (a.outcome === 'ok') continue;
     taskFailed = true;
@@ -88,7 +89,9 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
   return {
     suspect: isSuspectIn(candidate, trust),
     failures,
-    unprovenRetry: taskFailed && !local && trusted === 0,
+    // After a failure even a saturated local executor beats an unknown node; for an attempt that is
+    // merely short of time, only one with room does (else the idle remote goes first, as tier says).
+    unprovenRetry: taskFailed ? !local && trusted === 0 : shortened && (local ? saturated : trusted === 0),
     local,
     tier: !local ? 1 : saturated ? 2 : 0,
     load: typeof load === 'number' && load >= 0 && load <= 1 ? load : UNKNOWN_LOAD,

@@ -9,7 +9,7 @@ import { createTrustBook } from './trust-book';
 const TASK = { taskId: 't1', skill: 'matmul' };
 const DAY = 86_400_000;
 const nodeIds = fc.constantFrom('n0', 'n1', 'n2', 'n3');
-const outcome = fc.constantFrom<AttemptOutcome>('ok', 'failed', 'timeout', 'overloaded', 'rejected-by-verification');
+const outcome = fc.constantFrom<AttemptOutcome>('ok', 'failed', 'timeout', 'overloaded', 'cut-short', 'unjudged', 'rejected-by-verification');
 /** Attempts as a router records them: a node, how it ended, and how long after the previous one. */
 const step = fc.record({ nodeId: nodeIds, outcome, gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 30 * DAY })) });
 const history = fc.array(step, { maxLength: 40 });

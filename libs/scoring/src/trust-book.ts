@@ -14,8 +14,8 @@
  * - 'failed' and 'timeout' cut it slightly: τ ← τ·(1 − failCut) (0.02). They may be the network's
  *   fault rather than the node's, earn it nothing, and the selector already sends a task's retry
  *   elsewhere; but a node that keeps wasting attempts should not keep its standing for free.
- *   'overloaded' changes nothing: refusing work for lack of capacity is honest; nor does
- *   'cut-short' (the task's own deadline or a stopping router ended the attempt).
+ *   'overloaded' leaves τ as it is (refusing work for lack of capacity is honest), and so do
+ *   'cut-short' and 'unjudged'; the stall rule below may still make such a node a suspect.
  * - A 'failed', 'timeout' or 'overloaded' attempt of a node whose τ was below `stallSlack` (0.5:
  *   fewer than about seven verified results), and a 'cut-short' one of a node never verified, also
  *   make it a suspect for `stallSuspectMs` (10 minutes), until it next returns a verified result
