@@ -97,6 +97,13 @@ describe('router - remote dispatch', () => {
     expect(asked).toEqual([{ subject: GatewayExecute.subject, peer: ENDPOINT, timeoutMs: task.timeoutMs + REMOTE_REPLY_SLACK_MS }]);
   });
 
+  it('carries on only a plain short executor id and backend from the peer, whatever it signed', async () => {
+    const odd = { ...answer, executorId: 'exec\u001b]0;owned\u0007', backend: 'x'.repeat(65) };
+    const { bus } = gatewayBus(() => signResult(encodeTask(task), odd, provider, SERVE_TICKET));
+    const result = await executeRemote(bus, remote, task, signal());
+    expect([result.executorId, result.backend]).toEqual(['(not shown: not a plain name)', '(not shown: not a plain name)']);
+  });
+
   it('refuses, retryably, a result signed by another node, altered, or answering another request', async () => {
     const other = { ...task, taskId: 'task-2' };
     const forged = [

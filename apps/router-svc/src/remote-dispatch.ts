@@ -20,6 +20,19 @@ import type { TraceContext } from '@swarm/telemetry';
  */
 export const REMOTE_REPLY_SLACK_MS = 1_500;
 
+/** The most of a peer's executor id or backend name a result carries on. */
+const MAX_PEER_LABEL_CHARS = 64;
+const PEER_LABEL = /^[A-Za-z0-9._:@/-]+$/;
+
+/**
+ * A label the peer wrote (its executor id, its backend), as the requester will see it: kept when it
+ * is a short plain name, else replaced, so no peer puts escape sequences, prose or megabytes into
+ * the answer, the task record or an agent's JSON.
+ */
+export function peerLabel(text: string): string {
+  return text.length <= MAX_PEER_LABEL_CHARS && PEER_LABEL.test(text) ? text : '(not shown: not a plain name)';
+}
+
 /**
  * A registry provider as a candidate, or undefined when it cannot be one: a remote provider must
  * name a gateway endpoint pinned to its own node id (`<node id>@host:port`), else the task could
@@ -55,8 +68,8 @@ export async function executeRemote(bus: BusClient, candidate: Candidate, task: 
     return {
       outputs: response.outputs,
       providerId: candidate.nodeId,
-      executorId: response.executorId,
-      backend: response.backend,
+      executorId: peerLabel(response.executorId),
+      backend: peerLabel(response.backend),
       providerKey: signed.publicKey,
       serveTicket: signed.serveTicket,
     };
