@@ -208,6 +208,22 @@ describe('credit-svc - over a real nats-server', () => {
       await bus.request(CreditSettle, { escrowId: 'status-3', payee: NODE, amount: 15n, payouts: [] });
     });
 
+    it('takes a reserve naming 16 payees of 128 characters (the most an escrow names), and refuses one past its size limit', async () => {
+      const payees = Array.from({ length: 16 }, (_, i) => `${i.toString(16)}${'p'.repeat(127)}`);
+      const escrowId = `wide-${'e'.repeat(123)}`;
+      await bus.request(CreditReserve, { escrowId, account: NODE, amount: 2n, expiresAtMs: 0n, payees });
+      expect(await bus.request(CreditEscrow, { escrowId })).toMatchObject({ state: EscrowState.ESCROW_STATE_OPEN, amount: 2n });
+      await bus.request(CreditRefund, { escrowId });
+      const tooWide = bus.request(CreditReserve, {
+        escrowId: 'too-wide',
+        account: NODE,
+        amount: 2n,
+        expiresAtMs: 0n,
+        payees: Array.from({ length: 40 }, (_, i) => `${i}${'p'.repeat(120)}`),
+      });
+      expect(await codeOf(tooWide)).toBe(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE);
+    });
+
     it('settles one escrow to several payees, reports each payout, and refuses a request in both forms', async () => {
       await bus.request(CreditReserve, { escrowId: 'split-1', account: NODE, amount: 30n, expiresAtMs: 0n, payees: PAYEES });
       const both = { escrowId: 'split-1', payee: 'peer-a', amount: 10n, payouts: [{ payee: 'peer-a', amount: 10n }] };

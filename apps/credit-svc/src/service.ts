@@ -48,6 +48,13 @@ export const SERVICE_VERSION = '0.1.0';
  */
 export const MAX_CREDIT_REQUEST_BYTES = 1024;
 /**
+ * A reserve names up to 16 payees (ESCROW_MAX_PAYEES) and a charge up to 16 payouts, of up to 128
+ * characters each, beside an escrow id and an account of 128: about 2.6 KiB at most. Under the
+ * 1 KiB of the other credit requests, a reserve naming 14 node ids was refused, and with it every
+ * task of a skill 14 nodes provide.
+ */
+export const MAX_RESERVE_REQUEST_BYTES = 4096;
+/**
  * A settle may name MAX_PAYOUTS payouts of a 128-char payee and a uint64 each (about 145 bytes
  * apiece, 2.4 KiB for 16 with the escrow id); one that pays other nodes also names the task (hashes)
  * and each remote payee's key and share, about 180 more bytes per payee (3 KiB for 16). 8 KiB fits
@@ -173,10 +180,10 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   });
   const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch, standing, clock, book, onReceiptsOwed: () => outbox.kick() });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
-  bus.serve(CreditReserve, handlers.reserve, opts);
+  bus.serve(CreditReserve, handlers.reserve, { maxRequestBytes: MAX_RESERVE_REQUEST_BYTES });
   bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
   bus.serve(CreditRefund, handlers.refund, opts);
-  bus.serve(CreditCharge, handlers.charge, opts);
+  bus.serve(CreditCharge, handlers.charge, { maxRequestBytes: MAX_RESERVE_REQUEST_BYTES });
   bus.serve(CreditBalance, handlers.balance, opts);
   bus.serve(CreditAudit, handlers.audit, opts);
   bus.serve(CreditEscrow, handlers.escrow, opts);

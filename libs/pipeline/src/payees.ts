@@ -12,17 +12,19 @@ export const ESCROW_MAX_PAYEES = 16;
 
 /**
  * The distinct node ids of `candidates`, at most ESCROW_MAX_PAYEES. When there are more, those the
- * default order ranks first (local, then the shortest expected wait, then the cheapest) are kept:
- * they are the ones most tasks go to. The sort is stable and draws nothing, so equals keep the
- * registry's order and the task's random draws are left to the selector and the verifier.
+ * default order ranks first (not a suspect, then local, then the shortest expected wait, then the
+ * cheapest) are kept: they are the ones most tasks go to, and identities that stalled or returned
+ * wrong results lately cannot crowd an honest provider out of the escrow by the load and price they
+ * claim. The sort is stable and draws nothing, so equals keep the registry's order and the task's
+ * random draws are left to the selector and the verifier.
  */
-export function payeesOf(candidates: readonly Candidate[]): string[] {
+export function payeesOf(candidates: readonly Candidate[], isSuspect?: (candidate: Candidate) => boolean): string[] {
   const distinct = new Map<string, Candidate>();
   for (const c of candidates) if (!distinct.has(c.nodeId)) distinct.set(c.nodeId, c);
   const all = [...distinct.values()];
   if (all.length <= ESCROW_MAX_PAYEES) return all.map((c) => c.nodeId);
   return all
-    .map((c) => ({ c, score: scoreCandidate(c, []) }))
+    .map((c) => ({ c, score: { ...scoreCandidate(c, []), suspect: isSuspect?.(c) === true } }))
     .sort((a, b) => compareScores(a.score, b.score))
     .slice(0, ESCROW_MAX_PAYEES)
     .map(({ c }) => c.nodeId);
