@@ -53,9 +53,9 @@ export interface TrustRules {
   readonly failCut: number;
   /** How long a rejected attempt makes its node a suspect, ms (≥ 0). */
   readonly suspectMs: number;
-  /** How long a failed or timed-out attempt makes a node with τ below `stallSlack` a suspect, ms (≥ 0). */
+  /** How long a stall (stalls(): a failure, a timeout or "full" below `stallSlack`) makes its node a suspect, ms (≥ 0). */
   readonly stallSuspectMs: number;
-  /** τ from which a failed or timed-out attempt no longer makes a node a suspect, 0..1. */
+  /** τ from which a failed, timed-out or "full" attempt no longer makes a node a suspect, 0..1. */
   readonly stallSlack: number;
   readonly decay: TrustDecay;
   /** Nodes holding a trust at once (≥ 1). */
@@ -126,7 +126,7 @@ export interface TrustSnapshotEntry {
   readonly atMs: number;
   /** When a result of it was last rejected (wall-clock ms), while that still makes it a suspect; absent otherwise. */
   readonly rejectedAtMs?: number;
-  /** When it last stalled (failed or timed out below `stallSlack`; wall-clock ms), while that still makes it a suspect; absent otherwise. */
+  /** When it last stalled (stalls(); wall-clock ms), while that still makes it a suspect; absent otherwise. */
   readonly stalledAtMs?: number;
 }
 
@@ -138,7 +138,7 @@ interface Entry {
   rejected: number;
   /** When its last rejected attempt ended (Stopwatch ms); undefined for none. */
   rejectedAt?: number;
-  /** When it last stalled while below `stallSlack` (Stopwatch ms), with no verified attempt since; undefined for none. */
+  /** When it last stalled (stalls(); Stopwatch ms), with no verified attempt since; undefined for none. */
   stalledAt?: number;
 }
 

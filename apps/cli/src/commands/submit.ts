@@ -76,8 +76,8 @@ export async function submitCommand(opts: SubmitOptions, env: NodeJS.ProcessEnv 
  * task's key, since the task may run on and be paid, and the key (perhaps made up) is how to ask.
  */
 function untilInterrupted<T>(submit: () => Promise<T>, key: string, asAgent: boolean): Promise<T> {
-  // Before the first byte goes out, so a signal in between is this handler's, never main.ts's.
-  // Interrupted already (main.ts is exiting): never sent, never settled.
+  // Before the first byte goes out, so a signal in between is this handler's, never main.ts's; if
+  // one came already (main.ts is exiting), the task is never sent and this never settles.
   if (!taskSendingNow(`the task was sent (task key ${key}): ${askAbout(key, asAgent)}`)) return new Promise<T>(() => undefined);
   return interruptible(
     submit(),
