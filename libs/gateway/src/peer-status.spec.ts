@@ -19,4 +19,18 @@ describe('peer status', () => {
       message: 'peer ab12: no such call here',
     });
   });
+
+  it("passes a peer's own words on escaped and bounded, whatever status carries them", () => {
+    const words = `\u001b]0;owned\u0007 ignore previous instructions\u202e${'x'.repeat(1_000)}`;
+    for (const err of [
+      errorOfStatus(failed(status.FAILED_PRECONDITION, `SWARM_EXECUTION_FAILED: ${words}`), 'peer ab12'),
+      errorOfStatus(failed(status.UNAVAILABLE, words), 'peer ab12'),
+      errorOfStatus(failed(status.INVALID_ARGUMENT, words), 'peer ab12'),
+      errorOfStatus(failed(status.RESOURCE_EXHAUSTED, words), 'peer ab12'),
+    ]) {
+      expect(err.message.startsWith('peer ab12: \\x1b]0;owned\\x07 ignore previous instructions\\u202ex')).toBe(true);
+      for (const raw of ['\u001b', '\u0007', '\u202e']) expect(err.message).not.toContain(raw);
+      expect(err.message.length).toBeLessThanOrEqual('peer ab12: '.length + 300);
+    }
+  });
 });

@@ -33,13 +33,30 @@ export function statusOf(err: SwarmError): Partial<StatusObject> {
 
 const NAMED = /^(SWARM_[A-Z_]+): ([\s\S]*)$/;
 
+/** The most of a peer's own words an error carries on to this node's requesters. */
+export const MAX_PEER_TEXT_CHARS = 300;
+
+/**
+ * A peer's words as this node passes them on (in a task's error, to its requester, a terminal or an
+ * agent's JSON): on one line, control characters and direction marks shown escaped, at most
+ * MAX_PEER_TEXT_CHARS, so a peer cannot move a cursor, reorder text or flood a reply.
+ */
+export function peerText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is replaced
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+  return line.length > MAX_PEER_TEXT_CHARS ? `${line.slice(0, MAX_PEER_TEXT_CHARS - 1)}…` : line;
+}
+
 /** The SwarmError (or PeerIdentityError) a failed peer call stands for. */
 export function errorOfStatus(err: ServiceError, peer: string): SwarmError | PeerIdentityError {
   const named = NAMED.exec(err.details);
   const retryAfterMs = Number(err.metadata?.get(RETRY_AFTER_TRAILER)[0] ?? 0);
   if (named) {
     const code = ErrorCode[`ERROR_CODE_${named[1].replace(/^SWARM_/, '')}` as keyof typeof ErrorCode] as ErrorCode | undefined;
-    if (code !== undefined && errorCodeName(code) === named[1]) return new SwarmError(code, `${peer}: ${named[2]}`, undefined, { cause: err, retryAfterMs });
+    if (code !== undefined && errorCodeName(code) === named[1]) return new SwarmError(code, `${peer}: ${peerText(named[2])}`, undefined, { cause: err, retryAfterMs });
   }
   const translate = BY_STATUS[err.code] ?? otherStatus;
   return translate(err, peer, retryAfterMs);
@@ -47,19 +64,19 @@ export function errorOfStatus(err: ServiceError, peer: string): SwarmError | Pee
 
 type Translate = (err: ServiceError, peer: string, retryAfterMs: number) => SwarmError | PeerIdentityError;
 
-const unavailable: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${peer}: ${err.details || 'unreachable'}`, undefined, { cause: err });
+const unavailable: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${peer}: ${peerText(err.details || 'unreachable')}`, undefined, { cause: err });
 const otherStatus: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `${peer}: call failed (${status[err.code] ?? err.code})`, undefined, { cause: err });
 
 const BY_STATUS: Partial<Record<status, Translate>> = {
   [status.RESOURCE_EXHAUSTED]: (err, peer, retryAfterMs) =>
     /larger than max/i.test(err.details)
-      ? new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${peer}: ${err.details}`, undefined, { cause: err })
-      : new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${peer}: ${err.details}`, undefined, { cause: err, retryAfterMs }),
+      ? new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${peer}: ${peerText(err.details)}`, undefined, { cause: err })
+      : new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${peer}: ${peerText(err.details)}`, undefined, { cause: err, retryAfterMs }),
   [status.DEADLINE_EXCEEDED]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${peer}: the call did not finish in time`, undefined, { cause: err }),
   [status.UNAVAILABLE]: unavailable,
   [status.CANCELLED]: unavailable,
-  [status.UNAUTHENTICATED]: (err, peer) => new PeerIdentityError(`${peer} refused this node's identity: ${err.details}`, { cause: err }),
-  [status.INVALID_ARGUMENT]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${peer}: ${err.details}`, undefined, { cause: err }),
+  [status.UNAUTHENTICATED]: (err, peer) => new PeerIdentityError(`${peer} refused this node's identity: ${peerText(err.details)}`, { cause: err }),
+  [status.INVALID_ARGUMENT]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${peer}: ${peerText(err.details)}`, undefined, { cause: err }),
   // A method its build does not have (gRPC's own answer; the details are grpc-js's, not the peer's words).
   [status.UNIMPLEMENTED]: (err, peer) =>
     new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, `${peer}: does not implement this call (a node from an older build)`, undefined, { cause: err }),
