@@ -166,6 +166,18 @@ describe('pipeline - sharded matmul', () => {
     ).toEqual(['node-b', 'node-b', 'node-e', 'node-e']);
   });
 
+  it("tells the selector when a block's deadline leaves it less than its fair time, so a proven node may take it first", async () => {
+    const asked: Array<boolean | undefined> = [];
+    const recording: CandidateSelector = { select: (task, candidates) => (asked.push(task.shortened), candidates[0]) };
+    for (const deadlineMs of [DEADLINE_MS, START_MS + 1_000]) {
+      const clock = manualClock(START_MS);
+      const { ports } = swarm(['node-a', 'node-b'], () => 'honest', clock);
+      asked.length = 0;
+      await runTask({ ...components(ports, clock), selector: recording }, DEFAULT_ROUTER_LIMITS, request(2, { deadlineMs }), signal());
+      expect([deadlineMs, [...new Set(asked)]]).toEqual([deadlineMs, [deadlineMs !== DEADLINE_MS]]);
+    }
+  });
+
   it('says why a provider whose share is under one credit is paid nothing', async () => {
     const clock = manualClock(START_MS);
     const eleven = Array.from({ length: 11 }, (_, i) => `node-${String(i).padStart(2, '0')}`);

@@ -233,7 +233,7 @@ async function dispatchShards(
   // Synchronous from the filter to the count, so the first dispatches spread over distinct nodes.
   // The selector chooses among the nodes running the fewest blocks now, and of those the ones
   // given the fewest so far: a re-dispatch goes to an idle node that has not worked on the task yet.
-  const choose = (pool: readonly Candidate[]): Candidate | undefined => {
+  const choose = (pool: readonly Candidate[], j: number): Candidate | undefined => {
     const payable = payableCandidates(pool, payees).filter((x) => !failed.has(x.nodeId));
     // Suspects (a result rejected lately) only when no other is left, however few blocks they hold.
     const trusted = selector.isSuspect ? payable.filter((x) => !selector.isSuspect?.(x)) : payable;
@@ -241,8 +241,10 @@ async function dispatchShards(
     if (open.length === 0) return undefined;
     const load = (x: Candidate) => (running.get(x.nodeId) ?? 0) * (blocks.length + 1) + (given.get(x.nodeId) ?? 0);
     const least = Math.min(...open.map(load));
+    // A block whose deadline leaves it less than its fair time goes to a proven node first.
+    const shortened = Math.floor(req.deadlineMs - c.clock.now()) < (perAttemptMs[j] ?? 0);
     const chosen = selector.select(
-      about,
+      { ...about, shortened },
       open.filter((x) => load(x) === least),
       reports,
     );
@@ -325,12 +327,12 @@ async function dispatchShards(
       if (run.attempts[j] >= limits.maxAttempts || taskSignal.aborted || c.clock.now() >= req.deadlineMs) break;
       // Who is alive changes; a failed lookup falls back to the providers the escrow was made for.
       const pool = await c.ports.findProviders(req.skill, taskSignal).catch(() => found);
-      candidate = choose(pool);
+      candidate = choose(pool, j);
     }
     if (!run.verified[j]) cancel.abort();
   };
 
-  const firsts = blocks.map(() => choose(found));
+  const firsts = blocks.map((_, j) => choose(found, j));
   await Promise.all(firsts.map((first, j) => slot(j, first)));
   return run;
 }
