@@ -96,6 +96,25 @@ export function exitStatusOf(err: CliError): number {
 /** Most characters of an error message shown: messages may quote what a user or a peer sent. */
 export const MAX_SHOWN_ERROR_CHARS = 1_000;
 
+// eslint-disable-next-line no-control-regex -- control characters are what is replaced
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/**
+ * Text another party wrote (a node's refusal, a peer's note, a tensor or skill name) as a terminal
+ * is shown it: control characters as \xNN, and line separators, bidirectional overrides and other
+ * invisible marks that reorder or hide text as \uNNNN, rather than acted on. Newlines stay when
+ * `keepNewlines` (table cells use them for lines). Written here rather than shared with
+ * @swarm/gateway's peerText: this module loads on every `swarm` start, which @swarm/contracts
+ * would slow by about 20 ms.
+ */
+export function escapeControls(text: string, keepNewlines = false): string {
+  return text.replace(CONTROLS, (c) => {
+    if (keepNewlines && c === '\n') return c;
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
+}
+
 /**
  * An error message as one line for a terminal: line breaks become spaces, other control characters
  * (an escape sequence in a tensor name, a skill, an id) are shown as \xNN, and line separators and
@@ -103,14 +122,7 @@ export const MAX_SHOWN_ERROR_CHARS = 1_000;
  * MAX_SHOWN_ERROR_CHARS it is cut with an ellipsis (never inside a surrogate pair).
  */
 export function shownErrorMessage(text: string): string {
-  const line = text
-    .replace(/\s*[\r\n]+\s*/g, ' ')
-    // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-      const code = c.charCodeAt(0);
-      return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
-    });
-  return cappedErrorMessage(line);
+  return cappedErrorMessage(escapeControls(text.replace(/\s*[\r\n]+\s*/g, ' ')));
 }
 
 /** At most MAX_SHOWN_ERROR_CHARS characters, cut with an ellipsis (the `--json` error document's message). */

@@ -2,6 +2,7 @@
  * Output rules for people and agents: `--json` prints exactly one JSON document on stdout;
  * otherwise readable tables. Progress and logs go to stderr.
  */
+import { escapeControls } from './cli-error';
 import Table from 'cli-table3';
 import type { Ora } from 'ora';
 import ora from 'ora';
@@ -106,11 +107,7 @@ export const TABLE_VALUE_WIDTH = 100;
  * cells use them for lines.
  */
 export function safeCell(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what is replaced
-  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code > 0xff ? `\\u${code.toString(16).padStart(4, '0')}` : `\\x${code.toString(16).padStart(2, '0')}`;
-  });
+  return escapeControls(text, true);
 }
 
 /**

@@ -39,7 +39,9 @@ export const MAX_PEER_TEXT_CHARS = 300;
 /**
  * A peer's words as this node passes them on (in a task's error, to its requester, a terminal or an
  * agent's JSON): on one line, control characters and direction marks shown escaped, at most
- * MAX_PEER_TEXT_CHARS, so a peer cannot move a cursor, reorder text or flood a reply.
+ * MAX_PEER_TEXT_CHARS, so a peer cannot move a cursor, reorder text or flood a reply. The same
+ * characters as the CLI's escapeControls (apps/cli cli-error.ts), which keeps its own copy to stay
+ * free of imports on every start.
  */
 export function peerText(text: string): string {
   // eslint-disable-next-line no-control-regex -- control characters are what is replaced
