@@ -14,7 +14,7 @@ describe('pipeline - who an escrow names', () => {
     // By claims alone the 20 idle, free fakes fill every slot.
     expect(payeesOf([...fakes, honest])).not.toContain('honest');
     // Once they are suspects (they stalled, or lied), the honest provider is named first.
-    const named = payeesOf([...fakes, honest], (c) => c.nodeId.startsWith('fake-'));
+    const named = payeesOf([...fakes, honest], { isSuspect: (c) => c.nodeId.startsWith('fake-') });
     expect(named).toHaveLength(ESCROW_MAX_PAYEES);
     expect(named[0]).toBe('honest');
   });

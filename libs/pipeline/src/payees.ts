@@ -4,7 +4,7 @@
  * names them, and afterwards dispatches only to those: a provider that appears later could not be
  * paid for its work.
  */
-import type { Candidate } from '@swarm/scoring';
+import type { Candidate, CandidateSelector } from '@swarm/scoring';
 import { compareScores, scoreCandidate } from '@swarm/scoring';
 
 /** Most payees one escrow may name (credit.proto ReserveRequest.payees: 1 to 16). */
@@ -18,13 +18,13 @@ export const ESCROW_MAX_PAYEES = 16;
  * claim. The sort is stable and draws nothing, so equals keep the registry's order and the task's
  * random draws are left to the selector and the verifier.
  */
-export function payeesOf(candidates: readonly Candidate[], isSuspect?: (candidate: Candidate) => boolean): string[] {
+export function payeesOf(candidates: readonly Candidate[], selector?: Pick<CandidateSelector, 'isSuspect'>): string[] {
   const distinct = new Map<string, Candidate>();
   for (const c of candidates) if (!distinct.has(c.nodeId)) distinct.set(c.nodeId, c);
   const all = [...distinct.values()];
   if (all.length <= ESCROW_MAX_PAYEES) return all.map((c) => c.nodeId);
   return all
-    .map((c) => ({ c, score: { ...scoreCandidate(c, []), suspect: isSuspect?.(c) === true } }))
+    .map((c) => ({ c, score: { ...scoreCandidate(c, []), suspect: selector?.isSuspect?.(c) === true } }))
     .sort((a, b) => compareScores(a.score, b.score))
     .slice(0, ESCROW_MAX_PAYEES)
     .map(({ c }) => c.nodeId);

@@ -65,7 +65,7 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   const watch = c.stopwatch ?? c.clock;
   // Discovered before the reserve, and refused there: K providers or none of the task runs.
   const found = await c.ports.findProviders(req.skill, signal);
-  const payees = payeesOf(found, (x) => c.selector?.isSuspect?.(x) === true);
+  const payees = payeesOf(found, c.selector);
   if (payees.length < replicas) {
     throw new SwarmError(
       ErrorCode.ERROR_CODE_NO_PROVIDER,

@@ -78,7 +78,7 @@ export async function runSharded(c: RouterComponents, limits: RouterLimits, task
   const { req, blocks } = task;
   const watch = c.stopwatch ?? c.clock;
   const found = await c.ports.findProviders(req.skill, signal);
-  const payees = payeesOf(found, (x) => c.selector?.isSuspect?.(x) === true);
+  const payees = payeesOf(found, c.selector);
   if (payees.length === 0) {
     throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${req.skill}, on this node or its peers; nothing was reserved`, true);
   }

@@ -364,7 +364,7 @@ async function reserveNaming(
   found: Discovery,
 ): Promise<{ discovery: Discovery; payees: string[]; placementNote: string }> {
   const candidates = 'candidates' in found ? found.candidates : [];
-  const payees = payeesOf(candidates, (x) => c.selector?.isSuspect?.(x) === true);
+  const payees = payeesOf(candidates, c.selector);
   const named = await reserveNamingPayees(c, req, expiresAtMs, payees, payeesOf(candidates.filter((cand) => cand.local)));
   if (named === payees) return { discovery: found, payees, placementNote: '' };
   return { discovery: { candidates: candidates.filter((cand) => named.includes(cand.nodeId)) }, payees: [...named], placementNote: placementNoteOf(named, payees) };

@@ -154,15 +154,9 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
   const entries = new Map<string, Entry>();
   const marks = new Map<string, Mark>();
   /** How long ago `e`'s last result was rejected, while that still makes it a suspect; undefined otherwise. */
-  const suspectAge = (e: Entry, nowMs: number): number | undefined => {
-    const age = e.rejectedAt === undefined ? undefined : nowMs - e.rejectedAt;
-    return age !== undefined && age < rules.suspectMs ? age : undefined;
-  };
+  const suspectAge = (e: Entry, nowMs: number) => ageWithin(e.rejectedAt, nowMs, rules.suspectMs);
   /** How long ago `e` stalled, while that still makes it a suspect; undefined otherwise. */
-  const stallAge = (e: Entry, nowMs: number): number | undefined => {
-    const age = e.stalledAt === undefined ? undefined : nowMs - e.stalledAt;
-    return age !== undefined && age < rules.stallSuspectMs ? age : undefined;
-  };
+  const stallAge = (e: Entry, nowMs: number) => ageWithin(e.stalledAt, nowMs, rules.stallSuspectMs);
 
   // A stopwatch that went back (or a NaN) decays nothing rather than throwing on the hot path.
   const decayed = (e: Entry, nowMs: number) => (nowMs > e.at ? decayTrust(e.trust, nowMs - e.at, rules.decay) : e.trust);
@@ -251,6 +245,12 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       return { restored, skipped: kept.length - restored };
     },
   };
+}
+
+/** How long before `nowMs` `at` was, while that is under `windowMs`; undefined for none or past it. */
+function ageWithin(at: number | undefined, nowMs: number, windowMs: number): number | undefined {
+  const age = at === undefined ? undefined : nowMs - at;
+  return age !== undefined && age < windowMs ? age : undefined;
 }
 
 /** A kept entry as restore takes it (its source is a file: anything may be in it). */
