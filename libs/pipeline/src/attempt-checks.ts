@@ -55,7 +55,7 @@ export function failedAttemptOutcome(err: unknown, time: AttemptTime): AttemptOu
 }
 
 /** What a failed dispatch's error says about its candidate, time aside (see failedAttemptOutcome). */
-export function outcomeOfError(err: unknown): AttemptOutcome {
+function outcomeOfError(err: unknown): AttemptOutcome {
   if (isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED)) return 'overloaded';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_VERIFICATION_FAILED)) return 'rejected-by-verification';
   if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) return 'timeout';
