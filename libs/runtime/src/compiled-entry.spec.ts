@@ -12,10 +12,10 @@ describe('compiled entry - where a service runs from', () => {
     expect(() => compiledPath('/repo/apps/cli', 'src/worker.js')).toThrow(/not a TypeScript file under/);
   });
 
-  it('runs the compiled file with source maps, and says to build when it is missing', () => {
+  it('runs the compiled file (no source maps: NODE_OPTIONS turns them on), and says to build when it is missing', () => {
     const repo = join(__dirname, '../../..');
     // jest's global setup built the repo, so this package's own compiled index exists.
-    expect(compiledNodeArgs(join(repo, 'libs/runtime'), 'src/index.ts')).toEqual(['--enable-source-maps', join(repo, 'libs/runtime/dist/index.js')]);
+    expect(compiledNodeArgs(join(repo, 'libs/runtime'), 'src/index.ts')).toEqual([join(repo, 'libs/runtime/dist/index.js')]);
     expect(() => compiledNodeArgs(join(repo, 'libs/runtime'), 'src/no-such-entry.ts')).toThrow(/missing: build first/);
   });
 });
