@@ -166,6 +166,19 @@ describe('pipeline - sharded matmul', () => {
     ).toEqual(['node-b', 'node-b', 'node-e', 'node-e']);
   });
 
+  it('gives a busy node (it said "full" lately) no block while another can take one; suspects come after busy nodes', async () => {
+    const clock = manualClock(START_MS);
+    const { ports, calls } = swarm(['node-a', 'node-b', 'node-e'], () => 'honest', clock);
+    const wary: CandidateSelector = { ...inOrder, isBusy: (c) => c.nodeId === 'node-a', isSuspect: (c) => c.nodeId === 'node-b' };
+    const out = await runTask({ ...components(ports, clock), selector: wary }, DEFAULT_ROUTER_LIMITS, request(4), signal());
+    expect(out.settlement).toBe('paid');
+    expect(executes(calls).map((c) => c.split(' ')[1])).toEqual(['node-e', 'node-e', 'node-e', 'node-e']);
+    // With only busy and suspect nodes, the busy one.
+    const second = swarm(['node-a', 'node-b'], () => 'honest', clock);
+    expect((await runTask({ ...components(second.ports, clock), selector: wary }, DEFAULT_ROUTER_LIMITS, request(4), signal())).settlement).toBe('paid');
+    expect(executes(second.calls).map((c) => c.split(' ')[1])).toEqual(['node-a', 'node-a', 'node-a', 'node-a']);
+  });
+
   it("tells the selector when a block's deadline leaves it less than its fair time, so a proven node may take it first", async () => {
     const asked: Array<boolean | undefined> = [];
     const recording: CandidateSelector = { select: (task, candidates) => (asked.push(task.shortened), candidates[0]) };

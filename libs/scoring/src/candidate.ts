@@ -45,6 +45,8 @@ export interface CandidateSelector {
    * blocks by load). Absent: none is.
    */
   isSuspect?(candidate: Candidate): boolean;
+  /** Whether `candidate` said "full" lately (tried after those that did not, before suspects), for the same callers. Absent: none did. */
+  isBusy?(candidate: Candidate): boolean;
 }
 
 /**
@@ -58,4 +60,6 @@ export interface TrustReader {
   isUntrusted(nodeId: string): boolean;
   /** A result of it was rejected lately: tried after every other candidate (absent: none is). */
   isSuspect?(nodeId: string): boolean;
+  /** It answered "full" lately: tried after the candidates that did not (absent: none did). */
+  isBusy?(nodeId: string): boolean;
 }

@@ -104,6 +104,7 @@ describe('scoring - default selector', () => {
       suspect: false,
       failures: 0,
       unprovenRetry: false,
+      busy: false,
       local: false,
       tier: 1,
       load: 1,
@@ -154,12 +155,15 @@ describe('scoring - default selector', () => {
     expect(scoreCandidate(local, [attempt({ ...local }, 'failed')]).failures).toBe(1);
   });
 
-  it('orders scores by suspicion, failures, proof on a retry, then locality, expected wait, price and round trip', () => {
-    const base = { suspect: false, failures: 0, unprovenRetry: false, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
+  it('orders scores by suspicion, failures, proof on a retry, a refusal lately, then locality, expected wait, price and round trip', () => {
+    const base = { suspect: false, failures: 0, unprovenRetry: false, busy: false, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
     expect(compareScores({ ...base, failures: 2, tier: 2, load: 1 }, { ...base, suspect: true, load: 0, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, failures: 1, local: true, load: 0 })).toBeLessThan(0);
     expect(compareScores({ ...base, tier: 2, load: 1 }, { ...base, unprovenRetry: true, local: false, tier: 1, load: 0 })).toBeLessThan(0);
     expect(compareScores({ ...base, unprovenRetry: true }, { ...base, failures: 1 })).toBeLessThan(0);
+    // Busy (said "full" lately) after a retry's proof, before locality, load and price.
+    expect(compareScores({ ...base, busy: true }, { ...base, unprovenRetry: true })).toBeLessThan(0);
+    expect(compareScores({ ...base, tier: 2, load: 1, price: 9 }, { ...base, busy: true, local: false, tier: 1, load: 0, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, local: false, tier: 1, load: 0 })).toBeLessThan(0);
     expect(compareScores({ ...base, local: false, tier: 1, load: 1, rttMs: 10_000 }, { ...base, tier: 2, load: 1 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, load: 0.6, price: 0 })).toBeLessThan(0);

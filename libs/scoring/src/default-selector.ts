@@ -14,6 +14,11 @@
  *     provider is left, and a short deadline goes to a node that has shown it answers (for a short
  *     attempt a saturated local executor is not counted proven: the idle remote goes first, as
  *     criterion 2 says). Among new nodes only (all τ = 0) nothing changes.
+ *  1¾. Not busy: a remote candidate that answered "full" lately (trust-book.ts isBusy: a second at
+ *     first, doubling per refusal in a row up to a minute, until it is verified again) comes after
+ *     those that did not, whatever load it advertises: its own answer says the claim is wrong. A
+ *     node that is really full gets time to drain, and one that says "full" to every task costs a
+ *     quick refusal a minute, not one per task, however trusted it is.
  *  2. This node's executors while they have spare capacity (advertised load < 1, or none said): no
  *     network hop, no peer to trust; then remote candidates; a saturated local candidate (load >= 1)
  *     last (issue 13's rule: local if it has spare capacity, else the best remote).
@@ -47,6 +52,8 @@ export interface CandidateScore {
   readonly failures: number;
   /** Criterion 1½: an attempt at this task failed (or this one is shortened), and this candidate is not proven. */
   readonly unprovenRetry: boolean;
+  /** Criterion 1¾: a remote candidate that answered "full" lately. */
+  readonly busy: boolean;
   readonly local: boolean;
   /** Criterion 2: 0 local with spare capacity, 1 remote, 2 local and saturated. */
   readonly tier: 0 | 1 | 2;
@@ -92,6 +99,7 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
     // After a failure even a saturated local executor beats an unknown node; for an attempt that is
     // merely short of time, only one with room does (else the idle remote goes first, as tier says).
     unprovenRetry: taskFailed ? !local && trusted === 0 : shortened && (local ? saturated : trusted === 0),
+    busy: !local && trust?.isBusy?.(candidate.nodeId) === true,
     local,
     tier: !local ? 1 : saturated ? 2 : 0,
     load: typeof load === 'number' && load >= 0 && load <= 1 ? load : UNKNOWN_LOAD,
@@ -121,6 +129,7 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
   if (a.suspect !== b.suspect) return a.suspect ? 1 : -1;
   if (a.failures !== b.failures) return a.failures - b.failures;
   if (a.unprovenRetry !== b.unprovenRetry) return a.unprovenRetry ? 1 : -1;
+  if (a.busy !== b.busy) return a.busy ? 1 : -1;
   if (a.tier !== b.tier) return a.tier - b.tier;
   const waitA = expectedWait(a);
   const waitB = expectedWait(b);
@@ -136,12 +145,13 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
 
 /**
  * Draws from `random` only when the best candidates tie, so a single candidate costs no draw.
- * `trust`: the router's trust in other nodes (criteria 0, 3 and 5); without it nobody is untrusted
- * and every τ is 0.
+ * `trust`: the router's trust in other nodes (criteria 0, ½, 1½, 1¾, 3 and 5); without it nobody is
+ * untrusted, suspect or busy, and every τ is 0.
  */
 export function createDefaultSelector(random: Random, trust?: TrustReader): CandidateSelector {
   return {
     isSuspect: (candidate) => isSuspectIn(candidate, trust),
+    isBusy: (candidate) => candidate.local !== true && trust?.isBusy?.(candidate.nodeId) === true,
     select(task, candidates, attempts) {
       let best: number[] = [];
       let bestScore: CandidateScore | undefined;

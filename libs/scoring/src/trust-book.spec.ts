@@ -133,6 +133,68 @@ describe('scoring - trust book', () => {
     for (const answer of ['overloaded', 'failed', 'cut-short'] as const) expect([answer, run(false, answer)]).toEqual([answer, [18, 6]]);
   });
 
+  it('marks a node that answered "full" busy for 1 s, doubling per refusal in a row up to a minute, until its next verified result', () => {
+    const book = createTrustBook();
+    for (let i = 0; i < 10; i++) book.record(attempt('n1', 'ok'), 0);
+    expect(book.isBusy('n1', 0)).toBe(false);
+    // A trusted node (τ ≥ stallSlack) is no suspect for "full", but busy for its window.
+    const windows: number[] = [];
+    let now = 0;
+    for (let i = 0; i < 9; i++) {
+      book.record(attempt('n1', 'overloaded'), now);
+      let end = now;
+      while (book.isBusy('n1', end)) end += 100;
+      windows.push(end - now);
+      now = end;
+    }
+    expect(windows).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]);
+    expect(book.isSuspect('n1', now)).toBe(false);
+    // Other outcomes neither end nor extend a run of refusals; a verified result ends it.
+    book.record(attempt('n1', 'overloaded'), now);
+    book.record(attempt('n1', 'timeout'), now + 10);
+    expect(book.isBusy('n1', now + 59_999)).toBe(true);
+    book.record(attempt('n1', 'ok'), now + 20);
+    expect(book.isBusy('n1', now + 20)).toBe(false);
+    book.record(attempt('n1', 'overloaded'), now + 30);
+    expect([book.isBusy('n1', now + 1_029), book.isBusy('n1', now + 1_030)]).toEqual([true, false]);
+    // Unknown nodes and this node's own executors are never busy.
+    book.record(attempt('mine', 'overloaded', true), now);
+    expect([book.isBusy('mine', now), book.isBusy('never-seen', now)]).toEqual([false, false]);
+  });
+
+  it('lets a trusted node that says "full" to every task cost one quick refusal a minute, not one per task', () => {
+    /** 300 tasks, one a second; the liar is proven (τ ≥ stallSlack) and claims load 0, price 0, the nearest. */
+    const run = (busyBaseMs: number): [number, number] => {
+      const book = createTrustBook({ busyBaseMs });
+      const select = createDefaultSelector(seededRandom(1), trustReader(book, { now: () => now }));
+      let now = 0;
+      const liar = remote('liar', { load: 0, price: 0, rttMs: 1 });
+      const honest = remote('honest', { load: 0.3, price: 10, rttMs: 5 });
+      for (let i = 0; i < 10; i++) for (const n of ['liar', 'honest']) book.record(attempt(n, 'ok'), 0);
+      let served = 0;
+      let refused = 0;
+      for (let task = 0; task < 300; task++, now += 1_000) {
+        const attempts: AttemptReport[] = [];
+        for (let i = 0; i < 3; i++) {
+          const chosen = select.select({ taskId: `t${task}`, skill: 'vecadd' }, [liar, honest], attempts) as Candidate;
+          const report = { ...attempt(chosen.nodeId, chosen === honest ? 'ok' : 'overloaded'), taskId: `t${task}` };
+          attempts.push(report);
+          book.record(report, now);
+          if (chosen === honest) {
+            served++;
+            break;
+          }
+          refused++;
+        }
+      }
+      return [served, refused];
+    };
+    // Without the busy window (0 ms): every task's first attempt goes to the liar.
+    expect(run(0)).toEqual([300, 300]);
+    // With it: refusals at 0, 1, 3, 7, 15, 31 and 63 s, then one a minute (123, 183, 243 s).
+    expect(run(DEFAULT_TRUST_RULES.busyBaseMs)).toEqual([300, 10]);
+  });
+
   it('keeps a stall suspect one across a restart, for what is left of its window by the wall clock', () => {
     const b = 'b'.repeat(64);
     const before = createTrustBook();
@@ -306,6 +368,7 @@ describe('scoring - trust book', () => {
     expect(() => createTrustBook({ gain: 2 })).toThrow(/gain must be in 0..1/);
     expect(() => createTrustBook({ maxNodes: 0 })).toThrow(/maxNodes must be an integer >= 1/);
     expect(() => createTrustBook({ suspectMs: -1 })).toThrow(/suspectMs must be an integer >= 0/);
+    expect(() => createTrustBook({ busyMaxMs: 0.5 })).toThrow(/busyMaxMs must be an integer >= 0/);
     expect(() => createTrustBook({ decay: { beta: 0.1, periodMs: 0 } })).toThrow(/periodMs must be > 0/);
     expect(DEFAULT_TRUST_RULES).toMatchObject({ gain: 0.1, rejectCut: 0.5, failCut: 0.02, maxNodes: 10_000 });
   });

@@ -24,6 +24,13 @@
  *   fail every task, each attempt going to the next of them; with it, each costs the router one
  *   attempt per 10 minutes. A node with a record of verified results keeps its place through a
  *   stall. 'unjudged' (a verified result that could not count) changes nothing.
+ * - An 'overloaded' attempt ("full") also marks the node busy, whatever its τ: for `busyBaseMs` (1 s)
+ *   after its first refusal in a row, doubling with each further one up to `busyMaxMs` (a minute),
+ *   until its next verified result (isBusy()). A selector tries a busy node after the others that
+ *   have not refused lately (its advertised load is contradicted by its own answer): a node that
+ *   is really full gets time to drain, and one that says "full" to every task, whatever standing it
+ *   earned, costs this router one quick refusal a minute rather than one per task. Not kept across
+ *   a restart: the window is too short to matter.
  * - Idle time decays it: τ ← τ·(1−β)^(Δt/T0) (@swarm/chain decayTrust, DEFAULT_TRUST_DECAY: 5% a
  *   day), Δt counted from the node's last recorded attempt. Every update but a verified one only
  *   multiplies τ, and the exponent is continuous, so this equals decaying since the last verified
@@ -57,6 +64,10 @@ export interface TrustRules {
   readonly stallSuspectMs: number;
   /** τ from which a failed, timed-out or "full" attempt no longer makes a node a suspect, 0..1. */
   readonly stallSlack: number;
+  /** How long a node's first "full" in a row makes it busy (isBusy), ms (≥ 0); each further one doubles it. */
+  readonly busyBaseMs: number;
+  /** The longest a run of "full" answers makes a node busy, ms (≥ 0). */
+  readonly busyMaxMs: number;
   readonly decay: TrustDecay;
   /** Nodes holding a trust at once (≥ 1). */
   readonly maxNodes: number;
@@ -71,6 +82,8 @@ export const DEFAULT_TRUST_RULES: TrustRules = Object.freeze({
   suspectMs: 3_600_000,
   stallSuspectMs: 600_000,
   stallSlack: 0.5,
+  busyBaseMs: 1_000,
+  busyMaxMs: 60_000,
   decay: DEFAULT_TRUST_DECAY,
   maxNodes: 10_000,
   maxUntrusted: 100_000,
@@ -94,6 +107,8 @@ export interface TrustBook {
   trustOf(nodeId: string, nowMs: number): number;
   /** Whether a result of `nodeId` was rejected less than `suspectMs` before `nowMs`, or it stalled (below `stallSlack`) less than `stallSuspectMs` before and has not been verified since. */
   isSuspect(nodeId: string, nowMs: number): boolean;
+  /** Whether `nodeId` answered "full" ('overloaded') within its busy window before `nowMs` and has not been verified since. */
+  isBusy(nodeId: string, nowMs: number): boolean;
   isUntrusted(nodeId: string): boolean;
   /** Marks `nodeId` untrusted for good; true when it was not already. */
   distrust(nodeId: string): boolean;
@@ -140,6 +155,9 @@ interface Entry {
   rejectedAt?: number;
   /** When it last stalled (stalls(); Stopwatch ms), with no verified attempt since; undefined for none. */
   stalledAt?: number;
+  /** "full" answers in a row since its last verified attempt, and when the last one came (Stopwatch ms). */
+  refusals?: number;
+  refusedAt?: number;
 }
 
 interface Mark {
@@ -178,8 +196,15 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       if (nowMs > e.at) e.at = nowMs;
       count(e, report);
       if (report.outcome === 'rejected-by-verification') e.rejectedAt = nowMs;
-      if (report.outcome === 'ok') e.stalledAt = undefined;
-      else if (stalls(report.outcome, before, rules)) e.stalledAt = nowMs;
+      if (report.outcome === 'ok') {
+        e.stalledAt = undefined;
+        e.refusals = undefined;
+        e.refusedAt = undefined;
+      } else if (stalls(report.outcome, before, rules)) e.stalledAt = nowMs;
+      if (report.outcome === 'overloaded') {
+        e.refusals = (e.refusals ?? 0) + 1;
+        e.refusedAt = nowMs;
+      }
       entries.set(nodeId, e);
       if (entries.size > rules.maxNodes) entries.delete(entries.keys().next().value as string);
     },
@@ -191,6 +216,10 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
     isSuspect(nodeId, nowMs) {
       const e = entries.get(nodeId);
       return e !== undefined && (suspectAge(e, nowMs) !== undefined || stallAge(e, nowMs) !== undefined);
+    },
+    isBusy(nodeId, nowMs) {
+      const e = entries.get(nodeId);
+      return e?.refusals !== undefined && ageWithin(e.refusedAt, nowMs, busyWindow(e.refusals, rules)) !== undefined;
     },
     isUntrusted: (nodeId) => marks.has(nodeId),
     distrust(nodeId) {
@@ -247,6 +276,11 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
   };
 }
 
+/** How long `refusals` "full" answers in a row make a node busy: busyBaseMs, doubled per further one, at most busyMaxMs. */
+function busyWindow(refusals: number, rules: TrustRules): number {
+  return Math.min(rules.busyMaxMs, rules.busyBaseMs * 2 ** (refusals - 1));
+}
+
 /** How long before `nowMs` `at` was, while that is under `windowMs`; undefined for none or past it. */
 function ageWithin(at: number | undefined, nowMs: number, windowMs: number): number | undefined {
   const age = at === undefined ? undefined : nowMs - at;
@@ -278,6 +312,7 @@ export function trustReader(book: TrustBook, stopwatch: { now(): number }): Trus
     trustOf: (nodeId) => book.trustOf(nodeId, stopwatch.now()),
     isUntrusted: (nodeId) => book.isUntrusted(nodeId),
     isSuspect: (nodeId) => book.isSuspect(nodeId, stopwatch.now()),
+    isBusy: (nodeId) => book.isBusy(nodeId, stopwatch.now()),
   };
 }
 
@@ -345,7 +380,7 @@ function checkedRules(rules: TrustRules): TrustRules {
     const v = rules[name];
     if (!(v >= 0 && v <= 1)) problems.push(`${name} must be in 0..1, got ${String(v).slice(0, 24)}`);
   }
-  for (const name of ['suspectMs', 'stallSuspectMs'] as const) {
+  for (const name of ['suspectMs', 'stallSuspectMs', 'busyBaseMs', 'busyMaxMs'] as const) {
     const v = rules[name];
     if (!Number.isSafeInteger(v) || v < 0) problems.push(`${name} must be an integer >= 0, got ${String(v).slice(0, 24)}`);
   }
