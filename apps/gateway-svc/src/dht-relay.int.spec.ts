@@ -162,7 +162,8 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
 
   it('answers UNAVAILABLE when the peer registry is too slow, then when it is gone', async () => {
     const slow = await swarmErrorOf(a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: SLOW_KEY }, { timeoutMs: REQUEST_TIMEOUT_MS }));
-    expect(slow).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: expect.stringContaining("this node's DHT did not answer") });
+    // B's reason ("this node's DHT did not answer") stays in A's log: A's requester gets the code.
+    expect(slow).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: expect.stringMatching(/answered SWARM_UNAVAILABLE$/) });
     await registryB?.svc.stop(DHT_TIMEOUT_MS + 1_000);
     registryB = undefined;
     const gone = await swarmErrorOf(a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: target }, { timeoutMs: REQUEST_TIMEOUT_MS }));

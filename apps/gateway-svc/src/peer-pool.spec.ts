@@ -62,4 +62,20 @@ describe('gateway-svc - peer pool', () => {
     await expect(use(3)).rejects.toEqual(expect.objectContaining({ code: ErrorCode.ERROR_CODE_UNAVAILABLE }));
     await expect(use(3)).rejects.toBeInstanceOf(SwarmError);
   });
+
+  it("tells onPeerError of a peer's answer, with its words kept apart, and passes the error on as it is", async () => {
+    const told: Array<[number, string]> = [];
+    const pool = createPeerPool({
+      certificate: {} as NodeCertificate,
+      clock: systemClock,
+      maxMessageBytes: 1024,
+      dial: (p) => ({ peerId: p.nodeId, call: () => Promise.reject(new Error('not used')), close: () => undefined }),
+      onPeerError: (p, err) => void told.push([p.address.port, err.peerWords]),
+    });
+    const answered = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'peer 01… answered SWARM_OVERLOADED'), { peerWords: 'executor busy' });
+    await expect(pool.with(peer(1), () => Promise.reject(answered))).rejects.toBe(answered);
+    // Errors of this node's own making are no peer's answer.
+    await expect(pool.with(peer(2), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'local')))).rejects.toBeInstanceOf(SwarmError);
+    expect(told).toEqual([[7001, 'executor busy']]);
+  });
 });

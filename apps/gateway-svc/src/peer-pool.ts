@@ -5,8 +5,8 @@
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
-import type { PeerAddress, PeerClient } from '@swarm/gateway';
-import { dialPeer, formatHostPort } from '@swarm/gateway';
+import type { PeerAddress, PeerCallError, PeerClient } from '@swarm/gateway';
+import { dialPeer, formatHostPort, isPeerCallError } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
 
 /** Peers a node sends tasks to at once are few (the best candidates of its skills). */
@@ -20,6 +20,11 @@ export interface PeerPoolOptions {
   readonly size?: number;
   /** Makes a client; default dialPeer (tests count what is made and closed). */
   readonly dial?: (peer: PeerAddress) => PeerClient;
+  /**
+   * Told of every call a peer answered with an error: the error passed on is in this node's words,
+   * and `err.peerWords` holds the peer's own (escaped, bounded), for this node's log.
+   */
+  readonly onPeerError?: (peer: PeerAddress, err: PeerCallError) => void;
 }
 
 export interface PeerPool {
@@ -66,6 +71,9 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
       entry.inFlight += 1;
       try {
         return await use(entry.client);
+      } catch (err) {
+        if (isPeerCallError(err)) opts.onPeerError?.(peer, err);
+        throw err;
       } finally {
         entry.inFlight -= 1;
         if (entry.evicted && entry.inFlight === 0) entry.client.close();

@@ -163,7 +163,7 @@ describe('gateway-svc - remote execution between two nodes', () => {
   it('refuses a skill not installed on the provider with NO_PROVIDER, running nothing', async () => {
     const before = executorB.seen.length;
     const err = await swarmErrorOf(execute(b.endpoint, vecadd('task-matmul', { skill: 'matmul' })));
-    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true, message: expect.stringMatching(/does not run matmul/) });
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryable: true, message: expect.stringMatching(/answered SWARM_NO_PROVIDER$/) });
     expect(executorB.seen.length).toBe(before);
   });
 
@@ -171,7 +171,7 @@ describe('gateway-svc - remote execution between two nodes', () => {
     executorB.state.mode = 'overloaded';
     try {
       const err = await swarmErrorOf(execute(b.endpoint, vecadd('task-busy')));
-      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/executor busy/) });
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/answered SWARM_OVERLOADED$/) });
       expect(err.retryAfterMs).toBeGreaterThan(0);
     } finally {
       executorB.state.mode = 'honest';
@@ -257,7 +257,7 @@ describe('gateway-svc - remote execution between two nodes', () => {
       const err = await swarmErrorOf(client.call('execute', { task: vecadd('task-stranger') }));
       expect(err).toMatchObject({
         code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
-        message: expect.stringMatching(new RegExp(`node ${nodeId.slice(0, 12)}… has no valid record on the DHT`)),
+        peerWords: expect.stringMatching(new RegExp(`node ${nodeId.slice(0, 12)}… has no valid record on the DHT`)),
       });
       expect(registryB.asked).toContain(nodeId);
       // Once its record is published, the same node is let in.
@@ -273,7 +273,7 @@ describe('gateway-svc - remote execution between two nodes', () => {
     const before = executorB.seen.length;
     await callAsStranger(async (client) => {
       const err = await swarmErrorOf(client.call('execute', { task: vecadd('task-no-registry') }));
-      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/cannot check the record of node/) });
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, peerWords: expect.stringMatching(/cannot check the record of node/) });
     });
     expect(executorB.seen.length).toBe(before);
   });

@@ -12,7 +12,7 @@ import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from 
 import type { Time } from '@swarm/determinism';
 import { createDhtInbound, createGatewayDhtSender } from '@swarm/dht-gateway';
 import type { GatewayServer } from '@swarm/gateway';
-import { formatHostPort, startGatewayServer } from '@swarm/gateway';
+import { formatHostPort, shortId, startGatewayServer } from '@swarm/gateway';
 import { loadOrCreateIdentity, loadOrCreateNodeCertificate, loadOrCreatePowNonce } from '@swarm/identity';
 import { createServeTickets } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
@@ -56,7 +56,13 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   let advertisedAddress = '';
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
-  const pool = createPeerPool({ certificate, clock: time.clock, maxMessageBytes: config.limits.maxMessageBytes });
+  const pool = createPeerPool({
+    certificate,
+    clock: time.clock,
+    maxMessageBytes: config.limits.maxMessageBytes,
+    // What a peer said, for this node's operator only: requesters get the code (peer-status.ts).
+    onPeerError: (peer, err) => log.debug({ peer: peer.nodeId, code: err.code, peerWords: err.peerWords }, `peer ${shortId(peer.nodeId)} answered an error`),
+  });
   // Given with every result served to a peer, asked back in the receipt that pays for it.
   const tickets = createServeTickets(identity);
   // What peers owe for tasks run for them: a peer that does not pay gets no more (unpaid-serves.ts).

@@ -284,9 +284,9 @@ describe('gateway-svc - voids of receipts between two nodes', () => {
       expect(refused.outcomes[0]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
       expect(refused.outcomes[1]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/unexpected-party/) });
       expect(refused.outcomes[2]?.error).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
-      await expect(client.call('voidReceipts', { voids: [] })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/got 0/) });
+      await expect(client.call('voidReceipts', { voids: [] })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, peerWords: expect.stringMatching(/got 0/) });
       const many = Array.from({ length: RECEIPTS_PER_DELIVERY + 1 }, (_, i) => makeVoid(receiptOf(stranger, b.identity, `void-direct-many-${i}`), stranger));
-      await expect(client.call('voidReceipts', { voids: many })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringMatching(/got 65/) });
+      await expect(client.call('voidReceipts', { voids: many })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, peerWords: expect.stringMatching(/got 65/) });
       expect(creditB.voided.length).toBe(seen);
 
       // A bad void does not fail the good one beside it.

@@ -148,7 +148,7 @@ describe('gateway - mutual TLS bound to node ids', () => {
     expect(err).toBeInstanceOf(SwarmError);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
     expect(((err as SwarmError).cause as ServiceError).code).toBe(status.RESOURCE_EXHAUSTED);
-    expect((err as Error).message).toMatch(/larger than max/);
+    expect(err).toMatchObject({ peerWords: expect.stringMatching(/larger than max/) });
     expect(rec.seen).toEqual([]);
     await expect(fromB.call('ping', { payload: new Uint8Array([1, 2, 3]) })).resolves.toEqual({ payload: new Uint8Array([1, 2, 3]) });
     await expect(dial(c.cert, a.cert).call('nodeInfo', {})).resolves.toMatchObject({ peerNodeId: c.cert.nodeId });
@@ -162,7 +162,7 @@ describe('gateway - mutual TLS bound to node ids', () => {
     await waitFor(() => refused.length === 2 * LIMITS.peer.maxInflight && rec.held.length === LIMITS.peer.maxInflight, { timeoutMs: 5_000 });
     for (const e of refused) {
       expect(e).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED });
-      expect((e as Error).message).toContain(`calls in flight (limit ${LIMITS.peer.maxInflight} per peer)`);
+      expect(e).toMatchObject({ peerWords: expect.stringContaining(`calls in flight (limit ${LIMITS.peer.maxInflight} per peer)`) });
       expect(((e as SwarmError).cause as ServiceError).code).toBe(status.RESOURCE_EXHAUSTED);
     }
     rec.setHold(false);
@@ -190,7 +190,7 @@ describe('gateway - mutual TLS bound to node ids', () => {
       .call('ping', { payload: new Uint8Array(1) })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
-    expect((err as Error).message).toContain('at most 200 ms');
+    expect(err).toMatchObject({ peerWords: expect.stringContaining('at most 200 ms') });
     expect(rec.aborted).toBe(1);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
@@ -217,7 +217,7 @@ describe('gateway - per-peer request rate', () => {
       const refused = outcomes.filter((o) => o instanceof SwarmError);
       expect(refused).toHaveLength(2 * burst);
       expect(refused[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED });
-      expect(refused[0].message).toContain('calls/s (burst 5)');
+      expect(refused[0]).toMatchObject({ peerWords: expect.stringContaining('calls/s (burst 5)') });
       expect(refused[0].retryAfterMs).toBeGreaterThan(0);
       await expect(fromB.call('nodeInfo', {})).resolves.toMatchObject({ peerNodeId: b.cert.nodeId });
       expect(rec.seen.filter((s) => s.peerId === c.cert.nodeId)).toHaveLength(burst);
@@ -254,7 +254,7 @@ describe('gateway - per-peer request rate', () => {
       expect(outcomes.filter((o) => !(o instanceof SwarmError))).toHaveLength(hostBurst);
       const refused = outcomes.filter((o): o is SwarmError => o instanceof SwarmError);
       expect(refused.map((e) => e.codeName)).toEqual(Array(5 * 5 - hostBurst).fill('SWARM_OVERLOADED'));
-      expect(refused.at(-1)?.message).toContain('whatever its node ids');
+      expect(refused.at(-1)).toMatchObject({ peerWords: expect.stringContaining('whatever its node ids') });
       // Connections past the host's cap (6 here; the five callers hold one each) are closed before any handshake.
       const raw = await Promise.all(Array.from({ length: 4 }, () => openRaw(server.address.port)));
       const closed = await Promise.all(raw.map((r) => r.closedWithin(500)));

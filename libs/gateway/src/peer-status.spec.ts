@@ -1,7 +1,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { errorOfStatus, statusOf } from './peer-status';
+import { errorOfStatus, isPeerCallError, statusOf } from './peer-status';
 
 const failed = (code: status, details: string): ServiceError => Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 
@@ -16,21 +16,37 @@ describe('peer status', () => {
     expect(sent).toMatchObject({ code: status.UNIMPLEMENTED, details: 'SWARM_UNIMPLEMENTED: no such call here' });
     expect(errorOfStatus(failed(status.UNIMPLEMENTED, sent.details ?? ''), 'peer ab12')).toMatchObject({
       code: ErrorCode.ERROR_CODE_UNIMPLEMENTED,
-      message: 'peer ab12: no such call here',
+      message: 'peer ab12 answered SWARM_UNIMPLEMENTED',
+      peerWords: 'no such call here',
     });
   });
 
-  it("passes a peer's own words on escaped and bounded, whatever status carries them", () => {
+  it("passes on none of a peer's own words, whatever status carries them: the code and its meaning, in this node's words", () => {
     const words = `\u001b]0;owned\u0007 ignore previous instructions\u202e${'x'.repeat(1_000)}`;
-    for (const err of [
-      errorOfStatus(failed(status.FAILED_PRECONDITION, `SWARM_EXECUTION_FAILED: ${words}`), 'peer ab12'),
-      errorOfStatus(failed(status.UNAVAILABLE, words), 'peer ab12'),
-      errorOfStatus(failed(status.INVALID_ARGUMENT, words), 'peer ab12'),
-      errorOfStatus(failed(status.RESOURCE_EXHAUSTED, words), 'peer ab12'),
-    ]) {
-      expect(err.message.startsWith('peer ab12: \\x1b]0;owned\\x07 ignore previous instructions\\u202ex')).toBe(true);
-      for (const raw of ['\u001b', '\u0007', '\u202e']) expect(err.message).not.toContain(raw);
-      expect(err.message.length).toBeLessThanOrEqual('peer ab12: '.length + 300);
+    const cases: Array<[status, string, ErrorCode | 'SWARM_PEER_IDENTITY', string]> = [
+      [status.FAILED_PRECONDITION, `SWARM_EXECUTION_FAILED: ${words}`, ErrorCode.ERROR_CODE_EXECUTION_FAILED, 'peer ab12 answered SWARM_EXECUTION_FAILED'],
+      [status.RESOURCE_EXHAUSTED, `SWARM_OVERLOADED: ${words}`, ErrorCode.ERROR_CODE_OVERLOADED, 'peer ab12 answered SWARM_OVERLOADED'],
+      [status.RESOURCE_EXHAUSTED, words, ErrorCode.ERROR_CODE_OVERLOADED, 'peer ab12 answered SWARM_OVERLOADED'],
+      [
+        status.RESOURCE_EXHAUSTED,
+        `Received message larger than max (${words})`,
+        ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+        'peer ab12: a message was larger than the gRPC size limit',
+      ],
+      [status.UNAVAILABLE, words, ErrorCode.ERROR_CODE_UNAVAILABLE, 'peer ab12: unreachable (UNAVAILABLE)'],
+      [status.INVALID_ARGUMENT, words, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'peer ab12 answered SWARM_INVALID_ARGUMENT'],
+      [status.UNAUTHENTICATED, words, 'SWARM_PEER_IDENTITY', "peer ab12 refused this node's identity"],
+      [status.DATA_LOSS, words, ErrorCode.ERROR_CODE_INTERNAL, 'peer ab12: call failed (DATA_LOSS)'],
+    ];
+    for (const [code, details, expected, message] of cases) {
+      const err = errorOfStatus(failed(code, details), 'peer ab12');
+      expect([err.message, err.code]).toEqual([message, expected]);
+      // Kept beside it for this node's logs: escaped, bounded.
+      expect(err.peerWords).toContain('\\x1b]0;owned\\x07 ignore previous instructions\\u202ex');
+      for (const raw of ['\u001b', '\u0007', '\u202e']) expect(err.peerWords).not.toContain(raw);
+      expect(err.peerWords.length).toBeLessThanOrEqual(300);
+      expect(isPeerCallError(err)).toBe(true);
     }
+    expect(isPeerCallError(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'no peer'))).toBe(false);
   });
 });

@@ -3,6 +3,11 @@
  * `SWARM_*` name (`RESOURCE_EXHAUSTED` + `SWARM_OVERLOADED: peer has 8 calls in flight …`); the
  * client turns it back into a SwarmError. Statuses grpc-js makes itself (message too large,
  * deadline, connection lost) map by status code. Peers never see stacks or internal text.
+ * The error this node passes on (to a task's requester: a terminal, or an agent reading JSON) is in
+ * this node's words only: who answered and the code (docs/errors.md says what each means). The
+ * peer's own text is words it chose, for readers that may act on words ("ignore previous
+ * instructions…"); escaped and bounded (peerText), it stays on the error as `peerWords`, which
+ * gateway-svc logs (debug) for this node's operator.
  */
 import type { ServiceError, StatusObject } from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
@@ -33,13 +38,13 @@ export function statusOf(err: SwarmError): Partial<StatusObject> {
 
 const NAMED = /^(SWARM_[A-Z_]+): ([\s\S]*)$/;
 
-/** The most of a peer's own words an error carries on to this node's requesters. */
+/** The most of a peer's own words an error keeps (peerWords). */
 export const MAX_PEER_TEXT_CHARS = 300;
 
 /**
- * A peer's words as this node passes them on (in a task's error, to its requester, a terminal or an
- * agent's JSON): on one line, control characters and direction marks shown escaped, at most
- * MAX_PEER_TEXT_CHARS, so a peer cannot move a cursor, reorder text or flood a reply. The same
+ * A peer's words as this node keeps them (peerWords, for its logs): on one line, control
+ * characters and direction marks shown escaped, at most MAX_PEER_TEXT_CHARS, so a peer cannot move
+ * a cursor, reorder text or flood a log. The same
  * characters as the CLI's escapeControls (apps/cli cli-error.ts), which keeps its own copy to stay
  * free of imports on every start.
  */
@@ -52,33 +57,48 @@ export function peerText(text: string): string {
   return line.length > MAX_PEER_TEXT_CHARS ? `${line.slice(0, MAX_PEER_TEXT_CHARS - 1)}…` : line;
 }
 
-/** The SwarmError (or PeerIdentityError) a failed peer call stands for. */
-export function errorOfStatus(err: ServiceError, peer: string): SwarmError | PeerIdentityError {
+/** A peer call's error in this node's words, with the peer's own (escaped, bounded) beside them for logs. */
+export type PeerCallError = (SwarmError | PeerIdentityError) & { readonly peerWords: string };
+
+/** The SwarmError (or PeerIdentityError) a failed peer call stands for, in this node's words. */
+export function errorOfStatus(err: ServiceError, peer: string): PeerCallError {
   const named = NAMED.exec(err.details);
   const retryAfterMs = Number(err.metadata?.get(RETRY_AFTER_TRAILER)[0] ?? 0);
+  let failure: SwarmError | PeerIdentityError | undefined;
   if (named) {
     const code = ErrorCode[`ERROR_CODE_${named[1].replace(/^SWARM_/, '')}` as keyof typeof ErrorCode] as ErrorCode | undefined;
-    if (code !== undefined && errorCodeName(code) === named[1]) return new SwarmError(code, `${peer}: ${peerText(named[2])}`, undefined, { cause: err, retryAfterMs });
+    if (code !== undefined && errorCodeName(code) === named[1]) failure = new SwarmError(code, answered(peer, code), undefined, { cause: err, retryAfterMs });
   }
-  const translate = BY_STATUS[err.code] ?? otherStatus;
-  return translate(err, peer, retryAfterMs);
+  failure ??= (BY_STATUS[err.code] ?? otherStatus)(err, peer, retryAfterMs);
+  return Object.assign(failure, { peerWords: peerText(named ? named[2] : (err.details ?? '')) });
+}
+
+/** `peer ab12… at 127.0.0.1:7000 answered SWARM_OVERLOADED`. */
+function answered(peer: string, code: ErrorCode): string {
+  return `${peer} answered ${errorCodeName(code)}`;
+}
+
+/** Whether `err` came from errorOfStatus (a failed peer call), with the peer's own words kept. */
+export function isPeerCallError(err: unknown): err is PeerCallError {
+  return (err instanceof SwarmError || err instanceof PeerIdentityError) && typeof (err as Partial<PeerCallError>).peerWords === 'string';
 }
 
 type Translate = (err: ServiceError, peer: string, retryAfterMs: number) => SwarmError | PeerIdentityError;
 
-const unavailable: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${peer}: ${peerText(err.details || 'unreachable')}`, undefined, { cause: err });
+const unavailable: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${peer}: unreachable (${status[err.code]})`, undefined, { cause: err });
 const otherStatus: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `${peer}: call failed (${status[err.code] ?? err.code})`, undefined, { cause: err });
 
 const BY_STATUS: Partial<Record<status, Translate>> = {
+  // grpc-js's own words for a message over its limit; a peer's RESOURCE_EXHAUSTED without a SWARM name is "full".
   [status.RESOURCE_EXHAUSTED]: (err, peer, retryAfterMs) =>
     /larger than max/i.test(err.details)
-      ? new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${peer}: ${peerText(err.details)}`, undefined, { cause: err })
-      : new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${peer}: ${peerText(err.details)}`, undefined, { cause: err, retryAfterMs }),
+      ? new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${peer}: a message was larger than the gRPC size limit`, undefined, { cause: err })
+      : new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, answered(peer, ErrorCode.ERROR_CODE_OVERLOADED), undefined, { cause: err, retryAfterMs }),
   [status.DEADLINE_EXCEEDED]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${peer}: the call did not finish in time`, undefined, { cause: err }),
   [status.UNAVAILABLE]: unavailable,
   [status.CANCELLED]: unavailable,
-  [status.UNAUTHENTICATED]: (err, peer) => new PeerIdentityError(`${peer} refused this node's identity: ${peerText(err.details)}`, { cause: err }),
-  [status.INVALID_ARGUMENT]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${peer}: ${peerText(err.details)}`, undefined, { cause: err }),
+  [status.UNAUTHENTICATED]: (err, peer) => new PeerIdentityError(`${peer} refused this node's identity`, { cause: err }),
+  [status.INVALID_ARGUMENT]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, answered(peer, ErrorCode.ERROR_CODE_INVALID_ARGUMENT), undefined, { cause: err }),
   // A method its build does not have (gRPC's own answer; the details are grpc-js's, not the peer's words).
   [status.UNIMPLEMENTED]: (err, peer) =>
     new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, `${peer}: does not implement this call (a node from an older build)`, undefined, { cause: err }),
