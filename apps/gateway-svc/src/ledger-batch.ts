@@ -10,12 +10,17 @@
  * and each answer is checked before it is handed on.
  * In (payeeRelayHandler): a peer's call, its caller authenticated by its TLS key, has each item
  * checked the same way with the caller as payer and this node as payee, then asked of credit-svc,
- * CREDIT_ACCEPT_CONCURRENCY at a time, all within one budget.
+ * CREDIT_ACCEPT_CONCURRENCY at a time, all within one budget. The cheap checks come first, so that
+ * what a peer can send at no cost costs this node little too: an item repeated in the call (the
+ * same payer signature) is refused without a look; then size, fields and parties; then whether this
+ * node served the task (its serve ticket: a MAC); a receipt it did not serve is refused there, and
+ * the void of one waits for the caller's budget of such voids (peer-budgets.ts), all before any
+ * signature is verified or credit-svc asked.
  */
 import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';
 import type { SignatureCheck } from '@swarm/chain';
-import { ReceiptRefusal } from '@swarm/chain';
+import { hex, ReceiptRefusal } from '@swarm/chain';
 import type { Receipt, Rpc, SignedReceipt, SwarmErrorMessage } from '@swarm/contracts';
 import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
@@ -23,6 +28,7 @@ import type { PeerCall, PeerCallOptions, PeerClient } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
 import type { ServeTickets } from '@swarm/records';
 import { askCredit } from './local-ask';
+import type { PeerBudgets } from './peer-budgets';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
 import type { UnpaidServes } from './unpaid-serves';
@@ -47,6 +53,7 @@ export type LedgerItem = 'receipt' | 'void';
 
 /** An item as signed by its payer and, once it agreed, its payee: SignedReceipt, SignedVoid. */
 export interface Signed {
+  readonly payerSignature: Uint8Array;
   readonly payeeSignature: Uint8Array;
 }
 
@@ -69,6 +76,14 @@ export interface LedgerRelay<T extends Signed, O extends Outcome> {
   readonly item: LedgerItem;
   /** An item present, within its size, signed by `payer` for `payee` (not necessarily countersigned): its receipt, decoded. Throws why not. */
   readonly verify: (item: T | undefined, parties: Parties) => Receipt;
+  /** `verify`'s checks before any signature (presence, size, fields, the parties): its receipt, decoded. Throws why not. */
+  readonly peek: (item: T | undefined, parties: Parties) => Receipt;
+  /**
+   * An item whose receipt pays for a task this node did not serve the caller (`cap`: its ticket's,
+   * undefined for none): the refusal to answer it, or undefined when such an item is taken (within
+   * the caller's budget of them, PayeeRelayDeps.unserved).
+   */
+  readonly unserved: (receipt: Receipt, cap: bigint | undefined) => SwarmError | undefined;
   /** An outcome that is `error`. */
   readonly failed: (error: SwarmErrorMessage) => O;
   /** The peer call, with the items that passed: one outcome each, in order. */
@@ -78,7 +93,7 @@ export interface LedgerRelay<T extends Signed, O extends Outcome> {
    * payee answered ("a receipt", "a void") and why it does not hold.
    */
   readonly checkAnswer: (sent: T, outcome: O, parties: Parties, refuse: (what: string, reason: string) => O) => O;
-  /** A peer's item, checked by `verify`, as credit-svc answers it. */
+  /** A peer's item, checked by `verify` (and, when not served, let through by `unserved`), as credit-svc answers it. */
   readonly accept: (item: T, ctx: AcceptContext) => Promise<O>;
 }
 
@@ -167,6 +182,12 @@ export interface PayeeRelayDeps {
   readonly timeoutMs?: number;
   /** A receipt countersigned here takes what it pays off what its payer owes for its task (unpaid-serves.ts). */
   readonly unpaid?: Pick<UnpaidServes, 'paid'>;
+  /**
+   * Per caller, the items let through for tasks this node did not serve it (the voids of receipts
+   * it never took): past the budget such an item is answered OVERLOADED, with when to retry.
+   * Absent: no limit.
+   */
+  readonly unserved?: PeerBudgets;
 }
 
 /** The PeerService handler for a peer's items for this node, each answered by credit-svc or refused. */
@@ -189,19 +210,43 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       return askCredit(bus, rpc, req, left, signal, trace);
     };
     const acceptOne = async (it: T): Promise<O> => {
-      const receipt = relay.verify(it, parties);
+      const peeked = relay.peek(it, parties);
       // For a task this node served the caller: the ticket it gave with that result (serve-ticket.ts).
-      const cap = deps.tickets.capOf(peerId, receipt.taskId, receipt.serveTicket);
+      const cap = deps.tickets.capOf(peerId, peeked.taskId, peeked.serveTicket);
       // `served` is what a void is told (void-relay.ts): a receipt over its cap is one this node
       // would never countersign, so its void must not append it either.
-      const outcome = await relay.accept(it, { payer: peerId, receipt, served: cap !== undefined && receipt.amount <= cap, cap, ask });
+      const served = cap !== undefined && peeked.amount <= cap;
+      if (!served) {
+        const refused = relay.unserved(peeked, cap);
+        if (refused) throw refused;
+        const waitMs = deps.unserved?.take(peerId) ?? 0;
+        if (waitMs > 0) {
+          const { perSecond, burst } = deps.unserved?.limits ?? { perSecond: 0, burst: 0 };
+          throw new SwarmError(
+            ErrorCode.ERROR_CODE_OVERLOADED,
+            `this node takes at most ${perSecond} ${relay.item}s a second (burst ${burst}) for tasks it did not serve your node; retry in ${waitMs} ms`,
+            true,
+            { retryAfterMs: waitMs },
+          );
+        }
+      }
+      const receipt = relay.verify(it, parties);
+      const outcome = await relay.accept(it, { payer: peerId, receipt, served, cap, ask });
       if (outcome.receipt) deps.unpaid?.paid(peerId, receipt.taskId, receipt.amount);
       return outcome;
     };
     const outcomes = new Array<O>(items.length);
+    // One item once a call: an honest payer never repeats one, and each copy would cost the checks again.
+    const firstOf = new Map<string, number>();
+    items.forEach((it, at) => {
+      const key = it === undefined ? `missing ${at}` : hex(it.payerSignature);
+      if (!firstOf.has(key)) firstOf.set(key, at);
+      else outcomes[at] = relay.failed(toWire(refusal(relay.item, `the same ${relay.item} (by its payer's signature) as item ${firstOf.get(key)} of this call`)));
+    });
     let next = 0;
     const worker = async () => {
       for (let at = next++; at < items.length; at = next++) {
+        if (outcomes[at] !== undefined) continue;
         try {
           outcomes[at] = await acceptOne(items[at]);
         } catch (err) {

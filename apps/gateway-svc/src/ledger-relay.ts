@@ -15,11 +15,12 @@ import { shortId } from '@swarm/gateway';
 import type { ServeTickets } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 import { createPeerChainBlocksHandler, gatewayFetchChainHandler, MAX_FETCH_CHAIN_REQUEST_BYTES } from './chain-relay';
+import { createPeerBudgets } from './peer-budgets';
 import type { PeerBook } from './peer-book';
 import type { PeerPool } from './peer-pool';
 import { createPeerResolver } from './peer-resolve';
 import { createPeerDeliverReceiptsHandler, gatewayDeliverReceiptsHandler, MAX_RELAY_RECEIPTS_REQUEST_BYTES } from './receipt-relay';
-import { createPeerVoidReceiptsHandler, gatewayVoidReceiptsHandler, MAX_RELAY_VOIDS_REQUEST_BYTES } from './void-relay';
+import { createPeerVoidReceiptsHandler, gatewayVoidReceiptsHandler, MAX_RELAY_VOIDS_REQUEST_BYTES, UNSERVED_VOID_LIMITS } from './void-relay';
 import type { UnpaidServes } from './unpaid-serves';
 
 export interface LedgerRelayDeps {
@@ -51,7 +52,15 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
   const { nodeId, bus, log } = deps;
   const checkSignature = cachedSignatureCheck();
   const peers = createPeerResolver({ pool: deps.pool, peerBook: deps.peerBook, bus, clock: deps.clock });
-  const payee = { nodeId, bus, checkSignature, stopwatch: deps.stopwatch, tickets: deps.tickets, unpaid: deps.unpaid };
+  const payee = {
+    nodeId,
+    bus,
+    checkSignature,
+    stopwatch: deps.stopwatch,
+    tickets: deps.tickets,
+    unpaid: deps.unpaid,
+    unserved: createPeerBudgets(UNSERVED_VOID_LIMITS, deps.stopwatch),
+  };
   return {
     peerHandlers: {
       deliverReceipts: createPeerDeliverReceiptsHandler(payee),

@@ -14,7 +14,7 @@
  * refused does not fail the others.
  */
 import type { Handler } from '@swarm/bus';
-import { encodeSignedReceipt, MAX_SIGNED_RECEIPT_BYTES, sameBytes, verifyReceipt } from '@swarm/chain';
+import { encodeSignedReceipt, MAX_SIGNED_RECEIPT_BYTES, receiptBeforeSignatures, sameBytes, verifyReceipt } from '@swarm/chain';
 import type { AcceptReceiptResponse, PeerReceiptsResponse, ReceiptOutcome, RelayReceiptsRequest, SignedReceipt } from '@swarm/contracts';
 import { CreditAcceptReceipt, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PeerHandler } from '@swarm/gateway';
@@ -32,6 +32,21 @@ const receipts: LedgerRelay<SignedReceipt, ReceiptOutcome> = {
   item: 'receipt',
   verify: (r, { payer, payee, checkSignature }) =>
     verifyReceipt(checkedSize(r, 'receipt', encodeSignedReceipt, MAX_SIGNED_RECEIPT_BYTES), { countersigned: false, expectedPayer: payer, expectedPayee: payee, checkSignature }),
+  peek: (r, { payer, payee }) => receiptBeforeSignatures(checkedSize(r, 'receipt', encodeSignedReceipt, MAX_SIGNED_RECEIPT_BYTES), { expectedPayer: payer, expectedPayee: payee }),
+  // Refused for good (the payer then voids it), before any signature is checked.
+  unserved: (decoded, cap) =>
+    cap === undefined
+      ? new SwarmError(
+          ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+          `receipt refused: its serve ticket is not the one this node gave your node for task '${decoded.taskId.slice(0, 64)}' (it served you no such task)`,
+          false,
+        )
+      : // A payer may pay only what the task can be worth (serve-ticket.ts): credit it does not hold would be made here.
+        new SwarmError(
+          ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+          `receipt refused: it pays ${decoded.amount} credits for task '${decoded.taskId.slice(0, 64)}', more than the ${cap} its serve ticket allows for the work this node did`,
+          false,
+        ),
   failed: (error) => ({ receipt: undefined, error }),
   call: (client, sent, options) => client.call('deliverReceipts', { receipts: sent }, options),
   // Only `sent` countersigned by its payee.
@@ -42,22 +57,9 @@ const receipts: LedgerRelay<SignedReceipt, ReceiptOutcome> = {
     if (problem !== undefined) return refuse('a receipt', problem);
     return { receipt: { receipt: back.receipt, payerSignature: back.payerSignature, payeeSignature: back.payeeSignature }, error: undefined };
   },
-  accept: async (receipt, { payer, receipt: decoded, cap, ask }) => {
-    if (cap === undefined) {
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_INVALID_RECEIPT,
-        `receipt refused: its serve ticket is not the one this node gave your node for task '${decoded.taskId.slice(0, 64)}' (it served you no such task)`,
-        false,
-      );
-    }
-    // A payer may pay only what the task can be worth (serve-ticket.ts): credit it does not hold would be made here.
-    if (decoded.amount > cap) {
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_INVALID_RECEIPT,
-        `receipt refused: it pays ${decoded.amount} credits for task '${decoded.taskId.slice(0, 64)}', more than the ${cap} its serve ticket allows for the work this node did`,
-        false,
-      );
-    }
+  // Only receipts for a task this node served the caller come here (`unserved` refuses the others).
+  accept: async (receipt, { payer, served, ask }) => {
+    if (!served) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'a receipt this node did not serve reached its ledger relay');
     const answer: AcceptReceiptResponse = await ask(CreditAcceptReceipt, { receipt, fromNodeId: payer });
     if (answer.receipt === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, "this node's ledger answered no receipt");
     return { receipt: answer.receipt, error: undefined };

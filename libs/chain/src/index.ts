@@ -31,12 +31,14 @@ export {
   rememberingSignatureCheck,
   receiptSigningBytes,
   sameBytes,
+  hex,
 } from './signing';
 export type { ChainSigner, DualSignatureCheck, OffThreadCheck, SignatureCheck, RememberingCheck } from './signing';
 export {
   makeReceipt,
   countersignReceipt,
   verifyReceipt,
+  receiptBeforeSignatures,
   proveReceiptSignatures,
   receiptIdOf,
   decodeSignedReceipt,

@@ -1,0 +1,118 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import type { BusClient } from '@swarm/bus';
+import type { ChainSigner, SignatureCheck } from '@swarm/chain';
+import { cachedSignatureCheck, countersignReceipt, countersignVoid, makeReceipt, makeVoid } from '@swarm/chain';
+import type { SignedReceipt, SignedVoid } from '@swarm/contracts';
+import { CreditAcceptReceipt, CreditAcceptVoid, ErrorCode, RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
+import type { Stopwatch } from '@swarm/determinism';
+import type { PeerCall } from '@swarm/gateway';
+import { createServeTickets, nodeIdOfKey } from '@swarm/records';
+import { createPeerBudgets } from './peer-budgets';
+import { createPeerDeliverReceiptsHandler } from './receipt-relay';
+import { createPeerVoidReceiptsHandler, UNSERVED_VOID_LIMITS } from './void-relay';
+
+const SPKI_PREFIX_BYTES = 12;
+
+function signer(): ChainSigner & { readonly nodeId: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const raw = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }).subarray(SPKI_PREFIX_BYTES));
+  return { nodeId: nodeIdOfKey(raw), publicKey: raw, sign: (data) => new Uint8Array(sign(null, data, privateKey)) };
+}
+
+const sha256 = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
+
+/**
+ * The payee side of receipts and voids, with credit-svc stood in for: what it is asked, and how
+ * many signatures the gateway verifies before asking it.
+ */
+function payeeSide() {
+  const payee = signer();
+  const payer = signer();
+  const tickets = createServeTickets(payee);
+  let now = 0;
+  const stopwatch: Stopwatch = { now: () => now };
+  const asked: string[] = [];
+  const bus = {
+    request: (rpc: unknown, req: { receipt?: SignedReceipt; signedVoid?: SignedVoid }) => {
+      if (rpc === CreditAcceptReceipt && req.receipt) {
+        asked.push('receipt');
+        return Promise.resolve({ receipt: countersignReceipt(req.receipt, payee) });
+      }
+      if (rpc === CreditAcceptVoid && req.signedVoid) {
+        asked.push('void');
+        return Promise.resolve({ signedVoid: countersignVoid(req.signedVoid, payee), receipt: undefined });
+      }
+      return Promise.reject(new Error('unexpected request'));
+    },
+  } as unknown as BusClient;
+  const inner = cachedSignatureCheck();
+  let verified = 0;
+  const checkSignature: SignatureCheck = (key, bytes, sig) => (verified++, inner(key, bytes, sig));
+  const deps = { nodeId: payee.nodeId, bus, checkSignature, stopwatch, tickets, unserved: createPeerBudgets(UNSERVED_VOID_LIMITS, stopwatch) };
+  const receiptFor = (taskId: string, served: boolean) =>
+    makeReceipt(
+      {
+        payeePublicKey: payee.publicKey,
+        amount: 40n,
+        taskId,
+        taskHash: sha256(`in ${taskId}`),
+        resultHash: sha256(`out ${taskId}`),
+        atMs: 1,
+        serveTicket: served ? tickets.mint(payer.nodeId, taskId, 40n) : new Uint8Array(32),
+      },
+      payer,
+    );
+  const call = <Req>(request: Req): PeerCall<Req> => ({ peerId: payer.nodeId, request, signal: new AbortController().signal }) as PeerCall<Req>;
+  return {
+    payer,
+    asked,
+    verified: () => verified,
+    advance: (ms: number) => void (now += ms),
+    receiptFor,
+    voidOf: (r: SignedReceipt) => makeVoid(r, payer),
+    deliver: (receipts: SignedReceipt[]) => createPeerDeliverReceiptsHandler(deps)(call({ receipts })),
+    voidAll: (voids: SignedVoid[]) => createPeerVoidReceiptsHandler(deps)(call({ voids })),
+  };
+}
+
+describe('gateway-svc - the payee side of receipts and voids, under a flood', () => {
+  it('works through an item repeated in one call once: the copies are refused unlooked-at', async () => {
+    const side = payeeSide();
+    const one = side.voidOf(side.receiptFor('task-unserved', false));
+    const { outcomes } = await side.voidAll(Array.from({ length: RECEIPTS_PER_DELIVERY }, () => one));
+    expect(outcomes[0]).toMatchObject({ signedVoid: expect.anything(), error: undefined });
+    expect(outcomes.slice(1).every((o) => o.error?.code === ErrorCode.ERROR_CODE_INVALID_ARGUMENT && /the same void .* as item 0 of this call/.test(o.error.message))).toBe(true);
+    // One void of a receipt with a valid receipt signature inside: 2 signatures, once.
+    expect([side.asked, side.verified()]).toEqual([['void'], 2]);
+    const receipt = side.receiptFor('task-served', true);
+    const delivered = await side.deliver([receipt, receipt, receipt]);
+    expect(delivered.outcomes.map((o) => o.error?.code)).toEqual([undefined, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, ErrorCode.ERROR_CODE_INVALID_ARGUMENT]);
+    expect(side.asked).toEqual(['void', 'receipt']);
+  });
+
+  it('refuses a receipt for a task it did not serve before checking any signature', async () => {
+    const side = payeeSide();
+    const { outcomes } = await side.deliver(Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.receiptFor(`task-${i}`, false)));
+    expect(outcomes.every((o) => o.error?.code === ErrorCode.ERROR_CODE_INVALID_RECEIPT && /served you no such task/.test(o.error.message))).toBe(true);
+    expect([side.asked, side.verified()]).toEqual([[], 0]);
+  });
+
+  it('takes the voids of receipts it never took at UNSERVED_VOID_LIMITS a caller, the rest OVERLOADED with when to retry, and served ones whatever the budget', async () => {
+    const side = payeeSide();
+    const { burst, perSecond } = UNSERVED_VOID_LIMITS;
+    const flood = (call: number) => Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.voidOf(side.receiptFor(`flood-${call}-${i}`, false)));
+    const first = await side.voidAll(flood(0));
+    const second = await side.voidAll(flood(1));
+    const taken = [...first.outcomes, ...second.outcomes].filter((o) => o.signedVoid !== undefined).length;
+    expect(taken).toBe(burst);
+    expect(second.outcomes.every((o) => o.error?.code === ErrorCode.ERROR_CODE_OVERLOADED && o.error.retryAfterMs > 0)).toBe(true);
+    // Credit-svc and the signature checks only for those taken.
+    expect([side.asked.length, side.verified()]).toEqual([burst, 2 * burst]);
+    // A served one goes through at once; a second later, perSecond more unserved ones.
+    const served = await side.voidAll([side.voidOf(side.receiptFor('task-served', true))]);
+    expect(served.outcomes[0]).toMatchObject({ signedVoid: expect.anything(), error: undefined });
+    side.advance(1_000);
+    const later = await side.voidAll(flood(2));
+    expect(later.outcomes.filter((o) => o.signedVoid !== undefined).length).toBe(perSecond);
+  });
+});
