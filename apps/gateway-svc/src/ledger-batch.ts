@@ -25,7 +25,7 @@ import type { Receipt, Rpc, SignedReceipt, SwarmErrorMessage } from '@swarm/cont
 import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { PeerCall, PeerCallOptions, PeerClient } from '@swarm/gateway';
-import { shortId } from '@swarm/gateway';
+import { peerText, shortId } from '@swarm/gateway';
 import type { ServeTickets } from '@swarm/records';
 import { askCredit } from './local-ask';
 import type { PeerBudgets } from './peer-budgets';
@@ -163,8 +163,8 @@ export function payerRelayHandler<Req extends { readonly peerNodeId: string }, T
     };
     sendIndexes.forEach((at, k) => {
       const outcome = answer.outcomes[k];
-      // The payee's own refusal, passed on bounded (its code known, its message capped).
-      outcomes[at] = outcome.error !== undefined ? relay.failed(toWire(fromWire(outcome.error))) : relay.checkAnswer(sent[k], outcome, parties, refuse);
+      // The payee's own refusal, passed on to credit-svc bounded (its code known, its words escaped and capped: peerText).
+      outcomes[at] = outcome.error !== undefined ? relay.failed(payeeRefusal(outcome.error)) : relay.checkAnswer(sent[k], outcome, parties, refuse);
     });
     return { outcomes: outcomes as O[] };
   };
@@ -257,6 +257,12 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
     await Promise.all(Array.from({ length: Math.min(CREDIT_ACCEPT_CONCURRENCY, items.length) }, worker));
     return { outcomes };
   };
+}
+
+/** A payee's refusal of one item as this node keeps it: a code this build knows, the payee's words escaped and at most MAX_PEER_TEXT_CHARS. */
+function payeeRefusal(error: SwarmErrorMessage): SwarmErrorMessage {
+  const wire = toWire(fromWire(error));
+  return { ...wire, message: peerText(wire.message) };
 }
 
 /** An item present and, encoded, within `maxBytes`. */

@@ -46,6 +46,8 @@ describe('peer status', () => {
       for (const raw of ['\u001b', '\u0007', '\u202e']) expect(err.peerWords).not.toContain(raw);
       expect(err.peerWords.length).toBeLessThanOrEqual(300);
       expect(isPeerCallError(err)).toBe(true);
+      // Nor in what a logger prints of it: its causes (pino's serializer adds their messages).
+      expect(String((err.cause as Error).message)).toMatch(/^the peer call ended with gRPC status [A-Z_]+$/);
     }
     expect(isPeerCallError(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'no peer'))).toBe(false);
   });

@@ -64,12 +64,14 @@ export type PeerCallError = (SwarmError | PeerIdentityError) & { readonly peerWo
 export function errorOfStatus(err: ServiceError, peer: string): PeerCallError {
   const named = NAMED.exec(err.details);
   const retryAfterMs = Number(err.metadata?.get(RETRY_AFTER_TRAILER)[0] ?? 0);
+  // Not the gRPC error itself: its message is the peer's words, and a logger prints an error's causes.
+  const cause = new Error(`the peer call ended with gRPC status ${status[err.code] ?? err.code}`);
   let failure: SwarmError | PeerIdentityError | undefined;
   if (named) {
     const code = ErrorCode[`ERROR_CODE_${named[1].replace(/^SWARM_/, '')}` as keyof typeof ErrorCode] as ErrorCode | undefined;
-    if (code !== undefined && errorCodeName(code) === named[1]) failure = new SwarmError(code, answered(peer, code), undefined, { cause: err, retryAfterMs });
+    if (code !== undefined && errorCodeName(code) === named[1]) failure = new SwarmError(code, answered(peer, code), undefined, { cause, retryAfterMs });
   }
-  failure ??= (BY_STATUS[err.code] ?? otherStatus)(err, peer, retryAfterMs);
+  failure ??= (BY_STATUS[err.code] ?? otherStatus)(err, peer, retryAfterMs, cause);
   return Object.assign(failure, { peerWords: peerText(named ? named[2] : (err.details ?? '')) });
 }
 
@@ -83,23 +85,27 @@ export function isPeerCallError(err: unknown): err is PeerCallError {
   return (err instanceof SwarmError || err instanceof PeerIdentityError) && typeof (err as Partial<PeerCallError>).peerWords === 'string';
 }
 
-type Translate = (err: ServiceError, peer: string, retryAfterMs: number) => SwarmError | PeerIdentityError;
+type Translate = (err: ServiceError, peer: string, retryAfterMs: number, cause: Error) => SwarmError | PeerIdentityError;
 
-const unavailable: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${peer}: unreachable (${status[err.code]})`, undefined, { cause: err });
-const otherStatus: Translate = (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `${peer}: call failed (${status[err.code] ?? err.code})`, undefined, { cause: err });
+const unavailable: Translate = (err, peer, _retryAfterMs, cause) =>
+  new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${peer}: unreachable (${status[err.code]})`, undefined, { cause });
+const otherStatus: Translate = (err, peer, _retryAfterMs, cause) =>
+  new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `${peer}: call failed (${status[err.code] ?? err.code})`, undefined, { cause });
 
 const BY_STATUS: Partial<Record<status, Translate>> = {
   // grpc-js's own words for a message over its limit; a peer's RESOURCE_EXHAUSTED without a SWARM name is "full".
-  [status.RESOURCE_EXHAUSTED]: (err, peer, retryAfterMs) =>
+  [status.RESOURCE_EXHAUSTED]: (err, peer, retryAfterMs, cause) =>
     /larger than max/i.test(err.details)
-      ? new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${peer}: a message was larger than the gRPC size limit`, undefined, { cause: err })
-      : new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, answered(peer, ErrorCode.ERROR_CODE_OVERLOADED), undefined, { cause: err, retryAfterMs }),
-  [status.DEADLINE_EXCEEDED]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${peer}: the call did not finish in time`, undefined, { cause: err }),
+      ? new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `${peer}: a message was larger than the gRPC size limit`, undefined, { cause })
+      : new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, answered(peer, ErrorCode.ERROR_CODE_OVERLOADED), undefined, { cause, retryAfterMs }),
+  [status.DEADLINE_EXCEEDED]: (_err, peer, _retryAfterMs, cause) =>
+    new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `${peer}: the call did not finish in time`, undefined, { cause }),
   [status.UNAVAILABLE]: unavailable,
   [status.CANCELLED]: unavailable,
-  [status.UNAUTHENTICATED]: (err, peer) => new PeerIdentityError(`${peer} refused this node's identity`, { cause: err }),
-  [status.INVALID_ARGUMENT]: (err, peer) => new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, answered(peer, ErrorCode.ERROR_CODE_INVALID_ARGUMENT), undefined, { cause: err }),
+  [status.UNAUTHENTICATED]: (_err, peer, _retryAfterMs, cause) => new PeerIdentityError(`${peer} refused this node's identity`, { cause }),
+  [status.INVALID_ARGUMENT]: (_err, peer, _retryAfterMs, cause) =>
+    new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, answered(peer, ErrorCode.ERROR_CODE_INVALID_ARGUMENT), undefined, { cause }),
   // A method its build does not have (gRPC's own answer; the details are grpc-js's, not the peer's words).
-  [status.UNIMPLEMENTED]: (err, peer) =>
-    new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, `${peer}: does not implement this call (a node from an older build)`, undefined, { cause: err }),
+  [status.UNIMPLEMENTED]: (_err, peer, _retryAfterMs, cause) =>
+    new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, `${peer}: does not implement this call (a node from an older build)`, undefined, { cause }),
 };

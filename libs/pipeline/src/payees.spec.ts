@@ -17,5 +17,7 @@ describe('pipeline - who an escrow names', () => {
     const named = payeesOf([...fakes, honest], { isSuspect: (c) => c.nodeId.startsWith('fake-') });
     expect(named).toHaveLength(ESCROW_MAX_PAYEES);
     expect(named[0]).toBe('honest');
+    // Trusted ones that say "full" to everything (busy, no suspects) are left out before it too.
+    expect(payeesOf([...fakes, honest], { isBusy: (c) => c.nodeId.startsWith('fake-') })[0]).toBe('honest');
   });
 });

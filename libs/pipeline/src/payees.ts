@@ -12,19 +12,19 @@ export const ESCROW_MAX_PAYEES = 16;
 
 /**
  * The distinct node ids of `candidates`, at most ESCROW_MAX_PAYEES. When there are more, those the
- * default order ranks first (not a suspect, then local, then the shortest expected wait, then the
- * cheapest) are kept: they are the ones most tasks go to, and identities that stalled or returned
- * wrong results lately cannot crowd an honest provider out of the escrow by the load and price they
- * claim. The sort is stable and draws nothing, so equals keep the registry's order and the task's
+ * default order ranks first (not a suspect, not busy, then local, then the shortest expected wait,
+ * then the cheapest) are kept: they are the ones most tasks go to, and identities that stalled,
+ * returned wrong results or said "full" lately cannot crowd an honest provider out of the escrow
+ * by the load and price they claim. The sort is stable and draws nothing, so equals keep the registry's order and the task's
  * random draws are left to the selector and the verifier.
  */
-export function payeesOf(candidates: readonly Candidate[], selector?: Pick<CandidateSelector, 'isSuspect'>): string[] {
+export function payeesOf(candidates: readonly Candidate[], selector?: Pick<CandidateSelector, 'isSuspect' | 'isBusy'>): string[] {
   const distinct = new Map<string, Candidate>();
   for (const c of candidates) if (!distinct.has(c.nodeId)) distinct.set(c.nodeId, c);
   const all = [...distinct.values()];
   if (all.length <= ESCROW_MAX_PAYEES) return all.map((c) => c.nodeId);
   return all
-    .map((c) => ({ c, score: { ...scoreCandidate(c, []), suspect: selector?.isSuspect?.(c) === true } }))
+    .map((c) => ({ c, score: { ...scoreCandidate(c, []), suspect: selector?.isSuspect?.(c) === true, busy: selector?.isBusy?.(c) === true } }))
     .sort((a, b) => compareScores(a.score, b.score))
     .slice(0, ESCROW_MAX_PAYEES)
     .map(({ c }) => c.nodeId);

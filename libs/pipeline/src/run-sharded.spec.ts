@@ -3,6 +3,7 @@ import { ErrorCode, fromTensor, SwarmError, toTensor } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
 import { manualClock, seededRandom } from '@swarm/determinism';
 import type { AttemptReport, CandidateSelector } from '@swarm/scoring';
+import { createDefaultSelector, createTrustBook, trustReader } from '@swarm/scoring';
 import { getSkill, priceOf } from '@swarm/skills';
 import type { Verdict } from '@swarm/skills';
 import fc from 'fast-check';
@@ -166,17 +167,26 @@ describe('pipeline - sharded matmul', () => {
     ).toEqual(['node-b', 'node-b', 'node-e', 'node-e']);
   });
 
-  it('gives a busy node (it said "full" lately) no block while another can take one; suspects come after busy nodes', async () => {
+  it('spreads blocks over a node that said "full" lately too, the default selector trying it after the others among the least loaded', async () => {
     const clock = manualClock(START_MS);
     const { ports, calls } = swarm(['node-a', 'node-b', 'node-e'], () => 'honest', clock);
-    const wary: CandidateSelector = { ...inOrder, isBusy: (c) => c.nodeId === 'node-a', isSuspect: (c) => c.nodeId === 'node-b' };
-    const out = await runTask({ ...components(ports, clock), selector: wary }, DEFAULT_ROUTER_LIMITS, request(4), signal());
+    // node-b is trusted (ten verified results: no suspect for a "full"), and said "full" just now.
+    const book = createTrustBook();
+    const report = (outcome: 'ok' | 'overloaded') => ({
+      taskId: 'earlier',
+      skill: 'matmul',
+      candidate: { nodeId: 'node-b', local: false },
+      outcome,
+      ms: 1,
+      errorCode: ErrorCode.ERROR_CODE_OVERLOADED,
+    });
+    for (let i = 0; i < 10; i++) book.record(report('ok'), 0);
+    book.record(report('overloaded'), 0);
+    const selector = createDefaultSelector(seededRandom(1), trustReader(book, { now: () => 0 }));
+    const out = await runTask({ ...components(ports, clock), selector }, DEFAULT_ROUTER_LIMITS, request(3), signal());
     expect(out.settlement).toBe('paid');
-    expect(executes(calls).map((c) => c.split(' ')[1])).toEqual(['node-e', 'node-e', 'node-e', 'node-e']);
-    // With only busy and suspect nodes, the busy one.
-    const second = swarm(['node-a', 'node-b'], () => 'honest', clock);
-    expect((await runTask({ ...components(second.ports, clock), selector: wary }, DEFAULT_ROUTER_LIMITS, request(4), signal())).settlement).toBe('paid');
-    expect(executes(second.calls).map((c) => c.split(' ')[1])).toEqual(['node-a', 'node-a', 'node-a', 'node-a']);
+    // Three blocks, three nodes: every node gets one; this node's executors first, the busy node last.
+    expect(executes(calls).map((c) => c.split(' ')[1])).toEqual(['node-a', 'node-e', 'node-b']);
   });
 
   it("tells the selector when a block's deadline leaves it less than its fair time, so a proven node may take it first", async () => {

@@ -235,11 +235,11 @@ async function dispatchShards(
   // given the fewest so far: a re-dispatch goes to an idle node that has not worked on the task yet.
   const choose = (pool: readonly Candidate[], j: number): Candidate | undefined => {
     const payable = payableCandidates(pool, payees).filter((x) => !failed.has(x.nodeId));
-    // Suspects (a result rejected lately) only when no other is left, however few blocks they hold;
-    // nodes that said "full" lately only when no other but suspects is.
+    // Suspects (a result rejected lately) only when no other is left, however few blocks they hold.
+    // A node that said "full" lately is not left out: among the least loaded, the selector tries it
+    // after the others (and a proven one before an unproven one for a block short of time).
     const trusted = selector.isSuspect ? payable.filter((x) => !selector.isSuspect?.(x)) : payable;
-    const clear = selector.isBusy ? trusted.filter((x) => !selector.isBusy?.(x)) : trusted;
-    const open = clear.length > 0 ? clear : trusted.length > 0 ? trusted : payable;
+    const open = trusted.length > 0 ? trusted : payable;
     if (open.length === 0) return undefined;
     const load = (x: Candidate) => (running.get(x.nodeId) ?? 0) * (blocks.length + 1) + (given.get(x.nodeId) ?? 0);
     const least = Math.min(...open.map(load));

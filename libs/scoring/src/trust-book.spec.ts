@@ -157,6 +157,14 @@ describe('scoring - trust book', () => {
     expect(book.isBusy('n1', now + 20)).toBe(false);
     book.record(attempt('n1', 'overloaded'), now + 30);
     expect([book.isBusy('n1', now + 1_029), book.isBusy('n1', now + 1_030)]).toEqual([true, false]);
+    // Refusals of attempts already in flight (within the window) do not lengthen it; one long after it starts a new run.
+    const book2 = createTrustBook();
+    for (const at of [0, 10, 20, 30]) book2.record(attempt('n2', 'overloaded'), at);
+    expect([book2.isBusy('n2', 1_029), book2.isBusy('n2', 1_030)]).toEqual([true, false]);
+    book2.record(attempt('n2', 'overloaded'), 2_000);
+    expect([book2.isBusy('n2', 3_999), book2.isBusy('n2', 4_000)]).toEqual([true, false]);
+    book2.record(attempt('n2', 'overloaded'), 10_000);
+    expect([book2.isBusy('n2', 10_999), book2.isBusy('n2', 11_000)]).toEqual([true, false]);
     // Unknown nodes and this node's own executors are never busy.
     book.record(attempt('mine', 'overloaded', true), now);
     expect([book.isBusy('mine', now), book.isBusy('never-seen', now)]).toEqual([false, false]);

@@ -26,7 +26,9 @@
  *   stall. 'unjudged' (a verified result that could not count) changes nothing.
  * - An 'overloaded' attempt ("full") also marks the node busy, whatever its τ: for `busyBaseMs` (1 s)
  *   after its first refusal in a row, doubling with each further one up to `busyMaxMs` (a minute),
- *   until its next verified result (isBusy()). A selector tries a busy node after the others that
+ *   until its next verified result (isBusy()). "In a row": a refusal within the window still
+ *   running (attempts sent before the first came back) starts it again at the same length; one
+ *   after it, within twice its length, doubles it; one later than that starts a new run at 1 s. A selector tries a busy node after the others that
  *   have not refused lately (its advertised load is contradicted by its own answer): a node that
  *   is really full gets time to drain, and one that says "full" to every task, whatever standing it
  *   earned, costs this router one quick refusal a minute rather than one per task. Not kept across
@@ -202,7 +204,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
         e.refusedAt = undefined;
       } else if (stalls(report.outcome, before, rules)) e.stalledAt = nowMs;
       if (report.outcome === 'overloaded') {
-        e.refusals = (e.refusals ?? 0) + 1;
+        e.refusals = refusalsAfter(e, nowMs, rules);
         e.refusedAt = nowMs;
       }
       entries.set(nodeId, e);
@@ -274,6 +276,15 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       return { restored, skipped: kept.length - restored };
     },
   };
+}
+
+/** The length of `e`'s run of "full" answers, counting one more at `nowMs` (see the file comment). */
+function refusalsAfter(e: Entry, nowMs: number, rules: TrustRules): number {
+  if (e.refusals === undefined || e.refusedAt === undefined) return 1;
+  const window = busyWindow(e.refusals, rules);
+  const age = nowMs - e.refusedAt;
+  if (age < window) return e.refusals;
+  return age < 2 * window ? e.refusals + 1 : 1;
 }
 
 /** How long `refusals` "full" answers in a row make a node busy: busyBaseMs, doubled per further one, at most busyMaxMs. */
