@@ -7,9 +7,11 @@ import { CreditAcceptReceipt, CreditAcceptVoid, ErrorCode, RECEIPTS_PER_DELIVERY
 import type { Stopwatch } from '@swarm/determinism';
 import type { PeerCall } from '@swarm/gateway';
 import { createServeTickets, nodeIdOfKey } from '@swarm/records';
+import { SELDOM_ITEM_LIMITS } from './ledger-batch';
+import { createSettledReceipts } from './settled-receipts';
 import { createPeerBudgets } from './peer-budgets';
 import { createPeerDeliverReceiptsHandler } from './receipt-relay';
-import { createPeerVoidReceiptsHandler, UNSERVED_VOID_LIMITS } from './void-relay';
+import { createPeerVoidReceiptsHandler } from './void-relay';
 
 const SPKI_PREFIX_BYTES = 12;
 
@@ -48,8 +50,8 @@ function payeeSide() {
   const inner = cachedSignatureCheck();
   let verified = 0;
   const checkSignature: SignatureCheck = (key, bytes, sig) => (verified++, inner(key, bytes, sig));
-  const deps = { nodeId: payee.nodeId, bus, checkSignature, stopwatch, tickets, unserved: createPeerBudgets(UNSERVED_VOID_LIMITS, stopwatch) };
-  const receiptFor = (taskId: string, served: boolean) =>
+  const deps = { nodeId: payee.nodeId, bus, checkSignature, stopwatch, tickets, seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, stopwatch), settled: createSettledReceipts() };
+  const receiptFor = (taskId: string, served: boolean, atMs = 1, by = payer) =>
     makeReceipt(
       {
         payeePublicKey: payee.publicKey,
@@ -57,21 +59,22 @@ function payeeSide() {
         taskId,
         taskHash: sha256(`in ${taskId}`),
         resultHash: sha256(`out ${taskId}`),
-        atMs: 1,
-        serveTicket: served ? tickets.mint(payer.nodeId, taskId, 40n) : new Uint8Array(32),
+        atMs,
+        serveTicket: served ? tickets.mint(by.nodeId, taskId, 40n) : new Uint8Array(32),
       },
-      payer,
+      by,
     );
-  const call = <Req>(request: Req): PeerCall<Req> => ({ peerId: payer.nodeId, request, signal: new AbortController().signal }) as PeerCall<Req>;
+  const call = <Req>(request: Req, as = payer.nodeId, network = '127.0.0.0/8'): PeerCall<Req> =>
+    ({ peerId: as, network, request, signal: new AbortController().signal }) as PeerCall<Req>;
   return {
     payer,
     asked,
     verified: () => verified,
     advance: (ms: number) => void (now += ms),
     receiptFor,
-    voidOf: (r: SignedReceipt) => makeVoid(r, payer),
+    voidOf: (r: SignedReceipt, by = payer) => makeVoid(r, by),
     deliver: (receipts: SignedReceipt[]) => createPeerDeliverReceiptsHandler(deps)(call({ receipts })),
-    voidAll: (voids: SignedVoid[]) => createPeerVoidReceiptsHandler(deps)(call({ voids })),
+    voidAll: (voids: SignedVoid[], network?: string, as = payer) => createPeerVoidReceiptsHandler(deps)(call({ voids }, as.nodeId, network)),
   };
 }
 
@@ -97,9 +100,9 @@ describe('gateway-svc - the payee side of receipts and voids, under a flood', ()
     expect([side.asked, side.verified()]).toEqual([[], 0]);
   });
 
-  it('takes the voids of receipts it never took at UNSERVED_VOID_LIMITS a caller, the rest OVERLOADED with when to retry, and served ones whatever the budget', async () => {
+  it('takes the voids of receipts it never took at SELDOM_ITEM_LIMITS a caller, the rest OVERLOADED with when to retry, and served ones whatever the budget', async () => {
     const side = payeeSide();
-    const { burst, perSecond } = UNSERVED_VOID_LIMITS;
+    const { burst, perSecond } = SELDOM_ITEM_LIMITS.perPeer;
     const flood = (call: number) => Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.voidOf(side.receiptFor(`flood-${call}-${i}`, false)));
     const first = await side.voidAll(flood(0));
     const second = await side.voidAll(flood(1));
@@ -114,5 +117,44 @@ describe('gateway-svc - the payee side of receipts and voids, under a flood', ()
     side.advance(1_000);
     const later = await side.voidAll(flood(2));
     expect(later.outcomes.filter((o) => o.signedVoid !== undefined).length).toBe(perSecond);
+  });
+
+  it('refuses made-up receipts for a task it settled already before any signature check, and takes its exact repeats within the budget', async () => {
+    const side = payeeSide();
+    const paid = side.receiptFor('task-served', true);
+    expect((await side.deliver([paid])).outcomes[0]).toMatchObject({ receipt: expect.anything(), error: undefined });
+    const checked = side.verified();
+    // One serve ticket fits any receipt for its task: 64 made-up ones (another time each) cost nothing now.
+    const madeUp = Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.receiptFor('task-served', true, 2 + i));
+    const refusedAll = (outcomes: ReadonlyArray<{ error?: { code: ErrorCode; message: string } }>) =>
+      outcomes.every((o) => o.error?.code === ErrorCode.ERROR_CODE_INVALID_ARGUMENT && /settled here already, with other contents/.test(o.error.message));
+    expect(refusedAll((await side.deliver(madeUp)).outcomes)).toBe(true);
+    expect(refusedAll((await side.voidAll(madeUp.map((r) => side.voidOf(r)))).outcomes)).toBe(true);
+    expect([side.asked, side.verified()]).toEqual([['receipt'], checked]);
+    // The very receipt again (its answer lost), and its void, are answered as before, from the seldom budget.
+    const again = await side.deliver([paid]);
+    const voided = await side.voidAll([side.voidOf(paid)]);
+    expect([again.outcomes[0].receipt !== undefined, voided.outcomes[0].error]).toEqual([true, undefined]);
+    let overloaded = 0;
+    for (let call = 0; call < 2 * SELDOM_ITEM_LIMITS.perPeer.burst && overloaded === 0; call++) {
+      if ((await side.deliver([paid])).outcomes[0].error?.code === ErrorCode.ERROR_CODE_OVERLOADED) overloaded = call;
+    }
+    // Two taken above, then the rest of the burst.
+    expect(overloaded).toBe(SELDOM_ITEM_LIMITS.perPeer.burst - 2);
+  });
+
+  it('holds many identities on one network to that network budget', async () => {
+    const side = payeeSide();
+    const identities = Array.from({ length: 8 }, () => signer());
+    const take = async (network: string) => {
+      let taken = 0;
+      for (const [k, who] of identities.entries()) {
+        const voids = Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.voidOf(side.receiptFor(`net-${k}-${i}`, false, 1, who), who));
+        taken += (await side.voidAll(voids, network, who)).outcomes.filter((o) => o.signedVoid !== undefined).length;
+      }
+      return taken;
+    };
+    // Eight callers' own budgets would take 8 × 64; their network takes four callers' worth.
+    expect(await take('10.0.0.0/24')).toBe(SELDOM_ITEM_LIMITS.perNetwork.burst);
   });
 });

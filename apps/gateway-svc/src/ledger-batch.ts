@@ -11,11 +11,18 @@
  * In (payeeRelayHandler): a peer's call, its caller authenticated by its TLS key, has each item
  * checked the same way with the caller as payer and this node as payee, then asked of credit-svc,
  * CREDIT_ACCEPT_CONCURRENCY at a time, all within one budget. The cheap checks come first, so that
- * what a peer can send at no cost costs this node little too: an item repeated in the call (the
- * same payer signature) is refused without a look; then size, fields and parties; then whether this
- * node served the task (its serve ticket: a MAC); a receipt it did not serve is refused there, and
- * the void of one waits for the caller's budget of such voids (peer-budgets.ts), all before any
- * signature is verified or credit-svc asked.
+ * what a peer can send at no cost costs this node little too, all before any signature is verified
+ * or credit-svc asked:
+ * - an item repeated in the call (the same payer signature) is refused without a look;
+ * - then size, fields and parties;
+ * - a receipt id this node has settled already (countersigned, or its void kept: SettledReceipts)
+ *   with other receipt bytes is refused, as credit-svc would (one ticket, for one task, fits any
+ *   number of made-up receipts for it);
+ * - then whether this node served the task (its serve ticket: a MAC); a receipt it did not serve is
+ *   refused there;
+ * - the void of a receipt it did not serve, and the same receipt of one settled already (an answer
+ *   lost on the way back), are what an honest payer sends seldom: they wait for the caller's and its
+ *   network's budget of such items (peer-budgets.ts), OVERLOADED with when to retry past it.
  */
 import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';
@@ -28,7 +35,9 @@ import type { PeerCall, PeerCallOptions, PeerClient } from '@swarm/gateway';
 import { peerText, shortId } from '@swarm/gateway';
 import type { ServeTickets } from '@swarm/records';
 import { askCredit } from './local-ask';
-import type { PeerBudgets } from './peer-budgets';
+import type { PeerBudgetLimits, PeerBudgets } from './peer-budgets';
+import type { SettledReceipts } from './settled-receipts';
+import { receiptDigest } from './settled-receipts';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
 import type { UnpaidServes } from './unpaid-serves';
@@ -53,6 +62,8 @@ export type LedgerItem = 'receipt' | 'void';
 
 /** An item as signed by its payer and, once it agreed, its payee: SignedReceipt, SignedVoid. */
 export interface Signed {
+  /** The Receipt bytes as the payer signed them (a void carries the receipt it voids). */
+  readonly receipt: Uint8Array;
   readonly payerSignature: Uint8Array;
   readonly payeeSignature: Uint8Array;
 }
@@ -93,6 +104,8 @@ export interface LedgerRelay<T extends Signed, O extends Outcome> {
    * payee answered ("a receipt", "a void") and why it does not hold.
    */
   readonly checkAnswer: (sent: T, outcome: O, parties: Parties, refuse: (what: string, reason: string) => O) => O;
+  /** Whether `outcome` (no error) settles its receipt for good besides a countersigned receipt: a void countersigned. */
+  readonly settledBy: (outcome: O) => boolean;
   /** A peer's item, checked by `verify` (and, when not served, let through by `unserved`), as credit-svc answers it. */
   readonly accept: (item: T, ctx: AcceptContext) => Promise<O>;
 }
@@ -183,12 +196,24 @@ export interface PayeeRelayDeps {
   /** A receipt countersigned here takes what it pays off what its payer owes for its task (unpaid-serves.ts). */
   readonly unpaid?: Pick<UnpaidServes, 'paid'>;
   /**
-   * Per caller, the items let through for tasks this node did not serve it (the voids of receipts
-   * it never took): past the budget such an item is answered OVERLOADED, with when to retry.
-   * Absent: no limit.
+   * Per caller and per network, the items an honest payer sends seldom (the voids of receipts this
+   * node never took, and repeats of receipts settled already): past the budget such an item is
+   * answered OVERLOADED, with when to retry. Absent: no limit.
    */
-  readonly unserved?: PeerBudgets;
+  readonly seldom?: PeerBudgets;
+  /** Receipt ids settled here, with their bytes' digest; shared by the receipt and void handlers. Absent: none remembered. */
+  readonly settled?: SettledReceipts;
 }
+
+/**
+ * Seldom items (PayeeRelayDeps.seldom) taken per caller: a second's worth of a payer's refusals at
+ * once, then 4 a second; per network, four callers' worth.
+ */
+export const SELDOM_ITEM_LIMITS: PeerBudgetLimits = Object.freeze({
+  perPeer: { perSecond: 4, burst: RECEIPTS_PER_DELIVERY },
+  perNetwork: { perSecond: 16, burst: 4 * RECEIPTS_PER_DELIVERY },
+  maxKeys: 1_024,
+});
 
 /** The PeerService handler for a peer's items for this node, each answered by credit-svc or refused. */
 export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
@@ -198,7 +223,7 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
 ): (call: PeerCall<Req>) => Promise<{ outcomes: O[] }> {
   const { nodeId, bus, checkSignature, stopwatch } = deps;
   const timeoutMs = deps.timeoutMs ?? CREDIT_ACCEPT_TIMEOUT_MS;
-  return async ({ peerId, request, signal, trace }) => {
+  return async ({ peerId, network, request, signal, trace }) => {
     const items = itemsOf(request);
     checkCount(items.length, relay.item);
     const deadline = stopwatch.now() + timeoutMs;
@@ -216,15 +241,23 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       // `served` is what a void is told (void-relay.ts): a receipt over its cap is one this node
       // would never countersign, so its void must not append it either.
       const served = cap !== undefined && peeked.amount <= cap;
+      const digest = receiptDigest(it.receipt);
+      const settled = deps.settled?.get(peeked.receiptId);
+      if (settled !== undefined && settled !== digest) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${peeked.receiptId.slice(0, 80)} is settled here already, with other contents`);
+      }
       if (!served) {
         const refused = relay.unserved(peeked, cap);
         if (refused) throw refused;
-        const waitMs = deps.unserved?.take(peerId) ?? 0;
+      }
+      if (!served || settled !== undefined) {
+        const waitMs = deps.seldom?.take(peerId, network) ?? 0;
         if (waitMs > 0) {
-          const { perSecond, burst } = deps.unserved?.limits ?? { perSecond: 0, burst: 0 };
+          const { perPeer, perNetwork } = deps.seldom?.limits ?? { perPeer: { perSecond: 0, burst: 0 }, perNetwork: { perSecond: 0, burst: 0 } };
           throw new SwarmError(
             ErrorCode.ERROR_CODE_OVERLOADED,
-            `this node takes at most ${perSecond} ${relay.item}s a second (burst ${burst}) for tasks it did not serve your node; retry in ${waitMs} ms`,
+            `this node takes at most ${perPeer.perSecond} ${relay.item}s a second (burst ${perPeer.burst}) from your node, and ${perNetwork.perSecond} from its network, ` +
+              `for tasks it did not serve it or receipts settled already; retry in ${waitMs} ms`,
             true,
             { retryAfterMs: waitMs },
           );
@@ -232,6 +265,7 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       }
       const receipt = relay.verify(it, parties);
       const outcome = await relay.accept(it, { payer: peerId, receipt, served, cap, ask });
+      if (served && (outcome.receipt !== undefined || relay.settledBy(outcome))) deps.settled?.set(receipt.receiptId, digest);
       if (outcome.receipt) deps.unpaid?.paid(peerId, receipt.taskId, receipt.amount);
       return outcome;
     };

@@ -15,12 +15,14 @@ import { shortId } from '@swarm/gateway';
 import type { ServeTickets } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 import { createPeerChainBlocksHandler, gatewayFetchChainHandler, MAX_FETCH_CHAIN_REQUEST_BYTES } from './chain-relay';
+import { SELDOM_ITEM_LIMITS } from './ledger-batch';
+import { createSettledReceipts } from './settled-receipts';
 import { createPeerBudgets } from './peer-budgets';
 import type { PeerBook } from './peer-book';
 import type { PeerPool } from './peer-pool';
 import { createPeerResolver } from './peer-resolve';
 import { createPeerDeliverReceiptsHandler, gatewayDeliverReceiptsHandler, MAX_RELAY_RECEIPTS_REQUEST_BYTES } from './receipt-relay';
-import { createPeerVoidReceiptsHandler, gatewayVoidReceiptsHandler, MAX_RELAY_VOIDS_REQUEST_BYTES, UNSERVED_VOID_LIMITS } from './void-relay';
+import { createPeerVoidReceiptsHandler, gatewayVoidReceiptsHandler, MAX_RELAY_VOIDS_REQUEST_BYTES } from './void-relay';
 import type { UnpaidServes } from './unpaid-serves';
 
 export interface LedgerRelayDeps {
@@ -59,7 +61,8 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
     stopwatch: deps.stopwatch,
     tickets: deps.tickets,
     unpaid: deps.unpaid,
-    unserved: createPeerBudgets(UNSERVED_VOID_LIMITS, deps.stopwatch),
+    seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, deps.stopwatch),
+    settled: createSettledReceipts(),
   };
   return {
     peerHandlers: {

@@ -1,39 +1,60 @@
 /**
- * A token bucket per peer node id, for work a peer can ask of this node at almost no cost to itself
- * (the gateway's call limits count calls, not what each call carries). Used for the voids of
- * receipts this node never took (ledger-batch.ts): each costs a countersignature and a ledger turn
- * here, and an honest payer sends one only when its payee refused a receipt for good, which is
- * rare. Pure, timed by a Stopwatch; at most `maxPeers` buckets, the least recently used forgotten
- * first (a peer forgotten starts full again: coming back that way takes another `maxPeers` node
- * ids, each with its proof of work and its own connection).
+ * Budgets for work a peer can ask of this node at almost no cost to itself (the gateway's call
+ * limits count calls, not what each call carries): the receipt and void items an honest payer
+ * sends only seldom (ledger-batch.ts), each of which costs this node signature checks, a
+ * countersignature or a ledger turn. A token bucket per caller node id and one per network the
+ * calls come from (host-admission.ts networkOf), so that identities made in bulk on one network
+ * share one allowance. Pure, timed by a Stopwatch; at most `maxKeys` buckets of each kind, the
+ * least recently used forgotten first (it starts full again).
  */
 import type { Stopwatch } from '@swarm/determinism';
 import type { RateLimiter } from '@swarm/pipeline';
 import { createRateLimiter } from '@swarm/pipeline';
 
-export interface PeerBudgetLimits {
+export interface BucketLimits {
   readonly perSecond: number;
   readonly burst: number;
-  readonly maxPeers: number;
+}
+
+export interface PeerBudgetLimits {
+  readonly perPeer: BucketLimits;
+  readonly perNetwork: BucketLimits;
+  /** Buckets held of each kind. */
+  readonly maxKeys: number;
 }
 
 export interface PeerBudgets {
   readonly limits: PeerBudgetLimits;
-  /** Takes one of `peerId`'s tokens: 0 when taken, else the ms until one is there (nothing taken). */
-  take(peerId: string): number;
+  /** Takes a token of `peerId`'s and one of `network`'s: 0 when taken, else the ms until both have one (nothing more taken). */
+  take(peerId: string, network: string): number;
 }
 
 export function createPeerBudgets(limits: PeerBudgetLimits, stopwatch: Stopwatch): PeerBudgets {
-  // Insertion order is recency: a peer's bucket is deleted and set again on each use.
-  const buckets = new Map<string, RateLimiter>();
+  const peers = keyedBuckets(limits.perPeer, limits.maxKeys, stopwatch);
+  const networks = keyedBuckets(limits.perNetwork, limits.maxKeys, stopwatch);
   return {
     limits,
-    take(peerId) {
-      const bucket = buckets.get(peerId) ?? createRateLimiter({ perSecond: limits.perSecond, burst: limits.burst }, stopwatch);
-      buckets.delete(peerId);
-      buckets.set(peerId, bucket);
-      if (buckets.size > limits.maxPeers) buckets.delete(buckets.keys().next().value as string);
-      return bucket.take() ? 0 : Math.max(1, bucket.waitMs());
+    take(peerId, network) {
+      const peer = peers(peerId);
+      const net = networks(network);
+      // Both or neither: a caller refused by its network's budget keeps its own token.
+      const wait = Math.max(peer.waitMs(), net.waitMs());
+      if (wait > 0) return wait;
+      peer.take();
+      net.take();
+      return 0;
     },
+  };
+}
+
+/** The bucket of a key, made on first use; insertion order is recency (a used key is set again). */
+function keyedBuckets(limits: BucketLimits, maxKeys: number, stopwatch: Stopwatch): (key: string) => RateLimiter {
+  const buckets = new Map<string, RateLimiter>();
+  return (key) => {
+    const bucket = buckets.get(key) ?? createRateLimiter(limits, stopwatch);
+    buckets.delete(key);
+    buckets.set(key, bucket);
+    if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
+    return bucket;
   };
 }

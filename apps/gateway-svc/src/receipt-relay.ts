@@ -48,6 +48,7 @@ const receipts: LedgerRelay<SignedReceipt, ReceiptOutcome> = {
           false,
         ),
   failed: (error) => ({ receipt: undefined, error }),
+  settledBy: () => false,
   call: (client, sent, options) => client.call('deliverReceipts', { receipts: sent }, options),
   // Only `sent` countersigned by its payee.
   checkAnswer: (sent, { receipt: back }, { payer, payee, checkSignature }, refuse) => {

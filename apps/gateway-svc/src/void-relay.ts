@@ -13,9 +13,9 @@
  * CreditAcceptVoid with that caller as `from_node_id` and whether the receipt carries the serve
  * ticket this node gave the caller for its task (`served`). A void is not refused for a ticket that
  * does not hold: this node would never countersign that receipt, so credit-svc countersigns its void
- * without keeping it, and the payer gets its credit back; at most UNSERVED_VOID_LIMITS of those a
- * second per caller (each costs this node a signature and a ledger turn, the caller next to
- * nothing; an honest payer sends one only for a receipt refused for good).
+ * without keeping it, and the payer gets its credit back; at most SELDOM_ITEM_LIMITS of those a
+ * second per caller and network (ledger-batch.ts: each costs this node a signature and a ledger
+ * turn, the caller next to nothing; an honest payer sends one only for a receipt refused for good).
  */
 import type { Handler } from '@swarm/bus';
 import { encodeSignedVoid, MAX_SIGNED_VOID_BYTES, receiptBeforeSignatures, sameBytes, verifyReceipt, verifyVoid, voidedReceipt } from '@swarm/chain';
@@ -24,10 +24,6 @@ import { CreditAcceptVoid, ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '
 import type { PeerHandler } from '@swarm/gateway';
 import type { LedgerRelay, PayeeRelayDeps, PayerRelayDeps } from './ledger-batch';
 import { checkedSize, payeeRelayHandler, payerRelayHandler, refusalOf } from './ledger-batch';
-import type { PeerBudgetLimits } from './peer-budgets';
-
-/** Voids of receipts this node never took, countersigned per caller: a second's worth of a payer's refusals at once, then 4 a second. */
-export const UNSERVED_VOID_LIMITS: PeerBudgetLimits = Object.freeze({ perSecond: 4, burst: RECEIPTS_PER_DELIVERY, maxPeers: 1_024 });
 
 /** A relay request: RECEIPTS_PER_DELIVERY voids, each with its field tag and length, and a node id, with room to spare (as MAX_RELAY_RECEIPTS_REQUEST_BYTES). */
 export const MAX_RELAY_VOIDS_REQUEST_BYTES = RECEIPTS_PER_DELIVERY * (MAX_SIGNED_VOID_BYTES + 8) + 256;
@@ -46,6 +42,7 @@ const voids: LedgerRelay<SignedVoid, VoidOutcome> = {
   // Taken (within the caller's budget of them): its payer gets its credit back, and this node keeps nothing.
   unserved: () => undefined,
   failed: (error) => ({ signedVoid: undefined, receipt: undefined, error }),
+  settledBy: (outcome) => outcome.signedVoid !== undefined,
   call: (client, sent, options) => client.call('voidReceipts', { voids: sent }, options),
   // Exactly one of: `sent` countersigned by its payee, or the receipt it voids countersigned by its payee.
   checkAnswer: (sent, { signedVoid, receipt }, { payer, payee, checkSignature }, refuse) => {

@@ -147,7 +147,7 @@ describe('gateway - mutual TLS bound to node ids', () => {
     const err = await fromB.call('ping', { payload: new Uint8Array(LIMITS.maxMessageBytes + 1) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SwarmError);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
-    expect(((err as SwarmError).cause as ServiceError).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(((err as SwarmError).cause as Error).message).toMatch(/gRPC status RESOURCE_EXHAUSTED$/);
     expect(err).toMatchObject({ peerWords: expect.stringMatching(/larger than max/) });
     expect(rec.seen).toEqual([]);
     await expect(fromB.call('ping', { payload: new Uint8Array([1, 2, 3]) })).resolves.toEqual({ payload: new Uint8Array([1, 2, 3]) });
@@ -163,7 +163,7 @@ describe('gateway - mutual TLS bound to node ids', () => {
     for (const e of refused) {
       expect(e).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED });
       expect(e).toMatchObject({ peerWords: expect.stringContaining(`calls in flight (limit ${LIMITS.peer.maxInflight} per peer)`) });
-      expect(((e as SwarmError).cause as ServiceError).code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(((e as SwarmError).cause as Error).message).toMatch(/gRPC status RESOURCE_EXHAUSTED$/);
     }
     rec.setHold(false);
     await expect(dial(b.cert, a.cert).call('nodeInfo', {})).resolves.toMatchObject({ peerNodeId: b.cert.nodeId });

@@ -1,0 +1,34 @@
+/**
+ * The receipt ids this node's ledger has answered for good, each with a digest of its receipt
+ * bytes, so the gateway can refuse other bytes under a settled id before any signature check
+ * (ledger-batch.ts): one serve ticket, for one task, fits any number of made-up receipts for it,
+ * and credit-svc would refuse them all only after checking each. Bounded, least recently settled
+ * forgotten first: a forgotten id costs one full check again, then is remembered anew.
+ */
+import { createHash } from 'node:crypto';
+
+/** Receipt ids this node's ledger answered for good (the receipt countersigned, or its void), with the SHA-256 of the receipt bytes. */
+export interface SettledReceipts {
+  get(receiptId: string): string | undefined;
+  set(receiptId: string, digest: string): void;
+}
+
+/** Ids held at most, the least recently settled forgotten first (one costs a full check again). ~6 MB at the longest ids. */
+export const SETTLED_RECEIPTS_KEPT = 16_384;
+
+export function createSettledReceipts(max = SETTLED_RECEIPTS_KEPT): SettledReceipts {
+  const ids = new Map<string, string>();
+  return {
+    get: (id) => ids.get(id),
+    set(id, digest) {
+      ids.delete(id);
+      ids.set(id, digest);
+      if (ids.size > max) ids.delete(ids.keys().next().value as string);
+    },
+  };
+}
+
+/** SHA-256 of the receipt bytes, hex. */
+export function receiptDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
