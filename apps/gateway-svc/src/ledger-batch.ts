@@ -13,7 +13,8 @@
  * CREDIT_ACCEPT_CONCURRENCY at a time, all within one budget. The cheap checks come first, so that
  * what a peer can send at no cost costs this node little too, all before any signature is verified
  * or credit-svc asked:
- * - an item repeated in the call (the same payer signature) is refused without a look;
+ * - an item repeated in the call (the same payer signature) is checked once, its copies given the
+ *   same answer;
  * - then size, fields and parties;
  * - a receipt id this node has settled already (countersigned, or its void kept: SettledReceipts)
  *   with other receipt bytes is refused, as credit-svc would (one ticket, for one task, fits any
@@ -92,7 +93,7 @@ export interface LedgerRelay<T extends Signed, O extends Outcome> {
   /**
    * An item whose receipt pays for a task this node did not serve the caller (`cap`: its ticket's,
    * undefined for none): the refusal to answer it, or undefined when such an item is taken (within
-   * the caller's budget of them, PayeeRelayDeps.unserved).
+   * the caller's budget of them, PayeeRelayDeps.seldom).
    */
   readonly unserved: (receipt: Receipt, cap: bigint | undefined) => SwarmError | undefined;
   /** An outcome that is `error`. */
@@ -270,17 +271,23 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       return outcome;
     };
     const outcomes = new Array<O>(items.length);
-    // One item once a call: an honest payer never repeats one, and each copy would cost the checks again.
+    // One item once a call: an honest payer never repeats one, and each copy would cost the checks
+    // again. A copy (the same 64-byte payer signature) gets its first's answer; one without such a
+    // signature is checked, and refused, on its own.
     const firstOf = new Map<string, number>();
+    const copies: Array<[number, number]> = [];
     items.forEach((it, at) => {
-      const key = it === undefined ? `missing ${at}` : hex(it.payerSignature);
-      if (!firstOf.has(key)) firstOf.set(key, at);
-      else outcomes[at] = relay.failed(toWire(refusal(relay.item, `the same ${relay.item} (by its payer's signature) as item ${firstOf.get(key)} of this call`)));
+      if (it === undefined || it.payerSignature.length !== SIGNATURE_BYTES) return;
+      const key = hex(it.payerSignature);
+      const first = firstOf.get(key);
+      if (first === undefined) firstOf.set(key, at);
+      else copies.push([at, first]);
     });
+    const isCopy = new Set(copies.map(([at]) => at));
     let next = 0;
     const worker = async () => {
       for (let at = next++; at < items.length; at = next++) {
-        if (outcomes[at] !== undefined) continue;
+        if (isCopy.has(at)) continue;
         try {
           outcomes[at] = await acceptOne(items[at]);
         } catch (err) {
@@ -289,6 +296,7 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       }
     };
     await Promise.all(Array.from({ length: Math.min(CREDIT_ACCEPT_CONCURRENCY, items.length) }, worker));
+    for (const [at, first] of copies) outcomes[at] = outcomes[first];
     return { outcomes };
   };
 }
@@ -306,6 +314,9 @@ export function checkedSize<T>(value: T | undefined, item: LedgerItem, encode: (
   if (bytes > maxBytes) throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `a signed ${item} is at most ${maxBytes} bytes, got ${bytes}`);
   return value;
 }
+
+/** An Ed25519 signature's length: copies are recognised by it (libs/chain signing.ts). */
+const SIGNATURE_BYTES = 64;
 
 /** Why `verify` refuses (a ReceiptRefusal's message), or undefined when it does not; any other error is thrown. */
 export function refusalOf(verify: () => unknown): string | undefined {
