@@ -28,11 +28,12 @@
  *   after its first refusal in a row, doubling with each further one up to `busyMaxMs` (a minute),
  *   until its next verified result (isBusy()). "In a row": a refusal within the window still
  *   running (attempts sent before the first came back) starts it again at the same length; one
- *   after it, within twice its length, doubles it; one later than that starts a new run at 1 s. A selector tries a busy node after the others that
- *   have not refused lately (its advertised load is contradicted by its own answer): a node that
- *   is really full gets time to drain, and one that says "full" to every task, whatever standing it
- *   earned, costs this router one quick refusal a minute rather than one per task. Not kept across
- *   a restart: the window is too short to matter.
+ *   after it, within twice its length, doubles it; one later than that starts a new run at 1 s.
+ *   A selector tries a busy node after the others that have not refused lately (its advertised
+ *   load is contradicted by its own answer): a node that is really full gets time to drain, and one
+ *   that says "full" to every task, whatever standing it earned, costs this router one quick
+ *   refusal a minute rather than one per task. Not kept across a restart: the window is too short
+ *   to matter.
  * - Idle time decays it: τ ← τ·(1−β)^(Δt/T0) (@swarm/chain decayTrust, DEFAULT_TRUST_DECAY: 5% a
  *   day), Δt counted from the node's last recorded attempt. Every update but a verified one only
  *   multiplies τ, and the exponent is continuous, so this equals decaying since the last verified
