@@ -3,17 +3,19 @@ import type { BusClient } from '@swarm/bus';
 import type { ChainSigner, SignatureCheck } from '@swarm/chain';
 import { cachedSignatureCheck, countersignReceipt, countersignVoid, makeReceipt, makeVoid } from '@swarm/chain';
 import type { SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { CreditAcceptReceipt, CreditAcceptVoid, ErrorCode, RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
+import { CreditAcceptReceipt, CreditAcceptVoid, ErrorCode, Receipt, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import type { PeerCall } from '@swarm/gateway';
 import { createServeTickets, nodeIdOfKey } from '@swarm/records';
-import { SELDOM_ITEM_LIMITS } from './ledger-batch';
+import { CREDIT_ACCEPT_CONCURRENCY, SELDOM_ITEM_LIMITS } from './ledger-batch';
 import { createSettledReceipts } from './settled-receipts';
 import { createPeerBudgets } from './peer-budgets';
 import { createPeerDeliverReceiptsHandler } from './receipt-relay';
 import { createPeerVoidReceiptsHandler } from './void-relay';
 
 const SPKI_PREFIX_BYTES = 12;
+/** Receipts dated after this are refused by the stand-in ledger. */
+const DATED_AHEAD_MS = 1_000_000;
 
 function signer(): ChainSigner & { readonly nodeId: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -38,6 +40,9 @@ function payeeSide() {
     request: (rpc: unknown, req: { receipt?: SignedReceipt; signedVoid?: SignedVoid }) => {
       if (rpc === CreditAcceptReceipt && req.receipt) {
         asked.push('receipt');
+        // Stands for credit-svc's `dated-ahead`: a receipt whose time is past the payee's clock.
+        if (Receipt.decode(req.receipt.receipt).atMs > DATED_AHEAD_MS)
+          return Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, 'receipt refused (dated-ahead)', true));
         return Promise.resolve({ receipt: countersignReceipt(req.receipt, payee) });
       }
       if (rpc === CreditAcceptVoid && req.signedVoid) {
@@ -164,5 +169,16 @@ describe('gateway-svc - the payee side of receipts and voids, under a flood', ()
     };
     // Eight callers' own budgets would take 8 × 64; their network takes four callers' worth.
     expect(await take('10.0.0.0/24')).toBe(SELDOM_ITEM_LIMITS.perNetwork.burst);
+  });
+
+  it('budgets every item for a receipt id its ledger refused before: made-up receipts for a served task cost one full check each only within the budget', async () => {
+    const side = payeeSide();
+    // Dated an hour ahead, each different: the ledger refuses them (retryable), the ticket fits them all.
+    const ahead = (call: number) => Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.receiptFor('task-unpaid', true, DATED_AHEAD_MS + 1 + call * 100 + i));
+    const codes: Array<ErrorCode | undefined> = [];
+    for (let call = 0; call < 4; call++) codes.push(...(await side.deliver(ahead(call))).outcomes.map((o) => o.error?.code));
+    // The first CREDIT_ACCEPT_CONCURRENCY went at once, before the first refusal came back; then the budget's burst; then OVERLOADED.
+    expect(side.asked.length).toBe(CREDIT_ACCEPT_CONCURRENCY + SELDOM_ITEM_LIMITS.perPeer.burst);
+    expect(codes.filter((c) => c === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(4 * RECEIPTS_PER_DELIVERY - side.asked.length);
   });
 });

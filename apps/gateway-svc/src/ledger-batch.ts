@@ -21,9 +21,10 @@
  *   number of made-up receipts for it);
  * - then whether this node served the task (its serve ticket: a MAC); a receipt it did not serve is
  *   refused there;
- * - the void of a receipt it did not serve, and the same receipt of one settled already (an answer
- *   lost on the way back), are what an honest payer sends seldom: they wait for the caller's and its
- *   network's budget of such items (peer-budgets.ts), OVERLOADED with when to retry past it.
+ * - the void of a receipt it did not serve, the same receipt of one settled already (an answer lost
+ *   on the way back), and any item for a receipt id whose item this node's ledger refused before
+ *   (TRIED) are what an honest payer sends seldom: they wait for the caller's and its network's
+ *   budget of such items (peer-budgets.ts), OVERLOADED with when to retry past it.
  */
 import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';
@@ -38,7 +39,7 @@ import type { ServeTickets } from '@swarm/records';
 import { askCredit } from './local-ask';
 import type { PeerBudgetLimits, PeerBudgets } from './peer-budgets';
 import type { SettledReceipts } from './settled-receipts';
-import { receiptDigest } from './settled-receipts';
+import { receiptDigest, TRIED } from './settled-receipts';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
 import type { UnpaidServes } from './unpaid-serves';
@@ -244,7 +245,7 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       const served = cap !== undefined && peeked.amount <= cap;
       const digest = receiptDigest(it.receipt);
       const settled = deps.settled?.get(peeked.receiptId);
-      if (settled !== undefined && settled !== digest) {
+      if (settled !== undefined && settled !== TRIED && settled !== digest) {
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${peeked.receiptId.slice(0, 80)} is settled here already, with other contents`);
       }
       if (!served) {
@@ -264,10 +265,18 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
           );
         }
       }
-      const receipt = relay.verify(it, parties);
-      const outcome = await relay.accept(it, { payer: peerId, receipt, served, cap, ask });
-      if (served && (outcome.receipt !== undefined || relay.settledBy(outcome))) deps.settled?.set(receipt.receiptId, digest);
-      if (outcome.receipt) deps.unpaid?.paid(peerId, receipt.taskId, receipt.amount);
+      let outcome: O;
+      try {
+        outcome = await relay.accept(it, { payer: peerId, receipt: relay.verify(it, parties), served, cap, ask });
+      } catch (err) {
+        // Refused on its merits (not for want of time or room): every later item for this id is a
+        // seldom one. A served task's ticket fits any made-up receipt for it (dated ahead, say), and
+        // each would cost the signature checks and a ledger turn again.
+        if (served && settled === undefined && !isPassing(err)) deps.settled?.set(peeked.receiptId, TRIED);
+        throw err;
+      }
+      if (served && (outcome.receipt !== undefined || relay.settledBy(outcome))) deps.settled?.set(peeked.receiptId, digest);
+      if (outcome.receipt) deps.unpaid?.paid(peerId, peeked.taskId, peeked.amount);
       return outcome;
     };
     const outcomes = new Array<O>(items.length);
@@ -313,6 +322,14 @@ export function checkedSize<T>(value: T | undefined, item: LedgerItem, encode: (
   const bytes = encode(value).length;
   if (bytes > maxBytes) throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `a signed ${item} is at most ${maxBytes} bytes, got ${bytes}`);
   return value;
+}
+
+/** A refusal that says nothing of the item: this node's ledger did not answer in time, or had no room. */
+function isPassing(err: unknown): boolean {
+  return (
+    err instanceof SwarmError &&
+    (err.code === ErrorCode.ERROR_CODE_UNAVAILABLE || err.code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED || err.code === ErrorCode.ERROR_CODE_OVERLOADED)
+  );
 }
 
 /** An Ed25519 signature's length: copies are recognised by it (libs/chain signing.ts). */

@@ -2,12 +2,14 @@
  * The receipt ids this node's ledger has answered for good, each with a digest of its receipt
  * bytes, so the gateway can refuse other bytes under a settled id before any signature check
  * (ledger-batch.ts): one serve ticket, for one task, fits any number of made-up receipts for it,
- * and credit-svc would refuse them all only after checking each. Bounded, least recently settled
- * forgotten first: a forgotten id costs one full check again, then is remembered anew.
+ * and credit-svc would refuse them all only after checking each. Also the ids whose item it refused
+ * (TRIED: dated ahead, say, or "in this chain with other contents" after this memory forgot it),
+ * whose later items are budgeted. Bounded, least recently recorded forgotten first: a forgotten id
+ * costs one full check again, then is remembered anew.
  */
 import { createHash } from 'node:crypto';
 
-/** Receipt ids this node's ledger answered for good (the receipt countersigned, or its void), with the SHA-256 of the receipt bytes. */
+/** Receipt ids this node's ledger answered for good (the receipt countersigned, or its void), with the SHA-256 of the receipt bytes; TRIED for one it refused an item of. */
 export interface SettledReceipts {
   get(receiptId: string): string | undefined;
   set(receiptId: string, digest: string): void;
@@ -27,6 +29,9 @@ export function createSettledReceipts(max = SETTLED_RECEIPTS_KEPT): SettledRecei
     },
   };
 }
+
+/** The mark of an id whose item this node's ledger refused: no digest is empty. */
+export const TRIED = '';
 
 /** SHA-256 of the receipt bytes, hex. */
 export function receiptDigest(bytes: Uint8Array): string {
