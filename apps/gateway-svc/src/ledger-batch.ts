@@ -259,7 +259,7 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
           throw new SwarmError(
             ErrorCode.ERROR_CODE_OVERLOADED,
             `this node takes at most ${perPeer.perSecond} ${relay.item}s a second (burst ${perPeer.burst}) from your node, and ${perNetwork.perSecond} from its network, ` +
-              `for tasks it did not serve it or receipts settled already; retry in ${waitMs} ms`,
+              `of the kinds an honest payer sends seldom (for a task it did not serve yours, or a receipt id answered already); retry in ${waitMs} ms`,
             true,
             { retryAfterMs: waitMs },
           );
