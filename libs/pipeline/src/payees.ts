@@ -15,8 +15,8 @@ export const ESCROW_MAX_PAYEES = 16;
  * default order ranks first (not a suspect, not busy, then local, then the shortest expected wait,
  * then the cheapest) are kept: they are the ones most tasks go to, and identities that stalled,
  * returned wrong results or said "full" lately cannot crowd an honest provider out of the escrow
- * by the load and price they claim. The sort is stable and draws nothing, so equals keep the registry's order and the task's
- * random draws are left to the selector and the verifier.
+ * by the load and price they claim. The sort is stable and draws nothing, so equals keep the
+ * registry's order and the task's random draws are left to the selector and the verifier.
  */
 export function payeesOf(candidates: readonly Candidate[], selector?: Pick<CandidateSelector, 'isSuspect' | 'isBusy'>): string[] {
   const distinct = new Map<string, Candidate>();
