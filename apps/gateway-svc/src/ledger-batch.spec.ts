@@ -7,7 +7,7 @@ import { CreditAcceptReceipt, CreditAcceptVoid, ErrorCode, Receipt, RECEIPTS_PER
 import type { Stopwatch } from '@swarm/determinism';
 import type { PeerCall } from '@swarm/gateway';
 import { createServeTickets, nodeIdOfKey } from '@swarm/records';
-import { CREDIT_ACCEPT_CONCURRENCY, SELDOM_ITEM_LIMITS } from './ledger-batch';
+import { SELDOM_ITEM_LIMITS } from './ledger-batch';
 import { createSettledReceipts } from './settled-receipts';
 import { createPeerBudgets } from './peer-budgets';
 import { createPeerDeliverReceiptsHandler } from './receipt-relay';
@@ -171,14 +171,18 @@ describe('gateway-svc - the payee side of receipts and voids, under a flood', ()
     expect(await take('10.0.0.0/24')).toBe(SELDOM_ITEM_LIMITS.perNetwork.burst);
   });
 
-  it('budgets every item for a receipt id its ledger refused before: made-up receipts for a served task cost one full check each only within the budget', async () => {
+  it('budgets every item for a receipt id its ledger refused, or is asked about now: made-up receipts for a served task cost a full check each only within the budget', async () => {
     const side = payeeSide();
     // Dated an hour ahead, each different: the ledger refuses them (retryable), the ticket fits them all.
     const ahead = (call: number) => Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.receiptFor('task-unpaid', true, DATED_AHEAD_MS + 1 + call * 100 + i));
-    const codes: Array<ErrorCode | undefined> = [];
-    for (let call = 0; call < 4; call++) codes.push(...(await side.deliver(ahead(call))).outcomes.map((o) => o.error?.code));
-    // The first CREDIT_ACCEPT_CONCURRENCY went at once, before the first refusal came back; then the budget's burst; then OVERLOADED.
-    expect(side.asked.length).toBe(CREDIT_ACCEPT_CONCURRENCY + SELDOM_ITEM_LIMITS.perPeer.burst);
+    // Four calls at once: every item for the id after the first, even those in flight beside it, is a seldom one.
+    const answers = await Promise.all([0, 1, 2, 3].map(async (call) => side.deliver(ahead(call))));
+    const codes = answers.flatMap((a) => a.outcomes.map((o) => o.error?.code));
+    expect(side.asked.length).toBe(1 + SELDOM_ITEM_LIMITS.perPeer.burst);
     expect(codes.filter((c) => c === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(4 * RECEIPTS_PER_DELIVERY - side.asked.length);
+    // Then 4 a second.
+    side.advance(1_000);
+    await side.deliver(ahead(4));
+    expect(side.asked.length).toBe(1 + SELDOM_ITEM_LIMITS.perPeer.burst + SELDOM_ITEM_LIMITS.perPeer.perSecond);
   });
 });

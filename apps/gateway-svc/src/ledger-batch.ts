@@ -22,8 +22,8 @@
  * - then whether this node served the task (its serve ticket: a MAC); a receipt it did not serve is
  *   refused there;
  * - the void of a receipt it did not serve, the same receipt of one settled already (an answer lost
- *   on the way back), and any item for a receipt id whose item this node's ledger refused before
- *   (TRIED) are what an honest payer sends seldom: they wait for the caller's and its network's
+ *   on the way back), and any item for a receipt id whose item this node's ledger refused before or
+ *   is being asked about now (TRIED) are what an honest payer sends seldom: they wait for the caller's and its network's
  *   budget of such items (peer-budgets.ts), OVERLOADED with when to retry past it.
  */
 import type { BusClient, Handler } from '@swarm/bus';
@@ -265,14 +265,18 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
           );
         }
       }
+      // The first item for a served id is checked in full; every other one for it, while this one
+      // is checked or once it is refused on its merits, is a seldom one. A served task's ticket fits
+      // any made-up receipt for it (dated ahead, say), each costing the signature checks and a
+      // ledger turn again; sent all at once, they would all pass a mark made only after the answer.
+      const first = served && settled === undefined;
+      if (first) deps.settled?.set(peeked.receiptId, TRIED);
       let outcome: O;
       try {
         outcome = await relay.accept(it, { payer: peerId, receipt: relay.verify(it, parties), served, cap, ask });
       } catch (err) {
-        // Refused on its merits (not for want of time or room): every later item for this id is a
-        // seldom one. A served task's ticket fits any made-up receipt for it (dated ahead, say), and
-        // each would cost the signature checks and a ledger turn again.
-        if (served && settled === undefined && !isPassing(err)) deps.settled?.set(peeked.receiptId, TRIED);
+        // Not for want of time or room: the id stays marked.
+        if (first && isPassing(err)) deps.settled?.forget(peeked.receiptId);
         throw err;
       }
       if (served && (outcome.receipt !== undefined || relay.settledBy(outcome))) deps.settled?.set(peeked.receiptId, digest);

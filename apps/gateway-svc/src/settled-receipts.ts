@@ -3,8 +3,8 @@
  * bytes, so the gateway can refuse other bytes under a settled id before any signature check
  * (ledger-batch.ts): one serve ticket, for one task, fits any number of made-up receipts for it,
  * and credit-svc would refuse them all only after checking each. Also the ids whose item it refused
- * (TRIED: dated ahead, say, or "in this chain with other contents" after this memory forgot it),
- * whose later items are budgeted. Bounded, least recently recorded forgotten first: a forgotten id
+ * or is checking now (TRIED: dated ahead, say, or "in this chain with other contents" after this
+ * memory forgot it), whose other items are budgeted. Bounded, least recently recorded forgotten first: a forgotten id
  * costs one full check again, then is remembered anew.
  */
 import { createHash } from 'node:crypto';
@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 export interface SettledReceipts {
   get(receiptId: string): string | undefined;
   set(receiptId: string, digest: string): void;
+  forget(receiptId: string): void;
 }
 
 /** Ids held at most, the least recently settled forgotten first (one costs a full check again). ~6 MB at the longest ids. */
@@ -27,10 +28,11 @@ export function createSettledReceipts(max = SETTLED_RECEIPTS_KEPT): SettledRecei
       ids.set(id, digest);
       if (ids.size > max) ids.delete(ids.keys().next().value as string);
     },
+    forget: (id) => void ids.delete(id),
   };
 }
 
-/** The mark of an id whose item this node's ledger refused: no digest is empty. */
+/** The mark of an id whose item this node's ledger refused, or is being asked about now: no digest is empty. */
 export const TRIED = '';
 
 /** SHA-256 of the receipt bytes, hex. */
