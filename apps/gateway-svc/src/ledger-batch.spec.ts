@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import type { BusClient } from '@swarm/bus';
 import type { ChainSigner, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, countersignReceipt, countersignVoid, makeReceipt, makeVoid } from '@swarm/chain';
+import { cachedSignatureCheck, countersignReceipt, countersignVoid, makeReceipt, makeVoid, MAX_RECEIPT_AHEAD_MS } from '@swarm/chain';
 import type { SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { CreditAcceptReceipt, CreditAcceptVoid, ErrorCode, Receipt, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
@@ -14,8 +14,8 @@ import { createPeerDeliverReceiptsHandler } from './receipt-relay';
 import { createPeerVoidReceiptsHandler } from './void-relay';
 
 const SPKI_PREFIX_BYTES = 12;
-/** Receipts dated after this are refused by the stand-in ledger. */
-const DATED_AHEAD_MS = 1_000_000;
+/** The payee's wall clock at the start of each test (receipts are dated 1 ms by default: long ago). */
+const WALL_MS = 1_000_000;
 
 function signer(): ChainSigner & { readonly nodeId: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -26,8 +26,9 @@ function signer(): ChainSigner & { readonly nodeId: string } {
 const sha256 = (s: string) => new Uint8Array(createHash('sha256').update(s).digest());
 
 /**
- * The payee side of receipts and voids, with credit-svc stood in for: what it is asked, and how
- * many signatures the gateway verifies before asking it.
+ * The payee side of receipts and voids, with credit-svc stood in for (it keeps the receipts it
+ * took, refuses other bytes under one of their ids, and can be made to fail one ask UNAVAILABLE):
+ * what it is asked, and how many signatures the gateway verifies before asking it.
  */
 function payeeSide() {
   const payee = signer();
@@ -35,14 +36,20 @@ function payeeSide() {
   const tickets = createServeTickets(payee);
   let now = 0;
   const stopwatch: Stopwatch = { now: () => now };
+  const clock = { now: () => WALL_MS + now };
   const asked: string[] = [];
+  const taken = new Map<string, string>();
+  const unavailableOnce = new Set<string>();
   const bus = {
     request: (rpc: unknown, req: { receipt?: SignedReceipt; signedVoid?: SignedVoid }) => {
       if (rpc === CreditAcceptReceipt && req.receipt) {
         asked.push('receipt');
-        // Stands for credit-svc's `dated-ahead`: a receipt whose time is past the payee's clock.
-        if (Receipt.decode(req.receipt.receipt).atMs > DATED_AHEAD_MS)
-          return Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_INVALID_RECEIPT, 'receipt refused (dated-ahead)', true));
+        const id = Receipt.decode(req.receipt.receipt).receiptId;
+        const bytes = Buffer.from(req.receipt.receipt).toString('hex');
+        if (unavailableOnce.delete(id)) return Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, "this node's ledger did not answer", true));
+        if (taken.has(id) && taken.get(id) !== bytes)
+          return Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${id} is already in this chain with other contents`));
+        taken.set(id, bytes);
         return Promise.resolve({ receipt: countersignReceipt(req.receipt, payee) });
       }
       if (rpc === CreditAcceptVoid && req.signedVoid) {
@@ -55,7 +62,7 @@ function payeeSide() {
   const inner = cachedSignatureCheck();
   let verified = 0;
   const checkSignature: SignatureCheck = (key, bytes, sig) => (verified++, inner(key, bytes, sig));
-  const deps = { nodeId: payee.nodeId, bus, checkSignature, stopwatch, tickets, seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, stopwatch), settled: createSettledReceipts() };
+  const deps = { nodeId: payee.nodeId, bus, checkSignature, stopwatch, clock, tickets, seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, stopwatch), settled: createSettledReceipts() };
   const receiptFor = (taskId: string, served: boolean, atMs = 1, by = payer) =>
     makeReceipt(
       {
@@ -76,6 +83,9 @@ function payeeSide() {
     asked,
     verified: () => verified,
     advance: (ms: number) => void (now += ms),
+    /** The gateway restarts: its memories start empty; the ledger keeps what it took. */
+    restart: () => Object.assign(deps, { seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, stopwatch), settled: createSettledReceipts() }),
+    failOnce: (receiptId: string) => void unavailableOnce.add(receiptId),
     receiptFor,
     voidOf: (r: SignedReceipt, by = payer) => makeVoid(r, by),
     deliver: (receipts: SignedReceipt[]) => createPeerDeliverReceiptsHandler(deps)(call({ receipts })),
@@ -173,16 +183,53 @@ describe('gateway-svc - the payee side of receipts and voids, under a flood', ()
 
   it('budgets every item for a receipt id its ledger refused, or is asked about now: made-up receipts for a served task cost a full check each only within the budget', async () => {
     const side = payeeSide();
-    // Dated an hour ahead, each different: the ledger refuses them (retryable), the ticket fits them all.
-    const ahead = (call: number) => Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.receiptFor('task-unpaid', true, DATED_AHEAD_MS + 1 + call * 100 + i));
+    const paid = side.receiptFor('task-paid', true);
+    await side.deliver([paid]);
+    // A restart forgets what was settled; the ledger still refuses other bytes under the id.
+    side.restart();
+    const madeUp = (call: number) => Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.receiptFor('task-paid', true, 2 + call * 100 + i));
     // Four calls at once: every item for the id after the first, even those in flight beside it, is a seldom one.
-    const answers = await Promise.all([0, 1, 2, 3].map(async (call) => side.deliver(ahead(call))));
+    const answers = await Promise.all([0, 1, 2, 3].map(async (call) => side.deliver(madeUp(call))));
     const codes = answers.flatMap((a) => a.outcomes.map((o) => o.error?.code));
-    expect(side.asked.length).toBe(1 + SELDOM_ITEM_LIMITS.perPeer.burst);
-    expect(codes.filter((c) => c === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(4 * RECEIPTS_PER_DELIVERY - side.asked.length);
+    expect(side.asked.length).toBe(1 + 1 + SELDOM_ITEM_LIMITS.perPeer.burst);
+    expect(codes.filter((c) => c === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(4 * RECEIPTS_PER_DELIVERY - (side.asked.length - 1));
     // Then 4 a second.
     side.advance(1_000);
-    await side.deliver(ahead(4));
-    expect(side.asked.length).toBe(1 + SELDOM_ITEM_LIMITS.perPeer.burst + SELDOM_ITEM_LIMITS.perPeer.perSecond);
+    await side.deliver(madeUp(4));
+    expect(side.asked.length).toBe(2 + SELDOM_ITEM_LIMITS.perPeer.burst + SELDOM_ITEM_LIMITS.perPeer.perSecond);
+  });
+
+  it('refuses a receipt dated ahead of its clock as its ledger would, before any check, mark or budget: it passes once its time comes', async () => {
+    const side = payeeSide();
+    const ahead = side.receiptFor('task-ahead', true, WALL_MS + MAX_RECEIPT_AHEAD_MS + 1_000);
+    const madeUp = Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.receiptFor('task-ahead', true, WALL_MS + MAX_RECEIPT_AHEAD_MS + 2_000 + i));
+    for (let call = 0; call < 3; call++) {
+      const { outcomes } = await side.deliver(call === 0 ? [ahead] : madeUp);
+      expect(outcomes.every((o) => o.error?.code === ErrorCode.ERROR_CODE_INVALID_RECEIPT && o.error.retryable && /dated-ahead/.test(o.error.message))).toBe(true);
+    }
+    expect([side.asked, side.verified()]).toEqual([[], 0]);
+    // A second later it is within MAX_RECEIPT_AHEAD_MS: checked in full, taken, no budget spent.
+    side.advance(1_000);
+    expect((await side.deliver([ahead])).outcomes[0]).toMatchObject({ receipt: expect.anything(), error: undefined });
+  });
+
+  it("retries an item its ledger did not answer (UNAVAILABLE) as a first one: free, whatever the caller's budget", async () => {
+    const side = payeeSide();
+    // The caller's seldom budget spent on voids of receipts this node never took.
+    await side.voidAll(Array.from({ length: RECEIPTS_PER_DELIVERY }, (_, i) => side.voidOf(side.receiptFor(`spent-${i}`, false))));
+    const receipt = side.receiptFor('task-retried', true);
+    side.failOnce(Receipt.decode(receipt.receipt).receiptId);
+    expect((await side.deliver([receipt])).outcomes[0].error?.code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
+    expect((await side.deliver([receipt])).outcomes[0]).toMatchObject({ receipt: expect.anything(), error: undefined });
+  });
+
+  it('remembers a void it countersigned for a served receipt: other receipts for that id are refused before any signature check', async () => {
+    const side = payeeSide();
+    const voided = side.receiptFor('task-voided', true);
+    expect((await side.voidAll([side.voidOf(voided)])).outcomes[0]).toMatchObject({ signedVoid: expect.anything(), error: undefined });
+    const checked = side.verified();
+    const { outcomes } = await side.deliver([side.receiptFor('task-voided', true, 99)]);
+    expect(outcomes[0].error?.message).toMatch(/settled here already, with other contents/);
+    expect(side.verified()).toBe(checked);
   });
 });

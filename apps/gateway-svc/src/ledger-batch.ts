@@ -15,7 +15,10 @@
  * or credit-svc asked:
  * - an item repeated in the call (the same payer signature) is checked once, its copies given the
  *   same answer;
- * - then size, fields and parties;
+ * - then size, fields and parties, and the receipt's date: one dated more than MAX_RECEIPT_AHEAD_MS
+ *   ahead of this node's clock is refused as the ledger would refuse it (`dated-ahead`, which may
+ *   pass later), costing no mark and no budget, so a payer whose clock runs ahead is not throttled
+ *   and made-up receipts dated ahead cost nothing;
  * - a receipt id this node has settled already (countersigned, or its void kept: SettledReceipts)
  *   with other receipt bytes is refused, as credit-svc would (one ticket, for one task, fits any
  *   number of made-up receipts for it);
@@ -29,10 +32,10 @@
 import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';
 import type { SignatureCheck } from '@swarm/chain';
-import { hex, ReceiptRefusal } from '@swarm/chain';
+import { hex, MAX_RECEIPT_AHEAD_MS, ReceiptRefusal } from '@swarm/chain';
 import type { Receipt, Rpc, SignedReceipt, SwarmErrorMessage } from '@swarm/contracts';
 import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
-import type { Stopwatch } from '@swarm/determinism';
+import type { Stopwatch, WallClock } from '@swarm/determinism';
 import type { PeerCall, PeerCallOptions, PeerClient } from '@swarm/gateway';
 import { peerText, shortId } from '@swarm/gateway';
 import type { ServeTickets } from '@swarm/records';
@@ -191,6 +194,8 @@ export interface PayeeRelayDeps {
   readonly bus: BusClient;
   readonly checkSignature: SignatureCheck;
   readonly stopwatch: Stopwatch;
+  /** This node's wall clock: a receipt's date is checked against it. */
+  readonly clock: WallClock;
   /** This node's serve tickets: whether it served the caller the task an item's receipt pays for, and for at most how much. */
   readonly tickets: Pick<ServeTickets, 'capOf'>;
   /** For all the items of one call together; default CREDIT_ACCEPT_TIMEOUT_MS. */
@@ -199,8 +204,9 @@ export interface PayeeRelayDeps {
   readonly unpaid?: Pick<UnpaidServes, 'paid'>;
   /**
    * Per caller and per network, the items an honest payer sends seldom (the voids of receipts this
-   * node never took, and repeats of receipts settled already): past the budget such an item is
-   * answered OVERLOADED, with when to retry. Absent: no limit.
+   * node never took, repeats of receipts settled already, and items for an id TRIED: refused on
+   * their merits, or in its checks now): past the budget such an item is answered OVERLOADED, with
+   * when to retry. Absent: no limit.
    */
   readonly seldom?: PeerBudgets;
   /** Receipt ids settled here, with their bytes' digest; shared by the receipt and void handlers. Absent: none remembered. */
@@ -238,6 +244,9 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
     };
     const acceptOne = async (it: T): Promise<O> => {
       const peeked = relay.peek(it, parties);
+      const aheadMs = Number(peeked.atMs) - deps.clock.now();
+      if (aheadMs > MAX_RECEIPT_AHEAD_MS)
+        throw new ReceiptRefusal('dated-ahead', `dated ${Math.round(aheadMs)} ms ahead of this node's clock (allowed ${MAX_RECEIPT_AHEAD_MS} ms)`);
       // For a task this node served the caller: the ticket it gave with that result (serve-ticket.ts).
       const cap = deps.tickets.capOf(peerId, peeked.taskId, peeked.serveTicket);
       // `served` is what a void is told (void-relay.ts): a receipt over its cap is one this node

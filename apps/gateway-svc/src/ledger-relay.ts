@@ -59,6 +59,7 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
     bus,
     checkSignature,
     stopwatch: deps.stopwatch,
+    clock: deps.clock,
     tickets: deps.tickets,
     unpaid: deps.unpaid,
     seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, deps.stopwatch),

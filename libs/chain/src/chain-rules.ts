@@ -13,6 +13,14 @@ export const MAX_AT_MS = BigInt(Number.MAX_SAFE_INTEGER);
 /** How far one node's clock may run ahead of another's (a receipt's or a block's time). */
 export const DEFAULT_MAX_SKEW_MS = 30_000;
 
+/**
+ * How far ahead of a payee's clock a payer may date a receipt it sends: the block that holds it
+ * is dated no earlier, and auditors refuse blocks more than DEFAULT_MAX_SKEW_MS (30 s) past their
+ * own clocks, so a tight bound here leaves auditors whose clocks run behind room. The payee's
+ * ledger (libs/credit chain-book.ts) and its gateway (a refusal before any signature check) apply it.
+ */
+export const MAX_RECEIPT_AHEAD_MS = 5_000;
+
 /** A new node's grant, as credit-svc grants today. */
 export const DEFAULT_GENESIS_GRANT = 1_000n;
 /** Spendable at once: a few small tasks (a 256×256 matmul costs 34), so a swarm of new nodes gets going. */

@@ -15,6 +15,7 @@ export {
   DEFAULT_IDLE_WINDOW_MS,
   DEFAULT_DRAIN_PPM,
   DEFAULT_MAX_SKEW_MS,
+  MAX_RECEIPT_AHEAD_MS,
   PPM,
 } from './chain-rules';
 export type { ChainRules, ChainRulesVars } from './chain-rules';

@@ -20,6 +20,7 @@
 import type { ChainHead, ChainRules, ChainSigner } from '@swarm/chain';
 import {
   appendDueBurns,
+  MAX_RECEIPT_AHEAD_MS,
   appendReceipt,
   cachedSignatureCheck,
   ChainRefusal,
@@ -70,12 +71,6 @@ import { createVoidBook, voidedIn } from './void-book';
 export const MAX_CHAIN_PAGE_BYTES = 1 << 20;
 /** Blocks read from the store at a time while a page fills. */
 const CHAIN_READ_STEP = 64;
-/**
- * How far ahead of this node's clock a payer may date a receipt it sends: the block that holds it
- * is dated no earlier, and auditors refuse blocks more than DEFAULT_MAX_SKEW_MS (30 s) past their
- * own clocks, so a tight bound here leaves auditors whose clocks run behind room.
- */
-export const MAX_RECEIPT_AHEAD_MS = 5_000;
 
 export interface ChainBookInit {
   /** The node key: its id names the chain. */
