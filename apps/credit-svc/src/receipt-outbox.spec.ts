@@ -125,6 +125,32 @@ describe('receipt outbox', () => {
     }
   });
 
+  it('tries again when a payee answering OVERLOADED says, without doubling its wait: the payee is busy, not failing', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['busy-1', 'full-1']);
+    const attempts = new Map<string, number>();
+    let open = false;
+    const outbox = startOn(time, book, async (payee, receipts) => {
+      attempts.set(payee, (attempts.get(payee) ?? 0) + 1);
+      if (open) return receipts.map((countersigned) => ({ countersigned }));
+      // busy: one item's OVERLOADED with a hint (a payee's seldom budget); full: the whole call refused without one.
+      if (payee === 'full') throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'peer has 8 calls in flight (test)', true);
+      return receipts.map(() => ({ error: { code: ErrorCode.ERROR_CODE_OVERLOADED, message: 'busy (test)', retryable: true, retryAfterMs: 2_000 } }));
+    });
+    try {
+      await time.advance(60_000);
+      // Every ~2 s as told, not 0.5, 1, 2, … 32 s.
+      expect(attempts.get('busy')).toBeGreaterThanOrEqual(25);
+      expect(attempts.get('busy')).toBeLessThanOrEqual(31);
+      expect(attempts.get('full')).toBeLessThanOrEqual(8);
+      open = true;
+      await time.advance(3_000);
+      expect(book.outbox.has('busy-1')).toBe(false);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
   it("sends one payee's receipts in one call, and applies each outcome on its own", async () => {
     const time = virtualTime(0);
     const ids = [...Array.from({ length: 40 }, (_, i) => `alice-${String(i).padStart(2, '0')}`), 'bob-1', 'bob-2'];

@@ -44,6 +44,13 @@ export const MAX_RETRY_MS = 60_000;
 export const LONG_FAILING_MS = 24 * 3_600_000;
 export const MAX_LONG_RETRY_MS = 3_600_000;
 
+/** An OVERLOADED answer's hint of when to try again (a SwarmError, or one item's error as it came over the wire), ms; undefined for anything else. */
+function retryHintMs(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { code, retryAfterMs } = err as { code?: unknown; retryAfterMs?: unknown };
+  return code === ErrorCode.ERROR_CODE_OVERLOADED && typeof retryAfterMs === 'number' && retryAfterMs > 0 ? retryAfterMs : undefined;
+}
+
 /**
  * A payee's refusal of one receipt with these codes, not retryable, may be for good: the payer asks
  * it to void the receipt. A failed call, an unavailable ledger or an internal error are retried as
@@ -165,7 +172,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       // before voids (retried, and voided again only once it knows how).
       if (receipts[0].voiding && isSwarmError(err, ErrorCode.ERROR_CODE_UNIMPLEMENTED)) await cancelVoids(payee, receipts);
       // The call as a whole failed (payee down, unknown, slow): every receipt in it waits, one line for all.
-      const delays = receipts.map((p) => backOff(p.receiptId));
+      const delays = receipts.map((p) => backOff(p.receiptId, err));
       log.warn({ err, payee: payee.slice(0, 12), receipts: receipts.length, retryInMs: Math.min(...delays) }, 'receipts not delivered yet; will retry');
       return;
     }
@@ -219,19 +226,26 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
         err = completeErr;
       }
     }
-    const retryInMs = backOff(receiptId);
+    const retryInMs = backOff(receiptId, err);
     // Every failure: once the delay reaches its cap, that is one line a minute per receipt (an hour after LONG_FAILING_MS).
     log.warn({ err, receiptId: receiptId.slice(0, 80), payee: payee.slice(0, 12), retryInMs }, 'receipt not delivered yet; will retry');
   }
 
-  /** Doubles the receipt's wait before its next try (from FIRST_RETRY_MS to MAX_RETRY_MS, or MAX_LONG_RETRY_MS once failing LONG_FAILING_MS); answers it. */
-  function backOff(receiptId: string): number {
+  /**
+   * Doubles the receipt's wait before its next try (from FIRST_RETRY_MS to MAX_RETRY_MS, or
+   * MAX_LONG_RETRY_MS once failing LONG_FAILING_MS); answers it. A payee that answered
+   * OVERLOADED with when to retry (its budget for such items, its call limits) is tried again then,
+   * at least FIRST_RETRY_MS later, and the doubling does not grow: it is busy, not failing.
+   */
+  function backOff(receiptId: string, err?: unknown): number {
     const last = backoff.get(receiptId);
     const now = stopwatch.now();
     const cap = last && now - last.since >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
-    const delayMs = last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
-    backoff.set(receiptId, { until: now + delayMs, delayMs, since: last?.since ?? now });
-    return delayMs;
+    const hint = retryHintMs(err);
+    const delayMs = hint !== undefined ? (last?.delayMs ?? FIRST_RETRY_MS) : last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
+    const waitMs = hint !== undefined ? Math.min(Math.max(hint, FIRST_RETRY_MS), cap) : delayMs;
+    backoff.set(receiptId, { until: now + waitMs, delayMs, since: last?.since ?? now });
+    return waitMs;
   }
 
   async function pass(): Promise<void> {
