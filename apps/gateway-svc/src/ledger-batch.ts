@@ -32,7 +32,7 @@
 import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';
 import type { SignatureCheck } from '@swarm/chain';
-import { hex, MAX_RECEIPT_AHEAD_MS, ReceiptRefusal } from '@swarm/chain';
+import { hex, MAX_RECEIPT_AHEAD_MS, ReceiptRefusal, SIGNATURE_BYTES } from '@swarm/chain';
 import type { Receipt, Rpc, SignedReceipt, SwarmErrorMessage } from '@swarm/contracts';
 import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
@@ -252,9 +252,11 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       // `served` is what a void is told (void-relay.ts): a receipt over its cap is one this node
       // would never countersign, so its void must not append it either.
       const served = cap !== undefined && peeked.amount <= cap;
-      const digest = receiptDigest(it.receipt);
       const settled = deps.settled?.get(peeked.receiptId);
-      if (settled !== undefined && settled !== TRIED && settled !== digest) {
+      // Hashed only where it is compared or kept: a flood of items refused below costs no SHA-256.
+      let digest: string | undefined;
+      const digestNow = () => (digest ??= receiptDigest(it.receipt));
+      if (settled !== undefined && settled !== TRIED && settled !== digestNow()) {
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${peeked.receiptId.slice(0, 80)} is settled here already, with other contents`);
       }
       if (!served) {
@@ -288,7 +290,7 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
         if (first && isPassing(err)) deps.settled?.forget(peeked.receiptId);
         throw err;
       }
-      if (served && (outcome.receipt !== undefined || relay.settledBy(outcome))) deps.settled?.set(peeked.receiptId, digest);
+      if (served && (outcome.receipt !== undefined || relay.settledBy(outcome))) deps.settled?.set(peeked.receiptId, digestNow());
       if (outcome.receipt) deps.unpaid?.paid(peerId, peeked.taskId, peeked.amount);
       return outcome;
     };
@@ -344,9 +346,6 @@ function isPassing(err: unknown): boolean {
     (err.code === ErrorCode.ERROR_CODE_UNAVAILABLE || err.code === ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED || err.code === ErrorCode.ERROR_CODE_OVERLOADED)
   );
 }
-
-/** An Ed25519 signature's length: copies are recognised by it (libs/chain signing.ts). */
-const SIGNATURE_BYTES = 64;
 
 /** Why `verify` refuses (a ReceiptRefusal's message), or undefined when it does not; any other error is thrown. */
 export function refusalOf(verify: () => unknown): string | undefined {

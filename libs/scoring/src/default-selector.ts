@@ -99,7 +99,7 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
     // After a failure even a saturated local executor beats an unknown node; for an attempt that is
     // merely short of time, only one with room does (else the idle remote goes first, as tier says).
     unprovenRetry: taskFailed ? !local && trusted === 0 : shortened && (local ? saturated : trusted === 0),
-    busy: !local && trust?.isBusy?.(candidate.nodeId) === true,
+    busy: isBusyIn(candidate, trust),
     local,
     tier: !local ? 1 : saturated ? 2 : 0,
     load: typeof load === 'number' && load >= 0 && load <= 1 ? load : UNKNOWN_LOAD,
@@ -113,6 +113,11 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
 /** Criterion ½: a remote candidate the reader holds a suspect (this node's executors never are). */
 function isSuspectIn(candidate: Candidate, trust: TrustReader | undefined): boolean {
   return candidate.local !== true && trust?.isSuspect?.(candidate.nodeId) === true;
+}
+
+/** Criterion 1¾: a remote candidate the reader holds busy (this node's executors never are). */
+function isBusyIn(candidate: Candidate, trust: TrustReader | undefined): boolean {
+  return candidate.local !== true && trust?.isBusy?.(candidate.nodeId) === true;
 }
 
 function trustIn(t: number): number {
@@ -151,7 +156,7 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
 export function createDefaultSelector(random: Random, trust?: TrustReader): CandidateSelector {
   return {
     isSuspect: (candidate) => isSuspectIn(candidate, trust),
-    isBusy: (candidate) => candidate.local !== true && trust?.isBusy?.(candidate.nodeId) === true,
+    isBusy: (candidate) => isBusyIn(candidate, trust),
     select(task, candidates, attempts) {
       let best: number[] = [];
       let bestScore: CandidateScore | undefined;
