@@ -422,6 +422,15 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     const c: RouterComponents = { ...components(ports), stopwatch, observer: { onAttempt: (r) => void reports.push(r) }, ...extra };
     return { c, reports, stopwatch };
   }
+  /** Makes every execution take `ms` on the router's clock and stopwatch before it answers. */
+  function takesMs(ports: TaskPorts, c: RouterComponents, stopwatch: ManualClock, ms: number): void {
+    const live = ports.execute;
+    ports.execute = async (...args) => {
+      (c.clock as ManualClock).advance(ms);
+      stopwatch.advance(ms);
+      return live(...args);
+    };
+  }
   const nodeA: Candidate = { nodeId: 'node-a', local: true };
   const nodeB: Candidate = { nodeId: 'node-b', local: false, load: 0.1 };
   /** An honest executor that answers as whichever candidate it was sent to. */
@@ -481,12 +490,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
   it('reports a verified result that came after the deadline (refunded) as a timeout when it took past its fair time', async () => {
     const { ports } = fakePorts(honest('vecadd'));
     const { c, reports, stopwatch } = observed(ports);
-    const live = ports.execute;
-    ports.execute = async (...args) => {
-      (c.clock as ManualClock).advance(10_001);
-      stopwatch.advance(10_001);
-      return live(...args);
-    };
+    takesMs(ports, c, stopwatch, 10_001);
     await expect(runTask(c, ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
     expect(reports.map((r) => r.outcome)).toEqual(['timeout']);
   });
@@ -494,12 +498,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
   it('reports a late verified result as unjudged when it came within its fair time (the deadline was shorter)', async () => {
     const { ports } = fakePorts(honest('vecadd'));
     const { c, reports, stopwatch } = observed(ports);
-    const live = ports.execute;
-    ports.execute = async (...args) => {
-      (c.clock as ManualClock).advance(1_001);
-      stopwatch.advance(1_001);
-      return live(...args);
-    };
+    takesMs(ports, c, stopwatch, 1_001);
     // 1 s to run: less than the 5 s (ATTEMPT_MIN_MS) any attempt is given.
     await expect(runTask(c, ESCROW_PATH, { ...request('vecadd', 8), deadlineMs: START_MS + 1_000 }, signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
