@@ -1,9 +1,11 @@
+import type { BusClient } from '@swarm/bus';
 import { MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { ChainBlocksRequest, ChainBlocksResponse } from '@swarm/contracts';
 import { CHAIN_PAGE_MAX_BLOCKS, chainPageLimit, ErrorCode } from '@swarm/contracts';
 import type { PeerClient } from '@swarm/gateway';
 import { swarmErrorOf } from '@swarm/testing';
-import { gatewayFetchChainHandler } from './chain-relay';
+import { CHAIN_PAGE_BYTE_LIMITS, createPeerChainBlocksHandler, gatewayFetchChainHandler, GUESSED_BLOCK_BYTES } from './chain-relay';
+import { createPeerBudgets } from './peer-budgets';
 import type { PeerResolver } from './peer-resolve';
 
 const SELF = 'a'.repeat(64);
@@ -59,5 +61,47 @@ describe('gateway-svc - chain pages', () => {
     await expect(fetch(peers, 1, SELF)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
     await expect(fetch(peers, 1, 'not-a-node')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
     expect(asked).toEqual([]);
+  });
+
+  it("sends a caller its pages within its budget of bytes, charged the page's real size, and its network's; past it OVERLOADED with when to retry", async () => {
+    const MIB = 1024 * 1024;
+    let now = 0;
+    const read: ChainBlocksRequest[] = [];
+    // Each block this ledger answers is 2 KiB: twice the guess, so each full page is charged ~1 MiB more after it is read.
+    const bus = {
+      request: (_rpc: unknown, req: ChainBlocksRequest) => {
+        read.push(req);
+        return Promise.resolve({ blocks: Array.from({ length: req.limit }, () => new Uint8Array(2 * GUESSED_BLOCK_BYTES)), headSeq: 5_000n, nodeId: SELF });
+      },
+    } as unknown as BusClient;
+    const pageBytes = createPeerBudgets(CHAIN_PAGE_BYTE_LIMITS, { now: () => now });
+    const handler = createPeerChainBlocksHandler({ bus, pageBytes });
+    const ask = (peerId: string, network: string, limit = 1_000) =>
+      Promise.resolve(handler({ peerId, network, request: { fromSeq: 1n, limit }, signal: new AbortController().signal } as never));
+    // 16 MiB at once: each full page is charged 2,048,000 bytes once read, so eight leave 393,216 and a
+    // ninth is sent (a byte is left), owing 1,654,784; the tenth is refused without reading.
+    for (let i = 0; i < 9; i += 1) await ask(BOB, 'net-1');
+    const refused = await swarmErrorOf(ask(BOB, 'net-1'));
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/at most 1 MiB of chain pages a second to your node/) });
+    expect(read).toHaveLength(9);
+    const owed = 9 * 2_048_000 - 16 * MIB;
+    expect(refused.retryAfterMs).toBe(Math.ceil(((owed + 1) * 1000) / MIB));
+    // Another caller on the same network has its own budget, within the network's.
+    await expect(ask('c'.repeat(64), 'net-1')).resolves.toMatchObject({ nodeId: SELF });
+    now += refused.retryAfterMs;
+    await expect(ask(BOB, 'net-1', 10)).resolves.toMatchObject({ nodeId: SELF });
+    // Calls sent at once each take the guess (1,024,000) before any is read: a network's 64 MiB
+    // lets 66 of 100 callers' full pages through, not all 100.
+    const callers = Array.from({ length: 100 }, (_, i) => i.toString(16).padStart(64, '0'));
+    const outcomes = await Promise.all(
+      callers.map((peer) =>
+        ask(peer, 'net-2').then(
+          () => 'sent',
+          (err: { code: number }) => err.code,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(66);
+    expect(outcomes.filter((o) => o === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(34);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * Pages of nodes' chains (docs/chain.md), both ways through the gateways, so any node can audit
  * another. In: a peer's PeerService.ChainBlocks is asked of credit-svc (CreditChainBlocks) with the
- * page size clamped, and its answer goes back as it is. Out: GatewayFetchChain (operators' `swarm
+ * page size clamped, and its answer goes back as it is, within a budget of bytes per caller and per
+ * network (CHAIN_PAGE_BYTE_LIMITS: reading, encoding and sending a page costs this node several
+ * times what asking for it costs the caller). Out: GatewayFetchChain (operators' `swarm
  * ledger --audit --peer`; the observer role, libs/contracts bus-roles) calls the peer's ChainBlocks
  * and hands back a page that claims to be that peer's chain and holds no more blocks than asked.
  * The blocks themselves are audited by the caller (verifyChain), not here.
@@ -9,10 +11,11 @@
 import type { BusClient, Handler } from '@swarm/bus';
 import { ChainRefusal, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { ChainBlocksResponse, FetchChainRequest } from '@swarm/contracts';
-import { chainPageLimit, CreditChainBlocks } from '@swarm/contracts';
+import { chainPageLimit, CreditChainBlocks, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PeerHandler } from '@swarm/gateway';
 import { NODE_ID_PATTERN, shortId } from '@swarm/gateway';
 import { askCredit } from './local-ask';
+import type { PeerBudgetLimits, PeerBudgets } from './peer-budgets';
 import type { PeerResolver } from './peer-resolve';
 import { checkPeerNodeId } from './peer-resolve';
 
@@ -23,16 +26,54 @@ export const CREDIT_CHAIN_TIMEOUT_MS = 3_500;
 /** A FetchChainRequest is a node id and two numbers. */
 export const MAX_FETCH_CHAIN_REQUEST_BYTES = 256;
 
+const MIB = 1024 * 1024;
+
+/**
+ * Bytes of chain pages sent per caller: 16 MiB at once (a chain of ~18,000 receipt blocks), then
+ * 1 MiB a second (~1,200 blocks); per network,
+ * four callers' worth. An audit of a longer chain, or a void watch catching up, waits its turn
+ * (OVERLOADED with when to retry).
+ */
+export const CHAIN_PAGE_BYTE_LIMITS: PeerBudgetLimits = Object.freeze({
+  perPeer: { perSecond: MIB, burst: 16 * MIB },
+  perNetwork: { perSecond: 4 * MIB, burst: 64 * MIB },
+  maxKeys: 1_024,
+});
+/** Bytes taken for each block asked before the page is read (a receipt block is ~0.9 KB); the page's real size is charged once read. */
+export const GUESSED_BLOCK_BYTES = 1_024;
+
 export interface PeerChainBlocksDeps {
   readonly bus: BusClient;
   /** Default CREDIT_CHAIN_TIMEOUT_MS. */
   readonly timeoutMs?: number;
+  /** Bytes of pages per caller and per network (CHAIN_PAGE_BYTE_LIMITS); absent: no limit. */
+  readonly pageBytes?: PeerBudgets;
 }
 
-/** PeerService.ChainBlocks: a page of this node's chain for an auditing peer. */
+/** PeerService.ChainBlocks: a page of this node's chain for an auditing peer, within its budget of bytes. */
 export function createPeerChainBlocksHandler(deps: PeerChainBlocksDeps): PeerHandler<'chainBlocks'> {
   const timeoutMs = deps.timeoutMs ?? CREDIT_CHAIN_TIMEOUT_MS;
-  return ({ request, signal, trace }) => askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit: chainPageLimit(request.limit) }, timeoutMs, signal, trace);
+  const budget = deps.pageBytes;
+  return async ({ peerId, network, request, signal, trace }) => {
+    const limit = chainPageLimit(request.limit);
+    // Taken before the read, so calls sent at once cannot all pass an unspent budget.
+    const guessed = limit * GUESSED_BLOCK_BYTES;
+    const waitMs = budget?.take(peerId, network, guessed) ?? 0;
+    if (waitMs > 0 && budget !== undefined) throw pagesOverloaded(budget.limits, waitMs);
+    const page = await askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit }, timeoutMs, signal, trace);
+    budget?.charge(peerId, network, page.blocks.reduce((sum, b) => sum + b.length, 0) - guessed);
+    return page;
+  };
+}
+
+function pagesOverloaded({ perPeer, perNetwork }: PeerBudgetLimits, waitMs: number): SwarmError {
+  return new SwarmError(
+    ErrorCode.ERROR_CODE_OVERLOADED,
+    `this node sends at most ${perPeer.perSecond / MIB} MiB of chain pages a second to your node (burst ${perPeer.burst / MIB} MiB), ` +
+      `and ${perNetwork.perSecond / MIB} MiB to its network; retry in ${waitMs} ms`,
+    true,
+    { retryAfterMs: waitMs },
+  );
 }
 
 export interface GatewayFetchChainDeps {

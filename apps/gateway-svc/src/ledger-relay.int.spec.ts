@@ -1,5 +1,5 @@
-import { countersignReceipt, DEFAULT_CHAIN_RULES, receiptSigningBytes, verifyChain, verifyReceipt } from '@swarm/chain';
-import type { SignedReceipt } from '@swarm/contracts';
+import { countersignReceipt, DEFAULT_CHAIN_RULES, patientPages, receiptSigningBytes, verifyChain, verifyReceipt } from '@swarm/chain';
+import type { SignedReceipt, SwarmError } from '@swarm/contracts';
 import { ErrorCode, GatewayDeliverReceipts, GatewayFetchChain, GatewayPeers, Receipt, RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
 import { systemClock } from '@swarm/determinism';
 import { dialPeer, parseHostPort } from '@swarm/gateway';
@@ -9,7 +9,9 @@ import { createServeTickets } from '@swarm/records';
 import type { TempDir } from '@swarm/testing';
 import { swarmErrorOf } from '@swarm/testing';
 import type { LedgerPair, Node } from './test-fixtures/ledger-nodes';
-import { countersignedOf, receiptOf, REQUEST_TIMEOUT_MS, startLedgerPair } from './test-fixtures/ledger-nodes';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAIN_PAGE_BYTE_LIMITS } from './chain-relay';
+import { BIG_PAGE_BLOCK_BYTES, countersignedOf, receiptOf, REQUEST_TIMEOUT_MS, startLedgerPair } from './test-fixtures/ledger-nodes';
 
 describe('gateway-svc - receipts and chain pages between two nodes', () => {
   let pair: LedgerPair;
@@ -256,6 +258,39 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     const peers = await a.bus.request(GatewayPeers, {}, { timeoutMs: REQUEST_TIMEOUT_MS });
     expect(peers.peers.map((p) => p.address)).toEqual([b.gateway.advertisedAddress]);
     expect(registryA.asked.at(-1)).toBe(b.nodeId);
+  });
+
+  // It leaves A owing B's budget about a second, and comes before B's ledger is stopped.
+  it("sends A's gateway B's pages within A's budget of bytes, then OVERLOADED with when to retry through both gateways, which an auditor waits out", async () => {
+    creditB.state.mode = 'big-pages';
+    const pageBytes = 1_000 * BIG_PAGE_BLOCK_BYTES;
+    const { burst, perSecond } = CHAIN_PAGE_BYTE_LIMITS.perPeer;
+    const asked = creditB.pages.length;
+    const started = performance.now();
+    let refused: SwarmError | undefined;
+    let sent = 0;
+    // The burst and what refills meanwhile, then a refusal: bounded at twice the burst's pages.
+    while (refused === undefined && sent < (2 * burst) / pageBytes) {
+      const page = await fetchChain(b.nodeId, 1n, 1_000).catch((err: SwarmError) => err);
+      if (page instanceof Error) refused = page;
+      else {
+        expect(page.blocks).toHaveLength(1_000);
+        sent += 1;
+      }
+    }
+    const refilled = ((performance.now() - started) * perSecond) / 1000;
+    expect(sent).toBeGreaterThanOrEqual(Math.floor(burst / pageBytes));
+    expect(sent).toBeLessThanOrEqual(Math.ceil((burst + refilled) / pageBytes));
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/^peer \w+… at \S+ answered SWARM_OVERLOADED/) });
+    // A owes at most a page: at 1 MiB a second, about a second.
+    expect(refused?.retryAfterMs).toBeGreaterThan(0);
+    expect(refused?.retryAfterMs).toBeLessThanOrEqual(Math.ceil(((pageBytes + 1) * 1000) / perSecond));
+    // Refused before B's ledger was asked.
+    expect(creditB.pages.length - asked).toBe(sent);
+    const waits: number[] = [];
+    const patient = patientPages((from, limit) => fetchChain(b.nodeId, from, limit), { sleep: (ms) => sleep(ms), onWait: (ms) => waits.push(ms) });
+    await expect(patient(1n, 1_000)).resolves.toMatchObject({ nodeId: b.nodeId });
+    expect(waits.length).toBeGreaterThanOrEqual(1);
   });
 
   it("answers UNAVAILABLE, retryable, when the payee's ledger is not running", async () => {

@@ -14,7 +14,7 @@ import type { PeerHandler } from '@swarm/gateway';
 import { shortId } from '@swarm/gateway';
 import type { ServeTickets } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
-import { createPeerChainBlocksHandler, gatewayFetchChainHandler, MAX_FETCH_CHAIN_REQUEST_BYTES } from './chain-relay';
+import { CHAIN_PAGE_BYTE_LIMITS, createPeerChainBlocksHandler, gatewayFetchChainHandler, MAX_FETCH_CHAIN_REQUEST_BYTES } from './chain-relay';
 import { SELDOM_ITEM_LIMITS } from './ledger-batch';
 import { createSettledReceipts } from './settled-receipts';
 import { createPeerBudgets } from './peer-budgets';
@@ -69,7 +69,7 @@ export function createLedgerRelay(deps: LedgerRelayDeps): LedgerRelay {
     peerHandlers: {
       deliverReceipts: createPeerDeliverReceiptsHandler(payee),
       voidReceipts: createPeerVoidReceiptsHandler(payee),
-      chainBlocks: createPeerChainBlocksHandler({ bus }),
+      chainBlocks: createPeerChainBlocksHandler({ bus, pageBytes: createPeerBudgets(CHAIN_PAGE_BYTE_LIMITS, deps.stopwatch) }),
     },
     serve(svc) {
       const onRefusedAnswer = (peer: string, reason: string) => log.warn({ peer, reason }, `refused the receipt or void peer ${shortId(peer)} answered: it does not hold`);

@@ -2,12 +2,16 @@
  * A token bucket: `burst` requests at once, refilled at `perSecond`. Pure (stopwatch injected), for
  * work a client can ask for at no cost, such as a status request that reaches the ledger. Refills
  * are durations, so a Stopwatch: on a wall clock set back an hour the bucket would stay empty an hour.
+ * A cost known only once the work is done (bytes sent, say) is taken as a guess and charged after:
+ * the bucket may then owe tokens, and takes wait until it is paid back.
  */
 import type { Stopwatch } from '@swarm/determinism';
 
 export interface RateLimiter {
-  /** Takes a token: true when allowed now. */
-  take(): boolean;
+  /** Takes `count` tokens (default 1) when at least one is there: true when allowed now. More than are left leaves the bucket owing. */
+  take(count?: number): boolean;
+  /** Adds `count` to what was taken, once the real cost is known (a negative count gives tokens back, up to `burst`). */
+  charge(count: number): void;
   /** Ms until the next token. */
   waitMs(): number;
 }
@@ -22,11 +26,15 @@ export function createRateLimiter(opts: { perSecond: number; burst: number }, st
     at = now;
   };
   return {
-    take() {
+    take(count = 1) {
       refill();
       if (tokens < 1) return false;
-      tokens -= 1;
+      tokens -= count;
       return true;
+    },
+    charge(count) {
+      refill();
+      tokens = Math.min(opts.burst, tokens - count);
     },
     waitMs() {
       refill();

@@ -4,8 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChainRules, FetchChainPage, VoidBreach } from '@swarm/chain';
-import { chainRulesFromVars, voidBreachWatch } from '@swarm/chain';
+import { chainRulesFromVars, patientPages, voidBreachWatch } from '@swarm/chain';
 import { CHAIN_VARS, ConfigError, loadEnv } from '@swarm/config';
 import type { AuditResponse, SignedVoid } from '@swarm/contracts';
 import { AuditResponse as AuditResponseCodec, ErrorCode, ForkProof, isSwarmError, Receipt } from '@swarm/contracts';
@@ -235,9 +236,20 @@ async function peerIdOf(client: SwarmClient, prefix: string): Promise<string> {
   );
 }
 
-/** Pages of the node's own chain (credit-svc), or of a peer's (through the node's gateway). */
+/**
+ * Pages of the node's own chain (credit-svc), or of a peer's (through the node's gateway). A peer
+ * paces the bytes of pages it sends each caller (OVERLOADED with when to retry): a long chain's
+ * audit waits its turns, said once.
+ */
 function pagesOf(client: SwarmClient, peer: string | undefined): FetchChainPage {
-  return (fromSeq, limit) => observerOnly(peer === undefined ? client.chainBlocks(fromSeq, limit) : client.fetchChain(peer, fromSeq, limit));
+  if (peer === undefined) return (fromSeq, limit) => observerOnly(client.chainBlocks(fromSeq, limit));
+  let told = false;
+  const onWait = (waitMs: number) => {
+    if (told) return;
+    told = true;
+    process.stderr.write(`note: peer ${peer.slice(0, 12)} paces the chain pages it sends; waiting ${waitMs} ms, and as long as it asks for the pages after\n`);
+  };
+  return patientPages((fromSeq, limit) => observerOnly(client.fetchChain(peer, fromSeq, limit)), { sleep: (waitMs) => sleep(waitMs), onWait });
 }
 
 /** A client key may not ask these: say which key the operator needs. */

@@ -91,7 +91,9 @@ export async function startFakeRegistry(node: Node) {
   return { addresses, asked, stop: () => svc.stop(1_000) };
 }
 
-export type CreditMode = 'honest' | 'forged-countersignature' | 'not-countersigned' | 'other-chain';
+export type CreditMode = 'honest' | 'forged-countersignature' | 'not-countersigned' | 'other-chain' | 'big-pages';
+/** In mode 'big-pages', each page is as many blocks as asked of this many bytes (not blocks: only the gateways see them). */
+export const BIG_PAGE_BLOCK_BYTES = 1_000;
 /**
  * How the stand-in credit-svc lies about the void of one task's receipt: a countersignature that
  * does not verify, a void of other bytes, a receipt it countersigned for another task, or no answer
@@ -102,7 +104,8 @@ export type VoidLie = 'forged-countersignature' | 'other-void' | 'other-receipt'
 /**
  * A stand-in credit-svc keeping a real chain: it countersigns a peer's receipt with the node key,
  * appends it once (a retry gets the same answer) and answers pages of that chain. In the other
- * modes it lies: a countersignature that does not verify, none at all, or a page of another chain.
+ * modes it lies: a countersignature that does not verify, none at all, a page of another chain, or
+ * pages as big as asked of filler.
  * A void is countersigned unless its receipt was countersigned first (then that receipt is the
  * answer), and a receipt voided is never countersigned; `voidLies` names the tasks whose voids it
  * lies about.
@@ -155,6 +158,7 @@ export async function startFakeCredit(node: Node, stranger: NodeIdentity) {
     pages.push(req);
     const from = Math.max(1, Number(req.fromSeq));
     const nodeId = state.mode === 'other-chain' ? stranger.nodeId : node.nodeId;
+    if (state.mode === 'big-pages') return { blocks: Array.from({ length: req.limit }, () => new Uint8Array(BIG_PAGE_BLOCK_BYTES)), headSeq: 1_000_000n, nodeId };
     return { blocks: blocks.slice(from - 1, from - 1 + req.limit), headSeq: BigInt(blocks.length), nodeId };
   });
   await node.nc.flush();
