@@ -1,10 +1,10 @@
 import type { BusClient } from '@swarm/bus';
 import { MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
-import type { ChainBlocksRequest, ChainBlocksResponse } from '@swarm/contracts';
+import type { ChainBlocksRequest, ChainBlocksResponse, SwarmError } from '@swarm/contracts';
 import { CHAIN_PAGE_MAX_BLOCKS, chainPageLimit, ErrorCode } from '@swarm/contracts';
 import type { PeerClient } from '@swarm/gateway';
 import { swarmErrorOf } from '@swarm/testing';
-import { CHAIN_PAGE_BYTE_LIMITS, createPeerChainBlocksHandler, gatewayFetchChainHandler, GUESSED_BLOCK_BYTES } from './chain-relay';
+import { CHAIN_PAGE_BYTE_LIMITS, createPeerChainBlocksHandler, gatewayFetchChainHandler, MIN_PAGE_CHARGE_BYTES } from './chain-relay';
 import { createPeerBudgets } from './peer-budgets';
 import type { PeerResolver } from './peer-resolve';
 
@@ -67,31 +67,42 @@ describe('gateway-svc - chain pages', () => {
     const MIB = 1024 * 1024;
     let now = 0;
     const read: ChainBlocksRequest[] = [];
-    // Each block this ledger answers is 2 KiB: twice the guess, so each full page is charged ~1 MiB more after it is read.
+    // Blocks of 1,024 bytes: a full page is 1,024,000, taken as CHAIN_PAGE_MAX_BYTES before it is read.
     const bus = {
       request: (_rpc: unknown, req: ChainBlocksRequest) => {
         read.push(req);
-        return Promise.resolve({ blocks: Array.from({ length: req.limit }, () => new Uint8Array(2 * GUESSED_BLOCK_BYTES)), headSeq: 5_000n, nodeId: SELF });
+        return Promise.resolve({ blocks: Array.from({ length: req.limit }, () => new Uint8Array(1_024)), headSeq: 5_000n, nodeId: SELF });
       },
     } as unknown as BusClient;
     const pageBytes = createPeerBudgets(CHAIN_PAGE_BYTE_LIMITS, { now: () => now });
     const handler = createPeerChainBlocksHandler({ bus, pageBytes });
     const ask = (peerId: string, network: string, limit = 1_000) =>
       Promise.resolve(handler({ peerId, network, request: { fromSeq: 1n, limit }, signal: new AbortController().signal } as never));
-    // 16 MiB at once: each full page is charged 2,048,000 bytes once read, so eight leave 393,216 and a
-    // ninth is sent (a byte is left), owing 1,654,784; the tenth is refused without reading.
-    for (let i = 0; i < 9; i += 1) await ask(BOB, 'net-1');
-    const refused = await swarmErrorOf(ask(BOB, 'net-1'));
-    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/at most 1 MiB of chain pages a second to your node/) });
-    expect(read).toHaveLength(9);
-    const owed = 9 * 2_048_000 - 16 * MIB;
-    expect(refused.retryAfterMs).toBe(Math.ceil(((owed + 1) * 1000) / MIB));
+    const untilRefused = async (peerId: string, network: string, limit: number) => {
+      for (let sent = 0; ; sent += 1) {
+        const answer = await ask(peerId, network, limit).catch((err: SwarmError) => err);
+        if (answer instanceof Error) return { sent, refused: answer };
+      }
+    };
+    // 16 MiB at once: sixteen full pages leave 393,216 bytes, so a seventeenth is sent (a byte is
+    // left), owing 630,784; the next is refused without reading.
+    const full = await untilRefused(BOB, 'net-1', 1_000);
+    expect(full.sent).toBe(17);
+    expect(read).toHaveLength(17);
+    expect(full.refused).toMatchObject({
+      code: ErrorCode.ERROR_CODE_OVERLOADED,
+      retryable: true,
+      message: expect.stringMatching(/at most 1 MiB of chain pages a second to your node/),
+    });
+    expect(full.refused.retryAfterMs).toBe(Math.ceil(((17 * 1_024_000 - 16 * MIB + 1) * 1000) / MIB));
     // Another caller on the same network has its own budget, within the network's.
     await expect(ask('c'.repeat(64), 'net-1')).resolves.toMatchObject({ nodeId: SELF });
-    now += refused.retryAfterMs;
+    now += full.refused.retryAfterMs;
     await expect(ask(BOB, 'net-1', 10)).resolves.toMatchObject({ nodeId: SELF });
-    // Calls sent at once each take the guess (1,024,000) before any is read: a network's 64 MiB
-    // lets 66 of 100 callers' full pages through, not all 100.
+    // A page of one block (or none, past the head) is charged MIN_PAGE_CHARGE_BYTES: 1,024 of them to a fresh caller.
+    expect((await untilRefused('d'.repeat(64), 'net-3', 1)).sent).toBe((16 * MIB) / MIN_PAGE_CHARGE_BYTES);
+    // Calls sent at once each take a full page's bytes before any is read: a network's 64 MiB lets
+    // 64 of 100 callers' full pages through, not all 100.
     const callers = Array.from({ length: 100 }, (_, i) => i.toString(16).padStart(64, '0'));
     const outcomes = await Promise.all(
       callers.map((peer) =>
@@ -101,7 +112,7 @@ describe('gateway-svc - chain pages', () => {
         ),
       ),
     );
-    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(66);
-    expect(outcomes.filter((o) => o === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(34);
+    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(64);
+    expect(outcomes.filter((o) => o === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(36);
   });
 });

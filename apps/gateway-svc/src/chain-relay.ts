@@ -11,7 +11,7 @@
 import type { BusClient, Handler } from '@swarm/bus';
 import { ChainRefusal, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { ChainBlocksResponse, FetchChainRequest } from '@swarm/contracts';
-import { chainPageLimit, CreditChainBlocks, ErrorCode, SwarmError } from '@swarm/contracts';
+import { CHAIN_PAGE_MAX_BYTES, chainPageLimit, CreditChainBlocks, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PeerHandler } from '@swarm/gateway';
 import { NODE_ID_PATTERN, shortId } from '@swarm/gateway';
 import { askCredit } from './local-ask';
@@ -39,8 +39,17 @@ export const CHAIN_PAGE_BYTE_LIMITS: PeerBudgetLimits = Object.freeze({
   perNetwork: { perSecond: 4 * MIB, burst: 64 * MIB },
   maxKeys: 1_024,
 });
-/** Bytes taken for each block asked before the page is read (a receipt block is ~0.9 KB); the page's real size is charged once read. */
-export const GUESSED_BLOCK_BYTES = 1_024;
+/**
+ * Bytes taken for each block asked before the page is read, up to a full page's CHAIN_PAGE_MAX_BYTES
+ * (a receipt block is ~1.1 KB); the page's real size is charged once read.
+ */
+export const GUESSED_BLOCK_BYTES = 1_200;
+/**
+ * The least a page is charged, whatever it holds: a call for one block, or for blocks past the head,
+ * still costs this node a ledger read and a round trip (~1.4 ms), so such calls come out of the
+ * budget too (64 a second past the burst).
+ */
+export const MIN_PAGE_CHARGE_BYTES = 16 * 1024;
 
 export interface PeerChainBlocksDeps {
   readonly bus: BusClient;
@@ -57,11 +66,18 @@ export function createPeerChainBlocksHandler(deps: PeerChainBlocksDeps): PeerHan
   return async ({ peerId, network, request, signal, trace }) => {
     const limit = chainPageLimit(request.limit);
     // Taken before the read, so calls sent at once cannot all pass an unspent budget.
-    const guessed = limit * GUESSED_BLOCK_BYTES;
+    const guessed = Math.min(limit * GUESSED_BLOCK_BYTES, CHAIN_PAGE_MAX_BYTES);
     const waitMs = budget?.take(peerId, network, guessed) ?? 0;
     if (waitMs > 0 && budget !== undefined) throw pagesOverloaded(budget.limits, waitMs);
     const page = await askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit }, timeoutMs, signal, trace);
-    budget?.charge(peerId, network, page.blocks.reduce((sum, b) => sum + b.length, 0) - guessed);
+    budget?.charge(
+      peerId,
+      network,
+      Math.max(
+        MIN_PAGE_CHARGE_BYTES,
+        page.blocks.reduce((sum, b) => sum + b.length, 0),
+      ) - guessed,
+    );
     return page;
   };
 }

@@ -190,6 +190,7 @@ export {
   TASK_MAX_SHARDS,
   RECEIPTS_PER_DELIVERY,
   CHAIN_PAGE_MAX_BLOCKS,
+  CHAIN_PAGE_MAX_BYTES,
   chainPageLimit,
 } from './limits';
 export {

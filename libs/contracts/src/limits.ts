@@ -29,6 +29,8 @@ export const TASK_MAX_SHARDS = 16;
 export const RECEIPTS_PER_DELIVERY = 64;
 /** Most blocks one page of a chain holds (ChainBlocksRequest.limit, credit-svc and both gateways). */
 export const CHAIN_PAGE_MAX_BLOCKS = 1_000;
+/** Most bytes of blocks one page holds (a block is at most ~9 KiB; a receipt block ~1.1 KB): credit-svc stops a page before it. */
+export const CHAIN_PAGE_MAX_BYTES = 1 << 20;
 
 /** A ChainBlocksRequest.limit as the contract reads it: 0 (unset) and anything above the most mean the most. */
 export function chainPageLimit(limit: number): number {

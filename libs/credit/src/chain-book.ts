@@ -52,7 +52,7 @@ import type {
   SignedVoid,
   VoidBreachProof,
 } from '@swarm/contracts';
-import { chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
+import { CHAIN_PAGE_MAX_BYTES, chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
 import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
@@ -67,8 +67,6 @@ import type { RecordView } from './staged-batch';
 import type { Voided } from './void-book';
 import { createVoidBook, voidedIn } from './void-book';
 
-/** Most bytes one page holds (a block is at most ~9 KiB; most are ~400 bytes); most blocks: CHAIN_PAGE_MAX_BLOCKS. */
-export const MAX_CHAIN_PAGE_BYTES = 1 << 20;
 /** Blocks read from the store at a time while a page fills. */
 const CHAIN_READ_STEP = 64;
 
@@ -448,7 +446,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         if (rows.length === 0) break;
         for (const { value } of rows) {
           // Always at least one block, so a page never comes back empty before the head.
-          if (blocks.length > 0 && bytes + value.length > MAX_CHAIN_PAGE_BYTES) return { blocks, headSeq: head.seq, nodeId };
+          if (blocks.length > 0 && bytes + value.length > CHAIN_PAGE_MAX_BYTES) return { blocks, headSeq: head.seq, nodeId };
           blocks.push(value);
           bytes += value.length;
         }

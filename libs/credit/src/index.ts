@@ -39,6 +39,6 @@ export { createMemoryStore } from './memory-store';
 export { escrowStatus, validateEscrowQuery } from './escrow-status';
 export { createStandingIndex, rebuildStanding, DEFAULT_STANDING_WINDOW_MS, DEFAULT_MAX_STANDING_PAYEES, MIN_STANDING_WINDOW_MS, STANDING_BUCKETS } from './standing-index';
 export type { StandingIndex, StandingInit, LedgerLog } from './standing-index';
-export { createChainBook, MAX_CHAIN_PAGE_BYTES } from './chain-book';
+export { createChainBook } from './chain-book';
 export type { ChainBook, ChainBookInit, PendingReceipt } from './chain-book';
 export type { Voided } from './void-book';
