@@ -16,6 +16,7 @@
  * `--backends [--only webgpu,webasm,cpu]`: every skill on each gpu.js backend, verified (backend-bench.ts), only.
  * `--tracing`: tracing on ÷ off, two nodes side by side taking blocks of tasks in turns (tracing-bench.ts), only.
  * `--fold`: the folded path (run, then one charge) vs the escrow path, two nodes side by side, fsync on, beside the NATS floor, only.
+ * `--sustained`: the whole task at 16 in flight for 60 s (10 s with `--quick`), fsync on, after the NATS floor (sustained-bench.ts), only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -33,6 +34,7 @@ import { printRemoteBench } from './remote-bench';
 import { printShapleyBench } from './shapley-bench';
 import { benchStartTimes, median, START_GOALS_MS, SWARM_NODES } from './start-time-bench';
 import { benchSideBySide } from './side-by-side-bench';
+import { benchSustained } from './sustained-bench';
 import { measure } from './stats';
 import { benchTracing } from './tracing-bench';
 import { benchVerification, calibrateMatmul } from './verify-bench';
@@ -49,6 +51,7 @@ const chainOnly = process.argv.includes('--chain');
 const backendsOnly = process.argv.includes('--backends');
 const tracingOnly = process.argv.includes('--tracing');
 const foldOnly = process.argv.includes('--fold');
+const sustainedOnly = process.argv.includes('--sustained');
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** Plain tables when piped (CI logs, files); colours only on a terminal. */
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
   if (ledgerOnly) return benchSettlements();
   if (tracingOnly) return benchTracingCost();
   if (foldOnly) return benchFold();
+  if (sustainedOnly) return printSustained();
   if (!verifyOnly) await benchStart();
   if (startOnly) return;
   if (!verifyOnly) {
@@ -77,6 +81,46 @@ async function main(): Promise<void> {
 }
 
 const SIDE_BY_SIDE = quick ? { blocks: 3, blockTasks: 150, sequentialBlockTasks: 30, concurrency: 16 } : { blocks: 6, blockTasks: 300, sequentialBlockTasks: 60, concurrency: 16 };
+
+/** Issue 12's sustained row: 800 tasks/s with p99 ≤ 50 ms for a minute, fsync on. */
+async function printSustained(): Promise<void> {
+  const opts = { seconds: quick ? 10 : 60, concurrency: 16, windowSeconds: 10, vecaddSize: 16, executors: 1 };
+  process.stderr.write(`bench: the whole task at ${opts.concurrency} in flight for ${opts.seconds} s (fsync on), after the NATS floor…\n`);
+  const { floorPar, run, perTask } = await benchSustained(opts);
+  const t = table(['path', 'in flight', 'seconds', 'done', 'failed', 'ops/s', 'p50 ms', 'p99 ms', 'max ms']);
+  t.push([
+    'raw NATS request/reply (floor)',
+    String(opts.concurrency),
+    '',
+    String(floorPar.count),
+    '0',
+    f(floorPar.opsPerSec, 0),
+    f(floorPar.p50Ms, 3),
+    f(floorPar.p99Ms, 3),
+    f(floorPar.maxMs, 1),
+  ]);
+  const failed = [...run.errors.values()].reduce((a, b) => a + b, 0);
+  t.push([
+    'submit vecadd n=16, whole pipeline, fsync on',
+    String(opts.concurrency),
+    f(run.seconds, 1),
+    String(run.count),
+    String(failed),
+    f(run.opsPerSec, 0),
+    f(run.p50Ms, 3),
+    f(run.p99Ms, 3),
+    f(run.maxMs, 1),
+  ]);
+  const windows = run.windowOpsPerSec.map((r) => f(r, 0)).join(', ');
+  const errors = failed === 0 ? 'none' : [...run.errors].map(([code, n]) => `${code}: ${n}`).join(', ');
+  const cpu = perTask.map((u) => `${u.name} ${f(u.cpuMsPerTask, 3)}`).join(', ');
+  const total = perTask.reduce((a, u) => a + u.cpuMsPerTask, 0);
+  process.stdout.write(
+    `\nThe whole task, sustained (loopback, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n` +
+      `tasks/s per ${opts.windowSeconds} s window: ${windows}\nfailed by code: ${errors}\nCPU ms per task: ${cpu}; all processes ${f(total, 3)}\n` +
+      `goal (issue 12): ≥ 800 tasks/s, p99 ≤ 50 ms: ${run.opsPerSec >= 800 && run.p99Ms <= 50 && failed === 0 ? 'met' : 'not met'}\n`,
+  );
+}
 
 /** What folding the escrow into one charge saves a small local task, next to the NATS floor of the same run. */
 async function benchFold(): Promise<void> {

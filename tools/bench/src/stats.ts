@@ -5,6 +5,7 @@ export interface LatencyStats {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  maxMs: number;
 }
 
 /** Latencies recorded in microseconds into an HDR histogram (3 significant digits). */
@@ -15,7 +16,7 @@ export function latencyRecorder() {
       h.recordValue(Math.max(1, Math.round(ms * 1000)));
     },
     stats(): LatencyStats {
-      return { count: h.totalCount, p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, meanMs: h.mean / 1000 };
+      return { count: h.totalCount, p50Ms: h.getValueAtPercentile(50) / 1000, p99Ms: h.getValueAtPercentile(99) / 1000, meanMs: h.mean / 1000, maxMs: h.maxValue / 1000 };
     },
   };
 }
@@ -38,6 +39,47 @@ export async function measure(total: number, concurrency: number, op: () => Prom
   await Promise.all(Array.from({ length: concurrency }, lane));
   const seconds = (performance.now() - t0) / 1000;
   return { opsPerSec: total / seconds, ...rec.stats() };
+}
+
+/**
+ * Runs `op` with `concurrency` in flight for `durationMs` (none starts after it), counting ops/s in
+ * windows of `windowMs`, so a rate that sags as the run goes on shows. A failed op is counted by its
+ * error's code (or name) and the run goes on; its latency is not recorded.
+ */
+export async function measureFor(durationMs: number, concurrency: number, windowMs: number, op: () => Promise<unknown>) {
+  const rec = latencyRecorder();
+  const windows: number[] = [];
+  const errors = new Map<string, number>();
+  const t0 = performance.now();
+  const lane = async () => {
+    for (;;) {
+      const s = performance.now();
+      if (s - t0 >= durationMs) return;
+      try {
+        await op();
+      } catch (err) {
+        const { code, name } = err as { code?: unknown; name?: unknown };
+        const key = typeof code === 'number' || typeof code === 'string' ? String(code) : typeof name === 'string' ? name : 'unknown';
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+        continue;
+      }
+      const done = performance.now();
+      rec.record(done - s);
+      const w = Math.floor((done - t0) / windowMs);
+      windows[w] = (windows[w] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  const seconds = (performance.now() - t0) / 1000;
+  const stats = rec.stats();
+  return {
+    ...stats,
+    opsPerSec: stats.count / seconds,
+    seconds,
+    // Whole windows only: the last ops finish just past the duration.
+    windowOpsPerSec: Array.from(windows.slice(0, Math.max(1, Math.floor(durationMs / windowMs))), (n) => ((n ?? 0) * 1000) / windowMs),
+    errors,
+  };
 }
 
 /** The fastest of `reps` runs of `op`, in ms: the figure least disturbed by other work on the machine. */
