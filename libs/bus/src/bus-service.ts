@@ -40,8 +40,8 @@ export interface ServeOptions {
   /**
    * Acknowledge a request that asks for it (ACK_HEADER) when it arrives, before decoding or work
    * (held back at most ackDelayMs, and not sent at all when the answer goes first): the requester
-   * then knows a live replica took it. Needs the role's allow_responses to
-   * permit two replies per request (libs/contracts bus-roles).
+   * then knows a live replica took it. The role's replies are publish rights on its askers'
+   * inboxes (libs/contracts bus-roles), so two per request pass.
    */
   ack?: boolean;
 }
@@ -95,10 +95,9 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       handler: (err, msg) => {
         if (err) return endpointLog.error({ err }, 'endpoint stopped with an error');
         if (!isInboxSubject(msg.reply)) {
-          // A requester picks the reply subject; answering a non-inbox one would publish this
-          // service's reply, with this service's rights, onto any subject the requester names
-          // (nats-server's allow_responses does not constrain it). Nobody waits for such a reply,
-          // so the request is not run either.
+          // A requester picks the reply subject; a service may publish its reply only into the
+          // inboxes of the roles that may ask it (libs/contracts bus-roles), so nats-server would
+          // refuse the answer to any other. Nobody waits for such a reply: the request is not run.
           endpointLog.warn({ reply: capSubject(msg.reply) }, 'dropped a request whose reply subject is not an inbox');
           return;
         }

@@ -7,8 +7,14 @@
  *   other identity can answer for it: only router-svc answers `router.submit`, only executor-svc
  *   takes `executor.execute` (and only in the executor queue group), only registry-svc answers
  *   `registry.*`.
- * - Publish rights are the requests a role must make; replies go back through `allow_responses`
- *   (a responder may publish once to the reply subject of a request it received).
+ * - Publish rights are the requests a role must make, and a service's replies: it may publish to
+ *   the inboxes of the roles that may ask it something (`replies`, derived from the table), and to
+ *   no other reply subject a requester names. Not nats-server's `allow_responses`: that one keeps
+ *   every reply subject it delivered until answered as often as allowed, or for minutes, and past
+ *   4,096 kept walks them all at each request delivered (nats-server's client.go
+ *   pruneReplyPerms). An executor, allowed two answers (an acknowledgement and the result) and
+ *   mostly sending one, kept every request of the last 3 minutes: a node's sustained rate fell from
+ *   1,400 to 400 tasks/s within a minute; a request never answered was kept as long.
  * - Each role receives replies on its own inbox prefix, so no identity can read another's replies.
  * - Clients (CLI, SDK, agents) may submit and read (balance, skills, health, task status) and
  *   nothing else: no credit movement, no executor or registry subjects, no events, no `$SRV`.
@@ -88,16 +94,18 @@ export const BUS_ROLES = [...SERVICE_ROLES, 'client', 'observer', 'probe'] as co
 export type BusRole = (typeof BUS_ROLES)[number];
 
 export interface BusPermissions {
+  /** Requests and events it may publish. */
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
-  /** May answer requests it received (publish to their reply subjects). */
-  readonly allowResponses: boolean;
   /**
-   * Replies allowed per request (nats-server's default is 1): executors send an accept
-   * acknowledgement before their answer (libs/bus `ack`), so 2.
+   * Where it may answer: `<inbox prefix>.>` of every role that may publish to a subject it
+   * subscribes to (an executor's acknowledgement and its result go there too). Empty: it answers nothing.
    */
-  readonly maxResponses?: number;
+  readonly replies: readonly string[];
 }
+
+/** The table as written below, before `replies` are derived from it. */
+type Rights = Omit<BusPermissions, 'replies'> & { readonly answers: boolean };
 
 /** Replies to a role arrive under this prefix (nats.js `inboxPrefix`). */
 export function inboxPrefixOf(role: BusRole): string {
@@ -117,16 +125,15 @@ const ALL_HEALTH = Object.values(HEALTH_BY_SERVICE).map((rpc) => rpc.subject);
 /** Read-only service discovery (ping, info, stats of any service). */
 const DISCOVERY_REQUESTS = ['$SRV.PING.>', '$SRV.INFO.>', '$SRV.STATS.>'];
 
-function service(name: ServiceName, publish: string[], serves: string[], makesRequests: boolean, maxResponses = 1): BusPermissions {
-  return Object.freeze({
-    publish: Object.freeze(publish),
-    subscribe: Object.freeze([...serves, ...discoverySubjects(name), ...(makesRequests ? [`${inboxPrefixOf(name)}.>`] : [])]),
-    allowResponses: true,
-    ...(maxResponses > 1 ? { maxResponses } : {}),
-  });
+function service(name: ServiceName, publish: string[], serves: string[], makesRequests: boolean): Rights {
+  return {
+    publish,
+    subscribe: [...serves, ...discoverySubjects(name), ...(makesRequests ? [`${inboxPrefixOf(name)}.>`] : [])],
+    answers: true,
+  };
 }
 
-export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze({
+const RIGHTS: Readonly<Record<BusRole, Rights>> = {
   // Receipts for payees on other nodes leave through the gateway (docs/chain.md); the watch over
   // payees that countersigned voids reads their chains and proves a broken void to the router.
   credit: service(
@@ -175,7 +182,6 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
     [],
     [`${ExecutorExecute.subject} ${EXECUTOR_QUEUE}`, `${ExecutorSkills.subject} ${EXECUTOR_QUEUE}`, `${HEALTH_BY_SERVICE.executor.subject} ${EXECUTOR_QUEUE}`],
     false,
-    2,
   ),
   router: service(
     'router',
@@ -199,16 +205,14 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
     ['swarm.v1.api.>'],
     true,
   ),
-  client: Object.freeze({
-    // No `$SRV` discovery: nats.js answers it inside each service, on whatever reply subject the
-    // requester names and with the service's rights (our inbox check cannot guard it), so a
-    // client could aim a service's JSON at any subject. Discovery is the observer's (operators).
-    publish: Object.freeze([RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, RegistryPeers.subject, ...ALL_HEALTH]),
-    subscribe: Object.freeze([`${inboxPrefixOf('client')}.>`]),
-    allowResponses: false,
-  }),
-  observer: Object.freeze({
-    publish: Object.freeze([
+  client: {
+    // No `$SRV` discovery: what each service is and how busy is for operators.
+    publish: [RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, RegistryPeers.subject, ...ALL_HEALTH],
+    subscribe: [`${inboxPrefixOf('client')}.>`],
+    answers: false,
+  },
+  observer: {
+    publish: [
       CreditBalance.subject,
       CreditAudit.subject,
       CreditEscrow.subject,
@@ -227,13 +231,40 @@ export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object
       ApiRevokeAgent.subject,
       ...ALL_HEALTH,
       ...DISCOVERY_REQUESTS,
+    ],
+    subscribe: ['swarm.v1.events.>', `${inboxPrefixOf('observer')}.>`],
+    answers: false,
+  },
+  probe: {
+    publish: [...ALL_HEALTH],
+    subscribe: [`${inboxPrefixOf('probe')}.>`],
+    answers: false,
+  },
+};
+
+/** Whether one subject matches both NATS subject patterns (`*` one token, `>` one or more at the end). */
+export function subjectsOverlap(a: string, b: string): boolean {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; ; i += 1) {
+    if (i === x.length || i === y.length) return x.length === y.length;
+    if (x[i] === '>' || y[i] === '>') return true;
+    if (x[i] !== '*' && y[i] !== '*' && x[i] !== y[i]) return false;
+  }
+}
+
+/** The inboxes a role answers: those of the other roles that may publish to what it subscribes to (a queue group's entry is `subject queue`). */
+function repliesOf(role: BusRole): string[] {
+  if (!RIGHTS[role].answers) return [];
+  const serves = RIGHTS[role].subscribe.map((entry) => entry.split(' ')[0]);
+  return BUS_ROLES.filter((asker) => asker !== role && RIGHTS[asker].publish.some((p) => serves.some((s) => subjectsOverlap(p, s)))).map((asker) => `${inboxPrefixOf(asker)}.>`);
+}
+
+export const BUS_PERMISSIONS: Readonly<Record<BusRole, BusPermissions>> = Object.freeze(
+  Object.fromEntries(
+    BUS_ROLES.map((role) => [
+      role,
+      Object.freeze({ publish: Object.freeze([...RIGHTS[role].publish]), subscribe: Object.freeze([...RIGHTS[role].subscribe]), replies: Object.freeze(repliesOf(role)) }),
     ]),
-    subscribe: Object.freeze(['swarm.v1.events.>', `${inboxPrefixOf('observer')}.>`]),
-    allowResponses: false,
-  }),
-  probe: Object.freeze({
-    publish: Object.freeze([...ALL_HEALTH]),
-    subscribe: Object.freeze([`${inboxPrefixOf('probe')}.>`]),
-    allowResponses: false,
-  }),
-});
+  ) as Record<BusRole, BusPermissions>,
+);

@@ -17,12 +17,20 @@ describe('nats auth - rendering', () => {
   it('refuses anything that is not a public user NKey', () => {
     expect(() => renderAuthorization([{ nkey: 'not-a-key", admin: true', permissions: BUS_PERMISSIONS.client }])).toThrow(RangeError);
   });
+
+  it("gives services their replies as publish rights on the askers' inboxes, never allow_responses (whose kept reply subjects nats-server walks at every request past 4,096)", () => {
+    const text = renderAuthorization([{ nkey: `U${'A'.repeat(55)}`, permissions: BUS_PERMISSIONS.executor }]);
+    expect(text).not.toMatch(/allow_responses/);
+    expect(text).toContain(`"${inboxPrefixOf('router')}.>"`);
+  });
 });
 
 describe('nats auth - the role table enforced by a real nats-server', () => {
   let dir: TempDir;
   let server: NatsServerHandle;
   const conns = new Map<BusRole, NatsConnection>();
+  /** Per connection, the subjects the server refused it to publish to. */
+  const deniedPublishes = new Map<BusRole, Set<string>>();
   let seedFile: (role: BusRole) => string;
 
   beforeAll(async () => {
@@ -31,7 +39,16 @@ describe('nats auth - the role table enforced by a real nats-server', () => {
     seedFile = bus.seedFile;
     server = await startNatsServer({ authorization: bus.authorization });
     for (const role of ['client', 'router', 'executor', 'credit', 'observer'] as const) {
-      conns.set(role, await connect({ servers: server.url, ...(await busConnectOptions(role, bus.seedFile(role))) }));
+      const nc = await connect({ servers: server.url, ...(await busConnectOptions(role, bus.seedFile(role))) });
+      conns.set(role, nc);
+      const denied = new Set<string>();
+      deniedPublishes.set(role, denied);
+      void (async () => {
+        for await (const s of nc.status()) {
+          const ctx = (s as { permissionContext?: { operation: string; subject: string } }).permissionContext;
+          if (ctx?.operation === 'publish') denied.add(ctx.subject);
+        }
+      })();
     }
   });
   afterAll(async () => {
@@ -40,18 +57,17 @@ describe('nats auth - the role table enforced by a real nats-server', () => {
     await dir?.remove();
   });
 
-  /** 'allowed' when the server let the request out (nobody answers: 503), else the refusal. */
+  /**
+   * 'allowed' when the server took the publish, else 'denied' (its permissions violation names the
+   * subject: deniedPublishes). A plain publish, not a request: an executor has no inbox of its own.
+   */
   async function publishAs(role: BusRole, subject: string): Promise<'allowed' | 'denied'> {
     const nc = conns.get(role) as NatsConnection;
-    try {
-      await nc.request(subject, new Uint8Array(), { timeout: 1_000 });
-      return 'allowed';
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === '503') return 'allowed';
-      if (code === 'PERMISSIONS_VIOLATION') return 'denied';
-      throw err;
-    }
+    nc.publish(subject, new Uint8Array());
+    // Two round trips: the server has refused the publish (-ERR) by the time the second PONG comes.
+    await nc.flush();
+    await nc.flush();
+    return deniedPublishes.get(role)?.has(subject) ? 'denied' : 'allowed';
   }
 
   async function subscribeAs(role: BusRole, subject: string, queue?: string): Promise<'allowed' | 'denied'> {
@@ -104,6 +120,15 @@ describe('nats auth - the role table enforced by a real nats-server', () => {
     ['credit', 'swarm.v1.router.submit', 'denied'],
     ['client', 'swarm.v1.router.report-void-breach', 'denied'],
     ['router', 'swarm.v1.credit.accept-void', 'denied'],
+    // Replies: only into the inboxes of the roles that may ask the service something.
+    ['router', `${inboxPrefixOf('client')}.x.y`, 'allowed'],
+    ['executor', `${inboxPrefixOf('router')}.x.y`, 'allowed'],
+    ['credit', `${inboxPrefixOf('router')}.x.y`, 'allowed'],
+    ['router', `${inboxPrefixOf('registry')}.x.y`, 'denied'],
+    ['executor', `${inboxPrefixOf('credit')}.x.y`, 'denied'],
+    ['credit', '_INBOX.x.y', 'denied'],
+    ['credit', 'some.subject.a.requester.names', 'denied'],
+    ['client', `${inboxPrefixOf('router')}.x.y`, 'denied'],
   ] as const)('publish: %s -> %s is %s', async (role, subject, expected) => {
     expect(await publishAs(role, subject)).toBe(expected);
   });

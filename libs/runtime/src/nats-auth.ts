@@ -15,8 +15,6 @@ export interface BusUser {
 }
 
 const NKEY = /^U[A-Z2-7]{55}$/;
-/** How long a responder allowed several replies may still send them: the longest task (120 s) and slack. */
-const RESPONSE_WINDOW = '3m';
 
 /** The config text; values are JSON strings, which nats-server's config format reads as-is. */
 export function renderAuthorization(users: readonly BusUser[]): string {
@@ -25,9 +23,9 @@ export function renderAuthorization(users: readonly BusUser[]): string {
     return {
       nkey: u.nkey,
       permissions: {
-        publish: { allow: [...u.permissions.publish] },
+        // Replies are publish rights on the askers' inboxes, never allow_responses (bus-roles.ts says why).
+        publish: { allow: [...u.permissions.publish, ...u.permissions.replies] },
         subscribe: { allow: [...u.permissions.subscribe] },
-        ...(u.permissions.allowResponses ? { allow_responses: u.permissions.maxResponses ? { max: u.permissions.maxResponses, expires: RESPONSE_WINDOW } : true } : {}),
       },
     };
   });
