@@ -3,6 +3,7 @@ import { startBusService, toWire } from '@swarm/bus';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import {
   ErrorCode,
+  isSwarmError,
   RouterHealth,
   RouterReportFork,
   RouterReportVoidBreach,
@@ -159,7 +160,11 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     ...(verifier ? { verifier } : {}),
   };
   const admission = createAdmission({ maxInFlight: config.maxInFlight, maxInFlightBytes: config.maxInFlightBytes }, random);
+  // Finished tasks by outcome: a new user's `swarm health` after `npm start` counted the demo's
+  // NO_PROVIDER retries (asked again while the DHT spreads records; nothing reserved) as tasks.
   let finished = 0;
+  let succeeded = 0;
+  let noProvider = 0;
   let arrivedLate = 0;
   let answeredLate = 0;
   let lastOverloadLog = -Infinity;
@@ -197,6 +202,8 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     },
     onFinished(taskId, skill, outcome, trace) {
       finished += 1;
+      if (outcome.ok) succeeded += 1;
+      else if (isSwarmError(outcome.error, ErrorCode.ERROR_CODE_NO_PROVIDER)) noProvider += 1;
       // Best effort: the task's outcome is already decided; a failed event must not change it.
       try {
         svc.client.publish(
@@ -234,6 +241,9 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
     const nodes = trust.size();
     return {
       tasksFinished: String(finished),
+      tasksSucceeded: String(succeeded),
+      tasksNoProvider: String(noProvider),
+      tasksFailed: String(finished - succeeded - noProvider),
       inFlight: String(s.inFlight),
       inFlightBytes: String(s.inFlightBytes),
       maxInFlight: String(config.maxInFlight),

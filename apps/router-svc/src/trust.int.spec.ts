@@ -127,6 +127,7 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     await expect(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 })).resolves.toMatchObject({ providerId: provider.nodeId });
     expect(fakes.state.remoteCalls).toBe(1);
     expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: expect.closeTo(0.1, 6), verified: 1n, rejected: 0n, untrusted: false }]);
+    expect((await client.request(RouterHealth, {})).details).toMatchObject({ tasksFinished: '1', tasksSucceeded: '1', tasksNoProvider: '0', tasksFailed: '0' });
     // Kept across a restart (<data-dir>/router/trust.json): the new router starts from what the last one learnt.
     await router?.stop();
     await startRouter();
@@ -144,6 +145,8 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     // Its only provider is untrusted: the task finds none, and nothing reaches the provider.
     expect(await swarmErrorOf(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 }))).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
     expect(fakes.state.remoteCalls).toBe(1);
+    // Counted apart from the tasks that ran (this router's, since its restart): `swarm health` after the demo's NO_PROVIDER retries.
+    expect((await client.request(RouterHealth, {})).details).toMatchObject({ tasksFinished: '1', tasksSucceeded: '0', tasksNoProvider: '1', tasksFailed: '0' });
 
     // A file among the proofs that is not one (altered, misnamed) is skipped at start, not trusted.
     await writeFile(join(proofsDir(), `${stranger.nodeId}-1.forkproof`), encodeForkProof(forkOf(provider)));
