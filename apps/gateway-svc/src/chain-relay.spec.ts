@@ -1,7 +1,7 @@
 import type { BusClient } from '@swarm/bus';
 import { MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
-import type { ChainBlocksRequest, ChainBlocksResponse, SwarmError } from '@swarm/contracts';
-import { CHAIN_PAGE_MAX_BLOCKS, chainPageLimit, ErrorCode } from '@swarm/contracts';
+import type { ChainBlocksRequest, ChainBlocksResponse } from '@swarm/contracts';
+import { CHAIN_PAGE_MAX_BLOCKS, chainPageLimit, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PeerClient } from '@swarm/gateway';
 import { swarmErrorOf } from '@swarm/testing';
 import { CHAIN_PAGE_BYTE_LIMITS, createPeerChainBlocksHandler, gatewayFetchChainHandler, MIN_PAGE_CHARGE_BYTES } from './chain-relay';
@@ -114,5 +114,34 @@ describe('gateway-svc - chain pages', () => {
     );
     expect(outcomes.filter((o) => o === 'sent')).toHaveLength(64);
     expect(outcomes.filter((o) => o === ErrorCode.ERROR_CODE_OVERLOADED)).toHaveLength(36);
+  });
+
+  it('takes at least the least charge before reading, so small pages asked at once pass only within the budget; a failed read costs the least charge, a cancelled one its guess', async () => {
+    let failWith: Error | undefined = undefined;
+    const bus = {
+      request: (_rpc: unknown, req: ChainBlocksRequest) =>
+        failWith ? Promise.reject(failWith) : Promise.resolve({ blocks: Array.from({ length: req.limit }, () => new Uint8Array(100)), headSeq: 5n, nodeId: SELF }),
+    } as unknown as BusClient;
+    const pageBytes = createPeerBudgets(CHAIN_PAGE_BYTE_LIMITS, { now: () => 0 });
+    const handler = createPeerChainBlocksHandler({ bus, pageBytes });
+    const ask = (peerId: string, limit: number, signal = new AbortController().signal) =>
+      Promise.resolve(handler({ peerId, network: 'net', request: { fromSeq: 1n, limit }, signal } as never)).then(
+        () => 'sent',
+        (err: { code: number }) => err.code,
+      );
+    // 2,000 one-block calls at once: each takes 16 KiB before any is read, so 1,024 pass, not 2,000.
+    const outcomes = await Promise.all(Array.from({ length: 2_000 }, () => ask(BOB, 1)));
+    expect(outcomes.filter((o) => o === 'sent')).toHaveLength(1_024);
+    // A failed read is charged the least: a fresh caller's 1,024 failures spend its 16 MiB.
+    failWith = new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, "this node's ledger did not answer", true);
+    let failed = 0;
+    while ((await ask('c'.repeat(64), 1_000)) === ErrorCode.ERROR_CODE_UNAVAILABLE) failed += 1;
+    expect(failed).toBe(1_024);
+    // A cancelled call keeps its guess (a full page's bytes): 16 of them spend a fresh caller's budget.
+    const cancelled = new AbortController();
+    cancelled.abort();
+    let aborted = 0;
+    while ((await ask('d'.repeat(64), 1_000, cancelled.signal)) === ErrorCode.ERROR_CODE_UNAVAILABLE) aborted += 1;
+    expect(aborted).toBe(16);
   });
 });

@@ -29,9 +29,9 @@ export const MAX_FETCH_CHAIN_REQUEST_BYTES = 256;
 const MIB = 1024 * 1024;
 
 /**
- * Bytes of chain pages sent per caller: 16 MiB at once (a chain of ~18,000 receipt blocks), then
- * 1 MiB a second (~1,200 blocks); per network,
- * four callers' worth. An audit of a longer chain, or a void watch catching up, waits its turn
+ * Bytes of chain pages sent per caller: 16 MiB at once (and the page asked while any is left: a
+ * chain of ~16,000 receipt blocks of ~1.1 KB), then 1 MiB a second (~950 blocks); per network, four
+ * callers' worth. An audit of a longer chain, or a void watch catching up, waits its turn
  * (OVERLOADED with when to retry).
  */
 export const CHAIN_PAGE_BYTE_LIMITS: PeerBudgetLimits = Object.freeze({
@@ -65,20 +65,27 @@ export function createPeerChainBlocksHandler(deps: PeerChainBlocksDeps): PeerHan
   const budget = deps.pageBytes;
   return async ({ peerId, network, request, signal, trace }) => {
     const limit = chainPageLimit(request.limit);
-    // Taken before the read, so calls sent at once cannot all pass an unspent budget.
-    const guessed = Math.min(limit * GUESSED_BLOCK_BYTES, CHAIN_PAGE_MAX_BYTES);
+    // Taken before the read (never less than the least a page is charged), so calls sent at once
+    // cannot all pass an unspent budget.
+    const guessed = Math.min(Math.max(limit * GUESSED_BLOCK_BYTES, MIN_PAGE_CHARGE_BYTES), CHAIN_PAGE_MAX_BYTES);
     const waitMs = budget?.take(peerId, network, guessed) ?? 0;
     if (waitMs > 0 && budget !== undefined) throw pagesOverloaded(budget.limits, waitMs);
-    const page = await askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit }, timeoutMs, signal, trace);
-    budget?.charge(
-      peerId,
-      network,
-      Math.max(
+    let charged = guessed;
+    try {
+      const page = await askCredit(deps.bus, CreditChainBlocks, { fromSeq: request.fromSeq, limit }, timeoutMs, signal, trace);
+      charged = Math.max(
         MIN_PAGE_CHARGE_BYTES,
         page.blocks.reduce((sum, b) => sum + b.length, 0),
-      ) - guessed,
-    );
-    return page;
+      );
+      return page;
+    } catch (err) {
+      // This node's ledger failed the read: the caller pays only the least charge. A caller that
+      // cancelled pays the guess, since the ledger may read the page all the same.
+      if (!signal.aborted) charged = MIN_PAGE_CHARGE_BYTES;
+      throw err;
+    } finally {
+      budget?.charge(peerId, network, charged - guessed);
+    }
   };
 }
 

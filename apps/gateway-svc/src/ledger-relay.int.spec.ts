@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { countersignReceipt, DEFAULT_CHAIN_RULES, patientPages, receiptSigningBytes, verifyChain, verifyReceipt } from '@swarm/chain';
 import type { SignedReceipt, SwarmError } from '@swarm/contracts';
 import { ErrorCode, GatewayDeliverReceipts, GatewayFetchChain, GatewayPeers, Receipt, RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
@@ -9,7 +10,6 @@ import { createServeTickets } from '@swarm/records';
 import type { TempDir } from '@swarm/testing';
 import { swarmErrorOf } from '@swarm/testing';
 import type { LedgerPair, Node } from './test-fixtures/ledger-nodes';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CHAIN_PAGE_BYTE_LIMITS } from './chain-relay';
 import { BIG_PAGE_BLOCK_BYTES, countersignedOf, receiptOf, REQUEST_TIMEOUT_MS, startLedgerPair } from './test-fixtures/ledger-nodes';
 

@@ -97,7 +97,8 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
         if (!isInboxSubject(msg.reply)) {
           // A requester picks the reply subject; a service may publish its reply only into the
           // inboxes of the roles that may ask it (libs/contracts bus-roles), so nats-server would
-          // refuse the answer to any other. Nobody waits for such a reply: the request is not run.
+          // refuse an answer to a subject that is no inbox, and nobody waits for one: the request
+          // is not run. One naming another role's inbox is run, and its answer refused there.
           endpointLog.warn({ reply: capSubject(msg.reply) }, 'dropped a request whose reply subject is not an inbox');
           return;
         }

@@ -41,16 +41,19 @@ describe('chain - pages from a node that paces them', () => {
     }
   });
 
-  it('stops waiting once its signal aborts, passing on the last refusal', async () => {
+  it('stops waiting once its signal aborts, the sleep given that signal, passing on the last refusal', async () => {
     const stop = new AbortController();
     const refusal = overloaded(1_000);
+    const signals: (AbortSignal | undefined)[] = [];
     const fetch = patientPages(() => Promise.reject(refusal), {
-      sleep: () => {
+      sleep: (_ms, signal) => {
+        signals.push(signal);
         stop.abort();
         return Promise.resolve();
       },
       signal: stop.signal,
     });
     await expect(fetch(1n, 10)).rejects.toBe(refusal);
+    expect(signals).toEqual([stop.signal]);
   });
 });

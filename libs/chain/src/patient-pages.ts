@@ -8,7 +8,11 @@
 import { ErrorCode, isSwarmError } from '@swarm/contracts';
 import type { FetchChainPage } from './audit-pages';
 
-/** The longest wait for a page: a budget of 1 MiB a second refills a full page in about one second. */
+/**
+ * The longest wait for a page asked for: a caller's own budget refills a full page in about a
+ * second, but a network's is shared with every caller there; a node asking for longer is treated
+ * as refusing.
+ */
 export const MAX_PAGE_WAIT_MS = 30_000;
 /** Refusals of one page waited out before its error is passed on. */
 export const MAX_WAITS_PER_PAGE = 20;
@@ -16,8 +20,8 @@ export const MAX_WAITS_PER_PAGE = 20;
 export const UNTIMED_PAGE_WAIT_MS = 250;
 
 export interface PatientPagesOptions {
-  /** Resolves after `ms` (a Scheduler's sleep, aborted by the fetch's own signal). */
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Resolves after `ms`, or early when `signal` aborts (a Scheduler's sleep). */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Told of each wait before it starts (an operator's note, say). */
   readonly onWait?: (ms: number) => void;
   /** Aborts the waiting: the last refusal is passed on. */
@@ -33,7 +37,7 @@ export function patientPages(fetch: FetchChainPage, options: PatientPagesOptions
         if (!isSwarmError(err, ErrorCode.ERROR_CODE_OVERLOADED) || waits >= MAX_WAITS_PER_PAGE || err.retryAfterMs > MAX_PAGE_WAIT_MS || options.signal?.aborted) throw err;
         const ms = err.retryAfterMs > 0 ? err.retryAfterMs : UNTIMED_PAGE_WAIT_MS;
         options.onWait?.(ms);
-        await options.sleep(ms);
+        await options.sleep(ms, options.signal);
         if (options.signal?.aborted) throw err;
       }
     }

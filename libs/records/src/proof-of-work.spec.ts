@@ -23,8 +23,8 @@ describe('proof of work - hash', () => {
 describe('proof of work - search and check', () => {
   it('finds the first nonce that meets the difficulty, which then checks', () => {
     fc.assert(
-      // Up to 8 bits (~256 hashes to find, as many to check each smaller nonce fails): every
-      // nonce below the one found is checked, so more bits add hashes, not cases.
+      // Up to 8 bits (~256 hashes to find, as many to check each smaller nonce fails): every nonce
+      // below the one found is checked. Difficulties past a byte: leadingZeroBits and the 12-bit case below.
       fc.property(nodeId, fc.integer({ min: 0, max: 8 }), (id, difficulty) => {
         const nonce = findPowNonce(id, difficulty);
         expect(hasProofOfWork(id, nonce, difficulty)).toBe(true);

@@ -82,7 +82,11 @@ async function main(): Promise<void> {
 
 const SIDE_BY_SIDE = quick ? { blocks: 3, blockTasks: 150, sequentialBlockTasks: 30, concurrency: 16 } : { blocks: 6, blockTasks: 300, sequentialBlockTasks: 60, concurrency: 16 };
 
-/** Issue 12's sustained row: 800 tasks/s with p99 ≤ 50 ms for a minute, fsync on. */
+/** Issue 12's sustained row: at least this many tasks/s for a minute, fsync on, … */
+const SUSTAINED_GOAL_TASKS_PER_SEC = 800;
+/** … with p99 at most this. */
+const SUSTAINED_GOAL_P99_MS = 50;
+
 async function printSustained(): Promise<void> {
   const opts = { seconds: quick ? 10 : 60, concurrency: 16, windowSeconds: 10, vecaddSize: 16, executors: 1 };
   process.stderr.write(`bench: the whole task at ${opts.concurrency} in flight for ${opts.seconds} s (fsync on), after the NATS floor…\n`);
@@ -118,7 +122,7 @@ async function printSustained(): Promise<void> {
   process.stdout.write(
     `\nThe whole task, sustained (loopback, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n` +
       `tasks/s per ${opts.windowSeconds} s window: ${windows}\nfailed by code: ${errors}\nCPU ms per task: ${cpu}; all processes ${f(total, 3)}\n` +
-      `goal (issue 12): ≥ 800 tasks/s, p99 ≤ 50 ms: ${run.opsPerSec >= 800 && run.p99Ms <= 50 && failed === 0 ? 'met' : 'not met'}\n`,
+      `goal (issue 12): ≥ ${SUSTAINED_GOAL_TASKS_PER_SEC} tasks/s, p99 ≤ ${SUSTAINED_GOAL_P99_MS} ms: ${run.opsPerSec >= SUSTAINED_GOAL_TASKS_PER_SEC && run.p99Ms <= SUSTAINED_GOAL_P99_MS && failed === 0 ? 'met' : 'not met'}\n`,
   );
 }
 

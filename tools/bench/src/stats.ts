@@ -61,6 +61,8 @@ export async function measureFor(durationMs: number, concurrency: number, window
         const { code, name } = err as { code?: unknown; name?: unknown };
         const key = typeof code === 'number' || typeof code === 'string' ? String(code) : typeof name === 'string' ? name : 'unknown';
         errors.set(key, (errors.get(key) ?? 0) + 1);
+        // A turn of the event loop: failures that come at once (a closed connection) must not spin the lane.
+        await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
       const done = performance.now();
