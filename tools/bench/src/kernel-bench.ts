@@ -1,12 +1,14 @@
 /**
  * matmul GFLOP/s: the gpu.js kernel through the executor's worker pool (the path tasks take) vs the
- * plain-JS reference loop, measured in the same run on the same inputs.
+ * plain-JS reference loop, measured in the same run on the same inputs; beside the N-task row, the
+ * plain loop on N threads at once (spin-reference.ts), so a busy core shows.
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { createKernelPool } from '@swarm/kernels';
 import { demoDenseInputs, getSkill } from '@swarm/skills';
 import { silentLogger } from '@swarm/telemetry';
+import { spinReference } from './spin-reference';
 import { best } from './stats';
 
 export interface KernelRow {
@@ -35,6 +37,12 @@ export async function benchKernels(sizes: number[], reps: number, threads: numbe
       if (threads > 1) {
         const allMs = await best(reps, () => Promise.all(Array.from({ length: threads }, runOne)));
         rows.push({ impl: `gpu.js ${pool.backend}, ${threads} tasks on ${threads} threads`, n, bestMs: allMs, gflops: (threads * flops(n)) / allMs / 1e6 });
+        // Beside it, the plain loop alone and on as many threads at once: with a core busy with other
+        // work the second takes longer than the first, and the kernel row above suffers alike.
+        const spinOneMs = await spinReference(n, 1, reps);
+        rows.push({ impl: 'spin reference: plain JS loop on 1 worker thread', n, bestMs: spinOneMs, gflops: flops(n) / spinOneMs / 1e6 });
+        const spinMs = await spinReference(n, threads, reps);
+        rows.push({ impl: `spin reference: the same on ${threads} worker threads at once`, n, bestMs: spinMs, gflops: (threads * flops(n)) / spinMs / 1e6 });
       }
     }
     return { rows, backend: pool.backend };
