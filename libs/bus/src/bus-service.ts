@@ -46,6 +46,9 @@ export interface ServeOptions {
   ack?: boolean;
 }
 
+/** At most one warning about dropped requests a second (see noteDropped). */
+export const DROPPED_LOG_INTERVAL_MS = 1_000;
+
 export interface BusServiceOptions {
   nc: NatsConnection;
   /** Connection for `client` (the service's own requests and events); default `nc`. */
@@ -85,6 +88,18 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
   const clientOutbox = opts.clientNc && opts.clientNc !== nc ? createOutbox() : outbox;
   const client = createBusClientWith(opts.clientNc ?? nc, log, clientOutbox);
   const tracer = trace.getTracer('@swarm/bus');
+  // Requests dropped for their reply subject, told at most once a DROPPED_LOG_INTERVAL_MS with how
+  // many since: a flood of them (a client's key is enough) must not fill the service's log.
+  let dropped = 0;
+  let droppedToldAt = -Infinity;
+  const noteDropped = (endpointLog: Logger, reply: string | undefined) => {
+    dropped += 1;
+    const now = performance.now();
+    if (now - droppedToldAt < DROPPED_LOG_INTERVAL_MS) return;
+    endpointLog.warn({ reply: capSubject(reply), dropped }, 'dropped requests whose reply subject is not an inbox (the last one named here; how many since the last warning)');
+    droppedToldAt = now;
+    dropped = 0;
+  };
 
   function serve<Req, Res>(rpc: Rpc<Req, Res>, handler: Handler<Req, Res>, serveOpts: ServeOptions = {}): void {
     const maxBytes = serveOpts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
@@ -99,7 +114,7 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
           // inboxes of the roles that may ask it (libs/contracts bus-roles), so nats-server would
           // refuse an answer to a subject that is no inbox, and nobody waits for one: the request
           // is not run. One naming another role's inbox is run, and its answer refused there.
-          endpointLog.warn({ reply: capSubject(msg.reply) }, 'dropped a request whose reply subject is not an inbox');
+          noteDropped(endpointLog, msg.reply);
           return;
         }
         const asked = serveOpts.ack && msg.headers?.get(ACK_HEADER) === '1';

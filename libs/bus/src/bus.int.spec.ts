@@ -1,5 +1,6 @@
 import { CreditBalance, ErrorCode, GatewayHealth, RouterHealth, RouterSubmit, SwarmErrorMessage, TaskFinished, TaskFinishedEvents } from '@swarm/contracts';
-import { silentLogger } from '@swarm/telemetry';
+import { createLogger, silentLogger } from '@swarm/telemetry';
+import { Writable } from 'node:stream';
 import type { NatsServerHandle } from '@swarm/testing';
 import { startNatsServer, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
@@ -65,6 +66,36 @@ describe('bus - request/reply over a real nats-server', () => {
     expect(handled - before).toBe(1);
     expect(spied.filter((s) => s === 'swarm.v1.credit.settle')).toEqual([]);
     spy.unsubscribe();
+  });
+
+  it('tells of dropped requests at most once a second, with how many since: a flood does not fill the log', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const loud = await startBusService({
+      nc,
+      log: createLogger({ service: 'loud-svc', destination: sink }),
+      name: 'loud-svc',
+      version: '0.1.0',
+      description: 'test',
+      nodeId: 'n1',
+    });
+    loud.serveHealth(GatewayHealth);
+    try {
+      for (let i = 0; i < 500; i += 1) nc.publish(GatewayHealth.subject, new Uint8Array(), { reply: `not.an.inbox.${i}` });
+      // An honest request after them is served, so the 500 were seen (and dropped) first.
+      await expect(loud.client.request(GatewayHealth, {})).resolves.toMatchObject({ status: 'ok' });
+      const warnings = lines.filter((l) => l.includes('dropped requests whose reply subject is not an inbox'));
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      expect(warnings.length).toBeLessThanOrEqual(2);
+      expect(JSON.parse(warnings[0])).toMatchObject({ dropped: 1, reply: 'not.an.inbox.0' });
+    } finally {
+      await loud.stop(1_000);
+    }
   });
 
   /** A service whose GatewayHealth acknowledges when asked, then answers once `work` has ended. */

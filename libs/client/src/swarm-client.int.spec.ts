@@ -260,6 +260,26 @@ describe('swarm client - against a closed bus with fake services', () => {
         await observer.close();
       }
     });
+
+    it('counts an instance once however many times it answers a ping', async () => {
+      const observer = await connectSwarm(server.url, { nkeyFile: keys.seedFile('observer'), role: 'observer' });
+      const twice = fakesNc.subscribe('$SRV.PING.router-svc', {
+        callback: (_err, m) => {
+          const ping = new TextEncoder().encode(JSON.stringify({ id: 'answers-twice', metadata: {} }));
+          m.respond(ping);
+          m.respond(ping);
+        },
+      });
+      try {
+        await fakesNc.flush();
+        const found = await observer.instances('router', 1_000);
+        expect(found.map((f) => f.id).filter((id) => id === 'answers-twice')).toEqual(['answers-twice']);
+        expect(found).toHaveLength(2);
+      } finally {
+        twice.unsubscribe();
+        await observer.close();
+      }
+    });
   });
 
   describe("chain pages: the node's own and a peer's (observer role)", () => {

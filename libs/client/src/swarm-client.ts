@@ -201,7 +201,8 @@ export async function connectSwarm(natsUrl: string, opts: ConnectOptions = {}): 
         for await (const m of replies) {
           try {
             const ping = JSON.parse(new TextDecoder().decode(m.data)) as { id?: unknown; metadata?: Record<string, string> };
-            if (typeof ping.id === 'string') found.push({ id: ping.id, metadata: ping.metadata ?? {} });
+            // Once per instance id: a second answer with one id is no second instance.
+            if (typeof ping.id === 'string' && !found.some((f) => f.id === ping.id)) found.push({ id: ping.id, metadata: ping.metadata ?? {} });
           } catch {
             // not a services-framework answer; ignore it
           }
