@@ -78,8 +78,16 @@ describe('startNode - stop order', () => {
     // The agents' HTTP API: loopback on a port the OS picked, announced in node.json too.
     expect(node.httpAddress).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
     expect(nodeFile(home.path)).toMatchObject({ gatewayAddress: node.gatewayAddress, peerAddress: node.peerAddress, httpAddress: node.httpAddress });
+    // A request the client key may not make: refused by nats-server, which says so in its own log.
+    const client = await connectSwarm(node.natsUrl, { nkeyFile: busKeyFile(home.path, 'client') });
+    await expect(client.audit()).rejects.toMatchObject({ codeName: 'SWARM_PERMISSION_DENIED' });
+    await client.close();
 
     expect(await node.stop()).toBe(0);
+    // nats-server's own lines are kept beside the services' logs.
+    const natsLog = readFileSync(join(home.path, 'logs', 'nats-server.log'), 'utf8');
+    expect(natsLog).toMatch(/Listening for client connections on 127\.0\.0\.1:\d+/);
+    expect(natsLog).toMatch(/Publish Violation .*swarm\.v1\.credit\.audit/);
     const order = [...NODE_SERVICES.map((s) => s.app).reverse(), 'nats-server'];
     // The intakes first: agents' HTTP (api-svc), then the bus's task intake.
     expect(order.slice(0, 2)).toEqual(['api-svc', 'router-svc']);

@@ -14,11 +14,22 @@
  */
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { SwarmClient } from '@swarm/client';
 import type { HealthResponse } from '@swarm/contracts';
 import { connectSwarm, NodeUnreachableError } from '@swarm/client';
 import { loadOrCreateIdentity } from '@swarm/identity';
-import { compiledNodeArgs, EXECUTOR_NICENESS, EXIT_BAD_CONFIG, NATS_STOP_GRACE_MS, prepareClosedBus, startSupervised, startSupervisedNats } from '@swarm/runtime';
+import {
+  compiledNodeArgs,
+  createRotatingLog,
+  DEFAULT_LOG_MAX_BYTES,
+  EXECUTOR_NICENESS,
+  EXIT_BAD_CONFIG,
+  NATS_STOP_GRACE_MS,
+  prepareClosedBus,
+  startSupervised,
+  startSupervisedNats,
+} from '@swarm/runtime';
 import type { NatsSupervisionEvent, SupervisedNats, SupervisedProcess } from '@swarm/runtime';
 import { pinnedListen, pinnedPort } from './free-ports';
 import { makeHome } from './make-home';
@@ -124,6 +135,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const record = createSupervisionRecord(Date.now);
   const running: SupervisedProcess[] = [];
   let nats: SupervisedNats | undefined;
+  let natsLog: Writable | undefined;
   let ready: NodeFile | undefined;
   let stopping: Promise<number> | undefined;
   // One node.json write at a time, in order: each carries the whole current state.
@@ -146,6 +158,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       await nats.stop();
       say('stopped', BUS_PROCESS, `${BUS_PROCESS} stopped`);
     }
+    natsLog?.end();
     return clean ? 0 : 1;
   };
 
@@ -155,8 +168,11 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     const { nodeId } = await loadOrCreateIdentity(home);
     // A closed bus: every service and client connects with its own key and role's permissions.
     const bus = await prepareClosedBus(home);
+    // nats-server's own lines (permission violations among them) beside the services' logs.
+    natsLog = createRotatingLog(join(logDir, `${BUS_PROCESS}.log`), DEFAULT_LOG_MAX_BYTES);
     const natsOptions = {
       authorization: bus.authorization,
+      log: natsLog,
       onEvent(e: NatsSupervisionEvent) {
         if (e.kind === 'exited') {
           say('bus', BUS_PROCESS, `${BUS_PROCESS} exited (${e.code === null ? 'killed' : `code ${e.code}`}); restarting it on the same port`);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { BUS_MAX_PAYLOAD_BYTES } from '@swarm/contracts';
 import type { ProcessExit, SpawnedProcess } from './spawn-process';
 import { spawnProcess } from './spawn-process';
@@ -39,6 +40,11 @@ export interface NatsServerOptions {
   maxPayloadBytes?: number;
   /** An `authorization { … }` block (see nats-auth.ts); without it the bus is open to anyone who reaches it. */
   authorization?: string;
+  /**
+   * Where nats-server's own log lines (start-up, permission violations, slow consumers) go as well
+   * as the capped capture (a node's `<data-dir>/logs/nats-server.log`, a rotating log).
+   */
+  log?: Writable;
 }
 
 export interface NatsServerHandle {
@@ -86,7 +92,10 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     stderr: 'capture',
     captureChars: START_LOG_CHARS,
     detached: true,
-    onOutput: () => onStderr(),
+    onOutput: (_stream, chunk) => {
+      opts.log?.write(chunk);
+      onStderr();
+    },
   });
   // The config is read once at start: it goes as soon as the server listens (or exits), so a
   // launcher killed with SIGKILL leaves no file behind.
