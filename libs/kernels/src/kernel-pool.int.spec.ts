@@ -25,6 +25,10 @@ describe('kernel pool - running skills on worker threads', () => {
   });
   afterAll(() => pool.stop());
 
+  it('counts no task for its start-up probe', () => {
+    expect(pool.stats()).toMatchObject({ completed: 0, failed: 0 });
+  });
+
   it.each(SKILL_NAMES)('computes %s like the reference, accepted by its verifier', async (name) => {
     const skill = getSkill(name);
     const inputs = demoDenseInputs(name, 48, seededRandom(3));
