@@ -16,7 +16,7 @@
  * `--backends [--only webgpu,webasm,cpu]`: every skill on each gpu.js backend, verified (backend-bench.ts), only.
  * `--tracing`: tracing on ÷ off, two nodes side by side taking blocks of tasks in turns (tracing-bench.ts), only.
  * `--fold`: the folded path (run, then one charge) vs the escrow path, two nodes side by side, fsync on, beside the NATS floor, only.
- * `--sustained`: the whole task at 16 in flight for 60 s (10 s with `--quick`), fsync on, after the NATS floor (sustained-bench.ts), only.
+ * `--sustained [--seconds N]`: the whole task at 16 in flight for 60 s (10 s with `--quick`, N from 10 to 600), fsync on, after the NATS floor (sustained-bench.ts), only.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -87,8 +87,17 @@ const SUSTAINED_GOAL_TASKS_PER_SEC = 800;
 /** … with p99 at most this. */
 const SUSTAINED_GOAL_P99_MS = 50;
 
+/** `--seconds N` (10 to 600) for a longer or shorter sustained run. */
+function sustainedSeconds(): number {
+  const at = process.argv.indexOf('--seconds');
+  if (at < 0) return quick ? 10 : 60;
+  const n = Number(process.argv[at + 1]);
+  if (!Number.isInteger(n) || n < 10 || n > 600) throw new RangeError(`--seconds takes a whole number from 10 to 600, got '${String(process.argv[at + 1]).slice(0, 20)}'`);
+  return n;
+}
+
 async function printSustained(): Promise<void> {
-  const opts = { seconds: quick ? 10 : 60, concurrency: 16, windowSeconds: 10, vecaddSize: 16, executors: 1 };
+  const opts = { seconds: sustainedSeconds(), concurrency: 16, windowSeconds: 10, vecaddSize: 16, executors: 1 };
   process.stderr.write(`bench: the whole task at ${opts.concurrency} in flight for ${opts.seconds} s (fsync on), after the NATS floor…\n`);
   const { floorPar, run, perTask } = await benchSustained(opts);
   const t = table(['path', 'in flight', 'seconds', 'done', 'failed', 'ops/s', 'p50 ms', 'p99 ms', 'max ms']);
