@@ -66,4 +66,21 @@ describe('unpaid serves - what each peer owes for tasks run for it', () => {
     for (let i = 0; i < 3; i++) unpaid.admit('q', `t${i}`, 1n);
     expect([unpaid.owed('p'), unpaid.owed('q')]).toEqual([0n, 3n]);
   });
+
+  it('holds no task its receipt paid off: a peer that pays is never refused for tasks it paid for, and its receipts still count once', () => {
+    const unpaid = createUnpaidServes(LIMITS, manualClock(0));
+    // Thrice maxTasksPerPeer tasks, each paid as it ends: all admitted (before, the fourth was refused for 10 minutes).
+    for (let i = 0; i < 9; i++) {
+      expect(unpaid.admit('p', `t${i}`, 5n)).toBeUndefined();
+      unpaid.paid('p', `t${i}`, 5n);
+    }
+    expect(unpaid.owed('p')).toBe(0n);
+    // A paid task run again counts in full, and its receipt delivered again takes nothing off.
+    expect(unpaid.admit('p', 't0', 30n)).toBeUndefined();
+    unpaid.paid('p', 't0', 5n);
+    expect(unpaid.owed('p')).toBe(30n);
+    // Unpaid ones still fill its room.
+    for (let i = 0; i < 2; i++) expect(unpaid.admit('p', `u${i}`, 1n)).toBeUndefined();
+    expect(unpaid.admit('p', 'u2', 1n)).toBe(32n);
+  });
 });

@@ -6,12 +6,15 @@
  * rejected, a replica that lost, a share that rounds to 0). A task is admitted only while its peer
  * owes nothing, or owes no more than `maxCredits` with it (and what the peer paid here within the
  * window on top: a requester that pays gets room for its unpaid remainders), and holds fewer than
- * `maxTasksPerPeer` tasks: PeerService.Execute refuses the rest OVERLOADED, so the peer's router tries another
+ * `maxTasksPerPeer` unpaid tasks: PeerService.Execute refuses the rest OVERLOADED, so the peer's router tries another
  * provider. That bounds what a peer that never pays takes from this node to about `maxCredits` of
  * work a window; an honest requester's receipts come within seconds (its credit-svc's outbox).
  *
  * A receipt counts once per task: re-delivering it (an idempotent retry) takes nothing more off,
- * and runs of that task id after it count in full. Pure, timed by a Stopwatch; at most `maxEntries`
+ * and runs of that task id after it count in full. A task its receipt paid off is no longer held
+ * (only its id, among the peer's last RECEIPTED_IDS_PER_TASK_LIMIT × maxTasksPerPeer receipted ones
+ * within the window): a paying peer once held 1,024 paid tasks for 10 minutes, and at 1,024 this
+ * node refused its every task, 100 a second of them, as if it never paid. Pure, timed by a Stopwatch; at most `maxEntries`
  * tasks across peers: past it the peer served least recently is forgotten whole.
  */
 import type { Stopwatch } from '@swarm/determinism';
@@ -47,16 +50,22 @@ export interface UnpaidServes {
 interface Unpaid {
   owed: bigint;
   runs: number;
-  /** A receipt for the task was taken off already: no other is. */
-  receipted: boolean;
   at: number;
 }
+
+/** Receipted task ids remembered per peer, as a multiple of maxTasksPerPeer. */
+export const RECEIPTED_IDS_PER_TASK_LIMIT = 4;
+/** Peers whose receipts (and payments) are remembered once none of their tasks is held. */
+export const REMEMBERED_PAYERS = 1_024;
 
 export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwatch): UnpaidServes {
   // Insertion order is recency, for peers (re-set on each admission) and for each peer's tasks.
   const peers = new Map<string, Map<string, Unpaid>>();
   /** What each peer paid here, oldest first, within the window (bounded as its tasks are). */
   const payments = new Map<string, Array<{ readonly at: number; readonly amount: bigint }>>();
+  /** Per peer, the task ids a receipt was taken off for already (no other is), oldest first, with when. */
+  const receipted = new Map<string, Map<string, number>>();
+  const maxReceipted = RECEIPTED_IDS_PER_TASK_LIMIT * limits.maxTasksPerPeer;
   let entries = 0;
 
   const drop = (tasks: Map<string, Unpaid>, taskId: string) => {
@@ -66,6 +75,27 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
     entries -= peers.get(peer)?.size ?? 0;
     peers.delete(peer);
     payments.delete(peer);
+    receipted.delete(peer);
+  };
+  /** Whether a receipt was taken off for `taskId` of `peer` within the window. */
+  const wasReceipted = (peer: string, taskId: string): boolean => {
+    const ids = receipted.get(peer);
+    const at = ids?.get(taskId);
+    return at !== undefined && at > stopwatch.now() - limits.windowMs;
+  };
+  const markReceipted = (peer: string, taskId: string) => {
+    const ids = receipted.get(peer) ?? new Map<string, number>();
+    ids.delete(taskId);
+    ids.set(taskId, stopwatch.now());
+    if (ids.size > maxReceipted) ids.delete(ids.keys().next().value as string);
+    // Recency of peers too: at most REMEMBERED_PAYERS peers' receipts and payments, the least recent forgotten.
+    receipted.delete(peer);
+    receipted.set(peer, ids);
+    if (receipted.size > REMEMBERED_PAYERS) {
+      const oldest = receipted.keys().next().value as string;
+      receipted.delete(oldest);
+      payments.delete(oldest);
+    }
   };
   const paidLately = (peer: string): bigint => {
     const list = payments.get(peer);
@@ -86,7 +116,8 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
       if (u.at > oldest) break;
       drop(tasks, id);
     }
-    if (tasks.size === 0) forgetPeer(peer);
+    // No task held (all paid, or past the window): what it paid and which receipts it sent stay.
+    if (tasks.size === 0) peers.delete(peer);
     return tasks.size === 0 ? undefined : tasks;
   };
   const sum = (tasks: Map<string, Unpaid> | undefined) => {
@@ -107,7 +138,7 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
       if (before) held.delete(taskId);
       else entries += 1;
       // A task id run again (another block of a split task, a retry) adds to what it owes.
-      held.set(taskId, { owed: (before?.owed ?? 0n) + price, runs: (before?.runs ?? 0) + 1, receipted: before?.receipted ?? false, at: stopwatch.now() });
+      held.set(taskId, { owed: (before?.owed ?? 0n) + price, runs: (before?.runs ?? 0) + 1, at: stopwatch.now() });
       while (entries > limits.maxEntries) forgetPeer(peers.keys().next().value as string);
       return undefined;
     },
@@ -117,13 +148,14 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
       if (!tasks || !u) return;
       u.owed = u.owed > price ? u.owed - price : 0n;
       u.runs = Math.max(0, u.runs - 1);
-      if (u.runs === 0 && !u.receipted) drop(tasks, taskId);
-      if (tasks.size === 0) forgetPeer(peer);
+      if (u.runs === 0) drop(tasks, taskId);
+      if (tasks.size === 0) peers.delete(peer);
     },
     paid(peer, taskId, amount) {
-      const u = peers.get(peer)?.get(taskId);
-      if (!u || u.receipted) return;
-      u.receipted = true;
+      const tasks = peers.get(peer);
+      const u = tasks?.get(taskId);
+      if (!tasks || !u || wasReceipted(peer, taskId)) return;
+      markReceipted(peer, taskId);
       const list = payments.get(peer) ?? [];
       list.push({ at: stopwatch.now(), amount });
       if (list.length > limits.maxTasksPerPeer) list.shift();
@@ -131,6 +163,9 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
       // A share of a split pool may round down by a credit a run.
       const off = amount + BigInt(u.runs);
       u.owed = u.owed > off ? u.owed - off : 0n;
+      // Paid off: no longer held (its id is, receipted), so it takes no room among the peer's tasks.
+      if (u.owed === 0n) drop(tasks, taskId);
+      if (tasks.size === 0) peers.delete(peer);
     },
     owed: (peer) => sum(live(peer)),
   };
