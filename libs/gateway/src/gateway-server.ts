@@ -25,7 +25,7 @@ import { metadataCarrier } from './metadata-carrier';
 import type { HostPort } from './peer-address';
 import type { SharedLimits } from './host-admission';
 import { createHostAdmission, hostKey, networkOf } from './host-admission';
-import type { PeerLimits } from './peer-admission';
+import type { CallLane, PeerLimits } from './peer-admission';
 import { createPeerAdmission } from './peer-admission';
 import { shortId, verifyPeerCertificate } from './peer-identity';
 import type { DecodedRequest, PeerMethod, PeerRequest, PeerResponse } from './peer-service';
@@ -104,6 +104,8 @@ const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
   ErrorCode.ERROR_CODE_PERMISSION_DENIED,
 ]);
+/** The calls that pay this node, admitted in their own lane (peer-admission.ts CallLane). */
+const LEDGER_CALL_PATHS: ReadonlySet<string> = new Set([peerMethodPath('deliverReceipts'), peerMethodPath('voidReceipts')]);
 /** Refusals logged at most this often (per second, with a burst): a flood must not flood the log. */
 const REFUSAL_LOG_PER_SECOND = 1;
 const REFUSAL_LOG_BURST = 20;
@@ -117,7 +119,8 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
   const connections = new Map<string, string>();
   const sockets = new Set<TLSSocket>();
 
-  const authenticateAndAdmit: ServerInterceptor = (_method, call) => {
+  const authenticateAndAdmit: ServerInterceptor = (method, call) => {
+    const lane: CallLane = LEDGER_CALL_PATHS.has(method.path) ? 'ledger' : 'calls';
     let release: (() => void) | undefined;
     return new ServerInterceptingCall(call, {
       start: (next) =>
@@ -132,8 +135,8 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
               return;
             }
             // The peer's own limits first: a peer past them spends none of its host's allowance.
-            const byPeer = admission.admit(peerId);
-            const admitted = byPeer.admitted ? hostAdmission.admit(hostKey(info.remoteAddress)) : byPeer;
+            const byPeer = admission.admit(peerId, lane);
+            const admitted = byPeer.admitted ? hostAdmission.admit(hostKey(info.remoteAddress), lane) : byPeer;
             if (!admitted.admitted) {
               if (byPeer.admitted) byPeer.release();
               refusals({ peer: peerId, reason: admitted.reason }, 'peer call refused by its limits');

@@ -66,4 +66,19 @@ describe('host admission - limits whatever node ids a host uses', () => {
     clock.advance(100);
     expect(take().admitted).toBe(true);
   });
+
+  it("admits a host's receipt and void calls in their own lane, with their own bucket, whatever its other calls took", () => {
+    const clock = manualClock();
+    const hosts = createHostAdmission({ ...LIMITS, host: { ...LIMITS.host, maxInflight: 100 }, maxInflightTotal: 100 }, clock);
+    hosts.connectionOpened('h');
+    const take = (lane?: 'calls' | 'ledger') => {
+      const r = hosts.admit('h', lane);
+      if (r.admitted) r.release();
+      return r;
+    };
+    for (let i = 0; i < 4; i++) take();
+    expect(take()).toMatchObject({ admitted: false });
+    expect([take('ledger'), take('ledger'), take('ledger'), take('ledger')].every((r) => r.admitted)).toBe(true);
+    expect(take('ledger')).toMatchObject({ admitted: false, reason: expect.stringMatching(/host exceeded \d+ receipt and void calls\/s/) });
+  });
 });

@@ -9,9 +9,8 @@
  * burst, as for a peer.
  */
 import type { Stopwatch } from '@swarm/determinism';
-import type { RateLimiter } from '@swarm/pipeline';
-import { createRateLimiter } from '@swarm/pipeline';
-import type { Admission, PeerLimits } from './peer-admission';
+import type { Admission, CallLane, LaneState, PeerLimits } from './peer-admission';
+import { inflightIn, laneState } from './peer-admission';
 
 export interface HostLimits extends PeerLimits {
   /** Open connections (TLS handshakes included) from one host. */
@@ -28,13 +27,12 @@ export interface HostAdmission {
   /** A TCP connection from `host` arrived: false when the host already has its most. */
   connectionOpened(host: string): boolean;
   connectionClosed(host: string): void;
-  admit(host: string): Admission;
+  /** A call in `lane` (default `calls`; per-lane buckets and calls in flight, peer-admission.ts). */
+  admit(host: string, lane?: CallLane): Admission;
 }
 
-interface HostState {
+interface HostState extends LaneState {
   connections: number;
-  inflight: number;
-  readonly limiter: RateLimiter;
 }
 
 const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
@@ -80,13 +78,13 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
   const stateOf = (host: string): HostState => {
     let state = hosts.get(host);
     if (!state) {
-      state = { connections: 0, inflight: 0, limiter: createRateLimiter({ perSecond: limits.host.ratePerSecond, burst: limits.host.burst }, stopwatch) };
+      state = { connections: 0, ...laneState(limits.host.ratePerSecond, limits.host.burst, stopwatch) };
       hosts.set(host, state);
     }
     return state;
   };
   const forget = (host: string, state: HostState) => {
-    if (state.connections === 0 && state.inflight === 0) hosts.delete(host);
+    if (state.connections === 0 && inflightIn(state) === 0) hosts.delete(host);
   };
   return {
     connectionOpened(host) {
@@ -101,25 +99,31 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
       state.connections = Math.max(0, state.connections - 1);
       forget(host, state);
     },
-    admit(host) {
+    admit(host, lane = 'calls') {
       if (inflightTotal >= limits.maxInflightTotal) {
         return { admitted: false, reason: `this gateway has ${inflightTotal} peer calls in flight (limit ${limits.maxInflightTotal})`, retryAfterMs: 0 };
       }
       const state = stateOf(host);
-      if (state.inflight >= limits.host.maxInflight) {
+      const what = lane === 'ledger' ? 'receipt and void calls' : 'calls';
+      if (state.inflight[lane] >= limits.host.maxInflight) {
         forget(host, state);
-        return { admitted: false, reason: `host has ${state.inflight} calls in flight (limit ${limits.host.maxInflight} per host, whatever its node ids)`, retryAfterMs: 0 };
-      }
-      if (!state.limiter.take()) {
-        forget(host, state);
-        const retryAfterMs = state.limiter.waitMs();
         return {
           admitted: false,
-          reason: `host exceeded ${limits.host.ratePerSecond} calls/s (burst ${limits.host.burst}, whatever its node ids); retry in ${retryAfterMs} ms`,
+          reason: `host has ${state.inflight[lane]} ${what} in flight (limit ${limits.host.maxInflight} per host, whatever its node ids)`,
+          retryAfterMs: 0,
+        };
+      }
+      const limiter = state.limiters[lane];
+      if (!limiter.take()) {
+        forget(host, state);
+        const retryAfterMs = limiter.waitMs();
+        return {
+          admitted: false,
+          reason: `host exceeded ${limits.host.ratePerSecond} ${what}/s (burst ${limits.host.burst}, whatever its node ids); retry in ${retryAfterMs} ms`,
           retryAfterMs,
         };
       }
-      state.inflight += 1;
+      state.inflight[lane] += 1;
       inflightTotal += 1;
       let released = false;
       return {
@@ -127,7 +131,7 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
         release() {
           if (released) return;
           released = true;
-          state.inflight -= 1;
+          state.inflight[lane] -= 1;
           inflightTotal -= 1;
           forget(host, state);
         },

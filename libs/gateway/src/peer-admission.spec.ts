@@ -58,4 +58,20 @@ describe('peer admission - per-peer limits', () => {
     expect(admission.peerCount()).toBe(0);
     expect(admission.admit('a').admitted).toBe(false);
   });
+
+  it("admits a peer's receipt and void calls in their own lane: its flood of other calls, at its rate and in flight, starves none of them", () => {
+    const admission = createPeerAdmission({ maxInflight: 2, ratePerSecond: 1, burst: 3 }, manualClock());
+    admission.connected('a');
+    // Two calls held in flight, a third finished: the calls lane has neither room nor tokens left.
+    const held = [admission.admit('a'), admission.admit('a')];
+    expect(held.map((r) => r.admitted)).toEqual([true, true]);
+    for (const r of held) if (r.admitted) r.release();
+    const third = admission.admit('a');
+    if (third.admitted) third.release();
+    expect(admission.admit('a')).toMatchObject({ admitted: false, reason: expect.stringMatching(/peer exceeded 1 calls\/s/) });
+    // The ledger lane has its own: the same limits, untouched.
+    const ledger = [admission.admit('a', 'ledger'), admission.admit('a', 'ledger')];
+    expect(ledger.map((r) => r.admitted)).toEqual([true, true]);
+    expect(admission.admit('a', 'ledger')).toMatchObject({ admitted: false, reason: 'peer has 2 receipt and void calls in flight (limit 2 per peer)' });
+  });
 });

@@ -8,6 +8,11 @@
  * at most `recordedPerSecond` (burst `recordedBurst`) times a second per peer: its sampled traces
  * still join across nodes, but a peer cannot make this node record and export spans for every
  * call it sends.
+ *
+ * Calls come in lanes (CallLane), each with its own calls in flight and bucket: the receipts and
+ * voids a peer sends to pay this node must not queue behind that peer's own flood of tasks. A peer
+ * whose tasks were refused as fast as it sent them had its payments refused with them, this node
+ * then refused its tasks as unpaid, and the two never got out of it.
  */
 import type { Stopwatch } from '@swarm/determinism';
 import type { RateLimiter } from '@swarm/pipeline';
@@ -22,6 +27,25 @@ export interface PeerLimits {
   readonly recordedBurst?: number;
 }
 
+/** `ledger`: the calls that pay this node (DeliverReceipts, VoidReceipts); `calls`: the rest. */
+export type CallLane = 'calls' | 'ledger';
+export const CALL_LANES: readonly CallLane[] = ['calls', 'ledger'];
+
+/** A bucket and calls in flight for each lane. */
+export interface LaneState {
+  readonly inflight: Record<CallLane, number>;
+  readonly limiters: Readonly<Record<CallLane, RateLimiter>>;
+}
+
+export function laneState(perSecond: number, burst: number, stopwatch: Stopwatch): LaneState {
+  return {
+    inflight: { calls: 0, ledger: 0 },
+    limiters: { calls: createRateLimiter({ perSecond, burst }, stopwatch), ledger: createRateLimiter({ perSecond, burst }, stopwatch) },
+  };
+}
+
+export const inflightIn = (state: LaneState): number => state.inflight.calls + state.inflight.ledger;
+
 export const RECORDED_CALLS_PER_SECOND = 10;
 export const RECORDED_CALLS_BURST = 50;
 
@@ -30,31 +54,29 @@ export type Admission = { readonly admitted: true; release(): void } | { readonl
 export interface PeerAdmission {
   connected(peerId: string): void;
   disconnected(peerId: string): void;
-  admit(peerId: string): Admission;
+  /** A call in `lane` (default `calls`). */
+  admit(peerId: string, lane?: CallLane): Admission;
   /** Whether this peer's call that asks to be recorded may be (one token of its recording bucket). */
   mayRecord(peerId: string): boolean;
   /** Peers with at least one open connection. */
   peerCount(): number;
 }
 
-interface PeerState {
+interface PeerState extends LaneState {
   connections: number;
-  inflight: number;
-  readonly limiter: RateLimiter;
   readonly recording: RateLimiter;
 }
 
 export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): PeerAdmission {
   const peers = new Map<string, PeerState>();
   const forget = (peerId: string, state: PeerState) => {
-    if (state.connections === 0 && state.inflight === 0) peers.delete(peerId);
+    if (state.connections === 0 && inflightIn(state) === 0) peers.delete(peerId);
   };
   return {
     connected(peerId) {
       const state = peers.get(peerId) ?? {
         connections: 0,
-        inflight: 0,
-        limiter: createRateLimiter({ perSecond: limits.ratePerSecond, burst: limits.burst }, stopwatch),
+        ...laneState(limits.ratePerSecond, limits.burst, stopwatch),
         recording: createRateLimiter({ perSecond: limits.recordedPerSecond ?? RECORDED_CALLS_PER_SECOND, burst: limits.recordedBurst ?? RECORDED_CALLS_BURST }, stopwatch),
       };
       state.connections += 1;
@@ -66,24 +88,26 @@ export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): P
       state.connections = Math.max(0, state.connections - 1);
       forget(peerId, state);
     },
-    admit(peerId) {
+    admit(peerId, lane = 'calls') {
       const state = peers.get(peerId);
       if (!state) return { admitted: false, reason: 'peer has no authenticated connection', retryAfterMs: 0 };
-      if (state.inflight >= limits.maxInflight) {
-        return { admitted: false, reason: `peer has ${state.inflight} calls in flight (limit ${limits.maxInflight} per peer)`, retryAfterMs: 0 };
+      const what = lane === 'ledger' ? 'receipt and void calls' : 'calls';
+      if (state.inflight[lane] >= limits.maxInflight) {
+        return { admitted: false, reason: `peer has ${state.inflight[lane]} ${what} in flight (limit ${limits.maxInflight} per peer)`, retryAfterMs: 0 };
       }
-      if (!state.limiter.take()) {
-        const retryAfterMs = state.limiter.waitMs();
-        return { admitted: false, reason: `peer exceeded ${limits.ratePerSecond} calls/s (burst ${limits.burst}); retry in ${retryAfterMs} ms`, retryAfterMs };
+      const limiter = state.limiters[lane];
+      if (!limiter.take()) {
+        const retryAfterMs = limiter.waitMs();
+        return { admitted: false, reason: `peer exceeded ${limits.ratePerSecond} ${what}/s (burst ${limits.burst}); retry in ${retryAfterMs} ms`, retryAfterMs };
       }
-      state.inflight += 1;
+      state.inflight[lane] += 1;
       let released = false;
       return {
         admitted: true,
         release() {
           if (released) return;
           released = true;
-          state.inflight -= 1;
+          state.inflight[lane] -= 1;
           forget(peerId, state);
         },
       };
