@@ -16,7 +16,8 @@
  * `--backends [--only webgpu,webasm,cpu]`: every skill on each gpu.js backend, verified (backend-bench.ts), only.
  * `--tracing`: tracing on ÷ off, two nodes side by side taking blocks of tasks in turns (tracing-bench.ts), only.
  * `--fold`: the folded path (run, then one charge) vs the escrow path, two nodes side by side, fsync on, beside the NATS floor, only.
- * `--sustained [--seconds N]`: the whole task at 16 in flight for 60 s (10 s with `--quick`, N from 10 to 600), fsync on, after the NATS floor (sustained-bench.ts), only.
+ * `--sustained [--seconds N] [--remote]`: the whole task at 16 in flight for 60 s (10 s with `--quick`, N from 10 to 600), fsync on, after the NATS floor (sustained-bench.ts), only;
+ *   with `--remote`, node A submits and node B runs every task, paid by receipts.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
  * `--calibrate` adds the honest f32 error calibration of the matmul tolerance (minutes).
  */
@@ -59,7 +60,7 @@ const table = (head: string[]) => new Table({ head, ...(process.stdout.isTTY ? {
 
 async function main(): Promise<void> {
   if (pipelineOnly) return benchNode();
-  if (remoteOnly) return printRemoteBench(quick);
+  if (remoteOnly && !sustainedOnly) return printRemoteBench(quick);
   if (shapleyOnly) return printShapleyBench(quick);
   if (chainOnly) return printChainBench(quick);
   if (backendsOnly) {
@@ -97,8 +98,10 @@ function sustainedSeconds(): number {
 }
 
 async function printSustained(): Promise<void> {
-  const opts = { seconds: sustainedSeconds(), concurrency: 16, windowSeconds: 10, vecaddSize: 16, executors: 1 };
-  process.stderr.write(`bench: the whole task at ${opts.concurrency} in flight for ${opts.seconds} s (fsync on), after the NATS floor…\n`);
+  const remote = process.argv.includes('--remote');
+  const opts = { seconds: sustainedSeconds(), concurrency: 16, windowSeconds: 10, vecaddSize: 16, executors: 1, remote };
+  const where = remote ? ', node A submitting, node B running every task' : '';
+  process.stderr.write(`bench: the whole task at ${opts.concurrency} in flight for ${opts.seconds} s (fsync on${where}), after the NATS floor…\n`);
   const { floorPar, run, perTask } = await benchSustained(opts);
   const t = table(['path', 'in flight', 'seconds', 'done', 'failed', 'ops/s', 'p50 ms', 'p99 ms', 'max ms']);
   t.push([
@@ -114,7 +117,7 @@ async function printSustained(): Promise<void> {
   ]);
   const failed = [...run.errors.values()].reduce((a, b) => a + b, 0);
   t.push([
-    'submit vecadd n=16, whole pipeline, fsync on',
+    remote ? 'submit vecadd n=16 on A, run on B, fsync on' : 'submit vecadd n=16, whole pipeline, fsync on',
     String(opts.concurrency),
     f(run.seconds, 1),
     String(run.count),
@@ -131,7 +134,9 @@ async function printSustained(): Promise<void> {
   process.stdout.write(
     `\nThe whole task, sustained (loopback, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n` +
       `tasks/s per ${opts.windowSeconds} s window: ${windows}\nfailed by code: ${errors}\nCPU ms per task: ${cpu}; all processes ${f(total, 3)}\n` +
-      `goal (issue 12): ≥ ${SUSTAINED_GOAL_TASKS_PER_SEC} tasks/s, p99 ≤ ${SUSTAINED_GOAL_P99_MS} ms: ${run.opsPerSec >= SUSTAINED_GOAL_TASKS_PER_SEC && run.p99Ms <= SUSTAINED_GOAL_P99_MS && failed === 0 ? 'met' : 'not met'}\n`,
+      (remote
+        ? ''
+        : `goal (issue 12): ≥ ${SUSTAINED_GOAL_TASKS_PER_SEC} tasks/s, p99 ≤ ${SUSTAINED_GOAL_P99_MS} ms: ${run.opsPerSec >= SUSTAINED_GOAL_TASKS_PER_SEC && run.p99Ms <= SUSTAINED_GOAL_P99_MS && failed === 0 ? 'met' : 'not met'}\n`),
   );
 }
 

@@ -5,7 +5,13 @@
  * windows show whether the rate holds as the ledger grows; p99 and the slowest task cover the whole
  * run; CPU per task per process from /proc.
  */
+import { connectSwarm } from '@swarm/client';
+import { fromTensor } from '@swarm/contracts';
+import { seededRandom } from '@swarm/determinism';
+import { busKeyFile } from '@swarm/identity';
+import { demoInputs, getSkill, priceOf } from '@swarm/skills';
 import { startBenchNode } from './bench-node';
+import { startSwarmPair } from './swarm-pair';
 import { startNatsFloor } from './nats-floor';
 import type { ProcUsage } from './proc-usage';
 import { readProcUsage } from './proc-usage';
@@ -17,6 +23,52 @@ export interface SustainedBenchOptions {
   readonly windowSeconds: number;
   readonly vecaddSize: number;
   readonly executors: number;
+  /** Node A submits, node B runs every task: two nodes, their gateways and receipts. */
+  readonly remote?: boolean;
+}
+
+/** What a run submits to, and the processes whose CPU it counts. */
+interface Target {
+  readonly submit: () => Promise<unknown>;
+  readonly processes: () => Array<{ name: string; pid: number }>;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Two nodes for the remote run: grants and the chain's starter allowance large enough that credit
+ * never runs out, and gateway call rates above what 16 in flight send (the defaults, 100 calls/s a
+ * peer and 200 a host, would set the pace).
+ */
+const REMOTE_ENV = {
+  SWARM_LOG_LEVEL: 'warn',
+  SWARM_EXECUTOR_THREADS: '1',
+  SWARM_GENESIS_GRANT: '100000000',
+  SWARM_CHAIN_GENESIS_GRANT: '100000000',
+  SWARM_CHAIN_STARTER_ALLOWANCE: '100000000',
+  SWARM_GATEWAY_PEER_RATE: '100000',
+  SWARM_GATEWAY_PEER_BURST: '100000',
+  SWARM_GATEWAY_HOST_RATE: '100000',
+  SWARM_GATEWAY_HOST_BURST: '100000',
+};
+
+async function startTarget(opts: SustainedBenchOptions): Promise<Target> {
+  if (!opts.remote) return startBenchNode({ executors: opts.executors, syncWrites: true, vecaddSize: opts.vecaddSize });
+  const pair = await startSwarmPair('vecadd', REMOTE_ENV);
+  const client = await connectSwarm(pair.a.natsUrl, { nkeyFile: busKeyFile(pair.a.home, 'client') });
+  const inputs = demoInputs(getSkill('vecadd'), opts.vecaddSize, seededRandom(1));
+  const budget = priceOf(getSkill('vecadd'), inputs.map(fromTensor));
+  const of = (label: string, node: typeof pair.a) => [
+    ...node.services.map((s) => ({ name: `${label} ${s.name}`, pid: s.pid as number })),
+    { name: `${label} nats-server`, pid: node.natsPid() },
+  ];
+  return {
+    submit: () => client.submit({ skill: 'vecadd', inputs, budget }),
+    processes: () => [...of('A', pair.a), ...of('B', pair.b)],
+    stop: async () => {
+      await client.close();
+      await pair.stop();
+    },
+  };
 }
 
 /** What the floor carries: about a tiny vecadd's size on the wire. */
@@ -31,7 +83,7 @@ export async function benchSustained(opts: SustainedBenchOptions) {
   } finally {
     await floor.stop();
   }
-  const bench = await startBenchNode({ executors: opts.executors, syncWrites: true, vecaddSize: opts.vecaddSize });
+  const bench = await startTarget(opts);
   try {
     await measure(200, 4, bench.submit); // warm-up: JIT, kernel compile, provider cache
     const processes = bench.processes();
