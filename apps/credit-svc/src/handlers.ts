@@ -176,7 +176,11 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
       validateId('node_id', req.nodeId);
       return { nodeId: req.nodeId, earnedInWindow: deps.standing.earned(req.nodeId, deps.clock.now()), windowMs: BigInt(deps.standing.windowMs) };
     },
-    acceptReceipt: async (req, ctx) => ({ receipt: announce(await deps.book.acceptReceipt(req), ctx.trace) }),
+    acceptReceipt: async (req, ctx) => {
+      const committed = await deps.book.acceptReceipt(req);
+      // A retry commits no entry: the payee's gateway then takes nothing more off what the payer owes.
+      return { receipt: announce(committed, ctx.trace), alreadyHeld: committed.entries.length === 0 };
+    },
     acceptVoid: async (req, ctx) => announce(await deps.book.acceptVoid(req), ctx.trace),
     chainBlocks: (req) => deps.book.blocks(req.fromSeq, req.limit),
     paidVoids: async (req) => {

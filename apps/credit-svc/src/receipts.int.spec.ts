@@ -198,6 +198,8 @@ describe('credit-svc - receipts between two nodes', () => {
     // As the payer would send it again after a lost reply: signed by the payer only.
     const again = await b.bus.request(CreditAcceptReceipt, { receipt: { ...countersigned, payeeSignature: new Uint8Array(0) }, fromNodeId: a.identity.nodeId });
     expect(Buffer.from(again.receipt?.payeeSignature ?? [])).toEqual(Buffer.from(countersigned.payeeSignature));
+    // Said so: the gateway then takes nothing more off what the payer owes.
+    expect(again.alreadyHeld).toBe(true);
     expect(await headSeq(b)).toBe(seq);
     expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(balance);
     // Sent by a node other than its payer: refused.

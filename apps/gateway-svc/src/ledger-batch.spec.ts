@@ -10,6 +10,7 @@ import { createServeTickets, nodeIdOfKey } from '@swarm/records';
 import { SELDOM_ITEM_LIMITS } from './ledger-batch';
 import { createSettledReceipts } from './settled-receipts';
 import { createPeerBudgets } from './peer-budgets';
+import { createUnpaidServes, DEFAULT_UNPAID_SERVE_LIMITS } from './unpaid-serves';
 import { createPeerDeliverReceiptsHandler } from './receipt-relay';
 import { createPeerVoidReceiptsHandler } from './void-relay';
 
@@ -49,8 +50,9 @@ function payeeSide() {
         if (unavailableOnce.delete(id)) return Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, "this node's ledger did not answer", true));
         if (taken.has(id) && taken.get(id) !== bytes)
           return Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${id} is already in this chain with other contents`));
+        const alreadyHeld = taken.has(id);
         taken.set(id, bytes);
-        return Promise.resolve({ receipt: countersignReceipt(req.receipt, payee) });
+        return Promise.resolve({ receipt: countersignReceipt(req.receipt, payee), alreadyHeld });
       }
       if (rpc === CreditAcceptVoid && req.signedVoid) {
         asked.push('void');
@@ -83,6 +85,12 @@ function payeeSide() {
     asked,
     verified: () => verified,
     advance: (ms: number) => void (now += ms),
+    /** What the payer owes here, kept as gateway-svc keeps it. */
+    owing: () => {
+      const unpaid = createUnpaidServes(DEFAULT_UNPAID_SERVE_LIMITS, stopwatch);
+      Object.assign(deps, { unpaid });
+      return unpaid;
+    },
     /** The gateway restarts: its memories start empty; the ledger keeps what it took. */
     restart: () => Object.assign(deps, { seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, stopwatch), settled: createSettledReceipts() }),
     failOnce: (receiptId: string) => void unavailableOnce.add(receiptId),
@@ -231,5 +239,20 @@ describe('gateway-svc - the payee side of receipts and voids, under a flood', ()
     const { outcomes } = await side.deliver([side.receiptFor('task-voided', true, 99)]);
     expect(outcomes[0].error?.message).toMatch(/settled here already, with other contents/);
     expect(side.verified()).toBe(checked);
+  });
+
+  it('takes a receipt off what its payer owes only when its ledger appended it: the same receipt sent again, after its window and a restart, pays nothing for a new run of its task', async () => {
+    const side = payeeSide();
+    const unpaid = side.owing();
+    expect(unpaid.admit(side.payer.nodeId, 'task-rerun', 40n)).toBeUndefined();
+    const paid = side.receiptFor('task-rerun', true);
+    expect((await side.deliver([paid])).outcomes[0]).toMatchObject({ receipt: expect.anything(), error: undefined });
+    expect(unpaid.owed(side.payer.nodeId)).toBe(0n);
+    // Past the window and a gateway restart, nothing here remembers the receipt; the ledger does.
+    side.advance(DEFAULT_UNPAID_SERVE_LIMITS.windowMs + 1);
+    side.restart();
+    expect(unpaid.admit(side.payer.nodeId, 'task-rerun', 40n)).toBeUndefined();
+    expect((await side.deliver([paid])).outcomes[0]).toMatchObject({ receipt: expect.anything(), error: undefined });
+    expect(unpaid.owed(side.payer.nodeId)).toBe(40n);
   });
 });

@@ -126,6 +126,12 @@ export interface AcceptContext {
   readonly cap: bigint | undefined;
   /** A request to credit-svc within what is left of the call's budget. */
   readonly ask: <Req, Res>(rpc: Rpc<Req, Res>, req: Req) => Promise<Res>;
+  /**
+   * The receipt was appended to this node's chain now (not held already): what it pays comes off
+   * what the payer owes (unpaid-serves.ts). Never for a receipt sent again, so no old receipt pays
+   * for a new run of its task.
+   */
+  readonly appended: () => void;
 }
 
 export interface PayerRelayDeps {
@@ -200,7 +206,7 @@ export interface PayeeRelayDeps {
   readonly tickets: Pick<ServeTickets, 'capOf'>;
   /** For all the items of one call together; default CREDIT_ACCEPT_TIMEOUT_MS. */
   readonly timeoutMs?: number;
-  /** A receipt countersigned here takes what it pays off what its payer owes for its task (unpaid-serves.ts). */
+  /** A receipt appended here takes what it pays off what its payer owes for its task (unpaid-serves.ts; AcceptContext.appended). */
   readonly unpaid?: Pick<UnpaidServes, 'paid'>;
   /**
    * Per caller and per network, the items an honest payer sends seldom (the voids of receipts this
@@ -284,14 +290,14 @@ export function payeeRelayHandler<Req, T extends Signed, O extends Outcome>(
       if (first) deps.settled?.set(peeked.receiptId, TRIED);
       let outcome: O;
       try {
-        outcome = await relay.accept(it, { payer: peerId, receipt: relay.verify(it, parties), served, cap, ask });
+        const appended = () => deps.unpaid?.paid(peerId, peeked.taskId, peeked.amount);
+        outcome = await relay.accept(it, { payer: peerId, receipt: relay.verify(it, parties), served, cap, ask, appended });
       } catch (err) {
         // Not for want of time or room: the id stays marked.
         if (first && isPassing(err)) deps.settled?.forget(peeked.receiptId);
         throw err;
       }
       if (served && (outcome.receipt !== undefined || relay.settledBy(outcome))) deps.settled?.set(peeked.receiptId, digestNow());
-      if (outcome.receipt) deps.unpaid?.paid(peerId, peeked.taskId, peeked.amount);
       return outcome;
     };
     const outcomes = new Array<O>(items.length);

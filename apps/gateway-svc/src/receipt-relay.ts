@@ -59,10 +59,11 @@ const receipts: LedgerRelay<SignedReceipt, ReceiptOutcome> = {
     return { receipt: { receipt: back.receipt, payerSignature: back.payerSignature, payeeSignature: back.payeeSignature }, error: undefined };
   },
   // Only receipts for a task this node served the caller come here (`unserved` refuses the others).
-  accept: async (receipt, { payer, served, ask }) => {
+  accept: async (receipt, { payer, served, ask, appended }) => {
     if (!served) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'a receipt this node did not serve reached its ledger relay');
     const answer: AcceptReceiptResponse = await ask(CreditAcceptReceipt, { receipt, fromNodeId: payer });
     if (answer.receipt === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, "this node's ledger answered no receipt");
+    if (!answer.alreadyHeld) appended();
     return { receipt: answer.receipt, error: undefined };
   },
 };

@@ -8,7 +8,16 @@ import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, fromWire, startBusService } from '@swarm/bus';
 import type { ChainHead } from '@swarm/chain';
 import { appendReceipt, countersignReceipt, countersignVoid, createGenesis, DEFAULT_CHAIN_RULES, makeReceipt, ReceiptRefusal, verifyReceipt, verifyVoid } from '@swarm/chain';
-import type { AcceptReceiptRequest, AcceptVoidRequest, AcceptVoidResponse, ChainBlocksRequest, ReceiptOutcome, SignedReceipt, SignedVoid } from '@swarm/contracts';
+import type {
+  AcceptReceiptRequest,
+  AcceptReceiptResponse,
+  AcceptVoidRequest,
+  AcceptVoidResponse,
+  ChainBlocksRequest,
+  ReceiptOutcome,
+  SignedReceipt,
+  SignedVoid,
+} from '@swarm/contracts';
 import { CreditAcceptReceipt, CreditAcceptVoid, CreditChainBlocks, RegistryNodeRecord } from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
 import type { NodeIdentity } from '@swarm/identity';
@@ -122,22 +131,23 @@ export async function startFakeCredit(node: Node, stranger: NodeIdentity) {
   const held = new Map<string, SignedReceipt>();
   const voids = new Map<string, SignedVoid>();
   const svc = await startBusService({ nc: node.nc, log: silentLogger(), name: 'credit-svc', version: '0.0.0', description: 'fake credit', nodeId: node.nodeId });
-  svc.serve(CreditAcceptReceipt, (req) => {
+  svc.serve(CreditAcceptReceipt, (req): AcceptReceiptResponse => {
     accepted.push(req);
     const receipt = req.receipt as SignedReceipt;
-    if (state.mode === 'not-countersigned') return { receipt };
+    if (state.mode === 'not-countersigned') return { receipt, alreadyHeld: false };
     // Signed by another key under this node's name: the countersignature does not verify.
-    if (state.mode === 'forged-countersignature') return { receipt: countersignReceipt(receipt, { publicKey: node.identity.publicKey, sign: (data) => stranger.sign(data) }) };
+    if (state.mode === 'forged-countersignature')
+      return { receipt: countersignReceipt(receipt, { publicKey: node.identity.publicKey, sign: (data) => stranger.sign(data) }), alreadyHeld: false };
     const countersigned = countersignReceipt(receipt, node.identity);
     const { receiptId } = verifyReceipt(countersigned, { expectedPayer: req.fromNodeId });
     if (voids.has(receiptId)) throw new ReceiptRefusal('voided', `${receiptId.slice(0, 80)} was voided`);
     const known = held.get(receiptId);
-    if (known) return { receipt: known };
+    if (known) return { receipt: known, alreadyHeld: true };
     const appended = appendReceipt(head, countersigned, node.identity, DEFAULT_CHAIN_RULES, { atMs: Date.now(), hasReceipt: (id) => held.has(id) });
     blocks.push(...appended.blocks);
     head = appended.head;
     held.set(receiptId, countersigned);
-    return { receipt: countersigned };
+    return { receipt: countersigned, alreadyHeld: false };
   });
   svc.serve(CreditAcceptVoid, (req): AcceptVoidResponse => {
     voided.push(req);

@@ -491,7 +491,14 @@ export interface AcceptReceiptRequest {
  * same receipt again (a retry after a lost reply appends nothing more).
  */
 export interface AcceptReceiptResponse {
-  receipt?: SignedReceipt | undefined;
+  receipt?:
+    | SignedReceipt
+    | undefined;
+  /**
+   * True when this node's chain held the receipt already (a retry, or the same receipt sent again):
+   * nothing was appended, and nothing more is paid off what the payer owes.
+   */
+  alreadyHeld: boolean;
 }
 
 /**
@@ -3739,13 +3746,16 @@ export const AcceptReceiptRequest: MessageFns<AcceptReceiptRequest> = {
 };
 
 function createBaseAcceptReceiptResponse(): AcceptReceiptResponse {
-  return { receipt: undefined };
+  return { receipt: undefined, alreadyHeld: false };
 }
 
 export const AcceptReceiptResponse: MessageFns<AcceptReceiptResponse> = {
   encode(message: AcceptReceiptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.receipt !== undefined) {
       SignedReceipt.encode(message.receipt, writer.uint32(10).fork()).join();
+    }
+    if (message.alreadyHeld !== false) {
+      writer.uint32(16).bool(message.alreadyHeld);
     }
     return writer;
   },
@@ -3771,6 +3781,14 @@ export const AcceptReceiptResponse: MessageFns<AcceptReceiptResponse> = {
             message.receipt = SignedReceipt.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.alreadyHeld = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3784,13 +3802,23 @@ export const AcceptReceiptResponse: MessageFns<AcceptReceiptResponse> = {
   },
 
   fromJSON(object: any): AcceptReceiptResponse {
-    return { receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined };
+    return {
+      receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+      alreadyHeld: isSet(object.alreadyHeld)
+        ? globalThis.Boolean(object.alreadyHeld)
+        : isSet(object.already_held)
+        ? globalThis.Boolean(object.already_held)
+        : false,
+    };
   },
 
   toJSON(message: AcceptReceiptResponse): unknown {
     const obj: any = {};
     if (message.receipt !== undefined) {
       obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    if (message.alreadyHeld !== undefined) {
+      obj.alreadyHeld = message.alreadyHeld;
     }
     return obj;
   },
@@ -3803,6 +3831,7 @@ export const AcceptReceiptResponse: MessageFns<AcceptReceiptResponse> = {
     message.receipt = (object.receipt !== undefined && object.receipt !== null)
       ? SignedReceipt.fromPartial(object.receipt)
       : undefined;
+    message.alreadyHeld = object.alreadyHeld ?? false;
     return message;
   },
 };
