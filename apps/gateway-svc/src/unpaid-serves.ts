@@ -10,13 +10,17 @@
  * provider. That bounds what a peer that never pays takes from this node to about `maxCredits` of
  * work a window; an honest requester's receipts come within seconds (its credit-svc's outbox).
  *
- * A receipt counts once per task: re-delivering it (an idempotent retry) takes nothing more off,
- * and runs of that task id after it count in full. A task its receipt paid off is no longer held
- * (only its id, among the peer's last RECEIPTED_IDS_PER_TASK_LIMIT × maxTasksPerPeer receipted ones
- * within the window): a paying peer once held 1,024 paid tasks for 10 minutes, and at 1,024 this
- * node refused its every task, 100 a second of them, as if it never paid. Pure, timed by a Stopwatch; at most `maxEntries`
- * tasks across peers: past it the peer served least recently is forgotten whole.
+ * `paid` is told of a receipt only when this node's ledger appended it (receipt-relay.ts: a
+ * receipt id is appended once, ever), so a receipt counts once per task, and runs of that task id
+ * after it count in full. A task its receipt paid off is no longer held: paid tasks once stayed
+ * held for the window, and at 1,024 held this node refused every task of a peer paying for 100 a
+ * second, as if it never paid. The credit of rounding is one per run, up to MAX_ROUNDING_RUNS
+ * (the blocks of one split task, and their retries): one 1-credit receipt cleared 8,000 runs of a
+ * price-1 task. Pure, timed by a Stopwatch; at most `maxEntries` tasks across peers: past it the
+ * peer served least recently is forgotten whole; what the most recent REMEMBERED_PAYERS peers paid
+ * within the window is kept apart.
  */
+import { TASK_MAX_SHARDS } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 
 export interface UnpaidServeLimits {
@@ -41,7 +45,7 @@ export interface UnpaidServes {
   admit(peer: string, taskId: string, price: bigint): bigint | undefined;
   /** The admitted run did not happen (the executors failed it): its price no longer counts. */
   release(peer: string, taskId: string, price: bigint): void;
-  /** A receipt of `peer`'s for `taskId`, paying `amount`, was countersigned here. */
+  /** A receipt of `peer`'s for `taskId`, paying `amount`, was appended to this node's chain (once per receipt id, ever). */
   paid(peer: string, taskId: string, amount: bigint): void;
   /** Credits `peer` owes now. */
   owed(peer: string): bigint;
@@ -53,19 +57,16 @@ interface Unpaid {
   at: number;
 }
 
-/** Receipted task ids remembered per peer, as a multiple of maxTasksPerPeer. */
-export const RECEIPTED_IDS_PER_TASK_LIMIT = 4;
-/** Peers whose receipts (and payments) are remembered once none of their tasks is held. */
+/** Peers whose payments (their room, paidLately) are remembered once none of their tasks is held. */
 export const REMEMBERED_PAYERS = 1_024;
+/** Runs of one task id that a receipt is forgiven a credit of rounding each: a split task's blocks (TASK_MAX_SHARDS), each tried twice. */
+export const MAX_ROUNDING_RUNS = 2 * TASK_MAX_SHARDS;
 
 export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwatch): UnpaidServes {
   // Insertion order is recency, for peers (re-set on each admission) and for each peer's tasks.
   const peers = new Map<string, Map<string, Unpaid>>();
   /** What each peer paid here, oldest first, within the window (bounded as its tasks are). */
   const payments = new Map<string, Array<{ readonly at: number; readonly amount: bigint }>>();
-  /** Per peer, the task ids a receipt was taken off for already (no other is), oldest first, with when. */
-  const receipted = new Map<string, Map<string, number>>();
-  const maxReceipted = RECEIPTED_IDS_PER_TASK_LIMIT * limits.maxTasksPerPeer;
   let entries = 0;
 
   const drop = (tasks: Map<string, Unpaid>, taskId: string) => {
@@ -75,27 +76,15 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
     entries -= peers.get(peer)?.size ?? 0;
     peers.delete(peer);
     payments.delete(peer);
-    receipted.delete(peer);
   };
-  /** Whether a receipt was taken off for `taskId` of `peer` within the window. */
-  const wasReceipted = (peer: string, taskId: string): boolean => {
-    const ids = receipted.get(peer);
-    const at = ids?.get(taskId);
-    return at !== undefined && at > stopwatch.now() - limits.windowMs;
-  };
-  const markReceipted = (peer: string, taskId: string) => {
-    const ids = receipted.get(peer) ?? new Map<string, number>();
-    ids.delete(taskId);
-    ids.set(taskId, stopwatch.now());
-    if (ids.size > maxReceipted) ids.delete(ids.keys().next().value as string);
-    // Recency of peers too: at most REMEMBERED_PAYERS peers' receipts and payments, the least recent forgotten.
-    receipted.delete(peer);
-    receipted.set(peer, ids);
-    if (receipted.size > REMEMBERED_PAYERS) {
-      const oldest = receipted.keys().next().value as string;
-      receipted.delete(oldest);
-      payments.delete(oldest);
-    }
+  /** A payment of `peer`'s now; the most recent REMEMBERED_PAYERS peers' are kept (recency order). */
+  const notePayment = (peer: string, amount: bigint) => {
+    const list = payments.get(peer) ?? [];
+    list.push({ at: stopwatch.now(), amount });
+    if (list.length > limits.maxTasksPerPeer) list.shift();
+    payments.delete(peer);
+    payments.set(peer, list);
+    if (payments.size > REMEMBERED_PAYERS) payments.delete(payments.keys().next().value as string);
   };
   const paidLately = (peer: string): bigint => {
     const list = payments.get(peer);
@@ -154,16 +143,13 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
     paid(peer, taskId, amount) {
       const tasks = peers.get(peer);
       const u = tasks?.get(taskId);
-      if (!tasks || !u || wasReceipted(peer, taskId)) return;
-      markReceipted(peer, taskId);
-      const list = payments.get(peer) ?? [];
-      list.push({ at: stopwatch.now(), amount });
-      if (list.length > limits.maxTasksPerPeer) list.shift();
-      payments.set(peer, list);
-      // A share of a split pool may round down by a credit a run.
-      const off = amount + BigInt(u.runs);
+      if (!tasks || !u) return;
+      notePayment(peer, amount);
+      // A share of a split pool may round down by a credit a run (of the runs one task has honestly).
+      const off = amount + BigInt(Math.min(u.runs, MAX_ROUNDING_RUNS));
       u.owed = u.owed > off ? u.owed - off : 0n;
-      // Paid off: no longer held (its id is, receipted), so it takes no room among the peer's tasks.
+      // Paid off: no longer held, so it takes no room among the peer's tasks; its receipt cannot be
+      // appended again, so a later run of its id counts in full.
       if (u.owed === 0n) drop(tasks, taskId);
       if (tasks.size === 0) peers.delete(peer);
     },
