@@ -10,7 +10,10 @@
  */
 import type { Stopwatch } from '@swarm/determinism';
 import type { Admission, CallLane, LaneState, PeerLimits } from './peer-admission';
-import { inflightIn, laneState } from './peer-admission';
+import { inflightIn, laneInflight, laneRate, laneState } from './peer-admission';
+
+/** A host's ledger lane is twice a peer's (LEDGER_LANE_LIMITS), as its other limits are by default. */
+const HOST_LEDGER_SCALE = 2;
 
 export interface HostLimits extends PeerLimits {
   /** Open connections (TLS handshakes included) from one host. */
@@ -78,7 +81,7 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
   const stateOf = (host: string): HostState => {
     let state = hosts.get(host);
     if (!state) {
-      state = { connections: 0, ...laneState(limits.host.ratePerSecond, limits.host.burst, stopwatch) };
+      state = { connections: 0, ...laneState(limits.host.ratePerSecond, limits.host.burst, HOST_LEDGER_SCALE, stopwatch) };
       hosts.set(host, state);
     }
     return state;
@@ -105,21 +108,19 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
       }
       const state = stateOf(host);
       const what = lane === 'ledger' ? 'receipt and void calls' : 'calls';
-      if (state.inflight[lane] >= limits.host.maxInflight) {
+      const maxInflight = laneInflight(lane, limits.host.maxInflight, HOST_LEDGER_SCALE);
+      if (state.inflight[lane] >= maxInflight) {
         forget(host, state);
-        return {
-          admitted: false,
-          reason: `host has ${state.inflight[lane]} ${what} in flight (limit ${limits.host.maxInflight} per host, whatever its node ids)`,
-          retryAfterMs: 0,
-        };
+        return { admitted: false, reason: `host has ${state.inflight[lane]} ${what} in flight (limit ${maxInflight} per host, whatever its node ids)`, retryAfterMs: 0 };
       }
       const limiter = state.limiters[lane];
       if (!limiter.take()) {
         forget(host, state);
         const retryAfterMs = limiter.waitMs();
+        const rate = laneRate(lane, limits.host.ratePerSecond, limits.host.burst, HOST_LEDGER_SCALE);
         return {
           admitted: false,
-          reason: `host exceeded ${limits.host.ratePerSecond} ${what}/s (burst ${limits.host.burst}, whatever its node ids); retry in ${retryAfterMs} ms`,
+          reason: `host exceeded ${rate.perSecond} ${what}/s (burst ${rate.burst}, whatever its node ids); retry in ${retryAfterMs} ms`,
           retryAfterMs,
         };
       }

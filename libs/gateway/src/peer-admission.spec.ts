@@ -1,5 +1,5 @@
 import { manualClock } from '@swarm/determinism';
-import { createPeerAdmission } from './peer-admission';
+import { createPeerAdmission, LEDGER_LANE_LIMITS } from './peer-admission';
 
 describe('peer admission - per-peer limits', () => {
   it('admits up to maxInflight per peer, independently of other peers, and again after a release', () => {
@@ -69,9 +69,30 @@ describe('peer admission - per-peer limits', () => {
     const third = admission.admit('a');
     if (third.admitted) third.release();
     expect(admission.admit('a')).toMatchObject({ admitted: false, reason: expect.stringMatching(/peer exceeded 1 calls\/s/) });
-    // The ledger lane has its own: the same limits, untouched.
-    const ledger = [admission.admit('a', 'ledger'), admission.admit('a', 'ledger')];
-    expect(ledger.map((r) => r.admitted)).toEqual([true, true]);
-    expect(admission.admit('a', 'ledger')).toMatchObject({ admitted: false, reason: 'peer has 2 receipt and void calls in flight (limit 2 per peer)' });
+    // The ledger lane has its own, LEDGER_LANE_LIMITS, untouched.
+    const ledger = Array.from({ length: LEDGER_LANE_LIMITS.maxInflight }, () => admission.admit('a', 'ledger'));
+    expect(ledger.every((r) => r.admitted)).toBe(true);
+    expect(admission.admit('a', 'ledger')).toMatchObject({
+      admitted: false,
+      reason: `peer has ${LEDGER_LANE_LIMITS.maxInflight} receipt and void calls in flight (limit ${LEDGER_LANE_LIMITS.maxInflight} per peer)`,
+    });
+    for (const r of ledger) if (r.admitted) r.release();
+    const taken = (n: number) => {
+      let admitted = 0;
+      for (let i = 0; i < n; i++) {
+        const r = admission.admit('a', 'ledger');
+        if (r.admitted) {
+          admitted += 1;
+          r.release();
+        }
+      }
+      return admitted;
+    };
+    // Its bucket: the burst less the four above, then refusals naming its own rate.
+    expect(taken(LEDGER_LANE_LIMITS.burst)).toBe(LEDGER_LANE_LIMITS.burst - LEDGER_LANE_LIMITS.maxInflight);
+    expect(admission.admit('a', 'ledger')).toMatchObject({
+      admitted: false,
+      reason: expect.stringMatching(`peer exceeded ${LEDGER_LANE_LIMITS.ratePerSecond} receipt and void calls/s`),
+    });
   });
 });

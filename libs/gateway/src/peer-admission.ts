@@ -29,7 +29,13 @@ export interface PeerLimits {
 
 /** `ledger`: the calls that pay this node (DeliverReceipts, VoidReceipts); `calls`: the rest. */
 export type CallLane = 'calls' | 'ledger';
-export const CALL_LANES: readonly CallLane[] = ['calls', 'ledger'];
+
+/**
+ * The ledger lane's limits per peer (a host's: twice these). Small: an honest payer's outbox sends a
+ * payee at most 2 calls at once, 64 receipts each, so 10 a second carry 640 receipts; each item
+ * costs signature checks, so the lane does not double what a peer's calls may cost this node.
+ */
+export const LEDGER_LANE_LIMITS = Object.freeze({ maxInflight: 4, ratePerSecond: 10, burst: 20 });
 
 /** A bucket and calls in flight for each lane. */
 export interface LaneState {
@@ -37,12 +43,20 @@ export interface LaneState {
   readonly limiters: Readonly<Record<CallLane, RateLimiter>>;
 }
 
-export function laneState(perSecond: number, burst: number, stopwatch: Stopwatch): LaneState {
+/** Lanes whose `calls` bucket has `perSecond` and `burst`, and the ledger lane LEDGER_LANE_LIMITS times `scale`. */
+export function laneState(perSecond: number, burst: number, scale: number, stopwatch: Stopwatch): LaneState {
+  const ledger = { perSecond: LEDGER_LANE_LIMITS.ratePerSecond * scale, burst: LEDGER_LANE_LIMITS.burst * scale };
   return {
     inflight: { calls: 0, ledger: 0 },
-    limiters: { calls: createRateLimiter({ perSecond, burst }, stopwatch), ledger: createRateLimiter({ perSecond, burst }, stopwatch) },
+    limiters: { calls: createRateLimiter({ perSecond, burst }, stopwatch), ledger: createRateLimiter(ledger, stopwatch) },
   };
 }
+
+/** A lane's most calls in flight: `maxInflight` for calls, LEDGER_LANE_LIMITS' times `scale` for the ledger. */
+export const laneInflight = (lane: CallLane, maxInflight: number, scale: number): number => (lane === 'ledger' ? LEDGER_LANE_LIMITS.maxInflight * scale : maxInflight);
+/** A lane's rate and burst, for its refusals. */
+export const laneRate = (lane: CallLane, ratePerSecond: number, burst: number, scale: number): { perSecond: number; burst: number } =>
+  lane === 'ledger' ? { perSecond: LEDGER_LANE_LIMITS.ratePerSecond * scale, burst: LEDGER_LANE_LIMITS.burst * scale } : { perSecond: ratePerSecond, burst };
 
 export const inflightIn = (state: LaneState): number => state.inflight.calls + state.inflight.ledger;
 
@@ -76,7 +90,7 @@ export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): P
     connected(peerId) {
       const state = peers.get(peerId) ?? {
         connections: 0,
-        ...laneState(limits.ratePerSecond, limits.burst, stopwatch),
+        ...laneState(limits.ratePerSecond, limits.burst, 1, stopwatch),
         recording: createRateLimiter({ perSecond: limits.recordedPerSecond ?? RECORDED_CALLS_PER_SECOND, burst: limits.recordedBurst ?? RECORDED_CALLS_BURST }, stopwatch),
       };
       state.connections += 1;
@@ -92,13 +106,15 @@ export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): P
       const state = peers.get(peerId);
       if (!state) return { admitted: false, reason: 'peer has no authenticated connection', retryAfterMs: 0 };
       const what = lane === 'ledger' ? 'receipt and void calls' : 'calls';
-      if (state.inflight[lane] >= limits.maxInflight) {
-        return { admitted: false, reason: `peer has ${state.inflight[lane]} ${what} in flight (limit ${limits.maxInflight} per peer)`, retryAfterMs: 0 };
+      const maxInflight = laneInflight(lane, limits.maxInflight, 1);
+      if (state.inflight[lane] >= maxInflight) {
+        return { admitted: false, reason: `peer has ${state.inflight[lane]} ${what} in flight (limit ${maxInflight} per peer)`, retryAfterMs: 0 };
       }
       const limiter = state.limiters[lane];
       if (!limiter.take()) {
         const retryAfterMs = limiter.waitMs();
-        return { admitted: false, reason: `peer exceeded ${limits.ratePerSecond} ${what}/s (burst ${limits.burst}); retry in ${retryAfterMs} ms`, retryAfterMs };
+        const rate = laneRate(lane, limits.ratePerSecond, limits.burst, 1);
+        return { admitted: false, reason: `peer exceeded ${rate.perSecond} ${what}/s (burst ${rate.burst}); retry in ${retryAfterMs} ms`, retryAfterMs };
       }
       state.inflight[lane] += 1;
       let released = false;
