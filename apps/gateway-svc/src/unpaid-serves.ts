@@ -1,8 +1,8 @@
 /**
  * What this node has run for each peer and not been paid for yet. A task's price counts against
- * its peer from the moment it is admitted (so tasks in flight count too) until the first receipt
- * for that task is countersigned here, which takes off what it pays (and a credit of rounding per
- * run), or until `windowMs` after its last run (a task a requester rightly never pays: a result it
+ * its peer from the moment it is admitted (so tasks in flight count too) until the receipt for
+ * that task is appended to this node's chain, which takes off what it pays (and a credit of
+ * rounding per run), or until `windowMs` after its last run (a task a requester rightly never pays: a result it
  * rejected, a replica that lost, a share that rounds to 0). A task is admitted only while its peer
  * owes nothing, or owes no more than `maxCredits` with it (and what the peer paid here within the
  * window on top: a requester that pays gets room for its unpaid remainders), and holds fewer than
@@ -65,7 +65,7 @@ export const MAX_ROUNDING_RUNS = 2 * TASK_MAX_SHARDS;
 export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwatch): UnpaidServes {
   // Insertion order is recency, for peers (re-set on each admission) and for each peer's tasks.
   const peers = new Map<string, Map<string, Unpaid>>();
-  /** What each peer paid here, oldest first, within the window (bounded as its tasks are). */
+  /** What each peer paid here, oldest first, within the window: at most maxTasksPerPeer a peer, for REMEMBERED_PAYERS peers. */
   const payments = new Map<string, Array<{ readonly at: number; readonly amount: bigint }>>();
   let entries = 0;
 
