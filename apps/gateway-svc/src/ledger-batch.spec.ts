@@ -41,6 +41,7 @@ function payeeSide() {
   const asked: string[] = [];
   const taken = new Map<string, string>();
   const unavailableOnce = new Set<string>();
+  const appendOnVoid = new Map<string, SignedReceipt>();
   const bus = {
     request: (rpc: unknown, req: { receipt?: SignedReceipt; signedVoid?: SignedVoid }) => {
       if (rpc === CreditAcceptReceipt && req.receipt) {
@@ -56,7 +57,10 @@ function payeeSide() {
       }
       if (rpc === CreditAcceptVoid && req.signedVoid) {
         asked.push('void');
-        return Promise.resolve({ signedVoid: countersignVoid(req.signedVoid, payee), receipt: undefined });
+        // A served receipt its payer voided: the ledger appends the receipt instead (void-book.ts).
+        const appended = appendOnVoid.get(Receipt.decode(req.signedVoid.receipt).receiptId);
+        if (appended) return Promise.resolve({ signedVoid: undefined, receipt: countersignReceipt(appended, payee), receiptAppended: true });
+        return Promise.resolve({ signedVoid: countersignVoid(req.signedVoid, payee), receipt: undefined, receiptAppended: false });
       }
       return Promise.reject(new Error('unexpected request'));
     },
@@ -94,6 +98,8 @@ function payeeSide() {
     /** The gateway restarts: its memories start empty; the ledger keeps what it took. */
     restart: () => Object.assign(deps, { seldom: createPeerBudgets(SELDOM_ITEM_LIMITS, stopwatch), settled: createSettledReceipts() }),
     failOnce: (receiptId: string) => void unavailableOnce.add(receiptId),
+    /** The ledger answers this receipt's void by appending the receipt. */
+    appendOnVoid: (r: SignedReceipt) => void appendOnVoid.set(Receipt.decode(r.receipt).receiptId, r),
     receiptFor,
     voidOf: (r: SignedReceipt, by = payer) => makeVoid(r, by),
     deliver: (receipts: SignedReceipt[]) => createPeerDeliverReceiptsHandler(deps)(call({ receipts })),
@@ -254,5 +260,15 @@ describe('gateway-svc - the payee side of receipts and voids, under a flood', ()
     expect(unpaid.admit(side.payer.nodeId, 'task-rerun', 40n)).toBeUndefined();
     expect((await side.deliver([paid])).outcomes[0]).toMatchObject({ receipt: expect.anything(), error: undefined });
     expect(unpaid.owed(side.payer.nodeId)).toBe(40n);
+  });
+
+  it('takes a served receipt off what its payer owes when its ledger appends it in answer to its void', async () => {
+    const side = payeeSide();
+    const unpaid = side.owing();
+    expect(unpaid.admit(side.payer.nodeId, 'task-voided', 40n)).toBeUndefined();
+    const receipt = side.receiptFor('task-voided', true);
+    side.appendOnVoid(receipt);
+    expect((await side.voidAll([side.voidOf(receipt)])).outcomes[0]).toMatchObject({ receipt: expect.anything(), error: undefined });
+    expect(unpaid.owed(side.payer.nodeId)).toBe(0n);
   });
 });

@@ -67,8 +67,10 @@ const voids: LedgerRelay<SignedVoid, VoidOutcome> = {
     return refuse('an outcome', 'neither a void, a receipt nor an error');
   },
   // Not refused when `served` is false: credit-svc countersigns the void of a receipt this node would never countersign, without keeping it.
-  accept: async (signedVoid, { payer, served, ask }) => {
+  accept: async (signedVoid, { payer, served, ask, appended }) => {
     const answer: AcceptVoidResponse = await ask(CreditAcceptVoid, { signedVoid, fromNodeId: payer, served });
+    // Its receipt appended now, in answer to its void: paid, as if delivered.
+    if (answer.receiptAppended) appended();
     if ((answer.signedVoid === undefined) === (answer.receipt === undefined)) {
       throw new SwarmError(
         ErrorCode.ERROR_CODE_INTERNAL,

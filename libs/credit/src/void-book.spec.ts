@@ -87,7 +87,7 @@ describe('voids', () => {
     const accepted = await b.book.acceptReceipt({ receipt: first.signed, fromNodeId: a.id });
     const asked = await askedVoid(a, first.receiptId);
     const before = (await b.book.acceptVoid({ signedVoid: asked, fromNodeId: a.id, served: true })).result;
-    expect(before).toEqual({ signedVoid: undefined, receipt: accepted.result });
+    expect(before).toEqual({ signedVoid: undefined, receipt: accepted.result, receiptAppended: false });
     await a.book.completeReceipt(accepted.result);
     expect(a.ledger.side('void', first.receiptId)).toBeUndefined();
     // Had b also countersigned the void, that is no debt of a's: the receipt was delivered as usual.
@@ -101,6 +101,8 @@ describe('voids', () => {
     const second = await owedReceipt(a, b, 't2', 40n, 30n);
     const now = await b.book.acceptVoid({ signedVoid: await askedVoid(a, second.receiptId), fromNodeId: a.id, served: true });
     expect(now.result.signedVoid).toBeUndefined();
+    // Appended now: its payer's debt for it comes off at the payee's gateway.
+    expect(now.result.receiptAppended).toBe(true);
     expect(now.entries).toEqual([expect.objectContaining({ kind: EntryKind.ENTRY_KIND_RECEIPT_IN, escrowId: second.receiptId, amount: 30n })]);
     await a.book.completeReceipt(now.result.receipt as NonNullable<typeof now.result.receipt>);
     expect(a.book.head().balances.paid).toBe(90n);

@@ -131,17 +131,18 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         // Countersigned first: the receipt is paid and stays so. The payer appends it as it is.
         if (stored) {
           if (!sameBytes(stored.receipt, offered.receipt)) throw invalid(`receipt ${id.slice(0, SHOWN)} is in this chain with other contents than the one voided`);
-          return sideOnly({ signedVoid: undefined, receipt: stored }, []);
+          return sideOnly({ signedVoid: undefined, receipt: stored, receiptAppended: false }, []);
         }
         const kept = view.side('void', id);
         if (kept) {
           const was = decodeSignedVoid(kept);
-          if (sameBytes(was.receipt, offered.receipt) && sameBytes(was.payerSignature, offered.payerSignature)) return sideOnly({ signedVoid: was, receipt: undefined }, []);
+          if (sameBytes(was.receipt, offered.receipt) && sameBytes(was.payerSignature, offered.payerSignature))
+            return sideOnly({ signedVoid: was, receipt: undefined, receiptAppended: false }, []);
         }
         if (req.served && !kept) {
           try {
             const paid = init.receiptIn(view, at, voidedReceipt(offered), receipt);
-            return { ...paid, result: { signedVoid: undefined, receipt: paid.result } };
+            return { ...paid, result: { signedVoid: undefined, receipt: paid.result, receiptAppended: true } };
           } catch (err) {
             if (!isVerdictOnReceipt(err)) throw err;
           }
@@ -149,7 +150,10 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         const countersigned = countersignVoid(offered, signer, { checkSignature });
         // Kept once per receipt id: acceptReceipt refuses the id from then on, whatever bytes come.
         const keep = req.served && !kept;
-        return sideOnly({ signedVoid: countersigned, receipt: undefined }, keep ? [{ space: 'void', key: id, value: encodeSignedVoid(countersigned) }] : []);
+        return sideOnly(
+          { signedVoid: countersigned, receipt: undefined, receiptAppended: false },
+          keep ? [{ space: 'void', key: id, value: encodeSignedVoid(countersigned) }] : [],
+        );
       });
     },
 

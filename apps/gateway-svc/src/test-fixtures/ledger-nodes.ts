@@ -155,14 +155,15 @@ export async function startFakeCredit(node: Node, stranger: NodeIdentity) {
     const countersigned = countersignVoid(signed, node.identity);
     const { receiptId, taskId } = verifyVoid(countersigned, { expectedPayer: req.fromNodeId });
     const lie = voidLies.get(taskId);
-    if (lie === 'forged-countersignature') return { signedVoid: countersignVoid(signed, { publicKey: node.identity.publicKey, sign: (data) => stranger.sign(data) }) };
-    if (lie === 'other-void') return { signedVoid: { ...countersigned, receipt: Uint8Array.of(...signed.receipt, 0) } };
-    if (lie === 'other-receipt') return { receipt: [...held.values()][0] };
-    if (lie === 'neither') return {};
+    if (lie === 'forged-countersignature')
+      return { signedVoid: countersignVoid(signed, { publicKey: node.identity.publicKey, sign: (data) => stranger.sign(data) }), receiptAppended: false };
+    if (lie === 'other-void') return { signedVoid: { ...countersigned, receipt: Uint8Array.of(...signed.receipt, 0) }, receiptAppended: false };
+    if (lie === 'other-receipt') return { receipt: [...held.values()][0], receiptAppended: false };
+    if (lie === 'neither') return { receiptAppended: false };
     const known = held.get(receiptId);
-    if (known) return { receipt: known };
+    if (known) return { receipt: known, receiptAppended: false };
     voids.set(receiptId, countersigned);
-    return { signedVoid: countersigned };
+    return { signedVoid: countersigned, receiptAppended: false };
   });
   svc.serve(CreditChainBlocks, (req) => {
     pages.push(req);

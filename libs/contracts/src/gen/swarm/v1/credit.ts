@@ -526,7 +526,15 @@ export interface AcceptVoidRequest {
  */
 export interface AcceptVoidResponse {
   signedVoid?: SignedVoid | undefined;
-  receipt?: SignedReceipt | undefined;
+  receipt?:
+    | SignedReceipt
+    | undefined;
+  /**
+   * True when this request appended the receipt to this node's chain (a receipt of a task this
+   * node served, voided by its payer): what it pays comes off what the payer owes, as for a
+   * receipt delivered. False for a receipt held already.
+   */
+  receiptAppended: boolean;
 }
 
 /**
@@ -3948,7 +3956,7 @@ export const AcceptVoidRequest: MessageFns<AcceptVoidRequest> = {
 };
 
 function createBaseAcceptVoidResponse(): AcceptVoidResponse {
-  return { signedVoid: undefined, receipt: undefined };
+  return { signedVoid: undefined, receipt: undefined, receiptAppended: false };
 }
 
 export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
@@ -3958,6 +3966,9 @@ export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
     }
     if (message.receipt !== undefined) {
       SignedReceipt.encode(message.receipt, writer.uint32(18).fork()).join();
+    }
+    if (message.receiptAppended !== false) {
+      writer.uint32(24).bool(message.receiptAppended);
     }
     return writer;
   },
@@ -3991,6 +4002,14 @@ export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
             message.receipt = SignedReceipt.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.receiptAppended = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4011,6 +4030,11 @@ export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
         ? SignedVoid.fromJSON(object.signed_void)
         : undefined,
       receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
+      receiptAppended: isSet(object.receiptAppended)
+        ? globalThis.Boolean(object.receiptAppended)
+        : isSet(object.receipt_appended)
+        ? globalThis.Boolean(object.receipt_appended)
+        : false,
     };
   },
 
@@ -4021,6 +4045,9 @@ export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
     }
     if (message.receipt !== undefined) {
       obj.receipt = SignedReceipt.toJSON(message.receipt);
+    }
+    if (message.receiptAppended !== undefined) {
+      obj.receiptAppended = message.receiptAppended;
     }
     return obj;
   },
@@ -4036,6 +4063,7 @@ export const AcceptVoidResponse: MessageFns<AcceptVoidResponse> = {
     message.receipt = (object.receipt !== undefined && object.receipt !== null)
       ? SignedReceipt.fromPartial(object.receipt)
       : undefined;
+    message.receiptAppended = object.receiptAppended ?? false;
     return message;
   },
 };
