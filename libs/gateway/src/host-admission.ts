@@ -10,7 +10,7 @@
  */
 import type { Stopwatch } from '@swarm/determinism';
 import type { Admission, CallLane, LaneState, PeerLimits } from './peer-admission';
-import { inflightIn, laneInflight, laneRate, laneState } from './peer-admission';
+import { inflightIn, LANE_CALLS, laneLimits, laneState } from './peer-admission';
 
 /** A host's ledger lane is twice a peer's (LEDGER_LANE_LIMITS), as its other limits are by default. */
 const HOST_LEDGER_SCALE = 2;
@@ -81,7 +81,7 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
   const stateOf = (host: string): HostState => {
     let state = hosts.get(host);
     if (!state) {
-      state = { connections: 0, ...laneState(limits.host.ratePerSecond, limits.host.burst, HOST_LEDGER_SCALE, stopwatch) };
+      state = { connections: 0, ...laneState(limits.host, HOST_LEDGER_SCALE, stopwatch) };
       hosts.set(host, state);
     }
     return state;
@@ -107,20 +107,19 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
         return { admitted: false, reason: `this gateway has ${inflightTotal} peer calls in flight (limit ${limits.maxInflightTotal})`, retryAfterMs: 0 };
       }
       const state = stateOf(host);
-      const what = lane === 'ledger' ? 'receipt and void calls' : 'calls';
-      const maxInflight = laneInflight(lane, limits.host.maxInflight, HOST_LEDGER_SCALE);
-      if (state.inflight[lane] >= maxInflight) {
+      const what = LANE_CALLS[lane];
+      const lim = laneLimits(lane, limits.host, HOST_LEDGER_SCALE);
+      if (state.inflight[lane] >= lim.maxInflight) {
         forget(host, state);
-        return { admitted: false, reason: `host has ${state.inflight[lane]} ${what} in flight (limit ${maxInflight} per host, whatever its node ids)`, retryAfterMs: 0 };
+        return { admitted: false, reason: `host has ${state.inflight[lane]} ${what} in flight (limit ${lim.maxInflight} per host, whatever its node ids)`, retryAfterMs: 0 };
       }
       const limiter = state.limiters[lane];
       if (!limiter.take()) {
         forget(host, state);
         const retryAfterMs = limiter.waitMs();
-        const rate = laneRate(lane, limits.host.ratePerSecond, limits.host.burst, HOST_LEDGER_SCALE);
         return {
           admitted: false,
-          reason: `host exceeded ${rate.perSecond} ${what}/s (burst ${rate.burst}, whatever its node ids); retry in ${retryAfterMs} ms`,
+          reason: `host exceeded ${lim.perSecond} ${what}/s (burst ${lim.burst}, whatever its node ids); retry in ${retryAfterMs} ms`,
           retryAfterMs,
         };
       }

@@ -43,20 +43,26 @@ export interface LaneState {
   readonly limiters: Readonly<Record<CallLane, RateLimiter>>;
 }
 
-/** Lanes whose `calls` bucket has `perSecond` and `burst`, and the ledger lane LEDGER_LANE_LIMITS times `scale`. */
-export function laneState(perSecond: number, burst: number, scale: number, stopwatch: Stopwatch): LaneState {
-  const ledger = { perSecond: LEDGER_LANE_LIMITS.ratePerSecond * scale, burst: LEDGER_LANE_LIMITS.burst * scale };
-  return {
-    inflight: { calls: 0, ledger: 0 },
-    limiters: { calls: createRateLimiter({ perSecond, burst }, stopwatch), ledger: createRateLimiter(ledger, stopwatch) },
-  };
+/** A lane's limits: `limits` for calls, LEDGER_LANE_LIMITS times `scale` (a host's: 2) for the ledger. */
+export function laneLimits(
+  lane: CallLane,
+  limits: Pick<PeerLimits, 'maxInflight' | 'ratePerSecond' | 'burst'>,
+  scale: number,
+): { maxInflight: number; perSecond: number; burst: number } {
+  const l = lane === 'ledger' ? LEDGER_LANE_LIMITS : limits;
+  const times = lane === 'ledger' ? scale : 1;
+  return { maxInflight: l.maxInflight * times, perSecond: l.ratePerSecond * times, burst: l.burst * times };
 }
 
-/** A lane's most calls in flight: `maxInflight` for calls, LEDGER_LANE_LIMITS' times `scale` for the ledger. */
-export const laneInflight = (lane: CallLane, maxInflight: number, scale: number): number => (lane === 'ledger' ? LEDGER_LANE_LIMITS.maxInflight * scale : maxInflight);
-/** A lane's rate and burst, for its refusals. */
-export const laneRate = (lane: CallLane, ratePerSecond: number, burst: number, scale: number): { perSecond: number; burst: number } =>
-  lane === 'ledger' ? { perSecond: LEDGER_LANE_LIMITS.ratePerSecond * scale, burst: LEDGER_LANE_LIMITS.burst * scale } : { perSecond: ratePerSecond, burst };
+/** What a lane's refusals call its calls. */
+export const LANE_CALLS: Readonly<Record<CallLane, string>> = { calls: 'calls', ledger: 'receipt and void calls' };
+
+export function laneState(limits: Pick<PeerLimits, 'maxInflight' | 'ratePerSecond' | 'burst'>, scale: number, stopwatch: Stopwatch): LaneState {
+  return {
+    inflight: { calls: 0, ledger: 0 },
+    limiters: { calls: createRateLimiter(laneLimits('calls', limits, scale), stopwatch), ledger: createRateLimiter(laneLimits('ledger', limits, scale), stopwatch) },
+  };
+}
 
 export const inflightIn = (state: LaneState): number => state.inflight.calls + state.inflight.ledger;
 
@@ -90,7 +96,7 @@ export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): P
     connected(peerId) {
       const state = peers.get(peerId) ?? {
         connections: 0,
-        ...laneState(limits.ratePerSecond, limits.burst, 1, stopwatch),
+        ...laneState(limits, 1, stopwatch),
         recording: createRateLimiter({ perSecond: limits.recordedPerSecond ?? RECORDED_CALLS_PER_SECOND, burst: limits.recordedBurst ?? RECORDED_CALLS_BURST }, stopwatch),
       };
       state.connections += 1;
@@ -105,16 +111,15 @@ export function createPeerAdmission(limits: PeerLimits, stopwatch: Stopwatch): P
     admit(peerId, lane = 'calls') {
       const state = peers.get(peerId);
       if (!state) return { admitted: false, reason: 'peer has no authenticated connection', retryAfterMs: 0 };
-      const what = lane === 'ledger' ? 'receipt and void calls' : 'calls';
-      const maxInflight = laneInflight(lane, limits.maxInflight, 1);
-      if (state.inflight[lane] >= maxInflight) {
-        return { admitted: false, reason: `peer has ${state.inflight[lane]} ${what} in flight (limit ${maxInflight} per peer)`, retryAfterMs: 0 };
+      const what = LANE_CALLS[lane];
+      const lim = laneLimits(lane, limits, 1);
+      if (state.inflight[lane] >= lim.maxInflight) {
+        return { admitted: false, reason: `peer has ${state.inflight[lane]} ${what} in flight (limit ${lim.maxInflight} per peer)`, retryAfterMs: 0 };
       }
       const limiter = state.limiters[lane];
       if (!limiter.take()) {
         const retryAfterMs = limiter.waitMs();
-        const rate = laneRate(lane, limits.ratePerSecond, limits.burst, 1);
-        return { admitted: false, reason: `peer exceeded ${rate.perSecond} ${what}/s (burst ${rate.burst}); retry in ${retryAfterMs} ms`, retryAfterMs };
+        return { admitted: false, reason: `peer exceeded ${lim.perSecond} ${what}/s (burst ${lim.burst}); retry in ${retryAfterMs} ms`, retryAfterMs };
       }
       state.inflight[lane] += 1;
       let released = false;
