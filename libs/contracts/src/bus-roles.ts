@@ -105,7 +105,7 @@ export interface BusPermissions {
 }
 
 /** The table as written below, before `replies` are derived from it. */
-type Rights = Omit<BusPermissions, 'replies'> & { readonly answers: boolean };
+type Rights = Omit<BusPermissions, 'replies'>;
 
 /** Replies to a role arrive under this prefix (nats.js `inboxPrefix`). */
 export function inboxPrefixOf(role: BusRole): string {
@@ -129,7 +129,6 @@ function service(name: ServiceName, publish: string[], serves: string[], makesRe
   return {
     publish,
     subscribe: [...serves, ...discoverySubjects(name), ...(makesRequests ? [`${inboxPrefixOf(name)}.>`] : [])],
-    answers: true,
   };
 }
 
@@ -209,7 +208,6 @@ const RIGHTS: Readonly<Record<BusRole, Rights>> = {
     // No `$SRV` discovery: what each service is and how busy is for operators.
     publish: [RouterSubmit.subject, RouterTask.subject, CreditBalance.subject, ExecutorSkills.subject, RegistryPeers.subject, ...ALL_HEALTH],
     subscribe: [`${inboxPrefixOf('client')}.>`],
-    answers: false,
   },
   observer: {
     publish: [
@@ -233,12 +231,10 @@ const RIGHTS: Readonly<Record<BusRole, Rights>> = {
       ...DISCOVERY_REQUESTS,
     ],
     subscribe: ['swarm.v1.events.>', `${inboxPrefixOf('observer')}.>`],
-    answers: false,
   },
   probe: {
     publish: [...ALL_HEALTH],
     subscribe: [`${inboxPrefixOf('probe')}.>`],
-    answers: false,
   },
 };
 
@@ -253,9 +249,13 @@ export function subjectsOverlap(a: string, b: string): boolean {
   }
 }
 
-/** The inboxes a role answers: those of the other roles that may publish to what it subscribes to (a queue group's entry is `subject queue`). */
+/**
+ * The inboxes a service answers: those of the other roles that may publish to what it subscribes to
+ * (a queue group's entry is `subject queue`). Only services answer: the observer reads events others
+ * publish, and answers nothing.
+ */
 function repliesOf(role: BusRole): string[] {
-  if (!RIGHTS[role].answers) return [];
+  if (!(SERVICE_ROLES as readonly BusRole[]).includes(role)) return [];
   const serves = RIGHTS[role].subscribe.map((entry) => entry.split(' ')[0]);
   return BUS_ROLES.filter((asker) => asker !== role && RIGHTS[asker].publish.some((p) => serves.some((s) => subjectsOverlap(p, s)))).map((asker) => `${inboxPrefixOf(asker)}.>`);
 }
