@@ -56,17 +56,27 @@ export async function startBenchNode(opts: BenchNodeOptions): Promise<BenchNode>
     await removeHome();
     throw err;
   }
-  const inputs = demoInputs('vecadd', opts.vecaddSize, seededRandom(3));
-  const budget = priceOf('vecadd', inputs.map(fromTensor));
   return {
     node,
     client,
-    submit: () => client.submit({ skill: 'vecadd', inputs, budget, timeoutMs: 10_000 }),
-    processes: () => [...node.services.flatMap(({ name, pid }) => (pid === undefined ? [] : [{ name, pid }])), { name: 'nats-server', pid: node.natsPid() }],
+    submit: vecaddSubmitter(client, opts.vecaddSize),
+    processes: () => nodeProcesses(node),
     stop: async () => {
       await client.close();
       await node.stop();
       await removeHome();
     },
   };
+}
+
+/** One vecadd of `size` at its price, submitted through `client` each call. */
+export function vecaddSubmitter(client: SwarmClient, size: number): () => Promise<unknown> {
+  const inputs = demoInputs('vecadd', size, seededRandom(3));
+  const budget = priceOf('vecadd', inputs.map(fromTensor));
+  return () => client.submit({ skill: 'vecadd', inputs, budget, timeoutMs: 10_000 });
+}
+
+/** A node's processes now (a restarted one has a new pid), nats-server included. */
+export function nodeProcesses(node: RunningNode): Array<{ name: string; pid: number }> {
+  return [...node.services.flatMap(({ name, pid }) => (pid === undefined ? [] : [{ name, pid }])), { name: 'nats-server', pid: node.natsPid() }];
 }

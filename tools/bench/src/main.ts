@@ -129,8 +129,8 @@ async function printSustained(): Promise<void> {
   ]);
   const windows = run.windowOpsPerSec.map((r) => f(r, 0)).join(', ');
   const errors = failed === 0 ? 'none' : [...run.errors].map(([code, n]) => `${code}: ${n}`).join(', ');
-  const cpu = perTask.map((u) => `${u.name} ${f(u.cpuMsPerTask, 3)}`).join(', ');
-  const total = perTask.reduce((a, u) => a + u.cpuMsPerTask, 0);
+  const cpu = perTask.map((u) => `${u.name} ${f(u.cpuMsPerOp, 3)}`).join(', ');
+  const total = perTask.reduce((a, u) => a + u.cpuMsPerOp, 0);
   process.stdout.write(
     `\nThe whole task, sustained (loopback, ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n` +
       `tasks/s per ${opts.windowSeconds} s window: ${windows}\nfailed by code: ${errors}\nCPU ms per task: ${cpu}; all processes ${f(total, 3)}\n` +

@@ -28,14 +28,16 @@ export async function readProcUsage(pid: number): Promise<ProcUsage | undefined>
   }
 }
 
-/** Usage of each process over `run`, divided by `ops`: per-operation CPU ms and writes. */
-export async function usagePerOp(processes: ReadonlyArray<{ name: string; pid: number }>, ops: number, run: () => Promise<void>) {
+/** Usage of each process over `run`, divided by `ops` (or by what it answers after the run: a timed run's count): per-operation CPU ms and writes. */
+export async function usagePerOp(processes: ReadonlyArray<{ name: string; pid: number }>, ops: number | (() => number), run: () => Promise<void>) {
   const before = await Promise.all(processes.map((p) => readProcUsage(p.pid)));
   await run();
   const after = await Promise.all(processes.map((p) => readProcUsage(p.pid)));
+  const count = typeof ops === 'number' ? ops : ops();
+  if (!(count > 0)) return [];
   return processes.flatMap((p, i) => {
     const b = before[i];
     const a = after[i];
-    return a && b ? [{ name: p.name, cpuMsPerOp: (a.cpuMs - b.cpuMs) / ops, writesPerOp: (a.writes - b.writes) / ops }] : [];
+    return a && b ? [{ name: p.name, cpuMsPerOp: (a.cpuMs - b.cpuMs) / count, writesPerOp: (a.writes - b.writes) / count }] : [];
   });
 }

@@ -6,15 +6,10 @@
  * run; CPU per task per process from /proc.
  */
 import { connectSwarm } from '@swarm/client';
-import { fromTensor } from '@swarm/contracts';
-import { seededRandom } from '@swarm/determinism';
-import { busKeyFile } from '@swarm/identity';
-import { demoInputs, getSkill, priceOf } from '@swarm/skills';
-import { startBenchNode } from './bench-node';
+import { nodeProcesses, startBenchNode, vecaddSubmitter } from './bench-node';
 import { startSwarmPair } from './swarm-pair';
 import { startNatsFloor } from './nats-floor';
-import type { ProcUsage } from './proc-usage';
-import { readProcUsage } from './proc-usage';
+import { usagePerOp } from './proc-usage';
 import { measure, measureFor } from './stats';
 
 export interface SustainedBenchOptions {
@@ -54,15 +49,10 @@ const REMOTE_ENV = {
 async function startTarget(opts: SustainedBenchOptions): Promise<Target> {
   if (!opts.remote) return startBenchNode({ executors: opts.executors, syncWrites: true, vecaddSize: opts.vecaddSize });
   const pair = await startSwarmPair('vecadd', REMOTE_ENV);
-  const client = await connectSwarm(pair.a.natsUrl, { nkeyFile: busKeyFile(pair.a.home, 'client') });
-  const inputs = demoInputs(getSkill('vecadd'), opts.vecaddSize, seededRandom(1));
-  const budget = priceOf(getSkill('vecadd'), inputs.map(fromTensor));
-  const of = (label: string, node: typeof pair.a) => [
-    ...node.services.map((s) => ({ name: `${label} ${s.name}`, pid: s.pid as number })),
-    { name: `${label} nats-server`, pid: node.natsPid() },
-  ];
+  const client = await connectSwarm(pair.a.natsUrl, { nkeyFile: pair.a.clientKeyFile });
+  const of = (label: string, node: typeof pair.a) => nodeProcesses(node).map((p) => ({ ...p, name: `${label} ${p.name}` }));
   return {
-    submit: () => client.submit({ skill: 'vecadd', inputs, budget }),
+    submit: vecaddSubmitter(client, opts.vecaddSize),
     processes: () => [...of('A', pair.a), ...of('B', pair.b)],
     stop: async () => {
       await client.close();
@@ -86,17 +76,17 @@ export async function benchSustained(opts: SustainedBenchOptions) {
   const bench = await startTarget(opts);
   try {
     await measure(200, 4, bench.submit); // warm-up: JIT, kernel compile, provider cache
-    const processes = bench.processes();
-    const before = await Promise.all(processes.map((p) => readProcUsage(p.pid)));
-    const run = await measureFor(opts.seconds * 1000, opts.concurrency, opts.windowSeconds * 1000, bench.submit);
-    const after = await Promise.all(processes.map((p) => readProcUsage(p.pid)));
-    const perTask = processes.flatMap((p, i) => cpuPerTask(p.name, before[i], after[i], run.count));
+    let run: Awaited<ReturnType<typeof measureFor>> | undefined;
+    const perTask = await usagePerOp(
+      bench.processes(),
+      () => run?.count ?? 0,
+      async () => {
+        run = await measureFor(opts.seconds * 1000, opts.concurrency, opts.windowSeconds * 1000, bench.submit);
+      },
+    );
+    if (!run) throw new Error('the sustained run did not finish');
     return { floorPar, run, perTask };
   } finally {
     await bench.stop();
   }
-}
-
-function cpuPerTask(name: string, before: ProcUsage | undefined, after: ProcUsage | undefined, tasks: number) {
-  return before && after && tasks > 0 ? [{ name, cpuMsPerTask: (after.cpuMs - before.cpuMs) / tasks }] : [];
 }
