@@ -62,4 +62,13 @@ export interface TrustReader {
   isSuspect?(nodeId: string): boolean;
   /** It answered "full" lately: tried after the candidates that did not (absent: none did). */
   isBusy?(nodeId: string): boolean;
+  /**
+   * Whether the probation budget (trust-book.ts) may pay for one more attempt at a node never
+   * verified ahead of a proven candidate (absent: always).
+   */
+  probationOpen?(): boolean;
+  /** Whether a probe of this node never verified is in flight: its next attempt waits behind proven candidates (absent: none is). */
+  isProbing?(nodeId: string): boolean;
+  /** Called by the selector when it chose a node never verified over a proven candidate: that attempt is its probe, paid from the budget. */
+  chargeProbation?(nodeId: string): void;
 }

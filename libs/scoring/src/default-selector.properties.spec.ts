@@ -84,7 +84,7 @@ describe('scoring - default selector properties', () => {
       fc.property(situation, ({ list, attempts, seed }) => {
         const best = scoreCandidate(createDefaultSelector(seededRandom(seed)).select(TASK, list, attempts) as Candidate, attempts);
         if (best.tier === 0) return;
-        for (const s of list.map((c) => scoreCandidate(c, attempts)).filter((x) => x.failures === best.failures && x.unprovenRetry === best.unprovenRetry)) {
+        for (const s of list.map((c) => scoreCandidate(c, attempts)).filter((x) => x.failures === best.failures && x.unprovenLast === best.unprovenLast)) {
           // Nobody as reliable had spare local capacity; a saturated local one only when no remote one is left.
           expect(s.tier).not.toBe(0);
           if (best.tier === 2) expect(s.tier).toBe(2);
@@ -95,7 +95,7 @@ describe('scoring - default selector properties', () => {
   });
 
   it('compares scores as a total order: antisymmetric, transitive, and total', () => {
-    const score = fc.tuple(candidate, fc.nat({ max: 3 }), fc.boolean()).map(([c, failures, unprovenRetry]) => ({ ...scoreCandidate(c, []), failures, unprovenRetry }));
+    const score = fc.tuple(candidate, fc.nat({ max: 3 }), fc.boolean()).map(([c, failures, unprovenLast]) => ({ ...scoreCandidate(c, []), failures, unprovenLast }));
     fc.assert(
       fc.property(score, score, score, (a, b, c) => {
         expect(compareScores(a, a)).toBe(0);

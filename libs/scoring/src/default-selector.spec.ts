@@ -103,7 +103,7 @@ describe('scoring - default selector', () => {
     expect(scoreCandidate(lying, [])).toEqual({
       suspect: false,
       failures: 0,
-      unprovenRetry: false,
+      unprovenLast: false,
       busy: false,
       local: false,
       tier: 1,
@@ -139,8 +139,8 @@ describe('scoring - default selector', () => {
     // ...a retry to the proven one, not to the next fresh identity; then to this node's own executors.
     expect(select.select(TASK, [fake('f1'), fake('f2'), proven], [attempt(fake('f1'), 'timeout')])).toBe(proven);
     expect(select.select(TASK, [fake('f1'), fake('f2'), saturatedLocal], [attempt(fake('f1'), 'failed')])).toBe(saturatedLocal);
-    expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'overloaded')], trust).unprovenRetry).toBe(true);
-    expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'ok')], trust).unprovenRetry).toBe(false);
+    expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'overloaded')], trust).unprovenLast).toBe(true);
+    expect(scoreCandidate(fake('f2'), [attempt(fake('f1'), 'ok')], trust).unprovenLast).toBe(false);
     // An attempt with less than its fair time (a short deadline) goes to the proven one from the start,
     // but not to a saturated local executor: an idle remote comes first there, as for any first attempt.
     expect(select.select({ ...TASK, shortened: true }, [fake('f1'), fake('f2'), proven], [])).toBe(proven);
@@ -156,13 +156,13 @@ describe('scoring - default selector', () => {
   });
 
   it('orders scores by suspicion, failures, proof on a retry, a refusal lately, then locality, expected wait, price and round trip', () => {
-    const base = { suspect: false, failures: 0, unprovenRetry: false, busy: false, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
+    const base = { suspect: false, failures: 0, unprovenLast: false, busy: false, local: true, tier: 0 as const, load: 0.5, rttMs: 0, price: 1, trust: 0 };
     expect(compareScores({ ...base, failures: 2, tier: 2, load: 1 }, { ...base, suspect: true, load: 0, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, failures: 1, local: true, load: 0 })).toBeLessThan(0);
-    expect(compareScores({ ...base, tier: 2, load: 1 }, { ...base, unprovenRetry: true, local: false, tier: 1, load: 0 })).toBeLessThan(0);
-    expect(compareScores({ ...base, unprovenRetry: true }, { ...base, failures: 1 })).toBeLessThan(0);
+    expect(compareScores({ ...base, tier: 2, load: 1 }, { ...base, unprovenLast: true, local: false, tier: 1, load: 0 })).toBeLessThan(0);
+    expect(compareScores({ ...base, unprovenLast: true }, { ...base, failures: 1 })).toBeLessThan(0);
     // Busy (said "full" lately) after a retry's proof, before locality, load and price.
-    expect(compareScores({ ...base, busy: true }, { ...base, unprovenRetry: true })).toBeLessThan(0);
+    expect(compareScores({ ...base, busy: true }, { ...base, unprovenLast: true })).toBeLessThan(0);
     expect(compareScores({ ...base, tier: 2, load: 1, price: 9 }, { ...base, busy: true, local: false, tier: 1, load: 0, price: 0 })).toBeLessThan(0);
     expect(compareScores(base, { ...base, local: false, tier: 1, load: 0 })).toBeLessThan(0);
     expect(compareScores({ ...base, local: false, tier: 1, load: 1, rttMs: 10_000 }, { ...base, tier: 2, load: 1 })).toBeLessThan(0);

@@ -13,7 +13,12 @@
  *     tasks and never answers can cost a task one attempt, not all of them, while any proven
  *     provider is left, and a short deadline goes to a node that has shown it answers (for a short
  *     attempt a saturated local executor is not counted proven: the idle remote goes first, as
- *     criterion 2 says). Among new nodes only (all τ = 0) nothing changes.
+ *     criterion 2 says). Probation, while a proven candidate (not a suspect, not untrusted) could
+ *     take the attempt: an unproven node also comes after it while the router's probation budget
+ *     is spent or while that node's probe is in flight (TrustReader.probationOpen, isProbing;
+ *     trust-book.ts), and choosing one over it charges the budget (chargeProbation): all identities
+ *     never verified together get a bounded number of attempts ahead of proven candidates, however
+ *     many of them there are, one at a time each. Among new nodes only (all τ = 0) nothing changes.
  *  1¾. Not busy: a remote candidate that answered "full" lately (trust-book.ts isBusy: a second at
  *     first, doubling per refusal in a row up to a minute, until it is verified again) comes after
  *     those that did not, whatever load it advertises: its own answer says the claim is wrong. A
@@ -50,8 +55,8 @@ export interface CandidateScore {
   /** Criterion ½: a result of it was rejected lately. */
   readonly suspect: boolean;
   readonly failures: number;
-  /** Criterion 1½: an attempt at this task failed (or this one is shortened), and this candidate is not proven. */
-  readonly unprovenRetry: boolean;
+  /** Criterion 1½: not proven, and an attempt at this task failed, this one is shortened, or probation holds it back. */
+  readonly unprovenLast: boolean;
   /** Criterion 1¾: a remote candidate that answered "full" lately. */
   readonly busy: boolean;
   readonly local: boolean;
@@ -78,7 +83,11 @@ export const UNKNOWN_RTT_MS = 10_000;
 /** Criterion 3: the share of a remote candidate's expected wait that full trust (τ = 1) takes off. */
 export const TRUST_WAIT_DISCOUNT = 0.25;
 
-export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[], trust?: TrustReader, shortened = false): CandidateScore {
+/**
+ * `probation`: whether a proven candidate could take this attempt, so that the probation rule
+ * (criterion 1½) applies.
+ */
+export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptReport[], trust?: TrustReader, shortened = false, probation = false): CandidateScore {
   let failures = 0;
   let taskFailed = false;
   for (const a of attempts) {
@@ -98,7 +107,7 @@ export function scoreCandidate(candidate: Candidate, attempts: readonly AttemptR
     failures,
     // After a failure even a saturated local executor beats an unknown node; for an attempt that is
     // merely short of time, only one with room does (else the idle remote goes first, as tier says).
-    unprovenRetry: taskFailed ? !local && trusted === 0 : shortened && (local ? saturated : trusted === 0),
+    unprovenLast: taskFailed || (probation && heldOnProbation(candidate, trust)) ? !local && trusted === 0 : shortened && (local ? saturated : trusted === 0),
     busy: isBusyIn(candidate, trust),
     local,
     tier: !local ? 1 : saturated ? 2 : 0,
@@ -120,6 +129,17 @@ function isBusyIn(candidate: Candidate, trust: TrustReader | undefined): boolean
   return candidate.local !== true && trust?.isBusy?.(candidate.nodeId) === true;
 }
 
+/** A candidate the probation rule counts as proven and choosable: this node's executors, or a remote one with τ > 0, neither untrusted nor a suspect. */
+function isProvenChoice(candidate: Candidate, trust: TrustReader): boolean {
+  if (trust.isUntrusted(candidate.nodeId) || isSuspectIn(candidate, trust)) return false;
+  return candidate.local === true || trustIn(trust.trustOf(candidate.nodeId)) > 0;
+}
+
+/** Criterion 1½'s probation: the budget is spent, or this remote candidate's probe is in flight (whether it is proven is checked beside). */
+function heldOnProbation(candidate: Candidate, trust: TrustReader | undefined): boolean {
+  return candidate.local !== true && (trust?.probationOpen?.() === false || trust?.isProbing?.(candidate.nodeId) === true);
+}
+
 function trustIn(t: number): number {
   return t > 0 ? Math.min(t, 1) : 0;
 }
@@ -133,7 +153,7 @@ function expectedWait(s: CandidateScore): number {
 export function compareScores(a: CandidateScore, b: CandidateScore): number {
   if (a.suspect !== b.suspect) return a.suspect ? 1 : -1;
   if (a.failures !== b.failures) return a.failures - b.failures;
-  if (a.unprovenRetry !== b.unprovenRetry) return a.unprovenRetry ? 1 : -1;
+  if (a.unprovenLast !== b.unprovenLast) return a.unprovenLast ? 1 : -1;
   if (a.busy !== b.busy) return a.busy ? 1 : -1;
   if (a.tier !== b.tier) return a.tier - b.tier;
   const waitA = expectedWait(a);
@@ -150,19 +170,21 @@ export function compareScores(a: CandidateScore, b: CandidateScore): number {
 
 /**
  * Draws from `random` only when the best candidates tie, so a single candidate costs no draw.
- * `trust`: the router's trust in other nodes (criteria 0, ½, 1½, 1¾, 3 and 5); without it nobody is
- * untrusted, suspect or busy, and every τ is 0.
+ * `trust`: the router's trust in other nodes (criteria 0, ½, 1½, 1¾, 3 and 5), and its probation
+ * budget, which `select` charges; without it nobody is untrusted, suspect or busy, and every τ is 0.
  */
 export function createDefaultSelector(random: Random, trust?: TrustReader): CandidateSelector {
   return {
     isSuspect: (candidate) => isSuspectIn(candidate, trust),
     isBusy: (candidate) => isBusyIn(candidate, trust),
     select(task, candidates, attempts) {
+      // Probation (criterion 1½): asked only when a proven candidate could take the attempt.
+      const provenLeft = trust?.chargeProbation !== undefined && candidates.some((c) => isProvenChoice(c, trust));
       let best: number[] = [];
       let bestScore: CandidateScore | undefined;
       candidates.forEach((candidate, i) => {
         if (trust?.isUntrusted(candidate.nodeId)) return;
-        const score = scoreCandidate(candidate, attempts, trust, task.shortened === true);
+        const score = scoreCandidate(candidate, attempts, trust, task.shortened === true, provenLeft);
         const order = bestScore === undefined ? -1 : compareScores(score, bestScore);
         if (order < 0) {
           best = [i];
@@ -172,7 +194,10 @@ export function createDefaultSelector(random: Random, trust?: TrustReader): Cand
       if (best.length === 0) return undefined;
       // min(): a Random that returns exactly 1 (outside its contract) still picks a tied candidate.
       const pick = best.length === 1 ? 0 : Math.min(best.length - 1, Math.floor(random() * best.length));
-      return candidates[best[pick]];
+      const chosen = candidates[best[pick]];
+      // Tied candidates share a trust (criterion 5), so the best score's says whether it is proven.
+      if (provenLeft && !chosen.local && bestScore?.trust === 0) trust?.chargeProbation?.(chosen.nodeId);
+      return chosen;
     },
   };
 }

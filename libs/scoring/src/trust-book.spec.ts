@@ -133,6 +133,75 @@ describe('scoring - trust book', () => {
     for (const answer of ['overloaded', 'failed', 'cut-short'] as const) expect([answer, run(false, answer)]).toEqual([answer, [18, 6]]);
   });
 
+  it('lets any number of never-verified identities cost at most the probation budget while a proven node is left', () => {
+    /** `tasks` tasks a second apart, each tried until served; answers the attempts the fakes wasted, and whether the budget is open at the end. */
+    const run = (fakeCount: number, tasks: number, rules = {}, honestProven = true): [number, boolean] => {
+      const book = createTrustBook(rules);
+      let now = 0;
+      const select = createDefaultSelector(seededRandom(2), trustReader(book, { now: () => now }));
+      const fakes = Array.from({ length: fakeCount }, (_, i) => remote(`fake-${i}`, { load: 0, price: 0, rttMs: 1 }));
+      const honest = remote('honest', { load: 0.3, price: 10, rttMs: 5 });
+      if (honestProven) book.record(attempt('honest', 'ok'), 0);
+      let wasted = 0;
+      for (let task = 0; task < tasks; task++, now += 1_000) {
+        const attempts: AttemptReport[] = [];
+        for (;;) {
+          const chosen = select.select({ taskId: `t${task}`, skill: 'vecadd' }, [...fakes, honest], attempts) as Candidate;
+          const report = { ...attempt(chosen.nodeId, chosen === honest ? 'ok' : 'timeout'), taskId: `t${task}` };
+          attempts.push(report);
+          book.record(report, now);
+          if (chosen === honest) break;
+          wasted++;
+        }
+      }
+      return [wasted, book.probationOpen(now)];
+    };
+    // 100 identities over 200 s: the budget's 10, then one a minute (at 60, 120 and 180 s). Before
+    // probation each of them cost one attempt (100); and with fewer than the budget, as many.
+    expect(run(100, 200)).toEqual([13, false]);
+    expect(run(6, 200)).toEqual([6, true]);
+    // A budget of 0: no attempt at an unproven node while a proven one is left.
+    expect(run(100, 200, { probationAttempts: 0 })).toEqual([0, false]);
+    // A swarm where nobody is proven yet charges nothing: every fake gets its attempt (a new swarm bootstraps).
+    expect(run(100, 40, {}, false)[1]).toBe(true);
+  });
+
+  it('probes a newcomer one attempt at a time, charges only a choice over a proven node, and gives it back when the newcomer proves itself', () => {
+    const book = createTrustBook({ probationAttempts: 2 });
+    const select = createDefaultSelector(noDraws, trustReader(book, { now: () => 0 }));
+    book.record(attempt('proven', 'ok'), 0);
+    const proven = remote('proven', { load: 0.5, price: 10, rttMs: 5 });
+    const newcomer = remote('newcomer', { load: 0, price: 1, rttMs: 1 });
+    const other = remote('other', { load: 0, price: 2, rttMs: 1 });
+    // The idle newcomer wins on load: its probe, one of the two attempts the budget holds.
+    expect(select.select(TASK, [proven, newcomer], [])).toBe(newcomer);
+    expect(book.isProbing('newcomer', 0)).toBe(true);
+    // While its probe is in flight, the next task goes to the proven node, the budget open or not.
+    expect(select.select(TASK, [proven, newcomer], [])).toBe(proven);
+    expect(select.select(TASK, [proven, newcomer, other], [])).toBe(other);
+    expect(book.probationOpen(0)).toBe(false);
+    // Spent: the proven node first, whatever the others claim; a saturated local executor too.
+    const third = remote('third', { load: 0, price: 0, rttMs: 1 });
+    expect(select.select(TASK, [proven, third], [])).toBe(proven);
+    const local = { nodeId: 'self', local: true, load: 1 };
+    expect(select.select(TASK, [third, local], [])).toBe(local);
+    // With no proven choice left, the newcomers are tried, uncharged and whatever their probes.
+    expect(select.select(TASK, [newcomer, third], [])).toBe(third);
+    expect(book.isProbing('third', 0)).toBe(false);
+    // The newcomer's verified result ends its probe and gives its attempt back.
+    book.record(attempt('newcomer', 'ok'), 0);
+    expect([book.isProbing('newcomer', 0), book.probationOpen(0)]).toEqual([false, true]);
+    expect(select.select(TASK, [proven, third], [])).toBe(third);
+    expect(book.probationOpen(0)).toBe(false);
+    // A probe never recorded (never dispatched) ends after stallSuspectMs.
+    expect(book.isProbing('other', DEFAULT_TRUST_RULES.stallSuspectMs - 1)).toBe(true);
+    expect(book.isProbing('other', DEFAULT_TRUST_RULES.stallSuspectMs)).toBe(false);
+    // Charges overdraw it down to minus the budget, no further; one comes back per refill.
+    for (let i = 0; i < 5; i++) book.chargeProbation('again', 0);
+    expect(book.probationOpen(2 * DEFAULT_TRUST_RULES.probationRefillMs)).toBe(false);
+    expect(book.probationOpen(3 * DEFAULT_TRUST_RULES.probationRefillMs)).toBe(true);
+  });
+
   it('marks a node that answered "full" busy for 1 s, doubling per refusal in a row up to a minute, until its next verified result', () => {
     const book = createTrustBook();
     for (let i = 0; i < 10; i++) book.record(attempt('n1', 'ok'), 0);
@@ -378,7 +447,9 @@ describe('scoring - trust book', () => {
     expect(() => createTrustBook({ suspectMs: -1 })).toThrow(/suspectMs must be an integer >= 0/);
     expect(() => createTrustBook({ busyMaxMs: 0.5 })).toThrow(/busyMaxMs must be an integer >= 0/);
     expect(() => createTrustBook({ decay: { beta: 0.1, periodMs: 0 } })).toThrow(/periodMs must be > 0/);
-    expect(DEFAULT_TRUST_RULES).toMatchObject({ gain: 0.1, rejectCut: 0.5, failCut: 0.02, maxNodes: 10_000 });
+    expect(() => createTrustBook({ probationAttempts: -1 })).toThrow(/probationAttempts must be an integer >= 0/);
+    expect(() => createTrustBook({ probationRefillMs: 0 })).toThrow(/probationRefillMs must be an integer >= 1/);
+    expect(DEFAULT_TRUST_RULES).toMatchObject({ gain: 0.1, rejectCut: 0.5, failCut: 0.02, maxNodes: 10_000, probationAttempts: 10, probationRefillMs: 60_000 });
   });
 
   it('feeds the default selector through trustObserver and trustReader, read at the stopwatch time', () => {

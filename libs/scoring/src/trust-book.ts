@@ -22,7 +22,7 @@
  *   (stalls()). Without it, identities that accept tasks and never answer, or answer "full" or an
  *   error (0.1 s of proof of work each, claiming no load and no price), would win every choice and
  *   fail every task, each attempt going to the next of them; with it, each costs the router one
- *   attempt per 10 minutes. A node with a record of verified results keeps its place through a
+ *   attempt per 10 minutes at most, and probation (below) bounds them all together. A node with a record of verified results keeps its place through a
  *   stall. 'unjudged' (a verified result that could not count) changes nothing.
  * - An 'overloaded' attempt ("full") also marks the node busy, whatever its τ: for `busyBaseMs` (1 s)
  *   after its first refusal in a row, doubling with each further one up to `busyMaxMs` (a minute),
@@ -38,6 +38,18 @@
  *   day), Δt counted from the node's last recorded attempt. Every update but a verified one only
  *   multiplies τ, and the exponent is continuous, so this equals decaying since the last verified
  *   attempt: materializing the decay at each update changes nothing.
+ * - Probation: a node never verified (τ = 0) is tried ahead of a proven candidate one attempt at a
+ *   time (its probe), and the probes of all such nodes come out of one budget: `probationAttempts`
+ *   (10), one back per `probationRefillMs` (a minute) and one back per verified result of a node that
+ *   had none. A selector charges it when it chooses an unproven node over a proven one, and tries the
+ *   proven candidates first while the budget is spent or while that node's probe is in flight
+ *   (probationOpen, isProbing, chargeProbation). Without it, each new identity (0.1 s of proof of
+ *   work) cost the router an attempt per stallSuspectMs, however many identities, and several at
+ *   once while tasks were in flight; with it, all of them together cost at most the budget and one a
+ *   minute while a proven provider is left, and a newcomer gets its second task once its first came
+ *   back verified. A probe ends with the node's next recorded attempt, or after stallSuspectMs
+ *   (one never dispatched). Among new nodes only (nobody proven) nothing is charged: a new swarm
+ *   bootstraps. Not kept across a restart.
  * - `distrust` marks a node untrusted for good (a fork proof convicted it): τ = 0 from then on,
  *   whatever it does, and a selector never chooses it.
  * This node's own executors (local candidates) are not judged: there is no peer to trust.
@@ -72,6 +84,10 @@ export interface TrustRules {
   /** The longest a run of "full" answers makes a node busy, ms (≥ 0). */
   readonly busyMaxMs: number;
   readonly decay: TrustDecay;
+  /** Probation: attempts given to nodes never verified ahead of a proven candidate, at most, in a burst (≥ 0). */
+  readonly probationAttempts: number;
+  /** Probation: how often one such attempt comes back, ms (≥ 1). */
+  readonly probationRefillMs: number;
   /** Nodes holding a trust at once (≥ 1). */
   readonly maxNodes: number;
   /** Untrusted marks held at once (≥ 1). */
@@ -88,6 +104,8 @@ export const DEFAULT_TRUST_RULES: TrustRules = Object.freeze({
   busyBaseMs: 1_000,
   busyMaxMs: 60_000,
   decay: DEFAULT_TRUST_DECAY,
+  probationAttempts: 10,
+  probationRefillMs: 60_000,
   maxNodes: 10_000,
   maxUntrusted: 100_000,
 });
@@ -113,6 +131,12 @@ export interface TrustBook {
   /** Whether `nodeId` answered "full" ('overloaded') within its busy window before `nowMs` and has not been verified since. */
   isBusy(nodeId: string, nowMs: number): boolean;
   isUntrusted(nodeId: string): boolean;
+  /** Whether the probation budget (see the file comment) holds at least one attempt at `nowMs`. */
+  probationOpen(nowMs: number): boolean;
+  /** Whether `nodeId`'s probe (see the file comment) is in flight at `nowMs`. */
+  isProbing(nodeId: string, nowMs: number): boolean;
+  /** `nodeId`'s probe starts at `nowMs`: one attempt from the probation budget (down to minus probationAttempts). */
+  chargeProbation(nodeId: string, nowMs: number): void;
   /** Marks `nodeId` untrusted for good; true when it was not already. */
   distrust(nodeId: string): boolean;
   /** Up to `limit` nodes, most trusted first, the untrusted ones last (ties by node id). */
@@ -182,6 +206,17 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
   // A stopwatch that went back (or a NaN) decays nothing rather than throwing on the hot path.
   const decayed = (e: Entry, nowMs: number) => (nowMs > e.at ? decayTrust(e.trust, nowMs - e.at, rules.decay) : e.trust);
 
+  // Probation: what the budget held at `probationAt` (Stopwatch ms), refilled continuously since;
+  // and the probes in flight, by when each started (insertion order: oldest first).
+  const probes = new Map<string, number>();
+  let probation = rules.probationAttempts;
+  let probationAt = Number.NEGATIVE_INFINITY;
+  const probationLeft = (nowMs: number) => (nowMs > probationAt ? Math.min(rules.probationAttempts, probation + (nowMs - probationAt) / rules.probationRefillMs) : probation);
+  const addProbation = (delta: number, nowMs: number) => {
+    probation = Math.max(-rules.probationAttempts, Math.min(rules.probationAttempts, probationLeft(nowMs) + delta));
+    if (nowMs > probationAt) probationAt = nowMs;
+  };
+
   return {
     record(report, nowMs) {
       if (report.candidate.local) return;
@@ -191,6 +226,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
         count(mark, report);
         return;
       }
+      probes.delete(nodeId);
       const known = entries.get(nodeId);
       const e: Entry = known ?? { trust: 0, at: nowMs, verified: 0, rejected: 0 };
       if (known) entries.delete(nodeId);
@@ -200,6 +236,8 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       count(e, report);
       if (report.outcome === 'rejected-by-verification') e.rejectedAt = nowMs;
       if (report.outcome === 'ok') {
+        // A node never verified that proves itself gives its probation attempt back.
+        if (before === 0) addProbation(1, nowMs);
         e.stalledAt = undefined;
         e.refusals = undefined;
         e.refusedAt = undefined;
@@ -225,6 +263,14 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       return e?.refusals !== undefined && ageWithin(e.refusedAt, nowMs, busyWindow(e.refusals, rules)) !== undefined;
     },
     isUntrusted: (nodeId) => marks.has(nodeId),
+    probationOpen: (nowMs) => probationLeft(nowMs) >= 1,
+    isProbing: (nodeId, nowMs) => ageWithin(probes.get(nodeId), nowMs, rules.stallSuspectMs) !== undefined,
+    chargeProbation(nodeId, nowMs) {
+      addProbation(-1, nowMs);
+      probes.delete(nodeId);
+      probes.set(nodeId, nowMs);
+      if (probes.size > rules.maxNodes) probes.delete(probes.keys().next().value as string);
+    },
     distrust(nodeId) {
       if (marks.has(nodeId)) return false;
       const e = entries.get(nodeId);
@@ -325,6 +371,9 @@ export function trustReader(book: TrustBook, stopwatch: { now(): number }): Trus
     isUntrusted: (nodeId) => book.isUntrusted(nodeId),
     isSuspect: (nodeId) => book.isSuspect(nodeId, stopwatch.now()),
     isBusy: (nodeId) => book.isBusy(nodeId, stopwatch.now()),
+    probationOpen: () => book.probationOpen(stopwatch.now()),
+    isProbing: (nodeId) => book.isProbing(nodeId, stopwatch.now()),
+    chargeProbation: (nodeId) => book.chargeProbation(nodeId, stopwatch.now()),
   };
 }
 
@@ -396,7 +445,9 @@ function checkedRules(rules: TrustRules): TrustRules {
     const v = rules[name];
     if (!Number.isSafeInteger(v) || v < 0) problems.push(`${name} must be an integer >= 0, got ${String(v).slice(0, 24)}`);
   }
-  for (const name of ['maxNodes', 'maxUntrusted'] as const) {
+  if (!Number.isSafeInteger(rules.probationAttempts) || rules.probationAttempts < 0)
+    problems.push(`probationAttempts must be an integer >= 0, got ${String(rules.probationAttempts).slice(0, 24)}`);
+  for (const name of ['maxNodes', 'maxUntrusted', 'probationRefillMs'] as const) {
     const v = rules[name];
     if (!Number.isSafeInteger(v) || v < 1) problems.push(`${name} must be an integer >= 1, got ${String(v).slice(0, 24)}`);
   }
