@@ -1,6 +1,6 @@
 /**
  * Peers' DHT calls, after DhtInbound bound each to its authenticated caller, relayed to registry-svc
- * (`swarm.v1.registry.dht-*`) with `peer` = the caller's endpoint `<caller node id>@<its address>`
+ * (`swarm.v1.registry.dht-*`) with `peer` = the caller's DHT endpoint `<caller node id>:<its nonce>@<its address>`
  * (and, for a store, the network its connection came from).
  * The registry's answer goes back to the peer once it passes the same shape checks a peer's reply
  * would. A registry that does not answer (not running, or slower than `timeoutMs`) is UNAVAILABLE to
@@ -13,7 +13,8 @@ import { RegistryDhtFindNode, RegistryDhtFindValue, RegistryDhtPing, RegistryDht
 import type { WallClock } from '@swarm/determinism';
 import type { DhtHandlers } from '@swarm/dht';
 import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse } from '@swarm/dht';
-import { formatHostPort, parsePeerAddress } from '@swarm/gateway';
+import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
+import { formatHostPort } from '@swarm/gateway';
 import { askLocal } from './local-ask';
 import type { PeerBook } from './peer-book';
 
@@ -42,8 +43,8 @@ export function createDhtInboundRelay(deps: DhtInboundRelayDeps): DhtHandlers {
 
   async function ask<Req, Res>(rpc: Rpc<Req, Res>, from: string, req: Req): Promise<Res> {
     // `from` was built by DhtInbound from the authenticated caller, so it always parses.
-    const caller = parsePeerAddress(from);
-    if (caller) peerBook.noteSeen(caller.nodeId, formatHostPort(caller.address), clock.now());
+    const caller = peerOfDhtEndpoint(from);
+    peerBook.noteSeen(caller.nodeId, formatHostPort(caller.address), clock.now());
     return askLocal(bus, rpc, req, { what: "this node's DHT", timeoutMs });
   }
 

@@ -1,6 +1,6 @@
 /**
- * registry-svc's DHT calls to peers (`swarm.v1.gateway.dht-*`): each names the peer as
- * `<node id>@host:port`; the gateway sends the call as this node's DHT id with its own key
+ * registry-svc's DHT calls to peers (`swarm.v1.gateway.dht-*`): each names the peer by its DHT
+ * endpoint, `<node id>:<proof-of-work nonce>@host:port`; the gateway sends the call as this node's DHT id with its own key
  * (GatewayDhtSender: pinned dial, reply checks) and answers the checked reply. A peer that cannot be
  * reached is UNAVAILABLE, one that does not answer in time DEADLINE_EXCEEDED, a reply that fails the
  * checks INVALID_ARGUMENT; a peer's own refusal keeps its code. Every field is checked before
@@ -11,14 +11,15 @@ import { ErrorCode, GatewayDhtFindNode, GatewayDhtFindValue, GatewayDhtPing, Gat
 import type { Time } from '@swarm/determinism';
 import { checkFindNodeRequest, checkFindValueRequest, checkStoreRequest, MAX_VALUE_BYTES } from '@swarm/dht';
 import type { GatewayDhtSender } from '@swarm/dht-gateway';
+import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { PeerAddress } from '@swarm/gateway';
-import { formatHostPort, parsePeerAddress } from '@swarm/gateway';
+import { formatHostPort } from '@swarm/gateway';
 import type { PeerBook } from './peer-book';
 
 /** A relayed request is a few short strings and at most one DHT value. */
 export const MAX_RELAY_REQUEST_BYTES = MAX_VALUE_BYTES + 4 * 1024;
-/** A `<node id>@host:port` is 64 + 1 + at most 259 characters. */
-const MAX_PEER_CHARS = 324;
+/** A `<node id>:<nonce>@host:port` is 64 + 1 + at most 20 + 1 + at most 259 characters. */
+const MAX_PEER_CHARS = 345;
 /** Longest piece of a bad `peer` quoted back. */
 const QUOTED_PEER_CHARS = 64;
 
@@ -31,8 +32,18 @@ export interface DhtOutboundRelayDeps {
 
 /** The peer a relay request names, or INVALID_ARGUMENT saying what a peer must look like. */
 export function parseRelayPeer(peer: string, selfNodeId: string): PeerAddress {
-  const parsed = peer.length <= MAX_PEER_CHARS ? parsePeerAddress(peer) : undefined;
-  if (!parsed) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `peer must be <64 hex node id>@host:port with a port > 0, got '${peer.slice(0, QUOTED_PEER_CHARS)}'`);
+  let parsed: PeerAddress | undefined;
+  try {
+    parsed = peer.length <= MAX_PEER_CHARS ? peerOfDhtEndpoint(peer) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      `peer must be <64 hex node id>:<proof-of-work nonce>@host:port with a port > 0, got '${peer.slice(0, QUOTED_PEER_CHARS)}'`,
+    );
+  }
   // Kademlia never asks itself; a call to this node's own gateway would only loop back to its registry.
   if (parsed.nodeId === selfNodeId) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'peer is this node itself; DHT calls go to other nodes');
   return parsed;

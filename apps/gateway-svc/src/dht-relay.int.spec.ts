@@ -17,8 +17,8 @@ import {
   SignedNodeRecord,
 } from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
-import { dhtIdOfNode } from '@swarm/dht-gateway';
-import { verifyRecord } from '@swarm/records';
+import { dhtIdOfNode, peerOfDhtEndpoint } from '@swarm/dht-gateway';
+import { findPowNonce, hasProofOfWork, verifyRecord } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
@@ -41,7 +41,10 @@ interface Node {
   readonly nc: NatsConnection;
   readonly bus: BusClient;
   readonly gateway: GatewayServiceHandle;
+  /** Its DHT endpoint, `<node id>:<nonce>@host:port`. */
   readonly endpoint: string;
+  /** Its DHT id. */
+  readonly dhtId: string;
   stop(): Promise<void>;
 }
 
@@ -62,7 +65,9 @@ async function startNode(): Promise<Node> {
     nc,
     bus: createBusClient(nc, silentLogger()),
     gateway,
-    endpoint: `${gateway.nodeId}@${gateway.advertisedAddress}`,
+    // The nonce the gateway keeps is the first one from 0 (libs/identity pow-nonce.ts).
+    endpoint: `${gateway.nodeId}:${findPowNonce(gateway.nodeId, POW_DIFFICULTY)}@${gateway.advertisedAddress}`,
+    dhtId: dhtIdOfNode(gateway.nodeId, findPowNonce(gateway.nodeId, POW_DIFFICULTY)),
     async stop() {
       await gateway.stop();
       await nc.close();
@@ -78,7 +83,7 @@ type Relayed = DhtRelayPingRequest | DhtRelayStoreRequest | DhtRelayFindNodeRequ
 async function startFakeRegistry(node: Node, contacts: { id: string; endpoint: string }[]): Promise<{ seen: Relayed[]; svc: BusService }> {
   const seen: Relayed[] = [];
   const svc = await startBusService({ nc: node.nc, log: silentLogger(), name: 'registry-svc', version: '0.0.0', description: 'fake registry', nodeId: node.gateway.nodeId });
-  svc.serve(RegistryDhtPing, (req) => (seen.push(req), { remoteId: dhtIdOfNode(node.gateway.nodeId) }));
+  svc.serve(RegistryDhtPing, (req) => (seen.push(req), { remoteId: node.dhtId }));
   svc.serve(RegistryDhtStore, (req) => (seen.push(req), { stored: true, refusal: '' }));
   svc.serve(RegistryDhtFindNode, (req) => (seen.push(req), { contacts }));
   svc.serve(RegistryDhtFindValue, async (req) => {
@@ -98,8 +103,8 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   beforeAll(async () => {
     [a, b] = await Promise.all([startNode(), startNode()]);
     registryB = await startFakeRegistry(b, [
-      { id: dhtIdOfNode(a.gateway.nodeId), endpoint: a.endpoint },
-      { id: dhtIdOfNode(b.gateway.nodeId), endpoint: b.endpoint },
+      { id: a.dhtId, endpoint: a.endpoint },
+      { id: b.dhtId, endpoint: b.endpoint },
     ]);
   });
   afterAll(async () => {
@@ -110,14 +115,14 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   it("carries registry A's find-node to registry B, with A's endpoint as the peer, and B's contacts back", async () => {
     const reply = await a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: target }, { timeoutMs: REQUEST_TIMEOUT_MS });
     expect(reply.contacts).toEqual([
-      { id: dhtIdOfNode(a.gateway.nodeId), endpoint: a.endpoint },
-      { id: dhtIdOfNode(b.gateway.nodeId), endpoint: b.endpoint },
+      { id: a.dhtId, endpoint: a.endpoint },
+      { id: b.dhtId, endpoint: b.endpoint },
     ]);
     expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, targetId: target });
   });
 
   it('carries ping, store and find-value, and both gateways list each other as peers', async () => {
-    await expect(a.bus.request(GatewayDhtPing, { peer: b.endpoint }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({ remoteId: dhtIdOfNode(b.gateway.nodeId) });
+    await expect(a.bus.request(GatewayDhtPing, { peer: b.endpoint }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({ remoteId: b.dhtId });
     const value = Buffer.from('a record');
     await expect(a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'vecadd', value, network: '10.9.9.0/24' }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({
       stored: true,
@@ -140,7 +145,15 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
     const long = await swarmErrorOf(a.bus.request(GatewayDhtPing, { peer: `x${'y'.repeat(10_000)}` }, { timeoutMs: REQUEST_TIMEOUT_MS }));
     expect(long.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     expect(long.message.length).toBeLessThan(300);
-    for (const peer of ['', 'not-a-peer', `${b.gateway.nodeId}@127.0.0.1:0`, `${b.gateway.nodeId.toUpperCase()}@127.0.0.1:1`, a.endpoint]) {
+    const nonce = peerOfDhtEndpoint(b.endpoint).powNonce;
+    for (const peer of [
+      '',
+      'not-a-peer',
+      `${b.gateway.nodeId}:${nonce}@127.0.0.1:0`,
+      `${b.gateway.nodeId.toUpperCase()}:${nonce}@127.0.0.1:1`,
+      `${b.gateway.nodeId}@${b.gateway.advertisedAddress}`, // no nonce
+      a.endpoint,
+    ]) {
       await expect(a.bus.request(GatewayDhtFindNode, { peer, targetId: target }, { timeoutMs: REQUEST_TIMEOUT_MS })).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
       });
@@ -156,7 +169,9 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   });
 
   it('answers UNAVAILABLE for a peer nobody listens at', async () => {
-    const err = await swarmErrorOf(a.bus.request(GatewayDhtPing, { peer: `${b.gateway.nodeId}@127.0.0.1:1` }, { timeoutMs: REQUEST_TIMEOUT_MS }));
+    const err = await swarmErrorOf(
+      a.bus.request(GatewayDhtPing, { peer: `${b.gateway.nodeId}:${peerOfDhtEndpoint(b.endpoint).powNonce}@127.0.0.1:1` }, { timeoutMs: REQUEST_TIMEOUT_MS }),
+    );
     expect(err.code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
   });
 
@@ -195,7 +210,11 @@ describe('gateway-svc - the node record and node info on the bus', () => {
         version: GATEWAY_VERSION,
         advertisedAddress: node.gateway.advertisedAddress,
         peerNodeId: '',
+        powNonce: expect.any(BigInt),
       });
+      // Its proof-of-work nonce, from which (with the node id) its DHT id derives.
+      const { powNonce } = await node.bus.request(GatewayNodeInfo, {}, { timeoutMs: REQUEST_TIMEOUT_MS });
+      expect(hasProofOfWork(node.gateway.nodeId, powNonce, POW_DIFFICULTY)).toBe(true);
     } finally {
       await node.stop();
     }

@@ -9,6 +9,7 @@ import { systemClock, systemTime } from '@swarm/determinism';
 import { dialPeer, parseHostPort, PEER_METHODS, PEER_TLS_SERVERNAME, peerMethodPath } from '@swarm/gateway';
 import { loadOrCreateNodeCertificate } from '@swarm/identity';
 import type { NodeCertificate } from '@swarm/identity';
+import { findPowNonce } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
 import { grpcFrame, rawGrpcCall, startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
@@ -80,7 +81,14 @@ describe('gateway-svc - bad input from a peer on every method', () => {
   it('refuses a DHT store under another node id (PERMISSION_DENIED) and stores nothing', async () => {
     const client = dialGateway();
     try {
-      const forged = { senderId: otherCert.nodeId.slice(0, 40), senderAddress: '127.0.0.1:9', key: 'matmul', value: new Uint8Array([1, 2, 3]) };
+      // The other node's old-style id, with the caller's own proof of work (difficulty 4 here).
+      const forged = {
+        senderId: otherCert.nodeId.slice(0, 40),
+        senderAddress: '127.0.0.1:9',
+        senderPowNonce: findPowNonce(peerCert.nodeId, 4),
+        key: 'matmul',
+        value: new Uint8Array([1, 2, 3]),
+      };
       const err = await swarmErrorOf(client.call('dhtStore', forged));
       expect(err.code).toBe(ErrorCode.ERROR_CODE_PERMISSION_DENIED);
       // The calling node gets the code in its own words; the peer's reason is kept apart (peer-status.ts).

@@ -93,7 +93,7 @@ async function startRoguePeer(dir: TempDir, stranger: NodeIdentity) {
     log: silentLogger(),
     time: systemTime,
     handlers: {
-      nodeInfo: ({ peerId }) => ({ nodeId: certificate.nodeId, version: 'rogue', advertisedAddress: '', peerNodeId: peerId }),
+      nodeInfo: ({ peerId }) => ({ nodeId: certificate.nodeId, version: 'rogue', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
       ping: ({ request }) => ({ payload: request.payload }),
       execute: ({ request }) => {
         const task = request.task as ExecuteRequest;

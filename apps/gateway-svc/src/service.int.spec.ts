@@ -27,6 +27,7 @@ describe('gateway-svc - bus endpoints and the peer door', () => {
         version: GATEWAY_VERSION,
         advertisedAddress: svc.advertisedAddress,
         peerNodeId: peerCert.nodeId,
+        powNonce: expect.any(BigInt),
       });
       const health = GatewayHealth.response.decode((await nc.request(GatewayHealth.subject, GatewayHealth.request.encode({}).finish(), { timeout: 2_000 })).data);
       expect(health).toMatchObject({ service: 'gateway-svc', nodeId: svc.nodeId, details: { listening: 'true', peers: '1', advertise: svc.advertisedAddress } });

@@ -27,7 +27,7 @@ import { createRecordSigning, MAX_SIGN_REQUEST_BYTES } from './record-signing';
 import { startRemoteExecution } from './remote-execute';
 import { createUnpaidServes, DEFAULT_UNPAID_SERVE_LIMITS } from './unpaid-serves';
 
-export const GATEWAY_VERSION = '0.4.0';
+export const GATEWAY_VERSION = '0.5.0';
 
 export interface GatewayServiceDeps {
   config: GatewayConfig;
@@ -52,7 +52,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   // Found once per node and kept beside the key: a restart costs one hash.
   const powNonce = await loadOrCreatePowNonce(config.dataDir, nodeId, config.powDifficulty);
   const peerBook = createPeerBook();
-  const inbound = createDhtInbound();
+  const inbound = createDhtInbound({ powDifficulty: config.powDifficulty });
   let advertisedAddress = '';
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
@@ -76,7 +76,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     log,
     time,
     handlers: {
-      nodeInfo: ({ peerId }) => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: peerId }),
+      nodeInfo: ({ peerId }) => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: peerId, powNonce }),
       ping: ({ request }) => ({ payload: request.payload }),
       ...inbound.peerHandlers,
       execute: remote.execute,
@@ -86,12 +86,20 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const advertise = config.advertise ?? server.address;
   advertisedAddress = formatHostPort(advertise);
   log.info({ listen: formatHostPort(server.address), advertise: advertisedAddress, certExpires: new Date(certificate.notAfterMs).toISOString() }, 'gateway listening for peers');
-  const sender = createGatewayDhtSender({ certificate, advertise, clock: time.clock, callTimeoutMs: config.dhtCallTimeoutMs, maxMessageBytes: config.limits.maxMessageBytes });
+  const sender = createGatewayDhtSender({
+    certificate,
+    advertise,
+    powNonce,
+    powDifficulty: config.powDifficulty,
+    clock: time.clock,
+    callTimeoutMs: config.dhtCallTimeoutMs,
+    maxMessageBytes: config.limits.maxMessageBytes,
+  });
   const signing = createRecordSigning({ signer: identity, powNonce, gatewayAddress: advertisedAddress, clock: time.clock });
 
   const svc = await startBusService({ nc, log, name: 'gateway-svc', version: GATEWAY_VERSION, description: 'Peer-to-peer door (gRPC, mutual TLS)', nodeId });
   svc.serve(GatewayPeers, () => ({ peers: peerBook.list(nodeId) }));
-  svc.serve(GatewayNodeInfo, () => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: '' }));
+  svc.serve(GatewayNodeInfo, () => ({ nodeId, version: GATEWAY_VERSION, advertisedAddress, peerNodeId: '', powNonce }));
   svc.serve(GatewaySignRecord, (req) => signing.sign(req), { maxRequestBytes: MAX_SIGN_REQUEST_BYTES });
   serveDhtOutboundRelay(svc, { sender, nodeId, peerBook, time });
   remote.serve(svc);

@@ -44,7 +44,7 @@ async function startRoguePayee(certificate: NodeCertificate) {
     log: silentLogger(),
     time: systemTime,
     handlers: {
-      nodeInfo: ({ peerId }) => ({ nodeId: certificate.nodeId, version: 'rogue', advertisedAddress: '', peerNodeId: peerId }),
+      nodeInfo: ({ peerId }) => ({ nodeId: certificate.nodeId, version: 'rogue', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
       ping: ({ request }) => ({ payload: request.payload }),
       voidReceipts: ({ request }) => {
         state.calls += 1;

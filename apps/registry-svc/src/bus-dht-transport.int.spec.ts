@@ -13,7 +13,7 @@ import type { BusDhtTransport } from './bus-dht-transport';
 import { createBusDhtTransport, serveBusDhtInbound } from './bus-dht-transport';
 import type { LoopbackRelay, RelayNode } from './test-fixtures/loopback-relay';
 import { createLoopbackRelay } from './test-fixtures/loopback-relay';
-import { createTestSigner } from './test-fixtures/test-signer';
+import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
 
 jest.setTimeout(20_000);
 
@@ -41,7 +41,19 @@ async function startNodes(n: number): Promise<{ nodes: Node[]; relay: LoopbackRe
     const svc = await startBusService({ nc, log: silentLogger(), name: 'registry-svc', version: '0.0.1', description: 'test', nodeId: 'test' });
     const inbound = serveBusDhtInbound(svc);
     const relayed = await relay.add(nc);
-    nodes.push({ nc, svc, relayed, transport: createBusDhtTransport({ client: svc.client, inbound, nodeId: relayed.nodeId, gatewayAddress: relayed.address }) });
+    nodes.push({
+      nc,
+      svc,
+      relayed,
+      transport: createBusDhtTransport({
+        client: svc.client,
+        inbound,
+        nodeId: relayed.nodeId,
+        powNonce: relayed.signer.powNonce,
+        powDifficulty: TEST_POW_DIFFICULTY,
+        gatewayAddress: relayed.address,
+      }),
+    });
   }
   return {
     nodes,
@@ -74,10 +86,12 @@ describe('bus dht transport - what each side believes', () => {
   });
   afterAll(async () => started.stop());
 
-  it('names itself by its gateway: endpoint <node id>@address, DHT id the first 20 bytes of the node id', () => {
+  it('names itself by its gateway: endpoint <node id>:<nonce>@address, DHT id the hash of node id and nonce', () => {
     const [a] = started.nodes;
-    expect(a.transport.endpoint).toBe(`${a.relayed.nodeId}@127.0.0.1:${a.relayed.address.port}`);
-    expect(a.transport.dhtId).toBe(a.relayed.nodeId.slice(0, 40));
+    const nonce = a.relayed.signer.powNonce;
+    expect(a.transport.endpoint).toBe(`${a.relayed.nodeId}:${nonce}@127.0.0.1:${a.relayed.address.port}`);
+    expect(a.transport.dhtId).toBe(dhtIdOfNode(a.relayed.nodeId, nonce));
+    expect(a.transport.dhtId).not.toBe(a.relayed.nodeId.slice(0, 40));
   });
 
   it('sends only as its own DHT id, and only to peer addresses', async () => {
@@ -144,9 +158,11 @@ describe('bus dht transport - replies from a lying gateway', () => {
     nc = await connect({ servers: server.url });
     registry = await startBusService({ nc, log: silentLogger(), name: 'registry-svc', version: '0.0.1', description: 'test', nodeId: 'test' });
     gateway = await startBusService({ nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.1', description: 'test', nodeId: 'test' });
-    gateway.serve(GatewayDhtPing, () => ({ remoteId: dhtIdOfNode(other.nodeId) }));
+    gateway.serve(GatewayDhtPing, () => ({ remoteId: dhtIdOfNode(other.nodeId, other.powNonce) }));
     // A contact whose id is another node's, at the liar's address.
-    gateway.serve(GatewayDhtFindNode, () => ({ contacts: [{ id: dhtIdOfNode(other.nodeId), endpoint: dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 9 }) }] }));
+    gateway.serve(GatewayDhtFindNode, () => ({
+      contacts: [{ id: dhtIdOfNode(other.nodeId, other.powNonce), endpoint: dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 9 }, liar.powNonce) }],
+    }));
   });
   afterAll(async () => {
     await Promise.all([registry.stop(500), gateway.stop(500)]);
@@ -159,14 +175,18 @@ describe('bus dht transport - replies from a lying gateway', () => {
       client: registry.client,
       inbound: serveBusDhtInbound(registry),
       nodeId: self.nodeId,
+      powNonce: self.powNonce,
+      powDifficulty: TEST_POW_DIFFICULTY,
       gatewayAddress: { host: '127.0.0.1', port: 7400 },
     });
-    const to = dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 7401 });
+    const to = dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 7401 }, liar.powNonce);
     await expect(transport.ping(to, { id: transport.dhtId })).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-      message: expect.stringContaining(`answered as DHT id ${dhtIdOfNode(other.nodeId)}`),
+      message: expect.stringContaining(`answered as DHT id ${dhtIdOfNode(other.nodeId, other.powNonce)}`),
     });
-    await expect(transport.findNode(to, { id: transport.dhtId, targetId: dhtIdOfNode(other.nodeId) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+    await expect(transport.findNode(to, { id: transport.dhtId, targetId: dhtIdOfNode(other.nodeId, other.powNonce) })).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+    });
     await transport.close();
     expect((await swarmErrorOf(transport.ping(to, { id: transport.dhtId }))).code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
   });

@@ -1,14 +1,16 @@
 /**
  * The DHT's RPC over this node's bus: registry-svc -> NATS -> gateway-svc -> gRPC (mutual TLS) ->
- * peer gateway -> NATS -> peer registry-svc. Endpoints are peer addresses, `<node id>@host:port`,
- * and a node's DHT id is the first 20 bytes of its node id (@swarm/dht-gateway), so whoever dials a
- * contact pins the key its id came from.
+ * peer gateway -> NATS -> peer registry-svc. Endpoints are DHT endpoints,
+ * `<node id>:<proof-of-work nonce>@host:port`, and a node's DHT id is a hash of its node id and nonce
+ * (@swarm/dht-gateway dht-peer-id.ts), so whoever dials a contact pins the key its id came from, and
+ * every id cost a proof of work.
  *
  * Outbound (GatewayDht*, `peer` = the node to call) sends only as this node's own DHT id and
  * believes a reply only as far as the pinned connection proves: a ping answers with the dialled
- * node's DHT id, and every contact's endpoint names a node whose DHT id is the contact's id.
- * Inbound (RegistryDht*, `peer` = the caller as its gateway authenticated it) takes the sender's id
- * from `peer`, never from the message, and checks every field as the memory path does (a store's
+ * node's DHT id, and every contact's endpoint names a node and nonce whose DHT id is the contact's
+ * id, the nonce a proof of work. Inbound (RegistryDht*, `peer` = the caller as its gateway
+ * authenticated it and checked its proof of work) takes the sender's id from `peer`, never from the
+ * message, and checks every field as the memory path does (a store's
  * `network`, the block the caller's connection came from, is the gateway's to say). The
  * inbound endpoints answer from service start: UNAVAILABLE until a DHT listens (the gateway may be
  * up before this node's DHT is) and again after close.
@@ -43,7 +45,8 @@ import {
   MAX_VALUE_BYTES,
 } from '@swarm/dht';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from '@swarm/dht-gateway';
-import type { HostPort, PeerAddress } from '@swarm/gateway';
+import type { DhtPeer } from '@swarm/dht-gateway';
+import type { HostPort } from '@swarm/gateway';
 import type { PeerSightings } from './peer-sightings';
 
 /** A DHT call waits this long: a little past the gateway's own peer call timeout, so its typed answer (unreachable, timed out) arrives first. */
@@ -59,10 +62,10 @@ export interface BusDhtInbound {
   close(): void;
 }
 
-/** The caller of a relayed request: its endpoint as the DHT learns it, and its DHT id. */
+/** The caller of a relayed request: its endpoint as the DHT learns it, and its DHT id (the gateway checked the nonce's proof of work). */
 function callerOf(peer: string): { readonly from: string; readonly id: string; readonly nodeId: string } {
   const caller = peerOfDhtEndpoint(peer);
-  return { from: dhtEndpoint(caller.nodeId, caller.address), id: dhtIdOfNode(caller.nodeId), nodeId: caller.nodeId };
+  return { from: dhtEndpoint(caller.nodeId, caller.address, caller.powNonce), id: dhtIdOfNode(caller.nodeId, caller.powNonce), nodeId: caller.nodeId };
 }
 
 /** Serves RegistryDht* on `svc` from now on; calls reach the DHT once it listens. */
@@ -124,6 +127,10 @@ export interface BusDhtTransportOptions {
   readonly inbound: BusDhtInbound;
   /** This node's id, as its gateway reports it (GatewayNodeInfo). */
   readonly nodeId: string;
+  /** This node's proof-of-work nonce, as its gateway reports it (GatewayNodeInfo): its DHT id derives from both. */
+  readonly powNonce: bigint;
+  /** The swarm's proof-of-work difficulty, which contacts in replies must meet. */
+  readonly powDifficulty: number;
   /** Where this node's gateway accepts peers (GatewayNodeInfo's advertised address). */
   readonly gatewayAddress: HostPort;
   readonly callTimeoutMs?: number;
@@ -136,16 +143,16 @@ export interface CallOptions {
 }
 
 export interface BusDhtTransport extends DhtTransport {
-  /** The DHT id this node runs its DHT node with (dhtIdOfNode of its node id). */
+  /** The DHT id this node runs its DHT node with (dhtIdOfNode of its node id and nonce). */
   readonly dhtId: string;
   readonly nodeId: string;
   ping(to: string, request: { readonly id: string }, opts?: CallOptions): Promise<{ readonly remoteId: string }>;
 }
 
 export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTransport {
-  const { client, inbound, nodeId, sightings } = opts;
-  const dhtId = dhtIdOfNode(nodeId);
-  const endpoint = dhtEndpoint(nodeId, opts.gatewayAddress);
+  const { client, inbound, nodeId, sightings, powDifficulty } = opts;
+  const dhtId = dhtIdOfNode(nodeId, opts.powNonce);
+  const endpoint = dhtEndpoint(nodeId, opts.gatewayAddress, opts.powNonce);
   const timeoutMs = opts.callTimeoutMs ?? DEFAULT_DHT_CALL_TIMEOUT_MS;
   if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError(`callTimeoutMs must be a finite number > 0, got ${timeoutMs}`);
   let closed = false;
@@ -156,12 +163,12 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
     claimedId: string,
     req: Req,
     callTimeoutMs = timeoutMs,
-  ): Promise<{ reply: Res; peer: PeerAddress }> {
+  ): Promise<{ reply: Res; peer: DhtPeer }> {
     if (closed) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `DHT transport ${endpoint} is closed`);
     if (claimedId !== dhtId) {
       throw new SwarmError(
         ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-        `this node sends as DHT id ${dhtId} (the first 20 bytes of its node id), not '${String(claimedId).slice(0, 64)}'`,
+        `this node sends as DHT id ${dhtId} (its node id's and proof of work's), not '${String(claimedId).slice(0, 64)}'`,
       );
     }
     const peer = peerOfDhtEndpoint(to);
@@ -182,7 +189,7 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
     async ping(to, request, callOpts = {}) {
       const { reply, peer } = await call(GatewayDhtPing, to, request.id, { peer: to }, callOpts.timeoutMs);
       const checked = checkPingResponse(reply);
-      const expected = dhtIdOfNode(peer.nodeId);
+      const expected = dhtIdOfNode(peer.nodeId, peer.powNonce);
       if (checked.remoteId !== expected) throw invalidDhtReply(`node ${peer.nodeId.slice(0, SHORT_ID_CHARS)} answered as DHT id ${checked.remoteId}, not its own ${expected}`);
       return checked;
     },
@@ -193,13 +200,13 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
     async findNode(to, request): Promise<FindNodeResponse> {
       const { reply } = await call(GatewayDhtFindNode, to, request.id, { peer: to, targetId: request.targetId });
       const checked = checkFindNodeResponse(reply);
-      checkContactBindings(checked.contacts);
+      checkContactBindings(checked.contacts, powDifficulty);
       return checked;
     },
     async findValue(to, request): Promise<FindValueResponse> {
       const { reply } = await call(GatewayDhtFindValue, to, request.id, { peer: to, targetId: request.targetId, key: request.key });
       const checked = checkFindValueResponse(reply);
-      checkContactBindings(checked.contacts);
+      checkContactBindings(checked.contacts, powDifficulty);
       return checked;
     },
     listen(handlers) {

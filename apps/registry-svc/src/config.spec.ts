@@ -25,10 +25,10 @@ describe('registry config - loadRegistryConfig', () => {
     expect(Object.isFrozen(c.swarm)).toBe(true);
   });
 
-  it('reads every swarm variable; seeds are <node id>@host:port, spaces and empty entries ignored', () => {
+  it('reads every swarm variable; seeds are <node id>@host:port or <node id>:<nonce>@host:port, spaces and empty entries ignored', () => {
     const c = loadRegistryConfig({
       ...BASE,
-      SWARM_SEEDS: ` ${ID_A}@127.0.0.1:7400 ,, ${ID_B}@[::1]:7401,`,
+      SWARM_SEEDS: ` ${ID_A}@127.0.0.1:7400 ,, ${ID_B}:77@[::1]:7401,`,
       SWARM_RECORD_TTL_MS: '5000',
       SWARM_POW_DIFFICULTY: '8',
       SWARM_NODE_CAPACITY: '12',
@@ -36,7 +36,7 @@ describe('registry config - loadRegistryConfig', () => {
     expect(c.swarm).toEqual({
       seeds: [
         { nodeId: ID_A, address: { host: '127.0.0.1', port: 7400 } },
-        { nodeId: ID_B, address: { host: '::1', port: 7401 } },
+        { nodeId: ID_B, address: { host: '::1', port: 7401 }, powNonce: 77n },
       ],
       recordTtlMs: 5000,
       powDifficulty: 8,
@@ -46,7 +46,7 @@ describe('registry config - loadRegistryConfig', () => {
 
   it('lists every bad variable at once', () => {
     expect(problemsOf({ SWARM_SEEDS: `${ID_A}@127.0.0.1:7400,127.0.0.1:7401`, SWARM_RECORD_TTL_MS: '10', SWARM_POW_DIFFICULTY: '41', SWARM_NODE_CAPACITY: '0' })).toEqual([
-      `SWARM_SEEDS: expected a comma-separated list of at most ${MAX_SEEDS} <64 hex node id>@host:port (empty: start a new swarm), got '${ID_A}@127.0.0.1:7400,127.0.0.1:7401'`,
+      `SWARM_SEEDS: expected a comma-separated list of at most ${MAX_SEEDS} <64 hex node id>@host:port or <64 hex node id>:<proof-of-work nonce>@host:port (empty: start a new swarm), got '${ID_A}@127.0.0.1:7400,127.0.0.1:7401'`,
       "SWARM_RECORD_TTL_MS: expected an integer in [1000, 3600000] (default 600000), got '10'",
       "SWARM_POW_DIFFICULTY: expected an integer in [0, 40] (default 16), got '41'",
       "SWARM_NODE_CAPACITY: expected an integer in [1, 65535] (default 1), got '0'",

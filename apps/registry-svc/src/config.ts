@@ -4,6 +4,7 @@
  */
 import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
 import { envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { PeerAddress } from '@swarm/gateway';
 import { parsePeerAddress } from '@swarm/gateway';
 import { DEFAULT_POW_DIFFICULTY, MAX_CAPACITY, MAX_POW_DIFFICULTY } from '@swarm/records';
@@ -18,9 +19,14 @@ export const MAX_RECORD_TTL_MS = 60 * 60 * 1000;
 /** A seed list is a handful of addresses, not a peer database. */
 export const MAX_SEEDS = 64;
 
+/** A peer to join through, with its proof-of-work nonce when the seed list gave it. */
+export interface Seed extends PeerAddress {
+  readonly powNonce?: bigint;
+}
+
 export interface RegistrySwarmConfig {
-  /** Peers to join through, `<node id>@host:port`; none starts a new swarm. */
-  readonly seeds: readonly PeerAddress[];
+  /** Peers to join through, `<node id>@host:port` or `<node id>:<nonce>@host:port`; none starts a new swarm. */
+  readonly seeds: readonly Seed[];
   /** Lifetime of this node's NodeRecords. */
   readonly recordTtlMs: number;
   /** Leading zero bits a node id's proof of work needs: one value for the whole swarm. */
@@ -33,10 +39,21 @@ export interface RegistryConfig extends ServiceConfig {
   readonly swarm: RegistrySwarmConfig;
 }
 
-const SEED_LIST_HELP = `a comma-separated list of at most ${MAX_SEEDS} <64 hex node id>@host:port (empty: start a new swarm)`;
+const SEED_LIST_HELP = `a comma-separated list of at most ${MAX_SEEDS} <64 hex node id>@host:port or <64 hex node id>:<proof-of-work nonce>@host:port (empty: start a new swarm)`;
+
+/** `<node id>@host:port`, or a DHT endpoint with the seed's nonce; undefined for anything else. */
+function parseSeed(text: string): Seed | undefined {
+  const peer = parsePeerAddress(text);
+  if (peer) return peer;
+  try {
+    return peerOfDhtEndpoint(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Every entry of the list parses, or the whole variable is reported (the user sees the list as written). */
-function seedsVar(): EnvVar<readonly PeerAddress[]> {
+function seedsVar(): EnvVar<readonly Seed[]> {
   const schema = z
     .string()
     .optional()
@@ -45,14 +62,14 @@ function seedsVar(): EnvVar<readonly PeerAddress[]> {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
-      const seeds = entries.map(parsePeerAddress);
+      const seeds = entries.map(parseSeed);
       if (entries.length > MAX_SEEDS || seeds.some((s) => s === undefined)) {
         ctx.addIssue({ code: 'custom', message: 'bad seed list' });
         return z.NEVER;
       }
-      return Object.freeze(seeds as PeerAddress[]);
+      return Object.freeze(seeds as Seed[]);
     });
-  return envVar(schema as z.ZodType<readonly PeerAddress[], string | undefined>, SEED_LIST_HELP);
+  return envVar(schema as z.ZodType<readonly Seed[], string | undefined>, SEED_LIST_HELP);
 }
 
 export function loadRegistryConfig(env: Env, cpus = 1): RegistryConfig {

@@ -37,7 +37,7 @@ describe('provider record - validator and provider', () => {
   });
 
   it('makes a remote provider with the endpoint, the price of the skill asked and the expiry', () => {
-    expect(providerOfRecord('vecadd', record.bytes, NOW, TEST_POW_DIFFICULTY)).toEqual({
+    expect(providerOfRecord('vecadd', record.bytes, NOW, TEST_POW_DIFFICULTY)?.provider).toEqual({
       nodeId: alice.nodeId,
       local: false,
       skills: ['matmul', 'vecadd'],
@@ -48,6 +48,8 @@ describe('provider record - validator and provider', () => {
       rttMs: 0,
       expiresAtMs: BigInt(NOW + 60_000),
     });
+    // Its round trip is probed at its DHT endpoint: the gateway address with the record's proof of work.
+    expect(providerOfRecord('vecadd', record.bytes, NOW, TEST_POW_DIFFICULTY)?.probeEndpoint).toBe(`${alice.nodeId}:${alice.powNonce}@10.0.0.5:7400`);
     expect(providerOfRecord('conv2d', record.bytes, NOW, TEST_POW_DIFFICULTY)).toBeUndefined();
     expect(providerOfRecord('matmul', new Uint8Array([1, 2, 3]), NOW, TEST_POW_DIFFICULTY)).toBeUndefined();
   });

@@ -8,7 +8,8 @@
  */
 import type { NodeRecord, Provider } from '@swarm/contracts';
 import type { RecordValidator } from '@swarm/dht';
-import { NODE_ID_PATTERN } from '@swarm/gateway';
+import { dhtEndpoint } from '@swarm/dht-gateway';
+import { NODE_ID_PATTERN, parseHostPort } from '@swarm/gateway';
 import { verifyRecord } from '@swarm/records';
 
 /** Enough of a key or an id to recognise it in a refusal. */
@@ -58,12 +59,18 @@ export function createRecordValidator(powDifficulty: number): RecordValidator {
   };
 }
 
-/** A remote provider of `skill` from a record the DHT returned (rtt still to be measured), or undefined when it does not verify. */
-export function providerOfRecord(skill: string, value: Uint8Array, nowMs: number, powDifficulty: number): Provider | undefined {
+/**
+ * A remote provider of `skill` from a record the DHT returned (rtt still to be measured), and the
+ * DHT endpoint its round trip is probed at (its gateway address with the record's proof of work);
+ * undefined when it does not verify.
+ */
+export function providerOfRecord(skill: string, value: Uint8Array, nowMs: number, powDifficulty: number): { provider: Provider; probeEndpoint: string } | undefined {
   const check = checkProviderRecord(skill, value, nowMs, powDifficulty);
   if (!check.ok) return undefined;
   const { record } = check;
-  return {
+  const address = parseHostPort(record.gatewayAddress);
+  if (!address || address.port === 0) return undefined;
+  const provider: Provider = {
     nodeId: record.nodeId,
     local: false,
     skills: record.skills.map((s) => s.name),
@@ -74,6 +81,7 @@ export function providerOfRecord(skill: string, value: Uint8Array, nowMs: number
     rttMs: 0,
     expiresAtMs: record.expiresAtMs,
   };
+  return { provider, probeEndpoint: dhtEndpoint(record.nodeId, address, record.powNonce) };
 }
 
 /** `nodeId`'s own record from a value the DHT returned under its node key, or undefined when it does not verify (expired included). */

@@ -37,7 +37,8 @@ describe('remote providers - from DHT records to reachable providers', () => {
       stopwatch: vt.stopwatch,
       ping: (endpoint, timeoutMs) => {
         pings++;
-        const ms = pingMs.get(endpoint.split('@')[0]);
+        // Probed at its DHT endpoint, `<node id>:<nonce>@host:port`.
+        const ms = pingMs.get(endpoint.split(':')[0]);
         return new Promise((resolve, reject) => {
           if (ms === undefined || ms > timeoutMs) vt.scheduler.setTimer(timeoutMs, () => reject(new Error('no answer')));
           else vt.scheduler.setTimer(ms, () => resolve(undefined));

@@ -66,11 +66,14 @@ export function createRemoteProviders(deps: RemoteProvidersDeps): RemoteProvider
     const values = await deps.findProviders(skill);
     const nowMs = clock.now();
     const candidates: Provider[] = [];
+    const probes: Array<{ nodeId: string; endpoint: string }> = [];
     for (const value of values) {
-      const p = providerOfRecord(skill, value, nowMs, deps.powDifficulty);
-      if (p && p.nodeId !== deps.selfNodeId) candidates.push(p);
+      const found = providerOfRecord(skill, value, nowMs, deps.powDifficulty);
+      if (!found || found.provider.nodeId === deps.selfNodeId) continue;
+      candidates.push(found.provider);
+      probes.push({ nodeId: found.provider.nodeId, endpoint: found.probeEndpoint });
     }
-    const rtts = await deps.rtt.measure(candidates);
+    const rtts = await deps.rtt.measure(probes);
     const reachable: Provider[] = [];
     for (const p of candidates) {
       const rttMs = rtts.get(p.nodeId);

@@ -167,14 +167,12 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
   svc.serve(RegistryPeers, async () => {
     const node = dht.running()?.node;
     if (!node) return { peers: [] };
-    const peers = node.contacts().map((c) => {
-      const peer = peerOfDhtEndpoint(c.endpoint);
-      return { nodeId: peer.nodeId, address: formatHostPort(peer.address) };
-    });
+    const contacts = node.contacts().map((c) => ({ peer: peerOfDhtEndpoint(c.endpoint), endpoint: c.endpoint }));
     // Round trips measured now where none is fresh (a ping each, 8 at a time, 500 ms at most), for
     // the first MAX_PEERS_MEASURED, on a probe of their own; else what a provider lookup measured.
-    const targets = peers.slice(0, MAX_PEERS_MEASURED).map((p) => ({ nodeId: p.nodeId, endpoint: `${p.nodeId}@${p.address}` }));
+    const targets = contacts.slice(0, MAX_PEERS_MEASURED).map((c) => ({ nodeId: c.peer.nodeId, endpoint: c.endpoint }));
     if (peersRtt) await peersRtt.measure(targets);
+    const peers = contacts.map((c) => ({ nodeId: c.peer.nodeId, address: formatHostPort(c.peer.address) }));
     return {
       peers: peers.map((p) => ({ ...p, rttMs: peersRtt?.latest(p.nodeId) ?? rtt?.latest(p.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(p.nodeId) ?? 0) })),
     };

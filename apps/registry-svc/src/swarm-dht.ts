@@ -10,13 +10,14 @@ import { ErrorCode, GatewayNodeInfo, SwarmError } from '@swarm/contracts';
 import type { CancelTimer, Random, Time } from '@swarm/determinism';
 import type { DhtLog, DhtNode, RecordValidator } from '@swarm/dht';
 import { startDhtNode } from '@swarm/dht';
-import { dhtEndpoint, dhtIdOfNode } from '@swarm/dht-gateway';
+import { dhtEndpoint, dhtIdOfNode, peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { HostPort } from '@swarm/gateway';
 import { NODE_ID_PATTERN, parseHostPort } from '@swarm/gateway';
+import { findPowNonce, hasProofOfWork } from '@swarm/records';
 import type { Logger } from '@swarm/telemetry';
 import type { BusDhtInbound, BusDhtTransport } from './bus-dht-transport';
 import { createBusDhtTransport } from './bus-dht-transport';
-import type { RegistrySwarmConfig } from './config';
+import type { RegistrySwarmConfig, Seed } from './config';
 import type { PeerSightings } from './peer-sightings';
 
 export const NODE_INFO_TIMEOUT_MS = 1_000;
@@ -52,33 +53,61 @@ export interface SwarmDht {
 }
 
 /** This node as its gateway reports it; UNAVAILABLE while the gateway gives no usable answer. */
-async function askGateway(client: BusClient): Promise<{ nodeId: string; address: HostPort }> {
+async function askGateway(client: BusClient, powDifficulty: number): Promise<{ nodeId: string; address: HostPort; powNonce: bigint }> {
   const info = await client.request(GatewayNodeInfo, {}, { timeoutMs: NODE_INFO_TIMEOUT_MS });
   const address = parseHostPort(info.advertisedAddress);
   if (!NODE_ID_PATTERN.test(info.nodeId) || !address || address.port === 0) {
     throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `the gateway reports no usable node id and advertised address (got '${info.advertisedAddress.slice(0, 300)}')`);
   }
-  return { nodeId: info.nodeId, address };
+  if (!hasProofOfWork(info.nodeId, info.powNonce, powDifficulty)) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_UNAVAILABLE,
+      `the gateway reports no proof of work of ${powDifficulty} bits on this node's id (SWARM_POW_DIFFICULTY must be the same for gateway-svc and registry-svc)`,
+    );
+  }
+  return { nodeId: info.nodeId, address, powNonce: info.powNonce };
+}
+
+/**
+ * A seed's DHT endpoint: with the nonce its entry gave, or else the first nonce from 0 that meets
+ * the difficulty, the one a node keeps (libs/identity pow-nonce.ts) unless it found it at a higher
+ * difficulty than the swarm's now (then its entry must give it): one proof of work per such seed,
+ * tens of ms at the default difficulty.
+ */
+function seedEndpoint(seed: Seed, powDifficulty: number): string {
+  return dhtEndpoint(seed.nodeId, seed.address, seed.powNonce ?? findPowNonce(seed.nodeId, powDifficulty));
 }
 
 export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
   const { client, log, time, swarm } = deps;
   const abort = new AbortController();
   let running: RunningDht | undefined;
-  let seedIds: readonly string[] = swarm.seeds.map((s) => dhtIdOfNode(s.nodeId));
+  // Filled at launch (each seed without a nonce costs a proof of work there); health counts the configured ones until then.
+  let seedIds: readonly string[] | undefined;
   let timer: CancelTimer = () => undefined;
   // The DHT's own warnings (a seed that did not answer, one failed refresh) repeat every retry;
   // this module reports the state they add up to.
   const dhtLog: DhtLog = { warn: (obj, msg) => log.debug(obj, msg) };
 
-  async function launch(self: { nodeId: string; address: HostPort }): Promise<void> {
-    const transport = createBusDhtTransport({ client, inbound: deps.inbound, nodeId: self.nodeId, gatewayAddress: self.address, sightings: deps.sightings });
+  async function launch(self: { nodeId: string; address: HostPort; powNonce: bigint }): Promise<void> {
+    const transport = createBusDhtTransport({
+      client,
+      inbound: deps.inbound,
+      nodeId: self.nodeId,
+      powNonce: self.powNonce,
+      powDifficulty: swarm.powDifficulty,
+      gatewayAddress: self.address,
+      sightings: deps.sightings,
+    });
     // The launcher may give every node the same seed list, this one included.
-    const seeds = swarm.seeds.filter((s) => s.nodeId !== self.nodeId);
-    seedIds = seeds.map((s) => dhtIdOfNode(s.nodeId));
+    const seeds = swarm.seeds.filter((s) => s.nodeId !== self.nodeId).map((s) => seedEndpoint(s, swarm.powDifficulty));
+    seedIds = seeds.map((endpoint) => {
+      const peer = peerOfDhtEndpoint(endpoint);
+      return dhtIdOfNode(peer.nodeId, peer.powNonce);
+    });
     const node = await startDhtNode(
       { transport, clock: time.clock, scheduler: time.scheduler, random: deps.random, validate: deps.validate, log: dhtLog },
-      { id: transport.dhtId, seeds: seeds.map((s) => dhtEndpoint(s.nodeId, s.address)) },
+      { id: transport.dhtId, seeds },
     );
     if (abort.signal.aborted) return void (await node.stop());
     running = { node, transport };
@@ -113,7 +142,7 @@ export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
     let told = false;
     while (!abort.signal.aborted) {
       try {
-        await launch(await askGateway(client));
+        await launch(await askGateway(client, swarm.powDifficulty));
         return;
       } catch (err) {
         if (!told) log.info({ err, retryMs: GATEWAY_RETRY_MAX_MS }, 'DHT waits for the gateway (node id and advertised address); serving local providers meanwhile');
@@ -134,8 +163,8 @@ export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
       return {
         dht: running ? 'running' : abort.signal.aborted ? 'stopped' : 'waiting for the gateway',
         contacts: String(known.size),
-        seeds: String(seedIds.length),
-        seedsReached: String(seedIds.filter((id) => known.has(id)).length),
+        seeds: String(seedIds?.length ?? swarm.seeds.length),
+        seedsReached: String((seedIds ?? []).filter((id) => known.has(id)).length),
       };
     },
     async stop() {

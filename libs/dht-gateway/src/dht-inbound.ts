@@ -2,9 +2,10 @@
  * The receiving half: the four DHT methods of PeerService, for the gateway server's handlers. The
  * sender a DHT handler learns is the caller the gateway authenticated (its certificate's key), at
  * the address the caller says it accepts peers on: a false address only makes the contact
- * unreachable, since dialling it pins the caller's node id. A request whose sender_id is not the
- * caller's DHT id is refused with PERMISSION_DENIED before the DHT sees it, so no peer stores, or
- * enters a routing table, under another node's id. Every field is checked as the memory path checks
+ * unreachable, since dialling it pins the caller's node id. A request whose sender_pow_nonce is no
+ * proof of work on the caller's node id, or whose sender_id is not the DHT id the two give, is
+ * refused with PERMISSION_DENIED before the DHT sees it, so no peer stores, or enters a routing
+ * table, under another node's id or under an id that cost no work. Every field is checked as the memory path checks
  * it (@swarm/dht wire checks); until a DHT listens (and after it closes) calls answer UNAVAILABLE.
  * A store also carries the network of the caller's connection (from the socket), which the DHT
  * counts the records it holds against.
@@ -14,6 +15,7 @@ import type { DhtHandlers } from '@swarm/dht';
 import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, createDhtHandlerSlot } from '@swarm/dht';
 import type { PeerHandler } from '@swarm/gateway';
 import { parseHostPort, shortId } from '@swarm/gateway';
+import { hasProofOfWork } from '@swarm/records';
 import { dhtEndpoint, dhtIdOfNode } from './dht-peer-id';
 
 export type DhtPeerMethod = 'dhtPing' | 'dhtStore' | 'dhtFindNode' | 'dhtFindValue';
@@ -31,43 +33,63 @@ export interface DhtInbound {
 /** Longest claimed id quoted back in a refusal. */
 const QUOTED_CLAIM_CHARS = 64;
 
-/** The endpoint the DHT learns the caller at; refuses a claim of someone else's id. */
-function senderEndpoint(peerId: string, senderId: string, senderAddress: string): string {
-  const own = dhtIdOfNode(peerId);
-  if (senderId !== own) {
-    throw new SwarmError(
-      ErrorCode.ERROR_CODE_PERMISSION_DENIED,
-      `DHT sender_id '${senderId.slice(0, QUOTED_CLAIM_CHARS)}' is not the DHT id of the calling node ${shortId(peerId)} (its DHT id is ${own})`,
-    );
-  }
-  const address = parseHostPort(senderAddress);
-  if (!address || address.port === 0)
-    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT sender_address must be host:port with a port > 0, got '${senderAddress.slice(0, 300)}'`);
-  return dhtEndpoint(peerId, address);
+export interface DhtInboundOptions {
+  /** The swarm's proof-of-work difficulty: a sender's nonce must meet it. */
+  readonly powDifficulty: number;
 }
 
-export function createDhtInbound(): DhtInbound {
+/** The sender fields every DHT request carries. */
+interface SenderFields {
+  readonly senderId: string;
+  readonly senderAddress: string;
+  readonly senderPowNonce: bigint;
+}
+
+/** The endpoint the DHT learns the caller at; refuses a claim of someone else's id, or of an id without its proof of work. */
+function senderEndpoint(peerId: string, sender: SenderFields, powDifficulty: number): string {
+  const nonce = sender.senderPowNonce;
+  if (!hasProofOfWork(peerId, nonce, powDifficulty)) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+      `DHT sender_pow_nonce ${nonce} is no proof of work of ${powDifficulty} bits on the calling node ${shortId(peerId)} (a node from before DHT ids cost work sends none)`,
+    );
+  }
+  const own = dhtIdOfNode(peerId, nonce);
+  if (sender.senderId !== own) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+      `DHT sender_id '${sender.senderId.slice(0, QUOTED_CLAIM_CHARS)}' is not the DHT id of the calling node ${shortId(peerId)} (with its nonce, ${own})`,
+    );
+  }
+  const address = parseHostPort(sender.senderAddress);
+  if (!address || address.port === 0)
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT sender_address must be host:port with a port > 0, got '${sender.senderAddress.slice(0, 300)}'`);
+  return dhtEndpoint(peerId, address, nonce);
+}
+
+export function createDhtInbound(opts: DhtInboundOptions): DhtInbound {
+  const { powDifficulty } = opts;
   const slot = createDhtHandlerSlot();
   const serving = slot.serving;
 
   const peerHandlers: DhtPeerHandlers = {
     dhtPing: async ({ peerId, request }) => {
-      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const from = senderEndpoint(peerId, request, powDifficulty);
       const reply = await serving().ping(from, checkPingRequest({ id: request.senderId }));
       return { remoteId: reply.remoteId };
     },
     dhtStore: async ({ peerId, network, request }) => {
-      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const from = senderEndpoint(peerId, request, powDifficulty);
       const reply = await serving().store(from, checkStoreRequest({ id: request.senderId, key: request.key, value: request.value }), network);
       return { stored: reply.stored, refusal: reply.refusal };
     },
     dhtFindNode: async ({ peerId, request }) => {
-      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const from = senderEndpoint(peerId, request, powDifficulty);
       const reply = await serving().findNode(from, checkFindNodeRequest({ id: request.senderId, targetId: request.targetId }));
       return { contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },
     dhtFindValue: async ({ peerId, request }) => {
-      const from = senderEndpoint(peerId, request.senderId, request.senderAddress);
+      const from = senderEndpoint(peerId, request, powDifficulty);
       const reply = await serving().findValue(from, checkFindValueRequest({ id: request.senderId, targetId: request.targetId, key: request.key }));
       return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },

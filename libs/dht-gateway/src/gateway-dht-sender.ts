@@ -1,10 +1,11 @@
 /**
- * The sending half: the four DHT calls to peers whose endpoints are peer addresses
- * (`<node id>@host:port`), carried by PeerService's DHT methods over the gateway client (mutual
- * TLS, the dialled node id pinned). It sends only as this node's own DHT id, and believes a reply
- * only as far as the pinned connection proves: a ping must answer with the dialled node's DHT id,
- * and every contact in a reply must name an endpoint whose node id maps to the contact's id, so a
- * peer cannot plant another node's id at an address it chose. It needs no receiving half: a
+ * The sending half: the four DHT calls to peers whose endpoints are DHT endpoints
+ * (`<node id>:<nonce>@host:port`, dht-peer-id.ts), carried by PeerService's DHT methods over the
+ * gateway client (mutual TLS, the dialled node id pinned). It sends only as this node's own DHT id,
+ * with its proof-of-work nonce, and believes a reply only as far as the pinned connection proves: a
+ * ping must answer with the dialled node's DHT id, and every contact in a reply must name an
+ * endpoint whose node id and nonce give the contact's id, the nonce a proof of work, so a peer
+ * cannot plant another node's id at an address it chose, nor list an id that cost no work. It needs no receiving half: a
  * gateway that relays its registry's calls (gateway-svc) uses it alone, and
  * createGatewayDhtTransport pairs it with a DhtInbound for an in-process DHT.
  */
@@ -27,6 +28,10 @@ const QUOTED_ID_CHARS = 64;
 export interface GatewayDhtSenderOptions {
   /** This node's certificate: its client identity, and the node id its DHT id is taken from. */
   readonly certificate: NodeCertificate;
+  /** This node's proof-of-work nonce on its node id (its DHT id derives from both). */
+  readonly powNonce: bigint;
+  /** The swarm's proof-of-work difficulty, which contacts in replies must meet. */
+  readonly powDifficulty: number;
   /** host:port where this node's gateway accepts peers (what others are told to dial). */
   readonly advertise: HostPort;
   readonly clock: WallClock;
@@ -38,17 +43,18 @@ export interface GatewayDhtSenderOptions {
 
 /** The DhtTransport calls without serving: `close` stops sending and closes every peer client. */
 export interface GatewayDhtSender extends Omit<DhtTransport, 'listen'> {
-  /** The DHT id this node must run its DHT node with (dhtIdOfNode of its node id). */
+  /** The DHT id this node must run its DHT node with (dhtIdOfNode of its node id and nonce). */
   readonly dhtId: string;
 }
 
-type DhtBody<M extends PeerMethod> = Omit<PeerRequest<M>, 'senderId' | 'senderAddress'>;
+type DhtBody<M extends PeerMethod> = Omit<PeerRequest<M>, 'senderId' | 'senderAddress' | 'senderPowNonce'>;
 
 export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDhtSender {
   const { certificate, clock } = opts;
-  const dhtId = dhtIdOfNode(certificate.nodeId);
+  const { powNonce, powDifficulty } = opts;
+  const dhtId = dhtIdOfNode(certificate.nodeId, powNonce);
   const senderAddress = formatHostPort(opts.advertise);
-  const endpoint = dhtEndpoint(certificate.nodeId, opts.advertise);
+  const endpoint = dhtEndpoint(certificate.nodeId, opts.advertise, powNonce);
   const timeoutMs = opts.callTimeoutMs ?? DEFAULT_DHT_CALL_TIMEOUT_MS;
   const maxClients = opts.maxPeerClients ?? DEFAULT_MAX_PEER_CLIENTS;
   if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError(`callTimeoutMs must be a finite number > 0, got ${timeoutMs}`);
@@ -79,11 +85,11 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     if (claimedId !== dhtId)
       throw new SwarmError(
         ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-        `this node sends as DHT id ${dhtId} (the first 20 bytes of its node id), not '${String(claimedId).slice(0, QUOTED_ID_CHARS)}'`,
+        `this node sends as DHT id ${dhtId} (its node id's and proof of work's), not '${String(claimedId).slice(0, QUOTED_ID_CHARS)}'`,
       );
     const client = clientFor(to);
     try {
-      return await client.call(method, { ...body, senderId: dhtId, senderAddress } as PeerRequest<M>);
+      return await client.call(method, { ...body, senderId: dhtId, senderAddress, senderPowNonce: powNonce } as PeerRequest<M>);
     } catch (err) {
       if (isSwarmError(err)) throw err;
       // The endpoint answers as another node: for the DHT, that contact is unreachable.
@@ -97,8 +103,9 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     dhtId,
     async ping(to, request) {
       const reply = checkPingResponse(await call('dhtPing', to, request.id, {}));
-      const expected = dhtIdOfNode(peerOfDhtEndpoint(to).nodeId);
-      if (reply.remoteId !== expected) throw invalidDhtReply(`node ${shortId(peerOfDhtEndpoint(to).nodeId)} answered as DHT id ${reply.remoteId}, not its own ${expected}`);
+      const peer = peerOfDhtEndpoint(to);
+      const expected = dhtIdOfNode(peer.nodeId, peer.powNonce);
+      if (reply.remoteId !== expected) throw invalidDhtReply(`node ${shortId(peer.nodeId)} answered as DHT id ${reply.remoteId}, not its own ${expected}`);
       return reply;
     },
     async store(to, request) {
@@ -106,12 +113,12 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     },
     async findNode(to, request): Promise<FindNodeResponse> {
       const reply = checkFindNodeResponse(await call('dhtFindNode', to, request.id, { targetId: request.targetId }));
-      checkContactBindings(reply.contacts);
+      checkContactBindings(reply.contacts, powDifficulty);
       return reply;
     },
     async findValue(to, request): Promise<FindValueResponse> {
       const reply = checkFindValueResponse(await call('dhtFindValue', to, request.id, { targetId: request.targetId, key: request.key }));
-      checkContactBindings(reply.contacts);
+      checkContactBindings(reply.contacts, powDifficulty);
       return reply;
     },
     async close() {

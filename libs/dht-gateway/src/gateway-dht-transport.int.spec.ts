@@ -6,6 +6,7 @@ import type { GatewayLimits, GatewayServer, PeerHandlers } from '@swarm/gateway'
 import { dialPeer, PEER_TLS_SERVERNAME, startGatewayServer } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
 import { loadOrCreateNodeCertificate } from '@swarm/identity';
+import { findPowNonce, leadingZeroBits, powHash } from '@swarm/records';
 import { createLogger, silentLogger } from '@swarm/telemetry';
 import type { Logger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
@@ -17,6 +18,18 @@ import { createDhtInbound, createGatewayDhtTransport, dhtEndpoint, dhtIdOfNode }
 
 const LIMITS: GatewayLimits = { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 16, ratePerSecond: 1_000, burst: 1_000 } };
 const CALL_TIMEOUT_MS = 2_000;
+/** The swarm's proof-of-work difficulty here: low, so each node's nonce is found at once. */
+const POW_DIFFICULTY = 4;
+/** A node's proof-of-work nonce, as its gateway keeps it (the first one from 0). */
+const nonceOf = (cert: NodeCertificate) => findPowNonce(cert.nodeId, POW_DIFFICULTY);
+/** A nonce that is no proof of work on `nodeId`. */
+function unprovenNonce(nodeId: string): bigint {
+  let nonce = 0n;
+  while (leadingZeroBits(powHash(nodeId, nonce)) >= POW_DIFFICULTY) nonce += 1n;
+  return nonce;
+}
+/** A node's DHT id, with its nonce. */
+const dhtIdOf = (cert: NodeCertificate) => dhtIdOfNode(cert.nodeId, nonceOf(cert));
 
 /** Each node its own key and certificate, made once per file (a certificate takes a key pair and a signature). */
 const dirs: TempDir[] = [];
@@ -40,14 +53,22 @@ interface GatewayNode {
 
 /** A real gateway on loopback serving the DHT methods through its own transport's inbound half. */
 async function startGatewayNode(cert: NodeCertificate, log: Logger = silentLogger()): Promise<GatewayNode> {
-  const inbound = createDhtInbound();
+  const inbound = createDhtInbound({ powDifficulty: POW_DIFFICULTY });
   const handlers: PeerHandlers = {
-    nodeInfo: ({ peerId }) => ({ nodeId: cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId }),
+    nodeInfo: ({ peerId }) => ({ nodeId: cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(cert) }),
     ping: ({ request }) => ({ payload: request.payload }),
     ...inbound.peerHandlers,
   };
   const server = await startGatewayServer({ certificate: cert, listen: { host: '127.0.0.1', port: 0 }, limits: LIMITS, handlers, log, time: systemTime });
-  const transport = createGatewayDhtTransport({ certificate: cert, advertise: server.address, inbound, clock: systemClock, callTimeoutMs: CALL_TIMEOUT_MS });
+  const transport = createGatewayDhtTransport({
+    certificate: cert,
+    advertise: server.address,
+    powNonce: nonceOf(cert),
+    powDifficulty: POW_DIFFICULTY,
+    inbound,
+    clock: systemClock,
+    callTimeoutMs: CALL_TIMEOUT_MS,
+  });
   let stopped = false;
   return {
     cert,
@@ -132,7 +153,7 @@ describe('dht over gateways - real DHT nodes', () => {
     const known = await waitFor(() => (dhts[0].contacts().length === 3 ? dhts[0].contacts() : undefined));
     for (const c of known) {
       const gw = gateways.find((g) => g.transport.dhtId === c.id);
-      expect(c.endpoint).toBe(dhtEndpoint(gw!.cert.nodeId, gw!.server.address));
+      expect(c.endpoint).toBe(dhtEndpoint(gw!.cert.nodeId, gw!.server.address, nonceOf(gw!.cert)));
     }
     const provided = await dhts[1].provide('matmul', () => recordOf(dhts[1].id));
     expect(provided.stored).toBe(4);
@@ -144,17 +165,25 @@ describe('dht over gateways - real DHT nodes', () => {
     const [a, b, c] = gateways;
     const impostor = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
     try {
-      const claimA = { senderId: dhtIdOfNode(a.cert.nodeId), senderAddress: '127.0.0.1:1' };
-      const refused = await impostor.call('dhtStore', { ...claimA, key: 'forged', value: recordOf(dhtIdOfNode(a.cert.nodeId)) }).catch((e: unknown) => e);
+      // A's id, with C's own proof of work: the id is not the one C's node id and nonce give.
+      const claimA = { senderId: dhtIdOf(a.cert), senderAddress: '127.0.0.1:1', senderPowNonce: nonceOf(c.cert) };
+      const refused = await impostor.call('dhtStore', { ...claimA, key: 'forged', value: recordOf(dhtIdOf(a.cert)) }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(SwarmError);
       expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
       // The reason is the peer's words, kept apart from the message (peer-status.ts).
       expect(refused).toMatchObject({ peerWords: expect.stringContaining(`is not the DHT id of the calling node ${c.cert.nodeId.slice(0, 12)}`) });
       await expect(impostor.call('dhtPing', claimA)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
+      // C's node id with a nonce that is no proof of work, and the id the two give: an id that cost nothing.
+      const cheap = unprovenNonce(c.cert.nodeId);
+      const unproven = { senderId: dhtIdOfNode(c.cert.nodeId, cheap), senderAddress: '127.0.0.1:1', senderPowNonce: cheap };
+      await expect(impostor.call('dhtStore', { ...unproven, key: 'forged', value: recordOf('cheap') })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+        peerWords: expect.stringContaining(`is no proof of work of ${POW_DIFFICULTY} bits on the calling node`),
+      });
 
       // Nothing stored: B holds no record under the key, and B never learned A's id at C's claimed address.
-      const honest = { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` };
-      const held = await impostor.call('dhtFindValue', { ...honest, targetId: dhtIdOfNode(b.cert.nodeId), key: 'forged' });
+      const honest = { senderId: dhtIdOf(c.cert), senderAddress: `127.0.0.1:${c.server.address.port}`, senderPowNonce: nonceOf(c.cert) };
+      const held = await impostor.call('dhtFindValue', { ...honest, targetId: dhtIdOf(b.cert), key: 'forged' });
       expect(held.values).toEqual([]);
       expect(dhts[1].contacts().filter((k) => k.endpoint.endsWith('@127.0.0.1:1'))).toEqual([]);
       expect((await dhts[3].findProviders('forged')).values).toEqual([]);
@@ -169,11 +198,13 @@ describe('dht over gateways - real DHT nodes', () => {
   });
 
   /** Node C dialling node B's gateway as itself, with its own DHT sender fields. */
-  async function asPeerCToB(run: (peer: ReturnType<typeof dialPeer>, sender: { senderId: string; senderAddress: string }, b: GatewayNode) => Promise<void>): Promise<void> {
+  async function asPeerCToB(
+    run: (peer: ReturnType<typeof dialPeer>, sender: { senderId: string; senderAddress: string; senderPowNonce: bigint }, b: GatewayNode) => Promise<void>,
+  ): Promise<void> {
     const [, b, c] = gateways;
     const peer = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
     try {
-      await run(peer, { senderId: dhtIdOfNode(c.cert.nodeId), senderAddress: `127.0.0.1:${c.server.address.port}` }, b);
+      await run(peer, { senderId: dhtIdOf(c.cert), senderAddress: `127.0.0.1:${c.server.address.port}`, senderPowNonce: nonceOf(c.cert) }, b);
     } finally {
       peer.close();
     }
@@ -186,7 +217,7 @@ describe('dht over gateways - real DHT nodes', () => {
       expect(outcomes.filter((o) => o.stored)).toHaveLength(16);
       expect(outcomes.at(-1)).toEqual({ stored: false, refusal: 'this key holds its limit of 16 providers from your network' });
       // A sender cannot name another network: the gateway reads it off the socket (loopback here).
-      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOfNode(b.cert.nodeId), key: 'sybil-key' });
+      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOf(b.cert), key: 'sybil-key' });
       expect(held.values).toHaveLength(16);
     });
   });
@@ -195,7 +226,7 @@ describe('dht over gateways - real DHT nodes', () => {
     await asPeerCToB(async (peer, sender, b) => {
       const padded = (provider: string) => Buffer.concat([recordOf(provider), Buffer.from(`|${'x'.repeat(8_000)}`)]);
       for (let i = 0; i < 16; i++) expect(await peer.call('dhtStore', { ...sender, key: 'padded-key', value: padded(`padded-${i}`) })).toEqual({ stored: true, refusal: '' });
-      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOfNode(b.cert.nodeId), key: 'padded-key' });
+      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOf(b.cert), key: 'padded-key' });
       expect(held.values.length).toBeGreaterThan(0);
       expect(held.values.reduce((n, v) => n + v.byteLength, 0)).toBeLessThanOrEqual(64 * 1024);
     });
@@ -207,7 +238,7 @@ describe('dht over gateways - real DHT nodes', () => {
     const stranger = await startGatewayNode(await certificate(4));
     const caller = dialPeer({ certificate: stranger.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
     try {
-      const own = { senderId: dhtIdOfNode(stranger.cert.nodeId) };
+      const own = { senderId: dhtIdOf(stranger.cert), senderPowNonce: nonceOf(stranger.cert) };
       // Nothing listens at port 1; at its real gateway no DHT listens, so a ping there is UNAVAILABLE.
       await caller.call('dhtPing', { ...own, senderAddress: '127.0.0.1:1' });
       await caller.call('dhtPing', { ...own, senderAddress: `127.0.0.1:${stranger.server.address.port}` });
@@ -243,7 +274,7 @@ describe('dht over gateways - real DHT nodes', () => {
   it('refuses bad fields as the memory path does, and an unusable sender address', async () => {
     const [, b, c] = gateways;
     const client = dialPeer({ certificate: c.cert, peer: { nodeId: b.cert.nodeId, address: b.server.address }, clock: systemClock });
-    const sender = { senderId: c.transport.dhtId, senderAddress: `127.0.0.1:${c.server.address.port}` };
+    const sender = { senderId: c.transport.dhtId, senderAddress: `127.0.0.1:${c.server.address.port}`, senderPowNonce: nonceOf(c.cert) };
     try {
       await expect(client.call('dhtStore', { ...sender, key: '', value: new Uint8Array(1) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
       await expect(client.call('dhtStore', { ...sender, key: 'k', value: new Uint8Array(16 * 1024 + 1) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE });
@@ -261,7 +292,7 @@ describe('dht over gateways - what the sender believes', () => {
   it('sends only as its own DHT id, and refuses a reply that names another id for a node', async () => {
     const liar = await certificate(4);
     const honest = await startGatewayNode(await certificate(5));
-    const other = dhtIdOfNode((await certificate(6)).nodeId);
+    const other = dhtIdOf(await certificate(6));
     const server = await startGatewayServer({
       certificate: liar,
       listen: { host: '127.0.0.1', port: 0 },
@@ -269,13 +300,13 @@ describe('dht over gateways - what the sender believes', () => {
       log: silentLogger(),
       time: systemTime,
       handlers: {
-        nodeInfo: ({ peerId }) => ({ nodeId: liar.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId }),
+        nodeInfo: ({ peerId }) => ({ nodeId: liar.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(liar) }),
         ping: ({ request }) => ({ payload: request.payload }),
         dhtPing: () => ({ remoteId: other }),
-        dhtFindNode: () => ({ contacts: [{ id: other, endpoint: dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 9 }) }] }),
+        dhtFindNode: () => ({ contacts: [{ id: other, endpoint: dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 9 }, nonceOf(liar)) }] }),
       },
     });
-    const to = dhtEndpoint(liar.nodeId, server.address);
+    const to = dhtEndpoint(liar.nodeId, server.address, nonceOf(liar));
     try {
       const self = honest.transport.dhtId;
       await expect(honest.transport.ping(to, { id: 'a'.repeat(40) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });

@@ -3,9 +3,10 @@
  * that calls them, the receiving handlers that bind the sender to the authenticated peer, and the
  * two together as one DhtTransport.
  */
-export { dhtIdOfNode, dhtEndpoint, peerOfDhtEndpoint, checkContactBindings, invalidDhtReply } from './dht-peer-id';
+export { dhtIdOfNode, dhtEndpoint, peerOfDhtEndpoint, checkContactBindings, invalidDhtReply, DHT_ID_DOMAIN } from './dht-peer-id';
+export type { DhtPeer } from './dht-peer-id';
 export { createDhtInbound } from './dht-inbound';
-export type { DhtInbound, DhtPeerHandlers, DhtPeerMethod } from './dht-inbound';
+export type { DhtInbound, DhtInboundOptions, DhtPeerHandlers, DhtPeerMethod } from './dht-inbound';
 export { createGatewayDhtSender, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_CLIENTS } from './gateway-dht-sender';
 export type { GatewayDhtSender, GatewayDhtSenderOptions } from './gateway-dht-sender';
 export { createGatewayDhtTransport } from './gateway-dht-transport';

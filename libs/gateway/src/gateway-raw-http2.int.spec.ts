@@ -42,7 +42,7 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
       listen: { host: '127.0.0.1', port: 0 },
       limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
       handlers: {
-        nodeInfo: ({ peerId }) => (calls.push('nodeInfo'), { nodeId: a.cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId }),
+        nodeInfo: ({ peerId }) => (calls.push('nodeInfo'), { nodeId: a.cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
         ping: ({ peerId, network, request }) => (calls.push('ping'), pingCallers.push({ peerId, network }), { payload: request.payload }),
       },
       log: silentLogger(),

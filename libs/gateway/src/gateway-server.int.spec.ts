@@ -37,7 +37,7 @@ function recordingHandlers(node: TestNode) {
   const handlers: PeerHandlers = {
     nodeInfo: ({ peerId }) => {
       seen.push({ method: 'nodeInfo', peerId });
-      return { nodeId: node.cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId };
+      return { nodeId: node.cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n };
     },
     ping: async ({ peerId, request, signal }) => {
       seen.push({ method: 'ping', peerId });

@@ -29,7 +29,7 @@ describe('gateway - W3C trace context in gRPC metadata', () => {
         nodeInfo: ({ peerId, trace: callTrace }) => {
           handlerTraceId = trace.getSpan(callTrace)?.spanContext().traceId;
           handlerSampled = isSampled(callTrace);
-          return { nodeId: a.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId };
+          return { nodeId: a.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n };
         },
         ping: ({ request }) => ({ payload: request.payload }),
       },

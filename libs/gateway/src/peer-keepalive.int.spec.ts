@@ -94,7 +94,7 @@ describe('gateway - keepalive on calls to peers', () => {
         log: silentLogger(),
         time: systemTime,
         handlers: {
-          nodeInfo: () => ({ nodeId: serverCert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: '' }),
+          nodeInfo: () => ({ nodeId: serverCert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: '', powNonce: 0n }),
           ping: async ({ request, signal }) => {
             await new Promise<void>((resolve) => {
               held.push(resolve);

@@ -25,9 +25,10 @@ import {
 } from '@swarm/contracts';
 import type { NodeRecord } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
-import { dhtEndpoint } from '@swarm/dht-gateway';
+import type { DhtPeer } from '@swarm/dht-gateway';
+import { dhtEndpoint, peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { HostPort } from '@swarm/gateway';
-import { formatHostPort, networkOf, parsePeerAddress } from '@swarm/gateway';
+import { formatHostPort, networkOf } from '@swarm/gateway';
 import { createRecord } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -41,7 +42,7 @@ const FIRST_PORT = 7401;
 export interface RelayNode {
   readonly nodeId: string;
   readonly address: HostPort;
-  /** `<node id>@host:port`, the node's DHT endpoint. */
+  /** `<node id>:<nonce>@host:port`, the node's DHT endpoint. */
   readonly endpoint: string;
   readonly signer: TestSigner;
 }
@@ -69,7 +70,12 @@ export function createLoopbackRelay(opts: { clock: WallClock; powDifficulty?: nu
   const log = silentLogger();
 
   function target(peer: string): Member {
-    const address = parsePeerAddress(peer);
+    let address: DhtPeer | undefined;
+    try {
+      address = peerOfDhtEndpoint(peer);
+    } catch {
+      address = undefined;
+    }
     const member = address ? members.get(address.nodeId) : undefined;
     if (!member || !address || formatHostPort(member.address) !== formatHostPort(address.address) || cut.has(member.nodeId)) {
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `peer ${peer.slice(0, 80)} is unreachable`);
@@ -92,9 +98,9 @@ export function createLoopbackRelay(opts: { clock: WallClock; powDifficulty?: nu
       const signer = node.signer ?? createTestSigner(opts.powDifficulty);
       const address: HostPort = { host: '127.0.0.1', port: node.port ?? FIRST_PORT + members.size };
       const svc = await startBusService({ nc, log, name: 'gateway-svc', version: '0.0.1', description: 'test relay', nodeId: signer.nodeId });
-      const member: Member = { nodeId: signer.nodeId, address, endpoint: dhtEndpoint(signer.nodeId, address), signer, nc, svc, records: [] };
+      const member: Member = { nodeId: signer.nodeId, address, endpoint: dhtEndpoint(signer.nodeId, address, signer.powNonce), signer, nc, svc, records: [] };
       members.set(member.nodeId, member);
-      svc.serve(GatewayNodeInfo, () => ({ nodeId: member.nodeId, version: 'loopback', advertisedAddress: formatHostPort(address), peerNodeId: '' }));
+      svc.serve(GatewayNodeInfo, () => ({ nodeId: member.nodeId, version: 'loopback', advertisedAddress: formatHostPort(address), peerNodeId: '', powNonce: signer.powNonce }));
       svc.serve(GatewaySignRecord, (req) => {
         const made = createRecord(
           {

@@ -29,6 +29,11 @@ export interface NodeInfoResponse {
   advertisedAddress: string;
   /** The caller's node id as the answering gateway derived it from the caller's certificate. */
   peerNodeId: string;
+  /**
+   * The answering node's proof-of-work nonce on its node id (docs/records.md); its DHT id derives
+   * from both (docs/swarm.md).
+   */
+  powNonce: bigint;
 }
 
 /** An echo, for liveness and round-trip time. */
@@ -44,18 +49,29 @@ export interface PingResponse {
 
 /** A node on the DHT as its peers reach it. */
 export interface DhtContact {
-  /** 40 lower-case hex characters: the first 20 bytes of the node id (SHA-256 of its Ed25519 key). */
+  /**
+   * 40 lower-case hex characters: the first 20 bytes of sha256("swarm-dht-id-v1" ‖ node id ‖
+   * proof-of-work nonce as 8 big-endian bytes).
+   */
   id: string;
-  /** Where to dial it; over the gateways `<node id>@host:port`, pinned to that node id. */
+  /**
+   * Where to dial it; over the gateways `<node id>:<nonce>@host:port`, pinned to that node id; the
+   * receiver checks that the nonce is a proof of work and gives `id`.
+   */
   endpoint: string;
 }
 
 /** DHT ping: is the receiver alive, and which DHT id does it answer as. */
 export interface DhtPingRequest {
-  /** The sender's DHT id; the receiver refuses it unless it is the one the sender's node id maps to. */
+  /**
+   * The sender's DHT id; the receiver refuses it unless it is the one the sender's node id and
+   * sender_pow_nonce give.
+   */
   senderId: string;
   /** host:port where the sender's gateway accepts peers (a claim: dialling it pins the sender's node id). */
   senderAddress: string;
+  /** The sender's proof-of-work nonce on its node id; refused unless it meets the swarm's difficulty. */
+  senderPowNonce: bigint;
 }
 
 /** The receiver's DHT id. */
@@ -73,6 +89,8 @@ export interface DhtStoreRequest {
   key: string;
   /** One provider record, at most 16 KiB; the receiver's validator decides whether to keep it. */
   value: Uint8Array;
+  /** As in DhtPingRequest. */
+  senderPowNonce: bigint;
 }
 
 /** Whether the receiver kept the record; a refusal is an answer, not an error. */
@@ -90,6 +108,8 @@ export interface DhtFindNodeRequest {
   senderAddress: string;
   /** 40 lower-case hex characters. */
   targetId: string;
+  /** As in DhtPingRequest. */
+  senderPowNonce: bigint;
 }
 
 /** Up to 40 contacts. */
@@ -107,6 +127,8 @@ export interface DhtFindValueRequest {
   targetId: string;
   /** As in DhtStoreRequest. */
   key: string;
+  /** As in DhtPingRequest. */
+  senderPowNonce: bigint;
 }
 
 /** The receiver's unexpired records under the key (up to 256) and up to 40 contacts. */
@@ -252,7 +274,7 @@ export const NodeInfoRequest: MessageFns<NodeInfoRequest> = {
 };
 
 function createBaseNodeInfoResponse(): NodeInfoResponse {
-  return { nodeId: "", version: "", advertisedAddress: "", peerNodeId: "" };
+  return { nodeId: "", version: "", advertisedAddress: "", peerNodeId: "", powNonce: 0n };
 }
 
 export const NodeInfoResponse: MessageFns<NodeInfoResponse> = {
@@ -268,6 +290,12 @@ export const NodeInfoResponse: MessageFns<NodeInfoResponse> = {
     }
     if (message.peerNodeId !== "") {
       writer.uint32(34).string(message.peerNodeId);
+    }
+    if (message.powNonce !== 0n) {
+      if (BigInt.asUintN(64, message.powNonce) !== message.powNonce) {
+        throw new globalThis.Error("value provided for field message.powNonce of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.powNonce);
     }
     return writer;
   },
@@ -317,6 +345,14 @@ export const NodeInfoResponse: MessageFns<NodeInfoResponse> = {
             message.peerNodeId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.powNonce = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -347,6 +383,11 @@ export const NodeInfoResponse: MessageFns<NodeInfoResponse> = {
         : isSet(object.peer_node_id)
         ? globalThis.String(object.peer_node_id)
         : "",
+      powNonce: isSet(object.powNonce)
+        ? BigInt(object.powNonce)
+        : isSet(object.pow_nonce)
+        ? BigInt(object.pow_nonce)
+        : 0n,
     };
   },
 
@@ -364,6 +405,9 @@ export const NodeInfoResponse: MessageFns<NodeInfoResponse> = {
     if (message.peerNodeId !== undefined) {
       obj.peerNodeId = message.peerNodeId;
     }
+    if (message.powNonce !== undefined) {
+      obj.powNonce = message.powNonce.toString();
+    }
     return obj;
   },
 
@@ -376,6 +420,7 @@ export const NodeInfoResponse: MessageFns<NodeInfoResponse> = {
     message.version = object.version ?? "";
     message.advertisedAddress = object.advertisedAddress ?? "";
     message.peerNodeId = object.peerNodeId ?? "";
+    message.powNonce = (object.powNonce !== undefined && object.powNonce !== null) ? BigInt(object.powNonce) : 0n;
     return message;
   },
 };
@@ -600,7 +645,7 @@ export const DhtContact: MessageFns<DhtContact> = {
 };
 
 function createBaseDhtPingRequest(): DhtPingRequest {
-  return { senderId: "", senderAddress: "" };
+  return { senderId: "", senderAddress: "", senderPowNonce: 0n };
 }
 
 export const DhtPingRequest: MessageFns<DhtPingRequest> = {
@@ -610,6 +655,12 @@ export const DhtPingRequest: MessageFns<DhtPingRequest> = {
     }
     if (message.senderAddress !== "") {
       writer.uint32(18).string(message.senderAddress);
+    }
+    if (message.senderPowNonce !== 0n) {
+      if (BigInt.asUintN(64, message.senderPowNonce) !== message.senderPowNonce) {
+        throw new globalThis.Error("value provided for field message.senderPowNonce of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.senderPowNonce);
     }
     return writer;
   },
@@ -643,6 +694,14 @@ export const DhtPingRequest: MessageFns<DhtPingRequest> = {
             message.senderAddress = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.senderPowNonce = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -667,6 +726,11 @@ export const DhtPingRequest: MessageFns<DhtPingRequest> = {
         : isSet(object.sender_address)
         ? globalThis.String(object.sender_address)
         : "",
+      senderPowNonce: isSet(object.senderPowNonce)
+        ? BigInt(object.senderPowNonce)
+        : isSet(object.sender_pow_nonce)
+        ? BigInt(object.sender_pow_nonce)
+        : 0n,
     };
   },
 
@@ -678,6 +742,9 @@ export const DhtPingRequest: MessageFns<DhtPingRequest> = {
     if (message.senderAddress !== undefined) {
       obj.senderAddress = message.senderAddress;
     }
+    if (message.senderPowNonce !== undefined) {
+      obj.senderPowNonce = message.senderPowNonce.toString();
+    }
     return obj;
   },
 
@@ -688,6 +755,9 @@ export const DhtPingRequest: MessageFns<DhtPingRequest> = {
     const message = createBaseDhtPingRequest();
     message.senderId = object.senderId ?? "";
     message.senderAddress = object.senderAddress ?? "";
+    message.senderPowNonce = (object.senderPowNonce !== undefined && object.senderPowNonce !== null)
+      ? BigInt(object.senderPowNonce)
+      : 0n;
     return message;
   },
 };
@@ -766,7 +836,7 @@ export const DhtPingResponse: MessageFns<DhtPingResponse> = {
 };
 
 function createBaseDhtStoreRequest(): DhtStoreRequest {
-  return { senderId: "", senderAddress: "", key: "", value: new Uint8Array(0) };
+  return { senderId: "", senderAddress: "", key: "", value: new Uint8Array(0), senderPowNonce: 0n };
 }
 
 export const DhtStoreRequest: MessageFns<DhtStoreRequest> = {
@@ -782,6 +852,12 @@ export const DhtStoreRequest: MessageFns<DhtStoreRequest> = {
     }
     if (message.value.length !== 0) {
       writer.uint32(34).bytes(message.value);
+    }
+    if (message.senderPowNonce !== 0n) {
+      if (BigInt.asUintN(64, message.senderPowNonce) !== message.senderPowNonce) {
+        throw new globalThis.Error("value provided for field message.senderPowNonce of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.senderPowNonce);
     }
     return writer;
   },
@@ -831,6 +907,14 @@ export const DhtStoreRequest: MessageFns<DhtStoreRequest> = {
             message.value = reader.bytes();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.senderPowNonce = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -857,6 +941,11 @@ export const DhtStoreRequest: MessageFns<DhtStoreRequest> = {
         : "",
       key: isSet(object.key) ? globalThis.String(object.key) : "",
       value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
+      senderPowNonce: isSet(object.senderPowNonce)
+        ? BigInt(object.senderPowNonce)
+        : isSet(object.sender_pow_nonce)
+        ? BigInt(object.sender_pow_nonce)
+        : 0n,
     };
   },
 
@@ -874,6 +963,9 @@ export const DhtStoreRequest: MessageFns<DhtStoreRequest> = {
     if (message.value !== undefined) {
       obj.value = base64FromBytes(message.value);
     }
+    if (message.senderPowNonce !== undefined) {
+      obj.senderPowNonce = message.senderPowNonce.toString();
+    }
     return obj;
   },
 
@@ -886,6 +978,9 @@ export const DhtStoreRequest: MessageFns<DhtStoreRequest> = {
     message.senderAddress = object.senderAddress ?? "";
     message.key = object.key ?? "";
     message.value = object.value ?? new Uint8Array(0);
+    message.senderPowNonce = (object.senderPowNonce !== undefined && object.senderPowNonce !== null)
+      ? BigInt(object.senderPowNonce)
+      : 0n;
     return message;
   },
 };
@@ -976,7 +1071,7 @@ export const DhtStoreResponse: MessageFns<DhtStoreResponse> = {
 };
 
 function createBaseDhtFindNodeRequest(): DhtFindNodeRequest {
-  return { senderId: "", senderAddress: "", targetId: "" };
+  return { senderId: "", senderAddress: "", targetId: "", senderPowNonce: 0n };
 }
 
 export const DhtFindNodeRequest: MessageFns<DhtFindNodeRequest> = {
@@ -989,6 +1084,12 @@ export const DhtFindNodeRequest: MessageFns<DhtFindNodeRequest> = {
     }
     if (message.targetId !== "") {
       writer.uint32(26).string(message.targetId);
+    }
+    if (message.senderPowNonce !== 0n) {
+      if (BigInt.asUintN(64, message.senderPowNonce) !== message.senderPowNonce) {
+        throw new globalThis.Error("value provided for field message.senderPowNonce of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.senderPowNonce);
     }
     return writer;
   },
@@ -1030,6 +1131,14 @@ export const DhtFindNodeRequest: MessageFns<DhtFindNodeRequest> = {
             message.targetId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.senderPowNonce = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1059,6 +1168,11 @@ export const DhtFindNodeRequest: MessageFns<DhtFindNodeRequest> = {
         : isSet(object.target_id)
         ? globalThis.String(object.target_id)
         : "",
+      senderPowNonce: isSet(object.senderPowNonce)
+        ? BigInt(object.senderPowNonce)
+        : isSet(object.sender_pow_nonce)
+        ? BigInt(object.sender_pow_nonce)
+        : 0n,
     };
   },
 
@@ -1073,6 +1187,9 @@ export const DhtFindNodeRequest: MessageFns<DhtFindNodeRequest> = {
     if (message.targetId !== undefined) {
       obj.targetId = message.targetId;
     }
+    if (message.senderPowNonce !== undefined) {
+      obj.senderPowNonce = message.senderPowNonce.toString();
+    }
     return obj;
   },
 
@@ -1084,6 +1201,9 @@ export const DhtFindNodeRequest: MessageFns<DhtFindNodeRequest> = {
     message.senderId = object.senderId ?? "";
     message.senderAddress = object.senderAddress ?? "";
     message.targetId = object.targetId ?? "";
+    message.senderPowNonce = (object.senderPowNonce !== undefined && object.senderPowNonce !== null)
+      ? BigInt(object.senderPowNonce)
+      : 0n;
     return message;
   },
 };
@@ -1160,7 +1280,7 @@ export const DhtFindNodeResponse: MessageFns<DhtFindNodeResponse> = {
 };
 
 function createBaseDhtFindValueRequest(): DhtFindValueRequest {
-  return { senderId: "", senderAddress: "", targetId: "", key: "" };
+  return { senderId: "", senderAddress: "", targetId: "", key: "", senderPowNonce: 0n };
 }
 
 export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
@@ -1176,6 +1296,12 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
     }
     if (message.key !== "") {
       writer.uint32(34).string(message.key);
+    }
+    if (message.senderPowNonce !== 0n) {
+      if (BigInt.asUintN(64, message.senderPowNonce) !== message.senderPowNonce) {
+        throw new globalThis.Error("value provided for field message.senderPowNonce of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.senderPowNonce);
     }
     return writer;
   },
@@ -1225,6 +1351,14 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
             message.key = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.senderPowNonce = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1255,6 +1389,11 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
         ? globalThis.String(object.target_id)
         : "",
       key: isSet(object.key) ? globalThis.String(object.key) : "",
+      senderPowNonce: isSet(object.senderPowNonce)
+        ? BigInt(object.senderPowNonce)
+        : isSet(object.sender_pow_nonce)
+        ? BigInt(object.sender_pow_nonce)
+        : 0n,
     };
   },
 
@@ -1272,6 +1411,9 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
     if (message.key !== undefined) {
       obj.key = message.key;
     }
+    if (message.senderPowNonce !== undefined) {
+      obj.senderPowNonce = message.senderPowNonce.toString();
+    }
     return obj;
   },
 
@@ -1284,6 +1426,9 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
     message.senderAddress = object.senderAddress ?? "";
     message.targetId = object.targetId ?? "";
     message.key = object.key ?? "";
+    message.senderPowNonce = (object.senderPowNonce !== undefined && object.senderPowNonce !== null)
+      ? BigInt(object.senderPowNonce)
+      : 0n;
     return message;
   },
 };

@@ -85,8 +85,9 @@ export interface ListPeersResponse {
 /** One DHT ping relayed between registry-svc and its gateway. */
 export interface DhtRelayPingRequest {
   /**
-   * To the gateway: the peer endpoint to call (`<node id>@host:port`). To the registry: the
-   * endpoint of the caller, as the gateway authenticated it.
+   * To the gateway: the peer's DHT endpoint to call (`<node id>:<proof-of-work nonce>@host:port`).
+   * To the registry: the DHT endpoint of the caller, as the gateway authenticated it and checked
+   * its nonce.
    */
   peer: string;
 }
