@@ -4,13 +4,27 @@
  * answers JSON in the schema's shape; errors go to the server's one error handler.
  */
 import type { BusClient } from '@swarm/bus';
-import { CreditBalance, decodeTensors, ErrorCode, ExecutorSkills, RegistryPeers, SubmitTaskRequest, SubmitTaskResponse, SwarmError, TaskState } from '@swarm/contracts';
+import type { WallClock } from '@swarm/determinism';
+import {
+  CreditBalance,
+  decodeTensors,
+  ErrorCode,
+  ExecutorSkills,
+  isSwarmError,
+  RegistryPeers,
+  SubmitTaskRequest,
+  SubmitTaskResponse,
+  SwarmError,
+  TaskState,
+} from '@swarm/contracts';
 import type { AgentTasks } from './agent-tasks';
 import type { ApiServer } from './http-server';
 import { agentOf, PROTOBUF_MEDIA_TYPE } from './http-server';
 import { holdRequestBytesUntil, msSinceArrival } from './request-bytes';
 import { HttpOnlyError } from './http-errors';
 import type { AgentRecord } from './agent-rules';
+import { tokenProblem } from './agent-rules';
+import type { ResultReads } from './result-reads';
 import type { SubmitBody, TaskStatus as TaskStatusJson } from './http-schemas';
 import {
   Balance,
@@ -30,7 +44,7 @@ import { priceTask, quoteJson, skillsJson } from './skill-catalog';
 import type { EventStreams } from './task-events';
 import type { TaskInput } from './task-input';
 import { taskFromJson, taskFromProtobuf, taskResultJson } from './task-input';
-import { jobStatus, routerStatus } from './task-status';
+import { heldResult, jobStatus, routerStatus } from './task-status';
 
 /** Event streams one agent may hold open at once. */
 export const MAX_STREAMS_PER_AGENT = 16;
@@ -39,6 +53,10 @@ export interface RouteDeps {
   bus: BusClient;
   tasks: AgentTasks;
   streams: EventStreams;
+  /** What reading a held result back costs an agent (result-reads.ts). */
+  resultReads: ResultReads;
+  /** For a token's expiry, checked again once a task's body is in. */
+  clock: WallClock;
 }
 
 function unknownTask(id: string): HttpOnlyError {
@@ -56,7 +74,7 @@ function decodeProtobuf(body: Buffer): TaskInput {
 }
 
 export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
-  const { bus, tasks, streams } = deps;
+  const { bus, tasks, streams, resultReads, clock } = deps;
   const streamsOf = new Map<string, number>();
 
   /**
@@ -64,20 +82,49 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
    * ledger's), else the API's own for a task it holds (the router does not know it yet, cannot be
    * asked, or still says running when the API's record has seen it end).
    */
-  async function statusOf(agent: AgentRecord, id: string): Promise<TaskStatusJson> {
+  async function statusOf(agent: AgentRecord, id: string, withResult: boolean): Promise<TaskStatusJson> {
     const job = tasks.get(agent, id);
     let fromRouter;
     try {
       fromRouter = await tasks.status(agent, id);
     } catch (err) {
-      if (job) return jobStatus(job);
+      if (job) return jobStatus(job, withResult);
       throw err;
     }
     if (fromRouter.state === TaskState.TASK_STATE_UNKNOWN || fromRouter.state === TaskState.TASK_STATE_UNSPECIFIED) {
-      if (job) return jobStatus(job);
+      if (job) return jobStatus(job, withResult);
       throw unknownTask(id);
     }
-    return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job) : routerStatus(fromRouter, job);
+    return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job, withResult) : routerStatus(fromRouter, job, withResult);
+  }
+
+  /**
+   * statusOf with the held result, charged to the agent first (result-reads.ts: RATE_LIMITED or
+   * OVERLOADED past its limits); the charge is held until `response` closes.
+   */
+  async function statusWithResult(agent: AgentRecord, id: string, response: { once(event: 'close', fn: () => void): unknown }): Promise<TaskStatusJson> {
+    const held = heldResult(tasks.get(agent, id));
+    if (!held) return statusOf(agent, id, true);
+    const read = resultReads.take(agent.name, held);
+    response.once('close', () => read.release());
+    try {
+      return await statusOf(agent, id, true);
+    } catch (err) {
+      read.release();
+      throw err;
+    }
+  }
+
+  /** An event stream's last event: the status with its result, or, past the agent's result reads, without it and a note saying so. */
+  async function finalEvent(agent: AgentRecord, id: string, response: { once(event: 'close', fn: () => void): unknown }): Promise<TaskStatusJson> {
+    try {
+      return await statusWithResult(agent, id, response);
+    } catch (err) {
+      if (!isSwarmError(err) || (err.code !== ErrorCode.ERROR_CODE_RATE_LIMITED && err.code !== ErrorCode.ERROR_CODE_OVERLOADED)) throw err;
+      const status = await statusOf(agent, id, false);
+      const note = `result not attached: ${err.message}; GET /v1/tasks/${id} for it later`;
+      return { ...status, note: status.note ? `${status.note}; ${note}` : note };
+    }
   }
 
   app.get('/v1/skills', { schema: { summary: 'Skills this node runs: input and output shapes, prices, verification bounds', response: withErrors({ 200: Skills }) } }, async () =>
@@ -106,6 +153,9 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `send the task as application/json or ${PROTOBUF_MEDIA_TYPE}`);
       }
       const input = Buffer.isBuffer(body) ? decodeProtobuf(body) : taskFromJson(body as SubmitBody);
+      // The token was checked when the headers came; a body that took until after its expiry does not run.
+      const expired = tokenProblem(agent, clock.now());
+      if (expired) throw new SwarmError(ErrorCode.ERROR_CODE_UNAUTHENTICATED, expired);
       // No budget: the quoted price (times the replicas of a redundant task), exactly what the router will ask.
       const budget = input.budget > 0n ? input.budget : priceTask(input.skill, decodeTensors(input.inputs)).price * BigInt(Math.max(1, input.redundancy));
       // The deadline counts from the task's arrival (reading and checking a large body takes time
@@ -132,7 +182,7 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   app.get(
     '/v1/tasks/:id',
     { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
-    async (request) => statusOf(agentOf(request), request.params.id),
+    async (request, reply) => statusWithResult(agentOf(request), request.params.id, reply.raw),
   );
 
   app.get(
@@ -158,7 +208,8 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         const job = tasks.get(agent, id);
         let source: Parameters<EventStreams['stream']>[2];
         // Once the API's record has seen it end, the last event says what GET would.
-        if (job) source = { kind: 'job', job, final: () => statusOf(agent, id) };
+        // The last event carries the result when the agent's result reads allow it, else says where to get it.
+        if (job) source = { kind: 'job', job, final: () => finalEvent(agent, id, reply.raw) };
         else {
           const poll = async () => routerStatus(await tasks.status(agent, id), undefined);
           const first = await tasks.status(agent, id);

@@ -24,6 +24,8 @@ import { registerRoutes } from './http-routes';
 import { loopbackUrl, registerMcpRoutes } from './mcp-http';
 import { API_VERSION, createHttpServer, listen } from './http-server';
 import { createEventStreams } from './task-events';
+import { ANSWER_BUDGET_BYTES, createResultReads, RESULT_READ_LIMITS } from './result-reads';
+import type { RateLimits } from './token-bucket';
 import { createRateLimiter } from './token-bucket';
 
 /** Bytes of randomness in a generated idempotency key (96 bits: no two tasks collide). */
@@ -42,6 +44,8 @@ export interface ApiServiceDeps {
   /** Token and key randomness; default node:crypto. */
   randomBytes?: (n: number) => Uint8Array;
   taskLimits?: AgentTaskLimits;
+  /** What reading held results back costs agents (result-reads.ts); default RESULT_READ_LIMITS. */
+  resultReadLimits?: RateLimits;
 }
 
 export interface ApiService {
@@ -87,7 +91,13 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
   const limiter = createRateLimiter(http, time.stopwatch);
   const innerCallSecret = Buffer.from(randomBytes(INNER_CALL_SECRET_BYTES)).toString('hex');
   const app = await createHttpServer({ config: http, store, limiter, innerCallSecret, clock: time.clock, log });
-  registerRoutes(app, { bus: svc.client, tasks, streams });
+  registerRoutes(app, {
+    bus: svc.client,
+    tasks,
+    streams,
+    resultReads: createResultReads(time.stopwatch, ANSWER_BUDGET_BYTES, deps.resultReadLimits ?? RESULT_READ_LIMITS),
+    clock: time.clock,
+  });
   let httpAddress = '';
   registerMcpRoutes(app, { selfUrl: () => loopbackUrl(httpAddress), innerCallSecret, version: API_VERSION, limiter, limits: http, log });
   try {

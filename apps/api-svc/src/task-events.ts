@@ -68,7 +68,8 @@ export function createEventStreams(): EventStreams {
       if (source.kind === 'job') {
         event('running', { taskId });
         await waitFor(source.job.ended);
-        status = jobStatus(source.job);
+        // Without its result: the last event's comes from `final`, charged to the agent (result-reads.ts).
+        status = jobStatus(source.job, false);
         if (!closed && isFinal(status)) {
           const own = status;
           let timer: ReturnType<typeof setTimeout> | undefined;
@@ -85,7 +86,8 @@ export function createEventStreams(): EventStreams {
           status = await source.poll().catch(() => status);
         }
       }
-      if (!closed && isFinal(status)) event(isDone(status) ? 'done' : 'failed', status);
+      const done = isDone(status) || (source.kind === 'job' && source.job.state === 'done');
+      if (!closed && isFinal(status)) event(done ? 'done' : 'failed', status);
     } finally {
       clearInterval(keepalive);
       open.delete(end);

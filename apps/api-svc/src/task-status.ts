@@ -3,7 +3,7 @@
  * record or the ledger (authoritative), with the result attached while this API still holds it.
  * When the router does not know the task yet (or cannot be asked), the API's own record answers.
  */
-import type { TaskStatusResponse } from '@swarm/contracts';
+import type { SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
 import { ErrorCode, TaskState } from '@swarm/contracts';
 import type { TaskJob } from './agent-tasks';
 import { shownTaskError } from './http-errors';
@@ -32,8 +32,13 @@ function stateName(state: TaskState): string {
   return TaskState[state] ?? 'TASK_STATE_UNSPECIFIED';
 }
 
-/** The API's own view of a task it holds. */
-export function jobStatus(job: TaskJob): TaskStatus {
+/** The result a status of this job carries while the API holds it: a finished task's outputs. */
+export function heldResult(job: TaskJob | undefined): SubmitTaskResponse | undefined {
+  return job?.state === 'done' && job.result && job.result.outputs.length > 0 ? job.result : undefined;
+}
+
+/** The API's own view of a task it holds; its result too, unless `withResult` is false (result-reads.ts charges for it). */
+export function jobStatus(job: TaskJob, withResult = true): TaskStatus {
   const base = { taskId: job.taskId, cost: '0', refunded: '0', providerId: '', source: 'api', attempts: 0, note: '' };
   if (job.state === 'running') return { ...base, state: stateName(TaskState.TASK_STATE_RUNNING) };
   if (job.state === 'failed' && job.error) {
@@ -52,12 +57,12 @@ export function jobStatus(job: TaskJob): TaskStatus {
     providerId: res.providerId,
     attempts: res.attempts,
     note: res.settlementNote,
-    result: taskResultJson(res, 'json'),
+    ...(withResult ? { result: taskResultJson(res, 'json') } : {}),
   };
 }
 
-/** The router's answer, with the held result when there is one. */
-export function routerStatus(res: TaskStatusResponse, job: TaskJob | undefined): TaskStatus {
+/** The router's answer, with the held result when there is one (and `withResult`). */
+export function routerStatus(res: TaskStatusResponse, job: TaskJob | undefined, withResult = true): TaskStatus {
   const status: TaskStatus = {
     taskId: res.taskId,
     state: stateName(res.state),
@@ -71,7 +76,8 @@ export function routerStatus(res: TaskStatusResponse, job: TaskJob | undefined):
   if (res.error && res.error.code !== ErrorCode.ERROR_CODE_UNSPECIFIED) {
     status.error = shownTaskError(res.error.code, res.error.message, res.error.retryable);
   }
-  if (job?.state === 'done' && job.result && job.result.outputs.length > 0) status.result = taskResultJson(job.result, 'json');
+  const held = withResult ? heldResult(job) : undefined;
+  if (held) status.result = taskResultJson(held, 'json');
   return status;
 }
 

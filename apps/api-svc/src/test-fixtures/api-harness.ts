@@ -6,12 +6,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServiceConfig } from '@swarm/config';
+import type { Time } from '@swarm/determinism';
 import { startNatsServer } from '@swarm/runtime';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import type { ApiHttpConfig } from '../config';
 import type { ApiService } from '../service';
+import type { RateLimits } from '../token-bucket';
 import { startApiService } from '../service';
 import type { FakeBackends } from './fake-backends';
 import { startFakeBackends } from './fake-backends';
@@ -23,6 +25,10 @@ export interface ApiHarnessOptions {
   readonly nodeCredit: bigint;
   /** The HTTP settings beside the listen address (loopback, any port). */
   readonly http: Omit<ApiHttpConfig, 'listen'>;
+  /** api-svc's time (default systemTime): a test moves its wall clock past a token's expiry. */
+  readonly time?: Time;
+  /** Result reads' limits (default RESULT_READ_LIMITS), small enough for a test's results. */
+  readonly resultReadLimits?: RateLimits;
 }
 
 export interface ApiHarness {
@@ -60,6 +66,8 @@ export async function startApiHarness(opts: ApiHarnessOptions): Promise<ApiHarne
       log: silentLogger(),
       nc,
       nodeId: 'node-test',
+      ...(opts.time ? { time: opts.time } : {}),
+      ...(opts.resultReadLimits ? { resultReadLimits: opts.resultReadLimits } : {}),
     });
   let api = await start().catch(async (err: unknown) => {
     await fake.stop();

@@ -1,0 +1,130 @@
+import { connect as connectTcp } from 'node:net';
+import { createBusClient } from '@swarm/bus';
+import { ApiAddAgent } from '@swarm/contracts';
+import { systemTime } from '@swarm/determinism';
+import { silentLogger } from '@swarm/telemetry';
+import { waitFor } from '@swarm/testing';
+import type { ApiHarness } from './test-fixtures/api-harness';
+import { startApiHarness } from './test-fixtures/api-harness';
+
+jest.setTimeout(20_000);
+
+const HTTP = { jsonBodyBytes: 256 * 1024, protobufBodyBytes: 1024 * 1024, ratePerSecond: 50, burst: 100 };
+/** 2,000 floats: an answer of about 50 KiB as JSON, so one read takes most of the 64 KiB burst. */
+const FLOATS = 2_000;
+const LARGE_TASK = {
+  skill: 'vecadd',
+  inputs: [
+    { name: 'a', shape: [FLOATS], data: Array.from({ length: FLOATS }, (_, i) => i / 7) },
+    { name: 'b', shape: [FLOATS], data: Array.from({ length: FLOATS }, () => 1 / 3) },
+  ],
+};
+type ErrorBody = { error: { code: string; message: string; retryAfterMs?: number } };
+
+async function addAgent(h: ApiHarness, name: string, ttlMs = 0n): Promise<string> {
+  return (await createBusClient(h.nc, silentLogger()).request(ApiAddAgent, { name, budget: 100n, ttlMs })).token;
+}
+
+describe("api-svc - reading a held result back costs the agent, not the node's other agents", () => {
+  let h: ApiHarness;
+  beforeAll(async () => {
+    h = await startApiHarness({ dirPrefix: 'swarm-api-reads-', nodeCredit: 1_000n, http: HTTP, resultReadLimits: { ratePerSecond: 32 * 1024, burst: 64 * 1024 } });
+  });
+  afterAll(() => h?.stop());
+
+  const call = (path: string, token: string, init: RequestInit = {}) =>
+    fetch(`${h.base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
+
+  it('answers a large result once, refuses reading it again at once (429, Retry-After) while other agents go on, and answers it once the rate allows', async () => {
+    const [alice, bob] = [await addAgent(h, 'alice'), await addAgent(h, 'bob')];
+    const accepted = (await (await call('/v1/tasks?async=true', alice, { method: 'POST', body: JSON.stringify(LARGE_TASK) })).json()) as {
+      taskId: string;
+      status: string;
+      events: string;
+    };
+    await waitFor(async () => ((await (await call('/v1/balance', alice)).json()) as { tasks: string }).tasks === '1');
+    const first = await call(accepted.status, alice);
+    expect(first.status).toBe(200);
+    const status = (await first.json()) as { state: string; result?: { outputs: Array<{ data: number[] }> } };
+    expect(status.result?.outputs[0]?.data).toHaveLength(FLOATS);
+
+    const again = await call(accepted.status, alice);
+    const refused = (await again.json()) as ErrorBody;
+    expect([again.status, refused.error.code]).toEqual([429, 'SWARM_RATE_LIMITED']);
+    expect(refused.error.message).toMatch(/reads its results back too often/);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    // Another agent is not held back: its calls and its own results are served.
+    expect((await call('/v1/balance', bob)).status).toBe(200);
+    const small = (await (
+      await call('/v1/tasks', bob, {
+        method: 'POST',
+        body: JSON.stringify({
+          skill: 'vecadd',
+          inputs: [
+            { name: 'a', shape: [2], data: [1, 2] },
+            { name: 'b', shape: [2], data: [3, 4] },
+          ],
+        }),
+      })
+    ).json()) as {
+      taskId: string;
+    };
+    expect((await call(`/v1/tasks/${small.taskId}`, bob)).status).toBe(200);
+
+    // An event stream's last event says it is done, without the result and with a note, while the reads are spent.
+    const events = await (await call(accepted.events, alice)).text();
+    const done = JSON.parse(/^event: done\ndata: (.*)$/m.exec(events)?.[1] ?? '{}') as { result?: unknown; note: string };
+    expect(done.result).toBeUndefined();
+    expect(done.note).toMatch(/result not attached: this agent reads its results back too often.*GET \/v1\/tasks\/task-/);
+
+    await new Promise((r) => setTimeout(r, (refused.error.retryAfterMs ?? 0) + 200));
+    const later = await call(accepted.status, alice);
+    expect(later.status).toBe(200);
+    expect(((await later.json()) as typeof status).result?.outputs[0]?.data).toHaveLength(FLOATS);
+  });
+});
+
+describe('api-svc - a token that expires while its request body is on the way', () => {
+  let h: ApiHarness;
+  /** How far api-svc's wall clock runs ahead of the real one. */
+  let aheadMs = 0;
+  beforeAll(async () => {
+    const time = { ...systemTime, clock: { now: () => Date.now() + aheadMs } };
+    h = await startApiHarness({ dirPrefix: 'swarm-api-expiry-', nodeCredit: 1_000n, http: HTTP, time });
+  });
+  afterAll(() => h?.stop());
+
+  it('does not run the task: the token is checked again once the body is in (401), nothing submitted', async () => {
+    const token = await addAgent(h, 'brief', 60_000n);
+    const body = JSON.stringify({
+      skill: 'vecadd',
+      inputs: [
+        { name: 'a', shape: [1], data: [1] },
+        { name: 'b', shape: [1], data: [2] },
+      ],
+    });
+    const submitted = h.fake.submits.length;
+    const port = Number(new URL(h.base).port);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connectTcp(port, '127.0.0.1', () => {
+        socket.write(
+          `POST /v1/tasks HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n`,
+        );
+        // The headers were checked with the token still valid; the body comes after its expiry.
+        setTimeout(() => {
+          aheadMs = 61_000;
+          socket.end(body);
+        }, 300);
+      });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer).toContain('SWARM_UNAUTHENTICATED');
+    expect(answer).toContain('this agent token expired');
+    expect(h.fake.submits.length).toBe(submitted);
+  });
+});
