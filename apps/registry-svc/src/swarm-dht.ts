@@ -82,7 +82,9 @@ export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
   const { client, log, time, swarm } = deps;
   const abort = new AbortController();
   let running: RunningDht | undefined;
-  // Filled at launch (each seed without a nonce costs a proof of work there); health counts the configured ones until then.
+  // Found at the first launch (each seed without a nonce costs a proof of work there); health
+  // counts the configured ones until then.
+  let seedEndpoints: readonly string[] | undefined;
   let seedIds: readonly string[] | undefined;
   let timer: CancelTimer = () => undefined;
   // The DHT's own warnings (a seed that did not answer, one failed refresh) repeat every retry;
@@ -99,8 +101,17 @@ export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
       gatewayAddress: self.address,
       sightings: deps.sightings,
     });
-    // The launcher may give every node the same seed list, this one included.
-    const seeds = swarm.seeds.filter((s) => s.nodeId !== self.nodeId).map((s) => seedEndpoint(s, swarm.powDifficulty));
+    // The launcher may give every node the same seed list, this one included. One seed at a time,
+    // the event loop free between them (up to 64 seeds of ~0.1 s each at the default difficulty).
+    if (!seedEndpoints) {
+      const found: string[] = [];
+      for (const s of swarm.seeds.filter((seed) => seed.nodeId !== self.nodeId)) {
+        found.push(seedEndpoint(s, swarm.powDifficulty));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      seedEndpoints = found;
+    }
+    const seeds = seedEndpoints;
     seedIds = seeds.map((endpoint) => {
       const peer = peerOfDhtEndpoint(endpoint);
       return dhtIdOfNode(peer.nodeId, peer.powNonce);

@@ -5,8 +5,9 @@
  * unreachable, since dialling it pins the caller's node id. A request whose sender_pow_nonce is no
  * proof of work on the caller's node id, or whose sender_id is not the DHT id the two give, is
  * refused with PERMISSION_DENIED before the DHT sees it, so no peer stores, or enters a routing
- * table, under another node's id or under an id that cost no work. Every field is checked as the memory path checks
- * it (@swarm/dht wire checks); until a DHT listens (and after it closes) calls answer UNAVAILABLE.
+ * table, under another node's id or under an id that cost no work. Every field is checked as the
+ * memory path checks it (@swarm/dht wire checks); until a DHT listens (and after it closes) calls
+ * answer UNAVAILABLE.
  * A store also carries the network of the caller's connection (from the socket), which the DHT
  * counts the records it holds against.
  */

@@ -22,8 +22,9 @@
  *   (stalls()). Without it, identities that accept tasks and never answer, or answer "full" or an
  *   error (0.1 s of proof of work each, claiming no load and no price), would win every choice and
  *   fail every task, each attempt going to the next of them; with it, each costs the router one
- *   attempt per 10 minutes at most, and probation (below) bounds them all together. A node with a record of verified results keeps its place through a
- *   stall. 'unjudged' (a verified result that could not count) changes nothing.
+ *   attempt per 10 minutes at most, and probation (below) bounds them all together. A node with a
+ *   record of verified results keeps its place through a stall. 'unjudged' (a verified result that
+ *   could not count) changes nothing.
  * - An 'overloaded' attempt ("full") also marks the node busy, whatever its τ: for `busyBaseMs` (1 s)
  *   after its first refusal in a row, doubling with each further one up to `busyMaxMs` (a minute),
  *   until its next verified result (isBusy()). "In a row": a refusal within the window still
