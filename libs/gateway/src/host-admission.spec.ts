@@ -1,6 +1,6 @@
 import { manualClock } from '@swarm/determinism';
 import { LEDGER_LANE_LIMITS } from './peer-admission';
-import { createHostAdmission, hostKey, networkOf } from './host-admission';
+import { createHostAdmission, hostKey, LEDGER_INFLIGHT_TOTAL, networkOf } from './host-admission';
 
 const LIMITS = { host: { maxInflight: 3, ratePerSecond: 10, burst: 4, maxConnections: 2 }, maxInflightTotal: 5 };
 
@@ -50,6 +50,17 @@ describe('host admission - limits whatever node ids a host uses', () => {
     }
     expect(hosts.admit('c').admitted).toBe(true);
     expect(hosts.admit('c').admitted).toBe(false);
+  });
+
+  it("keeps the ledger lane's total apart: hosts filling the calls total cannot hold back payments, nor payments the calls", () => {
+    const hosts = createHostAdmission({ ...LIMITS, host: { ...LIMITS.host, maxInflight: 100, ratePerSecond: 1_000, burst: 1_000 } }, manualClock());
+    for (let i = 0; i < LIMITS.maxInflightTotal; i++) expect(hosts.admit(`flood-${i}`).admitted).toBe(true);
+    expect(hosts.admit('flood-x')).toMatchObject({ admitted: false, reason: 'this gateway has 5 peer calls in flight (limit 5)' });
+    // Payments from other hosts still come in, up to the ledger lane's own total (8 hosts' worth).
+    const ledger = Array.from({ length: LEDGER_INFLIGHT_TOTAL }, (_, i) => hosts.admit(`payer-${Math.floor(i / 8)}`, 'ledger'));
+    expect(ledger.every((r) => r.admitted)).toBe(true);
+    expect(LEDGER_INFLIGHT_TOTAL).toBe(64);
+    expect(hosts.admit('payer-late', 'ledger')).toMatchObject({ admitted: false, reason: 'this gateway has 64 peer receipt and void calls in flight (limit 64)' });
   });
 
   it('refuses a host over its rate with the wait until its next token, whatever peer asks', () => {

@@ -10,10 +10,16 @@
  */
 import type { Stopwatch } from '@swarm/determinism';
 import type { Admission, CallLane, LaneState, PeerLimits } from './peer-admission';
-import { inflightIn, LANE_CALLS, laneLimits, laneState } from './peer-admission';
+import { inflightIn, LANE_CALLS, laneLimits, laneState, LEDGER_LANE_LIMITS } from './peer-admission';
 
 /** A host's ledger lane is twice a peer's (LEDGER_LANE_LIMITS), as its other limits are by default. */
 const HOST_LEDGER_SCALE = 2;
+/**
+ * Ledger-lane calls in flight across every peer, apart from the other calls' total: hosts filling
+ * `maxInflightTotal` with task calls (eight addresses at the defaults) cannot hold back the
+ * payments other peers deliver; eight hosts' worth of them.
+ */
+export const LEDGER_INFLIGHT_TOTAL = 8 * HOST_LEDGER_SCALE * LEDGER_LANE_LIMITS.maxInflight;
 
 export interface HostLimits extends PeerLimits {
   /** Open connections (TLS handshakes included) from one host. */
@@ -22,7 +28,7 @@ export interface HostLimits extends PeerLimits {
 
 export interface SharedLimits {
   readonly host: HostLimits;
-  /** Calls in flight across every peer. */
+  /** Calls in flight across every peer (the ledger lane's apart: LEDGER_INFLIGHT_TOTAL). */
   readonly maxInflightTotal: number;
 }
 
@@ -77,7 +83,8 @@ function expandIpv6(address: string): string[] {
 
 export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch): HostAdmission {
   const hosts = new Map<string, HostState>();
-  let inflightTotal = 0;
+  const inflightTotal: Record<CallLane, number> = { calls: 0, ledger: 0 };
+  const totalLimit: Record<CallLane, number> = { calls: limits.maxInflightTotal, ledger: LEDGER_INFLIGHT_TOTAL };
   const stateOf = (host: string): HostState => {
     let state = hosts.get(host);
     if (!state) {
@@ -103,11 +110,12 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
       forget(host, state);
     },
     admit(host, lane = 'calls') {
-      if (inflightTotal >= limits.maxInflightTotal) {
-        return { admitted: false, reason: `this gateway has ${inflightTotal} peer calls in flight (limit ${limits.maxInflightTotal})`, retryAfterMs: 0 };
+      const what = LANE_CALLS[lane];
+      if (inflightTotal[lane] >= totalLimit[lane]) {
+        const calls = lane === 'calls' ? 'peer calls' : `peer ${what}`;
+        return { admitted: false, reason: `this gateway has ${inflightTotal[lane]} ${calls} in flight (limit ${totalLimit[lane]})`, retryAfterMs: 0 };
       }
       const state = stateOf(host);
-      const what = LANE_CALLS[lane];
       const lim = laneLimits(lane, limits.host, HOST_LEDGER_SCALE);
       if (state.inflight[lane] >= lim.maxInflight) {
         forget(host, state);
@@ -124,7 +132,7 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
         };
       }
       state.inflight[lane] += 1;
-      inflightTotal += 1;
+      inflightTotal[lane] += 1;
       let released = false;
       return {
         admitted: true,
@@ -132,7 +140,7 @@ export function createHostAdmission(limits: SharedLimits, stopwatch: Stopwatch):
           if (released) return;
           released = true;
           state.inflight[lane] -= 1;
-          inflightTotal -= 1;
+          inflightTotal[lane] -= 1;
           forget(host, state);
         },
       };
