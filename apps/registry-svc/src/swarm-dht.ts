@@ -6,7 +6,7 @@
  * every contact has gone) the DHT's refresh bootstraps again every few seconds.
  */
 import type { BusClient } from '@swarm/bus';
-import { ErrorCode, GatewayNodeInfo, SwarmError } from '@swarm/contracts';
+import { ErrorCode, GatewayNodeInfo, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { CancelTimer, Random, Time } from '@swarm/determinism';
 import type { DhtLog, DhtNode, RecordValidator } from '@swarm/dht';
 import { startDhtNode } from '@swarm/dht';
@@ -68,14 +68,35 @@ async function askGateway(client: BusClient, powDifficulty: number): Promise<{ n
   return { nodeId: info.nodeId, address, powNonce: info.powNonce };
 }
 
+/** Hashes of a seed's proof-of-work search between two turns of the event loop (a few ms). */
+const POW_SEARCH_CHUNK = 4096;
+
 /**
  * A seed's DHT endpoint: with the nonce its entry gave, or else the first nonce from 0 that meets
- * the difficulty, the one a node keeps (libs/identity pow-nonce.ts) unless it found it at a higher
- * difficulty than the swarm's now (then its entry must give it): one proof of work per such seed,
- * tens of ms at the default difficulty.
+ * the difficulty, the one a node keeps (libs/identity pow-nonce.ts): one proof of work per such
+ * seed (about 0.1 s at the default difficulty, 16 times that per 4 bits more), searched a chunk at
+ * a time so the registry keeps serving meanwhile.
  */
-function seedEndpoint(seed: Seed, powDifficulty: number): string {
-  return dhtEndpoint(seed.nodeId, seed.address, seed.powNonce ?? findPowNonce(seed.nodeId, powDifficulty));
+async function seedEndpoint(seed: Seed, powDifficulty: number, signal: AbortSignal): Promise<string> {
+  if (seed.powNonce !== undefined) return dhtEndpoint(seed.nodeId, seed.address, seed.powNonce);
+  for (let start = 0n; ; start += BigInt(POW_SEARCH_CHUNK)) {
+    // A stop does not wait out a search (hours at the highest difficulties).
+    if (signal.aborted) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is stopping');
+    const nonce = firstNonceWithin(seed.nodeId, powDifficulty, start);
+    if (nonce !== undefined) return dhtEndpoint(seed.nodeId, seed.address, nonce);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The first nonce from `start` meeting the difficulty within POW_SEARCH_CHUNK hashes, or undefined. */
+function firstNonceWithin(nodeId: string, powDifficulty: number, start: bigint): bigint | undefined {
+  try {
+    return findPowNonce(nodeId, powDifficulty, { start, maxAttempts: POW_SEARCH_CHUNK });
+  } catch (err) {
+    // findPowNonce's own refusal when the chunk holds none; the arguments were checked by the config.
+    if (isSwarmError(err) && err.code === ErrorCode.ERROR_CODE_INVALID_ARGUMENT) return undefined;
+    throw err;
+  }
 }
 
 export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
@@ -101,14 +122,10 @@ export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
       gatewayAddress: self.address,
       sightings: deps.sightings,
     });
-    // The launcher may give every node the same seed list, this one included. One seed at a time,
-    // the event loop free between them (up to 64 seeds of ~0.1 s each at the default difficulty).
+    // The launcher may give every node the same seed list, this one included.
     if (!seedEndpoints) {
       const found: string[] = [];
-      for (const s of swarm.seeds.filter((seed) => seed.nodeId !== self.nodeId)) {
-        found.push(seedEndpoint(s, swarm.powDifficulty));
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      for (const s of swarm.seeds.filter((seed) => seed.nodeId !== self.nodeId)) found.push(await seedEndpoint(s, swarm.powDifficulty, abort.signal));
       seedEndpoints = found;
     }
     const seeds = seedEndpoints;

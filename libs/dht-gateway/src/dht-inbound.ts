@@ -13,7 +13,7 @@
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { DhtHandlers } from '@swarm/dht';
-import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, createDhtHandlerSlot } from '@swarm/dht';
+import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, createDhtHandlerSlot, MAX_ENDPOINT_CHARS } from '@swarm/dht';
 import type { PeerHandler } from '@swarm/gateway';
 import { parseHostPort, shortId } from '@swarm/gateway';
 import { hasProofOfWork } from '@swarm/records';
@@ -65,7 +65,15 @@ function senderEndpoint(peerId: string, sender: SenderFields, powDifficulty: num
   const address = parseHostPort(sender.senderAddress);
   if (!address || address.port === 0)
     throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT sender_address must be host:port with a port > 0, got '${sender.senderAddress.slice(0, 300)}'`);
-  return dhtEndpoint(peerId, address, nonce);
+  const endpoint = dhtEndpoint(peerId, address, nonce);
+  // Every reply listing a longer endpoint would be refused whole by whoever asked (the wire check).
+  if (endpoint.length > MAX_ENDPOINT_CHARS) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      `DHT sender_address is too long: with the node id and nonce, a DHT endpoint is at most ${MAX_ENDPOINT_CHARS} characters, this one ${endpoint.length}`,
+    );
+  }
+  return endpoint;
 }
 
 export function createDhtInbound(opts: DhtInboundOptions): DhtInbound {

@@ -281,6 +281,12 @@ describe('dht over gateways - real DHT nodes', () => {
       await expect(client.call('dhtFindNode', { ...sender, targetId: 'XYZ' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
       await expect(client.call('dhtPing', { ...sender, senderAddress: 'not an address' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
       await expect(client.call('dhtPing', { ...sender, senderAddress: '127.0.0.1:0' })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+      // A host name parseHostPort takes (under 253 characters) that makes the endpoint too long for any reply to carry.
+      const longHost = `${`${'a'.repeat(60)}.`.repeat(3)}example`;
+      await expect(client.call('dhtPing', { ...sender, senderAddress: `${longHost}:4001` })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+        peerWords: expect.stringContaining('DHT sender_address is too long'),
+      });
       await expect(client.call('dhtPing', sender)).resolves.toEqual({ remoteId: b.transport.dhtId });
     } finally {
       client.close();

@@ -7,6 +7,7 @@ import { startDhtNode } from './dht-node';
 import type { MemoryNetwork } from './memory-network';
 import { createMemoryNetwork } from './memory-network';
 import { providerOfTestRecord, testRecord, validateTestRecord } from './test-records';
+import { MAX_ENDPOINT_CHARS } from './wire-checks';
 
 const TIMEOUT_MS = 500;
 const HOUR_MS = 60 * 60 * 1000;
@@ -104,6 +105,29 @@ describe('dht node - dial-back before a requester enters the table', () => {
     await s.vt.advance(2 * TIMEOUT_MS);
     expect(others(node, s)).toEqual([]);
     // An honest node joining through it, at its own endpoint, is admitted after the dial-back.
+    const honest = await s.add();
+    expect(node.contacts().map((c) => c.id)).toEqual([honest.id]);
+    await s.stop();
+  });
+
+  it('never learns a requester whose endpoint replies could not carry (over 256 characters), and keeps answering others', async () => {
+    const s = await swarmOf(1);
+    const [node] = s.nodes;
+    // Not the swarm's seed (7): another id than the node's own.
+    const random = seededRandom(71);
+    const long = s.net.transport(`long-${'x'.repeat(MAX_ENDPOINT_CHARS)}`);
+    const longId = randomHexId(random);
+    long.listen({
+      ping: () => ({ remoteId: longId }),
+      store: () => ({ stored: false, refusal: 'no' }),
+      findNode: () => ({ contacts: [] }),
+      findValue: () => ({ values: [], contacts: [] }),
+    });
+    // It is answered (it dials back fine), but never enters the table: a reply listing it would be refused whole.
+    await drive(s.vt, long.ping(node.endpoint, { id: longId }));
+    await s.vt.advance(2 * TIMEOUT_MS);
+    expect(others(node, s)).toEqual([]);
+    // An honest one is admitted as before.
     const honest = await s.add();
     expect(node.contacts().map((c) => c.id)).toEqual([honest.id]);
     await s.stop();

@@ -28,6 +28,7 @@ import {
   checkStoreRequest,
   checkStoreResponse,
   checkValue,
+  MAX_ENDPOINT_CHARS,
   MAX_REPLY_VALUE_BYTES,
 } from './wire-checks';
 import type { DhtHandlers, DhtTransport, WireContact } from './wire';
@@ -200,9 +201,11 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   /**
    * A peer that sent a request (its id passed the request's wire check): seen again if the table
    * holds it at that endpoint, else admitted only once the endpoint answers as it (dial-back.ts).
+   * An endpoint the wire check would refuse (over MAX_ENDPOINT_CHARS) is never learned: every reply
+   * listing it would be refused whole by whoever asked, and this node dropped from their tables.
    */
   function learn(idHex: string, endpoint: string): void {
-    if (idHex === selfHex) return;
+    if (idHex === selfHex || endpoint.length === 0 || endpoint.length > MAX_ENDPOINT_CHARS) return;
     const id = idFromCheckedHex(idHex);
     const [known] = table.closest(id, 1);
     if (known && known.endpoint === endpoint && idToHex(known.id) === idHex) return table.seen(known);

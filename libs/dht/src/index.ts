@@ -40,6 +40,7 @@ export type {
 } from './wire';
 export {
   MAX_KEY_CHARS,
+  MAX_ENDPOINT_CHARS,
   MAX_VALUE_BYTES,
   MAX_CONTACTS_PER_REPLY,
   MAX_VALUES_PER_REPLY,

@@ -39,6 +39,15 @@ describe('identity - loadOrCreatePowNonce', () => {
     expect(await loadOrCreatePowNonce(dir, nodeId, 12)).toBe(strong);
   });
 
+  it('searches again when the difficulty falls: it keeps the first nonce at the difficulty asked (seeds are found by it)', async () => {
+    const strong = await loadOrCreatePowNonce(dir, nodeId, 12);
+    const weak = await loadOrCreatePowNonce(dir, nodeId, 6);
+    expect(weak).toBe(findPowNonce(nodeId, 6));
+    expect(JSON.parse(await readFile(join(dir, POW_FILE), 'utf8'))).toEqual({ nodeId, difficulty: 6, nonce: weak.toString() });
+    // The strong nonce still proves 6 bits, but is not the one a joiner computes for this seed (unless they coincide).
+    if (strong !== findPowNonce(nodeId, 6)) expect(weak).not.toBe(strong);
+  });
+
   it('refuses a difficulty out of range', async () => {
     await expect(loadOrCreatePowNonce(dir, nodeId, 99)).rejects.toMatchObject({ codeName: 'SWARM_INVALID_ARGUMENT' });
   });

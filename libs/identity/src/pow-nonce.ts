@@ -1,8 +1,10 @@
 /**
  * The node's proof-of-work nonce (libs/records), found once and kept beside the key in
  * `<dataDir>/node-pow.json`, so restarts cost nothing and the node id never changes. A file for
- * another key, a lower difficulty or a damaged one is replaced by a fresh search. The search is
- * deterministic, so services starting together find and write the same nonce.
+ * another key, another difficulty (lower or higher) or a damaged one is replaced by a fresh search.
+ * The search is deterministic (the first nonce from 0), so services starting together find and write
+ * the same nonce, and a node's DHT id (which derives from it) is what its seeds' joiners compute from
+ * its node id at the swarm's difficulty (apps/registry-svc swarm-dht.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -37,7 +39,7 @@ async function readKept(path: string, nodeId: string, difficulty: number): Promi
   }
   try {
     const kept = JSON.parse(text) as Partial<PowFile>;
-    if (kept.nodeId !== nodeId || typeof kept.nonce !== 'string' || !/^[0-9]{1,20}$/.test(kept.nonce)) return undefined;
+    if (kept.nodeId !== nodeId || kept.difficulty !== difficulty || typeof kept.nonce !== 'string' || !/^[0-9]{1,20}$/.test(kept.nonce)) return undefined;
     const nonce = BigInt(kept.nonce);
     return hasProofOfWork(nodeId, nonce, difficulty) ? nonce : undefined;
   } catch {
