@@ -33,21 +33,20 @@ export interface BodyBudget {
   inUse(): number;
 }
 
-/** `what`: what the bytes are, in refusals (requests' bodies, or answers being sent: result-reads.ts). */
-export function createBodyBudget(budgetBytes: number, largestBodyBytes: number, what = 'requests'): BodyBudget {
+export function createBodyBudget(budgetBytes: number, largestBodyBytes: number): BodyBudget {
   const agentShare = Math.max(Math.floor(budgetBytes / AGENT_SHARE_DIVISOR), MIN_BODY_BUDGET_BODIES * largestBodyBytes);
   let inUse = 0;
   const byAgent = new Map<string, number>();
   const mib = (n: number) => (n >= 1_048_576 ? `${(n / 1_048_576).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`);
-  const refuse = (reason: string) =>
-    new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${reason}: retry shortly`, true, {
+  const refuse = (what: string) =>
+    new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${what}: retry shortly`, true, {
       retryAfterMs: BODY_BUDGET_RETRY_AFTER_MS,
     });
   return {
     take(agent, bytes) {
       const mine = byAgent.get(agent) ?? 0;
-      if (inUse + bytes > budgetBytes) throw refuse(`this node's API holds ${mib(inUse)} of ${what} in flight, its limit is ${mib(budgetBytes)}`);
-      if (mine + bytes > agentShare) throw refuse(`this agent has ${mib(mine)} of ${what} in flight, its share is ${mib(agentShare)}`);
+      if (inUse + bytes > budgetBytes) throw refuse(`this node's API holds ${mib(inUse)} of requests in flight, its limit is ${mib(budgetBytes)}`);
+      if (mine + bytes > agentShare) throw refuse(`this agent has ${mib(mine)} of requests in flight, its share is ${mib(agentShare)}`);
       inUse += bytes;
       byAgent.set(agent, mine + bytes);
       let holders = 1;

@@ -4,6 +4,7 @@
  * answers JSON in the schema's shape; errors go to the server's one error handler.
  */
 import type { BusClient } from '@swarm/bus';
+import type { FastifyRequest } from 'fastify';
 import type { WallClock } from '@swarm/determinism';
 import {
   CreditBalance,
@@ -19,12 +20,12 @@ import {
 } from '@swarm/contracts';
 import type { AgentTasks } from './agent-tasks';
 import type { ApiServer } from './http-server';
-import { agentOf, PROTOBUF_MEDIA_TYPE } from './http-server';
+import { agentOf, isMcpInnerCall, PROTOBUF_MEDIA_TYPE } from './http-server';
 import { holdRequestBytesUntil, msSinceArrival } from './request-bytes';
 import { HttpOnlyError } from './http-errors';
 import type { AgentRecord } from './agent-rules';
 import { tokenProblem } from './agent-rules';
-import type { ResultReads } from './result-reads';
+import type { ResultForm, ResultReads } from './result-reads';
 import type { SubmitBody, TaskStatus as TaskStatusJson } from './http-schemas';
 import {
   Balance,
@@ -57,6 +58,11 @@ export interface RouteDeps {
   resultReads: ResultReads;
   /** For a token's expiry, checked again once a task's body is in. */
   clock: WallClock;
+}
+
+/** How a status carries a result to this request's client: JSON, or for the MCP endpoint's own calls JSON built twice more. */
+function formOf(request: FastifyRequest): ResultForm {
+  return isMcpInnerCall(request) ? 'mcp' : 'json';
 }
 
 function unknownTask(id: string): HttpOnlyError {
@@ -99,31 +105,26 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   }
 
   /**
-   * statusOf with the held result, charged to the agent first (result-reads.ts: RATE_LIMITED or
-   * OVERLOADED past its limits); the charge is held until `response` closes.
+   * statusOf with the held result attached, charged to the agent first (result-reads.ts: a later
+   * delivery past its rate is RATE_LIMITED); `form`: 'mcp' for the MCP endpoint's own calls.
    */
-  async function statusWithResult(agent: AgentRecord, id: string, response: { once(event: 'close', fn: () => void): unknown }): Promise<TaskStatusJson> {
+  async function statusWithResult(agent: AgentRecord, id: string, form: ResultForm): Promise<TaskStatusJson> {
+    const status = await statusOf(agent, id, false);
     const held = heldResult(tasks.get(agent, id));
-    if (!held) return statusOf(agent, id, true);
-    const read = resultReads.take(agent.name, held);
-    response.once('close', () => read.release());
-    try {
-      return await statusOf(agent, id, true);
-    } catch (err) {
-      read.release();
-      throw err;
-    }
+    if (!held) return status;
+    resultReads.charge(agent.name, id, held, form);
+    return { ...status, result: taskResultJson(held, 'json') };
   }
 
-  /** An event stream's last event: the status with its result, or, past the agent's result reads, without it and a note saying so. */
-  async function finalEvent(agent: AgentRecord, id: string, response: { once(event: 'close', fn: () => void): unknown }): Promise<TaskStatusJson> {
+  /** An event stream's last event: the status with its result, or, past the agent's rate, without it and when to GET it. */
+  async function finalEvent(agent: AgentRecord, id: string, form: ResultForm): Promise<TaskStatusJson> {
     try {
-      return await statusWithResult(agent, id, response);
+      return await statusWithResult(agent, id, form);
     } catch (err) {
-      if (!isSwarmError(err) || (err.code !== ErrorCode.ERROR_CODE_RATE_LIMITED && err.code !== ErrorCode.ERROR_CODE_OVERLOADED)) throw err;
+      if (!isSwarmError(err) || err.code !== ErrorCode.ERROR_CODE_RATE_LIMITED) throw err;
       const status = await statusOf(agent, id, false);
-      const note = `result not attached: ${err.message}; GET /v1/tasks/${id} for it later`;
-      return { ...status, note: status.note ? `${status.note}; ${note}` : note };
+      const note = `result not attached: ${err.message}; GET /v1/tasks/${id} for it in ${err.retryAfterMs ?? 0} ms`;
+      return { ...status, note: status.note ? `${status.note}; ${note}` : note, resultRetryAfterMs: err.retryAfterMs ?? 0 };
     }
   }
 
@@ -172,17 +173,19 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       // The key it ran under from the API's own record (a router from before keys in replies sends '').
       const held = { ...(job.result as SubmitTaskResponse), idempotencyKey: job.idempotencyKey };
       const res = joined ? { ...held, replayed: true } : held;
-      if ((request.headers.accept ?? '').includes(PROTOBUF_MEDIA_TYPE)) {
-        return reply.type(PROTOBUF_MEDIA_TYPE).send(Buffer.from(SubmitTaskResponse.encode(res).finish()));
-      }
-      return reply.send(taskResultJson(res, request.query.encoding ?? 'json'));
+      const protobuf = (request.headers.accept ?? '').includes(PROTOBUF_MEDIA_TYPE);
+      const encoding = request.query.encoding ?? 'json';
+      // The first answer carrying it is never refused; a retry joining the task past the agent's rate is.
+      resultReads.charge(agent.name, job.taskId, held, isMcpInnerCall(request) ? 'mcp' : protobuf || encoding === 'base64' ? 'bytes' : 'json');
+      if (protobuf) return reply.type(PROTOBUF_MEDIA_TYPE).send(Buffer.from(SubmitTaskResponse.encode(res).finish()));
+      return reply.send(taskResultJson(res, encoding));
     },
   );
 
   app.get(
     '/v1/tasks/:id',
     { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
-    async (request, reply) => statusWithResult(agentOf(request), request.params.id, reply.raw),
+    async (request) => statusWithResult(agentOf(request), request.params.id, formOf(request)),
   );
 
   app.get(
@@ -209,7 +212,7 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         let source: Parameters<EventStreams['stream']>[2];
         // Once the API's record has seen it end, the last event says what GET would.
         // The last event carries the result when the agent's result reads allow it, else says where to get it.
-        if (job) source = { kind: 'job', job, final: () => finalEvent(agent, id, reply.raw) };
+        if (job) source = { kind: 'job', job, final: () => finalEvent(agent, id, formOf(request)) };
         else {
           const poll = async () => routerStatus(await tasks.status(agent, id), undefined);
           const first = await tasks.status(agent, id);

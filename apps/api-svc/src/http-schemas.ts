@@ -165,6 +165,12 @@ export const TaskStatus = Type.Object(
     attempts: Type.Integer(),
     note: Type.String(),
     result: Type.Optional(Type.Ref(TaskResult)),
+    resultRetryAfterMs: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'an event stream’s last event only: the result is held but this agent had results handed back too often lately; GET the task after this many ms',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

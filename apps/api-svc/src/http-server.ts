@@ -34,6 +34,7 @@ import type { AgentRecord } from './agent-rules';
 import { tokenProblem } from './agent-rules';
 import type { AgentStore } from './agent-store';
 import { createBodyBudget, DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
+import { watchStalledAnswers } from './stalled-answers';
 import { authorizationHeaders, bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
 
@@ -70,6 +71,13 @@ export interface HttpServerDeps {
 }
 
 const agents = new WeakMap<FastifyRequest, AgentRecord>();
+/** Requests the MCP endpoint made for an agent (INNER_CALL_HEADER): their results are built as JSON twice more there. */
+const innerCalls = new WeakSet<FastifyRequest>();
+
+/** Whether `request` is one the MCP endpoint made on an agent's behalf. */
+export function isMcpInnerCall(request: FastifyRequest): boolean {
+  return innerCalls.has(request);
+}
 /** The authenticated agent of a /v1 request (the onRequest hook set it). */
 export function agentOf(request: FastifyRequest): AgentRecord {
   const agent = agents.get(request);
@@ -121,8 +129,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
 
+  // Every response is watched: one whose client stopped reading a large answer is closed (stalled-answers.ts).
+  const stalled = watchStalledAnswers();
+  app.addHook('onClose', async () => stalled.stop());
   app.addHook('onRequest', async (request, reply) => {
     markArrival(request);
+    stalled.watch(reply.raw);
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
     const bearer = bearerToken(authorizationHeaders(request.raw.rawHeaders));
@@ -131,7 +143,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     if (!agent) throw unauthenticated('unknown agent token');
     const problem = tokenProblem(agent, clock.now());
     if (problem) throw unauthenticated(problem);
-    const waitMs = isInnerCall(request.headers[INNER_CALL_HEADER]) ? 0 : limiter.take(agent.name);
+    const inner = isInnerCall(request.headers[INNER_CALL_HEADER]);
+    if (inner) innerCalls.add(request);
+    const waitMs = inner ? 0 : limiter.take(agent.name);
     if (waitMs > 0) throw rateLimited(config, waitMs);
     agents.set(request, agent);
     // No route: answered now, before any body is read or counted.

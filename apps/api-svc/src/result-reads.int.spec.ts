@@ -10,7 +10,7 @@ import { startApiHarness } from './test-fixtures/api-harness';
 jest.setTimeout(20_000);
 
 const HTTP = { jsonBodyBytes: 256 * 1024, protobufBodyBytes: 1024 * 1024, ratePerSecond: 50, burst: 100 };
-/** 2,000 floats: an answer of about 50 KiB as JSON, so one read takes most of the 64 KiB burst. */
+/** 2,000 floats: an answer of about 50 KiB as JSON, against a rate of 32 KiB/s in bursts of 64 KiB. */
 const FLOATS = 2_000;
 const LARGE_TASK = {
   skill: 'vecadd',
@@ -19,13 +19,21 @@ const LARGE_TASK = {
     { name: 'b', shape: [FLOATS], data: Array.from({ length: FLOATS }, () => 1 / 3) },
   ],
 };
+const SMALL_TASK = {
+  skill: 'vecadd',
+  inputs: [
+    { name: 'a', shape: [2], data: [1, 2] },
+    { name: 'b', shape: [2], data: [3, 4] },
+  ],
+};
 type ErrorBody = { error: { code: string; message: string; retryAfterMs?: number } };
+type Status = { state: string; result?: { outputs: Array<{ data: number[] }> } };
 
 async function addAgent(h: ApiHarness, name: string, ttlMs = 0n): Promise<string> {
   return (await createBusClient(h.nc, silentLogger()).request(ApiAddAgent, { name, budget: 100n, ttlMs })).token;
 }
 
-describe("api-svc - reading a held result back costs the agent, not the node's other agents", () => {
+describe("api-svc - handing results back costs the agent, not the node's other agents", () => {
   let h: ApiHarness;
   beforeAll(async () => {
     h = await startApiHarness({ dirPrefix: 'swarm-api-reads-', nodeCredit: 1_000n, http: HTTP, resultReadLimits: { ratePerSecond: 32 * 1024, burst: 64 * 1024 } });
@@ -35,53 +43,54 @@ describe("api-svc - reading a held result back costs the agent, not the node's o
   const call = (path: string, token: string, init: RequestInit = {}) =>
     fetch(`${h.base}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
 
-  it('answers a large result once, refuses reading it again at once (429, Retry-After) while other agents go on, and answers it once the rate allows', async () => {
+  it('answers each large result once whatever the rate, refuses re-reading one at once (429, Retry-After) while other agents go on, and answers it once the rate allows', async () => {
     const [alice, bob] = [await addAgent(h, 'alice'), await addAgent(h, 'bob')];
-    const accepted = (await (await call('/v1/tasks?async=true', alice, { method: 'POST', body: JSON.stringify(LARGE_TASK) })).json()) as {
-      taskId: string;
-      status: string;
-      events: string;
-    };
-    await waitFor(async () => ((await (await call('/v1/balance', alice)).json()) as { tasks: string }).tasks === '1');
-    const first = await call(accepted.status, alice);
-    expect(first.status).toBe(200);
-    const status = (await first.json()) as { state: string; result?: { outputs: Array<{ data: number[] }> } };
-    expect(status.result?.outputs[0]?.data).toHaveLength(FLOATS);
-
-    const again = await call(accepted.status, alice);
+    const tasks: Array<{ taskId: string; status: string; events: string }> = [];
+    for (let i = 0; i < 4; i++)
+      tasks.push((await (await call('/v1/tasks?async=true', alice, { method: 'POST', body: JSON.stringify(LARGE_TASK) })).json()) as (typeof tasks)[number]);
+    await waitFor(async () => ((await (await call('/v1/balance', alice)).json()) as { tasks: string }).tasks === '4');
+    // Four results of ~50 KiB each, read once each back to back: all answered (the rate's burst is 64 KiB).
+    for (const t of tasks) {
+      const first = await call(t.status, alice);
+      expect(first.status).toBe(200);
+      expect(((await first.json()) as Status).result?.outputs[0]?.data).toHaveLength(FLOATS);
+    }
+    const [task] = tasks;
+    const again = await call(task.status, alice);
     const refused = (await again.json()) as ErrorBody;
     expect([again.status, refused.error.code]).toEqual([429, 'SWARM_RATE_LIMITED']);
-    expect(refused.error.message).toMatch(/reads its results back too often/);
+    expect(refused.error.message).toMatch(/results handed back too often/);
     expect(Number(again.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
     // Another agent is not held back: its calls and its own results are served.
     expect((await call('/v1/balance', bob)).status).toBe(200);
-    const small = (await (
-      await call('/v1/tasks', bob, {
-        method: 'POST',
-        body: JSON.stringify({
-          skill: 'vecadd',
-          inputs: [
-            { name: 'a', shape: [2], data: [1, 2] },
-            { name: 'b', shape: [2], data: [3, 4] },
-          ],
-        }),
-      })
-    ).json()) as {
-      taskId: string;
-    };
+    const small = (await (await call('/v1/tasks', bob, { method: 'POST', body: JSON.stringify(SMALL_TASK) })).json()) as { taskId: string };
     expect((await call(`/v1/tasks/${small.taskId}`, bob)).status).toBe(200);
 
-    // An event stream's last event says it is done, without the result and with a note, while the reads are spent.
-    const events = await (await call(accepted.events, alice)).text();
-    const done = JSON.parse(/^event: done\ndata: (.*)$/m.exec(events)?.[1] ?? '{}') as { result?: unknown; note: string };
+    // An event stream's last event says it is done, without the result, with when to GET it.
+    const events = await (await call(task.events, alice)).text();
+    const done = JSON.parse(/^event: done\ndata: (.*)$/m.exec(events)?.[1] ?? '{}') as { result?: unknown; note: string; resultRetryAfterMs?: number };
     expect(done.result).toBeUndefined();
-    expect(done.note).toMatch(/result not attached: this agent reads its results back too often.*GET \/v1\/tasks\/task-/);
+    expect(done.resultRetryAfterMs).toBeGreaterThan(0);
+    expect(done.note).toMatch(/result not attached: this agent has its results handed back too often.*GET \/v1\/tasks\/task-/);
 
-    await new Promise((r) => setTimeout(r, (refused.error.retryAfterMs ?? 0) + 200));
-    const later = await call(accepted.status, alice);
+    await new Promise((r) => setTimeout(r, (done.resultRetryAfterMs ?? 0) + 200));
+    const later = await call(task.status, alice);
     expect(later.status).toBe(200);
-    expect(((await later.json()) as typeof status).result?.outputs[0]?.data).toHaveLength(FLOATS);
+    expect(((await later.json()) as Status).result?.outputs[0]?.data).toHaveLength(FLOATS);
+  });
+
+  it('answers a synchronous task, and refuses its retry with the same key at once past the rate (the result was handed over)', async () => {
+    const carol = await addAgent(h, 'carol');
+    const body = JSON.stringify({ ...LARGE_TASK, idempotencyKey: 'carol-once' });
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await call('/v1/tasks', carol, { method: 'POST', body }));
+    expect(results[0].status).toBe(200);
+    expect(((await results[0].json()) as { outputs: unknown[] }).outputs).toHaveLength(1);
+    // The second retry finds the bucket spent by the answer and the first retry.
+    const codes = await Promise.all(results.slice(1).map(async (r) => [r.status, ((await r.json()) as Partial<ErrorBody>).error?.code ?? 'ok']));
+    expect(codes).toContainEqual([429, 'SWARM_RATE_LIMITED']);
+    expect(h.fake.submits.filter((s) => s.account === 'agent/carol')).toHaveLength(1);
   });
 });
 

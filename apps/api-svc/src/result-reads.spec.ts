@@ -1,9 +1,10 @@
 import type { SwarmError } from '@swarm/contracts';
 import { ErrorCode, SubmitTaskResponse, toTensor } from '@swarm/contracts';
 import { manualClock } from '@swarm/determinism';
-import { ANSWER_BUDGET_BYTES, createResultReads, RESULT_READ_LIMITS, resultJsonBytes } from './result-reads';
+import { createResultReads, RESULT_READ_LIMITS, resultAnswerBytes } from './result-reads';
 
 const MIB = 1024 * 1024;
+
 /** What `fn` threw. */
 function thrownBy(fn: () => unknown): SwarmError {
   try {
@@ -14,57 +15,46 @@ function thrownBy(fn: () => unknown): SwarmError {
   throw new Error('it did not throw');
 }
 
-/** A held result of `floats` float32 values. */
+/** A result of `floats` float32 values. */
 const resultOf = (floats: number) => SubmitTaskResponse.fromPartial({ taskId: 't', outputs: [toTensor('c', [floats], new Float32Array(floats))] });
 
-describe('result reads - what reading a held result back costs an agent', () => {
-  it('estimates an answer as at least its JSON: 25 bytes a float and the status around it', () => {
+describe('result reads - what handing a result to an agent costs it', () => {
+  it('sizes an answer as at least its JSON (25 bytes a float), its bytes as base64, and an MCP call as three JSON builds', () => {
     const res = resultOf(1000);
-    expect(resultJsonBytes(res)).toBeGreaterThanOrEqual(JSON.stringify({ data: Array.from(new Float32Array(1000).fill(-1.2345678e-38)) }).length);
-    expect(resultJsonBytes(resultOf(1 << 20))).toBeGreaterThan(25 * MIB);
+    expect(resultAnswerBytes(res, 'json')).toBeGreaterThanOrEqual(JSON.stringify({ data: Array.from(new Float32Array(1000).fill(-1.2345678e-38)) }).length);
+    expect(resultAnswerBytes(res, 'bytes')).toBeGreaterThanOrEqual(Buffer.alloc(4000).toString('base64').length);
+    expect(resultAnswerBytes(res, 'bytes')).toBeLessThan(resultAnswerBytes(res, 'json') / 4);
+    expect(resultAnswerBytes(res, 'mcp')).toBe(3 * resultAnswerBytes(res, 'json'));
   });
 
-  it('lets an agent read a result now and then, and refuses a large one read again at once, until its rate allows', () => {
-    const watch = manualClock();
-    const reads = createResultReads(watch);
+  it("never refuses a result's first delivery, and refuses a later one past the agent's rate until it has refilled", () => {
+    const clock = manualClock();
+    const reads = createResultReads(clock);
     const large = resultOf(2 * 1024 * 1024); // ~50 MiB as JSON
-    reads.take('a', large).release();
-    const err = thrownBy(() => reads.take('a', large));
-    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED, retryable: true, message: expect.stringContaining('reads its results back too often') });
-    // 64 MiB burst less ~50 MiB: the next ~50 MiB take ~4.5 s of the 8 MiB/s.
-    expect(err.retryAfterMs).toBeGreaterThan(4_000);
-    // Another agent reads its own meanwhile; small results are never held back in practice.
-    reads.take('b', large).release();
-    for (let i = 0; i < 100; i++) reads.take('a', resultOf(16)).release();
-    // Once the rate has refilled what the answer costs (and the small reads' few KiB), it goes through.
-    watch.advance((err.retryAfterMs ?? 0) + 100);
-    expect(() => reads.take('a', large).release()).not.toThrow();
+    // Four large results, each delivered once, back to back: all answered (the bucket goes into debt).
+    for (const task of ['t1', 't2', 't3', 't4']) expect(() => reads.charge('a', task, large, 'json')).not.toThrow();
+    // The first one again: refused, with the wait until the bucket holds its cost.
+    const err = thrownBy(() => reads.charge('a', 't1', large, 'json'));
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED, retryable: true, message: expect.stringContaining('results handed back too often') });
+    // The debt is at most a burst: (64 + 50) MiB at 8 MiB/s, about 14 s.
+    expect(err.retryAfterMs).toBeGreaterThan(13_000);
+    expect(err.retryAfterMs).toBeLessThan(15_000);
+    // Another agent is not held back, nor a first delivery of this one's.
+    expect(() => reads.charge('b', 't1', large, 'json')).not.toThrow();
+    expect(() => reads.charge('a', 't5', large, 'json')).not.toThrow();
+    clock.advance(30_000);
+    expect(() => reads.charge('a', 't1', large, 'json')).not.toThrow();
     expect(RESULT_READ_LIMITS).toEqual({ ratePerSecond: 8 * MIB, burst: 64 * MIB });
   });
 
-  it('bounds the answer bytes held unsent: a quarter of the budget per agent, until each answer closes', () => {
-    const watch = manualClock();
-    const budget = 8 * MIB;
-    const reads = createResultReads(watch, budget, { ratePerSecond: 1024 * MIB, burst: 1024 * MIB });
-    const answer = resultOf(20 * 1024); // ~0.5 MiB
-    const held = Array.from({ length: 3 }, () => reads.take('slow', answer));
-    // An agent whose clients never read: its unsent answers reach its share (2 MiB), then OVERLOADED.
-    const past = Array.from({ length: 8 }, () => {
-      try {
-        return reads.take('slow', answer);
-      } catch (err) {
-        return err as Error;
-      }
-    });
-    const refused = past.filter((r) => r instanceof Error);
-    expect(refused.length).toBeGreaterThan(0);
-    expect(refused[0]).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, message: expect.stringContaining('of result answers in flight') });
-    // Others still read; once the held answers close, the agent reads again.
-    expect(() => reads.take('other', answer).release()).not.toThrow();
-    for (const h of [...held, ...past]) if (!(h instanceof Error)) h.release();
-    expect(() => reads.take('slow', answer).release()).not.toThrow();
-    // An answer larger than the share is charged the share: it is served when nothing else is held.
-    expect(() => reads.take('slow', resultOf(1024 * 1024)).release()).not.toThrow();
-    expect(ANSWER_BUDGET_BYTES).toBe(128 * MIB);
+  it('lets small results be read back often, and charges a result larger than a burst one burst', () => {
+    const clock = manualClock();
+    const reads = createResultReads(clock);
+    reads.charge('a', 'small', resultOf(16), 'json');
+    for (let i = 0; i < 1000; i++) reads.charge('a', 'small', resultOf(16), 'json');
+    const huge = resultOf(8 * 1024 * 1024); // ~200 MiB as JSON: charged 64 MiB
+    reads.charge('a', 'huge', huge, 'json');
+    clock.advance(16_000);
+    expect(() => reads.charge('a', 'huge', huge, 'json')).not.toThrow();
   });
 });

@@ -1,74 +1,95 @@
 /**
- * A held result read back in a status answer (GET /v1/tasks/:id, an event stream's last event) goes
- * out as JSON numbers: about 19 bytes and a microsecond of the event loop per float32, so a 4 MB
- * result is a 19 MB answer and a second of CPU each time. A helper found that one agent re-reading
- * its own large result (4 a second, a fifth of its request rate) slowed every other agent's calls
- * from 4 ms to over a second, and that answers its sockets never read grew api-svc to 2.6 GiB.
- * So each read is charged before the answer is built:
- * - against the agent's read rate, by the answer's estimated size (RESULT_READ_LIMITS: 8 MiB/s, in
- *   bursts of 64 MiB; an answer larger than the burst takes the whole burst): past it, the read is
- *   refused (SWARM_RATE_LIMITED, Retry-After) instead of costing the node another second;
- * - against the answer bytes the node holds unsent (ANSWER_BUDGET_BYTES, a quarter of it per agent;
- *   one answer is charged at most that quarter), until its response closes (sent, or its client
- *   gone): past it, SWARM_OVERLOADED with a retry hint, so unread answers cannot grow memory.
- * Reading a result once or twice, as a client does, is never refused; the protobuf and base64 forms
- * of a synchronous task's answer are not charged (they cost no formatting).
+ * What handing a task's result to an agent costs it. A result goes out as JSON numbers (about 19
+ * bytes and a microsecond of the event loop per float32: a 4 MB result is a 19 MB answer and about
+ * a second of CPU), or as base64 or protobuf (bytes, little CPU), and an MCP call builds its JSON
+ * twice more (text and structured content). Helpers found that one agent re-reading a large result
+ * (a status, a sync submit repeated with its key, an MCP call) slowed every other agent's calls
+ * from 4 ms to over a second. So every answer carrying a result is charged to the agent, by its
+ * estimated size, against a bucket of RESULT_READ_LIMITS (8 MiB a second, bursts of 64 MiB):
+ * - a task's first delivery (its sync answer, or the first status or event that carries it) is
+ *   never refused, whatever the bucket holds: it is charged as a debt (down to minus a burst), so
+ *   an agent reading each of its results once is always answered;
+ * - any later one is refused when the bucket does not hold its cost (SWARM_RATE_LIMITED, with the
+ *   wait), instead of costing the node another second of its event loop.
+ * The memory of answers their clients do not read is bounded apart (stalled-answers.ts).
  */
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
-import type { BodyBudget } from './body-budget';
-import { createBodyBudget } from './body-budget';
-import type { RateLimiter, RateLimits } from './token-bucket';
-import { createRateLimiter } from './token-bucket';
+import type { RateLimits } from './token-bucket';
 
 const MIB = 1024 * 1024;
-/** Bytes of result JSON an agent may have built for it: per second, and at once. */
+/** Bytes of result answers an agent may be handed: per second, and at once. */
 export const RESULT_READ_LIMITS: RateLimits = Object.freeze({ ratePerSecond: 8 * MIB, burst: 64 * MIB });
-/** Answer bytes built and not yet sent, across agents; a quarter of it per agent. */
-export const ANSWER_BUDGET_BYTES = 128 * MIB;
 /** A float32 as JSON: up to 24 characters and a comma (`-1.2345678901234567e-38,`). */
 const JSON_BYTES_PER_FLOAT = 25;
-/** The status fields around the result. */
-const STATUS_OVERHEAD_BYTES = 1024;
+/** The fields around the result. */
+const ANSWER_OVERHEAD_BYTES = 1024;
+/** First deliveries remembered (as many tasks as the API holds: agent-tasks.ts maxHeld), oldest forgotten first. */
+const REMEMBERED_DELIVERIES = 2_000;
 
-/** The size of `res` as JSON numbers, at most: what reading it back costs. */
-export function resultJsonBytes(res: SubmitTaskResponse): number {
-  let bytes = STATUS_OVERHEAD_BYTES;
-  for (const t of res.outputs) bytes += Math.ceil(t.data.byteLength / 4) * JSON_BYTES_PER_FLOAT + t.name.length + 64;
-  return bytes;
-}
+/** How the result goes out: as JSON numbers, as bytes (base64, protobuf), or through MCP (JSON, built twice more). */
+export type ResultForm = 'json' | 'bytes' | 'mcp';
 
-export interface ResultRead {
-  /** The answer was sent or its client left: its bytes are no longer held (again: nothing). */
-  release(): void;
+/** The size of an answer carrying `res` in `form`, at most: what handing it over costs. */
+export function resultAnswerBytes(res: SubmitTaskResponse, form: ResultForm): number {
+  let floats = 0;
+  let raw = 0;
+  for (const t of res.outputs) {
+    floats += Math.ceil(t.data.byteLength / 4);
+    raw += t.data.byteLength + t.name.length;
+  }
+  if (form === 'bytes') return ANSWER_OVERHEAD_BYTES + Math.ceil((raw * 4) / 3);
+  const json = ANSWER_OVERHEAD_BYTES + floats * JSON_BYTES_PER_FLOAT;
+  return form === 'mcp' ? 3 * json : json;
 }
 
 export interface ResultReads {
-  /** Charges `agent` for reading `res` back, or throws RATE_LIMITED or OVERLOADED; the bytes count as unsent until `release`. */
-  take(agent: string, res: SubmitTaskResponse): ResultRead;
+  /**
+   * Charges `agent` for an answer carrying task `taskId`'s result `res`: always for its first
+   * delivery, else only when its bucket holds the cost (RATE_LIMITED otherwise).
+   */
+  charge(agent: string, taskId: string, res: SubmitTaskResponse, form: ResultForm): void;
 }
 
-export function createResultReads(stopwatch: Stopwatch, budgetBytes = ANSWER_BUDGET_BYTES, limits: RateLimits = RESULT_READ_LIMITS): ResultReads {
-  const rate: RateLimiter = createRateLimiter(limits, stopwatch);
-  const agentShare = Math.floor(budgetBytes / 4);
-  const unsent: BodyBudget = createBodyBudget(budgetBytes, agentShare / 2, 'result answers');
+export function createResultReads(stopwatch: Stopwatch, limits: RateLimits = RESULT_READ_LIMITS): ResultReads {
+  // One bucket per agent that was handed a result (agents are the operator's: a bounded count).
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const delivered = new Set<string>();
+  const perMs = limits.ratePerSecond / 1000;
+  const bucketOf = (agent: string) => {
+    const now = stopwatch.now();
+    let b = buckets.get(agent);
+    if (!b) {
+      b = { tokens: limits.burst, at: now };
+      buckets.set(agent, b);
+    }
+    b.tokens = Math.min(limits.burst, b.tokens + (now - b.at) * perMs);
+    b.at = now;
+    return b;
+  };
   return {
-    take(agent, res) {
-      const bytes = resultJsonBytes(res);
-      const hold = unsent.take(agent, Math.min(bytes, agentShare));
-      const waitMs = rate.take(agent, Math.min(bytes, limits.burst));
-      if (waitMs > 0) {
-        hold.release();
-        const mib = (n: number) => `${Math.max(1, Math.round(n / MIB))} MiB`;
-        throw new SwarmError(
-          ErrorCode.ERROR_CODE_RATE_LIMITED,
-          `this agent reads its results back too often: at most ${mib(limits.ratePerSecond)} of result JSON a second (bursts of ${mib(limits.burst)}), and this one is about ${mib(bytes)}`,
-          true,
-          { retryAfterMs: waitMs === Infinity ? 1_000 : waitMs },
-        );
+    charge(agent, taskId, res, form) {
+      const cost = Math.min(resultAnswerBytes(res, form), limits.burst);
+      const b = bucketOf(agent);
+      const key = `${agent}\u0000${taskId}`;
+      if (!delivered.has(key)) {
+        delivered.add(key);
+        if (delivered.size > REMEMBERED_DELIVERIES) delivered.delete(delivered.values().next().value as string);
+        b.tokens = Math.max(-limits.burst, b.tokens - cost);
+        return;
       }
-      return { release: () => hold.release() };
+      if (b.tokens >= cost) {
+        b.tokens -= cost;
+        return;
+      }
+      const mib = (n: number) => `${Math.max(1, Math.round(n / MIB))} MiB`;
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_RATE_LIMITED,
+        `this agent has its results handed back too often: at most ${mib(limits.ratePerSecond)} of result answers a second (bursts of ${mib(limits.burst)}) after each result's first delivery, and this one is about ${mib(cost)}`,
+        true,
+        { retryAfterMs: Math.ceil((cost - b.tokens) / perMs) },
+      );
     },
   };
 }

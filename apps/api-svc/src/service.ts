@@ -24,7 +24,7 @@ import { registerRoutes } from './http-routes';
 import { loopbackUrl, registerMcpRoutes } from './mcp-http';
 import { API_VERSION, createHttpServer, listen } from './http-server';
 import { createEventStreams } from './task-events';
-import { ANSWER_BUDGET_BYTES, createResultReads, RESULT_READ_LIMITS } from './result-reads';
+import { createResultReads, RESULT_READ_LIMITS } from './result-reads';
 import type { RateLimits } from './token-bucket';
 import { createRateLimiter } from './token-bucket';
 
@@ -95,7 +95,7 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
     bus: svc.client,
     tasks,
     streams,
-    resultReads: createResultReads(time.stopwatch, ANSWER_BUDGET_BYTES, deps.resultReadLimits ?? RESULT_READ_LIMITS),
+    resultReads: createResultReads(time.stopwatch, deps.resultReadLimits ?? RESULT_READ_LIMITS),
     clock: time.clock,
   });
   let httpAddress = '';

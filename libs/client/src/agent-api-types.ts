@@ -153,6 +153,11 @@ export interface TaskStatus {
   readonly note: string;
   /** The result, while the API still holds it (api-svc keeps results about 10 minutes). */
   readonly result?: TaskResult;
+  /**
+   * An event stream's last event only: the result is held but was not attached (this agent had
+   * results handed back too often lately); a GET of the task after this many ms gets it.
+   */
+  readonly resultRetryAfterMs?: number;
 }
 
 /** An async submit's answer: the task runs on; follow it by id. */

@@ -195,6 +195,7 @@ export function statusFromJson(body: unknown): TaskStatus {
     attempts: num(o, 'attempts', 'status'),
     note: str(o, 'note', 'status'),
     ...(o['result'] === undefined ? {} : { result: resultFromJson(o['result']) }),
+    ...(o['resultRetryAfterMs'] === undefined ? {} : { resultRetryAfterMs: num(o, 'resultRetryAfterMs', 'status') }),
   };
 }
 

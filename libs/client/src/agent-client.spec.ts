@@ -269,6 +269,16 @@ describe('agent client - the SDK over HTTP', () => {
     expect([err.code, err.message]).toEqual([ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, 'only 1 credit left']);
   });
 
+  it('gets the result by GET when the last event says it was held back (the agent read results too often lately)', async () => {
+    routes['GET /v1/tasks/task-5/events'] = (_q, _b, res) => {
+      const withheld = status({ taskId: 'task-5', note: 'result not attached: …', resultRetryAfterMs: 20 });
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`event: accepted\ndata: {}\n\nevent: done\ndata: ${JSON.stringify(withheld)}\n\n`);
+    };
+    routes['GET /v1/tasks/task-5'] = (_q, _b, res) => json(res, 200, status({ taskId: 'task-5', result: { ...RESULT, taskId: 'task-5', outputs: [{ name: 'c', shape: [1], data: [7] }] } }));
+    const r = await client().wait('task-5');
+    expect(Array.from(r.outputs[0]?.data ?? [])).toEqual([7]);
+  });
+
   it('asks for the status when the stream ends before the task does', async () => {
     routes['GET /v1/tasks/task-3/events'] = (_q, _b, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: accepted\ndata: {}\n\n');
     routes['GET /v1/tasks/task-3'] = (_q, _b, res) => json(res, 200, status({ taskId: 'task-3', state: 'TASK_STATE_REFUNDED', cost: '0', refunded: '3', note: 'executor failed' }));

@@ -231,7 +231,12 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     async wait(taskId, o = {}) {
       for await (const ev of client.events(taskId, o)) {
         o.onEvent?.(ev);
-        if (ev.type === 'done' || ev.type === 'failed') return outcomeOf(ev.status);
+        if (ev.type !== 'done' && ev.type !== 'failed') continue;
+        const retryAfterMs = ev.status.result ? undefined : ev.status.resultRetryAfterMs;
+        if (retryAfterMs === undefined) return outcomeOf(ev.status);
+        // Held, but not attached to the event (the agent's result reads were spent): GET it once it may.
+        await abortable(retryAfterMs, o.signal);
+        return outcomeOf(await client.task(taskId, o));
       }
       // The stream ended first (the API is stopping, a proxy cut it): the task's status still tells.
       for (;;) {
