@@ -88,20 +88,20 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
    * ledger's), else the API's own for a task it holds (the router does not know it yet, cannot be
    * asked, or still says running when the API's record has seen it end).
    */
-  async function statusOf(agent: AgentRecord, id: string, withResult: boolean): Promise<TaskStatusJson> {
+  async function statusOf(agent: AgentRecord, id: string): Promise<TaskStatusJson> {
     const job = tasks.get(agent, id);
     let fromRouter;
     try {
       fromRouter = await tasks.status(agent, id);
     } catch (err) {
-      if (job) return jobStatus(job, withResult);
+      if (job) return jobStatus(job);
       throw err;
     }
     if (fromRouter.state === TaskState.TASK_STATE_UNKNOWN || fromRouter.state === TaskState.TASK_STATE_UNSPECIFIED) {
-      if (job) return jobStatus(job, withResult);
+      if (job) return jobStatus(job);
       throw unknownTask(id);
     }
-    return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job, withResult) : routerStatus(fromRouter, job, withResult);
+    return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job) : routerStatus(fromRouter);
   }
 
   /**
@@ -109,7 +109,7 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
    * delivery past its rate is RATE_LIMITED); `form`: 'mcp' for the MCP endpoint's own calls.
    */
   async function statusWithResult(agent: AgentRecord, id: string, form: ResultForm): Promise<TaskStatusJson> {
-    const status = await statusOf(agent, id, false);
+    const status = await statusOf(agent, id);
     const held = heldResult(tasks.get(agent, id));
     if (!held) return status;
     resultReads.charge(agent.name, id, held, form);
@@ -122,7 +122,7 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       return await statusWithResult(agent, id, form);
     } catch (err) {
       if (!isSwarmError(err) || err.code !== ErrorCode.ERROR_CODE_RATE_LIMITED) throw err;
-      const status = await statusOf(agent, id, false);
+      const status = await statusOf(agent, id);
       const note = `result not attached: ${err.message}; GET /v1/tasks/${id} for it in ${err.retryAfterMs ?? 0} ms`;
       return { ...status, note: status.note ? `${status.note}; ${note}` : note, resultRetryAfterMs: err.retryAfterMs ?? 0 };
     }
@@ -214,10 +214,10 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         // The last event carries the result when the agent's result reads allow it, else says where to get it.
         if (job) source = { kind: 'job', job, final: () => finalEvent(agent, id, formOf(request)) };
         else {
-          const poll = async () => routerStatus(await tasks.status(agent, id), undefined);
+          const poll = async () => routerStatus(await tasks.status(agent, id));
           const first = await tasks.status(agent, id);
           if (first.state === TaskState.TASK_STATE_UNKNOWN || first.state === TaskState.TASK_STATE_UNSPECIFIED) throw unknownTask(id);
-          source = { kind: 'router', first: routerStatus(first, undefined), poll };
+          source = { kind: 'router', first: routerStatus(first), poll };
         }
         reply.hijack();
         await streams.stream(reply.raw, id, source);

@@ -69,7 +69,7 @@ export function createEventStreams(): EventStreams {
         event('running', { taskId });
         await waitFor(source.job.ended);
         // Without its result: the last event's comes from `final`, charged to the agent (result-reads.ts).
-        status = jobStatus(source.job, false);
+        status = jobStatus(source.job);
         if (!closed && isFinal(status)) {
           const own = status;
           let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,14 +1,14 @@
 /**
  * One task's status as agents read it (GET /v1/tasks/:id and the SSE events), from the router's
- * record or the ledger (authoritative), with the result attached while this API still holds it.
- * When the router does not know the task yet (or cannot be asked), the API's own record answers.
+ * record or the ledger (authoritative); the routes attach the result while this API still holds it
+ * (heldResult), charged to the agent (result-reads.ts). When the router does not know the task yet
+ * (or cannot be asked), the API's own record answers.
  */
 import type { SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
 import { ErrorCode, TaskState } from '@swarm/contracts';
 import type { TaskJob } from './agent-tasks';
 import { shownTaskError } from './http-errors';
 import type { TaskStatus } from './http-schemas';
-import { taskResultJson } from './task-input';
 
 const REFUSALS = new Set([
   ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
@@ -37,8 +37,8 @@ export function heldResult(job: TaskJob | undefined): SubmitTaskResponse | undef
   return job?.state === 'done' && job.result && job.result.outputs.length > 0 ? job.result : undefined;
 }
 
-/** The API's own view of a task it holds; its result too, unless `withResult` is false (result-reads.ts charges for it). */
-export function jobStatus(job: TaskJob, withResult = true): TaskStatus {
+/** The API's own view of a task it holds (without its result: http-routes.ts attaches it, charged: result-reads.ts). */
+export function jobStatus(job: TaskJob): TaskStatus {
   const base = { taskId: job.taskId, cost: '0', refunded: '0', providerId: '', source: 'api', attempts: 0, note: '' };
   if (job.state === 'running') return { ...base, state: stateName(TaskState.TASK_STATE_RUNNING) };
   if (job.state === 'failed' && job.error) {
@@ -57,12 +57,11 @@ export function jobStatus(job: TaskJob, withResult = true): TaskStatus {
     providerId: res.providerId,
     attempts: res.attempts,
     note: res.settlementNote,
-    ...(withResult ? { result: taskResultJson(res, 'json') } : {}),
   };
 }
 
-/** The router's answer, with the held result when there is one (and `withResult`). */
-export function routerStatus(res: TaskStatusResponse, job: TaskJob | undefined, withResult = true): TaskStatus {
+/** The router's answer (without the result, as jobStatus). */
+export function routerStatus(res: TaskStatusResponse): TaskStatus {
   const status: TaskStatus = {
     taskId: res.taskId,
     state: stateName(res.state),
@@ -76,8 +75,6 @@ export function routerStatus(res: TaskStatusResponse, job: TaskJob | undefined, 
   if (res.error && res.error.code !== ErrorCode.ERROR_CODE_UNSPECIFIED) {
     status.error = shownTaskError(res.error.code, res.error.message, res.error.retryable);
   }
-  const held = withResult ? heldResult(job) : undefined;
-  if (held) status.result = taskResultJson(held, 'json');
   return status;
 }
 
