@@ -10,7 +10,9 @@ export interface HostPort {
 }
 
 const MAX_PORT = 65_535;
-const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9A-Za-z](?:[0-9A-Za-z.-]{0,251}[0-9A-Za-z])?)):(\d{1,5})$/;
+// An IPv6 address is at most 45 characters (IPv4-mapped); a port has no leading zeros (one
+// address, one spelling: endpoints are compared as strings).
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([0-9A-Za-z](?:[0-9A-Za-z.-]{0,251}[0-9A-Za-z])?)):(0|[1-9]\d{0,4})$/;
 
 /** The address, or undefined when `text` is none of the three forms or the port is over 65535. */
 export function parseHostPort(text: string): HostPort | undefined {

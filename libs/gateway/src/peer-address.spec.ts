@@ -12,7 +12,7 @@ describe('peer address - parsing', () => {
     expect(formatHostPort(want)).toBe(text);
   });
 
-  it.each(['127.0.0.1', ':80', 'host:65536', 'host:-1', '::1:80', 'a b:1', 'host:80/x', ''])('refuses %j', (text) => {
+  it.each(['127.0.0.1', ':80', 'host:65536', 'host:-1', '::1:80', 'a b:1', 'host:80/x', '', 'host:00080', `[${':'.repeat(46)}]:1`, '[]:1'])('refuses %j', (text) => {
     expect(parseHostPort(text)).toBeUndefined();
   });
 
