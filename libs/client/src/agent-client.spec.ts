@@ -274,7 +274,8 @@ describe('agent client - the SDK over HTTP', () => {
       const withheld = status({ taskId: 'task-5', note: 'result not attached: …', resultRetryAfterMs: 20 });
       res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`event: accepted\ndata: {}\n\nevent: done\ndata: ${JSON.stringify(withheld)}\n\n`);
     };
-    routes['GET /v1/tasks/task-5'] = (_q, _b, res) => json(res, 200, status({ taskId: 'task-5', result: { ...RESULT, taskId: 'task-5', outputs: [{ name: 'c', shape: [1], data: [7] }] } }));
+    routes['GET /v1/tasks/task-5'] = (_q, _b, res) =>
+      json(res, 200, status({ taskId: 'task-5', result: { ...RESULT, taskId: 'task-5', outputs: [{ name: 'c', shape: [1], data: [7] }] } }));
     const r = await client().wait('task-5');
     expect(Array.from(r.outputs[0]?.data ?? [])).toEqual([7]);
   });
