@@ -105,24 +105,22 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   }
 
   /**
-   * statusOf with the held result attached, charged to the agent first (result-reads.ts: a later
-   * delivery past its rate is RATE_LIMITED); `form`: 'mcp' for the MCP endpoint's own calls.
+   * `status` with task `id`'s held result attached, charged to the agent first (result-reads.ts: a
+   * later delivery past its rate is RATE_LIMITED); `form`: 'mcp' for the MCP endpoint's own calls.
    */
-  async function statusWithResult(agent: AgentRecord, id: string, form: ResultForm): Promise<TaskStatusJson> {
-    const status = await statusOf(agent, id);
+  function withResult(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): TaskStatusJson {
     const held = heldResult(tasks.get(agent, id));
     if (!held) return status;
     resultReads.charge(agent.name, id, held, form);
     return { ...status, result: taskResultJson(held, 'json') };
   }
 
-  /** An event stream's last event: the status with its result, or, past the agent's rate, without it and when to GET it. */
-  async function finalEvent(agent: AgentRecord, id: string, form: ResultForm): Promise<TaskStatusJson> {
+  /** An event stream's last status: with its result, or, past the agent's rate, without it and when to GET it. */
+  function withResultOrRetry(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): TaskStatusJson {
     try {
-      return await statusWithResult(agent, id, form);
+      return withResult(agent, id, status, form);
     } catch (err) {
       if (!isSwarmError(err) || err.code !== ErrorCode.ERROR_CODE_RATE_LIMITED) throw err;
-      const status = await statusOf(agent, id);
       const note = `result not attached: ${err.message}; GET /v1/tasks/${id} for it in ${err.retryAfterMs ?? 0} ms`;
       return { ...status, note: status.note ? `${status.note}; ${note}` : note, resultRetryAfterMs: err.retryAfterMs ?? 0 };
     }
@@ -185,7 +183,10 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   app.get(
     '/v1/tasks/:id',
     { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
-    async (request) => statusWithResult(agentOf(request), request.params.id, formOf(request)),
+    async (request) => {
+      const agent = agentOf(request);
+      return withResult(agent, request.params.id, await statusOf(agent, request.params.id), formOf(request));
+    },
   );
 
   app.get(
@@ -212,8 +213,10 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         let source: Parameters<EventStreams['stream']>[2];
         // Once the API's record has seen it end, the last event says what GET would.
         // The last event carries the result when the agent's result reads allow it, else says where to get it.
-        if (job) source = { kind: 'job', job, final: () => finalEvent(agent, id, formOf(request)) };
-        else {
+        if (job) {
+          const form = formOf(request);
+          source = { kind: 'job', job, final: () => statusOf(agent, id), attach: (status) => withResultOrRetry(agent, id, status, form) };
+        } else {
           const poll = async () => routerStatus(await tasks.status(agent, id));
           const first = await tasks.status(agent, id);
           if (first.state === TaskState.TASK_STATE_UNKNOWN || first.state === TaskState.TASK_STATE_UNSPECIFIED) throw unknownTask(id);

@@ -80,6 +80,19 @@ describe("api-svc - handing results back costs the agent, not the node's other a
     expect(((await later.json()) as Status).result?.outputs[0]?.data).toHaveLength(FLOATS);
   });
 
+  it("carries the result in an event stream's last event even when the router's status comes late (the node busy)", async () => {
+    const dave = await addAgent(h, 'dave');
+    h.fake.statusDelayMs = 2_500; // past the stream's wait for the router's word (FINAL_STATUS_WAIT_MS)
+    try {
+      const accepted = (await (await call('/v1/tasks?async=true', dave, { method: 'POST', body: JSON.stringify(SMALL_TASK) })).json()) as { events: string };
+      const events = await (await call(accepted.events, dave)).text();
+      const done = JSON.parse(/^event: done\ndata: (.*)$/m.exec(events)?.[1] ?? '{}') as Status;
+      expect(done.result?.outputs[0]?.data).toEqual([4, 6]);
+    } finally {
+      h.fake.statusDelayMs = 0;
+    }
+  });
+
   it('answers a synchronous task, and refuses its retry with the same key at once past the rate (the result was handed over)', async () => {
     const carol = await addAgent(h, 'carol');
     const body = JSON.stringify({ ...LARGE_TASK, idempotencyKey: 'carol-once' });

@@ -21,10 +21,13 @@ export const FINAL_STATUS_WAIT_MS = 2_000;
 export const MAX_STREAM_MS = TASK_MAX_TIMEOUT_MS + 30_000;
 
 /**
- * A task this API holds (`final`: its status once the job ended, as GET answers it; the job's own
- * if that fails), or one it follows by asking the router.
+ * A task this API holds (`final`: its status once the job ended, as GET answers it, without the
+ * result; the job's own if that fails or is slow; `attach`: the result added to the status that
+ * goes out, charged to the agent, or a note and `resultRetryAfterMs` past its rate:
+ * result-reads.ts), or one it follows by asking the router.
  */
-export type TaskSource = { kind: 'job'; job: TaskJob; final(): Promise<TaskStatus> } | { kind: 'router'; first: TaskStatus; poll(): Promise<TaskStatus> };
+export type TaskSource =
+  { kind: 'job'; job: TaskJob; final(): Promise<TaskStatus>; attach(status: TaskStatus): TaskStatus } | { kind: 'router'; first: TaskStatus; poll(): Promise<TaskStatus> };
 
 export interface EventStreams {
   /** Writes the stream to `res` (headers already unsent); resolves when it ended. */
@@ -68,7 +71,6 @@ export function createEventStreams(): EventStreams {
       if (source.kind === 'job') {
         event('running', { taskId });
         await waitFor(source.job.ended);
-        // Without its result: the last event's comes from `final`, charged to the agent (result-reads.ts).
         status = jobStatus(source.job);
         if (!closed && isFinal(status)) {
           const own = status;
@@ -76,6 +78,8 @@ export function createEventStreams(): EventStreams {
           const waited = new Promise<TaskStatus>((r) => (timer = setTimeout(() => r(own), FINAL_STATUS_WAIT_MS)));
           status = await Promise.race([source.final().catch(() => own), waited]);
           clearTimeout(timer);
+          // The result goes with whichever status won (a busy node's router may be late: its own then).
+          if (!closed) status = source.attach(status);
         }
       } else {
         status = source.first;

@@ -43,6 +43,8 @@ export interface FakeBackends {
   hangFunds: boolean;
   /** While set, tasks wait for release() before they answer. */
   holdTasks: boolean;
+  /** How long the router takes to answer a task's status (a busy node). */
+  statusDelayMs: number;
   release(): void;
   stop(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
     submits: [],
     hangFunds: false,
     holdTasks: false,
+    statusDelayMs: 0,
     release() {
       for (const w of waiting) w();
       waiting = [];
@@ -148,7 +151,8 @@ export async function startFakeBackends(nc: NatsConnection, nodeCredit: bigint):
     },
     { maxRequestBytes: 16 * 1024 * 1024 },
   );
-  router.serve(RouterTaskAgent, (req) => {
+  router.serve(RouterTaskAgent, async (req) => {
+    if (fake.statusDelayMs > 0) await new Promise((r) => setTimeout(r, fake.statusDelayMs));
     const known = tasks.get(req.taskId);
     return known && known.account === req.account ? known : status('', '', TaskState.TASK_STATE_UNKNOWN, 0n);
   });
