@@ -1,7 +1,8 @@
 /**
  * Peers' DHT calls, after DhtInbound bound each to its authenticated caller, relayed to registry-svc
- * (`swarm.v1.registry.dht-*`) with `peer` = the caller's DHT endpoint `<caller node id>:<its nonce>@<its address>`
- * (and, for a store, the network its connection came from).
+ * (`swarm.v1.registry.dht-*`) with `peer` = the caller's DHT endpoint
+ * `<caller node id>:<its nonce>@<its address>` (and, for a store, the network its connection came
+ * from).
  * The registry's answer goes back to the peer once it passes the same shape checks a peer's reply
  * would. A registry that does not answer (not running, or slower than `timeoutMs`) is UNAVAILABLE to
  * the peer, worded without this node's internals; the registry's own refusals keep their code

@@ -1,10 +1,10 @@
 /**
  * registry-svc's DHT calls to peers (`swarm.v1.gateway.dht-*`): each names the peer by its DHT
- * endpoint, `<node id>:<proof-of-work nonce>@host:port`; the gateway sends the call as this node's DHT id with its own key
- * (GatewayDhtSender: pinned dial, reply checks) and answers the checked reply. A peer that cannot be
- * reached is UNAVAILABLE, one that does not answer in time DEADLINE_EXCEEDED, a reply that fails the
- * checks INVALID_ARGUMENT; a peer's own refusal keeps its code. Every field is checked before
- * anything is sent, as the receiving side would check it.
+ * endpoint, `<node id>:<proof-of-work nonce>@host:port`; the gateway sends the call as this node's
+ * DHT id with its own key (GatewayDhtSender: pinned dial, reply checks) and answers the checked
+ * reply. A peer that cannot be reached is UNAVAILABLE, one that does not answer in time
+ * DEADLINE_EXCEEDED, a reply that fails the checks INVALID_ARGUMENT; a peer's own refusal keeps its
+ * code. Every field is checked before anything is sent, as the receiving side would check it.
  */
 import type { BusService } from '@swarm/bus';
 import { ErrorCode, GatewayDhtFindNode, GatewayDhtFindValue, GatewayDhtPing, GatewayDhtStore, SwarmError } from '@swarm/contracts';

@@ -5,9 +5,9 @@
  * with its proof-of-work nonce, and believes a reply only as far as the pinned connection proves: a
  * ping must answer with the dialled node's DHT id, and every contact in a reply must name an
  * endpoint whose node id and nonce give the contact's id, the nonce a proof of work, so a peer
- * cannot plant another node's id at an address it chose, nor list an id that cost no work. It needs no receiving half: a
- * gateway that relays its registry's calls (gateway-svc) uses it alone, and
- * createGatewayDhtTransport pairs it with a DhtInbound for an in-process DHT.
+ * cannot plant another node's id at an address it chose, nor list an id that cost no work. It
+ * needs no receiving half: a gateway that relays its registry's calls (gateway-svc) uses it alone,
+ * and createGatewayDhtTransport pairs it with a DhtInbound for an in-process DHT.
  */
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
