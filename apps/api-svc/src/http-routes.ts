@@ -46,6 +46,10 @@ import type { EventStreams } from './task-events';
 import type { TaskInput } from './task-input';
 import { taskFromJson, taskFromProtobuf, taskResultJson } from './task-input';
 import { heldResult, jobStatus, routerStatus } from './task-status';
+import { resultAnswerText } from './result-json';
+
+/** What the JSON answers built as text are sent as. */
+const JSON_MEDIA_TYPE = 'application/json; charset=utf-8';
 
 /** Event streams one agent may hold open at once. */
 export const MAX_STREAMS_PER_AGENT = 16;
@@ -176,16 +180,24 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       // The first answer carrying it is never refused; a retry joining the task past the agent's rate is.
       resultReads.charge(agent.name, job.taskId, held, isMcpInnerCall(request) ? 'mcp' : protobuf || encoding === 'base64' ? 'bytes' : 'json');
       if (protobuf) return reply.type(PROTOBUF_MEDIA_TYPE).send(Buffer.from(SubmitTaskResponse.encode(res).finish()));
-      return reply.send(taskResultJson(res, encoding));
+      if (encoding === 'base64') return reply.send(taskResultJson(res, encoding));
+      // Numbers: written a chunk at a time (result-json.ts), and sent as it is.
+      return reply.type(JSON_MEDIA_TYPE).send(await resultAnswerText(res));
     },
   );
 
   app.get(
     '/v1/tasks/:id',
     { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
-    async (request) => {
+    async (request, reply) => {
       const agent = agentOf(request);
-      return withResult(agent, request.params.id, await statusOf(agent, request.params.id), formOf(request));
+      const id = request.params.id;
+      const status = await statusOf(agent, id);
+      const held = heldResult(tasks.get(agent, id));
+      if (!held) return status;
+      resultReads.charge(agent.name, id, held, formOf(request));
+      // Written a chunk at a time (result-json.ts), and sent as it is.
+      return reply.type(JSON_MEDIA_TYPE).send(await resultAnswerText(held, (result) => ({ ...status, result })));
     },
   );
 
