@@ -1,19 +1,9 @@
-import type { SwarmError } from '@swarm/contracts';
 import { ErrorCode, SubmitTaskResponse, toTensor } from '@swarm/contracts';
 import { manualClock } from '@swarm/determinism';
+import { swarmErrorThrownBy } from '@swarm/testing';
 import { createResultReads, RESULT_READ_LIMITS, resultAnswerBytes } from './result-reads';
 
 const MIB = 1024 * 1024;
-
-/** What `fn` threw. */
-function thrownBy(fn: () => unknown): SwarmError {
-  try {
-    fn();
-  } catch (err) {
-    return err as SwarmError;
-  }
-  throw new Error('it did not throw');
-}
 
 /** A result of `floats` float32 values. */
 const resultOf = (floats: number) => SubmitTaskResponse.fromPartial({ taskId: 't', outputs: [toTensor('c', [floats], new Float32Array(floats))] });
@@ -34,7 +24,7 @@ describe('result reads - what handing a result to an agent costs it', () => {
     // Four large results, each delivered once, back to back: all answered (the bucket goes into debt).
     for (const task of ['t1', 't2', 't3', 't4']) expect(() => reads.charge('a', task, large, 'json')).not.toThrow();
     // The first one again: refused, with the wait until the bucket holds its cost.
-    const err = thrownBy(() => reads.charge('a', 't1', large, 'json'));
+    const err = swarmErrorThrownBy(() => reads.charge('a', 't1', large, 'json'));
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_RATE_LIMITED, retryable: true, message: expect.stringContaining('results handed back too often') });
     // The debt is at most a burst: (64 + 50) MiB at 8 MiB/s, about 14 s.
     expect(err.retryAfterMs).toBeGreaterThan(13_000);

@@ -1,22 +1,14 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
+import { swarmErrorThrownBy } from '@swarm/testing';
 import { createAdmission, INITIAL_TASK_MS_ESTIMATE, MAX_RETRY_AFTER_MS, MIN_RETRY_AFTER_MS, submitBytes } from './admission';
-
-function refusal(fn: () => unknown): SwarmError {
-  try {
-    fn();
-  } catch (err) {
-    return err as SwarmError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('pipeline - admission', () => {
   it('admits up to the task limit, then refuses with OVERLOADED, retryable, with a retry-after hint', () => {
     const a = createAdmission({ maxInFlight: 2, maxInFlightBytes: 1_000 }, seededRandom(1));
     const t1 = a.admit(10);
     a.admit(10);
-    const err = refusal(() => a.admit(10));
+    const err = swarmErrorThrownBy(() => a.admit(10));
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/2 tasks in flight \(limit 2\)/) });
     expect(err.retryAfterMs).toBeGreaterThanOrEqual(INITIAL_TASK_MS_ESTIMATE);
     expect(err.retryAfterMs).toBeLessThan(2 * INITIAL_TASK_MS_ESTIMATE);
@@ -28,7 +20,7 @@ describe('pipeline - admission', () => {
   it('refuses a request whose bytes would pass the byte limit, while a smaller one still fits', () => {
     const a = createAdmission({ maxInFlight: 10, maxInFlightBytes: 1_000 }, seededRandom(1));
     a.admit(600);
-    expect(refusal(() => a.admit(500))).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, message: expect.stringMatching(/request bytes/) });
+    expect(swarmErrorThrownBy(() => a.admit(500))).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, message: expect.stringMatching(/request bytes/) });
     expect(() => a.admit(400)).not.toThrow();
     expect(a.stats().inFlightBytes).toBe(1_000);
   });

@@ -9,7 +9,7 @@ export type { ServiceProcess } from './service-process';
 export { spawnSwarmNode } from './swarm-node-process';
 export type { SwarmNodeProcess, SwarmNodeOptions } from './swarm-node-process';
 export { ledgerStoreCompliance } from './ledger-compliance';
-export { swarmErrorOf } from './swarm-error-of';
+export { swarmErrorOf, swarmErrorThrownBy } from './swarm-error-of';
 export type { LedgerStoreHarness } from './ledger-compliance';
 /** Whether a process with this pid still exists (the launcher's own check). */
 export { isAlive } from '@swarm/node';

@@ -9,3 +9,15 @@ export async function swarmErrorOf(p: Promise<unknown>): Promise<SwarmError> {
   expect(err).toBeInstanceOf(SwarmError);
   return err as SwarmError;
 }
+
+/** The SwarmError `fn` throws; the test fails if it returns or throws anything else. */
+export function swarmErrorThrownBy(fn: () => unknown): SwarmError {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(SwarmError);
+  return err as SwarmError;
+}
