@@ -3,6 +3,7 @@ import { seededRandom, virtualTime } from '@swarm/determinism';
 import type { VirtualTime } from '@swarm/determinism';
 import { commonPrefixLength, idFromHex, randomHexId } from './dht-id';
 import type { DhtNode, DhtNodeInit } from './dht-node';
+import type { DhtTransport } from './wire';
 import { startDhtNode } from './dht-node';
 import type { MemoryNetwork } from './memory-network';
 import { createMemoryNetwork } from './memory-network';
@@ -82,6 +83,16 @@ describe('dht node - bootstrap', () => {
   });
 });
 
+/** A bare endpoint that answers a ping as `remoteId()` and nothing else of use. */
+function listenAnsweringPingAs(transport: DhtTransport, remoteId: () => string): void {
+  transport.listen({
+    ping: () => ({ remoteId: remoteId() }),
+    store: () => ({ stored: false, refusal: 'no' }),
+    findNode: () => ({ contacts: [] }),
+    findValue: () => ({ values: [], contacts: [] }),
+  });
+}
+
 describe('dht node - dial-back before a requester enters the table', () => {
   const others = (node: DhtNode, s: Swarm) => node.contacts().filter((c) => s.nodes.every((n) => n.id !== c.id));
 
@@ -95,12 +106,7 @@ describe('dht node - dial-back before a requester enters the table', () => {
     // A sender whose endpoint answers, but as someone else.
     const liar = s.net.transport('liar');
     const liarId = randomHexId(random);
-    liar.listen({
-      ping: () => ({ remoteId: randomHexId(random) }),
-      store: () => ({ stored: false, refusal: 'no' }),
-      findNode: () => ({ contacts: [] }),
-      findValue: () => ({ values: [], contacts: [] }),
-    });
+    listenAnsweringPingAs(liar, () => randomHexId(random));
     await drive(s.vt, liar.ping(node.endpoint, { id: liarId }));
     await s.vt.advance(2 * TIMEOUT_MS);
     expect(others(node, s)).toEqual([]);
@@ -117,12 +123,7 @@ describe('dht node - dial-back before a requester enters the table', () => {
     const random = seededRandom(71);
     const long = s.net.transport(`long-${'x'.repeat(MAX_ENDPOINT_CHARS)}`);
     const longId = randomHexId(random);
-    long.listen({
-      ping: () => ({ remoteId: longId }),
-      store: () => ({ stored: false, refusal: 'no' }),
-      findNode: () => ({ contacts: [] }),
-      findValue: () => ({ values: [], contacts: [] }),
-    });
+    listenAnsweringPingAs(long, () => longId);
     // It is answered (it dials back fine), but never enters the table: a reply listing it would be refused whole.
     await drive(s.vt, long.ping(node.endpoint, { id: longId }));
     await s.vt.advance(2 * TIMEOUT_MS);
