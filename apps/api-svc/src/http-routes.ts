@@ -110,19 +110,21 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
 
   /**
    * `status` with task `id`'s held result attached, charged to the agent first (result-reads.ts: a
-   * later delivery past its rate is RATE_LIMITED); `form`: 'mcp' for the MCP endpoint's own calls.
+   * later delivery past its rate is RATE_LIMITED): the JSON text to send, written a chunk at a time
+   * (result-json.ts), or `status` itself when no result is held; `form`: 'mcp' for the MCP
+   * endpoint's own calls.
    */
-  function withResult(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): TaskStatusJson {
+  async function withResult(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): Promise<TaskStatusJson | string> {
     const held = heldResult(tasks.get(agent, id));
     if (!held) return status;
     resultReads.charge(agent.name, id, held, form);
-    return { ...status, result: taskResultJson(held, 'json') };
+    return resultAnswerText(held, (result) => ({ ...status, result }));
   }
 
   /** An event stream's last status: with its result, or, past the agent's rate, without it and when to GET it. */
-  function withResultOrRetry(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): TaskStatusJson {
+  async function withResultOrRetry(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): Promise<TaskStatusJson | string> {
     try {
-      return withResult(agent, id, status, form);
+      return await withResult(agent, id, status, form);
     } catch (err) {
       if (!isSwarmError(err) || err.code !== ErrorCode.ERROR_CODE_RATE_LIMITED) throw err;
       const note = `result not attached: ${err.message}; GET /v1/tasks/${id} for it in ${err.retryAfterMs ?? 0} ms`;
@@ -191,13 +193,9 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
     { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
     async (request, reply) => {
       const agent = agentOf(request);
-      const id = request.params.id;
-      const status = await statusOf(agent, id);
-      const held = heldResult(tasks.get(agent, id));
-      if (!held) return status;
-      resultReads.charge(agent.name, id, held, formOf(request));
-      // Written a chunk at a time (result-json.ts), and sent as it is.
-      return reply.type(JSON_MEDIA_TYPE).send(await resultAnswerText(held, (result) => ({ ...status, result })));
+      const answer = await withResult(agent, request.params.id, await statusOf(agent, request.params.id), formOf(request));
+      // JSON text already written is sent as it is.
+      return typeof answer === 'string' ? reply.type(JSON_MEDIA_TYPE).send(answer) : answer;
     },
   );
 

@@ -22,12 +22,13 @@ export const MAX_STREAM_MS = TASK_MAX_TIMEOUT_MS + 30_000;
 
 /**
  * A task this API holds (`final`: its status once the job ended, as GET answers it, without the
- * result; the job's own if that fails or is slow; `attach`: the result added to the status that
- * goes out, charged to the agent, or a note and `resultRetryAfterMs` past its rate:
- * result-reads.ts), or one it follows by asking the router.
+ * result; the job's own if that fails or is slow; `attach`: what goes out for it, the status with
+ * the result as JSON text, charged to the agent, or with a note and `resultRetryAfterMs` past its
+ * rate: result-reads.ts), or one it follows by asking the router.
  */
 export type TaskSource =
-  { kind: 'job'; job: TaskJob; final(): Promise<TaskStatus>; attach(status: TaskStatus): TaskStatus } | { kind: 'router'; first: TaskStatus; poll(): Promise<TaskStatus> };
+  | { kind: 'job'; job: TaskJob; final(): Promise<TaskStatus>; attach(status: TaskStatus): Promise<TaskStatus | string> }
+  | { kind: 'router'; first: TaskStatus; poll(): Promise<TaskStatus> };
 
 export interface EventStreams {
   /** Writes the stream to `res` (headers already unsent); resolves when it ended. */
@@ -55,7 +56,8 @@ export function createEventStreams(): EventStreams {
     function send(text: string): void {
       if (!closed && !res.writableEnded) res.write(text);
     }
-    const event = (name: string, data: unknown) => send(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    /** `data` as JSON, or JSON text already written (a status carrying a result: result-json.ts). */
+    const event = (name: string, data: unknown) => send(`event: ${name}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
     /** Resolves when `p` settles, the client leaves, or stop() ends the stream. */
     const waitFor = (p: Promise<unknown>) =>
       new Promise<void>((resolve) => {
@@ -68,6 +70,8 @@ export function createEventStreams(): EventStreams {
     try {
       event('accepted', { taskId });
       let status: TaskStatus;
+      /** What the last event sends: `status`, or its JSON text with the result attached. */
+      let last: TaskStatus | string | undefined;
       if (source.kind === 'job') {
         event('running', { taskId });
         await waitFor(source.job.ended);
@@ -79,7 +83,7 @@ export function createEventStreams(): EventStreams {
           status = await Promise.race([source.final().catch(() => own), waited]);
           clearTimeout(timer);
           // The result goes with whichever status won (a busy node's router may be late: its own then).
-          if (!closed) status = source.attach(status);
+          if (!closed) last = await source.attach(status);
         }
       } else {
         status = source.first;
@@ -91,7 +95,7 @@ export function createEventStreams(): EventStreams {
         }
       }
       const done = isDone(status) || (source.kind === 'job' && source.job.state === 'done');
-      if (!closed && isFinal(status)) event(done ? 'done' : 'failed', status);
+      if (!closed && isFinal(status)) event(done ? 'done' : 'failed', last ?? status);
     } finally {
       clearInterval(keepalive);
       open.delete(end);
