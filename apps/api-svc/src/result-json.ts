@@ -8,7 +8,7 @@
  */
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import type { TaskResult } from './http-schemas';
-import { taskResultJson } from './task-input';
+import { floatsOf, taskResultJson } from './task-input';
 
 /** Floats formatted per turn of the event loop (about 30–60 ms on this machine's cores). */
 export const FLOATS_PER_TURN = 32 * 1024;
@@ -33,12 +33,7 @@ async function floatsJson(values: Float32Array): Promise<string> {
 export async function resultAnswerText(res: SubmitTaskResponse, wrap: (result: TaskResult) => unknown = (result) => result): Promise<string> {
   // The fields as taskResultJson writes them, its outputs' values left out (formatted below).
   const result = taskResultJson({ ...res, outputs: res.outputs.map((t) => ({ ...t, data: new Uint8Array(0) })) }, 'json');
-  const values = res.outputs.map((t) => {
-    // Decoded bytes may sit at any offset: copy into an aligned buffer to read them as f32.
-    const floats = new Float32Array(t.data.byteLength >>> 2);
-    new Uint8Array(floats.buffer).set(t.data.subarray(0, floats.length * 4));
-    return floats;
-  });
+  const values = res.outputs.map(floatsOf);
   const skeleton = { ...result, outputs: result.outputs.map((o, i) => ({ ...o, data: placeholder(i) })) };
   let text = JSON.stringify(wrap(skeleton as unknown as TaskResult));
   for (let i = 0; i < values.length; i++) {

@@ -145,6 +145,13 @@ function budgetOf(budget: number | string | undefined): bigint {
   return value;
 }
 
+/** An output's values as float32: decoded bytes may sit at any offset, so they are copied into an aligned buffer. */
+export function floatsOf(t: Tensor): Float32Array {
+  const values = new Float32Array(t.data.byteLength >>> 2);
+  new Uint8Array(values.buffer).set(t.data.subarray(0, values.length * 4));
+  return values;
+}
+
 /** The router's answer as the API's JSON: outputs as numbers, or as base64 when asked. */
 export function taskResultJson(res: SubmitTaskResponse, encoding: 'json' | 'base64'): TaskResult {
   return {
@@ -153,10 +160,7 @@ export function taskResultJson(res: SubmitTaskResponse, encoding: 'json' | 'base
     outputs: res.outputs.map((t) => {
       const shape = [...t.shape];
       if (encoding === 'base64') return { name: t.name, shape, dataBase64: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') };
-      // Decoded bytes may sit at any offset: copy into an aligned buffer to read them as f32.
-      const values = new Float32Array(t.data.byteLength >>> 2);
-      new Uint8Array(values.buffer).set(t.data.subarray(0, values.length * 4));
-      return { name: t.name, shape, data: Array.from(values) };
+      return { name: t.name, shape, data: Array.from(floatsOf(t)) };
     }),
     cost: String(res.cost),
     refunded: String(res.refunded),
