@@ -48,6 +48,6 @@ export function unpackInputs(task: KernelTask): Float32Array[] {
 }
 
 /** Cache key: one compiled kernel set per skill and input shape. */
-export function shapeKey(task: Pick<KernelTask, 'skill' | 'shapes'>): string {
+export function shapeKey(task: { readonly skill: string; readonly shapes: ReadonlyArray<readonly number[]> }): string {
   return `${task.skill}:${task.shapes.map((s) => s.join('x')).join(',')}`;
 }
