@@ -1,4 +1,5 @@
 import { ConfigError } from '@swarm/config';
+import { INLINE_MAX_WORK } from '@swarm/kernels';
 import { SKILL_NAMES } from '@swarm/skills';
 import { DEFAULT_EXECUTE_TIMEOUT_MS, DEFAULT_MAX_ELEMENTS, DEFAULT_MAX_QUEUE, DEFAULT_MAX_TIMEOUT_MS, loadExecutorConfig, MAX_REQUEST_BYTES } from './config';
 
@@ -14,6 +15,7 @@ describe('executor config - loadExecutorConfig', () => {
       maxTimeoutMs: DEFAULT_MAX_TIMEOUT_MS,
       defaultTimeoutMs: DEFAULT_EXECUTE_TIMEOUT_MS,
       backend: 'auto',
+      inlineMaxWork: INLINE_MAX_WORK,
       maxRequestBytes: MAX_REQUEST_BYTES,
       skills: SKILL_NAMES,
     });
@@ -30,10 +32,11 @@ describe('executor config - loadExecutorConfig', () => {
         SWARM_EXECUTOR_MAX_TIMEOUT_MS: '5000',
         SWARM_GPU_BACKEND: 'cpu',
         SWARM_SKILLS: 'vecadd',
+        SWARM_EXECUTOR_INLINE_MAX_WORK: '0',
       },
       8,
     );
-    expect(c).toMatchObject({ threads: 3, maxQueue: 0, maxElements: 1000, maxTimeoutMs: 5000, defaultTimeoutMs: 5000, backend: 'cpu', skills: ['vecadd'] });
+    expect(c).toMatchObject({ threads: 3, maxQueue: 0, maxElements: 1000, maxTimeoutMs: 5000, defaultTimeoutMs: 5000, backend: 'cpu', skills: ['vecadd'], inlineMaxWork: 0 });
   });
 
   it('installs the listed skills in catalog order, each once, spaces allowed', () => {
@@ -53,7 +56,17 @@ describe('executor config - loadExecutorConfig', () => {
   it('lists every bad variable at once', () => {
     let err: unknown;
     try {
-      loadExecutorConfig({ ...BASE, SWARM_EXECUTOR_THREADS: '0', SWARM_EXECUTOR_MAX_QUEUE: 'lots', SWARM_EXECUTOR_MAX_ELEMENTS: '9999999999', SWARM_GPU_BACKEND: 'cuda' }, 4);
+      loadExecutorConfig(
+        {
+          ...BASE,
+          SWARM_EXECUTOR_THREADS: '0',
+          SWARM_EXECUTOR_MAX_QUEUE: 'lots',
+          SWARM_EXECUTOR_MAX_ELEMENTS: '9999999999',
+          SWARM_GPU_BACKEND: 'cuda',
+          SWARM_EXECUTOR_INLINE_MAX_WORK: '-1',
+        },
+        4,
+      );
     } catch (e) {
       err = e;
     }
@@ -63,6 +76,7 @@ describe('executor config - loadExecutorConfig', () => {
       "SWARM_EXECUTOR_MAX_QUEUE: expected an integer in [0, 10000] (default 32), got 'lots'",
       "SWARM_EXECUTOR_MAX_ELEMENTS: expected an integer in [1, 2097152] (default 2000000), got '9999999999'",
       "SWARM_GPU_BACKEND: expected one of auto|webgpu|webasm|cpu (default auto), got 'cuda'",
+      "SWARM_EXECUTOR_INLINE_MAX_WORK: expected an integer in [0, 1000000] (default 16384), got '-1'",
     ]);
   });
 });

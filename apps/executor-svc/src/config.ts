@@ -6,7 +6,7 @@ import type { Env, ServiceConfig } from '@swarm/config';
 import { enumVar, intVar, loadEnv, SERVICE_VARS, stringVar, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_ELEMENTS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import type { BackendChoice } from '@swarm/kernels';
-import { BACKEND_CHOICES } from '@swarm/kernels';
+import { BACKEND_CHOICES, INLINE_MAX_WORK } from '@swarm/kernels';
 import type { SkillName } from '@swarm/skills';
 import { SKILL_NAMES, skillsNamedIn } from '@swarm/skills';
 
@@ -26,6 +26,8 @@ export interface ExecutorConfig extends ServiceConfig {
   readonly maxTimeoutMs: number;
   readonly defaultTimeoutMs: number;
   readonly backend: BackendChoice;
+  /** Largest task (its skill's work units) run on the service's thread, not a worker; 0: none. */
+  readonly inlineMaxWork: number;
   readonly maxRequestBytes: number;
   /** The skills this executor advertises and runs, in catalog order; the registry routes by them. */
   readonly skills: readonly SkillName[];
@@ -46,6 +48,7 @@ export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
     SWARM_EXECUTOR_MAX_ELEMENTS: intVar({ default: DEFAULT_MAX_ELEMENTS, min: 1, max: MAX_REQUEST_BYTES / 4 }),
     SWARM_EXECUTOR_MAX_TIMEOUT_MS: intVar({ default: DEFAULT_MAX_TIMEOUT_MS, min: 100, max: 3_600_000 }),
     SWARM_GPU_BACKEND: enumVar(BACKEND_CHOICES, 'auto'),
+    SWARM_EXECUTOR_INLINE_MAX_WORK: intVar({ default: INLINE_MAX_WORK, min: 0, max: 1_000_000 }),
     SWARM_SKILLS: stringVar({
       default: SKILL_NAMES.join(','),
       pattern: SKILL_LIST,
@@ -60,6 +63,7 @@ export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
     maxTimeoutMs: v.SWARM_EXECUTOR_MAX_TIMEOUT_MS,
     defaultTimeoutMs: Math.min(DEFAULT_EXECUTE_TIMEOUT_MS, v.SWARM_EXECUTOR_MAX_TIMEOUT_MS),
     backend: v.SWARM_GPU_BACKEND,
+    inlineMaxWork: v.SWARM_EXECUTOR_INLINE_MAX_WORK,
     maxRequestBytes: MAX_REQUEST_BYTES,
     skills: skillsNamedIn(v.SWARM_SKILLS),
   });

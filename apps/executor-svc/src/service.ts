@@ -30,7 +30,7 @@ export async function startExecutorService(deps: ExecutorServiceDeps): Promise<E
   const { config, nc, nodeId } = deps;
   const executorId = deps.executorId ?? executorIdOf(nodeId, process.pid);
   const log = deps.log.child({ executorId });
-  const pool = await createKernelPool({ threads: config.threads, maxQueue: config.maxQueue, backend: config.backend, log });
+  const pool = await createKernelPool({ threads: config.threads, maxQueue: config.maxQueue, backend: config.backend, inlineMaxWork: config.inlineMaxWork, log });
   let svc;
   try {
     svc = await startBusService({ nc, log, name: 'executor-svc', version: EXECUTOR_VERSION, description: 'Runs installed skills as gpu.js kernels', nodeId });

@@ -5,7 +5,7 @@ import { demoDenseInputs, getSkill, SKILL_NAMES, testShapeInputs } from '@swarm/
 import { silentLogger } from '@swarm/telemetry';
 import { waitFor, swarmErrorOf } from '@swarm/testing';
 import type { KernelPool } from './index';
-import { createKernelPool } from './index';
+import { createKernelPool, INLINE_MAX_WORK } from './index';
 
 /** Seconds of single-core work on the webasm backend: long enough to outlive any test time limit. */
 const LONG_MATMUL = 1024;
@@ -131,5 +131,28 @@ describe('kernel pool - backend choice and stop', () => {
     expect((await running).code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
     expect(await swarmErrorOf(pool.run('vecadd', small(), { timeoutMs: 1_000 }))).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
     await pool.stop();
+  });
+});
+
+describe('kernel pool - the inline lane for tiny tasks', () => {
+  it('answers a tiny task on its own thread while the only worker is busy, and still queues a large one', async () => {
+    const pool = await createKernelPool({ threads: 1, maxQueue: 2, backend: 'webasm', inlineMaxWork: INLINE_MAX_WORK, log: silentLogger() });
+    try {
+      const blocking = swarmErrorOf(pool.run('matmul', long(), { timeoutMs: 60_000 }));
+      await waitFor(() => pool.stats().running > 0, { what: 'kernel running' });
+      const inputs = small();
+      const tiny = await pool.run('vecadd', inputs, { timeoutMs: 10_000 });
+      expect(getSkill('vecadd').verify(inputs, tiny.outputs, seededRandom(1)).ok).toBe(true);
+      // Above the lane's bound a task waits for the worker: here behind a kernel of seconds.
+      const larger = demoDenseInputs('vecadd', INLINE_MAX_WORK + 1, seededRandom(2));
+      expect((await swarmErrorOf(pool.run('vecadd', larger, { timeoutMs: 300 }))).code).toBe(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+      // A task already cancelled is not begun, on the lane either.
+      expect((await swarmErrorOf(pool.run('vecadd', inputs, { timeoutMs: 1_000, signal: AbortSignal.abort() }))).code).toBe(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+      await pool.stop();
+      expect((await blocking).code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
+      expect(pool.stats()).toMatchObject({ completed: 1, running: 0 });
+    } finally {
+      await pool.stop();
+    }
   });
 });

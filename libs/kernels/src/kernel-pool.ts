@@ -3,6 +3,7 @@
  * service's event loop. Every run has a time limit covering its wait in the queue and its execution;
  * past it the task is aborted (piscina terminates a worker that is running it and starts a fresh one).
  * Admission is bounded: `threads` running plus `maxQueue` waiting, one more is refused as OVERLOADED.
+ * Tiny tasks skip the hand-over to a worker and run on the caller's thread (inline-lane.ts).
  */
 import { resolve } from 'node:path';
 import type { DenseTensor } from '@swarm/contracts';
@@ -13,6 +14,8 @@ import { Piscina } from 'piscina';
 import type { BackendChoice, KernelBackend } from './backend';
 import { webgpuInstalled } from './backend';
 import { deadlineSignal } from './deadline-signal';
+import type { InlineLane } from './inline-lane';
+import { createInlineLane } from './inline-lane';
 import type { KernelTaskResult } from './kernel-task';
 import { packTask } from './kernel-task';
 import type { KernelWorkerData } from './kernel-worker';
@@ -32,6 +35,8 @@ export interface KernelPoolOptions {
   maxQueue: number;
   backend: BackendChoice;
   log: Logger;
+  /** Largest task (in its skill's work units) run on this thread instead of a worker; 0: none (inline-lane.ts). */
+  inlineMaxWork?: number;
 }
 
 export interface KernelRunOptions {
@@ -111,6 +116,8 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
   piscina.on('error', (err: unknown) => log.error({ err }, 'kernel worker failed outside a task'));
 
   let backend: KernelBackend = requested;
+  // Made once the probe has told the backend (the probe itself runs on a worker).
+  let lane: InlineLane | undefined;
   // The start-up probe's failure is reported by whoever called createKernelPool, not logged here.
   let probing = true;
   let stopped = false;
@@ -125,17 +132,28 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `executor busy: ${threads} running and ${maxQueue} queued`);
     }
     const deadline = deadlineSignal(runOpts);
+    try {
+      // A run on the lane cannot be stopped once begun, but one already cancelled is not begun.
+      const inline = deadline.signal.aborted ? undefined : lane?.tryRun(skill, inputs);
+      if (inline) return await settle(inline, skill, runOpts, () => deadline.timedOut());
+      const task = packTask(skill, inputs);
+      return await settle(piscina.run(task, { signal: deadline.signal, transferList: [task.packed] }) as Promise<KernelTaskResult>, skill, runOpts, () => deadline.timedOut());
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /** Counts a run in flight until it ends, and its outcome once it has. */
+  async function settle(running: Promise<KernelTaskResult>, skill: string, runOpts: KernelRunOptions, timedOut: () => boolean): Promise<KernelRun> {
     inFlight += 1;
     try {
-      const task = packTask(skill, inputs);
-      const res = (await piscina.run(task, { signal: deadline.signal, transferList: [task.packed] })) as KernelTaskResult;
+      const res = await running;
       counts.completed += 1;
       return { outputs: res.outputs, backend: res.backend, executeMs: res.executeMs };
     } catch (err) {
-      throw translate(err, skill, runOpts, deadline.timedOut());
+      throw translate(err, skill, runOpts, timedOut());
     } finally {
       inFlight -= 1;
-      deadline.clear();
     }
   }
 
@@ -181,6 +199,7 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
     const probe = await run('vecadd', PROBE_INPUTS, { timeoutMs: PROBE_TIMEOUT_MS });
     if (Array.from(probe.outputs[0]?.data ?? []).join() !== '11,22,33,44') throw new Error('probe kernel returned a wrong result');
     backend = probe.backend;
+    lane = createInlineLane({ backend, maxWork: opts.inlineMaxWork ?? 0 });
     probing = false;
     // The probe is no task: `swarm health` counts tasks run.
     counts.completed = 0;
