@@ -204,9 +204,10 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
       finished += 1;
       if (outcome.ok) succeeded += 1;
       else if (isSwarmError(outcome.error, ErrorCode.ERROR_CODE_NO_PROVIDER)) noProvider += 1;
-      // Best effort: the task's outcome is already decided; a failed event must not change it.
+      // Best effort: the task's outcome is already decided; a failed event must not change it. It
+      // leaves with the task's reply (one socket write), not on the connection of the router's requests.
       try {
-        svc.client.publish(
+        svc.publish(
           TaskFinishedEvents,
           {
             taskId,

@@ -62,7 +62,13 @@ export interface BusServiceOptions {
 }
 
 export interface BusService {
+  /** For the service's own requests and events, on `clientNc` where given. */
   readonly client: BusClient;
+  /**
+   * Publishes an event on the connection the replies leave by, in the same socket write as the
+   * replies of this turn: an event that follows a reply (a task's end) then costs no write of its own.
+   */
+  readonly publish: BusClient['publish'];
   serve<Req, Res>(rpc: Rpc<Req, Res>, handler: Handler<Req, Res>, opts?: ServeOptions): void;
   /** Answers `rpc` with this service's health; `details` is read at each request. */
   serveHealth(rpc: Rpc<HealthRequest, HealthResponse>, details?: () => Record<string, string>, opts?: ServeOptions): void;
@@ -87,6 +93,7 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
   const outbox = createOutbox();
   const clientOutbox = opts.clientNc && opts.clientNc !== nc ? createOutbox() : outbox;
   const client = createBusClientWith(opts.clientNc ?? nc, log, clientOutbox);
+  const replyConnection = clientOutbox === outbox ? client : createBusClientWith(nc, log, outbox);
   const tracer = trace.getTracer('@swarm/bus');
   // Requests dropped for their reply subject, told at most once a DROPPED_LOG_INTERVAL_MS with how
   // many since: a flood of them (a client's key is enough) must not fill the service's log.
@@ -181,6 +188,7 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
 
   return {
     client,
+    publish: (topic, msg, trace) => replyConnection.publish(topic, msg, trace),
     serve,
     serveHealth(rpc, details, serveOpts) {
       serve(

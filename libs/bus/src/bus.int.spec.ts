@@ -342,3 +342,32 @@ describe('bus - untraced process', () => {
     }
   });
 });
+
+describe('bus - events on the reply connection', () => {
+  it('publishes a handler event through the connection its replies leave by, not the one of its own requests', async () => {
+    const server = await startNatsServer();
+    const nc = await connect({ servers: server.url });
+    const requests = await connect({ servers: server.url });
+    const asker = await connect({ servers: server.url });
+    const svc = await startBusService({ nc, clientNc: requests, log: silentLogger(), name: 'events-svc', version: '0.1.0', description: 'test', nodeId: 'n1' });
+    svc.serve(CreditBalance, (req) => {
+      svc.publish(TaskFinishedEvents, TaskFinished.fromPartial({ taskId: req.account }));
+      return { account: req.account, available: 0n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
+    });
+    const events: string[] = [];
+    const sub = asker.subscribe(TaskFinishedEvents.subject, { callback: (_e, m) => events.push(TaskFinished.decode(m.data).taskId) });
+    try {
+      await asker.flush();
+      // With the requests' connection gone, an event on it would be lost.
+      await requests.close();
+      await expect(createBusClient(asker, silentLogger()).request(CreditBalance, { account: 't-1' })).resolves.toMatchObject({ account: 't-1' });
+      await waitFor(() => events.length === 1, { timeoutMs: 2000 });
+      expect(events).toEqual(['t-1']);
+    } finally {
+      sub.unsubscribe();
+      await svc.stop(1000);
+      await Promise.all([nc.close(), asker.close()]);
+      await server.stop();
+    }
+  });
+});
