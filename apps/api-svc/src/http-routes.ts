@@ -36,6 +36,7 @@ import {
   SubmitBody as SubmitBodySchema,
   SubmitQuery,
   TaskAccepted,
+  ResultQuery,
   TaskIdParams,
   TaskResult,
   TaskStatus,
@@ -64,9 +65,16 @@ export interface RouteDeps {
   clock: WallClock;
 }
 
-/** How a status carries a result to this request's client: JSON, or for the MCP endpoint's own calls JSON built twice more. */
-function formOf(request: FastifyRequest): ResultForm {
-  return isMcpInnerCall(request) ? 'mcp' : 'json';
+/** How a status carries a result to this request's client, and what that costs (result-reads.ts). */
+interface ResultAnswer {
+  readonly encoding: 'json' | 'base64';
+  readonly form: ResultForm;
+}
+
+/** `?encoding=base64` or numbers; the MCP endpoint's own calls are charged for what MCP builds of them too. */
+function answerOf(request: FastifyRequest, query: ResultQuery): ResultAnswer {
+  const encoding = query.encoding ?? 'json';
+  return { encoding, form: isMcpInnerCall(request) ? 'mcp' : encoding === 'base64' ? 'bytes' : 'json' };
 }
 
 function unknownTask(id: string): HttpOnlyError {
@@ -111,20 +119,21 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   /**
    * `status` with task `id`'s held result attached, charged to the agent first (result-reads.ts: a
    * later delivery past its rate is RATE_LIMITED): the JSON text to send, written a chunk at a time
-   * (result-json.ts), or `status` itself when no result is held; `form`: 'mcp' for the MCP
-   * endpoint's own calls.
+   * (result-json.ts), or the status with its result as base64 (a native copy: no chunks needed), or
+   * `status` itself when no result is held.
    */
-  async function withResult(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): Promise<TaskStatusJson | string> {
+  async function withResult(agent: AgentRecord, id: string, status: TaskStatusJson, answer: ResultAnswer): Promise<TaskStatusJson | string> {
     const held = heldResult(tasks.get(agent, id));
     if (!held) return status;
-    resultReads.charge(agent.name, id, held, form);
+    resultReads.charge(agent.name, id, held, answer.form);
+    if (answer.encoding === 'base64') return { ...status, result: taskResultJson(held, 'base64') };
     return resultAnswerText(held, (result) => ({ ...status, result }));
   }
 
   /** An event stream's last status: with its result, or, past the agent's rate, without it and when to GET it. */
-  async function withResultOrRetry(agent: AgentRecord, id: string, status: TaskStatusJson, form: ResultForm): Promise<TaskStatusJson | string> {
+  async function withResultOrRetry(agent: AgentRecord, id: string, status: TaskStatusJson, answer: ResultAnswer): Promise<TaskStatusJson | string> {
     try {
-      return await withResult(agent, id, status, form);
+      return await withResult(agent, id, status, answer);
     } catch (err) {
       if (!isSwarmError(err) || err.code !== ErrorCode.ERROR_CODE_RATE_LIMITED) throw err;
       const note = `result not attached: ${err.message}; GET /v1/tasks/${id} for it in ${err.retryAfterMs ?? 0} ms`;
@@ -178,9 +187,9 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       const held = { ...(job.result as SubmitTaskResponse), idempotencyKey: job.idempotencyKey };
       const res = joined ? { ...held, replayed: true } : held;
       const protobuf = (request.headers.accept ?? '').includes(PROTOBUF_MEDIA_TYPE);
-      const encoding = request.query.encoding ?? 'json';
+      const { encoding, form } = answerOf(request, request.query);
       // The first answer carrying it is never refused; a retry joining the task past the agent's rate is.
-      resultReads.charge(agent.name, job.taskId, held, isMcpInnerCall(request) ? 'mcp' : protobuf || encoding === 'base64' ? 'bytes' : 'json');
+      resultReads.charge(agent.name, job.taskId, held, protobuf && form === 'json' ? 'bytes' : form);
       if (protobuf) return reply.type(PROTOBUF_MEDIA_TYPE).send(Buffer.from(SubmitTaskResponse.encode(res).finish()));
       if (encoding === 'base64') return reply.send(taskResultJson(res, encoding));
       // Numbers: written a chunk at a time (result-json.ts), and sent as it is.
@@ -190,10 +199,17 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
 
   app.get(
     '/v1/tasks/:id',
-    { schema: { summary: 'What became of a task, with its result while the API holds it', params: TaskIdParams, response: withErrors({ 200: TaskStatus }) } },
+    {
+      schema: {
+        summary: 'What became of a task, with its result while the API holds it',
+        params: TaskIdParams,
+        querystring: ResultQuery,
+        response: withErrors({ 200: TaskStatus }),
+      },
+    },
     async (request, reply) => {
       const agent = agentOf(request);
-      const answer = await withResult(agent, request.params.id, await statusOf(agent, request.params.id), formOf(request));
+      const answer = await withResult(agent, request.params.id, await statusOf(agent, request.params.id), answerOf(request, request.query));
       // JSON text already written is sent as it is.
       return typeof answer === 'string' ? reply.type(JSON_MEDIA_TYPE).send(answer) : answer;
     },
@@ -205,6 +221,7 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       schema: {
         summary: 'A task’s progress as server-sent events: accepted, running, then done or failed (each with the status JSON)',
         params: TaskIdParams,
+        querystring: ResultQuery,
         produces: ['text/event-stream'],
         response: withErrors({}),
       },
@@ -224,8 +241,8 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         // Once the API's record has seen it end, the last event says what GET would.
         // The last event carries the result when the agent's result reads allow it, else says where to get it.
         if (job) {
-          const form = formOf(request);
-          source = { kind: 'job', job, final: () => statusOf(agent, id), attach: (status) => withResultOrRetry(agent, id, status, form) };
+          const answer = answerOf(request, request.query);
+          source = { kind: 'job', job, final: () => statusOf(agent, id), attach: (status) => withResultOrRetry(agent, id, status, answer) };
         } else {
           const poll = async () => routerStatus(await tasks.status(agent, id));
           const first = await tasks.status(agent, id);

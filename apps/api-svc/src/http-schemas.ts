@@ -70,14 +70,20 @@ export const SubmitBody = Type.Object(
 );
 export type SubmitBody = Static<typeof SubmitBody>;
 
+const ResultEncoding = Type.Union([Type.Literal('json'), Type.Literal('base64')], { description: 'outputs as numbers (json, default) or dataBase64' });
+
 export const SubmitQuery = Type.Object(
   {
     async: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: answer 202 with the task id at once' })),
-    encoding: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('base64')], { description: 'outputs as numbers (json, default) or dataBase64' })),
+    encoding: Type.Optional(ResultEncoding),
   },
   { additionalProperties: false },
 );
 export type SubmitQuery = Static<typeof SubmitQuery>;
+
+/** A status's (or its last event's) result: as numbers or as base64. */
+export const ResultQuery = Type.Object({ encoding: Type.Optional(ResultEncoding) }, { additionalProperties: false });
+export type ResultQuery = Static<typeof ResultQuery>;
 
 export const TensorOutput = Type.Object(
   { name: Type.String(), shape: Type.Array(Type.Integer()), data: Type.Optional(Type.Array(Type.Number())), dataBase64: Type.Optional(Type.String()) },

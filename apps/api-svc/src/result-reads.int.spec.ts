@@ -28,6 +28,12 @@ const SMALL_TASK = {
 };
 type ErrorBody = { error: { code: string; message: string; retryAfterMs?: number } };
 type Status = { state: string; result?: { outputs: Array<{ data: number[] }> } };
+type Status64 = { state: string; result?: { outputs: Array<{ dataBase64: string }> } };
+
+function decodeF32(base64: string | undefined): Float32Array {
+  const bytes = Buffer.from(base64 ?? '', 'base64');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
 
 async function addAgent(h: ApiHarness, name: string, ttlMs = 0n): Promise<string> {
   return (await createBusClient(h.nc, silentLogger()).request(ApiAddAgent, { name, budget: 100n, ttlMs })).token;
@@ -78,6 +84,23 @@ describe("api-svc - handing results back costs the agent, not the node's other a
     const later = await call(task.status, alice);
     expect(later.status).toBe(200);
     expect(((await later.json()) as Status).result?.outputs[0]?.data).toHaveLength(FLOATS);
+  });
+
+  it('answers a status and its event stream with the result as base64 when asked (?encoding=base64), charged as bytes, not as JSON numbers', async () => {
+    const erin = await addAgent(h, 'erin');
+    const t = (await (await call('/v1/tasks?async=true', erin, { method: 'POST', body: JSON.stringify(LARGE_TASK) })).json()) as { status: string; events: string };
+    const done = JSON.parse(/^event: done\ndata: (.*)$/m.exec(await (await call(`${t.events}?encoding=base64`, erin)).text())?.[1] ?? '{}') as Status64;
+    const values = decodeF32(done.result?.outputs[0]?.dataBase64);
+    expect(values).toHaveLength(FLOATS);
+    values.forEach((v, i) => expect(v).toBeCloseTo(i / 7 + 1 / 3, 4));
+    // About 11 KiB an answer as base64 against 50 KiB as numbers: four more fit the 64 KiB burst, where
+    // one read as numbers would not.
+    for (let i = 0; i < 4; i++) {
+      const again = await call(`${t.status}?encoding=base64`, erin);
+      expect(again.status).toBe(200);
+      expect(decodeF32(((await again.json()) as Status64).result?.outputs[0]?.dataBase64)).toEqual(values);
+    }
+    expect((await call(t.status, erin)).status).toBe(429);
   });
 
   it("carries the result in an event stream's last event even when the router's status comes late (the node busy)", async () => {

@@ -1,3 +1,4 @@
+import { MCP_MAX_RESULT_VALUES } from '@swarm/client';
 import { ErrorCode, SubmitTaskResponse, toTensor } from '@swarm/contracts';
 import { manualClock } from '@swarm/determinism';
 import { swarmErrorThrownBy } from '@swarm/testing';
@@ -9,12 +10,15 @@ const MIB = 1024 * 1024;
 const resultOf = (floats: number) => SubmitTaskResponse.fromPartial({ taskId: 't', outputs: [toTensor('c', [floats], new Float32Array(floats))] });
 
 describe('result reads - what handing a result to an agent costs it', () => {
-  it('sizes an answer as at least its JSON (25 bytes a float), its bytes as base64, and an MCP call as three JSON builds', () => {
+  it('sizes an answer as at least its JSON (25 bytes a float), its bytes as base64, and an MCP call as its base64 and three JSON builds', () => {
     const res = resultOf(1000);
     expect(resultAnswerBytes(res, 'json')).toBeGreaterThanOrEqual(JSON.stringify({ data: Array.from(new Float32Array(1000).fill(-1.2345678e-38)) }).length);
     expect(resultAnswerBytes(res, 'bytes')).toBeGreaterThanOrEqual(Buffer.alloc(4000).toString('base64').length);
     expect(resultAnswerBytes(res, 'bytes')).toBeLessThan(resultAnswerBytes(res, 'json') / 4);
-    expect(resultAnswerBytes(res, 'mcp')).toBe(3 * resultAnswerBytes(res, 'json'));
+    expect(resultAnswerBytes(res, 'mcp')).toBe(resultAnswerBytes(res, 'bytes') + 3 * resultAnswerBytes(res, 'json'));
+    // Beyond MCP_MAX_RESULT_VALUES an MCP answer carries the shapes only: its base64 and little more.
+    const large = resultOf(MCP_MAX_RESULT_VALUES + 1);
+    expect(resultAnswerBytes(large, 'mcp')).toBeLessThan(resultAnswerBytes(large, 'bytes') + 4096);
   });
 
   it("never refuses a result's first delivery, and refuses a later one past the agent's rate until it has refilled", () => {

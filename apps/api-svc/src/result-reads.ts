@@ -1,8 +1,9 @@
 /**
  * What handing a task's result to an agent costs it. A result goes out as JSON numbers (about 19
  * bytes and a microsecond of the event loop per float32: a 4 MB result is a 19 MB answer and about
- * a second of CPU), or as base64 or protobuf (bytes, little CPU), and an MCP call builds its JSON
- * twice more (text and structured content). Helpers found that one agent re-reading a large result
+ * a second of CPU), or as base64 or protobuf (bytes, little CPU); an MCP call takes it as base64
+ * and builds JSON of its values three times (text, structured content, the JSON-RPC message), for
+ * results of at most MCP_MAX_RESULT_VALUES values (larger ones it answers without their values). Helpers found that one agent re-reading a large result
  * (a status, a sync submit repeated with its key, an MCP call) slowed every other agent's calls
  * from 4 ms to over a second. So every answer carrying a result is charged to the agent, by its
  * estimated size, against a bucket of RESULT_READ_LIMITS (8 MiB a second, bursts of 64 MiB):
@@ -16,6 +17,7 @@
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
+import { MCP_MAX_RESULT_VALUES } from '@swarm/client';
 import type { RateLimits } from './token-bucket';
 
 const MIB = 1024 * 1024;
@@ -28,7 +30,7 @@ const ANSWER_OVERHEAD_BYTES = 1024;
 /** First deliveries remembered (as many tasks as the API holds: agent-tasks.ts maxHeld), oldest forgotten first. */
 const REMEMBERED_DELIVERIES = 2_000;
 
-/** How the result goes out: as JSON numbers, as bytes (base64, protobuf), or through MCP (JSON, built twice more). */
+/** How the result goes out: as JSON numbers, as bytes (base64, protobuf), or through MCP (base64, then JSON three times). */
 export type ResultForm = 'json' | 'bytes' | 'mcp';
 
 /** The size of an answer carrying `res` in `form`, at most: what handing it over costs. */
@@ -39,9 +41,11 @@ export function resultAnswerBytes(res: SubmitTaskResponse, form: ResultForm): nu
     floats += Math.ceil(t.data.byteLength / 4);
     raw += t.data.byteLength + t.name.length;
   }
-  if (form === 'bytes') return ANSWER_OVERHEAD_BYTES + Math.ceil((raw * 4) / 3);
+  const bytes = ANSWER_OVERHEAD_BYTES + Math.ceil((raw * 4) / 3);
+  if (form === 'bytes') return bytes;
   const json = ANSWER_OVERHEAD_BYTES + floats * JSON_BYTES_PER_FLOAT;
-  return form === 'mcp' ? 3 * json : json;
+  if (form === 'json') return json;
+  return bytes + 3 * (floats <= MCP_MAX_RESULT_VALUES ? json : ANSWER_OVERHEAD_BYTES);
 }
 
 export interface ResultReads {

@@ -240,7 +240,7 @@ describe('agent client - the SDK over HTTP', () => {
   it('follows an async task on its event stream (events split across chunks) to the verified result', async () => {
     routes['POST /v1/tasks?async=true'] = (_q, _b, res) =>
       json(res, 202, { taskId: 'task-1', idempotencyKey: 'key-1', status: '/v1/tasks/task-1', events: '/v1/tasks/task-1/events' });
-    routes['GET /v1/tasks/task-1/events'] = (_q, _b, res) => {
+    routes['GET /v1/tasks/task-1/events?encoding=base64'] = (_q, _b, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const done = JSON.stringify(status({ result: { ...RESULT, outputs: [{ name: 'c', shape: [2], data: [4, 6] }] } }));
       const text = `: keep-alive\n\nevent: accepted\ndata: {"taskId":"task-1"}\n\nevent: running\ndata: {"taskId":"task-1"}\n\nevent: done\ndata: ${done}\n\n`;
@@ -256,7 +256,7 @@ describe('agent client - the SDK over HTTP', () => {
   });
 
   it('rejects with the error a failed task ended with', async () => {
-    routes['GET /v1/tasks/task-2/events'] = (_q, _b, res) => {
+    routes['GET /v1/tasks/task-2/events?encoding=base64'] = (_q, _b, res) => {
       const failed = status({
         taskId: 'task-2',
         state: 'TASK_STATE_REJECTED',
@@ -270,25 +270,26 @@ describe('agent client - the SDK over HTTP', () => {
   });
 
   it('gets the result by GET when the last event says it was held back (the agent read results too often lately)', async () => {
-    routes['GET /v1/tasks/task-5/events'] = (_q, _b, res) => {
+    routes['GET /v1/tasks/task-5/events?encoding=base64'] = (_q, _b, res) => {
       const withheld = status({ taskId: 'task-5', note: 'result not attached: …', resultRetryAfterMs: 20 });
       res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`event: accepted\ndata: {}\n\nevent: done\ndata: ${JSON.stringify(withheld)}\n\n`);
     };
-    routes['GET /v1/tasks/task-5'] = (_q, _b, res) =>
+    routes['GET /v1/tasks/task-5?encoding=base64'] = (_q, _b, res) =>
       json(res, 200, status({ taskId: 'task-5', result: { ...RESULT, taskId: 'task-5', outputs: [{ name: 'c', shape: [1], data: [7] }] } }));
     const r = await client().wait('task-5');
     expect(Array.from(r.outputs[0]?.data ?? [])).toEqual([7]);
   });
 
   it('asks for the status when the stream ends before the task does', async () => {
-    routes['GET /v1/tasks/task-3/events'] = (_q, _b, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: accepted\ndata: {}\n\n');
-    routes['GET /v1/tasks/task-3'] = (_q, _b, res) => json(res, 200, status({ taskId: 'task-3', state: 'TASK_STATE_REFUNDED', cost: '0', refunded: '3', note: 'executor failed' }));
+    routes['GET /v1/tasks/task-3/events?encoding=base64'] = (_q, _b, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: accepted\ndata: {}\n\n');
+    routes['GET /v1/tasks/task-3?encoding=base64'] = (_q, _b, res) =>
+      json(res, 200, status({ taskId: 'task-3', state: 'TASK_STATE_REFUNDED', cost: '0', refunded: '3', note: 'executor failed' }));
     const err = await swarmErrorOf(client().wait('task-3'));
     expect([err.codeName, err.message]).toEqual(['SWARM_TASK_REFUNDED', 'task task-3 was refunded: executor failed']);
   });
 
   it('stops waiting when its AbortSignal fires (the task itself is the node’s to finish)', async () => {
-    routes['GET /v1/tasks/task-4/events'] = (_q, _b, res) => {
+    routes['GET /v1/tasks/task-4/events?encoding=base64'] = (_q, _b, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('event: accepted\ndata: {}\n\nevent: running\ndata: {}\n\n');
     };

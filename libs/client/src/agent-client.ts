@@ -212,7 +212,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
       return { taskId: body.taskId, idempotencyKey };
     },
     async *events(taskId, o = {}) {
-      const res = await send('GET', `${taskPath(taskId)}/events`, { accept: 'text/event-stream', signal: o.signal });
+      const res = await send('GET', `${taskPath(taskId)}/events?encoding=base64`, { accept: 'text/event-stream', signal: o.signal });
       if (!res.body) return;
       for await (const ev of readSse(res.body)) {
         if (ev.event === 'accepted' || ev.event === 'running') yield { type: ev.event, taskId };
@@ -245,7 +245,7 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
         await abortable(STATUS_POLL_MS, o.signal);
       }
     },
-    task: async (taskId, o = {}) => statusFromJson(await json('GET', taskPath(taskId), undefined, o.signal)),
+    task: async (taskId, o = {}) => statusFromJson(await json('GET', `${taskPath(taskId)}?encoding=base64`, undefined, o.signal)),
     balance: async (o = {}) => balanceFromJson(await json('GET', '/v1/balance', undefined, o.signal)),
     peers: async (o = {}) => peersFromJson(await json('GET', '/v1/peers', undefined, o.signal)),
   };

@@ -36,4 +36,5 @@ export {
 } from './node-discovery';
 export type { NodeAnnouncement, NodeTarget } from './node-discovery';
 export { createSwarmMcpServer, swarmMcpServerFactory } from './mcp-server-loader';
+export { MCP_MAX_RESULT_VALUES } from './mcp-json';
 export type { SwarmMcpOptions, SwarmMcpServerFactory } from './mcp-server';

@@ -1,20 +1,41 @@
 /**
  * The SDK's answers as the JSON MCP tools return (structuredContent, and the same as text): credits
- * as decimal strings (as the HTTP API writes uint64), tensors as numbers, nothing else changed.
+ * as decimal strings (as the HTTP API writes uint64), tensors as numbers, nothing else changed, but
+ * for results of more than MCP_MAX_RESULT_VALUES values: those go without their values.
  */
 import type { DenseTensor } from '@swarm/contracts';
 import type { AgentBalance, AgentPeer, AgentSkills, TaskQuote, TaskResult, TaskStatus } from './agent-api-types';
 
 export type JsonObject = { [key: string]: unknown };
 
+/**
+ * Most values a tool's answer carries. Each value is JSON three times over (the text, the structured
+ * content and the JSON-RPC message around them), about 60 bytes and microseconds of the server's
+ * thread: a 2M-value result was a 150 MB answer that held the node's agent API for seconds, and more
+ * than any model's context. A larger result's outputs come with their shapes only, and a note on
+ * where to fetch the values (the agent API's GET /v1/tasks/{id}).
+ */
+export const MCP_MAX_RESULT_VALUES = 65_536;
+
 function tensorJson(t: DenseTensor): JsonObject {
   return { name: t.name, shape: [...t.shape], data: Array.from(t.data) };
+}
+
+function outputsJson(r: TaskResult): JsonObject {
+  const values = r.outputs.reduce((n, t) => n + t.data.length, 0);
+  if (values <= MCP_MAX_RESULT_VALUES) return { outputs: r.outputs.map(tensorJson) };
+  return {
+    outputs: r.outputs.map((t) => ({ name: t.name, shape: [...t.shape], values: t.data.length })),
+    outputsNote:
+      `${values} values, more than a tool answer carries (${MCP_MAX_RESULT_VALUES}): GET /v1/tasks/${r.taskId}?encoding=base64 ` +
+      'on the agent API returns them (little-endian f32) while the node holds the result, about 10 minutes',
+  };
 }
 
 export function resultJson(r: TaskResult): JsonObject {
   return {
     taskId: r.taskId,
-    outputs: r.outputs.map(tensorJson),
+    ...outputsJson(r),
     cost: String(r.cost),
     refunded: String(r.refunded),
     account: r.account,

@@ -2,8 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { AgentClient, WaitOptions } from './agent-client';
-import type { AgentTask, TaskResult } from './agent-api-types';
+import type { AgentTask, TaskResult, TaskStatus } from './agent-api-types';
 import { AgentApiError } from './api-error';
+import { MCP_MAX_RESULT_VALUES } from './mcp-json';
 import { createSwarmMcpServer } from './mcp-server';
 
 const RESULT: TaskResult = {
@@ -20,6 +21,17 @@ const RESULT: TaskResult = {
   settlement: 'TASK_STATE_PAID',
   settlementNote: '',
   timing: { escrowMs: 1, executeMs: 2, verifyMs: 1, settleMs: 1, totalMs: 5 },
+};
+
+const STATUS: TaskStatus = {
+  taskId: 'task-1',
+  state: 'TASK_STATE_PAID',
+  cost: 3n,
+  refunded: 0n,
+  providerId: 'node-1',
+  source: 'router',
+  attempts: 1,
+  note: '',
 };
 
 function unused(): never {
@@ -60,6 +72,25 @@ describe('MCP server - tools on the SDK client', () => {
     const res = await client.callTool({ name: 'submit_task', arguments: VECADD });
     expect(res.structuredContent).toMatchObject({ taskId: 'task-1', cost: '3', providerId: 'node-1', paidTo: 'node-1', outputs: [{ name: 'c', shape: [2], data: [4, 6] }] });
     expect(tasks[0]?.inputs.map((i) => i.name)).toEqual(['a', 'b']);
+    await client.close();
+  });
+
+  it('answers a result of more than MCP_MAX_RESULT_VALUES values with its output shapes only, and where to fetch the values', async () => {
+    const size = (n: number): TaskResult => ({ ...RESULT, outputs: [{ name: 'c', shape: [n], data: new Float32Array(n).fill(0.5) }] });
+    const client = await connect(fakeApi({ submit: async () => size(MCP_MAX_RESULT_VALUES), task: async () => ({ ...STATUS, result: size(MCP_MAX_RESULT_VALUES + 1) }) }));
+    const atLimit = await client.callTool({ name: 'submit_task', arguments: VECADD });
+    expect((atLimit.structuredContent as { outputs: Array<{ data: number[] }> }).outputs[0]?.data).toHaveLength(MCP_MAX_RESULT_VALUES);
+    const above = (await client.callTool({ name: 'get_task', arguments: { taskId: 'task-1' } })) as { structuredContent: unknown; content: Array<{ text: string }> };
+    expect(above.structuredContent).toMatchObject({
+      state: 'TASK_STATE_PAID',
+      result: {
+        taskId: 'task-1',
+        cost: '3',
+        outputs: [{ name: 'c', shape: [MCP_MAX_RESULT_VALUES + 1], values: MCP_MAX_RESULT_VALUES + 1 }],
+        outputsNote: expect.stringContaining('GET /v1/tasks/task-1?encoding=base64') as string,
+      },
+    });
+    expect(above.content[0]?.text.length).toBeLessThan(2_000);
     await client.close();
   });
 

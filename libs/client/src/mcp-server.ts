@@ -30,7 +30,7 @@ import type { AgentClient } from './agent-client';
 import type { TaskResult } from './agent-api-types';
 import { capText } from './api-error';
 import type { JsonObject } from './mcp-json';
-import { balanceJson, peersJson, quoteJson, resultJson, skillsJson, statusJson } from './mcp-json';
+import { balanceJson, MCP_MAX_RESULT_VALUES, peersJson, quoteJson, resultJson, skillsJson, statusJson } from './mcp-json';
 import type { ToolArgChecker, ToolArgs, ToolName } from './mcp-tool-args';
 import { createToolArgChecker, quoteArgs, taskArgs } from './mcp-tool-args';
 import type { SkillInputDecl, ToolSchemas } from './mcp-tool-schemas';
@@ -143,14 +143,17 @@ function serverFor(api: AgentClient, parts: ServerParts): Server {
         "Runs a skill on the swarm, paid from this agent's account, and returns the verified result with its cost, how it was verified and which node ran it (providerId). " +
         'With redundancy K (2-5), K different nodes run it, their results must agree, and each replica is listed in contributions (counted, paid, share). ' +
         'A matmul with shards S (2-16) is split into S row blocks run on different nodes, each verified; shards lists who computed each block, contributions what each node was paid. ' +
-        'Sends progress notifications while it runs when the call has a progressToken. Never runs or charges a task twice for the same idempotencyKey.',
+        'Sends progress notifications while it runs when the call has a progressToken. Never runs or charges a task twice for the same idempotencyKey. ' +
+        `A result of more than ${MCP_MAX_RESULT_VALUES} values comes with its output shapes only; outputsNote says where to fetch the values.`,
       readOnly: false,
       run: submit,
     },
     {
       name: 'get_task',
       title: 'Get a task',
-      description: 'What became of a task (running, paid, refunded or rejected), its cost and error, and its result while the node still holds it (about 10 minutes).',
+      description:
+        'What became of a task (running, paid, refunded or rejected), its cost and error, and its result while the node still holds it (about 10 minutes); ' +
+        `a result of more than ${MCP_MAX_RESULT_VALUES} values with its output shapes only, as submit_task answers it.`,
       readOnly: true,
       run: async (args, extra) => statusJson(await api.task(args['taskId'] as string, { signal: extra.signal })),
     },

@@ -249,7 +249,7 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
   });
 
   it('task: by id, as TaskStatusResponse; --key is refused; a task the API does not know is SWARM_TASK_UNKNOWN', async () => {
-    routes['GET /v1/tasks/task-7'] = (_b, res) =>
+    routes['GET /v1/tasks/task-7?encoding=base64'] = (_b, res) =>
       json(res, 200, { taskId: 'task-7', state: 'TASK_STATE_PAID', cost: '6', refunded: '3', providerId: 'p', source: 'router', attempts: 1, note: '', result: RESULT });
     await taskCommand('task-7', { json: true }, env);
     expect(JSON.parse(out)).toEqual({
@@ -269,7 +269,7 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
     });
     expect(await taskCommand(undefined, { key: 'k-1' }, env).catch((e: unknown) => e)).toMatchObject({ code: 'SWARM_BAD_ARGS' });
     expect(seen).toHaveLength(1);
-    routes['GET /v1/tasks/nope'] = (_b, res) => json(res, 404, { error: { code: 'SWARM_TASK_UNKNOWN', message: 'this agent has no task nope', retryable: false } });
+    routes['GET /v1/tasks/nope?encoding=base64'] = (_b, res) => json(res, 404, { error: { code: 'SWARM_TASK_UNKNOWN', message: 'this agent has no task nope', retryable: false } });
     expect(toCliError(await taskCommand('nope', {}, env).catch((e: unknown) => e))).toMatchObject({ code: 'SWARM_TASK_UNKNOWN' });
   });
 
