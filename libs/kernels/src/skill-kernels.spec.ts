@@ -25,6 +25,26 @@ describe.each(['webasm', 'cpu'] as const)('skill kernels - %s backend', (mode) =
     expect(skill.verify(inputs, outputs, seededRandom(5))).toMatchObject({ ok: true });
     compiled.destroy();
   });
+
+  it('leaves no kernel listed on the gpu once a compiled set is destroyed, however many come and go', async () => {
+    // gpu.js's cpu kernels stayed in gpu.kernels after destroy: a stream of new shapes grew the heap without bound.
+    const listed = () => (gpu as unknown as { kernels: object[] }).kernels.length;
+    const before = listed();
+    for (let n = 1; n <= 20; n++) {
+      for (const name of SKILL_NAMES) {
+        const inputs = demoDenseInputs(name, n, seededRandom(n));
+        const compiled = compileSkill(
+          gpu,
+          getSkill(name),
+          inputs.map((t) => t.shape),
+        );
+        await compiled.run(inputs.map((t) => t.data));
+        expect(listed()).toBeGreaterThan(before);
+        compiled.destroy();
+      }
+    }
+    expect(listed()).toBe(before);
+  });
 });
 
 /** What a skill's kernel may use: constants, 2-D outputs, loops, a pipelined result as another kernel's input. */

@@ -44,25 +44,61 @@ export function compileSkill(gpu: GPU, skill: SkillSpec, shapes: ReadonlyArray<r
       return flat(await readBack(result), count);
     },
   };
-  return compiled(kernels, skill.kernel.compile(builder, shapes));
+  const listed = gpuKernels(gpu);
+  const before = new Set(listed);
+  const run = skill.kernel.compile(builder, shapes);
+  return compiled(
+    listed,
+    kernels,
+    run,
+    listed.filter((k) => !before.has(k)),
+  );
 }
 
 type Runner = (inputs: readonly Float32Array[]) => Promise<KernelTensor[]>;
 
-function compiled(kernels: IKernelRunShortcut[], run: Runner): CompiledSkill {
+/**
+ * The kernels a gpu.js instance keeps listed (`gpu.kernels`, untyped). Its cpu kernels stay there
+ * after destroy() (its webasm ones take themselves off), as do kernels it replaced by others (a
+ * fallback, a switch on new argument types): a kernel set evicted from a cache was never freed,
+ * about 0.7 MB per mlp set at the largest tiny shapes, so a stream of new shapes grew a thread's
+ * heap until it ran out (a helper's attack: 115 MB to 949 MB in a minute on the cpu backend).
+ */
+function gpuKernels(gpu: GPU): object[] {
+  return (gpu as unknown as { kernels: object[] }).kernels;
+}
+
+/**
+ * `owned`: the kernels gpu.js listed for this set, at its compile and at its runs (it builds, and may
+ * replace, kernels on a first call); runs of one thread's sets never overlap (a pool worker runs one
+ * task at a time, the inline lane one run at a time), so what a run adds is this set's.
+ */
+function compiled(listed: object[], kernels: IKernelRunShortcut[], run: Runner, owned: object[]): CompiledSkill {
   let backend: KernelBackend | undefined;
   return {
     get backend() {
       return backend ?? 'cpu';
     },
     async run(inputs) {
-      const out = await run(inputs);
-      // gpu.js builds (and may degrade) a kernel on its first call, so ask afterwards.
-      backend ??= backendOf(kernels);
-      return out;
+      const before = new Set(listed);
+      try {
+        const out = await run(inputs);
+        // gpu.js builds (and may degrade) a kernel on its first call, so ask afterwards.
+        backend ??= backendOf(kernels);
+        return out;
+      } finally {
+        for (const k of listed) if (!before.has(k)) owned.push(k);
+      }
     },
     destroy() {
+      const current = new Set(kernels.map((k) => (k as unknown as { kernel?: object }).kernel));
       for (const k of kernels) (k as unknown as { destroy?: () => void }).destroy?.();
+      for (const k of owned) {
+        // Replaced ones too: the shortcuts destroyed only their current kernels.
+        if (!current.has(k)) (k as { destroy?: () => void }).destroy?.();
+        const at = listed.indexOf(k);
+        if (at !== -1) listed.splice(at, 1);
+      }
     },
   };
 }
