@@ -19,7 +19,7 @@ function fakePool() {
       calls.push({ skill, opts });
       return { outputs: getSkill(skill).reference(inputs), backend: 'cpu', executeMs: 1.5 };
     },
-    stats: () => ({ backend: 'cpu', threads: 2, running: 1, queued: 0, completed: 5, failed: 0, timedOut: 1, overloaded: 0 }),
+    stats: () => ({ backend: 'cpu', threads: 2, running: 1, queued: 0, completed: 5, failed: 0, timedOut: 1, overloaded: 0, inlineRuns: 4, inlineCompiles: 1 }),
     stop: async () => undefined,
   };
   return { pool, calls };
@@ -112,6 +112,8 @@ describe('executor handlers - skills and health', () => {
       failed: '0',
       timedOut: '1',
       overloaded: '0',
+      inlineRuns: '4',
+      inlineCompiles: '1',
     });
   });
 });

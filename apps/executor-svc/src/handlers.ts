@@ -68,6 +68,8 @@ export function healthDetails(pool: KernelPool, executorId: string, skills: read
       failed: String(s.failed),
       timedOut: String(s.timedOut),
       overloaded: String(s.overloaded),
+      inlineRuns: String(s.inlineRuns),
+      inlineCompiles: String(s.inlineCompiles),
     };
   };
 }

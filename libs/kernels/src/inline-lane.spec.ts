@@ -1,5 +1,6 @@
 import { seededRandom } from '@swarm/determinism';
 import { demoDenseInputs, getSkill, SKILL_NAMES } from '@swarm/skills';
+import { KERNEL_CACHE_SIZE } from './kernel-cache';
 import { createInlineLane, INLINE_COMPILE_EVERY_MS, INLINE_MAX_WORK } from './inline-lane';
 
 describe('inline lane - tiny tasks on the calling thread', () => {
@@ -56,6 +57,38 @@ describe('inline lane - tiny tasks on the calling thread', () => {
       }
     }
     expect(compiled).toBe(10);
+  });
+
+  it('compiles no more than it allowed when runs queue behind a compile (the kept sets they found stay kept)', async () => {
+    let now = 0;
+    const lane = createInlineLane({ backend: 'webasm', maxWork: INLINE_MAX_WORK, now: () => now })!;
+    const mlp = (batch: number) => demoDenseInputs('mlp', batch, seededRandom(batch));
+    // Eight shapes compiled, one per interval: the cache is full, batch 1 its least recently used.
+    for (let batch = 1; batch <= KERNEL_CACHE_SIZE; batch++) {
+      now += INLINE_COMPILE_EVERY_MS;
+      await lane.tryRun('mlp', mlp(batch));
+    }
+    expect(lane.stats()).toEqual({ runs: KERNEL_CACHE_SIZE, compiles: KERNEL_CACHE_SIZE });
+    // One new shape, then the eight kept ones oldest first, all taken before any runs: the new
+    // shape's compile evicts one of them, and before, each run then compiled the one it needed.
+    now += INLINE_COMPILE_EVERY_MS;
+    const taken = [lane.tryRun('mlp', mlp(KERNEL_CACHE_SIZE + 1))];
+    for (let batch = 1; batch <= KERNEL_CACHE_SIZE; batch++) taken.push(lane.tryRun('mlp', mlp(batch)));
+    const runs = taken.filter((r) => r !== undefined);
+    expect(runs).toHaveLength(KERNEL_CACHE_SIZE + 1);
+    await Promise.all(runs);
+    expect(lane.stats()).toEqual({ runs: 2 * KERNEL_CACHE_SIZE + 1, compiles: KERNEL_CACHE_SIZE + 1 });
+  });
+
+  it('does not begin a queued run whose deadline passed while it waited', async () => {
+    const lane = createInlineLane({ backend: 'webasm', maxWork: INLINE_MAX_WORK, compileEveryMs: 0 })!;
+    const waiting = new AbortController();
+    const first = lane.tryRun('vecadd', vecadd(8))!;
+    const second = lane.tryRun('vecadd', vecadd(9), waiting.signal)!;
+    waiting.abort(new Error('deadline passed'));
+    await expect(first).resolves.toMatchObject({ backend: 'webasm' });
+    await expect(second).rejects.toThrow('deadline passed');
+    expect(lane.stats().compiles).toBe(1);
   });
 
   it('runs one task at a time, each answered with outputs of its own (cpu backend, mlp at 1×1)', async () => {

@@ -32,8 +32,13 @@ export interface InlineLaneOptions {
 }
 
 export interface InlineLane {
-  /** The task's run here, or undefined when it belongs in the pool. */
-  tryRun(skill: string, inputs: readonly DenseTensor[]): Promise<KernelTaskResult> | undefined;
+  /**
+   * The task's run here, or undefined when it belongs in the pool. A run waiting its turn is not
+   * begun once `signal` has aborted (it rejects with the signal's reason).
+   */
+  tryRun(skill: string, inputs: readonly DenseTensor[], signal?: AbortSignal): Promise<KernelTaskResult> | undefined;
+  /** Tasks taken so far, and kernel sets compiled for them. */
+  stats(): { readonly runs: number; readonly compiles: number };
 }
 
 /** The lane for a pool on `backend`, or undefined where there is none (WebGPU, or maxWork 0). */
@@ -46,11 +51,16 @@ export function createInlineLane(opts: InlineLaneOptions): InlineLane | undefine
   let gpu: Promise<GPU> | undefined;
   let lastCompileAt = -Infinity;
   let previous: Promise<unknown> = Promise.resolve();
+  let runs = 0;
   return {
-    tryRun(skill, inputs) {
+    tryRun(skill, inputs, signal) {
       if (getSkill(skill).work(inputs) > maxWork) return undefined;
       const call = { skill, shapes: inputs.map((t) => t.shape) };
-      if (!kernels.has(call)) {
+      // A compiled set stays kept until this run is done: runs queue here (one at a time) and a
+      // compile among them must not evict it, or this run would compile past the limit (a helper
+      // had 9 compiles run back to back where 1 was allowed).
+      const pinned = kernels.pin(call);
+      if (!pinned) {
         const at = now();
         if (at - lastCompileAt < compileEveryMs) return undefined;
         lastCompileAt = at;
@@ -63,17 +73,24 @@ export function createInlineLane(opts: InlineLaneOptions): InlineLane | undefine
           throw err;
         });
       const ready = gpu;
+      runs += 1;
       // One run at a time, as on a worker: a skill's stages await between kernels, and a second run
       // of the same compiled set in between would overwrite the first one's intermediate buffers.
-      const run = previous.then(async () =>
-        kernels.run(
-          await ready,
-          call,
-          inputs.map((t) => t.data),
-        ),
-      );
+      const run = previous
+        .then(async () => {
+          signal?.throwIfAborted();
+          return kernels.run(
+            await ready,
+            call,
+            inputs.map((t) => t.data),
+          );
+        })
+        .finally(() => {
+          if (pinned) kernels.unpin(call);
+        });
       previous = run.catch(() => undefined);
       return run;
     },
+    stats: () => ({ runs, compiles: kernels.compiles() }),
   };
 }

@@ -20,14 +20,23 @@ export interface KernelCall {
 }
 
 export interface KernelCache {
-  /** Whether `call`'s kernels are compiled already (a run would not compile). */
-  has(call: KernelCall): boolean;
+  /**
+   * When `call`'s kernels are compiled already: keeps them from eviction until `unpin` (so a run
+   * queued behind others does not compile after all) and answers true; else false.
+   */
+  pin(call: KernelCall): boolean;
+  unpin(call: KernelCall): void;
+  /** Kernel sets compiled so far. */
+  compiles(): number;
   /** Runs `call` on `inputs`, compiling its kernels first when they are not kept. */
   run(gpu: GPU, call: KernelCall, inputs: readonly Float32Array[]): Promise<KernelTaskResult>;
 }
 
 export function createKernelCache(size = KERNEL_CACHE_SIZE): KernelCache {
   const kept = new Map<string, CompiledSkill>();
+  /** Pins per key; a pinned set is not evicted (the cache may then hold more than `size` a while). */
+  const pins = new Map<string, number>();
+  let compiles = 0;
 
   function lookup(gpu: GPU, call: KernelCall, key: string): CompiledSkill {
     const hit = kept.get(key);
@@ -38,17 +47,31 @@ export function createKernelCache(size = KERNEL_CACHE_SIZE): KernelCache {
       return hit;
     }
     const compiled = compileSkill(gpu, getSkill(call.skill), call.shapes);
+    compiles += 1;
     kept.set(key, compiled);
-    if (kept.size > size) {
-      const [oldestKey, oldest] = kept.entries().next().value as [string, CompiledSkill];
-      kept.delete(oldestKey);
-      oldest.destroy();
+    for (const [oldKey, old] of kept) {
+      if (kept.size <= size) break;
+      if (pins.has(oldKey) || oldKey === key) continue;
+      kept.delete(oldKey);
+      old.destroy();
     }
     return compiled;
   }
 
   return {
-    has: (call) => kept.has(shapeKey(call)),
+    pin(call) {
+      const key = shapeKey(call);
+      if (!kept.has(key)) return false;
+      pins.set(key, (pins.get(key) ?? 0) + 1);
+      return true;
+    },
+    compiles: () => compiles,
+    unpin(call) {
+      const key = shapeKey(call);
+      const left = (pins.get(key) ?? 0) - 1;
+      if (left > 0) pins.set(key, left);
+      else pins.delete(key);
+    },
     async run(gpu, call, inputs) {
       const started = performance.now();
       const key = shapeKey(call);

@@ -62,6 +62,9 @@ export interface KernelPoolStats {
   readonly failed: number;
   readonly timedOut: number;
   readonly overloaded: number;
+  /** Tasks run on the caller's thread (the inline lane), and kernel sets compiled there. */
+  readonly inlineRuns: number;
+  readonly inlineCompiles: number;
 }
 
 export interface KernelPool {
@@ -134,7 +137,7 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
     const deadline = deadlineSignal(runOpts);
     try {
       // A run on the lane cannot be stopped once begun, but one already cancelled is not begun.
-      const inline = deadline.signal.aborted ? undefined : lane?.tryRun(skill, inputs);
+      const inline = deadline.signal.aborted ? undefined : lane?.tryRun(skill, inputs, deadline.signal);
       if (inline) return await settle(inline, skill, runOpts, () => deadline.timedOut());
       const task = packTask(skill, inputs);
       return await settle(piscina.run(task, { signal: deadline.signal, transferList: [task.packed] }) as Promise<KernelTaskResult>, skill, runOpts, () => deadline.timedOut());
@@ -186,7 +189,8 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
     run,
     stats() {
       const queued = Math.min(piscina.queueSize, inFlight);
-      return { backend, threads, running: inFlight - queued, queued, ...counts };
+      const inline = lane?.stats() ?? { runs: 0, compiles: 0 };
+      return { backend, threads, running: inFlight - queued, queued, ...counts, inlineRuns: inline.runs, inlineCompiles: inline.compiles };
     },
     async stop() {
       if (stopped) return;
