@@ -4,7 +4,7 @@
  * much CPU (issue 12), while its kernel runs in microseconds. A task of at most `maxWork` work units
  * (the skill's `work`: 16,384 by default, tens of microseconds on webasm) runs here instead when its
  * kernels are compiled here already or a compile may be spent on it now. Compiling a new shape and
- * its first run take 1–10 ms of this thread, so one is spent at most every `compileEveryMs`: a
+ * its first run take 1–12 ms of this thread, so one is spent at most every `compileEveryMs`: a
  * stream of ever-new shapes goes to the pool, as every task did before, and cannot hold up this
  * thread's other requests. A run here is not abortable; its work bound makes that moot.
  * A WebGPU pool has no lane: its device lives in the workers. gpu.js is loaded on this thread at the
