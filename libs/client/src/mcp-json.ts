@@ -9,13 +9,15 @@ import type { AgentBalance, AgentPeer, AgentSkills, TaskQuote, TaskResult, TaskS
 export type JsonObject = { [key: string]: unknown };
 
 /**
- * Most values a tool's answer carries. Each value is JSON three times over (the text, the structured
- * content and the JSON-RPC message around them), about 60 bytes and microseconds of the server's
- * thread: a 2M-value result was a 150 MB answer that held the node's agent API for seconds, and more
- * than any model's context. A larger result's outputs come with their shapes only, and a note on
- * where to fetch the values (the agent API's GET /v1/tasks/{id}).
+ * Most values a tool's answer carries: a 64×64 product. Each value is JSON three times over (the
+ * text, the structured content and the JSON-RPC message around them), about 60 bytes and a few
+ * microseconds of the server's thread, built in one go: a 2M-value result was a 150 MB answer that
+ * held the node's agent API for seconds, and at 65,536 values two agents' loops of new tasks still
+ * took another agent's calls from 2.7 to 27 ms (p50; a helper's attack). A larger result's outputs
+ * come with their shapes only, and a note on where to fetch the values (the agent API's
+ * GET /v1/tasks/{id}?encoding=base64), which is also what a model's context can take.
  */
-export const MCP_MAX_RESULT_VALUES = 65_536;
+export const MCP_MAX_RESULT_VALUES = 4_096;
 
 function tensorJson(t: DenseTensor): JsonObject {
   return { name: t.name, shape: [...t.shape], data: Array.from(t.data) };
