@@ -9,7 +9,7 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { HealthRequest, HealthResponse, Rpc } from '@swarm/contracts';
 import { ErrorCode, INBOX_ROOT, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import type { Logger, TraceContext } from '@swarm/telemetry';
-import { extractTraceContext, isTracing, NO_TRACE, startChildSpan } from '@swarm/telemetry';
+import { extractTraceContext, isTracing, NO_TRACE, NOT_RECORDED, startChildSpan } from '@swarm/telemetry';
 import type { MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
 import { headers as natsHeaders } from 'nats';
 import type { BusClient } from './bus-client';
@@ -165,6 +165,8 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       // Untraced, a request costs no span and no look at its headers.
       if (!isTracing()) return answer(msg, undefined, NO_TRACE, beforeAnswer);
       const server = startChildSpan(tracer, rpc.subject, { kind: SpanKind.SERVER }, extractTraceContext(msg.headers));
+      // Most requests are not recorded: no span to end, so no promise more to wait on.
+      if (server.trace === NOT_RECORDED) return answer(msg, undefined, server.trace, beforeAnswer);
       return answer(msg, server.span, server.trace, beforeAnswer).finally(() => server.span.end());
     }
 

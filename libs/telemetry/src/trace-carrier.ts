@@ -99,6 +99,8 @@ export function startChildSpan(tracer: Tracer, name: string, options: SpanOption
  * rejection marks the span as failed, and the span ends when the work settles.
  */
 export function inChildSpan<T>(tracer: Tracer, name: string, options: SpanOptions, parent: TraceContext, work: (trace: TraceContext) => Promise<T>): Promise<T> {
+  // Under a trace not recorded nothing is: no span, no promises around the work.
+  if (parent === UNSAMPLED) return work(UNSAMPLED);
   const child = startChildSpan(tracer, name, options, parent);
   return work(child.trace)
     .catch((err: unknown) => {
