@@ -14,9 +14,9 @@
  * `--shapley`: Shapley attribution, error vs permutations and time per settlement (shapley-bench.ts), only.
  * `--chain`: signed receipts and per-node chains, appends, settlements and audits per second (chain-bench.ts), only.
  * `--backends [--only webgpu,webasm,cpu]`: every skill on each gpu.js backend, verified (backend-bench.ts), only.
- * `--tracing`: tracing on ÷ off, two nodes side by side taking blocks of tasks in turns (tracing-bench.ts), only.
+ * `--tracing`: tracing on ÷ off, nodes side by side taking blocks of tasks in turns (two each, started A, B, B, A: tracing-bench.ts), only.
  * `--fold`: the folded path (run, then one charge) vs the escrow path, and vs the folded path with every kernel on a worker thread
- *   (no inline lane), three nodes side by side, fsync on, beside the NATS floor, only.
+ *   (no inline lane), nodes side by side (two each), fsync on, beside the NATS floor, only.
  * `--sustained [--seconds N] [--remote]`: the whole task at 16 in flight for 60 s (10 s with `--quick`, N from 10 to 600), fsync on, after the NATS floor (sustained-bench.ts), only;
  *   with `--remote`, node A submits and node B runs every task, paid by receipts.
  * Bounded: fixed request counts; `--quick` runs a smaller set. `--verify` runs table 3 only, and
@@ -146,7 +146,7 @@ async function printSustained(): Promise<void> {
  * executor's thread (the inline lane) saves beside that, next to the NATS floor of the same run.
  */
 async function benchFold(): Promise<void> {
-  process.stderr.write('bench: the folded path vs the escrow path vs no inline lane, three nodes side by side (fsync on), blocks of tasks in turns…\n');
+  process.stderr.write('bench: the folded path vs the escrow path vs no inline lane, six nodes side by side (two each, fsync on), blocks of tasks in turns…\n');
   const opts = SIDE_BY_SIDE;
   const floor = await startNatsFloor(64);
   let floorSeq: Awaited<ReturnType<typeof measure>>;
@@ -174,19 +174,19 @@ async function benchFold(): Promise<void> {
     `inline lane ÷ kernel on a worker: tasks/s ${f(folded.tasksPerSec / onWorker.tasksPerSec)} (c=${opts.concurrency}), c=1 p50 ${f(folded.sequentialP50Ms / onWorker.sequentialP50Ms)}; CPU per task ${f(folded.cpuMsPerTask / onWorker.cpuMsPerTask)}\n` +
     `c=1 p50 ÷ four raw hops: escrow ${f(escrow.sequentialP50Ms / hops)}, folded ${f(folded.sequentialP50Ms / hops)} (goal ≤ 4); folded c=1 p50 ${f(folded.sequentialP50Ms, 3)} ms (goal ≤ 2.5 ms)`;
   process.stdout.write(
-    `\nFolded vs escrow path vs no inline lane, ${opts.blocks} blocks of ${opts.blockTasks} (+ ${opts.sequentialBlockTasks} one at a time) per node, in turns (load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n${summary}\n`,
+    `\nFolded vs escrow path vs no inline lane, ${opts.blocks} blocks of ${opts.blockTasks} (+ ${opts.sequentialBlockTasks} one at a time) per path over its two nodes, in turns (load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n${summary}\n`,
   );
 }
 
 async function benchTracingCost(): Promise<void> {
-  process.stderr.write('bench: tracing on vs off, two nodes side by side, blocks of tasks in turns…\n');
+  process.stderr.write('bench: tracing on vs off, four nodes side by side (two each), blocks of tasks in turns…\n');
   const opts = SIDE_BY_SIDE;
   const [off, on] = await benchTracing(opts);
   const t = table(['node (ledger fsync off)', `tasks/s, ${opts.concurrency} in flight`, 'p50 ms', 'tasks/s, 1 at a time', 'p50 ms', 'CPU ms / task (all processes)']);
   for (const r of [off, on]) t.push([r.name, f(r.tasksPerSec, 0), f(r.p50Ms, 3), f(r.sequentialTasksPerSec, 0), f(r.sequentialP50Ms, 3), f(r.cpuMsPerTask, 3)]);
   const ratio = `tracing on ÷ off: tasks/s ${f(on.tasksPerSec / off.tasksPerSec)} (c=${opts.concurrency}), ${f(on.sequentialTasksPerSec / off.sequentialTasksPerSec)} (c=1); CPU per task ${f(on.cpuMsPerTask / off.cpuMsPerTask)}`;
   process.stdout.write(
-    `\nTracing cost, ${opts.blocks} blocks of ${opts.blockTasks} (+ ${opts.sequentialBlockTasks} one at a time) per node, in turns (load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n${ratio}\n`,
+    `\nTracing cost, ${opts.blocks} blocks of ${opts.blockTasks} (+ ${opts.sequentialBlockTasks} one at a time) per setting over its two nodes, in turns (load average ${loadavg()[0].toFixed(1)} at the end)\n${t.toString()}\n${ratio}\n`,
   );
 }
 

@@ -4,6 +4,11 @@
  * moves by more than the setting does (±10% on a shared 2-core machine). Each side's CPU is read
  * over its own blocks only; /proc counts in 10 ms steps, which averages out over the blocks.
  * Used by `--tracing` (tracing-bench.ts) and `--fold` (main.ts).
+ *
+ * Each spec runs as two nodes, started in mirrored order (A, B, B, A): of two identical untraced
+ * nodes started one after the other, the second ran 4–7% fewer tasks a second in three runs of three
+ * (a bias of start order, not of the blocks' order, which flips every round), which is the size of
+ * what `--tracing` measures. Mirrored, the bias of one start position is cancelled by the other.
  */
 import type { BenchNode } from './bench-node';
 import { startBenchNode } from './bench-node';
@@ -40,6 +45,8 @@ export interface SideResult {
 
 interface Side extends BenchNode {
   readonly name: string;
+  /** Index of its spec: two sides share each. */
+  readonly spec: number;
 }
 
 /** `tasks` submits at `concurrency` in flight; its time, CPU and latencies go to `into`. */
@@ -56,25 +63,32 @@ async function runBlock(side: Side, tasks: number, concurrency: number, into: { 
 export async function benchSideBySide(specs: readonly SideSpec[], opts: SideBySideOptions): Promise<SideResult[]> {
   const sides: Side[] = [];
   try {
-    for (const spec of specs) sides.push({ name: spec.name, ...(await startBenchNode({ executors: 1, syncWrites: spec.syncWrites, vecaddSize: 16, env: spec.env })) });
-    const totals = sides.map(() => ({
+    const mirrored = [...specs.keys(), ...[...specs.keys()].reverse()];
+    for (const i of mirrored) {
+      const spec = specs[i];
+      sides.push({ name: spec.name, spec: i, ...(await startBenchNode({ executors: 1, syncWrites: spec.syncWrites, vecaddSize: 16, env: spec.env })) });
+    }
+    // Per spec: its two nodes' blocks count together.
+    const totals = specs.map(() => ({
       par: { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() },
       seq: { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() },
     }));
     const warm = { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() };
     for (const side of sides) await runBlock(side, Math.max(50, opts.blockTasks / 2), 4, warm); // JIT, kernel compile, provider cache
-    for (let round = 0; round < opts.blocks; round++) {
+    // Each node takes half its spec's blocks (rounded up), so a spec runs `blocks` in all.
+    for (let round = 0; round < Math.ceil(opts.blocks / 2); round++) {
       // The order flips every round, so no side always follows another's work.
       const order = round % 2 === 0 ? sides.map((_, i) => i) : sides.map((_, i) => sides.length - 1 - i);
       for (const i of order) {
-        await runBlock(sides[i], opts.blockTasks, opts.concurrency, totals[i].par);
-        await runBlock(sides[i], opts.sequentialBlockTasks, 1, totals[i].seq);
+        const { par, seq } = totals[sides[i].spec];
+        await runBlock(sides[i], opts.blockTasks, opts.concurrency, par);
+        await runBlock(sides[i], opts.sequentialBlockTasks, 1, seq);
       }
     }
-    return sides.map((side, i) => {
+    return specs.map((spec, i) => {
       const { par, seq } = totals[i];
       return {
-        name: side.name,
+        name: spec.name,
         tasksPerSec: (par.tasks * 1000) / par.ms,
         sequentialTasksPerSec: (seq.tasks * 1000) / seq.ms,
         p50Ms: par.rec.stats().p50Ms,

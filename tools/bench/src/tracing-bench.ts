@@ -1,7 +1,7 @@
 /**
- * What tracing costs a task (`npm run bench -- --tracing`): two nodes side by side
- * (side-by-side-bench.ts), ledger fsync off where the services' CPU sets the pace, one untraced and
- * one exporting to a local stand-in collector (otlp-sink.ts) at the default sample ratio. A span
+ * What tracing costs a task (`npm run bench -- --tracing`): nodes side by side, two per setting
+ * (side-by-side-bench.ts), ledger fsync off where the services' CPU sets the pace, untraced and
+ * exporting to a local stand-in collector (otlp-sink.ts) at the default sample ratio. A span
  * export (every 5 s) that lands in the other side's block goes uncounted, a small share at 1%
  * sampling.
  */
