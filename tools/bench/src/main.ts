@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   if (!verifyOnly) await benchSettlements();
 }
 
-const SIDE_BY_SIDE = quick ? { blocks: 3, blockTasks: 150, sequentialBlockTasks: 30, concurrency: 16 } : { blocks: 6, blockTasks: 300, sequentialBlockTasks: 150, concurrency: 16 };
+const SIDE_BY_SIDE = quick ? { blocks: 4, blockTasks: 150, sequentialBlockTasks: 30, concurrency: 16 } : { blocks: 6, blockTasks: 300, sequentialBlockTasks: 150, concurrency: 16 };
 
 /** Issue 12's sustained row: at least this many tasks/s for a minute, fsync on, … */
 const SUSTAINED_GOAL_TASKS_PER_SEC = 800;

@@ -16,7 +16,7 @@ import { usagePerOp } from './proc-usage';
 import { latencyRecorder, measure } from './stats';
 
 export interface SideBySideOptions {
-  /** Blocks per side, taken in turns (first, second, …; the order flips every round). */
+  /** Blocks per spec, half on each of its two nodes (an even number), taken in turns (the order rotates every round). */
   readonly blocks: number;
   /** Tasks per block at `concurrency` in flight, and per block one at a time. */
   readonly blockTasks: number;
@@ -61,6 +61,7 @@ async function runBlock(side: Side, tasks: number, concurrency: number, into: { 
 }
 
 export async function benchSideBySide(specs: readonly SideSpec[], opts: SideBySideOptions): Promise<SideResult[]> {
+  if (!Number.isInteger(opts.blocks / 2) || opts.blocks < 2) throw new RangeError(`blocks must be an even number of 2 or more, got ${opts.blocks}`);
   const sides: Side[] = [];
   try {
     const mirrored = [...specs.keys(), ...[...specs.keys()].reverse()];
@@ -75,10 +76,11 @@ export async function benchSideBySide(specs: readonly SideSpec[], opts: SideBySi
     }));
     const warm = { ms: 0, cpuMs: 0, tasks: 0, rec: latencyRecorder() };
     for (const side of sides) await runBlock(side, Math.max(50, opts.blockTasks / 2), 4, warm); // JIT, kernel compile, provider cache
-    // Each node takes half its spec's blocks (rounded up), so a spec runs `blocks` in all.
-    for (let round = 0; round < Math.ceil(opts.blocks / 2); round++) {
-      // The order flips every round, so no side always follows another's work.
-      const order = round % 2 === 0 ? sides.map((_, i) => i) : sides.map((_, i) => sides.length - 1 - i);
+    // Each node takes half its spec's blocks.
+    for (let round = 0; round < opts.blocks / 2; round++) {
+      // The order rotates every round, so no side always follows the same one's work (reversing
+      // A, B, B, A would give the same order every round).
+      const order = sides.map((_, i) => (i + round) % sides.length);
       for (const i of order) {
         const { par, seq } = totals[sides[i].spec];
         await runBlock(sides[i], opts.blockTasks, opts.concurrency, par);
