@@ -18,6 +18,8 @@ export const DEFAULT_MAX_TIMEOUT_MS = TASK_MAX_TIMEOUT_MS;
 export const DEFAULT_EXECUTE_TIMEOUT_MS = TASK_DEFAULT_TIMEOUT_MS;
 export const MAX_REQUEST_BYTES = BUS_MAX_PAYLOAD_BYTES;
 const MAX_THREADS = 256;
+/** A run on the executor's thread cannot be stopped: even at this bound it takes a few ms. */
+const MAX_INLINE_MAX_WORK = 1_000_000;
 
 export interface ExecutorConfig extends ServiceConfig {
   readonly threads: number;
@@ -48,7 +50,7 @@ export function loadExecutorConfig(env: Env, cpus = 1): ExecutorConfig {
     SWARM_EXECUTOR_MAX_ELEMENTS: intVar({ default: DEFAULT_MAX_ELEMENTS, min: 1, max: MAX_REQUEST_BYTES / 4 }),
     SWARM_EXECUTOR_MAX_TIMEOUT_MS: intVar({ default: DEFAULT_MAX_TIMEOUT_MS, min: 100, max: 3_600_000 }),
     SWARM_GPU_BACKEND: enumVar(BACKEND_CHOICES, 'auto'),
-    SWARM_EXECUTOR_INLINE_MAX_WORK: intVar({ default: INLINE_MAX_WORK, min: 0, max: 1_000_000 }),
+    SWARM_EXECUTOR_INLINE_MAX_WORK: intVar({ default: INLINE_MAX_WORK, min: 0, max: MAX_INLINE_MAX_WORK }),
     SWARM_SKILLS: stringVar({
       default: SKILL_NAMES.join(','),
       pattern: SKILL_LIST,

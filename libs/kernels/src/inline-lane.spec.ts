@@ -25,10 +25,12 @@ describe('inline lane - tiny tasks on the calling thread', () => {
     }
   });
 
-  it('leaves a task above maxWork to the pool', () => {
+  it('leaves a task above maxWork to the pool', async () => {
     const lane = createInlineLane({ backend: 'webasm', maxWork: 16, compileEveryMs: 0 });
-    expect(lane?.tryRun('vecadd', vecadd(16))).toBeDefined();
+    const run = lane?.tryRun('vecadd', vecadd(16));
+    expect(run).toBeDefined();
     expect(lane?.tryRun('vecadd', vecadd(17))).toBeUndefined();
+    await run;
   });
 
   it('has no lane on WebGPU (the device lives in the workers) or at maxWork 0', () => {

@@ -17,7 +17,7 @@ import type { KernelBackend } from './backend';
 import { createKernelCache } from './kernel-cache';
 import type { KernelTaskResult } from './kernel-task';
 
-/** Work units (a skill's `work`: floating-point operations) of the largest task run inline by default. */
+/** Work units (a skill's `work`: floating-point operations) of the largest task executor-svc runs inline by default. */
 export const INLINE_MAX_WORK = 16_384;
 /** Least time between two compiles on the executor's thread. */
 export const INLINE_COMPILE_EVERY_MS = 250;
@@ -33,11 +33,11 @@ export interface InlineLaneOptions {
 
 export interface InlineLane {
   /**
-   * The task's run here, or undefined when it belongs in the pool. A run waiting its turn is not
-   * begun once `signal` has aborted (it rejects with the signal's reason).
+   * The task's run here, or undefined when it belongs in the pool. A run whose `signal` has aborted
+   * by its turn is not begun (it rejects with the signal's reason); the runs ahead of it are tiny.
    */
   tryRun(skill: string, inputs: readonly DenseTensor[], signal?: AbortSignal): Promise<KernelTaskResult> | undefined;
-  /** Tasks taken so far, and kernel sets compiled for them. */
+  /** Tasks taken so far (a few may have been cancelled before their turn), and kernel sets compiled for them. */
   stats(): { readonly runs: number; readonly compiles: number };
 }
 

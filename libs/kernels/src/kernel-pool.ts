@@ -3,7 +3,8 @@
  * service's event loop. Every run has a time limit covering its wait in the queue and its execution;
  * past it the task is aborted (piscina terminates a worker that is running it and starts a fresh one).
  * Admission is bounded: `threads` running plus `maxQueue` waiting, one more is refused as OVERLOADED.
- * Tiny tasks skip the hand-over to a worker and run on the caller's thread (inline-lane.ts).
+ * Tiny tasks skip the hand-over to a worker and run on the caller's thread (inline-lane.ts); they
+ * count against the same bound, and as running while they run or wait there.
  */
 import { resolve } from 'node:path';
 import type { DenseTensor } from '@swarm/contracts';
@@ -62,7 +63,7 @@ export interface KernelPoolStats {
   readonly failed: number;
   readonly timedOut: number;
   readonly overloaded: number;
-  /** Tasks run on the caller's thread (the inline lane), and kernel sets compiled there. */
+  /** Tasks taken on the caller's thread (the inline lane), and kernel sets compiled there. */
   readonly inlineRuns: number;
   readonly inlineCompiles: number;
 }
@@ -136,21 +137,28 @@ async function startPool(requested: KernelBackend, opts: KernelPoolOptions): Pro
     }
     const deadline = deadlineSignal(runOpts);
     try {
-      // A run on the lane cannot be stopped once begun, but one already cancelled is not begun.
-      const inline = deadline.signal.aborted ? undefined : lane?.tryRun(skill, inputs, deadline.signal);
-      if (inline) return await settle(inline, skill, runOpts, () => deadline.timedOut());
-      const task = packTask(skill, inputs);
-      return await settle(piscina.run(task, { signal: deadline.signal, transferList: [task.packed] }) as Promise<KernelTaskResult>, skill, runOpts, () => deadline.timedOut());
+      return await settle(
+        () => {
+          // A run on the lane cannot be stopped once begun, but one already cancelled is not begun.
+          const inline = deadline.signal.aborted ? undefined : lane?.tryRun(skill, inputs, deadline.signal);
+          if (inline) return inline;
+          const task = packTask(skill, inputs);
+          return piscina.run(task, { signal: deadline.signal, transferList: [task.packed] }) as Promise<KernelTaskResult>;
+        },
+        skill,
+        runOpts,
+        () => deadline.timedOut(),
+      );
     } finally {
       deadline.clear();
     }
   }
 
-  /** Counts a run in flight until it ends, and its outcome once it has. */
-  async function settle(running: Promise<KernelTaskResult>, skill: string, runOpts: KernelRunOptions, timedOut: () => boolean): Promise<KernelRun> {
+  /** Counts a run in flight until it ends, and its outcome (a throw from starting it too) once it has. */
+  async function settle(start: () => Promise<KernelTaskResult>, skill: string, runOpts: KernelRunOptions, timedOut: () => boolean): Promise<KernelRun> {
     inFlight += 1;
     try {
-      const res = await running;
+      const res = await start();
       counts.completed += 1;
       return { outputs: res.outputs, backend: res.backend, executeMs: res.executeMs };
     } catch (err) {
