@@ -2,7 +2,7 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import { propagation, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { HeaderCarrier } from './trace-carrier';
-import { configureTracing, extractTraceContext, inChildSpan, injectTraceContext, isSampled, NO_TRACE, startChildSpan } from './trace-carrier';
+import { configureTracing, extractTraceContext, inChildSpan, injectTraceContext, isSampled, NO_TRACE, NOT_RECORDED, startChildSpan } from './trace-carrier';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const remote = (traceFlags: number) => trace.setSpan(NO_TRACE, trace.wrapSpanContext({ traceId: TRACE_ID, spanId: 'b7ad6b7169203331', traceFlags, isRemote: true }));
@@ -67,6 +67,17 @@ describe('inChildSpan', () => {
     expect(events).toEqual(['end']);
     await expect(inChildSpan(tracer, 'bad', {}, parent, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(events).toEqual(['end', `status ${SpanStatusCode.ERROR} boom`, 'end']);
+  });
+
+  it('hands the work its own promise under a trace not recorded: no span asked for, nothing wrapped around it', async () => {
+    const tracer = countingTracer(TraceFlags.NONE);
+    const work = Promise.resolve('done');
+    const seen: unknown[] = [];
+    const ran = inChildSpan(tracer, 'request x', {}, NOT_RECORDED, (t) => (seen.push(t), work));
+    expect(ran).toBe(work);
+    expect(seen).toEqual([NOT_RECORDED]);
+    expect(tracer.started).toBe(0);
+    await expect(ran).resolves.toBe('done');
   });
 });
 
