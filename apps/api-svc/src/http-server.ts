@@ -71,7 +71,7 @@ export interface HttpServerDeps {
 }
 
 const agents = new WeakMap<FastifyRequest, AgentRecord>();
-/** Requests the MCP endpoint made for an agent (INNER_CALL_HEADER): their results are built as JSON twice more there. */
+/** Requests the MCP endpoint made for an agent (INNER_CALL_HEADER): their results are built as JSON three times there. */
 const innerCalls = new WeakSet<FastifyRequest>();
 
 /** Whether `request` is one the MCP endpoint made on an agent's behalf. */

@@ -3,8 +3,9 @@
  * bytes and a microsecond of the event loop per float32: a 4 MB result is a 19 MB answer and about
  * a second of CPU), or as base64 or protobuf (bytes, little CPU); an MCP call takes it as base64
  * and builds JSON of its values three times (text, structured content, the JSON-RPC message), for
- * results of at most MCP_MAX_RESULT_VALUES values (larger ones it answers without their values). Helpers found that one agent re-reading a large result
- * (a status, a sync submit repeated with its key, an MCP call) slowed every other agent's calls
+ * results of at most MCP_MAX_RESULT_VALUES values (larger ones it answers without their values).
+ * Helpers found that one agent re-reading a large result (a status, a sync submit repeated with its
+ * key, an MCP call) slowed every other agent's calls
  * from 4 ms to over a second. So every answer carrying a result is charged to the agent, by its
  * estimated size, against a bucket of RESULT_READ_LIMITS (8 MiB a second, bursts of 64 MiB):
  * - a task's first delivery (its sync answer, or the first status or event that carries it) is
@@ -14,10 +15,10 @@
  *   wait), instead of costing the node another second of its event loop.
  * The memory of answers their clients do not read is bounded apart (stalled-answers.ts).
  */
+import { MCP_MAX_RESULT_VALUES } from '@swarm/client';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
-import { MCP_MAX_RESULT_VALUES } from '@swarm/client';
 import type { RateLimits } from './token-bucket';
 
 const MIB = 1024 * 1024;

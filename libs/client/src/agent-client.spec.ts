@@ -275,7 +275,7 @@ describe('agent client - the SDK over HTTP', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' }).end(`event: accepted\ndata: {}\n\nevent: done\ndata: ${JSON.stringify(withheld)}\n\n`);
     };
     routes['GET /v1/tasks/task-5?encoding=base64'] = (_q, _b, res) =>
-      json(res, 200, status({ taskId: 'task-5', result: { ...RESULT, taskId: 'task-5', outputs: [{ name: 'c', shape: [1], data: [7] }] } }));
+      json(res, 200, status({ taskId: 'task-5', result: { ...RESULT, taskId: 'task-5', outputs: [{ name: 'c', shape: [1], dataBase64: f32([7]) }] } }));
     const r = await client().wait('task-5');
     expect(Array.from(r.outputs[0]?.data ?? [])).toEqual([7]);
   });
