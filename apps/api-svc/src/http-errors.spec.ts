@@ -41,10 +41,23 @@ describe('http errors - one shape, the bus codes', () => {
   it("maps fastify's refusals", () => {
     expect(httpErrorOf({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }, LIMITS)).toMatchObject({ status: 413, body: { error: { code: 'SWARM_PAYLOAD_TOO_LARGE' } } });
     expect(httpErrorOf({ code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }, LIMITS)).toMatchObject({ status: 400, body: { error: { code: 'SWARM_MALFORMED_MESSAGE' } } });
-    expect(httpErrorOf({ code: 'FST_ERR_VALIDATION', statusCode: 400, validation: [{}], message: 'body/skill must match pattern' }, LIMITS)).toMatchObject({
+    const schemaError = (validationContext: string, validation: object[]) =>
+      httpErrorOf({ code: 'FST_ERR_VALIDATION', statusCode: 400, validation, validationContext, message: 'x' }, LIMITS);
+    expect(schemaError('body', [{ keyword: 'pattern', instancePath: '/skill', message: 'must match pattern' }])).toMatchObject({
       status: 400,
       body: { error: { code: 'SWARM_INVALID_ARGUMENT', message: 'request does not match the schema: body/skill must match pattern' } },
     });
+    // A union of constants reads as the values allowed, once; an unknown property by its name, capped.
+    const encoding = schemaError('querystring', [
+      { keyword: 'const', instancePath: '/encoding', params: { allowedValue: 'json' }, message: 'must be equal to constant' },
+      { keyword: 'const', instancePath: '/encoding', params: { allowedValue: 'base64' }, message: 'must be equal to constant' },
+      { keyword: 'anyOf', instancePath: '/encoding', params: {}, message: 'must match a schema in anyOf' },
+    ]);
+    expect(encoding.body.error.message).toBe('request does not match the schema: querystring/encoding must be one of json, base64');
+    const extra = schemaError('querystring', [
+      { keyword: 'additionalProperties', instancePath: '', params: { additionalProperty: `cache${'x'.repeat(100)}` }, message: 'must NOT have additional properties' },
+    ]);
+    expect(extra.body.error.message).toBe(`request does not match the schema: querystring has no property "cache${'x'.repeat(27)}"`);
     expect(httpErrorOf({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }, LIMITS).body.error.code).toBe('SWARM_INVALID_ARGUMENT');
   });
 

@@ -39,7 +39,42 @@ interface FastifyLikeError {
   code?: unknown;
   statusCode?: unknown;
   validation?: unknown;
+  /** Which part of the request failed its schema: body, querystring, params, headers. */
+  validationContext?: unknown;
   message?: unknown;
+}
+
+/** One of ajv's errors, as fastify hands them over. */
+interface SchemaError {
+  keyword?: unknown;
+  instancePath?: unknown;
+  params?: { allowedValue?: unknown; additionalProperty?: unknown };
+  message?: unknown;
+}
+
+/** Longest client-sent property name a schema error quotes. */
+const MAX_QUOTED_NAME_CHARS = 32;
+
+/**
+ * ajv's errors read as one line: a union of constants as the values it allows (ajv wrote one "must be
+ * equal to constant" per value, then "must match a schema in anyOf"), an unknown property by its
+ * name (capped), each problem once. Never a value sent.
+ */
+function schemaProblems(errors: readonly SchemaError[], context: string, fallback: string): string {
+  const problems: string[] = [];
+  const allowed = new Map<string, string[]>();
+  for (const e of errors) {
+    const at = `${context}${typeof e.instancePath === 'string' ? e.instancePath : ''}`;
+    if (e.keyword === 'const') allowed.set(at, [...(allowed.get(at) ?? []), String(e.params?.allowedValue)]);
+  }
+  for (const e of errors) {
+    const at = `${context}${typeof e.instancePath === 'string' ? e.instancePath : ''}`;
+    const values = allowed.get(at);
+    if (values && (e.keyword === 'const' || e.keyword === 'anyOf')) problems.push(`${at} must be one of ${values.join(', ')}`);
+    else if (e.keyword === 'additionalProperties') problems.push(`${at} has no property ${JSON.stringify(String(e.params?.additionalProperty).slice(0, MAX_QUOTED_NAME_CHARS))}`);
+    else if (typeof e.message === 'string') problems.push(`${at} ${e.message}`);
+  }
+  return problems.length > 0 ? [...new Set(problems)].join('; ') : fallback;
 }
 
 function cap(message: string): string {
@@ -76,7 +111,10 @@ function fromFastify(err: FastifyLikeError, limits: { jsonBodyBytes: number; pro
       break;
   }
   // Schema failures: ajv's messages name the field and the rule, never the value sent.
-  if (Array.isArray(err.validation)) return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `request does not match the schema: ${message}`);
+  if (Array.isArray(err.validation)) {
+    const context = typeof err.validationContext === 'string' ? err.validationContext : '';
+    return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `request does not match the schema: ${schemaProblems(err.validation as SchemaError[], context, message)}`);
+  }
   const status = typeof err.statusCode === 'number' ? err.statusCode : 0;
   if (status >= 400 && status < 500 && typeof err.code === 'string' && err.code.startsWith('FST_')) {
     return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `bad request (${err.code})`);

@@ -106,7 +106,8 @@ describe("api-svc - handing results back costs the agent, not the node's other a
     expect(asNumbers).toContain(429);
     // A query the routes do not know is refused, not ignored.
     const odd = await call(`${t.status}?encoding=base64&cache=1`, erin);
-    expect([odd.status, ((await odd.json()) as ErrorBody).error.code]).toEqual([400, 'SWARM_INVALID_ARGUMENT']);
+    const refusal = ((await odd.json()) as ErrorBody).error;
+    expect([odd.status, refusal.code, refusal.message]).toEqual([400, 'SWARM_INVALID_ARGUMENT', 'request does not match the schema: querystring has no property "cache"']);
   });
 
   it("carries the result in an event stream's last event even when the router's status comes late (the node busy)", async () => {
