@@ -61,14 +61,11 @@ const MAX_QUOTED_NAME_CHARS = 32;
  * name (capped), each problem once. Never a value sent.
  */
 function schemaProblems(errors: readonly SchemaError[], context: string, fallback: string): string {
-  const problems: string[] = [];
+  const placed = errors.map((e) => ({ e, at: `${context}${typeof e.instancePath === 'string' ? e.instancePath : ''}` }));
   const allowed = new Map<string, string[]>();
-  for (const e of errors) {
-    const at = `${context}${typeof e.instancePath === 'string' ? e.instancePath : ''}`;
-    if (e.keyword === 'const') allowed.set(at, [...(allowed.get(at) ?? []), String(e.params?.allowedValue)]);
-  }
-  for (const e of errors) {
-    const at = `${context}${typeof e.instancePath === 'string' ? e.instancePath : ''}`;
+  for (const { e, at } of placed) if (e.keyword === 'const') allowed.set(at, [...(allowed.get(at) ?? []), String(e.params?.allowedValue)]);
+  const problems: string[] = [];
+  for (const { e, at } of placed) {
     const values = allowed.get(at);
     if (values && (e.keyword === 'const' || e.keyword === 'anyOf')) problems.push(`${at} must be one of ${values.join(', ')}`);
     else if (e.keyword === 'additionalProperties') problems.push(`${at} has no property ${JSON.stringify(String(e.params?.additionalProperty).slice(0, MAX_QUOTED_NAME_CHARS))}`);
