@@ -7,7 +7,7 @@
  *
  * Each spec runs as two nodes, started in mirrored order (A, B, B, A): of two identical untraced
  * nodes started one after the other, the second ran 4–7% fewer tasks a second in three runs of three
- * (a bias of start order, not of the blocks' order, which flips every round), which is the size of
+ * (a bias of start order, not of the blocks' order, which rotates every round), which is the size of
  * what `--tracing` measures. Mirrored, the bias of one start position is cancelled by the other.
  */
 import type { BenchNode } from './bench-node';
