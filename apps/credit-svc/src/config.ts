@@ -36,6 +36,10 @@ export const CREDIT_VARS = {
   ...CHAIN_VARS,
   SWARM_RECEIPT_PASS_MS: intVar({ default: DEFAULT_RECEIPT_PASS_MS, min: 50, max: 60_000 }),
   SWARM_VOID_WATCH_MS: intVar({ default: DEFAULT_VOID_WATCH_MS, min: 0, max: 86_400_000 }),
+  // Countersign a receipt only when the payer's chain, read through the gateways, covers it
+  // (payer-views.ts, docs/chain.md "Payers' chains"). Off: any payer's receipt within its serve
+  // ticket's cap is taken, whether or not its chain can pay (credit can be made up that way).
+  SWARM_CREDIT_CHECK_PAYERS: booleanVar(true),
   SWARM_GENESIS_GRANT: bigintVar({ default: DEFAULT_GENESIS_GRANT, min: 0n, max: MAX_UINT64 }),
   // fsync per operation: off survives a process crash (the OS keeps the write), on also survives
   // power loss. On by default because a ledger that forgets payments after a reboot is worse
@@ -59,8 +63,8 @@ export interface CreditConfig extends ServiceConfig {
   readonly escrowSweepMs: number;
   /** Contribution standing: the window and the most payees held (libs/credit standing-index.ts). */
   readonly standing: { readonly windowMs: number; readonly maxPayees: number };
-  /** The node's chain: the swarm's rules, the pace of receipt delivery and idle burns, and of the watch over payees' voids (0: off). */
-  readonly chain: { readonly rules: ChainRules; readonly passMs: number; readonly voidWatchMs: number };
+  /** The node's chain: the swarm's rules, the pace of receipt delivery and idle burns, of the watch over payees' voids (0: off), and whether payers' chains are read before countersigning. */
+  readonly chain: { readonly rules: ChainRules; readonly passMs: number; readonly voidWatchMs: number; readonly checkPayers: boolean };
 }
 
 /** Pure: a frozen config, or one ConfigError listing every bad variable. */
@@ -79,7 +83,7 @@ export function loadCreditConfig(env: Env): CreditConfig {
   }
   return Object.freeze({
     ...toServiceConfig(v),
-    chain: Object.freeze({ rules, passMs: v.SWARM_RECEIPT_PASS_MS, voidWatchMs: v.SWARM_VOID_WATCH_MS }),
+    chain: Object.freeze({ rules, passMs: v.SWARM_RECEIPT_PASS_MS, voidWatchMs: v.SWARM_VOID_WATCH_MS, checkPayers: v.SWARM_CREDIT_CHECK_PAYERS }),
     genesisGrant: v.SWARM_GENESIS_GRANT,
     syncWrites: v.SWARM_CREDIT_SYNC_WRITES,
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),

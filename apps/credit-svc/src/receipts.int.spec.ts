@@ -7,9 +7,11 @@
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService, toWire } from '@swarm/bus';
+import type { ChainEntry } from '@swarm/chain';
 import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain, voidedReceipt } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import {
+  BlockKind,
   CreditAcceptReceipt,
   CreditAcceptVoid,
   CreditAudit,
@@ -22,6 +24,7 @@ import {
   CreditSettle,
   ErrorCode,
   GatewayDeliverReceipts,
+  GatewayFetchChain,
   GatewayVoidReceipts,
   Receipt,
   SignedBlock,
@@ -58,6 +61,7 @@ interface Side {
 describe('credit-svc - receipts between two nodes', () => {
   const sides: Side[] = [];
   let relay: BusService;
+  let payerChains: BusService;
   let payeeDown = false;
   let delivered = 0;
   /** Task ids whose receipt the stand-in payee refuses for good. */
@@ -116,12 +120,19 @@ describe('credit-svc - receipts between two nodes', () => {
       }
       return { outcomes };
     });
+    // As b's gateway reads a payer's chain (GatewayFetchChain): a's, from a's own credit-svc.
+    payerChains = await startBusService({ nc: b.nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.0', description: 'gateway stand-in', nodeId: b.identity.nodeId });
+    payerChains.serve(GatewayFetchChain, async (req) => {
+      if (req.peerNodeId !== a.identity.nodeId) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no such peer (test)', true);
+      return a.bus.request(CreditChainBlocks, { fromSeq: req.fromSeq, limit: req.limit });
+    });
     await Promise.all(sides.map(start));
   });
 
   afterAll(async () => {
     for (const s of sides) await s.svc?.stop();
     await relay?.stop(1_000);
+    await payerChains?.stop(1_000);
     for (const s of sides) {
       await s.nc.drain();
       await Promise.all([s.server.stop(), s.dir.remove()]);
@@ -312,6 +323,57 @@ describe('credit-svc - receipts between two nodes', () => {
     expect(await a.bus.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
     expect(await a.bus.request(CreditReinstateVoided, { proof })).toMatchObject({ alreadyReinstated: true });
     expect(await headSeq(a)).toBe(aSeq + 1n);
+  });
+
+  it("countersigns only what the payer's chain shows it can pay, less what it has yet to append here; a chain it cannot read pays nothing; retryable, nothing changed", async () => {
+    const [a, b] = sides;
+    const [chainA, chainB] = [await chainOf(a), await chainOf(b)];
+    const sum = (entries: readonly ChainEntry[], kind: BlockKind, party: (r: { payer: string; payee: string }) => boolean) =>
+      entries.filter((e) => e.kind === kind && e.receipt !== undefined && party(e.receipt)).reduce((total, e) => total + e.amount, 0n);
+    // b countersigned a receipt a never appended (sent by hand, in the test of refusals): a still owes it here.
+    const owed =
+      sum(chainB.entries, BlockKind.BLOCK_KIND_RECEIPT_IN, (r) => r.payer === a.identity.nodeId) -
+      sum(chainA.entries, BlockKind.BLOCK_KIND_RECEIPT_OUT, (r) => r.payee === b.identity.nodeId);
+    expect(owed).toBe(5n);
+    const room = chainA.head.balances.available - owed;
+    expect(room).toBeGreaterThan(1n);
+    const byHand = (payer: NodeIdentity, taskId: string, amount: bigint) =>
+      makeReceipt({ payeePublicKey: b.identity.publicKey, amount, taskId, taskHash: HASH, resultHash: HASH, atMs: Date.now(), serveTicket: TICKET }, payer);
+    const seq = await headSeq(b);
+    const balance = (await b.bus.request(CreditBalance, { account: '' })).available;
+    const unchanged = async () => {
+      expect(await headSeq(b)).toBe(seq);
+      expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(balance);
+    };
+
+    // One credit past the room: refused, retryable (the payer's outbox tries again later).
+    const past = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(a.identity, 'short-1', room + 1n), fromNodeId: a.identity.nodeId }));
+    expect(past).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+      retryable: true,
+      message: expect.stringMatching(new RegExp(`payer-short.*${owed} is owed to this node`)),
+    });
+    await unchanged();
+    // A payer whose chain cannot be read (b's gateway finds no such peer): refused as well.
+    const strangerDir = await tempDir('swarm-credit-stranger-');
+    try {
+      const stranger = await loadOrCreateIdentity(strangerDir.path);
+      const unread = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(stranger, 'short-2', 1n), fromNodeId: stranger.nodeId }));
+      expect(unread).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: true, message: expect.stringMatching(/payer-short.*could not be read/) });
+    } finally {
+      await strangerDir.remove();
+    }
+    await unchanged();
+
+    // Exactly the room: taken. a never appends it either, so the next credit from a is refused.
+    await b.bus.request(CreditAcceptReceipt, { receipt: byHand(a.identity, 'short-3', room), fromNodeId: a.identity.nodeId });
+    expect(await headSeq(b)).toBe(seq + 1n);
+    const more = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(a.identity, 'short-4', 1n), fromNodeId: a.identity.nodeId }));
+    expect(more).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: true, message: expect.stringContaining(`${owed + room} is owed to this node`) });
+    expect(await headSeq(b)).toBe(seq + 1n);
+    const health = (await b.bus.request(CreditHealth, {})).details;
+    expect(Number(health['payerChainReads'])).toBeGreaterThan(0);
+    expect(health).toMatchObject({ payerChainsRefused: '0', payerChainReadsFailed: '1' });
   });
 });
 

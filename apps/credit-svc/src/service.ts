@@ -1,3 +1,4 @@
+import type { BusClient } from '@swarm/bus';
 import { fromWire, startBusService } from '@swarm/bus';
 import type { LedgerEntry, ReceiptOutcome, VoidOutcome } from '@swarm/contracts';
 import {
@@ -17,11 +18,13 @@ import {
   CreditReserve,
   CreditSettle,
   CreditStanding,
+  ErrorCode,
   GatewayDeliverReceipts,
   GatewayFetchChain,
   GatewayVoidReceipts,
   LedgerEntryEvents,
   RouterReportVoidBreach,
+  SwarmError,
 } from '@swarm/contracts';
 import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding } from '@swarm/credit';
 import { openLedger } from '@swarm/credit-level';
@@ -38,6 +41,8 @@ import { startEscrowSweeper } from './escrow-sweeper';
 import { createCreditHandlers, publishEntries } from './handlers';
 import type { DeliveryOutcome, VoidDeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
+import type { PayerViewStats } from './payer-views';
+import { createPayerViews } from './payer-views';
 import { startVoidWatch } from './void-watch';
 
 export const SERVICE_NAME = 'credit-svc';
@@ -75,6 +80,11 @@ export const DELIVER_RECEIPT_TIMEOUT_MS = 25_000;
  * payee up in the DHT, then gives its peer call 5 s (CHAIN_PEER_TIMEOUT_MS in gateway-svc).
  */
 export const WATCH_CHAIN_PAGE_TIMEOUT_MS = 15_000;
+/**
+ * A page of a payer's chain through the gateway, before its receipt is countersigned: within the
+ * 8 s the payer's call gives this node's ledger (CREDIT_ACCEPT_TIMEOUT_MS in gateway-svc).
+ */
+export const PAYER_CHAIN_PAGE_TIMEOUT_MS = 6_000;
 /** A void breach proof to the router, which checks it and may write it to disk. */
 export const REPORT_BREACH_TIMEOUT_MS = 10_000;
 
@@ -109,7 +119,22 @@ export interface CreditService {
 export async function startCreditService(deps: CreditServiceDeps): Promise<CreditService> {
   const { config, log, nc, nodeId, clock, stopwatch, scheduler } = deps;
   const signer = deps.signer ?? (await loadOrCreateIdentity(config.dataDir));
-  const book = createChainBook({ signer, nodeAccount: nodeId, rules: config.chain.rules, clock });
+  // Payers' chains are read through the gateway, on the bus, which starts after the ledger opens;
+  // no receipt is accepted before it does.
+  const gateway: { client?: BusClient } = {};
+  const payers = config.chain.checkPayers
+    ? createPayerViews({
+        nodeId,
+        rules: config.chain.rules,
+        clock,
+        stopwatch,
+        fetchChain: (payer) => (fromSeq, limit) => {
+          if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
+          return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: PAYER_CHAIN_PAGE_TIMEOUT_MS });
+        },
+      })
+    : undefined;
+  const book = createChainBook({ signer, nodeAccount: nodeId, rules: config.chain.rules, clock, ...(payers ? { payers } : {}) });
   const ledger = await openLedger({
     path: config.ledgerPath,
     clock,
@@ -139,6 +164,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     throw err;
   }
   const { client } = bus;
+  gateway.client = client;
   // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
   // so a publish that throws cannot skip it.
   const publish = (entry: LedgerEntry, trace?: TraceContext) => {
@@ -216,6 +242,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       voidBreachesFound: String(watched.breachesFound),
       // Payees' chains that did not go on from where the watch read them before: each wants an audit.
       voidWatchBrokenChains: String(watched.brokenChains),
+      // Payers' chains read before countersigning their receipts (payer-views.ts): reads, blocks, and those that did not audit.
+      ...(payers ? payerHealth(payers.stats()) : {}),
       oldestFailingReceiptMs: String(Math.round(failing.oldestMs)),
     };
   });
@@ -263,4 +291,13 @@ function voidOutcomeOf(outcome: VoidOutcome): VoidDeliveryOutcome {
   if (outcome.signedVoid !== undefined) return { voided: outcome.signedVoid };
   if (outcome.receipt !== undefined) return { countersigned: outcome.receipt };
   return { error: new Error('the gateway answered neither a void, a receipt nor an error') };
+}
+
+function payerHealth(stats: PayerViewStats): Record<string, string> {
+  return {
+    payerChainReads: String(stats.reads),
+    payerChainBlocksRead: String(stats.blocksRead),
+    payerChainsRefused: String(stats.badChains),
+    payerChainReadsFailed: String(stats.failedReads),
+  };
 }

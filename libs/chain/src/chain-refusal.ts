@@ -30,7 +30,13 @@ export type ReceiptRefusalReason =
   /** The payee voided this receipt at its payer's request (a SignedVoid): it never countersigns it. */
   | 'voided'
   /** Dated further ahead of the appending node's clock than allowed: retryable, once the clocks agree. */
-  | 'dated-ahead';
+  | 'dated-ahead'
+  /**
+   * The payer's chain, as the payee last read it, does not cover the amount on top of what the payer
+   * has not yet appended of receipts the payee countersigned before (or could not be read): retryable,
+   * once the payer's chain shows the credit.
+   */
+  | 'payer-short';
 
 const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   oversized: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
@@ -45,9 +51,10 @@ const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   replayed: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   voided: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   'dated-ahead': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+  'payer-short': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
 };
 /** Refusals that may pass with time: the payer tries again rather than take them as the payee's verdict. */
-const RETRYABLE_RECEIPT_REFUSALS: ReadonlySet<ReceiptRefusalReason> = new Set(['dated-ahead']);
+const RETRYABLE_RECEIPT_REFUSALS: ReadonlySet<ReceiptRefusalReason> = new Set(['dated-ahead', 'payer-short']);
 
 export class ReceiptRefusal extends SwarmError {
   constructor(

@@ -1,9 +1,11 @@
-import { chainRules, checkCrossChain, verifyChain } from '@swarm/chain';
+import { chainRules, checkCrossChain, ReceiptRefusal, verifyChain } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import { EntryKind, ErrorCode, isSwarmError } from '@swarm/contracts';
 import { manualClock } from '@swarm/determinism';
 import crypto from 'node:crypto';
+import type { PayerCheck } from './chain-book';
 import { createChainBook } from './chain-book';
+import { RECEIVED_COUNTED_KEY, receivedKey, sideOnly } from './chain-records';
 import { createLedger } from './create-ledger';
 import { createMemoryStore } from './memory-store';
 import type { Node } from './test-fixtures/chain-nodes';
@@ -85,6 +87,69 @@ describe('chain book', () => {
     const bAudit = await b.ledger.audit();
     expect(bAudit.problems).toEqual([]);
     expect(bAudit.totals).toMatchObject({ genesis: 1_000n, received: 34n });
+  });
+
+  it("asks whether the payer's chain covers each receipt, with what the chain holds from that payer; refused, nothing changes; a chain from before is counted at open", async () => {
+    const clock = manualClock(START_MS);
+    const asked: Array<[string, string, bigint, bigint]> = [];
+    let short = false;
+    const payers: PayerCheck = {
+      prepare: (payer, amount, received) => {
+        asked.push(['prepare', payer, amount, received]);
+        return Promise.resolve();
+      },
+      check: (payer, amount, received) => {
+        asked.push(['check', payer, amount, received]);
+        if (short) throw new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)");
+      },
+    };
+    const a = await startNode(clock);
+    const store = createMemoryStore();
+    const signer = newSigner();
+    let b = await startNode(clock, chainRules(), signer, store, payers);
+    const owe = async (taskId: string, amount: bigint) => {
+      await a.ledger.reserve({ escrowId: taskId, account: a.id, amount, expiresAtMs: 0n, payees: [b.id] });
+      await a.ledger.settle(settlePaying(taskId, b, amount));
+      const owed = (await a.book.pending(10)).find((p) => p.receiptId.startsWith(`${taskId}:`));
+      if (!owed) throw new Error(`no receipt for ${taskId}`);
+      return owed.signed;
+    };
+    const t1 = await owe('t1', 30n);
+    await b.book.acceptReceipt({ receipt: t1, fromNodeId: a.id });
+    await b.book.acceptReceipt({ receipt: await owe('t2', 20n), fromNodeId: a.id });
+    expect(asked).toEqual([
+      ['prepare', a.id, 30n, 0n],
+      ['check', a.id, 30n, 0n],
+      ['prepare', a.id, 20n, 30n],
+      ['check', a.id, 20n, 30n],
+    ]);
+    // Short: refused, retryable (the payer's outbox tries again), nothing appended or credited.
+    short = true;
+    const t3 = await owe('t3', 10n);
+    const refused = await b.book.acceptReceipt({ receipt: t3, fromNodeId: a.id }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: true, reason: 'payer-short' });
+    expect(b.book.head()).toMatchObject({ seq: 3n, balances: { received: 50n } });
+    expect((await b.ledger.balance(b.id)).available).toBe(1_050n);
+    // A receipt held already is answered without asking.
+    asked.length = 0;
+    await b.book.acceptReceipt({ receipt: t1, fromNodeId: a.id });
+    expect(asked).toEqual([]);
+
+    // A ledger from before the counts (none kept): counted from the chain when it opens.
+    await b.ledger.run(() =>
+      sideOnly(undefined, [
+        { space: 'meta', key: receivedKey(a.id), value: undefined },
+        { space: 'meta', key: RECEIVED_COUNTED_KEY, value: undefined },
+      ]),
+    );
+    await b.ledger.close();
+    b = await startNode(clock, chainRules(), signer, store, payers);
+    short = false;
+    await b.book.acceptReceipt({ receipt: t3, fromNodeId: a.id });
+    expect(asked).toEqual([
+      ['prepare', a.id, 10n, 50n],
+      ['check', a.id, 10n, 50n],
+    ]);
   });
 
   it('refuses a reserve for other nodes beyond what the chain may pay (the genesis lock), and changes nothing', async () => {

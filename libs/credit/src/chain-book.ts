@@ -52,10 +52,24 @@ import type {
   SignedVoid,
   VoidBreachProof,
 } from '@swarm/contracts';
-import { CHAIN_PAGE_MAX_BYTES, chainPageLimit, ErrorCode, Receipt, SwarmError } from '@swarm/contracts';
+import { BlockKind, CHAIN_PAGE_MAX_BYTES, ChainBlock, chainPageLimit, ErrorCode, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
+import {
+  decodeHead,
+  decodeSeq,
+  encodeHead,
+  encodeSeq,
+  encodeUint,
+  HEAD_KEY,
+  metaUint,
+  metaUintWrite,
+  PLEDGED_KEY,
+  RECEIVED_COUNTED_KEY,
+  receivedKey,
+  seqKey,
+  sideOnly,
+} from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
@@ -77,6 +91,19 @@ export interface ChainBookInit {
   readonly nodeAccount: string;
   readonly rules: ChainRules;
   readonly clock: WallClock;
+  /** Whether a payer's chain covers its receipt, asked before each RECEIPT_IN (credit-svc reads payers' chains); absent: not asked. */
+  readonly payers?: PayerCheck;
+}
+
+/**
+ * Whether a payer can pay a receipt to this node (docs/chain.md "Payers' chains"). `received` is
+ * what this node's chain holds from that payer, ever, before this receipt.
+ */
+export interface PayerCheck {
+  /** Before the ledger's turn: reads on the payer's chain when what was read of it does not cover `amount`. Never throws. */
+  prepare(payer: string, amount: bigint, received: bigint): Promise<void>;
+  /** In the turn: throws ReceiptRefusal `payer-short` (retryable) unless what was read covers `amount`. */
+  check(payer: string, amount: bigint, received: bigint): void;
 }
 
 /** A receipt waiting in the outbox for its payee's countersignature. */
@@ -277,6 +304,8 @@ export function createChainBook(init: ChainBookInit): ChainBook {
 
   /** A receipt not yet in the chain, countersigned, appended as RECEIPT_IN and credited: the change, or its refusal. */
   const receiptIn = (view: View, at: Stamp, offered: SignedReceipt, receipt: Receipt): Change<SignedReceipt> => {
+    const received = receivedIn(view, receipt.payer);
+    init.payers?.check(receipt.payer, receipt.amount, received);
     const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
     const before = headIn(view);
     const appended = appendReceipt(before, countersigned, signer, rules, {
@@ -286,7 +315,32 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       maxSkewMs: MAX_RECEIPT_AHEAD_MS,
     });
     const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
-    return { ...credit, result: countersigned, side: chainWrites(before, appended.blocks, appended.head, receipt.receiptId) };
+    const side = chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
+    side.push(metaUintWrite(receivedKey(receipt.payer), received + receipt.amount));
+    return { ...credit, result: countersigned, side };
+  };
+  const receivedIn = (view: Pick<View, 'side'>, payer: string): bigint => metaUint(view, receivedKey(payer), 'a received record');
+  /** A chain from before `received:` records: each payer's RECEIPT_INs summed once, before the node serves. */
+  const countReceived = async (l: Ledger, headSeq: bigint): Promise<void> => {
+    const sums = new Map<string, bigint>();
+    for (let next = 1n; next <= headSeq;) {
+      const rows = await l.sideRange('block', seqKey(next), CHAIN_READ_STEP);
+      if (rows.length === 0) break;
+      for (const { value } of rows) {
+        // This node's own blocks, checked when appended: decoded, not verified again.
+        const block = ChainBlock.decode(SignedBlock.decode(value).block);
+        const r = block.receipt && block.kind === BlockKind.BLOCK_KIND_RECEIPT_IN ? Receipt.decode(block.receipt.receipt) : undefined;
+        if (r) sums.set(r.payer, (sums.get(r.payer) ?? 0n) + r.amount);
+      }
+      next += BigInt(rows.length);
+    }
+    await l.run(() =>
+      sideOnly(undefined, [...[...sums].map(([payer, sum]) => metaUintWrite(receivedKey(payer), sum)), { space: 'meta', key: RECEIVED_COUNTED_KEY, value: encodeUint(1n) }]),
+    );
+  };
+  /** Reads on the payer's chain when it may not cover `receipt` (PayerCheck.prepare); its verdict comes in the ledger's turn. */
+  const preparePayer = async (l: Ledger, receipt: Receipt): Promise<void> => {
+    await init.payers?.prepare(receipt.payer, receipt.amount, receivedIn(l, receipt.payer));
   };
 
   /** The countersigned receipt already in the chain under `receiptId`, if any. */
@@ -331,7 +385,17 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
   };
 
-  const voids = createVoidBook({ nodeId, nodeAccount: init.nodeAccount, signer: receiptSigner, checkSignature, storedReceipt, receiptIn, receiptOut, pledgedIn });
+  const voids = createVoidBook({
+    nodeId,
+    nodeAccount: init.nodeAccount,
+    signer: receiptSigner,
+    checkSignature,
+    storedReceipt,
+    receiptIn,
+    receiptOut,
+    pledgedIn,
+    preparePayer,
+  });
 
   return {
     nodeId,
@@ -352,6 +416,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           return sideOnly(undefined, [
             { space: 'block', key: seqKey(1n), value: g.blocks[0] },
             { space: 'meta', key: HEAD_KEY, value: encodeHead(g.head) },
+            { space: 'meta', key: RECEIVED_COUNTED_KEY, value: encodeUint(1n) },
           ]);
         });
         return;
@@ -362,6 +427,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const last = l.side('block', seqKey(h.seq));
       if (!last || !sameBytes(openBlock(last).hash, h.hash))
         throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: the chain head (seq ${h.seq}) does not match its last block`);
+      if (!l.side('meta', RECEIVED_COUNTED_KEY)) await countReceived(l, h.seq);
     },
     head: () => headIn(opened()),
     pledged: () => pledgedIn(opened()),
@@ -378,6 +444,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           `receipt ${receipt.receiptId.slice(0, 80)} is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent it`,
         );
       }
+      if (!l.side('receipt', receipt.receiptId)) await preparePayer(l, receipt);
       return l.run((view, at) => {
         const stored = storedReceipt(view, receipt.receiptId);
         if (stored) {

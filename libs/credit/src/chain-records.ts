@@ -21,6 +21,15 @@ export const VOIDED_AMOUNT_KEY = 'voided-amount';
 export function voidedBackKey(receiptId: string): string {
   return `voided-back:${receiptId}`;
 }
+/**
+ * What this node's chain holds from one payer, ever (RECEIPT_IN amounts): with what that payer's
+ * chain holds of RECEIPT_OUTs to this node, what it has yet to append (chain-book.ts, PayerCheck).
+ */
+export function receivedKey(payer: string): string {
+  return `received:${payer}`;
+}
+/** Set once `received:` records cover every RECEIPT_IN in the chain (a chain from before them is counted at open). */
+export const RECEIVED_COUNTED_KEY = 'received-counted';
 const SEQ_DIGITS = 20;
 
 const text = new TextEncoder();

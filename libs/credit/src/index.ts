@@ -40,5 +40,5 @@ export { escrowStatus, validateEscrowQuery } from './escrow-status';
 export { createStandingIndex, rebuildStanding, DEFAULT_STANDING_WINDOW_MS, DEFAULT_MAX_STANDING_PAYEES, MIN_STANDING_WINDOW_MS, STANDING_BUCKETS } from './standing-index';
 export type { StandingIndex, StandingInit, LedgerLog } from './standing-index';
 export { createChainBook } from './chain-book';
-export type { ChainBook, ChainBookInit, PendingReceipt } from './chain-book';
+export type { ChainBook, ChainBookInit, PayerCheck, PendingReceipt } from './chain-book';
 export type { Voided } from './void-book';

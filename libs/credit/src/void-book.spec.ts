@@ -1,4 +1,4 @@
-import { cachedSignatureCheck, ChainRefusal, countersignVoid, makeReceipt, makeVoid, rememberingSignatureCheck, verifyVoid } from '@swarm/chain';
+import { cachedSignatureCheck, ChainRefusal, countersignVoid, makeReceipt, makeVoid, ReceiptRefusal, rememberingSignatureCheck, verifyVoid } from '@swarm/chain';
 import type { SignedVoid } from '@swarm/contracts';
 import { EntryKind, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
@@ -214,6 +214,7 @@ describe('voids', () => {
           throw new Error('a payee never pays out here');
         },
         pledgedIn: () => 0n,
+        preparePayer: () => Promise.resolve(),
       });
     const ask = { signedVoid: makeVoid(owed.signed, a.signer), fromNodeId: a.id, served: true };
     // Its own trouble (an unreadable record): the void is refused as that error, nothing kept.
@@ -226,6 +227,12 @@ describe('voids', () => {
     const voided = await bookFailing(new ChainRefusal('overflow', 'receiving it overflows the balance (test)')).accept(b.ledger, ask);
     expect(voided.result.signedVoid?.payeeSignature).toHaveLength(64);
     expect(b.ledger.side('void', owed.receiptId)).toBeDefined();
+    // A payer whose chain does not cover the receipt (retryable for the receipt itself) is let off: it asked for the void.
+    const short = await owedReceipt(a, b, 't2', 40n, 30n);
+    const shortAsk = { signedVoid: makeVoid(short.signed, a.signer), fromNodeId: a.id, served: true };
+    const letOff = await bookFailing(new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)")).accept(b.ledger, shortAsk);
+    expect(letOff.result.signedVoid?.payeeSignature).toHaveLength(64);
+    expect(b.ledger.side('void', short.receiptId)).toBeDefined();
   });
 
   it('pays a voided receipt after all when its payee broke its word (a void breach proof): once, into both chains, refusing what does not hold', async () => {

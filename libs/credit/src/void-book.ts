@@ -58,6 +58,8 @@ export interface VoidBookInit {
   /** This node's receipt, countersigned, appended as RECEIPT_OUT now (INSUFFICIENT_CREDIT when the chain has no room): the writes. */
   readonly receiptOut: (view: RecordView, at: Stamp, countersigned: SignedReceipt, receipt: Receipt) => SideWrite[];
   readonly pledgedIn: (view: Pick<View, 'side'>) => bigint;
+  /** Reads on the payer's chain before `receiptIn` asks whether it covers the receipt (chain-book's PayerCheck); never throws. */
+  readonly preparePayer: (ledger: Ledger, receipt: Receipt) => Promise<void>;
 }
 
 /** Most voids one page answers, and most void records one page reads to find them. */
@@ -126,6 +128,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the receipt voided is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent the void`);
       }
       const id = receipt.receiptId;
+      if (req.served && !ledger.side('receipt', id) && !ledger.side('void', id)) await init.preparePayer(ledger, receipt);
       return ledger.run((view, at): Change<AcceptVoidResponse> => {
         const stored = init.storedReceipt(view, id);
         // Countersigned first: the receipt is paid and stays so. The payer appends it as it is.
@@ -248,11 +251,12 @@ export function voidedIn(view: Pick<View, 'side'>): Voided {
  * Whether this node's refusal of the receipt is its verdict on the receipt itself, for good: a
  * receipt refusal (fields, keys, parties) other than one that may pass (`dated-ahead`) or the
  * receipt's own signature failing (the payer must send the receipt as it signed it), or crediting
- * it overflowing a balance. Anything else (an internal error, a chain record it cannot read) is
+ * it overflowing a balance. A payer whose chain does not cover the receipt (`payer-short`, which a
+ * receipt may pass later) is let off here: it asked for the void. Anything else (an internal error, a chain record it cannot read) is
  * this node's own trouble: the void is refused too, and the payer asks again later.
  */
 function isVerdictOnReceipt(err: unknown): boolean {
-  if (err instanceof ReceiptRefusal) return !err.retryable && err.reason !== 'bad-signature';
+  if (err instanceof ReceiptRefusal) return err.reason === 'payer-short' || (!err.retryable && err.reason !== 'bad-signature');
   if (err instanceof ChainRefusal) return err.reason === 'overflow';
   return isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
 }

@@ -222,6 +222,10 @@ describe('swarm - receipts between five new nodes for 1,000 tasks, credit-svc an
     const audits = await Promise.all(nodes.map(chainOf));
     for (const a of audits) expect(a.head.balances.locked).toBe(a.head.balances.received > 0n ? 0n : 900n);
     expect(audits[4].head.balances.received).toBeGreaterThan(0n);
+    // Payees read their payers' chains before countersigning (payer-views.ts), and every chain audited.
+    const healths = await Promise.all(nodes.map(async (n) => (await n.bus.request(CreditHealth, {})).details));
+    expect(healths.reduce((reads, d) => reads + Number(d['payerChainReads']), 0)).toBeGreaterThan(0);
+    expect(healths.map((d) => d['payerChainsRefused'])).toEqual(['0', '0', '0', '0', '0']);
     process.stderr.write(`swarm receipts: ${JSON.stringify({ paid, unpaid, failed, killed, receipts: report.receipts })}\n`);
   });
 });

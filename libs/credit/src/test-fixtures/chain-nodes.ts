@@ -5,7 +5,7 @@ import type { SettleRequest } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
 import { nodeIdOfKey } from '@swarm/records';
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
-import type { ChainBook } from '../chain-book';
+import type { ChainBook, PayerCheck } from '../chain-book';
 import { createChainBook } from '../chain-book';
 import { createLedger } from '../create-ledger';
 import type { Ledger } from '../ledger';
@@ -36,8 +36,14 @@ export interface Node {
   readonly ledger: Ledger;
 }
 
-export async function startNode(clock: ManualClock, rules: ChainRules = chainRules(), signer = newSigner(), store: LedgerStore = createMemoryStore()): Promise<Node> {
-  const book = createChainBook({ signer, nodeAccount: signer.nodeId, rules, clock });
+export async function startNode(
+  clock: ManualClock,
+  rules: ChainRules = chainRules(),
+  signer = newSigner(),
+  store: LedgerStore = createMemoryStore(),
+  payers?: PayerCheck,
+): Promise<Node> {
+  const book = createChainBook({ signer, nodeAccount: signer.nodeId, rules, clock, ...(payers ? { payers } : {}) });
   const ledger = await createLedger({ store, clock }, { nodeAccount: signer.nodeId, genesisGrant: 1_000n, hooks: book.hooks });
   await book.open(ledger);
   return { id: signer.nodeId, signer, book, ledger };
