@@ -21,7 +21,7 @@ import { dhtIdOfNode, peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import { findPowNonce, hasProofOfWork, verifyRecord } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsServerHandle, TempDir } from '@swarm/testing';
-import { startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
+import { startNatsServer, swarmErrorOf, tempDir, waitFor } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { loadGatewayConfig } from './config';
@@ -106,6 +106,12 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
       { id: a.dhtId, endpoint: a.endpoint },
       { id: b.dhtId, endpoint: b.endpoint },
     ]);
+    // The first call between the gateways also opens their mTLS connection, which on a loaded
+    // 2-core machine took longer than the short DHT timeout these tests run with: opened here.
+    await waitFor(() => a.bus.request(GatewayDhtPing, { peer: b.endpoint }, { timeoutMs: REQUEST_TIMEOUT_MS }).catch(() => undefined), {
+      timeoutMs: 20_000,
+      what: "gateway A's first call to gateway B",
+    });
   });
   afterAll(async () => {
     await registryB?.svc.stop(0);
