@@ -8,43 +8,53 @@
  * where `received` is what this node's chain holds from that payer, ever (chain-book.ts keeps it),
  * and `paid here` is what the payer's chain read holds of RECEIPT_OUTs to this node. Their
  * difference is what the payer has yet to append of receipts this node countersigned: an honest
- * payer still pledges it, and one that never appends it can spend it nowhere here again. So the
- * credit a payer moves to this node is at most the most its chain ever showed, never made up.
+ * payer still pledges it, and one that never appends it can spend it nowhere here again.
  *
- * A chain is read on from where it was read before (kept in memory: a restart reads each payer's
- * from genesis again), only when what was read does not cover a receipt, one read per payer at a
- * time and READS_AT_ONCE across payers, each at most READ_BLOCKS blocks and READ_BUDGET_MS: a
- * longer chain is read on at the payer's next try. A read that stops short of the head the payer
- * reported covers nothing until a later read reaches one. A chain that does not audit is
- * forgotten, and not read again for BAD_CHAIN_RETRY_MS; a read that fails (the payer unreachable)
- * waits FAILED_READ_RETRY_MS. Each refusal is retryable (`payer-short`): the payer's outbox tries
- * again later.
+ * What a check trusts is a read that reached the head the payer reported, at most FRESH_MS old
+ * when the receipt came (so a payer cannot spend at one payee what another payee saw it hold
+ * earlier, except at once) and CHECK_FRESH_MS by its turn in the ledger. A read goes on from where
+ * the last one got to (the cursor: blocks audited, never again), page by page; only a read that
+ * reaches the head replaces what checks trust, never a state part way. Reads take blocks from one
+ * budget for all payers (BLOCKS_PER_SECOND, burst BLOCK_BURST): payers' chains cost credit-svc at
+ * most about a sixth of a core (about 150 µs a block), however many payers and however long their
+ * chains, and a page holds its event loop about 10 ms. A chain that does not audit keeps its cursor
+ * at the last good page (what follows is read again, a page, after BAD_CHAIN_RETRY_MS); a read
+ * that fails waits FAILED_READ_RETRY_MS.
+ *
+ * Answers (check): covered; `payer-short` (retryable ReceiptRefusal) when a fresh read shows the
+ * payer cannot pay, the one verdict on the payer (a void is then let off, void-book.ts); else
+ * SWARM_OVERLOADED with when to retry (not read yet, a read short of the head, the budget spent, a
+ * read that failed) or SWARM_INVALID_CHAIN (retryable: the chain does not audit), which let nothing
+ * off. Kept in memory: a restart reads each payer's chain from genesis again.
  */
 import type { ChainHead, ChainRules, FetchChainPage, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
-import { BlockKind } from '@swarm/contracts';
+import { cachedSignatureCheck, ChainRefusal, owedBurns, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
+import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
-import { createHash } from 'node:crypto';
+import { ReceiptIdSet } from './receipt-id-set';
 
-/** Blocks asked a page: each costs up to three signature checks on credit-svc's event loop (about 60 µs each). */
-export const PAYER_PAGE_BLOCKS = 256;
-/** Blocks one read takes at most; a longer chain is read on at the payer's next try. */
-export const READ_BLOCKS = 8_192;
-/** Time one read takes at most (checked between pages), well inside the 8 s the payer's call gives this node's ledger. */
+/** Blocks asked a page: each costs up to three signature checks on credit-svc's event loop (about 120 µs each), so a page holds it for about 25 ms. */
+export const PAYER_PAGE_BLOCKS = 64;
+/** Time one read goes on at most (checked between pages), well inside the 8 s the payer's call gives this node's ledger. */
 export const READ_BUDGET_MS = 3_000;
-/** Reads of payers' chains going on at once. */
-export const READS_AT_ONCE = 2;
-/** A chain that did not audit is not read again for this long (each read from genesis costs this node). */
-export const BAD_CHAIN_RETRY_MS = 60_000;
+/** A read this recent covers a receipt without reading on. */
+export const FRESH_MS = 1_000;
+/** A read this recent still covers a receipt at its turn in the ledger (prepare read on within FRESH_MS). */
+export const CHECK_FRESH_MS = 5_000;
+/** Blocks of payers' chains audited a second, all payers together, and at most this many at once. */
+export const BLOCKS_PER_SECOND = 1_000;
+export const BLOCK_BURST = 20_000;
+/** What follows a chain's last good page is not read again for this long. */
+export const BAD_CHAIN_RETRY_MS = 300_000;
 /** A read that failed (the payer or the gateway unreachable) is not tried again for this long. */
 export const FAILED_READ_RETRY_MS = 5_000;
-/** Payers' chains remembered (the least recently used forgotten past it). */
+/** Payers' chains remembered (the least recently used forgotten past it, unless being read). */
 export const MAX_VIEWS = 1_024;
-/** Receipt ids remembered across the views (12 bytes of hash each), to refuse a chain holding one twice. */
-export const MAX_REMEMBERED_IDS = 500_000;
+/** Receipt ids remembered across the views (16-32 bytes each: receipt-id-set.ts). */
+export const MAX_REMEMBERED_IDS = 2_000_000;
 /** A single chain with more receipts than this is not audited here. */
-export const MAX_PAYER_RECEIPTS = 200_000;
+export const MAX_PAYER_RECEIPTS = 1_000_000;
 
 export interface PayerViewsDeps {
   /** This node: RECEIPT_OUTs to it are what its payers paid here. */
@@ -56,12 +66,15 @@ export interface PayerViewsDeps {
   readonly clock: WallClock;
   readonly stopwatch: Stopwatch;
   readonly checkSignature?: SignatureCheck;
+  /** The shared budget of blocks (default BLOCKS_PER_SECOND, BLOCK_BURST). */
+  readonly budget?: { readonly blocksPerSecond: number; readonly blockBurst: number };
 }
 
 export interface PayerViewStats {
   readonly views: number;
   readonly reads: number;
   readonly blocksRead: number;
+  /** Chains found not to audit. */
   readonly badChains: number;
   readonly failedReads: number;
 }
@@ -70,22 +83,31 @@ export interface PayerViews extends PayerCheck {
   stats(): PayerViewStats;
 }
 
+/** How far a payer's chain has been audited. */
+interface Cursor {
+  readonly head: ChainHead;
+  readonly paidHere: bigint;
+  readonly ids: ReceiptIdSet;
+}
+
+/** What checks trust: the last read that reached the head the payer reported. */
+interface Confirmed {
+  readonly seq: bigint;
+  /** Available once the idle burns owed at that read are taken. */
+  readonly available: bigint;
+  readonly paidHere: bigint;
+  /** Stopwatch ms. */
+  readonly atMs: number;
+}
+
 interface View {
-  /** After the last block read; undefined before the first. */
-  head: ChainHead | undefined;
-  /** Available once the owed burns at the last read are taken. */
-  available: bigint;
-  /** RECEIPT_OUTs to this node, ever, in the blocks read. */
-  paidHere: bigint;
-  /** Hashes of the receipt ids in the blocks read. */
-  ids: Set<string>;
-  /** The last read reached the head the payer reported. */
-  complete: boolean;
+  cursor: Cursor | undefined;
+  confirmed: Confirmed | undefined;
   reading: Promise<void> | undefined;
   /** No read before this (stopwatch ms). */
   retryAtMs: number;
-  /** Why the last read failed, in this node's words. */
-  problem: string | undefined;
+  /** Why the last read did not confirm, in this node's words; `broken`: the chain does not audit. */
+  problem: { readonly broken: boolean; readonly message: string } | undefined;
 }
 
 export function createPayerViews(deps: PayerViewsDeps): PayerViews {
@@ -96,6 +118,20 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
   let readsGoing = 0;
   const waiting: Array<() => void> = [];
   const counts = { reads: 0, blocksRead: 0, badChains: 0, failedReads: 0 };
+  const { blocksPerSecond, blockBurst } = deps.budget ?? { blocksPerSecond: BLOCKS_PER_SECOND, blockBurst: BLOCK_BURST };
+  let tokens = blockBurst;
+  let tokensAtMs = stopwatch.now();
+
+  /** Takes `blocks` from the shared budget; false (nothing taken) when it holds fewer. */
+  const takeBlocks = (blocks: number): boolean => {
+    const now = stopwatch.now();
+    tokens = Math.min(blockBurst, tokens + ((now - tokensAtMs) * blocksPerSecond) / 1_000);
+    tokensAtMs = now;
+    if (tokens < blocks) return false;
+    tokens -= blocks;
+    return true;
+  };
+  const msUntilPage = () => Math.ceil(((PAYER_PAGE_BLOCKS - tokens) * 1_000) / blocksPerSecond);
 
   const viewOf = (payer: string): View => {
     let view = views.get(payer);
@@ -105,7 +141,7 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
       views.set(payer, view);
       return view;
     }
-    view = { head: undefined, available: 0n, paidHere: 0n, ids: new Set(), complete: false, reading: undefined, retryAtMs: 0, problem: undefined };
+    view = { cursor: undefined, confirmed: undefined, reading: undefined, retryAtMs: 0, problem: undefined };
     views.set(payer, view);
     evict(payer);
     return view;
@@ -115,26 +151,19 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
     for (const [payer, view] of views) {
       if (views.size <= MAX_VIEWS && rememberedIds <= MAX_REMEMBERED_IDS) return;
       if (payer === keep || view.reading) continue;
-      rememberedIds -= view.ids.size;
+      rememberedIds -= view.cursor?.ids.size ?? 0;
       views.delete(payer);
     }
   };
 
-  const forget = (view: View) => {
-    rememberedIds -= view.ids.size;
-    view.ids = new Set();
-    view.head = undefined;
-    view.available = 0n;
-    view.paidHere = 0n;
-    view.complete = false;
+  const outstanding = (c: Confirmed, received: bigint) => (received > c.paidHere ? received - c.paidHere : 0n);
+  const freshWithin = (view: View | undefined, ms: number): Confirmed | undefined => {
+    const c = view?.confirmed;
+    return c !== undefined && stopwatch.now() - c.atMs <= ms ? c : undefined;
   };
 
-  const outstanding = (view: View, received: bigint) => (received > view.paidHere ? received - view.paidHere : 0n);
-  const covers = (view: View | undefined, amount: bigint, received: bigint) =>
-    view !== undefined && view.head !== undefined && view.complete && view.available >= amount + outstanding(view, received);
-
   const slot = async (): Promise<() => void> => {
-    while (readsGoing >= READS_AT_ONCE) await new Promise<void>((resolve) => waiting.push(resolve));
+    while (readsGoing >= 2) await new Promise<void>((resolve) => waiting.push(resolve));
     readsGoing += 1;
     return () => {
       readsGoing -= 1;
@@ -147,72 +176,84 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
     counts.reads += 1;
     const started = stopwatch.now();
     const fetchPage = deps.fetchChain(payer);
-    let blocks = 0;
-    // The view stays as it was read until this read ends: a receipt checked meanwhile sees a head
-    // that was whole when read (each page read on only moves it forward).
-    let complete = false;
     try {
       for (;;) {
-        const page = await fetchPage(view.head === undefined ? 1n : view.head.seq + 1n, PAYER_PAGE_BLOCKS);
+        if (!takeBlocks(PAYER_PAGE_BLOCKS)) {
+          const waitMs = msUntilPage();
+          view.problem = {
+            broken: false,
+            message: `this node reads at most ${blocksPerSecond} blocks a second of payers' chains, and has read ${view.cursor?.head.seq ?? 0n} of yours`,
+          };
+          view.retryAtMs = stopwatch.now() + waitMs;
+          return;
+        }
+        const page = await fetchPage(view.cursor === undefined ? 1n : view.cursor.head.seq + 1n, PAYER_PAGE_BLOCKS);
+        // Blocks asked and not sent go back to the budget.
+        tokens = Math.min(blockBurst, tokens + PAYER_PAGE_BLOCKS - Math.min(page.blocks.length, PAYER_PAGE_BLOCKS));
+        if (page.blocks.length > 0) {
+          try {
+            view.cursor = audit(payer, view.cursor, page.blocks);
+          } catch (err) {
+            if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
+            counts.badChains += 1;
+            view.problem = { broken: true, message: `your node's chain does not audit after block ${view.cursor?.head.seq ?? 0n}: ${err.message.slice(0, 300)}` };
+            view.retryAtMs = stopwatch.now() + BAD_CHAIN_RETRY_MS;
+            return;
+          } finally {
+            counts.blocksRead += page.blocks.length;
+          }
+        }
+        const seq = view.cursor?.head.seq ?? 0n;
+        if (view.cursor !== undefined && seq >= page.headSeq) {
+          confirm(view, view.cursor);
+          return;
+        }
         if (page.blocks.length === 0) {
-          // Nothing past the head read: complete when that is the head the payer reports.
-          if (view.head !== undefined && view.head.seq >= page.headSeq) complete = true;
-          else view.problem = `its node reported blocks up to ${page.headSeq} and sent none after ${view.head?.seq ?? 0n}`;
-          break;
+          view.problem = { broken: false, message: `your node reported blocks up to ${page.headSeq} and sent none after ${seq}` };
+          view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
+          return;
         }
-        audit(payer, view, page.blocks);
-        blocks += page.blocks.length;
-        if (view.head !== undefined && view.head.seq >= page.headSeq) {
-          complete = true;
-          break;
-        }
-        if (blocks >= READ_BLOCKS || stopwatch.now() - started >= READ_BUDGET_MS) {
-          view.problem = `this node has read ${view.head?.seq ?? 0n} of its ${page.headSeq} blocks so far`;
-          break;
+        if (stopwatch.now() - started >= READ_BUDGET_MS) {
+          view.problem = { broken: false, message: `this node has read ${seq} of your chain's ${page.headSeq} blocks so far` };
+          return;
         }
       }
-      view.complete = complete;
-      if (complete) view.problem = undefined;
     } catch (err) {
-      if (err instanceof ChainRefusal || (err instanceof ReceiptRefusal && err.reason !== 'payer-short')) {
-        counts.badChains += 1;
-        forget(view);
-        view.problem = `its chain does not audit: ${err.message}`;
-        view.retryAtMs = stopwatch.now() + BAD_CHAIN_RETRY_MS;
-      } else {
-        counts.failedReads += 1;
-        view.problem = `its chain could not be read: ${err instanceof Error ? err.message.slice(0, 200) : 'an unknown error'}`;
-        view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
-      }
+      counts.failedReads += 1;
+      view.problem = { broken: false, message: `your node's chain could not be read: ${err instanceof Error ? err.message.slice(0, 200) : 'an unknown error'}` };
+      view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
     } finally {
-      counts.blocksRead += blocks;
       release();
     }
   };
 
-  /** Verifies a page on from the view's head and takes in what it holds. Throws a ChainRefusal (or ReceiptRefusal) when it does not audit. */
-  const audit = (payer: string, view: View, page: readonly Uint8Array[]) => {
+  const confirm = (view: View, cursor: Cursor) => {
+    const owed = owedBurns(cursor.head, rules, clock.now());
+    view.confirmed = { seq: cursor.head.seq, available: owed.head.balances.available, paidHere: cursor.paidHere, atMs: stopwatch.now() };
+    view.problem = undefined;
+  };
+
+  /** The cursor after a page read on from `cursor`. Throws a ChainRefusal (or ReceiptRefusal) when it does not audit, the cursor unchanged. */
+  const audit = (payer: string, cursor: Cursor | undefined, page: readonly Uint8Array[]): Cursor => {
     const options = { expectedNodeId: payer, checkSignature, nowMs: clock.now() };
-    const result = view.head === undefined ? verifyChain(page, rules, options) : verifyChainSuffix(view.head, page, rules, (id) => view.ids.has(idKey(id)), options);
+    const ids = cursor?.ids ?? new ReceiptIdSet();
+    const result = cursor === undefined ? verifyChain(page, rules, options) : verifyChainSuffix(cursor.head, page, rules, (id) => ids.has(id), options);
+    const receipts = result.entries.filter((e) => e.receipt !== undefined).length;
+    if (ids.size + receipts > MAX_PAYER_RECEIPTS) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_RECEIPTS} receipts is more than this node audits`);
     let paid = 0n;
-    const idsBefore = view.ids.size;
     for (const entry of result.entries) {
       if (entry.receipt === undefined) continue;
-      view.ids.add(idKey(entry.receipt.receiptId));
+      if (ids.add(entry.receipt.receiptId)) rememberedIds += 1;
       if (entry.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT && entry.receipt.payee === nodeId) paid += entry.amount;
     }
-    rememberedIds += view.ids.size - idsBefore;
-    if (view.ids.size > MAX_PAYER_RECEIPTS) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_RECEIPTS} receipts is more than this node audits`);
-    view.head = result.head;
-    view.paidHere += paid;
-    view.available = (result.owed?.head ?? result.head).balances.available;
+    return { head: result.head, paidHere: (cursor?.paidHere ?? 0n) + paid, ids };
   };
 
   return {
     async prepare(payer, amount, received) {
-      const known = views.get(payer);
-      if (covers(known, amount, received)) return;
       const view = viewOf(payer);
+      const fresh = freshWithin(view, FRESH_MS);
+      if (fresh !== undefined && fresh.available >= amount + outstanding(fresh, received)) return;
       if (view.reading) return view.reading;
       if (stopwatch.now() < view.retryAtMs) return;
       view.reading = read(payer, view).finally(() => {
@@ -223,23 +264,21 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
     },
     check(payer, amount, received) {
       const view = views.get(payer);
-      if (covers(view, amount, received)) return;
-      if (view === undefined || view.head === undefined || !view.complete) {
-        const why = view?.problem ?? 'this node has not read its chain yet';
-        const wait = view === undefined ? 0 : Math.max(0, Math.round(view.retryAtMs - stopwatch.now()));
-        throw new ReceiptRefusal('payer-short', `this node countersigns only what the payer's chain shows it can pay, and ${why}${wait > 0 ? `; retry in ${wait} ms` : ''}`);
+      const c = freshWithin(view, CHECK_FRESH_MS);
+      if (c !== undefined) {
+        if (c.available >= amount + outstanding(c, received)) return;
+        throw new ReceiptRefusal(
+          'payer-short',
+          `it pays ${amount} credits, and the payer's chain (read up to block ${c.seq}) has ${c.available} available, ` +
+            `of which ${outstanding(c, received)} is owed to this node for receipts it countersigned and the payer has not yet appended`,
+        );
       }
-      throw new ReceiptRefusal(
-        'payer-short',
-        `it pays ${amount} credits, and the payer's chain (read up to block ${view.head.seq}) has ${view.available} available, ` +
-          `of which ${outstanding(view, received)} is owed to this node for receipts it countersigned and the payer has not yet appended`,
-      );
+      const waitMs = Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? 0) - stopwatch.now()));
+      const why = view?.problem?.message ?? "this node has not read your node's chain yet";
+      const message = `this node countersigns only what the payer's chain shows it can pay, and ${why}; retry in ${waitMs} ms`;
+      if (view?.problem?.broken) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, message, true, { retryAfterMs: waitMs });
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, message, true, { retryAfterMs: waitMs });
     },
     stats: () => ({ views: views.size, ...counts }),
   };
-}
-
-/** 12 bytes of a receipt id's SHA-256: what a view keeps of each id. */
-function idKey(receiptId: string): string {
-  return createHash('sha256').update(receiptId).digest('base64').slice(0, 16);
 }

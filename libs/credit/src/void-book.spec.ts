@@ -230,6 +230,12 @@ describe('voids', () => {
     // A payer whose chain does not cover the receipt (retryable for the receipt itself) is let off: it asked for the void.
     const short = await owedReceipt(a, b, 't2', 40n, 30n);
     const shortAsk = { signedVoid: makeVoid(short.signed, a.signer), fromNodeId: a.id, served: true };
+    // Not while its chain is unread, or does not audit: a payer that hides its chain is not let off.
+    const unread = new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, "this node has not read the payer's chain yet (test)", true, { retryAfterMs: 1_000 });
+    await expect(bookFailing(unread).accept(b.ledger, shortAsk)).rejects.toBe(unread);
+    const unaudited = new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, "the payer's chain does not audit (test)", true);
+    await expect(bookFailing(unaudited).accept(b.ledger, shortAsk)).rejects.toBe(unaudited);
+    expect(b.ledger.side('void', short.receiptId)).toBeUndefined();
     const letOff = await bookFailing(new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)")).accept(b.ledger, shortAsk);
     expect(letOff.result.signedVoid?.payeeSignature).toHaveLength(64);
     expect(b.ledger.side('void', short.receiptId)).toBeDefined();
