@@ -102,7 +102,11 @@ export interface ChainBookInit {
 export interface PayerCheck {
   /** Before the ledger's turn: reads on the payer's chain when what was read of it does not cover `amount`. Never throws. */
   prepare(payer: string, amount: bigint, received: bigint): Promise<void>;
-  /** In the turn: throws ReceiptRefusal `payer-short` (retryable) unless what was read covers `amount`. */
+  /**
+   * In the turn: passes when a fresh read of the payer's chain covers `amount`; throws ReceiptRefusal
+   * `payer-short` (retryable) when one shows it short, the verdict that lets a void off; else another
+   * retryable SwarmError (not read yet, or not readable), which lets nothing off.
+   */
   check(payer: string, amount: bigint, received: bigint): void;
 }
 
