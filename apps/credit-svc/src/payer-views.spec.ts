@@ -4,7 +4,7 @@ import type { SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PayerViewsDeps } from './payer-views';
-import { BAD_CHAIN_RETRY_MS, createPayerViews, FAILED_READ_RETRY_MS, FRESH_MS, CHECK_FRESH_MS, READ_BUDGET_MS } from './payer-views';
+import { BAD_CHAIN_RETRY_MS, CHECK_FRESH_MS, createPayerViews, FAILED_READ_RETRY_MS, FRESH_MS, QUEUED_RETRY_MS, READ_BUDGET_MS } from './payer-views';
 
 /** 3 Dec 2026 10:00 UTC. */
 const START_MS = 1_796_292_000_000;
@@ -49,24 +49,39 @@ function pay(payer: Node, payee: Node, amount: bigint, taskId: string, payerAppe
 
 /** Payer views for node `me`, reading chains from `chains` by id, `perPage` blocks a page at most; fetches are counted. */
 function harness(me: Node, chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDeps['budget']) {
-  // Time moves only when a test moves it (also from inside a fetch).
+  // Time moves only when a test moves it (also from inside a fetch); timers fire as it passes.
   let elapsed = 0;
-  const time = { clock: { now: () => START_MS + 2_000 + elapsed }, stopwatch: { now: () => elapsed }, advance: (ms: number) => (elapsed += ms) };
+  const timers: Array<{ dueMs: number; fn: () => void }> = [];
+  const advance = (ms: number) => {
+    elapsed += ms;
+    for (const t of timers.filter((t) => t.dueMs <= elapsed)) {
+      timers.splice(timers.indexOf(t), 1);
+      t.fn();
+    }
+  };
+  const time = { clock: { now: () => START_MS + 2_000 + elapsed }, stopwatch: { now: () => elapsed }, advance };
   const fetches: Array<{ payer: string; fromSeq: bigint }> = [];
   let fail: Error | undefined;
   /** Run at each fetch (e.g. to advance time). */
-  let onFetch = () => {};
+  let onFetch = (_payer: string) => {};
   const deps: PayerViewsDeps = {
     nodeId: me.id,
     rules,
     clock: time.clock,
     stopwatch: time.stopwatch,
+    scheduler: {
+      setTimer: (ms, fn) => {
+        const t = { dueMs: elapsed + ms, fn };
+        timers.push(t);
+        return () => void timers.splice(timers.indexOf(t), 1);
+      },
+    },
     ...(budget ? { budget } : {}),
     fetchChain:
       (payer) =>
       async (fromSeq, limit): Promise<ChainPage> => {
         fetches.push({ payer, fromSeq });
-        onFetch();
+        onFetch(payer);
         if (fail) throw fail;
         const n = chains.get(payer);
         if (!n) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no such peer (test)', true);
@@ -80,7 +95,7 @@ function harness(me: Node, chains: Map<string, Node>, perPage = 64, budget?: Pay
     time,
     fetches,
     failWith: (err: Error | undefined) => (fail = err),
-    onFetch: (fn: () => void) => (onFetch = fn),
+    onFetch: (fn: (payer: string) => void) => (onFetch = fn),
   };
 }
 
@@ -150,41 +165,82 @@ describe('payer views: a receipt is countersigned only when its payer can pay it
     expect(answer(() => h.views.check(payer.id, 1n, 0n))).toMatchObject(notYet);
   });
 
-  it('reads a payer once at a time and a long chain on over several reads; only a read that reaches the head counts', async () => {
+  it('reads a payer once at a time, a long chain on in turns in the background; only a read that reaches the head counts', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 10n, 'unlock');
     for (let i = 0; i < 6; i += 1) pay(payer, other, 1n, `t${i}`);
-    // Two blocks a page, and each page takes the whole read budget.
+    // Two blocks a page, and each page takes the whole read's time: one page a turn.
     const h = harness(me, new Map([[payer.id, payer]]), 2);
-    h.onFetch(() => void h.time.advance(READ_BUDGET_MS));
+    const partWay: Array<ErrorCode | undefined> = [];
+    h.onFetch(() => {
+      h.time.advance(READ_BUDGET_MS);
+      partWay.push(answer(() => h.views.check(payer.id, 5n, 0n))?.code);
+    });
     await Promise.all([h.views.prepare(payer.id, 5n, 0n), h.views.prepare(payer.id, 5n, 0n)]);
-    expect(h.fetches.map((f) => f.fromSeq)).toEqual([1n]);
-    expect(answer(() => h.views.check(payer.id, 5n, 0n))).toMatchObject({ ...notYet, message: expect.stringMatching(/has read 2 of your chain's 8 blocks so far/) });
-    for (let read = 0; read < 3; read += 1) await h.views.prepare(payer.id, 5n, 0n);
+    await h.views.idle();
     expect(h.fetches.map((f) => f.fromSeq)).toEqual([1n, 3n, 5n, 7n]);
+    expect(h.views.stats()).toMatchObject({ reads: 4, blocksRead: 8, queued: 0 });
+    // While it was read part way, nothing was trusted.
+    expect(partWay).toEqual([ErrorCode.ERROR_CODE_OVERLOADED, ErrorCode.ERROR_CODE_OVERLOADED, ErrorCode.ERROR_CODE_OVERLOADED, ErrorCode.ERROR_CODE_OVERLOADED]);
     expect(answer(() => h.views.check(payer.id, 1_004n, 0n))).toBeUndefined();
     expect(answer(() => h.views.check(payer.id, 1_005n, 0n))).toMatchObject(shortOf);
   });
 
-  it('reads all payers within one budget of blocks a second', async () => {
+  it('reads within one budget of audit time, the payers waiting served in turn in the background: a payer with a short chain is not starved by long ones', async () => {
+    const [me, honest, other] = [node(), node(), node()];
+    pay(node(), honest, 100n, 'unlock');
+    // Two payers with long chains (70 blocks each), one page (32 blocks) a turn at the budget below.
+    const [long1, long2] = [node(), node()];
+    for (const n of [long1, long2]) {
+      pay(node(), n, 100n, 'unlock');
+      for (let i = 0; i < 68; i += 1) pay(n, other, 1n, `t${i}`);
+    }
+    // 3.2 ms of audit a page (32 blocks at MIN_MS_PER_BLOCK), 3.2 ms a second, one page at once.
+    const h = harness(me, new Map([long1, long2, honest].map((n) => [n.id, n])), 32, { msPerSecond: 3.2, burstMs: 3.2 });
+    // The first long chain starts at once and spends the budget on one page; it goes on in turn, and the next ones wait theirs.
+    await h.views.prepare(long1.id, 5n, 0n);
+    await h.views.prepare(long2.id, 5n, 0n);
+    await h.views.prepare(long1.id, 5n, 0n);
+    await h.views.prepare(honest.id, 5n, 0n);
+    expect(h.fetches.map((f) => f.payer)).toEqual([long1.id]);
+    expect(answer(() => h.views.check(honest.id, 5n, 0n))).toMatchObject({ ...notYet, retryAfterMs: QUEUED_RETRY_MS, message: expect.stringMatching(/waits its turn/) });
+    expect(h.views.stats()).toMatchObject({ queued: 3 });
+    // Each second the budget refills a page's worth: long1, long2 and the honest payer (its whole
+    // chain, 2 blocks), then on in turn; however often the long ones' receipts come, each waits its turn.
+    for (let second = 0; second < 3; second += 1) {
+      h.time.advance(1_000);
+      await h.views.prepare(long1.id, 5n, 0n);
+      await h.views.prepare(long2.id, 5n, 0n);
+      await h.views.idle();
+    }
+    expect(h.fetches.map((f) => [f.payer, f.fromSeq])).toEqual([
+      [long1.id, 1n],
+      [long1.id, 33n],
+      [long2.id, 1n],
+      [honest.id, 1n],
+      [long1.id, 65n],
+      [long2.id, 33n],
+    ]);
+    // Read in the background: the honest payer's next receipt finds it read, fresh.
+    await h.views.prepare(honest.id, 5n, 0n);
+    expect(answer(() => h.views.check(honest.id, 5n, 0n))).toBeUndefined();
+    expect(h.views.stats()).toMatchObject({ queued: 1, reads: 6 });
+    h.views.stop();
+    expect(h.views.stats()).toMatchObject({ queued: 0 });
+  });
+
+  it('trusts no read made more than FRESH_MS before the last receipt came: failing the read does not stretch the window', async () => {
     const [me, payer, other] = [node(), node(), node()];
-    pay(other, payer, 100n, 'unlock');
-    for (let i = 0; i < 70; i += 1) pay(payer, other, 1n, `t${i}`);
-    const h = harness(me, new Map([[payer.id, payer]]), 64, { blocksPerSecond: 64, blockBurst: 64 });
-    await h.views.prepare(payer.id, 5n, 0n);
-    expect(h.fetches).toHaveLength(1);
-    expect(answer(() => h.views.check(payer.id, 5n, 0n))).toMatchObject({
-      ...notYet,
-      retryAfterMs: 1_000,
-      message: expect.stringMatching(/at most 64 blocks a second.*read 64 of yours/),
-    });
-    // Not tried again before the budget has a page.
-    await h.views.prepare(payer.id, 5n, 0n);
-    expect(h.fetches).toHaveLength(1);
-    h.time.advance(1_000);
-    await h.views.prepare(payer.id, 5n, 0n);
-    expect(h.fetches.map((f) => f.fromSeq)).toEqual([1n, 65n]);
-    expect(answer(() => h.views.check(payer.id, 5n, 0n))).toBeUndefined();
+    pay(other, payer, 40n, 'unlock');
+    const h = harness(me, new Map([[payer.id, payer]]));
+    await h.views.prepare(payer.id, 1n, 0n);
+    // It spends elsewhere, and its gateway fails this node's reads from then on.
+    pay(payer, other, 1_036n, 'elsewhere');
+    h.failWith(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'pages refused (test)', true));
+    h.time.advance(FRESH_MS + 1);
+    await h.views.prepare(payer.id, 1_036n, 0n);
+    // The read before is under CHECK_FRESH_MS old, but older than FRESH_MS when this receipt came.
+    expect(answer(() => h.views.check(payer.id, 1_036n, 0n))).toMatchObject({ ...notYet, message: expect.stringMatching(/could not be read/) });
   });
 
   it('refuses a payer whose chain does not audit, keeping what audited: after a while only what follows is read again', async () => {

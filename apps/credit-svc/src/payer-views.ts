@@ -10,16 +10,21 @@
  * difference is what the payer has yet to append of receipts this node countersigned: an honest
  * payer still pledges it, and one that never appends it can spend it nowhere here again.
  *
- * What a check trusts is a read that reached the head the payer reported, at most FRESH_MS old
- * when the receipt came (so a payer cannot spend at one payee what another payee saw it hold
- * earlier, except at once) and CHECK_FRESH_MS by its turn in the ledger. A read goes on from where
- * the last one got to (the cursor: blocks audited, never again), page by page; only a read that
- * reaches the head replaces what checks trust, never a state part way. Reads take blocks from one
- * budget for all payers (BLOCKS_PER_SECOND, burst BLOCK_BURST): payers' chains cost credit-svc at
- * most about a sixth of a core (about 150 µs a block), however many payers and however long their
- * chains, and a page holds its event loop about 10 ms. A chain that does not audit keeps its cursor
- * at the last good page (what follows is read again, a page, after BAD_CHAIN_RETRY_MS); a read
- * that fails waits FAILED_READ_RETRY_MS.
+ * What a check trusts is a read that reached the head the payer reported, made at most FRESH_MS
+ * before the last time a receipt of that payer came (prepare), and at most CHECK_FRESH_MS before
+ * the check: so a payer cannot spend at one payee what another payee saw it hold earlier, except
+ * within about a second, and failing the read (its own gateway) does not stretch that. A read goes
+ * on from where the last one got to (the cursor: blocks audited, never again), page by page; only
+ * a read that reaches the head replaces what checks trust, never a state part way.
+ *
+ * Reads share one budget of audit time for all payers (AUDIT_MS_PER_SECOND, burst AUDIT_BURST_MS,
+ * each page charged what it took, at least MIN_MS_PER_BLOCK a block), READS_AT_ONCE at a time. A
+ * read starts at once when nothing waits; else its payer joins a queue, served in turn as the budget
+ * refills, in the background (the payer's next try finds it read), each turn at most FAIR_SLICE_MS
+ * of audit while others wait: N payers with long chains leave each a 1/(N+1) share, however often
+ * they send receipts. A chain that does not audit keeps its cursor at the last good page (what
+ * follows is read again, a page, after BAD_CHAIN_RETRY_MS); a read that fails waits
+ * FAILED_READ_RETRY_MS.
  *
  * Answers (check): covered; `payer-short` (retryable ReceiptRefusal) when a fresh read shows the
  * payer cannot pay, the one verdict on the payer (a void is then let off, void-book.ts); else
@@ -31,20 +36,28 @@ import type { ChainHead, ChainRules, FetchChainPage, SignatureCheck } from '@swa
 import { cachedSignatureCheck, ChainRefusal, owedBurns, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
-import type { Stopwatch, WallClock } from '@swarm/determinism';
+import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { ReceiptIdSet } from './receipt-id-set';
 
-/** Blocks asked a page: each costs up to three signature checks on credit-svc's event loop (about 120 µs each), so a page holds it for about 25 ms. */
-export const PAYER_PAGE_BLOCKS = 64;
-/** Time one read goes on at most (checked between pages), well inside the 8 s the payer's call gives this node's ledger. */
+/** Blocks asked a page: each costs up to three signature checks (about 150-400 µs a block here), so a page holds the event loop about 5-13 ms. */
+export const PAYER_PAGE_BLOCKS = 32;
+/** Wall time one read goes on at most (checked between pages), well inside the 8 s the payer's call gives this node's ledger. */
 export const READ_BUDGET_MS = 3_000;
-/** A read this recent covers a receipt without reading on. */
+/** A read this recent, before a receipt came, covers it without reading on. */
 export const FRESH_MS = 1_000;
-/** A read this recent still covers a receipt at its turn in the ledger (prepare read on within FRESH_MS). */
+/** A read older than this covers no receipt at its turn in the ledger. */
 export const CHECK_FRESH_MS = 5_000;
-/** Blocks of payers' chains audited a second, all payers together, and at most this many at once. */
-export const BLOCKS_PER_SECOND = 1_000;
-export const BLOCK_BURST = 20_000;
+/** Audit time for payers' chains, all payers together: a fifth of one core, and at most this much at once. */
+export const AUDIT_MS_PER_SECOND = 200;
+export const AUDIT_BURST_MS = 5_000;
+/** What a page is charged at least, per block (a test's clock does not move while it audits). */
+export const MIN_MS_PER_BLOCK = 0.1;
+/** Audit time one turn of a read takes at most while other payers wait. */
+export const FAIR_SLICE_MS = 200;
+/** Reads going on at once. */
+export const READS_AT_ONCE = 2;
+/** When a payer waiting its turn is told to try again: often enough to find its read fresh. */
+export const QUEUED_RETRY_MS = 500;
 /** What follows a chain's last good page is not read again for this long. */
 export const BAD_CHAIN_RETRY_MS = 300_000;
 /** A read that failed (the payer or the gateway unreachable) is not tried again for this long. */
@@ -64,10 +77,13 @@ export interface PayerViewsDeps {
   readonly fetchChain: (payer: string) => FetchChainPage;
   /** The auditor's clock: blocks from the future are refused, owed burns counted. */
   readonly clock: WallClock;
+  /** Times reads, their audit, freshness and the budget. */
   readonly stopwatch: Stopwatch;
+  /** Resumes queued reads as the budget refills. */
+  readonly scheduler: Pick<Scheduler, 'setTimer'>;
   readonly checkSignature?: SignatureCheck;
-  /** The shared budget of blocks (default BLOCKS_PER_SECOND, BLOCK_BURST). */
-  readonly budget?: { readonly blocksPerSecond: number; readonly blockBurst: number };
+  /** The shared budget of audit time (default AUDIT_MS_PER_SECOND, AUDIT_BURST_MS). */
+  readonly budget?: { readonly msPerSecond: number; readonly burstMs: number };
 }
 
 export interface PayerViewStats {
@@ -77,10 +93,16 @@ export interface PayerViewStats {
   /** Chains found not to audit. */
   readonly badChains: number;
   readonly failedReads: number;
+  /** Payers waiting their turn now. */
+  readonly queued: number;
 }
 
 export interface PayerViews extends PayerCheck {
   stats(): PayerViewStats;
+  /** Resolves once no read is going on or queued (tests), or at once after stop(). */
+  idle(): Promise<void>;
+  /** No more reads: the queue is dropped, the timer cancelled. */
+  stop(): void;
 }
 
 /** How far a payer's chain has been audited. */
@@ -104,6 +126,10 @@ interface View {
   cursor: Cursor | undefined;
   confirmed: Confirmed | undefined;
   reading: Promise<void> | undefined;
+  /** In the queue of reads waiting their turn. */
+  queued: boolean;
+  /** When a receipt of this payer last came (prepare), stopwatch ms. */
+  askedAtMs: number;
   /** No read before this (stopwatch ms). */
   retryAtMs: number;
   /** Why the last read did not confirm, in this node's words; `broken`: the chain does not audit. */
@@ -111,27 +137,28 @@ interface View {
 }
 
 export function createPayerViews(deps: PayerViewsDeps): PayerViews {
-  const { nodeId, rules, clock, stopwatch } = deps;
+  const { nodeId, rules, clock, stopwatch, scheduler } = deps;
   const checkSignature = deps.checkSignature ?? cachedSignatureCheck();
+  const { msPerSecond, burstMs } = deps.budget ?? { msPerSecond: AUDIT_MS_PER_SECOND, burstMs: AUDIT_BURST_MS };
   const views = new Map<string, View>();
+  /** Payers waiting for a read, in turn; each at most once (View.queued). */
+  const queue: string[] = [];
   let rememberedIds = 0;
   let readsGoing = 0;
-  const waiting: Array<() => void> = [];
+  let stopped = false;
+  let pumpTimer: CancelTimer | undefined;
   const counts = { reads: 0, blocksRead: 0, badChains: 0, failedReads: 0 };
-  const { blocksPerSecond, blockBurst } = deps.budget ?? { blocksPerSecond: BLOCKS_PER_SECOND, blockBurst: BLOCK_BURST };
-  let tokens = blockBurst;
-  let tokensAtMs = stopwatch.now();
+  // Audit ms that may still be spent: refills with time, charged after each page (so it can go below 0).
+  let budgetMs = burstMs;
+  let budgetAtMs = stopwatch.now();
 
-  /** Takes `blocks` from the shared budget; false (nothing taken) when it holds fewer. */
-  const takeBlocks = (blocks: number): boolean => {
+  const budgetLeft = (): number => {
     const now = stopwatch.now();
-    tokens = Math.min(blockBurst, tokens + ((now - tokensAtMs) * blocksPerSecond) / 1_000);
-    tokensAtMs = now;
-    if (tokens < blocks) return false;
-    tokens -= blocks;
-    return true;
+    budgetMs = Math.min(burstMs, budgetMs + ((now - budgetAtMs) * msPerSecond) / 1_000);
+    budgetAtMs = now;
+    return budgetMs;
   };
-  const msUntilPage = () => Math.ceil(((PAYER_PAGE_BLOCKS - tokens) * 1_000) / blocksPerSecond);
+  const msUntilBudget = () => Math.max(1, Math.ceil(((1 - budgetLeft()) * 1_000) / msPerSecond));
 
   const viewOf = (payer: string): View => {
     let view = views.get(payer);
@@ -141,7 +168,7 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
       views.set(payer, view);
       return view;
     }
-    view = { cursor: undefined, confirmed: undefined, reading: undefined, retryAtMs: 0, problem: undefined };
+    view = { cursor: undefined, confirmed: undefined, reading: undefined, queued: false, askedAtMs: -Infinity, retryAtMs: 0, problem: undefined };
     views.set(payer, view);
     evict(payer);
     return view;
@@ -157,73 +184,104 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
   };
 
   const outstanding = (c: Confirmed, received: bigint) => (received > c.paidHere ? received - c.paidHere : 0n);
-  const freshWithin = (view: View | undefined, ms: number): Confirmed | undefined => {
+  /** The confirmed read a check may trust: made within FRESH_MS before the last receipt came, and within `maxAgeMs` of now. */
+  const trusted = (view: View | undefined, maxAgeMs: number): Confirmed | undefined => {
     const c = view?.confirmed;
-    return c !== undefined && stopwatch.now() - c.atMs <= ms ? c : undefined;
+    if (c === undefined || view === undefined) return undefined;
+    return stopwatch.now() - c.atMs <= maxAgeMs && c.atMs >= view.askedAtMs - FRESH_MS ? c : undefined;
   };
 
-  const slot = async (): Promise<() => void> => {
-    while (readsGoing >= 2) await new Promise<void>((resolve) => waiting.push(resolve));
+  const start = (payer: string, view: View): Promise<void> => {
     readsGoing += 1;
-    return () => {
+    view.reading = read(payer, view).then((goesOn) => {
       readsGoing -= 1;
-      waiting.shift()?.();
-    };
+      view.reading = undefined;
+      // Back in the queue once this read has ended, so the queue never holds a payer being read.
+      if (goesOn) enqueue(payer, view);
+      evict(payer);
+      pump();
+    });
+    return view.reading;
   };
 
-  const read = async (payer: string, view: View): Promise<void> => {
-    const release = await slot();
+  const enqueue = (payer: string, view: View) => {
+    if (view.queued || stopped) return;
+    view.queued = true;
+    queue.push(payer);
+    pump();
+  };
+
+  /** Starts the reads waiting, in turn, while there is room and budget; else looks again once the budget has refilled. */
+  const pump = () => {
+    if (stopped) return;
+    while (queue.length > 0 && readsGoing < READS_AT_ONCE && budgetLeft() > 0) {
+      const payer = queue.shift() as string;
+      const view = views.get(payer);
+      if (view === undefined || !view.queued) continue;
+      view.queued = false;
+      if (!view.reading) void start(payer, view);
+    }
+    if (queue.length > 0 && readsGoing < READS_AT_ONCE && pumpTimer === undefined) {
+      pumpTimer = scheduler.setTimer(msUntilBudget(), () => {
+        pumpTimer = undefined;
+        pump();
+      });
+    }
+  };
+
+  /** One turn of reading `payer`'s chain on; true when it should go on at a later turn. Never throws. */
+  const read = async (payer: string, view: View): Promise<boolean> => {
     counts.reads += 1;
     const started = stopwatch.now();
+    let spentMs = 0;
     const fetchPage = deps.fetchChain(payer);
     try {
       for (;;) {
-        if (!takeBlocks(PAYER_PAGE_BLOCKS)) {
-          const waitMs = msUntilPage();
-          view.problem = {
-            broken: false,
-            message: `this node reads at most ${blocksPerSecond} blocks a second of payers' chains, and has read ${view.cursor?.head.seq ?? 0n} of yours`,
-          };
-          view.retryAtMs = stopwatch.now() + waitMs;
-          return;
+        const seq = view.cursor?.head.seq ?? 0n;
+        // Out of budget, or its turn over while others wait: back in the queue, to go on in turn.
+        if (budgetLeft() <= 0 || (spentMs >= FAIR_SLICE_MS && queue.length > 0)) {
+          view.problem = { broken: false, message: `this node has read ${seq} blocks of your node's chain and reads on in turn with other payers'` };
+          return true;
         }
-        const page = await fetchPage(view.cursor === undefined ? 1n : view.cursor.head.seq + 1n, PAYER_PAGE_BLOCKS);
-        // Blocks asked and not sent go back to the budget.
-        tokens = Math.min(blockBurst, tokens + PAYER_PAGE_BLOCKS - Math.min(page.blocks.length, PAYER_PAGE_BLOCKS));
+        const page = await fetchPage(seq + 1n, PAYER_PAGE_BLOCKS);
         if (page.blocks.length > 0) {
+          const auditStart = stopwatch.now();
           try {
             view.cursor = audit(payer, view.cursor, page.blocks);
           } catch (err) {
             if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
             counts.badChains += 1;
-            view.problem = { broken: true, message: `your node's chain does not audit after block ${view.cursor?.head.seq ?? 0n}: ${err.message.slice(0, 300)}` };
+            view.problem = { broken: true, message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
             view.retryAtMs = stopwatch.now() + BAD_CHAIN_RETRY_MS;
-            return;
+            return false;
           } finally {
+            const cost = Math.max(stopwatch.now() - auditStart, page.blocks.length * MIN_MS_PER_BLOCK);
+            spentMs += cost;
+            budgetLeft();
+            budgetMs -= cost;
             counts.blocksRead += page.blocks.length;
           }
         }
-        const seq = view.cursor?.head.seq ?? 0n;
-        if (view.cursor !== undefined && seq >= page.headSeq) {
+        const reached = view.cursor?.head.seq ?? 0n;
+        if (view.cursor !== undefined && reached >= page.headSeq) {
           confirm(view, view.cursor);
-          return;
+          return false;
         }
         if (page.blocks.length === 0) {
-          view.problem = { broken: false, message: `your node reported blocks up to ${page.headSeq} and sent none after ${seq}` };
+          view.problem = { broken: false, message: `your node reported blocks up to ${page.headSeq} and sent none after ${reached}` };
           view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
-          return;
+          return false;
         }
         if (stopwatch.now() - started >= READ_BUDGET_MS) {
-          view.problem = { broken: false, message: `this node has read ${seq} of your chain's ${page.headSeq} blocks so far` };
-          return;
+          view.problem = { broken: false, message: `this node has read ${reached} of your chain's ${page.headSeq} blocks so far` };
+          return true;
         }
       }
     } catch (err) {
       counts.failedReads += 1;
       view.problem = { broken: false, message: `your node's chain could not be read: ${err instanceof Error ? err.message.slice(0, 200) : 'an unknown error'}` };
       view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
-    } finally {
-      release();
+      return false;
     }
   };
 
@@ -252,19 +310,18 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
   return {
     async prepare(payer, amount, received) {
       const view = viewOf(payer);
-      const fresh = freshWithin(view, FRESH_MS);
+      view.askedAtMs = stopwatch.now();
+      const fresh = trusted(view, FRESH_MS);
       if (fresh !== undefined && fresh.available >= amount + outstanding(fresh, received)) return;
       if (view.reading) return view.reading;
-      if (stopwatch.now() < view.retryAtMs) return;
-      view.reading = read(payer, view).finally(() => {
-        view.reading = undefined;
-        evict(payer);
-      });
-      return view.reading;
+      if (stopped || stopwatch.now() < view.retryAtMs) return;
+      // At once when nothing waits; else in turn, in the background (the check answers when to try again).
+      if (queue.length === 0 && readsGoing < READS_AT_ONCE && budgetLeft() > 0) return start(payer, view);
+      enqueue(payer, view);
     },
     check(payer, amount, received) {
       const view = views.get(payer);
-      const c = freshWithin(view, CHECK_FRESH_MS);
+      const c = trusted(view, CHECK_FRESH_MS);
       if (c !== undefined) {
         if (c.available >= amount + outstanding(c, received)) return;
         throw new ReceiptRefusal(
@@ -273,12 +330,28 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
             `of which ${outstanding(c, received)} is owed to this node for receipts it countersigned and the payer has not yet appended`,
         );
       }
-      const waitMs = Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? 0) - stopwatch.now()));
-      const why = view?.problem?.message ?? "this node has not read your node's chain yet";
+      const waiting = view?.queued || view?.reading !== undefined;
+      const waitMs = waiting ? QUEUED_RETRY_MS : Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? 0) - stopwatch.now()));
+      const why = waiting
+        ? `your node's chain waits its turn to be read (${queue.length} payer(s) waiting)`
+        : (view?.problem?.message ?? "this node has not read your node's chain yet");
       const message = `this node countersigns only what the payer's chain shows it can pay, and ${why}; retry in ${waitMs} ms`;
-      if (view?.problem?.broken) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, message, true, { retryAfterMs: waitMs });
+      if (!waiting && view?.problem?.broken) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, message, true, { retryAfterMs: waitMs });
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, message, true, { retryAfterMs: waitMs });
     },
-    stats: () => ({ views: views.size, ...counts }),
+    stats: () => ({ views: views.size, queued: queue.length, ...counts }),
+    async idle() {
+      for (;;) {
+        const going = [...views.values()].flatMap((v) => (v.reading ? [v.reading] : []));
+        if (going.length === 0) return;
+        await Promise.all(going);
+      }
+    },
+    stop() {
+      stopped = true;
+      queue.length = 0;
+      pumpTimer?.();
+      pumpTimer = undefined;
+    },
   };
 }

@@ -128,6 +128,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         rules: config.chain.rules,
         clock,
         stopwatch,
+        scheduler,
         fetchChain: (payer) => (fromSeq, limit) => {
           if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
           return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: PAYER_CHAIN_PAGE_TIMEOUT_MS });
@@ -260,6 +261,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     stop() {
       stopping ??= (async () => {
         // The sweeper and the outbox first: they write to the ledger and use the bus.
+        payers?.stop();
         await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop()]);
         await stopBus(config.graceMs);
         await ledger.close();
@@ -299,5 +301,6 @@ function payerHealth(stats: PayerViewStats): Record<string, string> {
     payerChainBlocksRead: String(stats.blocksRead),
     payerChainsRefused: String(stats.badChains),
     payerChainReadsFailed: String(stats.failedReads),
+    payerChainsQueued: String(stats.queued),
   };
 }
