@@ -15,6 +15,12 @@ describe('credit config - loadCreditConfig', () => {
     expect(loadCreditConfig({ ...base, SWARM_GENESIS_GRANT: '0', SWARM_CREDIT_SYNC_WRITES: 'false' })).toMatchObject({ genesisGrant: 0n, syncWrites: false });
   });
 
+  it("checks payers' chains unless told not to, refusing a value that is no boolean", () => {
+    expect(loadCreditConfig(base).chain.checkPayers).toBe(true);
+    expect(loadCreditConfig({ ...base, SWARM_CREDIT_CHECK_PAYERS: 'false' }).chain.checkPayers).toBe(false);
+    expect(() => loadCreditConfig({ ...base, SWARM_CREDIT_CHECK_PAYERS: 'sometimes' })).toThrow(/SWARM_CREDIT_CHECK_PAYERS/);
+  });
+
   it('reads the escrow lifetimes and sweep interval, refusing a default longer than the maximum', () => {
     const escrow = { SWARM_ESCROW_DEFAULT_TTL_MS: '5000', SWARM_ESCROW_MAX_TTL_MS: '60000', SWARM_ESCROW_SWEEP_MS: '50' };
     expect(loadCreditConfig({ ...base, ...escrow })).toMatchObject({ escrowLifetime: { defaultMs: 5_000, maxMs: 60_000 }, escrowSweepMs: 50 });

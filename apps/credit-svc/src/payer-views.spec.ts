@@ -4,7 +4,7 @@ import type { SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PayerViewsDeps } from './payer-views';
-import { BAD_CHAIN_RETRY_MS, CHECK_FRESH_MS, createPayerViews, FAILED_READ_RETRY_MS, FRESH_MS, QUEUED_RETRY_MS, READ_BUDGET_MS } from './payer-views';
+import { BAD_CHAIN_RETRY_MS, CHECK_FRESH_MS, startPayerViews, FAILED_READ_RETRY_MS, FRESH_MS, QUEUED_RETRY_MS, READ_BUDGET_MS } from './payer-views';
 
 /** 3 Dec 2026 10:00 UTC. */
 const START_MS = 1_796_292_000_000;
@@ -89,7 +89,7 @@ function harness(me: Node, chains: Map<string, Node>, perPage = 64, budget?: Pay
         return { blocks: n.blocks.slice(from, from + Math.min(limit, perPage)), headSeq: n.head.seq, nodeId: payer };
       },
   };
-  const views = createPayerViews(deps);
+  const views = startPayerViews(deps);
   return {
     views,
     time,
@@ -112,8 +112,9 @@ function answer(fn: () => void): SwarmError | undefined {
 
 const shortOf = { code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, reason: 'payer-short', retryable: true };
 const notYet = { code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true };
+const unreadable = { code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true };
 
-describe('payer views: a receipt is countersigned only when its payer can pay it', () => {
+describe('payer views - a receipt is countersigned only when its payer can pay it', () => {
   it("covers what the payer's chain holds available, less what it has yet to append here; reads on when that does not cover", async () => {
     const [me, payer, other] = [node(), node(), node()];
     // Paid once by another node: its genesis is unlocked (1,000 + 40 available).
@@ -229,6 +230,71 @@ describe('payer views: a receipt is countersigned only when its payer can pay it
     expect(h.views.stats()).toMatchObject({ queued: 0 });
   });
 
+  it("reads a payer read to its head before on ahead of the payers waiting: an honest payer's next receipt does not wait behind long chains", async () => {
+    const [me, honest, long1, long2, other] = [node(), node(), node(), node(), node()];
+    pay(node(), honest, 100n, 'unlock');
+    for (const n of [long1, long2]) {
+      pay(node(), n, 100n, 'unlock');
+      for (let i = 0; i < 68; i += 1) pay(n, other, 1n, `t${i}`);
+    }
+    const h = harness(me, new Map([honest, long1, long2].map((n) => [n.id, n])), 32, { msPerSecond: 3.2, burstMs: 6.4 });
+    await h.views.prepare(honest.id, 5n, 0n);
+    // The long chains spend the budget and wait their turns.
+    await h.views.prepare(long1.id, 5n, 0n);
+    await h.views.prepare(long2.id, 5n, 0n);
+    expect(h.views.stats()).toMatchObject({ queued: 2 });
+    // The honest payer pays this node, appends it, and its next receipt comes two seconds later: read on at once, ahead of the queue.
+    pay(honest, me, 3n, 'paid');
+    h.time.advance(2_000);
+    const before = h.fetches.length;
+    await h.views.prepare(honest.id, 5n, 3n);
+    expect(h.fetches.slice(before).map((f) => [f.payer, f.fromSeq])).toContainEqual([honest.id, 3n]);
+    expect(answer(() => h.views.check(honest.id, 5n, 3n))).toBeUndefined();
+    h.views.stop();
+  });
+
+  it('refuses a payer whose node reports a head below what it sent, and waits as long as its node asks', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 10n, 'unlock');
+    const shown = { id: payer.id, signer: payer.signer, head: payer.head, blocks: [...payer.blocks], ids: new Set<string>() };
+    const h = harness(me, new Map([[payer.id, shown]]));
+    await h.views.prepare(payer.id, 5n, 0n);
+    expect(answer(() => h.views.check(payer.id, 5n, 0n))).toBeUndefined();
+    // Its node now asks this one to wait (its budget of pages sent): no failure, no read before then.
+    h.failWith(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'pages: retry later (test)', true, { retryAfterMs: 7_000 }));
+    h.time.advance(FRESH_MS + 1);
+    await h.views.prepare(payer.id, 5n, 0n);
+    expect(answer(() => h.views.check(payer.id, 5n, 0n))).toMatchObject({ ...notYet, retryAfterMs: 7_000, message: expect.stringMatching(/asked this node to wait 7000 ms/) });
+    await h.views.prepare(payer.id, 5n, 0n);
+    expect(h.fetches).toHaveLength(2);
+    expect(h.views.stats()).toMatchObject({ failedReads: 0 });
+    // Then it shows a chain one block shorter than it sent.
+    h.failWith(undefined);
+    h.time.advance(7_000);
+    shown.blocks.pop();
+    shown.head = { ...shown.head, seq: 1n };
+    await h.views.prepare(payer.id, 5n, 0n);
+    expect(answer(() => h.views.check(payer.id, 5n, 0n))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      message: expect.stringMatching(/ends at block 1, and it sent this node block 2/),
+    });
+    expect(h.views.stats()).toMatchObject({ badChains: 1 });
+  });
+
+  it('stops: nothing queued is read, and a read going on ends at its next page', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 10n, 'unlock');
+    for (let i = 0; i < 6; i += 1) pay(payer, other, 1n, `t${i}`);
+    const h = harness(me, new Map([[payer.id, payer]]), 2);
+    h.onFetch(() => h.views.stop());
+    await h.views.prepare(payer.id, 5n, 0n);
+    await h.views.idle();
+    h.time.advance(60_000);
+    await h.views.prepare(payer.id, 5n, 0n);
+    expect(h.fetches).toHaveLength(1);
+    expect(h.views.stats()).toMatchObject({ queued: 0, reads: 1 });
+  });
+
   it('trusts no read made more than FRESH_MS before the last receipt came: failing the read does not stretch the window', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 40n, 'unlock');
@@ -240,7 +306,7 @@ describe('payer views: a receipt is countersigned only when its payer can pay it
     h.time.advance(FRESH_MS + 1);
     await h.views.prepare(payer.id, 1_036n, 0n);
     // The read before is under CHECK_FRESH_MS old, but older than FRESH_MS when this receipt came.
-    expect(answer(() => h.views.check(payer.id, 1_036n, 0n))).toMatchObject({ ...notYet, message: expect.stringMatching(/could not be read/) });
+    expect(answer(() => h.views.check(payer.id, 1_036n, 0n))).toMatchObject({ ...unreadable, message: expect.stringMatching(/could not be read/) });
   });
 
   it('refuses a payer whose chain does not audit, keeping what audited: after a while only what follows is read again', async () => {
@@ -258,8 +324,7 @@ describe('payer views: a receipt is countersigned only when its payer can pay it
     expect(answer(() => h.views.check(payer.id, 5n, 0n))).toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
       retryable: true,
-      retryAfterMs: BAD_CHAIN_RETRY_MS,
-      message: expect.stringMatching(/does not audit after block 1/),
+      message: expect.stringMatching(/does not audit after block 1.*retry in 300000 ms/),
     });
     expect(h.views.stats()).toMatchObject({ badChains: 1, blocksRead: 2 });
     await h.views.prepare(payer.id, 5n, 0n);
@@ -284,13 +349,14 @@ describe('payer views: a receipt is countersigned only when its payer can pay it
     expect(h.fetches).toHaveLength(2);
     // Past CHECK_FRESH_MS (and the wait), the read before covers nothing.
     h.time.advance(Math.max(FAILED_READ_RETRY_MS, CHECK_FRESH_MS) + 1);
-    expect(answer(() => h.views.check(payer.id, 1n, 0n))).toMatchObject({ ...notYet, message: expect.stringMatching(/could not be read/) });
+    expect(answer(() => h.views.check(payer.id, 1n, 0n))).toMatchObject({ ...unreadable, message: expect.stringMatching(/could not be read/) });
     h.failWith(undefined);
     await h.views.prepare(payer.id, 2_000n, 0n);
     expect(h.fetches).toHaveLength(3);
     expect(h.views.stats()).toMatchObject({ failedReads: 1, badChains: 0 });
     const stranger = node();
     await h.views.prepare(stranger.id, 1n, 0n);
-    expect(answer(() => h.views.check(stranger.id, 1n, 0n))).toMatchObject({ ...notYet, retryAfterMs: FAILED_READ_RETRY_MS, message: expect.stringMatching(/could not be read/) });
+    // No hint: the payer's outbox backs off as for a payee that is down.
+    expect(answer(() => h.views.check(stranger.id, 1n, 0n))).toMatchObject({ ...unreadable, retryAfterMs: 0, message: expect.stringMatching(/could not be read/) });
   });
 });

@@ -17,31 +17,31 @@
  * on from where the last one got to (the cursor: blocks audited, never again), page by page; only
  * a read that reaches the head replaces what checks trust, never a state part way.
  *
- * Reads share one budget of audit time for all payers (AUDIT_MS_PER_SECOND, burst AUDIT_BURST_MS,
- * each page charged what it took, at least MIN_MS_PER_BLOCK a block), READS_AT_ONCE at a time. A
- * read starts at once when nothing waits; else its payer joins a queue, served in turn as the budget
- * refills, in the background (the payer's next try finds it read), each turn at most FAIR_SLICE_MS
- * of audit while others wait: N payers with long chains leave each a 1/(N+1) share, however often
- * they send receipts. A chain that does not audit keeps its cursor at the last good page (what
- * follows is read again, a page, after BAD_CHAIN_RETRY_MS); a read that fails waits
- * FAILED_READ_RETRY_MS.
+ * Reads take turns (read-turns.ts): one budget of audit time for all payers, a queue served in
+ * order in the background, a short read on of a chain read to its head before ahead of the queue.
+ * A chain that does not audit keeps its cursor at the last good page (what follows is read on
+ * after BAD_CHAIN_RETRY_MS), and so does one whose node reports a head below what it sent before;
+ * a read that fails waits FAILED_READ_RETRY_MS, and one the payer's node asks to wait, as long as
+ * it asks.
  *
  * Answers (check): covered; `payer-short` (retryable ReceiptRefusal) when a fresh read shows the
- * payer cannot pay, the one verdict on the payer (a void is then let off, void-book.ts); else
- * SWARM_OVERLOADED with when to retry (not read yet, a read short of the head, the budget spent, a
- * read that failed) or SWARM_INVALID_CHAIN (retryable: the chain does not audit), which let nothing
- * off. Kept in memory: a restart reads each payer's chain from genesis again.
+ * payer cannot pay, the one verdict on the payer (a void is then let off, void-book.ts); else,
+ * letting nothing off: SWARM_OVERLOADED with when to retry (not read yet, a read part way, waiting
+ * its turn, the payer's node asking to wait), SWARM_UNAVAILABLE (its chain could not be read: the
+ * payer's outbox backs off as for a payee that is down) or SWARM_INVALID_CHAIN (it does not audit).
+ * Kept in memory: a restart reads each payer's chain from genesis again.
  */
 import type { ChainHead, ChainRules, FetchChainPage, SignatureCheck } from '@swarm/chain';
 import { cachedSignatureCheck, ChainRefusal, owedBurns, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
-import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
+import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
+import { createReadTurns } from './read-turns';
 import { ReceiptIdSet } from './receipt-id-set';
 
 /** Blocks asked a page: each costs up to three signature checks (about 150-400 µs a block here), so a page holds the event loop about 5-13 ms. */
 export const PAYER_PAGE_BLOCKS = 32;
-/** Wall time one read goes on at most (checked between pages), well inside the 8 s the payer's call gives this node's ledger. */
+/** Wall time one read goes on at most, each page given what is left of it: inside the 8 s the payer's call gives this node's ledger. */
 export const READ_BUDGET_MS = 3_000;
 /** A read this recent, before a receipt came, covers it without reading on. */
 export const FRESH_MS = 1_000;
@@ -52,12 +52,12 @@ export const AUDIT_MS_PER_SECOND = 200;
 export const AUDIT_BURST_MS = 5_000;
 /** What a page is charged at least, per block (a test's clock does not move while it audits). */
 export const MIN_MS_PER_BLOCK = 0.1;
-/** Audit time one turn of a read takes at most while other payers wait. */
-export const FAIR_SLICE_MS = 200;
-/** Reads going on at once. */
-export const READS_AT_ONCE = 2;
-/** When a payer waiting its turn is told to try again: often enough to find its read fresh. */
-export const QUEUED_RETRY_MS = 500;
+/** Pages a short read takes: a chain read to its head before, read on ahead of the queue. */
+export const SHORT_READ_PAGES = 2;
+/** When a payer waiting its turn is told to try again. */
+export const QUEUED_RETRY_MS = 1_000;
+/** The least time a page is given. */
+export const MIN_PAGE_TIMEOUT_MS = 500;
 /** What follows a chain's last good page is not read again for this long. */
 export const BAD_CHAIN_RETRY_MS = 300_000;
 /** A read that failed (the payer or the gateway unreachable) is not tried again for this long. */
@@ -69,12 +69,14 @@ export const MAX_REMEMBERED_IDS = 2_000_000;
 /** A single chain with more receipts than this is not audited here. */
 export const MAX_PAYER_RECEIPTS = 1_000_000;
 
+/** Pages of a payer's chain (through the gateway), each within `timeoutMs`. */
+export type FetchPayerPage = (fromSeq: bigint, limit: number, timeoutMs: number) => ReturnType<FetchChainPage>;
+
 export interface PayerViewsDeps {
   /** This node: RECEIPT_OUTs to it are what its payers paid here. */
   readonly nodeId: string;
   readonly rules: ChainRules;
-  /** Pages of a payer's chain (through the gateway). */
-  readonly fetchChain: (payer: string) => FetchChainPage;
+  readonly fetchChain: (payer: string) => FetchPayerPage;
   /** The auditor's clock: blocks from the future are refused, owed burns counted. */
   readonly clock: WallClock;
   /** Times reads, their audit, freshness and the budget. */
@@ -99,9 +101,9 @@ export interface PayerViewStats {
 
 export interface PayerViews extends PayerCheck {
   stats(): PayerViewStats;
-  /** Resolves once no read is going on or queued (tests), or at once after stop(). */
+  /** Resolves once no read is going on (tests). */
   idle(): Promise<void>;
-  /** No more reads: the queue is dropped, the timer cancelled. */
+  /** No more reads: the queue is dropped, its timer cancelled, and reads going on end at their next page. */
   stop(): void;
 }
 
@@ -125,40 +127,24 @@ interface Confirmed {
 interface View {
   cursor: Cursor | undefined;
   confirmed: Confirmed | undefined;
-  reading: Promise<void> | undefined;
-  /** In the queue of reads waiting their turn. */
-  queued: boolean;
   /** When a receipt of this payer last came (prepare), stopwatch ms. */
   askedAtMs: number;
   /** No read before this (stopwatch ms). */
   retryAtMs: number;
-  /** Why the last read did not confirm, in this node's words; `broken`: the chain does not audit. */
-  problem: { readonly broken: boolean; readonly message: string } | undefined;
+  /**
+   * Why the last read did not confirm, in this node's words: `broken`, the chain does not audit;
+   * `unreadable`, it could not be read; `behind`, read part way or asked to wait.
+   */
+  problem: { readonly kind: 'broken' | 'unreadable' | 'behind'; readonly message: string } | undefined;
 }
 
-export function createPayerViews(deps: PayerViewsDeps): PayerViews {
-  const { nodeId, rules, clock, stopwatch, scheduler } = deps;
+export function startPayerViews(deps: PayerViewsDeps): PayerViews {
+  const { nodeId, rules, clock, stopwatch } = deps;
   const checkSignature = deps.checkSignature ?? cachedSignatureCheck();
   const { msPerSecond, burstMs } = deps.budget ?? { msPerSecond: AUDIT_MS_PER_SECOND, burstMs: AUDIT_BURST_MS };
   const views = new Map<string, View>();
-  /** Payers waiting for a read, in turn; each at most once (View.queued). */
-  const queue: string[] = [];
   let rememberedIds = 0;
-  let readsGoing = 0;
-  let stopped = false;
-  let pumpTimer: CancelTimer | undefined;
   const counts = { reads: 0, blocksRead: 0, badChains: 0, failedReads: 0 };
-  // Audit ms that may still be spent: refills with time, charged after each page (so it can go below 0).
-  let budgetMs = burstMs;
-  let budgetAtMs = stopwatch.now();
-
-  const budgetLeft = (): number => {
-    const now = stopwatch.now();
-    budgetMs = Math.min(burstMs, budgetMs + ((now - budgetAtMs) * msPerSecond) / 1_000);
-    budgetAtMs = now;
-    return budgetMs;
-  };
-  const msUntilBudget = () => Math.max(1, Math.ceil(((1 - budgetLeft()) * 1_000) / msPerSecond));
 
   const viewOf = (payer: string): View => {
     let view = views.get(payer);
@@ -168,16 +154,17 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
       views.set(payer, view);
       return view;
     }
-    view = { cursor: undefined, confirmed: undefined, reading: undefined, queued: false, askedAtMs: -Infinity, retryAtMs: 0, problem: undefined };
+    view = { cursor: undefined, confirmed: undefined, askedAtMs: -Infinity, retryAtMs: 0, problem: undefined };
     views.set(payer, view);
     evict(payer);
     return view;
   };
 
+  /** Forgets the least recently used views past the limits, never one being read or waiting its turn. */
   const evict = (keep: string) => {
     for (const [payer, view] of views) {
       if (views.size <= MAX_VIEWS && rememberedIds <= MAX_REMEMBERED_IDS) return;
-      if (payer === keep || view.reading) continue;
+      if (payer === keep || turns.isWaiting(payer)) continue;
       rememberedIds -= view.cursor?.ids.size ?? 0;
       views.delete(payer);
     }
@@ -191,74 +178,43 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
     return stopwatch.now() - c.atMs <= maxAgeMs && c.atMs >= view.askedAtMs - FRESH_MS ? c : undefined;
   };
 
-  const start = (payer: string, view: View): Promise<void> => {
-    readsGoing += 1;
-    view.reading = read(payer, view).then((goesOn) => {
-      readsGoing -= 1;
-      view.reading = undefined;
-      // Back in the queue once this read has ended, so the queue never holds a payer being read.
-      if (goesOn) enqueue(payer, view);
-      evict(payer);
-      pump();
-    });
-    return view.reading;
-  };
-
-  const enqueue = (payer: string, view: View) => {
-    if (view.queued || stopped) return;
-    view.queued = true;
-    queue.push(payer);
-    pump();
-  };
-
-  /** Starts the reads waiting, in turn, while there is room and budget; else looks again once the budget has refilled. */
-  const pump = () => {
-    if (stopped) return;
-    while (queue.length > 0 && readsGoing < READS_AT_ONCE && budgetLeft() > 0) {
-      const payer = queue.shift() as string;
-      const view = views.get(payer);
-      if (view === undefined || !view.queued) continue;
-      view.queued = false;
-      if (!view.reading) void start(payer, view);
-    }
-    if (queue.length > 0 && readsGoing < READS_AT_ONCE && pumpTimer === undefined) {
-      pumpTimer = scheduler.setTimer(msUntilBudget(), () => {
-        pumpTimer = undefined;
-        pump();
-      });
-    }
-  };
-
   /** One turn of reading `payer`'s chain on; true when it should go on at a later turn. Never throws. */
-  const read = async (payer: string, view: View): Promise<boolean> => {
+  const read = async (payer: string, short: boolean): Promise<boolean> => {
+    const view = views.get(payer);
+    if (view === undefined) return false;
     counts.reads += 1;
     const started = stopwatch.now();
     let spentMs = 0;
+    let pages = 0;
     const fetchPage = deps.fetchChain(payer);
     try {
       for (;;) {
         const seq = view.cursor?.head.seq ?? 0n;
-        // Out of budget, or its turn over while others wait: back in the queue, to go on in turn.
-        if (budgetLeft() <= 0 || (spentMs >= FAIR_SLICE_MS && queue.length > 0)) {
-          view.problem = { broken: false, message: `this node has read ${seq} blocks of your node's chain and reads on in turn with other payers'` };
+        const wallMs = stopwatch.now() - started;
+        if (turns.turnOver(spentMs, wallMs) || wallMs >= READ_BUDGET_MS || (short && pages >= SHORT_READ_PAGES)) {
+          view.problem = { kind: 'behind', message: `this node has read ${seq} blocks of your node's chain and reads on in turn with other payers'` };
           return true;
         }
-        const page = await fetchPage(seq + 1n, PAYER_PAGE_BLOCKS);
-        if (page.blocks.length > 0) {
+        const page = await fetchPage(seq + 1n, PAYER_PAGE_BLOCKS, Math.max(MIN_PAGE_TIMEOUT_MS, READ_BUDGET_MS - wallMs));
+        pages += 1;
+        // A head below what it sent before: it shows this node a shorter chain than it did.
+        const refusal =
+          page.headSeq < seq ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${seq}`) : undefined;
+        if (refusal || page.blocks.length > 0) {
           const auditStart = stopwatch.now();
           try {
+            if (refusal) throw refusal;
             view.cursor = audit(payer, view.cursor, page.blocks);
           } catch (err) {
             if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
             counts.badChains += 1;
-            view.problem = { broken: true, message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
+            view.problem = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
             view.retryAtMs = stopwatch.now() + BAD_CHAIN_RETRY_MS;
             return false;
           } finally {
             const cost = Math.max(stopwatch.now() - auditStart, page.blocks.length * MIN_MS_PER_BLOCK);
             spentMs += cost;
-            budgetLeft();
-            budgetMs -= cost;
+            turns.charge(cost);
             counts.blocksRead += page.blocks.length;
           }
         }
@@ -268,22 +224,26 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
           return false;
         }
         if (page.blocks.length === 0) {
-          view.problem = { broken: false, message: `your node reported blocks up to ${page.headSeq} and sent none after ${reached}` };
+          view.problem = { kind: 'unreadable', message: `your node reported blocks up to ${page.headSeq} and sent none after ${reached}` };
           view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
           return false;
         }
-        if (stopwatch.now() - started >= READ_BUDGET_MS) {
-          view.problem = { broken: false, message: `this node has read ${reached} of your chain's ${page.headSeq} blocks so far` };
-          return true;
-        }
       }
     } catch (err) {
+      // The payer's node asking this one to wait (its budget of pages sent): as long as it asks.
+      if (err instanceof SwarmError && err.code === ErrorCode.ERROR_CODE_OVERLOADED && err.retryAfterMs > 0) {
+        view.problem = { kind: 'behind', message: `your node asked this node to wait ${err.retryAfterMs} ms for its chain's pages` };
+        view.retryAtMs = stopwatch.now() + err.retryAfterMs;
+        return false;
+      }
       counts.failedReads += 1;
-      view.problem = { broken: false, message: `your node's chain could not be read: ${err instanceof Error ? err.message.slice(0, 200) : 'an unknown error'}` };
+      view.problem = { kind: 'unreadable', message: `your node's chain could not be read: ${err instanceof Error ? err.message.slice(0, 200) : 'an unknown error'}` };
       view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
       return false;
     }
   };
+
+  const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
 
   const confirm = (view: View, cursor: Cursor) => {
     const owed = owedBurns(cursor.head, rules, clock.now());
@@ -313,11 +273,10 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
       view.askedAtMs = stopwatch.now();
       const fresh = trusted(view, FRESH_MS);
       if (fresh !== undefined && fresh.available >= amount + outstanding(fresh, received)) return;
-      if (view.reading) return view.reading;
-      if (stopped || stopwatch.now() < view.retryAtMs) return;
-      // At once when nothing waits; else in turn, in the background (the check answers when to try again).
-      if (queue.length === 0 && readsGoing < READS_AT_ONCE && budgetLeft() > 0) return start(payer, view);
-      enqueue(payer, view);
+      if (stopwatch.now() < view.retryAtMs) return;
+      // A chain read to its head before is read on by a page or two, ahead of those waiting their turn.
+      const short = view.confirmed !== undefined && view.cursor !== undefined && view.cursor.head.seq === view.confirmed.seq;
+      await turns.request(payer, short);
     },
     check(payer, amount, received) {
       const view = views.get(payer);
@@ -330,28 +289,27 @@ export function createPayerViews(deps: PayerViewsDeps): PayerViews {
             `of which ${outstanding(c, received)} is owed to this node for receipts it countersigned and the payer has not yet appended`,
         );
       }
-      const waiting = view?.queued || view?.reading !== undefined;
-      const waitMs = waiting ? QUEUED_RETRY_MS : Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? 0) - stopwatch.now()));
-      const why = waiting
-        ? `your node's chain waits its turn to be read (${queue.length} payer(s) waiting)`
-        : (view?.problem?.message ?? "this node has not read your node's chain yet");
-      const message = `this node countersigns only what the payer's chain shows it can pay, and ${why}; retry in ${waitMs} ms`;
-      if (!waiting && view?.problem?.broken) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, message, true, { retryAfterMs: waitMs });
-      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, message, true, { retryAfterMs: waitMs });
-    },
-    stats: () => ({ views: views.size, queued: queue.length, ...counts }),
-    async idle() {
-      for (;;) {
-        const going = [...views.values()].flatMap((v) => (v.reading ? [v.reading] : []));
-        if (going.length === 0) return;
-        await Promise.all(going);
+      const lead = "this node countersigns only what the payer's chain shows it can pay, and";
+      if (turns.isWaiting(payer)) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_OVERLOADED,
+          `${lead} your node's chain waits its turn to be read (${turns.waiting()} payer(s) waiting); retry in ${QUEUED_RETRY_MS} ms`,
+          true,
+          {
+            retryAfterMs: QUEUED_RETRY_MS,
+          },
+        );
       }
+      const problem = view?.problem ?? { kind: 'behind', message: "this node has not read your node's chain yet" };
+      const waitMs = Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? 0) - stopwatch.now()));
+      const message = `${lead} ${problem.message}`;
+      // Unreadable: no hint, so the outbox backs off as for a payee that is down.
+      if (problem.kind === 'unreadable') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, message, true);
+      if (problem.kind === 'broken') throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${message}; retry in ${waitMs} ms`, true);
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${message}; retry in ${waitMs} ms`, true, { retryAfterMs: waitMs });
     },
-    stop() {
-      stopped = true;
-      queue.length = 0;
-      pumpTimer?.();
-      pumpTimer = undefined;
-    },
+    stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
+    idle: () => turns.idle(),
+    stop: () => turns.stop(),
   };
 }

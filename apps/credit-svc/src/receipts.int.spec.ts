@@ -359,7 +359,7 @@ describe('credit-svc - receipts between two nodes', () => {
     try {
       const stranger = await loadOrCreateIdentity(strangerDir.path);
       const unread = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(stranger, 'short-2', 1n), fromNodeId: stranger.nodeId }));
-      expect(unread).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, message: expect.stringMatching(/could not be read/) });
+      expect(unread).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/could not be read/) });
     } finally {
       await strangerDir.remove();
     }

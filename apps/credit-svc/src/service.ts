@@ -42,7 +42,7 @@ import { createCreditHandlers, publishEntries } from './handlers';
 import type { DeliveryOutcome, VoidDeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
 import type { PayerViewStats } from './payer-views';
-import { createPayerViews } from './payer-views';
+import { startPayerViews } from './payer-views';
 import { startVoidWatch } from './void-watch';
 
 export const SERVICE_NAME = 'credit-svc';
@@ -81,10 +81,10 @@ export const DELIVER_RECEIPT_TIMEOUT_MS = 25_000;
  */
 export const WATCH_CHAIN_PAGE_TIMEOUT_MS = 15_000;
 /**
- * A page of a payer's chain through the gateway, before its receipt is countersigned: within the
- * 8 s the payer's call gives this node's ledger (CREDIT_ACCEPT_TIMEOUT_MS in gateway-svc).
+ * The most a page of a payer's chain through the gateway is given, before its receipt is
+ * countersigned (payer-views.ts gives each what is left of its read's 3 s).
  */
-export const PAYER_CHAIN_PAGE_TIMEOUT_MS = 6_000;
+export const PAYER_CHAIN_PAGE_TIMEOUT_MS = 3_000;
 /** A void breach proof to the router, which checks it and may write it to disk. */
 export const REPORT_BREACH_TIMEOUT_MS = 10_000;
 
@@ -123,15 +123,15 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   // no receipt is accepted before it does.
   const gateway: { client?: BusClient } = {};
   const payers = config.chain.checkPayers
-    ? createPayerViews({
+    ? startPayerViews({
         nodeId,
         rules: config.chain.rules,
         clock,
         stopwatch,
         scheduler,
-        fetchChain: (payer) => (fromSeq, limit) => {
+        fetchChain: (payer) => (fromSeq, limit, timeoutMs) => {
           if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
-          return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: PAYER_CHAIN_PAGE_TIMEOUT_MS });
+          return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: Math.min(timeoutMs, PAYER_CHAIN_PAGE_TIMEOUT_MS) });
         },
       })
     : undefined;

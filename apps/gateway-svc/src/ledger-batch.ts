@@ -27,7 +27,10 @@
  * - the void of a receipt it did not serve, the same receipt of one settled already (an answer lost
  *   on the way back), and any item for a receipt id whose item this node's ledger refused before or
  *   is being asked about now (TRIED) are what an honest payer sends seldom: they wait for the caller's and its network's
- *   budget of such items (peer-budgets.ts), OVERLOADED with when to retry past it.
+ *   budget of such items (peer-budgets.ts), OVERLOADED with when to retry past it. A ledger refusal
+ *   that says nothing of the item (UNAVAILABLE, DEADLINE_EXCEEDED, OVERLOADED: a payer's chain not
+ *   read yet, say) clears the mark; one on the item's merits keeps it, retryable or not (`payer-short`,
+ *   whose payer's outbox retries it at its backoff, within that budget).
  */
 import type { BusClient, Handler } from '@swarm/bus';
 import { fromWire, toWire } from '@swarm/bus';

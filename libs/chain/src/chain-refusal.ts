@@ -32,9 +32,9 @@ export type ReceiptRefusalReason =
   /** Dated further ahead of the appending node's clock than allowed: retryable, once the clocks agree. */
   | 'dated-ahead'
   /**
-   * The payer's chain, as the payee last read it, does not cover the amount on top of what the payer
-   * has not yet appended of receipts the payee countersigned before (or could not be read): retryable,
-   * once the payer's chain shows the credit.
+   * A fresh read of the payer's chain does not cover the amount on top of what the payer has not yet
+   * appended of receipts the payee countersigned before: retryable, once the payer's chain shows the
+   * credit. (A chain the payee could not read answers another code: apps/credit-svc payer-views.ts.)
    */
   | 'payer-short';
 

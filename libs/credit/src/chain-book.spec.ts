@@ -5,7 +5,7 @@ import { manualClock } from '@swarm/determinism';
 import crypto from 'node:crypto';
 import type { PayerCheck } from './chain-book';
 import { createChainBook } from './chain-book';
-import { RECEIVED_COUNTED_KEY, receivedKey, sideOnly } from './chain-records';
+import { metaUint, metaUintWrite, RECEIVED_COUNTED_KEY, receivedKey, sideOnly } from './chain-records';
 import { createLedger } from './create-ledger';
 import { createMemoryStore } from './memory-store';
 import type { Node } from './test-fixtures/chain-nodes';
@@ -150,6 +150,39 @@ describe('chain book', () => {
       ['prepare', a.id, 10n, 50n],
       ['check', a.id, 10n, 50n],
     ]);
+    // An older build appended the last receipt (seq 4) without counting it: counted on from where the count got to.
+    await b.ledger.run(() => sideOnly(undefined, [metaUintWrite(receivedKey(a.id), 50n), metaUintWrite(RECEIVED_COUNTED_KEY, 3n)]));
+    await b.ledger.close();
+    b = await startNode(clock, chainRules(), signer, store, payers);
+    asked.length = 0;
+    await b.book.acceptReceipt({ receipt: await owe('t4', 5n), fromNodeId: a.id });
+    expect(asked[0]).toEqual(['prepare', a.id, 5n, 60n]);
+  });
+
+  it('counts a long chain from before the counts, page by page, per payer', async () => {
+    const clock = manualClock(START_MS);
+    const payersOf = [await startNode(clock), await startNode(clock), await startNode(clock)];
+    const store = createMemoryStore();
+    const signer = newSigner();
+    let b = await startNode(clock, chainRules(), signer, store);
+    for (const [p, payer] of payersOf.entries()) {
+      for (let i = 0; i < 30; i += 1) {
+        const taskId = `t${p}-${i}`;
+        await payer.ledger.reserve({ escrowId: taskId, account: payer.id, amount: BigInt(p + 1), expiresAtMs: 0n, payees: [b.id] });
+        await payer.ledger.settle(settlePaying(taskId, b, BigInt(p + 1)));
+        const owed = (await payer.book.pending(100)).find((o) => o.receiptId.startsWith(`${taskId}:`));
+        if (!owed) throw new Error(`no receipt for ${taskId}`);
+        await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: payer.id });
+      }
+    }
+    expect(b.book.head().seq).toBe(91n);
+    await b.ledger.run(() =>
+      sideOnly(undefined, [...payersOf.map((p) => ({ space: 'meta' as const, key: receivedKey(p.id), value: undefined })), metaUintWrite(RECEIVED_COUNTED_KEY, 0n)]),
+    );
+    await b.ledger.close();
+    b = await startNode(clock, chainRules(), signer, store);
+    expect(payersOf.map((p) => metaUint(b.ledger, receivedKey(p.id), 'test'))).toEqual([30n, 60n, 90n]);
+    expect(metaUint(b.ledger, RECEIVED_COUNTED_KEY, 'test')).toBe(91n);
   });
 
   it('refuses a reserve for other nodes beyond what the chain may pay (the genesis lock), and changes nothing', async () => {

@@ -55,21 +55,7 @@ import type {
 import { BlockKind, CHAIN_PAGE_MAX_BYTES, ChainBlock, chainPageLimit, ErrorCode, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import {
-  decodeHead,
-  decodeSeq,
-  encodeHead,
-  encodeSeq,
-  encodeUint,
-  HEAD_KEY,
-  metaUint,
-  metaUintWrite,
-  PLEDGED_KEY,
-  RECEIVED_COUNTED_KEY,
-  receivedKey,
-  seqKey,
-  sideOnly,
-} from './chain-records';
+import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, RECEIVED_COUNTED_KEY, receivedKey, seqKey, sideOnly } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
@@ -320,14 +306,14 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     });
     const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
     const side = chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
-    side.push(metaUintWrite(receivedKey(receipt.payer), received + receipt.amount));
+    side.push(metaUintWrite(receivedKey(receipt.payer), received + receipt.amount), metaUintWrite(RECEIVED_COUNTED_KEY, appended.head.seq));
     return { ...credit, result: countersigned, side };
   };
   const receivedIn = (view: Pick<View, 'side'>, payer: string): bigint => metaUint(view, receivedKey(payer), 'a received record');
-  /** A chain from before `received:` records: each payer's RECEIPT_INs summed once, before the node serves. */
-  const countReceived = async (l: Ledger, headSeq: bigint): Promise<void> => {
+  /** Blocks after `counted` through `headSeq`: each payer's RECEIPT_INs added to its `received:` record, once, before the node serves. */
+  const countReceived = async (l: Ledger, counted: bigint, headSeq: bigint): Promise<void> => {
     const sums = new Map<string, bigint>();
-    for (let next = 1n; next <= headSeq;) {
+    for (let next = counted + 1n; next <= headSeq;) {
       const rows = await l.sideRange('block', seqKey(next), CHAIN_READ_STEP);
       if (rows.length === 0) break;
       for (const { value } of rows) {
@@ -338,8 +324,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       }
       next += BigInt(rows.length);
     }
-    await l.run(() =>
-      sideOnly(undefined, [...[...sums].map(([payer, sum]) => metaUintWrite(receivedKey(payer), sum)), { space: 'meta', key: RECEIVED_COUNTED_KEY, value: encodeUint(1n) }]),
+    // One batch: a crash before it leaves the count to do again, never half done.
+    await l.run((view) =>
+      sideOnly(undefined, [...[...sums].map(([payer, sum]) => metaUintWrite(receivedKey(payer), receivedIn(view, payer) + sum)), metaUintWrite(RECEIVED_COUNTED_KEY, headSeq)]),
     );
   };
   /** Reads on the payer's chain when it may not cover `receipt` (PayerCheck.prepare); its verdict comes in the ledger's turn. */
@@ -420,7 +407,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           return sideOnly(undefined, [
             { space: 'block', key: seqKey(1n), value: g.blocks[0] },
             { space: 'meta', key: HEAD_KEY, value: encodeHead(g.head) },
-            { space: 'meta', key: RECEIVED_COUNTED_KEY, value: encodeUint(1n) },
+            metaUintWrite(RECEIVED_COUNTED_KEY, 1n),
           ]);
         });
         return;
@@ -431,7 +418,8 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const last = l.side('block', seqKey(h.seq));
       if (!last || !sameBytes(openBlock(last).hash, h.hash))
         throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: the chain head (seq ${h.seq}) does not match its last block`);
-      if (!l.side('meta', RECEIVED_COUNTED_KEY)) await countReceived(l, h.seq);
+      const counted = metaUint(l, RECEIVED_COUNTED_KEY, 'the received count');
+      if (counted < h.seq) await countReceived(l, counted, h.seq);
     },
     head: () => headIn(opened()),
     pledged: () => pledgedIn(opened()),
@@ -448,7 +436,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           `receipt ${receipt.receiptId.slice(0, 80)} is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent it`,
         );
       }
-      if (!l.side('receipt', receipt.receiptId)) await preparePayer(l, receipt);
+      if (!l.side('receipt', receipt.receiptId) && !l.side('void', receipt.receiptId)) await preparePayer(l, receipt);
       return l.run((view, at) => {
         const stored = storedReceipt(view, receipt.receiptId);
         if (stored) {

@@ -28,8 +28,12 @@ export function voidedBackKey(receiptId: string): string {
 export function receivedKey(payer: string): string {
   return `received:${payer}`;
 }
-/** Set once `received:` records cover every RECEIPT_IN in the chain (a chain from before them is counted at open). */
-export const RECEIVED_COUNTED_KEY = 'received-counted';
+/**
+ * The seq through which `received:` records count every RECEIPT_IN: each RECEIPT_IN this build
+ * appends moves it to its block. At open, blocks after it (a chain from before these records, or
+ * RECEIPT_INs an older build appended since) are counted on.
+ */
+export const RECEIVED_COUNTED_KEY = 'received-counted-through';
 const SEQ_DIGITS = 20;
 
 const text = new TextEncoder();

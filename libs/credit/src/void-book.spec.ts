@@ -214,8 +214,12 @@ describe('voids', () => {
           throw new Error('a payee never pays out here');
         },
         pledgedIn: () => 0n,
-        preparePayer: () => Promise.resolve(),
+        preparePayer: (_ledger, receipt) => {
+          prepared.push(receipt.receiptId);
+          return Promise.resolve();
+        },
       });
+    const prepared: string[] = [];
     const ask = { signedVoid: makeVoid(owed.signed, a.signer), fromNodeId: a.id, served: true };
     // Its own trouble (an unreadable record): the void is refused as that error, nothing kept.
     const internal = new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'corrupt chain record (test)');
@@ -236,8 +240,11 @@ describe('voids', () => {
     const unaudited = new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, "the payer's chain does not audit (test)", true);
     await expect(bookFailing(unaudited).accept(b.ledger, shortAsk)).rejects.toBe(unaudited);
     expect(b.ledger.side('void', short.receiptId)).toBeUndefined();
+    prepared.length = 0;
     const letOff = await bookFailing(new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)")).accept(b.ledger, shortAsk);
     expect(letOff.result.signedVoid?.payeeSignature).toHaveLength(64);
+    // The payer's chain was read before the ledger's turn asked whether it covers the receipt.
+    expect(prepared).toEqual([short.receiptId]);
     expect(b.ledger.side('void', short.receiptId)).toBeDefined();
   });
 

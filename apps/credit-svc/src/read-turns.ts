@@ -1,0 +1,137 @@
+/**
+ * Turns for reading payers' chains (payer-views.ts): one budget of audit time for all payers, and a
+ * queue served in order. A read starts at once when nothing waits and there is room and budget; a
+ * short one (a chain read to its head before, read on by a page or two) also starts ahead of those
+ * waiting, on an extra slot, while the budget is overdrawn by less than its burst; any other waits
+ * its turn and runs in the background as the budget refills. A turn ends when the budget is spent,
+ * or when others wait and it has had FAIR_SLICE_MS of audit or FAIR_WALL_MS of time (a payer
+ * answering its pages slowly holds a slot no longer); a read that goes on joins the queue's end. So
+ * N payers with long chains leave each one a 1/(N+1) share, however often their receipts come.
+ */
+import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
+
+/** Reads going on at once, and one more for short reads. */
+export const READS_AT_ONCE = 2;
+export const SHORT_READS_AT_ONCE = 1;
+/** Audit time one turn takes at most while others wait. */
+export const FAIR_SLICE_MS = 200;
+/** Wall time one turn takes at most while others wait (checked between pages). */
+export const FAIR_WALL_MS = 1_000;
+
+export interface ReadTurnsOptions {
+  readonly stopwatch: Stopwatch;
+  /** Resumes the queue as the budget refills. */
+  readonly scheduler: Pick<Scheduler, 'setTimer'>;
+  /** The budget: audit ms per second, and at most this many ms at once. */
+  readonly msPerSecond: number;
+  readonly burstMs: number;
+  /** One turn of reading the payer's chain on (`short`: a page or two); true when it should go on at a later turn. Never rejects. */
+  readonly run: (payer: string, short: boolean) => Promise<boolean>;
+}
+
+export interface ReadTurns {
+  /** A read of `payer`'s chain: the one going on, one started now, or none (queued, or stopped). */
+  request(payer: string, short: boolean): Promise<void> | undefined;
+  /** Whether `payer` is being read or waits its turn. */
+  isWaiting(payer: string): boolean;
+  /** Payers waiting their turn. */
+  waiting(): number;
+  /** Charges a page's audit time to the budget. */
+  charge(ms: number): void;
+  /** Whether a turn that took `spentMs` of audit in `wallMs` should end here (and go on later). Also true once stopped. */
+  turnOver(spentMs: number, wallMs: number): boolean;
+  /** `payer` no longer waits (its view was forgotten). */
+  drop(payer: string): void;
+  /** Resolves once no read is going on. */
+  idle(): Promise<void>;
+  /** No more turns: the queue is dropped and its timer cancelled; reads going on end at their next page. */
+  stop(): void;
+}
+
+export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
+  const { stopwatch, scheduler, msPerSecond, burstMs, run } = options;
+  const going = new Map<string, Promise<void>>();
+  /** In order; an id no longer in `queued` is passed over. */
+  const queue: string[] = [];
+  const queued = new Set<string>();
+  let stopped = false;
+  let timer: CancelTimer | undefined;
+  // Audit ms that may still be spent: refills with time, charged after each page (so it can go below 0).
+  let budgetMs = burstMs;
+  let budgetAtMs = stopwatch.now();
+
+  const budgetLeft = (): number => {
+    const now = stopwatch.now();
+    budgetMs = Math.min(burstMs, budgetMs + ((now - budgetAtMs) * msPerSecond) / 1_000);
+    budgetAtMs = now;
+    return budgetMs;
+  };
+
+  const start = (payer: string, short: boolean): Promise<void> => {
+    const read = run(payer, short).then((goesOn) => {
+      going.delete(payer);
+      // Back in the queue once this turn has ended, so the queue never holds a payer being read.
+      if (goesOn) enqueue(payer);
+      pump();
+    });
+    going.set(payer, read);
+    return read;
+  };
+
+  const enqueue = (payer: string) => {
+    if (stopped || queued.has(payer)) return;
+    queued.add(payer);
+    queue.push(payer);
+    pump();
+  };
+
+  /** Starts the turns waiting, in order, while there is room and budget; else looks again once the budget has refilled. */
+  const pump = () => {
+    while (!stopped && queue.length > 0 && going.size < READS_AT_ONCE && budgetLeft() > 0) {
+      const payer = queue.shift() as string;
+      if (!queued.delete(payer) || going.has(payer)) continue;
+      void start(payer, false);
+    }
+    if (!stopped && queued.size > 0 && going.size < READS_AT_ONCE && timer === undefined) {
+      const waitMs = Math.max(1, Math.ceil(((1 - budgetLeft()) * 1_000) / msPerSecond));
+      timer = scheduler.setTimer(waitMs, () => {
+        timer = undefined;
+        pump();
+      });
+    }
+  };
+
+  return {
+    request(payer, short) {
+      if (stopped) return undefined;
+      const read = going.get(payer);
+      if (read) return read;
+      const left = budgetLeft();
+      if (!queued.has(payer) && going.size < READS_AT_ONCE && queued.size === 0 && left > 0) return start(payer, short);
+      if (short && going.size < READS_AT_ONCE + SHORT_READS_AT_ONCE && left > -burstMs) {
+        queued.delete(payer);
+        return start(payer, true);
+      }
+      enqueue(payer);
+      return undefined;
+    },
+    isWaiting: (payer) => going.has(payer) || queued.has(payer),
+    waiting: () => queued.size,
+    charge(ms) {
+      budgetLeft();
+      budgetMs -= ms;
+    },
+    turnOver: (spentMs, wallMs) => stopped || budgetLeft() <= 0 || (queued.size > 0 && (spentMs >= FAIR_SLICE_MS || wallMs >= FAIR_WALL_MS)),
+    drop: (payer) => void queued.delete(payer),
+    async idle() {
+      while (going.size > 0) await Promise.all([...going.values()]);
+    },
+    stop() {
+      stopped = true;
+      queue.length = 0;
+      queued.clear();
+      timer?.();
+      timer = undefined;
+    },
+  };
+}
