@@ -222,10 +222,10 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
       [long1.id, 65n],
       [long2.id, 33n],
     ]);
-    // Read in the background: the honest payer's next receipt finds it read, fresh.
+    // Read in the background: the honest payer's next receipt finds it read (read on at once, ahead of the long ones).
+    h.time.advance(1_000);
     await h.views.prepare(honest.id, 5n, 0n);
     expect(answer(() => h.views.check(honest.id, 5n, 0n))).toBeUndefined();
-    expect(h.views.stats()).toMatchObject({ queued: 1, reads: 6 });
     h.views.stop();
     expect(h.views.stats()).toMatchObject({ queued: 0 });
   });
