@@ -1,3 +1,4 @@
+import { ReceiptRefusal } from '@swarm/chain';
 import type { LedgerEntry, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { ErrorCode, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { PendingReceipt } from '@swarm/credit';
@@ -320,7 +321,7 @@ describe('receipt outbox', () => {
 
   it('voids a receipt its payee refuses for good, and only such a one', async () => {
     const time = virtualTime(0);
-    const book = fakeBook(['bob-bad', 'bob-busy', 'bob-broken', 'carol-paid']);
+    const book = fakeBook(['bob-bad', 'bob-busy', 'bob-broken', 'bob-short', 'carol-paid']);
     const receiptCalls: string[][] = [];
     const voidCalls: string[][] = [];
     const mixedCalls: string[][] = [];
@@ -339,6 +340,8 @@ describe('receipt outbox', () => {
           // Passing faults of the payee: retried, never voided (a void would cost it its pay).
           if (id === 'bob-busy') return { error: new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'ledger busy (test)', true) };
           if (id === 'bob-broken') return { error: new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'disk error (test)', false) };
+          // Its payer's chain does not cover it yet (docs/chain.md "Payers' chains"): tried again, never voided.
+          if (id === 'bob-short') return { error: new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)") };
           // carol refuses at first, then it turns out she had countersigned: her void answer is the receipt.
           if (id === 'carol-paid') return { error: new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, 'refused (test)', false) };
           return { countersigned: receipts[i] };
@@ -365,9 +368,10 @@ describe('receipt outbox', () => {
       expect(book.outbox.has('carol-paid')).toBe(false);
       expect(announced.map((e) => e.escrowId)).toEqual(['bob-bad']);
       // Still retried as receipts, with their backoff.
-      expect([...book.outbox.keys()].sort()).toEqual(['bob-broken', 'bob-busy']);
+      expect([...book.outbox.keys()].sort()).toEqual(['bob-broken', 'bob-busy', 'bob-short']);
       expect(receiptCalls.flat().filter((id) => id === 'bob-busy').length).toBeGreaterThan(2);
-      expect(outbox.failing().count).toBe(2);
+      expect(receiptCalls.flat().filter((id) => id === 'bob-short').length).toBeGreaterThan(2);
+      expect(outbox.failing().count).toBe(3);
     } finally {
       await outbox.stop();
     }
