@@ -4,7 +4,7 @@ import type { SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PayerViewsDeps } from './payer-views';
-import { BAD_CHAIN_RETRY_MS, CHECK_FRESH_MS, startPayerViews, FAILED_READ_RETRY_MS, FRESH_MS, QUEUED_RETRY_MS, READ_BUDGET_MS } from './payer-views';
+import { BAD_CHAIN_RETRY_MS, CHECK_FRESH_MS, FAILED_READ_RETRY_MS, FRESH_MS, MAX_VIEWS, QUEUED_RETRY_MS, READ_BUDGET_MS, startPayerViews } from './payer-views';
 
 /** 3 Dec 2026 10:00 UTC. */
 const START_MS = 1_796_292_000_000;
@@ -137,13 +137,18 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
 
     // It pays this node 300 and appends its RECEIPT_OUT: once read on (from block 3), the 300 this node received are no longer owed.
     pay(payer, me, 300n, 't1');
+    // Within FRESH_MS the read before answers, covering or not: a payer paying past what it holds gets no read a receipt.
+    await h.views.prepare(payer.id, 800n, 300n);
+    expect(h.fetches).toHaveLength(1);
     expect(answer(() => h.views.check(payer.id, 800n, 300n))).toMatchObject(shortOf);
+    h.time.advance(FRESH_MS + 1);
     await h.views.prepare(payer.id, 800n, 300n);
     expect(h.fetches.map((f) => f.fromSeq)).toEqual([1n, 3n]);
     expect(answer(() => h.views.check(payer.id, 740n, 300n))).toBeUndefined();
     expect(answer(() => h.views.check(payer.id, 741n, 300n))).toMatchObject(shortOf);
     // A receipt this node countersigned that the payer never appended stays owed, however often read.
     pay(payer, me, 100n, 't2', false);
+    h.time.advance(FRESH_MS + 1);
     await h.views.prepare(payer.id, 700n, 400n);
     expect(answer(() => h.views.check(payer.id, 640n, 400n))).toBeUndefined();
     expect(answer(() => h.views.check(payer.id, 641n, 400n))?.message).toMatch(/of which 100 is owed/);
@@ -281,6 +286,41 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
     expect(h.views.stats()).toMatchObject({ badChains: 1 });
   });
 
+  it('keeps what it audited and its holds through a flood of payers it cannot read, or with a block each', async () => {
+    const [me, honest, bad, other] = [node(), node(), node(), node()];
+    pay(other, honest, 10n, 'unlock');
+    for (let i = 0; i < 40; i += 1) pay(honest, other, 1n, `t${i}`);
+    // A chain whose second block was re-signed with another amount: it does not audit.
+    pay(node(), bad, 10n, 'unlock');
+    const badShown = { ...bad, blocks: [...bad.blocks] };
+    const block = ChainBlock.decode(SignedBlock.decode(badShown.blocks[1]).block);
+    block.amount = 500n;
+    const bytes = ChainBlock.encode(block).finish();
+    badShown.blocks[1] = SignedBlock.encode({ block: bytes, signature: bad.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    const chains = new Map<string, Node>([
+      [honest.id, honest],
+      [bad.id, badShown],
+    ]);
+    const h = harness(me, chains);
+    await h.views.prepare(honest.id, 5n, 0n);
+    await h.views.prepare(bad.id, 5n, 0n);
+    expect(h.views.stats()).toMatchObject({ badChains: 1 });
+    // More new payers than views are kept: half cannot be read, half show a genesis block only.
+    for (let i = 0; i < MAX_VIEWS + 100; i += 1) {
+      const stranger = node();
+      if (i % 2 === 1) chains.set(stranger.id, stranger);
+      await h.views.prepare(stranger.id, 1n, 0n);
+    }
+    expect(h.views.stats().views).toBeLessThanOrEqual(MAX_VIEWS);
+    // The honest chain is read on from where it was (not from genesis), and the bad one stays held.
+    h.time.advance(FRESH_MS + 1);
+    const before = h.fetches.length;
+    await h.views.prepare(honest.id, 5n, 0n);
+    await h.views.prepare(bad.id, 5n, 0n);
+    expect(h.fetches.slice(before).map((f) => [f.payer, f.fromSeq])).toEqual([[honest.id, 43n]]);
+    expect(answer(() => h.views.check(bad.id, 5n, 0n))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+  });
+
   it('stops: nothing queued is read, and a read going on ends at its next page', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 10n, 'unlock');
@@ -341,15 +381,15 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
     const h = harness(me, new Map([[payer.id, payer]]));
     await h.views.prepare(payer.id, 100n, 0n);
     h.failWith(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'payer unreachable (test)', true));
-    await h.views.prepare(payer.id, 2_000n, 0n);
-    // What was read still covers what it covered, while fresh; more is refused on it.
-    expect(answer(() => h.views.check(payer.id, 1_010n, 0n))).toBeUndefined();
-    expect(answer(() => h.views.check(payer.id, 2_000n, 0n))).toMatchObject(shortOf);
+    h.time.advance(FRESH_MS + 1);
     await h.views.prepare(payer.id, 2_000n, 0n);
     expect(h.fetches).toHaveLength(2);
-    // Past CHECK_FRESH_MS (and the wait), the read before covers nothing.
-    h.time.advance(Math.max(FAILED_READ_RETRY_MS, CHECK_FRESH_MS) + 1);
-    expect(answer(() => h.views.check(payer.id, 1n, 0n))).toMatchObject({ ...unreadable, message: expect.stringMatching(/could not be read/) });
+    // The read before is older than FRESH_MS before this receipt: nothing is trusted, and no hint (the outbox backs off).
+    expect(answer(() => h.views.check(payer.id, 1n, 0n))).toMatchObject({ ...unreadable, retryAfterMs: 0, message: expect.stringMatching(/could not be read/) });
+    // Not read again before FAILED_READ_RETRY_MS.
+    await h.views.prepare(payer.id, 2_000n, 0n);
+    expect(h.fetches).toHaveLength(2);
+    h.time.advance(FAILED_READ_RETRY_MS);
     h.failWith(undefined);
     await h.views.prepare(payer.id, 2_000n, 0n);
     expect(h.fetches).toHaveLength(3);

@@ -36,7 +36,7 @@ import { cachedSignatureCheck, ChainRefusal, owedBurns, ReceiptRefusal, verifyCh
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
-import { createReadTurns } from './read-turns';
+import { createReadTurns, FAIR_WALL_MS } from './read-turns';
 import { ReceiptIdSet } from './receipt-id-set';
 
 /** Blocks asked a page: each costs up to three signature checks (about 150-400 µs a block here), so a page holds the event loop about 5-13 ms. */
@@ -58,16 +58,24 @@ export const SHORT_READ_PAGES = 2;
 export const QUEUED_RETRY_MS = 1_000;
 /** The least time a page is given. */
 export const MIN_PAGE_TIMEOUT_MS = 500;
+/** What a page is charged at least, even an empty one (a short read answering nothing new is not free). */
+export const MIN_PAGE_MS = 1;
+/** Payers held off (a chain that does not audit, one that could not be read), kept apart from the views: a flood of new payers does not lift a hold. */
+export const MAX_HOLDS = 4_096;
 /** What follows a chain's last good page is not read again for this long. */
 export const BAD_CHAIN_RETRY_MS = 300_000;
 /** A read that failed (the payer or the gateway unreachable) is not tried again for this long. */
 export const FAILED_READ_RETRY_MS = 5_000;
-/** Payers' chains remembered (the least recently used forgotten past it, unless being read). */
+/**
+ * Payers' chains remembered. Past it, the one with the fewest blocks audited is forgotten (the
+ * cheapest to read again; of equals, the least recently used); past MAX_REMEMBERED_IDS, the one
+ * holding the most ids. Never one being read or waiting its turn.
+ */
 export const MAX_VIEWS = 1_024;
 /** Receipt ids remembered across the views (16-32 bytes each: receipt-id-set.ts). */
 export const MAX_REMEMBERED_IDS = 2_000_000;
-/** A single chain with more receipts than this is not audited here. */
-export const MAX_PAYER_RECEIPTS = 1_000_000;
+/** A single chain with more receipts than this is not audited here (at least 8 such fit MAX_REMEMBERED_IDS). */
+export const MAX_PAYER_RECEIPTS = 250_000;
 
 /** Pages of a payer's chain (through the gateway), each within `timeoutMs`. */
 export type FetchPayerPage = (fromSeq: bigint, limit: number, timeoutMs: number) => ReturnType<FetchChainPage>;
@@ -135,8 +143,10 @@ interface View {
    * Why the last read did not confirm, in this node's words: `broken`, the chain does not audit;
    * `unreadable`, it could not be read; `behind`, read part way or asked to wait.
    */
-  problem: { readonly kind: 'broken' | 'unreadable' | 'behind'; readonly message: string } | undefined;
+  problem: Problem | undefined;
 }
+
+type Problem = { readonly kind: 'broken' | 'unreadable' | 'behind'; readonly message: string };
 
 export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const { nodeId, rules, clock, stopwatch } = deps;
@@ -146,6 +156,17 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   let rememberedIds = 0;
   const counts = { reads: 0, blocksRead: 0, badChains: 0, failedReads: 0 };
 
+  /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
+  const holds = new Map<string, { readonly retryAtMs: number; readonly problem: Problem }>();
+  const holdOff = (payer: string, view: View, retryAtMs: number, problem: Problem) => {
+    view.retryAtMs = retryAtMs;
+    view.problem = problem;
+    if (problem.kind === 'behind') return;
+    holds.delete(payer);
+    holds.set(payer, { retryAtMs, problem });
+    if (holds.size > MAX_HOLDS) holds.delete(holds.keys().next().value as string);
+  };
+
   const viewOf = (payer: string): View => {
     let view = views.get(payer);
     if (view) {
@@ -154,19 +175,31 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       views.set(payer, view);
       return view;
     }
-    view = { cursor: undefined, confirmed: undefined, askedAtMs: -Infinity, retryAtMs: 0, problem: undefined };
+    const held = holds.get(payer);
+    view = { cursor: undefined, confirmed: undefined, askedAtMs: -Infinity, retryAtMs: held?.retryAtMs ?? 0, problem: held?.problem };
     views.set(payer, view);
     evict(payer);
     return view;
   };
 
-  /** Forgets the least recently used views past the limits, never one being read or waiting its turn. */
+  /** Forgets views past the limits (MAX_VIEWS, MAX_REMEMBERED_IDS), never one being read or waiting its turn. */
   const evict = (keep: string) => {
-    for (const [payer, view] of views) {
-      if (views.size <= MAX_VIEWS && rememberedIds <= MAX_REMEMBERED_IDS) return;
-      if (payer === keep || turns.isWaiting(payer)) continue;
-      rememberedIds -= view.cursor?.ids.size ?? 0;
-      views.delete(payer);
+    while (views.size > MAX_VIEWS || rememberedIds > MAX_REMEMBERED_IDS) {
+      const byIds = rememberedIds > MAX_REMEMBERED_IDS;
+      let pick: string | undefined;
+      let score = byIds ? -1 : Infinity;
+      // In least recently used order: of equals, the first.
+      for (const [payer, view] of views) {
+        if (payer === keep || turns.isWaiting(payer)) continue;
+        const s = byIds ? (view.cursor?.ids.size ?? 0) : Number(view.cursor?.head.seq ?? 0n);
+        if (byIds ? s > score : s < score) {
+          pick = payer;
+          score = s;
+        }
+      }
+      if (pick === undefined) return;
+      rememberedIds -= views.get(pick)?.cursor?.ids.size ?? 0;
+      views.delete(pick);
     }
   };
 
@@ -182,6 +215,13 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const read = async (payer: string, short: boolean): Promise<boolean> => {
     const view = views.get(payer);
     if (view === undefined) return false;
+    const goesOn = await readTurn(payer, view, short);
+    // A payer not one block of whose chain was audited takes no view: its hold, if any, is kept apart.
+    if (view.cursor === undefined && views.get(payer) === view) views.delete(payer);
+    return goesOn;
+  };
+
+  const readTurn = async (payer: string, view: View, short: boolean): Promise<boolean> => {
     counts.reads += 1;
     const started = stopwatch.now();
     let spentMs = 0;
@@ -195,60 +235,65 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
           view.problem = { kind: 'behind', message: `this node has read ${seq} blocks of your node's chain and reads on in turn with other payers'` };
           return true;
         }
-        const page = await fetchPage(seq + 1n, PAYER_PAGE_BLOCKS, Math.max(MIN_PAGE_TIMEOUT_MS, READ_BUDGET_MS - wallMs));
+        // A short read's pages, and any page while others wait, get at most FAIR_WALL_MS: a slow payer holds a slot no longer.
+        const capMs = short || turns.waiting() > 0 ? FAIR_WALL_MS : READ_BUDGET_MS;
+        const page = await fetchPage(seq + 1n, PAYER_PAGE_BLOCKS, Math.max(MIN_PAGE_TIMEOUT_MS, Math.min(capMs, READ_BUDGET_MS - wallMs)));
         pages += 1;
         // A head below what it sent before: it shows this node a shorter chain than it did.
         const refusal =
           page.headSeq < seq ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${seq}`) : undefined;
-        if (refusal || page.blocks.length > 0) {
-          const auditStart = stopwatch.now();
-          try {
-            if (refusal) throw refusal;
-            view.cursor = audit(payer, view.cursor, page.blocks);
-          } catch (err) {
-            if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
-            counts.badChains += 1;
-            view.problem = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
-            view.retryAtMs = stopwatch.now() + BAD_CHAIN_RETRY_MS;
-            return false;
-          } finally {
-            const cost = Math.max(stopwatch.now() - auditStart, page.blocks.length * MIN_MS_PER_BLOCK);
-            spentMs += cost;
-            turns.charge(cost);
-            counts.blocksRead += page.blocks.length;
-          }
+        const auditStart = stopwatch.now();
+        try {
+          if (refusal) throw refusal;
+          if (page.blocks.length > 0) view.cursor = audit(payer, view.cursor, page.blocks);
+        } catch (err) {
+          if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
+          counts.badChains += 1;
+          holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, {
+            kind: 'broken',
+            message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}`,
+          });
+          return false;
+        } finally {
+          // Every page costs something, an empty one too.
+          const cost = Math.max(stopwatch.now() - auditStart, page.blocks.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS);
+          spentMs += cost;
+          turns.charge(cost);
+          counts.blocksRead += page.blocks.length;
         }
         const reached = view.cursor?.head.seq ?? 0n;
         if (view.cursor !== undefined && reached >= page.headSeq) {
-          confirm(view, view.cursor);
+          confirm(payer, view, view.cursor);
           return false;
         }
         if (page.blocks.length === 0) {
-          view.problem = { kind: 'unreadable', message: `your node reported blocks up to ${page.headSeq} and sent none after ${reached}` };
-          view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
+          holdOff(payer, view, stopwatch.now() + FAILED_READ_RETRY_MS, {
+            kind: 'unreadable',
+            message: `your node reported blocks up to ${page.headSeq} and sent none after ${reached}`,
+          });
           return false;
         }
       }
     } catch (err) {
       // The payer's node asking this one to wait (its budget of pages sent): as long as it asks.
       if (err instanceof SwarmError && err.code === ErrorCode.ERROR_CODE_OVERLOADED && err.retryAfterMs > 0) {
-        view.problem = { kind: 'behind', message: `your node asked this node to wait ${err.retryAfterMs} ms for its chain's pages` };
-        view.retryAtMs = stopwatch.now() + err.retryAfterMs;
+        holdOff(payer, view, stopwatch.now() + err.retryAfterMs, { kind: 'behind', message: `your node asked this node to wait ${err.retryAfterMs} ms for its chain's pages` });
         return false;
       }
       counts.failedReads += 1;
-      view.problem = { kind: 'unreadable', message: `your node's chain could not be read: ${err instanceof Error ? err.message.slice(0, 200) : 'an unknown error'}` };
-      view.retryAtMs = stopwatch.now() + FAILED_READ_RETRY_MS;
+      const message = `your node's chain could not be read: ${err instanceof Error ? err.message.slice(0, 200) : 'an unknown error'}`;
+      holdOff(payer, view, stopwatch.now() + FAILED_READ_RETRY_MS, { kind: 'unreadable', message });
       return false;
     }
   };
 
   const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
 
-  const confirm = (view: View, cursor: Cursor) => {
+  const confirm = (payer: string, view: View, cursor: Cursor) => {
     const owed = owedBurns(cursor.head, rules, clock.now());
     view.confirmed = { seq: cursor.head.seq, available: owed.head.balances.available, paidHere: cursor.paidHere, atMs: stopwatch.now() };
     view.problem = undefined;
+    holds.delete(payer);
   };
 
   /** The cursor after a page read on from `cursor`. Throws a ChainRefusal (or ReceiptRefusal) when it does not audit, the cursor unchanged. */
@@ -268,11 +313,11 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   };
 
   return {
-    async prepare(payer, amount, received) {
+    async prepare(payer) {
       const view = viewOf(payer);
       view.askedAtMs = stopwatch.now();
-      const fresh = trusted(view, FRESH_MS);
-      if (fresh !== undefined && fresh.available >= amount + outstanding(fresh, received)) return;
+      // A read this fresh answers, covering or not: a payer paying past what it holds gets no read a receipt.
+      if (trusted(view, FRESH_MS) !== undefined) return;
       if (stopwatch.now() < view.retryAtMs) return;
       // A chain read to its head before is read on by a page or two, ahead of those waiting their turn.
       const short = view.confirmed !== undefined && view.cursor !== undefined && view.cursor.head.seq === view.confirmed.seq;
@@ -300,8 +345,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
           },
         );
       }
-      const problem = view?.problem ?? { kind: 'behind', message: "this node has not read your node's chain yet" };
-      const waitMs = Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? 0) - stopwatch.now()));
+      const held = holds.get(payer);
+      const problem: Problem = view?.problem ?? held?.problem ?? { kind: 'behind', message: "this node has not read your node's chain yet" };
+      const waitMs = Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? held?.retryAtMs ?? 0) - stopwatch.now()));
       const message = `${lead} ${problem.message}`;
       // Unreadable: no hint, so the outbox backs off as for a payee that is down.
       if (problem.kind === 'unreadable') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, message, true);

@@ -1,8 +1,9 @@
 /**
  * Turns for reading payers' chains (payer-views.ts): one budget of audit time for all payers, and a
  * queue served in order. A read starts at once when nothing waits and there is room and budget; a
- * short one (a chain read to its head before, read on by a page or two) also starts ahead of those
- * waiting, on an extra slot, while the budget is overdrawn by less than its burst; any other waits
+ * short one (a chain read to its head before, read on by a page or two, each page given at most
+ * FAIR_WALL_MS) also starts ahead of those waiting, on one of SHORT_READS_AT_ONCE slots of its own
+ * (never one the queue waits for), while the budget is overdrawn by less than its burst; any other waits
  * its turn and runs in the background as the budget refills. A turn ends when the budget is spent,
  * or when others wait and it has had FAIR_SLICE_MS of audit or FAIR_WALL_MS of time (a payer
  * answering its pages slowly holds a slot no longer); a read that goes on joins the queue's end. So
@@ -55,6 +56,9 @@ export interface ReadTurns {
 export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
   const { stopwatch, scheduler, msPerSecond, burstMs, run } = options;
   const going = new Map<string, Promise<void>>();
+  // Slots taken: a short read takes one of its own, never one the queue waits for.
+  let normalGoing = 0;
+  let shortGoing = 0;
   /** In order; an id no longer in `queued` is passed over. */
   const queue: string[] = [];
   const queued = new Set<string>();
@@ -71,9 +75,14 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
     return budgetMs;
   };
 
-  const start = (payer: string, short: boolean): Promise<void> => {
+  /** `onShortSlot`: a short read on a slot of its own (else it takes one of the READS_AT_ONCE). */
+  const start = (payer: string, short: boolean, onShortSlot = false): Promise<void> => {
+    if (onShortSlot) shortGoing += 1;
+    else normalGoing += 1;
     const read = run(payer, short).then((goesOn) => {
       going.delete(payer);
+      if (onShortSlot) shortGoing -= 1;
+      else normalGoing -= 1;
       // Back in the queue once this turn has ended, so the queue never holds a payer being read.
       if (goesOn) enqueue(payer);
       pump();
@@ -89,14 +98,21 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
     pump();
   };
 
+  /** Takes `payer` out of the queue (its place too: queued again, it goes to the end). */
+  const unqueue = (payer: string) => {
+    if (!queued.delete(payer)) return;
+    const at = queue.indexOf(payer);
+    if (at >= 0) queue.splice(at, 1);
+  };
+
   /** Starts the turns waiting, in order, while there is room and budget; else looks again once the budget has refilled. */
   const pump = () => {
-    while (!stopped && queue.length > 0 && going.size < READS_AT_ONCE && budgetLeft() > 0) {
+    while (!stopped && queue.length > 0 && normalGoing < READS_AT_ONCE && budgetLeft() > 0) {
       const payer = queue.shift() as string;
       if (!queued.delete(payer) || going.has(payer)) continue;
       void start(payer, false);
     }
-    if (!stopped && queued.size > 0 && going.size < READS_AT_ONCE && timer === undefined) {
+    if (!stopped && queued.size > 0 && normalGoing < READS_AT_ONCE && timer === undefined) {
       const waitMs = Math.max(1, Math.ceil(((1 - budgetLeft()) * 1_000) / msPerSecond));
       timer = scheduler.setTimer(waitMs, () => {
         timer = undefined;
@@ -111,10 +127,10 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
       const read = going.get(payer);
       if (read) return read;
       const left = budgetLeft();
-      if (!queued.has(payer) && going.size < READS_AT_ONCE && queued.size === 0 && left > 0) return start(payer, short);
-      if (short && going.size < READS_AT_ONCE + SHORT_READS_AT_ONCE && left > -burstMs) {
-        queued.delete(payer);
-        return start(payer, true);
+      if (!queued.has(payer) && normalGoing < READS_AT_ONCE && queued.size === 0 && left > 0) return start(payer, short);
+      if (short && shortGoing < SHORT_READS_AT_ONCE && left > -burstMs) {
+        unqueue(payer);
+        return start(payer, true, true);
       }
       enqueue(payer);
       return undefined;
@@ -126,7 +142,7 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
       budgetMs -= ms;
     },
     turnOver: (spentMs, wallMs) => stopped || budgetLeft() <= 0 || (queued.size > 0 && (spentMs >= FAIR_SLICE_MS || wallMs >= FAIR_WALL_MS)),
-    drop: (payer) => void queued.delete(payer),
+    drop: (payer) => unqueue(payer),
     async idle() {
       while (going.size > 0) await Promise.all([...going.values()]);
     },

@@ -43,6 +43,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCreditConfig } from './config';
 import type { CreditService } from './service';
+import { FRESH_MS } from './payer-views';
 import { CHAIN_STARTED_FILE, startCreditService } from './service';
 
 const HASH = new Uint8Array(32).fill(3);
@@ -327,6 +328,8 @@ describe('credit-svc - receipts between two nodes', () => {
 
   it("countersigns only what the payer's chain shows it can pay, less what it has yet to append here; a chain it cannot read pays nothing; retryable, nothing changed", async () => {
     const [a, b] = sides;
+    // b read a's chain for the receipts before: a read this fresh answers as it is (payer-views.ts); past it, b reads on.
+    await new Promise((resolve) => setTimeout(resolve, FRESH_MS + 100));
     const [chainA, chainB] = [await chainOf(a), await chainOf(b)];
     const sum = (entries: readonly ChainEntry[], kind: BlockKind, party: (r: { payer: string; payee: string }) => boolean) =>
       entries.filter((e) => e.kind === kind && e.receipt !== undefined && party(e.receipt)).reduce((total, e) => total + e.amount, 0n);
