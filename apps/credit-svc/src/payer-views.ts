@@ -60,7 +60,7 @@ export const QUEUED_RETRY_MS = 1_000;
 export const MIN_PAGE_TIMEOUT_MS = 500;
 /** What a page is charged at least, even an empty one (a short read answering nothing new is not free). */
 export const MIN_PAGE_MS = 1;
-/** Payers held off (a chain that does not audit, one that could not be read), kept apart from the views: a flood of new payers does not lift a hold. */
+/** Payers held off (a chain that does not audit, one that could not be read, a node that asked to wait), kept apart from the views: a flood of new payers does not lift a hold. */
 export const MAX_HOLDS = 4_096;
 /** What follows a chain's last good page is not read again for this long. */
 export const BAD_CHAIN_RETRY_MS = 300_000;
@@ -161,7 +161,6 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const holdOff = (payer: string, view: View, retryAtMs: number, problem: Problem) => {
     view.retryAtMs = retryAtMs;
     view.problem = problem;
-    if (problem.kind === 'behind') return;
     holds.delete(payer);
     holds.set(payer, { retryAtMs, problem });
     if (holds.size > MAX_HOLDS) holds.delete(holds.keys().next().value as string);
@@ -216,8 +215,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     const view = views.get(payer);
     if (view === undefined) return false;
     const goesOn = await readTurn(payer, view, short);
-    // A payer not one block of whose chain was audited takes no view: its hold, if any, is kept apart.
-    if (view.cursor === undefined && views.get(payer) === view) views.delete(payer);
+    // A payer not one block of whose chain was audited takes no view once its read has ended: its hold, if any, is kept apart.
+    if (!goesOn && view.cursor === undefined && views.get(payer) === view) views.delete(payer);
     return goesOn;
   };
 
