@@ -212,6 +212,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     lastHeadBytes = bytes;
     lastHead = head;
     writes.push({ space: 'meta', key: HEAD_KEY, value: bytes });
+    // Every block this build appends is counted (a RECEIPT_IN's `received:` record rides in the same
+    // batch), so a start counts on only from blocks an older build appended.
+    writes.push(metaUintWrite(RECEIVED_COUNTED_KEY, head.seq));
     return writes;
   };
 
@@ -306,7 +309,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     });
     const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
     const side = chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
-    side.push(metaUintWrite(receivedKey(receipt.payer), received + receipt.amount), metaUintWrite(RECEIVED_COUNTED_KEY, appended.head.seq));
+    side.push(metaUintWrite(receivedKey(receipt.payer), received + receipt.amount));
     return { ...credit, result: countersigned, side };
   };
   const receivedIn = (view: Pick<View, 'side'>, payer: string): bigint => metaUint(view, receivedKey(payer), 'a received record');

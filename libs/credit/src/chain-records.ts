@@ -29,9 +29,9 @@ export function receivedKey(payer: string): string {
   return `received:${payer}`;
 }
 /**
- * The seq through which `received:` records count every RECEIPT_IN: each RECEIPT_IN this build
- * appends moves it to its block. At open, blocks after it (a chain from before these records, or
- * RECEIPT_INs an older build appended since) are counted on.
+ * The seq through which `received:` records count every RECEIPT_IN: each block this build appends
+ * moves it to that block. At open, blocks after it (a chain from before these records, or blocks an
+ * older build appended since) are counted on.
  */
 export const RECEIVED_COUNTED_KEY = 'received-counted-through';
 const SEQ_DIGITS = 20;
