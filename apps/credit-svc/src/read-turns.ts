@@ -10,6 +10,7 @@
  * N payers with long chains leave each one a 1/(N+1) share, however often their receipts come.
  */
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
+import { createRateLimiter } from '@swarm/pipeline';
 
 /**
  * Reads going on at once (most of a read's time is waiting on the payer's pages; the budget bounds
@@ -64,16 +65,8 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
   const queued = new Set<string>();
   let stopped = false;
   let timer: CancelTimer | undefined;
-  // Audit ms that may still be spent: refills with time, charged after each page (so it can go below 0).
-  let budgetMs = burstMs;
-  let budgetAtMs = stopwatch.now();
-
-  const budgetLeft = (): number => {
-    const now = stopwatch.now();
-    budgetMs = Math.min(burstMs, budgetMs + ((now - budgetAtMs) * msPerSecond) / 1_000);
-    budgetAtMs = now;
-    return budgetMs;
-  };
+  // Audit ms that may still be spent: refills with time, charged after each page (so it can owe).
+  const budget = createRateLimiter({ perSecond: msPerSecond, burst: burstMs }, stopwatch);
 
   /** `onShortSlot`: a short read on a slot of its own (else it takes one of the READS_AT_ONCE). */
   const start = (payer: string, short: boolean, onShortSlot = false): Promise<void> => {
@@ -107,14 +100,13 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
 
   /** Starts the turns waiting, in order, while there is room and budget; else looks again once the budget has refilled. */
   const pump = () => {
-    while (!stopped && queue.length > 0 && normalGoing < READS_AT_ONCE && budgetLeft() > 0) {
+    while (!stopped && queue.length > 0 && normalGoing < READS_AT_ONCE && budget.left() > 0) {
       const payer = queue.shift() as string;
       if (!queued.delete(payer) || going.has(payer)) continue;
       void start(payer, false);
     }
     if (!stopped && queued.size > 0 && normalGoing < READS_AT_ONCE && timer === undefined) {
-      const waitMs = Math.max(1, Math.ceil(((1 - budgetLeft()) * 1_000) / msPerSecond));
-      timer = scheduler.setTimer(waitMs, () => {
+      timer = scheduler.setTimer(Math.max(1, budget.waitMs()), () => {
         timer = undefined;
         pump();
       });
@@ -126,7 +118,7 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
       if (stopped) return undefined;
       const read = going.get(payer);
       if (read) return read;
-      const left = budgetLeft();
+      const left = budget.left();
       if (!queued.has(payer) && normalGoing < READS_AT_ONCE && queued.size === 0 && left > 0) return start(payer, short);
       if (short && shortGoing < SHORT_READS_AT_ONCE && left > -burstMs) {
         unqueue(payer);
@@ -137,11 +129,8 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
     },
     isWaiting: (payer) => going.has(payer) || queued.has(payer),
     waiting: () => queued.size,
-    charge(ms) {
-      budgetLeft();
-      budgetMs -= ms;
-    },
-    turnOver: (spentMs, wallMs) => stopped || budgetLeft() <= 0 || (queued.size > 0 && (spentMs >= FAIR_SLICE_MS || wallMs >= FAIR_WALL_MS)),
+    charge: (ms) => budget.charge(ms),
+    turnOver: (spentMs, wallMs) => stopped || budget.left() <= 0 || (queued.size > 0 && (spentMs >= FAIR_SLICE_MS || wallMs >= FAIR_WALL_MS)),
     drop: (payer) => unqueue(payer),
     async idle() {
       while (going.size > 0) await Promise.all([...going.values()]);

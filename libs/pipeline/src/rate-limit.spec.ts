@@ -19,6 +19,7 @@ describe('rate limiter - token bucket', () => {
     // 3,000 guessed, then 4,500 taken though only 1,000 are left: the bucket owes 3,500.
     expect([limiter.take(3_000), limiter.take(4_500)]).toEqual([true, true]);
     expect(limiter.take()).toBe(false);
+    expect(limiter.left()).toBe(-3_500);
     expect(limiter.waitMs()).toBe(3_501);
     // The first cost was 2,000 really: 1,000 back, then 2,501 ms to a token.
     limiter.charge(-1_000);

@@ -14,6 +14,8 @@ export interface RateLimiter {
   charge(count: number): void;
   /** Ms until the next token. */
   waitMs(): number;
+  /** The tokens there now: below 0 while the bucket owes (charged more than it held). */
+  left(): number;
 }
 
 export function createRateLimiter(opts: { perSecond: number; burst: number }, stopwatch: Stopwatch): RateLimiter {
@@ -39,6 +41,10 @@ export function createRateLimiter(opts: { perSecond: number; burst: number }, st
     waitMs() {
       refill();
       return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / opts.perSecond);
+    },
+    left() {
+      refill();
+      return tokens;
     },
   };
 }
