@@ -47,6 +47,24 @@ function pay(payer: Node, payee: Node, amount: bigint, taskId: string, payerAppe
   append(payee, signed, id);
 }
 
+/** A node whose genesis another node unlocked, that then paid `other` 1 credit `payments` times (its chain: payments + 2 blocks). */
+function spender(other: Node, payments: number): Node {
+  const n = node();
+  pay(node(), n, 100n, 'unlock');
+  for (let i = 0; i < payments; i += 1) pay(n, other, 1n, `t${i}`);
+  return n;
+}
+
+/** `n`'s chain as it shows it with its second block (a RECEIPT_IN) re-signed for 500: the receipt inside still says otherwise, so it does not audit. */
+function withForgedReceiptIn(n: Node): Node {
+  const blocks = [...n.blocks];
+  const block = ChainBlock.decode(SignedBlock.decode(blocks[1]).block);
+  block.amount = 500n;
+  const bytes = ChainBlock.encode(block).finish();
+  blocks[1] = SignedBlock.encode({ block: bytes, signature: n.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+  return { ...n, blocks };
+}
+
 /** Payer views for node `me`, reading chains from `chains` by id, `perPage` blocks a page at most; fetches are counted. */
 function harness(me: Node, chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDeps['budget']) {
   // Time moves only when a test moves it (also from inside a fetch); timers fire as it passes.
@@ -196,11 +214,7 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
     const [me, honest, other] = [node(), node(), node()];
     pay(node(), honest, 100n, 'unlock');
     // Two payers with long chains (70 blocks each), one page (32 blocks) a turn at the budget below.
-    const [long1, long2] = [node(), node()];
-    for (const n of [long1, long2]) {
-      pay(node(), n, 100n, 'unlock');
-      for (let i = 0; i < 68; i += 1) pay(n, other, 1n, `t${i}`);
-    }
+    const [long1, long2] = [spender(other, 68), spender(other, 68)];
     // 3.2 ms of audit a page (32 blocks at MIN_MS_PER_BLOCK), 3.2 ms a second, one page at once.
     const h = harness(me, new Map([long1, long2, honest].map((n) => [n.id, n])), 32, { msPerSecond: 3.2, burstMs: 3.2 });
     // The first long chain starts at once and spends the budget on one page; it goes on in turn, and the next ones wait theirs.
@@ -236,12 +250,9 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
   });
 
   it("reads a payer read to its head before on ahead of the payers waiting: an honest payer's next receipt does not wait behind long chains", async () => {
-    const [me, honest, long1, long2, other] = [node(), node(), node(), node(), node()];
+    const [me, honest, other] = [node(), node(), node()];
     pay(node(), honest, 100n, 'unlock');
-    for (const n of [long1, long2]) {
-      pay(node(), n, 100n, 'unlock');
-      for (let i = 0; i < 68; i += 1) pay(n, other, 1n, `t${i}`);
-    }
+    const [long1, long2] = [spender(other, 68), spender(other, 68)];
     const h = harness(me, new Map([honest, long1, long2].map((n) => [n.id, n])), 32, { msPerSecond: 3.2, burstMs: 6.4 });
     await h.views.prepare(honest.id, 5n, 0n);
     // The long chains spend the budget and wait their turns.
@@ -292,11 +303,7 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
     for (let i = 0; i < 40; i += 1) pay(honest, other, 1n, `t${i}`);
     // A chain whose second block was re-signed with another amount: it does not audit.
     pay(node(), bad, 10n, 'unlock');
-    const badShown = { ...bad, blocks: [...bad.blocks] };
-    const block = ChainBlock.decode(SignedBlock.decode(badShown.blocks[1]).block);
-    block.amount = 500n;
-    const bytes = ChainBlock.encode(block).finish();
-    badShown.blocks[1] = SignedBlock.encode({ block: bytes, signature: bad.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    const badShown = withForgedReceiptIn(bad);
     const chains = new Map<string, Node>([
       [honest.id, honest],
       [bad.id, badShown],
@@ -353,11 +360,7 @@ describe('payer views - a receipt is countersigned only when its payer can pay i
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 10n, 'unlock');
     // A RECEIPT_IN of 500 the payer made up: its block re-signed by the payer, the receipt's signatures left as they were.
-    const forged = { id: payer.id, signer: payer.signer, head: payer.head, blocks: [...payer.blocks], ids: new Set<string>() };
-    const block = ChainBlock.decode(SignedBlock.decode(forged.blocks[1]).block);
-    block.amount = 500n;
-    const bytes = ChainBlock.encode(block).finish();
-    forged.blocks[1] = SignedBlock.encode({ block: bytes, signature: payer.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    const forged = withForgedReceiptIn(payer);
     const h = harness(me, new Map([[payer.id, forged]]), 1);
     await h.views.prepare(payer.id, 5n, 0n);
     // Not a verdict: a void is not let off for it (void-book.ts), and the payer may retry.
