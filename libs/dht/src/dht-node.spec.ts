@@ -4,7 +4,7 @@ import type { VirtualTime } from '@swarm/determinism';
 import { commonPrefixLength, idFromHex, randomHexId } from './dht-id';
 import type { DhtNode, DhtNodeInit } from './dht-node';
 import type { DhtTransport } from './wire';
-import { startDhtNode } from './dht-node';
+import { DEFAULT_SETTLE_FIRST_MS, DEFAULT_SETTLE_MAX_MS, startDhtNode } from './dht-node';
 import type { MemoryNetwork } from './memory-network';
 import { createMemoryNetwork } from './memory-network';
 import { providerOfTestRecord, testRecord, validateTestRecord } from './test-records';
@@ -79,6 +79,66 @@ describe('dht node - bootstrap', () => {
     s.net.revive(s.nodes[1].endpoint);
     await drive(s.vt, late.refresh());
     expect(late.contacts().length).toBeGreaterThan(0);
+    await s.stop();
+  });
+});
+
+describe('dht node - settling lookups after joining', () => {
+  /** The seed's pings (its dial-backs) take this long: over the gateways, a new connection each. */
+  const SLOW_DIAL_BACK_MS = 50;
+
+  /** A seed, then two nodes joining through it at once: each asks the seed before it admitted the other. */
+  async function twoJoinAtOnce() {
+    const random = seededRandom(11);
+    const vt = virtualTime(1_700_000_000_000);
+    const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 3, timeoutMs: TIMEOUT_MS });
+    const start = (transport: DhtTransport, seeds: string[]) =>
+      startDhtNode({ transport, clock: vt.clock, scheduler: vt.scheduler, random, validate: validateTestRecord }, { id: randomHexId(random), seeds });
+    const seedTransport = net.transport('seed');
+    const slowPings: DhtTransport = {
+      ...seedTransport,
+      endpoint: seedTransport.endpoint,
+      ping: async (to, request) => {
+        await vt.scheduler.sleep(SLOW_DIAL_BACK_MS);
+        return seedTransport.ping(to, request);
+      },
+      store: (to, r) => seedTransport.store(to, r),
+      findNode: (to, r) => seedTransport.findNode(to, r),
+      findValue: (to, r) => seedTransport.findValue(to, r),
+      listen: (h) => seedTransport.listen(h),
+      close: () => seedTransport.close(),
+    };
+    const seed = await drive(vt, start(slowPings, []));
+    const [a, b] = await drive(vt, Promise.all([start(net.transport('a'), ['seed']), start(net.transport('b'), ['seed'])]));
+    const knows = (x: DhtNode, y: DhtNode) => x.contacts().some((c) => c.id === y.id);
+    return { vt, net, seed, a, b, knows, stop: () => Promise.all([seed, a, b].map((n) => n.stop())) };
+  }
+
+  it('two nodes that joined at once through one seed know of each other a few seconds later, not at the next republish', async () => {
+    const s = await twoJoinAtOnce();
+    // The race this settles: neither learnt of the other at its bootstrap, though the seed knows both now.
+    await s.vt.advance(2 * SLOW_DIAL_BACK_MS);
+    expect([s.knows(s.a, s.b), s.knows(s.b, s.a), s.knows(s.seed, s.a), s.knows(s.seed, s.b)]).toEqual([false, false, true, true]);
+    await s.vt.advance(DEFAULT_SETTLE_FIRST_MS);
+    expect([s.knows(s.a, s.b), s.knows(s.b, s.a)]).toEqual([true, true]);
+    await s.stop();
+  });
+
+  it('settles to one self lookup a minute, and finds a node that was cut off again once it is back', async () => {
+    const s = await twoJoinAtOnce();
+    await s.vt.advance(10 * 60 * 1000);
+    s.net.resetStats();
+    await s.vt.advance(10 * 60 * 1000);
+    // Three nodes, each one self lookup a minute: a findNode to each of the two others.
+    expect(s.net.stats().byRpc.findNode).toBe(3 * 2 * 10);
+    // b is cut off for ten minutes: the others forget it (and it them) at their next lookups.
+    s.net.kill(s.b.endpoint);
+    await s.vt.advance(10 * 60 * 1000);
+    expect([s.knows(s.a, s.b), s.knows(s.seed, s.b), s.b.contacts().length]).toEqual([false, false, 0]);
+    // Back: it joins again through its seed at its next settling lookup, within a minute.
+    s.net.revive(s.b.endpoint);
+    await s.vt.advance(DEFAULT_SETTLE_MAX_MS + 2 * TIMEOUT_MS);
+    expect([s.knows(s.a, s.b), s.knows(s.b, s.a)]).toEqual([true, true]);
     await s.stop();
   });
 });

@@ -42,6 +42,15 @@ export const DEFAULT_VALUE_QUORUM = 2;
 /** Kademlia refreshes a bucket no lookup touched for an hour. */
 export const DEFAULT_REFRESH_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
+/**
+ * The hourly refresh suits a settled table, not a new one: a node looks itself up this long after
+ * joining, then at doubling intervals up to DEFAULT_SETTLE_MAX_MS, and from the first interval
+ * again once it has forgotten one of its closest contacts (one failed call forgets a contact).
+ * Two nodes that joined at once through one seed, each asking before the seed had admitted the
+ * other (dial-back.ts), so learn of each other within seconds, not at the next republish.
+ */
+export const DEFAULT_SETTLE_FIRST_MS = 1_000;
+export const DEFAULT_SETTLE_MAX_MS = 60_000;
 /** An owner republishes when this share of its record's lifetime is left, so a lost round still leaves time for the next. */
 export const REPUBLISH_AT_REMAINING_FRACTION = 0.5;
 /** Never republish more often than this, whatever the record's lifetime. */
@@ -72,7 +81,10 @@ export interface DhtNodeInit {
   readonly valueQuorum?: number;
   readonly refreshIntervalMs?: number;
   readonly sweepIntervalMs?: number;
-  /** Periodic refresh and expiry sweeps (default on); the simulator runs rounds itself. */
+  /** The settling self lookups' first and longest interval (DEFAULT_SETTLE_FIRST_MS). */
+  readonly settleFirstMs?: number;
+  readonly settleMaxMs?: number;
+  /** Periodic refresh, settling self lookups and expiry sweeps (default on); the simulator runs rounds itself. */
   readonly maintenance?: boolean;
   readonly limits?: ProviderStoreLimits;
   /** Bounds on dialling back the endpoints requests claim (dial-back.ts). */
@@ -167,6 +179,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   const quorum = positiveInt(init.valueQuorum, DEFAULT_VALUE_QUORUM, 'valueQuorum');
   const refreshIntervalMs = positiveInt(init.refreshIntervalMs, DEFAULT_REFRESH_INTERVAL_MS, 'refreshIntervalMs');
   const sweepIntervalMs = positiveInt(init.sweepIntervalMs, DEFAULT_SWEEP_INTERVAL_MS, 'sweepIntervalMs');
+  const settleFirstMs = positiveInt(init.settleFirstMs, DEFAULT_SETTLE_FIRST_MS, 'settleFirstMs');
+  const settleMaxMs = Math.max(settleFirstMs, positiveInt(init.settleMaxMs, DEFAULT_SETTLE_MAX_MS, 'settleMaxMs'));
   const seeds = (init.seeds ?? []).map(checkEndpoint);
   const store = createProviderStore(init.limits ?? DEFAULT_PROVIDER_STORE_LIMITS);
   const published = new Map<string, Published>();
@@ -467,8 +481,22 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
         everySweep();
       });
     };
+    /** A self lookup (or, with no contacts and seeds, a bootstrap) after delayMs; see DEFAULT_SETTLE_FIRST_MS. */
+    const settle = (delayMs: number, closestBefore: number) => {
+      setTimer(delayMs, () => {
+        const run = table.closest(selfId, 1).length > 0 ? lookupSelf() : seeds.length > 0 ? bootstrap() : Promise.resolve();
+        void run
+          .catch((err: unknown) => warn('settling lookup', err))
+          .finally(() => {
+            if (stopped) return;
+            const closest = table.closest(selfId, k).length;
+            settle(closest < closestBefore ? settleFirstMs : Math.min(delayMs * 2, settleMaxMs), closest);
+          });
+      });
+    };
     everyRefresh();
     everySweep();
+    settle(settleFirstMs, table.closest(selfId, k).length);
   }
 
   return {
