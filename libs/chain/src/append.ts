@@ -1,10 +1,10 @@
 /**
- * A node growing its own chain: the genesis, receipts (paid and received) and the idle burns they
+ * A node growing its own chain: the genesis, receipts (pledged, paid, released and received) and the idle burns they
  * must follow. Each new block goes through the same transition an auditor applies (chain-state.ts)
  * before it is signed, so a node never signs a block peers would refuse — and never signs two
  * blocks with one seq, which would be a fork proof against it.
  */
-import type { ChainBlock, SignedReceipt } from '@swarm/contracts';
+import type { ChainBlock, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import { nodeIdOfKey } from '@swarm/records';
 import type { OpenedBlock } from './block';
@@ -12,10 +12,12 @@ import { encodeBlock, signBlock, ZERO_HASH } from './block';
 import { ChainRefusal, ReceiptRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
 import { DEFAULT_MAX_SKEW_MS, MAX_AT_MS, short, shown } from './chain-rules';
-import type { ChainHead } from './chain-state';
+import type { ChainHead, OpenPledgeOf } from './chain-state';
 import { applyBlock, dueBurn } from './chain-state';
 import { verifyReceipt } from './receipt';
+import { verifyVoid } from './void';
 import type { ChainSigner, SignatureCheck } from './signing';
+import { hex, sha256 } from './signing';
 
 export interface AppendResult {
   /** The new SignedBlocks, in order: store them all, atomically, then use `head`. */
@@ -26,8 +28,10 @@ export interface AppendResult {
 export interface AppendReceiptOptions {
   /** This node's clock, epoch ms. The block is dated no earlier than its receipt or the last block. */
   readonly atMs: number;
-  /** Whether the chain already holds a receipt id (the store's index). */
+  /** Whether the chain already names a receipt id, in any block (the store's index). */
   readonly hasReceipt: (receiptId: string) => boolean;
+  /** The chain's open pledges (the store's index): a RECEIPT_OUT of a pledged receipt closes its pledge. None by default. */
+  readonly openPledge?: OpenPledgeOf;
   /** How far ahead of `atMs` a receipt may be dated (a payer's clock); DEFAULT_MAX_SKEW_MS. */
   readonly maxSkewMs?: number;
   /** For the receipt's two signatures: checkSignature by default, or a long-lived cachedSignatureCheck. */
@@ -70,26 +74,67 @@ export function appendReceipt(head: ChainHead, signed: SignedReceipt, signer: Ch
       ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
       `receipt from ${short(receipt.payer)} to ${short(receipt.payee)} does not concern this chain's node ${short(head.nodeId)}`,
     );
+  const closes = kind === BlockKind.BLOCK_KIND_RECEIPT_OUT && options.openPledge?.(receipt.receiptId) !== undefined;
+  if (!closes && options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
+  const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+  if (receipt.atMs > now + skew) throw new ReceiptRefusal('dated-ahead', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
+  const receiptField = { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: signed.payeeSignature };
+  return appendAfterBurns(head, { kind, amount: receipt.amount, receipt: receiptField }, receipt, signer, rules, options);
+}
+
+/**
+ * Appends the PLEDGE of a receipt this node signed as payer and has not sent yet (its payee
+ * countersigns only a receipt its payer's chain pledges): its amount leaves `available`, after
+ * the idle burns due by then. INSUFFICIENT_CREDIT when the chain cannot pay it; a receipt id the
+ * chain names already is refused ('replayed').
+ */
+export function appendPledge(head: ChainHead, signed: SignedReceipt, signer: ChainSigner, rules: ChainRules, options: AppendReceiptOptions): AppendResult {
+  checkSigner(head, signer);
+  const now = checkTime(options.atMs, 'atMs');
+  const receipt = verifyReceipt(signed, { countersigned: false, expectedPayer: head.nodeId, ...(options.checkSignature ? { checkSignature: options.checkSignature } : {}) });
   if (options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
   const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
   if (receipt.atMs > now + skew) throw new ReceiptRefusal('dated-ahead', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
+  const pledged = { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: new Uint8Array(0) };
+  return appendAfterBurns(head, { kind: BlockKind.BLOCK_KIND_PLEDGE, amount: receipt.amount, receipt: pledged }, receipt, signer, rules, options);
+}
+
+/** Appends the RELEASE of a pledged receipt whose payee countersigned its void: the amount returns to `available`. */
+export function appendRelease(head: ChainHead, countersigned: SignedVoid, signer: ChainSigner, rules: ChainRules, options: AppendReceiptOptions): AppendResult {
+  checkSigner(head, signer);
+  checkTime(options.atMs, 'atMs');
+  const receipt = verifyVoid(countersigned, { expectedPayer: head.nodeId, ...(options.checkSignature ? { checkSignature: options.checkSignature } : {}) });
+  if (options.openPledge?.(receipt.receiptId) === undefined)
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${receipt.receiptId.slice(0, 64)} is not pledged in this chain: there is nothing to release`);
+  const releasedVoid: SignedVoid = {
+    receipt: countersigned.receipt,
+    payerSignature: countersigned.payerSignature,
+    payeeSignature: countersigned.payeeSignature,
+    receiptSignature: countersigned.receiptSignature,
+  };
+  return appendAfterBurns(head, { kind: BlockKind.BLOCK_KIND_RELEASE, amount: receipt.amount, releasedVoid }, receipt, signer, rules, options);
+}
+
+/** A receipt-naming block after the burns due by its time: dated no earlier than its receipt, the last block or `options.atMs`. */
+function appendAfterBurns(
+  head: ChainHead,
+  content: Pick<ChainBlock, 'kind' | 'amount' | 'receipt' | 'releasedVoid'>,
+  receipt: Receipt,
+  signer: ChainSigner,
+  rules: ChainRules,
+  options: AppendReceiptOptions,
+): AppendResult {
+  const now = BigInt(options.atMs);
   let at = now > head.atMs ? now : head.atMs;
   if (receipt.atMs > at) at = receipt.atMs;
   const burns = burnsUntil(head, signer, rules, at);
   const h = burns.head;
-  const block: ChainBlock = {
-    nodeId: h.nodeId,
-    publicKey: h.publicKey,
-    seq: h.seq + 1n,
-    prevHash: h.hash,
-    kind,
-    amount: receipt.amount,
-    receipt: { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: signed.payeeSignature },
-    atMs: at,
-  };
+  const block: ChainBlock = { nodeId: h.nodeId, publicKey: h.publicKey, seq: h.seq + 1n, prevHash: h.hash, ...content, atMs: at };
+  const receiptBytes = content.releasedVoid?.receipt ?? content.receipt?.receipt ?? new Uint8Array(0);
   try {
-    const done = append(h, block, { receipt }, signer, rules, options.hasReceipt);
-    return { blocks: [...burns.blocks, ...done.blocks], head: done.head };
+    const { blockBytes, hash } = encodeBlock(block);
+    const next = applyBlock(h, { block, hash, receipt, receiptDigest: hex(sha256(receiptBytes)) }, rules, options.hasReceipt, options.openPledge);
+    return { blocks: [...burns.blocks, signBlock(blockBytes, signer)], head: next };
   } catch (err) {
     if (err instanceof ChainRefusal && (err.reason === 'overspend' || err.reason === 'spends-locked')) {
       throw new SwarmError(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT, `node ${short(h.nodeId)} ${err.message.replace(/^.*?\): /, '')}`);

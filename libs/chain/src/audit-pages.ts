@@ -1,7 +1,7 @@
 /**
  * Auditing a chain that arrives page by page (a node's own from credit-svc, a peer's through the
  * gateway): each page is verified as it comes, on from the head the pages before it left, so an
- * auditor holds one page, the head and the receipt ids, never the whole chain. The fetch is
+ * auditor holds one page, the head, the receipt ids and the open pledges, never the whole chain. The fetch is
  * injected; a bound refuses a chain too long to audit before its blocks are fetched.
  */
 import { CHAIN_PAGE_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
@@ -9,11 +9,11 @@ import { MAX_SIGNED_BLOCK_BYTES } from './block';
 import { ChainRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
 import { short } from './chain-rules';
-import type { ChainHead } from './chain-state';
+import type { ChainHead, OpenPledge } from './chain-state';
 import { forkProofOf } from './fork-proof';
 import { cachedSignatureCheck, NODE_ID } from './signing';
 import type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
-import { verifyChain, verifyChainSuffix } from './verify-chain';
+import { trackPledges, verifyChain, verifyChainSuffix } from './verify-chain';
 
 /** Most blocks one audit reads: a receipt block is up to ~8.8 KB, and each costs three signature checks. */
 export const MAX_AUDITED_BLOCKS = 1_000_000;
@@ -68,6 +68,7 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
   // One cache of parsed keys for every page: a chain's blocks share one key, its receipts a few.
   const verifyOptions: VerifyChainOptions = { ...verify, checkSignature: verify.checkSignature ?? cachedSignatureCheck() };
   const receiptIds = new Set<string>();
+  const pledges = new Map<string, OpenPledge>();
   let head: ChainHead | undefined;
   let last: Uint8Array | undefined;
   let reportedHeadSeq: bigint | undefined;
@@ -90,7 +91,10 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
     if (blocksChecked + page.blocks.length > maxBlocks) throw tooLong(whose(head?.nodeId ?? verify.expectedNodeId ?? page.nodeId), 'sent more blocks than it reported', maxBlocks);
     if (head !== undefined && last !== undefined) refuseForkAcrossPages(head, last, page.blocks[0]);
     const audit: ChainAudit =
-      head === undefined ? verifyChain(page.blocks, rules, verifyOptions) : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), verifyOptions);
+      head === undefined
+        ? verifyChain(page.blocks, rules, verifyOptions)
+        : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), { ...verifyOptions, openPledge: (id) => pledges.get(id) });
+    trackPledges(pledges, audit.entries);
     // One entry per block of the page, in order.
     audit.entries.forEach((entry, i) => {
       if (entry.receipt) receiptIds.add(entry.receipt.receiptId);

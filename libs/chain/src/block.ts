@@ -11,10 +11,11 @@ import { MAX_AT_MS, MAX_UINT64, short } from './chain-rules';
 import { MAX_SIGNED_RECEIPT_BYTES, verifyReceipt } from './receipt';
 import type { ChainSigner } from './signing';
 import type { SignatureCheck } from './signing';
+import { MAX_SIGNED_VOID_BYTES, verifyVoid } from './void';
 import { blockSigningBytes, checkSignature, HASH_BYTES, hex, NODE_ID, PUBLIC_KEY_BYTES, sameBytes, sha256, SIGNATURE_BYTES } from './signing';
 
-/** A receipt block is the largest: the signed receipt plus ids, key, hash and signature. */
-export const MAX_SIGNED_BLOCK_BYTES = MAX_SIGNED_RECEIPT_BYTES + 512;
+/** A RELEASE block is the largest: the countersigned void (a receipt and three signatures) plus ids, key, hash and signature. */
+export const MAX_SIGNED_BLOCK_BYTES = Math.max(MAX_SIGNED_RECEIPT_BYTES, MAX_SIGNED_VOID_BYTES) + 512;
 /** prev_hash of block 1. */
 export const ZERO_HASH: Uint8Array = new Uint8Array(HASH_BYTES);
 
@@ -25,14 +26,22 @@ export interface OpenedBlock {
   readonly block: ChainBlock;
   /** sha256 of the signed ChainBlock bytes: the next block's prev_hash. */
   readonly hash: Uint8Array;
-  /** Receipt kinds: the verified, countersigned receipt. */
+  /**
+   * Every kind but GENESIS and BURN: the receipt, verified (countersigned for RECEIPT_OUT and
+   * RECEIPT_IN, the payer's signature for PLEDGE, the void's two signatures for RELEASE).
+   */
   readonly receipt?: Receipt;
-  /** Receipt kinds: hex sha256 of the receipt bytes, equal in the payer's and the payee's chain. */
+  /** With `receipt`: hex sha256 of the receipt bytes, the same in every block that holds that receipt. */
   readonly receiptDigest?: string;
 }
 
 export function isReceiptKind(kind: BlockKind): kind is BlockKind.BLOCK_KIND_RECEIPT_OUT | BlockKind.BLOCK_KIND_RECEIPT_IN {
   return kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || kind === BlockKind.BLOCK_KIND_RECEIPT_IN;
+}
+
+/** The kinds whose block names a receipt: RECEIPT_OUT, RECEIPT_IN, PLEDGE and RELEASE. */
+export function namesReceipt(kind: BlockKind): boolean {
+  return isReceiptKind(kind) || kind === BlockKind.BLOCK_KIND_PLEDGE || kind === BlockKind.BLOCK_KIND_RELEASE;
 }
 
 /**
@@ -83,33 +92,45 @@ function checkBlockContent(block: ChainBlock, verifySignature: SignatureCheck): 
   const refuse = (reason: 'invalid-field' | 'bad-genesis' | 'broken-link', message: string) => new ChainRefusal(reason, message, seq);
   if (seq < 1n) throw refuse('invalid-field', 'seq must be at least 1');
   if (block.prevHash.length !== HASH_BYTES) throw refuse('invalid-field', `prev_hash must be ${HASH_BYTES} bytes, got ${block.prevHash.length}`);
-  if (kind !== BlockKind.BLOCK_KIND_GENESIS && kind !== BlockKind.BLOCK_KIND_BURN && !isReceiptKind(kind))
-    throw refuse('invalid-field', `kind ${Number(kind)} is not a block kind`);
+  if (kind !== BlockKind.BLOCK_KIND_GENESIS && kind !== BlockKind.BLOCK_KIND_BURN && !namesReceipt(kind)) throw refuse('invalid-field', `kind ${Number(kind)} is not a block kind`);
   if ((seq === 1n) !== (kind === BlockKind.BLOCK_KIND_GENESIS)) throw refuse('bad-genesis', seq === 1n ? 'block 1 must be the GENESIS' : 'GENESIS only at seq 1');
   if (seq === 1n && !sameBytes(block.prevHash, ZERO_HASH)) throw refuse('broken-link', 'block 1 must have a zero prev_hash');
   if (block.amount < 1n || block.amount > MAX_UINT64) throw refuse('invalid-field', 'amount must be at least 1');
   if (block.atMs < 1n || block.atMs > MAX_AT_MS) throw refuse('invalid-field', `at_ms must be 1..${MAX_AT_MS}`);
-  if (!isReceiptKind(kind)) {
+  const releasing = kind === BlockKind.BLOCK_KIND_RELEASE;
+  if (!releasing && block.releasedVoid !== undefined) throw refuse('invalid-field', `a ${BlockKind[kind]} block carries no void`);
+  if (!namesReceipt(kind)) {
     if (block.receipt !== undefined) throw refuse('invalid-field', `a ${BlockKind[kind]} block carries no receipt`);
     return {};
   }
-  if (block.receipt === undefined) throw refuse('invalid-field', `a ${BlockKind[kind]} block must carry its receipt`);
-  let receipt: Receipt;
-  try {
-    receipt = verifyReceipt(block.receipt, { checkSignature: verifySignature });
-  } catch (err) {
-    if (err instanceof ReceiptRefusal) throw new ChainRefusal('bad-receipt', err.message, seq);
-    throw err;
-  }
-  const out = kind === BlockKind.BLOCK_KIND_RECEIPT_OUT;
-  if ((out ? receipt.payer : receipt.payee) !== block.nodeId) {
+  if (releasing ? block.receipt !== undefined : block.receipt === undefined)
+    throw refuse('invalid-field', releasing ? 'a RELEASE block carries its void, not a receipt' : `a ${BlockKind[kind]} block must carry its receipt`);
+  if (releasing && block.releasedVoid === undefined) throw refuse('invalid-field', 'a RELEASE block must carry the countersigned void');
+  const receipt = verifiedReceipt(block, verifySignature);
+  const ours = kind === BlockKind.BLOCK_KIND_RECEIPT_IN ? receipt.payee : receipt.payer;
+  if (ours !== block.nodeId)
     throw new ChainRefusal(
       'wrong-side',
-      `a ${out ? 'RECEIPT_OUT' : 'RECEIPT_IN'} whose ${out ? 'payer' : 'payee'} is ${short(out ? receipt.payer : receipt.payee)}, not this chain's node`,
+      `a ${BlockKind[kind].replace('BLOCK_KIND_', '')} whose ${kind === BlockKind.BLOCK_KIND_RECEIPT_IN ? 'payee' : 'payer'} is ${short(ours)}, not this chain's node`,
       seq,
     );
-  }
   if (block.amount !== receipt.amount) throw refuse('invalid-field', `amount ${block.amount} differs from the receipt's ${receipt.amount}`);
   if (block.atMs < receipt.atMs) throw refuse('invalid-field', `dated ${receipt.atMs - block.atMs} ms before its receipt was made`);
-  return { receipt, receiptDigest: hex(sha256(block.receipt.receipt)) };
+  const bytes = releasing ? (block.releasedVoid?.receipt ?? new Uint8Array(0)) : (block.receipt?.receipt ?? new Uint8Array(0));
+  return { receipt, receiptDigest: hex(sha256(bytes)) };
+}
+
+/** The receipt a receipt-naming block holds, its signatures checked as its kind needs; a ChainRefusal 'bad-receipt' otherwise. */
+function verifiedReceipt(block: ChainBlock, verifySignature: SignatureCheck): Receipt {
+  try {
+    if (block.kind === BlockKind.BLOCK_KIND_RELEASE && block.releasedVoid) return verifyVoid(block.releasedVoid, { checkSignature: verifySignature });
+    if (!block.receipt) throw new ReceiptRefusal('malformed', 'no receipt');
+    // A pledge is made before the payee is asked: the payer's signature only, so its bytes are fixed.
+    if (block.kind === BlockKind.BLOCK_KIND_PLEDGE && block.receipt.payeeSignature.length > 0)
+      throw new ReceiptRefusal('invalid-field', 'a PLEDGE holds the receipt as its payer signed it, without a countersignature');
+    return verifyReceipt(block.receipt, { checkSignature: verifySignature, countersigned: block.kind !== BlockKind.BLOCK_KIND_PLEDGE });
+  } catch (err) {
+    if (err instanceof ReceiptRefusal) throw new ChainRefusal('bad-receipt', err.message, block.seq);
+    throw err;
+  }
 }

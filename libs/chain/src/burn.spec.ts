@@ -42,7 +42,7 @@ describe('idle drain - when burns fall due', () => {
       [BigInt(T0 + 50_000), 90n],
       [BigInt(T0 + 60_000), 81n],
     ]);
-    expect(node.head.balances).toEqual({ available: 100n, locked: 629n, burned: 271n, received: 0n, paid: 0n });
+    expect(node.head.balances).toEqual({ available: 100n, locked: 629n, burned: 271n, received: 0n, paid: 0n, pledged: 0n });
     expect(verifyChain(node.blocks, RULES).head).toEqual(node.head);
   });
 
@@ -117,7 +117,7 @@ describe('idle drain - the worked example of docs/chain.md (default rules)', () 
       [utc(1, 10), 9n],
       [utc(1, 11), 9n],
     ]);
-    expect(a.head.balances).toEqual({ available: 989n, locked: 0n, burned: 27n, received: 50n, paid: 34n });
+    expect(a.head.balances).toEqual({ available: 989n, locked: 0n, burned: 27n, received: 50n, paid: 34n, pledged: 0n });
     expect(dueBurn(a.head, DEFAULT_CHAIN_RULES)).toEqual({ atMs: BigInt(utc(1, 19)), amount: 9n });
     const later = appendDueBurns(a.head, a.signer, DEFAULT_CHAIN_RULES, utc(1, 21));
     expect(later.blocks.map((b) => blockOf(b).amount)).toEqual([9n, 9n, 9n]);

@@ -9,8 +9,13 @@
  * its amount, taken from locked first. Before any block with at_ms ≥ b, the chain must hold a BURN
  * dated exactly b of exactly that amount: so the burns follow from the chain alone, and an audit sees
  * a skipped or wrong one.
+ *
+ * Pledges: a PLEDGE moves a receipt's amount from `available` to `pledged` before its payee is
+ * asked to countersign it; the RECEIPT_OUT of the same receipt bytes moves it on to `paid`, a
+ * RELEASE (its countersigned void) back to `available`. A RECEIPT_OUT with no pledge before it
+ * pays from `available` at once, as chains did before pledges. Pledged credit is not burned.
  */
-import type { ChainBlock, Receipt } from '@swarm/contracts';
+import type { ChainBlock } from '@swarm/contracts';
 import { BlockKind } from '@swarm/contracts';
 import type { OpenedBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
@@ -29,7 +34,19 @@ export interface ChainBalances {
   readonly received: bigint;
   /** Paid by RECEIPT_OUT, ever. */
   readonly paid: bigint;
+  /** Pledged to receipts not yet paid (PLEDGE blocks no RECEIPT_OUT or RELEASE has closed). */
+  readonly pledged: bigint;
 }
+
+/** A PLEDGE no RECEIPT_OUT or RELEASE has closed yet: what closing it must match. */
+export interface OpenPledge {
+  /** Hex sha256 of the pledged receipt's bytes. */
+  readonly digest: string;
+  readonly amount: bigint;
+}
+
+/** The chain's open pledge of a receipt id, if any (a chain store's index, or an audit's map). */
+export type OpenPledgeOf = (receiptId: string) => OpenPledge | undefined;
 
 export interface ChainHead {
   readonly nodeId: string;
@@ -76,13 +93,15 @@ export function afterBurn(head: ChainHead, burn: DueBurn): ChainHead {
 
 /**
  * The state after `opened`, or a ChainRefusal. `head` undefined: `opened` must be the genesis.
- * `hasReceipt` answers whether the chain before this block holds a receipt id.
+ * `hasReceipt` answers whether the chain before this block names a receipt id (in any block),
+ * `openPledge` which of those are pledged and not yet paid or released.
  */
 export function applyBlock(
   head: ChainHead | undefined,
-  opened: Pick<OpenedBlock, 'block' | 'hash' | 'receipt'>,
+  opened: Pick<OpenedBlock, 'block' | 'hash' | 'receipt' | 'receiptDigest'>,
   rules: ChainRules,
   hasReceipt: (receiptId: string) => boolean,
+  openPledge: OpenPledgeOf = () => undefined,
 ): ChainHead {
   const { block } = opened;
   if (head === undefined) return genesisHead(opened, rules);
@@ -93,7 +112,7 @@ export function applyBlock(
   if (block.atMs < head.atMs) throw new ChainRefusal('time-reversal', `at_ms is ${head.atMs - block.atMs} ms before block ${head.seq}'s`, seq);
   const burn = checkBurnOrder(head, block, rules);
   if (burn) return { ...afterBurn(head, burn), seq, hash: opened.hash };
-  const moved = applyReceipt(head, block, opened.receipt, hasReceipt);
+  const moved = applyReceipt(head, opened, hasReceipt, openPledge);
   return { ...moved, seq, hash: opened.hash, atMs: block.atMs };
 }
 
@@ -111,7 +130,7 @@ function genesisHead(opened: Pick<OpenedBlock, 'block' | 'hash'>, rules: ChainRu
     atMs: block.atMs,
     genesisAtMs: block.atMs,
     lastReceiptInAtMs: undefined,
-    balances: { available, locked: rules.genesisGrant - available, burned: 0n, received: 0n, paid: 0n },
+    balances: { available, locked: rules.genesisGrant - available, burned: 0n, received: 0n, paid: 0n, pledged: 0n },
   };
 }
 
@@ -130,19 +149,39 @@ function checkBurnOrder(head: ChainHead, block: ChainBlock, rules: ChainRules): 
   return undefined;
 }
 
-function applyReceipt(head: ChainHead, block: ChainBlock, receipt: Receipt | undefined, hasReceipt: (receiptId: string) => boolean): ChainHead {
+function applyReceipt(
+  head: ChainHead,
+  opened: Pick<OpenedBlock, 'block' | 'receipt' | 'receiptDigest'>,
+  hasReceipt: (receiptId: string) => boolean,
+  openPledge: OpenPledgeOf,
+): ChainHead {
+  const { block, receipt } = opened;
   const seq = block.seq;
   // openBlock guarantees a verified receipt on the right side for receipt kinds; a GENESIS after seq 1 fails there too.
   if (receipt === undefined) throw new ChainRefusal('invalid-field', `a ${BlockKind[block.kind]} block without a verified receipt`, seq);
-  if (hasReceipt(receipt.receiptId)) throw new ChainRefusal('duplicate-receipt', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`, seq);
+  const id = receipt.receiptId;
   const b = head.balances;
   const amount = block.amount;
-  if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) {
+  const pledge = block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || block.kind === BlockKind.BLOCK_KIND_RELEASE ? openPledge(id) : undefined;
+  if (pledge) {
+    // Closing a pledge: the very receipt that was pledged (the amount follows from the bytes).
+    if (pledge.digest !== opened.receiptDigest || pledge.amount !== amount)
+      throw new ChainRefusal('invalid-field', `closes the pledge of receipt ${id.slice(0, 64)} with other receipt bytes than were pledged`, seq);
+    const pledged = b.pledged - amount;
+    if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) return { ...head, balances: { ...b, pledged, paid: b.paid + amount } };
+    return { ...head, balances: { ...b, pledged, available: b.available + amount } };
+  }
+  if (block.kind === BlockKind.BLOCK_KIND_RELEASE) throw new ChainRefusal('invalid-field', `releases receipt ${id.slice(0, 64)}, which no open PLEDGE in the chain holds`, seq);
+  if (hasReceipt(id)) throw new ChainRefusal('duplicate-receipt', `receipt ${id.slice(0, 64)} is already in the chain`, seq);
+  if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || block.kind === BlockKind.BLOCK_KIND_PLEDGE) {
     if (amount > b.available) {
       const reason = amount <= b.available + b.locked ? 'spends-locked' : 'overspend';
-      throw new ChainRefusal(reason, `pays ${amount} with ${b.available} available (${b.locked} locked until the first RECEIPT_IN)`, seq);
+      const verb = block.kind === BlockKind.BLOCK_KIND_PLEDGE ? 'pledges' : 'pays';
+      throw new ChainRefusal(reason, `${verb} ${amount} with ${b.available} available (${b.locked} locked until the first RECEIPT_IN)`, seq);
     }
-    return { ...head, balances: { ...b, available: b.available - amount, paid: b.paid + amount } };
+    // A RECEIPT_OUT with no pledge before it pays from `available` at once (chains from before pledges).
+    if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) return { ...head, balances: { ...b, available: b.available - amount, paid: b.paid + amount } };
+    return { ...head, balances: { ...b, available: b.available - amount, pledged: b.pledged + amount } };
   }
   // The first countersigned serve for another node unlocks the rest of the grant.
   const available = b.available + b.locked + amount;

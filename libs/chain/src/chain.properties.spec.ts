@@ -1,11 +1,15 @@
 import fc from 'fast-check';
+import { appendPledge, appendReceipt, appendRelease } from './append';
 import { ChainRefusal } from './chain-refusal';
 import { chainRules } from './chain-rules';
 import { checkCrossChain } from './cross-chain';
+import type { OpenPledge } from './chain-state';
+import { receiptIdOf } from './receipt';
 import { cachedSignatureCheck } from './signing';
-import type { TestSwarm } from './test-fixtures/test-swarm';
+import type { TestNode, TestSwarm } from './test-fixtures/test-swarm';
 import { testSwarm } from './test-fixtures/test-swarm';
-import { verifyChain, verifyChainSuffix } from './verify-chain';
+import { trackPledges, verifyChain, verifyChainSuffix } from './verify-chain';
+import { countersignVoid, makeVoid } from './void';
 
 const T0 = 1_700_000_000_000;
 /** Short epochs and windows so random histories cross idle boundaries often. */
@@ -17,6 +21,8 @@ interface Step {
   /** Fraction of the payer's available credit paid (at least 1 credit). */
   readonly fraction: number;
   readonly dtMs: number;
+  /** How the payment goes: paid at once (as before pledges), pledged then paid, pledged then released, or left pledged. */
+  readonly path: 'direct' | 'paid' | 'released' | 'open';
 }
 
 const stepArb = fc.record({
@@ -25,6 +31,7 @@ const stepArb = fc.record({
   fraction: fc.double({ min: 0, max: 1, noNaN: true }),
   // Mostly busy, sometimes idle past the window.
   dtMs: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 20_000, max: 90_000 })),
+  path: fc.constantFrom('direct' as const, 'paid' as const, 'released' as const, 'open' as const),
 });
 const historyArb = fc.record({ nodes: fc.integer({ min: 2, max: 4 }), steps: fc.array(stepArb, { maxLength: 25 }) });
 
@@ -41,10 +48,41 @@ function play(nodes: number, steps: readonly Step[]): { swarm: TestSwarm; endMs:
     const available = swarm.nodes[payer].head.balances.available;
     if (available < 1n) return;
     const amount = 1n + BigInt(Math.floor(s.fraction * Number(available - 1n)));
-    swarm.pay(payer, payee, amount, `task-${i}`, t);
+    if (s.path === 'direct') swarm.pay(payer, payee, amount, `task-${i}`, t);
+    else pledged(swarm, payer, payee, amount, `task-${i}`, t, s.path);
   });
   for (let i = 0; i < nodes; i += 1) swarm.burn(i, t);
   return { swarm, endMs: t };
+}
+
+/** Open pledges per node, as a node's store indexes them. */
+const openPledges = new WeakMap<TestNode, Map<string, OpenPledge>>();
+
+/** A payment through a PLEDGE: then paid (RECEIPT_OUT, and RECEIPT_IN at the payee), released (RELEASE), or left open. */
+function pledged(swarm: TestSwarm, payer: number, payee: number, amount: bigint, taskId: string, t: number, path: 'paid' | 'released' | 'open'): void {
+  const from = swarm.nodes[payer];
+  const to = swarm.nodes[payee];
+  const pledges = openPledges.get(from) ?? new Map<string, OpenPledge>();
+  openPledges.set(from, pledges);
+  const options = { atMs: t, hasReceipt: (id: string) => from.receiptIds.has(id), openPledge: (id: string) => pledges.get(id) };
+  const take = (r: { blocks: readonly Uint8Array[]; head: TestNode['head'] }) => {
+    const before = verifyChain(from.blocks, RULES).head;
+    from.blocks.push(...r.blocks);
+    from.head = r.head;
+    trackPledges(pledges, verifyChainSuffix(before, [...r.blocks], RULES, () => false, { openPledge: (id) => pledges.get(id) }).entries);
+  };
+  const signed = swarm.receipt(payer, payee, amount, taskId, t);
+  const id = receiptIdOf(taskId, from.signer.nodeId, to.signer.nodeId);
+  const asSigned = { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: new Uint8Array(0) };
+  take(appendPledge(from.head, asSigned, from.signer, RULES, options));
+  from.receiptIds.add(id);
+  if (path === 'open') return;
+  if (path === 'released') return take(appendRelease(from.head, countersignVoid(makeVoid(asSigned, from.signer), to.signer), from.signer, RULES, options));
+  const received = appendReceipt(to.head, signed, to.signer, RULES, { atMs: t, hasReceipt: (r) => to.receiptIds.has(r) });
+  to.blocks.push(...received.blocks);
+  to.head = received.head;
+  to.receiptIds.add(id);
+  take(appendReceipt(from.head, signed, from.signer, RULES, options));
 }
 
 describe('chain - properties of random histories', () => {
@@ -57,7 +95,7 @@ describe('chain - properties of random histories', () => {
           expect(audit.head).toEqual(swarm.nodes[i].head);
           expect(audit.owed?.count).toBe(0);
           const b = audit.head.balances;
-          expect(RULES.genesisGrant + b.received).toBe(b.available + b.locked + b.burned + b.paid);
+          expect(RULES.genesisGrant + b.received).toBe(b.available + b.locked + b.burned + b.paid + b.pledged);
           // The lock goes at the first RECEIPT_IN; before it, idle burns take from it first, and a
           // node idle long enough burns all of it.
           const lockLeft = RULES.genesisGrant - RULES.starterAllowance - b.burned;
@@ -88,9 +126,10 @@ describe('chain - properties of random histories', () => {
 
   it('every byte of every block of one history, flipped, is refused', () => {
     const { swarm } = play(3, [
-      { payer: 0, payeeOffset: 1, fraction: 0.5, dtMs: 1_000 },
-      { payer: 1, payeeOffset: 1, fraction: 0.3, dtMs: 45_000 },
-      { payer: 2, payeeOffset: 2, fraction: 0.1, dtMs: 2_000 },
+      { payer: 0, payeeOffset: 1, fraction: 0.5, dtMs: 1_000, path: 'direct' },
+      { payer: 1, payeeOffset: 1, fraction: 0.3, dtMs: 45_000, path: 'paid' },
+      { payer: 2, payeeOffset: 2, fraction: 0.1, dtMs: 2_000, path: 'released' },
+      { payer: 0, payeeOffset: 2, fraction: 0.2, dtMs: 2_000, path: 'open' },
     ]);
     let flips = 0;
     let refused = 0;
@@ -102,13 +141,15 @@ describe('chain - properties of random histories', () => {
         // against the verified head before it is checking the whole chain.
         const before = i === 0 ? undefined : verifyChain(blocks.slice(0, i), RULES);
         const ids = new Set(before?.entries.flatMap((e) => (e.receipt ? [e.receipt.receiptId] : [])));
+        const open = new Map<string, OpenPledge>();
+        trackPledges(open, before?.entries ?? []);
         for (let at = 0; at < block.length; at += 1) {
           const flipped = Uint8Array.from(block);
           flipped[at] ^= 0x01 << (at % 8);
           flips += 1;
           // Caught here rather than by toThrow, which reads each error's stack (source-mapped under jest: ~0.4 ms an error).
           try {
-            if (before) verifyChainSuffix(before.head, [flipped], RULES, (id) => ids.has(id), { checkSignature });
+            if (before) verifyChainSuffix(before.head, [flipped], RULES, (id) => ids.has(id), { checkSignature, openPledge: (id) => open.get(id) });
             else verifyChain([flipped], RULES, { checkSignature });
           } catch (err) {
             if (err instanceof ChainRefusal) refused += 1;

@@ -52,9 +52,9 @@ describe('chain - append and verify', () => {
     expect(auditA.head).toEqual(a.head);
     expect(auditB.head).toEqual(b.head);
     // a: 100 starter - 30 - 20, then paid 500, which unlocks its 900.
-    expect(a.head.balances).toEqual({ available: 50n + 900n + 500n, locked: 0n, burned: 0n, received: 500n, paid: 50n });
+    expect(a.head.balances).toEqual({ available: 50n + 900n + 500n, locked: 0n, burned: 0n, received: 500n, paid: 50n, pledged: 0n });
     // b: unlocked by its first serve, then pays 500.
-    expect(b.head.balances).toEqual({ available: 1_000n + 50n - 500n, locked: 0n, burned: 0n, received: 50n, paid: 500n });
+    expect(b.head.balances).toEqual({ available: 1_000n + 50n - 500n, locked: 0n, burned: 0n, received: 50n, paid: 500n, pledged: 0n });
     expect(auditA.entries.map((e) => e.kind)).toEqual([
       BlockKind.BLOCK_KIND_GENESIS,
       BlockKind.BLOCK_KIND_RECEIPT_OUT,

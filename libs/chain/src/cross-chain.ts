@@ -1,9 +1,10 @@
 /**
  * The swarm-wide check over audited chains: every receipt appears in exactly the two chains it
  * belongs to (RECEIPT_OUT in the payer's, RECEIPT_IN in the payee's), once each, with the same
- * bytes; and credit is conserved: Σ (available + locked + burned) over the chains equals the genesis
- * issued. Per chain, genesis + received = available + locked + burned + paid, so the sum holds
- * exactly when every paid receipt was also received.
+ * bytes; and credit is conserved: Σ (available + locked + burned + pledged) over the chains equals
+ * the genesis issued. Per chain, genesis + received = available + locked + burned + pledged + paid,
+ * so the sum holds exactly when every paid receipt was also received (a receipt still pledged counts
+ * on its payer's side until its RECEIPT_OUT or RELEASE).
  */
 import { BlockKind } from '@swarm/contracts';
 import { short } from './chain-rules';
@@ -20,7 +21,9 @@ export interface CrossChainReport {
   readonly available: bigint;
   readonly locked: bigint;
   readonly burned: bigint;
-  /** available + locked + burned over all chains. */
+  /** Pledged to receipts in flight (PLEDGE blocks not yet paid or released). */
+  readonly pledged: bigint;
+  /** available + locked + burned + pledged over all chains. */
   readonly total: bigint;
   /** total = genesisIssued and no problems. */
   readonly conserved: boolean;
@@ -50,6 +53,7 @@ export function checkCrossChain(audits: readonly ChainAudit[]): CrossChainReport
   let available = 0n;
   let locked = 0n;
   let burned = 0n;
+  let pledged = 0n;
   for (const audit of audits) {
     const { nodeId, balances } = audit.head;
     if (nodes.has(nodeId)) problem(`the chain of ${short(nodeId)} is given twice`);
@@ -57,18 +61,20 @@ export function checkCrossChain(audits: readonly ChainAudit[]): CrossChainReport
     available += balances.available;
     locked += balances.locked;
     burned += balances.burned;
+    pledged += balances.pledged;
     for (const e of audit.entries) {
       if (e.kind === BlockKind.BLOCK_KIND_GENESIS) genesisIssued += e.amount;
-      if (e.receipt === undefined) continue;
+      // A PLEDGE (open or closed) and a RELEASE are the payer's alone; the receipt is in flight or voided.
+      if (e.receipt === undefined || (e.kind !== BlockKind.BLOCK_KIND_RECEIPT_OUT && e.kind !== BlockKind.BLOCK_KIND_RECEIPT_IN)) continue;
       const s = sightings.get(e.receipt.receiptId) ?? { payer: e.receipt.payer, payee: e.receipt.payee, out: [], in: [] };
       sightings.set(e.receipt.receiptId, s);
       (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT ? s.out : s.in).push({ node: nodeId, digest: e.receipt.digest });
     }
   }
   for (const [id, s] of sightings) checkSighting(id.slice(0, 64), s, nodes, problem);
-  const total = available + locked + burned;
-  if (total !== genesisIssued) problem(`available + locked + burned is ${total}, the genesis issued ${genesisIssued}`);
-  return { chains: nodes.size, receipts: sightings.size, genesisIssued, available, locked, burned, total, conserved: problemCount === 0, problemCount, problems };
+  const total = available + locked + burned + pledged;
+  if (total !== genesisIssued) problem(`available + locked + burned + pledged is ${total}, the genesis issued ${genesisIssued}`);
+  return { chains: nodes.size, receipts: sightings.size, genesisIssued, available, locked, burned, pledged, total, conserved: problemCount === 0, problemCount, problems };
 }
 
 function checkSighting(id: string, s: Sighting, nodes: ReadonlySet<string>, problem: (text: string) => void): void {

@@ -3,14 +3,14 @@
  * (signature, fields, receipt) and applied (chain-state.ts), its balances derived, and what it owes
  * in idle burns by the auditor's clock. Two blocks with one seq come back as a fork proof.
  */
-import type { BlockKind, ChainBlock, ForkProof } from '@swarm/contracts';
-import { ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
+import type { ChainBlock, ForkProof } from '@swarm/contracts';
+import { BlockKind, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { openBlock, openSignedBlock } from './block';
 import type { OpenedBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
 import { DEFAULT_MAX_SKEW_MS, short, shown } from './chain-rules';
-import type { ChainHead, DueBurn } from './chain-state';
+import type { ChainHead, DueBurn, OpenPledge, OpenPledgeOf } from './chain-state';
 import { afterBurn, applyBlock, dueBurn } from './chain-state';
 import type { SignatureCheck } from './signing';
 import { cachedSignatureCheck, sameBytes } from './signing';
@@ -24,7 +24,7 @@ export interface ChainEntry {
   readonly kind: BlockKind;
   readonly amount: bigint;
   readonly atMs: bigint;
-  /** Receipt kinds only. */
+  /** Every kind that names a receipt (RECEIPT_OUT, RECEIPT_IN, PLEDGE, RELEASE). */
   readonly receipt?: { readonly receiptId: string; readonly payer: string; readonly payee: string; readonly digest: string };
 }
 
@@ -53,6 +53,8 @@ export interface VerifyChainOptions {
   readonly expectedNodeId?: string;
   /** A cachedSignatureCheck of its own by default. */
   readonly checkSignature?: SignatureCheck;
+  /** verifyChainSuffix: the pledges open at the head it goes on from (none by default). */
+  readonly openPledge?: OpenPledgeOf;
 }
 
 /** Verifies a whole chain (encoded SignedBlocks from seq 1). Throws a ChainRefusal at the first bad block. */
@@ -66,6 +68,7 @@ export function verifyChain(blocks: readonly Uint8Array[], rules: ChainRules, op
     options,
     (id) => seen.has(id),
     (id) => seen.add(id),
+    () => undefined,
   );
 }
 
@@ -88,7 +91,17 @@ export function verifyChainSuffix(
     { ...options, expectedNodeId: options.expectedNodeId ?? head.nodeId },
     (id) => seen.has(id) || hasReceipt(id),
     (id) => seen.add(id),
+    options.openPledge ?? (() => undefined),
   );
+}
+
+/** The open pledges after `entries` (in order), given those open before them; changes `open` in place. */
+export function trackPledges(open: Map<string, OpenPledge>, entries: readonly ChainEntry[]): void {
+  for (const e of entries) {
+    if (e.receipt === undefined) continue;
+    if (e.kind === BlockKind.BLOCK_KIND_PLEDGE) open.set(e.receipt.receiptId, { digest: e.receipt.digest, amount: e.amount });
+    else if (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || e.kind === BlockKind.BLOCK_KIND_RELEASE) open.delete(e.receipt.receiptId);
+  }
 }
 
 /** The idle burns `head` owes by `nowMs` (appendDueBurns appends them; an auditor can only count them). */
@@ -112,8 +125,12 @@ function walk(
   options: VerifyChainOptions,
   has: (id: string) => boolean,
   add: (id: string) => void,
+  openBefore: OpenPledgeOf,
 ): ChainAudit {
   const latest = latestAllowed(options);
+  // Pledges opened (a value) or closed (undefined) within these blocks, over those open before them.
+  const pledges = new Map<string, OpenPledge | undefined>();
+  const openPledge: OpenPledgeOf = (id) => (pledges.has(id) ? pledges.get(id) : openBefore(id));
   let head = start;
   let previous: Uint8Array | undefined;
   const entries: ChainEntry[] = [];
@@ -125,9 +142,13 @@ function walk(
       throw new ChainRefusal('wrong-node', `a block of ${short(block.nodeId)} where the chain of ${short(options.expectedNodeId)} was expected`, block.seq);
     if (head !== undefined && previous !== undefined && block.seq === head.seq && block.nodeId === head.nodeId) throw forkOrRepeat(previous, bytes, block);
     if (latest !== undefined && block.atMs > latest) throw new ChainRefusal('from-future', `dated ${block.atMs - latest} ms past the auditor's clock and allowed skew`, block.seq);
-    head = applyBlock(head, opened, rules, has);
+    head = applyBlock(head, opened, rules, has, openPledge);
     const r = opened.receipt;
-    if (r !== undefined) add(r.receiptId);
+    if (r !== undefined) {
+      add(r.receiptId);
+      if (block.kind === BlockKind.BLOCK_KIND_PLEDGE) pledges.set(r.receiptId, { digest: opened.receiptDigest ?? '', amount: block.amount });
+      else if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || block.kind === BlockKind.BLOCK_KIND_RELEASE) pledges.set(r.receiptId, undefined);
+    }
     entries.push({
       seq: block.seq,
       kind: block.kind,

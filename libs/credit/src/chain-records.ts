@@ -70,7 +70,8 @@ interface StoredHead {
   readonly atMs: string;
   readonly genesisAtMs: string;
   readonly lastReceiptInAtMs: string | null;
-  readonly balances: Record<keyof ChainBalances, string>;
+  /** `pledged` is absent from heads stored before pledges: none then. */
+  readonly balances: Record<Exclude<keyof ChainBalances, 'pledged'>, string> & { readonly pledged?: string };
 }
 
 export function encodeHead(head: ChainHead): Uint8Array {
@@ -83,7 +84,14 @@ export function encodeHead(head: ChainHead): Uint8Array {
     atMs: head.atMs.toString(),
     genesisAtMs: head.genesisAtMs.toString(),
     lastReceiptInAtMs: head.lastReceiptInAtMs === undefined ? null : head.lastReceiptInAtMs.toString(),
-    balances: { available: b.available.toString(), locked: b.locked.toString(), burned: b.burned.toString(), received: b.received.toString(), paid: b.paid.toString() },
+    balances: {
+      available: b.available.toString(),
+      locked: b.locked.toString(),
+      burned: b.burned.toString(),
+      received: b.received.toString(),
+      paid: b.paid.toString(),
+      pledged: b.pledged.toString(),
+    },
   };
   return text.encode(JSON.stringify(stored));
 }
@@ -105,7 +113,7 @@ export function decodeHead(bytes: Uint8Array): ChainHead {
       atMs: big(s.atMs),
       genesisAtMs: big(s.genesisAtMs),
       lastReceiptInAtMs: s.lastReceiptInAtMs === null ? undefined : big(s.lastReceiptInAtMs),
-      balances: { available: big(b.available), locked: big(b.locked), burned: big(b.burned), received: big(b.received), paid: big(b.paid) },
+      balances: { available: big(b.available), locked: big(b.locked), burned: big(b.burned), received: big(b.received), paid: big(b.paid), pledged: big(b.pledged ?? '0') },
     };
   } catch (err) {
     throw corrupt('the chain head record does not decode', err);

@@ -74,7 +74,7 @@ describe('swarm ledger - the chain audit', () => {
     const report = await auditChain({ fetchPage: servedBy(a.blocks, a.signer.nodeId), rules: RULES, nowMs: AT + DAY, evidenceDir: evidence });
     expect(report).toMatchObject({ nodeId: a.signer.nodeId, peer: false, ok: true, headSeq: 4n, reportedHeadSeq: 4n, blocksChecked: 4n, blocksOmitted: 0n });
     // 100 starter + 900 unlocked by the first receipt in + 40 + 40, less 3 paid.
-    expect(report.balances).toEqual({ available: 1_077n, locked: 0n, burned: 0n, received: 80n, paid: 3n });
+    expect(report.balances).toEqual({ available: 1_077n, locked: 0n, burned: 0n, received: 80n, paid: 3n, pledged: 0n });
     expect(report.owed).toEqual({ count: 0, amount: 0n, balances: report.balances });
     expect(report.blocks).toEqual([
       { seq: 1n, kind: 'BLOCK_KIND_GENESIS', amount: 1_000n, counterparty: '', taskId: '', atMs: BigInt(AT) },
@@ -92,6 +92,7 @@ describe('swarm ledger - the chain audit', () => {
       ['burned', '0'],
       ['received', '80'],
       ['paid', '3'],
+      ['pledged', '0'],
       ['owed burns', 'none by now'],
     ]);
     expect(chainBlockGrid(report).rows[2]).toEqual(['3', 'RECEIPT_OUT', '3', `${b.signer.nodeId.slice(0, 12)}…`, 'task-1', '2025-01-01 10:02:00Z']);
@@ -200,7 +201,7 @@ describe('swarm ledger - the chain audit', () => {
     // Genesis 1 Jan 10:00: idle boundaries from 9 Jan 00:00 (docs/chain.md's worked example); three by 11 Jan 12:00.
     const report = await auditChain({ fetchPage: servedBy(a.blocks, a.signer.nodeId), rules, nowMs: Date.UTC(2025, 0, 11, 12), evidenceDir: evidence });
     expect(report.ok).toBe(true);
-    expect(report.owed).toEqual({ count: 3, amount: 28n, balances: { available: 100n, locked: 872n, burned: 28n, received: 0n, paid: 0n } });
+    expect(report.owed).toEqual({ count: 3, amount: 28n, balances: { available: 100n, locked: 872n, burned: 28n, received: 0n, paid: 0n, pledged: 0n } });
     expect(chainFailure(report)).toBeUndefined();
     expect(chainSummaryRows(report).at(-1)).toEqual([
       'owed burns',

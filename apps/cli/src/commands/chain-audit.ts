@@ -29,7 +29,7 @@ export interface ChainBlockRow {
   /** The proto enum name, e.g. BLOCK_KIND_RECEIPT_IN. */
   readonly kind: string;
   readonly amount: bigint;
-  /** The other node of a receipt (the payee of a RECEIPT_OUT, the payer of a RECEIPT_IN); empty otherwise. */
+  /** The other node of a receipt (the payee of a RECEIPT_OUT, PLEDGE or RELEASE, the payer of a RECEIPT_IN); empty otherwise. */
   readonly counterparty: string;
   /** The receipt's task; empty for GENESIS and BURN. */
   readonly taskId: string;
@@ -143,7 +143,7 @@ function passed(audit: PagedChainAudit, peer: boolean): ChainReport {
 
 function rowOf(entry: ChainEntry): ChainBlockRow {
   const r = entry.receipt;
-  const out = entry.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT;
+  const out = entry.kind !== BlockKind.BLOCK_KIND_RECEIPT_IN;
   return {
     seq: entry.seq,
     kind: BlockKind[entry.kind] ?? String(entry.kind),
@@ -215,7 +215,15 @@ export function chainSummaryRows(report: ChainReport): Array<[string, string]> {
     ['blocks', `${report.blocksChecked} audited (head seq ${report.headSeq})`],
   );
   const b = report.balances;
-  if (b) rows.push(['available', String(b.available)], ['locked', String(b.locked)], ['burned', String(b.burned)], ['received', String(b.received)], ['paid', String(b.paid)]);
+  if (b)
+    rows.push(
+      ['available', String(b.available)],
+      ['locked', String(b.locked)],
+      ['burned', String(b.burned)],
+      ['received', String(b.received)],
+      ['paid', String(b.paid)],
+      ['pledged', String(b.pledged)],
+    );
   rows.push(['owed burns', owedText(report)]);
   return [...rows, ...voidsRows(report)];
 }

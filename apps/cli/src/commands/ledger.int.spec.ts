@@ -138,7 +138,7 @@ describe('swarm ledger - against stand-ins for credit-svc and gateway-svc on a r
     const doc = jsonDocument('ledger');
     const own = swarm.nodes[0];
     expect(doc).toMatchObject({ nodeId: own.signer.nodeId, peer: false, ok: true, headSeq: '26', blocksChecked: '26', blocksOmitted: '6' });
-    expect(doc['balances']).toEqual({ available: String(own.heads[25].balances.available), locked: '0', burned: '0', received: '360', paid: '26' });
+    expect(doc['balances']).toEqual({ available: String(own.heads[25].balances.available), locked: '0', burned: '0', received: '360', paid: '26', pledged: '0' });
     expect((doc['blocks'] as unknown[]).length).toBe(20);
   });
 

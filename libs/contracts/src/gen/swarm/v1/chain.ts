@@ -23,6 +23,18 @@ export enum BlockKind {
   BLOCK_KIND_RECEIPT_IN = 3,
   /** BLOCK_KIND_BURN - Idle drain (demurrage): credit burned at an epoch boundary, deterministic from the chain. */
   BLOCK_KIND_BURN = 4,
+  /**
+   * BLOCK_KIND_PLEDGE - This node pledges a receipt it signed as payer, before its payee is asked to countersign it:
+   * the amount leaves `available` for `pledged`, so it cannot be spent again. The receipt carries
+   * the payer's signature only. A RECEIPT_OUT of the same receipt completes the pledge; a RELEASE
+   * undoes it.
+   */
+  BLOCK_KIND_PLEDGE = 5,
+  /**
+   * BLOCK_KIND_RELEASE - A pledge undone: the receipt's payee countersigned its void (it never countersigns the
+   * receipt), so the amount returns to `available`. Carries the countersigned void.
+   */
+  BLOCK_KIND_RELEASE = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -43,6 +55,12 @@ export function blockKindFromJSON(object: any): BlockKind {
     case 4:
     case "BLOCK_KIND_BURN":
       return BlockKind.BLOCK_KIND_BURN;
+    case 5:
+    case "BLOCK_KIND_PLEDGE":
+      return BlockKind.BLOCK_KIND_PLEDGE;
+    case 6:
+    case "BLOCK_KIND_RELEASE":
+      return BlockKind.BLOCK_KIND_RELEASE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -62,6 +80,10 @@ export function blockKindToJSON(object: BlockKind): string {
       return "BLOCK_KIND_RECEIPT_IN";
     case BlockKind.BLOCK_KIND_BURN:
       return "BLOCK_KIND_BURN";
+    case BlockKind.BLOCK_KIND_PLEDGE:
+      return "BLOCK_KIND_PLEDGE";
+    case BlockKind.BLOCK_KIND_RELEASE:
+      return "BLOCK_KIND_RELEASE";
     case BlockKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -167,7 +189,10 @@ export interface ChainBlock {
   kind: BlockKind;
   /** Credits granted, paid, received or burned, at least 1. */
   amount: bigint;
-  /** The countersigned receipt (RECEIPT_OUT and RECEIPT_IN only; absent otherwise). */
+  /**
+   * The countersigned receipt (RECEIPT_OUT and RECEIPT_IN), or the receipt signed by this node as
+   * payer only (PLEDGE); absent otherwise.
+   */
   receipt?:
     | SignedReceipt
     | undefined;
@@ -176,6 +201,11 @@ export interface ChainBlock {
    * block's. For a BURN: the epoch boundary it drains (a multiple of the epoch length).
    */
   atMs: bigint;
+  /**
+   * The void of a pledged receipt, signed by this node and countersigned by the receipt's payee
+   * (RELEASE only; absent otherwise).
+   */
+  releasedVoid?: SignedVoid | undefined;
 }
 
 /** A chain block with its node's signature, as stored and sent. */
@@ -853,6 +883,7 @@ function createBaseChainBlock(): ChainBlock {
     amount: 0n,
     receipt: undefined,
     atMs: 0n,
+    releasedVoid: undefined,
   };
 }
 
@@ -890,6 +921,9 @@ export const ChainBlock: MessageFns<ChainBlock> = {
         throw new globalThis.Error("value provided for field message.atMs of type uint64 too large");
       }
       writer.uint32(64).uint64(message.atMs);
+    }
+    if (message.releasedVoid !== undefined) {
+      SignedVoid.encode(message.releasedVoid, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -971,6 +1005,14 @@ export const ChainBlock: MessageFns<ChainBlock> = {
             message.atMs = reader.uint64() as bigint;
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.releasedVoid = SignedVoid.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1005,6 +1047,11 @@ export const ChainBlock: MessageFns<ChainBlock> = {
       amount: isSet(object.amount) ? BigInt(object.amount) : 0n,
       receipt: isSet(object.receipt) ? SignedReceipt.fromJSON(object.receipt) : undefined,
       atMs: isSet(object.atMs) ? BigInt(object.atMs) : isSet(object.at_ms) ? BigInt(object.at_ms) : 0n,
+      releasedVoid: isSet(object.releasedVoid)
+        ? SignedVoid.fromJSON(object.releasedVoid)
+        : isSet(object.released_void)
+        ? SignedVoid.fromJSON(object.released_void)
+        : undefined,
     };
   },
 
@@ -1034,6 +1081,9 @@ export const ChainBlock: MessageFns<ChainBlock> = {
     if (message.atMs !== undefined) {
       obj.atMs = message.atMs.toString();
     }
+    if (message.releasedVoid !== undefined) {
+      obj.releasedVoid = SignedVoid.toJSON(message.releasedVoid);
+    }
     return obj;
   },
 
@@ -1052,6 +1102,9 @@ export const ChainBlock: MessageFns<ChainBlock> = {
       ? SignedReceipt.fromPartial(object.receipt)
       : undefined;
     message.atMs = (object.atMs !== undefined && object.atMs !== null) ? BigInt(object.atMs) : 0n;
+    message.releasedVoid = (object.releasedVoid !== undefined && object.releasedVoid !== null)
+      ? SignedVoid.fromPartial(object.releasedVoid)
+      : undefined;
     return message;
   },
 };
