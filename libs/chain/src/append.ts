@@ -12,7 +12,7 @@ import { encodeBlock, signBlock, ZERO_HASH } from './block';
 import { ChainRefusal, ReceiptRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
 import { DEFAULT_MAX_SKEW_MS, MAX_AT_MS, short, shown } from './chain-rules';
-import type { ChainHead, OpenPledgeOf } from './chain-state';
+import type { ChainHead, PledgeOf } from './chain-state';
 import { applyBlock, dueBurn } from './chain-state';
 import { verifyReceipt } from './receipt';
 import { verifyVoid } from './void';
@@ -30,8 +30,8 @@ export interface AppendReceiptOptions {
   readonly atMs: number;
   /** Whether the chain already names a receipt id, in any block (the store's index). */
   readonly hasReceipt: (receiptId: string) => boolean;
-  /** The chain's open pledges (the store's index): a RECEIPT_OUT of a pledged receipt closes its pledge. None by default. */
-  readonly openPledge?: OpenPledgeOf;
+  /** The chain's pledges not paid (the store's index): a RECEIPT_OUT of a pledged receipt closes its pledge. None by default. */
+  readonly pledgeOf?: PledgeOf;
   /** How far ahead of `atMs` a receipt may be dated (a payer's clock); DEFAULT_MAX_SKEW_MS. */
   readonly maxSkewMs?: number;
   /** For the receipt's two signatures: checkSignature by default, or a long-lived cachedSignatureCheck. */
@@ -74,7 +74,8 @@ export function appendReceipt(head: ChainHead, signed: SignedReceipt, signer: Ch
       ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
       `receipt from ${short(receipt.payer)} to ${short(receipt.payee)} does not concern this chain's node ${short(head.nodeId)}`,
     );
-  const closes = kind === BlockKind.BLOCK_KIND_RECEIPT_OUT && options.openPledge?.(receipt.receiptId) !== undefined;
+  // Closing its pledge, or paying a released one after all.
+  const closes = kind === BlockKind.BLOCK_KIND_RECEIPT_OUT && options.pledgeOf?.(receipt.receiptId) !== undefined;
   if (!closes && options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
   const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
   if (receipt.atMs > now + skew) throw new ReceiptRefusal('dated-ahead', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
@@ -104,7 +105,7 @@ export function appendRelease(head: ChainHead, countersigned: SignedVoid, signer
   checkSigner(head, signer);
   checkTime(options.atMs, 'atMs');
   const receipt = verifyVoid(countersigned, { expectedPayer: head.nodeId, ...(options.checkSignature ? { checkSignature: options.checkSignature } : {}) });
-  if (options.openPledge?.(receipt.receiptId) === undefined)
+  if (options.pledgeOf?.(receipt.receiptId)?.released !== false)
     throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${receipt.receiptId.slice(0, 64)} is not pledged in this chain: there is nothing to release`);
   const releasedVoid: SignedVoid = {
     receipt: countersigned.receipt,
@@ -133,7 +134,7 @@ function appendAfterBurns(
   const receiptBytes = content.releasedVoid?.receipt ?? content.receipt?.receipt ?? new Uint8Array(0);
   try {
     const { blockBytes, hash } = encodeBlock(block);
-    const next = applyBlock(h, { block, hash, receipt, receiptDigest: hex(sha256(receiptBytes)) }, rules, options.hasReceipt, options.openPledge);
+    const next = applyBlock(h, { block, hash, receipt, receiptDigest: hex(sha256(receiptBytes)) }, rules, options.hasReceipt, options.pledgeOf);
     return { blocks: [...burns.blocks, signBlock(blockBytes, signer)], head: next };
   } catch (err) {
     if (err instanceof ChainRefusal && (err.reason === 'overspend' || err.reason === 'spends-locked')) {

@@ -9,7 +9,7 @@ import { MAX_SIGNED_BLOCK_BYTES } from './block';
 import { ChainRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
 import { short } from './chain-rules';
-import type { ChainHead, OpenPledge } from './chain-state';
+import type { ChainHead, Pledge } from './chain-state';
 import { forkProofOf } from './fork-proof';
 import { cachedSignatureCheck, NODE_ID } from './signing';
 import type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
@@ -68,7 +68,7 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
   // One cache of parsed keys for every page: a chain's blocks share one key, its receipts a few.
   const verifyOptions: VerifyChainOptions = { ...verify, checkSignature: verify.checkSignature ?? cachedSignatureCheck() };
   const receiptIds = new Set<string>();
-  const pledges = new Map<string, OpenPledge>();
+  const pledges = new Map<string, Pledge>();
   let head: ChainHead | undefined;
   let last: Uint8Array | undefined;
   let reportedHeadSeq: bigint | undefined;
@@ -93,7 +93,7 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
     const audit: ChainAudit =
       head === undefined
         ? verifyChain(page.blocks, rules, verifyOptions)
-        : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), { ...verifyOptions, openPledge: (id) => pledges.get(id) });
+        : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), { ...verifyOptions, pledgeOf: (id) => pledges.get(id) });
     trackPledges(pledges, audit.entries);
     // One entry per block of the page, in order.
     audit.entries.forEach((entry, i) => {

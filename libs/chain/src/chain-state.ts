@@ -12,8 +12,9 @@
  *
  * Pledges: a PLEDGE moves a receipt's amount from `available` to `pledged` before its payee is
  * asked to countersign it; the RECEIPT_OUT of the same receipt bytes moves it on to `paid`, a
- * RELEASE (its countersigned void) back to `available`. A RECEIPT_OUT with no pledge before it
- * pays from `available` at once, as chains did before pledges. Pledged credit is not burned.
+ * RELEASE (its countersigned void) back to `available`. A RECEIPT_OUT with no open pledge pays
+ * from `available` at once: as chains did before pledges, or a released receipt paid after all
+ * (its payee broke its word on the void). Pledged credit is not burned.
  */
 import type { ChainBlock } from '@swarm/contracts';
 import { BlockKind } from '@swarm/contracts';
@@ -38,15 +39,17 @@ export interface ChainBalances {
   readonly pledged: bigint;
 }
 
-/** A PLEDGE no RECEIPT_OUT or RELEASE has closed yet: what closing it must match. */
-export interface OpenPledge {
-  /** Hex sha256 of the pledged receipt's bytes. */
+/** A receipt a PLEDGE holds, not paid yet: open, or released by a RELEASE. */
+export interface Pledge {
+  /** Hex sha256 of the pledged receipt's bytes: what a RECEIPT_OUT or RELEASE of it must hold. */
   readonly digest: string;
   readonly amount: bigint;
+  /** A RELEASE undid it: the amount is available again. */
+  readonly released: boolean;
 }
 
-/** The chain's open pledge of a receipt id, if any (a chain store's index, or an audit's map). */
-export type OpenPledgeOf = (receiptId: string) => OpenPledge | undefined;
+/** The chain's pledge of a receipt id not yet paid, if any (a chain store's index, or an audit's map). */
+export type PledgeOf = (receiptId: string) => Pledge | undefined;
 
 export interface ChainHead {
   readonly nodeId: string;
@@ -94,14 +97,14 @@ export function afterBurn(head: ChainHead, burn: DueBurn): ChainHead {
 /**
  * The state after `opened`, or a ChainRefusal. `head` undefined: `opened` must be the genesis.
  * `hasReceipt` answers whether the chain before this block names a receipt id (in any block),
- * `openPledge` which of those are pledged and not yet paid or released.
+ * `pledgeOf` which of those are pledged (open, or released) and not paid.
  */
 export function applyBlock(
   head: ChainHead | undefined,
   opened: Pick<OpenedBlock, 'block' | 'hash' | 'receipt' | 'receiptDigest'>,
   rules: ChainRules,
   hasReceipt: (receiptId: string) => boolean,
-  openPledge: OpenPledgeOf = () => undefined,
+  pledgeOf: PledgeOf = () => undefined,
 ): ChainHead {
   const { block } = opened;
   if (head === undefined) return genesisHead(opened, rules);
@@ -112,7 +115,7 @@ export function applyBlock(
   if (block.atMs < head.atMs) throw new ChainRefusal('time-reversal', `at_ms is ${head.atMs - block.atMs} ms before block ${head.seq}'s`, seq);
   const burn = checkBurnOrder(head, block, rules);
   if (burn) return { ...afterBurn(head, burn), seq, hash: opened.hash };
-  const moved = applyReceipt(head, opened, hasReceipt, openPledge);
+  const moved = applyReceipt(head, opened, hasReceipt, pledgeOf);
   return { ...moved, seq, hash: opened.hash, atMs: block.atMs };
 }
 
@@ -153,7 +156,7 @@ function applyReceipt(
   head: ChainHead,
   opened: Pick<OpenedBlock, 'block' | 'receipt' | 'receiptDigest'>,
   hasReceipt: (receiptId: string) => boolean,
-  openPledge: OpenPledgeOf,
+  pledgeOf: PledgeOf,
 ): ChainHead {
   const { block, receipt } = opened;
   const seq = block.seq;
@@ -162,24 +165,30 @@ function applyReceipt(
   const id = receipt.receiptId;
   const b = head.balances;
   const amount = block.amount;
-  const pledge = block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || block.kind === BlockKind.BLOCK_KIND_RELEASE ? openPledge(id) : undefined;
-  if (pledge) {
-    // Closing a pledge: the very receipt that was pledged (the amount follows from the bytes).
-    if (pledge.digest !== opened.receiptDigest || pledge.amount !== amount)
-      throw new ChainRefusal('invalid-field', `closes the pledge of receipt ${id.slice(0, 64)} with other receipt bytes than were pledged`, seq);
+  const closing = block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || block.kind === BlockKind.BLOCK_KIND_RELEASE;
+  const pledge = closing ? pledgeOf(id) : undefined;
+  // Closing a pledge, or paying a released one after all: the very receipt that was pledged.
+  if (pledge && (pledge.digest !== opened.receiptDigest || pledge.amount !== amount))
+    throw new ChainRefusal(
+      'invalid-field',
+      `${block.kind === BlockKind.BLOCK_KIND_RELEASE ? 'releases' : 'pays'} receipt ${id.slice(0, 64)} with other receipt bytes than were pledged`,
+      seq,
+    );
+  if (pledge && !pledge.released) {
     const pledged = b.pledged - amount;
     if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) return { ...head, balances: { ...b, pledged, paid: b.paid + amount } };
     return { ...head, balances: { ...b, pledged, available: b.available + amount } };
   }
   if (block.kind === BlockKind.BLOCK_KIND_RELEASE) throw new ChainRefusal('invalid-field', `releases receipt ${id.slice(0, 64)}, which no open PLEDGE in the chain holds`, seq);
-  if (hasReceipt(id)) throw new ChainRefusal('duplicate-receipt', `receipt ${id.slice(0, 64)} is already in the chain`, seq);
+  // A released receipt may still be paid (its payee kept it after all: a void breach), once, from available.
+  if (!pledge && hasReceipt(id)) throw new ChainRefusal('duplicate-receipt', `receipt ${id.slice(0, 64)} is already in the chain`, seq);
   if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || block.kind === BlockKind.BLOCK_KIND_PLEDGE) {
     if (amount > b.available) {
       const reason = amount <= b.available + b.locked ? 'spends-locked' : 'overspend';
       const verb = block.kind === BlockKind.BLOCK_KIND_PLEDGE ? 'pledges' : 'pays';
       throw new ChainRefusal(reason, `${verb} ${amount} with ${b.available} available (${b.locked} locked until the first RECEIPT_IN)`, seq);
     }
-    // A RECEIPT_OUT with no pledge before it pays from `available` at once (chains from before pledges).
+    // A RECEIPT_OUT with no open pledge pays from `available` at once (chains from before pledges, a released receipt paid after all).
     if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) return { ...head, balances: { ...b, available: b.available - amount, paid: b.paid + amount } };
     return { ...head, balances: { ...b, available: b.available - amount, pledged: b.pledged + amount } };
   }

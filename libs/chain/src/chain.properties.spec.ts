@@ -3,7 +3,7 @@ import { appendPledge, appendReceipt, appendRelease } from './append';
 import { ChainRefusal } from './chain-refusal';
 import { chainRules } from './chain-rules';
 import { checkCrossChain } from './cross-chain';
-import type { OpenPledge } from './chain-state';
+import type { Pledge } from './chain-state';
 import { receiptIdOf } from './receipt';
 import { cachedSignatureCheck } from './signing';
 import type { TestNode, TestSwarm } from './test-fixtures/test-swarm';
@@ -56,20 +56,20 @@ function play(nodes: number, steps: readonly Step[]): { swarm: TestSwarm; endMs:
 }
 
 /** Open pledges per node, as a node's store indexes them. */
-const openPledges = new WeakMap<TestNode, Map<string, OpenPledge>>();
+const pledgeOfs = new WeakMap<TestNode, Map<string, Pledge>>();
 
 /** A payment through a PLEDGE: then paid (RECEIPT_OUT, and RECEIPT_IN at the payee), released (RELEASE), or left open. */
 function pledged(swarm: TestSwarm, payer: number, payee: number, amount: bigint, taskId: string, t: number, path: 'paid' | 'released' | 'open'): void {
   const from = swarm.nodes[payer];
   const to = swarm.nodes[payee];
-  const pledges = openPledges.get(from) ?? new Map<string, OpenPledge>();
-  openPledges.set(from, pledges);
-  const options = { atMs: t, hasReceipt: (id: string) => from.receiptIds.has(id), openPledge: (id: string) => pledges.get(id) };
+  const pledges = pledgeOfs.get(from) ?? new Map<string, Pledge>();
+  pledgeOfs.set(from, pledges);
+  const options = { atMs: t, hasReceipt: (id: string) => from.receiptIds.has(id), pledgeOf: (id: string) => pledges.get(id) };
   const take = (r: { blocks: readonly Uint8Array[]; head: TestNode['head'] }) => {
     const before = verifyChain(from.blocks, RULES).head;
     from.blocks.push(...r.blocks);
     from.head = r.head;
-    trackPledges(pledges, verifyChainSuffix(before, [...r.blocks], RULES, () => false, { openPledge: (id) => pledges.get(id) }).entries);
+    trackPledges(pledges, verifyChainSuffix(before, [...r.blocks], RULES, () => false, { pledgeOf: (id) => pledges.get(id) }).entries);
   };
   const signed = swarm.receipt(payer, payee, amount, taskId, t);
   const id = receiptIdOf(taskId, from.signer.nodeId, to.signer.nodeId);
@@ -141,7 +141,7 @@ describe('chain - properties of random histories', () => {
         // against the verified head before it is checking the whole chain.
         const before = i === 0 ? undefined : verifyChain(blocks.slice(0, i), RULES);
         const ids = new Set(before?.entries.flatMap((e) => (e.receipt ? [e.receipt.receiptId] : [])));
-        const open = new Map<string, OpenPledge>();
+        const open = new Map<string, Pledge>();
         trackPledges(open, before?.entries ?? []);
         for (let at = 0; at < block.length; at += 1) {
           const flipped = Uint8Array.from(block);
@@ -149,7 +149,7 @@ describe('chain - properties of random histories', () => {
           flips += 1;
           // Caught here rather than by toThrow, which reads each error's stack (source-mapped under jest: ~0.4 ms an error).
           try {
-            if (before) verifyChainSuffix(before.head, [flipped], RULES, (id) => ids.has(id), { checkSignature, openPledge: (id) => open.get(id) });
+            if (before) verifyChainSuffix(before.head, [flipped], RULES, (id) => ids.has(id), { checkSignature, pledgeOf: (id) => open.get(id) });
             else verifyChain([flipped], RULES, { checkSignature });
           } catch (err) {
             if (err instanceof ChainRefusal) refused += 1;

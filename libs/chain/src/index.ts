@@ -59,7 +59,7 @@ export { makeVoid, voidedReceipt, countersignVoid, verifyVoid, proveVoidSignatur
 export { openBlock, MAX_SIGNED_BLOCK_BYTES } from './block';
 export type { OpenedBlock } from './block';
 export { dueBurn } from './chain-state';
-export type { ChainHead, ChainBalances, DueBurn, OpenPledge, OpenPledgeOf } from './chain-state';
+export type { ChainHead, ChainBalances, DueBurn, Pledge, PledgeOf } from './chain-state';
 export { createGenesis, appendDueBurns, appendReceipt, appendPledge, appendRelease } from './append';
 export type { AppendResult, AppendReceiptOptions } from './append';
 export { verifyChain, verifyChainSuffix, owedBurns, trackPledges, MAX_OWED_BURNS } from './verify-chain';

@@ -4,7 +4,7 @@ import { appendPledge, appendReceipt, appendRelease } from './append';
 import { auditChainPages } from './audit-pages';
 import { ChainRefusal } from './chain-refusal';
 import { chainRules } from './chain-rules';
-import type { OpenPledge } from './chain-state';
+import type { Pledge } from './chain-state';
 import { checkCrossChain } from './cross-chain';
 import { hex, sha256 } from './signing';
 import { linkedBlock } from './test-fixtures/forge-block';
@@ -22,8 +22,8 @@ const payerSigned = (s: SignedReceipt): SignedReceipt => ({ receipt: s.receipt, 
 
 /** A node's chain with the index a store keeps: receipt ids named, and the open pledges. */
 function ledgerOf(node: TestNode) {
-  const pledges = new Map<string, OpenPledge>();
-  const options = (atMs: number) => ({ atMs, hasReceipt: (id: string) => node.receiptIds.has(id), openPledge: (id: string) => pledges.get(id) });
+  const pledges = new Map<string, Pledge>();
+  const options = (atMs: number) => ({ atMs, hasReceipt: (id: string) => node.receiptIds.has(id), pledgeOf: (id: string) => pledges.get(id) });
   const take = (r: { blocks: readonly Uint8Array[]; head: TestNode['head'] }) => {
     node.blocks.push(...r.blocks);
     node.head = r.head;
@@ -81,7 +81,7 @@ describe('chain - pledges', () => {
     expect(checkCrossChain(audits)).toMatchObject({ conserved: true, problemCount: 0, receipts: 1, pledged: 0n, total: 2_000n });
   });
 
-  it('a RELEASE, holding the void its payee countersigned, returns the amount to available; the receipt id is spent for good', () => {
+  it('a RELEASE, holding the void its payee countersigned, returns the amount to available; the receipt is never pledged again, and paid after all at most once', () => {
     const { swarm, payer, payee, book } = payerAndPayee();
     const signed = swarm.receipt(0, 1, 40n, 't1', AT + 1_000);
     book.pledge(signed, AT + 1_000);
@@ -91,10 +91,14 @@ describe('chain - pledges', () => {
     book.release(countersignVoid(asked, payee.signer), AT + 2_000);
     expect(payer.head.balances).toMatchObject({ available: 100n, pledged: 0n, paid: 0n });
     expect(verifyChain(payer.blocks, RULES).head).toEqual(payer.head);
-    // Neither paid nor pledged again after its release.
-    expect(() => book.pay(signed, AT + 3_000)).toThrow(expect.objectContaining({ reason: 'replayed' }));
+    // Neither pledged nor released again.
     expect(() => book.pledge(signed, AT + 3_000)).toThrow(expect.objectContaining({ reason: 'replayed' }));
     expect(() => book.release(countersignVoid(asked, payee.signer), AT + 3_000)).toThrow(expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT }));
+    // Its payee kept it anyway (a void breach): the payer pays it after all, from available, once.
+    book.pay(signed, AT + 4_000);
+    expect(payer.head.balances).toMatchObject({ available: 60n, pledged: 0n, paid: 40n });
+    expect(verifyChain(payer.blocks, RULES).head).toEqual(payer.head);
+    expect(() => book.pay(signed, AT + 5_000)).toThrow(expect.objectContaining({ reason: 'replayed' }));
   });
 
   it('a paged audit carries open pledges from page to page: a pledge in one page is closed in a later one', async () => {
@@ -152,9 +156,16 @@ describe('chain - pledges', () => {
     expect(refused({ kind: BlockKind.BLOCK_KIND_RELEASE, amount: 29n, releasedVoid: otherVoid })).toMatchObject({ reason: 'invalid-field' });
     // A second PLEDGE of the receipt pledged.
     expect(refused({ kind: BlockKind.BLOCK_KIND_PLEDGE, amount: 30n, receipt: payerSigned(signed) })).toMatchObject({ reason: 'duplicate-receipt' });
-    // Closed twice: released, then paid.
+    // Released twice; paid after its release with other bytes; paid twice.
     book.release(voided, AT + 2_000);
-    expect(refused({ kind: BlockKind.BLOCK_KIND_RECEIPT_OUT, amount: 30n, receipt: signed, atMs: BigInt(AT + 3_000) })).toMatchObject({ reason: 'duplicate-receipt' });
+    expect(refused({ kind: BlockKind.BLOCK_KIND_RELEASE, amount: 30n, releasedVoid: voided, atMs: BigInt(AT + 3_000) })).toMatchObject({
+      message: expect.stringMatching(/no open PLEDGE/),
+    });
+    expect(refused({ kind: BlockKind.BLOCK_KIND_RECEIPT_OUT, amount: 29n, receipt: other, atMs: BigInt(AT + 3_000) })).toMatchObject({
+      message: expect.stringMatching(/other receipt bytes/),
+    });
+    book.pay(signed, AT + 3_000);
+    expect(refused({ kind: BlockKind.BLOCK_KIND_RECEIPT_OUT, amount: 30n, receipt: signed, atMs: BigInt(AT + 4_000) })).toMatchObject({ reason: 'duplicate-receipt' });
   });
 
   it('pledged credit is not burned by idle drain (it is owed), and the digest of a PLEDGE is that of the receipt bytes its RECEIPT_OUT holds', () => {

@@ -10,7 +10,7 @@ import type { OpenedBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
 import { DEFAULT_MAX_SKEW_MS, short, shown } from './chain-rules';
-import type { ChainHead, DueBurn, OpenPledge, OpenPledgeOf } from './chain-state';
+import type { ChainHead, DueBurn, Pledge, PledgeOf } from './chain-state';
 import { afterBurn, applyBlock, dueBurn } from './chain-state';
 import type { SignatureCheck } from './signing';
 import { cachedSignatureCheck, sameBytes } from './signing';
@@ -53,8 +53,8 @@ export interface VerifyChainOptions {
   readonly expectedNodeId?: string;
   /** A cachedSignatureCheck of its own by default. */
   readonly checkSignature?: SignatureCheck;
-  /** verifyChainSuffix: the pledges open at the head it goes on from (none by default). */
-  readonly openPledge?: OpenPledgeOf;
+  /** verifyChainSuffix: the pledges not paid at the head it goes on from (none by default). */
+  readonly pledgeOf?: PledgeOf;
 }
 
 /** Verifies a whole chain (encoded SignedBlocks from seq 1). Throws a ChainRefusal at the first bad block. */
@@ -91,16 +91,18 @@ export function verifyChainSuffix(
     { ...options, expectedNodeId: options.expectedNodeId ?? head.nodeId },
     (id) => seen.has(id) || hasReceipt(id),
     (id) => seen.add(id),
-    options.openPledge ?? (() => undefined),
+    options.pledgeOf ?? (() => undefined),
   );
 }
 
-/** The open pledges after `entries` (in order), given those open before them; changes `open` in place. */
-export function trackPledges(open: Map<string, OpenPledge>, entries: readonly ChainEntry[]): void {
+/** The pledges not paid after `entries` (in order), given those before them; changes `pledges` in place. */
+export function trackPledges(pledges: Map<string, Pledge>, entries: readonly ChainEntry[]): void {
   for (const e of entries) {
     if (e.receipt === undefined) continue;
-    if (e.kind === BlockKind.BLOCK_KIND_PLEDGE) open.set(e.receipt.receiptId, { digest: e.receipt.digest, amount: e.amount });
-    else if (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || e.kind === BlockKind.BLOCK_KIND_RELEASE) open.delete(e.receipt.receiptId);
+    const id = e.receipt.receiptId;
+    if (e.kind === BlockKind.BLOCK_KIND_PLEDGE) pledges.set(id, { digest: e.receipt.digest, amount: e.amount, released: false });
+    else if (e.kind === BlockKind.BLOCK_KIND_RELEASE) pledges.set(id, { digest: e.receipt.digest, amount: e.amount, released: true });
+    else if (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) pledges.delete(id);
   }
 }
 
@@ -125,12 +127,12 @@ function walk(
   options: VerifyChainOptions,
   has: (id: string) => boolean,
   add: (id: string) => void,
-  openBefore: OpenPledgeOf,
+  openBefore: PledgeOf,
 ): ChainAudit {
   const latest = latestAllowed(options);
-  // Pledges opened (a value) or closed (undefined) within these blocks, over those open before them.
-  const pledges = new Map<string, OpenPledge | undefined>();
-  const openPledge: OpenPledgeOf = (id) => (pledges.has(id) ? pledges.get(id) : openBefore(id));
+  // Pledges made or released (a value) or paid (undefined) within these blocks, over those before them.
+  const pledges = new Map<string, Pledge | undefined>();
+  const pledgeOf: PledgeOf = (id) => (pledges.has(id) ? pledges.get(id) : openBefore(id));
   let head = start;
   let previous: Uint8Array | undefined;
   const entries: ChainEntry[] = [];
@@ -142,12 +144,14 @@ function walk(
       throw new ChainRefusal('wrong-node', `a block of ${short(block.nodeId)} where the chain of ${short(options.expectedNodeId)} was expected`, block.seq);
     if (head !== undefined && previous !== undefined && block.seq === head.seq && block.nodeId === head.nodeId) throw forkOrRepeat(previous, bytes, block);
     if (latest !== undefined && block.atMs > latest) throw new ChainRefusal('from-future', `dated ${block.atMs - latest} ms past the auditor's clock and allowed skew`, block.seq);
-    head = applyBlock(head, opened, rules, has, openPledge);
+    head = applyBlock(head, opened, rules, has, pledgeOf);
     const r = opened.receipt;
     if (r !== undefined) {
       add(r.receiptId);
-      if (block.kind === BlockKind.BLOCK_KIND_PLEDGE) pledges.set(r.receiptId, { digest: opened.receiptDigest ?? '', amount: block.amount });
-      else if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT || block.kind === BlockKind.BLOCK_KIND_RELEASE) pledges.set(r.receiptId, undefined);
+      const digest = opened.receiptDigest ?? '';
+      if (block.kind === BlockKind.BLOCK_KIND_PLEDGE || block.kind === BlockKind.BLOCK_KIND_RELEASE)
+        pledges.set(r.receiptId, { digest, amount: block.amount, released: block.kind === BlockKind.BLOCK_KIND_RELEASE });
+      else if (block.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) pledges.set(r.receiptId, undefined);
     }
     entries.push({
       seq: block.seq,
