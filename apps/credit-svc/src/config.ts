@@ -36,9 +36,9 @@ export const CREDIT_VARS = {
   ...CHAIN_VARS,
   SWARM_RECEIPT_PASS_MS: intVar({ default: DEFAULT_RECEIPT_PASS_MS, min: 50, max: 60_000 }),
   SWARM_VOID_WATCH_MS: intVar({ default: DEFAULT_VOID_WATCH_MS, min: 0, max: 86_400_000 }),
-  // Countersign a receipt only when the payer's chain, read through the gateways, covers it
+  // Countersign a receipt only when the payer's chain, read through the gateways, pledges it
   // (payer-views.ts, docs/chain.md "Payers' chains"). Off: any payer's receipt within its serve
-  // ticket's cap is taken, whether or not its chain can pay (credit can be made up that way).
+  // ticket's cap is taken, whether or not its chain set the credit aside (credit can be made up that way).
   SWARM_CREDIT_CHECK_PAYERS: booleanVar(true),
   SWARM_GENESIS_GRANT: bigintVar({ default: DEFAULT_GENESIS_GRANT, min: 0n, max: MAX_UINT64 }),
   // fsync per operation: off survives a process crash (the OS keeps the write), on also survives

@@ -1,21 +1,16 @@
 /**
- * Whether a payer can pay (docs/chain.md "Payers' chains"). Before this node countersigns a
- * receipt, the payer's chain, read through the gateways and audited here (every block's signature
- * and link, the balance rules, each receipt id once, the idle burns owed by now), must cover it:
+ * Whether a payer pledged a receipt (docs/chain.md "Payers' chains"). Before this node countersigns
+ * a receipt, the payer's chain, read through the gateways and audited here (every block's signature
+ * and link, the balance rules, each receipt id once, the idle burns), must hold an open PLEDGE of
+ * those very receipt bytes to this node. A payer pledges a receipt before it sends it, and a PLEDGE
+ * takes the amount off what its chain may spend: so the credit a payer moves is credit its chain
+ * holds, once, whatever the number of payees, and a pledge stays until this node countersigns the
+ * receipt (RECEIPT_OUT) or its void (RELEASE). A pledge once read needs no fresher read.
  *
- *   available at the head read (owed burns taken) ≥ amount + (received − paid here)
- *
- * where `received` is what this node's chain holds from that payer, ever (chain-book.ts keeps it),
- * and `paid here` is what the payer's chain read holds of RECEIPT_OUTs to this node. Their
- * difference is what the payer has yet to append of receipts this node countersigned: an honest
- * payer still pledges it, and one that never appends it can spend it nowhere here again.
- *
- * What a check trusts is a read that reached the head the payer reported, made at most FRESH_MS
- * before the last time a receipt of that payer came (prepare), and at most CHECK_FRESH_MS before
- * the check: so a payer cannot spend at one payee what another payee saw it hold earlier, except
- * within about a second, and failing the read (its own gateway) does not stretch that. A read goes
- * on from where the last one got to (the cursor: blocks audited, never again), page by page; only
- * a read that reaches the head replaces what checks trust, never a state part way.
+ * A chain is read on from where the last read got to (the cursor: blocks audited, never again),
+ * page by page; a receipt whose pledge is not in what was read has the chain read on. The verdict
+ * `not-pledged` needs a read that reached the head the payer reported in a page asked after the
+ * receipt came (the pledge, appended before the receipt was sent, would be in it).
  *
  * Reads take turns (read-turns.ts): one budget of audit time for all payers, a queue served in
  * order in the background, a short read on of a chain read to its head before ahead of the queue.
@@ -24,29 +19,27 @@
  * a read that fails waits FAILED_READ_RETRY_MS, and one the payer's node asks to wait, as long as
  * it asks.
  *
- * Answers (check): covered; `payer-short` (retryable ReceiptRefusal) when a fresh read shows the
- * payer cannot pay, the one verdict on the payer (a void is then let off, void-book.ts); else,
- * letting nothing off: SWARM_OVERLOADED with when to retry (not read yet, a read part way, waiting
- * its turn, the payer's node asking to wait), SWARM_UNAVAILABLE (its chain could not be read: the
- * payer's outbox backs off as for a payee that is down) or SWARM_INVALID_CHAIN (it does not audit).
- * Kept in memory: a restart reads each payer's chain from genesis again.
+ * Answers (check): pledged; `not-pledged` (a ReceiptRefusal, the one verdict on the receipt: a void
+ * is then let off, void-book.ts); else, letting nothing off: SWARM_OVERLOADED with when to retry
+ * (not read far enough yet, waiting its turn, the payer's node asking to wait), SWARM_UNAVAILABLE
+ * (its chain could not be read: the payer's outbox backs off as for a payee that is down) or
+ * SWARM_INVALID_CHAIN (it does not audit). Kept in memory: a restart reads each payer's chain from
+ * genesis again.
  */
-import type { ChainHead, ChainRules, FetchChainPage, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, owedBurns, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
+import type { ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
+import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
-import { ReceiptIdSet } from './receipt-id-set';
+import { ReceiptIdSet, receiptIdKey } from './receipt-id-set';
 
 /** Blocks asked a page: each costs up to three signature checks (about 150-400 µs a block here), so a page holds the event loop about 5-13 ms. */
 export const PAYER_PAGE_BLOCKS = 32;
 /** Wall time one read goes on at most, each page given what is left of it: inside the 8 s the payer's call gives this node's ledger. */
 export const READ_BUDGET_MS = 3_000;
-/** A read this recent, before a receipt came, covers it without reading on. */
-export const FRESH_MS = 1_000;
-/** A read older than this covers no receipt at its turn in the ledger. */
-export const CHECK_FRESH_MS = 5_000;
+/** The least wait a payer is told when its chain is not read far enough yet. */
+export const MIN_RETRY_MS = 1_000;
 /** Audit time for payers' chains, all payers together: a fifth of one core, and at most this much at once. */
 export const AUDIT_MS_PER_SECOND = 200;
 export const AUDIT_BURST_MS = 5_000;
@@ -81,13 +74,11 @@ export const MAX_PAYER_RECEIPTS = 250_000;
 export type FetchPayerPage = (fromSeq: bigint, limit: number, timeoutMs: number) => ReturnType<FetchChainPage>;
 
 export interface PayerViewsDeps {
-  /** This node: RECEIPT_OUTs to it are what its payers paid here. */
-  readonly nodeId: string;
   readonly rules: ChainRules;
   readonly fetchChain: (payer: string) => FetchPayerPage;
-  /** The auditor's clock: blocks from the future are refused, owed burns counted. */
+  /** The auditor's clock: blocks from the future are refused. */
   readonly clock: WallClock;
-  /** Times reads, their audit, freshness and the budget. */
+  /** Times reads, their audit and the budget. */
   readonly stopwatch: Stopwatch;
   /** Resumes queued reads as the budget refills. */
   readonly scheduler: Pick<Scheduler, 'setTimer'>;
@@ -118,25 +109,23 @@ export interface PayerViews extends PayerCheck {
 /** How far a payer's chain has been audited. */
 interface Cursor {
   readonly head: ChainHead;
-  readonly paidHere: bigint;
   readonly ids: ReceiptIdSet;
+  /** Its pledges not paid (open or released), to any node, by receiptIdKey: what its later blocks must match. */
+  readonly pledges: Map<string, Pledge>;
 }
 
-/** What checks trust: the last read that reached the head the payer reported. */
+/** The last read that reached the head the payer reported. */
 interface Confirmed {
   readonly seq: bigint;
-  /** Available once the idle burns owed at that read are taken. */
-  readonly available: bigint;
-  readonly paidHere: bigint;
-  /** Stopwatch ms. */
-  readonly atMs: number;
+  /** How many receipts had come (of all payers) when the page that reached it was asked for. */
+  readonly afterArrival: number;
 }
 
 interface View {
   cursor: Cursor | undefined;
   confirmed: Confirmed | undefined;
-  /** When a receipt of this payer last came (prepare), stopwatch ms. */
-  askedAtMs: number;
+  /** The arrival number of this payer's last receipt (prepare): a count, so a read asked for in the same millisecond after it still counts. */
+  arrival: number;
   /** No read before this (stopwatch ms). */
   retryAtMs: number;
   /**
@@ -149,11 +138,13 @@ interface View {
 type Problem = { readonly kind: 'broken' | 'unreadable' | 'behind'; readonly message: string };
 
 export function startPayerViews(deps: PayerViewsDeps): PayerViews {
-  const { nodeId, rules, clock, stopwatch } = deps;
+  const { rules, clock, stopwatch } = deps;
   const checkSignature = deps.checkSignature ?? cachedSignatureCheck();
   const { msPerSecond, burstMs } = deps.budget ?? { msPerSecond: AUDIT_MS_PER_SECOND, burstMs: AUDIT_BURST_MS };
   const views = new Map<string, View>();
   let rememberedIds = 0;
+  /** Receipts that came (prepare), all payers together. */
+  let arrivals = 0;
   const counts = { reads: 0, blocksRead: 0, badChains: 0, failedReads: 0 };
 
   /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
@@ -175,7 +166,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       return view;
     }
     const held = holds.get(payer);
-    view = { cursor: undefined, confirmed: undefined, askedAtMs: -Infinity, retryAtMs: held?.retryAtMs ?? 0, problem: held?.problem };
+    view = { cursor: undefined, confirmed: undefined, arrival: 0, retryAtMs: held?.retryAtMs ?? 0, problem: held?.problem };
     views.set(payer, view);
     evict(payer);
     return view;
@@ -190,25 +181,28 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       // In least recently used order: of equals, the first.
       for (const [payer, view] of views) {
         if (payer === keep || turns.isWaiting(payer)) continue;
-        const s = byIds ? (view.cursor?.ids.size ?? 0) : Number(view.cursor?.head.seq ?? 0n);
+        const s = byIds ? weightOf(view.cursor) : Number(view.cursor?.head.seq ?? 0n);
         if (byIds ? s > score : s < score) {
           pick = payer;
           score = s;
         }
       }
       if (pick === undefined) return;
-      rememberedIds -= views.get(pick)?.cursor?.ids.size ?? 0;
+      rememberedIds -= weightOf(views.get(pick)?.cursor);
       views.delete(pick);
     }
   };
 
-  const outstanding = (c: Confirmed, received: bigint) => (received > c.paidHere ? received - c.paidHere : 0n);
-  /** The confirmed read a check may trust: made within FRESH_MS before the last receipt came, and within `maxAgeMs` of now. */
-  const trusted = (view: View | undefined, maxAgeMs: number): Confirmed | undefined => {
-    const c = view?.confirmed;
-    if (c === undefined || view === undefined) return undefined;
-    return stopwatch.now() - c.atMs <= maxAgeMs && c.atMs >= view.askedAtMs - FRESH_MS ? c : undefined;
+  /** Whether the chain read holds an open pledge of `receiptId` (a receipt to this node, its bytes checked by `digest`). */
+  const pledgeIn = (view: View | undefined, receiptId: string, digest: string): 'pledged' | 'other bytes' | undefined => {
+    const held = view?.cursor?.pledges.get(receiptIdKey(receiptId));
+    if (held === undefined || held.released) return undefined;
+    return held.digest === digest ? 'pledged' : 'other bytes';
   };
+  const weightOf = (cursor: Cursor | undefined) => (cursor?.ids.size ?? 0) + (cursor?.pledges.size ?? 0);
+  /** A read that reached the head the payer reported in a page asked after its last receipt came: one that would hold the pledge. */
+  const readSinceAsked = (view: View | undefined): Confirmed | undefined =>
+    view?.confirmed !== undefined && view.confirmed.afterArrival >= view.arrival ? view.confirmed : undefined;
 
   /** One turn of reading `payer`'s chain on; true when it should go on at a later turn. Never throws. */
   const read = async (payer: string, short: boolean): Promise<boolean> => {
@@ -236,6 +230,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         }
         // A short read's pages, and any page while others wait, get at most FAIR_WALL_MS: a slow payer holds a slot no longer.
         const capMs = short || turns.waiting() > 0 ? FAIR_WALL_MS : READ_BUDGET_MS;
+        const afterArrival = arrivals;
         const page = await fetchPage(seq + 1n, PAYER_PAGE_BLOCKS, Math.max(MIN_PAGE_TIMEOUT_MS, Math.min(capMs, READ_BUDGET_MS - wallMs)));
         pages += 1;
         // A head below what it sent before: it shows this node a shorter chain than it did.
@@ -262,7 +257,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         }
         const reached = view.cursor?.head.seq ?? 0n;
         if (view.cursor !== undefined && reached >= page.headSeq) {
-          confirm(payer, view, view.cursor);
+          view.confirmed = { seq: reached, afterArrival };
+          view.problem = undefined;
+          holds.delete(payer);
           return false;
         }
         if (page.blocks.length === 0) {
@@ -288,52 +285,59 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
 
   const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
 
-  const confirm = (payer: string, view: View, cursor: Cursor) => {
-    const owed = owedBurns(cursor.head, rules, clock.now());
-    view.confirmed = { seq: cursor.head.seq, available: owed.head.balances.available, paidHere: cursor.paidHere, atMs: stopwatch.now() };
-    view.problem = undefined;
-    holds.delete(payer);
-  };
-
   /** The cursor after a page read on from `cursor`. Throws a ChainRefusal (or ReceiptRefusal) when it does not audit, the cursor unchanged. */
   const audit = (payer: string, cursor: Cursor | undefined, page: readonly Uint8Array[]): Cursor => {
     const options = { expectedNodeId: payer, checkSignature, nowMs: clock.now() };
     const ids = cursor?.ids ?? new ReceiptIdSet();
-    const result = cursor === undefined ? verifyChain(page, rules, options) : verifyChainSuffix(cursor.head, page, rules, (id) => ids.has(id), options);
+    const pledges = cursor?.pledges ?? new Map<string, Pledge>();
+    // Nothing below changes until the page has audited: a refused page leaves the cursor as it was.
+    const result =
+      cursor === undefined
+        ? verifyChain(page, rules, options)
+        : verifyChainSuffix(cursor.head, page, rules, (id) => ids.has(id), { ...options, pledgeOf: (id) => pledges.get(receiptIdKey(id)) });
     const receipts = result.entries.filter((e) => e.receipt !== undefined).length;
     if (ids.size + receipts > MAX_PAYER_RECEIPTS) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_RECEIPTS} receipts is more than this node audits`);
-    let paid = 0n;
+    const before = weightOf(cursor);
     for (const entry of result.entries) {
       if (entry.receipt === undefined) continue;
-      if (ids.add(entry.receipt.receiptId)) rememberedIds += 1;
-      if (entry.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT && entry.receipt.payee === nodeId) paid += entry.amount;
+      ids.add(entry.receipt.receiptId);
+      const key = receiptIdKey(entry.receipt.receiptId);
+      if (entry.kind === BlockKind.BLOCK_KIND_PLEDGE || entry.kind === BlockKind.BLOCK_KIND_RELEASE)
+        pledges.set(key, { digest: entry.receipt.digest, amount: entry.amount, released: entry.kind === BlockKind.BLOCK_KIND_RELEASE });
+      else if (entry.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) pledges.delete(key);
     }
-    return { head: result.head, paidHere: (cursor?.paidHere ?? 0n) + paid, ids };
+    const next = { head: result.head, ids, pledges };
+    rememberedIds += weightOf(next) - before;
+    return next;
   };
 
   return {
-    async prepare(payer) {
+    async prepare(payer, receiptId, digest) {
       const view = viewOf(payer);
-      view.askedAtMs = stopwatch.now();
-      // A read this fresh answers, covering or not: a payer paying past what it holds gets no read a receipt.
-      if (trusted(view, FRESH_MS) !== undefined) return;
+      arrivals += 1;
+      view.arrival = arrivals;
+      // Pledged in what was read: no read needed, however long ago it was made (a pledge stays until this node answers it).
+      if (pledgeIn(view, receiptId, digest) !== undefined) return;
       if (stopwatch.now() < view.retryAtMs) return;
       // A chain read to its head before is read on by a page or two, ahead of those waiting their turn.
       const short = view.confirmed !== undefined && view.cursor !== undefined && view.cursor.head.seq === view.confirmed.seq;
       await turns.request(payer, short);
     },
-    check(payer, amount, received) {
+    check(payer, receiptId, digest) {
       const view = views.get(payer);
-      const c = trusted(view, CHECK_FRESH_MS);
-      if (c !== undefined) {
-        if (c.available >= amount + outstanding(c, received)) return;
+      const pledge = pledgeIn(view, receiptId, digest);
+      if (pledge === 'pledged') return;
+      const read = readSinceAsked(view);
+      if (pledge === 'other bytes' || read !== undefined) {
         throw new ReceiptRefusal(
-          'payer-short',
-          `it pays ${amount} credits, and the payer's chain (read up to block ${c.seq}) has ${c.available} available, ` +
-            `of which ${outstanding(c, received)} is owed to this node for receipts it countersigned and the payer has not yet appended`,
+          'not-pledged',
+          pledge === 'other bytes'
+            ? `the payer's chain pledges receipt ${receiptId.slice(0, 80)} with other bytes than it sent`
+            : `the payer's chain, read up to block ${read?.seq ?? 0n} (its head after the receipt came), holds no PLEDGE of receipt ${receiptId.slice(0, 80)}: ` +
+                'a payer pledges a receipt in its chain before it sends it',
         );
       }
-      const lead = "this node countersigns only what the payer's chain shows it can pay, and";
+      const lead = "this node countersigns only a receipt the payer's chain pledges, and";
       if (turns.isWaiting(payer)) {
         throw new SwarmError(
           ErrorCode.ERROR_CODE_OVERLOADED,
@@ -345,8 +349,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         );
       }
       const held = holds.get(payer);
-      const problem: Problem = view?.problem ?? held?.problem ?? { kind: 'behind', message: "this node has not read your node's chain yet" };
-      const waitMs = Math.max(FRESH_MS, Math.round((view?.retryAtMs ?? held?.retryAtMs ?? 0) - stopwatch.now()));
+      const problem: Problem = view?.problem ?? held?.problem ?? { kind: 'behind', message: "this node has not read your node's chain far enough yet" };
+      const waitMs = Math.max(MIN_RETRY_MS, Math.round((view?.retryAtMs ?? held?.retryAtMs ?? 0) - stopwatch.now()));
       const message = `${lead} ${problem.message}`;
       // Unreadable: no hint, so the outbox backs off as for a payee that is down.
       if (problem.kind === 'unreadable') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, message, true);

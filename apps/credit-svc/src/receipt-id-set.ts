@@ -63,3 +63,8 @@ function hashOf(receiptId: string): [number, number] {
   const lo = digest.readUInt32BE(4);
   return hi === 0 && lo === 0 ? [0, 1] : [hi, lo];
 }
+
+/** 64 bits of a receipt id's SHA-256 as 16 hex characters: a Map key as compact as the set's slots are (same odds of two ids sharing it). */
+export function receiptIdKey(receiptId: string): string {
+  return createHash('sha256').update(receiptId).digest('hex').slice(0, 16);
+}

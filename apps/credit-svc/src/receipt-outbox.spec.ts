@@ -340,8 +340,8 @@ describe('receipt outbox', () => {
           // Passing faults of the payee: retried, never voided (a void would cost it its pay).
           if (id === 'bob-busy') return { error: new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'ledger busy (test)', true) };
           if (id === 'bob-broken') return { error: new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'disk error (test)', false) };
-          // Its payer's chain does not cover it yet (docs/chain.md "Payers' chains"): tried again, never voided.
-          if (id === 'bob-short') return { error: new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)") };
+          // A refusal that may pass (a receipt dated ahead of the payee's clock): tried again, never voided.
+          if (id === 'bob-short') return { error: new ReceiptRefusal('dated-ahead', 'dated ahead of the payee clock (test)') };
           // carol refuses at first, then it turns out she had countersigned: her void answer is the receipt.
           if (id === 'carol-paid') return { error: new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, 'refused (test)', false) };
           return { countersigned: receipts[i] };

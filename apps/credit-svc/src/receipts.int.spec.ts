@@ -7,7 +7,6 @@
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService, toWire } from '@swarm/bus';
-import type { ChainEntry } from '@swarm/chain';
 import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain, voidedReceipt } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import {
@@ -43,7 +42,6 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCreditConfig } from './config';
 import type { CreditService } from './service';
-import { FRESH_MS } from './payer-views';
 import { CHAIN_STARTED_FILE, startCreditService } from './service';
 
 const HASH = new Uint8Array(32).fill(3);
@@ -68,13 +66,14 @@ describe('credit-svc - receipts between two nodes', () => {
   /** Task ids whose receipt the stand-in payee refuses for good. */
   const refusedForGood = new Set<string>();
 
-  const start = async (s: Side) => {
+  const start = async (s: Side, env: Record<string, string> = {}) => {
     const config = loadCreditConfig({
       SWARM_NATS_URL: s.server.url,
       SWARM_DATA_DIR: s.dir.path,
       SWARM_CREDIT_SYNC_WRITES: 'false',
       SWARM_GRACE_MS: '2000',
       SWARM_RECEIPT_PASS_MS: '100',
+      ...env,
     });
     s.svc = await startCreditService({ config, log: silentLogger(), nc: s.nc, nodeId: s.identity.nodeId, signer: s.identity, ...systemTime });
   };
@@ -127,7 +126,7 @@ describe('credit-svc - receipts between two nodes', () => {
       if (req.peerNodeId !== a.identity.nodeId) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no such peer (test)', true);
       return a.bus.request(CreditChainBlocks, { fromSeq: req.fromSeq, limit: req.limit });
     });
-    await Promise.all(sides.map(start));
+    await Promise.all(sides.map((s) => start(s)));
   });
 
   afterAll(async () => {
@@ -156,6 +155,16 @@ describe('credit-svc - receipts between two nodes', () => {
     await a.bus.request(CreditSettle, settlePaying(escrowId, amount));
   };
   const headSeq = async (s: Side) => (await s.bus.request(CreditChainBlocks, { fromSeq: 1n, limit: 1 })).headSeq;
+  /** A settled receipt from a to b, pledged in a's chain and held back from b (its payee down): as a's outbox would send it. */
+  const pledgedNotSent = async (taskId: string, amount: bigint): Promise<SignedReceipt> => {
+    const [a] = sides;
+    payeeDown = true;
+    await pay(taskId, amount);
+    const [block] = (await a.bus.request(CreditChainBlocks, { fromSeq: await headSeq(a), limit: 1 })).blocks;
+    const { kind, receipt } = openBlock(block).block;
+    if (kind !== BlockKind.BLOCK_KIND_PLEDGE || !receipt) throw new Error(`a's last block is no PLEDGE of ${taskId}`);
+    return receipt;
+  };
   const chainOf = async (s: Side) => {
     const blocks: Uint8Array[] = [];
     for (let from = 1n; ;) {
@@ -166,11 +175,12 @@ describe('credit-svc - receipts between two nodes', () => {
     }
   };
 
-  it('delivers a settle’s receipt by itself: RECEIPT_OUT in the payer’s chain, RECEIPT_IN and the credit in the payee’s', async () => {
+  it('delivers a settle’s receipt by itself: PLEDGE then RECEIPT_OUT in the payer’s chain, RECEIPT_IN and the credit in the payee’s', async () => {
     const [a, b] = sides;
     await pay('task-1', 30n);
-    await waitFor(async () => (await headSeq(a)) === 2n);
+    await waitFor(async () => (await headSeq(a)) === 3n);
     expect(await headSeq(b)).toBe(2n);
+    expect((await chainOf(a)).entries.map((e) => e.kind)).toEqual([BlockKind.BLOCK_KIND_GENESIS, BlockKind.BLOCK_KIND_PLEDGE, BlockKind.BLOCK_KIND_RECEIPT_OUT]);
     expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(1_030n);
     const report = checkCrossChain([await chainOf(a), await chainOf(b)]);
     expect(report).toMatchObject({ chains: 2, receipts: 1, conserved: true, total: 2_000n });
@@ -183,7 +193,9 @@ describe('credit-svc - receipts between two nodes', () => {
     const before = delivered;
     // Retried in the background: nothing moves while the payee is unreachable.
     await new Promise((r) => setTimeout(r, 600));
-    expect(await headSeq(a)).toBe(2n);
+    // Pledged in a's chain at the settle, not paid.
+    expect(await headSeq(a)).toBe(4n);
+    expect((await chainOf(a)).head.balances).toMatchObject({ pledged: 20n, paid: 30n });
     // Operators see it: pledged and failing, in credit-svc's health.
     const health = await waitFor(async () => {
       const d = (await a.bus.request(CreditHealth, {})).details;
@@ -193,7 +205,7 @@ describe('credit-svc - receipts between two nodes', () => {
     await a.svc?.stop();
     await start(a);
     payeeDown = false;
-    await waitFor(async () => (await headSeq(a)) === 3n, { timeoutMs: 10_000 });
+    await waitFor(async () => (await headSeq(a)) === 5n, { timeoutMs: 10_000 });
     expect(delivered).toBe(before + 1);
     expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(1_050n);
     const report = checkCrossChain([await chainOf(a), await chainOf(b)]);
@@ -202,9 +214,9 @@ describe('credit-svc - receipts between two nodes', () => {
 
   it('answers a retried delivery with the same countersigned receipt and credits nothing twice', async () => {
     const [a, b] = sides;
-    const [outBlock] = (await a.bus.request(CreditChainBlocks, { fromSeq: 2n, limit: 1 })).blocks;
+    const [outBlock] = (await a.bus.request(CreditChainBlocks, { fromSeq: 3n, limit: 1 })).blocks;
     const countersigned = openBlock(outBlock).block.receipt;
-    if (!countersigned) throw new Error('block 2 of the payer holds no receipt');
+    if (!countersigned) throw new Error('block 3 of the payer holds no receipt');
     const balance = (await b.bus.request(CreditBalance, { account: '' })).available;
     const seq = await headSeq(b);
     // As the payer would send it again after a lost reply: signed by the payer only.
@@ -222,8 +234,8 @@ describe('credit-svc - receipts between two nodes', () => {
   it('refuses forged, unsigned, misaddressed, zero, future-dated and conflicting receipts, changing nothing', async () => {
     const [a, b] = sides;
     const payer = a.identity;
+    const good = await pledgedNotSent('bad-1', 5n);
     const fields = { payeePublicKey: b.identity.publicKey, amount: 5n, taskId: 'bad-1', taskHash: HASH, resultHash: HASH, atMs: Date.now(), serveTicket: TICKET };
-    const good = makeReceipt(fields, payer);
     const resign = (edit: (r: Receipt) => void): SignedReceipt => {
       const r = Receipt.decode(good.receipt);
       edit(r);
@@ -259,13 +271,16 @@ describe('credit-svc - receipts between two nodes', () => {
     const ok = await b.bus.request(CreditAcceptReceipt, { receipt: good, fromNodeId: a.identity.nodeId });
     expect(ok.receipt?.payeeSignature).toHaveLength(64);
     expect(await headSeq(b)).toBe(seq + 1n);
+    // b is reachable again: a's outbox delivers it, b answers it holds it, a completes its pledge.
+    payeeDown = false;
+    await waitFor(async () => ((await a.bus.request(CreditHealth, {})).details['chainPledged'] === '0' ? true : undefined), { timeoutMs: 10_000 });
+    expect((await chainOf(a)).head.balances.pledged).toBe(0n);
   });
-  it('voids a receipt its payee refuses for good (no ticket of its own): the pledge is released, the credit is back, neither chain changes', async () => {
+  it('voids a receipt its payee refuses for good (no ticket of its own): the pledge is released (a RELEASE in the payer’s chain), the credit is back, the payee’s chain unchanged', async () => {
     const [a, b] = sides;
     const [aSeq, bSeq] = [await headSeq(a), await headSeq(b)];
     const bHeldAtA = (await a.bus.request(CreditBalance, { account: b.identity.nodeId })).available;
     const aBalance = (await a.bus.request(CreditBalance, { account: '' })).available;
-    // The last test had b countersign a receipt a never appended (sent by hand): 5 not conserved before this one.
     const before = checkCrossChain([await chainOf(a), await chainOf(b)]);
     refusedForGood.add('task-void');
     await pay('task-void', 25n);
@@ -283,7 +298,10 @@ describe('credit-svc - receipts between two nodes', () => {
     expect(await a.bus.request(CreditPaidVoids, { afterReceiptId: idVoided, limit: 0 })).toEqual({ voids: [], nextAfterReceiptId: '' });
     const badAfter = await a.bus.request(CreditPaidVoids, { afterReceiptId: 'x'.repeat(300), limit: 0 }).catch((e: unknown) => e);
     expect(badAfter).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
-    expect([await headSeq(a), await headSeq(b)]).toEqual([aSeq, bSeq]);
+    expect([await headSeq(a), await headSeq(b)]).toEqual([aSeq + 2n, bSeq]);
+    const chainA = await chainOf(a);
+    expect(chainA.entries.slice(-2).map((e) => e.kind)).toEqual([BlockKind.BLOCK_KIND_PLEDGE, BlockKind.BLOCK_KIND_RELEASE]);
+    expect(chainA.head.balances.pledged).toBe(0n);
     // In the payer's ledger the 25 paid to b came back to the node: a VOID entry, and the audit holds.
     expect((await a.bus.request(CreditBalance, { account: b.identity.nodeId })).available).toBe(bHeldAtA);
     expect((await a.bus.request(CreditBalance, { account: '' })).available).toBe(aBalance);
@@ -303,7 +321,14 @@ describe('credit-svc - receipts between two nodes', () => {
     });
     // b countersigned the void (its gateway found no ticket of its own), then takes the receipt
     // anyway when it is sent by hand: it broke its word, and 15 more are in the chains than issued.
+    // Its own check refuses a receipt whose pledge was released: a payee that breaks its word runs without it.
+    const honest = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.identity.nodeId }));
+    expect(honest).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/not-pledged|voided/) });
+    await b.svc?.stop();
+    await start(b, { SWARM_CREDIT_CHECK_PAYERS: 'false' });
     await b.bus.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.identity.nodeId });
+    await b.svc?.stop();
+    await start(b);
     const broken = checkCrossChain([await chainOf(a), await chainOf(b)]);
     expect(broken.total).toBe(before.total + 15n);
     const bBlocks = (await b.bus.request(CreditChainBlocks, { fromSeq: await headSeq(b), limit: 1 })).blocks;
@@ -326,20 +351,8 @@ describe('credit-svc - receipts between two nodes', () => {
     expect(await headSeq(a)).toBe(aSeq + 1n);
   });
 
-  it("countersigns only what the payer's chain shows it can pay, less what it has yet to append here; a chain it cannot read pays nothing; retryable, nothing changed", async () => {
+  it("countersigns only a receipt its payer's chain pledges; one it does not is refused for good, one whose chain cannot be read retryably; nothing changed", async () => {
     const [a, b] = sides;
-    // b read a's chain for the receipts before: a read this fresh answers as it is (payer-views.ts); past it, b reads on.
-    await new Promise((resolve) => setTimeout(resolve, FRESH_MS + 100));
-    const [chainA, chainB] = [await chainOf(a), await chainOf(b)];
-    const sum = (entries: readonly ChainEntry[], kind: BlockKind, party: (r: { payer: string; payee: string }) => boolean) =>
-      entries.filter((e) => e.kind === kind && e.receipt !== undefined && party(e.receipt)).reduce((total, e) => total + e.amount, 0n);
-    // b countersigned a receipt a never appended (sent by hand, in the test of refusals): a still owes it here.
-    const owed =
-      sum(chainB.entries, BlockKind.BLOCK_KIND_RECEIPT_IN, (r) => r.payer === a.identity.nodeId) -
-      sum(chainA.entries, BlockKind.BLOCK_KIND_RECEIPT_OUT, (r) => r.payee === b.identity.nodeId);
-    expect(owed).toBe(5n);
-    const room = chainA.head.balances.available - owed;
-    expect(room).toBeGreaterThan(1n);
     const byHand = (payer: NodeIdentity, taskId: string, amount: bigint) =>
       makeReceipt({ payeePublicKey: b.identity.publicKey, amount, taskId, taskHash: HASH, resultHash: HASH, atMs: Date.now(), serveTicket: TICKET }, payer);
     const seq = await headSeq(b);
@@ -349,31 +362,33 @@ describe('credit-svc - receipts between two nodes', () => {
       expect((await b.bus.request(CreditBalance, { account: '' })).available).toBe(balance);
     };
 
-    // One credit past the room: refused, retryable (the payer's outbox tries again later).
-    const past = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(a.identity, 'short-1', room + 1n), fromNodeId: a.identity.nodeId }));
-    expect(past).toMatchObject({
+    // Signed by a, within what a's chain holds, but never pledged there: refused for good (a voids it), nothing taken.
+    const unpledged = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(a.identity, 'unpledged-1', 1n), fromNodeId: a.identity.nodeId }));
+    expect(unpledged).toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
-      retryable: true,
-      message: expect.stringMatching(new RegExp(`payer-short.*${owed} is owed to this node`)),
+      retryable: false,
+      message: expect.stringMatching(/not-pledged.*holds no PLEDGE of receipt unpledged-1:/),
     });
     await unchanged();
-    // A payer whose chain cannot be read (b's gateway finds no such peer): refused as well.
+    // A payer whose chain cannot be read (b's gateway finds no such peer): refused, retryably.
     const strangerDir = await tempDir('swarm-credit-stranger-');
     try {
       const stranger = await loadOrCreateIdentity(strangerDir.path);
-      const unread = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(stranger, 'short-2', 1n), fromNodeId: stranger.nodeId }));
+      const unread = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(stranger, 'unpledged-2', 1n), fromNodeId: stranger.nodeId }));
       expect(unread).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true, message: expect.stringMatching(/could not be read/) });
     } finally {
       await strangerDir.remove();
     }
     await unchanged();
 
-    // Exactly the room: taken. a never appends it either, so the next credit from a is refused.
-    await b.bus.request(CreditAcceptReceipt, { receipt: byHand(a.identity, 'short-3', room), fromNodeId: a.identity.nodeId });
+    // Pledged: taken (b reads a's chain on to the pledge), and completed by a's outbox once b is reachable.
+    const pledged = await pledgedNotSent('pledged-1', 3n);
+    await b.bus.request(CreditAcceptReceipt, { receipt: pledged, fromNodeId: a.identity.nodeId });
     expect(await headSeq(b)).toBe(seq + 1n);
-    const more = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: byHand(a.identity, 'short-4', 1n), fromNodeId: a.identity.nodeId }));
-    expect(more).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: true, message: expect.stringContaining(`${owed + room} is owed to this node`) });
-    expect(await headSeq(b)).toBe(seq + 1n);
+    payeeDown = false;
+    await waitFor(async () => ((await a.bus.request(CreditHealth, {})).details['chainPledged'] === '0' ? true : undefined), { timeoutMs: 10_000 });
+    const report = checkCrossChain([await chainOf(a), await chainOf(b)]);
+    expect(report.problems).toEqual([]);
     const health = (await b.bus.request(CreditHealth, {})).details;
     expect(Number(health['payerChainReads'])).toBeGreaterThan(0);
     expect(health).toMatchObject({ payerChainsRefused: '0', payerChainReadsFailed: '1' });

@@ -124,7 +124,6 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const gateway: { client?: BusClient } = {};
   const payers = config.chain.checkPayers
     ? startPayerViews({
-        nodeId,
         rules: config.chain.rules,
         clock,
         stopwatch,

@@ -29,7 +29,7 @@
  *   is being asked about now (TRIED) are what an honest payer sends seldom: they wait for the caller's and its network's
  *   budget of such items (peer-budgets.ts), OVERLOADED with when to retry past it. A ledger refusal
  *   that says nothing of the item (UNAVAILABLE, DEADLINE_EXCEEDED, OVERLOADED: a payer's chain not
- *   read yet, say) clears the mark; one on the item's merits keeps it, retryable or not (`payer-short`,
+ *   read yet, say) clears the mark; one on the item's merits keeps it, retryable or not (`dated-ahead`,
  *   whose payer's outbox retries it at its backoff, within that budget).
  */
 import type { BusClient, Handler } from '@swarm/bus';

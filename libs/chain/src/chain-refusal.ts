@@ -32,11 +32,11 @@ export type ReceiptRefusalReason =
   /** Dated further ahead of the appending node's clock than allowed: retryable, once the clocks agree. */
   | 'dated-ahead'
   /**
-   * A fresh read of the payer's chain does not cover the amount on top of what the payer has not yet
-   * appended of receipts the payee countersigned before: retryable, once the payer's chain shows the
-   * credit. (A chain the payee could not read answers another code: apps/credit-svc payer-views.ts.)
+   * The payer's chain, read up to the head it reported after the receipt came, holds no open PLEDGE
+   * of these receipt bytes: a payer pledges a receipt before it sends it, so it never will. (A
+   * chain the payee could not read answers another code: apps/credit-svc payer-views.ts.)
    */
-  | 'payer-short';
+  | 'not-pledged';
 
 const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   oversized: ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
@@ -51,10 +51,10 @@ const RECEIPT_CODE_OF: Readonly<Record<ReceiptRefusalReason, ErrorCode>> = {
   replayed: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   voided: ErrorCode.ERROR_CODE_INVALID_RECEIPT,
   'dated-ahead': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
-  'payer-short': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
+  'not-pledged': ErrorCode.ERROR_CODE_INVALID_RECEIPT,
 };
 /** Refusals that may pass with time: the payer tries again rather than take them as the payee's verdict. */
-const RETRYABLE_RECEIPT_REFUSALS: ReadonlySet<ReceiptRefusalReason> = new Set(['dated-ahead', 'payer-short']);
+const RETRYABLE_RECEIPT_REFUSALS: ReadonlySet<ReceiptRefusalReason> = new Set(['dated-ahead']);
 
 export class ReceiptRefusal extends SwarmError {
   constructor(

@@ -33,6 +33,7 @@ export {
   receiptSigningBytes,
   sameBytes,
   hex,
+  sha256,
   SIGNATURE_BYTES,
 } from './signing';
 export type { ChainSigner, DualSignatureCheck, OffThreadCheck, SignatureCheck, RememberingCheck } from './signing';

@@ -1,11 +1,10 @@
-import { chainRules, checkCrossChain, ReceiptRefusal, verifyChain } from '@swarm/chain';
+import { chainRules, checkCrossChain, openBlock, ReceiptRefusal, verifyChain } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
-import { EntryKind, ErrorCode, isSwarmError } from '@swarm/contracts';
+import { BlockKind, EntryKind, ErrorCode, isSwarmError } from '@swarm/contracts';
 import { manualClock } from '@swarm/determinism';
 import crypto from 'node:crypto';
 import type { PayerCheck } from './chain-book';
 import { createChainBook } from './chain-book';
-import { metaUint, metaUintWrite, RECEIVED_COUNTED_KEY, receivedKey, sideOnly } from './chain-records';
 import { createLedger } from './create-ledger';
 import { createMemoryStore } from './memory-store';
 import type { Node } from './test-fixtures/chain-nodes';
@@ -52,14 +51,16 @@ describe('chain book', () => {
     expect(Buffer.from(again.book.head().hash)).toEqual(genesisHash);
   });
 
-  it('pays another node by a receipt: pledged at reserve, in the outbox at settle, in both chains once countersigned', async () => {
+  it('pays another node by a receipt: reserved at reserve, pledged in the chain and in the outbox at settle, in both chains once countersigned', async () => {
     const clock = manualClock(START_MS);
     const a = await startNode(clock);
     const b = await startNode(clock);
     await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 50n, expiresAtMs: 0n, payees: [a.id, b.id] });
     expect(a.book.pledged()).toBe(50n);
     await a.ledger.settle(settlePaying('t1', b, 34n));
+    // The reserve is gone; the chain holds the receipt's amount in a PLEDGE block, in the settle's batch.
     expect(a.book.pledged()).toBe(34n);
+    expect(a.book.head()).toMatchObject({ seq: 2n, balances: { available: 66n, pledged: 34n, paid: 0n } });
     const [owed] = await a.book.pending(10);
     expect(owed).toMatchObject({ receiptId: `t1:${a.id}:${b.id}`, payee: b.id, amount: 34n });
 
@@ -77,9 +78,8 @@ describe('chain book', () => {
     await a.book.completeReceipt(accepted.result);
     expect(await a.book.pending(10)).toEqual([]);
     expect(a.book.pledged()).toBe(0n);
-    expect(a.book.head().balances).toMatchObject({ available: 66n, locked: 900n, paid: 34n });
-    // Every block appended is counted for the `received:` records (a RECEIPT_OUT too): a start has nothing to count on.
-    expect(metaUint(a.ledger, RECEIVED_COUNTED_KEY, 'test')).toBe(a.book.head().seq);
+    expect(a.book.head().balances).toMatchObject({ available: 66n, locked: 900n, paid: 34n, pledged: 0n });
+    expect((await blocksOf(a)).map((bytes) => openBlock(bytes).block.kind)).toEqual([BlockKind.BLOCK_KIND_GENESIS, BlockKind.BLOCK_KIND_PLEDGE, BlockKind.BLOCK_KIND_RECEIPT_OUT]);
 
     const rules = chainRules();
     const audits = [verifyChain(await blocksOf(a), rules), verifyChain(await blocksOf(b), rules)];
@@ -91,100 +91,47 @@ describe('chain book', () => {
     expect(bAudit.totals).toMatchObject({ genesis: 1_000n, received: 34n });
   });
 
-  it("asks whether the payer's chain covers each receipt, with what the chain holds from that payer; refused, nothing changes; a chain from before is counted at open", async () => {
+  it("asks whether the payer's chain pledges each receipt (its id and the digest of its bytes); refused, nothing changes; a receipt held already is answered without asking", async () => {
     const clock = manualClock(START_MS);
-    const asked: Array<[string, string, bigint, bigint]> = [];
-    let short = false;
+    const asked: Array<[string, string, string, string]> = [];
+    let pledged = true;
     const payers: PayerCheck = {
-      prepare: (payer, amount, received) => {
-        asked.push(['prepare', payer, amount, received]);
+      prepare: (payer, receiptId, digest) => {
+        asked.push(['prepare', payer, receiptId, digest]);
         return Promise.resolve();
       },
-      check: (payer, amount, received) => {
-        asked.push(['check', payer, amount, received]);
-        if (short) throw new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)");
+      check: (payer, receiptId, digest) => {
+        asked.push(['check', payer, receiptId, digest]);
+        if (!pledged) throw new ReceiptRefusal('not-pledged', "the payer's chain holds no pledge of it (test)");
       },
     };
     const a = await startNode(clock);
-    const store = createMemoryStore();
-    const signer = newSigner();
-    let b = await startNode(clock, chainRules(), signer, store, payers);
+    const b = await startNode(clock, chainRules(), newSigner(), createMemoryStore(), payers);
     const owe = async (taskId: string, amount: bigint) => {
       await a.ledger.reserve({ escrowId: taskId, account: a.id, amount, expiresAtMs: 0n, payees: [b.id] });
       await a.ledger.settle(settlePaying(taskId, b, amount));
       const owed = (await a.book.pending(10)).find((p) => p.receiptId.startsWith(`${taskId}:`));
       if (!owed) throw new Error(`no receipt for ${taskId}`);
-      return owed.signed;
+      return owed;
     };
+    const digestOf = (signed: SignedReceipt) => crypto.createHash('sha256').update(signed.receipt).digest('hex');
     const t1 = await owe('t1', 30n);
-    await b.book.acceptReceipt({ receipt: t1, fromNodeId: a.id });
-    await b.book.acceptReceipt({ receipt: await owe('t2', 20n), fromNodeId: a.id });
+    await b.book.acceptReceipt({ receipt: t1.signed, fromNodeId: a.id });
     expect(asked).toEqual([
-      ['prepare', a.id, 30n, 0n],
-      ['check', a.id, 30n, 0n],
-      ['prepare', a.id, 20n, 30n],
-      ['check', a.id, 20n, 30n],
+      ['prepare', a.id, t1.receiptId, digestOf(t1.signed)],
+      ['check', a.id, t1.receiptId, digestOf(t1.signed)],
     ]);
-    // Short: refused, retryable (the payer's outbox tries again), nothing appended or credited.
-    short = true;
-    const t3 = await owe('t3', 10n);
-    const refused = await b.book.acceptReceipt({ receipt: t3, fromNodeId: a.id }).catch((err: unknown) => err);
-    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: true, reason: 'payer-short' });
-    expect(b.book.head()).toMatchObject({ seq: 3n, balances: { received: 50n } });
-    expect((await b.ledger.balance(b.id)).available).toBe(1_050n);
+    // Not pledged: refused for good (the payer voids it), nothing appended or credited.
+    pledged = false;
+    const t2 = await owe('t2', 10n);
+    const refused = await b.book.acceptReceipt({ receipt: t2.signed, fromNodeId: a.id }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, retryable: false, reason: 'not-pledged' });
+    expect(b.book.head()).toMatchObject({ seq: 2n, balances: { received: 30n } });
+    expect((await b.ledger.balance(b.id)).available).toBe(1_030n);
     // A receipt held already is answered without asking.
     asked.length = 0;
-    await b.book.acceptReceipt({ receipt: t1, fromNodeId: a.id });
+    await b.book.acceptReceipt({ receipt: t1.signed, fromNodeId: a.id });
     expect(asked).toEqual([]);
-
-    // A ledger from before the counts (none kept): counted from the chain when it opens.
-    await b.ledger.run(() =>
-      sideOnly(undefined, [
-        { space: 'meta', key: receivedKey(a.id), value: undefined },
-        { space: 'meta', key: RECEIVED_COUNTED_KEY, value: undefined },
-      ]),
-    );
-    await b.ledger.close();
-    b = await startNode(clock, chainRules(), signer, store, payers);
-    short = false;
-    await b.book.acceptReceipt({ receipt: t3, fromNodeId: a.id });
-    expect(asked).toEqual([
-      ['prepare', a.id, 10n, 50n],
-      ['check', a.id, 10n, 50n],
-    ]);
-    // An older build appended the last receipt (seq 4) without counting it: counted on from where the count got to.
-    await b.ledger.run(() => sideOnly(undefined, [metaUintWrite(receivedKey(a.id), 50n), metaUintWrite(RECEIVED_COUNTED_KEY, 3n)]));
-    await b.ledger.close();
-    b = await startNode(clock, chainRules(), signer, store, payers);
-    asked.length = 0;
-    await b.book.acceptReceipt({ receipt: await owe('t4', 5n), fromNodeId: a.id });
-    expect(asked[0]).toEqual(['prepare', a.id, 5n, 60n]);
-  });
-
-  it('counts a long chain from before the counts, page by page, per payer', async () => {
-    const clock = manualClock(START_MS);
-    const payersOf = [await startNode(clock), await startNode(clock), await startNode(clock)];
-    const store = createMemoryStore();
-    const signer = newSigner();
-    let b = await startNode(clock, chainRules(), signer, store);
-    for (const [p, payer] of payersOf.entries()) {
-      for (let i = 0; i < 30; i += 1) {
-        const taskId = `t${p}-${i}`;
-        await payer.ledger.reserve({ escrowId: taskId, account: payer.id, amount: BigInt(p + 1), expiresAtMs: 0n, payees: [b.id] });
-        await payer.ledger.settle(settlePaying(taskId, b, BigInt(p + 1)));
-        const owed = (await payer.book.pending(100)).find((o) => o.receiptId.startsWith(`${taskId}:`));
-        if (!owed) throw new Error(`no receipt for ${taskId}`);
-        await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: payer.id });
-      }
-    }
-    expect(b.book.head().seq).toBe(91n);
-    await b.ledger.run(() =>
-      sideOnly(undefined, [...payersOf.map((p) => ({ space: 'meta' as const, key: receivedKey(p.id), value: undefined })), metaUintWrite(RECEIVED_COUNTED_KEY, 0n)]),
-    );
-    await b.ledger.close();
-    b = await startNode(clock, chainRules(), signer, store);
-    expect(payersOf.map((p) => metaUint(b.ledger, receivedKey(p.id), 'test'))).toEqual([30n, 60n, 90n]);
-    expect(metaUint(b.ledger, RECEIVED_COUNTED_KEY, 'test')).toBe(91n);
   });
 
   it('refuses a reserve for other nodes beyond what the chain may pay (the genesis lock), and changes nothing', async () => {
@@ -357,7 +304,7 @@ describe('chain book', () => {
     expect(y.book.head().balances.received).toBe(31n);
   });
 
-  it('keeps room for an idle burn due within an epoch, so a receipt already countersigned can be appended', async () => {
+  it('keeps room for an idle burn due within an epoch while reserved; once pledged at the settle, no burn touches the receipt', async () => {
     const clock = manualClock(START_MS);
     // Everything spendable at once, 10% burned at each idle boundary (every second after two idle).
     const rules = chainRules({ starterAllowance: 1_000n, epochMs: 1_000, idleWindowMs: 2_000, drainPpm: 100_000 });
@@ -370,10 +317,11 @@ describe('chain book', () => {
     await a.ledger.settle(settlePaying('t1', b, 900n));
     const [owed] = await a.book.pending(10);
     const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
-    // The boundary passes before the countersigned receipt is back: the burn, then RECEIPT_OUT.
+    // The boundary passes before the countersigned receipt is back: the burn, then RECEIPT_OUT. The
+    // 900 were pledged in the chain at the settle: the burn takes 10% of the 100 left, none of them.
     clock.advance(1_000);
     await a.book.completeReceipt(accepted.result);
-    expect(a.book.head().balances).toMatchObject({ paid: 900n, burned: 100n, available: 0n });
+    expect(a.book.head().balances).toMatchObject({ paid: 900n, burned: 10n, available: 90n, pledged: 0n });
     expect(checkCrossChain([verifyChain(await blocksOf(a), rules), verifyChain(await blocksOf(b), rules)]).conserved).toBe(true);
   });
 

@@ -3,17 +3,21 @@
  * as its accounts, so that a settle and the receipts it owes other nodes are one atomic write.
  *
  * - Paying another node: a settle whose payout goes to another node's id signs a receipt (payer
- *   side) and puts it in the outbox, in the settle's batch. credit-svc delivers it through the
- *   gateways; when it comes back countersigned, `completeReceipt` appends it as RECEIPT_OUT.
+ *   side), appends its PLEDGE to the chain and puts it in the outbox, in the settle's batch.
+ *   credit-svc delivers it through the gateways (its payee countersigns only a receipt it reads
+ *   pledged in this chain); when it comes back countersigned, `completeReceipt` appends it as
+ *   RECEIPT_OUT, which closes the pledge.
  * - Being paid: `acceptReceipt` countersigns a peer's receipt, appends it as RECEIPT_IN and credits
  *   the node's account (a RECEIPT_IN ledger entry), once per receipt id; a retry gets the same
  *   countersigned receipt back and changes nothing.
  * - Pledges: what the chain may still pay is its `available` (the genesis lock and idle burns
- *   included) less what is pledged: every open escrow that names another node as a payee (its
- *   whole amount: all of it may go there) and every receipt in the outbox. A reserve beyond that is
- *   refused, so a RECEIPT_OUT never overspends the chain. Spending between the node's own accounts
+ *   included; receipts in flight are pledged in the chain, out of it) less what is reserved here:
+ *   every open escrow that names another node as a payee (its whole amount: all of it may go
+ *   there), and any receipt an older build left in the outbox unpledged. A reserve beyond that is
+ *   refused, so a PLEDGE never overspends the chain. Spending between the node's own accounts
  *   (its agents, tasks run on its own executors) moves nothing between chains and pledges nothing.
- * - Voids: a receipt its payee refuses for good is voided (void-book.ts), which releases its pledge.
+ * - Voids: a receipt its payee refuses for good is voided (void-book.ts): a RELEASE block undoes its
+ *   pledge.
  * - Idle burns are appended before any block and by `appendDueBurns` at epoch boundaries; they
  *   change the chain, not the local accounts (what the chain may pay already counts them).
  */
@@ -21,7 +25,9 @@ import type { ChainHead, ChainRules, ChainSigner } from '@swarm/chain';
 import {
   appendDueBurns,
   MAX_RECEIPT_AHEAD_MS,
+  appendPledge,
   appendReceipt,
+  appendRelease,
   cachedSignatureCheck,
   ChainRefusal,
   countersignReceipt,
@@ -30,6 +36,7 @@ import {
   decodeSignedVoid,
   dueBurn,
   encodeSignedReceipt,
+  hex,
   makeReceipt,
   MAX_RECEIPT_BYTES,
   openBlock,
@@ -39,8 +46,10 @@ import {
   receiptSigningBytes,
   rememberingSignatureCheck,
   sameBytes,
+  sha256,
   verifyReceipt,
 } from '@swarm/chain';
+import type { Pledge } from '@swarm/chain';
 import type {
   AcceptReceiptRequest,
   AcceptVoidRequest,
@@ -55,7 +64,7 @@ import type {
 import { BlockKind, CHAIN_PAGE_MAX_BYTES, ChainBlock, chainPageLimit, ErrorCode, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, RECEIVED_COUNTED_KEY, receivedKey, seqKey, sideOnly } from './chain-records';
+import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
@@ -77,23 +86,24 @@ export interface ChainBookInit {
   readonly nodeAccount: string;
   readonly rules: ChainRules;
   readonly clock: WallClock;
-  /** Whether a payer's chain covers its receipt, asked before each RECEIPT_IN (credit-svc reads payers' chains); absent: not asked. */
+  /** Whether a payer's chain pledges its receipt, asked before each RECEIPT_IN (credit-svc reads payers' chains); absent: not asked. */
   readonly payers?: PayerCheck;
 }
 
 /**
- * Whether a payer can pay a receipt to this node (docs/chain.md "Payers' chains"). `received` is
- * what this node's chain holds from that payer, ever, before this receipt.
+ * Whether a payer's chain pledges a receipt to this node (docs/chain.md "Payers' chains"): an open
+ * PLEDGE of the very receipt bytes, `digest` (hex sha256 of them).
  */
 export interface PayerCheck {
-  /** Before the ledger's turn: reads on the payer's chain when what was read of it does not cover `amount`. Never throws. */
-  prepare(payer: string, amount: bigint, received: bigint): Promise<void>;
+  /** Before the ledger's turn: reads on the payer's chain when what was read of it holds no such pledge. Never throws. */
+  prepare(payer: string, receiptId: string, digest: string): Promise<void>;
   /**
-   * In the turn: passes when a fresh read of the payer's chain covers `amount`; throws ReceiptRefusal
-   * `payer-short` (retryable) when one shows it short, the verdict that lets a void off; else another
-   * retryable SwarmError (not read yet, or not readable), which lets nothing off.
+   * In the turn: passes when the chain read holds the pledge; throws ReceiptRefusal `not-pledged`
+   * when a read made after the receipt came, up to the head the payer then reported, holds none
+   * (the verdict that lets a void off); else a retryable SwarmError (not read yet, or not
+   * readable), which lets nothing off.
    */
-  check(payer: string, amount: bigint, received: bigint): void;
+  check(payer: string, receiptId: string, digest: string): void;
 }
 
 /** A receipt waiting in the outbox for its payee's countersignature. */
@@ -117,8 +127,9 @@ export interface ChainBook {
    * signed before, is a fork proof against the node.
    */
   open(ledger: Ledger, options?: { readonly chainStarted?: boolean }): Promise<void>;
-  /** The durable head and pledge. */
+  /** The durable head. */
   head(): ChainHead;
+  /** Pledged to other nodes: reserved here for open escrows (and older builds' receipts), and pledged in the chain to receipts in flight. */
   pledged(): bigint;
   /** This node's receipts that their payees voided so far, and their amounts together. */
   voided(): Voided;
@@ -200,21 +211,35 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return lastHead as ChainHead;
   };
   const pledgedIn = (view: Pick<View, 'side'>): bigint => metaUint(view, PLEDGED_KEY, 'the pledge record');
+  /** The chain's pledge of a receipt id not yet paid (its PLEDGE or RELEASE is the block the receipt index names), if any. */
+  const chainPledgeOf = (view: Pick<View, 'side'>, receiptId: string): Pledge | undefined => {
+    const seq = view.side('receipt', receiptId);
+    const bytes = seq && view.side('block', seqKey(decodeSeq(seq)));
+    if (!bytes) return undefined;
+    // This node's own block, checked when appended: decoded, not verified again.
+    const block = ChainBlock.decode(SignedBlock.decode(bytes).block);
+    if (block.kind === BlockKind.BLOCK_KIND_PLEDGE && block.receipt) return { digest: hex(sha256(block.receipt.receipt)), amount: block.amount, released: false };
+    if (block.kind === BlockKind.BLOCK_KIND_RELEASE && block.releasedVoid) return { digest: hex(sha256(block.releasedVoid.receipt)), amount: block.amount, released: true };
+    return undefined;
+  };
+  const indexOf = (view: Pick<View, 'side'>) => ({ hasReceipt: (id: string) => view.side('receipt', id) !== undefined, pledgeOf: (id: string) => chainPledgeOf(view, id) });
   const isRemote = (account: string) => account !== nodeId && account !== init.nodeAccount && NODE_ID.test(account);
   const pledgeOf = (e: Escrow | undefined): bigint => (e?.state === 'open' && e.payees?.some(isRemote) ? e.amount : 0n);
 
-  /** The blocks an append returned, their receipt index entry, and the new head. */
+  /** The blocks an append returned, their receipt index entry (the last block's), and the new head. */
   const chainWrites = (before: ChainHead, blocks: readonly Uint8Array[], head: ChainHead, receiptId?: string): SideWrite[] => {
     const writes: SideWrite[] = blocks.map((value, i) => ({ space: 'block', key: seqKey(before.seq + 1n + BigInt(i)), value }));
     if (receiptId !== undefined) writes.push({ space: 'receipt', key: receiptId, value: encodeSeq(head.seq) });
+    return [...writes, ...headWrites(head)];
+  };
+  /** The new head, as the next operation of the group reads it. */
+  const headWrites = (head: ChainHead): SideWrite[] => {
+    const writes: SideWrite[] = [];
     const bytes = encodeHead(head);
     // The next operation of the group reads these very bytes back: no need to decode them.
     lastHeadBytes = bytes;
     lastHead = head;
     writes.push({ space: 'meta', key: HEAD_KEY, value: bytes });
-    // Every block this build appends is counted (a RECEIPT_IN's `received:` record rides in the same
-    // batch), so a start counts on only from blocks an older build appended.
-    writes.push(metaUintWrite(RECEIVED_COUNTED_KEY, head.seq));
     return writes;
   };
 
@@ -254,6 +279,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     afterRule(view, change, settle) {
       let delta = 0n;
       const writes: SideWrite[] = [];
+      const receipts: PendingReceipt[] = [];
       for (const e of change.escrows) {
         const was = view.escrow(e.id);
         delta += pledgeOf(e) - pledgeOf(was);
@@ -261,16 +287,33 @@ export function createChainBook(init: ChainBookInit): ChainBook {
         if (e.state === 'settled' && !was && paidOut(e).some((p) => isRemote(p.payee)))
           throw invalid(`charge ${e.id} pays another node: that needs a reserve, which pledges the amount against this node's chain`);
         if (e.state !== 'settled' || was?.state !== 'open') continue;
-        for (const r of receiptsOf(view, e, settle, clock.now())) {
-          delta += r.amount;
-          writes.push({ space: 'outbox', key: r.receiptId, value: encodeSignedReceipt(r.signed) });
-        }
+        receipts.push(...receiptsOf(view, e, settle, clock.now()));
       }
+      if (receipts.length > 0) writes.push(...pledgeInChain(view, receipts));
       if (delta === 0n) return writes;
       const pledged = pledgedIn(view);
       if (delta > 0n) requireRoom(view, pledged, delta);
       return [...writes, metaUintWrite(PLEDGED_KEY, pledged + delta)];
     },
+  };
+
+  /**
+   * The PLEDGE of each receipt a settle signed, appended in the settle's batch with the receipts'
+   * outbox records: from here on the chain holds their amounts, and their escrows' reserve is gone.
+   */
+  const pledgeInChain = (view: View, receipts: readonly PendingReceipt[]): SideWrite[] => {
+    const before = headIn(view);
+    const index = indexOf(view);
+    const blocks: Uint8Array[] = [];
+    const writes: SideWrite[] = [];
+    let head = before;
+    for (const r of receipts) {
+      const appended = appendPledge(head, r.signed, signer, rules, { atMs: clock.now(), hasReceipt: index.hasReceipt, checkSignature });
+      blocks.push(...appended.blocks);
+      head = appended.head;
+      writes.push({ space: 'outbox', key: r.receiptId, value: encodeSignedReceipt(r.signed) }, { space: 'receipt', key: r.receiptId, value: encodeSeq(head.seq) });
+    }
+    return [...chainWrites(before, blocks, head), ...writes];
   };
 
   /**
@@ -297,8 +340,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
 
   /** A receipt not yet in the chain, countersigned, appended as RECEIPT_IN and credited: the change, or its refusal. */
   const receiptIn = (view: View, at: Stamp, offered: SignedReceipt, receipt: Receipt): Change<SignedReceipt> => {
-    const received = receivedIn(view, receipt.payer);
-    init.payers?.check(receipt.payer, receipt.amount, received);
+    init.payers?.check(receipt.payer, receipt.receiptId, hex(sha256(offered.receipt)));
     const countersigned = countersignReceipt(offered, receiptSigner, { checkSignature });
     const before = headIn(view);
     const appended = appendReceipt(before, countersigned, signer, rules, {
@@ -309,32 +351,11 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     });
     const credit = receiptInRule(init.nodeAccount, view.account(init.nodeAccount), receipt, at);
     const side = chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
-    side.push(metaUintWrite(receivedKey(receipt.payer), received + receipt.amount));
     return { ...credit, result: countersigned, side };
   };
-  const receivedIn = (view: Pick<View, 'side'>, payer: string): bigint => metaUint(view, receivedKey(payer), 'a received record');
-  /** Blocks after `counted` through `headSeq`: each payer's RECEIPT_INs added to its `received:` record, once, before the node serves. */
-  const countReceived = async (l: Ledger, counted: bigint, headSeq: bigint): Promise<void> => {
-    const sums = new Map<string, bigint>();
-    for (let next = counted + 1n; next <= headSeq;) {
-      const rows = await l.sideRange('block', seqKey(next), CHAIN_READ_STEP);
-      if (rows.length === 0) break;
-      for (const { value } of rows) {
-        // This node's own blocks, checked when appended: decoded, not verified again.
-        const block = ChainBlock.decode(SignedBlock.decode(value).block);
-        const r = block.receipt && block.kind === BlockKind.BLOCK_KIND_RECEIPT_IN ? Receipt.decode(block.receipt.receipt) : undefined;
-        if (r) sums.set(r.payer, (sums.get(r.payer) ?? 0n) + r.amount);
-      }
-      next += BigInt(rows.length);
-    }
-    // One batch: a crash before it leaves the count to do again, never half done.
-    await l.run((view) =>
-      sideOnly(undefined, [...[...sums].map(([payer, sum]) => metaUintWrite(receivedKey(payer), receivedIn(view, payer) + sum)), metaUintWrite(RECEIVED_COUNTED_KEY, headSeq)]),
-    );
-  };
-  /** Reads on the payer's chain when it may not cover `receipt` (PayerCheck.prepare); its verdict comes in the ledger's turn. */
-  const preparePayer = async (l: Ledger, receipt: Receipt): Promise<void> => {
-    await init.payers?.prepare(receipt.payer, receipt.amount, receivedIn(l, receipt.payer));
+  /** Reads on the payer's chain when what was read holds no pledge of `receipt` (PayerCheck.prepare); its verdict comes in the ledger's turn. */
+  const preparePayer = async (_l: Ledger, receipt: Receipt, receiptBytes: Uint8Array): Promise<void> => {
+    await init.payers?.prepare(receipt.payer, receipt.receiptId, hex(sha256(receiptBytes)));
   };
 
   /** The countersigned receipt already in the chain under `receiptId`, if any. */
@@ -342,9 +363,12 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     const seq = view.side('receipt', receiptId);
     if (!seq) return undefined;
     const block = view.side('block', seqKey(decodeSeq(seq)));
-    const receipt = block && openBlock(block, checkSignature).block.receipt;
-    if (!receipt) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: receipt ${receiptId.slice(0, 80)} is indexed but its block is missing`);
-    return receipt;
+    const opened = block && openBlock(block, checkSignature).block;
+    if (!opened) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: receipt ${receiptId.slice(0, 80)} is indexed but its block is missing`);
+    // A PLEDGE (not countersigned yet) or a RELEASE (voided): not a receipt this chain holds countersigned.
+    if (opened.kind === BlockKind.BLOCK_KIND_PLEDGE || opened.kind === BlockKind.BLOCK_KIND_RELEASE) return undefined;
+    if (!opened.receipt) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: receipt ${receiptId.slice(0, 80)} is indexed at a block without one`);
+    return opened.receipt;
   };
 
   /**
@@ -375,7 +399,14 @@ export function createChainBook(init: ChainBookInit): ChainBook {
   const receiptOut = (view: View, at: Stamp, countersigned: SignedReceipt, receipt: Receipt): SideWrite[] => {
     requireRoom(view, pledgedIn(view), receipt.amount);
     const before = headIn(view);
-    const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (r) => view.side('receipt', r) !== undefined, checkSignature });
+    const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...indexOf(view), checkSignature });
+    return chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
+  };
+  /** An outbox receipt's void countersigned by its payee: its pledge released by a RELEASE block (or, for an older build's receipt, the reserve here). */
+  const releaseOut = (view: View, at: Stamp, countersigned: SignedVoid, receipt: Receipt): SideWrite[] => {
+    if (chainPledgeOf(view, receipt.receiptId)?.released !== false) return [metaUintWrite(PLEDGED_KEY, pledgedIn(view) - receipt.amount)];
+    const before = headIn(view);
+    const appended = appendRelease(before, countersigned, signer, rules, { atMs: at.atMs, ...indexOf(view), checkSignature });
     return chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
   };
 
@@ -387,7 +418,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     storedReceipt,
     receiptIn,
     receiptOut,
-    pledgedIn,
+    releaseOut,
     preparePayer,
   });
 
@@ -410,7 +441,6 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           return sideOnly(undefined, [
             { space: 'block', key: seqKey(1n), value: g.blocks[0] },
             { space: 'meta', key: HEAD_KEY, value: encodeHead(g.head) },
-            metaUintWrite(RECEIVED_COUNTED_KEY, 1n),
           ]);
         });
         return;
@@ -421,11 +451,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const last = l.side('block', seqKey(h.seq));
       if (!last || !sameBytes(openBlock(last).hash, h.hash))
         throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: the chain head (seq ${h.seq}) does not match its last block`);
-      const counted = metaUint(l, RECEIVED_COUNTED_KEY, 'the received count');
-      if (counted < h.seq) await countReceived(l, counted, h.seq);
     },
     head: () => headIn(opened()),
-    pledged: () => pledgedIn(opened()),
+    pledged: () => pledgedIn(opened()) + headIn(opened()).balances.pledged,
     voided: () => voidedIn(opened()),
     async acceptReceipt(req) {
       const l = opened();
@@ -439,7 +467,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           `receipt ${receipt.receiptId.slice(0, 80)} is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent it`,
         );
       }
-      if (!l.side('receipt', receipt.receiptId) && !l.side('void', receipt.receiptId)) await preparePayer(l, receipt);
+      if (!l.side('receipt', receipt.receiptId) && !l.side('void', receipt.receiptId)) await preparePayer(l, receipt, offered.receipt);
       return l.run((view, at) => {
         const stored = storedReceipt(view, receipt.receiptId);
         if (stored) {
@@ -467,13 +495,15 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the countersigned receipt ${receipt.receiptId.slice(0, 80)} is not the one this node signed`);
         }
         const before = headIn(view);
-        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined, checkSignature });
+        // Pledged in the chain when this build signed it; an older build's receipt was reserved here.
+        const inChain = chainPledgeOf(view, receipt.receiptId)?.released === false;
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...indexOf(view), checkSignature });
         return sideOnly(undefined, [
           ...chainWrites(before, appended.blocks, appended.head, receipt.receiptId),
           { space: 'outbox', key: receipt.receiptId, value: undefined },
           // A void asked of the payee, answered by the receipt countersigned before it: no longer asked.
           { space: 'void', key: receipt.receiptId, value: undefined },
-          metaUintWrite(PLEDGED_KEY, pledgedIn(view) - receipt.amount),
+          ...(inChain ? [] : [metaUintWrite(PLEDGED_KEY, pledgedIn(view) - receipt.amount)]),
         ]);
       });
     },

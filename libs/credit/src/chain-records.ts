@@ -21,19 +21,6 @@ export const VOIDED_AMOUNT_KEY = 'voided-amount';
 export function voidedBackKey(receiptId: string): string {
   return `voided-back:${receiptId}`;
 }
-/**
- * What this node's chain holds from one payer, ever (RECEIPT_IN amounts): with what that payer's
- * chain holds of RECEIPT_OUTs to this node, what it has yet to append (chain-book.ts, PayerCheck).
- */
-export function receivedKey(payer: string): string {
-  return `received:${payer}`;
-}
-/**
- * The seq through which `received:` records count every RECEIPT_IN: each block this build appends
- * moves it to that block. At open, blocks after it (a chain from before these records, or blocks an
- * older build appended since) are counted on.
- */
-export const RECEIVED_COUNTED_KEY = 'received-counted-through';
 const SEQ_DIGITS = 20;
 
 const text = new TextEncoder();

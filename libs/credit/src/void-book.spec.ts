@@ -213,7 +213,9 @@ describe('voids', () => {
         receiptOut: () => {
           throw new Error('a payee never pays out here');
         },
-        pledgedIn: () => 0n,
+        releaseOut: () => {
+          throw new Error('a payee never releases here');
+        },
         preparePayer: (_ledger, receipt) => {
           prepared.push(receipt.receiptId);
           return Promise.resolve();
@@ -231,7 +233,7 @@ describe('voids', () => {
     const voided = await bookFailing(new ChainRefusal('overflow', 'receiving it overflows the balance (test)')).accept(b.ledger, ask);
     expect(voided.result.signedVoid?.payeeSignature).toHaveLength(64);
     expect(b.ledger.side('void', owed.receiptId)).toBeDefined();
-    // A payer whose chain does not cover the receipt (retryable for the receipt itself) is let off: it asked for the void.
+    // A payer whose chain does not pledge the receipt is let off: it asked for the void.
     const short = await owedReceipt(a, b, 't2', 40n, 30n);
     const shortAsk = { signedVoid: makeVoid(short.signed, a.signer), fromNodeId: a.id, served: true };
     // Not while its chain is unread, or does not audit: a payer that hides its chain is not let off.
@@ -241,9 +243,9 @@ describe('voids', () => {
     await expect(bookFailing(unaudited).accept(b.ledger, shortAsk)).rejects.toBe(unaudited);
     expect(b.ledger.side('void', short.receiptId)).toBeUndefined();
     prepared.length = 0;
-    const letOff = await bookFailing(new ReceiptRefusal('payer-short', "the payer's chain does not cover it (test)")).accept(b.ledger, shortAsk);
+    const letOff = await bookFailing(new ReceiptRefusal('not-pledged', "the payer's chain holds no pledge of it (test)")).accept(b.ledger, shortAsk);
     expect(letOff.result.signedVoid?.payeeSignature).toHaveLength(64);
-    // The payer's chain was read before the ledger's turn asked whether it covers the receipt.
+    // The payer's chain was read before the ledger's turn asked whether it pledges the receipt.
     expect(prepared).toEqual([short.receiptId]);
     expect(b.ledger.side('void', short.receiptId)).toBeDefined();
   });

@@ -36,7 +36,7 @@ import {
 } from '@swarm/chain';
 import type { AcceptVoidRequest, AcceptVoidResponse, Receipt, ReinstateVoidedResponse, SignedReceipt, SignedVoid, VoidBreachProof } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, Receipt as ReceiptCodec, SwarmError } from '@swarm/contracts';
-import { metaUint, metaUintWrite, PLEDGED_KEY, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY, voidedBackKey } from './chain-records';
+import { metaUint, metaUintWrite, sideOnly, VOIDED_AMOUNT_KEY, VOIDED_COUNT_KEY, voidedBackKey } from './chain-records';
 import type { Committed, Ledger } from './ledger';
 import type { Change, Stamp } from './ledger-rules';
 import { reinstateRule, voidRule } from './ledger-rules';
@@ -57,9 +57,10 @@ export interface VoidBookInit {
   readonly receiptIn: (view: RecordView, at: Stamp, offered: SignedReceipt, receipt: Receipt) => Change<SignedReceipt>;
   /** This node's receipt, countersigned, appended as RECEIPT_OUT now (INSUFFICIENT_CREDIT when the chain has no room): the writes. */
   readonly receiptOut: (view: RecordView, at: Stamp, countersigned: SignedReceipt, receipt: Receipt) => SideWrite[];
-  readonly pledgedIn: (view: Pick<View, 'side'>) => bigint;
-  /** Reads on the payer's chain before `receiptIn` asks whether it covers the receipt (chain-book's PayerCheck); never throws. */
-  readonly preparePayer: (ledger: Ledger, receipt: Receipt) => Promise<void>;
+  /** This node's receipt's void, countersigned by its payee: its pledge released (a RELEASE block): the writes. */
+  readonly releaseOut: (view: RecordView, at: Stamp, countersigned: SignedVoid, receipt: Receipt) => SideWrite[];
+  /** Reads on the payer's chain before `receiptIn` asks whether it pledged the receipt (chain-book's PayerCheck); never throws. */
+  readonly preparePayer: (ledger: Ledger, receipt: Receipt, receiptBytes: Uint8Array) => Promise<void>;
 }
 
 /** Most voids one page answers, and most void records one page reads to find them. */
@@ -128,7 +129,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the receipt voided is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent the void`);
       }
       const id = receipt.receiptId;
-      if (req.served && !ledger.side('receipt', id) && !ledger.side('void', id)) await init.preparePayer(ledger, receipt);
+      if (req.served && !ledger.side('receipt', id) && !ledger.side('void', id)) await init.preparePayer(ledger, receipt, offered.receipt);
       return ledger.run((view, at): Change<AcceptVoidResponse> => {
         const stored = init.storedReceipt(view, id);
         // Countersigned first: the receipt is paid and stays so. The payer appends it as it is.
@@ -183,7 +184,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
             { space: 'outbox', key: id, value: undefined },
             { space: 'void', key: id, value: encodeSignedVoid(countersigned) },
             metaUintWrite(voidedBackKey(id), back.result),
-            metaUintWrite(PLEDGED_KEY, init.pledgedIn(view) - receipt.amount),
+            ...init.releaseOut(view, at, countersigned, receipt),
             metaUintWrite(VOIDED_COUNT_KEY, voided.count + 1n),
             metaUintWrite(VOIDED_AMOUNT_KEY, voided.amount + receipt.amount),
           ],
@@ -251,12 +252,12 @@ export function voidedIn(view: Pick<View, 'side'>): Voided {
  * Whether this node's refusal of the receipt is its verdict on the receipt itself, for good: a
  * receipt refusal (fields, keys, parties) other than one that may pass (`dated-ahead`) or the
  * receipt's own signature failing (the payer must send the receipt as it signed it), or crediting
- * it overflowing a balance. A payer whose chain does not cover the receipt (`payer-short`, which a
- * receipt may pass later) is let off here: it asked for the void. Anything else (an internal error, a chain record it cannot read) is
+ * it overflowing a balance (a payer whose chain does not pledge the receipt, `not-pledged`, among
+ * them). Anything else (an internal error, a chain record it cannot read) is
  * this node's own trouble: the void is refused too, and the payer asks again later.
  */
 function isVerdictOnReceipt(err: unknown): boolean {
-  if (err instanceof ReceiptRefusal) return err.reason === 'payer-short' || (!err.retryable && err.reason !== 'bad-signature');
+  if (err instanceof ReceiptRefusal) return !err.retryable && err.reason !== 'bad-signature';
   if (err instanceof ChainRefusal) return err.reason === 'overflow';
   return isSwarmError(err, ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
 }

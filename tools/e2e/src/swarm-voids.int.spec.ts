@@ -4,10 +4,11 @@
  * would) to pay B for a task with a serve ticket B never gave, as a receipt from before tickets
  * would carry: B's gateway refuses that receipt for good, A's credit-svc asks B to void it, B's
  * credit-svc countersigns the void (it keeps nothing: it would never countersign that receipt), and
- * A releases the pledge and takes the credit back to its own account. Checked from outside through
- * each node's bus: both chains verify, the real receipt is in both, the voided one in neither, the
- * credit is conserved and both ledgers audit clean. Then B breaks its word (it takes the voided
- * receipt into its chain anyway): A's credit-svc, watching the chains of the payees that
+ * A releases the pledge (a RELEASE block) and takes the credit back to its own account. Checked from
+ * outside through each node's bus: both chains verify, the real receipt is in both, the voided one
+ * only pledged and released in A's, the credit is conserved and both ledgers audit clean. Then B
+ * breaks its word (restarted without its check of payers' pledges, it takes the voided receipt into
+ * its chain anyway): A's credit-svc, watching the chains of the payees that
  * countersigned its voids, catches it with no operator asking, A's router distrusts B, and A pays
  * the receipt after all, so the sum over both chains is back; A's `swarm ledger --peer B` then
  * reports the breach, and pays nothing twice.
@@ -78,7 +79,7 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     }
   };
 
-  it('releases the pledge and returns the credit, with neither chain changed and the real receipt in both', async () => {
+  it("releases the pledge and returns the credit, B's chain unchanged and the real receipt in both", async () => {
     homes.push(await tempDir('swarm-voids-a-'), await tempDir('swarm-voids-b-'));
     const a = await startNode({ home: homes[0].path, skills: ['vecadd'], env: ENV });
     running.push(a);
@@ -96,10 +97,11 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
       { timeoutMs: DISCOVERY_MS, intervalMs: 500, what: 'node A runs mlp on node B' },
     );
     expect(paid.cost).toBeGreaterThan(0n);
-    const [observeA, observeB, routerA] = await Promise.all([busAs(a, 'observer'), busAs(b, 'observer'), busAs(a, 'router')]);
+    const [observeA, routerA] = await Promise.all([busAs(a, 'observer'), busAs(a, 'router')]);
+    let observeB = await busAs(b, 'observer');
     const headOf = async (bus: BusClient) => (await bus.request(CreditChainBlocks, { fromSeq: 1n, limit: 1 })).headSeq;
-    // The real receipt is in both chains: RECEIPT_OUT at A, RECEIPT_IN at B.
-    await waitFor(async () => (await headOf(observeA)) === 2n && (await headOf(observeB)) === 2n, {
+    // The real receipt is in both chains: PLEDGE and RECEIPT_OUT at A, RECEIPT_IN at B.
+    await waitFor(async () => (await headOf(observeA)) === 3n && (await headOf(observeB)) === 2n, {
       timeoutMs: SETTLE_MS,
       intervalMs: 200,
       what: 'the real receipt in both chains',
@@ -133,8 +135,8 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     expect(await observeA.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
     expect((await observeA.request(CreditHealth, {})).details).toMatchObject({ receiptsVoided: '1', creditVoided: '20' });
     expect(await observeB.request(CreditAudit, {})).toMatchObject({ ok: true, problems: [] });
-    // Neither chain changed; the real receipt is in both, once; the credit is conserved.
-    expect([await headOf(observeA), await headOf(observeB)]).toEqual([2n, 2n]);
+    // A's chain pledged and released it; B's did not change; the real receipt is in both, once; the credit is conserved.
+    expect([await headOf(observeA), await headOf(observeB)]).toEqual([5n, 2n]);
     const report = checkCrossChain([await chainOf(observeA, a.nodeId), await chainOf(observeB, b.nodeId)]);
     expect(report).toMatchObject({ chains: 2, receipts: 1, conserved: true, total: 2_000n, problems: [] });
     // A's operator audits B's chain against A's voids: B kept its word (by the first 16 characters of its id).
@@ -144,8 +146,16 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
 
     // Now B breaks its word: the voided receipt reaches B's credit-svc by hand, past B's gateway (as
     // a node that skips its own ticket check would), and B appends it. 20 more in the chains than issued.
+    // B's own check of payers' pledges refuses it (A released that pledge): a B that breaks its word runs without it.
     const [voided] = (await observeA.request(CreditPaidVoids, { afterReceiptId: '', limit: 0 })).voids;
-    const gatewayB = await busAs(b, 'gateway');
+    const honest = await busAs(b, 'gateway');
+    const refused = await honest.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.nodeId }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ message: expect.stringMatching(/not-pledged/) });
+    await running[1].stop();
+    const bAgain = await startNode({ home: homes[1].path, seeds: [a.peerAddress], skills: ['mlp'], env: { ...ENV, SWARM_CREDIT_CHECK_PAYERS: 'false' } });
+    running[1] = bAgain;
+    observeB = await busAs(bAgain, 'observer');
+    const gatewayB = await busAs(bAgain, 'gateway');
     // A's chain as it stands before the breach: its watch may pay the receipt moments after B
     // appends it (a loaded machine once read A's chain only after that), so the broken sum is B's
     // chain now beside A's then.
@@ -181,6 +191,6 @@ describe('swarm - a receipt its payee refuses for good is voided between real no
     // Later passes of the watch pay nothing twice.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect((await observeA.request(CreditHealth, {})).details['voidBreachesFound']).toBe('1');
-    expect(await headOf(observeA)).toBe(3n);
+    expect(await headOf(observeA)).toBe(6n);
   });
 });
