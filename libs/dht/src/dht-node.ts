@@ -44,10 +44,12 @@ export const DEFAULT_REFRESH_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
 /**
  * The hourly refresh suits a settled table, not a new one: a node looks itself up this long after
- * joining, then at doubling intervals up to DEFAULT_SETTLE_MAX_MS, and from the first interval
- * again once it has forgotten one of its closest contacts (one failed call forgets a contact).
- * Two nodes that joined at once through one seed, each asking before the seed had admitted the
- * other (dial-back.ts), so learn of each other within seconds, not at the next republish.
+ * joining, then at doubling intervals up to DEFAULT_SETTLE_MAX_MS and on at that pace, and from the
+ * first interval again once one of its k closest contacts has gone (one failed call forgets a
+ * contact). Two nodes that joined at once through one seed, each asking before the seed had
+ * admitted the other (dial-back.ts), so learn of each other within seconds, not at the next
+ * republish. The cost: one self lookup a minute a node (α·log₂N requests or so), where the hourly
+ * refresh alone would make one an hour.
  */
 export const DEFAULT_SETTLE_FIRST_MS = 1_000;
 export const DEFAULT_SETTLE_MAX_MS = 60_000;
@@ -180,7 +182,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   const refreshIntervalMs = positiveInt(init.refreshIntervalMs, DEFAULT_REFRESH_INTERVAL_MS, 'refreshIntervalMs');
   const sweepIntervalMs = positiveInt(init.sweepIntervalMs, DEFAULT_SWEEP_INTERVAL_MS, 'sweepIntervalMs');
   const settleFirstMs = positiveInt(init.settleFirstMs, DEFAULT_SETTLE_FIRST_MS, 'settleFirstMs');
-  const settleMaxMs = Math.max(settleFirstMs, positiveInt(init.settleMaxMs, DEFAULT_SETTLE_MAX_MS, 'settleMaxMs'));
+  const settleMaxMs = positiveInt(init.settleMaxMs, DEFAULT_SETTLE_MAX_MS, 'settleMaxMs');
+  if (settleMaxMs < settleFirstMs) throw new RangeError(`settleMaxMs (${settleMaxMs}) must be at least settleFirstMs (${settleFirstMs})`);
   const seeds = (init.seeds ?? []).map(checkEndpoint);
   const store = createProviderStore(init.limits ?? DEFAULT_PROVIDER_STORE_LIMITS);
   const published = new Map<string, Published>();
@@ -481,22 +484,24 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
         everySweep();
       });
     };
+    const closestIds = () => new Set(table.closest(selfId, k).map((c) => idToHex(c.id)));
     /** A self lookup (or, with no contacts and seeds, a bootstrap) after delayMs; see DEFAULT_SETTLE_FIRST_MS. */
-    const settle = (delayMs: number, closestBefore: number) => {
+    const settle = (delayMs: number, closestBefore: ReadonlySet<string>) => {
       setTimer(delayMs, () => {
         const run = table.closest(selfId, 1).length > 0 ? lookupSelf() : seeds.length > 0 ? bootstrap() : Promise.resolve();
         void run
           .catch((err: unknown) => warn('settling lookup', err))
           .finally(() => {
             if (stopped) return;
-            const closest = table.closest(selfId, k).length;
-            settle(closest < closestBefore ? settleFirstMs : Math.min(delayMs * 2, settleMaxMs), closest);
+            const closest = closestIds();
+            const forgot = [...closestBefore].some((id) => !closest.has(id));
+            settle(forgot ? settleFirstMs : Math.min(delayMs * 2, settleMaxMs), closest);
           });
       });
     };
     everyRefresh();
     everySweep();
-    settle(settleFirstMs, table.closest(selfId, k).length);
+    settle(settleFirstMs, closestIds());
   }
 
   return {
