@@ -323,7 +323,7 @@ describe('credit-svc - receipts between two nodes', () => {
     // anyway when it is sent by hand: it broke its word, and 15 more are in the chains than issued.
     // Its own check refuses a receipt whose pledge was released: a payee that breaks its word runs without it.
     const honest = await swarmErrorOf(b.bus.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.identity.nodeId }));
-    expect(honest).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/not-pledged|voided/) });
+    expect(honest).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_RECEIPT, message: expect.stringMatching(/not-pledged/) });
     await b.svc?.stop();
     await start(b, { SWARM_CREDIT_CHECK_PAYERS: 'false' });
     await b.bus.request(CreditAcceptReceipt, { receipt: voidedReceipt(voided), fromNodeId: a.identity.nodeId });

@@ -232,7 +232,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       syncWrites: String(config.syncWrites),
       openEscrows: String(ledger.openEscrows()),
       chainSeq: book.head().seq.toString(),
-      // Credit promised to other nodes and not yet in the chain, and receipts stuck on their payee.
+      // Credit promised to other nodes (reserved for open escrows, pledged in the chain to receipts in flight), and receipts stuck on their payee.
       chainPledged: book.pledged().toString(),
       receiptsFailing: String(failing.count),
       // Receipts refused for good and voided by their payees (docs/chain.md "Voids"): the credit came back.

@@ -1,10 +1,11 @@
-import { chainRules, checkCrossChain, openBlock, ReceiptRefusal, verifyChain } from '@swarm/chain';
+import { chainRules, checkCrossChain, countersignVoid, encodeSignedReceipt, makeReceipt, openBlock, ReceiptRefusal, verifyChain } from '@swarm/chain';
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import { BlockKind, EntryKind, ErrorCode, isSwarmError } from '@swarm/contracts';
 import { manualClock } from '@swarm/determinism';
 import crypto from 'node:crypto';
 import type { PayerCheck } from './chain-book';
 import { createChainBook } from './chain-book';
+import { metaUint, metaUintWrite, RESERVED_KEY, sideOnly } from './chain-records';
 import { createLedger } from './create-ledger';
 import { createMemoryStore } from './memory-store';
 import type { Node } from './test-fixtures/chain-nodes';
@@ -132,6 +133,53 @@ describe('chain book', () => {
     asked.length = 0;
     await b.book.acceptReceipt({ receipt: t1.signed, fromNodeId: a.id });
     expect(asked).toEqual([]);
+  });
+
+  it('pledges at open the receipts an older build left in the outbox unpledged, releasing their reserve; one the chain cannot pledge stays reserved and is voided as before', async () => {
+    const clock = manualClock(START_MS);
+    const store = createMemoryStore();
+    const signer = newSigner();
+    let a = await startNode(clock, chainRules(), signer, store);
+    const b = await startNode(clock);
+    // What an older build left: receipts in the outbox, their amounts in the reserve, no PLEDGE; and its received: records.
+    const older = (taskId: string, amount: bigint) =>
+      makeReceipt({ payeePublicKey: b.signer.publicKey, amount, taskId, taskHash: HASH, resultHash: HASH, atMs: START_MS, serveTicket: new Uint8Array(32).fill(7) }, signer);
+    const fits = older('old-1', 60n);
+    const tooMuch = older('old-2', 900n);
+    await a.ledger.run(() =>
+      sideOnly(undefined, [
+        { space: 'outbox', key: `old-1:${a.id}:${b.id}`, value: encodeSignedReceipt(fits) },
+        { space: 'outbox', key: `old-2:${a.id}:${b.id}`, value: encodeSignedReceipt(tooMuch) },
+        metaUintWrite(RESERVED_KEY, 960n),
+        metaUintWrite(`received:${b.id}`, 5n),
+        metaUintWrite('received-counted-through', 1n),
+      ]),
+    );
+    await a.ledger.close();
+    a = await startNode(clock, chainRules(), signer, store);
+    // The 60 fit what the chain may spend (100 starter allowance): pledged; the 900 (locked) do not: still reserved.
+    expect(a.book.head()).toMatchObject({ seq: 2n, balances: { available: 40n, pledged: 60n } });
+    expect(metaUint(a.ledger, RESERVED_KEY, 'test')).toBe(900n);
+    expect(a.book.pledged()).toBe(960n);
+    expect(a.ledger.side('meta', `received:${b.id}`)).toBeUndefined();
+    expect(a.ledger.side('meta', 'received-counted-through')).toBeUndefined();
+    // Opened again: nothing more to do.
+    await a.ledger.close();
+    a = await startNode(clock, chainRules(), signer, store);
+    expect(a.book.head().seq).toBe(2n);
+
+    // The pledged one is paid as usual: its RECEIPT_OUT closes the pledge.
+    const paid = await b.book.acceptReceipt({ receipt: fits, fromNodeId: a.id });
+    await a.book.completeReceipt(paid.result);
+    expect(a.book.head().balances).toMatchObject({ available: 40n, pledged: 0n, paid: 60n });
+    // The unpledged one, voided by its payee: its reserve goes, no block.
+    expect(await a.book.startVoid(`old-2:${a.id}:${b.id}`)).toBe(true);
+    const asked = (await a.book.pending(10)).find((p) => p.receiptId === `old-2:${a.id}:${b.id}`)?.voiding;
+    if (!asked) throw new Error('no void asked');
+    await a.book.completeVoid(countersignVoid(asked, b.signer));
+    expect(a.book.head().seq).toBe(3n);
+    expect(a.book.pledged()).toBe(0n);
+    expect((await a.ledger.audit()).problems).toEqual([]);
   });
 
   it('refuses a reserve for other nodes beyond what the chain may pay (the genesis lock), and changes nothing', async () => {
@@ -304,7 +352,7 @@ describe('chain book', () => {
     expect(y.book.head().balances.received).toBe(31n);
   });
 
-  it('keeps room for an idle burn due within an epoch while reserved; once pledged at the settle, no burn touches the receipt', async () => {
+  it('keeps room for an idle burn due within an epoch while reserved, so the PLEDGE of a settle after the boundary fits; once pledged, no burn touches it', async () => {
     const clock = manualClock(START_MS);
     // Everything spendable at once, 10% burned at each idle boundary (every second after two idle).
     const rules = chainRules({ starterAllowance: 1_000n, epochMs: 1_000, idleWindowMs: 2_000, drainPpm: 100_000 });
@@ -314,14 +362,16 @@ describe('chain book', () => {
     // The next burn (100) falls due within an epoch: 1,000 available keeps 100 for it.
     expect(await codeOf(a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 901n, expiresAtMs: 0n, payees: [b.id] }))).toBe(ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT);
     await a.ledger.reserve({ escrowId: 't1', account: a.id, amount: 900n, expiresAtMs: 0n, payees: [b.id] });
+    // The boundary passes before the settle: the burn (100), then the PLEDGE of 900, which still fits.
+    clock.advance(600);
     await a.ledger.settle(settlePaying('t1', b, 900n));
+    expect(a.book.head().balances).toMatchObject({ burned: 100n, available: 0n, pledged: 900n });
     const [owed] = await a.book.pending(10);
     const accepted = await b.book.acceptReceipt({ receipt: owed.signed, fromNodeId: a.id });
-    // The boundary passes before the countersigned receipt is back: the burn, then RECEIPT_OUT. The
-    // 900 were pledged in the chain at the settle: the burn takes 10% of the 100 left, none of them.
-    clock.advance(1_000);
+    // More boundaries pass before the countersigned receipt is back: the pledged 900 are not burned.
+    clock.advance(2_000);
     await a.book.completeReceipt(accepted.result);
-    expect(a.book.head().balances).toMatchObject({ paid: 900n, burned: 10n, available: 90n, pledged: 0n });
+    expect(a.book.head().balances).toMatchObject({ paid: 900n, burned: 100n, available: 0n, pledged: 0n });
     expect(checkCrossChain([verifyChain(await blocksOf(a), rules), verifyChain(await blocksOf(b), rules)]).conserved).toBe(true);
   });
 

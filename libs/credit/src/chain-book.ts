@@ -61,10 +61,10 @@ import type {
   SignedVoid,
   VoidBreachProof,
 } from '@swarm/contracts';
-import { BlockKind, CHAIN_PAGE_MAX_BYTES, ChainBlock, chainPageLimit, ErrorCode, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
+import { BlockKind, CHAIN_PAGE_MAX_BYTES, ChainBlock, chainPageLimit, ErrorCode, isSwarmError, Receipt, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import { NODE_ID, nodeIdOfKey, SERVE_TICKET_BYTES } from '@swarm/records';
-import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, PLEDGED_KEY, seqKey, sideOnly } from './chain-records';
+import { decodeHead, decodeSeq, encodeHead, encodeSeq, HEAD_KEY, metaUint, metaUintWrite, RESERVED_KEY, seqKey, sideOnly } from './chain-records';
 import type { LedgerHooks } from './create-ledger';
 import type { Committed, Ledger } from './ledger';
 import type { Escrow } from './ledger-records';
@@ -210,7 +210,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     }
     return lastHead as ChainHead;
   };
-  const pledgedIn = (view: Pick<View, 'side'>): bigint => metaUint(view, PLEDGED_KEY, 'the pledge record');
+  const reservedIn = (view: Pick<View, 'side'>): bigint => metaUint(view, RESERVED_KEY, 'the reserve record');
   /** The chain's pledge of a receipt id not yet paid (its PLEDGE or RELEASE is the block the receipt index names), if any. */
   const chainPledgeOf = (view: Pick<View, 'side'>, receiptId: string): Pledge | undefined => {
     const seq = view.side('receipt', receiptId);
@@ -222,9 +222,19 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     if (block.kind === BlockKind.BLOCK_KIND_RELEASE && block.releasedVoid) return { digest: hex(sha256(block.releasedVoid.receipt)), amount: block.amount, released: true };
     return undefined;
   };
-  const indexOf = (view: Pick<View, 'side'>) => ({ hasReceipt: (id: string) => view.side('receipt', id) !== undefined, pledgeOf: (id: string) => chainPledgeOf(view, id) });
+  /**
+   * Whether an outbox receipt is pledged in the chain (this build pledges what it signs; a receipt an
+   * older build left unpledged and the chain could not pledge at open is reserved here instead).
+   * A receipt still in the outbox whose pledge was released is a corrupt store: refused, not guessed.
+   */
+  const pledgedInChain = (view: Pick<View, 'side'>, receiptId: string): boolean => {
+    const pledge = chainPledgeOf(view, receiptId);
+    if (pledge?.released) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: receipt ${receiptId.slice(0, 80)} waits in the outbox, but its pledge was released`);
+    return pledge !== undefined;
+  };
+  const chainIndexOf = (view: Pick<View, 'side'>) => ({ hasReceipt: (id: string) => view.side('receipt', id) !== undefined, pledgeOf: (id: string) => chainPledgeOf(view, id) });
   const isRemote = (account: string) => account !== nodeId && account !== init.nodeAccount && NODE_ID.test(account);
-  const pledgeOf = (e: Escrow | undefined): bigint => (e?.state === 'open' && e.payees?.some(isRemote) ? e.amount : 0n);
+  const reserveOf = (e: Escrow | undefined): bigint => (e?.state === 'open' && e.payees?.some(isRemote) ? e.amount : 0n);
 
   /** The blocks an append returned, their receipt index entry (the last block's), and the new head. */
   const chainWrites = (before: ChainHead, blocks: readonly Uint8Array[], head: ChainHead, receiptId?: string): SideWrite[] => {
@@ -282,7 +292,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const receipts: PendingReceipt[] = [];
       for (const e of change.escrows) {
         const was = view.escrow(e.id);
-        delta += pledgeOf(e) - pledgeOf(was);
+        delta += reserveOf(e) - reserveOf(was);
         // A charge (never open, so never pledged) must not pay another node: its receipt would overspend.
         if (e.state === 'settled' && !was && paidOut(e).some((p) => isRemote(p.payee)))
           throw invalid(`charge ${e.id} pays another node: that needs a reserve, which pledges the amount against this node's chain`);
@@ -291,9 +301,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       }
       if (receipts.length > 0) writes.push(...pledgeInChain(view, receipts));
       if (delta === 0n) return writes;
-      const pledged = pledgedIn(view);
-      if (delta > 0n) requireRoom(view, pledged, delta);
-      return [...writes, metaUintWrite(PLEDGED_KEY, pledged + delta)];
+      const reserved = reservedIn(view);
+      if (delta > 0n) requireRoom(view, reserved, delta);
+      return [...writes, metaUintWrite(RESERVED_KEY, reserved + delta)];
     },
   };
 
@@ -303,7 +313,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
    */
   const pledgeInChain = (view: View, receipts: readonly PendingReceipt[]): SideWrite[] => {
     const before = headIn(view);
-    const index = indexOf(view);
+    const index = chainIndexOf(view);
     const blocks: Uint8Array[] = [];
     const writes: SideWrite[] = [];
     let head = before;
@@ -318,21 +328,21 @@ export function createChainBook(init: ChainBookInit): ChainBook {
 
   /**
    * Refuses (INSUFFICIENT_CREDIT) `more` to pay other nodes beyond what the chain may: its
-   * `available` less what is `pledged`. An idle burn falling due before the receipts are appended
-   * takes from `available` what `locked` cannot cover: room is kept for the next one within an
-   * epoch, so a receipt the payee has already countersigned can still be appended (a payee down for
-   * longer is not).
+   * `available` less what is reserved here. An idle burn falling due before the settle pledges the
+   * receipts takes from `available` what `locked` cannot cover: room is kept for the next one
+   * within an epoch, so a task settled across that boundary can still be pledged (once pledged, no
+   * burn touches it).
    */
-  const requireRoom = (view: Pick<View, 'side'>, pledged: bigint, more: bigint): void => {
+  const requireRoom = (view: Pick<View, 'side'>, reserved: bigint, more: bigint): void => {
     const head = headIn(view);
     const { available, locked } = head.balances;
     const burn = dueBurn(head, rules);
     const margin = burn && burn.atMs <= BigInt(clock.now()) + BigInt(rules.epochMs) && burn.amount > locked ? burn.amount - locked : 0n;
-    if (pledged + more + margin <= available) return;
-    const room = available > pledged + margin ? available - pledged - margin : 0n;
+    if (reserved + more + margin <= available) return;
+    const room = available > reserved + margin ? available - reserved - margin : 0n;
     throw new SwarmError(
       ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT,
-      `this node's chain can pay other nodes ${room} more, and this needs ${more} (available ${available}, pledged to tasks and receipts in flight ${pledged}` +
+      `this node's chain can pay other nodes ${room} more, and this needs ${more} (available ${available} once ${head.balances.pledged} is pledged to receipts in flight, reserved for tasks in flight ${reserved}` +
         (margin > 0n ? `, ${margin} kept for the idle burn due` : '') +
         (locked > 0n ? `, ${locked} locked until this node is first paid by another node for serving it, by a receipt in its chain)` : ')'),
     );
@@ -354,7 +364,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     return { ...credit, result: countersigned, side };
   };
   /** Reads on the payer's chain when what was read holds no pledge of `receipt` (PayerCheck.prepare); its verdict comes in the ledger's turn. */
-  const preparePayer = async (_l: Ledger, receipt: Receipt, receiptBytes: Uint8Array): Promise<void> => {
+  const preparePayer = async (receipt: Receipt, receiptBytes: Uint8Array): Promise<void> => {
     await init.payers?.prepare(receipt.payer, receipt.receiptId, hex(sha256(receiptBytes)));
   };
 
@@ -397,17 +407,61 @@ export function createChainBook(init: ChainBookInit): ChainBook {
    * receipt paid after all): not pledged before, so it must fit beside every pledge already made.
    */
   const receiptOut = (view: View, at: Stamp, countersigned: SignedReceipt, receipt: Receipt): SideWrite[] => {
-    requireRoom(view, pledgedIn(view), receipt.amount);
+    requireRoom(view, reservedIn(view), receipt.amount);
     const before = headIn(view);
-    const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...indexOf(view), checkSignature });
+    const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...chainIndexOf(view), checkSignature });
     return chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
   };
   /** An outbox receipt's void countersigned by its payee: its pledge released by a RELEASE block (or, for an older build's receipt, the reserve here). */
   const releaseOut = (view: View, at: Stamp, countersigned: SignedVoid, receipt: Receipt): SideWrite[] => {
-    if (chainPledgeOf(view, receipt.receiptId)?.released !== false) return [metaUintWrite(PLEDGED_KEY, pledgedIn(view) - receipt.amount)];
+    if (!pledgedInChain(view, receipt.receiptId)) return [metaUintWrite(RESERVED_KEY, reservedIn(view) - receipt.amount)];
     const before = headIn(view);
-    const appended = appendRelease(before, countersigned, signer, rules, { atMs: at.atMs, ...indexOf(view), checkSignature });
+    const appended = appendRelease(before, countersigned, signer, rules, { atMs: at.atMs, ...chainIndexOf(view), checkSignature });
     return chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
+  };
+
+  /**
+   * Receipts an older build left in the outbox were reserved here, never pledged in the chain, and
+   * payees now countersign only pledged ones: at open they are pledged, in one batch, their reserve
+   * released (a receipt the chain cannot pledge stays reserved, and its payee will refuse it: it is
+   * voided). The records the payer check before pledges kept (`received:`) go in the same batch.
+   */
+  const pledgeOlderOutbox = async (l: Ledger): Promise<void> => {
+    const older: PendingReceipt[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await book.pending(CHAIN_READ_STEP, after);
+      older.push(...page.filter((p) => !l.side('receipt', p.receiptId)));
+      if (page.length < CHAIN_READ_STEP) break;
+      after = page[page.length - 1].receiptId;
+    }
+    const stale: string[] = [];
+    for (let from = 'received'; ;) {
+      const keys = (await l.sideRange('meta', from, CHAIN_READ_STEP)).map((r) => r.key).filter((k) => k.startsWith('received'));
+      stale.push(...keys);
+      if (keys.length < CHAIN_READ_STEP) break;
+      from = `${keys[keys.length - 1]}\u0000`;
+    }
+    if (older.length === 0 && stale.length === 0) return;
+    await l.run((view, at) => {
+      const writes: SideWrite[] = stale.map((key) => ({ space: 'meta', key, value: undefined }));
+      const before = headIn(view);
+      const blocks: Uint8Array[] = [];
+      let head = before;
+      let released = 0n;
+      for (const r of older) {
+        try {
+          const appended = appendPledge(head, r.signed, signer, rules, { atMs: at.atMs, hasReceipt: (id) => view.side('receipt', id) !== undefined, checkSignature });
+          blocks.push(...appended.blocks);
+          head = appended.head;
+          released += r.amount;
+          writes.push({ space: 'receipt', key: r.receiptId, value: encodeSeq(head.seq) });
+        } catch (err) {
+          if (!isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT)) throw err;
+        }
+      }
+      if (blocks.length > 0) writes.push(...chainWrites(before, blocks, head), metaUintWrite(RESERVED_KEY, reservedIn(view) - released));
+      return sideOnly(undefined, writes);
+    });
   };
 
   const voids = createVoidBook({
@@ -422,7 +476,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     preparePayer,
   });
 
-  return {
+  const book: ChainBook = {
     nodeId,
     hooks,
     async open(l, options = {}) {
@@ -451,9 +505,10 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       const last = l.side('block', seqKey(h.seq));
       if (!last || !sameBytes(openBlock(last).hash, h.hash))
         throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: the chain head (seq ${h.seq}) does not match its last block`);
+      await pledgeOlderOutbox(l);
     },
     head: () => headIn(opened()),
-    pledged: () => pledgedIn(opened()) + headIn(opened()).balances.pledged,
+    pledged: () => reservedIn(opened()) + headIn(opened()).balances.pledged,
     voided: () => voidedIn(opened()),
     async acceptReceipt(req) {
       const l = opened();
@@ -467,7 +522,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           `receipt ${receipt.receiptId.slice(0, 80)} is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent it`,
         );
       }
-      if (!l.side('receipt', receipt.receiptId) && !l.side('void', receipt.receiptId)) await preparePayer(l, receipt, offered.receipt);
+      if (!l.side('receipt', receipt.receiptId) && !l.side('void', receipt.receiptId)) await preparePayer(receipt, offered.receipt);
       return l.run((view, at) => {
         const stored = storedReceipt(view, receipt.receiptId);
         if (stored) {
@@ -495,15 +550,14 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the countersigned receipt ${receipt.receiptId.slice(0, 80)} is not the one this node signed`);
         }
         const before = headIn(view);
-        // Pledged in the chain when this build signed it; an older build's receipt was reserved here.
-        const inChain = chainPledgeOf(view, receipt.receiptId)?.released === false;
-        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...indexOf(view), checkSignature });
+        const inChain = pledgedInChain(view, receipt.receiptId);
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...chainIndexOf(view), checkSignature });
         return sideOnly(undefined, [
           ...chainWrites(before, appended.blocks, appended.head, receipt.receiptId),
           { space: 'outbox', key: receipt.receiptId, value: undefined },
           // A void asked of the payee, answered by the receipt countersigned before it: no longer asked.
           { space: 'void', key: receipt.receiptId, value: undefined },
-          ...(inChain ? [] : [metaUintWrite(PLEDGED_KEY, pledgedIn(view) - receipt.amount)]),
+          ...(inChain ? [] : [metaUintWrite(RESERVED_KEY, reservedIn(view) - receipt.amount)]),
         ]);
       });
     },
@@ -558,6 +612,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
       return done.result;
     },
   };
+  return book;
 }
 
 function invalid(message: string): SwarmError {

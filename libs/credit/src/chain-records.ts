@@ -3,7 +3,8 @@
  * `block` by seq (20 digits, so key order is seq order), `receipt` id → the seq of its block,
  * `outbox` id → a payer-signed receipt waiting for its payee's countersignature, `void` id → a
  * void asked or agreed (void-book.ts), and `meta` records: the head (so a start does not replay the
- * chain), the credit pledged to receipts not yet in the chain, the voided counts, and per void this
+ * chain), the credit reserved for open escrows paying other nodes (and receipts an older build left
+ * in the outbox unpledged), the voided counts, and per void this
  * node completed what it took back. Local records only: what travels between nodes is protobuf
  * (chain.proto).
  */
@@ -13,7 +14,8 @@ import type { Change } from './ledger-rules';
 import type { SideWrite } from './ledger-store';
 
 export const HEAD_KEY = 'head';
-export const PLEDGED_KEY = 'pledged';
+/** Credit reserved here for other nodes, not yet pledged in the chain (the stored name predates chain pledges). */
+export const RESERVED_KEY = 'pledged';
 /** How many of this node's receipts their payees voided, and the credit that came back with them. */
 export const VOIDED_COUNT_KEY = 'voided-count';
 export const VOIDED_AMOUNT_KEY = 'voided-amount';

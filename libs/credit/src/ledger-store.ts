@@ -24,7 +24,7 @@ export interface ExpiryRef {
  * - `block`: key = seq as 20 digits, value = a SignedBlock as signed.
  * - `receipt`: key = receipt id, value = the seq (20 digits, ASCII) of the block holding it.
  * - `outbox`: key = receipt id, value = a payer-signed SignedReceipt not yet countersigned.
- * - `meta`: small records (the head; credit pledged to receipts not yet in the chain).
+ * - `meta`: small records (the head; credit reserved for other nodes, not yet pledged in the chain).
  * - `void`: key = receipt id, value = a SignedVoid: one this node asked of a payee (while the
  *   receipt waits in the outbox) or that a payee countersigned; one this node countersigned as payee.
  */

@@ -216,7 +216,7 @@ describe('voids', () => {
         releaseOut: () => {
           throw new Error('a payee never releases here');
         },
-        preparePayer: (_ledger, receipt) => {
+        preparePayer: (receipt) => {
           prepared.push(receipt.receiptId);
           return Promise.resolve();
         },

@@ -60,7 +60,7 @@ export interface VoidBookInit {
   /** This node's receipt's void, countersigned by its payee: its pledge released (a RELEASE block): the writes. */
   readonly releaseOut: (view: RecordView, at: Stamp, countersigned: SignedVoid, receipt: Receipt) => SideWrite[];
   /** Reads on the payer's chain before `receiptIn` asks whether it pledged the receipt (chain-book's PayerCheck); never throws. */
-  readonly preparePayer: (ledger: Ledger, receipt: Receipt, receiptBytes: Uint8Array) => Promise<void>;
+  readonly preparePayer: (receipt: Receipt, receiptBytes: Uint8Array) => Promise<void>;
 }
 
 /** Most voids one page answers, and most void records one page reads to find them. */
@@ -129,7 +129,7 @@ export function createVoidBook(init: VoidBookInit): VoidBook {
         throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the receipt voided is paid by ${receipt.payer.slice(0, 12)}, not by the node that sent the void`);
       }
       const id = receipt.receiptId;
-      if (req.served && !ledger.side('receipt', id) && !ledger.side('void', id)) await init.preparePayer(ledger, receipt, offered.receipt);
+      if (req.served && !ledger.side('receipt', id) && !ledger.side('void', id)) await init.preparePayer(receipt, offered.receipt);
       return ledger.run((view, at): Change<AcceptVoidResponse> => {
         const stored = init.storedReceipt(view, id);
         // Countersigned first: the receipt is paid and stays so. The payer appends it as it is.
