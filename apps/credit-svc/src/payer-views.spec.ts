@@ -1,5 +1,18 @@
 import type { ChainHead, ChainPage, ChainSigner } from '@swarm/chain';
-import { appendPledge, appendReceipt, BLOCK_DOMAIN, chainRules, countersignReceipt, createGenesis, hex, makeReceipt, sha256 } from '@swarm/chain';
+import {
+  appendPledge,
+  appendReceipt,
+  appendRelease,
+  BLOCK_DOMAIN,
+  chainRules,
+  countersignReceipt,
+  countersignVoid,
+  createGenesis,
+  hex,
+  makeReceipt,
+  makeVoid,
+  sha256,
+} from '@swarm/chain';
 import type { SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -67,6 +80,26 @@ function pledge(payer: Node, payee: Node, amount: bigint, taskId: string): Asked
   return asked;
 }
 
+/** A pledge to `accomplice` (the payer's own second identity) released at once: it costs the payer no credit, and its view one more pledge kept. */
+function pledgeAndRelease(payer: Node, accomplice: Node, taskId: string): void {
+  const signed = receipt(payer, accomplice, 1n, taskId);
+  const id = `${taskId}:${payer.id}:${accomplice.id}`;
+  const digest = hex(sha256(signed.receipt));
+  const pledgeOf = (x: string) => (x === id ? { digest, amount: 1n, released: false } : undefined);
+  for (const r of [appendPledge(payer.head, signed, payer.signer, rules, { atMs: START_MS + 1_000, hasReceipt: (x) => payer.ids.has(x) })]) {
+    payer.blocks.push(...r.blocks);
+    payer.head = r.head;
+  }
+  payer.ids.add(id);
+  const released = appendRelease(payer.head, countersignVoid(makeVoid(signed, payer.signer), accomplice.signer), payer.signer, rules, {
+    atMs: START_MS + 1_000,
+    hasReceipt: (x) => payer.ids.has(x),
+    pledgeOf,
+  });
+  payer.blocks.push(...released.blocks);
+  payer.head = released.head;
+}
+
 /** A receipt from `payer` to `payee` its chain does not pledge. */
 const unpledged = (payer: Node, payee: Node, amount: bigint, taskId: string): Asked => askedOf(payer, payee, receipt(payer, payee, amount, taskId), taskId);
 
@@ -89,7 +122,7 @@ function withForgedReceiptIn(n: Node): Node {
 }
 
 /** Payer views reading chains from `chains` by id, `perPage` blocks a page at most; fetches are counted. */
-function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDeps['budget']) {
+function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDeps['budget'], limits?: PayerViewsDeps['limits']) {
   // Time moves only when a test moves it (also from inside a fetch); timers fire as it passes.
   let elapsed = 0;
   const timers: Array<{ dueMs: number; fn: () => void }> = [];
@@ -103,8 +136,8 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
   const time = { clock: { now: () => START_MS + 2_000 + elapsed }, stopwatch: { now: () => elapsed }, advance };
   const fetches: Array<{ payer: string; fromSeq: bigint }> = [];
   let fail: Error | undefined;
-  /** Run at each fetch (e.g. to advance time). */
-  let onFetch = (_payer: string) => {};
+  /** Run at each fetch (e.g. to advance time); the page waits for what it returns. */
+  let onFetch = (_payer: string): Promise<void> | void => {};
   const deps: PayerViewsDeps = {
     rules,
     clock: time.clock,
@@ -117,11 +150,12 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
       },
     },
     ...(budget ? { budget } : {}),
+    ...(limits ? { limits } : {}),
     fetchChain:
       (payer) =>
       async (fromSeq, limit): Promise<ChainPage> => {
         fetches.push({ payer, fromSeq });
-        onFetch(payer);
+        await onFetch(payer);
         if (fail) throw fail;
         const n = chains.get(payer);
         if (!n) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no such peer (test)', true);
@@ -135,7 +169,7 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
     time,
     fetches,
     failWith: (err: Error | undefined) => (fail = err),
-    onFetch: (fn: (payer: string) => void) => (onFetch = fn),
+    onFetch: (fn: (payer: string) => Promise<void> | void) => (onFetch = fn),
   };
 }
 
@@ -207,6 +241,37 @@ describe('payer views - a receipt is countersigned only when its payer pledged i
     expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ ...unreadable, message: expect.stringMatching(/could not be read/) });
     // What it pledged before still passes.
     expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
+  });
+
+  it('gives no verdict on a receipt that came while a page was on its way (that read may predate its pledge): it reads again for it', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const h = harness(new Map([[payer.id, payer]]));
+    const r1 = pledge(payer, me, 1n, 't1');
+    const r2 = unpledged(payer, me, 1n, 't2');
+    // The first page is held on its way until the next receipt has come (not pledged: were it, its pledge could be past that page).
+    let arrived: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    let pages = 0;
+    h.onFetch(() => {
+      pages += 1;
+      if (pages === 1) return held;
+      // The read that follows for it fails: only the page that was on its way answers.
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'pages refused (test)', true);
+    });
+    const first = h.views.prepare(payer.id, r1.id, r1.digest);
+    const second = h.views.prepare(payer.id, r2.id, r2.digest);
+    arrived();
+    await Promise.all([first, second]);
+    await h.views.idle();
+    expect(h.fetches.map((f) => f.fromSeq)).toEqual([1n, 4n]);
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject(unreadable);
+    // Once a read asked for after it came reaches the head: the verdict.
+    h.onFetch(() => undefined);
+    h.time.advance(FAILED_READ_RETRY_MS);
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject(notPledged);
   });
 
   it('reads a payer once at a time, a long chain on in turns in the background; a pledge passes once read', async () => {
@@ -357,6 +422,31 @@ describe('payer views - a receipt is countersigned only when its payer pledged i
     expect(h.fetches.slice(before).map((f) => [f.payer, f.fromSeq])).toEqual([[honest.id, 44n]]);
     expect(answer(() => h.views.check(honest.id, next.id, next.digest))).toBeUndefined();
     expect(answer(() => h.views.check(bad.id, fromBad.id, fromBad.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+  });
+
+  it('forgets views as soon as payers it knows grow past what is kept (a pledge weighing ten ids), not only when a new payer comes', async () => {
+    const [me, a, b, accomplice] = [node(), node(), node(), node()];
+    for (const p of [a, b]) pay(node(), p, 100n, 'unlock');
+    const h = harness(new Map([a, b].map((n) => [n.id, n])), 64, { msPerSecond: 1_000_000, burstMs: 1_000_000 }, { maxViews: MAX_VIEWS, maxRememberedIds: 600 });
+    for (const [i, p] of [a, b].entries()) {
+      const r = pledge(p, me, 1n, `first${i}`);
+      await h.views.prepare(p.id, r.id, r.digest);
+    }
+    expect(h.views.stats().views).toBe(2);
+    // Each grows by 40 released pledges (about 460 ids' weight each, 600 kept in all), and is read on for its next receipt.
+    for (const [i, p] of [a, b].entries()) {
+      for (let k = 0; k < 40; k += 1) pledgeAndRelease(p, accomplice, `free${i}-${k}`);
+      const r = pledge(p, me, 1n, `next${i}`);
+      await h.views.prepare(p.id, r.id, r.digest);
+      await h.views.idle();
+      expect(answer(() => h.views.check(p.id, r.id, r.digest))).toBeUndefined();
+    }
+    // a, read on first, was forgotten once b grew past the limit; b, being read, was kept.
+    expect(h.views.stats().views).toBe(1);
+    const again = pledge(b, me, 1n, 'again');
+    const before = h.fetches.length;
+    await h.views.prepare(b.id, again.id, again.digest);
+    expect(h.fetches.slice(before).map((f) => f.fromSeq)).toEqual([b.head.seq]);
   });
 
   it('stops: nothing queued is read, and a read going on ends at its next page', async () => {

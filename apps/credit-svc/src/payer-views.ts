@@ -65,10 +65,16 @@ export const FAILED_READ_RETRY_MS = 5_000;
  * holding the most ids. Never one being read or waiting its turn.
  */
 export const MAX_VIEWS = 1_024;
-/** Receipt ids remembered across the views (16-32 bytes each: receipt-id-set.ts). */
+/** Receipt ids remembered across the views (16-32 bytes each: receipt-id-set.ts), a pledge counting PLEDGE_WEIGHT ids. */
 export const MAX_REMEMBERED_IDS = 2_000_000;
+/** A pledge kept (a Map entry: its key, the receipt's 64-hex digest, its amount; about 300 bytes) weighs this many ids. */
+export const PLEDGE_WEIGHT = 10;
 /** A single chain with more receipts than this is not audited here (at least 8 such fit MAX_REMEMBERED_IDS). */
 export const MAX_PAYER_RECEIPTS = 250_000;
+/** Nor one with more pledges not paid (open or released) than this: about 15 MB of them. */
+export const MAX_PAYER_PLEDGES = 50_000;
+/** The longest wait a payer's node may ask for before its chain's next page (a hint past it is taken as this). */
+export const MAX_ASKED_WAIT_MS = 60_000;
 
 /** Pages of a payer's chain (through the gateway), each within `timeoutMs`. */
 export type FetchPayerPage = (fromSeq: bigint, limit: number, timeoutMs: number) => ReturnType<FetchChainPage>;
@@ -85,6 +91,8 @@ export interface PayerViewsDeps {
   readonly checkSignature?: SignatureCheck;
   /** The shared budget of audit time (default AUDIT_MS_PER_SECOND, AUDIT_BURST_MS). */
   readonly budget?: { readonly msPerSecond: number; readonly burstMs: number };
+  /** What is kept (default MAX_VIEWS, MAX_REMEMBERED_IDS). */
+  readonly limits?: { readonly maxViews: number; readonly maxRememberedIds: number };
 }
 
 export interface PayerViewStats {
@@ -141,6 +149,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const { rules, clock, stopwatch } = deps;
   const checkSignature = deps.checkSignature ?? cachedSignatureCheck();
   const { msPerSecond, burstMs } = deps.budget ?? { msPerSecond: AUDIT_MS_PER_SECOND, burstMs: AUDIT_BURST_MS };
+  const { maxViews, maxRememberedIds } = deps.limits ?? { maxViews: MAX_VIEWS, maxRememberedIds: MAX_REMEMBERED_IDS };
   const views = new Map<string, View>();
   let rememberedIds = 0;
   /** Receipts that came (prepare), all payers together. */
@@ -174,8 +183,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
 
   /** Forgets views past the limits (MAX_VIEWS, MAX_REMEMBERED_IDS), never one being read or waiting its turn. */
   const evict = (keep: string) => {
-    while (views.size > MAX_VIEWS || rememberedIds > MAX_REMEMBERED_IDS) {
-      const byIds = rememberedIds > MAX_REMEMBERED_IDS;
+    while (views.size > maxViews || rememberedIds > maxRememberedIds) {
+      const byIds = rememberedIds > maxRememberedIds;
       let pick: string | undefined;
       let score = byIds ? -1 : Infinity;
       // In least recently used order: of equals, the first.
@@ -199,7 +208,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     if (held === undefined || held.released) return undefined;
     return held.digest === digest ? 'pledged' : 'other bytes';
   };
-  const weightOf = (cursor: Cursor | undefined) => (cursor?.ids.size ?? 0) + (cursor?.pledges.size ?? 0);
+  const weightOf = (cursor: Cursor | undefined) => (cursor?.ids.size ?? 0) + PLEDGE_WEIGHT * (cursor?.pledges.size ?? 0);
   /** A read that reached the head the payer reported in a page asked after its last receipt came: one that would hold the pledge. */
   const readSinceAsked = (view: View | undefined): Confirmed | undefined =>
     view?.confirmed !== undefined && view.confirmed.afterArrival >= view.arrival ? view.confirmed : undefined;
@@ -239,7 +248,11 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         const auditStart = stopwatch.now();
         try {
           if (refusal) throw refusal;
-          if (page.blocks.length > 0) view.cursor = audit(payer, view.cursor, page.blocks);
+          if (page.blocks.length > 0) {
+            view.cursor = audit(payer, view.cursor, page.blocks);
+            // What it grew by may put the views past the limits: others are forgotten now, not when a new payer comes.
+            evict(payer);
+          }
         } catch (err) {
           if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
           counts.badChains += 1;
@@ -273,7 +286,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     } catch (err) {
       // The payer's node asking this one to wait (its budget of pages sent): as long as it asks.
       if (err instanceof SwarmError && err.code === ErrorCode.ERROR_CODE_OVERLOADED && err.retryAfterMs > 0) {
-        holdOff(payer, view, stopwatch.now() + err.retryAfterMs, { kind: 'behind', message: `your node asked this node to wait ${err.retryAfterMs} ms for its chain's pages` });
+        const waitMs = Math.min(err.retryAfterMs, MAX_ASKED_WAIT_MS);
+        holdOff(payer, view, stopwatch.now() + waitMs, { kind: 'behind', message: `your node asked this node to wait ${waitMs} ms for its chain's pages` });
         return false;
       }
       counts.failedReads += 1;
@@ -298,6 +312,10 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     const receipts = result.entries.filter((e) => e.receipt !== undefined).length;
     if (ids.size + receipts > MAX_PAYER_RECEIPTS) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_RECEIPTS} receipts is more than this node audits`);
     const before = weightOf(cursor);
+    // Checked on a copy of the count before anything changes: a refused page leaves the cursor as it was.
+    let tracked = pledges.size;
+    for (const entry of result.entries) if (entry.kind === BlockKind.BLOCK_KIND_PLEDGE) tracked += 1;
+    if (tracked > MAX_PAYER_PLEDGES) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_PLEDGES} pledges not paid is more than this node audits`);
     for (const entry of result.entries) {
       if (entry.receipt === undefined) continue;
       ids.add(entry.receipt.receiptId);
@@ -315,13 +333,18 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     async prepare(payer, receiptId, digest) {
       const view = viewOf(payer);
       arrivals += 1;
-      view.arrival = arrivals;
-      // Pledged in what was read: no read needed, however long ago it was made (a pledge stays until this node answers it).
-      if (pledgeIn(view, receiptId, digest) !== undefined) return;
-      if (stopwatch.now() < view.retryAtMs) return;
+      const arrival = arrivals;
+      view.arrival = arrival;
       // A chain read to its head before is read on by a page or two, ahead of those waiting their turn.
-      const short = view.confirmed !== undefined && view.cursor !== undefined && view.cursor.head.seq === view.confirmed.seq;
-      await turns.request(payer, short);
+      const readOn = async () => {
+        // Pledged in what was read: no read needed, however long ago it was made (a pledge stays until this node answers it).
+        if (pledgeIn(view, receiptId, digest) !== undefined || stopwatch.now() < view.retryAtMs) return false;
+        const short = view.confirmed !== undefined && view.cursor !== undefined && view.cursor.head.seq === view.confirmed.seq;
+        await turns.request(payer, short);
+        return true;
+      };
+      // A read already going when this receipt came may have asked for its page before the pledge: once more.
+      if ((await readOn()) && (view.confirmed?.afterArrival ?? arrival) < arrival) await readOn();
     },
     check(payer, receiptId, digest) {
       const view = views.get(payer);
