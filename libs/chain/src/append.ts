@@ -7,7 +7,6 @@
 import type { ChainBlock, Receipt, SignedReceipt, SignedVoid } from '@swarm/contracts';
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import { nodeIdOfKey } from '@swarm/records';
-import type { OpenedBlock } from './block';
 import { encodeBlock, signBlock, ZERO_HASH } from './block';
 import { ChainRefusal, ReceiptRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
@@ -51,7 +50,7 @@ export function createGenesis(signer: ChainSigner, rules: ChainRules, atMs: numb
     amount: rules.genesisGrant,
     atMs: at,
   };
-  return append(undefined, block, undefined, signer, rules, () => false);
+  return append(undefined, block, signer, rules);
 }
 
 /** Appends every idle burn due by `nowMs` (a node does this at each epoch boundary, and before any other block). */
@@ -150,24 +149,17 @@ function burnsUntil(head: ChainHead, signer: ChainSigner, rules: ChainRules, unt
   let h = head;
   for (let due = dueBurn(h, rules); due !== undefined && due.atMs <= until; due = dueBurn(h, rules)) {
     const block: ChainBlock = { nodeId: h.nodeId, publicKey: h.publicKey, seq: h.seq + 1n, prevHash: h.hash, kind: BlockKind.BLOCK_KIND_BURN, amount: due.amount, atMs: due.atMs };
-    const done = append(h, block, undefined, signer, rules, () => false);
+    const done = append(h, block, signer, rules);
     blocks.push(...done.blocks);
     h = done.head;
   }
   return { blocks, head: h };
 }
 
-/** Checks `block` as an auditor would, then signs it. */
-function append(
-  head: ChainHead | undefined,
-  block: ChainBlock,
-  receipt: Pick<OpenedBlock, 'receipt'> | undefined,
-  signer: ChainSigner,
-  rules: ChainRules,
-  hasReceipt: (id: string) => boolean,
-): AppendResult {
+/** Checks a block that names no receipt (a GENESIS, a BURN) as an auditor would, then signs it. */
+function append(head: ChainHead | undefined, block: ChainBlock, signer: ChainSigner, rules: ChainRules): AppendResult {
   const { blockBytes, hash } = encodeBlock(block);
-  const next = applyBlock(head, { block, hash, receipt: receipt?.receipt }, rules, hasReceipt);
+  const next = applyBlock(head, { block, hash }, rules, () => false);
   return { blocks: [signBlock(blockBytes, signer)], head: next };
 }
 

@@ -15,7 +15,7 @@ import { cachedSignatureCheck, NODE_ID } from './signing';
 import type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
 import { trackPledges, verifyChain, verifyChainSuffix } from './verify-chain';
 
-/** Most blocks one audit reads: a receipt block is up to ~8.8 KB, and each costs three signature checks. */
+/** Most blocks one audit reads: a block is up to ~8.9 KB (a RELEASE, the largest), and each costs up to three signature checks. */
 export const MAX_AUDITED_BLOCKS = 1_000_000;
 /** Entries kept for the caller to show (the last ones). */
 export const DEFAULT_RECENT_ENTRIES = 20;
