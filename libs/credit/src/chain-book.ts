@@ -49,7 +49,7 @@ import {
   sha256,
   verifyReceipt,
 } from '@swarm/chain';
-import type { Pledge } from '@swarm/chain';
+import type { AppendReceiptOptions, Pledge } from '@swarm/chain';
 import type {
   AcceptReceiptRequest,
   AcceptVoidRequest,
@@ -175,6 +175,7 @@ export interface ChainBook {
 }
 
 type View = Pick<RecordView, 'side' | 'escrow' | 'account'>;
+type ChainIndex = Required<Pick<AppendReceiptOptions, 'hasReceipt' | 'pledgeOf'>>;
 
 export function createChainBook(init: ChainBookInit): ChainBook {
   const { signer, rules, clock } = init;
@@ -227,12 +228,22 @@ export function createChainBook(init: ChainBookInit): ChainBook {
    * older build left unpledged and the chain could not pledge at open is reserved here instead).
    * A receipt still in the outbox whose pledge was released is a corrupt store: refused, not guessed.
    */
-  const pledgedInChain = (view: Pick<View, 'side'>, receiptId: string): boolean => {
-    const pledge = chainPledgeOf(view, receiptId);
+  const pledgedInChain = (index: ChainIndex, receiptId: string): boolean => {
+    const pledge = index.pledgeOf(receiptId);
     if (pledge?.released) throw new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, `ledger store: receipt ${receiptId.slice(0, 80)} waits in the outbox, but its pledge was released`);
     return pledge !== undefined;
   };
-  const chainIndexOf = (view: Pick<View, 'side'>) => ({ hasReceipt: (id: string) => view.side('receipt', id) !== undefined, pledgeOf: (id: string) => chainPledgeOf(view, id) });
+  /** The chain's receipt index for one operation's turn: each pledge looked up (a block decoded) once. */
+  const chainIndexOf = (view: Pick<View, 'side'>): ChainIndex => {
+    const pledges = new Map<string, Pledge | undefined>();
+    return {
+      hasReceipt: (id) => view.side('receipt', id) !== undefined,
+      pledgeOf: (id) => {
+        if (!pledges.has(id)) pledges.set(id, chainPledgeOf(view, id));
+        return pledges.get(id);
+      },
+    };
+  };
   const isRemote = (account: string) => account !== nodeId && account !== init.nodeAccount && NODE_ID.test(account);
   const reserveOf = (e: Escrow | undefined): bigint => (e?.state === 'open' && e.payees?.some(isRemote) ? e.amount : 0n);
 
@@ -414,9 +425,10 @@ export function createChainBook(init: ChainBookInit): ChainBook {
   };
   /** An outbox receipt's void countersigned by its payee: its pledge released by a RELEASE block (or, for an older build's receipt, the reserve here). */
   const releaseOut = (view: View, at: Stamp, countersigned: SignedVoid, receipt: Receipt): SideWrite[] => {
-    if (!pledgedInChain(view, receipt.receiptId)) return [metaUintWrite(RESERVED_KEY, reservedIn(view) - receipt.amount)];
+    const index = chainIndexOf(view);
+    if (!pledgedInChain(index, receipt.receiptId)) return [metaUintWrite(RESERVED_KEY, reservedIn(view) - receipt.amount)];
     const before = headIn(view);
-    const appended = appendRelease(before, countersigned, signer, rules, { atMs: at.atMs, ...chainIndexOf(view), checkSignature });
+    const appended = appendRelease(before, countersigned, signer, rules, { atMs: at.atMs, ...index, checkSignature });
     return chainWrites(before, appended.blocks, appended.head, receipt.receiptId);
   };
 
@@ -550,8 +562,9 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `the countersigned receipt ${receipt.receiptId.slice(0, 80)} is not the one this node signed`);
         }
         const before = headIn(view);
-        const inChain = pledgedInChain(view, receipt.receiptId);
-        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...chainIndexOf(view), checkSignature });
+        const index = chainIndexOf(view);
+        const inChain = pledgedInChain(index, receipt.receiptId);
+        const appended = appendReceipt(before, countersigned, signer, rules, { atMs: at.atMs, ...index, checkSignature });
         return sideOnly(undefined, [
           ...chainWrites(before, appended.blocks, appended.head, receipt.receiptId),
           { space: 'outbox', key: receipt.receiptId, value: undefined },
