@@ -17,7 +17,7 @@ import type { SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PayerViewsDeps } from './payer-views';
-import { BAD_CHAIN_RETRY_MS, FAILED_READ_RETRY_MS, MAX_VIEWS, MIN_RETRY_MS, QUEUED_RETRY_MS, READ_BUDGET_MS, startPayerViews } from './payer-views';
+import { BAD_CHAIN_RETRY_MS, FAILED_READ_RETRY_MS, MAX_REMEMBERED_IDS, MAX_VIEWS, MIN_RETRY_MS, QUEUED_RETRY_MS, READ_BUDGET_MS, startPayerViews } from './payer-views';
 
 /** 3 Dec 2026 10:00 UTC. */
 const START_MS = 1_796_292_000_000;
@@ -427,7 +427,12 @@ describe('payer views - a receipt is countersigned only when its payer pledged i
   it('forgets views as soon as payers it knows grow past what is kept (a pledge weighing ten ids), not only when a new payer comes', async () => {
     const [me, a, b, accomplice] = [node(), node(), node(), node()];
     for (const p of [a, b]) pay(node(), p, 100n, 'unlock');
-    const h = harness(new Map([a, b].map((n) => [n.id, n])), 64, { msPerSecond: 1_000_000, burstMs: 1_000_000 }, { maxViews: MAX_VIEWS, maxRememberedIds: 600 });
+    const h = harness(
+      new Map([a, b].map((n) => [n.id, n])),
+      64,
+      { msPerSecond: 1_000_000, burstMs: 1_000_000 },
+      { maxViews: MAX_VIEWS, maxRememberedIds: 600, maxOpenPledges: 50_000 },
+    );
     for (const [i, p] of [a, b].entries()) {
       const r = pledge(p, me, 1n, `first${i}`);
       await h.views.prepare(p.id, r.id, r.digest);
@@ -447,6 +452,55 @@ describe('payer views - a receipt is countersigned only when its payer pledged i
     const before = h.fetches.length;
     await h.views.prepare(b.id, again.id, again.digest);
     expect(h.fetches.slice(before).map((f) => f.fromSeq)).toEqual([b.head.seq]);
+  });
+
+  it('passes a receipt whose pledge its prepare found, though the view was forgotten before its check (another payer read on past the limits)', async () => {
+    const [me, heavy, honest, accomplice] = [node(), node(), node(), node()];
+    for (const p of [heavy, honest]) pay(node(), p, 100n, 'unlock');
+    for (let k = 0; k < 60; k += 1) pledgeAndRelease(heavy, accomplice, `x${k}`);
+    // The heavy payer's pages come back only when the test lets them: it is always being read.
+    const gates: Array<() => void> = [];
+    const h = harness(
+      new Map([heavy, honest].map((n) => [n.id, n])),
+      32,
+      { msPerSecond: 1_000_000, burstMs: 1_000_000 },
+      { maxViews: MAX_VIEWS, maxRememberedIds: 200, maxOpenPledges: 50_000 },
+    );
+    h.onFetch((payer) => (payer === heavy.id ? new Promise<void>((resolve) => gates.push(resolve)) : undefined));
+    const fromHeavy = pledge(heavy, me, 1n, 'heavy');
+    const heavyRead = h.views.prepare(heavy.id, fromHeavy.id, fromHeavy.digest);
+    const answers: Array<string | undefined> = [];
+    for (let round = 0; round < 3; round += 1) {
+      const r = pledge(honest, me, 1n, `h${round}`);
+      await h.views.prepare(honest.id, r.id, r.digest);
+      // One of the heavy payer's pages lands before the honest receipt's turn in the ledger: the views go past the limits.
+      while (gates.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      (gates.shift() as () => void)();
+      for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+      answers.push(answer(() => h.views.check(honest.id, r.id, r.digest))?.message);
+    }
+    expect(answers).toEqual([undefined, undefined, undefined]);
+    h.views.stop();
+    for (const release of gates) release();
+    await heavyRead;
+  });
+
+  it('audits a chain with more released pledges than the cap on open ones (a payee that voids its receipts cannot lock its payer out), and refuses one with too many open', async () => {
+    const [me, payer, accomplice] = [node(), node(), node()];
+    pay(node(), payer, 100n, 'unlock');
+    for (let k = 0; k < 8; k += 1) pledgeAndRelease(payer, accomplice, `voided${k}`);
+    const r = pledge(payer, me, 1n, 'mine');
+    const h = harness(new Map([[payer.id, payer]]), 64, undefined, { maxViews: MAX_VIEWS, maxRememberedIds: MAX_REMEMBERED_IDS, maxOpenPledges: 3 });
+    await h.views.prepare(payer.id, r.id, r.digest);
+    expect(answer(() => h.views.check(payer.id, r.id, r.digest))).toBeUndefined();
+    // Three more left open: four open pledges, one past the cap.
+    const more = [1, 2, 3].map((i) => pledge(payer, me, 1n, `more${i}`));
+    const last = more[2];
+    await h.views.prepare(payer.id, last.id, last.digest);
+    expect(answer(() => h.views.check(payer.id, last.id, last.digest))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      message: expect.stringMatching(/more than 3 open pledges/),
+    });
   });
 
   it('stops: nothing queued is read, and a read going on ends at its next page', async () => {

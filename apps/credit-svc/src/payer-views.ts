@@ -26,7 +26,7 @@
  * SWARM_INVALID_CHAIN (it does not audit). Kept in memory: a restart reads each payer's chain from
  * genesis again.
  */
-import type { ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
+import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
 import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
@@ -71,8 +71,10 @@ export const MAX_REMEMBERED_IDS = 2_000_000;
 export const PLEDGE_WEIGHT = 10;
 /** A single chain with more receipts than this is not audited here (at least 8 such fit MAX_REMEMBERED_IDS). */
 export const MAX_PAYER_RECEIPTS = 250_000;
-/** Nor one with more pledges not paid (open or released) than this: about 15 MB of them. */
+/** Nor one with more open pledges than this (released ones are bounded by its receipts). */
 export const MAX_PAYER_PLEDGES = 50_000;
+/** Receipts whose pledge prepare found, remembered for their check in the ledger's turn (views may be forgotten in between). */
+export const MAX_PREPARED = 16_384;
 /** The longest wait a payer's node may ask for before its chain's next page (a hint past it is taken as this). */
 export const MAX_ASKED_WAIT_MS = 60_000;
 
@@ -91,8 +93,8 @@ export interface PayerViewsDeps {
   readonly checkSignature?: SignatureCheck;
   /** The shared budget of audit time (default AUDIT_MS_PER_SECOND, AUDIT_BURST_MS). */
   readonly budget?: { readonly msPerSecond: number; readonly burstMs: number };
-  /** What is kept (default MAX_VIEWS, MAX_REMEMBERED_IDS). */
-  readonly limits?: { readonly maxViews: number; readonly maxRememberedIds: number };
+  /** What is kept (default MAX_VIEWS, MAX_REMEMBERED_IDS, MAX_PAYER_PLEDGES). */
+  readonly limits?: { readonly maxViews: number; readonly maxRememberedIds: number; readonly maxOpenPledges: number };
 }
 
 export interface PayerViewStats {
@@ -120,6 +122,8 @@ interface Cursor {
   readonly ids: ReceiptIdSet;
   /** Its pledges not paid (open or released), to any node, by receiptIdKey: what its later blocks must match. */
   readonly pledges: Map<string, Pledge>;
+  /** How many of them are open. */
+  readonly openPledges: number;
 }
 
 /** The last read that reached the head the payer reported. */
@@ -149,11 +153,14 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const { rules, clock, stopwatch } = deps;
   const checkSignature = deps.checkSignature ?? cachedSignatureCheck();
   const { msPerSecond, burstMs } = deps.budget ?? { msPerSecond: AUDIT_MS_PER_SECOND, burstMs: AUDIT_BURST_MS };
-  const { maxViews, maxRememberedIds } = deps.limits ?? { maxViews: MAX_VIEWS, maxRememberedIds: MAX_REMEMBERED_IDS };
+  const { maxViews, maxRememberedIds, maxOpenPledges } = deps.limits ?? { maxViews: MAX_VIEWS, maxRememberedIds: MAX_REMEMBERED_IDS, maxOpenPledges: MAX_PAYER_PLEDGES };
   const views = new Map<string, View>();
   let rememberedIds = 0;
   /** Receipts that came (prepare), all payers together. */
   let arrivals = 0;
+  /** Payer and receipt id -> the digest prepare found pledged: its check passes even if the view was forgotten since (oldest first). */
+  const prepared = new Map<string, string>();
+  const preparedKey = (payer: string, receiptId: string) => `${payer}\n${receiptId}`;
   const counts = { reads: 0, blocksRead: 0, badChains: 0, failedReads: 0 };
 
   /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
@@ -312,10 +319,10 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     const receipts = result.entries.filter((e) => e.receipt !== undefined).length;
     if (ids.size + receipts > MAX_PAYER_RECEIPTS) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_RECEIPTS} receipts is more than this node audits`);
     const before = weightOf(cursor);
-    // Checked on a copy of the count before anything changes: a refused page leaves the cursor as it was.
-    let tracked = pledges.size;
-    for (const entry of result.entries) if (entry.kind === BlockKind.BLOCK_KIND_PLEDGE) tracked += 1;
-    if (tracked > MAX_PAYER_PLEDGES) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_PLEDGES} pledges not paid is more than this node audits`);
+    // Open pledges hold credit each (at least 1), so an honest chain has few; released ones are bounded by its receipts
+    // (MAX_PAYER_RECEIPTS), and counting them would let a payee that voids receipts lock its payer out. Counted before anything changes.
+    const open = openAfter(cursor?.openPledges ?? 0, pledges, result.entries);
+    if (open > maxOpenPledges) throw new ChainRefusal('invalid-field', `a chain of more than ${maxOpenPledges} open pledges is more than this node audits`);
     for (const entry of result.entries) {
       if (entry.receipt === undefined) continue;
       ids.add(entry.receipt.receiptId);
@@ -324,7 +331,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         pledges.set(key, { digest: entry.receipt.digest, amount: entry.amount, released: entry.kind === BlockKind.BLOCK_KIND_RELEASE });
       else if (entry.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) pledges.delete(key);
     }
-    const next = { head: result.head, ids, pledges };
+    const next = { head: result.head, ids, pledges, openPledges: open };
     rememberedIds += weightOf(next) - before;
     return next;
   };
@@ -345,11 +352,18 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       };
       // A read already going when this receipt came may have asked for its page before the pledge: once more.
       if ((await readOn()) && (view.confirmed?.afterArrival ?? arrival) < arrival) await readOn();
+      if (pledgeIn(view, receiptId, digest) === 'pledged') {
+        prepared.set(preparedKey(payer, receiptId), digest);
+        if (prepared.size > MAX_PREPARED) prepared.delete(prepared.keys().next().value as string);
+      }
     },
     check(payer, receiptId, digest) {
       const view = views.get(payer);
       const pledge = pledgeIn(view, receiptId, digest);
-      if (pledge === 'pledged') return;
+      const foundAtPrepare = prepared.get(preparedKey(payer, receiptId)) === digest;
+      prepared.delete(preparedKey(payer, receiptId));
+      // A pledge stays open until this node answers the receipt, which it does now.
+      if (pledge === 'pledged' || foundAtPrepare) return;
       const read = readSinceAsked(view);
       if (pledge === 'other bytes' || read !== undefined) {
         throw new ReceiptRefusal(
@@ -384,4 +398,19 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     idle: () => turns.idle(),
     stop: () => turns.stop(),
   };
+}
+
+/** How many pledges are open after `entries` (an audited page), given `open` of them and `pledges` before it. */
+function openAfter(open: number, pledges: ReadonlyMap<string, Pledge>, entries: readonly ChainEntry[]): number {
+  const openHere = new Map<string, boolean>();
+  let count = open;
+  for (const e of entries) {
+    if (e.receipt === undefined) continue;
+    const key = receiptIdKey(e.receipt.receiptId);
+    const wasOpen = openHere.get(key) ?? pledges.get(key)?.released === false;
+    if (e.kind === BlockKind.BLOCK_KIND_PLEDGE) count += 1;
+    else if ((e.kind === BlockKind.BLOCK_KIND_RELEASE || e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) && wasOpen) count -= 1;
+    openHere.set(key, e.kind === BlockKind.BLOCK_KIND_PLEDGE);
+  }
+  return count;
 }
