@@ -146,23 +146,32 @@ describe('chain book', () => {
       makeReceipt({ payeePublicKey: b.signer.publicKey, amount, taskId, taskHash: HASH, resultHash: HASH, atMs: START_MS, serveTicket: new Uint8Array(32).fill(7) }, signer);
     const fits = older('old-1', 60n);
     const tooMuch = older('old-2', 900n);
+    // Dated a minute ahead of this start's clock (it went back since): refused on its own, it stays reserved, and the node still starts.
+    const ahead = makeReceipt(
+      { payeePublicKey: b.signer.publicKey, amount: 1n, taskId: 'old-3', taskHash: HASH, resultHash: HASH, atMs: START_MS + 60_000, serveTicket: new Uint8Array(32).fill(7) },
+      signer,
+    );
     await a.ledger.run(() =>
       sideOnly(undefined, [
         { space: 'outbox', key: `old-1:${a.id}:${b.id}`, value: encodeSignedReceipt(fits) },
         { space: 'outbox', key: `old-2:${a.id}:${b.id}`, value: encodeSignedReceipt(tooMuch) },
-        metaUintWrite(RESERVED_KEY, 960n),
+        { space: 'outbox', key: `old-3:${a.id}:${b.id}`, value: encodeSignedReceipt(ahead) },
+        metaUintWrite(RESERVED_KEY, 961n),
         metaUintWrite(`received:${b.id}`, 5n),
         metaUintWrite('received-counted-through', 1n),
+        metaUintWrite('receivedness', 7n),
       ]),
     );
     await a.ledger.close();
     a = await startNode(clock, chainRules(), signer, store);
     // The 60 fit what the chain may spend (100 starter allowance): pledged; the 900 (locked) do not: still reserved.
     expect(a.book.head()).toMatchObject({ seq: 2n, balances: { available: 40n, pledged: 60n } });
-    expect(metaUint(a.ledger, RESERVED_KEY, 'test')).toBe(900n);
-    expect(a.book.pledged()).toBe(960n);
+    expect(metaUint(a.ledger, RESERVED_KEY, 'test')).toBe(901n);
+    expect(a.book.pledged()).toBe(961n);
     expect(a.ledger.side('meta', `received:${b.id}`)).toBeUndefined();
     expect(a.ledger.side('meta', 'received-counted-through')).toBeUndefined();
+    // A key that merely starts alike is not one of them.
+    expect(metaUint(a.ledger, 'receivedness', 'test')).toBe(7n);
     // Opened again: nothing more to do.
     await a.ledger.close();
     a = await startNode(clock, chainRules(), signer, store);
@@ -178,7 +187,7 @@ describe('chain book', () => {
     if (!asked) throw new Error('no void asked');
     await a.book.completeVoid(countersignVoid(asked, b.signer));
     expect(a.book.head().seq).toBe(3n);
-    expect(a.book.pledged()).toBe(0n);
+    expect(a.book.pledged()).toBe(1n);
     expect((await a.ledger.audit()).problems).toEqual([]);
   });
 

@@ -449,7 +449,7 @@ export function createChainBook(init: ChainBookInit): ChainBook {
     const stale: string[] = [];
     for (let from = 'received'; ;) {
       const keys = (await l.sideRange('meta', from, CHAIN_READ_STEP)).map((r) => r.key).filter((k) => k.startsWith('received'));
-      stale.push(...keys);
+      stale.push(...keys.filter((k) => k.startsWith('received:') || k === 'received-counted-through'));
       if (keys.length < CHAIN_READ_STEP) break;
       from = `${keys[keys.length - 1]}\u0000`;
     }
@@ -468,7 +468,8 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           released += r.amount;
           writes.push({ space: 'receipt', key: r.receiptId, value: encodeSeq(head.seq) });
         } catch (err) {
-          if (!isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT)) throw err;
+          // Refused on its own (no room, dated ahead of a clock that went back): it stays reserved, and its payee will void it.
+          if (!(isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT) || err instanceof ReceiptRefusal || err instanceof ChainRefusal)) throw err;
         }
       }
       if (blocks.length > 0) writes.push(...chainWrites(before, blocks, head), metaUintWrite(RESERVED_KEY, reservedIn(view) - released));
