@@ -8,6 +8,7 @@ import { verifyForkProof } from './fork-proof';
 import { countersignReceipt, makeReceipt } from './receipt';
 import { blockSigningBytes } from './signing';
 import { blockOf, forged, hashOf, linkedBlock } from './test-fixtures/forge-block';
+import { refusalOf } from './test-fixtures/refusal-of';
 import { seededSigner } from './test-fixtures/seeded-signer';
 import { sha256Of, testSwarm } from './test-fixtures/test-swarm';
 import { verifyChain, verifyChainSuffix } from './verify-chain';
@@ -16,15 +17,7 @@ const AT = 1_700_000_000_000;
 /** No idle drain here: burn.spec.ts covers it. */
 const RULES = chainRules({ genesisGrant: 1_000n, starterAllowance: 100n, drainPpm: 0 });
 
-function refusal(fn: () => unknown): ChainRefusal {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ChainRefusal) return err;
-    throw err;
-  }
-  throw new Error('expected a ChainRefusal');
-}
+const refusal = (fn: () => unknown): ChainRefusal => refusalOf(ChainRefusal, fn);
 
 function expectRefused(blocks: readonly Uint8Array[], reason: ChainRefusalReason, seq?: bigint): ChainRefusal {
   const r = refusal(() => verifyChain(blocks, RULES));

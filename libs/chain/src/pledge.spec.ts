@@ -8,6 +8,7 @@ import type { Pledge } from './chain-state';
 import { checkCrossChain } from './cross-chain';
 import { hex, sha256 } from './signing';
 import { linkedBlock } from './test-fixtures/forge-block';
+import { refusalOf } from './test-fixtures/refusal-of';
 import type { TestNode, TestSwarm } from './test-fixtures/test-swarm';
 import { testSwarm } from './test-fixtures/test-swarm';
 import { trackPledges, verifyChain } from './verify-chain';
@@ -38,15 +39,7 @@ function ledgerOf(node: TestNode) {
   };
 }
 
-function refusalOf(fn: () => unknown): ChainRefusal {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ChainRefusal) return err;
-    throw err;
-  }
-  throw new Error('expected a ChainRefusal');
-}
+const chainRefusalOf = (fn: () => unknown): ChainRefusal => refusalOf(ChainRefusal, fn);
 
 /** Node 0 (100 available) pledges receipts to node 1. */
 function payerAndPayee(): { swarm: TestSwarm; payer: TestNode; payee: TestNode; book: ReturnType<typeof ledgerOf> } {
@@ -123,7 +116,7 @@ describe('chain - pledges', () => {
     const signed = swarm.receipt(0, 1, 30n, 't1', AT + 1_000);
     const voided = countersignVoid(makeVoid(payerSigned(signed), payer.signer), payee.signer);
     const refused = (fields: Parameters<typeof linkedBlock>[2], blocks = payer.blocks, head = payer.head) => {
-      const r = refusalOf(() => verifyChain([...blocks, linkedBlock(head, payer.signer, { atMs: BigInt(AT + 2_000), ...fields })], RULES));
+      const r = chainRefusalOf(() => verifyChain([...blocks, linkedBlock(head, payer.signer, { atMs: BigInt(AT + 2_000), ...fields })], RULES));
       return { reason: r.reason, seq: r.seq, message: r.message.slice(0, 300) };
     };
     // A release of a receipt never pledged.
@@ -134,7 +127,7 @@ describe('chain - pledges', () => {
     });
     // A countersigned receipt in a PLEDGE; a PLEDGE by the payee of a receipt it did not sign as payer.
     expect(refused({ kind: BlockKind.BLOCK_KIND_PLEDGE, amount: 30n, receipt: signed })).toMatchObject({ reason: 'bad-receipt' });
-    const payeeRefusal = refusalOf(() =>
+    const payeeRefusal = chainRefusalOf(() =>
       verifyChain(
         [...payee.blocks, linkedBlock(payee.head, payee.signer, { kind: BlockKind.BLOCK_KIND_PLEDGE, amount: 30n, receipt: payerSigned(signed), atMs: BigInt(AT + 2_000) })],
         RULES,

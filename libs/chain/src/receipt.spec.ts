@@ -6,6 +6,7 @@ import { chainRules, MAX_UINT64 } from './chain-rules';
 import type { ReceiptFields } from './receipt';
 import { countersignReceipt, decodeSignedReceipt, encodeSignedReceipt, makeReceipt, MAX_RECEIPT_BYTES, MAX_SHARES, receiptIdOf, verifyReceipt } from './receipt';
 import { receiptSigningBytes } from './signing';
+import { refusalOf } from './test-fixtures/refusal-of';
 import { seededSigner } from './test-fixtures/seeded-signer';
 import { sha256Of, testSwarm } from './test-fixtures/test-swarm';
 import { appendReceipt } from './append';
@@ -21,15 +22,7 @@ function fields(over: Partial<ReceiptFields> = {}): ReceiptFields {
   return { payeePublicKey: payee.publicKey, amount: 40n, taskId: 'task-1', taskHash: sha256Of('in'), resultHash: sha256Of('out'), atMs: AT, serveTicket: TICKET, ...over };
 }
 
-function refusal(fn: () => unknown): ReceiptRefusal {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ReceiptRefusal) return err;
-    throw err;
-  }
-  throw new Error('expected a ReceiptRefusal');
-}
+const refusal = (fn: () => unknown): ReceiptRefusal => refusalOf(ReceiptRefusal, fn);
 
 function expectRefused(fn: () => unknown, reason: ReceiptRefusalReason, code = ErrorCode.ERROR_CODE_INVALID_RECEIPT): ReceiptRefusal {
   const r = refusal(fn);
