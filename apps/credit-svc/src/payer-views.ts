@@ -27,7 +27,7 @@
  * genesis again.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, verifyChain, verifyChainSuffix } from '@swarm/chain';
+import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
 import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
@@ -323,14 +323,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     // (MAX_PAYER_RECEIPTS), and counting them would let a payee that voids receipts lock its payer out. Counted before anything changes.
     const open = openAfter(cursor?.openPledges ?? 0, pledges, result.entries);
     if (open > maxOpenPledges) throw new ChainRefusal('invalid-field', `a chain of more than ${maxOpenPledges} open pledges is more than this node audits`);
-    for (const entry of result.entries) {
-      if (entry.receipt === undefined) continue;
-      ids.add(entry.receipt.receiptId);
-      const key = receiptIdKey(entry.receipt.receiptId);
-      if (entry.kind === BlockKind.BLOCK_KIND_PLEDGE || entry.kind === BlockKind.BLOCK_KIND_RELEASE)
-        pledges.set(key, { digest: entry.receipt.digest, amount: entry.amount, released: entry.kind === BlockKind.BLOCK_KIND_RELEASE });
-      else if (entry.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) pledges.delete(key);
-    }
+    for (const entry of result.entries) if (entry.receipt !== undefined) ids.add(entry.receipt.receiptId);
+    trackPledges(pledges, result.entries, receiptIdKey);
     const next = { head: result.head, ids, pledges, openPledges: open };
     rememberedIds += weightOf(next) - before;
     return next;

@@ -95,11 +95,14 @@ export function verifyChainSuffix(
   );
 }
 
-/** The pledges not paid after `entries` (in order), given those before them; changes `pledges` in place. */
-export function trackPledges(pledges: Map<string, Pledge>, entries: readonly ChainEntry[]): void {
+/**
+ * The pledges not paid after `entries` (in order), given those before them; changes `pledges` in
+ * place. `keyOf` names a receipt id in the map (the id itself by default).
+ */
+export function trackPledges(pledges: Map<string, Pledge>, entries: readonly ChainEntry[], keyOf: (receiptId: string) => string = (id) => id): void {
   for (const e of entries) {
     if (e.receipt === undefined) continue;
-    const id = e.receipt.receiptId;
+    const id = keyOf(e.receipt.receiptId);
     if (e.kind === BlockKind.BLOCK_KIND_PLEDGE) pledges.set(id, { digest: e.receipt.digest, amount: e.amount, released: false });
     else if (e.kind === BlockKind.BLOCK_KIND_RELEASE) pledges.set(id, { digest: e.receipt.digest, amount: e.amount, released: true });
     else if (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) pledges.delete(id);
