@@ -69,10 +69,12 @@ export const MAX_VIEWS = 1_024;
 export const MAX_REMEMBERED_IDS = 2_000_000;
 /** A pledge kept (a Map entry: its key, the receipt's 64-hex digest, its amount; about 300 bytes) weighs this many ids. */
 export const PLEDGE_WEIGHT = 10;
-/** A single chain with more receipts than this is not audited here (at least 8 such fit MAX_REMEMBERED_IDS). */
-export const MAX_PAYER_RECEIPTS = 250_000;
-/** Nor one with more open pledges than this (released ones are bounded by its receipts). */
-export const MAX_PAYER_PLEDGES = 50_000;
+/**
+ * A single chain weighing more than this is not audited here: 250,000 receipts, fewer with pledges
+ * kept (open ones, and released ones a reinstating RECEIPT_OUT may still close). At least 8 such
+ * fit MAX_REMEMBERED_IDS, so one chain being read never forces out all the others.
+ */
+export const MAX_CHAIN_WEIGHT = MAX_REMEMBERED_IDS / 8;
 /** Receipts whose pledge prepare found, remembered for their check in the ledger's turn (views may be forgotten in between). */
 export const MAX_PREPARED = 16_384;
 /** The longest wait a payer's node may ask for before its chain's next page (a hint past it is taken as this). */
@@ -93,8 +95,8 @@ export interface PayerViewsDeps {
   readonly checkSignature?: SignatureCheck;
   /** The shared budget of audit time (default AUDIT_MS_PER_SECOND, AUDIT_BURST_MS). */
   readonly budget?: { readonly msPerSecond: number; readonly burstMs: number };
-  /** What is kept (default MAX_VIEWS, MAX_REMEMBERED_IDS, MAX_PAYER_PLEDGES). */
-  readonly limits?: { readonly maxViews: number; readonly maxRememberedIds: number; readonly maxOpenPledges: number };
+  /** What is kept (default MAX_VIEWS, MAX_REMEMBERED_IDS, MAX_CHAIN_WEIGHT). */
+  readonly limits?: { readonly maxViews: number; readonly maxRememberedIds: number; readonly maxChainWeight: number };
 }
 
 export interface PayerViewStats {
@@ -122,8 +124,6 @@ interface Cursor {
   readonly ids: ReceiptIdSet;
   /** Its pledges not paid (open or released), to any node, by receiptIdKey: what its later blocks must match. */
   readonly pledges: Map<string, Pledge>;
-  /** How many of them are open. */
-  readonly openPledges: number;
 }
 
 /** The last read that reached the head the payer reported. */
@@ -153,7 +153,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const { rules, clock, stopwatch } = deps;
   const checkSignature = deps.checkSignature ?? cachedSignatureCheck();
   const { msPerSecond, burstMs } = deps.budget ?? { msPerSecond: AUDIT_MS_PER_SECOND, burstMs: AUDIT_BURST_MS };
-  const { maxViews, maxRememberedIds, maxOpenPledges } = deps.limits ?? { maxViews: MAX_VIEWS, maxRememberedIds: MAX_REMEMBERED_IDS, maxOpenPledges: MAX_PAYER_PLEDGES };
+  const { maxViews, maxRememberedIds, maxChainWeight } = deps.limits ?? { maxViews: MAX_VIEWS, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_CHAIN_WEIGHT };
   const views = new Map<string, View>();
   let rememberedIds = 0;
   /** Receipts that came (prepare), all payers together. */
@@ -316,16 +316,18 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       cursor === undefined
         ? verifyChain(page, rules, options)
         : verifyChainSuffix(cursor.head, page, rules, (id) => ids.has(id), { ...options, pledgeOf: (id) => pledges.get(receiptIdKey(id)) });
+    // Weighed before anything changes (new ids counted at most once each, an upper bound).
     const receipts = result.entries.filter((e) => e.receipt !== undefined).length;
-    if (ids.size + receipts > MAX_PAYER_RECEIPTS) throw new ChainRefusal('invalid-field', `a chain of more than ${MAX_PAYER_RECEIPTS} receipts is more than this node audits`);
+    const weight = ids.size + receipts + PLEDGE_WEIGHT * pledgesAfter(pledges, result.entries);
+    if (weight > maxChainWeight)
+      throw new ChainRefusal(
+        'invalid-field',
+        `a chain weighing more than ${maxChainWeight} receipt ids (its receipts, and its pledges kept at ${PLEDGE_WEIGHT} each) is more than this node audits`,
+      );
     const before = weightOf(cursor);
-    // Open pledges hold credit each (at least 1), so an honest chain has few; released ones are bounded by its receipts
-    // (MAX_PAYER_RECEIPTS), and counting them would let a payee that voids receipts lock its payer out. Counted before anything changes.
-    const open = openAfter(cursor?.openPledges ?? 0, pledges, result.entries);
-    if (open > maxOpenPledges) throw new ChainRefusal('invalid-field', `a chain of more than ${maxOpenPledges} open pledges is more than this node audits`);
     for (const entry of result.entries) if (entry.receipt !== undefined) ids.add(entry.receipt.receiptId);
     trackPledges(pledges, result.entries, receiptIdKey);
-    const next = { head: result.head, ids, pledges, openPledges: open };
+    const next = { head: result.head, ids, pledges };
     rememberedIds += weightOf(next) - before;
     return next;
   };
@@ -347,6 +349,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       // A read already going when this receipt came may have asked for its page before the pledge: once more.
       if ((await readOn()) && (view.confirmed?.afterArrival ?? arrival) < arrival) await readOn();
       if (pledgeIn(view, receiptId, digest) === 'pledged') {
+        // Most recently prepared last: a retried receipt moves to the end.
+        prepared.delete(preparedKey(payer, receiptId));
         prepared.set(preparedKey(payer, receiptId), digest);
         if (prepared.size > MAX_PREPARED) prepared.delete(prepared.keys().next().value as string);
       }
@@ -394,17 +398,18 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   };
 }
 
-/** How many pledges are open after `entries` (an audited page), given `open` of them and `pledges` before it. */
-function openAfter(open: number, pledges: ReadonlyMap<string, Pledge>, entries: readonly ChainEntry[]): number {
-  const openHere = new Map<string, boolean>();
-  let count = open;
+/** How many pledges `pledges` keeps after `entries` (an audited page): a PLEDGE adds one, the RECEIPT_OUT that pays it takes it away. */
+function pledgesAfter(pledges: ReadonlyMap<string, Pledge>, entries: readonly ChainEntry[]): number {
+  const kept = new Map<string, boolean>();
+  let count = pledges.size;
   for (const e of entries) {
     if (e.receipt === undefined) continue;
     const key = receiptIdKey(e.receipt.receiptId);
-    const wasOpen = openHere.get(key) ?? pledges.get(key)?.released === false;
-    if (e.kind === BlockKind.BLOCK_KIND_PLEDGE) count += 1;
-    else if ((e.kind === BlockKind.BLOCK_KIND_RELEASE || e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) && wasOpen) count -= 1;
-    openHere.set(key, e.kind === BlockKind.BLOCK_KIND_PLEDGE);
+    const was = kept.get(key) ?? pledges.has(key);
+    if (e.kind === BlockKind.BLOCK_KIND_PLEDGE && !was) count += 1;
+    if (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT && was) count -= 1;
+    if (e.kind === BlockKind.BLOCK_KIND_PLEDGE || e.kind === BlockKind.BLOCK_KIND_RELEASE) kept.set(key, true);
+    else if (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) kept.set(key, false);
   }
   return count;
 }
