@@ -176,6 +176,21 @@ describe('chain book', () => {
     await a.ledger.close();
     a = await startNode(clock, chainRules(), signer, store);
     expect(a.book.head().seq).toBe(2n);
+    // A record in the outbox this node did not sign is a corrupt store: the start stops, nothing written.
+    const foreign = makeReceipt(
+      { payeePublicKey: b.signer.publicKey, amount: 1n, taskId: 'old-4', taskHash: HASH, resultHash: HASH, atMs: START_MS, serveTicket: new Uint8Array(32).fill(7) },
+      newSigner(),
+    );
+    await a.ledger.run(() => sideOnly(undefined, [{ space: 'outbox', key: `old-4:${a.id}:${b.id}`, value: encodeSignedReceipt(foreign) }]));
+    await a.ledger.close();
+    await expect(startNode(clock, chainRules(), signer, store)).rejects.toMatchObject({ reason: 'unexpected-party' });
+    a = await (async () => {
+      const l = await createLedger({ store, clock }, { nodeAccount: signer.nodeId, genesisGrant: 1_000n });
+      await l.run(() => sideOnly(undefined, [{ space: 'outbox', key: `old-4:${a.id}:${b.id}`, value: undefined }]));
+      await l.close();
+      return startNode(clock, chainRules(), signer, store);
+    })();
+    expect(a.book.head().seq).toBe(2n);
 
     // The pledged one is paid as usual: its RECEIPT_OUT closes the pledge.
     const paid = await b.book.acceptReceipt({ receipt: fits, fromNodeId: a.id });

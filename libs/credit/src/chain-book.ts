@@ -468,8 +468,10 @@ export function createChainBook(init: ChainBookInit): ChainBook {
           released += r.amount;
           writes.push({ space: 'receipt', key: r.receiptId, value: encodeSeq(head.seq) });
         } catch (err) {
-          // Refused on its own (no room, dated ahead of a clock that went back): it stays reserved, and its payee will void it.
-          if (!(isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT) || err instanceof ReceiptRefusal || err instanceof ChainRefusal)) throw err;
+          // No room in the chain, or dated ahead of a clock that went back: it stays reserved (its payee voids it, or a later start pledges it).
+          // Anything else (a record this node did not sign, a broken head) is a corrupt store, which stops the start.
+          const passing = isSwarmError(err, ErrorCode.ERROR_CODE_INSUFFICIENT_CREDIT) || (err instanceof ReceiptRefusal && err.reason === 'dated-ahead');
+          if (!passing) throw err;
         }
       }
       if (blocks.length > 0) writes.push(...chainWrites(before, blocks, head), metaUintWrite(RESERVED_KEY, reservedIn(view) - released));
