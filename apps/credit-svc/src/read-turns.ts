@@ -46,8 +46,6 @@ export interface ReadTurns {
   charge(ms: number): void;
   /** Whether a turn that took `spentMs` of audit in `wallMs` should end here (and go on later). Also true once stopped. */
   turnOver(spentMs: number, wallMs: number): boolean;
-  /** `payer` no longer waits (its view was forgotten). */
-  drop(payer: string): void;
   /** Resolves once no read is going on. */
   idle(): Promise<void>;
   /** No more turns: the queue is dropped and its timer cancelled; reads going on end at their next page. */
@@ -131,7 +129,6 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
     waiting: () => queued.size,
     charge: (ms) => budget.charge(ms),
     turnOver: (spentMs, wallMs) => stopped || budget.left() <= 0 || (queued.size > 0 && (spentMs >= FAIR_SLICE_MS || wallMs >= FAIR_WALL_MS)),
-    drop: (payer) => unqueue(payer),
     async idle() {
       while (going.size > 0) await Promise.all([...going.values()]);
     },
