@@ -66,7 +66,7 @@ export function appendDueBurns(head: ChainHead, signer: ChainSigner, rules: Chai
 export function appendReceipt(head: ChainHead, signed: SignedReceipt, signer: ChainSigner, rules: ChainRules, options: AppendReceiptOptions): AppendResult {
   checkSigner(head, signer);
   const now = checkTime(options.atMs, 'atMs');
-  const receipt = verifyReceipt(signed, options.checkSignature ? { checkSignature: options.checkSignature } : {});
+  const receipt = verifyReceipt(signed, signatureCheckOf(options));
   const kind = receipt.payer === head.nodeId ? BlockKind.BLOCK_KIND_RECEIPT_OUT : receipt.payee === head.nodeId ? BlockKind.BLOCK_KIND_RECEIPT_IN : undefined;
   if (kind === undefined)
     throw new SwarmError(
@@ -75,9 +75,7 @@ export function appendReceipt(head: ChainHead, signed: SignedReceipt, signer: Ch
     );
   // Closing its pledge, or paying a released one after all.
   const closes = kind === BlockKind.BLOCK_KIND_RECEIPT_OUT && options.pledgeOf?.(receipt.receiptId) !== undefined;
-  if (!closes && options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
-  const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
-  if (receipt.atMs > now + skew) throw new ReceiptRefusal('dated-ahead', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
+  refuseReplayedOrAhead(receipt, now, options, closes);
   const receiptField = { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: signed.payeeSignature };
   return appendAfterBurns(head, { kind, amount: receipt.amount, receipt: receiptField }, receipt, signer, rules, options);
 }
@@ -91,10 +89,8 @@ export function appendReceipt(head: ChainHead, signed: SignedReceipt, signer: Ch
 export function appendPledge(head: ChainHead, signed: SignedReceipt, signer: ChainSigner, rules: ChainRules, options: AppendReceiptOptions): AppendResult {
   checkSigner(head, signer);
   const now = checkTime(options.atMs, 'atMs');
-  const receipt = verifyReceipt(signed, { countersigned: false, expectedPayer: head.nodeId, ...(options.checkSignature ? { checkSignature: options.checkSignature } : {}) });
-  if (options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
-  const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
-  if (receipt.atMs > now + skew) throw new ReceiptRefusal('dated-ahead', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
+  const receipt = verifyReceipt(signed, { countersigned: false, expectedPayer: head.nodeId, ...signatureCheckOf(options) });
+  refuseReplayedOrAhead(receipt, now, options, false);
   const pledged = { receipt: signed.receipt, payerSignature: signed.payerSignature, payeeSignature: new Uint8Array(0) };
   return appendAfterBurns(head, { kind: BlockKind.BLOCK_KIND_PLEDGE, amount: receipt.amount, receipt: pledged }, receipt, signer, rules, options);
 }
@@ -103,7 +99,7 @@ export function appendPledge(head: ChainHead, signed: SignedReceipt, signer: Cha
 export function appendRelease(head: ChainHead, countersigned: SignedVoid, signer: ChainSigner, rules: ChainRules, options: AppendReceiptOptions): AppendResult {
   checkSigner(head, signer);
   checkTime(options.atMs, 'atMs');
-  const receipt = verifyVoid(countersigned, { expectedPayer: head.nodeId, ...(options.checkSignature ? { checkSignature: options.checkSignature } : {}) });
+  const receipt = verifyVoid(countersigned, { expectedPayer: head.nodeId, ...signatureCheckOf(options) });
   if (options.pledgeOf?.(receipt.receiptId)?.released !== false)
     throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `receipt ${receipt.receiptId.slice(0, 64)} is not pledged in this chain: there is nothing to release`);
   const releasedVoid: SignedVoid = {
@@ -161,6 +157,18 @@ function append(head: ChainHead | undefined, block: ChainBlock, signer: ChainSig
   const { blockBytes, hash } = encodeBlock(block);
   const next = applyBlock(head, { block, hash }, rules, () => false);
   return { blocks: [signBlock(blockBytes, signer)], head: next };
+}
+
+/** The caller's signature check, when it passes one (verifyReceipt's default otherwise). */
+function signatureCheckOf(options: AppendReceiptOptions): { checkSignature?: SignatureCheck } {
+  return options.checkSignature ? { checkSignature: options.checkSignature } : {};
+}
+
+/** A receipt id the chain names already ('replayed'; unless `closing` its pledge), or one dated past the node's clock and skew ('dated-ahead'). */
+function refuseReplayedOrAhead(receipt: Receipt, now: bigint, options: AppendReceiptOptions, closing: boolean): void {
+  if (!closing && options.hasReceipt(receipt.receiptId)) throw new ReceiptRefusal('replayed', `receipt ${receipt.receiptId.slice(0, 64)} is already in the chain`);
+  const skew = BigInt(options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
+  if (receipt.atMs > now + skew) throw new ReceiptRefusal('dated-ahead', `dated ${receipt.atMs - now} ms ahead of this node's clock (allowed ${skew} ms)`);
 }
 
 function checkSigner(head: ChainHead, signer: ChainSigner): void {
