@@ -63,6 +63,45 @@ describe('level store - on a real LevelDB', () => {
     await ledger.close();
   });
 
+  it("writes a batch under the very keys LevelDB's sublevels read: each record, put and deleted, as a plain sublevel of another handle sees it", async () => {
+    const store = createLevelStore({ path, sync: false });
+    await store.open();
+    const account = { id: 'a', available: 7n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false };
+    const entry = { seq: 1n, kind: EntryKind.ENTRY_KIND_GENESIS, escrowId: '', fromAccount: '', toAccount: 'a', amount: 7n, atMs: 7n };
+    const escrow = { id: 'e1', payer: 'a', amount: 5n, state: 'open' as const, expiresAtMs: 1_700_000_150_000, payees: ['b'] };
+    const expiry = { expiresAtMs: 1_700_000_150_000, escrowId: 'e1' };
+    const empty = { accounts: [], escrows: [], transfers: [], entries: [], expiryPuts: [], expiryDels: [], side: [] };
+    const block = new Uint8Array([0, 1, 2, 255]);
+    await store.commit({
+      ...empty,
+      accounts: [account],
+      escrows: [escrow],
+      entries: [entry],
+      expiryPuts: [expiry],
+      nextSeq: 2n,
+      side: [
+        { space: 'block', key: '00000000000000000001', value: block },
+        { space: 'outbox', key: 'r1', value: new Uint8Array([9]) },
+      ],
+    });
+    await store.commit({ ...empty, expiryDels: [expiry], nextSeq: 2n, side: [{ space: 'outbox', key: 'r1', value: undefined }] });
+    await store.close();
+
+    const raw = new Level<string, string>(path);
+    const text = (sub: string) => raw.sublevel<string, string>(sub, {}).iterator().all();
+    const bytes = (sub: string) => raw.sublevel<string, Uint8Array>(sub, { valueEncoding: 'view' }).iterator().all();
+    expect((await text('acct')).map(([k]) => k)).toEqual(['a']);
+    expect((await text('escrow')).map(([k]) => k)).toEqual(['e1']);
+    expect((await text('log')).map(([k]) => k)).toEqual(['00000000000000000001']);
+    expect(await text('meta')).toEqual(expect.arrayContaining([['nextSeq', '2']]));
+    expect(await text('expiry')).toEqual([]);
+    expect((await bytes('side-block')).map(([k, v]) => [k, Uint8Array.from(v)])).toEqual([['00000000000000000001', block]]);
+    expect(await bytes('side-outbox')).toEqual([]);
+    // Nothing outside the sublevels' prefixes.
+    expect((await raw.keys().all()).filter((k) => !/^!(acct|escrow|log|meta|expiry|side-block)!/.test(k))).toEqual([]);
+    await raw.close();
+  });
+
   it('opens a format-1 directory written before multi-payee settles and account counters, derives the counters once, and settles on', async () => {
     // Exactly what the LevelDB ledger wrote before its store was split out: genesis, a reserve,
     // a single-payee settle with its refund, and an escrow still open with an expiry key.

@@ -76,6 +76,9 @@ function openSideSublevel(db: Db, space: SideSpace) {
   return db.sublevel<string, Uint8Array>(`side-${space}`, { keyEncoding: 'utf8', valueEncoding: 'view' });
 }
 
+/** A side value's encoding in a root batch: its bytes as they are, as its 'view' sublevel keeps them. */
+const BYTES = Object.freeze({ valueEncoding: 'view' as const });
+
 /** classic-level answers a Buffer; callers get a plain Uint8Array over the same bytes (no copy). */
 const plainBytes = (b: Uint8Array): Uint8Array => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
 
@@ -153,19 +156,22 @@ export function createLevelStore(opts: LevelStoreOptions): LedgerStore {
       const o = current();
       // A chained batch: classic-level queues each write straight into its native batch, about
       // 40% less CPU a write than an array batch, which copies and checks every operation object.
+      // Keys are written to the root with their sublevel's prefix (the very keys the sublevel
+      // writes and reads): a write through the `sublevel` option costs ~8 µs of CPU, 1.7 µs this way.
       const b = o.db.batch();
       try {
-        const put = (sublevel: Sub, key: string, value: string) => b.put(key, value, { sublevel });
+        const put = (sublevel: Sub, key: string, value: string) => b.put(sublevel.prefix + key, value);
         for (const a of batch.accounts) put(o.accounts, a.id, encodeAccount(a));
         for (const e of batch.escrows) put(o.escrows, e.id, encodeEscrow(e));
         for (const t of batch.transfers) put(o.transfers, t.id, encodeTransfer(t));
-        for (const r of batch.expiryDels) b.del(expiryKey(r.expiresAtMs, r.escrowId), { sublevel: o.expiry });
+        for (const r of batch.expiryDels) b.del(o.expiry.prefix + expiryKey(r.expiresAtMs, r.escrowId));
         for (const r of batch.expiryPuts) put(o.expiry, expiryKey(r.expiresAtMs, r.escrowId), '');
         for (const e of batch.entries) put(o.log, seqKey(e.seq), encodeEntry(e));
         // In the batch's order: LevelDB applies a batch in order, so the last write to a key wins.
         for (const w of batch.side) {
-          if (w.value === undefined) b.del(w.key, { sublevel: sideOf(w.space) });
-          else b.put<string, Uint8Array>(w.key, w.value, { sublevel: sideOf(w.space) });
+          const key = sideOf(w.space).prefix + w.key;
+          if (w.value === undefined) b.del(key);
+          else b.put<string, Uint8Array>(key, w.value, BYTES);
         }
         put(o.meta, 'nextSeq', batch.nextSeq.toString());
         // The format marker goes in one batch with the first entry (genesis), so a crash during
