@@ -316,8 +316,20 @@ function build(): Command {
 function report(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
-    // `swarm` with no command: the help went to stderr, and it is bad usage, not success.
-    if (err.code === 'commander.help') return EXIT_USAGE;
+    if (err.code === 'commander.help') {
+      // `swarm help [command]` asked for it (exit code 0); `swarm` with no command, or `help` of a
+      // command there is none of: the help went to stderr, and it is bad usage, not success.
+      if (err.exitCode === 0) return EXIT_OK;
+      const args = process.argv.slice(2);
+      const asked = args.indexOf('help');
+      const line =
+        asked >= 0 && args[asked + 1] !== undefined
+          ? `there is no command '${args[asked + 1]}' to give help on: the commands are listed above`
+          : 'no command given: the commands are listed above';
+      process.stderr.write(`error SWARM_BAD_ARGS: ${shownErrorMessage(line)}\n`);
+      if (args.includes('--json')) printJson({ error: { code: 'SWARM_BAD_ARGS', message: cappedErrorMessage(line), exitStatus: EXIT_USAGE } });
+      return EXIT_USAGE;
+    }
     // One line: commander's suggestion for a typo ("(Did you mean --skill?)") comes on its second.
     const message = err.message
       .replace(/^error: /, '')

@@ -302,11 +302,19 @@ describe('swarm CLI - a ledger audit that finds a problem', () => {
 });
 
 describe('swarm CLI - without a node', () => {
-  it('treats no command as bad usage (help on stderr, exit 2) and --help as success', async () => {
+  it('treats no command as bad usage (help on stderr, exit 2) and --help and `help [command]` as success', async () => {
     const bare = await runCli([]);
     expect({ code: bare.code, stdout: bare.stdout }).toEqual({ code: 2, stdout: '' });
     expect(bare.stderr).toMatch(/Usage: swarm/);
+    expect(bare.stderr).toMatch(/^error SWARM_BAD_ARGS: no command given/m);
     expect((await runCli(['--help'])).code).toBe(0);
+    for (const args of [['help'], ['help', 'submit'], ['agent', 'help', 'add']]) {
+      const r = await runCli(args);
+      expect({ args, code: r.code, usage: /Usage: swarm/.test(r.stdout) }).toEqual({ args, code: 0, usage: true });
+    }
+    const unknown = await runCli(['help', 'nosuch']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error SWARM_BAD_ARGS: there is no command 'nosuch' to give help on/m);
   });
 
   it('says no node is reachable', async () => {
