@@ -38,7 +38,12 @@ export async function taskCommand(id: string | undefined, opts: TaskOptions, env
   if (id !== undefined && !isTaskId(id)) throw new CliError('SWARM_BAD_ARGS', `a task id is ${TASK_ID_TEXT} (swarm submit prints it), got ${id.length} characters`);
   const s = await taskStatus(id, opts, env);
   if (s.state === TaskState.TASK_STATE_UNKNOWN || s.state === TaskState.TASK_STATE_UNSPECIFIED) {
-    throw new CliError('SWARM_TASK_UNKNOWN', `neither the router nor the ledger knows task ${id ?? `with key ${opts.key}`} (never submitted here, or not on this node)`);
+    throw new CliError(
+      'SWARM_TASK_UNKNOWN',
+      `neither the router nor the ledger knows task ${id ?? `with key ${opts.key}`} ` +
+        '(never submitted here, not on this node, or one that never reached the ledger, such as a task rejected before any credit moved, ' +
+        'whose record the router has forgotten: it keeps a finished task SWARM_ROUTER_TASK_RETENTION_MS, 10 minutes by default, and not across its restart)',
+    );
   }
   // The proto3 JSON mapping: `state` is the enum's name (TASK_STATE_PAID), `error.code` too.
   if (opts.json) return printJson(protoJson(TaskStatusResponse, s));
