@@ -38,7 +38,8 @@ export async function readInputFile(path: string): Promise<Tensor[]> {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // A byte-order mark (as some editors save UTF-8) is no part of the JSON.
+    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
     // The parser's message quotes the file's text: only where it stopped is said.
     const at = /position (\d+)/.exec((err as Error).message)?.[1];
