@@ -142,7 +142,8 @@ function build(): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  const nats = () => new Option('--nats <url>', 'NATS URL of a running node (default: $SWARM_NATS_URL, then the node in --data-dir)').argParser(natsUrl);
+  // --node names a node of the swarm in the data dir, --nats a bus: both at once would leave one unused.
+  const nats = () => new Option('--nats <url>', 'NATS URL of a running node (default: $SWARM_NATS_URL, then the node in --data-dir)').argParser(natsUrl).conflicts('node');
   const dataDir = () => new Option('--data-dir <dir>', 'node home (default: $SWARM_HOME or ~/.swarmharness)');
   // The task commands also act as an agent over the HTTP API (agent-mode.ts has the rule).
   const apiUrl = () =>
@@ -152,7 +153,10 @@ function build(): Command {
     );
   const json = () => new Option('--json', 'print one JSON document on stdout');
   const node = () =>
-    new Option('--node <i>', 'node i of a swarm started by `swarm up --nodes N` in the data dir (home <data dir>/node-<i>; default node 1 there)').argParser(nodeCount);
+    new Option(
+      '--node <i>',
+      'node i of a swarm started by `swarm up --nodes N` in the data dir (home <data dir>/node-<i>; default node 1 there); before $SWARM_NATS_URL and $SWARM_API_URL',
+    ).argParser(nodeCount);
 
   program
     .command('up')

@@ -50,6 +50,15 @@ describe('node discovery - which node a program talks to', () => {
     expect(await resolveNatsUrl({ node: 3 }, env())).toBe('nats://127.0.0.1:4993');
   });
 
+  it('takes node i asked for by name over SWARM_NATS_URL and SWARM_API_URL exported for another node', async () => {
+    announce(join(base.path, 'node-3'), { natsUrl: 'nats://127.0.0.1:4993', pid: process.pid, httpAddress: '127.0.0.1:8333' });
+    const exported = { ...env(), SWARM_NATS_URL: 'nats://127.0.0.1:4991', SWARM_API_URL: 'http://127.0.0.1:8111' };
+    expect(await resolveNatsUrl({ node: 3 }, exported)).toBe('nats://127.0.0.1:4993');
+    expect(await resolveApiUrl({ node: 3 }, exported)).toBe('http://127.0.0.1:8333');
+    expect(await resolveNatsUrl({}, exported)).toBe('nats://127.0.0.1:4991');
+    expect(await resolveNatsUrl({ node: 3, nats: 'nats://127.0.0.1:4000' }, exported)).toBe('nats://127.0.0.1:4000');
+  });
+
   it('writes an address as a base URL', () => {
     expect(apiBaseUrl('127.0.0.1:80')).toBe('http://127.0.0.1:80');
     expect(apiBaseUrl('http://h:1//')).toBe('http://h:1');

@@ -115,7 +115,8 @@ async function liveAnnouncement(home: string): Promise<NodeAnnouncement | undefi
 
 export async function resolveNatsUrl(opts: NodeTarget, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (opts.nats) return opts.nats;
-  if (env['SWARM_NATS_URL']) return env['SWARM_NATS_URL'];
+  // Node i of the swarm is asked for by name: a SWARM_NATS_URL exported for another node must not win.
+  if (opts.node === undefined && env['SWARM_NATS_URL']) return env['SWARM_NATS_URL'];
   const node = await liveNode(opts, env, 'no --nats, no SWARM_NATS_URL');
   if (node.natsUrl) return node.natsUrl;
   throw new NodeUnreachableError(`the node in ${resolveNodeHome(opts, env)} is still starting; try again in a moment`);
@@ -130,7 +131,7 @@ export function apiBaseUrl(address: string): string {
 /** The agent HTTP API of the node: `apiUrl`, then SWARM_API_URL, then the live node's httpAddress. */
 export async function resolveApiUrl(opts: NodeTarget, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (opts.apiUrl) return apiBaseUrl(opts.apiUrl);
-  if (env['SWARM_API_URL']) return apiBaseUrl(env['SWARM_API_URL']);
+  if (opts.node === undefined && env['SWARM_API_URL']) return apiBaseUrl(env['SWARM_API_URL']);
   const node = await liveNode(opts, env, 'no SWARM_API_URL');
   if (node.httpAddress) return apiBaseUrl(node.httpAddress);
   throw new NodeUnreachableError(`the node in ${resolveNodeHome(opts, env)} has no agent HTTP API address yet (still starting, or an older node); set SWARM_API_URL`);
@@ -165,7 +166,7 @@ export async function connectToNode(opts: NodeTarget, role: BusRole = 'client', 
 
 /** A node restarted on a new port leaves an old SWARM_NATS_URL behind: say so instead of "start one". */
 async function explainStaleUrl(err: unknown, opts: NodeTarget, natsUrl: string, env: NodeJS.ProcessEnv): Promise<unknown> {
-  if (!(err instanceof NodeUnreachableError) || opts.nats || !env['SWARM_NATS_URL']) return err;
+  if (!(err instanceof NodeUnreachableError) || opts.nats || opts.node !== undefined || !env['SWARM_NATS_URL']) return err;
   const home = resolveNodeHome(opts, env);
   const node = await readNodeAnnouncement(home);
   if (!node?.natsUrl || node.natsUrl === natsUrl || !isProcessAlive(node.pid)) return err;

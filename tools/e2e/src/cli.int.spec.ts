@@ -302,7 +302,7 @@ describe('swarm CLI - a ledger audit that finds a problem', () => {
 });
 
 describe('swarm CLI - without a node', () => {
-  it('treats no command as bad usage (help on stderr, exit 2) and --help and `help [command]` as success', async () => {
+  it('treats no command, and --nats with --node, as bad usage (help on stderr, exit 2), and --help and `help [command]` as success', async () => {
     const bare = await runCli([]);
     expect({ code: bare.code, stdout: bare.stdout }).toEqual({ code: 2, stdout: '' });
     expect(bare.stderr).toMatch(/Usage: swarm/);
@@ -312,6 +312,9 @@ describe('swarm CLI - without a node', () => {
       const r = await runCli(args);
       expect({ args, code: r.code, usage: /Usage: swarm/.test(r.stdout) }).toEqual({ args, code: 0, usage: true });
     }
+    const both = await runCli(['balance', '--nats', 'nats://127.0.0.1:1', '--node', '3']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^error SWARM_BAD_ARGS: option '--nats <url>' cannot be used with option '--node <i>'/m);
     const unknown = await runCli(['help', 'nosuch']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^error SWARM_BAD_ARGS: there is no command 'nosuch' to give help on/m);
