@@ -44,6 +44,7 @@ import {
 } from './http-schemas';
 import { priceTask, quoteJson, skillsJson } from './skill-catalog';
 import type { EventStreams } from './task-events';
+import { refuseOverfullTaskBody } from './protobuf-counts';
 import type { TaskInput } from './task-input';
 import { taskFromJson, taskFromProtobuf, taskResultJson } from './task-input';
 import { heldResult, jobStatus, routerStatus } from './task-status';
@@ -82,6 +83,7 @@ function unknownTask(id: string): HttpOnlyError {
 }
 
 function decodeProtobuf(body: Buffer): TaskInput {
+  refuseOverfullTaskBody(body);
   let req: SubmitTaskRequest;
   try {
     req = SubmitTaskRequest.decode(body);
