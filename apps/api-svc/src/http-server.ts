@@ -41,6 +41,7 @@ import type { ApiHttpConfig } from './config';
 import type { HttpErrorReply } from './http-errors';
 import { clientErrorOf, httpErrorOf, HttpOnlyError, MAX_PATH_PARAM_CHARS } from './http-errors';
 import { SHARED_SCHEMAS } from './http-schemas';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 import { markArrival, takeRequestBytes } from './request-bytes';
 import { routeMethods } from './route-methods';
 import type { RateLimiter } from './token-bucket';
@@ -127,6 +128,16 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
 
   // JSON and protobuf only: a text body would reach the routes unchecked by any schema.
   app.removeContentTypeParser('text/plain');
+  // JSON as fastify parses it, once its nesting is known to be shallow (json-depth.ts).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (nestsDeeperThan(body as string, MAX_JSON_DEPTH)) {
+      done(new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, `the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      return;
+    }
+    void parseJson(request, body as string, done);
+  });
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
 
   // Every response is watched: one whose client stopped reading a large answer is closed (stalled-answers.ts).

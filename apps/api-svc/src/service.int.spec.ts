@@ -149,6 +149,23 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
         body: new Uint8Array([0x0a, 0xff, 0xff]),
       });
       expect([bad.status, (await errorOf(bad)).code]).toEqual([400, 'SWARM_MALFORMED_MESSAGE']);
+      // Millions of empty inputs (2 bytes each on the wire, ~100 of heap decoded): refused from the wire, before any decoding.
+      const submitsBefore = fake.submits.length;
+      const emptyInputs = Buffer.concat([Buffer.from([0x0a, 6]), Buffer.from('vecadd'), Buffer.alloc(2_000_000 * 2, Buffer.from([0x12, 0]))]);
+      const flood = await fetch(`${base}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' }, body: emptyInputs });
+      expect([flood.status, (await errorOf(flood)).message]).toEqual([400, expect.stringMatching(/a task takes 1 to 16 inputs, and the body holds more/)]);
+      expect(fake.submits.length).toBe(submitsBefore);
+      // Deep JSON (8 MB of it held V8's parse for seconds): refused before it is parsed, on the task route and on MCP.
+      const deep = `${'['.repeat(JSON_LIMIT / 4)}${']'.repeat(JSON_LIMIT / 4)}`;
+      for (const path of ['/v1/tasks', '/mcp']) {
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: deep,
+        });
+        expect([path, res.status, (await errorOf(res)).code]).toEqual([path, 400, 'SWARM_MALFORMED_MESSAGE']);
+      }
+      expect(fake.submits.length).toBe(submitsBefore);
     });
 
     it('runs a task asynchronously: 202, status, events', async () => {
