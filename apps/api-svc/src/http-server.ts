@@ -104,7 +104,14 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
     // Node checks its timeouts every connectionsCheckingInterval (30 s by default), so a slow sender
     // would get up to twice the limit; headersTimeout is node's own, 60 s unless set.
-    http: { connectionsCheckingInterval: RECEIVE_TIMEOUT_CHECK_MS, headersTimeout: REQUEST_RECEIVE_TIMEOUT_MS, requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS },
+    // requireHostHeader: node's own refusal of an HTTP/1.1 request without Host is a bare 400; the
+    // onRequest hook refuses it instead, in the API's error shape.
+    http: {
+      connectionsCheckingInterval: RECEIVE_TIMEOUT_CHECK_MS,
+      headersTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+      requestTimeout: REQUEST_RECEIVE_TIMEOUT_MS,
+      requireHostHeader: false,
+    },
     return503OnClosing: true,
     routerOptions: { maxParamLength: MAX_PATH_PARAM_CHARS },
     // The router's refusals (bad percent-encoding, a parameter too long) and malformed HTTP get the
@@ -146,6 +153,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   app.addHook('onRequest', async (request, reply) => {
     markArrival(request);
     stalled.watch(reply.raw);
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined)
+      throw new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'an HTTP/1.1 request must carry a Host header (RFC 9112 §3.2)');
     const route = request.routeOptions.url;
     if (route !== undefined && PUBLIC_ROUTES.has(route)) return;
     const bearer = bearerToken(authorizationHeaders(request.raw.rawHeaders));

@@ -299,18 +299,23 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       }
     });
 
-    it('answers malformed HTTP in the SWARM_ shape', async () => {
-      const answer = await new Promise<string>((resolve, reject) => {
-        const socket = connectTcp(Number(new URL(base).port), '127.0.0.1', () => socket.end('GARBAGE\r\n\r\n'));
-        let text = '';
-        socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
-        socket.on('close', () => resolve(text));
-        socket.on('error', reject);
-      });
+    it('answers malformed HTTP, and an HTTP/1.1 request without Host, in the SWARM_ shape', async () => {
+      const raw = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = connectTcp(Number(new URL(base).port), '127.0.0.1', () => socket.end(request));
+          let text = '';
+          socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+          socket.on('close', () => resolve(text));
+          socket.on('error', reject);
+        });
+      const answer = await raw('GARBAGE\r\n\r\n');
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
         error: { code: 'SWARM_MALFORMED_MESSAGE', message: expect.any(String) as string, retryable: false },
       });
+      const hostless = await raw(`GET /v1/balance HTTP/1.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+      expect(hostless).toMatch(/^HTTP\/1\.1 400 /);
+      expect(hostless).toMatch(/"code":"SWARM_MALFORMED_MESSAGE","message":"an HTTP\/1\.1 request must carry a Host header/);
     });
 
     it('answers GET and DELETE /mcp with 405 whatever the content type, and 401 without a token', async () => {
