@@ -7,7 +7,8 @@
  *
  * The rate limit counts tool calls, not requests: the server's hook took one token for the POST, and
  * a JSON-RPC batch (protocol versions before 2025-06-18 allow them) takes one more per further
- * message, or is refused whole.
+ * message, or is refused whole. So is a batch holding a message the MCP server must not see
+ * (@swarm/client mcp-request-checks.ts), answered with those messages' errors alone.
  *
  * Stateless (MCP spec 2025-06-18, streamable HTTP): every POST carries whole JSON-RPC messages and
  * gets a fresh server; its answer is an SSE stream when the call sends progress notifications, so
@@ -17,7 +18,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { SwarmMcpServerFactory } from '@swarm/client';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { createAgentClient, swarmMcpServerFactory } from '@swarm/client';
+import { createAgentClient, mcpRequestProblem, swarmMcpServerFactory } from '@swarm/client';
 import type { Logger } from '@swarm/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from './agent-token';
@@ -65,6 +66,11 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
   async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const agent = agentOf(request);
     chargeBatch(agent.name, request.body);
+    const refused = refusedMessages(request.body);
+    if (refused) {
+      await reply.code(refused.status).type('application/json').send(JSON.stringify(refused.answer));
+      return;
+    }
     // The hook accepted this header, so it holds a token.
     const bearer = bearerToken(request.headers.authorization);
     const token = 'token' in bearer ? bearer.token : '';
@@ -88,6 +94,21 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
         reply.raw.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'internal error; details are in the node log' }, id: null }));
       } else if (!reply.raw.writableEnded) reply.raw.end();
     }
+  }
+
+  /**
+   * What JSON-RPC requires of an empty batch (one Invalid Request answer; the transport took it as
+   * nothing to do), and the answers to messages the server must not see (mcpRequestProblem): a batch
+   * holding any such message is answered with those alone, none of it run.
+   */
+  function refusedMessages(body: unknown): { status: number; answer: unknown } | undefined {
+    if (Array.isArray(body) && body.length === 0) {
+      return { status: 400, answer: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: an empty batch' } } };
+    }
+    const problems = (Array.isArray(body) ? body : [body]).map(mcpRequestProblem).filter((p) => p !== undefined);
+    if (problems.length === 0) return undefined;
+    const status = problems.some((p) => p.error.code === -32600) ? 400 : 200;
+    return { status, answer: Array.isArray(body) ? problems : problems[0] };
   }
 
   /** A batch's messages after the first, each a request the rate limit counts (the hook counted the first). */

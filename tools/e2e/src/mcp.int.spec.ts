@@ -165,6 +165,17 @@ describe('MCP - the SDK client over stdio and streamable HTTP, on a whole node',
     expect([notJson.status, ((await notJson.json()) as { error: { code: string } }).error.code]).toEqual([400, 'SWARM_MALFORMED_MESSAGE']);
     const notRpc = await post('{"hello":"world"}');
     expect([notRpc.status, ((await notRpc.json()) as { error: { code: number } }).error.code]).toEqual([400, -32700]);
+    const emptyBatch = await post('[]');
+    expect([emptyBatch.status, await emptyBatch.json()]).toEqual([400, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: an empty batch' } }]);
+    const noParams = await post('{"jsonrpc":"2.0","id":9,"method":"tools/call"}');
+    expect([noParams.status, ((await noParams.json()) as { error: { code: number } }).error.code]).toEqual([200, -32602]);
+    const longId = await post(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 'i'.repeat(100_000), method: 'tools/list' },
+        { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      ]),
+    );
+    expect([longId.status, await longId.json()]).toEqual([400, [{ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining('at most 256') as string } }]]);
     const huge = await post(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_balance","arguments":{"x":"${'y'.repeat(9 * 1024 * 1024)}"}}}`);
     expect([huge.status, ((await huge.json()) as { error: { code: string } }).error.code]).toEqual([413, 'SWARM_PAYLOAD_TOO_LARGE']);
     const client = await connected(http(token));
@@ -211,6 +222,13 @@ describe('MCP - the SDK client over stdio and streamable HTTP, on a whole node',
       expect(await reply(6)).toMatchObject({ error: { code: -32601 } });
       send('this is not json');
       expect(await reply(null)).toMatchObject({ error: { code: -32700 } });
+      // A tools/call without params: Invalid params in a line (it was an internal error with the schema library's dump).
+      send('{"jsonrpc":"2.0","id":8,"method":"tools/call"}');
+      expect(await reply(8)).toEqual({ jsonrpc: '2.0', id: 8, error: { code: -32602, message: expect.stringMatching(/^Invalid params: tools\/call takes/) } });
+      // An id too long to echo: Invalid Request, answered with a null id.
+      replies.delete(null);
+      send(JSON.stringify({ jsonrpc: '2.0', id: 'i'.repeat(100_000), method: 'tools/list' }));
+      expect(await reply(null)).toMatchObject({ id: null, error: { code: -32600, message: expect.stringContaining('at most 256 characters') } });
 
       // Still serving, and nothing was charged.
       send('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get_balance","arguments":{}}}');

@@ -5,7 +5,7 @@
  * node.json (httpAddress). stdout carries only JSON-RPC; anything for people goes to stderr. Runs
  * until the client closes stdin.
  */
-import { createAgentClient, createSwarmMcpServer } from '@swarm/client';
+import { createAgentClient, createSwarmMcpServer, mcpRequestProblem } from '@swarm/client';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { agentApiUrl, agentToken } from '../agent-mode';
@@ -40,11 +40,22 @@ export async function mcpCommand(opts: McpOptions, env: NodeJS.ProcessEnv = proc
   };
   await server.connect(transport);
   const pending = trackPending(transport);
+  answerProblemsFirst(transport);
   process.stderr.write(`swarm mcp: serving MCP on stdio for the agent API at ${baseUrl}\n`);
   // The client ending the session closes stdin; the SDK's transport does not watch for that itself.
   // Calls read before the end are answered first: a task piped in runs, is paid, and says so.
   process.stdin.once('end', () => void pending.answered(END_WAIT_MS).finally(() => void server.close()));
   await closed;
+}
+
+/** A message the server must not see (@swarm/client mcpRequestProblem) is answered here, in its place. */
+function answerProblemsFirst(transport: StdioServerTransport): void {
+  const read = transport.onmessage;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    const problem = mcpRequestProblem(message);
+    if (problem) void transport.send(problem as unknown as JSONRPCMessage).catch(() => undefined);
+    else read?.(message);
+  };
 }
 
 /** The longest task deadline and some: past it a call still unanswered at stdin's end is given up. */
