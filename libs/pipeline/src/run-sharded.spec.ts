@@ -1,3 +1,4 @@
+import { getMaxListeners } from 'node:events';
 import type { DenseTensor, Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, SwarmError, toTensor } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
@@ -169,6 +170,39 @@ describe('pipeline - sharded matmul', () => {
     ]);
     expect(ledger.closes).toBe(1);
     expect(reports.map((r) => [r.candidate.nodeId, r.outcome])).toEqual(NODES.slice(0, 4).map((n) => [n, 'ok']));
+  });
+
+  it('lets 16 blocks in flight listen on the task signal, as bus requests do, within its listener cap (past it node logs a MaxListenersExceededWarning)', async () => {
+    const clock = manualClock(START_MS);
+    const { ports } = swarm(
+      Array.from({ length: 16 }, (_, i) => `node-${i}`),
+      () => 'honest',
+      clock,
+    );
+    let listening = 0;
+    let mostListening = 0;
+    let cap = Infinity;
+    const listeningPorts: TaskPorts = {
+      ...ports,
+      execute: async (candidate, task, taskSignal) => {
+        const onAbort = () => undefined;
+        taskSignal.addEventListener('abort', onAbort);
+        listening += 1;
+        mostListening = Math.max(mostListening, listening);
+        cap = Math.min(cap, getMaxListeners(taskSignal));
+        try {
+          await new Promise((resolve) => setImmediate(resolve));
+          return await ports.execute(candidate, task, taskSignal);
+        } finally {
+          taskSignal.removeEventListener('abort', onAbort);
+          listening -= 1;
+        }
+      },
+    };
+    const out = await runTask(components(listeningPorts, clock), DEFAULT_ROUTER_LIMITS, request(16), signal());
+    expect(out.shards).toHaveLength(16);
+    expect(mostListening).toBe(16);
+    expect(mostListening).toBeLessThanOrEqual(cap);
   });
 
   it('gives suspects (a result rejected lately) no block while another node can take one, however many blocks the others hold', async () => {

@@ -22,7 +22,8 @@
  * - The observer hears every dispatch as it ends: 'ok' for a verified block, and the failures.
  */
 import type { DenseTensor, Tensor } from '@swarm/contracts';
-import { ErrorCode, fromTensor, isSwarmError, SwarmError, toTensor } from '@swarm/contracts';
+import { ErrorCode, fromTensor, isSwarmError, SwarmError, TASK_MAX_SHARDS, toTensor } from '@swarm/contracts';
+import { setMaxListeners } from 'node:events';
 import type { Candidate } from '@swarm/scoring';
 import { createDefaultSelector } from '@swarm/scoring';
 import type { RowBlock, Verdict } from '@swarm/skills';
@@ -222,6 +223,9 @@ async function dispatchShards(
   // One failed block fails the task: the others are cancelled rather than paid for nothing.
   const cancel = new AbortController();
   const taskSignal = AbortSignal.any([signal, cancel.signal]);
+  // Each block's call in flight listens on it (up to TASK_MAX_SHARDS at once, each removed after its
+  // call): past node's default of 10 it printed a MaxListenersExceededWarning into the JSON log.
+  setMaxListeners(4 * TASK_MAX_SHARDS, taskSignal);
   const parts = splitMatmul(task.inputs, blocks);
   const wire: Tensor[][] = parts.map(([a]) => [toTensor(a.name, a.shape, a.data), req.inputs[1]]);
   const perAttemptMs = parts.map((p) => task.attemptMs(skill.work(p)));
