@@ -9,6 +9,7 @@ import { loadOrCreateNodeCertificate } from '@swarm/identity';
 import { silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
 import { grpcFrame, rawGrpcCall as rawCall, tempDir } from '@swarm/testing';
+import type { IncomingHttpHeaders } from 'node:http2';
 import { connect as http2Connect } from 'node:http2';
 import type { Socket } from 'node:net';
 import { connect as netConnect } from 'node:net';
@@ -26,6 +27,8 @@ function closedAfter(socket: Socket, bytes: Buffer | string): Promise<void> {
   });
 }
 
+const RECEIVE_TIMEOUT_MS = 1_000;
+
 describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
   let a: { dir: TempDir; cert: NodeCertificate }, b: { dir: TempDir; cert: NodeCertificate };
   let server: GatewayServer;
@@ -40,7 +43,13 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
     server = await startGatewayServer({
       certificate: a.cert,
       listen: { host: '127.0.0.1', port: 0 },
-      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      limits: {
+        maxMessageBytes: 64 * 1024,
+        maxDeadlineMs: 5_000,
+        handshakeTimeoutMs: 2_000,
+        requestReceiveTimeoutMs: RECEIVE_TIMEOUT_MS,
+        peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 },
+      },
       handlers: {
         nodeInfo: ({ peerId }) => (calls.push('nodeInfo'), { nodeId: a.cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
         ping: ({ peerId, network, request }) => (calls.push('ping'), pingCallers.push({ peerId, network }), { payload: request.payload }),
@@ -92,6 +101,41 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
       session.destroy();
     }
     expect(calls).toEqual(['ping']);
+  });
+
+  it('ends calls whose request never comes (headers only, or part of a message), freeing their slots for honest calls', async () => {
+    const session = rawSession();
+    const ping = '/swarm.v1.PeerService/Ping';
+    const good = () => rawCall(session, ping, grpcFrame(new Uint8Array([0x0a, 0x01, 0x07])));
+    try {
+      // Every one of the peer's 8 slots taken: four send headers only, four half a message.
+      const held = Array.from(
+        { length: 8 },
+        (_, i) =>
+          new Promise<{ status: string; message: string }>((resolve, reject) => {
+            const req = session.request({ ':method': 'POST', ':path': ping, 'content-type': 'application/grpc', te: 'trailers' });
+            let headers: IncomingHttpHeaders = {};
+            const collect = (h: IncomingHttpHeaders) => {
+              headers = { ...headers, ...h };
+            };
+            req.on('response', collect);
+            req.on('trailers', collect);
+            req.on('data', () => undefined);
+            req.on('end', () => resolve({ status: String(headers['grpc-status']), message: decodeURIComponent(String(headers['grpc-message'] ?? '')) }));
+            req.on('error', reject);
+            if (i % 2 === 1) req.write(grpcFrame(new Uint8Array(8), { declaredLength: 1_000 }));
+          }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, RECEIVE_TIMEOUT_MS / 4));
+      // Refused while they hold the slots.
+      expect(await good()).toEqual({ status: '8', message: expect.stringMatching(/^SWARM_OVERLOADED: /) as string });
+      const ends = await Promise.all(held);
+      expect(ends.map((e) => e.status)).toEqual(Array(8).fill('4')); // DEADLINE_EXCEEDED
+      expect(ends[0]?.message).toMatch(/^SWARM_DEADLINE_EXCEEDED: the request did not arrive within 1000 ms/);
+      expect((await good()).status).toBe('0');
+    } finally {
+      session.destroy();
+    }
   });
 
   it('hands the handler the peer id and network it read off the connection, whatever metadata the caller sent', async () => {

@@ -39,10 +39,23 @@ export interface GatewayLimits {
   readonly maxDeadlineMs: number;
   /** A client that has not finished its TLS handshake by then is dropped. */
   readonly handshakeTimeoutMs: number;
+  /**
+   * An admitted call whose request message has not all arrived by then is ended
+   * (DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS): it holds one of its peer's and host's call slots, and the
+   * bytes of its message so far, until it does.
+   */
+  readonly requestReceiveTimeoutMs?: number;
   readonly peer: PeerLimits;
   /** Per remote host and across peers, whatever node ids they use; default: sharedLimitsFor(peer). */
   readonly shared?: SharedLimits;
 }
+
+/**
+ * How long an admitted call may take to send its request: an 8 MiB message at 1 MiB/s. Without it a
+ * caller sending headers only (or most of a message) held its slots for ever: 16 connections of 20
+ * such streams locked every honest peer out, and partial messages held gigabytes.
+ */
+export const DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS = 8_000;
 
 /** Connections one host may hold open by default (several nodes may share one address). */
 const DEFAULT_HOST_MAX_CONNECTIONS = 32;
@@ -119,9 +132,15 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
   const connections = new Map<string, string>();
   const sockets = new Set<TLSSocket>();
 
+  const receiveTimeoutMs = limits.requestReceiveTimeoutMs ?? DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS;
   const authenticateAndAdmit: ServerInterceptor = (method, call) => {
     const lane: CallLane = LEDGER_CALL_PATHS.has(method.path) ? 'ledger' : 'calls';
     let release: (() => void) | undefined;
+    let stopWaiting: (() => void) | undefined;
+    const ended = () => {
+      stopWaiting?.();
+      release?.();
+    };
     return new ServerInterceptingCall(call, {
       start: (next) =>
         next({
@@ -143,18 +162,32 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
               call.sendStatus(statusOf(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, admitted.reason, undefined, { retryAfterMs: admitted.retryAfterMs })) as StatusObject);
               return;
             }
+            let released = false;
             release = () => {
+              if (released) return;
+              released = true;
               admitted.release();
               if (byPeer.admitted) byPeer.release();
             };
+            stopWaiting = time.scheduler.setTimer(receiveTimeoutMs, () => {
+              refusals({ peer: peerId, method: method.path, reason: `no whole request within ${receiveTimeoutMs} ms` }, 'peer call ended: its request did not arrive');
+              call.sendStatus(
+                statusOf(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the request did not arrive within ${receiveTimeoutMs} ms of the call's start`)) as StatusObject,
+              );
+              ended();
+            });
             metadata.set(PEER_ID_METADATA, peerId);
             metadata.set(PEER_NETWORK_METADATA, networkOf(info.remoteAddress));
             forward(metadata);
           },
-          onCancel: () => release?.(),
+          onReceiveMessage: (message, forward) => {
+            stopWaiting?.();
+            forward(message);
+          },
+          onCancel: ended,
         }),
       sendStatus: (st, next) => {
-        release?.();
+        ended();
         next(st);
       },
     });
