@@ -12,6 +12,7 @@ import {
   ErrorCode,
   ExecutorSkills,
   isSwarmError,
+  refuseOverfullTaskRequest,
   RegistryPeers,
   SubmitTaskRequest,
   SubmitTaskResponse,
@@ -44,7 +45,6 @@ import {
 } from './http-schemas';
 import { priceTask, quoteJson, skillsJson } from './skill-catalog';
 import type { EventStreams } from './task-events';
-import { refuseOverfullTaskBody } from './protobuf-counts';
 import type { TaskInput } from './task-input';
 import { taskFromJson, taskFromProtobuf, taskResultJson } from './task-input';
 import { heldResult, jobStatus, routerStatus } from './task-status';
@@ -83,7 +83,7 @@ function unknownTask(id: string): HttpOnlyError {
 }
 
 function decodeProtobuf(body: Buffer): TaskInput {
-  refuseOverfullTaskBody(body);
+  refuseOverfullTaskRequest(body);
   let req: SubmitTaskRequest;
   try {
     req = SubmitTaskRequest.decode(body);

@@ -6,11 +6,21 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
-import { IDEMPOTENCY_KEY_PATTERN, SKILL_NAME_PATTERN, TASK_ID_PATTERN, TASK_MAX_ELEMENTS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
+import {
+  IDEMPOTENCY_KEY_PATTERN,
+  SKILL_NAME_PATTERN,
+  TASK_ID_PATTERN,
+  TASK_MAX_ELEMENTS,
+  TASK_MAX_INPUTS,
+  TASK_MAX_RANK,
+  TASK_MAX_REDUNDANCY,
+  TASK_MAX_SHARDS,
+  TASK_MAX_TIMEOUT_MS,
+} from '@swarm/contracts';
 
 /** Ranks and input counts any skill of the catalog needs, with room to grow. */
-export const MAX_RANK = 8;
-export const MAX_INPUTS = 16;
+export const MAX_RANK = TASK_MAX_RANK;
+export const MAX_INPUTS = TASK_MAX_INPUTS;
 const MAX_DIM = 2 ** 31 - 1;
 const UINT64_TEXT = '^[0-9]{1,20}$';
 

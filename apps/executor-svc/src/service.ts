@@ -1,4 +1,4 @@
-import { startBusService } from '@swarm/bus';
+import { EMPTY_REQUEST_MAX_BYTES, startBusService } from '@swarm/bus';
 import { EXECUTOR_QUEUE, ExecutorExecute, ExecutorHealth, ExecutorSkills } from '@swarm/contracts';
 import { createKernelPool } from '@swarm/kernels';
 import type { Logger } from '@swarm/telemetry';
@@ -47,7 +47,7 @@ export async function startExecutorService(deps: ExecutorServiceDeps): Promise<E
     // replica took the task and tries again at once, instead of waiting out the attempt.
     { queue, maxRequestBytes: config.maxRequestBytes, ack: true },
   );
-  svc.serve(ExecutorSkills, skillsHandler(pool, config.skills), { queue });
+  svc.serve(ExecutorSkills, skillsHandler(pool, config.skills), { queue, maxRequestBytes: EMPTY_REQUEST_MAX_BYTES });
   svc.serveHealth(ExecutorHealth, healthDetails(pool, executorId, config.skills), { queue });
   log.info({ backend: pool.backend, threads: config.threads, maxQueue: config.maxQueue, skills: config.skills }, 'executor-svc ready');
   return {

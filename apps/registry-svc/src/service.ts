@@ -6,7 +6,7 @@
  * under its own node key, skills or not (skill-publisher.ts); FindNodeRecord tells the gateway
  * whether a peer submitting a task has such a record (node-record-lookup.ts).
  */
-import { isSwarmError, startBusService } from '@swarm/bus';
+import { EMPTY_REQUEST_MAX_BYTES, isSwarmError, startBusService } from '@swarm/bus';
 import type { ServiceConfig } from '@swarm/config';
 import type { ListSkillsResponse, Provider } from '@swarm/contracts';
 import {
@@ -164,19 +164,23 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     return nodeRecords.find(req.nodeId);
   });
 
-  svc.serve(RegistryPeers, async () => {
-    const node = dht.running()?.node;
-    if (!node) return { peers: [] };
-    const contacts = node.contacts().map((c) => ({ peer: peerOfDhtEndpoint(c.endpoint), endpoint: c.endpoint }));
-    // Round trips measured now where none is fresh (a ping each, 8 at a time, 500 ms at most), for
-    // the first MAX_PEERS_MEASURED, on a probe of their own; else what a provider lookup measured.
-    const targets = contacts.slice(0, MAX_PEERS_MEASURED).map((c) => ({ nodeId: c.peer.nodeId, endpoint: c.endpoint }));
-    if (peersRtt) await peersRtt.measure(targets);
-    const peers = contacts.map((c) => ({ nodeId: c.peer.nodeId, address: formatHostPort(c.peer.address) }));
-    return {
-      peers: peers.map((p) => ({ ...p, rttMs: peersRtt?.latest(p.nodeId) ?? rtt?.latest(p.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(p.nodeId) ?? 0) })),
-    };
-  });
+  svc.serve(
+    RegistryPeers,
+    async () => {
+      const node = dht.running()?.node;
+      if (!node) return { peers: [] };
+      const contacts = node.contacts().map((c) => ({ peer: peerOfDhtEndpoint(c.endpoint), endpoint: c.endpoint }));
+      // Round trips measured now where none is fresh (a ping each, 8 at a time, 500 ms at most), for
+      // the first MAX_PEERS_MEASURED, on a probe of their own; else what a provider lookup measured.
+      const targets = contacts.slice(0, MAX_PEERS_MEASURED).map((c) => ({ nodeId: c.peer.nodeId, endpoint: c.endpoint }));
+      if (peersRtt) await peersRtt.measure(targets);
+      const peers = contacts.map((c) => ({ nodeId: c.peer.nodeId, address: formatHostPort(c.peer.address) }));
+      return {
+        peers: peers.map((p) => ({ ...p, rttMs: peersRtt?.latest(p.nodeId) ?? rtt?.latest(p.nodeId) ?? 0, lastSeenMs: BigInt(sightings.lastHeard(p.nodeId) ?? 0) })),
+      };
+    },
+    { maxRequestBytes: EMPTY_REQUEST_MAX_BYTES },
+  );
 
   svc.serveHealth(RegistryHealth, () => ({
     mode: 'swarm',

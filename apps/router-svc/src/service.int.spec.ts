@@ -266,6 +266,19 @@ describe('router-svc - overload and failures get a clear answer', () => {
     expect(health.details).toMatchObject({ arrivedAfterDeadline: '1', refusedOverloaded: '0' });
   });
 
+  it('refuses millions of empty inputs from their bytes, before decoding them, and serves on', async () => {
+    await startRouter();
+    // 8 MB of empty Tensors (2 bytes each on the wire): decoding them took the router 13 s and 1.2 GB.
+    const flood = Buffer.concat([Buffer.from([0x0a, 6]), Buffer.from('vecadd'), Buffer.alloc(4_000_000 * 2, Buffer.from([0x12, 0]))]);
+    const reply = await clientNc.request(RouterSubmit.subject, flood, { timeout: 10_000 });
+    expect(SwarmErrorMessage.decode(reply.data)).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: expect.stringMatching(/a task takes 1 to 16 inputs/) as string,
+    });
+    await expect(client.request(RouterSubmit, vecadd(8))).resolves.toMatchObject({ cost: 1n, executorId: 'exec-fake' });
+    expect(fakes.calls.filter((c) => c.startsWith('reserve'))).toHaveLength(1);
+  });
+
   it('logs a bounded line, and answers a bounded reply, for a 4 MB skill name', async () => {
     const sink = lineSink();
     await startRouter({}, createLogger({ service: 'router-svc', destination: sink.stream }));

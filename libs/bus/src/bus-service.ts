@@ -44,7 +44,16 @@ export interface ServeOptions {
    * inboxes (libs/contracts bus-roles), so two per request pass.
    */
   ack?: boolean;
+  /**
+   * Checks the request's bytes before they are decoded (a throw answers the request with its
+   * error): for a message whose decoding costs far more than its size, such as repeated empty
+   * submessages (contracts task-wire.ts).
+   */
+  precheck?: (data: Uint8Array) => void;
 }
+
+/** Most bytes of an empty request (a health check, a skill or peer list): room for fields a newer caller adds, not for a megabyte to decode. */
+export const EMPTY_REQUEST_MAX_BYTES = 4 * 1024;
 
 /** At most one warning about dropped requests a second (see noteDropped). */
 export const DROPPED_LOG_INTERVAL_MS = 1_000;
@@ -172,7 +181,7 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
 
     async function answer(msg: ServiceMsg, span: Span | undefined, traceContext: TraceContext, beforeAnswer: () => void): Promise<void> {
       try {
-        const req = decodeRequest(rpc, msg.data, maxBytes);
+        const req = decodeRequest(rpc, msg.data, maxBytes, serveOpts.precheck);
         const res = await handler(req, { log: endpointLog, headers: msg.headers, trace: traceContext });
         const data = rpc.response.encode(res).finish();
         beforeAnswer();
@@ -203,7 +212,7 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
           status: 'ok',
           details: details?.() ?? {},
         }),
-        serveOpts,
+        { maxRequestBytes: EMPTY_REQUEST_MAX_BYTES, ...serveOpts },
       );
     },
     async stop(graceMs) {
@@ -232,10 +241,11 @@ function capSubject(subject: string | undefined): string {
   return subject === undefined ? '' : subject.slice(0, 64);
 }
 
-function decodeRequest<Req>(rpc: Rpc<Req, unknown>, data: Uint8Array, maxBytes: number): Req {
+function decodeRequest<Req>(rpc: Rpc<Req, unknown>, data: Uint8Array, maxBytes: number, precheck?: (data: Uint8Array) => void): Req {
   if (data.byteLength > maxBytes) {
     throw new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, `request of ${data.byteLength} bytes exceeds the ${maxBytes}-byte limit of ${rpc.subject}`);
   }
+  precheck?.(data);
   try {
     return rpc.request.decode(data);
   } catch (err) {

@@ -266,9 +266,32 @@ describe('bus - request/reply over a real nats-server', () => {
     expect(transportFailureOf(lookalike)).toBeUndefined();
   });
 
-  it('answers health and the standard $SRV.PING', async () => {
+  it('refuses a request its precheck refuses, before decoding it and without running the handler', async () => {
+    const checked: number[] = [];
+    let ran = 0;
+    svc.serve(
+      { ...CreditBalance, subject: 'swarm.v1.credit.prechecked' },
+      () => ((ran += 1), { account: 'a', available: 1n, escrowed: 0n, spent: 0n, reserves: 0n, closed: false }),
+      {
+        precheck: (data) => {
+          checked.push(data.byteLength);
+          if (data.byteLength > 10) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'too many entries');
+        },
+      },
+    );
+    const rpc = { ...CreditBalance, subject: 'swarm.v1.credit.prechecked' };
+    await expect(svc.client.request(rpc, { account: 'x'.repeat(20) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: 'too many entries' });
+    await expect(svc.client.request(rpc, { account: 'ok' })).resolves.toMatchObject({ available: 1n });
+    expect({ checked, ran }).toEqual({ checked: [22, 4], ran: 1 });
+  });
+
+  it('answers health and the standard $SRV.PING, and refuses a health request of more than a few KiB undecoded', async () => {
     const health = await svc.client.request(RouterHealth, {});
     expect(health).toMatchObject({ service: 'test-svc', nodeId: 'n1', status: 'ok', details: { backend: 'x' } });
+    // An empty message padded with an unknown field of 1 MiB (field 15, bytes).
+    const padded = Buffer.concat([Buffer.from([0x7a, 0x80, 0x80, 0x40]), Buffer.alloc(1024 * 1024)]);
+    const big = await nc.request(RouterHealth.subject, padded, { timeout: 2000 });
+    expect(big.headers?.get(SWARM_ERROR_HEADER)).toBe(String(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE));
     const ping = await nc.request('$SRV.PING.test-svc', new Uint8Array(), { timeout: 2000 });
     expect(JSON.parse(new TextDecoder().decode(ping.data))).toMatchObject({ name: 'test-svc', metadata: { nodeId: 'n1' } });
   });

@@ -14,6 +14,6 @@ export {
   transportFailureOf,
 } from './bus-client';
 export type { BusClient, RequestOptions, AckedRequestOptions } from './bus-client';
-export { startBusService, DEFAULT_MAX_REQUEST_BYTES } from './bus-service';
+export { startBusService, DEFAULT_MAX_REQUEST_BYTES, EMPTY_REQUEST_MAX_BYTES } from './bus-service';
 export type { BusService, BusServiceOptions, Handler, HandlerContext, ServeOptions } from './bus-service';
 export { busConnectOptions } from './bus-connect';

@@ -180,10 +180,13 @@ export { errorCodeName, ALL_ERROR_CODES, ERROR_CODES, errorCodeInfo, isRetryable
 export type { ErrorCodeInfo, RealErrorCode } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor, decodeTensors } from './tensor';
+export { refuseOverfullTaskRequest } from './task-wire';
 export { SwarmError, isSwarmError } from './swarm-error';
 export {
   BUS_MAX_PAYLOAD_BYTES,
   TASK_MAX_ELEMENTS,
+  TASK_MAX_INPUTS,
+  TASK_MAX_RANK,
   TASK_MAX_TIMEOUT_MS,
   TASK_DEFAULT_TIMEOUT_MS,
   TASK_MAX_REDUNDANCY,

@@ -7,6 +7,10 @@ export const BUS_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
  * so the largest output still fits one bus message with room for framing.
  */
 export const TASK_MAX_ELEMENTS = 2_000_000;
+/** Most inputs a task may carry (every skill takes far fewer; SubmitTaskRequest.inputs). */
+export const TASK_MAX_INPUTS = 16;
+/** Most dimensions an input's shape may have. */
+export const TASK_MAX_RANK = 8;
 /** Longest deadline a task may ask for. */
 export const TASK_MAX_TIMEOUT_MS = 120_000;
 /** Deadline of a task that names none. */

@@ -1,20 +1,22 @@
 /**
- * A protobuf task body counted before it is decoded. Decoding allocates an object per entry of a
- * repeated field: an empty Tensor is 2 bytes on the wire and about 100 bytes of heap, so an 8 MB
- * body of them cost seconds of the event loop and a gigabyte of memory (every agent's calls waited),
- * though a task takes at most MAX_INPUTS inputs of rank MAX_RANK at most. Walking the wire format
- * allocates nothing per entry: a body holding more is refused before any of it is decoded.
+ * A SubmitTaskRequest counted on the wire before it is decoded. Decoding allocates an object per
+ * entry of a repeated field: an empty Tensor is 2 bytes on the wire and about 100 bytes of heap, so
+ * 8 MB of them cost seconds of the event loop and gigabytes of memory (api-svc's agents, and
+ * router-svc's callers on the bus, all waited), though a task takes at most TASK_MAX_INPUTS inputs
+ * of rank TASK_MAX_RANK. Walking the wire format allocates nothing per entry: a message holding
+ * more is refused before any of it is decoded.
  */
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { MAX_INPUTS, MAX_RANK } from './http-schemas';
+import { ErrorCode } from './gen/swarm/v1/common';
+import { TASK_MAX_INPUTS as MAX_INPUTS, TASK_MAX_RANK as MAX_RANK } from './limits';
+import { SwarmError } from './swarm-error';
 
 /** SubmitTaskRequest.inputs and Tensor.shape (proto/swarm/v1/task.proto, common.proto). */
 const INPUTS_FIELD = 2;
 const SHAPE_FIELD = 2;
 
 /** Refuses (INVALID_ARGUMENT) a SubmitTaskRequest with more inputs, or an input with more dimensions, than a task may have; MALFORMED_MESSAGE for bytes that are no protobuf. */
-export function refuseOverfullTaskBody(body: Uint8Array): void {
+export function refuseOverfullTaskRequest(body: Uint8Array): void {
   let inputs = 0;
   try {
     const reader = new BinaryReader(body);

@@ -1,19 +1,20 @@
-import { SubmitTaskRequest, SwarmError } from '@swarm/contracts';
-import { refuseOverfullTaskBody } from './protobuf-counts';
+import { SubmitTaskRequest } from './gen/swarm/v1/task';
+import { SwarmError } from './swarm-error';
+import { refuseOverfullTaskRequest } from './task-wire';
 
 const tensor = (shape: number[]) => ({ name: 'a', shape, data: new Uint8Array(4 * shape.reduce((n, d) => n * d, 1)) });
 const encoded = (inputs: ReturnType<typeof tensor>[]) => SubmitTaskRequest.encode(SubmitTaskRequest.fromPartial({ skill: 'vecadd', inputs })).finish();
 const varint = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint(Math.floor(n / 0x80))]);
 const codeOf = (body: Uint8Array): string | undefined => {
   try {
-    refuseOverfullTaskBody(body);
+    refuseOverfullTaskRequest(body);
     return undefined;
   } catch (err) {
     return err instanceof SwarmError ? err.codeName : String(err);
   }
 };
 
-describe('protobuf task body - counted before it is decoded', () => {
+describe('task request on the wire - counted before it is decoded', () => {
   it('passes a body within the limits: 16 inputs of rank 8', () => {
     expect(codeOf(encoded(Array.from({ length: 16 }, () => tensor([1, 1, 1, 1, 1, 1, 1, 2]))))).toBeUndefined();
   });
