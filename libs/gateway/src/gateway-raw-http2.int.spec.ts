@@ -166,3 +166,43 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
     }
   });
 });
+
+describe('gateway - connections from all hosts together', () => {
+  it('closes connections past its cap as they come, and takes new ones once others have closed', async () => {
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    const gateway = await startGatewayServer({
+      certificate: server,
+      listen: { host: '127.0.0.1', port: 0 },
+      // A handshake timeout far past the test's: only the cap closes the third connection.
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 120_000, maxConnections: 2, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
+        ping: ({ request }) => ({ payload: request.payload }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const opened = () =>
+      new Promise<Socket>((resolve) => {
+        const socket = netConnect(gateway.address.port, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => undefined);
+      });
+    try {
+      const held = [await opened(), await opened()];
+      const third = await opened();
+      await new Promise((resolve) => third.once('close', resolve));
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: gateway.address }, clock: systemClock });
+      try {
+        await expect(peer.call('nodeInfo', {})).resolves.toMatchObject({ nodeId: server.nodeId });
+      } finally {
+        peer.close();
+      }
+    } finally {
+      await gateway.stop(1_000);
+      await Promise.all(dirs.map((d) => d.remove()));
+    }
+  });
+});

@@ -45,6 +45,8 @@ export interface GatewayLimits {
    * bytes of its message so far, until it does.
    */
   readonly requestReceiveTimeoutMs?: number;
+  /** Connections open at once from all hosts together (DEFAULT_MAX_CONNECTIONS); more are closed as they come. */
+  readonly maxConnections?: number;
   readonly peer: PeerLimits;
   /** Per remote host and across peers, whatever node ids they use; default: sharedLimitsFor(peer). */
   readonly shared?: SharedLimits;
@@ -56,6 +58,13 @@ export interface GatewayLimits {
  * such streams locked every honest peer out, and partial messages held gigabytes.
  */
 export const DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS = 8_000;
+
+/**
+ * Connections the gateway holds at once by default. Each host is held to its own few, but hosts are
+ * cheap (an IPv6 /48 is 65,536 of them): without a cap across hosts, enough of them would take
+ * every file descriptor the process has, and with them its ledger's and its own dials.
+ */
+export const DEFAULT_MAX_CONNECTIONS = 2_048;
 
 /** Connections one host may hold open by default (several nodes may share one address). */
 const DEFAULT_HOST_MAX_CONNECTIONS = 32;
@@ -304,6 +313,11 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
       handshakeTimeout: limits.handshakeTimeoutMs,
     },
     onSecureConnection,
+  );
+  // Past it node closes a new connection at once, before it is counted against its host ('drop').
+  tlsServer.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  tlsServer.on('drop', (data?: { remoteAddress?: string }) =>
+    refusals({ remote: data?.remoteAddress ?? '', reason: 'the gateway holds as many connections as it may' }, 'peer connection refused: gateway limit'),
   );
   // Counted from the TCP connection, before the handshake costs anything.
   tlsServer.on('connection', (socket: Socket) => {
