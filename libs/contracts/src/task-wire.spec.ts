@@ -1,4 +1,5 @@
 import { SubmitTaskRequest } from './gen/swarm/v1/task';
+import { TASK_MAX_INPUTS } from './limits';
 import { SwarmError } from './swarm-error';
 import { refuseOverfullTaskRequest } from './task-wire';
 
@@ -33,6 +34,19 @@ describe('task request on the wire - counted before it is decoded', () => {
     // A million dimensions packed in one field.
     const inner = Buffer.concat([Buffer.from([0x12, ...varint(1_000_000)]), Buffer.alloc(1_000_000, 1)]);
     expect(codeOf(Buffer.concat([Buffer.from([0x12, ...varint(inner.length)]), inner]))).toBe('SWARM_INVALID_ARGUMENT');
+  });
+
+  it('refuses a packed shape ending inside a varint, where the decoder reads on past it (and found a million inputs the walk never saw)', () => {
+    // An input whose packed shape is one unfinished varint (0x80): the decoder reads it on into the
+    // next field, an unknown field 15 to the walk, whose length byte it takes for the varint's end; the
+    // decoder then reads what the walk skipped as the field's bytes as more of the message: a million empty inputs.
+    const k = 1_048_579;
+    const length = 4 + 3 + 2 * k;
+    const head = [0x0a, 6, ...Buffer.from('matmul'), 0x12, 3, 0x12, 1, 0x80, 0x7a, ...varint(length), 0, 0, 0, 0, 0x78, 0x80, 0x01];
+    const body = Buffer.concat([Buffer.from(head), Buffer.alloc(2 * k, Buffer.from([0x12, 0]))]);
+    expect((length & 7) === 5 && varint(length).length === 4).toBe(true);
+    expect(SubmitTaskRequest.decode(body).inputs.length).toBeGreaterThan(TASK_MAX_INPUTS);
+    expect(codeOf(body)).toBe('SWARM_MALFORMED_MESSAGE');
   });
 
   it('answers bytes that are no protobuf as malformed', () => {

@@ -37,14 +37,21 @@ export function refuseOverfullTaskRequest(body: Uint8Array): void {
   }
 }
 
-/** Entries of a Tensor's shape, packed or not: each varint ends with a byte below 0x80. */
+/**
+ * Entries of a Tensor's shape, packed or not: each varint ends with a byte below 0x80. Read as
+ * strictly as the walk reads the rest (a field may not run past its message's end), which the
+ * generated decoder is not: a packed list whose last varint is unfinished it reads on past the
+ * list, into what the walk took for other fields, and the two would disagree on what follows.
+ */
 function shapeEntries(tensor: Uint8Array): number {
   const reader = new BinaryReader(tensor);
   let entries = 0;
   while (reader.pos < reader.len) {
     const [field, wire] = reader.tag();
     if (field === SHAPE_FIELD && wire === WireType.LengthDelimited) {
-      for (const byte of reader.bytes()) if (byte < 0x80 && (entries += 1) > MAX_RANK) return entries;
+      const packed = reader.bytes();
+      if (packed.length > 0 && packed[packed.length - 1] >= 0x80) throw new RangeError('a packed shape ends inside a varint');
+      for (const byte of packed) if (byte < 0x80 && (entries += 1) > MAX_RANK) return entries;
     } else {
       if (field === SHAPE_FIELD && wire === WireType.Varint) entries += 1;
       reader.skip(wire, field);
