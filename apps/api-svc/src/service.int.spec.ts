@@ -153,7 +153,7 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       const submitsBefore = fake.submits.length;
       const emptyInputs = Buffer.concat([Buffer.from([0x0a, 6]), Buffer.from('vecadd'), Buffer.alloc(2_000_000 * 2, Buffer.from([0x12, 0]))]);
       const flood = await fetch(`${base}/v1/tasks`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-protobuf' }, body: emptyInputs });
-      expect([flood.status, (await errorOf(flood)).message]).toEqual([400, expect.stringMatching(/a task takes 1 to 16 inputs, and the body holds more/)]);
+      expect([flood.status, (await errorOf(flood)).message]).toEqual([400, expect.stringMatching(/a swarm.v1.SubmitTaskRequest holds at most 16 inputs/)]);
       expect(fake.submits.length).toBe(submitsBefore);
       // Deep JSON (8 MB of it held V8's parse for seconds): refused before it is parsed, on the task route and on MCP.
       const deep = `${'['.repeat(JSON_LIMIT / 4)}${']'.repeat(JSON_LIMIT / 4)}`;

@@ -273,7 +273,7 @@ describe('router-svc - overload and failures get a clear answer', () => {
     const reply = await clientNc.request(RouterSubmit.subject, flood, { timeout: 10_000 });
     expect(SwarmErrorMessage.decode(reply.data)).toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-      message: expect.stringMatching(/a task takes 1 to 16 inputs/) as string,
+      message: expect.stringMatching(/holds at most 16 inputs/) as string,
     });
     await expect(client.request(RouterSubmit, vecadd(8))).resolves.toMatchObject({ cost: 1n, executorId: 'exec-fake' });
     expect(fakes.calls.filter((c) => c.startsWith('reserve'))).toHaveLength(1);

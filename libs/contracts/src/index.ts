@@ -180,7 +180,9 @@ export { errorCodeName, ALL_ERROR_CODES, ERROR_CODES, errorCodeInfo, isRetryable
 export type { ErrorCodeInfo, RealErrorCode } from './error-codes';
 export type { DenseTensor } from './tensor';
 export { elementCount, toTensor, fromTensor, decodeTensors } from './tensor';
-export { refuseOverfullTaskRequest } from './task-wire';
+export { refuseOverfullTaskRequest, SUBMIT_TASK_LIMITS, EXECUTE_REQUEST_LIMITS, EXECUTE_RESPONSE_LIMITS } from './task-wire';
+export { refuseOverfullMessage } from './wire-counts';
+export type { FieldLimit, WireLimits } from './wire-counts';
 export { SwarmError, isSwarmError } from './swarm-error';
 export {
   BUS_MAX_PAYLOAD_BYTES,

@@ -3,6 +3,7 @@
  * an authenticated TLS connection, TLS with HTTP/1 inside, and raw bytes that are not TLS. Each is
  * refused with a clear status or a closed connection, no handler runs, and the gateway keeps serving.
  */
+import { CHAIN_PAGE_MAX_BLOCKS, ErrorCode } from '@swarm/contracts';
 import { systemClock, systemTime } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
 import { loadOrCreateNodeCertificate } from '@swarm/identity';
@@ -201,6 +202,55 @@ describe('gateway - connections from all hosts together', () => {
         peer.close();
       }
     } finally {
+      await gateway.stop(1_000);
+      await Promise.all(dirs.map((d) => d.remove()));
+    }
+  });
+});
+
+describe('gateway - messages counted before they are decoded', () => {
+  it("refuses a peer's request of millions of empty receipts undecoded, and its own dial refuses an answer of too many blocks", async () => {
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    const delivered: number[] = [];
+    const gateway = await startGatewayServer({
+      certificate: server,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: { maxMessageBytes: 8 * 1024 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
+        ping: ({ request }) => ({ payload: request.payload }),
+        deliverReceipts: ({ request }) => (delivered.push(request.receipts.length), { outcomes: [] }),
+        // A peer answering with more blocks than a page holds.
+        chainBlocks: () => ({ blocks: Array.from({ length: CHAIN_PAGE_MAX_BLOCKS + 1 }, () => new Uint8Array(0)), headSeq: 1n, nodeId: server.nodeId }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const session = http2Connect(`https://127.0.0.1:${gateway.address.port}`, {
+      key: client.keyPem,
+      cert: client.certPem,
+      rejectUnauthorized: false,
+      servername: PEER_TLS_SERVERNAME,
+    });
+    session.on('error', () => undefined);
+    const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: gateway.address }, clock: systemClock });
+    try {
+      // 2M empty receipts, 4 MB on the wire: decoded, about 400 MB of heap.
+      const flood = Buffer.alloc(2_000_000 * 2, Buffer.from([0x0a, 0]));
+      const refused = await rawCall(session, '/swarm.v1.PeerService/DeliverReceipts', grpcFrame(flood));
+      expect(refused).toEqual({ status: '3', message: expect.stringMatching(/^SWARM_INVALID_ARGUMENT: a swarm\.v1\.DeliverReceiptsRequest holds at most 64 receipts/) as string });
+      expect(delivered).toEqual([]);
+      await expect(peer.call('deliverReceipts', { receipts: [] })).resolves.toEqual({ outcomes: [] });
+      expect(delivered).toEqual([0]);
+      // grpc-js ends a call whose answer does not deserialize INTERNAL, with the reason in its details.
+      await expect(peer.call('chainBlocks', { fromSeq: 1n, limit: 10 })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_INTERNAL,
+        peerWords: expect.stringMatching(/holds at most 1000 blocks/) as string,
+      });
+    } finally {
+      peer.close();
+      session.destroy();
       await gateway.stop(1_000);
       await Promise.all(dirs.map((d) => d.remove()));
     }

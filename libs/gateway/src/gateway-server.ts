@@ -227,7 +227,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
       const decoded = call.request;
       if (!decoded.ok) {
         refusals({ peer: peerId, method: path, reason: decoded.problem }, 'malformed peer request refused');
-        callback(statusOf(new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, decoded.problem)));
+        callback(statusOf(new SwarmError(decoded.tooMany ? ErrorCode.ERROR_CODE_INVALID_ARGUMENT : ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, decoded.problem)));
         return;
       }
       const controller = new AbortController();

@@ -78,6 +78,14 @@ describe('records - signed results', () => {
     expect(reasonOf(verifySignedResult(signedGarbage, provider.nodeId, request))).toBe('malformed');
   });
 
+  it('refuses, undecoded, a signed answer of more outputs than a task may have (a million empty ones would take ~100 MB to decode)', () => {
+    const flood = Buffer.concat([ExecuteResponseCodec.encode(answer()).finish(), Buffer.alloc(1_000_000 * 2, Buffer.from([0x12, 0]))]);
+    const signedFlood = { response: flood, signature: provider.sign(resultSigningBytes(request, flood)), publicKey: provider.publicKey, serveTicket: SERVE_TICKET };
+    const check = verifySignedResult(signedFlood, provider.nodeId, request);
+    expect(reasonOf(check)).toBe('malformed');
+    expect(check.ok ? '' : check.refusal.message).toMatch(/not an ExecuteResponse a task may have/);
+  });
+
   it('refuses keys and signatures of the wrong length without trying them', () => {
     expect(reasonOf(verifySignedResult({ ...signed, publicKey: provider.publicKey.subarray(1) }, provider.nodeId, request))).toBe('wrong-key');
     expect(reasonOf(verifySignedResult({ ...signed, publicKey: new Uint8Array() }, provider.nodeId, request))).toBe('wrong-key');

@@ -7,7 +7,7 @@
  * stays with whoever holds the key (a RecordSigner, e.g. libs/identity's NodeIdentity).
  */
 import type { SignedExecuteResponse } from '@swarm/contracts';
-import { ErrorCode, ExecuteRequest, ExecuteResponse, SwarmError } from '@swarm/contracts';
+import { ErrorCode, EXECUTE_RESPONSE_LIMITS, ExecuteRequest, ExecuteResponse, refuseOverfullMessage, SwarmError } from '@swarm/contracts';
 import { createHash } from 'node:crypto';
 import type { RecordSigner } from './create-record';
 import { nodeIdOfKey, SIGNATURE_BYTES, verifyEd25519 } from './node-key';
@@ -87,9 +87,11 @@ export function verifySignedResult(signed: SignedExecuteResponse, expectedNodeId
   }
   let response: ExecuteResponse;
   try {
+    // Counted before it is decoded: a provider could sign millions of empty outputs (contracts wire-counts.ts).
+    refuseOverfullMessage(signed.response, EXECUTE_RESPONSE_LIMITS, 'swarm.v1.ExecuteResponse');
     response = ExecuteResponse.decode(signed.response);
   } catch {
-    return refused('malformed', `${expected} signed ${signed.response.length} bytes that are not an ExecuteResponse`);
+    return refused('malformed', `${expected} signed ${signed.response.length} bytes that are not an ExecuteResponse a task may have`);
   }
   if (response.taskId !== request.taskId) {
     return refused('task-mismatch', `${expected} answered task '${response.taskId.slice(0, SHOWN_CHARS)}', not '${request.taskId.slice(0, SHOWN_CHARS)}'`);
