@@ -140,6 +140,8 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
   /** Peer id of each authenticated connection, by its remote address and port. */
   const connections = new Map<string, string>();
   const sockets = new Set<TLSSocket>();
+  /** The socket of each authenticated connection, by the same key: a call that stalls ends it. */
+  const socketsByKey = new Map<string, TLSSocket>();
 
   const receiveTimeoutMs = limits.requestReceiveTimeoutMs ?? DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS;
   const authenticateAndAdmit: ServerInterceptor = (method, call) => {
@@ -179,11 +181,16 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
               if (byPeer.admitted) byPeer.release();
             };
             stopWaiting = time.scheduler.setTimer(receiveTimeoutMs, () => {
-              refusals({ peer: peerId, method: method.path, reason: `no whole request within ${receiveTimeoutMs} ms` }, 'peer call ended: its request did not arrive');
+              refusals({ peer: peerId, method: method.path, reason: `no whole request within ${receiveTimeoutMs} ms` }, 'peer connection closed: a request did not arrive');
               call.sendStatus(
                 statusOf(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `the request did not arrive within ${receiveTimeoutMs} ms of the call's start`)) as StatusObject,
               );
               ended();
+              // The status ends the call, not its stream: the part of the message sent so far stays
+              // held until the stream ends. A sender that does not end it in time loses the connection
+              // (the status goes out first), and every stream and buffer on it.
+              const socket = key === undefined ? undefined : socketsByKey.get(key);
+              setImmediate(() => socket?.destroy());
             });
             metadata.set(PEER_ID_METADATA, peerId);
             metadata.set(PEER_NETWORK_METADATA, networkOf(info.remoteAddress));
@@ -291,9 +298,11 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
     if (socket.destroyed || key === undefined) return;
     connections.set(key, peerId);
     sockets.add(socket);
+    socketsByKey.set(key, socket);
     admission.connected(peerId);
     socket.once('close', () => {
       connections.delete(key);
+      socketsByKey.delete(key);
       sockets.delete(socket);
       admission.disconnected(peerId);
     });
