@@ -8,7 +8,7 @@
  * The rate limit counts tool calls, not requests: the server's hook took one token for the POST, and
  * a JSON-RPC batch (protocol versions before 2025-06-18 allow them) takes one more per further
  * message, or is refused whole. So is a batch holding a message the MCP server must not see
- * (@swarm/client mcp-request-checks.ts), answered with those messages' errors alone.
+ * (@swarm/client mcp-request-checks.ts): each of its requests is answered with an error.
  *
  * Stateless (MCP spec 2025-06-18, streamable HTTP): every POST carries whole JSON-RPC messages and
  * gets a fresh server; its answer is an SSE stream when the call sends progress notifications, so
@@ -18,7 +18,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { SwarmMcpServerFactory } from '@swarm/client';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { createAgentClient, mcpRequestProblem, swarmMcpServerFactory } from '@swarm/client';
+import { createAgentClient, mcpBatchProblems, mcpRequestProblem, swarmMcpServerFactory } from '@swarm/client';
 import type { Logger } from '@swarm/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from './agent-token';
@@ -105,10 +105,12 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
     if (Array.isArray(body) && body.length === 0) {
       return { status: 400, answer: { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: an empty batch' } } };
     }
-    const problems = (Array.isArray(body) ? body : [body]).map(mcpRequestProblem).filter((p) => p !== undefined);
-    if (problems.length === 0) return undefined;
-    const status = problems.some((p) => p.error.code === -32600) ? 400 : 200;
-    return { status, answer: Array.isArray(body) ? problems : problems[0] };
+    if (Array.isArray(body)) {
+      const answers = mcpBatchProblems(body);
+      return answers && { status: 200, answer: answers };
+    }
+    const problem = mcpRequestProblem(body);
+    return problem && { status: problem.error.code === -32600 ? 400 : 200, answer: problem };
   }
 
   /** A batch's messages after the first, each a request the rate limit counts (the hook counted the first). */

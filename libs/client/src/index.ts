@@ -37,6 +37,6 @@ export {
 export type { NodeAnnouncement, NodeTarget } from './node-discovery';
 export { createSwarmMcpServer, swarmMcpServerFactory } from './mcp-server-loader';
 export { MCP_MAX_RESULT_VALUES } from './mcp-json';
-export { mcpRequestProblem, MAX_JSONRPC_ID_CHARS } from './mcp-request-checks';
+export { mcpBatchProblems, mcpRequestProblem, MAX_JSONRPC_ID_CHARS } from './mcp-request-checks';
 export type { JsonRpcErrorReply } from './mcp-request-checks';
 export type { SwarmMcpOptions, SwarmMcpServerFactory } from './mcp-server';

@@ -5,6 +5,30 @@
  * internal error (-32603) carrying the schema library's whole dump; an id is echoed in its answer,
  * so a megabyte id made a megabyte answer.
  */
+import type * as McpTypes from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * The requests this server answers (the SDK's own: initialize, ping; ours: mcp-server.ts), each
+ * with the schema the SDK parses it against before any handler runs. A request that fails it came
+ * back as an internal error with the schema library's whole dump; here it is Invalid params.
+ */
+type RequestSchema = { safeParse(value: unknown): { success: boolean } };
+let requestSchemas: Readonly<Record<string, RequestSchema>> | undefined;
+/** Loaded on first use, as the MCP server is (mcp-server-loader.ts): every CLI command loads this library. */
+function schemas(): Readonly<Record<string, RequestSchema>> {
+  if (requestSchemas) return requestSchemas;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+  const t = require('@modelcontextprotocol/sdk/types.js') as typeof McpTypes;
+  requestSchemas = {
+    initialize: t.InitializeRequestSchema,
+    ping: t.PingRequestSchema,
+    'tools/list': t.ListToolsRequestSchema,
+    'tools/call': t.CallToolRequestSchema,
+    'resources/list': t.ListResourcesRequestSchema,
+    'resources/read': t.ReadResourceRequestSchema,
+  };
+  return requestSchemas;
+}
 
 /** The longest request id answered as sent (JSON-RPC ids are small: counters, uuids). */
 export const MAX_JSONRPC_ID_CHARS = 256;
@@ -29,8 +53,30 @@ export function mcpRequestProblem(message: unknown): JsonRpcErrorReply | undefin
   if ((typeof id === 'string' && id.length > MAX_JSONRPC_ID_CHARS) || (typeof id === 'number' && !Number.isSafeInteger(id))) {
     return { jsonrpc: '2.0', id: null, error: { code: -32600, message: `Invalid Request: an id is a safe integer or a string of at most ${MAX_JSONRPC_ID_CHARS} characters` } };
   }
-  if (message['method'] !== 'tools/call' || (typeof id !== 'string' && typeof id !== 'number')) return undefined;
-  const params = message['params'];
-  if (isObject(params) && typeof params['name'] === 'string' && (params['arguments'] === undefined || isObject(params['arguments']))) return undefined;
-  return { jsonrpc: '2.0', id, error: { code: -32602, message: 'Invalid params: tools/call takes {"name": <a tool from tools/list>, "arguments"?: {…}}' } };
+  const method = message['method'];
+  if (typeof method !== 'string' || (typeof id !== 'string' && typeof id !== 'number')) return undefined;
+  const known = schemas();
+  const schema = Object.hasOwn(known, method) ? known[method] : undefined;
+  if (schema === undefined || schema.safeParse(message).success) return undefined;
+  const takes = method === 'tools/call' ? 'tools/call takes {"name": <a tool from tools/list>, "arguments"?: {…}}' : `${method} takes other params (the MCP specification's)`;
+  return { jsonrpc: '2.0', id, error: { code: -32602, message: `Invalid params: ${takes}` } };
+}
+
+/**
+ * The answers to a batch holding any message the server must not see (mcpRequestProblem): those
+ * messages' errors, and for every other request in it an error saying it was not run, so that each
+ * request of the batch is answered (JSON-RPC 2.0 §6) and none runs in part. Undefined when the
+ * batch may go to the server as it is.
+ */
+export function mcpBatchProblems(batch: readonly unknown[]): JsonRpcErrorReply[] | undefined {
+  const problems = batch.map(mcpRequestProblem);
+  if (problems.every((p) => p === undefined)) return undefined;
+  return batch.flatMap((message, i) => {
+    const problem = problems[i];
+    if (problem) return [problem];
+    const id = isObject(message) ? message['id'] : undefined;
+    // A notification gets no answer.
+    if (typeof id !== 'string' && typeof id !== 'number') return [];
+    return [{ jsonrpc: '2.0' as const, id, error: { code: -32600, message: 'Invalid Request: not run, since its batch held a malformed request; send it again' } }];
+  });
 }

@@ -175,7 +175,20 @@ describe('MCP - the SDK client over stdio and streamable HTTP, on a whole node',
         { jsonrpc: '2.0', id: 2, method: 'tools/list' },
       ]),
     );
-    expect([longId.status, await longId.json()]).toEqual([400, [{ jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining('at most 256') as string } }]]);
+    // A batch holding a bad request: every request in it answered, none run.
+    expect([longId.status, await longId.json()]).toEqual([
+      200,
+      [
+        { jsonrpc: '2.0', id: null, error: { code: -32600, message: expect.stringContaining('at most 256') as string } },
+        { jsonrpc: '2.0', id: 2, error: { code: -32600, message: expect.stringContaining('not run') as string } },
+      ],
+    ]);
+    const noInitParams = await post('{"jsonrpc":"2.0","id":3,"method":"initialize"}');
+    expect(await noInitParams.json()).toEqual({
+      jsonrpc: '2.0',
+      id: 3,
+      error: { code: -32602, message: expect.stringMatching(/^Invalid params: initialize takes other params/) as string },
+    });
     const huge = await post(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_balance","arguments":{"x":"${'y'.repeat(9 * 1024 * 1024)}"}}}`);
     expect([huge.status, ((await huge.json()) as { error: { code: string } }).error.code]).toEqual([413, 'SWARM_PAYLOAD_TOO_LARGE']);
     const client = await connected(http(token));
