@@ -11,11 +11,11 @@ import { refuseOverfullMessage } from './wire-counts';
 /** Tensor: its shape (field 2). */
 const TENSOR: WireLimits = { 2: { max: TASK_MAX_RANK, packed: true, name: 'dimensions' } };
 /** SubmitTaskRequest: its inputs (field 2). */
-export const SUBMIT_TASK_LIMITS: WireLimits = { 2: { max: TASK_MAX_INPUTS, nested: TENSOR, name: 'inputs' } };
+export const SUBMIT_TASK_LIMITS: WireLimits = { 2: { max: TASK_MAX_INPUTS, message: TENSOR, name: 'inputs' } };
 /** ExecuteRequest: its inputs (field 3). */
-export const EXECUTE_REQUEST_LIMITS: WireLimits = { 3: { max: TASK_MAX_INPUTS, nested: TENSOR, name: 'inputs' } };
+export const EXECUTE_REQUEST_LIMITS: WireLimits = { 3: { max: TASK_MAX_INPUTS, message: TENSOR, name: 'inputs' } };
 /** ExecuteResponse: its outputs (field 2). */
-export const EXECUTE_RESPONSE_LIMITS: WireLimits = { 2: { max: TASK_MAX_INPUTS, nested: TENSOR, name: 'outputs' } };
+export const EXECUTE_RESPONSE_LIMITS: WireLimits = { 2: { max: TASK_MAX_INPUTS, message: TENSOR, name: 'outputs' } };
 
 /** Refuses (INVALID_ARGUMENT) a SubmitTaskRequest with more inputs, or an input with more dimensions, than a task may have; MALFORMED_MESSAGE for bytes that are no protobuf. */
 export function refuseOverfullTaskRequest(body: Uint8Array): void {

@@ -14,10 +14,15 @@ import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { ErrorCode } from './gen/swarm/v1/common';
 import { SwarmError } from './swarm-error';
 
-/** A field's limit: at most `max` entries (a packed list counts each value); `nested` limits each entry's own fields. */
+/**
+ * A field's limit: at most `max` entries (a packed list counts each value). A field of a message
+ * type names `message`, the limits of the entry's own fields ({} for none): each entry is walked
+ * as strictly as the outer message, since the decoder of an entry could otherwise read on past its
+ * end into what the walk skipped. A field with neither `message` nor `packed` is bytes, not walked.
+ */
 export interface FieldLimit {
   readonly max: number;
-  readonly nested?: WireLimits;
+  readonly message?: WireLimits;
   /** A repeated scalar (uint32 and the like), packed or one varint at a time. */
   readonly packed?: boolean;
   /** What an entry is, in a refusal ("inputs", "receipts"). */
@@ -58,7 +63,7 @@ function walk(bytes: Uint8Array, limits: WireLimits, what: string): void {
       entries = 1;
     } else if (!limit.packed && wire === WireType.LengthDelimited) {
       const entry = reader.bytes();
-      if (limit.nested) walk(entry, limit.nested, `${what} ${limit.name}`);
+      if (limit.message) walk(entry, limit.message, `${what} ${limit.name}`);
       entries = 1;
     } else {
       // Another wire type than the field's: the decoder skips it too.

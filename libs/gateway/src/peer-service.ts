@@ -31,16 +31,21 @@ const DHT_ANSWER_ENTRIES = 1_024;
  * (contracts wire-counts.ts): a peer's 4M empty receipts took gateway-svc out of memory. Messages
  * with no repeated message field need no limits.
  */
+/** Messages whose fields are all scalars, strings or bytes: walked for their bounds only. */
+const LEAF: WireLimits = {};
+/** ReceiptOutcome {receipt, error}; VoidOutcome {signed_void, receipt, error}. */
+const RECEIPT_OUTCOME: WireLimits = { 1: { max: 1, message: LEAF, name: 'receipts' }, 2: { max: 1, message: LEAF, name: 'errors' } };
+const VOID_OUTCOME: WireLimits = { 1: { max: 1, message: LEAF, name: 'voids' }, 2: { max: 1, message: LEAF, name: 'receipts' }, 3: { max: 1, message: LEAF, name: 'errors' } };
 const REQUEST_LIMITS: Partial<Record<PeerMethod, WireLimits>> = {
-  execute: { 1: { max: 1, nested: EXECUTE_REQUEST_LIMITS, name: 'tasks' } },
-  deliverReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, name: 'receipts' } },
-  voidReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, name: 'voids' } },
+  execute: { 1: { max: 1, message: EXECUTE_REQUEST_LIMITS, name: 'tasks' } },
+  deliverReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, message: LEAF, name: 'receipts' } },
+  voidReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, message: LEAF, name: 'voids' } },
 };
 const RESPONSE_LIMITS: Partial<Record<PeerMethod, WireLimits>> = {
-  dhtFindNode: { 1: { max: DHT_ANSWER_ENTRIES, name: 'contacts' } },
-  dhtFindValue: { 1: { max: DHT_ANSWER_ENTRIES, name: 'values' }, 2: { max: DHT_ANSWER_ENTRIES, name: 'contacts' } },
-  deliverReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, name: 'outcomes' } },
-  voidReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, name: 'outcomes' } },
+  dhtFindNode: { 1: { max: DHT_ANSWER_ENTRIES, message: LEAF, name: 'contacts' } },
+  dhtFindValue: { 1: { max: DHT_ANSWER_ENTRIES, name: 'values' }, 2: { max: DHT_ANSWER_ENTRIES, message: LEAF, name: 'contacts' } },
+  deliverReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, message: RECEIPT_OUTCOME, name: 'outcomes' } },
+  voidReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, message: VOID_OUTCOME, name: 'outcomes' } },
   chainBlocks: { 1: { max: CHAIN_PAGE_MAX_BLOCKS, name: 'blocks' } },
 };
 
