@@ -99,7 +99,7 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
   /**
    * What JSON-RPC requires of an empty batch (one Invalid Request answer; the transport took it as
    * nothing to do), and the answers to messages the server must not see (mcpRequestProblem): a batch
-   * holding any such message is answered with those alone, none of it run.
+   * holding any such message runs none of it, and each of its requests is answered (mcpBatchProblems).
    */
   function refusedMessages(body: unknown): { status: number; answer: unknown } | undefined {
     if (Array.isArray(body) && body.length === 0) {
