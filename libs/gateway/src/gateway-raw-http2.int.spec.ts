@@ -103,31 +103,32 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
     expect(calls).toEqual(['ping']);
   });
 
-  it('ends calls whose request never comes (headers only, or part of a message) and closes their connection, freeing slots and buffers for honest calls', async () => {
-    const session = rawSession();
-    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+  it('ends calls whose request never comes whole (headers only, part of a message, or a message never half-closed) and closes their connections, freeing slots and buffers for honest calls', async () => {
     const ping = '/swarm.v1.PeerService/Ping';
     const good = (on: ReturnType<typeof rawSession>) => rawCall(on, ping, grpcFrame(new Uint8Array([0x0a, 0x01, 0x07])));
+    // The peer's 8 slots taken on two connections: one sends headers only or half a message, the
+    // other whole messages without half-closing (grpc-js runs a unary handler only at half-close).
+    const stalling = [rawSession(), rawSession()];
+    const closed = stalling.map((session) => new Promise<void>((resolve) => session.once('close', () => resolve())));
     const fresh = rawSession();
     try {
-      // Every one of the peer's 8 slots taken: four send headers only, four half a message.
       const held = Array.from({ length: 8 }, (_, i) => {
+        const session = stalling[i < 4 ? 0 : 1];
         const req = session.request({ ':method': 'POST', ':path': ping, 'content-type': 'application/grpc', te: 'trailers' });
         req.on('error', () => undefined);
         req.on('data', () => undefined);
-        if (i % 2 === 1) req.write(grpcFrame(new Uint8Array(8), { declaredLength: 1_000 }));
+        if (i === 1 || i === 3) req.write(grpcFrame(new Uint8Array(8), { declaredLength: 1_000 }));
+        if (i >= 4) req.write(grpcFrame(new Uint8Array([0x0a, 0x01, 0x07])));
         return new Promise<void>((resolve) => req.once('close', () => resolve()));
       });
       await new Promise((resolve) => setTimeout(resolve, RECEIVE_TIMEOUT_MS / 4));
       // Refused while they hold the slots.
       expect(await good(fresh)).toEqual({ status: '8', message: expect.stringMatching(/^SWARM_OVERLOADED: /) as string });
-      // The stalled calls end, and the connection that held them with them.
-      await Promise.all(held);
-      await closed;
+      // The stalled calls end, and the connections that held them with them.
+      await Promise.all([...held, ...closed]);
       expect((await good(fresh)).status).toBe('0');
     } finally {
-      session.destroy();
-      fresh.destroy();
+      for (const session of [...stalling, fresh]) session.destroy();
     }
   });
 

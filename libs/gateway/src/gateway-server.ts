@@ -53,11 +53,13 @@ export interface GatewayLimits {
 }
 
 /**
- * How long an admitted call may take to send its request: an 8 MiB message at 1 MiB/s. Without it a
- * caller sending headers only (or most of a message) held its slots for ever: 16 connections of 20
- * such streams locked every honest peer out, and partial messages held gigabytes.
+ * How long an admitted call may take to send its whole request (and half-close): an 8 MiB message
+ * at 0.27 MiB/s, what one connection's default 64 KiB HTTP/2 window allows at about 250 ms round
+ * trip. Without it a caller sending headers only, or most of a message, or all of it without
+ * half-closing, held its slots for ever: 16 connections of 20 such streams locked every honest
+ * peer out, and partial messages held gigabytes.
  */
-export const DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS = 8_000;
+export const DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
 
 /**
  * Connections the gateway holds at once by default. Each host is held to its own few, but hosts are
@@ -196,9 +198,11 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
             metadata.set(PEER_NETWORK_METADATA, networkOf(info.remoteAddress));
             forward(metadata);
           },
-          onReceiveMessage: (message, forward) => {
+          // The whole request is in at half-close, when grpc-js runs the handler (and its deadline
+          // starts): a caller that sends its message but never half-closes is still waited for.
+          onReceiveHalfClose: (forward) => {
             stopWaiting?.();
-            forward(message);
+            forward();
           },
           onCancel: ended,
         }),
