@@ -249,3 +249,53 @@ describe('gateway - messages counted before they are decoded', () => {
     }
   });
 });
+
+describe('gateway - at its connection cap', () => {
+  it('lets a new connection take the place of the longest idle one, and refuses it only while every one has a call in flight', async () => {
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gateway = await startGatewayServer({
+      certificate: server,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 120_000, maxConnections: 2, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
+        // A payload of 9 waits at the gate: a call in flight.
+        ping: async ({ request }) => (request.payload[0] === 9 && (await gate), { payload: request.payload }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const session = () => {
+      const s = http2Connect(`https://127.0.0.1:${gateway.address.port}`, { key: client.keyPem, cert: client.certPem, rejectUnauthorized: false, servername: PEER_TLS_SERVERNAME });
+      s.on('error', () => undefined);
+      return s;
+    };
+    const ping = (s: ReturnType<typeof session>, payload: number) => rawCall(s, '/swarm.v1.PeerService/Ping', grpcFrame(new Uint8Array([0x0a, 0x01, payload])));
+    const sessions = [session(), session()];
+    try {
+      // Two idle connections fill the cap; the older is closed for a third.
+      expect((await ping(sessions[0], 1)).status).toBe('0');
+      expect((await ping(sessions[1], 1)).status).toBe('0');
+      const older = new Promise<void>((resolve) => sessions[0].once('close', () => resolve()));
+      sessions.push(session());
+      expect((await ping(sessions[2], 1)).status).toBe('0');
+      await older;
+      // Both connections now hold a call in flight: a new one is refused, not made room for.
+      const waiting = [ping(sessions[1], 9), ping(sessions[2], 9)];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const refused = session();
+      sessions.push(refused);
+      await expect(ping(refused, 1)).rejects.toThrow();
+      open();
+      expect((await Promise.all(waiting)).map((r) => r.status)).toEqual(['0', '0']);
+    } finally {
+      open();
+      for (const s of sessions) s.destroy();
+      await gateway.stop(1_000);
+      await Promise.all(dirs.map((d) => d.remove()));
+    }
+  });
+});

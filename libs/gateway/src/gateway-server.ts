@@ -27,6 +27,7 @@ import type { SharedLimits } from './host-admission';
 import { createHostAdmission, hostKey, networkOf } from './host-admission';
 import type { CallLane, PeerLimits } from './peer-admission';
 import { createPeerAdmission } from './peer-admission';
+import { createConnectionCap } from './connection-cap';
 import { shortId, verifyPeerCertificate } from './peer-identity';
 import type { DecodedRequest, PeerMethod, PeerRequest, PeerResponse } from './peer-service';
 import { PEER_METHODS, peerMethodPath, serverServiceDefinition } from './peer-service';
@@ -45,7 +46,7 @@ export interface GatewayLimits {
    * bytes of its message so far, until it does.
    */
   readonly requestReceiveTimeoutMs?: number;
-  /** Connections open at once from all hosts together (DEFAULT_MAX_CONNECTIONS); more are closed as they come. */
+  /** Connections open at once from all hosts together (DEFAULT_MAX_CONNECTIONS); past it a new one replaces the longest idle (connection-cap.ts). */
   readonly maxConnections?: number;
   readonly peer: PeerLimits;
   /** Per remote host and across peers, whatever node ids they use; default: sharedLimitsFor(peer). */
@@ -61,11 +62,7 @@ export interface GatewayLimits {
  */
 export const DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS = 30_000;
 
-/**
- * Connections the gateway holds at once by default. Each host is held to its own few, but hosts are
- * cheap (an IPv6 /48 is 65,536 of them): without a cap across hosts, enough of them would take
- * every file descriptor the process has, and with them its ledger's and its own dials.
- */
+/** Connections the gateway holds at once by default, from all hosts together (connection-cap.ts). */
 export const DEFAULT_MAX_CONNECTIONS = 2_048;
 
 /** Connections one host may hold open by default (several nodes may share one address). */
@@ -146,6 +143,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
   const socketsByKey = new Map<string, TLSSocket>();
 
   const receiveTimeoutMs = limits.requestReceiveTimeoutMs ?? DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS;
+  const connectionCap = createConnectionCap(limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS, time.stopwatch);
   const authenticateAndAdmit: ServerInterceptor = (method, call) => {
     const lane: CallLane = LEDGER_CALL_PATHS.has(method.path) ? 'ledger' : 'calls';
     let release: (() => void) | undefined;
@@ -176,11 +174,13 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
               return;
             }
             let released = false;
+            connectionCap.callStarted(key);
             release = () => {
               if (released) return;
               released = true;
               admitted.release();
               if (byPeer.admitted) byPeer.release();
+              connectionCap.callEnded(key);
             };
             stopWaiting = time.scheduler.setTimer(receiveTimeoutMs, () => {
               refusals({ peer: peerId, method: method.path, reason: `no whole request within ${receiveTimeoutMs} ms` }, 'peer connection closed: a request did not arrive');
@@ -303,6 +303,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
     connections.set(key, peerId);
     sockets.add(socket);
     socketsByKey.set(key, socket);
+    connectionCap.authenticated(key, socket);
     admission.connected(peerId);
     socket.once('close', () => {
       connections.delete(key);
@@ -327,12 +328,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
     },
     onSecureConnection,
   );
-  // Past it node closes a new connection at once, before it is counted against its host ('drop').
-  tlsServer.maxConnections = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  tlsServer.on('drop', (data?: { remoteAddress?: string }) =>
-    refusals({ remote: data?.remoteAddress ?? '', reason: 'the gateway holds as many connections as it may' }, 'peer connection refused: gateway limit'),
-  );
-  // Counted from the TCP connection, before the handshake costs anything.
+  // Counted from the TCP connection, before the handshake costs anything: its host's first, then all.
   tlsServer.on('connection', (socket: Socket) => {
     const host = hostKey(socket.remoteAddress);
     if (!hostAdmission.connectionOpened(host)) {
@@ -341,6 +337,11 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
       return;
     }
     socket.once('close', () => hostAdmission.connectionClosed(host));
+    const key = connectionKey(socket.remoteAddress, socket.remotePort);
+    if (key === undefined || !connectionCap.opened(key, socket)) {
+      refusals({ remote: host, reason: 'every connection the gateway may hold has a call in flight' }, 'peer connection refused: gateway limit');
+      socket.destroy();
+    }
   });
   tlsServer.on('tlsClientError', (err, socket) => {
     refusals({ remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }, 'peer connection refused: TLS handshake failed');
