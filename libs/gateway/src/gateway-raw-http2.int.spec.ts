@@ -16,6 +16,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { GatewayServer } from './index';
 import { dialPeer, PEER_TLS_SERVERNAME, startGatewayServer } from './index';
+import { MIN_IDLE_MS } from './connection-cap';
 
 /** Resolves when the server closes a connection that sent `bytes`. */
 function closedAfter(socket: Socket, bytes: Buffer | string): Promise<void> {
@@ -162,14 +163,13 @@ describe('gateway - malformed bytes from a raw HTTP/2 client', () => {
 });
 
 describe('gateway - connections from all hosts together', () => {
-  it('closes connections past its cap as they come, and takes new ones once others have closed', async () => {
+  const start = async (maxConnections: number, handshakeTimeoutMs: number) => {
     const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
     const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
     const gateway = await startGatewayServer({
       certificate: server,
       listen: { host: '127.0.0.1', port: 0 },
-      // A handshake timeout far past the test's: only the cap closes the third connection.
-      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 120_000, maxConnections: 2, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs, maxConnections, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
       handlers: {
         nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
         ping: ({ request }) => ({ payload: request.payload }),
@@ -177,26 +177,42 @@ describe('gateway - connections from all hosts together', () => {
       log: silentLogger(),
       time: systemTime,
     });
-    const opened = () =>
-      new Promise<Socket>((resolve) => {
-        const socket = netConnect(gateway.address.port, '127.0.0.1', () => resolve(socket));
+    const silent = () =>
+      new Promise<{ socket: Socket; closed: Promise<void> }>((resolve) => {
+        const socket: Socket = netConnect(gateway.address.port, '127.0.0.1', () => resolve({ socket, closed }));
+        const closed = new Promise<void>((done) => socket.once('close', () => done()));
         socket.on('error', () => undefined);
       });
-    try {
-      const held = [await opened(), await opened()];
-      const third = await opened();
-      await new Promise((resolve) => third.once('close', resolve));
-      for (const s of held) s.destroy();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: gateway.address }, clock: systemClock });
-      try {
-        await expect(peer.call('nodeInfo', {})).resolves.toMatchObject({ nodeId: server.nodeId });
-      } finally {
-        peer.close();
-      }
-    } finally {
+    const dial = () => dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: gateway.address }, clock: systemClock });
+    const stop = async () => {
       await gateway.stop(1_000);
       await Promise.all(dirs.map((d) => d.remove()));
+    };
+    return { server, silent, dial, stop };
+  };
+
+  it('closes a connection whose TLS handshake has not finished by its timeout (it was kept, and its place under the caps)', async () => {
+    const { silent, stop } = await start(16, 300);
+    try {
+      const { closed } = await silent();
+      await closed;
+    } finally {
+      await stop();
+    }
+  });
+
+  it('at its cap, lets a new peer in by closing the connection handshaking longest', async () => {
+    // A handshake timeout far past the test's: only the cap closes a silent connection.
+    const { server, silent, dial, stop } = await start(2, 120_000);
+    const held = [await silent(), await silent()];
+    const peer = dial();
+    try {
+      await expect(peer.call('nodeInfo', {})).resolves.toMatchObject({ nodeId: server.nodeId });
+      await held[0]?.closed;
+    } finally {
+      peer.close();
+      for (const h of held) h.socket.destroy();
+      await stop();
     }
   });
 });
@@ -276,9 +292,11 @@ describe('gateway - at its connection cap', () => {
     const ping = (s: ReturnType<typeof session>, payload: number) => rawCall(s, '/swarm.v1.PeerService/Ping', grpcFrame(new Uint8Array([0x0a, 0x01, payload])));
     const sessions = [session(), session()];
     try {
-      // Two idle connections fill the cap; the older is closed for a third.
+      // Two idle connections fill the cap; the one idle longer is closed for a third, once both
+      // have been idle a while (a call may be on its way on one just used).
       expect((await ping(sessions[0], 1)).status).toBe('0');
       expect((await ping(sessions[1], 1)).status).toBe('0');
+      await new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
       const older = new Promise<void>((resolve) => sessions[0].once('close', () => resolve()));
       sessions.push(session());
       expect((await ping(sessions[2], 1)).status).toBe('0');

@@ -339,12 +339,18 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
     socket.once('close', () => hostAdmission.connectionClosed(host));
     const key = connectionKey(socket.remoteAddress, socket.remotePort);
     if (key === undefined || !connectionCap.opened(key, socket)) {
-      refusals({ remote: host, reason: 'every connection the gateway may hold has a call in flight' }, 'peer connection refused: gateway limit');
+      refusals(
+        { remote: host, reason: 'no connection the gateway holds may close to make room (each has a call in flight, or had one within a second)' },
+        'peer connection refused: gateway limit',
+      );
       socket.destroy();
     }
   });
   tlsServer.on('tlsClientError', (err, socket) => {
-    refusals({ remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }, 'peer connection refused: TLS handshake failed');
+    // With a listener here node closes nothing itself: a handshake that timed out or failed would
+    // keep its connection (and its place under the caps) for ever.
+    if (!socket.destroyed) refusals({ remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.message }, 'peer connection refused: TLS handshake failed');
+    socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     tlsServer.once('error', reject);
