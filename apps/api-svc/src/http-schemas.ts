@@ -19,13 +19,11 @@ import {
 } from '@swarm/contracts';
 
 /** Ranks and input counts any skill of the catalog needs, with room to grow. */
-export const MAX_RANK = TASK_MAX_RANK;
-export const MAX_INPUTS = TASK_MAX_INPUTS;
 const MAX_DIM = 2 ** 31 - 1;
 const UINT64_TEXT = '^[0-9]{1,20}$';
 
 const Uint64 = Type.String({ pattern: UINT64_TEXT, description: 'uint64 as a decimal string' });
-const Shape = Type.Array(Type.Integer({ minimum: 1, maximum: MAX_DIM }), { minItems: 1, maxItems: MAX_RANK });
+const Shape = Type.Array(Type.Integer({ minimum: 1, maximum: MAX_DIM }), { minItems: 1, maxItems: TASK_MAX_RANK });
 const TensorName = Type.String({ minLength: 1, maxLength: 64 });
 
 export const ErrorReply = Type.Object(
@@ -56,7 +54,7 @@ export const TensorInput = Type.Object(
 export const SubmitBody = Type.Object(
   {
     skill: Type.String({ pattern: SKILL_NAME_PATTERN }),
-    inputs: Type.Array(TensorInput, { minItems: 1, maxItems: MAX_INPUTS }),
+    inputs: Type.Array(TensorInput, { minItems: 1, maxItems: TASK_MAX_INPUTS }),
     budget: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: UINT64_TEXT })], { description: 'most credits to pay; default the quoted price' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_MAX_TIMEOUT_MS })),
     idempotencyKey: Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'the same key again is the same task: never run or charged twice' })),
@@ -195,7 +193,7 @@ export type TaskStatus = Static<typeof TaskStatus>;
 export const QuoteBody = Type.Object(
   {
     skill: Type.String({ pattern: SKILL_NAME_PATTERN }),
-    shapes: Type.Array(Type.Object({ name: TensorName, shape: Shape }, { additionalProperties: false }), { minItems: 1, maxItems: MAX_INPUTS }),
+    shapes: Type.Array(Type.Object({ name: TensorName, shape: Shape }, { additionalProperties: false }), { minItems: 1, maxItems: TASK_MAX_INPUTS }),
   },
   { additionalProperties: false },
 );

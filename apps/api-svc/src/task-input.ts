@@ -11,6 +11,8 @@ import {
   SubmitTaskRequest,
   SwarmError,
   TASK_MAX_ELEMENTS,
+  TASK_MAX_INPUTS,
+  TASK_MAX_RANK,
   TASK_MAX_REDUNDANCY,
   IDEMPOTENCY_KEY_TEXT,
   isIdempotencyKey,
@@ -22,7 +24,6 @@ import {
   toTensor,
 } from '@swarm/contracts';
 import type { SubmitBody, TaskResult } from './http-schemas';
-import { MAX_INPUTS, MAX_RANK } from './http-schemas';
 
 const MAX_TENSOR_NAME_CHARS = 64;
 const MAX_UINT64 = (1n << 64n) - 1n;
@@ -77,7 +78,7 @@ export function taskFromJson(body: SubmitBody): TaskInput {
 /** A protobuf body: decoded by the caller (MALFORMED_MESSAGE there), checked here like a JSON one. */
 export function taskFromProtobuf(req: SubmitTaskRequest): TaskInput {
   if (!isSkillName(req.skill)) throw invalid(`skill must be ${SKILL_NAME_TEXT}`);
-  if (req.inputs.length < 1 || req.inputs.length > MAX_INPUTS) throw invalid(`a task takes 1 to ${MAX_INPUTS} inputs, got ${req.inputs.length}`);
+  if (req.inputs.length < 1 || req.inputs.length > TASK_MAX_INPUTS) throw invalid(`a task takes 1 to ${TASK_MAX_INPUTS} inputs, got ${req.inputs.length}`);
   let total = 0;
   req.inputs.forEach((t, i) => {
     const count = checkShape(t.name, t.shape, i);
@@ -113,7 +114,7 @@ function capName(name: string): string {
 
 function checkShape(name: string, shape: readonly number[], index: number): number {
   if (name.length < 1 || name.length > MAX_TENSOR_NAME_CHARS) throw invalid(`input ${index}: name must be 1-${MAX_TENSOR_NAME_CHARS} characters`);
-  if (shape.length < 1 || shape.length > MAX_RANK) throw invalid(`input '${name}': shape must have 1 to ${MAX_RANK} dimensions`);
+  if (shape.length < 1 || shape.length > TASK_MAX_RANK) throw invalid(`input '${name}': shape must have 1 to ${TASK_MAX_RANK} dimensions`);
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 1)) throw invalid(`input '${name}': every dimension must be a whole number from 1`);
   const count = elementCount(shape);
   // A product past the limit (or past 2^53) is too large whatever the data says.
