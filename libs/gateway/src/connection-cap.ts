@@ -26,6 +26,8 @@ export interface ConnectionCap {
   /** A call on the connection under `key` was admitted, or ended (no key: none to count it on). */
   callStarted(key: string | undefined): void;
   callEnded(key: string | undefined): void;
+  /** Closes the connection under `key` (a call on it stalled), with every stream on it. */
+  close(key: string | undefined): void;
 }
 
 interface Connection {
@@ -44,12 +46,12 @@ export function createConnectionCap(max: number, stopwatch: Stopwatch): Connecti
     let idlest: [string, Connection] | undefined;
     for (const entry of open) {
       const c = entry[1];
-      if (!c.authenticated) return close(entry);
+      if (!c.authenticated) return closeEntry(entry);
       if (c.inFlight === 0 && now - c.lastActiveMs >= MIN_IDLE_MS && (idlest === undefined || c.lastActiveMs < idlest[1].lastActiveMs)) idlest = entry;
     }
-    return idlest !== undefined && close(idlest);
+    return idlest !== undefined && closeEntry(idlest);
   };
-  const close = ([key, c]: [string, Connection]): true => {
+  const closeEntry = ([key, c]: [string, Connection]): true => {
     open.delete(key);
     c.socket.destroy();
     return true;
@@ -83,6 +85,10 @@ export function createConnectionCap(max: number, stopwatch: Stopwatch): Connecti
       if (!c) return;
       c.inFlight = Math.max(0, c.inFlight - 1);
       c.lastActiveMs = stopwatch.now();
+    },
+    close(key) {
+      const c = key === undefined ? undefined : open.get(key);
+      if (key !== undefined && c) closeEntry([key, c]);
     },
   };
 }

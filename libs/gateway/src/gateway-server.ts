@@ -139,8 +139,6 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
   /** Peer id of each authenticated connection, by its remote address and port. */
   const connections = new Map<string, string>();
   const sockets = new Set<TLSSocket>();
-  /** The socket of each authenticated connection, by the same key: a call that stalls ends it. */
-  const socketsByKey = new Map<string, TLSSocket>();
 
   const receiveTimeoutMs = limits.requestReceiveTimeoutMs ?? DEFAULT_REQUEST_RECEIVE_TIMEOUT_MS;
   const connectionCap = createConnectionCap(limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS, time.stopwatch);
@@ -191,8 +189,7 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
               // The status ends the call, not its stream: the part of the message sent so far stays
               // held until the stream ends. A sender that does not end it in time loses the connection
               // (the status goes out first), and every stream and buffer on it.
-              const socket = key === undefined ? undefined : socketsByKey.get(key);
-              setImmediate(() => socket?.destroy());
+              setImmediate(() => connectionCap.close(key));
             });
             metadata.set(PEER_ID_METADATA, peerId);
             metadata.set(PEER_NETWORK_METADATA, networkOf(info.remoteAddress));
@@ -302,12 +299,10 @@ export async function startGatewayServer(opts: GatewayServerOptions): Promise<Ga
     if (socket.destroyed || key === undefined) return;
     connections.set(key, peerId);
     sockets.add(socket);
-    socketsByKey.set(key, socket);
     connectionCap.authenticated(key, socket);
     admission.connected(peerId);
     socket.once('close', () => {
       connections.delete(key);
-      socketsByKey.delete(key);
       sockets.delete(socket);
       admission.disconnected(peerId);
     });
