@@ -7,11 +7,7 @@
  */
 import type * as McpTypes from '@modelcontextprotocol/sdk/types.js';
 
-/**
- * The requests this server answers (the SDK's own: initialize, ping; ours: mcp-server.ts), each
- * with the schema the SDK parses it against before any handler runs. A request that fails it came
- * back as an internal error with the schema library's whole dump; here it is Invalid params.
- */
+/** The requests this server answers (the SDK's own: initialize, ping; ours: mcp-server.ts), each with the schema the SDK parses it against. */
 type RequestSchema = { safeParse(value: unknown): { success: boolean } };
 let requestSchemas: Readonly<Record<string, RequestSchema>> | undefined;
 /** Loaded on first use, as the MCP server is (mcp-server-loader.ts): every CLI command loads this library. */
@@ -44,8 +40,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /**
  * The answer to one message that must not reach the server: an id too long (-32600 Invalid Request,
- * id null), or a `tools/call` whose params are not `{name, arguments?}` (-32602 Invalid params);
- * undefined for any other message (the server answers it).
+ * id null), or a request this server answers whose params fail the SDK's schema (-32602 Invalid
+ * params); undefined for any other message (the server answers it).
  */
 export function mcpRequestProblem(message: unknown): JsonRpcErrorReply | undefined {
   if (!isObject(message)) return undefined;
