@@ -211,7 +211,10 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const agent = agentOf(request);
-      const answer = await withResult(agent, request.params.id, await statusOf(agent, request.params.id), answerOf(request, request.query));
+      const status = await statusOf(agent, request.params.id);
+      // HEAD (fastify's, from this GET) sends no body: the status alone, no result built or charged.
+      if (request.method === 'HEAD') return status;
+      const answer = await withResult(agent, request.params.id, status, answerOf(request, request.query));
       // JSON text already written is sent as it is.
       return typeof answer === 'string' ? reply.type(JSON_MEDIA_TYPE).send(answer) : answer;
     },
@@ -227,6 +230,8 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
         produces: ['text/event-stream'],
         response: withErrors({}),
       },
+      // A stream has no headers apart from its body worth asking for: HEAD is 405, not a stream held open.
+      exposeHeadRoute: false,
     },
     async (request, reply) => {
       const agent = agentOf(request);

@@ -89,6 +89,9 @@ export const SubmitQuery = Type.Object(
 );
 export type SubmitQuery = Static<typeof SubmitQuery>;
 
+/** The query of a route that takes none: any parameter is refused, never ignored (http-server.ts gives it to every such route). */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 /** A status's (or its last event's) result: as numbers or as base64. */
 export const ResultQuery = Type.Object({ encoding: Type.Optional(ResultEncoding) }, { additionalProperties: false });
 export type ResultQuery = Static<typeof ResultQuery>;

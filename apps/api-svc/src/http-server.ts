@@ -40,7 +40,7 @@ import type { ApiHttpConfig } from './config';
 
 import type { HttpErrorReply } from './http-errors';
 import { clientErrorOf, httpErrorOf, HttpOnlyError, MAX_PATH_PARAM_CHARS } from './http-errors';
-import { SHARED_SCHEMAS } from './http-schemas';
+import { NoQuery, SHARED_SCHEMAS } from './http-schemas';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 import { markArrival, takeRequestBytes } from './request-bytes';
 import { routeMethods } from './route-methods';
@@ -178,7 +178,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
   // A path some route has, asked with another method: 405 and what it takes (`Allow`), not 404.
   const methods = routeMethods();
-  app.addHook('onRoute', (route) => methods.add(route.url, route.method));
+  app.addHook('onRoute', (route) => {
+    methods.add(route.url, route.method);
+    // A route without a query schema takes no query: `?x=1` is refused as on the others, not ignored.
+    if (!route.schema?.querystring) route.schema = { ...route.schema, querystring: NoQuery };
+  });
   function noRoute(request: FastifyRequest, reply: FastifyReply): HttpOnlyError {
     const allowed = methods.allowed(pathOf(request.url));
     if (allowed.length === 0) return new HttpOnlyError(404, 'SWARM_NOT_FOUND', 'no such route; GET /openapi.json lists them');

@@ -110,6 +110,55 @@ describe("api-svc - handing results back costs the agent, not the node's other a
     expect([odd.status, refusal.code, refusal.message]).toEqual([400, 'SWARM_INVALID_ARGUMENT', 'request does not match the schema: querystring has no property "cache"']);
   });
 
+  it('answers HEAD of a status without building or charging its result, and refuses HEAD of an event stream (405, Allow: GET)', async () => {
+    const frank = await addAgent(h, 'frank');
+    // Base64: about 11 KiB charged of the 64 KiB burst; each HEAD charged as numbers (50 KiB) would run it dry.
+    const done = (await (await call('/v1/tasks?encoding=base64', frank, { method: 'POST', body: JSON.stringify(LARGE_TASK) })).json()) as { taskId: string };
+    const path = `/v1/tasks/${done.taskId}`;
+    for (let i = 0; i < 3; i++) {
+      const head = await call(path, frank, { method: 'HEAD' });
+      expect([head.status, await head.text()]).toEqual([200, '']);
+    }
+    const get = await call(`${path}?encoding=base64`, frank);
+    expect(get.status).toBe(200);
+    expect(decodeF32(((await get.json()) as Status64).result?.outputs[0]?.dataBase64)).toHaveLength(FLOATS);
+    const stream = await call(`${path}/events`, frank, { method: 'HEAD' });
+    expect([stream.status, stream.headers.get('allow')]).toEqual([405, 'GET']);
+  });
+
+  it('refuses a query parameter on a route that takes none', async () => {
+    const gina = await addAgent(h, 'gina');
+    for (const [path, method] of [
+      ['/v1/balance?x=1', 'GET'],
+      ['/v1/skills?verbose', 'GET'],
+      ['/v1/peers?x=1', 'GET'],
+      ['/v1/quote?x=1', 'POST'],
+    ] as const) {
+      const res = await call(path, gina, {
+        method,
+        ...(method === 'POST'
+          ? {
+              body: JSON.stringify({
+                skill: 'vecadd',
+                shapes: [
+                  { name: 'a', shape: [2] },
+                  { name: 'b', shape: [2] },
+                ],
+              }),
+            }
+          : {}),
+      });
+      const refusal = ((await res.json()) as ErrorBody).error;
+      expect([path, res.status, refusal.code, refusal.message]).toEqual([
+        path,
+        400,
+        'SWARM_INVALID_ARGUMENT',
+        expect.stringMatching(/^request does not match the schema: querystring has no property "(x|verbose)"$/),
+      ]);
+    }
+    expect((await call('/v1/balance', gina)).status).toBe(200);
+  });
+
   it("carries the result in an event stream's last event even when the router's status comes late (the node busy)", async () => {
     const dave = await addAgent(h, 'dave');
     h.fake.statusDelayMs = 2_500; // past the stream's wait for the router's word (FINAL_STATUS_WAIT_MS)

@@ -226,7 +226,7 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       for (const [method, path, allow] of [
         ['DELETE', '/v1/balance', 'GET, HEAD'],
         ['PUT', '/v1/tasks', 'POST'],
-        ['POST', '/v1/tasks/t-1/events', 'GET, HEAD'],
+        ['POST', '/v1/tasks/t-1/events', 'GET'],
         ['DELETE', '/%761/balance', 'GET, HEAD'],
       ]) {
         const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
