@@ -7,7 +7,7 @@
 import type { Span } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { HealthRequest, HealthResponse, Rpc } from '@swarm/contracts';
-import { ErrorCode, INBOX_ROOT, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
+import { BUS_PERMISSIONS, BUS_ROLES, ErrorCode, INBOX_ROOT, inboxPrefixOf, serviceStatusOf, SwarmError, SwarmErrorMessage } from '@swarm/contracts';
 import type { Logger, TraceContext } from '@swarm/telemetry';
 import { extractTraceContext, isTracing, NO_TRACE, NOT_RECORDED, startChildSpan } from '@swarm/telemetry';
 import type { MsgHdrs, NatsConnection, Service, ServiceMsg } from 'nats';
@@ -104,6 +104,7 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
   const client = createBusClientWith(opts.clientNc ?? nc, log, clientOutbox);
   const replyConnection = clientOutbox === outbox ? client : createBusClientWith(nc, log, outbox);
   const tracer = trace.getTracer('@swarm/bus');
+  const answerable = answerableReplies(nc);
   // Requests dropped for their reply subject, told at most once a DROPPED_LOG_INTERVAL_MS with how
   // many since: a flood of them (a client's key is enough) must not fill the service's log.
   let dropped = 0;
@@ -125,11 +126,11 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
       ...(serveOpts.queue ? { queue: serveOpts.queue } : {}),
       handler: (err, msg) => {
         if (err) return endpointLog.error({ err }, 'endpoint stopped with an error');
-        if (!isInboxSubject(msg.reply)) {
+        if (!answerable(msg.reply)) {
           // A requester picks the reply subject; a service may publish its reply only into the
           // inboxes of the roles that may ask it (libs/contracts bus-roles), so nats-server would
-          // refuse an answer to a subject that is no inbox, and nobody waits for one: the request
-          // is not run. One naming another role's inbox is run, and its answer refused there.
+          // refuse an answer anywhere else (another subject, another role's inbox, a made-up one),
+          // and nobody waits for one there: the request is not run.
           noteDropped(endpointLog, msg.reply);
           return;
         }
@@ -233,8 +234,19 @@ export async function startBusService(opts: BusServiceOptions): Promise<BusServi
 /** `_INBOX.…` (nats.js default) or a role's `_INBOX_<role>.…` (see libs/contracts bus-roles). */
 const INBOX_SUBJECT = new RegExp(`^${INBOX_ROOT}(_[a-z]+)?\\.`);
 
-function isInboxSubject(reply: string | undefined): boolean {
-  return reply !== undefined && INBOX_SUBJECT.test(reply);
+/**
+ * Which reply subjects a service on `nc` can answer. On a closed bus its connection carries its
+ * role's inbox prefix, and nats-server lets it publish answers only into the inboxes of the roles
+ * that may ask it (BUS_PERMISSIONS' `replies`): exactly those. On an open bus (no identity: tests, a
+ * bare nats-server) any inbox.
+ */
+function answerableReplies(nc: NatsConnection): (reply: string | undefined) => boolean {
+  const prefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
+  const role = BUS_ROLES.find((r) => inboxPrefixOf(r) === prefix);
+  if (!role) return (reply) => reply !== undefined && INBOX_SUBJECT.test(reply);
+  // `_INBOX_router.>` → `_INBOX_router.`: a reply must have at least one token after it.
+  const inboxes = BUS_PERMISSIONS[role].replies.map((pattern) => pattern.slice(0, -1));
+  return (reply) => reply !== undefined && inboxes.some((inbox) => reply.startsWith(inbox) && reply.length > inbox.length);
 }
 
 function capSubject(subject: string | undefined): string {

@@ -184,12 +184,22 @@ describe('closed bus - attacks from a local process', () => {
     await waitFor(() => errors.some((e) => /PERMISSIONS_VIOLATION|Permissions Violation/.test(e)), { what: 'permissions error on the forged reply' });
   });
 
-  it('does not run a request whose reply subject is a service subject (no reply injection)', async () => {
+  it('does not run a request whose reply subject the router may not answer: a service subject (no reply injection), an inbox of a role that may not ask it, or none of any role', async () => {
     const before = await ledgerState(observer, node.nodeId);
     const watched: string[] = [];
     const spy = observer.subscribe(LedgerEntryEvents.subject, { callback: (_e, m) => watched.push(m.subject) });
-    // The router would answer onto swarm.v1.credit.* with its own rights if it ran this request.
-    for (const reply of ['swarm.v1.credit.refund', 'swarm.v1.credit.settle', 'swarm.v1.events.ledger.entry']) {
+    // The router would answer onto swarm.v1.credit.* with its own rights if it ran this request; it
+    // would run the task and have its answer refused into the inboxes (gateway and executor never ask
+    // it; `_INBOX.` is an open bus's, `_INBOX_zzz.` no role's).
+    for (const reply of [
+      'swarm.v1.credit.refund',
+      'swarm.v1.credit.settle',
+      'swarm.v1.events.ledger.entry',
+      '_INBOX_zzz.x',
+      '_INBOX.x',
+      '_INBOX_gateway.x',
+      '_INBOX_executor.x.y',
+    ]) {
       attacker.publish(RouterSubmit.subject, SubmitTaskRequest.encode(vecaddTask(30)).finish(), { reply });
     }
     await attacker.flush();
