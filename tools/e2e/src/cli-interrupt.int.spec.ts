@@ -11,6 +11,9 @@ import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SWARM } from './run-cli';
 
 describe('swarm submit - interrupted before the answer', () => {
@@ -60,6 +63,42 @@ describe('swarm submit - interrupted before the answer', () => {
 });
 
 describe('swarm submit - interrupted before the task is sent', () => {
+  it('says so when the signal comes while the CLI is still loading (before its own handler is in place)', async () => {
+    // A preload that signals the process as main.js asks for its first module: a Ctrl-C in the
+    // ~0.3 s a submit takes to load, made exact.
+    const dir = await mkdtemp(join(tmpdir(), 'swarm-interrupt-'));
+    const preload = join(dir, 'signal-while-loading.js');
+    await writeFile(
+      preload,
+      `const Module = require('node:module');
+const load = Module._load;
+let sent = false;
+Module._load = function (request, ...rest) {
+  if (!sent && request === 'commander') { sent = true; process.kill(process.pid, 'SIGINT'); }
+  return load.call(this, request, ...rest);
+};
+`,
+    );
+    try {
+      const proc = spawnProcess({
+        command: process.execPath,
+        args: ['-r', preload, SWARM, 'submit', '--skill', 'vecadd', '--size', '8', '--nats', 'nats://127.0.0.1:1', '--json'],
+        env: { ...process.env, SWARM_NATS_URL: '', SWARM_NATS_NKEY_FILE: '' },
+        timeoutMs: 30_000,
+      });
+      const exit = await proc.exited;
+      const line = proc.stderr().trim().split('\n').at(-1) ?? '';
+      expect({ code: exit.code, signal: exit.signal, line }).toEqual({
+        code: 130,
+        signal: null,
+        line: 'error SWARM_INTERRUPTED: SIGINT before the task was sent: nothing was sent or charged',
+      });
+      expect(JSON.parse(proc.stdout())).toEqual({ error: { code: 'SWARM_INTERRUPTED', message: 'SIGINT before the task was sent: nothing was sent or charged', exitStatus: 130 } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('says nothing was sent or charged, and exits 130 (one error document under --json)', async () => {
     // A "bus" that takes the TCP connection and never says a word: the CLI waits in its connect.
     const sockets = new Set<Socket>();
