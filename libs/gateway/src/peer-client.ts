@@ -12,7 +12,7 @@
  * renewed its certificate and still accepts only its key.
  */
 import type { Client, ServiceError } from '@grpc/grpc-js';
-import { credentials, makeGenericClientConstructor, Metadata } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, Metadata, status } from '@grpc/grpc-js';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
@@ -27,7 +27,8 @@ import { formatHostPort } from './peer-address';
 import { PeerIdentityError, shortId, verifyPeerCertificate } from './peer-identity';
 import type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';
 import { clientServiceDefinition, peerMethodPath } from './peer-service';
-import { errorOfStatus } from './peer-status';
+import { MIN_IDLE_MS } from './connection-cap';
+import { errorOfStatus, isPeerNamedStatus } from './peer-status';
 
 /** Deadline of a call that names none: every peer call has one. */
 export const DEFAULT_PEER_CALL_TIMEOUT_MS = 10_000;
@@ -74,6 +75,12 @@ export interface PeerClient {
   call<M extends PeerMethod>(method: M, request: PeerRequest<M>, opts?: PeerCallOptions): Promise<PeerResponse<M>>;
   close(): void;
 }
+
+/** A call cut this soon after it started is made again (exchange): sooner than the first keepalive ping. */
+const RETRY_CUT_WITHIN_MS = PEER_KEEPALIVE_TIME_MS;
+/** Failures that were the connection's, not the peer's answer. */
+const connectionCuts = new WeakSet<object>();
+const isConnectionCut = (err: unknown): boolean => typeof err === 'object' && err !== null && connectionCuts.has(err);
 
 const PeerServiceClient = makeGenericClientConstructor(clientServiceDefinition(), 'PeerService');
 type UnaryMethod = (request: unknown, metadata: Metadata, options: { deadline: number }, callback: (err: ServiceError | null, value?: unknown) => void) => { cancel(): void };
@@ -143,7 +150,33 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
     void current?.then((c) => c.close()).catch(() => undefined);
   }
 
+  /** Calls going on now, and when the last one ended: whether the connection stood idle (retried below). */
+  let inFlight = 0;
+  let lastActiveMs = -Infinity;
+
+  /**
+   * One call, made once more on a new connection when it was cut as it started on one that had
+   * stood idle MIN_IDLE_MS: the peer's gateway closes such connections to make room for new ones
+   * (connection-cap.ts), and a call sent just then never reached a handler. Only a cut the
+   * connection made (UNAVAILABLE, not in the peer's words) within RETRY_CUT_WITHIN_MS, before any
+   * keepalive could judge the link: a call cut later may have run.
+   */
   async function exchange(method: PeerMethod, request: unknown, callOpts: PeerCallOptions, traceContext: TraceContext | undefined): Promise<unknown> {
+    const startedMs = clock.now();
+    const idle = inFlight === 0 && connecting !== undefined && startedMs - lastActiveMs >= MIN_IDLE_MS;
+    inFlight += 1;
+    try {
+      return await exchangeOnce(method, request, callOpts, traceContext);
+    } catch (err) {
+      if (!idle || !isConnectionCut(err) || clock.now() - startedMs >= RETRY_CUT_WITHIN_MS || callOpts.signal?.aborted) throw err;
+      return await exchangeOnce(method, request, callOpts, traceContext);
+    } finally {
+      inFlight -= 1;
+      lastActiveMs = clock.now();
+    }
+  }
+
+  async function exchangeOnce(method: PeerMethod, request: unknown, callOpts: PeerCallOptions, traceContext: TraceContext | undefined): Promise<unknown> {
     const client = await grpcClient();
     const metadata = new Metadata();
     if (traceContext) injectTraceContext(metadataCarrier(metadata), traceContext);
@@ -155,6 +188,7 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
         if (!err) return resolve(value);
         if (identityFailure) return reject(identityFailure);
         const failure = errorOfStatus(err, label);
+        if (err.code === status.UNAVAILABLE && !isPeerNamedStatus(err)) connectionCuts.add(failure);
         if (failure instanceof SwarmError && failure.code === ErrorCode.ERROR_CODE_UNAVAILABLE && !opts.pinnedCertPem) forgetConnection();
         reject(failure);
       });

@@ -38,6 +38,11 @@ export function statusOf(err: SwarmError): Partial<StatusObject> {
 
 const NAMED = /^(SWARM_[A-Z_]+): ([\s\S]*)$/;
 
+/** Whether a failed call's status is the peer's own answer (a `SWARM_*` name), not one grpc-js made (a connection lost). */
+export function isPeerNamedStatus(err: ServiceError): boolean {
+  return NAMED.test(err.details);
+}
+
 /** The most of a peer's own words an error keeps (peerWords). */
 export const MAX_PEER_TEXT_CHARS = 300;
 

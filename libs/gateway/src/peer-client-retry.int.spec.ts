@@ -1,0 +1,128 @@
+/**
+ * A call cut as it starts on a connection that stood idle: the peer's gateway closes its longest
+ * idle connections to make room for new ones (connection-cap.ts), and a call sent just then never
+ * reached a handler. A TCP proxy between client and gateway cuts the connection exactly as the
+ * call's first bytes come, as such a close does.
+ */
+import { systemClock, systemTime } from '@swarm/determinism';
+import { loadOrCreateNodeCertificate } from '@swarm/identity';
+import { silentLogger } from '@swarm/telemetry';
+import { tempDir } from '@swarm/testing';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { connect as connectTcp, createServer } from 'node:net';
+import type { GatewayServer } from './index';
+import { dialPeer, startGatewayServer } from './index';
+import { MIN_IDLE_MS } from './connection-cap';
+
+interface CuttingProxy {
+  readonly port: number;
+  /** The next bytes a client sends on a connection already open end that connection, unforwarded. */
+  cutNextCall(): void;
+  readonly connections: () => number;
+  close(): Promise<void>;
+}
+
+async function cuttingProxy(target: number): Promise<CuttingProxy> {
+  let armed = false;
+  let opened = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    opened += 1;
+    const upstream = connectTcp(target, '127.0.0.1');
+    const fresh = { value: true };
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (chunk: Buffer) => {
+      if (armed && !fresh.value) {
+        armed = false;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      fresh.value = false;
+      client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cutNextCall: () => (armed = true),
+    connections: () => opened,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('peer client - a call cut as it starts on an idle connection', () => {
+  it('is made once more on a new connection, and reaches the handler once', async () => {
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    const pings: number[] = [];
+    const gateway: GatewayServer = await startGatewayServer({
+      certificate: server,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 5_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
+        ping: ({ request }) => (pings.push(request.payload[0]), { payload: request.payload }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const proxy = await cuttingProxy(gateway.address.port);
+    const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: { host: '127.0.0.1', port: proxy.port } }, clock: systemClock });
+    try {
+      expect((await peer.call('ping', { payload: new Uint8Array([1]) })).payload).toEqual(new Uint8Array([1]));
+      await new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
+      const before = proxy.connections();
+      proxy.cutNextCall();
+      expect((await peer.call('ping', { payload: new Uint8Array([2]) })).payload).toEqual(new Uint8Array([2]));
+      // A new connection: the certificate fetched again (the pin dropped with the lost connection), then the call's.
+      expect(proxy.connections()).toBe(before + 2);
+      expect(pings).toEqual([1, 2]);
+    } finally {
+      peer.close();
+      await proxy.close();
+      await gateway.stop(1_000);
+      await Promise.all(dirs.map((d) => d.remove()));
+    }
+  });
+
+  it('is not made again when the connection had a call within the last second (the peer did not close it as idle)', async () => {
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    const gateway: GatewayServer = await startGatewayServer({
+      certificate: server,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 5_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
+        ping: ({ request }) => ({ payload: request.payload }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const proxy = await cuttingProxy(gateway.address.port);
+    const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: { host: '127.0.0.1', port: proxy.port } }, clock: systemClock });
+    try {
+      await peer.call('ping', { payload: new Uint8Array([1]) });
+      proxy.cutNextCall();
+      await expect(peer.call('ping', { payload: new Uint8Array([2]) })).rejects.toMatchObject({ codeName: 'SWARM_UNAVAILABLE' });
+    } finally {
+      peer.close();
+      await proxy.close();
+      await gateway.stop(1_000);
+      await Promise.all(dirs.map((d) => d.remove()));
+    }
+  });
+});
