@@ -17,6 +17,7 @@ import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkSto
 import type { PeerHandler } from '@swarm/gateway';
 import { parseHostPort, shortId } from '@swarm/gateway';
 import { hasProofOfWork } from '@swarm/records';
+import { claimedHostProblem } from './claimed-address';
 import { dhtEndpoint, dhtIdOfNode } from './dht-peer-id';
 
 export type DhtPeerMethod = 'dhtPing' | 'dhtStore' | 'dhtFindNode' | 'dhtFindValue';
@@ -46,8 +47,12 @@ interface SenderFields {
   readonly senderPowNonce: bigint;
 }
 
-/** The endpoint the DHT learns the caller at; refuses a claim of someone else's id, or of an id without its proof of work. */
-function senderEndpoint(peerId: string, sender: SenderFields, powDifficulty: number): string {
+/**
+ * The endpoint the DHT learns the caller at; refuses a claim of someone else's id, or of an id
+ * without its proof of work, or of an address this node should not dial for the caller
+ * (claimed-address.ts; `network`, the caller's, is read off its connection).
+ */
+function senderEndpoint(peerId: string, sender: SenderFields, network: string, powDifficulty: number): string {
   const nonce = sender.senderPowNonce;
   if (!hasProofOfWork(peerId, nonce, powDifficulty)) {
     throw new SwarmError(
@@ -65,6 +70,8 @@ function senderEndpoint(peerId: string, sender: SenderFields, powDifficulty: num
   const address = parseHostPort(sender.senderAddress);
   if (!address || address.port === 0)
     throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT sender_address must be host:port with a port > 0, got '${sender.senderAddress.slice(0, 300)}'`);
+  const problem = claimedHostProblem(address.host, network);
+  if (problem !== undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT sender_address '${sender.senderAddress.slice(0, 300)}' is refused: ${problem}`);
   const endpoint = dhtEndpoint(peerId, address, nonce);
   // Every reply listing a longer endpoint would be refused whole by whoever asked (the wire check).
   if (endpoint.length > MAX_ENDPOINT_CHARS) {
@@ -82,23 +89,23 @@ export function createDhtInbound(opts: DhtInboundOptions): DhtInbound {
   const serving = slot.serving;
 
   const peerHandlers: DhtPeerHandlers = {
-    dhtPing: async ({ peerId, request }) => {
-      const from = senderEndpoint(peerId, request, powDifficulty);
+    dhtPing: async ({ peerId, network, request }) => {
+      const from = senderEndpoint(peerId, request, network, powDifficulty);
       const reply = await serving().ping(from, checkPingRequest({ id: request.senderId }));
       return { remoteId: reply.remoteId };
     },
     dhtStore: async ({ peerId, network, request }) => {
-      const from = senderEndpoint(peerId, request, powDifficulty);
+      const from = senderEndpoint(peerId, request, network, powDifficulty);
       const reply = await serving().store(from, checkStoreRequest({ id: request.senderId, key: request.key, value: request.value }), network);
       return { stored: reply.stored, refusal: reply.refusal };
     },
-    dhtFindNode: async ({ peerId, request }) => {
-      const from = senderEndpoint(peerId, request, powDifficulty);
+    dhtFindNode: async ({ peerId, network, request }) => {
+      const from = senderEndpoint(peerId, request, network, powDifficulty);
       const reply = await serving().findNode(from, checkFindNodeRequest({ id: request.senderId, targetId: request.targetId }));
       return { contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },
-    dhtFindValue: async ({ peerId, request }) => {
-      const from = senderEndpoint(peerId, request, powDifficulty);
+    dhtFindValue: async ({ peerId, network, request }) => {
+      const from = senderEndpoint(peerId, request, network, powDifficulty);
       const reply = await serving().findValue(from, checkFindValueRequest({ id: request.senderId, targetId: request.targetId, key: request.key }));
       return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },

@@ -287,6 +287,13 @@ describe('dht over gateways - real DHT nodes', () => {
         code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
         peerWords: expect.stringContaining('DHT sender_address is too long'),
       });
+      // Another spelling of the caller's address, which the dial-back's cooldown would take for another endpoint.
+      for (const spelling of ['LOCALHOST', '127.00.000.1', '2130706433', '0x7f000001', '[::ffff:7f00:1]']) {
+        await expect(client.call('dhtPing', { ...sender, senderAddress: `${spelling}:${c.server.address.port}` })).rejects.toMatchObject({
+          code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+          peerWords: expect.stringMatching(/^DHT sender_address '.*' is refused: /),
+        });
+      }
       await expect(client.call('dhtPing', sender)).resolves.toEqual({ remoteId: b.transport.dhtId });
     } finally {
       client.close();
@@ -295,6 +302,36 @@ describe('dht over gateways - real DHT nodes', () => {
 });
 
 describe('dht over gateways - what the sender believes', () => {
+  it('leaves out of a reply the contacts at addresses its referrer could not know a node at, or spelt another way', async () => {
+    const referrer = await certificate(4);
+    const listed = await Promise.all([5, 6, 7, 8].map((n) => certificate(n)));
+    const honest = await startGatewayNode(await certificate(9));
+    const at = (cert: NodeCertificate, host: string) => ({ id: dhtIdOf(cert), endpoint: dhtEndpoint(cert.nodeId, { host, port: 4001 }, nonceOf(cert)) });
+    const contacts = [at(listed[0], '127.0.0.1'), at(listed[1], 'LOCALHOST'), at(listed[2], '0.0.0.0'), at(listed[3], '2130706433')];
+    const server = await startGatewayServer({
+      certificate: referrer,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: LIMITS,
+      log: silentLogger(),
+      time: systemTime,
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: referrer.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(referrer) }),
+        ping: ({ request }) => ({ payload: request.payload }),
+        dhtFindNode: () => ({ contacts }),
+        dhtFindValue: () => ({ values: [], contacts }),
+      },
+    });
+    const to = dhtEndpoint(referrer.nodeId, server.address, nonceOf(referrer));
+    try {
+      const self = honest.transport.dhtId;
+      expect((await honest.transport.findNode(to, { id: self, targetId: self })).contacts).toEqual([contacts[0]]);
+      expect((await honest.transport.findValue(to, { id: self, targetId: self, key: 'k' })).contacts).toEqual([contacts[0]]);
+    } finally {
+      await honest.stop();
+      await server.stop(0);
+    }
+  });
+
   it('sends only as its own DHT id, and refuses a reply that names another id for a node', async () => {
     const liar = await certificate(4);
     const honest = await startGatewayNode(await certificate(5));

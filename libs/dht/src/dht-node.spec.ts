@@ -195,7 +195,7 @@ describe('dht node - dial-back before a requester enters the table', () => {
   });
 
   it('dials back a flood of claims at most a few at a time and not again while the endpoint cools down', async () => {
-    const s = await swarmOf(1, { dialBack: { maxInFlight: 2, failureCooldownMs: 60_000, maxRemembered: 100 } });
+    const s = await swarmOf(1, { dialBack: { maxInFlight: 2, maxPerSecond: 100, failureCooldownMs: 60_000, maxRemembered: 100 } });
     const [node] = s.nodes;
     const random = seededRandom(5);
     const senders = Array.from({ length: 10 }, (_, i) => s.net.transport(`claim-${i}`));
@@ -210,6 +210,26 @@ describe('dht node - dial-back before a requester enters the table', () => {
     await s.vt.advance(2 * TIMEOUT_MS);
     expect(s.net.stats().byRpc.ping).toBe(1);
     expect(others(node, s)).toEqual([]);
+    await s.stop();
+  });
+});
+
+describe('dht node - dial-backs a second', () => {
+  it('starts at most maxPerSecond dial-backs a second, however many new endpoints are claimed', async () => {
+    const s = await swarmOf(1, { dialBack: { maxInFlight: 100, maxPerSecond: 3, failureCooldownMs: 60_000, maxRemembered: 100 } });
+    const [node] = s.nodes;
+    const random = seededRandom(6);
+    const claims = (from: number) => Array.from({ length: 10 }, (_, i) => s.net.transport(`claim-${from + i}`));
+    s.net.resetStats();
+    await drive(s.vt, Promise.all(claims(0).map((t) => t.ping(node.endpoint, { id: randomHexId(random) }))));
+    await s.vt.advance(2 * TIMEOUT_MS);
+    // 10 claims of 10 endpoints: 3 dialled (the burst), 7 dropped.
+    expect(s.net.stats().byRpc.ping).toBe(10 + 3);
+    s.net.resetStats();
+    await s.vt.advance(1_000);
+    await drive(s.vt, Promise.all(claims(10).map((t) => t.ping(node.endpoint, { id: randomHexId(random) }))));
+    await s.vt.advance(2 * TIMEOUT_MS);
+    expect(s.net.stats().byRpc.ping).toBe(10 + 3);
     await s.stop();
   });
 });

@@ -6,20 +6,23 @@
  * id by TLS). Contacts learnt by dialling them (lookups, stores) are proven already and skip this.
  *
  * Dialling on a stranger's word is itself a lever (reflection), so it is bounded: at most
- * `maxInFlight` dial-backs at once (more claims are dropped; a genuine peer is learnt on a later
- * request), one at a time per endpoint, and an endpoint that failed is not dialled again for
- * `failureCooldownMs`.
+ * `maxInFlight` dial-backs at once and `maxPerSecond` a second (more claims are dropped; a genuine
+ * peer is learnt on a later request), one at a time per endpoint, and an endpoint that failed is
+ * not dialled again for `failureCooldownMs` (by the endpoint as written: the gateway takes each
+ * address in one spelling only, libs/dht-gateway claimed-address.ts).
  */
 import type { WallClock } from '@swarm/determinism';
 
 export interface DialBackLimits {
   readonly maxInFlight: number;
+  /** Dial-backs started a second, in bursts of as many: without it, claims of ever new endpoints (cheap ids, or any port of one host) were dialled as fast as they came. */
+  readonly maxPerSecond: number;
   readonly failureCooldownMs: number;
   /** Failed endpoints remembered for the cooldown (oldest forgotten first past this). */
   readonly maxRemembered: number;
 }
 
-export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({ maxInFlight: 8, failureCooldownMs: 5_000, maxRemembered: 4_096 });
+export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({ maxInFlight: 8, maxPerSecond: 20, failureCooldownMs: 5_000, maxRemembered: 4_096 });
 
 export interface DialBackCounts {
   readonly verified: number;
@@ -44,6 +47,18 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   let verified = 0;
   let refused = 0;
   let dropped = 0;
+  /** Dial-backs that may start now (a token bucket of maxPerSecond, refilled by the clock). */
+  let tokens = limits.maxPerSecond;
+  let refilledAt = clock.now();
+
+  function takeToken(): boolean {
+    const now = clock.now();
+    tokens = Math.min(limits.maxPerSecond, tokens + ((now - refilledAt) * limits.maxPerSecond) / 1_000);
+    refilledAt = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
 
   function coolingDown(endpoint: string): boolean {
     const at = failedAt.get(endpoint);
@@ -64,7 +79,7 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
 
   return {
     claim(idHex, endpoint, admit) {
-      if (inFlight.size >= limits.maxInFlight || inFlight.has(endpoint) || coolingDown(endpoint)) {
+      if (inFlight.size >= limits.maxInFlight || inFlight.has(endpoint) || coolingDown(endpoint) || !takeToken()) {
         dropped++;
         return;
       }
