@@ -16,6 +16,7 @@ import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, check
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
 import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
+import { claimedHostProblem, networkOfDialled } from './claimed-address';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
 
 /** A DHT call waits this long for its answer; lookups move on to other contacts after it. */
@@ -48,6 +49,17 @@ export interface GatewayDhtSender extends Omit<DhtTransport, 'listen'> {
 }
 
 type DhtBody<M extends PeerMethod> = Omit<PeerRequest<M>, 'senderId' | 'senderAddress' | 'senderPowNonce'>;
+
+/**
+ * The contacts of `from`'s reply a lookup may dial: each at an address such a referrer could know a
+ * node at, written its one way (claimed-address.ts, as for a sender's own claim). Others are left
+ * out, not the whole reply: a referrer listing this node's own loopback, or one address spelt forty
+ * ways, had the lookup dial where the referrer chose, 18 times for each lookup it answered.
+ */
+function dialableReferrals<C extends { readonly endpoint: string }>(from: string, contacts: readonly C[]): C[] {
+  const referrer = networkOfDialled(peerOfDhtEndpoint(from).address.host);
+  return contacts.filter((c) => claimedHostProblem(peerOfDhtEndpoint(c.endpoint).address.host, referrer) === undefined);
+}
 
 export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDhtSender {
   const { certificate, clock } = opts;
@@ -114,12 +126,12 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     async findNode(to, request): Promise<FindNodeResponse> {
       const reply = checkFindNodeResponse(await call('dhtFindNode', to, request.id, { targetId: request.targetId }));
       checkContactBindings(reply.contacts, powDifficulty);
-      return reply;
+      return { ...reply, contacts: dialableReferrals(to, reply.contacts) };
     },
     async findValue(to, request): Promise<FindValueResponse> {
       const reply = checkFindValueResponse(await call('dhtFindValue', to, request.id, { targetId: request.targetId, key: request.key }));
       checkContactBindings(reply.contacts, powDifficulty);
-      return reply;
+      return { ...reply, contacts: dialableReferrals(to, reply.contacts) };
     },
     async close() {
       closed = true;

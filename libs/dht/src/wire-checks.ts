@@ -12,8 +12,11 @@ export const MAX_KEY_CHARS = 256;
 /** One provider record (a signed NodeRecord is well under 4 KiB). */
 export const MAX_VALUE_BYTES = 16 * 1024;
 export const MAX_ENDPOINT_CHARS = 256;
-/** A reply carries at most two buckets' worth of contacts. */
-export const MAX_CONTACTS_PER_REPLY = 40;
+/**
+ * A reply lists a node's k closest contacts (k = 20, dht-node.ts DEFAULT_BUCKET_SIZE, the same on
+ * every node): more is a referrer crowding a lookup with contacts it chose.
+ */
+export const MAX_CONTACTS_PER_REPLY = 20;
 /** Provider records one findValue reply may carry (the per-key limit of a provider store). */
 export const MAX_VALUES_PER_REPLY = 256;
 /**
