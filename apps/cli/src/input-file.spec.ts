@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TempDir } from '@swarm/testing';
@@ -26,5 +27,41 @@ describe('input file', () => {
     const file = join(dir.path, 'inner.json');
     await writeFile(file, '{"inputs": \ufeff[]}');
     await expect(readInputFile(file)).rejects.toThrow(/is not JSON/);
+  });
+});
+
+describe('input file - what is not a regular file, and what grows past the limit', () => {
+  let dir: TempDir;
+  beforeEach(async () => {
+    dir = await tempDir('swarm-input-');
+  });
+  afterEach(() => dir.remove());
+
+  it('refuses a FIFO at once (no writer needed) as bad usage, without opening it to wait', async () => {
+    const fifo = join(dir.path, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const err = await readInputFile(fifo).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'SWARM_BAD_ARGS', message: `input file ${fifo} is a FIFO (named pipe), not a regular file: give a file that holds the JSON` });
+  });
+
+  it('refuses a character device such as /dev/zero or /dev/urandom before reading any of it', async () => {
+    for (const device of ['/dev/zero', '/dev/urandom']) {
+      const err = await readInputFile(device).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SWARM_BAD_ARGS', message: `input file ${device} is a character device, not a regular file: give a file that holds the JSON` });
+    }
+  });
+
+  it('keeps the message for a directory', async () => {
+    await expect(readInputFile(dir.path)).rejects.toMatchObject({ code: 'SWARM_BAD_ARGS', message: `cannot read input file ${dir.path}: EISDIR` });
+  });
+
+  it('stops reading at the limit a file whose stated size is smaller than what it holds, as an oversized file', async () => {
+    const big = join(dir.path, 'big.json');
+    await writeFile(big, 'x'.repeat(101));
+    const oversized = await readInputFile(big, 100).catch((e: unknown) => e);
+    expect(oversized).toMatchObject({ code: 'SWARM_BAD_ARGS', message: `input file ${big} is larger than 100 bytes: a task's inputs fit in that much JSON` });
+    // A /proc file states size 0 and holds more: the limit holds while reading.
+    const growing = await readInputFile('/proc/self/status', 100).catch((e: unknown) => e);
+    expect(growing).toMatchObject({ code: 'SWARM_BAD_ARGS', message: "input file /proc/self/status is larger than 100 bytes: a task's inputs fit in that much JSON" });
   });
 });

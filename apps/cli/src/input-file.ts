@@ -1,5 +1,7 @@
 /** Reads `--input file.json`: { "inputs": [ { "name": "a", "shape": [2, 2], "data": [1, 2, 3, 4] } ] }. */
-import { readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import type { Tensor } from '@swarm/contracts';
 import { toTensor } from '@swarm/contracts';
 import { z } from 'zod';
@@ -20,18 +22,68 @@ const InputFile = z.object({
 /**
  * A task holds at most 2,000,000 values (TASK_MAX_ELEMENTS); written as JSON with full float32
  * precision that is about 30 MB. Anything much larger cannot be a valid task, so it is refused
- * before being read into memory.
+ * before being read into memory, or as soon as a read passes it.
  */
 export const MAX_INPUT_FILE_BYTES = 128 * 1024 * 1024;
 
-export async function readInputFile(path: string): Promise<Tensor[]> {
+/** What a path that is not a regular file is, in words ('a FIFO (named pipe)'); undefined for a regular file. */
+function notRegular(st: Stats): string | undefined {
+  if (st.isFile()) return undefined;
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+function checkRegular(path: string, st: Stats): void {
+  // A directory keeps the words it always had (its read fails with EISDIR).
+  if (st.isDirectory()) throw new CliError('SWARM_BAD_ARGS', `cannot read input file ${path}: EISDIR`);
+  const what = notRegular(st);
+  if (what) throw new CliError('SWARM_BAD_ARGS', `input file ${path} is ${what}, not a regular file: give a file that holds the JSON`);
+}
+
+function tooLarge(path: string, maxBytes: number): CliError {
+  return new CliError('SWARM_BAD_ARGS', `input file ${path} is larger than ${maxBytes} bytes: a task's inputs fit in that much JSON`);
+}
+
+/** How much is read at a time: the limit is checked between reads. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * The file's bytes, at most `maxBytes`. Only a regular file is read: opening a FIFO blocks until a
+ * writer comes (in libuv's thread pool, where no signal ends it), and a device (/dev/zero) never
+ * ends. Its stated size is not trusted either (a /proc file says 0, a file may grow): at most
+ * `maxBytes` + 1 bytes are read.
+ */
+async function readBounded(path: string, maxBytes: number): Promise<Buffer> {
+  const st = await stat(path);
+  checkRegular(path, st);
+  if (st.size > maxBytes) throw tooLarge(path, maxBytes);
+  // O_NONBLOCK: had the path become a FIFO since the stat, the open still returns at once (fstat below refuses it).
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    checkRegular(path, await handle.stat());
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(READ_CHUNK_BYTES, maxBytes + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw tooLarge(path, maxBytes);
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function readInputFile(path: string, maxBytes = MAX_INPUT_FILE_BYTES): Promise<Tensor[]> {
   let text: string;
   try {
-    const { size } = await stat(path);
-    if (size > MAX_INPUT_FILE_BYTES) {
-      throw new CliError('SWARM_BAD_ARGS', `input file ${path} is ${size} bytes; a task's inputs fit in ${MAX_INPUT_FILE_BYTES} bytes of JSON`);
-    }
-    text = await readFile(path, 'utf8');
+    text = (await readBounded(path, maxBytes)).toString('utf8');
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError('SWARM_BAD_ARGS', `cannot read input file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);

@@ -320,6 +320,28 @@ describe('swarm CLI - without a node', () => {
     expect(unknown.stderr).toMatch(/^error SWARM_BAD_ARGS: there is no command 'nosuch' to give help on/m);
   });
 
+  it('refuses an --input that is a FIFO or a device at once, exit 2, rather than blocking on it or reading it forever', async () => {
+    const dir = await tempDir('swarm-fifo-');
+    try {
+      const fifo = join(dir.path, 'pipe');
+      await runProcess('mkfifo', [fifo], {}, 10_000);
+      for (const [input, what] of [
+        [fifo, 'a FIFO \\(named pipe\\)'],
+        ['/dev/zero', 'a character device'],
+      ]) {
+        // The command's own timeout: it used to block on the FIFO and read /dev/zero for 14 s.
+        const r = await runCli(['submit', '--skill', 'matmul', '--input', input, '--nats', 'nats://127.0.0.1:1'], {}, 10_000);
+        expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({
+          code: 2,
+          stdout: '',
+          stderr: expect.stringMatching(new RegExp(`^error SWARM_BAD_ARGS: input file \\S+ is ${what}, not a regular file`)),
+        });
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('says no node is reachable', async () => {
     const r = await runCli(['balance', '--nats', 'nats://127.0.0.1:1']);
     expect(r.code).toBe(1);
