@@ -301,7 +301,7 @@ function build(): Command {
   agent
     .command('revoke')
     .description("revoke an agent: its token stops at once and its unspent credit returns to the node's account")
-    .argument('<name>', 'agent name')
+    .argument('<name>', `agent name: ${AGENT_NAME_TEXT}`, agentName)
     .addOption(nats())
     .addOption(dataDir())
     .addOption(node())

@@ -1,4 +1,4 @@
-import { agentAccount, isAgentName, isIdempotencyKey, isSkillName, isTaskId } from './identifiers';
+import { agentAccount, isAccountId, isAgentName, isIdempotencyKey, isSkillName, isTaskId } from './identifiers';
 
 describe('identifiers - one rule per name or id', () => {
   it('takes 1-64 shell-safe characters as an idempotency key', () => {
@@ -22,5 +22,10 @@ describe('identifiers - one rule per name or id', () => {
     expect(isAgentName('bot-1')).toBe(true);
     for (const bad of ['', 'a'.repeat(33), 'Bot', 'a_b', 'a/b', 'a ']) expect(isAgentName(bad)).toBe(false);
     expect(agentAccount('bot-1')).toBe('agent/bot-1');
+  });
+
+  it("takes a ledger account as the ledger does: 1-128 of [A-Za-z0-9._:-], or an agent's agent/<name>", () => {
+    for (const good of ['node', 'a'.repeat(128), 'aZ09._:-', 'agent/bot-1']) expect(isAccountId(good)).toBe(true);
+    for (const bad of ['', 'a'.repeat(129), 'a'.repeat(5000), 'a b', 'a/b', 'agent/', 'agent/Bad Name', `agent/${'a'.repeat(33)}`, 'é']) expect(isAccountId(bad)).toBe(false);
   });
 });

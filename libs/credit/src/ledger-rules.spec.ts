@@ -1,4 +1,4 @@
-import { EntryKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import { EntryKind, ErrorCode, isAccountId, SwarmError } from '@swarm/contracts';
 import type { Account, Escrow } from './ledger-records';
 import { emptyAccount, MAX_UINT64 } from './ledger-records';
 import type { EscrowLifetime, ReserveRecords, Stamp } from './ledger-rules';
@@ -12,6 +12,7 @@ import {
   refundRule,
   reserveRule,
   settleRule,
+  validateAccount,
   validateLifetime,
   reinstateRule,
   voidRule,
@@ -68,6 +69,15 @@ describe('ledger rules - validation', () => {
 
   it('treats a record passed under the wrong id as a bug, not a user error', () => {
     expect(() => reserve({ escrowId: 'e1', account: 'node', amount: 1n }, { escrow: undefined, payer: { ...node, id: 'x' } }, at)).toThrow(/got record x for node/);
+  });
+});
+
+describe('ledger rules - account ids', () => {
+  it("refuses exactly what @swarm/contracts' isAccountId refuses (the CLI checks --account with it before sending)", () => {
+    const samples = ['node', 'a'.repeat(MAX_ID_LENGTH), 'a'.repeat(MAX_ID_LENGTH + 1), '', 'a b', 'a/b', 'agent/bot-1', 'agent/', 'agent/Bad', `agent/${'a'.repeat(33)}`, 'é'];
+    for (const account of samples) {
+      expect({ account, valid: codeOf(() => validateAccount('account', account)) === undefined }).toEqual({ account, valid: isAccountId(account) });
+    }
   });
 });
 

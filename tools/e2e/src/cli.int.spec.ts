@@ -342,6 +342,20 @@ describe('swarm CLI - without a node', () => {
     }
   });
 
+  it('refuses an account id or an agent name the node would refuse as bad usage (exit 2), sending nothing', async () => {
+    // Port 1: nothing listens, so whatever got as far as connecting would be SWARM_NO_NODE (exit 1).
+    const nowhere = ['--nats', 'nats://127.0.0.1:1'];
+    const long = await runCli(['balance', '--account', 'a'.repeat(5_000), ...nowhere]);
+    expect({ code: long.code, stderr: long.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/^error SWARM_BAD_ARGS: --account must be a ledger account: .*got 5000 characters\n$/),
+    });
+    for (const name of ['', 'Bad Name']) {
+      const r = await runCli(['agent', 'revoke', name, ...nowhere]);
+      expect({ name, code: r.code, stderr: r.stderr }).toEqual({ name, code: 2, stderr: expect.stringMatching(/^error SWARM_BAD_ARGS: .*expected 1-32 of a-z, 0-9 and -/) });
+    }
+  });
+
   it('says no node is reachable', async () => {
     const r = await runCli(['balance', '--nats', 'nats://127.0.0.1:1']);
     expect(r.code).toBe(1);

@@ -1,5 +1,5 @@
 import type { AgentBalance } from '@swarm/client';
-import { BalanceResponse } from '@swarm/contracts';
+import { ACCOUNT_ID_TEXT, BalanceResponse, isAccountId } from '@swarm/contracts';
 import { agentClientFor } from '../agent-mode';
 import { CliError } from '../cli-error';
 import type { NodeTarget } from '../node-file';
@@ -18,6 +18,10 @@ export const NODE_ACCOUNT_NOTE =
 export async function balanceCommand(opts: NodeTarget & { account?: string; json?: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // An empty --account is a slip (an unset variable), not a way to name the node's account.
   if (opts.account === '') throw new CliError('SWARM_BAD_ARGS', '--account needs an account id (leave it out for the node account)');
+  // The ledger's rule, checked here: an id it would refuse is bad usage, and never sent.
+  if (opts.account !== undefined && !isAccountId(opts.account)) {
+    throw new CliError('SWARM_BAD_ARGS', `--account must be a ledger account: ${ACCOUNT_ID_TEXT}; got ${opts.account.length} characters`);
+  }
   const agent = await agentClientFor(opts, env);
   if (agent) {
     if (opts.account !== undefined) throw new CliError('SWARM_BAD_ARGS', "--account has no meaning for an agent: the HTTP API answers the agent's own account only");
