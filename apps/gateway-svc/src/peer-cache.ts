@@ -12,6 +12,8 @@ export interface PeerCache<T, R> {
   delete(peerId: string): void;
   /** `ask(peerId, trace)`, or the answer to the same question already in flight (asked in its first asker's trace). */
   asking(peerId: string, trace?: TraceContext): Promise<R>;
+  /** Whether a question about `peerId` is in flight (asking would join it, not ask again). */
+  pending(peerId: string): boolean;
 }
 
 export function createPeerCache<T, R>(maxPeers: number, ask: (peerId: string, trace?: TraceContext) => Promise<R>): PeerCache<T, R> {
@@ -29,6 +31,7 @@ export function createPeerCache<T, R>(maxPeers: number, ask: (peerId: string, tr
       }
     },
     delete: (peerId) => void known.delete(peerId),
+    pending: (peerId) => inFlight.has(peerId),
     asking(peerId, trace) {
       let pending = inFlight.get(peerId);
       if (!pending) {

@@ -93,10 +93,10 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
     retryAfterMs: OVERLOADED_RETRY_AFTER_MS,
     scheduler: deps.scheduler,
   });
-  return async ({ peerId, request, signal, trace }) => {
+  return async ({ peerId, network, request, signal, trace }) => {
     const task = checkPeerTask(request.task, deps.maxTimeoutMs);
     // Before the skill check: a stranger learns nothing about what this node runs.
-    await deps.submitters.require(peerId, trace);
+    await deps.submitters.require(peerId, network, trace);
     if (!(await deps.skills.has(task.skill, trace))) {
       // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);

@@ -6,12 +6,19 @@
  * a while (never past its expiry) and concurrent tasks of one peer share one question, so a burst
  * of tasks costs one bus round trip; misses are not kept here (the registry keeps them briefly), so
  * a peer that has just published gets in on its next try.
+ * A question about a peer not known is a DHT lookup (a dozen peer calls, and dials of whatever
+ * contacts they list), asked for by a task from any key pair, which costs its maker nothing: so
+ * questions are budgeted per peer and per network the calls come from (LOOKUP_LIMITS, peer-budgets.ts);
+ * past it the task is refused OVERLOADED with when to try again. 300 tasks from throwaway keys in
+ * 40 s had one node make 326 lookups.
  */
 import type { BusClient } from '@swarm/bus';
 import { ErrorCode, isSwarmError, RegistryNodeRecord, SwarmError } from '@swarm/contracts';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
 import { shortId } from '@swarm/gateway';
 import type { TraceContext } from '@swarm/telemetry';
+import type { PeerBudgetLimits } from './peer-budgets';
+import { createPeerBudgets } from './peer-budgets';
 import type { PeerCache } from './peer-cache';
 import { createPeerCache } from './peer-cache';
 
@@ -21,13 +28,22 @@ export const SUBMITTER_RECORD_FRESH_MS = 30_000;
 export const NODE_RECORD_TIMEOUT_MS = 3_500;
 /** Peers whose record is kept; the oldest is dropped beyond it. */
 export const MAX_CACHED_SUBMITTERS = 1_024;
+/**
+ * Questions about peers not known (a record expiring is asked about again every SUBMITTER_RECORD_FRESH_MS):
+ * per peer, enough to retry a miss now and then; per network, a hundred active peers on one /24.
+ */
+export const LOOKUP_LIMITS: PeerBudgetLimits = Object.freeze({
+  perPeer: { perSecond: 0.5, burst: 3 },
+  perNetwork: { perSecond: 4, burst: 16 },
+  maxKeys: 4_096,
+});
 
 export interface SubmitterRecords {
   /**
    * Resolves when `peerId` has a valid record on the DHT; PERMISSION_DENIED when it has none,
    * UNAVAILABLE when this node's registry cannot tell (the submitter tries another provider).
    */
-  require(peerId: string, trace?: TraceContext): Promise<void>;
+  require(peerId: string, network: string, trace?: TraceContext): Promise<void>;
 }
 
 interface Known {
@@ -35,7 +51,8 @@ interface Known {
   readonly expiresAtMs: number;
 }
 
-export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwatch: Stopwatch): SubmitterRecords {
+export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwatch: Stopwatch, limits: PeerBudgetLimits = LOOKUP_LIMITS): SubmitterRecords {
+  const lookups = createPeerBudgets(limits, stopwatch);
   const cache: PeerCache<Known, boolean> = createPeerCache(MAX_CACHED_SUBMITTERS, async (peerId, trace) => {
     let answer;
     try {
@@ -59,8 +76,17 @@ export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwat
   }
 
   return {
-    async require(peerId, trace) {
+    async require(peerId, network, trace) {
       if (fresh(peerId)) return;
+      const waitMs = cache.pending(peerId) ? 0 : lookups.take(peerId, network);
+      if (waitMs > 0) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_OVERLOADED,
+          `this node looks up the records of nodes it does not know only so often, for your node and for your network; retry in ${Math.ceil(waitMs)} ms`,
+          true,
+          { retryAfterMs: Math.ceil(waitMs) },
+        );
+      }
       if (!(await cache.asking(peerId, trace))) {
         throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `node ${shortId(peerId)} has no valid record on the DHT: only nodes of the swarm may submit tasks here`);
       }
