@@ -143,7 +143,15 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
       done(new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, `the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       return;
     }
-    void parseJson(request, body as string, done);
+    void parseJson(request, body as string, (err, parsed) => {
+      // Fastify's parser refuses `__proto__` (and `constructor.prototype`) keys with the words it
+      // uses for text that is no JSON: valid JSON is told what is wrong with it.
+      if (err && isJson(body as string)) {
+        done(new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'the JSON body holds a "__proto__" key (or "constructor" with "prototype"), which no request takes'), undefined);
+        return;
+      }
+      done(err, parsed);
+    });
   });
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
 
@@ -200,6 +208,15 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The path of a request URL without its query, each segment decoded (an encoded `/` stays inside its segment). */

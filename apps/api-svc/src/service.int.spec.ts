@@ -205,6 +205,14 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
     it('refuses invalid JSON, a wrong schema and an oversized body with clear errors', async () => {
       const broken = await post('/v1/tasks', token, '{"skill": "vecadd", ');
       expect([broken.status, (await errorOf(broken)).code]).toEqual([400, 'SWARM_MALFORMED_MESSAGE']);
+      // Valid JSON with a key no parser here takes is told so, not called invalid.
+      for (const body of ['{"skill":"vecadd","__proto__":{"budget":1}}', '{"skill":"vecadd","constructor":{"prototype":{"budget":1}}}']) {
+        const proto = await post('/v1/tasks', token, body);
+        expect([proto.status, await errorOf(proto)]).toEqual([
+          400,
+          expect.objectContaining({ code: 'SWARM_INVALID_ARGUMENT', message: expect.stringContaining('"__proto__" key') }),
+        ]);
+      }
       const extra = await post('/v1/tasks', token, { ...vecadd, account: 'node' });
       expect([extra.status, await errorOf(extra)]).toEqual([400, expect.objectContaining({ code: 'SWARM_INVALID_ARGUMENT', message: expect.stringMatching(/schema/) })]);
       // The schema holds whatever the media type's parameters say.
