@@ -46,10 +46,12 @@ const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH',
 
 /**
  * An agent-API request that reached nobody: the SDK says UNAVAILABLE (retryable) and keeps the
- * socket's errno in its cause chain (fetch's TypeError, then the system error). For the CLI that
- * is SWARM_NO_NODE, as a bus nobody answers on is.
+ * socket's errno in its cause chain (fetch's TypeError, then the system error); or reached
+ * another server, not the agent API (the SDK's `notAgentApi`: a web server's 404 page). For the
+ * CLI either is SWARM_NO_NODE, as a bus nobody answers on is.
  */
-export function unreachableApi(err: { codeName?: unknown; status?: unknown; cause?: unknown }): boolean {
+export function unreachableApi(err: { codeName?: unknown; status?: unknown; cause?: unknown; notAgentApi?: unknown }): boolean {
+  if (err.codeName === 'SWARM_UNAVAILABLE' && err.notAgentApi === true) return true;
   if (err.codeName !== 'SWARM_UNAVAILABLE' || err.status !== 0) return false;
   let cause: unknown = err.cause;
   for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
@@ -74,7 +76,15 @@ function isSystemError(err: { code?: unknown; syscall?: unknown }): boolean {
  */
 export function toCliError(err: unknown): CliError {
   if (err instanceof CliError) return err;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; codeName?: unknown; syscall?: unknown; message?: unknown; status?: unknown; cause?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    codeName?: unknown;
+    syscall?: unknown;
+    message?: unknown;
+    status?: unknown;
+    cause?: unknown;
+    notAgentApi?: unknown;
+  };
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
   if (unreachableApi(e)) return new CliError('SWARM_NO_NODE', message);
   // SwarmError (a reply from the node) names its code in codeName; its numeric `code` is the proto enum.

@@ -222,6 +222,30 @@ describe('agent client - the SDK over HTTP', () => {
     expect(proxy.message.length).toBeLessThan(200);
   });
 
+  it('says another server answered, not the agent API, by its status line only (an HTML page, JSON of another shape, a 2xx that is no JSON)', async () => {
+    const page = '<!DOCTYPE HTML>\n<html><title>Error response</title><body>secret page</body></html>';
+    routes['GET /v1/balance'] = (_q, _b, res) => res.writeHead(404, 'File not found', { 'content-type': 'text/html;charset=utf-8' }).end(page);
+    routes['GET /v1/skills'] = (_q, _b, res) => json(res, 404, { detail: 'Not Found', error: 'nope' });
+    routes['GET /v1/peers'] = (_q, _b, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+    const cases: Array<[() => Promise<unknown>, string]> = [
+      [() => client().balance(), 'GET /v1/balance was answered HTTP 404 File not found (text/html;charset=utf-8)'],
+      [() => client().skills(), 'GET /v1/skills was answered HTTP 404 Not Found (application/json)'],
+      [() => client().peers(), 'GET /v1/peers was answered HTTP 200 OK (text/html)'],
+    ];
+    for (const [call, answered] of cases) {
+      const err = await swarmErrorOf(call());
+      expect({ codeName: err.codeName, retryable: err.retryable, notAgentApi: (err as AgentApiError).notAgentApi, message: err.message }).toEqual({
+        codeName: 'SWARM_UNAVAILABLE',
+        retryable: false,
+        notAgentApi: true,
+        message: `no SwarmHarness agent API at ${base}: ${answered}, not the API's JSON; is that the node's agent API address?`,
+      });
+    }
+    // The API's own refusals are still its own.
+    const own = await swarmErrorOf(client().task('task-404'));
+    expect([own.codeName, (own as AgentApiError).notAgentApi]).toEqual(['SWARM_NOT_FOUND', false]);
+  });
+
   it('says the API cannot be reached, as a retryable UNAVAILABLE, and why', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, toTensor } from '@swarm/contracts';
 import type { AgentBalance, AgentPeer, AgentSkills, AgentTask, InputTensor, TaskAccepted, TaskEvent, TaskQuote, TaskResult, TaskStatus } from './agent-api-types';
 import { balanceFromJson, inputToJson, peersFromJson, quoteFromJson, resultFromJson, skillsFromJson, statusFromJson } from './agent-api-wire';
-import { AgentApiError, apiErrorOf, errorFromResponse } from './api-error';
+import { AgentApiError, apiErrorOf, errorFromResponse, foreignAnswer, isJsonResponse } from './api-error';
 import { readSse } from './sse-events';
 
 /** Inputs up to this many values go as JSON (base64, ~5.3 bytes a value, under api-svc's 8 MiB JSON cap); larger ones as protobuf. */
@@ -131,8 +131,13 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
         const blocked = isBlockedPort(err);
         throw new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl}${unreachableWhy(err)}`, 0, !blocked, { cause: err });
       }
-      if (res.ok) return res;
-      const error = await errorFromResponse(res);
+      if (res.ok) {
+        // Another web server's page (a catch-all 200) is no answer of the API's either.
+        const expected = init.accept === 'text/event-stream' ? /^text\/event-stream\s*(;|$)/i.test(res.headers.get('content-type') ?? '') : isJsonResponse(res);
+        if (!expected) throw foreignAnswer(baseUrl, `${method} ${path}`, res);
+        return res;
+      }
+      const error = await errorFromResponse(res, baseUrl, `${method} ${path}`);
       if (!isSwarmError(error, ErrorCode.ERROR_CODE_RATE_LIMITED) || attempt >= retries || error.retryAfterMs > MAX_RETRY_WAIT_MS) throw error;
       await abortable(Math.max(error.retryAfterMs, 100), init.signal);
     }

@@ -11,6 +11,12 @@ export const MAX_SERVER_MESSAGE_CHARS = 300;
 const SWARM_CODE = /^SWARM_[A-Z0-9_]{1,60}$/;
 
 export class AgentApiError extends SwarmError {
+  /**
+   * True when what answered was not the agent API (another web server, a proxy's own page): there is
+   * no SwarmHarness agent API at that address, as when nothing answers there.
+   */
+  readonly notAgentApi: boolean;
+
   constructor(
     /** `SWARM_…` as the server named it. */
     private readonly serverCode: string,
@@ -18,10 +24,11 @@ export class AgentApiError extends SwarmError {
     /** The HTTP status; 0 when no response arrived. */
     readonly status: number,
     retryable?: boolean,
-    options?: { cause?: unknown; retryAfterMs?: number },
+    options?: { cause?: unknown; retryAfterMs?: number; notAgentApi?: boolean },
   ) {
     super(errorCodeOf(serverCode), message, retryable, options);
     this.name = 'AgentApiError';
+    this.notAgentApi = options?.notAgentApi ?? false;
   }
 
   override get codeName(): string {
@@ -55,20 +62,68 @@ export function apiErrorOf(error: ErrorJson, status: number): AgentApiError {
   return new AgentApiError(code, message, status, typeof error.retryable === 'boolean' ? error.retryable : undefined, retryAfterMs ? { retryAfterMs } : undefined);
 }
 
-/** The error a non-2xx response carries: its `{error}` body, or one made from the status when it has none. */
-export async function errorFromResponse(res: Response): Promise<AgentApiError> {
-  const text = await res.text().catch(() => '');
+/** Most of an error body read: the API's are a few hundred bytes; a larger one is not the API's. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/** Most of a foreign status text or content type repeated. */
+const MAX_STATUS_LINE_CHARS = 80;
+
+/** The API answers JSON (`application/json; charset=utf-8`). */
+export function isJsonResponse(res: Response): boolean {
+  return /^application\/json\s*(;|$)/i.test(res.headers.get('content-type') ?? '');
+}
+
+/**
+ * The answer of something that is not the agent API, named by its status line and content type
+ * only: its body is another server's words (a page, a proxy's error), not a message for the caller.
+ */
+export function foreignAnswer(baseUrl: string, what: string, res: Response): AgentApiError {
+  void res.body?.cancel().catch(() => undefined);
+  const statusLine = capText(`${res.status} ${res.statusText}`.trim(), MAX_STATUS_LINE_CHARS);
+  const type = capText(res.headers.get('content-type') ?? 'no content type', MAX_STATUS_LINE_CHARS);
+  return new AgentApiError(
+    'SWARM_UNAVAILABLE',
+    `no SwarmHarness agent API at ${baseUrl}: ${what} was answered HTTP ${statusLine} (${type}), not the API's JSON; is that the node's agent API address?`,
+    res.status,
+    false,
+    { notAgentApi: true },
+  );
+}
+
+/** At most `max` bytes of the body as text, or undefined when it holds more. */
+async function boundedText(res: Response, max: number): Promise<string | undefined> {
+  if (!res.body) return '';
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      void reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The error a non-2xx response carries: the API's own `{"error":{"code":"SWARM_…","message"}}`
+ * (JSON), or, for anything else, foreignAnswer's: not the agent API (`what` names the request).
+ */
+export async function errorFromResponse(res: Response, baseUrl: string, what: string): Promise<AgentApiError> {
+  if (!isJsonResponse(res)) return foreignAnswer(baseUrl, what, res);
+  const text = await boundedText(res, MAX_ERROR_BODY_BYTES).catch(() => undefined);
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = text === undefined ? undefined : JSON.parse(text);
   } catch {
     body = undefined;
   }
-  const error = (body as { error?: unknown } | undefined)?.error;
-  if (typeof error === 'object' && error !== null) return apiErrorOf(error, res.status);
-  const retryAfterS = Number(res.headers.get('retry-after'));
-  const code = res.status === 401 ? 'SWARM_UNAUTHENTICATED' : res.status === 429 ? 'SWARM_RATE_LIMITED' : res.status >= 500 ? 'SWARM_UNAVAILABLE' : 'SWARM_INVALID_ARGUMENT';
-  return new AgentApiError(code, `HTTP ${res.status} from the agent API${text ? `: ${capText(text, 120)}` : ''}`, res.status, undefined, {
-    retryAfterMs: Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : 0,
-  });
+  const error = (body as { error?: ErrorJson } | undefined)?.error;
+  if (typeof error !== 'object' || error === null || typeof error.code !== 'string' || !SWARM_CODE.test(error.code) || typeof error.message !== 'string') {
+    return foreignAnswer(baseUrl, what, res);
+  }
+  return apiErrorOf(error, res.status);
 }

@@ -5,6 +5,8 @@
  * the cost leaves the agent's account only, and refusals are the documented codes and exit statuses.
  */
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -172,5 +174,34 @@ describe('swarm as a remote agent - the CLI over the HTTP API', () => {
     const r = await runProcess('bash', ['-c', script], { ...agent, NODE_BIN: process.execPath, SWARM_JS: SWARM, ERR: err }, 90_000);
     expect(r.stdout).toMatch(/^\{"taskId":"[^"]*.* status=0\n$/s);
     expect(readFileSync(err, 'utf8').replace(/^swarm: .*\n/gm, '')).toBe('');
+  });
+});
+
+describe('swarm as a remote agent - at an address that is not the agent API', () => {
+  const token = { SWARM_AGENT_TOKEN: `swt_${'a'.repeat(43)}`, SWARM_API_URL: '' };
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    // As `python3 -m http.server` answers a path it does not have.
+    server = createHttpServer((_req, res) => {
+      res
+        .writeHead(404, 'File not found', { 'content-type': 'text/html;charset=utf-8' })
+        .end('<!DOCTYPE HTML>\n<html><body><h1>Error response</h1><p>secret page</p></body></html>\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('says SWARM_NO_NODE, naming the status line only, when another web server answers there', async () => {
+    const r = await runCli(['balance', '--api-url', url], token);
+    expect([r.code, stderrOf(r)]).toEqual([
+      1,
+      `error SWARM_NO_NODE: no SwarmHarness agent API at ${url}: GET /v1/balance was answered HTTP 404 File not found (text/html;charset=utf-8), not the API's JSON; is that the node's agent API address?\n`,
+    ]);
   });
 });

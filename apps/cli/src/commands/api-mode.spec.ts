@@ -284,4 +284,14 @@ describe('swarm task commands - as an agent over the HTTP API', () => {
     const gone = await skillsCommand({ apiUrl: `http://127.0.0.1:${port}` }, { SWARM_AGENT_TOKEN: TOKEN }).catch((e: unknown) => e);
     expect(toCliError(gone)).toMatchObject({ code: 'SWARM_NO_NODE', message: expect.stringMatching(/^cannot reach the agent API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/) });
   });
+
+  it('says SWARM_NO_NODE, not the foreign page, when another web server answers at the API address', async () => {
+    routes['GET /v1/balance'] = (_b, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<!DOCTYPE HTML><html><body>Error response</body></html>');
+    const err = toCliError(await balanceCommand({}, env).catch((e: unknown) => e));
+    expect(err).toMatchObject({
+      code: 'SWARM_NO_NODE',
+      message: expect.stringMatching(/^no SwarmHarness agent API at http:\/\/127\.0\.0\.1:\d+: GET \/v1\/balance was answered HTTP 404 Not Found \(text\/html\)/),
+    });
+    expect(err.message).not.toContain('DOCTYPE');
+  });
 });
