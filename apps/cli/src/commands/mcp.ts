@@ -6,13 +6,15 @@
  * until the client closes stdin.
  */
 import { createAgentClient, createSwarmMcpServer, mcpRequestProblem } from '@swarm/client';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Readable, Writable } from 'node:stream';
 import { agentApiUrl, agentToken } from '../agent-mode';
 import type { NodeTarget } from '../node-file';
 
 export const CLI_VERSION = '0.1.0';
-/** A JSON-RPC line larger than this ends the session (the SDK's reader gives up on it); a 2M-value task fits. */
+/** A JSON-RPC line larger than this ends the session (the SDK's reader gives up on it), SWARM_PAYLOAD_TOO_LARGE; a 2M-value task fits. */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export type McpOptions = Pick<NodeTarget, 'dataDir' | 'node' | 'apiUrl'>;
@@ -24,18 +26,33 @@ function parseErrorReply(err: Error): JSONRPCMessage | undefined {
   return { jsonrpc: '2.0', id: null, error: { code: err instanceof SyntaxError ? -32700 : -32600, message } } as unknown as JSONRPCMessage;
 }
 
-export async function mcpCommand(opts: McpOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/** Where the session's JSON-RPC lines come from and go, and the longest line taken (tests pass their own). */
+export interface McpStdio {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly maxMessageBytes: number;
+}
+
+export async function mcpCommand(
+  opts: McpOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  stdio: McpStdio = { stdin: process.stdin, stdout: process.stdout, maxMessageBytes: MAX_MESSAGE_BYTES },
+): Promise<void> {
+  const { stdin, stdout, maxMessageBytes } = stdio;
   // The same token and URL rules as the task commands acting as an agent (agent-mode.ts).
   const token = agentToken(env);
   const baseUrl = await agentApiUrl(opts, env);
   const server = createSwarmMcpServer(createAgentClient({ baseUrl, token }), { version: CLI_VERSION });
-  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
+  const transport = new StdioServerTransport(stdin, stdout, { maxBufferSize: maxMessageBytes });
   const closed = new Promise<void>((resolve) => {
     server.onclose = resolve;
   });
+  let overflowed = false;
   server.onerror = (err) => {
     const reply = parseErrorReply(err);
     if (reply) void transport.send(reply).catch(() => undefined);
+    // The SDK's reader gives up on a line past its limit and closes the session: an error, not a normal end.
+    else if (err.message.startsWith('ReadBuffer exceeded')) overflowed = true;
     else process.stderr.write(`swarm mcp: ${err.message.slice(0, 300)}\n`);
   };
   await server.connect(transport);
@@ -44,8 +61,14 @@ export async function mcpCommand(opts: McpOptions, env: NodeJS.ProcessEnv = proc
   process.stderr.write(`swarm mcp: serving MCP on stdio for the agent API at ${baseUrl}\n`);
   // The client ending the session closes stdin; the SDK's transport does not watch for that itself.
   // Calls read before the end are answered first: a task piped in runs, is paid, and says so.
-  process.stdin.once('end', () => void pending.answered(END_WAIT_MS).finally(() => void server.close()));
+  stdin.once('end', () => void pending.answered(END_WAIT_MS).finally(() => void server.close()));
   await closed;
+  if (overflowed) {
+    throw new SwarmError(
+      ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
+      `a JSON-RPC line longer than ${maxMessageBytes} bytes ended the session (send large tensors over the HTTP API as protobuf)`,
+    );
+  }
 }
 
 /** A message the server must not see (@swarm/client mcpRequestProblem) is answered here, in its place. */
