@@ -73,7 +73,7 @@ describe('http errors - one shape, the bus codes', () => {
   it("answers node's HTTP parser errors in the same shape, and nothing to a reset connection", () => {
     expect(clientErrorOf('HPE_INVALID_METHOD')).toMatchObject({ status: 400, body: { error: { code: 'SWARM_MALFORMED_MESSAGE' } } });
     expect(clientErrorOf('HPE_HEADER_OVERFLOW')).toMatchObject({ status: 413, body: { error: { code: 'SWARM_PAYLOAD_TOO_LARGE' } } });
-    expect(clientErrorOf('ERR_HTTP_REQUEST_TIMEOUT')).toMatchObject({ body: { error: { code: 'SWARM_DEADLINE_EXCEEDED', retryable: true } } });
+    expect(clientErrorOf('ERR_HTTP_REQUEST_TIMEOUT')).toMatchObject({ status: 408, body: { error: { code: 'SWARM_DEADLINE_EXCEEDED', retryable: true } } });
     expect(clientErrorOf('ECONNRESET')).toBeUndefined();
   });
 

@@ -154,8 +154,12 @@ export function httpErrorOf(err: unknown, limits: { jsonBodyBytes: number; proto
 export function clientErrorOf(nodeCode: unknown): HttpErrorReply | undefined {
   if (nodeCode === 'ECONNRESET') return undefined;
   let swarm: SwarmError;
-  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') swarm = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'the request did not arrive in time');
-  else if (nodeCode === 'HPE_HEADER_OVERFLOW') swarm = new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, 'the request headers are too large');
+  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    // 408, not the code's 504: the client, not a server behind this one, was too slow (RFC 9110 §15.5.9).
+    const reply = httpErrorOf(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'the request did not arrive in time', true), { jsonBodyBytes: 0, protobufBodyBytes: 0 });
+    return { ...reply, status: 408 };
+  }
+  if (nodeCode === 'HPE_HEADER_OVERFLOW') swarm = new SwarmError(ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE, 'the request headers are too large');
   else swarm = new SwarmError(ErrorCode.ERROR_CODE_MALFORMED_MESSAGE, 'not a valid HTTP/1.1 request');
   return httpErrorOf(swarm, { jsonBodyBytes: 0, protobufBodyBytes: 0 });
 }
