@@ -117,7 +117,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     // The router's refusals (bad percent-encoding, a parameter too long) and malformed HTTP get the
     // API's error shape, not fastify's (which quotes the whole URL).
     frameworkErrors: (err, _request, reply) => sendFrameworkError(httpErrorOf(err, config), reply),
-    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(clientErrorOf(err.code), socket),
+    // Bytes after a request that asked to close the connection: node answers that request and
+    // closes; answering them would cut its answer off.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => (err.code === 'HPE_CLOSED_CONNECTION' ? undefined : answerClientError(clientErrorOf(err.code), socket)),
     // Strict schemas: a field too many or of the wrong type is refused, never dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

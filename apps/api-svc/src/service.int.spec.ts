@@ -324,6 +324,17 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       const hostless = await raw(`GET /v1/balance HTTP/1.1\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
       expect(hostless).toMatch(/^HTTP\/1\.1 400 /);
       expect(hostless).toMatch(/"code":"SWARM_MALFORMED_MESSAGE","message":"an HTTP\/1\.1 request must carry a Host header/);
+      // Bytes after a request that asked to close the connection (sent without closing its side): that request is answered, the rest ignored.
+      const request = `GET /v1/balance HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`;
+      const pipelined = await new Promise<string>((resolve, reject) => {
+        const socket = connectTcp(Number(new URL(base).port), '127.0.0.1', () => socket.write(request + request));
+        let text = '';
+        socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(pipelined).toMatch(/^HTTP\/1\.1 200 /);
+      expect(pipelined.match(/HTTP\/1\.1 /g)).toHaveLength(1);
     });
 
     it('answers GET and DELETE /mcp with 405 whatever the content type, and 401 without a token', async () => {
