@@ -41,8 +41,12 @@ const NATS_CODES: Readonly<Record<string, string>> = {
   PERMISSIONS_VIOLATION: 'SWARM_PERMISSION_DENIED',
 };
 
-/** Connection errors that mean nothing answers at that address (as opposed to a reply lost mid-way). */
-const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/**
+ * Connection errors that mean nothing answers at that address (as opposed to a reply lost mid-way).
+ * ETIMEDOUT: no answer within the SDK's request timeout (or a TCP connect that timed out), as the
+ * bus's connect timeout is; undici's own connect timeout has its own code.
+ */
+const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * An agent-API request that reached nobody: the SDK says UNAVAILABLE (retryable) and keeps the

@@ -1,10 +1,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import { ErrorCode, isSwarmError, SubmitTaskRequest } from '@swarm/contracts';
 import { swarmErrorOf } from '@swarm/testing';
 import type { TaskEvent } from './agent-api-types';
-import { createAgentClient, JSON_BODY_MAX_VALUES } from './agent-client';
+import { createAgentClient, JSON_BODY_MAX_VALUES, SUBMIT_ANSWER_SLACK_MS } from './agent-client';
 import { AgentApiError } from './api-error';
 
 const TOKEN = `swt_${'a'.repeat(43)}`;
@@ -321,5 +322,59 @@ describe('agent client - the SDK over HTTP', () => {
     const waiting = client().wait('task-4', { signal: controller.signal, onEvent: (e) => e.type === 'running' && controller.abort(new Error('agent gave up')) });
     await expect(waiting).rejects.toThrow('agent gave up');
     expect(isSwarmError(await waiting.catch((e: unknown) => e))).toBe(false);
+  });
+});
+
+describe('agent client - a server that accepts the connection and never answers', () => {
+  let silent: NetServer;
+  let base: string;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    silent = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('gives up a read after its request timeout: a retryable UNAVAILABLE naming the wait, with ETIMEDOUT as its cause', async () => {
+    const started = Date.now();
+    const err = await swarmErrorOf(createAgentClient({ baseUrl: base, token: TOKEN, requestTimeoutMs: 300 }).balance());
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect({ codeName: err.codeName, status: (err as AgentApiError).status, retryable: err.retryable, message: err.message, cause: (err.cause as { code?: string }).code }).toEqual(
+      {
+        codeName: 'SWARM_UNAVAILABLE',
+        status: 0,
+        retryable: true,
+        message: `cannot reach the agent API at ${base} (no answer to GET /v1/balance within 0.3 s); is the node running?`,
+        cause: 'ETIMEDOUT',
+      },
+    );
+  });
+
+  it('gives up a task after its deadline and SUBMIT_ANSWER_SLACK_MS: a retryable DEADLINE_EXCEEDED (the task may have run)', async () => {
+    const started = Date.now();
+    const err = await swarmErrorOf(createAgentClient({ baseUrl: base, token: TOKEN }).submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], timeoutMs: 200 }));
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(200 + SUBMIT_ANSWER_SLACK_MS - 50);
+    expect(waited).toBeLessThan(200 + SUBMIT_ANSWER_SLACK_MS + 2_000);
+    expect({ code: err.code, retryable: err.retryable, message: err.message }).toEqual({
+      code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
+      retryable: true,
+      message: `no answer from the agent API at ${base} to POST /v1/tasks within 3.2 s (the task's 0.2 s deadline and 3 s more): the task may have run`,
+    });
+  });
+
+  it('still stops at the caller’s own AbortSignal first, with its reason', async () => {
+    const err = await createAgentClient({ baseUrl: base, token: TOKEN })
+      .skills({ signal: AbortSignal.timeout(100) })
+      .catch((e: unknown) => e);
+    expect((err as Error).name).toBe('TimeoutError');
   });
 });

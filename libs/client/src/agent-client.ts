@@ -9,7 +9,7 @@
  * end and is paid or refunded; `task(id)` tells which.
  */
 import { randomUUID } from 'node:crypto';
-import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, toTensor } from '@swarm/contracts';
+import { elementCount, ErrorCode, isSwarmError, SubmitTaskRequest, SwarmError, TASK_DEFAULT_TIMEOUT_MS, TASK_MAX_REDUNDANCY, TASK_MAX_SHARDS, toTensor } from '@swarm/contracts';
 import type { AgentBalance, AgentPeer, AgentSkills, AgentTask, InputTensor, TaskAccepted, TaskEvent, TaskQuote, TaskResult, TaskStatus } from './agent-api-types';
 import { balanceFromJson, inputToJson, peersFromJson, quoteFromJson, resultFromJson, skillsFromJson, statusFromJson } from './agent-api-wire';
 import { AgentApiError, apiErrorOf, errorFromResponse, foreignAnswer, isJsonResponse } from './api-error';
@@ -24,6 +24,17 @@ export const DEFAULT_RATE_LIMIT_RETRIES = 3;
 export const MAX_RETRY_WAIT_MS = 10_000;
 /** How often a task is asked about when its event stream ended before the task did. */
 export const STATUS_POLL_MS = 500;
+/**
+ * How long a call other than a submit waits for the API's whole answer (a stream's: its headers).
+ * api-svc's longest read waits 10 s on its bus (a task's status from the ledger); 5 s more for its
+ * answer to arrive. A server that takes the connection and never answers is given up on then.
+ */
+export const REQUEST_TIMEOUT_MS = 15_000;
+/**
+ * A task is waited for its deadline (the router's default when it names none) and this much more:
+ * api-svc's 2 s to hear the router's answer, and 1 s for its own to arrive.
+ */
+export const SUBMIT_ANSWER_SLACK_MS = 3_000;
 
 export interface AgentClientOptions {
   /** The node's agent API, e.g. http://127.0.0.1:8080 (a node's `node.json` has it as httpAddress). */
@@ -35,6 +46,8 @@ export interface AgentClientOptions {
   readonly rateLimitRetries?: number;
   /** A fresh idempotency key for a submit that names none; default `sdk-<uuid>`. */
   readonly newKey?: () => string;
+  /** How long a call other than a submit waits for its answer; default REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface CallOptions {
@@ -111,8 +124,57 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
   const retries = opts.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES;
   const newKey = opts.newKey ?? (() => `sdk-${randomUUID()}`);
 
-  async function send(method: string, path: string, init: { body?: string | Uint8Array; contentType?: string; accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
+  /** What a request waits for, and the error it ends with when nothing came in that time. */
+  function answerLimit(method: string, path: string, taskTimeoutMs: number | undefined): { ms: number; noAnswer: () => AgentApiError } {
+    const seconds = (ms: number) => `${ms / 1000} s`;
+    if (taskTimeoutMs === undefined) {
+      const ms = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+      // As a refused connection is: nothing answered there (the CLI says SWARM_NO_NODE, as the bus's connect timeout).
+      const cause = Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' });
+      return {
+        ms,
+        noAnswer: () =>
+          new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl} (no answer to ${method} ${path} within ${seconds(ms)}); is the node running?`, 0, true, {
+            cause,
+          }),
+      };
+    }
+    // The task went out: it may run and be paid, so this is a lost answer (a retry by key learns the outcome), not "no node".
+    const deadlineMs = taskTimeoutMs || TASK_DEFAULT_TIMEOUT_MS;
+    const ms = deadlineMs + SUBMIT_ANSWER_SLACK_MS;
+    const what = `${method} ${path.replace(/\?.*$/, '')}`;
+    return {
+      ms,
+      noAnswer: () =>
+        new AgentApiError(
+          'SWARM_DEADLINE_EXCEEDED',
+          `no answer from the agent API at ${baseUrl} to ${what} within ${seconds(ms)} (the task's ${seconds(deadlineMs)} deadline and ${seconds(SUBMIT_ANSWER_SLACK_MS)} more): the task may have run`,
+          0,
+          true,
+        ),
+    };
+  }
+
+  interface Sent {
+    readonly res: Response;
+    /** The caller's signal and the attempt's deadline together: reading the body honours both. */
+    readonly signal: AbortSignal;
+    /** Ends the deadline: once the body is read (or, for a stream, once its headers came). */
+    readonly done: () => void;
+  }
+
+  async function send(
+    method: string,
+    path: string,
+    init: { body?: string | Uint8Array; contentType?: string; accept?: string; signal?: AbortSignal; taskTimeoutMs?: number } = {},
+  ): Promise<Sent> {
+    const limit = answerLimit(method, path, init.taskTimeoutMs);
     for (let attempt = 0; ; attempt++) {
+      // Each attempt its own deadline: a rate-limit wait between them is the caller's signal's only.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(limit.noAnswer()), limit.ms);
+      const done = () => clearTimeout(timer);
+      const signal = init.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
       let res: Response;
       try {
         res = await doFetch(`${baseUrl}${path}`, {
@@ -123,10 +185,11 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
             ...(init.contentType ? { 'content-type': init.contentType } : {}),
           },
           ...(init.body !== undefined ? { body: init.body } : {}),
-          ...(init.signal ? { signal: init.signal } : {}),
+          signal,
         });
       } catch (err) {
-        if (init.signal?.aborted) throw init.signal.reason;
+        done();
+        if (signal.aborted) throw signal.reason;
         // A port fetch refuses is refused the same way every time: no retry makes it answer.
         const blocked = isBlockedPort(err);
         throw new AgentApiError('SWARM_UNAVAILABLE', `cannot reach the agent API at ${baseUrl}${unreachableWhy(err)}`, 0, !blocked, { cause: err });
@@ -134,27 +197,46 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
       if (res.ok) {
         // Another web server's page (a catch-all 200) is no answer of the API's either.
         const expected = init.accept === 'text/event-stream' ? /^text\/event-stream\s*(;|$)/i.test(res.headers.get('content-type') ?? '') : isJsonResponse(res);
-        if (!expected) throw foreignAnswer(baseUrl, `${method} ${path}`, res);
-        return res;
+        if (!expected) {
+          done();
+          throw foreignAnswer(baseUrl, `${method} ${path}`, res);
+        }
+        return { res, signal, done };
       }
-      const error = await errorFromResponse(res, baseUrl, `${method} ${path}`);
+      let error: AgentApiError;
+      try {
+        error = await errorFromResponse(res, baseUrl, `${method} ${path}`);
+      } finally {
+        done();
+      }
+      // An error body cut by the deadline is no answer either.
+      if (signal.aborted) throw signal.reason;
       if (!isSwarmError(error, ErrorCode.ERROR_CODE_RATE_LIMITED) || attempt >= retries || error.retryAfterMs > MAX_RETRY_WAIT_MS) throw error;
       await abortable(Math.max(error.retryAfterMs, 100), init.signal);
     }
   }
 
-  async function readJson(res: Response, what: string, signal: AbortSignal | undefined): Promise<unknown> {
+  async function readJson(res: Response, what: string, signal: AbortSignal): Promise<unknown> {
     try {
       return await res.json();
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
+      if (signal.aborted) throw signal.reason;
       throw new AgentApiError('SWARM_MALFORMED_MESSAGE', `the agent API answered ${what} with something other than JSON`, res.status, false, { cause: err });
     }
   }
 
+  /** A request and its JSON answer, both within the request's deadline. */
+  async function sendForJson(method: string, path: string, init: Parameters<typeof send>[2], what = `${method} ${path}`): Promise<{ status: number; body: unknown }> {
+    const sent = await send(method, path, init);
+    try {
+      return { status: sent.res.status, body: await readJson(sent.res, what, sent.signal) };
+    } finally {
+      sent.done();
+    }
+  }
+
   async function json(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
-    const res = await send(method, path, body === undefined ? { signal } : { body: JSON.stringify(body), contentType: 'application/json', signal });
-    return readJson(res, `${method} ${path}`, signal);
+    return (await sendForJson(method, path, body === undefined ? { signal } : { body: JSON.stringify(body), contentType: 'application/json', signal })).body;
   }
 
   /** JSON with base64 values, or a protobuf SubmitTaskRequest once the values would not fit a JSON body. */
@@ -206,18 +288,25 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
         const { taskId } = await client.submitAsync(task, o);
         return client.wait(taskId, o);
       }
-      const res = await send('POST', '/v1/tasks?encoding=base64', { ...taskBody(task, task.idempotencyKey ?? newKey()), signal: o.signal });
-      return resultFromJson(await readJson(res, 'POST /v1/tasks', o.signal));
+      const sent = await sendForJson(
+        'POST',
+        '/v1/tasks?encoding=base64',
+        { ...taskBody(task, task.idempotencyKey ?? newKey()), signal: o.signal, taskTimeoutMs: task.timeoutMs ?? 0 },
+        'POST /v1/tasks',
+      );
+      return resultFromJson(sent.body);
     },
     async submitAsync(task, o = {}) {
       const idempotencyKey = task.idempotencyKey ?? newKey();
-      const res = await send('POST', '/v1/tasks?async=true', { ...taskBody(task, idempotencyKey), signal: o.signal });
-      const body = (await readJson(res, 'POST /v1/tasks?async=true', o.signal)) as { taskId?: unknown } | null;
-      if (typeof body?.taskId !== 'string') throw new AgentApiError('SWARM_MALFORMED_MESSAGE', 'the agent API accepted a task without naming its id', res.status, false);
+      const sent = await sendForJson('POST', '/v1/tasks?async=true', { ...taskBody(task, idempotencyKey), signal: o.signal, taskTimeoutMs: task.timeoutMs ?? 0 });
+      const body = sent.body as { taskId?: unknown } | null;
+      if (typeof body?.taskId !== 'string') throw new AgentApiError('SWARM_MALFORMED_MESSAGE', 'the agent API accepted a task without naming its id', sent.status, false);
       return { taskId: body.taskId, idempotencyKey };
     },
     async *events(taskId, o = {}) {
-      const res = await send('GET', `${taskPath(taskId)}/events?encoding=base64`, { accept: 'text/event-stream', signal: o.signal });
+      const { res, done } = await send('GET', `${taskPath(taskId)}/events?encoding=base64`, { accept: 'text/event-stream', signal: o.signal });
+      // The stream lasts as long as the task: only its headers are bounded (api-svc ends it by MAX_STREAM_MS).
+      done();
       if (!res.body) return;
       for await (const ev of readSse(res.body)) {
         if (ev.event === 'accepted' || ev.event === 'running') yield { type: ev.event, taskId };

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { SwarmClient } from '@swarm/client';
 import { connectSwarm } from '@swarm/client';
@@ -203,5 +203,60 @@ describe('swarm as a remote agent - at an address that is not the agent API', ()
       1,
       `error SWARM_NO_NODE: no SwarmHarness agent API at ${url}: GET /v1/balance was answered HTTP 404 File not found (text/html;charset=utf-8), not the API's JSON; is that the node's agent API address?\n`,
     ]);
+  });
+});
+
+describe('swarm as a remote agent - at an address that takes the connection and never answers', () => {
+  const token = { SWARM_AGENT_TOKEN: `swt_${'a'.repeat(43)}`, SWARM_API_URL: '' };
+  let silent: NetServer;
+  let url: string;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('gives up as bus mode does: SWARM_NO_NODE for a read, a lost answer naming the key for a submit, each in bounded time', async () => {
+    // Each command is killed (and the test fails) if it runs past 30 s: they used to wait forever.
+    const timed = async (args: string[]) => {
+      const started = Date.now();
+      const r = await runCli([...args, '--api-url', url], token, 30_000);
+      return { code: r.code, stderr: stderrOf(r), seconds: (Date.now() - started) / 1000 };
+    };
+    const [balance, skills, task, submit] = await Promise.all([
+      timed(['balance']),
+      timed(['skills']),
+      timed(['task', `task-${'0'.repeat(32)}`]),
+      timed(['submit', '--skill', 'vecadd', '--size', '4', '--timeout', '2000', '--key', 'silent-1']),
+    ]);
+    for (const [r, path] of [
+      [balance, '/v1/balance'],
+      [skills, '/v1/skills'],
+      [task, `/v1/tasks/task-${'0'.repeat(32)}\\?encoding=base64`],
+    ] as const) {
+      expect({ code: r.code, stderr: r.stderr }).toEqual({
+        code: 1,
+        stderr: expect.stringMatching(
+          new RegExp(`^error SWARM_NO_NODE: cannot reach the agent API at ${url} \\(no answer to GET ${path} within 15 s\\); is the node running\\?\n$`),
+        ),
+      });
+      expect(r.seconds).toBeLessThan(25);
+    }
+    // The task went out: its answer is lost, not "no node"; asked once more by key, as over the bus.
+    expect({ code: submit.code, stderr: submit.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringMatching(/^error SWARM_DEADLINE_EXCEEDED: \(task key silent-1\) no answer from the agent API at \S+ to POST \/v1\/tasks within 5 s .*--key silent-1/),
+    });
+    // --timeout 2000: 2 s + 3 s, then the retry by key 1 s + 3 s.
+    expect(submit.seconds).toBeLessThan(15);
   });
 });
