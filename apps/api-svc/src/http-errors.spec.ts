@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { ErrorCode, SKILL_NAME_PATTERN, SKILL_NAME_TEXT, SwarmError, TASK_ID_PATTERN, TASK_ID_TEXT } from '@swarm/contracts';
 import { clientErrorOf, httpErrorOf, HttpOnlyError, INTERNAL_MESSAGE, MAX_ERROR_MESSAGE_CHARS, shownTaskError } from './http-errors';
 
 const LIMITS = { jsonBodyBytes: 1024, protobufBodyBytes: 2048 };
@@ -43,10 +43,17 @@ describe('http errors - one shape, the bus codes', () => {
     expect(httpErrorOf({ code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }, LIMITS)).toMatchObject({ status: 400, body: { error: { code: 'SWARM_MALFORMED_MESSAGE' } } });
     const schemaError = (validationContext: string, validation: object[]) =>
       httpErrorOf({ code: 'FST_ERR_VALIDATION', statusCode: 400, validation, validationContext, message: 'x' }, LIMITS);
-    expect(schemaError('body', [{ keyword: 'pattern', instancePath: '/skill', message: 'must match pattern' }])).toMatchObject({
+    // A pattern is said in words, never as the regular expression ajv quotes.
+    expect(
+      schemaError('body', [{ keyword: 'pattern', instancePath: '/skill', params: { pattern: SKILL_NAME_PATTERN }, message: `must match pattern "${SKILL_NAME_PATTERN}"` }]),
+    ).toMatchObject({
       status: 400,
-      body: { error: { code: 'SWARM_INVALID_ARGUMENT', message: 'request does not match the schema: body/skill must match pattern' } },
+      body: { error: { code: 'SWARM_INVALID_ARGUMENT', message: `request does not match the schema: body/skill must be a skill name: ${SKILL_NAME_TEXT}` } },
     });
+    const taskId = schemaError('params', [{ keyword: 'pattern', instancePath: '/id', params: { pattern: TASK_ID_PATTERN }, message: `must match pattern "${TASK_ID_PATTERN}"` }]);
+    expect(taskId.body.error.message).toBe(`request does not match the schema: params/id must be a task id: ${TASK_ID_TEXT}`);
+    const unknown = schemaError('body', [{ keyword: 'pattern', instancePath: '/x', params: { pattern: '^a+$' }, message: 'must match pattern "^a+$"' }]);
+    expect(unknown.body.error.message).toBe('request does not match the schema: body/x must be of the form the field takes');
     // A union of constants reads as the values allowed, once; an unknown property by its name, capped.
     const encoding = schemaError('querystring', [
       { keyword: 'const', instancePath: '/encoding', params: { allowedValue: 'json' }, message: 'must be equal to constant' },

@@ -5,7 +5,19 @@
  * the bus; anything unexpected is INTERNAL with a fixed message, its detail only in the log. A
  * message is capped, so no error echoes a large input.
  */
-import { ErrorCode, errorCodeName, isSwarmError, serviceStatusOf, SwarmError } from '@swarm/contracts';
+import {
+  ErrorCode,
+  errorCodeName,
+  IDEMPOTENCY_KEY_PATTERN,
+  IDEMPOTENCY_KEY_TEXT,
+  isSwarmError,
+  serviceStatusOf,
+  SKILL_NAME_PATTERN,
+  SKILL_NAME_TEXT,
+  SwarmError,
+  TASK_ID_PATTERN,
+  TASK_ID_TEXT,
+} from '@swarm/contracts';
 
 export const MAX_ERROR_MESSAGE_CHARS = 300;
 export const INTERNAL_MESSAGE = 'internal error; details are in the node log';
@@ -48,9 +60,17 @@ interface FastifyLikeError {
 interface SchemaError {
   keyword?: unknown;
   instancePath?: unknown;
-  params?: { allowedValue?: unknown; additionalProperty?: unknown };
+  params?: { allowedValue?: unknown; additionalProperty?: unknown; pattern?: unknown };
   message?: unknown;
 }
+
+/** What a value of each pattern the schemas use looks like, in words: ajv's own message quotes the regular expression. */
+const PATTERN_WORDS: ReadonlyMap<unknown, string> = new Map([
+  [TASK_ID_PATTERN, `a task id: ${TASK_ID_TEXT}`],
+  [SKILL_NAME_PATTERN, `a skill name: ${SKILL_NAME_TEXT}`],
+  [IDEMPOTENCY_KEY_PATTERN, `an idempotency key: ${IDEMPOTENCY_KEY_TEXT}`],
+  ['^[0-9]{1,20}$', 'a whole number of at most 20 digits'],
+]);
 
 /** Longest client-sent property name a schema error quotes. */
 const MAX_QUOTED_NAME_CHARS = 32;
@@ -68,6 +88,7 @@ function schemaProblems(errors: readonly SchemaError[], context: string, fallbac
   for (const { e, at } of placed) {
     const values = allowed.get(at);
     if (values && (e.keyword === 'const' || e.keyword === 'anyOf')) problems.push(`${at} must be one of ${values.join(', ')}`);
+    else if (e.keyword === 'pattern') problems.push(`${at} must be ${PATTERN_WORDS.get(e.params?.pattern) ?? 'of the form the field takes'}`);
     else if (e.keyword === 'additionalProperties') problems.push(`${at} has no property ${JSON.stringify(String(e.params?.additionalProperty).slice(0, MAX_QUOTED_NAME_CHARS))}`);
     else if (typeof e.message === 'string') problems.push(`${at} ${e.message}`);
   }
