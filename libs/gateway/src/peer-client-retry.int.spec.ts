@@ -2,7 +2,7 @@
  * A call cut as it starts on a connection that stood idle: the peer's gateway closes its longest
  * idle connections to make room for new ones (connection-cap.ts), and a call sent just then never
  * reached a handler. A TCP proxy between client and gateway cuts the connection exactly as the
- * call's first bytes come, as such a close does.
+ * call's first bytes come, as such a close does. Only calls that may run twice are made again.
  */
 import { systemClock, systemTime } from '@swarm/determinism';
 import { loadOrCreateNodeCertificate } from '@swarm/identity';
@@ -98,6 +98,40 @@ describe('peer client - a call cut as it starts on an idle connection', () => {
       // A new connection; unpinned, the certificate is fetched again first (the pin is dropped with the lost connection).
       expect(proxy.connections()).toBe(before + (pinned ? 1 : 2));
       expect(pings).toEqual([1, 2]);
+    } finally {
+      peer.close();
+      await proxy.close();
+      await gateway.stop(1_000);
+      await Promise.all(dirs.map((d) => d.remove()));
+    }
+  });
+
+  it('is not made again when it may have run on the peer and must not run twice (a task, a payment)', async () => {
+    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+    let deliveries = 0;
+    const gateway: GatewayServer = await startGatewayServer({
+      certificate: server,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 5_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
+        ping: ({ request }) => ({ payload: request.payload }),
+        deliverReceipts: () => ((deliveries += 1), { outcomes: [] }),
+      },
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const proxy = await cuttingProxy(gateway.address.port);
+    const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: { host: '127.0.0.1', port: proxy.port } }, clock: systemClock });
+    try {
+      await peer.call('ping', { payload: new Uint8Array([1]) });
+      await new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
+      proxy.cutNextCall();
+      await expect(peer.call('deliverReceipts', { receipts: [] })).rejects.toMatchObject({ codeName: 'SWARM_UNAVAILABLE' });
+      expect(deliveries).toBe(0);
+      // The caller's own retry (the outbox's) goes out on a new connection.
+      await expect(peer.call('deliverReceipts', { receipts: [] })).resolves.toEqual({ outcomes: [] });
     } finally {
       peer.close();
       await proxy.close();

@@ -78,6 +78,13 @@ export interface PeerClient {
 
 /** A call cut this soon after it started is made again (exchange): sooner than the first keepalive ping. */
 const RETRY_CUT_WITHIN_MS = PEER_KEEPALIVE_TIME_MS;
+/**
+ * The calls made again when cut: those that change nothing on the peer, or the same thing twice
+ * (a DHT store of the same record). From this side a cut cannot tell a request that never reached
+ * the handler from an answer lost on its way back: a task (`execute`) would run twice, and the
+ * ledger calls are answered from the payer's outbox, which retries them itself.
+ */
+const REPEATABLE: ReadonlySet<PeerMethod> = new Set<PeerMethod>(['nodeInfo', 'ping', 'dhtPing', 'dhtStore', 'dhtFindNode', 'dhtFindValue', 'chainBlocks']);
 /** Failures that were the connection's, not the peer's answer. */
 const connectionCuts = new WeakSet<object>();
 const isConnectionCut = (err: unknown): boolean => typeof err === 'object' && err !== null && connectionCuts.has(err);
@@ -155,21 +162,24 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
   let lastActiveMs = -Infinity;
 
   /**
-   * One call, made once more on a new connection when it was cut as it started on one that had
-   * stood idle MIN_IDLE_MS: the peer's gateway closes such connections to make room for new ones
-   * (connection-cap.ts), and a call sent just then never reached a handler. Only a cut the
-   * connection made (UNAVAILABLE, not in the peer's words) within RETRY_CUT_WITHIN_MS, before any
-   * keepalive could judge the link: a call cut later may have run.
+   * One call; a REPEATABLE one is made once more on a new connection when it was cut as it started
+   * on one that had stood idle MIN_IDLE_MS: the peer's gateway closes such connections to make room
+   * for new ones (connection-cap.ts), and a call sent just then never reached a handler. Only a cut
+   * the connection made (UNAVAILABLE, not in the peer's words) within RETRY_CUT_WITHIN_MS, before
+   * any keepalive could judge the link, and within the call's own deadline.
    */
   async function exchange(method: PeerMethod, request: unknown, callOpts: PeerCallOptions, traceContext: TraceContext | undefined): Promise<unknown> {
     const startedMs = clock.now();
     const idle = inFlight === 0 && connecting !== undefined && startedMs - lastActiveMs >= MIN_IDLE_MS;
+    const timeoutMs = callOpts.timeoutMs ?? callTimeoutMs;
     inFlight += 1;
     try {
-      return await exchangeOnce(method, request, callOpts, traceContext);
+      return await exchangeOnce(method, request, { ...callOpts, timeoutMs }, traceContext);
     } catch (err) {
-      if (!idle || !isConnectionCut(err) || clock.now() - startedMs >= RETRY_CUT_WITHIN_MS || callOpts.signal?.aborted) throw err;
-      return await exchangeOnce(method, request, callOpts, traceContext);
+      const elapsedMs = clock.now() - startedMs;
+      const repeat = idle && REPEATABLE.has(method) && isConnectionCut(err) && elapsedMs < RETRY_CUT_WITHIN_MS && elapsedMs < timeoutMs && !callOpts.signal?.aborted;
+      if (!repeat) throw err;
+      return await exchangeOnce(method, request, { ...callOpts, timeoutMs: timeoutMs - elapsedMs }, traceContext);
     } finally {
       inFlight -= 1;
       lastActiveMs = clock.now();
