@@ -1,4 +1,4 @@
-import { claimedHostProblem } from './claimed-address';
+import { claimedHostProblem, dialAddress } from './claimed-address';
 
 const LOOPBACK = '127.0.0.0/8';
 const REMOTE = '203.0.113.0/24';
@@ -9,8 +9,10 @@ describe('claimed DHT addresses', () => {
       ['127.0.0.1', LOOPBACK],
       ['localhost', LOOPBACK],
       ['::1', '0:0:0::/48'],
-      ['10.1.2.3', REMOTE],
+      ['10.1.2.3', '10.1.2.0/24'],
+      ['10.9.9.9', '192.168.0.0/24'],
       ['192.168.0.7', '192.168.0.0/24'],
+      ['fd00::7', 'fd00:0:0::/48'],
       ['198.51.100.4', REMOTE],
       ['2001:db8::1', '2001:db8:0::/48'],
       ['node-1.example.org', REMOTE],
@@ -41,10 +43,49 @@ describe('claimed DHT addresses', () => {
   });
 
   it('refuses loopback from a caller not on this machine, link-local from one off that link, and wildcard, broadcast and multicast from anyone', () => {
-    for (const host of ['127.0.0.1', '127.9.9.9', 'localhost', 'a.localhost', '::1', '169.254.1.1', 'fe80::1', '0.0.0.0', '::', '255.255.255.255', '224.0.0.1', 'ff02::1']) {
+    for (const host of [
+      '127.0.0.1',
+      '127.9.9.9',
+      'localhost',
+      'a.localhost',
+      '::1',
+      '169.254.1.1',
+      'fe80::1',
+      '0.0.0.0',
+      '::',
+      '255.255.255.255',
+      '224.0.0.1',
+      'ff02::1',
+      '10.0.0.1',
+      '172.16.0.1',
+      '192.168.1.1',
+      '100.64.0.1',
+      'fd00::1',
+    ]) {
       expect([host, claimedHostProblem(host, REMOTE)]).toEqual([host, expect.any(String)]);
     }
     expect(claimedHostProblem('0.0.0.0', LOOPBACK)).toMatch(/no address to dial/);
     expect(claimedHostProblem('localhost', REMOTE)).toMatch(/not on this machine/);
+    expect(claimedHostProblem('10.0.0.1', REMOTE)).toMatch(/a private address, named by a node on a public network/);
+  });
+});
+
+describe('dialling a DNS name', () => {
+  const resolver = (table: Record<string, string[]>) => (host: string) => Promise.resolve(table[host] ?? []);
+  const names = resolver({ vm: ['127.0.0.1'], 'lan.example': ['10.0.0.5'], 'both.example': ['127.0.0.1', '203.0.113.9'], 'v6.example': ['2001:DB8::1'] });
+
+  it('dials the first address it resolves to that this node could have been told, by its own scope', async () => {
+    expect(await dialAddress('both.example', 'public', names)).toBe('203.0.113.9');
+    expect(await dialAddress('vm', 'loopback', names)).toBe('127.0.0.1');
+    expect(await dialAddress('lan.example', 'private', names)).toBe('10.0.0.5');
+    expect(await dialAddress('v6.example', 'public', names)).toBe('2001:db8::1');
+    expect(await dialAddress('198.51.100.1', 'public', names)).toBe('198.51.100.1');
+  });
+
+  it('refuses a name that resolves only to its loopback, or its private network for a public node', async () => {
+    await expect(dialAddress('vm', 'public', names)).rejects.toThrow('vm resolves to no address this node dials for a peer (1 found)');
+    await expect(dialAddress('vm', 'private', names)).rejects.toThrow(/resolves to no address/);
+    await expect(dialAddress('lan.example', 'public', names)).rejects.toThrow(/resolves to no address/);
+    await expect(dialAddress('nowhere.example', 'public', names)).rejects.toThrow('(0 found)');
   });
 });

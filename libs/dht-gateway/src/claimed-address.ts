@@ -1,63 +1,91 @@
 /**
  * The address a DHT sender says it listens at is dialled back on its word (libs/dht dial-back.ts),
- * so the claim decides where this node sends a TLS handshake for a stranger. The dial-back keeps
- * failed endpoints from being dialled again for a while, by the endpoint as written: a name the
- * resolver reads many ways (`LOCALHOST`, `127.00.000.1`, `2130706433`, `0x7f000001`,
- * `[::ffff:7f00:1]`) let one caller have the node dial one place a hundred times a second. So a
- * claim must be written the one way each address has, and must be an address such a caller could
- * listen at: loopback only from a caller on loopback, link-local only from a caller on that link,
- * never a wildcard, broadcast or multicast address.
+ * and a lookup dials the contacts a reply lists: both decide where this node sends a TLS handshake
+ * for a stranger. The dial-back keeps failed endpoints from being dialled again for a while, by the
+ * endpoint as written: a name the resolver reads many ways (`LOCALHOST`, `127.00.000.1`,
+ * `2130706433`, `0x7f000001`, `[::ffff:7f00:1]`) let one caller have the node dial one place a
+ * hundred times a second. So an address must be written the one way each address has, and must be
+ * one its teller could reach: loopback only from this machine, link-local only from that link,
+ * private ranges only from a private network, never a wildcard, broadcast or multicast address. A
+ * DNS name is held to the same rule where it is dialled, by what it resolves to (dialAddress).
  */
 import { networkOf } from '@swarm/gateway';
 import { isIPv4, isIPv6 } from 'node:net';
+
+/** Where an address can be reached from, widest last. */
+export type AddressScope = 'undialable' | 'loopback' | 'link-local' | 'private' | 'public';
 
 /** The networks (host-admission.ts networkOf) of callers on this machine's loopback. */
 const LOOPBACK_NETWORKS: ReadonlySet<string> = new Set(['127.0.0.0/8', '0:0:0::/48']);
 /** A DNS label: letters, digits and hyphens, neither first nor last a hyphen, lower case only. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
-/** Why `host` (parseHostPort's: IPv6 without brackets) is no address to dial back for a caller on `callerNetwork`; undefined when it is. */
-export function claimedHostProblem(host: string, callerNetwork: string): string | undefined {
-  const fromLoopback = LOOPBACK_NETWORKS.has(callerNetwork);
-  if (isIPv4(host)) return ipv4Problem(host, callerNetwork, fromLoopback);
-  if (host.includes(':')) return isIPv6(host) ? ipv6Problem(host, callerNetwork, fromLoopback) : 'it is no IPv6 address';
-  return dnsNameProblem(host, fromLoopback);
-}
-
-function ipv4Problem(host: string, callerNetwork: string, fromLoopback: boolean): string | undefined {
-  const [a, b] = host.split('.').map(Number) as [number, number];
-  if (a === 0) return 'an address of 0.0.0.0/8 is no address to dial';
-  if (a >= 224) return 'a multicast, reserved or broadcast address is no address to dial';
-  if (a === 127 && !fromLoopback) return 'a loopback address, claimed by a node that is not on this machine';
-  if (a === 169 && b === 254 && !callerNetwork.startsWith('169.254.')) return 'a link-local address, claimed by a node that is not on that link';
-  return undefined;
-}
-
-function ipv6Problem(host: string, callerNetwork: string, fromLoopback: boolean): string | undefined {
-  // WHATWG's serializer writes the RFC 5952 form: lower case, no leading zeros, the longest run of zeros as `::`.
-  let canonical: string;
-  try {
-    canonical = new URL(`http://[${host}]/`).hostname.slice(1, -1);
-  } catch {
-    return 'it is no IPv6 address';
+/** The scope of an IP address written its one way (IPv4 dotted decimal, IPv6 in RFC 5952 form). */
+export function scopeOfIp(ip: string): AddressScope {
+  if (isIPv4(ip)) {
+    const [a, b] = ip.split('.').map(Number) as [number, number];
+    if (a === 0 || a >= 224) return 'undialable';
+    if (a === 127) return 'loopback';
+    if (a === 169 && b === 254) return 'link-local';
+    // RFC 1918, shared address space (RFC 6598) and the benchmarking range (RFC 2544).
+    if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 198 && (b === 18 || b === 19))) return 'private';
+    return 'public';
   }
-  if (canonical !== host) return `write it as ${canonical}`;
-  if (canonical === '::') return 'a wildcard address is no address to dial';
-  if (canonical.startsWith('::ffff:')) return 'write an IPv4-mapped address as the IPv4 address';
-  if (canonical.startsWith('ff')) return 'a multicast address is no address to dial';
-  if (canonical === '::1' && !fromLoopback) return 'a loopback address, claimed by a node that is not on this machine';
-  if (/^fe[89ab]/.test(canonical) && !/^fe[89ab]/.test(callerNetwork)) return 'a link-local address, claimed by a node that is not on that link';
+  if (ip === '::' || ip.startsWith('ff') || ip.startsWith('::ffff:')) return 'undialable';
+  if (ip === '::1') return 'loopback';
+  if (/^fe[89ab]/.test(ip)) return 'link-local';
+  if (/^f[cd]/.test(ip)) return 'private';
+  return 'public';
+}
+
+/** The scope of a caller's network (networkOf): where the addresses it names must be reachable from. */
+export function scopeOfNetwork(network: string): AddressScope {
+  if (LOOPBACK_NETWORKS.has(network)) return 'loopback';
+  const first = network.split('/')[0] ?? '';
+  return isIPv4(first) ? scopeOfIp(first) : isIPv6(first) ? scopeOfIp(first.toLowerCase()) : 'public';
+}
+
+/** Why a node in scope `from` cannot have an address in scope `at` to offer; undefined when it can. */
+export function reachProblem(at: AddressScope, from: AddressScope): string | undefined {
+  if (at === 'undialable') return 'a wildcard, multicast, reserved or broadcast address is no address to dial';
+  if (at === 'loopback' && from !== 'loopback') return 'a loopback address, named by a node that is not on this machine';
+  if (at === 'link-local' && from !== 'link-local' && from !== 'loopback') return 'a link-local address, named by a node that is not on that link';
+  if (at === 'private' && from === 'public') return 'a private address, named by a node on a public network';
   return undefined;
 }
 
-function dnsNameProblem(host: string, fromLoopback: boolean): string | undefined {
+/** Why `host` (parseHostPort's: IPv6 without brackets) is no address to dial for a caller on `callerNetwork`; undefined when it is. */
+export function claimedHostProblem(host: string, callerNetwork: string): string | undefined {
+  const from = scopeOfNetwork(callerNetwork);
+  if (isIPv4(host)) return reachProblem(scopeOfIp(host), from);
+  if (host.includes(':')) {
+    if (!isIPv6(host)) return 'it is no IPv6 address';
+    const canonical = canonicalIpv6(host);
+    if (canonical === undefined) return 'it is no IPv6 address';
+    if (canonical !== host) return `write it as ${canonical}`;
+    if (canonical.startsWith('::ffff:')) return 'write an IPv4-mapped address as the IPv4 address';
+    return reachProblem(scopeOfIp(canonical), from);
+  }
+  return dnsNameProblem(host, from);
+}
+
+/** WHATWG's serializer writes the RFC 5952 form: lower case, no leading zeros, the longest run of zeros as `::`. */
+function canonicalIpv6(host: string): string | undefined {
+  try {
+    return new URL(`http://[${host}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+function dnsNameProblem(host: string, from: AddressScope): string | undefined {
   const lower = host.toLowerCase();
   if (lower !== host) return `write it as ${lower}`;
   const labels = host.split('.');
   if (!labels.every((label) => LABEL.test(label))) return 'it is no DNS name';
   // A resolver reads `127.1`, `2130706433` or `0x7f000001` as an address: a name ends in a label starting with a letter.
   if (!/^[a-z]/.test(labels[labels.length - 1] ?? '')) return 'write an IPv4 address as four decimal numbers, or a name ending in a label that starts with a letter';
-  if ((host === 'localhost' || host.endsWith('.localhost')) && !fromLoopback) return 'a loopback name, claimed by a node that is not on this machine';
+  if (host === 'localhost' || host.endsWith('.localhost')) return reachProblem('loopback', from);
   return undefined;
 }
 
@@ -65,4 +93,22 @@ function dnsNameProblem(host: string, fromLoopback: boolean): string | undefined
 export function networkOfDialled(host: string): string {
   if (host === 'localhost' || host.endsWith('.localhost')) return '127.0.0.0/8';
   return isIPv4(host) || isIPv6(host) ? networkOf(host) : 'a DNS name';
+}
+
+/** Resolves a DNS name to its addresses (node's `dns.lookup`, every family). */
+export type ResolveHost = (host: string) => Promise<string[]>;
+
+/**
+ * The address to dial for `host`: itself when an IP address; for a DNS name, the first address it
+ * resolves to that a node in scope `own` (this node's, from the address it tells peers) could have
+ * been told, so a name cannot point this node at its own loopback or private network where an
+ * address could not. Throws when it resolves to none such. The dial then goes to that address, so
+ * a second answer (DNS rebinding) cannot move it; TLS pins the peer's key, not its name.
+ */
+export async function dialAddress(host: string, own: AddressScope, resolve: ResolveHost): Promise<string> {
+  if (isIPv4(host) || isIPv6(host)) return host;
+  const addresses = (await resolve(host)).map((a) => (isIPv6(a) ? (canonicalIpv6(a) ?? a) : a));
+  const fit = addresses.find((a) => reachProblem(scopeOfIp(a), own) === undefined);
+  if (fit === undefined) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
+  return fit;
 }

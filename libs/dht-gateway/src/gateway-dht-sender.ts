@@ -16,7 +16,10 @@ import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, check
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
 import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
-import { claimedHostProblem, networkOfDialled } from './claimed-address';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { AddressScope, ResolveHost } from './claimed-address';
+import { claimedHostProblem, dialAddress, networkOfDialled, scopeOfIp } from './claimed-address';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
 
 /** A DHT call waits this long for its answer; lookups move on to other contacts after it. */
@@ -40,6 +43,8 @@ export interface GatewayDhtSenderOptions {
   /** Largest reply accepted, bytes. */
   readonly maxMessageBytes?: number;
   readonly maxPeerClients?: number;
+  /** Resolves the DNS names of peers' endpoints before they are dialled (claimed-address.ts dialAddress); default node's dns.lookup. */
+  readonly resolve?: ResolveHost;
 }
 
 /** The DhtTransport calls without serving: `close` stops sending and closes every peer client. */
@@ -53,13 +58,24 @@ type DhtBody<M extends PeerMethod> = Omit<PeerRequest<M>, 'senderId' | 'senderAd
 /**
  * The contacts of `from`'s reply a lookup may dial: each at an address such a referrer could know a
  * node at, written its one way (claimed-address.ts, as for a sender's own claim). Others are left
- * out, not the whole reply: a referrer listing this node's own loopback, or one address spelt forty
- * ways, had the lookup dial where the referrer chose, 18 times for each lookup it answered.
+ * out, not the whole reply, and so is a second contact at one address: a referrer listing this
+ * node's own loopback, one address spelt forty ways, or made-up ids at one address, had the lookup
+ * dial where the referrer chose, 18 times for each lookup it answered.
  */
-function dialableReferrals<C extends { readonly endpoint: string }>(from: string, contacts: readonly C[]): C[] {
-  const referrer = networkOfDialled(peerOfDhtEndpoint(from).address.host);
-  return contacts.filter((c) => claimedHostProblem(peerOfDhtEndpoint(c.endpoint).address.host, referrer) === undefined);
+function dialableReferrals<C extends { readonly endpoint: string }>(referrerHost: string, contacts: readonly C[]): C[] {
+  const referrer = networkOfDialled(referrerHost);
+  // One contact an address: twenty made-up ids at one address were twenty dials there.
+  const seen = new Set<string>();
+  return contacts.filter((c) => {
+    const { address } = peerOfDhtEndpoint(c.endpoint);
+    const where = formatHostPort(address);
+    if (seen.has(where) || claimedHostProblem(address.host, referrer) !== undefined) return false;
+    seen.add(where);
+    return true;
+  });
 }
+
+const resolveWithDns: ResolveHost = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDhtSender {
   const { certificate, clock } = opts;
@@ -73,23 +89,50 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   if (!Number.isSafeInteger(maxClients) || maxClients < 1) throw new RangeError(`maxPeerClients must be a whole number >= 1, got ${maxClients}`);
   /** Insertion order is recency order: a hit is re-inserted, the first entry is the coldest. */
   const clients = new Map<string, PeerClient>();
+  /** The address each client dials: a name's, what it resolved to (whose network a referrer is on). */
+  const dialled = new WeakMap<PeerClient, string>();
   let closed = false;
+  const resolve = opts.resolve ?? resolveWithDns;
+  let ownScope: Promise<AddressScope> | undefined;
+  /** Where this node can be reached from, by the address it tells peers (a name, by what it resolves to). */
+  const scopeOfSelf = (): Promise<AddressScope> =>
+    (ownScope ??= dialAddress(opts.advertise.host, 'loopback', resolve).then(
+      (ip) => scopeOfIp(ip),
+      () => 'public' as const,
+    ));
 
-  function clientFor(to: string): PeerClient {
+  async function clientFor(to: string): Promise<PeerClient> {
     const cached = clients.get(to);
     if (cached) {
       clients.delete(to);
       clients.set(to, cached);
       return cached;
     }
-    const client = dialPeer({ certificate, peer: peerOfDhtEndpoint(to), clock, callTimeoutMs: timeoutMs, maxMessageBytes: opts.maxMessageBytes });
+    const peer = peerOfDhtEndpoint(to);
+    let host: string;
+    try {
+      host = await dialAddress(peer.address.host, await scopeOfSelf(), resolve);
+    } catch (err) {
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `DHT contact ${shortId(peer.nodeId)}: ${(err as Error).message.slice(0, 200)}`, undefined, { cause: err });
+    }
+    // Another call may have made one meanwhile.
+    const made = clients.get(to);
+    if (made) return made;
+    const client = dialPeer({ certificate, peer: { ...peer, address: { host, port: peer.address.port } }, clock, callTimeoutMs: timeoutMs, maxMessageBytes: opts.maxMessageBytes });
     clients.set(to, client);
+    dialled.set(client, host);
     for (const [coldest, old] of clients) {
       if (clients.size <= maxClients) break;
       clients.delete(coldest);
       old.close();
     }
     return client;
+  }
+
+  /** The address `to` was dialled at (a name, as resolved), for the network its referrals are judged by. */
+  function referrerHost(to: string): string {
+    const client = clients.get(to);
+    return (client && dialled.get(client)) ?? peerOfDhtEndpoint(to).address.host;
   }
 
   async function call<M extends PeerMethod>(method: M, to: string, claimedId: string, body: DhtBody<M>): Promise<PeerResponse<M>> {
@@ -99,10 +142,15 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
         ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
         `this node sends as DHT id ${dhtId} (its node id's and proof of work's), not '${String(claimedId).slice(0, QUOTED_ID_CHARS)}'`,
       );
-    const client = clientFor(to);
+    const client = await clientFor(to);
     try {
       return await client.call(method, { ...body, senderId: dhtId, senderAddress, senderPowNonce: powNonce } as PeerRequest<M>);
     } catch (err) {
+      // A name is resolved again at the next call: the peer may have moved.
+      if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && clients.get(to) === client && !isIP(peerOfDhtEndpoint(to).address.host)) {
+        clients.delete(to);
+        client.close();
+      }
       if (isSwarmError(err)) throw err;
       // The endpoint answers as another node: for the DHT, that contact is unreachable.
       if (err instanceof PeerIdentityError) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, err.message, undefined, { cause: err });
@@ -126,12 +174,12 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     async findNode(to, request): Promise<FindNodeResponse> {
       const reply = checkFindNodeResponse(await call('dhtFindNode', to, request.id, { targetId: request.targetId }));
       checkContactBindings(reply.contacts, powDifficulty);
-      return { ...reply, contacts: dialableReferrals(to, reply.contacts) };
+      return { ...reply, contacts: dialableReferrals(referrerHost(to), reply.contacts) };
     },
     async findValue(to, request): Promise<FindValueResponse> {
       const reply = checkFindValueResponse(await call('dhtFindValue', to, request.id, { targetId: request.targetId, key: request.key }));
       checkContactBindings(reply.contacts, powDifficulty);
-      return { ...reply, contacts: dialableReferrals(to, reply.contacts) };
+      return { ...reply, contacts: dialableReferrals(referrerHost(to), reply.contacts) };
     },
     async close() {
       closed = true;

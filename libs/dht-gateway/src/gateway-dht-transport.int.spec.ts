@@ -14,7 +14,7 @@ import { tempDir, waitFor } from '@swarm/testing';
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { connect as http2Connect } from 'node:http2';
 import type { GatewayDhtTransport } from './index';
-import { createDhtInbound, createGatewayDhtTransport, dhtEndpoint, dhtIdOfNode } from './index';
+import { createDhtInbound, createGatewayDhtSender, createGatewayDhtTransport, dhtEndpoint, dhtIdOfNode } from './index';
 
 const LIMITS: GatewayLimits = { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 16, ratePerSecond: 1_000, burst: 1_000 } };
 const CALL_TIMEOUT_MS = 2_000;
@@ -302,12 +302,13 @@ describe('dht over gateways - real DHT nodes', () => {
 });
 
 describe('dht over gateways - what the sender believes', () => {
-  it('leaves out of a reply the contacts at addresses its referrer could not know a node at, or spelt another way', async () => {
+  it('leaves out of a reply the contacts at addresses its referrer could not know a node at, spelt another way, or at an address listed already', async () => {
     const referrer = await certificate(4);
-    const listed = await Promise.all([5, 6, 7, 8].map((n) => certificate(n)));
+    const listed = await Promise.all([5, 6, 7, 8, 15].map((n) => certificate(n)));
     const honest = await startGatewayNode(await certificate(9));
     const at = (cert: NodeCertificate, host: string) => ({ id: dhtIdOf(cert), endpoint: dhtEndpoint(cert.nodeId, { host, port: 4001 }, nonceOf(cert)) });
-    const contacts = [at(listed[0], '127.0.0.1'), at(listed[1], 'LOCALHOST'), at(listed[2], '0.0.0.0'), at(listed[3], '2130706433')];
+    // The last: another id at the first one's address.
+    const contacts = [at(listed[0], '127.0.0.1'), at(listed[1], 'LOCALHOST'), at(listed[2], '0.0.0.0'), at(listed[3], '2130706433'), at(listed[4], '127.0.0.1')];
     const server = await startGatewayServer({
       certificate: referrer,
       listen: { host: '127.0.0.1', port: 0 },
@@ -328,6 +329,42 @@ describe('dht over gateways - what the sender believes', () => {
       expect((await honest.transport.findValue(to, { id: self, targetId: self, key: 'k' })).contacts).toEqual([contacts[0]]);
     } finally {
       await honest.stop();
+      await server.stop(0);
+    }
+  });
+
+  it('dials a name by what it resolves to, and not at all where this node could not have been told that address', async () => {
+    const [peerCert, ownCert] = await Promise.all([13, 14].map((n) => certificate(n)));
+    const server = await startGatewayServer({
+      certificate: peerCert,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: LIMITS,
+      log: silentLogger(),
+      time: systemTime,
+      handlers: {
+        nodeInfo: ({ peerId }) => ({ nodeId: peerCert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(peerCert) }),
+        ping: ({ request }) => ({ payload: request.payload }),
+        dhtFindNode: () => ({ contacts: [] }),
+      },
+    });
+    const resolved: string[] = [];
+    const resolve = (host: string) => (resolved.push(host), Promise.resolve(host === 'peer.example' ? ['127.0.0.1'] : []));
+    const senderAt = (host: string) =>
+      createGatewayDhtSender({ certificate: ownCert, powNonce: nonceOf(ownCert), powDifficulty: POW_DIFFICULTY, advertise: { host, port: 4001 }, clock: systemClock, resolve });
+    const to = dhtEndpoint(peerCert.nodeId, { host: 'peer.example', port: server.address.port }, nonceOf(peerCert));
+    const onLoopback = senderAt('127.0.0.1');
+    const onPublic = senderAt('198.51.100.7');
+    try {
+      await expect(onLoopback.findNode(to, { id: onLoopback.dhtId, targetId: onLoopback.dhtId })).resolves.toEqual({ contacts: [] });
+      // A name a peer on a public network named, pointing at this node's own loopback: not dialled.
+      await expect(onPublic.findNode(to, { id: onPublic.dhtId, targetId: onPublic.dhtId })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        message: expect.stringContaining('peer.example resolves to no address this node dials for a peer'),
+      });
+      expect(resolved.filter((h) => h === 'peer.example')).toHaveLength(2);
+    } finally {
+      await onLoopback.close();
+      await onPublic.close();
       await server.stop(0);
     }
   });
