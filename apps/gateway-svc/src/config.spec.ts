@@ -70,10 +70,21 @@ describe('gateway config - loadGatewayConfig', () => {
     });
   });
 
+  it('takes the address peers are told written the one way their DHT takes it, and refuses one it has no such way for', () => {
+    const advertised = (text: string) => loadGatewayConfig({ ...BASE, SWARM_GATEWAY_LISTEN: '[::]:7700', SWARM_GATEWAY_ADVERTISE: text }).advertise;
+    expect(advertised('Node1.Example.org:7700')).toEqual({ host: 'node1.example.org', port: 7700 });
+    expect(advertised('[2001:DB8:0:0::1]:7700')).toEqual({ host: '2001:db8::1', port: 7700 });
+    expect(advertised('[::ffff:192.0.2.7]:7700')).toEqual({ host: '192.0.2.7', port: 7700 });
+    expect(loadGatewayConfig({ ...BASE, SWARM_GATEWAY_LISTEN: 'LocalHost:7700' }).listen).toEqual({ host: 'localhost', port: 7700 });
+    expect(problemsOf({ SWARM_GATEWAY_ADVERTISE: '127.1:7700' })).toEqual([
+      expect.stringMatching(/^SWARM_GATEWAY_ADVERTISE: expected host:port \(IPv4 as four decimal numbers, .*got '127\.1:7700'$/),
+    ]);
+  });
+
   it('lists every bad variable at once', () => {
     expect(problemsOf({ SWARM_GATEWAY_LISTEN: '127.0.0.1', SWARM_GATEWAY_ADVERTISE: 'host:0', SWARM_GATEWAY_PEER_RATE: '0' })).toEqual([
-      "SWARM_GATEWAY_LISTEN: expected host:port (IPv4, DNS name or [IPv6], a port (0: any free port)) (default 127.0.0.1:0), got '127.0.0.1'",
-      "SWARM_GATEWAY_ADVERTISE: expected host:port (IPv4, DNS name or [IPv6], a port), got 'host:0'",
+      "SWARM_GATEWAY_LISTEN: expected host:port (IPv4 as four decimal numbers, DNS name ending in a label that starts with a letter, or [IPv6], a port (0: any free port)) (default 127.0.0.1:0), got '127.0.0.1'",
+      "SWARM_GATEWAY_ADVERTISE: expected host:port (IPv4 as four decimal numbers, DNS name ending in a label that starts with a letter, or [IPv6], a port), got 'host:0'",
       "SWARM_GATEWAY_PEER_RATE: expected an integer in [1, 1000000] (default 100), got '0'",
     ]);
   });

@@ -6,7 +6,7 @@
 import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
 import { ConfigError, envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
-import { DEFAULT_DHT_CALL_TIMEOUT_MS } from '@swarm/dht-gateway';
+import { canonicalHost, DEFAULT_DHT_CALL_TIMEOUT_MS } from '@swarm/dht-gateway';
 import type { GatewayLimits, HostPort } from '@swarm/gateway';
 import { formatHostPort, isWildcardHost, parseHostPort } from '@swarm/gateway';
 import { DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '@swarm/records';
@@ -61,10 +61,15 @@ export interface PeerTaskLimits {
   readonly maxWaitMs: number;
 }
 
+/**
+ * host:port, the host written the one way peers take it (libs/dht-gateway canonicalHost: a name in
+ * lower case, IPv6 in RFC 5952 form, IPv4-mapped as IPv4), since the address is what the node tells
+ * peers: `Node1.example.org` or `[2001:DB8::1]` would start and then be refused by every peer's DHT.
+ */
 function hostPortVar(opts: { default?: string; portZero: boolean }): EnvVar<HostPort | undefined> {
   const fits = (s: string) => {
     const a = parseHostPort(s);
-    return a !== undefined && (opts.portZero || a.port > 0);
+    return a !== undefined && (opts.portZero || a.port > 0) && canonicalHost(a.host) !== undefined;
   };
   const schema = z
     .string()
@@ -72,11 +77,15 @@ function hostPortVar(opts: { default?: string; portZero: boolean }): EnvVar<Host
     .optional()
     .transform((s) => {
       const text = s ?? opts.default;
-      return text === undefined ? undefined : parseHostPort(text);
+      const address = text === undefined ? undefined : parseHostPort(text);
+      return address && { host: canonicalHost(address.host) ?? address.host, port: address.port };
     });
   const port = opts.portZero ? 'a port (0: any free port)' : 'a port';
   const dflt = opts.default === undefined ? '' : ` (default ${opts.default})`;
-  return envVar(schema as z.ZodType<HostPort | undefined, string | undefined>, `host:port (IPv4, DNS name or [IPv6], ${port})${dflt}`);
+  return envVar(
+    schema as z.ZodType<HostPort | undefined, string | undefined>,
+    `host:port (IPv4 as four decimal numbers, DNS name ending in a label that starts with a letter, or [IPv6], ${port})${dflt}`,
+  );
 }
 
 export function loadGatewayConfig(env: Env): GatewayConfig {

@@ -1,4 +1,4 @@
-import { claimedHostProblem, dialAddress } from './claimed-address';
+import { canonicalHost, claimedHostProblem, dialAddress } from './claimed-address';
 
 const LOOPBACK = '127.0.0.0/8';
 const REMOTE = '203.0.113.0/24';
@@ -87,5 +87,19 @@ describe('dialling a DNS name', () => {
     await expect(dialAddress('vm', 'private', names)).rejects.toThrow(/resolves to no address/);
     await expect(dialAddress('lan.example', 'public', names)).rejects.toThrow(/resolves to no address/);
     await expect(dialAddress('nowhere.example', 'public', names)).rejects.toThrow('(0 found)');
+  });
+});
+
+describe('the address a node tells its peers', () => {
+  it('is written the one way their DHT takes it, or has no such way', () => {
+    expect(['Node1.Example.org', '2001:DB8:0:0::1', '::ffff:7f00:1', '::FFFF:C0A8:0101', '198.51.100.4', 'localhost'].map(canonicalHost)).toEqual([
+      'node1.example.org',
+      '2001:db8::1',
+      '127.0.0.1',
+      '192.168.1.1',
+      '198.51.100.4',
+      'localhost',
+    ]);
+    expect(['127.1', '2130706433', 'a..b', 'x_y.example'].map(canonicalHost)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });

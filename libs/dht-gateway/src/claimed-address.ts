@@ -69,6 +69,27 @@ export function claimedHostProblem(host: string, callerNetwork: string): string 
   return dnsNameProblem(host, from);
 }
 
+/**
+ * The one way peers take `host` written (claimedHostProblem): a DNS name in lower case, IPv6 in
+ * RFC 5952 form, an IPv4-mapped address as its IPv4; undefined when it has none (a name the
+ * resolver would read as an address, `127.1`). For the address a node tells its peers.
+ */
+export function canonicalHost(host: string): string | undefined {
+  if (isIPv4(host)) return host;
+  if (host.includes(':')) {
+    const canonical = isIPv6(host) ? canonicalIpv6(host) : undefined;
+    if (!canonical?.startsWith('::ffff:')) return canonical;
+    // The serializer writes a mapped address as two hex groups: `::ffff:7f00:1` is 127.0.0.1.
+    const [hi = 0, lo = 0] = canonical
+      .slice('::ffff:'.length)
+      .split(':')
+      .map((g) => Number.parseInt(g, 16));
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  const lower = host.toLowerCase();
+  return dnsNameProblem(lower, 'loopback') === undefined ? lower : undefined;
+}
+
 /** WHATWG's serializer writes the RFC 5952 form: lower case, no leading zeros, the longest run of zeros as `::`. */
 function canonicalIpv6(host: string): string | undefined {
   try {
