@@ -220,7 +220,19 @@ describe('agent client - the SDK over HTTP', () => {
     routes['GET /v1/skills'] = (_q, _b, res) => res.writeHead(502, { 'content-type': 'text/html' }).end(`<html>${'x'.repeat(10_000)}</html>`);
     const proxy = await swarmErrorOf(client().skills());
     expect(proxy.codeName).toBe('SWARM_UNAVAILABLE');
-    expect(proxy.message.length).toBeLessThan(200);
+    expect(proxy.message.length).toBeLessThan(250);
+    // A proxy that timed out or failed behind it: the request may have reached the node, so it is
+    // an answer lost (retryable, asked again by key), not "no agent API here".
+    for (const status of [502, 503, 504]) {
+      routes['GET /v1/skills'] = (_q, _b, res) => res.writeHead(status, { 'content-type': 'text/html' }).end('<html>gateway</html>');
+      const lost = await swarmErrorOf(client().skills());
+      expect({ codeName: lost.codeName, retryable: lost.retryable, notAgentApi: (lost as AgentApiError).notAgentApi, message: lost.message }).toEqual({
+        codeName: 'SWARM_UNAVAILABLE',
+        retryable: true,
+        notAgentApi: false,
+        message: expect.stringContaining('by something in front of the agent API (a proxy?); the request may have reached the node'),
+      });
+    }
   });
 
   it('says another server answered, not the agent API, by its status line only (an HTML page, JSON of another shape, a 2xx that is no JSON)', async () => {

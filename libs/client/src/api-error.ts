@@ -67,6 +67,9 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Most of a foreign status text or content type repeated. */
 const MAX_STATUS_LINE_CHARS = 80;
 
+/** Bad gateway, unavailable, gateway timeout: what a proxy answers when the server behind it failed it. */
+const PROXY_FAILURES: ReadonlySet<number> = new Set([502, 503, 504]);
+
 /** The API answers JSON (`application/json; charset=utf-8`). */
 export function isJsonResponse(res: Response): boolean {
   return /^application\/json\s*(;|$)/i.test(res.headers.get('content-type') ?? '');
@@ -80,6 +83,16 @@ export function foreignAnswer(baseUrl: string, what: string, res: Response): Age
   void res.body?.cancel().catch(() => undefined);
   const statusLine = capText(`${res.status} ${res.statusText}`.trim(), MAX_STATUS_LINE_CHARS);
   const type = capText(res.headers.get('content-type') ?? 'no content type', MAX_STATUS_LINE_CHARS);
+  // A proxy in front of the API saying the API failed it or took too long: the request may well
+  // have reached the node (a task may run and be paid), so it is an answer lost, asked again.
+  if (PROXY_FAILURES.has(res.status)) {
+    return new AgentApiError(
+      'SWARM_UNAVAILABLE',
+      `${what} at ${baseUrl} was answered HTTP ${statusLine} (${type}) by something in front of the agent API (a proxy?); the request may have reached the node`,
+      res.status,
+      true,
+    );
+  }
   return new AgentApiError(
     'SWARM_UNAVAILABLE',
     `no SwarmHarness agent API at ${baseUrl}: ${what} was answered HTTP ${statusLine} (${type}), not the API's JSON; is that the node's agent API address?`,
