@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { AgentApiError } from '@swarm/client';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { cappedErrorMessage, CliError, EXIT_FAILURE, EXIT_USAGE, exitStatusOf, MAX_SHOWN_ERROR_CHARS, shownErrorMessage, toCliError } from './cli-error';
+import { cappedErrorMessage, CliError, EXIT_FAILURE, EXIT_USAGE, exitStatusOf, MAX_SHOWN_ERROR_CHARS, shownErrorMessage, toCliError, unreachableApi } from './cli-error';
 
 /** An error as nats.js raises it: a plain Error with its ErrorCode string in `code`. */
 function natsError(code: string, message: string): Error {
@@ -101,5 +101,16 @@ describe('an error message as shown', () => {
     expect(shownErrorMessage('id \u202egnp.exe\u2028x')).toBe('id \\u202egnp.exe\\u2028x');
     const emoji = cappedErrorMessage(`${'x'.repeat(MAX_SHOWN_ERROR_CHARS - 2)}😀😀`);
     expect(emoji.endsWith('x…')).toBe(true);
+  });
+});
+
+describe('unreachableApi - what counts as nothing at the agent API address', () => {
+  const unavailable = (cause: object) => ({ codeName: 'SWARM_UNAVAILABLE', status: 0, cause: Object.assign(new TypeError('fetch failed'), { cause }) });
+  it('a refused or timed-out connect, or the SDK giving up waiting, but not a connection that timed out once made', () => {
+    expect(unreachableApi(unavailable({ code: 'ECONNREFUSED', syscall: 'connect' }))).toBe(true);
+    expect(unreachableApi(unavailable({ code: 'ETIMEDOUT', syscall: 'connect' }))).toBe(true);
+    expect(unreachableApi(unavailable({ code: 'ETIMEDOUT' }))).toBe(true);
+    expect(unreachableApi(unavailable({ code: 'ETIMEDOUT', syscall: 'read' }))).toBe(false);
+    expect(unreachableApi(unavailable({ code: 'ECONNRESET', syscall: 'read' }))).toBe(false);
   });
 });

@@ -59,8 +59,10 @@ export function unreachableApi(err: { codeName?: unknown; status?: unknown; caus
   if (err.codeName !== 'SWARM_UNAVAILABLE' || err.status !== 0) return false;
   let cause: unknown = err.cause;
   for (let depth = 0; depth < 4 && typeof cause === 'object' && cause !== null; depth++) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && UNREACHABLE_ERRNOS.has(code)) return true;
+    const { code, syscall } = cause as { code?: unknown; syscall?: unknown };
+    // A timeout on a connection that was made (a read) may have cut off an answer: not "nothing there".
+    const cutAfterConnecting = code === 'ETIMEDOUT' && syscall !== undefined && syscall !== 'connect';
+    if (typeof code === 'string' && UNREACHABLE_ERRNOS.has(code) && !cutAfterConnecting) return true;
     // fetch's refusal of a blocked port (6000, 6665-6669…): nothing was sent either.
     if ((cause as { message?: unknown }).message === 'bad port') return true;
     cause = (cause as { cause?: unknown }).cause;
