@@ -136,6 +136,22 @@ describe('gateway-svc - submitter records', () => {
         ),
       );
     expect(misses).toEqual([...Array<string>(LOOKUP_LIMITS.perPeer.burst).fill('SWARM_PERMISSION_DENIED'), 'SWARM_OVERLOADED', 'SWARM_OVERLOADED', 'SWARM_OVERLOADED']);
+    // A node found before is looked up again for free once its record is stale, its network's allowance spent or not.
+    stopwatch.advance(SUBMITTER_RECORD_FRESH_MS);
+    const strangers = ids.map((id) => id.replace(/^0/, 'c'));
+    let spent = 0;
+    for (const id of strangers)
+      if (
+        (await submitters.require(id, NET).then(
+          () => 'in',
+          (e: SwarmError) => e.codeName,
+        )) === 'SWARM_OVERLOADED'
+      )
+        spent += 1;
+    expect(spent).toBeGreaterThan(0);
+    const before = asked.length;
+    await expect(submitters.require(ALICE, NET)).resolves.toBeUndefined();
+    expect(asked.length).toBe(before + 1);
     // Time refills them.
     stopwatch.advance(2_000);
     await expect(submitters.require(bob, '10.0.9.0/24')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });

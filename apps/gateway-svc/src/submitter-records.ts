@@ -67,18 +67,14 @@ export function createSubmitterRecords(bus: BusClient, clock: WallClock, stopwat
     return true;
   });
 
-  function fresh(peerId: string): boolean {
-    const held = cache.get(peerId);
-    if (!held) return false;
-    if (stopwatch.now() - held.atMs < SUBMITTER_RECORD_FRESH_MS && held.expiresAtMs > clock.now()) return true;
-    cache.delete(peerId);
-    return false;
-  }
-
   return {
     async require(peerId, network, trace) {
-      if (fresh(peerId)) return;
-      const waitMs = cache.pending(peerId) ? 0 : lookups.take(peerId, network);
+      const held = cache.get(peerId);
+      if (held && stopwatch.now() - held.atMs < SUBMITTER_RECORD_FRESH_MS && held.expiresAtMs > clock.now()) return;
+      if (held) cache.delete(peerId);
+      // Only strangers are budgeted: a node whose record was found before is asked about again for free
+      // (a hundred active peers behind one address are looked up again every SUBMITTER_RECORD_FRESH_MS).
+      const waitMs = held || cache.pending(peerId) ? 0 : lookups.take(peerId, network);
       if (waitMs > 0) {
         throw new SwarmError(
           ErrorCode.ERROR_CODE_OVERLOADED,

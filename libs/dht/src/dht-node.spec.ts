@@ -7,6 +7,7 @@ import type { DhtTransport } from './wire';
 import { DEFAULT_SETTLE_FIRST_MS, DEFAULT_SETTLE_MAX_MS, startDhtNode } from './dht-node';
 import type { MemoryNetwork } from './memory-network';
 import { createMemoryNetwork } from './memory-network';
+import { MAX_CONTACTS_PER_REPLY } from './wire-checks';
 import { providerOfTestRecord, testRecord, validateTestRecord } from './test-records';
 import { MAX_ENDPOINT_CHARS } from './wire-checks';
 
@@ -214,22 +215,35 @@ describe('dht node - dial-back before a requester enters the table', () => {
   });
 });
 
+describe('dht node - k', () => {
+  it('refuses a bucket size whose replies every node would refuse', async () => {
+    await expect(swarmOf(1, { bucketSize: MAX_CONTACTS_PER_REPLY + 1 })).rejects.toThrow(`bucketSize must be at most ${MAX_CONTACTS_PER_REPLY}`);
+  });
+});
+
 describe('dht node - dial-backs a second', () => {
   it('starts at most maxPerSecond dial-backs a second, however many new endpoints are claimed', async () => {
     const s = await swarmOf(1, { dialBack: { maxInFlight: 100, maxPerSecond: 3, failureCooldownMs: 60_000, maxRemembered: 100 } });
     const [node] = s.nodes;
     const random = seededRandom(6);
-    const claims = (from: number) => Array.from({ length: 10 }, (_, i) => s.net.transport(`claim-${from + i}`));
+    let next = 0;
+    const claim = (n: number) =>
+      drive(s.vt, Promise.all(Array.from({ length: n }, () => s.net.transport(`claim-${(next += 1)}`).ping(node.endpoint, { id: randomHexId(random) }))));
     s.net.resetStats();
-    await drive(s.vt, Promise.all(claims(0).map((t) => t.ping(node.endpoint, { id: randomHexId(random) }))));
-    await s.vt.advance(2 * TIMEOUT_MS);
     // 10 claims of 10 endpoints: 3 dialled (the burst), 7 dropped.
+    await claim(10);
     expect(s.net.stats().byRpc.ping).toBe(10 + 3);
     s.net.resetStats();
+    // A tenth of a second on, a third of a dial-back has come back: none goes out.
+    await s.vt.advance(100);
+    await claim(1);
+    expect(s.net.stats().byRpc.ping).toBe(1);
+    s.net.resetStats();
+    // A second on, the burst again.
     await s.vt.advance(1_000);
-    await drive(s.vt, Promise.all(claims(10).map((t) => t.ping(node.endpoint, { id: randomHexId(random) }))));
-    await s.vt.advance(2 * TIMEOUT_MS);
+    await claim(10);
     expect(s.net.stats().byRpc.ping).toBe(10 + 3);
+    await s.vt.advance(2 * TIMEOUT_MS);
     await s.stop();
   });
 });

@@ -13,6 +13,7 @@ import type { CancelTimer, Random, Scheduler, WallClock } from '@swarm/determini
 import { Contact as ContactClass, createContactTable } from './contact-table';
 import type { DialBackLimits } from './dial-back';
 import { createDialBack } from './dial-back';
+import { MAX_CONTACTS_PER_REPLY } from './wire-checks';
 import { commonPrefixLength, ID_BITS, idFromCheckedHex, idFromHex, idToHex, keyId, randomIdInBucket } from './dht-id';
 import type { ProviderStoreLimits, RecordValidator } from './provider-store';
 import { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-store';
@@ -177,6 +178,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   const selfId = idFromHex(init.id);
   const selfHex = idToHex(selfId);
   const k = positiveInt(init.bucketSize, DEFAULT_BUCKET_SIZE, 'bucketSize');
+  // Its replies list k contacts, and every node refuses a reply with more than that cap.
+  if (k > MAX_CONTACTS_PER_REPLY) throw new RangeError(`bucketSize must be at most ${MAX_CONTACTS_PER_REPLY} (the contacts a reply may list), got ${k}`);
   const alpha = positiveInt(init.concurrency, DEFAULT_CONCURRENCY, 'concurrency');
   const quorum = positiveInt(init.valueQuorum, DEFAULT_VALUE_QUORUM, 'valueQuorum');
   const refreshIntervalMs = positiveInt(init.refreshIntervalMs, DEFAULT_REFRESH_INTERVAL_MS, 'refreshIntervalMs');
