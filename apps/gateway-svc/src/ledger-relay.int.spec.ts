@@ -289,7 +289,9 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     expect(creditB.pages.length - asked).toBe(sent);
     const waits: number[] = [];
     const patient = patientPages((from, limit) => fetchChain(b.nodeId, from, limit), { sleep: (ms) => sleep(ms), onWait: (ms) => waits.push(ms) });
-    await expect(patient(1n, 1_000)).resolves.toMatchObject({ nodeId: b.nodeId });
+    // Each page spends about a second of A's budget: on a loaded machine the one owed may have come
+    // back before the first call, never before a few more.
+    for (let pages = 0; pages < 3 && waits.length === 0; pages++) await expect(patient(1n, 1_000)).resolves.toMatchObject({ nodeId: b.nodeId });
     expect(waits.length).toBeGreaterThanOrEqual(1);
   });
 
