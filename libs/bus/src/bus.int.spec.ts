@@ -380,7 +380,8 @@ describe('bus - events on the reply connection', () => {
     const events: string[] = [];
     const sub = asker.subscribe(TaskFinishedEvents.subject, { callback: (_e, m) => events.push(TaskFinished.decode(m.data).taskId) });
     try {
-      await asker.flush();
+      // The endpoint's subscription reaches the server before the request does (else: no responders).
+      await Promise.all([asker.flush(), nc.flush()]);
       // With the requests' connection gone, an event on it would be lost.
       await requests.close();
       await expect(createBusClient(asker, silentLogger()).request(CreditBalance, { account: 't-1' })).resolves.toMatchObject({ account: 't-1' });
