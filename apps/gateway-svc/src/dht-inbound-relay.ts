@@ -50,9 +50,10 @@ export function createDhtInboundRelay(deps: DhtInboundRelayDeps): DhtHandlers {
   }
 
   return {
-    ping: async (from) => checkPingResponse(await ask(RegistryDhtPing, from, { peer: from })),
+    ping: async (from, _request, network) => checkPingResponse(await ask(RegistryDhtPing, from, { peer: from, network: network ?? '' })),
     store: async (from, request, network) => checkStoreResponse(await ask(RegistryDhtStore, from, { peer: from, key: request.key, value: request.value, network: network ?? '' })),
-    findNode: async (from, request) => checkFindNodeResponse(await ask(RegistryDhtFindNode, from, { peer: from, targetId: request.targetId })),
-    findValue: async (from, request) => checkFindValueResponse(await ask(RegistryDhtFindValue, from, { peer: from, targetId: request.targetId, key: request.key })),
+    findNode: async (from, request, network) => checkFindNodeResponse(await ask(RegistryDhtFindNode, from, { peer: from, targetId: request.targetId, network: network ?? '' })),
+    findValue: async (from, request, network) =>
+      checkFindValueResponse(await ask(RegistryDhtFindValue, from, { peer: from, targetId: request.targetId, key: request.key, network: network ?? '' })),
   };
 }

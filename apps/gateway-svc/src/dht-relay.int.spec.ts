@@ -108,7 +108,7 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
     ]);
     // The first call between the gateways also opens their mTLS connection, which on a loaded
     // 2-core machine took longer than the short DHT timeout these tests run with: opened here.
-    await waitFor(() => a.bus.request(GatewayDhtPing, { peer: b.endpoint }, { timeoutMs: REQUEST_TIMEOUT_MS }).catch(() => undefined), {
+    await waitFor(() => a.bus.request(GatewayDhtPing, { peer: b.endpoint, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }).catch(() => undefined), {
       timeoutMs: 20_000,
       what: "gateway A's first call to gateway B",
     });
@@ -119,16 +119,16 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   });
 
   it("carries registry A's find-node to registry B, with A's endpoint as the peer, and B's contacts back", async () => {
-    const reply = await a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: target }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const reply = await a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: target, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS });
     expect(reply.contacts).toEqual([
       { id: a.dhtId, endpoint: a.endpoint },
       { id: b.dhtId, endpoint: b.endpoint },
     ]);
-    expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, targetId: target });
+    expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, targetId: target, network: '127.0.0.0/8' });
   });
 
   it('carries ping, store and find-value, and both gateways list each other as peers', async () => {
-    await expect(a.bus.request(GatewayDhtPing, { peer: b.endpoint }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({ remoteId: b.dhtId });
+    await expect(a.bus.request(GatewayDhtPing, { peer: b.endpoint, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({ remoteId: b.dhtId });
     const value = Buffer.from('a record');
     await expect(a.bus.request(GatewayDhtStore, { peer: b.endpoint, key: 'vecadd', value, network: '10.9.9.0/24' }, { timeoutMs: REQUEST_TIMEOUT_MS })).resolves.toEqual({
       stored: true,
@@ -136,7 +136,7 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
     });
     // The network is B's gateway's reading of A's socket (loopback), whatever A's registry put in its request.
     expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, key: 'vecadd', value: new Uint8Array(value), network: '127.0.0.0/8' });
-    const found = await a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: 'vecadd' }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const found = await a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: 'vecadd', network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS });
     expect(found.values.map((v) => Buffer.from(v).toString())).toEqual(['record']);
 
     const peersOfA = (await a.bus.request(GatewayPeers, {}, { timeoutMs: REQUEST_TIMEOUT_MS })).peers;
@@ -148,7 +148,7 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   });
 
   it('refuses a bad peer, this node itself and a bad field with INVALID_ARGUMENT, quoting no input whole', async () => {
-    const long = await swarmErrorOf(a.bus.request(GatewayDhtPing, { peer: `x${'y'.repeat(10_000)}` }, { timeoutMs: REQUEST_TIMEOUT_MS }));
+    const long = await swarmErrorOf(a.bus.request(GatewayDhtPing, { peer: `x${'y'.repeat(10_000)}`, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }));
     expect(long.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     expect(long.message.length).toBeLessThan(300);
     const nonce = peerOfDhtEndpoint(b.endpoint).powNonce;
@@ -160,11 +160,11 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
       `${b.gateway.nodeId}@${b.gateway.advertisedAddress}`, // no nonce
       a.endpoint,
     ]) {
-      await expect(a.bus.request(GatewayDhtFindNode, { peer, targetId: target }, { timeoutMs: REQUEST_TIMEOUT_MS })).rejects.toMatchObject({
+      await expect(a.bus.request(GatewayDhtFindNode, { peer, targetId: target, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS })).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
       });
     }
-    await expect(a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: 'XYZ' }, { timeoutMs: REQUEST_TIMEOUT_MS })).rejects.toMatchObject({
+    await expect(a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: 'XYZ', network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS })).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
     });
     await expect(
@@ -176,18 +176,18 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
 
   it('answers UNAVAILABLE for a peer nobody listens at', async () => {
     const err = await swarmErrorOf(
-      a.bus.request(GatewayDhtPing, { peer: `${b.gateway.nodeId}:${peerOfDhtEndpoint(b.endpoint).powNonce}@127.0.0.1:1` }, { timeoutMs: REQUEST_TIMEOUT_MS }),
+      a.bus.request(GatewayDhtPing, { peer: `${b.gateway.nodeId}:${peerOfDhtEndpoint(b.endpoint).powNonce}@127.0.0.1:1`, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }),
     );
     expect(err.code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
   });
 
   it('answers UNAVAILABLE when the peer registry is too slow, then when it is gone', async () => {
-    const slow = await swarmErrorOf(a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: SLOW_KEY }, { timeoutMs: REQUEST_TIMEOUT_MS }));
+    const slow = await swarmErrorOf(a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: SLOW_KEY, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }));
     // B's reason ("this node's DHT did not answer") stays in A's log: A's requester gets the code.
     expect(slow).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: expect.stringMatching(/answered SWARM_UNAVAILABLE$/) });
     await registryB?.svc.stop(DHT_TIMEOUT_MS + 1_000);
     registryB = undefined;
-    const gone = await swarmErrorOf(a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: target }, { timeoutMs: REQUEST_TIMEOUT_MS }));
+    const gone = await swarmErrorOf(a.bus.request(GatewayDhtFindNode, { peer: b.endpoint, targetId: target, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }));
     expect(gone.code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
     expect(gone.message).not.toContain('swarm.v1');
   });

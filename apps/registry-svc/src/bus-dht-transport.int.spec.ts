@@ -1,6 +1,6 @@
 import type { BusService } from '@swarm/bus';
 import { startBusService } from '@swarm/bus';
-import { ErrorCode, GatewayDhtFindNode, GatewayDhtPing, RegistryDhtPing, RegistryDhtStore } from '@swarm/contracts';
+import { ErrorCode, GatewayDhtFindNode, GatewayDhtPing, RegistryDhtFindNode, RegistryDhtFindValue, RegistryDhtPing, RegistryDhtStore } from '@swarm/contracts';
 import { systemClock } from '@swarm/determinism';
 import { dhtTransportCompliance } from '@swarm/dht';
 import { dhtEndpoint, dhtIdOfNode } from '@swarm/dht-gateway';
@@ -105,21 +105,22 @@ describe('bus dht transport - what each side believes', () => {
     const client = a.svc.client;
     const from = a.relayed.endpoint;
     // b never listened: every relayed call is UNAVAILABLE, nothing reaches a DHT.
-    expect((await swarmErrorOf(client.request(RegistryDhtPing, { peer: from }))).code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
+    expect((await swarmErrorOf(client.request(RegistryDhtPing, { peer: from, network: '' }))).code).toBe(ErrorCode.ERROR_CODE_UNAVAILABLE);
     const networks: Array<string | undefined> = [];
+    const seenBy: Record<string, Array<string | undefined>> = { ping: [], findNode: [], findValue: [] };
     b.transport.listen({
-      ping: () => ({ remoteId: b.transport.dhtId }),
+      ping: (_from, _request, network) => (seenBy.ping.push(network), { remoteId: b.transport.dhtId }),
       store: (_from, _request, network) => {
         networks.push(network);
         return { stored: true, refusal: '' };
       },
-      findNode: () => ({ contacts: [] }),
-      findValue: () => ({ values: [], contacts: [] }),
+      findNode: (_from, _request, network) => (seenBy.findNode.push(network), { contacts: [] }),
+      findValue: (_from, _request, network) => (seenBy.findValue.push(network), { values: [], contacts: [] }),
     });
     // b's inbound is served on b's bus; ask it there.
     const bClient = b.svc.client;
-    await expect(bClient.request(RegistryDhtPing, { peer: from })).resolves.toEqual({ remoteId: b.transport.dhtId });
-    const notAnEndpoint = await swarmErrorOf(bClient.request(RegistryDhtPing, { peer: 'x'.repeat(5_000) }));
+    await expect(bClient.request(RegistryDhtPing, { peer: from, network: '' })).resolves.toEqual({ remoteId: b.transport.dhtId });
+    const notAnEndpoint = await swarmErrorOf(bClient.request(RegistryDhtPing, { peer: 'x'.repeat(5_000), network: '' }));
     expect(notAnEndpoint.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     expect(notAnEndpoint.message.length).toBeLessThan(400);
     expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: '', value: new Uint8Array(1), network: '' }))).code).toBe(
@@ -135,6 +136,10 @@ describe('bus dht transport - what each side believes', () => {
       expect(refused.message).not.toContain('x'.repeat(65));
     }
     expect(networks).toHaveLength(2);
+    // Pings and finds carry it too (the DHT shares its dial-backs out by it).
+    await bClient.request(RegistryDhtFindNode, { peer: from, targetId: b.transport.dhtId, network: '10.9.8.0/24' });
+    await bClient.request(RegistryDhtFindValue, { peer: from, targetId: b.transport.dhtId, key: 'k', network: '' });
+    expect(seenBy).toEqual({ ping: ['unknown'], findNode: ['10.9.8.0/24'], findValue: ['unknown'] });
     expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(16 * 1024 + 1), network: '' }))).code).toBe(
       ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,
     );

@@ -83,7 +83,7 @@ export function serveBusDhtInbound(svc: Pick<BusService, 'serve'>, sightings?: P
     RegistryDhtPing,
     async (req) => {
       const { from, id } = caller(req.peer);
-      const reply = await serving().ping(from, checkPingRequest({ id }));
+      const reply = await serving().ping(from, checkPingRequest({ id }), checkNetwork(req.network));
       return { remoteId: reply.remoteId };
     },
     opts,
@@ -101,7 +101,7 @@ export function serveBusDhtInbound(svc: Pick<BusService, 'serve'>, sightings?: P
     RegistryDhtFindNode,
     async (req) => {
       const { from, id } = caller(req.peer);
-      const reply = await serving().findNode(from, checkFindNodeRequest({ id, targetId: req.targetId }));
+      const reply = await serving().findNode(from, checkFindNodeRequest({ id, targetId: req.targetId }), checkNetwork(req.network));
       return { contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },
     opts,
@@ -110,7 +110,7 @@ export function serveBusDhtInbound(svc: Pick<BusService, 'serve'>, sightings?: P
     RegistryDhtFindValue,
     async (req) => {
       const { from, id } = caller(req.peer);
-      const reply = await serving().findValue(from, checkFindValueRequest({ id, targetId: req.targetId, key: req.key }));
+      const reply = await serving().findValue(from, checkFindValueRequest({ id, targetId: req.targetId, key: req.key }), checkNetwork(req.network));
       return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },
     opts,
@@ -187,7 +187,7 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
     dhtId,
     nodeId,
     async ping(to, request, callOpts = {}) {
-      const { reply, peer } = await call(GatewayDhtPing, to, request.id, { peer: to }, callOpts.timeoutMs);
+      const { reply, peer } = await call(GatewayDhtPing, to, request.id, { peer: to, network: '' }, callOpts.timeoutMs);
       const checked = checkPingResponse(reply);
       const expected = dhtIdOfNode(peer.nodeId, peer.powNonce);
       if (checked.remoteId !== expected) throw invalidDhtReply(`node ${peer.nodeId.slice(0, SHORT_ID_CHARS)} answered as DHT id ${checked.remoteId}, not its own ${expected}`);
@@ -198,13 +198,13 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
       return checkStoreResponse(reply);
     },
     async findNode(to, request): Promise<FindNodeResponse> {
-      const { reply } = await call(GatewayDhtFindNode, to, request.id, { peer: to, targetId: request.targetId });
+      const { reply } = await call(GatewayDhtFindNode, to, request.id, { peer: to, targetId: request.targetId, network: '' });
       const checked = checkFindNodeResponse(reply);
       checkContactBindings(checked.contacts, powDifficulty);
       return checked;
     },
     async findValue(to, request): Promise<FindValueResponse> {
-      const { reply } = await call(GatewayDhtFindValue, to, request.id, { peer: to, targetId: request.targetId, key: request.key });
+      const { reply } = await call(GatewayDhtFindValue, to, request.id, { peer: to, targetId: request.targetId, key: request.key, network: '' });
       const checked = checkFindValueResponse(reply);
       checkContactBindings(checked.contacts, powDifficulty);
       return checked;

@@ -8,8 +8,8 @@
  * table, under another node's id or under an id that cost no work. Every field is checked as the
  * memory path checks it (@swarm/dht wire checks); until a DHT listens (and after it closes) calls
  * answer UNAVAILABLE.
- * A store also carries the network of the caller's connection (from the socket), which the DHT
- * counts the records it holds against.
+ * Every call also carries the network of the caller's connection (from the socket), which the DHT
+ * counts the records it holds against and shares its dial-backs out by.
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { DhtHandlers } from '@swarm/dht';
@@ -91,7 +91,7 @@ export function createDhtInbound(opts: DhtInboundOptions): DhtInbound {
   const peerHandlers: DhtPeerHandlers = {
     dhtPing: async ({ peerId, network, request }) => {
       const from = senderEndpoint(peerId, request, network, powDifficulty);
-      const reply = await serving().ping(from, checkPingRequest({ id: request.senderId }));
+      const reply = await serving().ping(from, checkPingRequest({ id: request.senderId }), network);
       return { remoteId: reply.remoteId };
     },
     dhtStore: async ({ peerId, network, request }) => {
@@ -101,12 +101,12 @@ export function createDhtInbound(opts: DhtInboundOptions): DhtInbound {
     },
     dhtFindNode: async ({ peerId, network, request }) => {
       const from = senderEndpoint(peerId, request, network, powDifficulty);
-      const reply = await serving().findNode(from, checkFindNodeRequest({ id: request.senderId, targetId: request.targetId }));
+      const reply = await serving().findNode(from, checkFindNodeRequest({ id: request.senderId, targetId: request.targetId }), network);
       return { contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },
     dhtFindValue: async ({ peerId, network, request }) => {
       const from = senderEndpoint(peerId, request, network, powDifficulty);
-      const reply = await serving().findValue(from, checkFindValueRequest({ id: request.senderId, targetId: request.targetId, key: request.key }));
+      const reply = await serving().findValue(from, checkFindValueRequest({ id: request.senderId, targetId: request.targetId, key: request.key }), network);
       return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
     },
   };

@@ -224,12 +224,12 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
    * An endpoint the wire check would refuse (over MAX_ENDPOINT_CHARS) is never learned: every reply
    * listing it would be refused whole by whoever asked, and this node dropped from their tables.
    */
-  function learn(idHex: string, endpoint: string): void {
+  function learn(idHex: string, endpoint: string, network: string | undefined): void {
     if (idHex === selfHex || endpoint.length === 0 || endpoint.length > MAX_ENDPOINT_CHARS) return;
     const id = idFromCheckedHex(idHex);
     const [known] = table.closest(id, 1);
     if (known && known.endpoint === endpoint && idToHex(known.id) === idHex) return table.seen(known);
-    dialBack.claim(idHex, endpoint, () => {
+    dialBack.claim(idHex, endpoint, network, () => {
       if (!stopped) table.seen(new ContactClass(id, endpoint));
     });
   }
@@ -446,25 +446,25 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
   }
 
   const handlers: DhtHandlers = {
-    ping(from, raw) {
+    ping(from, raw, network) {
       const request = checkPingRequest(raw);
-      learn(request.id, from);
+      learn(request.id, from, network);
       return { remoteId: selfHex };
     },
     store(from, raw, network) {
       const request = checkStoreRequest(raw);
-      learn(request.id, from);
+      learn(request.id, from, network);
       const outcome = putLocal(request.key, request.value, network);
       return outcome.stored ? { stored: true, refusal: '' } : { stored: false, refusal: outcome.refusal };
     },
-    findNode(from, raw) {
+    findNode(from, raw, network) {
       const request = checkFindNodeRequest(raw);
-      learn(request.id, from);
+      learn(request.id, from, network);
       return { contacts: table.closest(idFromCheckedHex(request.targetId), k).map(toWire) };
     },
-    findValue(from, raw) {
+    findValue(from, raw, network) {
       const request = checkFindValueRequest(raw);
-      learn(request.id, from);
+      learn(request.id, from, network);
       const values = store.valuesForReply(request.key, clock.now(), MAX_REPLY_VALUE_BYTES, random);
       return { values, contacts: table.closest(idFromCheckedHex(request.targetId), k).map(toWire) };
     },

@@ -9,12 +9,16 @@
  * `maxInFlight` dial-backs at once and `maxPerSecond` a second (more claims are dropped; a genuine
  * peer is learnt on a later request), one at a time per endpoint, and an endpoint that failed is
  * not dialled again for `failureCooldownMs` (by the endpoint as written: the gateway takes each
- * address in one spelling only, libs/dht-gateway claimed-address.ts).
+ * address in one spelling only, libs/dht-gateway claimed-address.ts). Claims from one network (as
+ * the transport saw the request come) hold at most `maxInFlightPerNetwork` of the dial-backs at
+ * once: tarpit addresses claimed from one network kept all 8 busy, and newcomers unlearnt.
  */
 import type { WallClock } from '@swarm/determinism';
 
 export interface DialBackLimits {
   readonly maxInFlight: number;
+  /** Of those, claims from one network (a claim whose transport names none is not counted so). */
+  readonly maxInFlightPerNetwork: number;
   /** Dial-backs started a second, in bursts of as many: without it, claims of ever new endpoints (cheap ids, or any port of one host) were dialled as fast as they came. */
   readonly maxPerSecond: number;
   readonly failureCooldownMs: number;
@@ -22,7 +26,13 @@ export interface DialBackLimits {
   readonly maxRemembered: number;
 }
 
-export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({ maxInFlight: 8, maxPerSecond: 20, failureCooldownMs: 5_000, maxRemembered: 4_096 });
+export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({
+  maxInFlight: 8,
+  maxInFlightPerNetwork: 4,
+  maxPerSecond: 20,
+  failureCooldownMs: 5_000,
+  maxRemembered: 4_096,
+});
 
 export interface DialBackCounts {
   readonly verified: number;
@@ -32,8 +42,8 @@ export interface DialBackCounts {
 }
 
 export interface DialBack {
-  /** Dials `endpoint` (unless bounded out) and calls `admit` once it answered as `idHex`. */
-  claim(idHex: string, endpoint: string, admit: () => void): void;
+  /** Dials `endpoint` (unless bounded out), claimed from `network`, and calls `admit` once it answered as `idHex`. */
+  claim(idHex: string, endpoint: string, network: string | undefined, admit: () => void): void;
   counts(): DialBackCounts;
 }
 
@@ -42,6 +52,8 @@ export type PingAs = (idHex: string, endpoint: string) => Promise<boolean>;
 
 export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBackLimits = DEFAULT_DIAL_BACK_LIMITS): DialBack {
   const inFlight = new Set<string>();
+  /** Dial-backs in flight by the network their claim came from. */
+  const byNetwork = new Map<string, number>();
   /** Endpoint -> when its dial-back failed; Map order is insertion order, oldest first. */
   const failedAt = new Map<string, number>();
   let verified = 0;
@@ -78,16 +90,23 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   }
 
   return {
-    claim(idHex, endpoint, admit) {
-      if (inFlight.size >= limits.maxInFlight || inFlight.has(endpoint) || coolingDown(endpoint) || !takeToken()) {
+    claim(idHex, endpoint, network, admit) {
+      const fromNetwork = network === undefined ? 0 : (byNetwork.get(network) ?? 0);
+      if (inFlight.size >= limits.maxInFlight || fromNetwork >= limits.maxInFlightPerNetwork || inFlight.has(endpoint) || coolingDown(endpoint) || !takeToken()) {
         dropped++;
         return;
       }
       inFlight.add(endpoint);
+      if (network !== undefined) byNetwork.set(network, fromNetwork + 1);
       void pingAs(idHex, endpoint)
         .catch(() => false)
         .then((answered) => {
           inFlight.delete(endpoint);
+          if (network !== undefined) {
+            const left = (byNetwork.get(network) ?? 1) - 1;
+            if (left > 0) byNetwork.set(network, left);
+            else byNetwork.delete(network);
+          }
           if (!answered) {
             refused++;
             remember(endpoint);

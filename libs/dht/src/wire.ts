@@ -54,16 +54,16 @@ export interface FindValueResponse {
  * network knows it; the gateway takes it from the authenticated peer). A handler may throw a
  * SwarmError; the caller's promise then rejects with the same code.
  */
+/**
+ * `network` on each: the sender's address group as the transport saw it (the gateway: from the TCP
+ * connection), which the provider store counts records against and dial-backs are shared out by;
+ * undefined where the transport has no addresses (the memory network).
+ */
 export interface DhtHandlers {
-  ping(from: string, request: PingRequest): PingResponse | Promise<PingResponse>;
-  /**
-   * `network`: the sender's address group as the transport saw it (the gateway: from the TCP
-   * connection), which the provider store counts records against; undefined where the transport has
-   * no addresses (the memory network).
-   */
+  ping(from: string, request: PingRequest, network?: string): PingResponse | Promise<PingResponse>;
   store(from: string, request: StoreRequest, network?: string): StoreResponse | Promise<StoreResponse>;
-  findNode(from: string, request: FindNodeRequest): FindNodeResponse | Promise<FindNodeResponse>;
-  findValue(from: string, request: FindValueRequest): FindValueResponse | Promise<FindValueResponse>;
+  findNode(from: string, request: FindNodeRequest, network?: string): FindNodeResponse | Promise<FindNodeResponse>;
+  findValue(from: string, request: FindValueRequest, network?: string): FindValueResponse | Promise<FindValueResponse>;
 }
 
 export type DhtRpcName = keyof DhtHandlers;

@@ -90,6 +90,11 @@ export interface DhtRelayPingRequest {
    * its nonce.
    */
   peer: string;
+  /**
+   * To the registry: the network the caller's connection came from, as in DhtRelayStoreRequest;
+   * the DHT shares its dial-backs out by it. Empty to the gateway.
+   */
+  network: string;
 }
 
 /** One DHT store relayed between registry-svc and its gateway. */
@@ -112,6 +117,8 @@ export interface DhtRelayFindNodeRequest {
   /** As in DhtRelayPingRequest. */
   peer: string;
   targetId: string;
+  /** As in DhtRelayPingRequest. */
+  network: string;
 }
 
 /** One DHT find-value relayed between registry-svc and its gateway. */
@@ -120,6 +127,8 @@ export interface DhtRelayFindValueRequest {
   peer: string;
   targetId: string;
   key: string;
+  /** As in DhtRelayPingRequest. */
+  network: string;
 }
 
 /**
@@ -811,13 +820,16 @@ export const ListPeersResponse: MessageFns<ListPeersResponse> = {
 };
 
 function createBaseDhtRelayPingRequest(): DhtRelayPingRequest {
-  return { peer: "" };
+  return { peer: "", network: "" };
 }
 
 export const DhtRelayPingRequest: MessageFns<DhtRelayPingRequest> = {
   encode(message: DhtRelayPingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.peer !== "") {
       writer.uint32(10).string(message.peer);
+    }
+    if (message.network !== "") {
+      writer.uint32(18).string(message.network);
     }
     return writer;
   },
@@ -843,6 +855,14 @@ export const DhtRelayPingRequest: MessageFns<DhtRelayPingRequest> = {
             message.peer = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -856,13 +876,19 @@ export const DhtRelayPingRequest: MessageFns<DhtRelayPingRequest> = {
   },
 
   fromJSON(object: any): DhtRelayPingRequest {
-    return { peer: isSet(object.peer) ? globalThis.String(object.peer) : "" };
+    return {
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
+    };
   },
 
   toJSON(message: DhtRelayPingRequest): unknown {
     const obj: any = {};
     if (message.peer !== undefined) {
       obj.peer = message.peer;
+    }
+    if (message.network !== undefined) {
+      obj.network = message.network;
     }
     return obj;
   },
@@ -873,6 +899,7 @@ export const DhtRelayPingRequest: MessageFns<DhtRelayPingRequest> = {
   fromPartial(object: DeepPartial<DhtRelayPingRequest>): DhtRelayPingRequest {
     const message = createBaseDhtRelayPingRequest();
     message.peer = object.peer ?? "";
+    message.network = object.network ?? "";
     return message;
   },
 };
@@ -995,7 +1022,7 @@ export const DhtRelayStoreRequest: MessageFns<DhtRelayStoreRequest> = {
 };
 
 function createBaseDhtRelayFindNodeRequest(): DhtRelayFindNodeRequest {
-  return { peer: "", targetId: "" };
+  return { peer: "", targetId: "", network: "" };
 }
 
 export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
@@ -1005,6 +1032,9 @@ export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
     }
     if (message.targetId !== "") {
       writer.uint32(18).string(message.targetId);
+    }
+    if (message.network !== "") {
+      writer.uint32(26).string(message.network);
     }
     return writer;
   },
@@ -1038,6 +1068,14 @@ export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
             message.targetId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1058,6 +1096,7 @@ export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
         : isSet(object.target_id)
         ? globalThis.String(object.target_id)
         : "",
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
     };
   },
 
@@ -1069,6 +1108,9 @@ export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
     if (message.targetId !== undefined) {
       obj.targetId = message.targetId;
     }
+    if (message.network !== undefined) {
+      obj.network = message.network;
+    }
     return obj;
   },
 
@@ -1079,12 +1121,13 @@ export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
     const message = createBaseDhtRelayFindNodeRequest();
     message.peer = object.peer ?? "";
     message.targetId = object.targetId ?? "";
+    message.network = object.network ?? "";
     return message;
   },
 };
 
 function createBaseDhtRelayFindValueRequest(): DhtRelayFindValueRequest {
-  return { peer: "", targetId: "", key: "" };
+  return { peer: "", targetId: "", key: "", network: "" };
 }
 
 export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
@@ -1097,6 +1140,9 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
     }
     if (message.key !== "") {
       writer.uint32(26).string(message.key);
+    }
+    if (message.network !== "") {
+      writer.uint32(34).string(message.network);
     }
     return writer;
   },
@@ -1138,6 +1184,14 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
             message.key = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.network = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1159,6 +1213,7 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
         ? globalThis.String(object.target_id)
         : "",
       key: isSet(object.key) ? globalThis.String(object.key) : "",
+      network: isSet(object.network) ? globalThis.String(object.network) : "",
     };
   },
 
@@ -1173,6 +1228,9 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
     if (message.key !== undefined) {
       obj.key = message.key;
     }
+    if (message.network !== undefined) {
+      obj.network = message.network;
+    }
     return obj;
   },
 
@@ -1184,6 +1242,7 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
     message.peer = object.peer ?? "";
     message.targetId = object.targetId ?? "";
     message.key = object.key ?? "";
+    message.network = object.network ?? "";
     return message;
   },
 };
