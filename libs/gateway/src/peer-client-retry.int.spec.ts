@@ -10,7 +10,7 @@ import { silentLogger } from '@swarm/telemetry';
 import { tempDir } from '@swarm/testing';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { connect as connectTcp, createServer } from 'node:net';
-import type { GatewayServer } from './index';
+import type { PeerClient, PeerHandlers } from './index';
 import { dialPeer, startGatewayServer } from './index';
 import { MIN_IDLE_MS } from './connection-cap';
 
@@ -63,108 +63,88 @@ async function cuttingProxy(target: number): Promise<CuttingProxy> {
   };
 }
 
+/**
+ * A gateway serving node info, pings (whose first payload byte each is recorded) and `extra`, a
+ * client dialling it through a cutting proxy; `run` gets them, and everything is stopped after.
+ */
+async function withCuttingRig(
+  run: (rig: { peer: PeerClient; proxy: CuttingProxy; pings: number[] }) => Promise<void>,
+  opts: { extra?: Partial<PeerHandlers>; pinned?: boolean } = {},
+): Promise<void> {
+  const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
+  const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
+  const pings: number[] = [];
+  const gateway = await startGatewayServer({
+    certificate: server,
+    listen: { host: '127.0.0.1', port: 0 },
+    limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 5_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
+    handlers: {
+      nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
+      ping: ({ request }) => (pings.push(request.payload[0]), { payload: request.payload }),
+      ...opts.extra,
+    },
+    log: silentLogger(),
+    time: systemTime,
+  });
+  const proxy = await cuttingProxy(gateway.address.port);
+  const peer = dialPeer({
+    certificate: client,
+    peer: { nodeId: server.nodeId, address: { host: '127.0.0.1', port: proxy.port } },
+    clock: systemClock,
+    ...(opts.pinned ? { pinnedCertPem: server.certPem } : {}),
+  });
+  try {
+    await run({ peer, proxy, pings });
+  } finally {
+    peer.close();
+    await proxy.close();
+    await gateway.stop(1_000);
+    await Promise.all(dirs.map((d) => d.remove()));
+  }
+}
+
+const idleLongEnough = () => new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
+
 describe('peer client - a call cut as it starts on an idle connection', () => {
   it.each([
     ['its certificate fetched', false],
     ['its certificate pinned', true],
-  ])('is made once more on a new connection, and reaches the handler once (%s)', async (_name, pinned) => {
-    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
-    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
-    const pings: number[] = [];
-    const gateway: GatewayServer = await startGatewayServer({
-      certificate: server,
-      listen: { host: '127.0.0.1', port: 0 },
-      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 5_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
-      handlers: {
-        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
-        ping: ({ request }) => (pings.push(request.payload[0]), { payload: request.payload }),
+  ])('is made once more on a new connection, and reaches the handler once (%s)', (_name, pinned) =>
+    withCuttingRig(
+      async ({ peer, proxy, pings }) => {
+        expect((await peer.call('ping', { payload: new Uint8Array([1]) })).payload).toEqual(new Uint8Array([1]));
+        await idleLongEnough();
+        const before = proxy.connections();
+        proxy.cutNextCall();
+        expect((await peer.call('ping', { payload: new Uint8Array([2]) })).payload).toEqual(new Uint8Array([2]));
+        // A new connection; unpinned, the certificate is fetched again first (the pin is dropped with the lost connection).
+        expect(proxy.connections()).toBe(before + (pinned ? 1 : 2));
+        expect(pings).toEqual([1, 2]);
       },
-      log: silentLogger(),
-      time: systemTime,
-    });
-    const proxy = await cuttingProxy(gateway.address.port);
-    const peer = dialPeer({
-      certificate: client,
-      peer: { nodeId: server.nodeId, address: { host: '127.0.0.1', port: proxy.port } },
-      clock: systemClock,
-      ...(pinned ? { pinnedCertPem: server.certPem } : {}),
-    });
-    try {
-      expect((await peer.call('ping', { payload: new Uint8Array([1]) })).payload).toEqual(new Uint8Array([1]));
-      await new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
-      const before = proxy.connections();
-      proxy.cutNextCall();
-      expect((await peer.call('ping', { payload: new Uint8Array([2]) })).payload).toEqual(new Uint8Array([2]));
-      // A new connection; unpinned, the certificate is fetched again first (the pin is dropped with the lost connection).
-      expect(proxy.connections()).toBe(before + (pinned ? 1 : 2));
-      expect(pings).toEqual([1, 2]);
-    } finally {
-      peer.close();
-      await proxy.close();
-      await gateway.stop(1_000);
-      await Promise.all(dirs.map((d) => d.remove()));
-    }
-  });
+      { pinned },
+    ),
+  );
 
   it('is not made again when it may have run on the peer and must not run twice (a task, a payment)', async () => {
-    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
-    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
     let deliveries = 0;
-    const gateway: GatewayServer = await startGatewayServer({
-      certificate: server,
-      listen: { host: '127.0.0.1', port: 0 },
-      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 5_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
-      handlers: {
-        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
-        ping: ({ request }) => ({ payload: request.payload }),
-        deliverReceipts: () => ((deliveries += 1), { outcomes: [] }),
+    await withCuttingRig(
+      async ({ peer, proxy }) => {
+        await peer.call('ping', { payload: new Uint8Array([1]) });
+        await idleLongEnough();
+        proxy.cutNextCall();
+        await expect(peer.call('deliverReceipts', { receipts: [] })).rejects.toMatchObject({ codeName: 'SWARM_UNAVAILABLE' });
+        expect(deliveries).toBe(0);
+        // The caller's own retry (the outbox's) goes out on a new connection.
+        await expect(peer.call('deliverReceipts', { receipts: [] })).resolves.toEqual({ outcomes: [] });
       },
-      log: silentLogger(),
-      time: systemTime,
-    });
-    const proxy = await cuttingProxy(gateway.address.port);
-    const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: { host: '127.0.0.1', port: proxy.port } }, clock: systemClock });
-    try {
-      await peer.call('ping', { payload: new Uint8Array([1]) });
-      await new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
-      proxy.cutNextCall();
-      await expect(peer.call('deliverReceipts', { receipts: [] })).rejects.toMatchObject({ codeName: 'SWARM_UNAVAILABLE' });
-      expect(deliveries).toBe(0);
-      // The caller's own retry (the outbox's) goes out on a new connection.
-      await expect(peer.call('deliverReceipts', { receipts: [] })).resolves.toEqual({ outcomes: [] });
-    } finally {
-      peer.close();
-      await proxy.close();
-      await gateway.stop(1_000);
-      await Promise.all(dirs.map((d) => d.remove()));
-    }
+      { extra: { deliverReceipts: () => ((deliveries += 1), { outcomes: [] }) } },
+    );
   });
 
-  it('is not made again when the connection had a call within the last second (the peer did not close it as idle)', async () => {
-    const dirs = await Promise.all([tempDir('swarm-gw-'), tempDir('swarm-gw-')]);
-    const [server, client] = await Promise.all(dirs.map((d) => loadOrCreateNodeCertificate(d.path, systemClock)));
-    const gateway: GatewayServer = await startGatewayServer({
-      certificate: server,
-      listen: { host: '127.0.0.1', port: 0 },
-      limits: { maxMessageBytes: 64 * 1024, maxDeadlineMs: 30_000, handshakeTimeoutMs: 5_000, peer: { maxInflight: 8, ratePerSecond: 1_000, burst: 1_000 } },
-      handlers: {
-        nodeInfo: ({ peerId }) => ({ nodeId: server.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: 0n }),
-        ping: ({ request }) => ({ payload: request.payload }),
-      },
-      log: silentLogger(),
-      time: systemTime,
-    });
-    const proxy = await cuttingProxy(gateway.address.port);
-    const peer = dialPeer({ certificate: client, peer: { nodeId: server.nodeId, address: { host: '127.0.0.1', port: proxy.port } }, clock: systemClock });
-    try {
+  it('is not made again when the connection had a call within the last second (the peer did not close it as idle)', () =>
+    withCuttingRig(async ({ peer, proxy }) => {
       await peer.call('ping', { payload: new Uint8Array([1]) });
       proxy.cutNextCall();
       await expect(peer.call('ping', { payload: new Uint8Array([2]) })).rejects.toMatchObject({ codeName: 'SWARM_UNAVAILABLE' });
-    } finally {
-      peer.close();
-      await proxy.close();
-      await gateway.stop(1_000);
-      await Promise.all(dirs.map((d) => d.remove()));
-    }
-  });
+    }));
 });
