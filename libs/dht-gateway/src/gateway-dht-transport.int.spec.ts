@@ -301,6 +301,22 @@ describe('dht over gateways - real DHT nodes', () => {
   });
 });
 
+/** A gateway that answers as `cert` (node info, pings) and with `dht`: a peer whose DHT answers a test chooses. */
+function serveAsPeer(cert: NodeCertificate, dht: Partial<PeerHandlers>): Promise<GatewayServer> {
+  return startGatewayServer({
+    certificate: cert,
+    listen: { host: '127.0.0.1', port: 0 },
+    limits: LIMITS,
+    log: silentLogger(),
+    time: systemTime,
+    handlers: {
+      nodeInfo: ({ peerId }) => ({ nodeId: cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(cert) }),
+      ping: ({ request }) => ({ payload: request.payload }),
+      ...dht,
+    },
+  });
+}
+
 describe('dht over gateways - what the sender believes', () => {
   it('leaves out of a reply the contacts at addresses its referrer could not know a node at, spelt another way, or at an address listed already', async () => {
     const referrer = await certificate(4);
@@ -309,18 +325,9 @@ describe('dht over gateways - what the sender believes', () => {
     const at = (cert: NodeCertificate, host: string) => ({ id: dhtIdOf(cert), endpoint: dhtEndpoint(cert.nodeId, { host, port: 4001 }, nonceOf(cert)) });
     // The last: another id at the first one's address.
     const contacts = [at(listed[0], '127.0.0.1'), at(listed[1], 'LOCALHOST'), at(listed[2], '0.0.0.0'), at(listed[3], '2130706433'), at(listed[4], '127.0.0.1')];
-    const server = await startGatewayServer({
-      certificate: referrer,
-      listen: { host: '127.0.0.1', port: 0 },
-      limits: LIMITS,
-      log: silentLogger(),
-      time: systemTime,
-      handlers: {
-        nodeInfo: ({ peerId }) => ({ nodeId: referrer.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(referrer) }),
-        ping: ({ request }) => ({ payload: request.payload }),
-        dhtFindNode: () => ({ contacts }),
-        dhtFindValue: () => ({ values: [], contacts }),
-      },
+    const server = await serveAsPeer(referrer, {
+      dhtFindNode: () => ({ contacts }),
+      dhtFindValue: () => ({ values: [], contacts }),
     });
     const to = dhtEndpoint(referrer.nodeId, server.address, nonceOf(referrer));
     try {
@@ -335,17 +342,8 @@ describe('dht over gateways - what the sender believes', () => {
 
   it('dials a name by what it resolves to, and not at all where this node could not have been told that address', async () => {
     const [peerCert, ownCert] = await Promise.all([13, 14].map((n) => certificate(n)));
-    const server = await startGatewayServer({
-      certificate: peerCert,
-      listen: { host: '127.0.0.1', port: 0 },
-      limits: LIMITS,
-      log: silentLogger(),
-      time: systemTime,
-      handlers: {
-        nodeInfo: ({ peerId }) => ({ nodeId: peerCert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(peerCert) }),
-        ping: ({ request }) => ({ payload: request.payload }),
-        dhtFindNode: () => ({ contacts: [] }),
-      },
+    const server = await serveAsPeer(peerCert, {
+      dhtFindNode: () => ({ contacts: [] }),
     });
     const resolved: string[] = [];
     const resolve = (host: string) => (resolved.push(host), Promise.resolve(host === 'peer.example' ? ['127.0.0.1'] : []));
@@ -373,18 +371,9 @@ describe('dht over gateways - what the sender believes', () => {
     const liar = await certificate(4);
     const honest = await startGatewayNode(await certificate(5));
     const other = dhtIdOf(await certificate(6));
-    const server = await startGatewayServer({
-      certificate: liar,
-      listen: { host: '127.0.0.1', port: 0 },
-      limits: LIMITS,
-      log: silentLogger(),
-      time: systemTime,
-      handlers: {
-        nodeInfo: ({ peerId }) => ({ nodeId: liar.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(liar) }),
-        ping: ({ request }) => ({ payload: request.payload }),
-        dhtPing: () => ({ remoteId: other }),
-        dhtFindNode: () => ({ contacts: [{ id: other, endpoint: dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 9 }, nonceOf(liar)) }] }),
-      },
+    const server = await serveAsPeer(liar, {
+      dhtPing: () => ({ remoteId: other }),
+      dhtFindNode: () => ({ contacts: [{ id: other, endpoint: dhtEndpoint(liar.nodeId, { host: '127.0.0.1', port: 9 }, nonceOf(liar)) }] }),
     });
     const to = dhtEndpoint(liar.nodeId, server.address, nonceOf(liar));
     try {
