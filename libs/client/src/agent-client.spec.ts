@@ -1,9 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { ErrorCode, isSwarmError, SubmitTaskRequest } from '@swarm/contracts';
-import { swarmErrorOf } from '@swarm/testing';
+import type { SilentServer } from '@swarm/testing';
+import { startSilentServer, swarmErrorOf } from '@swarm/testing';
 import type { TaskEvent } from './agent-api-types';
 import { createAgentClient, JSON_BODY_MAX_VALUES, SUBMIT_ANSWER_SLACK_MS } from './agent-client';
 import { AgentApiError } from './api-error';
@@ -338,22 +338,14 @@ describe('agent client - the SDK over HTTP', () => {
 });
 
 describe('agent client - a server that accepts the connection and never answers', () => {
-  let silent: NetServer;
+  let silent: SilentServer;
   let base: string;
-  const sockets = new Set<Socket>();
 
   beforeAll(async () => {
-    silent = createNetServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    silent = await startSilentServer();
+    base = `http://127.0.0.1:${silent.port}`;
   });
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
-  });
+  afterAll(() => silent.close());
 
   it('gives up a read after its request timeout: a retryable UNAVAILABLE naming the wait, with ETIMEDOUT as its cause', async () => {
     const started = Date.now();

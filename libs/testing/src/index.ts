@@ -14,5 +14,7 @@ export type { LedgerStoreHarness } from './ledger-compliance';
 /** Whether a process with this pid still exists (the launcher's own check). */
 export { isAlive } from '@swarm/node';
 export { grpcFrame, rawGrpcCall } from './raw-grpc';
+export { startSilentServer } from './silent-server';
+export type { SilentServer } from './silent-server';
 export { startFakeExecutor } from './fake-executor';
 export type { FakeExecutor, FakeExecutorMode } from './fake-executor';

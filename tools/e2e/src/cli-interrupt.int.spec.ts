@@ -6,11 +6,9 @@
 import { RouterSubmit } from '@swarm/contracts';
 import { spawnProcess } from '@swarm/runtime';
 import type { NatsServerHandle } from '@swarm/testing';
-import { startNatsServer } from '@swarm/testing';
+import { startNatsServer, startSilentServer } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
-import type { AddressInfo, Socket } from 'node:net';
-import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,11 +99,9 @@ Module._load = function (request, ...rest) {
 
   it('says nothing was sent or charged, and exits 130 (one error document under --json)', async () => {
     // A "bus" that takes the TCP connection and never says a word: the CLI waits in its connect.
-    const sockets = new Set<Socket>();
-    const mute = createServer((socket) => void sockets.add(socket));
-    await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+    const mute = await startSilentServer();
     try {
-      const port = (mute.address() as AddressInfo).port;
+      const { port } = mute;
       const proc = spawnProcess({
         command: process.execPath,
         args: [SWARM, 'submit', '--skill', 'vecadd', '--size', '8', '--nats', `nats://127.0.0.1:${port}`, '--json'],
@@ -113,16 +109,15 @@ Module._load = function (request, ...rest) {
         timeoutMs: 30_000,
       });
       const until = Date.now() + 15_000;
-      while (sockets.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      expect(sockets.size).toBe(1);
+      while (mute.connections() === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(mute.connections()).toBe(1);
       await proc.kill('SIGINT');
       const exit = await proc.exited;
       const line = proc.stderr().trim().split('\n').at(-1) ?? '';
       expect({ code: exit.code, line }).toEqual({ code: 130, line: 'error SWARM_INTERRUPTED: SIGINT before the task was sent: nothing was sent or charged' });
       expect(JSON.parse(proc.stdout())).toEqual({ error: { code: 'SWARM_INTERRUPTED', message: 'SIGINT before the task was sent: nothing was sent or charged', exitStatus: 130 } });
     } finally {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => mute.close(resolve));
+      await mute.close();
     }
   });
 });

@@ -8,15 +8,15 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { SwarmClient } from '@swarm/client';
 import { connectSwarm } from '@swarm/client';
 import { fromTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoInputs, getSkill } from '@swarm/skills';
-import type { TempDir } from '@swarm/testing';
-import { tempDir } from '@swarm/testing';
+import type { SilentServer, TempDir } from '@swarm/testing';
+import { startSilentServer, tempDir } from '@swarm/testing';
 import Ajv2020 from 'ajv/dist/2020';
 import type { InProcessNode } from './in-process-node';
 import { startInProcessNode } from './in-process-node';
@@ -208,22 +208,14 @@ describe('swarm as a remote agent - at an address that is not the agent API', ()
 
 describe('swarm as a remote agent - at an address that takes the connection and never answers', () => {
   const token = { SWARM_AGENT_TOKEN: `swt_${'a'.repeat(43)}`, SWARM_API_URL: '' };
-  let silent: NetServer;
+  let silent: SilentServer;
   let url: string;
-  const sockets = new Set<Socket>();
 
   beforeAll(async () => {
-    silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    silent = await startSilentServer();
+    url = `http://127.0.0.1:${silent.port}`;
   });
-  afterAll(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => silent.close(resolve));
-  });
+  afterAll(() => silent.close());
 
   it('gives up as bus mode does: SWARM_NO_NODE for a read, a lost answer naming the key for a submit, each in bounded time', async () => {
     // Each command is killed (and the test fails) if it runs past 30 s: they used to wait forever.
