@@ -5,13 +5,13 @@ import type { TempDir } from '@swarm/testing';
 import { tempDir } from '@swarm/testing';
 import { readInputFile } from './input-file';
 
-describe('input file', () => {
-  let dir: TempDir;
-  beforeEach(async () => {
-    dir = await tempDir('swarm-input-');
-  });
-  afterEach(() => dir.remove());
+let dir: TempDir;
+beforeEach(async () => {
+  dir = await tempDir('swarm-input-');
+});
+afterEach(() => dir.remove());
 
+describe('input file', () => {
   it('reads a file saved with a UTF-8 byte-order mark as the same tensors as one without', async () => {
     const json = '{"inputs": [{"name": "a", "shape": [2], "data": [1, 2.5]}]}';
     const plain = join(dir.path, 'plain.json');
@@ -31,12 +31,6 @@ describe('input file', () => {
 });
 
 describe('input file - what is not a regular file, and what grows past the limit', () => {
-  let dir: TempDir;
-  beforeEach(async () => {
-    dir = await tempDir('swarm-input-');
-  });
-  afterEach(() => dir.remove());
-
   it('refuses a FIFO at once (no writer needed) as bad usage, without opening it to wait', async () => {
     const fifo = join(dir.path, 'pipe');
     execFileSync('mkfifo', [fifo]);
