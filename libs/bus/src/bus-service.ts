@@ -16,6 +16,7 @@ import type { BusClient } from './bus-client';
 import { ACK_HEADER, ACK_LIMIT_HEADER, ackDelayMs, createBusClientWith, SWARM_ERROR_HEADER } from './bus-client';
 import type { Outbox } from './outbox';
 import { createOutbox } from './outbox';
+import { connectionInboxPrefix } from './reply-mux';
 import { toWire } from './wire-error';
 
 /** NATS' own default max_payload; a service may lower it per endpoint. */
@@ -241,7 +242,7 @@ const INBOX_SUBJECT = new RegExp(`^${INBOX_ROOT}(_[a-z]+)?\\.`);
  * bare nats-server) any inbox.
  */
 function answerableReplies(nc: NatsConnection): (reply: string | undefined) => boolean {
-  const prefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
+  const prefix = connectionInboxPrefix(nc);
   const role = BUS_ROLES.find((r) => inboxPrefixOf(r) === prefix);
   if (!role) return (reply) => reply !== undefined && INBOX_SUBJECT.test(reply);
   // `_INBOX_router.>` → `_INBOX_router.`: a reply must have at least one token after it.

@@ -93,14 +93,14 @@ export function replyToken(): string {
   return token;
 }
 
-/** The connection's inbox prefix (a role's `_INBOX_<role>`, the only replies its permissions let it read). */
-function inboxPrefixOf(nc: NatsConnection): string {
+/** The connection's inbox prefix (a role's `_INBOX_<role>`, the only replies its permissions let it read; `_INBOX` on an open bus). */
+export function connectionInboxPrefix(nc: NatsConnection): string {
   const options = (nc as { options?: { inboxPrefix?: string } }).options;
   return options?.inboxPrefix || '_INBOX';
 }
 
 function createReplyMux(nc: NatsConnection): ReplyMux {
-  const prefix = `${inboxPrefixOf(nc)}.${nuid.next()}.`;
+  const prefix = `${connectionInboxPrefix(nc)}.${nuid.next()}.`;
   const pending = new Map<string, Pending>();
   let sub: Subscription | undefined;
 
