@@ -18,6 +18,7 @@ import {
   TASK_ID_PATTERN,
   TASK_ID_TEXT,
 } from '@swarm/contracts';
+import { UINT64_PATTERN } from './http-schemas';
 
 export const MAX_ERROR_MESSAGE_CHARS = 300;
 export const INTERNAL_MESSAGE = 'internal error; details are in the node log';
@@ -69,7 +70,7 @@ const PATTERN_WORDS: ReadonlyMap<unknown, string> = new Map([
   [TASK_ID_PATTERN, `a task id: ${TASK_ID_TEXT}`],
   [SKILL_NAME_PATTERN, `a skill name: ${SKILL_NAME_TEXT}`],
   [IDEMPOTENCY_KEY_PATTERN, `an idempotency key: ${IDEMPOTENCY_KEY_TEXT}`],
-  ['^[0-9]{1,20}$', 'a whole number of at most 20 digits'],
+  [UINT64_PATTERN, 'a whole number of at most 20 digits'],
 ]);
 
 /** Longest client-sent property name a schema error quotes. */

@@ -20,9 +20,10 @@ import {
 
 /** Ranks and input counts any skill of the catalog needs, with room to grow. */
 const MAX_DIM = 2 ** 31 - 1;
-const UINT64_TEXT = '^[0-9]{1,20}$';
+/** A uint64 as JSON text: at most 20 decimal digits (http-errors.ts says it in words). */
+export const UINT64_PATTERN = '^[0-9]{1,20}$';
 
-const Uint64 = Type.String({ pattern: UINT64_TEXT, description: 'uint64 as a decimal string' });
+const Uint64 = Type.String({ pattern: UINT64_PATTERN, description: 'uint64 as a decimal string' });
 const Shape = Type.Array(Type.Integer({ minimum: 1, maximum: MAX_DIM }), { minItems: 1, maxItems: TASK_MAX_RANK });
 const TensorName = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -55,7 +56,7 @@ export const SubmitBody = Type.Object(
   {
     skill: Type.String({ pattern: SKILL_NAME_PATTERN }),
     inputs: Type.Array(TensorInput, { minItems: 1, maxItems: TASK_MAX_INPUTS }),
-    budget: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: UINT64_TEXT })], { description: 'most credits to pay; default the quoted price' })),
+    budget: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: UINT64_PATTERN })], { description: 'most credits to pay; default the quoted price' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: TASK_MAX_TIMEOUT_MS })),
     idempotencyKey: Type.Optional(Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, description: 'the same key again is the same task: never run or charged twice' })),
     redundancy: Type.Optional(
