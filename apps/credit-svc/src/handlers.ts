@@ -2,8 +2,10 @@ import type { Handler } from '@swarm/bus';
 import type {
   AcceptReceiptRequest,
   AcceptReceiptResponse,
+  AcceptChainOfferRequest,
   AcceptVoidRequest,
   AcceptVoidResponse,
+  ChainOfferResponse,
   PaidVoidsRequest,
   PaidVoidsResponse,
   ReinstateVoidedRequest,
@@ -32,11 +34,12 @@ import type {
   StandingResponse,
 } from '@swarm/contracts';
 import { MAX_RECEIPT_ID_LENGTH, RECEIPT_ID_CHARS } from '@swarm/chain';
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { CHAIN_OFFER_MAX_BLOCKS, ErrorCode, SwarmError } from '@swarm/contracts';
 import { escrowStatus, MAX_UINT64, validateEscrowQuery, validateId } from '@swarm/credit';
 import type { AuditReport, ChainBook, Committed, Ledger, StandingIndex } from '@swarm/credit';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger, TraceContext } from '@swarm/telemetry';
+import type { PayerViews } from './payer-views';
 
 export interface CreditHandlerDeps {
   ledger: Ledger;
@@ -55,6 +58,8 @@ export interface CreditHandlerDeps {
   book: ChainBook;
   /** A settle just put receipts in the outbox (receipt-outbox.ts). */
   onReceiptsOwed: () => void;
+  /** Payers' chains as read here (payer-views.ts); absent when this node does not check payers. */
+  payers?: Pick<PayerViews, 'offer'>;
 }
 
 export interface CreditHandlers {
@@ -78,6 +83,8 @@ export interface CreditHandlers {
   acceptVoid: Handler<AcceptVoidRequest, AcceptVoidResponse>;
   /** A page of this node's chain. */
   chainBlocks: Handler<ChainBlocksRequest, ChainBlocksResponse>;
+  /** Blocks a paying peer offers of its own chain (gateway-svc only): audited on from what was read. */
+  acceptChainOffer: Handler<AcceptChainOfferRequest, ChainOfferResponse>;
   /** A page of the voids this node's payees countersigned (operators). */
   paidVoids: Handler<PaidVoidsRequest, PaidVoidsResponse>;
   /** A void breach proof against a payee (operators): the voided receipt is paid after all, once. */
@@ -183,6 +190,15 @@ export function createCreditHandlers(deps: CreditHandlerDeps): CreditHandlers {
     },
     acceptVoid: async (req, ctx) => announce(await deps.book.acceptVoid(req), ctx.trace),
     chainBlocks: (req) => deps.book.blocks(req.fromSeq, req.limit),
+    acceptChainOffer: (req) => {
+      const { offer } = req;
+      if (offer === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'offer is required: blocks of your node’s chain and the seq of the first');
+      if (offer.blocks.length > CHAIN_OFFER_MAX_BLOCKS)
+        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `an offer holds at most ${CHAIN_OFFER_MAX_BLOCKS} blocks, this one ${offer.blocks.length}`);
+      // Each block's size is the audit's to refuse (openBlock), as for a page read.
+      if (deps.payers === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'this node does not read payers’ chains: it needs no blocks offered');
+      return { wantedFromSeq: deps.payers.offer(req.fromNodeId, offer.fromSeq, offer.blocks) };
+    },
     paidVoids: async (req) => {
       const after = req.afterReceiptId;
       if (after !== '' && (after.length > MAX_RECEIPT_ID_LENGTH || !RECEIPT_ID_CHARS.test(after))) {

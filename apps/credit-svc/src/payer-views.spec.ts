@@ -572,3 +572,105 @@ describe('payer views - a receipt is countersigned only when its payer pledged i
     });
   });
 });
+
+describe('payer views - blocks a payer behind NAT offers of its chain', () => {
+  const refused = new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the payer cannot be reached (test)', true);
+  /** A payer whose chain this node cannot read (its gateway out of reach), unlocked, with a receipt to `me` pledged and sent. */
+  async function behindNat() {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const h = harness(new Map([[payer.id, payer]]));
+    h.failWith(refused);
+    const r1 = pledge(payer, me, 5n, 't1');
+    await h.views.prepare(payer.id, r1.id, r1.digest);
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject(unreadable);
+    return { me, payer, other, h, r1 };
+  }
+
+  it('takes them only from a payer whose receipt it could not check, audits those that go on from what it read, and then passes the receipt', async () => {
+    const [stranger] = [node()];
+    const { me, payer, h, r1 } = await behindNat();
+    expect(answer(() => h.views.offer(stranger.id, 1n, stranger.blocks))).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED, message: expect.stringMatching(/send the receipt first/) });
+    // Where to start; a page from elsewhere is not audited, only answered where to start.
+    expect(h.views.offer(payer.id, 0n, [])).toBe(1n);
+    expect(h.views.offer(payer.id, 3n, payer.blocks.slice(2))).toBe(1n);
+    expect(h.views.stats()).toMatchObject({ offeredBlocks: 0 });
+    expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 2))).toBe(3n);
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject(unreadable);
+    expect(h.views.offer(payer.id, 3n, payer.blocks.slice(2))).toBe(payer.head.seq + 1n);
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
+    // A page overlapping what was read: only what follows is audited (the next pledge).
+    const r2 = pledge(payer, me, 5n, 't2');
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(h.views.offer(payer.id, 1n, payer.blocks)).toBe(payer.head.seq + 1n);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toBeUndefined();
+    expect(h.views.stats()).toMatchObject({ offeredBlocks: Number(payer.head.seq), badChains: 0 });
+  });
+
+  it('gives no not-pledged verdict from offered blocks: an offer made before a receipt was pledged may come after it', async () => {
+    const { me, payer, h } = await behindNat();
+    const r3 = unpledged(payer, me, 1n, 't3');
+    await h.views.prepare(payer.id, r3.id, r3.digest);
+    expect(h.views.offer(payer.id, 1n, payer.blocks)).toBe(payer.head.seq + 1n);
+    expect(answer(() => h.views.check(payer.id, r3.id, r3.digest))).toMatchObject(unreadable);
+    // The same chain read from the payer's gateway, after the receipt came: the verdict.
+    h.failWith(undefined);
+    h.time.advance(FAILED_READ_RETRY_MS);
+    await h.views.prepare(payer.id, r3.id, r3.digest);
+    expect(answer(() => h.views.check(payer.id, r3.id, r3.digest))).toMatchObject(notPledged);
+  });
+
+  it('refuses offered blocks that do not audit, keeps what audited, and takes no offer from that payer for a while', async () => {
+    const { payer, h, r1 } = await behindNat();
+    expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 1))).toBe(2n);
+    const forged = withForgedReceiptIn(payer);
+    expect(answer(() => h.views.offer(payer.id, 2n, forged.blocks.slice(1)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/does not audit after block 1/) });
+    expect(answer(() => h.views.offer(payer.id, 2n, payer.blocks.slice(1)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: true });
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+    expect(h.views.stats()).toMatchObject({ badChains: 1 });
+    h.time.advance(BAD_CHAIN_RETRY_MS);
+    expect(h.views.offer(payer.id, 2n, payer.blocks.slice(1))).toBe(payer.head.seq + 1n);
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
+  });
+
+  it('audits offers from the budget reads take theirs from: past it, an offer is told when to retry', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    for (let i = 0; i < 40; i += 1) pay(payer, other, 1n, `t${i}`);
+    // 3.2 ms of audit a second: one offer of 32 blocks (at MIN_MS_PER_BLOCK each) a second.
+    const h = harness(new Map([[payer.id, payer]]), 32, { msPerSecond: 3.2, burstMs: 3.2 });
+    h.failWith(refused);
+    const r = pledge(payer, me, 1n, 'mine');
+    await h.views.prepare(payer.id, r.id, r.digest);
+    expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 32))).toBe(33n);
+    expect(answer(() => h.views.offer(payer.id, 33n, payer.blocks.slice(32)))).toMatchObject({ ...notYet, retryAfterMs: expect.any(Number) });
+    h.time.advance(1_000);
+    expect(h.views.offer(payer.id, 33n, payer.blocks.slice(32))).toBe(payer.head.seq + 1n);
+    expect(answer(() => h.views.check(payer.id, r.id, r.digest))).toBeUndefined();
+  });
+
+  it('reads on from where an offer left the chain when the offer came while a page was on its way', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    for (let i = 0; i < 6; i += 1) pay(payer, other, 1n, `t${i}`);
+    const r = pledge(payer, me, 1n, 'mine');
+    const h = harness(new Map([[payer.id, payer]]), 4);
+    // A first receipt's read fails: the payer's offers are taken from then on.
+    h.failWith(refused);
+    await h.views.prepare(payer.id, r.id, r.digest);
+    h.failWith(undefined);
+    h.time.advance(FAILED_READ_RETRY_MS);
+    // The next read's first page (blocks 1-4) is held on its way while the payer offers blocks 1-6.
+    let arrived: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (arrived = resolve));
+    h.onFetch(() => (h.fetches.length === 2 ? held : undefined));
+    const reading = h.views.prepare(payer.id, r.id, r.digest);
+    expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 6))).toBe(7n);
+    arrived();
+    await reading;
+    await h.views.idle();
+    expect(h.fetches.map((f) => f.fromSeq)).toEqual([1n, 1n, 7n]);
+    expect(h.views.stats()).toMatchObject({ badChains: 0, offeredBlocks: 6 });
+    expect(answer(() => h.views.check(payer.id, r.id, r.digest))).toBeUndefined();
+  });
+});

@@ -103,6 +103,8 @@ export interface PayerViewStats {
   readonly views: number;
   readonly reads: number;
   readonly blocksRead: number;
+  /** Of blocksRead, those payers offered (offer). */
+  readonly offeredBlocks: number;
   /** Chains found not to audit. */
   readonly badChains: number;
   readonly failedReads: number;
@@ -111,6 +113,16 @@ export interface PayerViewStats {
 }
 
 export interface PayerViews extends PayerCheck {
+  /**
+   * Blocks `payer` offers of its own chain from `fromSeq` (a payer behind NAT, whose gateway this
+   * node cannot reach): those that go on from the cursor are audited as a read's page would be,
+   * from the same budget. Answers the seq wanted next (the cursor + 1). Taken only from a payer
+   * that has sent this node a receipt. An offer never confirms a `not-pledged` verdict: made before
+   * it came, it may predate the pledge of a receipt that overtook it. Throws a SwarmError: no
+   * receipt came from `payer` (PERMISSION_DENIED), no audit time left now (OVERLOADED), the
+   * blocks do not audit (INVALID_CHAIN, and what follows the cursor is refused for BAD_CHAIN_RETRY_MS).
+   */
+  offer(payer: string, fromSeq: bigint, blocks: readonly Uint8Array[]): bigint;
   stats(): PayerViewStats;
   /** Resolves once no read is going on (tests). */
   idle(): Promise<void>;
@@ -161,7 +173,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   /** Payer and receipt id -> the digest prepare found pledged: its check passes even if the view was forgotten since (oldest first). */
   const prepared = new Map<string, string>();
   const preparedKey = (payer: string, receiptId: string) => `${payer}\n${receiptId}`;
-  const counts = { reads: 0, blocksRead: 0, badChains: 0, failedReads: 0 };
+  const counts = { reads: 0, blocksRead: 0, offeredBlocks: 0, badChains: 0, failedReads: 0 };
 
   /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
   const holds = new Map<string, { readonly retryAtMs: number; readonly problem: Problem }>();
@@ -247,8 +259,11 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         // A short read's pages, and any page while others wait, get at most FAIR_WALL_MS: a slow payer holds a slot no longer.
         const capMs = short || turns.waiting() > 0 ? FAIR_WALL_MS : READ_BUDGET_MS;
         const afterArrival = arrivals;
+        const asked = view.cursor;
         const page = await fetchPage(seq + 1n, PAYER_PAGE_BLOCKS, Math.max(MIN_PAGE_TIMEOUT_MS, Math.min(capMs, READ_BUDGET_MS - wallMs)));
         pages += 1;
+        // The payer offered blocks meanwhile (offer): this page goes on from where the cursor was.
+        if (view.cursor !== asked) continue;
         // A head below what it sent before: it shows this node a shorter chain than it did.
         const refusal =
           page.headSeq < seq ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${seq}`) : undefined;
@@ -391,6 +406,46 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       if (problem.kind === 'unreadable') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, message, true);
       if (problem.kind === 'broken') throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${message}; retry in ${waitMs} ms`, true);
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${message}; retry in ${waitMs} ms`, true, { retryAfterMs: waitMs });
+    },
+    offer(payer, fromSeq, blocks) {
+      const held = holds.get(payer);
+      if (!views.has(payer) && held === undefined) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+          'this node takes blocks of the chain of a node whose receipt it could not check, and none came from your node; send the receipt first',
+        );
+      }
+      const view = viewOf(payer);
+      const now = stopwatch.now();
+      if (view.problem?.kind === 'broken' && now < view.retryAtMs) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${view.problem.message}; retry in ${Math.round(view.retryAtMs - now)} ms`, true);
+      }
+      const seq = view.cursor?.head.seq ?? 0n;
+      const skip = seq + 1n - fromSeq;
+      if (blocks.length === 0 || skip < 0n || skip >= BigInt(blocks.length)) return seq + 1n;
+      const waitMs = turns.budgetWaitMs();
+      if (waitMs > 0) {
+        throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `this node audits payers' chains ${msPerSecond} ms a second, all payers together; retry in ${waitMs} ms`, true, {
+          retryAfterMs: waitMs,
+        });
+      }
+      const page = blocks.slice(Number(skip));
+      const auditStart = stopwatch.now();
+      try {
+        view.cursor = audit(payer, view.cursor, page);
+        evict(payer);
+      } catch (err) {
+        if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
+        counts.badChains += 1;
+        const problem: Problem = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
+        holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, problem);
+        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, problem.message, false);
+      } finally {
+        turns.charge(Math.max(stopwatch.now() - auditStart, page.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS));
+        counts.blocksRead += page.length;
+        counts.offeredBlocks += page.length;
+      }
+      return (view.cursor?.head.seq ?? 0n) + 1n;
     },
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
     idle: () => turns.idle(),

@@ -44,6 +44,8 @@ export interface ReadTurns {
   waiting(): number;
   /** Charges a page's audit time to the budget. */
   charge(ms: number): void;
+  /** 0 while the budget has audit time left; else how long until it has (a payer's offer waits that long). */
+  budgetWaitMs(): number;
   /** Whether a turn that took `spentMs` of audit in `wallMs` should end here (and go on later). Also true once stopped. */
   turnOver(spentMs: number, wallMs: number): boolean;
   /** Resolves once no read is going on. */
@@ -128,6 +130,7 @@ export function createReadTurns(options: ReadTurnsOptions): ReadTurns {
     isWaiting: (payer) => going.has(payer) || queued.has(payer),
     waiting: () => queued.size,
     charge: (ms) => budget.charge(ms),
+    budgetWaitMs: () => (budget.left() > 0 ? 0 : Math.max(1, budget.waitMs())),
     turnOver: (spentMs, wallMs) => stopped || budget.left() <= 0 || (queued.size > 0 && (spentMs >= FAIR_SLICE_MS || wallMs >= FAIR_WALL_MS)),
     async idle() {
       while (going.size > 0) await Promise.all([...going.values()]);

@@ -409,3 +409,108 @@ describe('receipt outbox', () => {
     }
   });
 });
+
+describe('receipt outbox - offering this node chain to a payee that cannot read it', () => {
+  const unreadable = () => new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, "your node's chain could not be read (test)", true);
+  /** A chain of `head` blocks, each its seq's byte; a payee that has read up to `read` and takes what goes on from it. */
+  function payeeReading(head: number, read: number, pageBlocks = head) {
+    const offers: Array<{ fromSeq: bigint; blocks: number }> = [];
+    let cursor = BigInt(read);
+    const chainOffers: NonNullable<ReceiptOutboxDeps['chainOffers']> = {
+      send: async (_payee, fromSeq, blocks) => {
+        offers.push({ fromSeq, blocks: blocks.length });
+        if (fromSeq === cursor + 1n) cursor += BigInt(Math.min(blocks.length, pageBlocks));
+        return cursor + 1n;
+      },
+      blocks: async (fromSeq, limit) => ({
+        blocks: Array.from({ length: Math.max(0, Math.min(limit, head - Number(fromSeq) + 1)) }, (_, i) => new Uint8Array([Number(fromSeq) + i])),
+      }),
+    };
+    return { offers, chainOffers, read: () => cursor };
+  }
+
+  function start(time: ReturnType<typeof virtualTime>, book: ReceiptOutboxDeps['book'], deliver: ReceiptOutboxDeps['deliver'], chainOffers: ReceiptOutboxDeps['chainOffers']) {
+    return startReceiptOutbox({
+      book,
+      deliver,
+      deliverVoids: refusedVoids,
+      chainOffers,
+      announce: () => undefined,
+      stopwatch: time.stopwatch,
+      scheduler: time.scheduler,
+      intervalMs: 100,
+      log: silentLogger(),
+    });
+  }
+
+  it('offers the blocks the payee lacks, page by page from where it read, and sends the refused receipt again at once', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['nat-1']);
+    const payee = payeeReading(70, 3);
+    const deliveredAt: number[] = [];
+    const outbox = start(
+      time,
+      book,
+      async (_p, receipts) => {
+        deliveredAt.push(time.stopwatch.now());
+        // Its pledge is block 70: countersigned once the payee has read that far.
+        return receipts.map((countersigned) => (payee.read() >= 70n ? { countersigned } : { error: unreadable() }));
+      },
+      payee.chainOffers,
+    );
+    try {
+      await time.advance(50);
+      expect(book.outbox.size).toBe(0);
+      // Asked where to start, then blocks 4-35, 36-67, 68-70.
+      expect(payee.offers).toEqual([
+        { fromSeq: 0n, blocks: 0 },
+        { fromSeq: 4n, blocks: 32 },
+        { fromSeq: 36n, blocks: 32 },
+        { fromSeq: 68n, blocks: 3 },
+      ]);
+      // Sent again without the backoff's 500 ms.
+      expect(deliveredAt).toEqual([0, 0]);
+      expect(outbox.failing().count).toBe(0);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it('backs off as before when the payee takes no block (it has them all, predates offers, or refuses them), and never offers on a call that failed', async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['full-1', 'old-1', 'down-1']);
+    const full = payeeReading(10, 10);
+    const offered: string[] = [];
+    const chainOffers: NonNullable<ReceiptOutboxDeps['chainOffers']> = {
+      send: async (payee, fromSeq, blocks) => {
+        offered.push(payee);
+        if (payee === 'old') throw new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'no such method (test)', false);
+        return full.chainOffers.send(payee, fromSeq, blocks);
+      },
+      blocks: full.chainOffers.blocks,
+    };
+    const attempts = new Map<string, number>();
+    const outbox = start(
+      time,
+      book,
+      async (payee, receipts) => {
+        attempts.set(payee, (attempts.get(payee) ?? 0) + 1);
+        if (payee === 'down') throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no address known (test)', true);
+        return receipts.map(() => ({ error: unreadable() }));
+      },
+      chainOffers,
+    );
+    try {
+      await time.advance(1_600);
+      // Tries at 0, 0.5 s and 1.5 s: doubling, as for any payee that fails.
+      expect(Object.fromEntries(attempts)).toEqual({ full: 3, old: 3, down: 3 });
+      expect(offered.filter((p) => p === 'full')).toHaveLength(3);
+      expect(offered.filter((p) => p === 'old')).toHaveLength(3);
+      expect(offered).not.toContain('down');
+      expect(full.offers.every((o) => o.blocks === 0)).toBe(true);
+      expect(book.outbox.size).toBe(3);
+    } finally {
+      await outbox.stop();
+    }
+  });
+});

@@ -14,10 +14,14 @@
  * is voided instead (docs/chain.md "Voids"): the book signs a void of it, and from then on the
  * outbox sends the void, until the payee countersigns it (the pledge is released) or answers with
  * the receipt countersigned, because it had countersigned it or would now (it is appended: paid).
+ * A payee that refuses receipts because it could not read this node's chain (this node behind NAT:
+ * UNAVAILABLE, or OVERLOADED while it reads) is offered the chain's blocks it lacks through the
+ * gateways (offerChain, docs/chain.md "Payers behind NAT"); once it took some, those receipts are
+ * sent again at once.
  * Each pass also appends the idle burns that fell due (docs/chain.md).
  */
 import type { LedgerEntry, SignedReceipt, SignedVoid } from '@swarm/contracts';
-import { ErrorCode, isSwarmError, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
+import { CHAIN_OFFER_MAX_BLOCKS, ErrorCode, isSwarmError, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { ChainBook, PendingReceipt } from '@swarm/credit';
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
@@ -43,6 +47,11 @@ export const MAX_RETRY_MS = 60_000;
  */
 export const LONG_FAILING_MS = 24 * 3_600_000;
 export const MAX_LONG_RETRY_MS = 3_600_000;
+/**
+ * Pages (of CHAIN_OFFER_MAX_BLOCKS) one offer of this node's chain sends a payee at most: 2,048
+ * blocks. A longer chain goes on at the next offer, which the receipts sent again at once bring.
+ */
+export const MAX_OFFER_PAGES = 64;
 
 /** An OVERLOADED answer's hint of when to try again (a SwarmError, or one item's error as it came over the wire), ms; undefined for anything else. */
 function retryHintMs(err: unknown): number | undefined {
@@ -70,6 +79,15 @@ function refusedForGood(err: unknown): boolean {
   return err instanceof SwarmError && !err.retryable && REFUSED_FOR_GOOD.has(err.code);
 }
 
+/**
+ * A payee's answer for one receipt (the call reached it) that may mean it has not read this node's
+ * chain far enough for the receipt's pledge: it could not reach this node's gateway (UNAVAILABLE),
+ * or reads on (OVERLOADED). Either way offering the blocks it lacks costs one short call.
+ */
+function chainMayBeUnread(err: unknown): boolean {
+  return err instanceof SwarmError && err.retryable && (err.code === ErrorCode.ERROR_CODE_UNAVAILABLE || err.code === ErrorCode.ERROR_CODE_OVERLOADED);
+}
+
 /** A payee's receipts go in one call, its voids in another (another rpc). */
 function callKey(p: PendingReceipt): string {
   return `${p.voiding ? 'void' : 'receipt'} ${p.payee}`;
@@ -84,6 +102,13 @@ export interface ReceiptOutboxDeps {
   readonly deliver: (payee: string, signed: readonly SignedReceipt[]) => Promise<readonly DeliveryOutcome[]>;
   /** As `deliver`, for voids (GatewayVoidReceipts). */
   readonly deliverVoids: (payee: string, voids: readonly SignedVoid[]) => Promise<readonly VoidDeliveryOutcome[]>;
+  /** Offers of this node's chain to payees that could not read it; absent: none. */
+  readonly chainOffers?: {
+    /** Sends blocks from `fromSeq` (none: asking where to start) to `payee` (GatewayOfferChain); resolves with the seq it wants next. */
+    readonly send: (payee: string, fromSeq: bigint, blocks: readonly Uint8Array[]) => Promise<bigint>;
+    /** A page of this node's chain (ChainBook.blocks). */
+    readonly blocks: (fromSeq: bigint, limit: number) => Promise<{ readonly blocks: readonly Uint8Array[] }>;
+  };
   /** Announces the ledger entries a completed void committed (its VOID entry). */
   readonly announce: (entries: readonly LedgerEntry[]) => void;
   readonly stopwatch: Stopwatch;
@@ -138,6 +163,8 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
    */
   const completedDuringPass = new Set<string>();
   const calls = new Set<Promise<void>>();
+  /** Payees being offered this node's chain now: one offer at a time each. */
+  const offering = new Set<string>();
 
   /** Starts one call for `payee`'s receipts; once it ends, a pass looks for what became due. */
   function startCall(payee: string, receipts: readonly PendingReceipt[]): void {
@@ -178,6 +205,38 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     }
     // Side by side, so that the ledger appends them in one synced batch (group commit), not one each.
     await Promise.all(receipts.map((p, i) => applyOutcome(p, outcomes[i])));
+    const unread = receipts.filter((_, i) => chainMayBeUnread(outcomes[i].error));
+    // The payee took blocks it lacked: what it refused goes again at once (the pass this call's end runs).
+    if (unread.length > 0 && (await offerChain(payee))) for (const p of unread) backoff.delete(p.receiptId);
+  }
+
+  /**
+   * Offers `payee` the blocks of this node's chain it has not read, up to MAX_OFFER_PAGES pages:
+   * true when it took some. Never throws: a payee that takes none (it reads the chain itself, or
+   * predates offers) changes nothing, and its receipts back off as they would.
+   */
+  async function offerChain(payee: string): Promise<boolean> {
+    const offers = deps.chainOffers;
+    if (offers === undefined || offering.has(payee)) return false;
+    offering.add(payee);
+    let took = false;
+    try {
+      let wanted = await offers.send(payee, 0n, []);
+      for (let pages = 0; pages < MAX_OFFER_PAGES && wanted >= 1n && !stopped; pages += 1) {
+        const page = await offers.blocks(wanted, CHAIN_OFFER_MAX_BLOCKS);
+        if (page.blocks.length === 0) break;
+        const next = await offers.send(payee, wanted, page.blocks);
+        if (next <= wanted) break;
+        took = true;
+        wanted = next;
+      }
+      if (took) log.info({ payee: payee.slice(0, 12), wantedFromSeq: wanted.toString() }, "offered this node's chain to a payee that could not read it");
+    } catch (err) {
+      log.warn({ err, payee: payee.slice(0, 12) }, "could not offer this node's chain to a payee that could not read it");
+    } finally {
+      offering.delete(payee);
+    }
+    return took;
   }
 
   async function cancelVoids(payee: string, receipts: readonly PendingReceipt[]): Promise<void> {

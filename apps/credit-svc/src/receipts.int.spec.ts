@@ -4,6 +4,8 @@
  * the payee's CreditAcceptReceipt, one receipt after the other (the real gateways are tested in apps/gateway-svc and the
  * multi-node e2e specs), and GatewayVoidReceipts to its CreditAcceptVoid; it can play a payee that
  * is down, and one that refuses a receipt for good (as its gateway does one without its ticket).
+ * One on the payee's bus reads the payer's chain (GatewayFetchChain) unless the payer is behind NAT;
+ * the payer's carries its offers of its chain (GatewayOfferChain) to the payee's CreditAcceptChainOffer.
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService, toWire } from '@swarm/bus';
@@ -11,6 +13,7 @@ import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningByte
 import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
 import {
   BlockKind,
+  CreditAcceptChainOffer,
   CreditAcceptReceipt,
   CreditAcceptVoid,
   CreditAudit,
@@ -24,6 +27,7 @@ import {
   ErrorCode,
   GatewayDeliverReceipts,
   GatewayFetchChain,
+  GatewayOfferChain,
   GatewayVoidReceipts,
   Receipt,
   SignedBlock,
@@ -62,6 +66,8 @@ describe('credit-svc - receipts between two nodes', () => {
   let relay: BusService;
   let payerChains: BusService;
   let payeeDown = false;
+  /** b cannot reach a's gateway: a's chain is not read, only offered. */
+  let payerBehindNat = false;
   let delivered = 0;
   /** Task ids whose receipt the stand-in payee refuses for good. */
   const refusedForGood = new Set<string>();
@@ -120,10 +126,15 @@ describe('credit-svc - receipts between two nodes', () => {
       }
       return { outcomes };
     });
+    relay.serve(GatewayOfferChain, async (req) => {
+      if (payeeDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'payee unreachable (test)', true);
+      expect(req.peerNodeId).toBe(b.identity.nodeId);
+      return b.bus.request(CreditAcceptChainOffer, { offer: req.offer, fromNodeId: a.identity.nodeId });
+    });
     // As b's gateway reads a payer's chain (GatewayFetchChain): a's, from a's own credit-svc.
     payerChains = await startBusService({ nc: b.nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.0', description: 'gateway stand-in', nodeId: b.identity.nodeId });
     payerChains.serve(GatewayFetchChain, async (req) => {
-      if (req.peerNodeId !== a.identity.nodeId) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no such peer (test)', true);
+      if (req.peerNodeId !== a.identity.nodeId || payerBehindNat) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no such peer (test)', true);
       return a.bus.request(CreditChainBlocks, { fromSeq: req.fromSeq, limit: req.limit });
     });
     await Promise.all(sides.map((s) => start(s)));
@@ -392,6 +403,30 @@ describe('credit-svc - receipts between two nodes', () => {
     const health = (await b.bus.request(CreditHealth, {})).details;
     expect(Number(health['payerChainReads'])).toBeGreaterThan(0);
     expect(health).toMatchObject({ payerChainsRefused: '0', payerChainReadsFailed: '1' });
+  });
+
+  it('takes the receipts of a payer whose chain it cannot read (behind NAT) once the payer has offered it the blocks it lacks', async () => {
+    const [a, b] = sides;
+    payerBehindNat = true;
+    try {
+      const before = await b.bus.request(CreditHealth, {});
+      const [seqA, seqB] = [await headSeq(a), await headSeq(b)];
+      await pay('nat-1', 4n);
+      await pay('nat-2', 5n);
+      // Both countersigned: PLEDGE and RECEIPT_OUT each in a's chain, RECEIPT_IN each in b's.
+      await waitFor(async () => ((await a.bus.request(CreditHealth, {})).details['chainPledged'] === '0' ? true : undefined), { timeoutMs: 15_000 });
+      expect(await headSeq(a)).toBe(seqA + 4n);
+      expect(await headSeq(b)).toBe(seqB + 2n);
+      const report = checkCrossChain([await chainOf(a), await chainOf(b)]);
+      expect(report.problems).toEqual([]);
+      const health = (await b.bus.request(CreditHealth, {})).details;
+      // The pledges came offered: its reads of a's gateway failed.
+      expect(Number(health['payerChainBlocksOffered'])).toBeGreaterThanOrEqual(2);
+      expect(Number(health['payerChainReadsFailed'])).toBeGreaterThan(Number(before.details['payerChainReadsFailed']));
+      expect(health['payerChainsRefused']).toBe('0');
+    } finally {
+      payerBehindNat = false;
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import type { BusClient } from '@swarm/bus';
 import { fromWire, startBusService } from '@swarm/bus';
 import type { LedgerEntry, ReceiptOutcome, VoidOutcome } from '@swarm/contracts';
 import {
+  CreditAcceptChainOffer,
   CreditAcceptReceipt,
   CreditAcceptVoid,
   CreditAudit,
@@ -21,6 +22,7 @@ import {
   ErrorCode,
   GatewayDeliverReceipts,
   GatewayFetchChain,
+  GatewayOfferChain,
   GatewayVoidReceipts,
   LedgerEntryEvents,
   RouterReportVoidBreach,
@@ -30,7 +32,7 @@ import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding
 import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { ChainSigner } from '@swarm/chain';
-import { MAX_VOID_BREACH_PROOF_BYTES } from '@swarm/chain';
+import { MAX_CHAIN_OFFER_BYTES, MAX_VOID_BREACH_PROOF_BYTES } from '@swarm/chain';
 import { loadOrCreateIdentity, writeFileOnce } from '@swarm/identity';
 import type { Logger, TraceContext } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -68,6 +70,8 @@ export const MAX_RESERVE_REQUEST_BYTES = 4096;
 export const MAX_SETTLE_REQUEST_BYTES = 8192;
 /** A receipt (at most MAX_SIGNED_RECEIPT_BYTES, 8,336) and the sender's id; a void (MAX_SIGNED_VOID_BYTES, 8,408) with the sender's id and a flag. */
 export const MAX_ACCEPT_RECEIPT_BYTES = 8_704;
+/** The largest offer and the sender's id. */
+export const MAX_ACCEPT_CHAIN_OFFER_BYTES = MAX_CHAIN_OFFER_BYTES + 256;
 /** A ReinstateVoidedRequest is a VoidBreachProof in one field. */
 export const MAX_REINSTATE_REQUEST_BYTES = MAX_VOID_BREACH_PROOF_BYTES + 16;
 /**
@@ -75,6 +79,8 @@ export const MAX_REINSTATE_REQUEST_BYTES = MAX_VOID_BREACH_PROOF_BYTES + 16;
  * 10 s, ledger-batch.ts in gateway-svc); this leaves it room to answer. Voids go the same way.
  */
 export const DELIVER_RECEIPT_TIMEOUT_MS = 25_000;
+/** One offer of this node's chain to a payee: the gateway finding the peer (a registry lookup) and the payee's CHAIN_PEER_TIMEOUT_MS. */
+export const OFFER_CHAIN_TIMEOUT_MS = 10_000;
 /**
  * A page of a payee's chain through the gateway, for the void watch: the gateway may look the
  * payee up in the DHT, then gives its peer call 5 s (CHAIN_PEER_TIMEOUT_MS in gateway-svc).
@@ -181,6 +187,13 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       const res = await client.request(GatewayVoidReceipts, { peerNodeId: payee, voids: [...voids] }, { timeoutMs: DELIVER_RECEIPT_TIMEOUT_MS });
       return res.outcomes.map(voidOutcomeOf);
     },
+    chainOffers: {
+      send: async (payee, fromSeq, blocks) => {
+        const res = await client.request(GatewayOfferChain, { peerNodeId: payee, offer: { fromSeq, blocks: [...blocks] } }, { timeoutMs: OFFER_CHAIN_TIMEOUT_MS });
+        return res.wantedFromSeq;
+      },
+      blocks: (fromSeq, limit) => book.blocks(fromSeq, limit),
+    },
     announce: (entries) => publishEntries(entries, publish, log),
     stopwatch,
     scheduler,
@@ -204,7 +217,18 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     intervalMs: config.chain.voidWatchMs,
     log,
   });
-  const handlers = createCreditHandlers({ ledger, nodeAccount: nodeId, log, publish, stopwatch, standing, clock, book, onReceiptsOwed: () => outbox.kick() });
+  const handlers = createCreditHandlers({
+    ledger,
+    nodeAccount: nodeId,
+    log,
+    publish,
+    stopwatch,
+    standing,
+    clock,
+    book,
+    onReceiptsOwed: () => outbox.kick(),
+    ...(payers ? { payers } : {}),
+  });
   const opts = { maxRequestBytes: MAX_CREDIT_REQUEST_BYTES };
   bus.serve(CreditReserve, handlers.reserve, { maxRequestBytes: MAX_RESERVE_REQUEST_BYTES });
   bus.serve(CreditSettle, handlers.settle, { maxRequestBytes: MAX_SETTLE_REQUEST_BYTES });
@@ -219,6 +243,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   bus.serve(CreditAcceptReceipt, handlers.acceptReceipt, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
   bus.serve(CreditAcceptVoid, handlers.acceptVoid, { maxRequestBytes: MAX_ACCEPT_RECEIPT_BYTES });
   bus.serve(CreditChainBlocks, handlers.chainBlocks, opts);
+  bus.serve(CreditAcceptChainOffer, handlers.acceptChainOffer, { maxRequestBytes: MAX_ACCEPT_CHAIN_OFFER_BYTES });
   bus.serve(CreditPaidVoids, handlers.paidVoids, opts);
   bus.serve(CreditReinstateVoided, handlers.reinstateVoided, { maxRequestBytes: MAX_REINSTATE_REQUEST_BYTES });
   // seq starts at 1 and has no gaps, so the entry count is the last seq.
@@ -298,6 +323,8 @@ function payerHealth(stats: PayerViewStats): Record<string, string> {
   return {
     payerChainReads: String(stats.reads),
     payerChainBlocksRead: String(stats.blocksRead),
+    // Of those, blocks payers offered (their gateways out of reach: payers behind NAT).
+    payerChainBlocksOffered: String(stats.offeredBlocks),
     payerChainsRefused: String(stats.badChains),
     payerChainReadsFailed: String(stats.failedReads),
     payerChainsQueued: String(stats.queued),

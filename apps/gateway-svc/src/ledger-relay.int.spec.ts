@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { countersignReceipt, DEFAULT_CHAIN_RULES, patientPages, receiptSigningBytes, verifyChain, verifyReceipt } from '@swarm/chain';
 import type { SignedReceipt, SwarmError } from '@swarm/contracts';
-import { ErrorCode, GatewayDeliverReceipts, GatewayFetchChain, GatewayPeers, Receipt, RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
+import { CHAIN_OFFER_MAX_BLOCKS, ErrorCode, GatewayDeliverReceipts, GatewayFetchChain, GatewayOfferChain, GatewayPeers, Receipt, RECEIPTS_PER_DELIVERY } from '@swarm/contracts';
 import { systemClock } from '@swarm/determinism';
 import { dialPeer, parseHostPort } from '@swarm/gateway';
 import type { NodeIdentity } from '@swarm/identity';
@@ -246,6 +246,28 @@ describe('gateway-svc - receipts and chain pages between two nodes', () => {
     const err = await swarmErrorOf(fetchChain(b.nodeId, 1n, 10));
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/wrong-node.*not its own/) });
     await expect(fetchChain('x', 1n, 10)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT });
+  });
+
+  it("carries A's offer of its own chain to B's ledger as A's, and B's answer back; a peer's offer of too many blocks is refused on the wire", async () => {
+    const blocks = [Uint8Array.of(1), Uint8Array.of(2)];
+    const answer = await a.bus.request(GatewayOfferChain, { peerNodeId: b.nodeId, offer: { fromSeq: 5n, blocks } }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    expect(answer).toEqual({ wantedFromSeq: 7n });
+    expect(creditB.offers.at(-1)).toEqual({ offer: { fromSeq: 5n, blocks }, fromNodeId: a.nodeId });
+    const seen = creditB.offers.length;
+    const certificate = await loadOrCreateNodeCertificate(strangerDir.path, systemClock);
+    const address = parseHostPort(b.gateway.advertisedAddress);
+    if (!address) throw new Error(`bad address ${b.gateway.advertisedAddress}`);
+    const client = dialPeer({ certificate, peer: { nodeId: b.nodeId, address }, clock: systemClock });
+    try {
+      await expect(client.call('offerChain', { fromSeq: 1n, blocks: Array.from({ length: CHAIN_OFFER_MAX_BLOCKS + 1 }, () => Uint8Array.of(1)) })).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      });
+      // The stranger's own offer reaches B's ledger as the stranger's, whatever it claims.
+      await client.call('offerChain', { fromSeq: 1n, blocks: [] });
+      expect(creditB.offers.slice(seen).map((o) => o.fromNodeId)).toEqual([stranger.nodeId]);
+    } finally {
+      client.close();
+    }
   });
 
   it("finds the payee at its record's address when the one in the peer book went stale", async () => {

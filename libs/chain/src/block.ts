@@ -4,7 +4,7 @@
  * links, balances, burns — is chain-state.ts's.
  */
 import type { Receipt } from '@swarm/contracts';
-import { BlockKind, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
+import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { nodeIdOfKey } from '@swarm/records';
 import { ChainRefusal, ReceiptRefusal } from './chain-refusal';
 import { MAX_AT_MS, MAX_UINT64, short } from './chain-rules';
@@ -16,6 +16,8 @@ import { blockSigningBytes, checkSignature, HASH_BYTES, hex, NODE_ID, PUBLIC_KEY
 
 /** A RELEASE block is the largest: the countersigned void (a receipt and three signatures) plus ids, key, hash and signature. */
 export const MAX_SIGNED_BLOCK_BYTES = Math.max(MAX_SIGNED_RECEIPT_BYTES, MAX_SIGNED_VOID_BYTES) + 512;
+/** A ChainOffer at its largest: CHAIN_OFFER_MAX_BLOCKS blocks, each with its field's tag and length, and the seq. */
+export const MAX_CHAIN_OFFER_BYTES = CHAIN_OFFER_MAX_BLOCKS * (MAX_SIGNED_BLOCK_BYTES + 8) + 16;
 /** prev_hash of block 1. */
 export const ZERO_HASH: Uint8Array = new Uint8Array(HASH_BYTES);
 

@@ -47,6 +47,7 @@ import {
   CreditAudit,
   CreditBalance,
   CreditChainBlocks,
+  CreditAcceptChainOffer,
   CreditCharge,
   CreditPaidVoids,
   CreditReinstateVoided,
@@ -62,6 +63,7 @@ import {
   ExecutorSkills,
   GatewayDeliverReceipts,
   GatewayVoidReceipts,
+  GatewayOfferChain,
   GatewayDhtFindNode,
   GatewayDhtFindValue,
   GatewayDhtPing,
@@ -137,7 +139,7 @@ const RIGHTS: Readonly<Record<BusRole, Rights>> = {
   // payees that countersigned voids reads their chains and proves a broken void to the router.
   credit: service(
     'credit',
-    [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject, GatewayVoidReceipts.subject, GatewayFetchChain.subject, RouterReportVoidBreach.subject],
+    [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject, GatewayVoidReceipts.subject, GatewayOfferChain.subject, GatewayFetchChain.subject, RouterReportVoidBreach.subject],
     ['swarm.v1.credit.>'],
     true,
   ),
@@ -172,6 +174,8 @@ const RIGHTS: Readonly<Record<BusRole, Rights>> = {
       CreditAcceptReceipt.subject,
       CreditAcceptVoid.subject,
       CreditChainBlocks.subject,
+      // Blocks a paying peer behind NAT offers of its own chain.
+      CreditAcceptChainOffer.subject,
     ],
     ['swarm.v1.gateway.>'],
     true,

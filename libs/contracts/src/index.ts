@@ -54,6 +54,9 @@ export {
   ReinstateVoidedResponse,
   ChainBlocksRequest,
   ChainBlocksResponse,
+  ChainOffer,
+  ChainOfferResponse,
+  AcceptChainOfferRequest,
   CreditServiceDefinition,
 } from './gen/swarm/v1/credit';
 export {
@@ -85,6 +88,7 @@ export {
   RelayReceiptsRequest,
   RelayVoidsRequest,
   FetchChainRequest,
+  RelayChainOfferRequest,
   RegistryServiceDefinition,
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
@@ -138,6 +142,7 @@ export {
   CreditAcceptReceipt,
   CreditAcceptVoid,
   CreditChainBlocks,
+  CreditAcceptChainOffer,
   CreditPaidVoids,
   CreditReinstateVoided,
   ExecutorExecute,
@@ -164,6 +169,7 @@ export {
   GatewayDeliverReceipts,
   GatewayVoidReceipts,
   GatewayFetchChain,
+  GatewayOfferChain,
   ApiAddAgent,
   ApiListAgents,
   ApiRevokeAgent,
@@ -195,6 +201,7 @@ export {
   TASK_MAX_SHARDS,
   RECEIPTS_PER_DELIVERY,
   CHAIN_PAGE_MAX_BLOCKS,
+  CHAIN_OFFER_MAX_BLOCKS,
   CHAIN_PAGE_MAX_BYTES,
   chainPageLimit,
 } from './limits';

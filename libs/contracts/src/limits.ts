@@ -33,6 +33,11 @@ export const TASK_MAX_SHARDS = 16;
 export const RECEIPTS_PER_DELIVERY = 64;
 /** Most blocks one page of a chain holds (ChainBlocksRequest.limit, credit-svc and both gateways). */
 export const CHAIN_PAGE_MAX_BLOCKS = 1_000;
+/**
+ * Most blocks one ChainOffer holds: a page the payee audits in one go (each block up to three
+ * signature checks, 150-400 µs) holds its event loop at most ~13 ms.
+ */
+export const CHAIN_OFFER_MAX_BLOCKS = 32;
 /** Most bytes of blocks one page holds (a block is at most ~9 KiB; a receipt block ~1.1 KB): credit-svc stops a page before it. */
 export const CHAIN_PAGE_MAX_BYTES = 1 << 20;
 

@@ -111,6 +111,8 @@ export const CreditPaidVoids = rpc('swarm.v1.credit.paid-voids', CreditServiceDe
 export const CreditReinstateVoided = rpc('swarm.v1.credit.reinstate-voided', CreditServiceDefinition, 'reinstateVoided');
 /** A page of this node's chain: gateway-svc for auditing peers, operators for `swarm ledger`. */
 export const CreditChainBlocks = rpc('swarm.v1.credit.chain-blocks', CreditServiceDefinition, 'chainBlocks');
+/** Blocks a peer offers of its own chain (it pays this node; its gateway is out of reach), relayed by gateway-svc alone (docs/chain.md "Payers behind NAT"). */
+export const CreditAcceptChainOffer = rpc('swarm.v1.credit.accept-chain-offer', CreditServiceDefinition, 'acceptChainOffer');
 
 export const ExecutorExecute = rpc('swarm.v1.executor.execute', ExecutorServiceDefinition, 'execute');
 export const ExecutorSkills = rpc('swarm.v1.executor.skills', ExecutorServiceDefinition, 'listSkills');
@@ -147,6 +149,8 @@ export const GatewayDeliverReceipts = rpc('swarm.v1.gateway.deliver-receipts', G
 export const GatewayVoidReceipts = rpc('swarm.v1.gateway.void-receipts', GatewayServiceDefinition, 'voidReceipts');
 /** A page of a peer's chain, for operators auditing it (`swarm ledger --audit --peer`). */
 export const GatewayFetchChain = rpc('swarm.v1.gateway.fetch-chain', GatewayServiceDefinition, 'fetchChain');
+/** credit-svc's blocks of its own chain for a payee that could not read them (docs/chain.md "Payers behind NAT"). */
+export const GatewayOfferChain = rpc('swarm.v1.gateway.offer-chain', GatewayServiceDefinition, 'offerChain');
 
 /** The operator's agent commands (`swarm agent`), answered by api-svc. */
 export const ApiAddAgent = rpc('swarm.v1.api.agent-add', ApiServiceDefinition, 'addAgent');
@@ -190,6 +194,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   CreditAcceptReceipt,
   CreditAcceptVoid,
   CreditChainBlocks,
+  CreditAcceptChainOffer,
   CreditPaidVoids,
   CreditReinstateVoided,
   ExecutorExecute,
@@ -215,6 +220,7 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   GatewayDeliverReceipts,
   GatewayVoidReceipts,
   GatewayFetchChain,
+  GatewayOfferChain,
   ApiAddAgent,
   ApiListAgents,
   ApiRevokeAgent,

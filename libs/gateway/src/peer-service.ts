@@ -7,7 +7,16 @@
  */
 import type { ServiceDefinition as GrpcServiceDefinition } from '@grpc/grpc-js';
 import type { Codec, WireLimits } from '@swarm/contracts';
-import { CHAIN_PAGE_MAX_BLOCKS, ErrorCode, EXECUTE_REQUEST_LIMITS, isSwarmError, PeerServiceDefinition, RECEIPTS_PER_DELIVERY, refuseOverfullMessage } from '@swarm/contracts';
+import {
+  CHAIN_OFFER_MAX_BLOCKS,
+  CHAIN_PAGE_MAX_BLOCKS,
+  ErrorCode,
+  EXECUTE_REQUEST_LIMITS,
+  isSwarmError,
+  PeerServiceDefinition,
+  RECEIPTS_PER_DELIVERY,
+  refuseOverfullMessage,
+} from '@swarm/contracts';
 
 type Methods = (typeof PeerServiceDefinition)['methods'];
 export type PeerMethod = Extract<keyof Methods, string>;
@@ -40,6 +49,7 @@ const REQUEST_LIMITS: Partial<Record<PeerMethod, WireLimits>> = {
   execute: { 1: { max: 1, message: EXECUTE_REQUEST_LIMITS, name: 'tasks' } },
   deliverReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, message: LEAF, name: 'receipts' } },
   voidReceipts: { 1: { max: RECEIPTS_PER_DELIVERY, message: LEAF, name: 'voids' } },
+  offerChain: { 2: { max: CHAIN_OFFER_MAX_BLOCKS, name: 'blocks' } },
 };
 const RESPONSE_LIMITS: Partial<Record<PeerMethod, WireLimits>> = {
   dhtFindNode: { 1: { max: DHT_ANSWER_ENTRIES, message: LEAF, name: 'contacts' } },

@@ -13,12 +13,13 @@ import type {
   AcceptReceiptResponse,
   AcceptVoidRequest,
   AcceptVoidResponse,
+  AcceptChainOfferRequest,
   ChainBlocksRequest,
   ReceiptOutcome,
   SignedReceipt,
   SignedVoid,
 } from '@swarm/contracts';
-import { CreditAcceptReceipt, CreditAcceptVoid, CreditChainBlocks, RegistryNodeRecord } from '@swarm/contracts';
+import { CreditAcceptChainOffer, CreditAcceptReceipt, CreditAcceptVoid, CreditChainBlocks, RegistryNodeRecord } from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
 import type { NodeIdentity } from '@swarm/identity';
 import { loadOrCreateIdentity } from '@swarm/identity';
@@ -165,6 +166,12 @@ export async function startFakeCredit(node: Node, stranger: NodeIdentity) {
     voids.set(receiptId, countersigned);
     return { signedVoid: countersigned, receiptAppended: false };
   });
+  // Offers of a payer's chain: recorded, and answered as a payee that read up to the offer's last block.
+  const offers: AcceptChainOfferRequest[] = [];
+  svc.serve(CreditAcceptChainOffer, (req) => {
+    offers.push(req);
+    return { wantedFromSeq: (req.offer?.fromSeq ?? 0n) + BigInt(req.offer?.blocks.length ?? 0) };
+  });
   svc.serve(CreditChainBlocks, (req) => {
     pages.push(req);
     const from = Math.max(1, Number(req.fromSeq));
@@ -174,7 +181,7 @@ export async function startFakeCredit(node: Node, stranger: NodeIdentity) {
   });
   await node.nc.flush();
   let stopped: Promise<void> | undefined;
-  return { state, accepted, voided, voidLies, pages, blocks, stop: () => (stopped ??= svc.stop(1_000)) };
+  return { state, accepted, voided, voidLies, pages, offers, blocks, stop: () => (stopped ??= svc.stop(1_000)) };
 }
 
 export type LedgerPair = Awaited<ReturnType<typeof startLedgerPair>>;

@@ -587,6 +587,34 @@ export interface ChainBlocksResponse {
   nodeId: string;
 }
 
+/**
+ * Blocks of the sender's own chain, offered to a node it pays that cannot read the chain through
+ * the sender's gateway (the sender behind NAT or a firewall: docs/chain.md "Payers behind NAT").
+ */
+export interface ChainOffer {
+  /** The seq of blocks[0]; with no blocks, the offer only asks where to start. */
+  fromSeq: bigint;
+  /** Consecutive SignedBlocks as stored, from from_seq; at most 32 (CHAIN_OFFER_MAX_BLOCKS). */
+  blocks: Uint8Array[];
+}
+
+/**
+ * Where the answering node wants the sender's chain offered from next: the blocks it has audited,
+ * plus one. Past the sender's head: it holds the whole chain.
+ */
+export interface ChainOfferResponse {
+  wantedFromSeq: bigint;
+}
+
+/** A peer's ChainOffer, relayed by gateway-svc (the peer authenticated). */
+export interface AcceptChainOfferRequest {
+  offer?:
+    | ChainOffer
+    | undefined;
+  /** The node the gateway authenticated the sender as (its TLS key): whose chain the blocks must be. */
+  fromNodeId: string;
+}
+
 function createBaseReserveRequest(): ReserveRequest {
   return { escrowId: "", account: "", amount: 0n, expiresAtMs: 0n, payees: [] };
 }
@@ -4623,6 +4651,263 @@ export const ChainBlocksResponse: MessageFns<ChainBlocksResponse> = {
   },
 };
 
+function createBaseChainOffer(): ChainOffer {
+  return { fromSeq: 0n, blocks: [] };
+}
+
+export const ChainOffer: MessageFns<ChainOffer> = {
+  encode(message: ChainOffer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromSeq !== 0n) {
+      if (BigInt.asUintN(64, message.fromSeq) !== message.fromSeq) {
+        throw new globalThis.Error("value provided for field message.fromSeq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.fromSeq);
+    }
+    for (const v of message.blocks) {
+      writer.uint32(18).bytes(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainOffer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChainOffer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromSeq = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.blocks.push(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChainOffer {
+    return {
+      fromSeq: isSet(object.fromSeq) ? BigInt(object.fromSeq) : isSet(object.from_seq) ? BigInt(object.from_seq) : 0n,
+      blocks: globalThis.Array.isArray(object?.blocks) ? object.blocks.map((e: any) => bytesFromBase64(e)) : [],
+    };
+  },
+
+  toJSON(message: ChainOffer): unknown {
+    const obj: any = {};
+    if (message.fromSeq !== undefined) {
+      obj.fromSeq = message.fromSeq.toString();
+    }
+    if (message.blocks?.length) {
+      obj.blocks = message.blocks.map((e) => base64FromBytes(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChainOffer>): ChainOffer {
+    return ChainOffer.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChainOffer>): ChainOffer {
+    const message = createBaseChainOffer();
+    message.fromSeq = (object.fromSeq !== undefined && object.fromSeq !== null) ? BigInt(object.fromSeq) : 0n;
+    message.blocks = object.blocks?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseChainOfferResponse(): ChainOfferResponse {
+  return { wantedFromSeq: 0n };
+}
+
+export const ChainOfferResponse: MessageFns<ChainOfferResponse> = {
+  encode(message: ChainOfferResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.wantedFromSeq !== 0n) {
+      if (BigInt.asUintN(64, message.wantedFromSeq) !== message.wantedFromSeq) {
+        throw new globalThis.Error("value provided for field message.wantedFromSeq of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.wantedFromSeq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainOfferResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChainOfferResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.wantedFromSeq = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChainOfferResponse {
+    return {
+      wantedFromSeq: isSet(object.wantedFromSeq)
+        ? BigInt(object.wantedFromSeq)
+        : isSet(object.wanted_from_seq)
+        ? BigInt(object.wanted_from_seq)
+        : 0n,
+    };
+  },
+
+  toJSON(message: ChainOfferResponse): unknown {
+    const obj: any = {};
+    if (message.wantedFromSeq !== undefined) {
+      obj.wantedFromSeq = message.wantedFromSeq.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChainOfferResponse>): ChainOfferResponse {
+    return ChainOfferResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChainOfferResponse>): ChainOfferResponse {
+    const message = createBaseChainOfferResponse();
+    message.wantedFromSeq = (object.wantedFromSeq !== undefined && object.wantedFromSeq !== null)
+      ? BigInt(object.wantedFromSeq)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseAcceptChainOfferRequest(): AcceptChainOfferRequest {
+  return { offer: undefined, fromNodeId: "" };
+}
+
+export const AcceptChainOfferRequest: MessageFns<AcceptChainOfferRequest> = {
+  encode(message: AcceptChainOfferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.offer !== undefined) {
+      ChainOffer.encode(message.offer, writer.uint32(10).fork()).join();
+    }
+    if (message.fromNodeId !== "") {
+      writer.uint32(18).string(message.fromNodeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcceptChainOfferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcceptChainOfferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.offer = ChainOffer.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fromNodeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcceptChainOfferRequest {
+    return {
+      offer: isSet(object.offer) ? ChainOffer.fromJSON(object.offer) : undefined,
+      fromNodeId: isSet(object.fromNodeId)
+        ? globalThis.String(object.fromNodeId)
+        : isSet(object.from_node_id)
+        ? globalThis.String(object.from_node_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AcceptChainOfferRequest): unknown {
+    const obj: any = {};
+    if (message.offer !== undefined) {
+      obj.offer = ChainOffer.toJSON(message.offer);
+    }
+    if (message.fromNodeId !== undefined) {
+      obj.fromNodeId = message.fromNodeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcceptChainOfferRequest>): AcceptChainOfferRequest {
+    return AcceptChainOfferRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcceptChainOfferRequest>): AcceptChainOfferRequest {
+    const message = createBaseAcceptChainOfferRequest();
+    message.offer = (object.offer !== undefined && object.offer !== null)
+      ? ChainOffer.fromPartial(object.offer)
+      : undefined;
+    message.fromNodeId = object.fromNodeId ?? "";
+    return message;
+  },
+};
+
 /** credit-svc, the only process that reads or writes the ledger: `swarm.v1.credit.<verb>`. */
 export type CreditServiceDefinition = typeof CreditServiceDefinition;
 export const CreditServiceDefinition = {
@@ -4746,6 +5031,18 @@ export const CreditServiceDefinition = {
       requestType: ChainBlocksRequest as typeof ChainBlocksRequest,
       requestStream: false,
       responseType: ChainBlocksResponse as typeof ChainBlocksResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Audits blocks a payer offers of its own chain, for a receipt whose pledge this node could not
+     * read (gateway-svc only).
+     */
+    acceptChainOffer: {
+      name: "AcceptChainOffer",
+      requestType: AcceptChainOfferRequest as typeof AcceptChainOfferRequest,
+      requestStream: false,
+      responseType: ChainOfferResponse as typeof ChainOfferResponse,
       responseStream: false,
       options: {},
     },

@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { SignedReceipt, SignedVoid } from "./chain";
 import { SwarmError } from "./common";
-import { ChainBlocksRequest, ChainBlocksResponse } from "./credit";
+import { ChainBlocksRequest, ChainBlocksResponse, ChainOffer, ChainOfferResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
 
 export const protobufPackage = "swarm.v1";
@@ -2312,6 +2312,18 @@ export const PeerServiceDefinition = {
       requestType: ChainBlocksRequest as typeof ChainBlocksRequest,
       requestStream: false,
       responseType: ChainBlocksResponse as typeof ChainBlocksResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Takes blocks of the caller's own chain, for a caller this node's ledger could not read through
+     * its gateway (behind NAT) and that pays this node; answers where to go on from.
+     */
+    offerChain: {
+      name: "OfferChain",
+      requestType: ChainOffer as typeof ChainOffer,
+      requestStream: false,
+      responseType: ChainOfferResponse as typeof ChainOfferResponse,
       responseStream: false,
       options: {},
     },

@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { SignedReceipt, SignedVoid } from "./chain";
 import { HealthRequest, HealthResponse } from "./common";
-import { ChainBlocksResponse } from "./credit";
+import { ChainBlocksResponse, ChainOffer, ChainOfferResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
 import {
   DhtFindNodeResponse,
@@ -193,6 +193,13 @@ export interface FetchChainRequest {
   peerNodeId: string;
   fromSeq: bigint;
   limit: number;
+}
+
+/** Blocks of this node's chain for a payee that cannot read it (credit-svc, the payer). */
+export interface RelayChainOfferRequest {
+  /** The payee, 64 lowercase hex characters. */
+  peerNodeId: string;
+  offer?: ChainOffer | undefined;
 }
 
 function createBaseProvider(): Provider {
@@ -1947,6 +1954,97 @@ export const FetchChainRequest: MessageFns<FetchChainRequest> = {
   },
 };
 
+function createBaseRelayChainOfferRequest(): RelayChainOfferRequest {
+  return { peerNodeId: "", offer: undefined };
+}
+
+export const RelayChainOfferRequest: MessageFns<RelayChainOfferRequest> = {
+  encode(message: RelayChainOfferRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.peerNodeId !== "") {
+      writer.uint32(10).string(message.peerNodeId);
+    }
+    if (message.offer !== undefined) {
+      ChainOffer.encode(message.offer, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RelayChainOfferRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRelayChainOfferRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peerNodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.offer = ChainOffer.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RelayChainOfferRequest {
+    return {
+      peerNodeId: isSet(object.peerNodeId)
+        ? globalThis.String(object.peerNodeId)
+        : isSet(object.peer_node_id)
+        ? globalThis.String(object.peer_node_id)
+        : "",
+      offer: isSet(object.offer) ? ChainOffer.fromJSON(object.offer) : undefined,
+    };
+  },
+
+  toJSON(message: RelayChainOfferRequest): unknown {
+    const obj: any = {};
+    if (message.peerNodeId !== undefined) {
+      obj.peerNodeId = message.peerNodeId;
+    }
+    if (message.offer !== undefined) {
+      obj.offer = ChainOffer.toJSON(message.offer);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RelayChainOfferRequest>): RelayChainOfferRequest {
+    return RelayChainOfferRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RelayChainOfferRequest>): RelayChainOfferRequest {
+    const message = createBaseRelayChainOfferRequest();
+    message.peerNodeId = object.peerNodeId ?? "";
+    message.offer = (object.offer !== undefined && object.offer !== null)
+      ? ChainOffer.fromPartial(object.offer)
+      : undefined;
+    return message;
+  },
+};
+
 /** registry-svc: who offers which skill: `swarm.v1.registry.<verb>`. */
 export type RegistryServiceDefinition = typeof RegistryServiceDefinition;
 export const RegistryServiceDefinition = {
@@ -2133,6 +2231,15 @@ export const GatewayServiceDefinition = {
       requestType: FetchChainRequest as typeof FetchChainRequest,
       requestStream: false,
       responseType: ChainBlocksResponse as typeof ChainBlocksResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Offers blocks of this node's chain to a payee that could not read it (credit-svc only). */
+    offerChain: {
+      name: "OfferChain",
+      requestType: RelayChainOfferRequest as typeof RelayChainOfferRequest,
+      requestStream: false,
+      responseType: ChainOfferResponse as typeof ChainOfferResponse,
       responseStream: false,
       options: {},
     },
