@@ -1,4 +1,4 @@
-import { toTensor } from '@swarm/contracts';
+import { fromTensor, toTensor } from '@swarm/contracts';
 import { seededRandom } from '@swarm/determinism';
 import { demoDenseInputs, getSkill, orderedMatmul } from '@swarm/skills';
 import type { ReplicaResult } from './replica-split';
@@ -46,19 +46,96 @@ describe('pipeline - judging replicas', () => {
     const v = judgeReplicas(matmul, inputs, results);
     expect(v.returned?.candidate.nodeId).toBe('a');
     expect(v.winners.map((r) => r.candidate.nodeId)).toEqual(['a', 'b']);
-    expect(v.notes[0]).toMatch(/^disagreed with the result returned \(from a\): c\[0,7\]/);
+    expect(v.notes[0]).toMatch(/^refuted by recomputing the disputed rows exactly: c\[0,7\] is .* from the exact /);
+    expect(v.refuted).toEqual([true, false, false, false, false]);
     expect(v.notes[1]).toBe('its result came after the task deadline');
     expect(v.notes[2]).toBe('failed freivalds: failed');
     expect(v.verified).toBe(3);
   });
 
-  it('finds no agreement between two different wrong results', () => {
+  it('finds no agreement between two different wrong results, and refutes both', () => {
     const v = judgeReplicas(matmul, inputs, [replica('a', offBy(honest('ijk'), 1)), replica('b', offBy(honest('ijk'), -1))]);
     expect(v.returned).toBeUndefined();
     expect(v.winners).toEqual([]);
+    expect(v.notes).toEqual([expect.stringMatching(/^refuted by recomputing/), expect.stringMatching(/^refuted by recomputing/)]);
+    expect(v.refuted).toEqual([true, true]);
+  });
+
+  it('finds no agreement between two results that disagree where neither is refuted', () => {
+    const results = [replica('a', honest('ijk')), replica('b', offBy(honest('ijk'), 1))];
+    // A skill whose referee can tell neither wrong (as mlp's may for z): no class wins.
+    const v = judgeReplicas({ ...matmul, referee: (_i, _f, _s, all) => all.map(() => '') }, inputs, results);
+    expect(v.returned).toBeUndefined();
+    expect(v.refuted).toEqual([false, false]);
     expect(v.notes).toEqual(['no two verified results agreed', 'no two verified results agreed']);
   });
+
+  it('gives no win to the class whose result came first in a tie the referee cannot break', () => {
+    const wrong = offBy(honest('ijk'), 1);
+    const results = [replica('w1', wrong), replica('w2', wrong), replica('a', honest('ijk')), replica('b', honest('strided'))];
+    const v = judgeReplicas({ ...matmul, referee: (_i, _f, _s, all) => all.map(() => '') }, inputs, results);
+    expect(v.returned).toBeUndefined();
+    expect(v.winners).toEqual([]);
+  });
 });
+
+describe('pipeline - judging replicas on data where verification is coarser than agreement', () => {
+  // Non-negative data (uniform [0,1]): Freivalds' τ over a row block lets c[0,0] stray several
+  // times further than two honest results can differ (agreement.ts).
+  const n = 128;
+  const rng = seededRandom(11);
+  const a = Float32Array.from({ length: n * n }, () => rng());
+  const b = Float32Array.from({ length: n * n }, () => rng());
+  const positive = [toTensor('a', [n, n], a), toTensor('b', [n, n], b)].map(fromTensor);
+  const exact = orderedMatmul(a, b, { n, k: n, m: n }, 'ijk');
+  const result = (nodeId: string, c: Float32Array): ReplicaResult => ({
+    ...replica(nodeId, honest('ijk')),
+    exec: { outputs: [toTensor('c', [n, n], c)], providerId: nodeId, executorId: `exec-${nodeId}`, backend: 'cpu' },
+  });
+  /** c with c[0,0] moved 2.5 times what two honest results may differ by there: inside verification's τ, outside agreement. */
+  const shifted = (() => {
+    const c = Float32Array.from(exact);
+    let tol = 0;
+    for (let step = 1e-5; ; step *= 1.1) {
+      c[0] = exact[0] * (1 + step);
+      if (!matmul.agree(positive, [toTensor('c', [n, n], exact)].map(fromTensor), [toTensor('c', [n, n], c)].map(fromTensor)).ok) {
+        tol = c[0] - exact[0];
+        break;
+      }
+    }
+    c[0] = exact[0] + 2.5 * tol;
+    return c;
+  })();
+
+  it('has results that pass verification and yet disagree (the gap the referee closes)', () => {
+    const verdict = matmul.verify(positive, [toTensor('c', [n, n], shifted)].map(fromTensor), seededRandom(3));
+    expect(verdict.ok).toBe(true);
+    expect(matmul.agree(positive, [toTensor('c', [n, n], exact)].map(fromTensor), [toTensor('c', [n, n], shifted)].map(fromTensor)).ok).toBe(false);
+  });
+
+  it('refutes two colluders returning the same wrong result against one honest replica: they are not paid, and it is not blamed', () => {
+    const v = judgeReplicas(matmul, positive, [result('bad1', shifted), result('bad2', shifted), result('honest', honestOrder(a, b, n, 'pairwise'))]);
+    expect(v.refuted).toEqual([true, true, false]);
+    expect(v.returned).toBeUndefined();
+    expect(v.notes[2]).toBe('no two verified results agreed');
+  });
+
+  it('returns the honest result when two honest replicas face two colluders who answered first', () => {
+    const v = judgeReplicas(matmul, positive, [
+      result('bad1', shifted),
+      result('bad2', shifted),
+      result('h1', honestOrder(a, b, n, 'strided')),
+      result('h2', honestOrder(a, b, n, 'reversed')),
+    ]);
+    expect(v.returned?.candidate.nodeId).toBe('h1');
+    expect(v.winners.map((r) => r.candidate.nodeId)).toEqual(['h1', 'h2']);
+    expect(v.refuted).toEqual([true, true, false, false]);
+  });
+});
+
+function honestOrder(a: Float32Array, b: Float32Array, n: number, order: 'ijk' | 'reversed' | 'pairwise' | 'strided'): Float32Array {
+  return orderedMatmul(a, b, { n, k: n, m: n }, order);
+}
 
 describe('pipeline - splitting the pool', () => {
   it('pays each agreeing replica the price and the others nothing; shares sum to 1', () => {

@@ -3,10 +3,14 @@
  * time are grouped into agreement classes: each result joins the first class whose first member
  * (its representative) it agrees with by the skill's `agree`, else starts a class. Honest results
  * are each within one honest error of the exact answer and `agree` allows two, so all honest
- * results land in one class whichever of them represents it. The largest class wins (a tie goes to
- * the class formed first, i.e. whose first result arrived first). With at least two members its
- * representative is the result returned, every result that agrees with it counts, and the task's
- * pool is price × how many count.
+ * results land in one class whichever of them represents it. Verification's τ is coarser than
+ * agreement on some data, so two verified results may still disagree: such a dispute goes to the
+ * skill's referee (agreement.ts), which recomputes exactly the rows where two classes' representatives
+ * differ and refutes every result that is not within one honest computation there (an honest one
+ * always is); the classes are then formed again without them. The largest class wins; a tie is no
+ * agreement (not the class whose result came first: colluders copying one result answer first at no
+ * cost). With at least two members its representative is the result returned, every result that
+ * agrees with it counts, and the task's pool is price × how many count.
  *
  * The pool is split by Shapley value in the replica game of @swarm/attribution: a player for every
  * replica that returned outputs, the winning class as the only agreement class, worth the task once
@@ -36,6 +40,9 @@ export interface ReplicaResult {
   readonly ms: number;
 }
 
+/** Pairs of classes a dispute has refereed at most (each a pass over the outputs and REFEREE_ROWS exact rows). */
+export const MAX_REFEREE_PAIRS = 6;
+
 export interface ReplicaVerdicts {
   /** The results that count, in arrival order; fewer than 2 means no agreement. */
   readonly winners: readonly ReplicaResult[];
@@ -45,6 +52,52 @@ export interface ReplicaVerdicts {
   readonly notes: readonly string[];
   /** Verified results that arrived in time. */
   readonly verified: number;
+  /** Per result (same order as given): the referee found it wrong (it loses trust, agreement or not). */
+  readonly refuted: readonly boolean[];
+}
+
+interface AgreementClass {
+  readonly representative: ReplicaResult;
+  readonly outputs: DenseTensor[];
+  size: number;
+}
+
+/** Each result joins the first class whose representative it agrees with, else starts one (arrival order). */
+function formClasses(
+  skill: SkillSpec,
+  inputs: readonly DenseTensor[],
+  decoded: ReadonlyMap<ReplicaResult, DenseTensor[]>,
+  refuted: ReadonlyMap<ReplicaResult, string>,
+): AgreementClass[] {
+  const classes: AgreementClass[] = [];
+  for (const [r, outputs] of decoded) {
+    if (refuted.has(r)) continue;
+    const home = classes.find((c) => skill.agree(inputs, c.outputs, outputs).ok);
+    if (home) home.size += 1;
+    else classes.push({ representative: r, outputs, size: 1 });
+  }
+  return classes;
+}
+
+/** Refutes (into `refuted`) every decoded result the referee finds wrong where two classes' representatives disagree. */
+function referee(
+  skill: SkillSpec,
+  inputs: readonly DenseTensor[],
+  decoded: ReadonlyMap<ReplicaResult, DenseTensor[]>,
+  classes: readonly AgreementClass[],
+  refuted: Map<ReplicaResult, string>,
+): void {
+  const standing = [...decoded.keys()];
+  const outputs = [...decoded.values()];
+  let pairs = 0;
+  for (let i = 0; i < classes.length; i++) {
+    for (let j = i + 1; j < classes.length; j++) {
+      if (pairs++ >= MAX_REFEREE_PAIRS) return;
+      skill.referee(inputs, classes[i].outputs, classes[j].outputs, outputs).forEach((detail, at) => {
+        if (detail !== '' && !refuted.has(standing[at])) refuted.set(standing[at], detail);
+      });
+    }
+  }
 }
 
 /** Groups `results` (arrival order) into agreement classes and picks the winning one. */
@@ -60,18 +113,21 @@ export function judgeReplicas(skill: SkillSpec, inputs: readonly DenseTensor[], 
       unreadable.set(r, `its outputs could not be read: ${(err as Error).message}`);
     }
   }
-  const classes: Array<{ representative: ReplicaResult; outputs: DenseTensor[]; size: number }> = [];
-  for (const [r, outputs] of decoded) {
-    const home = classes.find((c) => skill.agree(inputs, c.outputs, outputs).ok);
-    if (home) home.size += 1;
-    else classes.push({ representative: r, outputs, size: 1 });
+  const refuted = new Map<ReplicaResult, string>();
+  let classes = formClasses(skill, inputs, decoded, refuted);
+  if (classes.length > 1) {
+    referee(skill, inputs, decoded, classes, refuted);
+    if (refuted.size > 0) classes = formClasses(skill, inputs, decoded, refuted);
   }
-  const best = classes.reduce<(typeof classes)[number] | undefined>((top, c) => (top === undefined || c.size > top.size ? c : top), undefined);
+  const top = Math.max(0, ...classes.map((c) => c.size));
+  const largest = classes.filter((c) => c.size === top);
+  const best = largest.length === 1 ? largest[0] : undefined;
   // Everyone that agrees with the winning representative counts, also a result that joined an
   // earlier class first (`agree` is not transitive: it may agree with two representatives).
   const details = new Map<ReplicaResult, string>();
   for (const [r, outputs] of decoded) {
     if (best === undefined || best.size < 2) break;
+    if (refuted.has(r)) continue;
     const verdict = r === best.representative ? { ok: true, detail: '' } : skill.agree(inputs, best.outputs, outputs);
     details.set(r, verdict.ok ? '' : verdict.detail);
   }
@@ -80,12 +136,14 @@ export function judgeReplicas(skill: SkillSpec, inputs: readonly DenseTensor[], 
   const notes = results.map((r) => {
     if (!r.verdict.ok) return `failed ${r.verdict.method}: ${r.verdict.detail}`;
     if (!r.inTime) return 'its result came after the task deadline';
+    const wrong = refuted.get(r);
+    if (wrong !== undefined) return `refuted by recomputing the disputed rows exactly: ${wrong}`;
     const detail = details.get(r);
     if (detail === '') return '';
     if (detail !== undefined && returned) return `disagreed with the result returned (from ${returned.candidate.nodeId}): ${detail}`;
     return unreadable.get(r) ?? 'no two verified results agreed';
   });
-  return { winners, returned, notes, verified: decoded.size + unreadable.size };
+  return { winners, returned, notes, verified: decoded.size + unreadable.size, refuted: results.map((r) => refuted.has(r)) };
 }
 
 /**

@@ -192,7 +192,7 @@ describe('pipeline - redundant tasks', () => {
     expect(out.contributions.find((c) => c.providerId === 'node-b')).toMatchObject({
       counted: false,
       paid: 0n,
-      note: expect.stringMatching(/^disagreed with the result returned \(from node-a\): c\[0,0\]/),
+      note: expect.stringMatching(/^refuted by recomputing the disputed rows exactly: c\[0,0\] is .* from the exact /),
     });
     expect(reports.find((r) => r.candidate.nodeId === 'node-b')).toMatchObject({ outcome: 'rejected-by-verification' });
   });

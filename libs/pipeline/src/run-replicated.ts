@@ -78,12 +78,19 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   const verdicts = judgeReplicas(getSkill(req.skill), task.inputs, run.results);
   const observer = c.observer ?? IGNORE_ATTEMPTS;
   const agreed = verdicts.returned !== undefined;
-  // A lone verified result (the other replicas failed) is as good as a single provider's: 'ok'.
-  // Several that disagree with no majority: nobody can be blamed, or credited.
-  const verifiedInTime = run.results.filter((r) => r.verdict.ok && r.inTime).length;
+  // A lone verified result the referee did not refute (the other replicas failed, or were refuted)
+  // is as good as a single provider's: 'ok'. A refuted one is wrong, agreement or not. Several
+  // that disagree with no majority: nobody can be blamed, or credited.
+  const standing = run.results.filter((r, i) => r.verdict.ok && r.inTime && !verdicts.refuted[i]).length;
   run.results.forEach((r, i) => {
     if (!r.verdict.ok || !r.inTime) return; // told when it arrived
-    const outcome: AttemptOutcome = verdicts.notes[i] === '' || (!agreed && verifiedInTime === 1) ? 'ok' : agreed ? 'rejected-by-verification' : 'unjudged';
+    const outcome: AttemptOutcome = verdicts.refuted[i]
+      ? 'rejected-by-verification'
+      : verdicts.notes[i] === '' || (!agreed && standing === 1)
+        ? 'ok'
+        : agreed
+          ? 'rejected-by-verification'
+          : 'unjudged';
     notify(observer, {
       taskId: req.taskId,
       skill: req.skill,

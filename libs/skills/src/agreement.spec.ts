@@ -205,3 +205,77 @@ describe('skills - disagreement beyond rounding', () => {
     expect(matmul.agree(inputs, honest, honest)).toMatchObject({ ok: true });
   });
 });
+
+describe('skills - the referee of a dispute', () => {
+  /** `outputs` with cells `at` of output `output` moved by `delta`. */
+  const moved = (outputs: readonly DenseTensor[], output: number, at: readonly number[], delta: number) =>
+    at.reduce<DenseTensor[]>((out, i) => withCell(out, output, i, (v) => v + delta), [...outputs]);
+
+  it('matmul: never refutes an honest result of any summation order, on any value distribution; refutes the wrong one', () => {
+    const random = seededRandom(41);
+    const problems: string[] = [];
+    for (const dist of VALUE_DISTRIBUTIONS) {
+      for (const [n, k, m] of [
+        [3, 33, 5],
+        [40, 300, 24],
+      ] as const) {
+        const inputs = matmulTask(n, k, m, dist, random);
+        const honest = PRODUCERS.map((p) => product(inputs, p));
+        // Off in rows 0, 1 and 2 by far more than rounding (1% of the cell, and 1).
+        const wrong = [0, m + 1, 2 * m + 2].reduce<DenseTensor[]>((out, at) => withCell(out, 0, at, (v) => v + 0.01 * Math.abs(v) + 1), [...honest[0]]);
+        const verdicts = getSkill('matmul').referee(inputs, honest[0], wrong, [...honest, wrong]);
+        if (verdicts.slice(0, -1).some((v) => v !== '')) problems.push(`${dist} [${n},${k}]·[${k},${m}] refuted an honest result: ${verdicts.join(' | ')}`);
+        if (verdicts.at(-1) === '') problems.push(`${dist} [${n},${k}]·[${k},${m}] passed the wrong one`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('matmul: of two results that disagree at a cell, at least one is refuted, however the gap is shared', () => {
+    const random = seededRandom(42);
+    const [n, k, m] = [12, 64, 10];
+    const inputs = matmulTask(n, k, m, 'positive', random);
+    const exact = product(inputs, 'reference');
+    const [i, j] = [4, 6];
+    const agreeBound = 2 * dotErrorScale(k) * norm(inputs[0].data, i * k, k, 1) * norm(inputs[1].data, j, k, m) + 2 * dotFlushFloor(k);
+    for (const share of [0, 0.25, 0.5, 0.75, 1]) {
+      const first = moved(exact, 0, [i * m + j], 1.05 * agreeBound * share);
+      const second = moved(exact, 0, [i * m + j], -1.05 * agreeBound * (1 - share));
+      expect(getSkill('matmul').agree(inputs, first, second).ok).toBe(false);
+      const [a, b] = getSkill('matmul').referee(inputs, first, second, [first, second]);
+      expect({ share, refuted: a !== '' || b !== '' }).toEqual({ share, refuted: true });
+    }
+  });
+
+  it('mlp: never refutes the reference or any summation order; refutes a wrong u', () => {
+    const problems: string[] = [];
+    for (const size of [1, 9, 48]) {
+      const inputs = demoDenseInputs('mlp', size, seededRandom(size + 50));
+      const honest = [getSkill('mlp').reference(inputs), ...SUMMATION_ORDERS.map((o) => orderedMlp(inputs, o))];
+      const wrong = moved(honest[0], 1, [0], 0.05);
+      const verdicts = getSkill('mlp').referee(inputs, honest[0], wrong, [...honest, wrong]);
+      if (verdicts.slice(0, -1).some((v) => v !== '')) problems.push(`size ${size} refuted an honest result: ${verdicts.join(' | ')}`);
+      if (!/^u\[0,0\]/.test(verdicts.at(-1) ?? '')) problems.push(`size ${size} did not refute the wrong u: ${verdicts.at(-1)}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('vecadd: never refutes an honest sum; refutes a wrong one', () => {
+    const inputs = demoDenseInputs('vecadd', 1_000, seededRandom(43));
+    const honest = getSkill('vecadd').reference(inputs);
+    const wrong = moved(honest, 0, [10, 20], 0.5);
+    expect(getSkill('vecadd').referee(inputs, honest, wrong, [honest, wrong])).toEqual(['', expect.stringMatching(/^c\[10\] is .* more than one honest f32 sum/)]);
+  });
+
+  it('never throws: NaN, another shape or no dispute at all', () => {
+    const inputs = demoDenseInputs('matmul', 8, seededRandom(44));
+    const honest = getSkill('matmul').reference(inputs);
+    const nan = withCell(honest, 0, 0, () => Number.NaN);
+    const matmul = getSkill('matmul');
+    expect(matmul.referee(inputs, honest, nan, [honest, nan])).toEqual(['', expect.stringMatching(/^c\[0,0\] is NaN/)]);
+    expect(matmul.referee(inputs, honest, honest, [honest])).toEqual(['']);
+    const reshaped = [{ ...honest[0], shape: [4, 16] }];
+    expect(matmul.referee(inputs, honest, reshaped, [honest, reshaped])).toEqual(['', expect.any(String)]);
+    expect(matmul.referee(inputs, honest, reshaped, [honest, reshaped])[1]).not.toBe('');
+  });
+});

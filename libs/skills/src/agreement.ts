@@ -17,9 +17,20 @@
  * rms: agreement is a coarser test than verification (whose τ is ≤ 5.3e-4 of it), and what it adds
  * is independence: a result that passed its probabilistic check by chance (≤ 2^-20) or sits inside
  * τ on purpose must also match results computed by other providers.
+ *
+ * Agreement is no referee: on non-negative data verification's τ (over row blocks) lets one cell of
+ * c stray 3-5 times further than agreement allows, so two verified results can disagree and a
+ * majority of colluders outvote an honest replica. A dispute is settled by the skill's `referee`:
+ * it recomputes exactly (f64) the first rows where two results disagree (REFEREE_ROWS) and holds
+ * each result to ONE honest computation's bound there. An honest result is always within it; of
+ * two results that disagree at a cell, at most one can be (the two bounds sum to agreement's), so
+ * the referee finds the wrong one, for products (and mlp's u) whatever the data.
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { DOT_ERROR_LAMBDA, F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
+
+/** Rows a referee recomputes exactly at most, per dispute: each costs one row of the product (k·m multiply-adds). */
+export const REFEREE_ROWS = 4;
 
 /** Two verified results of one task compared (SkillSpec.agree). */
 export interface Agreement {
@@ -85,25 +96,82 @@ export function dotFlushFloor(terms: number): number {
  * difference those inputs carry in (‖Δh_i‖₂·‖w_j‖₂ bounds it exactly, by Cauchy–Schwarz).
  * A message naming the first cell outside it, or undefined; NaN never agrees.
  */
-export function compareDots(
-  what: string,
-  c1: Float32Array,
-  c2: Float32Array,
-  shape: { rows: number; cols: number; terms: number },
-  norms: { rows1: Float64Array; rows2: Float64Array; cols: Float64Array; carried?: Float64Array; carriedCols?: Float64Array },
-): string | undefined {
-  const { rows, cols, terms } = shape;
-  const scale = dotErrorScale(terms);
+export function compareDots(what: string, c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms): string | undefined {
+  for (let i = 0; i < shape.rows; i++) {
+    const far = farInRow(what, c1, c2, shape, norms, i);
+    if (far) return far;
+  }
+  return undefined;
+}
+
+export interface DotShape {
+  readonly rows: number;
+  readonly cols: number;
+  readonly terms: number;
+}
+
+export interface DotNorms {
+  readonly rows1: Float64Array;
+  readonly rows2: Float64Array;
+  readonly cols: Float64Array;
+  readonly carried?: Float64Array;
+  readonly carriedCols?: Float64Array;
+}
+
+/** compareDots for row `i` alone. */
+function farInRow(what: string, c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms, i: number): string | undefined {
+  const { cols, terms } = shape;
   const floor = 2 * dotFlushFloor(terms);
   const { rows1, rows2, cols: colNorm, carried, carriedCols } = norms;
-  for (let i = 0; i < rows; i++) {
-    const own = scale * (rows1[i] + rows2[i]);
-    const carry = carried ? carried[i] : 0;
-    for (let j = 0, at = i * cols; j < cols; j++, at++) {
-      const tol = own * colNorm[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor;
-      const diff = abs(c1[at] - c2[at]);
-      if (!(diff <= tol)) return `${what}[${i},${j}] is ${c1[at]} against ${c2[at]}: ${diff} apart, more than the ${tol} two honest f32 results can differ`;
-    }
+  const own = dotErrorScale(terms) * (rows1[i] + rows2[i]);
+  const carry = carried ? carried[i] : 0;
+  for (let j = 0, at = i * cols; j < cols; j++, at++) {
+    const tol = own * colNorm[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor;
+    const diff = abs(c1[at] - c2[at]);
+    if (!(diff <= tol)) return `${what}[${i},${j}] is ${c1[at]} against ${c2[at]}: ${diff} apart, more than the ${tol} two honest f32 results can differ`;
+  }
+  return undefined;
+}
+
+/** The rows where compareDots finds c1 and c2 apart, at most `max`, first ones first. */
+export function disputedDotRows(c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms, max: number): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < shape.rows && rows.length < max; i++) if (farInRow('', c1, c2, shape, norms, i) !== undefined) rows.push(i);
+  return rows;
+}
+
+/** Row `i` of x·w (+ bias) in f64: x is rows×terms (row-major, f32 or f64), w is terms×cols. */
+export function exactDotRow(x: ArrayLike<number>, terms: number, i: number, w: Float32Array, cols: number, bias?: Float32Array): Float64Array {
+  const out = new Float64Array(cols);
+  if (bias) for (let j = 0; j < cols; j++) out[j] = bias[j];
+  for (let p = 0; p < terms; p++) {
+    const xp = x[i * terms + p];
+    if (xp === 0) continue;
+    for (let j = 0, at = p * cols; j < cols; j++, at++) out[j] += xp * w[at];
+  }
+  return out;
+}
+
+/**
+ * Row `i` of one result's c (f32) against the exact row: within one honest f32 dot product of it,
+ *   scale·rowNorm·cols[j] + carry·carriedCols[j] + floor,
+ * each one result's half of what compareDots allows two. A message naming the first cell outside
+ * it, or undefined; NaN is never within.
+ */
+export function compareRowToExact(
+  what: string,
+  c: Float32Array,
+  i: number,
+  exact: Float64Array,
+  bound: { readonly terms: number; readonly rowNorm: number; readonly cols: Float64Array; readonly carry?: number; readonly carriedCols?: Float64Array },
+): string | undefined {
+  const { terms, rowNorm, cols: colNorm, carry = 0, carriedCols } = bound;
+  const own = dotErrorScale(terms) * rowNorm;
+  const floor = dotFlushFloor(terms);
+  for (let j = 0, at = i * exact.length; j < exact.length; j++, at++) {
+    const tol = own * colNorm[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor;
+    const diff = abs(c[at] - exact[j]);
+    if (!(diff <= tol)) return `${what}[${i},${j}] is ${c[at]}, ${diff} from the exact ${exact[j]}: more than the ${tol} one honest f32 result can be`;
   }
   return undefined;
 }

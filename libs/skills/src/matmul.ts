@@ -1,6 +1,6 @@
 /** matmul: c = a·b for dense f32 matrices, verified by Freivalds' algorithm per row block (freivalds.ts). */
 import type { DenseTensor } from '@swarm/contracts';
-import { columnNorms, compareDots, rowNorms, sameShapes } from './agreement';
+import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, REFEREE_ROWS, rowNorms, sameShapes } from './agreement';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
 import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, F32_SAFE_MAX, invalid, productBound, rowAbsMax } from './input-checks';
@@ -156,6 +156,29 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     const aRows = rowNorms(inputs[0].data, n, k);
     const far = compareDots('c', first[0].data, second[0].data, { rows: n, cols: m, terms: k }, { rows1: aRows, rows2: aRows, cols: columnNorms(inputs[1].data, k, m) });
     return far ? { ok: false, detail: far } : { ok: true, detail: `all ${n * m} element(s) of c within two honest f32 products` };
+  },
+
+  referee(inputs, first, second, results) {
+    const shapes = outputShapes(inputs);
+    const badOf = (r: readonly DenseTensor[]) => checkOutputShapes(METHOD, shapes, r)?.detail;
+    const { n, k, m } = matmulDims(inputs);
+    const [a, b] = [inputs[0].data, inputs[1].data];
+    const aRows = rowNorms(a, n, k);
+    const bCols = columnNorms(b, k, m);
+    const rows =
+      badOf(first) || badOf(second)
+        ? []
+        : disputedDotRows(first[0].data, second[0].data, { rows: n, cols: m, terms: k }, { rows1: aRows, rows2: aRows, cols: bCols }, REFEREE_ROWS);
+    const exact = rows.map((i) => exactDotRow(a, k, i, b, m));
+    return results.map((r) => {
+      const bad = badOf(r);
+      if (bad) return bad;
+      for (let at = 0; at < rows.length; at++) {
+        const far = compareRowToExact('c', r[0].data, rows[at], exact[at], { terms: k, rowNorm: aRows[rows[at]], cols: bCols });
+        if (far) return far;
+      }
+      return '';
+    });
   },
 
   reference(inputs) {

@@ -11,7 +11,7 @@
  */
 import type { DenseTensor } from '@swarm/contracts';
 import type { Agreement } from './agreement';
-import { columnNorms, compareDots, rowNorms, sameShapes } from './agreement';
+import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, REFEREE_ROWS, rowNorms, sameShapes } from './agreement';
 import { softmaxRow, softmaxTolerance } from './softmax-error';
 
 // Bound once: called per element, and under jest's vm sandbox every global lookup is slow.
@@ -37,20 +37,27 @@ function rowDistances(h1: Float32Array, h2: Float32Array, rows: number, cols: nu
 
 function compareSoftmax(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, batch: number, outputs: number): string | undefined {
   for (let r = 0; r < batch; r++) {
-    const z1r = z1.subarray(r * outputs, (r + 1) * outputs);
-    const z2r = z2.subarray(r * outputs, (r + 1) * outputs);
-    const row1 = softmaxRow(z1r);
-    const row2 = softmaxRow(z2r);
-    let zGap = 0;
-    for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(z1r[o] - z2r[o]));
-    for (let o = 0; o < outputs; o++) {
-      const arg1 = z1r[o] - row1.lse;
-      const arg2 = z2r[o] - row2.lse;
-      const tol = 0.5 * zGap + softmaxTolerance(row1, arg1, exp(arg1)) + softmaxTolerance(row2, arg2, exp(arg2));
-      const at = r * outputs + o;
-      const diff = abs(y1[at] - y2[at]);
-      if (!(diff <= tol)) return `y[${r},${o}] is ${y1[at]} against ${y2[at]}: ${diff} apart, more than the ${tol} two honest softmaxes can differ`;
-    }
+    const far = farSoftmaxRow(y1, y2, z1, z2, r, outputs);
+    if (far) return far;
+  }
+  return undefined;
+}
+
+/** compareSoftmax for row `r` alone. */
+function farSoftmaxRow(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, r: number, outputs: number): string | undefined {
+  const z1r = z1.subarray(r * outputs, (r + 1) * outputs);
+  const z2r = z2.subarray(r * outputs, (r + 1) * outputs);
+  const row1 = softmaxRow(z1r);
+  const row2 = softmaxRow(z2r);
+  let zGap = 0;
+  for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(z1r[o] - z2r[o]));
+  for (let o = 0; o < outputs; o++) {
+    const arg1 = z1r[o] - row1.lse;
+    const arg2 = z2r[o] - row2.lse;
+    const tol = 0.5 * zGap + softmaxTolerance(row1, arg1, exp(arg1)) + softmaxTolerance(row2, arg2, exp(arg2));
+    const at = r * outputs + o;
+    const diff = abs(y1[at] - y2[at]);
+    if (!(diff <= tol)) return `y[${r},${o}] is ${y1[at]} against ${y2[at]}: ${diff} apart, more than the ${tol} two honest softmaxes can differ`;
   }
   return undefined;
 }
@@ -89,4 +96,91 @@ function compareLogits(u1: Float32Array, u2: Float32Array, z1: Float32Array, z2:
       carriedCols: columnNorms(w2, hidden, outputs),
     },
   );
+}
+
+/**
+ * mlp's referee (SkillSpec.referee): the first rows where `first` and `second` disagree in u, z or y
+ * (at most REFEREE_ROWS), computed exactly (f64) from x, and each result's row held to one honest
+ * forward pass's bound of it: u as a product; z its own rounding plus its relu(u) row's distance
+ * from the exact one carried through w2; y its softmax tolerance plus half its z row's largest gap
+ * from the exact z. A u that disagrees refutes at least one side; a z or y dispute may leave both
+ * within their bounds (each carries its own u's error), and then neither is refuted.
+ */
+export function mlpReferee(inputs: readonly DenseTensor[], first: readonly DenseTensor[], second: readonly DenseTensor[], results: readonly (readonly DenseTensor[])[]): string[] {
+  const [x, w1, b1, w2, b2] = inputs;
+  const [batch, width] = x.shape;
+  const [hidden, outputs] = w2.shape;
+  const xNorms = rowNorms(x.data, batch, width, 1);
+  const w1Cols = columnNorms(w1.data, width, hidden, b1.data);
+  const w2Cols = columnNorms(w2.data, hidden, outputs, b2.data);
+  const w2Carried = columnNorms(w2.data, hidden, outputs);
+  const rows = sameShapes(first, second) === undefined ? disputedMlpRows(first, second, { batch, width, hidden, outputs, xNorms, w1Cols, w2Cols, w2Carried }) : [];
+  const exact = rows.map((r) => {
+    const u = exactDotRow(x.data, width, r, w1.data, hidden, b1.data);
+    const h = u.map((v) => max(v, 0));
+    const z = exactDotRow(h, hidden, 0, w2.data, outputs, b2.data);
+    let top = -Infinity;
+    for (const v of z) top = max(top, v);
+    let sum = 0;
+    for (const v of z) sum += exp(v - top);
+    return { r, u, h, z, y: z.map((v) => exp(v - top) / sum) };
+  });
+  return results.map((result) => {
+    const shapes = sameShapes(first, result);
+    if (shapes) return shapes;
+    const [y, u, z] = result.map((t) => t.data);
+    for (const e of exact) {
+      const far = compareRowToExact('u', u, e.r, e.u, { terms: width + 1, rowNorm: xNorms[e.r], cols: w1Cols });
+      if (far) return far;
+      const h = relu(u.subarray(e.r * hidden, (e.r + 1) * hidden));
+      let own = 1;
+      let carry = 0;
+      for (let i = 0; i < hidden; i++) {
+        own += h[i] * h[i];
+        carry += (h[i] - e.h[i]) * (h[i] - e.h[i]);
+      }
+      const farZ = compareRowToExact('z', z, e.r, e.z, { terms: hidden + 1, rowNorm: sqrt(own), cols: w2Cols, carry: sqrt(carry), carriedCols: w2Carried });
+      if (farZ) return farZ;
+      const zr = z.subarray(e.r * outputs, (e.r + 1) * outputs);
+      const row = softmaxRow(zr);
+      let zGap = 0;
+      for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(zr[o] - e.z[o]));
+      for (let o = 0; o < outputs; o++) {
+        const arg = zr[o] - row.lse;
+        const tol = 0.5 * zGap + softmaxTolerance(row, arg, exp(arg));
+        const got = y[e.r * outputs + o];
+        if (!(abs(got - e.y[o]) <= tol)) return `y[${e.r},${o}] is ${got}, ${abs(got - e.y[o])} from the exact ${e.y[o]}: more than the ${tol} one honest softmax can be`;
+      }
+    }
+    return '';
+  });
+}
+
+/** Rows where two results disagree in u, z or y, first ones first, at most REFEREE_ROWS. */
+function disputedMlpRows(
+  first: readonly DenseTensor[],
+  second: readonly DenseTensor[],
+  d: { batch: number; width: number; hidden: number; outputs: number; xNorms: Float64Array; w1Cols: Float64Array; w2Cols: Float64Array; w2Carried: Float64Array },
+): number[] {
+  const [y1, u1, z1] = first.map((t) => t.data);
+  const [y2, u2, z2] = second.map((t) => t.data);
+  const h1 = relu(u1);
+  const h2 = relu(u2);
+  const uRows = disputedDotRows(u1, u2, { rows: d.batch, cols: d.hidden, terms: d.width + 1 }, { rows1: d.xNorms, rows2: d.xNorms, cols: d.w1Cols }, REFEREE_ROWS);
+  const zRows = disputedDotRows(
+    z1,
+    z2,
+    { rows: d.batch, cols: d.outputs, terms: d.hidden + 1 },
+    {
+      rows1: rowNorms(h1, d.batch, d.hidden, 1),
+      rows2: rowNorms(h2, d.batch, d.hidden, 1),
+      cols: d.w2Cols,
+      carried: rowDistances(h1, h2, d.batch, d.hidden),
+      carriedCols: d.w2Carried,
+    },
+    REFEREE_ROWS,
+  );
+  const yRows: number[] = [];
+  for (let r = 0; r < d.batch && yRows.length < REFEREE_ROWS; r++) if (farSoftmaxRow(y1, y2, z1, z2, r, d.outputs) !== undefined) yRows.push(r);
+  return [...new Set([...uRows, ...zRows, ...yRows])].sort((a, b) => a - b).slice(0, REFEREE_ROWS);
 }

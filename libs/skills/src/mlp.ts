@@ -12,7 +12,7 @@ import type { DenseTensor } from '@swarm/contracts';
 import { checkProduct, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
 import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, F32_SAFE_MAX, invalid, productBound, rowAbsMax } from './input-checks';
-import { mlpAgreement } from './mlp-agreement';
+import { mlpAgreement, mlpReferee } from './mlp-agreement';
 import type { SkillKernel } from './skill-kernel';
 import { logSumExp, softmaxRow, softmaxTolerance } from './softmax-error';
 import type { SkillDemo, SkillSpec, Verdict } from './skill-spec';
@@ -285,6 +285,14 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
   agree(inputs, first, second) {
     const bad = checkOutputShapes(METHOD, outputShapes(inputs), first)?.detail;
     return bad ? { ok: false, detail: bad } : mlpAgreement(inputs, first, second);
+  },
+
+  referee(inputs, first, second, results) {
+    const shapes = outputShapes(inputs);
+    const badOf = (r: readonly DenseTensor[]) => checkOutputShapes(METHOD, shapes, r)?.detail;
+    const bad = badOf(first) ?? badOf(second);
+    if (bad) return results.map((r) => badOf(r) ?? '');
+    return mlpReferee(inputs, first, second, results);
   },
 
   reference(inputs) {

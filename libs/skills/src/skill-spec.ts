@@ -74,6 +74,14 @@ export interface SkillSpec<Name extends string = string> {
    * redundant task pays only replicas that agree with the result returned. Never throws.
    */
   agree(inputs: readonly DenseTensor[], first: readonly DenseTensor[], second: readonly DenseTensor[]): Agreement;
+  /**
+   * Settles a dispute: `first` and `second` each passed `verify` but do not `agree`. Recomputes
+   * exactly (f64) the first rows of the outputs where they disagree (at most REFEREE_ROWS) and
+   * holds each of `results` (each passed `verify`) to one honest f32 computation's bound there:
+   * '' when within it (an honest result always is), else the first place it is not. Of two results
+   * that disagree on a row it refutes at least one (agreement.ts says where that holds). Never throws.
+   */
+  referee(inputs: readonly DenseTensor[], first: readonly DenseTensor[], second: readonly DenseTensor[], results: readonly (readonly DenseTensor[])[]): string[];
   /** Plain-JS f32 implementation: the benchmark baseline and the ground truth in tests. */
   reference(inputs: readonly DenseTensor[]): DenseTensor[];
   /** The gpu.js kernels an executor runs. */

@@ -9,7 +9,7 @@ import type { DenseTensor } from '@swarm/contracts';
 import { F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
 import type { InputDecl } from './input-checks';
 import { checkFinite, checkInputs, checkMagnitude, checkOutputShapes, F32_SAFE_MAX, invalid } from './input-checks';
-import { sameShapes } from './agreement';
+import { REFEREE_ROWS, sameShapes } from './agreement';
 import type { SkillKernel } from './skill-kernel';
 import type { SkillDemo, SkillSpec } from './skill-spec';
 
@@ -128,6 +128,28 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
       if (!(abs(c1[i] - c2[i]) <= tol)) return { ok: false, detail: `c[${i}] is ${c1[i]} against ${c2[i]}, more than the ${tol} two honest f32 sums can differ` };
     }
     return { ok: true, detail: `all ${c1.length} element(s) of c within two honest f32 sums` };
+  },
+
+  referee(inputs, first, second, results) {
+    // Verification already holds every element to one honest sum's bound of the exact a + b, so two
+    // verified results always agree; a dispute is judged all the same, element by element.
+    const shapes = outputShapes(inputs);
+    const badOf = (r: readonly DenseTensor[]) => checkOutputShapes(METHOD, shapes, r)?.detail;
+    const a = inputs[0].data;
+    const b = inputs[1].data;
+    const slack = VECADD_ROUNDINGS * F32_UNIT_ROUNDOFF;
+    const tolAt = (i: number) => slack * abs(a[i] + b[i]) + VECADD_FLUSH_FLOOR;
+    const disputed: number[] = [];
+    if (!badOf(first) && !badOf(second)) {
+      const [c1, c2] = [first[0].data, second[0].data];
+      for (let i = 0; i < c1.length && disputed.length < REFEREE_ROWS; i++) if (!(abs(c1[i] - c2[i]) <= 2 * tolAt(i))) disputed.push(i);
+    }
+    return results.map((r) => {
+      const bad = badOf(r);
+      if (bad) return bad;
+      const i = disputed.find((at) => !(abs(r[0].data[at] - (a[at] + b[at])) <= tolAt(at)));
+      return i === undefined ? '' : `c[${i}] is ${r[0].data[i]}, more than one honest f32 sum from the exact ${a[i] + b[i]}`;
+    });
   },
 
   reference(inputs) {
