@@ -20,4 +20,13 @@ describe('pipeline - who an escrow names', () => {
     // Trusted ones that say "full" to everything (busy, no suspects) are left out before it too.
     expect(payeesOf([...fakes, honest], { isBusy: (c) => c.nodeId.startsWith('fake-') })[0]).toBe('honest');
   });
+
+  it('past 16, keeps proven providers first, whatever load and price new identities claim', () => {
+    const fakes = Array.from({ length: 16 }, (_, i) => fake(i));
+    const proven = ['p1', 'p2', 'p3', 'p4'].map((nodeId): Candidate => ({ nodeId, local: false, load: 0.1, price: 1, rttMs: 5 }));
+    const named = payeesOf([...fakes, ...proven], { isProven: (c) => c.nodeId.startsWith('p') });
+    expect(named).toHaveLength(ESCROW_MAX_PAYEES);
+    expect(named.slice(0, 4)).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect(named.slice(4)).toEqual(fakes.slice(0, 12).map((c) => c.nodeId));
+  });
 });

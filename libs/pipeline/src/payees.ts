@@ -11,21 +11,27 @@ import { compareScores, scoreCandidate } from '@swarm/scoring';
 export const ESCROW_MAX_PAYEES = 16;
 
 /**
- * The distinct node ids of `candidates`, at most ESCROW_MAX_PAYEES. When there are more, those the
- * default order ranks first (not a suspect, not busy, then local, then the shortest expected wait,
- * then the cheapest) are kept: they are the ones most tasks go to, and identities that stalled,
- * returned wrong results or said "full" lately cannot crowd an honest provider out of the escrow
- * by the load and price they claim. The sort is stable and draws nothing, so equals keep the
- * registry's order and the task's random draws are left to the selector and the verifier.
+ * The distinct node ids of `candidates`, at most ESCROW_MAX_PAYEES. When there are more, proven
+ * ones (this node's executors, or nodes the router has verified a result of) are kept first, then
+ * those the default order ranks first (not a suspect, not busy, then local, then the shortest
+ * expected wait, then the cheapest): load and price are the providers' own claims, so 16 new
+ * identities claiming load 0 and price 0 cannot crowd every proven provider out of the escrow, and
+ * identities that stalled, returned wrong results or said "full" lately cannot crowd out an honest
+ * one. The sort is stable and draws nothing, so equals keep the registry's order and the task's
+ * random draws are left to the selector and the verifier.
  */
-export function payeesOf(candidates: readonly Candidate[], selector?: Pick<CandidateSelector, 'isSuspect' | 'isBusy'>): string[] {
+export function payeesOf(candidates: readonly Candidate[], selector?: Pick<CandidateSelector, 'isSuspect' | 'isBusy' | 'isProven'>): string[] {
   const distinct = new Map<string, Candidate>();
   for (const c of candidates) if (!distinct.has(c.nodeId)) distinct.set(c.nodeId, c);
   const all = [...distinct.values()];
   if (all.length <= ESCROW_MAX_PAYEES) return all.map((c) => c.nodeId);
   return all
-    .map((c) => ({ c, score: { ...scoreCandidate(c, []), suspect: selector?.isSuspect?.(c) === true, busy: selector?.isBusy?.(c) === true } }))
-    .sort((a, b) => compareScores(a.score, b.score))
+    .map((c) => ({
+      c,
+      proven: selector?.isProven?.(c) === true,
+      score: { ...scoreCandidate(c, []), suspect: selector?.isSuspect?.(c) === true, busy: selector?.isBusy?.(c) === true },
+    }))
+    .sort((a, b) => (a.proven !== b.proven ? (a.proven ? -1 : 1) : compareScores(a.score, b.score)))
     .slice(0, ESCROW_MAX_PAYEES)
     .map(({ c }) => c.nodeId);
 }

@@ -134,6 +134,15 @@ describe('pipeline - redundant tasks', () => {
     expect(out.outputs).toEqual(result(inputs, 'node-a').outputs);
   });
 
+  it('gives the first replica to a proven provider when there is one: identities never verified fill at most K − 1 slots', async () => {
+    const clock = manualClock(START_MS);
+    const { ports, calls } = swarm(NODES, () => 'honest', clock);
+    // In the order offered the five unproven nodes would take all three slots; node-f is proven.
+    const selector: CandidateSelector = { ...inOrder, isProven: (c) => c.nodeId === 'node-f' };
+    await runTask({ ...components(ports, clock), selector }, DEFAULT_ROUTER_LIMITS, request(3), signal());
+    expect(calls.filter((c) => c.startsWith('execute')).map((c) => c.split(' ')[1])).toEqual(['node-f', 'node-a', 'node-b']);
+  });
+
   it('replaces a replica whose result fails verification with a provider not yet used, and pays it nothing', async () => {
     const clock = manualClock(START_MS);
     const reports: AttemptReport[] = [];

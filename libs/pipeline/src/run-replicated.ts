@@ -187,10 +187,13 @@ async function dispatchReplicas(
   const maxDispatches = task.replicas + Math.max(0, limits.maxAttempts - 1);
   let dispatched = 0;
 
-  // Synchronous from the filter to `used.add`, so two slots never take the same node.
-  const choose = (pool: readonly Candidate[]): Candidate | undefined => {
+  // Synchronous from the filter to `used.add`, so two slots never take the same node. `proven`:
+  // only proven candidates, when any is open.
+  const choose = (pool: readonly Candidate[], proven = false): Candidate | undefined => {
     if (dispatched >= maxDispatches) return undefined;
-    const open = payableCandidates(pool, payees).filter((x) => !used.has(x.nodeId));
+    const payable = payableCandidates(pool, payees).filter((x) => !used.has(x.nodeId));
+    const provenOnes = proven && selector.isProven ? payable.filter((x) => selector.isProven?.(x)) : [];
+    const open = provenOnes.length > 0 ? provenOnes : payable;
     const shortened = Math.floor(req.deadlineMs - c.clock.now()) < task.perAttemptMs;
     const chosen = open.length > 0 ? selector.select({ ...about, shortened }, open, reports) : undefined;
     if (!chosen || used.has(chosen.nodeId) || !payees.has(chosen.nodeId)) return undefined;
@@ -253,9 +256,12 @@ async function dispatchReplicas(
     }
   };
 
+  // The first replica goes to a proven node when there is one: identities never verified, however
+  // many and whatever they claim, then fill at most K − 1 slots, so a result they agree on must also
+  // agree with a proven node's, or face the referee (replica-split.ts).
   const firsts: Candidate[] = [];
   for (let i = 0; i < task.replicas; i++) {
-    const chosen = choose(found);
+    const chosen = choose(found, i === 0);
     if (chosen) firsts.push(chosen);
   }
   if (firsts.length < task.replicas) {

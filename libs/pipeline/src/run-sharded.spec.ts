@@ -205,6 +205,19 @@ describe('pipeline - sharded matmul', () => {
     expect(mostListening).toBeLessThanOrEqual(cap);
   });
 
+  it('gives a block that failed to a proven node before the nodes never verified that the selector would take first', async () => {
+    const clock = manualClock(START_MS);
+    // node-a fails its block; node-e and node-f (unproven, offered first) and node-b (proven) hold one each.
+    const { ports, calls } = swarm(['node-a', 'node-e', 'node-f', 'node-b'], (n) => (n === 'node-a' ? 'tampered' : 'honest'), clock);
+    const selector: CandidateSelector = { ...inOrder, isProven: (c) => c.nodeId === 'node-b' };
+    const out = await runTask({ ...components(ports, clock), selector }, DEFAULT_ROUTER_LIMITS, request(4), signal());
+    expect(out.settlement).toBe('paid');
+    const nodes = executes(calls).map((c) => c.split(' ')[1]);
+    // Four first dispatches, one per node; node-a's block then goes to node-b, not to an unproven node offered before it.
+    expect(nodes.slice(0, 4).sort()).toEqual(['node-a', 'node-b', 'node-e', 'node-f']);
+    expect(nodes.slice(4)).toEqual(['node-b']);
+  });
+
   it('gives suspects (a result rejected lately) no block while another node can take one, however many blocks the others hold', async () => {
     const clock = manualClock(START_MS);
     const { ports, calls } = swarm(['node-a', 'node-b', 'node-e'], () => 'honest', clock);

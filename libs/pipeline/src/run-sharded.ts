@@ -243,7 +243,10 @@ async function dispatchShards(
     // A node that said "full" lately is not left out: among the least loaded, the selector tries it
     // after the others (and a proven one before an unproven one for a block short of time).
     const trusted = selector.isSuspect ? payable.filter((x) => !selector.isSuspect?.(x)) : payable;
-    const open = trusted.length > 0 ? trusted : payable;
+    // A block that failed goes to a proven node when one is left, busy or not: before the least
+    // loaded are picked, or idle identities never verified could take each of its attempts in turn.
+    const proven = run.attempts[j] > 0 && selector.isProven ? trusted.filter((x) => selector.isProven?.(x)) : [];
+    const open = proven.length > 0 ? proven : trusted.length > 0 ? trusted : payable;
     if (open.length === 0) return undefined;
     const load = (x: Candidate) => (running.get(x.nodeId) ?? 0) * (blocks.length + 1) + (given.get(x.nodeId) ?? 0);
     const least = Math.min(...open.map(load));

@@ -47,6 +47,12 @@ export interface CandidateSelector {
   isSuspect?(candidate: Candidate): boolean;
   /** Whether `candidate` said "full" lately (tried after those that did not, before suspects), for the same callers. Absent: none did. */
   isBusy?(candidate: Candidate): boolean;
+  /**
+   * Whether `candidate` is proven: this node's executors, or a remote node the router has verified
+   * a result of (τ > 0), neither untrusted nor a suspect. For callers that keep room for proven
+   * nodes (an escrow's payees, a redundant task's first replica). Absent: none is.
+   */
+  isProven?(candidate: Candidate): boolean;
 }
 
 /**

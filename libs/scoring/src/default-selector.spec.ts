@@ -21,6 +21,22 @@ describe('scoring - default selector', () => {
   const remoteBusy: Candidate = { nodeId: 'busy', local: false, load: 0.9, price: 1 };
   const remoteCheap: Candidate = { nodeId: 'cheap', local: false, load: 0.9, price: 0.5 };
 
+  it("counts as proven this node's executors and remote nodes it has verified (τ > 0), not new, suspect or untrusted ones", () => {
+    const trust = {
+      trustOf: (id: string) => (id === 'new' ? 0 : 0.3),
+      isUntrusted: (id: string) => id === 'forked',
+      isSuspect: (id: string) => id === 'wrong-lately',
+    };
+    const selector = createDefaultSelector(seededRandom(1), trust);
+    const proven = (nodeId: string, local = false) => selector.isProven?.({ nodeId, local });
+    expect([proven('me', true), proven('verified'), proven('new'), proven('forked'), proven('wrong-lately')]).toEqual([true, true, false, false, false]);
+    // Without a trust reader only this node's executors are.
+    expect([
+      createDefaultSelector(seededRandom(1)).isProven?.({ nodeId: 'me', local: true }),
+      createDefaultSelector(seededRandom(1)).isProven?.({ nodeId: 'x', local: false }),
+    ]).toEqual([true, false]);
+  });
+
   it('chooses none when there is no candidate', () => {
     expect(createDefaultSelector(noDraws).select(TASK, [], [])).toBeUndefined();
   });

@@ -177,6 +177,7 @@ export function createDefaultSelector(random: Random, trust?: TrustReader): Cand
   return {
     isSuspect: (candidate) => isSuspectIn(candidate, trust),
     isBusy: (candidate) => isBusyIn(candidate, trust),
+    isProven: (candidate) => (trust === undefined ? candidate.local === true : isProvenChoice(candidate, trust)),
     select(task, candidates, attempts) {
       // Probation (criterion 1½): asked only when a proven candidate could take the attempt.
       const provenLeft = trust?.chargeProbation !== undefined && candidates.some((c) => isProvenChoice(c, trust));
