@@ -16,6 +16,7 @@ import { connect } from 'nats';
 import { loadGatewayConfig } from './config';
 import type { GatewayServiceHandle } from './service';
 import { startGatewayService } from './service';
+import { EXECUTORS_DOWN_RETRY_AFTER_MS } from './remote-execute';
 
 /** A serve ticket beside each signed result (its content is the provider's business; the length is checked). */
 const SERVE_TICKET = new Uint8Array(32).fill(7);
@@ -278,9 +279,9 @@ describe('gateway-svc - remote execution between two nodes', () => {
     expect(executorB.seen.length).toBe(before);
   });
 
-  it('answers UNAVAILABLE when the provider has no executor running', async () => {
+  it('answers OVERLOADED with when to retry, not UNAVAILABLE, when the provider has no executor running (one restarting): the provider is reachable', async () => {
     await executorB.stop();
     const err = await swarmErrorOf(execute(b.endpoint, vecadd('task-no-executor')));
-    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+    expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryable: true, retryAfterMs: EXECUTORS_DOWN_RETRY_AFTER_MS });
   });
 });

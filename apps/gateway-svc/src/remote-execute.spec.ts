@@ -10,7 +10,7 @@ import { NO_TRACE, silentLogger } from '@swarm/telemetry';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { createInstalledSkills, SKILLS_CACHE_MS } from './installed-skills';
 import { createPeerStanding } from './peer-standing';
-import { createPeerExecuteHandler, EXECUTOR_REPLY_SLACK_MS } from './remote-execute';
+import { createPeerExecuteHandler, EXECUTOR_REPLY_SLACK_MS, EXECUTORS_DOWN_RETRY_AFTER_MS } from './remote-execute';
 import { createSubmitterRecords } from './submitter-records';
 import { createUnpaidServes, DEFAULT_UNPAID_SERVE_LIMITS } from './unpaid-serves';
 
@@ -200,14 +200,30 @@ describe('gateway-svc - running peers’ tasks', () => {
     expect(asked.filter((s) => s === CreditStanding.subject)).toHaveLength(2);
   });
 
-  it('passes on what the executors answer: OVERLOADED, UNAVAILABLE', async () => {
-    for (const code of [ErrorCode.ERROR_CODE_OVERLOADED, ErrorCode.ERROR_CODE_UNAVAILABLE]) {
-      const { bus } = executorBus(['vecadd'], () => {
-        throw new SwarmError(code, 'from the executors', true);
-      });
-      const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...policy(bus), log: silentLogger() });
-      await expect(run(handle, { task })).rejects.toMatchObject({ code });
-    }
+  it('passes on what the executors answer (OVERLOADED), and answers OVERLOADED with when to retry when none answers (one restarting), not UNAVAILABLE', async () => {
+    const { bus } = executorBus(['vecadd'], () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'from the executors', true, { retryAfterMs: 300 });
+    });
+    const handle = createPeerExecuteHandler({ bus, ...signing(nodeKey()), ...policy(bus), log: silentLogger() });
+    await expect(run(handle, { task })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_OVERLOADED, retryAfterMs: 300 });
+    const restarting = {
+      code: ErrorCode.ERROR_CODE_OVERLOADED,
+      retryable: true,
+      retryAfterMs: EXECUTORS_DOWN_RETRY_AFTER_MS,
+      message: expect.stringMatching(/executors are not answering now/),
+    };
+    // The executor that took the task died (no answer), and no executor answers the skills check.
+    const died = executorBus(['vecadd'], () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'executor-svc did not acknowledge', true);
+    }).bus;
+    await expect(run(createPeerExecuteHandler({ bus: died, ...signing(nodeKey()), ...policy(died), log: silentLogger() }), { task })).rejects.toMatchObject(restarting);
+    const none = executorBus([], answer).bus;
+    const silent: BusClient = {
+      ...none,
+      request: (rpc, req, opts) =>
+        rpc === ExecutorSkills ? Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no executor-svc is serving', true)) : none.request(rpc, req, opts),
+    };
+    await expect(run(createPeerExecuteHandler({ bus: silent, ...signing(nodeKey()), ...policy(silent), log: silentLogger() }), { task })).rejects.toMatchObject(restarting);
   });
 });
 

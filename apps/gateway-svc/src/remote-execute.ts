@@ -43,6 +43,25 @@ export const EXECUTOR_REPLY_SLACK_MS = 250;
 const OVERLOADED_RETRY_AFTER_MS = 500;
 /** A peer that owes too much: about the time its receipts take to arrive. */
 const UNPAID_RETRY_AFTER_MS = 5_000;
+/**
+ * When this node's executors do not answer (one restarting: its supervisor starts it again within
+ * about a second), a peer is told to retry after this long, as OVERLOADED: this node is reachable
+ * and will run the task soon. Told UNAVAILABLE, a peer's router left this node out for 30 s as if
+ * it could not reach it.
+ */
+export const EXECUTORS_DOWN_RETRY_AFTER_MS = 2_000;
+
+/** An error meaning no executor of this node answered (none running, or the one that took the task died): OVERLOADED for the peer. */
+function executorsDown(err: unknown): SwarmError | undefined {
+  // AckTimeoutError too: the executor that took the task did not acknowledge it (it died).
+  if (!(err instanceof SwarmError) || err.code !== ErrorCode.ERROR_CODE_UNAVAILABLE) return undefined;
+  return new SwarmError(
+    ErrorCode.ERROR_CODE_OVERLOADED,
+    `this node's executors are not answering now (one may be restarting); retry in ${EXECUTORS_DOWN_RETRY_AFTER_MS} ms`,
+    true,
+    { retryAfterMs: EXECUTORS_DOWN_RETRY_AFTER_MS, cause: err },
+  );
+}
 
 export interface PeerExecuteDeps {
   /** This node's bus, for the executors. */
@@ -97,7 +116,10 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
     const task = checkPeerTask(request.task, deps.maxTimeoutMs);
     // Before the skill check: a stranger learns nothing about what this node runs.
     await deps.submitters.require(peerId, network, trace);
-    if (!(await deps.skills.has(task.skill, trace))) {
+    const runs = await deps.skills.has(task.skill, trace).catch((err: unknown) => {
+      throw executorsDown(err) ?? err;
+    });
+    if (!runs) {
       // NO_PROVIDER, not UNKNOWN_SKILL: the skill may well exist, and another node may run it.
       throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `this node does not run ${task.skill}`);
     }
@@ -131,7 +153,7 @@ export function createPeerExecuteHandler(deps: PeerExecuteDeps): PeerHandler<'ex
       }
     } catch (err) {
       if (price !== undefined) deps.unpaid.release(peerId, task.taskId, price);
-      throw err;
+      throw executorsDown(err) ?? err;
     }
     deps.log.debug({ peer: peerId, taskId: task.taskId.slice(0, 64), skill: task.skill }, `ran a task for peer ${shortId(peerId)}`);
     // The ticket caps what a receipt for this task may pay, from the price of the work done.

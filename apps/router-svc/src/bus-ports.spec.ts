@@ -57,4 +57,27 @@ describe('router-svc bus ports - what the selector learns about providers', () =
     await time.advance(UNREACHABLE_PROVIDER_MS);
     expect((await ports.findProviders('vecadd', signal)).map((c) => c.nodeId)).toEqual([SELF, PEER]);
   });
+
+  it('says the remote providers it knows are out of reach, and for how long, when they are all it knows (not that the registry knows none)', async () => {
+    const time = virtualTime();
+    const { bus } = fakeBus();
+    const remoteOnly: BusClient = {
+      ...bus,
+      request: async (rpc: Rpc<unknown, unknown>, req: unknown, opts: unknown) => {
+        const r = (await (bus.request as (a: unknown, b: unknown, c: unknown) => Promise<{ providers?: Provider[] }>)(rpc, req, opts)) ?? {};
+        return rpc.subject === RegistryFindProviders.subject ? { providers: (r.providers ?? []).filter((p) => !p.local) } : r;
+      },
+    } as BusClient;
+    const ports = createBusPorts(remoteOnly, time.stopwatch, SELF, 1_000);
+    const signal = new AbortController().signal;
+    const [remote] = await ports.findProviders('vecadd', signal);
+    await expect(ports.execute(remote, TASK, signal)).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+    await time.advance(10_000);
+    await expect(ports.findProviders('vecadd', signal)).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_NO_PROVIDER,
+      retryable: true,
+      retryAfterMs: UNREACHABLE_PROVIDER_MS - 10_000,
+      message: expect.stringMatching(/knows 1 provider\(s\) of vecadd on peers, but this node could not reach it lately; it tries again in 20000 ms/),
+    });
+  });
 });

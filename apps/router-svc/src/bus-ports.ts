@@ -65,12 +65,22 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
   // advertises; at capacity they are saturated and a remote provider goes first (default selector).
   let localInflight = 0;
   let localCapacity = 0;
-  const current = (providers: readonly Candidate[]): Candidate[] => {
+  /** The providers not left out; when every one known is, NO_PROVIDER naming why (not "the registry knows none"). */
+  const current = (providers: readonly Candidate[], skill: string): Candidate[] => {
     const now = stopwatch.now();
     for (const [id, until] of unreachable) if (until <= now) unreachable.delete(id);
-    return providers
-      .filter((c) => c.local || !unreachable.has(c.nodeId))
-      .map((c) => (c.local && localCapacity > 0 ? { ...c, load: Math.min(1, localInflight / localCapacity) } : c));
+    const left = providers.filter((c) => c.local || !unreachable.has(c.nodeId));
+    if (left.length === 0 && providers.length > 0) {
+      const soonest = Math.min(...providers.map((c) => unreachable.get(c.nodeId) ?? now));
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_NO_PROVIDER,
+        `the registry knows ${providers.length} provider(s) of ${skill} on peers, but this node could not reach ${providers.length === 1 ? 'it' : 'them'} lately; ` +
+          `it tries again in ${Math.max(0, Math.ceil(soonest - now))} ms`,
+        true,
+        { retryAfterMs: Math.max(1, Math.ceil(soonest - now)) },
+      );
+    }
+    return left.map((c) => (c.local && localCapacity > 0 ? { ...c, load: Math.min(1, localInflight / localCapacity) } : c));
   };
   /** Whether credit-svc answers a request it has served for longer than the charge (an escrow read). */
   const ledgerAnswers = (escrowId: string, trace: TraceContext | undefined): Promise<boolean> =>
@@ -134,7 +144,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
     },
     async findProviders(skill, signal) {
       const hit = cache.get(skill);
-      if (hit && stopwatch.now() - hit.at < PROVIDER_CACHE_MS) return current(hit.providers);
+      if (hit && stopwatch.now() - hit.at < PROVIDER_CACHE_MS) return current(hit.providers, skill);
       let r;
       try {
         r = await bus.request(RegistryFindProviders, { skill }, { timeoutMs: REGISTRY_TIMEOUT_MS, signal, trace });
@@ -142,7 +152,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
         if (signal.aborted || !isSwarmError(err) || !err.retryable) throw err;
         // A busy or absent registry says nothing about the providers: the last list it gave is the
         // best guess (a gone executor shows up as NO_PROVIDER at dispatch, which clears it).
-        if (hit) return current(hit.providers);
+        if (hit) return current(hit.providers, skill);
         if (isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED)) {
           throw new SwarmError(
             ErrorCode.ERROR_CODE_UNAVAILABLE,
@@ -157,7 +167,7 @@ export function createBusPorts(bus: BusClient, stopwatch: Stopwatch, nodeId: str
       const local = r.providers.find((p) => p.local);
       if (local) localCapacity = local.capacity;
       if (providers.length > 0) cache.set(skill, { at: stopwatch.now(), providers });
-      return current(providers);
+      return current(providers, skill);
     },
     async execute(candidate, task, signal) {
       if (!candidate.local) {

@@ -131,13 +131,19 @@ describe('pipeline - runTask', () => {
     expect(calls).toEqual([]);
   });
 
-  it('refunds with NO_PROVIDER when no executor offers the skill', async () => {
+  it('refuses with NO_PROVIDER, reserving nothing, when no executor offers the skill or every one known is out of reach', async () => {
     const { ports, calls } = fakePorts(honest('vecadd'));
     ports.findProviders = async () => [];
     await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({
       code: ErrorCode.ERROR_CODE_NO_PROVIDER,
+      retryable: true,
+      message: expect.stringMatching(/knows no provider of vecadd.*nothing was reserved/),
     });
-    expect(calls.at(-1)).toBe('refund t1');
+    ports.findProviders = async () => {
+      throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, 'could not reach them lately (test)', true, { retryAfterMs: 900 });
+    };
+    await expect(runTask(components(ports), ESCROW_PATH, request('vecadd', 8), signal())).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, retryAfterMs: 900 });
+    expect(calls).toEqual([]);
   });
 
   it('stops retrying at the deadline and refunds', async () => {

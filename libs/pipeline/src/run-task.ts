@@ -198,10 +198,16 @@ export async function runTask(c: RouterComponents, limits: RouterLimits, req: Ta
     const perAttemptMs = attemptTimeoutMs(getSkill(req.skill).work(inputs), limits);
     return runReplicated(c, limits, { req, inputs, price, replicas, expiresAtMs, perAttemptMs, started }, signal, settleSignal);
   }
-  // The escrow can pay only whom it names, so the candidates come first. A lookup that fails or
-  // finds nobody is answered by the first attempt, after the reserve, as before payees existed:
+  // The escrow can pay only whom it names, so the candidates come first. A lookup that fails (other
+  // than with NO_PROVIDER) is answered by the first attempt, after the reserve, as before payees existed:
   // every dispatch failure then takes one path (refund included) and keeps its code.
   const found = await discover(c.ports, req.skill, signal);
+  // Nobody the escrow could name: refused before anything is reserved (the idempotency key may be
+  // sent again), as a redundant or sharded task is. A lookup that failed otherwise goes on as before.
+  if ('candidates' in found && found.candidates.length === 0) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, `the registry knows no provider of ${req.skill}, on this node or its peers; nothing was reserved`, true);
+  }
+  if ('error' in found && isSwarmError(found.error, ErrorCode.ERROR_CODE_NO_PROVIDER)) throw found.error;
   const dispatch = newDispatch(c.observer, req);
   if (foldable(limits, req, inputs, found) && (c.chargeGate?.begin(req.account) ?? true)) {
     const charge = { outcome: 'unpaid' as ChargeOutcome };
