@@ -113,4 +113,12 @@ describe('unreachableApi - what counts as nothing at the agent API address', () 
     expect(unreachableApi(unavailable({ code: 'ETIMEDOUT', syscall: 'read' }))).toBe(false);
     expect(unreachableApi(unavailable({ code: 'ECONNRESET', syscall: 'read' }))).toBe(false);
   });
+
+  it('an answer that is not HTTP (a NATS port given as --api-url) or a TLS handshake that failed: no agent API there', () => {
+    expect(unreachableApi(unavailable({ code: 'HPE_INVALID_CONSTANT' }))).toBe(true);
+    expect(unreachableApi(unavailable({ code: 'ERR_SSL_WRONG_VERSION_NUMBER' }))).toBe(true);
+    expect(unreachableApi(unavailable({ code: 'EPROTO', syscall: 'write' }))).toBe(true);
+    // A socket closed by the other side may have cut off a real answer: not "nothing there".
+    expect(unreachableApi(unavailable({ code: 'UND_ERR_SOCKET' }))).toBe(false);
+  });
 });

@@ -49,6 +49,15 @@ const NATS_CODES: Readonly<Record<string, string>> = {
 const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
+ * What answered at the address is no HTTP server (llhttp's HPE_* parse errors: a NATS port answers
+ * `INFO {…}`), or no TLS one fit to talk to (a handshake that failed: nothing was sent): not a
+ * node's agent API, whatever it is.
+ */
+function notHttpAnswer(code: string): boolean {
+  return code.startsWith('HPE_') || code.startsWith('ERR_SSL_') || code === 'EPROTO';
+}
+
+/**
  * An agent-API request that reached nobody: the SDK says UNAVAILABLE (retryable) and keeps the
  * socket's errno in its cause chain (fetch's TypeError, then the system error); or reached
  * another server, not the agent API (the SDK's `notAgentApi`: a web server's 404 page). For the
@@ -63,6 +72,7 @@ export function unreachableApi(err: { codeName?: unknown; status?: unknown; caus
     // A timeout on a connection that was made (a read) may have cut off an answer: not "nothing there".
     const cutAfterConnecting = code === 'ETIMEDOUT' && syscall !== undefined && syscall !== 'connect';
     if (typeof code === 'string' && UNREACHABLE_ERRNOS.has(code) && !cutAfterConnecting) return true;
+    if (typeof code === 'string' && notHttpAnswer(code)) return true;
     // fetch's refusal of a blocked port (6000, 6665-6669…): nothing was sent either.
     if ((cause as { message?: unknown }).message === 'bad port') return true;
     cause = (cause as { cause?: unknown }).cause;

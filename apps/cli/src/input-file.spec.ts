@@ -59,3 +59,36 @@ describe('input file - what is not a regular file, and what grows past the limit
     expect(growing).toMatchObject({ code: 'SWARM_BAD_ARGS', message: "input file /proc/self/status is larger than 100 bytes: a task's inputs fit in that much JSON" });
   });
 });
+
+describe('input file - what an input holds', () => {
+  const write = async (json: unknown) => {
+    const file = join(dir.path, 'in.json');
+    await writeFile(file, JSON.stringify(json));
+    return file;
+  };
+  const f32Base64 = (values: number[]) => Buffer.from(Float32Array.from(values).buffer).toString('base64');
+
+  it('takes values as dataBase64 (little-endian f32), as the agent API does, the same tensors as numbers', async () => {
+    const numbers = await readInputFile(await write({ inputs: [{ name: 'a', shape: [3], data: [1, 2.5, -3] }] }));
+    const base64 = await readInputFile(await write({ inputs: [{ name: 'a', shape: [3], dataBase64: f32Base64([1, 2.5, -3]) }] }));
+    expect(base64).toEqual(numbers);
+  });
+
+  it('refuses a property it does not take, naming it cut short, and an input with both or neither of data and dataBase64', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ inputs: [{ name: 'a', shape: [2], data: [1, 2], foo: 1 }] }, /inputs\.0: has a property it does not take \("foo"\)/],
+      [{ inputs: [{ name: 'a', shape: [2], data: [1, 2] }], skill: 'matmul' }, /\(root\): has a property it does not take \("skill"\)/],
+      [{ inputs: [{ name: 'a', shape: [2], data: [1, 2], dataBase64: f32Base64([1, 2]) }] }, /exactly one of data .* and dataBase64/],
+      [{ inputs: [{ name: 'a', shape: [2] }] }, /exactly one of data .* and dataBase64/],
+      [{ inputs: [{ name: 'a', shape: [2], dataBase64: f32Base64([1]) }] }, /inputs\.0: shape needs 8 bytes of f32, dataBase64 holds 4/],
+      [{ inputs: [{ name: 'a', shape: [2], dataBase64: 'not base64!' }] }, /inputs\.0\.dataBase64 is not base64 of the 2 f32 values/],
+      [{ inputs: [{ name: 'a', shape: [1], dataBase64: f32Base64([Number.NaN]) }] }, /holds NaN at value 0: inputs are finite numbers/],
+    ];
+    for (const [json, message] of cases) {
+      const err = await readInputFile(await write(json)).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'SWARM_BAD_ARGS', message: expect.stringMatching(message) });
+    }
+    const long = (await readInputFile(await write({ inputs: [{ name: 'a', shape: [1], data: [1], ['k'.repeat(100_000)]: 1 }] })).catch((e: unknown) => e)) as Error;
+    expect(long.message.length).toBeLessThan(400);
+  });
+});

@@ -1,4 +1,9 @@
-/** Reads `--input file.json`: { "inputs": [ { "name": "a", "shape": [2, 2], "data": [1, 2, 3, 4] } ] }. */
+/**
+ * Reads `--input file.json`: { "inputs": [ { "name": "a", "shape": [2, 2], "data": [1, 2, 3, 4] } ] },
+ * each input's values as numbers (`data`) or as base64 of little-endian f32 (`dataBase64`), as the
+ * agent API's POST /v1/tasks takes them. A property it does not take is refused, as the API refuses
+ * it, rather than ignored.
+ */
 import type { Stats } from 'node:fs';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -7,17 +12,45 @@ import { toTensor } from '@swarm/contracts';
 import { z } from 'zod';
 import { CliError } from './cli-error';
 
-const InputFile = z.object({
-  inputs: z
-    .array(
-      z.object({
-        name: z.string().min(1),
-        shape: z.array(z.number().int().positive()).min(1),
-        data: z.array(z.number().finite()),
-      }),
-    )
-    .min(1),
-});
+const InputEntry = z
+  .strictObject({
+    name: z.string().min(1),
+    shape: z.array(z.number().int().positive()).min(1),
+    data: z.array(z.number().finite()).optional(),
+    dataBase64: z.string().optional(),
+  })
+  .refine((t) => (t.data === undefined) !== (t.dataBase64 === undefined), 'give exactly one of data (numbers) and dataBase64 (little-endian f32, base64)');
+const InputFile = z.strictObject({ inputs: z.array(InputEntry).min(1) });
+type InputEntry = z.infer<typeof InputEntry>;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** An input's values: its numbers, or its base64 decoded, checked against its shape's count before decoding. */
+function valuesOf(t: InputEntry, at: number): Float32Array {
+  if (t.data !== undefined) return Float32Array.from(t.data);
+  const text = t.dataBase64 ?? '';
+  const count = t.shape.reduce((n, d) => n * d, 1);
+  if (!Number.isSafeInteger(count) || text.length > 4 * Math.ceil((count * 4) / 3) || !BASE64.test(text)) {
+    throw new Error(`inputs.${at}.dataBase64 is not base64 of the ${Number.isSafeInteger(count) ? count : 'many'} f32 values its shape holds`);
+  }
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength !== count * 4) throw new Error(`inputs.${at}: shape needs ${count * 4} bytes of f32, dataBase64 holds ${bytes.byteLength}`);
+  const values = new Float32Array(count);
+  new Uint8Array(values.buffer).set(bytes);
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new Error(`inputs.${at}.dataBase64 holds ${values[bad]} at value ${bad}: inputs are finite numbers`);
+  return values;
+}
+
+/** Zod's words for an issue, with any property name a file gave cut short (a file may name one of megabytes). */
+function issueWords(issue: z.core.$ZodIssue): string {
+  const where = issue.path.map((p) => String(p).slice(0, 40)).join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    const [key = ''] = issue.keys;
+    return `${where}: has a property it does not take (${JSON.stringify(key.slice(0, 40))}${key.length > 40 ? '…' : ''}); an input has name, shape, and data or dataBase64`;
+  }
+  return `${where}: ${issue.message}`;
+}
 
 /**
  * A task holds at most 2,000,000 values (TASK_MAX_ELEMENTS); written as JSON with full float32
@@ -100,13 +133,10 @@ export async function readInputFile(path: string, maxBytes = MAX_INPUT_FILE_BYTE
   const parsed = InputFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new CliError(
-      'SWARM_BAD_ARGS',
-      `input file ${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}; expected {"inputs":[{"name","shape","data"}]}`,
-    );
+    throw new CliError('SWARM_BAD_ARGS', `input file ${path}: ${issue ? issueWords(issue) : 'invalid'}; expected {"inputs":[{"name","shape","data" or "dataBase64"}]}`);
   }
   try {
-    return parsed.data.inputs.map((t) => toTensor(t.name, t.shape, Float32Array.from(t.data)));
+    return parsed.data.inputs.map((t, i) => toTensor(t.name, t.shape, valuesOf(t, i)));
   } catch (err) {
     throw new CliError('SWARM_BAD_ARGS', `input file ${path}: ${(err as Error).message}`);
   }
