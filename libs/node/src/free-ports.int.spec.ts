@@ -29,3 +29,24 @@ describe('pinned ports - one process never hands a port out twice', () => {
     expect(await pinnedListen('127.0.0.1:4711')).toBe('127.0.0.1:4711');
   });
 });
+
+describe('pinned ports - the port a node had last time', () => {
+  it('takes the preferred port when it is free, and another when it is taken or pinned already', async () => {
+    const [free] = await freePorts(1);
+    expect(await pinnedListen(undefined, free)).toBe(`${LOOPBACK_HOST}:${free}`);
+    // Pinned now: a second node preferring it gets another.
+    const again = await pinnedListen(undefined, free);
+    expect(again).not.toBe(`${LOOPBACK_HOST}:${free}`);
+    // Bound by someone else: another.
+    const [busy] = await freePorts(1);
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(busy, LOOPBACK_HOST, () => resolve()));
+    try {
+      expect(await pinnedListen(undefined, busy)).not.toBe(`${LOOPBACK_HOST}:${busy}`);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    // A port given keeps its place whatever is preferred.
+    expect(await pinnedListen('127.0.0.1:4712', free)).toBe('127.0.0.1:4712');
+  });
+});

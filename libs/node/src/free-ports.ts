@@ -51,16 +51,40 @@ export async function pinnedPort(host = LOOPBACK_HOST): Promise<number | undefin
 
 /**
  * A listen address with a port fixed for the node's life: the one given, or (none given, or port
- * 0) a port free now on its host (loopback by default). The supervisor restarts a service with
+ * 0) `preferredPort` when it is free now (the port the node had last time: an agent's
+ * SWARM_API_URL and peers' cached addresses stay right across restarts), else a port free now on
+ * its host (loopback by default). The supervisor restarts a service with
  * the same environment, so it comes back at the address node.json and its peers already name
  * instead of wherever port 0 lands. A value that does not parse is passed on for the service's
  * own configuration error; a host where no port can be bound keeps port 0.
  */
-export async function pinnedListen(given: string | undefined): Promise<string> {
+export async function pinnedListen(given: string | undefined, preferredPort?: number): Promise<string> {
   const address = given ? parseHostPort(given) : { host: LOOPBACK_HOST, port: 0 };
   if (!address || address.port !== 0) return given ?? '';
-  const port = await pinnedPort(address.host);
+  const port = (preferredPort !== undefined && (await pinIfFree(address.host, preferredPort))) || (await pinnedPort(address.host));
   return formatHostPort(port === undefined ? address : { host: address.host, port });
+}
+
+/** Gives back ports of listen addresses this process pinned, once their node has stopped: the node may start again on them. */
+export function unpinListen(...addresses: ReadonlyArray<string | undefined>): void {
+  for (const address of addresses) {
+    const port = address ? parseHostPort(address)?.port : undefined;
+    if (port !== undefined) PINNED.delete(port);
+  }
+}
+
+/** `port` pinned when it binds on `host` now and was never pinned by this process; else undefined. */
+async function pinIfFree(host: string, port: number): Promise<number | undefined> {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535 || PINNED.has(port)) return undefined;
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => resolve(true));
+  });
+  if (!bound) return undefined;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  PINNED.add(port);
+  return port;
 }
 
 function listenOnAnyPort(host: string): Promise<Server> {

@@ -96,6 +96,15 @@ describe('startNode - stop order', () => {
     expect(stopped.map((s) => s.stillAlive.sort())).toEqual(order.map((_, i) => order.slice(i + 1).sort()));
     expect(Object.values(pids).filter((pid) => isAlive(pid))).toEqual([]);
     expect(existsSync(join(home.path, NODE_FILE))).toBe(false);
+
+    // Started again in the same home: the agents' API and the gateway come back on the same ports
+    // (an exported SWARM_API_URL, and peers' cached addresses, still reach the node).
+    const again = await startNode({ home: home.path, env: ENV });
+    try {
+      expect({ http: again.httpAddress, gateway: again.gatewayAddress }).toEqual({ http: node.httpAddress, gateway: node.gatewayAddress });
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
   });
 });
 

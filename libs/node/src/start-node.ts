@@ -31,10 +31,11 @@ import {
   startSupervisedNats,
 } from '@swarm/runtime';
 import type { NatsSupervisionEvent, SupervisedNats, SupervisedProcess } from '@swarm/runtime';
-import { pinnedListen, pinnedPort } from './free-ports';
+import { pinnedListen, pinnedPort, unpinListen } from './free-ports';
 import { makeHome } from './make-home';
 import { NodeError } from './node-error';
 import type { NodeFile } from './node-file';
+import { readListenPorts, writeListenPorts } from './listen-ports';
 import { claimNodeFile, removeNodeFile, writeNodeFile } from './node-file';
 import type { NodeService } from './node-services';
 import { lastReadableLines } from './log-lines';
@@ -206,7 +207,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     /** A service that will not come up: its name, its last exit code, and where its log began this start. */
     let crashed: Crashed | undefined;
     const logStarts = new Map<string, number>();
-    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...(await swarmEnv(opts)), SWARM_NATS_URL: natsUrl, SWARM_DATA_DIR: home };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ...(await swarmEnv(opts, home)), SWARM_NATS_URL: natsUrl, SWARM_DATA_DIR: home };
     const listen = env['SWARM_GATEWAY_LISTEN'] ?? '';
     let gatewayAddress = '';
     let httpAddress = '';
@@ -289,6 +290,8 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
           // A node.json update still queued must not recreate the file after its removal.
           await writing;
           await removeNodeFile(home);
+          // Its listeners are closed: a node started again in this process may take the ports back.
+          unpinListen(env['SWARM_GATEWAY_LISTEN'], env['SWARM_HTTP_LISTEN']);
           return code;
         })();
         return stopping;
@@ -323,12 +326,15 @@ async function connectObserver(natsUrl: string, seedFile: string): Promise<Swarm
  * The services' SWARM_* variables for the swarm options given; the gateway's and the HTTP API's
  * listen addresses always, each on a fixed port (see pinnedListen).
  */
-async function swarmEnv(opts: NodeOptions): Promise<NodeJS.ProcessEnv> {
+async function swarmEnv(opts: NodeOptions, home: string): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = {};
+  // The ports of the node's last start, when free: its API URL and gateway address stay the same.
+  const last = await readListenPorts(home);
   const gateway = opts.gatewayListen ?? opts.env?.['SWARM_GATEWAY_LISTEN'] ?? process.env['SWARM_GATEWAY_LISTEN'];
-  env['SWARM_GATEWAY_LISTEN'] = await pinnedListen(gateway);
+  env['SWARM_GATEWAY_LISTEN'] = await pinnedListen(gateway, last.gateway);
   const http = opts.httpListen ?? opts.env?.['SWARM_HTTP_LISTEN'] ?? process.env['SWARM_HTTP_LISTEN'];
-  env['SWARM_HTTP_LISTEN'] = await pinnedListen(http);
+  env['SWARM_HTTP_LISTEN'] = await pinnedListen(http, last.http);
+  await writeListenPorts(home, { gateway: env['SWARM_GATEWAY_LISTEN'], http: env['SWARM_HTTP_LISTEN'] });
   if (opts.seeds) env['SWARM_SEEDS'] = opts.seeds.join(',');
   if (opts.skills) env['SWARM_SKILLS'] = opts.skills.join(',');
   if (opts.recordTtlMs !== undefined) env['SWARM_RECORD_TTL_MS'] = String(opts.recordTtlMs);
