@@ -53,7 +53,7 @@ export async function reserveNamingPayees(
 
 /** A task's placement note when its escrow could name only this node's own executors (reserveNamingPayees fell back). */
 export const LOCAL_ONLY_NOTE =
-  "ran on this node's own executors only: this node's chain could not pledge the task to another node (most of a new node's grant stays locked until it first serves another node; swarm ledger shows it)";
+  "could run on this node's own executors only, with no other node to fall back on: this node's chain could not pledge the task to another node (most of a new node's grant stays locked until it first serves another node; swarm ledger shows it)";
 
 /** LOCAL_ONLY_NOTE when the escrow names fewer payees than were found (the local fallback), else empty. */
 export function placementNoteOf(named: readonly string[], found: readonly string[]): string {

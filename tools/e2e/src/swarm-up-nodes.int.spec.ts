@@ -107,7 +107,9 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     expect(JSON.parse(hinted.stdout)).toMatchObject({
       providerId: nodes[0]?.nodeId,
       settlement: 'TASK_STATE_PAID',
-      placementNote: expect.stringMatching(/^ran on this node's own executors only: this node's chain could not pledge the task to another node/),
+      placementNote: expect.stringMatching(
+        /^could run on this node's own executors only, with no other node to fall back on: this node's chain could not pledge the task to another node/,
+      ),
     });
 
     // A node that is not running: the usual SWARM_NO_NODE, as JSON too.

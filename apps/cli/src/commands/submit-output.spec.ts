@@ -37,7 +37,7 @@ describe('swarm submit - the result table', () => {
   const nodeId = 'a'.repeat(64);
   // As the router words it (libs/pipeline settlement.ts): about 200 characters.
   const LOCAL_ONLY_NOTE =
-    "ran on this node's own executors only: this node's chain could not pledge the task to another node (most of a new node's grant stays locked until it first serves another node; swarm ledger shows it)";
+    "could run on this node's own executors only, with no other node to fall back on: this node's chain could not pledge the task to another node (most of a new node's grant stays locked until it first serves another node; swarm ledger shows it)";
   const result = SubmitTaskResponse.fromPartial({
     taskId: 'task-1',
     outputs: [toTensor('c', [2], new Float32Array([1, 2]))],
