@@ -590,7 +590,10 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
   it('takes them only from a payer whose receipt it could not check, audits those that go on from what it read, and then passes the receipt', async () => {
     const [stranger] = [node()];
     const { me, payer, h, r1 } = await behindNat();
-    expect(answer(() => h.views.offer(stranger.id, 1n, stranger.blocks))).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED, message: expect.stringMatching(/send the receipt first/) });
+    expect(answer(() => h.views.offer(stranger.id, 1n, stranger.blocks))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+      message: expect.stringMatching(/send the receipt first/),
+    });
     // Where to start; a page from elsewhere is not audited, only answered where to start.
     expect(h.views.offer(payer.id, 0n, [])).toBe(1n);
     expect(h.views.offer(payer.id, 3n, payer.blocks.slice(2))).toBe(1n);
@@ -624,7 +627,10 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     const { payer, h, r1 } = await behindNat();
     expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 1))).toBe(2n);
     const forged = withForgedReceiptIn(payer);
-    expect(answer(() => h.views.offer(payer.id, 2n, forged.blocks.slice(1)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/does not audit after block 1/) });
+    expect(answer(() => h.views.offer(payer.id, 2n, forged.blocks.slice(1)))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      message: expect.stringMatching(/does not audit after block 1/),
+    });
     expect(answer(() => h.views.offer(payer.id, 2n, payer.blocks.slice(1)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: true });
     expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
     expect(h.views.stats()).toMatchObject({ badChains: 1 });
