@@ -23,7 +23,8 @@ const InputEntry = z
 const InputFile = z.strictObject({ inputs: z.array(InputEntry).min(1) });
 type InputEntry = z.infer<typeof InputEntry>;
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Base64, standard or URL-safe alphabet, as api-svc takes it (task-input.ts). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /** An input's values: its numbers, or its base64 decoded, checked against its shape's count before decoding. */
 function valuesOf(t: InputEntry, at: number): Float32Array {

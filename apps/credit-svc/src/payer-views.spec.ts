@@ -655,6 +655,25 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(answer(() => h.views.check(payer.id, r.id, r.digest))).toBeUndefined();
   });
 
+  it('audits no offer ahead of payers waiting their turn: it is told to retry as they are', async () => {
+    const [me, other] = [node(), node()];
+    const [long1, long2] = [spender(other, 68), spender(other, 68)];
+    const nat = spender(other, 2);
+    const h = harness(new Map([long1, long2].map((n) => [n.id, n])), 32, { msPerSecond: 3.2, burstMs: 3.2 });
+    const [a1, a2, r] = [unpledged(long1, me, 1n, 'x'), unpledged(long2, me, 1n, 'x'), pledge(nat, me, 1n, 'mine')];
+    // nat's gateway is out of reach (no chain to fetch); the long chains spend the budget, one waits its turn.
+    await h.views.prepare(nat.id, r.id, r.digest);
+    await h.views.prepare(long1.id, a1.id, a1.digest);
+    await h.views.prepare(long2.id, a2.id, a2.digest);
+    expect(h.views.stats().queued).toBeGreaterThan(0);
+    expect(answer(() => h.views.offer(nat.id, 1n, nat.blocks))).toMatchObject({
+      ...notYet,
+      retryAfterMs: QUEUED_RETRY_MS,
+      message: expect.stringMatching(/in turn \(\d+ waiting\)/),
+    });
+    expect(h.views.stats()).toMatchObject({ offeredBlocks: 0 });
+  });
+
   it('reads on from where an offer left the chain when the offer came while a page was on its way', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 40n, 'unlock');

@@ -28,14 +28,14 @@
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
 import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
-import { BlockKind, ErrorCode, SwarmError } from '@swarm/contracts';
+import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
 import { ReceiptIdSet, receiptIdKey } from './receipt-id-set';
 
 /** Blocks asked a page: each costs up to three signature checks (about 150-400 µs a block here), so a page holds the event loop about 5-13 ms. */
-export const PAYER_PAGE_BLOCKS = 32;
+export const PAYER_PAGE_BLOCKS = CHAIN_OFFER_MAX_BLOCKS;
 /** Wall time one read goes on at most, each page given what is left of it: inside the 8 s the payer's call gives this node's ledger. */
 export const READ_BUDGET_MS = 3_000;
 /** The least wait a payer is told when its chain is not read far enough yet. */
@@ -116,8 +116,8 @@ export interface PayerViews extends PayerCheck {
   /**
    * Blocks `payer` offers of its own chain from `fromSeq` (a payer behind NAT, whose gateway this
    * node cannot reach): those that go on from the cursor are audited as a read's page would be,
-   * from the same budget. Answers the seq wanted next (the cursor + 1). Taken only from a payer
-   * that has sent this node a receipt. An offer never confirms a `not-pledged` verdict: made before
+   * from the same budget, never ahead of payers waiting their turn. Answers the seq wanted next
+   * (the cursor + 1). Taken only from a payer that has sent this node a receipt. An offer never confirms a `not-pledged` verdict: made before
    * it came, it may predate the pledge of a receipt that overtook it. Throws a SwarmError: no
    * receipt came from `payer` (PERMISSION_DENIED), no audit time left now (OVERLOADED), the
    * blocks do not audit (INVALID_CHAIN, and what follows the cursor is refused for BAD_CHAIN_RETRY_MS).
@@ -267,29 +267,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         // A head below what it sent before: it shows this node a shorter chain than it did.
         const refusal =
           page.headSeq < seq ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${seq}`) : undefined;
-        const auditStart = stopwatch.now();
-        try {
-          if (refusal) throw refusal;
-          if (page.blocks.length > 0) {
-            view.cursor = audit(payer, view.cursor, page.blocks);
-            // What it grew by may put the views past the limits: others are forgotten now, not when a new payer comes.
-            evict(payer);
-          }
-        } catch (err) {
-          if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
-          counts.badChains += 1;
-          holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, {
-            kind: 'broken',
-            message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}`,
-          });
-          return false;
-        } finally {
-          // Every page costs something, an empty one too.
-          const cost = Math.max(stopwatch.now() - auditStart, page.blocks.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS);
-          spentMs += cost;
-          turns.charge(cost);
-          counts.blocksRead += page.blocks.length;
-        }
+        const { costMs, broken } = takePage(payer, view, seq, page.blocks, refusal);
+        spentMs += costMs;
+        if (broken) return false;
         const reached = view.cursor?.head.seq ?? 0n;
         if (view.cursor !== undefined && reached >= page.headSeq) {
           view.confirmed = { seq: reached, afterArrival };
@@ -317,6 +297,33 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       holdOff(payer, view, stopwatch.now() + FAILED_READ_RETRY_MS, { kind: 'unreadable', message });
       return false;
     }
+  };
+
+  /**
+   * Audits `blocks` (what follows block `seq`, read or offered) into `view`, or holds `payer` off
+   * as `broken` when they do not audit or `refusal` says its node contradicts itself; charges what
+   * it took to the budget, an empty page too. Throws only what is not a refusal.
+   */
+  const takePage = (payer: string, view: View, seq: bigint, blocks: readonly Uint8Array[], refusal?: ChainRefusal): { costMs: number; broken?: Problem } => {
+    const auditStart = stopwatch.now();
+    let broken: Problem | undefined;
+    try {
+      if (refusal) throw refusal;
+      if (blocks.length > 0) {
+        view.cursor = audit(payer, view.cursor, blocks);
+        // What it grew by may put the views past the limits: others are forgotten now, not when a new payer comes.
+        evict(payer);
+      }
+    } catch (err) {
+      if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
+      counts.badChains += 1;
+      broken = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
+      holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, broken);
+    }
+    const costMs = Math.max(stopwatch.now() - auditStart, blocks.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS);
+    turns.charge(costMs);
+    counts.blocksRead += blocks.length;
+    return { costMs, broken };
   };
 
   const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
@@ -423,28 +430,20 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       const seq = view.cursor?.head.seq ?? 0n;
       const skip = seq + 1n - fromSeq;
       if (blocks.length === 0 || skip < 0n || skip >= BigInt(blocks.length)) return seq + 1n;
-      const waitMs = turns.budgetWaitMs();
+      // An offer is audited as a read turn is, and never ahead of payers waiting theirs.
+      const waitMs = turns.waiting() > 0 ? QUEUED_RETRY_MS : turns.budgetWaitMs();
       if (waitMs > 0) {
-        throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `this node audits payers' chains ${msPerSecond} ms a second, all payers together; retry in ${waitMs} ms`, true, {
-          retryAfterMs: waitMs,
-        });
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_OVERLOADED,
+          `this node audits payers' chains ${msPerSecond} ms a second, all payers together, in turn (${turns.waiting()} waiting); retry in ${waitMs} ms`,
+          true,
+          { retryAfterMs: waitMs },
+        );
       }
       const page = blocks.slice(Number(skip));
-      const auditStart = stopwatch.now();
-      try {
-        view.cursor = audit(payer, view.cursor, page);
-        evict(payer);
-      } catch (err) {
-        if (!(err instanceof ChainRefusal || err instanceof ReceiptRefusal)) throw err;
-        counts.badChains += 1;
-        const problem: Problem = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
-        holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, problem);
-        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, problem.message, false);
-      } finally {
-        turns.charge(Math.max(stopwatch.now() - auditStart, page.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS));
-        counts.blocksRead += page.length;
-        counts.offeredBlocks += page.length;
-      }
+      counts.offeredBlocks += page.length;
+      const { broken } = takePage(payer, view, seq, page);
+      if (broken) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${broken.message}; retry in ${BAD_CHAIN_RETRY_MS} ms`, true);
       return (view.cursor?.head.seq ?? 0n) + 1n;
     },
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),

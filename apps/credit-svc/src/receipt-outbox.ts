@@ -15,7 +15,7 @@
  * outbox sends the void, until the payee countersigns it (the pledge is released) or answers with
  * the receipt countersigned, because it had countersigned it or would now (it is appended: paid).
  * A payee that refuses receipts because it could not read this node's chain (this node behind NAT:
- * UNAVAILABLE, or OVERLOADED while it reads) is offered the chain's blocks it lacks through the
+ * UNAVAILABLE) is offered the chain's blocks it lacks through the
  * gateways (offerChain, docs/chain.md "Payers behind NAT"); once it took some, those receipts are
  * sent again at once.
  * Each pass also appends the idle burns that fell due (docs/chain.md).
@@ -80,12 +80,13 @@ function refusedForGood(err: unknown): boolean {
 }
 
 /**
- * A payee's answer for one receipt (the call reached it) that may mean it has not read this node's
- * chain far enough for the receipt's pledge: it could not reach this node's gateway (UNAVAILABLE),
- * or reads on (OVERLOADED). Either way offering the blocks it lacks costs one short call.
+ * A payee's answer for one receipt (the call reached it) that may mean it could not read this
+ * node's chain for the receipt's pledge: it could not reach this node's gateway (UNAVAILABLE).
+ * Offering the blocks it lacks costs one short call. OVERLOADED (it reads on, in turn) is waited
+ * out: an offer would wait its turn too.
  */
 function chainMayBeUnread(err: unknown): boolean {
-  return err instanceof SwarmError && err.retryable && (err.code === ErrorCode.ERROR_CODE_UNAVAILABLE || err.code === ErrorCode.ERROR_CODE_OVERLOADED);
+  return err instanceof SwarmError && err.retryable && err.code === ErrorCode.ERROR_CODE_UNAVAILABLE;
 }
 
 /** A payee's receipts go in one call, its voids in another (another rpc). */

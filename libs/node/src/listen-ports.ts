@@ -4,7 +4,7 @@
  * agent's exported SWARM_API_URL and the addresses peers cached still reach it. Best effort: a file
  * missing, unreadable or damaged means no preference, and one that cannot be written is skipped.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseHostPort } from '@swarm/config';
 
@@ -21,8 +21,12 @@ const isPort = (v: unknown): v is number => typeof v === 'number' && Number.isIn
 
 export async function readListenPorts(home: string): Promise<ListenPorts> {
   try {
-    const text = await readFile(join(home, LISTEN_PORTS_FILE), 'utf8');
-    if (text.length > MAX_FILE_BYTES) return {};
+    // At most one byte past the limit is read, whatever the file holds.
+    const handle = await open(join(home, LISTEN_PORTS_FILE), 'r');
+    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0).finally(() => handle.close());
+    if (bytesRead > MAX_FILE_BYTES) return {};
+    const text = buffer.subarray(0, bytesRead).toString('utf8');
     const json = JSON.parse(text) as { gateway?: unknown; http?: unknown };
     return { ...(isPort(json.gateway) ? { gateway: json.gateway } : {}), ...(isPort(json.http) ? { http: json.http } : {}) };
   } catch {

@@ -107,6 +107,51 @@ describe('pipeline - judging replicas on data where verification is coarser than
     return c;
   })();
 
+  /** What two results may differ by at c[row, 0] (agreement's bound there), found as the least step past which they disagree. */
+  const agreementBound = (row: number): number => {
+    const c = Float32Array.from(exact);
+    let lo = 0;
+    let hi = Math.abs(exact[row * n]) + 1;
+    for (let i = 0; i < 60; i++) {
+      const mid = (lo + hi) / 2;
+      c[row * n] = exact[row * n] + mid;
+      if (matmul.agree(positive, [toTensor('c', [n, n], exact)].map(fromTensor), [toTensor('c', [n, n], c)].map(fromTensor)).ok) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  };
+  /** exact with c[row, 0] moved by `times` agreement's bound there, for each row in `rows`. */
+  const movedBy = (rows: readonly number[], times: number): Float32Array => {
+    const c = Float32Array.from(exact);
+    for (const row of rows) c[row * n] = exact[row * n] + times * agreementBound(row);
+    return c;
+  };
+
+  it('referees round by round: colluders that agree with a refuted one, wrong only in rows the first round did not recompute, are refuted in the next', () => {
+    // x1: off by 1.05 bounds in rows 0-7. x2 = x3: within one result's half of it in rows 0-3 (so
+    // they agree with x1 there), x1's error in rows 4-7. The first round recomputes rows 0-3 only.
+    const x1 = movedBy([0, 1, 2, 3, 4, 5, 6, 7], 1.05);
+    const x2 = movedBy([0, 1, 2, 3], 0.45);
+    for (let row = 4; row < 8; row++) x2[row * n] = x1[row * n];
+    const honest = honestOrder(a, b, n, 'pairwise');
+    const v = judgeReplicas(matmul, positive, [result('x1', x1), result('x2', x2), result('x3', Float32Array.from(x2)), result('honest', honest)]);
+    expect(v.refuted).toEqual([true, true, true, false]);
+    expect(v.returned).toBeUndefined();
+  });
+
+  it('referees the largest class against every other, so decoys that answered first cannot use up the pairs before colluders meet the honest replica', () => {
+    const decoys = [10, 20, 30].map((row) => movedBy([row], 3));
+    const v = judgeReplicas(matmul, positive, [
+      ...decoys.map((c, i) => result(`d${i}`, c)),
+      result('x1', shifted),
+      result('x2', shifted),
+      result('h1', honestOrder(a, b, n, 'strided')),
+      result('h2', honestOrder(a, b, n, 'reversed')),
+    ]);
+    expect(v.refuted).toEqual([true, true, true, true, true, false, false]);
+    expect(v.returned?.candidate.nodeId).toBe('h1');
+  });
+
   it('has results that pass verification and yet disagree (the gap the referee closes)', () => {
     const verdict = matmul.verify(positive, [toTensor('c', [n, n], shifted)].map(fromTensor), seededRandom(3));
     expect(verdict.ok).toBe(true);

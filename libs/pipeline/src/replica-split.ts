@@ -7,7 +7,9 @@
  * agreement on some data, so two verified results may still disagree: such a dispute goes to the
  * skill's referee (agreement.ts), which recomputes exactly the rows where two classes' representatives
  * differ and refutes every result that is not within one honest computation there (an honest one
- * always is); the classes are then formed again without them. The largest class wins; a tie is no
+ * always is); the classes are then formed again without them, and refereed again, the largest
+ * class against each other, until a round refutes nobody (each round that goes on refutes one
+ * result at least, so there are fewer rounds than results). The largest class wins; a tie is no
  * agreement (not the class whose result came first: colluders copying one result answer first at no
  * cost). With at least two members its representative is the result returned, every result that
  * agrees with it counts, and the task's pool is price × how many count.
@@ -40,8 +42,12 @@ export interface ReplicaResult {
   readonly ms: number;
 }
 
-/** Pairs of classes a dispute has refereed at most (each a pass over the outputs and REFEREE_ROWS exact rows). */
-export const MAX_REFEREE_PAIRS = 6;
+/**
+ * Pairs of classes one task's disputes referee at most, all rounds together (each a pass over the
+ * outputs and REFEREE_ROWS exact rows): far above the (K + replacements)² / 2 that K ≤ 5 replicas
+ * and 2 replacements can need, a bound on CPU only.
+ */
+export const MAX_REFEREE_PAIRS = 64;
 
 export interface ReplicaVerdicts {
   /** The results that count, in arrival order; fewer than 2 means no agreement. */
@@ -79,25 +85,36 @@ function formClasses(
   return classes;
 }
 
-/** Refutes (into `refuted`) every decoded result the referee finds wrong where two classes' representatives disagree. */
-function referee(
+/**
+ * Referees the disputes of `classes` round by round (see the top of this file): each round the
+ * largest class (the first of equals) against each other one, every result not refuted yet judged
+ * on the rows where those two disagree. Answers the classes left.
+ */
+function settleDisputes(
   skill: SkillSpec,
   inputs: readonly DenseTensor[],
   decoded: ReadonlyMap<ReplicaResult, DenseTensor[]>,
-  classes: readonly AgreementClass[],
+  first: AgreementClass[],
   refuted: Map<ReplicaResult, string>,
-): void {
-  const standing = [...decoded.keys()];
-  const outputs = [...decoded.values()];
+): AgreementClass[] {
+  let classes = first;
   let pairs = 0;
-  for (let i = 0; i < classes.length; i++) {
-    for (let j = i + 1; j < classes.length; j++) {
-      if (pairs++ >= MAX_REFEREE_PAIRS) return;
-      skill.referee(inputs, classes[i].outputs, classes[j].outputs, outputs).forEach((detail, at) => {
+  while (classes.length > 1 && pairs < MAX_REFEREE_PAIRS) {
+    const standing = [...decoded.keys()].filter((r) => !refuted.has(r));
+    const outputs = standing.map((r) => decoded.get(r) as DenseTensor[]);
+    const largest = classes.reduce((top, c) => (c.size > top.size ? c : top));
+    const before = refuted.size;
+    for (const other of classes) {
+      if (other === largest || pairs >= MAX_REFEREE_PAIRS) continue;
+      pairs += 1;
+      skill.referee(inputs, largest.outputs, other.outputs, outputs).forEach((detail, at) => {
         if (detail !== '' && !refuted.has(standing[at])) refuted.set(standing[at], detail);
       });
     }
+    if (refuted.size === before) break;
+    classes = formClasses(skill, inputs, decoded, refuted);
   }
+  return classes;
 }
 
 /** Groups `results` (arrival order) into agreement classes and picks the winning one. */
@@ -114,11 +131,7 @@ export function judgeReplicas(skill: SkillSpec, inputs: readonly DenseTensor[], 
     }
   }
   const refuted = new Map<ReplicaResult, string>();
-  let classes = formClasses(skill, inputs, decoded, refuted);
-  if (classes.length > 1) {
-    referee(skill, inputs, decoded, classes, refuted);
-    if (refuted.size > 0) classes = formClasses(skill, inputs, decoded, refuted);
-  }
+  const classes = settleDisputes(skill, inputs, decoded, formClasses(skill, inputs, decoded, refuted), refuted);
   const top = Math.max(0, ...classes.map((c) => c.size));
   const largest = classes.filter((c) => c.size === top);
   const best = largest.length === 1 ? largest[0] : undefined;

@@ -160,6 +160,28 @@ describe('pipeline - redundant tasks', () => {
     expect(out.attempts.map((a) => `${a.providerId} ${a.outcome}`)).toEqual(['node-a verified', 'node-b rejected', 'node-c verified', 'node-d verified']);
   });
 
+  it("sends no replacement to a provider known to be out of reach (the lookup says NO_PROVIDER), and one to the escrow's providers when the lookup fails otherwise", async () => {
+    for (const [failure, replaced] of [
+      [new SwarmError(ErrorCode.ERROR_CODE_NO_PROVIDER, 'every provider known is out of reach (test)', true), false],
+      [new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no registry-svc is serving (test)', true), true],
+    ] as const) {
+      const clock = manualClock(START_MS);
+      const { ports, calls } = swarm(NODES.slice(0, 4), (n) => (n === 'node-b' ? 'tampered' : 'honest'), clock);
+      const first = ports.findProviders;
+      let lookups = 0;
+      ports.findProviders = async (skill, sig) => {
+        lookups += 1;
+        if (lookups > 1) throw failure;
+        return first(skill, sig);
+      };
+      await runTask(components(ports, clock), DEFAULT_ROUTER_LIMITS, request(3), signal()).catch(() => undefined);
+      expect({ code: failure.code, executes: calls.filter((c) => c.startsWith('execute')) }).toEqual({
+        code: failure.code,
+        executes: ['execute node-a', 'execute node-b', 'execute node-c', ...(replaced ? ['execute node-d'] : [])],
+      });
+    }
+  });
+
   it('lists a replica that returned no result among the contributions, unpaid, and says so in the verification', async () => {
     const clock = manualClock(START_MS);
     const { ports, ledger } = swarm(NODES.slice(0, 3), (n) => (n === 'node-b' ? 'fails' : 'honest'), clock);

@@ -251,7 +251,8 @@ async function dispatchReplicas(
       if ((await attempt(candidate)) !== 'replace') return;
       if (!replaceable() || signal.aborted || c.clock.now() >= req.deadlineMs) return;
       // Who is alive changes; a failed lookup falls back to the providers the escrow was made for.
-      const pool = await c.ports.findProviders(req.skill, signal).catch(() => found);
+      // Every provider known out of reach (NO_PROVIDER) leaves none to try; any other failure, the escrow's.
+      const pool = await c.ports.findProviders(req.skill, signal).catch((err: unknown) => (isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) ? [] : found));
       candidate = choose(pool);
     }
   };

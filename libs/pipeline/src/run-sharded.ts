@@ -335,7 +335,8 @@ async function dispatchShards(
       if ((await attempt(j, candidate)) !== 'replace') break;
       if (run.attempts[j] >= limits.maxAttempts || taskSignal.aborted || c.clock.now() >= req.deadlineMs) break;
       // Who is alive changes; a failed lookup falls back to the providers the escrow was made for.
-      const pool = await c.ports.findProviders(req.skill, taskSignal).catch(() => found);
+      // Every provider known out of reach (NO_PROVIDER) leaves none to try; any other failure, the escrow's.
+      const pool = await c.ports.findProviders(req.skill, taskSignal).catch((err: unknown) => (isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) ? [] : found));
       candidate = choose(pool, j);
     }
     if (!run.verified[j]) cancel.abort();

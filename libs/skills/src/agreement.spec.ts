@@ -260,6 +260,31 @@ describe('skills - the referee of a dispute', () => {
     expect(problems).toEqual([]);
   });
 
+  it('mlp: on every value distribution, never refutes an honest forward pass in a dispute over u, z or y; refutes the wrong u, z or y', () => {
+    const random = seededRandom(45);
+    const problems: string[] = [];
+    for (const dist of VALUE_DISTRIBUTIONS) {
+      // The demo's shapes, its values drawn from `dist` (scaled down so that z stays in softmax's range).
+      const inputs = demoDenseInputs('mlp', 16, random).map((t) => ({ ...t, data: randomValues(t.data.length, t.shape.at(-1) ?? 1, dist, random, dist === 'mixed' ? 0.01 : 0.1) }));
+      const honest = [getSkill('mlp').reference(inputs), ...SUMMATION_ORDERS.map((o) => orderedMlp(inputs, o))];
+      const [, u, z] = honest[0];
+      const hidden = u.shape[1];
+      const outputs = z.shape[1];
+      // One wrong output each, far past rounding: u in row 1, z in row 2, y in row 3.
+      const wrongs: Array<[string, DenseTensor[]]> = [
+        ['u', withCell(honest[0], 1, hidden, (v) => v + 0.5 * Math.abs(v) + 1)],
+        ['z', withCell(honest[0], 2, 2 * outputs, (v) => v + 0.5 * Math.abs(v) + 1)],
+        ['y', withCell(honest[0], 0, 3 * outputs, (v) => (v > 0.5 ? v - 0.4 : v + 0.4))],
+      ];
+      for (const [what, wrong] of wrongs) {
+        const verdicts = getSkill('mlp').referee(inputs, honest[0], wrong, [...honest, wrong]);
+        if (verdicts.slice(0, -1).some((v) => v !== '')) problems.push(`${dist}, wrong ${what}: refuted an honest pass: ${verdicts.join(' | ')}`);
+        if (!new RegExp(`^${what}\\[`).test(verdicts.at(-1) ?? '')) problems.push(`${dist}, wrong ${what}: not refuted (${verdicts.at(-1)})`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('vecadd: never refutes an honest sum; refutes a wrong one', () => {
     const inputs = demoDenseInputs('vecadd', 1_000, seededRandom(43));
     const honest = getSkill('vecadd').reference(inputs);

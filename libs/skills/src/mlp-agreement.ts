@@ -12,6 +12,7 @@
 import type { DenseTensor } from '@swarm/contracts';
 import type { Agreement } from './agreement';
 import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, REFEREE_ROWS, rowNorms, sameShapes } from './agreement';
+import type { SoftmaxRow } from './softmax-error';
 import { softmaxRow, softmaxTolerance } from './softmax-error';
 
 // Bound once: called per element, and under jest's vm sandbox every global lookup is slow.
@@ -43,6 +44,12 @@ function compareSoftmax(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2
   return undefined;
 }
 
+/** How far an honest softmax output may be from softmax of its own logit `z` in a row described by `row` (what the verifier checks). */
+function honestSoftmaxError(row: SoftmaxRow, z: number): number {
+  const arg = z - row.lse;
+  return softmaxTolerance(row, arg, exp(arg));
+}
+
 /** compareSoftmax for row `r` alone. */
 function farSoftmaxRow(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, r: number, outputs: number): string | undefined {
   const z1r = z1.subarray(r * outputs, (r + 1) * outputs);
@@ -52,9 +59,7 @@ function farSoftmaxRow(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2:
   let zGap = 0;
   for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(z1r[o] - z2r[o]));
   for (let o = 0; o < outputs; o++) {
-    const arg1 = z1r[o] - row1.lse;
-    const arg2 = z2r[o] - row2.lse;
-    const tol = 0.5 * zGap + softmaxTolerance(row1, arg1, exp(arg1)) + softmaxTolerance(row2, arg2, exp(arg2));
+    const tol = 0.5 * zGap + honestSoftmaxError(row1, z1r[o]) + honestSoftmaxError(row2, z2r[o]);
     const at = r * outputs + o;
     const diff = abs(y1[at] - y2[at]);
     if (!(diff <= tol)) return `y[${r},${o}] is ${y1[at]} against ${y2[at]}: ${diff} apart, more than the ${tol} two honest softmaxes can differ`;
@@ -146,8 +151,7 @@ export function mlpReferee(inputs: readonly DenseTensor[], first: readonly Dense
       let zGap = 0;
       for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(zr[o] - e.z[o]));
       for (let o = 0; o < outputs; o++) {
-        const arg = zr[o] - row.lse;
-        const tol = 0.5 * zGap + softmaxTolerance(row, arg, exp(arg));
+        const tol = 0.5 * zGap + honestSoftmaxError(row, zr[o]);
         const got = y[e.r * outputs + o];
         if (!(abs(got - e.y[o]) <= tol)) return `y[${e.r},${o}] is ${got}, ${abs(got - e.y[o])} from the exact ${e.y[o]}: more than the ${tol} one honest softmax can be`;
       }

@@ -27,6 +27,11 @@ const METHOD = 'full-check';
 const VECADD_ROUNDINGS = 2;
 /** Subnormal inputs or sums may be flushed to zero by a GPU: each of a, b and c once. */
 const VECADD_FLUSH_FLOOR = 3 * F32_MIN_NORMAL;
+
+/** How far one honest f32 sum may be from the exact one, `exact` (verify's bound; agree allows it twice). */
+function honestSumError(exact: number): number {
+  return VECADD_ROUNDINGS * F32_UNIT_ROUNDOFF * abs(exact) + VECADD_FLUSH_FLOOR;
+}
 // Bound once: abs is branch-free where `x < 0 ? -x : x` mispredicts on random signs (3× slower over
 // a vector), and looking Math up per element is slow under jest's vm sandbox.
 const { abs } = Math;
@@ -101,12 +106,11 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
     const a = inputs[0].data;
     const b = inputs[1].data;
     const c = outputs[0].data;
-    const slack = VECADD_ROUNDINGS * F32_UNIT_ROUNDOFF;
     for (let i = 0; i < c.length; i++) {
       // a[i] + b[i] in f64 is exact, or within 2^-53 of it when the exponents are far apart; NaN and
       // ±Infinity in c fail the comparison.
       const exact = a[i] + b[i];
-      if (!(abs(c[i] - exact) <= slack * abs(exact) + VECADD_FLUSH_FLOOR)) {
+      if (!(abs(c[i] - exact) <= honestSumError(exact))) {
         return { ok: false, method: METHOD, detail: `c[${i}] = ${c[i]} but a[${i}] + b[${i}] = ${exact}` };
       }
     }
@@ -120,11 +124,9 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
     const b = inputs[1].data;
     const c1 = first[0].data;
     const c2 = second[0].data;
-    const slack = VECADD_ROUNDINGS * F32_UNIT_ROUNDOFF;
     for (let i = 0; i < c1.length; i++) {
       // Each honest sum is within the verifier's bound of the exact a + b, so two are within twice it.
-      const exact = a[i] + b[i];
-      const tol = 2 * (slack * abs(exact) + VECADD_FLUSH_FLOOR);
+      const tol = 2 * honestSumError(a[i] + b[i]);
       if (!(abs(c1[i] - c2[i]) <= tol)) return { ok: false, detail: `c[${i}] is ${c1[i]} against ${c2[i]}, more than the ${tol} two honest f32 sums can differ` };
     }
     return { ok: true, detail: `all ${c1.length} element(s) of c within two honest f32 sums` };
@@ -137,8 +139,7 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
     const badOf = (r: readonly DenseTensor[]) => checkOutputShapes(METHOD, shapes, r)?.detail;
     const a = inputs[0].data;
     const b = inputs[1].data;
-    const slack = VECADD_ROUNDINGS * F32_UNIT_ROUNDOFF;
-    const tolAt = (i: number) => slack * abs(a[i] + b[i]) + VECADD_FLUSH_FLOOR;
+    const tolAt = (i: number) => honestSumError(a[i] + b[i]);
     const disputed: number[] = [];
     if (!badOf(first) && !badOf(second)) {
       const [c1, c2] = [first[0].data, second[0].data];
