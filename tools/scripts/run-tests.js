@@ -97,7 +97,7 @@ async function main() {
 /** The 10,000-trial verification suites and the kernels' conformance suite: minutes of pure CPU, no waiting on other processes. */
 const TRIALS_PATTERN = '\\.trials\\.spec\\.ts$';
 /** Suites that run several whole nodes (15-50 processes) and kill or cut some of them. */
-const SWARM_PATTERN = '/(swarm-netns|swarm-up-nodes|swarm-five-nodes|fault-loop|swarm-receipts|swarm-voids)\\.int\\.spec\\.ts$';
+const SWARM_PATTERN = '/(swarm-netns|swarm-up-nodes|swarm-five-nodes|fault-loop|swarm-receipts|swarm-voids|swarm-nat)\\.int\\.spec\\.ts$';
 /**
  * The flood of 300 large tasks at one in-process node, run alone once the rest is done (the trials
  * aside, at nice 19): it measures how a node answers a flood, and its whole node shares one event

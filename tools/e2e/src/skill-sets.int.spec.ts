@@ -1,7 +1,7 @@
 /**
  * A node whose executors run a subset of the skills (SWARM_SKILLS): the registry offers only what
  * they advertise, so the router refuses the rest as NO_PROVIDER before any executor sees it, and
- * refunds the escrow.
+ * before anything is reserved.
  */
 import type { SwarmClient } from '@swarm/client';
 import { connectSwarm } from '@swarm/client';
@@ -45,7 +45,7 @@ describe('node - executors with a subset of the skills installed', () => {
     const before = await client.balance();
     const err = await submit(skill, size).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER, message: expect.stringContaining(skill) });
-    // Nothing charged; the reserves counter counts the refunded try.
+    // Nothing charged, nothing reserved.
     expect(await client.balance()).toMatchObject({ available: before.available, escrowed: before.escrowed, spent: before.spent });
   });
 });
