@@ -180,6 +180,11 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     agents.set(request, agent);
     // No route: answered now, before any body is read or counted.
     if (request.is404) throw noRoute(request, reply);
+    // A compressed body would be read as it is and fail as JSON that is not: said for what it is.
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `a body with Content-Encoding ${JSON.stringify(encoding.slice(0, 32))} is not taken: send it uncompressed`);
+    }
     // Counted after authentication, before a byte of the body is read (an inner MCP call's too: its
     // task holds its own copy of the inputs).
     if (request.method !== 'GET' && request.method !== 'HEAD') takeRequestBytes(budget, agent.name, request, reply, largestBody);

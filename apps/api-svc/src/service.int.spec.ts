@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { connect as connectTcp } from 'node:net';
 import { createBusClient } from '@swarm/bus';
 import { ApiAddAgent, ApiListAgents, ApiRevokeAgent, ErrorCode, SubmitTaskRequest, SubmitTaskResponse, SwarmErrorMessage, toTensor } from '@swarm/contracts';
@@ -220,6 +221,29 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
       expect([charset.status, (await errorOf(charset)).code]).toEqual([400, 'SWARM_INVALID_ARGUMENT']);
       const text = await post('/v1/tasks', token, vecadd, { 'content-type': 'text/plain' });
       expect([text.status, (await errorOf(text)).message]).toEqual([400, expect.stringMatching(/Content-Type/)]);
+      // A compressed body is refused for what it is, not read as broken JSON; identity is no compression.
+      const gzipped = await fetch(`${base}/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: gzipSync(JSON.stringify(vecadd)),
+      });
+      expect([gzipped.status, await errorOf(gzipped)]).toEqual([
+        400,
+        expect.objectContaining({ code: 'SWARM_INVALID_ARGUMENT', message: expect.stringMatching(/Content-Encoding "gzip" is not taken/) }),
+      ]);
+      const identity = await post(
+        '/v1/quote',
+        token,
+        {
+          skill: 'vecadd',
+          shapes: [
+            { name: 'a', shape: [3] },
+            { name: 'b', shape: [3] },
+          ],
+        },
+        { 'content-encoding': 'identity' },
+      );
+      expect(identity.status).toBe(200);
       const wrongType = await post('/v1/quote', token, { skill: 'vecadd', shapes: 'a' });
       expect(wrongType.status).toBe(400);
       const shape = await post('/v1/tasks', token, { skill: 'vecadd', inputs: [{ name: 'a', shape: [4], data: [1] }] });
