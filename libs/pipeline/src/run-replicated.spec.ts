@@ -3,7 +3,8 @@ import { ErrorCode, fromTensor, SwarmError, toTensor } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
 import { manualClock, seededRandom } from '@swarm/determinism';
 import type { AttemptReport, CandidateSelector } from '@swarm/scoring';
-import { demoInputs, getSkill, priceOf } from '@swarm/skills';
+import { demoInputs, getSkill, orderedMatmul, priceOf } from '@swarm/skills';
+import type { SummationOrder } from '@swarm/skills';
 import type { Verdict } from '@swarm/skills';
 import fc from 'fast-check';
 import type { RouterComponents } from './run-task';
@@ -180,6 +181,36 @@ describe('pipeline - redundant tasks', () => {
         executes: ['execute node-a', 'execute node-b', 'execute node-c', ...(replaced ? ['execute node-d'] : [])],
       });
     }
+  });
+
+  it('blames nobody for a disagreement the referee cannot settle (inputs crafted to part two honest summation orders): the outvoted replica is unjudged and unpaid', async () => {
+    // Rows of a [1, s, s, …] and b's column 0 [1, s, s, …], s² just under half an ulp of 1: summed
+    // in order the small terms are lost; pairwise or reversed they count (agreement.spec.ts).
+    const [n, k, m] = [4, 1_000, 32];
+    const s = Math.fround(Math.sqrt(0.999 * 2 ** -24));
+    const a = new Float32Array(n * k).map((_, at) => (at % k === 0 ? 1 : s));
+    const b = new Float32Array(k * m).map((_, at) => (at % m === 0 ? (at === 0 ? 1 : s) : at < m ? 1_000 : 0));
+    const crafted = [toTensor('a', [n, k], a), toTensor('b', [k, m], b)];
+    const orders: Record<string, SummationOrder> = { 'node-a': 'ijk', 'node-b': 'pairwise', 'node-c': 'reversed' };
+    const clock = manualClock(START_MS);
+    const reports: AttemptReport[] = [];
+    const { ports, ledger } = swarm(NODES.slice(0, 3), () => 'honest', clock);
+    ports.execute = async (candidate) => ({
+      outputs: [toTensor('c', [n, m], orderedMatmul(a, b, { n, k, m }, orders[candidate.nodeId]))],
+      providerId: candidate.nodeId,
+      executorId: `exec-${candidate.nodeId}`,
+      backend: 'cpu',
+    });
+    const price = priceOf('matmul', crafted.map(fromTensor));
+    const req: TaskRequest = { taskId: 't1', skill: 'matmul', inputs: crafted, budget: 3n * price, deadlineMs: DEADLINE_MS, account: 'payer', redundancy: 3 };
+    const out = await runTask(components(ports, clock, reports), DEFAULT_ROUTER_LIMITS, req, signal());
+    expect(ledger.payouts.map((p) => p.payee)).toEqual(['node-b', 'node-c']);
+    expect(reports.map((r) => [r.candidate.nodeId, r.outcome])).toEqual([
+      ['node-a', 'unjudged'],
+      ['node-b', 'ok'],
+      ['node-c', 'ok'],
+    ]);
+    expect(out.attempts.find((x) => x.providerId === 'node-a')).toMatchObject({ outcome: 'failed', detail: expect.stringMatching(/^disagreed with the result returned/) });
   });
 
   it('lists a replica that returned no result among the contributions, unpaid, and says so in the verification', async () => {

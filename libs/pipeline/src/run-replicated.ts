@@ -79,18 +79,13 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   const observer = c.observer ?? IGNORE_ATTEMPTS;
   const agreed = verdicts.returned !== undefined;
   // A lone verified result the referee did not refute (the other replicas failed, or were refuted)
-  // is as good as a single provider's: 'ok'. A refuted one is wrong, agreement or not. Several
-  // that disagree with no majority: nobody can be blamed, or credited.
+  // is as good as a single provider's: 'ok'. A refuted one is wrong, agreement or not. One that
+  // disagrees and was not refuted is within what an honest computation can be off (crafted data
+  // can part two honest backends): outvoted, unpaid, but not blamed.
   const standing = run.results.filter((r, i) => r.verdict.ok && r.inTime && !verdicts.refuted[i]).length;
   run.results.forEach((r, i) => {
     if (!r.verdict.ok || !r.inTime) return; // told when it arrived
-    const outcome: AttemptOutcome = verdicts.refuted[i]
-      ? 'rejected-by-verification'
-      : verdicts.notes[i] === '' || (!agreed && standing === 1)
-        ? 'ok'
-        : agreed
-          ? 'rejected-by-verification'
-          : 'unjudged';
+    const outcome: AttemptOutcome = verdicts.refuted[i] ? 'rejected-by-verification' : verdicts.notes[i] === '' || (!agreed && standing === 1) ? 'ok' : 'unjudged';
     notify(observer, {
       taskId: req.taskId,
       skill: req.skill,
@@ -101,7 +96,8 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
     });
   });
   const noteOf = new Map(run.results.map((r, i) => [r, verdicts.notes[i]]));
-  const attempts = run.order.map((a) => ('exec' in a ? attemptRecord(a, noteOf.get(a) ?? '', agreed) : a));
+  const refutedOnes = new Set(run.results.filter((_, i) => verdicts.refuted[i]));
+  const attempts = run.order.map((a) => ('exec' in a ? attemptRecord(a, noteOf.get(a) ?? '', refutedOnes.has(a)) : a));
   const returned = verdicts.returned;
   if (!returned) {
     await refundQuietly(c.ports, req.taskId);
@@ -151,9 +147,9 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   };
 }
 
-/** Rejected: failed verification, or disagreed with the result returned; failed: late, or no agreement to judge it by. */
-function attemptRecord(r: ReplicaResult, note: string, agreed: boolean): AttemptRecord {
-  const outcome = note === '' ? 'verified' : !r.verdict.ok || (r.inTime && agreed) ? 'rejected' : 'failed';
+/** Rejected: failed verification, or refuted by the referee; failed: late, outvoted, or no agreement to judge it by. */
+function attemptRecord(r: ReplicaResult, note: string, refuted: boolean): AttemptRecord {
+  const outcome = note === '' ? 'verified' : !r.verdict.ok || refuted ? 'rejected' : 'failed';
   return { providerId: r.candidate.nodeId, executorId: r.exec.executorId, outcome, detail: note === '' ? r.verdict.detail : note };
 }
 

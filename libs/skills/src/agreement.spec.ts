@@ -231,6 +231,25 @@ describe('skills - the referee of a dispute', () => {
     expect(problems).toEqual([]);
   });
 
+  it('matmul: refutes no honest order on inputs crafted so that the sequential one loses every small term (its error far past the probabilistic bound)', () => {
+    // Rows of a [1, s, s, …] and b's column 0 [1, s, s, …], s² just under half an ulp of 1: summed in
+    // order, 1 + s² + s² + … stays 1; the exact value is 1 + (k − 1)·s². Other columns are large.
+    const [n, k, m] = [4, 1_000, 32];
+    const s = Math.fround(Math.sqrt(0.999 * 2 ** -24));
+    const a = new Float32Array(n * k).map((_, at) => (at % k === 0 ? 1 : s));
+    const b = new Float32Array(k * m).map((_, at) => (at % m === 0 ? (at === 0 ? 1 : s) : at < m ? 1_000 : 0));
+    const inputs: DenseTensor[] = [
+      { name: 'a', shape: [n, k], data: a },
+      { name: 'b', shape: [k, m], data: b },
+    ];
+    const honest = PRODUCERS.map((p) => product(inputs, p));
+    // The gap is real: the sequential order and the pairwise one disagree by agreement's bound.
+    expect(disagreements('matmul', inputs, new Map(PRODUCERS.map((p, i) => [p, honest[i]]))).length).toBeGreaterThan(0);
+    const ijk = honest[PRODUCERS.indexOf('ijk')];
+    const pairwise = honest[PRODUCERS.indexOf('pairwise')];
+    expect(getSkill('matmul').referee(inputs, ijk, pairwise, honest)).toEqual(honest.map(() => ''));
+  });
+
   it('matmul: of two results that disagree at a cell, at least one is refuted, however the gap is shared', () => {
     const random = seededRandom(42);
     const [n, k, m] = [12, 64, 10];

@@ -20,11 +20,16 @@
  *
  * Agreement is no referee: on non-negative data verification's τ (over row blocks) lets one cell of
  * c stray 3-5 times further than agreement allows, so two verified results can disagree and a
- * majority of colluders outvote an honest replica. A dispute is settled by the skill's `referee`:
- * it recomputes exactly (f64) the first rows where two results disagree (REFEREE_ROWS) and holds
- * each result to ONE honest computation's bound there. An honest result is always within it; of
- * two results that disagree at a cell, at most one can be (the two bounds sum to agreement's), so
- * the referee finds the wrong one, for products (and mlp's u) whatever the data.
+ * majority of colluders outvote an honest replica; and agreement's bound is the probabilistic one,
+ * which inputs crafted to make one summation order lose every small term (rows [1, s, s, …] with
+ * s² under half an ulp of 1) exceed by far, so two honest backends can disagree. A dispute is
+ * settled by the skill's `referee`: it recomputes exactly (f64) the first rows where two results
+ * disagree (REFEREE_ROWS) and holds each result to the WORST-CASE bound of one f32 dot product there,
+ * γ_terms·Σ_p |a_ip|·|b_pj| (any order, FMA or not: Higham, Accuracy and Stability of Numerical
+ * Algorithms, §3.1) plus subnormal flushing. An honest result is always within it, whatever the
+ * data; on most data it is tighter than agreement's half (uniform [0, 1] at k = 128: about 0.6 of
+ * it), so of two results that disagree one is outside it. Where it is not (crafted or wide data),
+ * the referee refutes neither, and the pipeline blames nobody for that disagreement.
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { DOT_ERROR_LAMBDA, F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
@@ -140,38 +145,55 @@ export function disputedDotRows(c1: Float32Array, c2: Float32Array, shape: DotSh
   return rows;
 }
 
-/** Row `i` of x·w (+ bias) in f64: x is rows×terms (row-major, f32 or f64), w is terms×cols. */
-export function exactDotRow(x: ArrayLike<number>, terms: number, i: number, w: Float32Array, cols: number, bias?: Float32Array): Float64Array {
-  const out = new Float64Array(cols);
-  if (bias) for (let j = 0; j < cols; j++) out[j] = bias[j];
+/** γ_n = n·u / (1 − n·u): the most an f32 dot product of n terms can be off, relative to Σ|x_p·w_p|, in any order, FMA or not. */
+export function worstDotError(terms: number): number {
+  const nu = terms * F32_UNIT_ROUNDOFF;
+  return nu / (1 - nu);
+}
+
+/** Row `i` of x·w (+ bias) in f64, and Σ_p |x_ip·w_pj| (+ |bias_j|) per column: x is rows×terms (row-major, f32 or f64), w is terms×cols. */
+export function exactDotRow(x: ArrayLike<number>, terms: number, i: number, w: Float32Array, cols: number, bias?: Float32Array): { exact: Float64Array; magnitude: Float64Array } {
+  const exact = new Float64Array(cols);
+  const magnitude = new Float64Array(cols);
+  if (bias) {
+    for (let j = 0; j < cols; j++) {
+      exact[j] = bias[j];
+      magnitude[j] = abs(bias[j]);
+    }
+  }
   for (let p = 0; p < terms; p++) {
     const xp = x[i * terms + p];
     if (xp === 0) continue;
-    for (let j = 0, at = p * cols; j < cols; j++, at++) out[j] += xp * w[at];
+    const size = abs(xp);
+    for (let j = 0, at = p * cols; j < cols; j++, at++) {
+      exact[j] += xp * w[at];
+      magnitude[j] += size * abs(w[at]);
+    }
   }
-  return out;
+  return { exact, magnitude };
 }
 
 /**
- * Row `i` of one result's c (f32) against the exact row: within one honest f32 dot product of it,
- *   scale·rowNorm·cols[j] + carry·carriedCols[j] + floor,
- * each one result's half of what compareDots allows two. A message naming the first cell outside
- * it, or undefined; NaN is never within.
+ * Row `i` of one result's c (f32) against the exact row: within the worst an honest f32 dot product
+ * of `terms` terms can be off, γ_terms·magnitude[j] (exactDotRow), plus subnormal flushing, plus
+ * carry·carriedCols[j] (what the result's own inputs to this layer carry in, mlp's z). A message
+ * naming the first cell outside it, or undefined; NaN is never within.
  */
 export function compareRowToExact(
   what: string,
   c: Float32Array,
   i: number,
-  exact: Float64Array,
-  bound: { readonly terms: number; readonly rowNorm: number; readonly cols: Float64Array; readonly carry?: number; readonly carriedCols?: Float64Array },
+  row: { readonly exact: Float64Array; readonly magnitude: Float64Array },
+  bound: { readonly terms: number; readonly carry?: number; readonly carriedCols?: Float64Array },
 ): string | undefined {
-  const { terms, rowNorm, cols: colNorm, carry = 0, carriedCols } = bound;
-  const own = dotErrorScale(terms) * rowNorm;
+  const { terms, carry = 0, carriedCols } = bound;
+  const { exact, magnitude } = row;
+  const gamma = worstDotError(terms);
   const floor = dotFlushFloor(terms);
   for (let j = 0, at = i * exact.length; j < exact.length; j++, at++) {
-    const tol = own * colNorm[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor;
+    const tol = gamma * magnitude[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor;
     const diff = abs(c[at] - exact[j]);
-    if (!(diff <= tol)) return `${what}[${i},${j}] is ${c[at]}, ${diff} from the exact ${exact[j]}: more than the ${tol} one honest f32 result can be`;
+    if (!(diff <= tol)) return `${what}[${i},${j}] is ${c[at]}, ${diff} from the exact ${exact[j]}: more than the ${tol} any honest f32 result can be`;
   }
   return undefined;
 }

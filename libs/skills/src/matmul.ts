@@ -174,7 +174,7 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
       const bad = badOf(r);
       if (bad) return bad;
       for (let at = 0; at < rows.length; at++) {
-        const far = compareRowToExact('c', r[0].data, rows[at], exact[at], { terms: k, rowNorm: aRows[rows[at]], cols: bCols });
+        const far = compareRowToExact('c', r[0].data, rows[at], exact[at], { terms: k });
         if (far) return far;
       }
       return '';

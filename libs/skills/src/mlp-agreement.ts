@@ -105,11 +105,11 @@ function compareLogits(u1: Float32Array, u2: Float32Array, z1: Float32Array, z2:
 
 /**
  * mlp's referee (SkillSpec.referee): the first rows where `first` and `second` disagree in u, z or y
- * (at most REFEREE_ROWS), computed exactly (f64) from x, and each result's row held to one honest
- * forward pass's bound of it: u as a product; z its own rounding plus its relu(u) row's distance
- * from the exact one carried through w2; y its softmax tolerance plus half its z row's largest gap
- * from the exact z. A u that disagrees refutes at least one side; a z or y dispute may leave both
- * within their bounds (each carries its own u's error), and then neither is refuted.
+ * (at most REFEREE_ROWS), computed exactly (f64) from x, and each result's row held to the worst an
+ * honest forward pass can be off there: u as a product (agreement.ts); z its own worst rounding
+ * (from its own relu(u) row) plus that row's distance from the exact one carried through w2; y its
+ * softmax tolerance plus half its z row's largest gap from the exact z. A dispute may leave both
+ * sides within their bounds, and then neither is refuted.
  */
 export function mlpReferee(inputs: readonly DenseTensor[], first: readonly DenseTensor[], second: readonly DenseTensor[], results: readonly (readonly DenseTensor[])[]): string[] {
   const [x, w1, b1, w2, b2] = inputs;
@@ -122,8 +122,8 @@ export function mlpReferee(inputs: readonly DenseTensor[], first: readonly Dense
   const rows = sameShapes(first, second) === undefined ? disputedMlpRows(first, second, { batch, width, hidden, outputs, xNorms, w1Cols, w2Cols, w2Carried }) : [];
   const exact = rows.map((r) => {
     const u = exactDotRow(x.data, width, r, w1.data, hidden, b1.data);
-    const h = u.map((v) => max(v, 0));
-    const z = exactDotRow(h, hidden, 0, w2.data, outputs, b2.data);
+    const h = u.exact.map((v) => max(v, 0));
+    const z = exactDotRow(h, hidden, 0, w2.data, outputs, b2.data).exact;
     let top = -Infinity;
     for (const v of z) top = max(top, v);
     let sum = 0;
@@ -135,16 +135,14 @@ export function mlpReferee(inputs: readonly DenseTensor[], first: readonly Dense
     if (shapes) return shapes;
     const [y, u, z] = result.map((t) => t.data);
     for (const e of exact) {
-      const far = compareRowToExact('u', u, e.r, e.u, { terms: width + 1, rowNorm: xNorms[e.r], cols: w1Cols });
+      const far = compareRowToExact('u', u, e.r, e.u, { terms: width + 1 });
       if (far) return far;
+      // z: its own worst rounding (from its own relu(u) row), plus what its u's error carries through w2.
       const h = relu(u.subarray(e.r * hidden, (e.r + 1) * hidden));
-      let own = 1;
       let carry = 0;
-      for (let i = 0; i < hidden; i++) {
-        own += h[i] * h[i];
-        carry += (h[i] - e.h[i]) * (h[i] - e.h[i]);
-      }
-      const farZ = compareRowToExact('z', z, e.r, e.z, { terms: hidden + 1, rowNorm: sqrt(own), cols: w2Cols, carry: sqrt(carry), carriedCols: w2Carried });
+      for (let i = 0; i < hidden; i++) carry += (h[i] - e.h[i]) * (h[i] - e.h[i]);
+      const own = exactDotRow(h, hidden, 0, w2.data, outputs, b2.data).magnitude;
+      const farZ = compareRowToExact('z', z, e.r, { exact: e.z, magnitude: own }, { terms: hidden + 1, carry: sqrt(carry), carriedCols: w2Carried });
       if (farZ) return farZ;
       const zr = z.subarray(e.r * outputs, (e.r + 1) * outputs);
       const row = softmaxRow(zr);

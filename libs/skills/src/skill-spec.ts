@@ -77,9 +77,10 @@ export interface SkillSpec<Name extends string = string> {
   /**
    * Settles a dispute: `first` and `second` each passed `verify` but do not `agree`. Recomputes
    * exactly (f64) the first rows of the outputs where they disagree (at most REFEREE_ROWS) and
-   * holds each of `results` (each passed `verify`) to one honest f32 computation's bound there:
-   * '' when within it (an honest result always is), else the first place it is not. Of two results
-   * that disagree on a row it refutes at least one (agreement.ts says where that holds). Never throws.
+   * holds each of `results` (each passed `verify`) to the worst an honest f32 computation can be
+   * off there: '' when within it (an honest result always is, whatever the data), else the first
+   * place it is not. On most data it refutes one of two that disagree; agreement.ts says when it
+   * may refute neither. Never throws.
    */
   referee(inputs: readonly DenseTensor[], first: readonly DenseTensor[], second: readonly DenseTensor[], results: readonly (readonly DenseTensor[])[]): string[];
   /** Plain-JS f32 implementation: the benchmark baseline and the ground truth in tests. */
