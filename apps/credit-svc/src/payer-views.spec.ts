@@ -610,6 +610,18 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(h.views.stats()).toMatchObject({ offeredBlocks: Number(payer.head.seq), badChains: 0 });
   });
 
+  it('takes no offer from a payer whose chain it reads itself', async () => {
+    const { me, payer, h } = await behindNat();
+    // Its gateway back in reach: read to its head, and offers are refused from then on.
+    h.failWith(undefined);
+    h.time.advance(FAILED_READ_RETRY_MS);
+    const r2 = pledge(payer, me, 1n, 't2');
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toBeUndefined();
+    expect(answer(() => h.views.offer(payer.id, 1n, payer.blocks))).toMatchObject({ code: ErrorCode.ERROR_CODE_PERMISSION_DENIED });
+    expect(h.views.stats()).toMatchObject({ offeredBlocks: 0 });
+  });
+
   it('gives no not-pledged verdict from offered blocks: an offer made before a receipt was pledged may come after it', async () => {
     const { me, payer, h } = await behindNat();
     const r3 = unpledged(payer, me, 1n, 't3');

@@ -117,7 +117,8 @@ export interface PayerViews extends PayerCheck {
    * Blocks `payer` offers of its own chain from `fromSeq` (a payer behind NAT, whose gateway this
    * node cannot reach): those that go on from the cursor are audited as a read's page would be,
    * from the same budget, never ahead of payers waiting their turn. Answers the seq wanted next
-   * (the cursor + 1). Taken only from a payer that has sent this node a receipt. An offer never confirms a `not-pledged` verdict: made before
+   * (the cursor + 1). Taken only from a payer whose chain this node could not read for a receipt
+   * (or that did not audit). An offer never confirms a `not-pledged` verdict: made before
    * it came, it may predate the pledge of a receipt that overtook it. Throws a SwarmError: no
    * receipt came from `payer` (PERMISSION_DENIED), no audit time left now (OVERLOADED), the
    * blocks do not audit (INVALID_CHAIN, and what follows the cursor is refused for BAD_CHAIN_RETRY_MS).
@@ -415,11 +416,13 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${message}; retry in ${waitMs} ms`, true, { retryAfterMs: waitMs });
     },
     offer(payer, fromSeq, blocks) {
-      const held = holds.get(payer);
-      if (!views.has(payer) && held === undefined) {
+      // Only from a payer whose chain could not be read (or did not audit, to read on after its
+      // hold): one this node reads itself gains nothing by offering, and spends the shared budget.
+      const kind = (views.get(payer)?.problem ?? holds.get(payer)?.problem)?.kind;
+      if (kind !== 'unreadable' && kind !== 'broken') {
         throw new SwarmError(
           ErrorCode.ERROR_CODE_PERMISSION_DENIED,
-          'this node takes blocks of the chain of a node whose receipt it could not check, and none came from your node; send the receipt first',
+          "this node takes blocks of the chain of a node whose chain it could not read for a receipt, and your node's is not one; send the receipt first",
         );
       }
       const view = viewOf(payer);

@@ -513,4 +513,40 @@ describe('receipt outbox - offering this node chain to a payee that cannot read 
       await outbox.stop();
     }
   });
+
+  it('is not looped by a payee that takes part of each page, or asks again for blocks it was given: one early retry per receipt at most', async () => {
+    for (const mode of ['partial', 'forgetful'] as const) {
+      const time = virtualTime(0);
+      const book = fakeBook(['bad-1']);
+      const payee = payeeReading(10_000, 0);
+      const offers: bigint[] = [];
+      const chainOffers: NonNullable<ReceiptOutboxDeps['chainOffers']> = {
+        // partial: takes one block of each page; forgetful: says it has everything, then asks from 1 again.
+        send: async (_payee, fromSeq, blocks) => {
+          offers.push(fromSeq);
+          if (blocks.length === 0) return 1n;
+          return mode === 'partial' ? fromSeq + 1n : 1_000_000n;
+        },
+        blocks: payee.chainOffers.blocks,
+      };
+      const deliveredAt: number[] = [];
+      const outbox = start(
+        time,
+        book,
+        async (_p, receipts) => {
+          deliveredAt.push(time.stopwatch.now());
+          return receipts.map(() => ({ error: unreadable() }));
+        },
+        chainOffers,
+      );
+      try {
+        await time.advance(1_600);
+        // partial: never taken, so the backoff holds (0, 0.5 s, 1.5 s); forgetful: sent again at once once, then its backoff goes on doubling.
+        expect({ mode, deliveredAt }).toEqual({ mode, deliveredAt: mode === 'partial' ? [0, 500, 1_500] : [0, 0, 1_000] });
+        expect(offers.length).toBeLessThanOrEqual(2 * deliveredAt.length);
+      } finally {
+        await outbox.stop();
+      }
+    }
+  });
 });

@@ -52,6 +52,8 @@ export const MAX_LONG_RETRY_MS = 3_600_000;
  * blocks. A longer chain goes on at the next offer, which the receipts sent again at once bring.
  */
 export const MAX_OFFER_PAGES = 64;
+/** How long one offer round goes on at most (a payee answering each page slowly holds a call slot no longer). */
+export const OFFER_ROUND_MS = 30_000;
 
 /** An OVERLOADED answer's hint of when to try again (a SwarmError, or one item's error as it came over the wire), ms; undefined for anything else. */
 function retryHintMs(err: unknown): number | undefined {
@@ -141,6 +143,8 @@ interface Backoff {
   readonly delayMs: number;
   /** When its first delivery failed (stopwatch ms). */
   readonly since: number;
+  /** An offer of the chain let it go again at once, once: never again for this receipt (a payee asking for blocks it was given gets no loop). */
+  readonly lifted?: boolean;
 }
 
 export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
@@ -208,7 +212,13 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     await Promise.all(receipts.map((p, i) => applyOutcome(p, outcomes[i])));
     const unread = receipts.filter((_, i) => chainMayBeUnread(outcomes[i].error));
     // The payee took blocks it lacked: what it refused goes again at once (the pass this call's end runs).
-    if (unread.length > 0 && (await offerChain(payee))) for (const p of unread) backoff.delete(p.receiptId);
+    if (unread.length > 0 && (await offerChain(payee))) {
+      for (const p of unread) {
+        const waiting = backoff.get(p.receiptId);
+        // Its wait kept (a later failure doubles it), only its end brought forward, once.
+        if (waiting && !waiting.lifted) backoff.set(p.receiptId, { ...waiting, until: 0, lifted: true });
+      }
+    }
   }
 
   /**
@@ -221,13 +231,16 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     if (offers === undefined || offering.has(payee)) return false;
     offering.add(payee);
     let took = false;
+    const endsAt = stopwatch.now() + OFFER_ROUND_MS;
     try {
       let wanted = await offers.send(payee, 0n, []);
-      for (let pages = 0; pages < MAX_OFFER_PAGES && wanted >= 1n && !stopped; pages += 1) {
+      for (let pages = 0; pages < MAX_OFFER_PAGES && wanted >= 1n && !stopped && stopwatch.now() < endsAt; pages += 1) {
         const page = await offers.blocks(wanted, CHAIN_OFFER_MAX_BLOCKS);
         if (page.blocks.length === 0) break;
         const next = await offers.send(payee, wanted, page.blocks);
-        if (next <= wanted) break;
+        // Taken only when it wants what follows the whole page: a payee taking part of it (its
+        // budget) stops the round; one that asks for blocks it was given again gets no more.
+        if (next < wanted + BigInt(page.blocks.length)) break;
         took = true;
         wanted = next;
       }
@@ -304,7 +317,7 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     const hint = retryHintMs(err);
     const delayMs = hint !== undefined ? (last?.delayMs ?? FIRST_RETRY_MS) : last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
     const waitMs = hint !== undefined ? Math.min(Math.max(hint, FIRST_RETRY_MS), cap) : delayMs;
-    backoff.set(receiptId, { until: now + waitMs, delayMs, since: last?.since ?? now });
+    backoff.set(receiptId, { until: now + waitMs, delayMs, since: last?.since ?? now, ...(last?.lifted ? { lifted: true } : {}) });
     return waitMs;
   }
 
