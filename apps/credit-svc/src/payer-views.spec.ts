@@ -651,6 +651,21 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
   });
 
+  it('refuses an offer whose block at the head it audited is another one (a fork), and holds the payer off', async () => {
+    const { payer, h, r1 } = await behindNat();
+    expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 2))).toBe(3n);
+    // Block 2 re-signed with other content, offered again with what follows.
+    const forked = withForgedReceiptIn(payer);
+    expect(answer(() => h.views.offer(payer.id, 2n, forked.blocks.slice(1)))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      message: expect.stringMatching(/another block 2 .*a fork/),
+    });
+    expect(h.views.stats()).toMatchObject({ badChains: 1, offeredBlocks: 2 });
+    // Held off: even the honest blocks wait out the hold.
+    expect(answer(() => h.views.offer(payer.id, 3n, payer.blocks.slice(2)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: true });
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+  });
+
   it('audits offers from the budget reads take theirs from: past it, an offer is told when to retry', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 40n, 'unlock');

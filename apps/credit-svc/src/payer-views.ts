@@ -27,8 +27,8 @@
  * genesis again.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
-import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ErrorCode, SwarmError } from '@swarm/contracts';
+import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
+import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
@@ -432,7 +432,17 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       }
       const seq = view.cursor?.head.seq ?? 0n;
       const skip = seq + 1n - fromSeq;
-      if (blocks.length === 0 || skip < 0n || skip >= BigInt(blocks.length)) return seq + 1n;
+      if (blocks.length === 0 || skip < 0n) return seq + 1n;
+      // The block at the head audited, when the offer holds it, must be that very block: another one
+      // of that seq is a fork of the payer's (two blocks it signed with one seq, or junk in its place).
+      const atHead = skip - 1n;
+      if (view.cursor && atHead >= 0n && atHead < BigInt(blocks.length) && !isBlockWithHash(blocks[Number(atHead)], view.cursor.head.hash)) {
+        counts.badChains += 1;
+        const broken: Problem = { kind: 'broken', message: `your node's offer holds another block ${seq} than the one this node audited (a fork of its chain)` };
+        holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, broken);
+        throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${broken.message}; retry in ${BAD_CHAIN_RETRY_MS} ms`, true);
+      }
+      if (skip >= BigInt(blocks.length)) return seq + 1n;
       // An offer is audited as a read turn is, and never ahead of payers waiting theirs.
       const waitMs = turns.waiting() > 0 ? QUEUED_RETRY_MS : turns.budgetWaitMs();
       if (waitMs > 0) {
@@ -453,6 +463,15 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     idle: () => turns.idle(),
     stop: () => turns.stop(),
   };
+}
+
+/** Whether `bytes` is a SignedBlock whose signed ChainBlock hashes to `hash` (a chain's link: block.ts). */
+function isBlockWithHash(bytes: Uint8Array, hash: Uint8Array): boolean {
+  try {
+    return sameBytes(sha256(SignedBlock.decode(bytes).block), hash);
+  } catch {
+    return false;
+  }
 }
 
 /** How many pledges `pledges` keeps after `entries` (an audited page): a PLEDGE adds one, the RECEIPT_OUT that pays it takes it away. */
