@@ -5,7 +5,7 @@ import type { PendingReceipt } from '@swarm/credit';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { ReceiptOutboxDeps } from './receipt-outbox';
-import { CALLS_PER_PAYEE, MAX_CALLS_IN_FLIGHT, MAX_RETRY_MS, OUTBOX_PAGE, startReceiptOutbox } from './receipt-outbox';
+import { CALLS_PER_PAYEE, MAX_CALLS_IN_FLIGHT, MAX_RETRY_MS, OFFER_ROUND_MS, OUTBOX_PAGE, startReceiptOutbox } from './receipt-outbox';
 
 const signed = (id: string): SignedReceipt => ({ receipt: new TextEncoder().encode(id), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) });
 
@@ -482,10 +482,10 @@ describe('receipt outbox - offering this node chain to a payee that cannot read 
     const full = payeeReading(10, 10);
     const offered: string[] = [];
     const chainOffers: NonNullable<ReceiptOutboxDeps['chainOffers']> = {
-      send: async (payee, fromSeq, blocks) => {
+      send: async (payee, fromSeq, blocks, timeoutMs) => {
         offered.push(payee);
         if (payee === 'old') throw new SwarmError(ErrorCode.ERROR_CODE_UNIMPLEMENTED, 'no such method (test)', false);
-        return full.chainOffers.send(payee, fromSeq, blocks);
+        return full.chainOffers.send(payee, fromSeq, blocks, timeoutMs);
       },
       blocks: full.chainOffers.blocks,
     };
@@ -547,6 +547,44 @@ describe('receipt outbox - offering this node chain to a payee that cannot read 
       } finally {
         await outbox.stop();
       }
+    }
+  });
+
+  it("gives each offer call only what is left of the round, and starts the refused receipt's wait after the round: a slow payee holds a call no longer", async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['slow-1']);
+    const payee = payeeReading(10_000, 0);
+    const timeouts: number[] = [];
+    const chainOffers: NonNullable<ReceiptOutboxDeps['chainOffers']> = {
+      // Each answer takes what the call allows, up to 10 s, then takes the whole page.
+      send: async (_payee, fromSeq, blocks, timeoutMs) => {
+        timeouts.push(timeoutMs);
+        await time.scheduler.sleep(Math.min(timeoutMs, 10_000));
+        return blocks.length === 0 ? 1n : fromSeq + BigInt(blocks.length);
+      },
+      blocks: payee.chainOffers.blocks,
+    };
+    const deliveredAt: number[] = [];
+    const outbox = start(
+      time,
+      book,
+      async (_p, receipts) => {
+        deliveredAt.push(time.stopwatch.now());
+        return receipts.map(() => ({ error: unreadable() }));
+      },
+      chainOffers,
+    );
+    try {
+      await time.advance(OFFER_ROUND_MS + 2_000);
+      // Each call given what is left of the round (it answers in 10 s): the round ends at 30 s, never later.
+      expect(timeouts.slice(0, 3)).toEqual([OFFER_ROUND_MS, OFFER_ROUND_MS - 10_000, OFFER_ROUND_MS - 20_000]);
+      // It took blocks: sent again at once after the round (30 s), not earlier.
+      expect(deliveredAt).toEqual([0, OFFER_ROUND_MS]);
+    } finally {
+      // The next round's calls end as their time passes.
+      const stopping = outbox.stop();
+      await time.advance(OFFER_ROUND_MS);
+      await stopping;
     }
   });
 });

@@ -107,8 +107,8 @@ export interface ReceiptOutboxDeps {
   readonly deliverVoids: (payee: string, voids: readonly SignedVoid[]) => Promise<readonly VoidDeliveryOutcome[]>;
   /** Offers of this node's chain to payees that could not read it; absent: none. */
   readonly chainOffers?: {
-    /** Sends blocks from `fromSeq` (none: asking where to start) to `payee` (GatewayOfferChain); resolves with the seq it wants next. */
-    readonly send: (payee: string, fromSeq: bigint, blocks: readonly Uint8Array[]) => Promise<bigint>;
+    /** Sends blocks from `fromSeq` (none: asking where to start) to `payee` (GatewayOfferChain) within `timeoutMs`; resolves with the seq it wants next. */
+    readonly send: (payee: string, fromSeq: bigint, blocks: readonly Uint8Array[], timeoutMs: number) => Promise<bigint>;
     /** A page of this node's chain (ChainBook.blocks). */
     readonly blocks: (fromSeq: bigint, limit: number) => Promise<{ readonly blocks: readonly Uint8Array[] }>;
   };
@@ -211,13 +211,18 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     // Side by side, so that the ledger appends them in one synced batch (group commit), not one each.
     await Promise.all(receipts.map((p, i) => applyOutcome(p, outcomes[i])));
     const unread = receipts.filter((_, i) => chainMayBeUnread(outcomes[i].error));
-    // The payee took blocks it lacked: what it refused goes again at once (the pass this call's end runs).
-    if (unread.length > 0 && (await offerChain(payee))) {
-      for (const p of unread) {
-        const waiting = backoff.get(p.receiptId);
-        // Its wait kept (a later failure doubles it), only its end brought forward, once.
-        if (waiting && !waiting.lifted) backoff.set(p.receiptId, { ...waiting, until: 0, lifted: true });
-      }
+    if (unread.length === 0) return;
+    const roundStart = stopwatch.now();
+    const took = await offerChain(payee);
+    const roundMs = stopwatch.now() - roundStart;
+    for (const p of unread) {
+      const waiting = backoff.get(p.receiptId);
+      if (!waiting) continue;
+      // The payee took blocks it lacked: what it refused goes again at once (the pass this call's end
+      // runs), its wait kept (a later failure doubles it), once. Else its wait starts after the round:
+      // a payee answering offers slowly holds this call, and gains no quicker retry by it.
+      if (took && !waiting.lifted) backoff.set(p.receiptId, { ...waiting, until: 0, lifted: true });
+      else backoff.set(p.receiptId, { ...waiting, until: waiting.until + roundMs });
     }
   }
 
@@ -233,11 +238,13 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     let took = false;
     const endsAt = stopwatch.now() + OFFER_ROUND_MS;
     try {
-      let wanted = await offers.send(payee, 0n, []);
+      // Each call within what is left of the round: it never outlasts OFFER_ROUND_MS.
+      const left = () => Math.max(1, endsAt - stopwatch.now());
+      let wanted = await offers.send(payee, 0n, [], left());
       for (let pages = 0; pages < MAX_OFFER_PAGES && wanted >= 1n && !stopped && stopwatch.now() < endsAt; pages += 1) {
         const page = await offers.blocks(wanted, CHAIN_OFFER_MAX_BLOCKS);
         if (page.blocks.length === 0) break;
-        const next = await offers.send(payee, wanted, page.blocks);
+        const next = await offers.send(payee, wanted, page.blocks, left());
         // Taken only when it wants what follows the whole page: a payee taking part of it (its
         // budget) stops the round; one that asks for blocks it was given again gets no more.
         if (next < wanted + BigInt(page.blocks.length)) break;

@@ -188,8 +188,12 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       return res.outcomes.map(voidOutcomeOf);
     },
     chainOffers: {
-      send: async (payee, fromSeq, blocks) => {
-        const res = await client.request(GatewayOfferChain, { peerNodeId: payee, offer: { fromSeq, blocks: [...blocks] } }, { timeoutMs: OFFER_CHAIN_TIMEOUT_MS });
+      send: async (payee, fromSeq, blocks, timeoutMs) => {
+        const res = await client.request(
+          GatewayOfferChain,
+          { peerNodeId: payee, offer: { fromSeq, blocks: [...blocks] } },
+          { timeoutMs: Math.min(timeoutMs, OFFER_CHAIN_TIMEOUT_MS) },
+        );
         return res.wantedFromSeq;
       },
       blocks: (fromSeq, limit) => book.blocks(fromSeq, limit),

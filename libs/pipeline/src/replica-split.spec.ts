@@ -139,6 +139,32 @@ describe('pipeline - judging replicas on data where verification is coarser than
     expect(v.returned).toBeUndefined();
   });
 
+  it('recomputes the most disputed rows, so decoys no bound can settle (past agreement, within the worst case) cannot hide rows that are provably wrong', () => {
+    // k = 2,000 on positive data: the worst case an f32 dot product can be off, γ_k·Σ|a||b|, is past
+    // agreement's bound, so a cell moved by 0.95 of it disputes and yet cannot be refuted.
+    const [rows, k, cols] = [8, 2_000, 16];
+    const rnd = seededRandom(17);
+    const a2 = Float32Array.from({ length: rows * k }, () => rnd());
+    const b2 = Float32Array.from({ length: k * cols }, () => rnd());
+    const inputs2 = [toTensor('a', [rows, k], a2), toTensor('b', [k, cols], b2)].map(fromTensor);
+    const worstCase = (i: number) => {
+      let sum = 0;
+      for (let p = 0; p < k; p++) sum += Math.abs(a2[i * k + p] * b2[p * cols]);
+      return ((k * 2 ** -24) / (1 - k * 2 ** -24)) * sum;
+    };
+    const exact2 = orderedMatmul(a2, b2, { n: rows, k, m: cols }, 'pairwise');
+    const wrong = Float32Array.from(exact2);
+    // Rows 0-3: decoys at 0.95 of the worst case; rows 4-7: 1.6 times it, provably wrong.
+    for (let i = 0; i < rows; i++) wrong[i * cols] = exact2[i * cols] + (i < 4 ? 0.95 : 1.6) * worstCase(i);
+    const mk = (nodeId: string, c: Float32Array): ReplicaResult => ({
+      ...replica(nodeId, honest('ijk')),
+      exec: { outputs: [toTensor('c', [rows, cols], c)], providerId: nodeId, executorId: `exec-${nodeId}`, backend: 'cpu' },
+    });
+    const v = judgeReplicas(matmul, inputs2, [mk('c1', wrong), mk('c2', Float32Array.from(wrong)), mk('honest', orderedMatmul(a2, b2, { n: rows, k, m: cols }, 'reversed'))]);
+    expect(v.refuted).toEqual([true, true, false]);
+    expect(v.notes[0]).toMatch(/refuted by recomputing the disputed rows exactly: c\[[4-7],0\]/);
+  });
+
   it('referees the largest class against every other, so decoys that answered first cannot use up the pairs before colluders meet the honest replica', () => {
     const decoys = [10, 20, 30].map((row) => movedBy([row], 3));
     const v = judgeReplicas(matmul, positive, [

@@ -304,6 +304,43 @@ describe('skills - the referee of a dispute', () => {
     expect(problems).toEqual([]);
   });
 
+  it("mlp: refutes no honest pass where its z bound is tight (u lost in order, w2 proportional), for the f64 referee's own rounding", () => {
+    // Hidden units 0 and 1: 1 + s·s − 1 summed in order is 0, exactly s²: relu(u) off by s² there,
+    // and w2 proportional across them makes Cauchy–Schwarz exact. A wrong u[0,2] makes the dispute.
+    const s = Math.fround(Math.sqrt(0.999 * 2 ** -24));
+    const [batch, width, hidden, outputs] = [4, 8, 8, 2];
+    const refuted: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const w = Math.fround(1 + i / 197);
+      const inputs: DenseTensor[] = [
+        { name: 'x', shape: [batch, width], data: new Float32Array(batch * width).map((_, at) => (at % width === 0 ? s : 1)) },
+        {
+          name: 'w1',
+          shape: [width, hidden],
+          data: new Float32Array(width * hidden).map((_, at) => {
+            const [p, j] = [Math.floor(at / hidden), at % hidden];
+            return j < 2 ? (p === 0 ? s : p === 1 ? -1 : 0) : p >= 2 ? 1 : 0;
+          }),
+        },
+        { name: 'b1', shape: [hidden], data: new Float32Array(hidden).map((_, j) => (j < 2 ? 1 : 0)) },
+        {
+          name: 'w2',
+          shape: [hidden, outputs],
+          data: new Float32Array(hidden * outputs).map((_, at) => {
+            const [j, o] = [Math.floor(at / outputs), at % outputs];
+            return o === 0 ? (j < 2 ? w : 0) : j < 2 ? 0 : 0.01;
+          }),
+        },
+        { name: 'b2', shape: [outputs], data: new Float32Array(outputs) },
+      ];
+      const honest = orderedMlp(inputs, 'ijk');
+      const wrong = withCell(honest, 1, 2, (v) => v + 1);
+      const [verdict] = getSkill('mlp').referee(inputs, honest, wrong, [honest]);
+      if (verdict !== '') refuted.push(`w ${w}: ${verdict}`);
+    }
+    expect(refuted).toEqual([]);
+  });
+
   it('vecadd: never refutes an honest sum; refutes a wrong one', () => {
     const inputs = demoDenseInputs('vecadd', 1_000, seededRandom(43));
     const honest = getSkill('vecadd').reference(inputs);

@@ -138,12 +138,51 @@ function farInRow(what: string, c1: Float32Array, c2: Float32Array, shape: DotSh
   return undefined;
 }
 
-/** The rows where compareDots finds c1 and c2 apart, at most `max`, first ones first. */
-export function disputedDotRows(c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms, max: number): number[] {
-  const rows: number[] = [];
-  for (let i = 0; i < shape.rows && rows.length < max; i++) if (farInRow('', c1, c2, shape, norms, i) !== undefined) rows.push(i);
-  return rows;
+/** A row where two results disagree, and by how much: the largest of its cells' distance over what agreement allows there (above 1; NaN: Infinity). */
+export interface DisputedRow {
+  readonly row: number;
+  readonly excess: number;
 }
+
+/** The rows where compareDots finds c1 and c2 apart, each with its excess. */
+export function disputedDotRows(c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms): DisputedRow[] {
+  const { rows, cols, terms } = shape;
+  const floor = 2 * dotFlushFloor(terms);
+  const scale = dotErrorScale(terms);
+  const { rows1, rows2, cols: colNorm, carried, carriedCols } = norms;
+  const out: DisputedRow[] = [];
+  for (let i = 0; i < rows; i++) {
+    const own = scale * (rows1[i] + rows2[i]);
+    const carry = carried ? carried[i] : 0;
+    let excess = 0;
+    for (let j = 0, at = i * cols; j < cols; j++, at++) {
+      const ratio = abs(c1[at] - c2[at]) / (own * colNorm[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor);
+      if (!(ratio <= excess)) excess = Number.isNaN(ratio) ? Infinity : ratio;
+    }
+    if (excess > 1) out.push({ row: i, excess });
+  }
+  return out;
+}
+
+/**
+ * The rows a referee recomputes: the REFEREE_ROWS most disputed (by excess, the largest first), so
+ * that rows barely past agreement, which no bound can settle, cannot crowd out a row a result is
+ * provably wrong in (which is past the worst case, further than any decoy within it).
+ */
+export function mostDisputedRows(...disputes: ReadonlyArray<readonly DisputedRow[]>): number[] {
+  const worst = new Map<number, number>();
+  for (const list of disputes) for (const { row, excess } of list) worst.set(row, Math.max(worst.get(row) ?? 0, excess));
+  return [...worst]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, REFEREE_ROWS)
+    .map(([row]) => row);
+}
+
+/**
+ * What the f64 computations of a referee (the exact row, the magnitudes, the carried bound) may be
+ * off by, relative to what they summed: far above 2^-53 times any term count a task has (2^21).
+ */
+export const F64_SLACK = 2 ** -30;
 
 /** γ_n = n·u / (1 − n·u): the most an f32 dot product of n terms can be off, relative to Σ|x_p·w_p|, in any order, FMA or not. */
 export function worstDotError(terms: number): number {
@@ -191,7 +230,9 @@ export function compareRowToExact(
   const gamma = worstDotError(terms);
   const floor = dotFlushFloor(terms);
   for (let j = 0, at = i * exact.length; j < exact.length; j++, at++) {
-    const tol = gamma * magnitude[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor;
+    const carried = carriedCols ? carry * carriedCols[j] : 0;
+    // The exact row is f64, so itself a hair off: F64_SLACK of everything it summed.
+    const tol = gamma * magnitude[j] + carried + floor + F64_SLACK * (magnitude[j] + abs(exact[j]) + carried);
     const diff = abs(c[at] - exact[j]);
     if (!(diff <= tol)) return `${what}[${i},${j}] is ${c[at]}, ${diff} from the exact ${exact[j]}: more than the ${tol} any honest f32 result can be`;
   }

@@ -1,6 +1,6 @@
 /** matmul: c = a·b for dense f32 matrices, verified by Freivalds' algorithm per row block (freivalds.ts). */
 import type { DenseTensor } from '@swarm/contracts';
-import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, REFEREE_ROWS, rowNorms, sameShapes } from './agreement';
+import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, mostDisputedRows, rowNorms, sameShapes } from './agreement';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
 import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, F32_SAFE_MAX, invalid, productBound, rowAbsMax } from './input-checks';
@@ -168,7 +168,7 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     const rows =
       badOf(first) || badOf(second)
         ? []
-        : disputedDotRows(first[0].data, second[0].data, { rows: n, cols: m, terms: k }, { rows1: aRows, rows2: aRows, cols: bCols }, REFEREE_ROWS);
+        : mostDisputedRows(disputedDotRows(first[0].data, second[0].data, { rows: n, cols: m, terms: k }, { rows1: aRows, rows2: aRows, cols: bCols }));
     const exact = rows.map((i) => exactDotRow(a, k, i, b, m));
     return results.map((r) => {
       const bad = badOf(r);

@@ -11,7 +11,8 @@
  */
 import type { DenseTensor } from '@swarm/contracts';
 import type { Agreement } from './agreement';
-import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, REFEREE_ROWS, rowNorms, sameShapes } from './agreement';
+import type { DisputedRow } from './agreement';
+import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, mostDisputedRows, rowNorms, sameShapes } from './agreement';
 import type { SoftmaxRow } from './softmax-error';
 import { softmaxRow, softmaxTolerance } from './softmax-error';
 
@@ -158,7 +159,7 @@ export function mlpReferee(inputs: readonly DenseTensor[], first: readonly Dense
   });
 }
 
-/** Rows where two results disagree in u, z or y, first ones first, at most REFEREE_ROWS. */
+/** Rows where two results disagree in u, z or y, the most disputed first, at most REFEREE_ROWS (mostDisputedRows). */
 function disputedMlpRows(
   first: readonly DenseTensor[],
   second: readonly DenseTensor[],
@@ -168,7 +169,7 @@ function disputedMlpRows(
   const [y2, u2, z2] = second.map((t) => t.data);
   const h1 = relu(u1);
   const h2 = relu(u2);
-  const uRows = disputedDotRows(u1, u2, { rows: d.batch, cols: d.hidden, terms: d.width + 1 }, { rows1: d.xNorms, rows2: d.xNorms, cols: d.w1Cols }, REFEREE_ROWS);
+  const uRows = disputedDotRows(u1, u2, { rows: d.batch, cols: d.hidden, terms: d.width + 1 }, { rows1: d.xNorms, rows2: d.xNorms, cols: d.w1Cols });
   const zRows = disputedDotRows(
     z1,
     z2,
@@ -180,9 +181,28 @@ function disputedMlpRows(
       carried: rowDistances(h1, h2, d.batch, d.hidden),
       carriedCols: d.w2Carried,
     },
-    REFEREE_ROWS,
   );
-  const yRows: number[] = [];
-  for (let r = 0; r < d.batch && yRows.length < REFEREE_ROWS; r++) if (farSoftmaxRow(y1, y2, z1, z2, r, d.outputs) !== undefined) yRows.push(r);
-  return [...new Set([...uRows, ...zRows, ...yRows])].sort((a, b) => a - b).slice(0, REFEREE_ROWS);
+  const yRows: DisputedRow[] = [];
+  for (let r = 0; r < d.batch; r++) {
+    const excess = softmaxRowExcess(y1, y2, z1, z2, r, d.outputs);
+    if (excess > 1) yRows.push({ row: r, excess });
+  }
+  return mostDisputedRows(uRows, zRows, yRows);
+}
+
+/** How far past what two honest softmaxes can differ y1 and y2 are in row `r`: the largest distance over bound of its outputs (NaN: Infinity). */
+function softmaxRowExcess(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, r: number, outputs: number): number {
+  const z1r = z1.subarray(r * outputs, (r + 1) * outputs);
+  const z2r = z2.subarray(r * outputs, (r + 1) * outputs);
+  const row1 = softmaxRow(z1r);
+  const row2 = softmaxRow(z2r);
+  let zGap = 0;
+  for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(z1r[o] - z2r[o]));
+  let excess = 0;
+  for (let o = 0; o < outputs; o++) {
+    const at = r * outputs + o;
+    const ratio = abs(y1[at] - y2[at]) / (0.5 * zGap + honestSoftmaxError(row1, z1r[o]) + honestSoftmaxError(row2, z2r[o]));
+    if (!(ratio <= excess)) excess = Number.isNaN(ratio) ? Infinity : ratio;
+  }
+  return excess;
 }
