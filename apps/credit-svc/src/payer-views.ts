@@ -119,9 +119,10 @@ export interface PayerViews extends PayerCheck {
    * from the same budget, never ahead of payers waiting their turn. Answers the seq wanted next
    * (the cursor + 1). Taken only from a payer whose chain this node could not read for a receipt
    * (or that did not audit). An offer never confirms a `not-pledged` verdict: made before
-   * it came, it may predate the pledge of a receipt that overtook it. Throws a SwarmError: no
-   * receipt came from `payer` (PERMISSION_DENIED), no audit time left now (OVERLOADED), the
-   * blocks do not audit (INVALID_CHAIN, and what follows the cursor is refused for BAD_CHAIN_RETRY_MS).
+   * it came, it may predate the pledge of a receipt that overtook it. Throws a SwarmError: not such
+   * a payer (PERMISSION_DENIED), payers waiting their turn or no audit time left now (OVERLOADED),
+   * blocks that do not audit or another block at the head audited (INVALID_CHAIN, and the payer
+   * held off for BAD_CHAIN_RETRY_MS).
    */
   offer(payer: string, fromSeq: bigint, blocks: readonly Uint8Array[]): bigint;
   stats(): PayerViewStats;
