@@ -103,8 +103,11 @@ export function dotFlushFloor(terms: number): number {
  */
 export function compareDots(what: string, c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms): string | undefined {
   for (let i = 0; i < shape.rows; i++) {
-    const far = farInRow(what, c1, c2, shape, norms, i);
-    if (far) return far;
+    const { past } = dotRowGap(c1, c2, shape, norms, i);
+    if (past) {
+      const at = i * shape.cols + past.col;
+      return `${what}[${i},${past.col}] is ${c1[at]} against ${c2[at]}: ${past.diff} apart, more than the ${past.tol} two honest f32 results can differ`;
+    }
   }
   return undefined;
 }
@@ -123,19 +126,33 @@ export interface DotNorms {
   readonly carriedCols?: Float64Array;
 }
 
-/** compareDots for row `i` alone. */
-function farInRow(what: string, c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms, i: number): string | undefined {
+/**
+ * How far apart two results are in one row, against what agreement allows there: `excess`, the
+ * largest distance over bound of its cells (above 1: they disagree; NaN: Infinity), and `past`, the
+ * first cell past its bound. What compareDots and the referee's choice of rows both measure.
+ */
+export interface RowGap {
+  readonly excess: number;
+  readonly past?: { readonly col: number; readonly diff: number; readonly tol: number };
+}
+
+/** Row `i` of c1 and c2 against compareDots' bound. */
+function dotRowGap(c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms, i: number): RowGap {
   const { cols, terms } = shape;
   const floor = 2 * dotFlushFloor(terms);
   const { rows1, rows2, cols: colNorm, carried, carriedCols } = norms;
   const own = dotErrorScale(terms) * (rows1[i] + rows2[i]);
   const carry = carried ? carried[i] : 0;
+  let excess = 0;
+  let past: RowGap['past'];
   for (let j = 0, at = i * cols; j < cols; j++, at++) {
     const tol = own * colNorm[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor;
     const diff = abs(c1[at] - c2[at]);
-    if (!(diff <= tol)) return `${what}[${i},${j}] is ${c1[at]} against ${c2[at]}: ${diff} apart, more than the ${tol} two honest f32 results can differ`;
+    if (!(diff <= tol)) past ??= { col: j, diff, tol };
+    const ratio = diff / tol;
+    if (!(ratio <= excess)) excess = Number.isNaN(ratio) ? Infinity : ratio;
   }
-  return undefined;
+  return past ? { excess, past } : { excess };
 }
 
 /** A row where two results disagree, and by how much: the largest of its cells' distance over what agreement allows there (above 1; NaN: Infinity). */
@@ -146,20 +163,10 @@ export interface DisputedRow {
 
 /** The rows where compareDots finds c1 and c2 apart, each with its excess. */
 export function disputedDotRows(c1: Float32Array, c2: Float32Array, shape: DotShape, norms: DotNorms): DisputedRow[] {
-  const { rows, cols, terms } = shape;
-  const floor = 2 * dotFlushFloor(terms);
-  const scale = dotErrorScale(terms);
-  const { rows1, rows2, cols: colNorm, carried, carriedCols } = norms;
   const out: DisputedRow[] = [];
-  for (let i = 0; i < rows; i++) {
-    const own = scale * (rows1[i] + rows2[i]);
-    const carry = carried ? carried[i] : 0;
-    let excess = 0;
-    for (let j = 0, at = i * cols; j < cols; j++, at++) {
-      const ratio = abs(c1[at] - c2[at]) / (own * colNorm[j] + (carriedCols ? carry * carriedCols[j] : 0) + floor);
-      if (!(ratio <= excess)) excess = Number.isNaN(ratio) ? Infinity : ratio;
-    }
-    if (excess > 1) out.push({ row: i, excess });
+  for (let i = 0; i < shape.rows; i++) {
+    const { excess, past } = dotRowGap(c1, c2, shape, norms, i);
+    if (past) out.push({ row: i, excess });
   }
   return out;
 }

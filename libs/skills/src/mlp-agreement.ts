@@ -11,7 +11,7 @@
  */
 import type { DenseTensor } from '@swarm/contracts';
 import type { Agreement } from './agreement';
-import type { DisputedRow } from './agreement';
+import type { DisputedRow, RowGap } from './agreement';
 import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, mostDisputedRows, rowNorms, sameShapes } from './agreement';
 import type { SoftmaxRow } from './softmax-error';
 import { softmaxRow, softmaxTolerance } from './softmax-error';
@@ -39,8 +39,11 @@ function rowDistances(h1: Float32Array, h2: Float32Array, rows: number, cols: nu
 
 function compareSoftmax(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, batch: number, outputs: number): string | undefined {
   for (let r = 0; r < batch; r++) {
-    const far = farSoftmaxRow(y1, y2, z1, z2, r, outputs);
-    if (far) return far;
+    const { past } = softmaxRowGap(y1, y2, z1, z2, r, outputs);
+    if (past) {
+      const at = r * outputs + past.col;
+      return `y[${r},${past.col}] is ${y1[at]} against ${y2[at]}: ${past.diff} apart, more than the ${past.tol} two honest softmaxes can differ`;
+    }
   }
   return undefined;
 }
@@ -51,21 +54,25 @@ function honestSoftmaxError(row: SoftmaxRow, z: number): number {
   return softmaxTolerance(row, arg, exp(arg));
 }
 
-/** compareSoftmax for row `r` alone. */
-function farSoftmaxRow(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, r: number, outputs: number): string | undefined {
+/** Row `r` of y1 and y2 against what two honest softmaxes of z1 and z2 can differ by (RowGap, agreement.ts). */
+function softmaxRowGap(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, r: number, outputs: number): RowGap {
   const z1r = z1.subarray(r * outputs, (r + 1) * outputs);
   const z2r = z2.subarray(r * outputs, (r + 1) * outputs);
   const row1 = softmaxRow(z1r);
   const row2 = softmaxRow(z2r);
   let zGap = 0;
   for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(z1r[o] - z2r[o]));
+  let excess = 0;
+  let past: RowGap['past'];
   for (let o = 0; o < outputs; o++) {
     const tol = 0.5 * zGap + honestSoftmaxError(row1, z1r[o]) + honestSoftmaxError(row2, z2r[o]);
     const at = r * outputs + o;
     const diff = abs(y1[at] - y2[at]);
-    if (!(diff <= tol)) return `y[${r},${o}] is ${y1[at]} against ${y2[at]}: ${diff} apart, more than the ${tol} two honest softmaxes can differ`;
+    if (!(diff <= tol)) past ??= { col: o, diff, tol };
+    const ratio = diff / tol;
+    if (!(ratio <= excess)) excess = Number.isNaN(ratio) ? Infinity : ratio;
   }
-  return undefined;
+  return past ? { excess, past } : { excess };
 }
 
 /** `first` and `second`: y, u, z of two results that each passed verification. */
@@ -184,25 +191,8 @@ function disputedMlpRows(
   );
   const yRows: DisputedRow[] = [];
   for (let r = 0; r < d.batch; r++) {
-    const excess = softmaxRowExcess(y1, y2, z1, z2, r, d.outputs);
-    if (excess > 1) yRows.push({ row: r, excess });
+    const { excess, past } = softmaxRowGap(y1, y2, z1, z2, r, d.outputs);
+    if (past) yRows.push({ row: r, excess });
   }
   return mostDisputedRows(uRows, zRows, yRows);
-}
-
-/** How far past what two honest softmaxes can differ y1 and y2 are in row `r`: the largest distance over bound of its outputs (NaN: Infinity). */
-function softmaxRowExcess(y1: Float32Array, y2: Float32Array, z1: Float32Array, z2: Float32Array, r: number, outputs: number): number {
-  const z1r = z1.subarray(r * outputs, (r + 1) * outputs);
-  const z2r = z2.subarray(r * outputs, (r + 1) * outputs);
-  const row1 = softmaxRow(z1r);
-  const row2 = softmaxRow(z2r);
-  let zGap = 0;
-  for (let o = 0; o < outputs; o++) zGap = max(zGap, abs(z1r[o] - z2r[o]));
-  let excess = 0;
-  for (let o = 0; o < outputs; o++) {
-    const at = r * outputs + o;
-    const ratio = abs(y1[at] - y2[at]) / (0.5 * zGap + honestSoftmaxError(row1, z1r[o]) + honestSoftmaxError(row2, z2r[o]));
-    if (!(ratio <= excess)) excess = Number.isNaN(ratio) ? Infinity : ratio;
-  }
-  return excess;
 }
