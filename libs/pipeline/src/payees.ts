@@ -4,8 +4,10 @@
  * names them, and afterwards dispatches only to those: a provider that appears later could not be
  * paid for its work.
  */
+import { ErrorCode, isSwarmError } from '@swarm/contracts';
 import type { Candidate, CandidateSelector } from '@swarm/scoring';
 import { compareScores, scoreCandidate } from '@swarm/scoring';
+import type { TaskPorts } from './task-types';
 
 /** Most payees one escrow may name (credit.proto ReserveRequest.payees: 1 to 16). */
 export const ESCROW_MAX_PAYEES = 16;
@@ -39,4 +41,13 @@ export function payeesOf(candidates: readonly Candidate[], selector?: Pick<Candi
 /** The candidates the escrow can pay, in the order given. */
 export function payableCandidates(candidates: readonly Candidate[], payees: ReadonlySet<string>): Candidate[] {
   return candidates.filter((c) => payees.has(c.nodeId));
+}
+
+/**
+ * Who a replacement (a replica, a row block) may go to now: a fresh lookup, since who is alive
+ * changes. A lookup saying every provider known is out of reach (NO_PROVIDER) leaves none; any other
+ * failure falls back to `found`, the providers the escrow was made for.
+ */
+export function providersForReplacement(ports: Pick<TaskPorts, 'findProviders'>, skill: string, signal: AbortSignal, found: readonly Candidate[]): Promise<readonly Candidate[]> {
+  return ports.findProviders(skill, signal).catch((err: unknown) => (isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) ? [] : found));
 }

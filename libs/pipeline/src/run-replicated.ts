@@ -25,7 +25,7 @@ import type { AttemptOutcome, Candidate } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import { getSkill } from '@swarm/skills';
 import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, notify, verifyResult } from './attempt-checks';
-import { payableCandidates, payeesOf } from './payees';
+import { payableCandidates, payeesOf, providersForReplacement } from './payees';
 import type { ReplicaResult } from './replica-split';
 import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
 import type { RouterComponents, RouterLimits } from './run-task';
@@ -246,9 +246,7 @@ async function dispatchReplicas(
     for (let candidate: Candidate | undefined = first; candidate;) {
       if ((await attempt(candidate)) !== 'replace') return;
       if (!replaceable() || signal.aborted || c.clock.now() >= req.deadlineMs) return;
-      // Who is alive changes; a failed lookup falls back to the providers the escrow was made for.
-      // Every provider known out of reach (NO_PROVIDER) leaves none to try; any other failure, the escrow's.
-      const pool = await c.ports.findProviders(req.skill, signal).catch((err: unknown) => (isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) ? [] : found));
+      const pool = await providersForReplacement(c.ports, req.skill, signal, found);
       candidate = choose(pool);
     }
   };

@@ -29,7 +29,7 @@ import { createDefaultSelector } from '@swarm/scoring';
 import type { RowBlock, Verdict } from '@swarm/skills';
 import { assembleRows, getSkill, splitMatmul } from '@swarm/skills';
 import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, verifyResult } from './attempt-checks';
-import { payableCandidates, payeesOf } from './payees';
+import { payableCandidates, payeesOf, providersForReplacement } from './payees';
 import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
 import { splitShardPool } from './shard-split';
@@ -334,9 +334,7 @@ async function dispatchShards(
     for (let candidate = first; candidate;) {
       if ((await attempt(j, candidate)) !== 'replace') break;
       if (run.attempts[j] >= limits.maxAttempts || taskSignal.aborted || c.clock.now() >= req.deadlineMs) break;
-      // Who is alive changes; a failed lookup falls back to the providers the escrow was made for.
-      // Every provider known out of reach (NO_PROVIDER) leaves none to try; any other failure, the escrow's.
-      const pool = await c.ports.findProviders(req.skill, taskSignal).catch((err: unknown) => (isSwarmError(err, ErrorCode.ERROR_CODE_NO_PROVIDER) ? [] : found));
+      const pool = await providersForReplacement(c.ports, req.skill, taskSignal, found);
       candidate = choose(pool, j);
     }
     if (!run.verified[j]) cancel.abort();
