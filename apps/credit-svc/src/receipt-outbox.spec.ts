@@ -429,6 +429,16 @@ describe('receipt outbox - offering this node chain to a payee that cannot read 
     return { offers, chainOffers, read: () => cursor };
   }
 
+  /** A payee that cannot read this node's chain: every receipt refused UNAVAILABLE, when each delivery came recorded. */
+  function refusingUnread(time: ReturnType<typeof virtualTime>) {
+    const deliveredAt: number[] = [];
+    const deliver: ReceiptOutboxDeps['deliver'] = async (_p, receipts) => {
+      deliveredAt.push(time.stopwatch.now());
+      return receipts.map(() => ({ error: unreadable() }));
+    };
+    return { deliver, deliveredAt };
+  }
+
   function start(time: ReturnType<typeof virtualTime>, book: ReceiptOutboxDeps['book'], deliver: ReceiptOutboxDeps['deliver'], chainOffers: ReceiptOutboxDeps['chainOffers']) {
     return startReceiptOutbox({
       book,
@@ -529,16 +539,8 @@ describe('receipt outbox - offering this node chain to a payee that cannot read 
         },
         blocks: payee.chainOffers.blocks,
       };
-      const deliveredAt: number[] = [];
-      const outbox = start(
-        time,
-        book,
-        async (_p, receipts) => {
-          deliveredAt.push(time.stopwatch.now());
-          return receipts.map(() => ({ error: unreadable() }));
-        },
-        chainOffers,
-      );
+      const { deliver, deliveredAt } = refusingUnread(time);
+      const outbox = start(time, book, deliver, chainOffers);
       try {
         await time.advance(1_600);
         // partial: never taken, so the backoff holds (0, 0.5 s, 1.5 s); forgetful: sent again at once once, then its backoff goes on doubling.
@@ -564,16 +566,8 @@ describe('receipt outbox - offering this node chain to a payee that cannot read 
       },
       blocks: payee.chainOffers.blocks,
     };
-    const deliveredAt: number[] = [];
-    const outbox = start(
-      time,
-      book,
-      async (_p, receipts) => {
-        deliveredAt.push(time.stopwatch.now());
-        return receipts.map(() => ({ error: unreadable() }));
-      },
-      chainOffers,
-    );
+    const { deliver, deliveredAt } = refusingUnread(time);
+    const outbox = start(time, book, deliver, chainOffers);
     try {
       await time.advance(OFFER_ROUND_MS + 2_000);
       // Each call given what is left of the round (it answers in 10 s): the round ends at 30 s, never later.
