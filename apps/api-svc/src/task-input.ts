@@ -23,6 +23,7 @@ import {
   TaskState,
   toTensor,
 } from '@swarm/contracts';
+import { f32FromBase64 } from '@swarm/client';
 import type { SubmitBody, TaskResult } from './http-schemas';
 
 const MAX_TENSOR_NAME_CHARS = 64;
@@ -128,15 +129,10 @@ function tooLarge(count: number): SwarmError {
 }
 
 function fromBase64(name: string, text: string, count: number): Float32Array {
-  // The longest base64 of the shape's count*4 bytes (padded): checked before decoding anything.
-  if (text.length > 4 * Math.ceil((count * 4) / 3) || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(text))
-    throw invalid(`input '${name}': dataBase64 is not base64 of the ${count} f32 values its shape holds`);
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.byteLength !== count * 4) throw invalid(`input '${name}': shape needs ${count * 4} bytes of f32, dataBase64 holds ${bytes.byteLength}`);
-  // A fresh, aligned copy: a Buffer may sit at any offset of a shared pool.
-  const values = new Float32Array(count);
-  new Uint8Array(values.buffer).set(bytes);
-  return values;
+  const decoded = f32FromBase64(text, count);
+  if ('notBase64' in decoded) throw invalid(`input '${name}': dataBase64 is not base64 of the ${count} f32 values its shape holds`);
+  if ('bytes' in decoded) throw invalid(`input '${name}': shape needs ${count * 4} bytes of f32, dataBase64 holds ${decoded.bytes}`);
+  return decoded.values;
 }
 
 function budgetOf(budget: number | string | undefined): bigint {

@@ -8,6 +8,7 @@ import type { Stats } from 'node:fs';
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Tensor } from '@swarm/contracts';
+import { f32FromBase64 } from '@swarm/client';
 import { toTensor } from '@swarm/contracts';
 import { z } from 'zod';
 import { CliError } from './cli-error';
@@ -23,21 +24,15 @@ const InputEntry = z
 const InputFile = z.strictObject({ inputs: z.array(InputEntry).min(1) });
 type InputEntry = z.infer<typeof InputEntry>;
 
-/** Base64, standard or URL-safe alphabet, as api-svc takes it (task-input.ts). */
-const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
 /** An input's values: its numbers, or its base64 decoded, checked against its shape's count before decoding. */
 function valuesOf(t: InputEntry, at: number): Float32Array {
   if (t.data !== undefined) return Float32Array.from(t.data);
-  const text = t.dataBase64 ?? '';
   const count = t.shape.reduce((n, d) => n * d, 1);
-  if (!Number.isSafeInteger(count) || text.length > 4 * Math.ceil((count * 4) / 3) || !BASE64.test(text)) {
-    throw new Error(`inputs.${at}.dataBase64 is not base64 of the ${Number.isSafeInteger(count) ? count : 'many'} f32 values its shape holds`);
-  }
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.byteLength !== count * 4) throw new Error(`inputs.${at}: shape needs ${count * 4} bytes of f32, dataBase64 holds ${bytes.byteLength}`);
-  const values = new Float32Array(count);
-  new Uint8Array(values.buffer).set(bytes);
+  // As the agent API decodes it (its alphabet and length checked before decoding).
+  const decoded = f32FromBase64(t.dataBase64 ?? '', count);
+  if ('notBase64' in decoded) throw new Error(`inputs.${at}.dataBase64 is not base64 of the ${Number.isSafeInteger(count) ? count : 'many'} f32 values its shape holds`);
+  if ('bytes' in decoded) throw new Error(`inputs.${at}: shape needs ${count * 4} bytes of f32, dataBase64 holds ${decoded.bytes}`);
+  const { values } = decoded;
   const bad = values.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new Error(`inputs.${at}.dataBase64 holds ${values[bad]} at value ${bad}: inputs are finite numbers`);
   return values;

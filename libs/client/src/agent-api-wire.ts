@@ -89,6 +89,23 @@ export function f32FromBytes(bytes: Uint8Array): Float32Array {
   return values;
 }
 
+/** Base64, standard or URL-safe alphabet. */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/**
+ * `count` little-endian f32 values as an input's `dataBase64` holds them (api-svc, and `swarm
+ * submit --input`): the values (a fresh, aligned copy), or what is wrong: text that is not base64 of
+ * that many values, longer than theirs (checked before anything is decoded), or the bytes it holds.
+ */
+export function f32FromBase64(text: string, count: number): { readonly values: Float32Array } | { readonly notBase64: true } | { readonly bytes: number } {
+  if (!Number.isSafeInteger(count) || text.length > 4 * Math.ceil((count * 4) / 3) || !BASE64.test(text)) return { notBase64: true };
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength !== count * 4) return { bytes: bytes.byteLength };
+  const values = new Float32Array(count);
+  new Uint8Array(values.buffer).set(bytes);
+  return { values };
+}
+
 export function f32ToBase64(values: Float32Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }

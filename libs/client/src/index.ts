@@ -21,6 +21,7 @@ export type {
   TaskShard,
 } from './agent-api-types';
 export { AgentApiError } from './api-error';
+export { f32FromBase64 } from './agent-api-wire';
 export {
   apiBaseUrl,
   connectToNode,
