@@ -10,7 +10,7 @@ import type { AttemptObserver, AttemptOutcome, AttemptReport, Candidate } from '
 import { IGNORE_ATTEMPTS } from '@swarm/scoring';
 import type { Verdict } from '@swarm/skills';
 import { getSkill } from '@swarm/skills';
-import type { DecodedInputs } from './task-types';
+import type { DecodedInputs, ExecutionResult, ResultVerifier } from './task-types';
 
 /** What the router saw of one attempt's time (its own stopwatch; never what the candidate says). */
 export interface AttemptTime {
@@ -98,12 +98,38 @@ export function attemptLog(observer: AttemptObserver | undefined, task: { readon
   };
 }
 
-/** A skill's verdict on a result; a result that cannot even be decoded is a failed result, not a fault. */
+/** A skill's verdict on a result; a result that cannot even be decoded is a refuted result, not a fault. */
 export function verifyResult(skillName: string, inputs: DecodedInputs, outputs: Tensor[], random: Random): Verdict {
   const skill = getSkill(skillName);
   try {
     return skill.verify(inputs, outputs.map(fromTensor), random);
   } catch (err) {
-    return { ok: false, method: skill.verification, detail: (err as Error).message };
+    return { ok: false, refuted: true, method: skill.verification, detail: (err as Error).message };
   }
+}
+
+/**
+ * The verdict on an attempt's result: refuted when another node than the chosen candidate answered
+ * (it would be paid in the candidate's place), else the skill's, on the router's verifier if it has one.
+ */
+export async function judgeResult(
+  c: { readonly verifier?: ResultVerifier; readonly random: Random },
+  skillName: string,
+  candidate: Candidate,
+  inputs: DecodedInputs,
+  exec: ExecutionResult,
+): Promise<Verdict> {
+  if (exec.providerId !== candidate.nodeId) {
+    return { ok: false, refuted: true, method: getSkill(skillName).verification, detail: `answered by ${exec.providerId}, not the chosen provider ${candidate.nodeId}` };
+  }
+  return c.verifier ? c.verifier.verify(skillName, inputs, exec.outputs) : verifyResult(skillName, inputs, exec.outputs, c.random);
+}
+
+/**
+ * What a result that failed verification says about its provider: 'rejected-by-verification' when
+ * proven wrong (Verdict.refuted), else 'unjudged': not paid, but crafted inputs can put an honest
+ * result where it failed, so no blame.
+ */
+export function failedVerdictOutcome(verdict: Verdict): AttemptOutcome {
+  return verdict.refuted ? 'rejected-by-verification' : 'unjudged';
 }

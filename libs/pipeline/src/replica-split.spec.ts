@@ -12,7 +12,7 @@ function replica(nodeId: string, c: Float32Array, ok = true, inTime = true): Rep
   return {
     candidate: { nodeId, local: false },
     exec: { outputs: [toTensor('c', [48, 48], c)], providerId: nodeId, executorId: `exec-${nodeId}`, backend: 'cpu' },
-    verdict: { ok, method: 'freivalds', detail: ok ? 'passed' : 'failed' },
+    verdict: { ok, refuted: !ok, method: 'freivalds', detail: ok ? 'passed' : 'failed' },
     inTime,
     executeMs: 1,
     ms: 2,

@@ -85,7 +85,9 @@ function verifier(): ResultVerifier {
     async verify(skill, inputs, outputs): Promise<Verdict> {
       const honest = getSkill(skill).reference(inputs)[0].data;
       const c = fromTensor(outputs[0]).data;
-      return Math.abs(c[1] - honest[1]) < 1 ? { ok: true, method: 'test', detail: 'accepted' } : { ok: false, method: 'test', detail: 'c[1] is off' };
+      return Math.abs(c[1] - honest[1]) < 1
+        ? { ok: true, refuted: false, method: 'test', detail: 'accepted' }
+        : { ok: false, refuted: true, method: 'test', detail: 'c[1] is off' };
     },
   };
 }

@@ -24,7 +24,7 @@ import { ErrorCode, isSwarmError, SwarmError, TASK_MAX_REDUNDANCY } from '@swarm
 import type { AttemptOutcome, Candidate } from '@swarm/scoring';
 import { createDefaultSelector, IGNORE_ATTEMPTS } from '@swarm/scoring';
 import { getSkill } from '@swarm/skills';
-import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, notify, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, failedVerdictOutcome, judgeResult, lateOutcome, notify, taskEndOf } from './attempt-checks';
 import { payableCandidates, payeesOf, providersForReplacement } from './payees';
 import type { ReplicaResult } from './replica-split';
 import { judgeReplicas, noAgreementError, splitPool } from './replica-split';
@@ -224,19 +224,14 @@ async function dispatchReplicas(
     }
     const t1 = watch.now();
     const inTime = c.clock.now() <= req.deadlineMs;
-    const verdict =
-      exec.providerId !== candidate.nodeId
-        ? { ok: false, method: getSkill(req.skill).verification, detail: `answered by ${exec.providerId}, not the chosen provider ${candidate.nodeId}` }
-        : c.verifier
-          ? await c.verifier.verify(req.skill, task.inputs, exec.outputs)
-          : verifyResult(req.skill, task.inputs, exec.outputs, c.random);
+    const verdict = await judgeResult(c, req.skill, candidate, task.inputs, exec);
     const t2 = watch.now();
     run.verifyMs += t2 - t1;
     const result: ReplicaResult = { candidate, exec, verdict, inTime, executeMs: t1 - t0, ms: t2 - t0 };
     run.results.push(result);
     run.order.push(result);
     if (!verdict.ok) {
-      report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
+      report(candidate, failedVerdictOutcome(verdict), t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
       run.lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${candidate.nodeId} failed ${verdict.method}: ${verdict.detail}`);
     } else if (!inTime) report(candidate, lateOutcome(t1 - t0, task.perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     return verdict.ok && inTime ? 'verified' : 'replace';

@@ -117,7 +117,7 @@ const verifier: ResultVerifier = {
     if (skill !== 'matmul') throw new Error(`a ${skill} block`);
     const honest = productOf(blockInputs).data;
     const c = fromTensor(outputs[0]).data;
-    return Math.abs(c[0] - honest[0]) < 1 ? { ok: true, method: 'test', detail: 'accepted' } : { ok: false, method: 'test', detail: 'c[0] is off' };
+    return Math.abs(c[0] - honest[0]) < 1 ? { ok: true, refuted: false, method: 'test', detail: 'accepted' } : { ok: false, refuted: true, method: 'test', detail: 'c[0] is off' };
   },
 };
 

@@ -28,7 +28,7 @@ import type { Candidate } from '@swarm/scoring';
 import { createDefaultSelector } from '@swarm/scoring';
 import type { RowBlock, Verdict } from '@swarm/skills';
 import { assembleRows, getSkill, splitMatmul } from '@swarm/skills';
-import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, failedVerdictOutcome, judgeResult, lateOutcome, taskEndOf } from './attempt-checks';
 import { payableCandidates, payeesOf, providersForReplacement } from './payees';
 import type { RouterComponents, RouterLimits } from './run-task';
 import { refundQuietly, reserveAndDispatch, settleUntilExpiry } from './settlement';
@@ -302,12 +302,7 @@ async function dispatchShards(
     }
     const t1 = watch.now();
     const inTime = c.clock.now() <= req.deadlineMs;
-    const verdict: Verdict =
-      exec.providerId !== candidate.nodeId
-        ? { ok: false, method: skill.verification, detail: `answered by ${exec.providerId}, not the chosen provider ${candidate.nodeId}` }
-        : c.verifier
-          ? await c.verifier.verify(req.skill, parts[j], exec.outputs)
-          : verifyResult(req.skill, parts[j], exec.outputs, c.random);
+    const verdict = await judgeResult(c, req.skill, candidate, parts[j], exec);
     const t2 = watch.now();
     run.verifyMs += t2 - t1;
     const result: BlockResult = { block: j, candidate, exec, verdict, inTime, executeMs: t1 - t0 };
@@ -320,7 +315,7 @@ async function dispatchShards(
     }
     failed.add(candidate.nodeId);
     if (!verdict.ok) {
-      report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
+      report(candidate, failedVerdictOutcome(verdict), t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
       run.lastError[j] = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${candidate.nodeId} failed ${verdict.method}: ${verdict.detail}`);
     } else {
       report(candidate, lateOutcome(t1 - t0, perAttemptMs[j] ?? 0), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);

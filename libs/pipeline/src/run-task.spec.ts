@@ -2,7 +2,7 @@ import type { Tensor } from '@swarm/contracts';
 import { ErrorCode, fromTensor, SwarmError, toTensor } from '@swarm/contracts';
 import type { ManualClock } from '@swarm/determinism';
 import { manualClock, seededRandom } from '@swarm/determinism';
-import { demoInputs, getSkill, priceOf } from '@swarm/skills';
+import { demoInputs, getSkill, orderedMatmul, priceOf } from '@swarm/skills';
 import type { AttemptReport, Candidate, CandidateSelector, SelectionTask } from '@swarm/scoring';
 import type { RouterComponents } from './run-task';
 import { ESCROW_MAX_PAYEES } from './payees';
@@ -476,6 +476,28 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       ['rejected-by-verification', ErrorCode.ERROR_CODE_VERIFICATION_FAILED],
       ['ok', undefined],
     ]);
+  });
+
+  it('reports a result that fails verification without proof it is wrong as unjudged: unpaid, not blamed', async () => {
+    // Rows of a and columns of b are [1, s, s, …] with s² under half an ulp of 1: a forward f32 sum
+    // loses every small product, honestly, and lands outside τ but within the worst case.
+    const [n, k, m] = [2, 1000, 3];
+    const s = Math.fround(2 ** -12 * 0.999);
+    const a = new Float32Array(n * k).fill(s).map((v, i) => (i % k === 0 ? 1 : v));
+    const b = new Float32Array(k * m).fill(s).map((v, i) => (i < m ? 1 : v));
+    const inputs = [toTensor('a', [n, k], a), toTensor('b', [k, m], b)];
+    // The first provider sums forwards (every small product lost), the second pairwise (none lost).
+    const order = (attempt: number) => orderedMatmul(a, b, { n, k, m }, attempt === 0 ? 'ijk' : 'pairwise');
+    const { ports, calls } = fakePorts((given, attempt) => ({ ...honest('matmul')(given), outputs: [toTensor('c', [n, m], order(attempt))] }));
+    const { c, reports } = observed(ports);
+    const req: TaskRequest = { ...request('matmul', 2), inputs, budget: priceOf('matmul', inputs.map(fromTensor)) };
+    const outcome = await runTask(c, ESCROW_PATH, req, signal());
+    expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
+      ['unjudged', ErrorCode.ERROR_CODE_VERIFICATION_FAILED],
+      ['ok', undefined],
+    ]);
+    expect(outcome.attempts[0]).toMatchObject({ outcome: 'rejected', detail: expect.stringContaining('not proven wrong') });
+    expect(calls.filter((call) => call.startsWith('settle'))).toHaveLength(1);
   });
 
   it('reports an attempt that got no reply in its time as a timeout, and one refused as overloaded', async () => {

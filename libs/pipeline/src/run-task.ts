@@ -25,7 +25,7 @@ import type { AttemptObserver, AttemptReport, Candidate, CandidateSelector, Sele
 import { createDefaultSelector } from '@swarm/scoring';
 import { getSkill, priceOf, rowBlocks } from '@swarm/skills';
 import type { AttemptLog } from './attempt-checks';
-import { attemptLog, failedAttemptOutcome, taskEndOf, lateOutcome, verifyResult } from './attempt-checks';
+import { attemptLog, failedAttemptOutcome, failedVerdictOutcome, judgeResult, lateOutcome, taskEndOf } from './attempt-checks';
 import { NOT_AGAIN } from './task-types';
 import type { ChargeGate } from './charge-gate';
 import { payableCandidates, payeesOf } from './payees';
@@ -461,15 +461,10 @@ async function dispatchUntilVerified(
     // A result after the deadline is refunded, not paid (runTask): for its provider, a timeout.
     const inTime = c.clock.now() <= deadline;
     // Pay only the provider the router chose: whoever answered must say it is that node.
-    const verdict =
-      exec.providerId !== candidate.nodeId
-        ? { ok: false, method: skill.verification, detail: `answered by ${exec.providerId}, not the chosen provider ${candidate.nodeId}` }
-        : c.verifier
-          ? await c.verifier.verify(req.skill, inputs, exec.outputs)
-          : verifyResult(req.skill, inputs, exec.outputs, c.random);
+    const verdict = await judgeResult(c, req.skill, candidate, inputs, exec);
     const t2 = watch.now();
     dispatch.verifyMs += t2 - t1;
-    if (!verdict.ok) report(candidate, 'rejected-by-verification', t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
+    if (!verdict.ok) report(candidate, failedVerdictOutcome(verdict), t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
     else if (!inTime) report(candidate, lateOutcome(t1 - t0, perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });

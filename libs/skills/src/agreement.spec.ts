@@ -1,7 +1,8 @@
 import type { DenseTensor } from '@swarm/contracts';
 import type { Random } from '@swarm/determinism';
 import { seededRandom } from '@swarm/determinism';
-import { dotErrorScale, dotFlushFloor } from './agreement';
+import { dotErrorScale } from './agreement';
+import { dotFlushFloor } from './worst-case';
 import { getSkill } from './catalog';
 import { demoDenseInputs } from './demo-inputs';
 import type { SummationOrder } from './f32-orders';

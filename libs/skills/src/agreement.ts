@@ -32,9 +32,10 @@
  * the referee refutes neither, and the pipeline blames nobody for that disagreement.
  */
 import type { DenseTensor } from '@swarm/contracts';
-import { DOT_ERROR_LAMBDA, F32_MIN_NORMAL, F32_UNIT_ROUNDOFF } from './f32-error';
+import { DOT_ERROR_LAMBDA, F32_UNIT_ROUNDOFF } from './f32-error';
+import { dotFlushFloor } from './worst-case';
 
-/** Rows a referee recomputes exactly at most, per dispute: each costs one row of the product (k·m multiply-adds). */
+/** Rows a referee recomputes exactly at most, per dispute, and a failed check (freivalds.ts) per result: each costs one row of the product (k·m multiply-adds). */
 export const REFEREE_ROWS = 4;
 
 /** Two verified results of one task compared (SkillSpec.agree). */
@@ -86,11 +87,6 @@ export function columnNorms(data: Float32Array, rows: number, cols: number, bias
 /** λ·u·√(2·terms): one honest dot product's error per unit of ‖a_i‖·‖b_j‖ (see the top of this file). */
 export function dotErrorScale(terms: number): number {
   return DOT_ERROR_LAMBDA * F32_UNIT_ROUNDOFF * sqrt(2 * terms);
-}
-
-/** A GPU may flush each product and partial sum of a cell to zero when subnormal. */
-export function dotFlushFloor(terms: number): number {
-  return 2 * (terms + 1) * F32_MIN_NORMAL;
 }
 
 /**
@@ -183,65 +179,4 @@ export function mostDisputedRows(...disputes: ReadonlyArray<readonly DisputedRow
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
     .slice(0, REFEREE_ROWS)
     .map(([row]) => row);
-}
-
-/**
- * What the f64 computations of a referee (the exact row, the magnitudes, the carried bound) may be
- * off by, relative to what they summed: far above 2^-53 times any term count a task has (2^21).
- */
-export const F64_SLACK = 2 ** -30;
-
-/** γ_n = n·u / (1 − n·u): the most an f32 dot product of n terms can be off, relative to Σ|x_p·w_p|, in any order, FMA or not. */
-export function worstDotError(terms: number): number {
-  const nu = terms * F32_UNIT_ROUNDOFF;
-  return nu / (1 - nu);
-}
-
-/** Row `i` of x·w (+ bias) in f64, and Σ_p |x_ip·w_pj| (+ |bias_j|) per column: x is rows×terms (row-major, f32 or f64), w is terms×cols. */
-export function exactDotRow(x: ArrayLike<number>, terms: number, i: number, w: Float32Array, cols: number, bias?: Float32Array): { exact: Float64Array; magnitude: Float64Array } {
-  const exact = new Float64Array(cols);
-  const magnitude = new Float64Array(cols);
-  if (bias) {
-    for (let j = 0; j < cols; j++) {
-      exact[j] = bias[j];
-      magnitude[j] = abs(bias[j]);
-    }
-  }
-  for (let p = 0; p < terms; p++) {
-    const xp = x[i * terms + p];
-    if (xp === 0) continue;
-    const size = abs(xp);
-    for (let j = 0, at = p * cols; j < cols; j++, at++) {
-      exact[j] += xp * w[at];
-      magnitude[j] += size * abs(w[at]);
-    }
-  }
-  return { exact, magnitude };
-}
-
-/**
- * Row `i` of one result's c (f32) against the exact row: within the worst an honest f32 dot product
- * of `terms` terms can be off, γ_terms·magnitude[j] (exactDotRow), plus subnormal flushing, plus
- * carry·carriedCols[j] (what the result's own inputs to this layer carry in, mlp's z). A message
- * naming the first cell outside it, or undefined; NaN is never within.
- */
-export function compareRowToExact(
-  what: string,
-  c: Float32Array,
-  i: number,
-  row: { readonly exact: Float64Array; readonly magnitude: Float64Array },
-  bound: { readonly terms: number; readonly carry?: number; readonly carriedCols?: Float64Array },
-): string | undefined {
-  const { terms, carry = 0, carriedCols } = bound;
-  const { exact, magnitude } = row;
-  const gamma = worstDotError(terms);
-  const floor = dotFlushFloor(terms);
-  for (let j = 0, at = i * exact.length; j < exact.length; j++, at++) {
-    const carried = carriedCols ? carry * carriedCols[j] : 0;
-    // The exact row is f64, so itself a hair off: F64_SLACK of everything it summed.
-    const tol = gamma * magnitude[j] + carried + floor + F64_SLACK * (magnitude[j] + abs(exact[j]) + carried);
-    const diff = abs(c[at] - exact[j]);
-    if (!(diff <= tol)) return `${what}[${i},${j}] is ${c[at]}, ${diff} from the exact ${exact[j]}: more than the ${tol} any honest f32 result can be`;
-  }
-  return undefined;
 }

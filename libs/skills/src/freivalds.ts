@@ -26,9 +26,19 @@
  *
  * When recomputing every cell is cheaper than the rounds (small or thin products), it recomputes:
  * each cell against its own τ, deterministic, nothing to predict.
+ *
+ * τ is probabilistic, and inputs crafted so that one summation order rounds every step the same way
+ * put an honest result past it (worst-case.ts). So a failed check is not paid, but it REFUTES the
+ * result (proof its maker misbehaved, which costs it trust) only when the row it failed in, or one
+ * of the rows furthest off on one more projection, recomputed exactly, holds a value past the worst
+ * case of any f32 computation: REFEREE_ROWS rows at most, k·m multiply-adds each, paid only by a
+ * result that failed.
  */
 import type { Random } from '@swarm/determinism';
 import { blockDriftDirection, dotTolerance, partialSumDrift } from './f32-error';
+import type { DisputedRow } from './agreement';
+import { mostDisputedRows, REFEREE_ROWS } from './agreement';
+import { compareRowToExact, exactDotRow } from './worst-case';
 
 /** A row-major f32 matrix. */
 export interface Mat {
@@ -63,7 +73,13 @@ export interface ProductCheckOptions {
 export interface ProductCheck {
   readonly ok: boolean;
   readonly mode: ProductCheckMode;
-  /** What was checked, or the first row/block or cell found off and by how much. */
+  /**
+   * Not ok, and proven wrong: a NaN or infinite value, or a value recomputed exactly further off than
+   * any f32 computation can be (worst-case.ts). Not ok but not refuted: outside τ, which crafted
+   * inputs can put an honest result past, so no proof that whoever computed it misbehaved.
+   */
+  readonly refuted: boolean;
+  /** What was checked, or the first row/block or cell found off and by how much, and what a recompute proved. */
   readonly detail: string;
 }
 
@@ -118,12 +134,9 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
   const colEnd = columnBlockEnds(m);
   const blocks = colEnd.length;
 
-  // Block-major, so each row's projections are contiguous dot products: brT[blk·k + p] = (B_b·r_b)_p,
-  // and bSqT[blk·k + p] = Σ_{j∈b} b_pj², the |a|²·|b|² part of each τ.
-  const brT = new Float64Array(k * blocks);
-  const bSqT = new Float64Array(k * blocks);
-  const biasR = new Float64Array(blocks);
-  const biasSq = new Float64Array(blocks);
+  const first = columnProjections(k, blocks);
+  // What the drift bound reads of them: Σ_{j∈b} b_pj² and ‖bias_b‖² (projectColumns).
+  const { bSqT, biasSq } = first;
   const tol = new Float64Array(n * blocks);
   // τ starts without drift; a block's first failure replaces it by τ with drift (see the file comment).
   const cSqs = new Float64Array(n * blocks);
@@ -131,8 +144,8 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
   const withDrift = new Uint8Array(n * blocks);
   let drift: BlockDrift | undefined;
 
-  /** Round `round`'s verdict on row i's block blk, its projections differing by d; undefined when it passes. */
-  const judge = (d: number, i: number, blk: number, round: number): ProductCheck | undefined => {
+  /** Round `round`'s verdict on row i's block blk, its projections differing by d: why it fails, or undefined when it passes. */
+  const judge = (d: number, i: number, blk: number, round: number): string | undefined => {
     const at = i * blocks + blk;
     const j0 = blk === 0 ? 0 : colEnd[blk - 1];
     const e = colEnd[blk];
@@ -151,11 +164,17 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
     }
     // Written so that NaN fails.
     if (abs(d) <= t) return undefined;
-    return {
-      ok: false,
-      mode: 'freivalds',
-      detail: `row ${i}, columns ${j0}..${e - 1}: the ±1 projection differs by ${fmt(Math.abs(d))}, more than f32 rounding allows (${fmt(t)}), in round ${round + 1}`,
-    };
+    return `row ${i}, columns ${j0}..${e - 1}: the ±1 projection differs by ${fmt(Math.abs(d))}, more than f32 rounding allows (${fmt(t)}), in round ${round + 1}`;
+  };
+
+  /**
+   * A failed check, and whether the rows it recomputes exactly prove the result wrong: the row it
+   * failed in first (most wrong results are refuted there, for k·m), then the rows furthest off.
+   */
+  const refute = (row: number, detail: string): ProductCheck => {
+    const alone = refuteRows(a, b, c, bias, 'freivalds', detail, [row]);
+    if (alone.refuted) return alone;
+    return refuteRows(a, b, c, bias, 'freivalds', detail, [row, ...furthestRows(a, b, c, bias, colEnd, random).filter((i) => i !== row)].slice(0, REFEREE_ROWS), 1);
   };
 
   // Round 0 alone: it also sums every τ's terms, and rejects a result far off (zeros, another task's)
@@ -163,34 +182,9 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
   if (rounds > 0) {
     const r = new Float64Array(m);
     rademacher(r, 1, 0, m, random);
-    for (let p = 0; p < k; p++) {
-      const row = p * m;
-      for (let blk = 0, j = 0; blk < blocks; blk++) {
-        const e = colEnd[blk];
-        let t = 0;
-        let sq = 0;
-        for (; j < e; j++) {
-          const v = B[row + j];
-          t += v * r[j];
-          sq += v * v;
-        }
-        bSqT[blk * k + p] = sq;
-        brT[blk * k + p] = t;
-      }
-    }
-    if (bias) {
-      for (let blk = 0, j = 0; blk < blocks; blk++) {
-        const e = colEnd[blk];
-        let t = 0;
-        let sq = 0;
-        for (; j < e; j++) {
-          t += bias[j] * r[j];
-          sq += bias[j] * bias[j];
-        }
-        biasR[blk] = t;
-        biasSq[blk] = sq;
-      }
-    }
+    projectColumns(B, bias, r, k, colEnd, first);
+    const { brT, biasR } = first;
+    // rowBlockSums, written out: the hot loop of round 0.
     for (let i = 0; i < n; i++) {
       const ai = i * k;
       const ci = i * m;
@@ -213,12 +207,12 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
           cs += cv * cv;
         }
         // cs is NaN or Infinity exactly when the block holds a NaN or ±Infinity (f32 squares cannot overflow f64).
-        if (!(cs <= MAX_F64)) return { ok: false, mode: 'freivalds', detail: `row ${i}, columns ${j0}..${e - 1} hold a NaN or infinite value` };
+        if (!(cs <= MAX_F64)) return { ok: false, mode: 'freivalds', refuted: true, detail: `row ${i}, columns ${j0}..${e - 1} hold a NaN or infinite value` };
         tol[i * blocks + blk] = dotTolerance(terms, e - j0, cs, s);
         cSqs[i * blocks + blk] = cs;
         termSqs[i * blocks + blk] = s;
         const failed = judge(x - y, i, blk, 0);
-        if (failed) return failed;
+        if (failed) return refute(i, failed);
       }
     }
   }
@@ -263,11 +257,157 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
         project4(C, ci, rG, j, e, y, 0);
         j = e;
         const failed = judge(x0 - y[0], i, blk, round) ?? judge(x1 - y[1], i, blk, round + 1) ?? judge(x2 - y[2], i, blk, round + 2) ?? judge(x3 - y[3], i, blk, round + 3);
-        if (failed) return failed;
+        if (failed) return refute(i, failed);
       }
     }
   }
-  return { ok: true, mode: 'freivalds', detail: `${rounds} rounds of ±1 projections passed on ${n} row(s) × ${blocks} column block(s)` };
+  return { ok: true, mode: 'freivalds', refuted: false, detail: `${rounds} rounds of ±1 projections passed on ${n} row(s) × ${blocks} column block(s)` };
+}
+
+/** One projection of B's (and the bias's) column blocks on r: block-major, so each row's are contiguous dot products. */
+interface ColumnProjections {
+  /** brT[blk·k + p] = (B_b·r_b)_p. */
+  readonly brT: Float64Array;
+  /** bSqT[blk·k + p] = Σ_{j∈b} b_pj², the |a|²·|b|² part of each τ. */
+  readonly bSqT: Float64Array;
+  /** bias_b·r_b and ‖bias_b‖² (0 without a bias). */
+  readonly biasR: Float64Array;
+  readonly biasSq: Float64Array;
+}
+
+function columnProjections(k: number, blocks: number): ColumnProjections {
+  return { brT: new Float64Array(k * blocks), bSqT: new Float64Array(k * blocks), biasR: new Float64Array(blocks), biasSq: new Float64Array(blocks) };
+}
+
+function projectColumns(B: Float32Array, bias: Float32Array | undefined, r: Float64Array, k: number, colEnd: Int32Array, out: ColumnProjections): void {
+  const m = r.length;
+  const { brT, bSqT, biasR, biasSq } = out;
+  const blocks = colEnd.length;
+  for (let p = 0; p < k; p++) {
+    const row = p * m;
+    for (let blk = 0, j = 0; blk < blocks; blk++) {
+      const e = colEnd[blk];
+      let t = 0;
+      let sq = 0;
+      for (; j < e; j++) {
+        const v = B[row + j];
+        t += v * r[j];
+        sq += v * v;
+      }
+      bSqT[blk * k + p] = sq;
+      brT[blk * k + p] = t;
+    }
+  }
+  if (!bias) return;
+  for (let blk = 0, j = 0; blk < blocks; blk++) {
+    const e = colEnd[blk];
+    let t = 0;
+    let sq = 0;
+    for (; j < e; j++) {
+      t += bias[j] * r[j];
+      sq += bias[j] * bias[j];
+    }
+    biasR[blk] = t;
+    biasSq[blk] = sq;
+  }
+}
+
+/** Where rowBlockSums writes each sum. */
+const BLOCK_SUMS = 4;
+const X = 0;
+const Y = 1;
+const TERM_SQ = 2;
+const C_SQ = 3;
+
+/**
+ * Row i's block [j0, e) (number blk) on one projection: x = Σ_p a_ip·(B_b·r_b)_p + bias_b·r_b and
+ * y = Σ_j c_ij·r_j, which an exact C makes equal, and τ's sums Σ_p a_ip²·Σ_j b_pj² (+ ‖bias_b‖²) and Σ_j c_ij².
+ */
+function rowBlockSums(
+  A: Float32Array,
+  C: Float32Array,
+  k: number,
+  m: number,
+  i: number,
+  j0: number,
+  e: number,
+  blk: number,
+  cols: ColumnProjections,
+  r: Float64Array,
+  out: Float64Array,
+): void {
+  const ai = i * k;
+  const ci = i * m;
+  const base = blk * k;
+  const { brT, bSqT } = cols;
+  let x = cols.biasR[blk];
+  let s = cols.biasSq[blk];
+  for (let p = 0; p < k; p++) {
+    const av = A[ai + p];
+    x += av * brT[base + p];
+    s += av * av * bSqT[base + p];
+  }
+  let y = 0;
+  let cs = 0;
+  for (let j = j0; j < e; j++) {
+    const cv = C[ci + j];
+    y += cv * r[j];
+    cs += cv * cv;
+  }
+  out[X] = x;
+  out[Y] = y;
+  out[TERM_SQ] = s;
+  out[C_SQ] = cs;
+}
+
+/**
+ * The REFEREE_ROWS rows furthest past τ (without drift) on one more projection with a fresh r, the
+ * furthest first: rows barely off, planted early, cannot then hide a row far off from a refutation.
+ * Costs one round.
+ */
+function furthestRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, colEnd: Int32Array, random: Random): number[] {
+  const n = a.rows;
+  const k = a.cols;
+  const m = b.cols;
+  const terms = bias ? k + 1 : k;
+  const r = new Float64Array(m);
+  rademacher(r, 1, 0, m, random);
+  const cols = columnProjections(k, colEnd.length);
+  projectColumns(b.data, bias, r, k, colEnd, cols);
+  const sums = new Float64Array(BLOCK_SUMS);
+  const excess: DisputedRow[] = [];
+  for (let i = 0; i < n; i++) {
+    let by = 0;
+    for (let blk = 0, j0 = 0; blk < colEnd.length; j0 = colEnd[blk], blk++) {
+      rowBlockSums(a.data, c.data, k, m, i, j0, colEnd[blk], blk, cols, r, sums);
+      const ratio = abs(sums[X] - sums[Y]) / dotTolerance(terms, colEnd[blk] - j0, sums[C_SQ], sums[TERM_SQ]);
+      if (!(ratio <= by)) by = Number.isNaN(ratio) ? Infinity : ratio;
+    }
+    if (by > 1) excess.push({ row: i, excess: by });
+  }
+  return mostDisputedRows(excess);
+}
+
+/**
+ * A failed check's verdict (`detail`: why it failed): refuted when one of `rows`, recomputed exactly,
+ * holds a value further off than any f32 computation can be (worst-case.ts); the detail names them all.
+ */
+function refuteRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, mode: ProductCheckMode, detail: string, rows: readonly number[], skip = 0): ProductCheck {
+  const k = a.cols;
+  const terms = bias ? k + 1 : k;
+  // The first `skip` rows were recomputed already (and proved nothing).
+  for (const i of rows.slice(skip)) {
+    const far = compareRowToExact('', c.data, i, exactDotRow(a.data, k, i, b.data, b.cols, bias), { terms });
+    if (far) return { ok: false, mode, refuted: true, detail: `${detail}; recomputed exactly, ${far}` };
+  }
+  return {
+    ok: false,
+    mode,
+    refuted: false,
+    detail:
+      `${detail}; not proven wrong: row(s) ${rows.join(', ')} recomputed exactly are within the worst case of f32 rounding ` +
+      '(inputs crafted so that a summation order loses its small terms can put an honest result there)',
+  };
 }
 
 /** Rounds projected together after the first (project): its loops are written out, and index, for exactly 4. */
@@ -384,6 +524,9 @@ function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): Prod
   const terms = bias ? k + 1 : k;
   const exact = new Float64Array(m);
   const sq = new Float64Array(m);
+  // A failure is recorded, and the scan goes on, so the rows furthest off are the ones refuteRows tries.
+  let firstFailure: string | undefined;
+  const excess: DisputedRow[] = [];
   for (let i = 0; i < n; i++) {
     if (bias) {
       for (let j = 0; j < m; j++) {
@@ -407,6 +550,7 @@ function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): Prod
       }
     }
     const ci = i * m;
+    let by = 0;
     for (let j = 0; j < m; j++) {
       const cv = C[ci + j];
       let t = dotTolerance(terms, 1, cv * cv, sq[j]);
@@ -414,12 +558,16 @@ function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): Prod
       // only cells outside the cheaper τ pay it (sign-sorted data: most; others: none).
       if (!(abs(cv - exact[j]) <= t)) t = dotTolerance(terms, 1, cv * cv, sq[j], cellDrift(A, i * k, B, m, j, k, bias ? bias[j] : 0));
       // Written so that NaN fails; an infinite cv has an infinite t, hence the second test.
-      if (!(abs(cv - exact[j]) <= t) || cv - cv !== 0) {
-        return { ok: false, mode: 'recompute', detail: `[${i},${j}] is ${cv} but recomputing gives ${exact[j]} (f32 rounding allows ±${fmt(t)})` };
+      if (cv - cv !== 0) return { ok: false, mode: 'recompute', refuted: true, detail: `[${i},${j}] is ${cv}` };
+      if (!(abs(cv - exact[j]) <= t)) {
+        firstFailure ??= `[${i},${j}] is ${cv} but recomputing gives ${exact[j]} (f32 rounding allows ±${fmt(t)})`;
+        by = Math.max(by, abs(cv - exact[j]) / t);
       }
     }
+    if (by > 0) excess.push({ row: i, excess: by });
   }
-  return { ok: true, mode: 'recompute', detail: `recomputed all ${n * m} value(s)` };
+  if (firstFailure === undefined) return { ok: true, mode: 'recompute', refuted: false, detail: `recomputed all ${n * m} value(s)` };
+  return refuteRows(a, b, c, bias, 'recompute', firstFailure, mostDisputedRows(excess));
 }
 
 /** partialSumDrift of cell j of the row of A at `ai`: its exact running sums, from the bias. */

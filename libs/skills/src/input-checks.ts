@@ -125,14 +125,14 @@ function maxAbsOrNonFinite(data: Float32Array): number {
   return max;
 }
 
-/** Checks the claimed outputs against the expected names and shapes; a failed verdict says why. */
+/** Checks the claimed outputs against the expected names and shapes; a failed verdict (refuted: no honest result has another shape) says why. */
 export function checkOutputShapes(
   method: string,
   expected: ReadonlyArray<{ readonly name: string; readonly shape: readonly number[] }>,
   outputs: readonly DenseTensor[],
 ): Verdict | undefined {
   if (outputs.length !== expected.length) {
-    return { ok: false, method, detail: `expected ${expected.length} output(s), got ${outputs.length}` };
+    return { ok: false, refuted: true, method, detail: `expected ${expected.length} output(s), got ${outputs.length}` };
   }
   for (let i = 0; i < expected.length; i++) {
     const want = expected[i];
@@ -141,6 +141,7 @@ export function checkOutputShapes(
     if (got.name !== want.name || !sameShape || got.data.length !== elementCount(want.shape)) {
       return {
         ok: false,
+        refuted: true,
         method,
         detail: `output ${i} should be ${want.name}:[${want.shape.join(',')}], got ${got.name}:[${got.shape.join(',')}] with ${got.data.length} values`,
       };

@@ -1,6 +1,7 @@
 /** matmul: c = a·b for dense f32 matrices, verified by Freivalds' algorithm per row block (freivalds.ts). */
 import type { DenseTensor } from '@swarm/contracts';
-import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, mostDisputedRows, rowNorms, sameShapes } from './agreement';
+import { columnNorms, compareDots, disputedDotRows, mostDisputedRows, rowNorms, sameShapes } from './agreement';
+import { compareRowToExact, exactDotRow } from './worst-case';
 import { checkProduct, FREIVALDS_MAX_BLOCK, FREIVALDS_ROUNDS } from './freivalds';
 import type { InputDecl } from './input-checks';
 import { checkElementLimit, checkFinite, checkInputs, checkMagnitude, checkOutputShapes, F32_SAFE_MAX, invalid, productBound, rowAbsMax } from './input-checks';
@@ -145,7 +146,7 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     if (bad) return bad;
     const { n, k, m } = matmulDims(inputs);
     const check = checkProduct({ rows: n, cols: k, data: inputs[0].data }, { rows: k, cols: m, data: inputs[1].data }, { rows: n, cols: m, data: outputs[0].data }, random);
-    return { ok: check.ok, method: METHOD, detail: check.ok ? check.detail : `c differs from a·b beyond f32 rounding: ${check.detail}` };
+    return { ok: check.ok, refuted: check.refuted, method: METHOD, detail: check.ok ? check.detail : `c differs from a·b beyond f32 rounding: ${check.detail}` };
   },
 
   agree(inputs, first, second) {

@@ -12,7 +12,8 @@
 import type { DenseTensor } from '@swarm/contracts';
 import type { Agreement } from './agreement';
 import type { DisputedRow, RowGap } from './agreement';
-import { columnNorms, compareDots, compareRowToExact, disputedDotRows, exactDotRow, mostDisputedRows, rowNorms, sameShapes } from './agreement';
+import { columnNorms, compareDots, disputedDotRows, mostDisputedRows, rowNorms, sameShapes } from './agreement';
+import { compareRowToExact, exactDotRow } from './worst-case';
 import type { SoftmaxRow } from './softmax-error';
 import { softmaxRow, softmaxTolerance } from './softmax-error';
 

@@ -117,8 +117,9 @@ function checkSoftmax(z: Float32Array, y: Float32Array, d: MlpDims): string | un
   return undefined;
 }
 
-function fail(detail: string): Verdict {
-  return { ok: false, method: METHOD, detail };
+/** A failed verdict; `refuted` unless a layer's check found it only outside its probabilistic τ (freivalds.ts). */
+function fail(detail: string, refuted = true): Verdict {
+  return { ok: false, refuted, method: METHOD, detail };
 }
 
 /**
@@ -270,7 +271,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     const layer1 = checkProduct({ rows: d.batch, cols: d.inputs, data: x }, { rows: d.inputs, cols: d.hidden, data: w1 }, { rows: d.batch, cols: d.hidden, data: u }, random, {
       bias: b1,
     });
-    if (!layer1.ok) return fail(`u differs from x·w1 + b1 beyond f32 rounding: ${layer1.detail}`);
+    if (!layer1.ok) return fail(`u differs from x·w1 + b1 beyond f32 rounding: ${layer1.detail}`, layer1.refuted);
     // relu is exact in f32: the verifier applies it to the committed u itself ((v + |v|)/2 is exact
     // in f64 and branch-free: u has random signs).
     const h = new Float32Array(u.length);
@@ -278,8 +279,8 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     const layer2 = checkProduct({ rows: d.batch, cols: d.hidden, data: h }, { rows: d.hidden, cols: d.outputs, data: w2 }, { rows: d.batch, cols: d.outputs, data: z }, random, {
       bias: b2,
     });
-    if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 beyond f32 rounding: ${layer2.detail}`);
-    return { ok: true, method: METHOD, detail: `u: ${layer1.detail}; z: ${layer2.detail}; y: all ${y.length} checked against softmax(z)` };
+    if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 beyond f32 rounding: ${layer2.detail}`, layer2.refuted);
+    return { ok: true, refuted: false, method: METHOD, detail: `u: ${layer1.detail}; z: ${layer2.detail}; y: all ${y.length} checked against softmax(z)` };
   },
 
   agree(inputs, first, second) {

@@ -17,6 +17,13 @@ export interface InputLimits {
 
 export interface Verdict {
   readonly ok: boolean;
+  /**
+   * Not ok, and proven wrong whatever honest f32 computation made it (a malformed result, a NaN, a
+   * value recomputed exactly past the worst case): its maker misbehaved. Not ok and not refuted: not
+   * paid, but no proof against its maker (crafted inputs can put an honest result outside a check's
+   * probabilistic tolerance; worst-case.ts). Always false when ok.
+   */
+  readonly refuted: boolean;
   /** The verification method that produced this verdict, e.g. "freivalds". */
   readonly method: string;
   /** One line for people: what was checked, or what failed. */

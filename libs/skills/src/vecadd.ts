@@ -111,10 +111,10 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
       // ±Infinity in c fail the comparison.
       const exact = a[i] + b[i];
       if (!(abs(c[i] - exact) <= honestSumError(exact))) {
-        return { ok: false, method: METHOD, detail: `c[${i}] = ${c[i]} but a[${i}] + b[${i}] = ${exact}` };
+        return { ok: false, refuted: true, method: METHOD, detail: `c[${i}] = ${c[i]} but a[${i}] + b[${i}] = ${exact}` };
       }
     }
-    return { ok: true, method: METHOD, detail: `checked all ${c.length} element(s)` };
+    return { ok: true, refuted: false, method: METHOD, detail: `checked all ${c.length} element(s)` };
   },
 
   agree(inputs, first, second) {
