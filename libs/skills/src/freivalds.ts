@@ -68,6 +68,8 @@ export interface ProductCheckOptions {
   readonly bias?: Float32Array;
   /** Default: whichever costs less for these shapes (productCheckMode). */
   readonly mode?: ProductCheckMode;
+  /** Default true; false: a failed check looks for no proof (refuted false), for callers that only need `ok`. */
+  readonly refute?: boolean;
 }
 
 export interface ProductCheck {
@@ -113,7 +115,7 @@ export function checkProduct(a: Mat, b: Mat, c: Mat, random: Random, opts: Produ
   const mode = opts.mode ?? productCheckMode(n, k, m, rounds);
   // Both methods reject NaN and ±Infinity in C where they read it (an infinite value would make its
   // own tolerance infinite): no separate pass over C.
-  return mode === 'recompute' ? recompute(a, b, c, opts.bias) : project(a, b, c, rounds, random, opts.bias);
+  return mode === 'recompute' ? recompute(a, b, c, opts) : project(a, b, c, rounds, random, opts);
 }
 
 /** True when C passes `rounds` rounds of the projection check. */
@@ -121,7 +123,8 @@ export function freivalds(a: Mat, b: Mat, c: Mat, rounds: number, random: Random
   return checkProduct(a, b, c, random, { rounds, mode: 'freivalds' }).ok;
 }
 
-function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: Float32Array | undefined): ProductCheck {
+function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, { bias, refute: refuteOn = true }: ProductCheckOptions): ProductCheck {
+  const refuteOff = !refuteOn;
   const n = a.rows;
   const k = a.cols;
   const m = b.cols;
@@ -172,6 +175,7 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, bias: F
    * failed in first (most wrong results are refuted there, for k·m), then the rows furthest off.
    */
   const refute = (row: number, detail: string): ProductCheck => {
+    if (refuteOff) return { ok: false, mode: 'freivalds', refuted: false, detail };
     const alone = refuteRows(a, b, c, bias, 'freivalds', detail, [row]);
     if (alone.refuted) return alone;
     return refuteRows(a, b, c, bias, 'freivalds', detail, [row, ...furthestRows(a, b, c, bias, colEnd, random).filter((i) => i !== row)].slice(0, REFEREE_ROWS), 1);
@@ -514,7 +518,7 @@ export function columnBlockEnds(m: number): Int32Array {
   return Int32Array.from({ length: blocks }, (_, blk) => Math.min(m, (blk + 1) * width));
 }
 
-function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): ProductCheck {
+function recompute(a: Mat, b: Mat, c: Mat, { bias, refute = true }: ProductCheckOptions): ProductCheck {
   const n = a.rows;
   const k = a.cols;
   const m = b.cols;
@@ -567,7 +571,7 @@ function recompute(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined): Prod
     if (by > 0) excess.push({ row: i, excess: by });
   }
   if (firstFailure === undefined) return { ok: true, mode: 'recompute', refuted: false, detail: `recomputed all ${n * m} value(s)` };
-  return refuteRows(a, b, c, bias, 'recompute', firstFailure, mostDisputedRows(excess));
+  return refute ? refuteRows(a, b, c, bias, 'recompute', firstFailure, mostDisputedRows(excess)) : { ok: false, mode: 'recompute', refuted: false, detail: firstFailure };
 }
 
 /** partialSumDrift of cell j of the row of A at `ai`: its exact running sums, from the bias. */

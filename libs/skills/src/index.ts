@@ -1,4 +1,4 @@
-export type { SkillSpec, SkillDemo, DemoTensor, InputLimits, Verdict } from './skill-spec';
+export type { SkillSpec, SkillDemo, DemoTensor, InputLimits, Verdict, VerifyOptions } from './skill-spec';
 export type { Agreement } from './agreement';
 export type { Kernel, KernelArgument, KernelBuilder, KernelProgram, KernelResult, KernelSettings, SkillKernel } from './skill-kernel';
 export { getSkill, isSkillName, listSkills, priceOf, skillInfo, skillsNamedIn, SKILL_NAMES } from './catalog';

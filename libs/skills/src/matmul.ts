@@ -140,12 +140,18 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
     return 2 * n * k * m;
   },
 
-  verify(inputs, outputs, random) {
+  verify(inputs, outputs, random, options) {
     // checkProduct rejects NaN and ±Infinity in c as it reads it.
     const bad = checkOutputShapes(METHOD, outputShapes(inputs), outputs);
     if (bad) return bad;
     const { n, k, m } = matmulDims(inputs);
-    const check = checkProduct({ rows: n, cols: k, data: inputs[0].data }, { rows: k, cols: m, data: inputs[1].data }, { rows: n, cols: m, data: outputs[0].data }, random);
+    const check = checkProduct(
+      { rows: n, cols: k, data: inputs[0].data },
+      { rows: k, cols: m, data: inputs[1].data },
+      { rows: n, cols: m, data: outputs[0].data },
+      random,
+      options,
+    );
     return { ok: check.ok, refuted: check.refuted, method: METHOD, detail: check.ok ? check.detail : `c differs from a·b beyond f32 rounding: ${check.detail}` };
   },
 

@@ -256,7 +256,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     return 2 * batch * (I * H + H * O) + batch * (H + 4 * O);
   },
 
-  verify(inputs, outputs, random) {
+  verify(inputs, outputs, random, options) {
     const bad = checkOutputShapes(METHOD, outputShapes(inputs), outputs);
     if (bad) return bad;
     const d = mlpDims(inputs);
@@ -270,6 +270,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     if (softmax) return fail(softmax);
     const layer1 = checkProduct({ rows: d.batch, cols: d.inputs, data: x }, { rows: d.inputs, cols: d.hidden, data: w1 }, { rows: d.batch, cols: d.hidden, data: u }, random, {
       bias: b1,
+      refute: options?.refute,
     });
     if (!layer1.ok) return fail(`u differs from x·w1 + b1 beyond f32 rounding: ${layer1.detail}`, layer1.refuted);
     // relu is exact in f32: the verifier applies it to the committed u itself ((v + |v|)/2 is exact
@@ -278,6 +279,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     for (let i = 0; i < u.length; i++) h[i] = (u[i] + abs(u[i])) * 0.5;
     const layer2 = checkProduct({ rows: d.batch, cols: d.hidden, data: h }, { rows: d.hidden, cols: d.outputs, data: w2 }, { rows: d.batch, cols: d.outputs, data: z }, random, {
       bias: b2,
+      refute: options?.refute,
     });
     if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 beyond f32 rounding: ${layer2.detail}`, layer2.refuted);
     return { ok: true, refuted: false, method: METHOD, detail: `u: ${layer1.detail}; z: ${layer2.detail}; y: all ${y.length} checked against softmax(z)` };

@@ -107,6 +107,17 @@ describe('refuting a failed check: what cheating executors return', () => {
       expect(skill.verify(inputs, honest, random)).toMatchObject({ ok: true, refuted: false });
     }
   });
+
+  it('looks for no proof when asked not to (callers that only need ok)', () => {
+    const random = seededRandom(22);
+    for (const skill of [matmul, mlp] as const) {
+      const inputs = demoDenseInputs(skill, 96, random);
+      // What the product check sees (matmul's c, mlp's u) far off: a recompute would prove it.
+      const wrong = movedBy(skill, skill.reference(inputs), 0.1, 0);
+      expect(skill.verify(inputs, wrong, random, { refute: false })).toMatchObject({ ok: false, refuted: false });
+      expect(skill.verify(inputs, wrong, random)).toMatchObject({ ok: false, refuted: true });
+    }
+  });
 });
 
 /**

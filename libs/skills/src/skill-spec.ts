@@ -15,6 +15,15 @@ export interface InputLimits {
   readonly maxElements: number;
 }
 
+export interface VerifyOptions {
+  /**
+   * Default true. False: a result that fails a probabilistic check is not recomputed in part to
+   * prove it wrong (Verdict.refuted stays false): for callers that only need `ok`, such as the
+   * soundness trials, which reject thousands of results.
+   */
+  readonly refute?: boolean;
+}
+
 export interface Verdict {
   readonly ok: boolean;
   /**
@@ -74,7 +83,7 @@ export interface SkillSpec<Name extends string = string> {
   /** Abstract work units of one call on validated inputs (floating-point operations). */
   work(inputs: readonly DenseTensor[]): number;
   /** Checks a claimed result; never throws on a malformed result, says why in the verdict instead. */
-  verify(inputs: readonly DenseTensor[], outputs: readonly DenseTensor[], random: Random): Verdict;
+  verify(inputs: readonly DenseTensor[], outputs: readonly DenseTensor[], random: Random, options?: VerifyOptions): Verdict;
   /**
    * Whether two results that each passed `verify` agree: they differ by no more than two honest f32
    * computations of the task can (any backend, summation order, FMA or not; agreement.ts). A
