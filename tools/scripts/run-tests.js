@@ -18,7 +18,10 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '../..');
 const bin = (name) => path.join(root, 'node_modules/.bin', name);
-const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+// SWARM_GPU_BACKEND: every executor the tests start (about 70) would otherwise probe WebGPU first, when
+// the optional `webgpu` package is installed: Dawn loads and looks for an adapter, ~2 s of CPU where
+// there is no GPU. The tests of that choice set `auto` themselves (kernel-pool.int.spec.ts).
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', SWARM_GPU_BACKEND: process.env.SWARM_GPU_BACKEND || 'webasm' };
 let passed = 0;
 let failed = 0;
 
