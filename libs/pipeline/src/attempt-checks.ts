@@ -127,9 +127,11 @@ export async function judgeResult(
 
 /**
  * What a result that failed verification says about its provider: 'rejected-by-verification' when
- * proven wrong (Verdict.refuted), else 'unjudged': not paid, but crafted inputs can put an honest
- * result where it failed, so no blame.
+ * proven wrong (Verdict.refuted), else 'failed': crafted inputs can put an honest result where it
+ * failed, so not the rejection's blame, but not nothing either: a node that keeps failing so (a
+ * cheat within the worst case, such as reduced-precision arithmetic on deep products) loses trust a
+ * failure at a time and becomes a suspect as a stalling node does (trust-book.ts).
  */
 export function failedVerdictOutcome(verdict: Verdict): AttemptOutcome {
-  return verdict.refuted ? 'rejected-by-verification' : 'unjudged';
+  return verdict.refuted ? 'rejected-by-verification' : 'failed';
 }

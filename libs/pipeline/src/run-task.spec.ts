@@ -478,7 +478,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     ]);
   });
 
-  it('reports a result that fails verification without proof it is wrong as unjudged: unpaid, not blamed', async () => {
+  it('reports a result that fails verification without proof it is wrong as failed: unpaid, a failure, not a rejection', async () => {
     // Rows of a and columns of b are [1, s, s, …] with s² under half an ulp of 1: a forward f32 sum
     // loses every small product, honestly, and lands outside τ but within the worst case.
     const [n, k, m] = [2, 1000, 3];
@@ -493,7 +493,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     const req: TaskRequest = { ...request('matmul', 2), inputs, budget: priceOf('matmul', inputs.map(fromTensor)) };
     const outcome = await runTask(c, ESCROW_PATH, req, signal());
     expect(reports.map((r) => [r.outcome, r.errorCode])).toEqual([
-      ['unjudged', ErrorCode.ERROR_CODE_VERIFICATION_FAILED],
+      ['failed', ErrorCode.ERROR_CODE_VERIFICATION_FAILED],
       ['ok', undefined],
     ]);
     expect(outcome.attempts[0]).toMatchObject({ outcome: 'rejected', detail: expect.stringContaining('not proven wrong') });

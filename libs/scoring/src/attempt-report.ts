@@ -6,10 +6,10 @@ import type { Candidate } from './candidate';
  * 'rejected-by-verification' a result proven wrong by its check (Verdict.refuted), or that came
  * from another node than the one chosen; 'timeout' no result within the attempt's time; 'overloaded' the candidate refused
  * for lack of capacity; 'cut-short' no result before the task's own deadline (or a stopping router)
- * ended the attempt, before its fair time for the work had passed; 'unjudged' a result that could
- * not count and says nothing either way (a verified one after the deadline yet within its fair
- * time, or where no two replicas agreed; one that failed its check without proof it is wrong,
- * which crafted inputs can make of an honest one); 'failed' any other error.
+ * ended the attempt, before its fair time for the work had passed; 'unjudged' a verified result that
+ * could not count, and says nothing either way (it came after the deadline yet within its fair
+ * time, or no two replicas agreed); 'failed' any other error, and a result that failed its check
+ * without proof it is wrong (which crafted inputs can make of an honest one).
  */
 export type AttemptOutcome = 'ok' | 'failed' | 'timeout' | 'overloaded' | 'cut-short' | 'unjudged' | 'rejected-by-verification';
 

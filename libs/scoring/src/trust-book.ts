@@ -12,7 +12,8 @@
  *   alone does nothing to a new node (τ = 0 already), so a fresh identity returning wrong results
  *   would otherwise keep winning on the price and load it claims.
  * - 'failed' and 'timeout' cut it slightly: τ ← τ·(1 − failCut) (0.02). They may be the network's
- *   fault rather than the node's, earn it nothing, and the selector already sends a task's retry
+ *   fault rather than the node's (or, for a result that failed its check without proof it is wrong,
+ *   the submitter's crafted inputs: docs/verification.md), earn it nothing, and the selector already sends a task's retry
  *   elsewhere; but a node that keeps wasting attempts should not keep its standing for free.
  *   'overloaded' leaves τ as it is (refusing work for lack of capacity is honest), and so do
  *   'cut-short' and 'unjudged'; the stall rule below may still make such a node a suspect.

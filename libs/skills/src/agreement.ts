@@ -168,9 +168,10 @@ export function disputedDotRows(c1: Float32Array, c2: Float32Array, shape: DotSh
 }
 
 /**
- * The rows a referee recomputes: the REFEREE_ROWS most disputed (by excess, the largest first), so
- * that rows barely past agreement, which no bound can settle, cannot crowd out a row a result is
- * provably wrong in (which is past the worst case, further than any decoy within it).
+ * The rows a referee (or a failed check) recomputes: the REFEREE_ROWS most disputed (by excess, the
+ * largest first). Where the excess is a cell's own (a referee's, the recompute mode's), rows barely
+ * past agreement, which no bound can settle, cannot crowd out a row a result is provably wrong in
+ * (which is past the worst case, further than any decoy within it).
  */
 export function mostDisputedRows(...disputes: ReadonlyArray<readonly DisputedRow[]>): number[] {
   const worst = new Map<number, number>();

@@ -366,8 +366,9 @@ function rowBlockSums(
 
 /**
  * The REFEREE_ROWS rows furthest past τ (without drift) on one more projection with a fresh r, the
- * furthest first: rows barely off, planted early, cannot then hide a row far off from a refutation.
- * Costs one round.
+ * furthest first: rows barely off, planted early, then do not hide a row far off from a refutation.
+ * Many rows planted nearly at the worst case can (over a block of w columns each projects to about
+ * √w times it; docs/verification.md). Costs one round.
  */
 function furthestRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, colEnd: Int32Array, random: Random): number[] {
   const n = a.rows;
@@ -559,8 +560,9 @@ function recompute(a: Mat, b: Mat, c: Mat, { bias, refute = true }: ProductCheck
       const cv = C[ci + j];
       let t = dotTolerance(terms, 1, cv * cv, sq[j]);
       // τ with the cell's own partial-sum drift is never smaller; it costs a walk down column j, so
-      // only cells outside the cheaper τ pay it (sign-sorted data: most; others: none).
-      if (!(abs(cv - exact[j]) <= t)) t = dotTolerance(terms, 1, cv * cv, sq[j], cellDrift(A, i * k, B, m, j, k, bias ? bias[j] : 0));
+      // only cells outside the cheaper τ pay it (sign-sorted data: most; others: none), and only
+      // until one fails: after that the cheaper τ just ranks rows for refuteRows.
+      if (!(abs(cv - exact[j]) <= t) && firstFailure === undefined) t = dotTolerance(terms, 1, cv * cv, sq[j], cellDrift(A, i * k, B, m, j, k, bias ? bias[j] : 0));
       // Written so that NaN fails; an infinite cv has an infinite t, hence the second test.
       if (cv - cv !== 0) return { ok: false, mode: 'recompute', refuted: true, detail: `[${i},${j}] is ${cv}` };
       if (!(abs(cv - exact[j]) <= t)) {

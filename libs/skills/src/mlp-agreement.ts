@@ -150,8 +150,8 @@ export function mlpReferee(inputs: readonly DenseTensor[], first: readonly Dense
       const h = relu(u.subarray(e.r * hidden, (e.r + 1) * hidden));
       let carry = 0;
       for (let i = 0; i < hidden; i++) carry += (h[i] - e.h[i]) * (h[i] - e.h[i]);
-      const own = exactDotRow(h, hidden, 0, w2.data, outputs, b2.data).magnitude;
-      const farZ = compareRowToExact('z', z, e.r, { exact: e.z, magnitude: own }, { terms: hidden + 1, carry: sqrt(carry), carriedCols: w2Carried });
+      const { magnitude, flushable } = exactDotRow(h, hidden, 0, w2.data, outputs, b2.data);
+      const farZ = compareRowToExact('z', z, e.r, { exact: e.z, magnitude, flushable }, { terms: hidden + 1, carry: sqrt(carry), carriedCols: w2Carried });
       if (farZ) return farZ;
       const zr = z.subarray(e.r * outputs, (e.r + 1) * outputs);
       const row = softmaxRow(zr);

@@ -62,6 +62,29 @@ describe('refuting a failed check: crafted inputs', () => {
   });
 });
 
+describe('refuting a failed check: a GPU that reads subnormal inputs as 0', () => {
+  it.each([
+    ['freivalds', 64, 64],
+    ['recompute', 2, 3],
+  ] as const)('refutes no result of such a kernel (%s)', (mode, n, m) => {
+    const k = 64;
+    const random = seededRandom(31);
+    // Row 0 of a starts with a subnormal that row 0 of b scales far above the other products.
+    const a = randomValues(n * k, k, 'uniform', random).map((v) => v * 2 ** -60);
+    a[0] = 2 ** -130;
+    const b = randomValues(k * m, m, 'uniform', random);
+    for (let j = 0; j < m; j++) b[j] = 2 ** 100;
+    expect(productCheckMode(n, k, m)).toBe(mode);
+    const flushed = a.map((v) => (Math.abs(v) < 2 ** -126 ? 0 : v));
+    const daz = orderedMatmul(flushed, b, { n, k, m }, 'ijk');
+    const A: Mat = { rows: n, cols: k, data: a };
+    const B: Mat = { rows: k, cols: m, data: b };
+    expect(checkProduct(A, B, product(A, B, daz), random).refuted).toBe(false);
+    // Without the flush the same inputs give a result that passes.
+    expect(checkProduct(A, B, product(A, B, orderedMatmul(a, b, { n, k, m }, 'ijk')), random)).toMatchObject({ ok: true });
+  });
+});
+
 describe('refuting a failed check: rows planted to hide another', () => {
   it.each([
     ['freivalds', 64, 64],
