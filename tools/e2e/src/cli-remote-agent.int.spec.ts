@@ -248,7 +248,8 @@ describe('swarm as a remote agent - at an address that takes the connection and 
       code: 1,
       stderr: expect.stringMatching(/^error SWARM_DEADLINE_EXCEEDED: \(task key silent-1\) no answer from the agent API at \S+ to POST \/v1\/tasks within 5 s .*--key silent-1/),
     });
-    // --timeout 2000: 2 s + 3 s, then the retry by key 1 s + 3 s.
-    expect(submit.seconds).toBeLessThan(15);
+    // --timeout 2000: 2 s + 3 s, then the retry by key 1 s + 3 s, where the reads' 15 s each would be
+    // 30 s at least; the margin is for a loaded machine (16.6 s seen with the suite beside it).
+    expect(submit.seconds).toBeLessThan(25);
   });
 });
