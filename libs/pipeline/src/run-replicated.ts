@@ -15,9 +15,9 @@
  *   attempt's time; one that cannot waits until the deadline, which cuts it off.
  * - Once every slot ended the results are judged. At least two verified results that arrived in
  *   time and agree: paid. Otherwise the escrow is refunded and the task fails with a typed error.
- * - The observer hears every replica: failures and rejected results at once, the verified ones
- *   when judged ('ok' if counted, 'rejected-by-verification' if they disagreed with the result
- *   returned, 'failed' when no two agreed and none can be blamed).
+ * - The observer hears every replica: failures and results that failed verification at once
+ *   ('rejected-by-verification' when proven wrong, else 'failed'), the verified ones when judged
+ *   ('ok' if counted, 'rejected-by-verification' if the referee refuted them, else 'unjudged').
  */
 import type { DenseTensor } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, SwarmError, TASK_MAX_REDUNDANCY } from '@swarm/contracts';

@@ -6,8 +6,8 @@
  * - A node never seen has τ = 0 ("new identities start with zero trust"); so does a forgotten one.
  * - A verified attempt ('ok') raises it: τ ← τ + gain·(1 − τ) (gain 0.1: ten verified results take
  *   a new node to 0.65, thirty to 0.96).
- * - A rejected one ('rejected-by-verification': a wrong result, or a replica that disagreed with the
- *   result returned) cuts it hard: τ ← τ·(1 − rejectCut) (0.5), and makes the node a suspect for
+ * - A rejected one ('rejected-by-verification': a result proven wrong, or a replica the referee
+ *   refuted) cuts it hard: τ ← τ·(1 − rejectCut) (0.5), and makes the node a suspect for
  *   `suspectMs` (an hour): a selector tries a suspect only after every other candidate. Cutting τ
  *   alone does nothing to a new node (τ = 0 already), so a fresh identity returning wrong results
  *   would otherwise keep winning on the price and load it claims.

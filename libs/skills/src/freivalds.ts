@@ -365,7 +365,7 @@ function rowBlockSums(
 }
 
 /**
- * The REFEREE_ROWS rows furthest past τ (without drift) on one more projection with a fresh r, the
+ * The REFEREE_ROWS rows furthest past τ (without drift) on one more projection with a fresh Gaussian r, the
  * furthest first: rows barely off, planted early, then do not hide a row far off from a refutation.
  * Many rows planted nearly at the worst case can (over a block of w columns each projects to about
  * √w times it; docs/verification.md). Costs one round.
@@ -375,8 +375,10 @@ function furthestRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, co
   const k = a.cols;
   const m = b.cols;
   const terms = bias ? k + 1 : k;
+  // Gaussian, not ±1: a row's errors then project to 0 with probability 0, where with ±1 two equal and
+  // opposite ones cancel half the time (and the row would not be ranked).
   const r = new Float64Array(m);
-  rademacher(r, 1, 0, m, random);
+  gaussians(r, random);
   const cols = columnProjections(k, colEnd.length);
   projectColumns(b.data, bias, r, k, colEnd, cols);
   const sums = new Float64Array(BLOCK_SUMS);
@@ -596,6 +598,17 @@ function rademacher(r: Float64Array, stride: number, offset: number, length: num
     if (j % BITS_PER_DRAW === 0) bits = (random() * TWO_POW_32) >>> 0;
     r[j * stride + offset] = bits & 1 ? 1 : -1;
     bits >>>= 1;
+  }
+}
+
+/** Fills r with independent standard normal values (Box–Muller, two per pair of draws). */
+function gaussians(r: Float64Array, random: Random): void {
+  for (let j = 0; j < r.length; j += 2) {
+    // 1 − random() is in (0, 1]: its log is finite.
+    const radius = Math.sqrt(-2 * Math.log(1 - random()));
+    const angle = 2 * Math.PI * random();
+    r[j] = radius * Math.cos(angle);
+    if (j + 1 < r.length) r[j + 1] = radius * Math.sin(angle);
   }
 }
 

@@ -114,6 +114,25 @@ describe('refuting a failed check: rows planted to hide another', () => {
   });
 });
 
+describe('refuting a failed check: errors that cancel on ±1 projections', () => {
+  it('ranks a row whose two far cells are equal and opposite, behind a first row that proves nothing', () => {
+    const [n, k, m] = [64, 64, 64];
+    for (let seed = 0; seed < 10; seed++) {
+      const random = seededRandom(100 + seed);
+      const a: Mat = { rows: n, cols: k, data: randomValues(n * k, k, 'uniform', random) };
+      const b: Mat = { rows: k, cols: m, data: randomValues(k * m, m, 'uniform', random) };
+      const c = referenceMatmul(a.data, b.data, { n, k, m });
+      // Row 0 fails first and proves nothing: each cell 0.9 of the worst case off, either way.
+      const first = exactDotRow(a.data, k, 0, b.data, m).magnitude;
+      for (let j = 0; j < m; j++) c[j] += (j % 2 ? 0.9 : -0.9) * worstDotError(k) * first[j];
+      // Row 40: +G and −G, which a ±1 r with the same sign at both cells does not see at all.
+      c[40 * m + 3] += 1e3;
+      c[40 * m + 7] -= 1e3;
+      expect(checkProduct(a, b, product(a, b, c), random)).toMatchObject({ ok: false, refuted: true });
+    }
+  });
+});
+
 describe('refuting a failed check: what cheating executors return', () => {
   it.each(['zeros', 'stale', 'one-off'] as const)('refutes matmul and mlp results made by %s, as each skill verifies them', (kind) => {
     const random = seededRandom(21);
