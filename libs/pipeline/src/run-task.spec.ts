@@ -498,6 +498,14 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
     ]);
     expect(outcome.attempts[0]).toMatchObject({ outcome: 'rejected', detail: expect.stringContaining('not proven wrong') });
     expect(calls.filter((call) => call.startsWith('settle'))).toHaveLength(1);
+
+    // Every provider summing forwards: the task fails, and says a retry of the same inputs will not help.
+    const allForward = fakePorts((given) => ({ ...honest('matmul')(given), outputs: [toTensor('c', [n, m], order(0))] }));
+    await expect(runTask(components(allForward.ports), ESCROW_PATH, req, signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED,
+      retryable: false,
+      message: expect.stringContaining('rescale or reorder them'),
+    });
   });
 
   it('reports an attempt that got no reply in its time as a timeout, and one refused as overloaded', async () => {

@@ -469,7 +469,8 @@ async function dispatchUntilVerified(
     else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method };
-    dispatch.lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`);
+    // Retryable when proven wrong (another provider may do better); not when unproven: the inputs are the likely cause.
+    dispatch.lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`, verdict.refuted);
   }
   throw finalError(dispatch.lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }
@@ -499,7 +500,7 @@ function finalError(last: SwarmError | undefined, attempts: number, outOfTime: b
     return new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `task deadline passed after ${attempts} attempt(s)${last ? `; last: ${last.message}` : ''}`, NOT_AGAIN);
   }
   if (last?.code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED) {
-    return new SwarmError(last.code, `no verified result after ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, true);
+    return new SwarmError(last.code, `no verified result after ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, last.retryable);
   }
   if (last && CAPACITY_CODES.has(last.code)) {
     return new SwarmError(last.code, `no executor took the task in ${attempts} attempt(s); nothing was paid. Last: ${last.message}`, true, {

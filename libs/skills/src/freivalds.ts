@@ -412,8 +412,9 @@ function refuteRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, mode
     mode,
     refuted: false,
     detail:
-      `${detail}; not proven wrong: row(s) ${rows.join(', ')} recomputed exactly are within the worst case of f32 rounding ` +
-      '(inputs crafted so that a summation order loses its small terms can put an honest result there)',
+      `${detail}; not proven wrong: row(s) ${rows.join(', ')} recomputed exactly are within the worst an f32 dot product can be off. ` +
+      'Inputs whose f32 sums lose their small terms (rows like [1, s, s, …] with s² under half an ulp) put honest results there, ' +
+      'and fail the same way again: rescale or reorder them',
   };
 }
 

@@ -111,7 +111,7 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
   outputSignature: 'c:[n,m]',
   verification: METHOD,
   verificationBound:
-    `a c with any element off by more than τ is accepted with probability ≤ 2^-${FREIVALDS_ROUNDS}; ` +
+    `a result c with any element off by more than τ is accepted with probability ≤ 2^-${FREIVALDS_ROUNDS}; ` +
     `τ = 10·u·√(k·‖a·b‖₂² + max(k·‖c‖₂², Σ_p (s_p·v)²)) over the element's row block of ≤ ${FREIVALDS_MAX_BLOCK} columns, ` +
     "s_p its partial sums along k (≤ 5.3e-4 of c's rms at 700×700; 3.8e-3 when each row's products are sorted by sign)",
   verificationCost:
@@ -152,7 +152,12 @@ export const matmul: SkillSpec<typeof NAME> = Object.freeze({
       random,
       options,
     );
-    return { ok: check.ok, refuted: check.refuted, method: METHOD, detail: check.ok ? check.detail : `c differs from a·b beyond f32 rounding: ${check.detail}` };
+    return {
+      ok: check.ok,
+      refuted: check.refuted,
+      method: METHOD,
+      detail: check.ok ? check.detail : `c differs from a·b by more than the verifier's f32 tolerance τ: ${check.detail}`,
+    };
   },
 
   agree(inputs, first, second) {

@@ -162,7 +162,10 @@ describe('mlp - verify', () => {
     expect(mlp.verify(x, [y, u, withValue(z, 7, z.data[7] + 0.01)], seededRandom(1))).toMatchObject({ ok: false, detail: /^y\[1,2\] = .* but softmax\(z\)/ });
     // z shifted by a constant per row leaves softmax unchanged: only the layer-2 check sees it.
     const shifted = { ...z, data: Float32Array.from(z.data, (v, j) => (j < 5 ? v + 0.5 : v)) };
-    expect(mlp.verify(x, [y, u, shifted], seededRandom(1))).toMatchObject({ ok: false, detail: /^z differs from relu\(u\)·w2 \+ b2 beyond f32 rounding: \[0,0\]/ });
+    expect(mlp.verify(x, [y, u, shifted], seededRandom(1))).toMatchObject({
+      ok: false,
+      detail: /^z differs from relu\(u\)·w2 \+ b2 by more than the verifier's f32 tolerance τ: \[0,0\]/,
+    });
     expect(mlp.verify(x, [y, withValue(u, 2, u.data[2] + 0.01), z], seededRandom(1))).toMatchObject({ ok: false, detail: /^(u differs from x·w1|z differs from relu)/ });
     expect(mlp.verify(x, [{ ...y, shape: [5, 20] }, u, z], seededRandom(1))).toMatchObject({ ok: false, detail: /should be y:\[20,5\]/ });
     expect(mlp.verify(x, [y], seededRandom(1))).toMatchObject({ ok: false, detail: 'expected 3 output(s), got 1' });

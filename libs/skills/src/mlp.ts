@@ -272,7 +272,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
       bias: b1,
       refute: options?.refute,
     });
-    if (!layer1.ok) return fail(`u differs from x·w1 + b1 beyond f32 rounding: ${layer1.detail}`, layer1.refuted);
+    if (!layer1.ok) return fail(`u differs from x·w1 + b1 by more than the verifier's f32 tolerance τ: ${layer1.detail}`, layer1.refuted);
     // relu is exact in f32: the verifier applies it to the committed u itself ((v + |v|)/2 is exact
     // in f64 and branch-free: u has random signs).
     const h = new Float32Array(u.length);
@@ -281,7 +281,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
       bias: b2,
       refute: options?.refute,
     });
-    if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 beyond f32 rounding: ${layer2.detail}`, layer2.refuted);
+    if (!layer2.ok) return fail(`z differs from relu(u)·w2 + b2 by more than the verifier's f32 tolerance τ: ${layer2.detail}`, layer2.refuted);
     return { ok: true, refuted: false, method: METHOD, detail: `u: ${layer1.detail}; z: ${layer2.detail}; y: all ${y.length} checked against softmax(z)` };
   },
 

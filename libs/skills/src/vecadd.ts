@@ -81,7 +81,7 @@ export const vecadd: SkillSpec<typeof NAME> = Object.freeze({
   inputSignature: INPUT_SIGNATURE,
   outputSignature: 'c:[n]',
   verification: METHOD,
-  verificationBound: 'a c with any element off by more than 2u·|a + b| is never accepted (every element is recomputed)',
+  verificationBound: 'a result c with any element off by more than 2u·|a + b| is never accepted (every element is recomputed)',
   verificationCost: 'one add and compare per element: about what computing the sum costs (5–10 ms per million elements), the least a sound check can read',
   pricePerMWork: VECADD_PRICE_PER_MWORK,
 
