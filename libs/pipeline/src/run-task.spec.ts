@@ -506,6 +506,16 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       retryable: false,
       message: expect.stringContaining('rescale or reorder them'),
     });
+    // One result proven wrong among them (a cheat another provider may not repeat): still retryable.
+    const cheatFirst = fakePorts((given, attempt) => {
+      const c = order(0);
+      if (attempt === 0) c[0] += 1000;
+      return { ...honest('matmul')(given), outputs: [toTensor('c', [n, m], c)] };
+    });
+    await expect(runTask(components(cheatFirst.ports), ESCROW_PATH, req, signal())).rejects.toMatchObject({
+      code: ErrorCode.ERROR_CODE_VERIFICATION_FAILED,
+      retryable: true,
+    });
   });
 
   it('reports an attempt that got no reply in its time as a timeout, and one refused as overloaded', async () => {

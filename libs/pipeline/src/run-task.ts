@@ -469,8 +469,14 @@ async function dispatchUntilVerified(
     else report(candidate, 'ok', t2 - t0, undefined);
     attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method };
-    // Retryable when proven wrong (another provider may do better); not when unproven: the inputs are the likely cause.
-    dispatch.lastError = new SwarmError(ErrorCode.ERROR_CODE_VERIFICATION_FAILED, `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`, verdict.refuted);
+    // Not retryable once every result so far failed unproven: the inputs are then the likely cause.
+    // One proven wrong (a cheat another provider may not repeat) keeps the task retryable.
+    const provenBefore = dispatch.lastError?.code === ErrorCode.ERROR_CODE_VERIFICATION_FAILED && dispatch.lastError.retryable;
+    dispatch.lastError = new SwarmError(
+      ErrorCode.ERROR_CODE_VERIFICATION_FAILED,
+      `result from ${exec.executorId} failed ${verdict.method}: ${verdict.detail}`,
+      verdict.refuted || provenBefore,
+    );
   }
   throw finalError(dispatch.lastError, attempts.length, deadline - c.clock.now() <= 0 || signal.aborted);
 }

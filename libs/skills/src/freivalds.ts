@@ -123,8 +123,7 @@ export function freivalds(a: Mat, b: Mat, c: Mat, rounds: number, random: Random
   return checkProduct(a, b, c, random, { rounds, mode: 'freivalds' }).ok;
 }
 
-function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, { bias, refute: refuteOn = true }: ProductCheckOptions): ProductCheck {
-  const refuteOff = !refuteOn;
+function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, { bias, refute: prove = true }: ProductCheckOptions): ProductCheck {
   const n = a.rows;
   const k = a.cols;
   const m = b.cols;
@@ -167,15 +166,15 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, { bias,
     }
     // Written so that NaN fails.
     if (abs(d) <= t) return undefined;
-    return `row ${i}, columns ${j0}..${e - 1}: the ±1 projection differs by ${fmt(Math.abs(d))}, more than f32 rounding allows (${fmt(t)}), in round ${round + 1}`;
+    return `row ${i}, columns ${j0}..${e - 1}: the ±1 projection differs by ${fmt(Math.abs(d))}, more than τ (${fmt(t)}), in round ${round + 1}`;
   };
 
   /**
    * A failed check, and whether the rows it recomputes exactly prove the result wrong: the row it
    * failed in first (most wrong results are refuted there, for k·m), then the rows furthest off.
    */
-  const refute = (row: number, detail: string): ProductCheck => {
-    if (refuteOff) return { ok: false, mode: 'freivalds', refuted: false, detail };
+  const failedCheck = (row: number, detail: string): ProductCheck => {
+    if (!prove) return { ok: false, mode: 'freivalds', refuted: false, detail };
     const alone = refuteRows(a, b, c, bias, 'freivalds', detail, [row]);
     if (alone.refuted) return alone;
     return refuteRows(a, b, c, bias, 'freivalds', detail, [row, ...furthestRows(a, b, c, bias, colEnd, random).filter((i) => i !== row)].slice(0, REFEREE_ROWS), 1);
@@ -216,7 +215,7 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, { bias,
         cSqs[i * blocks + blk] = cs;
         termSqs[i * blocks + blk] = s;
         const failed = judge(x - y, i, blk, 0);
-        if (failed) return refute(i, failed);
+        if (failed) return failedCheck(i, failed);
       }
     }
   }
@@ -261,7 +260,7 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, { bias,
         project4(C, ci, rG, j, e, y, 0);
         j = e;
         const failed = judge(x0 - y[0], i, blk, round) ?? judge(x1 - y[1], i, blk, round + 1) ?? judge(x2 - y[2], i, blk, round + 2) ?? judge(x3 - y[3], i, blk, round + 3);
-        if (failed) return refute(i, failed);
+        if (failed) return failedCheck(i, failed);
       }
     }
   }
@@ -399,11 +398,11 @@ function furthestRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, co
  * A failed check's verdict (`detail`: why it failed): refuted when one of `rows`, recomputed exactly,
  * holds a value further off than any f32 computation can be (worst-case.ts); the detail names them all.
  */
-function refuteRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, mode: ProductCheckMode, detail: string, rows: readonly number[], skip = 0): ProductCheck {
+function refuteRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, mode: ProductCheckMode, detail: string, rows: readonly number[], alreadyRecomputed = 0): ProductCheck {
   const k = a.cols;
   const terms = bias ? k + 1 : k;
-  // The first `skip` rows were recomputed already (and proved nothing).
-  for (const i of rows.slice(skip)) {
+  // The first `alreadyRecomputed` rows proved nothing already.
+  for (const i of rows.slice(alreadyRecomputed)) {
     const far = compareRowToExact('', c.data, i, exactDotRow(a.data, k, i, b.data, b.cols, bias), { terms });
     if (far) return { ok: false, mode, refuted: true, detail: `${detail}; recomputed exactly, ${far}` };
   }
@@ -522,7 +521,7 @@ export function columnBlockEnds(m: number): Int32Array {
   return Int32Array.from({ length: blocks }, (_, blk) => Math.min(m, (blk + 1) * width));
 }
 
-function recompute(a: Mat, b: Mat, c: Mat, { bias, refute = true }: ProductCheckOptions): ProductCheck {
+function recompute(a: Mat, b: Mat, c: Mat, { bias, refute: prove = true }: ProductCheckOptions): ProductCheck {
   const n = a.rows;
   const k = a.cols;
   const m = b.cols;
@@ -532,7 +531,8 @@ function recompute(a: Mat, b: Mat, c: Mat, { bias, refute = true }: ProductCheck
   const terms = bias ? k + 1 : k;
   const exact = new Float64Array(m);
   const sq = new Float64Array(m);
-  // A failure is recorded, and the scan goes on, so the rows furthest off are the ones refuteRows tries.
+  // The first failure is recomputed exactly at once (most wrong results are refuted there); when that
+  // proves nothing the scan goes on, so the rows furthest off are the ones refuteRows tries next.
   let firstFailure: string | undefined;
   const excess: DisputedRow[] = [];
   for (let i = 0; i < n; i++) {
@@ -558,7 +558,7 @@ function recompute(a: Mat, b: Mat, c: Mat, { bias, refute = true }: ProductCheck
       }
     }
     const ci = i * m;
-    let by = 0;
+    let worstRatio = 0;
     for (let j = 0; j < m; j++) {
       const cv = C[ci + j];
       let t = dotTolerance(terms, 1, cv * cv, sq[j]);
@@ -569,14 +569,21 @@ function recompute(a: Mat, b: Mat, c: Mat, { bias, refute = true }: ProductCheck
       // Written so that NaN fails; an infinite cv has an infinite t, hence the second test.
       if (cv - cv !== 0) return { ok: false, mode: 'recompute', refuted: true, detail: `[${i},${j}] is ${cv}` };
       if (!(abs(cv - exact[j]) <= t)) {
-        firstFailure ??= `[${i},${j}] is ${cv} but recomputing gives ${exact[j]} (f32 rounding allows ±${fmt(t)})`;
-        by = Math.max(by, abs(cv - exact[j]) / t);
+        if (firstFailure === undefined) {
+          firstFailure = `[${i},${j}] is ${cv} but recomputing gives ${exact[j]} (τ = ±${fmt(t)})`;
+          if (!prove) return { ok: false, mode: 'recompute', refuted: false, detail: firstFailure };
+          const alone = refuteRows(a, b, c, bias, 'recompute', firstFailure, [i]);
+          if (alone.refuted) return alone;
+        }
+        const ratio = abs(cv - exact[j]) / t;
+        if (ratio > worstRatio) worstRatio = ratio;
       }
     }
-    if (by > 0) excess.push({ row: i, excess: by });
+    if (worstRatio > 0) excess.push({ row: i, excess: worstRatio });
   }
   if (firstFailure === undefined) return { ok: true, mode: 'recompute', refuted: false, detail: `recomputed all ${n * m} value(s)` };
-  return refute ? refuteRows(a, b, c, bias, 'recompute', firstFailure, mostDisputedRows(excess)) : { ok: false, mode: 'recompute', refuted: false, detail: firstFailure };
+  const firstRow = excess[0].row;
+  return refuteRows(a, b, c, bias, 'recompute', firstFailure, [firstRow, ...mostDisputedRows(excess).filter((i) => i !== firstRow)].slice(0, REFEREE_ROWS), 1);
 }
 
 /** partialSumDrift of cell j of the row of A at `ai`: its exact running sums, from the bias. */

@@ -117,8 +117,8 @@ function checkSoftmax(z: Float32Array, y: Float32Array, d: MlpDims): string | un
   return undefined;
 }
 
-/** A failed verdict; `refuted` unless a layer's check found it only outside its probabilistic τ (freivalds.ts). */
-function fail(detail: string, refuted = true): Verdict {
+/** A failed verdict; `refuted`: proven wrong (a layer's check may find it only outside its probabilistic τ: freivalds.ts). */
+function fail(detail: string, refuted: boolean): Verdict {
   return { ok: false, refuted, method: METHOD, detail };
 }
 
@@ -267,7 +267,7 @@ export const mlp: SkillSpec<typeof NAME> = Object.freeze({
     // wrong u is caught in microseconds), then layer 2 in full. Non-finite values fail the check
     // that reads them: y and z the softmax, u layer 1, before relu(u) is used.
     const softmax = checkSoftmax(z, y, d);
-    if (softmax) return fail(softmax);
+    if (softmax) return fail(softmax, true);
     const layer1 = checkProduct({ rows: d.batch, cols: d.inputs, data: x }, { rows: d.inputs, cols: d.hidden, data: w1 }, { rows: d.batch, cols: d.hidden, data: u }, random, {
       bias: b1,
       refute: options?.refute,

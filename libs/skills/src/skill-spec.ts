@@ -28,7 +28,8 @@ export interface Verdict {
   readonly ok: boolean;
   /**
    * Not ok, and proven wrong whatever honest f32 computation made it (a malformed result, a NaN, a
-   * value recomputed exactly past the worst case): its maker misbehaved. Not ok and not refuted: not
+   * value recomputed exactly past the worst case; for mlp's y, past its first-order worst case): its
+   * maker misbehaved. Not ok and not refuted: not
    * paid, but no proof against its maker (crafted inputs can put an honest result outside a check's
    * probabilistic tolerance; worst-case.ts). Always false when ok.
    */
