@@ -323,7 +323,10 @@ export interface TrustRequest {
 export interface NodeTrust {
   nodeId: string;
   trust: number;
-  /** Verified and rejected attempts on it since the router started. */
+  /**
+   * Verified attempts on it, and attempts rejected as proven wrong (a result that failed its check
+   * without proof counts as a failure, not here), since the router started.
+   */
   verified: bigint;
   rejected: bigint;
   /** Convicted by a fork proof or a void breach proof: never dispatched to again. */
