@@ -177,7 +177,7 @@ function project(a: Mat, b: Mat, c: Mat, rounds: number, random: Random, { bias,
     if (!prove) return { ok: false, mode: 'freivalds', refuted: false, detail };
     const alone = refuteRows(a, b, c, bias, 'freivalds', detail, [row]);
     if (alone.refuted) return alone;
-    return refuteRows(a, b, c, bias, 'freivalds', detail, [row, ...furthestRows(a, b, c, bias, colEnd, random).filter((i) => i !== row)].slice(0, REFEREE_ROWS), 1);
+    return refuteRows(a, b, c, bias, 'freivalds', detail, firstThenRanked(row, furthestRows(a, b, c, bias, colEnd, random)), 1);
   };
 
   // Round 0 alone: it also sums every τ's terms, and rejects a result far off (zeros, another task's)
@@ -394,6 +394,11 @@ function furthestRows(a: Mat, b: Mat, c: Mat, bias: Float32Array | undefined, co
   return mostDisputedRows(excess);
 }
 
+/** The rows a failed check recomputes: the one it failed in first (already tried alone), then the ranked ones, REFEREE_ROWS in all. */
+function firstThenRanked(first: number, ranked: readonly number[]): number[] {
+  return [first, ...ranked.filter((i) => i !== first)].slice(0, REFEREE_ROWS);
+}
+
 /**
  * A failed check's verdict (`detail`: why it failed): refuted when one of `rows`, recomputed exactly,
  * holds a value further off than any f32 computation can be (worst-case.ts); the detail names them all.
@@ -583,7 +588,7 @@ function recompute(a: Mat, b: Mat, c: Mat, { bias, refute: prove = true }: Produ
   }
   if (firstFailure === undefined) return { ok: true, mode: 'recompute', refuted: false, detail: `recomputed all ${n * m} value(s)` };
   const firstRow = excess[0].row;
-  return refuteRows(a, b, c, bias, 'recompute', firstFailure, [firstRow, ...mostDisputedRows(excess).filter((i) => i !== firstRow)].slice(0, REFEREE_ROWS), 1);
+  return refuteRows(a, b, c, bias, 'recompute', firstFailure, firstThenRanked(firstRow, mostDisputedRows(excess)), 1);
 }
 
 /** partialSumDrift of cell j of the row of A at `ai`: its exact running sums, from the bias. */
