@@ -37,7 +37,13 @@ function step(name, cmd, args) {
 
 const unitOnly = process.argv.includes('--unit');
 const jestArgs = process.argv.slice(2).filter((a) => a !== '--unit');
-if (unitOnly) jestArgs.push('--testPathIgnorePatterns', '\\.(int|trials)\\.spec\\.ts$');
+if (unitOnly) {
+  jestArgs.push('--testPathIgnorePatterns', '\\.(int|trials)\\.spec\\.ts$');
+  // The unit specs allocate much short-lived garbage (property runs, protobuf, signatures): a young
+  // generation of 64 MiB semi-spaces scavenges less often, ~8 % less CPU here. Only here: the full
+  // suite's tests start ~70 services, which would inherit it.
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --max-semi-space-size=64`.trim();
+}
 
 /**
  * What the checks remember between runs (an ignored folder, so a fresh clone, CI, starts cold): tsc's
