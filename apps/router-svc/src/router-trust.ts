@@ -136,6 +136,7 @@ export function trustHandler(book: TrustBook, stopwatch: Stopwatch): Handler<Tru
       verified: BigInt(n.verified),
       rejected: BigInt(n.rejected),
       untrusted: n.untrusted,
+      unprovenFailures: BigInt(n.unprovenFailures),
     })),
   });
 }

@@ -126,12 +126,12 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     // A new node gets work when it is the only provider, and its verified result earns it trust.
     await expect(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 })).resolves.toMatchObject({ providerId: provider.nodeId });
     expect(fakes.state.remoteCalls).toBe(1);
-    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: expect.closeTo(0.1, 6), verified: 1n, rejected: 0n, untrusted: false }]);
+    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: expect.closeTo(0.1, 6), verified: 1n, rejected: 0n, unprovenFailures: 0n, untrusted: false }]);
     expect((await client.request(RouterHealth, {})).details).toMatchObject({ tasksFinished: '1', tasksSucceeded: '1', tasksNoProvider: '0', tasksFailed: '0' });
     // Kept across a restart (<data-dir>/router/trust.json): the new router starts from what the last one learnt.
     await router?.stop();
     await startRouter();
-    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: expect.closeTo(0.1, 6), verified: 1n, rejected: 0n, untrusted: false }]);
+    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: expect.closeTo(0.1, 6), verified: 1n, rejected: 0n, unprovenFailures: 0n, untrusted: false }]);
 
     const proof = forkOf(provider);
     expect(await client.request(RouterReportFork, { proof })).toEqual({ nodeId: provider.nodeId, seq: 1n, alreadyKnown: false });
@@ -139,7 +139,7 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     const file = join(proofsDir(), `${provider.nodeId}-1.forkproof`);
     expect(await readdir(proofsDir())).toEqual([`${provider.nodeId}-1.forkproof`]);
     expect(verifyForkProof(new Uint8Array(await readFile(file)))).toEqual({ nodeId: provider.nodeId, seq: 1n });
-    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: 0, verified: 1n, rejected: 0n, untrusted: true }]);
+    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: 0, verified: 1n, rejected: 0n, unprovenFailures: 0n, untrusted: true }]);
     expect((await client.request(RouterHealth, {})).details).toMatchObject({ nodesTrusted: '0', nodesUntrusted: '1' });
 
     // Its only provider is untrusted: the task finds none, and nothing reaches the provider.
@@ -164,7 +164,7 @@ describe('router-svc - trust in other nodes, fork reports', () => {
     expect(lines.some((l) => l.includes('untrusted nodes restored from the kept fork and void breach proofs') && l.includes('"convicted":1') && l.includes('"skipped":2'))).toBe(
       true,
     );
-    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: 0, verified: 0n, rejected: 0n, untrusted: true }]);
+    expect(await trustList()).toEqual([{ nodeId: provider.nodeId, trust: 0, verified: 0n, rejected: 0n, unprovenFailures: 0n, untrusted: true }]);
     expect(await swarmErrorOf(client.request(RouterSubmit, vecadd(8), { timeoutMs: 15_000 }))).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
     expect(fakes.state.remoteCalls).toBe(1);
     // Known from the kept proof.

@@ -168,8 +168,10 @@ describe('pipeline - redundant tasks', () => {
     const clock = manualClock(START_MS);
     const reports: AttemptReport[] = [];
     const { ports, ledger } = swarm(NODES.slice(0, 4), (n) => (n === 'node-b' ? 'unproven' : 'honest'), clock);
-    await runTask(components(ports, clock, reports), DEFAULT_ROUTER_LIMITS, request(3), signal());
+    const out = await runTask(components(ports, clock, reports), DEFAULT_ROUTER_LIMITS, request(3), signal());
     expect(reports.find((r) => r.candidate.nodeId === 'node-b')).toMatchObject({ outcome: 'failed', errorCode: ErrorCode.ERROR_CODE_VERIFICATION_FAILED });
+    // The task's own record says the same as the trust book: failed, not rejected.
+    expect(out.attempts.find((a) => a.providerId === 'node-b')).toMatchObject({ outcome: 'failed' });
     expect(ledger.payouts.map((p) => p.payee)).toEqual(['node-a', 'node-c', 'node-d']);
   });
 

@@ -147,9 +147,9 @@ export async function runReplicated(c: RouterComponents, limits: RouterLimits, t
   };
 }
 
-/** Rejected: failed verification, or refuted by the referee; failed: late, outvoted, or no agreement to judge it by. */
+/** Rejected: proven wrong by its check or by the referee; failed: failed its check unproven, late, outvoted, or no agreement to judge it by. */
 function attemptRecord(r: ReplicaResult, note: string, refuted: boolean): AttemptRecord {
-  const outcome = note === '' ? 'verified' : !r.verdict.ok || refuted ? 'rejected' : 'failed';
+  const outcome = note === '' ? 'verified' : refuted || (!r.verdict.ok && r.verdict.refuted) ? 'rejected' : 'failed';
   return { providerId: r.candidate.nodeId, executorId: r.exec.executorId, outcome, detail: note === '' ? r.verdict.detail : note };
 }
 

@@ -328,6 +328,8 @@ describe('pipeline - sharded matmul', () => {
     const { ports, ledger } = swarm(NODES, (n) => (n === 'node-b' ? 'unproven' : 'honest'), clock);
     const out = await runTask(components(ports, clock, reports), DEFAULT_ROUTER_LIMITS, request(4), signal());
     expect(reports.find((r) => r.candidate.nodeId === 'node-b')).toMatchObject({ outcome: 'failed', errorCode: ErrorCode.ERROR_CODE_VERIFICATION_FAILED });
+    // The task's own record says the same as the trust book: failed, not rejected.
+    expect(out.attempts.find((a) => a.providerId === 'node-b')).toMatchObject({ outcome: 'failed' });
     expect(ledger.payouts.map((p) => p.payee)).not.toContain('node-b');
     expect(Array.from(fromTensor(out.outputs[0]).data)).toEqual(Array.from(PRODUCT));
   });

@@ -496,7 +496,7 @@ describe('pipeline - runTask attempt observer and candidate selector', () => {
       ['failed', ErrorCode.ERROR_CODE_VERIFICATION_FAILED],
       ['ok', undefined],
     ]);
-    expect(outcome.attempts[0]).toMatchObject({ outcome: 'rejected', detail: expect.stringContaining('not proven wrong') });
+    expect(outcome.attempts[0]).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('not proven wrong') });
     expect(calls.filter((call) => call.startsWith('settle'))).toHaveLength(1);
 
     // Every provider summing forwards: the task fails, and says a retry of the same inputs will not help.

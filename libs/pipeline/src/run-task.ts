@@ -467,7 +467,7 @@ async function dispatchUntilVerified(
     if (!verdict.ok) report(candidate, failedVerdictOutcome(verdict), t2 - t0, ErrorCode.ERROR_CODE_VERIFICATION_FAILED);
     else if (!inTime) report(candidate, lateOutcome(t1 - t0, perAttemptMs), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
     else report(candidate, 'ok', t2 - t0, undefined);
-    attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : 'rejected', detail: verdict.detail });
+    attempts.push({ providerId: exec.providerId, executorId: exec.executorId, outcome: verdict.ok ? 'verified' : verdict.refuted ? 'rejected' : 'failed', detail: verdict.detail });
     if (verdict.ok) return { exec, verification: verdict.method };
     // Not retryable once every result so far failed unproven: the inputs are then the likely cause.
     // One proven wrong (a cheat another provider may not repeat) keeps the task retryable.

@@ -138,6 +138,11 @@ export interface TaskRequest {
 export interface AttemptRecord {
   readonly providerId: string;
   readonly executorId: string;
+  /**
+   * 'rejected': proven wrong (its check or the referee refuted it, or its signature was refused), as
+   * the trust book's 'rejected-by-verification'; 'failed': anything else that did not count, a result
+   * that failed its check without proof included.
+   */
   readonly outcome: 'verified' | 'rejected' | 'failed';
   readonly detail: string;
 }

@@ -37,7 +37,7 @@ describe('scoring - trust book', () => {
     const before = book.trustOf('n1', 0);
     book.record(attempt('n1', 'rejected-by-verification'), 0);
     expect(book.trustOf('n1', 0)).toBeCloseTo(before / 2, 12);
-    expect(book.list(0, 10)).toEqual([{ nodeId: 'n1', trust: book.trustOf('n1', 0), verified: 30, rejected: 1, untrusted: false }]);
+    expect(book.list(0, 10)).toEqual([{ nodeId: 'n1', trust: book.trustOf('n1', 0), verified: 30, rejected: 1, unprovenFailures: 0, untrusted: false }]);
   });
 
   it('makes a node whose result was rejected a suspect for suspectMs, a new node too, and the selector tries it last', () => {
@@ -324,8 +324,8 @@ describe('scoring - trust book', () => {
     expect(book.isUntrusted('bad')).toBe(true);
     expect(book.trustOf('bad', 1)).toBe(0);
     expect(book.list(1, 10)).toEqual([
-      { nodeId: 'good', trust: book.trustOf('good', 1), verified: 1, rejected: 0, untrusted: false },
-      { nodeId: 'bad', trust: 0, verified: 6, rejected: 0, untrusted: true },
+      { nodeId: 'good', trust: book.trustOf('good', 1), verified: 1, rejected: 0, unprovenFailures: 0, untrusted: false },
+      { nodeId: 'bad', trust: 0, verified: 6, rejected: 0, unprovenFailures: 0, untrusted: true },
     ]);
     // A node never seen can be marked too (a proof from an audit, before any attempt).
     expect(book.distrust('stranger')).toBe(true);
@@ -367,6 +367,36 @@ describe('scoring - trust book', () => {
     expect(book.list(0, 0)).toEqual([]);
   });
 
+  it('counts results that failed their check without proof apart from rejections, through a conviction and a restart', () => {
+    const [a, b] = ['a', 'b'].map((x) => x.repeat(64));
+    const book = createTrustBook();
+    const unproven: AttemptReport = { ...attempt(a, 'failed'), errorCode: ErrorCode.ERROR_CODE_VERIFICATION_FAILED };
+    for (let i = 0; i < 10; i++) book.record(attempt(a, 'ok'), 0);
+    const before = book.trustOf(a, 0);
+    book.record(unproven, 0);
+    book.record(unproven, 0);
+    // A failure's cut each (2 %), not a rejection's half; other failures are not counted as unproven.
+    expect(book.trustOf(a, 0)).toBeCloseTo(before * 0.98 ** 2, 12);
+    book.record(attempt(a, 'failed'), 0);
+    book.record(attempt(a, 'rejected-by-verification'), 0);
+    expect(book.list(0, 10)).toEqual([{ nodeId: a, trust: book.trustOf(a, 0), verified: 10, rejected: 1, unprovenFailures: 2, untrusted: false }]);
+    const WALL = 1_700_000_000_000;
+    const kept = book.snapshot(0, WALL);
+    expect(kept[0]).toMatchObject({ verified: 10, rejected: 1, unprovenFailures: 2 });
+    const after = createTrustBook();
+    // A file written before the counter (no field) restores with none; a bad count is skipped.
+    const { unprovenFailures: _, ...old } = { ...kept[0], nodeId: b };
+    expect(after.restore([kept[0], old, { ...kept[0], nodeId: 'c'.repeat(64), unprovenFailures: -1 }], 0, WALL)).toEqual({ restored: 2, skipped: 1 });
+    expect(after.list(0, 10).map((n) => [n.nodeId, n.unprovenFailures])).toEqual([
+      [a, 2],
+      [b, 0],
+    ]);
+    // Convicted: the counts stay on the list.
+    after.distrust(a);
+    after.record(unproven, 0);
+    expect(after.list(0, 10).find((n) => n.nodeId === a)).toMatchObject({ untrusted: true, unprovenFailures: 3 });
+  });
+
   it('keeps trust across a restart: a snapshot restored in a new book, decayed by the wall time between', () => {
     const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(64));
     const before = createTrustBook();
@@ -379,7 +409,7 @@ describe('scoring - trust book', () => {
     const kept = before.snapshot(7_000, WALL);
     // Least recently recorded first; the untrusted node's record is its fork proof, not this.
     expect(kept.map((k) => k.nodeId)).toEqual([a, b]);
-    expect(kept[0]).toEqual({ nodeId: a, trust: before.trustOf(a, 7_000), verified: 10, rejected: 0, atMs: WALL });
+    expect(kept[0]).toEqual({ nodeId: a, trust: before.trustOf(a, 7_000), verified: 10, rejected: 0, unprovenFailures: 0, atMs: WALL });
     // The next process: its stopwatch starts again at 0; a day of wall time went by while it was down.
     const after = createTrustBook();
     expect(after.restore(kept, 0, WALL + DAY)).toEqual({ restored: 2, skipped: 0 });

@@ -120,6 +120,8 @@ export interface NodeTrustView {
   /** Verified and rejected attempts recorded since the book was made (or the node last forgotten). */
   readonly verified: number;
   readonly rejected: number;
+  /** Results that failed their check without proof they are wrong (each a 'failed' attempt), as long. */
+  readonly unprovenFailures: number;
   readonly untrusted: boolean;
 }
 
@@ -166,6 +168,8 @@ export interface TrustSnapshotEntry {
   readonly trust: number;
   readonly verified: number;
   readonly rejected: number;
+  /** Absent in files written before it was counted (read as 0). */
+  readonly unprovenFailures?: number;
   /** When `trust` was its value: wall-clock ms since the Unix epoch. */
   readonly atMs: number;
   /** When a result of it was last rejected (wall-clock ms), while that still makes it a suspect; absent otherwise. */
@@ -180,6 +184,7 @@ interface Entry {
   at: number;
   verified: number;
   rejected: number;
+  unprovenFailures: number;
   /** When its last rejected attempt ended (Stopwatch ms); undefined for none. */
   rejectedAt?: number;
   /** When it last stalled (stalls(); Stopwatch ms), with no verified attempt since; undefined for none. */
@@ -192,6 +197,7 @@ interface Entry {
 interface Mark {
   verified: number;
   rejected: number;
+  unprovenFailures: number;
 }
 
 export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook {
@@ -230,7 +236,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       }
       probes.delete(nodeId);
       const known = entries.get(nodeId);
-      const e: Entry = known ?? { trust: 0, at: nowMs, verified: 0, rejected: 0 };
+      const e: Entry = known ?? { trust: 0, at: nowMs, verified: 0, rejected: 0, unprovenFailures: 0 };
       if (known) entries.delete(nodeId);
       const before = decayed(e, nowMs);
       e.trust = clamp(updated(before, report, rules));
@@ -277,17 +283,17 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       if (marks.has(nodeId)) return false;
       const e = entries.get(nodeId);
       entries.delete(nodeId);
-      marks.set(nodeId, { verified: e?.verified ?? 0, rejected: e?.rejected ?? 0 });
+      marks.set(nodeId, { verified: e?.verified ?? 0, rejected: e?.rejected ?? 0, unprovenFailures: e?.unprovenFailures ?? 0 });
       if (marks.size > rules.maxUntrusted) marks.delete(marks.keys().next().value as string);
       return true;
     },
     list(nowMs, limit) {
       const n = Math.max(0, Math.floor(limit));
-      const trusted: NodeTrustView[] = [...entries].map(([nodeId, e]) => ({ nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, untrusted: false }));
+      const trusted: NodeTrustView[] = [...entries].map(([nodeId, e]) => ({ nodeId, trust: decayed(e, nowMs), ...counters(e), untrusted: false }));
       trusted.sort((a, b) => b.trust - a.trust || compareIds(a.nodeId, b.nodeId));
       const out = trusted.slice(0, n);
       if (out.length < n) {
-        const untrusted = [...marks].map(([nodeId, m]): NodeTrustView => ({ nodeId, trust: 0, verified: m.verified, rejected: m.rejected, untrusted: true }));
+        const untrusted = [...marks].map(([nodeId, m]): NodeTrustView => ({ nodeId, trust: 0, ...counters(m), untrusted: true }));
         out.push(...untrusted.sort((a, b) => compareIds(a.nodeId, b.nodeId)).slice(0, n - out.length));
       }
       return out;
@@ -300,7 +306,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
         const rejected = age === undefined ? {} : { rejectedAtMs: Math.max(0, Math.round(wallNowMs - age)) };
         const stall = stallAge(e, nowMs);
         const stalled = stall === undefined ? {} : { stalledAtMs: Math.max(0, Math.round(wallNowMs - stall)) };
-        return { nodeId, trust: decayed(e, nowMs), verified: e.verified, rejected: e.rejected, atMs: wallNowMs, ...rejected, ...stalled };
+        return { nodeId, trust: decayed(e, nowMs), ...counters(e), atMs: wallNowMs, ...rejected, ...stalled };
       });
     },
     restore(kept, nowMs, wallNowMs) {
@@ -317,6 +323,7 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
           at: nowMs,
           verified: k.verified,
           rejected: k.rejected,
+          unprovenFailures: k.unprovenFailures ?? 0,
           ...(rejectedAt === undefined ? {} : { rejectedAt }),
           ...(stalledAt === undefined ? {} : { stalledAt }),
         });
@@ -360,6 +367,7 @@ function holds(k: TrustSnapshotEntry): boolean {
     k.trust <= 1 &&
     count(k.verified) &&
     count(k.rejected) &&
+    (k.unprovenFailures === undefined || count(k.unprovenFailures)) &&
     count(k.atMs) &&
     (k.rejectedAtMs === undefined || count(k.rejectedAtMs)) &&
     (k.stalledAtMs === undefined || count(k.stalledAtMs))
@@ -423,9 +431,15 @@ function stalls(outcome: AttemptReport['outcome'], trust: number, rules: TrustRu
   }
 }
 
-function count(counters: { verified: number; rejected: number }, report: AttemptReport): void {
+function count(counters: Mark, report: AttemptReport): void {
   if (report.outcome === 'ok') counters.verified += 1;
   else if (report.outcome === 'rejected-by-verification') counters.rejected += 1;
+  // A result that failed its check unproven: the pipeline reports it 'failed' with this code.
+  else if (report.outcome === 'failed' && report.errorCode === ErrorCode.ERROR_CODE_VERIFICATION_FAILED) counters.unprovenFailures += 1;
+}
+
+function counters(c: Mark): Mark {
+  return { verified: c.verified, rejected: c.rejected, unprovenFailures: c.unprovenFailures };
 }
 
 /** Float rounding must not leave [0, 1]. */

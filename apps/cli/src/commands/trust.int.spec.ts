@@ -55,12 +55,13 @@ describe('swarm trust - against a stand-in for router-svc on a real bus', () => 
 
   it('lists the nodes, most trusted first, the convicted ones marked; --json is one schema-valid document', async () => {
     nodes = [
-      { nodeId: TRUSTED, trust: 0.271, verified: 3n, rejected: 0n, untrusted: false },
-      { nodeId: CONVICTED, trust: 0, verified: 1n, rejected: 2n, untrusted: true },
+      { nodeId: TRUSTED, trust: 0.271, verified: 3n, rejected: 0n, untrusted: false, unprovenFailures: 4n },
+      { nodeId: CONVICTED, trust: 0, verified: 1n, rejected: 2n, untrusted: true, unprovenFailures: 0n },
     ];
     await trustCommand({ ...at, nats: server.url });
-    expect(out).toMatch(new RegExp(`${TRUSTED}\\s+│ 0\\.271\\s+│ 3\\s+│ 0\\s+│ trusted`));
-    expect(out).toMatch(new RegExp(`${CONVICTED}\\s+│ 0\\.000\\s+│ 1\\s+│ 2\\s+│ UNTRUSTED: a proof \\(a fork, or a broken void\\) convicts it`));
+    expect(out).toMatch(/trust\s+│ verified\s+│ rejected\s+│ failed unproven\s+│ state/);
+    expect(out).toMatch(new RegExp(`${TRUSTED}\\s+│ 0\\.271\\s+│ 3\\s+│ 0\\s+│ 4\\s+│ trusted`));
+    expect(out).toMatch(new RegExp(`${CONVICTED}\\s+│ 0\\.000\\s+│ 1\\s+│ 2\\s+│ 0\\s+│ UNTRUSTED: a proof \\(a fork, or a broken void\\) convicts it`));
 
     out = '';
     await trustCommand({ ...at, nats: server.url, json: true });
@@ -68,8 +69,8 @@ describe('swarm trust - against a stand-in for router-svc on a real bus', () => 
     expect({ valid: validate?.(doc), errors: validate?.errors ?? null }).toEqual({ valid: true, errors: null });
     expect(doc).toEqual({
       nodes: [
-        { nodeId: TRUSTED, trust: 0.271, verified: '3', rejected: '0', untrusted: false },
-        { nodeId: CONVICTED, trust: 0, verified: '1', rejected: '2', untrusted: true },
+        { nodeId: TRUSTED, trust: 0.271, verified: '3', rejected: '0', untrusted: false, unprovenFailures: '4' },
+        { nodeId: CONVICTED, trust: 0, verified: '1', rejected: '2', untrusted: true, unprovenFailures: '0' },
       ],
     });
   });

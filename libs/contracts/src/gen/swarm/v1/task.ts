@@ -331,6 +331,12 @@ export interface NodeTrust {
   rejected: bigint;
   /** Convicted by a fork proof or a void breach proof: never dispatched to again. */
   untrusted: boolean;
+  /**
+   * Its results that failed their check without proof they are wrong (each a failure: 2 % of its
+   * trust, no pay), since the router started. Many of them from one node: a reduced-precision
+   * cheat, or submitters' inputs whose f32 sums lose their small terms (docs/verification.md).
+   */
+  unprovenFailures: bigint;
 }
 
 /** Every node the router holds a trust for, most trusted first (at most 1,000). */
@@ -2480,7 +2486,7 @@ export const TrustRequest: MessageFns<TrustRequest> = {
 };
 
 function createBaseNodeTrust(): NodeTrust {
-  return { nodeId: "", trust: 0, verified: 0n, rejected: 0n, untrusted: false };
+  return { nodeId: "", trust: 0, verified: 0n, rejected: 0n, untrusted: false, unprovenFailures: 0n };
 }
 
 export const NodeTrust: MessageFns<NodeTrust> = {
@@ -2505,6 +2511,12 @@ export const NodeTrust: MessageFns<NodeTrust> = {
     }
     if (message.untrusted !== false) {
       writer.uint32(40).bool(message.untrusted);
+    }
+    if (message.unprovenFailures !== 0n) {
+      if (BigInt.asUintN(64, message.unprovenFailures) !== message.unprovenFailures) {
+        throw new globalThis.Error("value provided for field message.unprovenFailures of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.unprovenFailures);
     }
     return writer;
   },
@@ -2562,6 +2574,14 @@ export const NodeTrust: MessageFns<NodeTrust> = {
             message.untrusted = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.unprovenFailures = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2585,6 +2605,11 @@ export const NodeTrust: MessageFns<NodeTrust> = {
       verified: isSet(object.verified) ? BigInt(object.verified) : 0n,
       rejected: isSet(object.rejected) ? BigInt(object.rejected) : 0n,
       untrusted: isSet(object.untrusted) ? globalThis.Boolean(object.untrusted) : false,
+      unprovenFailures: isSet(object.unprovenFailures)
+        ? BigInt(object.unprovenFailures)
+        : isSet(object.unproven_failures)
+        ? BigInt(object.unproven_failures)
+        : 0n,
     };
   },
 
@@ -2605,6 +2630,9 @@ export const NodeTrust: MessageFns<NodeTrust> = {
     if (message.untrusted !== undefined) {
       obj.untrusted = message.untrusted;
     }
+    if (message.unprovenFailures !== undefined) {
+      obj.unprovenFailures = message.unprovenFailures.toString();
+    }
     return obj;
   },
 
@@ -2618,6 +2646,9 @@ export const NodeTrust: MessageFns<NodeTrust> = {
     message.verified = (object.verified !== undefined && object.verified !== null) ? BigInt(object.verified) : 0n;
     message.rejected = (object.rejected !== undefined && object.rejected !== null) ? BigInt(object.rejected) : 0n;
     message.untrusted = object.untrusted ?? false;
+    message.unprovenFailures = (object.unprovenFailures !== undefined && object.unprovenFailures !== null)
+      ? BigInt(object.unprovenFailures)
+      : 0n;
     return message;
   },
 };
