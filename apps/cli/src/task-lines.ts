@@ -14,11 +14,16 @@ export const RESULT_VALUE_WIDTH = 100;
  * parts do not add up to the total.
  */
 export function timeLine(t: NonNullable<SubmitTaskResponse['timing']>, overlapping: boolean): string {
+  // The total also holds what no phase times (validation, the provider lookup, dispatch, retries'
+  // waits): named as the rest, so the line adds up.
+  const rest = (...phases: number[]) => ` + the rest ${ms(Math.max(0, t.totalMs - phases.reduce((a, b) => a + b, 0)))} (checks, lookup, dispatch)`;
   // The folded path (a small task on this node's executors) reserves nothing: run first, then one charge.
   if (!overlapping && t.escrowMs === 0) {
-    return `total ${ms(t.totalMs)} = execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + charge ${ms(t.settleMs)} (no escrow: run first, charged once verified)`;
+    return `total ${ms(t.totalMs)} = execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + charge ${ms(t.settleMs)}${rest(t.executeMs, t.verifyMs, t.settleMs)}; no escrow: run first, charged once verified`;
   }
-  if (!overlapping) return `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}`;
+  if (!overlapping) {
+    return `total ${ms(t.totalMs)} = escrow ${ms(t.escrowMs)} + execute ${ms(t.executeMs)} + verify ${ms(t.verifyMs)} + settle ${ms(t.settleMs)}${rest(t.escrowMs, t.executeMs, t.verifyMs, t.settleMs)}`;
+  }
   return `total ${ms(t.totalMs)}: escrow ${ms(t.escrowMs)}, execute ${ms(t.executeMs)} (first dispatch to last verdict), verify ${ms(t.verifyMs)} (summed over the dispatches, during execute), settle ${ms(t.settleMs)}`;
 }
 

@@ -86,7 +86,16 @@ describe('swarm submit - the result table', () => {
 
   it('says a task run first and charged once verified had no escrow, rather than an escrow of 0 ms', () => {
     const out = printed(() => printResult({ ...result, shards: [], timing: { escrowMs: 0, executeMs: 1.5, verifyMs: 0.25, settleMs: 1.25, totalMs: 3 } }));
-    expect(out.replace(/[│\s]+/g, ' ')).toContain('total 3.00 ms = execute 1.50 ms + verify 0.25 ms + charge 1.25 ms (no escrow: run first, charged once verified)');
+    expect(out.replace(/[│\s]+/g, ' ')).toContain(
+      'total 3.00 ms = execute 1.50 ms + verify 0.25 ms + charge 1.25 ms + the rest 0.00 ms (checks, lookup, dispatch); no escrow: run first, charged once verified',
+    );
     expect(out).not.toContain('escrow 0.00 ms');
+  });
+
+  it('writes a time line that adds up: what no phase times is named as the rest', () => {
+    const folded = printed(() => printResult({ ...result, shards: [], timing: { escrowMs: 0, executeMs: 10, verifyMs: 2, settleMs: 3, totalMs: 21 } }));
+    expect(folded.replace(/[│\s]+/g, ' ')).toContain('total 21 ms = execute 10 ms + verify 2.00 ms + charge 3.00 ms + the rest 6.00 ms (checks, lookup, dispatch)');
+    const escrowed = printed(() => printResult({ ...result, shards: [], timing: { escrowMs: 4, executeMs: 10, verifyMs: 2, settleMs: 3, totalMs: 20 } }));
+    expect(escrowed.replace(/[│\s]+/g, ' ')).toContain('total 20 ms = escrow 4.00 ms + execute 10 ms + verify 2.00 ms + settle 3.00 ms + the rest 1.00 ms');
   });
 });
