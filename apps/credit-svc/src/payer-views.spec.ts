@@ -17,6 +17,8 @@ import type { SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PayerViewsDeps } from './payer-views';
+import { ReceiptIdSet } from './receipt-id-set';
+import { decodePayerViews, encodePayerViews } from './payer-view-file';
 import { BAD_CHAIN_RETRY_MS, FAILED_READ_RETRY_MS, MAX_REMEMBERED_IDS, MAX_VIEWS, MIN_RETRY_MS, QUEUED_RETRY_MS, READ_BUDGET_MS, startPayerViews } from './payer-views';
 
 /** 3 Dec 2026 10:00 UTC. */
@@ -122,7 +124,7 @@ function withForgedReceiptIn(n: Node): Node {
 }
 
 /** Payer views reading chains from `chains` by id, `perPage` blocks a page at most; fetches are counted. */
-function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDeps['budget'], limits?: PayerViewsDeps['limits']) {
+function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDeps['budget'], limits?: PayerViewsDeps['limits'], restored?: PayerViewsDeps['restored']) {
   // Time moves only when a test moves it (also from inside a fetch); timers fire as it passes.
   let elapsed = 0;
   const timers: Array<{ dueMs: number; fn: () => void }> = [];
@@ -151,6 +153,7 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
     },
     ...(budget ? { budget } : {}),
     ...(limits ? { limits } : {}),
+    ...(restored ? { restored } : {}),
     fetchChain:
       (payer) =>
       async (fromSeq, limit): Promise<ChainPage> => {
@@ -724,5 +727,59 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(h.fetches.map((f) => f.fromSeq)).toEqual([1n, 1n, 7n]);
     expect(h.views.stats()).toMatchObject({ badChains: 0, offeredBlocks: 6 });
     expect(answer(() => h.views.check(payer.id, r.id, r.digest))).toBeUndefined();
+  });
+});
+
+describe('payer views - kept across a restart', () => {
+  it('takes back the chains audited before (through the file): a pledge read before passes with no read, a new one is read on from the head', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const before = harness(new Map([[payer.id, payer]]));
+    const r1 = pledge(payer, me, 10n, 't1');
+    await before.views.prepare(payer.id, r1.id, r1.digest);
+    const readBefore = before.views.stats().blocksRead;
+    expect(readBefore).toBe(Number(payer.head.seq));
+    const file = encodePayerViews(me.id, before.views.kept());
+
+    const { views: kept, dropped } = decodePayerViews(me.id, file);
+    expect(dropped).toBe(0);
+    const after = harness(new Map([[payer.id, payer]]), 64, undefined, undefined, kept);
+    expect(after.views.stats()).toMatchObject({ views: 1, restored: 1, blocksRead: 0 });
+    // Pledged in what was audited before the restart: no read at all.
+    await after.views.prepare(payer.id, r1.id, r1.digest);
+    expect(answer(() => after.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
+    expect(after.fetches).toEqual([]);
+    // A receipt pledged since: read on from the kept head, not from genesis.
+    const r2 = pledge(payer, me, 5n, 't2');
+    await after.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => after.views.check(payer.id, r2.id, r2.digest))).toBeUndefined();
+    expect(after.fetches.map((f) => f.fromSeq)).toEqual([BigInt(readBefore) + 1n]);
+    expect(after.views.stats().blocksRead).toBe(1);
+    // Receipt ids audited before still count: the same id pledged again does not audit.
+    const again = { ...payer, blocks: [...payer.blocks], ids: new Set<string>() };
+    pledge(again, me, 1n, 't1');
+    const replayed = harness(new Map([[payer.id, again]]), 64, undefined, undefined, decodePayerViews(me.id, encodePayerViews(me.id, after.views.kept())).views);
+    const r3 = pledge(again, me, 1n, 't3');
+    await replayed.views.prepare(payer.id, r3.id, r3.digest);
+    expect(answer(() => replayed.views.check(payer.id, r3.id, r3.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+  });
+
+  it('keeps within its limits what it takes back, and a view whose head is not its payer’s not at all', () => {
+    const [a, b, other] = [node(), node(), node()];
+    pay(other, a, 40n, 'unlock-a');
+    pay(other, b, 40n, 'unlock-b');
+    const before = harness(
+      new Map([
+        [a.id, a],
+        [b.id, b],
+      ]),
+    );
+    const kept = [a, b].map((n) => ({ payer: n.id, head: n.head, ids: new ReceiptIdSet(), pledges: new Map() }));
+    const one = harness(new Map(), 64, undefined, { maxViews: 1, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_REMEMBERED_IDS }, kept);
+    // The least recently used (first kept) is forgotten past maxViews.
+    expect(one.views.kept().map((v) => v.payer)).toEqual([b.id]);
+    const swapped = harness(new Map(), 64, undefined, undefined, [{ ...kept[0], payer: b.id }]);
+    expect(swapped.views.stats()).toMatchObject({ views: 0, restored: 0 });
+    expect(before.views.kept()).toEqual([]);
   });
 });

@@ -23,8 +23,8 @@
  * is then let off, void-book.ts); else, letting nothing off: SWARM_OVERLOADED with when to retry
  * (not read far enough yet, waiting its turn, the payer's node asking to wait), SWARM_UNAVAILABLE
  * (its chain could not be read: the payer's outbox backs off as for a payee that is down) or
- * SWARM_INVALID_CHAIN (it does not audit). Kept in memory: a restart reads each payer's chain from
- * genesis again.
+ * SWARM_INVALID_CHAIN (it does not audit). Kept in memory, and in a file across restarts
+ * (payer-view-file.ts): a restart reads each payer's chain on from where it was audited.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
 import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
@@ -97,6 +97,19 @@ export interface PayerViewsDeps {
   readonly budget?: { readonly msPerSecond: number; readonly burstMs: number };
   /** What is kept (default MAX_VIEWS, MAX_REMEMBERED_IDS, MAX_CHAIN_WEIGHT). */
   readonly limits?: { readonly maxViews: number; readonly maxRememberedIds: number; readonly maxChainWeight: number };
+  /**
+   * Chains audited before a restart (kept(), read back by payer-view-file.ts), least recently used
+   * first: read on from their heads rather than from genesis again. Within the limits, as any view.
+   */
+  readonly restored?: readonly KeptView[];
+}
+
+/** A payer's chain as far as it was audited: its head, its receipt ids and its pledges not paid. */
+export interface KeptView {
+  readonly payer: string;
+  readonly head: ChainHead;
+  readonly ids: ReceiptIdSet;
+  readonly pledges: ReadonlyMap<string, Pledge>;
 }
 
 export interface PayerViewStats {
@@ -110,6 +123,8 @@ export interface PayerViewStats {
   readonly failedReads: number;
   /** Payers waiting their turn now. */
   readonly queued: number;
+  /** Views taken back at start (deps.restored). */
+  readonly restored: number;
 }
 
 export interface PayerViews extends PayerCheck {
@@ -125,6 +140,8 @@ export interface PayerViews extends PayerCheck {
    * held off for BAD_CHAIN_RETRY_MS).
    */
   offer(payer: string, fromSeq: bigint, blocks: readonly Uint8Array[]): bigint;
+  /** Every chain audited, least recently used first (what deps.restored takes back). */
+  kept(): KeptView[];
   stats(): PayerViewStats;
   /** Resolves once no read is going on (tests). */
   idle(): Promise<void>;
@@ -175,7 +192,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   /** Payer and receipt id -> the digest prepare found pledged: its check passes even if the view was forgotten since (oldest first). */
   const prepared = new Map<string, string>();
   const preparedKey = (payer: string, receiptId: string) => `${payer}\n${receiptId}`;
-  const counts = { reads: 0, blocksRead: 0, offeredBlocks: 0, badChains: 0, failedReads: 0 };
+  const counts = { reads: 0, blocksRead: 0, offeredBlocks: 0, badChains: 0, failedReads: 0, restored: 0 };
 
   /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
   const holds = new Map<string, { readonly retryAtMs: number; readonly problem: Problem }>();
@@ -330,6 +347,16 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
 
   const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
 
+  for (const kept of deps.restored ?? []) {
+    const cursor: Cursor = { head: kept.head, ids: kept.ids, pledges: new Map(kept.pledges) };
+    if (kept.head.nodeId !== kept.payer || views.has(kept.payer) || weightOf(cursor) > maxChainWeight) continue;
+    views.set(kept.payer, { cursor, confirmed: undefined, arrival: 0, retryAtMs: 0, problem: undefined });
+    rememberedIds += weightOf(cursor);
+    counts.restored += 1;
+  }
+  // Past the limits (smaller ones than when they were kept): the usual choice of what to forget.
+  evict('');
+
   /** The cursor after a page read on from `cursor`. Throws a ChainRefusal (or ReceiptRefusal) when it does not audit, the cursor unchanged. */
   const audit = (payer: string, cursor: Cursor | undefined, page: readonly Uint8Array[]): Cursor => {
     const options = { expectedNodeId: payer, checkSignature, nowMs: clock.now() };
@@ -460,6 +487,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       if (broken) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${broken.message}; retry in ${BAD_CHAIN_RETRY_MS} ms`, true);
       return (view.cursor?.head.seq ?? 0n) + 1n;
     },
+    kept: () => [...views].flatMap(([payer, view]) => (view.cursor ? [{ payer, ...view.cursor }] : [])),
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
     idle: () => turns.idle(),
     stop: () => turns.stop(),

@@ -25,6 +25,30 @@ export class ReceiptIdSet {
   /** False when it was there already. */
   add(receiptId: string): boolean {
     const [hi, lo] = hashOf(receiptId);
+    return this.insert(hi, lo);
+  }
+
+  /** The ids' 64-bit hashes, two 32-bit halves each, without the empty slots: what fromHashes takes back (payer-view-file.ts). */
+  hashes(): Uint32Array {
+    const out = new Uint32Array(2 * this.count);
+    let n = 0;
+    for (let i = 0; i < this.slots.length; i += 2) {
+      if (this.slots[i] === 0 && this.slots[i + 1] === 0) continue;
+      out[n++] = this.slots[i];
+      out[n++] = this.slots[i + 1];
+    }
+    return out;
+  }
+
+  /** A set holding the ids whose hashes `hashes()` gave (an odd last half, the empty hash and repeats are dropped). */
+  static fromHashes(hashes: Uint32Array): ReceiptIdSet {
+    const set = new ReceiptIdSet();
+    for (let i = 0; i + 1 < hashes.length; i += 2) if (hashes[i] !== 0 || hashes[i + 1] !== 0) set.insert(hashes[i], hashes[i + 1]);
+    return set;
+  }
+
+  /** False when it was there already. */
+  private insert(hi: number, lo: number): boolean {
     if (this.find(hi, lo) >= 0) return false;
     if (2 * (this.count + 1) > this.slots.length / 2) this.grow();
     this.place(hi, lo);

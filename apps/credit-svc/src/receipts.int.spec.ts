@@ -46,6 +46,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCreditConfig } from './config';
 import type { CreditService } from './service';
+import { PAYER_VIEWS_FILE } from './payer-view-file';
 import { CHAIN_STARTED_FILE, startCreditService } from './service';
 
 const HASH = new Uint8Array(32).fill(3);
@@ -427,6 +428,24 @@ describe('credit-svc - receipts between two nodes', () => {
     } finally {
       payerBehindNat = false;
     }
+  });
+
+  it("reads a payer's chain on from where it audited it before a restart, not from genesis", async () => {
+    const [a, b] = sides;
+    const seqA = await headSeq(a);
+    await b.svc?.stop();
+    expect(existsSync(join(b.dir.path, 'credit-ledger', PAYER_VIEWS_FILE))).toBe(true);
+    await start(b);
+    expect((await b.bus.request(CreditHealth, {})).details).toMatchObject({ payerChainsRestored: '1', payerChainBlocksRead: '0' });
+    await pay('after-restart', 3n);
+    await waitFor(async () => ((await a.bus.request(CreditHealth, {})).details['chainPledged'] === '0' ? true : undefined), { timeoutMs: 15_000 });
+    expect(await headSeq(a)).toBe(seqA + 2n);
+    // The new PLEDGE and the few blocks a's chain grew by after b's last read (the last RECEIPT_OUTs): not the whole chain again.
+    const read = Number((await b.bus.request(CreditHealth, {})).details['payerChainBlocksRead']);
+    expect(read).toBeGreaterThanOrEqual(1);
+    expect(read).toBeLessThanOrEqual(4);
+    expect(Number(seqA)).toBeGreaterThan(8);
+    expect(checkCrossChain([await chainOf(a), await chainOf(b)]).problems).toEqual([]);
   });
 });
 

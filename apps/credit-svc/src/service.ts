@@ -44,6 +44,7 @@ import { createCreditHandlers, publishEntries } from './handlers';
 import type { DeliveryOutcome, VoidDeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
 import type { PayerViewStats } from './payer-views';
+import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-view-file';
 import { startPayerViews } from './payer-views';
 import { startVoidWatch } from './void-watch';
 
@@ -128,12 +129,15 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   // Payers' chains are read through the gateway, on the bus, which starts after the ledger opens;
   // no receipt is accepted before it does.
   const gateway: { client?: BusClient } = {};
+  // In the ledger's folder: credit-svc's own state, the one folder it may write where the data dir is read-only (docker-compose.yml).
+  const viewsFile = join(config.ledgerPath, PAYER_VIEWS_FILE);
   const payers = config.chain.checkPayers
     ? startPayerViews({
         rules: config.chain.rules,
         clock,
         stopwatch,
         scheduler,
+        restored: await loadPayerViews(viewsFile, nodeId, log),
         fetchChain: (payer) => (fromSeq, limit, timeoutMs) => {
           if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
           return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: Math.min(timeoutMs, PAYER_CHAIN_PAGE_TIMEOUT_MS) });
@@ -171,6 +175,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   }
   const { client } = bus;
   gateway.client = client;
+  // Started once the service runs: a failed start leaves no timer behind.
+  const viewSaver = payers ? startPayerViewSaver({ views: payers, path: viewsFile, nodeId, scheduler, log }) : undefined;
   // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
   // so a publish that throws cannot skip it.
   const publish = (entry: LedgerEntry, trace?: TraceContext) => {
@@ -290,7 +296,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       stopping ??= (async () => {
         // The sweeper and the outbox first: they write to the ledger and use the bus.
         payers?.stop();
-        await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop()]);
+        await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop(), viewSaver?.stop()]);
         await stopBus(config.graceMs);
         await ledger.close();
       })();
@@ -332,5 +338,7 @@ function payerHealth(stats: PayerViewStats): Record<string, string> {
     payerChainsRefused: String(stats.badChains),
     payerChainReadsFailed: String(stats.failedReads),
     payerChainsQueued: String(stats.queued),
+    // Chains taken back from <data-dir>/credit-ledger/payer-views at start, read on from their heads.
+    payerChainsRestored: String(stats.restored),
   };
 }
