@@ -120,7 +120,7 @@ export interface NodeTrustView {
   /** Verified and rejected attempts recorded since the book was made (or the node last forgotten). */
   readonly verified: number;
   readonly rejected: number;
-  /** Results that failed their check without proof they are wrong (each a 'failed' attempt), as long. */
+  /** Results that failed their check without proof they are wrong (each a 'failed' attempt), counted over the same time. */
   readonly unprovenFailures: number;
   readonly untrusted: boolean;
 }
