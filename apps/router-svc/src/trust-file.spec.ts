@@ -35,7 +35,10 @@ describe('router - trust kept across restarts', () => {
     await time.advance(TRUST_SAVE_MS);
     // The write itself is real file I/O, not virtual time.
     const first = JSON.parse(await waitFor(() => readFile(path, 'utf8'), { what: 'the first trust file' })) as { version: number; nodes: unknown[] };
-    expect(first).toEqual({ version: 1, nodes: [{ nodeId: A, trust: book.trustOf(A, time.stopwatch.now()), verified: 5, rejected: 0, unprovenFailures: 0, atMs: time.clock.now() }] });
+    expect(first).toEqual({
+      version: 1,
+      nodes: [{ nodeId: A, trust: book.trustOf(A, time.stopwatch.now()), verified: 5, rejected: 0, unprovenFailures: 0, atMs: time.clock.now() }],
+    });
     book.record(ok(A), time.stopwatch.now());
     saver.changed();
     await saver.stop();

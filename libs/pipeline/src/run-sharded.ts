@@ -321,7 +321,12 @@ async function dispatchShards(
       report(candidate, lateOutcome(t1 - t0, perAttemptMs[j] ?? 0), t2 - t0, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
       run.lastError[j] = new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, `result from ${candidate.nodeId} came after the task deadline`);
     }
-    run.order.push({ providerId: candidate.nodeId, executorId: exec.executorId, outcome: !verdict.ok && verdict.refuted ? 'rejected' : 'failed', detail: `row block ${j}: ${failureNote(result)}` });
+    run.order.push({
+      providerId: candidate.nodeId,
+      executorId: exec.executorId,
+      outcome: !verdict.ok && verdict.refuted ? 'rejected' : 'failed',
+      detail: `row block ${j}: ${failureNote(result)}`,
+    });
     return 'replace';
   };
 
