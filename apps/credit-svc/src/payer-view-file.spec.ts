@@ -1,22 +1,35 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainHead } from '@swarm/chain';
+import { chainRules, hex, sha256 } from '@swarm/chain';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
 import { decodePayerViews, encodePayerViews, loadPayerViews, PAYER_VIEWS_FILE, PAYER_VIEWS_SAVE_MS, startPayerViewSaver } from './payer-view-file';
 import type { KeptView, PayerViewStats } from './payer-views';
+import { MAX_VIEWS } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
 
 const ME = 'e'.repeat(64);
-const PAYER = 'a'.repeat(64);
+const RULES = chainRules();
 
-function head(nodeId = PAYER, seq = 7n): ChainHead {
+/** A payer: its key, and its id (the key's SHA-256), as a head names them. */
+function payerKey(n: number): { id: string; publicKey: Uint8Array } {
+  const publicKey = new Uint8Array(32).fill(7);
+  new DataView(publicKey.buffer).setUint32(0, n);
+  return { id: hex(sha256(publicKey)), publicKey };
+}
+const PAYER_KEY = payerKey(1);
+const PAYER = PAYER_KEY.id;
+const OTHER_KEY = payerKey(2);
+
+function head(key = PAYER_KEY, seq = 200n): ChainHead {
   return {
-    nodeId,
-    publicKey: new Uint8Array(32).fill(1),
+    nodeId: key.id,
+    publicKey: key.publicKey,
     seq,
     hash: new Uint8Array(32).fill(2),
     atMs: 1_000n,
@@ -26,10 +39,15 @@ function head(nodeId = PAYER, seq = 7n): ChainHead {
   };
 }
 
-function view(payer = PAYER, seq = 7n): KeptView {
+/** 100 receipt ids, one open pledge of 10 and one released of 3 (the head's `pledged` is 10). */
+function view(key = PAYER_KEY, seq = 200n): KeptView {
   const ids = new ReceiptIdSet();
-  for (let i = 0; i < 100; i += 1) ids.add(`task-${i}:${payer}:${ME}`);
-  return { payer, head: head(payer, seq), ids, pledges: new Map([['0123456789abcdef', { digest: 'f'.repeat(64), amount: 10n, released: false }]]) };
+  for (let i = 0; i < 100; i += 1) ids.add(`task-${i}:${key.id}:${ME}`);
+  const pledges = new Map([
+    ['0123456789abcdef', { digest: 'f'.repeat(64), amount: 10n, released: false }],
+    ['fedcba9876543210', { digest: 'e'.repeat(64), amount: 3n, released: true }],
+  ]);
+  return { payer: key.id, head: head(key, seq), ids, pledges };
 }
 
 describe('payer view file - the chains audited, kept across a restart', () => {
@@ -42,8 +60,8 @@ describe('payer view file - the chains audited, kept across a restart', () => {
   afterEach(() => dir.remove());
 
   it('reads back what it wrote: heads, receipt ids and pledges', () => {
-    const kept = [view(), view('b'.repeat(64), 3n)];
-    const { views, dropped } = decodePayerViews(ME, encodePayerViews(ME, kept));
+    const kept = [view(), view(OTHER_KEY, 150n)];
+    const { views, dropped } = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, kept));
     expect(dropped).toBe(0);
     expect(views.map((v) => ({ payer: v.payer, head: v.head, pledges: [...v.pledges], size: v.ids.size }))).toEqual(
       kept.map((v) => ({ payer: v.payer, head: { ...v.head, publicKey: Buffer.from(v.head.publicKey), hash: Buffer.from(v.head.hash) }, pledges: [...v.pledges], size: 100 })),
@@ -54,32 +72,73 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     expect(views[0].ids.has(`task-100:${PAYER}:${ME}`)).toBe(false);
   });
 
-  it('refuses a torn or damaged file, one of another node, and drops a view that does not hold alone', () => {
-    const bytes = encodePayerViews(ME, [view()]);
+  it('refuses a torn or damaged file, one of another node, and one audited under other chain rules', () => {
+    const bytes = encodePayerViews(ME, RULES, [view()]);
     const flipped = Uint8Array.from(bytes);
     flipped[bytes.length - 5] ^= 1;
-    expect(() => decodePayerViews(ME, flipped)).toThrow(/checksum/);
-    expect(() => decodePayerViews(ME, bytes.subarray(0, bytes.length - 1))).toThrow(/checksum/);
-    expect(() => decodePayerViews(ME, bytes.subarray(0, 10))).toThrow(/checksum/);
-    expect(() => decodePayerViews('d'.repeat(64), bytes)).toThrow(/another node/);
-    const bad: KeptView[] = [
-      { ...view(), head: head(PAYER, 0n) },
-      { ...view(), head: head('c'.repeat(64)) },
-      { ...view(), pledges: new Map([['xyz', { digest: 'f'.repeat(64), amount: 1n, released: false }]]) },
-      { ...view(), head: { ...head(), balances: { ...head().balances, available: -1n } } },
-      { ...view(), head: { ...head(), hash: new Uint8Array(31) } },
-      view('b'.repeat(64)),
-    ];
-    const { views, dropped } = decodePayerViews(ME, encodePayerViews(ME, bad));
-    expect({ kept: views.map((v) => v.payer), dropped }).toEqual({ kept: ['b'.repeat(64)], dropped: 5 });
+    expect(() => decodePayerViews(ME, RULES, flipped)).toThrow(/checksum/);
+    expect(() => decodePayerViews(ME, RULES, bytes.subarray(0, bytes.length - 1))).toThrow(/checksum/);
+    expect(() => decodePayerViews(ME, RULES, bytes.subarray(0, 10))).toThrow(/checksum/);
+    expect(() => decodePayerViews('d'.repeat(64), RULES, bytes)).toThrow(/another node/);
+    // A view audited under one genesis grant may hold a chain another grant refuses: read from genesis again.
+    expect(() => decodePayerViews(ME, chainRules({ genesisGrant: RULES.genesisGrant + 1n }), bytes)).toThrow(/other chain rules/);
+    expect(() => decodePayerViews(ME, chainRules({ drainPpm: RULES.drainPpm + 1 }), bytes)).toThrow(/other chain rules/);
   });
 
-  it('starts from nothing without a file, and sets a damaged one aside', async () => {
-    expect(await loadPayerViews(path, ME, silentLogger())).toEqual([]);
+  it('drops, alone, a view that does not hold against its own head', () => {
+    const open = (amount: bigint, released = false) => ({ digest: 'f'.repeat(64), amount, released });
+    const bad: KeptView[] = [
+      { ...view(), head: head(PAYER_KEY, 0n) },
+      // More receipt ids (100) than blocks.
+      { ...view(), head: head(PAYER_KEY, 50n) },
+      // An id that is not the key's hash.
+      { ...view(), payer: 'c'.repeat(64), head: { ...head(), nodeId: 'c'.repeat(64) } },
+      { ...view(), pledges: new Map([['xyz', open(10n)]]) },
+      { ...view(), pledges: new Map([['0123456789abcdef', open(-5n)]]) },
+      // Open pledges adding up to other than the head's `pledged` (10).
+      { ...view(), pledges: new Map([['0123456789abcdef', open(11n)]]) },
+      { ...view(), pledges: new Map() },
+      { ...view(), head: { ...head(), balances: { ...head().balances, available: -1n } } },
+      { ...view(), head: { ...head(), hash: new Uint8Array(31) } },
+      view(OTHER_KEY),
+    ];
+    const { views, dropped } = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, bad));
+    expect({ kept: views.map((v) => v.payer), dropped }).toEqual({ kept: [OTHER_KEY.id], dropped: 9 });
+  });
+
+  it('builds each payer once and no more views than are kept, the most recently used, however often the file names them', () => {
+    const keys = Array.from({ length: MAX_VIEWS + 5 }, (_, i) => payerKey(i + 10));
+    const many = keys.map((k) => view(k));
+    // The same view again and again (a serialisation can reference one object many times): built once.
+    const repeated = Array.from({ length: 50 }, () => many[0]);
+    const { views, dropped } = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, [...repeated, ...many]));
+    expect(views.length).toBe(MAX_VIEWS);
+    expect(dropped).toBe(50 + 5);
+    // The last MAX_VIEWS of the file, least recently used first.
+    expect(views.map((v) => v.payer)).toEqual(keys.slice(5).map((k) => k.id));
+  });
+
+  it('starts from nothing without a file, sets a damaged one, a link or a FIFO aside, and removes what crashed writes left', async () => {
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
     await writeFile(path, 'not a payer views file');
-    expect(await loadPayerViews(path, ME, silentLogger())).toEqual([]);
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
     expect(existsSync(path)).toBe(false);
     expect(await readFile(`${path}.unreadable`, 'utf8')).toBe('not a payer views file');
+    // A link to a good file is not followed.
+    const elsewhere = join(dir.path, 'elsewhere');
+    await writeFile(elsewhere, encodePayerViews(ME, RULES, [view()]));
+    await symlink(elsewhere, path);
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
+    expect((await lstat(`${path}.unreadable`)).isSymbolicLink()).toBe(true);
+    // A FIFO would hang a read: refused at once.
+    execFileSync('mkfifo', [path]);
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
+    expect((await lstat(`${path}.unreadable`)).isFIFO()).toBe(true);
+    // Temporary files of writes a kill cut short go; the last whole file is read.
+    await writeFile(path, encodePayerViews(ME, RULES, [view()]));
+    await writeFile(`${path}.12345.1.tmp`, 'half a file');
+    expect((await loadPayerViews(path, ME, RULES, silentLogger())).map((v) => v.payer)).toEqual([PAYER]);
+    expect(existsSync(`${path}.12345.1.tmp`)).toBe(false);
   });
 
   it('writes at its interval and at stop, only when chains were read since; a failed write is tried again', async () => {
@@ -87,27 +146,27 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     let stats: Pick<PayerViewStats, 'blocksRead' | 'badChains'> = { blocksRead: 0, badChains: 0 };
     const kept = [view()];
     const views = { kept: () => kept, stats: () => stats as PayerViewStats };
-    const seqs = async () => (await loadPayerViews(path, ME, silentLogger())).map((v) => v.head.seq);
+    const seqs = async () => (await loadPayerViews(path, ME, RULES, silentLogger())).map((v) => v.head.seq);
     const warnings: string[] = [];
     const log = silentLogger();
     jest.spyOn(log, 'warn').mockImplementation((_obj: unknown, msg?: string) => void warnings.push(String(msg)));
-    const saver = startPayerViewSaver({ views, path, nodeId: ME, scheduler: time.scheduler, log });
+    const saver = startPayerViewSaver({ views, path, nodeId: ME, rules: RULES, scheduler: time.scheduler, log });
     await time.advance(PAYER_VIEWS_SAVE_MS);
     expect(existsSync(path)).toBe(false);
     stats = { blocksRead: 7, badChains: 0 };
     await time.advance(PAYER_VIEWS_SAVE_MS);
     await waitFor(() => existsSync(path));
-    expect(await seqs()).toEqual([7n]);
+    expect(await seqs()).toEqual([200n]);
     // A write that fails (a folder in the file's way) is tried again at the next one.
     await mkdir(`${path}.${process.pid}.2.tmp`);
-    kept[0] = view(PAYER, 9n);
+    kept[0] = view(PAYER_KEY, 209n);
     stats = { blocksRead: 9, badChains: 0 };
     await time.advance(PAYER_VIEWS_SAVE_MS);
     await waitFor(() => warnings.length > 0 || undefined);
     expect(warnings).toEqual(["could not keep the payers' chains read; will try again"]);
-    expect(await seqs()).toEqual([7n]);
+    expect(await seqs()).toEqual([200n]);
     await rm(`${path}.${process.pid}.2.tmp`, { recursive: true, force: true });
     await saver.stop();
-    expect(await seqs()).toEqual([9n]);
+    expect(await seqs()).toEqual([209n]);
   });
 });

@@ -7,32 +7,41 @@
  * shorter: the chain is read on from its head, never trusted past it.
  *
  * The file is this service's own: a SHA-256 of the body, then the body (node:v8's serialisation of
- * the heads, receipt id hashes and pledges). A write is a temporary file renamed over the old one,
- * so a crash leaves the last whole file. One that is torn, of another version or another node, or
- * too big, is set aside (logged) and every chain is read from genesis, as before; each view is
- * checked field by field, and one that does not hold is dropped alone.
+ * the heads, receipt id hashes and pledges, with the chain rules and the audit's version they were
+ * audited under). A write is a new temporary file, synced, then renamed over the old one, so a
+ * crash leaves the last whole file (and temporary files a start removes). One that is torn, of
+ * another version, node, chain rules or audit, too big, or no plain file, is set aside (logged) and
+ * every chain is read from genesis, as before; each view is checked field by field (against its
+ * head: its key's hash, its pledged balance, no more ids than blocks), and one that does not hold is
+ * dropped alone. Only this service writes its ledger's folder; a checksum cannot stop whoever else
+ * could (they could rewrite the ledger too).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
-import type { ChainHead, Pledge } from '@swarm/chain';
-import { NODE_ID } from '@swarm/chain';
+import type { ChainHead, ChainRules, Pledge } from '@swarm/chain';
+import { CHAIN_AUDIT_VERSION, hex, NODE_ID, sha256 } from '@swarm/chain';
 import type { CancelTimer, Scheduler } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { KeptView, PayerViews } from './payer-views';
+import { MAX_CHAIN_WEIGHT, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
 
 export const PAYER_VIEWS_FILE = 'payer-views';
 export const PAYER_VIEWS_SAVE_MS = 60_000;
-/** MAX_REMEMBERED_IDS ids at 8 bytes, their pledges, 1,024 heads: room to spare, and a bound on what is read. */
+/** MAX_REMEMBERED_IDS ids at 8 bytes, their pledges, 1,024 heads: room to spare, and a bound on the bytes read (decode bounds the views it builds). */
 export const MAX_PAYER_VIEWS_FILE_BYTES = 256 * 1024 * 1024;
-const VERSION = 1;
+const VERSION = 2;
 const DIGEST_BYTES = 32;
 
 interface FileBody {
   readonly version: number;
   readonly nodeId: string;
+  /** What the views were audited under: another audit, or other rules, would audit them otherwise. */
+  readonly auditVersion: number;
+  readonly rules: ChainRules;
   readonly views: readonly KeptRecord[];
 }
 
@@ -44,18 +53,25 @@ interface KeptRecord {
   readonly pledges: ReadonlyArray<readonly [string, Pledge]>;
 }
 
-/** The file's bytes for `views`, kept by node `nodeId`. */
-export function encodePayerViews(nodeId: string, views: readonly KeptView[]): Uint8Array {
+/** The file's bytes for `views`, kept by node `nodeId`, audited under `rules`. */
+export function encodePayerViews(nodeId: string, rules: ChainRules, views: readonly KeptView[]): Uint8Array {
   const body = serialize({
     version: VERSION,
     nodeId,
+    auditVersion: CHAIN_AUDIT_VERSION,
+    rules: { ...rules },
     views: views.map((v) => ({ payer: v.payer, head: v.head, ids: v.ids.hashes(), pledges: [...v.pledges] })),
   } satisfies FileBody);
   return Buffer.concat([createHash('sha256').update(body).digest(), body]);
 }
 
-/** The views in `bytes` that hold, and how many did not; throws (with why) when the file as a whole is not one of `nodeId`'s. */
-export function decodePayerViews(nodeId: string, bytes: Uint8Array): { views: KeptView[]; dropped: number } {
+/**
+ * The views in `bytes` that hold, least recently used first, within MAX_VIEWS, MAX_CHAIN_WEIGHT
+ * and MAX_REMEMBERED_IDS (the most recently used kept, as the views would), checked before any is
+ * built; and how many were not taken. Throws (with why) when the file as a whole is not one
+ * `nodeId` kept under `rules` and this audit.
+ */
+export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8Array): { views: KeptView[]; dropped: number } {
   const body = bytes.subarray(DIGEST_BYTES);
   if (bytes.length <= DIGEST_BYTES || !Buffer.from(bytes.subarray(0, DIGEST_BYTES)).equals(createHash('sha256').update(body).digest())) {
     throw new Error('its checksum does not match (a torn or damaged file)');
@@ -68,31 +84,77 @@ export function decodePayerViews(nodeId: string, bytes: Uint8Array): { views: Ke
   }
   if (typeof file !== 'object' || file === null || file.version !== VERSION || !Array.isArray(file.views)) throw new Error(`not a version ${VERSION} payer views file`);
   if (file.nodeId !== nodeId) throw new Error('it was kept by another node (a data dir copied from elsewhere)');
-  const views: KeptView[] = [];
-  for (const v of file.views as unknown[]) {
-    if (!holds(v)) continue;
-    views.push({ payer: v.payer, head: v.head, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) });
+  if (file.auditVersion !== CHAIN_AUDIT_VERSION)
+    throw new Error(`its chains were audited by another version of the audit (${String(file.auditVersion)}, this one ${CHAIN_AUDIT_VERSION})`);
+  if (!sameRules(file.rules, rules)) throw new Error('its chains were audited under other chain rules (SWARM_CHAIN_*)');
+  // The most recently used last: taken from the end, each payer once, until a limit is met.
+  const records: KeptRecord[] = [];
+  const seen = new Set<string>();
+  let weight = 0;
+  for (let i = file.views.length - 1; i >= 0 && records.length < MAX_VIEWS; i -= 1) {
+    const v: unknown = file.views[i];
+    if (!holds(v) || seen.has(v.payer)) continue;
+    const w = v.ids.length / 2 + PLEDGE_WEIGHT * v.pledges.length;
+    if (w > MAX_CHAIN_WEIGHT || weight + w > MAX_REMEMBERED_IDS) continue;
+    seen.add(v.payer);
+    weight += w;
+    records.push(v);
   }
+  const views = records.reverse().map((v) => ({ payer: v.payer, head: v.head, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) }));
   return { views, dropped: file.views.length - views.length };
 }
 
-/** Reads the kept views (none when there is no file); a file that cannot be used is set aside and logged. */
-export async function loadPayerViews(path: string, nodeId: string, log: Logger): Promise<KeptView[]> {
+function sameRules(kept: unknown, rules: ChainRules): boolean {
+  if (typeof kept !== 'object' || kept === null) return false;
+  const k = kept as Record<string, unknown>;
+  const keys = Object.keys(rules) as Array<keyof ChainRules>;
+  return Object.keys(k).length === keys.length && keys.every((key) => k[key] === rules[key]);
+}
+
+/**
+ * Reads the kept views (none when there is no file), after removing the temporary files of writes a
+ * crash cut short; a file that cannot be used is set aside and logged. Opened without following a
+ * link, and read only when it is a plain file (a FIFO would hang the start).
+ */
+export async function loadPayerViews(path: string, nodeId: string, rules: ChainRules, log: Logger): Promise<KeptView[]> {
+  await removeTemporaries(path, log);
   let bytes: Uint8Array;
   try {
-    const size = (await stat(path)).size;
-    if (size > MAX_PAYER_VIEWS_FILE_BYTES) return await setAside(path, `${size} bytes, over the ${MAX_PAYER_VIEWS_FILE_BYTES} it may have`, log);
-    bytes = await readFile(path);
+    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const info = await file.stat();
+      if (!info.isFile()) return await setAside(path, 'it is no plain file', log);
+      if (info.size > MAX_PAYER_VIEWS_FILE_BYTES) return await setAside(path, `${info.size} bytes, over the ${MAX_PAYER_VIEWS_FILE_BYTES} it may have`, log);
+      bytes = await file.readFile();
+    } finally {
+      await file.close();
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err, path }, "the kept payers' chains could not be read; each is read from genesis again");
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return await setAside(path, 'it is a symbolic link', log);
+    if (code !== 'ENOENT') log.warn({ err, path }, "the kept payers' chains could not be read; each is read from genesis again");
     return [];
   }
   try {
-    const { views, dropped } = decodePayerViews(nodeId, bytes);
+    const { views, dropped } = decodePayerViews(nodeId, rules, bytes);
     if (dropped > 0) log.warn({ path, dropped }, "some kept payers' chains did not hold and are read from genesis again");
     return views;
   } catch (err) {
     return await setAside(path, (err as Error).message, log);
+  }
+}
+
+/** Temporary files (`<file>.<pid>.<n>.tmp`) of writes a crash cut short: nothing reads them. */
+async function removeTemporaries(path: string, log: Logger): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))) {
+    await rm(join(dirname(path), name), { force: true }).catch((err: unknown) => log.warn({ err, name }, "could not remove a temporary payers' chains file"));
   }
 }
 
@@ -113,6 +175,7 @@ export function startPayerViewSaver(deps: {
   readonly views: Pick<PayerViews, 'kept' | 'stats'>;
   readonly path: string;
   readonly nodeId: string;
+  readonly rules: ChainRules;
   readonly scheduler: Pick<Scheduler, 'setTimer'>;
   readonly log: Logger;
   readonly intervalMs?: number;
@@ -134,12 +197,19 @@ export function startPayerViewSaver(deps: {
     if (now === saved) return writing;
     saved = now;
     // Encoded at once: the views change as reads go on.
-    const bytes = encodePayerViews(deps.nodeId, deps.views.kept());
+    const bytes = encodePayerViews(deps.nodeId, deps.rules, deps.views.kept());
     const tmp = `${deps.path}.${process.pid}.${++writes}.tmp`;
     writing = writing
       .then(async () => {
         await mkdir(dirname(deps.path), { recursive: true });
-        await writeFile(tmp, bytes, { mode: 0o600 });
+        // A new file ('wx': never through a link planted at its name), on disk before it replaces the last.
+        const file = await open(tmp, 'wx', 0o600);
+        try {
+          await file.writeFile(bytes);
+          await file.sync();
+        } finally {
+          await file.close();
+        }
         await rename(tmp, deps.path);
       })
       .catch(async (err: unknown) => {
@@ -173,20 +243,23 @@ const isBigint = (x: unknown): x is bigint => typeof x === 'bigint';
 // By tag, not instanceof: what node:v8 deserialises is of this realm's classes, which a test's vm context does not share.
 const tagOf = (x: unknown) => Object.prototype.toString.call(x);
 const isBytes = (x: unknown, length: number): x is Uint8Array => tagOf(x) === '[object Uint8Array]' && (x as Uint8Array).length === length;
+const isUint32Array = (x: unknown): x is Uint32Array => tagOf(x) === '[object Uint32Array]';
 const BALANCES = ['available', 'locked', 'burned', 'received', 'paid', 'pledged'] as const;
 const RECEIPT_ID_KEY = /^[0-9a-f]{16}$/;
 const DIGEST = /^[0-9a-f]{64}$/;
 
+/** Whether `v` is a view as kept, consistent with its own head (a check of the file, not of the chain: that was audited). */
 function holds(v: unknown): v is KeptRecord {
   if (typeof v !== 'object' || v === null) return false;
   const { payer, head, ids, pledges } = v as Partial<KeptRecord>;
-  if (typeof payer !== 'string' || !NODE_ID.test(payer) || tagOf(ids) !== '[object Uint32Array]' || !Array.isArray(pledges)) return false;
+  if (typeof payer !== 'string' || !NODE_ID.test(payer) || !isUint32Array(ids) || !Array.isArray(pledges)) return false;
   if (typeof head !== 'object' || head === null) return false;
   const h = head as Partial<ChainHead>;
   const balances = h.balances as Partial<Record<(typeof BALANCES)[number], unknown>> | undefined;
-  return (
+  const headHolds =
     h.nodeId === payer &&
     isBytes(h.publicKey, 32) &&
+    hex(sha256(h.publicKey)) === payer &&
     isBigint(h.seq) &&
     h.seq >= 1n &&
     isBytes(h.hash, 32) &&
@@ -195,18 +268,18 @@ function holds(v: unknown): v is KeptRecord {
     (h.lastReceiptInAtMs === undefined || isBigint(h.lastReceiptInAtMs)) &&
     typeof balances === 'object' &&
     balances !== null &&
-    BALANCES.every((k) => isBigint(balances[k]) && balances[k] >= 0n) &&
-    (pledges as unknown[]).every((p) => {
-      if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !RECEIPT_ID_KEY.test(p[0])) return false;
-      const pledge = p[1] as Partial<Pledge> | null;
-      return (
-        typeof pledge === 'object' &&
-        pledge !== null &&
-        typeof pledge.digest === 'string' &&
-        DIGEST.test(pledge.digest) &&
-        isBigint(pledge.amount) &&
-        typeof pledge.released === 'boolean'
-      );
-    })
-  );
+    BALANCES.every((k) => isBigint(balances[k]) && balances[k] >= 0n);
+  if (!headHolds) return false;
+  // Each receipt id and each pledge came with a block of its own.
+  if (BigInt(ids.length / 2) > h.seq || BigInt(pledges.length) > h.seq) return false;
+  let pledged = 0n;
+  for (const p of pledges as unknown[]) {
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !RECEIPT_ID_KEY.test(p[0])) return false;
+    const pledge = p[1] as Partial<Pledge> | null;
+    if (typeof pledge !== 'object' || pledge === null || typeof pledge.digest !== 'string' || !DIGEST.test(pledge.digest)) return false;
+    if (!isBigint(pledge.amount) || pledge.amount <= 0n || typeof pledge.released !== 'boolean') return false;
+    if (!pledge.released) pledged += pledge.amount;
+  }
+  // What the head says is pledged is what its open pledges add up to.
+  return pledged === balances.pledged;
 }

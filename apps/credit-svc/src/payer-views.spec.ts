@@ -739,9 +739,9 @@ describe('payer views - kept across a restart', () => {
     await before.views.prepare(payer.id, r1.id, r1.digest);
     const readBefore = before.views.stats().blocksRead;
     expect(readBefore).toBe(Number(payer.head.seq));
-    const file = encodePayerViews(me.id, before.views.kept());
+    const file = encodePayerViews(me.id, rules, before.views.kept());
 
-    const { views: kept, dropped } = decodePayerViews(me.id, file);
+    const { views: kept, dropped } = decodePayerViews(me.id, rules, file);
     expect(dropped).toBe(0);
     const after = harness(new Map([[payer.id, payer]]), 64, undefined, undefined, kept);
     expect(after.views.stats()).toMatchObject({ views: 1, restored: 1, blocksRead: 0 });
@@ -758,7 +758,7 @@ describe('payer views - kept across a restart', () => {
     // Receipt ids audited before still count: the same id pledged again does not audit.
     const again = { ...payer, blocks: [...payer.blocks], ids: new Set<string>() };
     pledge(again, me, 1n, 't1');
-    const replayed = harness(new Map([[payer.id, again]]), 64, undefined, undefined, decodePayerViews(me.id, encodePayerViews(me.id, after.views.kept())).views);
+    const replayed = harness(new Map([[payer.id, again]]), 64, undefined, undefined, decodePayerViews(me.id, rules, encodePayerViews(me.id, rules, after.views.kept())).views);
     const r3 = pledge(again, me, 1n, 't3');
     await replayed.views.prepare(payer.id, r3.id, r3.digest);
     expect(answer(() => replayed.views.check(payer.id, r3.id, r3.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
@@ -776,8 +776,9 @@ describe('payer views - kept across a restart', () => {
     );
     const kept = [a, b].map((n) => ({ payer: n.id, head: n.head, ids: new ReceiptIdSet(), pledges: new Map() }));
     const one = harness(new Map(), 64, undefined, { maxViews: 1, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_REMEMBERED_IDS }, kept);
-    // The least recently used (first kept) is forgotten past maxViews.
+    // The least recently used (first kept) is forgotten past maxViews, and not counted as taken back.
     expect(one.views.kept().map((v) => v.payer)).toEqual([b.id]);
+    expect(one.views.stats()).toMatchObject({ views: 1, restored: 1 });
     const swapped = harness(new Map(), 64, undefined, undefined, [{ ...kept[0], payer: b.id }]);
     expect(swapped.views.stats()).toMatchObject({ views: 0, restored: 0 });
     expect(before.views.kept()).toEqual([]);

@@ -352,10 +352,10 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     if (kept.head.nodeId !== kept.payer || views.has(kept.payer) || weightOf(cursor) > maxChainWeight) continue;
     views.set(kept.payer, { cursor, confirmed: undefined, arrival: 0, retryAtMs: 0, problem: undefined });
     rememberedIds += weightOf(cursor);
-    counts.restored += 1;
   }
   // Past the limits (smaller ones than when they were kept): the usual choice of what to forget.
   evict('');
+  counts.restored = views.size;
 
   /** The cursor after a page read on from `cursor`. Throws a ChainRefusal (or ReceiptRefusal) when it does not audit, the cursor unchanged. */
   const audit = (payer: string, cursor: Cursor | undefined, page: readonly Uint8Array[]): Cursor => {

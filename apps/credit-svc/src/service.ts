@@ -137,7 +137,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         clock,
         stopwatch,
         scheduler,
-        restored: await loadPayerViews(viewsFile, nodeId, log),
+        restored: await loadPayerViews(viewsFile, nodeId, config.chain.rules, log),
         fetchChain: (payer) => (fromSeq, limit, timeoutMs) => {
           if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
           return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: Math.min(timeoutMs, PAYER_CHAIN_PAGE_TIMEOUT_MS) });
@@ -176,7 +176,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const { client } = bus;
   gateway.client = client;
   // Started once the service runs: a failed start leaves no timer behind.
-  const viewSaver = payers ? startPayerViewSaver({ views: payers, path: viewsFile, nodeId, scheduler, log }) : undefined;
+  const viewSaver = payers ? startPayerViewSaver({ views: payers, path: viewsFile, nodeId, rules: config.chain.rules, scheduler, log }) : undefined;
   // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
   // so a publish that throws cannot skip it.
   const publish = (entry: LedgerEntry, trace?: TraceContext) => {

@@ -63,7 +63,7 @@ export { dueBurn } from './chain-state';
 export type { ChainHead, ChainBalances, DueBurn, Pledge, PledgeOf } from './chain-state';
 export { createGenesis, appendDueBurns, appendReceipt, appendPledge, appendRelease } from './append';
 export type { AppendResult, AppendReceiptOptions } from './append';
-export { verifyChain, verifyChainSuffix, owedBurns, trackPledges, MAX_OWED_BURNS } from './verify-chain';
+export { verifyChain, verifyChainSuffix, owedBurns, trackPledges, MAX_OWED_BURNS, CHAIN_AUDIT_VERSION } from './verify-chain';
 export type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
 export { auditChainPages, MAX_AUDITED_BLOCKS, type AuditPagesOptions, type ChainPage, type FetchChainPage, type PagedChainAudit } from './audit-pages';
 export { MAX_PAGE_WAIT_MS, MAX_WAITS_PER_PAGE, patientPages, UNTIMED_PAGE_WAIT_MS, type PatientPagesOptions } from './patient-pages';

@@ -18,6 +18,13 @@ import { cachedSignatureCheck, sameBytes } from './signing';
 /** Owed burns are counted up to this many (a node gone for years owes one per epoch). */
 export const MAX_OWED_BURNS = 10_000;
 
+/**
+ * Names what verifyChain and verifyChainSuffix accept. Bump it with any change to what they accept:
+ * what was audited under another version (credit-svc keeps payers' audited chains across restarts,
+ * payer-view-file.ts) is then audited again from genesis.
+ */
+export const CHAIN_AUDIT_VERSION = 1;
+
 /** One block of an audited chain, as the cross-chain check needs it. */
 export interface ChainEntry {
   readonly seq: bigint;

@@ -1,8 +1,8 @@
 /**
  * `swarm trust`: how much the node's router trusts the nodes it has dispatched to (RouterTrust), most
  * trusted first: τ from 0 (new, or failed) to 1, learned from verified and rejected results (and
- * those that failed their check without proof: `failed unproven`) since the router started and
- * fading while a node is idle, and the nodes a proof (a fork, a broken void) convicted, which it never dispatches to again (docs/chain.md "Trust decay"). An operator's
+ * those that failed their check without proof: `failed unproven`), kept across the router's restarts,
+ * and fading while a node is idle, and the nodes a proof (a fork, a broken void) convicted, which it never dispatches to again (docs/chain.md "Trust decay"). An operator's
  * request (observer key).
  */
 import type { NodeTrust } from '@swarm/contracts';

@@ -325,7 +325,8 @@ export interface NodeTrust {
   trust: number;
   /**
    * Verified attempts on it, and attempts rejected as proven wrong (a result that failed its check
-   * without proof counts as a failure, not here), since the router started.
+   * without proof counts as a failure, not here): counted across restarts (router/trust.json), a
+   * convicted node's since the router last started.
    */
   verified: bigint;
   rejected: bigint;
@@ -333,7 +334,7 @@ export interface NodeTrust {
   untrusted: boolean;
   /**
    * Its results that failed their check without proof they are wrong (each a failure: 2 % of its
-   * trust, no pay), since the router started. Many of them from one node: a reduced-precision
+   * trust, no pay), counted as `verified` is. Many of them from one node: a reduced-precision
    * cheat, or submitters' inputs whose f32 sums lose their small terms (docs/verification.md).
    */
   unprovenFailures: bigint;
