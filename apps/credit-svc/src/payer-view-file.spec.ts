@@ -116,6 +116,10 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     expect(dropped).toBe(50 + 5);
     // The last MAX_VIEWS of the file, least recently used first.
     expect(views.map((v) => v.payer)).toEqual(keys.slice(5).map((k) => k.id));
+    // A payer named again later: built once, where it was named last.
+    const [a, b] = [view(PAYER_KEY), view(OTHER_KEY)];
+    const again = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, [a, b, a, a, a]));
+    expect({ payers: again.views.map((v) => v.payer), dropped: again.dropped }).toEqual({ payers: [OTHER_KEY.id, PAYER], dropped: 3 });
   });
 
   it('starts from nothing without a file, sets a damaged one, a link or a FIFO aside, and removes what crashed writes left', async () => {
