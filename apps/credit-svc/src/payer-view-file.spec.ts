@@ -4,6 +4,7 @@ import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { ChainHead } from '@swarm/chain';
 import { chainRules, hex, sha256 } from '@swarm/chain';
+import { SignedBlock } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
@@ -26,12 +27,16 @@ const PAYER_KEY = payerKey(1);
 const PAYER = PAYER_KEY.id;
 const OTHER_KEY = payerKey(2);
 
+/** A head's block: what its hash names (its content is no matter to the file). */
+const HEAD_INNER = new Uint8Array([8, 1, 16, 2]);
+const HEAD_BLOCK = SignedBlock.encode({ block: HEAD_INNER, signature: new Uint8Array(64) }).finish();
+
 function head(key = PAYER_KEY, seq = 200n): ChainHead {
   return {
     nodeId: key.id,
     publicKey: key.publicKey,
     seq,
-    hash: new Uint8Array(32).fill(2),
+    hash: sha256(HEAD_INNER),
     atMs: 1_000n,
     genesisAtMs: 500n,
     lastReceiptInAtMs: undefined,
@@ -47,7 +52,7 @@ function view(key = PAYER_KEY, seq = 200n): KeptView {
     ['0123456789abcdef', { digest: 'f'.repeat(64), amount: 10n, released: false }],
     ['fedcba9876543210', { digest: 'e'.repeat(64), amount: 3n, released: true }],
   ]);
-  return { payer: key.id, head: head(key, seq), ids, pledges };
+  return { payer: key.id, head: head(key, seq), headBlock: HEAD_BLOCK, ids, pledges };
 }
 
 describe('payer view file - the chains audited, kept across a restart', () => {
@@ -63,8 +68,14 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     const kept = [view(), view(OTHER_KEY, 150n)];
     const { views, dropped } = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, kept));
     expect(dropped).toBe(0);
-    expect(views.map((v) => ({ payer: v.payer, head: v.head, pledges: [...v.pledges], size: v.ids.size }))).toEqual(
-      kept.map((v) => ({ payer: v.payer, head: { ...v.head, publicKey: Buffer.from(v.head.publicKey), hash: Buffer.from(v.head.hash) }, pledges: [...v.pledges], size: 100 })),
+    expect(views.map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, pledges: [...v.pledges], size: v.ids.size }))).toEqual(
+      kept.map((v) => ({
+        payer: v.payer,
+        head: { ...v.head, publicKey: Buffer.from(v.head.publicKey), hash: Buffer.from(v.head.hash) },
+        headBlock: Buffer.from(HEAD_BLOCK),
+        pledges: [...v.pledges],
+        size: 100,
+      })),
     );
     let missing = 0;
     for (let i = 0; i < 100; i += 1) if (!views[0].ids.has(`task-${i}:${PAYER}:${ME}`)) missing += 1;
@@ -100,10 +111,12 @@ describe('payer view file - the chains audited, kept across a restart', () => {
       { ...view(), pledges: new Map() },
       { ...view(), head: { ...head(), balances: { ...head().balances, available: -1n } } },
       { ...view(), head: { ...head(), hash: new Uint8Array(31) } },
+      // A head block its hash does not name.
+      { ...view(), headBlock: SignedBlock.encode({ block: new Uint8Array([9]), signature: new Uint8Array(64) }).finish() },
       view(OTHER_KEY),
     ];
     const { views, dropped } = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, bad));
-    expect({ kept: views.map((v) => v.payer), dropped }).toEqual({ kept: [OTHER_KEY.id], dropped: 9 });
+    expect({ kept: views.map((v) => v.payer), dropped }).toEqual({ kept: [OTHER_KEY.id], dropped: 10 });
   });
 
   it('builds each payer once and no more views than are kept, the most recently used, however often the file names them', () => {

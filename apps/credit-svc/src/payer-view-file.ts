@@ -13,7 +13,7 @@
  * another version, node, chain rules or audit, too big, or no plain file, is set aside (logged) and
  * every chain is read from genesis, as before; each view is checked field by field (against its
  * head: its key's hash, its pledged balance, no more ids than blocks), and one that does not hold is
- * dropped alone. Only this service writes its ledger's folder; a checksum cannot stop whoever else
+ * dropped alone (its head's block must be the one its hash names). Only this service writes its ledger's folder; a checksum cannot stop whoever else
  * could (they could rewrite the ledger too).
  */
 import { createHash } from 'node:crypto';
@@ -26,7 +26,7 @@ import { CHAIN_AUDIT_VERSION, hex, NODE_ID, sha256 } from '@swarm/chain';
 import type { CancelTimer, Scheduler } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { KeptView, PayerViews } from './payer-views';
-import { MAX_CHAIN_WEIGHT, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
+import { isBlockWithHash, MAX_CHAIN_WEIGHT, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
 
 export const PAYER_VIEWS_FILE = 'payer-views';
@@ -48,6 +48,7 @@ interface FileBody {
 interface KeptRecord {
   readonly payer: string;
   readonly head: ChainHead;
+  readonly headBlock: Uint8Array;
   /** ReceiptIdSet.hashes() */
   readonly ids: Uint32Array;
   readonly pledges: ReadonlyArray<readonly [string, Pledge]>;
@@ -60,7 +61,7 @@ export function encodePayerViews(nodeId: string, rules: ChainRules, views: reado
     nodeId,
     auditVersion: CHAIN_AUDIT_VERSION,
     rules: { ...rules },
-    views: views.map((v) => ({ payer: v.payer, head: v.head, ids: v.ids.hashes(), pledges: [...v.pledges] })),
+    views: views.map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: v.ids.hashes(), pledges: [...v.pledges] })),
   } satisfies FileBody);
   return Buffer.concat([createHash('sha256').update(body).digest(), body]);
 }
@@ -100,7 +101,7 @@ export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8
     weight += w;
     records.push(v);
   }
-  const views = records.reverse().map((v) => ({ payer: v.payer, head: v.head, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) }));
+  const views = records.reverse().map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) }));
   return { views, dropped: file.views.length - views.length };
 }
 
@@ -251,8 +252,9 @@ const DIGEST = /^[0-9a-f]{64}$/;
 /** Whether `v` is a view as kept, consistent with its own head (a check of the file, not of the chain: that was audited). */
 function holds(v: unknown): v is KeptRecord {
   if (typeof v !== 'object' || v === null) return false;
-  const { payer, head, ids, pledges } = v as Partial<KeptRecord>;
+  const { payer, head, headBlock, ids, pledges } = v as Partial<KeptRecord>;
   if (typeof payer !== 'string' || !NODE_ID.test(payer) || !isUint32Array(ids) || !Array.isArray(pledges)) return false;
+  if (tagOf(headBlock) !== '[object Uint8Array]') return false;
   if (typeof head !== 'object' || head === null) return false;
   const h = head as Partial<ChainHead>;
   const balances = h.balances as Partial<Record<(typeof BALANCES)[number], unknown>> | undefined;
@@ -263,6 +265,7 @@ function holds(v: unknown): v is KeptRecord {
     isBigint(h.seq) &&
     h.seq >= 1n &&
     isBytes(h.hash, 32) &&
+    isBlockWithHash(headBlock as Uint8Array, h.hash) &&
     isBigint(h.atMs) &&
     isBigint(h.genesisAtMs) &&
     (h.lastReceiptInAtMs === undefined || isBigint(h.lastReceiptInAtMs)) &&

@@ -12,8 +12,9 @@ import {
   makeReceipt,
   makeVoid,
   sha256,
+  verifyForkProof,
 } from '@swarm/chain';
-import type { SignedReceipt } from '@swarm/contracts';
+import type { ForkProof, SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PayerViewsDeps } from './payer-views';
@@ -137,6 +138,7 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
   };
   const time = { clock: { now: () => START_MS + 2_000 + elapsed }, stopwatch: { now: () => elapsed }, advance };
   const fetches: Array<{ payer: string; fromSeq: bigint }> = [];
+  const forks: Array<{ payer: string; proof: ForkProof }> = [];
   let fail: Error | undefined;
   /** Run at each fetch (e.g. to advance time); the page waits for what it returns. */
   let onFetch = (_payer: string): Promise<void> | void => {};
@@ -154,6 +156,7 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
     ...(budget ? { budget } : {}),
     ...(limits ? { limits } : {}),
     ...(restored ? { restored } : {}),
+    onFork: (payer, proof) => void forks.push({ payer, proof }),
     fetchChain:
       (payer) =>
       async (fromSeq, limit): Promise<ChainPage> => {
@@ -171,6 +174,7 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
     views,
     time,
     fetches,
+    forks,
     failWith: (err: Error | undefined) => (fail = err),
     onFetch: (fn: (payer: string) => Promise<void> | void) => (onFetch = fn),
   };
@@ -663,10 +667,53 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
       code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
       message: expect.stringMatching(/another block 2 .*a fork/),
     });
-    expect(h.views.stats()).toMatchObject({ badChains: 1, offeredBlocks: 2 });
+    expect(h.views.stats()).toMatchObject({ badChains: 1, offeredBlocks: 2, forks: 1 });
+    // Both blocks 2 are signed by the payer: a proof, told once.
+    expect(h.forks.map((f) => [f.payer, verifyForkProof(f.proof)])).toEqual([[payer.id, { nodeId: payer.id, seq: 2n }]]);
     // Held off: even the honest blocks wait out the hold.
     expect(answer(() => h.views.offer(payer.id, 3n, payer.blocks.slice(2)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: true });
     expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+  });
+
+  it('proves a fork when the chain read on no longer goes on from the head it audited and the payer signed another block there', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const before = { head: payer.head, blocks: [...payer.blocks], ids: new Set(payer.ids) };
+    const chains = new Map([[payer.id, payer]]);
+    const h = harness(chains);
+    const r1 = pledge(payer, me, 10n, 't1');
+    await h.views.prepare(payer.id, r1.id, r1.digest);
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
+    // The payer rewrites history from before its pledge: another block at that seq, and one after it.
+    const branch: Node = { ...payer, head: before.head, blocks: before.blocks, ids: before.ids };
+    pledge(branch, other, 10n, 'elsewhere');
+    const r2 = pledge(branch, me, 5n, 't2');
+    chains.set(payer.id, branch);
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/forked/) });
+    expect(h.forks.map((f) => [f.payer, verifyForkProof(f.proof)])).toEqual([[payer.id, { nodeId: payer.id, seq: r1Seq(payer) }]]);
+    expect(h.views.stats()).toMatchObject({ forks: 1, badChains: 1 });
+    // The head read back once, after the page that did not go on from it.
+    expect(h.fetches.map((f) => f.fromSeq).slice(-2)).toEqual([payer.head.seq + 1n, payer.head.seq]);
+  });
+
+  it('proves nothing when the block after the head is junk and the head read back is the same', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const h = harness(new Map([[payer.id, payer]]));
+    const r1 = pledge(payer, me, 10n, 't1');
+    await h.views.prepare(payer.id, r1.id, r1.digest);
+    const r2 = pledge(payer, me, 5n, 't2');
+    // Its next block re-signed with a prev_hash naming nothing: it does not go on, but no other block 3 exists.
+    const last = payer.blocks.length - 1;
+    const block = ChainBlock.decode(SignedBlock.decode(payer.blocks[last]).block);
+    block.prevHash = new Uint8Array(32).fill(9);
+    const bytes = ChainBlock.encode(block).finish();
+    payer.blocks[last] = SignedBlock.encode({ block: bytes, signature: payer.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/does not audit/) });
+    expect(h.forks).toEqual([]);
+    expect(h.views.stats()).toMatchObject({ forks: 0, badChains: 1 });
   });
 
   it('audits offers from the budget reads take theirs from: past it, an offer is told when to retry', async () => {
@@ -774,7 +821,7 @@ describe('payer views - kept across a restart', () => {
         [b.id, b],
       ]),
     );
-    const kept = [a, b].map((n) => ({ payer: n.id, head: n.head, ids: new ReceiptIdSet(), pledges: new Map() }));
+    const kept = [a, b].map((n) => ({ payer: n.id, head: n.head, headBlock: n.blocks[n.blocks.length - 1], ids: new ReceiptIdSet(), pledges: new Map() }));
     const one = harness(new Map(), 64, undefined, { maxViews: 1, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_REMEMBERED_IDS }, kept);
     // The least recently used (first kept) is forgotten past maxViews, and not counted as taken back.
     expect(one.views.kept().map((v) => v.payer)).toEqual([b.id]);
@@ -784,3 +831,8 @@ describe('payer views - kept across a restart', () => {
     expect(before.views.kept()).toEqual([]);
   });
 });
+
+/** The seq of `payer`'s first pledge (the block after its genesis and the receipt that unlocked it). */
+function r1Seq(payer: Node): bigint {
+  return ChainBlock.decode(SignedBlock.decode(payer.blocks[2]).block).seq;
+}

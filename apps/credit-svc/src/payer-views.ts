@@ -27,8 +27,9 @@
  * (payer-view-file.ts): a restart reads each payer's chain on from where it was audited.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
-import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
+import { cachedSignatureCheck, ChainRefusal, forkProofOf, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
+import type { ForkProof } from '@swarm/contracts';
+import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
@@ -102,12 +103,20 @@ export interface PayerViewsDeps {
    * first: read on from their heads rather than from genesis again. Within the limits, as any view.
    */
   readonly restored?: readonly KeptView[];
+  /**
+   * Told of a fork a payer showed this node: two blocks it signed with one seq (another block where
+   * one was audited, offered or read back; or two in one page). Its chain is held off as one that
+   * does not audit; the node's router keeps the proof and trusts the payer no more.
+   */
+  readonly onFork?: (payer: string, proof: ForkProof) => void;
 }
 
-/** A payer's chain as far as it was audited: its head, its receipt ids and its pledges not paid. */
+/** A payer's chain as far as it was audited: its head (and the head's block), its receipt ids and its pledges not paid. */
 export interface KeptView {
   readonly payer: string;
   readonly head: ChainHead;
+  /** The SignedBlock at the head, as read: one half of a fork proof, should the payer show another. */
+  readonly headBlock: Uint8Array;
   readonly ids: ReceiptIdSet;
   readonly pledges: ReadonlyMap<string, Pledge>;
 }
@@ -125,6 +134,8 @@ export interface PayerViewStats {
   readonly queued: number;
   /** Views taken back at start (deps.restored). */
   readonly restored: number;
+  /** Forks payers showed this node, each proven (deps.onFork). */
+  readonly forks: number;
 }
 
 export interface PayerViews extends PayerCheck {
@@ -152,6 +163,7 @@ export interface PayerViews extends PayerCheck {
 /** How far a payer's chain has been audited. */
 interface Cursor {
   readonly head: ChainHead;
+  readonly headBlock: Uint8Array;
   readonly ids: ReceiptIdSet;
   /** Its pledges not paid (open or released), to any node, by receiptIdKey: what its later blocks must match. */
   readonly pledges: Map<string, Pledge>;
@@ -192,7 +204,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   /** Payer and receipt id -> the digest prepare found pledged: its check passes even if the view was forgotten since (oldest first). */
   const prepared = new Map<string, string>();
   const preparedKey = (payer: string, receiptId: string) => `${payer}\n${receiptId}`;
-  const counts = { reads: 0, blocksRead: 0, offeredBlocks: 0, badChains: 0, failedReads: 0, restored: 0 };
+  const counts = { reads: 0, blocksRead: 0, offeredBlocks: 0, badChains: 0, failedReads: 0, restored: 0, forks: 0 };
 
   /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
   const holds = new Map<string, { readonly retryAtMs: number; readonly problem: Problem }>();
@@ -286,9 +298,13 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         // A head below what it sent before: it shows this node a shorter chain than it did.
         const refusal =
           page.headSeq < seq ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${seq}`) : undefined;
-        const { costMs, broken } = takePage(payer, view, seq, page.blocks, refusal);
+        const { costMs, broken, refused } = takePage(payer, view, seq, page.blocks, refusal);
         spentMs += costMs;
-        if (broken) return false;
+        if (broken) {
+          // A block that does not go on from the head read before: is there another block at the head?
+          if (refused?.reason === 'broken-link' && refused.seq === seq + 1n && asked !== undefined) await readBackHead(payer, view, asked, fetchPage);
+          return false;
+        }
         const reached = view.cursor?.head.seq ?? 0n;
         if (view.cursor !== undefined && reached >= page.headSeq) {
           view.confirmed = { seq: reached, afterArrival };
@@ -323,9 +339,16 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
    * as `broken` when they do not audit or `refusal` says its node contradicts itself; charges what
    * it took to the budget, an empty page too. Throws only what is not a refusal.
    */
-  const takePage = (payer: string, view: View, seq: bigint, blocks: readonly Uint8Array[], refusal?: ChainRefusal): { costMs: number; broken?: Problem } => {
+  const takePage = (
+    payer: string,
+    view: View,
+    seq: bigint,
+    blocks: readonly Uint8Array[],
+    refusal?: ChainRefusal,
+  ): { costMs: number; broken?: Problem; refused?: ChainRefusal } => {
     const auditStart = stopwatch.now();
     let broken: Problem | undefined;
+    let refused: ChainRefusal | undefined;
     try {
       if (refusal) throw refusal;
       if (blocks.length > 0) {
@@ -338,17 +361,63 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       counts.badChains += 1;
       broken = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
       holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, broken);
+      if (err instanceof ChainRefusal) {
+        refused = err;
+        // Two blocks of one seq within the page: the audit made the proof.
+        if (err.reason === 'fork' && err.forkProof) convict(payer, view, err.forkProof);
+      }
     }
     const costMs = Math.max(stopwatch.now() - auditStart, blocks.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS);
     turns.charge(costMs);
     counts.blocksRead += blocks.length;
-    return { costMs, broken };
+    return { costMs, broken, refused };
+  };
+
+  /** Holds `payer` off as a forked chain, and tells deps.onFork the proof. */
+  const convict = (payer: string, view: View, proof: ForkProof) => {
+    counts.forks += 1;
+    const seq = proof.first ? (tryOpenSeq(proof.first.block) ?? 0n) : 0n;
+    holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, {
+      kind: 'broken',
+      message: `your node's chain forked: it signed two different blocks ${seq}, one of which this node audited (a fork proof, kept by this node's router)`,
+    });
+    try {
+      deps.onFork?.(payer, proof);
+    } catch {
+      // Telling is best effort: the hold stands either way.
+    }
+  };
+
+  /** The proof of a fork when `other` is another validly signed block at the seq of `known`; undefined otherwise (the same block, junk). */
+  const forkWith = (known: Uint8Array, other: Uint8Array | undefined): ForkProof | undefined => {
+    if (other === undefined) return undefined;
+    try {
+      return forkProofOf(known, other);
+    } catch {
+      return undefined;
+    }
+  };
+
+  /**
+   * After a page whose first block does not go on from the head read before (`cursor`): reads the
+   * head's seq back once; another block there, signed by the payer, is a fork. What it cost is
+   * charged as a page's least.
+   */
+  const readBackHead = async (payer: string, view: View, cursor: Cursor, fetchPage: FetchPayerPage): Promise<void> => {
+    try {
+      const back = await fetchPage(cursor.head.seq, 1, MIN_PAGE_TIMEOUT_MS);
+      turns.charge(MIN_PAGE_MS);
+      const proof = forkWith(cursor.headBlock, back.blocks[0]);
+      if (proof) convict(payer, view, proof);
+    } catch {
+      // Unread: the chain stays held off as one that does not audit.
+    }
   };
 
   const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
 
   for (const kept of deps.restored ?? []) {
-    const cursor: Cursor = { head: kept.head, ids: kept.ids, pledges: new Map(kept.pledges) };
+    const cursor: Cursor = { head: kept.head, headBlock: kept.headBlock, ids: kept.ids, pledges: new Map(kept.pledges) };
     if (kept.head.nodeId !== kept.payer || views.has(kept.payer) || weightOf(cursor) > maxChainWeight) continue;
     views.set(kept.payer, { cursor, confirmed: undefined, arrival: 0, retryAtMs: 0, problem: undefined });
     rememberedIds += weightOf(cursor);
@@ -378,7 +447,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     const before = weightOf(cursor);
     for (const entry of result.entries) if (entry.receipt !== undefined) ids.add(entry.receipt.receiptId);
     trackPledges(pledges, result.entries, receiptIdKey);
-    const next = { head: result.head, ids, pledges };
+    const next = { head: result.head, headBlock: page[page.length - 1], ids, pledges };
     rememberedIds += weightOf(next) - before;
     return next;
   };
@@ -468,6 +537,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         counts.badChains += 1;
         const broken: Problem = { kind: 'broken', message: `your node's offer holds another block ${seq} than the one this node audited (a fork of its chain)` };
         holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, broken);
+        // Signed by the payer, it is a proof; junk in its place is only refused.
+        const proof = forkWith(view.cursor.headBlock, blocks[Number(atHead)]);
+        if (proof) convict(payer, view, proof);
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${broken.message}; retry in ${BAD_CHAIN_RETRY_MS} ms`, true);
       }
       if (skip >= BigInt(blocks.length)) return seq + 1n;
@@ -494,8 +566,17 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   };
 }
 
+/** The seq of an encoded ChainBlock, or undefined when it does not decode. */
+function tryOpenSeq(block: Uint8Array): bigint | undefined {
+  try {
+    return ChainBlock.decode(block).seq;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether `bytes` is a SignedBlock whose signed ChainBlock hashes to `hash` (a chain's link: block.ts). */
-function isBlockWithHash(bytes: Uint8Array, hash: Uint8Array): boolean {
+export function isBlockWithHash(bytes: Uint8Array, hash: Uint8Array): boolean {
   try {
     return sameBytes(sha256(SignedBlock.decode(bytes).block), hash);
   } catch {

@@ -9,8 +9,9 @@
  */
 import type { BusClient, BusService } from '@swarm/bus';
 import { createBusClient, startBusService, toWire } from '@swarm/bus';
-import { chainRules, checkCrossChain, makeReceipt, openBlock, receiptSigningBytes, verifyChain, voidedReceipt } from '@swarm/chain';
-import type { SettleRequest, SignedReceipt } from '@swarm/contracts';
+import type { ChainHead } from '@swarm/chain';
+import { appendPledge, chainRules, checkCrossChain, createGenesis, makeReceipt, openBlock, receiptSigningBytes, verifyChain, verifyForkProof, voidedReceipt } from '@swarm/chain';
+import type { ReportForkRequest, SettleRequest, SignedReceipt } from '@swarm/contracts';
 import {
   BlockKind,
   CreditAcceptChainOffer,
@@ -30,6 +31,7 @@ import {
   GatewayOfferChain,
   GatewayVoidReceipts,
   Receipt,
+  RouterReportFork,
   SignedBlock,
   SwarmError,
 } from '@swarm/contracts';
@@ -465,6 +467,65 @@ describe('credit-svc - a chain is started once per node key', () => {
       await rm(config.ledgerPath, { recursive: true, force: true });
       await expect(start()).rejects.toThrow(/started its chain before/);
     } finally {
+      await nc.drain();
+      await Promise.all([server.stop(), dir.remove()]);
+    }
+  });
+});
+
+describe('credit-svc - a payer that forks its chain', () => {
+  it("proves the fork to the node's router when the payer's chain no longer goes on from the head it audited", async () => {
+    const [server, dir] = await Promise.all([startNatsServer(), tempDir('swarm-credit-fork-')]);
+    const nc = await connect({ servers: server.url });
+    const standIns: BusService[] = [];
+    let svc: CreditService | undefined;
+    try {
+      const [me, payer, other] = await Promise.all([loadOrCreateIdentity(dir.path), loadOrCreateIdentity(join(dir.path, 'payer')), loadOrCreateIdentity(join(dir.path, 'other'))]);
+      const rules = chainRules();
+      const atMs = Date.now() - 60_000;
+      const genesis = createGenesis(payer, rules, atMs);
+      const ids = new Set<string>();
+      const receiptTo = (taskId: string, amount: bigint) =>
+        makeReceipt({ payeePublicKey: me.publicKey, amount, taskId, taskHash: HASH, resultHash: HASH, atMs: atMs + 1_000, serveTicket: TICKET }, payer);
+      const pledgeOn = (head: ChainHead, signed: SignedReceipt) => appendPledge(head, signed, payer, rules, { atMs: atMs + 1_000, hasReceipt: (x) => ids.has(x) });
+      // What the payer's gateway serves: its chain, then another history from the same genesis.
+      const first = receiptTo('fork-1', 2n);
+      const honest = pledgeOn(genesis.head, first);
+      let served = [...genesis.blocks, ...honest.blocks];
+      const gatewayStandIn = await startBusService({ nc, log: silentLogger(), name: 'gateway-svc', version: '0.0.0', description: 'gateway stand-in', nodeId: me.nodeId });
+      standIns.push(gatewayStandIn);
+      gatewayStandIn.serve(GatewayFetchChain, (req) => {
+        const from = Number(req.fromSeq) - 1;
+        return { blocks: served.slice(from, from + req.limit), headSeq: BigInt(served.length), nodeId: payer.nodeId };
+      });
+      const reported: ReportForkRequest[] = [];
+      const routerStandIn = await startBusService({ nc, log: silentLogger(), name: 'router-svc', version: '0.0.0', description: 'router stand-in', nodeId: me.nodeId });
+      standIns.push(routerStandIn);
+      routerStandIn.serve(RouterReportFork, (req) => {
+        reported.push(req);
+        return { nodeId: payer.nodeId, seq: 2n, alreadyKnown: false };
+      });
+      const config = loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: dir.path, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '1000' });
+      svc = await startCreditService({ config, log: silentLogger(), nc, nodeId: me.nodeId, signer: me, ...systemTime });
+      const bus = createBusClient(nc, silentLogger());
+      // Pledged in the chain as read: countersigned.
+      await bus.request(CreditAcceptReceipt, { receipt: first, fromNodeId: payer.nodeId });
+      // The payer rewrites block 2 (a pledge to someone else) and pledges on from there.
+      const rewritten = pledgeOn(
+        genesis.head,
+        makeReceipt({ payeePublicKey: other.publicKey, amount: 2n, taskId: 'elsewhere', taskHash: HASH, resultHash: HASH, atMs: atMs + 1_000, serveTicket: TICKET }, payer),
+      );
+      const second = receiptTo('fork-2', 1n);
+      const after = pledgeOn(rewritten.head, second);
+      served = [...genesis.blocks, ...rewritten.blocks, ...after.blocks];
+      const err = await swarmErrorOf(bus.request(CreditAcceptReceipt, { receipt: second, fromNodeId: payer.nodeId }));
+      expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/forked/) });
+      await waitFor(() => reported.length > 0 || undefined);
+      expect(reported.map((r) => (r.proof ? verifyForkProof(r.proof) : undefined))).toEqual([{ nodeId: payer.nodeId, seq: 2n }]);
+      expect((await bus.request(CreditHealth, {})).details).toMatchObject({ payerChainForks: '1' });
+    } finally {
+      await svc?.stop();
+      for (const s of standIns) await s.stop(1_000);
       await nc.drain();
       await Promise.all([server.stop(), dir.remove()]);
     }

@@ -25,6 +25,7 @@ import {
   GatewayOfferChain,
   GatewayVoidReceipts,
   LedgerEntryEvents,
+  RouterReportFork,
   RouterReportVoidBreach,
   SwarmError,
 } from '@swarm/contracts';
@@ -138,6 +139,14 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         stopwatch,
         scheduler,
         restored: await loadPayerViews(viewsFile, nodeId, config.chain.rules, log),
+        // A fork a payer showed this node goes to its router, which keeps the proof and trusts the payer no more.
+        onFork: (payer, proof) => {
+          log.warn({ payer }, "a payer's chain forked: two blocks it signed with one seq; reporting the proof to the router");
+          gateway.client?.request(RouterReportFork, { proof }, { timeoutMs: REPORT_BREACH_TIMEOUT_MS }).catch((err: unknown) => {
+            // Found again once its hold is over (the payer still shows the other branch), and reported then.
+            log.warn({ err, payer }, "could not report a payer's fork to the router; will report it when it is found again");
+          });
+        },
         fetchChain: (payer) => (fromSeq, limit, timeoutMs) => {
           if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
           return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: Math.min(timeoutMs, PAYER_CHAIN_PAGE_TIMEOUT_MS) });
@@ -340,5 +349,7 @@ function payerHealth(stats: PayerViewStats): Record<string, string> {
     payerChainsQueued: String(stats.queued),
     // Chains taken back from <data-dir>/credit-ledger/payer-views at start, read on from their heads.
     payerChainsRestored: String(stats.restored),
+    // Forks payers showed this node (two blocks signed with one seq), each reported to the router.
+    payerChainForks: String(stats.forks),
   };
 }

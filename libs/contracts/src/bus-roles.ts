@@ -136,10 +136,19 @@ function service(name: ServiceName, publish: string[], serves: string[], makesRe
 
 const RIGHTS: Readonly<Record<BusRole, Rights>> = {
   // Receipts for payees on other nodes leave through the gateway (docs/chain.md); the watch over
-  // payees that countersigned voids reads their chains and proves a broken void to the router.
+  // payees that countersigned voids reads their chains and proves a broken void to the router, and
+  // a payer's chain that forked is proven to it too.
   credit: service(
     'credit',
-    [LedgerEntryEvents.subject, GatewayDeliverReceipts.subject, GatewayVoidReceipts.subject, GatewayOfferChain.subject, GatewayFetchChain.subject, RouterReportVoidBreach.subject],
+    [
+      LedgerEntryEvents.subject,
+      GatewayDeliverReceipts.subject,
+      GatewayVoidReceipts.subject,
+      GatewayOfferChain.subject,
+      GatewayFetchChain.subject,
+      RouterReportVoidBreach.subject,
+      RouterReportFork.subject,
+    ],
     ['swarm.v1.credit.>'],
     true,
   ),
