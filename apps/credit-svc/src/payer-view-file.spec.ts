@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainHead } from '@swarm/chain';
-import { chainRules, hex, sha256 } from '@swarm/chain';
+import { chainRules, createGenesis, forkProofOf, hex, sha256, verifyForkProof } from '@swarm/chain';
+import type { ForkProof } from '@swarm/contracts';
 import { SignedBlock } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
@@ -55,6 +57,16 @@ function view(key = PAYER_KEY, seq = 200n): KeptView {
   return { payer: key.id, head: head(key, seq), headBlock: HEAD_BLOCK, ids, pledges };
 }
 
+/** A payer that signed two genesis blocks, and the proof of it. */
+function forkingPayer(): [string, ForkProof] {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const signer = { publicKey: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }).subarray(12)), sign: (d: Uint8Array) => new Uint8Array(sign(null, d, privateKey)) };
+  const [a, b] = [createGenesis(signer, RULES, 1_000), createGenesis(signer, RULES, 2_000)];
+  const proof = forkProofOf(a.blocks[0], b.blocks[0]);
+  if (!proof) throw new Error('two genesis blocks at other times are a fork');
+  return [a.head.nodeId, proof];
+}
+
 describe('payer view file - the chains audited, kept across a restart', () => {
   let dir: TempDir;
   let path: string;
@@ -81,6 +93,18 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     for (let i = 0; i < 100; i += 1) if (!views[0].ids.has(`task-${i}:${PAYER}:${ME}`)) missing += 1;
     expect(missing).toBe(0);
     expect(views[0].ids.has(`task-100:${PAYER}:${ME}`)).toBe(false);
+  });
+
+  it('keeps the payers convicted of a fork with their proofs, and drops a proof that names another payer', () => {
+    const forked = forkingPayer();
+    const [other, proofOfOther] = forkingPayer();
+    const bytes = encodePayerViews(ME, RULES, [view()], [forked, [other, proofOfOther], [PAYER, proofOfOther]]);
+    const { views, convicted } = decodePayerViews(ME, RULES, bytes);
+    expect(views.map((v) => v.payer)).toEqual([PAYER]);
+    expect(convicted.map(([payer, proof]) => [payer, verifyForkProof(proof)])).toEqual([
+      [forked[0], { nodeId: forked[0], seq: 1n }],
+      [other, { nodeId: other, seq: 1n }],
+    ]);
   });
 
   it('refuses a torn or damaged file, one of another node, and one audited under other chain rules', () => {
@@ -136,48 +160,48 @@ describe('payer view file - the chains audited, kept across a restart', () => {
   });
 
   it('starts from nothing without a file, sets a damaged one, a link or a FIFO aside, and removes what crashed writes left', async () => {
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
     await writeFile(path, 'not a payer views file');
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
     expect(existsSync(path)).toBe(false);
     expect(await readFile(`${path}.unreadable`, 'utf8')).toBe('not a payer views file');
     // A link to a good file is not followed.
     const elsewhere = join(dir.path, 'elsewhere');
     await writeFile(elsewhere, encodePayerViews(ME, RULES, [view()]));
     await symlink(elsewhere, path);
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
     expect((await lstat(`${path}.unreadable`)).isSymbolicLink()).toBe(true);
     // A FIFO would hang a read: refused at once.
     execFileSync('mkfifo', [path]);
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual([]);
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
     expect((await lstat(`${path}.unreadable`)).isFIFO()).toBe(true);
     // Temporary files of writes a kill cut short go; the last whole file is read.
     await writeFile(path, encodePayerViews(ME, RULES, [view()]));
     await writeFile(`${path}.12345.1.tmp`, 'half a file');
-    expect((await loadPayerViews(path, ME, RULES, silentLogger())).map((v) => v.payer)).toEqual([PAYER]);
+    expect((await loadPayerViews(path, ME, RULES, silentLogger())).views.map((v) => v.payer)).toEqual([PAYER]);
     expect(existsSync(`${path}.12345.1.tmp`)).toBe(false);
   });
 
   it('writes at its interval and at stop, only when chains were read since; a failed write is tried again', async () => {
     const time = virtualTime(1_000);
-    let stats: Pick<PayerViewStats, 'blocksRead' | 'badChains'> = { blocksRead: 0, badChains: 0 };
+    let stats: Pick<PayerViewStats, 'blocksRead' | 'badChains' | 'forks'> = { blocksRead: 0, badChains: 0, forks: 0 };
     const kept = [view()];
-    const views = { kept: () => kept, stats: () => stats as PayerViewStats };
-    const seqs = async () => (await loadPayerViews(path, ME, RULES, silentLogger())).map((v) => v.head.seq);
+    const views = { kept: () => kept, convictions: () => [], stats: () => stats as PayerViewStats };
+    const seqs = async () => (await loadPayerViews(path, ME, RULES, silentLogger())).views.map((v) => v.head.seq);
     const warnings: string[] = [];
     const log = silentLogger();
     jest.spyOn(log, 'warn').mockImplementation((_obj: unknown, msg?: string) => void warnings.push(String(msg)));
     const saver = startPayerViewSaver({ views, path, nodeId: ME, rules: RULES, scheduler: time.scheduler, log });
     await time.advance(PAYER_VIEWS_SAVE_MS);
     expect(existsSync(path)).toBe(false);
-    stats = { blocksRead: 7, badChains: 0 };
+    stats = { blocksRead: 7, badChains: 0, forks: 0 };
     await time.advance(PAYER_VIEWS_SAVE_MS);
     await waitFor(() => existsSync(path));
     expect(await seqs()).toEqual([200n]);
     // A write that fails (a folder in the file's way) is tried again at the next one.
     await mkdir(`${path}.${process.pid}.2.tmp`);
     kept[0] = view(PAYER_KEY, 209n);
-    stats = { blocksRead: 9, badChains: 0 };
+    stats = { blocksRead: 9, badChains: 0, forks: 0 };
     await time.advance(PAYER_VIEWS_SAVE_MS);
     await waitFor(() => warnings.length > 0 || undefined);
     expect(warnings).toEqual(["could not keep the payers' chains read; will try again"]);

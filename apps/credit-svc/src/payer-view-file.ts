@@ -22,11 +22,13 @@ import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { ChainHead, ChainRules, Pledge } from '@swarm/chain';
-import { CHAIN_AUDIT_VERSION, hex, NODE_ID, sha256 } from '@swarm/chain';
+import { CHAIN_AUDIT_VERSION, encodeForkProof, hex, NODE_ID, sha256, verifyForkProof } from '@swarm/chain';
+import type { ForkProof } from '@swarm/contracts';
+import { ForkProof as ForkProofCodec } from '@swarm/contracts';
 import type { CancelTimer, Scheduler } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { KeptView, PayerViews } from './payer-views';
-import { isBlockWithHash, MAX_CHAIN_WEIGHT, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
+import { isBlockWithHash, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
 
 export const PAYER_VIEWS_FILE = 'payer-views';
@@ -43,6 +45,14 @@ interface FileBody {
   readonly auditVersion: number;
   readonly rules: ChainRules;
   readonly views: readonly KeptRecord[];
+  /** Payers convicted of a fork, each with its encoded ForkProof. */
+  readonly convicted: ReadonlyArray<readonly [string, Uint8Array]>;
+}
+
+/** What the file gives back: the views, and the payers convicted of a fork. */
+export interface KeptPayers {
+  readonly views: KeptView[];
+  readonly convicted: Array<[string, ForkProof]>;
 }
 
 interface KeptRecord {
@@ -54,14 +64,15 @@ interface KeptRecord {
   readonly pledges: ReadonlyArray<readonly [string, Pledge]>;
 }
 
-/** The file's bytes for `views`, kept by node `nodeId`, audited under `rules`. */
-export function encodePayerViews(nodeId: string, rules: ChainRules, views: readonly KeptView[]): Uint8Array {
+/** The file's bytes for `views` and the payers `convicted`, kept by node `nodeId`, audited under `rules`. */
+export function encodePayerViews(nodeId: string, rules: ChainRules, views: readonly KeptView[], convicted: ReadonlyArray<readonly [string, ForkProof]> = []): Uint8Array {
   const body = serialize({
     version: VERSION,
     nodeId,
     auditVersion: CHAIN_AUDIT_VERSION,
     rules: { ...rules },
     views: views.map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: v.ids.hashes(), pledges: [...v.pledges] })),
+    convicted: convicted.map(([payer, proof]) => [payer, encodeForkProof(proof)] as const),
   } satisfies FileBody);
   return Buffer.concat([createHash('sha256').update(body).digest(), body]);
 }
@@ -72,7 +83,7 @@ export function encodePayerViews(nodeId: string, rules: ChainRules, views: reado
  * built; and how many were not taken. Throws (with why) when the file as a whole is not one
  * `nodeId` kept under `rules` and this audit.
  */
-export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8Array): { views: KeptView[]; dropped: number } {
+export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8Array): KeptPayers & { dropped: number } {
   const body = bytes.subarray(DIGEST_BYTES);
   if (bytes.length <= DIGEST_BYTES || !Buffer.from(bytes.subarray(0, DIGEST_BYTES)).equals(createHash('sha256').update(body).digest())) {
     throw new Error('its checksum does not match (a torn or damaged file)');
@@ -102,7 +113,23 @@ export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8
     records.push(v);
   }
   const views = records.reverse().map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) }));
-  return { views, dropped: file.views.length - views.length };
+  return { views, convicted: convictionsIn(file.convicted), dropped: file.views.length - views.length };
+}
+
+/** The convictions whose proofs verify and name their payer, at most MAX_CONVICTED (the last). */
+function convictionsIn(kept: unknown): Array<[string, ForkProof]> {
+  if (!Array.isArray(kept)) return [];
+  const out: Array<[string, ForkProof]> = [];
+  for (const entry of kept.slice(-MAX_CONVICTED) as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || tagOf(entry[1]) !== '[object Uint8Array]') continue;
+    const [payer, bytes] = entry as [string, Uint8Array];
+    try {
+      if (verifyForkProof(bytes).nodeId === payer) out.push([payer, ForkProofCodec.decode(bytes)]);
+    } catch {
+      // Not a proof against that payer: not kept.
+    }
+  }
+  return out;
 }
 
 function sameRules(kept: unknown, rules: ChainRules): boolean {
@@ -117,7 +144,7 @@ function sameRules(kept: unknown, rules: ChainRules): boolean {
  * crash cut short; a file that cannot be used is set aside and logged. Opened without following a
  * link, and read only when it is a plain file (a FIFO would hang the start).
  */
-export async function loadPayerViews(path: string, nodeId: string, rules: ChainRules, log: Logger): Promise<KeptView[]> {
+export async function loadPayerViews(path: string, nodeId: string, rules: ChainRules, log: Logger): Promise<KeptPayers> {
   await removeTemporaries(path, log);
   let bytes: Uint8Array;
   try {
@@ -134,12 +161,12 @@ export async function loadPayerViews(path: string, nodeId: string, rules: ChainR
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') return await setAside(path, 'it is a symbolic link', log);
     if (code !== 'ENOENT') log.warn({ err, path }, "the kept payers' chains could not be read; each is read from genesis again");
-    return [];
+    return NOTHING_KEPT();
   }
   try {
-    const { views, dropped } = decodePayerViews(nodeId, rules, bytes);
+    const { views, convicted, dropped } = decodePayerViews(nodeId, rules, bytes);
     if (dropped > 0) log.warn({ path, dropped }, "some kept payers' chains did not hold and are read from genesis again");
-    return views;
+    return { views, convicted };
   } catch (err) {
     return await setAside(path, (err as Error).message, log);
   }
@@ -159,11 +186,13 @@ async function removeTemporaries(path: string, log: Logger): Promise<void> {
   }
 }
 
-async function setAside(path: string, why: string, log: Logger): Promise<KeptView[]> {
+const NOTHING_KEPT = (): KeptPayers => ({ views: [], convicted: [] });
+
+async function setAside(path: string, why: string, log: Logger): Promise<KeptPayers> {
   const aside = `${path}.unreadable`;
   await rename(path, aside).catch((err: unknown) => log.warn({ err, path }, "could not set the unreadable payers' chains file aside"));
   log.warn({ path, aside, why }, "the kept payers' chains could not be used; the file was set aside and each chain is read from genesis again");
-  return [];
+  return NOTHING_KEPT();
 }
 
 export interface PayerViewSaver {
@@ -173,7 +202,7 @@ export interface PayerViewSaver {
 
 /** Keeps `views` in `path` every `intervalMs` while chains were read (blocks audited, or views taken back). */
 export function startPayerViewSaver(deps: {
-  readonly views: Pick<PayerViews, 'kept' | 'stats'>;
+  readonly views: Pick<PayerViews, 'kept' | 'convictions' | 'stats'>;
   readonly path: string;
   readonly nodeId: string;
   readonly rules: ChainRules;
@@ -184,7 +213,7 @@ export function startPayerViewSaver(deps: {
   const intervalMs = deps.intervalMs ?? PAYER_VIEWS_SAVE_MS;
   const progress = () => {
     const s = deps.views.stats();
-    return s.blocksRead + s.badChains;
+    return s.blocksRead + s.badChains + s.forks;
   };
   // What the file holds already: what was restored from it.
   let saved = progress();
@@ -198,7 +227,7 @@ export function startPayerViewSaver(deps: {
     if (now === saved) return writing;
     saved = now;
     // Encoded at once: the views change as reads go on.
-    const bytes = encodePayerViews(deps.nodeId, deps.rules, deps.views.kept());
+    const bytes = encodePayerViews(deps.nodeId, deps.rules, deps.views.kept(), deps.views.convictions());
     const tmp = `${deps.path}.${process.pid}.${++writes}.tmp`;
     writing = writing
       .then(async () => {

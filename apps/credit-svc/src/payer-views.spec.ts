@@ -125,7 +125,14 @@ function withForgedReceiptIn(n: Node): Node {
 }
 
 /** Payer views reading chains from `chains` by id, `perPage` blocks a page at most; fetches are counted. */
-function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDeps['budget'], limits?: PayerViewsDeps['limits'], restored?: PayerViewsDeps['restored']) {
+function harness(
+  chains: Map<string, Node>,
+  perPage = 64,
+  budget?: PayerViewsDeps['budget'],
+  limits?: PayerViewsDeps['limits'],
+  restored?: PayerViewsDeps['restored'],
+  convicted?: PayerViewsDeps['convicted'],
+) {
   // Time moves only when a test moves it (also from inside a fetch); timers fire as it passes.
   let elapsed = 0;
   const timers: Array<{ dueMs: number; fn: () => void }> = [];
@@ -156,6 +163,7 @@ function harness(chains: Map<string, Node>, perPage = 64, budget?: PayerViewsDep
     ...(budget ? { budget } : {}),
     ...(limits ? { limits } : {}),
     ...(restored ? { restored } : {}),
+    ...(convicted ? { convicted } : {}),
     onFork: (payer, proof) => void forks.push({ payer, proof }),
     fetchChain:
       (payer) =>
@@ -670,12 +678,18 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(h.views.stats()).toMatchObject({ badChains: 1, offeredBlocks: 2, forks: 1 });
     // Both blocks 2 are signed by the payer: a proof, told once.
     expect(h.forks.map((f) => [f.payer, verifyForkProof(f.proof)])).toEqual([[payer.id, { nodeId: payer.id, seq: 2n }]]);
-    // Held off: even the honest blocks wait out the hold.
-    expect(answer(() => h.views.offer(payer.id, 3n, payer.blocks.slice(2)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: true });
-    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+    // Convicted: refused for good, the honest blocks too, past any hold.
+    h.time.advance(BAD_CHAIN_RETRY_MS);
+    expect(answer(() => h.views.offer(payer.id, 3n, payer.blocks.slice(2)))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      retryable: false,
+      message: expect.stringMatching(/forked/),
+    });
+    expect(h.views.convictions().map(([p]) => p)).toEqual([payer.id]);
   });
 
-  it('proves a fork when the chain read on no longer goes on from the head it audited and the payer signed another block there', async () => {
+  it('proves a fork when the chain read on no longer goes on from the head it audited: the payer signed a block after it naming another', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 40n, 'unlock');
     const before = { head: payer.head, blocks: [...payer.blocks], ids: new Set(payer.ids) };
@@ -693,23 +707,52 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/forked/) });
     expect(h.forks.map((f) => [f.payer, verifyForkProof(f.proof)])).toEqual([[payer.id, { nodeId: payer.id, seq: r1Seq(payer) }]]);
     expect(h.views.stats()).toMatchObject({ forks: 1, badChains: 1 });
-    // The head read back once, after the page that did not go on from it.
-    expect(h.fetches.map((f) => f.fromSeq).slice(-2)).toEqual([payer.head.seq + 1n, payer.head.seq]);
+    // The page itself is the proof: nothing read back.
+    expect(h.fetches.map((f) => f.fromSeq).slice(-1)).toEqual([payer.head.seq + 1n]);
+    // Refused for good: past the hold, with no more reads, reports or counts.
+    h.time.advance(BAD_CHAIN_RETRY_MS);
+    const fetched = h.fetches.length;
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
+    expect({ fetches: h.fetches.length - fetched, forks: h.forks.length }).toEqual({ fetches: 0, forks: 1 });
+    // A restart (convictions kept) and no view of it at all: still refused, its other branch never countersigned.
+    const after = harness(chains, 64, undefined, undefined, [], h.views.convictions());
+    await after.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => after.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
+    expect(after.fetches).toEqual([]);
   });
 
-  it('proves nothing when the block after the head is junk and the head read back is the same', async () => {
+  it('proves a fork when a page read on starts with another block at the head it audited', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const before = { head: payer.head, blocks: [...payer.blocks], ids: new Set(payer.ids) };
+    const chains = new Map([[payer.id, payer]]);
+    const h = harness(chains);
+    const r1 = pledge(payer, me, 10n, 't1');
+    await h.views.prepare(payer.id, r1.id, r1.digest);
+    const branch: Node = { ...payer, head: before.head, blocks: before.blocks, ids: before.ids };
+    pledge(branch, other, 10n, 'elsewhere');
+    const r2 = pledge(branch, me, 5n, 't2');
+    // Its node answers a read from the head's next seq with a page that starts at the head: its other block there.
+    chains.set(payer.id, { ...branch, blocks: [branch.blocks[0], ...branch.blocks] });
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
+    expect(h.forks.map((f) => verifyForkProof(f.proof).seq)).toEqual([r1Seq(payer)]);
+  });
+
+  it('proves nothing when the block after the head is not signed by the payer', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 40n, 'unlock');
     const h = harness(new Map([[payer.id, payer]]));
     const r1 = pledge(payer, me, 10n, 't1');
     await h.views.prepare(payer.id, r1.id, r1.digest);
     const r2 = pledge(payer, me, 5n, 't2');
-    // Its next block re-signed with a prev_hash naming nothing: it does not go on, but no other block 3 exists.
+    // Its next block with a prev_hash naming nothing, signed by another key (a relay's junk, or a framing).
     const last = payer.blocks.length - 1;
     const block = ChainBlock.decode(SignedBlock.decode(payer.blocks[last]).block);
     block.prevHash = new Uint8Array(32).fill(9);
     const bytes = ChainBlock.encode(block).finish();
-    payer.blocks[last] = SignedBlock.encode({ block: bytes, signature: payer.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    payer.blocks[last] = SignedBlock.encode({ block: bytes, signature: other.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
     await h.views.prepare(payer.id, r2.id, r2.digest);
     expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/does not audit/) });
     expect(h.forks).toEqual([]);

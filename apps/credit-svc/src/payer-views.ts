@@ -58,6 +58,8 @@ export const MIN_PAGE_MS = 1;
 export const MAX_HOLDS = 4_096;
 /** What follows a chain's last good page is not read again for this long. */
 export const BAD_CHAIN_RETRY_MS = 300_000;
+/** Payers convicted of a fork remembered (the oldest forgotten past it): each refused for good. */
+export const MAX_CONVICTED = 4_096;
 /** A read that failed (the payer or the gateway unreachable) is not tried again for this long. */
 export const FAILED_READ_RETRY_MS = 5_000;
 /**
@@ -104,11 +106,14 @@ export interface PayerViewsDeps {
    */
   readonly restored?: readonly KeptView[];
   /**
-   * Told of a fork a payer showed this node: two blocks it signed with one seq (another block where
-   * one was audited, offered or read back; or two in one page). Its chain is held off as one that
-   * does not audit; the node's router keeps the proof and trusts the payer no more.
+   * Told of a fork a payer showed this node (forkProofOf): another block where one was audited, a
+   * block after the head audited naming another one before it (offered or read), or two of one seq
+   * in a page. The payer is convicted: its receipts are refused for good (kept across restarts);
+   * the node's router keeps the proof and trusts the payer no more.
    */
   readonly onFork?: (payer: string, proof: ForkProof) => void;
+  /** Payers convicted before a restart (convictions(), kept by payer-view-file.ts), with their proofs. */
+  readonly convicted?: ReadonlyArray<readonly [string, ForkProof]>;
 }
 
 /** A payer's chain as far as it was audited: its head (and the head's block), its receipt ids and its pledges not paid. */
@@ -153,6 +158,8 @@ export interface PayerViews extends PayerCheck {
   offer(payer: string, fromSeq: bigint, blocks: readonly Uint8Array[]): bigint;
   /** Every chain audited, least recently used first (what deps.restored takes back). */
   kept(): KeptView[];
+  /** Payers this node holds a fork proof against, oldest first (what deps.convicted takes back). */
+  convictions(): Array<[string, ForkProof]>;
   stats(): PayerViewStats;
   /** Resolves once no read is going on (tests). */
   idle(): Promise<void>;
@@ -208,6 +215,16 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
 
   /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
   const holds = new Map<string, { readonly retryAtMs: number; readonly problem: Problem }>();
+  /** Payers proven to have forked, with the proof: refused for good, views or not, across restarts. */
+  const convicted = new Map<string, ForkProof>(deps.convicted ?? []);
+  const refuseConvicted = (payer: string): SwarmError => {
+    const seq = forkSeq(convicted.get(payer));
+    return new SwarmError(
+      ErrorCode.ERROR_CODE_INVALID_CHAIN,
+      `your node's chain forked (it signed two different blocks ${seq}; this node holds the proof): this node countersigns none of its receipts`,
+      false,
+    );
+  };
   const holdOff = (payer: string, view: View, retryAtMs: number, problem: Problem) => {
     view.retryAtMs = retryAtMs;
     view.problem = problem;
@@ -301,8 +318,10 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         const { costMs, broken, refused } = takePage(payer, view, seq, page.blocks, refusal);
         spentMs += costMs;
         if (broken) {
-          // A block that does not go on from the head read before: is there another block at the head?
-          if (refused?.reason === 'broken-link' && refused.seq === seq + 1n && asked !== undefined) await readBackHead(payer, view, asked, fetchPage);
+          // A page that does not go on from the head audited (its first block names another one before
+          // it, or is another block at the head's seq), signed by the payer, proves the fork itself.
+          const shown = asked !== undefined && refused !== undefined ? forkWith(asked.headBlock, page.blocks[0]) : undefined;
+          if (shown) convict(payer, view, shown);
           return false;
         }
         const reached = view.cursor?.head.seq ?? 0n;
@@ -375,42 +394,28 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
 
   /** Holds `payer` off as a forked chain, and tells deps.onFork the proof. */
   const convict = (payer: string, view: View, proof: ForkProof) => {
-    counts.forks += 1;
-    const seq = proof.first ? (tryOpenSeq(proof.first.block) ?? 0n) : 0n;
     holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, {
       kind: 'broken',
-      message: `your node's chain forked: it signed two different blocks ${seq}, one of which this node audited (a fork proof, kept by this node's router)`,
+      message: `your node's chain forked: it signed two different blocks ${forkSeq(proof)}, one of which this node audited (a fork proof, kept by this node's router)`,
     });
+    if (convicted.has(payer)) return;
+    convicted.set(payer, proof);
+    if (convicted.size > MAX_CONVICTED) convicted.delete(convicted.keys().next().value as string);
+    counts.forks += 1;
     try {
       deps.onFork?.(payer, proof);
     } catch {
-      // Telling is best effort: the hold stands either way.
+      // Telling is the caller's to retry: the conviction stands either way.
     }
   };
 
-  /** The proof of a fork when `other` is another validly signed block at the seq of `known`; undefined otherwise (the same block, junk). */
+  /** The proof of a fork when the payer signed `other` against `known` (forkProofOf); undefined otherwise (the same block, the next one, junk). */
   const forkWith = (known: Uint8Array, other: Uint8Array | undefined): ForkProof | undefined => {
     if (other === undefined) return undefined;
     try {
       return forkProofOf(known, other);
     } catch {
       return undefined;
-    }
-  };
-
-  /**
-   * After a page whose first block does not go on from the head read before (`cursor`): reads the
-   * head's seq back once; another block there, signed by the payer, is a fork. What it cost is
-   * charged as a page's least.
-   */
-  const readBackHead = async (payer: string, view: View, cursor: Cursor, fetchPage: FetchPayerPage): Promise<void> => {
-    try {
-      const back = await fetchPage(cursor.head.seq, 1, MIN_PAGE_TIMEOUT_MS);
-      turns.charge(MIN_PAGE_MS);
-      const proof = forkWith(cursor.headBlock, back.blocks[0]);
-      if (proof) convict(payer, view, proof);
-    } catch {
-      // Unread: the chain stays held off as one that does not audit.
     }
   };
 
@@ -454,6 +459,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
 
   return {
     async prepare(payer, receiptId, digest) {
+      // Refused at check, whatever a read would find.
+      if (convicted.has(payer)) return;
       const view = viewOf(payer);
       arrivals += 1;
       const arrival = arrivals;
@@ -476,6 +483,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       }
     },
     check(payer, receiptId, digest) {
+      if (convicted.has(payer)) throw refuseConvicted(payer);
       const view = views.get(payer);
       const pledge = pledgeIn(view, receiptId, digest);
       const foundAtPrepare = prepared.get(preparedKey(payer, receiptId)) === digest;
@@ -513,6 +521,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${message}; retry in ${waitMs} ms`, true, { retryAfterMs: waitMs });
     },
     offer(payer, fromSeq, blocks) {
+      if (convicted.has(payer)) throw refuseConvicted(payer);
       // Only from a payer whose chain could not be read (or did not audit, to read on after its
       // hold): one this node reads itself gains nothing by offering, and spends the shared budget.
       const kind = (views.get(payer)?.problem ?? holds.get(payer)?.problem)?.kind;
@@ -560,18 +569,19 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       return (view.cursor?.head.seq ?? 0n) + 1n;
     },
     kept: () => [...views].flatMap(([payer, view]) => (view.cursor ? [{ payer, ...view.cursor }] : [])),
+    convictions: () => [...convicted],
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
     idle: () => turns.idle(),
     stop: () => turns.stop(),
   };
 }
 
-/** The seq of an encoded ChainBlock, or undefined when it does not decode. */
-function tryOpenSeq(block: Uint8Array): bigint | undefined {
+/** The seq both blocks of a fork proof hold (0 when it does not decode: never, for one this module made). */
+function forkSeq(proof: ForkProof | undefined): bigint {
   try {
-    return ChainBlock.decode(block).seq;
+    return proof?.first ? ChainBlock.decode(proof.first.block).seq : 0n;
   } catch {
-    return undefined;
+    return 0n;
   }
 }
 

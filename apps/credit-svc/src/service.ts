@@ -45,6 +45,7 @@ import { createCreditHandlers, publishEntries } from './handlers';
 import type { DeliveryOutcome, VoidDeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
 import type { PayerViewStats } from './payer-views';
+import { startForkReports } from './fork-reports';
 import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-view-file';
 import { startPayerViews } from './payer-views';
 import { startVoidWatch } from './void-watch';
@@ -132,20 +133,27 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const gateway: { client?: BusClient } = {};
   // In the ledger's folder: credit-svc's own state, the one folder it may write where the data dir is read-only (docker-compose.yml).
   const viewsFile = join(config.ledgerPath, PAYER_VIEWS_FILE);
-  const payers = config.chain.checkPayers
+  const kept = config.chain.checkPayers ? await loadPayerViews(viewsFile, nodeId, config.chain.rules, log) : undefined;
+  // A fork a payer showed this node goes to its router, which keeps the proof and trusts the payer no more.
+  const forkReports = startForkReports({
+    report: async (proof) => {
+      if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
+      return gateway.client.request(RouterReportFork, { proof }, { timeoutMs: REPORT_BREACH_TIMEOUT_MS });
+    },
+    scheduler,
+    log,
+  });
+  const payers = kept
     ? startPayerViews({
         rules: config.chain.rules,
         clock,
         stopwatch,
         scheduler,
-        restored: await loadPayerViews(viewsFile, nodeId, config.chain.rules, log),
-        // A fork a payer showed this node goes to its router, which keeps the proof and trusts the payer no more.
+        restored: kept.views,
+        convicted: kept.convicted,
         onFork: (payer, proof) => {
-          log.warn({ payer }, "a payer's chain forked: two blocks it signed with one seq; reporting the proof to the router");
-          gateway.client?.request(RouterReportFork, { proof }, { timeoutMs: REPORT_BREACH_TIMEOUT_MS }).catch((err: unknown) => {
-            // Found again once its hold is over (the payer still shows the other branch), and reported then.
-            log.warn({ err, payer }, "could not report a payer's fork to the router; will report it when it is found again");
-          });
+          log.warn({ payer }, "a payer's chain forked: two blocks it signed with one seq; its receipts are refused for good and the proof goes to the router");
+          forkReports.add(payer, proof);
         },
         fetchChain: (payer) => (fromSeq, limit, timeoutMs) => {
           if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
@@ -186,6 +194,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   gateway.client = client;
   // Started once the service runs: a failed start leaves no timer behind.
   const viewSaver = payers ? startPayerViewSaver({ views: payers, path: viewsFile, nodeId, rules: config.chain.rules, scheduler, log }) : undefined;
+  // Convictions kept from before: the router may not have taken them (it answers a known one as such).
+  for (const [payer, proof] of kept?.convicted ?? []) forkReports.add(payer, proof);
   // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
   // so a publish that throws cannot skip it.
   const publish = (entry: LedgerEntry, trace?: TraceContext) => {
@@ -305,6 +315,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       stopping ??= (async () => {
         // The sweeper and the outbox first: they write to the ledger and use the bus.
         payers?.stop();
+        forkReports.stop();
         await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop(), viewSaver?.stop()]);
         await stopBus(config.graceMs);
         await ledger.close();

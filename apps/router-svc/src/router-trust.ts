@@ -1,8 +1,8 @@
 /**
  * The router's trust in other nodes (issue 14), around libs/scoring's TrustBook: every dispatch
  * attempt is recorded, the default selector reads it, providers convicted by a proof (a fork, a
- * broken void) are left out before a task names its payees, and three operator requests (observer
- * key):
+ * broken void) are left out before a task names its payees, and three requests (the observer key's;
+ * the two reports also credit-svc's, whose watches find such proofs):
  * - `swarm.v1.router.report-fork` and `report-void-breach`: a proof of misbehaviour is verified (a
  *   bad one is refused and changes nothing), its node marked untrusted for good, and the proof kept
  *   on disk (kept-proofs.ts);

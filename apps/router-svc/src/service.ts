@@ -236,7 +236,7 @@ export async function startRouterService(deps: RouterServiceDeps): Promise<Route
   const statusOpts = { maxRequestBytes: MAX_STATUS_REQUEST_BYTES };
   svc.serve(RouterTask, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: nodeAccounts, ledgerLookups }), statusOpts);
   svc.serve(RouterTaskAgent, statusHandler({ components, portsIn: submitDeps.portsIn, tasks, accounts: agentAccounts, ledgerLookups }), statusOpts);
-  // Operators' requests (the observer key): a proof against a node (a fork, a broken void), and the trust list.
+  // A proof against a node (a fork, a broken void: operators', and credit-svc's watches), and the trust list (operators').
   svc.serve(RouterReportFork, reportForkHandler({ book: trust, dataDir: config.dataDir, nodeId }), { maxRequestBytes: MAX_REPORT_FORK_BYTES });
   svc.serve(RouterReportVoidBreach, reportVoidBreachHandler({ book: trust, dataDir: config.dataDir, nodeId }), { maxRequestBytes: MAX_REPORT_VOID_BREACH_BYTES });
   svc.serve(RouterTrust, trustHandler(trust, stopwatch), { maxRequestBytes: MAX_TRUST_REQUEST_BYTES });

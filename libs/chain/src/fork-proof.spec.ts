@@ -4,6 +4,7 @@ import type { ChainRefusalReason } from './chain-refusal';
 import { chainRules } from './chain-rules';
 import { encodeForkProof, forkProofOf, verifyForkProof } from './fork-proof';
 import { forged } from './test-fixtures/forge-block';
+import { sha256 } from './signing';
 import { seededSigner } from './test-fixtures/seeded-signer';
 import { testSwarm } from './test-fixtures/test-swarm';
 
@@ -46,6 +47,21 @@ describe('fork proof', () => {
     refusedWith(() => verifyForkProof({ first: s(blocks[1]), second: s(blocks[2]) }), 'not-a-fork');
     refusedWith(() => verifyForkProof({ first: s(blocks[1]), second: s(swarm.nodes[1].blocks[1]) }), 'not-a-fork');
     refusedWith(() => verifyForkProof({ first: s(blocks[1]) }), 'not-a-fork');
+  });
+
+  it('is made from a block and one the node signed with the next seq naming another block before it (a broken link)', () => {
+    // Block 3 re-signed on top of the twin: its node signed a block 2 other than blocks[1].
+    const onTwin = forged(blocks[2], signer, (b) => (b.prevHash = sha256(SignedBlock.decode(twin).block)));
+    const proof = forkProofOf(blocks[1], onTwin);
+    expect(proof).toBeDefined();
+    expect(verifyForkProof(proof!)).toEqual({ nodeId: signer.nodeId, seq: 2n });
+    // Not the other way round, not two seqs apart, not a block and the one that goes on from it.
+    expect(forkProofOf(onTwin, blocks[1])).toBeUndefined();
+    expect(forkProofOf(blocks[0], onTwin)).toBeUndefined();
+    expect(forkProofOf(twin, onTwin)).toBeUndefined();
+    const s = (b: Uint8Array) => SignedBlock.decode(b);
+    expect(refusedWith(() => verifyForkProof({ first: s(twin), second: s(onTwin) }), 'not-a-fork').message).toMatch(/the second going on from the first/);
+    refusedWith(() => verifyForkProof({ first: s(onTwin), second: s(blocks[1]) }), 'not-a-fork');
   });
 
   it('is refused when a block is not signed by the node it names (a forged accusation)', () => {

@@ -1,14 +1,17 @@
 /**
  * Equivocation: a node that signs two different blocks with one seq has shown two versions of its
  * history to different peers. Either block alone is fine; the pair is proof anyone can check, and a
- * peer that holds a verified one marks the node untrusted and keeps the proof.
+ * peer that holds a verified one marks the node untrusted and keeps the proof. So is a block and
+ * the one it signed with the next seq naming another block before it (a broken link): that names a
+ * second block of the first's seq, which the node signed too (its next block's hash says so),
+ * whether or not it ever shows it. Honest software signs neither pair.
  */
 import type { ForkProof } from '@swarm/contracts';
 import { ForkProof as ForkProofCodec, SignedBlock } from '@swarm/contracts';
 import { openSignedBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
 import { short } from './chain-rules';
-import { sameBytes } from './signing';
+import { sameBytes, sha256 } from './signing';
 import { MAX_SIGNED_BLOCK_BYTES } from './block';
 
 export const MAX_FORK_PROOF_BYTES = 2 * MAX_SIGNED_BLOCK_BYTES + 16;
@@ -19,15 +22,22 @@ export interface ForkEvidence {
 }
 
 /**
- * A fork proof from two encoded SignedBlocks when they are one: both validly signed by the same node,
- * same seq, different bytes. Undefined when they are not (the same block, or different seqs or
- * nodes); a ChainRefusal when either block is not validly signed.
+ * A fork proof from two encoded SignedBlocks when they are one: both validly signed by the same
+ * node, and either of one seq with different bytes, or `b` of the seq after `a`'s with a prev_hash
+ * that is not `a`'s hash. Undefined when they are not (the same block, a block and the one after
+ * it, other seqs or nodes); a ChainRefusal when either block is not validly signed.
  */
 export function forkProofOf(a: Uint8Array, b: Uint8Array): ForkProof | undefined {
   const first = openSignedBlock(a);
   const second = openSignedBlock(b);
-  if (first.block.nodeId !== second.block.nodeId || first.block.seq !== second.block.seq || sameBytes(first.signed.block, second.signed.block)) return undefined;
-  return { first: first.signed, second: second.signed };
+  if (first.block.nodeId !== second.block.nodeId) return undefined;
+  const sameSeq = first.block.seq === second.block.seq && !sameBytes(first.signed.block, second.signed.block);
+  return sameSeq || brokenLink(first, second) ? { first: first.signed, second: second.signed } : undefined;
+}
+
+/** Whether `second` has the seq after `first`'s yet names another block before it. */
+function brokenLink(first: ReturnType<typeof openSignedBlock>, second: ReturnType<typeof openSignedBlock>): boolean {
+  return second.block.seq === first.block.seq + 1n && !sameBytes(second.block.prevHash, sha256(first.signed.block));
 }
 
 /** Checks a fork proof (a decoded one, or its encoding from the wire) and says whom it convicts. Throws a ChainRefusal. */
@@ -38,7 +48,14 @@ export function verifyForkProof(proof: ForkProof | Uint8Array): ForkEvidence {
   const first = openSignedBlock(SignedBlock.encode(decoded.first).finish());
   const second = openSignedBlock(SignedBlock.encode(decoded.second).finish());
   if (first.block.nodeId !== second.block.nodeId) throw new ChainRefusal('not-a-fork', `blocks of two nodes, ${short(first.block.nodeId)} and ${short(second.block.nodeId)}`);
-  if (first.block.seq !== second.block.seq) throw new ChainRefusal('not-a-fork', `blocks with seqs ${first.block.seq} and ${second.block.seq}`);
+  // The seq convicted: the one with two blocks (the first's, in a broken link).
+  if (brokenLink(first, second)) return { nodeId: first.block.nodeId, seq: first.block.seq };
+  if (first.block.seq !== second.block.seq) {
+    throw new ChainRefusal(
+      'not-a-fork',
+      `blocks with seqs ${first.block.seq} and ${second.block.seq}${second.block.seq === first.block.seq + 1n ? ', the second going on from the first' : ''}`,
+    );
+  }
   if (sameBytes(first.signed.block, second.signed.block)) throw new ChainRefusal('not-a-fork', `the same block ${first.block.seq} twice`);
   return { nodeId: first.block.nodeId, seq: first.block.seq };
 }

@@ -113,10 +113,11 @@ describe('nats auth - the role table enforced by a real nats-server', () => {
     ['observer', 'swarm.v1.registry.peers', 'allowed'],
     ['client', 'swarm.v1.credit.paid-voids', 'denied'],
     ['credit', 'swarm.v1.gateway.void-receipts', 'allowed'],
-    // credit-svc's watch over payees' voids reads their chains and proves a broken void to the router, nothing else of it.
+    // credit-svc reads payers' and payees' chains and proves to the router a broken void, or a payer's fork; nothing else of it.
     ['credit', 'swarm.v1.gateway.fetch-chain', 'allowed'],
     ['credit', 'swarm.v1.router.report-void-breach', 'allowed'],
-    ['credit', 'swarm.v1.router.report-fork', 'denied'],
+    ['credit', 'swarm.v1.router.report-fork', 'allowed'],
+    ['credit', 'swarm.v1.router.trust', 'denied'],
     ['credit', 'swarm.v1.router.submit', 'denied'],
     ['client', 'swarm.v1.router.report-void-breach', 'denied'],
     ['router', 'swarm.v1.credit.accept-void', 'denied'],

@@ -217,8 +217,9 @@ export interface SignedBlock {
 }
 
 /**
- * Proof that a node forked its chain: two blocks it signed with the same seq and different bytes.
- * A peer that verifies one marks the node untrusted and keeps the proof.
+ * Proof that a node forked its chain: two blocks it signed with the same seq and different bytes,
+ * or a block and one it signed with the next seq whose prev_hash names another block (which the
+ * node signed too). A peer that verifies one marks the node untrusted and keeps the proof.
  */
 export interface ForkProof {
   /** One of the two blocks. */
