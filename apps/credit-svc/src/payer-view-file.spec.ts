@@ -107,7 +107,7 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     ]);
   });
 
-  it('refuses a torn or damaged file, one of another node, and one audited under other chain rules', () => {
+  it('refuses a torn or damaged file, and one of another node', () => {
     const bytes = encodePayerViews(ME, RULES, [view()]);
     const flipped = Uint8Array.from(bytes);
     flipped[bytes.length - 5] ^= 1;
@@ -115,9 +115,39 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     expect(() => decodePayerViews(ME, RULES, bytes.subarray(0, bytes.length - 1))).toThrow(/checksum/);
     expect(() => decodePayerViews(ME, RULES, bytes.subarray(0, 10))).toThrow(/checksum/);
     expect(() => decodePayerViews('d'.repeat(64), RULES, bytes)).toThrow(/another node/);
-    // A view audited under one genesis grant may hold a chain another grant refuses: read from genesis again.
-    expect(() => decodePayerViews(ME, chainRules({ genesisGrant: RULES.genesisGrant + 1n }), bytes)).toThrow(/other chain rules/);
-    expect(() => decodePayerViews(ME, chainRules({ drainPpm: RULES.drainPpm + 1 }), bytes)).toThrow(/other chain rules/);
+  });
+
+  it("keeps the anchors of forgotten views, and drops one whose block is not its payer's at its seq", () => {
+    const [payer, proof] = forkingPayer();
+    const block = SignedBlock.encode(proof.first!).finish();
+    const bytes = encodePayerViews(
+      ME,
+      RULES,
+      [],
+      [],
+      [
+        [payer, { seq: 1n, block }],
+        [payer.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')), { seq: 1n, block }],
+        [PAYER, { seq: 2n, block }],
+      ],
+    );
+    expect(decodePayerViews(ME, RULES, bytes).anchors).toEqual([[payer, { seq: 1n, block: Buffer.from(block) }]]);
+    // Kept under other rules too: which block a payer showed does not depend on them.
+    expect(decodePayerViews(ME, chainRules({ genesisGrant: RULES.genesisGrant + 1n }), bytes).anchors.map(([p]) => p)).toEqual([payer]);
+  });
+
+  it('reads chains audited under other chain rules from genesis again, and keeps the convictions', () => {
+    const forked = forkingPayer();
+    const bytes = encodePayerViews(ME, RULES, [view()], [forked]);
+    // A view audited under one genesis grant may hold a chain another grant refuses; a fork proof holds under any.
+    for (const other of [chainRules({ genesisGrant: RULES.genesisGrant + 1n }), chainRules({ drainPpm: RULES.drainPpm + 1 })]) {
+      const kept = decodePayerViews(ME, other, bytes);
+      expect({ views: kept.views, convicted: kept.convicted.map(([p]) => p), stale: kept.stale }).toEqual({
+        views: [],
+        convicted: [forked[0]],
+        stale: expect.stringMatching(/other chain rules/),
+      });
+    }
   });
 
   it('drops, alone, a view that does not hold against its own head', () => {
@@ -160,20 +190,20 @@ describe('payer view file - the chains audited, kept across a restart', () => {
   });
 
   it('starts from nothing without a file, sets a damaged one, a link or a FIFO aside, and removes what crashed writes left', async () => {
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [], anchors: [] });
     await writeFile(path, 'not a payer views file');
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [], anchors: [] });
     expect(existsSync(path)).toBe(false);
     expect(await readFile(`${path}.unreadable`, 'utf8')).toBe('not a payer views file');
     // A link to a good file is not followed.
     const elsewhere = join(dir.path, 'elsewhere');
     await writeFile(elsewhere, encodePayerViews(ME, RULES, [view()]));
     await symlink(elsewhere, path);
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [], anchors: [] });
     expect((await lstat(`${path}.unreadable`)).isSymbolicLink()).toBe(true);
     // A FIFO would hang a read: refused at once.
     execFileSync('mkfifo', [path]);
-    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [] });
+    expect(await loadPayerViews(path, ME, RULES, silentLogger())).toEqual({ views: [], convicted: [], anchors: [] });
     expect((await lstat(`${path}.unreadable`)).isFIFO()).toBe(true);
     // Temporary files of writes a kill cut short go; the last whole file is read.
     await writeFile(path, encodePayerViews(ME, RULES, [view()]));
@@ -186,7 +216,7 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     const time = virtualTime(1_000);
     let stats: Pick<PayerViewStats, 'blocksRead' | 'badChains' | 'forks'> = { blocksRead: 0, badChains: 0, forks: 0 };
     const kept = [view()];
-    const views = { kept: () => kept, convictions: () => [], stats: () => stats as PayerViewStats };
+    const views = { kept: () => kept, convictions: () => [], anchors: () => [], stats: () => stats as PayerViewStats };
     const seqs = async () => (await loadPayerViews(path, ME, RULES, silentLogger())).views.map((v) => v.head.seq);
     const warnings: string[] = [];
     const log = silentLogger();

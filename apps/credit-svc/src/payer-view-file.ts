@@ -24,11 +24,11 @@ import { deserialize, serialize } from 'node:v8';
 import type { ChainHead, ChainRules, Pledge } from '@swarm/chain';
 import { CHAIN_AUDIT_VERSION, encodeForkProof, hex, NODE_ID, sha256, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
-import { ForkProof as ForkProofCodec } from '@swarm/contracts';
+import { ChainBlock, ForkProof as ForkProofCodec, SignedBlock } from '@swarm/contracts';
 import type { CancelTimer, Scheduler } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
-import type { KeptView, PayerViews } from './payer-views';
-import { isBlockWithHash, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
+import type { Anchor, KeptView, PayerViews } from './payer-views';
+import { isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
 
 export const PAYER_VIEWS_FILE = 'payer-views';
@@ -47,12 +47,15 @@ interface FileBody {
   readonly views: readonly KeptRecord[];
   /** Payers convicted of a fork, each with its encoded ForkProof. */
   readonly convicted: ReadonlyArray<readonly [string, Uint8Array]>;
+  /** Heads of forgotten views: payer, seq, the SignedBlock there. */
+  readonly anchors: ReadonlyArray<readonly [string, bigint, Uint8Array]>;
 }
 
-/** What the file gives back: the views, and the payers convicted of a fork. */
+/** What the file gives back: the views, the payers convicted of a fork, the anchors of forgotten views. */
 export interface KeptPayers {
   readonly views: KeptView[];
   readonly convicted: Array<[string, ForkProof]>;
+  readonly anchors: Array<[string, Anchor]>;
 }
 
 interface KeptRecord {
@@ -65,7 +68,13 @@ interface KeptRecord {
 }
 
 /** The file's bytes for `views` and the payers `convicted`, kept by node `nodeId`, audited under `rules`. */
-export function encodePayerViews(nodeId: string, rules: ChainRules, views: readonly KeptView[], convicted: ReadonlyArray<readonly [string, ForkProof]> = []): Uint8Array {
+export function encodePayerViews(
+  nodeId: string,
+  rules: ChainRules,
+  views: readonly KeptView[],
+  convicted: ReadonlyArray<readonly [string, ForkProof]> = [],
+  anchors: ReadonlyArray<readonly [string, Anchor]> = [],
+): Uint8Array {
   const body = serialize({
     version: VERSION,
     nodeId,
@@ -73,6 +82,7 @@ export function encodePayerViews(nodeId: string, rules: ChainRules, views: reado
     rules: { ...rules },
     views: views.map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: v.ids.hashes(), pledges: [...v.pledges] })),
     convicted: convicted.map(([payer, proof]) => [payer, encodeForkProof(proof)] as const),
+    anchors: anchors.map(([payer, a]) => [payer, a.seq, a.block] as const),
   } satisfies FileBody);
   return Buffer.concat([createHash('sha256').update(body).digest(), body]);
 }
@@ -83,7 +93,7 @@ export function encodePayerViews(nodeId: string, rules: ChainRules, views: reado
  * built; and how many were not taken. Throws (with why) when the file as a whole is not one
  * `nodeId` kept under `rules` and this audit.
  */
-export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8Array): KeptPayers & { dropped: number } {
+export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8Array): KeptPayers & { dropped: number; stale?: string } {
   const body = bytes.subarray(DIGEST_BYTES);
   if (bytes.length <= DIGEST_BYTES || !Buffer.from(bytes.subarray(0, DIGEST_BYTES)).equals(createHash('sha256').update(body).digest())) {
     throw new Error('its checksum does not match (a torn or damaged file)');
@@ -96,9 +106,16 @@ export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8
   }
   if (typeof file !== 'object' || file === null || file.version !== VERSION || !Array.isArray(file.views)) throw new Error(`not a version ${VERSION} payer views file`);
   if (file.nodeId !== nodeId) throw new Error('it was kept by another node (a data dir copied from elsewhere)');
-  if (file.auditVersion !== CHAIN_AUDIT_VERSION)
-    throw new Error(`its chains were audited by another version of the audit (${String(file.auditVersion)}, this one ${CHAIN_AUDIT_VERSION})`);
-  if (!sameRules(file.rules, rules)) throw new Error('its chains were audited under other chain rules (SWARM_CHAIN_*)');
+  // A fork proof holds whatever the rules: convictions outlive views audited under other ones.
+  const convicted = convictionsIn(file.convicted);
+  const anchors = anchorsIn(file.anchors);
+  const stale =
+    file.auditVersion !== CHAIN_AUDIT_VERSION
+      ? `its chains were audited by another version of the audit (${String(file.auditVersion)}, this one ${CHAIN_AUDIT_VERSION})`
+      : !sameRules(file.rules, rules)
+        ? 'its chains were audited under other chain rules (SWARM_CHAIN_*)'
+        : undefined;
+  if (stale !== undefined) return { views: [], convicted, anchors, dropped: file.views.length, stale };
   // The most recently used last: taken from the end, each payer once, until a limit is met.
   const records: KeptRecord[] = [];
   const seen = new Set<string>();
@@ -113,7 +130,25 @@ export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8
     records.push(v);
   }
   const views = records.reverse().map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) }));
-  return { views, convicted: convictionsIn(file.convicted), dropped: file.views.length - views.length };
+  return { views, convicted, anchors, dropped: file.views.length - views.length };
+}
+
+/** The anchors whose block is a block of their payer at their seq (the file's own: not checked for a signature), at most MAX_ANCHORS (the last). */
+function anchorsIn(kept: unknown): Array<[string, Anchor]> {
+  if (!Array.isArray(kept)) return [];
+  const out: Array<[string, Anchor]> = [];
+  for (const entry of kept.slice(-MAX_ANCHORS) as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 3) continue;
+    const [payer, seq, block] = entry as [unknown, unknown, unknown];
+    if (typeof payer !== 'string' || !NODE_ID.test(payer) || !isBigint(seq) || tagOf(block) !== '[object Uint8Array]') continue;
+    try {
+      const b = ChainBlock.decode(SignedBlock.decode(block as Uint8Array).block);
+      if (b.seq === seq && b.nodeId === payer) out.push([payer, { seq, block: block as Uint8Array }]);
+    } catch {
+      // Not a block: not kept.
+    }
+  }
+  return out;
 }
 
 /** The convictions whose proofs verify and name their payer, at most MAX_CONVICTED (the last). */
@@ -164,9 +199,11 @@ export async function loadPayerViews(path: string, nodeId: string, rules: ChainR
     return NOTHING_KEPT();
   }
   try {
-    const { views, convicted, dropped } = decodePayerViews(nodeId, rules, bytes);
-    if (dropped > 0) log.warn({ path, dropped }, "some kept payers' chains did not hold and are read from genesis again");
-    return { views, convicted };
+    const { views, convicted, anchors, dropped, stale } = decodePayerViews(nodeId, rules, bytes);
+    if (stale !== undefined)
+      log.warn({ path, why: stale, convicted: convicted.length }, "the kept payers' chains are read from genesis again; the payers convicted of a fork stay so");
+    else if (dropped > 0) log.warn({ path, dropped }, "some kept payers' chains did not hold and are read from genesis again");
+    return { views, convicted, anchors };
   } catch (err) {
     return await setAside(path, (err as Error).message, log);
   }
@@ -186,7 +223,7 @@ async function removeTemporaries(path: string, log: Logger): Promise<void> {
   }
 }
 
-const NOTHING_KEPT = (): KeptPayers => ({ views: [], convicted: [] });
+const NOTHING_KEPT = (): KeptPayers => ({ views: [], convicted: [], anchors: [] });
 
 async function setAside(path: string, why: string, log: Logger): Promise<KeptPayers> {
   const aside = `${path}.unreadable`;
@@ -196,13 +233,15 @@ async function setAside(path: string, why: string, log: Logger): Promise<KeptPay
 }
 
 export interface PayerViewSaver {
+  /** Writes now (a conviction: not left to the next timed write). */
+  saveNow(): Promise<void>;
   /** Writes the views now when chains were read since the last write; no more timed writes after. */
   stop(): Promise<void>;
 }
 
 /** Keeps `views` in `path` every `intervalMs` while chains were read (blocks audited, or views taken back). */
 export function startPayerViewSaver(deps: {
-  readonly views: Pick<PayerViews, 'kept' | 'convictions' | 'stats'>;
+  readonly views: Pick<PayerViews, 'kept' | 'convictions' | 'anchors' | 'stats'>;
   readonly path: string;
   readonly nodeId: string;
   readonly rules: ChainRules;
@@ -227,7 +266,7 @@ export function startPayerViewSaver(deps: {
     if (now === saved) return writing;
     saved = now;
     // Encoded at once: the views change as reads go on.
-    const bytes = encodePayerViews(deps.nodeId, deps.rules, deps.views.kept(), deps.views.convictions());
+    const bytes = encodePayerViews(deps.nodeId, deps.rules, deps.views.kept(), deps.views.convictions(), deps.views.anchors());
     const tmp = `${deps.path}.${process.pid}.${++writes}.tmp`;
     writing = writing
       .then(async () => {
@@ -259,6 +298,7 @@ export function startPayerViewSaver(deps: {
   };
   timer = deps.scheduler.setTimer(intervalMs, tick);
   return {
+    saveNow: () => (stopped ? writing : save()),
     async stop() {
       stopped = true;
       timer?.();

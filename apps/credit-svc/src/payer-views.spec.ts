@@ -740,6 +740,81 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(h.forks.map((f) => verifyForkProof(f.proof).seq)).toEqual([r1Seq(payer)]);
   });
 
+  it('proves a fork from a broken link inside a page read on, not only at its first block', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const chains = new Map([[payer.id, payer]]);
+    const h = harness(chains);
+    const r1 = pledge(payer, me, 10n, 't1');
+    await h.views.prepare(payer.id, r1.id, r1.digest);
+    // Two blocks after the head: the second re-signed by the payer naming another block before it.
+    pledge(payer, other, 1n, 'x');
+    const r2 = pledge(payer, me, 1n, 't2');
+    const last = payer.blocks.length - 1;
+    const block = ChainBlock.decode(SignedBlock.decode(payer.blocks[last]).block);
+    block.prevHash = new Uint8Array(32).fill(9);
+    const bytes = ChainBlock.encode(block).finish();
+    payer.blocks[last] = SignedBlock.encode({ block: bytes, signature: payer.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
+    expect(h.forks.map((f) => verifyForkProof(f.proof).seq)).toEqual([BigInt(last)]);
+  });
+
+  it('keeps the head of a view it forgot: read again from genesis, the chain must come back through that very block', async () => {
+    const [me, payer, other, third] = [node(), node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    pay(other, third, 40n, 'unlock-third');
+    const before = { head: payer.head, blocks: [...payer.blocks], ids: new Set(payer.ids) };
+    const chains = new Map([
+      [payer.id, payer],
+      [third.id, third],
+    ]);
+    const h = harness(chains, 64, undefined, { maxViews: 1, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_REMEMBERED_IDS });
+    const r1 = pledge(payer, me, 1_000n, 't1');
+    await h.views.prepare(payer.id, r1.id, r1.digest);
+    expect(answer(() => h.views.check(payer.id, r1.id, r1.digest))).toBeUndefined();
+    // Another payer's read pushes the view out (maxViews 1): its head is kept as an anchor.
+    const t = pledge(third, me, 1n, 'third');
+    await h.views.prepare(third.id, t.id, t.digest);
+    expect(h.views.anchors().map(([p, a]) => [p, a.seq])).toEqual([[payer.id, payer.head.seq]]);
+    // The payer shows another branch pledging the same credit again: read from genesis, proven at the anchor.
+    const branch: Node = { ...payer, head: before.head, blocks: [...before.blocks], ids: new Set(before.ids) };
+    const r2 = pledge(branch, me, 1_000n, 't2');
+    chains.set(payer.id, branch);
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
+    expect(h.forks.map((f) => verifyForkProof(f.proof).seq)).toEqual([r1Seq(payer)]);
+  });
+
+  it('passes a chain read again from genesis through its anchor, and waits for one shorter than it', async () => {
+    const [me, payer, other, third] = [node(), node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    pay(other, third, 40n, 'unlock-third');
+    const chains = new Map([
+      [payer.id, payer],
+      [third.id, third],
+    ]);
+    const h = harness(chains, 64, undefined, { maxViews: 1, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_REMEMBERED_IDS });
+    const r1 = pledge(payer, me, 10n, 't1');
+    await h.views.prepare(payer.id, r1.id, r1.digest);
+    const t = pledge(third, me, 1n, 'third');
+    await h.views.prepare(third.id, t.id, t.digest);
+    // A node that now reports a chain shorter than the anchor: held off, nothing countersigned.
+    const short: Node = { ...payer, blocks: payer.blocks.slice(0, 2), head: payer.head };
+    chains.set(payer.id, { ...short, head: { ...payer.head, seq: 2n } });
+    const early = unpledged(payer, me, 1n, 'early');
+    await h.views.prepare(payer.id, early.id, early.digest);
+    expect(answer(() => h.views.check(payer.id, early.id, early.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: true });
+    // The chain itself, read again from genesis: through its anchor, on to a new pledge, which passes.
+    chains.set(payer.id, payer);
+    h.time.advance(BAD_CHAIN_RETRY_MS);
+    const r2 = pledge(payer, me, 5n, 't2');
+    await h.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toBeUndefined();
+    expect(h.views.anchors().map(([p]) => p)).not.toContain(payer.id);
+    expect(h.forks).toEqual([]);
+  });
+
   it('proves nothing when the block after the head is not signed by the payer', async () => {
     const [me, payer, other] = [node(), node(), node()];
     pay(other, payer, 40n, 'unlock');

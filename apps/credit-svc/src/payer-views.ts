@@ -58,8 +58,14 @@ export const MIN_PAGE_MS = 1;
 export const MAX_HOLDS = 4_096;
 /** What follows a chain's last good page is not read again for this long. */
 export const BAD_CHAIN_RETRY_MS = 300_000;
-/** Payers convicted of a fork remembered (the oldest forgotten past it): each refused for good. */
-export const MAX_CONVICTED = 4_096;
+/** Payers convicted of a fork remembered with their proofs (a proof is 0.3-1.2 KB; the oldest forgotten past it, the router keeping its own): each refused for good. */
+export const MAX_CONVICTED = 16_384;
+/**
+ * Heads of forgotten views remembered (the oldest forgotten past it; a block is 300-600 bytes): a
+ * chain read again from genesis must reach its anchor's seq, with that very block, before any
+ * receipt of it passes, so forgetting a view never lets its payer show another branch.
+ */
+export const MAX_ANCHORS = 16_384;
 /** A read that failed (the payer or the gateway unreachable) is not tried again for this long. */
 export const FAILED_READ_RETRY_MS = 5_000;
 /**
@@ -114,6 +120,14 @@ export interface PayerViewsDeps {
   readonly onFork?: (payer: string, proof: ForkProof) => void;
   /** Payers convicted before a restart (convictions(), kept by payer-view-file.ts), with their proofs. */
   readonly convicted?: ReadonlyArray<readonly [string, ForkProof]>;
+  /** Anchors of views forgotten before a restart (anchors()). */
+  readonly anchors?: ReadonlyArray<readonly [string, Anchor]>;
+}
+
+/** Where a forgotten view's chain had been audited to: its head's seq and block. */
+export interface Anchor {
+  readonly seq: bigint;
+  readonly block: Uint8Array;
 }
 
 /** A payer's chain as far as it was audited: its head (and the head's block), its receipt ids and its pledges not paid. */
@@ -160,6 +174,8 @@ export interface PayerViews extends PayerCheck {
   kept(): KeptView[];
   /** Payers this node holds a fork proof against, oldest first (what deps.convicted takes back). */
   convictions(): Array<[string, ForkProof]>;
+  /** Anchors of forgotten views, oldest first (what deps.anchors takes back). */
+  anchors(): Array<[string, Anchor]>;
   stats(): PayerViewStats;
   /** Resolves once no read is going on (tests). */
   idle(): Promise<void>;
@@ -217,6 +233,11 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const holds = new Map<string, { readonly retryAtMs: number; readonly problem: Problem }>();
   /** Payers proven to have forked, with the proof: refused for good, views or not, across restarts. */
   const convicted = new Map<string, ForkProof>(deps.convicted ?? []);
+  const anchors = new Map<string, Anchor>(deps.anchors ?? []);
+  const anchorAbove = (payer: string, view: View | undefined): Anchor | undefined => {
+    const anchor = anchors.get(payer);
+    return anchor !== undefined && (view?.cursor?.head.seq ?? 0n) < anchor.seq ? anchor : undefined;
+  };
   const refuseConvicted = (payer: string): SwarmError => {
     const seq = forkSeq(convicted.get(payer));
     return new SwarmError(
@@ -264,13 +285,22 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         }
       }
       if (pick === undefined) return;
-      rememberedIds -= weightOf(views.get(pick)?.cursor);
+      const forgotten = views.get(pick)?.cursor;
+      rememberedIds -= weightOf(forgotten);
       views.delete(pick);
+      // Its next read starts from genesis: it must come back through this very block.
+      if (forgotten !== undefined && (anchors.get(pick)?.seq ?? 0n) < forgotten.head.seq) {
+        anchors.delete(pick);
+        anchors.set(pick, { seq: forgotten.head.seq, block: forgotten.headBlock });
+        if (anchors.size > MAX_ANCHORS) anchors.delete(anchors.keys().next().value as string);
+      }
     }
   };
 
   /** Whether the chain read holds an open pledge of `receiptId` (a receipt to this node, its bytes checked by `digest`). */
-  const pledgeIn = (view: View | undefined, receiptId: string, digest: string): 'pledged' | 'other bytes' | undefined => {
+  const pledgeIn = (payer: string, view: View | undefined, receiptId: string, digest: string): 'pledged' | 'other bytes' | undefined => {
+    // Not before the chain is read back past where a forgotten view of it had been.
+    if (anchorAbove(payer, view) !== undefined) return undefined;
     const held = view?.cursor?.pledges.get(receiptIdKey(receiptId));
     if (held === undefined || held.released) return undefined;
     return held.digest === digest ? 'pledged' : 'other bytes';
@@ -313,14 +343,18 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         // The payer offered blocks meanwhile (offer): this page goes on from where the cursor was.
         if (view.cursor !== asked) continue;
         // A head below what it sent before: it shows this node a shorter chain than it did.
+        const anchor = anchors.get(payer);
+        const sentBefore = anchor !== undefined && anchor.seq > seq ? anchor.seq : seq;
         const refusal =
-          page.headSeq < seq ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${seq}`) : undefined;
+          page.headSeq < sentBefore
+            ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${sentBefore}`)
+            : undefined;
         const { costMs, broken, refused } = takePage(payer, view, seq, page.blocks, refusal);
         spentMs += costMs;
         if (broken) {
-          // A page that does not go on from the head audited (its first block names another one before
-          // it, or is another block at the head's seq), signed by the payer, proves the fork itself.
-          const shown = asked !== undefined && refused !== undefined ? forkWith(asked.headBlock, page.blocks[0]) : undefined;
+          // A block that does not go on from the one before it (its prev_hash names another, or it is
+          // another block of the head's seq), both signed by the payer, proves the fork itself.
+          const shown = refused === undefined ? undefined : forkAt(refused, asked, page.blocks);
           if (shown) convict(payer, view, shown);
           return false;
         }
@@ -371,7 +405,10 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     try {
       if (refusal) throw refusal;
       if (blocks.length > 0) {
+        // Before the audit: it changes the view's ids and pledges in place.
+        const passed = checkAnchor(payer, seq, blocks);
         view.cursor = audit(payer, view.cursor, blocks);
+        if (passed) anchors.delete(payer);
         // What it grew by may put the views past the limits: others are forgotten now, not when a new payer comes.
         evict(payer);
       }
@@ -392,6 +429,21 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     return { costMs, broken, refused };
   };
 
+  /**
+   * Whether `blocks` (from seq + 1) reach `payer`'s anchor with the anchor's own block (the anchor
+   * can then go, once they audit). Throws a ChainRefusal when they hold another block there: a
+   * `fork` with its proof when the payer signed it.
+   */
+  const checkAnchor = (payer: string, seq: bigint, blocks: readonly Uint8Array[]): boolean => {
+    const anchor = anchors.get(payer);
+    if (anchor === undefined || anchor.seq <= seq || anchor.seq > seq + BigInt(blocks.length)) return false;
+    const block = blocks[Number(anchor.seq - seq - 1n)];
+    if (sameBytes(block, anchor.block)) return true;
+    const proof = forkWith(anchor.block, block);
+    const message = `another block ${anchor.seq} than the one your node showed this node before`;
+    throw proof ? new ChainRefusal('fork', message, anchor.seq, proof) : new ChainRefusal('invalid-field', message, anchor.seq);
+  };
+
   /** Holds `payer` off as a forked chain, and tells deps.onFork the proof. */
   const convict = (payer: string, view: View, proof: ForkProof) => {
     holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, {
@@ -409,9 +461,25 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     }
   };
 
+  /**
+   * The proof of a fork where `refused` stopped the audit of `blocks` (a page read on from `cursor`):
+   * its first block against the head audited, or a broken link within the page against the block
+   * before it; undefined when the refusal is of another kind or the blocks prove nothing.
+   */
+  const forkAt = (refused: ChainRefusal, cursor: Cursor | undefined, blocks: readonly Uint8Array[]): ForkProof | undefined => {
+    const from = (cursor?.head.seq ?? 0n) + 1n;
+    if (cursor !== undefined) {
+      const atHead = forkWith(cursor.headBlock, blocks[0]);
+      if (atHead) return atHead;
+    }
+    if (refused.reason !== 'broken-link' || refused.seq === undefined || refused.seq <= from) return undefined;
+    const i = Number(refused.seq - from);
+    return forkWith(blocks[i - 1], blocks[i]);
+  };
+
   /** The proof of a fork when the payer signed `other` against `known` (forkProofOf); undefined otherwise (the same block, the next one, junk). */
-  const forkWith = (known: Uint8Array, other: Uint8Array | undefined): ForkProof | undefined => {
-    if (other === undefined) return undefined;
+  const forkWith = (known: Uint8Array | undefined, other: Uint8Array | undefined): ForkProof | undefined => {
+    if (known === undefined || other === undefined) return undefined;
     try {
       return forkProofOf(known, other);
     } catch {
@@ -468,14 +536,14 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       // A chain read to its head before is read on by a page or two, ahead of those waiting their turn.
       const readOn = async () => {
         // Pledged in what was read: no read needed, however long ago it was made (a pledge stays until this node answers it).
-        if (pledgeIn(view, receiptId, digest) !== undefined || stopwatch.now() < view.retryAtMs) return false;
+        if (pledgeIn(payer, view, receiptId, digest) !== undefined || stopwatch.now() < view.retryAtMs) return false;
         const short = view.confirmed !== undefined && view.cursor !== undefined && view.cursor.head.seq === view.confirmed.seq;
         await turns.request(payer, short);
         return true;
       };
       // A read already going when this receipt came may have asked for its page before the pledge: once more.
       if ((await readOn()) && (view.confirmed?.afterArrival ?? arrival) < arrival) await readOn();
-      if (pledgeIn(view, receiptId, digest) === 'pledged') {
+      if (pledgeIn(payer, view, receiptId, digest) === 'pledged') {
         // Most recently prepared last: a retried receipt moves to the end.
         prepared.delete(preparedKey(payer, receiptId));
         prepared.set(preparedKey(payer, receiptId), digest);
@@ -485,12 +553,12 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     check(payer, receiptId, digest) {
       if (convicted.has(payer)) throw refuseConvicted(payer);
       const view = views.get(payer);
-      const pledge = pledgeIn(view, receiptId, digest);
+      const pledge = pledgeIn(payer, view, receiptId, digest);
       const foundAtPrepare = prepared.get(preparedKey(payer, receiptId)) === digest;
       prepared.delete(preparedKey(payer, receiptId));
       // A pledge stays open until this node answers the receipt, which it does now.
       if (pledge === 'pledged' || foundAtPrepare) return;
-      const read = readSinceAsked(view);
+      const read = anchorAbove(payer, view) === undefined ? readSinceAsked(view) : undefined;
       if (pledge === 'other bytes' || read !== undefined) {
         throw new ReceiptRefusal(
           'not-pledged',
@@ -570,6 +638,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     },
     kept: () => [...views].flatMap(([payer, view]) => (view.cursor ? [{ payer, ...view.cursor }] : [])),
     convictions: () => [...convicted],
+    anchors: () => [...anchors],
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
     idle: () => turns.idle(),
     stop: () => turns.stop(),

@@ -151,9 +151,11 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         scheduler,
         restored: kept.views,
         convicted: kept.convicted,
+        anchors: kept.anchors,
         onFork: (payer, proof) => {
           log.warn({ payer }, "a payer's chain forked: two blocks it signed with one seq; its receipts are refused for good and the proof goes to the router");
           forkReports.add(payer, proof);
+          void viewSaver?.saveNow();
         },
         fetchChain: (payer) => (fromSeq, limit, timeoutMs) => {
           if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);

@@ -105,7 +105,7 @@ export type ChainRefusalReason =
   | 'missing-burn'
   /** A BURN that is not due, at the wrong boundary, or of the wrong amount. */
   | 'wrong-burn'
-  /** A fork proof whose blocks are not two different blocks of one node with one seq. */
+  /** A fork proof whose blocks are neither two different blocks of one node with one seq nor a broken link (fork-proof.ts). */
   | 'not-a-fork'
   /** A void breach proof whose block is not its payee's RECEIPT_IN of the receipt voided. */
   | 'not-a-breach';

@@ -222,11 +222,14 @@ export interface SignedBlock {
  * node signed too). A peer that verifies one marks the node untrusted and keeps the proof.
  */
 export interface ForkProof {
-  /** One of the two blocks. */
+  /** One of the two blocks (in a broken link, the earlier one). */
   first?:
     | SignedBlock
     | undefined;
-  /** The other block: same node, same seq, different bytes. */
+  /**
+   * The other block: same node, and the same seq with different bytes, or the next seq with a
+   * prev_hash that is not the first's hash.
+   */
   second?: SignedBlock | undefined;
 }
 
