@@ -18,8 +18,8 @@ ENV NODE_ENV=production
 # bus-init's node keys (/node), the nats auth config (/bus-conf), one key volume per service role
 # (/keys/<role>), credit-svc's ledger (/data/credit-ledger) and api-svc's agents (/data/api). Services mount their key volume
 # read-only on /data.
-RUN mkdir -p /data/credit-ledger /data/api /node /bus-conf /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router /keys/api \
+RUN mkdir -p /data/credit-ledger /data/credit-state /data/api /node /bus-conf /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router /keys/api \
  && chown -R node:node /data /node /bus-conf /keys \
- && chmod 700 /data /data/credit-ledger /data/api /node /keys /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router /keys/api
+ && chmod 700 /data /data/credit-ledger /data/credit-state /data/api /node /keys /keys/credit /keys/registry /keys/gateway /keys/executor /keys/router /keys/api
 USER node
 CMD ["sh", "-c", "exec node --enable-source-maps apps/${SWARM_APP}/dist/main.js"]

@@ -35,7 +35,9 @@ const PUBLIC_FILE_MODE = 0o644;
 const STATE_DIRS: Readonly<Partial<Record<ServiceName, readonly string[]>>> = {
   // credit-svc's LEDGER_DIR (restated: importing the app would load LevelDB into bus-init;
   // compose-isolation.int.spec.ts holds the two equal).
-  credit: ['credit-ledger'],
+  // And where it marks that the node's chain started (SWARM_CREDIT_MARKER_DIR): a volume apart from
+  // the ledger's, so that losing the ledger is caught.
+  credit: ['credit-ledger', 'credit-state'],
   // api-svc's AGENTS_DIR, restated likewise.
   api: ['api'],
 };

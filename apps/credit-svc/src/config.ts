@@ -3,7 +3,7 @@ import { chainRulesFromVars } from '@swarm/chain';
 import type { EscrowLifetime } from '@swarm/credit';
 import { DEFAULT_ESCROW_LIFETIME, DEFAULT_MAX_STANDING_PAYEES, DEFAULT_STANDING_WINDOW_MS, MAX_UINT64, MIN_STANDING_WINDOW_MS } from '@swarm/credit';
 import type { Env, ServiceConfig } from '@swarm/config';
-import { bigintVar, booleanVar, CHAIN_VARS, ConfigError, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { bigintVar, booleanVar, CHAIN_VARS, ConfigError, intVar, loadEnv, optionalStringVar, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { isSwarmError } from '@swarm/contracts';
 import { join } from 'node:path';
 
@@ -45,6 +45,9 @@ export const CREDIT_VARS = {
   // power loss. On by default because a ledger that forgets payments after a reboot is worse
   // than a slower one.
   SWARM_CREDIT_SYNC_WRITES: booleanVar(true),
+  // Where the chain-started marker goes: kept apart from the ledger, so that losing the ledger is
+  // caught (docker-compose.yml gives it a volume of its own: the data dir is read-only there).
+  SWARM_CREDIT_MARKER_DIR: optionalStringVar({ describe: 'a directory (default: the data dir)' }),
   SWARM_ESCROW_DEFAULT_TTL_MS: intVar({ default: DEFAULT_ESCROW_LIFETIME.defaultMs, min: MIN_ESCROW_TTL_MS, max: MAX_ESCROW_TTL_MS }),
   // Must cover the longest task the router accepts plus its settle grace, or reserves are refused.
   SWARM_ESCROW_MAX_TTL_MS: intVar({ default: DEFAULT_ESCROW_LIFETIME.maxMs, min: MIN_ESCROW_TTL_MS, max: MAX_ESCROW_TTL_MS }),
@@ -59,6 +62,8 @@ export interface CreditConfig extends ServiceConfig {
   readonly syncWrites: boolean;
   /** `<dataDir>/credit-ledger` */
   readonly ledgerPath: string;
+  /** Where credit-svc marks that this node's chain started (`<dataDir>` unless SWARM_CREDIT_MARKER_DIR). */
+  readonly markerDir: string;
   readonly escrowLifetime: EscrowLifetime;
   readonly escrowSweepMs: number;
   /** Contribution standing: the window and the most payees held (libs/credit standing-index.ts). */
@@ -87,6 +92,7 @@ export function loadCreditConfig(env: Env): CreditConfig {
     genesisGrant: v.SWARM_GENESIS_GRANT,
     syncWrites: v.SWARM_CREDIT_SYNC_WRITES,
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),
+    markerDir: v.SWARM_CREDIT_MARKER_DIR ?? v.SWARM_DATA_DIR,
     escrowLifetime: Object.freeze({ defaultMs: v.SWARM_ESCROW_DEFAULT_TTL_MS, maxMs: v.SWARM_ESCROW_MAX_TTL_MS }),
     escrowSweepMs: v.SWARM_ESCROW_SWEEP_MS,
     standing: Object.freeze({ windowMs: v.SWARM_STANDING_WINDOW_MS, maxPayees: v.SWARM_STANDING_MAX_PAYEES }),

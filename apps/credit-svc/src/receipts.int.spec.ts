@@ -44,7 +44,7 @@ import { startNatsServer, swarmErrorOf, tempDir, waitFor } from '@swarm/testing'
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCreditConfig } from './config';
 import type { CreditService } from './service';
@@ -466,6 +466,22 @@ describe('credit-svc - a chain is started once per node key', () => {
       // The ledger deleted (or restored from before the chain began), the key kept: refused.
       await rm(config.ledgerPath, { recursive: true, force: true });
       await expect(start()).rejects.toThrow(/started its chain before/);
+      // With the mark in a directory of its own (docker-compose.yml's volume): the same.
+      const markerDir = join(dir.path, 'credit-state');
+      await mkdir(markerDir);
+      const apart = loadCreditConfig({
+        SWARM_NATS_URL: server.url,
+        SWARM_DATA_DIR: dir.path,
+        SWARM_CREDIT_SYNC_WRITES: 'false',
+        SWARM_GRACE_MS: '1000',
+        SWARM_CREDIT_MARKER_DIR: markerDir,
+      });
+      await rm(join(dir.path, CHAIN_STARTED_FILE));
+      const startApart = () => startCreditService({ config: apart, log: silentLogger(), nc, nodeId: identity.nodeId, signer: identity, ...systemTime });
+      await (await startApart()).stop();
+      expect({ apart: existsSync(join(markerDir, CHAIN_STARTED_FILE)), inDataDir: existsSync(join(dir.path, CHAIN_STARTED_FILE)) }).toEqual({ apart: true, inDataDir: false });
+      await rm(apart.ledgerPath, { recursive: true, force: true });
+      await expect(startApart()).rejects.toThrow(/started its chain before/);
     } finally {
       await nc.drain();
       await Promise.all([server.stop(), dir.remove()]);

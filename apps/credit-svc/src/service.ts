@@ -178,7 +178,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const standing = createStandingIndex(config.standing);
   let bus;
   try {
-    const marker = join(config.dataDir, CHAIN_STARTED_FILE);
+    const marker = join(config.markerDir, CHAIN_STARTED_FILE);
     const chainStarted = await access(marker).then(
       () => true,
       () => false,
@@ -327,12 +327,15 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   };
 }
 
-/** Writes the marker once. A read-only data dir (docker-compose mounts the keys so) is warned about, not fatal. */
+/** Writes the marker once. A directory that cannot be written is warned about, not fatal (SWARM_CREDIT_MARKER_DIR gives one that can). */
 async function markChainStarted(file: string, nodeId: string, log: Logger): Promise<void> {
   try {
     await writeFileOnce(file, new TextEncoder().encode(`${nodeId}\n`));
   } catch (err) {
-    log.warn({ err, file }, 'could not record that this node started its chain; a ledger lost later would not be caught before a second genesis');
+    log.warn(
+      { err, file },
+      'could not record that this node started its chain (set SWARM_CREDIT_MARKER_DIR to a writable directory that outlives the ledger); a ledger lost later would not be caught before a second genesis',
+    );
   }
 }
 

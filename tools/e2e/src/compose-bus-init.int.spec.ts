@@ -61,7 +61,11 @@ describe('compose bus-init - tools/compose/init-bus.ts run as docker-compose.yml
     for (const role of SERVICE_ROLES) {
       const volume = join(keys(), role);
       const expected: Record<string, string> = { [KEY_FILE]: '600', 'bus/': '700', [`bus/${role}.nk`]: '600', [`bus/${PROBE_ROLE}.nk`]: '600' };
-      if (role === 'credit') expected['credit-ledger/'] = '700'; // the mount point of its ledger volume
+      if (role === 'credit') {
+        // The mount points of its ledger volume and of the volume its chain-started marker goes in.
+        expected['credit-ledger/'] = '700';
+        expected['credit-state/'] = '700';
+      }
       if (role === 'api') expected['api/'] = '700'; // the mount point of its agents volume
       expect({ role, layout: tree(volume) }).toEqual({ role, layout: expected });
       expect({ role, mode: (statSync(volume).mode & 0o777).toString(8) }).toEqual({ role, mode: '700' });

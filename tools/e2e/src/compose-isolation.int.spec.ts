@@ -135,6 +135,18 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
     expect(others).toEqual([]);
   });
 
+  it("marks that the node's chain started in a writable volume of credit-svc's own, apart from the ledger's", () => {
+    const credit = services['credit-svc'];
+    const markerDir = credit.environment?.['SWARM_CREDIT_MARKER_DIR'] ?? '';
+    const ledgerPath = join(credit.environment?.['SWARM_DATA_DIR'] ?? '', LEDGER_DIR);
+    const marker = mountOf(mountsOf(credit), markerDir);
+    expect(marker).toMatchObject({ type: 'volume', target: markerDir, readOnly: false });
+    // Losing the ledger's volume must not lose the mark: another volume.
+    expect(marker?.source).not.toBe(mountOf(mountsOf(credit), ledgerPath)?.source);
+    const others = Object.keys(services).filter((name) => name !== 'credit-svc' && mountsOf(services[name]).some((m) => m.source === marker?.source));
+    expect(others).toEqual([]);
+  });
+
   it('resolves each service key, probe key and writable mount point inside the mounts the service has', () => {
     for (const { role, app } of apps) {
       const svc = services[app];
@@ -173,7 +185,7 @@ describe('docker-compose.yml - each container reaches only its own keys', () => 
     const mkdir = /^RUN mkdir -p ([^&]+)&& chown -R node:node ([^&]+)&& chmod 700 (.+)$/m.exec(dockerfile);
     const made = (mkdir?.[1] ?? '').trim().split(/\s+/);
     const owned = (mkdir?.[2] ?? '').trim().split(/\s+/);
-    const firstMounts = [...mountsOf(services['bus-init']), ...mountsOf(services['credit-svc']).filter((m) => m.source === 'credit-ledger')];
+    const firstMounts = [...mountsOf(services['bus-init']), ...mountsOf(services['credit-svc']).filter((m) => m.source === 'credit-ledger' || m.source === 'credit-state')];
     for (const m of firstMounts) {
       expect({ target: m.target, made: made.some((d) => d === m.target || d.startsWith(`${m.target}/`)) }).toEqual({ target: m.target, made: true });
       expect({ target: m.target, owned: owned.some((d) => m.target === d || m.target.startsWith(`${d}/`)) }).toEqual({ target: m.target, owned: true });
