@@ -1,7 +1,8 @@
 import type { ForkProof } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import { FORK_REPORT_RETRY_MS, startForkReports } from './fork-reports';
+import { FORK_REPORT_RETRY_MS, FORK_REPORTS_IN_FLIGHT, startForkReports } from './fork-reports';
 
 const proofOf = (n: number): ForkProof => ({ first: { block: new Uint8Array([n]), signature: new Uint8Array(64) }, second: undefined });
 const settle = () => new Promise((r) => setImmediate(r));
@@ -56,5 +57,34 @@ describe('fork reports - a proof reaches the router, however long it is away', (
     await time.advance(10 * FORK_REPORT_RETRY_MS);
     await settle();
     expect(calls).toBe(1);
+  });
+
+  it('sends at most FORK_REPORTS_IN_FLIGHT at once, and drops a proof the router refuses as such', async () => {
+    const time = virtualTime(0);
+    const answers: Array<(err?: Error) => void> = [];
+    const sent: number[] = [];
+    const reports = startForkReports({
+      report: (proof) => {
+        sent.push(proof.first?.block[0] ?? -1);
+        return new Promise<void>((resolve, reject) => answers.push((err) => (err ? reject(err) : resolve())));
+      },
+      scheduler: time.scheduler,
+      log: silentLogger(),
+    });
+    for (let i = 0; i < 20; i += 1) reports.add(`p${i}`, proofOf(i));
+    await settle();
+    expect(sent.length).toBe(FORK_REPORTS_IN_FLIGHT);
+    // The router refuses the first as no proof (not retryable): dropped; the next one goes out.
+    answers[0](new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, 'not a fork (test)', false));
+    await settle();
+    expect({ sent: sent.length, pending: reports.pending() }).toEqual({ sent: FORK_REPORTS_IN_FLIGHT + 1, pending: 19 });
+    for (let i = 1; i < answers.length; i += 1) answers[i]();
+    for (let round = 0; round < 5; round += 1) {
+      await settle();
+      for (let i = 0; i < answers.length; i += 1) answers[i]();
+    }
+    await settle();
+    expect({ sent: sent.length, pending: reports.pending() }).toEqual({ sent: 20, pending: 0 });
+    reports.stop();
   });
 });

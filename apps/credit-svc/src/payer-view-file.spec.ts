@@ -147,6 +147,8 @@ describe('payer view file - the chains audited, kept across a restart', () => {
         convicted: [forked[0]],
         stale: expect.stringMatching(/other chain rules/),
       });
+      // Each view not taken still binds its payer: its head, an anchor.
+      expect(kept.anchors.map(([p, a]) => [p, a.seq])).toEqual([[PAYER, 200n]]);
     }
   });
 
@@ -165,12 +167,14 @@ describe('payer view file - the chains audited, kept across a restart', () => {
       { ...view(), pledges: new Map() },
       { ...view(), head: { ...head(), balances: { ...head().balances, available: -1n } } },
       { ...view(), head: { ...head(), hash: new Uint8Array(31) } },
+      // Half a receipt id's hash: dropped alone, the file read on.
+      { ...view(), ids: Object.assign(Object.create(ReceiptIdSet.prototype) as ReceiptIdSet, { hashes: () => new Uint32Array(3) }) },
       // A head block its hash does not name.
       { ...view(), headBlock: SignedBlock.encode({ block: new Uint8Array([9]), signature: new Uint8Array(64) }).finish() },
       view(OTHER_KEY),
     ];
     const { views, dropped } = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, bad));
-    expect({ kept: views.map((v) => v.payer), dropped }).toEqual({ kept: [OTHER_KEY.id], dropped: 10 });
+    expect({ kept: views.map((v) => v.payer), dropped }).toEqual({ kept: [OTHER_KEY.id], dropped: 11 });
   });
 
   it('builds each payer once and no more views than are kept, the most recently used, however often the file names them', () => {

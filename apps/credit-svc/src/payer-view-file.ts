@@ -115,22 +115,27 @@ export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8
       : !sameRules(file.rules, rules)
         ? 'its chains were audited under other chain rules (SWARM_CHAIN_*)'
         : undefined;
-  if (stale !== undefined) return { views: [], convicted, anchors, dropped: file.views.length, stale };
-  // The most recently used last: taken from the end, each payer once, until a limit is met.
+  // The most recently used last: taken from the end, each payer once, until a limit is met. A view
+  // not taken (stale, past the limits) still binds its payer: its head becomes an anchor.
   const records: KeptRecord[] = [];
   const seen = new Set<string>();
+  const anchored = new Map<string, Anchor>(anchors);
   let weight = 0;
-  for (let i = file.views.length - 1; i >= 0 && records.length < MAX_VIEWS; i -= 1) {
+  for (let i = file.views.length - 1; i >= 0; i -= 1) {
     const v: unknown = file.views[i];
     if (!holds(v) || seen.has(v.payer)) continue;
-    const w = v.ids.length / 2 + PLEDGE_WEIGHT * v.pledges.length;
-    if (w > MAX_CHAIN_WEIGHT || weight + w > MAX_REMEMBERED_IDS) continue;
     seen.add(v.payer);
+    const w = v.ids.length / 2 + PLEDGE_WEIGHT * v.pledges.length;
+    if (stale !== undefined || records.length >= MAX_VIEWS || w > MAX_CHAIN_WEIGHT || weight + w > MAX_REMEMBERED_IDS) {
+      if ((anchored.get(v.payer)?.seq ?? 0n) < v.head.seq) anchored.set(v.payer, { seq: v.head.seq, block: v.headBlock });
+      continue;
+    }
     weight += w;
     records.push(v);
   }
   const views = records.reverse().map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) }));
-  return { views, convicted, anchors, dropped: file.views.length - views.length };
+  const kept = { views, convicted, anchors: [...anchored].slice(-MAX_ANCHORS), dropped: file.views.length - views.length };
+  return stale === undefined ? kept : { ...kept, stale };
 }
 
 /** The anchors whose block is a block of their payer at their seq (the file's own: not checked for a signature), at most MAX_ANCHORS (the last). */
@@ -343,7 +348,7 @@ function holds(v: unknown): v is KeptRecord {
     BALANCES.every((k) => isBigint(balances[k]) && balances[k] >= 0n);
   if (!headHolds) return false;
   // Each receipt id and each pledge came with a block of its own.
-  if (BigInt(ids.length / 2) > h.seq || BigInt(pledges.length) > h.seq) return false;
+  if (ids.length % 2 !== 0 || BigInt(ids.length / 2) > h.seq || BigInt(pledges.length) > h.seq) return false;
   let pledged = 0n;
   for (const p of pledges as unknown[]) {
     if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !RECEIPT_ID_KEY.test(p[0])) return false;

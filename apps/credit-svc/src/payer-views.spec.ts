@@ -673,7 +673,8 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     const forked = withForgedReceiptIn(payer);
     expect(answer(() => h.views.offer(payer.id, 2n, forked.blocks.slice(1)))).toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
-      message: expect.stringMatching(/another block 2 .*a fork/),
+      retryable: false,
+      message: expect.stringMatching(/chain forked \(it signed two different blocks 2/),
     });
     expect(h.views.stats()).toMatchObject({ badChains: 1, offeredBlocks: 2, forks: 1 });
     // Both blocks 2 are signed by the payer: a proof, told once.
@@ -832,6 +833,18 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/does not audit/) });
     expect(h.forks).toEqual([]);
     expect(h.views.stats()).toMatchObject({ forks: 0, badChains: 1 });
+  });
+
+  it('convicts a payer whose offer goes on from the head it audited with a block naming another before it', async () => {
+    const { payer, h } = await behindNat();
+    expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 2))).toBe(3n);
+    // Block 3 re-signed by the payer with a prev_hash that is not block 2's.
+    const block = ChainBlock.decode(SignedBlock.decode(payer.blocks[2]).block);
+    block.prevHash = new Uint8Array(32).fill(9);
+    const bytes = ChainBlock.encode(block).finish();
+    const broken = SignedBlock.encode({ block: bytes, signature: payer.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    expect(answer(() => h.views.offer(payer.id, 3n, [broken]))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
+    expect(h.forks.map((f) => verifyForkProof(f.proof))).toEqual([{ nodeId: payer.id, seq: 2n }]);
   });
 
   it('audits offers from the budget reads take theirs from: past it, an offer is told when to retry', async () => {

@@ -23,8 +23,9 @@
  * is then let off, void-book.ts); else, letting nothing off: SWARM_OVERLOADED with when to retry
  * (not read far enough yet, waiting its turn, the payer's node asking to wait), SWARM_UNAVAILABLE
  * (its chain could not be read: the payer's outbox backs off as for a payee that is down) or
- * SWARM_INVALID_CHAIN (it does not audit). Kept in memory, and in a file across restarts
- * (payer-view-file.ts): a restart reads each payer's chain on from where it was audited.
+ * SWARM_INVALID_CHAIN (it does not audit; not retryable once the payer is convicted of a fork).
+ * Kept in memory, and in a file across restarts (payer-view-file.ts): a restart reads each
+ * payer's chain on from where it was audited.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
 import { cachedSignatureCheck, ChainRefusal, forkProofOf, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
@@ -63,7 +64,8 @@ export const MAX_CONVICTED = 16_384;
 /**
  * Heads of forgotten views remembered (the oldest forgotten past it; a block is 300-600 bytes): a
  * chain read again from genesis must reach its anchor's seq, with that very block, before any
- * receipt of it passes, so forgetting a view never lets its payer show another branch.
+ * receipt of it passes, so forgetting one of the last 16,384 views forgotten never lets its payer
+ * show another branch.
  */
 export const MAX_ANCHORS = 16_384;
 /** A read that failed (the payer or the gateway unreachable) is not tried again for this long. */
@@ -234,6 +236,13 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   /** Payers proven to have forked, with the proof: refused for good, views or not, across restarts. */
   const convicted = new Map<string, ForkProof>(deps.convicted ?? []);
   const anchors = new Map<string, Anchor>(deps.anchors ?? []);
+  /** Keeps `cursor`'s head as `payer`'s anchor, unless one further on is kept already. */
+  const anchor = (payer: string, cursor: Cursor) => {
+    if ((anchors.get(payer)?.seq ?? 0n) >= cursor.head.seq) return;
+    anchors.delete(payer);
+    anchors.set(payer, { seq: cursor.head.seq, block: cursor.headBlock });
+    if (anchors.size > MAX_ANCHORS) anchors.delete(anchors.keys().next().value as string);
+  };
   const anchorAbove = (payer: string, view: View | undefined): Anchor | undefined => {
     const anchor = anchors.get(payer);
     return anchor !== undefined && (view?.cursor?.head.seq ?? 0n) < anchor.seq ? anchor : undefined;
@@ -289,11 +298,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       rememberedIds -= weightOf(forgotten);
       views.delete(pick);
       // Its next read starts from genesis: it must come back through this very block.
-      if (forgotten !== undefined && (anchors.get(pick)?.seq ?? 0n) < forgotten.head.seq) {
-        anchors.delete(pick);
-        anchors.set(pick, { seq: forgotten.head.seq, block: forgotten.headBlock });
-        if (anchors.size > MAX_ANCHORS) anchors.delete(anchors.keys().next().value as string);
-      }
+      if (forgotten !== undefined) anchor(pick, forgotten);
     }
   };
 
@@ -349,15 +354,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
           page.headSeq < sentBefore
             ? new ChainRefusal('gap', `your node now reports its chain ends at block ${page.headSeq}, and it sent this node block ${sentBefore}`)
             : undefined;
-        const { costMs, broken, refused } = takePage(payer, view, seq, page.blocks, refusal);
+        const { costMs, broken } = takePage(payer, view, seq, page.blocks, refusal);
         spentMs += costMs;
-        if (broken) {
-          // A block that does not go on from the one before it (its prev_hash names another, or it is
-          // another block of the head's seq), both signed by the payer, proves the fork itself.
-          const shown = refused === undefined ? undefined : forkAt(refused, asked, page.blocks);
-          if (shown) convict(payer, view, shown);
-          return false;
-        }
+        if (broken) return false;
         const reached = view.cursor?.head.seq ?? 0n;
         if (view.cursor !== undefined && reached >= page.headSeq) {
           view.confirmed = { seq: reached, afterArrival };
@@ -392,16 +391,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
    * as `broken` when they do not audit or `refusal` says its node contradicts itself; charges what
    * it took to the budget, an empty page too. Throws only what is not a refusal.
    */
-  const takePage = (
-    payer: string,
-    view: View,
-    seq: bigint,
-    blocks: readonly Uint8Array[],
-    refusal?: ChainRefusal,
-  ): { costMs: number; broken?: Problem; refused?: ChainRefusal } => {
+  const takePage = (payer: string, view: View, seq: bigint, blocks: readonly Uint8Array[], refusal?: ChainRefusal): { costMs: number; broken?: Problem } => {
     const auditStart = stopwatch.now();
     let broken: Problem | undefined;
-    let refused: ChainRefusal | undefined;
     try {
       if (refusal) throw refusal;
       if (blocks.length > 0) {
@@ -418,15 +410,16 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       broken = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
       holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, broken);
       if (err instanceof ChainRefusal) {
-        refused = err;
-        // Two blocks of one seq within the page: the audit made the proof.
-        if (err.reason === 'fork' && err.forkProof) convict(payer, view, err.forkProof);
+        // The one place a page proves a fork: two blocks of one seq (the audit's proof, or the
+        // anchor's), or a block that does not go on from the one before it, the head audited included.
+        const proof = err.reason === 'fork' && err.forkProof ? err.forkProof : forkAt(err, view.cursor, blocks);
+        if (proof) convict(payer, view, proof);
       }
     }
     const costMs = Math.max(stopwatch.now() - auditStart, blocks.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS);
     turns.charge(costMs);
     counts.blocksRead += blocks.length;
-    return { costMs, broken, refused };
+    return { costMs, broken };
   };
 
   /**
@@ -448,7 +441,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const convict = (payer: string, view: View, proof: ForkProof) => {
     holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, {
       kind: 'broken',
-      message: `your node's chain forked: it signed two different blocks ${forkSeq(proof)}, one of which this node audited (a fork proof, kept by this node's router)`,
+      message: `your node's chain forked: it signed two different blocks ${forkSeq(proof)} (a fork proof, kept by this node's router)`,
     });
     if (convicted.has(payer)) return;
     convicted.set(payer, proof);
@@ -491,7 +484,12 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
 
   for (const kept of deps.restored ?? []) {
     const cursor: Cursor = { head: kept.head, headBlock: kept.headBlock, ids: kept.ids, pledges: new Map(kept.pledges) };
-    if (kept.head.nodeId !== kept.payer || views.has(kept.payer) || weightOf(cursor) > maxChainWeight) continue;
+    if (kept.head.nodeId !== kept.payer || views.has(kept.payer)) continue;
+    // Too heavy to keep now: its head still binds what the payer shows next.
+    if (weightOf(cursor) > maxChainWeight) {
+      anchor(kept.payer, cursor);
+      continue;
+    }
     views.set(kept.payer, { cursor, confirmed: undefined, arrival: 0, retryAtMs: 0, problem: undefined });
     rememberedIds += weightOf(cursor);
   }
@@ -617,6 +615,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         // Signed by the payer, it is a proof; junk in its place is only refused.
         const proof = forkWith(view.cursor.headBlock, blocks[Number(atHead)]);
         if (proof) convict(payer, view, proof);
+        if (convicted.has(payer)) throw refuseConvicted(payer);
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${broken.message}; retry in ${BAD_CHAIN_RETRY_MS} ms`, true);
       }
       if (skip >= BigInt(blocks.length)) return seq + 1n;
@@ -633,6 +632,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       const page = blocks.slice(Number(skip));
       counts.offeredBlocks += page.length;
       const { broken } = takePage(payer, view, seq, page);
+      if (convicted.has(payer)) throw refuseConvicted(payer);
       if (broken) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${broken.message}; retry in ${BAD_CHAIN_RETRY_MS} ms`, true);
       return (view.cursor?.head.seq ?? 0n) + 1n;
     },

@@ -153,7 +153,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         convicted: kept.convicted,
         anchors: kept.anchors,
         onFork: (payer, proof) => {
-          log.warn({ payer }, "a payer's chain forked: two blocks it signed with one seq; its receipts are refused for good and the proof goes to the router");
+          log.warn({ payer }, "a payer's chain forked (a fork proof: docs/chain.md); its receipts are refused for good and the proof goes to the router");
           forkReports.add(payer, proof);
           void viewSaver?.saveNow();
         },
@@ -365,7 +365,7 @@ function payerHealth(stats: PayerViewStats): Record<string, string> {
     payerChainsQueued: String(stats.queued),
     // Chains taken back from <data-dir>/credit-ledger/payer-views at start, read on from their heads.
     payerChainsRestored: String(stats.restored),
-    // Forks payers showed this node (two blocks signed with one seq), each reported to the router.
+    // Payers this node convicted of a fork (docs/chain.md "Fork proofs"), each reported to the router.
     payerChainForks: String(stats.forks),
   };
 }

@@ -74,7 +74,11 @@ export interface ReportDeps {
 
 export function reportForkHandler(deps: ReportDeps): Handler<ReportForkRequest, ReportForkResponse> {
   return async (req, ctx) => {
-    if (req.proof === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'a fork report needs a proof: two blocks one node signed with one seq');
+    if (req.proof === undefined)
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+        'a fork report needs a proof: two blocks one node signed with one seq, or a block and the next one naming another before it',
+      );
     // A ChainRefusal (SWARM_INVALID_CHAIN, or PAYLOAD_TOO_LARGE / MALFORMED_MESSAGE for a block
     // that is not one) goes back as it is; nothing was changed.
     // Verified as the very bytes kept, so the proof read back at the next start passes alike.

@@ -117,7 +117,7 @@ export interface NodeTrustView {
   readonly nodeId: string;
   /** 0..1, decayed to the time asked; 0 when untrusted. */
   readonly trust: number;
-  /** Verified and rejected attempts recorded since the book was made (or the node last forgotten). */
+  /** Verified and rejected attempts recorded since the node was first recorded (kept across restarts by snapshot/restore), or since it was forgotten. */
   readonly verified: number;
   readonly rejected: number;
   /** Results that failed their check without proof they are wrong (each a 'failed' attempt), counted over the same time. */
