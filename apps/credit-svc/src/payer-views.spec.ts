@@ -114,13 +114,21 @@ function spender(other: Node, payments: number): Node {
   return n;
 }
 
+/** `signed` (a SignedBlock) with its block changed by `edit` and signed again by `signer`. */
+function resigned(signed: Uint8Array, signer: ChainSigner, edit: (block: ChainBlock) => void): Uint8Array {
+  const block = ChainBlock.decode(SignedBlock.decode(signed).block);
+  edit(block);
+  const bytes = ChainBlock.encode(block).finish();
+  return SignedBlock.encode({ block: bytes, signature: signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+}
+
+/** A prev_hash no block has. */
+const namesNothing = (block: ChainBlock) => void (block.prevHash = new Uint8Array(32).fill(9));
+
 /** `n`'s chain as it shows it with its second block (a RECEIPT_IN) re-signed for 500: the receipt inside still says otherwise, so it does not audit. */
 function withForgedReceiptIn(n: Node): Node {
   const blocks = [...n.blocks];
-  const block = ChainBlock.decode(SignedBlock.decode(blocks[1]).block);
-  block.amount = 500n;
-  const bytes = ChainBlock.encode(block).finish();
-  blocks[1] = SignedBlock.encode({ block: bytes, signature: n.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+  blocks[1] = resigned(blocks[1], n.signer, (block) => void (block.amount = 500n));
   return { ...n, blocks };
 }
 
@@ -752,10 +760,7 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     pledge(payer, other, 1n, 'x');
     const r2 = pledge(payer, me, 1n, 't2');
     const last = payer.blocks.length - 1;
-    const block = ChainBlock.decode(SignedBlock.decode(payer.blocks[last]).block);
-    block.prevHash = new Uint8Array(32).fill(9);
-    const bytes = ChainBlock.encode(block).finish();
-    payer.blocks[last] = SignedBlock.encode({ block: bytes, signature: payer.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    payer.blocks[last] = resigned(payer.blocks[last], payer.signer, namesNothing);
     await h.views.prepare(payer.id, r2.id, r2.digest);
     expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
     expect(h.forks.map((f) => verifyForkProof(f.proof).seq)).toEqual([BigInt(last)]);
@@ -825,10 +830,7 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     const r2 = pledge(payer, me, 5n, 't2');
     // Its next block with a prev_hash naming nothing, signed by another key (a relay's junk, or a framing).
     const last = payer.blocks.length - 1;
-    const block = ChainBlock.decode(SignedBlock.decode(payer.blocks[last]).block);
-    block.prevHash = new Uint8Array(32).fill(9);
-    const bytes = ChainBlock.encode(block).finish();
-    payer.blocks[last] = SignedBlock.encode({ block: bytes, signature: other.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    payer.blocks[last] = resigned(payer.blocks[last], other.signer, namesNothing);
     await h.views.prepare(payer.id, r2.id, r2.digest);
     expect(answer(() => h.views.check(payer.id, r2.id, r2.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, message: expect.stringMatching(/does not audit/) });
     expect(h.forks).toEqual([]);
@@ -839,10 +841,7 @@ describe('payer views - blocks a payer behind NAT offers of its chain', () => {
     const { payer, h } = await behindNat();
     expect(h.views.offer(payer.id, 1n, payer.blocks.slice(0, 2))).toBe(3n);
     // Block 3 re-signed by the payer with a prev_hash that is not block 2's.
-    const block = ChainBlock.decode(SignedBlock.decode(payer.blocks[2]).block);
-    block.prevHash = new Uint8Array(32).fill(9);
-    const bytes = ChainBlock.encode(block).finish();
-    const broken = SignedBlock.encode({ block: bytes, signature: payer.signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
+    const broken = resigned(payer.blocks[2], payer.signer, namesNothing);
     expect(answer(() => h.views.offer(payer.id, 3n, [broken]))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN, retryable: false });
     expect(h.forks.map((f) => verifyForkProof(f.proof))).toEqual([{ nodeId: payer.id, seq: 2n }]);
   });
