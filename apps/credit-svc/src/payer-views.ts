@@ -237,7 +237,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const convicted = new Map<string, ForkProof>(deps.convicted ?? []);
   const anchors = new Map<string, Anchor>(deps.anchors ?? []);
   /** Keeps `cursor`'s head as `payer`'s anchor, unless one further on is kept already. */
-  const anchor = (payer: string, cursor: Cursor) => {
+  const keepAnchor = (payer: string, cursor: Cursor) => {
     if ((anchors.get(payer)?.seq ?? 0n) >= cursor.head.seq) return;
     anchors.delete(payer);
     anchors.set(payer, { seq: cursor.head.seq, block: cursor.headBlock });
@@ -298,7 +298,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       rememberedIds -= weightOf(forgotten);
       views.delete(pick);
       // Its next read starts from genesis: it must come back through this very block.
-      if (forgotten !== undefined) anchor(pick, forgotten);
+      if (forgotten !== undefined) keepAnchor(pick, forgotten);
     }
   };
 
@@ -487,7 +487,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     if (kept.head.nodeId !== kept.payer || views.has(kept.payer)) continue;
     // Too heavy to keep now: its head still binds what the payer shows next.
     if (weightOf(cursor) > maxChainWeight) {
-      anchor(kept.payer, cursor);
+      keepAnchor(kept.payer, cursor);
       continue;
     }
     views.set(kept.payer, { cursor, confirmed: undefined, arrival: 0, retryAtMs: 0, problem: undefined });
@@ -645,7 +645,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   };
 }
 
-/** The seq both blocks of a fork proof hold (0 when it does not decode: never, for one this module made). */
+/** The seq a fork proof convicts: its first block's, of which the node signed two (0 when it does not decode: never, for one this module made). */
 function forkSeq(proof: ForkProof | undefined): bigint {
   try {
     return proof?.first ? ChainBlock.decode(proof.first.block).seq : 0n;
