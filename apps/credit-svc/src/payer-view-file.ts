@@ -121,9 +121,12 @@ export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8
   const seen = new Set<string>();
   const anchored = new Map<string, Anchor>(anchors);
   let weight = 0;
-  for (let i = file.views.length - 1; i >= 0; i -= 1) {
+  // At most what the views and anchors can take is looked at (a file may name one view many times).
+  const last = Math.max(0, file.views.length - MAX_VIEWS - MAX_ANCHORS);
+  for (let i = file.views.length - 1; i >= last; i -= 1) {
     const v: unknown = file.views[i];
-    if (!holds(v) || seen.has(v.payer)) continue;
+    const payer = typeof v === 'object' && v !== null ? (v as { payer?: unknown }).payer : undefined;
+    if (typeof payer !== 'string' || seen.has(payer) || !holds(v)) continue;
     seen.add(v.payer);
     const w = v.ids.length / 2 + PLEDGE_WEIGHT * v.pledges.length;
     if (stale !== undefined || records.length >= MAX_VIEWS || w > MAX_CHAIN_WEIGHT || weight + w > MAX_REMEMBERED_IDS) {
