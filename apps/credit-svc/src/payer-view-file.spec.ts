@@ -233,14 +233,14 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     await waitFor(() => existsSync(path));
     expect(await seqs()).toEqual([200n]);
     // A write that fails (a folder in the file's way) is tried again at the next one.
-    await mkdir(`${path}.${process.pid}.2.tmp`);
+    await mkdir(`${path}.${process.pid}.tmp`);
     kept[0] = view(PAYER_KEY, 209n);
     stats = { blocksRead: 9, badChains: 0, forks: 0 };
     await time.advance(PAYER_VIEWS_SAVE_MS);
     await waitFor(() => warnings.length > 0 || undefined);
     expect(warnings).toEqual(["could not keep the payers' chains read; will try again"]);
     expect(await seqs()).toEqual([200n]);
-    await rm(`${path}.${process.pid}.2.tmp`, { recursive: true, force: true });
+    await rm(`${path}.${process.pid}.tmp`, { recursive: true, force: true });
     await saver.stop();
     expect(await seqs()).toEqual([209n]);
   });

@@ -18,14 +18,16 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { ChainHead, ChainRules, Pledge } from '@swarm/chain';
 import { CHAIN_AUDIT_VERSION, encodeForkProof, hex, NODE_ID, sha256, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ForkProof as ForkProofCodec, SignedBlock } from '@swarm/contracts';
-import type { CancelTimer, Scheduler } from '@swarm/determinism';
+import type { Scheduler } from '@swarm/determinism';
+import type { KeptFile } from '@swarm/runtime';
+import { setFileAside, startKeptFile } from '@swarm/runtime';
 import type { Logger } from '@swarm/telemetry';
 import type { Anchor, KeptView, PayerViews } from './payer-views';
 import { isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
@@ -217,7 +219,7 @@ export async function loadPayerViews(path: string, nodeId: string, rules: ChainR
   }
 }
 
-/** Temporary files (`<file>.<pid>.<n>.tmp`) of writes a crash cut short: nothing reads them. */
+/** Temporary files (`<file>.<pid>.tmp`, replaceFile) of writes a crash of another process cut short: nothing reads them. */
 async function removeTemporaries(path: string, log: Logger): Promise<void> {
   const prefix = `${basename(path)}.`;
   let names: string[];
@@ -234,20 +236,14 @@ async function removeTemporaries(path: string, log: Logger): Promise<void> {
 const NOTHING_KEPT = (): KeptPayers => ({ views: [], convicted: [], anchors: [] });
 
 async function setAside(path: string, why: string, log: Logger): Promise<KeptPayers> {
-  const aside = `${path}.unreadable`;
-  await rename(path, aside).catch((err: unknown) => log.warn({ err, path }, "could not set the unreadable payers' chains file aside"));
-  log.warn({ path, aside, why }, "the kept payers' chains could not be used; the file was set aside and each chain is read from genesis again");
+  await setFileAside(path, why, log, "the kept payers' chains could not be used; the file was set aside and each chain is read from genesis again");
   return NOTHING_KEPT();
 }
 
-export interface PayerViewSaver {
-  /** Writes now (a conviction: not left to the next timed write). */
-  saveNow(): Promise<void>;
-  /** Writes the views now when chains were read since the last write; no more timed writes after. */
-  stop(): Promise<void>;
-}
+/** Writes the views now (a conviction: not left to the next timed write), or at stop. */
+export type PayerViewSaver = KeptFile;
 
-/** Keeps `views` in `path` every `intervalMs` while chains were read (blocks audited, or views taken back). */
+/** Keeps `views` in `path` every `intervalMs` while chains were read (blocks audited, chains refused, payers convicted). */
 export function startPayerViewSaver(deps: {
   readonly views: Pick<PayerViews, 'kept' | 'convictions' | 'anchors' | 'stats'>;
   readonly path: string;
@@ -257,64 +253,18 @@ export function startPayerViewSaver(deps: {
   readonly log: Logger;
   readonly intervalMs?: number;
 }): PayerViewSaver {
-  const intervalMs = deps.intervalMs ?? PAYER_VIEWS_SAVE_MS;
-  const progress = () => {
-    const s = deps.views.stats();
-    return s.blocksRead + s.badChains + s.forks;
-  };
-  // What the file holds already: what was restored from it.
-  let saved = progress();
-  let stopped = false;
-  let timer: CancelTimer | undefined;
-  let writing: Promise<void> = Promise.resolve();
-  let writes = 0;
-
-  const save = (): Promise<void> => {
-    const now = progress();
-    if (now === saved) return writing;
-    saved = now;
-    // Encoded at once: the views change as reads go on.
-    const bytes = encodePayerViews(deps.nodeId, deps.rules, deps.views.kept(), deps.views.convictions(), deps.views.anchors());
-    const tmp = `${deps.path}.${process.pid}.${++writes}.tmp`;
-    writing = writing
-      .then(async () => {
-        await mkdir(dirname(deps.path), { recursive: true });
-        // A new file ('wx': never through a link planted at its name), on disk before it replaces the last.
-        const file = await open(tmp, 'wx', 0o600);
-        try {
-          await file.writeFile(bytes);
-          await file.sync();
-        } finally {
-          await file.close();
-        }
-        await rename(tmp, deps.path);
-      })
-      .catch(async (err: unknown) => {
-        // Tried again at the next save: a lost save costs only reading on from an older head.
-        saved = -1;
-        await rm(tmp, { force: true }).catch(() => undefined);
-        deps.log.warn({ err, path: deps.path }, "could not keep the payers' chains read; will try again");
-      });
-    return writing;
-  };
-  const tick = () => {
-    timer = undefined;
-    if (stopped) return;
-    void save().then(() => {
-      if (!stopped) timer = deps.scheduler.setTimer(intervalMs, tick);
-    });
-  };
-  timer = deps.scheduler.setTimer(intervalMs, tick);
-  return {
-    saveNow: () => (stopped ? writing : save()),
-    async stop() {
-      stopped = true;
-      timer?.();
-      timer = undefined;
-      await writing;
-      await save();
+  return startKeptFile({
+    path: deps.path,
+    version: () => {
+      const s = deps.views.stats();
+      return s.blocksRead + s.badChains + s.forks;
     },
-  };
+    encode: () => encodePayerViews(deps.nodeId, deps.rules, deps.views.kept(), deps.views.convictions(), deps.views.anchors()),
+    scheduler: deps.scheduler,
+    intervalMs: deps.intervalMs ?? PAYER_VIEWS_SAVE_MS,
+    log: deps.log,
+    failed: "could not keep the payers' chains read; will try again",
+  });
 }
 
 const isBigint = (x: unknown): x is bigint => typeof x === 'bigint';

@@ -2,14 +2,16 @@
  * The router's trust in other nodes, kept across restarts: `<data-dir>/router/trust.json`, written
  * every TRUST_SAVE_MS while attempts changed it and once more at stop, read back at start
  * (TrustBook.snapshot / restore: each τ decays by the wall time the router was down). A write is a
- * temporary file renamed over the old one, so a crash leaves the last whole file. The file is the
+ * new temporary file, synced, renamed over the old one (@swarm/runtime kept-file.ts), so a crash
+ * leaves the last whole file. The file is the
  * router's own; still, what is read from it is checked entry by entry, and a file that is too big,
  * not JSON or of another version is set aside (logged) and the router starts everyone at zero, as a
  * new router does: trust is learned again, never trusted blindly.
  */
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
+import { setFileAside, startKeptFile } from '@swarm/runtime';
 import type { TrustBook, TrustSnapshotEntry } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';
 
@@ -53,11 +55,9 @@ export async function loadTrust(
   return book.restore(file.nodes, time.stopwatch.now(), time.clock.now());
 }
 
-/** Moves an unreadable file out of the way (kept for a look, never read again) and starts from zero. */
+/** Sets an unreadable file aside and starts from zero. */
 async function setAside(path: string, why: string, log: Logger): Promise<{ restored: number; skipped: number }> {
-  const aside = `${path}.unreadable`;
-  await rename(path, aside).catch((err: unknown) => log.warn({ err, path }, 'could not set the unreadable trust file aside'));
-  log.warn({ path, aside, why }, 'the kept trust file could not be read; it was set aside and every node starts at zero trust');
+  await setFileAside(path, why, log, 'the kept trust file could not be read; it was set aside and every node starts at zero trust');
   return { restored: 0, skipped: 0 };
 }
 
@@ -80,51 +80,20 @@ export interface TrustSaverDeps {
 }
 
 export function startTrustSaver(deps: TrustSaverDeps): TrustSaver {
-  const intervalMs = deps.intervalMs ?? TRUST_SAVE_MS;
-  let dirty = false;
-  let stopped = false;
-  let timer: CancelTimer | undefined;
-  let writing: Promise<void> = Promise.resolve();
-  let writes = 0;
-
-  const save = (): Promise<void> => {
-    if (!dirty) return writing;
-    dirty = false;
-    const nodes = deps.book.snapshot(deps.stopwatch.now(), deps.clock.now());
-    const body = JSON.stringify({ version: VERSION, nodes } satisfies TrustFile);
-    const tmp = `${deps.path}.${process.pid}.${++writes}.tmp`;
-    writing = writing
-      .then(async () => {
-        await mkdir(dirname(deps.path), { recursive: true });
-        await writeFile(tmp, body, { mode: 0o600 });
-        await rename(tmp, deps.path);
-      })
-      .catch(async (err: unknown) => {
-        // Kept for the next try: losing a save costs only what was learnt since the last one.
-        dirty = true;
-        await rm(tmp, { force: true }).catch(() => undefined);
-        deps.log.warn({ err, path: deps.path }, 'could not keep the trust in other nodes; will try again');
-      });
-    return writing;
-  };
-  const tick = () => {
-    timer = undefined;
-    if (stopped) return;
-    void save().then(() => {
-      if (!stopped) timer = deps.scheduler.setTimer(intervalMs, tick);
-    });
-  };
-  timer = deps.scheduler.setTimer(intervalMs, tick);
+  let changes = 0;
+  const file = startKeptFile({
+    path: deps.path,
+    version: () => changes,
+    encode: () => new TextEncoder().encode(JSON.stringify({ version: VERSION, nodes: deps.book.snapshot(deps.stopwatch.now(), deps.clock.now()) } satisfies TrustFile)),
+    scheduler: deps.scheduler,
+    intervalMs: deps.intervalMs ?? TRUST_SAVE_MS,
+    log: deps.log,
+    failed: 'could not keep the trust in other nodes; will try again',
+  });
   return {
     changed() {
-      dirty = true;
+      changes += 1;
     },
-    async stop() {
-      stopped = true;
-      timer?.();
-      timer = undefined;
-      await writing;
-      await save();
-    },
+    stop: () => file.stop(),
   };
 }

@@ -1,4 +1,4 @@
-export { writeFileOnce } from './private-file';
+export { replaceFile, writeFileOnce } from './private-file';
 export type { FileOnce } from './private-file';
 export { loadOrCreateIdentity, nodeIdOf, verifySignature, IdentityError, KEY_FILE } from './identity';
 export type { NodeIdentity } from './identity';
