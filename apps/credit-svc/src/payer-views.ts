@@ -410,10 +410,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       broken = { kind: 'broken', message: `your node's chain does not audit after block ${seq}: ${err.message.slice(0, 300)}` };
       holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, broken);
       if (err instanceof ChainRefusal) {
-        // The one place a page proves a fork: two blocks of one seq (the audit's proof, or the
-        // anchor's), or a block that does not go on from the one before it, the head audited included.
-        const proof = err.reason === 'fork' && err.forkProof ? err.forkProof : forkAt(err, view.cursor, blocks);
-        if (proof) convict(payer, view, proof);
+        // The one place a page proves a fork: two blocks of one seq, or a block that does not go
+        // on from the one before it, the head audited included (the audit's proof), or the anchor's.
+        if (err.reason === 'fork' && err.forkProof) convict(payer, view, err.forkProof);
       }
     }
     const costMs = Math.max(stopwatch.now() - auditStart, blocks.length * MIN_MS_PER_BLOCK, MIN_PAGE_MS);
@@ -454,22 +453,6 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     }
   };
 
-  /**
-   * The proof of a fork where `refused` stopped the audit of `blocks` (a page read on from `cursor`):
-   * its first block against the head audited, or a broken link within the page against the block
-   * before it; undefined when the refusal is of another kind or the blocks prove nothing.
-   */
-  const forkAt = (refused: ChainRefusal, cursor: Cursor | undefined, blocks: readonly Uint8Array[]): ForkProof | undefined => {
-    const from = (cursor?.head.seq ?? 0n) + 1n;
-    if (cursor !== undefined) {
-      const atHead = forkWith(cursor.headBlock, blocks[0]);
-      if (atHead) return atHead;
-    }
-    if (refused.reason !== 'broken-link' || refused.seq === undefined || refused.seq <= from) return undefined;
-    const i = Number(refused.seq - from);
-    return forkWith(blocks[i - 1], blocks[i]);
-  };
-
   /** The proof of a fork when the payer signed `other` against `known` (forkProofOf); undefined otherwise (the same block, the next one, junk). */
   const forkWith = (known: Uint8Array | undefined, other: Uint8Array | undefined): ForkProof | undefined => {
     if (known === undefined || other === undefined) return undefined;
@@ -506,7 +489,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     const result =
       cursor === undefined
         ? verifyChain(page, rules, options)
-        : verifyChainSuffix(cursor.head, page, rules, (id) => ids.has(id), { ...options, pledgeOf: (id) => pledges.get(receiptIdKey(id)) });
+        : verifyChainSuffix(cursor.head, page, rules, (id) => ids.has(id), { ...options, pledgeOf: (id) => pledges.get(receiptIdKey(id)), headBlock: cursor.headBlock });
     // Weighed before anything changes (new ids counted at most once each, an upper bound).
     const receipts = result.entries.filter((e) => e.receipt !== undefined).length;
     const weight = ids.size + receipts + PLEDGE_WEIGHT * pledgesAfter(pledges, result.entries);

@@ -73,14 +73,15 @@ describe('auditChainPages - a chain fetched page by page', () => {
     expect(audit.recent).toHaveLength(3);
   });
 
-  it('refuses a broken hash link in a later page, naming its seq', async () => {
+  it('proves a broken hash link at the start of a later page a fork, naming the seq the node signed twice', async () => {
     const node = chainOf(5);
     const blocks = [...node.blocks];
     blocks[4] = forged(blocks[4], node.signer, (b) => {
       b.prevHash = new Uint8Array(32).fill(7);
     });
     const r = await refusalOf(auditChainPages(servedBy(blocks, node.signer.nodeId), RULES, { pageLimit: 2 }));
-    expect({ reason: r.reason, seq: r.seq, code: r.code }).toEqual({ reason: 'broken-link', seq: 5n, code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+    expect({ reason: r.reason, seq: r.seq, code: r.code }).toEqual({ reason: 'fork', seq: 4n, code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+    expect(verifyForkProof(r.forkProof ?? new Uint8Array())).toEqual({ nodeId: node.signer.nodeId, seq: 4n });
   });
 
   it('refuses a forged signature', async () => {

@@ -4,13 +4,11 @@
  * auditor holds one page, the head, the receipt ids and the open pledges, never the whole chain. The fetch is
  * injected; a bound refuses a chain too long to audit before its blocks are fetched.
  */
-import { CHAIN_PAGE_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
-import { MAX_SIGNED_BLOCK_BYTES } from './block';
+import { CHAIN_PAGE_MAX_BLOCKS, ErrorCode, SwarmError } from '@swarm/contracts';
 import { ChainRefusal } from './chain-refusal';
 import type { ChainRules } from './chain-rules';
 import { short } from './chain-rules';
 import type { ChainHead, Pledge } from './chain-state';
-import { forkProofOf } from './fork-proof';
 import { cachedSignatureCheck, NODE_ID } from './signing';
 import type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
 import { trackPledges, verifyChain, verifyChainSuffix } from './verify-chain';
@@ -60,7 +58,7 @@ export interface PagedChainAudit {
 /**
  * Fetches a chain from seq 1 up to the head the node reports in its first answer and verifies every
  * block (verifyChain, then verifyChainSuffix per page). Throws a ChainRefusal at the first bad block —
- * a `fork` with its proof when the node sent two blocks with one seq, within a page or across two —
+ * a `fork` with its proof when the node sent two blocks with one seq or a broken link, within a page or across two —
  * or when the node stops before the head it reported; SWARM_PAYLOAD_TOO_LARGE over `maxBlocks`.
  */
 export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRules, options: AuditPagesOptions = {}): Promise<PagedChainAudit> {
@@ -89,11 +87,10 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
       break;
     }
     if (blocksChecked + page.blocks.length > maxBlocks) throw tooLong(whose(head?.nodeId ?? verify.expectedNodeId ?? page.nodeId), 'sent more blocks than it reported', maxBlocks);
-    if (head !== undefined && last !== undefined) refuseForkAcrossPages(head, last, page.blocks[0]);
     const audit: ChainAudit =
       head === undefined
         ? verifyChain(page.blocks, rules, verifyOptions)
-        : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), { ...verifyOptions, pledgeOf: (id) => pledges.get(id) });
+        : verifyChainSuffix(head, page.blocks, rules, (id) => receiptIds.has(id), { ...verifyOptions, pledgeOf: (id) => pledges.get(id), headBlock: last });
     trackPledges(pledges, audit.entries);
     // One entry per block of the page, in order.
     audit.entries.forEach((entry, i) => {
@@ -108,27 +105,6 @@ export async function auditChainPages(fetchPage: FetchChainPage, rules: ChainRul
     if (head.seq >= reportedHeadSeq) break;
   }
   return { head, reportedHeadSeq, blocksChecked, pages, recent, ...(owed === undefined ? {} : { owed }) };
-}
-
-/**
- * verifyChain sees two blocks with one seq only side by side in one page; a page that starts again
- * at the previous page's last seq with another block signed by the node is the same fork.
- */
-function refuseForkAcrossPages(head: ChainHead, last: Uint8Array, first: Uint8Array): void {
-  if (seqOf(first) !== head.seq) return;
-  const proof = forkProofOf(last, first);
-  // Not a fork (the same block again, another node's): the suffix audit refuses it for what it is.
-  if (proof !== undefined) throw new ChainRefusal('fork', `node ${short(head.nodeId)} signed two different blocks with seq ${head.seq}`, head.seq, proof);
-}
-
-/** The seq a SignedBlock claims, unverified; undefined when it is not one. */
-function seqOf(bytes: Uint8Array): bigint | undefined {
-  if (bytes.length > MAX_SIGNED_BLOCK_BYTES) return undefined;
-  try {
-    return ChainBlock.decode(SignedBlock.decode(bytes).block).seq;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A node id from a peer's answer, only when it is one (never its raw text). */

@@ -100,13 +100,45 @@ describe('chain - refused', () => {
     expectRefused(blocks.slice(1), 'gap', 2n);
   });
 
-  it('a broken link: prev_hash not the hash of the block before', () => {
+  it('a broken link: block 1 naming a block before it', () => {
+    const swarm = history();
+    const { blocks, signer } = swarm.nodes[0];
+    const zeroed = forged(blocks[0], signer, (b) => (b.prevHash = new Uint8Array(32).fill(1)));
+    expectRefused([zeroed], 'broken-link', 1n);
+  });
+
+  it('a broken link signed by the node is a fork: it names another block of the seq before than the one it signed, with a proof', () => {
     const swarm = history();
     const { blocks, signer } = swarm.nodes[0];
     const relinked = forged(blocks[2], signer, (b) => (b.prevHash = hashOf(blocks[0])));
-    expectRefused([blocks[0], blocks[1], relinked], 'broken-link', 3n);
-    const zeroed = forged(blocks[0], signer, (b) => (b.prevHash = new Uint8Array(32).fill(1)));
-    expectRefused([zeroed], 'broken-link', 1n);
+    const r = expectRefused([blocks[0], blocks[1], relinked], 'fork', 2n);
+    expect(r.message).toMatch(/signed block 3 going on from another block 2 than the one it signed/);
+    expect(verifyForkProof(r.forkProof!)).toEqual({ nodeId: signer.nodeId, seq: 2n });
+  });
+
+  it("goes on from the head's own block when given it: a first block that does not go on from it is a fork, with a proof", () => {
+    const swarm = history();
+    const a = swarm.nodes[0];
+    const first = verifyChain(a.blocks.slice(0, 2), RULES);
+    const ids = new Set(first.entries.flatMap((e) => (e.receipt ? [e.receipt.receiptId] : [])));
+    const suffix = (blocks: Uint8Array[], headBlock?: Uint8Array) => () => verifyChainSuffix(first.head, blocks, RULES, (id) => ids.has(id), { headBlock });
+    expect(suffix(a.blocks.slice(2), a.blocks[1])().head).toEqual(a.head);
+    const relinked = forged(a.blocks[2], a.signer, (b) => (b.prevHash = hashOf(a.blocks[0])));
+    // Without the head's block a broken link proves nothing; with it, the node signed two blocks 2.
+    expect(refusal(suffix([relinked])).reason).toBe('broken-link');
+    const linkFork = refusal(suffix([relinked], a.blocks[1]));
+    expect({ reason: linkFork.reason, seq: linkFork.seq, proven: verifyForkProof(linkFork.forkProof!) }).toEqual({
+      reason: 'fork',
+      seq: 2n,
+      proven: { nodeId: a.signer.nodeId, seq: 2n },
+    });
+    const otherTwo = forged(a.blocks[1], a.signer, (b) => (b.atMs += 1n));
+    const seqFork = refusal(suffix([otherTwo], a.blocks[1]));
+    expect({ reason: seqFork.reason, seq: seqFork.seq, proven: verifyForkProof(seqFork.forkProof!).seq }).toEqual({ reason: 'fork', seq: 2n, proven: 2n });
+    expect(refusal(suffix([a.blocks[1]], a.blocks[1])).reason).toBe('gap');
+    // A block of the node that is not the head's own is the caller's mistake, never a proof.
+    expect(() => suffix(a.blocks.slice(2), a.blocks[0])()).toThrow(/headBlock is not block 2/);
+    expect(() => suffix(a.blocks.slice(2), otherTwo)()).toThrow(/headBlock is not block 2/);
   });
 
   it('a fork: two different blocks signed with one seq, with a proof anyone can check', () => {

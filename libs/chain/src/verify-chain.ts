@@ -1,19 +1,21 @@
 /**
  * Auditing a node's chain, from genesis or on from a head already checked: every block opened
  * (signature, fields, receipt) and applied (chain-state.ts), its balances derived, and what it owes
- * in idle burns by the auditor's clock. Two blocks with one seq come back as a fork proof.
+ * in idle burns by the auditor's clock. Two blocks with one seq, or a block whose link names another
+ * block before it than the one the node signed there, come back as a fork proof (fork-proof.ts).
  */
-import type { ChainBlock, ForkProof } from '@swarm/contracts';
-import { BlockKind, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
+import type { ForkProof } from '@swarm/contracts';
+import { BlockKind, ChainBlock, ErrorCode, SwarmError } from '@swarm/contracts';
 import { openBlock, openSignedBlock } from './block';
 import type { OpenedBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
+import { forkProofOf, verifyForkProof } from './fork-proof';
 import type { ChainRules } from './chain-rules';
 import { DEFAULT_MAX_SKEW_MS, short, shown } from './chain-rules';
 import type { ChainHead, DueBurn, Pledge, PledgeOf } from './chain-state';
 import { afterBurn, applyBlock, dueBurn } from './chain-state';
 import type { SignatureCheck } from './signing';
-import { cachedSignatureCheck, sameBytes } from './signing';
+import { cachedSignatureCheck, sameBytes, sha256 } from './signing';
 
 /** Owed burns are counted up to this many (a node gone for years owes one per epoch). */
 export const MAX_OWED_BURNS = 10_000;
@@ -62,6 +64,12 @@ export interface VerifyChainOptions {
   readonly checkSignature?: SignatureCheck;
   /** verifyChainSuffix: the pledges not paid at the head it goes on from (none by default). */
   readonly pledgeOf?: PledgeOf;
+  /**
+   * verifyChainSuffix: the head's own block (its encoded SignedBlock), when the caller keeps it: a
+   * first block that does not go on from it (another block of its seq, or a broken link), signed
+   * by the node, is then refused as a fork with its proof rather than as a gap or a broken link.
+   */
+  readonly headBlock?: Uint8Array;
 }
 
 /** Verifies a whole chain (encoded SignedBlocks from seq 1). Throws a ChainRefusal at the first bad block. */
@@ -144,17 +152,25 @@ function walk(
   const pledges = new Map<string, Pledge | undefined>();
   const pledgeOf: PledgeOf = (id) => (pledges.has(id) ? pledges.get(id) : openBefore(id));
   let head = start;
-  let previous: Uint8Array | undefined;
   const entries: ChainEntry[] = [];
   const check = options.checkSignature ?? cachedSignatureCheck();
+  let previous = start === undefined || options.headBlock === undefined ? undefined : checkedHeadBlock(start, options.headBlock, check);
   for (const bytes of blocks) {
-    const opened = openOrFork(bytes, check, head, previous);
+    let opened: OpenedBlock;
+    try {
+      opened = openBlock(bytes, check);
+      const { block } = opened;
+      if (options.expectedNodeId !== undefined && block.nodeId !== options.expectedNodeId)
+        throw new ChainRefusal('wrong-node', `a block of ${short(block.nodeId)} where the chain of ${short(options.expectedNodeId)} was expected`, block.seq);
+      if (head !== undefined && previous !== undefined && block.seq === head.seq && sameBytes(previous, bytes))
+        throw new ChainRefusal('gap', `block ${block.seq} appears twice in a row`, block.seq);
+      if (latest !== undefined && block.atMs > latest)
+        throw new ChainRefusal('from-future', `dated ${block.atMs - latest} ms past the auditor's clock and allowed skew`, block.seq);
+      head = applyBlock(head, opened, rules, has, pledgeOf);
+    } catch (err) {
+      throw previous === undefined ? err : forkOr(err, previous, bytes);
+    }
     const { block } = opened;
-    if (options.expectedNodeId !== undefined && block.nodeId !== options.expectedNodeId)
-      throw new ChainRefusal('wrong-node', `a block of ${short(block.nodeId)} where the chain of ${short(options.expectedNodeId)} was expected`, block.seq);
-    if (head !== undefined && previous !== undefined && block.seq === head.seq && block.nodeId === head.nodeId) throw forkOrRepeat(previous, bytes, block);
-    if (latest !== undefined && block.atMs > latest) throw new ChainRefusal('from-future', `dated ${block.atMs - latest} ms past the auditor's clock and allowed skew`, block.seq);
-    head = applyBlock(head, opened, rules, has, pledgeOf);
     const r = opened.receipt;
     if (r !== undefined) {
       add(r.receiptId);
@@ -186,22 +202,41 @@ function latestAllowed(options: VerifyChainOptions): bigint | undefined {
   return BigInt(options.nowMs) + BigInt(skew);
 }
 
-/** openBlock; but a validly signed block with the previous block's seq is a fork, whatever else is wrong with it. */
-function openOrFork(bytes: Uint8Array, check: SignatureCheck, head: ChainHead | undefined, previous: Uint8Array | undefined): OpenedBlock {
+/** The caller's `headBlock`, when it is the block `head` names (else the caller's mistake: INVALID_ARGUMENT). */
+function checkedHeadBlock(head: ChainHead, headBlock: Uint8Array, check: SignatureCheck): Uint8Array {
+  let matches = false;
   try {
-    return openBlock(bytes, check);
-  } catch (err) {
-    if (!(err instanceof ChainRefusal) || head === undefined || previous === undefined || err.seq !== head.seq) throw err;
-    const { block } = openSignedBlock(bytes, check);
-    if (block.nodeId !== head.nodeId) throw err;
-    throw forkOrRepeat(previous, bytes, block);
+    const { signed, block } = openSignedBlock(headBlock, check);
+    matches = block.nodeId === head.nodeId && block.seq === head.seq && sameBytes(sha256(signed.block), head.hash);
+  } catch {
+    matches = false;
   }
+  if (!matches) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `verifyChainSuffix: headBlock is not block ${head.seq} of ${short(head.nodeId)} as its head names it`);
+  return headBlock;
 }
 
-/** A second block with the previous block's seq: a fork if the node signed two different blocks. */
-function forkOrRepeat(previous: Uint8Array, bytes: Uint8Array, block: ChainBlock): ChainRefusal {
-  const seq = block.seq;
-  if (sameBytes(previous, bytes)) return new ChainRefusal('gap', `block ${seq} appears twice in a row`, seq);
-  const proof: ForkProof = { first: SignedBlock.decode(previous), second: SignedBlock.decode(bytes) };
-  return new ChainRefusal('fork', `node ${short(block.nodeId)} signed two different blocks with seq ${seq}`, seq, proof);
+/**
+ * What a block refused after `previous` is when the node signed both and they are a fork
+ * (fork-proof.ts: another block of the same seq, or a link naming another block before it than
+ * `previous`), whatever else is wrong with it: a `fork` refusal with the proof. Else `err` itself.
+ */
+function forkOr(err: unknown, previous: Uint8Array, bytes: Uint8Array): unknown {
+  if (!(err instanceof ChainRefusal) || err.reason === 'fork') return err;
+  const proof = provenFork(previous, bytes);
+  if (proof === undefined) return err;
+  const { nodeId, seq } = verifyForkProof(proof);
+  const sameSeq = proof.second !== undefined && ChainBlock.decode(proof.second.block).seq === seq;
+  const message = sameSeq
+    ? `node ${short(nodeId)} signed two different blocks with seq ${seq}`
+    : `node ${short(nodeId)} signed block ${seq + 1n} going on from another block ${seq} than the one it signed`;
+  return new ChainRefusal('fork', message, seq, proof);
+}
+
+/** forkProofOf, undefined when either block does not open (the audit refuses it for what it is). */
+function provenFork(a: Uint8Array, b: Uint8Array): ForkProof | undefined {
+  try {
+    return forkProofOf(a, b);
+  } catch {
+    return undefined;
+  }
 }

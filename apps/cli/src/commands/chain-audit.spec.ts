@@ -133,23 +133,43 @@ describe('swarm ledger - the chain audit', () => {
     expect(chainFailure(report)?.message).toMatch(new RegExp(`^the chain of ${b.signer.nodeId} was refused at block 1 \\(wrong-node\\): `));
   });
 
-  it('refuses a broken hash link, naming the block; the failure is SWARM_AUDIT_FAILED with reason and seq', async () => {
-    const swarm = history(4);
-    const [a] = swarm.nodes;
-    // Block 3 of another history, then the chain's own block 4, which links to the real block 3.
-    const blocks = [...a.blocks.slice(0, 2), swarm.otherBlock(0, 3, AT + 120_000), ...a.blocks.slice(3)];
+  it('refuses a missing block, naming the block; the failure is SWARM_AUDIT_FAILED with reason and seq', async () => {
+    const [a] = history(4).nodes;
+    // Block 3 left out: the second page starts at block 4.
+    const blocks = [...a.blocks.slice(0, 2), ...a.blocks.slice(3)];
     const report = await auditChain({ fetchPage: servedBy(blocks, a.signer.nodeId), rules: RULES, nowMs: AT + DAY, evidenceDir: evidence, pageLimit: 2 });
-    expect(report).toMatchObject({ ok: false, headSeq: 0n, reportedHeadSeq: 5n, blocks: [], refusal: { reason: 'broken-link', seq: 4n, forkProofFile: '' } });
+    expect(report).toMatchObject({ ok: false, headSeq: 0n, reportedHeadSeq: 4n, blocks: [], refusal: { reason: 'gap', seq: 4n, forkProofFile: '' } });
     expect(report.balances).toBeUndefined();
     const failure = chainFailure(report);
     expect({ code: failure?.code, message: failure?.message }).toEqual({
       code: 'SWARM_AUDIT_FAILED',
-      message: "the node's chain was refused at block 4 (broken-link): prev_hash is not the hash of block 3",
+      message: "the node's chain was refused at block 4 (gap): seq 4 follows seq 2",
     });
-    expect(chainSummaryRows(report)[1]).toEqual(['result', 'REFUSED at block 4 (broken-link): prev_hash is not the hash of block 3']);
+    expect(chainSummaryRows(report)[1]).toEqual(['result', 'REFUSED at block 4 (gap): seq 4 follows seq 2']);
     const { doc, errors } = documentOf(report);
     expect(errors).toBeNull();
-    expect(doc).toMatchObject({ ok: false, refusal: { reason: 'broken-link', seq: '4', message: 'prev_hash is not the hash of block 3', forkProofFile: '' } });
+    expect(doc).toMatchObject({ ok: false, refusal: { reason: 'gap', seq: '4', message: 'seq 4 follows seq 2', forkProofFile: '' } });
+  });
+
+  it("proves a broken hash link a fork (the node's next block names another block than the one it showed) and keeps the proof", async () => {
+    const swarm = history(4);
+    const [a] = swarm.nodes;
+    // Block 3 of another history, then the chain's own block 4, which links to the real block 3:
+    // the node signed two blocks 3, one shown, one named.
+    const blocks = [...a.blocks.slice(0, 2), swarm.otherBlock(0, 3, AT + 120_000), ...a.blocks.slice(3)];
+    for (const pageLimit of [2, 3]) {
+      const evidenceDir = join(evidence, `pages-of-${pageLimit}`);
+      const report = await auditChain({ fetchPage: servedBy(blocks, a.signer.nodeId), rules: RULES, nowMs: AT + DAY, evidenceDir, pageLimit, peer: a.signer.nodeId });
+      const file = join(evidenceDir, `${a.signer.nodeId}-3.forkproof`);
+      expect(report.refusal).toEqual({
+        reason: 'fork',
+        seq: 3n,
+        message: `node ${a.signer.nodeId.slice(0, 12)} signed block 4 going on from another block 3 than the one it signed`,
+        forkProofFile: file,
+      });
+      expect(verifyForkProof(new Uint8Array(await readFile(file)))).toEqual({ nodeId: a.signer.nodeId, seq: 3n });
+      expect(chainFailure(report)?.message).toBe(`the chain of ${a.signer.nodeId} forked: two different blocks with seq 3; the proof is kept in ${file}`);
+    }
   });
 
   it('refuses a forged signature', async () => {
