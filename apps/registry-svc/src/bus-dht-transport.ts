@@ -146,6 +146,8 @@ export interface BusDhtTransport extends DhtTransport {
   /** The DHT id this node runs its DHT node with (dhtIdOfNode of its node id and nonce). */
   readonly dhtId: string;
   readonly nodeId: string;
+  /** The node's proof-of-work nonce its DHT id derives from (it vouches for the node's sightings too). */
+  readonly powNonce: bigint;
   ping(to: string, request: { readonly id: string }, opts?: CallOptions): Promise<{ readonly remoteId: string }>;
 }
 
@@ -186,6 +188,7 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
     endpoint,
     dhtId,
     nodeId,
+    powNonce: opts.powNonce,
     async ping(to, request, callOpts = {}) {
       const { reply, peer } = await call(GatewayDhtPing, to, request.id, { peer: to, network: '' }, callOpts.timeoutMs);
       const checked = checkPingResponse(reply);

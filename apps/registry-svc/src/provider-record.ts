@@ -11,6 +11,7 @@ import type { RecordValidator } from '@swarm/dht';
 import { dhtEndpoint } from '@swarm/dht-gateway';
 import { NODE_ID_PATTERN, parseHostPort } from '@swarm/gateway';
 import { verifyRecord } from '@swarm/records';
+import { checkSightingRecord, SIGHTING_KEY_PREFIX } from './chain-sightings';
 
 /** Enough of a key or an id to recognise it in a refusal. */
 const QUOTED_CHARS = 64;
@@ -50,9 +51,14 @@ function checkRecordUnder(key: string, value: Uint8Array, nowMs: number, powDiff
   return key.startsWith(NODE_KEY_PREFIX) ? checkNodeRecord(key, value, nowMs, powDifficulty) : checkProviderRecord(key, value, nowMs, powDifficulty);
 }
 
-/** The DHT's validator: signature, id = hash(key), proof of work, expiry, size, and the skill (key) offered or the node (key) described. */
+/**
+ * The DHT's validator: signature, id = hash(key), proof of work, expiry, size, and the skill (key)
+ * offered or the node (key) described; or, under a sighting key, a payee's sighting of that payer's
+ * chain (chain-sightings.ts).
+ */
 export function createRecordValidator(powDifficulty: number): RecordValidator {
   return (key, value, nowMs) => {
+    if (key.startsWith(SIGHTING_KEY_PREFIX)) return checkSightingRecord(key, value, nowMs, powDifficulty);
     const check = checkRecordUnder(key, value, nowMs, powDifficulty);
     if (!check.ok) return check;
     return { ok: true, provider: check.record.nodeId, issuedAtMs: Number(check.record.issuedAtMs), expiresAtMs: Number(check.record.expiresAtMs) };

@@ -14,10 +14,12 @@ import {
   ExecutorSkills,
   GatewaySignRecord,
   isSkillName,
+  RegistryFindChainSightings,
   RegistryFindProviders,
   RegistryHealth,
   RegistryNodeRecord,
   RegistryPeers,
+  RegistryPublishChainSighting,
   SKILL_NAME_TEXT,
   SwarmError,
 } from '@swarm/contracts';
@@ -28,6 +30,7 @@ import { formatHostPort } from '@swarm/gateway';
 import type { Logger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { serveBusDhtInbound } from './bus-dht-transport';
+import { createChainSightings } from './chain-sightings';
 import { createLocalSkills } from './local-skills';
 import type { RegistrySwarmConfig } from './config';
 import { swarmSettingsOf } from './config';
@@ -158,6 +161,17 @@ export async function startRegistryService(deps: RegistryServiceDeps): Promise<{
     if (remotes.length > 0) return { providers: remotes };
     throw local.err;
   });
+
+  const chainSightings = createChainSightings({
+    dht: () => {
+      const running = dht.running();
+      return running && { node: running.node, nodeId: running.transport.nodeId, powNonce: running.transport.powNonce };
+    },
+    powDifficulty: swarm.powDifficulty,
+    clock: time.clock,
+  });
+  svc.serve(RegistryPublishChainSighting, (req) => chainSightings.publish(req));
+  svc.serve(RegistryFindChainSightings, (req) => chainSightings.find(req));
 
   svc.serve(RegistryNodeRecord, (req) => {
     if (!nodeRecords) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT has not started yet (waiting for the gateway)');

@@ -108,7 +108,9 @@ export type ChainRefusalReason =
   /** A fork proof whose blocks are neither two different blocks of one node with one seq nor a broken link (fork-proof.ts). */
   | 'not-a-fork'
   /** A void breach proof whose block is not its payee's RECEIPT_IN of the receipt voided. */
-  | 'not-a-breach';
+  | 'not-a-breach'
+  /** A payee's sighting of a payer's chain that does not check out (chain-sighting.ts). */
+  | 'bad-sighting';
 
 export class ChainRefusal extends SwarmError {
   constructor(

@@ -69,6 +69,17 @@ export { auditChainPages, MAX_AUDITED_BLOCKS, type AuditPagesOptions, type Chain
 export { MAX_PAGE_WAIT_MS, MAX_WAITS_PER_PAGE, patientPages, UNTIMED_PAGE_WAIT_MS, type PatientPagesOptions } from './patient-pages';
 export { forkProofOf, verifyForkProof, encodeForkProof, MAX_FORK_PROOF_BYTES } from './fork-proof';
 export type { ForkEvidence } from './fork-proof';
+export {
+  makeChainSighting,
+  verifyChainSighting,
+  withPowNonce,
+  sightingSigningBytes,
+  SIGHTING_DOMAIN,
+  MAX_SIGHTING_TTL_MS,
+  MAX_SIGNED_SIGHTING_BYTES,
+  SIGHTING_MAX_SKEW_MS,
+} from './chain-sighting';
+export type { VerifiedSighting, VerifySightingOptions, SightingTimes } from './chain-sighting';
 export { checkCrossChain, MAX_REPORTED_PROBLEMS } from './cross-chain';
 export type { CrossChainReport } from './cross-chain';
 export { decayTrust, DEFAULT_TRUST_DECAY } from './trust-decay';

@@ -28,7 +28,7 @@ describe('bus roles - where services answer', () => {
     const replies = Object.fromEntries(BUS_ROLES.map((role) => [role, BUS_PERMISSIONS[role].replies.map((r) => r.replace(/^_INBOX_(\w+)\.>$/, '$1'))]));
     expect(replies).toEqual({
       credit: ['gateway', 'router', 'api', 'client', 'observer', 'probe'],
-      registry: ['gateway', 'router', 'api', 'client', 'observer', 'probe'],
+      registry: ['credit', 'gateway', 'router', 'api', 'client', 'observer', 'probe'],
       gateway: ['credit', 'registry', 'router', 'client', 'observer', 'probe'],
       executor: ['registry', 'gateway', 'router', 'api', 'client', 'observer', 'probe'],
       router: ['credit', 'api', 'client', 'observer', 'probe'],

@@ -85,6 +85,10 @@ export {
   RemoteExecuteRequest,
   FindNodeRecordRequest,
   FindNodeRecordResponse,
+  PublishChainSightingRequest,
+  PublishChainSightingResponse,
+  FindChainSightingsRequest,
+  FindChainSightingsResponse,
   RelayReceiptsRequest,
   RelayVoidsRequest,
   FetchChainRequest,
@@ -93,7 +97,19 @@ export {
   GatewayServiceDefinition,
 } from './gen/swarm/v1/registry';
 export { NodeRecord, SignedNodeRecord, RecordSkill, NodeResources } from './gen/swarm/v1/record';
-export { Receipt, SignedReceipt, SignedVoid, ShapleyShare, BlockKind, ChainBlock, SignedBlock, ForkProof, VoidBreachProof } from './gen/swarm/v1/chain';
+export {
+  Receipt,
+  SignedReceipt,
+  SignedVoid,
+  ShapleyShare,
+  BlockKind,
+  ChainBlock,
+  SignedBlock,
+  ForkProof,
+  VoidBreachProof,
+  ChainSighting,
+  SignedChainSighting,
+} from './gen/swarm/v1/chain';
 export {
   NodeInfoRequest,
   NodeInfoResponse,
@@ -157,6 +173,8 @@ export {
   RegistryDhtFindNode,
   RegistryDhtFindValue,
   RegistryNodeRecord,
+  RegistryPublishChainSighting,
+  RegistryFindChainSightings,
   GatewayPeers,
   GatewayHealth,
   GatewayNodeInfo,

@@ -130,6 +130,9 @@ export const RegistryDhtFindNode = rpc('swarm.v1.registry.dht-find-node', Regist
 export const RegistryDhtFindValue = rpc('swarm.v1.registry.dht-find-value', RegistryServiceDefinition, 'dhtFindValue');
 /** Whether a node has a valid record on the DHT: gateway-svc asks before it runs a peer's task. */
 export const RegistryNodeRecord = rpc('swarm.v1.registry.node-record', RegistryServiceDefinition, 'findNodeRecord');
+/** credit-svc's sighting of a payer's chain, stored in the DHT, and the sightings other payees stored there (docs/chain.md "Sightings"): credit-svc alone (bus-roles.ts). */
+export const RegistryPublishChainSighting = rpc('swarm.v1.registry.publish-sighting', RegistryServiceDefinition, 'publishChainSighting');
+export const RegistryFindChainSightings = rpc('swarm.v1.registry.find-sightings', RegistryServiceDefinition, 'findChainSightings');
 
 export const GatewayPeers = rpc('swarm.v1.gateway.peers', GatewayServiceDefinition, 'listPeers');
 export const GatewayHealth = rpc('swarm.v1.gateway.health', GatewayServiceDefinition, 'health');
@@ -208,6 +211,8 @@ export const ALL_RPCS: ReadonlyArray<Rpc<unknown, unknown>> = [
   RegistryDhtFindNode,
   RegistryDhtFindValue,
   RegistryNodeRecord,
+  RegistryPublishChainSighting,
+  RegistryFindChainSightings,
   GatewayPeers,
   GatewayHealth,
   GatewayNodeInfo,

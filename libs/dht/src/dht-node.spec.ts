@@ -339,6 +339,26 @@ describe('dht node - expiry and republish', () => {
     expect((await drive(s.vt, s.nodes[6].findProviders('lapsed'))).values).toEqual([]);
     await s.stop();
   });
+
+  it('stores a record once on the closest nodes, each newer one replacing its last, and never republishes it', async () => {
+    const s = await swarmOf(8, { sweepIntervalMs: 60_000, refreshIntervalMs: HOUR_MS });
+    const [maker, reader] = [s.nodes[3], s.nodes[6]];
+    const first = testRecord(maker.id, s.vt.clock.now(), s.vt.clock.now() + 10 * 60_000);
+    const report = await drive(s.vt, maker.store('sighting/p', first));
+    expect(report.stored).toBeGreaterThan(1);
+    expect((await drive(s.vt, reader.findProviders('sighting/p'))).values).toEqual([first]);
+    await s.vt.advance(60_000);
+    const second = testRecord(maker.id, s.vt.clock.now(), s.vt.clock.now() + 10 * 60_000);
+    await drive(s.vt, maker.store('sighting/p', second));
+    expect((await drive(s.vt, reader.findProviders('sighting/p'))).values).toEqual([second]);
+    // Refused as its validator refuses it; stored nowhere.
+    const forged = testRecord(maker.id, s.vt.clock.now() + 1, s.vt.clock.now() + 10 * 60_000, 'forged');
+    expect(await drive(s.vt, maker.store('sighting/p', forged))).toMatchObject({ stored: 0 });
+    // Past its expiry nobody holds it: nothing republished it.
+    await s.vt.advance(30 * 60_000);
+    expect((await drive(s.vt, reader.findProviders('sighting/p'))).values).toEqual([]);
+    await s.stop();
+  });
 });
 
 describe('dht node - refresh', () => {

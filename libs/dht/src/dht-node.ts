@@ -141,6 +141,11 @@ export interface DhtNode {
   provide(key: string, makeRecord: MakeRecord): Promise<ProvideReport>;
   /** Stops republishing `key`; the record lapses at its expiry. */
   withdraw(key: string): void;
+  /**
+   * Stores `value` under `key` on the k closest nodes once, with no republishing: for records whose
+   * maker signs them again itself (a payee's chain sightings), each one replacing its last.
+   */
+  store(key: string, value: Uint8Array): Promise<ProvideReport>;
   /** Every verified provider record for `key`, local and remote. */
   findProviders(key: string): Promise<ProvidersResult>;
   /** The k nodes closest to `targetId` (hex). */
@@ -522,6 +527,11 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     withdraw(key) {
       published.get(key)?.cancel();
       published.delete(key);
+    },
+    async store(key, value) {
+      ensureRunning();
+      checkKey(key);
+      return storeEverywhere(key, checkValue(value));
     },
     async findProviders(key) {
       ensureRunning();

@@ -118,6 +118,12 @@ describe('nats auth - the role table enforced by a real nats-server', () => {
     ['credit', 'swarm.v1.router.report-void-breach', 'allowed'],
     ['credit', 'swarm.v1.router.report-fork', 'allowed'],
     ['credit', 'swarm.v1.router.trust', 'denied'],
+    // Its sightings of payers' chains go to the DHT through registry-svc; none but credit-svc stores one.
+    ['credit', 'swarm.v1.registry.publish-sighting', 'allowed'],
+    ['credit', 'swarm.v1.registry.find-sightings', 'allowed'],
+    ['credit', 'swarm.v1.registry.providers', 'denied'],
+    ['router', 'swarm.v1.registry.publish-sighting', 'denied'],
+    ['executor', 'swarm.v1.registry.find-sightings', 'denied'],
     ['credit', 'swarm.v1.router.submit', 'denied'],
     ['client', 'swarm.v1.router.report-void-breach', 'denied'],
     ['router', 'swarm.v1.credit.accept-void', 'denied'],

@@ -247,6 +247,43 @@ export interface VoidBreachProof {
   block?: SignedBlock | undefined;
 }
 
+/**
+ * What a payee's credit-svc audited of a payer's chain: the payer's block at the head it read,
+ * vouched for by the payee's node key. Stored in the DHT under `sighting/<payer id>`, one per payee
+ * (docs/chain.md "Sightings"): a payee that sees another payee's block of a seq it audited with
+ * other bytes holds a fork proof (two blocks the payer signed with one seq), so a payer showing two
+ * payees two branches is found by them, not only by an audit from a third node.
+ */
+export interface ChainSighting {
+  /** The payer whose chain was read, 64 lowercase hex characters (its block's node_id). */
+  payerId: string;
+  /** The payer's SignedBlock at the head the payee audited, as the payer sent it. */
+  payerBlock?:
+    | SignedBlock
+    | undefined;
+  /** The payee, 64 lowercase hex characters: SHA-256 of payee_public_key. */
+  payeeId: string;
+  /** The payee's raw 32-byte Ed25519 public key; it signs the sighting. */
+  payeePublicKey: Uint8Array;
+  /** When the payee signed it, ms since the Unix epoch; a newer one of the same payee replaces it. */
+  issuedAtMs: bigint;
+  /** When it stops being valid, ms since the Unix epoch; the payee signs it again before then. */
+  expiresAtMs: bigint;
+}
+
+/** A ChainSighting with the payee's signature, as stored and sent. */
+export interface SignedChainSighting {
+  /** The exact encoded ChainSighting bytes that were signed. */
+  sighting: Uint8Array;
+  /** Ed25519 signature by payee_public_key over "swarm-sighting-v1" followed by `sighting`, 64 bytes. */
+  signature: Uint8Array;
+  /**
+   * Proof of work on payee_id (as a NodeRecord's pow_nonce): not signed, anyone's to show; the
+   * payee's registry-svc adds it.
+   */
+  payeePowNonce: bigint;
+}
+
 function createBaseShapleyShare(): ShapleyShare {
   return { nodeId: "", sharePpm: 0 };
 }
@@ -1376,6 +1413,308 @@ export const VoidBreachProof: MessageFns<VoidBreachProof> = {
     message.block = (object.block !== undefined && object.block !== null)
       ? SignedBlock.fromPartial(object.block)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseChainSighting(): ChainSighting {
+  return {
+    payerId: "",
+    payerBlock: undefined,
+    payeeId: "",
+    payeePublicKey: new Uint8Array(0),
+    issuedAtMs: 0n,
+    expiresAtMs: 0n,
+  };
+}
+
+export const ChainSighting: MessageFns<ChainSighting> = {
+  encode(message: ChainSighting, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.payerId !== "") {
+      writer.uint32(10).string(message.payerId);
+    }
+    if (message.payerBlock !== undefined) {
+      SignedBlock.encode(message.payerBlock, writer.uint32(18).fork()).join();
+    }
+    if (message.payeeId !== "") {
+      writer.uint32(26).string(message.payeeId);
+    }
+    if (message.payeePublicKey.length !== 0) {
+      writer.uint32(34).bytes(message.payeePublicKey);
+    }
+    if (message.issuedAtMs !== 0n) {
+      if (BigInt.asUintN(64, message.issuedAtMs) !== message.issuedAtMs) {
+        throw new globalThis.Error("value provided for field message.issuedAtMs of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.issuedAtMs);
+    }
+    if (message.expiresAtMs !== 0n) {
+      if (BigInt.asUintN(64, message.expiresAtMs) !== message.expiresAtMs) {
+        throw new globalThis.Error("value provided for field message.expiresAtMs of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.expiresAtMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainSighting {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChainSighting();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.payerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.payerBlock = SignedBlock.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.payeeId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payeePublicKey = reader.bytes();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.issuedAtMs = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.expiresAtMs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChainSighting {
+    return {
+      payerId: isSet(object.payerId)
+        ? globalThis.String(object.payerId)
+        : isSet(object.payer_id)
+        ? globalThis.String(object.payer_id)
+        : "",
+      payerBlock: isSet(object.payerBlock)
+        ? SignedBlock.fromJSON(object.payerBlock)
+        : isSet(object.payer_block)
+        ? SignedBlock.fromJSON(object.payer_block)
+        : undefined,
+      payeeId: isSet(object.payeeId)
+        ? globalThis.String(object.payeeId)
+        : isSet(object.payee_id)
+        ? globalThis.String(object.payee_id)
+        : "",
+      payeePublicKey: isSet(object.payeePublicKey)
+        ? bytesFromBase64(object.payeePublicKey)
+        : isSet(object.payee_public_key)
+        ? bytesFromBase64(object.payee_public_key)
+        : new Uint8Array(0),
+      issuedAtMs: isSet(object.issuedAtMs)
+        ? BigInt(object.issuedAtMs)
+        : isSet(object.issued_at_ms)
+        ? BigInt(object.issued_at_ms)
+        : 0n,
+      expiresAtMs: isSet(object.expiresAtMs)
+        ? BigInt(object.expiresAtMs)
+        : isSet(object.expires_at_ms)
+        ? BigInt(object.expires_at_ms)
+        : 0n,
+    };
+  },
+
+  toJSON(message: ChainSighting): unknown {
+    const obj: any = {};
+    if (message.payerId !== undefined) {
+      obj.payerId = message.payerId;
+    }
+    if (message.payerBlock !== undefined) {
+      obj.payerBlock = SignedBlock.toJSON(message.payerBlock);
+    }
+    if (message.payeeId !== undefined) {
+      obj.payeeId = message.payeeId;
+    }
+    if (message.payeePublicKey !== undefined) {
+      obj.payeePublicKey = base64FromBytes(message.payeePublicKey);
+    }
+    if (message.issuedAtMs !== undefined) {
+      obj.issuedAtMs = message.issuedAtMs.toString();
+    }
+    if (message.expiresAtMs !== undefined) {
+      obj.expiresAtMs = message.expiresAtMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChainSighting>): ChainSighting {
+    return ChainSighting.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChainSighting>): ChainSighting {
+    const message = createBaseChainSighting();
+    message.payerId = object.payerId ?? "";
+    message.payerBlock = (object.payerBlock !== undefined && object.payerBlock !== null)
+      ? SignedBlock.fromPartial(object.payerBlock)
+      : undefined;
+    message.payeeId = object.payeeId ?? "";
+    message.payeePublicKey = object.payeePublicKey ?? new Uint8Array(0);
+    message.issuedAtMs = (object.issuedAtMs !== undefined && object.issuedAtMs !== null)
+      ? BigInt(object.issuedAtMs)
+      : 0n;
+    message.expiresAtMs = (object.expiresAtMs !== undefined && object.expiresAtMs !== null)
+      ? BigInt(object.expiresAtMs)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseSignedChainSighting(): SignedChainSighting {
+  return { sighting: new Uint8Array(0), signature: new Uint8Array(0), payeePowNonce: 0n };
+}
+
+export const SignedChainSighting: MessageFns<SignedChainSighting> = {
+  encode(message: SignedChainSighting, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sighting.length !== 0) {
+      writer.uint32(10).bytes(message.sighting);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(18).bytes(message.signature);
+    }
+    if (message.payeePowNonce !== 0n) {
+      if (BigInt.asUintN(64, message.payeePowNonce) !== message.payeePowNonce) {
+        throw new globalThis.Error("value provided for field message.payeePowNonce of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.payeePowNonce);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignedChainSighting {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignedChainSighting();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sighting = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signature = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.payeePowNonce = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignedChainSighting {
+    return {
+      sighting: isSet(object.sighting) ? bytesFromBase64(object.sighting) : new Uint8Array(0),
+      signature: isSet(object.signature) ? bytesFromBase64(object.signature) : new Uint8Array(0),
+      payeePowNonce: isSet(object.payeePowNonce)
+        ? BigInt(object.payeePowNonce)
+        : isSet(object.payee_pow_nonce)
+        ? BigInt(object.payee_pow_nonce)
+        : 0n,
+    };
+  },
+
+  toJSON(message: SignedChainSighting): unknown {
+    const obj: any = {};
+    if (message.sighting !== undefined) {
+      obj.sighting = base64FromBytes(message.sighting);
+    }
+    if (message.signature !== undefined) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    if (message.payeePowNonce !== undefined) {
+      obj.payeePowNonce = message.payeePowNonce.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignedChainSighting>): SignedChainSighting {
+    return SignedChainSighting.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignedChainSighting>): SignedChainSighting {
+    const message = createBaseSignedChainSighting();
+    message.sighting = object.sighting ?? new Uint8Array(0);
+    message.signature = object.signature ?? new Uint8Array(0);
+    message.payeePowNonce = (object.payeePowNonce !== undefined && object.payeePowNonce !== null)
+      ? BigInt(object.payeePowNonce)
+      : 0n;
     return message;
   },
 };

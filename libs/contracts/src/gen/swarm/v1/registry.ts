@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { SignedReceipt, SignedVoid } from "./chain";
+import { SignedChainSighting, SignedReceipt, SignedVoid } from "./chain";
 import { HealthRequest, HealthResponse } from "./common";
 import { ChainBlocksResponse, ChainOffer, ChainOfferResponse } from "./credit";
 import { ExecuteRequest } from "./executor";
@@ -166,6 +166,33 @@ export interface FindNodeRecordResponse {
   expiresAtMs: bigint;
   /** The gateway address the record advertises, host:port (empty when not found). */
   gatewayAddress: string;
+}
+
+/** This node's sighting of a payer's chain (credit-svc signs it; docs/chain.md "Sightings"). */
+export interface PublishChainSightingRequest {
+  /** Signed by this node's key, payee_pow_nonce left 0: registry-svc adds the node's. */
+  sighting?: SignedChainSighting | undefined;
+}
+
+/** Where the sighting went. */
+export interface PublishChainSightingResponse {
+  /** DHT nodes that hold it now, this one included. */
+  stored: number;
+  /** Those that refused it, and those that could not be reached. */
+  refused: number;
+  unreachable: number;
+}
+
+/** Ask for the sightings of one payer's chain. */
+export interface FindChainSightingsRequest {
+  /** The payer, 64 lowercase hex characters. */
+  payerId: string;
+}
+
+/** The sightings found. */
+export interface FindChainSightingsResponse {
+  /** Valid, unexpired sightings of that payer's chain, the newest of each payee, this node's included. */
+  sightings: SignedChainSighting[];
 }
 
 /**
@@ -1666,6 +1693,320 @@ export const FindNodeRecordResponse: MessageFns<FindNodeRecordResponse> = {
   },
 };
 
+function createBasePublishChainSightingRequest(): PublishChainSightingRequest {
+  return { sighting: undefined };
+}
+
+export const PublishChainSightingRequest: MessageFns<PublishChainSightingRequest> = {
+  encode(message: PublishChainSightingRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sighting !== undefined) {
+      SignedChainSighting.encode(message.sighting, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishChainSightingRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishChainSightingRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sighting = SignedChainSighting.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PublishChainSightingRequest {
+    return { sighting: isSet(object.sighting) ? SignedChainSighting.fromJSON(object.sighting) : undefined };
+  },
+
+  toJSON(message: PublishChainSightingRequest): unknown {
+    const obj: any = {};
+    if (message.sighting !== undefined) {
+      obj.sighting = SignedChainSighting.toJSON(message.sighting);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PublishChainSightingRequest>): PublishChainSightingRequest {
+    return PublishChainSightingRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PublishChainSightingRequest>): PublishChainSightingRequest {
+    const message = createBasePublishChainSightingRequest();
+    message.sighting = (object.sighting !== undefined && object.sighting !== null)
+      ? SignedChainSighting.fromPartial(object.sighting)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePublishChainSightingResponse(): PublishChainSightingResponse {
+  return { stored: 0, refused: 0, unreachable: 0 };
+}
+
+export const PublishChainSightingResponse: MessageFns<PublishChainSightingResponse> = {
+  encode(message: PublishChainSightingResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stored !== 0) {
+      writer.uint32(8).uint32(message.stored);
+    }
+    if (message.refused !== 0) {
+      writer.uint32(16).uint32(message.refused);
+    }
+    if (message.unreachable !== 0) {
+      writer.uint32(24).uint32(message.unreachable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishChainSightingResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishChainSightingResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.stored = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.refused = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.unreachable = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PublishChainSightingResponse {
+    return {
+      stored: isSet(object.stored) ? globalThis.Number(object.stored) : 0,
+      refused: isSet(object.refused) ? globalThis.Number(object.refused) : 0,
+      unreachable: isSet(object.unreachable) ? globalThis.Number(object.unreachable) : 0,
+    };
+  },
+
+  toJSON(message: PublishChainSightingResponse): unknown {
+    const obj: any = {};
+    if (message.stored !== undefined) {
+      obj.stored = Math.round(message.stored);
+    }
+    if (message.refused !== undefined) {
+      obj.refused = Math.round(message.refused);
+    }
+    if (message.unreachable !== undefined) {
+      obj.unreachable = Math.round(message.unreachable);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PublishChainSightingResponse>): PublishChainSightingResponse {
+    return PublishChainSightingResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PublishChainSightingResponse>): PublishChainSightingResponse {
+    const message = createBasePublishChainSightingResponse();
+    message.stored = object.stored ?? 0;
+    message.refused = object.refused ?? 0;
+    message.unreachable = object.unreachable ?? 0;
+    return message;
+  },
+};
+
+function createBaseFindChainSightingsRequest(): FindChainSightingsRequest {
+  return { payerId: "" };
+}
+
+export const FindChainSightingsRequest: MessageFns<FindChainSightingsRequest> = {
+  encode(message: FindChainSightingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.payerId !== "") {
+      writer.uint32(10).string(message.payerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindChainSightingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindChainSightingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.payerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindChainSightingsRequest {
+    return {
+      payerId: isSet(object.payerId)
+        ? globalThis.String(object.payerId)
+        : isSet(object.payer_id)
+        ? globalThis.String(object.payer_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FindChainSightingsRequest): unknown {
+    const obj: any = {};
+    if (message.payerId !== undefined) {
+      obj.payerId = message.payerId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindChainSightingsRequest>): FindChainSightingsRequest {
+    return FindChainSightingsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindChainSightingsRequest>): FindChainSightingsRequest {
+    const message = createBaseFindChainSightingsRequest();
+    message.payerId = object.payerId ?? "";
+    return message;
+  },
+};
+
+function createBaseFindChainSightingsResponse(): FindChainSightingsResponse {
+  return { sightings: [] };
+}
+
+export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> = {
+  encode(message: FindChainSightingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sightings) {
+      SignedChainSighting.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindChainSightingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindChainSightingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sightings.push(SignedChainSighting.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindChainSightingsResponse {
+    return {
+      sightings: globalThis.Array.isArray(object?.sightings)
+        ? object.sightings.map((e: any) => SignedChainSighting.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: FindChainSightingsResponse): unknown {
+    const obj: any = {};
+    if (message.sightings?.length) {
+      obj.sightings = message.sightings.map((e) => SignedChainSighting.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindChainSightingsResponse>): FindChainSightingsResponse {
+    return FindChainSightingsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindChainSightingsResponse>): FindChainSightingsResponse {
+    const message = createBaseFindChainSightingsResponse();
+    message.sightings = object.sightings?.map((e) => SignedChainSighting.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseRelayReceiptsRequest(): RelayReceiptsRequest {
   return { peerNodeId: "", receipts: [] };
 }
@@ -2111,6 +2452,24 @@ export const RegistryServiceDefinition = {
       requestType: FindNodeRecordRequest as typeof FindNodeRecordRequest,
       requestStream: false,
       responseType: FindNodeRecordResponse as typeof FindNodeRecordResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Stores this node's sighting of a payer's chain in the DHT (credit-svc, the payee). */
+    publishChainSighting: {
+      name: "PublishChainSighting",
+      requestType: PublishChainSightingRequest as typeof PublishChainSightingRequest,
+      requestStream: false,
+      responseType: PublishChainSightingResponse as typeof PublishChainSightingResponse,
+      responseStream: false,
+      options: {},
+    },
+    /** Every valid sighting of a payer's chain the DHT holds (credit-svc, a payee). */
+    findChainSightings: {
+      name: "FindChainSightings",
+      requestType: FindChainSightingsRequest as typeof FindChainSightingsRequest,
+      requestStream: false,
+      responseType: FindChainSightingsResponse as typeof FindChainSightingsResponse,
       responseStream: false,
       options: {},
     },

@@ -1,0 +1,119 @@
+/**
+ * Sightings of payers' chains stored and found on a real DHT (libs/dht on its memory network, with
+ * the registry's own validator), as registry-svc serves them to credit-svc.
+ */
+import { chainRules, createGenesis, makeChainSighting, withPowNonce } from '@swarm/chain';
+import type { SwarmError } from '@swarm/contracts';
+import { ErrorCode, SignedChainSighting } from '@swarm/contracts';
+import type { VirtualTime } from '@swarm/determinism';
+import { seededRandom, virtualTime } from '@swarm/determinism';
+import type { DhtNode } from '@swarm/dht';
+import { createMemoryNetwork, randomHexId, startDhtNode } from '@swarm/dht';
+import { hasProofOfWork } from '@swarm/records';
+import type { ChainSightings } from './chain-sightings';
+import { createChainSightings, sightingKey } from './chain-sightings';
+import { createRecordValidator } from './provider-record';
+import type { TestSigner } from './test-fixtures/test-signer';
+import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
+
+const NOW = 1_800_000_000_000;
+const TTL_MS = 10 * 60_000;
+
+async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 1_000 && !settled; i++) await vt.advance(50);
+  return promise;
+}
+
+describe('chain sightings on the DHT', () => {
+  const payer = createTestSigner();
+  const payerBlock = createGenesis(payer, chainRules(), NOW - 60_000).blocks[0];
+  let vt: VirtualTime;
+  let nodes: DhtNode[];
+  let payees: TestSigner[];
+  let attacker: ReturnType<ReturnType<typeof createMemoryNetwork>['transport']>;
+
+  /** The registry of the node whose DHT node is nodes[i] and whose key is payees[i]. */
+  const registryOf = (i: number): ChainSightings =>
+    createChainSightings({ dht: () => ({ node: nodes[i], nodeId: payees[i].nodeId, powNonce: payees[i].powNonce }), powDifficulty: TEST_POW_DIFFICULTY, clock: vt.clock });
+  const signedBy = (payee: TestSigner, block = payerBlock, atMs = vt.clock.now()) => SignedChainSighting.decode(makeChainSighting(payee, block, { atMs, ttlMs: TTL_MS }));
+
+  beforeEach(async () => {
+    vt = virtualTime(NOW);
+    const random = seededRandom(5);
+    const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 2, timeoutMs: 500 });
+    const validate = createRecordValidator(TEST_POW_DIFFICULTY);
+    nodes = [];
+    for (let i = 0; i < 5; i++) {
+      const seeds = nodes.length === 0 ? [] : [nodes[0].endpoint];
+      const transport = net.transport(`n${i}`);
+      nodes.push(await drive(vt, startDhtNode({ transport, clock: vt.clock, scheduler: vt.scheduler, random, validate }, { id: randomHexId(random), seeds, bucketSize: 4 })));
+      await vt.advance(100);
+    }
+    payees = [createTestSigner(), createTestSigner(), createTestSigner(), createTestSigner(), createTestSigner()];
+    attacker = net.transport('attacker');
+  });
+
+  afterEach(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+
+  it("stores this node's sighting with its proof of work, and another node finds it, the newest of each payee", async () => {
+    const hex = (s: SignedChainSighting) => Buffer.from(s.signature).toString('hex');
+    const first = [signedBy(payees[1]), signedBy(payees[2])];
+    const report = await drive(vt, registryOf(1).publish({ sighting: first[0] }));
+    expect(report.stored).toBeGreaterThan(1);
+    await drive(vt, registryOf(2).publish({ sighting: first[1] }));
+    const found = await drive(vt, registryOf(4).find({ payerId: payer.nodeId }));
+    expect(found.sightings.map(hex).sort()).toEqual(first.map(hex).sort());
+    for (const s of found.sightings) expect(s.payeePowNonce).toBe(hex(s) === hex(first[0]) ? payees[1].powNonce : payees[2].powNonce);
+    // A newer sighting of payee 1 replaces its last.
+    await vt.advance(1_000);
+    const newer = signedBy(payees[1]);
+    await drive(vt, registryOf(1).publish({ sighting: newer }));
+    const again = await drive(vt, registryOf(3).find({ payerId: payer.nodeId }));
+    expect(again.sightings.map(hex).sort()).toEqual([newer, first[1]].map(hex).sort());
+    // None of another payer.
+    expect((await drive(vt, registryOf(3).find({ payerId: payees[4].nodeId }))).sightings).toEqual([]);
+  });
+
+  it("publishes only this node's own sightings, and only valid ones", async () => {
+    const err = (p: Promise<unknown>) =>
+      drive(vt, p).then(
+        () => undefined,
+        (e: unknown) => e as SwarmError,
+      );
+    expect((await err(registryOf(1).publish({ sighting: signedBy(payees[2]) })))?.code).toBe(ErrorCode.ERROR_CODE_PERMISSION_DENIED);
+    const forged = { ...signedBy(payees[1]), signature: new Uint8Array(64).fill(9) };
+    const refused = await err(registryOf(1).publish({ sighting: forged }));
+    expect({ code: refused?.code, message: refused?.message }).toMatchObject({
+      code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+      message: expect.stringMatching(/^not a valid sighting: .*signature does not verify/),
+    });
+    expect((await err(registryOf(1).publish({})))?.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect((await err(registryOf(1).find({ payerId: 'x'.repeat(64) })))?.code).toBe(ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    expect((await drive(vt, registryOf(3).find({ payerId: payer.nodeId }))).sightings).toEqual([]);
+  });
+
+  it('refuses sightings a peer stores that do not check out: of another payer, expired, without proof of work', async () => {
+    const holder = nodes[2];
+    const store = (key: string, value: Uint8Array) => drive(vt, attacker.store(holder.endpoint, { id: 'f'.repeat(40), key, value }));
+    const good = withPowNonce(SignedChainSighting.encode(signedBy(payees[3])).finish(), payees[3].powNonce);
+    expect(await store(sightingKey(payees[0].nodeId), good)).toMatchObject({ stored: false, refusal: expect.stringMatching(/where one of .* was expected/) });
+    // A nonce without the proof of work (at the test's low difficulty, 1 in 16 has it by chance).
+    let noWork = payees[3].powNonce + 1n;
+    while (hasProofOfWork(payees[3].nodeId, noWork, TEST_POW_DIFFICULTY)) noWork += 1n;
+    expect(await store(sightingKey(payer.nodeId), withPowNonce(good, noWork))).toMatchObject({ stored: false, refusal: expect.stringMatching(/no proof of work/) });
+    expect(await store(`${sightingKey(payer.nodeId)}x`, good)).toMatchObject({ stored: false, refusal: expect.stringMatching(/is not sighting\/<64 hex node id>/) });
+    const old = withPowNonce(SignedChainSighting.encode(signedBy(payees[3], payerBlock, NOW - TTL_MS)).finish(), payees[3].powNonce);
+    expect(await store(sightingKey(payer.nodeId), old)).toMatchObject({ stored: false, refusal: expect.stringMatching(/expired/) });
+    expect(await store(sightingKey(payer.nodeId), good)).toEqual({ stored: true, refusal: '' });
+    // Past its lifetime no registry hands it over.
+    await vt.advance(TTL_MS + 1);
+    expect((await drive(vt, registryOf(0).find({ payerId: payer.nodeId }))).sightings).toEqual([]);
+  });
+});

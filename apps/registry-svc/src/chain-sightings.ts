@@ -1,0 +1,110 @@
+/**
+ * Payees' sightings of payers' chains in the DHT (docs/chain.md "Sightings"): credit-svc signs this
+ * node's (it holds the node key in every deployment; registry-svc may not), registry-svc adds the
+ * node's proof-of-work nonce and stores it once under `sighting/<payer id>` on the k closest nodes
+ * (credit-svc signs it again before it expires), and finds the others' there. Each payee has one
+ * slot per payer (the provider store's per-provider record, a newer one replacing it); a sighting is
+ * checked on every store and every read (libs/chain verifyChainSighting), so nothing a peer sent is
+ * handed over unchecked. Pure but for the DHT, which is injected.
+ */
+import type { VerifiedSighting } from '@swarm/chain';
+import { ChainRefusal, verifyChainSighting, withPowNonce } from '@swarm/chain';
+import type { FindChainSightingsRequest, FindChainSightingsResponse, PublishChainSightingRequest, PublishChainSightingResponse } from '@swarm/contracts';
+import { ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
+import type { WallClock } from '@swarm/determinism';
+import type { DhtNode, RecordVerdict } from '@swarm/dht';
+import { NODE_ID_PATTERN } from '@swarm/gateway';
+
+/** Sighting keys hold a '/', as node keys do, with a prefix of their own: neither collides with a skill name. */
+export const SIGHTING_KEY_PREFIX = 'sighting/';
+/** The most sightings one answer carries (a key holds at most 256, one per payee; DHT replies carry 64 KiB of them each). */
+export const MAX_SIGHTINGS_FOUND = 256;
+
+export function sightingKey(payerId: string): string {
+  return `${SIGHTING_KEY_PREFIX}${payerId}`;
+}
+
+/** The DHT's verdict on a value stored or read under a sighting key: the payee is the provider. */
+export function checkSightingRecord(key: string, value: Uint8Array, nowMs: number, powDifficulty: number): RecordVerdict {
+  try {
+    const s = verifyChainSighting(value, { nowMs, powDifficulty, expectedPayer: payerOfKey(key) });
+    return { ok: true, provider: s.payee, issuedAtMs: s.issuedAtMs, expiresAtMs: s.expiresAtMs };
+  } catch (err) {
+    if (err instanceof ChainRefusal) return { ok: false, reason: err.message };
+    throw err;
+  }
+}
+
+function payerOfKey(key: string): string {
+  const payer = key.slice(SIGHTING_KEY_PREFIX.length);
+  if (!NODE_ID_PATTERN.test(payer)) throw new ChainRefusal('bad-sighting', `'${key.slice(0, 80)}' is not ${SIGHTING_KEY_PREFIX}<64 hex node id>`);
+  return payer;
+}
+
+/** The payee a sighting names, unverified ('' when it names none). */
+function payeeOf(signed: SignedChainSighting): string {
+  try {
+    return ChainSighting.decode(signed.sighting).payeeId;
+  } catch {
+    return '';
+  }
+}
+
+export interface ChainSightingsDeps {
+  /** The running DHT node, undefined until it runs. */
+  readonly dht: () => { readonly node: DhtNode; readonly nodeId: string; readonly powNonce: bigint } | undefined;
+  readonly powDifficulty: number;
+  readonly clock: WallClock;
+}
+
+export interface ChainSightings {
+  publish(request: PublishChainSightingRequest): Promise<PublishChainSightingResponse>;
+  find(request: FindChainSightingsRequest): Promise<FindChainSightingsResponse>;
+}
+
+export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
+  const running = () => {
+    const dht = deps.dht();
+    if (!dht) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT has not started yet (waiting for the gateway)', true);
+    return dht;
+  };
+  const refused = (err: unknown): never => {
+    if (err instanceof ChainRefusal) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `not a valid sighting: ${err.message.slice(0, 300)}`);
+    throw err;
+  };
+
+  return {
+    async publish(request) {
+      if (request.sighting === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'sighting is required');
+      const { node, nodeId, powNonce } = running();
+      // This node's nonce vouches for this node's sightings only.
+      const payee = payeeOf(request.sighting);
+      if (payee !== nodeId) throw new SwarmError(ErrorCode.ERROR_CODE_PERMISSION_DENIED, `a sighting of ${payee.slice(0, 12) || 'no payee'}, not of this node`);
+      let bytes: Uint8Array;
+      let sighting: VerifiedSighting;
+      try {
+        bytes = withPowNonce(SignedChainSighting.encode(request.sighting).finish(), powNonce);
+        sighting = verifyChainSighting(bytes, { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty });
+      } catch (err) {
+        return refused(err);
+      }
+      const report = await node.store(sightingKey(sighting.payer), bytes);
+      return { stored: report.stored, refused: report.refused, unreachable: report.unreachable };
+    },
+
+    async find(request) {
+      if (!NODE_ID_PATTERN.test(request.payerId)) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'payer_id must be 64 lowercase hex characters');
+      const { node } = running();
+      const found = await node.findProviders(sightingKey(request.payerId));
+      const nowMs = deps.clock.now();
+      const sightings: SignedChainSighting[] = [];
+      for (const value of found.values) {
+        if (sightings.length >= MAX_SIGHTINGS_FOUND) break;
+        // Checked again here: the DHT's answer is a peer's word.
+        if (!checkSightingRecord(sightingKey(request.payerId), value, nowMs, deps.powDifficulty).ok) continue;
+        sightings.push(SignedChainSighting.decode(value));
+      }
+      return { sightings };
+    },
+  };
+}
