@@ -5,6 +5,7 @@ import { DEFAULT_ESCROW_LIFETIME, DEFAULT_MAX_STANDING_PAYEES, DEFAULT_STANDING_
 import type { Env, ServiceConfig } from '@swarm/config';
 import { bigintVar, booleanVar, CHAIN_VARS, ConfigError, intVar, loadEnv, optionalStringVar, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { isSwarmError } from '@swarm/contracts';
+import { DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '@swarm/records';
 import { join } from 'node:path';
 
 /** Credits a brand-new node starts with (whole credits; amounts are uint64). */
@@ -40,6 +41,9 @@ export const CREDIT_VARS = {
   // (payer-views.ts, docs/chain.md "Payers' chains"). Off: any payer's receipt within its serve
   // ticket's cap is taken, whether or not its chain set the credit aside (credit can be made up that way).
   SWARM_CREDIT_CHECK_PAYERS: booleanVar(true),
+  // The proof of work other payees' sightings of a payer's chain must carry on their ids (docs/chain.md
+  // "Sightings"): the swarm's one value, as gateway-svc and registry-svc have it.
+  SWARM_POW_DIFFICULTY: intVar({ default: DEFAULT_POW_DIFFICULTY, min: 0, max: MAX_POW_DIFFICULTY }),
   SWARM_GENESIS_GRANT: bigintVar({ default: DEFAULT_GENESIS_GRANT, min: 0n, max: MAX_UINT64 }),
   // fsync per operation: off survives a process crash (the OS keeps the write), on also survives
   // power loss. On by default because a ledger that forgets payments after a reboot is worse
@@ -70,6 +74,8 @@ export interface CreditConfig extends ServiceConfig {
   readonly standing: { readonly windowMs: number; readonly maxPayees: number };
   /** The node's chain: the swarm's rules, the pace of receipt delivery and idle burns, of the watch over payees' voids (0: off), and whether payers' chains are read before countersigning. */
   readonly chain: { readonly rules: ChainRules; readonly passMs: number; readonly voidWatchMs: number; readonly checkPayers: boolean };
+  /** SWARM_POW_DIFFICULTY: what other payees' sightings must carry. */
+  readonly powDifficulty: number;
 }
 
 /** Pure: a frozen config, or one ConfigError listing every bad variable. */
@@ -89,6 +95,7 @@ export function loadCreditConfig(env: Env): CreditConfig {
   return Object.freeze({
     ...toServiceConfig(v),
     chain: Object.freeze({ rules, passMs: v.SWARM_RECEIPT_PASS_MS, voidWatchMs: v.SWARM_VOID_WATCH_MS, checkPayers: v.SWARM_CREDIT_CHECK_PAYERS }),
+    powDifficulty: v.SWARM_POW_DIFFICULTY,
     genesisGrant: v.SWARM_GENESIS_GRANT,
     syncWrites: v.SWARM_CREDIT_SYNC_WRITES,
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),

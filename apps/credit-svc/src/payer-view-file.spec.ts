@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { serialize } from 'node:v8';
 import type { ChainHead } from '@swarm/chain';
-import { chainRules, createGenesis, forkProofOf, hex, sha256, verifyForkProof } from '@swarm/chain';
+import { CHAIN_AUDIT_VERSION, chainRules, createGenesis, forkProofOf, hex, sha256, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { SignedBlock } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
@@ -54,7 +55,21 @@ function view(key = PAYER_KEY, seq = 200n): KeptView {
     ['0123456789abcdef', { digest: 'f'.repeat(64), amount: 10n, released: false }],
     ['fedcba9876543210', { digest: 'e'.repeat(64), amount: 3n, released: true }],
   ]);
-  return { payer: key.id, head: head(key, seq), headBlock: HEAD_BLOCK, ids, pledges };
+  return {
+    payer: key.id,
+    head: head(key, seq),
+    headBlock: HEAD_BLOCK,
+    ids,
+    pledges,
+    checkpoints: new Map<bigint, Uint8Array>(
+      seq >= 512n
+        ? [
+            [256n, new Uint8Array(32).fill(5)],
+            [512n, new Uint8Array(32).fill(6)],
+          ]
+        : [],
+    ),
+  };
 }
 
 /** A payer that signed two genesis blocks, and the proof of it. */
@@ -93,6 +108,45 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     for (let i = 0; i < 100; i += 1) if (!views[0].ids.has(`task-${i}:${PAYER}:${ME}`)) missing += 1;
     expect(missing).toBe(0);
     expect(views[0].ids.has(`task-100:${PAYER}:${ME}`)).toBe(false);
+  });
+
+  it('reads back the checkpoints a view keeps for sightings; a view without them (an older file) still holds, one with bad ones does not', () => {
+    const long = view(PAYER_KEY, 600n);
+    const back = decodePayerViews(ME, RULES, encodePayerViews(ME, RULES, [long, view(OTHER_KEY, 150n)]));
+    expect(back.views.map((v) => [...v.checkpoints].map(([seq, hash]) => [seq, Buffer.from(hash).toString('hex')]))).toEqual([
+      [
+        [256n, '05'.repeat(32)],
+        [512n, '06'.repeat(32)],
+      ],
+      [],
+    ]);
+    const bytesOf = (checkpoints: unknown): Uint8Array => {
+      const body = serialize({
+        version: 2,
+        nodeId: ME,
+        auditVersion: CHAIN_AUDIT_VERSION,
+        rules: { ...RULES },
+        views: [{ ...long, ids: long.ids.hashes(), pledges: [...long.pledges], checkpoints }].map((v) => (checkpoints === 'absent' ? { ...v, checkpoints: undefined } : v)),
+        convicted: [],
+        anchors: [],
+      });
+      return Buffer.concat([createHash('sha256').update(body).digest(), body]);
+    };
+    expect(decodePayerViews(ME, RULES, bytesOf('absent')).views.map((v) => v.checkpoints.size)).toEqual([0]);
+    const hash = new Uint8Array(32);
+    for (const bad of [
+      [[300n, hash]],
+      [[768n, hash]],
+      [[256n, new Uint8Array(31)]],
+      [
+        [256n, hash],
+        [256n, hash],
+      ],
+      'not a list',
+      [[256, hash]],
+    ]) {
+      expect({ bad, dropped: decodePayerViews(ME, RULES, bytesOf(bad)).dropped }).toEqual({ bad, dropped: 1 });
+    }
   });
 
   it('keeps the payers convicted of a fork with their proofs, and drops a proof that names another payer', () => {

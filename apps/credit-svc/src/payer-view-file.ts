@@ -30,7 +30,7 @@ import type { KeptFile } from '@swarm/runtime';
 import { setFileAside, startKeptFile } from '@swarm/runtime';
 import type { Logger } from '@swarm/telemetry';
 import type { Anchor, KeptView, PayerViews } from './payer-views';
-import { isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
+import { CHECKPOINT_BLOCKS, isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
 
 export const PAYER_VIEWS_FILE = 'payer-views';
@@ -67,6 +67,8 @@ interface KeptRecord {
   /** ReceiptIdSet.hashes() */
   readonly ids: Uint32Array;
   readonly pledges: ReadonlyArray<readonly [string, Pledge]>;
+  /** Seq and hash of each checkpoint (payer-views CHECKPOINT_BLOCKS); absent in files from before sightings. */
+  readonly checkpoints?: ReadonlyArray<readonly [bigint, Uint8Array]>;
 }
 
 /** The file's bytes for `views` and the payers `convicted`, kept by node `nodeId`, audited under `rules`. */
@@ -82,7 +84,7 @@ export function encodePayerViews(
     nodeId,
     auditVersion: CHAIN_AUDIT_VERSION,
     rules: { ...rules },
-    views: views.map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: v.ids.hashes(), pledges: [...v.pledges] })),
+    views: views.map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: v.ids.hashes(), pledges: [...v.pledges], checkpoints: [...v.checkpoints] })),
     convicted: convicted.map(([payer, proof]) => [payer, encodeForkProof(proof)] as const),
     anchors: anchors.map(([payer, a]) => [payer, a.seq, a.block] as const),
   } satisfies FileBody);
@@ -138,7 +140,14 @@ export function decodePayerViews(nodeId: string, rules: ChainRules, bytes: Uint8
     weight += w;
     records.push(v);
   }
-  const views = records.reverse().map((v) => ({ payer: v.payer, head: v.head, headBlock: v.headBlock, ids: ReceiptIdSet.fromHashes(v.ids), pledges: new Map(v.pledges) }));
+  const views = records.reverse().map((v) => ({
+    payer: v.payer,
+    head: v.head,
+    headBlock: v.headBlock,
+    ids: ReceiptIdSet.fromHashes(v.ids),
+    pledges: new Map(v.pledges),
+    checkpoints: new Map(v.checkpoints ?? []),
+  }));
   const kept = { views, convicted, anchors: [...anchored].slice(-MAX_ANCHORS), dropped: file.views.length - views.length };
   return stale === undefined ? kept : { ...kept, stale };
 }
@@ -311,5 +320,19 @@ function holds(v: unknown): v is KeptRecord {
     if (!pledge.released) pledged += pledge.amount;
   }
   // What the head says is pledged is what its open pledges add up to.
-  return pledged === balances.pledged;
+  return pledged === balances.pledged && checkpointsHold((v as Partial<KeptRecord>).checkpoints, h.seq);
+}
+
+/** Checkpoints at distinct multiples of CHECKPOINT_BLOCKS up to the head, each a hash; none at all in an older file. */
+function checkpointsHold(checkpoints: unknown, headSeq: bigint): boolean {
+  if (checkpoints === undefined) return true;
+  if (!Array.isArray(checkpoints) || BigInt(checkpoints.length) > headSeq / CHECKPOINT_BLOCKS) return false;
+  const seen = new Set<bigint>();
+  for (const c of checkpoints as unknown[]) {
+    if (!Array.isArray(c) || c.length !== 2 || !isBigint(c[0]) || !isBytes(c[1], 32)) return false;
+    const seq = c[0];
+    if (seq <= 0n || seq > headSeq || seq % CHECKPOINT_BLOCKS !== 0n || seen.has(seq)) return false;
+    seen.add(seq);
+  }
+  return true;
 }

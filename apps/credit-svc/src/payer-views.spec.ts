@@ -1,68 +1,13 @@
-import type { ChainHead, ChainPage, ChainSigner } from '@swarm/chain';
-import {
-  appendPledge,
-  appendReceipt,
-  appendRelease,
-  BLOCK_DOMAIN,
-  chainRules,
-  countersignReceipt,
-  countersignVoid,
-  createGenesis,
-  hex,
-  makeReceipt,
-  makeVoid,
-  sha256,
-  verifyForkProof,
-} from '@swarm/chain';
+import type { ChainPage } from '@swarm/chain';
+import { appendPledge, appendRelease, countersignVoid, hex, makeVoid, sha256, verifyForkProof } from '@swarm/chain';
 import type { ForkProof, SignedReceipt } from '@swarm/contracts';
 import { ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
-import { generateKeyPairSync, sign } from 'node:crypto';
 import type { PayerViewsDeps } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
+import type { Node } from './test-fixtures/chains';
+import { node, pay, receipt, resigned, rules, spender, START_MS } from './test-fixtures/chains';
 import { decodePayerViews, encodePayerViews } from './payer-view-file';
 import { BAD_CHAIN_RETRY_MS, FAILED_READ_RETRY_MS, MAX_REMEMBERED_IDS, MAX_VIEWS, MIN_RETRY_MS, QUEUED_RETRY_MS, READ_BUDGET_MS, startPayerViews } from './payer-views';
-
-/** 3 Dec 2026 10:00 UTC. */
-const START_MS = 1_796_292_000_000;
-const HASH = new Uint8Array(32).fill(3);
-const rules = chainRules();
-
-interface Node {
-  readonly id: string;
-  readonly signer: ChainSigner;
-  head: ChainHead;
-  readonly blocks: Uint8Array[];
-  readonly ids: Set<string>;
-}
-
-function node(): Node {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const signer: ChainSigner = { publicKey: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }).subarray(12)), sign: (d) => new Uint8Array(sign(null, d, privateKey)) };
-  const g = createGenesis(signer, rules, START_MS);
-  return { id: g.head.nodeId, signer, head: g.head, blocks: [...g.blocks], ids: new Set() };
-}
-
-function append(n: Node, signed: SignedReceipt, id: string) {
-  const r = appendReceipt(n.head, signed, n.signer, rules, { atMs: START_MS + 1_000, hasReceipt: (x) => n.ids.has(x) });
-  n.blocks.push(...r.blocks);
-  n.head = r.head;
-  n.ids.add(id);
-}
-
-function receipt(payer: Node, payee: Node, amount: bigint, taskId: string): SignedReceipt {
-  return makeReceipt(
-    { payeePublicKey: payee.signer.publicKey, amount, taskId, taskHash: HASH, resultHash: HASH, atMs: START_MS + 1_000, serveTicket: new Uint8Array(32).fill(7) },
-    payer.signer,
-  );
-}
-
-/** A receipt from `payer` to `payee`, countersigned and appended to both chains at once (as before pledges). */
-function pay(payer: Node, payee: Node, amount: bigint, taskId: string): void {
-  const signed = countersignReceipt(receipt(payer, payee, amount, taskId), payee.signer);
-  const id = `${taskId}:${payer.id}:${payee.id}`;
-  append(payer, signed, id);
-  append(payee, signed, id);
-}
 
 /** What a payee is asked about: a receipt's id and the digest of its bytes. */
 interface Asked {
@@ -105,22 +50,6 @@ function pledgeAndRelease(payer: Node, accomplice: Node, taskId: string): void {
 
 /** A receipt from `payer` to `payee` its chain does not pledge. */
 const unpledged = (payer: Node, payee: Node, amount: bigint, taskId: string): Asked => askedOf(payer, payee, receipt(payer, payee, amount, taskId), taskId);
-
-/** A node whose genesis another node unlocked, that then paid `other` 1 credit `payments` times (its chain: payments + 2 blocks). */
-function spender(other: Node, payments: number): Node {
-  const n = node();
-  pay(node(), n, 100n, 'unlock');
-  for (let i = 0; i < payments; i += 1) pay(n, other, 1n, `t${i}`);
-  return n;
-}
-
-/** `signed` (a SignedBlock) with its block changed by `edit` and signed again by `signer`. */
-function resigned(signed: Uint8Array, signer: ChainSigner, edit: (block: ChainBlock) => void): Uint8Array {
-  const block = ChainBlock.decode(SignedBlock.decode(signed).block);
-  edit(block);
-  const bytes = ChainBlock.encode(block).finish();
-  return SignedBlock.encode({ block: bytes, signature: signer.sign(new Uint8Array([...new TextEncoder().encode(BLOCK_DOMAIN), ...bytes])) }).finish();
-}
 
 /** A prev_hash no block has. */
 const namesNothing = (block: ChainBlock) => void (block.prevHash = new Uint8Array(32).fill(9));
@@ -951,7 +880,7 @@ describe('payer views - kept across a restart', () => {
         [b.id, b],
       ]),
     );
-    const kept = [a, b].map((n) => ({ payer: n.id, head: n.head, headBlock: n.blocks[n.blocks.length - 1], ids: new ReceiptIdSet(), pledges: new Map() }));
+    const kept = [a, b].map((n) => ({ payer: n.id, head: n.head, headBlock: n.blocks[n.blocks.length - 1], ids: new ReceiptIdSet(), pledges: new Map(), checkpoints: new Map() }));
     const one = harness(new Map(), 64, undefined, { maxViews: 1, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_REMEMBERED_IDS }, kept);
     // The least recently used (first kept) is forgotten past maxViews, and not counted as taken back.
     expect(one.views.kept().map((v) => v.payer)).toEqual([b.id]);

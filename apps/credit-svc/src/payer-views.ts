@@ -28,7 +28,7 @@
  * payer's chain on from where it was audited.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, forkProofOf, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix } from '@swarm/chain';
+import { cachedSignatureCheck, ChainRefusal, forkProofOf, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
@@ -91,6 +91,13 @@ export const MAX_PREPARED = 16_384;
 /** The longest wait a payer's node may ask for before its chain's next page (a hint past it is taken as this). */
 export const MAX_ASKED_WAIT_MS = 60_000;
 
+/**
+ * A view keeps the hash of every block whose seq is a multiple of this: a sighting of another payee
+ * (sighting-watch.ts) at any seq below the head is then compared by reading at most this many blocks
+ * of the payer's chain, linked up to a hash already audited. 32 bytes a checkpoint.
+ */
+export const CHECKPOINT_BLOCKS = 256n;
+
 /** Pages of a payer's chain (through the gateway), each within `timeoutMs`. */
 export type FetchPayerPage = (fromSeq: bigint, limit: number, timeoutMs: number) => ReturnType<FetchChainPage>;
 
@@ -124,6 +131,8 @@ export interface PayerViewsDeps {
   readonly convicted?: ReadonlyArray<readonly [string, ForkProof]>;
   /** Anchors of views forgotten before a restart (anchors()). */
   readonly anchors?: ReadonlyArray<readonly [string, Anchor]>;
+  /** Told when a page of `payer`'s chain audited (read or offered): its head moved (sighting-watch.ts). */
+  readonly onAudited?: (payer: string) => void;
 }
 
 /** Where a forgotten view's chain had been audited to: its head's seq and block. */
@@ -140,6 +149,15 @@ export interface KeptView {
   readonly headBlock: Uint8Array;
   readonly ids: ReceiptIdSet;
   readonly pledges: ReadonlyMap<string, Pledge>;
+  /** The hashes of its audited blocks whose seq is a multiple of CHECKPOINT_BLOCKS (those audited since views kept them). */
+  readonly checkpoints: ReadonlyMap<bigint, Uint8Array>;
+}
+
+/** What a payer's chain was audited to, as sightings compare it: its head, the head's block, its checkpoints. */
+export interface AuditedHead {
+  readonly head: ChainHead;
+  readonly headBlock: Uint8Array;
+  readonly checkpoints: ReadonlyMap<bigint, Uint8Array>;
 }
 
 export interface PayerViewStats {
@@ -174,6 +192,15 @@ export interface PayerViews extends PayerCheck {
   offer(payer: string, fromSeq: bigint, blocks: readonly Uint8Array[]): bigint;
   /** Every chain audited, least recently used first (what deps.restored takes back). */
   kept(): KeptView[];
+  /** How far `payer`'s chain was audited; undefined when it was not, or when the payer is convicted. */
+  audited(payer: string): AuditedHead | undefined;
+  /** Reads `payer`'s chain on (in turn, as a receipt would have it read), unless it is held off; resolves when that read ends. */
+  readOn(payer: string): Promise<void>;
+  /**
+   * Convicts `payer` on a fork proof found elsewhere (another payee's sighting, sighting-watch.ts):
+   * refused for good, as for one its own pages proved. False when the proof does not convict that payer.
+   */
+  convictWith(payer: string, proof: ForkProof): boolean;
   /** Payers this node holds a fork proof against, oldest first (what deps.convicted takes back). */
   convictions(): Array<[string, ForkProof]>;
   /** Anchors of forgotten views, oldest first (what deps.anchors takes back). */
@@ -192,6 +219,8 @@ interface Cursor {
   readonly ids: ReceiptIdSet;
   /** Its pledges not paid (open or released), to any node, by receiptIdKey: what its later blocks must match. */
   readonly pledges: Map<string, Pledge>;
+  /** Hashes of the blocks audited at multiples of CHECKPOINT_BLOCKS. */
+  readonly checkpoints: Map<bigint, Uint8Array>;
 }
 
 /** The last read that reached the head the payer reported. */
@@ -401,6 +430,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         const passed = checkAnchor(payer, seq, blocks);
         view.cursor = audit(payer, view.cursor, blocks);
         if (passed) anchors.delete(payer);
+        tell(payer);
         // What it grew by may put the views past the limits: others are forgotten now, not when a new payer comes.
         evict(payer);
       }
@@ -453,6 +483,14 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     }
   };
 
+  const tell = (payer: string) => {
+    try {
+      deps.onAudited?.(payer);
+    } catch {
+      // The listener's to handle: the audit stands.
+    }
+  };
+
   /** The proof of a fork when the payer signed `other` against `known` (forkProofOf); undefined otherwise (the same block, the next one, junk). */
   const forkWith = (known: Uint8Array | undefined, other: Uint8Array | undefined): ForkProof | undefined => {
     if (known === undefined || other === undefined) return undefined;
@@ -466,7 +504,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
 
   for (const kept of deps.restored ?? []) {
-    const cursor: Cursor = { head: kept.head, headBlock: kept.headBlock, ids: kept.ids, pledges: new Map(kept.pledges) };
+    const cursor: Cursor = { head: kept.head, headBlock: kept.headBlock, ids: kept.ids, pledges: new Map(kept.pledges), checkpoints: new Map(kept.checkpoints) };
     if (kept.head.nodeId !== kept.payer || views.has(kept.payer)) continue;
     // Too heavy to keep now: its head still binds what the payer shows next.
     if (weightOf(cursor) > maxChainWeight) {
@@ -501,7 +539,11 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     const before = weightOf(cursor);
     for (const entry of result.entries) if (entry.receipt !== undefined) ids.add(entry.receipt.receiptId);
     trackPledges(pledges, result.entries, receiptIdKey);
-    const next = { head: result.head, headBlock: page[page.length - 1], ids, pledges };
+    const checkpoints = cursor?.checkpoints ?? new Map<bigint, Uint8Array>();
+    result.entries.forEach((entry, i) => {
+      if (entry.seq % CHECKPOINT_BLOCKS === 0n) checkpoints.set(entry.seq, sha256(SignedBlock.decode(page[i]).block));
+    });
+    const next = { head: result.head, headBlock: page[page.length - 1], ids, pledges, checkpoints };
     rememberedIds += weightOf(next) - before;
     return next;
   };
@@ -620,6 +662,27 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       return (view.cursor?.head.seq ?? 0n) + 1n;
     },
     kept: () => [...views].flatMap(([payer, view]) => (view.cursor ? [{ payer, ...view.cursor }] : [])),
+    audited(payer) {
+      const cursor = views.get(payer)?.cursor;
+      if (cursor === undefined || convicted.has(payer)) return undefined;
+      return { head: cursor.head, headBlock: cursor.headBlock, checkpoints: cursor.checkpoints };
+    },
+    async readOn(payer) {
+      if (convicted.has(payer)) return;
+      const view = viewOf(payer);
+      if (stopwatch.now() < view.retryAtMs) return;
+      const short = view.confirmed !== undefined && view.cursor !== undefined && view.cursor.head.seq === view.confirmed.seq;
+      await turns.request(payer, short);
+    },
+    convictWith(payer, proof) {
+      try {
+        if (verifyForkProof(proof).nodeId !== payer) return false;
+      } catch {
+        return false;
+      }
+      convict(payer, viewOf(payer), proof);
+      return true;
+    },
     convictions: () => [...convicted],
     anchors: () => [...anchors],
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),

@@ -25,6 +25,8 @@ import {
   GatewayOfferChain,
   GatewayVoidReceipts,
   LedgerEntryEvents,
+  RegistryFindChainSightings,
+  RegistryPublishChainSighting,
   RouterReportFork,
   RouterReportVoidBreach,
   SwarmError,
@@ -47,7 +49,10 @@ import { startReceiptOutbox } from './receipt-outbox';
 import type { PayerViewStats } from './payer-views';
 import { startForkReports } from './fork-reports';
 import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-view-file';
+import type { FetchPayerPage } from './payer-views';
 import { startPayerViews } from './payer-views';
+import type { SightingWatchStats } from './sighting-watch';
+import { startSightingWatch } from './sighting-watch';
 import { startVoidWatch } from './void-watch';
 
 export const SERVICE_NAME = 'credit-svc';
@@ -94,6 +99,8 @@ export const WATCH_CHAIN_PAGE_TIMEOUT_MS = 15_000;
  * countersigned (payer-views.ts gives each what is left of its read's 3 s).
  */
 export const PAYER_CHAIN_PAGE_TIMEOUT_MS = 3_000;
+/** A sighting stored in the DHT, or those of a payer found there: a lookup through the gateways. */
+export const SIGHTING_CALL_TIMEOUT_MS = 10_000;
 /** A void breach proof to the router, which checks it and may write it to disk. */
 export const REPORT_BREACH_TIMEOUT_MS = 10_000;
 
@@ -135,6 +142,14 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const viewsFile = join(config.ledgerPath, PAYER_VIEWS_FILE);
   const kept = config.chain.checkPayers ? await loadPayerViews(viewsFile, nodeId, config.chain.rules, log) : undefined;
   // A fork a payer showed this node goes to its router, which keeps the proof and trusts the payer no more.
+  const onBus = (): BusClient => {
+    if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
+    return gateway.client;
+  };
+  const fetchPayerChain =
+    (payer: string): FetchPayerPage =>
+    (fromSeq, limit, timeoutMs) =>
+      onBus().request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: Math.min(timeoutMs, PAYER_CHAIN_PAGE_TIMEOUT_MS) });
   const forkReports = startForkReports({
     report: async (proof) => {
       if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
@@ -157,10 +172,26 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
           forkReports.add(payer, proof);
           void viewSaver?.saveNow();
         },
-        fetchChain: (payer) => (fromSeq, limit, timeoutMs) => {
-          if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
-          return gateway.client.request(GatewayFetchChain, { peerNodeId: payer, fromSeq, limit }, { timeoutMs: Math.min(timeoutMs, PAYER_CHAIN_PAGE_TIMEOUT_MS) });
+        fetchChain: fetchPayerChain,
+        onAudited: (payer) => sightings?.touched(payer),
+      })
+    : undefined;
+  // Other payees' sightings of each payer's chain, compared with what this node audited (docs/chain.md "Sightings").
+  const sightings = payers
+    ? startSightingWatch({
+        views: payers,
+        fetchChain: fetchPayerChain,
+        publish: async (sighting) => {
+          await onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS });
         },
+        find: async (payer) => (await onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS })).sightings,
+        signer,
+        nodeId,
+        powDifficulty: config.powDifficulty,
+        clock,
+        stopwatch,
+        scheduler,
+        log,
       })
     : undefined;
   const book = createChainBook({ signer, nodeAccount: nodeId, rules: config.chain.rules, clock, ...(payers ? { payers } : {}) });
@@ -300,6 +331,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       voidWatchBrokenChains: String(watched.brokenChains),
       // Payers' chains read before countersigning their receipts (payer-views.ts): reads, blocks, and those that did not audit.
       ...(payers ? payerHealth(payers.stats()) : {}),
+      ...(sightings ? sightingHealth(sightings.stats()) : {}),
       oldestFailingReceiptMs: String(Math.round(failing.oldestMs)),
     };
   });
@@ -317,6 +349,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       stopping ??= (async () => {
         // The sweeper and the outbox first: they write to the ledger and use the bus.
         payers?.stop();
+        sightings?.stop();
         forkReports.stop();
         await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop(), viewSaver?.stop()]);
         await stopBus(config.graceMs);
@@ -367,5 +400,16 @@ function payerHealth(stats: PayerViewStats): Record<string, string> {
     payerChainsRestored: String(stats.restored),
     // Payers this node convicted of a fork (docs/chain.md "Fork proofs"), each reported to the router.
     payerChainForks: String(stats.forks),
+  };
+}
+
+function sightingHealth(stats: SightingWatchStats): Record<string, string> {
+  return {
+    // Looks at payers' sightings in the DHT (docs/chain.md "Sightings"): this node's published, others' found the same, forks proven by them, looks or comparisons that failed.
+    sightingLooks: String(stats.looks),
+    sightingsPublished: String(stats.published),
+    sightingsConsistent: String(stats.consistent),
+    sightingForks: String(stats.forks),
+    sightingsFailed: String(stats.failed),
   };
 }

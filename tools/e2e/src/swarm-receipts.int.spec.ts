@@ -226,6 +226,12 @@ describe('swarm - receipts between five new nodes for 1,000 tasks, credit-svc an
     const healths = await Promise.all(nodes.map(async (n) => (await n.bus.request(CreditHealth, {})).details));
     expect(healths.reduce((reads, d) => reads + Number(d['payerChainReads']), 0)).toBeGreaterThan(0);
     expect(healths.map((d) => d['payerChainsRefused'])).toEqual(['0', '0', '0', '0', '0']);
-    process.stderr.write(`swarm receipts: ${JSON.stringify({ paid, unpaid, failed, killed, receipts: report.receipts })}\n`);
+    // Payees published their sightings of their payers' chains in the DHT and compared each other's
+    // (sighting-watch.ts): honest chains, several payees each, found the same and convicted nobody.
+    const sum = (key: string) => healths.reduce((n, d) => n + Number(d[key]), 0);
+    expect({ published: sum('sightingsPublished') > 0, consistent: sum('sightingsConsistent') > 0 }).toEqual({ published: true, consistent: true });
+    expect(healths.map((d) => [d['sightingForks'], d['payerChainForks']])).toEqual(Array.from({ length: 5 }, () => ['0', '0']));
+    const sightings = { published: sum('sightingsPublished'), consistent: sum('sightingsConsistent'), failed: sum('sightingsFailed') };
+    process.stderr.write(`swarm receipts: ${JSON.stringify({ paid, unpaid, failed, killed, receipts: report.receipts, sightings })}\n`);
   });
 });

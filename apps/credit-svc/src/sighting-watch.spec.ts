@@ -1,0 +1,184 @@
+/**
+ * The sighting watch against real payer views (payer-views.ts) and real signed sightings, the DHT
+ * a map: a payer that shows this node one branch and another payee another is convicted here, at
+ * the head, below it (read back to a checkpoint) or just above it; honest sightings convict nobody.
+ */
+import type { ChainPage } from '@swarm/chain';
+import { makeChainSighting, verifyForkProof } from '@swarm/chain';
+import type { ForkProof } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, ErrorCode, SignedBlock, SignedChainSighting, SwarmError } from '@swarm/contracts';
+import type { VirtualTime } from '@swarm/determinism';
+import { virtualTime } from '@swarm/determinism';
+import { silentLogger } from '@swarm/telemetry';
+import type { PayerViews } from './payer-views';
+import { CHECKPOINT_BLOCKS, startPayerViews } from './payer-views';
+import type { SightingWatch } from './sighting-watch';
+import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, startSightingWatch } from './sighting-watch';
+import type { Node } from './test-fixtures/chains';
+import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
+
+/** A chain this long has checkpoints at 256 and 512. */
+const PAYMENTS = 598;
+
+interface Setup {
+  readonly vt: VirtualTime;
+  readonly views: PayerViews;
+  readonly watch: SightingWatch;
+  /** The DHT: sightings by payer, then payee. */
+  readonly dht: Map<string, Map<string, SignedChainSighting>>;
+  readonly forks: Array<{ payer: string; proof: ForkProof }>;
+  /** Pages asked, from seq. */
+  readonly fetched: bigint[];
+  failDht(on: boolean): void;
+}
+
+/** This node (`me`) reading `payer`'s chain as `shown` serves it. */
+function setup(me: Node, payer: Node, shown: () => Uint8Array[]): Setup {
+  const vt = virtualTime(START_MS + 10_000);
+  const dht = new Map<string, Map<string, SignedChainSighting>>();
+  const forks: Setup['forks'] = [];
+  const fetched: bigint[] = [];
+  let dhtDown = false;
+  const fetchChain =
+    () =>
+    async (fromSeq: bigint, limit: number): Promise<ChainPage> => {
+      fetched.push(fromSeq);
+      const blocks = shown();
+      const from = Number(fromSeq) - 1;
+      return { blocks: blocks.slice(from, from + Math.min(limit, 32)), headSeq: BigInt(blocks.length), nodeId: payer.id };
+    };
+  // Set once the watch starts; the views tell it of pages audited.
+  const late: { watch?: SightingWatch } = {};
+  const views = startPayerViews({ rules, fetchChain, ...vt, onFork: (p, proof) => void forks.push({ payer: p, proof }), onAudited: (p) => late.watch?.touched(p) });
+  const watch = startSightingWatch({
+    views,
+    fetchChain,
+    publish: async (s) => {
+      if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
+      const { payeeId: payee, payerId } = ChainSighting.decode(s.sighting);
+      const byPayee = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
+      byPayee.set(payee, s);
+      dht.set(payerId, byPayee);
+    },
+    find: async (p) => {
+      if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
+      return [...(dht.get(p)?.values() ?? [])];
+    },
+    signer: me.signer,
+    nodeId: me.id,
+    powDifficulty: 0,
+    ...vt,
+    log: silentLogger(),
+  });
+  late.watch = watch;
+  return { vt, views, watch, dht, forks, fetched, failDht: (on) => (dhtDown = on) };
+}
+
+/** The payer's SignedBlock a sighting carries. */
+function payerBlockOf(s: SignedChainSighting): Uint8Array {
+  const { payerBlock } = ChainSighting.decode(s.sighting);
+  return payerBlock ? SignedBlock.encode(payerBlock).finish() : new Uint8Array();
+}
+
+/** Another payee's sighting of `block` (a SignedBlock of the payer), put in the DHT. */
+function sightedBy(s: Setup, payer: Node, other: Node, block: Uint8Array): void {
+  const signed = SignedChainSighting.decode(makeChainSighting(other.signer, block, { atMs: s.vt.clock.now(), ttlMs: 60_000 }));
+  const byPayee = s.dht.get(payer.id) ?? new Map<string, SignedChainSighting>();
+  byPayee.set(other.id, signed);
+  s.dht.set(payer.id, byPayee);
+}
+
+/** Block `seq` of `payer`'s chain signed again with another time: a second block of that seq. */
+const otherBlockAt = (payer: Node, seq: number) => resigned(payer.blocks[seq - 1], payer.signer, (b) => void (b.atMs += 1n));
+
+/** Reads the payer's chain (as a receipt would have it read), then lets the watch look. */
+async function readAndLook(s: Setup, payer: Node): Promise<void> {
+  await s.views.readOn(payer.id);
+  await s.views.idle();
+  await s.vt.advance(MIN_LOOK_INTERVAL_MS);
+  await s.watch.idle();
+}
+
+describe('sighting watch - payees compare what their payer showed them', () => {
+  const me = node();
+  const otherPayee = node();
+  const payer = spender(node(), PAYMENTS);
+  const head = Number(payer.head.seq);
+
+  it('publishes its own sighting of the head it audited, and convicts nobody on honest sightings', async () => {
+    const s = setup(me, payer, () => payer.blocks);
+    sightedBy(s, payer, otherPayee, payer.blocks[head - 1]);
+    await readAndLook(s, payer);
+    const mine = s.dht.get(payer.id)?.get(me.id);
+    expect(mine && ChainBlock.decode(SignedBlock.decode(payerBlockOf(mine)).block).seq).toBe(payer.head.seq);
+    expect(s.forks).toEqual([]);
+    // Published again as the read went on (each look signs the head audited by then).
+    expect(s.watch.stats()).toMatchObject({ consistent: 1, forks: 0, failed: 0 });
+    expect(s.watch.stats().published).toBeGreaterThanOrEqual(1);
+    s.watch.stop();
+  });
+
+  it('convicts a payer that showed another payee another block of the head this node audited', async () => {
+    const s = setup(me, payer, () => payer.blocks);
+    sightedBy(s, payer, otherPayee, otherBlockAt(payer, head));
+    await readAndLook(s, payer);
+    expect(s.forks.map((f) => [f.payer, verifyForkProof(f.proof)])).toEqual([[payer.id, { nodeId: payer.id, seq: payer.head.seq }]]);
+    expect(s.views.audited(payer.id)).toBeUndefined();
+    expect(s.watch.stats()).toMatchObject({ forks: 1 });
+    s.watch.stop();
+  });
+
+  it('reads back from a sighting below its head to the checkpoint above it: the same block passes, another convicts', async () => {
+    const seq = 300;
+    const honest = setup(me, payer, () => payer.blocks);
+    sightedBy(honest, payer, otherPayee, payer.blocks[seq - 1]);
+    await readAndLook(honest, payer);
+    // The reads ask pages from 1, 33, 65, ...; the read back from 300, no further than the checkpoint at 512.
+    const readBack = honest.fetched.filter((from) => (from - 1n) % 32n !== 0n);
+    expect({ forks: honest.forks.length, consistent: honest.watch.stats().consistent }).toEqual({ forks: 0, consistent: 1 });
+    expect(readBack).toEqual([300n, 332n, 364n, 396n, 428n, 460n, 492n]);
+    expect(readBack.every((from) => from <= 2n * CHECKPOINT_BLOCKS)).toBe(true);
+    honest.watch.stop();
+
+    const forked = setup(me, payer, () => payer.blocks);
+    sightedBy(forked, payer, otherPayee, otherBlockAt(payer, seq));
+    await readAndLook(forked, payer);
+    expect(forked.forks.map((f) => verifyForkProof(f.proof))).toEqual([{ nodeId: payer.id, seq: BigInt(seq) }]);
+    forked.watch.stop();
+  });
+
+  it('reads on when another payee saw further, then compares; a block right after the head naming another before it convicts at once', async () => {
+    // This node is shown the chain up to 400; the other payee saw block 450 of the same chain.
+    let shownUpTo = 400;
+    const s = setup(me, payer, () => payer.blocks.slice(0, shownUpTo));
+    sightedBy(s, payer, otherPayee, payer.blocks[449]);
+    await readAndLook(s, payer);
+    expect(s.watch.stats().consistent).toBe(0);
+    shownUpTo = head;
+    await readAndLook(s, payer);
+    await s.vt.advance(MIN_LOOK_INTERVAL_MS);
+    await s.watch.idle();
+    expect({ forks: s.forks.length, consistent: s.watch.stats().consistent }).toEqual({ forks: 0, consistent: 1 });
+    s.watch.stop();
+
+    const linked = setup(me, payer, () => payer.blocks.slice(0, 400));
+    const namesAnother = resigned(payer.blocks[400], payer.signer, (b) => void (b.prevHash = new Uint8Array(32).fill(4)));
+    sightedBy(linked, payer, otherPayee, namesAnother);
+    await readAndLook(linked, payer);
+    expect(linked.forks.map((f) => verifyForkProof(f.proof))).toEqual([{ nodeId: payer.id, seq: 400n }]);
+    linked.watch.stop();
+  });
+
+  it('ignores sightings that do not check out, and counts a DHT it cannot reach without convicting anyone', async () => {
+    const s = setup(me, payer, () => payer.blocks);
+    const forged = SignedChainSighting.decode(makeChainSighting(otherPayee.signer, otherBlockAt(payer, head), { atMs: s.vt.clock.now(), ttlMs: 60_000 }));
+    s.dht.set(payer.id, new Map([[otherPayee.id, { ...forged, signature: new Uint8Array(64).fill(1) }]]));
+    await readAndLook(s, payer);
+    expect({ forks: s.forks.length, stats: s.watch.stats() }).toMatchObject({ forks: 0, stats: { consistent: 0, failed: 0 } });
+    s.failDht(true);
+    await s.vt.advance(REFRESH_MS);
+    await s.watch.idle();
+    expect(s.watch.stats()).toMatchObject({ forks: 0, failed: 1 });
+    s.watch.stop();
+  });
+});

@@ -1,0 +1,307 @@
+/**
+ * Sightings (docs/chain.md "Sightings"): each payee publishes in the DHT the payer's block at the
+ * head it audited (its sighting, signed by the node key) and compares the other payees' with what
+ * it audited. A payer that shows two payees two branches signed two blocks of one seq, and the two
+ * payees see each other's: one of them holds both, a fork proof, and convicts the payer (refused for
+ * good, reported to the router, as for a fork its own pages show: payer-views.ts).
+ *
+ * Compared, for another payee's sighting of block s against this node's head h:
+ * - s = h: the two blocks (head to head);
+ * - s > h: the payer's chain is read on (a read in turn, as a receipt asks), and compared at the
+ *   next look; a block s = h + 1 that does not go on from the head is a proof at once;
+ * - s < h: the payer's blocks from s up to the first checkpoint (or the head) at or above it are read
+ *   through the gateway, at most CHECKPOINT_BLOCKS of them, and must link up to the hash audited
+ *   there: the block at s is then the one this node audited, compared with the sighting's. A broken
+ *   link the payer signed on the way is a proof too.
+ * A sighting found the same (its block's signature) is not compared again.
+ *
+ * Looks: after a page of a payer's chain audited (the head moved), at most one a payer every
+ * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once; the sighting is signed again and each payer
+ * looked at once more every REFRESH_MS while its view is kept. This finds forks; it does not yet hold
+ * a receipt back until its payer's sightings are compared (docs/chain.md "Not yet").
+ */
+import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
+import { ChainRefusal, forkProofOf, hex, makeChainSighting, sameBytes, sha256, verifyChainSighting } from '@swarm/chain';
+import type { ForkProof } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
+import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
+import type { Logger } from '@swarm/telemetry';
+import type { AuditedHead, FetchPayerPage, PayerViews } from './payer-views';
+import { CHECKPOINT_BLOCKS, PAYER_PAGE_BLOCKS } from './payer-views';
+
+/** A sighting lives this long; signed again every REFRESH_MS while its view is kept. */
+export const SIGHTING_TTL_MS = 30 * 60_000;
+export const REFRESH_MS = 10 * 60_000;
+/** The least time between two looks at one payer's sightings. */
+export const MIN_LOOK_INTERVAL_MS = 5_000;
+/** Looks going on at once, all payers together. */
+export const LOOKS_IN_FLIGHT = 4;
+/** Payers waiting for a look (past it, new ones wait for the next refresh). */
+export const MAX_WAITING_LOOKS = 4_096;
+/** Sightings found the same as what this node audited, remembered (by their block's signature). */
+export const MAX_CONSISTENT = 65_536;
+/** Time a page of a read back is given. */
+export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
+
+export interface SightingWatchDeps {
+  readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith'>;
+  readonly fetchChain: (payer: string) => FetchPayerPage;
+  /** Stores this node's sighting (registry.publish-sighting). */
+  readonly publish: (sighting: SignedChainSighting) => Promise<void>;
+  /** The sightings of `payer`'s chain the DHT holds (registry.find-sightings). */
+  readonly find: (payer: string) => Promise<readonly SignedChainSighting[]>;
+  readonly signer: ChainSigner;
+  readonly nodeId: string;
+  readonly powDifficulty: number;
+  readonly clock: WallClock;
+  readonly stopwatch: Stopwatch;
+  readonly scheduler: Pick<Scheduler, 'setTimer'>;
+  readonly log: Logger;
+}
+
+export interface SightingWatchStats {
+  /** Looks made (each: publish if due, find, compare). */
+  readonly looks: number;
+  readonly published: number;
+  /** Other payees' sightings compared and found the same as this node's audit. */
+  readonly consistent: number;
+  /** Forks proven by a sighting. */
+  readonly forks: number;
+  /** Looks or comparisons that could not be made (the DHT, the payer's gateway, a read back that does not link). */
+  readonly failed: number;
+}
+
+export interface SightingWatch {
+  /** A page of `payer`'s chain audited: look at its sightings soon. */
+  touched(payer: string): void;
+  stats(): SightingWatchStats;
+  /** Resolves once no look is going on (tests). */
+  idle(): Promise<void>;
+  stop(): void;
+}
+
+interface Published {
+  readonly seq: bigint;
+  readonly hash: string;
+  readonly atMs: number;
+}
+
+export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
+  const { views, stopwatch, log } = deps;
+  const counts = { looks: 0, published: 0, consistent: 0, forks: 0, failed: 0 };
+  const published = new Map<string, Published>();
+  const lastLook = new Map<string, number>();
+  /** Block signatures (hex) of sightings found the same as this node's audit. */
+  const consistent = new Set<string>();
+  const waiting = new Set<string>();
+  const timers = new Map<string, CancelTimer>();
+  const going = new Set<Promise<void>>();
+  let stopped = false;
+
+  const remember = (key: string) => {
+    consistent.add(key);
+    if (consistent.size > MAX_CONSISTENT) consistent.delete(consistent.values().next().value as string);
+  };
+
+  const convict = (payer: string, proof: ForkProof, from: string) => {
+    if (!views.convictWith(payer, proof)) return;
+    counts.forks += 1;
+    log.warn({ payer: payer.slice(0, 12), payee: from.slice(0, 12) }, "a payer's chain forked: another payee's sighting holds another block of a seq this node audited");
+  };
+
+  const publishDue = async (payer: string, audited: AuditedHead) => {
+    const last = published.get(payer);
+    const hash = hex(audited.head.hash);
+    if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
+    const bytes = makeChainSighting(deps.signer, audited.headBlock, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
+    await deps.publish(SignedChainSighting.decode(bytes));
+    published.set(payer, { seq: audited.head.seq, hash, atMs: stopwatch.now() });
+    counts.published += 1;
+  };
+
+  /** The payer's blocks from `seq` up to `toSeq` (the hash there known: `toHash`), checked to link up to it; a ForkProof where a link the payer signed breaks. */
+  const readBack = async (payer: string, seq: bigint, toSeq: bigint, toHash: Uint8Array): Promise<Uint8Array[] | ForkProof> => {
+    const fetchPage = deps.fetchChain(payer);
+    const blocks: Uint8Array[] = [];
+    while (BigInt(blocks.length) <= toSeq - seq) {
+      const from = seq + BigInt(blocks.length);
+      const page = await fetchPage(from, Math.min(PAYER_PAGE_BLOCKS, Number(toSeq - from) + 1), BACK_READ_PAGE_TIMEOUT_MS);
+      if (page.blocks.length === 0) throw new Error(`the payer sent no blocks from ${from} (it reports head ${page.headSeq})`);
+      blocks.push(...page.blocks.slice(0, Number(toSeq - from) + 1));
+    }
+    // From the top down: the last block is the one audited there; each names the one before it.
+    let expected = toHash;
+    for (let i = blocks.length - 1; i >= 0; i -= 1) {
+      const block = blockOf(blocks[i]);
+      if (block === undefined || block.seq !== seq + BigInt(i) || !sameBytes(sha256(SignedBlock.decode(blocks[i]).block), expected)) {
+        const proof = i + 1 < blocks.length ? provenFork(blocks[i], blocks[i + 1]) : undefined;
+        if (proof) return proof;
+        throw new Error(`the payer's block ${seq + BigInt(i)} does not link up to the chain this node audited`);
+      }
+      expected = block.prevHash;
+    }
+    return blocks;
+  };
+
+  /** This node's audited block at `seq` (below the head), or a proof found on the way. */
+  const auditedBlockAt = async (payer: string, audited: AuditedHead, seq: bigint): Promise<Uint8Array | ForkProof | undefined> => {
+    // The first checkpoint at or above seq, else the head: at most CHECKPOINT_BLOCKS blocks to read.
+    const next = ((seq + CHECKPOINT_BLOCKS - 1n) / CHECKPOINT_BLOCKS) * CHECKPOINT_BLOCKS;
+    const checkpoint = next < audited.head.seq ? audited.checkpoints.get(next) : undefined;
+    const [toSeq, toHash] = checkpoint !== undefined ? [next, checkpoint] : [audited.head.seq, audited.head.hash];
+    // Views kept from before checkpoints: past the bound, not compared here (the other payee compares it).
+    if (toSeq - seq > CHECKPOINT_BLOCKS) return undefined;
+    const read = await readBack(payer, seq, toSeq, toHash);
+    return Array.isArray(read) ? read[0] : read;
+  };
+
+  const compare = async (payer: string, audited: AuditedHead, other: VerifiedSighting): Promise<'same' | 'fork' | 'later'> => {
+    const head = audited.head.seq;
+    if (other.seq === head) return sameOr(payer, audited.headBlock, other);
+    if (other.seq > head) {
+      // A block right after the head that names another one before it is a proof now.
+      const proof = other.seq === head + 1n ? provenFork(audited.headBlock, other.block) : undefined;
+      if (proof) return (convict(payer, proof, other.payee), 'fork');
+      void views.readOn(payer).catch(() => undefined);
+      return 'later';
+    }
+    const mine = await auditedBlockAt(payer, audited, other.seq);
+    if (mine === undefined) return 'later';
+    if (!(mine instanceof Uint8Array)) return (convict(payer, mine, other.payee), 'fork');
+    return sameOr(payer, mine, other);
+  };
+
+  const sameOr = (payer: string, mine: Uint8Array, other: VerifiedSighting): 'same' | 'fork' => {
+    if (sameBytes(mine, other.block)) return 'same';
+    const proof = provenFork(mine, other.block);
+    if (proof === undefined) return 'same';
+    convict(payer, proof, other.payee);
+    return 'fork';
+  };
+
+  const look = async (payer: string) => {
+    counts.looks += 1;
+    lastLook.set(payer, stopwatch.now());
+    const audited = views.audited(payer);
+    if (audited === undefined) return;
+    try {
+      await publishDue(payer, audited);
+      const found = await deps.find(payer);
+      for (const signed of found) {
+        if (stopped) return;
+        // Cheap checks first: this node's own, and what was found the same before (by its block's signature, which no other block has).
+        const told = unverified(signed);
+        if (told === undefined || told.payee === deps.nodeId || consistent.has(told.blockKey)) continue;
+        let other: VerifiedSighting;
+        try {
+          other = verifyChainSighting(SignedChainSighting.encode(signed).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
+        } catch (err) {
+          if (err instanceof ChainRefusal) continue;
+          throw err;
+        }
+        const now = views.audited(payer);
+        if (now === undefined) return;
+        const verdict = await compare(payer, now, other).catch((err: unknown) => {
+          counts.failed += 1;
+          log.debug({ err, payer: payer.slice(0, 12), payee: other.payee.slice(0, 12) }, "a sighting could not be compared with the payer's chain");
+          return 'later' as const;
+        });
+        if (verdict === 'fork') return;
+        if (verdict === 'same') {
+          counts.consistent += 1;
+          remember(told.blockKey);
+        }
+      }
+    } catch (err) {
+      counts.failed += 1;
+      log.debug({ err, payer: payer.slice(0, 12) }, "the payer's sightings could not be published or found; looked at again later");
+    }
+  };
+
+  const pump = () => {
+    while (!stopped && going.size < LOOKS_IN_FLIGHT && waiting.size > 0) {
+      const payer = waiting.values().next().value as string;
+      waiting.delete(payer);
+      const run: Promise<void> = look(payer).finally(() => {
+        going.delete(run);
+        pump();
+      });
+      going.add(run);
+    }
+  };
+
+  const schedule = (payer: string, delayMs: number) => {
+    if (stopped || timers.has(payer) || waiting.has(payer)) return;
+    if (delayMs <= 0) {
+      if (waiting.size >= MAX_WAITING_LOOKS) return;
+      waiting.add(payer);
+      pump();
+      return;
+    }
+    timers.set(
+      payer,
+      deps.scheduler.setTimer(delayMs, () => {
+        timers.delete(payer);
+        schedule(payer, 0);
+      }),
+    );
+  };
+
+  // Sightings live SIGHTING_TTL_MS: each payer published is looked at again (and signed again) before then.
+  let refresh: CancelTimer = () => undefined;
+  const everyRefresh = () => {
+    refresh = deps.scheduler.setTimer(REFRESH_MS, () => {
+      for (const payer of published.keys()) {
+        if (views.audited(payer) === undefined) published.delete(payer);
+        else schedule(payer, 0);
+      }
+      if (!stopped) everyRefresh();
+    });
+  };
+  everyRefresh();
+
+  return {
+    touched(payer) {
+      const since = stopwatch.now() - (lastLook.get(payer) ?? -Infinity);
+      schedule(payer, MIN_LOOK_INTERVAL_MS - since);
+      if (lastLook.size > MAX_WAITING_LOOKS * 4) lastLook.delete(lastLook.keys().next().value as string);
+    },
+    stats: () => ({ ...counts }),
+    async idle() {
+      while (going.size > 0 || waiting.size > 0) await Promise.all([...going]);
+    },
+    stop() {
+      stopped = true;
+      refresh();
+      for (const cancel of timers.values()) cancel();
+      timers.clear();
+      waiting.clear();
+    },
+  };
+}
+
+/** The payee a sighting names and its payer block's signature (hex), unverified; undefined when it does not decode. */
+function unverified(signed: SignedChainSighting): { readonly payee: string; readonly blockKey: string } | undefined {
+  try {
+    const s = ChainSighting.decode(signed.sighting);
+    return s.payerBlock ? { payee: s.payeeId, blockKey: hex(s.payerBlock.signature) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function blockOf(bytes: Uint8Array): ChainBlock | undefined {
+  try {
+    return ChainBlock.decode(SignedBlock.decode(bytes).block);
+  } catch {
+    return undefined;
+  }
+}
+
+function provenFork(a: Uint8Array, b: Uint8Array): ForkProof | undefined {
+  try {
+    return forkProofOf(a, b);
+  } catch {
+    return undefined;
+  }
+}
