@@ -13,7 +13,7 @@ import { silentLogger } from '@swarm/telemetry';
 import type { PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
-import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, startSightingWatch } from './sighting-watch';
+import { MIN_LOOK_INTERVAL_MS, READ_BACKS_PER_LOOK, REFRESH_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
 
@@ -167,6 +167,23 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     await readAndLook(linked, payer);
     expect(linked.forks.map((f) => verifyForkProof(f.proof))).toEqual([{ nodeId: payer.id, seq: 400n }]);
     linked.watch.stop();
+  });
+
+  it('reads back at most READ_BACKS_PER_LOOK sightings a look, and the rest at the next looks', async () => {
+    const s = setup(me, payer, () => payer.blocks);
+    await readAndLook(s, payer);
+    await s.vt.advance(MIN_LOOK_INTERVAL_MS);
+    await s.watch.idle();
+    const others = Array.from({ length: READ_BACKS_PER_LOOK + 4 }, () => node());
+    others.forEach((o, i) => sightedBy(s, payer, o, payer.blocks[100 + 20 * i]));
+    const looks = s.watch.stats().looks;
+    s.watch.touched(payer.id);
+    await s.watch.idle();
+    expect({ looks: s.watch.stats().looks - looks, consistent: s.watch.stats().consistent }).toEqual({ looks: 1, consistent: READ_BACKS_PER_LOOK });
+    await s.vt.advance(MIN_LOOK_INTERVAL_MS);
+    await s.watch.idle();
+    expect(s.watch.stats()).toMatchObject({ consistent: READ_BACKS_PER_LOOK + 4, forks: 0 });
+    s.watch.stop();
   });
 
   it('ignores sightings that do not check out, and counts a DHT it cannot reach without convicting anyone', async () => {

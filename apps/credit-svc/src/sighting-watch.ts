@@ -40,6 +40,8 @@ export const LOOKS_IN_FLIGHT = 4;
 export const MAX_WAITING_LOOKS = 4_096;
 /** Sightings found the same as what this node audited, remembered (by their block's signature). */
 export const MAX_CONSISTENT = 65_536;
+/** Sightings below the head read back in one look, at most (each up to CHECKPOINT_BLOCKS blocks); the rest at the next. */
+export const READ_BACKS_PER_LOOK = 8;
 /** Time a page of a read back is given. */
 export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
 
@@ -94,6 +96,9 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   /** Block signatures (hex) of sightings found the same as this node's audit. */
   const consistent = new Set<string>();
   const waiting = new Set<string>();
+  const looking = new Set<string>();
+  /** Payers touched while their look went on. */
+  const again = new Set<string>();
   const timers = new Map<string, CancelTimer>();
   const going = new Set<Promise<void>>();
   let stopped = false;
@@ -155,7 +160,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     return Array.isArray(read) ? read[0] : read;
   };
 
-  const compare = async (payer: string, audited: AuditedHead, other: VerifiedSighting): Promise<'same' | 'fork' | 'later'> => {
+  const compare = async (payer: string, audited: AuditedHead, other: VerifiedSighting, budget: { readBacks: number }): Promise<'same' | 'fork' | 'later'> => {
     const head = audited.head.seq;
     if (other.seq === head) return sameOr(payer, audited.headBlock, other);
     if (other.seq > head) {
@@ -165,6 +170,8 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       void views.readOn(payer).catch(() => undefined);
       return 'later';
     }
+    if (budget.readBacks <= 0) return 'later';
+    budget.readBacks -= 1;
     const mine = await auditedBlockAt(payer, audited, other.seq);
     if (mine === undefined) return 'later';
     if (!(mine instanceof Uint8Array)) return (convict(payer, mine, other.payee), 'fork');
@@ -179,16 +186,20 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     return 'fork';
   };
 
-  const look = async (payer: string) => {
+  /** Looks at `payer`'s sightings; true when some are left to compare at a later look. */
+  const look = async (payer: string): Promise<boolean> => {
     counts.looks += 1;
     lastLook.set(payer, stopwatch.now());
     const audited = views.audited(payer);
-    if (audited === undefined) return;
+    if (audited === undefined) return false;
+    // A flood of sightings below the head (each a read back from the payer's gateway) is compared a few a look.
+    const budget = { readBacks: READ_BACKS_PER_LOOK };
+    let left = false;
     try {
       await publishDue(payer, audited);
       const found = await deps.find(payer);
       for (const signed of found) {
-        if (stopped) return;
+        if (stopped) return false;
         // Cheap checks first: this node's own, and what was found the same before (by its block's signature, which no other block has).
         const told = unverified(signed);
         if (told === undefined || told.payee === deps.nodeId || consistent.has(told.blockKey)) continue;
@@ -200,38 +211,53 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
           throw err;
         }
         const now = views.audited(payer);
-        if (now === undefined) return;
-        const verdict = await compare(payer, now, other).catch((err: unknown) => {
+        if (now === undefined) return false;
+        const verdict = await compare(payer, now, other, budget).catch((err: unknown) => {
           counts.failed += 1;
           log.debug({ err, payer: payer.slice(0, 12), payee: other.payee.slice(0, 12) }, "a sighting could not be compared with the payer's chain");
           return 'later' as const;
         });
-        if (verdict === 'fork') return;
+        if (verdict === 'fork') return false;
         if (verdict === 'same') {
           counts.consistent += 1;
           remember(told.blockKey);
-        }
+        } else if (budget.readBacks <= 0) left = true;
       }
     } catch (err) {
       counts.failed += 1;
       log.debug({ err, payer: payer.slice(0, 12) }, "the payer's sightings could not be published or found; looked at again later");
     }
+    return left;
   };
 
   const pump = () => {
     while (!stopped && going.size < LOOKS_IN_FLIGHT && waiting.size > 0) {
       const payer = waiting.values().next().value as string;
       waiting.delete(payer);
-      const run: Promise<void> = look(payer).finally(() => {
-        going.delete(run);
-        pump();
-      });
+      looking.add(payer);
+      const run: Promise<void> = look(payer)
+        .catch(() => false)
+        .then((left) => {
+          looking.delete(payer);
+          // Touched while it looked, or sightings left to compare: once more, a while later.
+          if (left || again.delete(payer)) schedule(payer, MIN_LOOK_INTERVAL_MS);
+        })
+        .finally(() => {
+          going.delete(run);
+          pump();
+        });
       going.add(run);
     }
   };
 
   const schedule = (payer: string, delayMs: number) => {
     if (stopped || timers.has(payer) || waiting.has(payer)) return;
+    // One look at a payer at a time: a look asked meanwhile follows it.
+    if (looking.has(payer)) {
+      again.add(payer);
+      return;
+    }
+    if (timers.size >= MAX_WAITING_LOOKS) return;
     if (delayMs <= 0) {
       if (waiting.size >= MAX_WAITING_LOOKS) return;
       waiting.add(payer);
