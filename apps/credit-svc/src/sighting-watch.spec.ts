@@ -11,9 +11,9 @@ import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { PayerViews } from './payer-views';
-import { CHECKPOINT_BLOCKS, startPayerViews } from './payer-views';
+import { startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
-import { MIN_LOOK_INTERVAL_MS, READ_BACKS_PER_LOOK, REFRESH_MS, startSightingWatch } from './sighting-watch';
+import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
 
@@ -33,7 +33,7 @@ interface Setup {
 }
 
 /** This node (`me`) reading `payer`'s chain as `shown` serves it. */
-function setup(me: Node, payer: Node, shown: () => Uint8Array[]): Setup {
+function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLook?: number): Setup {
   const vt = virtualTime(START_MS + 10_000);
   const dht = new Map<string, Map<string, SignedChainSighting>>();
   const forks: Setup['forks'] = [];
@@ -67,6 +67,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[]): Setup {
     signer: me.signer,
     nodeId: me.id,
     powDifficulty: 0,
+    ...(readBacksPerLook === undefined ? {} : { readBacksPerLook }),
     ...vt,
     log: silentLogger(),
   });
@@ -131,13 +132,16 @@ describe('sighting watch - payees compare what their payer showed them', () => {
   it('reads back from a sighting below its head to the checkpoint above it: the same block passes, another convicts', async () => {
     const seq = 300;
     const honest = setup(me, payer, () => payer.blocks);
-    sightedBy(honest, payer, otherPayee, payer.blocks[seq - 1]);
     await readAndLook(honest, payer);
-    // The reads ask pages from 1, 33, 65, ...; the read back from 300, no further than the checkpoint at 512.
-    const readBack = honest.fetched.filter((from) => (from - 1n) % 32n !== 0n);
+    await honest.vt.advance(MIN_LOOK_INTERVAL_MS);
+    await honest.watch.idle();
+    sightedBy(honest, payer, otherPayee, payer.blocks[seq - 1]);
+    const fetched = honest.fetched.length;
+    honest.watch.touched(payer.id);
+    await honest.watch.idle();
+    // The interval holding 300 (257 to the checkpoint at 512): 8 pages of 32 blocks.
     expect({ forks: honest.forks.length, consistent: honest.watch.stats().consistent }).toEqual({ forks: 0, consistent: 1 });
-    expect(readBack).toEqual([300n, 332n, 364n, 396n, 428n, 460n, 492n]);
-    expect(readBack.every((from) => from <= 2n * CHECKPOINT_BLOCKS)).toBe(true);
+    expect(honest.fetched.slice(fetched)).toEqual([257n, 289n, 321n, 353n, 385n, 417n, 449n, 481n]);
     honest.watch.stop();
 
     const forked = setup(me, payer, () => payer.blocks);
@@ -169,20 +173,22 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     linked.watch.stop();
   });
 
-  it('reads back at most READ_BACKS_PER_LOOK sightings a look, and the rest at the next looks', async () => {
-    const s = setup(me, payer, () => payer.blocks);
+  it('reads back one interval for every sighting in it, at most readBacksPerLook intervals a look, the rest at the next looks', async () => {
+    const s = setup(me, payer, () => payer.blocks, 1);
     await readAndLook(s, payer);
     await s.vt.advance(MIN_LOOK_INTERVAL_MS);
     await s.watch.idle();
-    const others = Array.from({ length: READ_BACKS_PER_LOOK + 4 }, () => node());
-    others.forEach((o, i) => sightedBy(s, payer, o, payer.blocks[100 + 20 * i]));
-    const looks = s.watch.stats().looks;
+    // Two sightings in each of the two intervals below the head (1-256, 257-512), the higher first.
+    for (const seq of [200, 100, 456, 356]) sightedBy(s, payer, node(), payer.blocks[seq - 1]);
+    const [looks, fetched] = [s.watch.stats().looks, s.fetched.length];
     s.watch.touched(payer.id);
     await s.watch.idle();
-    expect({ looks: s.watch.stats().looks - looks, consistent: s.watch.stats().consistent }).toEqual({ looks: 1, consistent: READ_BACKS_PER_LOOK });
+    // One interval read back (8 pages): its first sighting compared, the second then known the same
+    // with no read; the other interval left for the next look.
+    expect({ looks: s.watch.stats().looks - looks, consistent: s.watch.stats().consistent, pages: s.fetched.length - fetched }).toEqual({ looks: 1, consistent: 1, pages: 8 });
     await s.vt.advance(MIN_LOOK_INTERVAL_MS);
     await s.watch.idle();
-    expect(s.watch.stats()).toMatchObject({ consistent: READ_BACKS_PER_LOOK + 4, forks: 0 });
+    expect({ stats: s.watch.stats(), pages: s.fetched.length - fetched }).toMatchObject({ stats: { looks: looks + 2, consistent: 2, forks: 0 }, pages: 16 });
     s.watch.stop();
   });
 

@@ -9,11 +9,11 @@
  * - s = h: the two blocks (head to head);
  * - s > h: the payer's chain is read on (a read in turn, as a receipt asks), and compared at the
  *   next look; a block s = h + 1 that does not go on from the head is a proof at once;
- * - s < h: the payer's blocks from s up to the first checkpoint (or the head) at or above it are read
- *   through the gateway, at most CHECKPOINT_BLOCKS of them, and must link up to the hash audited
- *   there: the block at s is then the one this node audited, compared with the sighting's. A broken
- *   link the payer signed on the way is a proof too.
- * A sighting found the same (its block's signature) is not compared again.
+ * - s < h: the payer's blocks of the checkpoint interval holding s, up to the first checkpoint (or the
+ *   head) at or above it, are read through the gateway, at most CHECKPOINT_BLOCKS of them, and must
+ *   link up to the hash audited there: the block at s is then the one this node audited, compared
+ *   with the sighting's. A broken link the payer signed on the way is a proof too.
+ * A sighting found the same (its block's signature), or of a block read back before, is not compared again.
  *
  * Looks: after a page of a payer's chain audited (the head moved), at most one a payer every
  * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once; the sighting is signed again and each payer
@@ -59,6 +59,8 @@ export interface SightingWatchDeps {
   readonly stopwatch: Stopwatch;
   readonly scheduler: Pick<Scheduler, 'setTimer'>;
   readonly log: Logger;
+  /** READ_BACKS_PER_LOOK by default. */
+  readonly readBacksPerLook?: number;
 }
 
 export interface SightingWatchStats {
@@ -154,10 +156,16 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     const next = ((seq + CHECKPOINT_BLOCKS - 1n) / CHECKPOINT_BLOCKS) * CHECKPOINT_BLOCKS;
     const checkpoint = next < audited.head.seq ? audited.checkpoints.get(next) : undefined;
     const [toSeq, toHash] = checkpoint !== undefined ? [next, checkpoint] : [audited.head.seq, audited.head.hash];
+    // The whole interval up to it, so that one read back serves every sighting in it.
+    const start = next - CHECKPOINT_BLOCKS + 1n;
+    const from = start >= 1n && toSeq - start < CHECKPOINT_BLOCKS ? start : seq;
     // Views kept from before checkpoints: past the bound, not compared here (the other payee compares it).
-    if (toSeq - seq > CHECKPOINT_BLOCKS) return undefined;
-    const read = await readBack(payer, seq, toSeq, toHash);
-    return Array.isArray(read) ? read[0] : read;
+    if (toSeq - from >= CHECKPOINT_BLOCKS) return undefined;
+    const read = await readBack(payer, from, toSeq, toHash);
+    if (!Array.isArray(read)) return read;
+    // Every block read back is one this node audited: a sighting of any of them is the same, with no read.
+    for (const block of read) remember(hex(SignedBlock.decode(block).signature));
+    return read[Number(seq - from)];
   };
 
   const compare = async (payer: string, audited: AuditedHead, other: VerifiedSighting, budget: { readBacks: number }): Promise<'same' | 'fork' | 'later'> => {
@@ -193,7 +201,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     const audited = views.audited(payer);
     if (audited === undefined) return false;
     // A flood of sightings below the head (each a read back from the payer's gateway) is compared a few a look.
-    const budget = { readBacks: READ_BACKS_PER_LOOK };
+    const budget = { readBacks: deps.readBacksPerLook ?? READ_BACKS_PER_LOOK };
     let left = false;
     try {
       await publishDue(payer, audited);
