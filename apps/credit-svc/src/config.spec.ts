@@ -21,6 +21,13 @@ describe('credit config - loadCreditConfig', () => {
     expect(() => loadCreditConfig({ ...base, SWARM_CREDIT_CHECK_PAYERS: 'sometimes' })).toThrow(/SWARM_CREDIT_CHECK_PAYERS/);
   });
 
+  it("holds receipts for other payees' sightings unless told to watch only, with the swarm's proof-of-work difficulty", () => {
+    expect(loadCreditConfig(base)).toMatchObject({ sightings: 'hold', powDifficulty: 16 });
+    expect(loadCreditConfig({ ...base, SWARM_CREDIT_SIGHTINGS: 'watch', SWARM_POW_DIFFICULTY: '8' })).toMatchObject({ sightings: 'watch', powDifficulty: 8 });
+    expect(() => loadCreditConfig({ ...base, SWARM_CREDIT_SIGHTINGS: 'never' })).toThrow(/SWARM_CREDIT_SIGHTINGS/);
+    expect(() => loadCreditConfig({ ...base, SWARM_POW_DIFFICULTY: '300' })).toThrow(/SWARM_POW_DIFFICULTY/);
+  });
+
   it('reads the escrow lifetimes and sweep interval, refusing a default longer than the maximum', () => {
     const escrow = { SWARM_ESCROW_DEFAULT_TTL_MS: '5000', SWARM_ESCROW_MAX_TTL_MS: '60000', SWARM_ESCROW_SWEEP_MS: '50' };
     expect(loadCreditConfig({ ...base, ...escrow })).toMatchObject({ escrowLifetime: { defaultMs: 5_000, maxMs: 60_000 }, escrowSweepMs: 50 });

@@ -3,7 +3,7 @@ import { chainRulesFromVars } from '@swarm/chain';
 import type { EscrowLifetime } from '@swarm/credit';
 import { DEFAULT_ESCROW_LIFETIME, DEFAULT_MAX_STANDING_PAYEES, DEFAULT_STANDING_WINDOW_MS, MAX_UINT64, MIN_STANDING_WINDOW_MS } from '@swarm/credit';
 import type { Env, ServiceConfig } from '@swarm/config';
-import { bigintVar, booleanVar, CHAIN_VARS, ConfigError, intVar, loadEnv, optionalStringVar, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { bigintVar, booleanVar, CHAIN_VARS, ConfigError, enumVar, intVar, loadEnv, optionalStringVar, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { isSwarmError } from '@swarm/contracts';
 import { DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '@swarm/records';
 import { join } from 'node:path';
@@ -43,6 +43,10 @@ export const CREDIT_VARS = {
   SWARM_CREDIT_CHECK_PAYERS: booleanVar(true),
   // The proof of work other payees' sightings of a payer's chain must carry on their ids (docs/chain.md
   // "Sightings"): the swarm's one value, as gateway-svc and registry-svc have it.
+  // Other payees' sightings of a payer's chain (docs/chain.md "Sightings"): `hold`, a receipt is
+  // countersigned only once they are compared with what this node audited; `watch`, compared after
+  // (a fork is still proven, but the same credit may be countersigned by two payees first).
+  SWARM_CREDIT_SIGHTINGS: enumVar(['hold', 'watch'], 'hold'),
   SWARM_POW_DIFFICULTY: intVar({ default: DEFAULT_POW_DIFFICULTY, min: 0, max: MAX_POW_DIFFICULTY }),
   SWARM_GENESIS_GRANT: bigintVar({ default: DEFAULT_GENESIS_GRANT, min: 0n, max: MAX_UINT64 }),
   // fsync per operation: off survives a process crash (the OS keeps the write), on also survives
@@ -76,6 +80,8 @@ export interface CreditConfig extends ServiceConfig {
   readonly chain: { readonly rules: ChainRules; readonly passMs: number; readonly voidWatchMs: number; readonly checkPayers: boolean };
   /** SWARM_POW_DIFFICULTY: what other payees' sightings must carry. */
   readonly powDifficulty: number;
+  /** SWARM_CREDIT_SIGHTINGS: whether a receipt waits for its payer's sightings to be compared. */
+  readonly sightings: 'hold' | 'watch';
 }
 
 /** Pure: a frozen config, or one ConfigError listing every bad variable. */
@@ -96,6 +102,7 @@ export function loadCreditConfig(env: Env): CreditConfig {
     ...toServiceConfig(v),
     chain: Object.freeze({ rules, passMs: v.SWARM_RECEIPT_PASS_MS, voidWatchMs: v.SWARM_VOID_WATCH_MS, checkPayers: v.SWARM_CREDIT_CHECK_PAYERS }),
     powDifficulty: v.SWARM_POW_DIFFICULTY,
+    sightings: v.SWARM_CREDIT_SIGHTINGS,
     genesisGrant: v.SWARM_GENESIS_GRANT,
     syncWrites: v.SWARM_CREDIT_SYNC_WRITES,
     ledgerPath: join(v.SWARM_DATA_DIR, LEDGER_DIR),

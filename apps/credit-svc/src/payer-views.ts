@@ -98,6 +98,15 @@ export const MAX_ASKED_WAIT_MS = 60_000;
  */
 export const CHECKPOINT_BLOCKS = 256n;
 
+/** What prepare gives the sightings of a payer to be compared before its receipt's turn. */
+export const SIGHTINGS_CLEAR_MS = 3_000;
+
+/** The sighting watch as a receipt's check needs it (sighting-watch.ts SightingWatch). */
+export interface SightingGate {
+  clear(payer: string, atLeast: bigint, budgetMs: number): Promise<boolean>;
+  cleared(payer: string): bigint;
+}
+
 /** Pages of a payer's chain (through the gateway), each within `timeoutMs`. */
 export type FetchPayerPage = (fromSeq: bigint, limit: number, timeoutMs: number) => ReturnType<FetchChainPage>;
 
@@ -133,6 +142,11 @@ export interface PayerViewsDeps {
   readonly anchors?: ReadonlyArray<readonly [string, Anchor]>;
   /** Told when a page of `payer`'s chain audited (read or offered): its head moved (sighting-watch.ts). */
   readonly onAudited?: (payer: string) => void;
+  /**
+   * Other payees' sightings (sighting-watch.ts): a receipt is countersigned only once they are
+   * compared up to a head holding its pledge (prepare asks, check requires). Absent: not held back.
+   */
+  readonly sightings?: Pick<SightingGate, 'clear' | 'cleared'>;
 }
 
 /** Where a forgotten view's chain had been audited to: its head's seq and block. */
@@ -256,7 +270,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   /** Receipts that came (prepare), all payers together. */
   let arrivals = 0;
   /** Payer and receipt id -> the digest prepare found pledged: its check passes even if the view was forgotten since (oldest first). */
-  const prepared = new Map<string, string>();
+  const prepared = new Map<string, { readonly digest: string; readonly headSeq: bigint }>();
   const preparedKey = (payer: string, receiptId: string) => `${payer}\n${receiptId}`;
   const counts = { reads: 0, blocksRead: 0, offeredBlocks: 0, badChains: 0, failedReads: 0, restored: 0, forks: 0 };
 
@@ -567,9 +581,12 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       // A read already going when this receipt came may have asked for its page before the pledge: once more.
       if ((await readOn()) && (view.confirmed?.afterArrival ?? arrival) < arrival) await readOn();
       if (pledgeIn(payer, view, receiptId, digest) === 'pledged') {
+        // The pledge is at or below this head: the other payees' sightings compared up to it, before the ledger's turn.
+        const headSeq = view.cursor?.head.seq ?? 0n;
+        await deps.sightings?.clear(payer, headSeq, SIGHTINGS_CLEAR_MS);
         // Most recently prepared last: a retried receipt moves to the end.
         prepared.delete(preparedKey(payer, receiptId));
-        prepared.set(preparedKey(payer, receiptId), digest);
+        prepared.set(preparedKey(payer, receiptId), { digest, headSeq });
         if (prepared.size > MAX_PREPARED) prepared.delete(prepared.keys().next().value as string);
       }
     },
@@ -577,10 +594,23 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       if (convicted.has(payer)) throw refuseConvicted(payer);
       const view = views.get(payer);
       const pledge = pledgeIn(payer, view, receiptId, digest);
-      const foundAtPrepare = prepared.get(preparedKey(payer, receiptId)) === digest;
+      const atPrepare = prepared.get(preparedKey(payer, receiptId));
+      const foundAtPrepare = atPrepare?.digest === digest;
       prepared.delete(preparedKey(payer, receiptId));
-      // A pledge stays open until this node answers the receipt, which it does now.
-      if (pledge === 'pledged' || foundAtPrepare) return;
+      // A pledge stays open until this node answers the receipt, which it does now: once no other
+      // payee's sighting shows another branch up to a head holding it.
+      if (pledge === 'pledged' || foundAtPrepare) {
+        const needed = foundAtPrepare ? atPrepare.headSeq : (view?.cursor?.head.seq ?? 0n);
+        if (deps.sightings !== undefined && deps.sightings.cleared(payer) < needed) {
+          throw new SwarmError(
+            ErrorCode.ERROR_CODE_OVERLOADED,
+            `this node countersigns a receipt once other payees' sightings of your node's chain, up to block ${needed}, are compared with what it audited, and they are not yet; retry in ${MIN_RETRY_MS} ms`,
+            true,
+            { retryAfterMs: MIN_RETRY_MS },
+          );
+        }
+        return;
+      }
       const read = anchorAbove(payer, view) === undefined ? readSinceAsked(view) : undefined;
       if (pledge === 'other bytes' || read !== undefined) {
         throw new ReceiptRefusal(

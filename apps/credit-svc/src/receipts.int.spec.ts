@@ -50,6 +50,7 @@ import { loadCreditConfig } from './config';
 import type { CreditService } from './service';
 import { PAYER_VIEWS_FILE } from './payer-view-file';
 import { CHAIN_STARTED_FILE, startCreditService } from './service';
+import { serveSightings } from './test-fixtures/registry-stand-in';
 
 const HASH = new Uint8Array(32).fill(3);
 /** The payee's serve ticket: credit-svc passes it on; its content is for the payee's gateway to check. */
@@ -68,6 +69,7 @@ describe('credit-svc - receipts between two nodes', () => {
   const sides: Side[] = [];
   let relay: BusService;
   let payerChains: BusService;
+  let registry: BusService;
   let payeeDown = false;
   /** b cannot reach a's gateway: a's chain is not read, only offered. */
   let payerBehindNat = false;
@@ -140,6 +142,8 @@ describe('credit-svc - receipts between two nodes', () => {
       if (req.peerNodeId !== a.identity.nodeId || payerBehindNat) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no such peer (test)', true);
       return a.bus.request(CreditChainBlocks, { fromSeq: req.fromSeq, limit: req.limit });
     });
+    // b, the payee, compares other payees' sightings of a's chain before it countersigns: none here.
+    registry = await serveSightings(b.nc, b.identity.nodeId, new Map());
     await Promise.all(sides.map((s) => start(s)));
   });
 
@@ -147,6 +151,7 @@ describe('credit-svc - receipts between two nodes', () => {
     for (const s of sides) await s.svc?.stop();
     await relay?.stop(1_000);
     await payerChains?.stop(1_000);
+    await registry?.stop(1_000);
     for (const s of sides) {
       await s.nc.drain();
       await Promise.all([s.server.stop(), s.dir.remove()]);
@@ -517,6 +522,7 @@ describe('credit-svc - a payer that forks its chain', () => {
       const reported: ReportForkRequest[] = [];
       const routerStandIn = await startBusService({ nc, log: silentLogger(), name: 'router-svc', version: '0.0.0', description: 'router stand-in', nodeId: me.nodeId });
       standIns.push(routerStandIn);
+      standIns.push(await serveSightings(nc, me.nodeId, new Map()));
       routerStandIn.serve(RouterReportFork, (req) => {
         reported.push(req);
         return { nodeId: payer.nodeId, seq: 2n, alreadyKnown: false };

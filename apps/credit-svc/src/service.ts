@@ -49,9 +49,9 @@ import { startReceiptOutbox } from './receipt-outbox';
 import type { PayerViewStats } from './payer-views';
 import { startForkReports } from './fork-reports';
 import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-view-file';
-import type { FetchPayerPage } from './payer-views';
+import type { FetchPayerPage, SightingGate } from './payer-views';
 import { startPayerViews } from './payer-views';
-import type { SightingWatchStats } from './sighting-watch';
+import type { SightingWatch, SightingWatchStats } from './sighting-watch';
 import { startSightingWatch } from './sighting-watch';
 import { startVoidWatch } from './void-watch';
 
@@ -158,6 +158,12 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     scheduler,
     log,
   });
+  // The watch reads the views and the views ask the watch: it is set once both run.
+  const late: { watch?: SightingWatch } = {};
+  const gate: SightingGate = {
+    clear: async (payer, atLeast, budgetMs) => (await late.watch?.clear(payer, atLeast, budgetMs)) ?? false,
+    cleared: (payer) => late.watch?.cleared(payer) ?? 0n,
+  };
   const payers = kept
     ? startPayerViews({
         rules: config.chain.rules,
@@ -173,17 +179,17 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
           void viewSaver?.saveNow();
         },
         fetchChain: fetchPayerChain,
-        onAudited: (payer) => sightings?.touched(payer),
+        onAudited: (payer) => late.watch?.touched(payer),
+        // Set below, once the watch runs (it reads these views).
+        ...(config.sightings === 'hold' ? { sightings: gate } : {}),
       })
     : undefined;
   // Other payees' sightings of each payer's chain, compared with what this node audited (docs/chain.md "Sightings").
-  const sightings = payers
+  const sightings: SightingWatch | undefined = payers
     ? startSightingWatch({
         views: payers,
         fetchChain: fetchPayerChain,
-        publish: async (sighting) => {
-          await onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS });
-        },
+        publish: async (sighting) => (await onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS })).stored,
         find: async (payer) => (await onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS })).sightings,
         signer,
         nodeId,
@@ -194,6 +200,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         log,
       })
     : undefined;
+  late.watch = sightings;
   const book = createChainBook({ signer, nodeAccount: nodeId, rules: config.chain.rules, clock, ...(payers ? { payers } : {}) });
   const ledger = await openLedger({
     path: config.ledgerPath,

@@ -59,6 +59,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLoo
       const byPayee = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
       byPayee.set(payee, s);
       dht.set(payerId, byPayee);
+      return 1;
     },
     find: async (p) => {
       if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
@@ -116,6 +117,8 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     // Published again as the read went on (each look signs the head audited by then).
     expect(s.watch.stats()).toMatchObject({ consistent: 1, forks: 0, failed: 0 });
     expect(s.watch.stats().published).toBeGreaterThanOrEqual(1);
+    // A clean look cleared the head: its receipts may be countersigned (payer-views' check).
+    expect({ cleared: s.watch.cleared(payer.id), asked: await s.watch.clear(payer.id, payer.head.seq, 1_000) }).toEqual({ cleared: payer.head.seq, asked: true });
     s.watch.stop();
   });
 
@@ -124,7 +127,7 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     sightedBy(s, payer, otherPayee, otherBlockAt(payer, head));
     await readAndLook(s, payer);
     expect(s.forks.map((f) => [f.payer, verifyForkProof(f.proof)])).toEqual([[payer.id, { nodeId: payer.id, seq: payer.head.seq }]]);
-    expect(s.views.audited(payer.id)).toBeUndefined();
+    expect({ audited: s.views.audited(payer.id), asked: await s.watch.clear(payer.id, payer.head.seq, 1_000) }).toEqual({ audited: undefined, asked: false });
     expect(s.watch.stats()).toMatchObject({ forks: 1 });
     s.watch.stop();
   });
@@ -201,7 +204,7 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     s.failDht(true);
     await s.vt.advance(REFRESH_MS);
     await s.watch.idle();
-    expect(s.watch.stats()).toMatchObject({ forks: 0, failed: 1 });
+    expect({ forks: s.watch.stats().forks, failed: s.watch.stats().failed > 0 }).toEqual({ forks: 0, failed: true });
     s.watch.stop();
   });
 });

@@ -36,20 +36,26 @@ export const REFRESH_MS = 10 * 60_000;
 export const MIN_LOOK_INTERVAL_MS = 5_000;
 /** Looks going on at once, all payers together. */
 export const LOOKS_IN_FLIGHT = 4;
-/** Payers waiting for a look (past it, new ones wait for the next refresh). */
+/** Payers waiting for a look, and timers set for one (past it, a payer touched is looked at when next touched). */
 export const MAX_WAITING_LOOKS = 4_096;
 /** Sightings found the same as what this node audited, remembered (by their block's signature). */
 export const MAX_CONSISTENT = 65_536;
 /** Sightings below the head read back in one look, at most (each up to CHECKPOINT_BLOCKS blocks); the rest at the next. */
 export const READ_BACKS_PER_LOOK = 8;
+/** Payers cleared remembered (the least recently cleared forgotten past it: looked at again when asked). */
+export const MAX_CLEARED = 16_384;
+/** Looks going on at once, the background's and receipts' together; past it, a receipt is told to come back. */
+export const MAX_LOOKS_RUNNING = 64;
+/** The most a look goes on (its read backs stop, the rest of its sightings at the next look). */
+export const LOOK_BUDGET_MS = 10_000;
 /** Time a page of a read back is given. */
 export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
 
 export interface SightingWatchDeps {
   readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith'>;
   readonly fetchChain: (payer: string) => FetchPayerPage;
-  /** Stores this node's sighting (registry.publish-sighting). */
-  readonly publish: (sighting: SignedChainSighting) => Promise<void>;
+  /** Stores this node's sighting (registry.publish-sighting); how many DHT nodes hold it now. */
+  readonly publish: (sighting: SignedChainSighting) => Promise<number>;
   /** The sightings of `payer`'s chain the DHT holds (registry.find-sightings). */
   readonly find: (payer: string) => Promise<readonly SignedChainSighting[]>;
   readonly signer: ChainSigner;
@@ -78,6 +84,17 @@ export interface SightingWatchStats {
 export interface SightingWatch {
   /** A page of `payer`'s chain audited: look at its sightings soon. */
   touched(payer: string): void;
+  /**
+   * The highest head of `payer`'s chain a clean look started from: this node's sighting of it (or
+   * of a head no lower) was published before the others' were read, and each of those was found
+   * the same as what this node audited. 0 when none was.
+   */
+  cleared(payer: string): bigint;
+  /**
+   * Looks at once (or waits for the look going on, then looks again) until a head of at least
+   * `atLeast` is cleared, within `budgetMs`; whether it is. Never rejects.
+   */
+  clear(payer: string, atLeast: bigint, budgetMs: number): Promise<boolean>;
   stats(): SightingWatchStats;
   /** Resolves once no look is going on (tests). */
   idle(): Promise<void>;
@@ -98,11 +115,16 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   /** Block signatures (hex) of sightings found the same as this node's audit. */
   const consistent = new Set<string>();
   const waiting = new Set<string>();
-  const looking = new Set<string>();
+  /** The look going on at each payer (one at a time), whether the background's or a receipt's (clear). */
+  const running = new Map<string, Promise<boolean>>();
   /** Payers touched while their look went on. */
-  const again = new Set<string>();
+  const touchedMeanwhile = new Set<string>();
   const timers = new Map<string, CancelTimer>();
-  const going = new Set<Promise<void>>();
+  /** Background looks going on (at most LOOKS_IN_FLIGHT). */
+  const background = new Set<Promise<void>>();
+  let inFlight = 0;
+  /** Each payer's head as far as a clean look cleared it (most recently cleared last). */
+  const clearedSeq = new Map<string, bigint>();
   let stopped = false;
 
   const remember = (key: string) => {
@@ -121,16 +143,19 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     const hash = hex(audited.head.hash);
     if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
     const bytes = makeChainSighting(deps.signer, audited.headBlock, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
-    await deps.publish(SignedChainSighting.decode(bytes));
+    const stored = await deps.publish(SignedChainSighting.decode(bytes));
+    if (stored < 1) throw new Error('no DHT node stored the sighting');
     published.set(payer, { seq: audited.head.seq, hash, atMs: stopwatch.now() });
     counts.published += 1;
   };
 
   /** The payer's blocks from `seq` up to `toSeq` (the hash there known: `toHash`), checked to link up to it; a ForkProof where a link the payer signed breaks. */
-  const readBack = async (payer: string, seq: bigint, toSeq: bigint, toHash: Uint8Array): Promise<Uint8Array[] | ForkProof> => {
+  const readBack = async (payer: string, seq: bigint, toSeq: bigint, toHash: Uint8Array, deadlineMs: number): Promise<Uint8Array[] | ForkProof> => {
     const fetchPage = deps.fetchChain(payer);
     const blocks: Uint8Array[] = [];
     while (BigInt(blocks.length) <= toSeq - seq) {
+      // A look holds one of a few slots: a payer whose gateway answers slowly does not keep it.
+      if (stopwatch.now() >= deadlineMs) throw new Error(`the payer's chain was not read back within ${LOOK_BUDGET_MS} ms`);
       const from = seq + BigInt(blocks.length);
       const page = await fetchPage(from, Math.min(PAYER_PAGE_BLOCKS, Number(toSeq - from) + 1), BACK_READ_PAGE_TIMEOUT_MS);
       if (page.blocks.length === 0) throw new Error(`the payer sent no blocks from ${from} (it reports head ${page.headSeq})`);
@@ -151,7 +176,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   };
 
   /** This node's audited block at `seq` (below the head), or a proof found on the way. */
-  const auditedBlockAt = async (payer: string, audited: AuditedHead, seq: bigint): Promise<Uint8Array | ForkProof | undefined> => {
+  const auditedBlockAt = async (payer: string, audited: AuditedHead, seq: bigint, deadlineMs: number): Promise<Uint8Array | ForkProof | undefined> => {
     // The first checkpoint at or above seq, else the head: at most CHECKPOINT_BLOCKS blocks to read.
     const next = ((seq + CHECKPOINT_BLOCKS - 1n) / CHECKPOINT_BLOCKS) * CHECKPOINT_BLOCKS;
     const checkpoint = next < audited.head.seq ? audited.checkpoints.get(next) : undefined;
@@ -161,14 +186,14 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     const from = start >= 1n && toSeq - start < CHECKPOINT_BLOCKS ? start : seq;
     // Views kept from before checkpoints: past the bound, not compared here (the other payee compares it).
     if (toSeq - from >= CHECKPOINT_BLOCKS) return undefined;
-    const read = await readBack(payer, from, toSeq, toHash);
+    const read = await readBack(payer, from, toSeq, toHash, deadlineMs);
     if (!Array.isArray(read)) return read;
-    // Every block read back is one this node audited: a sighting of any of them is the same, with no read.
-    for (const block of read) remember(hex(SignedBlock.decode(block).signature));
+    // Every block read back is one this node audited (its hash links up to the audit): a sighting of any of them is the same, with no read.
+    for (const block of read) remember(blockKeyOf(payer, SignedBlock.decode(block).block));
     return read[Number(seq - from)];
   };
 
-  const compare = async (payer: string, audited: AuditedHead, other: VerifiedSighting, budget: { readBacks: number }): Promise<'same' | 'fork' | 'later'> => {
+  const compare = async (payer: string, audited: AuditedHead, other: VerifiedSighting, budget: { readBacks: number; deadlineMs: number }): Promise<'same' | 'fork' | 'later'> => {
     const head = audited.head.seq;
     if (other.seq === head) return sameOr(payer, audited.headBlock, other);
     if (other.seq > head) {
@@ -180,37 +205,56 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     }
     if (budget.readBacks <= 0) return 'later';
     budget.readBacks -= 1;
-    const mine = await auditedBlockAt(payer, audited, other.seq);
+    const mine = await auditedBlockAt(payer, audited, other.seq, budget.deadlineMs);
     if (mine === undefined) return 'later';
     if (!(mine instanceof Uint8Array)) return (convict(payer, mine, other.payee), 'fork');
     return sameOr(payer, mine, other);
   };
 
+  /**
+   * The same block (its signed bytes: the hash links vouch for them, whatever signature came with
+   * them), or a fork proven; else the payer sent this node's block without its signature, which
+   * proves nothing and is not the same either (compared again at a later look).
+   */
   const sameOr = (payer: string, mine: Uint8Array, other: VerifiedSighting): 'same' | 'fork' => {
-    if (sameBytes(mine, other.block)) return 'same';
+    if (sameBytes(SignedBlock.decode(mine).block, SignedBlock.decode(other.block).block)) return 'same';
     const proof = provenFork(mine, other.block);
-    if (proof === undefined) return 'same';
+    if (proof === undefined) throw new Error(`the payer's block ${other.seq} was sent without a valid signature`);
     convict(payer, proof, other.payee);
     return 'fork';
   };
 
-  /** Looks at `payer`'s sightings; true when some are left to compare at a later look. */
+  /**
+   * Looks at `payer`'s sightings: publishes this node's when due, finds the others' and compares
+   * them. Clean (every other sighting found the same, this node's published, the DHT answered):
+   * the head it started from is cleared (cleared()). True when it was not clean (and no fork was
+   * found): a later look should try again.
+   */
   const look = async (payer: string): Promise<boolean> => {
     counts.looks += 1;
     lastLook.set(payer, stopwatch.now());
     const audited = views.audited(payer);
     if (audited === undefined) return false;
     // A flood of sightings below the head (each a read back from the payer's gateway) is compared a few a look.
-    const budget = { readBacks: deps.readBacksPerLook ?? READ_BACKS_PER_LOOK };
-    let left = false;
+    const budget = { readBacks: deps.readBacksPerLook ?? READ_BACKS_PER_LOOK, deadlineMs: stopwatch.now() + LOOK_BUDGET_MS };
+    let clean = true;
     try {
-      await publishDue(payer, audited);
+      // Published or not, the others' sightings are compared: a fork is proven either way.
+      await publishDue(payer, audited).catch((err: unknown) => {
+        counts.failed += 1;
+        clean = false;
+        log.debug({ err, payer: payer.slice(0, 12) }, "this node's sighting of a payer's chain could not be published; again at the next look");
+      });
       const found = await deps.find(payer);
       for (const signed of found) {
         if (stopped) return false;
-        // Cheap checks first: this node's own, and what was found the same before (by its block's signature, which no other block has).
-        const told = unverified(signed);
+        // Cheap checks first: this node's own, and what was found the same before (by the payer and its block's signed bytes).
+        const told = unverified(signed, payer);
         if (told === undefined || told.payee === deps.nodeId || consistent.has(told.blockKey)) continue;
+        if (stopwatch.now() >= budget.deadlineMs) {
+          clean = false;
+          break;
+        }
         let other: VerifiedSighting;
         try {
           other = verifyChainSighting(SignedChainSighting.encode(signed).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
@@ -229,40 +273,56 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
         if (verdict === 'same') {
           counts.consistent += 1;
           remember(told.blockKey);
-        } else if (budget.readBacks <= 0) left = true;
+        } else clean = false;
       }
     } catch (err) {
       counts.failed += 1;
-      log.debug({ err, payer: payer.slice(0, 12) }, "the payer's sightings could not be published or found; looked at again later");
+      clean = false;
+      log.debug({ err, payer: payer.slice(0, 12) }, "the payer's sightings could not be found; looked at again later");
     }
-    return left;
+    if (clean && audited.head.seq > (clearedSeq.get(payer) ?? 0n)) {
+      clearedSeq.delete(payer);
+      clearedSeq.set(payer, audited.head.seq);
+      if (clearedSeq.size > MAX_CLEARED) clearedSeq.delete(clearedSeq.keys().next().value as string);
+    }
+    return !clean;
+  };
+
+  /** The one look at `payer` going on, or one started now. */
+  const lookNow = (payer: string): Promise<boolean> => {
+    const going = running.get(payer);
+    if (going) return going;
+    const run = look(payer)
+      .catch(() => true)
+      .finally(() => running.delete(payer));
+    running.set(payer, run);
+    return run;
   };
 
   const pump = () => {
-    while (!stopped && going.size < LOOKS_IN_FLIGHT && waiting.size > 0) {
+    while (!stopped && inFlight < LOOKS_IN_FLIGHT && waiting.size > 0) {
       const payer = waiting.values().next().value as string;
       waiting.delete(payer);
-      looking.add(payer);
-      const run: Promise<void> = look(payer)
-        .catch(() => false)
-        .then((left) => {
-          looking.delete(payer);
-          // Touched while it looked, or sightings left to compare: once more, a while later.
-          if (left || again.delete(payer)) schedule(payer, MIN_LOOK_INTERVAL_MS);
+      inFlight += 1;
+      const run: Promise<void> = lookNow(payer)
+        .then((again) => {
+          // Not clean, or touched while it looked: once more, a while later.
+          if (again || touchedMeanwhile.delete(payer)) schedule(payer, MIN_LOOK_INTERVAL_MS);
         })
         .finally(() => {
-          going.delete(run);
+          inFlight -= 1;
+          background.delete(run);
           pump();
         });
-      going.add(run);
+      background.add(run);
     }
   };
 
   const schedule = (payer: string, delayMs: number) => {
     if (stopped || timers.has(payer) || waiting.has(payer)) return;
     // One look at a payer at a time: a look asked meanwhile follows it.
-    if (looking.has(payer)) {
-      again.add(payer);
+    if (running.has(payer)) {
+      touchedMeanwhile.add(payer);
       return;
     }
     if (timers.size >= MAX_WAITING_LOOKS) return;
@@ -280,6 +340,8 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       }),
     );
   };
+
+  const cleared = (payer: string) => clearedSeq.get(payer) ?? 0n;
 
   // Sightings live SIGHTING_TTL_MS: each payer published is looked at again (and signed again) before then.
   let refresh: CancelTimer = () => undefined;
@@ -300,9 +362,24 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       schedule(payer, MIN_LOOK_INTERVAL_MS - since);
       if (lastLook.size > MAX_WAITING_LOOKS * 4) lastLook.delete(lastLook.keys().next().value as string);
     },
+    cleared,
+    async clear(payer, atLeast, budgetMs) {
+      if (cleared(payer) >= atLeast) return true;
+      if (stopped || (!running.has(payer) && running.size >= MAX_LOOKS_RUNNING)) return false;
+      const attempt = (async () => {
+        // The look going on may have started from a lower head: then one more.
+        await lookNow(payer);
+        if (cleared(payer) < atLeast && !stopped) await lookNow(payer);
+      })();
+      let cancel: CancelTimer = () => undefined;
+      const timeUp = new Promise<void>((resolve) => (cancel = deps.scheduler.setTimer(budgetMs, resolve)));
+      await Promise.race([attempt, timeUp]);
+      cancel();
+      return cleared(payer) >= atLeast;
+    },
     stats: () => ({ ...counts }),
     async idle() {
-      while (going.size > 0 || waiting.size > 0) await Promise.all([...going]);
+      while (background.size > 0 || waiting.size > 0 || running.size > 0) await Promise.all([...background, ...running.values()]);
     },
     stop() {
       stopped = true;
@@ -314,14 +391,19 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   };
 }
 
-/** The payee a sighting names and its payer block's signature (hex), unverified; undefined when it does not decode. */
-function unverified(signed: SignedChainSighting): { readonly payee: string; readonly blockKey: string } | undefined {
+/** The payee a sighting names and its block's key (blockKeyOf), unverified; undefined when it does not decode. */
+function unverified(signed: SignedChainSighting, payer: string): { readonly payee: string; readonly blockKey: string } | undefined {
   try {
     const s = ChainSighting.decode(signed.sighting);
-    return s.payerBlock ? { payee: s.payeeId, blockKey: hex(s.payerBlock.signature) } : undefined;
+    return s.payerBlock ? { payee: s.payeeId, blockKey: blockKeyOf(payer, s.payerBlock.block) } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** What a block found the same is remembered by: its payer and the hash of its signed bytes (a signature may be shared by blocks of a weak key). */
+function blockKeyOf(payer: string, blockBytes: Uint8Array): string {
+  return `${payer}:${hex(sha256(blockBytes))}`;
 }
 
 function blockOf(bytes: Uint8Array): ChainBlock | undefined {

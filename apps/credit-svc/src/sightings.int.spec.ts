@@ -2,25 +2,16 @@
  * Two real credit-svcs, each on its own bus, paid by one payer that shows each of them another
  * branch of its chain (the same genesis, another block 2: the same credit pledged twice). Their
  * gateways are stand-ins serving each its branch; their registries, stand-ins over one shared map
- * (the DHT). Each payee publishes its sighting of the head it audited and reads the other's: the
- * fork is proven, the payer refused for good, and the proof goes to the router.
+ * (the DHT). Each payee publishes its sighting of the head it audited and reads the others' before
+ * it countersigns: the second payee finds the fork, the payer is refused for good (the same credit
+ * countersigned once), and the proof goes to the router.
  */
 import type { BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
 import type { ChainHead } from '@swarm/chain';
-import { appendPledge, chainRules, createGenesis, makeReceipt, verifyChainSighting, verifyForkProof } from '@swarm/chain';
-import type { ReportForkRequest, SignedChainSighting, SignedReceipt } from '@swarm/contracts';
-import {
-  ChainSighting,
-  CreditAcceptReceipt,
-  CreditHealth,
-  ErrorCode,
-  GatewayFetchChain,
-  RegistryFindChainSightings,
-  RegistryPublishChainSighting,
-  RouterReportFork,
-  SignedChainSighting as SignedChainSightingCodec,
-} from '@swarm/contracts';
+import { appendPledge, chainRules, createGenesis, makeReceipt, verifyForkProof } from '@swarm/chain';
+import type { ReportForkRequest, SignedReceipt } from '@swarm/contracts';
+import { ChainSighting, CreditAcceptReceipt, CreditBalance, CreditHealth, ErrorCode, GatewayFetchChain, RouterReportFork } from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
 import type { NodeIdentity } from '@swarm/identity';
 import { loadOrCreateIdentity } from '@swarm/identity';
@@ -33,6 +24,8 @@ import { join } from 'node:path';
 import { loadCreditConfig } from './config';
 import type { CreditService } from './service';
 import { startCreditService } from './service';
+import type { SightingsDht } from './test-fixtures/registry-stand-in';
+import { serveSightings } from './test-fixtures/registry-stand-in';
 
 const HASH = new Uint8Array(32).fill(3);
 const TICKET = new Uint8Array(32).fill(5);
@@ -64,14 +57,13 @@ describe('credit-svc - sightings: a payer that shows two payees two branches', (
     await dir.remove();
   });
 
-  it("is convicted by the payee that reads the other's sighting of another block of the same seq", async () => {
+  it("is convicted, not paid twice, by the payee that reads the other's sighting of another block of the same seq", async () => {
     const payer = await loadOrCreateIdentity(join(dir.path, 'payer'));
     const rules = chainRules();
     const atMs = Date.now() - 60_000;
     const genesis = createGenesis(payer, rules, atMs);
-    /** The DHT: payer id -> payee id -> its latest sighting, as the registries would store them. */
-    const dht = new Map<string, Map<string, SignedChainSighting>>();
-    const published: string[] = [];
+    /** The DHT, as the registries would store the sightings. */
+    const dht: SightingsDht = new Map();
 
     const startPayee = async (name: string, branch: () => Uint8Array[]): Promise<Payee> => {
       const home = join(dir.path, name);
@@ -93,17 +85,7 @@ describe('credit-svc - sightings: a payer that shows two payees two branches', (
         reported.push(req);
         return { nodeId: payer.nodeId, seq: 2n, alreadyKnown: false };
       });
-      const registry = await standIn('registry-svc');
-      registry.serve(RegistryPublishChainSighting, (req) => {
-        // As registry-svc does: checked (its nonce added; difficulty 0 here), then stored in the payee's slot.
-        const checked = verifyChainSighting(SignedChainSightingCodec.encode(req.sighting!).finish(), { nowMs: Date.now(), powDifficulty: 0 });
-        const slots = dht.get(checked.payer) ?? new Map<string, SignedChainSighting>();
-        slots.set(checked.payee, req.sighting!);
-        dht.set(checked.payer, slots);
-        published.push(name);
-        return { stored: 3, refused: 0, unreachable: 0 };
-      });
-      registry.serve(RegistryFindChainSightings, (req) => ({ sightings: [...(dht.get(req.payerId)?.values() ?? [])] }));
+      standIns.push(await serveSightings(nc, me.nodeId, dht));
       const config = loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: home, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '1000', SWARM_POW_DIFFICULTY: '0' });
       const svc = await startCreditService({ config, log: silentLogger(), nc, nodeId: me.nodeId, signer: me, ...systemTime });
       const payee = { me, server, nc, svc, standIns, reported };
@@ -123,26 +105,25 @@ describe('credit-svc - sightings: a payer that shows two payees two branches', (
     branches[0] = [...genesis.blocks, ...pledgeOn(genesis.head, toA).blocks];
     branches[1] = [...genesis.blocks, ...pledgeOn(genesis.head, toB).blocks];
 
-    // Payee A reads its branch, countersigns, and publishes its sighting of block 2.
+    // Payee A reads its branch, publishes its sighting of block 2, finds no other: it countersigns.
     const busA = createBusClient(a.nc, silentLogger());
-    await busA.request(CreditAcceptReceipt, { receipt: toA, fromNodeId: payer.nodeId });
-    await waitFor(() => published.includes('payee-a') || undefined);
-    // Payee B reads the other branch: its countersignature is not held back yet (docs/chain.md
-    // "Not yet"), but its look finds A's sighting of another block 2 signed by the payer.
+    expect((await busA.request(CreditAcceptReceipt, { receipt: toA, fromNodeId: payer.nodeId })).receipt?.payeeSignature).toHaveLength(64);
+    // Payee B reads the other branch and, before it countersigns, publishes its sighting and reads
+    // A's: another block 2 signed by the payer. The payer is convicted, the receipt refused for good,
+    // and the same credit is countersigned once.
     const busB = createBusClient(b.nc, silentLogger());
-    await busB.request(CreditAcceptReceipt, { receipt: toB, fromNodeId: payer.nodeId });
-    await waitFor(() => b.reported.length > 0 || undefined, { timeoutMs: 15_000 });
-    expect(b.reported.map((r) => (r.proof ? verifyForkProof(r.proof) : undefined))).toEqual([{ nodeId: payer.nodeId, seq: 2n }]);
-    expect((await busB.request(CreditHealth, {})).details).toMatchObject({ sightingForks: '1', payerChainForks: '1' });
-    // Refused for good from now on.
-    const next = receiptTo(b.me, 'task-b2');
-    branches[1] = [...branches[1], ...pledgeOn(pledgeOn(genesis.head, toB).head, next).blocks];
-    const err = await swarmErrorOf(busB.request(CreditAcceptReceipt, { receipt: next, fromNodeId: payer.nodeId }));
-    expect({ code: err.code, retryable: err.retryable, message: err.message }).toMatchObject({
+    const before = await busB.request(CreditBalance, { account: b.me.nodeId });
+    const refused = await swarmErrorOf(busB.request(CreditAcceptReceipt, { receipt: toB, fromNodeId: payer.nodeId }));
+    expect({ code: refused.code, retryable: refused.retryable, message: refused.message }).toMatchObject({
       code: ErrorCode.ERROR_CODE_INVALID_CHAIN,
       retryable: false,
       message: expect.stringMatching(/forked/),
     });
+    await waitFor(() => b.reported.length > 0 || undefined, { timeoutMs: 15_000 });
+    expect(b.reported.map((r) => (r.proof ? verifyForkProof(r.proof) : undefined))).toEqual([{ nodeId: payer.nodeId, seq: 2n }]);
+    expect((await busB.request(CreditHealth, {})).details).toMatchObject({ sightingForks: '1', payerChainForks: '1' });
+    // Nothing credited to B: its balance is as before.
+    expect(await busB.request(CreditBalance, { account: b.me.nodeId })).toEqual(before);
     // Both sightings are in the DHT, each the payee's own, of block 2.
     const held = [...(dht.get(payer.nodeId)?.values() ?? [])].map((s) => ChainSighting.decode(s.sighting).payeeId).sort();
     expect(held).toEqual([a.me.nodeId, b.me.nodeId].sort());

@@ -1,8 +1,9 @@
-import { ChainSighting, SignedChainSighting } from '@swarm/contracts';
+import { BlockKind, ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import { findPowNonce } from '@swarm/records';
 import { chainRules } from './chain-rules';
 import { makeChainSighting, MAX_SIGHTING_TTL_MS, sightingSigningBytes, verifyChainSighting, withPowNonce } from './chain-sighting';
 import { ChainRefusal } from './chain-refusal';
+import { blockSigningBytes } from './signing';
 import { forkProofOf, verifyForkProof } from './fork-proof';
 import { forged } from './test-fixtures/forge-block';
 import { refusalOf } from './test-fixtures/refusal-of';
@@ -80,6 +81,27 @@ describe('chain sightings', () => {
     expect(reasonOf(() => verify(new Uint8Array(20_000)))).toMatch(/^bad-sighting: 20000 bytes, limit/);
     const padded = new Uint8Array([...good, 0x22, 0x00]);
     expect(reasonOf(() => verify(padded))).toMatch(/^bad-sighting: (the envelope holds bytes besides its fields|.* not a protobuf)/);
+  });
+
+  it("refuses a block no chain could hold, or with fields unknown here (helper-152: made-up blocks at any seq, padded to crowd the DHT's replies)", () => {
+    const payer = payerChain();
+    const made = (seq: bigint, padding: Uint8Array) => {
+      const body = ChainBlock.encode({
+        nodeId: payer.signer.nodeId,
+        publicKey: payer.signer.publicKey,
+        seq,
+        prevHash: new Uint8Array(32),
+        kind: BlockKind.BLOCK_KIND_GENESIS,
+        amount: 1_000n,
+        atMs: 1n,
+      }).finish();
+      const bytes = new Uint8Array([...body, ...padding]);
+      return SignedBlock.encode({ block: bytes, signature: payer.signer.sign(blockSigningBytes(bytes)) }).finish();
+    };
+    // Field 1000, length-delimited, 8,000 bytes: decoding skips it; the payer's signature covers it.
+    const padding = new Uint8Array([0xc2, 0x3e, 0xc0, 0x3e, ...new Uint8Array(8_000).fill(0x61)]);
+    expect(reasonOf(() => verify(sighted(made(2n ** 62n, new Uint8Array()))))).toBe('bad-genesis: GENESIS only at seq 1');
+    expect(reasonOf(() => verify(sighted(made(1n, padding))))).toBe('bad-sighting: the payer_block holds fields this node does not know');
   });
 
   it('is made only of a block validly signed, for a lifetime within the bound', () => {

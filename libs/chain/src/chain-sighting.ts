@@ -6,9 +6,9 @@
  * nothing against its payee: it only carries the payer's block, which anyone who read the chain
  * holds. Pure: the time is an argument.
  */
-import { ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import { hasProofOfWork, nodeIdOfKey } from '@swarm/records';
-import { MAX_SIGNED_BLOCK_BYTES, openSignedBlock } from './block';
+import { MAX_SIGNED_BLOCK_BYTES, openBlock, openSignedBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
 import { short } from './chain-rules';
 import type { ChainSigner, SignatureCheck } from './signing';
@@ -84,7 +84,8 @@ export interface VerifySightingOptions {
 /**
  * Checks a sighting on store and on every read: size, envelope, the payee's id (its key's hash),
  * proof of work and signature, its times, and the payer's block (validly signed by the payer it
- * names). Throws a ChainRefusal `bad-sighting`, or the block's own refusal.
+ * names, passing every check that needs no chain, with no fields unknown here). Throws a
+ * ChainRefusal `bad-sighting`, or the block's own refusal.
  */
 export function verifyChainSighting(bytes: Uint8Array, options: VerifySightingOptions): VerifiedSighting {
   const check = options.checkSignature ?? checkSignature;
@@ -105,8 +106,11 @@ export function verifyChainSighting(bytes: Uint8Array, options: VerifySightingOp
   if (!check(s.payeePublicKey, sightingSigningBytes(signed.sighting), signed.signature)) throw refuse(`the signature does not verify under the key of payee ${short(s.payeeId)}`);
   if (s.payerBlock === undefined) throw refuse('no payer_block');
   const block = SignedBlock.encode(s.payerBlock).finish();
-  const opened = openSignedBlock(block, check);
+  // Every check a block passes without its chain (fields, kind, its receipt's signatures), and
+  // nothing it does not know: a sighting carries a block as the payer's chain holds it, not bytes made up to fill the DHT.
+  const opened = openBlock(block, check);
   if (opened.block.nodeId !== s.payerId) throw refuse(`a block of ${short(opened.block.nodeId)} in a sighting of ${short(s.payerId)}`);
+  if (!sameBytes(ChainBlock.encode(opened.block).finish(), s.payerBlock.block)) throw refuse('the payer_block holds fields this node does not know');
   return { payer: s.payerId, payee: s.payeeId, seq: opened.block.seq, block, issuedAtMs: Number(s.issuedAtMs), expiresAtMs: Number(s.expiresAtMs) };
 }
 
