@@ -17,6 +17,8 @@ import { NODE_ID_PATTERN } from '@swarm/gateway';
 
 /** Sighting keys hold a '/', as node keys do, with a prefix of their own: neither collides with a skill name. */
 export const SIGHTING_KEY_PREFIX = 'sighting/';
+/** Holders a lookup of sightings hears before it stops (this node, when it holds some, and three more; all there are in a smaller swarm). */
+export const SIGHTING_HOLDERS = 4;
 /** The most sightings one answer carries (a key holds at most 256, one per payee; DHT replies carry 64 KiB of them each). */
 export const MAX_SIGHTINGS_FOUND = 256;
 
@@ -95,7 +97,8 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
     async find(request) {
       if (!NODE_ID_PATTERN.test(request.payerId)) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'payer_id must be 64 lowercase hex characters');
       const { node } = running();
-      const found = await node.findProviders(sightingKey(request.payerId));
+      // More holders than a skill's lookup hears: a payee's sighting missed lets a fork through.
+      const found = await node.findProviders(sightingKey(request.payerId), { holders: SIGHTING_HOLDERS });
       const nowMs = deps.clock.now();
       const sightings: SignedChainSighting[] = [];
       for (const value of found.values) {

@@ -340,6 +340,24 @@ describe('dht node - expiry and republish', () => {
     await s.stop();
   });
 
+  it('hears as many holders as asked before it stops: records held apart are all found with more', async () => {
+    // Fewer nodes than a bucket holds: every one is among the closest to any key.
+    const s = await swarmOf(6, { bucketSize: 8 });
+    const attacker = s.net.transport('attacker');
+    const now = s.vt.clock.now();
+    // Five records of five providers, each held by one node only.
+    const providers = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    for (const [i, p] of providers.entries()) {
+      await drive(s.vt, attacker.store(s.nodes[i + 1].endpoint, { id: 'f'.repeat(40), key: 'apart', value: testRecord(p, now, now + HOUR_MS) }));
+    }
+    const found = async (holders?: number) =>
+      (await drive(s.vt, s.nodes[0].findProviders('apart', holders === undefined ? undefined : { holders }))).values.map(providerOfTestRecord).sort();
+    // By default a lookup stops at the first replies holding records (α = 3 asked at once).
+    expect((await found()).length).toBeLessThan(providers.length);
+    expect(await found(6)).toEqual(providers);
+    await s.stop();
+  });
+
   it('stores a record once on the closest nodes, each newer one replacing its last, and never republishes it', async () => {
     const s = await swarmOf(8, { sweepIntervalMs: 60_000, refreshIntervalMs: HOUR_MS });
     const [maker, reader] = [s.nodes[3], s.nodes[6]];

@@ -146,8 +146,11 @@ export interface DhtNode {
    * maker signs them again itself (a payee's chain sightings), each one replacing its last.
    */
   store(key: string, value: Uint8Array): Promise<ProvideReport>;
-  /** Every verified provider record for `key`, local and remote. */
-  findProviders(key: string): Promise<ProvidersResult>;
+  /**
+   * Every verified provider record for `key`, local and remote, from the holders a lookup hears
+   * before it stops (`holders`, valueQuorum by default; this node counts when it holds some).
+   */
+  findProviders(key: string, options?: { readonly holders?: number }): Promise<ProvidersResult>;
   /** The k nodes closest to `targetId` (hex). */
   findClosest(targetId: string): Promise<ClosestResult>;
   /**
@@ -262,7 +265,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     };
   }
 
-  function lookup(target: Id, key?: string): Promise<LookupRun> {
+  function lookup(target: Id, key?: string, holdersWanted = quorum): Promise<LookupRun> {
     lastLookupAt.set(commonPrefixLength(selfId, target), clock.now());
     const targetHex = idToHex(target);
     /** Contacts this lookup has heard of (hex id), with their depth in the referral chain: each is made once. */
@@ -277,7 +280,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     let done = false;
     if (found && key !== undefined && found.add(store.values(key, clock.now())) > 0) {
       holders++; // this node holds records: hops stays 0
-      done = holders >= quorum;
+      done = holders >= holdersWanted;
     }
     return new Promise((resolve) => {
       Lookup.proceed(
@@ -311,7 +314,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
                 if (found && reply.values && reply.values.length > 0 && found.add(reply.values) > 0) {
                   if (holders === 0) hops = d;
                   holders++;
-                  if (holders >= quorum) done = true;
+                  if (holders >= holdersWanted) done = true;
                 } else if (!found) hops = Math.max(hops, d);
                 cb(null, next);
               },
@@ -533,10 +536,10 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       checkKey(key);
       return storeEverywhere(key, checkValue(value));
     },
-    async findProviders(key) {
+    async findProviders(key, options) {
       ensureRunning();
       checkKey(key);
-      const run = await lookup(keyId(key), key);
+      const run = await lookup(keyId(key), key, positiveInt(options?.holders, quorum, 'holders'));
       return { values: run.values, messages: run.messages, hops: run.hops, failures: run.failures };
     },
     async findClosest(targetId) {
