@@ -34,6 +34,7 @@ import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, 
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
+import { BlockHashes } from './block-hashes';
 import { ReceiptIdSet, receiptIdKey } from './receipt-id-set';
 
 /** Blocks asked a page: each costs up to three signature checks (about 150-400 µs a block here), so a page holds the event loop about 5-13 ms. */
@@ -167,11 +168,13 @@ export interface KeptView {
   readonly checkpoints: ReadonlyMap<bigint, Uint8Array>;
 }
 
-/** What a payer's chain was audited to, as sightings compare it: its head, the head's block, its checkpoints. */
+/** What a payer's chain was audited to, as sightings compare it: its head, the head's block, its checkpoints, its blocks' hash prefixes. */
 export interface AuditedHead {
   readonly head: ChainHead;
   readonly headBlock: Uint8Array;
   readonly checkpoints: ReadonlyMap<bigint, Uint8Array>;
+  /** The first bytes of each block's hash audited since the view started (block-hashes.ts). */
+  readonly hashes: Pick<BlockHashes, 'at'>;
 }
 
 export interface PayerViewStats {
@@ -235,6 +238,8 @@ interface Cursor {
   readonly pledges: Map<string, Pledge>;
   /** Hashes of the blocks audited at multiples of CHECKPOINT_BLOCKS. */
   readonly checkpoints: Map<bigint, Uint8Array>;
+  /** Hash prefixes of the blocks audited since the view started (not kept in the file). */
+  readonly hashes: BlockHashes;
 }
 
 /** The last read that reached the head the payer reported. */
@@ -353,6 +358,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     if (held === undefined || held.released) return undefined;
     return held.digest === digest ? 'pledged' : 'other bytes';
   };
+  // Blocks' hash prefixes (8 bytes a block) are not weighed: a chain's blocks are at most a few times its receipts and pledges, which are.
   const weightOf = (cursor: Cursor | undefined) => (cursor?.ids.size ?? 0) + PLEDGE_WEIGHT * (cursor?.pledges.size ?? 0);
   /** A read that reached the head the payer reported in a page asked after its last receipt came: one that would hold the pledge. */
   const readSinceAsked = (view: View | undefined): Confirmed | undefined =>
@@ -518,7 +524,14 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const turns = createReadTurns({ stopwatch, scheduler: deps.scheduler, msPerSecond, burstMs, run: read });
 
   for (const kept of deps.restored ?? []) {
-    const cursor: Cursor = { head: kept.head, headBlock: kept.headBlock, ids: kept.ids, pledges: new Map(kept.pledges), checkpoints: new Map(kept.checkpoints) };
+    const cursor: Cursor = {
+      head: kept.head,
+      headBlock: kept.headBlock,
+      ids: kept.ids,
+      pledges: new Map(kept.pledges),
+      checkpoints: new Map(kept.checkpoints),
+      hashes: new BlockHashes(kept.head.seq),
+    };
     if (kept.head.nodeId !== kept.payer || views.has(kept.payer)) continue;
     // Too heavy to keep now: its head still binds what the payer shows next.
     if (weightOf(cursor) > maxChainWeight) {
@@ -554,10 +567,13 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     for (const entry of result.entries) if (entry.receipt !== undefined) ids.add(entry.receipt.receiptId);
     trackPledges(pledges, result.entries, receiptIdKey);
     const checkpoints = cursor?.checkpoints ?? new Map<bigint, Uint8Array>();
+    const hashes = cursor?.hashes ?? new BlockHashes(0n);
     result.entries.forEach((entry, i) => {
-      if (entry.seq % CHECKPOINT_BLOCKS === 0n) checkpoints.set(entry.seq, sha256(SignedBlock.decode(page[i]).block));
+      const hash = sha256(SignedBlock.decode(page[i]).block);
+      hashes.push(entry.seq, hash);
+      if (entry.seq % CHECKPOINT_BLOCKS === 0n) checkpoints.set(entry.seq, hash);
     });
-    const next = { head: result.head, headBlock: page[page.length - 1], ids, pledges, checkpoints };
+    const next = { head: result.head, headBlock: page[page.length - 1], ids, pledges, checkpoints, hashes };
     rememberedIds += weightOf(next) - before;
     return next;
   };
@@ -695,7 +711,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     audited(payer) {
       const cursor = views.get(payer)?.cursor;
       if (cursor === undefined || convicted.has(payer)) return undefined;
-      return { head: cursor.head, headBlock: cursor.headBlock, checkpoints: cursor.checkpoints };
+      return { head: cursor.head, headBlock: cursor.headBlock, checkpoints: cursor.checkpoints, hashes: cursor.hashes };
     },
     async readOn(payer) {
       if (convicted.has(payer)) return;

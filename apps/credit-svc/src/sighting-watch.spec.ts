@@ -10,7 +10,7 @@ import { ChainBlock, ChainSighting, ErrorCode, SignedBlock, SignedChainSighting,
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import type { PayerViews } from './payer-views';
+import type { KeptView, PayerViews } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
 import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, startSightingWatch } from './sighting-watch';
@@ -33,7 +33,7 @@ interface Setup {
 }
 
 /** This node (`me`) reading `payer`'s chain as `shown` serves it. */
-function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLook?: number): Setup {
+function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLook?: number, restored?: KeptView[]): Setup {
   const vt = virtualTime(START_MS + 10_000);
   const dht = new Map<string, Map<string, SignedChainSighting>>();
   const forks: Setup['forks'] = [];
@@ -49,7 +49,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLoo
     };
   // Set once the watch starts; the views tell it of pages audited.
   const late: { watch?: SightingWatch } = {};
-  const views = startPayerViews({ rules, fetchChain, ...vt, onFork: (p, proof) => void forks.push({ payer: p, proof }), onAudited: (p) => late.watch?.touched(p) });
+  const views = startPayerViews({ rules, fetchChain, ...vt, ...(restored ? { restored } : {}), onFork: (p, proof) => void forks.push({ payer: p, proof }), onAudited: (p) => late.watch?.touched(p) });
   const watch = startSightingWatch({
     views,
     fetchChain,
@@ -101,6 +101,21 @@ async function readAndLook(s: Setup, payer: Node): Promise<void> {
   await s.watch.idle();
 }
 
+/** Reads the payer's chain to its head and lets every look it started end. */
+async function settled(s: Setup, payer: Node): Promise<void> {
+  await readAndLook(s, payer);
+  await s.vt.advance(MIN_LOOK_INTERVAL_MS);
+  await s.watch.idle();
+}
+
+/** The payer's chain audited by a node before a restart, as its views file gives it back. */
+async function keptViewOf(payer: Node): Promise<KeptView[]> {
+  const before = setup(node(), payer, () => payer.blocks);
+  await settled(before, payer);
+  before.watch.stop();
+  return before.views.kept();
+}
+
 describe('sighting watch - payees compare what their payer showed them', () => {
   const me = node();
   const otherPayee = node();
@@ -132,19 +147,15 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     s.watch.stop();
   });
 
-  it('reads back from a sighting below its head to the checkpoint above it: the same block passes, another convicts', async () => {
+  it('compares a sighting below its head by the hash it audited there, with no read; another block there is read back and convicts', async () => {
     const seq = 300;
     const honest = setup(me, payer, () => payer.blocks);
-    await readAndLook(honest, payer);
-    await honest.vt.advance(MIN_LOOK_INTERVAL_MS);
-    await honest.watch.idle();
+    await settled(honest, payer);
     sightedBy(honest, payer, otherPayee, payer.blocks[seq - 1]);
     const fetched = honest.fetched.length;
     honest.watch.touched(payer.id);
     await honest.watch.idle();
-    // The interval holding 300 (257 to the checkpoint at 512): 8 pages of 32 blocks.
-    expect({ forks: honest.forks.length, consistent: honest.watch.stats().consistent }).toEqual({ forks: 0, consistent: 1 });
-    expect(honest.fetched.slice(fetched)).toEqual([257n, 289n, 321n, 353n, 385n, 417n, 449n, 481n]);
+    expect({ forks: honest.forks.length, consistent: honest.watch.stats().consistent, pages: honest.fetched.length - fetched }).toEqual({ forks: 0, consistent: 1, pages: 0 });
     honest.watch.stop();
 
     const forked = setup(me, payer, () => payer.blocks);
@@ -152,6 +163,19 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     await readAndLook(forked, payer);
     expect(forked.forks.map((f) => verifyForkProof(f.proof))).toEqual([{ nodeId: payer.id, seq: BigInt(seq) }]);
     forked.watch.stop();
+  });
+
+  it('reads back to the checkpoint above a sighting below the head a view restored from the file recorded no hash for', async () => {
+    const seq = 300;
+    const s = setup(me, payer, () => payer.blocks, undefined, await keptViewOf(payer));
+    sightedBy(s, payer, otherPayee, payer.blocks[seq - 1]);
+    const fetched = s.fetched.length;
+    s.watch.touched(payer.id);
+    await s.watch.idle();
+    // The interval holding 300 (257 to the checkpoint at 512): 8 pages of 32 blocks.
+    expect({ forks: s.forks.length, consistent: s.watch.stats().consistent }).toEqual({ forks: 0, consistent: 1 });
+    expect(s.fetched.slice(fetched)).toEqual([257n, 289n, 321n, 353n, 385n, 417n, 449n, 481n]);
+    s.watch.stop();
   });
 
   it('reads on when another payee saw further, then compares; a block right after the head naming another before it convicts at once', async () => {
@@ -177,10 +201,8 @@ describe('sighting watch - payees compare what their payer showed them', () => {
   });
 
   it('reads back one interval for every sighting in it, at most readBacksPerLook intervals a look, the rest at the next looks', async () => {
-    const s = setup(me, payer, () => payer.blocks, 1);
-    await readAndLook(s, payer);
-    await s.vt.advance(MIN_LOOK_INTERVAL_MS);
-    await s.watch.idle();
+    // A view restored from the file: blocks below its head are read back.
+    const s = setup(me, payer, () => payer.blocks, 1, await keptViewOf(payer));
     // Two sightings in each of the two intervals below the head (1-256, 257-512), the higher first.
     for (const seq of [200, 100, 456, 356]) sightedBy(s, payer, node(), payer.blocks[seq - 1]);
     const [looks, fetched] = [s.watch.stats().looks, s.fetched.length];

@@ -9,8 +9,10 @@
  * - s = h: the two blocks (head to head);
  * - s > h: the payer's chain is read on (a read in turn, as a receipt asks), and compared at the
  *   next look; a block s = h + 1 that does not go on from the head is a proof at once;
- * - s < h: the payer's blocks of the checkpoint interval holding s, up to the first checkpoint (or the
- *   head) at or above it, are read through the gateway, at most CHECKPOINT_BLOCKS of them, and must
+ * - s < h: the block's hash against the first 8 bytes of the hash of block s as audited (kept for
+ *   every block audited since the view started, block-hashes.ts): the same needs no read. Else (or
+ *   below what the view recorded), the payer's blocks of the checkpoint interval holding s, up to the
+ *   first checkpoint (or the head) at or above it, are read through the gateway, at most CHECKPOINT_BLOCKS of them, and must
  *   link up to the hash audited there: the block at s is then the one this node audited, compared
  *   with the sighting's. A broken link the payer signed on the way is a proof too.
  * A sighting found the same (its block's signature), or of a block read back before, is not compared again.
@@ -203,6 +205,10 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       void views.readOn(payer).catch(() => undefined);
       return 'later';
     }
+    // The block this node audited there, by its hash prefix: the same one needs no read (nor a
+    // reachable payer: one behind NAT is compared too); another one is read back for the proof.
+    const prefix = audited.hashes.at(other.seq);
+    if (prefix !== undefined && sameBytes(prefix, sha256(SignedBlock.decode(other.block).block).subarray(0, prefix.length))) return 'same';
     if (budget.readBacks <= 0) return 'later';
     budget.readBacks -= 1;
     const mine = await auditedBlockAt(payer, audited, other.seq, budget.deadlineMs);
