@@ -49,7 +49,14 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLoo
     };
   // Set once the watch starts; the views tell it of pages audited.
   const late: { watch?: SightingWatch } = {};
-  const views = startPayerViews({ rules, fetchChain, ...vt, ...(restored ? { restored } : {}), onFork: (p, proof) => void forks.push({ payer: p, proof }), onAudited: (p) => late.watch?.touched(p) });
+  const views = startPayerViews({
+    rules,
+    fetchChain,
+    ...vt,
+    ...(restored ? { restored } : {}),
+    onFork: (p, proof) => void forks.push({ payer: p, proof }),
+    onAudited: (p) => late.watch?.touched(p),
+  });
   const watch = startSightingWatch({
     views,
     fetchChain,
