@@ -222,6 +222,8 @@ export interface PayerViews extends PayerCheck {
   convictions(): Array<[string, ForkProof]>;
   /** Anchors of forgotten views, oldest first (what deps.anchors takes back). */
   anchors(): Array<[string, Anchor]>;
+  /** `payer`'s anchor: the head of a forgotten view of it its chain must come back through. */
+  anchorOf(payer: string): Anchor | undefined;
   stats(): PayerViewStats;
   /** Resolves once no read is going on (tests). */
   idle(): Promise<void>;
@@ -533,8 +535,10 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       hashes: new BlockHashes(kept.head.seq),
     };
     if (kept.head.nodeId !== kept.payer || views.has(kept.payer)) continue;
-    // Too heavy to keep now: its head still binds what the payer shows next.
-    if (weightOf(cursor) > maxChainWeight) {
+    // Too heavy to keep now, or kept before views had checkpoints (sightings far below its head
+    // could not be compared, and its payer's receipts would be held for good): read again from
+    // genesis, its head still binding what the payer shows next.
+    if (weightOf(cursor) > maxChainWeight || BigInt(cursor.checkpoints.size) < kept.head.seq / CHECKPOINT_BLOCKS) {
       keepAnchor(kept.payer, cursor);
       continue;
     }
@@ -731,6 +735,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     },
     convictions: () => [...convicted],
     anchors: () => [...anchors],
+    anchorOf: (payer) => anchors.get(payer),
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
     idle: () => turns.idle(),
     stop: () => turns.stop(),

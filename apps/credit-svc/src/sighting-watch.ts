@@ -7,20 +7,27 @@
  *
  * Compared, for another payee's sighting of block s against this node's head h:
  * - s = h: the two blocks (head to head);
- * - s > h: the payer's chain is read on (a read in turn, as a receipt asks), and compared at the
- *   next look; a block s = h + 1 that does not go on from the head is a proof at once;
+ * - s > h: the payer's chain is read on now (a read in turn, as a receipt asks, within the look's
+ *   deadline) and compared below the new head; a block s = h + 1 that does not go on from the head
+ *   is a proof at once;
  * - s < h: the block's hash against the first 8 bytes of the hash of block s as audited (kept for
  *   every block audited since the view started, block-hashes.ts): the same needs no read. Else (or
  *   below what the view recorded), the payer's blocks of the checkpoint interval holding s, up to the
- *   first checkpoint (or the head) at or above it, are read through the gateway, at most CHECKPOINT_BLOCKS of them, and must
- *   link up to the hash audited there: the block at s is then the one this node audited, compared
- *   with the sighting's. A broken link the payer signed on the way is a proof too.
- * A sighting found the same (its block's signature), or of a block read back before, is not compared again.
+ *   first checkpoint (or the head) at or above it, are read through the gateway, at most
+ *   CHECKPOINT_BLOCKS of them, and must link up to the hash audited there: the block at s is then
+ *   the one this node audited, compared with the sighting's by its signed bytes. A broken link the
+ *   payer signed on the way is a proof too.
+ * A sighting found the same (its payer and block hash), or of a block read back before, is not
+ * compared again.
+ *
+ * The hold (payer-views.ts): a receipt is countersigned once a clean look (cleared()) started from a
+ * head holding its pledge. This node's sighting never goes below one it published, or below the
+ * anchor of a forgotten view, and is signed again while either is kept (a convicted payer's too):
+ * the one slot a payee has must keep showing the branch it countersigned on.
  *
  * Looks: after a page of a payer's chain audited (the head moved), at most one a payer every
- * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once; the sighting is signed again and each payer
- * looked at once more every REFRESH_MS while its view is kept. This finds forks; it does not yet hold
- * a receipt back until its payer's sightings are compared (docs/chain.md "Not yet").
+ * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once in the background; receipts' own (clear) up to
+ * MAX_LOOKS_RUNNING; each payer published is looked at once more every REFRESH_MS.
  */
 import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
 import { ChainRefusal, forkProofOf, hex, makeChainSighting, sameBytes, sha256, verifyChainSighting } from '@swarm/chain';
@@ -54,7 +61,7 @@ export const LOOK_BUDGET_MS = 10_000;
 export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
 
 export interface SightingWatchDeps {
-  readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith'>;
+  readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith' | 'anchorOf'>;
   readonly fetchChain: (payer: string) => FetchPayerPage;
   /** Stores this node's sighting (registry.publish-sighting); how many DHT nodes hold it now. */
   readonly publish: (sighting: SignedChainSighting) => Promise<number>;
@@ -107,6 +114,8 @@ interface Published {
   readonly seq: bigint;
   readonly hash: string;
   readonly atMs: number;
+  /** The payer's SignedBlock published: signed again while the view, or its anchor, is kept. */
+  readonly block: Uint8Array;
 }
 
 export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
@@ -140,14 +149,24 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     log.warn({ payer: payer.slice(0, 12), payee: from.slice(0, 12) }, "a payer's chain forked: another payee's sighting holds another block of a seq this node audited");
   };
 
-  const publishDue = async (payer: string, audited: AuditedHead) => {
+  /**
+   * Never a sighting below one this node published, or below its anchor (a forgotten view read
+   * again from genesis): the slot holds one per payee, and a lower block (of a prefix two branches
+   * share) would take the place of the one a receipt was countersigned on.
+   */
+  const publishDue = async (payer: string, audited: AuditedHead | undefined) => {
     const last = published.get(payer);
-    const hash = hex(audited.head.hash);
+    const anchor = views.anchorOf(payer);
+    let top: { seq: bigint; block: Uint8Array } | undefined = audited ? { seq: audited.head.seq, block: audited.headBlock } : undefined;
+    if (anchor !== undefined && (top === undefined || anchor.seq > top.seq)) top = anchor;
+    if (last !== undefined && (top === undefined || last.seq > top.seq)) top = last;
+    if (top === undefined) return;
+    const hash = hex(sha256(SignedBlock.decode(top.block).block));
     if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
-    const bytes = makeChainSighting(deps.signer, audited.headBlock, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
+    const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
     const stored = await deps.publish(SignedChainSighting.decode(bytes));
     if (stored < 1) throw new Error('no DHT node stored the sighting');
-    published.set(payer, { seq: audited.head.seq, hash, atMs: stopwatch.now() });
+    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block });
     counts.published += 1;
   };
 
@@ -202,8 +221,15 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       // A block right after the head that names another one before it is a proof now.
       const proof = other.seq === head + 1n ? provenFork(audited.headBlock, other.block) : undefined;
       if (proof) return (convict(payer, proof, other.payee), 'fork');
-      void views.readOn(payer).catch(() => undefined);
-      return 'later';
+      // Read on now (within the look's deadline) and compare below the new head: a payer paying
+      // others all the time always has a sighting above a head read a moment ago.
+      const readOn = views.readOn(payer).catch(() => undefined);
+      let cancel: CancelTimer = () => undefined;
+      await Promise.race([readOn, new Promise<void>((resolve) => (cancel = deps.scheduler.setTimer(Math.max(0, budget.deadlineMs - stopwatch.now()), resolve)))]);
+      cancel();
+      const after = views.audited(payer);
+      if (after === undefined || after.head.seq < other.seq) return 'later';
+      return compare(payer, after, other, budget);
     }
     // The block this node audited there, by its hash prefix: the same one needs no read (nor a
     // reachable payer: one behind NAT is compared too); another one is read back for the proof.
@@ -240,7 +266,11 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     counts.looks += 1;
     lastLook.set(payer, stopwatch.now());
     const audited = views.audited(payer);
-    if (audited === undefined) return false;
+    if (audited === undefined) {
+      // A view forgotten: its sighting is signed again all the same (its anchor binds the payer).
+      await publishDue(payer, undefined).catch(() => undefined);
+      return false;
+    }
     // A flood of sightings below the head (each a read back from the payer's gateway) is compared a few a look.
     const budget = { readBacks: deps.readBacksPerLook ?? READ_BACKS_PER_LOOK, deadlineMs: stopwatch.now() + LOOK_BUDGET_MS };
     let clean = true;
@@ -354,7 +384,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const everyRefresh = () => {
     refresh = deps.scheduler.setTimer(REFRESH_MS, () => {
       for (const payer of published.keys()) {
-        if (views.audited(payer) === undefined) published.delete(payer);
+        if (views.audited(payer) === undefined && views.anchorOf(payer) === undefined) published.delete(payer);
         else schedule(payer, 0);
       }
       if (!stopped) everyRefresh();

@@ -91,7 +91,8 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
         return refused(err);
       }
       const report = await node.store(sightingKey(sighting.payer), bytes);
-      return { stored: report.stored, refused: report.refused, unreachable: report.unreachable };
+      // Other nodes only: this node's own copy is no witness to another payee.
+      return { stored: report.storedRemotely, refused: report.refused, unreachable: report.unreachable };
     },
 
     async find(request) {

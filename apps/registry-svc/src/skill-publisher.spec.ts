@@ -48,7 +48,7 @@ describe('skill publisher - installed skills on the DHT', () => {
         provide: async (key, makeRecord) => {
           provided.set(key, makeRecord);
           made.push(await makeRecord());
-          return { stored: 1, refused: 0, unreachable: 0, messages: 0 };
+          return { stored: 1, storedRemotely: 0, refused: 0, unreachable: 0, messages: 0 };
         },
         withdraw: (key) => {
           provided.delete(key);

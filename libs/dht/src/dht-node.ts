@@ -115,6 +115,8 @@ export interface ClosestResult extends LookupReport {
 export interface ProvideReport {
   /** Nodes (this one included) that hold the record now. */
   readonly stored: number;
+  /** Of those, nodes other than this one. */
+  readonly storedRemotely: number;
   readonly refused: number;
   readonly unreachable: number;
   readonly messages: number;
@@ -338,7 +340,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     let unreachable = 0;
     let messages = run.messages;
     // The owner always keeps its own record: a lone node, or one outside the k closest, still answers for itself.
-    if (putLocal(key, value).stored) stored++;
+    const local = putLocal(key, value).stored ? 1 : 0;
+    stored += local;
     await Promise.all(
       run.closest
         .filter((c) => !c.id.equal(selfId))
@@ -355,7 +358,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
           }
         }),
     );
-    return { stored, refused, unreachable, messages };
+    return { stored, storedRemotely: stored - local, refused, unreachable, messages };
   }
 
   function putLocal(key: string, value: Uint8Array, network?: string) {

@@ -176,7 +176,7 @@ export interface PublishChainSightingRequest {
 
 /** Where the sighting went. */
 export interface PublishChainSightingResponse {
-  /** DHT nodes that hold it now, this one included. */
+  /** DHT nodes other than this one that hold it now (this one keeps its own too). */
   stored: number;
   /** Those that refused it, and those that could not be reached. */
   refused: number;

@@ -1,0 +1,62 @@
+/**
+ * A reviewer's check of what "published" means to the hold (credit-svc sighting-watch.ts publishDue:
+ * `stored < 1` is "not published"): registry-svc's publish and find on a real DHT node (libs/dht on
+ * its memory network, the registry's own validator), every other node of the network down.
+ */
+import { chainRules, createGenesis, makeChainSighting } from '@swarm/chain';
+import { SignedChainSighting } from '@swarm/contracts';
+import type { VirtualTime } from '@swarm/determinism';
+import { seededRandom, virtualTime } from '@swarm/determinism';
+import type { DhtNode } from '@swarm/dht';
+import { createMemoryNetwork, randomHexId, startDhtNode } from '@swarm/dht';
+import { createChainSightings } from './chain-sightings';
+import { createRecordValidator } from './provider-record';
+import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
+
+const NOW = 1_800_000_000_000;
+
+async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 1_000 && !settled; i++) await vt.advance(50);
+  return promise;
+}
+
+describe('sightings - what "published" means to the hold', () => {
+  it('D2 (helper-153): a payee cut off from every other DHT node is told its sighting is stored by none (its own copy does not count)', async () => {
+    const vt = virtualTime(NOW);
+    const random = seededRandom(7);
+    const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 2, timeoutMs: 500 });
+    const validate = createRecordValidator(TEST_POW_DIFFICULTY);
+    const nodes: DhtNode[] = [];
+    for (let i = 0; i < 5; i++) {
+      nodes.push(
+        await drive(
+          vt,
+          startDhtNode(
+            { transport: net.transport(`n${i}`), clock: vt.clock, scheduler: vt.scheduler, random, validate },
+            { id: randomHexId(random), seeds: i === 0 ? [] : [nodes[0].endpoint], bucketSize: 4 },
+          ),
+        ),
+      );
+      await vt.advance(100);
+    }
+    const payer = createTestSigner();
+    const payee = createTestSigner();
+    const registry = createChainSightings({ dht: () => ({ node: nodes[1], nodeId: payee.nodeId, powNonce: payee.powNonce }), powDifficulty: TEST_POW_DIFFICULTY, clock: vt.clock });
+    // Every other node of the DHT out of reach of this payee's.
+    for (const i of [0, 2, 3, 4]) net.kill(`n${i}`);
+    const block = createGenesis(payer, chainRules(), NOW - 60_000).blocks[0];
+    const sighting = SignedChainSighting.decode(makeChainSighting(payee, block, { atMs: vt.clock.now(), ttlMs: 60_000 }));
+    const report = await drive(vt, registry.publish({ sighting }));
+    const found = await drive(vt, registry.find({ payerId: payer.nodeId }));
+    // Found: its own alone, and no error: credit-svc skips its own and finds no other.
+    expect(found.sightings.length).toBe(1);
+    // Not counted stored (no other node holds it), so that no look made on it is clean (credit-svc wants 1).
+    expect(report.stored).toBe(0);
+    await Promise.all(nodes.map((n) => n.stop()));
+  });
+});
