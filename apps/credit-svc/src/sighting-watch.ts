@@ -123,7 +123,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const counts = { looks: 0, published: 0, consistent: 0, forks: 0, failed: 0 };
   const published = new Map<string, Published>();
   const lastLook = new Map<string, number>();
-  /** Block signatures (hex) of sightings found the same as this node's audit. */
+  /** Blocks (blockKeyOf: payer and hash) found the same as this node audited them. */
   const consistent = new Set<string>();
   const waiting = new Set<string>();
   /** The look going on at each payer (one at a time), whether the background's or a receipt's (clear). */
