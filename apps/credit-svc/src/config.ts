@@ -41,12 +41,12 @@ export const CREDIT_VARS = {
   // (payer-views.ts, docs/chain.md "Payers' chains"). Off: any payer's receipt within its serve
   // ticket's cap is taken, whether or not its chain set the credit aside (credit can be made up that way).
   SWARM_CREDIT_CHECK_PAYERS: booleanVar(true),
-  // The proof of work other payees' sightings of a payer's chain must carry on their ids (docs/chain.md
-  // "Sightings"): the swarm's one value, as gateway-svc and registry-svc have it.
   // Other payees' sightings of a payer's chain (docs/chain.md "Sightings"): `hold`, a receipt is
   // countersigned only once they are compared with what this node audited; `watch`, compared after
   // (a fork is still proven, but the same credit may be countersigned by two payees first).
   SWARM_CREDIT_SIGHTINGS: enumVar(['hold', 'watch'], 'hold'),
+  // The proof of work other payees' sightings of a payer's chain must carry on their ids (docs/chain.md
+  // "Sightings"): the swarm's one value, as gateway-svc and registry-svc have it.
   SWARM_POW_DIFFICULTY: intVar({ default: DEFAULT_POW_DIFFICULTY, min: 0, max: MAX_POW_DIFFICULTY }),
   SWARM_GENESIS_GRANT: bigintVar({ default: DEFAULT_GENESIS_GRANT, min: 0n, max: MAX_UINT64 }),
   // fsync per operation: off survives a process crash (the OS keeps the write), on also survives

@@ -34,6 +34,7 @@ import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, 
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
+import { randomBytes } from 'node:crypto';
 import { BlockHashes } from './block-hashes';
 import { ReceiptIdSet, receiptIdKey } from './receipt-id-set';
 
@@ -148,6 +149,8 @@ export interface PayerViewsDeps {
    * compared up to a head holding its pledge (prepare asks, check requires). Absent: not held back.
    */
   readonly sightings?: Pick<SightingGate, 'clear' | 'cleared'>;
+  /** The key of the block digests views keep (block-hashes.ts); a random one by default. */
+  readonly hashKey?: Uint8Array;
 }
 
 /** Where a forgotten view's chain had been audited to: its head's seq and block. */
@@ -173,8 +176,8 @@ export interface AuditedHead {
   readonly head: ChainHead;
   readonly headBlock: Uint8Array;
   readonly checkpoints: ReadonlyMap<bigint, Uint8Array>;
-  /** The first bytes of each block's hash audited since the view started (block-hashes.ts). */
-  readonly hashes: Pick<BlockHashes, 'at'>;
+  /** Each block audited since the view started, by a keyed digest of its hash (block-hashes.ts). */
+  readonly hashes: Pick<BlockHashes, 'matches'>;
 }
 
 export interface PayerViewStats {
@@ -224,6 +227,8 @@ export interface PayerViews extends PayerCheck {
   anchors(): Array<[string, Anchor]>;
   /** `payer`'s anchor: the head of a forgotten view of it its chain must come back through. */
   anchorOf(payer: string): Anchor | undefined;
+  /** Whether `payer` is convicted of a fork. */
+  isConvicted(payer: string): boolean;
   stats(): PayerViewStats;
   /** Resolves once no read is going on (tests). */
   idle(): Promise<void>;
@@ -273,6 +278,8 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const { msPerSecond, burstMs } = deps.budget ?? { msPerSecond: AUDIT_MS_PER_SECOND, burstMs: AUDIT_BURST_MS };
   const { maxViews, maxRememberedIds, maxChainWeight } = deps.limits ?? { maxViews: MAX_VIEWS, maxRememberedIds: MAX_REMEMBERED_IDS, maxChainWeight: MAX_CHAIN_WEIGHT };
   const views = new Map<string, View>();
+  // The key of the views' block digests (block-hashes.ts): this process's own, never shown.
+  const hashKey = deps.hashKey ?? randomBytes(32);
   let rememberedIds = 0;
   /** Receipts that came (prepare), all payers together. */
   let arrivals = 0;
@@ -532,7 +539,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       ids: kept.ids,
       pledges: new Map(kept.pledges),
       checkpoints: new Map(kept.checkpoints),
-      hashes: new BlockHashes(kept.head.seq),
+      hashes: new BlockHashes(kept.head.seq, hashKey),
     };
     if (kept.head.nodeId !== kept.payer || views.has(kept.payer)) continue;
     // Too heavy to keep now, or kept before views had checkpoints (sightings far below its head
@@ -571,7 +578,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     for (const entry of result.entries) if (entry.receipt !== undefined) ids.add(entry.receipt.receiptId);
     trackPledges(pledges, result.entries, receiptIdKey);
     const checkpoints = cursor?.checkpoints ?? new Map<bigint, Uint8Array>();
-    const hashes = cursor?.hashes ?? new BlockHashes(0n);
+    const hashes = cursor?.hashes ?? new BlockHashes(0n, hashKey);
     result.entries.forEach((entry, i) => {
       const hash = sha256(SignedBlock.decode(page[i]).block);
       hashes.push(entry.seq, hash);
@@ -622,12 +629,12 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       if (pledge === 'pledged' || foundAtPrepare) {
         const needed = foundAtPrepare ? atPrepare.headSeq : (view?.cursor?.head.seq ?? 0n);
         if (deps.sightings !== undefined && deps.sightings.cleared(payer) < needed) {
-          throw new SwarmError(
-            ErrorCode.ERROR_CODE_OVERLOADED,
-            `this node countersigns a receipt once other payees' sightings of your node's chain, up to block ${needed}, are compared with what it audited, and they are not yet; retry in ${MIN_RETRY_MS} ms`,
-            true,
-            { retryAfterMs: MIN_RETRY_MS },
-          );
+          const lead = `this node countersigns a receipt once other payees' sightings of your node's chain, up to block ${needed}, are compared with what it audited, and they are not yet`;
+          // A chain this node cannot read (a payer behind NAT): the outbox offers it on UNAVAILABLE, and the comparison may need what it offers.
+          if ((view?.problem ?? holds.get(payer)?.problem)?.kind === 'unreadable') {
+            throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `${lead}: it cannot read your node's chain to compare them`, true);
+          }
+          throw new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, `${lead}; retry in ${MIN_RETRY_MS} ms`, true, { retryAfterMs: MIN_RETRY_MS });
         }
         return;
       }
@@ -736,6 +743,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     convictions: () => [...convicted],
     anchors: () => [...anchors],
     anchorOf: (payer) => anchors.get(payer),
+    isConvicted: (payer) => convicted.has(payer),
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
     idle: () => turns.idle(),
     stop: () => turns.stop(),

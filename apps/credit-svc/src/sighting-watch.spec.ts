@@ -150,6 +150,11 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     await readAndLook(s, payer);
     expect(s.forks.map((f) => [f.payer, verifyForkProof(f.proof)])).toEqual([[payer.id, { nodeId: payer.id, seq: payer.head.seq }]]);
     expect({ audited: s.views.audited(payer.id), asked: await s.watch.clear(payer.id, payer.head.seq, 1_000) }).toEqual({ audited: undefined, asked: false });
+    // Its sighting is signed again while the conviction is kept: later payees still compare with it (helper-154).
+    const published = s.watch.stats().published;
+    await s.vt.advance(REFRESH_MS);
+    await s.watch.idle();
+    expect(s.watch.stats().published).toBe(published + 1);
     expect(s.watch.stats()).toMatchObject({ forks: 1 });
     s.watch.stop();
   });
@@ -183,6 +188,19 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     expect({ forks: s.forks.length, consistent: s.watch.stats().consistent }).toEqual({ forks: 0, consistent: 1 });
     expect(s.fetched.slice(fetched)).toEqual([257n, 289n, 321n, 353n, 385n, 417n, 449n, 481n]);
     s.watch.stop();
+  });
+
+  it('after a restart, never publishes below the sighting it had published before (its views file may be older)', async () => {
+    const first = setup(me, payer, () => payer.blocks);
+    await settled(first, payer);
+    first.watch.stop();
+    // A restart: the views file held the chain up to 400 only; the DHT still holds its sighting of the head.
+    const older = setup(me, payer, () => payer.blocks.slice(0, 400));
+    for (const [p, slots] of first.dht) older.dht.set(p, new Map(slots));
+    await readAndLook(older, payer);
+    const mine = older.dht.get(payer.id)?.get(me.id);
+    expect(mine && ChainBlock.decode(SignedBlock.decode(payerBlockOf(mine)).block).seq).toBe(payer.head.seq);
+    older.watch.stop();
   });
 
   it('reads on when another payee saw further, then compares; a block right after the head naming another before it convicts at once', async () => {

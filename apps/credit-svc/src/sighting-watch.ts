@@ -10,8 +10,8 @@
  * - s > h: the payer's chain is read on now (a read in turn, as a receipt asks, within the look's
  *   deadline) and compared below the new head; a block s = h + 1 that does not go on from the head
  *   is a proof at once;
- * - s < h: the block's hash against the first 8 bytes of the hash of block s as audited (kept for
- *   every block audited since the view started, block-hashes.ts): the same needs no read. Else (or
+ * - s < h: the block's hash against a keyed 8-byte digest of block s's as audited (kept for every
+ *   block audited since the view started, block-hashes.ts): the same needs no read. Else (or
  *   below what the view recorded), the payer's blocks of the checkpoint interval holding s, up to the
  *   first checkpoint (or the head) at or above it, are read through the gateway, at most
  *   CHECKPOINT_BLOCKS of them, and must link up to the hash audited there: the block at s is then
@@ -61,7 +61,7 @@ export const LOOK_BUDGET_MS = 10_000;
 export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
 
 export interface SightingWatchDeps {
-  readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith' | 'anchorOf'>;
+  readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith' | 'anchorOf' | 'isConvicted'>;
   readonly fetchChain: (payer: string) => FetchPayerPage;
   /** Stores this node's sighting (registry.publish-sighting); how many DHT nodes hold it now. */
   readonly publish: (sighting: SignedChainSighting) => Promise<number>;
@@ -134,6 +134,8 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   /** Background looks going on (at most LOOKS_IN_FLIGHT). */
   const background = new Set<Promise<void>>();
   let inFlight = 0;
+  /** Payers whose look the background started (pump): it schedules what follows. */
+  const inBackground = new Set<string>();
   /** Each payer's head as far as a clean look cleared it (most recently cleared last). */
   const clearedSeq = new Map<string, bigint>();
   let stopped = false;
@@ -155,6 +157,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
    * share) would take the place of the one a receipt was countersigned on.
    */
   const publishDue = async (payer: string, audited: AuditedHead | undefined) => {
+    if (!published.has(payer)) await seedFromDht(payer);
     const last = published.get(payer);
     const anchor = views.anchorOf(payer);
     let top: { seq: bigint; block: Uint8Array } | undefined = audited ? { seq: audited.head.seq, block: audited.headBlock } : undefined;
@@ -168,6 +171,24 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     if (stored < 1) throw new Error('no DHT node stored the sighting');
     published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block });
     counts.published += 1;
+  };
+
+  /**
+   * What this node published before it started (its views file may be up to a minute older): its
+   * own sighting as the DHT holds it, so the next one goes no lower (helper-154).
+   */
+  const seedFromDht = async (payer: string) => {
+    for (const signed of await deps.find(payer)) {
+      if (unverified(signed, payer)?.payee !== deps.nodeId) continue;
+      try {
+        const mine = verifyChainSighting(SignedChainSighting.encode(signed).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
+        const hash = hex(sha256(SignedBlock.decode(mine.block).block));
+        // Signed again at once: it may not be this process's.
+        published.set(payer, { seq: mine.seq, hash, atMs: -Infinity, block: mine.block });
+      } catch {
+        // Not a valid one: nothing to keep above.
+      }
+    }
   };
 
   /** The payer's blocks from `seq` up to `toSeq` (the hash there known: `toHash`), checked to link up to it; a ForkProof where a link the payer signed breaks. */
@@ -233,8 +254,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     }
     // The block this node audited there, by its hash prefix: the same one needs no read (nor a
     // reachable payer: one behind NAT is compared too); another one is read back for the proof.
-    const prefix = audited.hashes.at(other.seq);
-    if (prefix !== undefined && sameBytes(prefix, sha256(SignedBlock.decode(other.block).block).subarray(0, prefix.length))) return 'same';
+    if (audited.hashes.matches(other.seq, sha256(SignedBlock.decode(other.block).block)) === true) return 'same';
     if (budget.readBacks <= 0) return 'later';
     budget.readBacks -= 1;
     const mine = await auditedBlockAt(payer, audited, other.seq, budget.deadlineMs);
@@ -330,7 +350,11 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     if (going) return going;
     const run = look(payer)
       .catch(() => true)
-      .finally(() => running.delete(payer));
+      .finally(() => {
+        running.delete(payer);
+        // Touched while a receipt's look went on (the background's own handles it in pump).
+        if (!inBackground.has(payer) && touchedMeanwhile.delete(payer)) schedule(payer, MIN_LOOK_INTERVAL_MS);
+      });
     running.set(payer, run);
     return run;
   };
@@ -340,10 +364,12 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       const payer = waiting.values().next().value as string;
       waiting.delete(payer);
       inFlight += 1;
+      inBackground.add(payer);
       const run: Promise<void> = lookNow(payer)
         .then((again) => {
+          inBackground.delete(payer);
           // Not clean, or touched while it looked: once more, a while later.
-          if (again || touchedMeanwhile.delete(payer)) schedule(payer, MIN_LOOK_INTERVAL_MS);
+          if (touchedMeanwhile.delete(payer) || again) schedule(payer, MIN_LOOK_INTERVAL_MS);
         })
         .finally(() => {
           inFlight -= 1;
@@ -384,7 +410,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const everyRefresh = () => {
     refresh = deps.scheduler.setTimer(REFRESH_MS, () => {
       for (const payer of published.keys()) {
-        if (views.audited(payer) === undefined && views.anchorOf(payer) === undefined) published.delete(payer);
+        if (views.audited(payer) === undefined && views.anchorOf(payer) === undefined && !views.isConvicted(payer)) published.delete(payer);
         else schedule(payer, 0);
       }
       if (!stopped) everyRefresh();

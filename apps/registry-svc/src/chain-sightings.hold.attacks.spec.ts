@@ -4,7 +4,8 @@
  * its memory network, the registry's own validator), every other node of the network down.
  */
 import { chainRules, createGenesis, makeChainSighting } from '@swarm/chain';
-import { SignedChainSighting } from '@swarm/contracts';
+import type { SwarmError } from '@swarm/contracts';
+import { ErrorCode, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { seededRandom, virtualTime } from '@swarm/determinism';
 import type { DhtNode } from '@swarm/dht';
@@ -26,7 +27,7 @@ async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
 }
 
 describe('sightings - what "published" means to the hold', () => {
-  it('D2 (helper-153): a payee cut off from every other DHT node is told its sighting is stored by none (its own copy does not count)', async () => {
+  it('D2 (helper-153): a payee cut off from every other DHT node is told its sighting is stored by none (its own copy does not count), and a lookup heard by no other node is no answer', async () => {
     const vt = virtualTime(NOW);
     const random = seededRandom(7);
     const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 2, timeoutMs: 500 });
@@ -52,9 +53,9 @@ describe('sightings - what "published" means to the hold', () => {
     const block = createGenesis(payer, chainRules(), NOW - 60_000).blocks[0];
     const sighting = SignedChainSighting.decode(makeChainSighting(payee, block, { atMs: vt.clock.now(), ttlMs: 60_000 }));
     const report = await drive(vt, registry.publish({ sighting }));
-    const found = await drive(vt, registry.find({ payerId: payer.nodeId }));
-    // Found: its own alone, and no error: credit-svc skips its own and finds no other.
-    expect(found.sightings.length).toBe(1);
+    // No other node answered the lookup: not "no sightings" but UNAVAILABLE (helper-154).
+    const found = await drive(vt, registry.find({ payerId: payer.nodeId })).catch((err: unknown) => err as SwarmError);
+    expect(found).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
     // Not counted stored (no other node holds it), so that no look made on it is clean (credit-svc wants 1).
     expect(report.stored).toBe(0);
     await Promise.all(nodes.map((n) => n.stop()));

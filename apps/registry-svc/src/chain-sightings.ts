@@ -100,6 +100,8 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
       const { node } = running();
       // More holders than a skill's lookup hears: a payee's sighting missed lets a fork through.
       const found = await node.findProviders(sightingKey(request.payerId), { holders: SIGHTING_HOLDERS });
+      // Nothing but this node's own store: no other payee's sighting could have been heard, and "none" would pass for "none there".
+      if (found.messages - found.failures < 1) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no other DHT node answered the lookup of sightings', true);
       const nowMs = deps.clock.now();
       const sightings: SignedChainSighting[] = [];
       for (const value of found.values) {

@@ -3,7 +3,8 @@
  * gateway tells peers an address nothing listens on (SWARM_GATEWAY_ADVERTISE), as a node behind a
  * NAT does, so A can call node B but B cannot call A. A's tasks run on B, whose credit-svc cannot
  * read A's chain through A's gateway before countersigning A's receipts; A's outbox offers the
- * chain instead (docs/chain.md "Payers behind NAT"), and the receipts are countersigned.
+ * chain instead (docs/chain.md "Payers behind NAT"), and the receipts are countersigned once B's
+ * sighting of it is held by node C and compared (docs/chain.md "Sightings").
  */
 import { busConnectOptions, createBusClient } from '@swarm/bus';
 import type { BusClient } from '@swarm/bus';
@@ -49,11 +50,14 @@ describe('swarm - a payer behind NAT pays by offering its chain', () => {
   const creditHealth = async (bus: BusClient) => (await bus.request(CreditHealth, {}, { timeoutMs: 5_000 })).details;
 
   it('has B countersign every receipt of A, whose gateway B cannot reach, from the blocks A offered', async () => {
-    const [homeB, homeA] = [await tempDir('swarm-nat-b-'), await tempDir('swarm-nat-a-')];
-    homes.push(homeB, homeA);
-    // B runs vecadd; A runs none of it, and tells peers a port nothing listens on.
+    const [homeB, homeA, homeC] = [await tempDir('swarm-nat-b-'), await tempDir('swarm-nat-a-'), await tempDir('swarm-nat-c-')];
+    homes.push(homeB, homeA, homeC);
+    // B runs vecadd; A runs none of it, and tells peers a port nothing listens on. C is a third node
+    // B can reach: B's sightings of A's chain need another DHT node to hold them (docs/chain.md "Sightings").
     const b = await startNode({ home: homeB.path, skills: ['vecadd'], env: ENV });
     nodes.push(b);
+    const c = await startNode({ home: homeC.path, seeds: [b.peerAddress], skills: ['mlp'], env: ENV });
+    nodes.push(c);
     const [closed] = await freePorts(1);
     const a = await startNode({ home: homeA.path, seeds: [b.peerAddress], skills: ['mlp'], env: { ...ENV, SWARM_GATEWAY_ADVERTISE: `127.0.0.1:${closed}` } });
     nodes.push(a);
@@ -87,5 +91,7 @@ describe('swarm - a payer behind NAT pays by offering its chain', () => {
     expect(Number(settled.healthB['payerChainBlocksOffered'])).toBeGreaterThan(0);
     expect(settled.healthB['payerChainsRefused']).toBe('0');
     expect(Number(settled.healthA['chainSeq'])).toBeGreaterThanOrEqual(1 + 2 * TASKS);
+    // B published its sightings of A's chain (held by C) before countersigning.
+    expect(Number(settled.healthB['sightingsPublished'])).toBeGreaterThan(0);
   });
 });
