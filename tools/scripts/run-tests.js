@@ -8,7 +8,8 @@
 // Extra arguments go to jest, e.g. `npm test -- libs/bus`. SWARM_JEST_REPORTS=<dir> keeps jest's JSON
 // reports there (per-file and per-test durations).
 // `--unit` (`npm run test:unit`): the fast loop — build, then only the unit specs: no checks, no
-// `*.int.spec.ts` (real processes) and no `*.trials.spec.ts` (10,000-trial statistical suites and the
+// `*.int.spec.ts` (real processes, and scenario suites that build and audit long chains: the
+// sighting attacks) and no `*.trials.spec.ts` (10,000-trial statistical suites and the
 // kernels' conformance suite: minutes of CPU).
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
