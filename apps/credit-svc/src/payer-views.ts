@@ -28,7 +28,7 @@
  * payer's chain on from where it was audited.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, forkProofOf, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix, verifyForkProof } from '@swarm/chain';
+import { cachedSignatureCheck, ChainRefusal, provenFork, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
@@ -490,7 +490,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     if (anchor === undefined || anchor.seq <= seq || anchor.seq > seq + BigInt(blocks.length)) return false;
     const block = blocks[Number(anchor.seq - seq - 1n)];
     if (sameBytes(block, anchor.block)) return true;
-    const proof = forkWith(anchor.block, block);
+    const proof = provenFork(anchor.block, block);
     const message = `another block ${anchor.seq} than the one your node showed this node before`;
     throw proof ? new ChainRefusal('fork', message, anchor.seq, proof) : new ChainRefusal('invalid-field', message, anchor.seq);
   };
@@ -517,16 +517,6 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
       deps.onAudited?.(payer);
     } catch {
       // The listener's to handle: the audit stands.
-    }
-  };
-
-  /** The proof of a fork when the payer signed `other` against `known` (forkProofOf); undefined otherwise (the same block, the next one, junk). */
-  const forkWith = (known: Uint8Array | undefined, other: Uint8Array | undefined): ForkProof | undefined => {
-    if (known === undefined || other === undefined) return undefined;
-    try {
-      return forkProofOf(known, other);
-    } catch {
-      return undefined;
     }
   };
 
@@ -695,7 +685,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         const broken: Problem = { kind: 'broken', message: `your node's offer holds another block ${seq} than the one this node audited (a fork of its chain)` };
         holdOff(payer, view, stopwatch.now() + BAD_CHAIN_RETRY_MS, broken);
         // Signed by the payer, it is a proof; junk in its place is only refused.
-        const proof = forkWith(view.cursor.headBlock, blocks[Number(atHead)]);
+        const proof = provenFork(view.cursor.headBlock, blocks[Number(atHead)]);
         if (proof) convict(payer, view, proof);
         if (convicted.has(payer)) throw refuseConvicted(payer);
         throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_CHAIN, `${broken.message}; retry in ${BAD_CHAIN_RETRY_MS} ms`, true);

@@ -30,7 +30,7 @@
  * MAX_LOOKS_RUNNING; each payer published is looked at once more every REFRESH_MS.
  */
 import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
-import { ChainRefusal, forkProofOf, hex, makeChainSighting, sameBytes, sha256, verifyChainSighting } from '@swarm/chain';
+import { ChainRefusal, hex, makeChainSighting, provenFork, sameBytes, sha256, verifyChainSighting } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
@@ -471,14 +471,6 @@ function blockKeyOf(payer: string, blockBytes: Uint8Array): string {
 function blockOf(bytes: Uint8Array): ChainBlock | undefined {
   try {
     return ChainBlock.decode(SignedBlock.decode(bytes).block);
-  } catch {
-    return undefined;
-  }
-}
-
-function provenFork(a: Uint8Array, b: Uint8Array): ForkProof | undefined {
-  try {
-    return forkProofOf(a, b);
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import { ErrorCode, SignedBlock } from '@swarm/contracts';
 import { ChainRefusal } from './chain-refusal';
 import type { ChainRefusalReason } from './chain-refusal';
 import { chainRules } from './chain-rules';
-import { encodeForkProof, forkProofOf, verifyForkProof } from './fork-proof';
+import { encodeForkProof, forkProofOf, provenFork, verifyForkProof } from './fork-proof';
 import { forged } from './test-fixtures/forge-block';
 import { sha256 } from './signing';
 import { seededSigner } from './test-fixtures/seeded-signer';
@@ -68,6 +68,9 @@ describe('fork proof', () => {
     const framed = forged(blocks[1], seededSigner(9), (b) => (b.atMs += 7n));
     refusedWith(() => forkProofOf(blocks[1], framed), 'bad-signature');
     refusedWith(() => verifyForkProof({ first: SignedBlock.decode(blocks[1]), second: SignedBlock.decode(framed) }), 'bad-signature');
+    // provenFork: no proof and no throw, for callers that refuse such a block for what it is.
+    expect(provenFork(blocks[1], framed)).toBeUndefined();
+    expect(provenFork(blocks[1], Uint8Array.from([0xff]))).toBeUndefined();
   });
 
   it('refuses malformed and oversized proofs', () => {

@@ -35,6 +35,15 @@ export function forkProofOf(a: Uint8Array, b: Uint8Array): ForkProof | undefined
   return sameSeq || brokenLink(first, second) ? { first: first.signed, second: second.signed } : undefined;
 }
 
+/** forkProofOf, but undefined (rather than a ChainRefusal) when either block does not open: for callers that refuse such blocks for what they are. */
+export function provenFork(a: Uint8Array, b: Uint8Array): ForkProof | undefined {
+  try {
+    return forkProofOf(a, b);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether `second` has the seq after `first`'s yet names another block before it. */
 function brokenLink(first: ReturnType<typeof openSignedBlock>, second: ReturnType<typeof openSignedBlock>): boolean {
   return second.block.seq === first.block.seq + 1n && !sameBytes(second.block.prevHash, sha256(first.signed.block));

@@ -67,7 +67,7 @@ export { verifyChain, verifyChainSuffix, owedBurns, trackPledges, MAX_OWED_BURNS
 export type { ChainAudit, ChainEntry, OwedBurns, VerifyChainOptions } from './verify-chain';
 export { auditChainPages, MAX_AUDITED_BLOCKS, type AuditPagesOptions, type ChainPage, type FetchChainPage, type PagedChainAudit } from './audit-pages';
 export { MAX_PAGE_WAIT_MS, MAX_WAITS_PER_PAGE, patientPages, UNTIMED_PAGE_WAIT_MS, type PatientPagesOptions } from './patient-pages';
-export { forkProofOf, verifyForkProof, encodeForkProof, MAX_FORK_PROOF_BYTES } from './fork-proof';
+export { forkProofOf, provenFork, verifyForkProof, encodeForkProof, MAX_FORK_PROOF_BYTES } from './fork-proof';
 export type { ForkEvidence } from './fork-proof';
 export {
   makeChainSighting,

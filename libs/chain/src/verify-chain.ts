@@ -4,12 +4,11 @@
  * in idle burns by the auditor's clock. Two blocks with one seq, or a block whose link names another
  * block before it than the one the node signed there, come back as a fork proof (fork-proof.ts).
  */
-import type { ForkProof } from '@swarm/contracts';
 import { BlockKind, ChainBlock, ErrorCode, SwarmError } from '@swarm/contracts';
 import { openBlock, openSignedBlock } from './block';
 import type { OpenedBlock } from './block';
 import { ChainRefusal } from './chain-refusal';
-import { forkProofOf, verifyForkProof } from './fork-proof';
+import { provenFork, verifyForkProof } from './fork-proof';
 import type { ChainRules } from './chain-rules';
 import { DEFAULT_MAX_SKEW_MS, short, shown } from './chain-rules';
 import type { ChainHead, DueBurn, Pledge, PledgeOf } from './chain-state';
@@ -230,13 +229,4 @@ function forkOr(err: unknown, previous: Uint8Array, bytes: Uint8Array): unknown 
     ? `node ${short(nodeId)} signed two different blocks with seq ${seq}`
     : `node ${short(nodeId)} signed block ${seq + 1n} going on from another block ${seq} than the one it signed`;
   return new ChainRefusal('fork', message, seq, proof);
-}
-
-/** forkProofOf, undefined when either block does not open (the audit refuses it for what it is). */
-function provenFork(a: Uint8Array, b: Uint8Array): ForkProof | undefined {
-  try {
-    return forkProofOf(a, b);
-  } catch {
-    return undefined;
-  }
 }
