@@ -28,9 +28,20 @@
  * payer's chain on from where it was audited.
  */
 import type { ChainEntry, ChainHead, ChainRules, FetchChainPage, Pledge, SignatureCheck } from '@swarm/chain';
-import { cachedSignatureCheck, ChainRefusal, provenFork, ReceiptRefusal, sameBytes, sha256, trackPledges, verifyChain, verifyChainSuffix, verifyForkProof } from '@swarm/chain';
+import {
+  cachedSignatureCheck,
+  ChainRefusal,
+  provenFork,
+  ReceiptRefusal,
+  sameBytes,
+  signedBlockHash,
+  trackPledges,
+  verifyChain,
+  verifyChainSuffix,
+  verifyForkProof,
+} from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
-import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
+import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
@@ -570,7 +581,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     const checkpoints = cursor?.checkpoints ?? new Map<bigint, Uint8Array>();
     const hashes = cursor?.hashes ?? new BlockHashes(0n, hashKey);
     result.entries.forEach((entry, i) => {
-      const hash = sha256(SignedBlock.decode(page[i]).block);
+      const hash = signedBlockHash(page[i]);
       hashes.push(entry.seq, hash);
       if (entry.seq % CHECKPOINT_BLOCKS === 0n) checkpoints.set(entry.seq, hash);
     });
@@ -752,7 +763,7 @@ function forkSeq(proof: ForkProof | undefined): bigint {
 /** Whether `bytes` is a SignedBlock whose signed ChainBlock hashes to `hash` (a chain's link: block.ts). */
 export function isBlockWithHash(bytes: Uint8Array, hash: Uint8Array): boolean {
   try {
-    return sameBytes(sha256(SignedBlock.decode(bytes).block), hash);
+    return sameBytes(signedBlockHash(bytes), hash);
   } catch {
     return false;
   }

@@ -30,7 +30,7 @@
  * MAX_LOOKS_RUNNING; each payer published is looked at once more every REFRESH_MS.
  */
 import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
-import { ChainRefusal, hex, makeChainSighting, provenFork, sameBytes, sha256, verifyChainSighting } from '@swarm/chain';
+import { ChainRefusal, hex, makeChainSighting, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
@@ -164,7 +164,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     if (anchor !== undefined && (top === undefined || anchor.seq > top.seq)) top = anchor;
     if (last !== undefined && (top === undefined || last.seq > top.seq)) top = last;
     if (top === undefined) return;
-    const hash = hex(sha256(SignedBlock.decode(top.block).block));
+    const hash = hex(signedBlockHash(top.block));
     if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
     const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
     const stored = await deps.publish(SignedChainSighting.decode(bytes));
@@ -182,7 +182,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       if (unverified(signed, payer)?.payee !== deps.nodeId) continue;
       try {
         const mine = verifyChainSighting(SignedChainSighting.encode(signed).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
-        const hash = hex(sha256(SignedBlock.decode(mine.block).block));
+        const hash = hex(signedBlockHash(mine.block));
         // Signed again at once: it may not be this process's.
         published.set(payer, { seq: mine.seq, hash, atMs: -Infinity, block: mine.block });
       } catch {
@@ -207,7 +207,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     let expected = toHash;
     for (let i = blocks.length - 1; i >= 0; i -= 1) {
       const block = blockOf(blocks[i]);
-      if (block === undefined || block.seq !== seq + BigInt(i) || !sameBytes(sha256(SignedBlock.decode(blocks[i]).block), expected)) {
+      if (block === undefined || block.seq !== seq + BigInt(i) || !sameBytes(signedBlockHash(blocks[i]), expected)) {
         const proof = i + 1 < blocks.length ? provenFork(blocks[i], blocks[i + 1]) : undefined;
         if (proof) return proof;
         throw new Error(`the payer's block ${seq + BigInt(i)} does not link up to the chain this node audited`);
@@ -254,7 +254,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     }
     // The block this node audited there, by its hash prefix: the same one needs no read (nor a
     // reachable payer: one behind NAT is compared too); another one is read back for the proof.
-    if (audited.hashes.matches(other.seq, sha256(SignedBlock.decode(other.block).block)) === true) return 'same';
+    if (audited.hashes.matches(other.seq, signedBlockHash(other.block)) === true) return 'same';
     if (budget.readBacks <= 0) return 'later';
     budget.readBacks -= 1;
     const mine = await auditedBlockAt(payer, audited, other.seq, budget.deadlineMs);

@@ -76,6 +76,11 @@ export function openBlock(bytes: Uint8Array, verifySignature: SignatureCheck = c
   return { bytes, block, hash: sha256(signed.block), ...checkBlockContent(block, verifySignature) };
 }
 
+/** The hash an encoded SignedBlock is linked by (its signed ChainBlock bytes', as the next block's prev_hash names it); throws on bytes that are no SignedBlock. */
+export function signedBlockHash(bytes: Uint8Array): Uint8Array {
+  return sha256(SignedBlock.decode(bytes).block);
+}
+
 /** The bytes a new block will be signed as, and its hash; chain rules are checked before signing (append.ts). */
 export function encodeBlock(block: ChainBlock): { readonly blockBytes: Uint8Array; readonly hash: Uint8Array } {
   const blockBytes = ChainBlock.encode(block).finish();

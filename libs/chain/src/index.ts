@@ -57,7 +57,7 @@ export type { ReceiptFields, VerifyReceiptOptions } from './receipt';
 export { voidBreachWatch, verifyVoidBreachProof, encodeVoidBreachProof, scanForVoidBreaches, chainHeadCursor, CHAIN_START, MAX_VOID_BREACH_PROOF_BYTES } from './void-breach';
 export type { VoidBreach, VoidBreachEvidence, VoidBreachScan, ChainCursor } from './void-breach';
 export { makeVoid, voidedReceipt, countersignVoid, verifyVoid, proveVoidSignatures, decodeSignedVoid, encodeSignedVoid, MAX_SIGNED_VOID_BYTES } from './void';
-export { openBlock, MAX_CHAIN_OFFER_BYTES, MAX_SIGNED_BLOCK_BYTES } from './block';
+export { openBlock, signedBlockHash, MAX_CHAIN_OFFER_BYTES, MAX_SIGNED_BLOCK_BYTES } from './block';
 export type { OpenedBlock } from './block';
 export { dueBurn } from './chain-state';
 export type { ChainHead, ChainBalances, DueBurn, Pledge, PledgeOf } from './chain-state';

@@ -4,10 +4,9 @@
  */
 import type { ChainBlock } from '@swarm/contracts';
 import { BlockKind, ChainBlock as ChainBlockCodec, SignedBlock } from '@swarm/contracts';
-import { encodeBlock, signBlock } from '../block';
+import { encodeBlock, signBlock, signedBlockHash } from '../block';
 import type { ChainHead } from '../chain-state';
 import type { ChainSigner } from '../signing';
-import { sha256 } from '../signing';
 
 export function blockOf(signedBlockBytes: Uint8Array): ChainBlock {
   return ChainBlockCodec.decode(SignedBlock.decode(signedBlockBytes).block);
@@ -37,5 +36,5 @@ export function linkedBlock(head: ChainHead, signer: ChainSigner, fields: Partia
 
 /** The hash the next block links to. */
 export function hashOf(signedBlockBytes: Uint8Array): Uint8Array {
-  return sha256(SignedBlock.decode(signedBlockBytes).block);
+  return signedBlockHash(signedBlockBytes);
 }
