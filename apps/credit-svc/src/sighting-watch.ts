@@ -133,7 +133,6 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const timers = new Map<string, CancelTimer>();
   /** Background looks going on (at most LOOKS_IN_FLIGHT). */
   const background = new Set<Promise<void>>();
-  let inFlight = 0;
   /** Payers whose look the background started (pump): it schedules what follows. */
   const inBackground = new Set<string>();
   /** Each payer's head as far as a clean look cleared it (most recently cleared last). */
@@ -360,10 +359,9 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   };
 
   const pump = () => {
-    while (!stopped && inFlight < LOOKS_IN_FLIGHT && waiting.size > 0) {
+    while (!stopped && background.size < LOOKS_IN_FLIGHT && waiting.size > 0) {
       const payer = waiting.values().next().value as string;
       waiting.delete(payer);
-      inFlight += 1;
       inBackground.add(payer);
       const run: Promise<void> = lookNow(payer)
         .then((again) => {
@@ -372,7 +370,6 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
           if (touchedMeanwhile.delete(payer) || again) schedule(payer, MIN_LOOK_INTERVAL_MS);
         })
         .finally(() => {
-          inFlight -= 1;
           background.delete(run);
           pump();
         });
