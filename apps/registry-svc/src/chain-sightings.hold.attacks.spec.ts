@@ -6,45 +6,17 @@
 import { chainRules, createGenesis, makeChainSighting } from '@swarm/chain';
 import type { SwarmError } from '@swarm/contracts';
 import { ErrorCode, SignedChainSighting } from '@swarm/contracts';
-import type { VirtualTime } from '@swarm/determinism';
-import { seededRandom, virtualTime } from '@swarm/determinism';
-import type { DhtNode } from '@swarm/dht';
-import { createMemoryNetwork, randomHexId, startDhtNode } from '@swarm/dht';
+import { virtualTime } from '@swarm/determinism';
 import { createChainSightings } from './chain-sightings';
-import { createRecordValidator } from './provider-record';
+import { drive, startMemoryDht } from './test-fixtures/memory-dht';
 import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
 
 const NOW = 1_800_000_000_000;
 
-async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  void promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < 1_000 && !settled; i++) await vt.advance(50);
-  return promise;
-}
-
 describe('sightings - what "published" means to the hold', () => {
   it('D2 (helper-153): a payee cut off from every other DHT node is told its sighting is stored by none (its own copy does not count), and a lookup heard by no other node is no answer', async () => {
     const vt = virtualTime(NOW);
-    const random = seededRandom(7);
-    const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 2, timeoutMs: 500 });
-    const validate = createRecordValidator(TEST_POW_DIFFICULTY);
-    const nodes: DhtNode[] = [];
-    for (let i = 0; i < 5; i++) {
-      nodes.push(
-        await drive(
-          vt,
-          startDhtNode(
-            { transport: net.transport(`n${i}`), clock: vt.clock, scheduler: vt.scheduler, random, validate },
-            { id: randomHexId(random), seeds: i === 0 ? [] : [nodes[0].endpoint], bucketSize: 4 },
-          ),
-        ),
-      );
-      await vt.advance(100);
-    }
+    const { net, nodes } = await startMemoryDht(vt, 5, 7);
     const payer = createTestSigner();
     const payee = createTestSigner();
     const registry = createChainSightings({ dht: () => ({ node: nodes[1], nodeId: payee.nodeId, powNonce: payee.powNonce }), powDifficulty: TEST_POW_DIFFICULTY, clock: vt.clock });

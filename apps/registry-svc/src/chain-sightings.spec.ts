@@ -6,28 +6,17 @@ import { chainRules, createGenesis, makeChainSighting, withPowNonce } from '@swa
 import type { SwarmError } from '@swarm/contracts';
 import { ErrorCode, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
-import { seededRandom, virtualTime } from '@swarm/determinism';
-import type { DhtNode } from '@swarm/dht';
-import { createMemoryNetwork, randomHexId, startDhtNode } from '@swarm/dht';
+import { virtualTime } from '@swarm/determinism';
+import type { DhtNode, MemoryNetwork } from '@swarm/dht';
 import { hasProofOfWork } from '@swarm/records';
 import type { ChainSightings } from './chain-sightings';
 import { createChainSightings, sightingKey } from './chain-sightings';
-import { createRecordValidator } from './provider-record';
 import type { TestSigner } from './test-fixtures/test-signer';
+import { drive, startMemoryDht } from './test-fixtures/memory-dht';
 import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
 
 const NOW = 1_800_000_000_000;
 const TTL_MS = 10 * 60_000;
-
-async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  void promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < 1_000 && !settled; i++) await vt.advance(50);
-  return promise;
-}
 
 describe('chain sightings on the DHT', () => {
   const payer = createTestSigner();
@@ -35,7 +24,7 @@ describe('chain sightings on the DHT', () => {
   let vt: VirtualTime;
   let nodes: DhtNode[];
   let payees: TestSigner[];
-  let attacker: ReturnType<ReturnType<typeof createMemoryNetwork>['transport']>;
+  let attacker: ReturnType<MemoryNetwork['transport']>;
 
   /** The registry of the node whose DHT node is nodes[i] and whose key is payees[i]. */
   const registryOf = (i: number): ChainSightings =>
@@ -44,18 +33,10 @@ describe('chain sightings on the DHT', () => {
 
   beforeEach(async () => {
     vt = virtualTime(NOW);
-    const random = seededRandom(5);
-    const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 2, timeoutMs: 500 });
-    const validate = createRecordValidator(TEST_POW_DIFFICULTY);
-    nodes = [];
-    for (let i = 0; i < 5; i++) {
-      const seeds = nodes.length === 0 ? [] : [nodes[0].endpoint];
-      const transport = net.transport(`n${i}`);
-      nodes.push(await drive(vt, startDhtNode({ transport, clock: vt.clock, scheduler: vt.scheduler, random, validate }, { id: randomHexId(random), seeds, bucketSize: 4 })));
-      await vt.advance(100);
-    }
+    const dht = await startMemoryDht(vt, 5, 5);
+    nodes = dht.nodes;
     payees = [createTestSigner(), createTestSigner(), createTestSigner(), createTestSigner(), createTestSigner()];
-    attacker = net.transport('attacker');
+    attacker = dht.net.transport('attacker');
   });
 
   afterEach(async () => {
