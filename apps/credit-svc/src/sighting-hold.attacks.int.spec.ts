@@ -5,9 +5,9 @@
  * are stand-ins. Each test states what should hold; each fails on 9babbf4.
  */
 import type { ChainPage } from '@swarm/chain';
-import { appendPledge, hex, makeChainSighting, sha256 } from '@swarm/chain';
-import type { SignedReceipt } from '@swarm/contracts';
-import { ChainBlock, ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
+import { appendPledge, hex, sha256 } from '@swarm/chain';
+import type { SignedReceipt, SignedChainSighting } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
@@ -20,6 +20,7 @@ import type { SightingWatch } from './sighting-watch';
 import { startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, receipt, rules, spender, START_MS } from './test-fixtures/chains';
+import { putSighting } from './test-fixtures/sightings';
 
 type Dht = Map<string, Map<string, SignedChainSighting>>;
 type Gateway = (fromSeq: bigint, limit: number) => Promise<ChainPage>;
@@ -195,12 +196,7 @@ describe('ATTACK (hold): two payees shown two branches both countersign the same
 });
 
 /** Another payee's sighting of `block` (a SignedBlock of `payer`), put in its slot in the DHT, as its look would. */
-function sightedBy(vt: VirtualTime, dht: Dht, payer: string, other: Node, block: Uint8Array, ttlMs = 30 * 60_000): void {
-  const signed = SignedChainSighting.decode(makeChainSighting(other.signer, block, { atMs: vt.clock.now(), ttlMs }));
-  const slots = dht.get(payer) ?? new Map<string, SignedChainSighting>();
-  slots.set(ChainSighting.decode(signed.sighting).payeeId, signed);
-  dht.set(payer, slots);
-}
+const sightedBy = (vt: VirtualTime, dht: Dht, payer: string, other: Node, block: Uint8Array, ttlMs = 30 * 60_000) => putSighting(dht, payer, other, block, vt.clock.now(), ttlMs);
 
 describe('LIVENESS (hold): an honest payer held', () => {
   /**

@@ -5,19 +5,20 @@
  * the first version of the watch.
  */
 import type { ChainPage, ChainSigner } from '@swarm/chain';
-import { makeChainSighting, verifyForkProof } from '@swarm/chain';
-import type { ForkProof } from '@swarm/contracts';
-import { SignedBlock, SignedChainSighting } from '@swarm/contracts';
+import { verifyForkProof } from '@swarm/chain';
+import type { ForkProof, SignedChainSighting } from '@swarm/contracts';
+import { SignedBlock } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { PayerViews } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
-import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, startSightingWatch } from './sighting-watch';
+import { REFRESH_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { createGenesis } from '@swarm/chain';
-import { node, pay, resigned, rules, spender, START_MS } from './test-fixtures/chains';
+import { node, pay, rules, spender, START_MS } from './test-fixtures/chains';
+import { otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
 
 type Gateway = (fromSeq: bigint, limit: number) => Promise<ChainPage>;
 
@@ -59,15 +60,7 @@ function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway): 
 }
 
 /** Another payee's sighting of `block` (a SignedBlock of `payer`), put in the DHT. */
-function sightedBy(s: Setup, payer: Node, other: Node, block: Uint8Array, ttlMs = 60 * 60_000): void {
-  const signed = SignedChainSighting.decode(makeChainSighting(other.signer, block, { atMs: s.vt.clock.now(), ttlMs }));
-  const byPayee = s.dht.get(payer.id) ?? new Map<string, SignedChainSighting>();
-  byPayee.set(other.id, signed);
-  s.dht.set(payer.id, byPayee);
-}
-
-/** Block `seq` of `payer`'s chain signed again with another time: the other branch's block at that seq. */
-const otherBlockAt = (payer: Node, seq: number) => resigned(payer.blocks[seq - 1], payer.signer, (b) => void (b.atMs += 1n));
+const sightedBy = (s: Setup, payer: Node, other: Node, block: Uint8Array, ttlMs = 60 * 60_000) => putSighting(s.dht, payer.id, other, block, s.vt.clock.now(), ttlMs);
 
 /** `signed` with its signature replaced: same block bytes, so the same hash. */
 const withSignature = (signed: Uint8Array, signature: Uint8Array) => SignedBlock.encode({ block: SignedBlock.decode(signed).block, signature }).finish();
@@ -87,13 +80,6 @@ function forkingGateway(chain: () => Uint8Array[], nodeId: string, back: (from: 
     served = Math.max(served, from - 1 + page.length);
     return { blocks: page, headSeq: BigInt(blocks.length), nodeId };
   };
-}
-
-async function readAndLook(s: Setup, payer: Node): Promise<void> {
-  await s.views.readOn(payer.id);
-  await s.views.idle();
-  await s.vt.advance(MIN_LOOK_INTERVAL_MS);
-  await s.watch.idle();
 }
 
 describe('ATTACK: a forking payer escapes the sighting watch', () => {

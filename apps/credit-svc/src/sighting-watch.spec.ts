@@ -16,6 +16,7 @@ import type { SightingWatch } from './sighting-watch';
 import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
+import { otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
 
 /** A chain this long has checkpoints at 256 and 512. */
 const PAYMENTS = 598;
@@ -90,23 +91,7 @@ function payerBlockOf(s: SignedChainSighting): Uint8Array {
 }
 
 /** Another payee's sighting of `block` (a SignedBlock of the payer), put in the DHT. */
-function sightedBy(s: Setup, payer: Node, other: Node, block: Uint8Array): void {
-  const signed = SignedChainSighting.decode(makeChainSighting(other.signer, block, { atMs: s.vt.clock.now(), ttlMs: 60_000 }));
-  const byPayee = s.dht.get(payer.id) ?? new Map<string, SignedChainSighting>();
-  byPayee.set(other.id, signed);
-  s.dht.set(payer.id, byPayee);
-}
-
-/** Block `seq` of `payer`'s chain signed again with another time: a second block of that seq. */
-const otherBlockAt = (payer: Node, seq: number) => resigned(payer.blocks[seq - 1], payer.signer, (b) => void (b.atMs += 1n));
-
-/** Reads the payer's chain (as a receipt would have it read), then lets the watch look. */
-async function readAndLook(s: Setup, payer: Node): Promise<void> {
-  await s.views.readOn(payer.id);
-  await s.views.idle();
-  await s.vt.advance(MIN_LOOK_INTERVAL_MS);
-  await s.watch.idle();
-}
+const sightedBy = (s: Setup, payer: Node, other: Node, block: Uint8Array) => putSighting(s.dht, payer.id, other, block, s.vt.clock.now(), 60_000);
 
 /** Reads the payer's chain to its head and lets every look it started end. */
 async function settled(s: Setup, payer: Node): Promise<void> {
