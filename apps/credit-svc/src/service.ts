@@ -236,6 +236,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const viewSaver = payers ? startPayerViewSaver({ views: payers, path: viewsFile, nodeId, rules: config.chain.rules, scheduler, log }) : undefined;
   // Convictions kept from before: the router may not have taken them (it answers a known one as such).
   for (const [payer, proof] of kept?.convicted ?? []) forkReports.add(payer, proof);
+  // The sightings published before this start expire unless signed again: every payer kept, now it can reach the DHT.
+  if (kept) sightings?.republish([...kept.views.map((v) => v.payer), ...kept.anchors.map(([payer]) => payer), ...kept.convicted.map(([payer]) => payer)]);
   // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
   // so a publish that throws cannot skip it.
   const publish = (entry: LedgerEntry, trace?: TraceContext) => {
@@ -417,6 +419,8 @@ function sightingHealth(stats: SightingWatchStats): Record<string, string> {
     sightingsPublished: String(stats.published),
     sightingsConsistent: String(stats.consistent),
     sightingForks: String(stats.forks),
+    // Payers whose sighting waits to be signed again (after a start, or kept without a view).
+    sightingsToRepublish: String(stats.toRepublish),
     sightingsFailed: String(stats.failed),
   };
 }

@@ -11,10 +11,10 @@ import { SignedBlock } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import type { PayerViews } from './payer-views';
+import type { KeptView, PayerViews } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
-import { REFRESH_MS, startSightingWatch } from './sighting-watch';
+import { MIN_LOOK_INTERVAL_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { createGenesis } from '@swarm/chain';
 import { node, pay, rules, spender, START_MS } from './test-fixtures/chains';
@@ -31,7 +31,7 @@ interface Setup {
 }
 
 /** This node (`me`) reading payers' chains through `gateway(payer)`, which the payer controls. */
-function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway): Setup {
+function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway, restored?: KeptView[]): Setup {
   const vt = virtualTime(START_MS + 10_000);
   const dht = new Map<string, Map<string, SignedChainSighting>>();
   const forks: Setup['forks'] = [];
@@ -41,6 +41,7 @@ function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway): 
     rules,
     fetchChain,
     ...vt,
+    ...(restored ? { restored } : {}),
     onFork: (p, proof) => void forks.push({ payer: p, proof, atMs: vt.stopwatch.now() }),
     onAudited: (p) => late.watch?.touched(p),
   });
@@ -60,6 +61,8 @@ function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway): 
 }
 
 /** Another payee's sighting of `block` (a SignedBlock of `payer`), put in the DHT. */
+/** Ten minutes: a payer not cleared is looked at again and again meanwhile (every MIN_LOOK_INTERVAL_MS), within the others' sightings' hour. */
+const TEN_MINUTES = 10 * 60_000;
 const sightedBy = (s: Setup, payer: Node, other: Node, block: Uint8Array, ttlMs = 60 * 60_000) => putSighting(s.dht, payer.id, other, block, s.vt.clock.now(), ttlMs);
 
 /** `signed` with its signature replaced: same block bytes, so the same hash. */
@@ -107,7 +110,7 @@ describe('ATTACK: a forking payer escapes the sighting watch', () => {
     const afterFirst = { ...s.watch.stats(), forks: s.forks.length };
     // From now on the payer serves its read backs honestly: a second look would convict it ... if it compared.
     honestNow = true;
-    await s.vt.advance(REFRESH_MS);
+    await s.vt.advance(TEN_MINUTES);
     await s.watch.idle();
     // Expected: not counted "same" (the block shown has no valid signature), and the fork convicted once served properly.
     expect(afterFirst.consistent).toBe(0);
@@ -127,7 +130,7 @@ describe('ATTACK: a forking payer escapes the sighting watch', () => {
     await readAndLook(s, payer);
     // Half an hour of looks (the other payee's sighting lives an hour here).
     for (let i = 0; i < 3; i += 1) {
-      await s.vt.advance(REFRESH_MS);
+      await s.vt.advance(TEN_MINUTES);
       await s.watch.idle();
     }
     // Not proven (the payer never showed its block there), but held: no head of it is cleared.
@@ -151,7 +154,7 @@ describe('ATTACK: a forking payer escapes the sighting watch', () => {
     sightedBy(s, payer, otherPayee, payer.blocks[head - 1]);
     await readAndLook(s, payer);
     for (let i = 0; i < 3; i += 1) {
-      await s.vt.advance(REFRESH_MS);
+      await s.vt.advance(TEN_MINUTES);
       await s.watch.idle();
     }
     expect({ forks: s.forks.length, cleared: s.watch.cleared(payer.id), asked: await s.watch.clear(payer.id, BigInt(forkSeq), 1_000) }).toEqual({
@@ -250,29 +253,32 @@ describe('ATTACK: anyone makes every payee of an honest payer read its chain bac
     const payer = spender(node(), 598);
     const sybils = Array.from({ length: 64 }, () => node());
     let readBackBlocks = 0;
-    const gw = forkingGateway(
-      () => payer.blocks,
-      payer.id,
-      async (from, limit, blocks) => {
-        const page = blocks.slice(from - 1, from - 1 + Math.min(limit, 32));
-        readBackBlocks += page.length;
-        return { blocks: page, headSeq: BigInt(blocks.length), nodeId: payer.id };
-      },
-    );
-    const s = setup(me, () => gw);
-    await s.views.readOn(payer.id);
-    await s.views.idle();
+    const gw: Gateway = async (fromSeq, limit) => {
+      const page = payer.blocks.slice(Number(fromSeq) - 1, Number(fromSeq) - 1 + Math.min(limit, 32));
+      readBackBlocks += page.length;
+      return { blocks: page, headSeq: payer.head.seq, nodeId: payer.id };
+    };
+    // The view restored from the views file (no digests of the blocks below its head: a sighting
+    // there is read back); every block served from then on is a read back.
+    const first = setup(me, () => gw);
+    await first.views.readOn(payer.id);
+    await first.views.idle();
+    first.watch.stop();
+    const s = setup(me, () => gw, first.views.kept());
+    readBackBlocks = 0;
     const perLook: number[] = [];
     for (let round = 0; round < 3; round += 1) {
       // Each sybil sights a block of the honest chain just past a checkpoint (a read back of ~255 blocks), a new one each round (so never cached).
       sybils.forEach((sy, i) => sightedBy(s, payer, sy, payer.blocks[(i % 2 === 0 ? 1 : 257) + round * 64 + (i >> 1) - 1]));
       const before = readBackBlocks;
-      await s.vt.advance(REFRESH_MS);
+      s.watch.touched(payer.id);
+      await s.vt.advance(MIN_LOOK_INTERVAL_MS);
       await s.watch.idle();
       perLook.push(readBackBlocks - before);
     }
     // Expected: a bounded read-back budget per look/payer (e.g. a few pages), charged like any read.
-    expect(Math.max(...perLook)).toBeLessThan(1_000);
+    // The first look read back (the two intervals the sightings fall in); what it read back needs no read again.
+    expect({ most: Math.max(...perLook) < 1_000, firstRead: perLook[0] > 0 }).toEqual({ most: true, firstRead: true });
     s.watch.stop();
   }, 60_000);
 });

@@ -10,10 +10,10 @@ import { ChainBlock, ChainSighting, ErrorCode, SignedBlock, SignedChainSighting,
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
-import type { KeptView, PayerViews } from './payer-views';
+import type { Anchor, KeptView, PayerViews } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
-import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, startSightingWatch } from './sighting-watch';
+import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, REPUBLISH_IN_FLIGHT, REPUBLISH_RETRY_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
 import { otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
@@ -30,16 +30,29 @@ interface Setup {
   readonly forks: Array<{ payer: string; proof: ForkProof }>;
   /** Pages asked, from seq. */
   readonly fetched: bigint[];
+  /** Stores in the DHT going on now, and the most at once. */
+  readonly storing: { now: number; most: number };
   failDht(on: boolean): void;
 }
 
+interface SetupOptions {
+  readonly readBacksPerLook?: number;
+  /** Views, and anchors of forgotten ones, the views file brought back. */
+  readonly restored?: KeptView[];
+  readonly anchors?: ReadonlyArray<readonly [string, Anchor]>;
+  /** How long a store in the DHT takes (virtual ms); 0 by default. */
+  readonly publishMs?: number;
+}
+
 /** This node (`me`) reading `payer`'s chain as `shown` serves it. */
-function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLook?: number, restored?: KeptView[]): Setup {
+function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOptions = {}): Setup {
+  const { readBacksPerLook, restored, anchors, publishMs = 0 } = opts;
   const vt = virtualTime(START_MS + 10_000);
   const dht = new Map<string, Map<string, SignedChainSighting>>();
   const forks: Setup['forks'] = [];
   const fetched: bigint[] = [];
   let dhtDown = false;
+  const storing = { now: 0, most: 0 };
   const fetchChain =
     () =>
     async (fromSeq: bigint, limit: number): Promise<ChainPage> => {
@@ -55,6 +68,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLoo
     fetchChain,
     ...vt,
     ...(restored ? { restored } : {}),
+    ...(anchors ? { anchors } : {}),
     onFork: (p, proof) => void forks.push({ payer: p, proof }),
     onAudited: (p) => late.watch?.touched(p),
   });
@@ -63,6 +77,10 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLoo
     fetchChain,
     publish: async (s) => {
       if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
+      storing.now += 1;
+      storing.most = Math.max(storing.most, storing.now);
+      if (publishMs > 0) await new Promise<void>((resolve) => vt.scheduler.setTimer(publishMs, resolve));
+      storing.now -= 1;
       const { payeeId: payee, payerId } = ChainSighting.decode(s.sighting);
       const byPayee = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
       byPayee.set(payee, s);
@@ -81,7 +99,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], readBacksPerLoo
     log: silentLogger(),
   });
   late.watch = watch;
-  return { vt, views, watch, dht, forks, fetched, failDht: (on) => (dhtDown = on) };
+  return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on) };
 }
 
 /** The payer's SignedBlock a sighting carries. */
@@ -164,7 +182,7 @@ describe('sighting watch - payees compare what their payer showed them', () => {
 
   it('reads back to the checkpoint above a sighting below the head a view restored from the file recorded no hash for', async () => {
     const seq = 300;
-    const s = setup(me, payer, () => payer.blocks, undefined, await keptViewOf(payer));
+    const s = setup(me, payer, () => payer.blocks, { restored: await keptViewOf(payer) });
     sightedBy(s, payer, otherPayee, payer.blocks[seq - 1]);
     const fetched = s.fetched.length;
     s.watch.touched(payer.id);
@@ -212,7 +230,7 @@ describe('sighting watch - payees compare what their payer showed them', () => {
 
   it('reads back one interval for every sighting in it, at most readBacksPerLook intervals a look, the rest at the next looks', async () => {
     // A view restored from the file: blocks below its head are read back.
-    const s = setup(me, payer, () => payer.blocks, 1, await keptViewOf(payer));
+    const s = setup(me, payer, () => payer.blocks, { readBacksPerLook: 1, restored: await keptViewOf(payer) });
     // Two sightings in each of the two intervals below the head (1-256, 257-512), the higher first.
     for (const seq of [200, 100, 456, 356]) sightedBy(s, payer, node(), payer.blocks[seq - 1]);
     const [looks, fetched] = [s.watch.stats().looks, s.fetched.length];
@@ -224,6 +242,39 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     await s.vt.advance(MIN_LOOK_INTERVAL_MS);
     await s.watch.idle();
     expect({ stats: s.watch.stats(), pages: s.fetched.length - fetched }).toMatchObject({ stats: { looks: looks + 2, consistent: 2, forks: 0 }, pages: 16 });
+    s.watch.stop();
+  });
+
+  it('after a start, signs again the sighting of every payer the views file kept, a few at a time beside the looks, and again those the DHT did not take', async () => {
+    // Ten forgotten views (their anchors) and one view, as the views file brings them back.
+    const forgotten = Array.from({ length: 10 }, () => spender(node(), 2));
+    const anchors = forgotten.map((p) => [p.id, { seq: p.head.seq, block: p.blocks[p.blocks.length - 1] }] as const);
+    const s = setup(me, payer, () => payer.blocks, { restored: await keptViewOf(payer), anchors, publishMs: 100 });
+    const payers = [payer, ...forgotten];
+    s.failDht(true);
+    s.watch.republish(payers.map((p) => p.id));
+    await s.watch.idle();
+    expect(s.watch.stats()).toMatchObject({ published: 0, toRepublish: payers.length, looks: 0 });
+    // The DHT back: all of them at the next retry, REPUBLISH_IN_FLIGHT stores at once.
+    s.failDht(false);
+    await s.vt.advance(REPUBLISH_RETRY_MS);
+    for (let i = 0; i < payers.length && s.watch.stats().toRepublish > 0; i += 1) await s.vt.advance(100);
+    await s.watch.idle();
+    const sightedSeq = (p: Node) => {
+      const mine = s.dht.get(p.id)?.get(me.id);
+      return mine && ChainBlock.decode(SignedBlock.decode(payerBlockOf(mine)).block).seq;
+    };
+    expect(payers.map(sightedSeq)).toEqual(payers.map((p) => p.head.seq));
+    expect({ stats: s.watch.stats(), most: s.storing.most }).toMatchObject({ stats: { published: payers.length, toRepublish: 0, looks: 0, forks: 0 }, most: REPUBLISH_IN_FLIGHT });
+    // Before they expire (signed again once REFRESH_MS old, looked for every REFRESH_MS), the anchors
+    // are signed again with no look; the view is looked at.
+    const published = s.watch.stats().published;
+    for (const _ of [1, 2]) {
+      await s.vt.advance(REFRESH_MS);
+      for (let i = 0; i < payers.length && s.watch.stats().toRepublish > 0; i += 1) await s.vt.advance(100);
+      await s.watch.idle();
+    }
+    expect(s.watch.stats()).toMatchObject({ published: published + payers.length, looks: 2, toRepublish: 0 });
     s.watch.stop();
   });
 

@@ -27,7 +27,10 @@
  *
  * Looks: after a page of a payer's chain audited (the head moved), at most one a payer every
  * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once in the background; receipts' own (clear) up to
- * MAX_LOOKS_RUNNING; each payer published is looked at once more every REFRESH_MS.
+ * MAX_LOOKS_RUNNING; each payer with a view is looked at once more every REFRESH_MS.
+ * Republishes: a payer's sighting signed again with no look, REPUBLISH_IN_FLIGHT at once beside the
+ * looks: every payer the views file brought back at a start (republish()), and every REFRESH_MS
+ * each one kept without a view (an anchor, a conviction: up to MAX_ANCHORS + MAX_CONVICTED).
  */
 import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
 import { ChainRefusal, hex, makeChainSighting, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
@@ -38,9 +41,16 @@ import type { Logger } from '@swarm/telemetry';
 import type { AuditedHead, FetchPayerPage, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, PAYER_PAGE_BLOCKS } from './payer-views';
 
-/** A sighting lives this long; signed again every REFRESH_MS while its view is kept. */
-export const SIGHTING_TTL_MS = 30 * 60_000;
-export const REFRESH_MS = 10 * 60_000;
+/**
+ * A sighting lives this long, signed again every REFRESH_MS while its view, anchor or conviction is
+ * kept: a payee down for up to five hours is still compared with.
+ */
+export const SIGHTING_TTL_MS = 6 * 60 * 60_000;
+export const REFRESH_MS = 60 * 60_000;
+/** Republishes going on at once (each a lookup of this node's own and a store): 34,000 kept payers take well under REFRESH_MS. */
+export const REPUBLISH_IN_FLIGHT = 4;
+/** Republishes that failed (the DHT out of reach, a store no node took) are tried again this much later, all together. */
+export const REPUBLISH_RETRY_MS = 30_000;
 /** The least time between two looks at one payer's sightings. */
 export const MIN_LOOK_INTERVAL_MS = 5_000;
 /** Looks going on at once, all payers together. */
@@ -86,6 +96,8 @@ export interface SightingWatchStats {
   readonly consistent: number;
   /** Forks proven by a sighting. */
   readonly forks: number;
+  /** Payers whose sighting waits to be signed again (republish), or is being signed, or failed and waits to be tried again. */
+  readonly toRepublish: number;
   /** Looks or comparisons that could not be made (the DHT, the payer's gateway, a read back that does not link). */
   readonly failed: number;
 }
@@ -105,7 +117,12 @@ export interface SightingWatch {
    */
   clear(payer: string, atLeast: bigint, budgetMs: number): Promise<boolean>;
   stats(): SightingWatchStats;
-  /** Resolves once no look is going on (tests). */
+  /**
+   * Signs these payers' sightings again soon (the payers whose views, anchors and convictions the
+   * views file brought back at a start, once on the bus): the ones published before expire otherwise.
+   */
+  republish(payers: Iterable<string>): void;
+  /** Resolves once no look or republish is going on (tests). */
   idle(): Promise<void>;
   stop(): void;
 }
@@ -137,6 +154,14 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const inBackground = new Set<string>();
   /** Each payer's head as far as a clean look cleared it (most recently cleared last). */
   const clearedSeq = new Map<string, bigint>();
+  /** The publish of each payer's sighting going on (publishDue): one at a time. */
+  const publishing = new Map<string, Promise<void>>();
+  /** Payers whose sighting is to be signed again with no look (republish), in turn. */
+  const toRepublish = new Set<string>();
+  /** Republishes that failed, tried again at the next retry sweep. */
+  const failedRepublish = new Set<string>();
+  const republishing = new Set<Promise<void>>();
+  let retrySweep: CancelTimer | undefined;
   let stopped = false;
 
   const remember = (key: string) => {
@@ -151,14 +176,29 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   };
 
   /**
+   * Publishes this node's sighting of `payer` when due, one at a time a payer (a look's and a
+   * republish's would race, and the one signed last, perhaps the lower, would take the slot).
+   */
+  const publishDue = (payer: string): Promise<void> => {
+    const run = (publishing.get(payer) ?? Promise.resolve()).catch(() => undefined).then(() => publishNow(payer));
+    publishing.set(payer, run);
+    const forget = () => {
+      if (publishing.get(payer) === run) publishing.delete(payer);
+    };
+    run.then(forget, forget);
+    return run;
+  };
+
+  /**
    * Never a sighting below one this node published, or below its anchor (a forgotten view read
    * again from genesis): the slot holds one per payee, and a lower block (of a prefix two branches
    * share) would take the place of the one a receipt was countersigned on.
    */
-  const publishDue = async (payer: string, audited: AuditedHead | undefined) => {
+  const publishNow = async (payer: string) => {
     if (!published.has(payer)) await seedFromDht(payer);
     const last = published.get(payer);
     const anchor = views.anchorOf(payer);
+    const audited = views.audited(payer);
     let top: { seq: bigint; block: Uint8Array } | undefined = audited ? { seq: audited.head.seq, block: audited.headBlock } : undefined;
     if (anchor !== undefined && (top === undefined || anchor.seq > top.seq)) top = anchor;
     if (last !== undefined && (top === undefined || last.seq > top.seq)) top = last;
@@ -287,7 +327,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     const audited = views.audited(payer);
     if (audited === undefined) {
       // A view forgotten: its sighting is signed again all the same (its anchor binds the payer).
-      await publishDue(payer, undefined).catch(() => undefined);
+      await publishDue(payer).catch(() => undefined);
       return false;
     }
     // A flood of sightings below the head (each a read back from the payer's gateway) is compared a few a look.
@@ -295,7 +335,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     let clean = true;
     try {
       // Published or not, the others' sightings are compared: a fork is proven either way.
-      await publishDue(payer, audited).catch((err: unknown) => {
+      await publishDue(payer).catch((err: unknown) => {
         counts.failed += 1;
         clean = false;
         log.debug({ err, payer: payer.slice(0, 12) }, "this node's sighting of a payer's chain could not be published; again at the next look");
@@ -402,13 +442,45 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
 
   const cleared = (payer: string) => clearedSeq.get(payer) ?? 0n;
 
-  // Sightings live SIGHTING_TTL_MS: each payer published is looked at again (and signed again) before then.
+  const republish = (payer: string) => {
+    if (stopped || failedRepublish.has(payer)) return;
+    toRepublish.add(payer);
+    pumpRepublish();
+  };
+
+  const pumpRepublish = () => {
+    while (!stopped && republishing.size < REPUBLISH_IN_FLIGHT && toRepublish.size > 0) {
+      const payer = toRepublish.values().next().value as string;
+      toRepublish.delete(payer);
+      const run: Promise<void> = publishDue(payer)
+        .catch((err: unknown) => {
+          counts.failed += 1;
+          log.debug({ err, payer: payer.slice(0, 12) }, "this node's sighting of a payer's chain could not be signed again; tried again later");
+          failedRepublish.add(payer);
+          if (stopped) return;
+          retrySweep ??= deps.scheduler.setTimer(REPUBLISH_RETRY_MS, () => {
+            retrySweep = undefined;
+            const failed = [...failedRepublish];
+            failedRepublish.clear();
+            for (const p of failed) republish(p);
+          });
+        })
+        .finally(() => {
+          republishing.delete(run);
+          pumpRepublish();
+        });
+      republishing.add(run);
+    }
+  };
+
+  // Sightings live SIGHTING_TTL_MS: each payer published is looked at again, or its sighting signed again, before then.
   let refresh: CancelTimer = () => undefined;
   const everyRefresh = () => {
     refresh = deps.scheduler.setTimer(REFRESH_MS, () => {
       for (const payer of published.keys()) {
-        if (views.audited(payer) === undefined && views.anchorOf(payer) === undefined && !views.isConvicted(payer)) published.delete(payer);
-        else schedule(payer, 0);
+        if (views.audited(payer) !== undefined) schedule(payer, 0);
+        else if (views.anchorOf(payer) !== undefined || views.isConvicted(payer)) republish(payer);
+        else published.delete(payer);
       }
       if (!stopped) everyRefresh();
     });
@@ -436,13 +508,18 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       cancel();
       return cleared(payer) >= atLeast;
     },
-    stats: () => ({ ...counts }),
+    republish(payers) {
+      for (const payer of payers) republish(payer);
+    },
+    stats: () => ({ ...counts, toRepublish: toRepublish.size + republishing.size + failedRepublish.size }),
     async idle() {
-      while (background.size > 0 || waiting.size > 0 || running.size > 0) await Promise.all([...background, ...running.values()]);
+      while (background.size > 0 || waiting.size > 0 || running.size > 0 || republishing.size > 0) await Promise.all([...background, ...running.values(), ...republishing]);
     },
     stop() {
       stopped = true;
       refresh();
+      retrySweep?.();
+      toRepublish.clear();
       for (const cancel of timers.values()) cancel();
       timers.clear();
       waiting.clear();

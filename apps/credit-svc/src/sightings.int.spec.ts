@@ -11,7 +11,7 @@ import { createBusClient, startBusService } from '@swarm/bus';
 import type { ChainHead } from '@swarm/chain';
 import { appendPledge, chainRules, createGenesis, makeReceipt, verifyForkProof } from '@swarm/chain';
 import type { ReportForkRequest, SignedReceipt } from '@swarm/contracts';
-import { ChainSighting, CreditAcceptReceipt, CreditBalance, CreditHealth, ErrorCode, GatewayFetchChain, RouterReportFork } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, CreditAcceptReceipt, CreditBalance, CreditHealth, ErrorCode, GatewayFetchChain, RouterReportFork } from '@swarm/contracts';
 import { systemTime } from '@swarm/determinism';
 import type { NodeIdentity } from '@swarm/identity';
 import { loadOrCreateIdentity } from '@swarm/identity';
@@ -34,7 +34,9 @@ interface Payee {
   readonly me: NodeIdentity;
   readonly server: NatsServerHandle;
   readonly nc: NatsConnection;
-  readonly svc: CreditService;
+  svc: CreditService;
+  /** Stops its credit-svc and starts another on the same data (its views file). */
+  restart(): Promise<void>;
   readonly standIns: BusService[];
   readonly reported: ReportForkRequest[];
 }
@@ -57,7 +59,7 @@ describe('credit-svc - sightings: a payer that shows two payees two branches', (
     await dir.remove();
   });
 
-  it("is convicted, not paid twice, by the payee that reads the other's sighting of another block of the same seq", async () => {
+  it("is convicted, not paid twice, by the payee that reads the other's sighting of another block of the same seq; the first signs its sighting again after a restart", async () => {
     const payer = await loadOrCreateIdentity(join(dir.path, 'payer'));
     const rules = chainRules();
     const atMs = Date.now() - 60_000;
@@ -87,8 +89,19 @@ describe('credit-svc - sightings: a payer that shows two payees two branches', (
       });
       standIns.push(await serveSightings(nc, me.nodeId, dht));
       const config = loadCreditConfig({ SWARM_NATS_URL: server.url, SWARM_DATA_DIR: home, SWARM_CREDIT_SYNC_WRITES: 'false', SWARM_GRACE_MS: '1000', SWARM_POW_DIFFICULTY: '0' });
-      const svc = await startCreditService({ config, log: silentLogger(), nc, nodeId: me.nodeId, signer: me, ...systemTime });
-      const payee = { me, server, nc, svc, standIns, reported };
+      const start = () => startCreditService({ config, log: silentLogger(), nc, nodeId: me.nodeId, signer: me, ...systemTime });
+      const payee: Payee = {
+        me,
+        server,
+        nc,
+        svc: await start(),
+        standIns,
+        reported,
+        restart: async () => {
+          await payee.svc.stop();
+          payee.svc = await start();
+        },
+      };
       payees.push(payee);
       return payee;
     };
@@ -127,5 +140,13 @@ describe('credit-svc - sightings: a payer that shows two payees two branches', (
     // Both sightings are in the DHT, each the payee's own, of block 2.
     const held = [...(dht.get(payer.nodeId)?.values() ?? [])].map((s) => ChainSighting.decode(s.sighting).payeeId).sort();
     expect(held).toEqual([a.me.nodeId, b.me.nodeId].sort());
+
+    // A restarts after its sighting left the DHT (as it would expire): it signs it again from its
+    // views file at once, with no receipt of the payer asking, so that later payees still compare.
+    dht.get(payer.nodeId)?.delete(a.me.nodeId);
+    await a.restart();
+    const again = await waitFor(() => dht.get(payer.nodeId)?.get(a.me.nodeId), { timeoutMs: 10_000 });
+    expect(ChainBlock.decode(ChainSighting.decode(again.sighting).payerBlock?.block ?? new Uint8Array()).seq).toBe(2n);
+    expect((await busA.request(CreditHealth, {})).details).toMatchObject({ sightingsToRepublish: '0', sightingLooks: '0' });
   }, 30_000);
 });
