@@ -13,7 +13,7 @@ import type { Rpc } from '@swarm/contracts';
 import { RegistryDhtFindNode, RegistryDhtFindValue, RegistryDhtPing, RegistryDhtStore } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { DhtHandlers } from '@swarm/dht';
-import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse } from '@swarm/dht';
+import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse, pagingOf } from '@swarm/dht';
 import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import { formatHostPort } from '@swarm/gateway';
 import { askLocal } from './local-ask';
@@ -54,6 +54,6 @@ export function createDhtInboundRelay(deps: DhtInboundRelayDeps): DhtHandlers {
     store: async (from, request, network) => checkStoreResponse(await ask(RegistryDhtStore, from, { peer: from, key: request.key, value: request.value, network: network ?? '' })),
     findNode: async (from, request, network) => checkFindNodeResponse(await ask(RegistryDhtFindNode, from, { peer: from, targetId: request.targetId, network: network ?? '' })),
     findValue: async (from, request, network) =>
-      checkFindValueResponse(await ask(RegistryDhtFindValue, from, { peer: from, targetId: request.targetId, key: request.key, network: network ?? '' })),
+      checkFindValueResponse(await ask(RegistryDhtFindValue, from, { peer: from, targetId: request.targetId, key: request.key, network: network ?? '', ...pagingOf(request) })),
   };
 }

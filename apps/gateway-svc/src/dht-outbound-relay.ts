@@ -9,7 +9,7 @@
 import type { BusService } from '@swarm/bus';
 import { ErrorCode, GatewayDhtFindNode, GatewayDhtFindValue, GatewayDhtPing, GatewayDhtStore, SwarmError } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
-import { checkFindNodeRequest, checkFindValueRequest, checkStoreRequest, MAX_VALUE_BYTES } from '@swarm/dht';
+import { checkFindNodeRequest, checkFindValueRequest, checkStoreRequest, findValueReplyOf, MAX_VALUE_BYTES } from '@swarm/dht';
 import type { GatewayDhtSender } from '@swarm/dht-gateway';
 import { peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { PeerAddress } from '@swarm/gateway';
@@ -95,9 +95,9 @@ export function serveDhtOutboundRelay(bus: BusService, deps: DhtOutboundRelayDep
   bus.serve(
     GatewayDhtFindValue,
     async (req) => {
-      const checked = checkFindValueRequest({ id, targetId: req.targetId, key: req.key });
+      const checked = checkFindValueRequest({ id, targetId: req.targetId, key: req.key, paged: req.paged, after: req.after });
       const { reply } = await relay(req.peer, (peer) => sender.findValue(peer, checked));
-      return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
+      return findValueReplyOf(reply);
     },
     opts,
   );

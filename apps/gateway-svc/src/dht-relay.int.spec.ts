@@ -89,7 +89,7 @@ async function startFakeRegistry(node: Node, contacts: { id: string; endpoint: s
   svc.serve(RegistryDhtFindValue, async (req) => {
     seen.push(req);
     if (req.key === SLOW_KEY) await systemTime.scheduler.sleep(DHT_TIMEOUT_MS + 500);
-    return { values: [Buffer.from('record')], contacts };
+    return { values: [Buffer.from('record')], contacts, moreAfter: '' };
   });
   return { seen, svc };
 }
@@ -136,7 +136,11 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
     });
     // The network is B's gateway's reading of A's socket (loopback), whatever A's registry put in its request.
     expect(registryB?.seen.at(-1)).toEqual({ peer: a.endpoint, key: 'vecadd', value: new Uint8Array(value), network: '127.0.0.0/8' });
-    const found = await a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: 'vecadd', network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const found = await a.bus.request(
+      GatewayDhtFindValue,
+      { peer: b.endpoint, targetId: target, key: 'vecadd', network: '', paged: false, after: '' },
+      { timeoutMs: REQUEST_TIMEOUT_MS },
+    );
     expect(found.values.map((v) => Buffer.from(v).toString())).toEqual(['record']);
 
     const peersOfA = (await a.bus.request(GatewayPeers, {}, { timeoutMs: REQUEST_TIMEOUT_MS })).peers;
@@ -182,7 +186,9 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
   });
 
   it('answers UNAVAILABLE when the peer registry is too slow, then when it is gone', async () => {
-    const slow = await swarmErrorOf(a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: SLOW_KEY, network: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }));
+    const slow = await swarmErrorOf(
+      a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: SLOW_KEY, network: '', paged: false, after: '' }, { timeoutMs: REQUEST_TIMEOUT_MS }),
+    );
     // B's reason ("this node's DHT did not answer") stays in A's log: A's requester gets the code.
     expect(slow).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, message: expect.stringMatching(/answered SWARM_UNAVAILABLE$/) });
     await registryB?.svc.stop(DHT_TIMEOUT_MS + 1_000);

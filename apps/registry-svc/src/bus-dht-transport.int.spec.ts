@@ -138,7 +138,7 @@ describe('bus dht transport - what each side believes', () => {
     expect(networks).toHaveLength(2);
     // Pings and finds carry it too (the DHT shares its dial-backs out by it).
     await bClient.request(RegistryDhtFindNode, { peer: from, targetId: b.transport.dhtId, network: '10.9.8.0/24' });
-    await bClient.request(RegistryDhtFindValue, { peer: from, targetId: b.transport.dhtId, key: 'k', network: '' });
+    await bClient.request(RegistryDhtFindValue, { peer: from, targetId: b.transport.dhtId, key: 'k', network: '', paged: false, after: '' });
     expect(seenBy).toEqual({ ping: ['unknown'], findNode: ['10.9.8.0/24'], findValue: ['unknown'] });
     expect((await swarmErrorOf(bClient.request(RegistryDhtStore, { peer: from, key: 'k', value: new Uint8Array(16 * 1024 + 1), network: '' }))).code).toBe(
       ErrorCode.ERROR_CODE_PAYLOAD_TOO_LARGE,

@@ -42,7 +42,9 @@ import {
   checkStoreRequest,
   checkStoreResponse,
   createDhtHandlerSlot,
+  findValueReplyOf,
   MAX_VALUE_BYTES,
+  pagingOf,
 } from '@swarm/dht';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { DhtPeer } from '@swarm/dht-gateway';
@@ -110,8 +112,12 @@ export function serveBusDhtInbound(svc: Pick<BusService, 'serve'>, sightings?: P
     RegistryDhtFindValue,
     async (req) => {
       const { from, id } = caller(req.peer);
-      const reply = await serving().findValue(from, checkFindValueRequest({ id, targetId: req.targetId, key: req.key }), checkNetwork(req.network));
-      return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
+      const reply = await serving().findValue(
+        from,
+        checkFindValueRequest({ id, targetId: req.targetId, key: req.key, paged: req.paged, after: req.after }),
+        checkNetwork(req.network),
+      );
+      return findValueReplyOf(reply);
     },
     opts,
   );
@@ -207,7 +213,7 @@ export function createBusDhtTransport(opts: BusDhtTransportOptions): BusDhtTrans
       return checked;
     },
     async findValue(to, request): Promise<FindValueResponse> {
-      const { reply } = await call(GatewayDhtFindValue, to, request.id, { peer: to, targetId: request.targetId, key: request.key, network: '' });
+      const { reply } = await call(GatewayDhtFindValue, to, request.id, { peer: to, targetId: request.targetId, key: request.key, network: '', ...pagingOf(request) });
       const checked = checkFindValueResponse(reply);
       checkContactBindings(checked.contacts, powDifficulty);
       return checked;

@@ -4,7 +4,7 @@
  */
 import { chainRules, createGenesis, makeChainSighting, withPowNonce } from '@swarm/chain';
 import type { SwarmError } from '@swarm/contracts';
-import { ErrorCode, SignedChainSighting } from '@swarm/contracts';
+import { ChainSighting, ErrorCode, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import type { DhtNode, MemoryNetwork } from '@swarm/dht';
@@ -60,6 +60,21 @@ describe('chain sightings on the DHT', () => {
     expect(again.sightings.map(hex).sort()).toEqual([newer, first[1]].map(hex).sort());
     // None of another payer.
     expect((await drive(vt, registryOf(3).find({ payerId: payees[4].nodeId }))).sightings).toEqual([]);
+  });
+
+  it("finds a payee's sighting under a key filled past what one reply carries: every holder's, page by page", async () => {
+    // A payer's made-up payees (a proof of work each) fill its key on the nodes a lookup hears.
+    const fillers = Array.from({ length: 250 }, () => createTestSigner());
+    const values = fillers.map((f) => withPowNonce(SignedChainSighting.encode(signedBy(f)).finish(), f.powNonce));
+    expect(values.reduce((n, v) => n + v.byteLength, 0)).toBeGreaterThan(64 * 1024);
+    for (const holder of nodes.slice(0, 4)) {
+      for (const value of values) await drive(vt, attacker.store(holder.endpoint, { id: 'f'.repeat(40), key: sightingKey(payer.nodeId), value }));
+    }
+    const honest = signedBy(payees[1]);
+    await drive(vt, registryOf(1).publish({ sighting: honest }));
+    const found = await drive(vt, registryOf(4).find({ payerId: payer.nodeId }));
+    const payeesFound = new Set(found.sightings.map((x) => ChainSighting.decode(x.sighting).payeeId));
+    expect({ count: found.sightings.length, honest: payeesFound.has(payees[1].nodeId) }).toEqual({ count: 251, honest: true });
   });
 
   it("publishes only this node's own sightings, and only valid ones", async () => {

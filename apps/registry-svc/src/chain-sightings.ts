@@ -19,7 +19,7 @@ import { NODE_ID_PATTERN } from '@swarm/gateway';
 export const SIGHTING_KEY_PREFIX = 'sighting/';
 /** Holders a lookup of sightings hears before it stops (this node, when it holds some, and three more; all there are in a smaller swarm). */
 export const SIGHTING_HOLDERS = 4;
-/** The most sightings one answer carries (a key holds at most 256, one per payee; DHT replies carry 64 KiB of them each). */
+/** The most sightings one answer carries (a key holds at most 256, one per payee). */
 export const MAX_SIGHTINGS_FOUND = 256;
 
 export function sightingKey(payerId: string): string {
@@ -98,8 +98,9 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
     async find(request) {
       if (!NODE_ID_PATTERN.test(request.payerId)) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'payer_id must be 64 lowercase hex characters');
       const { node } = running();
-      // More holders than a skill's lookup hears: a payee's sighting missed lets a fork through.
-      const found = await node.findProviders(sightingKey(request.payerId), { holders: SIGHTING_HOLDERS });
+      // More holders than a skill's lookup hears, and every sighting each holds, page by page (a
+      // reply carries 64 KiB, a random selection past that): a payee's sighting missed lets a fork through.
+      const found = await node.findProviders(sightingKey(request.payerId), { holders: SIGHTING_HOLDERS, complete: true });
       // Nothing but this node's own store: no other payee's sighting could have been heard, and "none" would pass for "none there".
       if (found.messages - found.failures < 1) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no other DHT node answered the lookup of sightings', true);
       const nowMs = deps.clock.now();

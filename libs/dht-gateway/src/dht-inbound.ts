@@ -13,7 +13,7 @@
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { DhtHandlers } from '@swarm/dht';
-import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, createDhtHandlerSlot, MAX_ENDPOINT_CHARS } from '@swarm/dht';
+import { checkFindNodeRequest, checkFindValueRequest, checkPingRequest, checkStoreRequest, createDhtHandlerSlot, findValueReplyOf, MAX_ENDPOINT_CHARS } from '@swarm/dht';
 import type { PeerHandler } from '@swarm/gateway';
 import { parseHostPort, shortId } from '@swarm/gateway';
 import { hasProofOfWork } from '@swarm/records';
@@ -106,8 +106,12 @@ export function createDhtInbound(opts: DhtInboundOptions): DhtInbound {
     },
     dhtFindValue: async ({ peerId, network, request }) => {
       const from = senderEndpoint(peerId, request, network, powDifficulty);
-      const reply = await serving().findValue(from, checkFindValueRequest({ id: request.senderId, targetId: request.targetId, key: request.key }), network);
-      return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })) };
+      const reply = await serving().findValue(
+        from,
+        checkFindValueRequest({ id: request.senderId, targetId: request.targetId, key: request.key, paged: request.paged, after: request.after }),
+        network,
+      );
+      return findValueReplyOf(reply);
     },
   };
 

@@ -12,7 +12,7 @@
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { DhtTransport, FindNodeResponse, FindValueResponse } from '@swarm/dht';
-import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse } from '@swarm/dht';
+import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse, pagingOf } from '@swarm/dht';
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
 import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
@@ -177,7 +177,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
       return { ...reply, contacts: dialableReferrals(referrerHost(to), reply.contacts) };
     },
     async findValue(to, request): Promise<FindValueResponse> {
-      const reply = checkFindValueResponse(await call('dhtFindValue', to, request.id, { targetId: request.targetId, key: request.key }));
+      const reply = checkFindValueResponse(await call('dhtFindValue', to, request.id, { targetId: request.targetId, key: request.key, ...pagingOf(request) }));
       checkContactBindings(reply.contacts, powDifficulty);
       return { ...reply, contacts: dialableReferrals(referrerHost(to), reply.contacts) };
     },

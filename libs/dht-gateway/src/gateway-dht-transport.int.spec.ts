@@ -183,7 +183,7 @@ describe('dht over gateways - real DHT nodes', () => {
 
       // Nothing stored: B holds no record under the key, and B never learned A's id at C's claimed address.
       const honest = { senderId: dhtIdOf(c.cert), senderAddress: `127.0.0.1:${c.server.address.port}`, senderPowNonce: nonceOf(c.cert) };
-      const held = await impostor.call('dhtFindValue', { ...honest, targetId: dhtIdOf(b.cert), key: 'forged' });
+      const held = await impostor.call('dhtFindValue', { ...honest, targetId: dhtIdOf(b.cert), key: 'forged', paged: false, after: '' });
       expect(held.values).toEqual([]);
       expect(dhts[1].contacts().filter((k) => k.endpoint.endsWith('@127.0.0.1:1'))).toEqual([]);
       expect((await dhts[3].findProviders('forged')).values).toEqual([]);
@@ -217,7 +217,7 @@ describe('dht over gateways - real DHT nodes', () => {
       expect(outcomes.filter((o) => o.stored)).toHaveLength(16);
       expect(outcomes.at(-1)).toEqual({ stored: false, refusal: 'this key holds its limit of 16 providers from your network' });
       // A sender cannot name another network: the gateway reads it off the socket (loopback here).
-      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOf(b.cert), key: 'sybil-key' });
+      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOf(b.cert), key: 'sybil-key', paged: false, after: '' });
       expect(held.values).toHaveLength(16);
     });
   });
@@ -226,7 +226,7 @@ describe('dht over gateways - real DHT nodes', () => {
     await asPeerCToB(async (peer, sender, b) => {
       const padded = (provider: string) => Buffer.concat([recordOf(provider), Buffer.from(`|${'x'.repeat(8_000)}`)]);
       for (let i = 0; i < 16; i++) expect(await peer.call('dhtStore', { ...sender, key: 'padded-key', value: padded(`padded-${i}`) })).toEqual({ stored: true, refusal: '' });
-      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOf(b.cert), key: 'padded-key' });
+      const held = await peer.call('dhtFindValue', { ...sender, targetId: dhtIdOf(b.cert), key: 'padded-key', paged: false, after: '' });
       expect(held.values.length).toBeGreaterThan(0);
       expect(held.values.reduce((n, v) => n + v.byteLength, 0)).toBeLessThanOrEqual(64 * 1024);
     });
@@ -327,7 +327,7 @@ describe('dht over gateways - what the sender believes', () => {
     const contacts = [at(listed[0], '127.0.0.1'), at(listed[1], 'LOCALHOST'), at(listed[2], '0.0.0.0'), at(listed[3], '2130706433'), at(listed[4], '127.0.0.1')];
     const server = await serveAsPeer(referrer, {
       dhtFindNode: () => ({ contacts }),
-      dhtFindValue: () => ({ values: [], contacts }),
+      dhtFindValue: () => ({ values: [], contacts, moreAfter: '' }),
     });
     const to = dhtEndpoint(referrer.nodeId, server.address, nonceOf(referrer));
     try {

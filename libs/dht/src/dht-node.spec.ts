@@ -28,7 +28,8 @@ interface Swarm {
   vt: VirtualTime;
   net: MemoryNetwork;
   nodes: DhtNode[];
-  add(init?: Partial<DhtNodeInit>): Promise<DhtNode>;
+  /** `wrap`: the node's transport as it is handed (a test's liar in between). */
+  add(init?: Partial<DhtNodeInit>, wrap?: (transport: DhtTransport) => DhtTransport): Promise<DhtNode>;
   stop(): Promise<void>;
 }
 
@@ -37,9 +38,9 @@ async function swarmOf(size: number, init: Partial<DhtNodeInit> = {}, seed = 7):
   const vt = virtualTime(1_700_000_000_000);
   const net = createMemoryNetwork({ scheduler: vt.scheduler, random, latencyMs: 3, timeoutMs: TIMEOUT_MS });
   const nodes: DhtNode[] = [];
-  const add = async (extra: Partial<DhtNodeInit> = {}) => {
+  const add = async (extra: Partial<DhtNodeInit> = {}, wrap = (t: DhtTransport) => t) => {
     const seeds = nodes.length === 0 ? [] : [nodes[Math.floor(random() * nodes.length)].endpoint];
-    const transport = net.transport(`n${nodes.length}`);
+    const transport = wrap(net.transport(`n${nodes.length}`));
     const node = await drive(
       vt,
       startDhtNode(
@@ -355,6 +356,44 @@ describe('dht node - expiry and republish', () => {
     // By default a lookup stops at the first replies holding records (α = 3 asked at once).
     expect((await found()).length).toBeLessThan(providers.length);
     expect(await found(6)).toEqual(providers);
+    await s.stop();
+  });
+
+  it('reads every record of a key whose records overflow a reply when asked for them all (complete), page by page', async () => {
+    const s = await swarmOf(6, { bucketSize: 8 });
+    const now = s.vt.clock.now();
+    // 200 records of about 1 KB under one key on every node but the reader: 200 KB, where a reply carries 64 KiB.
+    const padding = new TextEncoder().encode(`|${'x'.repeat(1_000)}`);
+    const providers = Array.from({ length: 200 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    const attacker = s.net.transport('attacker');
+    for (const node of s.nodes.slice(1)) {
+      for (const p of providers)
+        await drive(s.vt, attacker.store(node.endpoint, { id: 'f'.repeat(40), key: 'full', value: Buffer.concat([testRecord(p, now, now + HOUR_MS), padding]) }));
+    }
+    const found = async (complete: boolean) => {
+      const run = await drive(s.vt, s.nodes[0].findProviders('full', { holders: 1, complete }));
+      return { providers: run.values.map(providerOfTestRecord).sort(), messages: run.messages };
+    };
+    // One reply is a random selection of what fits: a record could be hidden behind the others.
+    expect((await found(false)).providers.length).toBeLessThan(150);
+    const all = await found(true);
+    expect(all.providers).toEqual(providers);
+    await s.stop();
+  });
+
+  it('counts a holder whose pages go back (or never end) as failed, and takes none of its records', async () => {
+    const s = await swarmOf(3, { bucketSize: 8 });
+    // Its replies to a paged read always name a next page after 'a': the second one goes back.
+    const liar = await s.add({}, (t) => ({
+      ...t,
+      listen: (handlers) => t.listen({ ...handlers, findValue: async (from, req, net) => ({ ...(await handlers.findValue(from, req, net)), moreAfter: req.paged ? 'a' : '' }) }),
+    }));
+    const now = s.vt.clock.now();
+    await drive(s.vt, s.net.transport('attacker').store(liar.endpoint, { id: 'f'.repeat(40), key: 'liar', value: testRecord('p1', now, now + HOUR_MS) }));
+    const read = (complete: boolean) => drive(s.vt, s.nodes[0].findProviders('liar', { holders: 1, complete }));
+    expect((await read(false)).values.map(providerOfTestRecord)).toEqual(['p1']);
+    const paged = await read(true);
+    expect({ values: paged.values, failed: paged.failures > 0 }).toEqual({ values: [], failed: true });
     await s.stop();
   });
 

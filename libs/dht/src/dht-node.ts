@@ -31,8 +31,10 @@ import {
   checkValue,
   MAX_ENDPOINT_CHARS,
   MAX_REPLY_VALUE_BYTES,
+  MAX_VALUES_PER_REPLY,
+  MAX_VALUE_BYTES,
 } from './wire-checks';
-import type { DhtHandlers, DhtTransport, WireContact } from './wire';
+import type { DhtHandlers, DhtTransport, FindValueResponse, WireContact } from './wire';
 
 /** k: contacts per bucket and replicas per record (Kademlia's usual 20). */
 export const DEFAULT_BUCKET_SIZE = 20;
@@ -40,6 +42,8 @@ export const DEFAULT_BUCKET_SIZE = 20;
 export const DEFAULT_CONCURRENCY = 3;
 /** Holders with records a provider lookup hears from before it stops (more: later joiners' records too). */
 export const DEFAULT_VALUE_QUORUM = 2;
+/** Pages a complete lookup reads of one holder: a key's 256 records at the largest each fit in these. */
+export const MAX_PAGES_PER_HOLDER = Math.ceil((MAX_VALUES_PER_REPLY * MAX_VALUE_BYTES) / MAX_REPLY_VALUE_BYTES);
 /** Kademlia refreshes a bucket no lookup touched for an hour. */
 export const DEFAULT_REFRESH_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
@@ -151,8 +155,11 @@ export interface DhtNode {
   /**
    * Every verified provider record for `key`, local and remote, from the holders a lookup hears
    * before it stops (`holders`, valueQuorum by default; this node counts when it holds some).
+   * `complete`: every record each holder has, page by page (a holder's reply carries 64 KiB, a
+   * random selection past that, which a key's filler could hide a record behind); a holder whose
+   * pages do not all come counts as failed.
    */
-  findProviders(key: string, options?: { readonly holders?: number }): Promise<ProvidersResult>;
+  findProviders(key: string, options?: { readonly holders?: number; readonly complete?: boolean }): Promise<ProvidersResult>;
   /** The k nodes closest to `targetId` (hex). */
   findClosest(targetId: string): Promise<ClosestResult>;
   /**
@@ -267,7 +274,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     };
   }
 
-  function lookup(target: Id, key?: string, holdersWanted = quorum): Promise<LookupRun> {
+  function lookup(target: Id, key?: string, holdersWanted = quorum, complete = false): Promise<LookupRun> {
     lastLookupAt.set(commonPrefixLength(selfId, target), clock.now());
     const targetHex = idToHex(target);
     /** Contacts this lookup has heard of (hex id), with their depth in the referral chain: each is made once. */
@@ -280,6 +287,26 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     let hops = 0;
     let holders = 0;
     let done = false;
+    /** A holder's records: one reply, or (complete) every page of them, with the first reply's contacts. */
+    const readValues = async (endpoint: string, valueKey: string): Promise<FindValueResponse> => {
+      const ask = (after: string) =>
+        transport.findValue(endpoint, { id: selfHex, targetId: targetHex, key: valueKey, ...(complete ? { paged: true, after } : {}) }).then(checkFindValueResponse);
+      const first = await ask('');
+      if (!complete) return first;
+      const values = [...first.values];
+      for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {
+        if (pages >= MAX_PAGES_PER_HOLDER) throw new Error(`a holder sent more than ${MAX_PAGES_PER_HOLDER} pages of one key`);
+        messages++;
+        const next = await ask(after);
+        const moreAfter = next.moreAfter ?? '';
+        // Pages go on in order of provider: one that goes back, or more records than a key holds, is no honest holder's.
+        if (moreAfter !== '' && moreAfter <= after) throw new Error('a holder paged back');
+        values.push(...next.values);
+        if (values.length > MAX_VALUES_PER_REPLY) throw new Error(`a holder sent more than the ${MAX_VALUES_PER_REPLY} records a key holds`);
+        after = moreAfter;
+      }
+      return { values, contacts: first.contacts };
+    };
     if (found && key !== undefined && found.add(store.values(key, clock.now())) > 0) {
       holders++; // this node holds records: hops stays 0
       done = holders >= holdersWanted;
@@ -297,9 +324,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
             const d = met.get(hex)?.depth ?? 1;
             messages++;
             const request: Promise<{ readonly contacts: readonly WireContact[]; readonly values?: readonly Uint8Array[] }> =
-              key === undefined
-                ? transport.findNode(contact.endpoint, { id: selfHex, targetId: targetHex }).then(checkFindNodeResponse)
-                : transport.findValue(contact.endpoint, { id: selfHex, targetId: targetHex, key }).then(checkFindValueResponse);
+              key === undefined ? transport.findNode(contact.endpoint, { id: selfHex, targetId: targetHex }).then(checkFindNodeResponse) : readValues(contact.endpoint, key);
             request.then(
               (reply) => {
                 table.seen(contact);
@@ -476,8 +501,10 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     findValue(from, raw, network) {
       const request = checkFindValueRequest(raw);
       learn(request.id, from, network);
-      const values = store.valuesForReply(request.key, clock.now(), MAX_REPLY_VALUE_BYTES, random);
-      return { values, contacts: table.closest(idFromCheckedHex(request.targetId), k).map(toWire) };
+      const contacts = table.closest(idFromCheckedHex(request.targetId), k).map(toWire);
+      if (!request.paged) return { values: store.valuesForReply(request.key, clock.now(), MAX_REPLY_VALUE_BYTES, random), contacts };
+      const page = store.pageForReply(request.key, clock.now(), MAX_REPLY_VALUE_BYTES, request.after ?? '');
+      return { values: page.values, contacts, moreAfter: page.moreAfter };
     },
   };
 
@@ -542,7 +569,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     async findProviders(key, options) {
       ensureRunning();
       checkKey(key);
-      const run = await lookup(keyId(key), key, positiveInt(options?.holders, quorum, 'holders'));
+      const run = await lookup(keyId(key), key, positiveInt(options?.holders, quorum, 'holders'), options?.complete === true);
       return { values: run.values, messages: run.messages, hops: run.hops, failures: run.failures };
     },
     async findClosest(targetId) {

@@ -21,7 +21,7 @@ export { createProviderStore, DEFAULT_PROVIDER_STORE_LIMITS } from './provider-s
 export type { ProviderStore, ProviderStoreLimits, RecordValidator, RecordVerdict, AcceptedRecord, PutOutcome } from './provider-store';
 export { createMemoryNetwork, DEFAULT_MEMORY_TIMEOUT_MS } from './memory-network';
 export type { MemoryNetwork, MemoryNetworkOptions, MemoryNetworkStats } from './memory-network';
-export { DHT_RPC_NAMES } from './wire';
+export { DHT_RPC_NAMES, findValueReplyOf, pagingOf } from './wire';
 export { createDhtHandlerSlot } from './handler-slot';
 export type { DhtHandlerSlot } from './handler-slot';
 export type {
@@ -45,6 +45,7 @@ export {
   MAX_CONTACTS_PER_REPLY,
   MAX_VALUES_PER_REPLY,
   MAX_REPLY_VALUE_BYTES,
+  MAX_CURSOR_CHARS,
   checkNetwork,
   checkPingRequest,
   checkPingResponse,

@@ -104,4 +104,25 @@ describe('provider store - records counted against the network they came from', 
     expect(store.valuesForReply('big', 0, 7_999, seededRandom(1))).toEqual([]);
     expect(store.valuesForReply('big', 10_000, 64 * 1024, seededRandom(1))).toEqual([]);
   });
+
+  it('pages a reply for a reader that needs every record: in order of provider, each page going on after the last, until none is left', () => {
+    const store = createProviderStore();
+    const sized = (i: number, size: number) => Uint8Array.from({ length: size }, () => i);
+    for (let i = 0; i < 20; i++) store.put('big', sized(i, 8_000), record(`p${String(i).padStart(2, '0')}`), 0);
+    const pages: Array<{ firsts: number[]; moreAfter: string }> = [];
+    let after = '';
+    do {
+      const page = store.pageForReply('big', 0, 64 * 1024, after);
+      pages.push({ firsts: page.values.map((v) => v[0]), moreAfter: page.moreAfter });
+      after = page.moreAfter;
+    } while (after !== '' && pages.length < 10);
+    expect(pages).toEqual([
+      { firsts: [0, 1, 2, 3, 4, 5, 6, 7], moreAfter: 'p07' },
+      { firsts: [8, 9, 10, 11, 12, 13, 14, 15], moreAfter: 'p15' },
+      { firsts: [16, 17, 18, 19], moreAfter: '' },
+    ]);
+    // A page smaller than one record still carries one (every page moves on); expired records are left out.
+    expect(store.pageForReply('big', 0, 100, 'p18')).toEqual({ values: [sized(19, 8_000)], moreAfter: '' });
+    expect(store.pageForReply('big', 10_000, 64 * 1024, '')).toEqual({ values: [], moreAfter: '' });
+  });
 });

@@ -80,6 +80,12 @@ export interface ProviderStore {
    * from `random`), so no set of records, an attacker's included, is always the one shown.
    */
   valuesForReply(key: string, nowMs: number, maxBytes: number, random: () => number): Uint8Array[];
+  /**
+   * A page of a reply to a reader that needs every record: the unexpired records under `key` in
+   * order of their provider, from the first after `after` ('' from the first), as many as fit in
+   * `maxBytes` (one at least), and the provider to go on after when more follow ('' when none).
+   */
+  pageForReply(key: string, nowMs: number, maxBytes: number, after: string): { readonly values: Uint8Array[]; readonly moreAfter: string };
   /** Drops every expired record; returns how many. */
   sweep(nowMs: number): number;
   keyCount(): number;
@@ -186,6 +192,20 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
     return out;
   }
 
+  function pageForReply(key: string, nowMs: number, maxBytes: number, after: string) {
+    const live = [...(byKey.get(key)?.values() ?? [])].filter((held) => held.expiresAtMs > nowMs && held.provider > after);
+    live.sort((x, y) => (x.provider < y.provider ? -1 : 1));
+    const values: Uint8Array[] = [];
+    let room = maxBytes;
+    for (const held of live) {
+      // One record at least (a record is well under a reply's bytes), so every page moves on.
+      if (values.length > 0 && held.value.byteLength > room) return { values, moreAfter: live[values.length - 1].provider };
+      room -= held.value.byteLength;
+      values.push(held.value.slice());
+    }
+    return { values, moreAfter: '' };
+  }
+
   function sweep(nowMs: number): number {
     let dropped = 0;
     for (const [key, providers] of byKey) {
@@ -195,5 +215,5 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
     return dropped;
   }
 
-  return { put, values, valuesForReply, sweep, keyCount: () => byKey.size, recordsFrom: (network) => perNetwork.get(network) ?? 0 };
+  return { put, values, valuesForReply, pageForReply, sweep, keyCount: () => byKey.size, recordsFrom: (network) => perNetwork.get(network) ?? 0 };
 }

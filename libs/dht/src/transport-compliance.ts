@@ -36,6 +36,8 @@ function echoHandlers(selfId: string, known: WireContact, seen: string[]): DhtHa
     findValue: async (_from, req) => {
       if (req.key === 'fail-me') throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'bad key for test');
       if (req.key === 'crash-me') throw new Error('internal detail that must not leak');
+      // A holder's page: what follows the one asked for.
+      if (req.key === 'paged') return { values: [Uint8Array.from([1])], contacts: [], moreAfter: req.paged === true ? `after ${req.after}` : '' };
       return { values: [Uint8Array.from([0]), new Uint8Array(0)], contacts: [] };
     },
   };
@@ -79,6 +81,14 @@ export function dhtTransportCompliance(name: string, makeHarness: () => Promise<
       const reply = await h.settle(a.findValue(b.endpoint, { id: ID_A, targetId: ID_B, key: 'k' }));
       expect(reply.values.map((v) => [...v])).toEqual([[0], []]);
       expect(reply.values[0]).toBeInstanceOf(Uint8Array);
+    });
+
+    it('carries the paging of a find-value both ways: the page asked for, and the one after it', async () => {
+      const [a, b] = h.transports;
+      const page = await h.settle(a.findValue(b.endpoint, { id: ID_A, targetId: ID_B, key: 'paged', paged: true, after: 'p07' }));
+      expect(page.moreAfter).toBe('after p07');
+      const unpaged = await h.settle(a.findValue(b.endpoint, { id: ID_A, targetId: ID_B, key: 'paged' }));
+      expect(unpaged.moreAfter ?? '').toBe('');
     });
 
     it('carries a refusal as a reply, not an error', async () => {

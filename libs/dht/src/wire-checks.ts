@@ -27,6 +27,8 @@ export const MAX_VALUES_PER_REPLY = 256;
  */
 export const MAX_REPLY_VALUE_BYTES = 64 * 1024;
 export const MAX_REFUSAL_CHARS = 512;
+/** A page cursor names a provider (a node id, a payee id): short, as keys are. */
+export const MAX_CURSOR_CHARS = 256;
 
 function invalid(what: string): SwarmError {
   return new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `DHT message: ${what}`);
@@ -114,12 +116,20 @@ export function checkFindNodeResponse(value: unknown): FindNodeResponse {
 
 export function checkFindValueRequest(value: unknown): FindValueRequest {
   const r = record(value, 'findValue');
-  return { id: hexId(r.id, 'id'), targetId: hexId(r.targetId, 'targetId'), key: checkKey(r.key) };
+  if (r.paged !== undefined && typeof r.paged !== 'boolean') throw invalid('paged is not a boolean');
+  return { id: hexId(r.id, 'id'), targetId: hexId(r.targetId, 'targetId'), key: checkKey(r.key), paged: r.paged === true, after: cursor(r.after, 'after') };
 }
 
 export function checkFindValueResponse(value: unknown): FindValueResponse {
   const r = record(value, 'findValue reply');
   if (!Array.isArray(r.values)) throw invalid('values is not a list');
   if (r.values.length > MAX_VALUES_PER_REPLY) throw invalid(`more than ${MAX_VALUES_PER_REPLY} values`);
-  return { values: r.values.map(checkValue), contacts: contacts(r.contacts) };
+  return { values: r.values.map(checkValue), contacts: contacts(r.contacts), moreAfter: cursor(r.moreAfter, 'moreAfter') };
+}
+
+/** A page cursor: absent is ''. */
+function cursor(value: unknown, field: string): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'string' || value.length > MAX_CURSOR_CHARS) throw invalid(`${field} must be a string of at most ${MAX_CURSOR_CHARS} characters`);
+  return value;
 }

@@ -39,6 +39,14 @@ export interface FindValueRequest {
   readonly id: string;
   readonly targetId: string;
   readonly key: string;
+  /**
+   * True: the records in order of their provider, from the first after `after`, as many as a reply
+   * carries (a reader that needs every record asks on with the reply's `moreAfter`); else a random
+   * selection when they do not all fit.
+   */
+  readonly paged?: boolean;
+  /** With `paged`: the provider of the last record of the page before ('' or absent: from the first). */
+  readonly after?: string;
 }
 /**
  * The holder's unexpired provider records for the key (empty when it holds none) and its closest
@@ -47,6 +55,8 @@ export interface FindValueRequest {
 export interface FindValueResponse {
   readonly values: readonly Uint8Array[];
   readonly contacts: readonly WireContact[];
+  /** A paged reply with more records after it: the `after` of the next page ('' or absent: none). */
+  readonly moreAfter?: string;
 }
 
 /**
@@ -64,6 +74,16 @@ export interface DhtHandlers {
   store(from: string, request: StoreRequest, network?: string): StoreResponse | Promise<StoreResponse>;
   findNode(from: string, request: FindNodeRequest, network?: string): FindNodeResponse | Promise<FindNodeResponse>;
   findValue(from: string, request: FindValueRequest, network?: string): FindValueResponse | Promise<FindValueResponse>;
+}
+
+/** A find-value request's paging as the protobuf messages carry it (absent: a random selection, from the first). */
+export function pagingOf(request: FindValueRequest): { readonly paged: boolean; readonly after: string } {
+  return { paged: request.paged ?? false, after: request.after ?? '' };
+}
+
+/** A find-value reply as the protobuf messages carry it (DhtFindValueResponse). */
+export function findValueReplyOf(reply: FindValueResponse): { values: Uint8Array[]; contacts: WireContact[]; moreAfter: string } {
+  return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })), moreAfter: reply.moreAfter ?? '' };
 }
 
 export type DhtRpcName = keyof DhtHandlers;

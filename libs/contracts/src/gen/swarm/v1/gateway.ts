@@ -129,12 +129,21 @@ export interface DhtFindValueRequest {
   key: string;
   /** As in DhtPingRequest. */
   senderPowNonce: bigint;
+  /**
+   * True: the records in order of their provider, from the first after `after`, as many as fit;
+   * false: a random selection when they do not all fit (readers that need every record page).
+   */
+  paged: boolean;
+  /** With paged: the provider of the last record of the page before ('' from the first). */
+  after: string;
 }
 
 /** The receiver's unexpired records under the key (up to 256) and up to 40 contacts. */
 export interface DhtFindValueResponse {
   values: Uint8Array[];
   contacts: DhtContact[];
+  /** A paged reply with more records after it: the provider to ask `after` next ('' when none). */
+  moreAfter: string;
 }
 
 /** A task a peer asks this node to run on its executors. */
@@ -1280,7 +1289,7 @@ export const DhtFindNodeResponse: MessageFns<DhtFindNodeResponse> = {
 };
 
 function createBaseDhtFindValueRequest(): DhtFindValueRequest {
-  return { senderId: "", senderAddress: "", targetId: "", key: "", senderPowNonce: 0n };
+  return { senderId: "", senderAddress: "", targetId: "", key: "", senderPowNonce: 0n, paged: false, after: "" };
 }
 
 export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
@@ -1302,6 +1311,12 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
         throw new globalThis.Error("value provided for field message.senderPowNonce of type uint64 too large");
       }
       writer.uint32(40).uint64(message.senderPowNonce);
+    }
+    if (message.paged !== false) {
+      writer.uint32(48).bool(message.paged);
+    }
+    if (message.after !== "") {
+      writer.uint32(58).string(message.after);
     }
     return writer;
   },
@@ -1359,6 +1374,22 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
             message.senderPowNonce = reader.uint64() as bigint;
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.paged = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.after = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1394,6 +1425,8 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
         : isSet(object.sender_pow_nonce)
         ? BigInt(object.sender_pow_nonce)
         : 0n,
+      paged: isSet(object.paged) ? globalThis.Boolean(object.paged) : false,
+      after: isSet(object.after) ? globalThis.String(object.after) : "",
     };
   },
 
@@ -1414,6 +1447,12 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
     if (message.senderPowNonce !== undefined) {
       obj.senderPowNonce = message.senderPowNonce.toString();
     }
+    if (message.paged !== undefined) {
+      obj.paged = message.paged;
+    }
+    if (message.after !== undefined) {
+      obj.after = message.after;
+    }
     return obj;
   },
 
@@ -1429,12 +1468,14 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
     message.senderPowNonce = (object.senderPowNonce !== undefined && object.senderPowNonce !== null)
       ? BigInt(object.senderPowNonce)
       : 0n;
+    message.paged = object.paged ?? false;
+    message.after = object.after ?? "";
     return message;
   },
 };
 
 function createBaseDhtFindValueResponse(): DhtFindValueResponse {
-  return { values: [], contacts: [] };
+  return { values: [], contacts: [], moreAfter: "" };
 }
 
 export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
@@ -1444,6 +1485,9 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
     }
     for (const v of message.contacts) {
       DhtContact.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.moreAfter !== "") {
+      writer.uint32(26).string(message.moreAfter);
     }
     return writer;
   },
@@ -1477,6 +1521,14 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
             message.contacts.push(DhtContact.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.moreAfter = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1495,6 +1547,11 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
       contacts: globalThis.Array.isArray(object?.contacts)
         ? object.contacts.map((e: any) => DhtContact.fromJSON(e))
         : [],
+      moreAfter: isSet(object.moreAfter)
+        ? globalThis.String(object.moreAfter)
+        : isSet(object.more_after)
+        ? globalThis.String(object.more_after)
+        : "",
     };
   },
 
@@ -1506,6 +1563,9 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
     if (message.contacts?.length) {
       obj.contacts = message.contacts.map((e) => DhtContact.toJSON(e));
     }
+    if (message.moreAfter !== undefined) {
+      obj.moreAfter = message.moreAfter;
+    }
     return obj;
   },
 
@@ -1516,6 +1576,7 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
     const message = createBaseDhtFindValueResponse();
     message.values = object.values?.map((e) => e) || [];
     message.contacts = object.contacts?.map((e) => DhtContact.fromPartial(e)) || [];
+    message.moreAfter = object.moreAfter ?? "";
     return message;
   },
 };

@@ -129,6 +129,9 @@ export interface DhtRelayFindValueRequest {
   key: string;
   /** As in DhtRelayPingRequest. */
   network: string;
+  /** As in DhtFindValueRequest. */
+  paged: boolean;
+  after: string;
 }
 
 /**
@@ -1161,7 +1164,7 @@ export const DhtRelayFindNodeRequest: MessageFns<DhtRelayFindNodeRequest> = {
 };
 
 function createBaseDhtRelayFindValueRequest(): DhtRelayFindValueRequest {
-  return { peer: "", targetId: "", key: "", network: "" };
+  return { peer: "", targetId: "", key: "", network: "", paged: false, after: "" };
 }
 
 export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
@@ -1177,6 +1180,12 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
     }
     if (message.network !== "") {
       writer.uint32(34).string(message.network);
+    }
+    if (message.paged !== false) {
+      writer.uint32(40).bool(message.paged);
+    }
+    if (message.after !== "") {
+      writer.uint32(50).string(message.after);
     }
     return writer;
   },
@@ -1226,6 +1235,22 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
             message.network = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.paged = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.after = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1248,6 +1273,8 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
         : "",
       key: isSet(object.key) ? globalThis.String(object.key) : "",
       network: isSet(object.network) ? globalThis.String(object.network) : "",
+      paged: isSet(object.paged) ? globalThis.Boolean(object.paged) : false,
+      after: isSet(object.after) ? globalThis.String(object.after) : "",
     };
   },
 
@@ -1265,6 +1292,12 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
     if (message.network !== undefined) {
       obj.network = message.network;
     }
+    if (message.paged !== undefined) {
+      obj.paged = message.paged;
+    }
+    if (message.after !== undefined) {
+      obj.after = message.after;
+    }
     return obj;
   },
 
@@ -1277,6 +1310,8 @@ export const DhtRelayFindValueRequest: MessageFns<DhtRelayFindValueRequest> = {
     message.targetId = object.targetId ?? "";
     message.key = object.key ?? "";
     message.network = object.network ?? "";
+    message.paged = object.paged ?? false;
+    message.after = object.after ?? "";
     return message;
   },
 };
