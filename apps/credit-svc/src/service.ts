@@ -190,7 +190,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         views: payers,
         fetchChain: fetchPayerChain,
         publish: async (sighting) => (await onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS })).stored,
-        find: async (payer) => (await onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS })).sightings,
+        find: (payer) => onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
         signer,
         nodeId,
         powDifficulty: config.powDifficulty,

@@ -20,7 +20,7 @@ import type { SightingWatch } from './sighting-watch';
 import { startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, receipt, rules, spender, START_MS } from './test-fixtures/chains';
-import { putSighting } from './test-fixtures/sightings';
+import { foundIn, putSighting } from './test-fixtures/sightings';
 
 type Dht = Map<string, Map<string, SignedChainSighting>>;
 type Gateway = (fromSeq: bigint, limit: number) => Promise<ChainPage>;
@@ -66,7 +66,7 @@ function payee(
       return 3;
     },
     find: async (p) => {
-      const found = [...(dht.get(p)?.values() ?? [])];
+      const found = foundIn(dht, p, me.id);
       await wait(opts.findMs);
       return found;
     },

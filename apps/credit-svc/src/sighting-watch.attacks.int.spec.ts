@@ -18,7 +18,7 @@ import { MIN_LOOK_INTERVAL_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { createGenesis } from '@swarm/chain';
 import { node, pay, rules, spender, START_MS } from './test-fixtures/chains';
-import { otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
+import { foundIn, otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
 
 type Gateway = (fromSeq: bigint, limit: number) => Promise<ChainPage>;
 
@@ -49,7 +49,7 @@ function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway, r
     views,
     fetchChain,
     publish: async () => 1,
-    find: async (p) => [...(dht.get(p)?.values() ?? [])],
+    find: async (p) => foundIn(dht, p, me.id),
     signer: me.signer,
     nodeId: me.id,
     powDifficulty: 0,

@@ -16,7 +16,7 @@ import type { SightingWatch } from './sighting-watch';
 import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, REPUBLISH_IN_FLIGHT, REPUBLISH_RETRY_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
-import { otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
+import { foundIn, otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
 
 /** A chain this long has checkpoints at 256 and 512. */
 const PAYMENTS = 598;
@@ -32,6 +32,8 @@ interface Setup {
   readonly fetched: bigint[];
   /** Stores in the DHT going on now, and the most at once. */
   readonly storing: { now: number; most: number };
+  /** True: the holders a lookup hears hold none of this node's sighting (they refused it: slots full). */
+  mineRefused(on: boolean): void;
   failDht(on: boolean): void;
 }
 
@@ -52,6 +54,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
   const forks: Setup['forks'] = [];
   const fetched: bigint[] = [];
   let dhtDown = false;
+  let refused = false;
   const storing = { now: 0, most: 0 };
   const fetchChain =
     () =>
@@ -89,7 +92,8 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
     },
     find: async (p) => {
       if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
-      return [...(dht.get(p)?.values() ?? [])];
+      const found = foundIn(dht, p, me.id);
+      return refused ? { ...found, ownHeldSeq: 0n } : found;
     },
     signer: me.signer,
     nodeId: me.id,
@@ -99,7 +103,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
     log: silentLogger(),
   });
   late.watch = watch;
-  return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on) };
+  return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on), mineRefused: (on) => (refused = on) };
 }
 
 /** The payer's SignedBlock a sighting carries. */
@@ -242,6 +246,17 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     await s.vt.advance(MIN_LOOK_INTERVAL_MS);
     await s.watch.idle();
     expect({ stats: s.watch.stats(), pages: s.fetched.length - fetched }).toMatchObject({ stats: { looks: looks + 2, consistent: 2, forks: 0 }, pages: 16 });
+    s.watch.stop();
+  });
+
+  it('clears no head of a payer while the holders its lookup heard hold none of its sighting of it (their slots filled by made-up payees)', async () => {
+    const s = setup(me, payer, () => payer.blocks);
+    s.mineRefused(true);
+    await settled(s, payer);
+    // Honest sightings only, its own published (another holder took it): still not cleared, its receipts wait.
+    expect({ cleared: s.watch.cleared(payer.id), asked: await s.watch.clear(payer.id, payer.head.seq, 1_000) }).toEqual({ cleared: 0n, asked: false });
+    s.mineRefused(false);
+    expect(await s.watch.clear(payer.id, payer.head.seq, 1_000)).toBe(true);
     s.watch.stop();
   });
 

@@ -75,8 +75,8 @@ export interface SightingWatchDeps {
   readonly fetchChain: (payer: string) => FetchPayerPage;
   /** Stores this node's sighting (registry.publish-sighting); how many DHT nodes hold it now. */
   readonly publish: (sighting: SignedChainSighting) => Promise<number>;
-  /** The sightings of `payer`'s chain the DHT holds (registry.find-sightings). */
-  readonly find: (payer: string) => Promise<readonly SignedChainSighting[]>;
+  /** The sightings of `payer`'s chain the DHT holds, and the seq of this node's own as other DHT nodes hold it (registry.find-sightings). */
+  readonly find: (payer: string) => Promise<FoundSightings>;
   readonly signer: ChainSigner;
   readonly nodeId: string;
   readonly powDifficulty: number;
@@ -86,6 +86,13 @@ export interface SightingWatchDeps {
   readonly log: Logger;
   /** READ_BACKS_PER_LOOK by default. */
   readonly readBacksPerLook?: number;
+}
+
+/** What a lookup of a payer's sightings found (FindChainSightingsResponse). */
+export interface FoundSightings {
+  readonly sightings: readonly SignedChainSighting[];
+  /** The seq in this node's own sighting as the other DHT nodes the lookup heard hold it; 0: none of them held it. */
+  readonly ownHeldSeq: bigint;
 }
 
 export interface SightingWatchStats {
@@ -217,7 +224,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
    * own sighting as the DHT holds it, so the next one goes no lower (helper-154).
    */
   const seedFromDht = async (payer: string) => {
-    for (const signed of await deps.find(payer)) {
+    for (const signed of (await deps.find(payer)).sightings) {
       if (unverified(signed, payer)?.payee !== deps.nodeId) continue;
       try {
         const mine = verifyChainSighting(SignedChainSighting.encode(signed).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
@@ -341,7 +348,10 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
         log.debug({ err, payer: payer.slice(0, 12) }, "this node's sighting of a payer's chain could not be published; again at the next look");
       });
       const found = await deps.find(payer);
-      for (const signed of found) {
+      // The holders heard must hold this node's sighting of the head cleared: holders that refused
+      // it (a payer's made-up payees filling its key's slots there) may hold no other payee's either.
+      if (found.ownHeldSeq < audited.head.seq) clean = false;
+      for (const signed of found.sightings) {
         if (stopped) return false;
         // Cheap checks first: this node's own, and what was found the same before (by the payer and its block's signed bytes).
         const told = unverified(signed, payer);

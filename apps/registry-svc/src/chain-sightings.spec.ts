@@ -77,6 +77,26 @@ describe('chain sightings on the DHT', () => {
     expect({ count: found.sightings.length, honest: payeesFound.has(payees[1].nodeId) }).toEqual({ count: 251, honest: true });
   });
 
+  it("tells the seq of this node's own sighting as other holders hold it: none where they all refused it (their slots full), however its own copy reads", async () => {
+    const honest = signedBy(payees[1]);
+    await drive(vt, registryOf(1).publish({ sighting: honest }));
+    expect((await drive(vt, registryOf(1).find({ payerId: payer.nodeId }))).ownHeldSeq).toBe(1n);
+    // Every node but node 2 full of a payer's made-up payees: node 2's sighting is held by itself alone.
+    const fillers = Array.from({ length: 256 }, () => createTestSigner());
+    for (const holder of nodes.filter((_, i) => i !== 2)) {
+      for (const f of fillers) {
+        const value = withPowNonce(SignedChainSighting.encode(signedBy(f)).finish(), f.powNonce);
+        await drive(vt, attacker.store(holder.endpoint, { id: 'f'.repeat(40), key: sightingKey(payer.nodeId), value }));
+      }
+    }
+    expect((await drive(vt, registryOf(2).publish({ sighting: signedBy(payees[2]) }))).stored).toBe(0);
+    const found = await drive(vt, registryOf(2).find({ payerId: payer.nodeId }));
+    expect({ own: found.sightings.some((x) => ChainSighting.decode(x.sighting).payeeId === payees[2].nodeId), ownHeldSeq: found.ownHeldSeq }).toEqual({
+      own: true,
+      ownHeldSeq: 0n,
+    });
+  });
+
   it("publishes only this node's own sightings, and only valid ones", async () => {
     const err = (p: Promise<unknown>) =>
       drive(vt, p).then(

@@ -43,6 +43,20 @@ function payerOfKey(key: string): string {
   return payer;
 }
 
+/** The seq in this node's own sighting of `payer` as other DHT nodes' replies held it (the newest of them), 0 when none did. */
+function ownHeldSeq(remoteValues: readonly Uint8Array[], payer: string, nodeId: string, nowMs: number, powDifficulty: number): bigint {
+  for (const value of remoteValues) {
+    try {
+      // The others' are checked in find; only this node's is opened here.
+      if (payeeOf(SignedChainSighting.decode(value)) !== nodeId) continue;
+      return verifyChainSighting(value, { nowMs, powDifficulty, expectedPayer: payer }).seq;
+    } catch {
+      // Not a valid sighting: not this node's either.
+    }
+  }
+  return 0n;
+}
+
 /** The payee a sighting names, unverified ('' when it names none). */
 function payeeOf(signed: SignedChainSighting): string {
   try {
@@ -97,7 +111,7 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
 
     async find(request) {
       if (!NODE_ID_PATTERN.test(request.payerId)) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'payer_id must be 64 lowercase hex characters');
-      const { node } = running();
+      const { node, nodeId } = running();
       // More holders than a skill's lookup hears, and every sighting each holds, page by page (a
       // reply carries 64 KiB, a random selection past that): a payee's sighting missed lets a fork through.
       const found = await node.findProviders(sightingKey(request.payerId), { holders: SIGHTING_HOLDERS, complete: true });
@@ -111,7 +125,7 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
         if (!checkSightingRecord(sightingKey(request.payerId), value, nowMs, deps.powDifficulty).ok) continue;
         sightings.push(SignedChainSighting.decode(value));
       }
-      return { sightings };
+      return { sightings, ownHeldSeq: ownHeldSeq(found.remoteValues, request.payerId, nodeId, nowMs, deps.powDifficulty) };
     },
   };
 }

@@ -110,6 +110,8 @@ export interface LookupReport {
 export interface ProvidersResult extends LookupReport {
   /** Verified, unexpired records, newest per provider. */
   readonly values: Uint8Array[];
+  /** The same, as other nodes' replies held them: this node's own store left out. */
+  readonly remoteValues: Uint8Array[];
 }
 
 export interface ClosestResult extends LookupReport {
@@ -183,6 +185,7 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 interface LookupRun extends LookupReport {
   readonly closest: Contact[];
   readonly values: Uint8Array[];
+  readonly remoteValues: Uint8Array[];
 }
 
 interface Published {
@@ -257,20 +260,28 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
 
   /** Newest verified record per provider. */
   function collector(key: string) {
-    const newest = new Map<string, { issuedAtMs: number; value: Uint8Array }>();
+    type Newest = Map<string, { issuedAtMs: number; value: Uint8Array }>;
+    const newest: Newest = new Map();
+    const newestRemote: Newest = new Map();
+    const keep = (into: Newest, provider: string, issuedAtMs: number, value: Uint8Array) => {
+      const held = into.get(provider);
+      if (!held || issuedAtMs > held.issuedAtMs) into.set(provider, { issuedAtMs, value });
+    };
     return {
-      add(values: readonly Uint8Array[]): number {
+      /** `remote`: another node's reply (false: this node's own store). */
+      add(values: readonly Uint8Array[], remote: boolean): number {
         let accepted = 0;
         for (const value of values) {
           const verdict = validate(key, value, clock.now());
           if (!verdict.ok) continue;
           accepted++;
-          const held = newest.get(verdict.provider);
-          if (!held || verdict.issuedAtMs > held.issuedAtMs) newest.set(verdict.provider, { issuedAtMs: verdict.issuedAtMs, value });
+          keep(newest, verdict.provider, verdict.issuedAtMs, value);
+          if (remote) keep(newestRemote, verdict.provider, verdict.issuedAtMs, value);
         }
         return accepted;
       },
       values: () => [...newest.values()].map((v) => v.value),
+      remoteValues: () => [...newestRemote.values()].map((v) => v.value),
     };
   }
 
@@ -307,7 +318,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       }
       return { values, contacts: first.contacts };
     };
-    if (found && key !== undefined && found.add(store.values(key, clock.now())) > 0) {
+    if (found && key !== undefined && found.add(store.values(key, clock.now()), false) > 0) {
       holders++; // this node holds records: hops stays 0
       done = holders >= holdersWanted;
     }
@@ -338,7 +349,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
                   }
                   next.push(known.contact);
                 }
-                if (found && reply.values && reply.values.length > 0 && found.add(reply.values) > 0) {
+                if (found && reply.values && reply.values.length > 0 && found.add(reply.values, true) > 0) {
                   if (holders === 0) hops = d;
                   holders++;
                   if (holders >= holdersWanted) done = true;
@@ -353,7 +364,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
             );
           },
         },
-        (_err, closest) => resolve({ closest, values: found?.values() ?? [], messages, hops, failures }),
+        (_err, closest) => resolve({ closest, values: found?.values() ?? [], remoteValues: found?.remoteValues() ?? [], messages, hops, failures }),
       );
     });
   }
@@ -570,7 +581,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       ensureRunning();
       checkKey(key);
       const run = await lookup(keyId(key), key, positiveInt(options?.holders, quorum, 'holders'), options?.complete === true);
-      return { values: run.values, messages: run.messages, hops: run.hops, failures: run.failures };
+      return { values: run.values, remoteValues: run.remoteValues, messages: run.messages, hops: run.hops, failures: run.failures };
     },
     async findClosest(targetId) {
       ensureRunning();

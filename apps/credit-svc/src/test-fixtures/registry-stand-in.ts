@@ -10,6 +10,7 @@ import type { SignedChainSighting } from '@swarm/contracts';
 import { ErrorCode, RegistryFindChainSightings, RegistryPublishChainSighting, SignedChainSighting as SignedChainSightingCodec, SwarmError } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
+import { foundIn } from './sightings';
 
 /** payer id -> payee id -> its latest sighting. */
 export type SightingsDht = Map<string, Map<string, SignedChainSighting>>;
@@ -24,6 +25,6 @@ export async function serveSightings(nc: NatsConnection, nodeId: string, dht: Si
     dht.set(checked.payer, slots);
     return { stored: 3, refused: 0, unreachable: 0 };
   });
-  registry.serve(RegistryFindChainSightings, (req) => ({ sightings: [...(dht.get(req.payerId)?.values() ?? [])] }));
+  registry.serve(RegistryFindChainSightings, (req) => foundIn(dht, req.payerId, nodeId));
   return registry;
 }

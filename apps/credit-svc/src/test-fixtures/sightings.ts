@@ -3,7 +3,7 @@
  * payer's seq (its other branch), and a read of a payer's chain followed by the watch's look.
  */
 import { makeChainSighting } from '@swarm/chain';
-import { SignedChainSighting } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import type { PayerViews } from '../payer-views';
 import type { SightingWatch } from '../sighting-watch';
@@ -18,6 +18,14 @@ export function putSighting(dht: SightingsDht, payerId: string, other: Node, blo
   const slots = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
   slots.set(other.id, signed);
   dht.set(payerId, slots);
+}
+
+/** What a lookup of `payerId`'s sightings in `dht` finds, as node `nodeId` asks (every slot held by another node). */
+export function foundIn(dht: SightingsDht, payerId: string, nodeId: string): { sightings: SignedChainSighting[]; ownHeldSeq: bigint } {
+  const slots = dht.get(payerId);
+  const own = slots?.get(nodeId);
+  const ownHeldSeq = own ? ChainBlock.decode(ChainSighting.decode(own.sighting).payerBlock?.block ?? new Uint8Array()).seq : 0n;
+  return { sightings: [...(slots?.values() ?? [])], ownHeldSeq };
 }
 
 /** Block `seq` of `payer`'s chain signed again with another time: a second block of that seq, the other branch's. */

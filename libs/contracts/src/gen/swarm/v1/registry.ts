@@ -196,6 +196,12 @@ export interface FindChainSightingsRequest {
 export interface FindChainSightingsResponse {
   /** Valid, unexpired sightings of that payer's chain, the newest of each payee, this node's included. */
   sightings: SignedChainSighting[];
+  /**
+   * The seq of the payer's block in this node's own sighting as the other DHT nodes the lookup heard
+   * hold it (the newest they hold), 0 when none of them held one: holders that took this node's
+   * sighting had room for every other payee's too, where holders that refused it may not have.
+   */
+  ownHeldSeq: bigint;
 }
 
 /**
@@ -1972,13 +1978,19 @@ export const FindChainSightingsRequest: MessageFns<FindChainSightingsRequest> = 
 };
 
 function createBaseFindChainSightingsResponse(): FindChainSightingsResponse {
-  return { sightings: [] };
+  return { sightings: [], ownHeldSeq: 0n };
 }
 
 export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> = {
   encode(message: FindChainSightingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.sightings) {
       SignedChainSighting.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.ownHeldSeq !== 0n) {
+      if (BigInt.asUintN(64, message.ownHeldSeq) !== message.ownHeldSeq) {
+        throw new globalThis.Error("value provided for field message.ownHeldSeq of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.ownHeldSeq);
     }
     return writer;
   },
@@ -2004,6 +2016,14 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
             message.sightings.push(SignedChainSighting.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ownHeldSeq = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2021,6 +2041,11 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
       sightings: globalThis.Array.isArray(object?.sightings)
         ? object.sightings.map((e: any) => SignedChainSighting.fromJSON(e))
         : [],
+      ownHeldSeq: isSet(object.ownHeldSeq)
+        ? BigInt(object.ownHeldSeq)
+        : isSet(object.own_held_seq)
+        ? BigInt(object.own_held_seq)
+        : 0n,
     };
   },
 
@@ -2028,6 +2053,9 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     const obj: any = {};
     if (message.sightings?.length) {
       obj.sightings = message.sightings.map((e) => SignedChainSighting.toJSON(e));
+    }
+    if (message.ownHeldSeq !== undefined) {
+      obj.ownHeldSeq = message.ownHeldSeq.toString();
     }
     return obj;
   },
@@ -2038,6 +2066,9 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
   fromPartial(object: DeepPartial<FindChainSightingsResponse>): FindChainSightingsResponse {
     const message = createBaseFindChainSightingsResponse();
     message.sightings = object.sightings?.map((e) => SignedChainSighting.fromPartial(e)) || [];
+    message.ownHeldSeq = (object.ownHeldSeq !== undefined && object.ownHeldSeq !== null)
+      ? BigInt(object.ownHeldSeq)
+      : 0n;
     return message;
   },
 };
