@@ -12,7 +12,7 @@ import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { Anchor, KeptView, PayerViews } from './payer-views';
 import { startPayerViews } from './payer-views';
-import type { SightingWatch } from './sighting-watch';
+import type { FoundSightings, SightingWatch } from './sighting-watch';
 import { MIN_LOOK_INTERVAL_MS, REFRESH_MS, REPUBLISH_IN_FLIGHT, REPUBLISH_RETRY_MS, startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
@@ -32,8 +32,8 @@ interface Setup {
   readonly fetched: bigint[];
   /** Stores in the DHT going on now, and the most at once. */
   readonly storing: { now: number; most: number };
-  /** True: the holders a lookup hears hold none of this node's sighting (they refused it: slots full). */
-  mineRefused(on: boolean): void;
+  /** What every lookup answers besides the sightings from now on (undefined: as the DHT map has it). */
+  lookupSays(over: Partial<FoundSightings> | undefined): void;
   failDht(on: boolean): void;
 }
 
@@ -54,7 +54,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
   const forks: Setup['forks'] = [];
   const fetched: bigint[] = [];
   let dhtDown = false;
-  let refused = false;
+  let says: Partial<FoundSightings> | undefined;
   const storing = { now: 0, most: 0 };
   const fetchChain =
     () =>
@@ -92,8 +92,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
     },
     find: async (p) => {
       if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
-      const found = foundIn(dht, p, me.id);
-      return refused ? { ...found, ownHeldSeq: 0n } : found;
+      return { ...foundIn(dht, p, me.id), ...says };
     },
     signer: me.signer,
     nodeId: me.id,
@@ -103,7 +102,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
     log: silentLogger(),
   });
   late.watch = watch;
-  return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on), mineRefused: (on) => (refused = on) };
+  return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on), lookupSays: (over) => (says = over) };
 }
 
 /** The payer's SignedBlock a sighting carries. */
@@ -249,15 +248,20 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     s.watch.stop();
   });
 
-  it('clears no head of a payer while the holders its lookup heard hold none of its sighting of it (their slots filled by made-up payees)', async () => {
-    const s = setup(me, payer, () => payer.blocks);
-    s.mineRefused(true);
-    await settled(s, payer);
-    // Honest sightings only, its own published (another holder took it): still not cleared, its receipts wait.
-    expect({ cleared: s.watch.cleared(payer.id), asked: await s.watch.clear(payer.id, payer.head.seq, 1_000) }).toEqual({ cleared: 0n, asked: false });
-    s.mineRefused(false);
-    expect(await s.watch.clear(payer.id, payer.head.seq, 1_000)).toBe(true);
-    s.watch.stop();
+  it('clears no head of a payer while the holders its lookup heard hold none of its sighting of it (their slots filled by made-up payees), or the answer left some out', async () => {
+    for (const says of [{ ownHeldSeq: 0n }, { truncated: true }]) {
+      const s = setup(me, payer, () => payer.blocks);
+      s.lookupSays(says);
+      await settled(s, payer);
+      // Honest sightings only, its own published (another holder took it): still not cleared, its receipts wait.
+      expect({ says, cleared: s.watch.cleared(payer.id), asked: await s.watch.clear(payer.id, payer.head.seq, 1_000) }).toEqual({ says, cleared: 0n, asked: false });
+      const published = s.watch.stats().published;
+      s.lookupSays(undefined);
+      expect(await s.watch.clear(payer.id, payer.head.seq, 1_000)).toBe(true);
+      // Not held where it was published: signed again at the next look, though not an hour old.
+      expect(s.watch.stats().published - published).toBe(says.ownHeldSeq === 0n ? 1 : 0);
+      s.watch.stop();
+    }
   });
 
   it('after a start, signs again the sighting of every payer the views file kept, a few at a time beside the looks, and again those the DHT did not take', async () => {

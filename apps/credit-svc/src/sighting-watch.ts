@@ -33,7 +33,7 @@
  * each one kept without a view (an anchor, a conviction: up to MAX_ANCHORS + MAX_CONVICTED).
  */
 import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
-import { ChainRefusal, hex, makeChainSighting, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
+import { ChainRefusal, hex, makeChainSighting, MAX_SIGHTING_TTL_MS, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
@@ -42,13 +42,17 @@ import type { AuditedHead, FetchPayerPage, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, PAYER_PAGE_BLOCKS } from './payer-views';
 
 /**
- * A sighting lives this long, signed again every REFRESH_MS while its view, anchor or conviction is
- * kept: a payee down for up to five hours is still compared with.
+ * A sighting lives this long (the longest a sighting may), signed again once REFRESH_MS old while
+ * its view, anchor or conviction is kept: a payee down for up to four hours is still compared with.
  */
-export const SIGHTING_TTL_MS = 6 * 60 * 60_000;
+export const SIGHTING_TTL_MS = MAX_SIGHTING_TTL_MS;
 export const REFRESH_MS = 60 * 60_000;
-/** Republishes going on at once (each a lookup of this node's own and a store): 34,000 kept payers take well under REFRESH_MS. */
-export const REPUBLISH_IN_FLIGHT = 4;
+/**
+ * Republishes going on at once (each a store, after a start a find first): the 33,792 payers kept
+ * at most (MAX_VIEWS + MAX_ANCHORS + MAX_CONVICTED) are all signed again within two hours while
+ * each takes under 1.7 s.
+ */
+export const REPUBLISH_IN_FLIGHT = 8;
 /** Republishes that failed (the DHT out of reach, a store no node took) are tried again this much later, all together. */
 export const REPUBLISH_RETRY_MS = 30_000;
 /** The least time between two looks at one payer's sightings. */
@@ -93,6 +97,8 @@ export interface FoundSightings {
   readonly sightings: readonly SignedChainSighting[];
   /** The seq in this node's own sighting as the other DHT nodes the lookup heard hold it; 0: none of them held it. */
   readonly ownHeldSeq: bigint;
+  /** More were found than one answer carries: some are left out. */
+  readonly truncated: boolean;
 }
 
 export interface SightingWatchStats {
@@ -140,6 +146,8 @@ interface Published {
   readonly atMs: number;
   /** The payer's SignedBlock published: signed again while the view, or its anchor, is kept. */
   readonly block: Uint8Array;
+  /** This node's own sighting as the DHT held it at a start was read and taken into account. */
+  readonly seeded: boolean;
 }
 
 export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
@@ -202,8 +210,18 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
    * share) would take the place of the one a receipt was countersigned on.
    */
   const publishNow = async (payer: string) => {
-    if (!published.has(payer)) await seedFromDht(payer);
-    const last = published.get(payer);
+    let last = published.get(payer);
+    let seeded = last?.seeded ?? false;
+    if (!seeded) {
+      // A find that fails (the DHT out of reach, a node on the payer's key stalling it) does not stop
+      // the publish: it goes from what this node kept, and the find is made again at the next one
+      // (helper-155: a payer stalled a restarted payee's finds until its sighting expired).
+      const held = await ownInDht(payer).catch(() => 'failed' as const);
+      if (held !== 'failed') {
+        seeded = true;
+        if (held !== undefined && (last === undefined || held.seq > last.seq)) last = held;
+      }
+    }
     const anchor = views.anchorOf(payer);
     const audited = views.audited(payer);
     let top: { seq: bigint; block: Uint8Array } | undefined = audited ? { seq: audited.head.seq, block: audited.headBlock } : undefined;
@@ -215,26 +233,26 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
     const stored = await deps.publish(SignedChainSighting.decode(bytes));
     if (stored < 1) throw new Error('no DHT node stored the sighting');
-    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block });
+    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block, seeded });
     counts.published += 1;
   };
 
   /**
    * What this node published before it started (its views file may be up to a minute older): its
-   * own sighting as the DHT holds it, so the next one goes no lower (helper-154).
+   * own sighting as the DHT holds it, so the next one goes no lower (helper-154); undefined: none.
    */
-  const seedFromDht = async (payer: string) => {
+  const ownInDht = async (payer: string): Promise<Published | undefined> => {
     for (const signed of (await deps.find(payer)).sightings) {
       if (unverified(signed, payer)?.payee !== deps.nodeId) continue;
       try {
         const mine = verifyChainSighting(SignedChainSighting.encode(signed).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
-        const hash = hex(signedBlockHash(mine.block));
         // Signed again at once: it may not be this process's.
-        published.set(payer, { seq: mine.seq, hash, atMs: -Infinity, block: mine.block });
+        return { seq: mine.seq, hash: hex(signedBlockHash(mine.block)), atMs: -Infinity, block: mine.block, seeded: true };
       } catch {
         // Not a valid one: nothing to keep above.
       }
     }
+    return undefined;
   };
 
   /** The payer's blocks from `seq` up to `toSeq` (the hash there known: `toHash`), checked to link up to it; a ForkProof where a link the payer signed breaks. */
@@ -350,7 +368,14 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       const found = await deps.find(payer);
       // The holders heard must hold this node's sighting of the head cleared: holders that refused
       // it (a payer's made-up payees filling its key's slots there) may hold no other payee's either.
-      if (found.ownHeldSeq < audited.head.seq) clean = false;
+      // Gone from them (they restarted, or others joined next to the key): signed again at the next look.
+      if (found.ownHeldSeq < audited.head.seq) {
+        clean = false;
+        const mine = published.get(payer);
+        if (mine !== undefined) published.set(payer, { ...mine, atMs: -Infinity });
+      }
+      // Not all of them: another payee's may be among those left out.
+      if (found.truncated) clean = false;
       for (const signed of found.sightings) {
         if (stopped) return false;
         // Cheap checks first: this node's own, and what was found the same before (by the payer and its block's signed bytes).

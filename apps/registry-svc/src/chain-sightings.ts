@@ -116,16 +116,21 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
       // reply carries 64 KiB, a random selection past that): a payee's sighting missed lets a fork through.
       const found = await node.findProviders(sightingKey(request.payerId), { holders: SIGHTING_HOLDERS, complete: true });
       // Nothing but this node's own store: no other payee's sighting could have been heard, and "none" would pass for "none there".
-      if (found.messages - found.failures < 1) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no other DHT node answered the lookup of sightings', true);
+      if (found.answered < 1) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no other DHT node answered the lookup of sightings', true);
       const nowMs = deps.clock.now();
       const sightings: SignedChainSighting[] = [];
+      let truncated = false;
       for (const value of found.values) {
-        if (sightings.length >= MAX_SIGHTINGS_FOUND) break;
         // Checked again here: the DHT's answer is a peer's word.
         if (!checkSightingRecord(sightingKey(request.payerId), value, nowMs, deps.powDifficulty).ok) continue;
+        // Past the cap, whichever came first is kept: the answer says so, and its reader does not clear on it (helper-155).
+        if (sightings.length >= MAX_SIGHTINGS_FOUND) {
+          truncated = true;
+          break;
+        }
         sightings.push(SignedChainSighting.decode(value));
       }
-      return { sightings, ownHeldSeq: ownHeldSeq(found.remoteValues, request.payerId, nodeId, nowMs, deps.powDifficulty) };
+      return { sightings, ownHeldSeq: ownHeldSeq(found.remoteValues, request.payerId, nodeId, nowMs, deps.powDifficulty), truncated };
     },
   };
 }

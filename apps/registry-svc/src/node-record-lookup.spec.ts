@@ -34,7 +34,14 @@ describe('node record lookup - FindNodeRecord on the DHT', () => {
     });
   });
 
-  const result = (values: Uint8Array[], messages = 3, failures = 0): ProvidersResult => ({ values, remoteValues: values, messages, failures, hops: 1 });
+  const result = (values: Uint8Array[], messages = 3, failures = 0): ProvidersResult => ({
+    values,
+    remoteValues: values,
+    messages,
+    failures,
+    hops: 1,
+    answered: messages - failures,
+  });
 
   it('finds a node with a valid record, and trusts it for FOUND_FRESH_MS without asking again', async () => {
     const record = signTestRecord(alice, vt.clock, { skills: [], gatewayAddress: '10.0.0.7:7400', ttlMs: 10 * 60_000 });

@@ -17,11 +17,12 @@ import { checkSignature, NODE_ID, PUBLIC_KEY_BYTES, sameBytes } from './signing'
 export const SIGHTING_DOMAIN = 'swarm-sighting-v1';
 const SIGHTING_DOMAIN_BYTES = Buffer.from(SIGHTING_DOMAIN, 'utf8');
 /**
- * The longest a sighting may live (a day): its payee signs it again before then while it keeps the
- * view. Long, so that a payee down for hours is still compared with: its sighting is what binds the
- * payer to the branch that payee countersigned on.
+ * The longest a sighting may live (6 hours): its payee signs it again before then while it keeps
+ * the view. Long, so that a payee down for hours is still compared with (its sighting is what binds
+ * the payer to the branch that payee countersigned on); no longer, since a sighting anyone may make
+ * (a payer's made-up payees) holds a slot of the payer's key as long (helper-155).
  */
-export const MAX_SIGHTING_TTL_MS = 24 * 60 * 60 * 1_000;
+export const MAX_SIGHTING_TTL_MS = 6 * 60 * 60 * 1_000;
 /** How far a payee's clock may run ahead of ours. */
 export const SIGHTING_MAX_SKEW_MS = 30_000;
 /** A payer block at its largest, two node ids, a key, a signature, times and framing. */

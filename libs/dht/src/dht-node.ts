@@ -44,6 +44,11 @@ export const DEFAULT_CONCURRENCY = 3;
 export const DEFAULT_VALUE_QUORUM = 2;
 /** Pages a complete lookup reads of one holder: a key's 256 records at the largest each fit in these. */
 export const MAX_PAGES_PER_HOLDER = Math.ceil((MAX_VALUES_PER_REPLY * MAX_VALUE_BYTES) / MAX_REPLY_VALUE_BYTES);
+/**
+ * How long a complete lookup goes on asking one holder for pages: a node answering each page just
+ * inside the call timeout holds the lookup this long and one call more, not 64 calls (helper-155).
+ */
+export const PAGED_READ_MS = 3_000;
 /** Kademlia refreshes a bucket no lookup touched for an hour. */
 export const DEFAULT_REFRESH_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
@@ -105,6 +110,8 @@ export interface LookupReport {
   readonly hops: number;
   /** Requests that failed (no reply, refused). */
   readonly failures: number;
+  /** Nodes whose answer came whole (a complete lookup: every page of it). */
+  readonly answered: number;
 }
 
 export interface ProvidersResult extends LookupReport {
@@ -297,24 +304,26 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     let failures = 0;
     let hops = 0;
     let holders = 0;
+    let answered = 0;
     let done = false;
     /** A holder's records: one reply, or (complete) every page of them, with the first reply's contacts. */
     const readValues = async (endpoint: string, valueKey: string): Promise<FindValueResponse> => {
-      const ask = (after: string) =>
-        transport.findValue(endpoint, { id: selfHex, targetId: targetHex, key: valueKey, ...(complete ? { paged: true, after } : {}) }).then(checkFindValueResponse);
+      const until = clock.now() + PAGED_READ_MS;
+      const ask = async (after: string) => {
+        const page = checkFindValueResponse(await transport.findValue(endpoint, { id: selfHex, targetId: targetHex, key: valueKey, ...(complete ? { paged: true, after } : {}) }));
+        if (complete) checkPage(page, after);
+        return page;
+      };
       const first = await ask('');
       if (!complete) return first;
       const values = [...first.values];
       for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {
-        if (pages >= MAX_PAGES_PER_HOLDER) throw new Error(`a holder sent more than ${MAX_PAGES_PER_HOLDER} pages of one key`);
+        if (pages >= MAX_PAGES_PER_HOLDER || clock.now() >= until) throw new Error(`a holder's pages of one key went on past ${MAX_PAGES_PER_HOLDER} pages or ${PAGED_READ_MS} ms`);
         messages++;
         const next = await ask(after);
-        const moreAfter = next.moreAfter ?? '';
-        // Pages go on in order of provider: one that goes back, or more records than a key holds, is no honest holder's.
-        if (moreAfter !== '' && moreAfter <= after) throw new Error('a holder paged back');
         values.push(...next.values);
         if (values.length > MAX_VALUES_PER_REPLY) throw new Error(`a holder sent more than the ${MAX_VALUES_PER_REPLY} records a key holds`);
-        after = moreAfter;
+        after = next.moreAfter ?? '';
       }
       return { values, contacts: first.contacts };
     };
@@ -339,6 +348,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
             request.then(
               (reply) => {
                 table.seen(contact);
+                answered++;
                 const next: Contact[] = [];
                 for (const w of reply.contacts) {
                   // The lookup list keeps the first contact it meets for an id, so later referrals reuse it.
@@ -364,7 +374,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
             );
           },
         },
-        (_err, closest) => resolve({ closest, values: found?.values() ?? [], remoteValues: found?.remoteValues() ?? [], messages, hops, failures }),
+        (_err, closest) => resolve({ closest, values: found?.values() ?? [], remoteValues: found?.remoteValues() ?? [], messages, hops, failures, answered }),
       );
     });
   }
@@ -581,12 +591,12 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       ensureRunning();
       checkKey(key);
       const run = await lookup(keyId(key), key, positiveInt(options?.holders, quorum, 'holders'), options?.complete === true);
-      return { values: run.values, remoteValues: run.remoteValues, messages: run.messages, hops: run.hops, failures: run.failures };
+      return { values: run.values, remoteValues: run.remoteValues, messages: run.messages, hops: run.hops, failures: run.failures, answered: run.answered };
     },
     async findClosest(targetId) {
       ensureRunning();
       const run = await lookup(idFromHex(targetId));
-      return { contacts: run.closest.map(toWire), messages: run.messages, hops: run.hops, failures: run.failures };
+      return { contacts: run.closest.map(toWire), messages: run.messages, hops: run.hops, failures: run.failures, answered: run.answered };
     },
     refresh,
     async republish() {
@@ -602,4 +612,15 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       await transport.close();
     },
   };
+}
+
+/**
+ * A page of a complete read as an honest holder sends it: within a reply's bytes, going on after
+ * the one asked for, and carrying records where more follow (a node paging on with none, or
+ * backwards, stalls the lookup that waits for it: helper-155).
+ */
+function checkPage(page: FindValueResponse, after: string): void {
+  const moreAfter = page.moreAfter ?? '';
+  if (page.values.reduce((n, v) => n + v.byteLength, 0) > MAX_REPLY_VALUE_BYTES) throw new Error(`a holder's page carried over ${MAX_REPLY_VALUE_BYTES} bytes`);
+  if (moreAfter !== '' && (moreAfter <= after || page.values.length === 0)) throw new Error('a holder paged back, or on with no records');
 }

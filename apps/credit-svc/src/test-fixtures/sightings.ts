@@ -21,11 +21,11 @@ export function putSighting(dht: SightingsDht, payerId: string, other: Node, blo
 }
 
 /** What a lookup of `payerId`'s sightings in `dht` finds, as node `nodeId` asks (every slot held by another node). */
-export function foundIn(dht: SightingsDht, payerId: string, nodeId: string): { sightings: SignedChainSighting[]; ownHeldSeq: bigint } {
+export function foundIn(dht: SightingsDht, payerId: string, nodeId: string): { sightings: SignedChainSighting[]; ownHeldSeq: bigint; truncated: boolean } {
   const slots = dht.get(payerId);
   const own = slots?.get(nodeId);
   const ownHeldSeq = own ? ChainBlock.decode(ChainSighting.decode(own.sighting).payerBlock?.block ?? new Uint8Array()).seq : 0n;
-  return { sightings: [...(slots?.values() ?? [])], ownHeldSeq };
+  return { sightings: [...(slots?.values() ?? [])], ownHeldSeq, truncated: false };
 }
 
 /** Block `seq` of `payer`'s chain signed again with another time: a second block of that seq, the other branch's. */

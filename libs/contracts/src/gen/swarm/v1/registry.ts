@@ -202,6 +202,12 @@ export interface FindChainSightingsResponse {
    * sighting had room for every other payee's too, where holders that refused it may not have.
    */
   ownHeldSeq: bigint;
+  /**
+   * More valid sightings were found than one answer carries (256): some are left out, so the look
+   * that reads this answer is not clean (a payer's made-up payees answering first could crowd out
+   * another payee's).
+   */
+  truncated: boolean;
 }
 
 /**
@@ -1978,7 +1984,7 @@ export const FindChainSightingsRequest: MessageFns<FindChainSightingsRequest> = 
 };
 
 function createBaseFindChainSightingsResponse(): FindChainSightingsResponse {
-  return { sightings: [], ownHeldSeq: 0n };
+  return { sightings: [], ownHeldSeq: 0n, truncated: false };
 }
 
 export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> = {
@@ -1991,6 +1997,9 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
         throw new globalThis.Error("value provided for field message.ownHeldSeq of type uint64 too large");
       }
       writer.uint32(16).uint64(message.ownHeldSeq);
+    }
+    if (message.truncated !== false) {
+      writer.uint32(24).bool(message.truncated);
     }
     return writer;
   },
@@ -2024,6 +2033,14 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
             message.ownHeldSeq = reader.uint64() as bigint;
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.truncated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2046,6 +2063,7 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
         : isSet(object.own_held_seq)
         ? BigInt(object.own_held_seq)
         : 0n,
+      truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
     };
   },
 
@@ -2056,6 +2074,9 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     }
     if (message.ownHeldSeq !== undefined) {
       obj.ownHeldSeq = message.ownHeldSeq.toString();
+    }
+    if (message.truncated !== undefined) {
+      obj.truncated = message.truncated;
     }
     return obj;
   },
@@ -2069,6 +2090,7 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     message.ownHeldSeq = (object.ownHeldSeq !== undefined && object.ownHeldSeq !== null)
       ? BigInt(object.ownHeldSeq)
       : 0n;
+    message.truncated = object.truncated ?? false;
     return message;
   },
 };

@@ -1,0 +1,140 @@
+/**
+ * helper-155's checks of the republish at start and the hourly refresh: a payee restarted with what
+ * its views file kept (here: the anchor of a payer's forgotten view), the DHT a map.
+ */
+import { makeChainSighting } from '@swarm/chain';
+import { ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
+import type { VirtualTime } from '@swarm/determinism';
+import { virtualTime } from '@swarm/determinism';
+import { silentLogger } from '@swarm/telemetry';
+import type { Anchor, PayerViews } from './payer-views';
+import { startPayerViews } from './payer-views';
+import type { SightingWatch } from './sighting-watch';
+import { REFRESH_MS, REPUBLISH_RETRY_MS, SIGHTING_TTL_MS, startSightingWatch } from './sighting-watch';
+import type { Node } from './test-fixtures/chains';
+import { node, rules, spender, START_MS } from './test-fixtures/chains';
+import { foundIn } from './test-fixtures/sightings';
+
+/** credit-svc's bus call to registry-svc (service.ts SIGHTING_CALL_TIMEOUT_MS). */
+const SIGHTING_CALL_TIMEOUT_MS = 10_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+interface Setup {
+  readonly vt: VirtualTime;
+  readonly views: PayerViews;
+  readonly watch: SightingWatch;
+  readonly dht: Map<string, Map<string, SignedChainSighting>>;
+  /** find of this payer's key does not answer within credit-svc's timeout (a node on its key stalls every lookup, registry spec A1). */
+  readonly stalled: Set<string>;
+  /** Make publishes fail (the DHT out of reach) or take this long. */
+  readonly net: { down: boolean; publishMs: number };
+}
+
+function setup(me: Node, anchors: ReadonlyArray<readonly [string, Anchor]>, atMs = START_MS + 10_000): Setup {
+  const vt = virtualTime(atMs);
+  const dht = new Map<string, Map<string, SignedChainSighting>>();
+  const stalled = new Set<string>();
+  const net = { down: false, publishMs: 0 };
+  const sleep = (ms: number) => new Promise<void>((resolve) => vt.scheduler.setTimer(ms, resolve));
+  const fetchChain = () => async () => {
+    throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no chain reads here (test)', true);
+  };
+  const views = startPayerViews({ rules, fetchChain, ...vt, anchors, onFork: () => undefined, onAudited: () => undefined });
+  const watch = startSightingWatch({
+    views,
+    fetchChain,
+    publish: async (s) => {
+      if (net.publishMs > 0) await sleep(net.publishMs);
+      if (net.down) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
+      const { payeeId, payerId } = ChainSighting.decode(s.sighting);
+      const slots = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
+      slots.set(payeeId, s);
+      dht.set(payerId, slots);
+      return 1;
+    },
+    find: async (p) => {
+      if (stalled.has(p)) {
+        await sleep(SIGHTING_CALL_TIMEOUT_MS);
+        throw new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'registry.find-sightings: no answer in 10 s (test)', true);
+      }
+      if (net.down) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
+      return foundIn(dht, p, me.id);
+    },
+    signer: me.signer,
+    nodeId: me.id,
+    powDifficulty: 0,
+    ...vt,
+    log: silentLogger(),
+  });
+  return { vt, views, watch, dht, stalled, net };
+}
+
+/** Until when `payee`'s sighting of `payer` in the DHT lives (0: none). */
+const livesUntil = (s: Setup, payer: Node, payee: Node) =>
+  Number(s.dht.get(payer.id)?.get(payee.id) ? ChainSighting.decode(s.dht.get(payer.id)!.get(payee.id)!.sighting).expiresAtMs : 0n);
+
+const anchorOf = (p: Node): readonly [string, Anchor] => [p.id, { seq: p.head.seq, block: p.blocks[p.blocks.length - 1] }];
+
+/** `payee`'s sighting of `payer`'s head, signed at `atMs` (before a restart), put in the DHT. */
+function sightedBefore(s: Setup, payer: Node, payee: Node, atMs: number) {
+  const signed = SignedChainSighting.decode(makeChainSighting(payee.signer, payer.blocks[payer.blocks.length - 1], { atMs, ttlMs: SIGHTING_TTL_MS }));
+  const slots = s.dht.get(payer.id) ?? new Map<string, SignedChainSighting>();
+  slots.set(payee.id, signed);
+  s.dht.set(payer.id, slots);
+}
+
+/** Moves virtual time on `ms`, a minute at a time, letting the watch's work settle between. */
+async function run(s: Setup, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += MINUTE) await s.vt.advance(Math.min(MINUTE, ms - t));
+}
+
+describe('ATTACK: the republish at start', () => {
+  const me = node();
+
+  it('R1: a restarted payee whose lookups of a payer never answer in time (a staller on the payer key) still signs its sighting again from what it kept, so it never expires', async () => {
+    const payer = spender(node(), 3);
+    const s = setup(me, [anchorOf(payer)]);
+    // Signed an hour before the restart (the last hourly refresh), for 6 h.
+    sightedBefore(s, payer, me, s.vt.clock.now() - HOUR);
+    s.stalled.add(payer.id);
+    s.watch.republish([payer.id]);
+    await run(s, SIGHTING_TTL_MS);
+    // Signed again with the anchor's block (stores work), though the find of its own before it never answers.
+    expect({ stillSighted: livesUntil(s, payer, me) > s.vt.clock.now(), stats: s.watch.stats() }).toMatchObject({ stillSighted: true });
+    s.watch.stop();
+  }, 60_000);
+
+  it('R2 (holds): anchors are signed again before they expire, the DHT down for 2 h in between, over a day', async () => {
+    const payers = Array.from({ length: 6 }, () => spender(node(), 2));
+    const s = setup(me, payers.map(anchorOf));
+    for (const p of payers) sightedBefore(s, p, me, s.vt.clock.now() - 5 * MINUTE);
+    s.watch.republish(payers.map((p) => p.id));
+    let gaps = 0;
+    for (let t = 0; t < 24 * HOUR; t += MINUTE) {
+      s.net.down = t >= 7 * HOUR && t < 9 * HOUR;
+      s.net.publishMs = 3_000;
+      await s.vt.advance(MINUTE);
+      for (const p of payers) if (livesUntil(s, p, me) <= s.vt.clock.now()) gaps += 1;
+    }
+    expect({ gaps, toRepublish: s.watch.stats().toRepublish }).toEqual({ gaps: 0, toRepublish: 0 });
+    s.watch.stop();
+  }, 60_000);
+
+  it('R3 (holds): stop() with republishes in flight that then fail leaves no retry sweep behind', async () => {
+    const payers = Array.from({ length: 6 }, () => spender(node(), 2));
+    const s = setup(me, payers.map(anchorOf));
+    s.net.publishMs = 5_000;
+    s.net.down = true;
+    const before = s.vt.pending();
+    s.watch.republish(payers.map((p) => p.id));
+    await s.vt.advance(1_000);
+    s.watch.stop();
+    await s.vt.advance(10_000);
+    await s.watch.idle();
+    // The watch's own refresh timer was one of `before`; stop() cancelled it.
+    expect(s.vt.pending()).toBe(before - 1);
+    await s.vt.advance(REPUBLISH_RETRY_MS + REFRESH_MS);
+    expect(s.watch.stats()).toMatchObject({ published: 0 });
+  });
+});
