@@ -95,10 +95,12 @@ export interface SightingWatchDeps {
 /** What a lookup of a payer's sightings found (FindChainSightingsResponse). */
 export interface FoundSightings {
   readonly sightings: readonly SignedChainSighting[];
-  /** The seq in this node's own sighting as the other DHT nodes the lookup heard hold it; 0: none of them held it. */
-  readonly ownHeldSeq: bigint;
+  /** For each other DHT node the lookup heard hold sightings: the seq in this node's own sighting there (0: none). */
+  readonly ownHeldSeqs: readonly bigint[];
   /** More were found than one answer carries: some are left out. */
   readonly truncated: boolean;
+  /** This node's own sighting, the newest the lookup found (whether or not among `sightings`). */
+  readonly own?: SignedChainSighting;
 }
 
 export interface SightingWatchStats {
@@ -242,17 +244,17 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
    * own sighting as the DHT holds it, so the next one goes no lower (helper-154); undefined: none.
    */
   const ownInDht = async (payer: string): Promise<Published | undefined> => {
-    for (const signed of (await deps.find(payer)).sightings) {
-      if (unverified(signed, payer)?.payee !== deps.nodeId) continue;
-      try {
-        const mine = verifyChainSighting(SignedChainSighting.encode(signed).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
-        // Signed again at once: it may not be this process's.
-        return { seq: mine.seq, hash: hex(signedBlockHash(mine.block)), atMs: -Infinity, block: mine.block, seeded: true };
-      } catch {
-        // Not a valid one: nothing to keep above.
-      }
+    // The answer's own, not a search of its sightings: those may be cut short (helper-156: a restarted payee took "not listed" for "none").
+    const { own } = await deps.find(payer);
+    if (own === undefined || unverified(own, payer)?.payee !== deps.nodeId) return undefined;
+    try {
+      const mine = verifyChainSighting(SignedChainSighting.encode(own).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
+      // Signed again at once: it may not be this process's.
+      return { seq: mine.seq, hash: hex(signedBlockHash(mine.block)), atMs: -Infinity, block: mine.block, seeded: true };
+    } catch {
+      // Not a valid one: nothing to keep above.
+      return undefined;
     }
-    return undefined;
   };
 
   /** The payer's blocks from `seq` up to `toSeq` (the hash there known: `toHash`), checked to link up to it; a ForkProof where a link the payer signed breaks. */
@@ -366,10 +368,11 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
         log.debug({ err, payer: payer.slice(0, 12) }, "this node's sighting of a payer's chain could not be published; again at the next look");
       });
       const found = await deps.find(payer);
-      // The holders heard must hold this node's sighting of the head cleared: holders that refused
-      // it (a payer's made-up payees filling its key's slots there) may hold no other payee's either.
+      // Most holders heard must hold this node's sighting of the head cleared: holders that refused
+      // it (a payer's made-up payees filling its key's slots there) may hold no other payee's either,
+      // and one holding it alone may be the payer's own node, echoing each payee its own (helper-156).
       // Gone from them (they restarted, or others joined next to the key): signed again at the next look.
-      if (found.ownHeldSeq < audited.head.seq) {
+      if (!heldByMost(found.ownHeldSeqs, audited.head.seq)) {
         clean = false;
         const mine = published.get(payer);
         if (mine !== undefined) published.set(payer, { ...mine, atMs: -Infinity });
@@ -560,6 +563,11 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       waiting.clear();
     },
   };
+}
+
+/** More than half of the holders heard hold this node's sighting at `seq` or above (none heard: no). */
+function heldByMost(ownHeldSeqs: readonly bigint[], seq: bigint): boolean {
+  return 2 * ownHeldSeqs.filter((held) => held >= seq).length > ownHeldSeqs.length;
 }
 
 /** The payee a sighting names and its block's key (blockKeyOf), unverified; undefined when it does not decode. */

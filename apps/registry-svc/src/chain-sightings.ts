@@ -19,8 +19,14 @@ import { NODE_ID_PATTERN } from '@swarm/gateway';
 export const SIGHTING_KEY_PREFIX = 'sighting/';
 /** Holders a lookup of sightings hears before it stops (this node, when it holds some, and three more; all there are in a smaller swarm). */
 export const SIGHTING_HOLDERS = 4;
-/** The most sightings one answer carries (a key holds at most 256, one per payee). */
-export const MAX_SIGHTINGS_FOUND = 256;
+/**
+ * The most sightings one answer carries: every holder a lookup hears (SIGHTING_HOLDERS, and those
+ * answering at once with them) may hold 256 others, one per payee, another 256 each (helper-156:
+ * fillers spread over the holders froze an honest payer when an answer carried 256).
+ */
+export const MAX_SIGHTINGS_FOUND = 2 * SIGHTING_HOLDERS * 256;
+/** And their bytes, under the bus's 8 MiB: sightings of an honest payer's blocks are a few hundred bytes each. */
+export const MAX_SIGHTINGS_FOUND_BYTES = 6 * 1024 * 1024;
 
 export function sightingKey(payerId: string): string {
   return `${SIGHTING_KEY_PREFIX}${payerId}`;
@@ -43,18 +49,23 @@ function payerOfKey(key: string): string {
   return payer;
 }
 
-/** The seq in this node's own sighting of `payer` as other DHT nodes' replies held it (the newest of them), 0 when none did. */
-function ownHeldSeq(remoteValues: readonly Uint8Array[], payer: string, nodeId: string, nowMs: number, powDifficulty: number): bigint {
-  for (const value of remoteValues) {
+/**
+ * This node's own sighting of `payer` in `values` (a holder's list, or every holder's newest), its
+ * seq and bytes; undefined when none there is valid. Only this node's is opened: the others' are
+ * checked in find.
+ */
+function ownIn(values: readonly Uint8Array[], payer: string, nodeId: string, nowMs: number, powDifficulty: number): { seq: bigint; value: Uint8Array } | undefined {
+  let best: { seq: bigint; value: Uint8Array } | undefined;
+  for (const value of values) {
     try {
-      // The others' are checked in find; only this node's is opened here.
       if (payeeOf(SignedChainSighting.decode(value)) !== nodeId) continue;
-      return verifyChainSighting(value, { nowMs, powDifficulty, expectedPayer: payer }).seq;
+      const seq = verifyChainSighting(value, { nowMs, powDifficulty, expectedPayer: payer }).seq;
+      if (best === undefined || seq > best.seq) best = { seq, value };
     } catch {
       // Not a valid sighting: not this node's either.
     }
   }
-  return 0n;
+  return best;
 }
 
 /** The payee a sighting names, unverified ('' when it names none). */
@@ -119,18 +130,23 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
       if (found.answered < 1) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no other DHT node answered the lookup of sightings', true);
       const nowMs = deps.clock.now();
       const sightings: SignedChainSighting[] = [];
+      let bytes = 0;
       let truncated = false;
       for (const value of found.values) {
         // Checked again here: the DHT's answer is a peer's word.
         if (!checkSightingRecord(sightingKey(request.payerId), value, nowMs, deps.powDifficulty).ok) continue;
-        // Past the cap, whichever came first is kept: the answer says so, and its reader does not clear on it (helper-155).
-        if (sightings.length >= MAX_SIGHTINGS_FOUND) {
+        // Past the caps (every holder heard full of others' sightings, each large), whichever came
+        // first is kept: the answer says so, and its reader does not clear on it (helper-155).
+        if (sightings.length >= MAX_SIGHTINGS_FOUND || bytes + value.byteLength > MAX_SIGHTINGS_FOUND_BYTES) {
           truncated = true;
           break;
         }
+        bytes += value.byteLength;
         sightings.push(SignedChainSighting.decode(value));
       }
-      return { sightings, ownHeldSeq: ownHeldSeq(found.remoteValues, request.payerId, nodeId, nowMs, deps.powDifficulty), truncated };
+      const own = ownIn(found.values, request.payerId, nodeId, nowMs, deps.powDifficulty);
+      const ownHeldSeqs = found.remoteHolders.map((held) => ownIn(held, request.payerId, nodeId, nowMs, deps.powDifficulty)?.seq ?? 0n);
+      return { sightings, ownHeldSeqs, truncated, ...(own ? { own: SignedChainSighting.decode(own.value) } : {}) };
     },
   };
 }

@@ -36,7 +36,7 @@ describe('node record lookup - FindNodeRecord on the DHT', () => {
 
   const result = (values: Uint8Array[], messages = 3, failures = 0): ProvidersResult => ({
     values,
-    remoteValues: values,
+    remoteHolders: [values],
     messages,
     failures,
     hops: 1,

@@ -49,6 +49,11 @@ export const MAX_PAGES_PER_HOLDER = Math.ceil((MAX_VALUES_PER_REPLY * MAX_VALUE_
  * inside the call timeout holds the lookup this long and one call more, not 64 calls (helper-155).
  */
 export const PAGED_READ_MS = 3_000;
+/**
+ * How long a complete lookup reads pages at all: several such nodes, each read in turn, hold it this
+ * long and one call more (helper-156: four stallers next to a key made every find outlast its caller's 10 s).
+ */
+export const COMPLETE_LOOKUP_MS = 5_000;
 /** Kademlia refreshes a bucket no lookup touched for an hour. */
 export const DEFAULT_REFRESH_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
@@ -117,8 +122,8 @@ export interface LookupReport {
 export interface ProvidersResult extends LookupReport {
   /** Verified, unexpired records, newest per provider. */
   readonly values: Uint8Array[];
-  /** The same, as other nodes' replies held them: this node's own store left out. */
-  readonly remoteValues: Uint8Array[];
+  /** Each other node's verified records, one list per node whose answer held some (this node's own store left out). */
+  readonly remoteHolders: Uint8Array[][];
 }
 
 export interface ClosestResult extends LookupReport {
@@ -192,7 +197,7 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 interface LookupRun extends LookupReport {
   readonly closest: Contact[];
   readonly values: Uint8Array[];
-  readonly remoteValues: Uint8Array[];
+  readonly remoteHolders: Uint8Array[][];
 }
 
 interface Published {
@@ -267,28 +272,24 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
 
   /** Newest verified record per provider. */
   function collector(key: string) {
-    type Newest = Map<string, { issuedAtMs: number; value: Uint8Array }>;
-    const newest: Newest = new Map();
-    const newestRemote: Newest = new Map();
-    const keep = (into: Newest, provider: string, issuedAtMs: number, value: Uint8Array) => {
-      const held = into.get(provider);
-      if (!held || issuedAtMs > held.issuedAtMs) into.set(provider, { issuedAtMs, value });
-    };
+    const newest = new Map<string, { issuedAtMs: number; value: Uint8Array }>();
+    const remoteHolders: Uint8Array[][] = [];
     return {
-      /** `remote`: another node's reply (false: this node's own store). */
+      /** `remote`: another node's reply, kept as that node's list too (false: this node's own store). */
       add(values: readonly Uint8Array[], remote: boolean): number {
-        let accepted = 0;
+        const accepted: Uint8Array[] = [];
         for (const value of values) {
           const verdict = validate(key, value, clock.now());
           if (!verdict.ok) continue;
-          accepted++;
-          keep(newest, verdict.provider, verdict.issuedAtMs, value);
-          if (remote) keep(newestRemote, verdict.provider, verdict.issuedAtMs, value);
+          accepted.push(value);
+          const held = newest.get(verdict.provider);
+          if (!held || verdict.issuedAtMs > held.issuedAtMs) newest.set(verdict.provider, { issuedAtMs: verdict.issuedAtMs, value });
         }
-        return accepted;
+        if (remote && accepted.length > 0) remoteHolders.push(accepted);
+        return accepted.length;
       },
       values: () => [...newest.values()].map((v) => v.value),
-      remoteValues: () => [...newestRemote.values()].map((v) => v.value),
+      remoteHolders: () => remoteHolders,
     };
   }
 
@@ -306,9 +307,10 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     let holders = 0;
     let answered = 0;
     let done = false;
+    const pagesUntil = clock.now() + COMPLETE_LOOKUP_MS;
     /** A holder's records: one reply, or (complete) every page of them, with the first reply's contacts. */
     const readValues = async (endpoint: string, valueKey: string): Promise<FindValueResponse> => {
-      const until = clock.now() + PAGED_READ_MS;
+      const until = Math.min(clock.now() + PAGED_READ_MS, pagesUntil);
       const ask = async (after: string) => {
         const page = checkFindValueResponse(await transport.findValue(endpoint, { id: selfHex, targetId: targetHex, key: valueKey, ...(complete ? { paged: true, after } : {}) }));
         if (complete) checkPage(page, after);
@@ -318,7 +320,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       if (!complete) return first;
       const values = [...first.values];
       for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {
-        if (pages >= MAX_PAGES_PER_HOLDER || clock.now() >= until) throw new Error(`a holder's pages of one key went on past ${MAX_PAGES_PER_HOLDER} pages or ${PAGED_READ_MS} ms`);
+        if (pages >= MAX_PAGES_PER_HOLDER || clock.now() >= until)
+          throw new Error(`a holder's pages of one key went on past ${MAX_PAGES_PER_HOLDER} pages or the lookup's time for them`);
         messages++;
         const next = await ask(after);
         values.push(...next.values);
@@ -374,7 +377,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
             );
           },
         },
-        (_err, closest) => resolve({ closest, values: found?.values() ?? [], remoteValues: found?.remoteValues() ?? [], messages, hops, failures, answered }),
+        (_err, closest) => resolve({ closest, values: found?.values() ?? [], remoteHolders: found?.remoteHolders() ?? [], messages, hops, failures, answered }),
       );
     });
   }
@@ -591,7 +594,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       ensureRunning();
       checkKey(key);
       const run = await lookup(keyId(key), key, positiveInt(options?.holders, quorum, 'holders'), options?.complete === true);
-      return { values: run.values, remoteValues: run.remoteValues, messages: run.messages, hops: run.hops, failures: run.failures, answered: run.answered };
+      return { values: run.values, remoteHolders: run.remoteHolders, messages: run.messages, hops: run.hops, failures: run.failures, answered: run.answered };
     },
     async findClosest(targetId) {
       ensureRunning();

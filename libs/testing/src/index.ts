@@ -18,3 +18,4 @@ export { startSilentServer } from './silent-server';
 export type { SilentServer } from './silent-server';
 export { startFakeExecutor } from './fake-executor';
 export type { FakeExecutor, FakeExecutorMode } from './fake-executor';
+export * as testChains from './chains';

@@ -6,7 +6,7 @@ import { makeChainSighting } from '@swarm/chain';
 import { ChainBlock, ChainSighting, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import type { PayerViews } from '../payer-views';
-import type { SightingWatch } from '../sighting-watch';
+import type { FoundSightings, SightingWatch } from '../sighting-watch';
 import { MIN_LOOK_INTERVAL_MS } from '../sighting-watch';
 import type { Node } from './chains';
 import { resigned } from './chains';
@@ -20,12 +20,12 @@ export function putSighting(dht: SightingsDht, payerId: string, other: Node, blo
   dht.set(payerId, slots);
 }
 
-/** What a lookup of `payerId`'s sightings in `dht` finds, as node `nodeId` asks (every slot held by another node). */
-export function foundIn(dht: SightingsDht, payerId: string, nodeId: string): { sightings: SignedChainSighting[]; ownHeldSeq: bigint; truncated: boolean } {
+/** What a lookup of `payerId`'s sightings in `dht` finds, as node `nodeId` asks (one other holder, holding every slot). */
+export function foundIn(dht: SightingsDht, payerId: string, nodeId: string): FoundSightings {
   const slots = dht.get(payerId);
   const own = slots?.get(nodeId);
   const ownHeldSeq = own ? ChainBlock.decode(ChainSighting.decode(own.sighting).payerBlock?.block ?? new Uint8Array()).seq : 0n;
-  return { sightings: [...(slots?.values() ?? [])], ownHeldSeq, truncated: false };
+  return { sightings: [...(slots?.values() ?? [])], ownHeldSeqs: slots ? [ownHeldSeq] : [], truncated: false, ...(own ? { own } : {}) };
 }
 
 /** Block `seq` of `payer`'s chain signed again with another time: a second block of that seq, the other branch's. */

@@ -197,17 +197,22 @@ export interface FindChainSightingsResponse {
   /** Valid, unexpired sightings of that payer's chain, the newest of each payee, this node's included. */
   sightings: SignedChainSighting[];
   /**
-   * The seq of the payer's block in this node's own sighting as the other DHT nodes the lookup heard
-   * hold it (the newest they hold), 0 when none of them held one: holders that took this node's
-   * sighting had room for every other payee's too, where holders that refused it may not have.
+   * For each other DHT node the lookup heard hold sightings of this payer: the seq of the payer's
+   * block in this node's own sighting there (the newest it holds), 0 where it holds none. Holders
+   * that took this node's sighting had room for every other payee's too; holders that refused it
+   * (their slots full) may not have, and one that echoes it alone may be the payer's.
    */
-  ownHeldSeq: bigint;
+  ownHeldSeqs: bigint[];
   /**
-   * More valid sightings were found than one answer carries (256): some are left out, so the look
-   * that reads this answer is not clean (a payer's made-up payees answering first could crowd out
-   * another payee's).
+   * More valid sightings were found than one answer carries (MAX_SIGHTINGS_FOUND, or its bytes):
+   * some are left out, so the look that reads this answer is not clean.
    */
   truncated: boolean;
+  /**
+   * This node's own sighting, the newest the lookup found (its own store included), whether or not
+   * it is among `sightings`: what it published before it last started.
+   */
+  own?: SignedChainSighting | undefined;
 }
 
 /**
@@ -1984,7 +1989,7 @@ export const FindChainSightingsRequest: MessageFns<FindChainSightingsRequest> = 
 };
 
 function createBaseFindChainSightingsResponse(): FindChainSightingsResponse {
-  return { sightings: [], ownHeldSeq: 0n, truncated: false };
+  return { sightings: [], ownHeldSeqs: [], truncated: false, own: undefined };
 }
 
 export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> = {
@@ -1992,14 +1997,21 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     for (const v of message.sightings) {
       SignedChainSighting.encode(v!, writer.uint32(10).fork()).join();
     }
-    if (message.ownHeldSeq !== 0n) {
-      if (BigInt.asUintN(64, message.ownHeldSeq) !== message.ownHeldSeq) {
-        throw new globalThis.Error("value provided for field message.ownHeldSeq of type uint64 too large");
+    if (message.ownHeldSeqs.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.ownHeldSeqs) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field ownHeldSeqs of type uint64 is too large");
+        }
+        writer.uint64(v);
       }
-      writer.uint32(16).uint64(message.ownHeldSeq);
+      writer.join();
     }
     if (message.truncated !== false) {
       writer.uint32(24).bool(message.truncated);
+    }
+    if (message.own !== undefined) {
+      SignedChainSighting.encode(message.own, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2026,12 +2038,22 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
             continue;
           }
           case 2: {
-            if (tag !== 16) {
-              break;
+            if (tag === 16) {
+              message.ownHeldSeqs.push(reader.uint64() as bigint);
+
+              continue;
             }
 
-            message.ownHeldSeq = reader.uint64() as bigint;
-            continue;
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.ownHeldSeqs.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
           }
           case 3: {
             if (tag !== 24) {
@@ -2039,6 +2061,14 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
             }
 
             message.truncated = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.own = SignedChainSighting.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -2058,12 +2088,13 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
       sightings: globalThis.Array.isArray(object?.sightings)
         ? object.sightings.map((e: any) => SignedChainSighting.fromJSON(e))
         : [],
-      ownHeldSeq: isSet(object.ownHeldSeq)
-        ? BigInt(object.ownHeldSeq)
-        : isSet(object.own_held_seq)
-        ? BigInt(object.own_held_seq)
-        : 0n,
+      ownHeldSeqs: globalThis.Array.isArray(object?.ownHeldSeqs)
+        ? object.ownHeldSeqs.map((e: any) => BigInt(e))
+        : globalThis.Array.isArray(object?.own_held_seqs)
+        ? object.own_held_seqs.map((e: any) => BigInt(e))
+        : [],
       truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
+      own: isSet(object.own) ? SignedChainSighting.fromJSON(object.own) : undefined,
     };
   },
 
@@ -2072,11 +2103,14 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     if (message.sightings?.length) {
       obj.sightings = message.sightings.map((e) => SignedChainSighting.toJSON(e));
     }
-    if (message.ownHeldSeq !== undefined) {
-      obj.ownHeldSeq = message.ownHeldSeq.toString();
+    if (message.ownHeldSeqs?.length) {
+      obj.ownHeldSeqs = message.ownHeldSeqs.map((e) => e.toString());
     }
     if (message.truncated !== undefined) {
       obj.truncated = message.truncated;
+    }
+    if (message.own !== undefined) {
+      obj.own = SignedChainSighting.toJSON(message.own);
     }
     return obj;
   },
@@ -2087,10 +2121,11 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
   fromPartial(object: DeepPartial<FindChainSightingsResponse>): FindChainSightingsResponse {
     const message = createBaseFindChainSightingsResponse();
     message.sightings = object.sightings?.map((e) => SignedChainSighting.fromPartial(e)) || [];
-    message.ownHeldSeq = (object.ownHeldSeq !== undefined && object.ownHeldSeq !== null)
-      ? BigInt(object.ownHeldSeq)
-      : 0n;
+    message.ownHeldSeqs = object.ownHeldSeqs?.map((e) => BigInt(e)) || [];
     message.truncated = object.truncated ?? false;
+    message.own = (object.own !== undefined && object.own !== null)
+      ? SignedChainSighting.fromPartial(object.own)
+      : undefined;
     return message;
   },
 };
