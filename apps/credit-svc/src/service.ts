@@ -189,7 +189,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     ? startSightingWatch({
         views: payers,
         fetchChain: fetchPayerChain,
-        publish: async (sighting) => (await onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS })).stored,
+        publish: (sighting) => onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
         find: (payer) => onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
         signer,
         nodeId,

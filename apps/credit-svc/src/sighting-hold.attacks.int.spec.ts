@@ -63,7 +63,7 @@ function payee(
       const slots = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
       slots.set(payeeId, s);
       dht.set(payerId, slots);
-      return 3;
+      return { stored: 3, refused: 0 };
     },
     find: async (p) => {
       const found = foundIn(dht, p, me.id);

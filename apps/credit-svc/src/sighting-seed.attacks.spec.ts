@@ -40,7 +40,7 @@ describe('ATTACK (helper-156): the first publish after a start', () => {
       fetchChain,
       publish: async (s) => {
         slot.mine = s;
-        return 1;
+        return { stored: 1, refused: 0 };
       },
       find: async () => ({ sightings: others, ownHeldSeqs: [seqOfSighting(slot.mine)], truncated: true, own: slot.mine }),
       signer: me.signer,

@@ -48,7 +48,7 @@ function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway, r
   const watch = startSightingWatch({
     views,
     fetchChain,
-    publish: async () => 1,
+    publish: async () => ({ stored: 1, refused: 0 }),
     find: async (p) => foundIn(dht, p, me.id),
     signer: me.signer,
     nodeId: me.id,
@@ -60,9 +60,9 @@ function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway, r
   return { vt, views, watch, dht, forks };
 }
 
-/** Another payee's sighting of `block` (a SignedBlock of `payer`), put in the DHT. */
 /** Ten minutes: a payer not cleared is looked at again and again meanwhile (every MIN_LOOK_INTERVAL_MS), within the others' sightings' hour. */
 const TEN_MINUTES = 10 * 60_000;
+/** Another payee's sighting of `block` (a SignedBlock of `payer`), put in the DHT. */
 const sightedBy = (s: Setup, payer: Node, other: Node, block: Uint8Array, ttlMs = 60 * 60_000) => putSighting(s.dht, payer.id, other, block, s.vt.clock.now(), ttlMs);
 
 /** `signed` with its signature replaced: same block bytes, so the same hash. */

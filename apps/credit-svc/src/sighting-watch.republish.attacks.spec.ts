@@ -51,7 +51,7 @@ function setup(me: Node, anchors: ReadonlyArray<readonly [string, Anchor]>, atMs
       const slots = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
       slots.set(payeeId, s);
       dht.set(payerId, slots);
-      return 1;
+      return { stored: 1, refused: 0 };
     },
     find: async (p) => {
       if (stalled.has(p)) {

@@ -23,7 +23,10 @@
  * The hold (payer-views.ts): a receipt is countersigned once a clean look (cleared()) started from a
  * head holding its pledge. This node's sighting never goes below one it published, or below the
  * anchor of a forgotten view, and is signed again while either is kept (a convicted payer's too):
- * the one slot a payee has must keep showing the branch it countersigned on.
+ * the one slot a payee has must keep showing the branch it countersigned on. (After a start whose
+ * find of its own fails, it goes from what the views file kept, up to a minute older, rather than
+ * let the last one expire: helper-155, helper-157.) A look is clean only if more of the DHT nodes
+ * its sighting was sent to took it than refused it, and most holders heard hold it (heldByMost).
  *
  * Looks: after a page of a payer's chain audited (the head moved), at most one a payer every
  * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once in the background; receipts' own (clear) up to
@@ -33,7 +36,7 @@
  * each one kept without a view (an anchor, a conviction: up to MAX_ANCHORS + MAX_CONVICTED).
  */
 import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
-import { ChainRefusal, hex, makeChainSighting, MAX_SIGHTING_TTL_MS, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
+import { ChainRefusal, heldByMost, hex, makeChainSighting, MAX_SIGHTING_TTL_MS, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
@@ -77,8 +80,8 @@ export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
 export interface SightingWatchDeps {
   readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith' | 'anchorOf' | 'isConvicted'>;
   readonly fetchChain: (payer: string) => FetchPayerPage;
-  /** Stores this node's sighting (registry.publish-sighting); how many DHT nodes hold it now. */
-  readonly publish: (sighting: SignedChainSighting) => Promise<number>;
+  /** Stores this node's sighting (registry.publish-sighting): how many other DHT nodes took it, and refused it. */
+  readonly publish: (sighting: SignedChainSighting) => Promise<{ readonly stored: number; readonly refused: number }>;
   /** The sightings of `payer`'s chain the DHT holds, and the seq of this node's own as other DHT nodes hold it (registry.find-sightings). */
   readonly find: (payer: string) => Promise<FoundSightings>;
   readonly signer: ChainSigner;
@@ -150,6 +153,12 @@ interface Published {
   readonly block: Uint8Array;
   /** This node's own sighting as the DHT held it at a start was read and taken into account. */
   readonly seeded: boolean;
+  /**
+   * More of the nodes it was sent to took it than refused it: honest nodes refusing it (their slots
+   * or keys filled by a payer) leave only the payer's own nodes to hold it, and to answer for it
+   * (helper-158). False: a look is not clean, and it is signed again at the next one.
+   */
+  readonly storedByMost: boolean;
 }
 
 export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
@@ -175,8 +184,8 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const publishing = new Map<string, Promise<void>>();
   /** Payers whose sighting is to be signed again with no look (republish), in turn. */
   const toRepublish = new Set<string>();
-  /** Republishes that failed, tried again at the next retry sweep. */
-  const failedRepublish = new Set<string>();
+  /** Republishes that failed: each tried again once its wait, doubling to REFRESH_MS, is over (at a retry sweep). */
+  const failedRepublish = new Map<string, { readonly dueMs: number; readonly waitMs: number }>();
   const republishing = new Set<Promise<void>>();
   let retrySweep: CancelTimer | undefined;
   let stopped = false;
@@ -229,13 +238,18 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     let top: { seq: bigint; block: Uint8Array } | undefined = audited ? { seq: audited.head.seq, block: audited.headBlock } : undefined;
     if (anchor !== undefined && (top === undefined || anchor.seq > top.seq)) top = anchor;
     if (last !== undefined && (top === undefined || last.seq > top.seq)) top = last;
-    if (top === undefined) return;
+    // Nothing to sign: none is due, unless the find of what the DHT holds failed (a payer convicted
+    // with no view or anchor kept has only that): tried again then (helper-157).
+    if (top === undefined) {
+      if (!seeded) throw new Error("this node's own sighting could not be found, and it keeps nothing to sign");
+      return;
+    }
     const hash = hex(signedBlockHash(top.block));
     if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
     const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
-    const stored = await deps.publish(SignedChainSighting.decode(bytes));
+    const { stored, refused } = await deps.publish(SignedChainSighting.decode(bytes));
     if (stored < 1) throw new Error('no DHT node stored the sighting');
-    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block, seeded });
+    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block, seeded, storedByMost: stored > refused });
     counts.published += 1;
   };
 
@@ -250,7 +264,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     try {
       const mine = verifyChainSighting(SignedChainSighting.encode(own).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
       // Signed again at once: it may not be this process's.
-      return { seq: mine.seq, hash: hex(signedBlockHash(mine.block)), atMs: -Infinity, block: mine.block, seeded: true };
+      return { seq: mine.seq, hash: hex(signedBlockHash(mine.block)), atMs: -Infinity, block: mine.block, seeded: true, storedByMost: false };
     } catch {
       // Not a valid one: nothing to keep above.
       return undefined;
@@ -372,7 +386,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       // it (a payer's made-up payees filling its key's slots there) may hold no other payee's either,
       // and one holding it alone may be the payer's own node, echoing each payee its own (helper-156).
       // Gone from them (they restarted, or others joined next to the key): signed again at the next look.
-      if (!heldByMost(found.ownHeldSeqs, audited.head.seq)) {
+      if (!heldByMost(found.ownHeldSeqs, audited.head.seq) || published.get(payer)?.storedByMost !== true) {
         clean = false;
         const mine = published.get(payer);
         if (mine !== undefined) published.set(payer, { ...mine, atMs: -Infinity });
@@ -480,6 +494,24 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
 
   const cleared = (payer: string) => clearedSeq.get(payer) ?? 0n;
 
+  /** The last wait of each payer whose republish failed (forgotten once one succeeds). */
+  const lastWait = new Map<string, number>();
+
+  /** One sweep every REPUBLISH_RETRY_MS while republishes wait: those due are tried again. */
+  const sweepLater = () => {
+    if (stopped || retrySweep !== undefined) return;
+    retrySweep = deps.scheduler.setTimer(REPUBLISH_RETRY_MS, () => {
+      retrySweep = undefined;
+      const now = stopwatch.now();
+      for (const [payer, { dueMs }] of failedRepublish) {
+        if (dueMs > now) continue;
+        failedRepublish.delete(payer);
+        republish(payer);
+      }
+      if (failedRepublish.size > 0) sweepLater();
+    });
+  };
+
   const republish = (payer: string) => {
     if (stopped || failedRepublish.has(payer)) return;
     toRepublish.add(payer);
@@ -491,17 +523,15 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       const payer = toRepublish.values().next().value as string;
       toRepublish.delete(payer);
       const run: Promise<void> = publishDue(payer)
+        .then(() => void lastWait.delete(payer))
         .catch((err: unknown) => {
           counts.failed += 1;
           log.debug({ err, payer: payer.slice(0, 12) }, "this node's sighting of a payer's chain could not be signed again; tried again later");
-          failedRepublish.add(payer);
-          if (stopped) return;
-          retrySweep ??= deps.scheduler.setTimer(REPUBLISH_RETRY_MS, () => {
-            retrySweep = undefined;
-            const failed = [...failedRepublish];
-            failedRepublish.clear();
-            for (const p of failed) republish(p);
-          });
+          // A store no node takes (the payer's 257th payee) is not tried every 30 s for ever (helper-157).
+          const waitMs = Math.min(2 * (lastWait.get(payer) ?? REPUBLISH_RETRY_MS / 2), REFRESH_MS);
+          lastWait.set(payer, waitMs);
+          failedRepublish.set(payer, { dueMs: stopwatch.now() + waitMs, waitMs });
+          sweepLater();
         })
         .finally(() => {
           republishing.delete(run);
@@ -563,11 +593,6 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       waiting.clear();
     },
   };
-}
-
-/** More than half of the holders heard hold this node's sighting at `seq` or above (none heard: no). */
-function heldByMost(ownHeldSeqs: readonly bigint[], seq: bigint): boolean {
-  return 2 * ownHeldSeqs.filter((held) => held >= seq).length > ownHeldSeqs.length;
 }
 
 /** The payee a sighting names and its block's key (blockKeyOf), unverified; undefined when it does not decode. */

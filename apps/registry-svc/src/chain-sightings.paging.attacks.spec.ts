@@ -57,7 +57,7 @@ function signerFromSeed(seed: number): TestSigner {
 }
 
 describe('ATTACK: find-value paging', () => {
-  const payer = signerFromSeed(Number(process.env.PAYER_SEED ?? 5));
+  const payer = signerFromSeed(5);
   const payerBlock = createGenesis(payer, chainRules(), NOW - 60_000).blocks[0];
   const key = sightingKey(payer.nodeId);
   let vt: VirtualTime;

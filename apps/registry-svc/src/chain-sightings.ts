@@ -13,6 +13,7 @@ import type { FindChainSightingsRequest, FindChainSightingsResponse, PublishChai
 import { ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { DhtNode, RecordVerdict } from '@swarm/dht';
+import { DEFAULT_PROVIDER_STORE_LIMITS } from '@swarm/dht';
 import { NODE_ID_PATTERN } from '@swarm/gateway';
 
 /** Sighting keys hold a '/', as node keys do, with a prefix of their own: neither collides with a skill name. */
@@ -20,11 +21,12 @@ export const SIGHTING_KEY_PREFIX = 'sighting/';
 /** Holders a lookup of sightings hears before it stops (this node, when it holds some, and three more; all there are in a smaller swarm). */
 export const SIGHTING_HOLDERS = 4;
 /**
- * The most sightings one answer carries: every holder a lookup hears (SIGHTING_HOLDERS, and those
- * answering at once with them) may hold 256 others, one per payee, another 256 each (helper-156:
- * fillers spread over the holders froze an honest payer when an answer carried 256).
+ * The most sightings one answer carries: a key's slots (256, one per payee) at each list a lookup
+ * merges, this node's own store, SIGHTING_HOLDERS others and those answering at once with the last
+ * (up to DEFAULT_CONCURRENCY − 1): 7 lists, rounded up to 8 (helper-156: fillers spread over the
+ * holders froze an honest payer when an answer carried 256).
  */
-export const MAX_SIGHTINGS_FOUND = 2 * SIGHTING_HOLDERS * 256;
+export const MAX_SIGHTINGS_FOUND = 8 * DEFAULT_PROVIDER_STORE_LIMITS.maxProvidersPerKey;
 /** And their bytes, under the bus's 8 MiB: sightings of an honest payer's blocks are a few hundred bytes each. */
 export const MAX_SIGHTINGS_FOUND_BYTES = 6 * 1024 * 1024;
 
@@ -131,10 +133,11 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
       const nowMs = deps.clock.now();
       const sightings: SignedChainSighting[] = [];
       let bytes = 0;
-      let truncated = false;
+      // A holder whose pages the lookup stopped reading for time misses from the answer: so may another payee's sighting.
+      let truncated = found.cutOff > 0;
       for (const value of found.values) {
-        // Checked again here: the DHT's answer is a peer's word.
-        if (!checkSightingRecord(sightingKey(request.payerId), value, nowMs, deps.powDifficulty).ok) continue;
+        // Each was checked as the DHT took it from its holder (its validator is checkSightingRecord):
+        // not again here, where 2,048 of them took a second of one thread (helper-158).
         // Past the caps (every holder heard full of others' sightings, each large), whichever came
         // first is kept: the answer says so, and its reader does not clear on it (helper-155).
         if (sightings.length >= MAX_SIGHTINGS_FOUND || bytes + value.byteLength > MAX_SIGHTINGS_FOUND_BYTES) {

@@ -37,6 +37,7 @@ describe('node record lookup - FindNodeRecord on the DHT', () => {
   const result = (values: Uint8Array[], messages = 3, failures = 0): ProvidersResult => ({
     values,
     remoteHolders: [values],
+    cutOff: 0,
     messages,
     failures,
     hops: 1,

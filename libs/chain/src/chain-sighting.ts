@@ -142,3 +142,13 @@ function decodeSigned(bytes: Uint8Array): SignedChainSighting {
 function refuse(message: string): ChainRefusal {
   return new ChainRefusal('bad-sighting', message);
 }
+
+/**
+ * Whether more than half of the DHT nodes a lookup heard hold a payee's own sighting at `seq` or
+ * above (`ownHeldSeqs`: one per holder heard, 0 where it holds none; none heard: no). Holders that
+ * refused it may hold no other payee's either, and one holding it alone may be the payer's own node
+ * handing each payee back its own sighting and nothing else (helper-156).
+ */
+export function heldByMost(ownHeldSeqs: readonly bigint[], seq: bigint): boolean {
+  return 2 * ownHeldSeqs.filter((held) => held >= seq).length > ownHeldSeqs.length;
+}

@@ -76,6 +76,7 @@ export {
   sightingSigningBytes,
   SIGHTING_DOMAIN,
   MAX_SIGHTING_TTL_MS,
+  heldByMost,
   MAX_SIGNED_SIGHTING_BYTES,
   SIGHTING_MAX_SKEW_MS,
 } from './chain-sighting';

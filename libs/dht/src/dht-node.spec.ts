@@ -381,6 +381,37 @@ describe('dht node - expiry and republish', () => {
     await s.stop();
   });
 
+  it("cuts off a holder whose pages outlast the lookup's time for them: not a failed contact, its records reported missing", async () => {
+    const s = await swarmOf(3, { bucketSize: 8 });
+    // Honest but slow: each page 0.4 s (a far link, a loaded node), 25 pages of 8 KB records.
+    const slow = await s.add({}, (t) => ({
+      ...t,
+      listen: (handlers) =>
+        t.listen({
+          ...handlers,
+          findValue: async (from, req, net) => {
+            if (req.paged) await new Promise<void>((resolve) => s.vt.scheduler.setTimer(400, resolve));
+            return handlers.findValue(from, req, net);
+          },
+        }),
+    }));
+    const now = s.vt.clock.now();
+    const padding = new TextEncoder().encode(`|${'x'.repeat(8_000)}`);
+    const storer = s.net.transport('storer');
+    for (let i = 0; i < 200; i++) {
+      const value = Buffer.concat([testRecord(`p${String(i).padStart(3, '0')}`, now, now + HOUR_MS), padding]);
+      await drive(s.vt, storer.store(slow.endpoint, { id: 'f'.repeat(40), key: 'slow', value }));
+    }
+    const run = await drive(s.vt, s.nodes[0].findProviders('slow', { holders: 1, complete: true }));
+    expect({ values: run.values.length, cutOff: run.cutOff, failures: run.failures, stillKnown: s.nodes[0].contacts().some((c) => c.id === slow.id) }).toEqual({
+      values: 0,
+      cutOff: 1,
+      failures: 0,
+      stillKnown: true,
+    });
+    await s.stop();
+  });
+
   it('counts a holder whose pages go back (or never end) as failed, and takes none of its records', async () => {
     const s = await swarmOf(3, { bucketSize: 8 });
     // Its replies to a paged read always name a next page after 'a': the second one goes back.

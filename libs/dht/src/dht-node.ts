@@ -22,7 +22,6 @@ import {
   checkFindNodeRequest,
   checkFindNodeResponse,
   checkFindValueRequest,
-  checkFindValueResponse,
   checkKey,
   checkPingRequest,
   checkPingResponse,
@@ -31,10 +30,9 @@ import {
   checkValue,
   MAX_ENDPOINT_CHARS,
   MAX_REPLY_VALUE_BYTES,
-  MAX_VALUES_PER_REPLY,
-  MAX_VALUE_BYTES,
 } from './wire-checks';
-import type { DhtHandlers, DhtTransport, FindValueResponse, WireContact } from './wire';
+import type { DhtHandlers, DhtTransport, WireContact } from './wire';
+import { COMPLETE_LOOKUP_MS, readHolderValues, ReadCutOff } from './holder-read';
 
 /** k: contacts per bucket and replicas per record (Kademlia's usual 20). */
 export const DEFAULT_BUCKET_SIZE = 20;
@@ -42,18 +40,6 @@ export const DEFAULT_BUCKET_SIZE = 20;
 export const DEFAULT_CONCURRENCY = 3;
 /** Holders with records a provider lookup hears from before it stops (more: later joiners' records too). */
 export const DEFAULT_VALUE_QUORUM = 2;
-/** Pages a complete lookup reads of one holder: a key's 256 records at the largest each fit in these. */
-export const MAX_PAGES_PER_HOLDER = Math.ceil((MAX_VALUES_PER_REPLY * MAX_VALUE_BYTES) / MAX_REPLY_VALUE_BYTES);
-/**
- * How long a complete lookup goes on asking one holder for pages: a node answering each page just
- * inside the call timeout holds the lookup this long and one call more, not 64 calls (helper-155).
- */
-export const PAGED_READ_MS = 3_000;
-/**
- * How long a complete lookup reads pages at all: several such nodes, each read in turn, hold it this
- * long and one call more (helper-156: four stallers next to a key made every find outlast its caller's 10 s).
- */
-export const COMPLETE_LOOKUP_MS = 5_000;
 /** Kademlia refreshes a bucket no lookup touched for an hour. */
 export const DEFAULT_REFRESH_INTERVAL_MS = 60 * 60 * 1000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000;
@@ -124,6 +110,8 @@ export interface ProvidersResult extends LookupReport {
   readonly values: Uint8Array[];
   /** Each other node's verified records, one list per node whose answer held some (this node's own store left out). */
   readonly remoteHolders: Uint8Array[][];
+  /** Nodes whose pages this lookup stopped reading for time: their records are missing. */
+  readonly cutOff: number;
 }
 
 export interface ClosestResult extends LookupReport {
@@ -198,6 +186,7 @@ interface LookupRun extends LookupReport {
   readonly closest: Contact[];
   readonly values: Uint8Array[];
   readonly remoteHolders: Uint8Array[][];
+  readonly cutOff: number;
 }
 
 interface Published {
@@ -307,29 +296,9 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     let holders = 0;
     let answered = 0;
     let done = false;
-    const pagesUntil = clock.now() + COMPLETE_LOOKUP_MS;
-    /** A holder's records: one reply, or (complete) every page of them, with the first reply's contacts. */
-    const readValues = async (endpoint: string, valueKey: string): Promise<FindValueResponse> => {
-      const until = Math.min(clock.now() + PAGED_READ_MS, pagesUntil);
-      const ask = async (after: string) => {
-        const page = checkFindValueResponse(await transport.findValue(endpoint, { id: selfHex, targetId: targetHex, key: valueKey, ...(complete ? { paged: true, after } : {}) }));
-        if (complete) checkPage(page, after);
-        return page;
-      };
-      const first = await ask('');
-      if (!complete) return first;
-      const values = [...first.values];
-      for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {
-        if (pages >= MAX_PAGES_PER_HOLDER || clock.now() >= until)
-          throw new Error(`a holder's pages of one key went on past ${MAX_PAGES_PER_HOLDER} pages or the lookup's time for them`);
-        messages++;
-        const next = await ask(after);
-        values.push(...next.values);
-        if (values.length > MAX_VALUES_PER_REPLY) throw new Error(`a holder sent more than the ${MAX_VALUES_PER_REPLY} records a key holds`);
-        after = next.moreAfter ?? '';
-      }
-      return { values, contacts: first.contacts };
-    };
+    let cutOff = 0;
+    const read =
+      key === undefined ? undefined : { transport, selfHex, targetHex, key, complete, clock, pagesUntilMs: clock.now() + COMPLETE_LOOKUP_MS, onPage: () => void messages++ };
     if (found && key !== undefined && found.add(store.values(key, clock.now()), false) > 0) {
       holders++; // this node holds records: hops stays 0
       done = holders >= holdersWanted;
@@ -347,7 +316,9 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
             const d = met.get(hex)?.depth ?? 1;
             messages++;
             const request: Promise<{ readonly contacts: readonly WireContact[]; readonly values?: readonly Uint8Array[] }> =
-              key === undefined ? transport.findNode(contact.endpoint, { id: selfHex, targetId: targetHex }).then(checkFindNodeResponse) : readValues(contact.endpoint, key);
+              read === undefined
+                ? transport.findNode(contact.endpoint, { id: selfHex, targetId: targetHex }).then(checkFindNodeResponse)
+                : readHolderValues(contact.endpoint, read);
             request.then(
               (reply) => {
                 table.seen(contact);
@@ -370,14 +341,18 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
                 cb(null, next);
               },
               (err: unknown) => {
-                failures++;
-                table.failed(contact);
+                // Stopped by this lookup's own time: the contact is fine, but its records are missing.
+                if (err instanceof ReadCutOff) cutOff++;
+                else {
+                  failures++;
+                  table.failed(contact);
+                }
                 cb(err instanceof Error ? err : new Error(String(err)));
               },
             );
           },
         },
-        (_err, closest) => resolve({ closest, values: found?.values() ?? [], remoteHolders: found?.remoteHolders() ?? [], messages, hops, failures, answered }),
+        (_err, closest) => resolve({ closest, values: found?.values() ?? [], remoteHolders: found?.remoteHolders() ?? [], messages, hops, failures, answered, cutOff }),
       );
     });
   }
@@ -594,7 +569,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       ensureRunning();
       checkKey(key);
       const run = await lookup(keyId(key), key, positiveInt(options?.holders, quorum, 'holders'), options?.complete === true);
-      return { values: run.values, remoteHolders: run.remoteHolders, messages: run.messages, hops: run.hops, failures: run.failures, answered: run.answered };
+      return { values: run.values, remoteHolders: run.remoteHolders, cutOff: run.cutOff, messages: run.messages, hops: run.hops, failures: run.failures, answered: run.answered };
     },
     async findClosest(targetId) {
       ensureRunning();
@@ -615,15 +590,4 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       await transport.close();
     },
   };
-}
-
-/**
- * A page of a complete read as an honest holder sends it: within a reply's bytes, going on after
- * the one asked for, and carrying records where more follow (a node paging on with none, or
- * backwards, stalls the lookup that waits for it: helper-155).
- */
-function checkPage(page: FindValueResponse, after: string): void {
-  const moreAfter = page.moreAfter ?? '';
-  if (page.values.reduce((n, v) => n + v.byteLength, 0) > MAX_REPLY_VALUE_BYTES) throw new Error(`a holder's page carried over ${MAX_REPLY_VALUE_BYTES} bytes`);
-  if (moreAfter !== '' && (moreAfter <= after || page.values.length === 0)) throw new Error('a holder paged back, or on with no records');
 }

@@ -18,4 +18,5 @@ export { startSilentServer } from './silent-server';
 export type { SilentServer } from './silent-server';
 export { startFakeExecutor } from './fake-executor';
 export type { FakeExecutor, FakeExecutorMode } from './fake-executor';
-export * as testChains from './chains';
+export { testChains } from './chains';
+export type { Node as TestChainNode } from './chains';

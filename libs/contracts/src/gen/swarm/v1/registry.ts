@@ -1998,7 +1998,7 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
       SignedChainSighting.encode(v!, writer.uint32(10).fork()).join();
     }
     if (message.ownHeldSeqs.length !== 0) {
-      writer.uint32(18).fork();
+      writer.uint32(42).fork();
       for (const v of message.ownHeldSeqs) {
         if (BigInt.asUintN(64, v) !== v) {
           throw new globalThis.Error("a value provided in array field ownHeldSeqs of type uint64 is too large");
@@ -2037,14 +2037,14 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
             message.sightings.push(SignedChainSighting.decode(reader, reader.uint32()));
             continue;
           }
-          case 2: {
-            if (tag === 16) {
+          case 5: {
+            if (tag === 40) {
               message.ownHeldSeqs.push(reader.uint64() as bigint);
 
               continue;
             }
 
-            if (tag === 18) {
+            if (tag === 42) {
               const end2 = reader.uint32() + reader.pos;
               while (reader.pos < end2) {
                 message.ownHeldSeqs.push(reader.uint64() as bigint);

@@ -1,0 +1,77 @@
+/**
+ * One holder's records for a key, as a lookup reads them: one reply (a random selection past 64 KiB),
+ * or, for a reader that needs every record (`complete`), every page of them in order of provider.
+ * A holder that pages dishonestly (back, on with no records, over a reply's bytes, past the pages or
+ * records a key can hold) is a failed contact; one this lookup stopped reading for time (its own
+ * bounds, which slow nodes next to a key could use up) is cut off: not the holder's fault, and the
+ * answer misses its records (helper-157).
+ */
+import type { WallClock } from '@swarm/determinism';
+import type { DhtTransport, FindValueResponse } from './wire';
+import { checkFindValueResponse, MAX_REPLY_VALUE_BYTES, MAX_VALUE_BYTES, MAX_VALUES_PER_REPLY } from './wire-checks';
+
+/** Pages a complete lookup reads of one holder: a key's 256 records at the largest each fit in these. */
+export const MAX_PAGES_PER_HOLDER = Math.ceil((MAX_VALUES_PER_REPLY * MAX_VALUE_BYTES) / MAX_REPLY_VALUE_BYTES);
+/**
+ * How long a complete lookup goes on asking one holder for pages: a node answering each page just
+ * inside the call timeout holds the lookup this long and one call more, not 64 calls (helper-155).
+ */
+export const PAGED_READ_MS = 3_000;
+/**
+ * How long a complete lookup reads pages at all: several such nodes, each read in turn, hold it this
+ * long and one call more (helper-156: four stallers next to a key made every find outlast its caller's 10 s).
+ */
+export const COMPLETE_LOOKUP_MS = 5_000;
+
+/** A read this lookup stopped for time: the holder is not at fault, and its records are missing from the answer. */
+export class ReadCutOff extends Error {}
+
+export interface HolderRead {
+  readonly transport: DhtTransport;
+  readonly selfHex: string;
+  readonly targetHex: string;
+  readonly key: string;
+  readonly complete: boolean;
+  readonly clock: WallClock;
+  /** When the lookup stops reading pages (COMPLETE_LOOKUP_MS after it began). */
+  readonly pagesUntilMs: number;
+  /** Each page after the first (the lookup counts its messages). */
+  readonly onPage: () => void;
+}
+
+/** The holder's records under `read.key`, with its first reply's contacts. */
+export async function readHolderValues(endpoint: string, read: HolderRead): Promise<FindValueResponse> {
+  const { transport, selfHex, targetHex, key, complete, clock } = read;
+  // Not even a first page once the lookup's time for pages is out (helper-158: stallers chained through its slots).
+  if (complete && clock.now() >= read.pagesUntilMs) throw new ReadCutOff("the lookup's time for pages ran out before this holder was asked");
+  const until = Math.min(clock.now() + PAGED_READ_MS, read.pagesUntilMs);
+  const ask = async (after: string) => {
+    const page = checkFindValueResponse(await transport.findValue(endpoint, { id: selfHex, targetId: targetHex, key, ...(complete ? { paged: true, after } : {}) }));
+    if (complete) checkPage(page, after);
+    return page;
+  };
+  const first = await ask('');
+  if (!complete) return first;
+  const values = [...first.values];
+  for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {
+    if (pages >= MAX_PAGES_PER_HOLDER) throw new Error(`a holder sent more than ${MAX_PAGES_PER_HOLDER} pages of one key`);
+    if (clock.now() >= until) throw new ReadCutOff(`a holder's pages of one key were still coming when the lookup's time for them ran out`);
+    read.onPage();
+    const next = await ask(after);
+    values.push(...next.values);
+    if (values.length > MAX_VALUES_PER_REPLY) throw new Error(`a holder sent more than the ${MAX_VALUES_PER_REPLY} records a key holds`);
+    after = next.moreAfter ?? '';
+  }
+  return { values, contacts: first.contacts };
+}
+
+/**
+ * A page of a complete read as an honest holder sends it: within a reply's bytes, going on after
+ * the one asked for, and carrying records where more follow (a node paging on with none, or
+ * backwards, stalls the lookup that waits for it: helper-155).
+ */
+function checkPage(page: FindValueResponse, after: string): void {
+  const moreAfter = page.moreAfter ?? '';
+  if (page.values.reduce((n, v) => n + v.byteLength, 0) > MAX_REPLY_VALUE_BYTES) throw new Error(`a holder's page carried over ${MAX_REPLY_VALUE_BYTES} bytes`);
+  if (moreAfter !== '' && (moreAfter <= after || page.values.length === 0)) throw new Error('a holder paged back, or on with no records');
+}
