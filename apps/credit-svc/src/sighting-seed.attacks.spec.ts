@@ -10,7 +10,8 @@ import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { Anchor } from './payer-views';
 import { startPayerViews } from './payer-views';
-import { SIGHTING_TTL_MS, startSightingWatch } from './sighting-watch';
+import { SIGHTING_TTL_MS } from './sighting-publisher';
+import { startSightingWatch } from './sighting-watch';
 import { node, rules, spender, START_MS } from './test-fixtures/chains';
 
 const MINUTE = 60_000;

@@ -21,43 +21,25 @@
  * compared again.
  *
  * The hold (payer-views.ts): a receipt is countersigned once a clean look (cleared()) started from a
- * head holding its pledge. This node's sighting never goes below one it published, or below the
- * anchor of a forgotten view, and is signed again while either is kept (a convicted payer's too):
- * the one slot a payee has must keep showing the branch it countersigned on. (After a start whose
- * find of its own fails, it goes from what the views file kept, up to a minute older, rather than
- * let the last one expire: helper-155, helper-157.) A look is clean only if more of the DHT nodes
- * its sighting was sent to took it than refused it, and most holders heard hold it (heldByMost).
+ * head holding its pledge: this node's sighting (sighting-publisher.ts, which keeps it from going
+ * down and signs it again) published, stored by more of the DHT nodes it was sent to than refused
+ * it and held by most holders heard (heldByMost), the answer whole, every other sighting the same.
  *
  * Looks: after a page of a payer's chain audited (the head moved), at most one a payer every
  * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once in the background; receipts' own (clear) up to
- * MAX_LOOKS_RUNNING; each payer with a view is looked at once more every REFRESH_MS.
- * Republishes: a payer's sighting signed again with no look, REPUBLISH_IN_FLIGHT at once beside the
- * looks: every payer the views file brought back at a start (republish()), and every REFRESH_MS
- * each one kept without a view (an anchor, a conviction: up to MAX_ANCHORS + MAX_CONVICTED).
+ * MAX_LOOKS_RUNNING; each payer with a view is looked at once more every REFRESH_MS (the publisher asks).
  */
 import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
-import { ChainRefusal, heldByMost, hex, makeChainSighting, MAX_SIGHTING_TTL_MS, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
+import { ChainRefusal, heldByMost, hex, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { AuditedHead, FetchPayerPage, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, PAYER_PAGE_BLOCKS } from './payer-views';
+import type { FoundSightings, SightingPublisherDeps } from './sighting-publisher';
+import { startSightingPublisher } from './sighting-publisher';
 
-/**
- * A sighting lives this long (the longest a sighting may), signed again once REFRESH_MS old while
- * its view, anchor or conviction is kept: a payee down for up to four hours is still compared with.
- */
-export const SIGHTING_TTL_MS = MAX_SIGHTING_TTL_MS;
-export const REFRESH_MS = 60 * 60_000;
-/**
- * Republishes going on at once (each a store, after a start a find first): the 33,792 payers kept
- * at most (MAX_VIEWS + MAX_ANCHORS + MAX_CONVICTED) are all signed again within two hours while
- * each takes under 1.7 s.
- */
-export const REPUBLISH_IN_FLIGHT = 8;
-/** Republishes that failed (the DHT out of reach, a store no node took) are tried again this much later, all together. */
-export const REPUBLISH_RETRY_MS = 30_000;
 /** The least time between two looks at one payer's sightings. */
 export const MIN_LOOK_INTERVAL_MS = 5_000;
 /** Looks going on at once, all payers together. */
@@ -80,8 +62,7 @@ export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
 export interface SightingWatchDeps {
   readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith' | 'anchorOf' | 'isConvicted'>;
   readonly fetchChain: (payer: string) => FetchPayerPage;
-  /** Stores this node's sighting (registry.publish-sighting): how many other DHT nodes took it, and refused it. */
-  readonly publish: (sighting: SignedChainSighting) => Promise<{ readonly stored: number; readonly refused: number }>;
+  readonly publish: SightingPublisherDeps['publish'];
   /** The sightings of `payer`'s chain the DHT holds, and the seq of this node's own as other DHT nodes hold it (registry.find-sightings). */
   readonly find: (payer: string) => Promise<FoundSightings>;
   readonly signer: ChainSigner;
@@ -93,17 +74,6 @@ export interface SightingWatchDeps {
   readonly log: Logger;
   /** READ_BACKS_PER_LOOK by default. */
   readonly readBacksPerLook?: number;
-}
-
-/** What a lookup of a payer's sightings found (FindChainSightingsResponse). */
-export interface FoundSightings {
-  readonly sightings: readonly SignedChainSighting[];
-  /** For each other DHT node the lookup heard hold sightings: the seq in this node's own sighting there (0: none). */
-  readonly ownHeldSeqs: readonly bigint[];
-  /** More were found than one answer carries: some are left out. */
-  readonly truncated: boolean;
-  /** This node's own sighting, the newest the lookup found (whether or not among `sightings`). */
-  readonly own?: SignedChainSighting;
 }
 
 export interface SightingWatchStats {
@@ -145,26 +115,9 @@ export interface SightingWatch {
   stop(): void;
 }
 
-interface Published {
-  readonly seq: bigint;
-  readonly hash: string;
-  readonly atMs: number;
-  /** The payer's SignedBlock published: signed again while the view, or its anchor, is kept. */
-  readonly block: Uint8Array;
-  /** This node's own sighting as the DHT held it at a start was read and taken into account. */
-  readonly seeded: boolean;
-  /**
-   * More of the nodes it was sent to took it than refused it: honest nodes refusing it (their slots
-   * or keys filled by a payer) leave only the payer's own nodes to hold it, and to answer for it
-   * (helper-158). False: a look is not clean, and it is signed again at the next one.
-   */
-  readonly storedByMost: boolean;
-}
-
 export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const { views, stopwatch, log } = deps;
-  const counts = { looks: 0, published: 0, consistent: 0, forks: 0, failed: 0 };
-  const published = new Map<string, Published>();
+  const counts = { looks: 0, consistent: 0, forks: 0, failed: 0 };
   const lastLook = new Map<string, number>();
   /** Blocks (blockKeyOf: payer and hash) found the same as this node audited them. */
   const consistent = new Set<string>();
@@ -180,15 +133,10 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const inBackground = new Set<string>();
   /** Each payer's head as far as a clean look cleared it (most recently cleared last). */
   const clearedSeq = new Map<string, bigint>();
-  /** The publish of each payer's sighting going on (publishDue): one at a time. */
-  const publishing = new Map<string, Promise<void>>();
-  /** Payers whose sighting is to be signed again with no look (republish), in turn. */
-  const toRepublish = new Set<string>();
-  /** Republishes that failed: each tried again once its wait, doubling to REFRESH_MS, is over (at a retry sweep). */
-  const failedRepublish = new Map<string, { readonly dueMs: number; readonly waitMs: number }>();
-  const republishing = new Set<Promise<void>>();
-  let retrySweep: CancelTimer | undefined;
   let stopped = false;
+  // Each payer with a view, published, is looked at again at each refresh (schedule: below).
+  const publisher = startSightingPublisher({ ...deps, lookAgain: (payer) => schedule(payer, 0) });
+  const publishDue = (payer: string) => publisher.publishDue(payer);
 
   const remember = (key: string) => {
     consistent.add(key);
@@ -199,76 +147,6 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     if (!views.convictWith(payer, proof)) return;
     counts.forks += 1;
     log.warn({ payer: payer.slice(0, 12), payee: from.slice(0, 12) }, "a payer's chain forked: another payee's sighting holds another block of a seq this node audited");
-  };
-
-  /**
-   * Publishes this node's sighting of `payer` when due, one at a time a payer (a look's and a
-   * republish's would race, and the one signed last, perhaps the lower, would take the slot).
-   */
-  const publishDue = (payer: string): Promise<void> => {
-    const run = (publishing.get(payer) ?? Promise.resolve()).catch(() => undefined).then(() => publishNow(payer));
-    publishing.set(payer, run);
-    const forget = () => {
-      if (publishing.get(payer) === run) publishing.delete(payer);
-    };
-    run.then(forget, forget);
-    return run;
-  };
-
-  /**
-   * Never a sighting below one this node published, or below its anchor (a forgotten view read
-   * again from genesis): the slot holds one per payee, and a lower block (of a prefix two branches
-   * share) would take the place of the one a receipt was countersigned on.
-   */
-  const publishNow = async (payer: string) => {
-    let last = published.get(payer);
-    let seeded = last?.seeded ?? false;
-    if (!seeded) {
-      // A find that fails (the DHT out of reach, a node on the payer's key stalling it) does not stop
-      // the publish: it goes from what this node kept, and the find is made again at the next one
-      // (helper-155: a payer stalled a restarted payee's finds until its sighting expired).
-      const held = await ownInDht(payer).catch(() => 'failed' as const);
-      if (held !== 'failed') {
-        seeded = true;
-        if (held !== undefined && (last === undefined || held.seq > last.seq)) last = held;
-      }
-    }
-    const anchor = views.anchorOf(payer);
-    const audited = views.audited(payer);
-    let top: { seq: bigint; block: Uint8Array } | undefined = audited ? { seq: audited.head.seq, block: audited.headBlock } : undefined;
-    if (anchor !== undefined && (top === undefined || anchor.seq > top.seq)) top = anchor;
-    if (last !== undefined && (top === undefined || last.seq > top.seq)) top = last;
-    // Nothing to sign: none is due, unless the find of what the DHT holds failed (a payer convicted
-    // with no view or anchor kept has only that): tried again then (helper-157).
-    if (top === undefined) {
-      if (!seeded) throw new Error("this node's own sighting could not be found, and it keeps nothing to sign");
-      return;
-    }
-    const hash = hex(signedBlockHash(top.block));
-    if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
-    const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
-    const { stored, refused } = await deps.publish(SignedChainSighting.decode(bytes));
-    if (stored < 1) throw new Error('no DHT node stored the sighting');
-    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block, seeded, storedByMost: stored > refused });
-    counts.published += 1;
-  };
-
-  /**
-   * What this node published before it started (its views file may be up to a minute older): its
-   * own sighting as the DHT holds it, so the next one goes no lower (helper-154); undefined: none.
-   */
-  const ownInDht = async (payer: string): Promise<Published | undefined> => {
-    // The answer's own, not a search of its sightings: those may be cut short (helper-156: a restarted payee took "not listed" for "none").
-    const { own } = await deps.find(payer);
-    if (own === undefined || unverified(own, payer)?.payee !== deps.nodeId) return undefined;
-    try {
-      const mine = verifyChainSighting(SignedChainSighting.encode(own).finish(), { nowMs: deps.clock.now(), powDifficulty: deps.powDifficulty, expectedPayer: payer });
-      // Signed again at once: it may not be this process's.
-      return { seq: mine.seq, hash: hex(signedBlockHash(mine.block)), atMs: -Infinity, block: mine.block, seeded: true, storedByMost: false };
-    } catch {
-      // Not a valid one: nothing to keep above.
-      return undefined;
-    }
   };
 
   /** The payer's blocks from `seq` up to `toSeq` (the hash there known: `toHash`), checked to link up to it; a ForkProof where a link the payer signed breaks. */
@@ -386,10 +264,9 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       // it (a payer's made-up payees filling its key's slots there) may hold no other payee's either,
       // and one holding it alone may be the payer's own node, echoing each payee its own (helper-156).
       // Gone from them (they restarted, or others joined next to the key): signed again at the next look.
-      if (!heldByMost(found.ownHeldSeqs, audited.head.seq) || published.get(payer)?.storedByMost !== true) {
+      if (!heldByMost(found.ownHeldSeqs, audited.head.seq) || !publisher.storedByMost(payer)) {
         clean = false;
-        const mine = published.get(payer);
-        if (mine !== undefined) published.set(payer, { ...mine, atMs: -Infinity });
+        publisher.markStale(payer);
       }
       // Not all of them: another payee's may be among those left out.
       if (found.truncated) clean = false;
@@ -494,67 +371,6 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
 
   const cleared = (payer: string) => clearedSeq.get(payer) ?? 0n;
 
-  /** The last wait of each payer whose republish failed (forgotten once one succeeds). */
-  const lastWait = new Map<string, number>();
-
-  /** One sweep every REPUBLISH_RETRY_MS while republishes wait: those due are tried again. */
-  const sweepLater = () => {
-    if (stopped || retrySweep !== undefined) return;
-    retrySweep = deps.scheduler.setTimer(REPUBLISH_RETRY_MS, () => {
-      retrySweep = undefined;
-      const now = stopwatch.now();
-      for (const [payer, { dueMs }] of failedRepublish) {
-        if (dueMs > now) continue;
-        failedRepublish.delete(payer);
-        republish(payer);
-      }
-      if (failedRepublish.size > 0) sweepLater();
-    });
-  };
-
-  const republish = (payer: string) => {
-    if (stopped || failedRepublish.has(payer)) return;
-    toRepublish.add(payer);
-    pumpRepublish();
-  };
-
-  const pumpRepublish = () => {
-    while (!stopped && republishing.size < REPUBLISH_IN_FLIGHT && toRepublish.size > 0) {
-      const payer = toRepublish.values().next().value as string;
-      toRepublish.delete(payer);
-      const run: Promise<void> = publishDue(payer)
-        .then(() => void lastWait.delete(payer))
-        .catch((err: unknown) => {
-          counts.failed += 1;
-          log.debug({ err, payer: payer.slice(0, 12) }, "this node's sighting of a payer's chain could not be signed again; tried again later");
-          // A store no node takes (the payer's 257th payee) is not tried every 30 s for ever (helper-157).
-          const waitMs = Math.min(2 * (lastWait.get(payer) ?? REPUBLISH_RETRY_MS / 2), REFRESH_MS);
-          lastWait.set(payer, waitMs);
-          failedRepublish.set(payer, { dueMs: stopwatch.now() + waitMs, waitMs });
-          sweepLater();
-        })
-        .finally(() => {
-          republishing.delete(run);
-          pumpRepublish();
-        });
-      republishing.add(run);
-    }
-  };
-
-  // Sightings live SIGHTING_TTL_MS: each payer published is looked at again, or its sighting signed again, before then.
-  let refresh: CancelTimer = () => undefined;
-  const everyRefresh = () => {
-    refresh = deps.scheduler.setTimer(REFRESH_MS, () => {
-      for (const payer of published.keys()) {
-        if (views.audited(payer) !== undefined) schedule(payer, 0);
-        else if (views.anchorOf(payer) !== undefined || views.isConvicted(payer)) republish(payer);
-        else published.delete(payer);
-      }
-      if (!stopped) everyRefresh();
-    });
-  };
-  everyRefresh();
-
   return {
     touched(payer) {
       const since = stopwatch.now() - (lastLook.get(payer) ?? -Infinity);
@@ -576,18 +392,18 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       cancel();
       return cleared(payer) >= atLeast;
     },
-    republish(payers) {
-      for (const payer of payers) republish(payer);
+    republish: (payers) => publisher.republish(payers),
+    stats() {
+      const own = publisher.stats();
+      return { ...counts, published: own.published, failed: counts.failed + own.failed, toRepublish: own.toRepublish };
     },
-    stats: () => ({ ...counts, toRepublish: toRepublish.size + republishing.size + failedRepublish.size }),
     async idle() {
-      while (background.size > 0 || waiting.size > 0 || running.size > 0 || republishing.size > 0) await Promise.all([...background, ...running.values(), ...republishing]);
+      const republishing = () => publisher.inFlight();
+      while (background.size > 0 || waiting.size > 0 || running.size > 0 || republishing().length > 0) await Promise.all([...background, ...running.values(), ...republishing()]);
     },
     stop() {
       stopped = true;
-      refresh();
-      retrySweep?.();
-      toRepublish.clear();
+      publisher.stop();
       for (const cancel of timers.values()) cancel();
       timers.clear();
       waiting.clear();
