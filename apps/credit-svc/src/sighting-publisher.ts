@@ -49,7 +49,7 @@ export interface FoundSightings {
 export interface SightingPublisherDeps {
   readonly views: Pick<PayerViews, 'audited' | 'anchorOf' | 'isConvicted'>;
   /** Stores this node's sighting (registry.publish-sighting): how many other DHT nodes took it, and refused it. */
-  readonly publish: (sighting: SignedChainSighting) => Promise<{ readonly stored: number; readonly refused: number }>;
+  readonly publish: (sighting: SignedChainSighting) => Promise<{ readonly stored: number; readonly refused: number; readonly unreachable?: number }>;
   /** The sightings of a payer the DHT holds (registry.find-sightings): here, for this node's own. */
   readonly find: (payer: string) => Promise<FoundSightings>;
   /** A payer published that still has a view, at each REFRESH_MS: the watch looks at it (its look publishes). */
@@ -67,7 +67,7 @@ export interface SightingPublisher {
   /** Publishes this node's sighting of `payer` if due (none yet, another block, REFRESH_MS old, or marked stale). */
   publishDue(payer: string): Promise<void>;
   /**
-   * More of the nodes this node's last sighting of `payer` was sent to took it than refused it:
+   * More of the nodes this node's last sighting of `payer` was sent to took it than refused it or did not answer:
    * honest nodes refusing it (their slots or keys filled by a payer) leave only the payer's own
    * nodes to hold it, and to answer for it (helper-158).
    */
@@ -147,9 +147,10 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
     const hash = hex(signedBlockHash(top.block));
     if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
     const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
-    const { stored, refused } = await deps.publish(SignedChainSighting.decode(bytes));
+    const { stored, refused, unreachable = 0 } = await deps.publish(SignedChainSighting.decode(bytes));
     if (stored < 1) throw new Error('no DHT node stored the sighting');
-    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block, seeded, storedByMost: stored > refused });
+    // Most of the nodes it was sent to, those that did not answer counted against (helper-159).
+    published.set(payer, { seq: top.seq, hash, atMs: stopwatch.now(), block: top.block, seeded, storedByMost: stored > refused + unreachable });
     counts.published += 1;
   };
 

@@ -37,7 +37,7 @@ interface Setup {
   /** What every lookup answers besides the sightings from now on (undefined: as the DHT map has it). */
   lookupSays(over: Partial<FoundSightings> | undefined): void;
   /** How many DHT nodes refuse each store from now on (one always takes it). */
-  refusedBy(nodes: number): void;
+  storesAnswer(against: { readonly refused: number; readonly unreachable: number }): void;
   failDht(on: boolean): void;
 }
 
@@ -59,7 +59,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
   const fetched: bigint[] = [];
   let dhtDown = false;
   let says: Partial<FoundSightings> | undefined;
-  let refused = 0;
+  let against = { refused: 0, unreachable: 0 };
   const storing = { now: 0, most: 0 };
   const fetchChain =
     () =>
@@ -93,7 +93,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
       const byPayee = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
       byPayee.set(payee, s);
       dht.set(payerId, byPayee);
-      return { stored: 1, refused };
+      return { stored: 1, ...against };
     },
     find: async (p) => {
       if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
@@ -107,7 +107,7 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
     log: silentLogger(),
   });
   late.watch = watch;
-  return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on), lookupSays: (over) => (says = over), refusedBy: (n) => (refused = n) };
+  return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on), lookupSays: (over) => (says = over), storesAnswer: (a) => (against = a) };
 }
 
 /** The payer's SignedBlock a sighting carries. */
@@ -253,20 +253,27 @@ describe('sighting watch - payees compare what their payer showed them', () => {
     s.watch.stop();
   });
 
-  it('clears no head of a payer while the holders its lookup heard hold none of its sighting of it (their slots filled by made-up payees), or the answer left some out', async () => {
+  it('clears no head of a payer while its sighting is held by too few holders heard or stored by too few nodes (their slots filled by made-up payees), or the answer left some out', async () => {
     // Held by no holder heard, by one of two (the payer's echo), stored by one node of the four it
-    // went to (the others' keys filled: helper-158), or the answer cut short.
-    const cases: Array<Partial<FoundSightings> & { refusedBy?: number }> = [{ ownHeldSeqs: [0n] }, { ownHeldSeqs: [0n, payer.head.seq] }, { refusedBy: 3 }, { truncated: true }];
-    for (const { refusedBy, ...says } of cases) {
+    // went to (the others' keys filled: helper-158) or of three (two not answering: helper-159), or
+    // the answer cut short.
+    const cases: Array<Partial<FoundSightings> & { against?: { refused: number; unreachable: number } }> = [
+      { ownHeldSeqs: [0n] },
+      { ownHeldSeqs: [0n, payer.head.seq] },
+      { against: { refused: 3, unreachable: 0 } },
+      { against: { refused: 0, unreachable: 2 } },
+      { truncated: true },
+    ];
+    for (const { against, ...says } of cases) {
       const s = setup(me, payer, () => payer.blocks);
-      s.refusedBy(refusedBy ?? 0);
+      s.storesAnswer(against ?? { refused: 0, unreachable: 0 });
       s.lookupSays(says);
       await settled(s, payer);
       // Honest sightings only, its own published (another holder took it): still not cleared, its receipts wait.
       expect({ says, cleared: s.watch.cleared(payer.id), asked: await s.watch.clear(payer.id, payer.head.seq, 1_000) }).toEqual({ says, cleared: 0n, asked: false });
       const published = s.watch.stats().published;
       s.lookupSays(undefined);
-      s.refusedBy(0);
+      s.storesAnswer({ refused: 0, unreachable: 0 });
       expect(await s.watch.clear(payer.id, payer.head.seq, 1_000)).toBe(true);
       // Not held where it was published: signed again at the next look, though not an hour old.
       expect(s.watch.stats().published - published).toBe(says.truncated ? 0 : 1);

@@ -10,12 +10,12 @@ import type { SwarmError } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, ErrorCode, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { seededRandom, virtualTime } from '@swarm/determinism';
-import type { DhtHandlers, DhtNode, DhtTransport, FindValueResponse, MemoryNetwork } from '@swarm/dht';
+import type { DhtNode, FindValueResponse, MemoryNetwork } from '@swarm/dht';
 import { createMemoryNetwork, PAGED_READ_MS, randomHexId, startDhtNode } from '@swarm/dht';
-import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { createGenesis } from '@swarm/chain';
 import { createChainSightings, sightingKey } from './chain-sightings';
 import { createRecordValidator } from './provider-record';
+import { distance, idNextTo, seededKey, startNodeNextTo, wrapped } from './test-fixtures/attacker-dht';
 import { drive, startMemoryDht } from './test-fixtures/memory-dht';
 import type { TestSigner } from './test-fixtures/test-signer';
 import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
@@ -30,11 +30,7 @@ const KEY_SLOTS = 256;
 
 /** A chain node with a fixed key (from `seed`): the payer's key fixes where its sightings live, so each run meets the same DHT. */
 function seededNode(seed: number): Node {
-  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, seed)]), format: 'der', type: 'pkcs8' });
-  const signer = {
-    publicKey: new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12)),
-    sign: (d: Uint8Array) => new Uint8Array(sign(null, d, privateKey)),
-  };
+  const signer = seededKey(seed);
   const g = createGenesis(signer, rules, START_MS);
   return { id: g.head.nodeId, signer, head: g.head, blocks: [...g.blocks], ids: new Set() };
 }
@@ -51,25 +47,8 @@ const NOW = START_MS + 60_000;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-function idNextTo(key: string): string {
-  const hex = createHash('sha1').update(key).digest('hex');
-  return hex.slice(0, -1) + (parseInt(hex.slice(-1), 16) ^ 1).toString(16);
-}
-const distance = (a: string, b: string) => BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
 const seqOf = (signedBlock: Uint8Array) => ChainBlock.decode(SignedBlock.decode(signedBlock).block).seq;
 const payeesIn = (sightings: readonly SignedChainSighting[]) => sightings.map((s) => ChainSighting.decode(s.sighting).payeeId);
-
-function wrapped(inner: DhtTransport, wrap: (h: DhtHandlers) => DhtHandlers): DhtTransport {
-  return {
-    endpoint: inner.endpoint,
-    ping: (to, r) => inner.ping(to, r),
-    store: (to, r) => inner.store(to, r),
-    findNode: (to, r) => inner.findNode(to, r),
-    findValue: (to, r) => inner.findValue(to, r),
-    listen: (h) => inner.listen(wrap(h)),
-    close: () => inner.close(),
-  };
-}
 
 describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => {
   // The forking payer: a chain whose head (seq h) it signs twice, X for payee A and Y for payee B.
@@ -103,7 +82,7 @@ describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => 
   it("H1 echo: ONE attacker node next to the key hands each payee back its own sighting (a signed record it was sent) and nothing else, the honest holders full of the payer's filler sightings; neither payee of the fork clears (its store refused by most, its sighting held by one holder of several)", async () => {
     // The attacker's node: remembers who stored what under the key; answers each reader with the reader's own record only.
     const sentBy = new Map<string, Uint8Array>();
-    const transport = wrapped(net.transport('evil'), (h) => ({
+    const evil = await startNodeNextTo(vt, net, key, nodes, (h) => ({
       ...h,
       store: (from, req, network) => {
         if (req.key !== key) return h.store(from, req, network);
@@ -117,15 +96,7 @@ describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => 
         return { values: own ? [own] : [], contacts: honest.contacts, moreAfter: '' };
       },
     }));
-    const evil = await drive(
-      vt,
-      startDhtNode(
-        { transport, clock: vt.clock, scheduler: vt.scheduler, random: seededRandom(99), validate: createRecordValidator(TEST_POW_DIFFICULTY) },
-        { id: idNextTo(key), seeds: [nodes[0].endpoint], bucketSize: 4 },
-      ),
-    );
     extra.push(evil);
-    for (const n of nodes) await drive(vt, evil.findClosest(n.id));
     await vt.advance(1_000);
 
     // The payer's made-up payees fill the key on the honest holders (256 slots; on a real swarm from 16
@@ -241,7 +212,7 @@ describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => 
       if (pages[pages.length - 1].reduce((n, x) => n + x.byteLength, v.byteLength) > 64 * 1024) pages.push([]);
       pages[pages.length - 1].push(v);
     }
-    const transport = wrapped(net.transport('evil'), (h) => ({
+    const evil = await startNodeNextTo(vt, net, key, nodes, (h) => ({
       ...h,
       findValue: async (from, req, network): Promise<FindValueResponse> => {
         const honest = await h.findValue(from, req, network);
@@ -250,15 +221,7 @@ describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => 
         return { values: pages[at], contacts: honest.contacts, moreAfter: at + 1 < pages.length ? `p${at + 1}` : '' };
       },
     }));
-    const evil = await drive(
-      vt,
-      startDhtNode(
-        { transport, clock: vt.clock, scheduler: vt.scheduler, random: seededRandom(99), validate: createRecordValidator(TEST_POW_DIFFICULTY) },
-        { id: idNextTo(key), seeds: [nodes[0].endpoint], bucketSize: 4 },
-      ),
-    );
     extra.push(evil);
-    for (const n of nodes) await drive(vt, evil.findClosest(n.id));
     // The payee's node restarted: a fresh DHT node, nothing in its store.
     const fresh = await drive(
       vt,

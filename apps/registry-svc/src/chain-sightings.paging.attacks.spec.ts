@@ -8,13 +8,12 @@ import { chainRules, createGenesis, makeChainSighting, withPowNonce } from '@swa
 import type { SwarmError } from '@swarm/contracts';
 import { ChainSighting, ErrorCode, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
-import { seededRandom, virtualTime } from '@swarm/determinism';
-import type { DhtHandlers, DhtNode, DhtTransport, FindValueRequest, FindValueResponse, MemoryNetwork } from '@swarm/dht';
-import { MAX_REPLY_VALUE_BYTES, PAGED_READ_MS, startDhtNode } from '@swarm/dht';
-import { createHash, createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { virtualTime } from '@swarm/determinism';
+import type { DhtNode, FindValueRequest, FindValueResponse, MemoryNetwork } from '@swarm/dht';
+import { MAX_REPLY_VALUE_BYTES, PAGED_READ_MS } from '@swarm/dht';
 import { findPowNonce, nodeIdOfKey } from '@swarm/records';
 import { createChainSightings, sightingKey } from './chain-sightings';
-import { createRecordValidator } from './provider-record';
+import { distance, idNextTo, seededKey, startNodeNextTo } from './test-fixtures/attacker-dht';
 import { drive, startMemoryDht } from './test-fixtures/memory-dht';
 import type { TestSigner } from './test-fixtures/test-signer';
 import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
@@ -26,34 +25,11 @@ const SIGHTING_CALL_TIMEOUT_MS = 10_000;
 /** The fixture's memory network: a call with no reply in this long fails. */
 const MEMORY_TIMEOUT_MS = 500;
 
-/** The id one bit from where `key` lives (sha1 of the key): the closest any node can be. */
-function idNextTo(key: string): string {
-  const hex = createHash('sha1').update(key).digest('hex');
-  return hex.slice(0, -1) + (parseInt(hex.slice(-1), 16) ^ 1).toString(16);
-}
-
-/** `inner` with the handlers it serves replaced by `wrap(handlers)`. */
-function wrapped(inner: DhtTransport, wrap: (h: DhtHandlers) => DhtHandlers): DhtTransport {
-  return {
-    endpoint: inner.endpoint,
-    ping: (to, r) => inner.ping(to, r),
-    store: (to, r) => inner.store(to, r),
-    findNode: (to, r) => inner.findNode(to, r),
-    findValue: (to, r) => inner.findValue(to, r),
-    listen: (h) => inner.listen(wrap(h)),
-    close: () => inner.close(),
-  };
-}
-
-/** XOR distance of two 40-hex ids, as a bigint. */
-const distance = (a: string, b: string) => BigInt(`0x${a}`) ^ BigInt(`0x${b}`);
-
 /** A fixed key (createTestSigner's, from a seed): the payer's key fixes where its sightings live, so each run meets the same DHT. */
 function signerFromSeed(seed: number): TestSigner {
-  const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, seed)]), format: 'der', type: 'pkcs8' });
-  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).subarray(12));
-  const nodeId = nodeIdOfKey(publicKey);
-  return { nodeId, publicKey, powNonce: findPowNonce(nodeId, TEST_POW_DIFFICULTY), sign: (data) => new Uint8Array(sign(null, data, privateKey)) };
+  const key = seededKey(seed);
+  const nodeId = nodeIdOfKey(key.publicKey);
+  return { ...key, nodeId, powNonce: findPowNonce(nodeId, TEST_POW_DIFFICULTY) };
 }
 
 describe('ATTACK: find-value paging', () => {
@@ -72,23 +48,13 @@ describe('ATTACK: find-value paging', () => {
 
   /** The attacker's node, next to the key, answering find-value of `key` with `answer` (anything else as an honest node). */
   async function startEvil(answer: (req: FindValueRequest, honest: FindValueResponse) => Promise<FindValueResponse> | FindValueResponse): Promise<DhtNode> {
-    const transport = wrapped(net.transport('evil'), (h) => ({
+    const node = await startNodeNextTo(vt, net, key, nodes, (h) => ({
       ...h,
       findValue: async (from, req, network) => {
         const honest = await h.findValue(from, req, network);
         return req.key === key ? answer(req, honest) : honest;
       },
     }));
-    const node = await drive(
-      vt,
-      startDhtNode(
-        { transport, clock: vt.clock, scheduler: vt.scheduler, random: seededRandom(99), validate: createRecordValidator(TEST_POW_DIFFICULTY) },
-        { id: idNextTo(key), seeds: [nodes[0].endpoint], bucketSize: 4 },
-      ),
-    );
-    // The honest nodes learn it (dial-back) as they would in a swarm: it calls each of them.
-    for (const n of nodes) await drive(vt, node.findClosest(n.id));
-    await vt.advance(1_000);
     // What each attack rests on: the reader has the attacker's node in its table (it is the closest to the key there is).
     expect(
       farthest()

@@ -23,7 +23,7 @@ export const PAGED_READ_MS = 3_000;
  */
 export const COMPLETE_LOOKUP_MS = 5_000;
 
-/** A read this lookup stopped for time: the holder is not at fault, and its records are missing from the answer. */
+/** A read that broke off after its first page (this lookup's time, or anything else): its records are missing from the answer, which says so. */
 export class ReadCutOff extends Error {}
 
 export interface HolderRead {
@@ -53,14 +53,22 @@ export async function readHolderValues(endpoint: string, read: HolderRead): Prom
   const first = await ask('');
   if (!complete) return first;
   const values = [...first.values];
-  for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {
-    if (pages >= MAX_PAGES_PER_HOLDER) throw new Error(`a holder sent more than ${MAX_PAGES_PER_HOLDER} pages of one key`);
-    if (clock.now() >= until) throw new ReadCutOff(`a holder's pages of one key were still coming when the lookup's time for them ran out`);
-    read.onPage();
-    const next = await ask(after);
-    values.push(...next.values);
-    if (values.length > MAX_VALUES_PER_REPLY) throw new Error(`a holder sent more than the ${MAX_VALUES_PER_REPLY} records a key holds`);
-    after = next.moreAfter ?? '';
+  try {
+    for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {
+      if (pages >= MAX_PAGES_PER_HOLDER) throw new Error(`a holder sent more than ${MAX_PAGES_PER_HOLDER} pages of one key`);
+      if (clock.now() >= until) throw new ReadCutOff(`a holder's pages of one key were still coming when the lookup's time for them ran out`);
+      read.onPage();
+      const next = await ask(after);
+      values.push(...next.values);
+      if (values.length > MAX_VALUES_PER_REPLY) throw new Error(`a holder sent more than the ${MAX_VALUES_PER_REPLY} records a key holds`);
+      after = next.moreAfter ?? '';
+    }
+  } catch (err) {
+    // Past its first page, a holder whose read breaks off is cut off, whatever broke it: the answer
+    // is short of its records either way (helper-159: a payer churned an honest holder's records
+    // between two pages, past 256 read, and that holder dropped out of the count unsaid).
+    if (err instanceof ReadCutOff) throw err;
+    throw new ReadCutOff(`a holder's read broke off after its first page: ${err instanceof Error ? err.message : String(err)}`);
   }
   return { values, contacts: first.contacts };
 }
