@@ -29,15 +29,14 @@
  * MIN_LOOK_INTERVAL_MS and LOOKS_IN_FLIGHT at once in the background; receipts' own (clear) up to
  * MAX_LOOKS_RUNNING; each payer with a view is looked at once more every REFRESH_MS (the publisher asks).
  */
-import type { ChainSigner, VerifiedSighting } from '@swarm/chain';
+import type { VerifiedSighting } from '@swarm/chain';
 import { ChainRefusal, heldByMost, hex, provenFork, sameBytes, sha256, signedBlockHash, verifyChainSighting } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
-import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
-import type { Logger } from '@swarm/telemetry';
+import type { CancelTimer } from '@swarm/determinism';
 import type { AuditedHead, FetchPayerPage, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, PAYER_PAGE_BLOCKS } from './payer-views';
-import type { FoundSightings, SightingPublisherDeps } from './sighting-publisher';
+import type { SightingPublisherDeps } from './sighting-publisher';
 import { startSightingPublisher } from './sighting-publisher';
 
 /** The least time between two looks at one payer's sightings. */
@@ -59,19 +58,10 @@ export const LOOK_BUDGET_MS = 10_000;
 /** Time a page of a read back is given. */
 export const BACK_READ_PAGE_TIMEOUT_MS = 2_000;
 
-export interface SightingWatchDeps {
+/** The publisher's (its `find` answers the looks too: the others' sightings, and this node's own as held), and the payers' chains. */
+export interface SightingWatchDeps extends Omit<SightingPublisherDeps, 'views' | 'lookAgain'> {
   readonly views: Pick<PayerViews, 'audited' | 'readOn' | 'convictWith' | 'anchorOf' | 'isConvicted'>;
   readonly fetchChain: (payer: string) => FetchPayerPage;
-  readonly publish: SightingPublisherDeps['publish'];
-  /** The sightings of `payer`'s chain the DHT holds, and the seq of this node's own as other DHT nodes hold it (registry.find-sightings). */
-  readonly find: (payer: string) => Promise<FoundSightings>;
-  readonly signer: ChainSigner;
-  readonly nodeId: string;
-  readonly powDifficulty: number;
-  readonly clock: WallClock;
-  readonly stopwatch: Stopwatch;
-  readonly scheduler: Pick<Scheduler, 'setTimer'>;
-  readonly log: Logger;
   /** READ_BACKS_PER_LOOK by default. */
   readonly readBacksPerLook?: number;
 }

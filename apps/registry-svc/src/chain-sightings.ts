@@ -133,7 +133,7 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
       const nowMs = deps.clock.now();
       const sightings: SignedChainSighting[] = [];
       let bytes = 0;
-      // A holder whose pages the lookup stopped reading for time misses from the answer: so may another payee's sighting.
+      // A holder whose read broke off past its first page (cut off) misses from the answer: so may another payee's sighting.
       let truncated = found.cutOff > 0;
       for (const value of found.values) {
         // Each was checked as the DHT took it from its holder (its validator is checkSightingRecord):

@@ -8,21 +8,14 @@ import { DEFAULT_SETTLE_FIRST_MS, DEFAULT_SETTLE_MAX_MS, startDhtNode } from './
 import type { MemoryNetwork } from './memory-network';
 import { createMemoryNetwork } from './memory-network';
 import { MAX_CONTACTS_PER_REPLY } from './wire-checks';
+import { drive as driveFor } from './test-drive';
 import { providerOfTestRecord, testRecord, validateTestRecord } from './test-records';
 import { MAX_ENDPOINT_CHARS } from './wire-checks';
 
 const TIMEOUT_MS = 500;
 const HOUR_MS = 60 * 60 * 1000;
 
-async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  void promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < 1_000 && !settled; i++) await vt.advance(TIMEOUT_MS / 5);
-  return promise;
-}
+const drive = <T>(vt: VirtualTime, promise: Promise<T>) => driveFor(vt, promise, TIMEOUT_MS / 5);
 
 interface Swarm {
   vt: VirtualTime;

@@ -159,7 +159,7 @@ export interface DhtNode {
    * before it stops (`holders`, valueQuorum by default; this node counts when it holds some).
    * `complete`: every record each holder has, page by page (a holder's reply carries 64 KiB, a
    * random selection past that, which a key's filler could hide a record behind); a holder whose
-   * pages do not all come counts as failed.
+   * read breaks off past its first page is cut off (holder-read.ts): its records left out, `cutOff` counted.
    */
   findProviders(key: string, options?: { readonly holders?: number; readonly complete?: boolean }): Promise<ProvidersResult>;
   /** The k nodes closest to `targetId` (hex). */

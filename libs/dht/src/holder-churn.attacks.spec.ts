@@ -14,20 +14,13 @@ import type { DhtNode } from './dht-node';
 import { startDhtNode } from './dht-node';
 import { createMemoryNetwork } from './memory-network';
 import type { DhtTransport } from './wire';
+import { drive as driveFor } from './test-drive';
 import { providerOfTestRecord, testRecord, validateTestRecord } from './test-records';
 
 const TIMEOUT_MS = 500;
 const HOUR_MS = 60 * 60 * 1000;
 
-async function drive<T>(vt: VirtualTime, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  void promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let i = 0; i < 2_000 && !settled; i++) await vt.advance(10);
-  return promise;
-}
+const drive = <T>(vt: VirtualTime, promise: Promise<T>) => driveFor(vt, promise, 10, 2_000);
 
 it("an honest holder read through a payer's churned fillers is cut off, not dropped unsaid: the answer says it is short", async () => {
   const random = seededRandom(11);

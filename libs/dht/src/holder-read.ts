@@ -1,10 +1,11 @@
 /**
  * One holder's records for a key, as a lookup reads them: one reply (a random selection past 64 KiB),
  * or, for a reader that needs every record (`complete`), every page of them in order of provider.
- * A holder that pages dishonestly (back, on with no records, over a reply's bytes, past the pages or
- * records a key can hold) is a failed contact; one this lookup stopped reading for time (its own
- * bounds, which slow nodes next to a key could use up) is cut off: not the holder's fault, and the
- * answer misses its records (helper-157).
+ * A holder whose first page is bad (over a reply's bytes, going on with no records) is a failed
+ * contact. One whose read breaks off past its first page is cut off, whatever broke it: this
+ * lookup's time (which slow nodes next to a key could use up: helper-157), a page going back or past
+ * the records a key can hold (which a payer churning an honest holder's records can cause between
+ * two pages: helper-159). It is not counted a failed contact, and the answer misses its records.
  */
 import type { WallClock } from '@swarm/determinism';
 import type { DhtTransport, FindValueResponse } from './wire';
