@@ -10,15 +10,13 @@ import type { ForkProof, SignedChainSighting } from '@swarm/contracts';
 import { SignedBlock } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
-import { silentLogger } from '@swarm/telemetry';
 import type { KeptView, PayerViews } from './payer-views';
-import { startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
-import { MIN_LOOK_INTERVAL_MS, startSightingWatch } from './sighting-watch';
+import { MIN_LOOK_INTERVAL_MS } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { createGenesis } from '@swarm/chain';
 import { node, pay, rules, spender, START_MS } from './test-fixtures/chains';
-import { foundIn, otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
+import { foundIn, otherBlockAt, putSighting, readAndLook, startViewsAndWatch } from './test-fixtures/sightings';
 
 type Gateway = (fromSeq: bigint, limit: number) => Promise<ChainPage>;
 
@@ -35,28 +33,13 @@ function setup(me: Node, gateway: (payer: string, vt: VirtualTime) => Gateway, r
   const vt = virtualTime(START_MS + 10_000);
   const dht = new Map<string, Map<string, SignedChainSighting>>();
   const forks: Setup['forks'] = [];
-  const fetchChain = (payer: string) => (fromSeq: bigint, limit: number) => gateway(payer, vt)(fromSeq, limit);
-  const late: { watch?: SightingWatch } = {};
-  const views = startPayerViews({
-    rules,
-    fetchChain,
-    ...vt,
+  const { views, watch } = startViewsAndWatch(me, vt, {
+    fetchChain: (payer) => (fromSeq, limit) => gateway(payer, vt)(fromSeq, limit),
     ...(restored ? { restored } : {}),
     onFork: (p, proof) => void forks.push({ payer: p, proof, atMs: vt.stopwatch.now() }),
-    onAudited: (p) => late.watch?.touched(p),
-  });
-  const watch = startSightingWatch({
-    views,
-    fetchChain,
     publish: async () => ({ stored: 1, refused: 0 }),
     find: async (p) => foundIn(dht, p, me.id),
-    signer: me.signer,
-    nodeId: me.id,
-    powDifficulty: 0,
-    ...vt,
-    log: silentLogger(),
   });
-  late.watch = watch;
   return { vt, views, watch, dht, forks };
 }
 

@@ -2,8 +2,8 @@
  * helper-155's checks of the republish at start and the hourly refresh: a payee restarted with what
  * its views file kept (here: the anchor of a payer's forgotten view), the DHT a map.
  */
-import { makeChainSighting } from '@swarm/chain';
-import { ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
+import type { SignedChainSighting } from '@swarm/contracts';
+import { ChainSighting, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
@@ -14,7 +14,7 @@ import { REFRESH_MS, REPUBLISH_RETRY_MS, SIGHTING_TTL_MS } from './sighting-publ
 import { startSightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import { node, rules, spender, START_MS } from './test-fixtures/chains';
-import { foundIn } from './test-fixtures/sightings';
+import { foundIn, putSighting, storeIn } from './test-fixtures/sightings';
 
 /** credit-svc's bus call to registry-svc (service.ts SIGHTING_CALL_TIMEOUT_MS). */
 const SIGHTING_CALL_TIMEOUT_MS = 10_000;
@@ -48,10 +48,7 @@ function setup(me: Node, anchors: ReadonlyArray<readonly [string, Anchor]>, atMs
     publish: async (s) => {
       if (net.publishMs > 0) await sleep(net.publishMs);
       if (net.down) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
-      const { payeeId, payerId } = ChainSighting.decode(s.sighting);
-      const slots = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
-      slots.set(payeeId, s);
-      dht.set(payerId, slots);
+      storeIn(dht, s);
       return { stored: 1, refused: 0 };
     },
     find: async (p) => {
@@ -79,10 +76,7 @@ const anchorOf = (p: Node): readonly [string, Anchor] => [p.id, { seq: p.head.se
 
 /** `payee`'s sighting of `payer`'s head, signed at `atMs` (before a restart), put in the DHT. */
 function sightedBefore(s: Setup, payer: Node, payee: Node, atMs: number) {
-  const signed = SignedChainSighting.decode(makeChainSighting(payee.signer, payer.blocks[payer.blocks.length - 1], { atMs, ttlMs: SIGHTING_TTL_MS }));
-  const slots = s.dht.get(payer.id) ?? new Map<string, SignedChainSighting>();
-  slots.set(payee.id, signed);
-  s.dht.set(payer.id, slots);
+  putSighting(s.dht, payer.id, payee, payer.blocks[payer.blocks.length - 1], atMs, SIGHTING_TTL_MS);
 }
 
 /** Moves virtual time on `ms`, a minute at a time, letting the watch's work settle between. */

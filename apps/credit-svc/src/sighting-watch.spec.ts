@@ -9,16 +9,14 @@ import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, ErrorCode, SignedBlock, SignedChainSighting, SwarmError } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
-import { silentLogger } from '@swarm/telemetry';
 import type { Anchor, KeptView, PayerViews } from './payer-views';
-import { startPayerViews } from './payer-views';
 import type { FoundSightings } from './sighting-publisher';
 import { REFRESH_MS, REPUBLISH_IN_FLIGHT, REPUBLISH_RETRY_MS } from './sighting-publisher';
 import type { SightingWatch } from './sighting-watch';
-import { MIN_LOOK_INTERVAL_MS, startSightingWatch } from './sighting-watch';
+import { MIN_LOOK_INTERVAL_MS } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
-import { node, resigned, rules, spender, START_MS } from './test-fixtures/chains';
-import { foundIn, otherBlockAt, putSighting, readAndLook } from './test-fixtures/sightings';
+import { node, resigned, spender, START_MS } from './test-fixtures/chains';
+import { foundIn, otherBlockAt, putSighting, readAndLook, startViewsAndWatch, storeIn } from './test-fixtures/sightings';
 
 /** A chain this long has checkpoints at 256 and 512. */
 const PAYMENTS = 598;
@@ -69,44 +67,26 @@ function setup(me: Node, payer: Node, shown: () => Uint8Array[], opts: SetupOpti
       const from = Number(fromSeq) - 1;
       return { blocks: blocks.slice(from, from + Math.min(limit, 32)), headSeq: BigInt(blocks.length), nodeId: payer.id };
     };
-  // Set once the watch starts; the views tell it of pages audited.
-  const late: { watch?: SightingWatch } = {};
-  const views = startPayerViews({
-    rules,
+  const { views, watch } = startViewsAndWatch(me, vt, {
     fetchChain,
-    ...vt,
     ...(restored ? { restored } : {}),
     ...(anchors ? { anchors } : {}),
+    ...(readBacksPerLook === undefined ? {} : { readBacksPerLook }),
     onFork: (p, proof) => void forks.push({ payer: p, proof }),
-    onAudited: (p) => late.watch?.touched(p),
-  });
-  const watch = startSightingWatch({
-    views,
-    fetchChain,
     publish: async (s) => {
       if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
       storing.now += 1;
       storing.most = Math.max(storing.most, storing.now);
       if (publishMs > 0) await new Promise<void>((resolve) => vt.scheduler.setTimer(publishMs, resolve));
       storing.now -= 1;
-      const { payeeId: payee, payerId } = ChainSighting.decode(s.sighting);
-      const byPayee = dht.get(payerId) ?? new Map<string, SignedChainSighting>();
-      byPayee.set(payee, s);
-      dht.set(payerId, byPayee);
+      storeIn(dht, s);
       return { stored: 1, ...against };
     },
     find: async (p) => {
       if (dhtDown) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT is down (test)', true);
       return { ...foundIn(dht, p, me.id), ...says };
     },
-    signer: me.signer,
-    nodeId: me.id,
-    powDifficulty: 0,
-    ...(readBacksPerLook === undefined ? {} : { readBacksPerLook }),
-    ...vt,
-    log: silentLogger(),
   });
-  late.watch = watch;
   return { vt, views, watch, dht, forks, fetched, storing, failDht: (on) => (dhtDown = on), lookupSays: (over) => (says = over), storesAnswer: (a) => (against = a) };
 }
 

@@ -10,7 +10,7 @@ import type { SignedChainSighting } from '@swarm/contracts';
 import { ErrorCode, RegistryFindChainSightings, RegistryPublishChainSighting, SignedChainSighting as SignedChainSightingCodec, SwarmError } from '@swarm/contracts';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
-import { foundIn } from './sightings';
+import { foundIn, storeIn } from './sightings';
 
 /** payer id -> payee id -> its latest sighting. */
 export type SightingsDht = Map<string, Map<string, SignedChainSighting>>;
@@ -19,10 +19,8 @@ export async function serveSightings(nc: NatsConnection, nodeId: string, dht: Si
   const registry = await startBusService({ nc, log: silentLogger(), name: 'registry-svc', version: '0.0.0', description: 'registry stand-in', nodeId });
   registry.serve(RegistryPublishChainSighting, (req) => {
     if (req.sighting === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'sighting is required (test)');
-    const checked = verifyChainSighting(SignedChainSightingCodec.encode(req.sighting).finish(), { nowMs: Date.now(), powDifficulty: 0 });
-    const slots = dht.get(checked.payer) ?? new Map<string, SignedChainSighting>();
-    slots.set(checked.payee, req.sighting);
-    dht.set(checked.payer, slots);
+    verifyChainSighting(SignedChainSightingCodec.encode(req.sighting).finish(), { nowMs: Date.now(), powDifficulty: 0 });
+    storeIn(dht, req.sighting);
     return { stored: 3, refused: 0, unreachable: 0 };
   });
   registry.serve(RegistryFindChainSightings, (req) => foundIn(dht, req.payerId, nodeId));
