@@ -5,7 +5,7 @@ import type { PendingReceipt } from '@swarm/credit';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { ReceiptOutboxDeps } from './receipt-outbox';
-import { CALLS_PER_PAYEE, MAX_CALLS_IN_FLIGHT, MAX_RETRY_MS, OFFER_ROUND_MS, OUTBOX_PAGE, startReceiptOutbox } from './receipt-outbox';
+import { CALLS_PER_PAYEE, HELD_PATIENCE_MS, MAX_CALLS_IN_FLIGHT, MAX_RETRY_MS, OFFER_ROUND_MS, OUTBOX_PAGE, startReceiptOutbox } from './receipt-outbox';
 
 const signed = (id: string): SignedReceipt => ({ receipt: new TextEncoder().encode(id), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) });
 
@@ -147,6 +147,32 @@ describe('receipt outbox', () => {
       open = true;
       await time.advance(3_000);
       expect(book.outbox.has('busy-1')).toBe(false);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it(`follows a hold's 1 s hint for ${HELD_PATIENCE_MS / 1_000} s, then doubles its wait to a minute: a payee holding a receipt for an hour gets about 130 calls, not 3,600`, async () => {
+    const time = virtualTime(0);
+    const book = fakeBook(['holder-1']);
+    const callsAt: number[] = [];
+    let open = false;
+    const outbox = startOn(time, book, async (_payee, receipts) => {
+      callsAt.push(time.stopwatch.now());
+      if (open) return receipts.map((countersigned) => ({ countersigned }));
+      return receipts.map(() => ({ error: { code: ErrorCode.ERROR_CODE_OVERLOADED, message: 'held until a clean look (test)', retryable: true, retryAfterMs: 1_000 } }));
+    });
+    try {
+      await time.advance(HELD_PATIENCE_MS);
+      // The first minute as told: a hold that clears soon costs the receipt a second at most.
+      expect(callsAt.length).toBeGreaterThanOrEqual(50);
+      await time.advance(3_600_000 - HELD_PATIENCE_MS);
+      expect(callsAt.length).toBeLessThanOrEqual(140);
+      const gaps = callsAt.slice(-10).map((at, i, all) => (i === 0 ? MAX_RETRY_MS : at - all[i - 1]));
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(MAX_RETRY_MS);
+      open = true;
+      await time.advance(MAX_RETRY_MS + 1_000);
+      expect(book.outbox.has('holder-1')).toBe(false);
     } finally {
       await outbox.stop();
     }

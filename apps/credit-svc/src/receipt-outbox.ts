@@ -48,6 +48,13 @@ export const MAX_RETRY_MS = 60_000;
 export const LONG_FAILING_MS = 24 * 3_600_000;
 export const MAX_LONG_RETRY_MS = 3_600_000;
 /**
+ * A payee's OVERLOADED hint (busy, or holding the receipt until it has compared the payer's
+ * sightings) is followed as given for this long; a receipt held longer waits the hint or its
+ * doubling wait, whichever is longer: a payee that holds a receipt for ever (a payer it never
+ * clears) costs one call a minute, not one a second.
+ */
+export const HELD_PATIENCE_MS = 60_000;
+/**
  * Pages (of CHAIN_OFFER_MAX_BLOCKS) one offer of this node's chain sends a payee at most: 2,048
  * blocks. A longer chain goes on at the next offer, which the receipts sent again at once bring.
  */
@@ -314,16 +321,19 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
   /**
    * Doubles the receipt's wait before its next try (from FIRST_RETRY_MS to MAX_RETRY_MS, or
    * MAX_LONG_RETRY_MS once failing LONG_FAILING_MS); answers it. A payee that answered
-   * OVERLOADED with when to retry (its budget for such items, its call limits) is tried again then,
-   * at least FIRST_RETRY_MS later, and the doubling does not grow: it is busy, not failing.
+   * OVERLOADED with when to retry (its budget for such items, its call limits, a hold) is tried
+   * again then, at least FIRST_RETRY_MS later, and for HELD_PATIENCE_MS the doubling does not grow:
+   * it is busy, not failing. Past that the receipt waits the longer of the hint and its doubling wait.
    */
   function backOff(receiptId: string, err?: unknown): number {
     const last = backoff.get(receiptId);
     const now = stopwatch.now();
-    const cap = last && now - last.since >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
+    const failingMs = last ? now - last.since : 0;
+    const cap = failingMs >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
     const hint = retryHintMs(err);
-    const delayMs = hint !== undefined ? (last?.delayMs ?? FIRST_RETRY_MS) : last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
-    const waitMs = hint !== undefined ? Math.min(Math.max(hint, FIRST_RETRY_MS), cap) : delayMs;
+    const patient = hint !== undefined && failingMs < HELD_PATIENCE_MS;
+    const delayMs = patient ? (last?.delayMs ?? FIRST_RETRY_MS) : last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
+    const waitMs = hint === undefined ? delayMs : Math.min(Math.max(hint, patient ? FIRST_RETRY_MS : delayMs), cap);
     backoff.set(receiptId, { until: now + waitMs, delayMs, since: last?.since ?? now, ...(last?.lifted ? { lifted: true } : {}) });
     return waitMs;
   }
