@@ -229,7 +229,7 @@ export async function loadPayerViews(path: string, nodeId: string, rules: ChainR
 }
 
 /** Temporary files (`<file>.<pid>.tmp`, replaceFile) of writes a crash of another process cut short: nothing reads them. */
-async function removeTemporaries(path: string, log: Logger): Promise<void> {
+export async function removeTemporaries(path: string, log: Logger): Promise<void> {
   const prefix = `${basename(path)}.`;
   let names: string[];
   try {
@@ -238,7 +238,7 @@ async function removeTemporaries(path: string, log: Logger): Promise<void> {
     return;
   }
   for (const name of names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))) {
-    await rm(join(dirname(path), name), { force: true }).catch((err: unknown) => log.warn({ err, name }, "could not remove a temporary payers' chains file"));
+    await rm(join(dirname(path), name), { force: true }).catch((err: unknown) => log.warn({ err, name }, 'could not remove a temporary file a crash left'));
   }
 }
 

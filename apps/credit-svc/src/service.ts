@@ -52,6 +52,7 @@ import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-v
 import type { FetchPayerPage, SightingGate } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch, SightingWatchStats } from './sighting-watch';
+import { openPublishedJournal, PUBLISHED_SIGHTINGS_FILE } from './published-sightings';
 import { startSightingWatch } from './sighting-watch';
 import { startVoidWatch } from './void-watch';
 
@@ -184,10 +185,22 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         ...(config.sightings === 'hold' ? { sightings: gate } : {}),
       })
     : undefined;
+  // Each sighting this node publishes is kept on disk first: a start goes on from the last one.
+  const journal =
+    kept && payers
+      ? await openPublishedJournal({
+          path: join(config.ledgerPath, PUBLISHED_SIGHTINGS_FILE),
+          clock,
+          log,
+          nothingKeptBefore: kept.views.length + kept.anchors.length + kept.convicted.length === 0,
+          keep: (payer) => payers.audited(payer) !== undefined || payers.anchorOf(payer) !== undefined || payers.isConvicted(payer),
+        })
+      : undefined;
   // Other payees' sightings of each payer's chain, compared with what this node audited (docs/chain.md "Sightings").
   const sightings: SightingWatch | undefined = payers
     ? startSightingWatch({
         views: payers,
+        ...(journal ? { journal } : {}),
         fetchChain: fetchPayerChain,
         publish: (sighting) => onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
         find: (payer) => onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
@@ -210,6 +223,10 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     sync: config.syncWrites,
     escrowLifetime: config.escrowLifetime,
     hooks: book.hooks,
+  }).catch(async (err: unknown) => {
+    sightings?.stop();
+    await journal?.close();
+    throw err;
   });
   // Contribution standing lives in memory, rebuilt from the window of the log before serving, then
   // kept up to date by every committed entry (docs/priority.md).
@@ -227,6 +244,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     log.info({ fromSeq: rebuilt.fromSeq.toString(), scanned: rebuilt.scanned, payees: standing.size() }, 'standing rebuilt from the ledger log');
     bus = await startBusService({ nc, log, name: SERVICE_NAME, version: SERVICE_VERSION, description: 'LevelDB credit ledger', nodeId });
   } catch (err) {
+    sightings?.stop();
+    await journal?.close();
     await ledger.close();
     throw err;
   }
@@ -360,7 +379,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         payers?.stop();
         sightings?.stop();
         forkReports.stop();
-        await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop(), viewSaver?.stop()]);
+        await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop(), viewSaver?.stop(), journal?.close()]);
         await stopBus(config.graceMs);
         await ledger.close();
       })();

@@ -3,8 +3,11 @@
  * sighting watch's looks find them due, and kept alive here. A sighting never goes below one this
  * node published, or below the anchor of a forgotten view, and is signed again while either is kept
  * (a convicted payer's too): the one slot a payee has must keep showing the branch it countersigned
- * on. (After a start whose find of its own fails, it goes from what the views file kept, up to a
- * minute older, rather than let the last one expire: helper-155, helper-157.)
+ * on. Each block is kept on disk before its sighting goes out (published-sightings.ts), so a start
+ * goes on from the last one published. (With no such journal, or one not yet complete, the first
+ * publish after a start finds this node's own sighting in the DHT first; when that find fails, it
+ * goes from what the views file kept, up to a minute older, rather than let the last one expire:
+ * helper-155, helper-157.)
  *
  * Publishes of one payer go one at a time (a look's and a republish's would race, and the one signed
  * last, perhaps the lower, would take the slot). Republishes sign a sighting again with no look,
@@ -19,6 +22,7 @@ import { ChainSighting, SignedChainSighting } from '@swarm/contracts';
 import type { CancelTimer, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
 import type { PayerViews } from './payer-views';
+import type { PublishedJournal } from './published-sightings';
 
 /**
  * A sighting lives this long (the longest a sighting may), signed again once REFRESH_MS old while
@@ -54,6 +58,8 @@ export interface SightingPublisherDeps {
   readonly find: (payer: string) => Promise<FoundSightings>;
   /** A payer published that still has a view, at each REFRESH_MS: the watch looks at it (its look publishes). */
   readonly lookAgain: (payer: string) => void;
+  /** Where each block is kept before its sighting is published (absent: the first publish after a start finds this node's own first). */
+  readonly journal?: Pick<PublishedJournal, 'kept' | 'complete' | 'record'>;
   readonly signer: ChainSigner;
   readonly nodeId: string;
   readonly powDifficulty: number;
@@ -122,7 +128,7 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
   /** Never below what this node published, or the anchor of a forgotten view: a lower block (of a prefix two branches share) would take the slot. */
   const publishNow = async (payer: string) => {
     let last = published.get(payer);
-    let seeded = last?.seeded ?? false;
+    let seeded = (last?.seeded ?? false) || deps.journal?.complete() === true;
     if (!seeded) {
       // A find that fails (the DHT out of reach, a node on the payer's key stalling it) does not stop
       // the publish: it goes from what this node kept, and the find is made again at the next one
@@ -138,6 +144,9 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
     let top: { seq: bigint; block: Uint8Array } | undefined = audited ? { seq: audited.head.seq, block: audited.headBlock } : undefined;
     if (anchor !== undefined && (top === undefined || anchor.seq > top.seq)) top = anchor;
     if (last !== undefined && (top === undefined || last.seq > top.seq)) top = last;
+    // What this node published before this start, or before it forgot the payer, as its journal keeps it.
+    const journaled = deps.journal?.kept.get(payer);
+    if (journaled !== undefined && (top === undefined || journaled.seq > top.seq)) top = journaled;
     // Nothing to sign: none is due, unless the find of what the DHT holds failed (a payer convicted
     // with no view or anchor kept has only that): tried again then (helper-157).
     if (top === undefined) {
@@ -147,6 +156,8 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
     const hash = hex(signedBlockHash(top.block));
     if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
     const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
+    // On disk before it goes out: a crash after the publish cannot bring back a lower one.
+    await deps.journal?.record(payer, top.seq, top.block);
     const { stored, refused, unreachable = 0 } = await deps.publish(SignedChainSighting.decode(bytes));
     if (stored < 1) throw new Error('no DHT node stored the sighting');
     // Most of the nodes it was sent to, those that did not answer counted against (helper-159).
@@ -155,8 +166,9 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
   };
 
   /**
-   * What this node published before it started (its views file may be up to a minute older): its
-   * own sighting as the DHT holds it, so the next one goes no lower (helper-154); undefined: none.
+   * What this node published before it started, where its journal may not hold it (one started over
+   * an older node's state, or damaged; its views file may be up to a minute older): its own sighting
+   * as the DHT holds it, so the next one goes no lower (helper-154); undefined: none.
    * The answer's own, not a search of its sightings: those may be cut short (helper-156).
    */
   const ownInDht = async (payer: string): Promise<Published | undefined> => {

@@ -3,15 +3,20 @@
  * its views file kept (here: the anchor of a payer's forgotten view), the DHT a map.
  */
 import type { SignedChainSighting } from '@swarm/contracts';
-import { ChainSighting, ErrorCode, SwarmError } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Anchor, PayerViews } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch } from './sighting-watch';
 import { REFRESH_MS, REPUBLISH_RETRY_MS, SIGHTING_TTL_MS } from './sighting-publisher';
 import { startSightingWatch } from './sighting-watch';
+import type { PublishedJournal } from './published-sightings';
+import { openPublishedJournal, PUBLISHED_SIGHTINGS_FILE } from './published-sightings';
 import type { Node } from './test-fixtures/chains';
 import { node, rules, spender, START_MS } from './test-fixtures/chains';
 import { foundIn, putSighting, storeIn } from './test-fixtures/sightings';
@@ -32,8 +37,7 @@ interface Setup {
   readonly net: { down: boolean; publishMs: number };
 }
 
-function setup(me: Node, anchors: ReadonlyArray<readonly [string, Anchor]>, atMs = START_MS + 10_000): Setup {
-  const vt = virtualTime(atMs);
+function setup(me: Node, anchors: ReadonlyArray<readonly [string, Anchor]>, atMs = START_MS + 10_000, journal?: PublishedJournal, vt = virtualTime(atMs)): Setup {
   const dht = new Map<string, Map<string, SignedChainSighting>>();
   const stalled = new Set<string>();
   const net = { down: false, publishMs: 0 };
@@ -44,6 +48,7 @@ function setup(me: Node, anchors: ReadonlyArray<readonly [string, Anchor]>, atMs
   const views = startPayerViews({ rules, fetchChain, ...vt, anchors, onFork: () => undefined, onAudited: () => undefined });
   const watch = startSightingWatch({
     views,
+    ...(journal ? { journal } : {}),
     fetchChain,
     publish: async (s) => {
       if (net.publishMs > 0) await sleep(net.publishMs);
@@ -79,6 +84,21 @@ function sightedBefore(s: Setup, payer: Node, payee: Node, atMs: number) {
   putSighting(s.dht, payer.id, payee, payer.blocks[payer.blocks.length - 1], atMs, SIGHTING_TTL_MS);
 }
 
+/** The seq of `payee`'s sighting of `payer` in the DHT. */
+const seqIn = (s: Setup, payer: Node, payee: Node) => {
+  const held = s.dht.get(payer.id)?.get(payee.id);
+  return held && ChainBlock.decode(ChainSighting.decode(held.sighting).payerBlock!.block).seq;
+};
+
+/** Moves virtual time on a second at a time, real time too (the journal's writes), until `done`. */
+async function settle(s: Setup, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 600 && !done(); i++) {
+    await s.vt.advance(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  expect(done()).toBe(true);
+}
+
 /** Moves virtual time on `ms`, a minute at a time, letting the watch's work settle between. */
 async function run(s: Setup, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += MINUTE) await s.vt.advance(Math.min(MINUTE, ms - t));
@@ -99,6 +119,60 @@ describe('ATTACK: the republish at start', () => {
     expect({ stillSighted: livesUntil(s, payer, me) > s.vt.clock.now(), stats: s.watch.stats() }).toMatchObject({ stillSighted: true });
     s.watch.stop();
   }, 60_000);
+
+  it('R4: a payee killed just after publishing the head (its views file a block lower) whose lookups are stalled signs the head again from its journal, never the lower block', async () => {
+    const payer = spender(node(), 3);
+    const dir = await mkdtemp(join(tmpdir(), 'swarm-journal-'));
+    const journals: PublishedJournal[] = [];
+    try {
+      const path = join(dir, PUBLISHED_SIGHTINGS_FILE);
+      const vt = virtualTime(START_MS + 10_000);
+      const journalOf = async (nothingKeptBefore: boolean) => {
+        journals.push(await openPublishedJournal({ path, clock: vt.clock, log: silentLogger(), nothingKeptBefore, keep: () => true }));
+        return journals[journals.length - 1];
+      };
+      const before = setup(me, [anchorOf(payer)], undefined, await journalOf(true), vt);
+      before.watch.republish([payer.id]);
+      await settle(before, () => before.watch.stats().published === 1);
+      before.watch.stop();
+      // kill -9: the journal is not closed. The views file was written a minute before: its anchor is the block below the head.
+      const lower: readonly [string, Anchor] = [payer.id, { seq: payer.head.seq - 1n, block: payer.blocks[payer.blocks.length - 2] }];
+      const after = setup(me, [lower], undefined, await journalOf(false), vt);
+      for (const [p, slots] of before.dht) after.dht.set(p, new Map(slots));
+      after.stalled.add(payer.id);
+      after.watch.republish([payer.id]);
+      await settle(after, () => after.watch.stats().published === 1);
+      expect(seqIn(after, payer, me)).toBe(payer.head.seq);
+      after.watch.stop();
+    } finally {
+      for (const journal of journals) await journal.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('R5 (holds): a sighting goes out only once its block is on disk; one whose block could not be written is not published, and is tried again', async () => {
+    const payer = spender(node(), 3);
+    const onDisk = new Map<string, bigint>();
+    let diskFull = true;
+    const journal: PublishedJournal = {
+      kept: new Map(),
+      complete: () => true,
+      record: async (p, seq) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (diskFull) throw new Error('ENOSPC (test)');
+        onDisk.set(p, seq);
+      },
+      close: async () => undefined,
+    };
+    const s = setup(me, [anchorOf(payer)], undefined, journal);
+    s.watch.republish([payer.id]);
+    await settle(s, () => s.watch.stats().failed >= 1);
+    expect(s.dht.get(payer.id)?.get(me.id)).toBeUndefined();
+    diskFull = false;
+    await settle(s, () => s.watch.stats().published === 1);
+    expect({ onDisk: onDisk.get(payer.id), inDht: seqIn(s, payer, me) }).toEqual({ onDisk: payer.head.seq, inDht: payer.head.seq });
+    s.watch.stop();
+  });
 
   it('R2 (holds): anchors are signed again before they expire, the DHT down for 2 h in between, over a day', async () => {
     const payers = Array.from({ length: 6 }, () => spender(node(), 2));

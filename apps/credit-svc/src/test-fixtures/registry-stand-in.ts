@@ -15,7 +15,8 @@ import { foundIn, storeIn } from './sightings';
 /** payer id -> payee id -> its latest sighting. */
 export type SightingsDht = Map<string, Map<string, SignedChainSighting>>;
 
-export async function serveSightings(nc: NatsConnection, nodeId: string, dht: SightingsDht): Promise<BusService> {
+/** registry-svc's sighting calls over `dht`; finds fail while `findsFail()` (a node on the payer's key stalling them). */
+export async function serveSightings(nc: NatsConnection, nodeId: string, dht: SightingsDht, findsFail: () => boolean = () => false): Promise<BusService> {
   const registry = await startBusService({ nc, log: silentLogger(), name: 'registry-svc', version: '0.0.0', description: 'registry stand-in', nodeId });
   registry.serve(RegistryPublishChainSighting, (req) => {
     if (req.sighting === undefined) throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'sighting is required (test)');
@@ -23,6 +24,9 @@ export async function serveSightings(nc: NatsConnection, nodeId: string, dht: Si
     storeIn(dht, req.sighting);
     return { stored: 3, refused: 0, unreachable: 0 };
   });
-  registry.serve(RegistryFindChainSightings, (req) => foundIn(dht, req.payerId, nodeId));
+  registry.serve(RegistryFindChainSightings, (req) => {
+    if (findsFail()) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the lookup heard no holder in time (test)', true);
+    return foundIn(dht, req.payerId, nodeId);
+  });
   return registry;
 }
