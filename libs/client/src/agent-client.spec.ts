@@ -154,6 +154,20 @@ describe('agent client - the SDK over HTTP', () => {
     expect(await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }] })).not.toHaveProperty('contributions');
   });
 
+  it(`waits for a submit's answer ${SUBMIT_ANSWER_SLACK_MS} ms past the task's deadline unless told otherwise`, async () => {
+    // The answer comes 0.8 s after the task's 0.2 s deadline: inside the default slack, outside 0.3 s of it.
+    routes['POST /v1/tasks?encoding=base64'] = (_q, _b, res) => void setTimeout(() => json(res, 200, RESULT), 1_000);
+    const task = { skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], timeoutMs: 200 };
+    const [byDefault, short] = await Promise.all([
+      client().submit(task),
+      createAgentClient({ baseUrl: base, token: TOKEN, submitAnswerSlackMs: 300 })
+        .submit(task)
+        .catch((e: unknown) => e),
+    ]);
+    expect(byDefault.taskId).toBe(RESULT.taskId);
+    expect((short as AgentApiError).codeName).toBe('SWARM_DEADLINE_EXCEEDED');
+  });
+
   it('sends shards in the JSON and the protobuf body, reads the row blocks, and refuses shards outside 1..16', async () => {
     let sent: Record<string, unknown> = {};
     const shards = [{ index: 0, rowStart: 0, rowEnd: 1, providerId: 'node-1', executorId: 'ex-1', attempts: 1, share: 1, executeMs: 2 }];
@@ -362,16 +376,17 @@ describe('agent client - a server that accepts the connection and never answers'
     );
   });
 
-  it('gives up a task after its deadline and SUBMIT_ANSWER_SLACK_MS: a retryable DEADLINE_EXCEEDED (the task may have run)', async () => {
+  it(`gives up a task after its deadline and its answer slack (${SUBMIT_ANSWER_SLACK_MS} ms unless given): a retryable DEADLINE_EXCEEDED (the task may have run)`, async () => {
     const started = Date.now();
-    const err = await swarmErrorOf(createAgentClient({ baseUrl: base, token: TOKEN }).submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], timeoutMs: 200 }));
+    const client = createAgentClient({ baseUrl: base, token: TOKEN, submitAnswerSlackMs: 300 });
+    const err = await swarmErrorOf(client.submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], timeoutMs: 200 }));
     const waited = Date.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(200 + SUBMIT_ANSWER_SLACK_MS - 50);
-    expect(waited).toBeLessThan(200 + SUBMIT_ANSWER_SLACK_MS + 2_000);
+    expect(waited).toBeGreaterThanOrEqual(200 + 300 - 50);
+    expect(waited).toBeLessThan(200 + 300 + 2_000);
     expect({ code: err.code, retryable: err.retryable, message: err.message }).toEqual({
       code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED,
       retryable: true,
-      message: `no answer from the agent API at ${base} to POST /v1/tasks within 3.2 s (the task's 0.2 s deadline and 3 s more): the task may have run`,
+      message: `no answer from the agent API at ${base} to POST /v1/tasks within 0.5 s (the task's 0.2 s deadline and 0.3 s more): the task may have run`,
     });
   });
 

@@ -48,6 +48,8 @@ export interface AgentClientOptions {
   readonly newKey?: () => string;
   /** How long a call other than a submit waits for its answer; default REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs?: number;
+  /** How long past a task's deadline a submit waits for its answer (a slow link may need more); default SUBMIT_ANSWER_SLACK_MS. */
+  readonly submitAnswerSlackMs?: number;
 }
 
 export interface CallOptions {
@@ -141,14 +143,15 @@ export function createAgentClient(opts: AgentClientOptions): AgentClient {
     }
     // The task went out: it may run and be paid, so this is a lost answer (a retry by key learns the outcome), not "no node".
     const deadlineMs = taskTimeoutMs || TASK_DEFAULT_TIMEOUT_MS;
-    const ms = deadlineMs + SUBMIT_ANSWER_SLACK_MS;
+    const slackMs = opts.submitAnswerSlackMs ?? SUBMIT_ANSWER_SLACK_MS;
+    const ms = deadlineMs + slackMs;
     const what = `${method} ${path.replace(/\?.*$/, '')}`;
     return {
       ms,
       noAnswer: () =>
         new AgentApiError(
           'SWARM_DEADLINE_EXCEEDED',
-          `no answer from the agent API at ${baseUrl} to ${what} within ${seconds(ms)} (the task's ${seconds(deadlineMs)} deadline and ${seconds(SUBMIT_ANSWER_SLACK_MS)} more): the task may have run`,
+          `no answer from the agent API at ${baseUrl} to ${what} within ${seconds(ms)} (the task's ${seconds(deadlineMs)} deadline and ${seconds(slackMs)} more): the task may have run`,
           0,
           true,
         ),
