@@ -4,7 +4,8 @@
  */
 import { chainRules, createGenesis, makeChainSighting, withPowNonce } from '@swarm/chain';
 import type { SwarmError } from '@swarm/contracts';
-import { ChainSighting, ErrorCode, SignedChainSighting } from '@swarm/contracts';
+import { ChainBlock, ChainSighting, ErrorCode, SignedChainSighting } from '@swarm/contracts';
+import { testChains } from '@swarm/testing';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import type { DhtNode, MemoryNetwork } from '@swarm/dht';
@@ -60,6 +61,26 @@ describe('chain sightings on the DHT', () => {
     expect(again.sightings.map(hex).sort()).toEqual([newer, first[1]].map(hex).sort());
     // None of another payer.
     expect((await drive(vt, registryOf(3).find({ payerId: payees[4].nodeId }))).sightings).toEqual([]);
+  });
+
+  it("keeps a payee's sighting of a higher block while it lives: a later one of a lower block, or one ending sooner, is refused", async () => {
+    const chain = testChains.spender(testChains.node(), 2);
+    const [low, high] = chain.blocks.slice(-2);
+    const seqFound = async () => {
+      const found = await drive(vt, registryOf(3).find({ payerId: chain.id }));
+      return found.sightings.map((x) => ChainBlock.decode(ChainSighting.decode(x.sighting).payerBlock!.block).seq);
+    };
+    const signed = (block: Uint8Array, ttlMs: number) => SignedChainSighting.decode(makeChainSighting(payees[1], block, { atMs: vt.clock.now(), ttlMs }));
+    expect((await drive(vt, registryOf(1).publish({ sighting: signed(high, TTL_MS) }))).stored).toBeGreaterThan(1);
+    await vt.advance(1_000);
+    expect(await drive(vt, registryOf(1).publish({ sighting: signed(low, TTL_MS) }))).toMatchObject({ stored: 0 });
+    await vt.advance(1_000);
+    expect(await drive(vt, registryOf(1).publish({ sighting: signed(high, TTL_MS / 2) }))).toMatchObject({ stored: 0 });
+    expect(await seqFound()).toEqual([chain.head.seq]);
+    // Once it has expired, the slot takes any.
+    await vt.advance(TTL_MS);
+    expect((await drive(vt, registryOf(1).publish({ sighting: signed(low, TTL_MS) }))).stored).toBeGreaterThan(1);
+    expect(await seqFound()).toEqual([chain.head.seq - 1n]);
   });
 
   it("finds a payee's sighting under a key filled past what one reply carries: every holder's, page by page", async () => {

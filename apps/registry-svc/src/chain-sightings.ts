@@ -38,7 +38,7 @@ export function sightingKey(payerId: string): string {
 export function checkSightingRecord(key: string, value: Uint8Array, nowMs: number, powDifficulty: number): RecordVerdict {
   try {
     const s = verifyChainSighting(value, { nowMs, powDifficulty, expectedPayer: payerOfKey(key) });
-    return { ok: true, provider: s.payee, issuedAtMs: s.issuedAtMs, expiresAtMs: s.expiresAtMs };
+    return { ok: true, provider: s.payee, issuedAtMs: s.issuedAtMs, expiresAtMs: s.expiresAtMs, rank: s.seq };
   } catch (err) {
     if (err instanceof ChainRefusal) return { ok: false, reason: err.message };
     throw err;

@@ -29,6 +29,21 @@ describe('provider store - records counted against the network they came from', 
     expect(store.recordsFrom(NET_A)).toBe(2);
   });
 
+  it('never takes a ranked record of a provider below the one held, nor one ending sooner, while the held one lives', () => {
+    const store = createProviderStore(LIMITS);
+    const ranked = (issuedAtMs: number, rank: bigint, expiresAtMs = 10_000): AcceptedRecord => ({ provider: 'payee', issuedAtMs, expiresAtMs, rank });
+    expect(store.put('k', bytes('seq 5'), ranked(1, 5n), 0)).toEqual({ stored: true });
+    const refusal = { stored: false, refusal: 'a record of this provider ranked higher, or living longer, is held' };
+    expect(store.put('k', bytes('seq 4'), ranked(2, 4n), 0)).toEqual(refusal);
+    expect(store.put('k', bytes('seq 6, ends sooner'), ranked(2, 6n, 9_000), 0)).toEqual(refusal);
+    expect(store.put('k', bytes('unranked'), record('payee', 2), 0)).toEqual(refusal);
+    expect(store.put('k', bytes('seq 5 again, later'), ranked(2, 5n, 12_000), 0)).toEqual({ stored: true });
+    expect(store.put('k', bytes('seq 7'), ranked(3, 7n, 12_000), 0)).toEqual({ stored: true });
+    expect(store.values('k', 0)).toEqual([bytes('seq 7')]);
+    // Once it has expired, any may take the slot.
+    expect(store.put('k', bytes('seq 1'), ranked(4, 1n, 20_000), 12_000)).toEqual({ stored: true });
+  });
+
   it('a provider whose newer record comes from another network moves its slot there', () => {
     const store = createProviderStore(LIMITS);
     store.put('k', bytes('1'), record('p1'), 0, NET_A);

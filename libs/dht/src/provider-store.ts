@@ -27,6 +27,12 @@ export interface AcceptedRecord {
   readonly issuedAtMs: number;
   /** Epoch ms after which no node returns it. */
   readonly expiresAtMs: number;
+  /**
+   * Where a record's kind ranks them (a sighting: the seq of the block it shows), a provider's record
+   * under a key never goes down in rank, nor ends sooner: another one of a lower rank or an earlier
+   * expiry is refused while the held one lives, so what others saw there stays until it expires.
+   */
+  readonly rank?: bigint;
 }
 
 export type RecordVerdict = ({ readonly ok: true } & AcceptedRecord) | { readonly ok: false; readonly reason: string };
@@ -147,6 +153,9 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
       // different record is a replay and must not displace the newer one.
       if (held.issuedAtMs === accepted.issuedAtMs && sameBytes(held.value, value)) return { stored: true };
       if (accepted.issuedAtMs <= held.issuedAtMs) return { stored: false, refusal: 'a newer record of this provider is held' };
+      if (held.rank !== undefined && (accepted.rank === undefined || accepted.rank < held.rank || accepted.expiresAtMs < held.expiresAtMs)) {
+        return { stored: false, refusal: 'a record of this provider ranked higher, or living longer, is held' };
+      }
     } else {
       if (!providers && byKey.size >= limits.maxKeys) return { stored: false, refusal: `this node holds its limit of ${limits.maxKeys} keys` };
       if (providers && providers.size >= limits.maxProvidersPerKey) return { stored: false, refusal: `this key holds its limit of ${limits.maxProvidersPerKey} providers` };
@@ -159,7 +168,14 @@ export function createProviderStore(limits: ProviderStoreLimits = DEFAULT_PROVID
     }
     if (held) count(held.network, -1);
     count(network, +1);
-    providers.set(accepted.provider, { provider: accepted.provider, issuedAtMs: accepted.issuedAtMs, expiresAtMs: accepted.expiresAtMs, value: value.slice(), network });
+    providers.set(accepted.provider, {
+      provider: accepted.provider,
+      issuedAtMs: accepted.issuedAtMs,
+      expiresAtMs: accepted.expiresAtMs,
+      ...(accepted.rank !== undefined ? { rank: accepted.rank } : {}),
+      value: value.slice(),
+      network,
+    });
     return { stored: true };
   }
 
