@@ -150,6 +150,10 @@ interface Backoff {
   readonly delayMs: number;
   /** When its first delivery failed (stopwatch ms). */
   readonly since: number;
+  /** Held (answered OVERLOADED with when to retry) at every try since then; undefined when its last answer was another failure. */
+  readonly heldSince?: number;
+  /** Held past HELD_PATIENCE_MS: its doubling wait while held. */
+  readonly heldDelayMs?: number;
   /** An offer of the chain let it go again at once, once: never again for this receipt (a payee asking for blocks it was given gets no loop). */
   readonly lifted?: boolean;
 }
@@ -322,19 +326,27 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
    * Doubles the receipt's wait before its next try (from FIRST_RETRY_MS to MAX_RETRY_MS, or
    * MAX_LONG_RETRY_MS once failing LONG_FAILING_MS); answers it. A payee that answered
    * OVERLOADED with when to retry (its budget for such items, its call limits, a hold) is tried
-   * again then, at least FIRST_RETRY_MS later, and for HELD_PATIENCE_MS the doubling does not grow:
-   * it is busy, not failing. Past that the receipt waits the longer of the hint and its doubling wait.
+   * again then, at least FIRST_RETRY_MS later, and the doubling does not grow: it is busy, not
+   * failing. A receipt held at every try for HELD_PATIENCE_MS waits the longer of the hint and a
+   * wait of its own, doubling from FIRST_RETRY_MS (helper-160: counted from its first failure of any
+   * kind, a payee back from a restart that held once made it wait a minute).
    */
   function backOff(receiptId: string, err?: unknown): number {
     const last = backoff.get(receiptId);
     const now = stopwatch.now();
-    const failingMs = last ? now - last.since : 0;
-    const cap = failingMs >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
+    const since = last?.since ?? now;
+    const cap = now - since >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
+    const lifted = last?.lifted ? { lifted: true } : {};
     const hint = retryHintMs(err);
-    const patient = hint !== undefined && failingMs < HELD_PATIENCE_MS;
-    const delayMs = patient ? (last?.delayMs ?? FIRST_RETRY_MS) : last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
-    const waitMs = hint === undefined ? delayMs : Math.min(Math.max(hint, patient ? FIRST_RETRY_MS : delayMs), cap);
-    backoff.set(receiptId, { until: now + waitMs, delayMs, since: last?.since ?? now, ...(last?.lifted ? { lifted: true } : {}) });
+    if (hint === undefined) {
+      const delayMs = last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
+      backoff.set(receiptId, { until: now + delayMs, delayMs, since, ...lifted });
+      return delayMs;
+    }
+    const heldSince = last?.heldSince ?? now;
+    const heldDelayMs = now - heldSince < HELD_PATIENCE_MS ? undefined : Math.min(2 * (last?.heldDelayMs ?? FIRST_RETRY_MS / 2), cap);
+    const waitMs = Math.min(Math.max(hint, heldDelayMs ?? FIRST_RETRY_MS), cap);
+    backoff.set(receiptId, { until: now + waitMs, delayMs: last?.delayMs ?? FIRST_RETRY_MS, since, heldSince, ...(heldDelayMs !== undefined ? { heldDelayMs } : {}), ...lifted });
     return waitMs;
   }
 
