@@ -12,9 +12,9 @@ describe('published sightings journal', () => {
   let dir: string;
   let path: string;
   const opened: PublishedJournal[] = [];
-  const vt = virtualTime(1_000_000);
-  const open = async (o: { nothingKeptBefore?: boolean; keep?: (payer: string) => boolean } = {}) => {
-    const journal = await openPublishedJournal({ path, clock: vt.clock, log: silentLogger(), nothingKeptBefore: o.nothingKeptBefore ?? false, keep: o.keep ?? (() => true) });
+  const vt = virtualTime(Date.UTC(2026, 11, 7));
+  const open = async (o: { newLedger?: boolean; keep?: (payer: string) => boolean } = {}) => {
+    const journal = await openPublishedJournal({ path, clock: vt.clock, log: silentLogger(), newLedger: o.newLedger ?? false, keep: o.keep ?? (() => true) });
     opened.push(journal);
     return journal;
   };
@@ -29,23 +29,26 @@ describe('published sightings journal', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("keeps each payer's highest block across a crash (no close), and writes nothing for a block no higher", async () => {
-    const first = await open({ nothingKeptBefore: true });
+  it("keeps each payer's highest block across a crash (no close), writes nothing for a lower one, and writes its block signed again", async () => {
+    const first = await open({ newLedger: true });
     const block = randomBytes(400);
     await first.record('payer-a', 7n, block);
     await first.record('payer-b', 3n, randomBytes(300));
     await first.record('payer-a', 9n, randomBytes(400));
     const size = (await stat(path)).size;
-    await first.record('payer-a', 9n, randomBytes(400));
     await first.record('payer-a', 2n, randomBytes(400));
     expect((await stat(path)).size).toBe(size);
+    await vt.advance(60_000);
+    await first.record('payer-a', 9n, randomBytes(400));
+    expect((await stat(path)).size).toBeGreaterThan(size);
+    expect(first.kept.get('payer-a')?.atMs).toBe(vt.clock.now());
     const again = await open();
     expect(seqs(again)).toEqual({ 'payer-a': 9n, 'payer-b': 3n });
     expect(again.complete()).toBe(true);
   });
 
   it('puts records that come together under one sync, each one kept', async () => {
-    const journal = await open({ nothingKeptBefore: true });
+    const journal = await open({ newLedger: true });
     await Promise.all(Array.from({ length: 200 }, (_, i) => journal.record(`payer-${i % 50}`, BigInt(i), randomBytes(64))));
     const again = await open();
     expect(again.kept.size).toBe(50);
@@ -53,7 +56,7 @@ describe('published sightings journal', () => {
   });
 
   it('drops a torn last record (a crash in its append: its sighting never went out) and stays complete', async () => {
-    const journal = await open({ nothingKeptBefore: true });
+    const journal = await open({ newLedger: true });
     await journal.record('payer-a', 4n, randomBytes(400));
     await journal.record('payer-b', 5n, randomBytes(400));
     await truncate(path, (await stat(path)).size - 100);
@@ -62,7 +65,7 @@ describe('published sightings journal', () => {
   });
 
   it(`is incomplete for ${MAX_SIGHTING_TTL_MS / 3_600_000} h after a record before the end does not hold, with the records before it kept, across restarts`, async () => {
-    const journal = await open({ nothingKeptBefore: true });
+    const journal = await open({ newLedger: true });
     await journal.record('payer-a', 4n, randomBytes(400));
     await journal.record('payer-b', 5n, randomBytes(400));
     await journal.record('payer-c', 6n, randomBytes(400));
@@ -79,9 +82,9 @@ describe('published sightings journal', () => {
   });
 
   it('starts complete only where nothing was kept before (a new node), not over an older node state', async () => {
-    expect((await open({ nothingKeptBefore: true })).complete()).toBe(true);
+    expect((await open({ newLedger: true })).complete()).toBe(true);
     await rm(path);
-    const over = await open({ nothingKeptBefore: false });
+    const over = await open({ newLedger: false });
     expect(over.complete()).toBe(false);
     await vt.advance(MAX_SIGHTING_TTL_MS);
     expect(over.complete()).toBe(true);
@@ -94,7 +97,7 @@ describe('published sightings journal', () => {
   ])('sets %s aside and starts incomplete', async (_what, make) => {
     await mkdir(join(dir, 'ledger'), { recursive: true });
     await make();
-    const journal = await open({ nothingKeptBefore: true });
+    const journal = await open({ newLedger: true });
     expect({ kept: journal.kept.size, complete: journal.complete() }).toEqual({ kept: 0, complete: false });
     await lstat(`${path}.unreadable`);
     await journal.record('payer-a', 1n, randomBytes(10));
@@ -104,7 +107,7 @@ describe('published sightings journal', () => {
   it(`rewrites itself whole past ${COMPACT_MIN_RECORDS} records, and then forgets a payer no longer kept whose sighting expired`, async () => {
     const payers = Array.from({ length: 100 }, (_, i) => `payer-${i}`);
     const kept = new Set(payers);
-    const journal = await open({ nothingKeptBefore: true, keep: (payer) => kept.has(payer) });
+    const journal = await open({ newLedger: true, keep: (payer) => kept.has(payer) });
     for (let seq = 1n; seq <= 42n; seq++) await Promise.all(payers.map((payer) => journal.record(payer, seq, randomBytes(100))));
     // About 400 records of 136 bytes since the last rewrite, not 4,200.
     expect((await stat(path)).size).toBeLessThan(100_000);
@@ -115,7 +118,7 @@ describe('published sightings journal', () => {
   });
 
   it('refuses a block over the size a record holds, and any record once closed', async () => {
-    const journal = await open({ nothingKeptBefore: true });
+    const journal = await open({ newLedger: true });
     await expect(journal.record('payer-a', 1n, new Uint8Array(MAX_RECORD_BLOCK_BYTES + 1))).rejects.toThrow(/over the/);
     await journal.close();
     await expect(journal.record('payer-a', 1n, randomBytes(10))).rejects.toThrow(/closed/);

@@ -5,22 +5,24 @@
  * helper-155) and however old the views file (written once a minute) is.
  *
  * `<ledger>/published-sightings`: a header (MAGIC, the wall time the journal was started, whether it
- * was started with nothing published before it), then records appended and synced, several at one
- * sync when they come together, each `[u32 length][first 8 bytes of the body's SHA-256][body]`, the
- * body `[u8 payer length][payer][u64 seq][f64 wall ms][the payer's SignedBlock]`: the block of the
- * highest seq this node published for that payer. It is rewritten whole (a record a payer) at open
- * and once it holds COMPACT_RATIO times as many records as payers. A torn last record (a crash in
- * an append, whose publish never went out) is dropped. A journal started over an older node's
- * state, or found damaged (a bad header, a bad record before the end), is *incomplete* for its first
- * MAX_SIGHTING_TTL_MS: a sighting published before it may still be live, so the publisher finds its
- * own in the DHT first, as before.
+ * was started on a new ledger, the first 8 bytes of their SHA-256), then records appended (every
+ * byte) and synced, several at one sync when they come together, each
+ * `[u32 length][first 8 bytes of the SHA-256 of the length and body][body]`, the body
+ * `[u8 payer length][payer][u64 seq][f64 wall ms][the payer's SignedBlock]`: the block of the
+ * highest seq this node published for that payer, and when it last signed it. It is rewritten whole
+ * (a record a payer) at open and once it holds COMPACT_RATIO times as many records as payers (and
+ * COMPACT_MIN_RECORDS). A last record that runs past the end, by less than a record can be, is a
+ * torn append (a crash in it, whose publish never went out) and is dropped. A journal started over
+ * a ledger that was not new (an older node's state, a lost journal), or found damaged (a bad header,
+ * a bad record before the end), is *incomplete* for its first MAX_SIGHTING_TTL_MS: a sighting
+ * published before it may still be live, so the publisher finds its own in the DHT first, as before.
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MAX_SIGHTING_TTL_MS } from '@swarm/chain';
+import { MAX_SIGHTING_TTL_MS, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { WallClock } from '@swarm/determinism';
 import { replaceFile } from '@swarm/identity';
 import { setFileAside } from '@swarm/runtime';
@@ -31,13 +33,17 @@ export const PUBLISHED_SIGHTINGS_FILE = 'published-sightings';
 /** Rewritten whole once it holds this many times as many records as payers (and at least COMPACT_MIN_RECORDS). */
 export const COMPACT_RATIO = 2;
 export const COMPACT_MIN_RECORDS = 4_096;
-/** A record's SignedBlock at most (a block is 300-600 bytes; a chain's blocks are capped far below this). */
-export const MAX_RECORD_BLOCK_BYTES = 64 * 1024;
-/** The file read at most: 65,536 payers' records and room to spare. */
-export const MAX_JOURNAL_BYTES = 128 * 1024 * 1024;
-const MAGIC = new TextEncoder().encode('swarm-published-sightings-v1\n');
-const HEADER_BYTES = MAGIC.length + 8 + 1;
+/** A record's SignedBlock at most: a chain's blocks are capped at this (most are 300-600 bytes). */
+export const MAX_RECORD_BLOCK_BYTES = MAX_SIGNED_BLOCK_BYTES;
 const DIGEST_BYTES = 8;
+/** A whole record at most: length, digest, payer (255 bytes at most), seq, time and block. */
+const MAX_RECORD_BYTES = 4 + DIGEST_BYTES + 1 + 255 + 16 + MAX_RECORD_BLOCK_BYTES;
+/** The file read at most: 32,768 payers' records of the largest blocks. */
+export const MAX_JOURNAL_BYTES = 32_768 * MAX_RECORD_BYTES;
+const MAGIC = new TextEncoder().encode('swarm-published-sightings-v2\n');
+const HEADER_BYTES = MAGIC.length + 8 + 1 + DIGEST_BYTES;
+/** A start time before this is a wall clock that was wrong (a box booted at 1970): the 6 hours could not be counted from it. */
+const EARLIEST_START_MS = Date.UTC(2025, 0, 1);
 
 /** The highest block of a payer this node published a sighting of, and when. */
 export interface PublishedBlock {
@@ -51,7 +57,11 @@ export interface PublishedJournal {
   readonly kept: ReadonlyMap<string, PublishedBlock>;
   /** Every sighting this node published that may still be live is in `kept` (see the file's comment). */
   complete(): boolean;
-  /** Kept on disk, synced, before its sighting goes out; a seq no higher than the payer's kept one changes nothing. */
+  /**
+   * Kept on disk, synced, before its sighting goes out; a seq lower than the payer's kept one changes
+   * nothing. The kept seq signed again is written again: a rewrite keeps a record while its last
+   * sighting may live (helper-160: one signed again hourly was dropped 6 h after the first).
+   */
   record(payer: string, seq: bigint, block: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
@@ -60,8 +70,8 @@ export interface PublishedJournalDeps {
   readonly path: string;
   readonly clock: WallClock;
   readonly log: Logger;
-  /** This node kept no payer before (no views file, or an empty one): nothing it published can be live, journal or not. */
-  readonly nothingKeptBefore: boolean;
+  /** The ledger folder held nothing before this start (a new node): nothing it published can be live, journal or not. */
+  readonly newLedger: boolean;
   /** A payer still kept (a view, an anchor, a conviction): its record outlives its sighting's lifetime at a rewrite. */
   readonly keep: (payer: string) => boolean;
 }
@@ -77,8 +87,10 @@ interface Parsed {
   readonly kept: Map<string, PublishedBlock>;
 }
 
-function digestOf(body: Uint8Array): Uint8Array {
-  return createHash('sha256').update(body).digest().subarray(0, DIGEST_BYTES);
+function digestOf(...parts: Uint8Array[]): Uint8Array {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest().subarray(0, DIGEST_BYTES);
 }
 
 export function encodeRecord(payer: string, published: PublishedBlock): Uint8Array {
@@ -93,7 +105,7 @@ export function encodeRecord(payer: string, published: PublishedBlock): Uint8Arr
   body.set(published.block, 1 + id.length + 16);
   const record = new Uint8Array(4 + DIGEST_BYTES + body.length);
   new DataView(record.buffer).setUint32(0, body.length);
-  record.set(digestOf(body), 4);
+  record.set(digestOf(record.subarray(0, 4), body), 4);
   record.set(body, 4 + DIGEST_BYTES);
   return record;
 }
@@ -102,35 +114,42 @@ function encodeHeader(startedAtMs: number, startedComplete: boolean): Uint8Array
   const header = new Uint8Array(HEADER_BYTES);
   header.set(MAGIC);
   new DataView(header.buffer).setFloat64(MAGIC.length, startedAtMs);
-  header[HEADER_BYTES - 1] = startedComplete ? 1 : 0;
+  header[MAGIC.length + 8] = startedComplete ? 1 : 0;
+  header.set(digestOf(header.subarray(0, HEADER_BYTES - DIGEST_BYTES)), HEADER_BYTES - DIGEST_BYTES);
   return header;
 }
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The journal's state in `bytes`; `damaged` when a record before the end does not hold (its records from there on are lost). */
 export function decodeJournal(bytes: Uint8Array): Parsed & { readonly damaged: boolean } {
   if (bytes.length < HEADER_BYTES || !MAGIC.every((b, i) => bytes[i] === b)) throw new Error('no published-sightings header');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const startedAtMs = view.getFloat64(MAGIC.length);
-  const flag = bytes[HEADER_BYTES - 1];
-  if (!Number.isFinite(startedAtMs) || (flag !== 0 && flag !== 1)) throw new Error('a bad published-sightings header');
+  const flag = bytes[MAGIC.length + 8];
+  const headerHolds = sameBytes(digestOf(bytes.subarray(0, HEADER_BYTES - DIGEST_BYTES)), bytes.subarray(HEADER_BYTES - DIGEST_BYTES, HEADER_BYTES));
+  if (!headerHolds || !(startedAtMs >= EARLIEST_START_MS) || (flag !== 0 && flag !== 1)) throw new Error('a bad published-sightings header');
   const kept = new Map<string, PublishedBlock>();
   let at = HEADER_BYTES;
   while (at < bytes.length) {
-    const length = at + 4 <= bytes.length ? view.getUint32(at) : Infinity;
+    const left = bytes.length - at;
+    const length = left >= 4 ? view.getUint32(at) : 0;
     const end = at + 4 + DIGEST_BYTES + length;
-    // Past the end: the last append, torn by a crash (its sighting never went out).
-    if (end > bytes.length) break;
-    const body = bytes.subarray(at + 4 + DIGEST_BYTES, end);
+    // Past the end by less than a record can be: the last append, torn by a crash (its sighting never went out).
+    if (left < 4 || (end > bytes.length && left < MAX_RECORD_BYTES && end - at <= MAX_RECORD_BYTES)) break;
+    const body = bytes.subarray(at + 4 + DIGEST_BYTES, Math.min(end, bytes.length));
     const idLength = body[0] ?? 0;
     const blockAt = 1 + idLength + 16;
-    const fits = body.length > blockAt && body.length - blockAt <= MAX_RECORD_BLOCK_BYTES;
-    if (!fits || !digestOf(body).every((b, i) => bytes[at + 4 + i] === b)) return { startedAtMs, startedComplete: flag === 1, kept, damaged: end < bytes.length };
+    const fits = end <= bytes.length && body.length > blockAt && body.length - blockAt <= MAX_RECORD_BLOCK_BYTES;
+    if (!fits || !sameBytes(digestOf(bytes.subarray(at, at + 4), body), bytes.subarray(at + 4, at + 4 + DIGEST_BYTES))) {
+      return { startedAtMs, startedComplete: flag === 1, kept, damaged: true };
+    }
     const bodyView = new DataView(body.buffer, body.byteOffset, body.byteLength);
     const payer = new TextDecoder().decode(body.subarray(1, 1 + idLength));
     const seq = bodyView.getBigUint64(1 + idLength);
     const atMs = bodyView.getFloat64(1 + idLength + 8);
     const last = kept.get(payer);
-    if (last === undefined || seq > last.seq) kept.set(payer, { seq, atMs, block: body.slice(blockAt) });
+    if (last === undefined || seq >= last.seq) kept.set(payer, { seq, atMs, block: body.slice(blockAt) });
     at = end;
   }
   return { startedAtMs, startedComplete: flag === 1, kept, damaged: false };
@@ -156,7 +175,7 @@ async function readJournal(deps: PublishedJournalDeps): Promise<Parsed> {
     }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return started(deps.nothingKeptBefore);
+    if (code === 'ENOENT') return started(deps.newLedger);
     if (code === 'ELOOP') await setFileAside(path, 'it is a symbolic link', log, consequence);
     else log.warn({ err, path }, `the published sightings could not be read; ${consequence}`);
     return started(false);
@@ -170,6 +189,17 @@ async function readJournal(deps: PublishedJournalDeps): Promise<Parsed> {
     await setFileAside(path, (err as Error).message, log, consequence);
     return started(false);
   }
+}
+
+/**
+ * Nothing in the ledger's folder yet (or no folder): a new node, which published no sighting before
+ * this start. Asked before anything is written there. A folder that cannot be read is not new.
+ */
+export async function isNewLedger(folder: string): Promise<boolean> {
+  return readdir(folder).then(
+    (names) => names.length === 0,
+    (err: NodeJS.ErrnoException) => err.code === 'ENOENT',
+  );
 }
 
 /** Opens (or starts) the journal at `deps.path` and rewrites it whole. */
@@ -203,18 +233,24 @@ export async function openPublishedJournal(deps: PublishedJournalDeps): Promise<
   const append = async (batched: ReadonlyArray<readonly [string, PublishedBlock]>) => {
     // Of one payer's records in a batch, its highest alone.
     const highest = new Map<string, PublishedBlock>();
-    for (const [payer, published] of batched) if ((highest.get(payer)?.seq ?? -1n) < published.seq) highest.set(payer, published);
+    for (const [payer, published] of batched) if ((highest.get(payer)?.seq ?? -1n) <= published.seq) highest.set(payer, published);
     const entries = [...highest];
     if (broken || file === undefined || records + entries.length > Math.max(COMPACT_MIN_RECORDS, COMPACT_RATIO * kept.size)) await rewrite();
     try {
-      await (file as FileHandle).write(Buffer.concat(entries.map(([payer, published]) => encodeRecord(payer, published))));
+      const bytes = Buffer.concat(entries.map(([payer, published]) => encodeRecord(payer, published)));
+      // One write(2) may take part of them and say so, with no error (a disk filling up): every byte, or a failure (helper-160).
+      for (let written = 0; written < bytes.length;) {
+        const { bytesWritten } = await (file as FileHandle).write(bytes, written, bytes.length - written);
+        if (bytesWritten <= 0) throw new Error(`the published sightings took no more bytes (${written} of ${bytes.length})`);
+        written += bytesWritten;
+      }
       await (file as FileHandle).datasync();
     } catch (err) {
       broken = true;
       throw err;
     }
     records += entries.length;
-    for (const [payer, published] of entries) if ((kept.get(payer)?.seq ?? -1n) < published.seq) kept.set(payer, published);
+    for (const [payer, published] of entries) if ((kept.get(payer)?.seq ?? -1n) <= published.seq) kept.set(payer, published);
   };
 
   tail = rewrite().catch((err: unknown) => log.warn({ err, path }, 'the published sightings could not be rewritten; tried again at the next publish'));
@@ -225,7 +261,7 @@ export async function openPublishedJournal(deps: PublishedJournalDeps): Promise<
     complete: () => startedComplete || clock.now() >= startedAtMs + MAX_SIGHTING_TTL_MS,
     record(payer, seq, block) {
       if (closed) return Promise.reject(new Error('the published sightings are closed'));
-      if ((kept.get(payer)?.seq ?? -1n) >= seq) return Promise.resolve();
+      if ((kept.get(payer)?.seq ?? -1n) > seq) return Promise.resolve();
       if (block.length > MAX_RECORD_BLOCK_BYTES) return Promise.reject(new RangeError(`a block of ${block.length} bytes is over the ${MAX_RECORD_BLOCK_BYTES} a record holds`));
       if (batch === undefined) {
         const next: Batch = { records: [], done: Promise.resolve() };

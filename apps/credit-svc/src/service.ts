@@ -52,7 +52,7 @@ import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-v
 import type { FetchPayerPage, SightingGate } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch, SightingWatchStats } from './sighting-watch';
-import { openPublishedJournal, PUBLISHED_SIGHTINGS_FILE } from './published-sightings';
+import { isNewLedger, openPublishedJournal, PUBLISHED_SIGHTINGS_FILE } from './published-sightings';
 import { startSightingWatch } from './sighting-watch';
 import { startVoidWatch } from './void-watch';
 
@@ -141,6 +141,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const gateway: { client?: BusClient } = {};
   // In the ledger's folder: credit-svc's own state, the one folder it may write where the data dir is read-only (docker-compose.yml).
   const viewsFile = join(config.ledgerPath, PAYER_VIEWS_FILE);
+  const newLedger = await isNewLedger(config.ledgerPath);
   const kept = config.chain.checkPayers ? await loadPayerViews(viewsFile, nodeId, config.chain.rules, log) : undefined;
   // A fork a payer showed this node goes to its router, which keeps the proof and trusts the payer no more.
   const onBus = (): BusClient => {
@@ -192,7 +193,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
           path: join(config.ledgerPath, PUBLISHED_SIGHTINGS_FILE),
           clock,
           log,
-          nothingKeptBefore: kept.views.length + kept.anchors.length + kept.convicted.length === 0,
+          newLedger,
           keep: (payer) => payers.audited(payer) !== undefined || payers.anchorOf(payer) !== undefined || payers.isConvicted(payer),
         })
       : undefined;

@@ -127,8 +127,8 @@ describe('ATTACK: the republish at start', () => {
     try {
       const path = join(dir, PUBLISHED_SIGHTINGS_FILE);
       const vt = virtualTime(START_MS + 10_000);
-      const journalOf = async (nothingKeptBefore: boolean) => {
-        journals.push(await openPublishedJournal({ path, clock: vt.clock, log: silentLogger(), nothingKeptBefore, keep: () => true }));
+      const journalOf = async (newLedger: boolean) => {
+        journals.push(await openPublishedJournal({ path, clock: vt.clock, log: silentLogger(), newLedger, keep: () => true }));
         return journals[journals.length - 1];
       };
       const before = setup(me, [anchorOf(payer)], undefined, await journalOf(true), vt);
