@@ -442,7 +442,5 @@ function sightingHealth(stats: SightingWatchStats): Record<string, string> {
     // Payers whose sighting waits to be signed again (after a start, or kept without a view).
     sightingsToRepublish: String(stats.toRepublish),
     sightingsFailed: String(stats.failed),
-    // Publishes let go because another payee's sighting of this node's branch, as high or higher, stood for it.
-    sightingsCovered: String(stats.covered),
   };
 }

@@ -38,11 +38,6 @@ export const REFRESH_MS = 60 * 60_000;
 export const REPUBLISH_IN_FLIGHT = 8;
 /** A republish that failed (the DHT out of reach, a store no node took) first waits this long; the retry sweep runs this often. */
 export const REPUBLISH_RETRY_MS = 30_000;
-/**
- * Another payee's sighting stands for this node's only while it lives this much longer: the next
- * look (within REFRESH_MS) sees it again, or this node signs its own again, before it expires.
- */
-export const COVER_MARGIN_MS = 2 * REFRESH_MS;
 
 /** What a lookup of a payer's sightings found (FindChainSightingsResponse). */
 export interface FoundSightings {
@@ -53,19 +48,6 @@ export interface FoundSightings {
   readonly truncated: boolean;
   /** This node's own sighting, the newest the lookup found (whether or not among `sightings`). */
   readonly own?: SignedChainSighting;
-  /** One per sighting: how many of the holders counted in `ownHeldSeqs` hold it (or a stronger one of its payee); none: 0. */
-  readonly heldBy?: readonly number[];
-}
-
-/**
- * Another payee's sighting, found the same as this node audited it and held by most of the holders
- * heard, that stands for this node's own (docs/chain.md "Sightings", covers): a block of its seq or
- * higher, on the branch this node countersigned on, which its payee keeps there until `untilMs`.
- */
-export interface Cover {
-  readonly seq: bigint;
-  readonly payee: string;
-  readonly untilMs: number;
 }
 
 export interface SightingPublisherDeps {
@@ -98,11 +80,9 @@ export interface SightingPublisher {
   storedByMost(payer: string): boolean;
   /** Signs `payer`'s sighting again at its next publish, however recent. */
   markStale(payer: string): void;
-  /** The cover the last look at `payer` found (undefined: none, or a receipt waits: this node's own is needed). */
-  setCover(payer: string, cover: Cover | undefined): void;
   /** Signs these payers' sightings again soon, with no look. */
   republish(payers: Iterable<string>): void;
-  stats(): { readonly published: number; readonly failed: number; readonly toRepublish: number; readonly covered: number };
+  stats(): { readonly published: number; readonly failed: number; readonly toRepublish: number };
   /** The republishes going on (tests wait for them). */
   inFlight(): Promise<void>[];
   stop(): void;
@@ -119,20 +99,10 @@ interface Published {
   readonly storedByMost: boolean;
 }
 
-/** `cover` is of block `seq` of payee `nodeId`'s or higher; a tie goes to the lower payee id, so of the payees of one block one keeps its own. */
-export function coversSeq(cover: Pick<Cover, 'seq' | 'payee'>, seq: bigint, nodeId: string): boolean {
-  return cover.seq > seq || (cover.seq === seq && cover.payee < nodeId);
-}
-
 export function startSightingPublisher(deps: SightingPublisherDeps): SightingPublisher {
   const { views, stopwatch, log } = deps;
-  const counts = { published: 0, failed: 0, covered: 0 };
+  const counts = { published: 0, failed: 0 };
   const published = new Map<string, Published>();
-  /** Each payer's cover, as its last look found it. */
-  const covers = new Map<string, Cover>();
-  /** `cover` stands for this node's sighting of block `seq`, and lives on past the margin. */
-  const stands = (cover: Cover | undefined, seq: bigint): boolean =>
-    cover !== undefined && coversSeq(cover, seq, deps.nodeId) && cover.untilMs > deps.clock.now() + COVER_MARGIN_MS;
   /** The publish of each payer's sighting going on: one at a time. */
   const publishing = new Map<string, Promise<void>>();
   /** Payers whose sighting is to be signed again with no look, in turn. */
@@ -185,12 +155,6 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
     }
     const hash = hex(signedBlockHash(top.block));
     if (last !== undefined && last.hash === hash && stopwatch.now() - last.atMs < REFRESH_MS) return;
-    // Another payee's sighting stands for this one (this process published one, not marked stale):
-    // its slot is let go, so a payer's payees do not keep its key's 256 slots for ever.
-    if (last !== undefined && Number.isFinite(last.atMs) && stands(covers.get(payer), top.seq)) {
-      counts.covered += 1;
-      return;
-    }
     const bytes = makeChainSighting(deps.signer, top.block, { atMs: deps.clock.now(), ttlMs: SIGHTING_TTL_MS });
     // On disk before it goes out: a crash after the publish cannot bring back a lower one.
     await deps.journal?.record(payer, top.seq, top.block);
@@ -272,10 +236,7 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
       for (const payer of published.keys()) {
         if (views.audited(payer) !== undefined) deps.lookAgain(payer);
         else if (views.anchorOf(payer) !== undefined || views.isConvicted(payer)) republish(payer);
-        else {
-          published.delete(payer);
-          covers.delete(payer);
-        }
+        else published.delete(payer);
       }
       if (!stopped) everyRefresh();
     });
@@ -288,10 +249,6 @@ export function startSightingPublisher(deps: SightingPublisherDeps): SightingPub
     markStale(payer) {
       const mine = published.get(payer);
       if (mine !== undefined) published.set(payer, { ...mine, atMs: -Infinity });
-    },
-    setCover(payer, cover) {
-      if (cover === undefined || !published.has(payer)) covers.delete(payer);
-      else covers.set(payer, cover);
     },
     republish(payers) {
       for (const payer of payers) republish(payer);

@@ -36,8 +36,8 @@ import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@sw
 import type { CancelTimer } from '@swarm/determinism';
 import type { AuditedHead, FetchPayerPage, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, PAYER_PAGE_BLOCKS } from './payer-views';
-import type { Cover, FoundSightings, SightingPublisherDeps } from './sighting-publisher';
-import { coversSeq, startSightingPublisher } from './sighting-publisher';
+import type { SightingPublisherDeps } from './sighting-publisher';
+import { startSightingPublisher } from './sighting-publisher';
 
 /** The least time between two looks at one payer's sightings. */
 export const MIN_LOOK_INTERVAL_MS = 5_000;
@@ -78,8 +78,6 @@ export interface SightingWatchStats {
   readonly toRepublish: number;
   /** Looks or comparisons that could not be made (the DHT, the payer's gateway, a read back that does not link). */
   readonly failed: number;
-  /** Publishes let go: another payee's sighting stood for this node's (a cover). */
-  readonly covered: number;
 }
 
 export interface SightingWatch {
@@ -129,26 +127,6 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   // Each payer with a view, published, is looked at again at each refresh (schedule: below).
   const publisher = startSightingPublisher({ ...deps, lookAgain: (payer) => schedule(payer, 0) });
   const publishDue = (payer: string) => publisher.publishDue(payer);
-
-  /** Payers whose receipts' looks (clear) are going on, how many: those looks find no cover, this node's own sighting is needed. */
-  const receiptsWaiting = new Map<string, number>();
-
-  /**
-   * What among `found` stands best for this node's sighting of block `seq` (a Cover): another
-   * payee's sighting of a block found the same (on this node's branch), of that seq or higher (a tie
-   * to the lower payee id), held by most of the holders heard; of those, the one living longest.
-   */
-  const coverIn = (found: FoundSightings, payer: string, seq: bigint): Cover | undefined => {
-    let best: Cover | undefined;
-    found.sightings.forEach((signed, i) => {
-      const told = unverified(signed, payer);
-      if (told === undefined || told.payee === deps.nodeId || !consistent.has(told.blockKey)) return;
-      if (2 * (found.heldBy?.[i] ?? 0) <= found.ownHeldSeqs.length) return;
-      if (!coversSeq(told, seq, deps.nodeId)) return;
-      if (best === undefined || told.expiresAtMs > best.untilMs) best = { seq: told.seq, payee: told.payee, untilMs: told.expiresAtMs };
-    });
-    return best;
-  };
 
   const remember = (key: string) => {
     consistent.add(key);
@@ -263,11 +241,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     }
     // A flood of sightings below the head (each a read back from the payer's gateway) is compared a few a look.
     const budget = { readBacks: deps.readBacksPerLook ?? READ_BACKS_PER_LOOK, deadlineMs: stopwatch.now() + LOOK_BUDGET_MS };
-    /** Every other sighting found the same, the answer whole, this node's own published. */
     let clean = true;
-    /** This node's own sighting of the head is held by most holders heard, stored by most nodes it went to. */
-    let ownHeld = true;
-    let cover: Cover | undefined;
     try {
       // Published or not, the others' sightings are compared: a fork is proven either way.
       await publishDue(payer).catch((err: unknown) => {
@@ -280,7 +254,10 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       // it (a payer's made-up payees filling its key's slots there) may hold no other payee's either,
       // and one holding it alone may be the payer's own node, echoing each payee its own (helper-156).
       // Gone from them (they restarted, or others joined next to the key): signed again at the next look.
-      if (!heldByMost(found.ownHeldSeqs, audited.head.seq) || !publisher.storedByMost(payer)) ownHeld = false;
+      if (!heldByMost(found.ownHeldSeqs, audited.head.seq) || !publisher.storedByMost(payer)) {
+        clean = false;
+        publisher.markStale(payer);
+      }
       // Not all of them: another payee's may be among those left out.
       if (found.truncated) clean = false;
       for (const signed of found.sightings) {
@@ -312,23 +289,17 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
           remember(told.blockKey);
         } else clean = false;
       }
-      // No cover while a receipt waits: its clean look needs this node's own sighting of the head.
-      cover = receiptsWaiting.has(payer) ? undefined : coverIn(found, payer, audited.head.seq);
-      publisher.setCover(payer, cover);
-      // Gone from them (they restarted, or others joined next to the key), and nothing stands for it: signed again at the next look.
-      if (!ownHeld && cover === undefined) publisher.markStale(payer);
     } catch (err) {
       counts.failed += 1;
       clean = false;
       log.debug({ err, payer: payer.slice(0, 12) }, "the payer's sightings could not be found; looked at again later");
     }
-    if (clean && ownHeld && audited.head.seq > (clearedSeq.get(payer) ?? 0n)) {
+    if (clean && audited.head.seq > (clearedSeq.get(payer) ?? 0n)) {
       clearedSeq.delete(payer);
       clearedSeq.set(payer, audited.head.seq);
       if (clearedSeq.size > MAX_CLEARED) clearedSeq.delete(clearedSeq.keys().next().value as string);
     }
-    // Covered, this node's own let go: clean but for that, nothing to look at again soon.
-    return !(clean && (ownHeld || cover !== undefined));
+    return !clean;
   };
 
   /** The one look at `payer` going on, or one started now. */
@@ -400,17 +371,11 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     async clear(payer, atLeast, budgetMs) {
       if (cleared(payer) >= atLeast) return true;
       if (stopped || (!running.has(payer) && running.size >= MAX_LOOKS_RUNNING)) return false;
-      receiptsWaiting.set(payer, (receiptsWaiting.get(payer) ?? 0) + 1);
-      publisher.setCover(payer, undefined);
       const attempt = (async () => {
-        // The look going on may have started from a lower head (or found a cover): then one more.
+        // The look going on may have started from a lower head: then one more.
         await lookNow(payer);
         if (cleared(payer) < atLeast && !stopped) await lookNow(payer);
-      })().finally(() => {
-        const n = (receiptsWaiting.get(payer) ?? 1) - 1;
-        if (n > 0) receiptsWaiting.set(payer, n);
-        else receiptsWaiting.delete(payer);
-      });
+      })();
       let cancel: CancelTimer = () => undefined;
       const timeUp = new Promise<void>((resolve) => (cancel = deps.scheduler.setTimer(budgetMs, resolve)));
       await Promise.race([attempt, timeUp]);
@@ -420,7 +385,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     republish: (payers) => publisher.republish(payers),
     stats() {
       const own = publisher.stats();
-      return { ...counts, published: own.published, failed: counts.failed + own.failed, toRepublish: own.toRepublish, covered: own.covered };
+      return { ...counts, published: own.published, failed: counts.failed + own.failed, toRepublish: own.toRepublish };
     },
     async idle() {
       const republishing = () => publisher.inFlight();
@@ -437,14 +402,10 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
 }
 
 /** The payee a sighting names and its block's key (blockKeyOf), unverified; undefined when it does not decode. */
-function unverified(
-  signed: SignedChainSighting,
-  payer: string,
-): { readonly payee: string; readonly blockKey: string; readonly seq: bigint; readonly expiresAtMs: number } | undefined {
+function unverified(signed: SignedChainSighting, payer: string): { readonly payee: string; readonly blockKey: string } | undefined {
   try {
     const s = ChainSighting.decode(signed.sighting);
-    if (!s.payerBlock) return undefined;
-    return { payee: s.payeeId, blockKey: blockKeyOf(payer, s.payerBlock.block), seq: ChainBlock.decode(s.payerBlock.block).seq, expiresAtMs: Number(s.expiresAtMs) };
+    return s.payerBlock ? { payee: s.payeeId, blockKey: blockKeyOf(payer, s.payerBlock.block) } : undefined;
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@ import { virtualTime } from '@swarm/determinism';
 import type { DhtNode, MemoryNetwork } from '@swarm/dht';
 import { hasProofOfWork } from '@swarm/records';
 import type { ChainSightings } from './chain-sightings';
-import { createChainSightings, heldByOf, sightingKey } from './chain-sightings';
+import { createChainSightings, sightingKey } from './chain-sightings';
 import type { TestSigner } from './test-fixtures/test-signer';
 import { drive, startMemoryDht } from './test-fixtures/memory-dht';
 import { createTestSigner, TEST_POW_DIFFICULTY } from './test-fixtures/test-signer';
@@ -121,33 +121,6 @@ describe('chain sightings on the DHT', () => {
     const found = await drive(vt, registryOf(2).find({ payerId: payer.nodeId }));
     const own = found.sightings.some((x) => ChainSighting.decode(x.sighting).payeeId === payees[2].nodeId);
     expect({ own, heard: found.ownHeldSeqs.length > 0, heldBy: found.ownHeldSeqs.filter((seq) => seq > 0n).length }).toEqual({ own: true, heard: true, heldBy: 0 });
-  });
-
-  it('tells how many of the other holders heard hold each sighting found: published to the k closest, most of them', async () => {
-    await drive(vt, registryOf(1).publish({ sighting: signedBy(payees[1]) }));
-    const found = await drive(vt, registryOf(4).find({ payerId: payer.nodeId }));
-    expect(found.heldBy).toHaveLength(1);
-    expect(found.heldBy[0] * 2).toBeGreaterThan(found.ownHeldSeqs.length);
-  });
-
-  it("counts a holder for a sighting where it holds that payee's, of that block or a higher one, living as long or longer", () => {
-    const chain = testChains.spender(testChains.node(), 2);
-    const [low, high] = chain.blocks.slice(-2);
-    const by = (payee: TestSigner, block: Uint8Array, atMs: number) => SignedChainSighting.decode(makeChainSighting(payee, block, { atMs, ttlMs: TTL_MS }));
-    const bytes = (s: SignedChainSighting) => SignedChainSighting.encode(s).finish();
-    const now = vt.clock.now();
-    const found = [by(payees[1], low, now), by(payees[2], high, now)];
-    const holders = [
-      // The same two.
-      found.map(bytes),
-      // payee 1's of a higher block, payee 2's of the same block signed earlier (ending sooner).
-      [bytes(by(payees[1], high, now)), bytes(by(payees[2], high, now - 1_000))],
-      // payee 1's signed later, of the same block; nothing of payee 2.
-      [bytes(by(payees[1], low, now + 1_000))],
-      // Neither.
-      [bytes(by(payees[3], high, now))],
-    ];
-    expect(heldByOf(found, holders)).toEqual([3, 1]);
   });
 
   it("publishes only this node's own sightings, and only valid ones", async () => {

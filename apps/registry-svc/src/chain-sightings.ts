@@ -10,7 +10,7 @@
 import type { VerifiedSighting } from '@swarm/chain';
 import { ChainRefusal, verifyChainSighting, withPowNonce } from '@swarm/chain';
 import type { FindChainSightingsRequest, FindChainSightingsResponse, PublishChainSightingRequest, PublishChainSightingResponse } from '@swarm/contracts';
-import { ChainBlock, ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
+import { ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { DhtNode, RecordVerdict } from '@swarm/dht';
 import { DEFAULT_PROVIDER_STORE_LIMITS } from '@swarm/dht';
@@ -68,42 +68,6 @@ function ownIn(values: readonly Uint8Array[], payer: string, nodeId: string, now
     }
   }
   return best;
-}
-
-/** A sighting's payee, the seq of the payer's block in it and when it expires, read without checks (checked as the DHT took it); undefined when it does not decode. */
-function strengthOf(signed: SignedChainSighting): { readonly payee: string; readonly seq: bigint; readonly expiresAtMs: bigint } | undefined {
-  try {
-    const s = ChainSighting.decode(signed.sighting);
-    if (s.payerBlock === undefined) return undefined;
-    return { payee: s.payeeId, seq: ChainBlock.decode(s.payerBlock.block).seq, expiresAtMs: s.expiresAtMs };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * For each of `sightings`, how many of the `holders` (each one's list) hold that payee's sighting of
- * that block or a higher one, living as long or longer: a payee may count on another's sighting in
- * place of its own only where most of the holders heard keep it.
- */
-export function heldByOf(sightings: readonly SignedChainSighting[], holders: readonly (readonly Uint8Array[])[]): number[] {
-  const byHolder = holders.map((values) => {
-    const strongest = new Map<string, { seq: bigint; expiresAtMs: bigint }>();
-    for (const value of values) {
-      const s = strengthOf(SignedChainSighting.decode(value));
-      const held = s && strongest.get(s.payee);
-      if (s && (held === undefined || s.seq > held.seq || (s.seq === held.seq && s.expiresAtMs > held.expiresAtMs))) strongest.set(s.payee, s);
-    }
-    return strongest;
-  });
-  return sightings.map((signed) => {
-    const s = strengthOf(signed);
-    if (s === undefined) return 0;
-    return byHolder.filter((held) => {
-      const there = held.get(s.payee);
-      return there !== undefined && there.seq >= s.seq && there.expiresAtMs >= s.expiresAtMs;
-    }).length;
-  });
 }
 
 /** The payee a sighting names, unverified ('' when it names none). */
@@ -185,8 +149,7 @@ export function createChainSightings(deps: ChainSightingsDeps): ChainSightings {
       }
       const own = ownIn(found.values, request.payerId, nodeId, nowMs, deps.powDifficulty);
       const ownHeldSeqs = found.remoteHolders.map((held) => ownIn(held, request.payerId, nodeId, nowMs, deps.powDifficulty)?.seq ?? 0n);
-      const heldBy = heldByOf(sightings, found.remoteHolders);
-      return { sightings, ownHeldSeqs, truncated, heldBy, ...(own ? { own: SignedChainSighting.decode(own.value) } : {}) };
+      return { sightings, ownHeldSeqs, truncated, ...(own ? { own: SignedChainSighting.decode(own.value) } : {}) };
     },
   };
 }

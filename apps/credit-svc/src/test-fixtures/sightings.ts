@@ -35,8 +35,7 @@ export function foundIn(dht: SightingsDht, payerId: string, nodeId: string): Fou
   const slots = dht.get(payerId);
   const own = slots?.get(nodeId);
   const ownHeldSeq = own ? ChainBlock.decode(ChainSighting.decode(own.sighting).payerBlock?.block ?? new Uint8Array()).seq : 0n;
-  const sightings = [...(slots?.values() ?? [])];
-  return { sightings, ownHeldSeqs: slots ? [ownHeldSeq] : [], heldBy: sightings.map(() => 1), truncated: false, ...(own ? { own } : {}) };
+  return { sightings: [...(slots?.values() ?? [])], ownHeldSeqs: slots ? [ownHeldSeq] : [], truncated: false, ...(own ? { own } : {}) };
 }
 
 /** Block `seq` of `payer`'s chain signed again with another time: a second block of that seq, the other branch's. */

@@ -212,16 +212,7 @@ export interface FindChainSightingsResponse {
    * This node's own sighting, the newest the lookup found (its own store included), whether or not
    * it is among `sightings`: what it published before it last started.
    */
-  own?:
-    | SignedChainSighting
-    | undefined;
-  /**
-   * One per entry of `sightings`, in order: how many of the other DHT nodes the lookup heard hold
-   * sightings (as many as `own_held_seqs` has entries) hold that payee's sighting of that block or
-   * a higher one, living as long or longer. A payee counts on another's sighting in place of its
-   * own only when most of them hold it.
-   */
-  heldBy: number[];
+  own?: SignedChainSighting | undefined;
 }
 
 /**
@@ -1998,7 +1989,7 @@ export const FindChainSightingsRequest: MessageFns<FindChainSightingsRequest> = 
 };
 
 function createBaseFindChainSightingsResponse(): FindChainSightingsResponse {
-  return { sightings: [], ownHeldSeqs: [], truncated: false, own: undefined, heldBy: [] };
+  return { sightings: [], ownHeldSeqs: [], truncated: false, own: undefined };
 }
 
 export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> = {
@@ -2021,13 +2012,6 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     }
     if (message.own !== undefined) {
       SignedChainSighting.encode(message.own, writer.uint32(34).fork()).join();
-    }
-    if (message.heldBy.length !== 0) {
-      writer.uint32(50).fork();
-      for (const v of message.heldBy) {
-        writer.uint32(v);
-      }
-      writer.join();
     }
     return writer;
   },
@@ -2087,24 +2071,6 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
             message.own = SignedChainSighting.decode(reader, reader.uint32());
             continue;
           }
-          case 6: {
-            if (tag === 48) {
-              message.heldBy.push(reader.uint32());
-
-              continue;
-            }
-
-            if (tag === 50) {
-              const end2 = reader.uint32() + reader.pos;
-              while (reader.pos < end2) {
-                message.heldBy.push(reader.uint32());
-              }
-
-              continue;
-            }
-
-            break;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2129,11 +2095,6 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
         : [],
       truncated: isSet(object.truncated) ? globalThis.Boolean(object.truncated) : false,
       own: isSet(object.own) ? SignedChainSighting.fromJSON(object.own) : undefined,
-      heldBy: globalThis.Array.isArray(object?.heldBy)
-        ? object.heldBy.map((e: any) => globalThis.Number(e))
-        : globalThis.Array.isArray(object?.held_by)
-        ? object.held_by.map((e: any) => globalThis.Number(e))
-        : [],
     };
   },
 
@@ -2151,9 +2112,6 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     if (message.own !== undefined) {
       obj.own = SignedChainSighting.toJSON(message.own);
     }
-    if (message.heldBy?.length) {
-      obj.heldBy = message.heldBy.map((e) => Math.round(e));
-    }
     return obj;
   },
 
@@ -2168,7 +2126,6 @@ export const FindChainSightingsResponse: MessageFns<FindChainSightingsResponse> 
     message.own = (object.own !== undefined && object.own !== null)
       ? SignedChainSighting.fromPartial(object.own)
       : undefined;
-    message.heldBy = object.heldBy?.map((e) => e) || [];
     return message;
   },
 };
