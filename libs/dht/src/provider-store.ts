@@ -30,7 +30,7 @@ export interface AcceptedRecord {
   /**
    * Where a record's kind ranks them (a sighting: the seq of the block it shows), a provider's record
    * under a key never goes down in rank, nor ends sooner: another one of a lower rank or an earlier
-   * expiry is refused while the held one lives, so what others saw there stays until it expires.
+   * expiry is refused while the held one lives: what others saw there goes no lower and ends no sooner.
    */
   readonly rank?: bigint;
 }
