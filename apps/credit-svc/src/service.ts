@@ -52,6 +52,7 @@ import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-v
 import type { FetchPayerPage, SightingGate } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch, SightingWatchStats } from './sighting-watch';
+import type { PublishedJournal } from './published-sightings';
 import { isNewLedger, openPublishedJournal, PUBLISHED_SIGHTINGS_FILE } from './published-sightings';
 import { startSightingWatch } from './sighting-watch';
 import { startVoidWatch } from './void-watch';
@@ -141,7 +142,13 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const gateway: { client?: BusClient } = {};
   // In the ledger's folder: credit-svc's own state, the one folder it may write where the data dir is read-only (docker-compose.yml).
   const viewsFile = join(config.ledgerPath, PAYER_VIEWS_FILE);
-  const newLedger = await isNewLedger(config.ledgerPath);
+  const marker = join(config.markerDir, CHAIN_STARTED_FILE);
+  const chainStarted = await access(marker).then(
+    () => true,
+    () => false,
+  );
+  // Asked before anything is written there: a new node published no sighting before this start.
+  const newLedger = !chainStarted && (await isNewLedger(config.ledgerPath));
   const kept = config.chain.checkPayers ? await loadPayerViews(viewsFile, nodeId, config.chain.rules, log) : undefined;
   // A fork a payer showed this node goes to its router, which keeps the proof and trusts the payer no more.
   const onBus = (): BusClient => {
@@ -186,35 +193,15 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         ...(config.sightings === 'hold' ? { sightings: gate } : {}),
       })
     : undefined;
-  // Each sighting this node publishes is kept on disk first: a start goes on from the last one.
-  const journal =
-    kept && payers
-      ? await openPublishedJournal({
-          path: join(config.ledgerPath, PUBLISHED_SIGHTINGS_FILE),
-          clock,
-          log,
-          newLedger,
-          keep: (payer) => payers.audited(payer) !== undefined || payers.anchorOf(payer) !== undefined || payers.isConvicted(payer),
-        })
-      : undefined;
-  // Other payees' sightings of each payer's chain, compared with what this node audited (docs/chain.md "Sightings").
-  const sightings: SightingWatch | undefined = payers
-    ? startSightingWatch({
-        views: payers,
-        ...(journal ? { journal } : {}),
-        fetchChain: fetchPayerChain,
-        publish: (sighting) => onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
-        find: (payer) => onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
-        signer,
-        nodeId,
-        powDifficulty: config.powDifficulty,
-        clock,
-        stopwatch,
-        scheduler,
-        log,
-      })
-    : undefined;
-  late.watch = sightings;
+  let journal: PublishedJournal | undefined;
+  let sightings: SightingWatch | undefined;
+  /** What a start that fails has started, stopped: no timer or open file left behind. */
+  const abandonStart = async () => {
+    payers?.stop();
+    sightings?.stop();
+    forkReports.stop();
+    await journal?.close();
+  };
   const book = createChainBook({ signer, nodeAccount: nodeId, rules: config.chain.rules, clock, ...(payers ? { payers } : {}) });
   const ledger = await openLedger({
     path: config.ledgerPath,
@@ -225,8 +212,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     escrowLifetime: config.escrowLifetime,
     hooks: book.hooks,
   }).catch(async (err: unknown) => {
-    sightings?.stop();
-    await journal?.close();
+    await abandonStart();
     throw err;
   });
   // Contribution standing lives in memory, rebuilt from the window of the log before serving, then
@@ -234,19 +220,44 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   const standing = createStandingIndex(config.standing);
   let bus;
   try {
-    const marker = join(config.markerDir, CHAIN_STARTED_FILE);
-    const chainStarted = await access(marker).then(
-      () => true,
-      () => false,
-    );
+    // Once the ledger's lock is this process's: a second credit-svc on this ledger, refused by the
+    // lock, would otherwise have rewritten the journal under the running one (helper-162).
+    if (kept && payers) {
+      const views = payers;
+      // Each sighting this node publishes is kept on disk first: a start goes on from the last one.
+      journal = await openPublishedJournal({
+        path: join(config.ledgerPath, PUBLISHED_SIGHTINGS_FILE),
+        clock,
+        log,
+        newLedger,
+        keep: (payer) => views.audited(payer) !== undefined || views.anchorOf(payer) !== undefined || views.isConvicted(payer),
+      });
+    }
+    // Other payees' sightings of each payer's chain, compared with what this node audited (docs/chain.md "Sightings").
+    sightings = payers
+      ? startSightingWatch({
+          views: payers,
+          ...(journal ? { journal } : {}),
+          fetchChain: fetchPayerChain,
+          publish: (sighting) => onBus().request(RegistryPublishChainSighting, { sighting }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
+          find: (payer) => onBus().request(RegistryFindChainSightings, { payerId: payer }, { timeoutMs: SIGHTING_CALL_TIMEOUT_MS }),
+          signer,
+          nodeId,
+          powDifficulty: config.powDifficulty,
+          clock,
+          stopwatch,
+          scheduler,
+          log,
+        })
+      : undefined;
+    late.watch = sightings;
     await book.open(ledger, { chainStarted });
     if (!chainStarted) await markChainStarted(marker, book.nodeId, log);
     const rebuilt = await rebuildStanding(ledger, standing, clock.now(), MAX_ENTRIES_PAGE);
     log.info({ fromSeq: rebuilt.fromSeq.toString(), scanned: rebuilt.scanned, payees: standing.size() }, 'standing rebuilt from the ledger log');
     bus = await startBusService({ nc, log, name: SERVICE_NAME, version: SERVICE_VERSION, description: 'LevelDB credit ledger', nodeId });
   } catch (err) {
-    sightings?.stop();
-    await journal?.close();
+    await abandonStart();
     await ledger.close();
     throw err;
   }

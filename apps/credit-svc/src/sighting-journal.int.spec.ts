@@ -3,7 +3,9 @@
  * published its sighting of the payer's new head, its views file a block lower (written at its last
  * stop). Started again while every lookup of the payer's key fails (a node on the key stalling it),
  * it signs the head again from its journal (published-sightings.ts), never the file's lower block:
- * that one would take its slot and show only a prefix that two branches could share.
+ * that one would take its slot and show only a prefix that two branches could share. A second
+ * credit-svc started on its ledger meanwhile is refused by the ledger's lock before it touches the
+ * journal.
  */
 import type { BusService } from '@swarm/bus';
 import { createBusClient, startBusService } from '@swarm/bus';
@@ -100,8 +102,12 @@ describe('credit-svc - the sightings it published, across a SIGKILL', () => {
     let proc = await start();
     await accept(pledge(chain.head, 'task-1'));
     await proc.kill('SIGTERM');
-    // Block 3 countersigned, its sighting published; then SIGKILL, the views file left at block 2.
+    // A second credit-svc on the same ledger is refused by its lock, and leaves the running one's journal alone (helper-162).
     proc = await start();
+    const second = spawnService('credit-svc', { SWARM_NATS_URL: server.url, SWARM_DATA_DIR: home, SWARM_LOG_LEVEL: 'warn', SWARM_POW_DIFFICULTY: '0' });
+    running.add(second);
+    expect((await second.exited).code).not.toBe(0);
+    // Block 3 countersigned, its sighting published; then SIGKILL, the views file left at block 2.
     await accept(pledge(chain.head, 'task-2'));
     expect(mine()?.seq).toBe(3n);
     const killedAtMs = Date.now();
