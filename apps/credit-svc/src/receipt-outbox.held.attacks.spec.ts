@@ -1,31 +1,36 @@
 /**
- * helper-160's check of the outbox's patience with holds: counted from a receipt's first failure of
- * any kind, a payee back from a restart (or a day's outage) that held a receipt once for its usual
- * second made it wait a minute (or an hour). Patience counts from the first hold in a row now.
+ * Checks of the outbox's patience with holds (a payee answering OVERLOADED with when to retry):
+ * helper-160's (counted from a receipt's first failure of any kind, a payee back from a restart, or
+ * a day's outage, that held a receipt once for its usual second made it wait a minute, or an hour)
+ * and helper-162's (other failures between holds started the patience over; a day of holds was
+ * capped at an hour's wait, not a minute's).
  */
-import type { PendingReceipt } from '@swarm/credit';
-import type { SignedReceipt } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { ReceiptOutboxDeps } from './receipt-outbox';
-import { startReceiptOutbox } from './receipt-outbox';
+import { MAX_RETRY_MS, startReceiptOutbox } from './receipt-outbox';
+import { fakeBook } from './test-fixtures/outbox-book';
 
-const signed = (id: string): SignedReceipt => ({ receipt: new TextEncoder().encode(id), payerSignature: new Uint8Array(64), payeeSignature: new Uint8Array(0) });
+const HOUR = 3_600_000;
+const held = { code: ErrorCode.ERROR_CODE_OVERLOADED, message: 'held until a clean look (test)', retryable: true, retryAfterMs: 1_000 };
 
-function oneReceiptBook(id: string, payee: string) {
-  const outbox = new Map<string, PendingReceipt>([[id, { receiptId: id, payee, amount: 1n, signed: signed(id) }]]);
-  return {
-    outbox,
-    pending: async (limit: number, afterId?: string) => [...outbox.values()].filter((p) => afterId === undefined || p.receiptId > afterId).slice(0, limit),
-    completeReceipt: async (c: SignedReceipt) => void outbox.delete(new TextDecoder().decode(c.receipt)),
-    appendDueBurns: async () => 0,
-    startVoid: async () => false,
-    cancelVoid: async () => false,
-    completeVoid: async () => {
-      throw new Error('no void here');
+/** The outbox of one receipt to payee `p`, passes once a second (25 h of virtual time in well under a second of real time). */
+function outboxOf(time: ReturnType<typeof virtualTime>, deliver: ReceiptOutboxDeps['deliver']) {
+  const book = fakeBook(['p-1']);
+  const outbox = startReceiptOutbox({
+    book,
+    deliver,
+    deliverVoids: async () => {
+      throw new Error('no void');
     },
-  } as unknown as ReceiptOutboxDeps['book'] & { outbox: Map<string, PendingReceipt> };
+    announce: () => undefined,
+    stopwatch: time.stopwatch,
+    scheduler: time.scheduler,
+    intervalMs: 1_000,
+    log: silentLogger(),
+  });
+  return { book, outbox };
 }
 
 /**
@@ -35,32 +40,19 @@ function oneReceiptBook(id: string, payee: string) {
  */
 async function waitAfterOneHold(downMs: number): Promise<number> {
   const time = virtualTime(0);
-  const book = oneReceiptBook('p-1', 'p');
   let heldAt: number | undefined;
-  const outbox = startReceiptOutbox({
-    book,
-    deliver: async (_payee, receipts) => {
-      const now = time.stopwatch.now();
-      if (now < downMs) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'payee restarting (test)', true);
-      if (heldAt === undefined) {
-        heldAt = now;
-        return receipts.map(() => ({ error: { code: ErrorCode.ERROR_CODE_OVERLOADED, message: 'held until a clean look (test)', retryable: true, retryAfterMs: 1_000 } }));
-      }
-      return receipts.map((countersigned) => ({ countersigned }));
-    },
-    deliverVoids: async () => {
-      throw new Error('no void');
-    },
-    announce: () => undefined,
-    stopwatch: time.stopwatch,
-    scheduler: time.scheduler,
-    // A pass a second: 25 h of virtual time in well under a second of real time.
-    intervalMs: 1_000,
-    log: silentLogger(),
+  const { book, outbox } = outboxOf(time, async (_payee, receipts) => {
+    const now = time.stopwatch.now();
+    if (now < downMs) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'payee restarting (test)', true);
+    if (heldAt === undefined) {
+      heldAt = now;
+      return receipts.map(() => ({ error: held }));
+    }
+    return receipts.map((countersigned) => ({ countersigned }));
   });
   try {
     // A minute at a time while the payee is down, a second at a time once it is back.
-    for (let t = 0; t < downMs + 2 * 3_600_000 + 60_000 && book.outbox.has('p-1');) {
+    for (let t = 0; t < downMs + 2 * HOUR + 60_000 && book.outbox.has('p-1');) {
       const step = t < downMs - 60_000 ? 60_000 : 1_000;
       await time.advance(step);
       t += step;
@@ -71,12 +63,46 @@ async function waitAfterOneHold(downMs: number): Promise<number> {
   }
 }
 
-describe('ATTACK (helper-160): a receipt held once after its payee was down', () => {
+describe('ATTACK (helper-160, helper-162): a receipt its payee holds', () => {
   it('follows the 1 s hint of a payee back from a 2 min restart, not a minute', async () => {
     expect(await waitAfterOneHold(120_000)).toBeLessThanOrEqual(5_000);
   });
 
   it('follows the 1 s hint of a payee back from a 25 h outage, not an hour', async () => {
-    expect(await waitAfterOneHold(25 * 3_600_000)).toBeLessThanOrEqual(5_000);
+    expect(await waitAfterOneHold(25 * HOUR)).toBeLessThanOrEqual(5_000);
+  });
+
+  it('costs about 130 calls an hour when held for good, though one call in 60 fails otherwise (a payer the payee cannot always read)', async () => {
+    const time = virtualTime(0);
+    let calls = 0;
+    const { outbox } = outboxOf(time, async (_payee, receipts) => {
+      calls += 1;
+      if (calls % 60 === 0) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'cannot read the payer now (test)', true);
+      return receipts.map(() => ({ error: held }));
+    });
+    try {
+      await time.advance(2 * HOUR);
+      expect(calls).toBeLessThanOrEqual(2 * 140);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it('is still tried about once a minute when held for over a day', async () => {
+    const time = virtualTime(0);
+    const callsAt: number[] = [];
+    const { outbox } = outboxOf(time, async (_payee, receipts) => {
+      callsAt.push(time.stopwatch.now());
+      return receipts.map(() => ({ error: held }));
+    });
+    try {
+      for (let hour = 0; hour < 26; hour++) await time.advance(HOUR);
+      const lastHour = callsAt.filter((at) => at >= 25 * HOUR);
+      const gaps = lastHour.slice(1).map((at, i) => at - lastHour[i]);
+      expect(gaps.length).toBeGreaterThanOrEqual(50);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(MAX_RETRY_MS + 1_000);
+    } finally {
+      await outbox.stop();
+    }
   });
 });

@@ -150,7 +150,7 @@ interface Backoff {
   readonly delayMs: number;
   /** When its first delivery failed (stopwatch ms). */
   readonly since: number;
-  /** Held (answered OVERLOADED with when to retry) at every try since then; undefined when its last answer was another failure. */
+  /** When its payee first held it (answered OVERLOADED with when to retry); kept through other failures, forgotten once it is delivered. */
   readonly heldSince?: number;
   /** Held past HELD_PATIENCE_MS: its doubling wait while held. */
   readonly heldDelayMs?: number;
@@ -327,9 +327,10 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
    * MAX_LONG_RETRY_MS once failing LONG_FAILING_MS); answers it. A payee that answered
    * OVERLOADED with when to retry (its budget for such items, its call limits, a hold) is tried
    * again then, at least FIRST_RETRY_MS later, and the doubling does not grow: it is busy, not
-   * failing. A receipt held at every try for HELD_PATIENCE_MS waits the longer of the hint and a
-   * wait of its own, doubling from FIRST_RETRY_MS (helper-160: counted from its first failure of any
-   * kind, a payee back from a restart that held once made it wait a minute).
+   * failing. A receipt held for HELD_PATIENCE_MS (since its payee first held it: helper-160, counted
+   * from its first failure of any kind, a payee back from a restart that held once made it wait a
+   * minute) waits the longer of the hint and a wait of its own, doubling from FIRST_RETRY_MS to
+   * MAX_RETRY_MS; other failures in between do not start that over (helper-162).
    */
   function backOff(receiptId: string, err?: unknown): number {
     const last = backoff.get(receiptId);
@@ -338,13 +339,18 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     const cap = now - since >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
     const lifted = last?.lifted ? { lifted: true } : {};
     const hint = retryHintMs(err);
+    const held = {
+      ...(last?.heldSince !== undefined ? { heldSince: last.heldSince } : {}),
+      ...(last?.heldDelayMs !== undefined ? { heldDelayMs: last.heldDelayMs } : {}),
+    };
     if (hint === undefined) {
       const delayMs = last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
-      backoff.set(receiptId, { until: now + delayMs, delayMs, since, ...lifted });
+      backoff.set(receiptId, { until: now + delayMs, delayMs, since, ...held, ...lifted });
       return delayMs;
     }
     const heldSince = last?.heldSince ?? now;
-    const heldDelayMs = now - heldSince < HELD_PATIENCE_MS ? undefined : Math.min(2 * (last?.heldDelayMs ?? FIRST_RETRY_MS / 2), cap);
+    // A minute at most: a payee that holds is there and answering, not gone (helper-162: capped as a day's failures were, an hour).
+    const heldDelayMs = now - heldSince < HELD_PATIENCE_MS ? undefined : Math.min(2 * (last?.heldDelayMs ?? FIRST_RETRY_MS / 2), MAX_RETRY_MS);
     const waitMs = Math.min(Math.max(hint, heldDelayMs ?? FIRST_RETRY_MS), cap);
     backoff.set(receiptId, { until: now + waitMs, delayMs: last?.delayMs ?? FIRST_RETRY_MS, since, heldSince, ...(heldDelayMs !== undefined ? { heldDelayMs } : {}), ...lifted });
     return waitMs;
