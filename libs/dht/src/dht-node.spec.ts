@@ -301,6 +301,22 @@ describe('dht node - stores only what the validator accepts', () => {
     await s.stop();
   });
 
+  it("answers a provider's highest ranked record of those the holders hold, not a lower one signed later where a holder never had the higher", async () => {
+    const s = await swarmOf(6);
+    const [reader, owner, ...holders] = s.nodes;
+    const now = s.vt.clock.now();
+    const attacker = s.net.transport('attacker');
+    const storeOn = (holder: DhtNode, value: Uint8Array) => drive(s.vt, attacker.store(holder.endpoint, { id: 'f'.repeat(40), key: 'ranked', value }));
+    const high = testRecord(owner.id, now, now + HOUR_MS, undefined, 5n);
+    const lower = testRecord(owner.id, now + 1_000, now + 2 * HOUR_MS, undefined, 4n);
+    for (const holder of holders.slice(0, 3)) expect(await storeOn(holder, high)).toMatchObject({ stored: true });
+    expect(await storeOn(holders[0], lower)).toMatchObject({ stored: false });
+    expect(await storeOn(holders[3], lower)).toMatchObject({ stored: true });
+    const found = await drive(s.vt, reader.findProviders('ranked', { holders: 4, complete: true }));
+    expect(found.values).toEqual([high]);
+    await s.stop();
+  });
+
   it('answers a malformed request with INVALID_ARGUMENT and stores nothing', async () => {
     const s = await swarmOf(1);
     const holder = s.nodes[0];

@@ -259,9 +259,12 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     if (stopped) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'the DHT node is stopped');
   }
 
-  /** Newest verified record per provider. */
+  /**
+   * Each provider's strongest verified record: the highest ranked, then the newest (a holder that
+   * never held a provider's higher one may take a lower one signed later: helper-162).
+   */
   function collector(key: string) {
-    const newest = new Map<string, { issuedAtMs: number; value: Uint8Array }>();
+    const newest = new Map<string, { rank: bigint; issuedAtMs: number; value: Uint8Array }>();
     const remoteHolders: Uint8Array[][] = [];
     return {
       /** `remote`: another node's reply, kept as that node's list too (false: this node's own store). */
@@ -272,7 +275,9 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
           if (!verdict.ok) continue;
           accepted.push(value);
           const held = newest.get(verdict.provider);
-          if (!held || verdict.issuedAtMs > held.issuedAtMs) newest.set(verdict.provider, { issuedAtMs: verdict.issuedAtMs, value });
+          const rank = verdict.rank ?? -1n;
+          if (!held || rank > held.rank || (rank === held.rank && verdict.issuedAtMs > held.issuedAtMs))
+            newest.set(verdict.provider, { rank, issuedAtMs: verdict.issuedAtMs, value });
         }
         if (remote && accepted.length > 0) remoteHolders.push(accepted);
         return accepted.length;
