@@ -5,8 +5,7 @@
  * are stand-ins. Each test states what should hold; each fails on 9babbf4.
  */
 import type { ChainPage } from '@swarm/chain';
-import { appendPledge, hex, sha256 } from '@swarm/chain';
-import type { SignedReceipt, SignedChainSighting } from '@swarm/contracts';
+import type { SignedChainSighting } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, ErrorCode, SwarmError } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
@@ -17,7 +16,9 @@ import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import type { SightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
-import { node, receipt, rules, spender, START_MS } from './test-fixtures/chains';
+import type { Asked } from './test-fixtures/branches';
+import { accept, branchOf, pledge, settle } from './test-fixtures/branches';
+import { node, rules, spender, START_MS } from './test-fixtures/chains';
 import { foundIn, putSighting, startViewsAndWatch, storeIn } from './test-fixtures/sightings';
 
 type Dht = Map<string, Map<string, SignedChainSighting>>;
@@ -56,45 +57,6 @@ function payee(
     },
   });
   return { me, views, watch };
-}
-
-/** What a payee is asked about: a receipt's id and its digest. */
-interface Asked {
-  readonly id: string;
-  readonly digest: string;
-}
-
-/** `payer` pledges a receipt of `amount` to `to` in its chain (a PLEDGE block), as a payer does before it sends it. */
-function pledge(payer: Node, to: Node, amount: bigint, taskId: string): Asked {
-  const signed: SignedReceipt = receipt(payer, to, amount, taskId);
-  const id = `${taskId}:${payer.id}:${to.id}`;
-  const r = appendPledge(payer.head, signed, payer.signer, rules, { atMs: START_MS + 1_000, hasReceipt: (x) => payer.ids.has(x) });
-  payer.blocks.push(...r.blocks);
-  payer.head = r.head;
-  payer.ids.add(id);
-  return { id, digest: hex(sha256(signed.receipt)) };
-}
-
-/** A copy of `n` that goes on on its own (another branch of its chain from here). */
-const branchOf = (n: Node): Node => ({ ...n, blocks: [...n.blocks], ids: new Set(n.ids) });
-
-/** Runs `p` while virtual time moves on, `stepMs` at a time (prepare's clear races a timer). */
-async function settle<T>(vt: VirtualTime, p: Promise<T>, stepMs = 50, maxMs = 60_000): Promise<T> {
-  let done = false;
-  const out = p.finally(() => (done = true));
-  for (let t = 0; !done && t < maxMs; t += stepMs) await vt.advance(stepMs);
-  return out;
-}
-
-/** The receipt's whole way through a payee's ledger: prepare, then check in its turn. Countersigned, or the refusal's code. */
-async function accept(vt: VirtualTime, p: Payee, payer: Node, asked: Asked): Promise<string> {
-  await settle(vt, p.views.prepare(payer.id, asked.id, asked.digest));
-  try {
-    p.views.check(payer.id, asked.id, asked.digest);
-    return 'countersigned';
-  } catch (err) {
-    return err instanceof SwarmError ? ErrorCode[err.code] : String(err);
-  }
 }
 
 /** The seq of the block in `payee`'s sighting of `payer` in the DHT. */

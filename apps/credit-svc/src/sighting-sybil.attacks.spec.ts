@@ -1,19 +1,16 @@
 /**
  * helper-161's attack on covers (3d4519f, reverted): a payee let its own sighting lapse while another
- * payee's sighting of its head stood for it, and a payer's made-up payee, its id ground low, could
- * move its slot to the other branch once the honest one had lapsed (a higher seq of another branch,
- * which no holder can check links), and a second payee countersigned the same credit. Kept so that
- * no such shortcut comes back: a payee keeps its own sighting while it keeps the payer's view.
- * Real payer views and sighting watches wired as service.ts wires them under
- * SWARM_CREDIT_SIGHTINGS=hold, real signed sightings; the DHT is a map every payee shares that keeps
- * the rank rule (a payee's record is never replaced by one of a lower seq or ending sooner, nor by
- * an older one) and returns only live records, as the registry does; the payer's gateway serves each
- * payee its own branch.
+ * payee's sighting of its head stood for it, and a payer's made-up payee (its id ground low) moved
+ * its slot to the other branch once the honest one had lapsed, so a second payee countersigned the
+ * same credit. What this checks, covers or not: a payee keeps re-signing its own sighting while it
+ * keeps the payer's view, however long a made-up payee keeps a sighting of the same head beside it,
+ * so the payee shown the other branch later finds it and refuses. Real payer views and sighting
+ * watches wired as service.ts wires them under SWARM_CREDIT_SIGHTINGS=hold; the DHT is a map every
+ * payee shares that keeps the rank rule and returns only live records, as the registry does.
  */
 import type { ChainPage } from '@swarm/chain';
-import { appendPledge, hex, makeChainSighting, sha256 } from '@swarm/chain';
-import type { SignedReceipt } from '@swarm/contracts';
-import { ChainBlock, ChainSighting, ErrorCode, SignedChainSighting, SwarmError } from '@swarm/contracts';
+import { makeChainSighting } from '@swarm/chain';
+import { ChainBlock, ChainSighting, SignedChainSighting } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import { virtualTime } from '@swarm/determinism';
 import type { PayerViews, PayerViewsDeps } from './payer-views';
@@ -21,7 +18,8 @@ import type { FoundSightings } from './sighting-publisher';
 import { SIGHTING_TTL_MS } from './sighting-publisher';
 import type { SightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
-import { node, receipt, rules, spender, START_MS } from './test-fixtures/chains';
+import { accept, branchOf, pledge } from './test-fixtures/branches';
+import { node, spender, START_MS } from './test-fixtures/chains';
 import { startViewsAndWatch } from './test-fixtures/sightings';
 
 const MINUTE = 60_000;
@@ -77,40 +75,6 @@ function payee(me: Node, vt: VirtualTime, dht: Dht, chain: () => Uint8Array[], p
     find: async (p) => find(dht, p, me.id, vt.clock.now()),
   });
   return { me, views, watch };
-}
-
-interface Asked {
-  readonly id: string;
-  readonly digest: string;
-}
-
-function pledge(payer: Node, to: Node, amount: bigint, taskId: string): Asked {
-  const signed: SignedReceipt = receipt(payer, to, amount, taskId);
-  const id = `${taskId}:${payer.id}:${to.id}`;
-  const r = appendPledge(payer.head, signed, payer.signer, rules, { atMs: START_MS + 1_000, hasReceipt: (x) => payer.ids.has(x) });
-  payer.blocks.push(...r.blocks);
-  payer.head = r.head;
-  payer.ids.add(id);
-  return { id, digest: hex(sha256(signed.receipt)) };
-}
-
-const branchOf = (n: Node): Node => ({ ...n, blocks: [...n.blocks], ids: new Set(n.ids) });
-
-async function settle<T>(vt: VirtualTime, p: Promise<T>, stepMs = 50, maxMs = 60_000): Promise<T> {
-  let done = false;
-  const out = p.finally(() => (done = true));
-  for (let t = 0; !done && t < maxMs; t += stepMs) await vt.advance(stepMs);
-  return out;
-}
-
-async function accept(vt: VirtualTime, p: Payee, payer: Node, asked: Asked): Promise<string> {
-  await settle(vt, p.views.prepare(payer.id, asked.id, asked.digest));
-  try {
-    p.views.check(payer.id, asked.id, asked.digest);
-    return 'countersigned';
-  } catch (err) {
-    return err instanceof SwarmError ? ErrorCode[err.code] : String(err);
-  }
 }
 
 /** A made-up payee of the payer's, its id ground below `than` (one try in two). */
