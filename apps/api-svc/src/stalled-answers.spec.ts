@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect } from 'node:net';
+import { waitFor } from '@swarm/testing';
 import { DEFAULT_STALL_LIMITS, watchStalledAnswers } from './stalled-answers';
 
 const { stalledBytes: STALLED_BYTES, stallLimitMs: STALL_LIMIT_MS, minBytesPerSecond: MIN_RATE } = DEFAULT_STALL_LIMITS;
@@ -77,7 +78,7 @@ describe('stalled answers - responses whose clients stopped reading', () => {
     const reader = client(true);
     client(false);
     // The stalled one is closed about 2 s in; the reader has its answer well before.
-    for (let waited = 0; waited < 10_000 && !(watcher.destroyed() === 1 && reader.got > 32 * MIB); waited += 100) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => watcher.destroyed() === 1 && reader.got > 32 * MIB, { timeoutMs: 10_000, intervalMs: 100, what: 'the stalled answer closed and the read one whole' });
     expect(watcher.destroyed()).toBe(1);
     expect(reader.closed).toBe(false);
     expect(reader.got).toBeGreaterThan(32 * MIB);

@@ -17,9 +17,6 @@
  * could (they could rewrite the ledger too).
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readdir, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { ChainHead, ChainRules, Pledge } from '@swarm/chain';
 import { CHAIN_AUDIT_VERSION, encodeForkProof, hex, NODE_ID, sha256, verifyForkProof } from '@swarm/chain';
@@ -27,7 +24,7 @@ import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ForkProof as ForkProofCodec, SignedBlock } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { KeptFile } from '@swarm/runtime';
-import { setFileAside, startKeptFile } from '@swarm/runtime';
+import { readKeptFile, setFileAside, startKeptFile } from '@swarm/runtime';
 import type { Logger } from '@swarm/telemetry';
 import type { Anchor, KeptView, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
@@ -199,55 +196,24 @@ function sameRules(kept: unknown, rules: ChainRules): boolean {
  * link, and read only when it is a plain file (a FIFO would hang the start).
  */
 export async function loadPayerViews(path: string, nodeId: string, rules: ChainRules, log: Logger): Promise<KeptPayers> {
-  await removeTemporaries(path, log);
-  let bytes: Uint8Array;
+  const read = await readKeptFile(path, MAX_PAYER_VIEWS_FILE_BYTES, log, SET_ASIDE);
+  if ('failed' in read) log.warn({ err: read.failed, path }, "the kept payers' chains could not be read; each is read from genesis again");
+  if (!('bytes' in read)) return NOTHING_KEPT();
   try {
-    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      const info = await file.stat();
-      if (!info.isFile()) return await setAside(path, 'it is no plain file', log);
-      if (info.size > MAX_PAYER_VIEWS_FILE_BYTES) return await setAside(path, `${info.size} bytes, over the ${MAX_PAYER_VIEWS_FILE_BYTES} it may have`, log);
-      bytes = await file.readFile();
-    } finally {
-      await file.close();
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return await setAside(path, 'it is a symbolic link', log);
-    if (code !== 'ENOENT') log.warn({ err, path }, "the kept payers' chains could not be read; each is read from genesis again");
-    return NOTHING_KEPT();
-  }
-  try {
-    const { views, convicted, anchors, dropped, stale } = decodePayerViews(nodeId, rules, bytes);
+    const { views, convicted, anchors, dropped, stale } = decodePayerViews(nodeId, rules, read.bytes);
     if (stale !== undefined)
       log.warn({ path, why: stale, convicted: convicted.length }, "the kept payers' chains are read from genesis again; the payers convicted of a fork stay so");
     else if (dropped > 0) log.warn({ path, dropped }, "some kept payers' chains did not hold and are read from genesis again");
     return { views, convicted, anchors };
   } catch (err) {
-    return await setAside(path, (err as Error).message, log);
+    await setFileAside(path, (err as Error).message, log, SET_ASIDE);
+    return NOTHING_KEPT();
   }
 }
 
-/** Temporary files (`<file>.<pid>.tmp`, replaceFile) of writes a crash of another process cut short: nothing reads them. */
-export async function removeTemporaries(path: string, log: Logger): Promise<void> {
-  const prefix = `${basename(path)}.`;
-  let names: string[];
-  try {
-    names = await readdir(dirname(path));
-  } catch {
-    return;
-  }
-  for (const name of names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))) {
-    await rm(join(dirname(path), name), { force: true }).catch((err: unknown) => log.warn({ err, name }, 'could not remove a temporary file a crash left'));
-  }
-}
+const SET_ASIDE = "the kept payers' chains could not be used; the file was set aside and each chain is read from genesis again";
 
 const NOTHING_KEPT = (): KeptPayers => ({ views: [], convicted: [], anchors: [] });
-
-async function setAside(path: string, why: string, log: Logger): Promise<KeptPayers> {
-  await setFileAside(path, why, log, "the kept payers' chains could not be used; the file was set aside and each chain is read from genesis again");
-  return NOTHING_KEPT();
-}
 
 /** Writes the views now (a conviction: not left to the next timed write), or at stop. */
 export type PayerViewSaver = KeptFile;

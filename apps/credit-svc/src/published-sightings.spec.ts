@@ -2,7 +2,8 @@ import { MAX_SIGHTING_TTL_MS } from '@swarm/chain';
 import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, open as openFile, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PublishedJournal } from './published-sightings';
@@ -49,7 +50,13 @@ describe('published sightings journal', () => {
 
   it('puts records that come together under one sync, each one kept', async () => {
     const journal = await open({ newLedger: true });
+    const probe = await openFile(join(dir, 'probe'), 'w');
+    await probe.close();
+    const syncs = jest.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'datasync');
     await Promise.all(Array.from({ length: 200 }, (_, i) => journal.record(`payer-${i % 50}`, BigInt(i), randomBytes(64))));
+    // The first record's sync, then one for the 199 that came meanwhile.
+    expect(syncs.mock.calls.length).toBeLessThanOrEqual(2);
+    syncs.mockRestore();
     const again = await open();
     expect(again.kept.size).toBe(50);
     expect(again.kept.get('payer-7')?.seq).toBe(157n);

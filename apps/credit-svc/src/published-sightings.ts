@@ -18,28 +18,30 @@
  * published before it may still be live, so the publisher finds its own in the DHT first, as before.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MAX_SIGHTING_TTL_MS, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { WallClock } from '@swarm/determinism';
 import { replaceFile } from '@swarm/identity';
-import { setFileAside } from '@swarm/runtime';
+import { readKeptFile, setFileAside } from '@swarm/runtime';
 import type { Logger } from '@swarm/telemetry';
-import { removeTemporaries } from './payer-view-file';
 
 export const PUBLISHED_SIGHTINGS_FILE = 'published-sightings';
 /** Rewritten whole once it holds this many times as many records as payers (and at least COMPACT_MIN_RECORDS). */
-export const COMPACT_RATIO = 2;
+const COMPACT_RATIO = 2;
 export const COMPACT_MIN_RECORDS = 4_096;
 /** A record's SignedBlock at most: a chain's blocks are capped at this (most are 300-600 bytes). */
 export const MAX_RECORD_BLOCK_BYTES = MAX_SIGNED_BLOCK_BYTES;
 const DIGEST_BYTES = 8;
 /** A whole record at most: length, digest, payer (255 bytes at most), seq, time and block. */
 const MAX_RECORD_BYTES = 4 + DIGEST_BYTES + 1 + 255 + 16 + MAX_RECORD_BLOCK_BYTES;
-/** The file read at most: 32,768 payers' records of the largest blocks. */
-export const MAX_JOURNAL_BYTES = 32_768 * MAX_RECORD_BYTES;
+/**
+ * The file read at most: the 33,792 payers a node keeps (MAX_VIEWS + MAX_ANCHORS + MAX_CONVICTED) at
+ * twice their records before a rewrite, with blocks of up to about 3.9 KiB (most are 300-600 bytes).
+ * A larger one is set aside, and the journal starts incomplete: safe, as with none.
+ */
+export const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
 const MAGIC = new TextEncoder().encode('swarm-published-sightings-v2\n');
 const HEADER_BYTES = MAGIC.length + 8 + 1 + DIGEST_BYTES;
 /** A start time before this is a wall clock that was wrong (a box booted at 1970): the 6 hours could not be counted from it. */
@@ -93,7 +95,7 @@ function digestOf(...parts: Uint8Array[]): Uint8Array {
   return hash.digest().subarray(0, DIGEST_BYTES);
 }
 
-export function encodeRecord(payer: string, published: PublishedBlock): Uint8Array {
+function encodeRecord(payer: string, published: PublishedBlock): Uint8Array {
   const id = new TextEncoder().encode(payer);
   if (id.length > 255) throw new RangeError('a payer id is at most 255 bytes');
   const body = new Uint8Array(1 + id.length + 16 + published.block.length);
@@ -122,7 +124,7 @@ function encodeHeader(startedAtMs: number, startedComplete: boolean): Uint8Array
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The journal's state in `bytes`; `damaged` when a record before the end does not hold (its records from there on are lost). */
-export function decodeJournal(bytes: Uint8Array): Parsed & { readonly damaged: boolean } {
+function decodeJournal(bytes: Uint8Array): Parsed & { readonly damaged: boolean } {
   if (bytes.length < HEADER_BYTES || !MAGIC.every((b, i) => bytes[i] === b)) throw new Error('no published-sightings header');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const startedAtMs = view.getFloat64(MAGIC.length);
@@ -159,27 +161,11 @@ async function readJournal(deps: PublishedJournalDeps): Promise<Parsed> {
   const { path, log } = deps;
   const started = (startedComplete: boolean): Parsed => ({ startedAtMs: deps.clock.now(), startedComplete, kept: new Map() });
   const consequence = 'the sightings published before are found in the DHT before any is published again';
-  await removeTemporaries(path, log);
-  let bytes: Uint8Array;
-  try {
-    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      const info = await file.stat();
-      if (!info.isFile() || info.size > MAX_JOURNAL_BYTES) {
-        await setFileAside(path, info.isFile() ? `${info.size} bytes, over the ${MAX_JOURNAL_BYTES} it may have` : 'it is no plain file', log, consequence);
-        return started(false);
-      }
-      bytes = await file.readFile();
-    } finally {
-      await file.close();
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return started(deps.newLedger);
-    if (code === 'ELOOP') await setFileAside(path, 'it is a symbolic link', log, consequence);
-    else log.warn({ err, path }, `the published sightings could not be read; ${consequence}`);
-    return started(false);
-  }
+  const read = await readKeptFile(path, MAX_JOURNAL_BYTES, log, consequence);
+  if ('none' in read) return started(deps.newLedger);
+  if ('failed' in read) log.warn({ err: read.failed, path }, `the published sightings could not be read; ${consequence}`);
+  if (!('bytes' in read)) return started(false);
+  const { bytes } = read;
   try {
     const parsed = decodeJournal(bytes);
     if (!parsed.damaged) return parsed;
@@ -263,6 +249,8 @@ export async function openPublishedJournal(deps: PublishedJournalDeps): Promise<
       if (closed) return Promise.reject(new Error('the published sightings are closed'));
       if ((kept.get(payer)?.seq ?? -1n) > seq) return Promise.resolve();
       if (block.length > MAX_RECORD_BLOCK_BYTES) return Promise.reject(new RangeError(`a block of ${block.length} bytes is over the ${MAX_RECORD_BLOCK_BYTES} a record holds`));
+      // Refused alone: one in a batch would fail every record of it.
+      if (new TextEncoder().encode(payer).length > 255) return Promise.reject(new RangeError('a payer id is at most 255 bytes'));
       if (batch === undefined) {
         const next: Batch = { records: [], done: Promise.resolve() };
         next.done = tail

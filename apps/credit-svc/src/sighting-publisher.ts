@@ -31,7 +31,7 @@ import type { PublishedJournal } from './published-sightings';
 export const SIGHTING_TTL_MS = MAX_SIGHTING_TTL_MS;
 export const REFRESH_MS = 60 * 60_000;
 /**
- * Republishes going on at once (each a store, after a start a find first): the 33,792 payers kept
+ * Republishes going on at once (each a store; with an incomplete journal, after a start, a find first): the 33,792 payers kept
  * at most (MAX_VIEWS + MAX_ANCHORS + MAX_CONVICTED) are all signed again within two hours while
  * each takes under 1.7 s.
  */

@@ -154,7 +154,17 @@ describe('agent client - the SDK over HTTP', () => {
     expect(await client().submit({ skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }] })).not.toHaveProperty('contributions');
   });
 
-  it(`waits for a submit's answer ${SUBMIT_ANSWER_SLACK_MS} ms past the task's deadline unless told otherwise`, async () => {
+  it('refuses a wait option that is no whole number of milliseconds from 0 to a day', () => {
+    for (const bad of [-1, 1.5, Number.NaN, 86_400_001]) {
+      for (const option of ['requestTimeoutMs', 'submitAnswerSlackMs']) {
+        expect(() => createAgentClient({ baseUrl: base, token: TOKEN, [option]: bad })).toThrow(
+          expect.objectContaining({ code: ErrorCode.ERROR_CODE_INVALID_ARGUMENT, message: expect.stringContaining(option) }),
+        );
+      }
+    }
+  });
+
+  it(`waits for a submit's answer past the task's deadline (by default ${SUBMIT_ANSWER_SLACK_MS} ms: one 0.8 s late arrives), and no longer than submitAnswerSlackMs says`, async () => {
     // The answer comes 0.8 s after the task's 0.2 s deadline: inside the default slack, outside 0.3 s of it.
     routes['POST /v1/tasks?encoding=base64'] = (_q, _b, res) => void setTimeout(() => json(res, 200, RESULT), 1_000);
     const task = { skill: 'vecadd', inputs: [{ name: 'a', shape: [1], data: [1] }], timeoutMs: 200 };

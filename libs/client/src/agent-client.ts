@@ -120,7 +120,16 @@ function checkedCount(t: InputTensor): number {
   return count;
 }
 
+/** A wait an option gives: whole milliseconds, none negative, at most a day (a timer takes no more than 2^31 ms). */
+function waitOption(name: string, ms: number | undefined): void {
+  if (ms !== undefined && !(Number.isInteger(ms) && ms >= 0 && ms <= 86_400_000)) {
+    throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `${name} must be whole milliseconds from 0 to 86400000, got ${String(ms).slice(0, 20)}`);
+  }
+}
+
 export function createAgentClient(opts: AgentClientOptions): AgentClient {
+  waitOption('requestTimeoutMs', opts.requestTimeoutMs);
+  waitOption('submitAnswerSlackMs', opts.submitAnswerSlackMs);
   const baseUrl = opts.baseUrl.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? fetch;
   const retries = opts.rateLimitRetries ?? DEFAULT_RATE_LIMIT_RETRIES;

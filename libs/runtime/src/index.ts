@@ -34,5 +34,5 @@ export { renderAuthorization, prepareClosedBus } from './nats-auth';
 export type { BusUser } from './nats-auth';
 export { startSupervisedNats, NATS_RESTART_MIN_MS, NATS_RESTART_MAX_MS } from './supervised-nats';
 export type { SupervisedNats, NatsSupervisionEvent } from './supervised-nats';
-export { startKeptFile, setFileAside } from './kept-file';
-export type { KeptFile, KeptFileDeps } from './kept-file';
+export { readKeptFile, removeTemporaries, startKeptFile, setFileAside } from './kept-file';
+export type { KeptFile, KeptFileDeps, KeptFileRead } from './kept-file';

@@ -5,8 +5,9 @@
  * stop, or at once when asked. A write that fails is logged and tried again at the next; losing one
  * costs only what changed since the last. A file the service cannot use is set aside (setFileAside).
  */
-import { mkdir, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { CancelTimer, Scheduler } from '@swarm/determinism';
 import { replaceFile } from '@swarm/identity';
 import type { Logger } from '@swarm/telemetry';
@@ -80,4 +81,50 @@ export async function setFileAside(path: string, why: string, log: Logger, conse
   const aside = `${path}.unreadable`;
   await rename(path, aside).catch((err: unknown) => log.warn({ err, path }, 'could not set an unreadable kept file aside'));
   log.warn({ path, aside, why }, consequence);
+}
+
+/** What reading a kept file found: its bytes, no file, or a file that could not be used (set aside) or read (left where it is). */
+export type KeptFileRead = { readonly bytes: Uint8Array } | { readonly none: true } | { readonly setAside: string } | { readonly failed: unknown };
+
+/**
+ * Reads a kept file whole, after removing the temporary files of writes a crash cut short. Opened
+ * without following a link, and read only when it is a plain file (a FIFO would hang the start) of
+ * at most `maxBytes`; one that is not is set aside (setFileAside, logging `consequence`).
+ */
+export async function readKeptFile(path: string, maxBytes: number, log: Logger, consequence: string): Promise<KeptFileRead> {
+  await removeTemporaries(path, log);
+  const aside = async (why: string) => {
+    await setFileAside(path, why, log, consequence);
+    return { setAside: why };
+  };
+  try {
+    const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    try {
+      const info = await file.stat();
+      if (!info.isFile()) return await aside('it is no plain file');
+      if (info.size > maxBytes) return await aside(`${info.size} bytes, over the ${maxBytes} it may have`);
+      return { bytes: await file.readFile() };
+    } finally {
+      await file.close();
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { none: true };
+    if (code === 'ELOOP') return await aside('it is a symbolic link');
+    return { failed: err };
+  }
+}
+
+/** Temporary files (`<file>.<pid>.tmp`, replaceFile) of writes a crash of another process cut short: nothing reads them. */
+export async function removeTemporaries(path: string, log: Logger): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'))) {
+    await rm(join(dirname(path), name), { force: true }).catch((err: unknown) => log.warn({ err, name }, 'could not remove a temporary file a crash left'));
+  }
 }
