@@ -17,7 +17,7 @@ import { deserialize, serialize } from 'node:v8';
 import type { SightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
 import type { Asked } from './test-fixtures/branches';
-import { accept, branchOf, pledge, settle } from './test-fixtures/branches';
+import { accept, forkedPayer, pledge, settle } from './test-fixtures/branches';
 import { node, rules, spender, START_MS } from './test-fixtures/chains';
 import { foundIn, putSighting, startViewsAndWatch, storeIn } from './test-fixtures/sightings';
 
@@ -81,12 +81,7 @@ describe('ATTACK (hold): two payees shown two branches both countersign the same
     async (mode) => {
       const vt = virtualTime(START_MS + 10_000);
       const dht: Dht = new Map();
-      const [meA, meB] = [node(), node()];
-      // The payer: unlocked with 100, then a fork right after: branch A pledges 80 to A, branch B 80 to B.
-      const payer = spender(node(), 0);
-      const [branchA, branchB] = [branchOf(payer), branchOf(payer)];
-      const toA = pledge(branchA, meA, 80n, 'task-a');
-      const toB = pledge(branchB, meB, 80n, 'task-b');
+      const { meA, meB, payer, branchA, branchB, toA, toB } = forkedPayer();
 
       // A's gateway to the payer: honest branch A, but once told to (after A forgot the view), a read
       // from genesis gets block 1 and then "wait" (the payer's node may ask a reader to wait, payer-views.ts).

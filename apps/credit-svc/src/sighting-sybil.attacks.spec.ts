@@ -18,8 +18,8 @@ import type { FoundSightings } from './sighting-publisher';
 import { SIGHTING_TTL_MS } from './sighting-publisher';
 import type { SightingWatch } from './sighting-watch';
 import type { Node } from './test-fixtures/chains';
-import { accept, branchOf, pledge } from './test-fixtures/branches';
-import { node, spender, START_MS } from './test-fixtures/chains';
+import { accept, forkedPayer } from './test-fixtures/branches';
+import { node, START_MS } from './test-fixtures/chains';
 import { startViewsAndWatch } from './test-fixtures/sightings';
 
 const MINUTE = 60_000;
@@ -93,11 +93,7 @@ describe("ATTACK (helper-161): a payer's made-up payee keeping a sighting of an 
   it('does not make the payee let its own lapse: its slot moved to the other branch later, the second payee shown that branch is refused', async () => {
     const vt = virtualTime(START_MS + 10_000);
     const dht: Dht = new Map();
-    const [meA, meB] = [node(), node()];
-    const payer = spender(node(), 0);
-    const [branchA, branchB] = [branchOf(payer), branchOf(payer)];
-    const toA = pledge(branchA, meA, 80n, 'task-a');
-    const toB = pledge(branchB, meB, 80n, 'task-b');
+    const { meA, meB, payer, branchA, branchB, toA, toB } = forkedPayer();
     const headA = branchA.blocks[branchA.blocks.length - 1];
     const headB = branchB.blocks[branchB.blocks.length - 1];
     const a = payee(meA, vt, dht, () => branchA.blocks, payer.id);

@@ -8,7 +8,7 @@ import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { VirtualTime } from '@swarm/determinism';
 import type { PayerViews } from '../payer-views';
 import type { Node } from './chains';
-import { receipt, rules, START_MS } from './chains';
+import { node, receipt, rules, spender, START_MS } from './chains';
 
 /** What a payee is asked about: a receipt's id and its digest. */
 export interface Asked {
@@ -47,4 +47,17 @@ export async function accept(vt: VirtualTime, p: { readonly views: Pick<PayerVie
   } catch (err) {
     return err instanceof SwarmError ? ErrorCode[err.code] : String(err);
   }
+}
+
+/**
+ * Two payees and a payer unlocked with 100 that forks right after: branch A pledges 80 to payee A,
+ * branch B the same 80 to payee B.
+ */
+export function forkedPayer() {
+  const [meA, meB] = [node(), node()];
+  const payer = spender(node(), 0);
+  const [branchA, branchB] = [branchOf(payer), branchOf(payer)];
+  const toA = pledge(branchA, meA, 80n, 'task-a');
+  const toB = pledge(branchB, meB, 80n, 'task-b');
+  return { meA, meB, payer, branchA, branchB, toA, toB };
 }
