@@ -889,6 +889,21 @@ describe('payer views - kept across a restart', () => {
     expect(swapped.views.stats()).toMatchObject({ views: 0, restored: 0 });
     expect(before.views.kept()).toEqual([]);
   });
+
+  it('adopts as an anchor a block it published a sighting of only where it keeps nothing of that payer (no view, anchor or conviction)', async () => {
+    const [fresh, viewed, other] = [node(), node(), node()];
+    for (const n of [fresh, viewed]) pay(other, n, 40n, `unlock-${n.id}`);
+    const h = harness(new Map([[viewed.id, viewed]]));
+    await h.views.readOn(viewed.id);
+    await h.views.idle();
+    const anchorOf = (n: Node) => ({ seq: n.head.seq, block: n.blocks[n.blocks.length - 1] });
+    expect(h.views.adoptAnchor(viewed.id, anchorOf(viewed))).toBe(false);
+    expect(h.views.adoptAnchor(fresh.id, anchorOf(fresh))).toBe(true);
+    expect(h.views.anchorOf(fresh.id)).toEqual(anchorOf(fresh));
+    // Once kept, not taken again over what is kept.
+    expect(h.views.adoptAnchor(fresh.id, { seq: 1n, block: fresh.blocks[0] })).toBe(false);
+    expect(h.views.anchorOf(fresh.id)?.seq).toBe(fresh.head.seq);
+  });
 });
 
 /** The seq of `payer`'s first pledge (the block after its genesis and the receipt that unlocked it). */

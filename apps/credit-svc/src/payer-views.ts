@@ -238,6 +238,12 @@ export interface PayerViews extends PayerCheck {
   anchors(): Array<[string, Anchor]>;
   /** `payer`'s anchor: the head of a forgotten view of it its chain must come back through. */
   anchorOf(payer: string): Anchor | undefined;
+  /**
+   * Keeps `anchor` as `payer`'s when this node keeps nothing of it (no view, anchor or conviction):
+   * a block it published a sighting of that the views file did not keep (a crash before its first
+   * write, a file set aside), so its sighting is signed again and its chain comes back through it.
+   */
+  adoptAnchor(payer: string, anchor: Anchor): boolean;
   /** Whether `payer` is convicted of a fork. */
   isConvicted(payer: string): boolean;
   stats(): PayerViewStats;
@@ -744,6 +750,12 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     convictions: () => [...convicted],
     anchors: () => [...anchors],
     anchorOf: (payer) => anchors.get(payer),
+    adoptAnchor(payer, anchor) {
+      if (views.has(payer) || anchors.has(payer) || convicted.has(payer)) return false;
+      anchors.set(payer, anchor);
+      if (anchors.size > MAX_ANCHORS) anchors.delete(anchors.keys().next().value as string);
+      return true;
+    },
     isConvicted: (payer) => convicted.has(payer),
     stats: () => ({ views: views.size, queued: turns.waiting(), ...counts }),
     idle: () => turns.idle(),

@@ -25,6 +25,7 @@ import { MAX_SIGHTING_TTL_MS, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { WallClock } from '@swarm/determinism';
 import { replaceFile } from '@swarm/identity';
 import { readKeptFile, setFileAside } from '@swarm/runtime';
+import { MAX_ANCHORS, MAX_CONVICTED, MAX_VIEWS } from './payer-views';
 import type { Logger } from '@swarm/telemetry';
 
 export const PUBLISHED_SIGHTINGS_FILE = 'published-sightings';
@@ -37,11 +38,13 @@ const DIGEST_BYTES = 8;
 /** A whole record at most: length, digest, payer (255 bytes at most), seq, time and block. */
 const MAX_RECORD_BYTES = 4 + DIGEST_BYTES + 1 + 255 + 16 + MAX_RECORD_BLOCK_BYTES;
 /**
- * The file read at most: the 33,792 payers a node keeps (MAX_VIEWS + MAX_ANCHORS + MAX_CONVICTED) at
- * twice their records before a rewrite, with blocks of up to about 3.9 KiB (most are 300-600 bytes).
- * A larger one is set aside, and the journal starts incomplete: safe, as with none.
+ * The file read at most: a record of the largest block (a payer picks its blocks' size) for each
+ * payer a node keeps (MAX_VIEWS + MAX_ANCHORS + MAX_CONVICTED), twice over (a rewrite comes at twice
+ * the records there are payers), about 600 MB; most blocks are 300-600 bytes, and a node's journal a
+ * few MB. A larger one (payers no longer kept, their sightings live, on top) is set aside, and the
+ * journal starts incomplete: the find first, as with none (helper-163).
  */
-export const MAX_JOURNAL_BYTES = 256 * 1024 * 1024;
+export const MAX_JOURNAL_BYTES = 2 * (MAX_VIEWS + MAX_ANCHORS + MAX_CONVICTED) * MAX_RECORD_BYTES;
 const MAGIC = new TextEncoder().encode('swarm-published-sightings-v2\n');
 const HEADER_BYTES = MAGIC.length + 8 + 1 + DIGEST_BYTES;
 /** A start time before this is a wall clock that was wrong (a box booted at 1970): the 6 hours could not be counted from it. */

@@ -2,8 +2,9 @@
  * Checks of the outbox's patience with holds (a payee answering OVERLOADED with when to retry):
  * helper-160's (counted from a receipt's first failure of any kind, a payee back from a restart, or
  * a day's outage, that held a receipt once for its usual second made it wait a minute, or an hour)
- * and helper-162's (other failures between holds started the patience over; a day of holds was
- * capped at an hour's wait, not a minute's).
+ * helper-162's (other failures between holds started the patience over; a day of holds was
+ * capped at an hour's wait, not a minute's) and helper-163's (a hold before a payee's restart made
+ * its first hold after it wait a minute).
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
@@ -70,6 +71,28 @@ describe('ATTACK (helper-160, helper-162): a receipt its payee holds', () => {
 
   it('follows the 1 s hint of a payee back from a 25 h outage, not an hour', async () => {
     expect(await waitAfterOneHold(25 * HOUR)).toBeLessThanOrEqual(5_000);
+  });
+
+  it("follows the 1 s hint of a payee's first hold after a 2 min restart, though it held the receipt for 10 min before", async () => {
+    const time = virtualTime(0);
+    const [heldFor, downUntil] = [10 * 60_000, 12 * 60_000];
+    let heldAfter: number | undefined;
+    const { book, outbox } = outboxOf(time, async (_payee, receipts) => {
+      const now = time.stopwatch.now();
+      if (now < heldFor) return receipts.map(() => ({ error: held }));
+      if (now < downUntil) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'payee restarting (test)', true);
+      if (heldAfter === undefined) {
+        heldAfter = now;
+        return receipts.map(() => ({ error: held }));
+      }
+      return receipts.map((countersigned) => ({ countersigned }));
+    });
+    try {
+      while (book.outbox.has('p-1') && time.stopwatch.now() < downUntil + 10 * 60_000) await time.advance(1_000);
+      expect(time.stopwatch.now() - (heldAfter ?? NaN)).toBeLessThanOrEqual(5_000);
+    } finally {
+      await outbox.stop();
+    }
   });
 
   it('costs about 130 calls an hour when held for good, though one call in 60 fails otherwise (a payer the payee cannot always read)', async () => {

@@ -55,6 +55,11 @@ export const MAX_LONG_RETRY_MS = 3_600_000;
  */
 export const HELD_PATIENCE_MS = 60_000;
 /**
+ * This many other failures in a row (a payee down, restarting) end a hold going on: the next hold
+ * is followed as its hint says. Fewer (a call lost now and then) do not start the patience over.
+ */
+export const HELD_ENDS_AFTER_FAILURES = 3;
+/**
  * Pages (of CHAIN_OFFER_MAX_BLOCKS) one offer of this node's chain sends a payee at most: 2,048
  * blocks. A longer chain goes on at the next offer, which the receipts sent again at once bring.
  */
@@ -152,6 +157,8 @@ interface Backoff {
   readonly since: number;
   /** When its payee first held it (answered OVERLOADED with when to retry); kept through other failures, forgotten once it is delivered. */
   readonly heldSince?: number;
+  /** Failures other than a hold since its payee last held it. */
+  readonly othersInRow?: number;
   /** Held past HELD_PATIENCE_MS: its doubling wait while held. */
   readonly heldDelayMs?: number;
   /** An offer of the chain let it go again at once, once: never again for this receipt (a payee asking for blocks it was given gets no loop). */
@@ -330,7 +337,8 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
    * failing. A receipt held for HELD_PATIENCE_MS (since its payee first held it: helper-160, counted
    * from its first failure of any kind, a payee back from a restart that held once made it wait a
    * minute) waits the longer of the hint and a wait of its own, doubling from FIRST_RETRY_MS to
-   * MAX_RETRY_MS; other failures in between do not start that over (helper-162).
+   * MAX_RETRY_MS; another failure now and then does not start that over (helper-162), but
+   * HELD_ENDS_AFTER_FAILURES in a row (its payee down, restarting) end the hold (helper-163).
    */
   function backOff(receiptId: string, err?: unknown): number {
     const last = backoff.get(receiptId);
@@ -339,20 +347,29 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
     const cap = now - since >= LONG_FAILING_MS ? MAX_LONG_RETRY_MS : MAX_RETRY_MS;
     const lifted = last?.lifted ? { lifted: true } : {};
     const hint = retryHintMs(err);
-    const held = {
+    const held: Pick<Backoff, 'heldSince' | 'heldDelayMs'> = {
       ...(last?.heldSince !== undefined ? { heldSince: last.heldSince } : {}),
       ...(last?.heldDelayMs !== undefined ? { heldDelayMs: last.heldDelayMs } : {}),
     };
     if (hint === undefined) {
       const delayMs = last ? Math.min(last.delayMs * 2, cap) : FIRST_RETRY_MS;
-      backoff.set(receiptId, { until: now + delayMs, delayMs, since, ...held, ...lifted });
+      backoff.set(receiptId, { until: now + delayMs, delayMs, since, ...held, othersInRow: (last?.othersInRow ?? 0) + 1, ...lifted });
       return delayMs;
     }
-    const heldSince = last?.heldSince ?? now;
+    // A payee back from a restart (down for several tries) that holds follows its hint anew (helper-163).
+    const goesOn = (last?.othersInRow ?? 0) < HELD_ENDS_AFTER_FAILURES;
+    const heldSince = (goesOn ? held.heldSince : undefined) ?? now;
     // A minute at most: a payee that holds is there and answering, not gone (helper-162: capped as a day's failures were, an hour).
-    const heldDelayMs = now - heldSince < HELD_PATIENCE_MS ? undefined : Math.min(2 * (last?.heldDelayMs ?? FIRST_RETRY_MS / 2), MAX_RETRY_MS);
+    const heldDelayMs = now - heldSince < HELD_PATIENCE_MS ? undefined : Math.min(2 * ((goesOn ? held.heldDelayMs : undefined) ?? FIRST_RETRY_MS / 2), MAX_RETRY_MS);
     const waitMs = Math.min(Math.max(hint, heldDelayMs ?? FIRST_RETRY_MS), cap);
-    backoff.set(receiptId, { until: now + waitMs, delayMs: last?.delayMs ?? FIRST_RETRY_MS, since, heldSince, ...(heldDelayMs !== undefined ? { heldDelayMs } : {}), ...lifted });
+    backoff.set(receiptId, {
+      until: now + waitMs,
+      delayMs: last?.delayMs ?? FIRST_RETRY_MS,
+      since,
+      heldSince,
+      ...(heldDelayMs !== undefined ? { heldDelayMs } : {}),
+      ...lifted,
+    });
     return waitMs;
   }
 

@@ -35,7 +35,7 @@ import { createChainBook, createStandingIndex, MAX_ENTRIES_PAGE, rebuildStanding
 import { openLedger } from '@swarm/credit-level';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { ChainSigner } from '@swarm/chain';
-import { MAX_CHAIN_OFFER_BYTES, MAX_VOID_BREACH_PROOF_BYTES } from '@swarm/chain';
+import { MAX_CHAIN_OFFER_BYTES, MAX_SIGHTING_TTL_MS, MAX_VOID_BREACH_PROOF_BYTES } from '@swarm/chain';
 import { loadOrCreateIdentity, writeFileOnce } from '@swarm/identity';
 import type { Logger, TraceContext } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
@@ -194,6 +194,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
       })
     : undefined;
   let journal: PublishedJournal | undefined;
+  const adopted: string[] = [];
   let sightings: SightingWatch | undefined;
   /** What a start that fails has started, stopped: no timer or open file left behind. */
   const abandonStart = async () => {
@@ -232,6 +233,11 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
         newLedger,
         keep: (payer) => views.audited(payer) !== undefined || views.anchorOf(payer) !== undefined || views.isConvicted(payer),
       });
+      // Payers whose sighting may still live that the views file did not keep (helper-163: killed
+      // before its first write): anchors, signed again below and hourly, as the file's own.
+      for (const [payer, published] of journal.kept) {
+        if (clock.now() - published.atMs < MAX_SIGHTING_TTL_MS && views.adoptAnchor(payer, { seq: published.seq, block: published.block })) adopted.push(payer);
+      }
     }
     // Other payees' sightings of each payer's chain, compared with what this node audited (docs/chain.md "Sightings").
     sightings = payers
@@ -268,7 +274,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   // Convictions kept from before: the router may not have taken them (it answers a known one as such).
   for (const [payer, proof] of kept?.convicted ?? []) forkReports.add(payer, proof);
   // The sightings published before this start expire unless signed again: every payer kept, now it can reach the DHT.
-  if (kept) sightings?.republish([...kept.views.map((v) => v.payer), ...kept.anchors.map(([payer]) => payer), ...kept.convicted.map(([payer]) => payer)]);
+  if (kept) sightings?.republish([...kept.views.map((v) => v.payer), ...kept.anchors.map(([payer]) => payer), ...kept.convicted.map(([payer]) => payer), ...adopted]);
   // Every committed entry passes here once (handlers and sweeper alike): the standing index first,
   // so a publish that throws cannot skip it.
   const publish = (entry: LedgerEntry, trace?: TraceContext) => {
