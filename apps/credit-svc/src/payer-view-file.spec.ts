@@ -12,7 +12,7 @@ import { virtualTime } from '@swarm/determinism';
 import { silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
-import { decodePayerViews, encodePayerViews, loadPayerViews, PAYER_VIEWS_FILE, PAYER_VIEWS_SAVE_MS, startPayerViewSaver } from './payer-view-file';
+import { decodePayerViews, encodePayerViews, loadPayerViews, PAYER_VIEWS_FILE, PAYER_VIEWS_SAVE_MS, startPayerViewSaver, tidyPayerViews } from './payer-view-file';
 import type { KeptView, PayerViewStats } from './payer-views';
 import { MAX_VIEWS } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
@@ -268,6 +268,20 @@ describe('payer view file - the chains audited, kept across a restart', () => {
     await writeFile(`${path}.12345.1.tmp`, 'half a file');
     expect((await loadPayerViews(path, ME, RULES, silentLogger())).views.map((v) => v.payer)).toEqual([PAYER]);
     expect(existsSync(`${path}.12345.1.tmp`)).toBe(false);
+  });
+
+  it('reads without tidying when asked (before the ledger is its own), and tidies after: a damaged file and the temporary files stay until then', async () => {
+    await writeFile(path, 'not a payer views file');
+    await writeFile(`${path}.12345.1.tmp`, 'half a file');
+    const kept = await loadPayerViews(path, ME, RULES, silentLogger(), { tidy: false });
+    expect({ views: kept.views, unusable: typeof kept.unusable, file: existsSync(path), tmp: existsSync(`${path}.12345.1.tmp`) }).toEqual({
+      views: [],
+      unusable: 'string',
+      file: true,
+      tmp: true,
+    });
+    await tidyPayerViews(path, kept, silentLogger());
+    expect({ file: existsSync(path), aside: existsSync(`${path}.unreadable`), tmp: existsSync(`${path}.12345.1.tmp`) }).toEqual({ file: false, aside: true, tmp: false });
   });
 
   it('writes at its interval and at stop, only when chains were read since; a failed write is tried again', async () => {

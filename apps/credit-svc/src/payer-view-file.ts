@@ -24,7 +24,7 @@ import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ForkProof as ForkProofCodec, SignedBlock } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { KeptFile } from '@swarm/runtime';
-import { readKeptFile, setFileAside, startKeptFile } from '@swarm/runtime';
+import { readKeptFile, removeTemporaries, setFileAside, startKeptFile } from '@swarm/runtime';
 import type { Logger } from '@swarm/telemetry';
 import type { Anchor, KeptView, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
@@ -55,6 +55,8 @@ export interface KeptPayers {
   readonly views: KeptView[];
   readonly convicted: Array<[string, ForkProof]>;
   readonly anchors: Array<[string, Anchor]>;
+  /** Read without tidying: why the file could not be used (tidyPayerViews sets it aside). */
+  readonly unusable?: string;
 }
 
 interface KeptRecord {
@@ -191,13 +193,23 @@ function sameRules(kept: unknown, rules: ChainRules): boolean {
 }
 
 /**
- * Reads the kept views (none when there is no file), after removing the temporary files of writes a
- * crash cut short; a file that cannot be used is set aside and logged. Opened without following a
- * link, and read only when it is a plain file (a FIFO would hang the start).
+ * Reads the kept views (none when there is no file). With `tidy` (the default), first removes the
+ * temporary files of writes a crash cut short, and sets a file that cannot be used aside (logged);
+ * without, changes nothing and says why in `unusable`, for tidyPayerViews once the folder is this
+ * process's. Opened without following a link, and read only when it is a plain file (a FIFO would
+ * hang the start).
  */
-export async function loadPayerViews(path: string, nodeId: string, rules: ChainRules, log: Logger): Promise<KeptPayers> {
-  const read = await readKeptFile(path, MAX_PAYER_VIEWS_FILE_BYTES, log, SET_ASIDE);
+export async function loadPayerViews(path: string, nodeId: string, rules: ChainRules, log: Logger, options: { readonly tidy?: boolean } = {}): Promise<KeptPayers> {
+  const tidy = options.tidy ?? true;
+  if (tidy) await removeTemporaries(path, log);
+  const unusable = async (why: string): Promise<KeptPayers> => {
+    if (!tidy) return { ...NOTHING_KEPT(), unusable: why };
+    await setFileAside(path, why, log, SET_ASIDE);
+    return NOTHING_KEPT();
+  };
+  const read = await readKeptFile(path, MAX_PAYER_VIEWS_FILE_BYTES);
   if ('failed' in read) log.warn({ err: read.failed, path }, "the kept payers' chains could not be read; each is read from genesis again");
+  if ('unusable' in read) return await unusable(read.unusable);
   if (!('bytes' in read)) return NOTHING_KEPT();
   try {
     const { views, convicted, anchors, dropped, stale } = decodePayerViews(nodeId, rules, read.bytes);
@@ -206,9 +218,14 @@ export async function loadPayerViews(path: string, nodeId: string, rules: ChainR
     else if (dropped > 0) log.warn({ path, dropped }, "some kept payers' chains did not hold and are read from genesis again");
     return { views, convicted, anchors };
   } catch (err) {
-    await setFileAside(path, (err as Error).message, log, SET_ASIDE);
-    return NOTHING_KEPT();
+    return await unusable((err as Error).message);
   }
+}
+
+/** What `loadPayerViews(…, { tidy: false })` left to do, once the ledger's folder is this process's: the temporary files of writes a crash cut short removed, a file that could not be used set aside. */
+export async function tidyPayerViews(path: string, kept: KeptPayers, log: Logger): Promise<void> {
+  await removeTemporaries(path, log);
+  if (kept.unusable !== undefined) await setFileAside(path, kept.unusable, log, SET_ASIDE);
 }
 
 const SET_ASIDE = "the kept payers' chains could not be used; the file was set aside and each chain is read from genesis again";

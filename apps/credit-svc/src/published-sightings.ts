@@ -24,7 +24,7 @@ import { dirname } from 'node:path';
 import { MAX_SIGHTING_TTL_MS, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
 import type { WallClock } from '@swarm/determinism';
 import { replaceFile } from '@swarm/identity';
-import { readKeptFile, setFileAside } from '@swarm/runtime';
+import { readKeptFile, removeTemporaries, setFileAside } from '@swarm/runtime';
 import { MAX_ANCHORS, MAX_CONVICTED, MAX_VIEWS } from './payer-views';
 import type { Logger } from '@swarm/telemetry';
 
@@ -164,9 +164,11 @@ async function readJournal(deps: PublishedJournalDeps): Promise<Parsed> {
   const { path, log } = deps;
   const started = (startedComplete: boolean): Parsed => ({ startedAtMs: deps.clock.now(), startedComplete, kept: new Map() });
   const consequence = 'the sightings published before are found in the DHT before any is published again';
-  const read = await readKeptFile(path, MAX_JOURNAL_BYTES, log, consequence);
+  await removeTemporaries(path, log);
+  const read = await readKeptFile(path, MAX_JOURNAL_BYTES);
   if ('none' in read) return started(deps.newLedger);
   if ('failed' in read) log.warn({ err: read.failed, path }, `the published sightings could not be read; ${consequence}`);
+  if ('unusable' in read) await setFileAside(path, read.unusable, log, consequence);
   if (!('bytes' in read)) return started(false);
   const { bytes } = read;
   try {

@@ -48,7 +48,7 @@ import type { DeliveryOutcome, VoidDeliveryOutcome } from './receipt-outbox';
 import { startReceiptOutbox } from './receipt-outbox';
 import type { PayerViewStats } from './payer-views';
 import { startForkReports } from './fork-reports';
-import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver } from './payer-view-file';
+import { loadPayerViews, PAYER_VIEWS_FILE, startPayerViewSaver, tidyPayerViews } from './payer-view-file';
 import type { FetchPayerPage, SightingGate } from './payer-views';
 import { startPayerViews } from './payer-views';
 import type { SightingWatch, SightingWatchStats } from './sighting-watch';
@@ -149,7 +149,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   );
   // Asked before anything is written there: a new node published no sighting before this start.
   const newLedger = !chainStarted && (await isNewLedger(config.ledgerPath));
-  const kept = config.chain.checkPayers ? await loadPayerViews(viewsFile, nodeId, config.chain.rules, log) : undefined;
+  // Read only: the folder may be another credit-svc's until the ledger's lock is this one's (tidied below; helper-163).
+  const kept = config.chain.checkPayers ? await loadPayerViews(viewsFile, nodeId, config.chain.rules, log, { tidy: false }) : undefined;
   // A fork a payer showed this node goes to its router, which keeps the proof and trusts the payer no more.
   const onBus = (): BusClient => {
     if (!gateway.client) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'credit-svc is not on the bus yet', true);
@@ -222,7 +223,9 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   let bus;
   try {
     // Once the ledger's lock is this process's: a second credit-svc on this ledger, refused by the
-    // lock, would otherwise have rewritten the journal under the running one (helper-162).
+    // lock, would otherwise have rewritten the journal under the running one (helper-162), or removed
+    // its views file's write in flight (helper-163).
+    if (kept) await tidyPayerViews(viewsFile, kept, log);
     if (kept && payers) {
       const views = payers;
       // Each sighting this node publishes is kept on disk first: a start goes on from the last one.

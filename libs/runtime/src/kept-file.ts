@@ -83,26 +83,22 @@ export async function setFileAside(path: string, why: string, log: Logger, conse
   log.warn({ path, aside, why }, consequence);
 }
 
-/** What reading a kept file found: its bytes, no file, or a file that could not be used (set aside) or read (left where it is). */
-export type KeptFileRead = { readonly bytes: Uint8Array } | { readonly none: true } | { readonly setAside: string } | { readonly failed: unknown };
+/** What reading a kept file found: its bytes, no file, a file that cannot be used (and why), or one that could not be read. */
+export type KeptFileRead = { readonly bytes: Uint8Array } | { readonly none: true } | { readonly unusable: string } | { readonly failed: unknown };
 
 /**
- * Reads a kept file whole, after removing the temporary files of writes a crash cut short. Opened
- * without following a link, and read only when it is a plain file (a FIFO would hang the start) of
- * at most `maxBytes`; one that is not is set aside (setFileAside, logging `consequence`).
+ * Reads a kept file whole, changing nothing (a service may read before it holds its store's lock:
+ * another process may own the folder). Opened without following a link, and read only when it is a
+ * plain file (a FIFO would hang the start) of at most `maxBytes`; else `unusable`, for the caller to
+ * set aside (setFileAside) once the folder is its own.
  */
-export async function readKeptFile(path: string, maxBytes: number, log: Logger, consequence: string): Promise<KeptFileRead> {
-  await removeTemporaries(path, log);
-  const aside = async (why: string) => {
-    await setFileAside(path, why, log, consequence);
-    return { setAside: why };
-  };
+export async function readKeptFile(path: string, maxBytes: number): Promise<KeptFileRead> {
   try {
     const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       const info = await file.stat();
-      if (!info.isFile()) return await aside('it is no plain file');
-      if (info.size > maxBytes) return await aside(`${info.size} bytes, over the ${maxBytes} it may have`);
+      if (!info.isFile()) return { unusable: 'it is no plain file' };
+      if (info.size > maxBytes) return { unusable: `${info.size} bytes, over the ${maxBytes} it may have` };
       return { bytes: await file.readFile() };
     } finally {
       await file.close();
@@ -110,7 +106,7 @@ export async function readKeptFile(path: string, maxBytes: number, log: Logger, 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { none: true };
-    if (code === 'ELOOP') return await aside('it is a symbolic link');
+    if (code === 'ELOOP') return { unusable: 'it is a symbolic link' };
     return { failed: err };
   }
 }
