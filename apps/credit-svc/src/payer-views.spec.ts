@@ -890,7 +890,35 @@ describe('payer views - kept across a restart', () => {
     expect(before.views.kept()).toEqual([]);
   });
 
-  it('adopts as an anchor a block it published a sighting of only where it keeps nothing of that payer (no view, anchor or conviction)', async () => {
+  it('binds a payer to a block it published a sighting of above the view its file kept (killed between two writes): another branch above the kept view is proven a fork (helper-164)', async () => {
+    const [me, payer, other] = [node(), node(), node()];
+    pay(other, payer, 40n, 'unlock');
+    const chains = new Map([[payer.id, payer]]);
+    const before = harness(chains);
+    const r1 = pledge(payer, me, 10n, 't1');
+    await before.views.prepare(payer.id, r1.id, r1.digest);
+    // The views file's last write: the view up to r1.
+    const file = encodePayerViews(me.id, rules, before.views.kept());
+    const atFile = { head: payer.head, blocks: [...payer.blocks], ids: new Set(payer.ids) };
+    // Then r2 read and countersigned, its head's sighting published (in the journal); killed before the next write.
+    const r2 = pledge(payer, me, 30n, 't2');
+    await before.views.prepare(payer.id, r2.id, r2.digest);
+    expect(answer(() => before.views.check(payer.id, r2.id, r2.digest))).toBeUndefined();
+    const journaled = { seq: payer.head.seq, block: payer.blocks[payer.blocks.length - 1] };
+    // The start: the file's view, then the journal's live record adopted.
+    const branch: Node = { ...payer, head: atFile.head, blocks: [...atFile.blocks], ids: new Set(atFile.ids) };
+    chains.set(payer.id, branch);
+    const after = harness(chains, 64, undefined, undefined, decodePayerViews(me.id, rules, file).views);
+    expect(after.views.adoptAnchor(payer.id, journaled)).toBe(true);
+    // The payer shows another branch above the kept view, spending r2's credit again.
+    const r3 = pledge(branch, me, 30n, 't3');
+    expect(branch.head.seq).toBe(journaled.seq);
+    await after.views.prepare(payer.id, r3.id, r3.digest);
+    expect(answer(() => after.views.check(payer.id, r3.id, r3.digest))).toMatchObject({ code: ErrorCode.ERROR_CODE_INVALID_CHAIN });
+    expect(after.forks.map((f) => f.payer)).toEqual([payer.id]);
+  });
+
+  it('adopts as an anchor a block it published a sighting of only above what it keeps of that payer (its view, its anchor), and only that payer’s block of that seq', async () => {
     const [fresh, viewed, other] = [node(), node(), node()];
     for (const n of [fresh, viewed]) pay(other, n, 40n, `unlock-${n.id}`);
     const h = harness(new Map([[viewed.id, viewed]]));
@@ -898,6 +926,8 @@ describe('payer views - kept across a restart', () => {
     await h.views.idle();
     const anchorOf = (n: Node) => ({ seq: n.head.seq, block: n.blocks[n.blocks.length - 1] });
     expect(h.views.adoptAnchor(viewed.id, anchorOf(viewed))).toBe(false);
+    expect(h.views.adoptAnchor(fresh.id, anchorOf(viewed))).toBe(false);
+    expect(h.views.adoptAnchor(fresh.id, { ...anchorOf(fresh), seq: fresh.head.seq + 1n })).toBe(false);
     expect(h.views.adoptAnchor(fresh.id, anchorOf(fresh))).toBe(true);
     expect(h.views.anchorOf(fresh.id)).toEqual(anchorOf(fresh));
     // Once kept, not taken again over what is kept.

@@ -41,7 +41,7 @@ import {
   verifyForkProof,
 } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
-import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SwarmError } from '@swarm/contracts';
+import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
@@ -239,9 +239,11 @@ export interface PayerViews extends PayerCheck {
   /** `payer`'s anchor: the head of a forgotten view of it its chain must come back through. */
   anchorOf(payer: string): Anchor | undefined;
   /**
-   * Keeps `anchor` as `payer`'s when this node keeps nothing of it (no view, anchor or conviction):
-   * a block it published a sighting of that the views file did not keep (a crash before its first
-   * write, a file set aside), so its sighting is signed again and its chain comes back through it.
+   * Keeps `anchor` as `payer`'s when it is above what this node keeps of that payer (its view's head,
+   * its anchor) and the payer is not convicted: a block it published a sighting of that the views
+   * file did not keep (a crash between its writes, or before the first, a file set aside), so its
+   * sighting is signed again and the payer's chain must come back through it (helper-163, helper-164).
+   * Only the payer's own block of that seq.
    */
   adoptAnchor(payer: string, anchor: Anchor): boolean;
   /** Whether `payer` is convicted of a fork. */
@@ -751,7 +753,9 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     anchors: () => [...anchors],
     anchorOf: (payer) => anchors.get(payer),
     adoptAnchor(payer, anchor) {
-      if (views.has(payer) || anchors.has(payer) || convicted.has(payer)) return false;
+      if (convicted.has(payer) || !isBlockOf(anchor, payer)) return false;
+      if (anchor.seq <= (views.get(payer)?.cursor?.head.seq ?? 0n) || anchor.seq <= (anchors.get(payer)?.seq ?? 0n)) return false;
+      anchors.delete(payer);
       anchors.set(payer, anchor);
       if (anchors.size > MAX_ANCHORS) anchors.delete(anchors.keys().next().value as string);
       return true;
@@ -795,4 +799,14 @@ function pledgesAfter(pledges: ReadonlyMap<string, Pledge>, entries: readonly Ch
     else if (e.kind === BlockKind.BLOCK_KIND_RECEIPT_OUT) kept.set(key, false);
   }
   return count;
+}
+
+/** `anchor.block` is a block `payer` signed of seq `anchor.seq` (its signature is checked where the chain comes back through it). */
+function isBlockOf(anchor: Anchor, payer: string): boolean {
+  try {
+    const block = ChainBlock.decode(SignedBlock.decode(anchor.block).block);
+    return block.seq === anchor.seq && block.nodeId === payer;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,8 @@
  * a day's outage, that held a receipt once for its usual second made it wait a minute, or an hour)
  * helper-162's (other failures between holds started the patience over; a day of holds was
  * capped at an hour's wait, not a minute's) and helper-163's (a hold before a payee's restart made
- * its first hold after it wait a minute).
+ * its first hold after it wait a minute) and helper-164's (three failures after each minute of
+ * holds started the patience over, a call a second again).
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import { virtualTime } from '@swarm/determinism';
@@ -124,6 +125,32 @@ describe('ATTACK (helper-160, helper-162): a receipt its payee holds', () => {
       const gaps = lastHour.slice(1).map((at, i) => at - lastHour[i]);
       expect(gaps.length).toBeGreaterThanOrEqual(50);
       expect(Math.max(...gaps)).toBeLessThanOrEqual(MAX_RETRY_MS + 1_000);
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it('costs about 200 calls an hour at most when its payee holds for good and fails three times in a row after each minute of holds, not a call a second most of the time (helper-164)', async () => {
+    const time = virtualTime(0);
+    let calls = 0;
+    let phaseStart: number | undefined;
+    let failsLeft = 0;
+    const { outbox } = outboxOf(time, async (_payee, receipts) => {
+      calls += 1;
+      const now = time.stopwatch.now();
+      if (failsLeft > 0) {
+        failsLeft -= 1;
+        if (failsLeft === 0) phaseStart = undefined;
+        throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'restarting (test)', true);
+      }
+      // Holds for 59 s, then "restarts": three failures in a row end the hold.
+      phaseStart ??= now;
+      if (now - phaseStart >= 59_000) failsLeft = 3;
+      return receipts.map(() => ({ error: held }));
+    });
+    try {
+      await time.advance(2 * HOUR);
+      expect(calls).toBeLessThanOrEqual(2 * 200);
     } finally {
       await outbox.stop();
     }

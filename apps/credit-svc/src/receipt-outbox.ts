@@ -56,7 +56,8 @@ export const MAX_LONG_RETRY_MS = 3_600_000;
 export const HELD_PATIENCE_MS = 60_000;
 /**
  * This many other failures in a row (a payee down, restarting) end a hold going on: the next hold
- * is followed as its hint says. Fewer (a call lost now and then) do not start the patience over.
+ * is followed as its hint says, and the wait doubles anew after it. Fewer (a call lost now and
+ * then) change nothing.
  */
 export const HELD_ENDS_AFTER_FAILURES = 3;
 /**
@@ -338,7 +339,8 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
    * from its first failure of any kind, a payee back from a restart that held once made it wait a
    * minute) waits the longer of the hint and a wait of its own, doubling from FIRST_RETRY_MS to
    * MAX_RETRY_MS; another failure now and then does not start that over (helper-162), but
-   * HELD_ENDS_AFTER_FAILURES in a row (its payee down, restarting) end the hold (helper-163).
+   * HELD_ENDS_AFTER_FAILURES in a row (its payee down, restarting) end the hold: the next hold's
+   * hint is followed, and the wait doubles anew after it (helper-163, helper-164).
    */
   function backOff(receiptId: string, err?: unknown): number {
     const last = backoff.get(receiptId);
@@ -356,11 +358,14 @@ export function startReceiptOutbox(deps: ReceiptOutboxDeps): ReceiptOutbox {
       backoff.set(receiptId, { until: now + delayMs, delayMs, since, ...held, othersInRow: (last?.othersInRow ?? 0) + 1, ...lifted });
       return delayMs;
     }
-    // A payee back from a restart (down for several tries) that holds follows its hint anew (helper-163).
-    const goesOn = (last?.othersInRow ?? 0) < HELD_ENDS_AFTER_FAILURES;
-    const heldSince = (goesOn ? held.heldSince : undefined) ?? now;
+    // A payee back from a restart (down for several tries) that held before holds again: its first
+    // hold is followed as its hint says (helper-163), and the wait doubles from FIRST_RETRY_MS after,
+    // its patience spent (helper-164: a payee holding for good that failed three times after each
+    // minute of holds had a call a second again).
+    const ended = held.heldSince !== undefined && (last?.othersInRow ?? 0) >= HELD_ENDS_AFTER_FAILURES;
+    const heldSince = ended ? now - HELD_PATIENCE_MS : (held.heldSince ?? now);
     // A minute at most: a payee that holds is there and answering, not gone (helper-162: capped as a day's failures were, an hour).
-    const heldDelayMs = now - heldSince < HELD_PATIENCE_MS ? undefined : Math.min(2 * ((goesOn ? held.heldDelayMs : undefined) ?? FIRST_RETRY_MS / 2), MAX_RETRY_MS);
+    const heldDelayMs = ended ? FIRST_RETRY_MS / 2 : now - heldSince < HELD_PATIENCE_MS ? undefined : Math.min(2 * (held.heldDelayMs ?? FIRST_RETRY_MS / 2), MAX_RETRY_MS);
     const waitMs = Math.min(Math.max(hint, heldDelayMs ?? FIRST_RETRY_MS), cap);
     backoff.set(receiptId, {
       until: now + waitMs,
