@@ -9,7 +9,7 @@
  * at once, each with node 1's peer address as its seed; the DHT tells them about each other.
  */
 import type { RunningNode } from '@swarm/node';
-import { freePorts, LOOPBACK_HOST, nodeStopGraceMs, startNode } from '@swarm/node';
+import { LOOPBACK_HOST, nodeStopGraceMs, pinnedPorts, startNode } from '@swarm/node';
 import type { ShutdownLog } from '@swarm/runtime';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, onShutdown } from '@swarm/runtime';
 import { CliError } from './cli-error';
@@ -85,8 +85,9 @@ export async function launchSwarm(opts: LaunchOptions): Promise<LaunchedSwarm> {
 /** Node 1, then the rest at once with node 1 as their seed; fills `up` (index i-1 for node i). */
 async function startAll(opts: LaunchOptions, up: RunningNode[], interrupted: () => boolean): Promise<void> {
   const count = opts.homes.length;
-  // All gateway ports at once: distinct, though the nodes start side by side.
-  const ports = count > 1 ? await freePorts(count) : [];
+  // All gateway ports at once, pinned: distinct, though the nodes start side by side, and none of
+  // them given to a nats-server of a node starting meanwhile.
+  const ports = count > 1 ? await pinnedPorts(count) : [];
   // Node 1 takes SWARM_SEEDS and SWARM_GATEWAY_LISTEN from the environment when set: a single
   // `swarm up` joins a swarm elsewhere that way. The others are on loopback, seeded by node 1.
   const start = (i: number, seeds: readonly string[] | undefined) => {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { freePorts, LOOPBACK_HOST, pinnedListen, pinnedPort } from './free-ports';
+import { freePorts, LOOPBACK_HOST, pinnedListen, pinnedPort, pinnedPorts } from './free-ports';
 
 describe('freePorts - gateway ports for the nodes one launcher starts', () => {
   it('answers distinct ports that can be listened on at once', async () => {
@@ -27,6 +27,15 @@ describe('pinned ports - one process never hands a port out twice', () => {
     expect(new Set(ports).size).toBe(ports.length);
     expect(addresses.every((a) => a.startsWith(`${LOOPBACK_HOST}:`))).toBe(true);
     expect(await pinnedListen('127.0.0.1:4711')).toBe('127.0.0.1:4711');
+  });
+});
+
+describe("pinned ports - a launcher's gateway ports", () => {
+  it("pins them at once: a nats-server's port (pinnedPort) is never one of them", async () => {
+    const gateways = await pinnedPorts(3);
+    expect(new Set(gateways).size).toBe(3);
+    // Pinned: free as each is, none is handed out again, not even to a node that had it last time.
+    for (const port of gateways) expect(await pinnedListen(undefined, port)).not.toBe(`${LOOPBACK_HOST}:${port}`);
   });
 });
 

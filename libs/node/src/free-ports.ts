@@ -50,6 +50,21 @@ export async function pinnedPort(host = LOOPBACK_HOST): Promise<number | undefin
 }
 
 /**
+ * `count` ports pinned at once, for the gateways of the nodes one launcher starts: a nats-server
+ * started meanwhile (pinnedPort) is never given one of them (this session's quick start: node 1's
+ * nats-server took the port just found for its gateway, which then could not listen).
+ */
+export async function pinnedPorts(count: number, host = LOOPBACK_HOST): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await pinnedPort(host);
+    if (port === undefined) throw new Error(`no TCP port free to pin on ${host}`);
+    ports.push(port);
+  }
+  return ports;
+}
+
+/**
  * A listen address with a port fixed for the node's life: the one given, or (none given, or port
  * 0) `preferredPort` when it is free now (the port the node had last time: an agent's
  * SWARM_API_URL and peers' cached addresses stay right across restarts), else a port free now on

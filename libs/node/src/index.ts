@@ -7,4 +7,4 @@ export type { ProcessSupervision, SupervisionReport, SupervisionRecord, Supervis
 export { NODE_FILE, resolveHome, swarmNodeHome, readNodeFile, writeNodeFile, claimNodeFile, removeNodeFile, isAlive } from './node-file';
 export type { NodeFile } from './node-file';
 export { NodeError } from './node-error';
-export { freePorts, LOOPBACK_HOST } from './free-ports';
+export { freePorts, LOOPBACK_HOST, pinnedPorts } from './free-ports';
