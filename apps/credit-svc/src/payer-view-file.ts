@@ -21,13 +21,13 @@ import { deserialize, serialize } from 'node:v8';
 import type { ChainHead, ChainRules, Pledge } from '@swarm/chain';
 import { CHAIN_AUDIT_VERSION, encodeForkProof, hex, NODE_ID, sha256, verifyForkProof } from '@swarm/chain';
 import type { ForkProof } from '@swarm/contracts';
-import { ChainBlock, ForkProof as ForkProofCodec, SignedBlock } from '@swarm/contracts';
+import { ForkProof as ForkProofCodec } from '@swarm/contracts';
 import type { Scheduler } from '@swarm/determinism';
 import type { KeptFile } from '@swarm/runtime';
 import { readKeptFile, removeTemporaries, setFileAside, startKeptFile } from '@swarm/runtime';
 import type { Logger } from '@swarm/telemetry';
 import type { Anchor, KeptView, PayerViews } from './payer-views';
-import { CHECKPOINT_BLOCKS, isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
+import { CHECKPOINT_BLOCKS, isBlockOf, isBlockWithHash, MAX_ANCHORS, MAX_CHAIN_WEIGHT, MAX_CONVICTED, MAX_REMEMBERED_IDS, MAX_VIEWS, PLEDGE_WEIGHT } from './payer-views';
 import { ReceiptIdSet } from './receipt-id-set';
 
 export const PAYER_VIEWS_FILE = 'payer-views';
@@ -159,12 +159,8 @@ function anchorsIn(kept: unknown): Array<[string, Anchor]> {
     if (!Array.isArray(entry) || entry.length !== 3) continue;
     const [payer, seq, block] = entry as [unknown, unknown, unknown];
     if (typeof payer !== 'string' || !NODE_ID.test(payer) || !isBigint(seq) || tagOf(block) !== '[object Uint8Array]') continue;
-    try {
-      const b = ChainBlock.decode(SignedBlock.decode(block as Uint8Array).block);
-      if (b.seq === seq && b.nodeId === payer) out.push([payer, { seq, block: block as Uint8Array }]);
-    } catch {
-      // Not a block: not kept.
-    }
+    const anchor = { seq, block: block as Uint8Array };
+    if (isBlockOf(anchor, payer)) out.push([payer, anchor]);
   }
   return out;
 }

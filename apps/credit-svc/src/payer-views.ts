@@ -801,8 +801,8 @@ function pledgesAfter(pledges: ReadonlyMap<string, Pledge>, entries: readonly Ch
   return count;
 }
 
-/** `anchor.block` is a block `payer` signed of seq `anchor.seq` (its signature is checked where the chain comes back through it). */
-function isBlockOf(anchor: Anchor, payer: string): boolean {
+/** `anchor.block` is a block of `payer`'s of seq `anchor.seq` (its signature is checked where the chain comes back through it). */
+export function isBlockOf(anchor: Anchor, payer: string): boolean {
   try {
     const block = ChainBlock.decode(SignedBlock.decode(anchor.block).block);
     return block.seq === anchor.seq && block.nodeId === payer;

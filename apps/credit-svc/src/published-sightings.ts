@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MAX_SIGHTING_TTL_MS, MAX_SIGNED_BLOCK_BYTES } from '@swarm/chain';
+import { MAX_SIGHTING_TTL_MS, MAX_SIGNED_BLOCK_BYTES, sameBytes } from '@swarm/chain';
 import type { WallClock } from '@swarm/determinism';
 import { replaceFile } from '@swarm/identity';
 import { readKeptFile, removeTemporaries, setFileAside } from '@swarm/runtime';
@@ -123,8 +123,6 @@ function encodeHeader(startedAtMs: number, startedComplete: boolean): Uint8Array
   header.set(digestOf(header.subarray(0, HEADER_BYTES - DIGEST_BYTES)), HEADER_BYTES - DIGEST_BYTES);
   return header;
 }
-
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** The journal's state in `bytes`; `damaged` when a record before the end does not hold (its records from there on are lost). */
 function decodeJournal(bytes: Uint8Array): Parsed & { readonly damaged: boolean } {
