@@ -197,8 +197,8 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
   let journal: PublishedJournal | undefined;
   const adopted: string[] = [];
   let sightings: SightingWatch | undefined;
-  /** What a start that fails has started, stopped: no timer or open file left behind. */
-  const abandonStart = async () => {
+  /** The payers' views, the sighting watch, the fork reports and the journal stopped, at a failed start (no timer or open file left behind) and at stop. */
+  const stopPayerWork = async () => {
     payers?.stop();
     sightings?.stop();
     forkReports.stop();
@@ -214,7 +214,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     escrowLifetime: config.escrowLifetime,
     hooks: book.hooks,
   }).catch(async (err: unknown) => {
-    await abandonStart();
+    await stopPayerWork();
     throw err;
   });
   // Contribution standing lives in memory, rebuilt from the window of the log before serving, then
@@ -266,7 +266,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     log.info({ fromSeq: rebuilt.fromSeq.toString(), scanned: rebuilt.scanned, payees: standing.size() }, 'standing rebuilt from the ledger log');
     bus = await startBusService({ nc, log, name: SERVICE_NAME, version: SERVICE_VERSION, description: 'LevelDB credit ledger', nodeId });
   } catch (err) {
-    await abandonStart();
+    await stopPayerWork();
     await ledger.close();
     throw err;
   }
@@ -397,10 +397,7 @@ export async function startCreditService(deps: CreditServiceDeps): Promise<Credi
     stop() {
       stopping ??= (async () => {
         // The sweeper and the outbox first: they write to the ledger and use the bus.
-        payers?.stop();
-        sightings?.stop();
-        forkReports.stop();
-        await Promise.all([sweeper.stop(), outbox.stop(), voidWatch.stop(), viewSaver?.stop(), journal?.close()]);
+        await Promise.all([stopPayerWork(), sweeper.stop(), outbox.stop(), voidWatch.stop(), viewSaver?.stop()]);
         await stopBus(config.graceMs);
         await ledger.close();
       })();
