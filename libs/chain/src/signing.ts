@@ -5,9 +5,8 @@
  * verifying is deterministic and belongs here.
  */
 import type { RecordSigner } from '@swarm/records';
-import { NODE_ID, verifyEd25519 } from '@swarm/records';
-import type { KeyObject } from 'node:crypto';
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { ed25519PublicKey, NODE_ID, verifyEd25519 } from '@swarm/records';
+import { createHash, verify } from 'node:crypto';
 
 /** `publicKey`: raw 32-byte Ed25519 key; `sign(data)`: its 64-byte signature of `data`. */
 export type ChainSigner = RecordSigner;
@@ -59,53 +58,29 @@ export interface DualSignatureCheck extends SignatureCheck {
 /** False for a wrong signature and for anything that is no Ed25519 key or signature. */
 export const checkSignature: SignatureCheck = (publicKey, signedBytes, signature) => signature.length === SIGNATURE_BYTES && verifyEd25519(publicKey, signedBytes, signature);
 
-// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4); the raw 32-byte key follows it.
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const offThread: OffThreadCheck = (publicKey, signedBytes, signature) => {
+  if (signature.length !== SIGNATURE_BYTES) return Promise.resolve(false);
+  const key = ed25519PublicKey(publicKey);
+  if (key === null) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      verify(null, signedBytes, key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+};
+const dualCheck: DualSignatureCheck = Object.assign((publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array) => checkSignature(publicKey, signedBytes, signature), {
+  offThread,
+});
 
 /**
- * checkSignature that keeps the parsed keys it has seen (at most `maxKeys`, then it starts over):
- * turning raw bytes into a key costs about as much as a verification, and one audit meets the same
- * few keys again and again (the chain's node and its counterparties). One per audit or per service.
+ * checkSignature, which can also verify off the event loop. Parsed keys are kept per process
+ * (@swarm/records ed25519PublicKey): turning raw bytes into a key costs about as much as a
+ * verification, and one audit meets the same few keys again and again.
  */
-export function cachedSignatureCheck(maxKeys = 1_024): DualSignatureCheck {
-  const keys = new Map<string, KeyObject | null>();
-  const keyOf = (publicKey: Uint8Array): KeyObject | null => {
-    const id = hex(publicKey);
-    let key = keys.get(id);
-    if (key === undefined) {
-      if (keys.size >= maxKeys) keys.clear();
-      try {
-        key = publicKey.length === PUBLIC_KEY_BYTES ? createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' }) : null;
-      } catch {
-        key = null;
-      }
-      keys.set(id, key);
-    }
-    return key;
-  };
-  const check: SignatureCheck = (publicKey, signedBytes, signature) => {
-    if (signature.length !== SIGNATURE_BYTES) return false;
-    const key = keyOf(publicKey);
-    if (key === null) return false;
-    try {
-      return verify(null, signedBytes, key, signature);
-    } catch {
-      return false;
-    }
-  };
-  const offThread: OffThreadCheck = (publicKey, signedBytes, signature) => {
-    if (signature.length !== SIGNATURE_BYTES) return Promise.resolve(false);
-    const key = keyOf(publicKey);
-    if (key === null) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      try {
-        verify(null, signedBytes, key, signature, (err, ok) => resolve(!err && ok));
-      } catch {
-        resolve(false);
-      }
-    });
-  };
-  return Object.assign(check, { offThread });
+export function cachedSignatureCheck(): DualSignatureCheck {
+  return dualCheck;
 }
 
 /** A SignatureCheck that also remembers signatures known to be good. */

@@ -2,11 +2,13 @@
  * Ed25519 and the node id, as records need them. Verifying is deterministic, so it belongs in the
  * pure core; signing stays with whoever holds the key (a RecordSigner, e.g. libs/identity).
  */
+import type { KeyObject } from 'node:crypto';
 import { createHash, createPublicKey, hash, verify } from 'node:crypto';
 
 // DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4); the raw 32-byte key follows it.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 export const SIGNATURE_BYTES = 64;
+export const PUBLIC_KEY_BYTES = 32;
 
 // One-shot `hash` costs about 40% of a Hash object's create-update-digest, and every receipt and
 // record check hashes both keys. Node added it in 20.12; `engines` allows 20.6.
@@ -17,11 +19,37 @@ export function nodeIdOfKey(publicKey: Uint8Array): string {
   return oneShotHash ? oneShotHash('sha256', publicKey, 'hex') : createHash('sha256').update(publicKey).digest('hex');
 }
 
+/**
+ * Parsed keys kept per process, the oldest dropped first past this many. Turning 32 raw bytes into
+ * a KeyObject costs as much CPU as the verification itself (~175 µs each here), and a process meets
+ * the same keys again and again: a payer's in every block and sighting, a peer's in every record.
+ * A stream of ever new keys only evicts (no key is parsed more often than with no cache).
+ */
+export const MAX_PARSED_KEYS = 4_096;
+const parsedKeys = new Map<string, KeyObject | null>();
+
+/** The KeyObject of a raw Ed25519 public key, or null when the bytes are none (kept either way: a bad key is not parsed twice). */
+export function ed25519PublicKey(publicKey: Uint8Array): KeyObject | null {
+  if (publicKey.length !== PUBLIC_KEY_BYTES) return null;
+  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1');
+  let key = parsedKeys.get(id);
+  if (key !== undefined) return key;
+  try {
+    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  } catch {
+    key = null;
+  }
+  if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.delete(parsedKeys.keys().next().value as string);
+  parsedKeys.set(id, key);
+  return key;
+}
+
 /** False for a wrong signature and for bytes that are no Ed25519 key or signature at all. */
 export function verifyEd25519(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== SIGNATURE_BYTES) return false;
+  const key = ed25519PublicKey(publicKey);
+  if (key === null) return false;
   try {
-    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
     return verify(null, data, key, signature);
   } catch {
     return false;
