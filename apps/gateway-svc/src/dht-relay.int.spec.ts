@@ -89,7 +89,7 @@ async function startFakeRegistry(node: Node, contacts: { id: string; endpoint: s
   svc.serve(RegistryDhtFindValue, async (req) => {
     seen.push(req);
     if (req.key === SLOW_KEY) await systemTime.scheduler.sleep(DHT_TIMEOUT_MS + 500);
-    return { values: [Buffer.from('record')], contacts, moreAfter: '' };
+    return { values: [Buffer.from('record')], contacts, moreAfter: '', paged: false };
   });
   return { seen, svc };
 }

@@ -93,7 +93,7 @@ describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => 
         const honest = await h.findValue(from, req, network);
         if (req.key !== key) return honest;
         const own = sentBy.get(req.id);
-        return { values: own ? [own] : [], contacts: honest.contacts, moreAfter: '' };
+        return { values: own ? [own] : [], contacts: honest.contacts, moreAfter: '', paged: true };
       },
     }));
     extra.push(evil);
@@ -218,7 +218,7 @@ describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => 
         const honest = await h.findValue(from, req, network);
         if (req.key !== key || !req.paged) return honest;
         const at = req.after ? Number(req.after.slice(1)) : 0;
-        return { values: pages[at], contacts: honest.contacts, moreAfter: at + 1 < pages.length ? `p${at + 1}` : '' };
+        return { values: pages[at], contacts: honest.contacts, moreAfter: at + 1 < pages.length ? `p${at + 1}` : '', paged: true };
       },
     }));
     extra.push(evil);
@@ -275,7 +275,7 @@ describe('ATTACK (helper-156): what a lookup of sightings tells a payee', () => 
           // The first page at once-ish, the next ones just inside the call timeout: the last page is asked just before PAGED_READ_MS runs out.
           const delay = (req.after ?? '') === '' ? PAGED_READ_MS - (CALL_TIMEOUT_MS - 50) - 30 : CALL_TIMEOUT_MS - 50;
           await new Promise<void>((resolve) => vt.scheduler.setTimer(delay, resolve));
-          return { values: [filler], contacts: answer.contacts, moreAfter: `${req.after ?? ''}z` };
+          return { values: [filler], contacts: answer.contacts, moreAfter: `${req.after ?? ''}z`, paged: true };
         },
       }));
       const e = await drive(

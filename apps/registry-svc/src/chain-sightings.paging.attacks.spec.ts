@@ -87,7 +87,7 @@ describe('ATTACK: find-value paging', () => {
       if (!req.paged) return honest;
       pages++;
       await new Promise<void>((resolve) => vt.scheduler.setTimer(MEMORY_TIMEOUT_MS - 20, resolve));
-      return { values: [], contacts: honest.contacts, moreAfter: `${req.after ?? ''}z` };
+      return { values: [], contacts: honest.contacts, moreAfter: `${req.after ?? ''}z`, paged: true };
     });
     const reader = farthest();
     const honest = signedBy(payees[0]);
@@ -111,7 +111,7 @@ describe('ATTACK: find-value paging', () => {
       pages++;
       const at = req.after ? Number(req.after.slice(1)) : 0;
       await new Promise<void>((resolve) => vt.scheduler.setTimer(MEMORY_TIMEOUT_MS - 20, resolve));
-      return { values: [values[at]], contacts: honest.contacts, moreAfter: at + 1 < values.length ? `p${String(at + 1).padStart(3, '0')}` : '' };
+      return { values: [values[at]], contacts: honest.contacts, moreAfter: at + 1 < values.length ? `p${String(at + 1).padStart(3, '0')}` : '', paged: true };
     });
     const reader = farthest();
     await drive(vt, registryOf(nodes[0], payees[0]).publish({ sighting: signedBy(payees[0]) }));
@@ -144,7 +144,7 @@ describe('ATTACK: find-value paging', () => {
     }
     await startEvil((req, honest) => {
       const at = req.paged && req.after ? Number(req.after.slice(1)) : 0;
-      return { values: pages[at], contacts: honest.contacts, moreAfter: at + 1 < pages.length ? `p${at + 1}` : '' };
+      return { values: pages[at], contacts: honest.contacts, moreAfter: at + 1 < pages.length ? `p${at + 1}` : '', paged: true };
     });
     const reader = farthest();
     const honest = signedBy(payees[0]);

@@ -327,7 +327,7 @@ describe('dht over gateways - what the sender believes', () => {
     const contacts = [at(listed[0], '127.0.0.1'), at(listed[1], 'LOCALHOST'), at(listed[2], '0.0.0.0'), at(listed[3], '2130706433'), at(listed[4], '127.0.0.1')];
     const server = await serveAsPeer(referrer, {
       dhtFindNode: () => ({ contacts }),
-      dhtFindValue: () => ({ values: [], contacts, moreAfter: '' }),
+      dhtFindValue: () => ({ values: [], contacts, moreAfter: '', paged: false }),
     });
     const to = dhtEndpoint(referrer.nodeId, server.address, nonceOf(referrer));
     try {

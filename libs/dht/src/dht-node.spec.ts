@@ -381,12 +381,13 @@ describe('dht node - expiry and republish', () => {
     }
     const found = async (complete: boolean) => {
       const run = await drive(s.vt, s.nodes[0].findProviders('full', { holders: 1, complete }));
-      return { providers: run.values.map(providerOfTestRecord).sort(), messages: run.messages };
+      return { providers: run.values.map(providerOfTestRecord).sort(), messages: run.messages, cutOff: run.cutOff };
     };
     // One reply is a random selection of what fits: a record could be hidden behind the others.
     expect((await found(false)).providers.length).toBeLessThan(150);
     const all = await found(true);
-    expect(all.providers).toEqual(providers);
+    // Its full pages are marked pages: the answer is whole (not read as an older node's cut reply).
+    expect({ providers: all.providers, cutOff: all.cutOff }).toEqual({ providers, cutOff: 0 });
     await s.stop();
   });
 
@@ -418,6 +419,35 @@ describe('dht node - expiry and republish', () => {
       failures: 0,
       stillKnown: true,
     });
+    await s.stop();
+  });
+
+  it('reads a holder from before pages (its one reply not marked a page) as whole when it is too small to have been cut, and as short, its records kept, when it may have been', async () => {
+    const s = await swarmOf(3, { bucketSize: 8 });
+    // An older node: whatever it is asked, it answers one random selection of what fits in a reply, with no page mark.
+    const older = await s.add({}, (t) => ({
+      ...t,
+      listen: (handlers) => t.listen({ ...handlers, findValue: async (from, req, net) => handlers.findValue(from, { ...req, paged: false, after: '' }, net) }),
+    }));
+    const now = s.vt.clock.now();
+    const storer = s.net.transport('storer');
+    const padding = new TextEncoder().encode(`|${'x'.repeat(1_000)}`);
+    const store = async (key: string, count: number) => {
+      for (let i = 0; i < count; i++) {
+        const value = Buffer.concat([testRecord(`p${String(i).padStart(3, '0')}`, now, now + HOUR_MS), padding]);
+        await drive(s.vt, storer.store(older.endpoint, { id: 'f'.repeat(40), key, value }));
+      }
+    };
+    // 40 records of about 1 KB: under WHOLE_UNPAGED_REPLY_BYTES, so nothing can have been left out.
+    await store('few', 40);
+    // 60 records (about 60 KB): under a reply's 64 KiB, yet a reply this full may be one cut from more.
+    await store('full', 60);
+    const read = async (key: string) => {
+      const run = await drive(s.vt, s.nodes[0].findProviders(key, { holders: 1, complete: true }));
+      return { records: run.values.length, cutOff: run.cutOff, failures: run.failures };
+    };
+    expect(await read('few')).toEqual({ records: 40, cutOff: 0, failures: 0 });
+    expect(await read('full')).toEqual({ records: 60, cutOff: 1, failures: 0 });
     await s.stop();
   });
 

@@ -110,7 +110,7 @@ export interface ProvidersResult extends LookupReport {
   readonly values: Uint8Array[];
   /** Each other node's verified records, one list per node whose answer held some (this node's own store left out). */
   readonly remoteHolders: Uint8Array[][];
-  /** Nodes whose pages this lookup stopped reading for time: their records are missing. */
+  /** Nodes whose pages this lookup stopped reading (for time, or a broken page): their records are missing; and nodes from before pages whose one reply may have been cut. */
   readonly cutOff: number;
 }
 
@@ -159,7 +159,8 @@ export interface DhtNode {
    * before it stops (`holders`, valueQuorum by default; this node counts when it holds some).
    * `complete`: every record each holder has, page by page (a holder's reply carries 64 KiB, a
    * random selection past that, which a key's filler could hide a record behind); a holder whose
-   * read breaks off past its first page is cut off (holder-read.ts): its records left out, `cutOff` counted.
+   * read breaks off past its first page is cut off (holder-read.ts): its records left out, `cutOff` counted;
+   * so is a holder from before pages whose one reply is full enough to have been cut (its records kept).
    */
   findProviders(key: string, options?: { readonly holders?: number; readonly complete?: boolean }): Promise<ProvidersResult>;
   /** The k nodes closest to `targetId` (hex). */
@@ -320,7 +321,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
             if (done || stopped || hex === selfHex) return queueMicrotask(() => cb(null, []));
             const d = met.get(hex)?.depth ?? 1;
             messages++;
-            const request: Promise<{ readonly contacts: readonly WireContact[]; readonly values?: readonly Uint8Array[] }> =
+            const request: Promise<{ readonly contacts: readonly WireContact[]; readonly values?: readonly Uint8Array[]; readonly leftOut?: boolean }> =
               read === undefined
                 ? transport.findNode(contact.endpoint, { id: selfHex, targetId: targetHex }).then(checkFindNodeResponse)
                 : readHolderValues(contact.endpoint, read);
@@ -328,6 +329,8 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
               (reply) => {
                 table.seen(contact);
                 answered++;
+                // A holder from before pages whose one reply may have been cut: its records count, but the answer is not whole.
+                if (reply.leftOut === true) cutOff++;
                 const next: Contact[] = [];
                 for (const w of reply.contacts) {
                   // The lookup list keeps the first contact it meets for an id, so later referrals reuse it.
@@ -508,7 +511,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
       const contacts = table.closest(idFromCheckedHex(request.targetId), k).map(toWire);
       if (!request.paged) return { values: store.valuesForReply(request.key, clock.now(), MAX_REPLY_VALUE_BYTES, random), contacts };
       const page = store.pageForReply(request.key, clock.now(), MAX_REPLY_VALUE_BYTES, request.after ?? '');
-      return { values: page.values, contacts, moreAfter: page.moreAfter };
+      return { values: page.values, contacts, moreAfter: page.moreAfter, paged: true };
     },
   };
 

@@ -6,6 +6,9 @@
  * lookup's time (which slow nodes next to a key could use up: helper-157), a page going back or past
  * the records a key can hold (which a payer churning an honest holder's records can cause between
  * two pages: helper-159). It is not counted a failed contact, and the answer misses its records.
+ * A holder from before pages answers one random selection (its reply not marked `paged`): a whole
+ * answer when it is too small to have been cut, else its records are kept and the answer says
+ * some may be left out (a swarm whose nodes upgrade one by one).
  */
 import type { WallClock } from '@swarm/determinism';
 import type { DhtTransport, FindValueResponse } from './wire';
@@ -27,6 +30,17 @@ export const COMPLETE_LOOKUP_MS = 5_000;
 /** A read that broke off after its first page (this lookup's time, or anything else): its records are missing from the answer, which says so. */
 export class ReadCutOff extends Error {}
 
+/**
+ * A reply of more bytes than this from a holder from before pages may have been cut: it drops the
+ * records that do not fit in a random order, so the room it leaves is under one record's largest.
+ */
+export const WHOLE_UNPAGED_REPLY_BYTES = MAX_REPLY_VALUE_BYTES - MAX_VALUE_BYTES;
+
+/** One holder's records as read: `leftOut` when they may not be all it holds (a holder from before pages, its reply full enough to have been cut). */
+export interface HolderValues extends FindValueResponse {
+  readonly leftOut?: boolean;
+}
+
 export interface HolderRead {
   readonly transport: DhtTransport;
   readonly selfHex: string;
@@ -41,7 +55,7 @@ export interface HolderRead {
 }
 
 /** The holder's records under `read.key`, with its first reply's contacts. */
-export async function readHolderValues(endpoint: string, read: HolderRead): Promise<FindValueResponse> {
+export async function readHolderValues(endpoint: string, read: HolderRead): Promise<HolderValues> {
   const { transport, selfHex, targetHex, key, complete, clock } = read;
   // Not even a first page once the lookup's time for pages is out (helper-158: stallers chained through its slots).
   if (complete && clock.now() >= read.pagesUntilMs) throw new ReadCutOff("the lookup's time for pages ran out before this holder was asked");
@@ -53,6 +67,7 @@ export async function readHolderValues(endpoint: string, read: HolderRead): Prom
   };
   const first = await ask('');
   if (!complete) return first;
+  if (first.paged !== true) return { ...first, leftOut: first.values.reduce((n, v) => n + v.byteLength, 0) > WHOLE_UNPAGED_REPLY_BYTES };
   const values = [...first.values];
   try {
     for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {

@@ -37,7 +37,7 @@ function echoHandlers(selfId: string, known: WireContact, seen: string[]): DhtHa
       if (req.key === 'fail-me') throw new SwarmError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'bad key for test');
       if (req.key === 'crash-me') throw new Error('internal detail that must not leak');
       // A holder's page: what follows the one asked for.
-      if (req.key === 'paged') return { values: [Uint8Array.from([1])], contacts: [], moreAfter: req.paged === true ? `after ${req.after}` : '' };
+      if (req.key === 'paged') return { values: [Uint8Array.from([1])], contacts: [], moreAfter: req.paged === true ? `after ${req.after}` : '', paged: req.paged === true };
       return { values: [Uint8Array.from([0]), new Uint8Array(0)], contacts: [] };
     },
   };
@@ -86,9 +86,9 @@ export function dhtTransportCompliance(name: string, makeHarness: () => Promise<
     it('carries the paging of a find-value both ways: the page asked for, and the one after it', async () => {
       const [a, b] = h.transports;
       const page = await h.settle(a.findValue(b.endpoint, { id: ID_A, targetId: ID_B, key: 'paged', paged: true, after: 'p07' }));
-      expect(page.moreAfter).toBe('after p07');
+      expect({ moreAfter: page.moreAfter, paged: page.paged }).toEqual({ moreAfter: 'after p07', paged: true });
       const unpaged = await h.settle(a.findValue(b.endpoint, { id: ID_A, targetId: ID_B, key: 'paged' }));
-      expect(unpaged.moreAfter ?? '').toBe('');
+      expect({ moreAfter: unpaged.moreAfter ?? '', paged: unpaged.paged ?? false }).toEqual({ moreAfter: '', paged: false });
     });
 
     it('carries a refusal as a reply, not an error', async () => {

@@ -11,3 +11,11 @@ describe('dht wire checks - contacts in a reply', () => {
     expect(() => checkFindValueResponse({ values: [], contacts: contactsOf(DEFAULT_BUCKET_SIZE + 1) })).toThrow(`more than ${DEFAULT_BUCKET_SIZE} contacts`);
   });
 });
+
+describe('dht wire checks - the page mark of a find-value reply', () => {
+  it('reads an absent mark as a reply from before pages, and refuses one that is not a boolean', () => {
+    expect(checkFindValueResponse({ values: [], contacts: [] }).paged).toBe(false);
+    expect(checkFindValueResponse({ values: [], contacts: [], paged: true }).paged).toBe(true);
+    expect(() => checkFindValueResponse({ values: [], contacts: [], paged: 'yes' })).toThrow('paged is not a boolean');
+  });
+});

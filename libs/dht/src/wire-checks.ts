@@ -124,7 +124,8 @@ export function checkFindValueResponse(value: unknown): FindValueResponse {
   const r = record(value, 'findValue reply');
   if (!Array.isArray(r.values)) throw invalid('values is not a list');
   if (r.values.length > MAX_VALUES_PER_REPLY) throw invalid(`more than ${MAX_VALUES_PER_REPLY} values`);
-  return { values: r.values.map(checkValue), contacts: contacts(r.contacts), moreAfter: cursor(r.moreAfter, 'moreAfter') };
+  if (r.paged !== undefined && typeof r.paged !== 'boolean') throw invalid('paged is not a boolean');
+  return { values: r.values.map(checkValue), contacts: contacts(r.contacts), moreAfter: cursor(r.moreAfter, 'moreAfter'), paged: r.paged === true };
 }
 
 /** A page cursor: absent is ''. */

@@ -57,6 +57,8 @@ export interface FindValueResponse {
   readonly contacts: readonly WireContact[];
   /** A paged reply with more records after it: the `after` of the next page ('' or absent: none). */
   readonly moreAfter?: string;
+  /** A page: the request was paged and the holder pages (false or absent: a holder from before pages, or an unpaged request). */
+  readonly paged?: boolean;
 }
 
 /**
@@ -82,8 +84,8 @@ export function pagingOf(request: FindValueRequest): { readonly paged: boolean; 
 }
 
 /** A find-value reply as the protobuf messages carry it (DhtFindValueResponse). */
-export function findValueReplyOf(reply: FindValueResponse): { values: Uint8Array[]; contacts: WireContact[]; moreAfter: string } {
-  return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })), moreAfter: reply.moreAfter ?? '' };
+export function findValueReplyOf(reply: FindValueResponse): { values: Uint8Array[]; contacts: WireContact[]; moreAfter: string; paged: boolean } {
+  return { values: [...reply.values], contacts: reply.contacts.map((c) => ({ id: c.id, endpoint: c.endpoint })), moreAfter: reply.moreAfter ?? '', paged: reply.paged ?? false };
 }
 
 export type DhtRpcName = keyof DhtHandlers;

@@ -144,6 +144,12 @@ export interface DhtFindValueResponse {
   contacts: DhtContact[];
   /** A paged reply with more records after it: the provider to ask `after` next ('' when none). */
   moreAfter: string;
+  /**
+   * True: a page (the request was paged, and the holder pages). A holder from before pages answers a
+   * paged request with one random selection of at most 64 KiB and leaves this false, so a reader that
+   * needs every record can tell that reply from a last page.
+   */
+  paged: boolean;
 }
 
 /** A task a peer asks this node to run on its executors. */
@@ -1475,7 +1481,7 @@ export const DhtFindValueRequest: MessageFns<DhtFindValueRequest> = {
 };
 
 function createBaseDhtFindValueResponse(): DhtFindValueResponse {
-  return { values: [], contacts: [], moreAfter: "" };
+  return { values: [], contacts: [], moreAfter: "", paged: false };
 }
 
 export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
@@ -1488,6 +1494,9 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
     }
     if (message.moreAfter !== "") {
       writer.uint32(26).string(message.moreAfter);
+    }
+    if (message.paged !== false) {
+      writer.uint32(32).bool(message.paged);
     }
     return writer;
   },
@@ -1529,6 +1538,14 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
             message.moreAfter = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.paged = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1552,6 +1569,7 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
         : isSet(object.more_after)
         ? globalThis.String(object.more_after)
         : "",
+      paged: isSet(object.paged) ? globalThis.Boolean(object.paged) : false,
     };
   },
 
@@ -1566,6 +1584,9 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
     if (message.moreAfter !== undefined) {
       obj.moreAfter = message.moreAfter;
     }
+    if (message.paged !== undefined) {
+      obj.paged = message.paged;
+    }
     return obj;
   },
 
@@ -1577,6 +1598,7 @@ export const DhtFindValueResponse: MessageFns<DhtFindValueResponse> = {
     message.values = object.values?.map((e) => e) || [];
     message.contacts = object.contacts?.map((e) => DhtContact.fromPartial(e)) || [];
     message.moreAfter = object.moreAfter ?? "";
+    message.paged = object.paged ?? false;
     return message;
   },
 };
