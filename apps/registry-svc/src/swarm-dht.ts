@@ -10,7 +10,7 @@ import { ErrorCode, GatewayNodeInfo, isSwarmError, SwarmError } from '@swarm/con
 import type { CancelTimer, Random, Time } from '@swarm/determinism';
 import type { DhtLog, DhtNode, RecordValidator } from '@swarm/dht';
 import { startDhtNode } from '@swarm/dht';
-import { dhtEndpoint, dhtIdOfNode, peerOfDhtEndpoint } from '@swarm/dht-gateway';
+import { dhtEndpoint, dhtIdOfNode, dialledHostOf, peerOfDhtEndpoint } from '@swarm/dht-gateway';
 import type { HostPort } from '@swarm/gateway';
 import { NODE_ID_PATTERN, parseHostPort } from '@swarm/gateway';
 import { findPowNonce, hasProofOfWork } from '@swarm/records';
@@ -135,7 +135,8 @@ export function startSwarmDht(deps: SwarmDhtDeps): SwarmDht {
     });
     const node = await startDhtNode(
       { transport, clock: time.clock, scheduler: time.scheduler, random: deps.random, validate: deps.validate, log: dhtLog },
-      { id: transport.dhtId, seeds },
+      // Dial-backs share a rate per host the endpoint names (claims of a host's every port).
+      { id: transport.dhtId, seeds, hostOf: dialledHostOf },
     );
     if (abort.signal.aborted) return void (await node.stop());
     running = { node, transport };

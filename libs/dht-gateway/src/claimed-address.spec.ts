@@ -1,4 +1,5 @@
-import { canonicalHost, claimedHostProblem, dialAddress } from './claimed-address';
+import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf } from './claimed-address';
+import { dhtEndpoint } from './dht-peer-id';
 
 const LOOPBACK = '127.0.0.0/8';
 const REMOTE = '203.0.113.0/24';
@@ -107,5 +108,19 @@ describe('the address a node tells its peers', () => {
       'localhost',
     ]);
     expect(['127.1', '2130706433', 'a..b', 'x_y.example'].map(canonicalHost)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('the host a dial-back counts against', () => {
+  const NODE = 'ab'.repeat(32);
+  const at = (host: string, port = 7400) => dhtEndpoint(NODE, { host, port }, 7n);
+
+  it("names the host an endpoint dials, whatever its port, and none for this machine's loopback or what is no endpoint", () => {
+    expect(dialledHostOf(at('203.0.113.9'))).toBe('203.0.113.9');
+    expect(dialledHostOf(at('203.0.113.9', 1))).toBe(dialledHostOf(at('203.0.113.9', 65535)));
+    expect(dialledHostOf(at('2001:db8::5'))).toBe('2001:db8::5');
+    expect(dialledHostOf(at('node-1.example.org'))).toBe('node-1.example.org');
+    expect([at('127.0.0.1'), at('127.8.0.1'), at('::1'), at('localhost'), at('a.localhost')].map(dialledHostOf)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(dialledHostOf('not an endpoint')).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@
  */
 import { networkOf } from '@swarm/gateway';
 import { isIPv4, isIPv6 } from 'node:net';
+import { peerOfDhtEndpoint } from './dht-peer-id';
 
 /** Where an address can be reached from, widest last. */
 export type AddressScope = 'undialable' | 'loopback' | 'link-local' | 'private' | 'public';
@@ -132,4 +133,22 @@ export async function dialAddress(host: string, own: AddressScope, resolve: Reso
   const fit = addresses.find((a) => reachProblem(scopeOfIp(a), own) === undefined);
   if (fit === undefined) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
   return fit;
+}
+
+/**
+ * The host a DHT endpoint dials, as written (each address has one spelling here), which dial-backs
+ * share a rate by (libs/dht dial-back.ts): claims of a host's every port otherwise had this node
+ * dial it at the full rate. Undefined for this machine's loopback (its nodes are its own) and for
+ * what is no DHT endpoint (the dial fails at once).
+ */
+export function dialledHostOf(endpoint: string): string | undefined {
+  let host: string;
+  try {
+    host = peerOfDhtEndpoint(endpoint).address.host;
+  } catch {
+    return undefined;
+  }
+  if (host === 'localhost' || host.endsWith('.localhost')) return undefined;
+  if ((isIPv4(host) || isIPv6(host)) && scopeOfIp(host) === 'loopback') return undefined;
+  return host;
 }

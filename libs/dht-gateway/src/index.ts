@@ -11,4 +11,4 @@ export { createGatewayDhtSender, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_C
 export type { GatewayDhtSender, GatewayDhtSenderOptions } from './gateway-dht-sender';
 export { createGatewayDhtTransport } from './gateway-dht-transport';
 export type { GatewayDhtTransport, GatewayDhtTransportOptions } from './gateway-dht-transport';
-export { canonicalHost } from './claimed-address';
+export { canonicalHost, dialledHostOf } from './claimed-address';

@@ -190,7 +190,7 @@ describe('dht node - dial-back before a requester enters the table', () => {
   });
 
   it('dials back a flood of claims at most a few at a time and not again while the endpoint cools down', async () => {
-    const s = await swarmOf(1, { dialBack: { maxInFlight: 2, maxInFlightPerNetwork: 2, maxPerSecond: 100, failureCooldownMs: 60_000, maxRemembered: 100 } });
+    const s = await swarmOf(1, { dialBack: { maxInFlight: 2, maxInFlightPerNetwork: 2, maxPerSecond: 100, failureCooldownMs: 60_000, maxRemembered: 100, maxPerHostPerSecond: 2 } });
     const [node] = s.nodes;
     const random = seededRandom(5);
     const senders = Array.from({ length: 10 }, (_, i) => s.net.transport(`claim-${i}`));
@@ -217,7 +217,7 @@ describe('dht node - k', () => {
 
 describe('dht node - dial-backs a second', () => {
   it('starts at most maxPerSecond dial-backs a second, however many new endpoints are claimed', async () => {
-    const s = await swarmOf(1, { dialBack: { maxInFlight: 100, maxInFlightPerNetwork: 100, maxPerSecond: 3, failureCooldownMs: 60_000, maxRemembered: 100 } });
+    const s = await swarmOf(1, { dialBack: { maxInFlight: 100, maxInFlightPerNetwork: 100, maxPerSecond: 3, failureCooldownMs: 60_000, maxRemembered: 100, maxPerHostPerSecond: 2 } });
     const [node] = s.nodes;
     const random = seededRandom(6);
     let next = 0;

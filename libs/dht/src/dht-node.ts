@@ -11,7 +11,7 @@ import Lookup from 'kademlia-dht/lib/lookup';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { CancelTimer, Random, Scheduler, WallClock } from '@swarm/determinism';
 import { Contact as ContactClass, createContactTable } from './contact-table';
-import type { DialBackLimits } from './dial-back';
+import type { DialBackLimits, HostOfEndpoint } from './dial-back';
 import { createDialBack } from './dial-back';
 import { MAX_CONTACTS_PER_REPLY } from './wire-checks';
 import { commonPrefixLength, ID_BITS, idFromCheckedHex, idFromHex, idToHex, keyId, randomIdInBucket } from './dht-id';
@@ -92,6 +92,8 @@ export interface DhtNodeInit {
   readonly limits?: ProviderStoreLimits;
   /** Bounds on dialling back the endpoints requests claim (dial-back.ts). */
   readonly dialBack?: DialBackLimits;
+  /** The host an endpoint dials, for the dial-backs' rate per host (dial-back.ts); none by default. */
+  readonly hostOf?: HostOfEndpoint;
 }
 
 export interface LookupReport {
@@ -226,7 +228,7 @@ export async function startDhtNode(components: DhtNodeComponents, init: DhtNodeI
     }
   };
   const table = createContactTable(selfId, k, (contact) => pingAs(idToHex(contact.id), contact.endpoint));
-  const dialBack = createDialBack(pingAs, clock, init.dialBack);
+  const dialBack = createDialBack(pingAs, clock, init.dialBack, init.hostOf);
 
   /** Every findNode reply lists k contacts: each table contact's wire form is made once (frozen: replies share it). */
   const wireForms = new WeakMap<Contact, WireContact>();

@@ -33,3 +33,44 @@ describe('dial-back - a share per network', () => {
     expect(ends).toHaveLength(5);
   });
 });
+
+describe('dial-back - a rate per host', () => {
+  const hostOf = (endpoint: string) => endpoint.split(':')[0];
+
+  it("starts at most maxPerHostPerSecond dial-backs a second to one host, whatever ports are claimed, and others' at the full rate", async () => {
+    const dialled: string[] = [];
+    const clock = manualClock(0);
+    const dialBack = createDialBack((_id, endpoint) => (dialled.push(endpoint), Promise.resolve(false)), clock, DEFAULT_DIAL_BACK_LIMITS, hostOf);
+    const { maxPerHostPerSecond } = DEFAULT_DIAL_BACK_LIMITS;
+    // A victim's every port, claimed by many callers on many networks.
+    for (let port = 1; port <= 50; port++) dialBack.claim('a'.repeat(40), `victim:${port}`, `198.51.${port}.0/24`, () => undefined);
+    expect(dialled).toHaveLength(maxPerHostPerSecond);
+    // Other hosts are not held back by it.
+    for (let i = 0; i < 4; i++) dialBack.claim('b'.repeat(40), `host-${i}:7400`, `203.0.${i}.0/24`, () => undefined);
+    expect(dialled.filter((e) => e.startsWith('host-'))).toHaveLength(4);
+    await new Promise((resolve) => setImmediate(resolve));
+    // A second later the victim's host has its allowance again, no more.
+    clock.advance(1_000);
+    for (let port = 51; port <= 100; port++) dialBack.claim('a'.repeat(40), `victim:${port}`, `198.51.${port % 200}.0/24`, () => undefined);
+    expect(dialled.filter((e) => e.startsWith('victim:'))).toHaveLength(2 * maxPerHostPerSecond);
+  });
+
+  it('takes no global allowance for a claim its host refuses, and limits nothing the transport names no host for', () => {
+    const dialled: string[] = [];
+    const dialBack = createDialBack(
+      (_id, endpoint) => (dialled.push(endpoint), new Promise<boolean>(() => undefined)),
+      manualClock(0),
+      {
+        ...DEFAULT_DIAL_BACK_LIMITS,
+        maxInFlight: 100,
+        maxInFlightPerNetwork: 100,
+        maxPerSecond: 5,
+      },
+      (endpoint) => (endpoint.startsWith('local') ? undefined : hostOf(endpoint)),
+    );
+    // 30 claims of one host: 2 dialled, the rest refused before they spend the node's 5 a second.
+    for (let port = 1; port <= 30; port++) dialBack.claim('a'.repeat(40), `victim:${port}`, undefined, () => undefined);
+    for (let port = 1; port <= 3; port++) dialBack.claim('a'.repeat(40), `local:${port}`, undefined, () => undefined);
+    expect(dialled).toEqual(['victim:1', 'victim:2', 'local:1', 'local:2', 'local:3']);
+  });
+});

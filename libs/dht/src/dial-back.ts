@@ -11,7 +11,10 @@
  * not dialled again for `failureCooldownMs` (by the endpoint as written: the gateway takes each
  * address in one spelling only, libs/dht-gateway claimed-address.ts). Claims from one network (as
  * the transport saw the request come) hold at most `maxInFlightPerNetwork` of the dial-backs at
- * once: tarpit addresses claimed from one network kept all 8 busy, and newcomers unlearnt.
+ * once: tarpit addresses claimed from one network kept all 8 busy, and newcomers unlearnt. Claims
+ * of one host (as the transport reads it off the endpoint: `hostOf`) start at most
+ * `maxPerHostPerSecond` dial-backs a second, whatever the port: the cooldown is per endpoint as
+ * written, so claims of a victim's every port had this node dial it at the full 20 a second.
  */
 import type { WallClock } from '@swarm/determinism';
 
@@ -22,8 +25,10 @@ export interface DialBackLimits {
   /** Dial-backs started a second, in bursts of as many: without it, claims of ever new endpoints (cheap ids, or any port of one host) were dialled as fast as they came. */
   readonly maxPerSecond: number;
   readonly failureCooldownMs: number;
-  /** Failed endpoints remembered for the cooldown (oldest forgotten first past this). */
+  /** Failed endpoints remembered for the cooldown, and hosts for their rate (oldest forgotten first past this). */
   readonly maxRemembered: number;
+  /** Dial-backs started a second to one host (any of its ports), in bursts of as many. */
+  readonly maxPerHostPerSecond: number;
 }
 
 export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({
@@ -32,7 +37,14 @@ export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({
   maxPerSecond: 20,
   failureCooldownMs: 5_000,
   maxRemembered: 4_096,
+  maxPerHostPerSecond: 2,
 });
+
+/**
+ * The host an endpoint dials, which claims share a rate by; undefined for none (an endpoint with no
+ * host worth a rate: the memory network's names, this machine's loopback).
+ */
+export type HostOfEndpoint = (endpoint: string) => string | undefined;
 
 export interface DialBackCounts {
   readonly verified: number;
@@ -50,7 +62,7 @@ export interface DialBack {
 /** Resolves true when `endpoint` answered a ping with `idHex`. */
 export type PingAs = (idHex: string, endpoint: string) => Promise<boolean>;
 
-export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBackLimits = DEFAULT_DIAL_BACK_LIMITS): DialBack {
+export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBackLimits = DEFAULT_DIAL_BACK_LIMITS, hostOf: HostOfEndpoint = () => undefined): DialBack {
   const inFlight = new Set<string>();
   /** Dial-backs in flight by the network their claim came from. */
   const byNetwork = new Map<string, number>();
@@ -62,6 +74,8 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   /** Dial-backs that may start now (a token bucket of maxPerSecond, refilled by the clock). */
   let tokens = limits.maxPerSecond;
   let refilledAt = clock.now();
+  /** Each host's bucket of maxPerHostPerSecond (Map order: least recently used first). */
+  const hosts = new Map<string, { tokens: number; at: number }>();
 
   function takeToken(): boolean {
     const now = clock.now();
@@ -70,6 +84,23 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
     if (tokens < 1) return false;
     tokens -= 1;
     return true;
+  }
+
+  /** The host's bucket, refilled to now; a host not seen (or forgotten) starts full. */
+  function hostBucket(host: string): { tokens: number; at: number } {
+    const now = clock.now();
+    const rate = limits.maxPerHostPerSecond;
+    const held = hosts.get(host);
+    const bucket = held ?? { tokens: rate, at: now };
+    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) * rate) / 1_000);
+    bucket.at = now;
+    hosts.delete(host);
+    hosts.set(host, bucket);
+    for (const oldest of hosts.keys()) {
+      if (hosts.size <= limits.maxRemembered) break;
+      hosts.delete(oldest);
+    }
+    return bucket;
   }
 
   function coolingDown(endpoint: string): boolean {
@@ -92,10 +123,20 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   return {
     claim(idHex, endpoint, network, admit) {
       const fromNetwork = network === undefined ? 0 : (byNetwork.get(network) ?? 0);
-      if (inFlight.size >= limits.maxInFlight || fromNetwork >= limits.maxInFlightPerNetwork || inFlight.has(endpoint) || coolingDown(endpoint) || !takeToken()) {
+      const host = hostOf(endpoint);
+      const bucket = host === undefined ? undefined : hostBucket(host);
+      if (
+        inFlight.size >= limits.maxInFlight ||
+        fromNetwork >= limits.maxInFlightPerNetwork ||
+        inFlight.has(endpoint) ||
+        coolingDown(endpoint) ||
+        (bucket !== undefined && bucket.tokens < 1) ||
+        !takeToken()
+      ) {
         dropped++;
         return;
       }
+      if (bucket !== undefined) bucket.tokens -= 1;
       inFlight.add(endpoint);
       if (network !== undefined) byNetwork.set(network, fromNetwork + 1);
       void pingAs(idHex, endpoint)
