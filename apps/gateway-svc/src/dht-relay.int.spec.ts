@@ -89,7 +89,7 @@ async function startFakeRegistry(node: Node, contacts: { id: string; endpoint: s
   svc.serve(RegistryDhtFindValue, async (req) => {
     seen.push(req);
     if (req.key === SLOW_KEY) await systemTime.scheduler.sleep(DHT_TIMEOUT_MS + 500);
-    return { values: [Buffer.from('record')], contacts, moreAfter: '', paged: false };
+    return { values: [Buffer.from('record')], contacts, moreAfter: req.paged ? 'p1' : '', paged: req.paged };
   });
   return { seen, svc };
 }
@@ -149,6 +149,16 @@ describe('gateway-svc - the DHT relay between two nodes', () => {
     const peersOfB = (await b.bus.request(GatewayPeers, {}, { timeoutMs: REQUEST_TIMEOUT_MS })).peers;
     expect(peersOfB).toEqual([{ nodeId: a.gateway.nodeId, address: a.gateway.advertisedAddress, rttMs: 0, lastSeenMs: expect.any(BigInt) }]);
     expect(Number(peersOfB[0].lastSeenMs)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('keeps the page mark of a find-value through both relays and both gateways (a new holder never looks old)', async () => {
+    const ask = (paged: boolean) =>
+      a.bus.request(GatewayDhtFindValue, { peer: b.endpoint, targetId: target, key: 'vecadd', network: '', paged, after: '' }, { timeoutMs: REQUEST_TIMEOUT_MS });
+    const page = await ask(true);
+    expect({ paged: page.paged, moreAfter: page.moreAfter }).toEqual({ paged: true, moreAfter: 'p1' });
+    expect((registryB?.seen.at(-1) as DhtRelayFindValueRequest).paged).toBe(true);
+    const whole = await ask(false);
+    expect({ paged: whole.paged, moreAfter: whole.moreAfter }).toEqual({ paged: false, moreAfter: '' });
   });
 
   it('refuses a bad peer, this node itself and a bad field with INVALID_ARGUMENT, quoting no input whole', async () => {

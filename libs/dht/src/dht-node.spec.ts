@@ -190,7 +190,9 @@ describe('dht node - dial-back before a requester enters the table', () => {
   });
 
   it('dials back a flood of claims at most a few at a time and not again while the endpoint cools down', async () => {
-    const s = await swarmOf(1, { dialBack: { maxInFlight: 2, maxInFlightPerNetwork: 2, maxPerSecond: 100, failureCooldownMs: 60_000, maxRemembered: 100, maxPerHostPerSecond: 2 } });
+    const s = await swarmOf(1, {
+      dialBack: { maxInFlight: 2, maxInFlightPerNetwork: 2, maxPerSecond: 100, failureCooldownMs: 60_000, maxRemembered: 100, maxPerHostPerSecond: 2 },
+    });
     const [node] = s.nodes;
     const random = seededRandom(5);
     const senders = Array.from({ length: 10 }, (_, i) => s.net.transport(`claim-${i}`));
@@ -217,7 +219,9 @@ describe('dht node - k', () => {
 
 describe('dht node - dial-backs a second', () => {
   it('starts at most maxPerSecond dial-backs a second, however many new endpoints are claimed', async () => {
-    const s = await swarmOf(1, { dialBack: { maxInFlight: 100, maxInFlightPerNetwork: 100, maxPerSecond: 3, failureCooldownMs: 60_000, maxRemembered: 100, maxPerHostPerSecond: 2 } });
+    const s = await swarmOf(1, {
+      dialBack: { maxInFlight: 100, maxInFlightPerNetwork: 100, maxPerSecond: 3, failureCooldownMs: 60_000, maxRemembered: 100, maxPerHostPerSecond: 2 },
+    });
     const [node] = s.nodes;
     const random = seededRandom(6);
     let next = 0;
@@ -554,5 +558,63 @@ describe('dht node - refresh', () => {
     const s = await swarmOf(1);
     await s.nodes[0].stop();
     await expect(s.nodes[0].findProviders('k')).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+  });
+});
+
+/**
+ * ATTACK (helper-165): a complete read takes any first reply without the page mark as an older
+ * node's one random selection and never follows its `moreAfter`, although a node from before pages
+ * cannot set `moreAfter` (field 3 was added with pages). A holder from between pages and the mark
+ * (fc530a5..1f2f410) pages honestly: its first page is over 48 KiB whenever more follow, so each
+ * read of it is cut off and no payee clears a payer whose key is over 64 KiB there until every such
+ * node is upgraded — the "swarm upgrades all its nodes together" of issue 14, one version on.
+ */
+describe('ATTACK: dht node - a reply that names a next page but carries no page mark', () => {
+  const padding = new TextEncoder().encode(`|${'x'.repeat(1_000)}`);
+
+  it('keeps reading the pages of a holder that pages without the mark (a node from before the mark): every record, the answer whole', async () => {
+    const s = await swarmOf(3, { bucketSize: 8 });
+    // Pages honestly, as fc530a5..1f2f410 did, but does not mark them.
+    const between = await s.add({}, (t) => ({
+      ...t,
+      listen: (handlers) => t.listen({ ...handlers, findValue: async (from, req, net) => ({ ...(await handlers.findValue(from, req, net)), paged: false }) }),
+    }));
+    const now = s.vt.clock.now();
+    const storer = s.net.transport('storer');
+    const providers = Array.from({ length: 120 }, (_, i) => `p${String(i).padStart(3, '0')}`);
+    for (const p of providers)
+      await drive(s.vt, storer.store(between.endpoint, { id: 'f'.repeat(40), key: 'big', value: Buffer.concat([testRecord(p, now, now + HOUR_MS), padding]) }));
+    const run = await drive(s.vt, s.nodes[0].findProviders('big', { holders: 1, complete: true }));
+    expect({ providers: run.values.map(providerOfTestRecord).sort(), cutOff: run.cutOff }).toEqual({ providers, cutOff: 0 });
+    await s.stop();
+  });
+
+  it('refuses to take an unmarked reply that names a next page as a whole answer', async () => {
+    const s = await swarmOf(3, { bucketSize: 8 });
+    const now = s.vt.clock.now();
+    const first = Array.from({ length: 10 }, (_, i) => testRecord(`q${String(i).padStart(3, '0')}`, now, now + HOUR_MS));
+    const rest = Array.from({ length: 10 }, (_, i) => testRecord(`r${String(i).padStart(3, '0')}`, now, now + HOUR_MS));
+    // Small (well under 48 KiB), unmarked, and saying more follow after q009.
+    const odd = await s.add({}, (t) => ({
+      ...t,
+      listen: (handlers) =>
+        t.listen({
+          ...handlers,
+          findValue: async (from, req, net) => {
+            const honest = await handlers.findValue(from, req, net);
+            if (req.key !== 'odd') return honest;
+            return (req.after ?? '') === ''
+              ? { values: first, contacts: honest.contacts, moreAfter: 'q009', paged: false }
+              : { values: rest, contacts: honest.contacts, moreAfter: '', paged: false };
+          },
+        }),
+    }));
+    expect(odd.endpoint).toBeDefined();
+    const run = await drive(s.vt, s.nodes[0].findProviders('odd', { holders: 1, complete: true }));
+    // Either every record it named, or the answer says some are missing: never ten records passed off as all.
+    const whole = run.values.length === 20 && run.cutOff === 0;
+    const saysShort = run.cutOff > 0;
+    expect({ records: run.values.length, cutOff: run.cutOff, honest: whole || saysShort }).toEqual(expect.objectContaining({ honest: true }));
+    await s.stop();
   });
 });

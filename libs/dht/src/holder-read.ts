@@ -6,9 +6,9 @@
  * lookup's time (which slow nodes next to a key could use up: helper-157), a page going back or past
  * the records a key can hold (which a payer churning an honest holder's records can cause between
  * two pages: helper-159). It is not counted a failed contact, and the answer misses its records.
- * A holder from before pages answers one random selection (its reply not marked `paged`): a whole
- * answer when it is too small to have been cut, else its records are kept and the answer says
- * some may be left out (a swarm whose nodes upgrade one by one).
+ * A holder from before pages answers one random selection (its reply not marked `paged`, naming no
+ * next page): a whole answer when it is too small to have been cut, else its records are kept and
+ * the answer says some may be left out (a swarm whose nodes upgrade one by one).
  */
 import type { WallClock } from '@swarm/determinism';
 import type { DhtTransport, FindValueResponse } from './wire';
@@ -67,7 +67,9 @@ export async function readHolderValues(endpoint: string, read: HolderRead): Prom
   };
   const first = await ask('');
   if (!complete) return first;
-  if (first.paged !== true) return { ...first, leftOut: first.values.reduce((n, v) => n + v.byteLength, 0) > WHOLE_UNPAGED_REPLY_BYTES };
+  // Unmarked and naming no next page: a node from before pages (one selection), or a last page. One
+  // naming a next page pages (nodes from before the mark, helper-165), and is read on as any.
+  if (first.paged !== true && (first.moreAfter ?? '') === '') return { ...first, leftOut: first.values.reduce((n, v) => n + v.byteLength, 0) > WHOLE_UNPAGED_REPLY_BYTES };
   const values = [...first.values];
   try {
     for (let after = first.moreAfter ?? '', pages = 1; after !== ''; pages++) {

@@ -30,12 +30,15 @@ const parsedKeys = new Map<string, KeyObject | null>();
 
 /** The KeyObject of a raw Ed25519 public key, or null when the bytes are none (kept either way: a bad key is not parsed twice). */
 export function ed25519PublicKey(publicKey: Uint8Array): KeyObject | null {
-  if (publicKey.length !== PUBLIC_KEY_BYTES) return null;
-  const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('latin1');
+  // One copy of the bytes, read once, names the kept key and is what gets parsed (helper-165: a
+  // wider typed array's first 32 bytes named a key other bytes were parsed into).
+  if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES) return null;
+  const bytes = Buffer.from(publicKey);
+  const id = bytes.toString('latin1');
   let key = parsedKeys.get(id);
   if (key !== undefined) return key;
   try {
-    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, bytes]), format: 'der', type: 'spki' });
   } catch {
     key = null;
   }
