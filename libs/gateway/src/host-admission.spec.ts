@@ -16,36 +16,16 @@ describe('host admission - limits whatever node ids a host uses', () => {
   });
 
   it('groups addresses into networks: an IPv4 /24 (127.0.0.0/8 whole), an IPv6 /48', () => {
-    expect(networkOf('203.0.113.3')).toBe('203.0.113.0/24');
-    expect(networkOf('203.0.113.250')).toBe(networkOf('203.0.113.3'));
-    expect(networkOf('203.0.114.3')).not.toBe(networkOf('203.0.113.3'));
-    expect(networkOf('::ffff:203.0.113.3')).toBe('203.0.113.0/24');
-    // The shared address space (RFC 6598) holds a carrier's many subscribers: grouped as public addresses are.
-    expect(networkOf('100.64.7.9')).toBe('100.64.7.0/24');
-    expect(networkOf('172.32.1.2')).toBe('172.32.1.0/24');
+    expect(networkOf('10.1.2.3')).toBe('10.1.2.0/24');
+    expect(networkOf('10.1.2.250')).toBe(networkOf('10.1.2.3'));
+    expect(networkOf('10.1.3.3')).not.toBe(networkOf('10.1.2.3'));
+    expect(networkOf('::ffff:10.1.2.3')).toBe('10.1.2.0/24');
     expect(networkOf('127.0.0.1')).toBe('127.0.0.0/8');
     expect(networkOf('127.5.6.7')).toBe('127.0.0.0/8');
     expect(networkOf('2001:db8:7:1::5')).toBe('2001:db8:7::/48');
     expect(networkOf('2001:0db8:0007:ffff:1:2:3:4')).toBe('2001:db8:7::/48');
     expect(networkOf('::1')).toBe('0:0:0::/48');
     expect(networkOf(undefined)).toBe('unknown');
-  });
-
-  it("counts each machine of the node's own site as its own network: private and link-local addresses, IPv4 and IPv6", () => {
-    // Twenty workstations of one office LAN: twenty networks, not one /24 whose 16 slots of a key they would share.
-    const office = Array.from({ length: 20 }, (_, i) => networkOf(`192.168.1.${10 + i}`));
-    expect(new Set(office).size).toBe(20);
-    expect(networkOf('192.168.1.10')).toBe('192.168.1.10/32');
-    expect(networkOf('::ffff:10.1.2.3')).toBe('10.1.2.3/32');
-    expect(networkOf('172.16.0.9')).toBe('172.16.0.9/32');
-    expect(networkOf('172.31.255.9')).toBe('172.31.255.9/32');
-    expect(networkOf('169.254.3.4')).toBe('169.254.3.4/32');
-    expect(networkOf('fd12:3456:789a:1::5')).toBe('fd12:3456:789a:1::/64');
-    expect(networkOf('fc00::1')).toBe('fc00:0:0:0::/64');
-    expect(networkOf('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
-    // A public IPv6 address next to those ranges stays in its /48.
-    expect(networkOf('fec0::1')).toBe('fec0:0:0::/48');
-    expect(networkOf('fb00::1')).toBe('fb00:0:0::/48');
   });
 
   it('refuses a host past its connections, and takes one again once one closes', () => {

@@ -59,30 +59,16 @@ export function hostKey(remoteAddress: string | undefined): string {
  * The network a remote address counts against where a slot, not a rate, is at stake (the DHT's
  * records per network, @swarm/dht provider-store.ts): an IPv4 /24 (all of 127.0.0.0/8 is this one
  * machine), or an IPv6 /48, a site's usual allocation. Coarser than hostKey, since addresses in one
- * such block cost an attacker about as much as one. A private or link-local address (RFC 1918,
- * 169.254/16, IPv6 ULA and link-local) is its own host (hostKey): no one rents those, and a
- * connection from one comes from this node's own site, whose machines would otherwise share one
- * network's slots (an office of 20 workstations in one /24: only 16 could hold a payer's sightings).
- * Not the shared address space (100.64/10): a carrier's many subscribers sit in it.
+ * such block cost an attacker about as much as one.
  */
 export function networkOf(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return 'unknown';
   const v4 = IPV4_MAPPED.exec(remoteAddress)?.[1] ?? (remoteAddress.includes(':') ? undefined : remoteAddress);
   if (v4 !== undefined) {
     const [a = '', b = '', c = ''] = v4.split('.');
-    if (a === '127') return '127.0.0.0/8';
-    return isSiteLocalV4(Number(a), Number(b)) ? `${v4}/32` : `${a}.${b}.${c}.0/24`;
+    return a === '127' ? '127.0.0.0/8' : `${a}.${b}.${c}.0/24`;
   }
-  const groups = expandIpv6(remoteAddress);
-  // fc00::/7 (unique local) and fe80::/10 (link-local): by the first group's high bits.
-  const first = parseInt(groups[0] ?? '', 16);
-  if ((first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80) return hostKey(remoteAddress);
-  return `${groups.slice(0, 3).join(':')}::/48`;
-}
-
-/** RFC 1918 and link-local IPv4 (169.254/16), by the first two octets. */
-function isSiteLocalV4(a: number, b: number): boolean {
-  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  return `${expandIpv6(remoteAddress).slice(0, 3).join(':')}::/48`;
 }
 
 /** The eight 16-bit groups of an IPv6 address (a zone id dropped), lowercase, without leading zeros. */
