@@ -1,4 +1,7 @@
 import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf } from './claimed-address';
+import { manualClock } from '@swarm/determinism';
+import { createDialBack, DEFAULT_DIAL_BACK_LIMITS } from '@swarm/dht';
+import { networkOf } from '@swarm/gateway';
 import { dhtEndpoint } from './dht-peer-id';
 
 const LOOPBACK = '127.0.0.0/8';
@@ -107,14 +110,56 @@ describe('the address a node tells its peers', () => {
 
 describe('the host a dial-back counts against', () => {
   const NODE = 'ab'.repeat(32);
-  const at = (host: string, port = 7400) => dhtEndpoint(NODE, { host, port }, 7n);
+  const OTHER = 'cd'.repeat(32);
+  const at = (host: string, port = 7400, node = NODE) => dhtEndpoint(node, { host, port }, 7n);
+  const STRANGER = '198.51.100.0/24';
+  const flush = () => new Promise((resolve) => setImmediate(resolve));
 
   it("names the host an endpoint dials, whatever its port, and none for this machine's loopback or what is no endpoint", () => {
-    expect(dialledHostOf(at('203.0.113.9'))).toBe('203.0.113.9');
-    expect(dialledHostOf(at('203.0.113.9', 1))).toBe(dialledHostOf(at('203.0.113.9', 65535)));
-    expect(dialledHostOf(at('2001:db8::5'))).toBe('2001:db8::5');
-    expect(dialledHostOf(at('node-1.example.org'))).toBe('node-1.example.org');
-    expect([at('127.0.0.1'), at('127.8.0.1'), at('::1'), at('localhost'), at('a.localhost')].map(dialledHostOf)).toEqual([undefined, undefined, undefined, undefined, undefined]);
-    expect(dialledHostOf('not an endpoint')).toBeUndefined();
+    expect(dialledHostOf(at('203.0.113.9'), STRANGER)).toBe('203.0.113.9');
+    expect(dialledHostOf(at('203.0.113.9', 1), STRANGER)).toBe(dialledHostOf(at('203.0.113.9', 65535), STRANGER));
+    expect(dialledHostOf(at('node-1.example.org'), STRANGER)).toBe('node-1.example.org');
+    expect([at('127.0.0.1'), at('127.8.0.1'), at('::1'), at('localhost'), at('a.localhost')].map((e) => dialledHostOf(e, STRANGER))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(dialledHostOf('not an endpoint', STRANGER)).toBeUndefined();
+  });
+
+  it('counts an IPv6 address as its /64 (one subscriber), and names no host for a caller naming an address of its own network', () => {
+    expect(dialledHostOf(at('2001:db8:1:2::5'), STRANGER)).toBe('2001:db8:1:2::/64');
+    expect(dialledHostOf(at('2001:db8:1:2::ffff'), STRANGER)).toBe(dialledHostOf(at('2001:db8:1:2::5'), STRANGER));
+    expect(dialledHostOf(at('203.0.113.9'), networkOf('203.0.113.9'))).toBeUndefined();
+    expect(dialledHostOf(at('2001:db8:1:2::5'), networkOf('2001:db8:1:9::1'))).toBeUndefined();
+  });
+
+  // helper-166's attacks on the rate per host, as registry-svc wires it.
+  it('refuses more than maxPerHostPerSecond dial-backs a second to the addresses of one IPv6 /64', async () => {
+    const dialled: string[] = [];
+    const dialBack = createDialBack((_id, e) => (dialled.push(e), Promise.resolve(false)), manualClock(0), DEFAULT_DIAL_BACK_LIMITS, dialledHostOf);
+    // One victim's /64, each address claimed once, from many networks.
+    for (let i = 1; i <= 50; i++) {
+      dialBack.claim('a'.repeat(40), at(`2001:db8:1:2::${i.toString(16)}`), `198.51.${i}.0/24`, () => undefined);
+      await flush();
+    }
+    expect(dialled.length).toBeLessThanOrEqual(DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
+  });
+
+  it("keeps dialling back a host's claim of its own address while strangers claim its other ports", async () => {
+    const dialled: string[] = [];
+    const dialBack = createDialBack((_id, e) => (dialled.push(e), Promise.resolve(false)), manualClock(0), DEFAULT_DIAL_BACK_LIMITS, dialledHostOf);
+    const honest = '203.0.113.9';
+    // A stranger on another network claims the honest node's other ports (each refused at once).
+    for (let port = 1; port <= 10; port++) {
+      dialBack.claim('a'.repeat(40), at(honest, port), STRANGER, () => undefined);
+      await flush();
+    }
+    expect(dialled).toHaveLength(DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
+    // The honest node's own request, from its own connection, claiming its own address.
+    dialBack.claim('b'.repeat(40), at(honest, 7400, OTHER), networkOf(honest), () => undefined);
+    expect(dialled).toContain(at(honest, 7400, OTHER));
   });
 });

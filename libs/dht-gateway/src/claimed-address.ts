@@ -9,7 +9,7 @@
  * private ranges only from a private network, never a wildcard, broadcast or multicast address. A
  * DNS name is held to the same rule where it is dialled, by what it resolves to (dialAddress).
  */
-import { networkOf } from '@swarm/gateway';
+import { hostKey, networkOf } from '@swarm/gateway';
 import { isIPv4, isIPv6 } from 'node:net';
 import { peerOfDhtEndpoint } from './dht-peer-id';
 
@@ -136,12 +136,15 @@ export async function dialAddress(host: string, own: AddressScope, resolve: Reso
 }
 
 /**
- * The host a DHT endpoint dials, as written (each address has one spelling here), which dial-backs
- * share a rate by (libs/dht dial-back.ts): claims of a host's every port otherwise had this node
- * dial it at the full rate. Undefined for this machine's loopback (its nodes are its own) and for
- * what is no DHT endpoint (the dial fails at once).
+ * The host a claim of a DHT endpoint from `network` counts against, which dial-backs share a rate
+ * by (libs/dht dial-back.ts): claims of a host's every port otherwise had this node dial it at the
+ * full rate. An IPv4 address or a DNS name as written (each has one spelling here), an IPv6 /64
+ * (hostKey: a subscriber's, whose every address would otherwise be a host of its own, helper-166).
+ * Undefined for this machine's loopback (its nodes are its own), for what is no DHT endpoint (the
+ * dial fails at once), and for an address in the caller's own network (a node naming its own
+ * address reflects nothing; strangers naming its other ports must not use up its rate).
  */
-export function dialledHostOf(endpoint: string): string | undefined {
+export function dialledHostOf(endpoint: string, network: string | undefined): string | undefined {
   let host: string;
   try {
     host = peerOfDhtEndpoint(endpoint).address.host;
@@ -149,6 +152,7 @@ export function dialledHostOf(endpoint: string): string | undefined {
     return undefined;
   }
   if (host === 'localhost' || host.endsWith('.localhost')) return undefined;
-  if ((isIPv4(host) || isIPv6(host)) && scopeOfIp(host) === 'loopback') return undefined;
-  return host;
+  if (!isIPv4(host) && !isIPv6(host)) return host;
+  if (scopeOfIp(host) === 'loopback' || networkOf(host) === network) return undefined;
+  return isIPv6(host) ? hostKey(host) : host;
 }

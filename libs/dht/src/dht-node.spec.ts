@@ -246,6 +246,25 @@ describe('dht node - dial-backs a second', () => {
   });
 });
 
+describe('dht node - dial-backs a second to one host', () => {
+  it('shares maxPerHostPerSecond among the claims of one host the transport names (hostOf), leaving other hosts theirs', async () => {
+    const s = await swarmOf(1, {
+      dialBack: { maxInFlight: 100, maxInFlightPerNetwork: 100, maxPerSecond: 100, failureCooldownMs: 60_000, maxRemembered: 100, maxPerHostPerSecond: 2 },
+      hostOf: (endpoint) => endpoint.split('-')[0],
+    });
+    const [node] = s.nodes;
+    const random = seededRandom(8);
+    const claim = (names: string[]) => drive(s.vt, Promise.all(names.map((name) => s.net.transport(name).ping(node.endpoint, { id: randomHexId(random) }))));
+    s.net.resetStats();
+    // Ten ports of one host: 2 dialled back; three other hosts: each dialled back.
+    await claim(Array.from({ length: 10 }, (_, i) => `victim-${i}`));
+    await claim(['a-1', 'b-1', 'c-1']);
+    expect(s.net.stats().byRpc.ping).toBe(13 + 2 + 3);
+    await s.vt.advance(2 * TIMEOUT_MS);
+    await s.stop();
+  });
+});
+
 describe('dht node - providers', () => {
   it('finds every provider of a skill from any node', async () => {
     const s = await swarmOf(24);

@@ -74,3 +74,32 @@ describe('dial-back - a rate per host', () => {
     expect(dialled).toEqual(['victim:1', 'victim:2', 'local:1', 'local:2', 'local:3']);
   });
 });
+
+describe('dial-back - hosts remembered', () => {
+  it('remembers at most maxRemembered hosts, the least recently claimed forgotten first (it starts with its full rate again)', async () => {
+    const dialled: string[] = [];
+    const dialBack = createDialBack(
+      (_id, endpoint) => (dialled.push(endpoint), Promise.resolve(false)),
+      manualClock(0),
+      {
+        ...DEFAULT_DIAL_BACK_LIMITS,
+        maxRemembered: 2,
+        maxPerHostPerSecond: 1,
+      },
+      (endpoint) => endpoint.split(':')[0],
+    );
+    const claim = async (endpoint: string) => {
+      dialBack.claim('a'.repeat(40), endpoint, undefined, () => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await claim('h1:1');
+    await claim('h1:2'); // h1's rate used up
+    await claim('h2:1');
+    expect(dialled).toEqual(['h1:1', 'h2:1']);
+    await claim('h1:3'); // still remembered: refused, and now the most recent
+    await claim('h3:1'); // forgets h2, the least recently claimed
+    await claim('h2:2'); // forgets h1; h2 starts full again
+    await claim('h1:4'); // h1 starts full again
+    expect(dialled).toEqual(['h1:1', 'h2:1', 'h3:1', 'h2:2', 'h1:4']);
+  });
+});

@@ -41,10 +41,12 @@ export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({
 });
 
 /**
- * The host an endpoint dials, which claims share a rate by; undefined for none (an endpoint with no
- * host worth a rate: the memory network's names, this machine's loopback).
+ * The host a claim of `endpoint` from `network` counts against, which claims share a rate by;
+ * undefined for none: an endpoint with no host worth a rate (the memory network's names, this
+ * machine's loopback), or a caller naming an address of its own network (no reflection: a stranger
+ * claiming a host's other ports must not starve that host's own claims, helper-166).
  */
-export type HostOfEndpoint = (endpoint: string) => string | undefined;
+export type HostOfEndpoint = (endpoint: string, network: string | undefined) => string | undefined;
 
 export interface DialBackCounts {
   readonly verified: number;
@@ -123,7 +125,7 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   return {
     claim(idHex, endpoint, network, admit) {
       const fromNetwork = network === undefined ? 0 : (byNetwork.get(network) ?? 0);
-      const host = hostOf(endpoint);
+      const host = hostOf(endpoint, network);
       const bucket = host === undefined ? undefined : hostBucket(host);
       if (
         inFlight.size >= limits.maxInFlight ||
