@@ -2,7 +2,8 @@
  * `npm run bench -- --chain`: the per-node chains of @swarm/chain, in one process, no I/O. Two nodes
  * pay each other 1 credit per task, alternately; per payment the payer makes and signs a receipt,
  * the payee checks and countersigns it, and both append it (each append checks both signatures and
- * signs a block). Rows: raw Ed25519 sign and verify (the floor, same run), blocks appended and
+ * signs a block). Rows: raw Ed25519 sign and verify (the floor, same run), a verify from raw key
+ * bytes with the key parsed each time and kept (@swarm/records), blocks appended and
  * signed per second, whole settlements (receipt + both appends: 4 signatures, 5 verifications) per
  * second, a whole-chain audit (every signature, link and balance) in blocks per second, and the
  * cross-chain conservation check.
@@ -12,6 +13,7 @@ import { createPublicKey, generateKeyPairSync, sign, verify as cryptoVerify } fr
 import { availableParallelism, loadavg } from 'node:os';
 import type { ChainAudit, ChainHead, ChainSigner, CrossChainReport } from '@swarm/chain';
 import { appendReceipt, cachedSignatureCheck, chainRules, checkCrossChain, countersignReceipt, createGenesis, makeReceipt, verifyChain } from '@swarm/chain';
+import { verifyEd25519 } from '@swarm/records';
 import Table from 'cli-table3';
 
 const T0 = 1_700_000_000_000;
@@ -101,9 +103,20 @@ export function benchChain(payments: number): ChainBenchRow[] {
   const rawVerify = measure(() => {
     for (let i = 0; i < payments; i += 1) cryptoVerify(null, sample, publicKey, signature);
   });
+  // What every record, block and sighting check paid before keys were kept: the raw key parsed each time.
+  const rawKey = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }).subarray(SPKI_PREFIX_BYTES));
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const parsedEachTime = measure(() => {
+    for (let i = 0; i < payments; i += 1) cryptoVerify(null, sample, createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature);
+  });
+  const keptKey = measure(() => {
+    for (let i = 0; i < payments; i += 1) verifyEd25519(rawKey, sample, signature);
+  });
   return [
     row(`raw Ed25519 sign (node:crypto, ${sample.length} bytes)`, payments, 'signatures', rawSign),
     row(`raw Ed25519 verify (parsed key, ${sample.length} bytes)`, payments, 'signatures', rawVerify),
+    row('Ed25519 verify, the raw key parsed each time (before keys were kept)', payments, 'signatures', parsedEachTime),
+    row('Ed25519 verify from raw key bytes (@swarm/records: keys kept per process)', payments, 'signatures', keptKey),
     row('append + sign a receipt block (checks both receipt signatures)', 2 * payments, 'blocks', append),
     row('settlement: receipt made, countersigned, appended to both chains', payments, 'settlements', settle),
     row('verify whole chains (signatures, links, receipts, balances)', blocks, 'blocks', verify),
