@@ -33,7 +33,7 @@ export interface AppendReceiptOptions {
   readonly pledgeOf?: PledgeOf;
   /** How far ahead of `atMs` a receipt may be dated (a payer's clock); DEFAULT_MAX_SKEW_MS. */
   readonly maxSkewMs?: number;
-  /** For the receipt's two signatures: checkSignature by default, or a long-lived cachedSignatureCheck. */
+  /** For the receipt's two signatures: checkSignature by default (parsed keys are kept per process), or a remembering check. */
   readonly checkSignature?: SignatureCheck;
 }
 

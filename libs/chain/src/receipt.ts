@@ -48,7 +48,7 @@ export interface VerifyReceiptOptions {
   readonly countersigned?: boolean;
   readonly expectedPayer?: string;
   readonly expectedPayee?: string;
-  /** checkSignature by default; a cachedSignatureCheck when verifying many. */
+  /** checkSignature by default (parsed keys are kept per process either way), or a remembering check. */
   readonly checkSignature?: SignatureCheck;
 }
 

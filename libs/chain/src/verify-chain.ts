@@ -59,7 +59,7 @@ export interface VerifyChainOptions {
   readonly maxSkewMs?: number;
   /** The node whose chain this must be (the peer asked). */
   readonly expectedNodeId?: string;
-  /** A cachedSignatureCheck of its own by default. */
+  /** cachedSignatureCheck by default (the process's parsed keys, and verification off the event loop). */
   readonly checkSignature?: SignatureCheck;
   /** verifyChainSuffix: the pledges not paid at the head it goes on from (none by default). */
   readonly pledgeOf?: PledgeOf;

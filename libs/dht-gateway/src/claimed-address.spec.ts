@@ -129,11 +129,11 @@ describe('the host a dial-back counts against', () => {
     expect(dialledHostOf('not an endpoint', STRANGER)).toBeUndefined();
   });
 
-  it('counts an IPv6 address as its /64 (one subscriber), and names no host for a caller naming an address of its own network', () => {
+  it("counts an IPv6 address as its /64 (one subscriber), and claims from the host's own network apart from strangers'", () => {
     expect(dialledHostOf(at('2001:db8:1:2::5'), STRANGER)).toBe('2001:db8:1:2::/64');
     expect(dialledHostOf(at('2001:db8:1:2::ffff'), STRANGER)).toBe(dialledHostOf(at('2001:db8:1:2::5'), STRANGER));
-    expect(dialledHostOf(at('203.0.113.9'), networkOf('203.0.113.9'))).toBeUndefined();
-    expect(dialledHostOf(at('2001:db8:1:2::5'), networkOf('2001:db8:1:9::1'))).toBeUndefined();
+    expect(dialledHostOf(at('203.0.113.9'), networkOf('203.0.113.9'))).toBe('203.0.113.9 from its own network');
+    expect(dialledHostOf(at('2001:db8:1:2::5'), networkOf('2001:db8:1:9::1'))).toBe('2001:db8:1:2::/64 from its own network');
   });
 
   // helper-166's attacks on the rate per host, as registry-svc wires it.
@@ -145,7 +145,21 @@ describe('the host a dial-back counts against', () => {
       dialBack.claim('a'.repeat(40), at(`2001:db8:1:2::${i.toString(16)}`), `198.51.${i}.0/24`, () => undefined);
       await flush();
     }
-    expect(dialled.length).toBeLessThanOrEqual(DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
+    expect(dialled).toHaveLength(DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
+  });
+
+  // rev167: a neighbour in the victim's own network (one address rented in a shared cloud /24) is a stranger to it too.
+  it.each([
+    ['IPv4 /24', '203.0.113.9', '203.0.113.200'],
+    ['IPv6 /48', '2001:db8:1:2::5', '2001:db8:1:77::1'],
+  ])('%s: holds a neighbour claiming the victim its every port to maxPerHostPerSecond dial-backs', async (_name, victim, neighbour) => {
+    const dialled: string[] = [];
+    const dialBack = createDialBack((_id, e) => (dialled.push(e), Promise.resolve(false)), manualClock(0), DEFAULT_DIAL_BACK_LIMITS, dialledHostOf);
+    for (let port = 1; port <= 50; port++) {
+      dialBack.claim('a'.repeat(40), at(victim, port), networkOf(neighbour), () => undefined);
+      await flush();
+    }
+    expect(dialled).toHaveLength(DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   });
 
   it("keeps dialling back a host's claim of its own address while strangers claim its other ports", async () => {

@@ -140,9 +140,10 @@ export async function dialAddress(host: string, own: AddressScope, resolve: Reso
  * by (libs/dht dial-back.ts): claims of a host's every port otherwise had this node dial it at the
  * full rate. An IPv4 address or a DNS name as written (each has one spelling here), an IPv6 /64
  * (hostKey: a subscriber's, whose every address would otherwise be a host of its own, helper-166).
- * Undefined for this machine's loopback (its nodes are its own), for what is no DHT endpoint (the
- * dial fails at once), and for an address in the caller's own network (a node naming its own
- * address reflects nothing; strangers naming its other ports must not use up its rate).
+ * Claims from the host's own network (a /24 or /48: the node itself, or a neighbour) have a rate of
+ * their own, so that strangers naming a node's other ports do not use up its own claims' (helper-166),
+ * while a neighbour is held to 2 a second too (rev167). Undefined for this machine's loopback (its
+ * nodes are its own) and for what is no DHT endpoint (the dial fails at once).
  */
 export function dialledHostOf(endpoint: string, network: string | undefined): string | undefined {
   let host: string;
@@ -153,6 +154,7 @@ export function dialledHostOf(endpoint: string, network: string | undefined): st
   }
   if (host === 'localhost' || host.endsWith('.localhost')) return undefined;
   if (!isIPv4(host) && !isIPv6(host)) return host;
-  if (scopeOfIp(host) === 'loopback' || networkOf(host) === network) return undefined;
-  return isIPv6(host) ? hostKey(host) : host;
+  if (scopeOfIp(host) === 'loopback') return undefined;
+  const key = isIPv6(host) ? hostKey(host) : host;
+  return networkOf(host) === network ? `${key} from its own network` : key;
 }

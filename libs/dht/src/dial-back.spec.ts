@@ -76,16 +76,12 @@ describe('dial-back - a rate per host', () => {
 });
 
 describe('dial-back - hosts remembered', () => {
-  it('remembers at most maxRemembered hosts, the least recently claimed forgotten first (it starts with its full rate again)', async () => {
+  it('remembers at most maxRemembered hosts, by their last dial-back (a claim dropped touches none), the least recent forgotten first with its full rate again', async () => {
     const dialled: string[] = [];
     const dialBack = createDialBack(
       (_id, endpoint) => (dialled.push(endpoint), Promise.resolve(false)),
       manualClock(0),
-      {
-        ...DEFAULT_DIAL_BACK_LIMITS,
-        maxRemembered: 2,
-        maxPerHostPerSecond: 1,
-      },
+      { ...DEFAULT_DIAL_BACK_LIMITS, maxRemembered: 2, maxPerHostPerSecond: 1 },
       (endpoint) => endpoint.split(':')[0],
     );
     const claim = async (endpoint: string) => {
@@ -93,13 +89,12 @@ describe('dial-back - hosts remembered', () => {
       await new Promise((resolve) => setImmediate(resolve));
     };
     await claim('h1:1');
-    await claim('h1:2'); // h1's rate used up
+    await claim('h1:2'); // h1's rate used up: dropped
     await claim('h2:1');
-    expect(dialled).toEqual(['h1:1', 'h2:1']);
-    await claim('h1:3'); // still remembered: refused, and now the most recent
-    await claim('h3:1'); // forgets h2, the least recently claimed
-    await claim('h2:2'); // forgets h1; h2 starts full again
-    await claim('h1:4'); // h1 starts full again
-    expect(dialled).toEqual(['h1:1', 'h2:1', 'h3:1', 'h2:2', 'h1:4']);
+    await claim('h1:1'); // cooling down after its failure: dropped, and h1 stays the least recent
+    await claim('h3:1'); // forgets h1
+    await claim('h2:2'); // h2 remembered, its rate used up: dropped
+    await claim('h1:2'); // h1 forgotten: its full rate again
+    expect(dialled).toEqual(['h1:1', 'h2:1', 'h3:1', 'h1:2']);
   });
 });

@@ -61,6 +61,12 @@ export interface DialBack {
   counts(): DialBackCounts;
 }
 
+interface Bucket {
+  tokens: number;
+  /** When `tokens` was counted. */
+  at: number;
+}
+
 /** Resolves true when `endpoint` answered a ping with `idHex`. */
 export type PingAs = (idHex: string, endpoint: string) => Promise<boolean>;
 
@@ -74,35 +80,27 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   let refused = 0;
   let dropped = 0;
   /** Dial-backs that may start now (a token bucket of maxPerSecond, refilled by the clock). */
-  let tokens = limits.maxPerSecond;
-  let refilledAt = clock.now();
-  /** Each host's bucket of maxPerHostPerSecond (Map order: least recently used first). */
-  const hosts = new Map<string, { tokens: number; at: number }>();
+  const all: Bucket = { tokens: limits.maxPerSecond, at: clock.now() };
+  /**
+   * Each host's bucket of maxPerHostPerSecond, by the last dial-back started to it (Map order: least
+   * recently first). Only a dial-back started touches it: claims dropped for any reason neither add
+   * a host nor push one out (rev167: a flood of them reset a victim's empty bucket).
+   */
+  const hosts = new Map<string, Bucket>();
 
-  function takeToken(): boolean {
-    const now = clock.now();
-    tokens = Math.min(limits.maxPerSecond, tokens + ((now - refilledAt) * limits.maxPerSecond) / 1_000);
-    refilledAt = now;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
+  /** `bucket`'s tokens now at `rate` a second (never above `rate`): a host not remembered has its full rate. */
+  function refilled(bucket: Bucket | undefined, rate: number): number {
+    return bucket === undefined ? rate : Math.min(rate, bucket.tokens + ((clock.now() - bucket.at) * rate) / 1_000);
   }
 
-  /** The host's bucket, refilled to now; a host not seen (or forgotten) starts full. */
-  function hostBucket(host: string): { tokens: number; at: number } {
-    const now = clock.now();
-    const rate = limits.maxPerHostPerSecond;
-    const held = hosts.get(host);
-    const bucket = held ?? { tokens: rate, at: now };
-    bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) * rate) / 1_000);
-    bucket.at = now;
+  function takeHostToken(host: string): void {
+    const tokens = refilled(hosts.get(host), limits.maxPerHostPerSecond) - 1;
     hosts.delete(host);
-    hosts.set(host, bucket);
+    hosts.set(host, { tokens, at: clock.now() });
     for (const oldest of hosts.keys()) {
       if (hosts.size <= limits.maxRemembered) break;
       hosts.delete(oldest);
     }
-    return bucket;
   }
 
   function coolingDown(endpoint: string): boolean {
@@ -126,19 +124,20 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
     claim(idHex, endpoint, network, admit) {
       const fromNetwork = network === undefined ? 0 : (byNetwork.get(network) ?? 0);
       const host = hostOf(endpoint, network);
-      const bucket = host === undefined ? undefined : hostBucket(host);
       if (
         inFlight.size >= limits.maxInFlight ||
         fromNetwork >= limits.maxInFlightPerNetwork ||
         inFlight.has(endpoint) ||
         coolingDown(endpoint) ||
-        (bucket !== undefined && bucket.tokens < 1) ||
-        !takeToken()
+        (host !== undefined && refilled(hosts.get(host), limits.maxPerHostPerSecond) < 1) ||
+        refilled(all, limits.maxPerSecond) < 1
       ) {
         dropped++;
         return;
       }
-      if (bucket !== undefined) bucket.tokens -= 1;
+      all.tokens = refilled(all, limits.maxPerSecond) - 1;
+      all.at = clock.now();
+      if (host !== undefined) takeHostToken(host);
       inFlight.add(endpoint);
       if (network !== undefined) byNetwork.set(network, fromNetwork + 1);
       void pingAs(idHex, endpoint)

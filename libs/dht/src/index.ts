@@ -4,7 +4,7 @@
  * transport compliance suite every transport passes.
  */
 export { createDialBack, DEFAULT_DIAL_BACK_LIMITS } from './dial-back';
-export type { DialBack, DialBackLimits, HostOfEndpoint } from './dial-back';
+export type { DialBackLimits, HostOfEndpoint } from './dial-back';
 export { startDhtNode, DEFAULT_BUCKET_SIZE, DEFAULT_CONCURRENCY, DEFAULT_VALUE_QUORUM, DEFAULT_REFRESH_INTERVAL_MS, DEFAULT_SWEEP_INTERVAL_MS } from './dht-node';
 export { COMPLETE_LOOKUP_MS, MAX_PAGES_PER_HOLDER, PAGED_READ_MS } from './holder-read';
 export type {

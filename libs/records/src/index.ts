@@ -6,7 +6,7 @@ export { RecordRefusal } from './record-refusal';
 export type { RefusalReason } from './record-refusal';
 export { needsRepublish, republishAt } from './republish';
 export { findPowNonce, hasProofOfWork, powHash, leadingZeroBits, POW_DOMAIN, DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from './proof-of-work';
-export { ed25519PublicKey, MAX_PARSED_KEYS, nodeIdOfKey, verifyEd25519 } from './node-key';
+export { ed25519PublicKey, nodeIdOfKey, verifyEd25519 } from './node-key';
 export { MAX_RECORD_BYTES, MAX_SKILLS, MAX_CAPACITY, MAX_THREADS, NODE_ID, SKILL_VERSION } from './record-rules';
 export { signResult, verifySignedResult, openSignedResult, resultSigningBytes, encodeTask, ResultRefusal, RESULT_DOMAIN } from './signed-result';
 export type { ResultCheck, ResultRefusalReason } from './signed-result';

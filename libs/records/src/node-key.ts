@@ -4,11 +4,11 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { createHash, createPublicKey, hash, verify } from 'node:crypto';
+import { PUBLIC_KEY_BYTES } from './record-rules';
 
 // DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4); the raw 32-byte key follows it.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 export const SIGNATURE_BYTES = 64;
-export const PUBLIC_KEY_BYTES = 32;
 
 // One-shot `hash` costs about 40% of a Hash object's create-update-digest, and every receipt and
 // record check hashes both keys. Node added it in 20.12; `engines` allows 20.6.
@@ -20,32 +20,45 @@ export function nodeIdOfKey(publicKey: Uint8Array): string {
 }
 
 /**
- * Parsed keys kept per process, the oldest dropped first past this many. Turning 32 raw bytes into
- * a KeyObject costs as much CPU as the verification itself (~175 µs each here), and a process meets
- * the same keys again and again: a payer's in every block and sighting, a peer's in every record.
- * A stream of ever new keys only evicts (no key is parsed more often than with no cache).
+ * Parsed keys kept per process, the least recently used dropped first past this many. Turning 32 raw
+ * bytes into a KeyObject costs as much CPU as the verification itself (~175 µs each here), and a
+ * process meets the same keys again and again: a payer's in every block and sighting, a peer's in
+ * every record. A stream of ever new keys only evicts (no key is parsed more often than with no cache).
  */
 export const MAX_PARSED_KEYS = 4_096;
-const parsedKeys = new Map<string, KeyObject | null>();
 
-/** The KeyObject of a raw Ed25519 public key, or null when the bytes are none (kept either way: a bad key is not parsed twice). */
-export function ed25519PublicKey(publicKey: Uint8Array): KeyObject | null {
-  // One copy of the bytes, read once, names the kept key and is what gets parsed (helper-165: a
-  // wider typed array's first 32 bytes named a key other bytes were parsed into).
-  if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES) return null;
-  const bytes = Buffer.from(publicKey);
-  const id = bytes.toString('latin1');
-  let key = parsedKeys.get(id);
-  if (key !== undefined) return key;
-  try {
-    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, bytes]), format: 'der', type: 'spki' });
-  } catch {
-    key = null;
-  }
-  if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.delete(parsedKeys.keys().next().value as string);
-  parsedKeys.set(id, key);
-  return key;
+/** The KeyObject of a raw Ed25519 public key, or null when the bytes are none (a bad key is kept too: not parsed twice). */
+export type ParsedKeys = (publicKey: Uint8Array) => KeyObject | null;
+
+/** Keys parsed from raw bytes, at most `maxKeys` kept (ed25519PublicKey is the process's one; tests make small ones). */
+export function createParsedKeys(maxKeys: number): ParsedKeys {
+  const kept = new Map<string, KeyObject | null>();
+  return (publicKey) => {
+    // One copy of the bytes, read once, names the kept key and is what gets parsed (helper-165: a
+    // wider typed array's first 32 bytes named a key other bytes were parsed into).
+    if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES) return null;
+    const bytes = Buffer.from(publicKey);
+    const id = bytes.toString('latin1');
+    let key = kept.get(id);
+    if (key !== undefined) {
+      // Most recently used last: a payer's key in use stays through a stream of others.
+      kept.delete(id);
+      kept.set(id, key);
+      return key;
+    }
+    try {
+      key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, bytes]), format: 'der', type: 'spki' });
+    } catch {
+      key = null;
+    }
+    if (kept.size >= maxKeys) kept.delete(kept.keys().next().value as string);
+    kept.set(id, key);
+    return key;
+  };
 }
+
+/** The process's parsed keys (MAX_PARSED_KEYS of them), which verifyEd25519 and @swarm/chain's checks share. */
+export const ed25519PublicKey: ParsedKeys = createParsedKeys(MAX_PARSED_KEYS);
 
 /** False for a wrong signature and for bytes that are no Ed25519 key or signature at all. */
 export function verifyEd25519(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
