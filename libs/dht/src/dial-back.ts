@@ -41,10 +41,10 @@ export const DEFAULT_DIAL_BACK_LIMITS: DialBackLimits = Object.freeze({
 });
 
 /**
- * The host a claim of `endpoint` from `network` counts against, which claims share a rate by;
- * undefined for none: an endpoint with no host worth a rate (the memory network's names, this
- * machine's loopback), or a caller naming an address of its own network (no reflection: a stranger
- * claiming a host's other ports must not starve that host's own claims, helper-166).
+ * The host a claim of `endpoint` from `network` counts against, which claims share a rate by (the
+ * transport may count a host's claims from its own network apart, so that strangers claiming its
+ * other ports do not use up its own claims' rate: helper-166); undefined for none, an endpoint with
+ * no host worth a rate (the memory network's names, this machine's loopback).
  */
 export type HostOfEndpoint = (endpoint: string, network: string | undefined) => string | undefined;
 
