@@ -74,6 +74,28 @@ describe('claimed DHT addresses', () => {
   });
 });
 
+describe('IPv4-compatible addresses (::/96 but ::1)', () => {
+  // Node writes a caller from 0:0:0:0:0:0:a01:203 as `::10.1.2.3`; inside 0:0:0::/48 it was counted with ::1, as loopback (helper-166).
+  const COMPATIBLE = networkOf('::10.1.2.3');
+
+  it("are no caller on this machine's loopback: one names neither loopback nor a private or link-local address", () => {
+    expect([COMPATIBLE, networkOf('::a01:203'), networkOf('::7f00:1'), networkOf('::')]).toEqual(['::/96', '::/96', '::/96', '::/96']);
+    for (const host of ['127.0.0.1', '::1', 'localhost', '10.1.2.3', '169.254.1.1', 'fe80::1', 'fd00::1']) {
+      expect([host, claimedHostProblem(host, COMPATIBLE)]).toEqual([host, expect.any(String)]);
+    }
+    expect(claimedHostProblem('198.51.100.4', COMPATIBLE)).toBeUndefined();
+  });
+
+  it('are no address to dial, as a claim or as what a DNS name resolves to', async () => {
+    for (const host of ['::a01:203', '::7f00:1', '::c633:6404', '::ffff']) {
+      for (const from of [LOOPBACK, REMOTE, '10.1.2.0/24']) expect([host, from, claimedHostProblem(host, from)]).toEqual([host, from, expect.stringMatching(/no address to dial/)]);
+    }
+    const names = (host: string) => Promise.resolve(host === 'compat.example' ? ['::7f00:1', '::c633:6404'] : []);
+    await expect(dialAddress('compat.example', 'loopback', names)).rejects.toThrow('compat.example resolves to no address this node dials for a peer (2 found)');
+    expect(claimedHostProblem('::1', LOOPBACK)).toBeUndefined();
+  });
+});
+
 describe('dialling a DNS name', () => {
   const resolver = (table: Record<string, string[]>) => (host: string) => Promise.resolve(table[host] ?? []);
   const names = resolver({ vm: ['127.0.0.1'], 'lan.example': ['10.0.0.5'], 'both.example': ['127.0.0.1', '203.0.113.9'], 'v6.example': ['2001:DB8::1'] });

@@ -18,6 +18,8 @@ export type AddressScope = 'undialable' | 'loopback' | 'link-local' | 'private' 
 
 /** The networks (host-admission.ts networkOf) of callers on this machine's loopback. */
 const LOOPBACK_NETWORKS: ReadonlySet<string> = new Set(['127.0.0.0/8', '0:0:0::/48']);
+/** ::/96 in RFC 5952 form: `::` and at most two groups after it. */
+const IN_ZERO_96 = /^::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})?)?$/;
 /** A DNS label: letters, digits and hyphens, neither first nor last a hyphen, lower case only. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -32,18 +34,23 @@ export function scopeOfIp(ip: string): AddressScope {
     if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 198 && (b === 18 || b === 19))) return 'private';
     return 'public';
   }
-  if (ip === '::' || ip.startsWith('ff') || ip.startsWith('::ffff:')) return 'undialable';
   if (ip === '::1') return 'loopback';
+  // ::/96 (`::` and RFC 4291's deprecated IPv4-compatible `::a01:203`) and ::ffff:0:0/96 are routed nowhere as written.
+  if (IN_ZERO_96.test(ip) || ip.startsWith('ff') || ip.startsWith('::ffff:')) return 'undialable';
   if (/^fe[89ab]/.test(ip)) return 'link-local';
   if (/^f[cd]/.test(ip)) return 'private';
   return 'public';
 }
 
-/** The scope of a caller's network (networkOf): where the addresses it names must be reachable from. */
+/**
+ * The scope of a caller's network (networkOf): where the addresses it names must be reachable from.
+ * A network of addresses routed nowhere (networkOf's `::/96`) reaches as little as a public one.
+ */
 export function scopeOfNetwork(network: string): AddressScope {
   if (LOOPBACK_NETWORKS.has(network)) return 'loopback';
   const first = network.split('/')[0] ?? '';
-  return isIPv4(first) ? scopeOfIp(first) : isIPv6(first) ? scopeOfIp(first.toLowerCase()) : 'public';
+  const scope = isIPv4(first) ? scopeOfIp(first) : isIPv6(first) ? scopeOfIp(first.toLowerCase()) : 'public';
+  return scope === 'undialable' ? 'public' : scope;
 }
 
 /** Why a node in scope `from` cannot have an address in scope `at` to offer; undefined when it can. */

@@ -49,10 +49,11 @@ const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 /** The host a remote address counts against: the IPv4 address, or the IPv6 address's /64. */
 export function hostKey(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return 'unknown';
-  const mapped = IPV4_MAPPED.exec(remoteAddress);
-  if (mapped?.[1]) return mapped[1];
-  if (!remoteAddress.includes(':')) return remoteAddress;
-  return `${expandIpv6(remoteAddress).slice(0, 4).join(':')}::/64`;
+  const v4 = ipv4Of(remoteAddress);
+  if (v4 !== undefined) return v4;
+  const groups = expandIpv6(remoteAddress);
+  if (isIpv4Compatible(groups)) return IPV4_COMPATIBLE;
+  return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 /**
@@ -63,12 +64,38 @@ export function hostKey(remoteAddress: string | undefined): string {
  */
 export function networkOf(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return 'unknown';
-  const v4 = IPV4_MAPPED.exec(remoteAddress)?.[1] ?? (remoteAddress.includes(':') ? undefined : remoteAddress);
+  const v4 = ipv4Of(remoteAddress);
   if (v4 !== undefined) {
     const [a = '', b = '', c = ''] = v4.split('.');
     return a === '127' ? '127.0.0.0/8' : `${a}.${b}.${c}.0/24`;
   }
-  return `${expandIpv6(remoteAddress).slice(0, 3).join(':')}::/48`;
+  const groups = expandIpv6(remoteAddress);
+  if (isIpv4Compatible(groups)) return IPV4_COMPATIBLE;
+  return `${groups.slice(0, 3).join(':')}::/48`;
+}
+
+/**
+ * The host and network of every address in ::/96 but `::1` (RFC 4291's deprecated IPv4-compatible
+ * addresses, and `::`): routed nowhere, and not this machine's. Inside 0:0:0::/48 they were counted
+ * with `::1`, as loopback, so a caller from `::a01:203` could have named this machine's loopback
+ * (helper-166); apart, and never taken for an address, they are a network no caller's claims reach from.
+ */
+const IPV4_COMPATIBLE = '::/96';
+
+/** The IPv4 address of an IPv4 one or an IPv4-mapped IPv6 one, in either spelling (`::ffff:10.1.2.3`, `::ffff:a01:203`). */
+function ipv4Of(address: string): string | undefined {
+  if (!address.includes(':')) return address;
+  const mapped = IPV4_MAPPED.exec(address)?.[1];
+  if (mapped !== undefined) return mapped;
+  const groups = expandIpv6(address);
+  if (groups.length !== 8 || groups.slice(0, 5).some((g) => g !== '0') || groups[5] !== 'ffff') return undefined;
+  const [hi = 0, lo = 0] = groups.slice(6).map((g) => Number.parseInt(g, 16));
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** ::/96 but `::1`. */
+function isIpv4Compatible(groups: readonly string[]): boolean {
+  return groups.slice(0, 6).every((g) => g === '0') && !(groups[6] === '0' && groups[7] === '1');
 }
 
 /** The eight 16-bit groups of an IPv6 address (a zone id dropped), lowercase, without leading zeros. */
