@@ -12,7 +12,7 @@
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { DhtTransport, FindNodeResponse, FindValueResponse } from '@swarm/dht';
-import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse, pagingOf } from '@swarm/dht';
+import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse, DEFAULT_DIAL_BACK_LIMITS, pagingOf } from '@swarm/dht';
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
 import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
@@ -21,6 +21,8 @@ import { isIP } from 'node:net';
 import type { AddressScope, ResolveHost } from './claimed-address';
 import { claimedHostProblem, dialAddress, networkOfDialled, scopeOfIp } from './claimed-address';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
+import type { NamedDialRate } from './named-dial-rate';
+import { createNamedDialRate } from './named-dial-rate';
 
 /** A DHT call waits this long for its answer; lookups move on to other contacts after it. */
 export const DEFAULT_DHT_CALL_TIMEOUT_MS = 2_000;
@@ -45,6 +47,8 @@ export interface GatewayDhtSenderOptions {
   readonly maxPeerClients?: number;
   /** Resolves the DNS names of peers' endpoints before they are dialled (claimed-address.ts dialAddress); default node's dns.lookup. */
   readonly resolve?: ResolveHost;
+  /** New connections by DNS name, counted by the address each resolves to (named-dial-rate.ts); default the dial-back's rate per host, 2 a second. */
+  readonly namedDials?: NamedDialRate;
 }
 
 /** The DhtTransport calls without serving: `close` stops sending and closes every peer client. */
@@ -93,6 +97,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   const dialled = new WeakMap<PeerClient, string>();
   let closed = false;
   const resolve = opts.resolve ?? resolveWithDns;
+  const namedDials = opts.namedDials ?? createNamedDialRate(clock, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   let ownScope: Promise<AddressScope> | undefined;
   /** Where this node can be reached from, by the address it tells peers (a name, by what it resolves to). */
   const scopeOfSelf = (): Promise<AddressScope> =>
@@ -118,6 +123,12 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     // Another call may have made one meanwhile.
     const made = clients.get(to);
     if (made) return made;
+    if (isIP(peer.address.host) === 0 && !namedDials.take(host)) {
+      throw new SwarmError(
+        ErrorCode.ERROR_CODE_UNAVAILABLE,
+        `DHT contact ${shortId(peer.nodeId)}: its name resolves to ${host}, dialled by names ${namedDials.perSecond} times a second already`,
+      );
+    }
     const client = dialPeer({ certificate, peer: { ...peer, address: { host, port: peer.address.port } }, clock, callTimeoutMs: timeoutMs, maxMessageBytes: opts.maxMessageBytes });
     clients.set(to, client);
     dialled.set(client, host);

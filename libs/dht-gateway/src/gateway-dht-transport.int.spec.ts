@@ -367,6 +367,40 @@ describe('dht over gateways - what the sender believes', () => {
     }
   });
 
+  it('opens a connection by a name only as the rate of the address it resolves to allows, and asks that rate nothing for a connection kept or an address', async () => {
+    const [peerCert, ownCert] = await Promise.all([13, 14].map((n) => certificate(n)));
+    const server = await serveAsPeer(peerCert, { dhtFindNode: () => ({ contacts: [] }) });
+    // Every name under a zone the attacker holds resolves to one victim (here, a real peer).
+    const resolve = (host: string) => Promise.resolve(host.endsWith('.evil.example') ? ['127.0.0.1'] : []);
+    const asked: string[] = [];
+    const namedDials = { perSecond: 2, take: (address: string) => (asked.push(address), asked.length <= 2) };
+    const sender = createGatewayDhtSender({
+      certificate: ownCert,
+      powNonce: nonceOf(ownCert),
+      powDifficulty: POW_DIFFICULTY,
+      advertise: { host: '127.0.0.1', port: 4001 },
+      clock: systemClock,
+      resolve,
+      namedDials,
+    });
+    const named = (i: number) => dhtEndpoint(peerCert.nodeId, { host: `${i}.evil.example`, port: server.address.port }, nonceOf(peerCert));
+    const find = (to: string) => sender.findNode(to, { id: sender.dhtId, targetId: sender.dhtId });
+    try {
+      await expect(find(named(1))).resolves.toEqual({ contacts: [] });
+      await expect(find(named(2))).resolves.toEqual({ contacts: [] });
+      await expect(find(named(1))).resolves.toEqual({ contacts: [] });
+      await expect(find(named(3))).rejects.toMatchObject({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        message: expect.stringContaining('its name resolves to 127.0.0.1, dialled by names 2 times a second already'),
+      });
+      await expect(find(dhtEndpoint(peerCert.nodeId, server.address, nonceOf(peerCert)))).resolves.toEqual({ contacts: [] });
+      expect(asked).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    } finally {
+      await sender.close();
+      await server.stop(0);
+    }
+  });
+
   it('sends only as its own DHT id, and refuses a reply that names another id for a node', async () => {
     const liar = await certificate(4);
     const honest = await startGatewayNode(await certificate(5));

@@ -12,3 +12,5 @@ export type { GatewayDhtSender, GatewayDhtSenderOptions } from './gateway-dht-se
 export { createGatewayDhtTransport } from './gateway-dht-transport';
 export type { GatewayDhtTransport, GatewayDhtTransportOptions } from './gateway-dht-transport';
 export { canonicalHost, dialledHostOf } from './claimed-address';
+export { createNamedDialRate } from './named-dial-rate';
+export type { NamedDialRate } from './named-dial-rate';
