@@ -12,7 +12,7 @@ describe('claimed DHT addresses', () => {
     for (const [host, network] of [
       ['127.0.0.1', LOOPBACK],
       ['localhost', LOOPBACK],
-      ['::1', '0:0:0::/48'],
+      ['::1', '::1/128'],
       ['10.1.2.3', '10.1.2.0/24'],
       ['10.9.9.9', '192.168.0.0/24'],
       ['192.168.0.7', '192.168.0.0/24'],
@@ -74,25 +74,30 @@ describe('claimed DHT addresses', () => {
   });
 });
 
-describe('IPv4-compatible addresses (::/96 but ::1)', () => {
-  // Node writes a caller from 0:0:0:0:0:0:a01:203 as `::10.1.2.3`; inside 0:0:0::/48 it was counted with ::1, as loopback (helper-166).
-  const COMPATIBLE = networkOf('::10.1.2.3');
+describe('the rest of ::/8 (0:0:0::/48 but ::1: IPv4-compatible, IPv4-translated, ...)', () => {
+  // Node writes callers from these as `::10.1.2.3`, `::ffff:0:a01:203`, `::1:0:0:5`: they were counted in 0:0:0::/48 with ::1,
+  // as this machine's loopback (helper-166, helper-168).
+  const CALLERS = ['::10.1.2.3', '::ffff:0:a01:203', '::1:0:0:5', '::1:0:0:0:5', '::'];
 
   it("are no caller on this machine's loopback: one names neither loopback nor a private or link-local address", () => {
-    expect([COMPATIBLE, networkOf('::a01:203'), networkOf('::7f00:1'), networkOf('::')]).toEqual(['::/96', '::/96', '::/96', '::/96']);
-    for (const host of ['127.0.0.1', '::1', 'localhost', '10.1.2.3', '169.254.1.1', 'fe80::1', 'fd00::1']) {
-      expect([host, claimedHostProblem(host, COMPATIBLE)]).toEqual([host, expect.any(String)]);
+    for (const caller of CALLERS) {
+      const network = networkOf(caller);
+      for (const host of ['127.0.0.1', '::1', 'localhost', '10.1.2.3', '169.254.1.1', 'fe80::1', 'fd00::1']) {
+        expect([caller, host, claimedHostProblem(host, network)]).toEqual([caller, host, expect.any(String)]);
+      }
+      expect(claimedHostProblem('198.51.100.4', network)).toBeUndefined();
     }
-    expect(claimedHostProblem('198.51.100.4', COMPATIBLE)).toBeUndefined();
   });
 
   it('are no address to dial, as a claim or as what a DNS name resolves to', async () => {
-    for (const host of ['::a01:203', '::7f00:1', '::c633:6404', '::ffff']) {
+    for (const host of ['::a01:203', '::7f00:1', '::c633:6404', '::ffff', '::ffff:0:a01:203', '::1:0:0:5', '64:ff9b::a00:1', 'ff::1']) {
       for (const from of [LOOPBACK, REMOTE, '10.1.2.0/24']) expect([host, from, claimedHostProblem(host, from)]).toEqual([host, from, expect.stringMatching(/no address to dial/)]);
     }
-    const names = (host: string) => Promise.resolve(host === 'compat.example' ? ['::7f00:1', '::c633:6404'] : []);
-    await expect(dialAddress('compat.example', 'loopback', names)).rejects.toThrow('compat.example resolves to no address this node dials for a peer (2 found)');
+    const names = (host: string) => Promise.resolve(host === 'compat.example' ? ['::7f00:1', '::c633:6404', '64:ff9b::7f00:1'] : []);
+    await expect(dialAddress('compat.example', 'loopback', names)).rejects.toThrow('compat.example resolves to no address this node dials for a peer (3 found)');
     expect(claimedHostProblem('::1', LOOPBACK)).toBeUndefined();
+    expect(claimedHostProblem('::1', '::1/128')).toBeUndefined();
+    expect(claimedHostProblem('100::1', REMOTE)).toBeUndefined();
   });
 });
 
@@ -127,6 +132,8 @@ describe('the address a node tells its peers', () => {
       'localhost',
     ]);
     expect(['127.1', '2130706433', 'a..b', 'x_y.example'].map(canonicalHost)).toEqual([undefined, undefined, undefined, undefined]);
+    // IPv4-translated (::ffff:0:0:0/96) is no IPv4-mapped address: it was read as 0.0.10.1.
+    expect(canonicalHost('::ffff:0:a01:203')).toBe('::ffff:0:a01:203');
   });
 });
 

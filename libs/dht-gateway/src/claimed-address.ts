@@ -17,9 +17,9 @@ import { peerOfDhtEndpoint } from './dht-peer-id';
 export type AddressScope = 'undialable' | 'loopback' | 'link-local' | 'private' | 'public';
 
 /** The networks (host-admission.ts networkOf) of callers on this machine's loopback. */
-const LOOPBACK_NETWORKS: ReadonlySet<string> = new Set(['127.0.0.0/8', '0:0:0::/48']);
-/** ::/96 in RFC 5952 form: `::` and at most two groups after it. */
-const IN_ZERO_96 = /^::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})?)?$/;
+const LOOPBACK_NETWORKS: ReadonlySet<string> = new Set(['127.0.0.0/8', '::1/128']);
+/** ::ffff:0:0/96 in RFC 5952 form (not the IPv4-translated `::ffff:0:a01:203`). */
+const IPV4_MAPPED = /^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/;
 /** A DNS label: letters, digits and hyphens, neither first nor last a hyphen, lower case only. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -35,8 +35,9 @@ export function scopeOfIp(ip: string): AddressScope {
     return 'public';
   }
   if (ip === '::1') return 'loopback';
-  // ::/96 (`::` and RFC 4291's deprecated IPv4-compatible `::a01:203`) and ::ffff:0:0/96 are routed nowhere as written.
-  if (IN_ZERO_96.test(ip) || ip.startsWith('ff') || ip.startsWith('::ffff:')) return 'undialable';
+  // ::/8 but ::1 (IETF-reserved: `::`, IPv4-compatible `::a01:203`, IPv4-mapped and -translated, NAT64's 64:ff9b::/96) is no
+  // node's address as written; a NAT64 one would have a translator reach IPv4 space that no claim reaches as IPv4.
+  if (Number.parseInt(ip.split(':')[0] || '0', 16) < 0x100 || ip.startsWith('ff')) return 'undialable';
   if (/^fe[89ab]/.test(ip)) return 'link-local';
   if (/^f[cd]/.test(ip)) return 'private';
   return 'public';
@@ -44,7 +45,7 @@ export function scopeOfIp(ip: string): AddressScope {
 
 /**
  * The scope of a caller's network (networkOf): where the addresses it names must be reachable from.
- * A network of addresses routed nowhere (networkOf's `::/96`) reaches as little as a public one.
+ * A network of no dialable address (the rest of 0:0:0::/48 but `::1`) reaches as little as a public one.
  */
 export function scopeOfNetwork(network: string): AddressScope {
   if (LOOPBACK_NETWORKS.has(network)) return 'loopback';
@@ -71,7 +72,7 @@ export function claimedHostProblem(host: string, callerNetwork: string): string 
     const canonical = canonicalIpv6(host);
     if (canonical === undefined) return 'it is no IPv6 address';
     if (canonical !== host) return `write it as ${canonical}`;
-    if (canonical.startsWith('::ffff:')) return 'write an IPv4-mapped address as the IPv4 address';
+    if (IPV4_MAPPED.test(canonical)) return 'write an IPv4-mapped address as the IPv4 address';
     return reachProblem(scopeOfIp(canonical), from);
   }
   return dnsNameProblem(host, from);
@@ -86,7 +87,7 @@ export function canonicalHost(host: string): string | undefined {
   if (isIPv4(host)) return host;
   if (host.includes(':')) {
     const canonical = isIPv6(host) ? canonicalIpv6(host) : undefined;
-    if (!canonical?.startsWith('::ffff:')) return canonical;
+    if (canonical === undefined || !IPV4_MAPPED.test(canonical)) return canonical;
     // The serializer writes a mapped address as two hex groups: `::ffff:7f00:1` is 127.0.0.1.
     const [hi = 0, lo = 0] = canonical
       .slice('::ffff:'.length)

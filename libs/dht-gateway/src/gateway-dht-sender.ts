@@ -79,6 +79,13 @@ function dialableReferrals<C extends { readonly endpoint: string }>(referrerHost
   });
 }
 
+/** Whether `err` is the peer's own answer, over a connection that works (a refusal, its limits), not a failure to reach it as itself. */
+function answeredByPeer(err: unknown): boolean {
+  return isSwarmError(err) && !isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && !isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 const resolveWithDns: ResolveHost = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDhtSender {
@@ -123,11 +130,18 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     // Another call may have made one meanwhile.
     const made = clients.get(to);
     if (made) return made;
-    if (isIP(peer.address.host) === 0 && !namedDials.take(host)) {
-      throw new SwarmError(
-        ErrorCode.ERROR_CODE_UNAVAILABLE,
-        `DHT contact ${shortId(peer.nodeId)}: its name resolves to ${host}, dialled by names ${namedDials.perSecond} times a second already`,
-      );
+    if (isIP(peer.address.host) === 0) {
+      const waitMs = namedDials.book(host);
+      if (waitMs === undefined) {
+        throw new SwarmError(
+          ErrorCode.ERROR_CODE_UNAVAILABLE,
+          `DHT contact ${shortId(peer.nodeId)}: its name resolves to ${host}, dialled by names ${namedDials.perSecond} times a second already`,
+        );
+      }
+      if (waitMs > 0) await delay(waitMs);
+      const madeMeanwhile = clients.get(to);
+      if (madeMeanwhile) return madeMeanwhile;
+      if (closed) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `DHT transport ${endpoint} is closed`);
     }
     const client = dialPeer({ certificate, peer: { ...peer, address: { host, port: peer.address.port } }, clock, callTimeoutMs: timeoutMs, maxMessageBytes: opts.maxMessageBytes });
     clients.set(to, client);
@@ -157,8 +171,10 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     try {
       return await client.call(method, { ...body, senderId: dhtId, senderAddress, senderPowNonce: powNonce } as PeerRequest<M>);
     } catch (err) {
-      // A name is resolved again at the next call: the peer may have moved.
-      if (isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && clients.get(to) === client && !isIP(peerOfDhtEndpoint(to).address.host)) {
+      // A name is resolved again, and its connection counted again (named-dial-rate.ts), at the next call: the peer may have
+      // moved. Kept, a client whose peer answered as another node or not at all made a new connection at each call, uncounted
+      // (helper-168: a victim's TLS server behind an attacker's names was dialled at every dial-back and lookup).
+      if (!answeredByPeer(err) && clients.get(to) === client && !isIP(peerOfDhtEndpoint(to).address.host)) {
         clients.delete(to);
         client.close();
       }

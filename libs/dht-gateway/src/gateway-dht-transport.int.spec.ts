@@ -1,5 +1,5 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { systemClock, systemRandom, systemTime } from '@swarm/determinism';
+import { manualClock, systemClock, systemRandom, systemTime } from '@swarm/determinism';
 import type { DhtNode, RecordValidator } from '@swarm/dht';
 import { dhtTransportCompliance, startDhtNode } from '@swarm/dht';
 import type { GatewayLimits, GatewayServer, PeerHandlers } from '@swarm/gateway';
@@ -13,8 +13,10 @@ import type { TempDir } from '@swarm/testing';
 import { tempDir, waitFor } from '@swarm/testing';
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { connect as http2Connect } from 'node:http2';
-import type { GatewayDhtTransport } from './index';
-import { createDhtInbound, createGatewayDhtSender, createGatewayDhtTransport, dhtEndpoint, dhtIdOfNode } from './index';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { GatewayDhtTransport, NamedDialRate } from './index';
+import { createDhtInbound, createGatewayDhtSender, createGatewayDhtTransport, createNamedDialRate, dhtEndpoint, dhtIdOfNode } from './index';
 
 const LIMITS: GatewayLimits = { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 16, ratePerSecond: 1_000, burst: 1_000 } };
 const CALL_TIMEOUT_MS = 2_000;
@@ -317,6 +319,20 @@ function serveAsPeer(cert: NodeCertificate, dht: Partial<PeerHandlers>): Promise
   });
 }
 
+/** A sender on loopback whose resolver reads every name under `zone` as 127.0.0.1, its new connections by name booked with `namedDials`. */
+function namedSender(cert: NodeCertificate, zone: string, namedDials: NamedDialRate) {
+  const resolve = (host: string) => Promise.resolve(host.endsWith(zone) ? ['127.0.0.1'] : []);
+  return createGatewayDhtSender({
+    certificate: cert,
+    powNonce: nonceOf(cert),
+    powDifficulty: POW_DIFFICULTY,
+    advertise: { host: '127.0.0.1', port: 4001 },
+    clock: systemClock,
+    resolve,
+    namedDials,
+  });
+}
+
 describe('dht over gateways - what the sender believes', () => {
   it('leaves out of a reply the contacts at addresses its referrer could not know a node at, spelt another way, or at an address listed already', async () => {
     const referrer = await certificate(4);
@@ -371,33 +387,72 @@ describe('dht over gateways - what the sender believes', () => {
     const [peerCert, ownCert] = await Promise.all([13, 14].map((n) => certificate(n)));
     const server = await serveAsPeer(peerCert, { dhtFindNode: () => ({ contacts: [] }) });
     // Every name under a zone the attacker holds resolves to one victim (here, a real peer).
-    const resolve = (host: string) => Promise.resolve(host.endsWith('.evil.example') ? ['127.0.0.1'] : []);
-    const asked: string[] = [];
-    const namedDials = { perSecond: 2, take: (address: string) => (asked.push(address), asked.length <= 2) };
-    const sender = createGatewayDhtSender({
-      certificate: ownCert,
-      powNonce: nonceOf(ownCert),
-      powDifficulty: POW_DIFFICULTY,
-      advertise: { host: '127.0.0.1', port: 4001 },
-      clock: systemClock,
-      resolve,
-      namedDials,
-    });
+    const booked: string[] = [];
+    const namedDials: NamedDialRate = { perSecond: 2, book: (address) => (booked.push(address), booked.length <= 2 ? 0 : booked.length === 3 ? 300 : undefined) };
+    const sender = namedSender(ownCert, '.evil.example', namedDials);
     const named = (i: number) => dhtEndpoint(peerCert.nodeId, { host: `${i}.evil.example`, port: server.address.port }, nonceOf(peerCert));
     const find = (to: string) => sender.findNode(to, { id: sender.dhtId, targetId: sender.dhtId });
     try {
       await expect(find(named(1))).resolves.toEqual({ contacts: [] });
       await expect(find(named(2))).resolves.toEqual({ contacts: [] });
       await expect(find(named(1))).resolves.toEqual({ contacts: [] });
-      await expect(find(named(3))).rejects.toMatchObject({
+      // The third waits its turn; the fourth is booked past what a connection waits.
+      const started = Date.now();
+      await expect(find(named(3))).resolves.toEqual({ contacts: [] });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      await expect(find(named(4))).rejects.toMatchObject({
         code: ErrorCode.ERROR_CODE_UNAVAILABLE,
         message: expect.stringContaining('its name resolves to 127.0.0.1, dialled by names 2 times a second already'),
       });
       await expect(find(dhtEndpoint(peerCert.nodeId, server.address, nonceOf(peerCert)))).resolves.toEqual({ contacts: [] });
-      expect(asked).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+      expect(booked).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1']);
     } finally {
       await sender.close();
       await server.stop(0);
+    }
+  });
+
+  // helper-168: a client kept after its peer answered as another node made a new connection at each call, uncounted.
+  it("counts every connection by name to a victim that answers as no node it was told, not just the first: the victim's TLS server takes no more than were booked", async () => {
+    const [victimCert, attacker, ownCert] = await Promise.all([16, 17, 18].map((n) => certificate(n)));
+    let connections = 0;
+    const victim = createTlsServer({ key: victimCert.keyPem, cert: victimCert.certPem, ALPNProtocols: ['h2'], minVersion: 'TLSv1.3' }, (socket) => socket.end());
+    victim.on('connection', () => connections++);
+    await new Promise<void>((resolve) => victim.listen(0, '127.0.0.1', resolve));
+    const port = (victim.address() as AddressInfo).port;
+    // The real rate, its clock stopped (no refill within the test), loopback read as the public victim it stands for.
+    const rate = createNamedDialRate(manualClock(1_000_000), 2, 0);
+    let granted = 0;
+    const namedDials: NamedDialRate = { perSecond: 2, book: (address) => tally(rate.book(address === '127.0.0.1' ? '203.0.113.9' : address)) };
+    const tally = (waitMs: number | undefined) => (waitMs === undefined ? undefined : (granted++, waitMs));
+    const sender = namedSender(ownCert, '.evil.example', namedDials);
+    const named = (i: number) => dhtEndpoint(attacker.nodeId, { host: `${i}.evil.example`, port }, nonceOf(attacker));
+    try {
+      for (let round = 0; round < 5; round++) {
+        for (const i of [1, 2]) await expect(sender.ping(named(i), { id: sender.dhtId })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+      }
+      expect({ granted, connections }).toEqual({ granted: 2, connections: 2 });
+    } finally {
+      await sender.close();
+      await new Promise((resolve) => victim.close(resolve));
+    }
+  });
+
+  it('reaches three honest nodes known by name on one address (one host, or one CGNAT address) from one lookup, the third after its turn', async () => {
+    const certs = await Promise.all([19, 20, 21, 22].map((n) => certificate(n)));
+    const servers = await Promise.all(certs.slice(0, 3).map((c) => serveAsPeer(c, { dhtFindNode: () => ({ contacts: [] }) })));
+    const rate = createNamedDialRate(systemClock, 2);
+    const sender = namedSender(certs[3], '.host.example', { perSecond: 2, book: (address) => rate.book(address === '127.0.0.1' ? '203.0.113.9' : address) });
+    try {
+      const results = await Promise.allSettled(
+        servers.map((server, i) =>
+          sender.findNode(dhtEndpoint(certs[i].nodeId, { host: `n${i}.host.example`, port: server.address.port }, nonceOf(certs[i])), { id: sender.dhtId, targetId: sender.dhtId }),
+        ),
+      );
+      expect(results.map((r) => (r.status === 'fulfilled' ? 'answered' : (r.reason as Error).message))).toEqual(['answered', 'answered', 'answered']);
+    } finally {
+      await sender.close();
+      await Promise.all(servers.map((server) => server.stop(0)));
     }
   });
 

@@ -2,39 +2,54 @@ import { manualClock } from '@swarm/determinism';
 import { createNamedDialRate } from './named-dial-rate';
 
 describe('new connections by name, counted by the address the names resolve to', () => {
-  it('lets the names resolving to one address open at most 2 connections a second there, however many names there are', () => {
+  it('lets the names resolving to one address open 2 connections a second there, the next waiting its turn up to 1 s, however many names there are', () => {
     const clock = manualClock(1_000_000);
     const rate = createNamedDialRate(clock, 2);
     // What 1.evil.example, 2.evil.example, … resolve to: one victim.
-    expect(Array.from({ length: 20 }, () => rate.take('203.0.113.9'))).toEqual([true, true, ...Array<boolean>(18).fill(false)]);
-    clock.advance(499);
-    expect(rate.take('203.0.113.9')).toBe(false);
-    clock.advance(1);
-    expect([rate.take('203.0.113.9'), rate.take('203.0.113.9')]).toEqual([true, false]);
+    expect(Array.from({ length: 20 }, () => rate.book('203.0.113.9'))).toEqual([0, 0, 500, 1_000, ...Array<undefined>(16).fill(undefined)]);
+    clock.advance(1_000);
+    // The two booked ahead have had their turns: the bucket is empty, not refilled.
+    expect([rate.book('203.0.113.9'), rate.book('203.0.113.9'), rate.book('203.0.113.9')]).toEqual([500, 1_000, undefined]);
     clock.advance(10_000);
-    expect([rate.take('203.0.113.9'), rate.take('203.0.113.9'), rate.take('203.0.113.9')]).toEqual([true, true, false]);
+    expect([rate.book('203.0.113.9'), rate.book('203.0.113.9'), rate.book('203.0.113.9')]).toEqual([0, 0, 500]);
+  });
+
+  it('never lets more than 2 a second start, over a minute of names arriving 20 a second', () => {
+    const clock = manualClock(0);
+    const rate = createNamedDialRate(clock, 2);
+    const starts: number[] = [];
+    for (let t = 0; t < 60_000; t += 50) {
+      clock.set(t);
+      const waitMs = rate.book('203.0.113.9');
+      if (waitMs !== undefined) starts.push(t + waitMs);
+    }
+    starts.sort((a, b) => a - b);
+    // Any window of 1 s holds at most the burst (2) plus what 1 s refills (2).
+    for (let i = 0; i + 4 < starts.length; i++) expect(starts[i + 4] - starts[i]).toBeGreaterThanOrEqual(1_000);
+    expect(starts.length).toBeLessThanOrEqual(2 + 2 * 61);
   });
 
   it("counts an IPv6 /64 as one host, and leaves other hosts' rates alone", () => {
-    const rate = createNamedDialRate(manualClock(0), 2);
-    expect([rate.take('2001:db8:1:2::5'), rate.take('2001:db8:1:2::ffff'), rate.take('2001:db8:1:2:abcd::1')]).toEqual([true, true, false]);
-    expect([rate.take('2001:db8:1:3::5'), rate.take('198.51.100.4'), rate.take('198.51.100.5')]).toEqual([true, true, true]);
-    expect(rate.take('203.0.113.9')).toBe(true);
+    const rate = createNamedDialRate(manualClock(0), 2, 0);
+    expect([rate.book('2001:db8:1:2::5'), rate.book('2001:db8:1:2::ffff'), rate.book('2001:db8:1:2:abcd::1')]).toEqual([0, 0, undefined]);
+    expect([rate.book('2001:db8:1:3::5'), rate.book('198.51.100.4'), rate.book('198.51.100.5')]).toEqual([0, 0, 0]);
+    expect(rate.book('203.0.113.9')).toBe(0);
   });
 
   it("does not count this machine's loopback: its nodes are its own", () => {
-    const rate = createNamedDialRate(manualClock(0), 2);
-    expect(Array.from({ length: 50 }, (_, i) => rate.take(i % 2 === 0 ? '127.0.0.1' : '::1')).every(Boolean)).toBe(true);
+    const rate = createNamedDialRate(manualClock(0), 2, 0);
+    expect(Array.from({ length: 50 }, (_, i) => rate.book(i % 2 === 0 ? '127.0.0.1' : '::1')).every((w) => w === 0)).toBe(true);
   });
 
-  it('forgets the least recently dialled hosts past what it remembers, and no others', () => {
-    const rate = createNamedDialRate(manualClock(0), 1, 2);
-    expect([rate.take('198.51.100.1'), rate.take('198.51.100.2')]).toEqual([true, true]);
-    expect(rate.take('198.51.100.3')).toBe(true); // .1 forgotten
-    expect([rate.take('198.51.100.2'), rate.take('198.51.100.3'), rate.take('198.51.100.1')]).toEqual([false, false, true]);
+  it('forgets the least recently booked hosts past what it remembers, and no others', () => {
+    const rate = createNamedDialRate(manualClock(0), 1, 0, 2);
+    expect([rate.book('198.51.100.1'), rate.book('198.51.100.2')]).toEqual([0, 0]);
+    expect(rate.book('198.51.100.3')).toBe(0); // .1 forgotten
+    expect([rate.book('198.51.100.2'), rate.book('198.51.100.3'), rate.book('198.51.100.1')]).toEqual([undefined, undefined, 0]);
   });
 
-  it('takes a rate of at least one a second', () => {
+  it('takes a rate of at least one a second and a wait of 0 ms or more', () => {
     for (const bad of [0, 0.5, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => createNamedDialRate(manualClock(0), bad)).toThrow(RangeError);
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => createNamedDialRate(manualClock(0), 2, bad)).toThrow(RangeError);
   });
 });

@@ -5,7 +5,9 @@
  * an attacker holds is a host of its own: claims of `1.evil.example`, `2.evil.example`, … all
  * resolving to a victim had each node dial the victim at the dial-backs' full 20 a second. Counted
  * here, once the name is resolved and before the dial (which goes to that same address), the names
- * share their address's rate. This machine's loopback is not counted: its nodes are its own.
+ * share their address's rate. A connection waits up to `maxWaitMs` for its turn (honest nodes known
+ * by name on one host, or behind one address, met by one lookup: helper-168), and is refused past
+ * that. This machine's loopback is not counted: its nodes are its own.
  */
 import type { WallClock } from '@swarm/determinism';
 import { hostKey } from '@swarm/gateway';
@@ -14,37 +16,46 @@ import { scopeOfIp } from './claimed-address';
 export interface NamedDialRate {
   /** New connections a second to one host, in bursts of as many. */
   readonly perSecond: number;
-  /** A new connection by name to `address` (an IP address, as dialled): false when its host had its rate this second. */
-  take(address: string): boolean;
+  /** Books a new connection by name to `address` (an IP address, as dialled): ms to wait before it, 0 for now; undefined when its host is booked further ahead than a connection waits. */
+  book(address: string): number | undefined;
 }
 
 interface Bucket {
+  /** Below 0: connections booked ahead, each waiting its turn. */
   tokens: number;
   /** When `tokens` was counted. */
   at: number;
 }
 
-/** `perSecond` new connections a second to one host, in bursts of as many; the least recently dialled hosts past `maxRemembered` are forgotten (back to a full bucket). */
-export function createNamedDialRate(clock: WallClock, perSecond: number, maxRemembered = 4_096): NamedDialRate {
+/** A connection waits at most this long for its host's turn (two more at 2 a second). */
+export const DEFAULT_NAMED_DIAL_WAIT_MS = 1_000;
+
+/**
+ * `perSecond` new connections a second to one host, in bursts of as many, each waiting at most
+ * `maxWaitMs`; the least recently booked hosts past `maxRemembered` are forgotten (back to a full bucket).
+ */
+export function createNamedDialRate(clock: WallClock, perSecond: number, maxWaitMs = DEFAULT_NAMED_DIAL_WAIT_MS, maxRemembered = 4_096): NamedDialRate {
   if (!(perSecond >= 1 && Number.isFinite(perSecond))) throw new RangeError(`named dials per second must be a finite number >= 1, got ${perSecond}`);
-  /** Map order: least recently dialled first. */
+  if (!(maxWaitMs >= 0 && Number.isFinite(maxWaitMs))) throw new RangeError(`a named dial's wait must be a finite number of ms >= 0, got ${maxWaitMs}`);
+  /** Map order: least recently booked first. */
   const hosts = new Map<string, Bucket>();
   return {
     perSecond,
-    take(address) {
-      if (scopeOfIp(address) === 'loopback') return true;
+    book(address) {
+      if (scopeOfIp(address) === 'loopback') return 0;
       const host = hostKey(address);
       const bucket = hosts.get(host);
       const now = clock.now();
       const tokens = bucket === undefined ? perSecond : Math.min(perSecond, bucket.tokens + ((now - bucket.at) * perSecond) / 1_000);
-      if (tokens < 1) return false;
+      const waitMs = tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1_000) / perSecond);
+      if (waitMs > maxWaitMs) return undefined;
       hosts.delete(host);
       hosts.set(host, { tokens: tokens - 1, at: now });
       for (const oldest of hosts.keys()) {
         if (hosts.size <= maxRemembered) break;
         hosts.delete(oldest);
       }
-      return true;
+      return waitMs;
     },
   };
 }

@@ -11,9 +11,10 @@ describe('host admission - limits whatever node ids a host uses', () => {
     expect(hostKey('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
     expect(hostKey('2001:0db8:0000:0001:ffff:1:2:3')).toBe('2001:db8:0:1::/64');
     expect(hostKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
-    expect(hostKey('::1')).toBe('0:0:0:0::/64');
     expect(hostKey('::ffff:a01:203')).toBe('10.1.2.3');
-    expect([hostKey('::10.1.2.3'), hostKey('::a01:203'), hostKey('::')]).toEqual(['::/96', '::/96', '::/96']);
+    // ::1 alone is this machine: the rest of its /64 shares no limits with it (helper-168).
+    expect(hostKey('::1')).toBe('::1/128');
+    expect([hostKey('::10.1.2.3'), hostKey('::ffff:0:a01:203'), hostKey('::')]).toEqual(['0:0:0:0::/64', '0:0:0:0::/64', '0:0:0:0::/64']);
     expect(hostKey(undefined)).toBe('unknown');
   });
 
@@ -26,11 +27,11 @@ describe('host admission - limits whatever node ids a host uses', () => {
     expect(networkOf('127.5.6.7')).toBe('127.0.0.0/8');
     expect(networkOf('2001:db8:7:1::5')).toBe('2001:db8:7::/48');
     expect(networkOf('2001:0db8:0007:ffff:1:2:3:4')).toBe('2001:db8:7::/48');
-    expect(networkOf('::1')).toBe('0:0:0::/48');
     expect(networkOf('::ffff:a01:203')).toBe('10.1.2.0/24');
     expect(networkOf('::ffff:7f00:1')).toBe('127.0.0.0/8');
-    // IPv4-compatible addresses (::/96 but ::1) are routed nowhere: a network apart, not this machine's loopback.
-    expect([networkOf('::10.1.2.3'), networkOf('::a01:203'), networkOf('::0.0.0.2'), networkOf('::')]).toEqual(['::/96', '::/96', '::/96', '::/96']);
+    // ::1 is a network of its own, this machine; the rest of 0:0:0::/48 (IPv4-compatible, IPv4-translated, ...) is another.
+    expect(networkOf('::1')).toBe('::1/128');
+    expect(['::10.1.2.3', '::a01:203', '::ffff:0:a01:203', '::1:0:0:5', '::'].map(networkOf)).toEqual(Array<string>(5).fill('0:0:0::/48'));
     expect(networkOf(undefined)).toBe('unknown');
   });
 

@@ -52,8 +52,7 @@ export function hostKey(remoteAddress: string | undefined): string {
   const v4 = ipv4Of(remoteAddress);
   if (v4 !== undefined) return v4;
   const groups = expandIpv6(remoteAddress);
-  if (isIpv4Compatible(groups)) return IPV4_COMPATIBLE;
-  return `${groups.slice(0, 4).join(':')}::/64`;
+  return isIpv6Loopback(groups) ? IPV6_LOOPBACK : `${groups.slice(0, 4).join(':')}::/64`;
 }
 
 /**
@@ -70,17 +69,19 @@ export function networkOf(remoteAddress: string | undefined): string {
     return a === '127' ? '127.0.0.0/8' : `${a}.${b}.${c}.0/24`;
   }
   const groups = expandIpv6(remoteAddress);
-  if (isIpv4Compatible(groups)) return IPV4_COMPATIBLE;
-  return `${groups.slice(0, 3).join(':')}::/48`;
+  return isIpv6Loopback(groups) ? IPV6_LOOPBACK : `${groups.slice(0, 3).join(':')}::/48`;
 }
 
 /**
- * The host and network of every address in ::/96 but `::1` (RFC 4291's deprecated IPv4-compatible
- * addresses, and `::`): routed nowhere, and not this machine's. Inside 0:0:0::/48 they were counted
- * with `::1`, as loopback, so a caller from `::a01:203` could have named this machine's loopback
- * (helper-166); apart, and never taken for an address, they are a network no caller's claims reach from.
+ * `::1`'s host and network: it alone of 0:0:0::/48 is this machine. The rest of that /48 (RFC 4291's
+ * IPv4-compatible `::10.1.2.3`, the IPv4-translated `::ffff:0:a01:203`, `::1:0:0:5`) was counted with
+ * `::1`, as this machine's loopback, so a caller from one could name its loopback (helper-166, helper-168).
  */
-const IPV4_COMPATIBLE = '::/96';
+const IPV6_LOOPBACK = '::1/128';
+
+function isIpv6Loopback(groups: readonly string[]): boolean {
+  return groups.length === 8 && groups.slice(0, 7).every((g) => g === '0') && groups[7] === '1';
+}
 
 /** The IPv4 address of an IPv4 one or an IPv4-mapped IPv6 one, in either spelling (`::ffff:10.1.2.3`, `::ffff:a01:203`). */
 function ipv4Of(address: string): string | undefined {
@@ -91,11 +92,6 @@ function ipv4Of(address: string): string | undefined {
   if (groups.length !== 8 || groups.slice(0, 5).some((g) => g !== '0') || groups[5] !== 'ffff') return undefined;
   const [hi = 0, lo = 0] = groups.slice(6).map((g) => Number.parseInt(g, 16));
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
-
-/** ::/96 but `::1`. */
-function isIpv4Compatible(groups: readonly string[]): boolean {
-  return groups.slice(0, 6).every((g) => g === '0') && !(groups[6] === '0' && groups[7] === '1');
 }
 
 /** The eight 16-bit groups of an IPv6 address (a zone id dropped), lowercase, without leading zeros. */
