@@ -17,6 +17,7 @@ for (const p of workspaceProjects()) {
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  runtime: '<rootDir>/tools/scripts/jest-code-cache-runtime.js',
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/tools'],
   testMatch: ['**/*.spec.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
