@@ -46,4 +46,41 @@ describe("jest workers' code cache (tools/scripts/code-cache.js)", () => {
     expect(seen.slice(-2)).toEqual([undefined, { filename: '/x/one.js', produceCachedData: false }]);
     expect(compile.counts.misses).toBe(2);
   });
+  // helper-169: V8 takes a cache whatever the parameters, offsets or extensions of its compile were.
+  it('runs the parameters, line offset and context extensions each compile asks for, not the first compile’s', () => {
+    const compile = withCodeCache(compileFunction);
+    const BOTH = 'return (typeof a) + "/" + (typeof b) + "/" + (typeof x);';
+    const typesOf = (params: string[], options: CompileOptions) => (compile(BOTH, params, options) as unknown as (v: number) => string)(1);
+    expect(typesOf(['a'], { filename: '/x/one.js' })).toBe('number/undefined/undefined');
+    expect(typesOf(['b'], { filename: '/x/one.js' })).toBe('undefined/number/undefined');
+    expect(typesOf(['b'], { filename: '/x/one.js', contextExtensions: [{ x: 42 }] })).toBe('undefined/number/number');
+    const THROWS = 'throw new Error("boom");';
+    const lineOf = (fn: (a: number) => number) => {
+      try {
+        fn(0);
+      } catch (err) {
+        return /:(\d+):\d+\)?$/.exec((err as Error).stack?.split('\n')[1] ?? '')?.[1];
+      }
+      return undefined;
+    };
+    expect(lineOf(compile(THROWS, [], { filename: '/x/two.js' }))).toBe('1');
+    expect(lineOf(compile(THROWS, [], { filename: '/x/two.js', lineOffset: 10 }))).toBe('11');
+    expect(lineOf(compile(THROWS, [], { filename: '/x/two.js', lineOffset: 10 }))).toBe('11');
+    expect(compile.counts.hits).toBe(1);
+  });
+
+  it('never caches a source that may call import(): a cached function would call the first compile’s dynamic import hook, gone', async () => {
+    const compile = withCodeCache(compileFunction);
+    const SOURCE = 'return import("node:os").then(() => "imported", (e) => e.code ?? e.message);';
+    const hook = (seen: string[], tag: string) => (() => (seen.push(tag), Promise.reject(Object.assign(new Error(tag), { code: tag })))) as never;
+    const run = (fn: unknown) => (fn as () => Promise<string>)();
+    // What an uncached compile does with its own hook (without --experimental-vm-modules Node calls none, and says so).
+    const plainSeen: string[] = [];
+    const expected = await run(compileFunction(SOURCE, [], { filename: '/x/plain.js', importModuleDynamically: hook(plainSeen, 'second') }));
+    const seen: string[] = [];
+    await run(compile(SOURCE, [], { filename: '/x/import.js', importModuleDynamically: hook([], 'first') }));
+    const second = await run(compile(SOURCE, [], { filename: '/x/import.js', importModuleDynamically: hook(seen, 'second') }));
+    expect([second, seen]).toEqual([expected, plainSeen]);
+    expect(compile.counts).toEqual({ hits: 0, misses: 0, rejected: 0 });
+  });
 });

@@ -92,6 +92,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     powNonce,
     powDifficulty: config.powDifficulty,
     clock: time.clock,
+    stopwatch: time.stopwatch,
     callTimeoutMs: config.dhtCallTimeoutMs,
     maxMessageBytes: config.limits.maxMessageBytes,
   });

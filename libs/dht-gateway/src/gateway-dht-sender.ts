@@ -10,7 +10,8 @@
  * and createGatewayDhtTransport pairs it with a DhtInbound for an in-process DHT.
  */
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
-import type { WallClock } from '@swarm/determinism';
+import type { Stopwatch, WallClock } from '@swarm/determinism';
+import { systemStopwatch } from '@swarm/determinism';
 import type { DhtTransport, FindNodeResponse, FindValueResponse } from '@swarm/dht';
 import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse, DEFAULT_DIAL_BACK_LIMITS, pagingOf } from '@swarm/dht';
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
@@ -49,6 +50,8 @@ export interface GatewayDhtSenderOptions {
   readonly resolve?: ResolveHost;
   /** New connections by DNS name, counted by the address each resolves to (named-dial-rate.ts); default the dial-back's rate per host, 2 a second. */
   readonly namedDials?: NamedDialRate;
+  /** What the default named-dial rate refills by; default the process's monotonic clock. */
+  readonly stopwatch?: Stopwatch;
 }
 
 /** The DhtTransport calls without serving: `close` stops sending and closes every peer client. */
@@ -104,7 +107,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   const dialled = new WeakMap<PeerClient, string>();
   let closed = false;
   const resolve = opts.resolve ?? resolveWithDns;
-  const namedDials = opts.namedDials ?? createNamedDialRate(clock, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
+  const namedDials = opts.namedDials ?? createNamedDialRate(opts.stopwatch ?? systemStopwatch, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   let ownScope: Promise<AddressScope> | undefined;
   /** Where this node can be reached from, by the address it tells peers (a name, by what it resolves to). */
   const scopeOfSelf = (): Promise<AddressScope> =>
@@ -113,7 +116,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
       () => 'public' as const,
     ));
 
-  async function clientFor(to: string): Promise<PeerClient> {
+  async function clientFor(to: string, method: PeerMethod): Promise<PeerClient> {
     const cached = clients.get(to);
     if (cached) {
       clients.delete(to);
@@ -131,7 +134,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     const made = clients.get(to);
     if (made) return made;
     if (isIP(peer.address.host) === 0) {
-      const waitMs = namedDials.book(host);
+      const waitMs = namedDials.book(host, method === 'dhtPing' ? 'ping' : 'lookup');
       if (waitMs === undefined) {
         throw new SwarmError(
           ErrorCode.ERROR_CODE_UNAVAILABLE,
@@ -141,8 +144,9 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
       if (waitMs > 0) await delay(waitMs);
       const madeMeanwhile = clients.get(to);
       if (madeMeanwhile) return madeMeanwhile;
-      if (closed) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `DHT transport ${endpoint} is closed`);
     }
+    // Closed while this call resolved a name or waited its turn: a client made now would be closed by no one (helper-169).
+    if (closed) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `DHT transport ${endpoint} is closed`);
     const client = dialPeer({ certificate, peer: { ...peer, address: { host, port: peer.address.port } }, clock, callTimeoutMs: timeoutMs, maxMessageBytes: opts.maxMessageBytes });
     clients.set(to, client);
     dialled.set(client, host);
@@ -167,7 +171,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
         ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
         `this node sends as DHT id ${dhtId} (its node id's and proof of work's), not '${String(claimedId).slice(0, QUOTED_ID_CHARS)}'`,
       );
-    const client = await clientFor(to);
+    const client = await clientFor(to, method);
     try {
       return await client.call(method, { ...body, senderId: dhtId, senderAddress, senderPowNonce: powNonce } as PeerRequest<M>);
     } catch (err) {

@@ -1,5 +1,5 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { manualClock, systemClock, systemRandom, systemTime } from '@swarm/determinism';
+import { manualClock, systemClock, systemRandom, systemStopwatch, systemTime } from '@swarm/determinism';
 import type { DhtNode, RecordValidator } from '@swarm/dht';
 import { dhtTransportCompliance, startDhtNode } from '@swarm/dht';
 import type { GatewayLimits, GatewayServer, PeerHandlers } from '@swarm/gateway';
@@ -423,7 +423,7 @@ describe('dht over gateways - what the sender believes', () => {
     // The real rate, its clock stopped (no refill within the test), loopback read as the public victim it stands for.
     const rate = createNamedDialRate(manualClock(1_000_000), 2, 0);
     let granted = 0;
-    const namedDials: NamedDialRate = { perSecond: 2, book: (address) => tally(rate.book(address === '127.0.0.1' ? '203.0.113.9' : address)) };
+    const namedDials: NamedDialRate = { perSecond: 2, book: (address, lane) => tally(rate.book(address === '127.0.0.1' ? '203.0.113.9' : address, lane)) };
     const tally = (waitMs: number | undefined) => (waitMs === undefined ? undefined : (granted++, waitMs));
     const sender = namedSender(ownCert, '.evil.example', namedDials);
     const named = (i: number) => dhtEndpoint(attacker.nodeId, { host: `${i}.evil.example`, port }, nonceOf(attacker));
@@ -441,8 +441,8 @@ describe('dht over gateways - what the sender believes', () => {
   it('reaches three honest nodes known by name on one address (one host, or one CGNAT address) from one lookup, the third after its turn', async () => {
     const certs = await Promise.all([19, 20, 21, 22].map((n) => certificate(n)));
     const servers = await Promise.all(certs.slice(0, 3).map((c) => serveAsPeer(c, { dhtFindNode: () => ({ contacts: [] }) })));
-    const rate = createNamedDialRate(systemClock, 2);
-    const sender = namedSender(certs[3], '.host.example', { perSecond: 2, book: (address) => rate.book(address === '127.0.0.1' ? '203.0.113.9' : address) });
+    const rate = createNamedDialRate(systemStopwatch, 2);
+    const sender = namedSender(certs[3], '.host.example', { perSecond: 2, book: (address, lane) => rate.book(address === '127.0.0.1' ? '203.0.113.9' : address, lane) });
     try {
       const results = await Promise.allSettled(
         servers.map((server, i) =>

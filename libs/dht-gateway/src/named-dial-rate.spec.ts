@@ -6,12 +6,12 @@ describe('new connections by name, counted by the address the names resolve to',
     const clock = manualClock(1_000_000);
     const rate = createNamedDialRate(clock, 2);
     // What 1.evil.example, 2.evil.example, … resolve to: one victim.
-    expect(Array.from({ length: 20 }, () => rate.book('203.0.113.9'))).toEqual([0, 0, 500, 1_000, ...Array<undefined>(16).fill(undefined)]);
+    expect(Array.from({ length: 20 }, () => rate.book('203.0.113.9', 'lookup'))).toEqual([0, 0, 500, 1_000, ...Array<undefined>(16).fill(undefined)]);
     clock.advance(1_000);
     // The two booked ahead have had their turns: the bucket is empty, not refilled.
-    expect([rate.book('203.0.113.9'), rate.book('203.0.113.9'), rate.book('203.0.113.9')]).toEqual([500, 1_000, undefined]);
+    expect([rate.book('203.0.113.9', 'lookup'), rate.book('203.0.113.9', 'lookup'), rate.book('203.0.113.9', 'lookup')]).toEqual([500, 1_000, undefined]);
     clock.advance(10_000);
-    expect([rate.book('203.0.113.9'), rate.book('203.0.113.9'), rate.book('203.0.113.9')]).toEqual([0, 0, 500]);
+    expect([rate.book('203.0.113.9', 'lookup'), rate.book('203.0.113.9', 'lookup'), rate.book('203.0.113.9', 'lookup')]).toEqual([0, 0, 500]);
   });
 
   it('never lets more than 2 a second start, over a minute of names arriving 20 a second', () => {
@@ -20,7 +20,7 @@ describe('new connections by name, counted by the address the names resolve to',
     const starts: number[] = [];
     for (let t = 0; t < 60_000; t += 50) {
       clock.set(t);
-      const waitMs = rate.book('203.0.113.9');
+      const waitMs = rate.book('203.0.113.9', 'lookup');
       if (waitMs !== undefined) starts.push(t + waitMs);
     }
     starts.sort((a, b) => a - b);
@@ -31,21 +31,37 @@ describe('new connections by name, counted by the address the names resolve to',
 
   it("counts an IPv6 /64 as one host, and leaves other hosts' rates alone", () => {
     const rate = createNamedDialRate(manualClock(0), 2, 0);
-    expect([rate.book('2001:db8:1:2::5'), rate.book('2001:db8:1:2::ffff'), rate.book('2001:db8:1:2:abcd::1')]).toEqual([0, 0, undefined]);
-    expect([rate.book('2001:db8:1:3::5'), rate.book('198.51.100.4'), rate.book('198.51.100.5')]).toEqual([0, 0, 0]);
-    expect(rate.book('203.0.113.9')).toBe(0);
+    expect([rate.book('2001:db8:1:2::5', 'lookup'), rate.book('2001:db8:1:2::ffff', 'lookup'), rate.book('2001:db8:1:2:abcd::1', 'lookup')]).toEqual([0, 0, undefined]);
+    expect([rate.book('2001:db8:1:3::5', 'lookup'), rate.book('198.51.100.4', 'lookup'), rate.book('198.51.100.5', 'lookup')]).toEqual([0, 0, 0]);
+    expect(rate.book('203.0.113.9', 'lookup')).toBe(0);
   });
 
   it("does not count this machine's loopback: its nodes are its own", () => {
     const rate = createNamedDialRate(manualClock(0), 2, 0);
-    expect(Array.from({ length: 50 }, (_, i) => rate.book(i % 2 === 0 ? '127.0.0.1' : '::1')).every((w) => w === 0)).toBe(true);
+    expect(Array.from({ length: 50 }, (_, i) => rate.book(i % 2 === 0 ? '127.0.0.1' : '::1', 'lookup')).every((w) => w === 0)).toBe(true);
+  });
+
+  it("keeps pings' rate (strangers' claims dialled back) apart from lookups': claims spending an address's turns leave a lookup its own", () => {
+    const rate = createNamedDialRate(manualClock(0), 2, 0);
+    expect([rate.book('203.0.113.9', 'ping'), rate.book('203.0.113.9', 'ping'), rate.book('203.0.113.9', 'ping')]).toEqual([0, 0, undefined]);
+    expect([rate.book('203.0.113.9', 'lookup'), rate.book('203.0.113.9', 'lookup'), rate.book('203.0.113.9', 'lookup')]).toEqual([0, 0, undefined]);
+  });
+
+  it('refills by a stopwatch, not the wall clock: a clock set back an hour does not shut an address out for that hour (helper-169)', () => {
+    const wall = manualClock(1_800_000_000_000);
+    const stopwatch = manualClock(5_000);
+    const rate = createNamedDialRate(stopwatch, 2);
+    expect([rate.book('203.0.113.9', 'ping'), rate.book('203.0.113.9', 'ping')]).toEqual([0, 0]);
+    wall.set(1_800_000_000_000 - 3_600_000);
+    stopwatch.advance(10_000);
+    expect(rate.book('203.0.113.9', 'ping')).toBe(0);
   });
 
   it('forgets the least recently booked hosts past what it remembers, and no others', () => {
     const rate = createNamedDialRate(manualClock(0), 1, 0, 2);
-    expect([rate.book('198.51.100.1'), rate.book('198.51.100.2')]).toEqual([0, 0]);
-    expect(rate.book('198.51.100.3')).toBe(0); // .1 forgotten
-    expect([rate.book('198.51.100.2'), rate.book('198.51.100.3'), rate.book('198.51.100.1')]).toEqual([undefined, undefined, 0]);
+    expect([rate.book('198.51.100.1', 'lookup'), rate.book('198.51.100.2', 'lookup')]).toEqual([0, 0]);
+    expect(rate.book('198.51.100.3', 'lookup')).toBe(0); // .1 forgotten
+    expect([rate.book('198.51.100.2', 'lookup'), rate.book('198.51.100.3', 'lookup'), rate.book('198.51.100.1', 'lookup')]).toEqual([undefined, undefined, 0]);
   });
 
   it('takes a rate of at least one a second and a wait of 0 ms or more', () => {

@@ -7,17 +7,25 @@
  * here, once the name is resolved and before the dial (which goes to that same address), the names
  * share their address's rate. A connection waits up to `maxWaitMs` for its turn (honest nodes known
  * by name on one host, or behind one address, met by one lookup: helper-168), and is refused past
- * that. This machine's loopback is not counted: its nodes are its own.
+ * that. Pings (a stranger's claim dialled back) and the node's own lookups and stores have a rate
+ * each, so that names a stranger claims cannot use up the turns of a lookup that meets a node known
+ * by name at that address (helper-169). Each turn may be two connections to a node (the certificate
+ * fetched, then the channel), one to what is no node (the pin fails at the fetch). This machine's
+ * loopback is not counted: its nodes are its own. Refills go by a Stopwatch: a wall clock set back
+ * an hour shut an address out for that hour (helper-169).
  */
-import type { WallClock } from '@swarm/determinism';
+import type { Stopwatch } from '@swarm/determinism';
 import { hostKey } from '@swarm/gateway';
 import { scopeOfIp } from './claimed-address';
 
+/** Which rate a connection counts against: a ping's (the dial-back of a stranger's claim, a liveness check) or a lookup's or store's. */
+export type NamedDialLane = 'ping' | 'lookup';
+
 export interface NamedDialRate {
-  /** New connections a second to one host, in bursts of as many. */
+  /** New connections a second to one host in one lane, in bursts of as many. */
   readonly perSecond: number;
-  /** Books a new connection by name to `address` (an IP address, as dialled): ms to wait before it, 0 for now; undefined when its host is booked further ahead than a connection waits. */
-  book(address: string): number | undefined;
+  /** Books a new connection by name to `address` (an IP address, as dialled) in `lane`: ms to wait before it, 0 for now; undefined when its host is booked further ahead than a connection waits. */
+  book(address: string, lane: NamedDialLane): number | undefined;
 }
 
 interface Bucket {
@@ -27,25 +35,25 @@ interface Bucket {
   at: number;
 }
 
-/** A connection waits at most this long for its host's turn (two more at 2 a second). */
+/** A connection waits at most this long for its host's turn (two more booked ahead, at 500 and 1,000 ms, at 2 a second). */
 export const DEFAULT_NAMED_DIAL_WAIT_MS = 1_000;
 
 /**
  * `perSecond` new connections a second to one host, in bursts of as many, each waiting at most
  * `maxWaitMs`; the least recently booked hosts past `maxRemembered` are forgotten (back to a full bucket).
  */
-export function createNamedDialRate(clock: WallClock, perSecond: number, maxWaitMs = DEFAULT_NAMED_DIAL_WAIT_MS, maxRemembered = 4_096): NamedDialRate {
+export function createNamedDialRate(stopwatch: Stopwatch, perSecond: number, maxWaitMs = DEFAULT_NAMED_DIAL_WAIT_MS, maxRemembered = 4_096): NamedDialRate {
   if (!(perSecond >= 1 && Number.isFinite(perSecond))) throw new RangeError(`named dials per second must be a finite number >= 1, got ${perSecond}`);
   if (!(maxWaitMs >= 0 && Number.isFinite(maxWaitMs))) throw new RangeError(`a named dial's wait must be a finite number of ms >= 0, got ${maxWaitMs}`);
   /** Map order: least recently booked first. */
   const hosts = new Map<string, Bucket>();
   return {
     perSecond,
-    book(address) {
+    book(address, lane) {
       if (scopeOfIp(address) === 'loopback') return 0;
-      const host = hostKey(address);
+      const host = `${lane} ${hostKey(address)}`;
       const bucket = hosts.get(host);
-      const now = clock.now();
+      const now = stopwatch.now();
       const tokens = bucket === undefined ? perSecond : Math.min(perSecond, bucket.tokens + ((now - bucket.at) * perSecond) / 1_000);
       const waitMs = tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1_000) / perSecond);
       if (waitMs > maxWaitMs) return undefined;

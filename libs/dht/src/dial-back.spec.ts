@@ -55,6 +55,22 @@ describe('dial-back - a rate per host', () => {
     expect(dialled.filter((e) => e.startsWith('victim:'))).toHaveLength(2 * maxPerHostPerSecond);
   });
 
+  it('is not shut out for as long as the wall clock went back (an NTP step, a resumed VM): a host has its rate again a second later', async () => {
+    const dialled: string[] = [];
+    const clock = manualClock(1_800_000_000_000);
+    const dialBack = createDialBack((_id, endpoint) => (dialled.push(endpoint), Promise.resolve(false)), clock, DEFAULT_DIAL_BACK_LIMITS, hostOf);
+    const { maxPerHostPerSecond, maxPerSecond } = DEFAULT_DIAL_BACK_LIMITS;
+    for (let port = 1; port <= maxPerSecond; port++) dialBack.claim('a'.repeat(40), `${port <= 10 ? 'victim' : `host-${port}`}:${port}`, `198.51.${port}.0/24`, () => undefined);
+    expect(dialled.filter((e) => e.startsWith('victim:'))).toHaveLength(maxPerHostPerSecond);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.set(1_800_000_000_000 - 3_600_000);
+    // Seen back an hour: nothing refilled yet, and no hour owed either.
+    dialBack.claim('a'.repeat(40), 'victim:100', '203.0.99.0/24', () => undefined);
+    clock.advance(1_000);
+    for (let port = 101; port <= 110; port++) dialBack.claim('a'.repeat(40), `victim:${port}`, `203.0.${port}.0/24`, () => undefined);
+    expect(dialled.filter((e) => e.startsWith('victim:'))).toHaveLength(2 * maxPerHostPerSecond);
+  });
+
   it('takes no global allowance for a claim its host refuses, and limits nothing the transport names no host for', () => {
     const dialled: string[] = [];
     const dialBack = createDialBack(

@@ -88,9 +88,16 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
    */
   const hosts = new Map<string, Bucket>();
 
-  /** `bucket`'s tokens now at `rate` a second (never above `rate`): a host not remembered has its full rate. */
+  /**
+   * `bucket`'s tokens now at `rate` a second (never above `rate`): a host not remembered has its full
+   * rate. A wall clock set back (an NTP step, a resumed VM) refills nothing until it passes the time
+   * counted, rather than emptying the bucket for as long as it went back (helper-169).
+   */
   function refilled(bucket: Bucket | undefined, rate: number): number {
-    return bucket === undefined ? rate : Math.min(rate, bucket.tokens + ((clock.now() - bucket.at) * rate) / 1_000);
+    if (bucket === undefined) return rate;
+    const now = clock.now();
+    if (now < bucket.at) bucket.at = now;
+    return Math.min(rate, bucket.tokens + ((now - bucket.at) * rate) / 1_000);
   }
 
   function takeHostToken(host: string): void {
