@@ -78,4 +78,63 @@ describe('gateway-svc - peer pool', () => {
     await expect(pool.with(peer(2), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'local')))).rejects.toBeInstanceOf(SwarmError);
     expect(told).toEqual([[7001, 'executor busy']]);
   });
+
+  describe('the address each peer is dialled at (addressToDial)', () => {
+    /** A pool whose peers' names resolve by `table`, refusing what is not there, and whose clients' calls fail as `fail` says. */
+    function checkingPool(table: Record<string, string>) {
+      const events: string[] = [];
+      const pool = createPeerPool({
+        certificate: {} as NodeCertificate,
+        clock: systemClock,
+        maxMessageBytes: 1024,
+        dial: (p) => (
+          events.push(`dial ${p.address.host}`),
+          { peerId: p.nodeId, call: () => Promise.reject(new Error('not used')), close: () => void events.push(`close ${p.address.host}`) }
+        ),
+        addressToDial: async (p) => {
+          events.push(`check ${p.address.host}`);
+          const host = table[p.address.host];
+          if (host === undefined) throw new Error(`${p.address.host} is a loopback address, named by a node that is not on this machine`);
+          return { ...p, address: { ...p.address, host } };
+        },
+      });
+      const at = (host: string): PeerAddress => ({ nodeId: 'ab'.repeat(32), address: { host, port: 7400 } });
+      return { pool, events, at };
+    }
+
+    it('refuses an address it may not dial as UNAVAILABLE (another candidate may do), dialling nothing', async () => {
+      const { pool, events, at } = checkingPool({});
+      const err = await pool.with(at('127.0.0.1'), () => Promise.resolve('never')).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        retryable: true,
+        message: expect.stringContaining('is a loopback address, named by a node that is not on this machine'),
+      });
+      expect(events).toEqual(['check 127.0.0.1']);
+      expect(pool.size()).toBe(0);
+    });
+
+    it('dials a name at what it resolved to, checks it once while the client is pooled, and again after a failure to reach the peer', async () => {
+      const { pool, events, at } = checkingPool({ 'peer.example': '203.0.113.9' });
+      await pool.with(at('peer.example'), () => Promise.resolve());
+      await pool.with(at('peer.example'), () => Promise.resolve());
+      expect(events).toEqual(['check peer.example', 'dial 203.0.113.9']);
+      // The peer's own refusal: the connection works, and is kept.
+      const refusal = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy'), { peerWords: 'busy' });
+      await expect(pool.with(at('peer.example'), () => Promise.reject(refusal))).rejects.toBe(refusal);
+      expect(events).toHaveLength(2);
+      // Not reached: dropped, so the next call resolves the name again (the peer may have moved).
+      await expect(pool.with(at('peer.example'), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no route')))).rejects.toBeInstanceOf(SwarmError);
+      expect(events.slice(2)).toEqual(['close 203.0.113.9']);
+      await pool.with(at('peer.example'), () => Promise.resolve());
+      expect(events.slice(3)).toEqual(['check peer.example', 'dial 203.0.113.9']);
+    });
+
+    it('keeps a client dialled at the address as given through failures (nothing to resolve again)', async () => {
+      const { pool, events, at } = checkingPool({ '198.51.100.4': '198.51.100.4' });
+      await expect(pool.with(at('198.51.100.4'), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'cut')))).rejects.toBeInstanceOf(SwarmError);
+      await pool.with(at('198.51.100.4'), () => Promise.resolve());
+      expect(events).toEqual(['check 198.51.100.4', 'dial 198.51.100.4']);
+    });
+  });
 });

@@ -1,12 +1,15 @@
 /**
  * The gateway's clients to the peers it sends tasks to: one per peer address, reused (a new one costs
  * a certificate fetch and a TLS handshake), at most `size` of them. The least recently used is
- * closed when room is needed, but only once its calls in flight have finished.
+ * closed when room is needed, but only once its calls in flight have finished. The addresses come
+ * from peers' signed records and tasks' endpoints, which their nodes write as they like: each is
+ * checked (`addressToDial`) before a client is made, and a client dialled at what a name resolved
+ * to is dropped when it fails to reach its peer, so the next call resolves the name again.
  */
-import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { PeerAddress, PeerCallError, PeerClient } from '@swarm/gateway';
-import { dialPeer, formatHostPort, isPeerCallError } from '@swarm/gateway';
+import { dialPeer, formatHostPort, isPeerCallError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
 
 /** Peers a node sends tasks to at once are few (the best candidates of its skills). */
@@ -25,6 +28,11 @@ export interface PeerPoolOptions {
    * and `err.peerWords` holds the peer's own (escaped, bounded), for this node's log.
    */
   readonly onPeerError?: (peer: PeerAddress, err: PeerCallError) => void;
+  /**
+   * Where to dial `peer` (its host checked, a name resolved: dht-gateway's peerAddressToDial), or
+   * throws why not; default the address as given (tests).
+   */
+  readonly addressToDial?: (peer: PeerAddress) => Promise<PeerAddress>;
 }
 
 export interface PeerPool {
@@ -38,8 +46,17 @@ export interface PeerPool {
 
 interface Entry {
   readonly client: PeerClient;
+  /** Dialled at another address than the one given (a name, resolved). */
+  readonly resolved: boolean;
   inFlight: number;
   evicted: boolean;
+}
+
+const QUOTED_CHARS = 200;
+
+/** Whether `err` is the peer's own answer over a connection that works (a refusal, its limits), not a failure to reach it as itself. */
+function answeredByPeer(err: unknown): boolean {
+  return isSwarmError(err) && !isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && !isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
 }
 
 export function createPeerPool(opts: PeerPoolOptions): PeerPool {
@@ -49,11 +66,16 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const entries = new Map<string, Entry>();
   let closed = false;
 
-  function entryOf(peer: PeerAddress): Entry {
-    const key = `${peer.nodeId}@${formatHostPort(peer.address)}`;
+  const keyOf = (peer: PeerAddress) => `${peer.nodeId}@${formatHostPort(peer.address)}`;
+
+  /** The pooled entry of `key` (made recently used), or a new one dialled at `dialAt`; evicts the least recently used past `size`. */
+  function entryOf(key: string, peer: PeerAddress, dialAt: PeerAddress | undefined): Entry {
     let entry = entries.get(key);
     if (entry) entries.delete(key);
-    else entry = { client: dial(peer), inFlight: 0, evicted: false };
+    else {
+      const at = dialAt ?? peer;
+      entry = { client: dial(at), resolved: formatHostPort(at.address) !== formatHostPort(peer.address), inFlight: 0, evicted: false };
+    }
     entries.set(key, entry);
     for (const [oldKey, old] of entries) {
       if (entries.size <= size) break;
@@ -64,15 +86,34 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     return entry;
   }
 
+  /** Where to dial `peer`, checked; UNAVAILABLE (retryable: another candidate may do) when it is no address this node dials. */
+  async function checkedAddress(peer: PeerAddress): Promise<PeerAddress | undefined> {
+    if (opts.addressToDial === undefined) return undefined;
+    try {
+      return await opts.addressToDial(peer);
+    } catch (err) {
+      const why = (err instanceof Error ? err.message : String(err)).slice(0, QUOTED_CHARS);
+      throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `peer ${shortId(peer.nodeId)} is not dialled there: ${why}`, true, { cause: err });
+    }
+  }
+
   return {
     async with(peer, use) {
       if (closed) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'gateway-svc is stopping');
-      const entry = entryOf(peer);
+      const key = keyOf(peer);
+      const dialAt = entries.has(key) ? undefined : await checkedAddress(peer);
+      if (closed) throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'gateway-svc is stopping');
+      const entry = entryOf(key, peer, dialAt);
       entry.inFlight += 1;
       try {
         return await use(entry.client);
       } catch (err) {
         if (isPeerCallError(err)) opts.onPeerError?.(peer, err);
+        // Not an answer from the peer (a cut, no answer in time, another node there): its name may point elsewhere now.
+        if (entry.resolved && !answeredByPeer(err) && entries.get(key) === entry) {
+          entries.delete(key);
+          entry.evicted = true;
+        }
         throw err;
       } finally {
         entry.inFlight -= 1;

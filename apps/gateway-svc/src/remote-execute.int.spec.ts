@@ -10,7 +10,7 @@ import { loadOrCreateIdentity, loadOrCreateNodeCertificate } from '@swarm/identi
 import { encodeTask, openSignedResult, signResult } from '@swarm/records';
 import { silentLogger } from '@swarm/telemetry';
 import type { TempDir } from '@swarm/testing';
-import { startFakeExecutor, startNatsServer, swarmErrorOf, tempDir } from '@swarm/testing';
+import { startFakeExecutor, startNatsServer, startSilentServer, swarmErrorOf, tempDir } from '@swarm/testing';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import { loadGatewayConfig } from './config';
@@ -33,12 +33,17 @@ interface Node {
   stop(): Promise<void>;
 }
 
-/** A node of its own: nats-server, data dir and gateway-svc. */
-async function startNode(): Promise<Node> {
+/** A node of its own: nats-server, data dir and gateway-svc (advertising `advertise` when given). */
+async function startNode(advertise?: string): Promise<Node> {
   const nats = await startNatsServer();
   const home = await tempDir('swarm-gwexec-');
   const nc = await connect({ servers: nats.url });
-  const config = loadGatewayConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: home.path, SWARM_POW_DIFFICULTY: String(POW_DIFFICULTY) });
+  const config = loadGatewayConfig({
+    SWARM_NATS_URL: nats.url,
+    SWARM_DATA_DIR: home.path,
+    SWARM_POW_DIFFICULTY: String(POW_DIFFICULTY),
+    ...(advertise === undefined ? {} : { SWARM_GATEWAY_ADVERTISE: advertise }),
+  });
   const gateway = await startGatewayService({ config, log: silentLogger(), nc, time: systemTime });
   return {
     nc,
@@ -193,6 +198,30 @@ describe('gateway-svc - remote execution between two nodes', () => {
     const impostor = `${rogue.nodeId}@${b.gateway.advertisedAddress}`;
     const err = await swarmErrorOf(execute(impostor, vecadd('task-impostor')));
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE, retryable: true });
+  });
+
+  // A provider's record names whatever address its node wrote: a public node dialled its own loopback (its NATS server, say) for it.
+  it('dials no address a node where this one is could not have been told of: a public node refuses a peer at its loopback, connecting nothing', async () => {
+    const onPublic = await startNode('198.51.100.7:7400');
+    const listener = await startSilentServer();
+    try {
+      const at = (host: string) => `${b.gateway.nodeId}@${host}:${listener.port}`;
+      for (const [host, why] of [
+        ['127.0.0.1', 'a loopback address, named by a node that is not on this machine'],
+        ['localhost', 'localhost resolves to no address this node dials for a peer'],
+        ['10.0.0.5', 'a private address, named by a node on a public network'],
+        ['2130706433', 'is no address to dial'],
+      ] as const) {
+        const err = await swarmErrorOf(onPublic.bus.request(GatewayExecute, { peer: at(host), task: vecadd(`t-scope-${host}`) }, { timeoutMs: REQUEST_TIMEOUT_MS }));
+        expect([host, err.code, err.message]).toEqual([host, ErrorCode.ERROR_CODE_UNAVAILABLE, expect.stringContaining(why)]);
+      }
+      expect(listener.connections()).toBe(0);
+      // The same peer at the same address, asked by a node on this machine's loopback, is dialled.
+      await expect(execute(b.endpoint, vecadd('t-scope-loopback'))).resolves.toMatchObject({ publicKey: expect.any(Uint8Array) });
+    } finally {
+      await listener.close();
+      await onPublic.stop();
+    }
   });
 
   it('refuses bad endpoints and bad tasks before dialling, quoting no input whole', async () => {

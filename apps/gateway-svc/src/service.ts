@@ -10,7 +10,8 @@
 import { createBusClient, startBusService } from '@swarm/bus';
 import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
-import { createDhtInbound, createGatewayDhtSender } from '@swarm/dht-gateway';
+import type { AddressScope } from '@swarm/dht-gateway';
+import { createDhtInbound, createGatewayDhtSender, peerAddressToDial, resolveWithDns, scopeOfAdvertised } from '@swarm/dht-gateway';
 import type { GatewayServer } from '@swarm/gateway';
 import { formatHostPort, shortId, startGatewayServer } from '@swarm/gateway';
 import { loadOrCreateIdentity, loadOrCreateNodeCertificate, loadOrCreatePowNonce } from '@swarm/identity';
@@ -54,6 +55,11 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const peerBook = createPeerBook();
   const inbound = createDhtInbound({ powDifficulty: config.powDifficulty });
   let advertisedAddress = '';
+  /** Where this node can be reached from, by the address it advertises (known once the server listens: a dial before waits for it). */
+  let listening: (advertisedHost: string) => void = () => undefined;
+  const advertisedHost = new Promise<string>((resolve) => (listening = resolve));
+  let scope: Promise<AddressScope> | undefined;
+  const ownScope = (): Promise<AddressScope> => (scope ??= advertisedHost.then((host) => scopeOfAdvertised(host, resolveWithDns)));
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({
@@ -62,6 +68,8 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     maxMessageBytes: config.limits.maxMessageBytes,
     // What a peer said, for this node's operator only: requesters get the code (peer-status.ts).
     onPeerError: (peer, err) => log.debug({ peer: peer.nodeId, code: err.code, peerWords: err.peerWords }, `peer ${shortId(peer.nodeId)} answered an error`),
+    // Records and tasks' endpoints name addresses their nodes chose: only what a node where this one is could be told of.
+    addressToDial: async (peer) => ({ ...peer, address: { host: await peerAddressToDial(peer.address.host, await ownScope(), resolveWithDns), port: peer.address.port } }),
   });
   // Given with every result served to a peer, asked back in the receipt that pays for it.
   const tickets = createServeTickets(identity);
@@ -85,6 +93,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   });
   const advertise = config.advertise ?? server.address;
   advertisedAddress = formatHostPort(advertise);
+  listening(advertise.host);
   log.info({ listen: formatHostPort(server.address), advertise: advertisedAddress, certExpires: new Date(certificate.notAfterMs).toISOString() }, 'gateway listening for peers');
   const sender = createGatewayDhtSender({
     certificate,

@@ -1,4 +1,4 @@
-import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf } from './claimed-address';
+import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
 import { manualClock } from '@swarm/determinism';
 import { createDialBack, DEFAULT_DIAL_BACK_LIMITS } from '@swarm/dht';
 import { networkOf } from '@swarm/gateway';
@@ -118,6 +118,51 @@ describe('dialling a DNS name', () => {
     await expect(dialAddress('vm', 'private', names)).rejects.toThrow(/resolves to no address/);
     await expect(dialAddress('lan.example', 'public', names)).rejects.toThrow(/resolves to no address/);
     await expect(dialAddress('nowhere.example', 'public', names)).rejects.toThrow('(0 found)');
+  });
+});
+
+describe("a peer's address from its record or a task's endpoint (peerAddressToDial)", () => {
+  const names = (host: string) =>
+    Promise.resolve(({ localhost: ['127.0.0.1', '::1'], 'lan.example': ['10.0.0.5'], 'peer.example': ['203.0.113.9'] } as Record<string, string[]>)[host] ?? []);
+
+  it('dials what a node where this one is could have been told of, a name at what it resolves to', async () => {
+    expect(await peerAddressToDial('198.51.100.4', 'public', names)).toBe('198.51.100.4');
+    expect(await peerAddressToDial('peer.example', 'public', names)).toBe('203.0.113.9');
+    expect(await peerAddressToDial('10.0.0.5', 'private', names)).toBe('10.0.0.5');
+    expect(await peerAddressToDial('lan.example', 'private', names)).toBe('10.0.0.5');
+    expect(await peerAddressToDial('127.0.0.1', 'loopback', names)).toBe('127.0.0.1');
+    expect(await peerAddressToDial('localhost', 'loopback', names)).toBe('127.0.0.1');
+    expect(await peerAddressToDial('2001:db8::1', 'public', names)).toBe('2001:db8::1');
+  });
+
+  it("refuses this machine's loopback and a private network to a public node, and every other spelling of an address", async () => {
+    for (const [host, own, why] of [
+      ['127.0.0.1', 'public', 'a loopback address, named by a node that is not on this machine'],
+      ['::1', 'private', 'a loopback address'],
+      ['localhost', 'public', 'localhost resolves to no address this node dials for a peer (2 found)'],
+      ['10.0.0.5', 'public', 'a private address, named by a node on a public network'],
+      ['lan.example', 'public', 'resolves to no address'],
+      ['169.254.1.1', 'private', 'a link-local address'],
+      ['0.0.0.0', 'loopback', 'no address to dial'],
+      ['::ffff:7f00:1', 'loopback', 'write ::ffff:7f00:1 as 127.0.0.1'],
+      ['2130706433', 'loopback', '2130706433 is no address to dial'],
+      ['LOCALHOST', 'loopback', 'write LOCALHOST as localhost'],
+      ['2001:DB8::1', 'public', 'write 2001:DB8::1 as 2001:db8::1'],
+    ] as const) {
+      await expect(peerAddressToDial(host, own, names).catch((e: unknown) => [host, (e as Error).message])).resolves.toEqual([host, expect.stringContaining(why)]);
+    }
+  });
+
+  it('reads where this node can be reached from by the address it advertises: a name by what it resolves to, none or a wildcard as public', async () => {
+    expect(await Promise.all(['127.0.0.1', 'localhost', '10.0.0.7', 'lan.example', '198.51.100.7', 'nowhere.example', '0.0.0.0'].map((h) => scopeOfAdvertised(h, names)))).toEqual([
+      'loopback',
+      'loopback',
+      'private',
+      'private',
+      'public',
+      'public',
+      'public',
+    ]);
   });
 });
 

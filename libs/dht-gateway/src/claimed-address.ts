@@ -143,6 +143,33 @@ export async function dialAddress(host: string, own: AddressScope, resolve: Reso
   return fit;
 }
 
+/** Where this node can be reached from, by the address it tells peers: a name by what it resolves to; public (the narrowest) when it resolves to none or is no address to dial (`0.0.0.0`). */
+export async function scopeOfAdvertised(host: string, resolve: ResolveHost): Promise<AddressScope> {
+  try {
+    const scope = scopeOfIp(await dialAddress(host, 'loopback', resolve));
+    return scope === 'undialable' ? 'public' : scope;
+  } catch {
+    return 'public';
+  }
+}
+
+/**
+ * The address to dial for a peer's gateway this node was told of by a signed record or a task's
+ * endpoint, not by the peer over a connection: a record is signed by its own node, which can write
+ * any address there, and a public node dialled this machine's loopback (its NATS server, say) or
+ * hosts of its private network for it, with a TLS handshake each. So the address must be written its
+ * one way (canonicalHost) and be one a node in scope `own` could have been told: an IP address
+ * itself, a name by what it resolves to (dialAddress, which that dial then goes to). Throws otherwise.
+ */
+export async function peerAddressToDial(host: string, own: AddressScope, resolve: ResolveHost): Promise<string> {
+  const canonical = canonicalHost(host);
+  if (canonical !== host) throw new Error(canonical === undefined ? `${host.slice(0, 64)} is no address to dial` : `write ${host.slice(0, 64)} as ${canonical}`);
+  if (!isIPv4(host) && !isIPv6(host)) return dialAddress(host, own, resolve);
+  const problem = reachProblem(scopeOfIp(host), own);
+  if (problem !== undefined) throw new Error(`${host} is ${problem}`);
+  return host;
+}
+
 /**
  * The host a claim of a DHT endpoint from `network` counts against, which dial-backs share a rate
  * by (libs/dht dial-back.ts): claims of a host's every port otherwise had this node dial it at the

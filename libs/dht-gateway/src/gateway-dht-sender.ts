@@ -20,7 +20,7 @@ import type { NodeCertificate } from '@swarm/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { AddressScope, ResolveHost } from './claimed-address';
-import { claimedHostProblem, dialAddress, networkOfDialled, scopeOfIp } from './claimed-address';
+import { claimedHostProblem, dialAddress, networkOfDialled, scopeOfAdvertised } from './claimed-address';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
 import type { NamedDialRate } from './named-dial-rate';
 import { createNamedDialRate } from './named-dial-rate';
@@ -89,7 +89,8 @@ function answeredByPeer(err: unknown): boolean {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const resolveWithDns: ResolveHost = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+/** Node's `dns.lookup`, every family, as the resolver reads them (the default of every ResolveHost here). */
+export const resolveWithDns: ResolveHost = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDhtSender {
   const { certificate, clock } = opts;
@@ -110,11 +111,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   const namedDials = opts.namedDials ?? createNamedDialRate(opts.stopwatch ?? systemStopwatch, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   let ownScope: Promise<AddressScope> | undefined;
   /** Where this node can be reached from, by the address it tells peers (a name, by what it resolves to). */
-  const scopeOfSelf = (): Promise<AddressScope> =>
-    (ownScope ??= dialAddress(opts.advertise.host, 'loopback', resolve).then(
-      (ip) => scopeOfIp(ip),
-      () => 'public' as const,
-    ));
+  const scopeOfSelf = (): Promise<AddressScope> => (ownScope ??= scopeOfAdvertised(opts.advertise.host, resolve));
 
   async function clientFor(to: string, method: PeerMethod): Promise<PeerClient> {
     const cached = clients.get(to);

@@ -7,10 +7,11 @@ export { dhtIdOfNode, dhtEndpoint, peerOfDhtEndpoint, checkContactBindings, inva
 export type { DhtPeer } from './dht-peer-id';
 export { createDhtInbound } from './dht-inbound';
 export type { DhtInbound, DhtInboundOptions, DhtPeerHandlers, DhtPeerMethod } from './dht-inbound';
-export { createGatewayDhtSender, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_CLIENTS } from './gateway-dht-sender';
+export { createGatewayDhtSender, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_CLIENTS, resolveWithDns } from './gateway-dht-sender';
 export type { GatewayDhtSender, GatewayDhtSenderOptions } from './gateway-dht-sender';
 export { createGatewayDhtTransport } from './gateway-dht-transport';
 export type { GatewayDhtTransport, GatewayDhtTransportOptions } from './gateway-dht-transport';
-export { canonicalHost, dialledHostOf } from './claimed-address';
+export { canonicalHost, dialledHostOf, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
+export type { AddressScope, ResolveHost } from './claimed-address';
 export { createNamedDialRate } from './named-dial-rate';
 export type { NamedDialRate } from './named-dial-rate';
