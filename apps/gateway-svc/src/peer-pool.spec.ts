@@ -130,6 +130,17 @@ describe('gateway-svc - peer pool', () => {
       expect(events.slice(3)).toEqual(['check peer.example', 'dial 203.0.113.9']);
     });
 
+    it('keeps a client dialled at a resolved name when the peer itself answered, its task past its deadline included (helper-170)', async () => {
+      const { pool, events, at } = checkingPool({ 'peer.example': '203.0.113.9' });
+      await pool.with(at('peer.example'), () => Promise.resolve());
+      const ranOut = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'peer abab… answered SWARM_DEADLINE_EXCEEDED'), {
+        peerWords: 'task t-1 ran past its 5000 ms',
+      });
+      await expect(pool.with(at('peer.example'), () => Promise.reject(ranOut))).rejects.toBe(ranOut);
+      await pool.with(at('peer.example'), () => Promise.resolve());
+      expect(events).toEqual(['check peer.example', 'dial 203.0.113.9']);
+    });
+
     it('keeps a client dialled at the address as given through failures (nothing to resolve again)', async () => {
       const { pool, events, at } = checkingPool({ '198.51.100.4': '198.51.100.4' });
       await expect(pool.with(at('198.51.100.4'), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'cut')))).rejects.toBeInstanceOf(SwarmError);

@@ -54,9 +54,13 @@ interface Entry {
 
 const QUOTED_CHARS = 200;
 
-/** Whether `err` is the peer's own answer over a connection that works (a refusal, its limits), not a failure to reach it as itself. */
-function answeredByPeer(err: unknown): boolean {
-  return isSwarmError(err) && !isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && !isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
+/**
+ * Whether `err` says the peer was not reached as itself (no connection, a cut, another node there):
+ * not an answer of the peer's, nor a task that ran past its deadline (helper-170: a peer's own
+ * DEADLINE_EXCEEDED dropped a working connection).
+ */
+function notReached(err: unknown): boolean {
+  return !isSwarmError(err) || isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE);
 }
 
 export function createPeerPool(opts: PeerPoolOptions): PeerPool {
@@ -109,8 +113,8 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
         return await use(entry.client);
       } catch (err) {
         if (isPeerCallError(err)) opts.onPeerError?.(peer, err);
-        // Not an answer from the peer (a cut, no answer in time, another node there): its name may point elsewhere now.
-        if (entry.resolved && !answeredByPeer(err) && entries.get(key) === entry) {
+        // Not reached (a cut, another node there): its name may point elsewhere now.
+        if (entry.resolved && notReached(err) && entries.get(key) === entry) {
           entries.delete(key);
           entry.evicted = true;
         }

@@ -10,8 +10,7 @@
 import { createBusClient, startBusService } from '@swarm/bus';
 import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
-import type { AddressScope } from '@swarm/dht-gateway';
-import { createDhtInbound, createGatewayDhtSender, peerAddressToDial, resolveWithDns, scopeOfAdvertised } from '@swarm/dht-gateway';
+import { createDhtInbound, createGatewayDhtSender, ownScopeReader, peerAddressToDial, resolveWithDns } from '@swarm/dht-gateway';
 import type { GatewayServer } from '@swarm/gateway';
 import { formatHostPort, shortId, startGatewayServer } from '@swarm/gateway';
 import { loadOrCreateIdentity, loadOrCreateNodeCertificate, loadOrCreatePowNonce } from '@swarm/identity';
@@ -58,8 +57,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   /** Where this node can be reached from, by the address it advertises (known once the server listens: a dial before waits for it). */
   let listening: (advertisedHost: string) => void = () => undefined;
   const advertisedHost = new Promise<string>((resolve) => (listening = resolve));
-  let scope: Promise<AddressScope> | undefined;
-  const ownScope = (): Promise<AddressScope> => (scope ??= advertisedHost.then((host) => scopeOfAdvertised(host, resolveWithDns)));
+  const ownScope = ownScopeReader(advertisedHost, resolveWithDns, config.listen.host);
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({

@@ -1,4 +1,4 @@
-import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
+import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf, ownScopeReader, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
 import { manualClock } from '@swarm/determinism';
 import { createDialBack, DEFAULT_DIAL_BACK_LIMITS } from '@swarm/dht';
 import { networkOf } from '@swarm/gateway';
@@ -151,6 +151,35 @@ describe("a peer's address from its record or a task's endpoint (peerAddressToDi
     ] as const) {
       await expect(peerAddressToDial(host, own, names).catch((e: unknown) => [host, (e as Error).message])).resolves.toEqual([host, expect.stringContaining(why)]);
     }
+  });
+
+  it('reads the narrowest of every address its name resolves to and of its listen host: one public address makes a node public (helper-170)', async () => {
+    const hosts = (host: string) =>
+      Promise.resolve(
+        ({ 'node1.example.org': ['127.0.1.1', '198.51.100.7'], 'node2.example.org': ['127.0.1.1'], 'dual.example': ['10.0.0.7', 'fd00::7'] } as Record<string, string[]>)[host] ??
+          [],
+      );
+    // Debian and cloud-init write `127.0.1.1 <fqdn> <hostname>` in /etc/hosts: peers still reach the node at its public address.
+    expect(await scopeOfAdvertised('node1.example.org', hosts)).toBe('public');
+    expect(await scopeOfAdvertised('node2.example.org', hosts)).toBe('public');
+    expect(await scopeOfAdvertised('dual.example', hosts)).toBe('private');
+    expect(await scopeOfAdvertised('127.0.0.1', hosts, '127.0.0.1')).toBe('loopback');
+    expect(await scopeOfAdvertised('198.51.100.7', hosts, '127.0.0.1')).toBe('public');
+    expect(await scopeOfAdvertised('127.0.0.1', hosts, '10.0.0.7')).toBe('private');
+    expect(await scopeOfAdvertised('10.0.0.7', hosts, '0.0.0.0')).toBe('private');
+    await expect(scopeOfAdvertised('node3.example.org', () => Promise.reject(new Error('getaddrinfo EAI_AGAIN node3.example.org')))).rejects.toThrow('EAI_AGAIN');
+  });
+
+  it('keeps its scope once read, but not a failed lookup of its own name, which reads as public meanwhile (helper-170: a private node refused its network until a restart)', async () => {
+    let failures = 1;
+    const flaky = (host: string) => (failures-- > 0 ? Promise.reject(new Error(`getaddrinfo EAI_AGAIN ${host}`)) : Promise.resolve(['10.0.0.7']));
+    let lookups = 0;
+    const counted = (host: string) => (lookups++, flaky(host));
+    const ownScope = ownScopeReader(Promise.resolve('node2.lan'), counted);
+    expect(await ownScope()).toBe('public');
+    expect(await ownScope()).toBe('private');
+    expect(await ownScope()).toBe('private');
+    expect(lookups).toBe(2);
   });
 
   it('reads where this node can be reached from by the address it advertises: a name by what it resolves to, none or a wildcard as public', async () => {

@@ -143,14 +143,51 @@ export async function dialAddress(host: string, own: AddressScope, resolve: Reso
   return fit;
 }
 
-/** Where this node can be reached from, by the address it tells peers: a name by what it resolves to; public (the narrowest) when it resolves to none or is no address to dial (`0.0.0.0`). */
-export async function scopeOfAdvertised(host: string, resolve: ResolveHost): Promise<AddressScope> {
-  try {
-    const scope = scopeOfIp(await dialAddress(host, 'loopback', resolve));
-    return scope === 'undialable' ? 'public' : scope;
-  } catch {
-    return 'public';
+/** Scopes by how little a node in each may dial: a loopback node may dial anything, a public one only public addresses. */
+const REACH_RANK: Readonly<Record<AddressScope, number>> = { loopback: 0, 'link-local': 1, private: 2, public: 3, undialable: 3 };
+
+/**
+ * Where this node can be reached from, by the address it tells peers (and the one it listens at,
+ * when given): the narrowest of every address the name resolves to, and of the listen host. Peers
+ * dial a name at the first of its addresses that fits their scope, so one public address among them
+ * makes the node public; read off the first answer, a Debian or cloud-init host (`127.0.1.1 <fqdn>`
+ * in /etc/hosts) that peers reach on the internet took itself for loopback, and dialled whatever
+ * a record named (helper-170). A name other than `localhost` is never loopback; a name that resolves
+ * to nothing, or no address to dial (`0.0.0.0`), is public. Throws when the name cannot be looked up
+ * now (a caller keeps no answer from that: helper-170).
+ */
+export async function scopeOfAdvertised(host: string, resolve: ResolveHost, listenHost?: string): Promise<AddressScope> {
+  const scopes: AddressScope[] = [];
+  if (isIPv4(host) || isIPv6(host)) scopes.push(scopeOfIp(isIPv6(host) ? (canonicalIpv6(host) ?? host) : host));
+  else {
+    const addresses = (await resolve(host)).map((a) => (isIPv6(a) ? (canonicalIpv6(a) ?? a) : a));
+    const isLocalhost = host === 'localhost' || host.endsWith('.localhost');
+    for (const a of addresses) scopes.push(scopeOfIp(a) === 'loopback' && !isLocalhost ? 'public' : scopeOfIp(a));
+    if (addresses.length === 0) scopes.push('public');
   }
+  if (listenHost !== undefined && (isIPv4(listenHost) || isIPv6(listenHost))) {
+    const listening = scopeOfIp(isIPv6(listenHost) ? (canonicalIpv6(listenHost) ?? listenHost) : listenHost);
+    if (listening !== 'undialable') scopes.push(listening);
+  }
+  const narrowest = scopes.reduce((a, b) => (REACH_RANK[b] > REACH_RANK[a] ? b : a), 'loopback');
+  return narrowest === 'undialable' ? 'public' : narrowest;
+}
+
+/**
+ * This node's scope (scopeOfAdvertised) as its dials ask for it: read once the advertised host is
+ * known, and kept; a failed lookup of its own name is not kept, and reads as public (the narrowest)
+ * meanwhile, so that a resolver's hiccup at boot does not shut a private node out of its network
+ * until a restart (helper-170).
+ */
+export function ownScopeReader(advertisedHost: Promise<string> | string, resolve: ResolveHost, listenHost?: string): () => Promise<AddressScope> {
+  let kept: Promise<AddressScope> | undefined;
+  return () => {
+    const reading = (kept ??= Promise.resolve(advertisedHost).then((host) => scopeOfAdvertised(host, resolve, listenHost)));
+    return reading.catch(() => {
+      if (kept === reading) kept = undefined;
+      return 'public' as const;
+    });
+  };
 }
 
 /**

@@ -19,8 +19,8 @@ import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gat
 import type { NodeCertificate } from '@swarm/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { AddressScope, ResolveHost } from './claimed-address';
-import { claimedHostProblem, dialAddress, networkOfDialled, scopeOfAdvertised } from './claimed-address';
+import type { ResolveHost } from './claimed-address';
+import { claimedHostProblem, dialAddress, networkOfDialled, ownScopeReader } from './claimed-address';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
 import type { NamedDialRate } from './named-dial-rate';
 import { createNamedDialRate } from './named-dial-rate';
@@ -109,9 +109,8 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   let closed = false;
   const resolve = opts.resolve ?? resolveWithDns;
   const namedDials = opts.namedDials ?? createNamedDialRate(opts.stopwatch ?? systemStopwatch, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
-  let ownScope: Promise<AddressScope> | undefined;
-  /** Where this node can be reached from, by the address it tells peers (a name, by what it resolves to). */
-  const scopeOfSelf = (): Promise<AddressScope> => (ownScope ??= scopeOfAdvertised(opts.advertise.host, resolve));
+  /** Where this node can be reached from, by the address it tells peers. */
+  const scopeOfSelf = ownScopeReader(opts.advertise.host, resolve);
 
   async function clientFor(to: string, method: PeerMethod): Promise<PeerClient> {
     const cached = clients.get(to);
