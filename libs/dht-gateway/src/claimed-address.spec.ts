@@ -163,6 +163,8 @@ describe("a peer's address from its record or a task's endpoint (peerAddressToDi
     expect(await scopeOfAdvertised('node1.example.org', hosts)).toBe('public');
     expect(await scopeOfAdvertised('node2.example.org', hosts)).toBe('public');
     expect(await scopeOfAdvertised('dual.example', hosts)).toBe('private');
+    // A LAN host whose hosts file and DNS answer both: its peers reach it at 10.0.0.8, a private node.
+    expect(await scopeOfAdvertised('lan-host.example', () => Promise.resolve(['127.0.1.1', '10.0.0.8']))).toBe('private');
     expect(await scopeOfAdvertised('127.0.0.1', hosts, '127.0.0.1')).toBe('loopback');
     expect(await scopeOfAdvertised('198.51.100.7', hosts, '127.0.0.1')).toBe('public');
     expect(await scopeOfAdvertised('127.0.0.1', hosts, '10.0.0.7')).toBe('private');

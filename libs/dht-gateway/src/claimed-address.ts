@@ -152,18 +152,19 @@ const REACH_RANK: Readonly<Record<AddressScope, number>> = { loopback: 0, 'link-
  * dial a name at the first of its addresses that fits their scope, so one public address among them
  * makes the node public; read off the first answer, a Debian or cloud-init host (`127.0.1.1 <fqdn>`
  * in /etc/hosts) that peers reach on the internet took itself for loopback, and dialled whatever
- * a record named (helper-170). A name other than `localhost` is never loopback; a name that resolves
- * to nothing, or no address to dial (`0.0.0.0`), is public. Throws when the name cannot be looked up
- * now (a caller keeps no answer from that: helper-170).
+ * a record named (helper-170). A name other than `localhost` is never loopback: its loopback answers
+ * are left out, and one with no other answer is public (advertise the address itself then), as is a
+ * name that resolves to nothing, or no address to dial (`0.0.0.0`). Throws when the name cannot be
+ * looked up now (a caller keeps no answer from that: helper-170).
  */
 export async function scopeOfAdvertised(host: string, resolve: ResolveHost, listenHost?: string): Promise<AddressScope> {
   const scopes: AddressScope[] = [];
   if (isIPv4(host) || isIPv6(host)) scopes.push(scopeOfIp(isIPv6(host) ? (canonicalIpv6(host) ?? host) : host));
   else {
-    const addresses = (await resolve(host)).map((a) => (isIPv6(a) ? (canonicalIpv6(a) ?? a) : a));
     const isLocalhost = host === 'localhost' || host.endsWith('.localhost');
-    for (const a of addresses) scopes.push(scopeOfIp(a) === 'loopback' && !isLocalhost ? 'public' : scopeOfIp(a));
-    if (addresses.length === 0) scopes.push('public');
+    // Another name's loopback answers (a hosts file's 127.0.1.1) say nothing of where peers reach it.
+    const reached = (await resolve(host)).map((a) => scopeOfIp(isIPv6(a) ? (canonicalIpv6(a) ?? a) : a)).filter((scope) => isLocalhost || scope !== 'loopback');
+    scopes.push(...(reached.length > 0 ? reached : ['public' as const]));
   }
   if (listenHost !== undefined && (isIPv4(listenHost) || isIPv6(listenHost))) {
     const listening = scopeOfIp(isIPv6(listenHost) ? (canonicalIpv6(listenHost) ?? listenHost) : listenHost);

@@ -46,7 +46,7 @@ interface HostState extends LaneState {
 
 const IPV4_MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
-/** The host a remote address counts against: the IPv4 address, or the IPv6 address's /64. */
+/** The host a remote address counts against: the IPv4 address, or the IPv6 address's /64 (`::1` alone: `::1/128`). */
 export function hostKey(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return 'unknown';
   const v4 = ipv4Of(remoteAddress);
@@ -58,7 +58,7 @@ export function hostKey(remoteAddress: string | undefined): string {
 /**
  * The network a remote address counts against where a slot, not a rate, is at stake (the DHT's
  * records per network, @swarm/dht provider-store.ts): an IPv4 /24 (all of 127.0.0.0/8 is this one
- * machine), or an IPv6 /48, a site's usual allocation. Coarser than hostKey, since addresses in one
+ * machine), or an IPv6 /48, a site's usual allocation (`::1` alone: `::1/128`). Coarser than hostKey, since addresses in one
  * such block cost an attacker about as much as one.
  */
 export function networkOf(remoteAddress: string | undefined): string {
