@@ -1,4 +1,5 @@
-import { createParsedKeys, ed25519PublicKey, MAX_PARSED_KEYS, verifyEd25519 } from './node-key';
+import { verify } from 'node:crypto';
+import { createEd25519Verify, createParsedKeys, ed25519PublicKey, MAX_PARSED_KEYS, MAX_VERIFIED_SIGNATURES, verifyEd25519 } from './node-key';
 import { seededSigner } from './test-fixtures/seeded-signer';
 
 describe('node-key - Ed25519 checks with parsed keys kept per process', () => {
@@ -54,5 +55,64 @@ describe('node-key - Ed25519 checks with parsed keys kept per process', () => {
     expect(MAX_PARSED_KEYS).toBe(4_096);
     expect(ed25519PublicKey(a.publicKey)).toBe(ed25519PublicKey(Uint8Array.from(a.publicKey)));
     expect(verifyEd25519(a.publicKey, data, sig)).toBe(true);
+  });
+
+  describe('signatures that verified, kept', () => {
+    /** A check with its own parsed keys and room for `max` passed signatures, counting the verifications it makes. */
+    function counted(max: number) {
+      const calls = { n: 0 };
+      const check = createEd25519Verify(createParsedKeys(8), max, (d, key, signature) => (calls.n++, verify(null, d, key, signature)));
+      return { check, calls };
+    }
+
+    it('answers a signature that verified before without verifying it again, and only for those exact key, bytes and signature', () => {
+      const { check, calls } = counted(16);
+      expect(check(a.publicKey, data, sig)).toBe(true);
+      expect(calls.n).toBe(1);
+      expect([check(a.publicKey, data, sig), check(Uint8Array.from(a.publicKey), Uint8Array.from(data), Uint8Array.from(sig))]).toEqual([true, true]);
+      expect(calls.n).toBe(1);
+      // Anything else is verified, and fails.
+      const flipped = Uint8Array.from(sig);
+      flipped[10] ^= 1;
+      expect([
+        check(a.publicKey, Uint8Array.from([1, 2, 4]), sig),
+        check(b.publicKey, data, sig),
+        check(a.publicKey, data, flipped),
+        check(a.publicKey, Uint8Array.from([1, 2, 3, 0]), sig),
+      ]).toEqual([false, false, false, false]);
+      expect(calls.n).toBe(5);
+    });
+
+    it('keeps no signature that failed: it is verified again every time', () => {
+      const { check, calls } = counted(16);
+      for (let i = 0; i < 3; i++) expect(check(b.publicKey, data, sig)).toBe(false);
+      expect(calls.n).toBe(3);
+    });
+
+    it('keeps the bytes as they are at each call: data changed in place after a pass is other data', () => {
+      const { check } = counted(16);
+      const bytes = Uint8Array.from(data);
+      expect(check(a.publicKey, bytes, sig)).toBe(true);
+      bytes[0] = 9;
+      expect(check(a.publicKey, bytes, sig)).toBe(false);
+    });
+
+    it('drops the least recently used past its cap, and verifies a dropped one again to the same answer', () => {
+      const { check, calls } = counted(2);
+      const [d1, d2, d3] = [Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)];
+      const [s1, s2, s3] = [a.sign(d1), a.sign(d2), a.sign(d3)];
+      expect([check(a.publicKey, d1, s1), check(a.publicKey, d2, s2), check(a.publicKey, d1, s1)]).toEqual([true, true, true]);
+      expect(calls.n).toBe(2);
+      expect(check(a.publicKey, d3, s3)).toBe(true); // drops d2, used least recently
+      expect([check(a.publicKey, d1, s1), check(a.publicKey, d3, s3)]).toEqual([true, true]);
+      expect(calls.n).toBe(3);
+      expect(check(a.publicKey, d2, s2)).toBe(true);
+      expect(calls.n).toBe(4);
+    });
+
+    it('is what verifyEd25519 does for the process, with room for MAX_VERIFIED_SIGNATURES', () => {
+      expect(MAX_VERIFIED_SIGNATURES).toBe(16_384);
+      expect([verifyEd25519(a.publicKey, data, sig), verifyEd25519(a.publicKey, data, sig), verifyEd25519(b.publicKey, data, sig)]).toEqual([true, true, false]);
+    });
   });
 });

@@ -60,14 +60,61 @@ export function createParsedKeys(maxKeys: number): ParsedKeys {
 /** The process's parsed keys (MAX_PARSED_KEYS of them), which verifyEd25519 and @swarm/chain's checks share. */
 export const ed25519PublicKey: ParsedKeys = createParsedKeys(MAX_PARSED_KEYS);
 
-/** False for a wrong signature and for bytes that are no Ed25519 key or signature at all. */
-export function verifyEd25519(publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES) return false;
-  const key = ed25519PublicKey(publicKey);
-  if (key === null) return false;
-  try {
-    return verify(null, data, key, signature);
-  } catch {
-    return false;
-  }
+/**
+ * Signatures that verified, kept per process, the least recently used dropped first past this many.
+ * A node meets the same signed bytes again and again: a payer's block in every payee's sighting of
+ * it, at each look; a record at each lookup that finds it; a receipt when it is offered,
+ * countersigned and audited. A verification costs ~60-190 µs here, a look-up a SHA-256 of the bytes.
+ */
+export const MAX_VERIFIED_SIGNATURES = 16_384;
+
+/** Checks a signature under a parsed key (node:crypto's verify; tests count the calls). */
+export type KeyedCheck = (data: Uint8Array, key: KeyObject, signature: Uint8Array) => boolean;
+
+const cryptoCheck: KeyedCheck = (data, key, signature) => verify(null, data, key, signature);
+
+/** SHA-256 of `data`, as one string of its 32 bytes. */
+const digestOf = (data: Uint8Array): string => (oneShotHash ? oneShotHash('sha256', data, 'base64') : createHash('sha256').update(data).digest('base64'));
+
+/**
+ * An Ed25519 check (see verifyEd25519) that keeps at most `maxVerified` signatures that passed,
+ * keyed by the exact key bytes, signature bytes and SHA-256 of the signed bytes, and answers one of
+ * those again without verifying it. Only a pass is kept: a signature that failed is checked again
+ * every time, and other bytes under a kept signature are other bytes (a collision of SHA-256 aside).
+ */
+export function createEd25519Verify(
+  parsedKeys: ParsedKeys,
+  maxVerified: number,
+  check: KeyedCheck = cryptoCheck,
+): (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean {
+  /** Set order: least recently used first. */
+  const verified = new Set<string>();
+  return (publicKey, data, signature) => {
+    if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return false;
+    if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES || !(data instanceof Uint8Array)) return false;
+    const id = `${Buffer.from(publicKey).toString('latin1')}${Buffer.from(signature).toString('latin1')}${digestOf(data)}`;
+    if (verified.delete(id)) {
+      verified.add(id);
+      return true;
+    }
+    const key = parsedKeys(publicKey);
+    if (key === null) return false;
+    let ok: boolean;
+    try {
+      ok = check(data, key, signature);
+    } catch {
+      return false;
+    }
+    if (ok) {
+      if (verified.size >= maxVerified) verified.delete(verified.values().next().value as string);
+      verified.add(id);
+    }
+    return ok;
+  };
 }
+
+/**
+ * False for a wrong signature and for bytes that are no Ed25519 key or signature at all. The
+ * process's one check: parsed keys (ed25519PublicKey) and passed signatures (MAX_VERIFIED_SIGNATURES) kept.
+ */
+export const verifyEd25519 = createEd25519Verify(ed25519PublicKey, MAX_VERIFIED_SIGNATURES);
