@@ -120,7 +120,7 @@ describe('gateway-svc - peer pool', () => {
       await pool.with(at('peer.example'), () => Promise.resolve());
       expect(events).toEqual(['check peer.example', 'dial 203.0.113.9']);
       // The peer's own refusal: the connection works, and is kept.
-      const refusal = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy'), { peerWords: 'busy' });
+      const refusal = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy'), { peerWords: 'busy', peerNamed: true });
       await expect(pool.with(at('peer.example'), () => Promise.reject(refusal))).rejects.toBe(refusal);
       expect(events).toHaveLength(2);
       // Not reached: dropped, so the next call resolves the name again (the peer may have moved).
@@ -130,15 +130,24 @@ describe('gateway-svc - peer pool', () => {
       expect(events.slice(3)).toEqual(['check peer.example', 'dial 203.0.113.9']);
     });
 
-    it('keeps a client dialled at a resolved name when the peer itself answered, its task past its deadline included (helper-170)', async () => {
+    it('keeps a client dialled at a resolved name when the peer itself answered, its task past its deadline included (helper-170), not after a deadline with no answer (helper-171)', async () => {
       const { pool, events, at } = checkingPool({ 'peer.example': '203.0.113.9' });
       await pool.with(at('peer.example'), () => Promise.resolve());
       const ranOut = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'peer abab… answered SWARM_DEADLINE_EXCEEDED'), {
         peerWords: 'task t-1 ran past its 5000 ms',
+        peerNamed: true,
       });
       await expect(pool.with(at('peer.example'), () => Promise.reject(ranOut))).rejects.toBe(ranOut);
       await pool.with(at('peer.example'), () => Promise.resolve());
       expect(events).toEqual(['check peer.example', 'dial 203.0.113.9']);
+      // A deadline with no answer at all (grpc-js's own, "Waiting for LB pick": an old address that swallows connections) is not reached.
+      const noAnswer = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'peer abab…: the call did not finish in time'), {
+        peerWords: 'Deadline exceeded after 5.001s,Waiting for LB pick',
+        peerNamed: false,
+      });
+      await expect(pool.with(at('peer.example'), () => Promise.reject(noAnswer))).rejects.toBe(noAnswer);
+      await pool.with(at('peer.example'), () => Promise.resolve());
+      expect(events.slice(2)).toEqual(['close 203.0.113.9', 'check peer.example', 'dial 203.0.113.9']);
     });
 
     it('keeps a client dialled at the address as given through failures (nothing to resolve again)', async () => {

@@ -55,12 +55,14 @@ interface Entry {
 const QUOTED_CHARS = 200;
 
 /**
- * Whether `err` says the peer was not reached as itself (no connection, a cut, another node there):
- * not an answer of the peer's, nor a task that ran past its deadline (helper-170: a peer's own
- * DEADLINE_EXCEEDED dropped a working connection).
+ * Whether `err` says the peer was not reached as itself (no connection, a cut, another node there,
+ * no answer before the deadline): not an answer of the peer's, its own DEADLINE_EXCEEDED included
+ * (helper-170: that dropped a working connection; helper-171: grpc-js ends a call to an address
+ * that swallows connections with a deadline, never UNAVAILABLE).
  */
 function notReached(err: unknown): boolean {
-  return !isSwarmError(err) || isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE);
+  if (isPeerCallError(err) && err.peerNamed) return false;
+  return !isSwarmError(err) || isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) || isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
 }
 
 export function createPeerPool(opts: PeerPoolOptions): PeerPool {

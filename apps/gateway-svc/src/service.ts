@@ -10,7 +10,7 @@
 import { createBusClient, startBusService } from '@swarm/bus';
 import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
-import { createDhtInbound, createGatewayDhtSender, ownScopeReader, peerAddressToDial, resolveWithDns } from '@swarm/dht-gateway';
+import { createDhtInbound, createGatewayDhtSender, listenAddressesOf, ownScopeReader, peerAddressToDial, resolveWithDns } from '@swarm/dht-gateway';
 import type { GatewayServer } from '@swarm/gateway';
 import { formatHostPort, shortId, startGatewayServer } from '@swarm/gateway';
 import { loadOrCreateIdentity, loadOrCreateNodeCertificate, loadOrCreatePowNonce } from '@swarm/identity';
@@ -55,9 +55,10 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const inbound = createDhtInbound({ powDifficulty: config.powDifficulty });
   let advertisedAddress = '';
   /** Where this node can be reached from, by the address it advertises (known once the server listens: a dial before waits for it). */
-  let listening: (advertisedHost: string) => void = () => undefined;
-  const advertisedHost = new Promise<string>((resolve) => (listening = resolve));
-  const ownScope = ownScopeReader(advertisedHost, resolveWithDns, config.listen.host);
+  let advertisedHostIs: (host: string) => void = () => undefined;
+  const advertisedHost = new Promise<string>((resolve) => (advertisedHostIs = resolve));
+  const listening = listenAddressesOf(config.listen.host);
+  const ownScope = ownScopeReader(advertisedHost, resolveWithDns, listening, time.stopwatch);
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({
@@ -91,7 +92,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   });
   const advertise = config.advertise ?? server.address;
   advertisedAddress = formatHostPort(advertise);
-  listening(advertise.host);
+  advertisedHostIs(advertise.host);
   log.info({ listen: formatHostPort(server.address), advertise: advertisedAddress, certExpires: new Date(certificate.notAfterMs).toISOString() }, 'gateway listening for peers');
   const sender = createGatewayDhtSender({
     certificate,
@@ -100,6 +101,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     powDifficulty: config.powDifficulty,
     clock: time.clock,
     stopwatch: time.stopwatch,
+    listening,
     callTimeoutMs: config.dhtCallTimeoutMs,
     maxMessageBytes: config.limits.maxMessageBytes,
   });

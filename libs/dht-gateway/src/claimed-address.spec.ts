@@ -1,4 +1,6 @@
-import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf, ownScopeReader, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf, OWN_SCOPE_RETRY_MS, ownScopeReader, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
+import { listenAddressesOf } from './listen-addresses';
 import { manualClock } from '@swarm/determinism';
 import { createDialBack, DEFAULT_DIAL_BACK_LIMITS } from '@swarm/dht';
 import { networkOf } from '@swarm/gateway';
@@ -121,6 +123,29 @@ describe('dialling a DNS name', () => {
   });
 });
 
+/** A machine's interfaces as node:os lists them: loopback, a public and a LAN address, IPv6 link-local and global. */
+const lan = { address: '10.0.0.7', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:01', internal: false, cidr: '10.0.0.7/24' } as const;
+const INTERFACES = {
+  lo: [
+    { address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' },
+    { address: '::1', netmask: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', family: 'IPv6', mac: '00:00:00:00:00:00', internal: true, cidr: '::1/128', scopeid: 0 },
+  ],
+  eth0: [
+    { address: '198.51.100.7', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:02', internal: false, cidr: '198.51.100.7/24' },
+    { address: 'fe80::2%eth0', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '00:00:00:00:00:02', internal: false, cidr: 'fe80::2/64', scopeid: 2 },
+  ],
+  eth1: [lan],
+} as const satisfies NodeJS.Dict<NetworkInterfaceInfo[]>;
+
+describe('the addresses a gateway listens at (listenAddressesOf)', () => {
+  it('is the listen host itself, or for a wildcard every interface address but loopback', () => {
+    expect(listenAddressesOf('10.0.0.7', INTERFACES)).toEqual(['10.0.0.7']);
+    expect(listenAddressesOf('127.0.0.1', INTERFACES)).toEqual(['127.0.0.1']);
+    for (const wildcard of ['0.0.0.0', '::']) expect(listenAddressesOf(wildcard, INTERFACES)).toEqual(['198.51.100.7', 'fe80::2', '10.0.0.7']);
+    expect(listenAddressesOf('0.0.0.0', { lo: INTERFACES.lo })).toEqual([]);
+  });
+});
+
 describe("a peer's address from its record or a task's endpoint (peerAddressToDial)", () => {
   const names = (host: string) =>
     Promise.resolve(({ localhost: ['127.0.0.1', '::1'], 'lan.example': ['10.0.0.5'], 'peer.example': ['203.0.113.9'] } as Record<string, string[]>)[host] ?? []);
@@ -165,23 +190,38 @@ describe("a peer's address from its record or a task's endpoint (peerAddressToDi
     expect(await scopeOfAdvertised('dual.example', hosts)).toBe('private');
     // A LAN host whose hosts file and DNS answer both: its peers reach it at 10.0.0.8, a private node.
     expect(await scopeOfAdvertised('lan-host.example', () => Promise.resolve(['127.0.1.1', '10.0.0.8']))).toBe('private');
-    expect(await scopeOfAdvertised('127.0.0.1', hosts, '127.0.0.1')).toBe('loopback');
-    expect(await scopeOfAdvertised('198.51.100.7', hosts, '127.0.0.1')).toBe('public');
-    expect(await scopeOfAdvertised('127.0.0.1', hosts, '10.0.0.7')).toBe('private');
-    expect(await scopeOfAdvertised('10.0.0.7', hosts, '0.0.0.0')).toBe('private');
+    expect(await scopeOfAdvertised('127.0.0.1', hosts, ['127.0.0.1'])).toBe('loopback');
+    expect(await scopeOfAdvertised('198.51.100.7', hosts, ['127.0.0.1'])).toBe('public');
+    expect(await scopeOfAdvertised('127.0.0.1', hosts, ['10.0.0.7'])).toBe('private');
+    // Listening on every interface (listenAddressesOf): each of them counts (helper-171: 0.0.0.0 advertising 127.0.0.1 read loopback).
+    expect(await scopeOfAdvertised('127.0.0.1', hosts, listenAddressesOf('0.0.0.0', INTERFACES))).toBe('public');
+    expect(await scopeOfAdvertised('localhost', hosts, listenAddressesOf('::', INTERFACES))).toBe('public');
+    expect(await scopeOfAdvertised('10.0.0.7', hosts, listenAddressesOf('0.0.0.0', { lo: INTERFACES.lo, eth0: [lan] }))).toBe('private');
     await expect(scopeOfAdvertised('node3.example.org', () => Promise.reject(new Error('getaddrinfo EAI_AGAIN node3.example.org')))).rejects.toThrow('EAI_AGAIN');
   });
 
-  it('keeps its scope once read, but not a failed lookup of its own name, which reads as public meanwhile (helper-170: a private node refused its network until a restart)', async () => {
-    let failures = 1;
-    const flaky = (host: string) => (failures-- > 0 ? Promise.reject(new Error(`getaddrinfo EAI_AGAIN ${host}`)) : Promise.resolve(['10.0.0.7']));
+  it('keeps its scope once read; after a failed lookup of its own name it reads public at once and asks again in the background every 30 s, keeping the first answer (helper-170, helper-171)', async () => {
+    let failures = 2;
     let lookups = 0;
-    const counted = (host: string) => (lookups++, flaky(host));
-    const ownScope = ownScopeReader(Promise.resolve('node2.lan'), counted);
+    const flaky = (host: string) => (lookups++, failures-- > 0 ? Promise.reject(new Error(`getaddrinfo EAI_AGAIN ${host}`)) : Promise.resolve(['10.0.0.7']));
+    const stopwatch = manualClock(0);
+    const ownScope = ownScopeReader(Promise.resolve('node2.lan'), flaky, [], stopwatch);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    // Every dial waits for the first read, which fails: public.
+    expect(await Promise.all([ownScope(), ownScope()])).toEqual(['public', 'public']);
+    expect(lookups).toBe(1);
+    // No dial waits on the resolver again, and none asks it again within 30 s.
+    stopwatch.advance(OWN_SCOPE_RETRY_MS - 1);
     expect(await ownScope()).toBe('public');
-    expect(await ownScope()).toBe('private');
-    expect(await ownScope()).toBe('private');
+    expect(lookups).toBe(1);
+    stopwatch.advance(1);
+    expect(await ownScope()).toBe('public'); // asked again in the background: fails
+    await settle();
     expect(lookups).toBe(2);
+    stopwatch.advance(OWN_SCOPE_RETRY_MS);
+    expect(await ownScope()).toBe('public'); // asked again: answers
+    await settle();
+    expect([await ownScope(), await ownScope(), lookups]).toEqual(['private', 'private', 3]);
   });
 
   it('reads where this node can be reached from by the address it advertises: a name by what it resolves to, none or a wildcard as public', async () => {

@@ -9,6 +9,8 @@
  * private ranges only from a private network, never a wildcard, broadcast or multicast address. A
  * DNS name is held to the same rule where it is dialled, by what it resolves to (dialAddress).
  */
+import type { Stopwatch } from '@swarm/determinism';
+import { systemStopwatch } from '@swarm/determinism';
 import { hostKey, networkOf } from '@swarm/gateway';
 import { isIPv4, isIPv6 } from 'node:net';
 import { peerOfDhtEndpoint } from './dht-peer-id';
@@ -147,47 +149,81 @@ export async function dialAddress(host: string, own: AddressScope, resolve: Reso
 const REACH_RANK: Readonly<Record<AddressScope, number>> = { loopback: 0, 'link-local': 1, private: 2, public: 3, undialable: 3 };
 
 /**
- * Where this node can be reached from, by the address it tells peers (and the one it listens at,
- * when given): the narrowest of every address the name resolves to, and of the listen host. Peers
- * dial a name at the first of its addresses that fits their scope, so one public address among them
- * makes the node public; read off the first answer, a Debian or cloud-init host (`127.0.1.1 <fqdn>`
- * in /etc/hosts) that peers reach on the internet took itself for loopback, and dialled whatever
- * a record named (helper-170). A name other than `localhost` is never loopback: its loopback answers
- * are left out, and one with no other answer is public (advertise the address itself then), as is a
- * name that resolves to nothing, or no address to dial (`0.0.0.0`). Throws when the name cannot be
- * looked up now (a caller keeps no answer from that: helper-170).
+ * Where this node can be reached from, by the address it tells peers and the addresses it listens
+ * at: the narrowest of every address the name resolves to and of those. Peers dial a name at the
+ * first of its addresses that fits their scope, so one public address among them makes the node
+ * public; read off the first answer, a Debian or cloud-init host (`127.0.1.1 <fqdn>` in /etc/hosts)
+ * that peers reach on the internet took itself for loopback, and dialled whatever a record named
+ * (helper-170). A name other than `localhost` is never loopback: its loopback answers are left
+ * out, and one with no other answer is public (advertise the address itself then), as is a name
+ * that resolves to nothing, or no address to dial (`0.0.0.0`). `listening`: the listen host, or for
+ * a wildcard every address of the machine's interfaces but loopback (listenAddressesOf): a node on
+ * every interface that advertised 127.0.0.1 took itself for loopback (helper-171). Throws when the
+ * name cannot be looked up now.
  */
-export async function scopeOfAdvertised(host: string, resolve: ResolveHost, listenHost?: string): Promise<AddressScope> {
+export async function scopeOfAdvertised(host: string, resolve: ResolveHost, listening: readonly string[] = []): Promise<AddressScope> {
   const scopes: AddressScope[] = [];
-  if (isIPv4(host) || isIPv6(host)) scopes.push(scopeOfIp(isIPv6(host) ? (canonicalIpv6(host) ?? host) : host));
+  if (isIPv4(host) || isIPv6(host)) scopes.push(scopeOfAddress(host));
   else {
     const isLocalhost = host === 'localhost' || host.endsWith('.localhost');
     // Another name's loopback answers (a hosts file's 127.0.1.1) say nothing of where peers reach it.
-    const reached = (await resolve(host)).map((a) => scopeOfIp(isIPv6(a) ? (canonicalIpv6(a) ?? a) : a)).filter((scope) => isLocalhost || scope !== 'loopback');
+    const reached = (await resolve(host)).map(scopeOfAddress).filter((scope) => isLocalhost || scope !== 'loopback');
     scopes.push(...(reached.length > 0 ? reached : ['public' as const]));
   }
-  if (listenHost !== undefined && (isIPv4(listenHost) || isIPv6(listenHost))) {
-    const listening = scopeOfIp(isIPv6(listenHost) ? (canonicalIpv6(listenHost) ?? listenHost) : listenHost);
-    if (listening !== 'undialable') scopes.push(listening);
-  }
+  for (const address of listening) if (isIPv4(address) || isIPv6(address)) scopes.push(scopeOfAddress(address));
   const narrowest = scopes.reduce((a, b) => (REACH_RANK[b] > REACH_RANK[a] ? b : a), 'loopback');
   return narrowest === 'undialable' ? 'public' : narrowest;
 }
 
+/** The scope of an IP address however it is written (scopeOfIp takes IPv6 in its RFC 5952 form). */
+function scopeOfAddress(ip: string): AddressScope {
+  return scopeOfIp(isIPv6(ip) ? (canonicalIpv6(ip) ?? ip) : ip);
+}
+
+/** After a failed lookup of its own name, a node reads itself public and asks again at most this often, in the background. */
+export const OWN_SCOPE_RETRY_MS = 30_000;
+
 /**
  * This node's scope (scopeOfAdvertised) as its dials ask for it: read once the advertised host is
- * known, and kept; a failed lookup of its own name is not kept, and reads as public (the narrowest)
- * meanwhile, so that a resolver's hiccup at boot does not shut a private node out of its network
- * until a restart (helper-170).
+ * known, and kept. The first read is waited for; when it fails (the resolver cannot answer for the
+ * node's own name), the node reads itself public (the narrowest) at once, and reads again in the
+ * background at most every OWN_SCOPE_RETRY_MS, keeping the first answer that comes: neither kept as
+ * public until a restart, which shut a private node out of its network (helper-170), nor a dial
+ * waiting on the resolver again each time (helper-171: 10 s each with a resolver that never answers).
  */
-export function ownScopeReader(advertisedHost: Promise<string> | string, resolve: ResolveHost, listenHost?: string): () => Promise<AddressScope> {
-  let kept: Promise<AddressScope> | undefined;
+export function ownScopeReader(
+  advertisedHost: Promise<string> | string,
+  resolve: ResolveHost,
+  listening: readonly string[] = [],
+  stopwatch: Stopwatch = systemStopwatch,
+): () => Promise<AddressScope> {
+  const read = () => Promise.resolve(advertisedHost).then((host) => scopeOfAdvertised(host, resolve, listening));
+  let known: AddressScope | undefined;
+  let first: Promise<AddressScope> | undefined;
+  let failedAtMs: number | undefined;
+  let retrying = false;
   return () => {
-    const reading = (kept ??= Promise.resolve(advertisedHost).then((host) => scopeOfAdvertised(host, resolve, listenHost)));
-    return reading.catch(() => {
-      if (kept === reading) kept = undefined;
-      return 'public' as const;
-    });
+    if (known !== undefined) return Promise.resolve(known);
+    if (failedAtMs === undefined) {
+      first ??= read().then(
+        (scope) => (known = scope),
+        () => {
+          failedAtMs = stopwatch.now();
+          return 'public' as const;
+        },
+      );
+      return first;
+    }
+    if (!retrying && stopwatch.now() - failedAtMs >= OWN_SCOPE_RETRY_MS) {
+      retrying = true;
+      void read()
+        .then(
+          (scope) => void (known = scope),
+          () => void (failedAtMs = stopwatch.now()),
+        )
+        .finally(() => (retrying = false));
+    }
+    return Promise.resolve('public' as const);
   };
 }
 

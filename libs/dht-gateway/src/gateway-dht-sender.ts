@@ -50,8 +50,10 @@ export interface GatewayDhtSenderOptions {
   readonly resolve?: ResolveHost;
   /** New connections by DNS name, counted by the address each resolves to (named-dial-rate.ts); default the dial-back's rate per host, 2 a second. */
   readonly namedDials?: NamedDialRate;
-  /** What the default named-dial rate refills by; default the process's monotonic clock. */
+  /** What the default named-dial rate and this node's scope (after a failed lookup) go by; default the process's monotonic clock. */
   readonly stopwatch?: Stopwatch;
+  /** The addresses this node listens at (listenAddressesOf), which its scope is the narrowest of with the advertised one's; default none. */
+  readonly listening?: readonly string[];
 }
 
 /** The DhtTransport calls without serving: `close` stops sending and closes every peer client. */
@@ -110,7 +112,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   const resolve = opts.resolve ?? resolveWithDns;
   const namedDials = opts.namedDials ?? createNamedDialRate(opts.stopwatch ?? systemStopwatch, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   /** Where this node can be reached from, by the address it tells peers. */
-  const scopeOfSelf = ownScopeReader(opts.advertise.host, resolve);
+  const scopeOfSelf = ownScopeReader(opts.advertise.host, resolve, opts.listening ?? [], opts.stopwatch ?? systemStopwatch);
 
   async function clientFor(to: string, method: PeerMethod): Promise<PeerClient> {
     const cached = clients.get(to);

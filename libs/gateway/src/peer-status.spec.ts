@@ -51,4 +51,12 @@ describe('peer status', () => {
     }
     expect(isPeerCallError(new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'no peer'))).toBe(false);
   });
+
+  it("tells the peer's own deadline (its SWARM_ name) from a deadline grpc-js met with no answer at all (helper-171)", () => {
+    const own = errorOfStatus(failed(status.DEADLINE_EXCEEDED, 'SWARM_DEADLINE_EXCEEDED: task t-1 ran past its 5000 ms'), 'peer ab12');
+    const none = errorOfStatus(failed(status.DEADLINE_EXCEEDED, 'Deadline exceeded after 5.001s,Waiting for LB pick'), 'peer ab12');
+    expect([own.code, own.peerNamed, none.code, none.peerNamed]).toEqual([ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, true, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, false]);
+    // A SWARM_ look-alike that names no code of ours is not the peer naming one.
+    expect(errorOfStatus(failed(status.UNAVAILABLE, 'SWARM_NOT_A_CODE: x'), 'peer ab12').peerNamed).toBe(false);
+  });
 });

@@ -63,7 +63,11 @@ export function peerText(text: string): string {
 }
 
 /** A peer call's error in this node's words, with the peer's own (escaped, bounded) beside them for logs. */
-export type PeerCallError = (SwarmError | PeerIdentityError) & { readonly peerWords: string };
+export type PeerCallError = (SwarmError | PeerIdentityError) & {
+  readonly peerWords: string;
+  /** The peer named its code itself (`SWARM_…: …`): its own answer, over a connection that works, not a status grpc-js made (a deadline with no answer, a cut). */
+  readonly peerNamed: boolean;
+};
 
 /** The SwarmError (or PeerIdentityError) a failed peer call stands for, in this node's words. */
 export function errorOfStatus(err: ServiceError, peer: string): PeerCallError {
@@ -76,8 +80,9 @@ export function errorOfStatus(err: ServiceError, peer: string): PeerCallError {
     const code = ErrorCode[`ERROR_CODE_${named[1].replace(/^SWARM_/, '')}` as keyof typeof ErrorCode] as ErrorCode | undefined;
     if (code !== undefined && errorCodeName(code) === named[1]) failure = new SwarmError(code, answered(peer, code), undefined, { cause, retryAfterMs });
   }
+  const peerNamed = failure !== undefined;
   failure ??= (BY_STATUS[err.code] ?? otherStatus)(err, peer, retryAfterMs, cause);
-  return Object.assign(failure, { peerWords: peerText(named ? named[2] : (err.details ?? '')) });
+  return Object.assign(failure, { peerWords: peerText(named ? named[2] : (err.details ?? '')), peerNamed });
 }
 
 /** `peer ab12… at 127.0.0.1:7000 answered SWARM_OVERLOADED`. */

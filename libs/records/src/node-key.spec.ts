@@ -1,5 +1,5 @@
 import { verify } from 'node:crypto';
-import { createEd25519Verify, createParsedKeys, ed25519PublicKey, MAX_PARSED_KEYS, MAX_VERIFIED_SIGNATURES, verifyEd25519 } from './node-key';
+import { createEd25519Verify, createParsedKeys, ed25519PublicKey, MAX_PARSED_KEYS, MAX_REMEMBERED_BYTES, MAX_VERIFIED_SIGNATURES, verifyEd25519 } from './node-key';
 import { seededSigner } from './test-fixtures/seeded-signer';
 
 describe('node-key - Ed25519 checks with parsed keys kept per process', () => {
@@ -108,6 +108,17 @@ describe('node-key - Ed25519 checks with parsed keys kept per process', () => {
       expect(calls.n).toBe(3);
       expect(check(a.publicKey, d2, s2)).toBe(true);
       expect(calls.n).toBe(4);
+    });
+
+    it('keeps nothing over MAX_REMEMBERED_BYTES (a signed result, checked once): hashing it for the key would cost a third of its check', () => {
+      const { check, calls } = counted(16);
+      const large = new Uint8Array(MAX_REMEMBERED_BYTES + 1).fill(7);
+      const small = large.subarray(0, MAX_REMEMBERED_BYTES);
+      const [sLarge, sSmall] = [a.sign(large), a.sign(small)];
+      expect([check(a.publicKey, large, sLarge), check(a.publicKey, large, sLarge)]).toEqual([true, true]);
+      expect(calls.n).toBe(2);
+      expect([check(a.publicKey, small, sSmall), check(a.publicKey, small, sSmall)]).toEqual([true, true]);
+      expect(calls.n).toBe(3);
     });
 
     it('is what verifyEd25519 does for the process, with room for MAX_VERIFIED_SIGNATURES', () => {

@@ -68,6 +68,13 @@ export const ed25519PublicKey: ParsedKeys = createParsedKeys(MAX_PARSED_KEYS);
  */
 export const MAX_VERIFIED_SIGNATURES = 16_384;
 
+/**
+ * Signed bytes longer than this are verified without being kept: what is met again is small (blocks,
+ * records, sightings, receipts), while an executor's signed result, up to megabytes, is checked
+ * once, and hashing it for the key would add about a third to its check (helper-171).
+ */
+export const MAX_REMEMBERED_BYTES = 16 * 1024;
+
 /** Checks a signature under a parsed key (node:crypto's verify; tests count the calls). */
 export type KeyedCheck = (data: Uint8Array, key: KeyObject, signature: Uint8Array) => boolean;
 
@@ -77,9 +84,9 @@ const cryptoCheck: KeyedCheck = (data, key, signature) => verify(null, data, key
 const digestOf = (data: Uint8Array): string => (oneShotHash ? oneShotHash('sha256', data, 'base64') : createHash('sha256').update(data).digest('base64'));
 
 /**
- * An Ed25519 check (see verifyEd25519) that keeps at most `maxVerified` signatures that passed,
- * keyed by the exact key bytes, signature bytes and SHA-256 of the signed bytes, and answers one of
- * those again without verifying it. Only a pass is kept: a signature that failed is checked again
+ * An Ed25519 check (see verifyEd25519) that keeps at most `maxVerified` signatures that passed
+ * (over at most MAX_REMEMBERED_BYTES), keyed by the exact key bytes, signature bytes and SHA-256 of
+ * the signed bytes, and answers one of those again without verifying it. Only a pass is kept: a signature that failed is checked again
  * every time, and other bytes under a kept signature are other bytes (a collision of SHA-256 aside).
  */
 export function createEd25519Verify(
@@ -92,8 +99,8 @@ export function createEd25519Verify(
   return (publicKey, data, signature) => {
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return false;
     if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES || !(data instanceof Uint8Array)) return false;
-    const id = `${Buffer.from(publicKey).toString('latin1')}${Buffer.from(signature).toString('latin1')}${digestOf(data)}`;
-    if (verified.delete(id)) {
+    const id = data.byteLength > MAX_REMEMBERED_BYTES ? undefined : `${Buffer.from(publicKey).toString('latin1')}${Buffer.from(signature).toString('latin1')}${digestOf(data)}`;
+    if (id !== undefined && verified.delete(id)) {
       verified.add(id);
       return true;
     }
@@ -105,7 +112,7 @@ export function createEd25519Verify(
     } catch {
       return false;
     }
-    if (ok) {
+    if (ok && id !== undefined) {
       if (verified.size >= maxVerified) verified.delete(verified.values().next().value as string);
       verified.add(id);
     }

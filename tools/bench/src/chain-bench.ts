@@ -127,9 +127,9 @@ export function benchChain(payments: number): ChainBenchRow[] {
     row('Ed25519 verify, the raw key parsed each time (before keys were kept)', payments, 'signatures', parsedEachTime),
     row('Ed25519 verify from raw key bytes, each signature new (@swarm/records: keys kept per process)', payments, 'signatures', keptKey),
     row('the same signatures again (@swarm/records: signatures that passed kept, SHA-256 of the bytes)', payments, 'signatures', verifiedBefore),
-    row('append + sign a receipt block (checks both receipt signatures)', 2 * payments, 'blocks', append),
+    row('append + sign a receipt block (checks both receipt signatures; kept from the countersign)', 2 * payments, 'blocks', append),
     row('settlement: receipt made, countersigned, appended to both chains', payments, 'settlements', settle),
-    row('verify whole chains (signatures, links, receipts, balances)', blocks, 'blocks', verify),
+    row('verify whole chains (signatures, links, receipts, balances; receipts kept from the appends)', blocks, 'blocks', verify),
     row('cross-chain check (each receipt in its two chains, conservation)', blocks, 'blocks', cross),
   ];
 }
