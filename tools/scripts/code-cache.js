@@ -11,6 +11,9 @@
  * with no filename, and sources that may call `import()` (a function compiled from a cache calls
  * the first compile's dynamic import hook, which is gone: ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
  */
+/** `import(`, with any spaces or comments before the parenthesis (helper-172: `import (` passed). */
+const MAY_IMPORT = /\bimport\s*(?:\/\*[\s\S]*?\*\/\s*|\/\/[^\n]*\n\s*)*\(/;
+
 function withCodeCache(compileFunction) {
   /** filename -> the key compiled (source, parameters, offsets) and V8's cache of it. */
   const caches = new Map();
@@ -23,7 +26,7 @@ function withCodeCache(compileFunction) {
       options.cachedData !== undefined ||
       options.produceCachedData !== undefined ||
       (options.contextExtensions !== undefined && options.contextExtensions.length > 0) ||
-      code.includes('import(')
+      MAY_IMPORT.test(code)
     ) {
       return compileFunction(code, params, options);
     }

@@ -6,10 +6,10 @@
  * checked (`addressToDial`) before a client is made, and a client dialled at what a name resolved
  * to is dropped when it fails to reach its peer, so the next call resolves the name again.
  */
-import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
+import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { WallClock } from '@swarm/determinism';
 import type { PeerAddress, PeerCallError, PeerClient } from '@swarm/gateway';
-import { dialPeer, formatHostPort, isPeerCallError, shortId } from '@swarm/gateway';
+import { answeredByPeer, dialPeer, formatHostPort, isPeerCallError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
 
 /** Peers a node sends tasks to at once are few (the best candidates of its skills). */
@@ -53,17 +53,6 @@ interface Entry {
 }
 
 const QUOTED_CHARS = 200;
-
-/**
- * Whether `err` says the peer was not reached as itself (no connection, a cut, another node there,
- * no answer before the deadline): not an answer of the peer's, its own DEADLINE_EXCEEDED included
- * (helper-170: that dropped a working connection; helper-171: grpc-js ends a call to an address
- * that swallows connections with a deadline, never UNAVAILABLE).
- */
-function notReached(err: unknown): boolean {
-  if (isPeerCallError(err) && err.peerNamed) return false;
-  return !isSwarmError(err) || isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) || isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
-}
 
 export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const size = opts.size ?? DEFAULT_PEER_POOL_SIZE;
@@ -115,8 +104,8 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
         return await use(entry.client);
       } catch (err) {
         if (isPeerCallError(err)) opts.onPeerError?.(peer, err);
-        // Not reached (a cut, another node there): its name may point elsewhere now.
-        if (entry.resolved && notReached(err) && entries.get(key) === entry) {
+        // Not reached as itself (helper-170, helper-171: a deadline with no answer too): its name may point elsewhere now.
+        if (entry.resolved && !answeredByPeer(err) && entries.get(key) === entry) {
           entries.delete(key);
           entry.evicted = true;
         }

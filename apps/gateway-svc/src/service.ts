@@ -57,8 +57,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   /** Where this node can be reached from, by the address it advertises (known once the server listens: a dial before waits for it). */
   let advertisedHostIs: (host: string) => void = () => undefined;
   const advertisedHost = new Promise<string>((resolve) => (advertisedHostIs = resolve));
-  const listening = listenAddressesOf(config.listen.host);
-  const ownScope = ownScopeReader(advertisedHost, resolveWithDns, listening, time.stopwatch);
+  const ownScope = ownScopeReader(advertisedHost, resolveWithDns, listenAddressesOf(config.listen.host), time.stopwatch);
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({
@@ -101,7 +100,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     powDifficulty: config.powDifficulty,
     clock: time.clock,
     stopwatch: time.stopwatch,
-    listening,
+    ownScope,
     callTimeoutMs: config.dhtCallTimeoutMs,
     maxMessageBytes: config.limits.maxMessageBytes,
   });

@@ -141,7 +141,11 @@ describe('the addresses a gateway listens at (listenAddressesOf)', () => {
   it('is the listen host itself, or for a wildcard every interface address but loopback', () => {
     expect(listenAddressesOf('10.0.0.7', INTERFACES)).toEqual(['10.0.0.7']);
     expect(listenAddressesOf('127.0.0.1', INTERFACES)).toEqual(['127.0.0.1']);
-    for (const wildcard of ['0.0.0.0', '::']) expect(listenAddressesOf(wildcard, INTERFACES)).toEqual(['198.51.100.7', 'fe80::2', '10.0.0.7']);
+    expect(listenAddressesOf('::', INTERFACES)).toEqual(['198.51.100.7', 'fe80::2', '10.0.0.7']);
+    // 0.0.0.0 takes no IPv6 caller: a LAN node with a global IPv6 address beside it is not public for it (helper-172).
+    expect(listenAddressesOf('0.0.0.0', INTERFACES)).toEqual(['198.51.100.7', '10.0.0.7']);
+    const lanWithGlobalV6 = { eth0: [lan, { ...INTERFACES.eth0[1], address: '2001:db8:1:2::7', cidr: '2001:db8:1:2::7/64' }] };
+    expect(listenAddressesOf('0.0.0.0', lanWithGlobalV6)).toEqual(['10.0.0.7']);
     expect(listenAddressesOf('0.0.0.0', { lo: INTERFACES.lo })).toEqual([]);
   });
 });

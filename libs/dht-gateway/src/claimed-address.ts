@@ -21,7 +21,7 @@ export type AddressScope = 'undialable' | 'loopback' | 'link-local' | 'private' 
 /** The networks (host-admission.ts networkOf) of callers on this machine's loopback. */
 const LOOPBACK_NETWORKS: ReadonlySet<string> = new Set(['127.0.0.0/8', '::1/128']);
 /** ::ffff:0:0/96 in RFC 5952 form (not the IPv4-translated `::ffff:0:a01:203`). */
-const IPV4_MAPPED = /^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/;
+const IPV4_MAPPED_HEX = /^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/;
 /** A DNS label: letters, digits and hyphens, neither first nor last a hyphen, lower case only. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -74,7 +74,7 @@ export function claimedHostProblem(host: string, callerNetwork: string): string 
     const canonical = canonicalIpv6(host);
     if (canonical === undefined) return 'it is no IPv6 address';
     if (canonical !== host) return `write it as ${canonical}`;
-    if (IPV4_MAPPED.test(canonical)) return 'write an IPv4-mapped address as the IPv4 address';
+    if (IPV4_MAPPED_HEX.test(canonical)) return 'write an IPv4-mapped address as the IPv4 address';
     return reachProblem(scopeOfIp(canonical), from);
   }
   return dnsNameProblem(host, from);
@@ -89,7 +89,7 @@ export function canonicalHost(host: string): string | undefined {
   if (isIPv4(host)) return host;
   if (host.includes(':')) {
     const canonical = isIPv6(host) ? canonicalIpv6(host) : undefined;
-    if (canonical === undefined || !IPV4_MAPPED.test(canonical)) return canonical;
+    if (canonical === undefined || !IPV4_MAPPED_HEX.test(canonical)) return canonical;
     // The serializer writes a mapped address as two hex groups: `::ffff:7f00:1` is 127.0.0.1.
     const [hi = 0, lo = 0] = canonical
       .slice('::ffff:'.length)
@@ -139,7 +139,7 @@ export type ResolveHost = (host: string) => Promise<string[]>;
  */
 export async function dialAddress(host: string, own: AddressScope, resolve: ResolveHost): Promise<string> {
   if (isIPv4(host) || isIPv6(host)) return host;
-  const addresses = (await resolve(host)).map((a) => (isIPv6(a) ? (canonicalIpv6(a) ?? a) : a));
+  const addresses = (await resolve(host)).map(canonicalIp);
   const fit = addresses.find((a) => reachProblem(scopeOfIp(a), own) === undefined);
   if (fit === undefined) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
   return fit;
@@ -177,7 +177,12 @@ export async function scopeOfAdvertised(host: string, resolve: ResolveHost, list
 
 /** The scope of an IP address however it is written (scopeOfIp takes IPv6 in its RFC 5952 form). */
 function scopeOfAddress(ip: string): AddressScope {
-  return scopeOfIp(isIPv6(ip) ? (canonicalIpv6(ip) ?? ip) : ip);
+  return scopeOfIp(canonicalIp(ip));
+}
+
+/** An IP address as scopeOfIp and a dial take it: IPv6 in its RFC 5952 form, IPv4 as it is. */
+function canonicalIp(ip: string): string {
+  return isIPv6(ip) ? (canonicalIpv6(ip) ?? ip) : ip;
 }
 
 /** After a failed lookup of its own name, a node reads itself public and asks again at most this often, in the background. */

@@ -160,7 +160,7 @@ describe('connections by name, counted by address (attacks)', () => {
     const server = await serveAsPeer(peer, {
       // A large find-value page over a slow link takes its time; a find-node that this peer never answers in time.
       dhtFindValue: async () => (await sleep(1_500), { values: [], contacts: [], moreAfter: '', paged: false }),
-      dhtFindNode: async () => (await sleep(5_000), { contacts: [] }),
+      dhtFindNode: async () => (await sleep(2_500), { contacts: [] }),
       dhtPing: () => ({ remoteId: dhtIdOfNode(peer.nodeId, nonceOf(peer)) }),
     });
     const sender = senderOf(own, createNamedDialRate(systemStopwatch, 2));

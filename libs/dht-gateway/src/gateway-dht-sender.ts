@@ -15,11 +15,11 @@ import { systemStopwatch } from '@swarm/determinism';
 import type { DhtTransport, FindNodeResponse, FindValueResponse } from '@swarm/dht';
 import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse, DEFAULT_DIAL_BACK_LIMITS, pagingOf } from '@swarm/dht';
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
-import { dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
+import { answeredByPeer, dialPeer, formatHostPort, PeerIdentityError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { ResolveHost } from './claimed-address';
+import type { AddressScope, ResolveHost } from './claimed-address';
 import { claimedHostProblem, dialAddress, networkOfDialled, ownScopeReader } from './claimed-address';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
 import type { NamedDialRate } from './named-dial-rate';
@@ -52,8 +52,8 @@ export interface GatewayDhtSenderOptions {
   readonly namedDials?: NamedDialRate;
   /** What the default named-dial rate and this node's scope (after a failed lookup) go by; default the process's monotonic clock. */
   readonly stopwatch?: Stopwatch;
-  /** The addresses this node listens at (listenAddressesOf), which its scope is the narrowest of with the advertised one's; default none. */
-  readonly listening?: readonly string[];
+  /** Where this node can be reached from (ownScopeReader), shared with the node's other dials; default read from `advertise` alone. */
+  readonly ownScope?: () => Promise<AddressScope>;
 }
 
 /** The DhtTransport calls without serving: `close` stops sending and closes every peer client. */
@@ -84,11 +84,6 @@ function dialableReferrals<C extends { readonly endpoint: string }>(referrerHost
   });
 }
 
-/** Whether `err` is the peer's own answer, over a connection that works (a refusal, its limits), not a failure to reach it as itself. */
-function answeredByPeer(err: unknown): boolean {
-  return isSwarmError(err) && !isSwarmError(err, ErrorCode.ERROR_CODE_UNAVAILABLE) && !isSwarmError(err, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED);
-}
-
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Node's `dns.lookup`, every family, as the resolver reads them (the default of every ResolveHost here). */
@@ -112,7 +107,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   const resolve = opts.resolve ?? resolveWithDns;
   const namedDials = opts.namedDials ?? createNamedDialRate(opts.stopwatch ?? systemStopwatch, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   /** Where this node can be reached from, by the address it tells peers. */
-  const scopeOfSelf = ownScopeReader(opts.advertise.host, resolve, opts.listening ?? [], opts.stopwatch ?? systemStopwatch);
+  const scopeOfSelf = opts.ownScope ?? ownScopeReader(opts.advertise.host, resolve, [], opts.stopwatch ?? systemStopwatch);
 
   async function clientFor(to: string, method: PeerMethod): Promise<PeerClient> {
     const cached = clients.get(to);

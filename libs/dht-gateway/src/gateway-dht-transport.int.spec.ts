@@ -376,6 +376,18 @@ describe('dht over gateways - what the sender believes', () => {
         message: expect.stringContaining('peer.example resolves to no address this node dials for a peer'),
       });
       expect(resolved.filter((h) => h === 'peer.example')).toHaveLength(2);
+      // The node's one scope, shared with its other dials (gateway-svc's), rules over the address it advertises alone.
+      const sharing = createGatewayDhtSender({
+        certificate: ownCert,
+        powNonce: nonceOf(ownCert),
+        powDifficulty: POW_DIFFICULTY,
+        advertise: { host: '127.0.0.1', port: 4001 },
+        clock: systemClock,
+        resolve,
+        ownScope: () => Promise.resolve('public'),
+      });
+      await expect(sharing.findNode(to, { id: sharing.dhtId, targetId: sharing.dhtId })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+      await sharing.close();
     } finally {
       await onLoopback.close();
       await onPublic.close();

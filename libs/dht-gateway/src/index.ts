@@ -11,7 +11,7 @@ export { createGatewayDhtSender, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_C
 export type { GatewayDhtSender, GatewayDhtSenderOptions } from './gateway-dht-sender';
 export { createGatewayDhtTransport } from './gateway-dht-transport';
 export type { GatewayDhtTransport, GatewayDhtTransportOptions } from './gateway-dht-transport';
-export { canonicalHost, dialledHostOf, ownScopeReader, OWN_SCOPE_RETRY_MS, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
+export { canonicalHost, dialledHostOf, ownScopeReader, peerAddressToDial } from './claimed-address';
 export { listenAddressesOf } from './listen-addresses';
 export type { AddressScope, ResolveHost } from './claimed-address';
 export { createNamedDialRate } from './named-dial-rate';

@@ -71,6 +71,19 @@ describe('dial-back - a rate per host', () => {
     expect(dialled.filter((e) => e.startsWith('victim:'))).toHaveLength(2 * maxPerHostPerSecond);
   });
 
+  it('cools a failed endpoint down for failureCooldownMs from when a wall clock set back is seen, not for as long as it went back (helper-172)', async () => {
+    const dialled: string[] = [];
+    const clock = manualClock(1_800_000_000_000);
+    const dialBack = createDialBack((_id, endpoint) => (dialled.push(endpoint), Promise.resolve(false)), clock);
+    dialBack.claim('a'.repeat(40), 'peer:7000', '198.51.100.0/24', () => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.set(1_800_000_000_000 - 3_600_000);
+    dialBack.claim('a'.repeat(40), 'peer:7000', '198.51.100.0/24', () => undefined); // within its cooldown, as seen now
+    clock.advance(DEFAULT_DIAL_BACK_LIMITS.failureCooldownMs);
+    dialBack.claim('a'.repeat(40), 'peer:7000', '198.51.100.0/24', () => undefined);
+    expect(dialled).toEqual(['peer:7000', 'peer:7000']);
+  });
+
   it('takes no global allowance for a claim its host refuses, and limits nothing the transport names no host for', () => {
     const dialled: string[] = [];
     const dialBack = createDialBack(

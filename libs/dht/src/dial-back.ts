@@ -90,8 +90,8 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
 
   /**
    * `bucket`'s tokens now at `rate` a second (never above `rate`): a host not remembered has its full
-   * rate. A wall clock set back (an NTP step, a resumed VM) refills nothing until it passes the time
-   * counted, rather than emptying the bucket for as long as it went back (helper-169).
+   * rate. A wall clock set back (an NTP step, a resumed VM) is read as no time passed: the bucket
+   * refills from then on, rather than staying empty for as long as the clock went back (helper-169).
    */
   function refilled(bucket: Bucket | undefined, rate: number): number {
     if (bucket === undefined) return rate;
@@ -113,7 +113,10 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   function coolingDown(endpoint: string): boolean {
     const at = failedAt.get(endpoint);
     if (at === undefined) return false;
-    if (clock.now() - at < limits.failureCooldownMs) return true;
+    const now = clock.now();
+    // A wall clock set back: the cooldown counts from now, not for as long as the clock went back (helper-172).
+    if (now < at) failedAt.set(endpoint, now);
+    if (now - Math.min(at, now) < limits.failureCooldownMs) return true;
     failedAt.delete(endpoint);
     return false;
   }

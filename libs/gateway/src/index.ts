@@ -10,5 +10,5 @@ export type { HostLimits, SharedLimits } from './host-admission';
 export { hostKey, networkOf } from './host-admission';
 export { peerMethodPath, PEER_METHODS } from './peer-service';
 export type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';
-export { isPeerCallError, peerText, MAX_PEER_TEXT_CHARS } from './peer-status';
+export { answeredByPeer, isPeerCallError, peerText, MAX_PEER_TEXT_CHARS } from './peer-status';
 export type { PeerCallError } from './peer-status';

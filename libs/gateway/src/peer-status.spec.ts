@@ -1,7 +1,7 @@
 import type { ServiceError } from '@grpc/grpc-js';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { errorOfStatus, isPeerCallError, statusOf } from './peer-status';
+import { answeredByPeer, errorOfStatus, isPeerCallError, statusOf } from './peer-status';
 
 const failed = (code: status, details: string): ServiceError => Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 
@@ -58,5 +58,25 @@ describe('peer status', () => {
     expect([own.code, own.peerNamed, none.code, none.peerNamed]).toEqual([ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, true, ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, false]);
     // A SWARM_ look-alike that names no code of ours is not the peer naming one.
     expect(errorOfStatus(failed(status.UNAVAILABLE, 'SWARM_NOT_A_CODE: x'), 'peer ab12').peerNamed).toBe(false);
+  });
+
+  it("reads as the peer's answer what it named or refused, not a cut, a deadline with no answer, another node there, or this node's own error", () => {
+    const answers = [
+      errorOfStatus(failed(status.DEADLINE_EXCEEDED, 'SWARM_DEADLINE_EXCEEDED: ran out'), 'p'),
+      errorOfStatus(failed(status.UNAVAILABLE, 'SWARM_UNAVAILABLE: executors restarting'), 'p'),
+      errorOfStatus(failed(status.RESOURCE_EXHAUSTED, 'busy'), 'p'),
+      errorOfStatus(failed(status.INVALID_ARGUMENT, 'no'), 'p'),
+    ];
+    const notReached = [
+      errorOfStatus(failed(status.UNAVAILABLE, 'connect ECONNREFUSED'), 'p'),
+      errorOfStatus(failed(status.DEADLINE_EXCEEDED, 'Deadline exceeded after 2.001s,Waiting for LB pick'), 'p'),
+      errorOfStatus(failed(status.UNAUTHENTICATED, 'who'), 'p'),
+      new Error('local'),
+      new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'this node cannot look it up'),
+    ];
+    expect([answers.map(answeredByPeer), notReached.map(answeredByPeer)]).toEqual([
+      [true, true, true, true],
+      [false, false, false, false, false],
+    ]);
   });
 });

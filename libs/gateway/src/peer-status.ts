@@ -91,6 +91,18 @@ function answered(peer: string, code: ErrorCode): string {
 }
 
 /** Whether `err` came from errorOfStatus (a failed peer call), with the peer's own words kept. */
+/**
+ * Whether `err` is the peer's own answer over a connection that works (a code it named, a refusal, its
+ * limits), not a failure to reach it as itself: no connection or a cut (UNAVAILABLE), no answer
+ * before the deadline (grpc-js's own DEADLINE_EXCEEDED: an address that swallows connections),
+ * another node there (PeerIdentityError), or an error of this node's making. Pooled clients are
+ * dropped on the latter, so the next call dials (and, for a name, resolves) again.
+ */
+export function answeredByPeer(err: unknown): boolean {
+  if (isPeerCallError(err) && err.peerNamed) return true;
+  return err instanceof SwarmError && err.code !== ErrorCode.ERROR_CODE_UNAVAILABLE && err.code !== ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED;
+}
+
 export function isPeerCallError(err: unknown): err is PeerCallError {
   return (err instanceof SwarmError || err instanceof PeerIdentityError) && typeof (err as Partial<PeerCallError>).peerWords === 'string';
 }
