@@ -1,50 +1,22 @@
 // helper-169's attacks on the DHT sender's connections by name (gateway-dht-sender.ts, named-dial-rate.ts). Loopback only.
 import { ErrorCode } from '@swarm/contracts';
-import { manualClock, systemClock, systemStopwatch, systemTime } from '@swarm/determinism';
+import { manualClock, systemStopwatch } from '@swarm/determinism';
 import type { GatewayLimits, GatewayServer, PeerHandlers } from '@swarm/gateway';
-import { startGatewayServer } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
-import { loadOrCreateNodeCertificate } from '@swarm/identity';
-import { findPowNonce } from '@swarm/records';
-import { silentLogger } from '@swarm/telemetry';
-import type { TempDir } from '@swarm/testing';
-import { tempDir } from '@swarm/testing';
 import { createServer as createNetServer, connect as netConnect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import type { NamedDialRate } from './index';
-import { createGatewayDhtSender, createNamedDialRate, dhtEndpoint, dhtIdOfNode } from './index';
+import { nonceOf, senderByNames, serveAsPeer as serveTestPeer, testCertificates } from './test-fixtures/test-peers';
+import { createNamedDialRate, dhtEndpoint, dhtIdOfNode } from './index';
 
 const LIMITS: GatewayLimits = { maxMessageBytes: 64 * 1024, maxDeadlineMs: 10_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 16, ratePerSecond: 1_000, burst: 1_000 } };
-const POW_DIFFICULTY = 4;
-const nonceOf = (cert: NodeCertificate) => findPowNonce(cert.nodeId, POW_DIFFICULTY);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const dirs: TempDir[] = [];
-const certs: NodeCertificate[] = [];
-async function certificate(i: number): Promise<NodeCertificate> {
-  while (certs.length <= i) {
-    const dir = await tempDir('swarm-attack-');
-    dirs.push(dir);
-    certs.push(await loadOrCreateNodeCertificate(dir.path, systemClock));
-  }
-  return certs[i];
-}
-afterAll(async () => Promise.all(dirs.map((d) => d.remove())));
+/** Each node its own key and certificate, made once per file. */
+const { certificate, removeAll } = testCertificates('swarm-attack-');
+afterAll(removeAll);
 
-function serveAsPeer(cert: NodeCertificate, dht: Partial<PeerHandlers>): Promise<GatewayServer> {
-  return startGatewayServer({
-    certificate: cert,
-    listen: { host: '127.0.0.1', port: 0 },
-    limits: LIMITS,
-    log: silentLogger(),
-    time: systemTime,
-    handlers: {
-      nodeInfo: ({ peerId }) => ({ nodeId: cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(cert) }),
-      ping: ({ request }) => ({ payload: request.payload }),
-      ...dht,
-    },
-  });
-}
+const serveAsPeer = (cert: NodeCertificate, dht: Partial<PeerHandlers>): Promise<GatewayServer> => serveTestPeer(cert, dht, LIMITS);
 
 /** A TCP relay on loopback to `port`, counting the connections made through it (what the host behind it sees). */
 async function countingRelay(port: number): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
@@ -73,18 +45,7 @@ async function countingRelay(port: number): Promise<{ port: number; connections:
 /** Loopback stands for a public victim (203.0.113.9): loopback is exempt from the named rate. */
 const asPublic = (rate: NamedDialRate): NamedDialRate => ({ perSecond: rate.perSecond, book: (a, lane) => rate.book(a === '127.0.0.1' ? '203.0.113.9' : a, lane) });
 
-function senderOf(cert: NodeCertificate, namedDials: NamedDialRate, callTimeoutMs = 2_000) {
-  return createGatewayDhtSender({
-    certificate: cert,
-    powNonce: nonceOf(cert),
-    powDifficulty: POW_DIFFICULTY,
-    advertise: { host: '127.0.0.1', port: 4001 },
-    clock: systemClock,
-    callTimeoutMs,
-    resolve: (host) => Promise.resolve(host.endsWith('.example') ? ['127.0.0.1'] : []),
-    namedDials,
-  });
-}
+const senderOf = (cert: NodeCertificate, namedDials: NamedDialRate, callTimeoutMs = 2_000) => senderByNames(cert, '.example', namedDials, callTimeoutMs);
 
 describe('the DHT sender after close (attacks)', () => {
   it('opens no connection for a call that was on its way when the sender closed (a literal address, as for a name)', async () => {

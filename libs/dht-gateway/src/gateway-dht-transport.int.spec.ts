@@ -5,25 +5,20 @@ import { dhtTransportCompliance, startDhtNode } from '@swarm/dht';
 import type { GatewayLimits, GatewayServer, PeerHandlers } from '@swarm/gateway';
 import { dialPeer, PEER_TLS_SERVERNAME, startGatewayServer } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
-import { loadOrCreateNodeCertificate } from '@swarm/identity';
-import { findPowNonce, leadingZeroBits, powHash } from '@swarm/records';
+import { leadingZeroBits, powHash } from '@swarm/records';
 import { createLogger, silentLogger } from '@swarm/telemetry';
 import type { Logger } from '@swarm/telemetry';
-import type { TempDir } from '@swarm/testing';
-import { tempDir, waitFor } from '@swarm/testing';
+import { waitFor } from '@swarm/testing';
 import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { connect as http2Connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { GatewayDhtTransport, NamedDialRate } from './index';
+import { nonceOf, POW_DIFFICULTY, senderByNames, serveAsPeer as serveTestPeer, testCertificates } from './test-fixtures/test-peers';
 import { createDhtInbound, createGatewayDhtSender, createGatewayDhtTransport, createNamedDialRate, dhtEndpoint, dhtIdOfNode } from './index';
 
 const LIMITS: GatewayLimits = { maxMessageBytes: 64 * 1024, maxDeadlineMs: 5_000, handshakeTimeoutMs: 2_000, peer: { maxInflight: 16, ratePerSecond: 1_000, burst: 1_000 } };
 const CALL_TIMEOUT_MS = 2_000;
-/** The swarm's proof-of-work difficulty here: low, so each node's nonce is found at once. */
-const POW_DIFFICULTY = 4;
-/** A node's proof-of-work nonce, as its gateway keeps it (the first one from 0). */
-const nonceOf = (cert: NodeCertificate) => findPowNonce(cert.nodeId, POW_DIFFICULTY);
 /** A nonce that is no proof of work on `nodeId`. */
 function unprovenNonce(nodeId: string): bigint {
   let nonce = 0n;
@@ -33,18 +28,9 @@ function unprovenNonce(nodeId: string): bigint {
 /** A node's DHT id, with its nonce. */
 const dhtIdOf = (cert: NodeCertificate) => dhtIdOfNode(cert.nodeId, nonceOf(cert));
 
-/** Each node its own key and certificate, made once per file (a certificate takes a key pair and a signature). */
-const dirs: TempDir[] = [];
-const certificates: NodeCertificate[] = [];
-async function certificate(index: number): Promise<NodeCertificate> {
-  while (certificates.length <= index) {
-    const dir = await tempDir('swarm-dhtgw-');
-    dirs.push(dir);
-    certificates.push(await loadOrCreateNodeCertificate(dir.path, systemClock));
-  }
-  return certificates[index];
-}
-afterAll(async () => Promise.all(dirs.map((d) => d.remove())));
+/** Each node its own key and certificate, made once per file. */
+const { certificate, removeAll } = testCertificates('swarm-dhtgw-');
+afterAll(removeAll);
 
 interface GatewayNode {
   readonly cert: NodeCertificate;
@@ -304,34 +290,9 @@ describe('dht over gateways - real DHT nodes', () => {
 });
 
 /** A gateway that answers as `cert` (node info, pings) and with `dht`: a peer whose DHT answers a test chooses. */
-function serveAsPeer(cert: NodeCertificate, dht: Partial<PeerHandlers>): Promise<GatewayServer> {
-  return startGatewayServer({
-    certificate: cert,
-    listen: { host: '127.0.0.1', port: 0 },
-    limits: LIMITS,
-    log: silentLogger(),
-    time: systemTime,
-    handlers: {
-      nodeInfo: ({ peerId }) => ({ nodeId: cert.nodeId, version: 'test', advertisedAddress: '', peerNodeId: peerId, powNonce: nonceOf(cert) }),
-      ping: ({ request }) => ({ payload: request.payload }),
-      ...dht,
-    },
-  });
-}
+const serveAsPeer = (cert: NodeCertificate, dht: Partial<PeerHandlers>): Promise<GatewayServer> => serveTestPeer(cert, dht, LIMITS);
 
-/** A sender on loopback whose resolver reads every name under `zone` as 127.0.0.1, its new connections by name booked with `namedDials`. */
-function namedSender(cert: NodeCertificate, zone: string, namedDials: NamedDialRate) {
-  const resolve = (host: string) => Promise.resolve(host.endsWith(zone) ? ['127.0.0.1'] : []);
-  return createGatewayDhtSender({
-    certificate: cert,
-    powNonce: nonceOf(cert),
-    powDifficulty: POW_DIFFICULTY,
-    advertise: { host: '127.0.0.1', port: 4001 },
-    clock: systemClock,
-    resolve,
-    namedDials,
-  });
-}
+const namedSender = senderByNames;
 
 describe('dht over gateways - what the sender believes', () => {
   it('leaves out of a reply the contacts at addresses its referrer could not know a node at, spelt another way, or at an address listed already', async () => {
