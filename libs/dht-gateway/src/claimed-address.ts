@@ -11,7 +11,7 @@
  */
 import type { Stopwatch } from '@swarm/determinism';
 import { systemStopwatch } from '@swarm/determinism';
-import { hostKey, networkOf } from '@swarm/gateway';
+import { hostKey, ipv4OfMapped, networkOf } from '@swarm/gateway';
 import { isIPv4, isIPv6 } from 'node:net';
 import { peerOfDhtEndpoint } from './dht-peer-id';
 
@@ -20,8 +20,6 @@ export type AddressScope = 'undialable' | 'loopback' | 'link-local' | 'private' 
 
 /** The networks (host-admission.ts networkOf) of callers on this machine's loopback. */
 const LOOPBACK_NETWORKS: ReadonlySet<string> = new Set(['127.0.0.0/8', '::1/128']);
-/** ::ffff:0:0/96 in RFC 5952 form (not the IPv4-translated `::ffff:0:a01:203`). */
-const IPV4_MAPPED_HEX = /^::ffff:[0-9a-f]{1,4}:[0-9a-f]{1,4}$/;
 /** A DNS label: letters, digits and hyphens, neither first nor last a hyphen, lower case only. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -74,7 +72,7 @@ export function claimedHostProblem(host: string, callerNetwork: string): string 
     const canonical = canonicalIpv6(host);
     if (canonical === undefined) return 'it is no IPv6 address';
     if (canonical !== host) return `write it as ${canonical}`;
-    if (IPV4_MAPPED_HEX.test(canonical)) return 'write an IPv4-mapped address as the IPv4 address';
+    if (ipv4OfMapped(canonical) !== undefined) return 'write an IPv4-mapped address as the IPv4 address';
     return reachProblem(scopeOfIp(canonical), from);
   }
   return dnsNameProblem(host, from);
@@ -89,13 +87,7 @@ export function canonicalHost(host: string): string | undefined {
   if (isIPv4(host)) return host;
   if (host.includes(':')) {
     const canonical = isIPv6(host) ? canonicalIpv6(host) : undefined;
-    if (canonical === undefined || !IPV4_MAPPED_HEX.test(canonical)) return canonical;
-    // The serializer writes a mapped address as two hex groups: `::ffff:7f00:1` is 127.0.0.1.
-    const [hi = 0, lo = 0] = canonical
-      .slice('::ffff:'.length)
-      .split(':')
-      .map((g) => Number.parseInt(g, 16));
-    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+    return canonical === undefined ? undefined : (ipv4OfMapped(canonical) ?? canonical);
   }
   const lower = host.toLowerCase();
   return dnsNameProblem(lower, 'loopback') === undefined ? lower : undefined;

@@ -83,9 +83,17 @@ function isIpv6Loopback(groups: readonly string[]): boolean {
   return groups.length === 8 && groups.slice(0, 7).every((g) => g === '0') && groups[7] === '1';
 }
 
-/** The IPv4 address of an IPv4 one or an IPv4-mapped IPv6 one, in either spelling (`::ffff:10.1.2.3`, `::ffff:a01:203`). */
+/** The IPv4 address of an IPv4 one or an IPv4-mapped IPv6 one. */
 function ipv4Of(address: string): string | undefined {
-  if (!address.includes(':')) return address;
+  return address.includes(':') ? ipv4OfMapped(address) : address;
+}
+
+/**
+ * The IPv4 address an IPv4-mapped IPv6 address (::ffff:0:0/96) stands for, in either spelling
+ * (`::ffff:10.1.2.3`, `::ffff:a01:203`, as WHATWG's serializer writes it); undefined for any other
+ * address (the IPv4-translated `::ffff:0:a01:203` is not mapped).
+ */
+export function ipv4OfMapped(address: string): string | undefined {
   const mapped = IPV4_MAPPED.exec(address)?.[1];
   if (mapped !== undefined) return mapped;
   const groups = expandIpv6(address);
