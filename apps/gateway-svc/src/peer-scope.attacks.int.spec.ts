@@ -1,17 +1,26 @@
 /**
- * helper-170's attack on the scope gateway-svc reads from the name it advertises (service.ts, dht-gateway
- * scopeOfAdvertised): read off the first address its resolver gave, a public node took itself for
- * loopback. The resolver is node's, answered here by a stand-in for one name; all else is real. (A
- * failed lookup kept as the scope: claimed-address.spec, ownScopeReader.)
+ * Attacks on what gateway-svc looks up: helper-170's on the scope it reads from the name it
+ * advertises (service.ts, dht-gateway scopeOfAdvertised: read off the first address its resolver
+ * gave, a public node took itself for loopback), and records naming names that never resolve (each
+ * held a libuv thread and its task until the resolver gave up; bounded-resolver.ts). The resolver
+ * is node's, answered here by a stand-in for those names; all else is real. (A failed lookup kept as
+ * the scope: claimed-address.spec, ownScopeReader.)
  */
 import type { LookupAllOptions } from 'node:dns';
 import type * as Dns from 'node:dns/promises';
+
+/** Lookups of names under slow.example: started, and not yet answered (they never are). */
+const slowLookups = { started: 0 };
 
 jest.mock('node:dns/promises', () => {
   const actual = jest.requireActual<typeof Dns>('node:dns/promises');
   return {
     ...actual,
     lookup: async (host: string, opts?: unknown) => {
+      if (host.endsWith('.slow.example')) {
+        slowLookups.started += 1;
+        return new Promise(() => undefined);
+      }
       // A public node whose hosts file maps its FQDN to 127.0.1.1 (Debian / cloud-init), then its public address.
       if (host === 'node1.example.org')
         return [
@@ -74,6 +83,33 @@ describe('gateway-svc - the scope it reads from the name it advertises (helper-1
       });
     } finally {
       await listener.close();
+      await node.stop();
+    }
+  }, 30_000);
+
+  it('answers tasks naming twenty names that never resolve within its 3 s wait, with at most two lookups held', async () => {
+    const node = await startNode('127.0.0.1:7400');
+    try {
+      const started = Date.now();
+      const errors = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          swarmErrorOf(node.bus.request(GatewayExecute, { peer: `${PEER}@n${i}.slow.example:7400`, task: vecadd(`t-slow-${i}`) }, { timeoutMs: 15_000 })),
+        ),
+      );
+      const tookMs = Date.now() - started;
+      expect(errors.map((e) => e.code)).toEqual(Array.from({ length: 20 }, () => ErrorCode.ERROR_CODE_UNAVAILABLE));
+      for (const e of errors) expect(e.message).toMatch(/took over 3000 ms|no turn to look up|too many names are being looked up/);
+      expect({ held: slowLookups.started, answeredWithinMs: tookMs < 10_000 }).toEqual({ held: 2, answeredWithinMs: true });
+      // Asked again at once: a name whose lookup still runs has no caller wait on it again.
+      const running = errors.findIndex((e) => e.message.includes('took over 3000 ms'));
+      const again = Date.now();
+      const err = await swarmErrorOf(node.bus.request(GatewayExecute, { peer: `${PEER}@n${running}.slow.example:7400`, task: vecadd('t-slow-again') }, { timeoutMs: 15_000 }));
+      expect({ message: err.message, fast: Date.now() - again < 2_000, held: slowLookups.started }).toEqual({
+        message: expect.stringContaining(`the lookup of n${running}.slow.example is taking over 3000 ms`),
+        fast: true,
+        held: 2,
+      });
+    } finally {
       await node.stop();
     }
   }, 30_000);

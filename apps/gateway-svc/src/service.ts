@@ -10,7 +10,16 @@
 import { createBusClient, startBusService } from '@swarm/bus';
 import { GatewayHealth, GatewayNodeInfo, GatewayPeers, GatewaySignRecord } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
-import { createDhtInbound, createGatewayDhtSender, listenAddressesOf, ownScopeReader, peerAddressToDial, resolveWithDns } from '@swarm/dht-gateway';
+import {
+  createBoundedResolver,
+  createDhtInbound,
+  createGatewayDhtSender,
+  DEFAULT_RESOLVER_LIMITS,
+  listenAddressesOf,
+  ownScopeReader,
+  peerAddressToDial,
+  resolveWithDns,
+} from '@swarm/dht-gateway';
 import type { GatewayServer } from '@swarm/gateway';
 import { formatHostPort, shortId, startGatewayServer } from '@swarm/gateway';
 import { loadOrCreateIdentity, loadOrCreateNodeCertificate, loadOrCreatePowNonce } from '@swarm/identity';
@@ -57,7 +66,12 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   /** Where this node can be reached from, by the address it advertises (known once the server listens: a dial before waits for it). */
   let advertisedHostIs: (host: string) => void = () => undefined;
   const advertisedHost = new Promise<string>((resolve) => (advertisedHostIs = resolve));
-  const ownScope = ownScopeReader(advertisedHost, resolveWithDns, listenAddressesOf(config.listen.host), time.stopwatch);
+  // Names that records and tasks' endpoints give, and this node's own: a lookup holds one of libuv's
+  // four threads until the resolver answers, so two at a time (bounded-resolver.ts)...
+  const lookUpPeer = createBoundedResolver(resolveWithDns, time);
+  // ...and one for names in strangers' DHT claims and referrals, apart, so those cannot take the peers' turns.
+  const lookUpDhtContact = createBoundedResolver(resolveWithDns, time, { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 1 });
+  const ownScope = ownScopeReader(advertisedHost, lookUpPeer, listenAddressesOf(config.listen.host), time.stopwatch);
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({
@@ -67,7 +81,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     // What a peer said, for this node's operator only: requesters get the code (peer-status.ts).
     onPeerError: (peer, err) => log.debug({ peer: peer.nodeId, code: err.code, peerWords: err.peerWords }, `peer ${shortId(peer.nodeId)} answered an error`),
     // Records and tasks' endpoints name addresses their nodes chose: only what a node where this one is could be told of.
-    addressToDial: async (peer) => ({ ...peer, address: { host: await peerAddressToDial(peer.address.host, await ownScope(), resolveWithDns), port: peer.address.port } }),
+    addressToDial: async (peer) => ({ ...peer, address: { host: await peerAddressToDial(peer.address.host, await ownScope(), lookUpPeer), port: peer.address.port } }),
   });
   // Given with every result served to a peer, asked back in the receipt that pays for it.
   const tickets = createServeTickets(identity);
@@ -101,6 +115,7 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     clock: time.clock,
     stopwatch: time.stopwatch,
     ownScope,
+    resolve: lookUpDhtContact,
     callTimeoutMs: config.dhtCallTimeoutMs,
     maxMessageBytes: config.limits.maxMessageBytes,
   });

@@ -11,7 +11,7 @@
  */
 import { ErrorCode, isSwarmError, SwarmError } from '@swarm/contracts';
 import type { Stopwatch, WallClock } from '@swarm/determinism';
-import { systemStopwatch } from '@swarm/determinism';
+import { systemScheduler, systemStopwatch } from '@swarm/determinism';
 import type { DhtTransport, FindNodeResponse, FindValueResponse } from '@swarm/dht';
 import { checkFindNodeResponse, checkFindValueResponse, checkPingResponse, checkStoreResponse, DEFAULT_DIAL_BACK_LIMITS, pagingOf } from '@swarm/dht';
 import type { HostPort, PeerClient, PeerMethod, PeerRequest, PeerResponse } from '@swarm/gateway';
@@ -19,6 +19,7 @@ import { answeredByPeer, dialPeer, formatHostPort, PeerIdentityError, shortId } 
 import type { NodeCertificate } from '@swarm/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { createBoundedResolver } from './bounded-resolver';
 import type { AddressScope, ResolveHost } from './claimed-address';
 import { claimedHostProblem, dialAddress, networkOfDialled, ownScopeReader } from './claimed-address';
 import { checkContactBindings, dhtEndpoint, dhtIdOfNode, invalidDhtReply, peerOfDhtEndpoint } from './dht-peer-id';
@@ -46,7 +47,7 @@ export interface GatewayDhtSenderOptions {
   /** Largest reply accepted, bytes. */
   readonly maxMessageBytes?: number;
   readonly maxPeerClients?: number;
-  /** Resolves the DNS names of peers' endpoints before they are dialled (claimed-address.ts dialAddress); default node's dns.lookup. */
+  /** Resolves the DNS names of peers' endpoints before they are dialled (claimed-address.ts dialAddress); default node's dns.lookup, bounded (bounded-resolver.ts). */
   readonly resolve?: ResolveHost;
   /** New connections by DNS name, counted by the address each resolves to (named-dial-rate.ts); default the dial-back's rate per host, 2 a second. */
   readonly namedDials?: NamedDialRate;
@@ -104,7 +105,7 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   /** The address each client dials: a name's, what it resolved to (whose network a referrer is on). */
   const dialled = new WeakMap<PeerClient, string>();
   let closed = false;
-  const resolve = opts.resolve ?? resolveWithDns;
+  const resolve = opts.resolve ?? createBoundedResolver(resolveWithDns, { stopwatch: opts.stopwatch ?? systemStopwatch, scheduler: systemScheduler });
   const namedDials = opts.namedDials ?? createNamedDialRate(opts.stopwatch ?? systemStopwatch, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   /** Where this node can be reached from, by the address it tells peers. */
   const scopeOfSelf = opts.ownScope ?? ownScopeReader(opts.advertise.host, resolve, [], opts.stopwatch ?? systemStopwatch);

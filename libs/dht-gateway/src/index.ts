@@ -16,3 +16,5 @@ export { listenAddressesOf } from './listen-addresses';
 export type { AddressScope, ResolveHost } from './claimed-address';
 export { createNamedDialRate } from './named-dial-rate';
 export type { NamedDialRate } from './named-dial-rate';
+export { createBoundedResolver, DEFAULT_RESOLVER_LIMITS } from './bounded-resolver';
+export type { ResolverLimits } from './bounded-resolver';

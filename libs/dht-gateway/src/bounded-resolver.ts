@@ -1,0 +1,196 @@
+/**
+ * DNS lookups of names that peers chose, bounded. Node's `dns.lookup` is the system's getaddrinfo on
+ * one of libuv's four threads, which it holds until the resolver gives up (seconds to minutes) and
+ * which nothing can cancel. A record or a DHT claim naming a slow-resolving name held a thread and a
+ * caller per dial: four such dials stalled every lookup and file read of the process. Here:
+ * - one lookup of a name at a time, shared by whoever asks meanwhile;
+ * - at most `maxInFlight` lookups running, counted until the system's resolver answers (not until a
+ *   caller gives up): the rest wait their turn in order, at most `maxQueued` of them;
+ * - a caller waits at most `waitMs`, then gets the name's last answer if it has one (`staleMs`) or
+ *   an error; a name whose lookup failed or outlasted `waitMs` is not asked again for `failureMs`
+ *   after that lookup ends;
+ * - an answer is used for `freshMs` as it is, then up to `staleMs` while a new lookup runs behind
+ *   it: peers known by name keep being dialled while strangers' slow names hold every turn.
+ * Ages go by a Stopwatch, waits by a Scheduler (virtual in tests).
+ */
+import type { Scheduler, Stopwatch } from '@swarm/determinism';
+import type { ResolveHost } from './claimed-address';
+
+export interface ResolverLimits {
+  /** Lookups running at once, each on a libuv thread until the system's resolver answers (libuv has 4). */
+  readonly maxInFlight: number;
+  /** Names waiting for a turn; past that a new name is refused at once. */
+  readonly maxQueued: number;
+  /** How long a caller waits for its answer. */
+  readonly waitMs: number;
+  /** An answer used as it is. */
+  readonly freshMs: number;
+  /** An answer still used, while a new lookup runs, or when it fails or is slow. */
+  readonly staleMs: number;
+  /** A name whose lookup failed or was slow is not asked again for this long after it ends. */
+  readonly failureMs: number;
+  /** Names remembered, the least recently asked forgotten first. */
+  readonly maxNames: number;
+}
+
+export const DEFAULT_RESOLVER_LIMITS: ResolverLimits = Object.freeze({
+  maxInFlight: 2,
+  maxQueued: 64,
+  waitMs: 3_000,
+  freshMs: 5_000,
+  staleMs: 600_000,
+  failureMs: 10_000,
+  maxNames: 1_024,
+});
+
+interface Lookup {
+  /** When its turn came (undefined while queued). */
+  startedAtMs: number | undefined;
+  /** Callers waiting for it; a queued lookup nobody waits for any more is not run. */
+  waiting: number;
+  /** Settles (never rejects) when the lookup ends or is dropped. */
+  readonly done: Promise<void>;
+  readonly end: () => void;
+}
+
+interface NameState {
+  answer: { readonly addresses: readonly string[]; readonly atMs: number } | undefined;
+  /** When the last lookup failed, or ended after outlasting `waitMs`. */
+  failedAtMs: number | undefined;
+  /** Why it failed, for the error. */
+  failure: string;
+  lookup: Lookup | undefined;
+}
+
+const QUOTED_CHARS = 64;
+
+export function createBoundedResolver(
+  resolve: ResolveHost,
+  time: { readonly stopwatch: Stopwatch; readonly scheduler: Scheduler },
+  limits: ResolverLimits = DEFAULT_RESOLVER_LIMITS,
+): ResolveHost {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) throw new RangeError(`resolver limit ${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+  if (limits.maxInFlight < 1) throw new RangeError(`resolver limit maxInFlight must be >= 1, got ${limits.maxInFlight}`);
+  const { stopwatch, scheduler } = time;
+  /** Map order: least recently asked first. */
+  const names = new Map<string, NameState>();
+  /** Names whose lookups wait for a turn, first come first. */
+  const queue: string[] = [];
+  let inFlight = 0;
+
+  function stateOf(host: string): NameState {
+    let state = names.get(host);
+    if (state === undefined) state = { answer: undefined, failedAtMs: undefined, failure: '', lookup: undefined };
+    names.delete(host);
+    names.set(host, state);
+    if (names.size > limits.maxNames) {
+      for (const [name, old] of names) {
+        if (names.size <= limits.maxNames) break;
+        if (old.lookup === undefined) names.delete(name);
+      }
+    }
+    return state;
+  }
+
+  /** Starts `host`'s lookup, or queues it; undefined when the queue is full. */
+  function lookupOf(host: string, state: NameState): Lookup | undefined {
+    if (state.lookup !== undefined) return state.lookup;
+    if (inFlight >= limits.maxInFlight && queue.length >= limits.maxQueued) return undefined;
+    let end: () => void = () => undefined;
+    const done = new Promise<void>((resolveDone) => (end = resolveDone));
+    const lookup: Lookup = { startedAtMs: undefined, waiting: 0, done, end };
+    state.lookup = lookup;
+    if (inFlight < limits.maxInFlight) run(host, state, lookup);
+    else queue.push(host);
+    return lookup;
+  }
+
+  function run(host: string, state: NameState, lookup: Lookup): void {
+    inFlight += 1;
+    lookup.startedAtMs = stopwatch.now();
+    const settle = (answer: readonly string[] | undefined, failure: string) => {
+      inFlight -= 1;
+      const now = stopwatch.now();
+      if (answer !== undefined) state.answer = { addresses: answer, atMs: now };
+      // A lookup that outlasted a caller's wait counts as failed even when it answered at last: asked again, it would hold a thread as long.
+      if (answer === undefined || now - (lookup.startedAtMs ?? now) > limits.waitMs) {
+        state.failedAtMs = now;
+        state.failure = answer === undefined ? failure : `its lookup took over ${limits.waitMs} ms`;
+      } else state.failedAtMs = undefined;
+      if (state.lookup === lookup) state.lookup = undefined;
+      lookup.end();
+      next();
+    };
+    let pending: Promise<string[]>;
+    try {
+      pending = resolve(host);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (addresses) => settle([...addresses], ''),
+      (err: unknown) => settle(undefined, (err instanceof Error ? err.message : String(err)).slice(0, 200)),
+    );
+  }
+
+  /** Gives the freed turn to the first queued name someone still waits for. */
+  function next(): void {
+    while (inFlight < limits.maxInFlight && queue.length > 0) {
+      const host = queue.shift() as string;
+      const state = names.get(host);
+      const lookup = state?.lookup;
+      if (state === undefined || lookup === undefined) continue;
+      if (lookup.waiting === 0) {
+        state.lookup = undefined;
+        lookup.end();
+        continue;
+      }
+      run(host, state, lookup);
+    }
+  }
+
+  /** Waits for `lookup` at most `ms`: true when it ended. */
+  async function waitFor(lookup: Lookup, ms: number): Promise<boolean> {
+    let timedOut = false;
+    let cancel: () => void = () => undefined;
+    const timer = new Promise<void>((resolveTimer) => {
+      cancel = scheduler.setTimer(ms, () => {
+        timedOut = true;
+        resolveTimer();
+      });
+    });
+    lookup.waiting += 1;
+    try {
+      await Promise.race([lookup.done, timer]);
+    } finally {
+      lookup.waiting -= 1;
+      cancel();
+    }
+    return !timedOut;
+  }
+
+  return async (host) => {
+    const quoted = host.slice(0, QUOTED_CHARS);
+    const state = stateOf(host);
+    const now = stopwatch.now();
+    const answer = state.answer !== undefined && now - state.answer.atMs <= limits.staleMs ? state.answer : undefined;
+    if (answer !== undefined && now - answer.atMs <= limits.freshMs) return [...answer.addresses];
+    const failedLately = state.failedAtMs !== undefined && now - state.failedAtMs < limits.failureMs;
+    // A lookup running longer than a caller waits is as good as failed: its callers are not made to wait again.
+    const slow = state.lookup?.startedAtMs !== undefined && now - state.lookup.startedAtMs >= limits.waitMs;
+    if (failedLately || slow) {
+      if (answer !== undefined) return [...answer.addresses];
+      throw new Error(failedLately ? `the lookup of ${quoted} failed lately (${state.failure})` : `the lookup of ${quoted} is taking over ${limits.waitMs} ms`);
+    }
+    const lookup = lookupOf(host, state);
+    if (answer !== undefined) return [...answer.addresses]; // stale: the new lookup runs behind it
+    if (lookup === undefined) throw new Error(`too many names are being looked up; ${quoted} was not`);
+    const ended = await waitFor(lookup, limits.waitMs);
+    const latest = state.answer;
+    if (latest !== undefined && latest.atMs >= now) return [...latest.addresses];
+    if (ended) throw new Error(`the lookup of ${quoted} failed (${state.failure})`);
+    throw new Error(lookup.startedAtMs === undefined ? `no turn to look up ${quoted} within ${limits.waitMs} ms` : `the lookup of ${quoted} took over ${limits.waitMs} ms`);
+  };
+}
