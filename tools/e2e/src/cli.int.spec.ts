@@ -386,13 +386,24 @@ describe('swarm CLI - without a node', () => {
     }
   });
 
+  // Three whole CLI processes: 0.4 s each on a quiet machine, over 30 s once in a loaded CI run (hence the timeout and the times shown).
   it('reports an unreachable node for every command, never a raw NATS code', async () => {
-    for (const args of [['ledger', '--audit'], ['submit', '--skill', 'vecadd', '--size', '4'], ['health']]) {
-      const r = await runCli([...args, '--nats', 'nats://127.0.0.1:1']);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^error SWARM_NO_NODE: /);
+    const home = await tempDir('swarm-no-node-'); // empty: no node.json to point at
+    try {
+      for (const args of [['ledger', '--audit'], ['submit', '--skill', 'vecadd', '--size', '4'], ['health']]) {
+        const started = Date.now();
+        const r = await runCli([...args, '--nats', 'nats://127.0.0.1:1'], { SWARM_HOME: home.path });
+        expect({ args, code: r.code, stderr: r.stderr, ms: Date.now() - started }).toEqual({
+          args,
+          code: 1,
+          stderr: expect.stringMatching(/^error SWARM_NO_NODE: /),
+          ms: expect.any(Number),
+        });
+      }
+    } finally {
+      await home.remove();
     }
-  });
+  }, 90_000);
 
   it('reports a file system refusal as SWARM_OS_ERROR with the OS code, not a raw EEXIST or ENOTDIR', async () => {
     const home = await tempDir('swarm-home-');
