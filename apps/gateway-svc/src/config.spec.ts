@@ -21,6 +21,7 @@ describe('gateway config - loadGatewayConfig', () => {
     expect(c).toMatchObject({
       listen: { host: '127.0.0.1', port: 0 },
       advertise: undefined,
+      scope: 'auto',
       limits: {
         maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
         maxDeadlineMs: DEFAULT_MAX_DEADLINE_MS,
@@ -39,6 +40,7 @@ describe('gateway config - loadGatewayConfig', () => {
       ...BASE,
       SWARM_GATEWAY_LISTEN: '[::]:7700',
       SWARM_GATEWAY_ADVERTISE: 'node1.example.org:7700',
+      SWARM_GATEWAY_SCOPE: 'public',
       SWARM_GATEWAY_MAX_MESSAGE_BYTES: '65536',
       SWARM_GATEWAY_MAX_DEADLINE_MS: '1000',
       SWARM_GATEWAY_PEER_MAX_INFLIGHT: '4',
@@ -58,6 +60,7 @@ describe('gateway config - loadGatewayConfig', () => {
     expect(c).toMatchObject({
       listen: { host: '::', port: 7700 },
       advertise: { host: 'node1.example.org', port: 7700 },
+      scope: 'public',
       limits: {
         maxMessageBytes: 65536,
         maxDeadlineMs: 1000,
@@ -79,6 +82,13 @@ describe('gateway config - loadGatewayConfig', () => {
     expect(problemsOf({ SWARM_GATEWAY_ADVERTISE: '127.1:7700' })).toEqual([
       expect.stringMatching(/^SWARM_GATEWAY_ADVERTISE: expected host:port \(IPv4 as four decimal numbers, .*got '127\.1:7700'$/),
     ]);
+  });
+
+  it('takes where peers reach this node from as auto or a scope, nothing else (undialable is no place to be reached)', () => {
+    for (const scope of ['auto', 'public', 'private', 'link-local', 'loopback']) expect(loadGatewayConfig({ ...BASE, SWARM_GATEWAY_SCOPE: scope }).scope).toBe(scope);
+    for (const bad of ['undialable', 'Public', 'lan']) {
+      expect(problemsOf({ SWARM_GATEWAY_SCOPE: bad })).toEqual([`SWARM_GATEWAY_SCOPE: expected one of auto|public|private|link-local|loopback (default auto), got '${bad}'`]);
+    }
   });
 
   it('lists every bad variable at once', () => {

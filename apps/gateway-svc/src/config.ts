@@ -4,7 +4,7 @@
  * and the proof-of-work difficulty of the records it signs. Pure: main.ts passes process.env.
  */
 import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
-import { ConfigError, envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
+import { ConfigError, enumVar, envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import { canonicalHost, DEFAULT_DHT_CALL_TIMEOUT_MS } from '@swarm/dht-gateway';
 import type { GatewayLimits, HostPort } from '@swarm/gateway';
@@ -45,6 +45,12 @@ export interface GatewayConfig extends ServiceConfig {
   readonly listen: HostPort;
   /** What peers are told; undefined means the listen host with the port actually bound. */
   readonly advertise: HostPort | undefined;
+  /**
+   * Where peers reach this node from, which bounds the addresses it dials for them (dht-gateway
+   * peerAddressToDial); 'auto' reads it from the advertised name and the listen addresses
+   * (ownScopeReader), which split-horizon DNS misleads: only the operator knows then.
+   */
+  readonly scope: GatewayScopeSetting;
   readonly limits: GatewayLimits;
   /** How long a DHT call to a peer waits; the whole swarm should use one value (see dht-inbound-relay.ts). */
   readonly dhtCallTimeoutMs: number;
@@ -52,6 +58,10 @@ export interface GatewayConfig extends ServiceConfig {
   readonly powDifficulty: number;
   readonly peerTasks: PeerTaskLimits;
 }
+
+/** SWARM_GATEWAY_SCOPE: 'auto', or where peers reach this node from (an AddressScope but 'undialable'). */
+export const GATEWAY_SCOPE_SETTINGS = ['auto', 'public', 'private', 'link-local', 'loopback'] as const;
+export type GatewayScopeSetting = (typeof GATEWAY_SCOPE_SETTINGS)[number];
 
 /** How many peers' tasks run here, and how many wait (by standing) and for how long, when full. */
 export interface PeerTaskLimits {
@@ -93,6 +103,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     ...SERVICE_VARS,
     SWARM_GATEWAY_LISTEN: hostPortVar({ default: DEFAULT_GATEWAY_LISTEN, portZero: true }),
     SWARM_GATEWAY_ADVERTISE: hostPortVar({ portZero: false }),
+    SWARM_GATEWAY_SCOPE: enumVar(GATEWAY_SCOPE_SETTINGS, 'auto'),
     SWARM_GATEWAY_MAX_MESSAGE_BYTES: intVar({ default: DEFAULT_MAX_MESSAGE_BYTES, min: MIN_MESSAGE_BYTES, max: MAX_MESSAGE_BYTES }),
     SWARM_GATEWAY_MAX_DEADLINE_MS: intVar({ default: DEFAULT_MAX_DEADLINE_MS, min: 100, max: 3_600_000 }),
     SWARM_GATEWAY_PEER_MAX_INFLIGHT: intVar({ default: DEFAULT_PEER_MAX_INFLIGHT, min: 1, max: 10_000 }),
@@ -117,6 +128,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
     ...toServiceConfig(v),
     listen,
     advertise: v.SWARM_GATEWAY_ADVERTISE,
+    scope: v.SWARM_GATEWAY_SCOPE,
     limits: Object.freeze({
       maxMessageBytes: v.SWARM_GATEWAY_MAX_MESSAGE_BYTES,
       maxDeadlineMs: v.SWARM_GATEWAY_MAX_DEADLINE_MS,

@@ -45,11 +45,11 @@ import { startGatewayService } from './service';
 
 const PEER = 'ab'.repeat(32);
 
-async function startNode(advertise: string) {
+async function startNode(advertise: string, env: Record<string, string> = {}) {
   const nats = await startNatsServer();
   const home = await tempDir('swarm-scope-attack-');
   const nc = await connect({ servers: nats.url });
-  const config = loadGatewayConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: home.path, SWARM_POW_DIFFICULTY: '8', SWARM_GATEWAY_ADVERTISE: advertise });
+  const config = loadGatewayConfig({ SWARM_NATS_URL: nats.url, SWARM_DATA_DIR: home.path, SWARM_POW_DIFFICULTY: '8', SWARM_GATEWAY_ADVERTISE: advertise, ...env });
   const gateway = await startGatewayService({ config, log: silentLogger(), nc, time: systemTime });
   const bus: BusClient = createBusClient(nc, silentLogger());
   return {
@@ -84,6 +84,32 @@ describe('gateway-svc - the scope it reads from the name it advertises (helper-1
     } finally {
       await listener.close();
       await node.stop();
+    }
+  }, 30_000);
+
+  it('holds to the scope its operator sets (SWARM_GATEWAY_SCOPE) whatever its name and listen address read', async () => {
+    const listener = await startSilentServer();
+    const peer = `${PEER}@127.0.0.1:${listener.port}`;
+    // On loopback, told it is public (split-horizon DNS the other way round): a record naming loopback is refused, nothing connected.
+    const toldPublic = await startNode('127.0.0.1:7400', { SWARM_GATEWAY_SCOPE: 'public' });
+    try {
+      const err = await swarmErrorOf(toldPublic.bus.request(GatewayExecute, { peer, task: vecadd('t-told-public') }, { timeoutMs: 15_000 }));
+      expect({ code: err.code, message: err.message, connections: listener.connections() }).toEqual({
+        code: ErrorCode.ERROR_CODE_UNAVAILABLE,
+        message: expect.stringContaining('a loopback address, named by a node that is not on this machine'),
+        connections: 0,
+      });
+    } finally {
+      await toldPublic.stop();
+    }
+    // Read public (node1.example.org's one address past 127.0.1.1), told loopback: the same record is dialled.
+    const toldLoopback = await startNode('node1.example.org:7400', { SWARM_GATEWAY_SCOPE: 'loopback' });
+    try {
+      await swarmErrorOf(toldLoopback.bus.request(GatewayExecute, { peer, task: vecadd('t-told-loopback') }, { timeoutMs: 15_000 }));
+      expect(listener.connections()).toBeGreaterThan(0);
+    } finally {
+      await listener.close();
+      await toldLoopback.stop();
     }
   }, 30_000);
 

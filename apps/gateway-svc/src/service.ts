@@ -66,12 +66,16 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   /** Where this node can be reached from, by the address it advertises (known once the server listens: a dial before waits for it). */
   let advertisedHostIs: (host: string) => void = () => undefined;
   const advertisedHost = new Promise<string>((resolve) => (advertisedHostIs = resolve));
-  // Names that records and tasks' endpoints give, and this node's own: a lookup holds one of libuv's
-  // four threads until the resolver answers, so two at a time (bounded-resolver.ts)...
+  // Names that records and tasks' endpoints give: a lookup holds one of libuv's four threads until
+  // the resolver answers, so two at a time (bounded-resolver.ts)...
   const lookUpPeer = createBoundedResolver(resolveWithDns, time);
   // ...and one for names in strangers' DHT claims and referrals, apart, so those cannot take the peers' turns.
   const lookUpDhtContact = createBoundedResolver(resolveWithDns, time, { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 1 });
-  const ownScope = ownScopeReader(advertisedHost, lookUpPeer, listenAddressesOf(config.listen.host), time.stopwatch);
+  // This node's own name, which its operator chose, has a turn of its own: read again every 30 s
+  // after a failure, it found the peers' turns held by strangers' names (helper-173).
+  const lookUpOwnName = createBoundedResolver(resolveWithDns, time, { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 1 });
+  const { scope } = config;
+  const ownScope = scope === 'auto' ? ownScopeReader(advertisedHost, lookUpOwnName, listenAddressesOf(config.listen.host), time.stopwatch) : () => Promise.resolve(scope);
   const bus = createBusClient(nc, log);
   // One client per peer for tasks, receipts and chain pages alike; the largest answer taken is the gateway's message limit.
   const pool = createPeerPool({

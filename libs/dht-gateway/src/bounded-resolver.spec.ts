@@ -12,7 +12,7 @@ function handResolver() {
   return { resolve, calls, hosts: () => calls.map((c) => c.host) };
 }
 
-const LIMITS: ResolverLimits = { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 2, maxQueued: 2, waitMs: 3_000, freshMs: 5_000, staleMs: 60_000, failureMs: 10_000, maxNames: 8 };
+const LIMITS: ResolverLimits = { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 2, maxQueued: 2, waitMs: 3_000, freshMs: 5_000, staleMs: 60_000, failureMs: 10_000, maxNames: 64 };
 
 function setUp(limits: Partial<ResolverLimits> = {}) {
   const time = virtualTime();
@@ -143,7 +143,7 @@ describe('createBoundedResolver: DNS lookups of names peers chose, bounded', () 
   });
 
   it('forgets the least recently asked names past maxNames, never one being looked up', async () => {
-    const { time, dns, resolve } = setUp({ maxNames: 2, maxInFlight: 4 });
+    const { time, dns, resolve } = setUp({ maxNames: 3, maxInFlight: 2, maxQueued: 0 });
     const running = resolve('running.example');
     for (const host of ['a.example', 'b.example', 'c.example']) {
       const p = resolve(host);

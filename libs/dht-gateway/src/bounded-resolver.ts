@@ -10,7 +10,11 @@
  *   an error; a name whose lookup failed or outlasted `waitMs` is not asked again for `failureMs`
  *   after that lookup ends;
  * - an answer is used for `freshMs` as it is, then up to `staleMs` while a new lookup runs behind
- *   it: peers known by name keep being dialled while strangers' slow names hold every turn.
+ *   it (queued if need be, and run at its turn though nobody waits: helper-173): peers known by
+ *   name keep being dialled while strangers' slow names hold every turn;
+ * - `maxNames` remembered, those without an answer forgotten first, a name refused a turn not at
+ *   all (1,024 refused names pushed a known peer's answer out: helper-173); at most
+ *   MAX_ADDRESSES_KEPT addresses of an answer.
  * Ages go by a Stopwatch, waits by a Scheduler (virtual in tests).
  */
 import type { Scheduler, Stopwatch } from '@swarm/determinism';
@@ -46,8 +50,10 @@ export const DEFAULT_RESOLVER_LIMITS: ResolverLimits = Object.freeze({
 interface Lookup {
   /** When its turn came (undefined while queued). */
   startedAtMs: number | undefined;
-  /** Callers waiting for it; a queued lookup nobody waits for any more is not run. */
+  /** Callers waiting for it; a queued lookup nobody waits for any more is not run, unless `background`. */
   waiting: number;
+  /** A refresh behind a stale answer: run when its turn comes though nobody waits. */
+  background: boolean;
   /** Settles (never rejects) when the lookup ends or is dropped. */
   readonly done: Promise<void>;
   readonly end: () => void;
@@ -63,6 +69,8 @@ interface NameState {
 }
 
 const QUOTED_CHARS = 64;
+/** Addresses of one name kept (and given): a dial takes the first that fits this node's scope. */
+export const MAX_ADDRESSES_KEPT = 64;
 
 export function createBoundedResolver(
   resolve: ResolveHost,
@@ -73,6 +81,10 @@ export function createBoundedResolver(
     if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) throw new RangeError(`resolver limit ${name} must be a finite number >= 0, got ${String(value)}`);
   }
   if (limits.maxInFlight < 1) throw new RangeError(`resolver limit maxInFlight must be >= 1, got ${limits.maxInFlight}`);
+  // Names being looked up are never forgotten: fewer names than that would leave no room for the one asked.
+  if (limits.maxNames <= limits.maxInFlight + limits.maxQueued) {
+    throw new RangeError(`resolver limit maxNames must be more than maxInFlight + maxQueued (${limits.maxInFlight + limits.maxQueued}), got ${limits.maxNames}`);
+  }
   const { stopwatch, scheduler } = time;
   /** Map order: least recently asked first. */
   const names = new Map<string, NameState>();
@@ -85,10 +97,10 @@ export function createBoundedResolver(
     if (state === undefined) state = { answer: undefined, failedAtMs: undefined, failure: '', lookup: undefined };
     names.delete(host);
     names.set(host, state);
-    if (names.size > limits.maxNames) {
+    for (const answerless of [true, false]) {
       for (const [name, old] of names) {
         if (names.size <= limits.maxNames) break;
-        if (old.lookup === undefined) names.delete(name);
+        if (name !== host && old.lookup === undefined && (!answerless || old.answer === undefined)) names.delete(name);
       }
     }
     return state;
@@ -100,7 +112,7 @@ export function createBoundedResolver(
     if (inFlight >= limits.maxInFlight && queue.length >= limits.maxQueued) return undefined;
     let end: () => void = () => undefined;
     const done = new Promise<void>((resolveDone) => (end = resolveDone));
-    const lookup: Lookup = { startedAtMs: undefined, waiting: 0, done, end };
+    const lookup: Lookup = { startedAtMs: undefined, waiting: 0, background: false, done, end };
     state.lookup = lookup;
     if (inFlight < limits.maxInFlight) run(host, state, lookup);
     else queue.push(host);
@@ -130,7 +142,8 @@ export function createBoundedResolver(
       pending = Promise.reject(err);
     }
     pending.then(
-      (addresses) => settle([...addresses], ''),
+      // A 64 KB answer over TCP holds ~4,000 addresses: kept whole for 1,024 names, 229 MiB (helper-173).
+      (addresses) => settle(addresses.slice(0, MAX_ADDRESSES_KEPT), ''),
       (err: unknown) => settle(undefined, (err instanceof Error ? err.message : String(err)).slice(0, 200)),
     );
   }
@@ -142,7 +155,7 @@ export function createBoundedResolver(
       const state = names.get(host);
       const lookup = state?.lookup;
       if (state === undefined || lookup === undefined) continue;
-      if (lookup.waiting === 0) {
+      if (lookup.waiting === 0 && !lookup.background) {
         state.lookup = undefined;
         lookup.end();
         continue;
@@ -185,6 +198,8 @@ export function createBoundedResolver(
       throw new Error(failedLately ? `the lookup of ${quoted} failed lately (${state.failure})` : `the lookup of ${quoted} is taking over ${limits.waitMs} ms`);
     }
     const lookup = lookupOf(host, state);
+    if (lookup === undefined && answer === undefined && state.failedAtMs === undefined) names.delete(host); // refused: remember nothing
+    if (answer !== undefined && lookup !== undefined) lookup.background = true;
     if (answer !== undefined) return [...answer.addresses]; // stale: the new lookup runs behind it
     if (lookup === undefined) throw new Error(`too many names are being looked up; ${quoted} was not`);
     const ended = await waitFor(lookup, limits.waitMs);

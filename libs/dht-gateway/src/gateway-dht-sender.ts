@@ -105,7 +105,8 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   /** The address each client dials: a name's, what it resolved to (whose network a referrer is on). */
   const dialled = new WeakMap<PeerClient, string>();
   let closed = false;
-  const resolve = opts.resolve ?? createBoundedResolver(resolveWithDns, { stopwatch: opts.stopwatch ?? systemStopwatch, scheduler: systemScheduler });
+  // Real time both: a virtual stopwatch beside real timers would never see a lookup as slow (helper-173).
+  const resolve = opts.resolve ?? createBoundedResolver(resolveWithDns, { stopwatch: systemStopwatch, scheduler: systemScheduler });
   const namedDials = opts.namedDials ?? createNamedDialRate(opts.stopwatch ?? systemStopwatch, DEFAULT_DIAL_BACK_LIMITS.maxPerHostPerSecond);
   /** Where this node can be reached from, by the address it tells peers. */
   const scopeOfSelf = opts.ownScope ?? ownScopeReader(opts.advertise.host, resolve, [], opts.stopwatch ?? systemStopwatch);
