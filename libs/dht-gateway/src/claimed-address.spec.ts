@@ -1,5 +1,15 @@
 import type { NetworkInterfaceInfo } from 'node:os';
-import { canonicalHost, claimedHostProblem, dialAddress, dialledHostOf, OWN_SCOPE_RETRY_MS, ownScopeReader, peerAddressToDial, scopeOfAdvertised } from './claimed-address';
+import {
+  canonicalHost,
+  claimedHostProblem,
+  dialAddress,
+  dialledHostOf,
+  ipv4OfNat64,
+  OWN_SCOPE_RETRY_MS,
+  ownScopeReader,
+  peerAddressToDial,
+  scopeOfAdvertised,
+} from './claimed-address';
 import { listenAddressesOf } from './listen-addresses';
 import { manualClock } from '@swarm/determinism';
 import { createDialBack, DEFAULT_DIAL_BACK_LIMITS } from '@swarm/dht';
@@ -113,6 +123,25 @@ describe('dialling a DNS name', () => {
     expect(await dialAddress('lan.example', 'private', names)).toBe('10.0.0.5');
     expect(await dialAddress('v6.example', 'public', names)).toBe('2001:db8::1');
     expect(await dialAddress('198.51.100.1', 'public', names)).toBe('198.51.100.1');
+  });
+
+  it("dials NAT64's well-known prefix a DNS64 resolver answers with, for a public IPv4 address only (an IPv6-only host's IPv4-only peers)", async () => {
+    const dns64 = resolver({
+      'v4only.example': ['64:ff9b::c633:6407'], // 198.51.100.7
+      'evil.example': ['64:ff9b::7f00:1', '64:ff9b::a00:5', '64:ff9b::a9fe:1', '64:ff9b::e000:1', '64:ff9b::1:0:c633:6407'], // 127.0.0.1, 10.0.0.5, 169.254.0.1, 224.0.0.1; not /96
+    });
+    expect(await dialAddress('v4only.example', 'public', dns64)).toBe('64:ff9b::c633:6407');
+    for (const own of ['public', 'private', 'link-local', 'loopback'] as const) {
+      await expect(dialAddress('evil.example', own, dns64)).rejects.toThrow('evil.example resolves to no address this node dials for a peer (5 found)');
+    }
+    expect([ipv4OfNat64('64:ff9b::c633:6407'), ipv4OfNat64('64:ff9b::7'), ipv4OfNat64('64:ff9b::1:0:c633:6407'), ipv4OfNat64('2001:db8::c633:6407')]).toEqual([
+      '198.51.100.7',
+      '0.0.0.7',
+      undefined,
+      undefined,
+    ]);
+    // As a claim it names the translator, not a node: still no address to dial.
+    expect(claimedHostProblem('64:ff9b::c633:6407', REMOTE)).toMatch(/no address to dial/);
   });
 
   it('refuses a name that resolves only to its loopback, or its private network for a public node', async () => {

@@ -43,6 +43,32 @@ export function scopeOfIp(ip: string): AddressScope {
   return 'public';
 }
 
+/** NAT64's well-known prefix 64:ff9b::/96 (RFC 6052), RFC 5952 form: the IPv4 address in its last 32 bits. */
+const NAT64_WELL_KNOWN = /^64:ff9b::(?:([0-9a-f]{1,4}):)?([0-9a-f]{1,4})$/;
+
+/** The IPv4 address a NAT64 well-known-prefix address (written its one way) stands for; undefined for any other. */
+export function ipv4OfNat64(ip: string): string | undefined {
+  const m = NAT64_WELL_KNOWN.exec(ip);
+  if (m === null) return undefined;
+  const hi = Number.parseInt(m[1] ?? '0', 16);
+  const lo = Number.parseInt(m[2] ?? '0', 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/**
+ * The scope of an address a DNS name resolved to, written its one way: scopeOfIp's, but for NAT64's
+ * well-known prefix, which a DNS64 resolver answers an IPv6-only host with for an IPv4-only name:
+ * public when its IPv4 address is public, else undialable (RFC 6052 keeps the prefix to public
+ * IPv4, and a name's own AAAA record written `64:ff9b::7f00:1` would have the translator reach
+ * 127.0.0.1). As a claim or a record's literal address it stays undialable (scopeOfIp): a node
+ * written so names the translator, not itself.
+ */
+export function scopeOfResolved(ip: string): AddressScope {
+  const ipv4 = ipv4OfNat64(ip);
+  if (ipv4 === undefined) return scopeOfIp(ip);
+  return scopeOfIp(ipv4) === 'public' ? 'public' : 'undialable';
+}
+
 /**
  * The scope of a caller's network (networkOf): where the addresses it names must be reachable from.
  * A network of no dialable address (the rest of 0:0:0::/48 but `::1`) reaches as little as a public one.
@@ -132,7 +158,7 @@ export type ResolveHost = (host: string) => Promise<string[]>;
 export async function dialAddress(host: string, own: AddressScope, resolve: ResolveHost): Promise<string> {
   if (isIPv4(host) || isIPv6(host)) return host;
   const addresses = (await resolve(host)).map(canonicalIp);
-  const fit = addresses.find((a) => reachProblem(scopeOfIp(a), own) === undefined);
+  const fit = addresses.find((a) => reachProblem(scopeOfResolved(a), own) === undefined);
   if (fit === undefined) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
   return fit;
 }

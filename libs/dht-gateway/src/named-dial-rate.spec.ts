@@ -36,6 +36,12 @@ describe('new connections by name, counted by the address the names resolve to',
     expect(rate.book('203.0.113.9', 'lookup')).toBe(0);
   });
 
+  it("counts an address in NAT64's well-known prefix by its IPv4 address, not as one /64 for every IPv4-only name (DNS64)", () => {
+    const rate = createNamedDialRate(manualClock(0), 2);
+    expect([rate.book('64:ff9b::c633:6407', 'lookup'), rate.book('64:ff9b::c633:6407', 'lookup'), rate.book('64:ff9b::c633:6407', 'lookup')]).toEqual([0, 0, 500]);
+    expect([rate.book('64:ff9b::cb00:7109', 'lookup'), rate.book('64:ff9b::cb00:7109', 'lookup')]).toEqual([0, 0]);
+  });
+
   it("does not count this machine's loopback: its nodes are its own", () => {
     const rate = createNamedDialRate(manualClock(0), 2, 0);
     expect(Array.from({ length: 50 }, (_, i) => rate.book(i % 2 === 0 ? '127.0.0.1' : '::1', 'lookup')).every((w) => w === 0)).toBe(true);

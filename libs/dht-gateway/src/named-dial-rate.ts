@@ -16,7 +16,7 @@
  */
 import type { Stopwatch } from '@swarm/determinism';
 import { hostKey } from '@swarm/gateway';
-import { scopeOfIp } from './claimed-address';
+import { ipv4OfNat64, scopeOfIp } from './claimed-address';
 
 /** Which rate a connection counts against: a ping's (the dial-back of a stranger's claim, a liveness check) or a lookup's or store's. */
 export type NamedDialLane = 'ping' | 'lookup';
@@ -51,7 +51,8 @@ export function createNamedDialRate(stopwatch: Stopwatch, perSecond: number, max
     perSecond,
     book(address, lane) {
       if (scopeOfIp(address) === 'loopback') return 0;
-      const host = `${lane} ${hostKey(address)}`;
+      // Every IPv4-only name a DNS64 resolver answers sits in one /64 (64:ff9b::/96): counted by its IPv4 address.
+      const host = `${lane} ${ipv4OfNat64(address) ?? hostKey(address)}`;
       const bucket = hosts.get(host);
       const now = stopwatch.now();
       const tokens = bucket === undefined ? perSecond : Math.min(perSecond, bucket.tokens + ((now - bucket.at) * perSecond) / 1_000);
