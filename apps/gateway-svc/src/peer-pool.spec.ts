@@ -1,8 +1,9 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import { systemClock } from '@swarm/determinism';
+import { manualClock, systemClock } from '@swarm/determinism';
+import { peerAddressToDial } from '@swarm/dht-gateway';
 import type { NodeCertificate } from '@swarm/identity';
 import type { PeerAddress, PeerClient } from '@swarm/gateway';
-import { createPeerPool } from './peer-pool';
+import { createPeerPool, UNREACHED_MS } from './peer-pool';
 
 /** Peer `n` at 127.0.0.1:(7000 + n). */
 function peer(n: number): PeerAddress {
@@ -148,6 +149,35 @@ describe('gateway-svc - peer pool', () => {
       await expect(pool.with(at('peer.example'), () => Promise.reject(noAnswer))).rejects.toBe(noAnswer);
       await pool.with(at('peer.example'), () => Promise.resolve());
       expect(events.slice(2)).toEqual(['close 203.0.113.9', 'check peer.example', 'dial 203.0.113.9']);
+    });
+
+    it("dials a name's next address that fits for a minute after one failed to reach the peer (a dual-stack name with no IPv6 route here was dialled at its IPv6 address every time)", async () => {
+      const stopwatch = manualClock(0);
+      const events: string[] = [];
+      const pool = createPeerPool({
+        certificate: {} as NodeCertificate,
+        clock: systemClock,
+        stopwatch,
+        maxMessageBytes: 1024,
+        dial: (p) => (events.push(`dial ${p.address.host}`), { peerId: p.nodeId, call: () => Promise.reject(new Error('not used')), close: () => undefined }),
+        addressToDial: async (p, unreached) => ({
+          ...p,
+          address: { ...p.address, host: await peerAddressToDial(p.address.host, 'public', async () => ['2001:db8::1', '203.0.113.9'], unreached) },
+        }),
+      });
+      const dual: PeerAddress = { nodeId: 'ab'.repeat(32), address: { host: 'dual.example', port: 7400 } };
+      const noRoute = () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no route to host'));
+      await expect(pool.with(dual, noRoute)).rejects.toBeInstanceOf(SwarmError);
+      await pool.with(dual, () => Promise.resolve());
+      expect(events).toEqual(['dial 2001:db8::1', 'dial 203.0.113.9']);
+      // Both failed lately: the first again, rather than none.
+      await expect(pool.with(dual, noRoute)).rejects.toBeInstanceOf(SwarmError);
+      await expect(pool.with(dual, noRoute)).rejects.toBeInstanceOf(SwarmError);
+      expect(events.slice(2)).toEqual(['dial 2001:db8::1']);
+      // A minute after its failure an address is tried in its turn again.
+      stopwatch.advance(UNREACHED_MS);
+      await pool.with(dual, () => Promise.resolve());
+      expect(events.slice(3)).toEqual(['dial 2001:db8::1']);
     });
 
     it('keeps a client dialled at the address as given through failures (nothing to resolve again)', async () => {

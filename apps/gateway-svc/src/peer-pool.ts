@@ -4,10 +4,12 @@
  * closed when room is needed, but only once its calls in flight have finished. The addresses come
  * from peers' signed records and tasks' endpoints, which their nodes write as they like: each is
  * checked (`addressToDial`) before a client is made, and a client dialled at what a name resolved
- * to is dropped when it fails to reach its peer, so the next call resolves the name again.
+ * to is dropped when it fails to reach its peer, so the next call resolves the name again, and
+ * dials the next of its addresses that fits for UNREACHED_MS.
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import type { WallClock } from '@swarm/determinism';
+import type { Stopwatch, WallClock } from '@swarm/determinism';
+import { systemStopwatch } from '@swarm/determinism';
 import type { PeerAddress, PeerCallError, PeerClient } from '@swarm/gateway';
 import { answeredByPeer, dialPeer, formatHostPort, isPeerCallError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
@@ -29,11 +31,19 @@ export interface PeerPoolOptions {
    */
   readonly onPeerError?: (peer: PeerAddress, err: PeerCallError) => void;
   /**
-   * Where to dial `peer` (its host checked, a name resolved: dht-gateway's peerAddressToDial), or
-   * throws why not; default the address as given (tests).
+   * Where to dial `peer` (its host checked, a name resolved: dht-gateway's peerAddressToDial, passing
+   * over the addresses `unreached` names for the next that fits), or throws why not; default the
+   * address as given (tests).
    */
-  readonly addressToDial?: (peer: PeerAddress) => Promise<PeerAddress>;
+  readonly addressToDial?: (peer: PeerAddress, unreached: (ip: string) => boolean) => Promise<PeerAddress>;
+  /** What the time an address stays unreached goes by; default the process's monotonic clock. */
+  readonly stopwatch?: Stopwatch;
 }
+
+/** An address a name resolved to that failed to reach its peer is passed over this long (dialAddress). */
+export const UNREACHED_MS = 60_000;
+/** Such addresses remembered, the least recently failed forgotten first. */
+const MAX_UNREACHED = 256;
 
 export interface PeerPool {
   /** Runs `use` with the pooled client of `peer` (dialled on first use). */
@@ -46,8 +56,8 @@ export interface PeerPool {
 
 interface Entry {
   readonly client: PeerClient;
-  /** Dialled at another address than the one given (a name, resolved). */
-  readonly resolved: boolean;
+  /** The address a name resolved to that it was dialled at; undefined when dialled at the address as given. */
+  readonly resolved: string | undefined;
   inFlight: number;
   evicted: boolean;
 }
@@ -59,6 +69,13 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const dial = opts.dial ?? ((peer: PeerAddress) => dialPeer({ certificate: opts.certificate, peer, clock: opts.clock, maxMessageBytes: opts.maxMessageBytes }));
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
   const entries = new Map<string, Entry>();
+  const stopwatch = opts.stopwatch ?? systemStopwatch;
+  /** Resolved addresses that failed to reach their peers, by when (Map order: least recently failed first). */
+  const unreachedAt = new Map<string, number>();
+  const unreached = (ip: string) => {
+    const at = unreachedAt.get(ip);
+    return at !== undefined && stopwatch.now() - at < UNREACHED_MS;
+  };
   let closed = false;
 
   const keyOf = (peer: PeerAddress) => `${peer.nodeId}@${formatHostPort(peer.address)}`;
@@ -69,7 +86,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     if (entry) entries.delete(key);
     else {
       const at = dialAt ?? peer;
-      entry = { client: dial(at), resolved: formatHostPort(at.address) !== formatHostPort(peer.address), inFlight: 0, evicted: false };
+      entry = { client: dial(at), resolved: formatHostPort(at.address) !== formatHostPort(peer.address) ? at.address.host : undefined, inFlight: 0, evicted: false };
     }
     entries.set(key, entry);
     for (const [oldKey, old] of entries) {
@@ -85,7 +102,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   async function checkedAddress(peer: PeerAddress): Promise<PeerAddress | undefined> {
     if (opts.addressToDial === undefined) return undefined;
     try {
-      return await opts.addressToDial(peer);
+      return await opts.addressToDial(peer, unreached);
     } catch (err) {
       const why = (err instanceof Error ? err.message : String(err)).slice(0, QUOTED_CHARS);
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `peer ${shortId(peer.nodeId)} is not dialled there: ${why}`, true, { cause: err });
@@ -105,9 +122,14 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
       } catch (err) {
         if (isPeerCallError(err)) opts.onPeerError?.(peer, err);
         // Not reached as itself (helper-170, helper-171: a deadline with no answer too): its name may point elsewhere now.
-        if (entry.resolved && !answeredByPeer(err) && entries.get(key) === entry) {
-          entries.delete(key);
-          entry.evicted = true;
+        if (entry.resolved !== undefined && !answeredByPeer(err)) {
+          unreachedAt.delete(entry.resolved);
+          unreachedAt.set(entry.resolved, stopwatch.now());
+          if (unreachedAt.size > MAX_UNREACHED) unreachedAt.delete(unreachedAt.keys().next().value as string);
+          if (entries.get(key) === entry) {
+            entries.delete(key);
+            entry.evicted = true;
+          }
         }
         throw err;
       } finally {

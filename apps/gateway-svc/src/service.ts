@@ -85,7 +85,11 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     // What a peer said, for this node's operator only: requesters get the code (peer-status.ts).
     onPeerError: (peer, err) => log.debug({ peer: peer.nodeId, code: err.code, peerWords: err.peerWords }, `peer ${shortId(peer.nodeId)} answered an error`),
     // Records and tasks' endpoints name addresses their nodes chose: only what a node where this one is could be told of.
-    addressToDial: async (peer) => ({ ...peer, address: { host: await peerAddressToDial(peer.address.host, await ownScope(), lookUpPeer), port: peer.address.port } }),
+    addressToDial: async (peer, unreached) => ({
+      ...peer,
+      address: { host: await peerAddressToDial(peer.address.host, await ownScope(), lookUpPeer, unreached), port: peer.address.port },
+    }),
+    stopwatch: time.stopwatch,
   });
   // Given with every result served to a peer, asked back in the receipt that pays for it.
   const tickets = createServeTickets(identity);

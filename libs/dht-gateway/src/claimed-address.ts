@@ -153,14 +153,18 @@ export type ResolveHost = (host: string) => Promise<string[]>;
  * resolves to that a node in scope `own` (this node's, from the address it tells peers) could have
  * been told, so a name cannot point this node at its own loopback or private network where an
  * address could not. Throws when it resolves to none such. The dial then goes to that address, so
- * a second answer (DNS rebinding) cannot move it; TLS pins the peer's key, not its name.
+ * a second answer (DNS rebinding) cannot move it; TLS pins the peer's key, not its name. An address
+ * `unreached` names (one that failed to reach its peer lately) is passed over for the next that fits,
+ * and taken when every one is.
  */
-export async function dialAddress(host: string, own: AddressScope, resolve: ResolveHost): Promise<string> {
+export async function dialAddress(host: string, own: AddressScope, resolve: ResolveHost, unreached: (ip: string) => boolean = () => false): Promise<string> {
   if (isIPv4(host) || isIPv6(host)) return host;
   const addresses = (await resolve(host)).map(canonicalIp);
-  const fit = addresses.find((a) => reachProblem(scopeOfResolved(a), own) === undefined);
-  if (fit === undefined) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
-  return fit;
+  const fitting = addresses.filter((a) => reachProblem(scopeOfResolved(a), own) === undefined);
+  const first = fitting[0];
+  if (first === undefined) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
+  // A dual-stack name whose first address (IPv6, by the resolver's order) has no route from here was dialled there every time.
+  return fitting.find((a) => !unreached(a)) ?? first;
 }
 
 /** Scopes by how little a node in each may dial: a loopback node may dial anything, a public one only public addresses. */
@@ -258,10 +262,10 @@ export function ownScopeReader(
  * one way (canonicalHost) and be one a node in scope `own` could have been told: an IP address
  * itself, a name by what it resolves to (dialAddress, which that dial then goes to). Throws otherwise.
  */
-export async function peerAddressToDial(host: string, own: AddressScope, resolve: ResolveHost): Promise<string> {
+export async function peerAddressToDial(host: string, own: AddressScope, resolve: ResolveHost, unreached?: (ip: string) => boolean): Promise<string> {
   const canonical = canonicalHost(host);
   if (canonical !== host) throw new Error(canonical === undefined ? `${host.slice(0, 64)} is no address to dial` : `write ${host.slice(0, 64)} as ${canonical}`);
-  if (!isIPv4(host) && !isIPv6(host)) return dialAddress(host, own, resolve);
+  if (!isIPv4(host) && !isIPv6(host)) return dialAddress(host, own, resolve, unreached);
   const problem = reachProblem(scopeOfIp(host), own);
   if (problem !== undefined) throw new Error(`${host} is ${problem}`);
   return host;
