@@ -10,7 +10,7 @@
  * N payers with long chains leave each one a 1/(N+1) share, however often their receipts come.
  */
 import type { CancelTimer, Scheduler, Stopwatch } from '@swarm/determinism';
-import { createRateLimiter } from '@swarm/pipeline';
+import { createRateLimiter } from '@swarm/rate-limit';
 
 /**
  * Reads going on at once (most of a read's time is waiting on the payer's pages; the budget bounds

@@ -8,17 +8,12 @@
  * least recently used forgotten first (it starts full again).
  */
 import type { Stopwatch } from '@swarm/determinism';
-import type { RateLimiter } from '@swarm/pipeline';
-import { createRateLimiter } from '@swarm/pipeline';
-
-export interface BucketLimits {
-  readonly perSecond: number;
-  readonly burst: number;
-}
+import type { RateLimits } from '@swarm/rate-limit';
+import { createKeyedRateLimiters } from '@swarm/rate-limit';
 
 export interface PeerBudgetLimits {
-  readonly perPeer: BucketLimits;
-  readonly perNetwork: BucketLimits;
+  readonly perPeer: RateLimits;
+  readonly perNetwork: RateLimits;
   /** Buckets held of each kind. */
   readonly maxKeys: number;
 }
@@ -35,8 +30,8 @@ export interface PeerBudgets {
 }
 
 export function createPeerBudgets(limits: PeerBudgetLimits, stopwatch: Stopwatch): PeerBudgets {
-  const peers = keyedBuckets(limits.perPeer, limits.maxKeys, stopwatch);
-  const networks = keyedBuckets(limits.perNetwork, limits.maxKeys, stopwatch);
+  const peers = createKeyedRateLimiters(limits.perPeer, limits.maxKeys, stopwatch);
+  const networks = createKeyedRateLimiters(limits.perNetwork, limits.maxKeys, stopwatch);
   return {
     limits,
     take(peerId, network, count = 1) {
@@ -53,17 +48,5 @@ export function createPeerBudgets(limits: PeerBudgetLimits, stopwatch: Stopwatch
       peers(peerId).charge(count);
       networks(network).charge(count);
     },
-  };
-}
-
-/** The bucket of a key, made on first use; insertion order is recency (a used key is set again). */
-function keyedBuckets(limits: BucketLimits, maxKeys: number, stopwatch: Stopwatch): (key: string) => RateLimiter {
-  const buckets = new Map<string, RateLimiter>();
-  return (key) => {
-    const bucket = buckets.get(key) ?? createRateLimiter(limits, stopwatch);
-    buckets.delete(key);
-    buckets.set(key, bucket);
-    if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
-    return bucket;
   };
 }

@@ -19,7 +19,8 @@ import {
 import type { Random, Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import { randomUuid } from '@swarm/determinism';
 import type { RouterComponents } from '@swarm/pipeline';
-import { createAdmission, createChargeGate, createRateLimiter, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
+import { createAdmission, createChargeGate, createTaskTable, DEFAULT_ROUTER_LIMITS } from '@swarm/pipeline';
+import { createRateLimiter } from '@swarm/rate-limit';
 import type { AttemptObserver, CandidateSelector } from '@swarm/scoring';
 import { createDefaultSelector, createTrustBook, trustObserver, trustReader } from '@swarm/scoring';
 import type { Logger } from '@swarm/telemetry';

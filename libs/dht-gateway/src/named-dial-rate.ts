@@ -16,6 +16,7 @@
  */
 import type { Stopwatch } from '@swarm/determinism';
 import { hostKey } from '@swarm/gateway';
+import { createKeyedRateLimiters } from '@swarm/rate-limit';
 import { ipv4OfNat64, scopeOfIp } from './claimed-address';
 
 /** Which rate a connection counts against: a ping's (the dial-back of a stranger's claim, a liveness check) or a lookup's or store's. */
@@ -28,42 +29,27 @@ export interface NamedDialRate {
   book(address: string, lane: NamedDialLane): number | undefined;
 }
 
-interface Bucket {
-  /** Below 0: connections booked ahead, each waiting its turn. */
-  tokens: number;
-  /** When `tokens` was counted. */
-  at: number;
-}
-
 /** A connection waits at most this long for its host's turn (two more booked ahead, at 500 and 1,000 ms, at 2 a second). */
 export const DEFAULT_NAMED_DIAL_WAIT_MS = 1_000;
 
 /**
  * `perSecond` new connections a second to one host, in bursts of as many, each waiting at most
- * `maxWaitMs`; the least recently booked hosts past `maxRemembered` are forgotten (back to a full bucket).
+ * `maxWaitMs`; the least recently asked hosts past `maxRemembered` are forgotten (back to a full bucket).
  */
 export function createNamedDialRate(stopwatch: Stopwatch, perSecond: number, maxWaitMs = DEFAULT_NAMED_DIAL_WAIT_MS, maxRemembered = 4_096): NamedDialRate {
   if (!(perSecond >= 1 && Number.isFinite(perSecond))) throw new RangeError(`named dials per second must be a finite number >= 1, got ${perSecond}`);
   if (!(maxWaitMs >= 0 && Number.isFinite(maxWaitMs))) throw new RangeError(`a named dial's wait must be a finite number of ms >= 0, got ${maxWaitMs}`);
-  /** Map order: least recently booked first. */
-  const hosts = new Map<string, Bucket>();
+  // Below 0 tokens: connections booked ahead, each waiting its turn.
+  const hosts = createKeyedRateLimiters({ perSecond, burst: perSecond }, maxRemembered, stopwatch);
   return {
     perSecond,
     book(address, lane) {
       if (scopeOfIp(address) === 'loopback') return 0;
       // Every IPv4-only name a DNS64 resolver answers sits in one /64 (64:ff9b::/96): counted by its IPv4 address.
-      const host = `${lane} ${ipv4OfNat64(address) ?? hostKey(address)}`;
-      const bucket = hosts.get(host);
-      const now = stopwatch.now();
-      const tokens = bucket === undefined ? perSecond : Math.min(perSecond, bucket.tokens + ((now - bucket.at) * perSecond) / 1_000);
-      const waitMs = tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1_000) / perSecond);
+      const bucket = hosts(`${lane} ${ipv4OfNat64(address) ?? hostKey(address)}`);
+      const waitMs = bucket.waitMs();
       if (waitMs > maxWaitMs) return undefined;
-      hosts.delete(host);
-      hosts.set(host, { tokens: tokens - 1, at: now });
-      for (const oldest of hosts.keys()) {
-        if (hosts.size <= maxRemembered) break;
-        hosts.delete(oldest);
-      }
+      bucket.charge(1);
       return waitMs;
     },
   };

@@ -14,7 +14,7 @@ import { SpanKind, trace } from '@opentelemetry/api';
 import { ErrorCode, isSwarmError, RECEIPTS_PER_DELIVERY, SwarmError } from '@swarm/contracts';
 import type { Time } from '@swarm/determinism';
 import type { NodeCertificate } from '@swarm/identity';
-import { createRateLimiter } from '@swarm/pipeline';
+import { createRateLimiter } from '@swarm/rate-limit';
 import type { Logger, TraceContext } from '@swarm/telemetry';
 import { extractTraceContext, inChildSpan, isSampled, isTracing, NO_TRACE, NOT_RECORDED } from '@swarm/telemetry';
 import { setMaxListeners } from 'node:events';

@@ -15,8 +15,8 @@
  * then refused its tasks as unpaid, and the two never got out of it.
  */
 import type { Stopwatch } from '@swarm/determinism';
-import type { RateLimiter } from '@swarm/pipeline';
-import { createRateLimiter } from '@swarm/pipeline';
+import type { RateLimiter } from '@swarm/rate-limit';
+import { createRateLimiter } from '@swarm/rate-limit';
 
 export interface PeerLimits {
   readonly maxInflight: number;

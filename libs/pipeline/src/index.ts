@@ -23,9 +23,7 @@ export { createAdmission, submitBytes, INITIAL_TASK_MS_ESTIMATE, MIN_RETRY_AFTER
 export type { Admission, AdmissionLimits, AdmissionStats, AdmissionTicket } from './admission';
 export { createTaskTable, keyedTaskId, REJECTED_SHARE } from './task-table';
 export { submitFingerprint, keyReusedError } from './keyed-submit';
-export { createRateLimiter } from './rate-limit';
 export { payeesOf, payableCandidates, ESCROW_MAX_PAYEES } from './payees';
-export type { RateLimiter } from './rate-limit';
 export type { NodePaid, TaskRecord, TaskRecordState, TaskTable, TaskTableLimits, TaskEnd } from './task-table';
 export type {
   Contribution,

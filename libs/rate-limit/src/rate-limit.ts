@@ -18,7 +18,12 @@ export interface RateLimiter {
   left(): number;
 }
 
-export function createRateLimiter(opts: { perSecond: number; burst: number }, stopwatch: Stopwatch): RateLimiter {
+export interface RateLimits {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+export function createRateLimiter(opts: RateLimits, stopwatch: Stopwatch): RateLimiter {
   if (!(opts.perSecond > 0) || !(opts.burst >= 1)) throw new RangeError('a rate limiter needs perSecond > 0 and burst >= 1');
   let tokens = opts.burst;
   let at = stopwatch.now();
