@@ -1,10 +1,11 @@
 /**
- * Per-key token buckets (one per agent token): each request takes a token; tokens refill at
- * `ratePerSecond` up to `burst`. Pure: time is a Stopwatch, so a wall clock set back cannot stall
- * a limiter. Buckets full again are forgotten, so the table holds only keys active lately.
+ * Per-key token buckets (one per agent token, @swarm/rate-limit): each request takes `cost` tokens,
+ * all or none; tokens refill at `ratePerSecond` up to `burst`. Pure: time is a Stopwatch, so a wall
+ * clock set back cannot stall a limiter.
  */
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
+import { createKeyedRateLimiters } from '@swarm/rate-limit';
 
 export interface RateLimiter {
   /**
@@ -12,8 +13,6 @@ export interface RateLimiter {
    * are back (Infinity when `cost` is more than the burst: never).
    */
   take(key: string, cost?: number): number;
-  /** Keys with a bucket now (for health). */
-  size(): number;
 }
 
 export interface RateLimits {
@@ -28,43 +27,23 @@ export function rateLimited(limits: RateLimits, waitMs: number, how = ''): Swarm
   });
 }
 
-/** Forgetting full buckets is amortised: a sweep after this many takes. */
-const SWEEP_EVERY = 1_024;
+/** Agents' buckets kept (a node holds at most MAX_AGENTS, 1,000), the least recently used forgotten first. */
+export const MAX_AGENT_BUCKETS = 4_096;
 
 export function createRateLimiter(limits: RateLimits, stopwatch: Stopwatch): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const perMs = limits.ratePerSecond / 1000;
-  let takes = 0;
-
-  const refill = (b: { tokens: number; at: number }, now: number) => {
-    b.tokens = Math.min(limits.burst, b.tokens + (now - b.at) * perMs);
-    b.at = now;
-  };
-
-  const sweep = (now: number) => {
-    for (const [key, b] of buckets) {
-      refill(b, now);
-      if (b.tokens >= limits.burst) buckets.delete(key);
-    }
-  };
-
+  const perSecond = limits.ratePerSecond;
+  const buckets = createKeyedRateLimiters({ perSecond, burst: limits.burst }, MAX_AGENT_BUCKETS, stopwatch);
   return {
     take(key, cost = 1) {
-      const now = stopwatch.now();
-      if (++takes % SWEEP_EVERY === 0) sweep(now);
-      let b = buckets.get(key);
-      if (!b) {
-        b = { tokens: limits.burst, at: now };
-        buckets.set(key, b);
-      }
-      refill(b, now);
       if (cost > limits.burst) return Infinity;
-      if (b.tokens >= cost) {
-        b.tokens -= cost;
+      const bucket = buckets(key);
+      const left = bucket.left();
+      // All of a request's tokens or none: a batch over what is left waits, never owes.
+      if (left >= cost) {
+        bucket.charge(cost);
         return 0;
       }
-      return Math.ceil((cost - b.tokens) / perMs);
+      return Math.ceil(((cost - left) * 1_000) / perSecond);
     },
-    size: () => buckets.size,
   };
 }
