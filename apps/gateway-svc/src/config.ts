@@ -6,7 +6,8 @@
 import type { Env, EnvVar, ServiceConfig } from '@swarm/config';
 import { ConfigError, enumVar, envVar, intVar, loadEnv, SERVICE_VARS, toServiceConfig } from '@swarm/config';
 import { BUS_MAX_PAYLOAD_BYTES, TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
-import { canonicalHost, DEFAULT_DHT_CALL_TIMEOUT_MS } from '@swarm/dht-gateway';
+import { canonicalHost, DEFAULT_DHT_CALL_TIMEOUT_MS, scopeOfIp } from '@swarm/dht-gateway';
+import { isIP } from 'node:net';
 import type { GatewayLimits, HostPort } from '@swarm/gateway';
 import { formatHostPort, isWildcardHost, parseHostPort } from '@swarm/gateway';
 import { DEFAULT_POW_DIFFICULTY, MAX_POW_DIFFICULTY } from '@swarm/records';
@@ -62,6 +63,23 @@ export interface GatewayConfig extends ServiceConfig {
 /** SWARM_GATEWAY_SCOPE: 'auto', or where peers reach this node from (an AddressScope but 'undialable'). */
 export const GATEWAY_SCOPE_SETTINGS = ['auto', 'public', 'private', 'link-local', 'loopback'] as const;
 export type GatewayScopeSetting = (typeof GATEWAY_SCOPE_SETTINGS)[number];
+
+/** Scopes by how much a node in each may dial (a loopback node anything, a public one only public addresses). */
+const SCOPE_REACH: Readonly<Record<Exclude<GatewayScopeSetting, 'auto'>, number>> = { loopback: 0, 'link-local': 1, private: 2, public: 3 };
+
+/**
+ * Why `setting` cannot be this node's scope when it is told to peers as `advertised`: a scope wider
+ * than its IP address reads lifts the checks on the addresses records name (`loopback` on a public
+ * address had it dial its own NATS port for any record: helper-174). A name is not checked: where
+ * DNS misleads the reading is what the setting is for.
+ */
+function scopeSettingProblem(setting: GatewayScopeSetting, advertised: HostPort): string | undefined {
+  if (setting === 'auto' || isIP(advertised.host) === 0 || isWildcardHost(advertised.host)) return undefined;
+  const reads = scopeOfIp(advertised.host);
+  const readsReach = reads === 'undialable' ? SCOPE_REACH.public : SCOPE_REACH[reads];
+  if (SCOPE_REACH[setting] >= readsReach) return undefined;
+  return `expected no wider a scope than ${formatHostPort(advertised)} reads (${reads}), got '${setting}'`;
+}
 
 /** How many peers' tasks run here, and how many wait (by standing) and for how long, when full. */
 export interface PeerTaskLimits {
@@ -124,6 +142,8 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   if (v.SWARM_GATEWAY_ADVERTISE === undefined && isWildcardHost(listen.host)) {
     throw new ConfigError([`SWARM_GATEWAY_ADVERTISE: expected the host:port peers should dial when SWARM_GATEWAY_LISTEN is a wildcard (${formatHostPort(listen)}), got nothing`]);
   }
+  const scopeProblem = scopeSettingProblem(v.SWARM_GATEWAY_SCOPE, v.SWARM_GATEWAY_ADVERTISE ?? listen);
+  if (scopeProblem !== undefined) throw new ConfigError([`SWARM_GATEWAY_SCOPE: ${scopeProblem}`]);
   return Object.freeze({
     ...toServiceConfig(v),
     listen,

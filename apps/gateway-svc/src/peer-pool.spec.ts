@@ -180,6 +180,27 @@ describe('gateway-svc - peer pool', () => {
       expect(events.slice(3)).toEqual(['dial 2001:db8::1']);
     });
 
+    it('tells onReached once per client dialled at a resolved name, when the peer first answered (a result or its own refusal), never for a failure to reach it', async () => {
+      const reached: string[] = [];
+      const pool = createPeerPool({
+        certificate: {} as NodeCertificate,
+        clock: systemClock,
+        maxMessageBytes: 1024,
+        dial: (p) => ({ peerId: p.nodeId, call: () => Promise.reject(new Error('not used')), close: () => undefined }),
+        addressToDial: async (p) => ({ ...p, address: { ...p.address, host: p.address.host === 'peer.example' ? '203.0.113.9' : p.address.host } }),
+        onReached: (p) => void reached.push(p.address.host),
+      });
+      const at = (host: string): PeerAddress => ({ nodeId: 'ab'.repeat(32), address: { host, port: 7400 } });
+      await expect(pool.with(at('peer.example'), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no route')))).rejects.toBeInstanceOf(SwarmError);
+      expect(reached).toEqual([]);
+      const refusal = Object.assign(new SwarmError(ErrorCode.ERROR_CODE_OVERLOADED, 'busy'), { peerWords: 'busy', peerNamed: true });
+      await expect(pool.with(at('peer.example'), () => Promise.reject(refusal))).rejects.toBe(refusal);
+      await pool.with(at('peer.example'), () => Promise.resolve());
+      // An address as given has nothing to keep.
+      await pool.with(at('198.51.100.4'), () => Promise.resolve());
+      expect(reached).toEqual(['peer.example']);
+    });
+
     it('keeps a client dialled at the address as given through failures (nothing to resolve again)', async () => {
       const { pool, events, at } = checkingPool({ '198.51.100.4': '198.51.100.4' });
       await expect(pool.with(at('198.51.100.4'), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'cut')))).rejects.toBeInstanceOf(SwarmError);

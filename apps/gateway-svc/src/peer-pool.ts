@@ -36,6 +36,8 @@ export interface PeerPoolOptions {
    * address as given (tests).
    */
   readonly addressToDial?: (peer: PeerAddress, unreached: (ip: string) => boolean) => Promise<PeerAddress>;
+  /** Told once per client dialled at a resolved name, at its first call that reached the peer (the resolver keeps that answer). */
+  readonly onReached?: (peer: PeerAddress) => void;
   /** What the time an address stays unreached goes by; default the process's monotonic clock. */
   readonly stopwatch?: Stopwatch;
 }
@@ -60,6 +62,8 @@ interface Entry {
   readonly resolved: string | undefined;
   inFlight: number;
   evicted: boolean;
+  /** A call of it reached the peer. */
+  reached: boolean;
 }
 
 const QUOTED_CHARS = 200;
@@ -72,8 +76,10 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const stopwatch = opts.stopwatch ?? systemStopwatch;
   /** Resolved addresses that failed to reach their peers, by when (Map order: least recently failed first). */
   const unreachedAt = new Map<string, number>();
-  const unreached = (ip: string) => {
-    const at = unreachedAt.get(ip);
+  /** A resolved address counts as unreached for the node id and port that failed there, not for every peer at that IP. */
+  const unreachedKey = (peer: PeerAddress, ip: string) => `${peer.nodeId}@${formatHostPort({ host: ip, port: peer.address.port })}`;
+  const unreached = (key: string) => {
+    const at = unreachedAt.get(key);
     return at !== undefined && stopwatch.now() - at < UNREACHED_MS;
   };
   let closed = false;
@@ -86,7 +92,13 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     if (entry) entries.delete(key);
     else {
       const at = dialAt ?? peer;
-      entry = { client: dial(at), resolved: formatHostPort(at.address) !== formatHostPort(peer.address) ? at.address.host : undefined, inFlight: 0, evicted: false };
+      entry = {
+        client: dial(at),
+        resolved: formatHostPort(at.address) !== formatHostPort(peer.address) ? at.address.host : undefined,
+        inFlight: 0,
+        evicted: false,
+        reached: false,
+      };
     }
     entries.set(key, entry);
     for (const [oldKey, old] of entries) {
@@ -98,11 +110,18 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     return entry;
   }
 
+  /** Tells onReached of a client dialled at a resolved name, at its first call the peer answered. */
+  function reachedBy(entry: Entry, peer: PeerAddress): void {
+    if (entry.reached || entry.resolved === undefined) return;
+    entry.reached = true;
+    opts.onReached?.(peer);
+  }
+
   /** Where to dial `peer`, checked; UNAVAILABLE (retryable: another candidate may do) when it is no address this node dials. */
   async function checkedAddress(peer: PeerAddress): Promise<PeerAddress | undefined> {
     if (opts.addressToDial === undefined) return undefined;
     try {
-      return await opts.addressToDial(peer, unreached);
+      return await opts.addressToDial(peer, (ip) => unreached(unreachedKey(peer, ip)));
     } catch (err) {
       const why = (err instanceof Error ? err.message : String(err)).slice(0, QUOTED_CHARS);
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `peer ${shortId(peer.nodeId)} is not dialled there: ${why}`, true, { cause: err });
@@ -118,13 +137,17 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
       const entry = entryOf(key, peer, dialAt);
       entry.inFlight += 1;
       try {
-        return await use(entry.client);
+        const result = await use(entry.client);
+        reachedBy(entry, peer);
+        return result;
       } catch (err) {
         if (isPeerCallError(err)) opts.onPeerError?.(peer, err);
+        if (answeredByPeer(err)) reachedBy(entry, peer);
         // Not reached as itself (helper-170, helper-171: a deadline with no answer too): its name may point elsewhere now.
         if (entry.resolved !== undefined && !answeredByPeer(err)) {
-          unreachedAt.delete(entry.resolved);
-          unreachedAt.set(entry.resolved, stopwatch.now());
+          const failed = unreachedKey(peer, entry.resolved);
+          unreachedAt.delete(failed);
+          unreachedAt.set(failed, stopwatch.now());
           if (unreachedAt.size > MAX_UNREACHED) unreachedAt.delete(unreachedAt.keys().next().value as string);
           if (entries.get(key) === entry) {
             entries.delete(key);

@@ -13,8 +13,9 @@
  *   it (queued if need be, and run at its turn though nobody waits: helper-173): peers known by
  *   name keep being dialled while strangers' slow names hold every turn;
  * - `maxNames` remembered, those without an answer forgotten first, a name refused a turn not at
- *   all (1,024 refused names pushed a known peer's answer out: helper-173); at most
- *   MAX_ADDRESSES_KEPT addresses of an answer.
+ *   all (1,024 refused names pushed a known peer's answer out: helper-173), and answers that
+ *   reached a peer (`keep`) only after every other (a wildcard zone answering 1,024 names pushed
+ *   one out: helper-174); at most MAX_ADDRESSES_KEPT addresses of an answer.
  * Ages go by a Stopwatch, waits by a Scheduler (virtual in tests).
  */
 import type { Scheduler, Stopwatch } from '@swarm/determinism';
@@ -66,6 +67,17 @@ interface NameState {
   /** Why it failed, for the error. */
   failure: string;
   lookup: Lookup | undefined;
+  /** Its answer reached a peer (BoundedResolver.keep): forgotten only after every answer not kept. */
+  kept: boolean;
+}
+
+/** A ResolveHost whose answers can be kept. */
+export interface BoundedResolver extends ResolveHost {
+  /**
+   * Keeps `host`'s answer (a dial at it reached its peer) past strangers' names: forgotten only after
+   * every name not kept, a quarter of `maxNames` at most (the least recently asked unkept first).
+   */
+  keep(host: string): void;
 }
 
 const QUOTED_CHARS = 64;
@@ -76,7 +88,7 @@ export function createBoundedResolver(
   resolve: ResolveHost,
   time: { readonly stopwatch: Stopwatch; readonly scheduler: Scheduler },
   limits: ResolverLimits = DEFAULT_RESOLVER_LIMITS,
-): ResolveHost {
+): BoundedResolver {
   for (const [name, value] of Object.entries(limits)) {
     if (!(typeof value === 'number' && value >= 0 && Number.isFinite(value))) throw new RangeError(`resolver limit ${name} must be a finite number >= 0, got ${String(value)}`);
   }
@@ -91,16 +103,26 @@ export function createBoundedResolver(
   /** Names whose lookups wait for a turn, first come first. */
   const queue: string[] = [];
   let inFlight = 0;
+  /** Names kept now. */
+  let kept = 0;
+  const maxKept = Math.max(1, Math.floor(limits.maxNames / 4));
+
+  function forget(host: string, state: NameState): void {
+    names.delete(host);
+    if (state.kept) kept -= 1;
+  }
 
   function stateOf(host: string): NameState {
     let state = names.get(host);
-    if (state === undefined) state = { answer: undefined, failedAtMs: undefined, failure: '', lookup: undefined };
+    if (state === undefined) state = { answer: undefined, failedAtMs: undefined, failure: '', lookup: undefined, kept: false };
     names.delete(host);
     names.set(host, state);
-    for (const answerless of [true, false]) {
+    // Forgotten first: names without an answer, then answers not kept, then kept ones.
+    for (const pass of [0, 1, 2]) {
       for (const [name, old] of names) {
         if (names.size <= limits.maxNames) break;
-        if (name !== host && old.lookup === undefined && (!answerless || old.answer === undefined)) names.delete(name);
+        if (name === host || old.lookup !== undefined || (pass < 2 && old.kept) || (pass === 0 && old.answer !== undefined)) continue;
+        forget(name, old);
       }
     }
     return state;
@@ -184,7 +206,21 @@ export function createBoundedResolver(
     return !timedOut;
   }
 
-  return async (host) => {
+  const keep = (host: string): void => {
+    const state = names.get(host);
+    if (state === undefined || state.answer === undefined || state.kept) return;
+    state.kept = true;
+    kept += 1;
+    for (const old of names.values()) {
+      if (kept <= maxKept) break;
+      if (old !== state && old.kept) {
+        old.kept = false;
+        kept -= 1;
+      }
+    }
+  };
+
+  const resolveBounded = async (host: string): Promise<string[]> => {
     const quoted = host.slice(0, QUOTED_CHARS);
     const state = stateOf(host);
     const now = stopwatch.now();
@@ -198,7 +234,7 @@ export function createBoundedResolver(
       throw new Error(failedLately ? `the lookup of ${quoted} failed lately (${state.failure})` : `the lookup of ${quoted} is taking over ${limits.waitMs} ms`);
     }
     const lookup = lookupOf(host, state);
-    if (lookup === undefined && answer === undefined && state.failedAtMs === undefined) names.delete(host); // refused: remember nothing
+    if (lookup === undefined && answer === undefined && state.failedAtMs === undefined) forget(host, state); // refused: remember nothing
     if (answer !== undefined && lookup !== undefined) lookup.background = true;
     if (answer !== undefined) return [...answer.addresses]; // stale: the new lookup runs behind it
     if (lookup === undefined) throw new Error(`too many names are being looked up; ${quoted} was not`);
@@ -208,4 +244,5 @@ export function createBoundedResolver(
     if (ended) throw new Error(`the lookup of ${quoted} failed (${state.failure})`);
     throw new Error(lookup.startedAtMs === undefined ? `no turn to look up ${quoted} within ${limits.waitMs} ms` : `the lookup of ${quoted} took over ${limits.waitMs} ms`);
   };
+  return Object.assign(resolveBounded, { keep });
 }

@@ -26,8 +26,9 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 /** The scope of an IP address written its one way (IPv4 dotted decimal, IPv6 in RFC 5952 form). */
 export function scopeOfIp(ip: string): AddressScope {
   if (isIPv4(ip)) {
-    const [a, b] = ip.split('.').map(Number) as [number, number];
-    if (a === 0 || a >= 224) return 'undialable';
+    const [a, b, c] = ip.split('.').map(Number) as [number, number, number];
+    // 192.0.0.0/24: IETF protocol assignments, this host's own translation plumbing (464XLAT's CLAT, DS-Lite's B4, ipv4only.arpa: helper-174).
+    if (a === 0 || a >= 224 || (a === 192 && b === 0 && c === 0)) return 'undialable';
     if (a === 127) return 'loopback';
     if (a === 169 && b === 254) return 'link-local';
     // RFC 1918, shared address space (RFC 6598) and the benchmarking range (RFC 2544).
@@ -39,8 +40,24 @@ export function scopeOfIp(ip: string): AddressScope {
   // node's address as written; a NAT64 one would have a translator reach IPv4 space that no claim reaches as IPv4.
   if (Number.parseInt(ip.split(':')[0] || '0', 16) < 0x100 || ip.startsWith('ff')) return 'undialable';
   if (/^fe[89ab]/.test(ip)) return 'link-local';
+  // Site-local (fec0::/10, deprecated): whatever a site still routes there is inside it.
+  if (/^fe[c-f]/.test(ip)) return 'undialable';
+  // 6to4 (2002::/16) reaches the IPv4 address in its next 32 bits: only a public one.
+  if (ip.startsWith('2002:')) {
+    const [, hi = 0, lo = 0] = ipv6Groups(ip);
+    return scopeOfIp(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`) === 'public' ? 'public' : 'undialable';
+  }
   if (/^f[cd]/.test(ip)) return 'private';
   return 'public';
+}
+
+/** The eight 16-bit groups of an IPv6 address written its one way (no zone, no dotted quad). */
+function ipv6Groups(ip: string): number[] {
+  const [head = '', tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0');
+  return [...left, ...zeros, ...right].map((g) => Number.parseInt(g, 16));
 }
 
 /** NAT64's well-known prefix 64:ff9b::/96 (RFC 6052), RFC 5952 form: the IPv4 address in its last 32 bits. */

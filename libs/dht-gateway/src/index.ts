@@ -11,10 +11,10 @@ export { createGatewayDhtSender, DEFAULT_DHT_CALL_TIMEOUT_MS, DEFAULT_MAX_PEER_C
 export type { GatewayDhtSender, GatewayDhtSenderOptions } from './gateway-dht-sender';
 export { createGatewayDhtTransport } from './gateway-dht-transport';
 export type { GatewayDhtTransport, GatewayDhtTransportOptions } from './gateway-dht-transport';
-export { canonicalHost, dialledHostOf, ownScopeReader, peerAddressToDial } from './claimed-address';
+export { canonicalHost, dialledHostOf, ownScopeReader, peerAddressToDial, scopeOfIp } from './claimed-address';
 export { listenAddressesOf } from './listen-addresses';
 export type { AddressScope, ResolveHost } from './claimed-address';
 export { createNamedDialRate } from './named-dial-rate';
 export type { NamedDialRate } from './named-dial-rate';
 export { createBoundedResolver, DEFAULT_RESOLVER_LIMITS } from './bounded-resolver';
-export type { ResolverLimits } from './bounded-resolver';
+export type { BoundedResolver, ResolverLimits } from './bounded-resolver';
