@@ -110,12 +110,22 @@ describe('node - task pipeline end to end', () => {
     expect(refused).toEqual([]);
   });
 
-  it('refunds the escrow and says NO_PROVIDER when no executor runs', async () => {
+  // Two right answers, by whether the registry has heard the executor leave when the task comes (a
+  // loaded CI run here saw the first): refused before any escrow, or the escrow made and refunded.
+  it('says NO_PROVIDER when no executor runs, and refunds whatever escrow it made', async () => {
     await node.stopExecutor();
+    const before = entries.length;
     const balance = await client.balance();
     const err = await submitDemo('vecadd', 8).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.ERROR_CODE_NO_PROVIDER });
-    expect(await client.balance()).toEqual({ ...balance, reserves: balance.reserves + 1n });
-    expect(entries.at(-1)?.kind).toBe(EntryKind.ENTRY_KIND_REFUND);
+    const after = await client.balance();
+    if (after.reserves === balance.reserves) {
+      expect(after).toEqual(balance);
+      expect(entries.slice(before)).toEqual([]);
+    } else {
+      expect(after).toEqual({ ...balance, reserves: balance.reserves + 1n });
+      await waitFor(() => entries.length >= before + 2, { what: 'the reserve and its refund' });
+      expect(entries.slice(before).map((e) => e.kind)).toEqual([EntryKind.ENTRY_KIND_RESERVE, EntryKind.ENTRY_KIND_REFUND]);
+    }
   });
 });
