@@ -44,7 +44,7 @@ import { NoQuery, SHARED_SCHEMAS } from './http-schemas';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth';
 import { markArrival, takeRequestBytes } from './request-bytes';
 import { routeMethods } from './route-methods';
-import type { RateLimiter } from './token-bucket';
+import type { AgentRateLimiter } from './token-bucket';
 import { rateLimited } from './token-bucket';
 
 /** The whole request (headers and body) must arrive within this; a slow sender is cut off. */
@@ -64,7 +64,7 @@ export type ApiServer = FastifyInstance<Server, IncomingMessage, ServerResponse,
 export interface HttpServerDeps {
   config: ApiHttpConfig;
   store: AgentStore;
-  limiter: RateLimiter;
+  limiter: AgentRateLimiter;
   /** The value of INNER_CALL_HEADER on this process's own calls: random, never leaves the process. */
   innerCallSecret: string;
   clock: WallClock;

@@ -23,7 +23,7 @@ import type { Logger } from '@swarm/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from './agent-token';
 import type { ApiServer } from './http-server';
-import type { RateLimiter } from './token-bucket';
+import type { AgentRateLimiter } from './token-bucket';
 import { rateLimited } from './token-bucket';
 import { agentOf, INNER_CALL_HEADER } from './http-server';
 
@@ -36,7 +36,7 @@ export interface McpRouteDeps {
   innerCallSecret: string;
   version: string;
   /** The server's limiter (http-server.ts), and its limits for the messages it sends back. */
-  limiter: RateLimiter;
+  limiter: AgentRateLimiter;
   limits: { readonly ratePerSecond: number; readonly burst: number };
   log: Logger;
 }

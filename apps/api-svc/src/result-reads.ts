@@ -19,11 +19,11 @@ import { MCP_MAX_RESULT_VALUES } from '@swarm/client';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
-import type { RateLimits } from './token-bucket';
+import type { AgentRateLimits } from './token-bucket';
 
 const MIB = 1024 * 1024;
 /** Bytes of result answers an agent may be handed: per second, and at once. */
-export const RESULT_READ_LIMITS: RateLimits = Object.freeze({ ratePerSecond: 8 * MIB, burst: 64 * MIB });
+export const RESULT_READ_LIMITS: AgentRateLimits = Object.freeze({ ratePerSecond: 8 * MIB, burst: 64 * MIB });
 /** A float32 as JSON: up to 24 characters and a comma (`-1.2345678901234567e-38,`). */
 const JSON_BYTES_PER_FLOAT = 25;
 /** The fields around the result. */
@@ -57,7 +57,7 @@ export interface ResultReads {
   charge(agent: string, taskId: string, res: SubmitTaskResponse, form: ResultForm): void;
 }
 
-export function createResultReads(stopwatch: Stopwatch, limits: RateLimits = RESULT_READ_LIMITS): ResultReads {
+export function createResultReads(stopwatch: Stopwatch, limits: AgentRateLimits = RESULT_READ_LIMITS): ResultReads {
   // One bucket per agent that was handed a result (agents are the operator's: a bounded count).
   const buckets = new Map<string, { tokens: number; at: number }>();
   const delivered = new Set<string>();

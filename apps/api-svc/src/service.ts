@@ -25,8 +25,8 @@ import { loopbackUrl, registerMcpRoutes } from './mcp-http';
 import { API_VERSION, createHttpServer, listen } from './http-server';
 import { createEventStreams } from './task-events';
 import { createResultReads, RESULT_READ_LIMITS } from './result-reads';
-import type { RateLimits } from './token-bucket';
-import { createRateLimiter } from './token-bucket';
+import type { AgentRateLimits } from './token-bucket';
+import { createAgentRateLimiter } from './token-bucket';
 
 /** Bytes of randomness in a generated idempotency key (96 bits: no two tasks collide). */
 const KEY_RANDOM_BYTES = 12;
@@ -45,7 +45,7 @@ export interface ApiServiceDeps {
   randomBytes?: (n: number) => Uint8Array;
   taskLimits?: AgentTaskLimits;
   /** What reading held results back costs agents (result-reads.ts); default RESULT_READ_LIMITS. */
-  resultReadLimits?: RateLimits;
+  resultReadLimits?: AgentRateLimits;
 }
 
 export interface ApiService {
@@ -88,7 +88,7 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
     ...(deps.taskLimits ? { limits: deps.taskLimits } : {}),
   });
   const streams = createEventStreams();
-  const limiter = createRateLimiter(http, time.stopwatch);
+  const limiter = createAgentRateLimiter(http, time.stopwatch);
   const innerCallSecret = Buffer.from(randomBytes(INNER_CALL_SECRET_BYTES)).toString('hex');
   const app = await createHttpServer({ config: http, store, limiter, innerCallSecret, clock: time.clock, log });
   registerRoutes(app, {

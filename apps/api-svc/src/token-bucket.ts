@@ -6,8 +6,9 @@
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
 import { createKeyedRateLimiters } from '@swarm/rate-limit';
+import { MAX_AGENTS } from './agent-rules';
 
-export interface RateLimiter {
+export interface AgentRateLimiter {
   /**
    * 0 when the request may go now (`cost` tokens, default 1, were taken), else ms until that many
    * are back (Infinity when `cost` is more than the burst: never).
@@ -15,22 +16,25 @@ export interface RateLimiter {
   take(key: string, cost?: number): number;
 }
 
-export interface RateLimits {
+export interface AgentRateLimits {
   readonly ratePerSecond: number;
   readonly burst: number;
 }
 
 /** The refusal of a request over an agent token's rate (`how`: what counted, e.g. a batch's messages), retryable after `waitMs`. */
-export function rateLimited(limits: RateLimits, waitMs: number, how = ''): SwarmError {
+export function rateLimited(limits: AgentRateLimits, waitMs: number, how = ''): SwarmError {
   return new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `too many requests from this agent token: ${how}at most ${limits.ratePerSecond}/s (bursts of ${limits.burst})`, true, {
     retryAfterMs: waitMs,
   });
 }
 
-/** Agents' buckets kept (a node holds at most MAX_AGENTS, 1,000), the least recently used forgotten first. */
-export const MAX_AGENT_BUCKETS = 4_096;
+/**
+ * Agents' buckets kept, the least recently used forgotten first (it starts full again): keys are
+ * agent names, authenticated, and a node holds at most MAX_AGENTS, so none is forgotten while used.
+ */
+export const MAX_AGENT_BUCKETS = 4 * MAX_AGENTS;
 
-export function createRateLimiter(limits: RateLimits, stopwatch: Stopwatch): RateLimiter {
+export function createAgentRateLimiter(limits: AgentRateLimits, stopwatch: Stopwatch): AgentRateLimiter {
   const perSecond = limits.ratePerSecond;
   const buckets = createKeyedRateLimiters({ perSecond, burst: limits.burst }, MAX_AGENT_BUCKETS, stopwatch);
   return {

@@ -1,3 +1,5 @@
+// First: sets libuv's thread pool size before anything starts the pool.
+import './threadpool-size';
 import { systemTime } from '@swarm/determinism';
 import { runServiceMain } from '@swarm/runtime';
 import { loadGatewayConfig } from './config';

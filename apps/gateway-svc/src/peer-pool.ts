@@ -32,10 +32,10 @@ export interface PeerPoolOptions {
   readonly onPeerError?: (peer: PeerAddress, err: PeerCallError) => void;
   /**
    * Where to dial `peer` (its host checked, a name resolved: dht-gateway's peerAddressToDial, passing
-   * over the addresses `unreached` names for the next that fits), or throws why not; default the
-   * address as given (tests).
+   * over the addresses that failed to reach it lately, `unreachedAt`, for the next that fits), or
+   * throws why not; default the address as given (tests).
    */
-  readonly addressToDial?: (peer: PeerAddress, unreached: (ip: string) => boolean) => Promise<PeerAddress>;
+  readonly addressToDial?: (peer: PeerAddress, unreachedAt: (ip: string) => number | undefined) => Promise<PeerAddress>;
   /** Told once per client dialled at a resolved name, at its first call that reached the peer (the resolver keeps that answer). */
   readonly onReached?: (peer: PeerAddress) => void;
   /** What the time an address stays unreached goes by; default the process's monotonic clock. */
@@ -78,9 +78,9 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const unreachedAt = new Map<string, number>();
   /** A resolved address counts as unreached for the node id and port that failed there, not for every peer at that IP. */
   const unreachedKey = (peer: PeerAddress, ip: string) => `${peer.nodeId}@${formatHostPort({ host: ip, port: peer.address.port })}`;
-  const unreached = (key: string) => {
+  const failedAt = (key: string) => {
     const at = unreachedAt.get(key);
-    return at !== undefined && stopwatch.now() - at < UNREACHED_MS;
+    return at !== undefined && stopwatch.now() - at < UNREACHED_MS ? at : undefined;
   };
   let closed = false;
 
@@ -121,7 +121,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   async function checkedAddress(peer: PeerAddress): Promise<PeerAddress | undefined> {
     if (opts.addressToDial === undefined) return undefined;
     try {
-      return await opts.addressToDial(peer, (ip) => unreached(unreachedKey(peer, ip)));
+      return await opts.addressToDial(peer, (ip) => failedAt(unreachedKey(peer, ip)));
     } catch (err) {
       const why = (err instanceof Error ? err.message : String(err)).slice(0, QUOTED_CHARS);
       throw new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, `peer ${shortId(peer.nodeId)} is not dialled there: ${why}`, true, { cause: err });
@@ -145,10 +145,14 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
         if (answeredByPeer(err)) reachedBy(entry, peer);
         // Not reached as itself (helper-170, helper-171: a deadline with no answer too): its name may point elsewhere now.
         if (entry.resolved !== undefined && !answeredByPeer(err)) {
-          const failed = unreachedKey(peer, entry.resolved);
-          unreachedAt.delete(failed);
-          unreachedAt.set(failed, stopwatch.now());
-          if (unreachedAt.size > MAX_UNREACHED) unreachedAt.delete(unreachedAt.keys().next().value as string);
+          // A client that reached its peer before says little of its address by one lost call (a restart):
+          // dropped, so the name is resolved again, but not passed over (helper-175).
+          if (!entry.reached) {
+            const failed = unreachedKey(peer, entry.resolved);
+            unreachedAt.delete(failed);
+            unreachedAt.set(failed, stopwatch.now());
+            if (unreachedAt.size > MAX_UNREACHED) unreachedAt.delete(unreachedAt.keys().next().value as string);
+          }
           if (entries.get(key) === entry) {
             entries.delete(key);
             entry.evicted = true;

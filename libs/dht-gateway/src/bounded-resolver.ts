@@ -34,7 +34,7 @@ export interface ResolverLimits {
   readonly staleMs: number;
   /** A name whose lookup failed or was slow is not asked again for this long after it ends. */
   readonly failureMs: number;
-  /** Names remembered, the least recently asked forgotten first. */
+  /** Names remembered; forgotten first those without an answer, then answers not kept, each least recently asked first. */
   readonly maxNames: number;
 }
 
@@ -222,9 +222,17 @@ export function createBoundedResolver(
 
   const resolveBounded = async (host: string): Promise<string[]> => {
     const quoted = host.slice(0, QUOTED_CHARS);
+    // A new name with no turn to be had is refused before it is remembered: remembered, it pushed out
+    // another name's answer or failure (helper-173, helper-175).
+    if (!names.has(host) && inFlight >= limits.maxInFlight && queue.length >= limits.maxQueued) throw new Error(`too many names are being looked up; ${quoted} was not`);
     const state = stateOf(host);
     const now = stopwatch.now();
     const answer = state.answer !== undefined && now - state.answer.atMs <= limits.staleMs ? state.answer : undefined;
+    // A kept answer gone stale past use is kept no more: its slot goes to the living (helper-175).
+    if (answer === undefined && state.kept) {
+      state.kept = false;
+      kept -= 1;
+    }
     if (answer !== undefined && now - answer.atMs <= limits.freshMs) return [...answer.addresses];
     const failedLately = state.failedAtMs !== undefined && now - state.failedAtMs < limits.failureMs;
     // A lookup running longer than a caller waits is as good as failed: its callers are not made to wait again.

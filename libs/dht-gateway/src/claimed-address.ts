@@ -171,18 +171,27 @@ export type ResolveHost = (host: string) => Promise<string[]>;
  * been told, so a name cannot point this node at its own loopback or private network where an
  * address could not. Throws when it resolves to none such. The dial then goes to that address, so
  * a second answer (DNS rebinding) cannot move it; TLS pins the peer's key, not its name. An address
- * `unreached` names (one that failed to reach its peer lately) is passed over for the next that fits,
- * and taken when every one is.
+ * that failed to reach its peer lately (`unreachedAt`) is passed over for the next that fits; when
+ * every one has, the one that failed longest ago is taken (helper-175: the first again and again).
  */
-export async function dialAddress(host: string, own: AddressScope, resolve: ResolveHost, unreached: (ip: string) => boolean = () => false): Promise<string> {
+export async function dialAddress(host: string, own: AddressScope, resolve: ResolveHost, unreachedAt: UnreachedAt = () => undefined): Promise<string> {
   if (isIPv4(host) || isIPv6(host)) return host;
   const addresses = (await resolve(host)).map(canonicalIp);
   const fitting = addresses.filter((a) => reachProblem(scopeOfResolved(a), own) === undefined);
-  const first = fitting[0];
-  if (first === undefined) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
+  if (fitting.length === 0) throw new Error(`${host} resolves to no address this node dials for a peer (${addresses.length} found)`);
   // A dual-stack name whose first address (IPv6, by the resolver's order) has no route from here was dialled there every time.
-  return fitting.find((a) => !unreached(a)) ?? first;
+  let best = fitting[0];
+  let bestAt = unreachedAt(best);
+  for (const a of fitting) {
+    const at = unreachedAt(a);
+    if (at === undefined) return a;
+    if (bestAt !== undefined && at < bestAt) [best, bestAt] = [a, at];
+  }
+  return best;
 }
+
+/** When a resolved address last failed to reach the peer dialled there, lately; undefined when it has not. */
+export type UnreachedAt = (ip: string) => number | undefined;
 
 /** Scopes by how little a node in each may dial: a loopback node may dial anything, a public one only public addresses. */
 const REACH_RANK: Readonly<Record<AddressScope, number>> = { loopback: 0, 'link-local': 1, private: 2, public: 3, undialable: 3 };
@@ -279,10 +288,10 @@ export function ownScopeReader(
  * one way (canonicalHost) and be one a node in scope `own` could have been told: an IP address
  * itself, a name by what it resolves to (dialAddress, which that dial then goes to). Throws otherwise.
  */
-export async function peerAddressToDial(host: string, own: AddressScope, resolve: ResolveHost, unreached?: (ip: string) => boolean): Promise<string> {
+export async function peerAddressToDial(host: string, own: AddressScope, resolve: ResolveHost, unreachedAt?: UnreachedAt): Promise<string> {
   const canonical = canonicalHost(host);
   if (canonical !== host) throw new Error(canonical === undefined ? `${host.slice(0, 64)} is no address to dial` : `write ${host.slice(0, 64)} as ${canonical}`);
-  if (!isIPv4(host) && !isIPv6(host)) return dialAddress(host, own, resolve, unreached);
+  if (!isIPv4(host) && !isIPv6(host)) return dialAddress(host, own, resolve, unreachedAt);
   const problem = reachProblem(scopeOfIp(host), own);
   if (problem !== undefined) throw new Error(`${host} is ${problem}`);
   return host;

@@ -13,7 +13,7 @@ export { createGatewayDhtTransport } from './gateway-dht-transport';
 export type { GatewayDhtTransport, GatewayDhtTransportOptions } from './gateway-dht-transport';
 export { canonicalHost, dialledHostOf, ownScopeReader, peerAddressToDial, scopeOfIp } from './claimed-address';
 export { listenAddressesOf } from './listen-addresses';
-export type { AddressScope, ResolveHost } from './claimed-address';
+export type { AddressScope, ResolveHost, UnreachedAt } from './claimed-address';
 export { createNamedDialRate } from './named-dial-rate';
 export type { NamedDialRate } from './named-dial-rate';
 export { createBoundedResolver, DEFAULT_RESOLVER_LIMITS } from './bounded-resolver';

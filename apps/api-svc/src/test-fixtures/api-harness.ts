@@ -13,7 +13,7 @@ import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
 import type { ApiHttpConfig } from '../config';
 import type { ApiService } from '../service';
-import type { RateLimits } from '../token-bucket';
+import type { AgentRateLimits } from '../token-bucket';
 import { startApiService } from '../service';
 import type { FakeBackends } from './fake-backends';
 import { startFakeBackends } from './fake-backends';
@@ -28,7 +28,7 @@ export interface ApiHarnessOptions {
   /** api-svc's time (default systemTime): a test moves its wall clock past a token's expiry. */
   readonly time?: Time;
   /** Result reads' limits (default RESULT_READ_LIMITS), small enough for a test's results. */
-  readonly resultReadLimits?: RateLimits;
+  readonly resultReadLimits?: AgentRateLimits;
 }
 
 export interface ApiHarness {

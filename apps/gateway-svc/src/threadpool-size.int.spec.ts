@@ -1,0 +1,44 @@
+/**
+ * threadpool-size.ts raises libuv's thread pool before gateway-svc starts it: five calls stuck in
+ * the pool (here opens of FIFOs no one writes, as a lookup stuck in the system resolver would be)
+ * leave a file read its thread. The child runs the built module, as the service does.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tempDir } from '@swarm/testing';
+
+const BUILT = join(__dirname, '../dist/threadpool-size.js');
+
+function withoutPoolSize(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['UV_THREADPOOL_SIZE'];
+  return env;
+}
+
+async function fileReadWithFiveStuck(dir: string, preload: string[]): Promise<string> {
+  const fifos = [1, 2, 3, 4, 5].map((i) => join(dir, `f${i}`));
+  execFileSync('mkfifo', fifos);
+  await writeFile(join(dir, 'plain'), 'x');
+  const script = `const fs = require('node:fs/promises');
+    for (const f of ${JSON.stringify(fifos)}) fs.open(f, 'r').catch(() => {});
+    const t = setTimeout(() => console.log('stuck'), 1000);
+    fs.readFile(${JSON.stringify(join(dir, 'plain'))}).then(() => { clearTimeout(t); console.log('read'); });`;
+  const child = spawn(process.execPath, [...preload, '-e', script], { env: withoutPoolSize(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const said = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  // Let the stuck opens go (a writer each), so the child can end.
+  await Promise.all(fifos.map(async (f) => (await open(f, 'w')).close()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return said;
+}
+
+describe('gateway-svc - libuv thread pool size', () => {
+  it('reads a file with five pool calls stuck, where the default pool of 4 could not', async () => {
+    const [a, b] = await Promise.all([tempDir('swarm-pool-'), tempDir('swarm-pool-')]);
+    try {
+      expect({ default: await fileReadWithFiveStuck(a.path, []), raised: await fileReadWithFiveStuck(b.path, ['-r', BUILT]) }).toEqual({ default: 'stuck', raised: 'read' });
+    } finally {
+      await Promise.all([a.remove(), b.remove()]);
+    }
+  }, 20_000);
+});
