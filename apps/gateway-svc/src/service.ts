@@ -66,8 +66,8 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   /** Where this node can be reached from, by the address it advertises (known once the server listens: a dial before waits for it). */
   let advertisedHostIs: (host: string) => void = () => undefined;
   const advertisedHost = new Promise<string>((resolve) => (advertisedHostIs = resolve));
-  // Names that records and tasks' endpoints give: a lookup holds one of libuv's four threads until
-  // the resolver answers, so two at a time (bounded-resolver.ts)...
+  // Names that records and tasks' endpoints give: a lookup holds one of libuv's threads until the
+  // resolver answers (threadpool-size.ts), so two at a time (bounded-resolver.ts)...
   const lookUpPeer = createBoundedResolver(resolveWithDns, time);
   // ...and one for names in strangers' DHT claims and referrals, apart, so those cannot take the peers' turns.
   const lookUpDhtContact = createBoundedResolver(resolveWithDns, time, { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 1 });
@@ -85,9 +85,9 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
     // What a peer said, for this node's operator only: requesters get the code (peer-status.ts).
     onPeerError: (peer, err) => log.debug({ peer: peer.nodeId, code: err.code, peerWords: err.peerWords }, `peer ${shortId(peer.nodeId)} answered an error`),
     // Records and tasks' endpoints name addresses their nodes chose: only what a node where this one is could be told of.
-    addressToDial: async (peer, unreached) => ({
+    addressToDial: async (peer, unreachedAt) => ({
       ...peer,
-      address: { host: await peerAddressToDial(peer.address.host, await ownScope(), lookUpPeer, unreached), port: peer.address.port },
+      address: { host: await peerAddressToDial(peer.address.host, await ownScope(), lookUpPeer, unreachedAt), port: peer.address.port },
     }),
     stopwatch: time.stopwatch,
     // An answer that reached its peer outlasts strangers' names in the resolver's memory (helper-174).
