@@ -11,7 +11,7 @@
  */
 import type { Stopwatch } from '@swarm/determinism';
 import { systemStopwatch } from '@swarm/determinism';
-import { hostKey, ipv4OfMapped, networkOf } from '@swarm/gateway';
+import { hostKey, ipv4OfGroups, ipv4OfMapped, ipv6Groups, networkOf } from '@swarm/gateway';
 import { isIPv4, isIPv6 } from 'node:net';
 import { peerOfDhtEndpoint } from './dht-peer-id';
 
@@ -44,20 +44,11 @@ export function scopeOfIp(ip: string): AddressScope {
   if (/^fe[c-f]/.test(ip)) return 'undialable';
   // 6to4 (2002::/16) reaches the IPv4 address in its next 32 bits: only a public one.
   if (ip.startsWith('2002:')) {
-    const [, hi = 0, lo = 0] = ipv6Groups(ip);
-    return scopeOfIp(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`) === 'public' ? 'public' : 'undialable';
+    const [, hi = '0', lo = '0'] = ipv6Groups(ip);
+    return scopeOfIp(ipv4OfGroups(hi, lo)) === 'public' ? 'public' : 'undialable';
   }
   if (/^f[cd]/.test(ip)) return 'private';
   return 'public';
-}
-
-/** The eight 16-bit groups of an IPv6 address written its one way (no zone, no dotted quad). */
-function ipv6Groups(ip: string): number[] {
-  const [head = '', tail] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0');
-  return [...left, ...zeros, ...right].map((g) => Number.parseInt(g, 16));
 }
 
 /** NAT64's well-known prefix 64:ff9b::/96 (RFC 6052), RFC 5952 form: the IPv4 address in its last 32 bits. */
@@ -66,10 +57,7 @@ const NAT64_WELL_KNOWN = /^64:ff9b::(?:([0-9a-f]{1,4}):)?([0-9a-f]{1,4})$/;
 /** The IPv4 address a NAT64 well-known-prefix address (written its one way) stands for; undefined for any other. */
 export function ipv4OfNat64(ip: string): string | undefined {
   const m = NAT64_WELL_KNOWN.exec(ip);
-  if (m === null) return undefined;
-  const hi = Number.parseInt(m[1] ?? '0', 16);
-  const lo = Number.parseInt(m[2] ?? '0', 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  return m === null ? undefined : ipv4OfGroups(m[1] ?? '0', m[2] ?? '0');
 }
 
 /**

@@ -51,7 +51,7 @@ export function hostKey(remoteAddress: string | undefined): string {
   if (remoteAddress === undefined) return 'unknown';
   const v4 = ipv4Of(remoteAddress);
   if (v4 !== undefined) return v4;
-  const groups = expandIpv6(remoteAddress);
+  const groups = ipv6Groups(remoteAddress);
   return isIpv6Loopback(groups) ? IPV6_LOOPBACK : `${groups.slice(0, 4).join(':')}::/64`;
 }
 
@@ -68,7 +68,7 @@ export function networkOf(remoteAddress: string | undefined): string {
     const [a = '', b = '', c = ''] = v4.split('.');
     return a === '127' ? '127.0.0.0/8' : `${a}.${b}.${c}.0/24`;
   }
-  const groups = expandIpv6(remoteAddress);
+  const groups = ipv6Groups(remoteAddress);
   return isIpv6Loopback(groups) ? IPV6_LOOPBACK : `${groups.slice(0, 3).join(':')}::/48`;
 }
 
@@ -96,14 +96,19 @@ function ipv4Of(address: string): string | undefined {
 export function ipv4OfMapped(address: string): string | undefined {
   const mapped = IPV4_MAPPED.exec(address)?.[1];
   if (mapped !== undefined) return mapped;
-  const groups = expandIpv6(address);
+  const groups = ipv6Groups(address);
   if (groups.length !== 8 || groups.slice(0, 5).some((g) => g !== '0') || groups[5] !== 'ffff') return undefined;
-  const [hi = 0, lo = 0] = groups.slice(6).map((g) => Number.parseInt(g, 16));
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  return ipv4OfGroups(groups[6] ?? '0', groups[7] ?? '0');
+}
+
+/** The IPv4 address two 16-bit hex groups of an IPv6 address carry (`c633`, `6407`: 198.51.100.7). */
+export function ipv4OfGroups(hi: string, lo: string): string {
+  const [h, l] = [Number.parseInt(hi, 16), Number.parseInt(lo, 16)];
+  return `${h >> 8}.${h & 255}.${l >> 8}.${l & 255}`;
 }
 
 /** The eight 16-bit groups of an IPv6 address (a zone id dropped), lowercase, without leading zeros. */
-function expandIpv6(address: string): string[] {
+export function ipv6Groups(address: string): string[] {
   const bare = address.split('%')[0] ?? address;
   const [head = '', tail] = bare.split('::');
   const left = head ? head.split(':') : [];

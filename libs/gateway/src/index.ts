@@ -7,7 +7,7 @@ export type { HostPort, PeerAddress } from './peer-address';
 export { PeerIdentityError, verifyPeerCertificate, shortId } from './peer-identity';
 export type { PeerLimits } from './peer-admission';
 export type { HostLimits, SharedLimits } from './host-admission';
-export { hostKey, ipv4OfMapped, networkOf } from './host-admission';
+export { hostKey, ipv4OfGroups, ipv4OfMapped, ipv6Groups, networkOf } from './host-admission';
 export { peerMethodPath, PEER_METHODS } from './peer-service';
 export type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';
 export { answeredByPeer, isPeerCallError, peerText, MAX_PEER_TEXT_CHARS } from './peer-status';
