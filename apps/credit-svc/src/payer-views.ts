@@ -44,6 +44,7 @@ import type { ForkProof } from '@swarm/contracts';
 import { BlockKind, CHAIN_OFFER_MAX_BLOCKS, ChainBlock, ErrorCode, SignedBlock, SwarmError } from '@swarm/contracts';
 import type { PayerCheck } from '@swarm/credit';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 import { createReadTurns, FAIR_WALL_MS } from './read-turns';
 import { randomBytes } from 'node:crypto';
 import { BlockHashes } from './block-hashes';
@@ -303,21 +304,19 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   /** Receipts that came (prepare), all payers together. */
   let arrivals = 0;
   /** Payer and receipt id -> the digest prepare found pledged: its check passes even if the view was forgotten since (oldest first). */
-  const prepared = new Map<string, { readonly digest: string; readonly headSeq: bigint }>();
+  const prepared = new RecencyMap<string, { readonly digest: string; readonly headSeq: bigint }>(MAX_PREPARED);
   const preparedKey = (payer: string, receiptId: string) => `${payer}\n${receiptId}`;
   const counts = { reads: 0, blocksRead: 0, offeredBlocks: 0, badChains: 0, failedReads: 0, restored: 0, forks: 0 };
 
   /** Payers held off, apart from the views (MAX_HOLDS, the oldest forgotten first). */
-  const holds = new Map<string, { readonly retryAtMs: number; readonly problem: Problem }>();
+  const holds = new RecencyMap<string, { readonly retryAtMs: number; readonly problem: Problem }>(MAX_HOLDS);
   /** Payers proven to have forked, with the proof: refused for good, views or not, across restarts. */
-  const convicted = new Map<string, ForkProof>(deps.convicted ?? []);
-  const anchors = new Map<string, Anchor>(deps.anchors ?? []);
+  const convicted = new RecencyMap<string, ForkProof>(MAX_CONVICTED, deps.convicted);
+  const anchors = new RecencyMap<string, Anchor>(MAX_ANCHORS, deps.anchors);
   /** Keeps `cursor`'s head as `payer`'s anchor, unless one further on is kept already. */
   const keepAnchor = (payer: string, cursor: Cursor) => {
     if ((anchors.get(payer)?.seq ?? 0n) >= cursor.head.seq) return;
-    anchors.delete(payer);
     anchors.set(payer, { seq: cursor.head.seq, block: cursor.headBlock });
-    if (anchors.size > MAX_ANCHORS) anchors.delete(anchors.keys().next().value as string);
   };
   const anchorAbove = (payer: string, view: View | undefined): Anchor | undefined => {
     const anchor = anchors.get(payer);
@@ -334,9 +333,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
   const holdOff = (payer: string, view: View, retryAtMs: number, problem: Problem) => {
     view.retryAtMs = retryAtMs;
     view.problem = problem;
-    holds.delete(payer);
     holds.set(payer, { retryAtMs, problem });
-    if (holds.size > MAX_HOLDS) holds.delete(holds.keys().next().value as string);
   };
 
   const viewOf = (payer: string): View => {
@@ -522,7 +519,6 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     });
     if (convicted.has(payer)) return;
     convicted.set(payer, proof);
-    if (convicted.size > MAX_CONVICTED) convicted.delete(convicted.keys().next().value as string);
     counts.forks += 1;
     try {
       deps.onFork?.(payer, proof);
@@ -621,9 +617,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
         const headSeq = view.cursor?.head.seq ?? 0n;
         await deps.sightings?.clear(payer, headSeq, SIGHTINGS_CLEAR_MS);
         // Most recently prepared last: a retried receipt moves to the end.
-        prepared.delete(preparedKey(payer, receiptId));
         prepared.set(preparedKey(payer, receiptId), { digest, headSeq });
-        if (prepared.size > MAX_PREPARED) prepared.delete(prepared.keys().next().value as string);
       }
     },
     check(payer, receiptId, digest) {
@@ -755,9 +749,7 @@ export function startPayerViews(deps: PayerViewsDeps): PayerViews {
     adoptAnchor(payer, anchor) {
       if (convicted.has(payer) || !isBlockOf(anchor, payer)) return false;
       if (anchor.seq <= (views.get(payer)?.cursor?.head.seq ?? 0n) || anchor.seq <= (anchors.get(payer)?.seq ?? 0n)) return false;
-      anchors.delete(payer);
       anchors.set(payer, anchor);
-      if (anchors.size > MAX_ANCHORS) anchors.delete(anchors.keys().next().value as string);
       return true;
     },
     isConvicted: (payer) => convicted.has(payer),

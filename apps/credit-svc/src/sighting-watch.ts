@@ -34,6 +34,7 @@ import { ChainRefusal, heldByMost, hex, provenFork, sameBytes, sha256, signedBlo
 import type { ForkProof } from '@swarm/contracts';
 import { ChainBlock, ChainSighting, SignedBlock, SignedChainSighting } from '@swarm/contracts';
 import type { CancelTimer } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 import type { AuditedHead, FetchPayerPage, PayerViews } from './payer-views';
 import { CHECKPOINT_BLOCKS, PAYER_PAGE_BLOCKS } from './payer-views';
 import type { SightingPublisherDeps } from './sighting-publisher';
@@ -108,7 +109,8 @@ export interface SightingWatch {
 export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   const { views, stopwatch, log } = deps;
   const counts = { looks: 0, consistent: 0, forks: 0, failed: 0 };
-  const lastLook = new Map<string, number>();
+  /** When each payer was last looked at (the least recently looked at forgotten first). */
+  const lastLook = new RecencyMap<string, number>(MAX_WAITING_LOOKS * 4);
   /** Blocks (blockKeyOf: payer and hash) found the same as this node audited them. */
   const consistent = new Set<string>();
   const waiting = new Set<string>();
@@ -122,7 +124,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
   /** Payers whose look the background started (pump): it schedules what follows. */
   const inBackground = new Set<string>();
   /** Each payer's head as far as a clean look cleared it (most recently cleared last). */
-  const clearedSeq = new Map<string, bigint>();
+  const clearedSeq = new RecencyMap<string, bigint>(MAX_CLEARED);
   let stopped = false;
   // Each payer with a view, published, is looked at again at each refresh (schedule: below).
   const publisher = startSightingPublisher({ ...deps, lookAgain: (payer) => schedule(payer, 0) });
@@ -295,9 +297,7 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
       log.debug({ err, payer: payer.slice(0, 12) }, "the payer's sightings could not be found; looked at again later");
     }
     if (clean && audited.head.seq > (clearedSeq.get(payer) ?? 0n)) {
-      clearedSeq.delete(payer);
       clearedSeq.set(payer, audited.head.seq);
-      if (clearedSeq.size > MAX_CLEARED) clearedSeq.delete(clearedSeq.keys().next().value as string);
     }
     return !clean;
   };
@@ -365,7 +365,6 @@ export function startSightingWatch(deps: SightingWatchDeps): SightingWatch {
     touched(payer) {
       const since = stopwatch.now() - (lastLook.get(payer) ?? -Infinity);
       schedule(payer, MIN_LOOK_INTERVAL_MS - since);
-      if (lastLook.size > MAX_WAITING_LOOKS * 4) lastLook.delete(lastLook.keys().next().value as string);
     },
     cleared,
     async clear(payer, atLeast, budgetMs) {

@@ -13,6 +13,7 @@ import { systemStopwatch } from '@swarm/determinism';
 import type { PeerAddress, PeerCallError, PeerClient } from '@swarm/gateway';
 import { answeredByPeer, dialPeer, formatHostPort, isPeerCallError, shortId } from '@swarm/gateway';
 import type { NodeCertificate } from '@swarm/identity';
+import { RecencyMap } from '@swarm/recency-map';
 
 /** Peers a node sends tasks to at once are few (the best candidates of its skills). */
 export const DEFAULT_PEER_POOL_SIZE = 32;
@@ -71,11 +72,14 @@ const QUOTED_CHARS = 200;
 export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   const size = opts.size ?? DEFAULT_PEER_POOL_SIZE;
   const dial = opts.dial ?? ((peer: PeerAddress) => dialPeer({ certificate: opts.certificate, peer, clock: opts.clock, maxMessageBytes: opts.maxMessageBytes }));
-  // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  const entries = new Map<string, Entry>();
+  // The least recently used forgotten first: closed now, or when its last call ends.
+  const entries = new RecencyMap<string, Entry>(size, undefined, (_key, old) => {
+    old.evicted = true;
+    if (old.inFlight === 0) old.client.close();
+  });
   const stopwatch = opts.stopwatch ?? systemStopwatch;
-  /** Resolved addresses that failed to reach their peers, by when (Map order: least recently failed first). */
-  const unreachedAt = new Map<string, number>();
+  /** Resolved addresses that failed to reach their peers, by when (the least recently failed forgotten first). */
+  const unreachedAt = new RecencyMap<string, number>(MAX_UNREACHED);
   /** A resolved address counts as unreached for the node id and port that failed there, not for every peer at that IP. */
   const unreachedKey = (peer: PeerAddress, ip: string) => `${peer.nodeId}@${formatHostPort({ host: ip, port: peer.address.port })}`;
   const failedAt = (key: string) => {
@@ -89,8 +93,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
   /** The pooled entry of `key` (made recently used), or a new one dialled at `dialAt`; evicts the least recently used past `size`. */
   function entryOf(key: string, peer: PeerAddress, dialAt: PeerAddress | undefined): Entry {
     let entry = entries.get(key);
-    if (entry) entries.delete(key);
-    else {
+    if (!entry) {
       const at = dialAt ?? peer;
       entry = {
         client: dial(at),
@@ -101,12 +104,6 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
       };
     }
     entries.set(key, entry);
-    for (const [oldKey, old] of entries) {
-      if (entries.size <= size) break;
-      entries.delete(oldKey);
-      old.evicted = true;
-      if (old.inFlight === 0) old.client.close();
-    }
     return entry;
   }
 
@@ -149,9 +146,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
           // dropped, so the name is resolved again, but not passed over (helper-175).
           if (!entry.reached) {
             const failed = unreachedKey(peer, entry.resolved);
-            unreachedAt.delete(failed);
             unreachedAt.set(failed, stopwatch.now());
-            if (unreachedAt.size > MAX_UNREACHED) unreachedAt.delete(unreachedAt.keys().next().value as string);
           }
           if (entries.get(key) === entry) {
             entries.delete(key);

@@ -8,6 +8,7 @@
  * costs one full check again, then is remembered anew.
  */
 import { createHash } from 'node:crypto';
+import { RecencyMap } from '@swarm/recency-map';
 
 /** Receipt ids this node's ledger answered for good (the receipt countersigned, or its void), with the SHA-256 of the receipt bytes; TRIED for one it refused an item of. */
 export interface SettledReceipts {
@@ -20,14 +21,10 @@ export interface SettledReceipts {
 export const SETTLED_RECEIPTS_KEPT = 16_384;
 
 export function createSettledReceipts(max = SETTLED_RECEIPTS_KEPT): SettledReceipts {
-  const ids = new Map<string, string>();
+  const ids = new RecencyMap<string, string>(max);
   return {
     get: (id) => ids.get(id),
-    set(id, digest) {
-      ids.delete(id);
-      ids.set(id, digest);
-      if (ids.size > max) ids.delete(ids.keys().next().value as string);
-    },
+    set: (id, digest) => void ids.set(id, digest),
     forget: (id) => void ids.delete(id),
   };
 }

@@ -22,6 +22,7 @@
  */
 import { TASK_MAX_SHARDS } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 
 export interface UnpaidServeLimits {
   /** Credits of admitted, unpaid tasks past which a peer's next task is refused. */
@@ -66,7 +67,7 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
   // Insertion order is recency, for peers (re-set on each admission) and for each peer's tasks.
   const peers = new Map<string, Map<string, Unpaid>>();
   /** What each peer paid here, oldest first, within the window: at most maxTasksPerPeer a peer, for REMEMBERED_PAYERS peers. */
-  const payments = new Map<string, Array<{ readonly at: number; readonly amount: bigint }>>();
+  const payments = new RecencyMap<string, Array<{ readonly at: number; readonly amount: bigint }>>(REMEMBERED_PAYERS);
   let entries = 0;
 
   const drop = (tasks: Map<string, Unpaid>, taskId: string) => {
@@ -82,9 +83,7 @@ export function createUnpaidServes(limits: UnpaidServeLimits, stopwatch: Stopwat
     const list = payments.get(peer) ?? [];
     list.push({ at: stopwatch.now(), amount });
     if (list.length > limits.maxTasksPerPeer) list.shift();
-    payments.delete(peer);
     payments.set(peer, list);
-    if (payments.size > REMEMBERED_PAYERS) payments.delete(payments.keys().next().value as string);
   };
   const paidLately = (peer: string): bigint => {
     const list = payments.get(peer);

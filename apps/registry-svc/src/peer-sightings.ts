@@ -3,6 +3,7 @@
  * seen. Bounded, so a stream of made-up callers cannot grow it.
  */
 import type { WallClock } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 
 /** Peers whose last contact time is kept; the least recently heard is dropped beyond it. */
 export const MAX_HEARD_PEERS = 4_096;
@@ -14,17 +15,10 @@ export interface PeerSightings {
 }
 
 export function createPeerSightings(clock: WallClock, max = MAX_HEARD_PEERS): PeerSightings {
-  /** Insertion order is recency order: the first entry is the least recently heard. */
-  const heard = new Map<string, number>();
+  /** The least recently heard forgotten first. */
+  const heard = new RecencyMap<string, number>(max);
   return {
-    saw(nodeId) {
-      heard.delete(nodeId);
-      heard.set(nodeId, clock.now());
-      for (const oldest of heard.keys()) {
-        if (heard.size <= max) break;
-        heard.delete(oldest);
-      }
-    },
+    saw: (nodeId) => void heard.set(nodeId, clock.now()),
     lastHeard: (nodeId) => heard.get(nodeId),
   };
 }

@@ -7,6 +7,7 @@
 import type { RecordSigner } from '@swarm/records';
 import { ed25519PublicKey, NODE_ID, verifyEd25519 } from '@swarm/records';
 import { createHash, verify } from 'node:crypto';
+import { RecencyMap } from '@swarm/recency-map';
 
 /** `publicKey`: raw 32-byte Ed25519 key; `sign(data)`: its 64-byte signature of `data`. */
 export type ChainSigner = RecordSigner;
@@ -107,11 +108,10 @@ export const DEFAULT_REMEMBERED = 4_096;
  * signature this process made is remembered; a failed one is checked again every time.
  */
 export function rememberingSignatureCheck(inner: SignatureCheck & { readonly offThread?: OffThreadCheck }, size = DEFAULT_REMEMBERED): RememberingCheck {
-  const known = new Map<string, { readonly key: Uint8Array; readonly bytes: Uint8Array }>();
+  const known = new RecencyMap<string, { readonly key: Uint8Array; readonly bytes: Uint8Array }>(size);
   const remember = (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array) => {
     const id = hex(signature);
     // One already held is refreshed (moved to the newest), not a reason to forget another.
-    if (!known.delete(id) && known.size >= size) known.delete(known.keys().next().value as string);
     known.set(id, { key: Uint8Array.from(publicKey), bytes: Uint8Array.from(signedBytes) });
   };
   const isKnown = (publicKey: Uint8Array, signedBytes: Uint8Array, signature: Uint8Array): boolean => {

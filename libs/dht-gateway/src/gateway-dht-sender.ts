@@ -19,6 +19,7 @@ import { answeredByPeer, dialPeer, formatHostPort, PeerIdentityError, shortId } 
 import type { NodeCertificate } from '@swarm/identity';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { RecencyMap } from '@swarm/recency-map';
 import { createBoundedResolver } from './bounded-resolver';
 import type { AddressScope, ResolveHost } from './claimed-address';
 import { claimedHostProblem, dialAddress, networkOfDialled, ownScopeReader } from './claimed-address';
@@ -100,8 +101,8 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   const maxClients = opts.maxPeerClients ?? DEFAULT_MAX_PEER_CLIENTS;
   if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) throw new RangeError(`callTimeoutMs must be a finite number > 0, got ${timeoutMs}`);
   if (!Number.isSafeInteger(maxClients) || maxClients < 1) throw new RangeError(`maxPeerClients must be a whole number >= 1, got ${maxClients}`);
-  /** Insertion order is recency order: a hit is re-inserted, the first entry is the coldest. */
-  const clients = new Map<string, PeerClient>();
+  /** The least recently used closed past maxClients. */
+  const clients = new RecencyMap<string, PeerClient>(maxClients, undefined, (_to, old) => old.close());
   /** The address each client dials: a name's, what it resolved to (whose network a referrer is on). */
   const dialled = new WeakMap<PeerClient, string>();
   let closed = false;
@@ -112,12 +113,8 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
   const scopeOfSelf = opts.ownScope ?? ownScopeReader(opts.advertise.host, resolve, [], opts.stopwatch ?? systemStopwatch);
 
   async function clientFor(to: string, method: PeerMethod): Promise<PeerClient> {
-    const cached = clients.get(to);
-    if (cached) {
-      clients.delete(to);
-      clients.set(to, cached);
-      return cached;
-    }
+    const cached = clients.use(to);
+    if (cached) return cached;
     const peer = peerOfDhtEndpoint(to);
     let host: string;
     try {
@@ -145,11 +142,6 @@ export function createGatewayDhtSender(opts: GatewayDhtSenderOptions): GatewayDh
     const client = dialPeer({ certificate, peer: { ...peer, address: { host, port: peer.address.port } }, clock, callTimeoutMs: timeoutMs, maxMessageBytes: opts.maxMessageBytes });
     clients.set(to, client);
     dialled.set(client, host);
-    for (const [coldest, old] of clients) {
-      if (clients.size <= maxClients) break;
-      clients.delete(coldest);
-      old.close();
-    }
     return client;
   }
 

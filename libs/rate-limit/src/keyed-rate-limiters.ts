@@ -5,6 +5,7 @@
  * user says how it bounds them).
  */
 import type { Stopwatch } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 import type { RateLimiter, RateLimits } from './rate-limit';
 import { createRateLimiter } from './rate-limit';
 
@@ -15,13 +16,10 @@ export function createKeyedRateLimiters(limits: RateLimits, maxKeys: number, sto
   if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new RangeError(`keyed rate limiters need maxKeys >= 1, got ${maxKeys}`);
   // Checks the limits once, here, rather than at a key's first use.
   createRateLimiter(limits, stopwatch);
-  /** Map order: least recently used first. */
-  const buckets = new Map<string, RateLimiter>();
+  const buckets = new RecencyMap<string, RateLimiter>(maxKeys);
   return (key) => {
-    const bucket = buckets.get(key) ?? createRateLimiter(limits, stopwatch);
-    buckets.delete(key);
-    buckets.set(key, bucket);
-    if (buckets.size > maxKeys) buckets.delete(buckets.keys().next().value as string);
+    let bucket = buckets.use(key);
+    if (bucket === undefined) buckets.set(key, (bucket = createRateLimiter(limits, stopwatch)));
     return bucket;
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { createHash, createPublicKey, hash, verify } from 'node:crypto';
+import { RecencyMap } from '@swarm/recency-map';
 import { PUBLIC_KEY_BYTES } from './record-rules';
 
 // DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410 §4); the raw 32-byte key follows it.
@@ -32,26 +33,21 @@ export type ParsedKeys = (publicKey: Uint8Array) => KeyObject | null;
 
 /** Keys parsed from raw bytes, at most `maxKeys` kept (ed25519PublicKey is the process's one; tests make small ones). */
 export function createParsedKeys(maxKeys: number): ParsedKeys {
-  const kept = new Map<string, KeyObject | null>();
+  // Most recently used last: a payer's key in use stays through a stream of others.
+  const kept = new RecencyMap<string, KeyObject | null>(maxKeys);
   return (publicKey) => {
     // One copy of the bytes, read once, names the kept key and is what gets parsed (helper-165: a
     // wider typed array's first 32 bytes named a key other bytes were parsed into).
     if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES) return null;
     const bytes = Buffer.from(publicKey);
     const id = bytes.toString('latin1');
-    let key = kept.get(id);
-    if (key !== undefined) {
-      // Most recently used last: a payer's key in use stays through a stream of others.
-      kept.delete(id);
-      kept.set(id, key);
-      return key;
-    }
+    let key = kept.use(id);
+    if (key !== undefined) return key;
     try {
       key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, bytes]), format: 'der', type: 'spki' });
     } catch {
       key = null;
     }
-    if (kept.size >= maxKeys) kept.delete(kept.keys().next().value as string);
     kept.set(id, key);
     return key;
   };

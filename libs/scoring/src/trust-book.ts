@@ -65,6 +65,7 @@
 import type { TrustDecay } from '@swarm/chain';
 import { decayTrust, DEFAULT_TRUST_DECAY, NODE_ID } from '@swarm/chain';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
+import { RecencyMap } from '@swarm/recency-map';
 import type { AttemptObserver, AttemptReport } from './attempt-report';
 import type { TrustReader } from './candidate';
 
@@ -202,10 +203,9 @@ interface Mark {
 
 export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook {
   const rules = checkedRules({ ...DEFAULT_TRUST_RULES, ...overrides });
-  // Insertion order is recency: a recorded node is deleted and set again, so the first key is the
-  // least recently recorded.
-  const entries = new Map<string, Entry>();
-  const marks = new Map<string, Mark>();
+  // Least recently recorded forgotten first.
+  const entries = new RecencyMap<string, Entry>(rules.maxNodes);
+  const marks = new RecencyMap<string, Mark>(rules.maxUntrusted);
   /** How long ago `e`'s last result was rejected, while that still makes it a suspect; undefined otherwise. */
   const suspectAge = (e: Entry, nowMs: number) => ageWithin(e.rejectedAt, nowMs, rules.suspectMs);
   /** How long ago `e` stalled, while that still makes it a suspect; undefined otherwise. */
@@ -215,8 +215,8 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
   const decayed = (e: Entry, nowMs: number) => (nowMs > e.at ? decayTrust(e.trust, nowMs - e.at, rules.decay) : e.trust);
 
   // Probation: what the budget held at `probationAt` (Stopwatch ms), refilled continuously since;
-  // and the probes in flight, by when each started (insertion order: oldest first).
-  const probes = new Map<string, number>();
+  // and the probes in flight, by when each started (the oldest forgotten first).
+  const probes = new RecencyMap<string, number>(rules.maxNodes);
   let probation = rules.probationAttempts;
   let probationAt = Number.NEGATIVE_INFINITY;
   const probationLeft = (nowMs: number) => (nowMs > probationAt ? Math.min(rules.probationAttempts, probation + (nowMs - probationAt) / rules.probationRefillMs) : probation);
@@ -237,7 +237,6 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
       probes.delete(nodeId);
       const known = entries.get(nodeId);
       const e: Entry = known ?? { trust: 0, at: nowMs, verified: 0, rejected: 0, unprovenFailures: 0 };
-      if (known) entries.delete(nodeId);
       const before = decayed(e, nowMs);
       e.trust = clamp(updated(before, report, rules));
       if (nowMs > e.at) e.at = nowMs;
@@ -255,7 +254,6 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
         e.refusedAt = nowMs;
       }
       entries.set(nodeId, e);
-      if (entries.size > rules.maxNodes) entries.delete(entries.keys().next().value as string);
     },
     trustOf(nodeId, nowMs) {
       if (marks.has(nodeId)) return 0;
@@ -275,16 +273,13 @@ export function createTrustBook(overrides: Partial<TrustRules> = {}): TrustBook 
     isProbing: (nodeId, nowMs) => ageWithin(probes.get(nodeId), nowMs, rules.stallSuspectMs) !== undefined,
     chargeProbation(nodeId, nowMs) {
       addProbation(-1, nowMs);
-      probes.delete(nodeId);
       probes.set(nodeId, nowMs);
-      if (probes.size > rules.maxNodes) probes.delete(probes.keys().next().value as string);
     },
     distrust(nodeId) {
       if (marks.has(nodeId)) return false;
       const e = entries.get(nodeId);
       entries.delete(nodeId);
       marks.set(nodeId, { verified: e?.verified ?? 0, rejected: e?.rejected ?? 0, unprovenFailures: e?.unprovenFailures ?? 0 });
-      if (marks.size > rules.maxUntrusted) marks.delete(marks.keys().next().value as string);
       return true;
     },
     list(nowMs, limit) {
