@@ -19,7 +19,10 @@ import { MCP_MAX_RESULT_VALUES } from '@swarm/client';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
+import { createKeyedRateLimiters } from '@swarm/rate-limit';
+import { RecencyMap } from '@swarm/recency-map';
 import type { AgentRateLimits } from './token-bucket';
+import { MAX_AGENT_BUCKETS } from './token-bucket';
 
 const MIB = 1024 * 1024;
 /** Bytes of result answers an agent may be handed: per second, and at once. */
@@ -58,34 +61,24 @@ export interface ResultReads {
 }
 
 export function createResultReads(stopwatch: Stopwatch, limits: AgentRateLimits = RESULT_READ_LIMITS): ResultReads {
-  // One bucket per agent that was handed a result (agents are the operator's: a bounded count).
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const delivered = new Set<string>();
-  const perMs = limits.ratePerSecond / 1000;
-  const bucketOf = (agent: string) => {
-    const now = stopwatch.now();
-    let b = buckets.get(agent);
-    if (!b) {
-      b = { tokens: limits.burst, at: now };
-      buckets.set(agent, b);
-    }
-    b.tokens = Math.min(limits.burst, b.tokens + (now - b.at) * perMs);
-    b.at = now;
-    return b;
-  };
+  // One bucket of bytes per agent that was handed a result (agents are the operator's: a bounded count).
+  const buckets = createKeyedRateLimiters({ perSecond: limits.ratePerSecond, burst: limits.burst }, MAX_AGENT_BUCKETS, stopwatch);
+  /** Agent and task ids whose result was delivered once (the oldest forgotten first). */
+  const delivered = new RecencyMap<string, true>(REMEMBERED_DELIVERIES);
   return {
     charge(agent, taskId, res, form) {
       const cost = Math.min(resultAnswerBytes(res, form), limits.burst);
-      const b = bucketOf(agent);
+      const bucket = buckets(agent);
+      const left = bucket.left();
       const key = `${agent}\u0000${taskId}`;
       if (!delivered.has(key)) {
-        delivered.add(key);
-        if (delivered.size > REMEMBERED_DELIVERIES) delivered.delete(delivered.values().next().value as string);
-        b.tokens = Math.max(-limits.burst, b.tokens - cost);
+        delivered.set(key, true);
+        // A debt of a burst at most.
+        bucket.charge(Math.min(cost, left + limits.burst));
         return;
       }
-      if (b.tokens >= cost) {
-        b.tokens -= cost;
+      if (left >= cost) {
+        bucket.charge(cost);
         return;
       }
       const mib = (n: number) => `${Math.max(1, Math.round(n / MIB))} MiB`;
@@ -93,7 +86,7 @@ export function createResultReads(stopwatch: Stopwatch, limits: AgentRateLimits 
         ErrorCode.ERROR_CODE_RATE_LIMITED,
         `this agent has its results handed back too often: at most ${mib(limits.ratePerSecond)} of result answers a second (bursts of ${mib(limits.burst)}) after each result's first delivery, and this one is about ${mib(cost)}`,
         true,
-        { retryAfterMs: Math.ceil((cost - b.tokens) / perMs) },
+        { retryAfterMs: Math.ceil(((cost - left) * 1000) / limits.ratePerSecond) },
       );
     },
   };
