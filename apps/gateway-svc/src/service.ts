@@ -90,8 +90,8 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
       address: { host: await peerAddressToDial(peer.address.host, await ownScope(), lookUpPeer, unreachedAt), port: peer.address.port },
     }),
     stopwatch: time.stopwatch,
-    // An answer that reached its peer outlasts strangers' names in the resolver's memory (helper-174).
-    onReached: (peer) => lookUpPeer.keep(peer.address.host),
+    // An answer that reached its peer outlasts strangers' names in the resolver's memory (helper-174), one name a node id (helper-175).
+    onReached: (peer) => lookUpPeer.keep(peer.address.host, peer.nodeId),
   });
   // Given with every result served to a peer, asked back in the receipt that pays for it.
   const tickets = createServeTickets(identity);

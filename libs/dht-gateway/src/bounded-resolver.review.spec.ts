@@ -32,14 +32,14 @@ describe('bounded resolver - kept answers and refused names (helper-175)', () =>
   it('frees the keep slot of a kept name it forgets (an expired answer refused a turn): later keeps are not let go early', async () => {
     const { time, asked, resolve, hold, release } = setUp(); // maxNames 8: 2 kept at most
     await resolve('k1');
-    resolve.keep('k1');
+    resolve.keep('k1', 'node-k1');
     await time.advance(61_000); // k1's answer is past staleMs
     await hold();
     await expect(resolve('k1')).rejects.toThrow('too many names'); // refused: k1 (kept) forgotten
     await release();
     for (const host of ['k2', 'k3']) {
       await resolve(host);
-      resolve.keep(host);
+      resolve.keep(host, `node-${host}`);
     }
     for (let i = 0; i < 8; i++) await resolve(`s${i}`);
     asked.length = 0;

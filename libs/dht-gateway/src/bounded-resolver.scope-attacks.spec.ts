@@ -14,7 +14,7 @@ describe("createBoundedResolver: a known peer's answer against answered stranger
     await flush();
     pending.shift()!.answer(['192.0.2.1']);
     expect(await first).toEqual(['192.0.2.1']);
-    resolve.keep('peer.example'); // a dial at it reached its peer (gateway-svc's pool says so)
+    resolve.keep('peer.example', 'node-peer'); // a dial at it reached its peer (gateway-svc's pool says so)
     // A minute of the attacker's records: 1,024 names of its wildcard zone, each answered at once
     // (an answer no node dials: 0.0.0.0), unlike helper-173's NXDOMAINs.
     for (let i = 0; i < 1_024; i++) {
@@ -39,14 +39,65 @@ describe('createBoundedResolver: kept answers', () => {
     const resolve = createBoundedResolver(dns, time, { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 1, maxQueued: 2, maxNames: 8 });
     for (const host of ['k1', 'k2', 'k3']) {
       await resolve(host);
-      resolve.keep(host);
+      resolve.keep(host, `node-${host}`);
     }
     await resolve('none').catch(() => undefined);
-    resolve.keep('none'); // no answer: nothing to keep
+    resolve.keep('none', 'node-none'); // no answer: nothing to keep
     // Two of 8 kept at most: k1 was let go when k3 was kept. Eight strangers' names push out all the rest.
     for (let i = 0; i < 8; i++) await resolve(`s${i}`);
     asked.length = 0;
     expect([await resolve('k2'), await resolve('k3'), await resolve('k1')]).toEqual([['192.0.2.1'], ['192.0.2.1'], ['192.0.2.1']]);
     expect(asked).toEqual(['k1']);
+  });
+});
+
+describe('createBoundedResolver: one kept name for each peer that reached it (helper-175)', () => {
+  const setUp = () => {
+    const time = virtualTime();
+    const asked: string[] = [];
+    const dns = async (host: string) => (asked.push(host), ['192.0.2.1']);
+    // 8 names remembered, 2 kept at most.
+    const resolve = createBoundedResolver(dns, time, { ...DEFAULT_RESOLVER_LIMITS, maxInFlight: 1, maxQueued: 2, maxNames: 8 });
+    const strangers = async () => {
+      for (let i = 0; i < 8; i++) await resolve(`s${i}.evil.example`);
+    };
+    return { asked, resolve, strangers };
+  };
+
+  it("does not let one node reached at many wildcard names take every kept slot: an honest peer's name outlasts them", async () => {
+    const { asked, resolve, strangers } = setUp();
+    await resolve('peer.example');
+    resolve.keep('peer.example', 'honest');
+    // The attacker's node, reached at a new name of its wildcard zone each time (its records name them).
+    for (let i = 0; i < 256; i++) {
+      await resolve(`w${i}.evil.example`);
+      resolve.keep(`w${i}.evil.example`, 'attacker');
+    }
+    await strangers();
+    asked.length = 0;
+    await resolve('peer.example');
+    await resolve('w255.evil.example');
+    expect(asked).toEqual([]); // both still kept: the honest peer's name, and the attacker's last one only
+    await resolve('w254.evil.example');
+    expect(asked).toEqual(['w254.evil.example']);
+  });
+
+  it('keeps a name two peers reached while either still holds it, and lets it go when neither does', async () => {
+    const { asked, resolve, strangers } = setUp();
+    await resolve('shared.example');
+    resolve.keep('shared.example', 'a');
+    resolve.keep('shared.example', 'b');
+    await resolve('a-moved.example');
+    resolve.keep('a-moved.example', 'a'); // a moved: b still holds shared.example
+    await strangers();
+    asked.length = 0;
+    await resolve('shared.example');
+    expect(asked).toEqual([]);
+    await resolve('b-moved.example');
+    resolve.keep('b-moved.example', 'b'); // now neither holds it
+    await strangers();
+    asked.length = 0;
+    await resolve('shared.example');
+    expect(asked).toEqual(['shared.example']);
   });
 });

@@ -15,10 +15,12 @@
  * - `maxNames` remembered, those without an answer forgotten first, a name refused a turn not at
  *   all (1,024 refused names pushed a known peer's answer out: helper-173), and answers that
  *   reached a peer (`keep`) only after every other (a wildcard zone answering 1,024 names pushed
- *   one out: helper-174); at most MAX_ADDRESSES_KEPT addresses of an answer.
+ *   one out: helper-174), one name kept for each peer that reached it (a node answering at 256
+ *   wildcard names took every kept slot: helper-175); at most MAX_ADDRESSES_KEPT addresses of an answer.
  * Ages go by a Stopwatch, waits by a Scheduler (virtual in tests).
  */
 import type { Scheduler, Stopwatch } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 import type { ResolveHost } from './claimed-address';
 
 export interface ResolverLimits {
@@ -74,10 +76,13 @@ interface NameState {
 /** A ResolveHost whose answers can be kept. */
 export interface BoundedResolver extends ResolveHost {
   /**
-   * Keeps `host`'s answer (a dial at it reached its peer) past strangers' names: forgotten only after
-   * every name not kept, a quarter of `maxNames` at most (the least recently asked unkept first).
+   * Keeps `host`'s answer (a dial at it reached the peer `holder`, its node id) past strangers'
+   * names: forgotten only after every name not kept, a quarter of `maxNames` at most (the least
+   * recently asked unkept first). One name for each holder: a holder's earlier name is kept no more
+   * (unless another holder keeps it), and past a quarter of `maxNames` holders the least recently
+   * kept holder's name is let go.
    */
-  keep(host: string): void;
+  keep(host: string, holder: string): void;
 }
 
 const QUOTED_CHARS = 64;
@@ -206,9 +211,25 @@ export function createBoundedResolver(
     return !timedOut;
   }
 
-  const keep = (host: string): void => {
+  /** Lets `host` go unless a holder keeps it still. */
+  const release = (host: string): void => {
+    for (const held of keptFor.values()) if (held === host) return;
     const state = names.get(host);
-    if (state === undefined || state.answer === undefined || state.kept) return;
+    if (state?.kept !== true) return;
+    state.kept = false;
+    kept -= 1;
+  };
+  /** The name each holder keeps; a holder forgotten lets its name go. */
+  const keptFor = new RecencyMap<string, string>(maxKept, undefined, (_holder, host) => release(host));
+
+  const keep = (host: string, holder: string): void => {
+    const state = names.get(host);
+    // Only an answer is kept: a name without one takes no holder's slot.
+    if (state === undefined || state.answer === undefined) return;
+    const before = keptFor.get(holder);
+    keptFor.set(holder, host);
+    if (before !== undefined && before !== host) release(before);
+    if (state.kept) return;
     state.kept = true;
     kept += 1;
     for (const old of names.values()) {
