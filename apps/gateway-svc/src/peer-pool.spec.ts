@@ -201,6 +201,44 @@ describe('gateway-svc - peer pool', () => {
       expect(reached).toEqual(['peer.example']);
     });
 
+    it('does not pass over an address whose handshake met the peer when a call there runs out of time (a slow peer is reached), and tells onReached', async () => {
+      const stopwatch = manualClock(0);
+      const events: string[] = [];
+      const reached: string[] = [];
+      let handshakes = true;
+      const pool = createPeerPool({
+        certificate: {} as NodeCertificate,
+        clock: systemClock,
+        stopwatch,
+        maxMessageBytes: 1024,
+        dial: (p) => {
+          events.push(`dial ${p.address.host}`);
+          const met = handshakes;
+          return { peerId: p.nodeId, call: () => Promise.reject(new Error('not used')), close: () => undefined, reachedPeer: () => met };
+        },
+        addressToDial: async (p, unreached) => ({
+          ...p,
+          address: { ...p.address, host: await peerAddressToDial(p.address.host, 'public', async () => ['2001:db8::1', '203.0.113.9'], unreached) },
+        }),
+        onReached: (p) => void reached.push(p.address.host),
+      });
+      const dual: PeerAddress = { nodeId: 'ab'.repeat(32), address: { host: 'dual.example', port: 7400 } };
+      const slow = () =>
+        Promise.reject(
+          Object.assign(new SwarmError(ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED, 'the call did not finish in time'), { peerWords: 'Deadline exceeded', peerNamed: false }),
+        );
+      await expect(pool.with(dual, slow)).rejects.toBeInstanceOf(SwarmError);
+      await expect(pool.with(dual, slow)).rejects.toBeInstanceOf(SwarmError);
+      // Dropped each time (its name resolved again), but dialled at the address that reached the peer.
+      expect(events).toEqual(['dial 2001:db8::1', 'dial 2001:db8::1']);
+      expect(reached).toEqual(['dual.example', 'dual.example']);
+      // A handshake that never met the peer: that address is passed over for the next.
+      handshakes = false;
+      await expect(pool.with(dual, slow)).rejects.toBeInstanceOf(SwarmError);
+      await pool.with(dual, () => Promise.resolve());
+      expect(events.slice(2)).toEqual(['dial 2001:db8::1', 'dial 203.0.113.9']);
+    });
+
     it('keeps a client dialled at the address as given through failures (nothing to resolve again)', async () => {
       const { pool, events, at } = checkingPool({ '198.51.100.4': '198.51.100.4' });
       await expect(pool.with(at('198.51.100.4'), () => Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'cut')))).rejects.toBeInstanceOf(SwarmError);

@@ -107,7 +107,7 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
     return entry;
   }
 
-  /** Tells onReached of a client dialled at a resolved name, at its first call the peer answered. */
+  /** Tells onReached of a client dialled at a resolved name, at its first call the peer answered (or whose handshake met it). */
   function reachedBy(entry: Entry, peer: PeerAddress): void {
     if (entry.reached || entry.resolved === undefined) return;
     entry.reached = true;
@@ -139,7 +139,8 @@ export function createPeerPool(opts: PeerPoolOptions): PeerPool {
         return result;
       } catch (err) {
         if (isPeerCallError(err)) opts.onPeerError?.(peer, err);
-        if (answeredByPeer(err)) reachedBy(entry, peer);
+        // A handshake that met the peer reached it too: a call past its deadline there was slow, not lost on the way.
+        if (answeredByPeer(err) || entry.client.reachedPeer?.() === true) reachedBy(entry, peer);
         // Not reached as itself (helper-170, helper-171: a deadline with no answer too): its name may point elsewhere now.
         if (entry.resolved !== undefined && !answeredByPeer(err)) {
           // A client that reached its peer before says little of its address by one lost call (a restart):

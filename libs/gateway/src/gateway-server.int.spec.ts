@@ -136,6 +136,52 @@ describe('gateway - mutual TLS bound to node ids', () => {
     expect(rec.seen).toEqual([]);
   });
 
+  it('tells a caller its address reached the peer when a handshake met it, a call there past its deadline included; not for another node, a pinned certificate alone, or nothing listening', async () => {
+    rec.setHold(true);
+    const slow = dial(b.cert, a.cert, { callTimeoutMs: 300 });
+    expect(slow.reachedPeer?.()).toBe(false);
+    await expect(slow.call('ping', { payload: new Uint8Array(1) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    expect(slow.reachedPeer?.()).toBe(true);
+    // Pinned: no certificate fetched, the gRPC connection's own handshake tells.
+    const pinnedSlow = dialPeer({
+      certificate: b.cert,
+      peer: { nodeId: a.cert.nodeId, address: server.address },
+      clock: systemClock,
+      callTimeoutMs: 300,
+      pinnedCertPem: a.cert.certPem,
+    });
+    clients.push(pinnedSlow);
+    await expect(pinnedSlow.call('ping', { payload: new Uint8Array(1) })).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_DEADLINE_EXCEEDED });
+    expect(pinnedSlow.reachedPeer?.()).toBe(true);
+    const impostor = dial(b.cert, c.cert);
+    await expect(impostor.call('nodeInfo', {})).rejects.toBeInstanceOf(PeerIdentityError);
+    expect(impostor.reachedPeer?.()).toBe(false);
+    const gone = await newNode();
+    const nobody = await startGatewayServer({
+      certificate: gone.cert,
+      listen: { host: '127.0.0.1', port: 0 },
+      limits: LIMITS,
+      handlers: rec.handlers,
+      log: silentLogger(),
+      time: systemTime,
+    });
+    const emptyPort = nobody.address.port;
+    await nobody.stop(1_000);
+    for (const pinned of [{}, { pinnedCertPem: gone.cert.certPem }]) {
+      const client = dialPeer({
+        certificate: b.cert,
+        peer: { nodeId: gone.cert.nodeId, address: { host: '127.0.0.1', port: emptyPort } },
+        clock: systemClock,
+        callTimeoutMs: 1_000,
+        ...pinned,
+      });
+      clients.push(client);
+      await expect(client.call('nodeInfo', {})).rejects.toMatchObject({ code: ErrorCode.ERROR_CODE_UNAVAILABLE });
+      expect(client.reachedPeer?.()).toBe(false);
+    }
+    await gone.dir.remove();
+  });
+
   it('refuses a server certificate pinned in advance for another key', async () => {
     const client = dialPeer({ certificate: b.cert, peer: { nodeId: a.cert.nodeId, address: server.address }, clock: systemClock, pinnedCertPem: c.cert.certPem });
     clients.push(client);

@@ -74,6 +74,11 @@ export interface PeerClient {
   /** One call; fails with a SwarmError (the peer's code), or PeerIdentityError when the peer is not who it should be. */
   call<M extends PeerMethod>(method: M, request: PeerRequest<M>, opts?: PeerCallOptions): Promise<PeerResponse<M>>;
   close(): void;
+  /**
+   * Whether a connection's TLS handshake at this client's address met the peer itself (its key and
+   * node id checked): the address reaches the peer, whatever became of a call since.
+   */
+  readonly reachedPeer?: () => boolean;
 }
 
 /** A call cut this soon after it started is made again (exchange): sooner than the first keepalive ping. */
@@ -101,6 +106,7 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
   let connecting: Promise<Client> | undefined;
   let identityFailure: PeerIdentityError | undefined;
   let closed = false;
+  let metPeer = false;
 
   const expectPeer = (der: Uint8Array | undefined, where: string): PeerIdentityError | undefined => {
     try {
@@ -125,6 +131,7 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
     const creds = credentials.createSsl(Buffer.from(pem), Buffer.from(certificate.keyPem), Buffer.from(certificate.certPem), {
       checkServerIdentity: (_host, cert) => {
         identityFailure = expectPeer(cert.raw, 'TLS connection');
+        if (identityFailure === undefined) metPeer = true;
         return identityFailure;
       },
     });
@@ -220,6 +227,7 @@ export function dialPeer(opts: PeerClientOptions): PeerClient {
       closed = true;
       forgetConnection();
     },
+    reachedPeer: () => metPeer,
   };
 }
 
