@@ -21,6 +21,8 @@ jest.mock('node:dns/promises', () => {
         slowLookups.started += 1;
         return new Promise(() => undefined);
       }
+      // A node's own name that never resolves (not counted with the peers' names above).
+      if (host.endsWith('.stalled.example')) return new Promise(() => undefined);
       // A public node whose hosts file maps its FQDN to 127.0.1.1 (Debian / cloud-init), then its public address.
       if (host === 'node1.example.org')
         return [
@@ -136,6 +138,27 @@ describe('gateway-svc - the scope it reads from the name it advertises (helper-1
         held: 2,
       });
     } finally {
+      await node.stop();
+    }
+  }, 30_000);
+});
+
+describe('gateway-svc - its own name, read when it starts', () => {
+  it("does not hold a first dial long after its start for the lookup of its own name (it waited that lookup, 3 s, then the peer's)", async () => {
+    const node = await startNode('self.stalled.example:7400');
+    const listener = await startSilentServer();
+    try {
+      // Its own name's lookup gives up meanwhile (3 s): read public.
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      const started = Date.now();
+      const err = await swarmErrorOf(node.bus.request(GatewayExecute, { peer: `${PEER}@127.0.0.1:${listener.port}`, task: vecadd('t-first') }, { timeoutMs: 15_000 }));
+      expect({ message: err.message, fast: Date.now() - started < 1_500, connections: listener.connections() }).toEqual({
+        message: expect.stringContaining('a loopback address, named by a node that is not on this machine'),
+        fast: true,
+        connections: 0,
+      });
+    } finally {
+      await listener.close();
       await node.stop();
     }
   }, 30_000);

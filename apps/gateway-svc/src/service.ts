@@ -116,6 +116,8 @@ export async function startGatewayService(deps: GatewayServiceDeps): Promise<Gat
   const advertise = config.advertise ?? server.address;
   advertisedAddress = formatHostPort(advertise);
   advertisedHostIs(advertise.host);
+  // Read now rather than at the first dial, which waited for this lookup and then the peer's (3 s each when slow).
+  void ownScope();
   log.info({ listen: formatHostPort(server.address), advertise: advertisedAddress, certExpires: new Date(certificate.notAfterMs).toISOString() }, 'gateway listening for peers');
   const sender = createGatewayDhtSender({
     certificate,
