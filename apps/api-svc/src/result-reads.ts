@@ -86,7 +86,7 @@ export function createResultReads(stopwatch: Stopwatch, limits: AgentRateLimits 
         ErrorCode.ERROR_CODE_RATE_LIMITED,
         `this agent has its results handed back too often: at most ${mib(limits.ratePerSecond)} of result answers a second (bursts of ${mib(limits.burst)}) after each result's first delivery, and this one is about ${mib(cost)}`,
         true,
-        { retryAfterMs: Math.ceil(((cost - left) * 1000) / limits.ratePerSecond) },
+        { retryAfterMs: Math.ceil((cost - left) / (limits.ratePerSecond / 1000)) },
       );
     },
   };
