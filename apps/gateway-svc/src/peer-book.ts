@@ -6,6 +6,7 @@
  * arguments.
  */
 import type { PeerInfo } from '@swarm/contracts';
+import { RecencyMap } from '@swarm/recency-map';
 
 /** Enough for every contact of a large routing table (160 buckets of 20 would be 3,200; few are full). */
 export const DEFAULT_MAX_PEERS = 1_000;
@@ -30,17 +31,12 @@ interface Entry {
 
 export function createPeerBook(maxPeers: number = DEFAULT_MAX_PEERS): PeerBook {
   if (!Number.isSafeInteger(maxPeers) || maxPeers < 1) throw new RangeError(`maxPeers must be a whole number >= 1, got ${maxPeers}`);
-  /** Insertion order is recency order: a peer seen again is re-inserted, the first is the stalest. */
-  const peers = new Map<string, Entry>();
+  /** The stalest (least recently seen) forgotten first. */
+  const peers = new RecencyMap<string, Entry>(maxPeers);
   return {
     noteSeen(nodeId, address, nowMs) {
       const known = peers.get(nodeId);
-      peers.delete(nodeId);
       peers.set(nodeId, { address, rttMs: known?.rttMs ?? 0, lastSeenMs: nowMs });
-      for (const stalest of peers.keys()) {
-        if (peers.size <= maxPeers) break;
-        peers.delete(stalest);
-      }
     },
     noteRtt(nodeId, rttMs) {
       const known = peers.get(nodeId);

@@ -4,6 +4,7 @@
  * flight per peer, so a burst of one peer's tasks costs one bus round trip.
  */
 import type { TraceContext } from '@swarm/telemetry';
+import { RecencyMap } from '@swarm/recency-map';
 
 export interface PeerCache<T, R> {
   get(peerId: string): T | undefined;
@@ -17,19 +18,12 @@ export interface PeerCache<T, R> {
 }
 
 export function createPeerCache<T, R>(maxPeers: number, ask: (peerId: string, trace?: TraceContext) => Promise<R>): PeerCache<T, R> {
-  /** Insertion order is age order. */
-  const known = new Map<string, T>();
+  /** The least recently put forgotten first. */
+  const known = new RecencyMap<string, T>(maxPeers);
   const inFlight = new Map<string, Promise<R>>();
   return {
     get: (peerId) => known.get(peerId),
-    put(peerId, value) {
-      known.delete(peerId);
-      known.set(peerId, value);
-      for (const oldest of known.keys()) {
-        if (known.size <= maxPeers) break;
-        known.delete(oldest);
-      }
-    },
+    put: (peerId, value) => void known.set(peerId, value),
     delete: (peerId) => void known.delete(peerId),
     pending: (peerId) => inFlight.has(peerId),
     asking(peerId, trace) {

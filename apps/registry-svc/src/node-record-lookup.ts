@@ -13,6 +13,7 @@ import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { ProvidersResult } from '@swarm/dht';
 import { NODE_ID_PATTERN, shortId } from '@swarm/gateway';
 import type { Logger } from '@swarm/telemetry';
+import { RecencyMap } from '@swarm/recency-map';
 import { DEFAULT_DHT_CALL_TIMEOUT_MS } from './bus-dht-transport';
 import { nodeRecordKey, nodeRecordOf } from './provider-record';
 
@@ -61,17 +62,12 @@ const NOT_FOUND: FindNodeRecordResponse = Object.freeze({ found: false, expiresA
 
 export function createNodeRecordLookup(deps: NodeRecordLookupDeps): NodeRecordLookup {
   const { clock, stopwatch, scheduler, log } = deps;
-  /** Insertion order is age order. */
-  const answers = new Map<string, Answer>();
+  /** The least recently remembered forgotten first. */
+  const answers = new RecencyMap<string, Answer>(MAX_CACHED_NODES);
   const inFlight = new Map<string, Promise<FindNodeRecordResponse>>();
 
   function remember(nodeId: string, response: FindNodeRecordResponse): void {
-    answers.delete(nodeId);
     answers.set(nodeId, { atMs: stopwatch.now(), response });
-    for (const oldest of answers.keys()) {
-      if (answers.size <= MAX_CACHED_NODES) break;
-      answers.delete(oldest);
-    }
   }
 
   function fresh(nodeId: string): FindNodeRecordResponse | undefined {

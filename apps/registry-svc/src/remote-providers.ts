@@ -9,6 +9,7 @@
 import type { Provider } from '@swarm/contracts';
 import type { Scheduler, Stopwatch, WallClock } from '@swarm/determinism';
 import type { Logger } from '@swarm/telemetry';
+import { RecencyMap } from '@swarm/recency-map';
 import { providerOfRecord } from './provider-record';
 import type { RttProbe } from './rtt-probe';
 
@@ -44,8 +45,8 @@ interface Answer {
 
 export function createRemoteProviders(deps: RemoteProvidersDeps): RemoteProviders {
   const { clock, stopwatch, scheduler, log } = deps;
-  /** Insertion order is age order. */
-  const answers = new Map<string, Answer>();
+  /** The least recently remembered forgotten first. */
+  const answers = new RecencyMap<string, Answer>(MAX_CACHED_SKILLS);
   const inFlight = new Map<string, Promise<readonly Provider[] | undefined>>();
 
   const unexpired = (providers: readonly Provider[]) => {
@@ -54,12 +55,7 @@ export function createRemoteProviders(deps: RemoteProvidersDeps): RemoteProvider
   };
 
   function remember(skill: string, providers: readonly Provider[]): void {
-    answers.delete(skill);
     answers.set(skill, { atMs: stopwatch.now(), providers });
-    for (const oldest of answers.keys()) {
-      if (answers.size <= MAX_CACHED_SKILLS) break;
-      answers.delete(oldest);
-    }
   }
 
   async function lookup(skill: string): Promise<readonly Provider[]> {

@@ -6,6 +6,7 @@
  * a bounded number at a time, each with a short timeout.
  */
 import type { Stopwatch } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 
 /** A measurement is reused this long. */
 export const RTT_FRESH_MS = 30_000;
@@ -39,8 +40,8 @@ interface Entry {
 
 export function createRttProbe(deps: RttProbeDeps): RttProbe {
   const { stopwatch } = deps;
-  /** Insertion order is age order. */
-  const entries = new Map<string, Entry>();
+  /** The least recently remembered forgotten first. */
+  const entries = new RecencyMap<string, Entry>(MAX_RTT_ENTRIES);
   const inFlight = new Map<string, Promise<number | undefined>>();
 
   function fresh(nodeId: string, endpoint?: string): Entry | undefined {
@@ -51,12 +52,7 @@ export function createRttProbe(deps: RttProbeDeps): RttProbe {
   }
 
   function remember(nodeId: string, entry: Entry): void {
-    entries.delete(nodeId);
     entries.set(nodeId, entry);
-    for (const oldest of entries.keys()) {
-      if (entries.size <= MAX_RTT_ENTRIES) break;
-      entries.delete(oldest);
-    }
   }
 
   function probe(nodeId: string, endpoint: string): Promise<number | undefined> {

@@ -91,15 +91,12 @@ export function createEd25519Verify(
   check: KeyedCheck = cryptoCheck,
 ): (publicKey: Uint8Array, data: Uint8Array, signature: Uint8Array) => boolean {
   /** Set order: least recently used first. */
-  const verified = new Set<string>();
+  const verified = new RecencyMap<string, true>(maxVerified);
   return (publicKey, data, signature) => {
     if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return false;
     if (!(publicKey instanceof Uint8Array) || publicKey.byteLength !== PUBLIC_KEY_BYTES || !(data instanceof Uint8Array)) return false;
     const id = data.byteLength > MAX_REMEMBERED_BYTES ? undefined : `${Buffer.from(publicKey).toString('latin1')}${Buffer.from(signature).toString('latin1')}${digestOf(data)}`;
-    if (id !== undefined && verified.delete(id)) {
-      verified.add(id);
-      return true;
-    }
+    if (id !== undefined && verified.use(id)) return true;
     const key = parsedKeys(publicKey);
     if (key === null) return false;
     let ok: boolean;
@@ -108,10 +105,7 @@ export function createEd25519Verify(
     } catch {
       return false;
     }
-    if (ok && id !== undefined) {
-      if (verified.size >= maxVerified) verified.delete(verified.values().next().value as string);
-      verified.add(id);
-    }
+    if (ok && id !== undefined) verified.set(id, true);
     return ok;
   };
 }
