@@ -17,6 +17,7 @@
  * written, so claims of a victim's every port had this node dial it at the full 20 a second.
  */
 import type { WallClock } from '@swarm/determinism';
+import { RecencyMap } from '@swarm/recency-map';
 
 export interface DialBackLimits {
   readonly maxInFlight: number;
@@ -74,19 +75,19 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   const inFlight = new Set<string>();
   /** Dial-backs in flight by the network their claim came from. */
   const byNetwork = new Map<string, number>();
-  /** Endpoint -> when its dial-back failed; Map order is insertion order, oldest first. */
-  const failedAt = new Map<string, number>();
+  /** Endpoint -> when its dial-back failed, the least recently failed forgotten first. */
+  const failedAt = new RecencyMap<string, number>(limits.maxRemembered);
   let verified = 0;
   let refused = 0;
   let dropped = 0;
   /** Dial-backs that may start now (a token bucket of maxPerSecond, refilled by the clock). */
   const all: Bucket = { tokens: limits.maxPerSecond, at: clock.now() };
   /**
-   * Each host's bucket of maxPerHostPerSecond, by the last dial-back started to it (Map order: least
-   * recently first). Only a dial-back started touches it: claims dropped for any reason neither add
-   * a host nor push one out (rev167: a flood of them reset a victim's empty bucket).
+   * Each host's bucket of maxPerHostPerSecond, the least recently dialled back forgotten first.
+   * Only a dial-back started touches it: claims dropped for any reason neither add a host nor push
+   * one out (rev167: a flood of them reset a victim's empty bucket).
    */
-  const hosts = new Map<string, Bucket>();
+  const hosts = new RecencyMap<string, Bucket>(limits.maxRemembered);
 
   /**
    * `bucket`'s tokens now at `rate` a second (never above `rate`): a host not remembered has its full
@@ -102,12 +103,7 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
 
   function takeHostToken(host: string): void {
     const tokens = refilled(hosts.get(host), limits.maxPerHostPerSecond) - 1;
-    hosts.delete(host);
     hosts.set(host, { tokens, at: clock.now() });
-    for (const oldest of hosts.keys()) {
-      if (hosts.size <= limits.maxRemembered) break;
-      hosts.delete(oldest);
-    }
   }
 
   function coolingDown(endpoint: string): boolean {
@@ -122,12 +118,7 @@ export function createDialBack(pingAs: PingAs, clock: WallClock, limits: DialBac
   }
 
   function remember(endpoint: string): void {
-    failedAt.delete(endpoint);
     failedAt.set(endpoint, clock.now());
-    for (const oldest of failedAt.keys()) {
-      if (failedAt.size <= limits.maxRemembered) break;
-      failedAt.delete(oldest);
-    }
   }
 
   return {
