@@ -9,7 +9,7 @@
  * at once, each with node 1's peer address as its seed; the DHT tells them about each other.
  */
 import type { RunningNode } from '@swarm/node';
-import { LOOPBACK_HOST, nodeStopGraceMs, pinnedPorts, startNode } from '@swarm/node';
+import { LOOPBACK_HOST, nodeStopGraceMs, pinnedPorts, readListenPorts, startNode } from '@swarm/node';
 import type { ShutdownLog } from '@swarm/runtime';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, onShutdown } from '@swarm/runtime';
 import { CliError } from './cli-error';
@@ -86,8 +86,10 @@ export async function launchSwarm(opts: LaunchOptions): Promise<LaunchedSwarm> {
 async function startAll(opts: LaunchOptions, up: RunningNode[], interrupted: () => boolean): Promise<void> {
   const count = opts.homes.length;
   // All gateway ports at once, pinned: distinct, though the nodes start side by side, and none of
-  // them given to a nats-server of a node starting meanwhile.
-  const ports = count > 1 ? await pinnedPorts(count) : [];
+  // them given to a nats-server of a node starting meanwhile; each the port it had last time when
+  // free (listen-ports.json), so node 1's peer address, the seed others joined by, stays the same.
+  const lastPorts = count > 1 ? await Promise.all(opts.homes.map(async (home) => (await readListenPorts(home)).gateway)) : [];
+  const ports = count > 1 ? await pinnedPorts(count, LOOPBACK_HOST, lastPorts) : [];
   // Node 1 takes SWARM_SEEDS and SWARM_GATEWAY_LISTEN from the environment when set: a single
   // `swarm up` joins a swarm elsewhere that way. The others are on loopback, seeded by node 1.
   const start = (i: number, seeds: readonly string[] | undefined) => {

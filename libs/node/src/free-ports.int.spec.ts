@@ -39,6 +39,19 @@ describe("pinned ports - a launcher's gateway ports", () => {
   });
 });
 
+describe("pinned ports - a launcher's gateway ports, each node's last one when free", () => {
+  it('gives node i the port it had last time when free and not pinned; a port two nodes had, to the first of them only', async () => {
+    const [first, second] = await freePorts(2);
+    const ports = await pinnedPorts(4, LOOPBACK_HOST, [first, undefined, second, second]);
+    expect(ports[0]).toBe(first);
+    expect(ports[2]).toBe(second);
+    expect(new Set(ports).size).toBe(4);
+    // Pinned now: preferred again, they are not given out a second time.
+    const again = await pinnedPorts(2, LOOPBACK_HOST, [first, second]);
+    expect(again.filter((p) => p === first || p === second)).toEqual([]);
+  });
+});
+
 describe('pinned ports - the port a node had last time', () => {
   it('takes the preferred port when it is free, and another when it is taken or pinned already', async () => {
     const [free] = await freePorts(1);

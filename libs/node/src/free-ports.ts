@@ -52,12 +52,15 @@ export async function pinnedPort(host = LOOPBACK_HOST): Promise<number | undefin
 /**
  * `count` ports pinned at once, for the gateways of the nodes one launcher starts: a nats-server
  * started meanwhile (pinnedPort) is never given one of them (this session's quick start: node 1's
- * nats-server took the port just found for its gateway, which then could not listen).
+ * nats-server took the port just found for its gateway, which then could not listen). Node i takes
+ * `preferred[i]` when it is free and not pinned (the port its gateway had last time), else a new one.
  */
-export async function pinnedPorts(count: number, host = LOOPBACK_HOST): Promise<number[]> {
+export async function pinnedPorts(count: number, host = LOOPBACK_HOST, preferred: ReadonlyArray<number | undefined> = []): Promise<number[]> {
   const ports: number[] = [];
+  // One at a time: two nodes preferring one port (a home copied) must not both be given it.
   while (ports.length < count) {
-    const port = await pinnedPort(host);
+    const wanted = preferred[ports.length];
+    const port = (wanted !== undefined ? await pinIfFree(host, wanted) : undefined) ?? (await pinnedPort(host));
     if (port === undefined) throw new Error(`no TCP port free to pin on ${host}`);
     ports.push(port);
   }

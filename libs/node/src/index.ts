@@ -8,3 +8,4 @@ export { NODE_FILE, resolveHome, swarmNodeHome, readNodeFile, writeNodeFile, cla
 export type { NodeFile } from './node-file';
 export { NodeError } from './node-error';
 export { freePorts, LOOPBACK_HOST, pinnedPorts } from './free-ports';
+export { readListenPorts } from './listen-ports';

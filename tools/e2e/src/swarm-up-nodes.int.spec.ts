@@ -122,7 +122,14 @@ describe('swarm up --nodes 3 - one swarm on loopback, addressed node by node', (
     expect(exit.code).toBe(0);
     expect(alive(pids)).toEqual([]);
     expect(nodes.filter((n) => existsSync(join(n.home, 'node.json')))).toEqual([]);
-  }, 180_000);
+
+    // Started again in the same homes: each gateway on the port it had, so node 1's peer address
+    // (the seed nodes elsewhere joined by) is the same (they moved at every start: helper-177).
+    up = await spawnSwarmUp(['--nodes', '3', '--data-dir', base.path], ENV, START_MS);
+    const again = up.summary['nodes'] as SwarmNodeSummary[];
+    expect(again.map((n) => n.peerAddress)).toEqual(nodes.map((n) => n.peerAddress));
+    expect((await up.process.stop(60_000, 'SIGINT')).code).toBe(0);
+  }, 240_000);
 });
 
 describe('swarm up --demo - npm start: a swarm of three, one skill only on node 3', () => {
