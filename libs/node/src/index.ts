@@ -4,7 +4,7 @@ export { NODE_SERVICES } from './node-services';
 export type { NodeService, NodeServiceApp } from './node-services';
 export { createSupervisionRecord } from './supervision';
 export type { ProcessSupervision, SupervisionReport, SupervisionRecord, SupervisedExit } from './supervision';
-export { NODE_FILE, resolveHome, swarmNodeHome, readNodeFile, writeNodeFile, claimNodeFile, removeNodeFile, isAlive } from './node-file';
+export { NODE_FILE, resolveHome, swarmNodeHome, readNodeFile, writeNodeFile, claimNodeFile, refuseRunningNode, removeNodeFile, isAlive } from './node-file';
 export type { NodeFile } from './node-file';
 export { NodeError } from './node-error';
 export { freePorts, LOOPBACK_HOST, pinnedPorts } from './free-ports';

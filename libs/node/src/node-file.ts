@@ -71,16 +71,24 @@ export async function claimNodeFile(home: string, startedAt: string): Promise<vo
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const existing = await readNodeFile(home);
-    if (existing && isProcessAlive(existing.pid)) {
-      throw new NodeError(
-        'SWARM_NODE_RUNNING',
-        `a node already runs from ${home} (pid ${existing.pid}${existing.natsUrl ? `, ${existing.natsUrl}` : ', starting'}); stop it first or use --data-dir`,
-      );
-    }
+    if (existing && isProcessAlive(existing.pid)) throw runningNodeError(home, existing);
     if (existing?.natsPid && isProcessAlive(existing.natsPid)) process.kill(existing.natsPid, 'SIGTERM');
     await rm(path, { force: true });
   }
   throw new NodeError('SWARM_NODE_RUNNING', `another \`swarm up\` is claiming ${home}`);
+}
+
+/** SWARM_NODE_RUNNING when a live process holds `home`'s node.json: said before a start is announced (claimNodeFile checks again). */
+export async function refuseRunningNode(home: string): Promise<void> {
+  const existing = await readNodeFile(home);
+  if (existing && isProcessAlive(existing.pid)) throw runningNodeError(home, existing);
+}
+
+function runningNodeError(home: string, existing: NodeFile): NodeError {
+  return new NodeError(
+    'SWARM_NODE_RUNNING',
+    `a node already runs from ${home} (pid ${existing.pid}${existing.natsUrl ? `, ${existing.natsUrl}` : ', starting'}); stop it first or use --data-dir`,
+  );
 }
 
 export async function removeNodeFile(home: string): Promise<void> {

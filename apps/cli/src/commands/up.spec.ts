@@ -49,4 +49,22 @@ describe('swarm up - beside a running swarm', () => {
       await rm(base, { recursive: true, force: true });
     }
   });
+
+  it('refuses a swarm in homes one of whose nodes runs before it says it is starting (helper-177)', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'swarm-up-twice-'));
+    const said: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => (said.push(String(chunk)), true));
+    try {
+      await mkdir(swarmNodeHome(base, 2), { recursive: true });
+      await writeFile(join(swarmNodeHome(base, 2), NODE_FILE), JSON.stringify({ natsUrl: 'nats://127.0.0.1:1', nodeId: 'n2', pid: process.pid, startedAt: '' }));
+      await expect(upCommand({ dataDir: base, executors: 1, nodes: 3 })).rejects.toMatchObject({
+        code: 'SWARM_NODE_RUNNING',
+        message: expect.stringContaining(`a node already runs from ${swarmNodeHome(base, 2)}`),
+      });
+      expect(said.filter((line) => line.includes('starting'))).toEqual([]);
+    } finally {
+      write.mockRestore();
+      await rm(base, { recursive: true, force: true });
+    }
+  });
 });

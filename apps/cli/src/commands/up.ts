@@ -6,7 +6,7 @@ import type { SkillSpec } from '@swarm/skills';
 import type { SubmitTaskResponse } from '@swarm/contracts';
 import { ErrorCode, fromTensor, isSwarmError } from '@swarm/contracts';
 import type { RunningNode } from '@swarm/node';
-import { isAlive, NodeError, readNodeFile, resolveHome, swarmNodeHome } from '@swarm/node';
+import { isAlive, NodeError, readNodeFile, refuseRunningNode, resolveHome, swarmNodeHome } from '@swarm/node';
 import { KEY_FILE } from '@swarm/identity';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,6 +43,8 @@ export async function upCommand(opts: UpOptions): Promise<void> {
   const skillsOf = opts.demo && count > 1 ? demoSkills(count) : undefined;
   if (count === 1) await refuseBesideSwarm(base);
   if (count === 1) await noteBesideStoppedSwarm(base);
+  // A home in use is refused before the start is announced (a second `npm start` said it was starting).
+  for (const home of homes) await refuseRunningNode(home);
   process.stderr.write(
     count === 1
       ? `starting a SwarmHarness node in ${base}\n`
