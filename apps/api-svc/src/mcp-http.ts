@@ -28,6 +28,18 @@ import { rateLimited } from './token-bucket';
 import { agentOf, INNER_CALL_HEADER } from './http-server';
 
 export const MCP_PATH = '/mcp';
+const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
+/** A protocol version is a date, 2025-06-18; the SDK quotes a header it does not know back whole. */
+const MAX_PROTOCOL_VERSION_CHARS = 32;
+
+/** Refuses an Mcp-Protocol-Version header no version could be (the SDK would answer it quoted whole, helper-178). */
+function checkProtocolVersionHeader(value: string | string[] | undefined): void {
+  if (value === undefined || (typeof value === 'string' && value.length <= MAX_PROTOCOL_VERSION_CHARS)) return;
+  throw new SwarmError(
+    ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+    `the Mcp-Protocol-Version header is one protocol version such as 2025-06-18 (at most ${MAX_PROTOCOL_VERSION_CHARS} characters); this one ${Array.isArray(value) ? `came ${value.length} times` : `has ${value.length}`}`,
+  );
+}
 
 export interface McpRouteDeps {
   /** The API's own base URL, e.g. http://127.0.0.1:8080 (known once it listens). */
@@ -65,6 +77,7 @@ export function registerMcpRoutes(app: ApiServer, deps: McpRouteDeps): void {
 
   async function post(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const agent = agentOf(request);
+    checkProtocolVersionHeader(request.headers[PROTOCOL_VERSION_HEADER]);
     chargeBatch(agent.name, request.body);
     const refused = refusedMessages(request.body);
     if (refused) {

@@ -51,6 +51,16 @@ export function mcpRequestProblem(message: unknown): JsonRpcErrorReply | undefin
   }
   const method = message['method'];
   if (typeof method !== 'string' || (typeof id !== 'string' && typeof id !== 'number')) return undefined;
+  // Sent back in every progress notification of the call (one a second while a task runs), so
+  // bounded as an id is: a megabyte token made the node write a megabyte a second (helper-178).
+  const params = message['params'];
+  const progressToken = isObject(params) && isObject(params['_meta']) ? params['_meta']['progressToken'] : undefined;
+  if (
+    progressToken !== undefined &&
+    !((typeof progressToken === 'string' && progressToken.length <= MAX_JSONRPC_ID_CHARS) || (typeof progressToken === 'number' && Number.isSafeInteger(progressToken)))
+  ) {
+    return { jsonrpc: '2.0', id, error: { code: -32602, message: `Invalid params: a progressToken is a safe integer or a string of at most ${MAX_JSONRPC_ID_CHARS} characters` } };
+  }
   const known = schemas();
   const schema = Object.hasOwn(known, method) ? known[method] : undefined;
   if (schema === undefined || schema.safeParse(message).success) return undefined;
