@@ -16,6 +16,7 @@
  * of (it was killed meanwhile) still counts.
  */
 import type { BusClient } from '@swarm/bus';
+import { transportFailureOf } from '@swarm/bus';
 import type { SubmitTaskRequest, SubmitTaskResponse, TaskStatusResponse } from '@swarm/contracts';
 import { ErrorCode, isSwarmError, RouterSubmitAgent, RouterTaskAgent, SwarmError, TASK_DEFAULT_TIMEOUT_MS } from '@swarm/contracts';
 import type { Stopwatch } from '@swarm/determinism';
@@ -58,6 +59,11 @@ export interface TaskJob {
   readonly state: JobState;
   readonly result: SubmitTaskResponse | undefined;
   readonly error: SwarmError | undefined;
+  /**
+   * Whether the router answered the submit (its result or its refusal): then its record says the
+   * same. False while running, and when api-svc's own wait gave up (the router may run it on, and pay).
+   */
+  readonly answered: boolean;
   /** Resolves once the task ended (never rejects). */
   readonly ended: Promise<void>;
 }
@@ -67,8 +73,11 @@ interface Job extends TaskJob {
   ended: Promise<void>;
   result: SubmitTaskResponse | undefined;
   error: SwarmError | undefined;
+  answered: boolean;
   endedAt: number;
   bytes: number;
+  /** Its outputs were let go to stay under maxResultBytes (its status stays). */
+  outputsDropped: boolean;
   /** submitFingerprint of what it asked: a retry with the same key must ask the same. */
   readonly fingerprint: string;
 }
@@ -149,6 +158,7 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
         j.bytes = 0;
         // The status stays; only the outputs go.
         j.result = { ...j.result, outputs: [] };
+        j.outputsDropped = true;
       }
     }
   }
@@ -203,6 +213,7 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       job.bytes = resultBytes(res);
       heldBytes += job.bytes;
       job.endedAt = deps.stopwatch.now();
+      job.answered = true;
       job.state = 'done';
       // Held bytes grow here: the bound holds from now, not from the next submit (which also
       // forgets what is past retention). Not at this task's cost: a sync caller reads its result as
@@ -212,6 +223,8 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       job.error = isSwarmError(err) ? err : new SwarmError(ErrorCode.ERROR_CODE_INTERNAL, 'the task failed unexpectedly', false, { cause: err });
       if (!isSwarmError(err)) deps.log.error({ err, taskId: job.taskId }, 'agent task failed unexpectedly');
       job.endedAt = deps.stopwatch.now();
+      // The router's own refusal, not the bus giving up on it (a timeout, no responder).
+      job.answered = isSwarmError(err) && transportFailureOf(err) === undefined;
       job.state = 'failed';
     }
   }
@@ -222,8 +235,10 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       const idempotencyKey = input.idempotencyKey || deps.newKey();
       const taskId = keyedTaskId(agent.account, idempotencyKey);
       const known = jobs.get(taskId);
+      // A task ended here whose answer cannot be given again is sent again: the router answers by its record.
+      const sendAgain = known !== undefined && (known.state === 'failed' || known.outputsDropped);
       // Checked before hashing the inputs: a refusal costs no pass over them.
-      if ((!known || known.state === 'failed') && running().filter((j) => j.agent === agent.name).length >= limits.maxRunningPerAgent) {
+      if ((!known || sendAgain) && running().filter((j) => j.agent === agent.name).length >= limits.maxRunningPerAgent) {
         throw new SwarmError(ErrorCode.ERROR_CODE_RATE_LIMITED, `this agent already has ${limits.maxRunningPerAgent} tasks running; wait for one to end`, true, {
           retryAfterMs: 1_000,
         });
@@ -231,12 +246,12 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
       const req = agentSubmitRequest(input, agent.account, idempotencyKey, budget);
       // Drawn keys too: the 202 answer names the key, and the agent may send it again.
       const fingerprint = submitFingerprint(req);
-      // Running or done: the same task (its held result answers), if it asks the same. Failed: sent
-      // again, and the router answers a task it already ran by its record, never running it twice.
-      if (known && known.state !== 'failed') {
-        if (known.fingerprint !== fingerprint) throw keyReusedError(taskId);
-        return { job: known, joined: true };
-      }
+      // Running or done: the same task (its held result answers), if it asks the same. Failed, or its
+      // outputs let go (a "verified" answer with none was given, helper-178): sent again, and the
+      // router answers a task it already ran by its record (its result, or TASK_RESULT_GONE), never
+      // running it twice.
+      if (known && known.state !== 'failed' && known.fingerprint !== fingerprint) throw keyReusedError(taskId);
+      if (known && !sendAgain) return { job: known, joined: true };
       // A timeout the agent gave counts from the request's arrival; none (0) is the router's default, from its own.
       if (input.timeoutMs > 0) {
         const leftMs = Math.floor(input.timeoutMs - spentMs);
@@ -260,8 +275,10 @@ export function createAgentTasks(deps: AgentTasksDeps): AgentTasks {
         result: undefined,
         error: undefined,
         ended: Promise.resolve(),
+        answered: false,
         endedAt: 0,
         bytes: 0,
+        outputsDropped: false,
         fingerprint,
       };
       jobs.set(taskId, job);

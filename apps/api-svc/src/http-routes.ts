@@ -100,7 +100,8 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
   /**
    * What GET /v1/tasks/:id answers, and the event stream's last event: the router's record (or the
    * ledger's), else the API's own for a task it holds (the router does not know it yet, cannot be
-   * asked, or still says running when the API's record has seen it end).
+   * asked, or still says running when the API's record has its answer). A task whose answer the API
+   * gave up waiting for is the router's: running while it runs (helper-178: it read ended, then was paid).
    */
   async function statusOf(agent: AgentRecord, id: string): Promise<TaskStatusJson> {
     const job = tasks.get(agent, id);
@@ -115,7 +116,7 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
       if (job) return jobStatus(job);
       throw unknownTask(id);
     }
-    return job && job.state !== 'running' && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job) : routerStatus(fromRouter);
+    return job && job.answered && fromRouter.state === TaskState.TASK_STATE_RUNNING ? jobStatus(job) : routerStatus(fromRouter);
   }
 
   /**

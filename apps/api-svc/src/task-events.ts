@@ -82,8 +82,14 @@ export function createEventStreams(): EventStreams {
           const waited = new Promise<TaskStatus>((r) => (timer = setTimeout(() => r(own), FINAL_STATUS_WAIT_MS)));
           status = await Promise.race([source.final().catch(() => own), waited]);
           clearTimeout(timer);
+          // Ended here without the router's answer (the API's wait gave up) while the router runs it: followed to its end.
+          while (!closed && !isFinal(status) && Date.now() < until) {
+            await waitFor(new Promise((r) => setTimeout(r, POLL_MS)));
+            if (closed) break;
+            status = await source.final().catch(() => status);
+          }
           // The result goes with whichever status won (a busy node's router may be late: its own then).
-          if (!closed) last = await source.attach(status);
+          if (!closed && isFinal(status)) last = await source.attach(status);
         }
       } else {
         status = source.first;
