@@ -16,7 +16,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { GatewayServer } from './index';
 import { dialPeer, PEER_TLS_SERVERNAME, startGatewayServer } from './index';
-import { MIN_IDLE_MS } from './connection-cap';
+import { MIN_IDLE_MS } from '@swarm/connection-cap';
 
 /** Resolves when the server closes a connection that sent `bytes`. */
 function closedAfter(socket: Socket, bytes: Buffer | string): Promise<void> {

@@ -27,7 +27,7 @@ import type { SharedLimits } from './host-admission';
 import { createHostAdmission, hostKey, networkOf } from './host-admission';
 import type { CallLane, PeerLimits } from './peer-admission';
 import { createPeerAdmission } from './peer-admission';
-import { createConnectionCap } from './connection-cap';
+import { createConnectionCap } from '@swarm/connection-cap';
 import { shortId, verifyPeerCertificate } from './peer-identity';
 import type { DecodedRequest, PeerMethod, PeerRequest, PeerResponse } from './peer-service';
 import { PEER_METHODS, peerMethodPath, serverServiceDefinition } from './peer-service';

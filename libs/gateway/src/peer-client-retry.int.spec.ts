@@ -12,7 +12,7 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { connect as connectTcp, createServer } from 'node:net';
 import type { PeerClient, PeerHandlers } from './index';
 import { dialPeer, startGatewayServer } from './index';
-import { MIN_IDLE_MS } from './connection-cap';
+import { MIN_IDLE_MS } from '@swarm/connection-cap';
 
 interface CuttingProxy {
   readonly port: number;

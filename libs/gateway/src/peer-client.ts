@@ -27,7 +27,7 @@ import { formatHostPort } from './peer-address';
 import { PeerIdentityError, shortId, verifyPeerCertificate } from './peer-identity';
 import type { PeerMethod, PeerRequest, PeerResponse } from './peer-service';
 import { clientServiceDefinition, peerMethodPath } from './peer-service';
-import { MIN_IDLE_MS } from './connection-cap';
+import { MIN_IDLE_MS } from '@swarm/connection-cap';
 import { errorOfStatus, isPeerNamedStatus } from './peer-status';
 
 /** Deadline of a call that names none: every peer call has one. */

@@ -1,16 +1,23 @@
 /**
- * The gateway's connections from all hosts together. Each host is held to its own few, but hosts
- * are cheap (an IPv6 /48 is 65,536 of them): without a cap across hosts, enough of them would take
- * every file descriptor the process has, and with them its ledger's and its own dials. A plain cap
- * let 2,048 idle connections lock every new peer out, so at the cap a new connection takes the
- * place of another: first the one still in its TLS handshake longest (an honest handshake takes
+ * A server's connections from all hosts together: the peers' gateway (libs/gateway) and the
+ * agents' HTTP API (api-svc). Each host is held to its own few where hosts can be told apart, but
+ * hosts are cheap (an IPv6 /48 is 65,536 of them), and on loopback every local process is one:
+ * without a cap across hosts, enough connections would take every file descriptor the process has,
+ * and with them its ledger's and its own dials. A plain cap let 2,048 idle connections lock every
+ * new peer out, so at the cap a new connection takes the place of another: first the one that has
+ * proved nothing longest (still in its TLS handshake, or sent no request: an honest one takes
  * milliseconds; 2,048 silent ones held the cap), then the authenticated one idle longest (no call
  * in flight for at least MIN_IDLE_MS: a call may be on the wire that the server has not counted
- * yet). Only when none may go is the new one refused. A peer whose idle connection is closed dials
- * again at its next call.
+ * yet). Only when none may go is the new one refused. A client whose idle connection is closed
+ * dials again at its next call.
  */
-import type { Socket } from 'node:net';
 import type { Stopwatch } from '@swarm/determinism';
+
+/** What the cap needs of a connection's socket (a net.Socket or a TLS one): to close it, and to hear it closed. */
+export interface CappedSocket {
+  destroy(): void;
+  once(event: 'close', listener: () => void): unknown;
+}
 
 /** An authenticated connection used less recently than this may be closed to make room. */
 export const MIN_IDLE_MS = 1_000;
@@ -20,9 +27,9 @@ export interface ConnectionCap {
    * A TCP connection arrived, under `key` (its remote address and port, as the authenticated one
    * will have): false to refuse it (another may have been closed to make room).
    */
-  opened(key: string, socket: Socket): boolean;
+  opened(key: string, socket: CappedSocket): boolean;
   /** The connection under `key` proved its peer (`socket`: its TLS socket). */
-  authenticated(key: string, socket: Socket): void;
+  authenticated(key: string, socket: CappedSocket): void;
   /** A call on the connection under `key` was admitted, or ended (no key: none to count it on). */
   callStarted(key: string | undefined): void;
   callEnded(key: string | undefined): void;
@@ -32,7 +39,7 @@ export interface ConnectionCap {
 
 interface Connection {
   /** The TCP socket; the TLS one once authenticated (closing either closes both). */
-  socket: Socket;
+  socket: CappedSocket;
   authenticated: boolean;
   inFlight: number;
   lastActiveMs: number;
