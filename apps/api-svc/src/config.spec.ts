@@ -1,6 +1,6 @@
 import { ConfigError, formatHostPort, parseHostPort } from '@swarm/config';
 import { DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
-import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, loadApiConfig, PROTOBUF_BODY_BYTES } from './config';
+import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, DEFAULT_MAX_HTTP_CONNECTIONS, loadApiConfig, PROTOBUF_BODY_BYTES } from './config';
 
 const BASE = { SWARM_NATS_URL: 'nats://127.0.0.1:4222', SWARM_DATA_DIR: '/tmp/node' };
 
@@ -14,6 +14,7 @@ describe('api-svc config', () => {
       ratePerSecond: 20,
       burst: DEFAULT_BURST,
       bodyBudgetBytes: DEFAULT_BODY_BUDGET_BYTES,
+      maxConnections: DEFAULT_MAX_HTTP_CONNECTIONS,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -26,8 +27,18 @@ describe('api-svc config', () => {
       SWARM_HTTP_RATE_PER_S: '5',
       SWARM_HTTP_BURST: '7',
       SWARM_HTTP_BODY_BUDGET_BYTES: String(2 * PROTOBUF_BODY_BYTES),
+      SWARM_HTTP_MAX_CONNECTIONS: '64',
     });
-    expect(c.http).toMatchObject({ listen: { host: '::1', port: 8080 }, jsonBodyBytes: 65536, ratePerSecond: 5, burst: 7, bodyBudgetBytes: 2 * PROTOBUF_BODY_BYTES });
+    expect(c.http).toMatchObject({
+      listen: { host: '::1', port: 8080 },
+      jsonBodyBytes: 65536,
+      ratePerSecond: 5,
+      burst: 7,
+      bodyBudgetBytes: 2 * PROTOBUF_BODY_BYTES,
+      maxConnections: 64,
+    });
+    // Fewer than 8 connections would leave an MCP call's own calls no room beside a few agents.
+    expect(() => loadApiConfig({ ...BASE, SWARM_HTTP_MAX_CONNECTIONS: '7' })).toThrow(ConfigError);
     // Less than an MCP call's body and its task's, each of the largest kind, could refuse them on an idle node.
     expect(() => loadApiConfig({ ...BASE, SWARM_HTTP_BODY_BUDGET_BYTES: String(2 * PROTOBUF_BODY_BYTES - 1) })).toThrow(ConfigError);
     expect(formatHostPort(c.http.listen)).toBe('[::1]:8080');

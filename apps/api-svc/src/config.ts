@@ -30,7 +30,14 @@ export interface ApiHttpConfig {
   readonly burst: number;
   /** Request bytes held at once across requests (body-budget.ts); default DEFAULT_BODY_BUDGET_BYTES. */
   readonly bodyBudgetBytes?: number;
+  /** Connections open at once, all clients together (@swarm/connection-cap); default DEFAULT_MAX_HTTP_CONNECTIONS. */
+  readonly maxConnections?: number;
 }
+
+/** Connections the API holds at once: far more than agents use, far fewer than the process's file descriptors. */
+export const DEFAULT_MAX_HTTP_CONNECTIONS = 1_024;
+/** Fewer would leave no room for an MCP call's own calls to the API beside a few agents. */
+const MIN_HTTP_CONNECTIONS = 8;
 
 export interface ApiConfig extends ServiceConfig {
   readonly http: ApiHttpConfig;
@@ -54,6 +61,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     SWARM_HTTP_BURST: intVar({ default: DEFAULT_BURST, min: 1, max: MAX_RATE }),
     // At least an MCP call's body and its task's, each of the largest kind: any request can be taken when nothing else is held.
     SWARM_HTTP_BODY_BUDGET_BYTES: intVar({ default: DEFAULT_BODY_BUDGET_BYTES, min: MIN_BODY_BUDGET_BODIES * PROTOBUF_BODY_BYTES, max: 2 ** 40 }),
+    SWARM_HTTP_MAX_CONNECTIONS: intVar({ default: DEFAULT_MAX_HTTP_CONNECTIONS, min: MIN_HTTP_CONNECTIONS, max: 1_000_000 }),
   });
   return Object.freeze({
     ...toServiceConfig(v),
@@ -64,6 +72,7 @@ export function loadApiConfig(env: Env): ApiConfig {
       ratePerSecond: v.SWARM_HTTP_RATE_PER_S,
       burst: v.SWARM_HTTP_BURST,
       bodyBudgetBytes: v.SWARM_HTTP_BODY_BUDGET_BYTES,
+      maxConnections: v.SWARM_HTTP_MAX_CONNECTIONS,
     }),
   });
 }

@@ -26,7 +26,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorCode, SwarmError } from '@swarm/contracts';
-import type { WallClock } from '@swarm/determinism';
+import type { Stopwatch, WallClock } from '@swarm/determinism';
+import { createConnectionCap } from '@swarm/connection-cap';
 import type { Logger } from '@swarm/telemetry';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Fastify from 'fastify';
@@ -37,6 +38,7 @@ import { createBodyBudget, DEFAULT_BODY_BUDGET_BYTES } from './body-budget';
 import { watchStalledAnswers } from './stalled-answers';
 import { authorizationHeaders, bearerToken, hashToken } from './agent-token';
 import type { ApiHttpConfig } from './config';
+import { DEFAULT_MAX_HTTP_CONNECTIONS } from './config';
 
 import type { HttpErrorReply } from './http-errors';
 import { clientErrorOf, httpErrorOf, HttpOnlyError, MAX_PATH_PARAM_CHARS } from './http-errors';
@@ -68,6 +70,8 @@ export interface HttpServerDeps {
   /** The value of INNER_CALL_HEADER on this process's own calls: random, never leaves the process. */
   innerCallSecret: string;
   clock: WallClock;
+  /** Ages of connections, for the connection cap. */
+  stopwatch: Stopwatch;
   log: Logger;
 }
 
@@ -156,6 +160,25 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     });
   });
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
+
+  // Every local process together (on loopback one host is all of them): past the cap a new connection
+  // takes the place of the one that sent no request longest, then the idlest; none held the file
+  // descriptors of the process before, each silent one for 30 s (helper-178).
+  const cap = createConnectionCap(config.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS, deps.stopwatch);
+  const connectionKeys = new WeakMap<Socket, string>();
+  let connections = 0;
+  app.server.on('connection', (socket: Socket) => {
+    const key = String((connections += 1));
+    connectionKeys.set(socket, key);
+    if (!cap.opened(key, socket)) socket.destroy();
+  });
+  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const key = connectionKeys.get(request.socket);
+    if (key === undefined) return;
+    cap.authenticated(key, request.socket);
+    cap.callStarted(key);
+    response.once('close', () => cap.callEnded(key));
+  });
 
   // Every response is watched: one whose client stopped reading a large answer is closed (stalled-answers.ts).
   const stalled = watchStalledAnswers();

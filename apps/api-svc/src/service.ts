@@ -90,7 +90,7 @@ export async function startApiService(deps: ApiServiceDeps): Promise<ApiService>
   const streams = createEventStreams();
   const limiter = createAgentRateLimiter(http, time.stopwatch);
   const innerCallSecret = Buffer.from(randomBytes(INNER_CALL_SECRET_BYTES)).toString('hex');
-  const app = await createHttpServer({ config: http, store, limiter, innerCallSecret, clock: time.clock, log });
+  const app = await createHttpServer({ config: http, store, limiter, innerCallSecret, clock: time.clock, stopwatch: time.stopwatch, log });
   registerRoutes(app, {
     bus: svc.client,
     tasks,

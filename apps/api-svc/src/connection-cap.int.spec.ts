@@ -1,0 +1,99 @@
+/**
+ * api-svc's connections from every local process together (http-server.ts, @swarm/connection-cap):
+ * a process with no token opened connections that sent nothing, each held 30 s, up to the process's
+ * file descriptors (helper-178). With the cap, a new connection takes the place of the one silent
+ * longest, then of the one idle longest; one is refused only when every held connection has a
+ * request in flight. Real api-svc on loopback, fake backends on a real bus.
+ */
+import type { Socket } from 'node:net';
+import { connect as connectTcp } from 'node:net';
+import { createBusClient } from '@swarm/bus';
+import { ApiAddAgent, ApiHealth } from '@swarm/contracts';
+import { silentLogger } from '@swarm/telemetry';
+import { MIN_IDLE_MS } from '@swarm/connection-cap';
+import { waitFor } from '@swarm/testing';
+import { DEFAULT_BURST, DEFAULT_JSON_BODY_BYTES, DEFAULT_RATE_PER_SECOND, PROTOBUF_BODY_BYTES } from './config';
+import type { ApiHarness } from './test-fixtures/api-harness';
+import { startApiHarness } from './test-fixtures/api-harness';
+
+const CAP = 8;
+
+describe('api-svc - connections from all clients together (helper-178)', () => {
+  let h: ApiHarness;
+  let token: string;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    h = await startApiHarness({
+      dirPrefix: 'swarm-api-cap-',
+      nodeCredit: 1_000_000n,
+      http: { jsonBodyBytes: DEFAULT_JSON_BODY_BYTES, protobufBodyBytes: PROTOBUF_BODY_BYTES, ratePerSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_BURST, maxConnections: CAP },
+    });
+    token = (await createBusClient(h.nc, silentLogger()).request(ApiAddAgent, { name: 'capped', budget: 100_000n, ttlMs: 0n })).token;
+  });
+  afterEach(() => {
+    for (const s of sockets.splice(0)) s.destroy();
+  });
+  afterAll(() => h?.stop());
+
+  /** A TCP connection to the API that sends nothing; `closed` tells when the server closed it. */
+  const silent = async (): Promise<{ socket: Socket; closed: () => boolean }> => {
+    const { hostname, port } = new URL(h.base);
+    const socket = connectTcp(Number(port), hostname);
+    sockets.push(socket);
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return { socket, closed: () => closed };
+  };
+  const idleLongEnough = () => new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
+  const balance = () => fetch(`${h.base}/v1/balance`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('holds no more connections than its cap, and answers an agent past silent ones filling it', async () => {
+    const held: Array<{ socket: Socket; closed: () => boolean }> = [];
+    for (let i = 0; i < 5 * CAP; i++) held.push(await silent());
+    await waitFor(() => held.filter((c) => !c.closed()).length <= CAP, { timeoutMs: 5_000 });
+    // The newest stay: each new one took the place of the one silent longest.
+    expect(held.slice(-CAP).every((c) => !c.closed())).toBe(true);
+    const res = await balance();
+    expect(res.status).toBe(200);
+    expect(held.filter((c) => !c.closed()).length).toBeLessThan(CAP);
+  });
+
+  it('refuses a new connection only when every one it holds has a request in flight, and takes it again once one ends', async () => {
+    h.fake.holdTasks = true;
+    const streams: Array<Promise<string>> = [];
+    try {
+      const accepted = await fetch(`${h.base}/v1/tasks?async=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          skill: 'vecadd',
+          inputs: [
+            { name: 'a', shape: [1], data: [1] },
+            { name: 'b', shape: [1], data: [2] },
+          ],
+          budget: '10',
+        }),
+      });
+      const { taskId } = (await accepted.json()) as { taskId: string };
+      // Earlier connections idle long enough to make room for the streams.
+      await idleLongEnough();
+      // Every held connection an event stream of the running task: a request in flight on each.
+      for (let i = 0; i < CAP; i++) streams.push(fetch(`${h.base}/v1/tasks/${taskId}/events`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text()));
+      const bus = createBusClient(h.nc, silentLogger());
+      await waitFor(async () => (await bus.request(ApiHealth, {})).details['eventStreams'] === String(CAP), { timeoutMs: 5_000 });
+      const refused = await silent();
+      await waitFor(() => refused.closed(), { timeoutMs: 5_000 });
+      h.fake.holdTasks = false;
+      h.fake.release();
+      expect((await Promise.all(streams)).every((text) => text.includes('event: done'))).toBe(true);
+      await idleLongEnough();
+      expect((await balance()).status).toBe(200);
+    } finally {
+      h.fake.holdTasks = false;
+      h.fake.release();
+    }
+  });
+});
