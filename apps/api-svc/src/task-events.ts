@@ -43,7 +43,9 @@ export function createEventStreams(): EventStreams {
 
   async function stream(res: ServerResponse, taskId: string, source: TaskSource): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let closed = false;
+    // A client gone while the router was first asked closed the response before it was heard: the
+    // stream would have polled its whole life for no one, holding the agent's slot (helper-178).
+    let closed = res.socket === null || res.socket.destroyed;
     let wake: () => void = () => undefined;
     const end = () => {
       closed = true;

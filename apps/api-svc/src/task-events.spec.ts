@@ -1,0 +1,37 @@
+import type { ServerResponse } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createEventStreams, MAX_STREAM_MS, POLL_MS } from './task-events';
+
+/** A response whose client is already gone (its socket destroyed), recording what is written. */
+function goneResponse(): { res: ServerResponse; written: string[] } {
+  const written: string[] = [];
+  const res = Object.assign(new EventEmitter(), {
+    socket: { destroyed: true },
+    writableEnded: false,
+    writeHead: () => res,
+    write: (text: string) => (written.push(text), true),
+    end: () => void (res.writableEnded = true),
+  });
+  return { res: res as unknown as ServerResponse, written };
+}
+
+describe('task event streams - a client gone before the stream began (helper-178)', () => {
+  it('ends at once instead of polling the router for its whole life, holding the agent a stream slot', async () => {
+    jest.useFakeTimers();
+    try {
+      const streams = createEventStreams();
+      const { res, written } = goneResponse();
+      let polls = 0;
+      const running = { taskId: 't', state: 'TASK_STATE_RUNNING' };
+      const ended = streams.stream(res, 't', { kind: 'router', first: running as never, poll: async () => (polls++, running as never) });
+      await jest.advanceTimersByTimeAsync(10 * POLL_MS);
+      let done = false;
+      void ended.then(() => (done = true));
+      await jest.advanceTimersByTimeAsync(0);
+      expect({ done, polls, open: streams.open(), written }).toEqual({ done: true, polls: 0, open: 0, written: [] });
+      expect(MAX_STREAM_MS).toBeGreaterThan(10 * POLL_MS);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
