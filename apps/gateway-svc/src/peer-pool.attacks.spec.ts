@@ -114,3 +114,50 @@ describe('peer pool: the unreached mark expires (helper-174)', () => {
     expect(dials).toEqual(['2001:db8::1', '203.0.113.9', '198.51.100.4', '2001:db8::1']);
   });
 });
+
+describe("peer pool: strangers' failing dials against an honest peer's unreached mark (helper-175)", () => {
+  it("keeps an honest peer's mark through a thousand strangers' named dials that fail within the minute", async () => {
+    const dials: string[] = [];
+    const pool = createPeerPool({
+      certificate: {} as NodeCertificate,
+      clock: systemClock,
+      stopwatch: manualClock(0),
+      maxMessageBytes: 1024,
+      dial: (p): PeerClient => {
+        dials.push(`${p.nodeId.slice(0, 4)} ${p.address.host}`);
+        const ok = p.nodeId === H && p.address.host === '203.0.113.9';
+        return {
+          peerId: p.nodeId,
+          call: () => (ok ? Promise.resolve('ok' as never) : Promise.reject(new SwarmError(ErrorCode.ERROR_CODE_UNAVAILABLE, 'no route to host'))),
+          close: () => undefined,
+        };
+      },
+      addressToDial: async (p, unreached) => ({
+        ...p,
+        address: {
+          ...p.address,
+          host: await peerAddressToDial(
+            p.address.host,
+            'public',
+            async (n) => (n === 'h.example' ? ['2001:db8::1', '203.0.113.9'] : [`198.51.100.${Number(n.split('.')[0].slice(1)) % 250}`]),
+            unreached,
+          ),
+        },
+      }),
+    });
+    const use = (p: PeerAddress) =>
+      pool
+        .with(p, (c) => c.call('ping' as never, {} as never))
+        .then(
+          () => 'ok',
+          () => 'failed',
+        );
+    const honest: PeerAddress = { nodeId: H, address: { host: 'h.example', port: 7400 } };
+    expect(await use(honest)).toBe('failed'); // its IPv6 address has no route from here: marked
+    // A thousand strangers' records, each a name of their own at an address that answers nothing.
+    for (let i = 0; i < 1_000; i++) await use({ nodeId: i.toString(16).padStart(64, 'e'), address: { host: `s${i}.example`, port: 7400 } });
+    dials.length = 0;
+    expect(await use(honest)).toBe('ok');
+    expect(dials).toEqual(['abab 203.0.113.9']);
+  });
+});

@@ -45,8 +45,11 @@ export interface PeerPoolOptions {
 
 /** An address a name resolved to that failed to reach its peer is passed over this long (dialAddress). */
 export const UNREACHED_MS = 60_000;
-/** Such addresses remembered, the least recently failed forgotten first. */
-const MAX_UNREACHED = 256;
+/**
+ * Such addresses remembered, the least recently failed forgotten first: ~0.5 MB at most. 256 let a
+ * thousand strangers' failing named dials in a minute push an honest peer's mark out (helper-175).
+ */
+const MAX_UNREACHED = 4_096;
 
 export interface PeerPool {
   /** Runs `use` with the pooled client of `peer` (dialled on first use). */
