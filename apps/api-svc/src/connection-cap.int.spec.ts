@@ -1,9 +1,10 @@
 /**
  * api-svc's connections from every local process together (http-server.ts, @swarm/connection-cap):
  * a process with no token opened connections that sent nothing, each held 30 s, up to the process's
- * file descriptors (helper-178). With the cap, a new connection takes the place of the one silent
- * longest, then of the one idle longest; one is refused only when every held connection has a
- * request in flight. Real api-svc on loopback, fake backends on a real bus.
+ * file descriptors (helper-178). With the cap, a new connection takes the place of the one that
+ * proved nothing longest (no agent's request passed the token check on it), then of an agent's idle
+ * longest; one is refused only when every held connection is an agent's with a request in flight or
+ * one within the last second. Real api-svc on loopback, fake backends on a real bus.
  */
 import type { Socket } from 'node:net';
 import { connect as connectTcp } from 'node:net';
@@ -61,7 +62,7 @@ describe('api-svc - connections from all clients together (helper-178)', () => {
     expect(held.filter((c) => !c.closed()).length).toBeLessThan(CAP);
   });
 
-  it('refuses a new connection only when every one it holds has a request in flight, and takes it again once one ends', async () => {
+  it("refuses a new connection only when every one it holds has an agent's request in flight, and takes it again once one ends", async () => {
     h.fake.holdTasks = true;
     const streams: Array<Promise<string>> = [];
     try {

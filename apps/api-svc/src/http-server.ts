@@ -161,9 +161,13 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
   });
   app.addContentTypeParser(PROTOBUF_MEDIA_TYPE, { parseAs: 'buffer', bodyLimit: config.protobufBodyBytes }, (_req, body, done) => done(null, body));
 
-  // Every local process together (on loopback one host is all of them): past the cap a new connection
-  // takes the place of the one that sent no request longest, then the idlest; none held the file
-  // descriptors of the process before, each silent one for 30 s (helper-178).
+  // Connections from every client together (on loopback every local process is one host): a silent
+  // connection was held 30 s, and enough of them took every file descriptor (helper-178). Past the
+  // cap a new connection takes the place of the one that proved nothing longest, then of the one
+  // idle longest. A connection proves itself only by an agent's request that passed the token check
+  // (countAgentRequest, from onRequest), and only those are in flight until their answer is handed
+  // to the system: 401s and public routes on every connection, or answers left unread, held every
+  // slot (helper-179).
   const cap = createConnectionCap(config.maxConnections ?? DEFAULT_MAX_HTTP_CONNECTIONS, deps.stopwatch);
   const connectionKeys = new WeakMap<Socket, string>();
   let connections = 0;
@@ -172,13 +176,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     connectionKeys.set(socket, key);
     if (!cap.opened(key, socket)) socket.destroy();
   });
-  app.server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const key = connectionKeys.get(request.socket);
+  const countAgentRequest = (request: FastifyRequest, reply: FastifyReply) => {
+    const socket = request.raw.socket;
+    const key = connectionKeys.get(socket);
     if (key === undefined) return;
-    cap.authenticated(key, request.socket);
+    cap.authenticated(key, socket);
     cap.callStarted(key);
-    response.once('close', () => cap.callEnded(key));
-  });
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      cap.callEnded(key);
+    };
+    reply.raw.once('finish', end);
+    reply.raw.once('close', end);
+  };
 
   // Every response is watched: one whose client stopped reading a large answer is closed (stalled-answers.ts).
   const stalled = watchStalledAnswers();
@@ -201,6 +213,7 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<ApiServer>
     const waitMs = inner ? 0 : limiter.take(agent.name);
     if (waitMs > 0) throw rateLimited(config, waitMs);
     agents.set(request, agent);
+    countAgentRequest(request, reply);
     // No route: answered now, before any body is read or counted.
     if (request.is404) throw noRoute(request, reply);
     // A compressed body would be read as it is and fail as JSON that is not: said for what it is.

@@ -24,11 +24,12 @@ export const MIN_IDLE_MS = 1_000;
 
 export interface ConnectionCap {
   /**
-   * A TCP connection arrived, under `key` (its remote address and port, as the authenticated one
-   * will have): false to refuse it (another may have been closed to make room).
+   * A TCP connection arrived, under `key` (the server's name for it: the gateway's is its remote
+   * address and port, as the authenticated one will have): false to refuse it (another may have
+   * been closed to make room).
    */
   opened(key: string, socket: CappedSocket): boolean;
-  /** The connection under `key` proved its peer (`socket`: its TLS socket). */
+  /** The connection under `key` proved its client (the gateway: a peer's TLS handshake, `socket` its TLS socket; the API: an agent's token). */
   authenticated(key: string, socket: CappedSocket): void;
   /** A call on the connection under `key` was admitted, or ended (no key: none to count it on). */
   callStarted(key: string | undefined): void;
