@@ -102,6 +102,32 @@ describe('api-svc - task answers agree with the router and the ledger (helper-17
     }
   });
 
+  it("follows a task whose answer api-svc's wait gave up on to its end however slow the router's status answers (helper-179)", async () => {
+    fake.holdTasks = true;
+    try {
+      const accepted = await fetch(`${base}/v1/tasks?async=true`, { method: 'POST', headers: headers(), body: vecadd(4, { timeoutMs: 1_000, idempotencyKey: 'late-busy-1' }) });
+      const { taskId } = (await accepted.json()) as { taskId: string };
+      await new Promise((r) => setTimeout(r, 3_500));
+      // A busy router: its status answers take 2.5 s, past FINAL_STATUS_WAIT_MS.
+      fake.statusDelayMs = 2_500;
+      const events = fetch(`${base}/v1/tasks/${taskId}/events`, { headers: headers() }).then((r) => r.text());
+      const duringRun = await statusOf(taskId);
+      await new Promise((r) => setTimeout(r, 3_000));
+      fake.statusDelayMs = 0;
+      fake.holdTasks = false;
+      fake.release();
+      const streamed = await events;
+      expect(duringRun.state).toBe('TASK_STATE_RUNNING');
+      expect((await statusOf(taskId)).state).toBe('TASK_STATE_PAID');
+      expect(streamed).toMatch(/event: done\ndata: \{[^\n]*"state":"TASK_STATE_PAID"/);
+      expect(streamed).not.toContain('event: failed');
+    } finally {
+      fake.statusDelayMs = 0;
+      fake.holdTasks = false;
+      fake.release();
+    }
+  });
+
   it('does not answer a retried sync task with an empty result once its outputs were dropped', async () => {
     const n = 10_000; // 40 KB of output: two of them pass the 64 KiB bound
     const first = await fetch(`${base}/v1/tasks`, { method: 'POST', headers: headers(), body: vecadd(n, { idempotencyKey: 'dropped-1' }) });

@@ -109,7 +109,8 @@ export function registerRoutes(app: ApiServer, deps: RouteDeps): void {
     try {
       fromRouter = await tasks.status(agent, id);
     } catch (err) {
-      if (job) return jobStatus(job);
+      // This API's record, unless it ended without the router's answer: then nothing is known (helper-179).
+      if (job && (job.state === 'running' || job.answered)) return jobStatus(job);
       throw err;
     }
     if (fromRouter.state === TaskState.TASK_STATE_UNKNOWN || fromRouter.state === TaskState.TASK_STATE_UNSPECIFIED) {

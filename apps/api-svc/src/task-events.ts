@@ -2,14 +2,16 @@
  * GET /v1/tasks/:id/events: a task's progress as server-sent events (text/event-stream):
  * `accepted`, `running`, then `done` (a verified result) or `failed` (refunded, rejected, unknown),
  * each with the task's status as JSON, and the stream ends. A task this API holds is followed as it
- * ends; one it does not (submitted before a restart) is polled from the router. A client that goes
- * away ends its stream, and stop() ends them all; the task itself runs on either way.
+ * ends; one it does not (submitted before a restart), or one whose answer this API gave up waiting
+ * for, is polled from the router, for MAX_STREAM_MS at most (then the stream ends with no last
+ * event: GET the task). A client that goes away ends its stream, and stop() ends them all; the task
+ * itself runs on either way.
  */
 import type { ServerResponse } from 'node:http';
 import { TASK_MAX_TIMEOUT_MS } from '@swarm/contracts';
 import type { TaskJob } from './agent-tasks';
 import type { TaskStatus } from './http-schemas';
-import { isDone, isFinal, jobStatus } from './task-status';
+import { isDone, isFinal, jobStatus, runningStatus } from './task-status';
 
 /** Comment lines keep proxies and clients from closing an idle stream. */
 export const KEEPALIVE_MS = 15_000;
@@ -78,30 +80,30 @@ export function createEventStreams(): EventStreams {
         event('running', { taskId });
         await waitFor(source.job.ended);
         status = jobStatus(source.job);
-        if (!closed && isFinal(status)) {
+        if (!closed && isFinal(status) && source.job.answered) {
           const own = status;
           let timer: ReturnType<typeof setTimeout> | undefined;
           const waited = new Promise<TaskStatus>((r) => (timer = setTimeout(() => r(own), FINAL_STATUS_WAIT_MS)));
+          // The router's word, or the router's answer as this API holds it when the router is slow.
           status = await Promise.race([source.final().catch(() => own), waited]);
           clearTimeout(timer);
-          // Ended here without the router's answer (the API's wait gave up) while the router runs it: followed to its end.
-          while (!closed && !isFinal(status) && Date.now() < until) {
-            await waitFor(new Promise((r) => setTimeout(r, POLL_MS)));
-            if (closed) break;
-            status = await source.final().catch(() => status);
-          }
-          // The result goes with whichever status won (a busy node's router may be late: its own then).
-          if (!closed && isFinal(status)) last = await source.attach(status);
+        } else if (isFinal(status)) {
+          // Ended here without the router's answer (this API's wait gave up): the router's word
+          // alone, however slow, as for a task this API does not hold (helper-178, helper-179).
+          status = runningStatus(taskId);
         }
       } else {
         status = source.first;
         if (!isFinal(status)) event('running', { taskId });
-        while (!closed && !isFinal(status) && Date.now() < until) {
-          await waitFor(new Promise((r) => setTimeout(r, POLL_MS)));
-          if (closed) break;
-          status = await source.poll().catch(() => status);
-        }
       }
+      const poll = () => (source.kind === 'job' ? source.final() : source.poll());
+      while (!closed && !isFinal(status) && Date.now() < until) {
+        await waitFor(new Promise((r) => setTimeout(r, POLL_MS)));
+        if (closed) break;
+        status = await poll().catch(() => status);
+      }
+      // The result goes with whichever status won (a busy node's router may be late: this API's then).
+      if (source.kind === 'job' && !closed && isFinal(status)) last = await source.attach(status);
       const done = isDone(status) || (source.kind === 'job' && source.job.state === 'done');
       if (!closed && isFinal(status)) event(done ? 'done' : 'failed', last ?? status);
     } finally {

@@ -38,9 +38,18 @@ export function heldResult(job: TaskJob | undefined): SubmitTaskResponse | undef
 }
 
 /** The API's own view of a task it holds (without its result: http-routes.ts attaches it, charged: result-reads.ts). */
+/** A task running, as this API knows it: no cost, provider or attempts yet. */
+export function runningStatus(taskId: string): TaskStatus {
+  return { ...apiStatusBase(taskId), state: stateName(TaskState.TASK_STATE_RUNNING) };
+}
+
+function apiStatusBase(taskId: string) {
+  return { taskId, cost: '0', refunded: '0', providerId: '', source: 'api', attempts: 0, note: '' };
+}
+
 export function jobStatus(job: TaskJob): TaskStatus {
-  const base = { taskId: job.taskId, cost: '0', refunded: '0', providerId: '', source: 'api', attempts: 0, note: '' };
-  if (job.state === 'running') return { ...base, state: stateName(TaskState.TASK_STATE_RUNNING) };
+  const base = apiStatusBase(job.taskId);
+  if (job.state === 'running') return runningStatus(job.taskId);
   if (job.state === 'failed' && job.error) {
     const error = shownTaskError(job.error.code, job.error.message, job.error.retryable);
     // Anything but a refusal may have reserved credit: the router's record says how it closed.
