@@ -23,6 +23,7 @@ describe('api-svc - connections from all clients together (helper-178)', () => {
   let h: ApiHarness;
   let token: string;
   const sockets: Socket[] = [];
+  const timers: NodeJS.Timeout[] = [];
 
   beforeAll(async () => {
     h = await startApiHarness({
@@ -32,8 +33,10 @@ describe('api-svc - connections from all clients together (helper-178)', () => {
     });
     token = (await createBusClient(h.nc, silentLogger()).request(ApiAddAgent, { name: 'capped', budget: 100_000n, ttlMs: 0n })).token;
   });
-  afterEach(() => {
+  afterEach(async () => {
+    for (const t of timers.splice(0)) clearInterval(t);
     for (const s of sockets.splice(0)) s.destroy();
+    await idleLongEnough();
   });
   afterAll(() => h?.stop());
 
@@ -49,6 +52,15 @@ describe('api-svc - connections from all clients together (helper-178)', () => {
     return { socket, closed: () => closed };
   };
   const idleLongEnough = () => new Promise((resolve) => setTimeout(resolve, MIN_IDLE_MS + 100));
+  /** A fresh connection (no keep-alive pool) asking the balance with the agent's token: its status line. */
+  const agentCall = async (): Promise<string> => {
+    const { socket } = await silent();
+    socket.write(`GET /v1/balance HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    let text = '';
+    socket.on('data', (d: Buffer) => (text += d.toString()));
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    return text.split('\r\n')[0] || 'closed with no answer';
+  };
   const balance = () => fetch(`${h.base}/v1/balance`, { headers: { authorization: `Bearer ${token}` } });
 
   it('holds no more connections than its cap, and answers an agent past silent ones filling it', async () => {
@@ -96,5 +108,37 @@ describe('api-svc - connections from all clients together (helper-178)', () => {
       h.fake.holdTasks = false;
       h.fake.release();
     }
+  });
+
+  // A client with no token (helper-179): 401s on every connection more often than once a second kept
+  // each one active, and pipelined public requests never read kept each one in flight, so none could
+  // be let go for an agent's. Only an agent's request that passed the token check proves a connection.
+  it('answers agents while a client with no token sends a 401 request every 300 ms on every connection it holds', async () => {
+    for (let i = 0; i < CAP; i++) {
+      const c = await silent();
+      c.socket.on('data', () => undefined); // reads its 401s
+      const send = () => c.socket.write('GET /v1/balance HTTP/1.1\r\nHost: x\r\n\r\n');
+      send();
+      timers.push(setInterval(send, 300));
+    }
+    await idleLongEnough();
+    const answers: string[] = [];
+    for (let i = 0; i < 5; i++) answers.push(await agentCall());
+    expect(answers).toEqual(Array(5).fill('HTTP/1.1 200 OK'));
+  });
+
+  it('answers agents while a client with no token pipelines public requests on every connection and reads none of the answers', async () => {
+    const many = 'GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(1_000);
+    for (let i = 0; i < CAP; i++) {
+      const c = await silent();
+      c.socket.pause(); // never reads
+      c.socket.write(many);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Their answers unread, no timeout lets them go (the receive timeouts are for requests, the stalled-answer watch for large answers).
+    await idleLongEnough();
+    const answers: string[] = [];
+    for (let i = 0; i < 3; i++) answers.push(await agentCall());
+    expect(answers).toEqual(Array(3).fill('HTTP/1.1 200 OK'));
   });
 });
