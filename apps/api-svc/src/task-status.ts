@@ -37,7 +37,6 @@ export function heldResult(job: TaskJob | undefined): SubmitTaskResponse | undef
   return job?.state === 'done' && job.result && job.result.outputs.length > 0 ? job.result : undefined;
 }
 
-/** The API's own view of a task it holds (without its result: http-routes.ts attaches it, charged: result-reads.ts). */
 /** A task running, as this API knows it: no cost, provider or attempts yet. */
 export function runningStatus(taskId: string): TaskStatus {
   return { ...apiStatusBase(taskId), state: stateName(TaskState.TASK_STATE_RUNNING) };
@@ -47,6 +46,7 @@ function apiStatusBase(taskId: string) {
   return { taskId, cost: '0', refunded: '0', providerId: '', source: 'api', attempts: 0, note: '' };
 }
 
+/** The API's own view of a task it holds (without its result: http-routes.ts attaches it, charged: result-reads.ts). */
 export function jobStatus(job: TaskJob): TaskStatus {
   const base = apiStatusBase(job.taskId);
   if (job.state === 'running') return runningStatus(job.taskId);

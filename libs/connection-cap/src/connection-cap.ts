@@ -5,11 +5,11 @@
  * without a cap across hosts, enough connections would take every file descriptor the process has,
  * and with them its ledger's and its own dials. A plain cap let 2,048 idle connections lock every
  * new peer out, so at the cap a new connection takes the place of another: first the one that has
- * proved nothing longest (still in its TLS handshake, or sent no request: an honest one takes
- * milliseconds; 2,048 silent ones held the cap), then the authenticated one idle longest (no call
- * in flight for at least MIN_IDLE_MS: a call may be on the wire that the server has not counted
- * yet). Only when none may go is the new one refused. A client whose idle connection is closed
- * dials again at its next call.
+ * proved nothing longest (still in its TLS handshake, or no agent's request with a valid token on
+ * it yet: an honest one takes milliseconds; 2,048 silent ones held the cap), then the authenticated
+ * one idle longest (no call in flight for at least MIN_IDLE_MS: a call may be on the wire that the
+ * server has not counted yet). Only when none may go is the new one refused. A client whose idle
+ * connection is closed dials again at its next call.
  */
 import type { Stopwatch } from '@swarm/determinism';
 
