@@ -1,5 +1,15 @@
 import { createServer } from 'node:net';
-import { freePorts, LOOPBACK_HOST, pinnedListen, pinnedPort, pinnedPorts } from './free-ports';
+import { freePorts, LOOPBACK_HOST, pinnedListen, pinnedPort, pinnedPorts, unpinListen } from './free-ports';
+
+/**
+ * Ports free now and pinned by no test before (freePorts may hand back a port an earlier test pinned
+ * and never bound: this process would refuse it as pinned): pinned, then given back.
+ */
+async function unpinnedFreePorts(count: number): Promise<number[]> {
+  const ports = await pinnedPorts(count);
+  unpinListen(...ports.map((port) => `${LOOPBACK_HOST}:${port}`));
+  return ports;
+}
 
 describe('freePorts - gateway ports for the nodes one launcher starts', () => {
   it('answers distinct ports that can be listened on at once', async () => {
@@ -41,7 +51,7 @@ describe("pinned ports - a launcher's gateway ports", () => {
 
 describe("pinned ports - a launcher's gateway ports, each node's last one when free", () => {
   it('gives node i the port it had last time when free and not pinned; a port two nodes had, to the first of them only', async () => {
-    const [first, second] = await freePorts(2);
+    const [first, second] = await unpinnedFreePorts(2);
     const ports = await pinnedPorts(4, LOOPBACK_HOST, [first, undefined, second, second]);
     expect(ports[0]).toBe(first);
     expect(ports[2]).toBe(second);
@@ -54,13 +64,13 @@ describe("pinned ports - a launcher's gateway ports, each node's last one when f
 
 describe('pinned ports - the port a node had last time', () => {
   it('takes the preferred port when it is free, and another when it is taken or pinned already', async () => {
-    const [free] = await freePorts(1);
+    const [free] = await unpinnedFreePorts(1);
     expect(await pinnedListen(undefined, free)).toBe(`${LOOPBACK_HOST}:${free}`);
     // Pinned now: a second node preferring it gets another.
     const again = await pinnedListen(undefined, free);
     expect(again).not.toBe(`${LOOPBACK_HOST}:${free}`);
     // Bound by someone else: another.
-    const [busy] = await freePorts(1);
+    const [busy] = await unpinnedFreePorts(1);
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(busy, LOOPBACK_HOST, () => resolve()));
     try {
