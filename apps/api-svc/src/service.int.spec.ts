@@ -380,7 +380,9 @@ describe('api-svc - agents over the bus and HTTP (fake backends)', () => {
     });
 
     it('refuses a spent budget with the router’s INSUFFICIENT_CREDIT', async () => {
-      const res = await post('/v1/tasks', token, { ...vecadd, budget: 1_000 });
+      // An agent of its own: the shared token's requests of the tests before may have spent its rate (a 429 then, not this).
+      const poor = (await addAgent('poor', 5n)).token;
+      const res = await post('/v1/tasks', poor, { ...vecadd, budget: 1_000 });
       expect([res.status, await errorOf(res)]).toEqual([400, expect.objectContaining({ code: 'SWARM_INSUFFICIENT_CREDIT', retryable: false })]);
     });
 
