@@ -15,6 +15,41 @@ function goneResponse(): { res: ServerResponse; written: string[] } {
   return { res: res as unknown as ServerResponse, written };
 }
 
+/** A response whose client is there until `leave()`. */
+function liveResponse(): { res: ServerResponse; leave: () => void } {
+  const res = Object.assign(new EventEmitter(), {
+    socket: { destroyed: false },
+    writableEnded: false,
+    writeHead: () => res,
+    write: () => true,
+    end: () => void (res.writableEnded = true),
+  });
+  return { res: res as unknown as ServerResponse, leave: () => void res.emit('close') };
+}
+
+describe('task event streams - a client that leaves while the router is asked (helper-179)', () => {
+  it('ends its stream, and frees its slot, when the client leaves, not when a slow poll answers', async () => {
+    jest.useFakeTimers();
+    try {
+      const streams = createEventStreams();
+      const { res, leave } = liveResponse();
+      const running = { taskId: 't', state: 'TASK_STATE_RUNNING' };
+      let polls = 0;
+      // The router never answers the poll.
+      const ended = streams.stream(res, 't', { kind: 'router', first: running as never, poll: () => (polls++, new Promise<never>(() => undefined)) });
+      await jest.advanceTimersByTimeAsync(POLL_MS);
+      expect({ polls, open: streams.open() }).toEqual({ polls: 1, open: 1 });
+      let done = false;
+      void ended.then(() => (done = true));
+      leave();
+      await jest.advanceTimersByTimeAsync(0);
+      expect({ done, open: streams.open() }).toEqual({ done: true, open: 0 });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
 describe('task event streams - a client gone before the stream began (helper-178)', () => {
   it('ends at once instead of polling the router for its whole life, holding the agent a stream slot', async () => {
     jest.useFakeTimers();

@@ -100,7 +100,11 @@ export function createEventStreams(): EventStreams {
       while (!closed && !isFinal(status) && Date.now() < until) {
         await waitFor(new Promise((r) => setTimeout(r, POLL_MS)));
         if (closed) break;
-        status = await poll().catch(() => status);
+        // A client that leaves meanwhile ends the stream now, not when the router answers (up to 10 s: helper-179).
+        const next = poll().catch(() => status);
+        await waitFor(next);
+        if (closed) break;
+        status = await next;
       }
       // The result goes with whichever status won (a busy node's router may be late: this API's then).
       if (source.kind === 'job' && !closed && isFinal(status)) last = await source.attach(status);
