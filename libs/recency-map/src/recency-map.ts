@@ -44,9 +44,4 @@ export class RecencyMap<K, V> extends Map<K, V> {
     super.set(key, value);
     return value;
   }
-
-  /** The least recently used key, the next to be forgotten; undefined when empty. */
-  oldest(): K | undefined {
-    return this.keys().next().value;
-  }
 }
