@@ -2,29 +2,17 @@ import type { ServerResponse } from 'node:http';
 import { EventEmitter } from 'node:events';
 import { createEventStreams, MAX_STREAM_MS, POLL_MS } from './task-events';
 
-/** A response whose client is already gone (its socket destroyed), recording what is written. */
-function goneResponse(): { res: ServerResponse; written: string[] } {
+/** A response recording what is written, whose client is there until `leave()` (or gone from the start). */
+function fakeResponse(gone = false): { res: ServerResponse; written: string[]; leave: () => void } {
   const written: string[] = [];
   const res = Object.assign(new EventEmitter(), {
-    socket: { destroyed: true },
+    socket: { destroyed: gone },
     writableEnded: false,
     writeHead: () => res,
     write: (text: string) => (written.push(text), true),
     end: () => void (res.writableEnded = true),
   });
-  return { res: res as unknown as ServerResponse, written };
-}
-
-/** A response whose client is there until `leave()`. */
-function liveResponse(): { res: ServerResponse; leave: () => void } {
-  const res = Object.assign(new EventEmitter(), {
-    socket: { destroyed: false },
-    writableEnded: false,
-    writeHead: () => res,
-    write: () => true,
-    end: () => void (res.writableEnded = true),
-  });
-  return { res: res as unknown as ServerResponse, leave: () => void res.emit('close') };
+  return { res: res as unknown as ServerResponse, written, leave: () => void res.emit('close') };
 }
 
 describe('task event streams - a client that leaves while the router is asked (helper-179)', () => {
@@ -32,7 +20,7 @@ describe('task event streams - a client that leaves while the router is asked (h
     jest.useFakeTimers();
     try {
       const streams = createEventStreams();
-      const { res, leave } = liveResponse();
+      const { res, leave } = fakeResponse();
       const running = { taskId: 't', state: 'TASK_STATE_RUNNING' };
       let polls = 0;
       // The router never answers the poll.
@@ -55,7 +43,7 @@ describe('task event streams - a client gone before the stream began (helper-178
     jest.useFakeTimers();
     try {
       const streams = createEventStreams();
-      const { res, written } = goneResponse();
+      const { res, written } = fakeResponse(true);
       let polls = 0;
       const running = { taskId: 't', state: 'TASK_STATE_RUNNING' };
       const ended = streams.stream(res, 't', { kind: 'router', first: running as never, poll: async () => (polls++, running as never) });
