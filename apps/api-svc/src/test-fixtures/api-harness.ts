@@ -11,6 +11,7 @@ import { startNatsServer } from '@swarm/runtime';
 import { silentLogger } from '@swarm/telemetry';
 import type { NatsConnection } from 'nats';
 import { connect } from 'nats';
+import type { AgentTaskLimits } from '../agent-tasks';
 import type { ApiHttpConfig } from '../config';
 import type { ApiService } from '../service';
 import type { AgentRateLimits } from '../token-bucket';
@@ -29,6 +30,8 @@ export interface ApiHarnessOptions {
   readonly time?: Time;
   /** Result reads' limits (default RESULT_READ_LIMITS), small enough for a test's results. */
   readonly resultReadLimits?: AgentRateLimits;
+  /** What api-svc holds of agents' tasks (default DEFAULT_TASK_LIMITS), small enough for a test's results. */
+  readonly taskLimits?: AgentTaskLimits;
 }
 
 export interface ApiHarness {
@@ -68,6 +71,7 @@ export async function startApiHarness(opts: ApiHarnessOptions): Promise<ApiHarne
       nodeId: 'node-test',
       ...(opts.time ? { time: opts.time } : {}),
       ...(opts.resultReadLimits ? { resultReadLimits: opts.resultReadLimits } : {}),
+      ...(opts.taskLimits ? { taskLimits: opts.taskLimits } : {}),
     });
   let api = await start().catch(async (err: unknown) => {
     await fake.stop();
