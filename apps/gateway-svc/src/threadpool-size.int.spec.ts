@@ -3,8 +3,9 @@
  * the pool (here opens of FIFOs no one writes, as a lookup stuck in the system resolver would be)
  * leave a file read its thread. The child runs the built module, as the service does.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { open, writeFile } from 'node:fs/promises';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { tempDir } from '@swarm/testing';
 
@@ -26,8 +27,10 @@ async function fileReadWithFiveStuck(dir: string, preload: string[]): Promise<st
     fs.readFile(${JSON.stringify(join(dir, 'plain'))}).then(() => { clearTimeout(t); console.log('read'); });`;
   const child = spawn(process.execPath, [...preload, '-e', script], { env: withoutPoolSize(), stdio: ['ignore', 'pipe', 'inherit'] });
   const said = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
-  // Let the stuck opens go (a writer each), so the child can end.
-  await Promise.all(fifos.map(async (f) => (await open(f, 'w')).close()));
+  // Let the stuck opens go (a writer each, one after another), so the child can end. From a shell:
+  // opened here, each writer took a thread of this process's own pool, which lookups left stuck by
+  // specs before it in this jest worker could hold (CI: the test hung its 20 s).
+  await promisify(execFile)('sh', ['-c', 'for f in "$@"; do : > "$f"; done', 'sh', ...fifos]);
   await new Promise((resolve) => child.once('exit', resolve));
   return said;
 }
